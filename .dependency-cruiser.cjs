@@ -1,0 +1,85 @@
+/** Import rules from DESIGN.md: imports point inward; each I/O library has one home. */
+const trading = '^src/trading/';
+const tradingPure = '^src/trading/(?!venues/)';
+module.exports = {
+  forbidden: [
+    {
+      name: 'trading-is-pure',
+      comment: 'src/trading (outside venues/) imports nothing from the other src/ folders.',
+      severity: 'error',
+      from: { path: tradingPure },
+      to: { path: '^src/(?!trading/)' },
+    },
+    {
+      name: 'trading-no-io',
+      comment: 'The domain does no I/O: no node built-ins with side effects and no I/O libraries.',
+      severity: 'error',
+      from: { path: tradingPure },
+      to: {
+        dependencyTypes: [
+          'core',
+          'npm',
+          'npm-dev',
+          'npm-optional',
+          'npm-peer',
+          'npm-no-pkg',
+          'npm-unknown',
+        ],
+        pathNot: ['^node_modules/(big\\.js|trading-signals|pure-rand)/'],
+      },
+    },
+    {
+      name: 'domain-not-to-venues',
+      comment: 'Engines talk to venues through ports, never by import.',
+      severity: 'error',
+      from: { path: tradingPure },
+      to: { path: '^src/trading/venues/' },
+    },
+    {
+      name: 'only-store-imports-db',
+      severity: 'error',
+      from: { pathNot: '^src/store/' },
+      to: { path: '^node_modules/(kysely|pg|@electric-sql)/' },
+    },
+    {
+      name: 'only-cloud-imports-aws',
+      severity: 'error',
+      from: { pathNot: '^src/cloud/' },
+      to: { path: '^node_modules/@aws-sdk/' },
+    },
+    {
+      name: 'only-scalability-imports-caches',
+      severity: 'error',
+      from: { pathNot: '^src/scalability/' },
+      to: { path: '^node_modules/(ioredis|memjs)/' },
+    },
+    {
+      name: 'only-ccxt-venue-imports-ccxt',
+      severity: 'error',
+      from: { pathNot: '^src/trading/venues/ccxt/' },
+      to: { path: '^node_modules/ccxt/' },
+    },
+    {
+      name: 'nothing-imports-the-edges',
+      comment: 'Only system/ and cli/ wire things together.',
+      severity: 'error',
+      from: { path: '^src/(trading|store|security|scalability|monitoring|cloud)/' },
+      to: { path: '^src/(system|cli|api)/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: { path: trading },
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
+  },
+};

@@ -1,0 +1,53 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'var/',
+      'coverage/',
+      'bench/results/',
+      '.ci/*.cjs',
+      '*.cjs',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    // The domain never reads the wall clock or an unseeded random source (DESIGN.md, invariant 2).
+    files: ['src/trading/**/*.ts'],
+    ignores: ['src/trading/clock/live-clock.ts', 'src/trading/venues/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Take time from the Clock.' },
+        { object: 'Math', property: 'random', message: 'Use the seeded random source.' },
+        { object: 'performance', property: 'now', message: 'Take time from the Clock.' },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Use Clock timers.' },
+        { name: 'setInterval', message: 'Use Clock timers.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'Take time from the Clock.',
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,173 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { BacktestEngine } from '../trading/backtest/backtest-engine.js';
+import { buildReport } from '../trading/backtest/build-report.js';
+import { renderReportHtml } from '../trading/backtest/report-html.js';
+import { KairosError } from '../trading/core/errors.js';
+import { BarAggregator } from '../trading/data/bar-aggregator.js';
+import { parseParamList } from '../trading/strategy/params.js';
+import { detectFormat, openBars, openTrades } from '../trading/venues/replay/open-data.js';
+import { instrumentFromFlags } from './instrument-from-flags.js';
+import { loadStrategy } from './load-strategy.js';
+import { dateFlag, decimalFlag, durationFlag, integerFlag, numberFlag } from './parse-flags.js';
+import { createProgress } from './progress.js';
+import { printSummary } from './summary.js';
+import { chartLibrarySource, kairosHome } from './paths.js';
+
+interface BacktestFlags {
+  data: string;
+  symbol?: string;
+  quote?: string;
+  tick?: string;
+  lot: string;
+  minQty?: string;
+  minNotional?: string;
+  cash: string;
+  commission: string;
+  makerFee?: string;
+  takerFee?: string;
+  slippageBps: string;
+  latencyMs: string;
+  from?: string;
+  to?: string;
+  params?: string;
+  seed: string;
+  out?: string;
+  export?: string;
+  interval?: string;
+  barInterval: string;
+  allowShort?: boolean;
+  progress: boolean;
+}
+
+/** Registers `kairos backtest`. */
+export function registerBacktest(program: Command): void {
+  program
+    .command('backtest')
+    .description('backtest a strategy file on historical bars or trades')
+    .argument('<strategy>', 'TypeScript strategy file (export default defineStrategy(...))')
+    .requiredOption('--data <file>', 'bars (CSV, freqtrade JSON) or trades (JSON, CSV), .gz ok')
+    .option('--symbol <symbol>', 'instrument id, e.g. BTC/USDT (default: from the file name)')
+    .option('--quote <ccy>', 'quote currency when the symbol has none', 'USD')
+    .option(
+      '--tick <size>',
+      'price tick size (default: the finest step in the data, at most 8 decimals)',
+    )
+    .option('--lot <size>', 'quantity lot size', '1')
+    .option('--min-qty <qty>', 'minimum order quantity (default: one lot)')
+    .option('--min-notional <amount>', 'minimum order value', '0')
+    .option('--cash <amount>', 'starting cash in the quote currency', '100000')
+    .option('--commission <rate>', 'maker and taker fee as a fraction of notional', '0.001')
+    .option('--maker-fee <rate>', 'maker fee (overrides --commission)')
+    .option('--taker-fee <rate>', 'taker fee (overrides --commission)')
+    .option('--slippage-bps <bps>', 'slippage on taker fills, basis points', '0')
+    .option('--latency-ms <ms>', 'order and cancel latency to the simulated venue', '0')
+    .option('--from <date>', 'first bar/trade time (YYYY-MM-DD, ISO-8601 or epoch ms), inclusive')
+    .option('--to <date>', 'end time, exclusive')
+    .option('--params <list>', 'strategy params, e.g. fast=10,slow=30,size=100')
+    .option('--seed <n>', 'seed of ctx.random()', '1')
+    .option('--out <dir>', 'write report.json and report.html here')
+    .option('--export <name>', 'the strategy export to run (default: the default export)')
+    .option(
+      '--interval <duration>',
+      'bar interval of a generic CSV when it cannot be inferred, e.g. 1m',
+    )
+    .option('--bar-interval <duration>', 'bars built from trades, for onBar and charts', '1m')
+    .option('--allow-short', 'let sells exceed the position (margin account)')
+    .option('--no-progress', 'no progress bar')
+    .action(async (strategyFile: string, flags: BacktestFlags) => runBacktest(strategyFile, flags));
+}
+
+async function runBacktest(strategyFile: string, flags: BacktestFlags): Promise<void> {
+  const from = flags.from !== undefined ? dateFlag('--from', flags.from) : undefined;
+  const to = flags.to !== undefined ? dateFlag('--to', flags.to) : undefined;
+  if (from !== undefined && to !== undefined && from >= to) {
+    throw new KairosError('USAGE', `--from ${flags.from} is not before --to ${flags.to}`);
+  }
+  const commission = decimalFlag('--commission', flags.commission, 'non-negative');
+  const settings = {
+    cash: decimalFlag('--cash', flags.cash, 'positive'),
+    lot: decimalFlag('--lot', flags.lot, 'positive'),
+    tick: flags.tick !== undefined ? decimalFlag('--tick', flags.tick, 'positive') : undefined,
+    minQty:
+      flags.minQty !== undefined
+        ? decimalFlag('--min-qty', flags.minQty, 'non-negative')
+        : undefined,
+    minNotional: decimalFlag('--min-notional', flags.minNotional ?? '0', 'non-negative'),
+    makerFee:
+      flags.makerFee !== undefined
+        ? decimalFlag('--maker-fee', flags.makerFee, 'non-negative')
+        : commission,
+    takerFee:
+      flags.takerFee !== undefined
+        ? decimalFlag('--taker-fee', flags.takerFee, 'non-negative')
+        : commission,
+    slippageBps: numberFlag('--slippage-bps', flags.slippageBps, { max: 10_000 }),
+    latencyMs: numberFlag('--latency-ms', flags.latencyMs, { integer: true }),
+    seed: integerFlag('--seed', flags.seed),
+    intervalMs:
+      flags.interval !== undefined ? durationFlag('--interval', flags.interval) : undefined,
+    barIntervalMs: durationFlag('--bar-interval', flags.barInterval),
+  };
+  const rawParams = flags.params !== undefined ? parseParamList(flags.params) : {};
+  const format = await detectFormat(flags.data);
+  const strategy = await loadStrategy(strategyFile, path.join(kairosHome(), 'build'), flags.export);
+  const tick = settings.tick ?? format.tick;
+  const instrument = instrumentFromFlags(
+    { ...settings, tick, symbol: flags.symbol, quote: flags.quote },
+    flags.data,
+  );
+  const engine = new BacktestEngine({
+    instrument,
+    strategy,
+    params: rawParams,
+    cash: settings.cash,
+    slippageBps: settings.slippageBps,
+    latencyMs: settings.latencyMs,
+    seed: settings.seed,
+    allowShort: flags.allowShort ?? false,
+  });
+  const progress = createProgress(
+    flags.progress && process.stderr.isTTY === true,
+    format.estimatedRows,
+  );
+  const range = { instrumentId: instrument.id, from, to, intervalMs: settings.intervalMs };
+  const run =
+    format.kind === 'bars'
+      ? await engine.runBars(openBars(flags.data, range), progress.update)
+      : await engine.runTrades(
+          openTrades(flags.data, range),
+          (emit) => new BarAggregator(settings.barIntervalMs, emit),
+          progress.update,
+        );
+  progress.stop();
+  const report = buildReport(run, {
+    strategy: strategy.name,
+    instrumentId: instrument.id,
+    dataFile: path.basename(flags.data),
+    settings: {
+      cash: settings.cash,
+      currency: instrument.quote,
+      tick: instrument.tickSize.toFixed(),
+      lot: instrument.lotSize.toFixed(),
+      makerFee: settings.makerFee,
+      takerFee: settings.takerFee,
+      slippageBps: settings.slippageBps,
+      latencyMs: settings.latencyMs,
+      seed: settings.seed,
+      from: from ?? null,
+      to: to ?? null,
+    },
+  });
+  printSummary(report, run);
+  if (flags.out) {
+    await mkdir(flags.out, { recursive: true });
+    await writeFile(path.join(flags.out, 'report.json'), `${JSON.stringify(report, null, 1)}\n`);
+    const html = renderReportHtml(report, { chartLibrarySource: await chartLibrarySource() });
+    await writeFile(path.join(flags.out, 'report.html'), html);
+    process.stdout.write(
+      `reports: ${path.join(flags.out, 'report.json')}, ${path.join(flags.out, 'report.html')}\n`,
+    );
+  }
+}

@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { registerBacktest } from './backtest-command.js';
+
+const program = new Command('kairos')
+  .description(
+    'Kairos: event-driven algorithmic trading — backtest, paper and live with one strategy file',
+  )
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+registerBacktest(program);
+
+/** Expected failures (bad input) print one line and exit 2; anything else is a bug and crashes. */
+function isExpected(e: unknown): e is Error & { code: string } {
+  const code = (e as { code?: unknown })?.code;
+  return e instanceof Error && typeof code === 'string' && /^[A-Z][A-Z_]+$/.test(code);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (isExpected(e)) {
+    process.stderr.write(`kairos: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    throw e;
+  }
+}

@@ -1,0 +1,123 @@
+import { decimalString } from '../core/decimal.js';
+import { averageFillPrice } from '../model/order.js';
+import type { BacktestRun } from './backtest-engine.js';
+import { sampleIndices } from './downsample.js';
+import { computeMetrics } from './metrics.js';
+import type {
+  BacktestReport,
+  EquityPoint,
+  PricePoint,
+  ReportFill,
+  ReportOrder,
+  RoundTrip,
+} from './report.js';
+
+/** Points kept for the equity curve and the price chart. */
+export const MAX_POINTS = 5000;
+
+/** The labels of a report. */
+export interface ReportLabels {
+  readonly strategy: string;
+  readonly instrumentId: string;
+  readonly dataFile: string;
+  readonly settings: Readonly<Record<string, string | number | null>>;
+}
+
+/**
+ * Turns a run into the report: decimals as strings, metrics, and the equity curve and prices
+ * bounded to 5,000 points (the equity curve keeps each bucket's low). Deterministic.
+ *
+ * @example
+ * const report = buildReport(run, { strategy: 'sma-cross', instrumentId: 'ORCL', dataFile: 'orcl.txt', settings });
+ */
+export function buildReport(run: BacktestRun, labels: ReportLabels): BacktestReport {
+  const rec = run.recorder;
+  const orders: ReportOrder[] = run.orders.map((o) => ({
+    clientOrderId: o.clientOrderId,
+    instrumentId: o.instrumentId,
+    side: o.side,
+    type: o.type,
+    timeInForce: o.timeInForce,
+    quantity: decimalString(o.quantity),
+    price: o.price ? decimalString(o.price) : null,
+    triggerPrice: o.triggerPrice ? decimalString(o.triggerPrice) : null,
+    status: o.status,
+    reason: o.reason,
+    filledQuantity: decimalString(o.filledQuantity),
+    avgFillPrice: averageFillPrice(o) ? decimalString(averageFillPrice(o)!) : null,
+    createdAt: o.createdAt,
+  }));
+  const fills: ReportFill[] = run.fills.map((f) => ({
+    tradeId: f.tradeId,
+    clientOrderId: f.clientOrderId,
+    ts: f.ts,
+    side: f.side,
+    price: decimalString(f.price),
+    quantity: decimalString(f.quantity),
+    fee: decimalString(f.fee.amount),
+    feeCurrency: f.fee.currency,
+    liquidity: f.liquidity,
+  }));
+  const roundTrips: RoundTrip[] = run.roundTrips.map((t) => ({
+    instrumentId: t.instrumentId,
+    side: t.side,
+    openedAt: t.openedAt,
+    closedAt: t.closedAt,
+    quantity: decimalString(t.quantity),
+    entryPrice: decimalString(t.entryNotional.div(t.entryQuantity).round(12)),
+    exitPrice: decimalString(t.exitNotional.div(t.exitQuantity).round(12)),
+    pnl: decimalString(t.grossPnl.minus(t.fees)),
+    fees: decimalString(t.fees),
+  }));
+  const n = rec.length;
+  const equityCurve: EquityPoint[] = sampleIndices(n, MAX_POINTS, rec.equity).map((i) => ({
+    ts: rec.times[i]!,
+    equity: decimalString(rec.exactEquity(i)),
+  }));
+  const prices: PricePoint[] = priceSeries(run);
+  const metrics = computeMetrics({
+    times: rec.times,
+    equity: rec.equity,
+    length: n,
+    startEquity: decimalString(run.startEquity),
+    endEquity: decimalString(run.endEquity),
+    roundTrips,
+    fees: decimalString(run.fees),
+    barsInMarket: rec.barsInMarket,
+  });
+  return {
+    kairosReportVersion: 1,
+    strategy: labels.strategy,
+    instrumentId: labels.instrumentId,
+    dataFile: labels.dataFile,
+    parameters: run.params,
+    settings: labels.settings,
+    period: { from: n > 0 ? rec.times[0]! : 0, to: n > 0 ? rec.times[n - 1]! : 0, bars: n },
+    metrics,
+    orders,
+    fills,
+    roundTrips,
+    equityCurve,
+    prices,
+  };
+}
+
+/** OHLC merged per bucket so the chart of a long run stays small. */
+function priceSeries(run: BacktestRun): PricePoint[] {
+  const rec = run.recorder;
+  const n = rec.length;
+  const ends = sampleIndices(n, MAX_POINTS);
+  const out: PricePoint[] = [];
+  let start = 0;
+  for (const end of ends) {
+    let high = -Infinity;
+    let low = Infinity;
+    for (let i = start; i <= end; i++) {
+      if (rec.highs[i]! > high) high = rec.highs[i]!;
+      if (rec.lows[i]! < low) low = rec.lows[i]!;
+    }
+    out.push({ ts: rec.times[end]!, open: rec.opens[start]!, high, low, close: rec.closes[end]! });
+    start = end + 1;
+  }
+  return out;
+}

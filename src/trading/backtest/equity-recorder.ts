@@ -1,0 +1,89 @@
+import { toDecimal, type Decimal } from '../core/decimal.js';
+
+/** Cash and position from one fill on, exact. */
+interface Segment {
+  readonly fromIndex: number;
+  readonly cash: Decimal;
+  readonly quantity: Decimal;
+}
+
+/**
+ * Records the equity curve of a one-instrument run without per-bar decimal work: a float64
+ * equity per bar for statistics, plus the exact (cash, position) after each fill, from which the
+ * exact equity at any bar is cash + position × close.
+ *
+ * @example
+ * rec.onFill(ledger.cash('USD'), ledger.position('ORCL').quantity);
+ * rec.onBar(bar.closeTime, bar.open, bar.high, bar.low, bar.close);
+ */
+export class EquityRecorder {
+  times = new Float64Array(1024);
+  equity = new Float64Array(1024);
+  opens = new Float64Array(1024);
+  highs = new Float64Array(1024);
+  lows = new Float64Array(1024);
+  closes = new Float64Array(1024);
+  length = 0;
+  barsInMarket = 0;
+  readonly #segments: Segment[] = [];
+  #cashF: number;
+  #qtyF = 0;
+
+  constructor(startCash: Decimal) {
+    this.#cashF = Number(startCash.toString());
+    this.#segments.push({ fromIndex: 0, cash: startCash, quantity: toDecimal(0) });
+  }
+
+  /** Records the state after a fill; it applies from the next recorded bar on. */
+  onFill(cash: Decimal, quantity: Decimal): void {
+    this.#cashF = Number(cash.toString());
+    this.#qtyF = Number(quantity.toString());
+    const seg = { fromIndex: this.length, cash, quantity };
+    const last = this.#segments[this.#segments.length - 1]!;
+    if (last.fromIndex === this.length) this.#segments[this.#segments.length - 1] = seg;
+    else this.#segments.push(seg);
+  }
+
+  /** Records one bar at its close time. */
+  onBar(ts: number, open: number, high: number, low: number, close: number): void {
+    if (this.length === this.times.length) this.#grow();
+    const i = this.length++;
+    this.times[i] = ts;
+    this.opens[i] = open;
+    this.highs[i] = high;
+    this.lows[i] = low;
+    this.closes[i] = close;
+    this.equity[i] = this.#cashF + this.#qtyF * close;
+    if (this.#qtyF !== 0) this.barsInMarket++;
+  }
+
+  /** The exact equity at recorded bar `index`. */
+  exactEquity(index: number): Decimal {
+    let lo = 0;
+    let hi = this.#segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.#segments[mid]!.fromIndex <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    const seg = this.#segments[lo]!;
+    return seg.quantity.eq(0)
+      ? seg.cash
+      : seg.cash.plus(seg.quantity.times(toDecimal(this.closes[index]!)));
+  }
+
+  #grow(): void {
+    const n = this.times.length * 2;
+    const grow = (a: Float64Array) => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    this.times = grow(this.times);
+    this.equity = grow(this.equity);
+    this.opens = grow(this.opens);
+    this.highs = grow(this.highs);
+    this.lows = grow(this.lows);
+    this.closes = grow(this.closes);
+  }
+}

@@ -1,0 +1,290 @@
+import { toDecimal, type Decimal } from '../core/decimal.js';
+import { money, price as toPrice, quantity as toQuantity, type Price } from '../core/money.js';
+import { Reason } from '../core/reason-codes.js';
+import type { Bar, TradeTick } from '../data/market-data.js';
+import type { ExecutionClient } from '../execution/execution-client.js';
+import type { Instrument } from '../model/instrument.js';
+import type { Order } from '../model/order.js';
+import type { OrderEvent } from '../model/order-events.js';
+import type { Liquidity } from '../model/order-types.js';
+import { snapPrice, snapQuantity } from '../model/snap.js';
+import { firstTouch, intrabarPath } from './intrabar-path.js';
+
+/** Settings of the simulated venue. */
+export interface SimulatedExchangeOptions {
+  readonly venue: string;
+  readonly instruments: readonly Instrument[];
+  /** Slippage of taker fills of market and stop-market orders, in basis points. */
+  readonly slippageBps?: number;
+  /** Time for an order or a cancel to reach the venue, in ms. */
+  readonly latencyMs?: number;
+  /** Trade-tick model: the largest fraction of each trade's size the orders may take. */
+  readonly maxVolumeFraction?: number;
+}
+
+interface Working {
+  readonly order: Order;
+  readonly inst: Instrument;
+  readonly arrival: number;
+  accepted: boolean;
+  /** True until the order's first chance to trade (IOC/FOK/post-only are judged then). */
+  fresh: boolean;
+  triggered: boolean;
+  filled: Decimal;
+  cancelAt: number | null;
+}
+
+type Ids = Pick<OrderEvent, 'clientOrderId' | 'strategyId' | 'instrumentId'>;
+
+/**
+ * A deterministic simulated venue for backtests and paper trading. Market orders fill at the
+ * next bar's open; limit and stop orders trigger on later bars along the intrabar path; on trade
+ * ticks, orders fill against each trade, bounded by its size. Rules: docs/simulated-exchange.md.
+ *
+ * @example
+ * const ex = new SimulatedExchange({ venue: 'SIM', instruments: [inst] }, (e) => exec.process(e));
+ * ex.submit(order, clock.now());
+ * ex.onBar(nextBar); // emits OrderFilled at the bar's open
+ */
+export class SimulatedExchange implements ExecutionClient {
+  readonly #emit: (event: OrderEvent) => void;
+  readonly #instruments: ReadonlyMap<string, Instrument>;
+  readonly #latency: number;
+  readonly #slip: Decimal;
+  readonly #fraction: number;
+  readonly #venue: string;
+  #working: Working[] = [];
+  #orderSeq = 0;
+  #tradeSeq = 0;
+
+  constructor(options: SimulatedExchangeOptions, emit: (event: OrderEvent) => void) {
+    this.#emit = emit;
+    this.#venue = options.venue;
+    this.#instruments = new Map(options.instruments.map((i) => [i.id, i]));
+    this.#latency = options.latencyMs ?? 0;
+    this.#slip = toDecimal(options.slippageBps ?? 0).div(10_000);
+    this.#fraction = options.maxVolumeFraction ?? 1;
+  }
+
+  submit(order: Order, ts: number): void {
+    const inst = this.#instruments.get(order.instrumentId);
+    if (!inst) {
+      this.#emit({
+        kind: 'OrderRejected',
+        ...ids(order),
+        ts,
+        reason: Reason.UNKNOWN_INSTRUMENT,
+        message: `unknown instrument ${order.instrumentId}`,
+      });
+      return;
+    }
+    const w: Working = {
+      order,
+      inst,
+      arrival: ts + this.#latency,
+      accepted: false,
+      fresh: true,
+      triggered: false,
+      filled: toDecimal(0),
+      cancelAt: null,
+    };
+    this.#working.push(w);
+    // A post-only order is judged against the market on its first chance, so it waits.
+    if (this.#latency === 0 && !order.postOnly) this.#accept(w);
+  }
+
+  cancel(clientOrderId: string, ts: number): void {
+    // The engine cancels only orders it believes open; one that just filled is already gone.
+    const w = this.#working.find((x) => x.order.clientOrderId === clientOrderId);
+    if (!w || w.cancelAt !== null) return;
+    w.cancelAt = ts + this.#latency;
+    if (this.#latency === 0) this.#close(w, 'OrderCanceled', Reason.CANCELED_BY_USER, ts);
+  }
+
+  /** Client order ids of the orders working at the venue, in submission order. */
+  openOrderIds(): readonly string[] {
+    return this.#working.map((w) => w.order.clientOrderId);
+  }
+
+  onBar(bar: Bar): void {
+    if (this.#working.length === 0) return;
+    for (const w of [...this.#working]) {
+      if (w.order.instrumentId !== bar.instrumentId || !this.#arrive(w, bar.openTime, bar.open))
+        continue;
+      this.#matchBar(w, bar);
+      if (w.fresh) this.#afterFirstChance(w, bar.openTime);
+    }
+  }
+
+  onTrade(tick: TradeTick): void {
+    if (this.#working.length === 0) return;
+    let available = tick.size * this.#fraction;
+    for (const w of [...this.#working]) {
+      if (w.order.instrumentId !== tick.instrumentId || !this.#arrive(w, tick.ts, tick.price))
+        continue;
+      available -= this.#matchTick(w, tick, available);
+      if (w.fresh) this.#afterFirstChance(w, tick.ts);
+    }
+  }
+
+  /** Accepts / cancels what has arrived by `t`; true when the order may trade at `t`. */
+  #arrive(w: Working, t: number, marketPrice: number): boolean {
+    if (!w.accepted) {
+      if (w.arrival > t) return false;
+      const o = w.order;
+      if (o.postOnly && o.price !== null) {
+        const limit = Number(o.price.toString());
+        if (o.side === 'BUY' ? marketPrice <= limit : marketPrice >= limit) {
+          this.#close(w, 'OrderRejected', Reason.POST_ONLY_WOULD_TAKE, t);
+          return false;
+        }
+      }
+      this.#accept(w);
+    }
+    if (w.cancelAt !== null && w.cancelAt <= t) {
+      this.#close(w, 'OrderCanceled', Reason.CANCELED_BY_USER, w.cancelAt);
+      return false;
+    }
+    return true;
+  }
+
+  #accept(w: Working): void {
+    w.accepted = true;
+    this.#emit({
+      kind: 'OrderAccepted',
+      ...ids(w.order),
+      ts: w.arrival,
+      venueOrderId: `${this.#venue}-${++this.#orderSeq}`,
+    });
+  }
+
+  #afterFirstChance(w: Working, ts: number): void {
+    w.fresh = false;
+    if (!this.#working.includes(w)) return;
+    const tif = w.order.timeInForce;
+    if (tif === 'IOC') this.#close(w, 'OrderCanceled', Reason.IOC_REMAINDER_CANCELED, ts);
+    if (tif === 'FOK') this.#close(w, 'OrderCanceled', Reason.FOK_NOT_FILLABLE, ts);
+  }
+
+  #matchBar(w: Working, bar: Bar): void {
+    const o = w.order;
+    const buy = o.side === 'BUY';
+    const path = intrabarPath(bar);
+    const ts = bar.openTime;
+    if (o.type === 'MARKET')
+      return this.#fill(w, this.#slipped(bar.open, buy, w.inst), leaves(w), 'TAKER', ts);
+    if (o.type === 'LIMIT' || w.triggered) return this.#limitOnPath(w, path, 0, ts);
+    const trigger = Number(o.triggerPrice!.toString());
+    const touch = firstTouch(path, trigger, buy ? 'up' : 'down');
+    if (!touch) return;
+    if (o.type === 'STOP_MARKET') {
+      const at = touch.gap ? toDecimal(touch.price) : o.triggerPrice!;
+      return this.#fill(w, this.#slippedDec(at, buy, w.inst), leaves(w), 'TAKER', ts);
+    }
+    w.triggered = true;
+    const limit = Number(o.price!.toString());
+    const start = touch.gap ? touch.price : trigger;
+    if (buy ? start <= limit : start >= limit)
+      return this.#fill(w, touch.gap ? toPrice(start) : o.triggerPrice!, leaves(w), 'TAKER', ts);
+    this.#limitOnPath(w, path, touch.index, ts, false);
+  }
+
+  /** A working limit order along the path from point `from` on. */
+  #limitOnPath(w: Working, path: readonly number[], from: number, ts: number, mayGap = true): void {
+    const o = w.order;
+    const buy = o.side === 'BUY';
+    const limit = Number(o.price!.toString());
+    const marketableAtOpen = from === 0 && (buy ? path[0]! <= limit : path[0]! >= limit);
+    if (mayGap && marketableAtOpen) {
+      return this.#fill(w, toPrice(path[0]!), leaves(w), w.fresh ? 'TAKER' : 'MAKER', ts);
+    }
+    const rest = path.slice(from);
+    if (rest.some((x) => (buy ? x <= limit : x >= limit)))
+      this.#fill(w, o.price!, leaves(w), 'MAKER', ts);
+  }
+
+  /** Matches against one trade; returns the size taken. */
+  #matchTick(w: Working, tick: TradeTick, available: number): number {
+    const o = w.order;
+    const buy = o.side === 'BUY';
+    const p = tick.price;
+    if ((o.type === 'STOP_MARKET' || o.type === 'STOP_LIMIT') && !w.triggered) {
+      const t = Number(o.triggerPrice!.toString());
+      if (buy ? p < t : p > t) return 0;
+      w.triggered = true;
+    }
+    let fillPrice: Price;
+    let liquidity: Liquidity;
+    if (o.type === 'MARKET' || o.type === 'STOP_MARKET') {
+      fillPrice = this.#slipped(p, buy, w.inst);
+      liquidity = 'TAKER';
+    } else {
+      const limit = Number(o.price!.toString());
+      if (buy ? p > limit : p < limit) return 0;
+      fillPrice = w.fresh ? toPrice(p) : o.price!;
+      liquidity = w.fresh ? 'TAKER' : 'MAKER';
+    }
+    if (available <= 0) return 0;
+    const cap = snapQuantity(toDecimal(available), w.inst.lotSize);
+    const want = leaves(w);
+    if (o.timeInForce === 'FOK' && cap.lt(want)) return 0;
+    const qty = cap.lt(want) ? cap : want;
+    if (qty.lte(0)) return 0;
+    this.#fill(w, fillPrice, qty, liquidity, tick.ts);
+    return Number(qty.toString());
+  }
+
+  #slipped(x: number, buy: boolean, inst: Instrument): Price {
+    return this.#slippedDec(toDecimal(x), buy, inst);
+  }
+
+  #slippedDec(x: Decimal, buy: boolean, inst: Instrument): Price {
+    if (this.#slip.eq(0)) return toPrice(x);
+    return buy
+      ? snapPrice(x.times(this.#slip.plus(1)), inst.tickSize, 'up')
+      : snapPrice(x.times(this.#slip.neg().plus(1)), inst.tickSize, 'down');
+  }
+
+  #fill(w: Working, price: Price, qty: Decimal, liquidity: Liquidity, ts: number): void {
+    const rate = liquidity === 'MAKER' ? w.inst.makerFee : w.inst.takerFee;
+    const quantity = toQuantity(qty);
+    this.#emit({
+      kind: 'OrderFilled',
+      ...ids(w.order),
+      ts,
+      fill: {
+        venue: this.#venue,
+        tradeId: `${this.#venue}-T${++this.#tradeSeq}`,
+        clientOrderId: w.order.clientOrderId,
+        instrumentId: w.order.instrumentId,
+        side: w.order.side,
+        price,
+        quantity,
+        fee: money(price.times(quantity).times(rate), w.inst.quote),
+        liquidity,
+        ts,
+      },
+    });
+    w.filled = w.filled.plus(quantity);
+    if (w.filled.gte(w.order.quantity)) this.#remove(w);
+  }
+
+  #close(w: Working, kind: 'OrderCanceled' | 'OrderRejected', reason: string, ts: number): void {
+    this.#remove(w);
+    if (kind === 'OrderRejected')
+      this.#emit({ kind, ...ids(w.order), ts, reason, message: reason });
+    else this.#emit({ kind, ...ids(w.order), ts, reason });
+  }
+
+  #remove(w: Working): void {
+    this.#working = this.#working.filter((x) => x !== w);
+  }
+}
+
+function ids(o: Order): Ids {
+  return { clientOrderId: o.clientOrderId, strategyId: o.strategyId, instrumentId: o.instrumentId };
+}
+
+function leaves(w: Working): Decimal {
+  return w.order.quantity.minus(w.filled);
+}

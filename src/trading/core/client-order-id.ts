@@ -1,0 +1,32 @@
+/** Venues accept at most 36 characters from this set for a client order id (Binance's rule). */
+const MAX_LENGTH = 36;
+const UNSAFE = /[^A-Za-z0-9_-]/g;
+
+/**
+ * Makes deterministic, venue-valid client order ids: `<strategy tag>-<sequence>`. The tag is the
+ * strategy id with unsafe characters replaced and cut so the whole id fits 36 characters.
+ *
+ * @example
+ * const ids = new ClientOrderIds('sma cross');
+ * ids.next(); // 'sma_cross-1'
+ */
+export class ClientOrderIds {
+  readonly #tag: string;
+  #seq: number;
+
+  constructor(strategyId: string, start = 0) {
+    this.#tag = strategyId.replace(UNSAFE, '_').slice(0, MAX_LENGTH - 13) || 'S';
+    this.#seq = start;
+  }
+
+  /** The next id. */
+  next(): string {
+    this.#seq += 1;
+    return `${this.#tag}-${this.#seq}`;
+  }
+
+  /** How many ids were made. */
+  get count(): number {
+    return this.#seq;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Stable reason codes carried by denials, rejections, cancels and expiries. They never change
+ * meaning; `docs/errors.md` lists each with what it means and what to do.
+ */
+export const Reason = {
+  /** The quantity floors to zero on the instrument's lot grid. */
+  QUANTITY_ROUNDS_TO_ZERO: 'QUANTITY_ROUNDS_TO_ZERO',
+  /** The snapped quantity is below the instrument's minimum quantity. */
+  QUANTITY_BELOW_MIN: 'QUANTITY_BELOW_MIN',
+  /** Price × quantity is below the instrument's minimum notional. */
+  NOTIONAL_BELOW_MIN: 'NOTIONAL_BELOW_MIN',
+  /** A price or trigger price is missing, not positive, or snaps to zero on the tick grid. */
+  PRICE_INVALID: 'PRICE_INVALID',
+  /** The quantity is not a positive finite number. */
+  QUANTITY_INVALID: 'QUANTITY_INVALID',
+  /** Cash does not cover the order's cost plus fees (in-flight orders included). */
+  INSUFFICIENT_BALANCE: 'INSUFFICIENT_BALANCE',
+  /** A sell exceeds the position held and the account may not go short. */
+  INSUFFICIENT_POSITION: 'INSUFFICIENT_POSITION',
+  /** No market price is known yet to value a market order. */
+  NO_REFERENCE_PRICE: 'NO_REFERENCE_PRICE',
+  /** A reduce-only order would open or increase a position. */
+  REDUCE_ONLY_WOULD_INCREASE: 'REDUCE_ONLY_WOULD_INCREASE',
+  /** The order combines options that cannot go together (e.g. post-only market order). */
+  INVALID_ORDER_OPTIONS: 'INVALID_ORDER_OPTIONS',
+  /** The instrument is unknown to the engine. */
+  UNKNOWN_INSTRUMENT: 'UNKNOWN_INSTRUMENT',
+  /** A post-only order would have taken liquidity, so the venue rejected it. */
+  POST_ONLY_WOULD_TAKE: 'POST_ONLY_WOULD_TAKE',
+  /** A fill-or-kill order could not fill whole at once. */
+  FOK_NOT_FILLABLE: 'FOK_NOT_FILLABLE',
+  /** The rest of an immediate-or-cancel order was canceled. */
+  IOC_REMAINDER_CANCELED: 'IOC_REMAINDER_CANCELED',
+  /** The strategy or a user canceled the order. */
+  CANCELED_BY_USER: 'CANCELED_BY_USER',
+  /** The order was still open when the data ended. */
+  END_OF_DATA: 'END_OF_DATA',
+  /** Cancel asked for an order that is not open. */
+  ORDER_NOT_OPEN: 'ORDER_NOT_OPEN',
+} as const;
+
+/** One of the stable reason codes. */
+export type ReasonCode = (typeof Reason)[keyof typeof Reason];

@@ -1,0 +1,105 @@
+import { KairosError } from '../../core/errors.js';
+import type { Bar } from '../market-data.js';
+import { DataFormatError } from './data-format-error.js';
+import { BATCH, type ReadOptions } from './read-options.js';
+
+const FIELDS = ['open', 'high', 'low', 'close', 'volume'] as const;
+const PROBE = 64;
+
+/**
+ * Turns parsed rows into checked `Bar` batches: validates numbers, high ≥ low and increasing
+ * times (naming file, line and field), applies from/to, and infers the interval as the smallest
+ * gap among the first rows when it is not given.
+ */
+export class BarBuilder {
+  #out: Bar[] = [];
+  #probe: [number, number, number, number, number, number, number][] | null = [];
+  #interval: number;
+  #lastTime = -Infinity;
+  #rows = 0;
+
+  constructor(private readonly opts: ReadOptions) {
+    this.#interval = opts.intervalMs ?? 0;
+    if (this.#interval > 0) this.#probe = null;
+  }
+
+  /** Adds one row; `line` is its 1-based line (or row) number. */
+  add(
+    line: number,
+    t: number,
+    o: number,
+    h: number,
+    l: number,
+    c: number,
+    v: number,
+    tRaw: string,
+  ): void {
+    const src = this.opts.source;
+    if (Number.isNaN(t))
+      throw new DataFormatError(
+        src,
+        line,
+        'time',
+        `${JSON.stringify(tRaw)} is not a date or timestamp`,
+      );
+    if (t <= this.#lastTime)
+      throw new DataFormatError(src, line, 'time', `${tRaw} is not after the previous row`);
+    this.#lastTime = t;
+    const values = [o, h, l, c, v];
+    for (let i = 0; i < 5; i++) {
+      if (!Number.isFinite(values[i]))
+        throw new DataFormatError(src, line, FIELDS[i]!, 'is not a number');
+    }
+    if (h < l) throw new DataFormatError(src, line, 'high', `${h} is below low ${l}`);
+    this.#rows++;
+    if (this.#probe) {
+      this.#probe.push([line, t, o, h, l, c, v]);
+      if (this.#probe.length >= PROBE) this.#release();
+      return;
+    }
+    this.#push(t, o, h, l, c, v);
+  }
+
+  /** Takes the bars ready so far. */
+  take(): Bar[] | null {
+    if (this.#out.length < BATCH) return null;
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  /** Takes the last bars at the end; throws `DATA_EMPTY` when the file held no rows. */
+  finish(): Bar[] {
+    if (this.#rows === 0) throw new KairosError('DATA_EMPTY', `${this.opts.source}: no rows`);
+    if (this.#probe) this.#release();
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  #release(): void {
+    const probe = this.#probe!;
+    this.#probe = null;
+    if (this.#interval <= 0) {
+      let gap = Infinity;
+      for (let i = 1; i < probe.length; i++) gap = Math.min(gap, probe[i]![1] - probe[i - 1]![1]);
+      this.#interval = Number.isFinite(gap) ? gap : 86_400_000;
+    }
+    for (const [, t, o, h, l, c, v] of probe) this.#push(t, o, h, l, c, v);
+  }
+
+  #push(t: number, open: number, high: number, low: number, close: number, volume: number): void {
+    const { from, to } = this.opts;
+    if ((from !== undefined && t < from) || (to !== undefined && t >= to)) return;
+    this.#out.push({
+      instrumentId: this.opts.instrumentId,
+      openTime: t,
+      closeTime: t + this.#interval,
+      open,
+      high,
+      low,
+      close,
+      volume,
+    });
+  }
+}

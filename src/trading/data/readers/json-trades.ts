@@ -1,0 +1,30 @@
+import type { TradeTick } from '../market-data.js';
+import { jsonRows } from './json-rows.js';
+import type { ReadOptions } from './read-options.js';
+import { TradeBuilder } from './trade-builder.js';
+
+const num = (x: unknown) =>
+  typeof x === 'number' ? x : typeof x === 'string' && x !== '' ? +x : NaN;
+
+/**
+ * Streams trades from a ccxt-ordered JSON trade list:
+ * `[[ts_ms, id, order, side, price, amount, cost], ...]` (freqtrade's trades files).
+ *
+ * @example
+ * for await (const batch of readJsonTrades(chunks, { source: 'XRP_ETH-trades.json', instrumentId: 'XRP/ETH' })) ...
+ */
+export async function* readJsonTrades(
+  chunks: AsyncIterable<string>,
+  opts: ReadOptions,
+): AsyncGenerator<TradeTick[]> {
+  const b = new TradeBuilder(opts);
+  for await (const rows of jsonRows(chunks, opts.source)) {
+    for (const { values: r, line } of rows) {
+      b.add(line, num(r[0]), String(r[1]), String(r[3]), num(r[4]), num(r[5]), String(r[0]));
+    }
+    const out = b.take();
+    if (out) yield out;
+  }
+  const last = b.finish();
+  if (last.length > 0) yield last;
+}

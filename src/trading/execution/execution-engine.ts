@@ -1,0 +1,163 @@
+import type { MessageBus } from '../bus/message-bus.js';
+import { Endpoints, Topics } from '../bus/topics.js';
+import { assertNever, InvariantError } from '../core/errors.js';
+import type { Alert } from '../model/alert.js';
+import { applyOrderEvent } from '../model/apply-order-event.js';
+import type { CancelOrder, SubmitOrder, TradingCommand } from '../model/commands.js';
+import type { Order } from '../model/order.js';
+import type { OrderEvent } from '../model/order-events.js';
+import { isOpen } from '../model/order-state-machine.js';
+import type { Denial } from '../risk/pre-trade-check.js';
+import type { ExecutionClient } from './execution-client.js';
+
+/**
+ * The order management system: owns every order, applies venue reports through the order state
+ * machine, deduplicates fills by venue trade id, refuses overfills (raising an alert) and publishes
+ * each order event on `events.order.<strategyId>`. It receives commands that passed risk on
+ * `ExecutionEngine.execute` and venue reports on `ExecutionEngine.process`.
+ *
+ * @example
+ * const exec = new ExecutionEngine(bus, () => exchange);
+ * exec.add(order);
+ */
+export class ExecutionEngine {
+  readonly #orders = new Map<string, Order>();
+  readonly #open = new Set<string>();
+  readonly #tradeIds = new Set<string>();
+  readonly #history: Order[] = [];
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly route: (order: Order) => ExecutionClient,
+  ) {
+    bus.register<TradingCommand>(Endpoints.execution, (cmd) => this.execute(cmd));
+    bus.register<OrderEvent>(Endpoints.executionReports, (e) => this.process(e));
+  }
+
+  /** Records a new INITIALIZED order. A duplicate client order id is a bug. */
+  add(order: Order): void {
+    if (this.#orders.has(order.clientOrderId)) {
+      throw new InvariantError(
+        'DUPLICATE_CLIENT_ORDER_ID',
+        `client order id ${order.clientOrderId} is taken`,
+      );
+    }
+    this.#orders.set(order.clientOrderId, order);
+    this.#history.push(order);
+    this.#publish({ kind: 'OrderInitialized', order, ...this.#ids(order), ts: order.createdAt });
+  }
+
+  /** Denies an INITIALIZED order (called by the risk engine). */
+  deny(order: Order, denial: Denial, ts: number): void {
+    this.process({
+      kind: 'OrderDenied',
+      ...this.#ids(order),
+      ts,
+      reason: denial.reason,
+      message: denial.message,
+    });
+  }
+
+  /** Handles a command that passed risk. */
+  execute(cmd: TradingCommand): void {
+    switch (cmd.kind) {
+      case 'SubmitOrder':
+        return this.#submit(cmd);
+      case 'CancelOrder':
+        return this.#cancel(cmd);
+      default:
+        return assertNever(cmd);
+    }
+  }
+
+  /** Applies a venue report or an internal event. */
+  process(event: OrderEvent): void {
+    const order = this.#orders.get(event.clientOrderId);
+    if (!order) {
+      this.#alert(
+        'UNKNOWN_ORDER_REPORT',
+        `${event.kind} for unknown order ${event.clientOrderId}`,
+        event.ts,
+      );
+      return;
+    }
+    if (event.kind === 'OrderFilled') {
+      const key = `${event.fill.venue}:${event.fill.tradeId}`;
+      if (this.#tradeIds.has(key)) return;
+      if (order.filledQuantity.plus(event.fill.quantity).gt(order.quantity)) {
+        this.#alert(
+          'ORDER_OVERFILL',
+          `fill ${event.fill.tradeId} would overfill ${order.clientOrderId}`,
+          event.ts,
+        );
+        return;
+      }
+      this.#tradeIds.add(key);
+    }
+    const next = applyOrderEvent(order, event);
+    this.#orders.set(order.clientOrderId, next);
+    if (isOpen(next.status)) this.#open.add(next.clientOrderId);
+    else this.#open.delete(next.clientOrderId);
+    this.#publish(event);
+  }
+
+  /** One order by client order id. */
+  order(clientOrderId: string): Order | undefined {
+    return this.#orders.get(clientOrderId);
+  }
+
+  /** Open orders (submitted and not terminal), in creation order, optionally of one strategy. */
+  openOrders(strategyId?: string): Order[] {
+    const out: Order[] = [];
+    for (const id of this.#open) {
+      const o = this.#orders.get(id)!;
+      if (strategyId === undefined || o.strategyId === strategyId) out.push(o);
+    }
+    return out;
+  }
+
+  /** True when any order is open. */
+  get hasOpenOrders(): boolean {
+    return this.#open.size > 0;
+  }
+
+  /** Every order as it is now, in creation order. */
+  allOrders(): Order[] {
+    return this.#history.map((o) => this.#orders.get(o.clientOrderId)!);
+  }
+
+  #submit(cmd: SubmitOrder): void {
+    const order = this.#orders.get(cmd.order.clientOrderId);
+    if (!order)
+      throw new InvariantError(
+        'UNKNOWN_ORDER',
+        `submit of unknown order ${cmd.order.clientOrderId}`,
+      );
+    this.process({ kind: 'OrderSubmitted', ...this.#ids(order), ts: cmd.ts });
+    this.route(order).submit(this.#orders.get(order.clientOrderId)!, cmd.ts);
+  }
+
+  #cancel(cmd: CancelOrder): void {
+    const order = this.#orders.get(cmd.clientOrderId);
+    if (!order || !isOpen(order.status) || order.status === 'PENDING_CANCEL') return;
+    this.process({ kind: 'OrderPendingCancel', ...this.#ids(order), ts: cmd.ts });
+    this.route(order).cancel(order.clientOrderId, cmd.ts);
+  }
+
+  #ids(order: Order) {
+    return {
+      clientOrderId: order.clientOrderId,
+      strategyId: order.strategyId,
+      instrumentId: order.instrumentId,
+    };
+  }
+
+  #publish(event: OrderEvent): void {
+    this.bus.publish(Topics.orderEvents(event.strategyId), event);
+  }
+
+  #alert(code: string, message: string, ts: number): void {
+    const alert: Alert = { kind: 'Alert', code, message, ts };
+    this.bus.publish(Topics.alerts, alert);
+  }
+}

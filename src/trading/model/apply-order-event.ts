@@ -1,0 +1,75 @@
+import { assertNever, InvariantError } from '../core/errors.js';
+import type { Quantity } from '../core/money.js';
+import type { Order } from './order.js';
+import type { OrderEvent } from './order-events.js';
+import { transition } from './order-state-machine.js';
+import type { OrderStatus } from './order-types.js';
+
+/**
+ * Returns the order after `event`. An illegal transition, an overfill or a fill for another
+ * order throws `InvariantError` (the execution engine screens venue reports before this).
+ *
+ * @example
+ * order = applyOrderEvent(order, { kind: 'OrderAccepted', venueOrderId: '42', ...ids, ts });
+ */
+export function applyOrderEvent(order: Order, event: OrderEvent): Order {
+  if (event.clientOrderId !== order.clientOrderId) {
+    throw new InvariantError(
+      'ORDER_EVENT_MISMATCH',
+      `${event.kind} for ${event.clientOrderId} applied to ${order.clientOrderId}`,
+    );
+  }
+  const next = (status: OrderStatus, extra: Partial<Order> = {}): Order =>
+    Object.freeze({
+      ...order,
+      ...extra,
+      status: transition(order.status, status),
+      updatedAt: event.ts,
+    });
+  switch (event.kind) {
+    case 'OrderInitialized':
+      throw new InvariantError(
+        'ORDER_ILLEGAL_TRANSITION',
+        `order ${order.clientOrderId} is already initialized`,
+      );
+    case 'OrderDenied':
+      return next('DENIED', { reason: event.reason });
+    case 'OrderSubmitted':
+      return next('SUBMITTED');
+    case 'OrderAccepted':
+      return next('ACCEPTED', { venueOrderId: event.venueOrderId });
+    case 'OrderRejected':
+      return next('REJECTED', { reason: event.reason });
+    case 'OrderPendingCancel':
+      return next('PENDING_CANCEL');
+    case 'OrderCancelRejected':
+      return next(order.filledQuantity.gt(0) ? 'PARTIALLY_FILLED' : 'ACCEPTED');
+    case 'OrderCanceled':
+      return next('CANCELED', { reason: event.reason });
+    case 'OrderExpired':
+      return next('EXPIRED', { reason: event.reason });
+    case 'OrderFilled': {
+      const fill = event.fill;
+      if (fill.side !== order.side) {
+        throw new InvariantError(
+          'FILL_SIDE_MISMATCH',
+          `fill ${fill.tradeId} side ${fill.side} on a ${order.side} order`,
+        );
+      }
+      const filled = order.filledQuantity.plus(fill.quantity) as Quantity;
+      if (filled.gt(order.quantity)) {
+        throw new InvariantError(
+          'ORDER_OVERFILL',
+          `fill ${fill.tradeId} overfills ${order.clientOrderId}`,
+        );
+      }
+      return next(filled.eq(order.quantity) ? 'FILLED' : 'PARTIALLY_FILLED', {
+        filledQuantity: filled,
+        filledNotional: order.filledNotional.plus(fill.price.times(fill.quantity)),
+        venueOrderId: order.venueOrderId,
+      });
+    }
+    default:
+      return assertNever(event);
+  }
+}

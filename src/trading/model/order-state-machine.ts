@@ -1,0 +1,70 @@
+import { InvariantError } from '../core/errors.js';
+import type { OrderStatus } from './order-types.js';
+
+const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  INITIALIZED: ['DENIED', 'SUBMITTED'],
+  SUBMITTED: [
+    'ACCEPTED',
+    'REJECTED',
+    'PARTIALLY_FILLED',
+    'FILLED',
+    'PENDING_CANCEL',
+    'CANCELED',
+    'EXPIRED',
+  ],
+  ACCEPTED: ['PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'EXPIRED'],
+  PARTIALLY_FILLED: ['PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'EXPIRED'],
+  // A fill can race a cancel; a refused cancel returns the order to where it was.
+  PENDING_CANCEL: ['CANCELED', 'PARTIALLY_FILLED', 'FILLED', 'ACCEPTED', 'EXPIRED'],
+  DENIED: [],
+  REJECTED: [],
+  FILLED: [],
+  CANCELED: [],
+  EXPIRED: [],
+};
+
+/** Every order status, in lifecycle order. */
+export const ORDER_STATUSES = Object.keys(TRANSITIONS) as readonly OrderStatus[];
+
+/**
+ * True when the order can move from `from` to `to`.
+ *
+ * @example
+ * canTransition('ACCEPTED', 'FILLED'); // true
+ */
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/**
+ * Returns `to`, or throws `InvariantError('ORDER_ILLEGAL_TRANSITION')` when the move is illegal.
+ *
+ * @example
+ * transition('SUBMITTED', 'ACCEPTED'); // 'ACCEPTED'
+ */
+export function transition(from: OrderStatus, to: OrderStatus): OrderStatus {
+  if (!canTransition(from, to)) {
+    throw new InvariantError('ORDER_ILLEGAL_TRANSITION', `order cannot go from ${from} to ${to}`);
+  }
+  return to;
+}
+
+/**
+ * True when an order in this status can never change again.
+ *
+ * @example
+ * isTerminal('FILLED'); // true
+ */
+export function isTerminal(status: OrderStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}
+
+/**
+ * True when an order in this status may still trade at the venue (in flight or working).
+ *
+ * @example
+ * isOpen('PARTIALLY_FILLED'); // true
+ */
+export function isOpen(status: OrderStatus): boolean {
+  return status !== 'INITIALIZED' && !isTerminal(status);
+}

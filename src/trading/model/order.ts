@@ -1,0 +1,93 @@
+import { ZERO, type Decimal } from '../core/decimal.js';
+import type { Price, Quantity } from '../core/money.js';
+import type { OrderSide, OrderStatus, OrderType, TimeInForce } from './order-types.js';
+
+/**
+ * An order, as an immutable value. The execution engine replaces it on every event
+ * (see `applyOrderEvent`); strategies read these snapshots.
+ *
+ * @example
+ * order.status === 'ACCEPTED' && order.leavesQuantity.gt(0);
+ */
+export interface Order {
+  readonly clientOrderId: string;
+  readonly strategyId: string;
+  readonly instrumentId: string;
+  readonly side: OrderSide;
+  readonly type: OrderType;
+  readonly timeInForce: TimeInForce;
+  readonly quantity: Quantity;
+  /** Limit price (LIMIT, STOP_LIMIT), else null. */
+  readonly price: Price | null;
+  /** Trigger price (STOP_MARKET, STOP_LIMIT), else null. */
+  readonly triggerPrice: Price | null;
+  readonly postOnly: boolean;
+  readonly reduceOnly: boolean;
+  readonly status: OrderStatus;
+  readonly venueOrderId: string | null;
+  readonly filledQuantity: Quantity;
+  /** Sum of fill price × quantity, for the average fill price. */
+  readonly filledNotional: Decimal;
+  /** The reason code of the last denial, rejection, cancel or expiry. */
+  readonly reason: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** A free-form label the strategy attached. */
+  readonly tag: string | null;
+}
+
+/** What a new order needs; the rest starts empty. */
+export type NewOrder = Pick<
+  Order,
+  | 'clientOrderId'
+  | 'strategyId'
+  | 'instrumentId'
+  | 'side'
+  | 'type'
+  | 'timeInForce'
+  | 'quantity'
+  | 'price'
+  | 'triggerPrice'
+  | 'postOnly'
+  | 'reduceOnly'
+  | 'createdAt'
+  | 'tag'
+>;
+
+/**
+ * Makes an INITIALIZED order.
+ *
+ * @example
+ * const o = initOrder({ ...fields, createdAt: clock.now() });
+ */
+export function initOrder(spec: NewOrder): Order {
+  return Object.freeze({
+    ...spec,
+    status: 'INITIALIZED',
+    venueOrderId: null,
+    filledQuantity: ZERO as Quantity,
+    filledNotional: ZERO,
+    reason: null,
+    updatedAt: spec.createdAt,
+  });
+}
+
+/**
+ * The quantity still to fill.
+ *
+ * @example
+ * leavesQuantity(order).toFixed();
+ */
+export function leavesQuantity(order: Order): Decimal {
+  return order.quantity.minus(order.filledQuantity);
+}
+
+/**
+ * The average fill price, or null before the first fill.
+ *
+ * @example
+ * averageFillPrice(order)?.toFixed();
+ */
+export function averageFillPrice(order: Order): Decimal | null {
+  return order.filledQuantity.eq(0) ? null : order.filledNotional.div(order.filledQuantity);
+}

@@ -1,0 +1,117 @@
+import { ZERO, type Decimal } from '../core/decimal.js';
+import type { Fill } from './fill.js';
+
+/** One open lot: a signed quantity (negative for short) bought or sold at one price. */
+export interface Lot {
+  readonly quantity: Decimal;
+  readonly price: Decimal;
+}
+
+/**
+ * A net position in one instrument, kept as FIFO lots so realized and unrealized PnL are exact
+ * (an average price would need division). `quantity` is signed: > 0 long, < 0 short.
+ *
+ * @example
+ * let p = flatPosition('ORCL');
+ * p = applyFill(p, fill).position;
+ */
+export interface Position {
+  readonly instrumentId: string;
+  readonly quantity: Decimal;
+  readonly lots: readonly Lot[];
+  /** Realized PnL before fees, since the position was created. */
+  readonly realizedPnl: Decimal;
+  /** Fees paid on this instrument's fills. */
+  readonly fees: Decimal;
+  /** Time of the fill that opened the current non-flat position, else null. */
+  readonly openedAt: number | null;
+}
+
+/** The result of applying one fill. */
+export interface PositionChange {
+  readonly position: Position;
+  /** PnL realized by this fill, before fees. */
+  readonly realized: Decimal;
+  /** True when this fill brought the position to flat or across zero. */
+  readonly closed: boolean;
+}
+
+/**
+ * A flat position.
+ *
+ * @example
+ * flatPosition('BTC/USDT').quantity.eq(0); // true
+ */
+export function flatPosition(instrumentId: string): Position {
+  return Object.freeze({
+    instrumentId,
+    quantity: ZERO,
+    lots: [],
+    realizedPnl: ZERO,
+    fees: ZERO,
+    openedAt: null,
+  });
+}
+
+/**
+ * Applies a fill: closes opposite lots first in, then opens a lot with any remainder.
+ *
+ * @example
+ * const { position, realized } = applyFill(flatPosition('ORCL'), buyFill);
+ */
+export function applyFill(pos: Position, fill: Fill): PositionChange {
+  const signed = fill.side === 'BUY' ? fill.quantity : fill.quantity.neg();
+  let remaining = signed;
+  let realized = ZERO;
+  const lots: Lot[] = [];
+  for (const lot of pos.lots) {
+    if (remaining.eq(0) || lot.quantity.s === remaining.s) {
+      lots.push(lot);
+      continue;
+    }
+    // Opposite sign: this fill closes (part of) the lot.
+    const closeQty = lot.quantity.abs().lt(remaining.abs()) ? lot.quantity.abs() : remaining.abs();
+    const direction = lot.quantity.gt(0) ? 1 : -1;
+    realized = realized.plus(fill.price.minus(lot.price).times(closeQty).times(direction));
+    const left = lot.quantity.minus(closeQty.times(direction));
+    remaining = remaining.plus(closeQty.times(direction));
+    if (!left.eq(0)) lots.push({ quantity: left, price: lot.price });
+  }
+  if (!remaining.eq(0)) lots.push({ quantity: remaining, price: fill.price });
+  const quantity = pos.quantity.plus(signed);
+  const wasFlat = pos.quantity.eq(0);
+  const crossed = !wasFlat && (quantity.eq(0) || quantity.s !== pos.quantity.s);
+  const position: Position = Object.freeze({
+    instrumentId: pos.instrumentId,
+    quantity,
+    lots,
+    realizedPnl: pos.realizedPnl.plus(realized),
+    fees: pos.fees.plus(fill.fee.amount),
+    openedAt: quantity.eq(0) ? null : wasFlat || crossed ? fill.ts : pos.openedAt,
+  });
+  return { position, realized, closed: crossed };
+}
+
+/**
+ * Unrealized PnL of the open lots marked at `mark`, before fees.
+ *
+ * @example
+ * unrealizedPnl(position, Dec('101.5')).toFixed();
+ */
+export function unrealizedPnl(pos: Position, mark: Decimal): Decimal {
+  let total = ZERO;
+  for (const lot of pos.lots) total = total.plus(mark.minus(lot.price).times(lot.quantity));
+  return total;
+}
+
+/**
+ * Cost of the open lots (signed quantity × entry price); the average entry is cost / quantity.
+ *
+ * @example
+ * openCost(position).toFixed();
+ */
+export function openCost(pos: Position): Decimal {
+  let total = ZERO;
+  for (const lot of pos.lots) total = total.plus(lot.price.times(lot.quantity));
+  return total;
+}

@@ -1,0 +1,102 @@
+import { toDecimal, ZERO, type Decimal, type DecimalInput } from '../core/decimal.js';
+import type { Fill } from '../model/fill.js';
+import { applyFill, flatPosition, unrealizedPnl, type Position } from '../model/position.js';
+import { RoundTripTracker, type ClosedRoundTrip } from './round-trip-tracker.js';
+
+/**
+ * Balances, positions, fees and PnL, exact to the last decimal. Cash moves by price × quantity
+ * and fees on each fill; positions keep FIFO lots. At any time, for each currency,
+ * cash + Σ position × mark = start + realized + unrealized − fees (tested as a property).
+ *
+ * @example
+ * const ledger = new Ledger({ USD: '100000' });
+ * ledger.applyFill(fill, 'USD');
+ */
+export class Ledger {
+  readonly #cash = new Map<string, Decimal>();
+  readonly #start = new Map<string, Decimal>();
+  readonly #positions = new Map<string, Position>();
+  readonly #trips = new RoundTripTracker();
+  #fees = ZERO;
+  #fills = 0;
+
+  constructor(startingCash: Readonly<Record<string, DecimalInput>>) {
+    for (const [currency, amount] of Object.entries(startingCash)) {
+      const d = toDecimal(amount);
+      this.#cash.set(currency, d);
+      this.#start.set(currency, d);
+    }
+  }
+
+  /** Applies one fill of an instrument quoted in `quote` (fees are charged in `fill.fee.currency`). */
+  applyFill(fill: Fill, quote: string): void {
+    const notional = fill.price.times(fill.quantity);
+    const cash = this.cash(quote);
+    this.#cash.set(quote, fill.side === 'BUY' ? cash.minus(notional) : cash.plus(notional));
+    this.#cash.set(fill.fee.currency, this.cash(fill.fee.currency).minus(fill.fee.amount));
+    const change = applyFill(this.position(fill.instrumentId), fill);
+    this.#positions.set(fill.instrumentId, change.position);
+    this.#trips.onFill(fill, change);
+    this.#fees = this.#fees.plus(fill.fee.amount);
+    this.#fills++;
+  }
+
+  /** Cash held in a currency (zero when none). */
+  cash(currency: string): Decimal {
+    return this.#cash.get(currency) ?? ZERO;
+  }
+
+  /** Starting cash in a currency. */
+  startingCash(currency: string): Decimal {
+    return this.#start.get(currency) ?? ZERO;
+  }
+
+  /** The position in an instrument (flat when none). */
+  position(instrumentId: string): Position {
+    return this.#positions.get(instrumentId) ?? flatPosition(instrumentId);
+  }
+
+  /** Every non-flat position. */
+  openPositions(): Position[] {
+    return [...this.#positions.values()].filter((p) => !p.quantity.eq(0));
+  }
+
+  /** Every position ever held, flat ones included. */
+  allPositions(): Position[] {
+    return [...this.#positions.values()];
+  }
+
+  /** Total fees paid. */
+  get fees(): Decimal {
+    return this.#fees;
+  }
+
+  /** Number of fills applied. */
+  get fillCount(): number {
+    return this.#fills;
+  }
+
+  /** Round trips closed so far. */
+  get roundTrips(): readonly ClosedRoundTrip[] {
+    return this.#trips.closed;
+  }
+
+  /**
+   * Equity in `currency`: its cash plus each position (quoted in it) marked at `marks`.
+   * Positions without a mark are valued at their entry cost.
+   */
+  equity(
+    currency: string,
+    marks: ReadonlyMap<string, Decimal>,
+    quoteOf: (instrumentId: string) => string,
+  ): Decimal {
+    let total = this.cash(currency);
+    for (const p of this.#positions.values()) {
+      if (p.quantity.eq(0) || quoteOf(p.instrumentId) !== currency) continue;
+      const mark = marks.get(p.instrumentId);
+      total = total.plus(mark ? unrealizedPnl(p, mark) : ZERO);
+      for (const lot of p.lots) total = total.plus(lot.price.times(lot.quantity));
+    }
+    return total;
+  }
+}

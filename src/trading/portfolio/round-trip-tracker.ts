@@ -1,0 +1,102 @@
+import { ZERO, type Decimal } from '../core/decimal.js';
+import type { Fill } from '../model/fill.js';
+import type { PositionChange } from '../model/position.js';
+
+/** A position opened from flat and closed back to flat (or flipped). Values are exact. */
+export interface ClosedRoundTrip {
+  readonly instrumentId: string;
+  readonly side: 'LONG' | 'SHORT';
+  readonly openedAt: number;
+  readonly closedAt: number;
+  /** The largest absolute size the position reached. */
+  readonly quantity: Decimal;
+  /** Σ price × quantity of the fills that opened or added to it, and their quantity. */
+  readonly entryNotional: Decimal;
+  readonly entryQuantity: Decimal;
+  readonly exitNotional: Decimal;
+  readonly exitQuantity: Decimal;
+  /** Realized PnL before fees. */
+  readonly grossPnl: Decimal;
+  readonly fees: Decimal;
+}
+
+interface OpenTrip {
+  side: 'LONG' | 'SHORT';
+  openedAt: number;
+  size: Decimal;
+  maxSize: Decimal;
+  entryNotional: Decimal;
+  entryQuantity: Decimal;
+  exitNotional: Decimal;
+  exitQuantity: Decimal;
+  grossPnl: Decimal;
+  fees: Decimal;
+}
+
+/**
+ * Groups fills into round trips. A fill that flips a position closes one trip and opens the
+ * next with the remainder; its fee is split pro rata by quantity.
+ *
+ * @example
+ * tracker.onFill(fill, applyFill(position, fill));
+ */
+export class RoundTripTracker {
+  readonly closed: ClosedRoundTrip[] = [];
+  readonly #open = new Map<string, OpenTrip>();
+
+  onFill(fill: Fill, change: PositionChange): void {
+    const id = fill.instrumentId;
+    const signedAfter = change.position.quantity;
+    const trip = this.#open.get(id);
+    let qty: Decimal = fill.quantity;
+    let fee = fill.fee.amount;
+    if (trip) {
+      const closing = (trip.side === 'LONG') === (fill.side === 'SELL');
+      if (!closing) {
+        trip.size = trip.size.plus(qty);
+        if (trip.size.gt(trip.maxSize)) trip.maxSize = trip.size;
+        trip.entryNotional = trip.entryNotional.plus(fill.price.times(qty));
+        trip.entryQuantity = trip.entryQuantity.plus(qty);
+        trip.fees = trip.fees.plus(fee);
+        return;
+      }
+      const closeQty = qty.gt(trip.size) ? trip.size : qty;
+      const closeFee = closeQty.eq(qty) ? fee : fee.times(closeQty).div(qty);
+      trip.size = trip.size.minus(closeQty);
+      trip.exitNotional = trip.exitNotional.plus(fill.price.times(closeQty));
+      trip.exitQuantity = trip.exitQuantity.plus(closeQty);
+      trip.grossPnl = trip.grossPnl.plus(change.realized);
+      trip.fees = trip.fees.plus(closeFee);
+      qty = qty.minus(closeQty);
+      fee = fee.minus(closeFee);
+      if (!trip.size.eq(0)) return;
+      this.closed.push({
+        instrumentId: id,
+        side: trip.side,
+        openedAt: trip.openedAt,
+        closedAt: fill.ts,
+        quantity: trip.maxSize,
+        entryNotional: trip.entryNotional,
+        entryQuantity: trip.entryQuantity,
+        exitNotional: trip.exitNotional,
+        exitQuantity: trip.exitQuantity,
+        grossPnl: trip.grossPnl,
+        fees: trip.fees,
+      });
+      this.#open.delete(id);
+      if (qty.eq(0)) return;
+    }
+    this.#open.set(id, {
+      side: signedAfter.gt(0) ? 'LONG' : 'SHORT',
+      openedAt: fill.ts,
+      size: qty,
+      maxSize: qty,
+      entryNotional: fill.price.times(qty),
+      entryQuantity: qty,
+      exitNotional: ZERO,
+      exitQuantity: ZERO,
+      grossPnl: ZERO,
+      fees: fee,
+    });
+  }
+}

@@ -1,0 +1,171 @@
+import { toDecimal } from '../core/decimal.js';
+import { KairosError } from '../core/errors.js';
+
+/** The declaration of one strategy parameter. */
+export type ParamSpec =
+  | {
+      readonly type: 'int';
+      readonly default: number;
+      readonly min?: number;
+      readonly max?: number;
+      readonly description?: string;
+    }
+  | {
+      readonly type: 'number';
+      readonly default: number;
+      readonly min?: number;
+      readonly max?: number;
+      readonly description?: string;
+    }
+  | {
+      readonly type: 'decimal';
+      readonly default: string;
+      readonly min?: string;
+      readonly description?: string;
+    }
+  | { readonly type: 'boolean'; readonly default: boolean; readonly description?: string }
+  | {
+      readonly type: 'string';
+      readonly default: string;
+      readonly choices?: readonly string[];
+      readonly description?: string;
+    };
+
+/** A strategy's parameter declarations by name. */
+export type ParamSpecs = Readonly<Record<string, ParamSpec>>;
+
+/** The resolved values: ints and numbers as numbers, decimals as exact decimal strings. */
+export type ParamValues<P extends ParamSpecs> = {
+  readonly [K in keyof P]: P[K] extends { type: 'int' | 'number' }
+    ? number
+    : P[K] extends { type: 'boolean' }
+      ? boolean
+      : string;
+};
+
+type Opts<T> = { readonly min?: T; readonly max?: T; readonly description?: string };
+
+/**
+ * Builders for parameter declarations.
+ *
+ * @example
+ * const params = { fast: param.int(10, { min: 1 }), size: param.decimal('100', { min: '0' }) };
+ */
+export const param = {
+  /** An integer. */
+  int: (def: number, o: Opts<number> = {}) => ({ type: 'int' as const, default: def, ...o }),
+  /** A float. */
+  number: (def: number, o: Opts<number> = {}) => ({ type: 'number' as const, default: def, ...o }),
+  /** An exact decimal, kept as a string (quantities, prices). */
+  decimal: (def: string, o: { readonly min?: string; readonly description?: string } = {}) => ({
+    type: 'decimal' as const,
+    default: def,
+    ...o,
+  }),
+  /** true or false. */
+  boolean: (def: boolean, o: { readonly description?: string } = {}) => ({
+    type: 'boolean' as const,
+    default: def,
+    ...o,
+  }),
+  /** A string, optionally one of `choices`. */
+  string: (
+    def: string,
+    o: { readonly choices?: readonly string[]; readonly description?: string } = {},
+  ) => ({ type: 'string' as const, default: def, ...o }),
+};
+
+const invalid = (name: string, rule: string, value: unknown) =>
+  new KairosError(
+    'PARAM_INVALID',
+    `param "${name}": must be ${rule}, was ${JSON.stringify(value)}`,
+  );
+
+function resolveOne(name: string, spec: ParamSpec, raw: unknown): number | string | boolean {
+  switch (spec.type) {
+    case 'int':
+    case 'number': {
+      const n =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && raw.trim() !== ''
+            ? Number(raw)
+            : NaN;
+      const kind = spec.type === 'int' ? 'an integer' : 'a number';
+      if (!Number.isFinite(n) || (spec.type === 'int' && !Number.isInteger(n)))
+        throw invalid(name, kind, raw);
+      if (spec.min !== undefined && n < spec.min) throw invalid(name, `${kind} ≥ ${spec.min}`, raw);
+      if (spec.max !== undefined && n > spec.max) throw invalid(name, `${kind} ≤ ${spec.max}`, raw);
+      return n;
+    }
+    case 'decimal': {
+      let d;
+      try {
+        d = toDecimal(raw as string);
+      } catch {
+        throw invalid(name, 'a decimal number', raw);
+      }
+      if (spec.min !== undefined && d.lt(spec.min))
+        throw invalid(name, `a decimal ≥ ${spec.min}`, raw);
+      return d.toFixed();
+    }
+    case 'boolean':
+      if (raw === true || raw === 'true' || raw === '1') return true;
+      if (raw === false || raw === 'false' || raw === '0') return false;
+      throw invalid(name, 'true or false', raw);
+    case 'string':
+      if (typeof raw !== 'string') throw invalid(name, 'a string', raw);
+      if (spec.choices && !spec.choices.includes(raw))
+        throw invalid(name, `one of ${spec.choices.join(', ')}`, raw);
+      return raw;
+  }
+}
+
+/**
+ * Resolves parameter values: defaults, overridden by `given`. An unknown name or a value that
+ * breaks its rule throws `KairosError` (`PARAM_UNKNOWN` / `PARAM_INVALID`) naming the param.
+ *
+ * @example
+ * resolveParams({ fast: param.int(10) }, { fast: '12' }); // { fast: 12 }
+ */
+export function resolveParams<P extends ParamSpecs>(
+  specs: P,
+  given: Readonly<Record<string, unknown>> = {},
+): ParamValues<P> {
+  for (const name of Object.keys(given)) {
+    if (!Object.hasOwn(specs, name)) {
+      const known = Object.keys(specs);
+      throw new KairosError(
+        'PARAM_UNKNOWN',
+        `unknown param "${name}" (known: ${known.length ? known.join(', ') : 'none'})`,
+      );
+    }
+  }
+  const out: Record<string, number | string | boolean> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    out[name] = resolveOne(name, spec, Object.hasOwn(given, name) ? given[name] : spec.default);
+  }
+  return Object.freeze(out) as ParamValues<P>;
+}
+
+/**
+ * Parses `fast=10,slow=30,size=100` into raw strings; a malformed pair throws `PARAM_SYNTAX`.
+ *
+ * @example
+ * parseParamList('fast=10,slow=30'); // { fast: '10', slow: '30' }
+ */
+export function parseParamList(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    const name = eq < 0 ? '' : part.slice(0, eq).trim();
+    if (eq < 0 || name === '') {
+      throw new KairosError('PARAM_SYNTAX', `--params: "${part}" is not name=value`);
+    }
+    if (Object.hasOwn(out, name))
+      throw new KairosError('PARAM_SYNTAX', `--params: "${name}" is given twice`);
+    out[name] = part.slice(eq + 1).trim();
+  }
+  return out;
+}

@@ -1,0 +1,222 @@
+import type { MessageBus } from '../bus/message-bus.js';
+import { Endpoints, Topics } from '../bus/topics.js';
+import { ClientOrderIds } from '../core/client-order-id.js';
+import type { Decimal, DecimalInput } from '../core/decimal.js';
+import type { Clock } from '../clock/clock.js';
+import type { Bar, TradeTick } from '../data/market-data.js';
+import { makeOrder } from '../execution/order-factory.js';
+import type { OrderRequest } from '../execution/order-request.js';
+import type { Instrument } from '../model/instrument.js';
+import type { Order } from '../model/order.js';
+import type { OrderEvent } from '../model/order-events.js';
+import { openCost, type Position } from '../model/position.js';
+import type { Denial } from '../risk/pre-trade-check.js';
+import type { IndicatorSet, StrategyDefinition } from './define-strategy.js';
+import type { AnyIndicator } from './indicator-set.js';
+import type { ParamSpecs, ParamValues } from './params.js';
+import type {
+  JsonObject,
+  OrderTicket,
+  PositionView,
+  StrategyContext,
+  TradeOptions,
+} from './strategy-context.js';
+
+/** The services a running strategy uses; the kernel wires them to the engines. */
+export interface StrategyServices {
+  readonly bus: MessageBus;
+  readonly clock: Clock;
+  random(): number;
+  instrument(instrumentId: string): Instrument | undefined;
+  addOrder(order: Order): void;
+  deny(order: Order, denial: Denial, ts: number): void;
+  order(clientOrderId: string): Order | undefined;
+  openOrders(strategyId: string): readonly Order[];
+  position(instrumentId: string): Position;
+  cash(currency: string): Decimal;
+  log(strategyId: string, ts: number, message: string): void;
+}
+
+/**
+ * Runs one strategy: feeds its indicators, keeps its bar history, builds its context and calls
+ * its handlers. Order events that happen while a handler runs are queued and delivered after it
+ * returns, so handlers never re-enter.
+ *
+ * @example
+ * const runner = new StrategyRunner(definition, params, 'sma', instrument, services);
+ * runner.start();
+ * runner.onBar(bar);
+ */
+export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extends IndicatorSet> {
+  readonly ctx: StrategyContext<P, S, I>;
+  readonly #barFed: AnyIndicator[] = [];
+  readonly #tradeFed: AnyIndicator[] = [];
+  readonly #history: Bar[];
+  readonly #capacity: number;
+  readonly #ids: ClientOrderIds;
+  readonly #pending: OrderEvent[] = [];
+  #historyStart = 0;
+  #last: number | null = null;
+  #busy = false;
+
+  constructor(
+    private readonly def: StrategyDefinition<P, S, I>,
+    params: ParamValues<P>,
+    readonly strategyId: string,
+    private readonly instrument: Instrument,
+    private readonly services: StrategyServices,
+  ) {
+    const indicators = def.indicators ? def.indicators(params) : ({} as I);
+    for (const ind of Object.values(indicators)) {
+      (ind.input === 'trade' ? this.#tradeFed : this.#barFed).push(ind);
+    }
+    this.#capacity = def.history ?? 500;
+    this.#history = [];
+    this.#ids = new ClientOrderIds(strategyId);
+    this.ctx = this.#context(params, indicators);
+    services.bus.subscribe<OrderEvent>(Topics.orderEvents(strategyId), (e) =>
+      this.#onOrderEvent(e),
+    );
+  }
+
+  /** Calls `init` and keeps the state it returns. */
+  start(): void {
+    if (this.def.init) this.#run(() => (this.ctx.state = this.def.init!(this.ctx) ?? ({} as S)));
+  }
+
+  /** Feeds a bar to the indicators and the strategy. */
+  onBar(bar: Bar): void {
+    this.#last = bar.close;
+    const inds = this.#barFed;
+    for (let i = 0; i < inds.length; i++) inds[i]!.updateBar(bar);
+    this.#pushHistory(bar);
+    const onBar = this.def.onBar;
+    if (onBar) this.#run(() => onBar(this.ctx, bar));
+  }
+
+  /** Feeds a trade to the trade-fed indicators and the strategy. */
+  onTrade(tick: TradeTick): void {
+    this.#last = tick.price;
+    const inds = this.#tradeFed;
+    for (let i = 0; i < inds.length; i++) inds[i]!.updateValue(tick.price);
+    const onTrade = this.def.onTrade;
+    if (onTrade) this.#run(() => onTrade(this.ctx, tick));
+  }
+
+  /** Calls `onStop`. */
+  stop(): void {
+    const onStop = this.def.onStop;
+    if (onStop) this.#run(() => onStop(this.ctx));
+  }
+
+  /** Number of client order ids used (to resume without reusing one). */
+  get ordersMade(): number {
+    return this.#ids.count;
+  }
+
+  #onOrderEvent(event: OrderEvent): void {
+    if (!this.def.onOrderEvent || event.kind === 'OrderInitialized') return;
+    this.#pending.push(event);
+    if (!this.#busy) this.#run(() => undefined);
+  }
+
+  #run(handler: () => void): void {
+    this.#busy = true;
+    try {
+      handler();
+      const onOrderEvent = this.def.onOrderEvent;
+      while (onOrderEvent && this.#pending.length > 0)
+        onOrderEvent(this.ctx, this.#pending.shift()!);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #pushHistory(bar: Bar): void {
+    // A ring kept as an array: trimmed in blocks so each push is amortised O(1).
+    this.#history.push(bar);
+    if (this.#history.length - this.#historyStart > this.#capacity) this.#historyStart++;
+    if (this.#historyStart > 4096 && this.#historyStart > this.#capacity) {
+      this.#history.splice(0, this.#historyStart);
+      this.#historyStart = 0;
+    }
+  }
+
+  #submit(req: OrderRequest): OrderTicket {
+    const { services, strategyId } = this;
+    const ts = services.clock.now();
+    const inst = req.instrumentId ? services.instrument(req.instrumentId) : this.instrument;
+    if (!inst) throw new RangeError(`unknown instrument ${req.instrumentId}`);
+    const clientOrderId = this.#ids.next();
+    const { order, denial } = makeOrder(req, inst, { clientOrderId, strategyId, ts });
+    services.addOrder(order);
+    if (denial) services.deny(order, denial, ts);
+    else services.bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts });
+    const now = services.order(clientOrderId)!;
+    const denied = now.status === 'DENIED';
+    return { clientOrderId, accepted: !denied, reason: denied ? now.reason : null };
+  }
+
+  #context(params: ParamValues<P>, indicators: I): StrategyContext<P, S, I> {
+    const { services, strategyId, instrument } = this;
+    const trade = (side: 'BUY' | 'SELL', quantity: DecimalInput, options: TradeOptions = {}) =>
+      this.#submit({ ...options, side, quantity });
+    return {
+      strategyId,
+      params,
+      state: {} as S,
+      indicators,
+      instrument,
+      now: () => services.clock.now(),
+      random: () => services.random(),
+      bars: (count) => {
+        const start = Math.max(
+          this.#historyStart,
+          this.#history.length - Math.max(0, Math.floor(count)),
+        );
+        return this.#history.slice(start);
+      },
+      lastPrice: () => this.#last,
+      position: (instrumentId = instrument.id) => positionView(services.position(instrumentId)),
+      cash: (currency = instrument.quote) => services.cash(currency),
+      openOrders: () => services.openOrders(strategyId),
+      order: (id) => {
+        const o = services.order(id);
+        return o && o.strategyId === strategyId ? o : undefined;
+      },
+      submit: (req) => this.#submit(req),
+      buy: (q, o) => trade('BUY', q, o),
+      sell: (q, o) => trade('SELL', q, o),
+      cancel: (clientOrderId) =>
+        services.bus.send(Endpoints.risk, {
+          kind: 'CancelOrder',
+          clientOrderId,
+          strategyId,
+          ts: services.clock.now(),
+        }),
+      cancelAll: () => {
+        for (const o of services.openOrders(strategyId)) {
+          services.bus.send(Endpoints.risk, {
+            kind: 'CancelOrder',
+            clientOrderId: o.clientOrderId,
+            strategyId,
+            ts: services.clock.now(),
+          });
+        }
+      },
+      log: (message) => services.log(strategyId, services.clock.now(), message),
+    };
+  }
+}
+
+function positionView(p: Position): PositionView {
+  const q = p.quantity;
+  return {
+    quantity: q,
+    isFlat: q.eq(0),
+    isLong: q.gt(0),
+    isShort: q.lt(0),
+    averagePrice: q.eq(0) ? null : openCost(p).div(q),
+    realizedPnl: p.realizedPnl,
+  };
+}

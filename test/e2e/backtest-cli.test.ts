@@ -1,0 +1,129 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DATA, runCli } from '../support/run-cli.js';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'kairos-bt-'));
+const SMA = 'examples/strategies/sma-cross.ts';
+
+describe('kairos backtest (as a process)', () => {
+  const orcl = path.join(DATA, 'backtrader/orcl-1995-2014.txt');
+
+  it('runs sma-cross on ORCL, prints a summary and writes both reports', () => {
+    const out = tmp();
+    const r = runCli([
+      'backtest',
+      SMA,
+      '--data',
+      orcl,
+      '--cash',
+      '100000',
+      '--params',
+      'fast=10,slow=30,size=100',
+      '--out',
+      out,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/total return/);
+    expect(r.stdout).toMatch(/Sharpe/);
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    expect(report.period.bars).toBe(5036);
+    expect(report.parameters).toEqual({ fast: 10, slow: 30, size: '100' });
+    expect(report.fills.length).toBeGreaterThan(10);
+    for (const f of report.fills) {
+      expect(typeof f.price).toBe('string');
+      expect(f.quantity).toBe('100');
+      expect(f.fee).toMatch(/^\d+(\.\d+)?$/);
+    }
+    // Fees are exactly price × quantity × 0.001 (taker) for market orders.
+    const f0 = report.fills[0];
+    expect(Number(f0.fee)).toBeCloseTo(Number(f0.price) * 100 * 0.001, 10);
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('LightweightCharts');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=["']https?:/);
+  });
+
+  it('gives byte-identical report.json on two runs', () => {
+    const a = tmp();
+    const b = tmp();
+    const args = [
+      'backtest',
+      SMA,
+      '--data',
+      orcl,
+      '--params',
+      'fast=5,slow=20,size=50',
+      '--slippage-bps',
+      '5',
+      '--seed',
+      '7',
+    ];
+    expect(runCli([...args, '--out', a]).code).toBe(0);
+    expect(runCli([...args, '--out', b]).code).toBe(0);
+    expect(readFileSync(path.join(a, 'report.json'))).toEqual(
+      readFileSync(path.join(b, 'report.json')),
+    );
+    expect(readFileSync(path.join(a, 'report.html'))).toEqual(
+      readFileSync(path.join(b, 'report.html')),
+    );
+  });
+
+  it('runs on freqtrade 1m candles and on gzipped trade ticks', () => {
+    const out = tmp();
+    const r1 = runCli([
+      'backtest',
+      SMA,
+      '--data',
+      path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json'),
+      '--cash',
+      '100',
+      '--params',
+      'fast=10,slow=30,size=100',
+      '--out',
+      out,
+    ]);
+    expect(r1.code).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')).period.bars).toBe(13681);
+    const out2 = tmp();
+    const r2 = runCli([
+      'backtest',
+      'examples/strategies/trade-momentum.ts',
+      '--data',
+      path.join(DATA, 'freqtrade/XRP_ETH-trades.json.gz'),
+      '--cash',
+      '10',
+      '--params',
+      'size=100',
+      '--out',
+      out2,
+    ]);
+    expect(r2.stderr).toBe('');
+    expect(r2.code).toBe(0);
+    const rep = JSON.parse(readFileSync(path.join(out2, 'report.json'), 'utf8'));
+    expect(rep.fills.length).toBeGreaterThan(0);
+    expect(rep.instrumentId).toBe('XRP/ETH');
+  });
+
+  it.each([
+    [['backtest', 'nope.ts', '--data', orcl], /strategy file nope\.ts: not found/],
+    [['backtest', SMA, '--data', 'missing.csv'], /data file missing\.csv: not found/],
+    [
+      ['backtest', SMA, '--data', orcl, '--params', 'fsat=3'],
+      /unknown param "fsat" \(known: fast, slow, size\)/,
+    ],
+    [['backtest', SMA, '--data', orcl, '--params', 'fast=abc'], /param "fast": must be an integer/],
+    [
+      ['backtest', SMA, '--data', orcl, '--from', '2010-01-01', '--to', '2005-01-01'],
+      /--from 2010-01-01 is not before --to 2005-01-01/,
+    ],
+    [['backtest', SMA, '--data', orcl, '--from', '2030-01-01'], /no bars or trades|no rows/],
+    [['backtest', SMA, '--data', orcl, '--export', 'other'], /no strategy export "other"/],
+    [['backtest', SMA, '--data', orcl, '--cash', '-5'], /--cash: must be a positive decimal/],
+  ])('bad input %j exits 2 with one line naming the problem', (args, message) => {
+    const r = runCli(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
