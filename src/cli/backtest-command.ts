@@ -120,6 +120,7 @@ async function runBacktest(strategyFile: string, flags: BacktestFlags): Promise<
   );
   const engine = new BacktestEngine({
     instrument,
+    expectedBars: format.kind === 'bars' ? (format.estimatedRows ?? undefined) : undefined,
     strategy,
     params: rawParams,
     cash: settings.cash,

@@ -33,6 +33,8 @@ export interface BacktestConfig {
   readonly maxVolumeFraction?: number;
   readonly seed?: number;
   readonly allowShort?: boolean;
+  /** A hint of how many bars the run has (sizes the equity arrays once). */
+  readonly expectedBars?: number;
 }
 
 /** A log line written by the strategy. */
@@ -94,7 +96,7 @@ export class BacktestEngine {
       throw new KairosError('CONFIG_INVALID', '--cash: must be a positive decimal');
     this.#params = resolveParams(config.strategy.params, config.params ?? {});
     this.#ledger = new Ledger({ [inst.quote]: startCash });
-    this.#recorder = new EquityRecorder(startCash);
+    this.#recorder = new EquityRecorder(startCash, config.expectedBars);
     const bus = this.#bus;
     this.#exchange = new SimulatedExchange(
       {

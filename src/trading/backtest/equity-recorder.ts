@@ -17,19 +17,27 @@ interface Segment {
  * rec.onBar(bar.closeTime, bar.open, bar.high, bar.low, bar.close);
  */
 export class EquityRecorder {
-  times = new Float64Array(1024);
-  equity = new Float64Array(1024);
-  opens = new Float64Array(1024);
-  highs = new Float64Array(1024);
-  lows = new Float64Array(1024);
-  closes = new Float64Array(1024);
+  times: Float64Array;
+  equity: Float64Array;
+  opens: Float64Array;
+  highs: Float64Array;
+  lows: Float64Array;
+  closes: Float64Array;
   length = 0;
   barsInMarket = 0;
   readonly #segments: Segment[] = [];
   #cashF: number;
   #qtyF = 0;
 
-  constructor(startCash: Decimal) {
+  /** `capacity` is a hint of the number of bars (the arrays grow past it). */
+  constructor(startCash: Decimal, capacity = 1024) {
+    const n = Math.max(16, Math.ceil(capacity));
+    this.times = new Float64Array(n);
+    this.equity = new Float64Array(n);
+    this.opens = new Float64Array(n);
+    this.highs = new Float64Array(n);
+    this.lows = new Float64Array(n);
+    this.closes = new Float64Array(n);
     this.#cashF = Number(startCash.toString());
     this.#segments.push({ fromIndex: 0, cash: startCash, quantity: toDecimal(0) });
   }

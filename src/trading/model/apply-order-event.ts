@@ -1,6 +1,6 @@
 import { assertNever, InvariantError } from '../core/errors.js';
 import type { Quantity } from '../core/money.js';
-import type { Order } from './order.js';
+import { copyOrder, type Order, type OrderState } from './order.js';
 import type { OrderEvent } from './order-events.js';
 import { transition } from './order-state-machine.js';
 import type { OrderStatus } from './order-types.js';
@@ -19,11 +19,13 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
       `${event.kind} for ${event.clientOrderId} applied to ${order.clientOrderId}`,
     );
   }
-  const next = (status: OrderStatus, extra: Partial<Order> = {}): Order =>
-    Object.freeze({
-      ...order,
-      ...extra,
+  const next = (status: OrderStatus, extra: Partial<OrderState> = {}): Order =>
+    copyOrder(order, {
       status: transition(order.status, status),
+      venueOrderId: extra.venueOrderId !== undefined ? extra.venueOrderId : order.venueOrderId,
+      filledQuantity: extra.filledQuantity ?? order.filledQuantity,
+      filledNotional: extra.filledNotional ?? order.filledNotional,
+      reason: extra.reason !== undefined ? extra.reason : order.reason,
       updatedAt: event.ts,
     });
   switch (event.kind) {
@@ -66,7 +68,6 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
       return next(filled.eq(order.quantity) ? 'FILLED' : 'PARTIALLY_FILLED', {
         filledQuantity: filled,
         filledNotional: order.filledNotional.plus(fill.price.times(fill.quantity)),
-        venueOrderId: order.venueOrderId,
       });
     }
     default:

@@ -91,7 +91,15 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     for (let i = 0; i < inds.length; i++) inds[i]!.updateBar(bar);
     this.#pushHistory(bar);
     const onBar = this.def.onBar;
-    if (onBar) this.#run(() => onBar(this.ctx, bar));
+    if (!onBar) return;
+    // The hot path: no closure per bar.
+    this.#busy = true;
+    try {
+      onBar(this.ctx, bar);
+      if (this.#pending.length > 0) this.#drain();
+    } finally {
+      this.#busy = false;
+    }
   }
 
   /** Feeds a trade to the trade-fed indicators and the strategy. */
@@ -124,12 +132,15 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     this.#busy = true;
     try {
       handler();
-      const onOrderEvent = this.def.onOrderEvent;
-      while (onOrderEvent && this.#pending.length > 0)
-        onOrderEvent(this.ctx, this.#pending.shift()!);
+      this.#drain();
     } finally {
       this.#busy = false;
     }
+  }
+
+  #drain(): void {
+    const onOrderEvent = this.def.onOrderEvent;
+    while (onOrderEvent && this.#pending.length > 0) onOrderEvent(this.ctx, this.#pending.shift()!);
   }
 
   #pushHistory(bar: Bar): void {

@@ -138,11 +138,17 @@ export async function detectFormat(file: string): Promise<DataFormat> {
   };
 }
 
-async function* chunks(file: string, gzip: boolean): AsyncGenerator<string> {
+async function* textChunks(file: string, gzip: boolean): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  for await (const chunk of byteChunks(file, gzip)) yield decoder.decode(chunk, { stream: true });
+  const tail = decoder.decode();
+  if (tail) yield tail;
+}
+
+async function* byteChunks(file: string, gzip: boolean): AsyncGenerator<Buffer> {
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   const stream = gzip ? raw.pipe(createGunzip()) : raw;
-  stream.setEncoding('utf8');
-  for await (const chunk of stream) yield chunk as string;
+  for await (const chunk of stream) yield chunk as Buffer;
 }
 
 /**
@@ -160,8 +166,9 @@ export async function* openBars(file: string, opts: OpenOptions): AsyncGenerator
     source: path.basename(file),
     intervalMs: opts.intervalMs ?? fmt.intervalMs ?? undefined,
   };
-  const text = chunks(file, fmt.gzip);
-  yield* fmt.layout === 'json' ? readJsonBars(text, o) : readCsvBars(text, o);
+  yield* fmt.layout === 'json'
+    ? readJsonBars(textChunks(file, fmt.gzip), o)
+    : readCsvBars(byteChunks(file, fmt.gzip), o);
 }
 
 /**
@@ -175,6 +182,6 @@ export async function* openTrades(file: string, opts: OpenOptions): AsyncGenerat
   if (fmt.kind !== 'trades')
     throw new KairosError('DATA_FORMAT', `${path.basename(file)}: holds bars, not trades`);
   const o = { ...opts, source: path.basename(file) };
-  const text = chunks(file, fmt.gzip);
+  const text = textChunks(file, fmt.gzip);
   yield* fmt.layout === 'json' ? readJsonTrades(text, o) : readCsvTrades(text, o);
 }

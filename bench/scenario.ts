@@ -1,0 +1,56 @@
+// One benchmark scenario in its own process, so peak RSS is its own. Prints one JSON line.
+import path from 'node:path';
+import { BacktestEngine } from '../src/trading/backtest/backtest-engine.js';
+import { BarAggregator } from '../src/trading/data/bar-aggregator.js';
+import { makeInstrument } from '../src/trading/model/instrument.js';
+import { barsFromColumns, loadColumns } from '../src/trading/venues/replay/columnar-cache.js';
+import { detectFormat, openBars, openTrades } from '../src/trading/venues/replay/open-data.js';
+import { loadStrategy } from '../src/cli/load-strategy.js';
+
+const [kind, file, cacheDir] = process.argv.slice(2) as [string, string, string];
+const instrument = makeInstrument({
+  id: 'BENCH/USD',
+  base: 'BENCH',
+  quote: 'USD',
+  tickSize: '0.01',
+  lotSize: '1',
+  takerFee: '0.001',
+  makerFee: '0.001',
+});
+const strategyFile =
+  process.env.BENCH_STRATEGY ??
+  (kind === 'trades'
+    ? 'examples/strategies/trade-momentum.ts'
+    : 'examples/strategies/sma-cross.ts');
+const strategy = await loadStrategy(strategyFile, path.join(cacheDir, '..', 'build'));
+const expectedBars =
+  kind === 'trades' ? undefined : ((await detectFormat(file)).estimatedRows ?? undefined);
+const engine = new BacktestEngine({
+  instrument,
+  strategy,
+  expectedBars,
+  cash: '1000000',
+  params: process.env.BENCH_STRATEGY
+    ? {}
+    : kind === 'trades'
+      ? { size: '1' }
+      : { fast: 10, slow: 30, size: '10' },
+});
+const opts = { instrumentId: instrument.id };
+let cols = null;
+if (kind === 'columnar') cols = await loadColumns(file, opts, cacheDir);
+const start = process.hrtime.bigint();
+const run =
+  kind === 'trades'
+    ? await engine.runTrades(openTrades(file, opts), (emit) => new BarAggregator(60_000, emit))
+    : await engine.runBars(cols ? barsFromColumns(cols, opts) : openBars(file, opts));
+const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+if (process.env.BENCH_HEAP) {
+  (globalThis as { gc?: () => void }).gc?.();
+  process.stderr.write(
+    `retained heap ${Math.round(process.memoryUsage().heapUsed / 1048576)} MB, external ${Math.round(process.memoryUsage().arrayBuffers / 1048576)} MB\n`,
+  );
+}
+process.stdout.write(
+  `${JSON.stringify({ kind, events: run.events, seconds, perSecond: Math.round(run.events / seconds), fills: run.fills.length, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+);
