@@ -56,6 +56,10 @@ export class SimulatedExchange implements ExecutionClient {
   #working: Working[] = [];
   #orderSeq = 0;
   #tradeSeq = 0;
+  /** Position on the intrabar path of the fill being made (orders then report in path order). */
+  #at = 0;
+  #group: OrderEvent[] | null = null;
+  #groupAt = Infinity;
 
   constructor(options: SimulatedExchangeOptions, emit: (event: OrderEvent) => void) {
     this.#emit = emit;
@@ -69,7 +73,7 @@ export class SimulatedExchange implements ExecutionClient {
   submit(order: Order, ts: number): void {
     const inst = this.#instruments.get(order.instrumentId);
     if (!inst) {
-      this.#emit({
+      this.#out({
         kind: 'OrderRejected',
         ...ids(order),
         ts,
@@ -108,12 +112,26 @@ export class SimulatedExchange implements ExecutionClient {
 
   onBar(bar: Bar): void {
     if (this.#working.length === 0) return;
+    const groups: { at: number; events: OrderEvent[] }[] = [];
     for (const w of [...this.#working]) {
-      if (w.order.instrumentId !== bar.instrumentId || !this.#arrive(w, bar.openTime, bar.open))
-        continue;
-      this.#matchBar(w, bar);
-      if (w.fresh) this.#afterFirstChance(w, bar.openTime);
+      if (w.order.instrumentId !== bar.instrumentId) continue;
+      this.#group = [];
+      this.#groupAt = Infinity;
+      if (this.#arrive(w, bar.openTime, bar.open)) {
+        this.#matchBar(w, bar);
+        if (w.fresh) this.#afterFirstChance(w, bar.openTime);
+      }
+      groups.push({ at: this.#groupAt, events: this.#group });
+      this.#group = null;
     }
+    // Orders report in the order the intrabar path reached them (stable for ties).
+    groups.sort((a, b) => a.at - b.at);
+    for (const g of groups) for (const e of g.events) this.#emit(e);
+  }
+
+  #out(event: OrderEvent): void {
+    if (this.#group) this.#group.push(event);
+    else this.#emit(event);
   }
 
   onTrade(tick: TradeTick): void {
@@ -150,7 +168,7 @@ export class SimulatedExchange implements ExecutionClient {
 
   #accept(w: Working): void {
     w.accepted = true;
-    this.#emit({
+    this.#out({
       kind: 'OrderAccepted',
       ...ids(w.order),
       ts: w.arrival,
@@ -171,12 +189,14 @@ export class SimulatedExchange implements ExecutionClient {
     const buy = o.side === 'BUY';
     const path = intrabarPath(bar);
     const ts = bar.openTime;
+    this.#at = 0;
     if (o.type === 'MARKET')
       return this.#fill(w, this.#slipped(bar.open, buy, w.inst), leaves(w), 'TAKER', ts);
     if (o.type === 'LIMIT' || w.triggered) return this.#limitOnPath(w, path, 0, ts);
     const trigger = Number(o.triggerPrice!.toString());
     const touch = firstTouch(path, trigger, buy ? 'up' : 'down');
     if (!touch) return;
+    this.#at = touch.index;
     if (o.type === 'STOP_MARKET') {
       const at = touch.gap ? toDecimal(touch.price) : o.triggerPrice!;
       return this.#fill(w, this.#slippedDec(at, buy, w.inst), leaves(w), 'TAKER', ts);
@@ -196,11 +216,15 @@ export class SimulatedExchange implements ExecutionClient {
     const limit = Number(o.price!.toString());
     const marketableAtOpen = from === 0 && (buy ? path[0]! <= limit : path[0]! >= limit);
     if (mayGap && marketableAtOpen) {
+      this.#at = 0;
       return this.#fill(w, toPrice(path[0]!), leaves(w), w.fresh ? 'TAKER' : 'MAKER', ts);
     }
-    const rest = path.slice(from);
-    if (rest.some((x) => (buy ? x <= limit : x >= limit)))
-      this.#fill(w, o.price!, leaves(w), 'MAKER', ts);
+    for (let i = from; i < path.length; i++) {
+      if (buy ? path[i]! <= limit : path[i]! >= limit) {
+        this.#at = i;
+        return this.#fill(w, o.price!, leaves(w), 'MAKER', ts);
+      }
+    }
   }
 
   /** Matches against one trade; returns the size taken. */
@@ -246,9 +270,10 @@ export class SimulatedExchange implements ExecutionClient {
   }
 
   #fill(w: Working, price: Price, qty: Decimal, liquidity: Liquidity, ts: number): void {
+    if (this.#at < this.#groupAt) this.#groupAt = this.#at;
     const rate = liquidity === 'MAKER' ? w.inst.makerFee : w.inst.takerFee;
     const quantity = toQuantity(qty);
-    this.#emit({
+    this.#out({
       kind: 'OrderFilled',
       ...ids(w.order),
       ts,
@@ -271,9 +296,8 @@ export class SimulatedExchange implements ExecutionClient {
 
   #close(w: Working, kind: 'OrderCanceled' | 'OrderRejected', reason: string, ts: number): void {
     this.#remove(w);
-    if (kind === 'OrderRejected')
-      this.#emit({ kind, ...ids(w.order), ts, reason, message: reason });
-    else this.#emit({ kind, ...ids(w.order), ts, reason });
+    if (kind === 'OrderRejected') this.#out({ kind, ...ids(w.order), ts, reason, message: reason });
+    else this.#out({ kind, ...ids(w.order), ts, reason });
   }
 
   #remove(w: Working): void {

@@ -1,4 +1,7 @@
 const SCALE = 1e8;
+/** Sums stay float64 integers below this (2^52 leaves room for one more value); BigInt above. */
+const LIMIT = 2 ** 52;
+const BIG_LIMIT = BigInt(LIMIT);
 
 /**
  * An exact sum of the last `size` values. Each value is held as the integer round(x × 10^8)
@@ -37,17 +40,14 @@ export class ExactWindowSum {
     this.#count++;
     if (this.#big === null) {
       const next = this.#sum + v - out;
-      if (Number.isSafeInteger(next) && Math.abs(next) <= Number.MAX_SAFE_INTEGER / 2) {
+      if (Math.abs(next) < LIMIT && Math.abs(v) < LIMIT) {
         this.#sum = next;
         return;
       }
       this.#big = BigInt(this.#sum);
     }
     this.#big = this.#big + BigInt(v) - BigInt(out);
-    if (
-      this.#big <= BigInt(Number.MAX_SAFE_INTEGER / 2) &&
-      this.#big >= -BigInt(Number.MAX_SAFE_INTEGER / 2)
-    ) {
+    if (this.#big < BIG_LIMIT && this.#big > -BIG_LIMIT) {
       this.#sum = Number(this.#big);
       this.#big = null;
     }

@@ -1,0 +1,109 @@
+import { BacktestEngine } from '../../../../src/trading/backtest/backtest-engine.js';
+import type { Bar } from '../../../../src/trading/data/market-data.js';
+import { defineStrategy } from '../../../../src/trading/strategy/define-strategy.js';
+import { param } from '../../../../src/trading/strategy/params.js';
+import smaCross from '../../../../examples/strategies/sma-cross.js';
+import { instrument } from '../../../support/builders.js';
+
+const DAY = 86_400_000;
+const bars = (closes: number[], opens?: number[]): Bar[] =>
+  closes.map((c, i) => {
+    const o = opens?.[i] ?? c;
+    return {
+      instrumentId: 'TEST/USD',
+      openTime: i * DAY,
+      closeTime: (i + 1) * DAY,
+      open: o,
+      high: Math.max(o, c),
+      low: Math.min(o, c),
+      close: c,
+      volume: 1,
+    };
+  });
+async function* source(b: Bar[]) {
+  yield b;
+}
+const inst = instrument({ takerFee: '0.001', makerFee: '0.001' });
+
+describe('BacktestEngine', () => {
+  it('sma-cross buys on a cross up at the next open and sells on a cross down', async () => {
+    // fast=1 (the close), slow=2: cross up at bar 2, cross down at bar 5.
+    const closes = [10, 9, 11, 12, 13, 8, 7];
+    const opens = [10, 9, 10.5, 11.5, 12.5, 9, 7.5];
+    const run = await new BacktestEngine({
+      instrument: inst,
+      strategy: smaCross,
+      params: { fast: 1, slow: 2, size: '10' },
+      cash: '1000',
+    }).runBars(source(bars(closes, opens)));
+    expect(run.fills.map((f) => `${f.side}@${f.price.toFixed()}@${f.ts / DAY}`)).toEqual([
+      'BUY@11.5@3',
+      'SELL@7.5@6',
+    ]);
+    // cash = 1000 − 115 − 0.115 + 75 − 0.075
+    expect(run.endEquity.toFixed()).toBe('959.81');
+    expect(run.roundTrips).toHaveLength(1);
+  });
+
+  it('treats an exact tie as no cross (judged against the last non-zero difference)', async () => {
+    // fast=1, slow=2 diffs: bar1 −0.5, bar2 0 (tie), bar3 −0.5 → never crosses up.
+    const closes = [10, 9, 9, 8.0, 8];
+    const run = await new BacktestEngine({
+      instrument: inst,
+      strategy: smaCross,
+      params: { fast: 1, slow: 2, size: '1' },
+      cash: '1000',
+    }).runBars(source(bars(closes)));
+    expect(run.orders).toHaveLength(0);
+  });
+
+  it('denies and drops a market buy the cash cannot cover at the last close plus the taker fee', async () => {
+    const seen: string[] = [];
+    const strategy = defineStrategy({
+      name: 'greedy',
+      params: { size: param.decimal('100') },
+      onBar(ctx) {
+        if (ctx.bars(10).length === 1) {
+          const t = ctx.buy(ctx.params.size);
+          seen.push(`${t.accepted}:${t.reason}`);
+        }
+      },
+    });
+    // 100 × 10 × 1.001 = 1001 > 1000 cash.
+    const run = await new BacktestEngine({ instrument: inst, strategy, cash: '1000' }).runBars(
+      source(bars([10, 10, 10])),
+    );
+    expect(seen).toEqual(['false:INSUFFICIENT_BALANCE']);
+    expect(run.orders.map((o) => o.status)).toEqual(['DENIED']);
+    expect(run.fills).toHaveLength(0);
+    // Exactly enough passes: 1000 / 10.01 → 99 units.
+    const run2 = await new BacktestEngine({
+      instrument: inst,
+      strategy,
+      params: { size: '99' },
+      cash: '1000',
+    }).runBars(source(bars([10, 10, 10])));
+    expect(run2.orders[0]!.status).toBe('FILLED');
+  });
+
+  it('applies the fills of bar t before the strategy sees bar t, and shows only data up to now', async () => {
+    const log: string[] = [];
+    const strategy = defineStrategy({
+      name: 'probe',
+      onBar(ctx, bar) {
+        const hist = ctx.bars(100);
+        expect(hist.at(-1)).toBe(bar);
+        expect(hist.every((b) => b.closeTime <= ctx.now())).toBe(true);
+        log.push(`${bar.openTime / DAY}:${ctx.position().quantity.toFixed()}`);
+        if (hist.length === 1) ctx.buy(1);
+      },
+      onOrderEvent(_ctx, e) {
+        log.push(e.kind);
+      },
+    });
+    await new BacktestEngine({ instrument: inst, strategy, cash: '1000' }).runBars(
+      source(bars([10, 11, 12])),
+    );
+    expect(log).toEqual(['0:0', 'OrderSubmitted', 'OrderAccepted', 'OrderFilled', '1:1', '2:1']);
+  });
+});
