@@ -17,6 +17,7 @@ import { RiskEngine } from '../risk/risk-engine.js';
 import type { StrategyDefinition } from '../strategy/define-strategy.js';
 import { resolveParams } from '../strategy/params.js';
 import { StrategyRunner } from '../strategy/strategy-runner.js';
+import type { JsonObject } from '../strategy/strategy-context.js';
 import { EquityRecorder } from './equity-recorder.js';
 import { SimulatedExchange } from './simulated-exchange.js';
 
@@ -56,6 +57,8 @@ export interface BacktestRun {
   readonly alerts: readonly Alert[];
   readonly logs: readonly LogLine[];
   readonly events: number;
+  /** The strategy's state at the end, plain JSON. */
+  readonly finalState: JsonObject;
 }
 
 /** Called every few thousand events with the number processed and the current time. */
@@ -243,7 +246,7 @@ export class BacktestEngine {
   }
 
   #finish(): BacktestRun {
-    this.#runner.stop();
+    const finalState = this.#runner.stop();
     if (this.#events === 0)
       throw new KairosError('DATA_EMPTY', 'the data holds no bars or trades in the chosen range');
     const quote = this.#inst.quote;
@@ -262,6 +265,7 @@ export class BacktestEngine {
       alerts: this.#alerts,
       logs: this.#logs,
       events: this.#events,
+      finalState,
     };
   }
 }

@@ -72,19 +72,22 @@ export function computeMetrics(input: MetricsInput): Metrics {
   const dd = count > 0 ? Math.sqrt(down / count) : 0;
   let peak = start;
   let peakAt = n > 0 ? times[0]! : 0;
+  let under = false;
   let maxDd = 0;
   let maxDur = 0;
   for (let i = 0; i < n; i++) {
     const e = equity[i]!;
     if (e >= peak) {
-      maxDur = Math.max(maxDur, times[i]! - peakAt);
+      if (under) maxDur = Math.max(maxDur, times[i]! - peakAt);
+      under = false;
       peak = e;
       peakAt = times[i]!;
-    } else if (peak > 0) {
-      maxDd = Math.max(maxDd, 1 - e / peak);
+    } else {
+      under = true;
+      if (peak > 0) maxDd = Math.max(maxDd, 1 - e / peak);
     }
   }
-  if (n > 0 && equity[n - 1]! < peak) maxDur = Math.max(maxDur, times[n - 1]! - peakAt);
+  if (under) maxDur = Math.max(maxDur, times[n - 1]! - peakAt);
   const years = n > 1 ? (times[n - 1]! - times[0]!) / YEAR : 0;
   const total = start !== 0 ? end / start - 1 : 0;
   let wins = 0;

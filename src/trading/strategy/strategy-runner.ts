@@ -13,6 +13,7 @@ import { openCost, type Position } from '../model/position.js';
 import type { Denial } from '../risk/pre-trade-check.js';
 import type { IndicatorSet, StrategyDefinition } from './define-strategy.js';
 import type { AnyIndicator } from './indicator-set.js';
+import { snapshotState } from './json-state.js';
 import type { ParamSpecs, ParamValues } from './params.js';
 import type {
   JsonObject,
@@ -111,10 +112,16 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     if (onTrade) this.#run(() => onTrade(this.ctx, tick));
   }
 
-  /** Calls `onStop`. */
-  stop(): void {
+  /** Calls `onStop` and returns the final state, checked to be plain JSON. */
+  stop(): JsonObject {
     const onStop = this.def.onStop;
     if (onStop) this.#run(() => onStop(this.ctx));
+    return this.snapshot();
+  }
+
+  /** The strategy's state as plain JSON (throws `STRATEGY_STATE` naming what is not). */
+  snapshot(): JsonObject {
+    return snapshotState(this.ctx.state);
   }
 
   /** Number of client order ids used (to resume without reusing one). */

@@ -107,3 +107,25 @@ describe('BacktestEngine', () => {
     expect(log).toEqual(['0:0', 'OrderSubmitted', 'OrderAccepted', 'OrderFilled', '1:1', '2:1']);
   });
 });
+
+describe('strategy state', () => {
+  it('must be plain JSON: the error names the path', async () => {
+    const strategy = defineStrategy({
+      name: 'bad-state',
+      init: () => ({ ok: 1, nested: { when: new Date(0) as never } }),
+    });
+    await expect(
+      new BacktestEngine({ instrument: inst, strategy, cash: '1' }).runBars(source(bars([1, 2]))),
+    ).rejects.toThrow('strategy state state.nested.when: a Date is not plain JSON');
+  });
+
+  it('comes back as the final state of the run', async () => {
+    const run = await new BacktestEngine({
+      instrument: inst,
+      strategy: smaCross,
+      params: { fast: 1, slow: 2, size: '1' },
+      cash: '100',
+    }).runBars(source(bars([1, 2, 3, 2])));
+    expect(run.finalState).toEqual({ lastSign: -1 });
+  });
+});

@@ -1,0 +1,100 @@
+import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
+import { Endpoints, Topics } from '../../../../src/trading/bus/topics.js';
+import { quantity } from '../../../../src/trading/core/money.js';
+import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
+import type { ExecutionClient } from '../../../../src/trading/execution/execution-client.js';
+import type { Alert } from '../../../../src/trading/model/alert.js';
+import { initOrder, type Order } from '../../../../src/trading/model/order.js';
+import type { OrderEvent } from '../../../../src/trading/model/order-events.js';
+import { fill } from '../../../support/builders.js';
+
+function setup() {
+  const bus = new MessageBus();
+  const sent: string[] = [];
+  const client: ExecutionClient = {
+    submit: (o) => sent.push(`submit:${o.clientOrderId}`),
+    cancel: (id) => sent.push(`cancel:${id}`),
+  };
+  const exec = new ExecutionEngine(bus, () => client);
+  const events: OrderEvent[] = [];
+  const alerts: Alert[] = [];
+  bus.subscribe<OrderEvent>(Topics.orderEvents('s'), (e) => events.push(e));
+  bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
+  const order: Order = initOrder({
+    clientOrderId: 'c1',
+    strategyId: 's',
+    instrumentId: 'TEST/USD',
+    side: 'BUY',
+    type: 'MARKET',
+    timeInForce: 'GTC',
+    quantity: quantity('10'),
+    price: null,
+    triggerPrice: null,
+    postOnly: false,
+    reduceOnly: false,
+    createdAt: 0,
+    tag: null,
+  });
+  exec.add(order);
+  bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts: 1 });
+  const ids = { clientOrderId: 'c1', strategyId: 's', instrumentId: 'TEST/USD' };
+  return { bus, exec, sent, events, alerts, ids };
+}
+
+describe('ExecutionEngine', () => {
+  it('submits to the venue after recording SUBMITTED, and publishes each event', () => {
+    const { exec, sent, events } = setup();
+    expect(sent).toEqual(['submit:c1']);
+    expect(exec.order('c1')!.status).toBe('SUBMITTED');
+    expect(events.map((e) => e.kind)).toEqual(['OrderInitialized', 'OrderSubmitted']);
+    expect(exec.openOrders('s').map((o) => o.clientOrderId)).toEqual(['c1']);
+  });
+
+  it('deduplicates fills by venue trade id', () => {
+    const { exec, ids } = setup();
+    const f = { ...fill('BUY', '5', '4', '0', 'T1'), clientOrderId: 'c1' };
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 2, fill: f });
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 3, fill: f });
+    expect(exec.order('c1')!.filledQuantity.toFixed()).toBe('4');
+    expect(exec.order('c1')!.status).toBe('PARTIALLY_FILLED');
+  });
+
+  it('refuses an overfill and raises an alert; an unknown order report raises an alert', () => {
+    const { exec, ids, alerts } = setup();
+    exec.process({
+      kind: 'OrderFilled',
+      ...ids,
+      ts: 2,
+      fill: { ...fill('BUY', '5', '11', '0', 'T9'), clientOrderId: 'c1' },
+    });
+    expect(exec.order('c1')!.filledQuantity.toFixed()).toBe('0');
+    exec.process({
+      kind: 'OrderAccepted',
+      ...ids,
+      clientOrderId: 'ghost',
+      ts: 2,
+      venueOrderId: 'x',
+    });
+    expect(alerts.map((a) => a.code)).toEqual(['ORDER_OVERFILL', 'UNKNOWN_ORDER_REPORT']);
+  });
+
+  it('cancels only open orders, through PENDING_CANCEL', () => {
+    const { bus, exec, sent, ids } = setup();
+    bus.send(Endpoints.execution, {
+      kind: 'CancelOrder',
+      clientOrderId: 'c1',
+      strategyId: 's',
+      ts: 2,
+    });
+    expect(exec.order('c1')!.status).toBe('PENDING_CANCEL');
+    exec.process({ kind: 'OrderCanceled', ...ids, ts: 3, reason: 'CANCELED_BY_USER' });
+    bus.send(Endpoints.execution, {
+      kind: 'CancelOrder',
+      clientOrderId: 'c1',
+      strategyId: 's',
+      ts: 4,
+    });
+    expect(sent).toEqual(['submit:c1', 'cancel:c1']);
+    expect(exec.hasOpenOrders).toBe(false);
+  });
+});

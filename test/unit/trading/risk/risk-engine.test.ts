@@ -1,0 +1,90 @@
+import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
+import { Endpoints } from '../../../../src/trading/bus/topics.js';
+import { Dec } from '../../../../src/trading/core/decimal.js';
+import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
+import { makeOrder } from '../../../../src/trading/execution/order-factory.js';
+import type { OrderRequest } from '../../../../src/trading/execution/order-request.js';
+import { flatPosition } from '../../../../src/trading/model/position.js';
+import { RiskEngine } from '../../../../src/trading/risk/risk-engine.js';
+import { instrument } from '../../../support/builders.js';
+
+const inst = instrument({
+  takerFee: '0.001',
+  makerFee: '0.001',
+  minNotional: '5',
+  minQuantity: '2',
+});
+
+function setup(cash = '1000', position = '0', allowShort = false) {
+  const bus = new MessageBus();
+  const sent: string[] = [];
+  const exec = new ExecutionEngine(bus, () => ({
+    submit: (o) => sent.push(o.clientOrderId),
+    cancel: () => undefined,
+  }));
+  new RiskEngine(
+    bus,
+    {
+      instrument: (id) => (id === inst.id ? inst : undefined),
+      cash: () => Dec(cash),
+      position: () => ({ ...flatPosition(inst.id), quantity: Dec(position) }),
+      openOrders: () => exec.openOrders(),
+      lastPrice: () => Dec('10'),
+      deny: (o, d, ts) => exec.deny(o, d, ts),
+    },
+    { allowShort },
+  );
+  let n = 0;
+  const submit = (req: OrderRequest) => {
+    const { order, denial } = makeOrder(req, inst, {
+      clientOrderId: `c${++n}`,
+      strategyId: 's',
+      ts: 0,
+    });
+    exec.add(order);
+    if (denial) exec.deny(order, denial, 0);
+    else bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts: 0 });
+    const o = exec.order(order.clientOrderId)!;
+    return o.status === 'DENIED' ? o.reason : 'SENT';
+  };
+  return { submit, sent };
+}
+
+describe('RiskEngine', () => {
+  it('values a market buy at the last price plus the taker fee: exactly enough passes, a cent short is denied', () => {
+    expect(setup('100.1').submit({ side: 'BUY', quantity: '10' })).toBe('SENT');
+    expect(setup('100.09').submit({ side: 'BUY', quantity: '10' })).toBe('INSUFFICIENT_BALANCE');
+  });
+
+  it('counts open buy orders against cash', () => {
+    const r = setup('150');
+    expect(r.submit({ side: 'BUY', quantity: '10' })).toBe('SENT');
+    expect(r.submit({ side: 'BUY', quantity: '10' })).toBe('INSUFFICIENT_BALANCE');
+    expect(r.sent).toEqual(['c1']);
+  });
+
+  it('checks precision and minimums', () => {
+    const r = setup();
+    expect(r.submit({ side: 'BUY', quantity: '0.5' })).toBe('QUANTITY_ROUNDS_TO_ZERO');
+    expect(r.submit({ side: 'BUY', quantity: '1' })).toBe('QUANTITY_BELOW_MIN');
+    expect(r.submit({ side: 'BUY', quantity: '2', price: '2' })).toBe('NOTIONAL_BELOW_MIN');
+    expect(r.submit({ side: 'BUY', quantity: 'abc' })).toBe('QUANTITY_INVALID');
+    expect(r.submit({ side: 'BUY', quantity: '2', type: 'LIMIT' })).toBe('PRICE_INVALID');
+    expect(r.submit({ side: 'BUY', quantity: '2', type: 'MARKET', postOnly: true })).toBe(
+      'INVALID_ORDER_OPTIONS',
+    );
+  });
+
+  it('refuses sells beyond the position (open sells counted) unless shorting is allowed, and reduce-only growth', () => {
+    const r = setup('1000', '5');
+    expect(r.submit({ side: 'SELL', quantity: '3' })).toBe('SENT');
+    expect(r.submit({ side: 'SELL', quantity: '3' })).toBe('INSUFFICIENT_POSITION');
+    expect(setup('1000', '5', true).submit({ side: 'SELL', quantity: '30' })).toBe('SENT');
+    expect(setup('1000', '5').submit({ side: 'BUY', quantity: '2', reduceOnly: true })).toBe(
+      'REDUCE_ONLY_WOULD_INCREASE',
+    );
+    expect(setup('1000', '5').submit({ side: 'SELL', quantity: '2', reduceOnly: true })).toBe(
+      'SENT',
+    );
+  });
+});

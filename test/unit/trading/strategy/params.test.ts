@@ -1,0 +1,46 @@
+import { param, parseParamList, resolveParams } from '../../../../src/trading/strategy/params.js';
+
+const specs = {
+  fast: param.int(10, { min: 1 }),
+  ratio: param.number(0.5, { max: 1 }),
+  size: param.decimal('100', { min: '0' }),
+  on: param.boolean(true),
+  mode: param.string('a', { choices: ['a', 'b'] }),
+};
+
+describe('strategy params', () => {
+  it('resolves defaults and overrides; decimals stay exact strings', () => {
+    expect(resolveParams(specs, { fast: '12', size: '0.1000000000000000055511' })).toEqual({
+      fast: 12,
+      ratio: 0.5,
+      size: '0.1000000000000000055511',
+      on: true,
+      mode: 'a',
+    });
+  });
+
+  it.each([
+    [{ fsat: '3' }, 'PARAM_UNKNOWN', 'unknown param "fsat" (known: fast, ratio, size, on, mode)'],
+    [{ fast: 'abc' }, 'PARAM_INVALID', 'param "fast": must be an integer, was "abc"'],
+    [{ fast: '1.5' }, 'PARAM_INVALID', 'param "fast": must be an integer'],
+    [{ fast: '0' }, 'PARAM_INVALID', 'param "fast": must be an integer ≥ 1, was "0"'],
+    [{ ratio: '2' }, 'PARAM_INVALID', 'param "ratio": must be a number ≤ 1'],
+    [{ size: 'x' }, 'PARAM_INVALID', 'param "size": must be a decimal number'],
+    [{ on: 'maybe' }, 'PARAM_INVALID', 'param "on": must be true or false'],
+    [{ mode: 'c' }, 'PARAM_INVALID', 'param "mode": must be one of a, b'],
+  ])('rejects %j with %s', (given, code, message) => {
+    expect(() => resolveParams(specs, given)).toThrow(
+      expect.objectContaining({ code, message: expect.stringContaining(message) }),
+    );
+  });
+
+  it('parses name=value lists and names a bad pair', () => {
+    expect(parseParamList('fast=10, slow=30,size=100')).toEqual({
+      fast: '10',
+      slow: '30',
+      size: '100',
+    });
+    expect(() => parseParamList('fast10')).toThrow('--params: "fast10" is not name=value');
+    expect(() => parseParamList('a=1,a=2')).toThrow('"a" is given twice');
+  });
+});
