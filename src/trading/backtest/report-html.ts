@@ -29,7 +29,7 @@ const R = JSON.parse(document.getElementById('kairos-data').textContent);
 const LC = window.LightweightCharts;
 const sec = (ms) => Math.floor(ms / 1000);
 const dedupe = (pts) => { const out = []; for (const p of pts) { if (out.length && out[out.length - 1].time >= p.time) out[out.length - 1] = p; else out.push(p); } return out; };
-const base = (el) => LC.createChart(el, { autoSize: true, layout: { background: { color: '#ffffff' }, textColor: '#333', fontFamily: 'system-ui, sans-serif' }, grid: { vertLines: { color: '#f0f0f0' }, horzLines: { color: '#f0f0f0' } }, timeScale: { timeVisible: true } });
+const base = (el) => LC.createChart(el, { autoSize: true, layout: { background: { color: '#ffffff' }, textColor: '#333', fontFamily: 'system-ui, sans-serif' }, grid: { vertLines: { color: '#f0f0f0' }, horzLines: { color: '#f0f0f0' } }, timeScale: { timeVisible: true, minBarSpacing: 0.001 } });
 const eq = dedupe(R.equityCurve.map((p) => ({ time: sec(p.ts), value: Number(p.equity) })));
 const c1 = base(document.getElementById('equity'));
 c1.addSeries(LC.AreaSeries, { lineColor: '#2962ff', topColor: 'rgba(41,98,255,0.25)', bottomColor: 'rgba(41,98,255,0.02)' }).setData(eq);
@@ -54,7 +54,7 @@ h1 { font-size: 20px; margin: 0 0 4px; } .sub { color: #666; font-size: 13px; }
 main { padding: 16px 32px 48px; max-width: 1200px; }
 .kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 12px; margin: 16px 0; }
 .kpi { background: #fff; border: 1px solid #e3e5e8; border-radius: 8px; padding: 12px; }
-.kpi b { display: block; font-size: 18px; margin-top: 4px; } .kpi span { color: #666; font-size: 12px; }
+.kpi b { display: block; font-size: 17px; margin-top: 4px; overflow-wrap: anywhere; } .kpi span { color: #666; font-size: 12px; }
 section { background: #fff; border: 1px solid #e3e5e8; border-radius: 8px; padding: 16px; margin: 16px 0; }
 h2 { font-size: 15px; margin: 0 0 12px; } .chart { height: 320px; } .chart.small { height: 180px; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; font-variant-numeric: tabular-nums; }
