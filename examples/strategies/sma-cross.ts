@@ -1,4 +1,4 @@
-import { defineStrategy, param, sma } from '../../src/trading/strategy/index.js';
+import { crossOf, defineStrategy, param, sma } from '../../src/trading/strategy/index.js';
 
 /**
  * Long-only moving-average crossover. At the close of each bar: when flat and the fast SMA of
@@ -21,15 +21,15 @@ export default defineStrategy({
     return { lastSign: 0 };
   },
   onBar(ctx) {
-    const fast = ctx.indicators.fast.value;
-    const slow = ctx.indicators.slow.value;
-    if (fast === null || slow === null || fast === slow) return;
-    const sign = fast > slow ? 1 : -1;
-    const last = ctx.state.lastSign;
+    const { sign, cross } = crossOf(
+      ctx.state.lastSign,
+      ctx.indicators.fast.value,
+      ctx.indicators.slow.value,
+    );
     ctx.state.lastSign = sign;
-    if (last === 0 || last === sign) return;
     const position = ctx.position();
-    if (sign > 0 && position.isFlat && ctx.openOrders().length === 0) ctx.buy(ctx.params.size);
-    else if (sign < 0 && position.isLong) ctx.sell(position.quantity);
+    if (cross === 'up' && position.isFlat && ctx.openOrders().length === 0)
+      ctx.buy(ctx.params.size);
+    else if (cross === 'down' && position.isLong) ctx.sell(position.quantity);
   },
 });

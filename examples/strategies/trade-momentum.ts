@@ -1,4 +1,4 @@
-import { defineStrategy, param, sma } from '../../src/trading/strategy/index.js';
+import { crossOf, defineStrategy, param, sma } from '../../src/trading/strategy/index.js';
 
 /**
  * A trade-tick strategy: fast and slow SMAs of trade prices (updated on every trade). When flat
@@ -16,17 +16,16 @@ export default defineStrategy({
   indicators: (p) => ({ fast: sma(p.fast, 'trade'), slow: sma(p.slow, 'trade') }),
   init: () => ({ lastSign: 0 }),
   onTrade(ctx, tick) {
-    const fast = ctx.indicators.fast.value;
-    const slow = ctx.indicators.slow.value;
-    if (fast === null || slow === null || fast === slow) return;
-    const sign = fast > slow ? 1 : -1;
-    const last = ctx.state.lastSign;
+    const { sign, cross } = crossOf(
+      ctx.state.lastSign,
+      ctx.indicators.fast.value,
+      ctx.indicators.slow.value,
+    );
     ctx.state.lastSign = sign;
-    if (last === 0 || last === sign) return;
     const position = ctx.position();
-    if (sign > 0 && position.isFlat && ctx.openOrders().length === 0) {
+    if (cross === 'up' && position.isFlat && ctx.openOrders().length === 0) {
       ctx.buy(ctx.params.size, { type: 'LIMIT', price: tick.price });
-    } else if (sign < 0) {
+    } else if (cross === 'down') {
       ctx.cancelAll();
       if (position.isLong) ctx.sell(position.quantity);
     }

@@ -21,14 +21,17 @@ export function createProgress(enabled: boolean, estimatedRows: number | null): 
     cliProgress.Presets.shades_classic,
   );
   let total = estimatedRows ?? 0;
+  let done = 0;
   bar.start(total || 1, 0, { date: '' });
   return {
     update: (processed, now) => {
+      done = processed;
       if (processed > total) bar.setTotal((total = Math.ceil(processed * 1.05)));
       bar.update(processed, { date: new Date(now).toISOString().slice(0, 16) });
     },
     stop: () => {
-      if (total) bar.update(total);
+      bar.setTotal(done || 1);
+      bar.update(done);
       bar.stop();
     },
   };

@@ -22,7 +22,19 @@ export function instrument(over: Partial<InstrumentSpec> = {}) {
 
 /** A SUBMITTED order. */
 export function submittedOrder(over: Partial<NewOrder> = {}, id = 'o-1'): Order {
-  const o = initOrder({
+  const o = newOrder(over, id);
+  return applyOrderEvent(o, {
+    kind: 'OrderSubmitted',
+    clientOrderId: id,
+    strategyId: 's',
+    instrumentId: o.instrumentId,
+    ts: 0,
+  });
+}
+
+/** An INITIALIZED order. */
+export function newOrder(over: Partial<NewOrder> = {}, id = 'o-1'): Order {
+  return initOrder({
     clientOrderId: id,
     strategyId: 's',
     instrumentId: 'TEST/USD',
@@ -37,13 +49,6 @@ export function submittedOrder(over: Partial<NewOrder> = {}, id = 'o-1'): Order 
     createdAt: 0,
     tag: null,
     ...over,
-  });
-  return applyOrderEvent(o, {
-    kind: 'OrderSubmitted',
-    clientOrderId: id,
-    strategyId: 's',
-    instrumentId: o.instrumentId,
-    ts: 0,
   });
 }
 

@@ -7,6 +7,7 @@
 export { defineStrategy, isStrategyDefinition } from './define-strategy.js';
 export type { IndicatorSet, StrategyDefinition, StrategySpec } from './define-strategy.js';
 export { param, resolveParams, parseParamList } from './params.js';
+export { crossOf, type Cross } from './cross.js';
 export type { ParamSpec, ParamSpecs, ParamValues } from './params.js';
 export type {
   JsonObject,

@@ -95,7 +95,10 @@ describe('BacktestEngine', () => {
         expect(hist.at(-1)).toBe(bar);
         expect(hist.every((b) => b.closeTime <= ctx.now())).toBe(true);
         log.push(`${bar.openTime / DAY}:${ctx.position().quantity.toFixed()}`);
-        if (hist.length === 1) ctx.buy(1);
+        if (hist.length === 1) {
+          ctx.buy(1);
+          log.push('after-buy');
+        }
       },
       onOrderEvent(_ctx, e) {
         log.push(e.kind);
@@ -104,7 +107,16 @@ describe('BacktestEngine', () => {
     await new BacktestEngine({ instrument: inst, strategy, cash: '1000' }).runBars(
       source(bars([10, 11, 12])),
     );
-    expect(log).toEqual(['0:0', 'OrderSubmitted', 'OrderAccepted', 'OrderFilled', '1:1', '2:1']);
+    // Events raised inside onBar reach onOrderEvent only after onBar returns (no re-entrancy).
+    expect(log).toEqual([
+      '0:0',
+      'after-buy',
+      'OrderSubmitted',
+      'OrderAccepted',
+      'OrderFilled',
+      '1:1',
+      '2:1',
+    ]);
   });
 });
 

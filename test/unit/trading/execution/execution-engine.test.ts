@@ -1,12 +1,11 @@
 import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
 import { Endpoints, Topics } from '../../../../src/trading/bus/topics.js';
-import { quantity } from '../../../../src/trading/core/money.js';
 import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
 import type { ExecutionClient } from '../../../../src/trading/execution/execution-client.js';
 import type { Alert } from '../../../../src/trading/model/alert.js';
-import { initOrder, type Order } from '../../../../src/trading/model/order.js';
+import type { Order } from '../../../../src/trading/model/order.js';
 import type { OrderEvent } from '../../../../src/trading/model/order-events.js';
-import { fill } from '../../../support/builders.js';
+import { fill, newOrder } from '../../../support/builders.js';
 
 function setup() {
   const bus = new MessageBus();
@@ -20,21 +19,7 @@ function setup() {
   const alerts: Alert[] = [];
   bus.subscribe<OrderEvent>(Topics.orderEvents('s'), (e) => events.push(e));
   bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
-  const order: Order = initOrder({
-    clientOrderId: 'c1',
-    strategyId: 's',
-    instrumentId: 'TEST/USD',
-    side: 'BUY',
-    type: 'MARKET',
-    timeInForce: 'GTC',
-    quantity: quantity('10'),
-    price: null,
-    triggerPrice: null,
-    postOnly: false,
-    reduceOnly: false,
-    createdAt: 0,
-    tag: null,
-  });
+  const order: Order = newOrder({}, 'c1');
   exec.add(order);
   bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts: 1 });
   const ids = { clientOrderId: 'c1', strategyId: 's', instrumentId: 'TEST/USD' };

@@ -1,4 +1,5 @@
 import { param, parseParamList, resolveParams } from '../../../../src/trading/strategy/params.js';
+import { crossOf } from '../../../../src/trading/strategy/cross.js';
 
 const specs = {
   fast: param.int(10, { min: 1 }),
@@ -42,5 +43,15 @@ describe('strategy params', () => {
     });
     expect(() => parseParamList('fast10')).toThrow('--params: "fast10" is not name=value');
     expect(() => parseParamList('a=1,a=2')).toThrow('"a" is given twice');
+  });
+});
+
+describe('crossOf', () => {
+  it('judges against the last non-zero difference: a tie is no cross', () => {
+    expect(crossOf(0, 2, 1)).toEqual({ sign: 1, cross: null });
+    expect(crossOf(-1, 2, 1)).toEqual({ sign: 1, cross: 'up' });
+    expect(crossOf(1, 1, 1)).toEqual({ sign: 1, cross: null });
+    expect(crossOf(1, 1, 2)).toEqual({ sign: -1, cross: 'down' });
+    expect(crossOf(1, null, 2)).toEqual({ sign: 1, cross: null });
   });
 });

@@ -11,12 +11,7 @@ import {
   openTrades,
 } from '../../../../../src/trading/venues/replay/open-data.js';
 import { DATA } from '../../../../support/run-cli.js';
-
-async function all<T>(gen: AsyncIterable<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const b of gen) out.push(...b);
-  return out;
-}
+import { collect as all } from '../../../../support/collect.js';
 
 async function* chunked(
   text: string,

@@ -1,0 +1,53 @@
+import fc from 'fast-check';
+import { ClientOrderIds } from '../../../../src/trading/core/client-order-id.js';
+import { Dec, toDecimal } from '../../../../src/trading/core/decimal.js';
+import { SeededRandom } from '../../../../src/trading/core/random.js';
+import { LiveClock } from '../../../../src/trading/clock/live-clock.js';
+
+describe('core', () => {
+  it('client order ids are deterministic, ≤ 36 chars and venue-safe for any strategy name', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), fc.integer({ min: 1, max: 50 }), (name, n) => {
+        const a = new ClientOrderIds(name);
+        const b = new ClientOrderIds(name);
+        for (let i = 0; i < n; i++) {
+          const id = a.next();
+          expect(id).toBe(b.next());
+          expect(id.length).toBeLessThanOrEqual(36);
+          expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+        }
+      }),
+    );
+  });
+
+  it('decimals are exact and refuse non-numbers', () => {
+    expect(Dec('0.1').plus('0.2').eq('0.3')).toBe(true);
+    expect(toDecimal(0.1).toFixed()).toBe('0.1');
+    expect(() => toDecimal(NaN)).toThrow(RangeError);
+    expect(() => toDecimal('abc')).toThrow('"abc" is not a decimal number');
+  });
+
+  it('seeded random repeats for a seed and differs across seeds', () => {
+    const seq = (s: number) =>
+      Array.from(
+        { length: 5 },
+        (
+          (r) => () =>
+            r.next()
+        )(new SeededRandom(s)),
+      );
+    expect(seq(42)).toEqual(seq(42));
+    expect(seq(42)).not.toEqual(seq(43));
+    expect(seq(1).every((x) => x >= 0 && x < 1)).toBe(true);
+  });
+
+  it('LiveClock fires a timer and dispose cancels the rest', async () => {
+    const clock = new LiveClock();
+    const fired = new Promise<number>((resolve) => clock.setTimer('a', clock.now() + 5, resolve));
+    let late = false;
+    clock.setTimer('b', clock.now() + 60_000, () => (late = true));
+    expect(await fired).toBeGreaterThan(0);
+    clock.dispose();
+    expect(late).toBe(false);
+  });
+});
