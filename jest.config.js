@@ -12,5 +12,6 @@ export default {
     ],
   },
   testTimeout: 60000,
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
   reporters: ['default', ['<rootDir>/.ci/count-reporter.cjs', {}]],
 };

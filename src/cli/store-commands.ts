@@ -1,0 +1,26 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { openStore } from '../store/open-store.js';
+import { loadConfig, maskedConfig } from '../system/config.js';
+
+/** Registers `kairos migrate` and `kairos config`. */
+export function registerStoreCommands(program: Command): void {
+  program
+    .command('migrate')
+    .description('create or upgrade the database (PGlite under KAIROS_HOME, or DATABASE_URL)')
+    .action(async () => {
+      const config = loadConfig(process.env);
+      const store = await openStore({
+        databaseUrl: config.databaseUrl,
+        dataDir: path.join(config.home, 'db'),
+      });
+      await store.close();
+      process.stdout.write(`database is up to date (${maskedConfig(config).store})\n`);
+    });
+  program
+    .command('config')
+    .description('print the effective configuration, secrets masked')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(maskedConfig(loadConfig(process.env)), null, 2)}\n`);
+    });
+}

@@ -1,0 +1,7 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m0001 from './0001-initial.js';
+
+/** Every migration, in order. Listed statically so bundles and Lambda packages carry them. */
+export const migrations: MigrationProvider = {
+  getMigrations: async (): Promise<Record<string, Migration>> => ({ '0001-initial': m0001 }),
+};

@@ -1,0 +1,110 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { KairosError } from '../trading/core/errors.js';
+import { migrations } from './migrations/index.js';
+import { pglitePool } from './pglite-pool.js';
+import type { Schema } from './schema.js';
+
+/** Where the store lives. */
+export interface StoreOptions {
+  /** A Postgres URL (RDS in production). When absent, PGlite is used. */
+  readonly databaseUrl?: string;
+  /** PGlite's data folder; absent means in memory. */
+  readonly dataDir?: string;
+  /** A Postgres schema to use (created when missing), e.g. one per test run. */
+  readonly schema?: string;
+}
+
+/** An open store. */
+export interface Store {
+  readonly db: Kysely<Schema>;
+  readonly dialect: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+const INT8 = 20;
+const NUMERIC = 1700;
+const SAFE_SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Opens the store: Postgres when `databaseUrl` is set, else embedded PGlite; then runs the
+ * migrations. Both dialects return `bigint` and `numeric` columns as strings, so repositories
+ * see the same types whichever runs.
+ *
+ * @example
+ * const store = await openStore({ dataDir: 'var/db' });
+ */
+export async function openStore(opts: StoreOptions = {}): Promise<Store> {
+  if (opts.schema !== undefined && !SAFE_SCHEMA.test(opts.schema)) {
+    throw new KairosError(
+      'CONFIG_INVALID',
+      `store schema "${opts.schema}": must be lower-case letters, digits and _`,
+    );
+  }
+  let store: Store;
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: 10,
+      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+    });
+    try {
+      const client = await pool.connect();
+      client.release();
+    } catch (e) {
+      await pool.end();
+      throw new KairosError(
+        'STORE_UNAVAILABLE',
+        `cannot connect to DATABASE_URL: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+    store = {
+      db: new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }),
+      dialect: 'postgres',
+      close: () => store.db.destroy(),
+    };
+  } else {
+    if (opts.dataDir) await mkdir(opts.dataDir, { recursive: true });
+    const lite = await PGlite.create({
+      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+      parsers: { [INT8]: (v: string) => v, [NUMERIC]: (v: string) => v },
+    });
+    store = {
+      db: new Kysely<Schema>({ dialect: new PostgresDialect({ pool: pglitePool(lite) }) }),
+      dialect: 'pglite',
+      close: () => store.db.destroy(),
+    };
+  }
+  if (opts.schema) await sql`create schema if not exists ${sql.id(opts.schema)}`.execute(store.db);
+  if (opts.schema && store.dialect === 'pglite')
+    await sql`set search_path to ${sql.id(opts.schema)}`.execute(store.db);
+  await migrate(store.db, opts.schema);
+  return store;
+}
+
+/**
+ * Runs every pending migration; throws `STORE_MIGRATION` naming the one that failed.
+ *
+ * @example
+ * await migrate(store.db);
+ */
+export async function migrate(db: Kysely<Schema>, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: migrations,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new KairosError(
+      'STORE_MIGRATION',
+      `migration ${failed?.migrationName ?? '?'} failed: ${(error as Error)?.message ?? 'unknown error'}`,
+      { cause: error },
+    );
+  }
+  return (results ?? []).map((r) => r.migrationName);
+}

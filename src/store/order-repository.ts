@@ -1,0 +1,243 @@
+import type { Kysely, Selectable } from 'kysely';
+import { toDecimal } from '../trading/core/decimal.js';
+import { money, price, quantity } from '../trading/core/money.js';
+import type { OrderStore } from '../trading/execution/order-store.js';
+import type { Fill } from '../trading/model/fill.js';
+import type { Order } from '../trading/model/order.js';
+import type { OrderEvent } from '../trading/model/order-events.js';
+import type { FillsTable, OrdersTable, Schema } from './schema.js';
+
+const TERMINAL = ['DENIED', 'REJECTED', 'FILLED', 'CANCELED', 'EXPIRED'];
+const dec = (x: { toFixed(): string } | null) => (x === null ? null : x.toFixed());
+
+function orderRow(o: Order, accountId: string): OrdersTable {
+  return {
+    client_order_id: o.clientOrderId,
+    account_id: accountId,
+    strategy_id: o.strategyId,
+    instrument_id: o.instrumentId,
+    side: o.side,
+    type: o.type,
+    time_in_force: o.timeInForce,
+    quantity: o.quantity.toFixed(),
+    price: dec(o.price),
+    trigger_price: dec(o.triggerPrice),
+    post_only: o.postOnly,
+    reduce_only: o.reduceOnly,
+    status: o.status,
+    venue_order_id: o.venueOrderId,
+    filled_quantity: o.filledQuantity.toFixed(),
+    filled_notional: o.filledNotional.toFixed(),
+    reason: o.reason,
+    tag: o.tag,
+    created_at: o.createdAt,
+    updated_at: o.updatedAt,
+  };
+}
+
+function toOrder(r: Selectable<OrdersTable>): Order {
+  return {
+    clientOrderId: r.client_order_id,
+    strategyId: r.strategy_id,
+    instrumentId: r.instrument_id,
+    side: r.side as Order['side'],
+    type: r.type as Order['type'],
+    timeInForce: r.time_in_force as Order['timeInForce'],
+    quantity: quantity(r.quantity),
+    price: r.price === null ? null : price(r.price),
+    triggerPrice: r.trigger_price === null ? null : price(r.trigger_price),
+    postOnly: r.post_only,
+    reduceOnly: r.reduce_only,
+    status: r.status as Order['status'],
+    venueOrderId: r.venue_order_id,
+    filledQuantity: quantity(r.filled_quantity),
+    filledNotional: toDecimal(r.filled_notional),
+    reason: r.reason,
+    tag: r.tag,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function toFill(r: Selectable<FillsTable>): Fill {
+  return {
+    venue: r.venue,
+    tradeId: r.trade_id,
+    clientOrderId: r.client_order_id,
+    instrumentId: r.instrument_id,
+    side: r.side as Fill['side'],
+    price: price(r.price),
+    quantity: quantity(r.quantity),
+    fee: money(r.fee, r.fee_currency),
+    liquidity: r.liquidity as Fill['liquidity'],
+    ts: Number(r.ts),
+  };
+}
+
+/** Revives decimals in a stored event payload (they were written as strings). */
+function toEvent(payload: unknown): OrderEvent {
+  const e = payload as OrderEvent;
+  if (e.kind === 'OrderFilled') {
+    const f = e.fill as unknown as Record<string, unknown>;
+    const fee = f.fee as { amount: string; currency: string };
+    return {
+      ...e,
+      fill: {
+        ...e.fill,
+        price: price(f.price as string),
+        quantity: quantity(f.quantity as string),
+        fee: money(fee.amount, fee.currency),
+      },
+    };
+  }
+  if (e.kind === 'OrderInitialized')
+    return { ...e, order: reviveOrder(e.order as unknown as Record<string, unknown>) };
+  return e;
+}
+
+function reviveOrder(o: Record<string, unknown>): Order {
+  return toOrder({
+    client_order_id: o.clientOrderId as string,
+    account_id: '',
+    strategy_id: o.strategyId as string,
+    instrument_id: o.instrumentId as string,
+    side: o.side as string,
+    type: o.type as string,
+    time_in_force: o.timeInForce as string,
+    quantity: o.quantity as string,
+    price: (o.price as string | null) ?? null,
+    trigger_price: (o.triggerPrice as string | null) ?? null,
+    post_only: o.postOnly as boolean,
+    reduce_only: o.reduceOnly as boolean,
+    status: o.status as string,
+    venue_order_id: (o.venueOrderId as string | null) ?? null,
+    filled_quantity: o.filledQuantity as string,
+    filled_notional: o.filledNotional as string,
+    reason: (o.reason as string | null) ?? null,
+    tag: (o.tag as string | null) ?? null,
+    created_at: o.createdAt as number,
+    updated_at: o.updatedAt as number,
+  });
+}
+
+/**
+ * Orders, their append-only events and fills in Postgres or PGlite (the OMS's `OrderStore`).
+ * Each write is one transaction: the order row, its event and, for a fill, the fill row.
+ *
+ * @example
+ * const orders = new OrderRepository(store.db, 'paper');
+ * await orders.insertOrder(order, initializedEvent);
+ */
+export class OrderRepository implements OrderStore {
+  constructor(
+    private readonly db: Kysely<Schema>,
+    private readonly accountId: string,
+  ) {}
+
+  async insertOrder(order: Order, event: OrderEvent): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('orders').values(orderRow(order, this.accountId)).execute();
+      await tx
+        .insertInto('order_events')
+        .values({
+          client_order_id: order.clientOrderId,
+          kind: event.kind,
+          ts: event.ts,
+          payload: JSON.stringify(event),
+        })
+        .execute();
+    });
+  }
+
+  async recordEvent(after: Order, event: OrderEvent): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      if (event.kind === 'OrderFilled') {
+        const f = event.fill;
+        const inserted = await tx
+          .insertInto('fills')
+          .values({
+            venue: f.venue,
+            trade_id: f.tradeId,
+            client_order_id: f.clientOrderId,
+            instrument_id: f.instrumentId,
+            side: f.side,
+            price: f.price.toFixed(),
+            quantity: f.quantity.toFixed(),
+            fee: f.fee.amount.toFixed(),
+            fee_currency: f.fee.currency,
+            liquidity: f.liquidity,
+            ts: f.ts,
+          })
+          .onConflict((oc) => oc.columns(['venue', 'trade_id']).doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+      }
+      const {
+        client_order_id: _id,
+        account_id: _acc,
+        ...changes
+      } = orderRow(after, this.accountId);
+      await tx
+        .updateTable('orders')
+        .set(changes)
+        .where('client_order_id', '=', after.clientOrderId)
+        .execute();
+      await tx
+        .insertInto('order_events')
+        .values({
+          client_order_id: after.clientOrderId,
+          kind: event.kind,
+          ts: event.ts,
+          payload: JSON.stringify(event),
+        })
+        .execute();
+      return true;
+    });
+  }
+
+  async order(clientOrderId: string): Promise<Order | undefined> {
+    const r = await this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('client_order_id', '=', clientOrderId)
+      .executeTakeFirst();
+    return r ? toOrder(r) : undefined;
+  }
+
+  async openOrders(): Promise<Order[]> {
+    const rows = await this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('account_id', '=', this.accountId)
+      .where('status', 'not in', [...TERMINAL, 'INITIALIZED'])
+      .orderBy('created_at')
+      .orderBy('client_order_id')
+      .execute();
+    return rows.map(toOrder);
+  }
+
+  async fills(since = 0): Promise<Fill[]> {
+    const rows = await this.db
+      .selectFrom('fills')
+      .innerJoin('orders', 'orders.client_order_id', 'fills.client_order_id')
+      .selectAll('fills')
+      .where('orders.account_id', '=', this.accountId)
+      .where('fills.ts', '>=', since)
+      .orderBy('fills.ts')
+      .orderBy('fills.trade_id')
+      .execute();
+    return rows.map(toFill);
+  }
+
+  async events(clientOrderId: string): Promise<OrderEvent[]> {
+    const rows = await this.db
+      .selectFrom('order_events')
+      .select(['payload'])
+      .where('client_order_id', '=', clientOrderId)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) =>
+      toEvent(typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload),
+    );
+  }
+}

@@ -1,0 +1,121 @@
+import { sql } from 'kysely';
+import { money, price, quantity } from '../../../src/trading/core/money.js';
+import { applyOrderEvent } from '../../../src/trading/model/apply-order-event.js';
+import type { OrderEvent } from '../../../src/trading/model/order-events.js';
+import { CandleRepository } from '../../../src/store/candle-repository.js';
+import { OrderRepository } from '../../../src/store/order-repository.js';
+import { newOrder } from '../../support/builders.js';
+import { DIALECTS, freshStore } from '../../support/stores.js';
+
+describe.each(DIALECTS)('store on %s', (dialect) => {
+  let store: Awaited<ReturnType<typeof freshStore>>;
+  beforeAll(async () => {
+    store = await freshStore(dialect);
+  });
+  afterAll(async () => {
+    await store.drop();
+  });
+
+  const ids = { clientOrderId: 'c1', strategyId: 's', instrumentId: 'TEST/USD' };
+
+  it('commits an order, its events and fills; a fill is stored once per venue trade id', async () => {
+    const repo = new OrderRepository(store.db, 'acct');
+    let order = newOrder(
+      { price: price('101.25'), type: 'LIMIT', quantity: quantity('0.123456789012345678') },
+      'c1',
+    );
+    await repo.insertOrder(order, { kind: 'OrderInitialized', ...ids, ts: 1, order });
+    await expect(
+      repo.insertOrder(order, { kind: 'OrderInitialized', ...ids, ts: 1, order }),
+    ).rejects.toThrow();
+    for (const e of [
+      { kind: 'OrderSubmitted', ...ids, ts: 2 },
+      { kind: 'OrderAccepted', ...ids, ts: 3, venueOrderId: 'V1' },
+    ] as OrderEvent[]) {
+      order = applyOrderEvent(order, e);
+      expect(await repo.recordEvent(order, e)).toBe(true);
+    }
+    const fill: OrderEvent = {
+      kind: 'OrderFilled',
+      ...ids,
+      ts: 4,
+      fill: {
+        venue: 'SIM',
+        tradeId: 'T1',
+        clientOrderId: 'c1',
+        instrumentId: 'TEST/USD',
+        side: 'BUY',
+        price: price('101.25'),
+        quantity: quantity('0.1'),
+        fee: money('0.0101250000000000001', 'USD'),
+        liquidity: 'MAKER',
+        ts: 4,
+      },
+    };
+    const afterFill = applyOrderEvent(order, fill);
+    expect(await repo.recordEvent(afterFill, fill)).toBe(true);
+    expect(await repo.recordEvent(afterFill, fill)).toBe(false);
+    const stored = await repo.order('c1');
+    expect(stored!.status).toBe('PARTIALLY_FILLED');
+    expect(stored!.quantity.toFixed()).toBe('0.123456789012345678');
+    expect(stored!.filledQuantity.toFixed()).toBe('0.1');
+    expect(typeof stored!.createdAt).toBe('number');
+    expect((await repo.openOrders()).map((o) => o.clientOrderId)).toEqual(['c1']);
+    const fills = await repo.fills();
+    expect(fills).toHaveLength(1);
+    expect(fills[0]!.fee.amount.toFixed()).toBe('0.0101250000000000001');
+    const events = await repo.events('c1');
+    expect(events.map((e) => e.kind)).toEqual([
+      'OrderInitialized',
+      'OrderSubmitted',
+      'OrderAccepted',
+      'OrderFilled',
+    ]);
+    expect((events[3] as Extract<OrderEvent, { kind: 'OrderFilled' }>).fill.price.toFixed()).toBe(
+      '101.25',
+    );
+  });
+
+  it('refuses to change or delete an order event (append-only)', async () => {
+    await expect(sql`update order_events set kind = 'X'`.execute(store.db)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(sql`delete from order_events`.execute(store.db)).rejects.toThrow(/append-only/);
+  });
+
+  it('returns bigint and numeric columns with the same types on both dialects', async () => {
+    const r = await store.db
+      .selectFrom('orders')
+      .select(['created_at', 'quantity'])
+      .executeTakeFirstOrThrow();
+    expect(typeof r.created_at).toBe('string');
+    expect(typeof r.quantity).toBe('string');
+    const seq = await store.db.selectFrom('order_events').select('seq').executeTakeFirstOrThrow();
+    expect(typeof seq.seq).toBe('string');
+  });
+
+  it('keeps candles in month partitions and upserts them', async () => {
+    const candles = new CandleRepository(store.db);
+    const jan = Date.UTC(2024, 0, 31, 23, 59);
+    const bars = [0, 1, 2].map((i) => ({
+      instrumentId: 'BTC',
+      openTime: jan + i * 60_000,
+      closeTime: jan + (i + 1) * 60_000,
+      open: 1.5,
+      high: 2,
+      low: 1,
+      close: 1.75 + i,
+      volume: 10,
+    }));
+    await candles.upsert(bars);
+    await candles.upsert([{ ...bars[0]!, close: 9 }]);
+    const got = await candles.range('BTC', 60_000, jan, jan + 3 * 60_000);
+    expect(got.map((b) => b.close)).toEqual([9, 2.75, 3.75]);
+    const parts = await sql<{
+      n: string;
+    }>`select count(*)::text as n from pg_inherits where inhparent = 'candles'::regclass`.execute(
+      store.db,
+    );
+    expect(parts.rows[0]!.n).toBe('2');
+  });
+});

@@ -1,0 +1,28 @@
+import pg from 'pg';
+import { openStore, type Store } from '../../src/store/open-store.js';
+import { TEST_DATABASE_URL } from './postgres.js';
+
+/** The two dialects every repository test runs on. */
+export const DIALECTS = ['pglite', 'postgres'] as const;
+
+/** Opens a fresh store: in-memory PGlite, or a new schema of the test Postgres (dropped by `drop`). */
+export async function freshStore(
+  dialect: (typeof DIALECTS)[number],
+): Promise<Store & { drop(): Promise<void> }> {
+  if (dialect === 'pglite') {
+    const s = await openStore();
+    return { ...s, drop: () => s.close() };
+  }
+  const schema = `kairos_test_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  const s = await openStore({ databaseUrl: TEST_DATABASE_URL, schema });
+  return {
+    ...s,
+    drop: async () => {
+      await s.close();
+      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
