@@ -1,0 +1,64 @@
+import type { MessageBus } from '../bus/message-bus.js';
+import { Topics } from '../bus/topics.js';
+import type { Alert } from '../model/alert.js';
+import type { Order } from '../model/order.js';
+import type { OrderEvent } from '../model/order-events.js';
+import type { OrderStore } from '../execution/order-store.js';
+import { SerialQueue } from './serial-queue.js';
+
+/**
+ * Writes every order event to the `OrderStore`, in the order the OMS applied them, one
+ * transaction each (the order row as it is after the event, the event, and a fill). Venue calls
+ * wait on `committed()` so nothing is sent before it is written (write before send). If a write
+ * fails, the journal is failed: `failed` turns true, an `Alert` (`PERSISTENCE_FAILED`) is
+ * published, and the write-ahead client refuses to send anything more (fail closed).
+ *
+ * @example
+ * const journal = new OrderJournal(bus, store, (id) => exec.order(id));
+ */
+export class OrderJournal {
+  readonly #queue = new SerialQueue();
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly store: OrderStore,
+    private readonly orderNow: (clientOrderId: string) => Order | undefined,
+  ) {
+    bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => this.#write(e));
+  }
+
+  /** True once a write has failed; nothing more may be sent. */
+  get failed(): boolean {
+    return this.#queue.failure !== null;
+  }
+
+  /** Resolves when every event so far is committed; rejects if a write failed. */
+  async committed(): Promise<void> {
+    await this.#queue.idle();
+    if (this.#queue.failure !== null) throw this.#queue.failure;
+  }
+
+  #write(event: OrderEvent): void {
+    // The order as the OMS holds it right after this event (events are applied, then published).
+    const after =
+      event.kind === 'OrderInitialized' ? event.order : this.orderNow(event.clientOrderId);
+    if (!after) return;
+    const snapshot = after;
+    this.#queue
+      .add<unknown>(() =>
+        event.kind === 'OrderInitialized'
+          ? this.store.insertOrder(snapshot, event)
+          : this.store.recordEvent(snapshot, event),
+      )
+      .catch((e: unknown) => {
+        if (this.#queue.failure !== e) return;
+        const alert: Alert = {
+          kind: 'Alert',
+          code: 'PERSISTENCE_FAILED',
+          message: `order journal write failed: ${(e as Error).message}`,
+          ts: event.ts,
+        };
+        this.bus.publish(Topics.alerts, alert);
+      });
+  }
+}

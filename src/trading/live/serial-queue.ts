@@ -1,0 +1,51 @@
+/**
+ * Runs async jobs one at a time, in the order they were added. A failed job fails the queue:
+ * later jobs are refused (fail closed) and `failure` holds the first error.
+ *
+ * @example
+ * const q = new SerialQueue();
+ * q.add(() => store.insertOrder(order, event));
+ * await q.idle();
+ */
+export class SerialQueue {
+  #tail: Promise<void> = Promise.resolve();
+  #failure: unknown = null;
+  #pending = 0;
+
+  /** The first error a job threw, or null. */
+  get failure(): unknown {
+    return this.#failure;
+  }
+
+  /** Jobs not finished yet. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Adds a job; the returned promise settles when it has run (or was refused). */
+  add<T>(job: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    const run = this.#tail.then(async () => {
+      if (this.#failure !== null)
+        throw new Error('refused: an earlier write failed', { cause: this.#failure });
+      try {
+        return await job();
+      } catch (e) {
+        this.#failure ??= e;
+        throw e;
+      } finally {
+        this.#pending--;
+      }
+    });
+    this.#tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Resolves when every job added so far has run. */
+  idle(): Promise<void> {
+    return this.#tail;
+  }
+}

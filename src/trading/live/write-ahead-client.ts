@@ -1,0 +1,44 @@
+import type { ExecutionClient } from '../execution/execution-client.js';
+import type { Order } from '../model/order.js';
+import type { OrderJournal } from './order-journal.js';
+import { SerialQueue } from './serial-queue.js';
+
+/**
+ * Wraps a venue client so that each submit and cancel goes out only after the journal has
+ * committed everything before it, the SUBMITTED order included (write before send). When the
+ * journal has failed, nothing is sent and `onRefused` is told (fail closed).
+ *
+ * @example
+ * const exec = new ExecutionEngine(bus, () => new WriteAheadClient(venue, journal, onRefused));
+ */
+export class WriteAheadClient implements ExecutionClient {
+  readonly #sends = new SerialQueue();
+
+  constructor(
+    private readonly venue: ExecutionClient,
+    private readonly journal: OrderJournal,
+    private readonly onRefused: (clientOrderId: string, reason: unknown) => void,
+  ) {}
+
+  submit(order: Order, ts: number): void {
+    void this.#send(order.clientOrderId, () => this.venue.submit(order, ts));
+  }
+
+  cancel(clientOrderId: string, ts: number): void {
+    void this.#send(clientOrderId, () => this.venue.cancel(clientOrderId, ts));
+  }
+
+  /** Resolves when every send so far has been made or refused. */
+  idle(): Promise<void> {
+    return this.#sends.idle();
+  }
+
+  async #send(clientOrderId: string, call: () => void): Promise<void> {
+    await this.#sends
+      .add(async () => {
+        await this.journal.committed();
+        call();
+      })
+      .catch((e: unknown) => this.onRefused(clientOrderId, e));
+  }
+}
