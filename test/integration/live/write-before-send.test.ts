@@ -25,14 +25,14 @@ describe.each(DIALECTS)('write before send on %s', (dialect) => {
     const refused: string[] = [];
     const alerts: Alert[] = [];
     bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
-    let exec!: ExecutionEngine;
+    const engine: { exec?: ExecutionEngine } = {};
     const venue: ExecutionClient = {
       submit: (o, ts) => {
         // What is committed at the moment the venue is called.
         void repo
           .order(o.clientOrderId)
           .then((stored) => seenAtSend.push(`${o.clientOrderId}:${stored?.status ?? 'MISSING'}`));
-        exec.process({
+        engine.exec!.process({
           kind: 'OrderAccepted',
           clientOrderId: o.clientOrderId,
           strategyId: o.strategyId,
@@ -43,9 +43,9 @@ describe.each(DIALECTS)('write before send on %s', (dialect) => {
       },
       cancel: () => undefined,
     };
-    const journal = new OrderJournal(bus, repo, (id) => exec.order(id));
+    const journal = new OrderJournal(bus, repo, (id) => engine.exec!.order(id));
     const client = new WriteAheadClient(venue, journal, (id) => refused.push(id));
-    exec = new ExecutionEngine(bus, () => client);
+    const exec = (engine.exec = new ExecutionEngine(bus, () => client));
     const submit = (id: string) => {
       const order = newOrder({}, id);
       exec.add(order);
