@@ -3,6 +3,8 @@ import { money, price as toPrice, quantity as toQuantity, type Price } from '../
 import { Reason } from '../core/reason-codes.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { ExecutionClient } from '../execution/execution-client.js';
+import type { VenueOrderReport, VenueQueries } from '../execution/venue-queries.js';
+import type { Fill } from '../model/fill.js';
 import type { Instrument } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
 import type { OrderEvent } from '../model/order-events.js';
@@ -32,6 +34,7 @@ interface Working {
   triggered: boolean;
   filled: Decimal;
   cancelAt: number | null;
+  venueOrderId: string;
 }
 
 type Ids = Pick<OrderEvent, 'clientOrderId' | 'strategyId' | 'instrumentId'>;
@@ -46,7 +49,7 @@ type Ids = Pick<OrderEvent, 'clientOrderId' | 'strategyId' | 'instrumentId'>;
  * ex.submit(order, clock.now());
  * ex.onBar(nextBar); // emits OrderFilled at the bar's open
  */
-export class SimulatedExchange implements ExecutionClient {
+export class SimulatedExchange implements ExecutionClient, VenueQueries {
   readonly #emit: (event: OrderEvent) => void;
   readonly #instruments: ReadonlyMap<string, Instrument>;
   readonly #latency: number;
@@ -59,6 +62,9 @@ export class SimulatedExchange implements ExecutionClient {
   /** Position on the intrabar path of the fill being made (orders then report in path order). */
   #at = 0;
   #group: OrderEvent[] | null = null;
+  /** What the venue knows of every order it saw, and its trades: for reconciliation. */
+  readonly #reports = new Map<string, VenueOrderReport>();
+  readonly #trades: Fill[] = [];
   #groupAt = Infinity;
 
   constructor(options: SimulatedExchangeOptions, emit: (event: OrderEvent) => void) {
@@ -91,6 +97,7 @@ export class SimulatedExchange implements ExecutionClient {
       triggered: false,
       filled: toDecimal(0),
       cancelAt: null,
+      venueOrderId: '',
     };
     this.#working.push(w);
     // A post-only order is judged against the market on its first chance, so it waits.
@@ -168,11 +175,13 @@ export class SimulatedExchange implements ExecutionClient {
 
   #accept(w: Working): void {
     w.accepted = true;
+    w.venueOrderId = `${this.#venue}-${++this.#orderSeq}`;
+    this.#report(w, 'OPEN', null);
     this.#out({
       kind: 'OrderAccepted',
       ...ids(w.order),
       ts: w.arrival,
-      venueOrderId: `${this.#venue}-${++this.#orderSeq}`,
+      venueOrderId: w.venueOrderId,
     });
   }
 
@@ -273,31 +282,53 @@ export class SimulatedExchange implements ExecutionClient {
     if (this.#at < this.#groupAt) this.#groupAt = this.#at;
     const rate = liquidity === 'MAKER' ? w.inst.makerFee : w.inst.takerFee;
     const quantity = toQuantity(qty);
-    this.#out({
-      kind: 'OrderFilled',
-      ...ids(w.order),
+    const fill: Fill = {
+      venue: this.#venue,
+      tradeId: `${this.#venue}-T${++this.#tradeSeq}`,
+      clientOrderId: w.order.clientOrderId,
+      instrumentId: w.order.instrumentId,
+      side: w.order.side,
+      price,
+      quantity,
+      fee: money(price.times(quantity).times(rate), w.inst.quote),
+      liquidity,
       ts,
-      fill: {
-        venue: this.#venue,
-        tradeId: `${this.#venue}-T${++this.#tradeSeq}`,
-        clientOrderId: w.order.clientOrderId,
-        instrumentId: w.order.instrumentId,
-        side: w.order.side,
-        price,
-        quantity,
-        fee: money(price.times(quantity).times(rate), w.inst.quote),
-        liquidity,
-        ts,
-      },
-    });
+    };
+    this.#trades.push(fill);
     w.filled = w.filled.plus(quantity);
-    if (w.filled.gte(w.order.quantity)) this.#remove(w);
+    const done = w.filled.gte(w.order.quantity);
+    this.#report(w, done ? 'FILLED' : 'OPEN', null);
+    this.#out({ kind: 'OrderFilled', ...ids(w.order), ts, fill });
+    if (done) this.#remove(w);
   }
 
   #close(w: Working, kind: 'OrderCanceled' | 'OrderRejected', reason: string, ts: number): void {
     this.#remove(w);
+    this.#report(w, kind === 'OrderCanceled' ? 'CANCELED' : 'REJECTED', reason);
     if (kind === 'OrderRejected') this.#out({ kind, ...ids(w.order), ts, reason, message: reason });
     else this.#out({ kind, ...ids(w.order), ts, reason });
+  }
+
+  async orderByClientId(clientOrderId: string): Promise<VenueOrderReport | null> {
+    return this.#reports.get(clientOrderId) ?? null;
+  }
+
+  async openOrders(): Promise<readonly VenueOrderReport[]> {
+    return [...this.#reports.values()].filter((r) => r.status === 'OPEN');
+  }
+
+  async tradesSince(ts: number): Promise<readonly Fill[]> {
+    return this.#trades.filter((t) => t.ts >= ts);
+  }
+
+  #report(w: Working, status: VenueOrderReport['status'], reason: string | null): void {
+    this.#reports.set(w.order.clientOrderId, {
+      clientOrderId: w.order.clientOrderId,
+      venueOrderId: w.venueOrderId,
+      status,
+      filledQuantity: w.filled,
+      reason,
+    });
   }
 
   #remove(w: Working): void {

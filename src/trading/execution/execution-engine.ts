@@ -36,15 +36,18 @@ export class ExecutionEngine {
 
   /** Records a new INITIALIZED order. A duplicate client order id is a bug. */
   add(order: Order): void {
-    if (this.#orders.has(order.clientOrderId)) {
-      throw new InvariantError(
-        'DUPLICATE_CLIENT_ORDER_ID',
-        `client order id ${order.clientOrderId} is taken`,
-      );
-    }
-    this.#orders.set(order.clientOrderId, order);
-    this.#history.push(order);
+    this.#track(order);
     this.#publish({ kind: 'OrderInitialized', order, ...this.#ids(order), ts: order.createdAt });
+  }
+
+  /**
+   * Takes back an order loaded from the store at start-up (no event is published), with the
+   * venue trade ids of its stored fills so they are never applied twice.
+   */
+  restore(order: Order, tradeKeys: readonly string[] = []): void {
+    this.#track(order);
+    if (isOpen(order.status)) this.#open.add(order.clientOrderId);
+    for (const k of tradeKeys) this.#tradeIds.add(k);
   }
 
   /** Denies an INITIALIZED order (called by the risk engine). */
@@ -124,6 +127,17 @@ export class ExecutionEngine {
   /** Every order as it is now, in creation order. */
   allOrders(): Order[] {
     return this.#history.map((o) => this.#orders.get(o.clientOrderId)!);
+  }
+
+  #track(order: Order): void {
+    if (this.#orders.has(order.clientOrderId)) {
+      throw new InvariantError(
+        'DUPLICATE_CLIENT_ORDER_ID',
+        `client order id ${order.clientOrderId} is taken`,
+      );
+    }
+    this.#orders.set(order.clientOrderId, order);
+    this.#history.push(order);
   }
 
   #submit(cmd: SubmitOrder): void {

@@ -42,6 +42,8 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
       return next('ACCEPTED', { venueOrderId: event.venueOrderId });
     case 'OrderRejected':
       return next('REJECTED', { reason: event.reason });
+    case 'OrderUnknown':
+      return next('UNKNOWN', { reason: event.reason });
     case 'OrderPendingCancel':
       return next('PENDING_CANCEL');
     case 'OrderCancelRejected':

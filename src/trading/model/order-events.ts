@@ -34,6 +34,11 @@ export interface OrderRejected extends OrderEventBase {
   readonly reason: string;
   readonly message: string;
 }
+/** The venue call got no answer (timeout, dropped connection): the order may or may not exist. */
+export interface OrderUnknown extends OrderEventBase {
+  readonly kind: 'OrderUnknown';
+  readonly reason: string;
+}
 /** A cancel was sent and is not yet confirmed. */
 export interface OrderPendingCancel extends OrderEventBase {
   readonly kind: 'OrderPendingCancel';
@@ -66,6 +71,7 @@ export type OrderEvent =
   | OrderSubmitted
   | OrderAccepted
   | OrderRejected
+  | OrderUnknown
   | OrderPendingCancel
   | OrderCancelRejected
   | OrderCanceled

@@ -11,7 +11,10 @@ const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
     'PENDING_CANCEL',
     'CANCELED',
     'EXPIRED',
+    'UNKNOWN',
   ],
+  // The venue call timed out or failed without an answer: only reconciliation resolves it.
+  UNKNOWN: ['ACCEPTED', 'REJECTED', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED'],
   ACCEPTED: ['PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'EXPIRED'],
   PARTIALLY_FILLED: ['PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'EXPIRED'],
   // A fill can race a cancel; a refused cancel returns the order to where it was.

@@ -17,6 +17,7 @@ export type OrderStatus =
   | 'PARTIALLY_FILLED'
   | 'FILLED'
   | 'PENDING_CANCEL'
+  | 'UNKNOWN'
   | 'CANCELED'
   | 'EXPIRED';
 

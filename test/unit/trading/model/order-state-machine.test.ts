@@ -19,10 +19,12 @@ const ALLOWED: Record<OrderStatus, OrderStatus[]> = {
     'PENDING_CANCEL',
     'CANCELED',
     'EXPIRED',
+    'UNKNOWN',
   ],
   ACCEPTED: ['PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'EXPIRED'],
   PARTIALLY_FILLED: ['PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'EXPIRED'],
   PENDING_CANCEL: ['CANCELED', 'PARTIALLY_FILLED', 'FILLED', 'ACCEPTED', 'EXPIRED'],
+  UNKNOWN: ['ACCEPTED', 'REJECTED', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED'],
   DENIED: [],
   REJECTED: [],
   FILLED: [],
@@ -31,7 +33,7 @@ const ALLOWED: Record<OrderStatus, OrderStatus[]> = {
 };
 
 describe('order state machine', () => {
-  it('knows all ten states', () => {
+  it('knows all eleven states', () => {
     expect([...ORDER_STATUSES].sort()).toEqual(Object.keys(ALLOWED).sort());
   });
 

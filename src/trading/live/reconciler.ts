@@ -1,0 +1,118 @@
+import type { MessageBus } from '../bus/message-bus.js';
+import { Topics } from '../bus/topics.js';
+import type { ExecutionEngine } from '../execution/execution-engine.js';
+import type { VenueOrderReport, VenueQueries } from '../execution/venue-queries.js';
+import type { Alert } from '../model/alert.js';
+import type { Order } from '../model/order.js';
+import type { OrderEvent } from '../model/order-events.js';
+
+/** What one reconciliation did. */
+export interface ReconciliationResult {
+  /** Orders whose state changed to match the venue. */
+  readonly resolved: readonly string[];
+  /** Fills learned from the venue's trade history. */
+  readonly fillsApplied: number;
+  /** Differences that need a person (raised as `RECONCILIATION_DRIFT` alerts). */
+  readonly drift: readonly string[];
+}
+
+const ids = (o: Order) => ({
+  clientOrderId: o.clientOrderId,
+  strategyId: o.strategyId,
+  instrumentId: o.instrumentId,
+});
+
+/**
+ * Makes the OMS agree with the venue: applies the venue's trades since `since` (deduplicated by
+ * trade id), then asks the venue about every open order by client order id and applies what it
+ * says. An order the venue never saw is rejected (`NOT_AT_VENUE`), never resent. Anything else
+ * that does not add up is reported as drift. It runs at start-up (before strategies), after a
+ * reconnect and periodically.
+ *
+ * @example
+ * const result = await reconcile(exec, venue, bus, lastFillTs, clock.now());
+ */
+export async function reconcile(
+  exec: ExecutionEngine,
+  venue: VenueQueries,
+  bus: MessageBus,
+  since: number,
+  now: number,
+): Promise<ReconciliationResult> {
+  const resolved = new Set<string>();
+  const drift: string[] = [];
+  let fillsApplied = 0;
+  for (const fill of await venue.tradesSince(since)) {
+    const order = exec.order(fill.clientOrderId);
+    if (!order) {
+      drift.push(`trade ${fill.tradeId} for unknown order ${fill.clientOrderId}`);
+      continue;
+    }
+    const before = order.filledQuantity;
+    exec.process({ kind: 'OrderFilled', ...ids(order), ts: fill.ts, fill });
+    if (!exec.order(fill.clientOrderId)!.filledQuantity.eq(before)) {
+      fillsApplied++;
+      resolved.add(fill.clientOrderId);
+    }
+  }
+  for (const order of exec.openOrders()) {
+    const report = await venue.orderByClientId(order.clientOrderId);
+    const event = resolution(order, report, now);
+    if (event) {
+      exec.process(event);
+      resolved.add(order.clientOrderId);
+    }
+    const after = exec.order(order.clientOrderId)!;
+    if (report && !after.filledQuantity.eq(report.filledQuantity)) {
+      drift.push(
+        `${order.clientOrderId}: filled ${after.filledQuantity.toFixed()} here, ${report.filledQuantity.toFixed()} at the venue`,
+      );
+    }
+  }
+  const known = new Set(exec.allOrders().map((o) => o.clientOrderId));
+  for (const r of await venue.openOrders()) {
+    if (!known.has(r.clientOrderId)) drift.push(`venue order ${r.clientOrderId} is not known here`);
+  }
+  for (const message of drift) {
+    const alert: Alert = { kind: 'Alert', code: 'RECONCILIATION_DRIFT', message, ts: now };
+    bus.publish(Topics.alerts, alert);
+  }
+  return { resolved: [...resolved], fillsApplied, drift };
+}
+
+function resolution(order: Order, report: VenueOrderReport | null, ts: number): OrderEvent | null {
+  const base = { ...ids(order), ts };
+  const unacked = order.status === 'SUBMITTED' || order.status === 'UNKNOWN';
+  if (report === null) {
+    return unacked
+      ? {
+          kind: 'OrderRejected',
+          ...base,
+          reason: 'NOT_AT_VENUE',
+          message: 'the venue has no order with this client order id',
+        }
+      : { kind: 'OrderCanceled', ...base, reason: 'NOT_AT_VENUE' };
+  }
+  switch (report.status) {
+    case 'OPEN':
+      if (unacked) return { kind: 'OrderAccepted', ...base, venueOrderId: report.venueOrderId };
+      if (order.status === 'PENDING_CANCEL')
+        return { kind: 'OrderCancelRejected', ...base, reason: 'STILL_OPEN_AT_VENUE' };
+      return null;
+    case 'FILLED':
+      return null; // Its fills came with the trade history; a shortfall is reported as drift.
+    case 'CANCELED':
+      return { kind: 'OrderCanceled', ...base, reason: report.reason ?? 'CANCELED_AT_VENUE' };
+    case 'EXPIRED':
+      return { kind: 'OrderExpired', ...base, reason: report.reason ?? 'EXPIRED_AT_VENUE' };
+    case 'REJECTED':
+      return unacked
+        ? {
+            kind: 'OrderRejected',
+            ...base,
+            reason: report.reason ?? 'REJECTED_AT_VENUE',
+            message: 'rejected by the venue',
+          }
+        : { kind: 'OrderCanceled', ...base, reason: report.reason ?? 'REJECTED_AT_VENUE' };
+  }
+}
