@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerBacktest } from './backtest-command.js';
+import { registerPaper } from './paper-command.js';
 import { registerStoreCommands } from './store-commands.js';
 
 const program = new Command('kairos')
@@ -9,6 +10,7 @@ const program = new Command('kairos')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 registerBacktest(program);
+registerPaper(program);
 registerStoreCommands(program);
 
 /** Expected failures (bad input) print one line and exit 2; anything else is a bug and crashes. */

@@ -4,6 +4,7 @@ import { money, price, quantity } from '../trading/core/money.js';
 import type { OrderStore } from '../trading/execution/order-store.js';
 import type { Fill } from '../trading/model/fill.js';
 import type { Order } from '../trading/model/order.js';
+import { orderFromJson, type OrderJson } from '../trading/model/order-json.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
 import type { FillsTable, OrdersTable, Schema } from './schema.js';
 
@@ -91,33 +92,8 @@ function toEvent(payload: unknown): OrderEvent {
     };
   }
   if (e.kind === 'OrderInitialized')
-    return { ...e, order: reviveOrder(e.order as unknown as Record<string, unknown>) };
+    return { ...e, order: orderFromJson(e.order as unknown as OrderJson) };
   return e;
-}
-
-function reviveOrder(o: Record<string, unknown>): Order {
-  return toOrder({
-    client_order_id: o.clientOrderId as string,
-    account_id: '',
-    strategy_id: o.strategyId as string,
-    instrument_id: o.instrumentId as string,
-    side: o.side as string,
-    type: o.type as string,
-    time_in_force: o.timeInForce as string,
-    quantity: o.quantity as string,
-    price: (o.price as string | null) ?? null,
-    trigger_price: (o.triggerPrice as string | null) ?? null,
-    post_only: o.postOnly as boolean,
-    reduce_only: o.reduceOnly as boolean,
-    status: o.status as string,
-    venue_order_id: (o.venueOrderId as string | null) ?? null,
-    filled_quantity: o.filledQuantity as string,
-    filled_notional: o.filledNotional as string,
-    reason: (o.reason as string | null) ?? null,
-    tag: (o.tag as string | null) ?? null,
-    created_at: o.createdAt as number,
-    updated_at: o.updatedAt as number,
-  });
 }
 
 /**
@@ -210,6 +186,18 @@ export class OrderRepository implements OrderStore {
       .selectAll()
       .where('account_id', '=', this.accountId)
       .where('status', 'not in', [...TERMINAL, 'INITIALIZED'])
+      .orderBy('created_at')
+      .orderBy('client_order_id')
+      .execute();
+    return rows.map(toOrder);
+  }
+
+  async ordersSince(ts: number): Promise<Order[]> {
+    const rows = await this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('account_id', '=', this.accountId)
+      .where('created_at', '>=', ts)
       .orderBy('created_at')
       .orderBy('client_order_id')
       .execute();

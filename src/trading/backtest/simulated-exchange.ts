@@ -7,6 +7,7 @@ import type { VenueOrderReport, VenueQueries } from '../execution/venue-queries.
 import type { Fill } from '../model/fill.js';
 import type { Instrument } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
+import { orderFromJson, orderToJson, type OrderJson } from '../model/order-json.js';
 import type { OrderEvent } from '../model/order-events.js';
 import type { Liquidity } from '../model/order-types.js';
 import { snapPrice, snapQuantity } from '../model/snap.js';
@@ -39,6 +40,39 @@ interface Working {
 
 type Ids = Pick<OrderEvent, 'clientOrderId' | 'strategyId' | 'instrumentId'>;
 
+/** The simulated venue's state as plain JSON (decimals as strings). */
+export interface SimulatedExchangeState {
+  readonly orderSeq: number;
+  readonly tradeSeq: number;
+  readonly lastBarOpen: number | null;
+  readonly working: readonly {
+    readonly order: OrderJson;
+    readonly inst: string;
+    readonly arrival: number;
+    readonly accepted: boolean;
+    readonly fresh: boolean;
+    readonly triggered: boolean;
+    readonly filled: string;
+    readonly cancelAt: number | null;
+    readonly venueOrderId: string;
+  }[];
+  readonly reports: readonly (Omit<VenueOrderReport, 'filledQuantity'> & {
+    readonly filledQuantity: string;
+  })[];
+  readonly trades: readonly {
+    readonly venue: string;
+    readonly tradeId: string;
+    readonly clientOrderId: string;
+    readonly instrumentId: string;
+    readonly side: 'BUY' | 'SELL';
+    readonly price: string;
+    readonly quantity: string;
+    readonly fee: { readonly amount: string; readonly currency: string };
+    readonly liquidity: 'MAKER' | 'TAKER';
+    readonly ts: number;
+  }[];
+}
+
 /**
  * A deterministic simulated venue for backtests and paper trading. Market orders fill at the
  * next bar's open; limit and stop orders trigger on later bars along the intrabar path; on trade
@@ -65,6 +99,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   /** What the venue knows of every order it saw, and its trades: for reconciliation. */
   readonly #reports = new Map<string, VenueOrderReport>();
   readonly #trades: Fill[] = [];
+  #lastBarOpen = -Infinity;
   #groupAt = Infinity;
 
   constructor(options: SimulatedExchangeOptions, emit: (event: OrderEvent) => void) {
@@ -118,6 +153,9 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   onBar(bar: Bar): void {
+    // A bar it has already matched (a restarted node may feed it again) changes nothing.
+    if (bar.openTime <= this.#lastBarOpen) return;
+    this.#lastBarOpen = bar.openTime;
     if (this.#working.length === 0) return;
     const groups: { at: number; events: OrderEvent[] }[] = [];
     for (const w of [...this.#working]) {
@@ -307,6 +345,45 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     this.#report(w, kind === 'OrderCanceled' ? 'CANCELED' : 'REJECTED', reason);
     if (kind === 'OrderRejected') this.#out({ kind, ...ids(w.order), ts, reason, message: reason });
     else this.#out({ kind, ...ids(w.order), ts, reason });
+  }
+
+  /** The venue's whole state as plain JSON (the paper venue persists it). */
+  snapshot(): SimulatedExchangeState {
+    return JSON.parse(
+      JSON.stringify({
+        orderSeq: this.#orderSeq,
+        tradeSeq: this.#tradeSeq,
+        lastBarOpen: Number.isFinite(this.#lastBarOpen) ? this.#lastBarOpen : null,
+        working: this.#working.map((w) => ({ ...w, inst: w.inst.id, order: orderToJson(w.order) })),
+        reports: [...this.#reports.values()],
+        trades: this.#trades,
+      }),
+    ) as SimulatedExchangeState;
+  }
+
+  /** Takes over a state from `snapshot()` (on a fresh instance). */
+  restore(state: SimulatedExchangeState): void {
+    this.#orderSeq = state.orderSeq;
+    this.#tradeSeq = state.tradeSeq;
+    this.#lastBarOpen = state.lastBarOpen ?? -Infinity;
+    this.#working = state.working.map((w) => ({
+      ...w,
+      inst: this.#instruments.get(w.inst)!,
+      order: orderFromJson(w.order),
+      filled: toDecimal(w.filled),
+    }));
+    this.#reports.clear();
+    for (const r of state.reports)
+      this.#reports.set(r.clientOrderId, { ...r, filledQuantity: toDecimal(r.filledQuantity) });
+    this.#trades.length = 0;
+    for (const t of state.trades) {
+      this.#trades.push({
+        ...t,
+        price: toPrice(t.price),
+        quantity: toQuantity(t.quantity),
+        fee: money(t.fee.amount, t.fee.currency),
+      });
+    }
   }
 
   async orderByClientId(clientOrderId: string): Promise<VenueOrderReport | null> {

@@ -21,6 +21,8 @@ export interface OrderStore {
   order(clientOrderId: string): Promise<Order | undefined>;
   /** Orders that are not terminal (submitted, accepted, partially filled, pending cancel…). */
   openOrders(): Promise<Order[]>;
+  /** Orders created at or after `ts`, whatever their status (to replay a bar after a crash). */
+  ordersSince(ts: number): Promise<Order[]>;
   /** Fills in time order, optionally since a time (inclusive). */
   fills(since?: number): Promise<Fill[]>;
   /** The events of one order, in the order they were committed. */

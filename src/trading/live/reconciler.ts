@@ -38,11 +38,14 @@ export async function reconcile(
   bus: MessageBus,
   since: number,
   now: number,
+  /** `venue:tradeId` of fills already stored (of orders no longer open). */
+  knownTradeKeys: ReadonlySet<string> = new Set(),
 ): Promise<ReconciliationResult> {
   const resolved = new Set<string>();
   const drift: string[] = [];
   let fillsApplied = 0;
   for (const fill of await venue.tradesSince(since)) {
+    if (knownTradeKeys.has(`${fill.venue}:${fill.tradeId}`)) continue;
     const order = exec.order(fill.clientOrderId);
     if (!order) {
       drift.push(`trade ${fill.tradeId} for unknown order ${fill.clientOrderId}`);

@@ -66,6 +66,7 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     readonly strategyId: string,
     private readonly instrument: Instrument,
     private readonly services: StrategyServices,
+    ordersMade = 0,
   ) {
     const indicators = def.indicators ? def.indicators(params) : ({} as I);
     for (const ind of Object.values(indicators)) {
@@ -73,7 +74,7 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     }
     this.#capacity = def.history ?? 500;
     this.#history = [];
-    this.#ids = new ClientOrderIds(strategyId);
+    this.#ids = new ClientOrderIds(strategyId, ordersMade);
     this.ctx = this.#context(params, indicators);
     services.bus.subscribe<OrderEvent>(Topics.orderEvents(strategyId), (e) =>
       this.#onOrderEvent(e),
@@ -85,12 +86,22 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     if (this.def.init) this.#run(() => (this.ctx.state = this.def.init!(this.ctx) ?? ({} as S)));
   }
 
-  /** Feeds a bar to the indicators and the strategy. */
-  onBar(bar: Bar): void {
+  /** Takes back a saved state instead of calling `init` (a resumed run). */
+  resume(state: JsonObject): void {
+    this.ctx.state = snapshotState(state) as S;
+  }
+
+  /** Feeds a bar already handled before a restart: indicators and history only, no handler. */
+  warm(bar: Bar): void {
     this.#last = bar.close;
     const inds = this.#barFed;
     for (let i = 0; i < inds.length; i++) inds[i]!.updateBar(bar);
     this.#pushHistory(bar);
+  }
+
+  /** Feeds a bar to the indicators and the strategy. */
+  onBar(bar: Bar): void {
+    this.warm(bar);
     const onBar = this.def.onBar;
     if (!onBar) return;
     // The hot path: no closure per bar.
@@ -166,6 +177,16 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     const inst = req.instrumentId ? services.instrument(req.instrumentId) : this.instrument;
     if (!inst) throw new RangeError(`unknown instrument ${req.instrumentId}`);
     const clientOrderId = this.#ids.next();
+    // A bar replayed after a restart makes the same ids: an order that already exists is the
+    // same decision, so it is not made twice (idempotent by client order id).
+    const existing = services.order(clientOrderId);
+    if (existing) {
+      return {
+        clientOrderId,
+        accepted: existing.status !== 'DENIED',
+        reason: existing.status === 'DENIED' ? existing.reason : null,
+      };
+    }
     const { order, denial } = makeOrder(req, inst, { clientOrderId, strategyId, ts });
     services.addOrder(order);
     if (denial) services.deny(order, denial, ts);

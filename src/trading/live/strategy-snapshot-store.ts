@@ -1,0 +1,20 @@
+import type { JsonObject } from '../strategy/strategy-context.js';
+
+/** Where a running strategy was: its state after the bar at `ts`, and the ids it used. */
+export interface StrategySnapshot {
+  readonly ts: number;
+  readonly ordersMade: number;
+  readonly state: JsonObject;
+}
+
+/**
+ * The port that keeps strategy snapshots (`src/store` implements it), so a restarted node resumes
+ * where it was without reusing a client order id.
+ *
+ * @example
+ * await snapshots.save('sma', { ts, ordersMade: runner.ordersMade, state: runner.snapshot() });
+ */
+export interface StrategySnapshotStore {
+  latest(strategyId: string): Promise<StrategySnapshot | null>;
+  save(strategyId: string, name: string, snapshot: StrategySnapshot): Promise<void>;
+}
