@@ -11,6 +11,7 @@ export const Topics = {
   allOrderEvents: 'events.order.*',
   positions: (strategyId: string) => `events.position.${strategyId}`,
   alerts: 'events.alert',
+  risk: 'events.risk',
 } as const;
 
 /** Command endpoints. */

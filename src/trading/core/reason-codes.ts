@@ -33,6 +33,26 @@ export const Reason = {
   IOC_REMAINDER_CANCELED: 'IOC_REMAINDER_CANCELED',
   /** The strategy or a user canceled the order. */
   CANCELED_BY_USER: 'CANCELED_BY_USER',
+  /** A limit or trigger price is further from the last price than the collar allows. */
+  PRICE_OUTSIDE_COLLAR: 'PRICE_OUTSIDE_COLLAR',
+  /** Price × quantity exceeds the largest order value. */
+  ORDER_VALUE_LIMIT: 'ORDER_VALUE_LIMIT',
+  /** The quantity exceeds the largest order quantity. */
+  ORDER_QUANTITY_LIMIT: 'ORDER_QUANTITY_LIMIT',
+  /** The position, counting every open order as filled, would exceed its limit. */
+  POSITION_LIMIT: 'POSITION_LIMIT',
+  /** Too many open orders. */
+  OPEN_ORDERS_LIMIT: 'OPEN_ORDERS_LIMIT',
+  /** Too many orders and cancels in the last second. */
+  MESSAGE_THROTTLE: 'MESSAGE_THROTTLE',
+  /** Today's loss reached its limit: only orders that reduce the position may go. */
+  DAILY_LOSS_LIMIT: 'DAILY_LOSS_LIMIT',
+  /** The same order (side, quantity, price) was made moments ago. */
+  DUPLICATE_ORDER: 'DUPLICATE_ORDER',
+  /** Trading is halted (kill switch) for the account or the strategy. */
+  TRADING_HALTED: 'TRADING_HALTED',
+  /** Trading is REDUCING: only orders that reduce the position may go. */
+  TRADING_REDUCING: 'TRADING_REDUCING',
   /** The order was still open when the data ended. */
   END_OF_DATA: 'END_OF_DATA',
   /** Cancel asked for an order that is not open. */

@@ -1,0 +1,28 @@
+/**
+ * Counts messages per key over a rolling window of `windowMs`, on the time it is given (never
+ * the wall clock).
+ *
+ * @example
+ * const t = new MessageThrottle(1000);
+ * t.record('sma', now); t.count('sma', now); // 1
+ */
+export class MessageThrottle {
+  readonly #times = new Map<string, number[]>();
+
+  constructor(private readonly windowMs = 1000) {}
+
+  /** Messages of `key` in the window ending at `now`. */
+  count(key: string, now: number): number {
+    const list = this.#times.get(key);
+    if (!list) return 0;
+    while (list.length > 0 && list[0]! <= now - this.windowMs) list.shift();
+    return list.length;
+  }
+
+  /** Records one message of `key` at `now`. */
+  record(key: string, now: number): void {
+    const list = this.#times.get(key) ?? [];
+    list.push(now);
+    this.#times.set(key, list);
+  }
+}
