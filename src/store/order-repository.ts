@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { toDecimal } from '../trading/core/decimal.js';
 import { money, price, quantity } from '../trading/core/money.js';
 import type { OrderStore } from '../trading/execution/order-store.js';
@@ -34,6 +34,28 @@ function orderRow(o: Order, accountId: string): OrdersTable {
     created_at: o.createdAt,
     updated_at: o.updatedAt,
   };
+}
+
+function fillRow(f: Fill): FillsTable {
+  return {
+    venue: f.venue,
+    trade_id: f.tradeId,
+    client_order_id: f.clientOrderId,
+    instrument_id: f.instrumentId,
+    side: f.side,
+    price: f.price.toFixed(),
+    quantity: f.quantity.toFixed(),
+    fee: f.fee.amount.toFixed(),
+    fee_currency: f.fee.currency,
+    liquidity: f.liquidity,
+    ts: f.ts,
+  };
+}
+
+function chunks<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
 }
 
 function toOrder(r: Selectable<OrdersTable>): Order {
@@ -111,39 +133,87 @@ export class OrderRepository implements OrderStore {
   ) {}
 
   async insertOrder(order: Order, event: OrderEvent): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await tx.insertInto('orders').values(orderRow(order, this.accountId)).execute();
-      await tx
-        .insertInto('order_events')
-        .values({
-          client_order_id: order.clientOrderId,
-          kind: event.kind,
-          ts: event.ts,
-          payload: JSON.stringify(event),
-        })
-        .execute();
-    });
+    await this.db.transaction().execute((tx) => this.#apply(tx, order, event));
   }
 
   async recordEvent(after: Order, event: OrderEvent): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.db.transaction().execute((tx) => this.#apply(tx, after, event));
+  }
+
+  async commitBatch(
+    items: readonly { readonly after: Order; readonly event: OrderEvent }[],
+  ): Promise<void> {
+    if (items.length === 0) return;
+    // A handful of multi-row statements per batch, whatever its size: the last state of each
+    // order, the new fills, then the events in order.
+    const finalState = new Map<string, OrdersTable>();
+    for (const { after } of items)
+      finalState.set(after.clientOrderId, orderRow(after, this.accountId));
+    const fills = items.flatMap(({ event: e }) =>
+      e.kind === 'OrderFilled' ? [fillRow(e.fill)] : [],
+    );
+    const created = new Set(
+      items
+        .filter(({ event }) => event.kind === 'OrderInitialized')
+        .map(({ after }) => after.clientOrderId),
+    );
+    const newRows = [...finalState.values()].filter((r) => created.has(r.client_order_id));
+    const changed = [...finalState.values()].filter((r) => !created.has(r.client_order_id));
+    await this.db.transaction().execute(async (tx) => {
+      // A new order's client order id must be free: a plain insert fails on a taken one.
+      for (const rows of chunks(newRows, 500)) await tx.insertInto('orders').values(rows).execute();
+      for (const rows of chunks(changed, 500)) {
+        await tx
+          .insertInto('orders')
+          .values(rows)
+          .onConflict((oc) =>
+            oc.column('client_order_id').doUpdateSet((eb) => ({
+              status: eb.ref('excluded.status'),
+              venue_order_id: eb.ref('excluded.venue_order_id'),
+              filled_quantity: eb.ref('excluded.filled_quantity'),
+              filled_notional: eb.ref('excluded.filled_notional'),
+              reason: eb.ref('excluded.reason'),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
+          )
+          .execute();
+      }
+      const fresh = new Set<string>();
+      for (const rows of chunks(fills, 500)) {
+        const done = await tx
+          .insertInto('fills')
+          .values(rows)
+          .onConflict((oc) => oc.columns(['venue', 'trade_id']).doNothing())
+          .returning(['venue', 'trade_id'])
+          .execute();
+        for (const d of done) fresh.add(`${d.venue}:${d.trade_id}`);
+      }
+      const events = items
+        .filter(
+          ({ event: e }) =>
+            e.kind !== 'OrderFilled' || fresh.has(`${e.fill.venue}:${e.fill.tradeId}`),
+        )
+        .map(({ after, event }) => ({
+          client_order_id: after.clientOrderId,
+          kind: event.kind,
+          ts: event.ts,
+          payload: JSON.stringify(event),
+        }));
+      for (const rows of chunks(events, 500))
+        await tx.insertInto('order_events').values(rows).execute();
+    });
+  }
+
+  /** One event inside a transaction; false when it was a fill already stored. */
+  async #apply(tx: Transaction<Schema>, after: Order, event: OrderEvent): Promise<boolean> {
+    if (event.kind === 'OrderInitialized') {
+      await tx.insertInto('orders').values(orderRow(after, this.accountId)).execute();
+    } else {
       if (event.kind === 'OrderFilled') {
         const f = event.fill;
         const inserted = await tx
           .insertInto('fills')
-          .values({
-            venue: f.venue,
-            trade_id: f.tradeId,
-            client_order_id: f.clientOrderId,
-            instrument_id: f.instrumentId,
-            side: f.side,
-            price: f.price.toFixed(),
-            quantity: f.quantity.toFixed(),
-            fee: f.fee.amount.toFixed(),
-            fee_currency: f.fee.currency,
-            liquidity: f.liquidity,
-            ts: f.ts,
-          })
+          .values(fillRow(f))
           .onConflict((oc) => oc.columns(['venue', 'trade_id']).doNothing())
           .executeTakeFirst();
         if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
@@ -158,17 +228,17 @@ export class OrderRepository implements OrderStore {
         .set(changes)
         .where('client_order_id', '=', after.clientOrderId)
         .execute();
-      await tx
-        .insertInto('order_events')
-        .values({
-          client_order_id: after.clientOrderId,
-          kind: event.kind,
-          ts: event.ts,
-          payload: JSON.stringify(event),
-        })
-        .execute();
-      return true;
-    });
+    }
+    await tx
+      .insertInto('order_events')
+      .values({
+        client_order_id: after.clientOrderId,
+        kind: event.kind,
+        ts: event.ts,
+        payload: JSON.stringify(event),
+      })
+      .execute();
+    return true;
   }
 
   async order(clientOrderId: string): Promise<Order | undefined> {

@@ -17,6 +17,13 @@ export interface OrderStore {
    * per venue trade id. Returns false (and changes nothing) when the fill was already stored.
    */
   recordEvent(after: Order, event: OrderEvent): Promise<boolean>;
+  /**
+   * Commits many events at once, in order, in one transaction (group commit): new orders for
+   * `OrderInitialized`, the rest as `recordEvent` would. Duplicate fills are skipped.
+   */
+  commitBatch(
+    items: readonly { readonly after: Order; readonly event: OrderEvent }[],
+  ): Promise<void>;
   /** One order by client order id. */
   order(clientOrderId: string): Promise<Order | undefined>;
   /** Orders that are not terminal (submitted, accepted, partially filled, pending cancel…). */

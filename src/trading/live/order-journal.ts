@@ -18,6 +18,7 @@ import { SerialQueue } from './serial-queue.js';
  */
 export class OrderJournal {
   readonly #queue = new SerialQueue();
+  #batch: { after: Order; event: OrderEvent }[] = [];
 
   constructor(
     private readonly bus: MessageBus,
@@ -43,13 +44,15 @@ export class OrderJournal {
     const after =
       event.kind === 'OrderInitialized' ? event.order : this.orderNow(event.clientOrderId);
     if (!after) return;
-    const snapshot = after;
+    this.#batch.push({ after, event });
+    // Group commit: events that arrive while a commit is running go together in the next one.
+    if (this.#batch.length > 1) return;
     this.#queue
-      .add<unknown>(() =>
-        event.kind === 'OrderInitialized'
-          ? this.store.insertOrder(snapshot, event)
-          : this.store.recordEvent(snapshot, event),
-      )
+      .add(() => {
+        const items = this.#batch;
+        this.#batch = [];
+        return this.store.commitBatch(items);
+      })
       .catch((e: unknown) => {
         if (this.#queue.failure !== e) return;
         const alert: Alert = {

@@ -119,3 +119,55 @@ describe.each(DIALECTS)('store on %s', (dialect) => {
     expect(parts.rows[0]!.n).toBe('2');
   });
 });
+
+describe.each(DIALECTS)('group commit on %s', (dialect) => {
+  let store: Awaited<ReturnType<typeof freshStore>>;
+  beforeAll(async () => {
+    store = await freshStore(dialect);
+  });
+  afterAll(async () => {
+    await store.drop();
+  });
+
+  it('commits a batch in order, keeps the last state, skips a stored fill and refuses a taken id', async () => {
+    const repo = new OrderRepository(store.db, 'acct');
+    const ids = { clientOrderId: 'g1', strategyId: 's', instrumentId: 'TEST/USD' };
+    const o0 = newOrder({}, 'g1');
+    const e1: OrderEvent = { kind: 'OrderInitialized', ...ids, ts: 1, order: o0 };
+    const e2: OrderEvent = { kind: 'OrderSubmitted', ...ids, ts: 2 };
+    const o2 = applyOrderEvent(o0, e2);
+    const e3: OrderEvent = {
+      kind: 'OrderFilled',
+      ...ids,
+      ts: 3,
+      fill: {
+        venue: 'SIM',
+        tradeId: 'G1',
+        clientOrderId: 'g1',
+        instrumentId: 'TEST/USD',
+        side: 'BUY',
+        price: price('1'),
+        quantity: quantity('10'),
+        fee: money('0', 'USD'),
+        liquidity: 'TAKER',
+        ts: 3,
+      },
+    };
+    const o3 = applyOrderEvent(o2, e3);
+    await repo.commitBatch([
+      { after: o0, event: e1 },
+      { after: o2, event: e2 },
+      { after: o3, event: e3 },
+    ]);
+    expect((await repo.order('g1'))!.status).toBe('FILLED');
+    expect((await repo.events('g1')).map((e) => e.kind)).toEqual([
+      'OrderInitialized',
+      'OrderSubmitted',
+      'OrderFilled',
+    ]);
+    await repo.commitBatch([{ after: o3, event: e3 }]);
+    expect(await repo.fills()).toHaveLength(1);
+    expect((await repo.events('g1')).map((e) => e.kind)).toHaveLength(3);
+    await expect(repo.commitBatch([{ after: o0, event: e1 }])).rejects.toThrow();
+  });
+});

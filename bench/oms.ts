@@ -1,0 +1,144 @@
+// Issue #3 benchmark: tick-to-order latency (market data in → strategy → risk → OMS commit →
+// venue ack on the simulated venue) and sustained persisted orders per second, with PGlite and
+// with Postgres, next to the machine's pgbench insert rate.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { openStore, type Store } from '../src/store/open-store.js';
+import { OrderRepository } from '../src/store/order-repository.js';
+import { SimulatedExchange } from '../src/trading/backtest/simulated-exchange.js';
+import { MessageBus } from '../src/trading/bus/message-bus.js';
+import { Endpoints } from '../src/trading/bus/topics.js';
+import { Dec } from '../src/trading/core/decimal.js';
+import { ExecutionEngine } from '../src/trading/execution/execution-engine.js';
+import { makeOrder } from '../src/trading/execution/order-factory.js';
+import { OrderJournal } from '../src/trading/live/order-journal.js';
+import { WriteAheadClient } from '../src/trading/live/write-ahead-client.js';
+import { makeInstrument } from '../src/trading/model/instrument.js';
+import { flatPosition } from '../src/trading/model/position.js';
+import { RiskEngine } from '../src/trading/risk/risk-engine.js';
+import { sma } from '../src/trading/strategy/indicators/index.js';
+
+const URL = process.env.KAIROS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const inst = makeInstrument({ id: 'B/U', base: 'B', quote: 'U', tickSize: '0.01', lotSize: '1' });
+
+function node(store: Store) {
+  const bus = new MessageBus();
+  const engine: { exec?: ExecutionEngine } = {};
+  const acks = new Map<string, () => void>();
+  const venue = new SimulatedExchange({ venue: 'SIM', instruments: [inst] }, (e) => {
+    engine.exec!.process(e);
+    if (e.kind === 'OrderAccepted') acks.get(e.clientOrderId)?.();
+  });
+  const journal = new OrderJournal(
+    bus,
+    new OrderRepository(store.db, `bench-${Date.now()}`),
+    (id) => engine.exec!.order(id),
+  );
+  const client = new WriteAheadClient(venue, journal, () => undefined);
+  const exec = (engine.exec = new ExecutionEngine(bus, () => client));
+  new RiskEngine(
+    bus,
+    {
+      instrument: () => inst,
+      cash: () => Dec('1e15'),
+      position: () => flatPosition(inst.id),
+      openOrders: () => [],
+      lastPrice: () => Dec(100),
+      deny: (o, d, ts) => exec.deny(o, d, ts),
+    },
+    { allowShort: true },
+  );
+  let n = 0;
+  const fast = sma(10);
+  /** One tick through a trivial strategy to an acknowledged order; resolves on the venue ack. */
+  const tick = (price: number) => {
+    fast.updateValue(price);
+    const id = `b${Date.now().toString(36)}-${++n}`;
+    const acked = new Promise<void>((r) => acks.set(id, r));
+    const { order } = makeOrder(
+      { side: 'BUY', type: 'LIMIT', quantity: '1', price: String(price - 1) },
+      inst,
+      { clientOrderId: id, strategyId: 's', ts: n },
+    );
+    exec.add(order);
+    bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts: n });
+    return acked;
+  };
+  return { tick, journal, client };
+}
+
+const pct = (xs: number[], p: number) =>
+  xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+async function measure(label: string, store: Store) {
+  const n = node(store);
+  for (let i = 0; i < 200; i++) await n.tick(100 + (i % 7));
+  const lat: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const t0 = process.hrtime.bigint();
+    await n.tick(100 + (i % 7));
+    lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  lat.sort((a, b) => a - b);
+  const count = 5000;
+  const t0 = process.hrtime.bigint();
+  const all: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) all.push(n.tick(100 + (i % 7)));
+  await Promise.all(all);
+  await n.journal.committed();
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const r = {
+    store: label,
+    p50Ms: +pct(lat, 50).toFixed(3),
+    p99Ms: +pct(lat, 99).toFixed(3),
+    ordersPerSecond: Math.round(count / secs),
+  };
+  process.stdout.write(
+    `${label}: tick-to-ack p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms; sustained ${r.ordersPerSecond} persisted orders/s\n`,
+  );
+  return r;
+}
+
+function pgbenchInsertRate(): number | null {
+  try {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgb-'));
+    const script = path.join(dir, 'insert.sql');
+    writeFileSync(
+      script,
+      "insert into kairos_pgbench (id, qty, note) values (default, 1.5, 'x');\n",
+    );
+    execFileSync('psql', [
+      URL,
+      '-q',
+      '-c',
+      'create table if not exists kairos_pgbench (id bigserial primary key, qty numeric, note text)',
+    ]);
+    const out = execFileSync('pgbench', ['-n', '-T', '5', '-c', '1', '-f', script, URL], {
+      encoding: 'utf8',
+    });
+    execFileSync('psql', [URL, '-q', '-c', 'drop table kairos_pgbench']);
+    const m = /tps = ([\d.]+)/.exec(out);
+    return m ? Math.round(Number(m[1])) : null;
+  } catch {
+    return null;
+  }
+}
+
+const results = [];
+const lite = await openStore();
+results.push(await measure('PGlite (in memory)', lite));
+await lite.close();
+const schema = `kairos_bench_${process.pid}`;
+const pgStore = await openStore({ databaseUrl: URL, schema });
+results.push(await measure('Postgres 15 (local)', pgStore));
+await pgStore.close();
+const c = new pg.Client({ connectionString: URL });
+await c.connect();
+await c.query(`drop schema if exists ${schema} cascade`);
+await c.end();
+const pgbench = pgbenchInsertRate();
+process.stdout.write(`pgbench single-row insert rate (1 client, 5 s): ${pgbench ?? 'n/a'} tps\n`);
+export const omsResults = { results, pgbenchInsertTps: pgbench };
