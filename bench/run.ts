@@ -46,14 +46,17 @@ for (const s of scenarios) {
     `${s.name}: ${best.perSecond.toLocaleString('en-US')} events/s (best of 3), ${best.seconds.toFixed(3)} s, peak RSS ${best.peakRssMb} MB\n`,
   );
 }
+process.stdout.write('OMS: tick-to-order latency and persisted orders/s (issue #3)\n');
+const { omsResults } = await import('./oms.js');
 const report = {
   date: new Date().toISOString(),
   node: process.version,
   cpus: os.cpus().length,
   cpuModel: os.cpus()[0]?.model,
   results,
+  oms: omsResults,
 };
 await mkdir('bench/results', { recursive: true });
-const file = path.join('bench/results', `backtest-${report.date.slice(0, 10)}.json`);
+const file = path.join('bench/results', `bench-${report.date.slice(0, 10)}.json`);
 await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
 process.stdout.write(`written ${file}\n`);

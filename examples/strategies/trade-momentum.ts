@@ -22,6 +22,7 @@ export default defineStrategy({
       ctx.indicators.slow.value,
     );
     ctx.state.lastSign = sign;
+    if (cross === null) return;
     const position = ctx.position();
     if (cross === 'up' && position.isFlat && ctx.openOrders().length === 0) {
       ctx.buy(ctx.params.size, { type: 'LIMIT', price: tick.price });

@@ -74,14 +74,34 @@ export class RiskEngine {
         this.sources.deny(cmd.order, denial, cmd.ts);
         return;
       }
-      this.#recent.set(signature(cmd.order), cmd.ts);
+      if (this.#uses('duplicateWindowMs')) this.#remember(cmd.order, cmd.ts);
     }
-    this.#throttle.record(
-      `strategy:${cmd.kind === 'SubmitOrder' ? cmd.order.strategyId : cmd.strategyId}`,
-      cmd.ts,
-    );
-    this.#throttle.record('account', cmd.ts);
+    if (this.#uses('maxMessagesPerSecond')) {
+      this.#throttle.record(
+        `strategy:${cmd.kind === 'SubmitOrder' ? cmd.order.strategyId : cmd.strategyId}`,
+        cmd.ts,
+      );
+      this.#throttle.record('account', cmd.ts);
+    }
     this.bus.send(Endpoints.execution, cmd);
+  }
+
+  #remember(order: Order, ts: number): void {
+    this.#recent.set(signature(order), ts);
+    if (this.#recent.size < 10_000) return;
+    const l = this.settings.limits!;
+    const windows = [l.global, ...Object.values(l.strategies)].map((x) => x.duplicateWindowMs ?? 0);
+    const horizon = ts - Math.max(...windows);
+    for (const [k, t] of this.#recent) if (t < horizon) this.#recent.delete(k);
+  }
+
+  /** True when some limit set uses this limit (so its bookkeeping is needed). */
+  #uses(name: keyof RiskLimits): boolean {
+    const l = this.settings.limits;
+    if (!l) return false;
+    return (
+      l.global[name] !== undefined || Object.values(l.strategies).some((x) => x[name] !== undefined)
+    );
   }
 
   /**

@@ -255,7 +255,10 @@ function positionView(p: Position): PositionView {
     isFlat: q.eq(0),
     isLong: q.gt(0),
     isShort: q.lt(0),
-    averagePrice: q.eq(0) ? null : openCost(p).div(q),
+    // A division, so only when asked.
+    get averagePrice() {
+      return q.eq(0) ? null : openCost(p).div(q);
+    },
     realizedPnl: p.realizedPnl,
   };
 }
