@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBacktest } from './backtest-command.js';
 import { registerPaper } from './paper-command.js';
+import { registerRisk } from './risk-commands.js';
 import { registerStoreCommands } from './store-commands.js';
 
 const program = new Command('kairos')
@@ -11,6 +12,7 @@ const program = new Command('kairos')
   .exitOverride();
 registerBacktest(program);
 registerPaper(program);
+registerRisk(program);
 registerStoreCommands(program);
 
 /** Expected failures (bad input) print one line and exit 2; anything else is a bug and crashes. */

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { OrderRepository } from '../store/order-repository.js';
 import { openStore } from '../store/open-store.js';
+import { RiskRepository } from '../store/risk-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
 import { loadConfig } from '../system/config.js';
 import { PaperNode } from '../trading/live/paper-node.js';
@@ -85,6 +86,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
     'venue.json',
   );
   const strategyId = flags.strategyId ?? strategy.name;
+  const riskRepo = new RiskRepository(store.db);
   let bars = 0;
   try {
     const node = new PaperNode({
@@ -95,6 +97,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       cash,
       orders: new OrderRepository(store.db, flags.account),
       snapshots: new StrategySnapshotRepository(store.db),
+      risk: async () => ({ limits: await riskRepo.limits(), states: await riskRepo.states() }),
       venue: (deliver) =>
         new PaperVenue(venueFile, { venue: 'PAPER', instruments: [instrument] }, deliver),
       pace: speed > 0 ? (bar) => sleep((bar.closeTime - bar.openTime) / speed) : undefined,

@@ -18,6 +18,7 @@ export interface Schema {
   trading_state: TradingStateTable;
   backtest_runs: BacktestRunsTable;
   candles: CandlesTable;
+  risk_events: RiskEventsTable;
 }
 
 type Int8 = string | number | bigint;
@@ -161,4 +162,12 @@ export interface CandlesTable {
   low: Numeric;
   close: Numeric;
   volume: Numeric;
+}
+
+export interface RiskEventsTable {
+  seq: Generated<Int8>;
+  ts: Int8;
+  actor: string;
+  kind: string;
+  payload: unknown;
 }

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
-import { DATA, ROOT, runCli } from '../support/run-cli.js';
+import { btcSlice, paperArgs } from '../support/paper-args.js';
+import { ROOT, runCli } from '../support/run-cli.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'kairos-paper-'));
 
@@ -20,27 +21,8 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
 describe('kairos paper survives kill -9', () => {
   // 1,500 one-minute candles cut from the shared file keep the test quick.
   const dir = tmp();
-  const data = path.join(dir, 'BTC-1m.json');
-  const rows = JSON.parse(
-    readFileSync(path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json'), 'utf8'),
-  ) as unknown[];
-  writeFileSync(data, JSON.stringify(rows.slice(0, 1500)));
-  const args = [
-    'paper',
-    'examples/strategies/sma-cross.ts',
-    '--data',
-    data,
-    '--speed',
-    '0',
-    '--lot',
-    '0.001',
-    '--cash',
-    '100',
-    '--params',
-    'fast=5,slow=15,size=100',
-    '--symbol',
-    'BTC/X',
-  ];
+  const data = btcSlice(path.join(dir, 'BTC-1m.json'), 1500);
+  const args = paperArgs(data);
   const summary = (out: string) => /position (\S+), cash (\S+)/.exec(out)?.slice(1);
 
   async function counts(home: string) {

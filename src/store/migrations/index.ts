@@ -1,7 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-initial.js';
+import * as m0002 from './0002-risk-events.js';
 
 /** Every migration, in order. Listed statically so bundles and Lambda packages carry them. */
 export const migrations: MigrationProvider = {
-  getMigrations: async (): Promise<Record<string, Migration>> => ({ '0001-initial': m0001 }),
+  getMigrations: async (): Promise<Record<string, Migration>> => ({
+    '0001-initial': m0001,
+    '0002-risk-events': m0002,
+  }),
 };

@@ -14,6 +14,8 @@ import type { Instrument } from '../model/instrument.js';
 import type { OrderEvent } from '../model/order-events.js';
 import { Ledger } from '../portfolio/ledger.js';
 import { RiskEngine } from '../risk/risk-engine.js';
+import { NO_LIMITS, type LimitSet } from '../risk/risk-limits.js';
+import type { TradingState } from '../risk/trading-state.js';
 import type { StrategyDefinition } from '../strategy/define-strategy.js';
 import { resolveParams } from '../strategy/params.js';
 import { StrategyRunner } from '../strategy/strategy-runner.js';
@@ -40,6 +42,15 @@ export interface PaperNodeConfig {
   /** Waits between bars to replay at a chosen speed (none: as fast as possible). */
   readonly pace?: (bar: Bar) => Promise<void>;
   readonly seed?: number;
+  /** Reads the current limits and trading states (the database); re-read every `riskRefreshBars` bars. */
+  readonly risk?: () => Promise<{
+    readonly limits: LimitSet;
+    readonly states: {
+      readonly global: TradingState;
+      readonly strategies: Readonly<Record<string, TradingState>>;
+    };
+  }>;
+  readonly riskRefreshBars?: number;
   readonly onAlert?: (alert: Alert) => void;
   readonly onLog?: (message: string) => void;
 }
@@ -121,7 +132,8 @@ export class PaperNode {
       );
     }
 
-    new RiskEngine(
+    let limits: LimitSet = NO_LIMITS;
+    const risk = new RiskEngine(
       bus,
       {
         instrument: lookup,
@@ -131,8 +143,30 @@ export class PaperNode {
         lastPrice: () => last,
         deny: (o, d, ts) => exec.deny(o, d, ts),
       },
-      { allowShort: false },
+      {
+        allowShort: false,
+        get limits() {
+          return limits;
+        },
+      },
     );
+    /** Applies stored limits and states; a newly HALTED scope gets the kill switch (cancels). */
+    const applied = new Map<string, TradingState>([['', 'ACTIVE']]);
+    const refreshRisk = async () => {
+      if (!cfg.risk) return;
+      const fresh = await cfg.risk();
+      limits = fresh.limits;
+      const apply = (state: TradingState, strategyId?: string) => {
+        const key = strategyId ?? '';
+        if (applied.get(key) === state) return;
+        applied.set(key, state);
+        if (state === 'HALTED') risk.killSwitch(clock.now(), 'store', strategyId);
+        else risk.setState(state, clock.now(), 'store', strategyId);
+      };
+      apply(fresh.states.global);
+      for (const [id, state] of Object.entries(fresh.states.strategies)) apply(state, id);
+    };
+    await refreshRisk();
     const rng = new SeededRandom(cfg.seed ?? 1);
     const runner = new StrategyRunner(
       cfg.strategy,
@@ -165,6 +199,7 @@ export class PaperNode {
           continue;
         }
         if (cfg.pace) await cfg.pace(bar);
+        if (cfg.risk && processed % (cfg.riskRefreshBars ?? 20) === 0) await refreshRisk();
         clock.advanceTo(bar.openTime);
         venue.onBar(bar);
         clock.advanceTo(bar.closeTime);

@@ -1,0 +1,88 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { openStore } from '../store/open-store.js';
+import { LIMIT_NAMES, RiskRepository } from '../store/risk-repository.js';
+import { loadConfig } from '../system/config.js';
+import type { TradingState } from '../trading/risk/trading-state.js';
+
+async function withRisk<T>(fn: (risk: RiskRepository) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env);
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: path.join(config.home, 'db'),
+  });
+  try {
+    return await fn(new RiskRepository(store.db));
+  } finally {
+    await store.close();
+  }
+}
+
+interface ScopeFlags {
+  strategy?: string;
+  actor: string;
+  reason?: string;
+}
+
+/** Registers `kairos risk`: limits, trading states and the kill switch. */
+export function registerRisk(program: Command): void {
+  const risk = program
+    .command('risk')
+    .description(
+      'risk limits, trading state and the kill switch (stored; running nodes pick them up)',
+    );
+  risk
+    .command('show')
+    .description('print the stored limits and trading states')
+    .action(() =>
+      withRisk(async (r) => {
+        const limits = await r.limits();
+        const text = JSON.stringify(
+          { limits, states: await r.states() },
+          (_k, v: unknown) =>
+            typeof v === 'object' && v !== null && 'toFixed' in v ? String(v) : v,
+          2,
+        );
+        process.stdout.write(`${text}\n`);
+      }),
+    );
+  risk
+    .command('limit')
+    .description(`set a limit (${LIMIT_NAMES.join(', ')})`)
+    .argument('<name>')
+    .argument('<value>')
+    .option('--strategy <id>', 'for one strategy (default: the whole account)')
+    .option('--actor <name>', 'who makes the change (recorded)', process.env.USER ?? 'cli')
+    .action((name: string, value: string, flags: ScopeFlags) =>
+      withRisk((r) =>
+        r.setLimit({ strategyId: flags.strategy }, name, value, flags.actor, Date.now()),
+      ).then(() => {
+        process.stdout.write(`limit ${name} = ${value} (${flags.strategy ?? 'account'})\n`);
+      }),
+    );
+  for (const [cmd, state, what] of [
+    ['halt', 'HALTED', 'the kill switch: block new orders and cancel open ones'],
+    ['reduce', 'REDUCING', 'only orders that reduce positions'],
+    ['resume', 'ACTIVE', 're-enable trading'],
+  ] as const) {
+    risk
+      .command(cmd)
+      .description(what)
+      .option('--strategy <id>', 'for one strategy (default: the whole account)')
+      .option('--actor <name>', 'who makes the change (recorded)', process.env.USER ?? 'cli')
+      .option('--reason <text>', 'why')
+      .action((flags: ScopeFlags) =>
+        withRisk((r) =>
+          r.setState(
+            { strategyId: flags.strategy },
+            state as TradingState,
+            flags.reason ?? null,
+            flags.actor,
+            Date.now(),
+          ),
+        ).then(() => {
+          process.stdout.write(`${flags.strategy ?? 'account'}: ${state}\n`);
+        }),
+      );
+  }
+}

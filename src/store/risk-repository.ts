@@ -1,0 +1,148 @@
+import type { Kysely } from 'kysely';
+import { toDecimal } from '../trading/core/decimal.js';
+import { KairosError } from '../trading/core/errors.js';
+import type { LimitSet, RiskLimits } from '../trading/risk/risk-limits.js';
+import type { TradingState } from '../trading/risk/trading-state.js';
+import type { Schema } from './schema.js';
+
+const DECIMAL_LIMITS = [
+  'maxOrderValue',
+  'maxOrderQuantity',
+  'maxPosition',
+  'priceCollarPct',
+  'dailyLossLimit',
+] as const;
+const INTEGER_LIMITS = ['maxOpenOrders', 'maxMessagesPerSecond', 'duplicateWindowMs'] as const;
+/** Every limit name a risk officer may set. */
+export const LIMIT_NAMES: readonly (keyof RiskLimits)[] = [...DECIMAL_LIMITS, ...INTEGER_LIMITS];
+
+/** The trading states kept in the database. */
+export interface StoredStates {
+  readonly global: TradingState;
+  readonly strategies: Readonly<Record<string, TradingState>>;
+}
+
+/**
+ * Risk limits and trading states in the database. Each change is written with a `risk_events`
+ * row (actor, what changed) in the same transaction.
+ *
+ * @example
+ * await risk.setLimit({ strategyId: 'sma' }, 'maxPosition', '10', 'alice', now);
+ * const limits = await risk.limits();
+ */
+export class RiskRepository {
+  constructor(private readonly db: Kysely<Schema>) {}
+
+  /** All limits, as the risk engine takes them. */
+  async limits(): Promise<LimitSet> {
+    const rows = await this.db.selectFrom('risk_limits').selectAll().execute();
+    const global: Record<string, unknown> = {};
+    const strategies: Record<string, Record<string, unknown>> = {};
+    for (const r of rows) {
+      const target = r.scope === 'GLOBAL' ? global : (strategies[r.scope_id] ??= {});
+      target[r.name] = (INTEGER_LIMITS as readonly string[]).includes(r.name)
+        ? Number(r.value)
+        : toDecimal(r.value);
+    }
+    return { global: global as RiskLimits, strategies: strategies as Record<string, RiskLimits> };
+  }
+
+  /** Sets one limit for the account (no `strategyId`) or a strategy; validates name and value. */
+  async setLimit(
+    scope: { strategyId?: string },
+    name: string,
+    value: string,
+    actor: string,
+    ts: number,
+  ): Promise<void> {
+    if (!(LIMIT_NAMES as readonly string[]).includes(name)) {
+      throw new KairosError(
+        'RISK_LIMIT_INVALID',
+        `limit "${name}": unknown (known: ${LIMIT_NAMES.join(', ')})`,
+      );
+    }
+    let v;
+    try {
+      v = toDecimal(value);
+    } catch {
+      throw new KairosError(
+        'RISK_LIMIT_INVALID',
+        `limit "${name}": must be a number, was ${JSON.stringify(value)}`,
+      );
+    }
+    if (v.lt(0) || ((INTEGER_LIMITS as readonly string[]).includes(name) && !v.round(0).eq(v))) {
+      throw new KairosError(
+        'RISK_LIMIT_INVALID',
+        `limit "${name}": must be a non-negative ${(INTEGER_LIMITS as readonly string[]).includes(name) ? 'integer' : 'number'}`,
+      );
+    }
+    const row = {
+      scope: scope.strategyId ? 'STRATEGY' : 'GLOBAL',
+      scope_id: scope.strategyId ?? '',
+      name,
+      value: v.toFixed(),
+      updated_at: ts,
+      updated_by: actor,
+    };
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('risk_limits')
+        .values(row)
+        .onConflict((oc) =>
+          oc
+            .columns(['scope', 'scope_id', 'name'])
+            .doUpdateSet({ value: row.value, updated_at: ts, updated_by: actor }),
+        )
+        .execute();
+      await tx
+        .insertInto('risk_events')
+        .values({ ts, actor, kind: 'RiskLimitChanged', payload: JSON.stringify(row) })
+        .execute();
+    });
+  }
+
+  /** The stored trading states (ACTIVE when none is stored). */
+  async states(): Promise<StoredStates> {
+    const rows = await this.db.selectFrom('trading_state').selectAll().execute();
+    const strategies: Record<string, TradingState> = {};
+    let global: TradingState = 'ACTIVE';
+    for (const r of rows) {
+      if (r.scope === 'GLOBAL') global = r.state as TradingState;
+      else strategies[r.scope_id] = r.state as TradingState;
+    }
+    return { global, strategies };
+  }
+
+  /** Sets the trading state of the account or a strategy, with its event. */
+  async setState(
+    scope: { strategyId?: string },
+    state: TradingState,
+    reason: string | null,
+    actor: string,
+    ts: number,
+  ): Promise<void> {
+    const row = {
+      scope: scope.strategyId ? 'STRATEGY' : 'GLOBAL',
+      scope_id: scope.strategyId ?? '',
+      state,
+      reason,
+      updated_at: ts,
+      updated_by: actor,
+    };
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('trading_state')
+        .values(row)
+        .onConflict((oc) =>
+          oc
+            .columns(['scope', 'scope_id'])
+            .doUpdateSet({ state, reason, updated_at: ts, updated_by: actor }),
+        )
+        .execute();
+      await tx
+        .insertInto('risk_events')
+        .values({ ts, actor, kind: 'TradingStateChanged', payload: JSON.stringify(row) })
+        .execute();
+    });
+  }
+}
