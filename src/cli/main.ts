@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './audit-commands.js';
 import { registerBacktest } from './backtest-command.js';
 import { registerPaper } from './paper-command.js';
 import { registerRisk } from './risk-commands.js';
@@ -14,6 +15,7 @@ registerBacktest(program);
 registerPaper(program);
 registerRisk(program);
 registerStoreCommands(program);
+registerAudit(program);
 
 /** Expected failures (bad input) print one line and exit 2; anything else is a bug and crashes. */
 function isExpected(e: unknown): e is Error & { code: string } {

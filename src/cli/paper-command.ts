@@ -2,7 +2,6 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { OrderRepository } from '../store/order-repository.js';
-import { openStore } from '../store/open-store.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
 import { loadConfig } from '../system/config.js';
@@ -13,6 +12,8 @@ import { detectFormat, openBars } from '../trading/venues/replay/open-data.js';
 import { instrumentFromFlags } from './instrument-from-flags.js';
 import { loadStrategy } from './load-strategy.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
+import { failpointFromEnv } from './failpoint.js';
+import { openConfiguredStore } from './open-configured-store.js';
 
 interface PaperFlags {
   data: string;
@@ -75,10 +76,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
     },
     flags.data,
   );
-  const store = await openStore({
-    databaseUrl: config.databaseUrl,
-    dataDir: path.join(config.home, 'db'),
-  });
+  const store = await openConfiguredStore(config);
   const venueFile = path.join(
     config.home,
     'paper',
@@ -103,6 +101,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       pace: speed > 0 ? (bar) => sleep((bar.closeTime - bar.openTime) / speed) : undefined,
       onAlert: (a) => process.stderr.write(`alert ${a.code}: ${a.message}\n`),
       onLog: (m) => process.stdout.write(`${m}\n`),
+      failpoint: failpointFromEnv(process.env.KAIROS_FAILPOINT),
     });
     const result = await node.run(
       (async function* () {
@@ -118,6 +117,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
         : `resumed after ${new Date(result.resumedFrom).toISOString()}`;
     process.stdout.write(
       `paper ${strategyId} on ${instrument.id}: ${resumed}; recovery resolved ${result.recovery.resolved.length} orders, ${result.recovery.fillsApplied} fills; ` +
+        `${result.reconciliations} reconciliations, drift ${result.drift}; ` +
         `${result.barsProcessed} of ${bars} bars traded; position ${result.position.toFixed()}, cash ${result.cash.toFixed()} ${instrument.quote}\n`,
     );
   } finally {

@@ -1,16 +1,12 @@
-import path from 'node:path';
 import type { Command } from 'commander';
-import { openStore } from '../store/open-store.js';
 import { LIMIT_NAMES, RiskRepository } from '../store/risk-repository.js';
 import { loadConfig } from '../system/config.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
+import { openConfiguredStore } from './open-configured-store.js';
 
 async function withRisk<T>(fn: (risk: RiskRepository) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env);
-  const store = await openStore({
-    databaseUrl: config.databaseUrl,
-    dataDir: path.join(config.home, 'db'),
-  });
+  const store = await openConfiguredStore(config);
   try {
     return await fn(new RiskRepository(store.db));
   } finally {
@@ -20,6 +16,7 @@ async function withRisk<T>(fn: (risk: RiskRepository) => Promise<T>): Promise<T>
 
 interface ScopeFlags {
   strategy?: string;
+  instrument?: string;
   actor: string;
   reason?: string;
 }
@@ -52,12 +49,20 @@ export function registerRisk(program: Command): void {
     .argument('<name>')
     .argument('<value>')
     .option('--strategy <id>', 'for one strategy (default: the whole account)')
+    .option('--instrument <id>', 'for one instrument, all strategies (default: the whole account)')
     .option('--actor <name>', 'who makes the change (recorded)', process.env.USER ?? 'cli')
     .action((name: string, value: string, flags: ScopeFlags) =>
       withRisk((r) =>
-        r.setLimit({ strategyId: flags.strategy }, name, value, flags.actor, Date.now()),
+        r.setLimit(
+          { strategyId: flags.strategy, instrumentId: flags.instrument },
+          name,
+          value,
+          flags.actor,
+          Date.now(),
+        ),
       ).then(() => {
-        process.stdout.write(`limit ${name} = ${value} (${flags.strategy ?? 'account'})\n`);
+        const scope = flags.strategy ?? (flags.instrument && `instrument ${flags.instrument}`);
+        process.stdout.write(`limit ${name} = ${value} (${scope || 'account'})\n`);
       }),
     );
   for (const [cmd, state, what] of [

@@ -1,7 +1,6 @@
-import path from 'node:path';
 import type { Command } from 'commander';
-import { openStore } from '../store/open-store.js';
 import { loadConfig, maskedConfig } from '../system/config.js';
+import { openConfiguredStore } from './open-configured-store.js';
 
 /** Registers `kairos migrate` and `kairos config`. */
 export function registerStoreCommands(program: Command): void {
@@ -10,10 +9,7 @@ export function registerStoreCommands(program: Command): void {
     .description('create or upgrade the database (PGlite under KAIROS_HOME, or DATABASE_URL)')
     .action(async () => {
       const config = loadConfig(process.env);
-      const store = await openStore({
-        databaseUrl: config.databaseUrl,
-        dataDir: path.join(config.home, 'db'),
-      });
+      const store = await openConfiguredStore(config);
       await store.close();
       process.stdout.write(`database is up to date (${maskedConfig(config).store})\n`);
     });

@@ -11,8 +11,16 @@ const DECIMAL_LIMITS = [
   'maxPosition',
   'priceCollarPct',
   'dailyLossLimit',
+  'windowCollarPct',
 ] as const;
-const INTEGER_LIMITS = ['maxOpenOrders', 'maxMessagesPerSecond', 'duplicateWindowMs'] as const;
+const INTEGER_LIMITS = [
+  'maxOpenOrders',
+  'maxMessagesPerSecond',
+  'duplicateWindowMs',
+  'collarWindowMs',
+  'maxRepeatedExecutions',
+  'repeatedExecutionWindowMs',
+] as const;
 /** Every limit name a risk officer may set. */
 export const LIMIT_NAMES: readonly (keyof RiskLimits)[] = [...DECIMAL_LIMITS, ...INTEGER_LIMITS];
 
@@ -38,23 +46,42 @@ export class RiskRepository {
     const rows = await this.db.selectFrom('risk_limits').selectAll().execute();
     const global: Record<string, unknown> = {};
     const strategies: Record<string, Record<string, unknown>> = {};
+    const instruments: Record<string, Record<string, unknown>> = {};
     for (const r of rows) {
-      const target = r.scope === 'GLOBAL' ? global : (strategies[r.scope_id] ??= {});
+      const target =
+        r.scope === 'GLOBAL'
+          ? global
+          : r.scope === 'INSTRUMENT'
+            ? (instruments[r.scope_id] ??= {})
+            : (strategies[r.scope_id] ??= {});
       target[r.name] = (INTEGER_LIMITS as readonly string[]).includes(r.name)
         ? Number(r.value)
         : toDecimal(r.value);
     }
-    return { global: global as RiskLimits, strategies: strategies as Record<string, RiskLimits> };
+    return {
+      global: global as RiskLimits,
+      strategies: strategies as Record<string, RiskLimits>,
+      instruments: instruments as Record<string, RiskLimits>,
+    };
   }
 
-  /** Sets one limit for the account (no `strategyId`) or a strategy; validates name and value. */
+  /**
+   * Sets one limit for the account (no scope), a strategy or an instrument (stored as scope
+   * `INSTRUMENT`); validates name, value and scope.
+   */
   async setLimit(
-    scope: { strategyId?: string },
+    scope: { strategyId?: string; instrumentId?: string },
     name: string,
     value: string,
     actor: string,
     ts: number,
   ): Promise<void> {
+    if (scope.strategyId && scope.instrumentId) {
+      throw new KairosError(
+        'RISK_LIMIT_INVALID',
+        `limit "${name}": give a strategy or an instrument, not both`,
+      );
+    }
     if (!(LIMIT_NAMES as readonly string[]).includes(name)) {
       throw new KairosError(
         'RISK_LIMIT_INVALID',
@@ -77,8 +104,8 @@ export class RiskRepository {
       );
     }
     const row = {
-      scope: scope.strategyId ? 'STRATEGY' : 'GLOBAL',
-      scope_id: scope.strategyId ?? '',
+      scope: scope.strategyId ? 'STRATEGY' : scope.instrumentId ? 'INSTRUMENT' : 'GLOBAL',
+      scope_id: scope.strategyId || scope.instrumentId || '',
       name,
       value: v.toFixed(),
       updated_at: ts,

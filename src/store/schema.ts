@@ -19,6 +19,8 @@ export interface Schema {
   backtest_runs: BacktestRunsTable;
   candles: CandlesTable;
   risk_events: RiskEventsTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
 }
 
 type Int8 = string | number | bigint;
@@ -123,6 +125,7 @@ export interface StrategySnapshotsTable {
   ts: Int8;
   orders_made: Int8;
   state: unknown;
+  random_state: unknown;
 }
 
 export interface RiskLimitsTable {
@@ -170,4 +173,26 @@ export interface RiskEventsTable {
   actor: string;
   kind: string;
   payload: unknown;
+}
+
+/** The hash-chained audit log (append-only; `seq` gapless from 1). */
+export interface AuditLogTable {
+  seq: Int8;
+  ts: Int8;
+  actor: string;
+  role: string;
+  action: string;
+  subject: string;
+  /** Canonical JSON text. */
+  payload: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The audit log's one-row head: the last seq, time and hash, locked by each append. */
+export interface AuditHeadTable {
+  id: number;
+  seq: Int8;
+  ts: Int8;
+  hash: string;
 }

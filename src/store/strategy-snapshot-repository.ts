@@ -26,8 +26,15 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
       .limit(1)
       .executeTakeFirst();
     if (!r) return null;
-    const state = (typeof r.state === 'string' ? JSON.parse(r.state) : r.state) as JsonObject;
-    return { ts: Number(r.ts), ordersMade: Number(r.orders_made), state };
+    const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+    const state = json(r.state) as JsonObject;
+    const random = json(r.random_state) as readonly number[] | null;
+    return {
+      ts: Number(r.ts),
+      ordersMade: Number(r.orders_made),
+      state,
+      ...(random && { random }),
+    };
   }
 
   async save(strategyId: string, name: string, s: StrategySnapshot): Promise<void> {
@@ -51,11 +58,14 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
           ts: s.ts,
           orders_made: s.ordersMade,
           state: JSON.stringify(s.state),
+          random_state: s.random ? JSON.stringify(s.random) : null,
         })
         .onConflict((oc) =>
-          oc
-            .columns(['strategy_id', 'seq'])
-            .doUpdateSet({ orders_made: s.ordersMade, state: JSON.stringify(s.state) }),
+          oc.columns(['strategy_id', 'seq']).doUpdateSet({
+            orders_made: s.ordersMade,
+            state: JSON.stringify(s.state),
+            random_state: s.random ? JSON.stringify(s.random) : null,
+          }),
         )
         .execute();
     });

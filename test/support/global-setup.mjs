@@ -1,7 +1,9 @@
 // Jest global setup: make sure the test Postgres answers, starting the local cluster if it is
-// down, or fail with a message that says how to start it.
+// down, or fail with a message that says how to start it. Redis (6379) and Memcached (11211)
+// get the same treatment: installed with apt-get if missing, started as daemons if down.
 import { execSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import net from 'node:net';
 import pg from 'pg';
 
 const url = process.env.KAIROS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -18,6 +20,100 @@ async function reachable() {
 }
 
 export default async function globalSetup() {
+  await Promise.all([ensurePostgres(), ensureService(REDIS), ensureService(MEMCACHED)]);
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+function listening(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function run(command) {
+  execSync(command, {
+    stdio: 'ignore',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+function installed(binary) {
+  try {
+    run(`command -v ${binary}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const asRoot = process.getuid?.() === 0;
+
+const REDIS = {
+  name: 'Redis',
+  port: 6379,
+  binary: 'redis-server',
+  aptPackage: 'redis-server',
+  start: 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
+};
+
+const MEMCACHED = {
+  name: 'Memcached',
+  port: 11211,
+  binary: 'memcached',
+  aptPackage: 'memcached',
+  // memcached refuses to run as root without -u; the Debian package creates the memcache user.
+  get start() {
+    let user = '';
+    if (asRoot) {
+      try {
+        run('id memcache');
+        user = '-u memcache';
+      } catch {
+        user = '-u root';
+      }
+    }
+    return `memcached -d ${user} -l 127.0.0.1 -p 11211`;
+  },
+};
+
+/** Starts `service` if nothing listens on its port (installing it first if needed), then waits. */
+async function ensureService(service) {
+  if (await listening(service.port)) return;
+  const fix =
+    `${service.name} is not reachable at 127.0.0.1:${service.port}. Install it ` +
+    `("apt-get install -y ${service.aptPackage}") and start it ("${service.start}").`;
+  if (!installed(service.binary)) {
+    try {
+      run(`apt-get install -y ${service.aptPackage}`);
+    } catch {
+      try {
+        run(`apt-get update && apt-get install -y ${service.aptPackage}`);
+      } catch (cause) {
+        throw new Error(`${fix} (apt-get install failed: ${cause.message})`, { cause });
+      }
+    }
+  }
+  try {
+    run(service.start);
+  } catch (cause) {
+    throw new Error(`${fix} (start failed: ${cause.message})`, { cause });
+  }
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (await listening(service.port)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(fix);
+}
+
+async function ensurePostgres() {
   if (await reachable()) return;
   let versions = [];
   try {

@@ -1,11 +1,15 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-risk-events.js';
+import * as m0003 from './0003-audit.js';
+import * as m0004 from './0004-snapshot-random.js';
 
 /** Every migration, in order. Listed statically so bundles and Lambda packages carry them. */
 export const migrations: MigrationProvider = {
   getMigrations: async (): Promise<Record<string, Migration>> => ({
     '0001-initial': m0001,
     '0002-risk-events': m0002,
+    '0003-audit': m0003,
+    '0004-snapshot-random': m0004,
   }),
 };

@@ -43,6 +43,8 @@ type Ids = Pick<OrderEvent, 'clientOrderId' | 'strategyId' | 'instrumentId'>;
 /** The simulated venue's state as plain JSON (decimals as strings). */
 export interface SimulatedExchangeState {
   readonly orderSeq: number;
+  /** Submits refused because the client order id was already used (a node bug if ever > 0). */
+  readonly duplicatesRefused?: number;
   readonly tradeSeq: number;
   readonly lastBarOpen: number | null;
   readonly working: readonly {
@@ -92,6 +94,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   readonly #venue: string;
   #working: Working[] = [];
   #orderSeq = 0;
+  #duplicatesRefused = 0;
   #tradeSeq = 0;
   /** Position on the intrabar path of the fill being made (orders then report in path order). */
   #at = 0;
@@ -112,6 +115,12 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   submit(order: Order, ts: number): void {
+    // Like a real venue, a client order id is taken once; the first order stands, unchanged.
+    const id = order.clientOrderId;
+    if (this.#reports.has(id) || this.#working.some((w) => w.order.clientOrderId === id)) {
+      this.#duplicatesRefused++;
+      return;
+    }
     const inst = this.#instruments.get(order.instrumentId);
     if (!inst) {
       this.#out({
@@ -352,6 +361,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     return JSON.parse(
       JSON.stringify({
         orderSeq: this.#orderSeq,
+        duplicatesRefused: this.#duplicatesRefused,
         tradeSeq: this.#tradeSeq,
         lastBarOpen: Number.isFinite(this.#lastBarOpen) ? this.#lastBarOpen : null,
         working: this.#working.map((w) => ({ ...w, inst: w.inst.id, order: orderToJson(w.order) })),
@@ -364,6 +374,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   /** Takes over a state from `snapshot()` (on a fresh instance). */
   restore(state: SimulatedExchangeState): void {
     this.#orderSeq = state.orderSeq;
+    this.#duplicatesRefused = state.duplicatesRefused ?? 0;
     this.#tradeSeq = state.tradeSeq;
     this.#lastBarOpen = state.lastBarOpen ?? -Infinity;
     this.#working = state.working.map((w) => ({

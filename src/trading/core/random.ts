@@ -1,4 +1,4 @@
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 
@@ -13,8 +13,15 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 export class SeededRandom {
   readonly #gen;
 
-  constructor(seed: number) {
-    this.#gen = xoroshiro128plus(seed | 0);
+  /** A seed, or a state saved by `state()` to go on with the same sequence. */
+  constructor(seed: number | readonly number[]) {
+    this.#gen =
+      typeof seed === 'number' ? xoroshiro128plus(seed | 0) : xoroshiro128plusFromState(seed);
+  }
+
+  /** The generator's state, plain numbers (for snapshots). */
+  state(): readonly number[] {
+    return this.#gen.getState();
   }
 
   /** A float in [0, 1). */

@@ -35,6 +35,10 @@ export const Reason = {
   CANCELED_BY_USER: 'CANCELED_BY_USER',
   /** A limit or trigger price is further from the last price than the collar allows. */
   PRICE_OUTSIDE_COLLAR: 'PRICE_OUTSIDE_COLLAR',
+  /** A limit or trigger price is further from the window's low or high than the window collar allows. */
+  PRICE_OUTSIDE_WINDOW_COLLAR: 'PRICE_OUTSIDE_WINDOW_COLLAR',
+  /** Too many orders of one side in one instrument executed within the throttle window. */
+  REPEATED_EXECUTION_THROTTLE: 'REPEATED_EXECUTION_THROTTLE',
   /** Price × quantity exceeds the largest order value. */
   ORDER_VALUE_LIMIT: 'ORDER_VALUE_LIMIT',
   /** The quantity exceeds the largest order quantity. */

@@ -22,7 +22,7 @@ import { StrategyRunner } from '../strategy/strategy-runner.js';
 import { OrderJournal } from './order-journal.js';
 import { reconcile, type ReconciliationResult } from './reconciler.js';
 import type { StrategySnapshotStore } from './strategy-snapshot-store.js';
-import { WriteAheadClient } from './write-ahead-client.js';
+import { WriteAheadClient, type Failpoint } from './write-ahead-client.js';
 
 /** A venue the paper node can trade on and reconcile with, fed the same bars. */
 export type PaperNodeVenue = ExecutionClient & VenueQueries & { onBar(bar: Bar): void };
@@ -51,13 +51,27 @@ export interface PaperNodeConfig {
     };
   }>;
   readonly riskRefreshBars?: number;
+  /**
+   * Simulated ms after which an order still unacknowledged (SUBMITTED or UNKNOWN) at the end of
+   * a bar is reconciled by client order id (default 5,000).
+   */
+  readonly inflightCheckMs?: number;
+  /** Simulated ms between full reconciliations while running (default 60,000). */
+  readonly reconcileIntervalMs?: number;
+  /** Told after every reconciliation (start-up, in-flight checks, periodic). */
+  readonly onReconciled?: (result: ReconciliationResult, ts: number) => void;
   readonly onAlert?: (alert: Alert) => void;
   readonly onLog?: (message: string) => void;
+  /** Fault tests only: called between commit and send, and between send and the stored answer. */
+  readonly failpoint?: (at: Failpoint) => void;
 }
 
 /** What a paper run did. */
 export interface PaperRunResult {
   readonly recovery: ReconciliationResult;
+  /** Reconciliations while running, and the drift they found. */
+  readonly reconciliations: number;
+  readonly drift: number;
   readonly resumedFrom: number | null;
   readonly barsProcessed: number;
   readonly position: Decimal;
@@ -87,13 +101,17 @@ export class PaperNode {
     const engine: { exec?: ExecutionEngine } = {};
     const venue = cfg.venue((e) => engine.exec!.process(e));
     const journal = new OrderJournal(bus, cfg.orders, (id) => engine.exec!.order(id));
-    const client = new WriteAheadClient(venue, journal, (id, why) =>
-      cfg.onAlert?.({
-        kind: 'Alert',
-        code: 'ORDER_NOT_SENT',
-        message: `${id}: ${(why as Error).message}`,
-        ts: clock.now(),
-      }),
+    const client = new WriteAheadClient(
+      venue,
+      journal,
+      (id, why) =>
+        cfg.onAlert?.({
+          kind: 'Alert',
+          code: 'ORDER_NOT_SENT',
+          message: `${id}: ${(why as Error).message}`,
+          ts: clock.now(),
+        }),
+      cfg.failpoint,
     );
     const exec = (engine.exec = new ExecutionEngine(bus, () => client));
     const lookup = (id: string) => (id === inst.id ? inst : undefined);
@@ -121,10 +139,17 @@ export class PaperNode {
     bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
       if (e.kind === 'OrderFilled') ledger.applyFill(e.fill, inst.quote);
     });
-    const since = storedFills.reduce((m, f) => Math.max(m, f.ts), 0);
+    // Every fill known here, so a reconciliation never mistakes one for drift.
+    let lastFillTs = storedFills.reduce((m, f) => Math.max(m, f.ts), 0);
     const known = new Set(storedFills.map((f) => `${f.venue}:${f.tradeId}`));
-    const recovery = await reconcile(exec, venue, bus, since, clock.now(), known);
+    bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
+      if (e.kind !== 'OrderFilled') return;
+      lastFillTs = Math.max(lastFillTs, e.fill.ts);
+      known.add(`${e.fill.venue}:${e.fill.tradeId}`);
+    });
+    const recovery = await reconcile(exec, venue, bus, lastFillTs, clock.now(), known);
     await journal.committed();
+    cfg.onReconciled?.(recovery, clock.now());
     if (exec.openOrders().some((o) => o.status === 'SUBMITTED' || o.status === 'UNKNOWN')) {
       throw new KairosError(
         'RECOVERY_UNRESOLVED',
@@ -167,7 +192,7 @@ export class PaperNode {
       for (const [id, state] of Object.entries(fresh.states.strategies)) apply(state, id);
     };
     await refreshRisk();
-    const rng = new SeededRandom(cfg.seed ?? 1);
+    const rng = new SeededRandom(snapshot?.random ?? cfg.seed ?? 1);
     const runner = new StrategyRunner(
       cfg.strategy,
       resolveParams(cfg.strategy.params, cfg.params ?? {}) as never,
@@ -191,6 +216,28 @@ export class PaperNode {
     if (snapshot) runner.resume(snapshot.state);
     else runner.start();
 
+    // While running: unacknowledged orders are checked soon after the bar that left them so,
+    // and everything is reconciled at an interval (both in simulated time).
+    const inflightCheckMs = cfg.inflightCheckMs ?? 5_000;
+    const reconcileIntervalMs = cfg.reconcileIntervalMs ?? 60_000;
+    let due: number | null = null;
+    let lastReconcile = -Infinity;
+    let reconciliations = 0;
+    let drift = 0;
+    const reconcileAt = async (at: number) => {
+      clock.advanceTo(at);
+      const r = await reconcile(exec, venue, bus, lastFillTs, at, known);
+      await client.idle();
+      await journal.committed();
+      reconciliations++;
+      drift += r.drift.length;
+      lastReconcile = at;
+      due = null;
+      cfg.onReconciled?.(r, at);
+    };
+    const unresolved = () =>
+      exec.openOrders().some((o) => o.status === 'SUBMITTED' || o.status === 'UNKNOWN');
+
     let processed = 0;
     for await (const batch of feed) {
       for (const bar of batch) {
@@ -198,27 +245,37 @@ export class PaperNode {
           runner.warm(bar);
           continue;
         }
+        // The node gets control only between bars: a check due during this bar runs before it.
+        if (due !== null && due <= bar.closeTime) await reconcileAt(Math.min(due, bar.openTime));
         if (cfg.pace) await cfg.pace(bar);
         if (cfg.risk && processed % (cfg.riskRefreshBars ?? 20) === 0) await refreshRisk();
         clock.advanceTo(bar.openTime);
         venue.onBar(bar);
         clock.advanceTo(bar.closeTime);
         last = toDecimal(bar.close);
+        risk.observePrice(inst.id, last, bar.closeTime);
         runner.onBar(bar);
         await client.idle();
         await journal.committed();
+        if (bar.closeTime - lastReconcile >= reconcileIntervalMs) await reconcileAt(bar.closeTime);
+        else if (unresolved()) due ??= bar.closeTime + inflightCheckMs;
         await cfg.snapshots.save(cfg.strategyId, cfg.strategy.name, {
           ts: bar.closeTime,
           ordersMade: runner.ordersMade,
           state: runner.snapshot(),
+          random: rng.state(),
         });
         processed++;
       }
     }
     await client.idle();
     await journal.committed();
+    // A last reconciliation, so the run ends agreeing with the venue.
+    await reconcileAt(Math.max(due ?? 0, clock.now()));
     return {
       recovery,
+      reconciliations,
+      drift,
       resumedFrom: snapshot?.ts ?? null,
       barsProcessed: processed,
       position: ledger.position(inst.id).quantity,

@@ -5,6 +5,8 @@ export interface StrategySnapshot {
   readonly ts: number;
   readonly ordersMade: number;
   readonly state: JsonObject;
+  /** The state of the strategy's seeded random source (`ctx.random()`), when saved. */
+  readonly random?: readonly number[];
 }
 
 /**

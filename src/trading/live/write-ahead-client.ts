@@ -3,6 +3,9 @@ import type { Order } from '../model/order.js';
 import type { OrderJournal } from './order-journal.js';
 import { SerialQueue } from './serial-queue.js';
 
+/** Where a fault test may stop the node: committed but not sent; sent but the answer not stored. */
+export type Failpoint = 'after-commit' | 'after-send';
+
 /**
  * Wraps a venue client so that each submit and cancel goes out only after the journal has
  * committed everything before it, the SUBMITTED order included (write before send). When the
@@ -18,6 +21,8 @@ export class WriteAheadClient implements ExecutionClient {
     private readonly venue: ExecutionClient,
     private readonly journal: OrderJournal,
     private readonly onRefused: (clientOrderId: string, reason: unknown) => void,
+    /** Called at the two moments a crash hurts most (fault tests stop the process there). */
+    private readonly failpoint?: (at: Failpoint) => void,
   ) {}
 
   submit(order: Order, ts: number): void {
@@ -37,7 +42,9 @@ export class WriteAheadClient implements ExecutionClient {
     await this.#sends
       .add(async () => {
         await this.journal.committed();
+        this.failpoint?.('after-commit');
         call();
+        this.failpoint?.('after-send');
       })
       .catch((e: unknown) => this.onRefused(clientOrderId, e));
   }

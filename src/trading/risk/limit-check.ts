@@ -2,7 +2,7 @@ import type { Decimal } from '../core/decimal.js';
 import { Reason } from '../core/reason-codes.js';
 import type { Order } from '../model/order.js';
 import type { Denial } from './pre-trade-check.js';
-import type { RiskLimits } from './risk-limits.js';
+import { DEFAULT_RISK_WINDOW_MS, type RiskLimits } from './risk-limits.js';
 
 /** What the limit checks read, for one scope (the account, or one strategy). */
 export interface LimitView {
@@ -20,6 +20,10 @@ export interface LimitView {
   readonly dayPnl: Decimal | null;
   /** True when an equal order was made within the duplicate window. */
   readonly duplicate: boolean;
+  /** Lowest and highest price in the scope's collar window (the last price included), if any. */
+  readonly windowRange: { readonly low: Decimal; readonly high: Decimal } | null;
+  /** The scope's orders on the order's side and instrument executed in the throttle window. */
+  readonly recentExecutions: number;
 }
 
 /**
@@ -35,9 +39,9 @@ export function increasesExposure(order: Order, position: Decimal): boolean {
 }
 
 /**
- * The limit checks of one scope, in order: throttle, duplicate, open orders, order size and
- * value, price collar, position (open orders counted as filled), daily loss. Null when the order
- * may go.
+ * The limit checks of one scope, in order: message throttle, repeated-execution throttle,
+ * duplicate, open orders, order size and value, price collar, window collar, position (open
+ * orders counted as filled), daily loss. Null when the order may go.
  *
  * @example
  * const denial = limitCheck(order, limits.global, view);
@@ -51,6 +55,15 @@ export function limitCheck(order: Order, limits: RiskLimits, v: LimitView): Deni
     return deny(
       Reason.MESSAGE_THROTTLE,
       `more than ${limits.maxMessagesPerSecond} orders and cancels in one second`,
+    );
+  }
+  if (
+    limits.maxRepeatedExecutions !== undefined &&
+    v.recentExecutions >= limits.maxRepeatedExecutions
+  ) {
+    return deny(
+      Reason.REPEATED_EXECUTION_THROTTLE,
+      `${v.recentExecutions} ${order.side} orders in ${order.instrumentId} executed within ${limits.repeatedExecutionWindowMs ?? DEFAULT_RISK_WINDOW_MS} ms; the limit is ${limits.maxRepeatedExecutions}`,
     );
   }
   if (limits.duplicateWindowMs !== undefined && v.duplicate) {
@@ -94,6 +107,10 @@ export function limitCheck(order: Order, limits: RiskLimits, v: LimitView): Deni
       );
     }
   }
+  if (limits.windowCollarPct !== undefined && priced !== null) {
+    const denial = windowCollar(priced, limits.windowCollarPct, v.windowRange);
+    if (denial) return denial;
+  }
   if (limits.maxPosition !== undefined) {
     const worst =
       order.side === 'BUY'
@@ -119,6 +136,29 @@ export function limitCheck(order: Order, limits: RiskLimits, v: LimitView): Deni
       Reason.DAILY_LOSS_LIMIT,
       `today's loss ${v.dayPnl.neg().toFixed()} reached ${limits.dailyLossLimit.toFixed()}`,
     );
+  }
+  return null;
+}
+
+/** The order price must lie within `pct` of the window's lowest and of its highest price. */
+function windowCollar(
+  priced: Decimal,
+  pct: Decimal,
+  range: LimitView['windowRange'],
+): Denial | null {
+  if (range === null) {
+    return {
+      reason: Reason.NO_REFERENCE_PRICE,
+      message: 'no reference price for the window collar',
+    };
+  }
+  const above = priced.minus(range.low).times(100);
+  const below = range.high.minus(priced).times(100);
+  if (above.gt(range.low.times(pct)) || below.gt(range.high.times(pct))) {
+    return {
+      reason: Reason.PRICE_OUTSIDE_WINDOW_COLLAR,
+      message: `price ${priced.toFixed()} is more than ${pct.toFixed()}% from the window's low ${range.low.toFixed()} or high ${range.high.toFixed()}`,
+    };
   }
   return null;
 }

@@ -19,9 +19,10 @@ export class MessageThrottle {
     return list.length;
   }
 
-  /** Records one message of `key` at `now`. */
+  /** Records one message of `key` at `now` (and forgets the ones out of the window). */
   record(key: string, now: number): void {
     const list = this.#times.get(key) ?? [];
+    while (list.length > 0 && list[0]! <= now - this.windowMs) list.shift();
     list.push(now);
     this.#times.set(key, list);
   }

@@ -8,10 +8,21 @@ import type { Instrument } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
 import { leavesQuantity } from '../model/order.js';
 import type { Position } from '../model/position.js';
+import type { OrderEvent } from '../model/order-events.js';
+import { ExecutionCounter } from './execution-counter.js';
 import { increasesExposure, limitCheck, type LimitView } from './limit-check.js';
+import {
+  ACCOUNT_KEY,
+  allLimits,
+  instrumentKey,
+  limitScopes,
+  strategyKey,
+  type LimitScope,
+} from './limit-scopes.js';
 import { MessageThrottle } from './message-throttle.js';
 import { buyCost, preTradeCheck, type Denial, type RiskView } from './pre-trade-check.js';
-import type { LimitSet, RiskLimits } from './risk-limits.js';
+import { PriceWindow } from './price-window.js';
+import { DEFAULT_RISK_WINDOW_MS, type LimitSet, type RiskLimits } from './risk-limits.js';
 import { TradingStates, type TradingState } from './trading-state.js';
 
 /** What the risk engine reads: instruments, cash, positions, open orders and last prices. */
@@ -46,7 +57,9 @@ export interface TradingStateChanged {
 /**
  * The one gate every order passes. It checks a `SubmitOrder` against the account (open orders
  * count against cash and position) and either denies it, with a stable reason code, or forwards
- * it to the execution engine. Cancels always pass.
+ * it to the execution engine. Cancels always pass. It listens to order events for fills (the
+ * repeated-execution throttle) and samples the last price on every order and order event (the
+ * window collar); `observePrice` feeds it more prices.
  *
  * @example
  * new RiskEngine(bus, sources, { allowShort: false });
@@ -55,6 +68,8 @@ export interface TradingStateChanged {
 export class RiskEngine {
   readonly #throttle = new MessageThrottle(1000);
   readonly #recent = new Map<string, number>();
+  readonly #prices = new PriceWindow();
+  readonly #executions = new ExecutionCounter();
   readonly states: TradingStates;
 
   constructor(
@@ -64,11 +79,13 @@ export class RiskEngine {
   ) {
     this.states = settings.states ?? new TradingStates();
     bus.register<TradingCommand>(Endpoints.risk, (cmd) => this.execute(cmd));
+    bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => this.#onOrderEvent(e));
   }
 
   /** Checks a command and forwards it, or denies it. Cancels always pass (and count as messages). */
   execute(cmd: TradingCommand): void {
     if (cmd.kind === 'SubmitOrder') {
+      this.#sample(cmd.order.instrumentId, cmd.ts);
       const denial = this.check(cmd.order, cmd.ts);
       if (denial) {
         this.sources.deny(cmd.order, denial, cmd.ts);
@@ -76,32 +93,70 @@ export class RiskEngine {
       }
       if (this.#uses('duplicateWindowMs')) this.#remember(cmd.order, cmd.ts);
     }
-    if (this.#uses('maxMessagesPerSecond')) {
-      this.#throttle.record(
-        `strategy:${cmd.kind === 'SubmitOrder' ? cmd.order.strategyId : cmd.strategyId}`,
-        cmd.ts,
-      );
-      this.#throttle.record('account', cmd.ts);
-    }
+    if (this.#uses('maxMessagesPerSecond')) this.#count(cmd);
     this.bus.send(Endpoints.execution, cmd);
+  }
+
+  /**
+   * Feeds a market price seen at `ts` (a trade, a bar close) to the window collar. Optional: the
+   * engine also samples `RiskSources.lastPrice` on every order and order event.
+   */
+  observePrice(instrumentId: string, price: Decimal, ts: number): void {
+    const horizon = this.#collarHorizon();
+    if (horizon !== null) this.#prices.record(instrumentId, price, ts, horizon);
+  }
+
+  /** Counts a message for its strategy, its instrument and the account. */
+  #count(cmd: TradingCommand): void {
+    const [strategyId, instrumentId] =
+      cmd.kind === 'SubmitOrder'
+        ? [cmd.order.strategyId, cmd.order.instrumentId]
+        : [
+            cmd.strategyId,
+            this.sources.openOrders().find((o) => o.clientOrderId === cmd.clientOrderId)
+              ?.instrumentId,
+          ];
+    this.#throttle.record(strategyKey(strategyId), cmd.ts);
+    if (instrumentId !== undefined) this.#throttle.record(instrumentKey(instrumentId), cmd.ts);
+    this.#throttle.record(ACCOUNT_KEY, cmd.ts);
+  }
+
+  #onOrderEvent(e: OrderEvent): void {
+    this.#sample(e.instrumentId, e.ts);
+    if (e.kind !== 'OrderFilled' || !this.#uses('maxRepeatedExecutions')) return;
+    const keep = Math.max(...this.#all().map((l) => l.maxRepeatedExecutions ?? 0));
+    this.#executions.record(e.strategyId, e.instrumentId, e.fill.side, e.clientOrderId, e.ts, keep);
+  }
+
+  /** Records the last price for the window collar, when some scope uses it. */
+  #sample(instrumentId: string, ts: number): void {
+    const horizon = this.#collarHorizon();
+    if (horizon === null) return;
+    const last = this.sources.lastPrice(instrumentId);
+    if (last !== null) this.#prices.record(instrumentId, last, ts, horizon);
+  }
+
+  /** The longest collar window any scope needs, or null when no scope has a window collar. */
+  #collarHorizon(): number | null {
+    const using = this.#all().filter((l) => l.windowCollarPct !== undefined);
+    if (using.length === 0) return null;
+    return Math.max(...using.map((l) => l.collarWindowMs ?? DEFAULT_RISK_WINDOW_MS));
   }
 
   #remember(order: Order, ts: number): void {
     this.#recent.set(signature(order), ts);
     if (this.#recent.size < 10_000) return;
-    const l = this.settings.limits!;
-    const windows = [l.global, ...Object.values(l.strategies)].map((x) => x.duplicateWindowMs ?? 0);
-    const horizon = ts - Math.max(...windows);
+    const horizon = ts - Math.max(...this.#all().map((x) => x.duplicateWindowMs ?? 0));
     for (const [k, t] of this.#recent) if (t < horizon) this.#recent.delete(k);
+  }
+
+  #all(): RiskLimits[] {
+    return this.settings.limits ? allLimits(this.settings.limits) : [];
   }
 
   /** True when some limit set uses this limit (so its bookkeeping is needed). */
   #uses(name: keyof RiskLimits): boolean {
-    const l = this.settings.limits;
-    if (!l) return false;
-    return (
-      l.global[name] !== undefined || Object.values(l.strategies).some((x) => x[name] !== undefined)
-    );
+    return this.#all().some((x) => x[name] !== undefined);
   }
 
   /**
@@ -150,51 +205,56 @@ export class RiskEngine {
     if (first) return first;
     const limits = this.settings.limits;
     if (!limits) return null;
-    const scopes: [RiskLimits | undefined, (o: Order) => boolean, string][] = [
-      [
-        limits.strategies[order.strategyId],
-        (o) => o.strategyId === order.strategyId,
-        `strategy:${order.strategyId}`,
-      ],
-      [limits.global, () => true, 'account'],
-    ];
-    for (const [l, inScope, key] of scopes) {
-      if (!l) continue;
-      const denial = limitCheck(order, l, this.#limitView(order, position, inScope, key, now, l));
+    for (const scope of limitScopes(limits, order)) {
+      const denial = limitCheck(order, scope.limits, this.#limitView(order, position, scope, now));
       if (denial) return denial;
     }
     return null;
   }
 
-  #limitView(
-    order: Order,
-    position: Decimal,
-    inScope: (o: Order) => boolean,
-    key: string,
-    now: number,
-    l: RiskLimits,
-  ): LimitView {
+  #limitView(order: Order, position: Decimal, scope: LimitScope, now: number): LimitView {
+    const l = scope.limits;
     let openBuy = ZERO;
     let openSell = ZERO;
     let open = 0;
     for (const o of this.sources.openOrders()) {
-      if (o.clientOrderId === order.clientOrderId || !inScope(o)) continue;
+      if (o.clientOrderId === order.clientOrderId || !scope.covers(o)) continue;
       open++;
       if (o.instrumentId !== order.instrumentId) continue;
       if (o.side === 'BUY') openBuy = openBuy.plus(leavesQuantity(o));
       else openSell = openSell.plus(leavesQuantity(o));
     }
     const seen = this.#recent.get(signature(order));
+    const lastPrice = this.sources.lastPrice(order.instrumentId);
     return {
       position,
       openBuy,
       openSell,
       openOrders: open,
-      lastPrice: this.sources.lastPrice(order.instrumentId),
-      messagesLastSecond: this.#throttle.count(key, now),
+      lastPrice,
+      messagesLastSecond: this.#throttle.count(scope.throttleKey, now),
       dayPnl: this.settings.dayPnl?.() ?? null,
       duplicate:
         seen !== undefined && l.duplicateWindowMs !== undefined && now - seen < l.duplicateWindowMs,
+      windowRange:
+        l.windowCollarPct === undefined
+          ? null
+          : this.#prices.range(
+              order.instrumentId,
+              now,
+              l.collarWindowMs ?? DEFAULT_RISK_WINDOW_MS,
+              lastPrice,
+            ),
+      recentExecutions:
+        l.maxRepeatedExecutions === undefined
+          ? 0
+          : this.#executions.count(
+              scope.strategyId,
+              order.instrumentId,
+              order.side,
+              now,
+              l.repeatedExecutionWindowMs ?? DEFAULT_RISK_WINDOW_MS,
+            ),
     };
   }
 

@@ -2,10 +2,14 @@ import type { Decimal } from '../core/decimal.js';
 
 /**
  * Pre-trade limits. Each is optional (absent = no limit). They apply to the account as a whole
- * (`global`) and, tighter where set, to each strategy.
+ * (`global`) and, tighter where set, to each strategy and each instrument.
  *
  * @example
- * const limits: LimitSet = { global: { maxPosition: Dec(20) }, strategies: { sma: { maxPosition: Dec(10) } } };
+ * const limits: LimitSet = {
+ *   global: { maxPosition: Dec(20) },
+ *   strategies: { sma: { maxPosition: Dec(10) } },
+ *   instruments: { 'BTC/USDT': { maxPosition: Dec('0.5') } },
+ * };
  */
 export interface RiskLimits {
   /** Largest price × quantity of one order. */
@@ -24,12 +28,35 @@ export interface RiskLimits {
   readonly dailyLossLimit?: Decimal;
   /** An order equal to one made within this many ms (same side, quantity, price) is a duplicate. */
   readonly duplicateWindowMs?: number;
+  /**
+   * Largest distance, in percent, of a limit/trigger price from the lowest and from the highest
+   * price seen in the last `collarWindowMs` (the price must be within it of both).
+   */
+  readonly windowCollarPct?: Decimal;
+  /** The window of `windowCollarPct`, in ms (default 60 000). */
+  readonly collarWindowMs?: number;
+  /**
+   * Most orders of one side in one instrument that may execute (fill, at least in part) within
+   * `repeatedExecutionWindowMs`; once reached, new orders on that side are denied.
+   */
+  readonly maxRepeatedExecutions?: number;
+  /** The window of `maxRepeatedExecutions`, in ms (default 60 000). */
+  readonly repeatedExecutionWindowMs?: number;
 }
 
-/** The limits of an account and its strategies. */
+/** Default `collarWindowMs` and `repeatedExecutionWindowMs`: one minute. */
+export const DEFAULT_RISK_WINDOW_MS = 60_000;
+
+/**
+ * The limits of an account, its strategies and its instruments. Every scope that applies to an
+ * order is checked, so the stricter limit wins. An instrument's limits cover every strategy's
+ * orders in that instrument.
+ */
 export interface LimitSet {
   readonly global: RiskLimits;
   readonly strategies: Readonly<Record<string, RiskLimits>>;
+  /** Limits per instrument id (absent: none). */
+  readonly instruments?: Readonly<Record<string, RiskLimits>>;
 }
 
 /** No limits. */

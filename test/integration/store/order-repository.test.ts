@@ -4,6 +4,7 @@ import { applyOrderEvent } from '../../../src/trading/model/apply-order-event.js
 import type { OrderEvent } from '../../../src/trading/model/order-events.js';
 import { CandleRepository } from '../../../src/store/candle-repository.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
+import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import { newOrder } from '../../support/builders.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
 
@@ -169,5 +170,23 @@ describe.each(DIALECTS)('group commit on %s', (dialect) => {
     expect(await repo.fills()).toHaveLength(1);
     expect((await repo.events('g1')).map((e) => e.kind)).toHaveLength(3);
     await expect(repo.commitBatch([{ after: o0, event: e1 }])).rejects.toThrow();
+  });
+
+  it('keeps strategy snapshots with their random source state', async () => {
+    const snaps = new StrategySnapshotRepository(store.db);
+    expect(await snaps.latest('snap')).toBeNull();
+    await snaps.save('snap', 'x', { ts: 60_000, ordersMade: 3, state: { a: [1, 'b'] } });
+    await snaps.save('snap', 'x', {
+      ts: 120_000,
+      ordersMade: 4,
+      state: { a: [2] },
+      random: [1, -2, 3, 4],
+    });
+    expect(await snaps.latest('snap')).toEqual({
+      ts: 120_000,
+      ordersMade: 4,
+      state: { a: [2] },
+      random: [1, -2, 3, 4],
+    });
   });
 });

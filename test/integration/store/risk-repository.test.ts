@@ -49,4 +49,30 @@ describe.each(DIALECTS)('risk repository on %s', (dialect) => {
     ]);
     await expect(sql`delete from risk_events`.execute(store.db)).rejects.toThrow(/append-only/);
   });
+
+  it('stores instrument-scope limits (scope INSTRUMENT) and the window and execution limits', async () => {
+    const risk = new RiskRepository(store.db);
+    await risk.setLimit({ instrumentId: 'BTC/USDT' }, 'maxPosition', '0.5', 'dave', 10);
+    await risk.setLimit({ instrumentId: 'BTC/USDT' }, 'windowCollarPct', '2.5', 'dave', 11);
+    await risk.setLimit({}, 'maxRepeatedExecutions', '20', 'dave', 12);
+    await risk.setLimit({ strategyId: 'sma' }, 'repeatedExecutionWindowMs', '5000', 'dave', 13);
+    await expect(
+      risk.setLimit({ strategyId: 'sma', instrumentId: 'BTC/USDT' }, 'maxPosition', '1', 'x', 14),
+    ).rejects.toThrow('not both');
+    await expect(risk.setLimit({}, 'collarWindowMs', '1.5', 'x', 14)).rejects.toThrow(
+      'must be a non-negative integer',
+    );
+    const limits = await risk.limits();
+    expect(limits.instruments!['BTC/USDT']!.maxPosition!.toFixed()).toBe('0.5');
+    expect(limits.instruments!['BTC/USDT']!.windowCollarPct!.toFixed()).toBe('2.5');
+    expect(limits.global.maxRepeatedExecutions).toBe(20);
+    expect(limits.strategies.sma!.repeatedExecutionWindowMs).toBe(5000);
+    expect(limits.strategies['BTC/USDT']).toBeUndefined();
+    const rows = await store.db
+      .selectFrom('risk_limits')
+      .select(['scope', 'scope_id'])
+      .where('name', '=', 'windowCollarPct')
+      .execute();
+    expect(rows).toEqual([{ scope: 'INSTRUMENT', scope_id: 'BTC/USDT' }]);
+  });
 });

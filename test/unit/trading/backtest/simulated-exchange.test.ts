@@ -34,6 +34,17 @@ describe('SimulatedExchange, bar model', () => {
     expect(f.ts).toBe(60_000);
   });
 
+  it('refuses a client order id it has seen, leaving the first order as it was', () => {
+    const { ex, events, fills } = venue();
+    ex.submit(submittedOrder({ quantity: quantity('3') }), 0);
+    ex.submit(submittedOrder({ quantity: quantity('5') }), 1);
+    expect(events.map((e) => e.kind)).toEqual(['OrderAccepted']);
+    ex.onBar(bar(100, 101, 99, 100, 60_000));
+    ex.submit(submittedOrder({ quantity: quantity('5') }), 70_000);
+    expect(fills().map((f) => f.quantity.toFixed())).toEqual(['3']);
+    expect(ex.snapshot().duplicatesRefused).toBe(2);
+  });
+
   it('never fills an order when no later bar comes', () => {
     const { ex, fills } = venue();
     ex.onBar(bar(100, 101, 99, 100, 0));

@@ -41,6 +41,15 @@ describe('core', () => {
     expect(seq(1).every((x) => x >= 0 && x < 1)).toBe(true);
   });
 
+  it('seeded random goes on with the same sequence from a saved state', () => {
+    const a = new SeededRandom(7);
+    a.next();
+    const saved = JSON.parse(JSON.stringify(a.state())) as number[];
+    const b = new SeededRandom(saved);
+    expect([b.next(), b.next(), b.int(1, 100)]).toEqual([a.next(), a.next(), a.int(1, 100)]);
+    expect(new SeededRandom(7).next()).not.toBe(new SeededRandom(saved).next());
+  });
+
   it('LiveClock fires a timer and dispose cancels the rest', async () => {
     const clock = new LiveClock();
     const fired = new Promise<number>((resolve) => clock.setTimer('a', clock.now() + 5, resolve));

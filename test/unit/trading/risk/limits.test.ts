@@ -59,9 +59,13 @@ function setup(limits: LimitSet, dayPnl: Decimal | null = null) {
 }
 
 describe('risk limits', () => {
-  it('never lets the position exceed its limit at any instant, open orders counted (property)', () => {
+  it('never lets the position exceed the strictest of its strategy, instrument and account limits at any instant, open orders counted (property)', () => {
+    const limit = fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined });
     fc.assert(
       fc.property(
+        fc
+          .record({ strategy: limit, instrument: limit, account: limit })
+          .filter((m) => Object.values(m).some((x) => x !== undefined)),
         fc.array(
           fc.oneof(
             fc.record({ side: fc.constantFrom('BUY', 'SELL'), q: fc.integer({ min: 1, max: 6 }) }),
@@ -69,11 +73,14 @@ describe('risk limits', () => {
           ),
           { maxLength: 60 },
         ),
-        (steps) => {
+        (max, steps) => {
+          const at = (n: number | undefined) => (n === undefined ? {} : { maxPosition: Dec(n) });
           const r = setup({
-            global: { maxPosition: Dec(20) },
-            strategies: { s: { maxPosition: Dec(10) } },
+            global: at(max.account),
+            strategies: { s: at(max.strategy) },
+            instruments: { [inst.id]: at(max.instrument) },
           });
+          const bound = Math.min(max.strategy ?? 99, max.instrument ?? 99, max.account ?? 99);
           const live: string[] = [];
           for (const step of steps) {
             if (typeof step === 'number') {
@@ -93,9 +100,9 @@ describe('risk limits', () => {
             const sells = open
               .filter((o) => o.side === 'SELL')
               .reduce((a, o) => a.plus(leavesQuantity(o)), ZERO);
-            expect(r.position().abs().lte(10)).toBe(true);
-            expect(r.position().plus(buys).lte(10)).toBe(true);
-            expect(r.position().minus(sells).gte(-10)).toBe(true);
+            expect(r.position().abs().lte(bound)).toBe(true);
+            expect(r.position().plus(buys).lte(bound)).toBe(true);
+            expect(r.position().minus(sells).gte(-bound)).toBe(true);
           }
         },
       ),

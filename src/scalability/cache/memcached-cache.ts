@@ -1,0 +1,58 @@
+import type { Client } from 'memjs';
+import { KairosError } from '../../trading/core/errors.js';
+import { assertCacheKey, assertTtl, type Cache } from './cache.js';
+
+/** Memcached reads an expiry above 30 days as an absolute Unix time. */
+const MAX_RELATIVE_S = 30 * 24 * 3600;
+
+/**
+ * A cache in Memcached (ElastiCache for Memcached on AWS). TTLs are rounded up to whole
+ * seconds, Memcached's granularity; values above 1 MiB are refused by the server. The client
+ * comes from `connectMemcached` and stays owned by the caller.
+ *
+ * @example
+ * const cache = new MemcachedCache(await connectMemcached(config.memcachedServers));
+ */
+export class MemcachedCache implements Cache {
+  constructor(
+    private readonly client: Client,
+    private readonly prefix = 'kairos:cache:',
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async get(key: string): Promise<string | undefined> {
+    assertCacheKey(key);
+    const { value } = await this.#call('get', () => this.client.get(this.prefix + key));
+    return value === null ? undefined : value.toString('utf8');
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    assertCacheKey(key);
+    assertTtl(ttlMs);
+    const seconds = Math.ceil(ttlMs / 1000);
+    const expires = seconds <= MAX_RELATIVE_S ? seconds : Math.ceil(this.now() / 1000) + seconds;
+    const stored = await this.#call('set', () =>
+      this.client.set(this.prefix + key, value, { expires }),
+    );
+    if (!stored) {
+      throw new KairosError('CACHE_UNAVAILABLE', `Memcached did not store ${key}`);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertCacheKey(key);
+    await this.#call('delete', () => this.client.delete(this.prefix + key));
+  }
+
+  async #call<T>(command: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (cause) {
+      throw new KairosError(
+        'CACHE_UNAVAILABLE',
+        `Memcached ${command} failed: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
+}

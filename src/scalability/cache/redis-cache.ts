@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+import { KairosError } from '../../trading/core/errors.js';
+import { assertCacheKey, assertTtl, type Cache } from './cache.js';
+
+/**
+ * A cache in Redis shared by every instance: `SET key value PX ttl`. Keys are stored under
+ * `prefix` (default `kairos:cache:`). The client comes from `connectRedis` and stays owned by
+ * the caller.
+ *
+ * @example
+ * const cache = new RedisCache(await connectRedis(config.redisUrl));
+ */
+export class RedisCache implements Cache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'kairos:cache:',
+  ) {}
+
+  async get(key: string): Promise<string | undefined> {
+    assertCacheKey(key);
+    const value = await this.#call('GET', () => this.redis.get(this.prefix + key));
+    return value ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    assertCacheKey(key);
+    assertTtl(ttlMs);
+    await this.#call('SET', () => this.redis.set(this.prefix + key, value, 'PX', ttlMs));
+  }
+
+  async delete(key: string): Promise<void> {
+    assertCacheKey(key);
+    await this.#call('DEL', () => this.redis.del(this.prefix + key));
+  }
+
+  async #call<T>(command: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (cause) {
+      throw new KairosError(
+        'CACHE_UNAVAILABLE',
+        `Redis ${command} failed: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { Redis } from 'ioredis';
+import { Client } from 'memjs';
+import { KairosError } from '../trading/core/errors.js';
+
+/** The Redis client type, for folders that may not import ioredis themselves (e.g. the API). */
+export type RedisClient = Redis;
+/** The Memcached client type. */
+export type MemcachedClient = Client;
+
+/** Connection timeouts. */
+export interface ConnectOptions {
+  /** Time to open a connection (default 2000 ms). */
+  readonly connectTimeoutMs?: number;
+  /** Time a command may take before it fails (default 1000 ms). */
+  readonly commandTimeoutMs?: number;
+}
+
+/**
+ * Opens a Redis client and checks it answers `PING`, or throws `CACHE_UNAVAILABLE` naming
+ * `REDIS_URL` (password masked) and the driver's reason.
+ *
+ * The client fails fast instead of queueing: commands sent while the connection is down
+ * reject at once (no offline queue, one retry, a command timeout), so callers can fail closed.
+ * It reconnects in the background. Close it with `quit()`.
+ *
+ * @example
+ * const redis = await connectRedis('redis://127.0.0.1:6379');
+ */
+export async function connectRedis(url: string, options: ConnectOptions = {}): Promise<Redis> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: options.connectTimeoutMs ?? 2000,
+    commandTimeout: options.commandTimeoutMs ?? 1000,
+    // How long disconnect() waits for the socket to close; its timer outlives a failed connect.
+    disconnectTimeout: 100,
+  });
+  // Without a listener ioredis prints every failed reconnect; callers see errors on commands.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.ping();
+    return client;
+  } catch (cause) {
+    client.disconnect();
+    throw new KairosError(
+      'CACHE_UNAVAILABLE',
+      `REDIS_URL (${maskSecret(url)}) is not reachable: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Opens a Memcached client for `servers` (`host:port,host:port`, optionally `user:pass@host:port`)
+ * after checking that every server answers, or throws `CACHE_UNAVAILABLE` naming
+ * `MEMCACHED_SERVERS` and the server that did not answer. Close it with `close()`.
+ *
+ * @example
+ * const memcached = await connectMemcached('127.0.0.1:11211');
+ */
+export async function connectMemcached(
+  servers: string,
+  options: ConnectOptions = {},
+): Promise<Client> {
+  const timeouts = {
+    timeout: (options.commandTimeoutMs ?? 1000) / 1000,
+    conntimeout: (options.connectTimeoutMs ?? 2000) / 1000,
+    logger: { log: () => {} },
+  };
+  for (const server of servers.split(',')) {
+    const probe = Client.create(server.trim(), { ...timeouts, retries: 0 });
+    try {
+      await probe.get('kairos:probe');
+    } catch (cause) {
+      throw new KairosError(
+        'CACHE_UNAVAILABLE',
+        `MEMCACHED_SERVERS: ${maskSecret(server.trim())} is not reachable: ${(cause as Error).message}`,
+        { cause },
+      );
+    } finally {
+      probe.close();
+    }
+  }
+  return Client.create(servers, { ...timeouts, retries: 1, keepAlive: true });
+}
+
+/** Hides the password in `scheme://user:pass@host` and `user:pass@host`. */
+function maskSecret(text: string): string {
+  return text.replace(/^((?:[a-z]+:\/\/)?[^:/@]*):[^@]*@/i, '$1:***@');
+}

@@ -1,0 +1,42 @@
+import type { JsonValue } from './canonical.js';
+
+/** What a caller records: who did what to which thing, and when (ms since the epoch, UTC). */
+export interface AuditEntry {
+  /** When it happened; the log never goes back in time (an earlier stamp takes the last one). */
+  readonly ts: number;
+  /** Who: a user name, a strategy id, `system`. */
+  readonly actor: string;
+  /** The role the actor acted in (`trader`, `risk_officer`, `cli`, ...). */
+  readonly role: string;
+  /** What, dotted and past tense by convention: `order.submitted`, `risk.limit_changed`. */
+  readonly action: string;
+  /** Which thing: an order id, a limit name, a user; empty when none. */
+  readonly subject: string;
+  /** Details (before/after values, reason codes); never a secret. Default `{}`. */
+  readonly payload?: JsonValue;
+}
+
+/** The fields of a row the chain hash covers. */
+export interface AuditFields {
+  readonly seq: number;
+  readonly ts: number;
+  readonly actor: string;
+  readonly role: string;
+  readonly action: string;
+  readonly subject: string;
+  readonly payload: JsonValue;
+}
+
+/**
+ * One row of the audit log: gapless `seq` from 1, and its place in the hash chain.
+ *
+ * @example
+ * { seq: 1, ts: 1704067200000, actor: 'alice', role: 'trader', action: 'order.submitted',
+ *   subject: 'c-1', payload: { qty: '1' }, prevHash: '000…0', hash: '5e1…' }
+ */
+export interface AuditRecord extends AuditFields {
+  /** The hash of the row before (`GENESIS_HASH` for seq 1). */
+  readonly prevHash: string;
+  /** SHA-256(prevHash ‖ canonical row), lower-case hex. */
+  readonly hash: string;
+}

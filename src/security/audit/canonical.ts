@@ -1,0 +1,50 @@
+import { KairosError } from '../../trading/core/errors.js';
+
+/** A JSON value: what an audit payload may hold. */
+export type JsonValue =
+  null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/**
+ * Canonical JSON: no whitespace, object keys sorted by UTF-16 code unit, numbers and strings as
+ * `JSON.stringify` writes them. For JSON values this is RFC 8785 (JCS), so another language's
+ * JCS library reproduces the bytes. Keys whose value is `undefined` are left out, as JSON does;
+ * anything JSON cannot carry (NaN, Infinity, bigint, functions, class instances) throws
+ * `AUDIT_ENTRY_INVALID` naming its path.
+ *
+ * @example
+ * canonicalJson({ b: 1, a: [true, 'x'] }); // '{"a":[true,"x"],"b":1}'
+ */
+export function canonicalJson(value: unknown, path = '$'): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw invalid(path, `${value} is not a JSON number`);
+      return JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      throw invalid(path, `a ${typeof value} is not JSON`);
+  }
+  if (Array.isArray(value)) {
+    return `[${value.map((v, i) => canonicalJson(v, `${path}[${i}]`)).join(',')}]`;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) {
+    throw invalid(path, 'only plain objects are JSON (convert dates, decimals… to strings)');
+  }
+  const obj = value as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of Object.keys(obj).sort()) {
+    if (obj[key] === undefined) continue;
+    parts.push(`${JSON.stringify(key)}:${canonicalJson(obj[key], `${path}.${key}`)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+function invalid(path: string, why: string): KairosError {
+  return new KairosError('AUDIT_ENTRY_INVALID', `${path}: ${why}`);
+}

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { KairosError } from '../../trading/core/errors.js';
+import type { AuditRecord } from './audit-record.js';
+import { csv } from './csv-format.js';
+import { jsonl } from './jsonl-format.js';
+import {
+  CHAIN_RULE,
+  MANIFEST_FILE,
+  signedBytes,
+  type Manifest,
+  type ManifestFile,
+} from './manifest.js';
+import type { ManifestSigner } from './manifest-signer.js';
+import type { ObjectStore } from './object-store.js';
+
+/** What to export and where. */
+export interface ExportRequest {
+  /** The rows of `[from, to)` in `seq` order, gapless (as `AuditRepository.list` returns them). */
+  readonly rows: readonly AuditRecord[];
+  readonly from: number;
+  readonly to: number;
+  readonly store: ObjectStore;
+  readonly signer: ManifestSigner;
+  /** The export time (ms), written as `createdAt`. */
+  readonly now: number;
+}
+
+/** The written export: its manifest and the object keys, manifest last. */
+export interface ExportResult {
+  readonly manifest: Manifest;
+  readonly keys: readonly string[];
+}
+
+/**
+ * Writes an audit export: `audit-<from>-<to>.jsonl`, the same rows as `.csv`, the signer's
+ * `public-key.pem`, and `manifest.json` last (row count, first/last seq and hash, the hash the
+ * first row links to, time range, SHA-256 of each file) signed with Ed25519. A reader who finds
+ * the manifest finds every file it names.
+ *
+ * @example
+ * await exportAudit({ rows, from, to, store: new LocalFolderStore(out), signer, now: Date.now() });
+ */
+export async function exportAudit(req: ExportRequest): Promise<ExportResult> {
+  const { rows, from, to } = req;
+  if (!(Number.isSafeInteger(from) && Number.isSafeInteger(to) && from < to)) {
+    throw new KairosError('USAGE', `export range: from (${from}) must be before to (${to})`);
+  }
+  rows.forEach((r, i) => {
+    const prev = rows[i - 1];
+    if (prev && (r.seq !== prev.seq + 1 || r.prevHash !== prev.hash)) {
+      throw new KairosError(
+        'AUDIT_CHAIN_BROKEN',
+        `export rows: seq ${r.seq} does not follow seq ${prev.seq}; the stored log is not one chain`,
+      );
+    }
+  });
+  const base = `audit-${stamp(from)}-${stamp(to)}`;
+  const encoder = new TextEncoder();
+  const contents: [string, Uint8Array][] = [
+    [`${base}.jsonl`, encoder.encode(jsonl.write(rows))],
+    [`${base}.csv`, encoder.encode(csv.write(rows))],
+    ['public-key.pem', encoder.encode(req.signer.publicKeyPem)],
+  ];
+  const files: ManifestFile[] = contents.map(([name, bytes]) => ({
+    name,
+    bytes: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+  }));
+  const first = rows[0];
+  const last = rows.at(-1);
+  const unsigned: Omit<Manifest, 'signature'> = {
+    format: 'kairos-audit-export',
+    version: 1,
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    fromMs: from,
+    toMs: to,
+    rowCount: rows.length,
+    firstSeq: first?.seq ?? null,
+    lastSeq: last?.seq ?? null,
+    anchorHash: first?.prevHash ?? null,
+    firstHash: first?.hash ?? null,
+    lastHash: last?.hash ?? null,
+    firstTs: first?.ts ?? null,
+    lastTs: last?.ts ?? null,
+    chain: CHAIN_RULE,
+    files,
+    createdAt: new Date(req.now).toISOString(),
+  };
+  const signature = await req.signer.sign(signedBytes(unsigned));
+  const manifest: Manifest = {
+    ...unsigned,
+    signature: {
+      algorithm: req.signer.algorithm,
+      keyId: req.signer.keyId,
+      value: Buffer.from(signature).toString('base64'),
+    },
+  };
+  for (const [name, bytes] of contents) await req.store.put(name, bytes);
+  await req.store.put(MANIFEST_FILE, encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`));
+  return { manifest, keys: [...contents.map(([n]) => n), MANIFEST_FILE] };
+}
+
+/** 2024-01-01T00:00:00.000Z -> 20240101T000000Z (milliseconds kept when not zero). */
+function stamp(ms: number): string {
+  return new Date(ms)
+    .toISOString()
+    .replace(/\.000Z$/, 'Z')
+    .replace(/[-:]/g, '');
+}

@@ -1,0 +1,65 @@
+import { canonicalJson } from './canonical.js';
+
+/** One exported file: its name in the export folder, size and SHA-256 (hex). */
+export interface ManifestFile {
+  readonly name: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/**
+ * `manifest.json` of an audit export. Everything but `signature` is signed: the signature is
+ * Ed25519 over `canonicalJson(manifest without signature)`.
+ */
+export interface Manifest {
+  readonly format: 'kairos-audit-export';
+  readonly version: 1;
+  /** The requested time range, `[from, to)`, ISO-8601 UTC and ms since the epoch. */
+  readonly from: string;
+  readonly to: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly rowCount: number;
+  /** null when the range holds no row. */
+  readonly firstSeq: number | null;
+  readonly lastSeq: number | null;
+  /** The `prev_hash` of the first row: where this export joins the chain before it. */
+  readonly anchorHash: string | null;
+  readonly firstHash: string | null;
+  readonly lastHash: string | null;
+  /** Time of the first and last row (ms). */
+  readonly firstTs: number | null;
+  readonly lastTs: number | null;
+  /** How each row's hash is made, for a reader who has only this folder. */
+  readonly chain: string;
+  readonly files: readonly ManifestFile[];
+  readonly createdAt: string;
+  readonly signature: {
+    readonly algorithm: 'Ed25519';
+    /** SHA-256 of the signing public key (SPKI DER), hex. */
+    readonly keyId: string;
+    /** base64 */
+    readonly value: string;
+  };
+}
+
+/** The manifest's name in an export folder. */
+export const MANIFEST_FILE = 'manifest.json';
+
+/** The chain rule as written into every manifest. */
+export const CHAIN_RULE =
+  'hash = sha256_hex(utf8(prev_hash_hex + canonical_json({action,actor,payload,role,seq,subject,ts}))); ' +
+  'canonical_json = RFC 8785 (JCS); the first row of the log links to 64 zeros';
+
+/**
+ * The bytes the signature covers: canonical JSON of the manifest without `signature`.
+ *
+ * @example
+ * verify(null, signedBytes(manifest), publicKey, Buffer.from(manifest.signature.value, 'base64'));
+ */
+export function signedBytes(
+  manifest: Omit<Manifest, 'signature'> & { signature?: unknown },
+): Buffer {
+  const { signature: _signature, ...unsigned } = manifest;
+  return Buffer.from(canonicalJson(unsigned), 'utf8');
+}

@@ -1,0 +1,220 @@
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { KairosError } from '../../trading/core/errors.js';
+import { GENESIS_HASH } from './chain.js';
+import { csv } from './csv-format.js';
+import { firstBreak, type BreakKind, type ChainBreak, type ReadRow } from './first-break.js';
+import { jsonl } from './jsonl-format.js';
+import { MANIFEST_FILE, signedBytes, type Manifest } from './manifest.js';
+import { keyIdOf } from './manifest-signer.js';
+
+/** One thing wrong with an export. */
+export interface VerifyProblem {
+  readonly kind: 'manifest' | 'signature' | 'file-missing' | 'file-hash' | 'format' | BreakKind;
+  readonly file?: string;
+  readonly seq?: number;
+  readonly message: string;
+}
+
+/** The verdict on an export folder. */
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly manifest: Manifest | null;
+  /** The id of the public key the signature was checked with. */
+  readonly keyId: string;
+  /** The earliest bad row over the data files, when a row is bad. */
+  readonly firstBad: (ChainBreak & { readonly file: string }) | null;
+  readonly problems: readonly VerifyProblem[];
+}
+
+const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * Verifies an export folder offline with the signer's public key: the manifest signature, the
+ * SHA-256 of every file it names, then the hash chain of the JSONL and of the CSV rows, each
+ * naming the first bad `seq` and, when it can tell, whether that row was changed, deleted,
+ * inserted or reordered. Needs nothing but the folder and the key.
+ *
+ * @example
+ * const report = await verifyExport('exports/2024-01', readFileSync('audit-signing.pub', 'utf8'));
+ * if (!report.ok) console.log(report.firstBad?.seq, report.problems);
+ */
+export async function verifyExport(dir: string, publicKeyPem: string): Promise<VerifyReport> {
+  let publicKey;
+  try {
+    publicKey = createPublicKey(publicKeyPem);
+  } catch (e) {
+    throw new KairosError('KEY_FILE_INVALID', 'the public key is not a PEM public key', {
+      cause: e,
+    });
+  }
+  const keyId = keyIdOf(publicKeyPem);
+  const problems: VerifyProblem[] = [];
+  const fail = (p: VerifyProblem): VerifyReport => ({
+    ok: false,
+    manifest: null,
+    keyId,
+    firstBad: null,
+    problems: [...problems, p],
+  });
+
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, MANIFEST_FILE), 'utf8');
+  } catch (e) {
+    return fail({
+      kind: 'manifest',
+      file: MANIFEST_FILE,
+      message: `cannot read: ${(e as Error).message}`,
+    });
+  }
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(text) as Manifest;
+  } catch {
+    return fail({ kind: 'manifest', file: MANIFEST_FILE, message: 'not JSON' });
+  }
+  const shapeError = checkShape(manifest);
+  if (shapeError) return fail({ kind: 'manifest', file: MANIFEST_FILE, message: shapeError });
+
+  if (manifest.signature.keyId !== keyId) {
+    problems.push({
+      kind: 'signature',
+      file: MANIFEST_FILE,
+      message: `signed by key ${manifest.signature.keyId}, not by the given key ${keyId}`,
+    });
+  } else if (
+    !verify(null, signedBytes(manifest), publicKey, Buffer.from(manifest.signature.value, 'base64'))
+  ) {
+    problems.push({
+      kind: 'signature',
+      file: MANIFEST_FILE,
+      message: 'the signature does not match the manifest (the manifest was changed or re-signed)',
+    });
+  }
+
+  const texts = new Map<string, string>();
+  for (const f of manifest.files) {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path.join(dir, f.name));
+    } catch {
+      problems.push({
+        kind: 'file-missing',
+        file: f.name,
+        message: 'named in the manifest but missing',
+      });
+      continue;
+    }
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    if (sha !== f.sha256) {
+      problems.push({
+        kind: 'file-hash',
+        file: f.name,
+        message: `SHA-256 is ${sha}, the manifest says ${f.sha256}`,
+      });
+    }
+    texts.set(f.name, bytes.toString('utf8'));
+  }
+
+  const expect = {
+    firstSeq: manifest.firstSeq ?? 1,
+    anchorHash: manifest.anchorHash ?? GENESIS_HASH,
+    count: manifest.rowCount,
+    lastHash: manifest.lastHash,
+  };
+  const breaks: (ChainBreak & { file: string })[] = [];
+  for (const f of manifest.files) {
+    const body = texts.get(f.name);
+    if (body === undefined) continue;
+    let rows: ReadRow[];
+    if (f.name.endsWith('.jsonl')) rows = jsonl.read(body);
+    else if (f.name.endsWith('.csv')) {
+      const read = csv.read(body);
+      if (!read.headerOk) {
+        problems.push({
+          kind: 'format',
+          file: f.name,
+          message: 'the header row is not the expected one',
+        });
+      }
+      rows = read.rows;
+    } else continue;
+    const broken = firstBreak(rows, expect);
+    if (broken) {
+      breaks.push({ ...broken, file: f.name });
+      problems.push({ kind: broken.kind, file: f.name, seq: broken.seq, message: broken.detail });
+    } else {
+      problems.push(...rangeProblems(manifest, rows, f.name));
+    }
+  }
+  const firstBad = breaks.reduce<(ChainBreak & { file: string }) | null>(
+    (best, b) => (best === null || b.seq < best.seq ? b : best),
+    null,
+  );
+  return { ok: problems.length === 0, manifest, keyId, firstBad, problems };
+}
+
+/** With the chain intact: the rows must lie in the range and match the manifest's summary. */
+function rangeProblems(m: Manifest, rows: readonly ReadRow[], file: string): VerifyProblem[] {
+  const records = rows.flatMap((r) => (r.ok ? [r.record] : []));
+  const out: VerifyProblem[] = [];
+  const outside = records.find((r) => r.ts < m.fromMs || r.ts >= m.toMs);
+  if (outside) {
+    out.push({
+      kind: 'format',
+      file,
+      seq: outside.seq,
+      message: `seq ${outside.seq} lies outside ${m.from}…${m.to}`,
+    });
+  }
+  const first = records[0];
+  const last = records.at(-1);
+  if (
+    (first?.hash ?? null) !== m.firstHash ||
+    (first?.ts ?? null) !== m.firstTs ||
+    (last?.seq ?? null) !== m.lastSeq ||
+    (last?.ts ?? null) !== m.lastTs
+  ) {
+    out.push({
+      kind: 'manifest',
+      file,
+      message: 'first/last seq, hash or time differ from the rows',
+    });
+  }
+  return out;
+}
+
+function checkShape(m: Manifest): string | null {
+  if (typeof m !== 'object' || m === null) return 'not an object';
+  if (m.format !== 'kairos-audit-export' || m.version !== 1) {
+    return `format ${String(m.format)} v${String(m.version)}: not a kairos-audit-export v1`;
+  }
+  const ints = ['fromMs', 'toMs', 'rowCount'] as const;
+  for (const k of ints) if (!Number.isSafeInteger(m[k])) return `${k}: must be an integer`;
+  for (const k of ['firstSeq', 'lastSeq', 'firstTs', 'lastTs'] as const) {
+    if (m[k] !== null && !Number.isSafeInteger(m[k])) return `${k}: must be an integer or null`;
+  }
+  for (const k of ['anchorHash', 'firstHash', 'lastHash'] as const) {
+    if (m[k] !== null && typeof m[k] !== 'string') return `${k}: must be a string or null`;
+  }
+  if (m.rowCount > 0 && (m.firstSeq === null || m.anchorHash === null)) {
+    return 'firstSeq and anchorHash: required when there are rows';
+  }
+  if (!Array.isArray(m.files)) return 'files: must be a list';
+  for (const f of m.files) {
+    if (typeof f?.name !== 'string' || !SAFE_NAME.test(f.name))
+      return `files: bad name ${JSON.stringify(f?.name)}`;
+    if (typeof f.sha256 !== 'string') return `files: ${f.name} has no sha256`;
+  }
+  const data = m.files.filter((f) => f.name.endsWith('.jsonl') || f.name.endsWith('.csv'));
+  if (data.length === 0) return 'files: names no .jsonl or .csv file';
+  const s = m.signature;
+  if (typeof s !== 'object' || s === null || s.algorithm !== 'Ed25519') {
+    return 'signature: must be an Ed25519 signature';
+  }
+  if (typeof s.keyId !== 'string' || typeof s.value !== 'string')
+    return 'signature: keyId and value required';
+  return null;
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { KairosError } from '../../trading/core/errors.js';
+
+/**
+ * Reads a secret file (a key), creating it first when it is missing: owner-only (`0600`, folder
+ * `0700`), written to a temporary file, synced, then hard-linked into place so two processes
+ * starting together end up with the same key. An existing file that group or others can read is
+ * refused with `KEY_FILE_INSECURE` (on POSIX systems).
+ *
+ * @example
+ * const key = await readOrCreateSecretFile('var/keys/master.key', () => randomBytes(32));
+ */
+export async function readOrCreateSecretFile(file: string, make: () => Buffer): Promise<Buffer> {
+  const existing = await readSecret(file);
+  if (existing) return existing;
+  const dir = path.dirname(file);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const bytes = make();
+  const fh = await open(tmp, 'wx', 0o600);
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await link(tmp, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    await unlink(tmp);
+  }
+  await syncDir(dir);
+  bytes.fill(0);
+  const created = await readSecret(file);
+  if (!created) throw new KairosError('KEY_FILE_INVALID', `${file}: could not be created`);
+  return created;
+}
+
+async function readSecret(file: string): Promise<Buffer | null> {
+  let mode: number;
+  try {
+    mode = (await stat(file)).mode;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new KairosError('KEY_FILE_INVALID', `${file}: ${(e as Error).message}`, { cause: e });
+  }
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    throw new KairosError(
+      'KEY_FILE_INSECURE',
+      `${file}: readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`,
+    );
+  }
+  return readFile(file);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

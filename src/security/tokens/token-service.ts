@@ -1,0 +1,129 @@
+import { KairosError } from '../../trading/core/errors.js';
+import type { Role } from '../roles/permissions.js';
+import { AccessTokens } from './access-tokens.js';
+import type { AccessClaims } from './access-tokens.js';
+import { RefreshTokens } from './refresh-tokens.js';
+import type { RevokeReason, SessionStore } from './session-ports.js';
+import type { SigningKeys } from './signing-keys.js';
+
+/** What a client gets at login and at each refresh. Times in ms. */
+export interface TokenPair {
+  readonly accessToken: string;
+  readonly accessExpiresAt: number;
+  readonly refreshToken: string;
+  readonly refreshExpiresAt: number;
+  readonly sessionId: string;
+}
+
+/** Settings and ports for `TokenService`. */
+export interface TokenServiceConfig {
+  readonly keys: SigningKeys;
+  readonly store: SessionStore;
+  /** Wall-clock ms. */
+  readonly now: () => number;
+  /** `iss` of every access token, e.g. `kairos`. */
+  readonly issuer: string;
+  /** `aud` of every access token, e.g. `kairos-api`. */
+  readonly audience: string;
+  /** The user's role now, or `null` if the user is gone or disabled (read at each refresh). */
+  readonly roleOf: (userId: string) => Promise<Role | null>;
+  /** Access-token lifetime, ≤ 10 min (default 5 min). */
+  readonly accessTtlMs?: number;
+  /** Session lifetime from login (default 12 h). */
+  readonly sessionTtlMs?: number;
+}
+
+/**
+ * Sessions for the API: a short-lived ES256 access token plus a rotating opaque refresh token
+ * per login. Reads may trust the access token alone (`verifyAccess`); state-changing requests
+ * also check the session is still live (`verifyAccessLive`), so a revoked session stops
+ * writing at once rather than when its access token expires. A role change applies at the
+ * next refresh (≤ the access TTL); revoke the user's sessions to apply it at once.
+ *
+ * @example
+ * const tokens = new TokenService({ keys, store, now, issuer: 'kairos', audience: 'kairos-api',
+ *   roleOf: async (id) => (await users.find(id))?.role ?? null });
+ * const pair = await tokens.startSession(user.id, user.role);   // after password + TOTP
+ * const claims = await tokens.verifyAccessLive(bearer);         // on POST /orders
+ * const next = await tokens.refresh(pair.refreshToken);
+ */
+export class TokenService {
+  readonly access: AccessTokens;
+  readonly refreshTokens: RefreshTokens;
+
+  constructor(private readonly config: TokenServiceConfig) {
+    this.access = new AccessTokens({ ...config, ttlMs: config.accessTtlMs });
+    this.refreshTokens = new RefreshTokens({ ...config, sessionTtlMs: config.sessionTtlMs });
+  }
+
+  /** Starts a session after a complete login (password and second factor). */
+  async startSession(userId: string, role: Role): Promise<TokenPair> {
+    const { session, refreshToken } = await this.refreshTokens.start(userId);
+    return this.pair(session.sessionId, session.expiresAt, userId, role, refreshToken);
+  }
+
+  /**
+   * Rotates the refresh token and signs a new access token with the user's current role.
+   * Throws like `RefreshTokens.rotate`, and `AUTH_SESSION_REVOKED` (revoking the session)
+   * when the user no longer has a role.
+   */
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const { session, refreshToken: next } = await this.refreshTokens.rotate(refreshToken);
+    const role = await this.config.roleOf(session.userId);
+    if (role === null) {
+      await this.refreshTokens.revokeSession(session.sessionId, 'USER_DISABLED');
+      throw new KairosError('AUTH_SESSION_REVOKED', 'session: the user is disabled');
+    }
+    return this.pair(session.sessionId, session.expiresAt, session.userId, role, next);
+  }
+
+  /** The claims of a valid access token (no storage read): for read-only requests. */
+  verifyAccess(token: string): AccessClaims {
+    return this.access.verify(token);
+  }
+
+  /**
+   * `verifyAccess`, then checks the session is neither revoked nor over: for requests that
+   * change state (orders, limits, keys, users). Throws `AUTH_SESSION_REVOKED`.
+   */
+  async verifyAccessLive(token: string): Promise<AccessClaims> {
+    const claims = this.access.verify(token);
+    await this.refreshTokens.usable(claims.sid);
+    return claims;
+  }
+
+  /** Logs a session out. */
+  logout(sessionId: string): Promise<void> {
+    return this.refreshTokens.revokeSession(sessionId, 'LOGOUT');
+  }
+
+  /** Revokes one session (an admin, incident response). */
+  revokeSession(sessionId: string, reason: RevokeReason = 'ADMIN'): Promise<void> {
+    return this.refreshTokens.revokeSession(sessionId, reason);
+  }
+
+  /** Revokes every session of a user; answers how many. */
+  revokeUser(userId: string, reason: RevokeReason): Promise<number> {
+    return this.refreshTokens.revokeUser(userId, reason);
+  }
+
+  private pair(
+    sessionId: string,
+    sessionEnd: number,
+    userId: string,
+    role: Role,
+    refreshToken: string,
+  ): TokenPair {
+    const { token, expiresAt } = this.access.sign(
+      { sub: userId, role, sid: sessionId },
+      sessionEnd,
+    );
+    return {
+      accessToken: token,
+      accessExpiresAt: expiresAt,
+      refreshToken,
+      refreshExpiresAt: sessionEnd,
+      sessionId,
+    };
+  }
+}

@@ -1,0 +1,132 @@
+import type { Kysely } from 'kysely';
+import type { AuditEntry, AuditRecord } from '../security/audit/audit-record.js';
+import { canonicalJson, type JsonValue } from '../security/audit/canonical.js';
+import { chainHash } from '../security/audit/chain.js';
+import { KairosError } from '../trading/core/errors.js';
+import type { AuditLogTable, Schema } from './schema.js';
+
+/**
+ * The hash-chained audit log. `append` locks the one-row `audit_head`, so appends from any number
+ * of connections or nodes form one chain with gapless `seq`; pass the caller's transaction to
+ * record an action in the same transaction as the change (DESIGN.md invariant 9). The lock is
+ * held until that transaction ends, so keep audited transactions short.
+ *
+ * @example
+ * await db.transaction().execute(async (tx) => {
+ *   await tx.insertInto('risk_limits').values(row).execute();
+ *   await audit.append({ ts, actor: 'rita', role: 'risk_officer', action: 'risk.limit_changed',
+ *     subject: 'maxPosition', payload: { before: '10', after: '12' } }, tx);
+ * });
+ */
+export class AuditRepository {
+  constructor(private readonly db: Kysely<Schema>) {}
+
+  /**
+   * Appends one entry and returns the stored row. A stamp earlier than the last row's takes the
+   * last row's time, so time never goes back along `seq`. Bad input throws `AUDIT_ENTRY_INVALID`;
+   * a database failure throws `AUDIT_WRITE_FAILED` (the caller's transaction must then roll back).
+   */
+  async append(entry: AuditEntry, db: Kysely<Schema> = this.db): Promise<AuditRecord> {
+    const payload = checkEntry(entry);
+    const run = async (tx: Kysely<Schema>): Promise<AuditRecord> => {
+      const head = await tx
+        .selectFrom('audit_head')
+        .select(['seq', 'ts', 'hash'])
+        .where('id', '=', 1)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
+      const fields = {
+        seq: Number(head.seq) + 1,
+        ts: Math.max(entry.ts, Number(head.ts)),
+        actor: entry.actor,
+        role: entry.role,
+        action: entry.action,
+        subject: entry.subject,
+        payload,
+      };
+      const record: AuditRecord = {
+        ...fields,
+        prevHash: head.hash,
+        hash: chainHash(head.hash, fields),
+      };
+      await tx
+        .insertInto('audit_log')
+        .values({
+          ...fields,
+          payload: canonicalJson(payload),
+          prev_hash: record.prevHash,
+          hash: record.hash,
+        })
+        .execute();
+      await tx
+        .updateTable('audit_head')
+        .set({ seq: record.seq, ts: record.ts, hash: record.hash })
+        .where('id', '=', 1)
+        .execute();
+      return record;
+    };
+    try {
+      return db.isTransaction ? await run(db) : await db.transaction().execute(run);
+    } catch (e) {
+      if (e instanceof KairosError) throw e;
+      throw new KairosError('AUDIT_WRITE_FAILED', `audit log: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
+
+  /** The rows with `from <= ts < to` (ms), in `seq` order. */
+  async list(from: number, to: number): Promise<AuditRecord[]> {
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('ts', '>=', from)
+      .where('ts', '<', to)
+      .orderBy('seq')
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  /** The last row, or null when the log is empty. */
+  async last(): Promise<AuditRecord | null> {
+    const row = await this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toRecord(row) : null;
+  }
+}
+
+function toRecord(r: AuditLogTable): AuditRecord {
+  return {
+    seq: Number(r.seq),
+    ts: Number(r.ts),
+    actor: r.actor,
+    role: r.role,
+    action: r.action,
+    subject: r.subject,
+    payload: JSON.parse(r.payload) as JsonValue,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+function checkEntry(e: AuditEntry): JsonValue {
+  const invalid = (field: string, rule: string) =>
+    new KairosError('AUDIT_ENTRY_INVALID', `audit entry ${field}: ${rule}`);
+  if (!Number.isSafeInteger(e.ts) || e.ts < 0)
+    throw invalid('ts', 'must be a non-negative integer (ms)');
+  for (const k of ['actor', 'role', 'action'] as const) {
+    if (typeof e[k] !== 'string' || e[k].trim() === '')
+      throw invalid(k, 'must be a non-empty string');
+  }
+  if (typeof e.subject !== 'string') throw invalid('subject', 'must be a string');
+  for (const k of ['actor', 'role', 'action', 'subject'] as const) {
+    if (e[k].includes('\0')) throw invalid(k, 'must not contain NUL');
+  }
+  const payload = e.payload ?? {};
+  // Round-trips through canonical JSON so the stored row equals what was hashed.
+  return JSON.parse(canonicalJson(payload, 'payload')) as JsonValue;
+}

@@ -1,0 +1,117 @@
+import { sql } from 'kysely';
+import { GENESIS_HASH } from '../../../src/security/audit/chain.js';
+import { firstBreak } from '../../../src/security/audit/first-break.js';
+import { AuditRepository } from '../../../src/store/audit-repository.js';
+import { DIALECTS, freshStore } from '../../support/stores.js';
+
+const entry = (i: number) => ({
+  ts: 1_000 + i,
+  actor: `user-${i % 5}`,
+  role: 'trader',
+  action: 'order.submitted',
+  subject: `c-${i}`,
+  payload: { i, qty: '0.1', nested: { b: [1, 2], a: null } },
+});
+
+describe.each(DIALECTS)('audit repository on %s', (dialect) => {
+  let store: Awaited<ReturnType<typeof freshStore>>;
+  let audit: AuditRepository;
+  beforeAll(async () => {
+    store = await freshStore(dialect);
+    audit = new AuditRepository(store.db);
+  });
+  afterAll(async () => {
+    await store.drop();
+  });
+
+  it('keeps one gapless chain under concurrent appends', async () => {
+    const first = await audit.append(entry(0));
+    expect(first).toMatchObject({ seq: 1, prevHash: GENESIS_HASH, payload: entry(0).payload });
+    const n = 60;
+    const made = await Promise.all(Array.from({ length: n }, (_, i) => audit.append(entry(i + 1))));
+    expect(new Set(made.map((r) => r.seq)).size).toBe(n);
+    const rows = await audit.list(0, 10_000);
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: n + 1 }, (_, i) => i + 1));
+    const check = firstBreak(
+      rows.map((record) => ({ ok: true, record })),
+      { firstSeq: 1, anchorHash: GENESIS_HASH, count: n + 1, lastHash: rows.at(-1)!.hash },
+    );
+    expect(check).toBeNull();
+    // Time never goes back along seq, even when appends finish out of stamp order.
+    for (let i = 1; i < rows.length; i++)
+      expect(rows[i]!.ts).toBeGreaterThanOrEqual(rows[i - 1]!.ts);
+    expect(await audit.last()).toEqual(rows.at(-1));
+  });
+
+  it('writes in the caller’s transaction: a rollback leaves no row and no gap', async () => {
+    const before = (await audit.last())!;
+    await expect(
+      store.db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('risk_limits')
+          .values({
+            scope: 'GLOBAL',
+            scope_id: '',
+            name: 'maxPosition',
+            value: '5',
+            updated_at: 1,
+            updated_by: 'rita',
+          })
+          .execute();
+        await audit.append({ ...entry(100), action: 'risk.limit_changed' }, tx);
+        throw new Error('the change fails after its audit row');
+      }),
+    ).rejects.toThrow('the change fails');
+    expect(await audit.last()).toEqual(before);
+    expect(await store.db.selectFrom('risk_limits').selectAll().execute()).toEqual([]);
+    // And an audit row that cannot be written takes the change down with it (fail closed).
+    await expect(
+      store.db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('risk_limits')
+          .values({
+            scope: 'GLOBAL',
+            scope_id: '',
+            name: 'maxPosition',
+            value: '5',
+            updated_at: 1,
+            updated_by: 'rita',
+          })
+          .execute();
+        await audit.append({ ...entry(101), actor: ' ' }, tx);
+      }),
+    ).rejects.toMatchObject({
+      code: 'AUDIT_ENTRY_INVALID',
+      message: expect.stringContaining('actor'),
+    });
+    expect(await store.db.selectFrom('risk_limits').selectAll().execute()).toEqual([]);
+    const next = await audit.append(entry(102));
+    expect(next).toMatchObject({ seq: before.seq + 1, prevHash: before.hash });
+  });
+
+  it('refuses UPDATE, DELETE and TRUNCATE of the log', async () => {
+    await expect(
+      sql`update audit_log set actor = 'mallory' where seq = 2`.execute(store.db),
+    ).rejects.toThrow(/append-only/);
+    await expect(sql`delete from audit_log where seq = 2`.execute(store.db)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(sql`truncate audit_log`.execute(store.db)).rejects.toThrow(/append-only/);
+    await expect(sql`delete from audit_head`.execute(store.db)).rejects.toThrow(/append-only/);
+    expect((await audit.list(0, 10_000))[1]!.actor).toBe('user-1');
+  });
+
+  it('lists a time range in seq order and refuses payloads JSON cannot carry', async () => {
+    const all = await audit.list(0, 10_000);
+    const inRange = all.filter((r) => r.ts >= 1_010 && r.ts < 1_020);
+    expect(inRange.length).toBeGreaterThan(0);
+    expect(await audit.list(1_010, 1_020)).toEqual(inRange);
+    expect(await audit.list(5_000, 6_000)).toEqual([]);
+    await expect(audit.append({ ...entry(1), payload: { bad: Number.NaN } })).rejects.toMatchObject(
+      {
+        code: 'AUDIT_ENTRY_INVALID',
+        message: expect.stringContaining('payload.bad'),
+      },
+    );
+  });
+});

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import type { AuditRecord } from '../../../../src/security/audit/audit-record.js';
+import { canonicalJson } from '../../../../src/security/audit/canonical.js';
+import { chainHash, GENESIS_HASH } from '../../../../src/security/audit/chain.js';
+import { firstBreak, type ReadRow } from '../../../../src/security/audit/first-break.js';
+import { auditChain } from './audit-chain.js';
+
+const ok = (records: readonly AuditRecord[]): ReadRow[] =>
+  records.map((record) => ({ ok: true, record }));
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth and writes no whitespace', () => {
+    expect(canonicalJson({ b: 1, a: { d: [true, null, 'x'], c: -0.5 }, e: undefined })).toBe(
+      '{"a":{"c":-0.5,"d":[true,null,"x"]},"b":1}',
+    );
+    expect(canonicalJson({ é: 1, z: 2, A: 3 })).toBe('{"A":3,"z":2,"é":1}');
+  });
+
+  it('refuses what JSON cannot carry, naming the path', () => {
+    expect(() => canonicalJson({ a: [1, NaN] })).toThrow('$.a[1]: NaN is not a JSON number');
+    expect(() => canonicalJson({ when: new Date(0) })).toThrow('$.when: only plain objects');
+    expect(() => canonicalJson({ n: 1n })).toThrow('$.n: a bigint is not JSON');
+  });
+});
+
+describe('chainHash', () => {
+  it('is SHA-256 of the previous hash (hex text) then the canonical row', () => {
+    const row = { seq: 1, ts: 5, actor: 'a', role: 'r', action: 'x', subject: 's', payload: {} };
+    const canonical =
+      '{"action":"x","actor":"a","payload":{},"role":"r","seq":1,"subject":"s","ts":5}';
+    const expected = createHash('sha256')
+      .update(GENESIS_HASH + canonical)
+      .digest('hex');
+    expect(chainHash(GENESIS_HASH, row)).toBe(expected);
+    expect(chainHash(GENESIS_HASH, { ...row, payload: { k: 1 } })).not.toBe(expected);
+  });
+});
+
+describe('firstBreak', () => {
+  const rows = auditChain(8);
+  const expect8 = { firstSeq: 1, anchorHash: GENESIS_HASH, count: 8, lastHash: rows[7]!.hash };
+
+  it('accepts an intact chain, and a slice of it anchored on the row before', () => {
+    expect(firstBreak(ok(rows), expect8)).toBeNull();
+    const slice = rows.slice(3, 6);
+    expect(
+      firstBreak(ok(slice), {
+        firstSeq: 4,
+        anchorHash: rows[2]!.hash,
+        count: 3,
+        lastHash: rows[5]!.hash,
+      }),
+    ).toBeNull();
+  });
+
+  it('names a changed row', () => {
+    const changed = rows.map((r) => (r.seq === 4 ? { ...r, actor: 'mallory' } : r));
+    expect(firstBreak(ok(changed), expect8)).toMatchObject({ seq: 4, kind: 'changed' });
+  });
+
+  it('names the row before when a changed row was re-hashed', () => {
+    const changed = rows.map((r) => {
+      if (r.seq !== 4) return r;
+      const forged = { ...r, actor: 'mallory' };
+      return { ...forged, hash: chainHash(r.prevHash, forged) };
+    });
+    expect(firstBreak(ok(changed), expect8)).toMatchObject({ seq: 4, kind: 'changed' });
+  });
+
+  it('names a renumbered row', () => {
+    const changed = rows.map((r) => (r.seq === 4 ? { ...r, seq: 9 } : r));
+    expect(firstBreak(ok(changed), expect8)).toMatchObject({ seq: 4, kind: 'changed' });
+  });
+
+  it('names a deleted row, in the middle and at either end', () => {
+    expect(firstBreak(ok(rows.filter((r) => r.seq !== 5)), expect8)).toMatchObject({
+      seq: 5,
+      kind: 'deleted',
+    });
+    expect(firstBreak(ok(rows.slice(1)), expect8)).toMatchObject({ seq: 1, kind: 'deleted' });
+    expect(firstBreak(ok(rows.slice(0, 7)), expect8)).toMatchObject({ seq: 8, kind: 'deleted' });
+  });
+
+  it('names an inserted row, forged or not', () => {
+    const fake = { ...rows[2]!, actor: 'mallory' };
+    const withFake = [...rows.slice(0, 3), fake, ...rows.slice(3)];
+    expect(firstBreak(ok(withFake), expect8)).toMatchObject({ seq: 4, kind: 'inserted' });
+    // A forged row that links correctly, claiming seq 4: the real seq 4 then repeats it.
+    const forged = { ...rows[3]!, actor: 'mallory' };
+    const linked = { ...forged, hash: chainHash(forged.prevHash, forged) };
+    const withLinked = [...rows.slice(0, 3), linked, ...rows.slice(3)];
+    expect(firstBreak(ok(withLinked), expect8)).toMatchObject({ seq: 4, kind: 'inserted' });
+    const extra = { ...rows[7]!, seq: 9, prevHash: rows[7]!.hash };
+    const appended = [...rows, { ...extra, hash: chainHash(extra.prevHash, extra) }];
+    expect(firstBreak(ok(appended), expect8)).toMatchObject({ seq: 9, kind: 'inserted' });
+  });
+
+  it('names reordered rows', () => {
+    const swapped = [...rows.slice(0, 2), rows[5]!, rows[3]!, rows[4]!, rows[2]!, ...rows.slice(6)];
+    expect(firstBreak(ok(swapped), expect8)).toMatchObject({ seq: 3, kind: 'reordered' });
+    const adjacent = [...rows.slice(0, 3), rows[4]!, rows[3]!, ...rows.slice(5)];
+    expect(firstBreak(ok(adjacent), expect8)).toMatchObject({ seq: 4, kind: 'reordered' });
+  });
+
+  it('names an unreadable row as changed', () => {
+    const read: ReadRow[] = ok(rows);
+    read[6] = { ok: false, error: 'line 7: not JSON' };
+    expect(firstBreak(read, expect8)).toMatchObject({
+      seq: 7,
+      kind: 'changed',
+      detail: 'line 7: not JSON',
+    });
+  });
+
+  it('notices a chain recomputed from some row on: the signed last hash differs', () => {
+    const rebuilt = auditChain(8, { actor: 'mallory' });
+    expect(firstBreak(ok(rebuilt), expect8)).toMatchObject({ kind: 'changed' });
+  });
+});

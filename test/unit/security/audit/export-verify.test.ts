@@ -1,0 +1,190 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { csv } from '../../../../src/security/audit/csv-format.js';
+import { exportAudit } from '../../../../src/security/audit/export.js';
+import { LocalFolderStore } from '../../../../src/security/audit/local-folder-store.js';
+import { LocalSigner, SIGNING_KEY_FILE } from '../../../../src/security/audit/local-signer.js';
+import type { Manifest } from '../../../../src/security/audit/manifest.js';
+import { verifyExport } from '../../../../src/security/audit/verify.js';
+import { auditChain } from './audit-chain.js';
+
+const FROM = Date.UTC(2024, 0, 1);
+const TO = Date.UTC(2024, 0, 2);
+const BASE = 'audit-20240101T000000Z-20240102T000000Z';
+
+describe('audit export and verify', () => {
+  let root: string;
+  let signer: LocalSigner;
+  const rows = auditChain(10);
+  let n = 0;
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'kairos-audit-'));
+    signer = await LocalSigner.open(path.join(root, 'keys'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  /** A fresh export of rows 3…10 (anchored on row 2) in its own folder. */
+  async function fresh(): Promise<string> {
+    const dir = path.join(root, `export-${++n}`);
+    await exportAudit({
+      rows: rows.slice(2),
+      from: FROM,
+      to: TO,
+      store: new LocalFolderStore(dir),
+      signer,
+      now: TO,
+    });
+    return dir;
+  }
+  const jsonlOf = (dir: string) => path.join(dir, `${BASE}.jsonl`);
+  async function editLines(file: string, edit: (lines: string[]) => string[]): Promise<void> {
+    const lines = (await readFile(file, 'utf8')).split('\n').slice(0, -1);
+    await writeFile(
+      file,
+      edit(lines)
+        .map((l) => `${l}\n`)
+        .join(''),
+    );
+  }
+
+  it('writes JSONL, CSV, the public key and a signed manifest that verifies', async () => {
+    const dir = await fresh();
+    expect((await readdir(dir)).sort()).toEqual(
+      [`${BASE}.csv`, `${BASE}.jsonl`, 'manifest.json', 'public-key.pem'].sort(),
+    );
+    const m = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+    expect(m).toMatchObject({
+      rowCount: 8,
+      firstSeq: 3,
+      lastSeq: 10,
+      anchorHash: rows[1]!.hash,
+      firstHash: rows[2]!.hash,
+      lastHash: rows[9]!.hash,
+      firstTs: rows[2]!.ts,
+      lastTs: rows[9]!.ts,
+      from: '2024-01-01T00:00:00.000Z',
+      signature: { algorithm: 'Ed25519', keyId: signer.keyId },
+    });
+    const report = await verifyExport(dir, signer.publicKeyPem);
+    expect(report).toMatchObject({ ok: true, problems: [], firstBad: null });
+    // The CSV carries the same rows, formula-looking text guarded, and reads back exactly.
+    const text = await readFile(path.join(dir, `${BASE}.csv`), 'utf8');
+    expect(text).toContain(`"'=cmd|""x, y"""`);
+    const back = csv.read(text);
+    expect(back.headerOk).toBe(true);
+    expect(back.rows).toEqual(rows.slice(2).map((record) => ({ ok: true, record })));
+    expect((await stat(path.join(root, 'keys', SIGNING_KEY_FILE))).mode & 0o777).toBe(0o600);
+  });
+
+  it('never overwrites an export', async () => {
+    const dir = await fresh();
+    await expect(
+      exportAudit({ rows, from: FROM, to: TO, store: new LocalFolderStore(dir), signer, now: TO }),
+    ).rejects.toMatchObject({ code: 'AUDIT_EXPORT_EXISTS' });
+  });
+
+  it('exports and verifies an empty range', async () => {
+    const dir = path.join(root, 'empty');
+    const { manifest } = await exportAudit({
+      rows: [],
+      from: FROM,
+      to: TO,
+      store: new LocalFolderStore(dir),
+      signer,
+      now: TO,
+    });
+    expect(manifest).toMatchObject({ rowCount: 0, firstSeq: null, anchorHash: null });
+    expect((await verifyExport(dir, signer.publicKeyPem)).ok).toBe(true);
+  });
+
+  it('names the seq of one changed byte in the JSONL', async () => {
+    const dir = await fresh();
+    const bytes = await readFile(jsonlOf(dir));
+    const text = bytes.toString('utf8');
+    const at = text.indexOf('user-5');
+    bytes[at + 5] = '6'.charCodeAt(0);
+    await writeFile(jsonlOf(dir), bytes);
+    const r = await verifyExport(dir, signer.publicKeyPem);
+    expect(r.ok).toBe(false);
+    expect(r.firstBad).toMatchObject({ seq: 5, kind: 'changed', file: `${BASE}.jsonl` });
+    expect(r.problems).toContainEqual(
+      expect.objectContaining({ kind: 'file-hash', file: `${BASE}.jsonl` }),
+    );
+  });
+
+  it('names a deleted, an inserted and a reordered row', async () => {
+    const cases: [(l: string[]) => string[], number, string][] = [
+      [(l) => l.filter((_, i) => i !== 3), 6, 'deleted'],
+      [(l) => [...l.slice(0, 4), l[2]!, ...l.slice(4)], 7, 'inserted'],
+      [(l) => [l[0]!, l[2]!, l[1]!, ...l.slice(3)], 4, 'reordered'],
+    ];
+    for (const [edit, seq, kind] of cases) {
+      const dir = await fresh();
+      await editLines(jsonlOf(dir), edit);
+      expect((await verifyExport(dir, signer.publicKeyPem)).firstBad).toMatchObject({ seq, kind });
+    }
+  });
+
+  it('names the seq of a changed CSV cell', async () => {
+    const dir = await fresh();
+    const file = path.join(dir, `${BASE}.csv`);
+    await writeFile(file, (await readFile(file, 'utf8')).replace('c-8,', 'c-9,'));
+    const r = await verifyExport(dir, signer.publicKeyPem);
+    expect(r.firstBad).toMatchObject({ seq: 8, kind: 'changed', file: `${BASE}.csv` });
+  });
+
+  it('rejects a changed manifest, a manifest re-signed by another key, and a missing file', async () => {
+    const dir = await fresh();
+    const mFile = path.join(dir, 'manifest.json');
+    const original = await readFile(mFile, 'utf8');
+    const m = JSON.parse(original) as Manifest;
+    await writeFile(mFile, JSON.stringify({ ...m, rowCount: 7 }));
+    const edited = await verifyExport(dir, signer.publicKeyPem);
+    expect(edited.ok).toBe(false);
+    expect(edited.problems).toContainEqual(expect.objectContaining({ kind: 'signature' }));
+
+    const other = await LocalSigner.open(path.join(root, 'other-keys'));
+    await writeFile(mFile, original);
+    const r = await verifyExport(dir, other.publicKeyPem);
+    expect(r.problems).toEqual([
+      expect.objectContaining({
+        kind: 'signature',
+        message: expect.stringContaining('not by the given key'),
+      }),
+    ]);
+
+    await rm(path.join(dir, `${BASE}.csv`));
+    expect((await verifyExport(dir, signer.publicKeyPem)).problems).toEqual([
+      expect.objectContaining({ kind: 'file-missing', file: `${BASE}.csv` }),
+    ]);
+  });
+
+  it('rejects a signature value that was changed', async () => {
+    const dir = await fresh();
+    const mFile = path.join(dir, 'manifest.json');
+    const m = JSON.parse(await readFile(mFile, 'utf8')) as Manifest;
+    const sig = Buffer.from(m.signature.value, 'base64');
+    sig[0] = sig[0]! ^ 1;
+    await writeFile(
+      mFile,
+      JSON.stringify({ ...m, signature: { ...m.signature, value: sig.toString('base64') } }),
+    );
+    const r = await verifyExport(dir, signer.publicKeyPem);
+    expect(r.ok).toBe(false);
+    expect(r.problems.map((p) => p.kind)).toEqual(['signature']);
+  });
+
+  it('reports a folder without a manifest, and refuses a key that is not one', async () => {
+    const r = await verifyExport(path.join(root, 'nowhere'), signer.publicKeyPem);
+    expect(r).toMatchObject({ ok: false, problems: [{ kind: 'manifest' }] });
+    const rsa = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' });
+    await expect(verifyExport(root, rsa.toString('base64'))).rejects.toMatchObject({
+      code: 'KEY_FILE_INVALID',
+    });
+  });
+});

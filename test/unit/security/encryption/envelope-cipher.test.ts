@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { EnvelopeCipher } from '../../../../src/security/encryption/envelope-cipher.js';
+import type {
+  FieldLocation,
+  KeyProvider,
+} from '../../../../src/security/encryption/key-provider.js';
+import { LocalKeyProvider } from '../../../../src/security/encryption/local-key-provider.js';
+
+const at: FieldLocation = { table: 'exchange_credentials', column: 'secret', rowId: '42' };
+
+/** Replaces one character of the base64url part `index` (0 = version … 5 = tag). */
+function tamper(envelope: string, index: number): string {
+  const parts = envelope.split('.');
+  const p = parts[index]!;
+  parts[index] = (p[0] === 'A' ? 'B' : 'A') + p.slice(1);
+  return parts.join('.');
+}
+
+/** A provider that does not bind the location, to show the field's own AAD binds it. */
+function unboundProvider(): KeyProvider {
+  const inner = LocalKeyProvider.fromKey(randomBytes(32));
+  const fixed = { table: 't', column: 'c', rowId: 'r' };
+  return {
+    keyId: 'test-unbound',
+    wrap: (k) => inner.wrap(k, fixed),
+    unwrap: (w) => inner.unwrap(w, fixed),
+  };
+}
+
+describe('EnvelopeCipher', () => {
+  const cipher = new EnvelopeCipher(LocalKeyProvider.fromKey(randomBytes(32)));
+
+  it('round-trips text, bytes and the empty string', async () => {
+    const stored = await cipher.encrypt('api-secret-ü', at);
+    expect(stored).toMatch(/^kx1\.local-[0-9a-f]{16}\.[\w-]+\.[\w-]{16}\.[\w-]+\.[\w-]{22}$/);
+    expect(stored).not.toContain('api-secret');
+    expect(await cipher.decryptText(stored, at)).toBe('api-secret-ü');
+    const bytes = randomBytes(100);
+    expect((await cipher.decrypt(await cipher.encrypt(bytes, at), at)).equals(bytes)).toBe(true);
+    expect(await cipher.decryptText(await cipher.encrypt('', at), at)).toBe('');
+  });
+
+  it('refuses a value moved to another row, column or table', async () => {
+    const stored = await cipher.encrypt('s', at);
+    for (const other of [
+      { ...at, rowId: '43' },
+      { ...at, column: 'api_key' },
+      { ...at, table: 'users' },
+    ]) {
+      await expect(cipher.decrypt(stored, other)).rejects.toMatchObject({
+        code: 'ENCRYPTION_DECRYPT_FAILED',
+      });
+    }
+  });
+
+  it('binds the location in the field itself, whatever the key provider does', async () => {
+    const c = new EnvelopeCipher(unboundProvider());
+    const stored = await c.encrypt('s', at);
+    expect(await c.decryptText(stored, at)).toBe('s');
+    await expect(c.decrypt(stored, { ...at, rowId: '43' })).rejects.toMatchObject({
+      code: 'ENCRYPTION_DECRYPT_FAILED',
+      message: expect.stringContaining('exchange_credentials/secret/43'),
+    });
+  });
+
+  it('refuses a changed tag, ciphertext, nonce or wrapped key', async () => {
+    const stored = await cipher.encrypt('some secret value', at);
+    for (const part of [5, 4, 3, 2]) {
+      await expect(cipher.decrypt(tamper(stored, part), at)).rejects.toMatchObject({
+        code: 'ENCRYPTION_DECRYPT_FAILED',
+      });
+    }
+    const short = stored.split('.');
+    short[5] = short[5]!.slice(0, 10);
+    await expect(cipher.decrypt(short.join('.'), at)).rejects.toMatchObject({
+      code: 'ENCRYPTION_FORMAT',
+    });
+    await expect(cipher.decrypt('kx9.a.b.c.d.e', at)).rejects.toMatchObject({
+      code: 'ENCRYPTION_FORMAT',
+    });
+  });
+
+  it('never repeats a nonce in 100,000 encryptions', async () => {
+    const fieldNonces = new Set<string>();
+    const wrapNonces = new Set<string>();
+    const n = 100_000;
+    for (let i = 0; i < n; i++) {
+      const parts = (await cipher.encrypt('x', at)).split('.');
+      fieldNonces.add(parts[3]!);
+      wrapNonces.add(Buffer.from(parts[2]!, 'base64url').subarray(0, 12).toString('hex'));
+    }
+    expect(fieldNonces.size).toBe(n);
+    expect(wrapNonces.size).toBe(n);
+  }, 60_000);
+
+  it('rewraps the data key only; the plaintext survives a key rotation', async () => {
+    const oldKey = LocalKeyProvider.fromKey(randomBytes(32));
+    const newKey = LocalKeyProvider.fromKey(randomBytes(32));
+    const before = new EnvelopeCipher(oldKey);
+    const stored = await before.encrypt('rotate me', at);
+    const moved = await before.rewrap(stored, newKey, at);
+    const [, oldId, oldWrapped, ...oldRest] = stored.split('.');
+    const [, newId, newWrapped, ...newRest] = moved.split('.');
+    expect([oldId, newId]).toEqual([oldKey.keyId, newKey.keyId]);
+    expect(newWrapped).not.toBe(oldWrapped);
+    expect(newRest).toEqual(oldRest);
+    const after = new EnvelopeCipher(newKey, [oldKey]);
+    expect(after.keyIdOf(moved)).toBe(newKey.keyId);
+    expect(await after.decryptText(moved, at)).toBe('rotate me');
+    expect(await after.decryptText(stored, at)).toBe('rotate me');
+    await expect(before.decrypt(moved, at)).rejects.toMatchObject({
+      code: 'ENCRYPTION_KEY_UNKNOWN',
+    });
+    await expect(before.rewrap(stored, newKey, { ...at, rowId: '1' })).rejects.toMatchObject({
+      code: 'ENCRYPTION_DECRYPT_FAILED',
+    });
+  });
+
+  it('refuses a location that could be confused with another', async () => {
+    await expect(cipher.encrypt('s', { ...at, table: 'a/b' })).rejects.toMatchObject({
+      code: 'ENCRYPTION_FORMAT',
+    });
+    await expect(cipher.encrypt('s', { ...at, rowId: '' })).rejects.toMatchObject({
+      code: 'ENCRYPTION_FORMAT',
+    });
+  });
+});
+
+describe('LocalKeyProvider', () => {
+  it('creates the master key file owner-only, and reads the same key back', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kairos-keys-'));
+    const file = path.join(dir, 'keys', 'master.key');
+    const [a, b] = await Promise.all([LocalKeyProvider.open(file), LocalKeyProvider.open(file)]);
+    expect(a.keyId).toBe(b.keyId);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(Buffer.from((await readFile(file, 'utf8')).trim(), 'base64')).toHaveLength(32);
+    const again = await LocalKeyProvider.open(file);
+    const stored = await new EnvelopeCipher(a).encrypt('s', at);
+    expect(await new EnvelopeCipher(again).decryptText(stored, at)).toBe('s');
+    const other = LocalKeyProvider.fromKey(randomBytes(32));
+    const imposter = {
+      keyId: a.keyId,
+      wrap: other.wrap.bind(other),
+      unwrap: other.unwrap.bind(other),
+    };
+    await expect(new EnvelopeCipher(imposter).decrypt(stored, at)).rejects.toMatchObject({
+      code: 'ENCRYPTION_DECRYPT_FAILED',
+    });
+  });
+
+  it('refuses a key file others can read, or one of the wrong size', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kairos-keys-'));
+    const file = path.join(dir, 'master.key');
+    await writeFile(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o644 });
+    await chmod(file, 0o644);
+    await expect(LocalKeyProvider.open(file)).rejects.toMatchObject({ code: 'KEY_FILE_INSECURE' });
+    await chmod(file, 0o600);
+    await expect(LocalKeyProvider.open(file)).resolves.toBeInstanceOf(LocalKeyProvider);
+    await writeFile(file, randomBytes(16).toString('base64'));
+    await expect(LocalKeyProvider.open(file)).rejects.toMatchObject({ code: 'KEY_FILE_INVALID' });
+  });
+});

@@ -1,0 +1,274 @@
+import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
+import { Endpoints } from '../../../../src/trading/bus/topics.js';
+import { Dec, ZERO, type Decimal } from '../../../../src/trading/core/decimal.js';
+import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
+import { makeOrder } from '../../../../src/trading/execution/order-factory.js';
+import type { OrderRequest } from '../../../../src/trading/execution/order-request.js';
+import type { Instrument } from '../../../../src/trading/model/instrument.js';
+import { leavesQuantity } from '../../../../src/trading/model/order.js';
+import { flatPosition } from '../../../../src/trading/model/position.js';
+import { RiskEngine } from '../../../../src/trading/risk/risk-engine.js';
+import type { LimitSet } from '../../../../src/trading/risk/risk-limits.js';
+import { fill, instrument } from '../../../support/builders.js';
+
+const A = instrument({ id: 'A/USD', takerFee: '0', makerFee: '0' });
+const B = instrument({ id: 'B/USD', takerFee: '0', makerFee: '0' });
+
+/** Two instruments, a real execution engine, positions moved by fills, a settable last price. */
+function setup(limits: LimitSet) {
+  const bus = new MessageBus();
+  const canceled: string[] = [];
+  const positions = new Map<string, Decimal>();
+  const last = new Map<string, Decimal | null>([
+    [A.id, Dec(100)],
+    [B.id, Dec(100)],
+  ]);
+  const exec = new ExecutionEngine(bus, () => ({
+    submit: () => undefined,
+    cancel: (id) => canceled.push(id),
+  }));
+  const risk = new RiskEngine(
+    bus,
+    {
+      instrument: (id) => [A, B].find((i) => i.id === id),
+      cash: () => Dec('1e12'),
+      position: (id) => ({ ...flatPosition(id), quantity: positions.get(id) ?? ZERO }),
+      openOrders: () => exec.openOrders(),
+      lastPrice: (id) => last.get(id) ?? null,
+      deny: (o, d, ts) => exec.deny(o, d, ts),
+    },
+    { allowShort: true, limits },
+  );
+  let n = 0;
+  const submit = (
+    req: OrderRequest,
+    {
+      ts = 0,
+      strategyId = 's',
+      inst = A,
+    }: { ts?: number; strategyId?: string; inst?: Instrument } = {},
+  ) => {
+    const { order } = makeOrder(req, inst, { clientOrderId: `c${++n}`, strategyId, ts });
+    exec.add(order);
+    bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts });
+    const o = exec.order(order.clientOrderId)!;
+    return { id: o.clientOrderId, reason: o.status === 'DENIED' ? o.reason : 'SENT' };
+  };
+  const fillSome = (id: string, ts: number, qty?: string) => {
+    const o = exec.order(id)!;
+    const q = qty === undefined ? leavesQuantity(o) : Dec(qty);
+    exec.process({
+      kind: 'OrderFilled',
+      clientOrderId: id,
+      strategyId: o.strategyId,
+      instrumentId: o.instrumentId,
+      ts,
+      fill: {
+        ...fill(o.side, '100', q, '0', `t-${id}-${ts}`),
+        clientOrderId: id,
+        instrumentId: o.instrumentId,
+        ts,
+      },
+    });
+    const p = positions.get(o.instrumentId) ?? ZERO;
+    positions.set(o.instrumentId, o.side === 'BUY' ? p.plus(q) : p.minus(q));
+  };
+  const cancel = (id: string, ts: number) =>
+    bus.send(Endpoints.risk, {
+      kind: 'CancelOrder',
+      clientOrderId: id,
+      strategyId: exec.order(id)!.strategyId,
+      ts,
+    });
+  return { risk, submit, fillSome, cancel, canceled, last };
+}
+
+describe('window price collar', () => {
+  it('denies a price more than windowCollarPct from the window low or high (PRICE_OUTSIDE_WINDOW_COLLAR)', () => {
+    const r = setup({
+      global: { windowCollarPct: Dec(5), collarWindowMs: 10_000 },
+      strategies: {},
+    });
+    // Last prices reach the engine on every order: 100 at t=0, 104 at t=1000.
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { ts: 0 }).reason).toBe('SENT');
+    r.last.set(A.id, Dec(104));
+    expect(r.submit({ side: 'BUY', quantity: '1', price: '105.01' }, { ts: 1000 }).reason).toBe(
+      'PRICE_OUTSIDE_WINDOW_COLLAR',
+    );
+    expect(r.submit({ side: 'BUY', quantity: '1', price: '105' }, { ts: 1000 }).reason).toBe(
+      'SENT',
+    );
+    // 98.79 is more than 5% below the high 104; 98.8 is just inside.
+    expect(r.submit({ side: 'SELL', quantity: '1', price: '98.79' }, { ts: 1000 }).reason).toBe(
+      'PRICE_OUTSIDE_WINDOW_COLLAR',
+    );
+    expect(r.submit({ side: 'SELL', quantity: '1', price: '98.8' }, { ts: 1000 }).reason).toBe(
+      'SENT',
+    );
+    // The trigger price of a stop counts too.
+    expect(
+      r.submit(
+        { side: 'BUY', quantity: '1', type: 'STOP_MARKET', triggerPrice: '106' },
+        { ts: 1000 },
+      ).reason,
+    ).toBe('PRICE_OUTSIDE_WINDOW_COLLAR');
+    // Once 100 has left the window, the band follows 104 only.
+    expect(r.submit({ side: 'BUY', quantity: '1', price: '109.2' }, { ts: 10_000 }).reason).toBe(
+      'SENT',
+    );
+    expect(r.submit({ side: 'BUY', quantity: '1', price: '109.21' }, { ts: 10_000 }).reason).toBe(
+      'PRICE_OUTSIDE_WINDOW_COLLAR',
+    );
+    // Other instruments keep their own window.
+    expect(
+      r.submit({ side: 'BUY', quantity: '1', price: '105' }, { ts: 10_000, inst: B }).reason,
+    ).toBe('SENT');
+  });
+
+  it('takes prices fed with observePrice, and needs a reference price', () => {
+    const r = setup({ global: { windowCollarPct: Dec(2) }, strategies: {} });
+    r.risk.observePrice(A.id, Dec(90), 0);
+    expect(r.submit({ side: 'BUY', quantity: '1', price: '100' }, { ts: 1 }).reason).toBe(
+      'PRICE_OUTSIDE_WINDOW_COLLAR',
+    );
+    // Default window: one minute.
+    expect(r.submit({ side: 'BUY', quantity: '1', price: '100' }, { ts: 60_000 }).reason).toBe(
+      'SENT',
+    );
+    r.last.set(B.id, null);
+    expect(
+      r.submit({ side: 'BUY', quantity: '1', price: '100' }, { ts: 60_000, inst: B }).reason,
+    ).toBe('NO_REFERENCE_PRICE');
+  });
+});
+
+describe('repeated-execution throttle', () => {
+  it('denies a strategy the next order on a side once maxRepeatedExecutions executed in the window', () => {
+    const r = setup({
+      global: {},
+      strategies: { s: { maxRepeatedExecutions: 3, repeatedExecutionWindowMs: 1000 } },
+    });
+    for (const ts of [0, 100, 200]) {
+      const { id, reason } = r.submit({ side: 'BUY', quantity: '2' }, { ts });
+      expect(reason).toBe('SENT');
+      // Two partial fills of one order are one execution.
+      r.fillSome(id, ts, '1');
+      r.fillSome(id, ts + 1, '1');
+    }
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { ts: 300 }).reason).toBe(
+      'REPEATED_EXECUTION_THROTTLE',
+    );
+    // The other side, another instrument and another strategy are not throttled.
+    expect(r.submit({ side: 'SELL', quantity: '1' }, { ts: 300 }).reason).toBe('SENT');
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { ts: 300, inst: B }).reason).toBe('SENT');
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { ts: 300, strategyId: 'x' }).reason).toBe(
+      'SENT',
+    );
+    // The first execution leaves the window at t=1000.
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { ts: 999 }).reason).toBe(
+      'REPEATED_EXECUTION_THROTTLE',
+    );
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { ts: 1000 }).reason).toBe('SENT');
+  });
+
+  it('counts every strategy at account scope', () => {
+    const r = setup({ global: { maxRepeatedExecutions: 2 }, strategies: {} });
+    r.fillSome(r.submit({ side: 'SELL', quantity: '1' }, { strategyId: 'a' }).id, 0);
+    expect(r.submit({ side: 'SELL', quantity: '1' }, { strategyId: 'b', ts: 1 }).reason).toBe(
+      'SENT',
+    );
+    r.fillSome('c2', 1);
+    expect(r.submit({ side: 'SELL', quantity: '1' }, { strategyId: 'c', ts: 2 }).reason).toBe(
+      'REPEATED_EXECUTION_THROTTLE',
+    );
+  });
+});
+
+describe('instrument scope', () => {
+  const limits: LimitSet = {
+    global: { maxPosition: Dec(10) },
+    strategies: { tight: { maxPosition: Dec(2) } },
+    instruments: {
+      [A.id]: {
+        maxPosition: Dec(5),
+        maxOrderQuantity: Dec(4),
+        maxOrderValue: Dec(350),
+        priceCollarPct: Dec(1),
+      },
+    },
+  };
+
+  it('applies an instrument limit to that instrument only, every strategy counted', () => {
+    const r = setup(limits);
+    expect(r.submit({ side: 'BUY', quantity: '5' }).reason).toBe('ORDER_QUANTITY_LIMIT');
+    expect(r.submit({ side: 'BUY', quantity: '4' }).reason).toBe('ORDER_VALUE_LIMIT');
+    expect(r.submit({ side: 'BUY', quantity: '1', price: '101.01' }).reason).toBe(
+      'PRICE_OUTSIDE_COLLAR',
+    );
+    expect(r.submit({ side: 'BUY', quantity: '3', price: '101' }).reason).toBe('SENT');
+    // Another strategy's 3 would make 6 > 5 in A.
+    expect(r.submit({ side: 'BUY', quantity: '3' }, { strategyId: 'b' }).reason).toBe(
+      'POSITION_LIMIT',
+    );
+    expect(r.submit({ side: 'BUY', quantity: '2' }, { strategyId: 'b' }).reason).toBe('SENT');
+    // B has only the account's limits.
+    expect(r.submit({ side: 'BUY', quantity: '9', price: '101.01' }, { inst: B }).reason).toBe(
+      'SENT',
+    );
+    expect(r.submit({ side: 'BUY', quantity: '2' }, { inst: B }).reason).toBe('POSITION_LIMIT');
+  });
+
+  it('lets the stricter scope win', () => {
+    const r = setup(limits);
+    expect(r.submit({ side: 'BUY', quantity: '3' }, { strategyId: 'tight' }).reason).toBe(
+      'POSITION_LIMIT',
+    );
+    expect(r.submit({ side: 'BUY', quantity: '2' }, { strategyId: 'tight' }).reason).toBe('SENT');
+    // Short side: the instrument's 5 binds before the account's 10 (open orders counted).
+    expect(r.submit({ side: 'SELL', quantity: '3' }).reason).toBe('SENT');
+    expect(r.submit({ side: 'SELL', quantity: '2' }).reason).toBe('SENT');
+    expect(r.submit({ side: 'SELL', quantity: '1' }).reason).toBe('POSITION_LIMIT');
+  });
+});
+
+describe('message throttle scopes', () => {
+  it('counts the account across strategies, orders and cancels', () => {
+    const r = setup({ global: { maxMessagesPerSecond: 3 }, strategies: {} });
+    const a = r.submit({ side: 'BUY', quantity: '1', price: '99' }, { strategyId: 'a' });
+    expect(a.reason).toBe('SENT');
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'b' }).reason).toBe('SENT');
+    r.cancel(a.id, 10);
+    expect(r.canceled).toEqual([a.id]);
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'c', ts: 20 }).reason).toBe(
+      'MESSAGE_THROTTLE',
+    );
+  });
+
+  it('counts a strategy and an instrument on their own', () => {
+    const r = setup({
+      global: {},
+      strategies: { a: { maxMessagesPerSecond: 2 } },
+      instruments: { [B.id]: { maxMessagesPerSecond: 1 } },
+    });
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'a' }).reason).toBe('SENT');
+    expect(r.submit({ side: 'BUY', quantity: '2' }, { strategyId: 'b' }).reason).toBe('SENT');
+    expect(r.submit({ side: 'BUY', quantity: '3' }, { strategyId: 'a' }).reason).toBe('SENT');
+    expect(r.submit({ side: 'BUY', quantity: '4' }, { strategyId: 'a' }).reason).toBe(
+      'MESSAGE_THROTTLE',
+    );
+    expect(r.submit({ side: 'BUY', quantity: '5' }, { strategyId: 'b' }).reason).toBe('SENT');
+    const b = r.submit({ side: 'BUY', quantity: '1', price: '99' }, { strategyId: 'b', inst: B });
+    expect(b.reason).toBe('SENT');
+    expect(
+      r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'b', inst: B, ts: 999 }).reason,
+    ).toBe('MESSAGE_THROTTLE');
+    // A cancel of an order in B counts for B.
+    r.cancel(b.id, 1000);
+    expect(
+      r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'b', inst: B, ts: 1500 }).reason,
+    ).toBe('MESSAGE_THROTTLE');
+    expect(
+      r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'b', inst: B, ts: 2000 }).reason,
+    ).toBe('SENT');
+  });
+});
