@@ -4,6 +4,7 @@ import { registerBacktest } from './backtest-command.js';
 import { registerPaper } from './paper-command.js';
 import { registerRisk } from './risk-commands.js';
 import { registerStoreCommands } from './store-commands.js';
+import { registerVenue } from './venue-command.js';
 
 const program = new Command('kairos')
   .description(
@@ -15,6 +16,7 @@ registerBacktest(program);
 registerPaper(program);
 registerRisk(program);
 registerStoreCommands(program);
+registerVenue(program);
 registerAudit(program);
 
 /** Expected failures (bad input) print one line and exit 2; anything else is a bug and crashes. */

@@ -13,7 +13,7 @@ import { instrumentFromFlags } from './instrument-from-flags.js';
 import { loadStrategy } from './load-strategy.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { failpointFromEnv } from './failpoint.js';
-import { openConfiguredStore } from './open-configured-store.js';
+import { openConfiguredStore } from '../system/open-configured-store.js';
 
 interface PaperFlags {
   data: string;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { LIMIT_NAMES, RiskRepository } from '../store/risk-repository.js';
 import { loadConfig } from '../system/config.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
-import { openConfiguredStore } from './open-configured-store.js';
+import { openConfiguredStore } from '../system/open-configured-store.js';
 
 async function withRisk<T>(fn: (risk: RiskRepository) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env);

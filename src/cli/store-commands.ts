@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, maskedConfig } from '../system/config.js';
-import { openConfiguredStore } from './open-configured-store.js';
+import { openConfiguredStore } from '../system/open-configured-store.js';
 
 /** Registers `kairos migrate` and `kairos config`. */
 export function registerStoreCommands(program: Command): void {

@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import { KairosError } from '../trading/core/errors.js';
+import { loadBars } from '../trading/venues/binance-sim/load-bars.js';
+import { start } from '../trading/venues/binance-sim/server.js';
+import { decimalFlag, numberFlag } from './parse-flags.js';
+
+interface SimulateFlags {
+  data: string;
+  port: string;
+  host: string;
+  symbol: string;
+  speed: string;
+  preload?: string;
+  tick?: string;
+  step: string;
+  minNotional: string;
+  balance?: string;
+  fee: string;
+  apiKey?: string;
+  secret?: string;
+  rebase: boolean;
+  verbose?: boolean;
+}
+
+/** `BTC=10,USDT=100000` → balances, each a non-negative decimal. */
+function balanceList(value: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of value.split(',')) {
+    const m = /^([A-Z0-9]{1,20})=(.+)$/.exec(part.trim());
+    if (!m)
+      throw new KairosError(
+        'USAGE',
+        `--balance: must be ASSET=amount,... (e.g. BTC=1,USDT=10000), was ${JSON.stringify(value)}`,
+      );
+    out[m[1]!] = decimalFlag('--balance', m[2]!, 'non-negative');
+  }
+  return out;
+}
+
+/** Registers `kairos venue simulate`: a local Binance-compatible venue over a candle file. */
+export function registerVenue(program: Command): void {
+  const venue = program.command('venue').description('venue tools');
+  venue
+    .command('simulate')
+    .description(
+      'serve a simulated Binance spot venue (REST + WebSocket) that replays a candle file; ccxt talks to it with only its URLs changed',
+    )
+    .requiredOption('--data <file>', 'candles to replay (CSV, freqtrade JSON; gzip ok)')
+    .option('--port <port>', 'TCP port (0 = any free port)', '9444')
+    .option('--host <address>', 'interface to listen on', '127.0.0.1')
+    .option('--symbol <symbol>', 'the one listed symbol, BASE/QUOTE', 'BTC/USDT')
+    .option(
+      '--speed <factor>',
+      'replay speed: bar time / real time (0 = manual: POST /__advance moves time)',
+      '60',
+    )
+    .option('--preload <bars>', 'bars already revealed at start (default: up to 500)')
+    .option('--tick <size>', 'price tick (default: the finest step in the data)')
+    .option('--step <size>', 'quantity step (LOT_SIZE)', '0.00001')
+    .option('--min-notional <amount>', 'smallest price × quantity (NOTIONAL)', '0')
+    .option('--balance <list>', 'starting balances, e.g. BTC=10,USDT=100000')
+    .option('--fee <rate>', 'maker and taker commission', '0.001')
+    .option('--api-key <key>', 'the API key to accept (default: an example key)')
+    .option('--secret <secret>', 'its secret (default: an example secret)')
+    .option('--no-rebase', 'keep the file times (default: the replay starts now)')
+    .option('--verbose', 'print every request')
+    .action((flags: SimulateFlags) => simulate(flags));
+}
+
+async function simulate(flags: SimulateFlags): Promise<void> {
+  const port = numberFlag('--port', flags.port, { integer: true, max: 65535 });
+  const speed = numberFlag('--speed', flags.speed);
+  const fee = decimalFlag('--fee', flags.fee, 'non-negative');
+  const { bars, tick } = await loadBars(flags.data, flags.symbol);
+  const preload =
+    flags.preload !== undefined
+      ? numberFlag('--preload', flags.preload, { integer: true, max: bars.length - 1 })
+      : Math.min(500, bars.length - 1);
+  const sim = await start({
+    port,
+    host: flags.host,
+    data: bars,
+    symbol: flags.symbol,
+    filters: {
+      tickSize: flags.tick !== undefined ? decimalFlag('--tick', flags.tick, 'positive') : tick,
+      stepSize: decimalFlag('--step', flags.step, 'positive'),
+      minNotional: decimalFlag('--min-notional', flags.minNotional, 'non-negative'),
+    },
+    balances: flags.balance !== undefined ? balanceList(flags.balance) : undefined,
+    makerFee: fee,
+    takerFee: fee,
+    apiKey: flags.apiKey,
+    secret: flags.secret,
+    preloadBars: preload,
+    realtime: speed > 0 ? { speed, rebase: flags.rebase } : undefined,
+    log: flags.verbose ? (line) => process.stdout.write(`${line}\n`) : undefined,
+  });
+  const m = sim.market;
+  process.stdout.write(
+    [
+      `Simulated Binance spot venue: ${sim.symbol}, ${m.totalBars} bars of ${m.intervalMs / 1000}s from ${flags.data}`,
+      `  time:    ${speed > 0 ? `${speed}x real time` : 'manual (POST /__advance {"bars": n})'}, ${m.revealedBars} bars revealed`,
+      `  REST:    ${sim.url}/api/v3`,
+      `  WS:      ${sim.wsUrl}/ws  (combined: ${sim.wsUrl}/stream, WebSocket API: ${sim.wsUrl}/ws-api/v3)`,
+      `  API key: ${sim.apiKey}`,
+      `  secret:  ${sim.secret}`,
+      `  faults:  POST ${sim.url}/__faults  (docs/venue-simulator.md)`,
+      'Ctrl+C stops it.',
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await sim.close();
+}

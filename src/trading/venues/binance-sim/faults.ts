@@ -1,0 +1,258 @@
+import { KairosError } from '../../core/errors.js';
+import { SeededRandom } from '../../core/random.js';
+import { BINANCE_MESSAGES, BinanceError, BinanceErrors } from './binance-error.js';
+
+/** How a dropped order answer fails: the socket is reset, or the answer never comes. */
+export type DropMode = 'reset' | 'hang';
+
+/** The faults the venue can inject; every field is optional in `set`. */
+export interface FaultSettings {
+  /** Drop the HTTP answer of the next N order creations (each order is committed first). */
+  readonly dropOrderResponses: number;
+  /** Chance (0..1, seeded) that an order creation loses its answer. */
+  readonly dropOrderResponseRate: number;
+  readonly dropMode: DropMode;
+  /** After `after` more requests, answer `tooMany` with 429, then 418 (banned) for `banMs`. */
+  readonly rateLimit: {
+    readonly after: number;
+    readonly tooMany: number;
+    readonly banMs: number;
+  } | null;
+  /** Close every WebSocket connection (abruptly) every N ms; null: off. */
+  readonly wsDropEveryMs: number | null;
+  /** Deliver every fill event `minCopies`–`maxCopies` times, shuffled within `windowMs`. */
+  readonly duplicateFills: {
+    readonly minCopies: number;
+    readonly maxCopies: number;
+    readonly windowMs: number;
+  } | null;
+  /** Refuse the next `count` orders with this Binance error; `commit` still books the order. */
+  readonly rejectNextOrders: {
+    readonly code: number;
+    readonly msg?: string;
+    readonly status?: number;
+    readonly count?: number;
+    readonly commit?: boolean;
+  } | null;
+  /** `GET /api/v3/order` answers -2013 for orders younger than this many ms (0: off). */
+  readonly hideNewOrdersMs: number;
+}
+
+/** What the faults did so far. */
+export interface FaultStats {
+  droppedResponses: number;
+  rateLimited: number;
+  banned: number;
+  wsDrops: number;
+  duplicatedEvents: number;
+  rejectedOrders: number;
+}
+
+const OFF: FaultSettings = {
+  dropOrderResponses: 0,
+  dropOrderResponseRate: 0,
+  dropMode: 'reset',
+  rateLimit: null,
+  wsDropEveryMs: null,
+  duplicateFills: null,
+  rejectNextOrders: null,
+  hideNewOrdersMs: 0,
+};
+
+const bad = (field: string, rule: string) =>
+  new KairosError('VENUE_FAULT_INVALID', `faults.${field}: must be ${rule}`);
+
+const isCount = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+
+function check(s: FaultSettings): void {
+  if (!isCount(s.dropOrderResponses)) throw bad('dropOrderResponses', 'an integer ≥ 0');
+  const rate = s.dropOrderResponseRate;
+  if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1))
+    throw bad('dropOrderResponseRate', 'a number in [0, 1]');
+  if (s.dropMode !== 'reset' && s.dropMode !== 'hang') throw bad('dropMode', "'reset' or 'hang'");
+  const r = s.rateLimit;
+  if (r !== null && !(isCount(r.after) && isCount(r.tooMany) && isCount(r.banMs)))
+    throw bad('rateLimit', '{after, tooMany, banMs} integers ≥ 0, or null');
+  if (s.wsDropEveryMs !== null && !(isCount(s.wsDropEveryMs) && s.wsDropEveryMs > 0))
+    throw bad('wsDropEveryMs', 'a positive integer of ms, or null');
+  const d = s.duplicateFills;
+  if (
+    d !== null &&
+    !(
+      isCount(d.minCopies) &&
+      d.minCopies >= 1 &&
+      isCount(d.maxCopies) &&
+      d.maxCopies >= d.minCopies &&
+      isCount(d.windowMs)
+    )
+  )
+    throw bad('duplicateFills', '{minCopies ≥ 1, maxCopies ≥ minCopies, windowMs ≥ 0}, or null');
+  const j = s.rejectNextOrders;
+  if (
+    j !== null &&
+    !(Number.isInteger(j.code) && j.code < 0 && (j.count === undefined || isCount(j.count)))
+  )
+    throw bad(
+      'rejectNextOrders',
+      '{code: a negative Binance code, count?, msg?, status?, commit?}',
+    );
+  if (!isCount(s.hideNewOrdersMs)) throw bad('hideNewOrdersMs', 'an integer of ms ≥ 0');
+}
+
+/**
+ * The simulated venue's fault switches, changed at runtime (from a test through this handle, or
+ * over HTTP through `POST /__faults`). Random choices use a seeded source, so a run repeats.
+ *
+ * @example
+ * sim.faults.set({ dropOrderResponses: 1 }); // the next order is booked, its answer is lost
+ * sim.faults.set({ rateLimit: { after: 0, tooMany: 1, banMs: 2000 } }); // 429, then 418
+ */
+export class Faults {
+  #s: FaultSettings = OFF;
+  readonly #rng: SeededRandom;
+  readonly #listeners: ((s: FaultSettings) => void)[] = [];
+  readonly stats: FaultStats = {
+    droppedResponses: 0,
+    rateLimited: 0,
+    banned: 0,
+    wsDrops: 0,
+    duplicatedEvents: 0,
+    rejectedOrders: 0,
+  };
+  #seen = 0;
+  #limited = 0;
+  #banUntil: number | null = null;
+  #rejected = 0;
+  #pending: (() => void)[] = [];
+  #flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(seed = 1) {
+    this.#rng = new SeededRandom(seed);
+  }
+
+  /** The current settings. */
+  settings(): FaultSettings {
+    return this.#s;
+  }
+
+  /** Changes some settings (the others stay); throws VENUE_FAULT_INVALID naming a bad field. */
+  set(changes: Partial<FaultSettings>): FaultSettings {
+    const unknown = Object.keys(changes).find((k) => !(k in OFF));
+    if (unknown !== undefined)
+      throw new KairosError(
+        'VENUE_FAULT_INVALID',
+        `faults.${unknown}: no such fault (known: ${Object.keys(OFF).join(', ')})`,
+      );
+    const next = { ...this.#s, ...changes };
+    check(next);
+    if ('rateLimit' in changes) {
+      this.#seen = 0;
+      this.#limited = 0;
+      this.#banUntil = null;
+    }
+    if ('rejectNextOrders' in changes) this.#rejected = 0;
+    this.#s = next;
+    if (next.duplicateFills === null) this.#flush();
+    for (const l of this.#listeners) l(next);
+    return next;
+  }
+
+  /** Turns every fault off (delivering any held events). */
+  reset(): FaultSettings {
+    return this.set(OFF);
+  }
+
+  /** Calls `listener` after every change. */
+  onChange(listener: (s: FaultSettings) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Counts a REST request; the 429/418 error to answer with, if the rate-limit fault says so. */
+  rateLimitVerdict(now: number): BinanceError | null {
+    const r = this.#s.rateLimit;
+    if (!r) return null;
+    if (this.#banUntil !== null) {
+      if (now < this.#banUntil) {
+        this.stats.banned++;
+        return BinanceErrors.banned(this.#banUntil, Math.ceil((this.#banUntil - now) / 1000));
+      }
+      this.#s = { ...this.#s, rateLimit: null }; // the ban is over: back to normal
+      this.#banUntil = null;
+      return null;
+    }
+    if (this.#seen < r.after) {
+      this.#seen++;
+      return null;
+    }
+    if (this.#limited < r.tooMany) {
+      this.#limited++;
+      this.stats.rateLimited++;
+      return BinanceErrors.tooManyRequests(6000, 1);
+    }
+    this.#banUntil = now + r.banMs;
+    return this.rateLimitVerdict(now);
+  }
+
+  /** Whether the answer to this order creation is to be lost, and how. */
+  takeOrderDrop(): DropMode | null {
+    const s = this.#s;
+    let drop = false;
+    if (s.dropOrderResponses > 0) {
+      this.#s = { ...s, dropOrderResponses: s.dropOrderResponses - 1 };
+      drop = true;
+    } else if (s.dropOrderResponseRate > 0) {
+      drop = this.#rng.next() < s.dropOrderResponseRate;
+    }
+    if (!drop) return null;
+    this.stats.droppedResponses++;
+    return s.dropMode;
+  }
+
+  /** The refusal for this order creation, if the fault wants one. */
+  takeOrderRejection(): { error: BinanceError; commit: boolean } | null {
+    const j = this.#s.rejectNextOrders;
+    if (!j) return null;
+    this.#rejected++;
+    if (this.#rejected >= (j.count ?? 1)) this.#s = { ...this.#s, rejectNextOrders: null };
+    this.stats.rejectedOrders++;
+    const msg = j.msg ?? BINANCE_MESSAGES[j.code] ?? 'Rejected by the simulator.';
+    return { error: new BinanceError(j.code, msg, j.status ?? 400), commit: j.commit ?? false };
+  }
+
+  /** True when an order committed at `committedAt` is still hidden from queries at `now`. */
+  hidden(committedAt: number, now: number): boolean {
+    return now - committedAt < this.#s.hideNewOrdersMs;
+  }
+
+  /**
+   * Passes a user-data event on: at once, or (duplicate-fill fault, fill events only) several
+   * copies held back and shuffled with the other fills of the window.
+   */
+  deliverUserEvent(event: Record<string, unknown>, send: () => void): void {
+    const d = this.#s.duplicateFills;
+    if (!d || event.e !== 'executionReport' || event.x !== 'TRADE') return send();
+    const copies = this.#rng.int(d.minCopies, d.maxCopies);
+    this.stats.duplicatedEvents += copies - 1;
+    for (let i = 0; i < copies; i++) this.#pending.push(send);
+    this.#flushTimer ??= setTimeout(() => this.#flush(), d.windowMs);
+  }
+
+  #flush(): void {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    const out = this.#pending;
+    this.#pending = [];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.#rng.int(0, i);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    for (const send of out) send();
+  }
+
+  /** Stops the timers (held events are dropped). */
+  close(): void {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    this.#pending = [];
+  }
+}

@@ -1,0 +1,244 @@
+import { Dec, toDecimal, ZERO, type Decimal } from '../../core/decimal.js';
+import { snapToGrid } from '../../model/snap.js';
+import type { Account } from './account.js';
+import { BinanceErrors } from './binance-error.js';
+import { BinanceJson, type ExecutionType } from './binance-json.js';
+import type { SimOrder, SimOrderType, SimTrade } from './sim-order.js';
+import { checkFilters, type SymbolSpec } from './symbol-spec.js';
+
+/** A new order, parsed and checked for form (the matcher checks the rest). */
+export interface PlaceRequest {
+  readonly side: 'BUY' | 'SELL';
+  readonly type: SimOrderType;
+  readonly timeInForce: 'GTC' | 'IOC' | 'FOK';
+  readonly quantity: Decimal | null;
+  readonly quoteOrderQty: Decimal | null;
+  readonly price: Decimal | null;
+  readonly clientOrderId: string;
+}
+
+/** How an order is named in a query or cancel (Binance: orderId wins, the client id must agree). */
+export interface OrderRef {
+  readonly orderId?: number;
+  readonly origClientOrderId?: string;
+}
+
+/** What the matcher needs from the venue around it. */
+export interface MatcherOptions {
+  readonly spec: SymbolSpec;
+  readonly account: Account;
+  readonly makerFee: Decimal;
+  readonly takerFee: Decimal;
+  /** The largest fraction of each replayed trade's size resting orders may take (default 1). */
+  readonly maxVolumeFraction?: number;
+  /** Receives every user-data event (executionReport, outboundAccountPosition) as Binance JSON. */
+  readonly emit: (event: Record<string, unknown>) => void;
+  /** Venue (market) time. */
+  readonly marketNow: () => number;
+  /** Server (wall) clock. */
+  readonly serverNow: () => number;
+  /** The last replayed trade price, null before the first. */
+  readonly lastPrice: () => number | null;
+}
+
+/**
+ * The simulated venue's matching and accounting for one symbol. A market order fills whole at the
+ * last trade price; a limit order that crosses the last price fills whole at it (taker); otherwise
+ * it rests and fills at its limit price (maker) when a replayed trade reaches it, taking at most
+ * `maxVolumeFraction` of that trade's size, so large orders fill in parts. Balances are locked
+ * when an order is accepted; commission is charged in the asset received.
+ *
+ * @example
+ * const m = new SpotMatcher({ spec, account, makerFee: Dec('0.001'), takerFee: Dec('0.001'), ... });
+ * m.place({ side: 'BUY', type: 'MARKET', timeInForce: 'GTC', quantity: Dec('1'), ... });
+ */
+export class SpotMatcher {
+  readonly #o: MatcherOptions;
+  readonly #orders: SimOrder[] = [];
+  readonly #open: SimOrder[] = [];
+  readonly #trades: SimTrade[] = [];
+  readonly #fraction: number;
+
+  constructor(options: MatcherOptions) {
+    this.#o = options;
+    this.#fraction = options.maxVolumeFraction ?? 1;
+  }
+
+  /** Accepts (or rejects with a Binance error) a new order and fills what is marketable now. */
+  place(req: PlaceRequest): { order: SimOrder; fills: SimTrade[] } {
+    const { spec, account } = this.#o;
+    if (this.#open.some((o) => o.clientOrderId === req.clientOrderId))
+      throw BinanceErrors.duplicate();
+    const lastNum = this.#o.lastPrice();
+    const last = lastNum === null ? null : toDecimal(lastNum);
+    const market = req.type === 'MARKET';
+    if (market && last === null) throw BinanceErrors.marketClosed();
+    const qty = req.quantity ?? snapToGrid(req.quoteOrderQty!.div(last!), spec.stepSize, 'down');
+    const price = market ? null : req.price!;
+    checkFilters(spec, { price, quantity: qty, notionalPrice: price ?? last!, market });
+    const marketable =
+      last !== null && (market || (req.side === 'BUY' ? price!.gte(last) : price!.lte(last)));
+    if (req.type === 'LIMIT_MAKER' && marketable) throw BinanceErrors.wouldTake();
+    const lockAmount = req.side === 'BUY' ? (price ?? last!).times(qty) : qty;
+    account.lock(req.side === 'BUY' ? spec.quote : spec.base, lockAmount);
+    const now = this.#o.marketNow();
+    const order: SimOrder = {
+      orderId: this.#orders.length + 1,
+      clientOrderId: req.clientOrderId,
+      side: req.side,
+      type: req.type,
+      timeInForce: req.timeInForce,
+      price: price ?? ZERO,
+      origQty: qty,
+      origQuoteOrderQty: req.quoteOrderQty ?? ZERO,
+      executedQty: ZERO,
+      cummulativeQuoteQty: ZERO,
+      status: 'NEW',
+      time: now,
+      updateTime: now,
+      committedAt: this.#o.serverNow(),
+      locked: lockAmount,
+      cancelClientOrderId: null,
+    };
+    this.#orders.push(order);
+    this.#report(order, 'NEW', null, now);
+    const fills: SimTrade[] = [];
+    if (marketable) fills.push(this.#fill(order, last!, qty, false, now));
+    else if (req.timeInForce === 'GTC') this.#open.push(order);
+    else this.#close(order, 'EXPIRED', now);
+    return { order, fills };
+  }
+
+  /** Cancels an open order; Binance -2011 when there is none by that reference. */
+  cancel(ref: OrderRef, cancelClientOrderId: string | null): SimOrder {
+    const o = this.find(ref);
+    if (!o || !this.#open.includes(o)) throw BinanceErrors.unknownOrderCancel();
+    o.cancelClientOrderId = cancelClientOrderId ?? `sim-cancel-${o.orderId}`;
+    this.#close(o, 'CANCELED', this.#o.marketNow());
+    return o;
+  }
+
+  /** The order named by `ref` (the latest one with that client order id), if any. */
+  find(ref: OrderRef): SimOrder | undefined {
+    let o: SimOrder | undefined;
+    if (ref.orderId !== undefined) {
+      o = this.#orders[ref.orderId - 1];
+      if (o && ref.origClientOrderId !== undefined && o.clientOrderId !== ref.origClientOrderId)
+        return undefined;
+      return o;
+    }
+    for (let i = this.#orders.length - 1; i >= 0 && !o; i--)
+      if (this.#orders[i]!.clientOrderId === ref.origClientOrderId) o = this.#orders[i];
+    return o;
+  }
+
+  /** Every order ever accepted, oldest first. */
+  orders(): readonly SimOrder[] {
+    return this.#orders;
+  }
+
+  /** The orders resting on the book, oldest first. */
+  openOrders(): readonly SimOrder[] {
+    return this.#open;
+  }
+
+  /** Every fill of the user's orders, oldest first. */
+  trades(): readonly SimTrade[] {
+    return this.#trades;
+  }
+
+  /** Matches the resting orders against one replayed market trade. */
+  onMarketTrade(price: number, size: number, ts: number): void {
+    if (this.#open.length === 0) return;
+    const p = toDecimal(price);
+    // A trade with no reported size (bars without volume) does not limit the fill.
+    let available = size > 0 ? toDecimal(size).times(this.#fraction) : null;
+    for (const o of [...this.#open]) {
+      if (o.side === 'BUY' ? p.gt(o.price) : p.lt(o.price)) continue;
+      const leaves = o.origQty.minus(o.executedQty);
+      let qty = leaves;
+      if (available !== null) {
+        const cap = snapToGrid(available, this.#o.spec.stepSize, 'down');
+        if (cap.lt(qty)) qty = cap;
+      }
+      if (qty.lte(0)) break;
+      this.#fill(o, o.price, qty, true, ts);
+      if (available !== null) available = available.minus(qty);
+    }
+  }
+
+  #fill(o: SimOrder, price: Decimal, qty: Decimal, maker: boolean, ts: number): SimTrade {
+    const { spec, account } = this.#o;
+    const quoteQty = price.times(qty);
+    const rate = maker ? this.#o.makerFee : this.#o.takerFee;
+    let commission: Decimal;
+    let commissionAsset: string;
+    if (o.side === 'BUY') {
+      // Locked at the limit price (market: at the fill price); the difference goes back.
+      const held = o.type === 'MARKET' ? quoteQty : o.price.times(qty);
+      account.spendLocked(spec.quote, quoteQty);
+      account.unlock(spec.quote, held.minus(quoteQty));
+      o.locked = o.locked.minus(held);
+      commission = qty.times(rate).round(8, Dec.roundHalfUp);
+      commissionAsset = spec.base;
+      account.credit(spec.base, qty.minus(commission));
+    } else {
+      account.spendLocked(spec.base, qty);
+      o.locked = o.locked.minus(qty);
+      commission = quoteQty.times(rate).round(8, Dec.roundHalfUp);
+      commissionAsset = spec.quote;
+      account.credit(spec.quote, quoteQty.minus(commission));
+    }
+    const trade: SimTrade = {
+      id: this.#trades.length + 1,
+      orderId: o.orderId,
+      clientOrderId: o.clientOrderId,
+      side: o.side,
+      price,
+      qty,
+      quoteQty,
+      commission,
+      commissionAsset,
+      time: ts,
+      isMaker: maker,
+    };
+    this.#trades.push(trade);
+    o.executedQty = o.executedQty.plus(qty);
+    o.cummulativeQuoteQty = o.cummulativeQuoteQty.plus(quoteQty);
+    o.updateTime = ts;
+    const done = o.executedQty.gte(o.origQty);
+    o.status = done ? 'FILLED' : 'PARTIALLY_FILLED';
+    if (done) {
+      this.#unlockRest(o);
+      this.#remove(o);
+    }
+    this.#report(o, 'TRADE', trade, ts);
+    return trade;
+  }
+
+  #close(o: SimOrder, status: 'CANCELED' | 'EXPIRED', ts: number): void {
+    o.status = status;
+    o.updateTime = ts;
+    this.#unlockRest(o);
+    this.#remove(o);
+    this.#report(o, status, null, ts);
+  }
+
+  #unlockRest(o: SimOrder): void {
+    const { spec, account } = this.#o;
+    account.unlock(o.side === 'BUY' ? spec.quote : spec.base, o.locked);
+    o.locked = ZERO;
+  }
+
+  #remove(o: SimOrder): void {
+    const i = this.#open.indexOf(o);
+    if (i >= 0) this.#open.splice(i, 1);
+  }
+
+  #report(o: SimOrder, x: ExecutionType, trade: SimTrade | null, ts: number): void {
+    const symbol = this.#o.spec.symbol;
+    this.#o.emit(BinanceJson.executionReport(symbol, o, x, trade, ts));
+    const changed = this.#o.account.takeChanged();
+    if (changed.length > 0) this.#o.emit(BinanceJson.accountPosition(ts, changed));
+  }
+}

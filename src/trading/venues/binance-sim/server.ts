@@ -1,0 +1,375 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { toDecimal } from '../../core/decimal.js';
+import { KairosError } from '../../core/errors.js';
+import type { Bar } from '../../data/market-data.js';
+import { Account } from './account.js';
+import { BINANCE_MESSAGES, BinanceError, BinanceErrors } from './binance-error.js';
+import { adminRoute } from './admin-routes.js';
+import { Faults } from './faults.js';
+import { readBody, sendJson } from './http-io.js';
+import { loadBars } from './load-bars.js';
+import { periodStart } from './market-views.js';
+import { ReplayMarket } from './market.js';
+import { SpotMatcher } from './matching.js';
+import { findRoute } from './rest-routes.js';
+import { RestParams } from './rest-params.js';
+import { RequestWeight } from './request-weight.js';
+import { checkApiKey, verifySignedRequest } from './signature.js';
+import type { SimOrder, SimTrade } from './sim-order.js';
+import { publishMarketEvent, streamExists } from './stream-publisher.js';
+import { symbolSpec, type SymbolSpecInput } from './symbol-spec.js';
+import { UserDataStream } from './user-data-stream.js';
+import type { VenueContext } from './venue-context.js';
+import { StreamHub } from './ws-streams.js';
+import { WsApi } from './ws-api.js';
+
+/** The example key pair the venue accepts unless told otherwise (it guards nothing). */
+export const EXAMPLE_API_KEY = 'kairos-sim-api-key';
+/** The example secret matching `EXAMPLE_API_KEY`. */
+export const EXAMPLE_SECRET = 'kairos-sim-secret';
+
+/** How to start the simulated Binance venue. */
+export interface BinanceSimOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  readonly port?: number;
+  /** Interface to listen on (default 127.0.0.1). */
+  readonly host?: string;
+  /** The market to replay: a candle file (read with the project's readers) or bars. */
+  readonly data: string | readonly Bar[];
+  /** Only the bars in [from, to) of a file. */
+  readonly from?: number;
+  readonly to?: number;
+  /** Unified symbol (default `BTC/USDT`). */
+  readonly symbol?: string;
+  /** Exchange filters; the tick defaults to the finest price step in the file. */
+  readonly filters?: Omit<SymbolSpecInput, 'symbol'>;
+  readonly apiKey?: string;
+  readonly secret?: string;
+  /** Starting balances (default 10 base, 100000 quote). */
+  readonly balances?: Readonly<Record<string, string>>;
+  /** Commission rates (default 0.001 each). */
+  readonly makerFee?: string;
+  readonly takerFee?: string;
+  /** Largest fraction of a replayed trade's size resting orders take (default 1). */
+  readonly maxVolumeFraction?: number;
+  /** The server's clock: serverTime, the timestamp window, rate-limit minutes and bans. */
+  readonly clock?: { now(): number };
+  /** Bars revealed before the venue opens (default 0). */
+  readonly preloadBars?: number;
+  /**
+   * Replays by itself: venue time runs `speed` times the clock; with `rebase` (default true) the
+   * bars are moved so the first unrevealed one opens now. Omitted: time moves only by `advance`.
+   */
+  readonly realtime?: {
+    readonly speed: number;
+    readonly rebase?: boolean;
+    readonly stepMs?: number;
+  };
+  /** Request weight per minute (default 6000), refusals before a ban (5) and its length (2 min). */
+  readonly weightPerMinute?: number;
+  readonly refusalsBeforeBan?: number;
+  readonly banMs?: number;
+  /** Seed of the faults' random choices. */
+  readonly seed?: number;
+  /** Receives one line per HTTP request (`GET /api/v3/time 200`). */
+  readonly log?: (line: string) => void;
+}
+
+/** What the running venue holds, read-only (for tests and the admin routes). */
+export interface BinanceSimState {
+  orders(): readonly SimOrder[];
+  openOrders(): readonly SimOrder[];
+  trades(): readonly SimTrade[];
+  balances(): { asset: string; free: string; locked: string }[];
+  /** REST requests served, by `METHOD path`. */
+  readonly requests: ReadonlyMap<string, number>;
+  /** Open WebSocket connections. */
+  wsConnections(): number;
+  /** Public stream names someone is subscribed to. */
+  subscriptions(): string[];
+  /** Live user-data listeners (listen-key connections and WebSocket API subscriptions). */
+  userDataListeners(): number;
+  /** Unexpected exceptions (each answered with 500 -1000); empty in a healthy run. */
+  readonly errors: readonly unknown[];
+}
+
+/** A running simulated venue. */
+export interface BinanceSim {
+  /** REST base, e.g. `http://127.0.0.1:9444` (endpoints under `/api/v3`). */
+  readonly url: string;
+  /** WebSocket base, e.g. `ws://127.0.0.1:9444` (`/ws`, `/stream`, `/ws-api/v3`). */
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly apiKey: string;
+  readonly secret: string;
+  readonly symbol: string;
+  readonly market: ReplayMarket;
+  readonly faults: Faults;
+  readonly state: BinanceSimState;
+  /** Reveals `n` more bars (manual time). */
+  advance(n?: number): void;
+  /** Closes every WebSocket connection abruptly; returns how many. */
+  dropWebSockets(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a local server that speaks a subset of the Binance spot REST and WebSocket API over a
+ * replayed candle file, so ccxt's own `binance` and `pro.binance` classes trade against it with
+ * only their URLs changed. Faults can be switched on at runtime. See docs/venue-simulator.md.
+ *
+ * @example
+ * const sim = await start({ port: 0, data: 'UNITTEST_BTC-1m.json', preloadBars: 100 });
+ * // ccxt: exchange.urls.api = rewrite(exchange.urls.api, sim.url, sim.wsUrl)
+ * sim.advance(5);
+ * await sim.close();
+ */
+export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
+  const clock = options.clock ?? { now: () => Date.now() };
+  const symbol = options.symbol ?? 'BTC/USDT';
+  let bars: readonly Bar[];
+  let tick: string | undefined;
+  if (typeof options.data === 'string') {
+    const loaded = await loadBars(options.data, symbol, { from: options.from, to: options.to });
+    bars = loaded.bars;
+    tick = loaded.tick;
+  } else {
+    bars = options.data;
+  }
+  const spec = symbolSpec({ symbol, tickSize: tick, ...options.filters });
+  const preload = options.preloadBars ?? 0;
+  if (!Number.isInteger(preload) || preload < 0 || preload >= bars.length)
+    throw new KairosError(
+      'CONFIG_INVALID',
+      `preloadBars: must be an integer in [0, ${bars.length - 1}] (the data has ${bars.length} bars)`,
+    );
+  const rt = options.realtime;
+  if (rt && !(rt.speed > 0))
+    throw new KairosError('CONFIG_INVALID', 'realtime.speed: must be a positive number');
+  const wall0 = clock.now();
+  const interval = bars[0]!.closeTime - bars[0]!.openTime;
+  const shift =
+    rt && rt.rebase !== false ? periodStart(wall0, interval) - bars[preload]!.openTime : 0;
+  const market = new ReplayMarket(bars, shift);
+  const apiKey = options.apiKey ?? EXAMPLE_API_KEY;
+  const secret = options.secret ?? EXAMPLE_SECRET;
+  const faults = new Faults(options.seed ?? 1);
+  const account = new Account(options.balances ?? { [spec.base]: '10', [spec.quote]: '100000' });
+  const userData = new UserDataStream(faults, () => clock.now());
+  const fees = {
+    maker: toDecimal(options.makerFee ?? '0.001'),
+    taker: toDecimal(options.takerFee ?? '0.001'),
+  };
+  const matcher = new SpotMatcher({
+    spec,
+    account,
+    makerFee: fees.maker,
+    takerFee: fees.taker,
+    maxVolumeFraction: options.maxVolumeFraction,
+    emit: (e) => userData.publish(e),
+    marketNow: () => market.now(),
+    serverNow: () => clock.now(),
+    lastPrice: () => market.lastPrice(),
+  });
+  const weightPerMinute = options.weightPerMinute ?? 6000;
+  const weights = new RequestWeight({
+    perMinute: weightPerMinute,
+    refusalsBeforeBan: options.refusalsBeforeBan ?? 5,
+    banMs: options.banMs ?? 120_000,
+  });
+  const ctx: VenueContext = {
+    spec,
+    market,
+    matcher,
+    account,
+    userData,
+    faults,
+    fees,
+    weightPerMinute,
+    serverNow: () => clock.now(),
+  };
+  const hub = new StreamHub((s) => streamExists(s, spec.symbol, market.intervalMs));
+  const wsApi = new WsApi({ creds: { apiKey, secret }, userData, serverNow: () => clock.now() });
+  market.onEvent((e) => {
+    if (e.kind === 'trade') matcher.onMarketTrade(e.tick.price, e.tick.qty, e.tick.ts);
+    publishMarketEvent(hub, market, spec.symbol, e);
+  });
+  if (preload > 0) market.advance(preload);
+
+  const requests = new Map<string, number>();
+  const errors: unknown[] = [];
+  const sockets = new Set<WebSocket>();
+  const hung = new Set<ServerResponse>();
+  const log = options.log;
+
+  const dropWebSockets = () => {
+    const n = sockets.size;
+    for (const ws of sockets) ws.terminate();
+    faults.stats.wsDrops += n;
+    return n;
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    if (path.startsWith('/__')) {
+      try {
+        await adminRoute(req, res, path, {
+          faults,
+          market,
+          matcher,
+          account,
+          dropWebSockets,
+          wsConnections: () => sockets.size,
+        });
+      } catch (e) {
+        sendJson(res, 400, { error: e instanceof Error ? e.message : String(e) });
+      }
+      return;
+    }
+    const rawBody = await readBody(req);
+    const now = clock.now();
+    const headers: Record<string, string> = {};
+    try {
+      const limited = faults.rateLimitVerdict(now);
+      if (limited) throw limited;
+      const route = findRoute(method, path);
+      const params = new Map(new URLSearchParams(rawBody));
+      for (const [k, v] of url.searchParams) params.set(k, v);
+      const p = new RestParams(params);
+      const weight = !route ? 1 : typeof route.weight === 'number' ? route.weight : route.weight(p);
+      const used = weights.charge(now, weight);
+      headers['x-mbx-used-weight'] = headers['x-mbx-used-weight-1m'] = String(used);
+      if (!route) throw BinanceErrors.unknownEndpoint();
+      requests.set(`${method} ${path}`, (requests.get(`${method} ${path}`) ?? 0) + 1);
+      const apiKeyHeader = req.headers['x-mbx-apikey'];
+      const key = Array.isArray(apiKeyHeader) ? apiKeyHeader[0] : apiKeyHeader;
+      if (route.security === 'API_KEY') checkApiKey(key, { apiKey, secret });
+      if (route.security === 'SIGNED')
+        verifySignedRequest(
+          { rawQuery: url.search.slice(1), rawBody, apiKey: key, params },
+          { apiKey, secret },
+          now,
+        );
+      const body = route.handle(p, ctx);
+      if (route.createsOrder) {
+        const drop = faults.takeOrderDrop();
+        if (drop === 'reset') {
+          req.socket.destroy();
+          log?.(`${method} ${path} dropped (reset)`);
+          return;
+        }
+        if (drop === 'hang') {
+          hung.add(res);
+          res.on('close', () => hung.delete(res));
+          log?.(`${method} ${path} dropped (hang)`);
+          return;
+        }
+      }
+      sendJson(res, 200, body, headers);
+      log?.(`${method} ${path} 200`);
+    } catch (e) {
+      let err: BinanceError;
+      if (e instanceof BinanceError) err = e;
+      else {
+        errors.push(e);
+        err = new BinanceError(-1000, BINANCE_MESSAGES[-1000]!, 500);
+      }
+      sendJson(res, err.status, err.body(), { ...headers, ...err.headers });
+      log?.(`${method} ${path} ${err.status} ${err.code} ${err.message}`);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      errors.push(e);
+      if (!res.headersSent) sendJson(res, 500, { code: -1000, msg: BINANCE_MESSAGES[-1000] });
+    });
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const path = url.pathname;
+    const rest = path.startsWith('/ws/') ? decodeURIComponent(path.slice(4)) : null;
+    let attach: ((ws: WebSocket) => void) | null = null;
+    if (path === '/ws-api/v3') attach = (ws) => wsApi.attach(ws);
+    else if (path === '/ws') attach = (ws) => hub.attach(ws, false, []);
+    else if (path === '/stream' || path === '/stream/')
+      attach = (ws) => hub.attach(ws, true, (url.searchParams.get('streams') ?? '').split('/'));
+    else if (rest !== null && userData.isKey(rest))
+      attach = (ws) => userData.attachListenKey(ws, rest);
+    else if (rest !== null) attach = (ws) => hub.attach(ws, false, rest.split('/'));
+    if (!attach) {
+      socket.destroy();
+      return;
+    }
+    const use = attach;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.on('close', () => sockets.delete(ws));
+      ws.on('error', () => ws.terminate());
+      use(ws);
+    });
+  });
+
+  let dropTimer: ReturnType<typeof setInterval> | null = null;
+  faults.onChange((s) => {
+    if (dropTimer) clearInterval(dropTimer);
+    dropTimer = s.wsDropEveryMs ? setInterval(dropWebSockets, s.wsDropEveryMs) : null;
+  });
+
+  let replayTimer: ReturnType<typeof setInterval> | null = null;
+  if (rt) {
+    const from = market.now();
+    replayTimer = setInterval(
+      () => market.advanceTo(from + (clock.now() - wall0) * rt.speed),
+      rt.stepMs ?? 50,
+    );
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    wsUrl: `ws://${host}:${address.port}`,
+    port: address.port,
+    apiKey,
+    secret,
+    symbol: spec.symbol,
+    market,
+    faults,
+    state: {
+      orders: () => matcher.orders(),
+      openOrders: () => matcher.openOrders(),
+      trades: () => matcher.trades(),
+      balances: () => account.balances(),
+      requests,
+      wsConnections: () => sockets.size,
+      subscriptions: () => hub.streams(),
+      userDataListeners: () => userData.listeners(),
+      errors,
+    },
+    advance: (n = 1) => market.advance(n),
+    dropWebSockets,
+    async close() {
+      if (dropTimer) clearInterval(dropTimer);
+      if (replayTimer) clearInterval(replayTimer);
+      faults.close();
+      for (const ws of sockets) ws.terminate();
+      for (const res of hung) res.destroy();
+      wss.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
