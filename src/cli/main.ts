@@ -3,7 +3,9 @@ import { registerAudit } from './audit-commands.js';
 import { registerBacktest } from './backtest-command.js';
 import { registerPaper } from './paper-command.js';
 import { registerRisk } from './risk-commands.js';
+import { registerServe } from './serve-command.js';
 import { registerStoreCommands } from './store-commands.js';
+import { registerUser } from './user-commands.js';
 import { registerVenue } from './venue-command.js';
 
 const program = new Command('kairos')
@@ -18,6 +20,8 @@ registerRisk(program);
 registerStoreCommands(program);
 registerVenue(program);
 registerAudit(program);
+registerUser(program);
+registerServe(program);
 
 /** Expected failures (bad input) print one line and exit 2; anything else is a bug and crashes. */
 function isExpected(e: unknown): e is Error & { code: string } {

@@ -8,21 +8,18 @@ import { loadConfig } from '../system/config.js';
 import { PaperNode } from '../trading/live/paper-node.js';
 import { parseParamList } from '../trading/strategy/params.js';
 import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
-import { detectFormat, openBars } from '../trading/venues/replay/open-data.js';
-import { instrumentFromFlags } from './instrument-from-flags.js';
+import { openBars } from '../trading/venues/replay/open-data.js';
 import { loadStrategy } from './load-strategy.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
+import {
+  replayInstrument,
+  replayInstrumentOptions,
+  type ReplayInstrumentFlags,
+} from './replay-instrument.js';
 import { failpointFromEnv } from './failpoint.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 
-interface PaperFlags {
-  data: string;
-  symbol?: string;
-  quote?: string;
-  tick?: string;
-  lot: string;
-  cash: string;
-  commission: string;
+interface PaperFlags extends ReplayInstrumentFlags {
   params?: string;
   speed: string;
   account: string;
@@ -32,19 +29,15 @@ interface PaperFlags {
 
 /** Registers `kairos paper`. */
 export function registerPaper(program: Command): void {
-  program
-    .command('paper')
-    .description(
-      'paper-trade a strategy on a replayed feed; everything persists, and a restart resumes',
-    )
-    .argument('<strategy>', 'TypeScript strategy file')
-    .requiredOption('--data <file>', 'bars to replay (CSV, freqtrade JSON)')
-    .option('--symbol <symbol>', 'instrument id (default: from the file name)')
-    .option('--quote <ccy>', 'quote currency when the symbol has none', 'USD')
-    .option('--tick <size>', 'price tick (default: the finest step in the data)')
-    .option('--lot <size>', 'quantity lot size', '1')
-    .option('--cash <amount>', 'starting cash of the paper account', '100000')
-    .option('--commission <rate>', 'maker and taker fee', '0.001')
+  replayInstrumentOptions(
+    program
+      .command('paper')
+      .description(
+        'paper-trade a strategy on a replayed feed; everything persists, and a restart resumes',
+      )
+      .argument('<strategy>', 'TypeScript strategy file'),
+    'bars to replay (CSV, freqtrade JSON)',
+  )
     .option('--params <list>', 'strategy params, e.g. fast=10,slow=30,size=100')
     .option(
       '--speed <factor>',
@@ -60,22 +53,10 @@ export function registerPaper(program: Command): void {
 async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   const config = loadConfig(process.env);
   const speed = numberFlag('--speed', flags.speed);
-  const commission = decimalFlag('--commission', flags.commission, 'non-negative');
   const cash = decimalFlag('--cash', flags.cash, 'positive');
   const params = flags.params ? parseParamList(flags.params) : {};
-  const format = await detectFormat(flags.data);
   const strategy = await loadStrategy(file, path.join(config.home, 'build'), flags.export);
-  const instrument = instrumentFromFlags(
-    {
-      symbol: flags.symbol,
-      quote: flags.quote,
-      tick: flags.tick !== undefined ? decimalFlag('--tick', flags.tick, 'positive') : format.tick,
-      lot: decimalFlag('--lot', flags.lot, 'positive'),
-      makerFee: commission,
-      takerFee: commission,
-    },
-    flags.data,
-  );
+  const instrument = await replayInstrument(flags);
   const store = await openConfiguredStore(config);
   const venueFile = path.join(
     config.home,

@@ -1,3 +1,4 @@
+import { KairosError } from '../trading/core/errors.js';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { toDecimal } from '../trading/core/decimal.js';
 import { money, price, quantity } from '../trading/core/money.js';
@@ -274,6 +275,44 @@ export class OrderRepository implements OrderStore {
     return rows.map(toOrder);
   }
 
+  /**
+   * One page of an owner's orders, newest first, with optional filters. `before` is the cursor
+   * the previous page returned (keyset pagination on creation time and id, stable under inserts).
+   */
+  async page(
+    owner: string,
+    opts: { status?: string; instrumentId?: string; before?: string; limit: number },
+  ): Promise<{ orders: Order[]; next: string | null }> {
+    let q = this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('account_id', '=', this.accountId)
+      .where('strategy_id', '=', owner);
+    if (opts.status) q = q.where('status', '=', opts.status);
+    if (opts.instrumentId) q = q.where('instrument_id', '=', opts.instrumentId);
+    if (opts.before) {
+      const [ts, id] = decodeCursor(opts.before);
+      q = q.where((eb) =>
+        eb.or([
+          eb('created_at', '<', ts),
+          eb.and([eb('created_at', '=', ts), eb('client_order_id', '<', id)]),
+        ]),
+      );
+    }
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .orderBy('client_order_id', 'desc')
+      .limit(opts.limit + 1)
+      .execute();
+    const orders = rows.slice(0, opts.limit).map(toOrder);
+    const last = orders.at(-1);
+    return {
+      orders,
+      next:
+        rows.length > opts.limit && last ? encodeCursor(last.createdAt, last.clientOrderId) : null,
+    };
+  }
+
   async fills(since = 0): Promise<Fill[]> {
     const rows = await this.db
       .selectFrom('fills')
@@ -298,4 +337,19 @@ export class OrderRepository implements OrderStore {
       toEvent(typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload),
     );
   }
+}
+
+function encodeCursor(ts: number, id: string): string {
+  return Buffer.from(JSON.stringify([ts, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [number, string] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown;
+    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string')
+      return [v[0], v[1]];
+  } catch {
+    // falls through to the error below
+  }
+  throw new KairosError('CURSOR_INVALID', 'before: not a cursor this API returned');
 }

@@ -21,6 +21,13 @@ export interface Schema {
   risk_events: RiskEventsTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  users: UsersTable;
+  totp_steps: TotpStepsTable;
+  mfa_failures: MfaFailuresTable;
+  recovery_codes: RecoveryCodesTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  venue_credentials: VenueCredentialsTable;
 }
 
 type Int8 = string | number | bigint;
@@ -195,4 +202,67 @@ export interface AuditHeadTable {
   seq: Int8;
   ts: Int8;
   hash: string;
+}
+
+/** A user. `username` is stored lower-cased; the TOTP seed only as a `kx1.` envelope. */
+export interface UsersTable {
+  id: string;
+  username: string;
+  /** argon2id PHC string. */
+  password_hash: string;
+  role: string;
+  disabled_at: Int8 | null;
+  created_at: Int8;
+  /** Encrypted at `users/totp_secret/<id>`. */
+  totp_secret_ciphertext: string | null;
+  totp_confirmed_at: Int8 | null;
+}
+
+/** The last accepted TOTP time step per user (replay refusal). */
+export interface TotpStepsTable {
+  user_id: string;
+  last_step: Int8;
+}
+
+/** Times of failed second-factor attempts. */
+export interface MfaFailuresTable {
+  user_id: string;
+  at: Int8;
+}
+
+/** One-time recovery codes, as SHA-256 hex. */
+export interface RecoveryCodesTable {
+  user_id: string;
+  hash: string;
+  used_at: Int8 | null;
+}
+
+/** A login session (the family of its refresh tokens). */
+export interface SessionsTable {
+  session_id: string;
+  user_id: string;
+  created_at: Int8;
+  expires_at: Int8;
+  revoked_at: Int8 | null;
+  revoked_reason: string | null;
+}
+
+/** A refresh token, as SHA-256 hex; `rotated_at` set once it was exchanged. */
+export interface RefreshTokensTable {
+  token_hash: string;
+  session_id: string;
+  issued_at: Int8;
+  rotated_at: Int8 | null;
+}
+
+/** A venue API key; each secret is a `kx1.` envelope at `venue_credentials/<field>/<id>`. */
+export interface VenueCredentialsTable {
+  id: string;
+  owner_user_id: string;
+  venue: string;
+  label: string;
+  api_key_ciphertext: string;
+  secret_ciphertext: string;
+  passphrase_ciphertext: string | null;
+  created_at: Int8;
 }

@@ -3,6 +3,7 @@ import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-risk-events.js';
 import * as m0003 from './0003-audit.js';
 import * as m0004 from './0004-snapshot-random.js';
+import * as m0005 from './0005-identity.js';
 
 /** Every migration, in order. Listed statically so bundles and Lambda packages carry them. */
 export const migrations: MigrationProvider = {
@@ -11,5 +12,6 @@ export const migrations: MigrationProvider = {
     '0002-risk-events': m0002,
     '0003-audit': m0003,
     '0004-snapshot-random': m0004,
+    '0005-identity': m0005,
   }),
 };

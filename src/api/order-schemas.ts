@@ -1,0 +1,78 @@
+import { Type } from '@fastify/type-provider-typebox';
+import type { Order } from '../trading/model/order.js';
+
+/** A decimal as a string: digits, an optional fraction; no signs, exponents or spaces. */
+const DecimalString = Type.String({
+  pattern: '^[0-9]{1,20}(\\.[0-9]{1,18})?$',
+  description: 'a positive decimal as a string, e.g. "0.015"',
+});
+
+/** The body of `POST /orders`: unknown fields are refused (no mass assignment). */
+export const OrderBody = Type.Object(
+  {
+    instrumentId: Type.String({ minLength: 1, maxLength: 64 }),
+    side: Type.Union([Type.Literal('BUY'), Type.Literal('SELL')]),
+    type: Type.Optional(
+      Type.Union([
+        Type.Literal('MARKET'),
+        Type.Literal('LIMIT'),
+        Type.Literal('STOP_MARKET'),
+        Type.Literal('STOP_LIMIT'),
+      ]),
+    ),
+    quantity: DecimalString,
+    price: Type.Optional(DecimalString),
+    triggerPrice: Type.Optional(DecimalString),
+    timeInForce: Type.Optional(
+      Type.Union([Type.Literal('GTC'), Type.Literal('IOC'), Type.Literal('FOK')]),
+    ),
+    postOnly: Type.Optional(Type.Boolean()),
+    reduceOnly: Type.Optional(Type.Boolean()),
+    tag: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+/** An order as the API shows it (decimals as strings; the owner is implied). */
+export const OrderView = Type.Object({
+  clientOrderId: Type.String(),
+  instrumentId: Type.String(),
+  side: Type.String(),
+  type: Type.String(),
+  timeInForce: Type.String(),
+  quantity: Type.String(),
+  price: Type.Union([Type.String(), Type.Null()]),
+  triggerPrice: Type.Union([Type.String(), Type.Null()]),
+  postOnly: Type.Boolean(),
+  reduceOnly: Type.Boolean(),
+  status: Type.String(),
+  filledQuantity: Type.String(),
+  averagePrice: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+  tag: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** The API's view of an order. */
+export function orderView(o: Order) {
+  return {
+    clientOrderId: o.clientOrderId,
+    instrumentId: o.instrumentId,
+    side: o.side,
+    type: o.type,
+    timeInForce: o.timeInForce,
+    quantity: o.quantity.toFixed(),
+    price: o.price?.toFixed() ?? null,
+    triggerPrice: o.triggerPrice?.toFixed() ?? null,
+    postOnly: o.postOnly,
+    reduceOnly: o.reduceOnly,
+    status: o.status,
+    filledQuantity: o.filledQuantity.toFixed(),
+    averagePrice: o.filledQuantity.gt(0) ? o.filledNotional.div(o.filledQuantity).toFixed() : null,
+    reason: o.reason,
+    createdAt: o.createdAt,
+    updatedAt: o.updatedAt,
+    tag: o.tag,
+  };
+}

@@ -1,0 +1,72 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { KairosError } from '../trading/core/errors.js';
+
+/** HTTP status of each expected error code the API can answer with (others are 400). */
+const STATUS: Readonly<Record<string, number>> = {
+  AUTH_FAILED: 401,
+  AUTH_REQUIRED: 401,
+  AUTH_INVALID_TOKEN: 401,
+  AUTH_TOKEN_EXPIRED: 401,
+  AUTH_SESSION_REVOKED: 401,
+  AUTH_REFRESH_INVALID: 401,
+  AUTH_REFRESH_REUSED: 401,
+  MFA_FAILED: 401,
+  MFA_LOCKED: 429,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  IDEMPOTENCY_CONFLICT: 409,
+  UNKNOWN_INSTRUMENT: 422,
+  RATE_LIMITED: 429,
+  BODY_TOO_LARGE: 413,
+};
+
+/** Sends an RFC 9457 problem answer carrying the stable code. */
+export function sendProblem(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  detail: string,
+): FastifyReply {
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: `urn:kairos:error:${code}`, title: code, status, code, detail });
+}
+
+/** An expected failure the API answers with `status`. */
+export function apiError(code: string, detail: string): KairosError {
+  return new KairosError(code, detail);
+}
+
+/**
+ * Every error becomes `application/problem+json`: validation failures name the field and the
+ * rule (400 `VALIDATION`), `KairosError`s keep their code, anything else is a 500 that says
+ * nothing about its cause (it is logged).
+ */
+export function registerProblems(app: FastifyInstance, log?: (line: string) => void): void {
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    if (err.validation) {
+      const v = err.validation[0];
+      const field =
+        `${err.validationContext ?? 'body'}${v?.instancePath ?? ''}`.replace(/\//g, '.') +
+        (v?.params && 'additionalProperty' in v.params
+          ? `.${String(v.params.additionalProperty)}`
+          : '') +
+        (v?.params && 'missingProperty' in v.params ? `.${String(v.params.missingProperty)}` : '');
+      return sendProblem(reply, 400, 'VALIDATION', `${field}: ${v?.message ?? 'is invalid'}`);
+    }
+    if (err instanceof KairosError) {
+      return sendProblem(reply, STATUS[err.code] ?? 400, err.code, err.message);
+    }
+    if (err.statusCode === 413) return sendProblem(reply, 413, 'BODY_TOO_LARGE', err.message);
+    if (err.statusCode === 429) return sendProblem(reply, 429, 'RATE_LIMITED', err.message);
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendProblem(reply, err.statusCode, err.code ?? 'BAD_REQUEST', err.message);
+    }
+    log?.(`internal error: ${err.stack ?? err.message}`);
+    return sendProblem(reply, 500, 'INTERNAL', 'internal error');
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, 404, 'NOT_FOUND', `${req.method} ${req.url.split('?')[0]}: no such route`),
+  );
+}

@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { readJson, writeJson } from '../../scalability/cache/cache.js';
+import { bearer } from '../auth-guard.js';
+import type { ApiDeps } from '../deps.js';
+import { apiError, sendProblem } from '../problem.js';
+
+const CHALLENGE_TTL_MS = 5 * 60_000;
+const Problem = Type.Object({ code: Type.String(), detail: Type.String() });
+const Tokens = Type.Object({
+  accessToken: Type.String(),
+  accessExpiresAt: Type.Integer(),
+  refreshToken: Type.String(),
+  refreshExpiresAt: Type.Integer(),
+});
+
+/**
+ * Login in two steps: the password (argon2id; an unknown user costs the same and gets the same
+ * answer) gives a short-lived challenge; the challenge and a TOTP or recovery code give the
+ * tokens. Then refresh (rotating) and logout.
+ */
+export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const failed = () => apiError('AUTH_FAILED', 'username or password is wrong');
+
+  r.post(
+    '/auth/login',
+    {
+      // Guessing passwords is slowed per address on top of argon2's cost.
+      config: { rateLimit: { max: 30, timeWindow: 60_000 } },
+      schema: {
+        tags: ['auth'],
+        body: Type.Object(
+          {
+            username: Type.String({ minLength: 1, maxLength: 64 }),
+            password: Type.String({ minLength: 1, maxLength: 512 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ challenge: Type.String() }), 401: Problem },
+      },
+    },
+    async (req) => {
+      const user = await deps.users.byUsername(req.body.username);
+      const ok = await deps.hasher.verifyOrDummy(user?.passwordHash, req.body.password);
+      if (!user || !ok || user.disabled || !user.totpSecret) throw failed();
+      const challenge = randomBytes(32).toString('base64url');
+      await writeJson(deps.challenges, `login:${challenge}`, { userId: user.id }, CHALLENGE_TTL_MS);
+      return { challenge };
+    },
+  );
+
+  r.post(
+    '/auth/mfa',
+    {
+      config: { rateLimit: { max: 30, timeWindow: 60_000 } },
+      schema: {
+        tags: ['auth'],
+        body: Type.Object(
+          {
+            challenge: Type.String({ minLength: 1, maxLength: 128 }),
+            code: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
+            recoveryCode: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Tokens, 401: Problem, 429: Problem },
+      },
+    },
+    async (req, reply) => {
+      const key = `login:${req.body.challenge}`;
+      const pending = (await readJson(deps.challenges, key)) as { userId: string } | undefined;
+      const user = pending ? await deps.users.byId(pending.userId) : null;
+      if (!user || !user.totpSecret || user.disabled) {
+        throw apiError('MFA_FAILED', 'the challenge is unknown or expired; log in again');
+      }
+      const result = req.body.recoveryCode
+        ? await deps.mfa.useRecoveryCode(user.id, req.body.recoveryCode)
+        : await deps.mfa.verifyTotp(user.id, user.totpSecret, req.body.code ?? '');
+      if (!result.ok) {
+        if (result.reason === 'MFA_LOCKED') {
+          const seconds = Math.max(1, Math.ceil((result.retryAt - deps.now()) / 1000));
+          reply.header('retry-after', String(seconds));
+          return sendProblem(reply, 429, 'MFA_LOCKED', 'too many failed codes; try again later');
+        }
+        throw apiError('MFA_FAILED', 'the code is wrong or already used');
+      }
+      await deps.challenges.delete(key);
+      if (result.method === 'totp') await deps.users.confirmSecondFactor(user.id);
+      const pair = await deps.tokens.startSession(user.id, user.role);
+      return pick(pair);
+    },
+  );
+
+  r.post(
+    '/auth/refresh',
+    {
+      schema: {
+        tags: ['auth'],
+        body: Type.Object(
+          { refreshToken: Type.String({ minLength: 1, maxLength: 256 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Tokens, 401: Problem },
+      },
+    },
+    async (req) => pick(await deps.tokens.refresh(req.body.refreshToken)),
+  );
+
+  r.post('/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {
+    const claims = deps.tokens.verifyAccess(bearer(req));
+    await deps.tokens.logout(claims.sid);
+    return reply.code(204).send();
+  });
+}
+
+function pick(p: {
+  accessToken: string;
+  accessExpiresAt: number;
+  refreshToken: string;
+  refreshExpiresAt: number;
+}) {
+  return {
+    accessToken: p.accessToken,
+    accessExpiresAt: p.accessExpiresAt,
+    refreshToken: p.refreshToken,
+    refreshExpiresAt: p.refreshExpiresAt,
+  };
+}

@@ -1,0 +1,153 @@
+import websocket from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { AccessClaims } from '../security/tokens/access-tokens.js';
+import { can } from '../security/roles/permissions.js';
+import { Topics } from '../trading/bus/topics.js';
+import type { Bar } from '../trading/data/market-data.js';
+import type { OrderEvent } from '../trading/model/order-events.js';
+import { ownerOf } from './auth-guard.js';
+import type { ApiDeps } from './deps.js';
+import { orderView } from './order-schemas.js';
+
+/** Limits of one socket. */
+export const WS_LIMITS = {
+  maxMessageBytes: 64 * 1024,
+  /** Bytes queued for a client before it is dropped as a slow consumer. */
+  maxBufferedBytes: 1024 * 1024,
+  heartbeatMs: 15_000,
+  authTimeoutMs: 10_000,
+} as const;
+
+const CHANNELS = ['orders', 'bars'] as const;
+type Channel = (typeof CHANNELS)[number];
+
+interface Client {
+  readonly socket: WebSocket;
+  claims: AccessClaims | null;
+  readonly channels: Set<Channel>;
+  expiry: NodeJS.Timeout | null;
+  alive: boolean;
+}
+
+/**
+ * `GET /ws`: the client authenticates with its access token (`{"type":"auth","token":…}`, again
+ * before it expires to stay connected), subscribes to `orders` (its own order events and fills)
+ * and `bars`; the server pings every 15 s. A client more than 1 MiB behind is closed (1013) and
+ * told why; nothing is buffered without bound.
+ */
+export async function wsGateway(
+  app: FastifyInstance,
+  deps: ApiDeps & { readonly bars: { subscribe(fn: (bar: Bar) => void): () => void } },
+): Promise<void> {
+  await app.register(websocket, { options: { maxPayload: WS_LIMITS.maxMessageBytes } });
+  const clients = new Set<Client>();
+
+  const push = (c: Client, message: unknown) => {
+    if (c.socket.readyState !== c.socket.OPEN) return;
+    if (c.socket.bufferedAmount > WS_LIMITS.maxBufferedBytes) {
+      c.socket.close(1013, 'slow consumer: too far behind, reconnect');
+      return;
+    }
+    c.socket.send(JSON.stringify(message));
+  };
+
+  deps.core.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
+    const order = deps.core.exec.order(e.clientOrderId);
+    if (!order) return;
+    for (const c of clients) {
+      if (!c.claims || !c.channels.has('orders') || ownerOf(c.claims) !== e.strategyId) continue;
+      push(c, { type: 'order', kind: e.kind, order: orderView(order) });
+      if (e.kind === 'OrderFilled') {
+        push(c, {
+          type: 'fill',
+          fill: {
+            clientOrderId: e.clientOrderId,
+            tradeId: e.fill.tradeId,
+            side: e.fill.side,
+            price: e.fill.price.toFixed(),
+            quantity: e.fill.quantity.toFixed(),
+            fee: e.fill.fee.amount.toFixed(),
+            feeCurrency: e.fill.fee.currency,
+            ts: e.fill.ts,
+          },
+        });
+      }
+    }
+  });
+  const unsubscribeBars = deps.bars.subscribe((bar) => {
+    for (const c of clients) if (c.claims && c.channels.has('bars')) push(c, { type: 'bar', bar });
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const c of clients) {
+      if (!c.alive) {
+        c.socket.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.socket.ping();
+    }
+  }, WS_LIMITS.heartbeatMs);
+  app.addHook('onClose', async () => {
+    clearInterval(heartbeat);
+    unsubscribeBars();
+    for (const c of clients) c.socket.close(1001, 'server stopping');
+  });
+
+  app.get('/ws', { websocket: true }, (socket) => {
+    const c: Client = { socket, claims: null, channels: new Set(), expiry: null, alive: true };
+    clients.add(c);
+    const authDeadline = setTimeout(() => {
+      if (!c.claims) socket.close(4401, 'authenticate first');
+    }, WS_LIMITS.authTimeoutMs);
+    const error = (code: string, detail: string) => push(c, { type: 'error', code, detail });
+
+    socket.on('pong', () => (c.alive = true));
+    socket.on('close', () => {
+      clients.delete(c);
+      clearTimeout(authDeadline);
+      if (c.expiry) clearTimeout(c.expiry);
+    });
+    socket.on('message', (raw) => {
+      let msg: { type?: unknown; token?: unknown; channel?: unknown };
+      try {
+        msg = JSON.parse(String(raw)) as typeof msg;
+      } catch {
+        return error('WS_BAD_MESSAGE', 'not JSON');
+      }
+      if (msg.type === 'auth') {
+        try {
+          const claims = deps.tokens.verifyAccess(String(msg.token));
+          if (c.claims && c.claims.sub !== claims.sub) {
+            return error('WS_BAD_MESSAGE', 'token: belongs to another user');
+          }
+          c.claims = claims;
+          if (c.expiry) clearTimeout(c.expiry);
+          c.expiry = setTimeout(
+            () => socket.close(4401, 'token expired'),
+            Math.max(0, claims.exp * 1000 - deps.now()),
+          );
+          return push(c, { type: 'authenticated', expiresAt: claims.exp * 1000 });
+        } catch (e) {
+          error('AUTH_INVALID_TOKEN', (e as Error).message);
+          return socket.close(4401, 'invalid token');
+        }
+      }
+      if (!c.claims) return error('AUTH_REQUIRED', 'authenticate first');
+      if (msg.type === 'subscribe' || msg.type === 'unsubscribe') {
+        const channel = msg.channel as Channel;
+        if (!CHANNELS.includes(channel)) {
+          return error('WS_BAD_MESSAGE', `channel: must be one of ${CHANNELS.join(', ')}`);
+        }
+        if (channel === 'orders' && !can(c.claims.role, 'orders:read')) {
+          return error('FORBIDDEN', `role ${c.claims.role} may not read orders`);
+        }
+        if (msg.type === 'subscribe') c.channels.add(channel);
+        else c.channels.delete(channel);
+        return push(c, { type: `${msg.type}d`, channel });
+      }
+      return error('WS_BAD_MESSAGE', 'type: must be auth, subscribe or unsubscribe');
+    });
+  });
+}

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../system/config.js';
+import { startTradingServer } from '../system/trading-server.js';
+import { decimalFlag, numberFlag } from './parse-flags.js';
+import {
+  replayInstrument,
+  replayInstrumentOptions,
+  type ReplayInstrumentFlags,
+} from './replay-instrument.js';
+
+interface ServeFlags extends ReplayInstrumentFlags {
+  speed: string;
+  host: string;
+  port: string;
+}
+
+/** Registers `kairos serve`. */
+export function registerServe(program: Command): void {
+  replayInstrumentOptions(
+    program
+      .command('serve')
+      .description('start the API (REST + WebSocket, OpenAPI at /docs) on a paper venue'),
+    'market data to replay as the live feed',
+  )
+    .option('--speed <factor>', 'replay speed: bar time / real time', '60')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port (0: any free one)', '8080')
+    .action(async (flags: ServeFlags) => {
+      const config = loadConfig(process.env);
+      const speed = numberFlag('--speed', flags.speed);
+      const port = numberFlag('--port', flags.port, { integer: true, max: 65535 });
+      const instrument = await replayInstrument(flags);
+      const server = await startTradingServer(config, {
+        data: flags.data,
+        instrument,
+        cash: decimalFlag('--cash', flags.cash, 'positive'),
+        speed,
+        host: flags.host,
+        port,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(
+        `kairos listening on ${server.url} (${instrument.id}; docs at ${server.url}/docs)\n`,
+      );
+      void server.replayDone.then((n) => process.stdout.write(`replay ended after ${n} bars\n`));
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      await server.close();
+    });
+}

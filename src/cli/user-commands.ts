@@ -1,0 +1,195 @@
+import { ROLES, isRole } from '../security/roles/permissions.js';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { EnvelopeCipher } from '../security/encryption/envelope-cipher.js';
+import { LocalKeyProvider } from '../security/encryption/local-key-provider.js';
+import { PasswordHasher } from '../security/passwords/password-hasher.js';
+import { checkPasswordPolicy } from '../security/passwords/password-policy.js';
+import { generateRecoveryCodes, recoveryCodeHash } from '../security/totp/recovery-codes.js';
+import { Totp } from '../security/totp/totp.js';
+import { AuditRepository } from '../store/audit-repository.js';
+import { MfaRepository } from '../store/mfa-repository.js';
+import { normalizeUsername, UserRepository, type UserSummary } from '../store/user-repository.js';
+import { loadConfig } from '../system/config.js';
+import { KairosError } from '../trading/core/errors.js';
+import { openConfiguredStore } from '../system/open-configured-store.js';
+
+/** The environment variables `create-admin` and `create` read the password from (else stdin). */
+const ADMIN_PASSWORD_ENV = 'KAIROS_ADMIN_PASSWORD';
+const USER_PASSWORD_ENV = 'KAIROS_USER_PASSWORD';
+
+/** Registers `kairos user`: create the first admin, list users. */
+export function registerUser(program: Command): void {
+  const user = program.command('user').description('users: create, list');
+  user
+    .command('create-admin')
+    .description(
+      `create a user with role admin, a TOTP secret and recovery codes (password from ${ADMIN_PASSWORD_ENV} or stdin)`,
+    )
+    .argument('<username>')
+    .option('--actor <name>', 'who makes the change (audited)', process.env.USER ?? 'cli')
+    .action((username: string, flags: { actor: string }) =>
+      createUser(username, 'admin', flags.actor, ADMIN_PASSWORD_ENV),
+    );
+  user
+    .command('create')
+    .description(
+      `create a user with a role (${ROLES.join(', ')}), a TOTP secret and recovery codes (password from ${USER_PASSWORD_ENV} or stdin)`,
+    )
+    .argument('<username>')
+    .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
+    .option('--actor <name>', 'who makes the change (audited)', process.env.USER ?? 'cli')
+    .action((username: string, flags: { role: string; actor: string }) =>
+      createUser(username, flags.role, flags.actor, USER_PASSWORD_ENV),
+    );
+  user
+    .command('list')
+    .description('list users (no password hashes or secrets)')
+    .option('--json', 'print JSON')
+    .action((flags: { json?: boolean }) => listUsers(flags.json === true));
+}
+
+async function createUser(
+  username: string,
+  role: string,
+  actor: string,
+  passwordEnv: string,
+): Promise<void> {
+  const name = normalizeUsername(username);
+  if (!isRole(role)) throw new KairosError('USAGE', `--role: must be one of ${ROLES.join(', ')}`);
+  const password = await readPassword(passwordEnv);
+  checkPasswordPolicy(password, { username: name });
+  const config = loadConfig(process.env);
+  // The same master key the server decrypts TOTP secrets with.
+  const cipher = new EnvelopeCipher(
+    await LocalKeyProvider.open(path.join(config.home, 'keys', 'master.key')),
+  );
+  const passwordHash = await new PasswordHasher().hash(password);
+  const totp = new Totp(() => Date.now());
+  const secret = totp.generateSecret();
+  const codes = generateRecoveryCodes();
+  const store = await openConfiguredStore(config);
+  try {
+    const now = Date.now();
+    // One transaction: the user, their second factor and the audit row, or nothing.
+    const created = await store.db.transaction().execute(async (tx) => {
+      const users = new UserRepository(tx);
+      const u = await users.create({ username: name, passwordHash, role, createdAt: now });
+      await users.setTotpSecret(u.id, secret, cipher);
+      await new MfaRepository(tx).replaceRecoveryCodes(
+        u.id,
+        codes.map((c) => recoveryCodeHash(c) as string),
+      );
+      await new AuditRepository(tx).append(
+        {
+          ts: now,
+          actor,
+          role: 'cli',
+          action: 'user.created',
+          subject: u.id,
+          payload: { username: u.username, role: u.role, mfa: 'totp', recoveryCodes: codes.length },
+        },
+        tx,
+      );
+      return u;
+    });
+    process.stdout.write(
+      `created ${created.role} "${created.username}" (id ${created.id})\n\n` +
+        'Add the account to an authenticator app (show the URI as a QR code, or type the secret):\n' +
+        `  ${totp.keyUri(secret, created.username)}\n` +
+        `  secret: ${secret}\n\n` +
+        'Recovery codes (each works once; keep them offline):\n' +
+        codes.map((c) => `  ${c}\n`).join('') +
+        '\nThe secret and the codes are shown only now. The first code accepted at login confirms the enrolment.\n',
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+async function listUsers(json: boolean): Promise<void> {
+  const store = await openConfiguredStore(loadConfig(process.env));
+  let users: UserSummary[];
+  try {
+    users = await new UserRepository(store.db).list();
+  } finally {
+    await store.close();
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify(users, null, 2)}\n`);
+    return;
+  }
+  if (users.length === 0) {
+    process.stdout.write('no users; create the first with: kairos user create-admin <username>\n');
+    return;
+  }
+  const rows = [
+    ['USERNAME', 'ROLE', 'STATUS', 'MFA', 'CREATED', 'ID'],
+    ...users.map((u) => [
+      u.username,
+      u.role,
+      u.disabledAt === null ? 'active' : 'disabled',
+      u.totpConfirmedAt !== null ? 'confirmed' : u.totpEnrolled ? 'pending' : 'none',
+      new Date(u.createdAt).toISOString(),
+      u.id,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) {
+    process.stdout.write(
+      `${r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
+  }
+}
+
+/** The password: the environment variable, else a hidden prompt on a terminal, else stdin's first line. */
+async function readPassword(passwordEnv: string): Promise<string> {
+  const fromEnv = process.env[passwordEnv];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (process.stdin.isTTY) {
+    const first = await promptHidden('Password: ');
+    if ((await promptHidden('Repeat the password: ')) !== first) {
+      throw new KairosError('USAGE', 'password: the two entries differ');
+    }
+    return first;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (line === '') {
+    throw new KairosError('USAGE', `password: set ${passwordEnv} or pipe the password on stdin`);
+  }
+  return line;
+}
+
+/** Reads one line from the terminal without echoing it. */
+function promptHidden(question: string): Promise<string> {
+  const input = process.stdin;
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const finish = (error?: Error) => {
+      input.off('data', onData);
+      input.setRawMode(false);
+      input.pause();
+      process.stderr.write('\n');
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
+        if (ch === '\u0003') return finish(new KairosError('USAGE', 'password: interrupted'));
+        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
+        else value += ch;
+      }
+    };
+    process.stderr.write(question);
+    input.setRawMode(true);
+    input.setEncoding('utf8');
+    input.on('data', onData);
+    input.resume();
+  });
+}

@@ -1,0 +1,179 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../api/app.js';
+import type { ApiUser, UserDirectory } from '../api/deps.js';
+import { MemoryCache } from '../scalability/cache/memory-cache.js';
+import type { Cache } from '../scalability/cache/cache.js';
+import { RedisCache } from '../scalability/cache/redis-cache.js';
+import { connectRedis } from '../scalability/connections.js';
+import { readOrCreateSecretFile } from '../security/encryption/secret-file.js';
+import type { EnvelopeCipher } from '../security/encryption/envelope-cipher.js';
+import { PasswordHasher } from '../security/passwords/password-hasher.js';
+import { SigningKeys } from '../security/tokens/signing-keys.js';
+import { TokenService } from '../security/tokens/token-service.js';
+import { MfaVerifier } from '../security/totp/mfa-verifier.js';
+import { Totp } from '../security/totp/totp.js';
+import { MfaRepository } from '../store/mfa-repository.js';
+import { OrderRepository } from '../store/order-repository.js';
+import { RiskRepository } from '../store/risk-repository.js';
+import { SessionRepository } from '../store/session-repository.js';
+import { UserRepository, type UserRecord } from '../store/user-repository.js';
+import type { DecimalInput } from '../trading/core/decimal.js';
+import type { Instrument } from '../trading/model/instrument.js';
+import { TradingCore } from '../trading/live/trading-core.js';
+import { TradingDesk } from '../trading/live/trading-desk.js';
+import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
+import type { Config } from './config.js';
+import { openFieldCipher } from './field-cipher.js';
+import { MarketReplay } from './market-replay.js';
+import { openConfiguredStore } from './open-configured-store.js';
+
+/** What `kairos serve` runs on. */
+export interface ServerOptions {
+  readonly data: string;
+  readonly instrument: Instrument;
+  readonly cash: DecimalInput;
+  /** Replay speed: bar time / real time (0: as fast as possible). */
+  readonly speed: number;
+  readonly host: string;
+  readonly port: number;
+  readonly log: (line: string) => void;
+  /** Requests per minute per client address and user (default 6,000). */
+  readonly rateLimitPerMinute?: number;
+}
+
+/** A running server. */
+export interface RunningServer {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  /** Resolves when the replay ends (the API keeps serving). */
+  readonly replayDone: Promise<number>;
+  close(): Promise<void>;
+}
+
+const ACCOUNT = 'desk';
+const RECONCILE_EVERY_BARS = 1;
+const RISK_REFRESH_EVERY_BARS = 20;
+
+/**
+ * The composition root of `kairos serve`: the store, keys, identity, the trading core with the
+ * paper venue (recovered before the API opens), the market replay that drives it, and the API.
+ */
+export async function startTradingServer(
+  config: Config,
+  opts: ServerOptions,
+): Promise<RunningServer> {
+  const store = await openConfiguredStore(config);
+  const stops: (() => Promise<void>)[] = [() => store.close()];
+  try {
+    const cipher = await openFieldCipher(config);
+    const keys = new SigningKeys(Date.now, await signingKey(config));
+    const users = new UserRepository(store.db);
+    const tokens = new TokenService({
+      keys,
+      store: new SessionRepository(store.db),
+      now: Date.now,
+      issuer: 'kairos',
+      audience: 'kairos-api',
+      roleOf: async (id) => {
+        const u = await users.findById(id);
+        return u && u.disabledAt === null ? u.role : null;
+      },
+    });
+    const mfa = new MfaVerifier({
+      totp: new Totp(Date.now),
+      store: new MfaRepository(store.db),
+      now: Date.now,
+    });
+    const orders = new OrderRepository(store.db, ACCOUNT);
+    const risk = new RiskRepository(store.db);
+    const inst = opts.instrument;
+    const { core } = await TradingCore.open({
+      instruments: [inst],
+      cash: { [inst.quote]: opts.cash },
+      orders,
+      venue: (deliver) =>
+        new PaperVenue(
+          path.join(config.home, 'paper', ACCOUNT, 'venue.json'),
+          { venue: 'PAPER', instruments: [inst] },
+          deliver,
+        ),
+      onAlert: (a) => opts.log(`alert ${a.code}: ${a.message}`),
+    });
+    core.applyRisk({ limits: await risk.limits(), states: await risk.states() });
+    const desk = new TradingDesk(core, orders);
+
+    let bars = 0;
+    const replay = new MarketReplay(opts.data, inst.id, opts.speed, async (bar) => {
+      if (bars % RISK_REFRESH_EVERY_BARS === 0)
+        core.applyRisk({ limits: await risk.limits(), states: await risk.states() });
+      core.onBar(bar);
+      await core.settle();
+      if (++bars % RECONCILE_EVERY_BARS === 0) await core.reconcile();
+    });
+    const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
+    if (redis) stops.push(async () => void redis.disconnect());
+    // Login challenges and rate limits are shared through Redis when several instances run.
+    const challenges: Cache = redis ? new RedisCache(redis, 'kairos:login:') : new MemoryCache();
+    const app = await buildApp({
+      users: directory(users, cipher),
+      hasher: new PasswordHasher(),
+      mfa,
+      tokens,
+      challenges,
+      core,
+      desk,
+      orders,
+      now: Date.now,
+      log: opts.log,
+      bars: replay,
+      rateLimit: { perMinute: opts.rateLimitPerMinute ?? 6_000, ...(redis ? { redis } : {}) },
+    });
+    const url = await app.listen({ host: opts.host, port: opts.port });
+    const abort = new AbortController();
+    const replayDone = replay.run(abort.signal);
+    return {
+      url,
+      app,
+      replayDone,
+      close: async () => {
+        abort.abort();
+        await replayDone.catch(() => undefined);
+        await app.close();
+        await core.settle();
+        for (const stop of stops.reverse()) await stop();
+      },
+    };
+  } catch (e) {
+    for (const stop of stops.reverse()) await stop();
+    throw e;
+  }
+}
+
+/** The users, as the API sees them (the TOTP secret decrypted only when asked for). */
+function directory(users: UserRepository, cipher: EnvelopeCipher): UserDirectory {
+  const view = async (u: UserRecord | null): Promise<ApiUser | null> =>
+    u && {
+      id: u.id,
+      username: u.username,
+      role: u.role,
+      passwordHash: u.passwordHash,
+      totpSecret: u.totpEnrolled ? await users.totpSecret(u.id, cipher) : null,
+      disabled: u.disabledAt !== null,
+    };
+  return {
+    byUsername: async (name) => view(await users.findByUsername(name)),
+    byId: async (id) => view(await users.findById(id)),
+    confirmSecondFactor: async (id) => {
+      await users.confirmTotp(id, Date.now());
+    },
+  };
+}
+
+/** The access-token signing key, created once under `$KAIROS_HOME/keys/` (owner-only). */
+async function signingKey(config: Config) {
+  const pem = await readOrCreateSecretFile(path.join(config.home, 'keys', 'jwt-es256.pem'), () =>
+    Buffer.from(SigningKeys.toPem(SigningKeys.generateKey())),
+  );
+  return SigningKeys.keyFromPem(pem.toString('utf8'));
+}

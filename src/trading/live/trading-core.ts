@@ -1,0 +1,215 @@
+import { MessageBus } from '../bus/message-bus.js';
+import { Topics } from '../bus/topics.js';
+import { SimClock } from '../clock/sim-clock.js';
+import { toDecimal, type Decimal, type DecimalInput } from '../core/decimal.js';
+import { KairosError } from '../core/errors.js';
+import type { Bar } from '../data/market-data.js';
+import type { ExecutionClient } from '../execution/execution-client.js';
+import { ExecutionEngine } from '../execution/execution-engine.js';
+import type { OrderStore } from '../execution/order-store.js';
+import type { VenueQueries } from '../execution/venue-queries.js';
+import type { Alert } from '../model/alert.js';
+import type { Instrument } from '../model/instrument.js';
+import type { OrderEvent } from '../model/order-events.js';
+import { Ledger } from '../portfolio/ledger.js';
+import { RiskEngine } from '../risk/risk-engine.js';
+import { NO_LIMITS, type LimitSet } from '../risk/risk-limits.js';
+import type { TradingState } from '../risk/trading-state.js';
+import { OrderJournal } from './order-journal.js';
+import { reconcile, type ReconciliationResult } from './reconciler.js';
+import { WriteAheadClient, type Failpoint } from './write-ahead-client.js';
+
+/** A venue a node can trade on and reconcile with, fed the same bars. */
+export type NodeVenue = ExecutionClient & VenueQueries & { onBar(bar: Bar): void };
+
+/** Stored limits and trading states, as the risk officer set them. */
+export interface RiskSettings {
+  readonly limits: LimitSet;
+  readonly states: {
+    readonly global: TradingState;
+    readonly strategies: Readonly<Record<string, TradingState>>;
+  };
+}
+
+/** What a trading core is built from. */
+export interface TradingCoreConfig {
+  readonly instruments: readonly Instrument[];
+  /** Starting cash per currency. */
+  readonly cash: Readonly<Record<string, DecimalInput>>;
+  readonly orders: OrderStore;
+  /** Builds the venue; it must deliver its reports to `deliver`. */
+  readonly venue: (deliver: (event: OrderEvent) => void) => NodeVenue;
+  readonly allowShort?: boolean;
+  readonly onAlert?: (alert: Alert) => void;
+  /** Fault tests only: called between commit and send, and between send and the stored answer. */
+  readonly failpoint?: (at: Failpoint) => void;
+}
+
+/**
+ * The engines every trading node shares, wired: message bus, simulated-time clock, ledger, risk
+ * gate, OMS, order journal and the write-ahead client in front of the venue. `open` is the
+ * recovery path: stored fills rebuild the ledger, open orders (and any the caller names) are
+ * restored, and the venue is reconciled by client order id; it refuses to go on while an order
+ * is unresolved.
+ *
+ * @example
+ * const core = await TradingCore.open(config, []);
+ * core.onBar(bar); await core.settle();
+ */
+export class TradingCore {
+  readonly bus = new MessageBus();
+  readonly clock = new SimClock(0);
+  readonly ledger: Ledger;
+  readonly exec: ExecutionEngine;
+  readonly risk: RiskEngine;
+  readonly journal: OrderJournal;
+  readonly venue: NodeVenue;
+  readonly #client: WriteAheadClient;
+  readonly #instruments: ReadonlyMap<string, Instrument>;
+  readonly #last = new Map<string, Decimal>();
+  /** `venue:tradeId` of every fill known here, so reconciliation never counts one twice. */
+  readonly #known = new Set<string>();
+  #lastFillTs = 0;
+  #limits: LimitSet = NO_LIMITS;
+  readonly #applied = new Map<string, TradingState>([['', 'ACTIVE']]);
+
+  private constructor(private readonly cfg: TradingCoreConfig) {
+    this.#instruments = new Map(cfg.instruments.map((i) => [i.id, i]));
+    this.ledger = new Ledger(cfg.cash);
+    const engine: { exec?: ExecutionEngine } = {};
+    this.venue = cfg.venue((e) => engine.exec!.process(e));
+    this.journal = new OrderJournal(this.bus, cfg.orders, (id) => engine.exec!.order(id));
+    this.#client = new WriteAheadClient(
+      this.venue,
+      this.journal,
+      (id, why) =>
+        cfg.onAlert?.({
+          kind: 'Alert',
+          code: 'ORDER_NOT_SENT',
+          message: `${id}: ${(why as Error).message}`,
+          ts: this.clock.now(),
+        }),
+      cfg.failpoint,
+    );
+    this.exec = engine.exec = new ExecutionEngine(this.bus, () => this.#client);
+    if (cfg.onAlert) this.bus.subscribe<Alert>(Topics.alerts, cfg.onAlert);
+    const limits = () => this.#limits;
+    this.risk = new RiskEngine(
+      this.bus,
+      {
+        instrument: (id) => this.instrument(id),
+        cash: (c) => this.ledger.cash(c),
+        position: (id) => this.ledger.position(id),
+        openOrders: () => this.exec.openOrders(),
+        lastPrice: (id) => this.#last.get(id) ?? null,
+        deny: (o, d, ts) => this.exec.deny(o, d, ts),
+      },
+      {
+        allowShort: cfg.allowShort ?? false,
+        get limits() {
+          return limits();
+        },
+      },
+    );
+  }
+
+  /**
+   * Builds the core and recovers: `alsoRestore` are orders to bring back besides the open ones
+   * (a node that replays a bar after a crash names the orders made since its snapshot).
+   */
+  static async open(
+    cfg: TradingCoreConfig,
+    alsoRestoreSince: number | null = null,
+  ): Promise<{ core: TradingCore; recovery: ReconciliationResult }> {
+    const core = new TradingCore(cfg);
+    const storedFills = await cfg.orders.fills();
+    for (const f of storedFills) {
+      core.ledger.applyFill(f, core.#quoteOf(f.instrumentId));
+      core.#known.add(`${f.venue}:${f.tradeId}`);
+      core.#lastFillTs = Math.max(core.#lastFillTs, f.ts);
+    }
+    const open = await cfg.orders.openOrders();
+    const recent = alsoRestoreSince !== null ? await cfg.orders.ordersSince(alsoRestoreSince) : [];
+    const openIds = new Set(open.map((o) => o.clientOrderId));
+    for (const o of [...open, ...recent.filter((r) => !openIds.has(r.clientOrderId))]) {
+      core.exec.restore(
+        o,
+        storedFills
+          .filter((f) => f.clientOrderId === o.clientOrderId)
+          .map((f) => `${f.venue}:${f.tradeId}`),
+      );
+    }
+    core.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
+      if (e.kind !== 'OrderFilled') return;
+      core.ledger.applyFill(e.fill, core.#quoteOf(e.fill.instrumentId));
+      core.#known.add(`${e.fill.venue}:${e.fill.tradeId}`);
+      core.#lastFillTs = Math.max(core.#lastFillTs, e.fill.ts);
+    });
+    const recovery = await core.reconcile();
+    if (core.unresolved()) {
+      throw new KairosError(
+        'RECOVERY_UNRESOLVED',
+        'orders remain unresolved after reconciliation; not starting to trade',
+      );
+    }
+    return { core, recovery };
+  }
+
+  instrument(id: string): Instrument | undefined {
+    return this.#instruments.get(id);
+  }
+
+  /** The last price seen of an instrument. */
+  lastPrice(id: string): Decimal | null {
+    return this.#last.get(id) ?? null;
+  }
+
+  /** Whether some order is still SUBMITTED or UNKNOWN (its outcome not known). */
+  unresolved(): boolean {
+    return this.exec.openOrders().some((o) => o.status === 'SUBMITTED' || o.status === 'UNKNOWN');
+  }
+
+  /** Reconciles with the venue now, then waits until what it changed is committed. */
+  async reconcile(): Promise<ReconciliationResult> {
+    const now = this.clock.now();
+    const r = await reconcile(this.exec, this.venue, this.bus, this.#lastFillTs, now, this.#known);
+    await this.settle();
+    return r;
+  }
+
+  /** Resolves when every send so far is made and every event so far is committed. */
+  async settle(): Promise<void> {
+    await this.#client.idle();
+    await this.journal.committed();
+  }
+
+  /** Plays a bar: the venue matches it (at its open), then it is the last price (at its close). */
+  onBar(bar: Bar): void {
+    this.clock.advanceTo(bar.openTime);
+    this.venue.onBar(bar);
+    this.clock.advanceTo(bar.closeTime);
+    const close = toDecimal(bar.close);
+    this.#last.set(bar.instrumentId, close);
+    this.risk.observePrice(bar.instrumentId, close, bar.closeTime);
+  }
+
+  /** Applies stored limits and states; a scope newly HALTED gets the kill switch (cancels). */
+  applyRisk(settings: RiskSettings, actor = 'store'): void {
+    this.#limits = settings.limits;
+    const apply = (state: TradingState, strategyId?: string) => {
+      const key = strategyId ?? '';
+      if (this.#applied.get(key) === state) return;
+      this.#applied.set(key, state);
+      if (state === 'HALTED') this.risk.killSwitch(this.clock.now(), actor, strategyId);
+      else this.risk.setState(state, this.clock.now(), actor, strategyId);
+    };
+    apply(settings.states.global);
+    for (const [id, state] of Object.entries(settings.states.strategies)) apply(state, id);
+  }
+
+  #quoteOf(instrumentId: string): string {
+    const inst = this.#instruments.get(instrumentId);
+    if (!inst) throw new KairosError('UNKNOWN_INSTRUMENT', `unknown instrument ${instrumentId}`);
+    return inst.quote;
+  }
+}

@@ -1,0 +1,92 @@
+import { Endpoints } from '../bus/topics.js';
+import { KairosError } from '../core/errors.js';
+import type { OrderRequest } from '../execution/order-request.js';
+import { makeOrder } from '../execution/order-factory.js';
+import type { OrderStore } from '../execution/order-store.js';
+import type { Order } from '../model/order.js';
+import type { TradingCore } from './trading-core.js';
+
+/** A trader's order request: everything of an order request, the instrument required. */
+export type DeskOrderRequest = OrderRequest & { readonly instrumentId: string };
+
+/** What placing an order did: the order as it stands, and whether this call made it. */
+export interface Placed {
+  readonly order: Order;
+  readonly created: boolean;
+}
+
+/**
+ * Order entry for people (the API): orders are made from requests exactly as a strategy's are
+ * (snapped to the grid or denied with a reason), pass the same risk gate and OMS, and belong to
+ * an owner (kept in the order's `strategyId`, e.g. `user:42`). Placing is idempotent by client
+ * order id, also across restarts (the store is asked) and for concurrent calls.
+ *
+ * @example
+ * const { order, created } = await desk.place('user:42', 'k3f…', { instrumentId, side: 'BUY', quantity: '1' });
+ */
+export class TradingDesk {
+  readonly #pending = new Map<string, Promise<Placed>>();
+
+  constructor(
+    private readonly core: TradingCore,
+    private readonly store: OrderStore,
+  ) {}
+
+  place(owner: string, clientOrderId: string, req: DeskOrderRequest): Promise<Placed> {
+    const inFlight = this.#pending.get(clientOrderId);
+    if (inFlight) return inFlight.then((p) => this.#same(owner, p.order));
+    const placing = this.#place(owner, clientOrderId, req).finally(() =>
+      this.#pending.delete(clientOrderId),
+    );
+    this.#pending.set(clientOrderId, placing);
+    return placing;
+  }
+
+  /** Asks to cancel an open order of `owner`; null when the owner has no such order. */
+  async cancel(owner: string, clientOrderId: string): Promise<Order | null> {
+    const order = await this.find(owner, clientOrderId);
+    if (!order) return null;
+    this.core.bus.send(Endpoints.risk, {
+      kind: 'CancelOrder',
+      clientOrderId,
+      strategyId: owner,
+      ts: this.core.clock.now(),
+    });
+    await this.core.settle();
+    return this.core.exec.order(clientOrderId) ?? order;
+  }
+
+  /** One order of `owner` (another owner's order is not found). */
+  async find(owner: string, clientOrderId: string): Promise<Order | null> {
+    const order = this.core.exec.order(clientOrderId) ?? (await this.store.order(clientOrderId));
+    return order && order.strategyId === owner ? order : null;
+  }
+
+  async #place(owner: string, clientOrderId: string, req: DeskOrderRequest): Promise<Placed> {
+    const known = this.core.exec.order(clientOrderId) ?? (await this.store.order(clientOrderId));
+    if (known) return this.#same(owner, known);
+    const inst = this.core.instrument(req.instrumentId);
+    if (!inst) {
+      throw new KairosError(
+        'UNKNOWN_INSTRUMENT',
+        `instrumentId: unknown instrument "${req.instrumentId}"`,
+      );
+    }
+    const ts = this.core.clock.now();
+    const { order, denial } = makeOrder(req, inst, { clientOrderId, strategyId: owner, ts });
+    this.core.exec.add(order);
+    if (denial) this.core.exec.deny(order, denial, ts);
+    else this.core.bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts });
+    await this.core.settle();
+    return { order: this.core.exec.order(clientOrderId)!, created: true };
+  }
+
+  #same(owner: string, order: Order): Placed {
+    // The same key from another owner cannot happen (ids are derived from the owner); if it
+    // does, it is refused rather than shown.
+    if (order.strategyId !== owner) {
+      throw new KairosError('IDEMPOTENCY_CONFLICT', 'Idempotency-Key: already used');
+    }
+    return { order, created: false };
+  }
+}
