@@ -1,6 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Bar } from '../trading/data/market-data.js';
 import type { ApiDeps } from './deps.js';
@@ -50,7 +49,10 @@ export async function buildApp(
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The OpenAPI document itself; a browsable page comes with the web console (decision:
+  // @fastify/swagger-ui pulls @fastify/static, whose ESM-only dependency Jest cannot load).
+  for (const url of ['/docs', '/docs/json'])
+    app.get(url, { schema: { hide: true } }, async () => app.swagger());
   await healthRoutes(app, deps);
   await authRoutes(app, deps);
   await orderRoutes(app, deps);

@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../security/audit/audit-record.js';
 import type { OrderRepository } from '../store/order-repository.js';
 import type { Cache } from '../scalability/cache/cache.js';
 import type { PasswordHasher } from '../security/passwords/password-hasher.js';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   readonly core: TradingCore;
   readonly desk: TradingDesk;
   readonly orders: OrderRepository;
+  /** The audit log (logins, failures, logouts; order events are audited by the store). */
+  readonly audit: { append(entry: AuditEntry): Promise<unknown> };
   /** Wall-clock ms. */
   readonly now: () => number;
   /** Requests per minute per client address and user; counted in Redis when given (several instances). */

@@ -1,5 +1,15 @@
+import { Type } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { KairosError } from '../trading/core/errors.js';
+
+/** The schema of a problem answer (RFC 9457 fields plus the stable code). */
+export const ProblemSchema = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  code: Type.String(),
+  detail: Type.String(),
+});
 
 /** HTTP status of each expected error code the API can answer with (others are 400). */
 const STATUS: Readonly<Record<string, number>> = {

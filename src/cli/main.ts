@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './audit-commands.js';
 import { registerBacktest } from './backtest-command.js';
+import { registerData } from './data-command.js';
 import { registerPaper } from './paper-command.js';
 import { registerRisk } from './risk-commands.js';
 import { registerServe } from './serve-command.js';
@@ -15,6 +16,7 @@ const program = new Command('kairos')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 registerBacktest(program);
+registerData(program);
 registerPaper(program);
 registerRisk(program);
 registerStoreCommands(program);

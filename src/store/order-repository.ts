@@ -7,6 +7,8 @@ import type { Fill } from '../trading/model/fill.js';
 import type { Order } from '../trading/model/order.js';
 import { orderFromJson, type OrderJson } from '../trading/model/order-json.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
+import type { AuditEntry } from '../security/audit/audit-record.js';
+import { AuditRepository } from './audit-repository.js';
 import type { FillsTable, OrdersTable, Schema } from './schema.js';
 
 const TERMINAL = ['DENIED', 'REJECTED', 'FILLED', 'CANCELED', 'EXPIRED'];
@@ -119,9 +121,44 @@ function toEvent(payload: unknown): OrderEvent {
   return e;
 }
 
+/** The audit row of an order event: who (the strategy or user), what, the order's state after. */
+function auditEntry(after: Order, event: OrderEvent): AuditEntry {
+  const what = event.kind
+    .replace(/^Order/, '')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+  return {
+    ts: event.ts,
+    actor: after.strategyId,
+    role: after.strategyId.startsWith('user:') ? 'trader' : 'strategy',
+    action: `order.${what === 'initialized' ? 'created' : what}`,
+    subject: after.clientOrderId,
+    payload: {
+      instrumentId: after.instrumentId,
+      side: after.side,
+      type: after.type,
+      quantity: after.quantity.toFixed(),
+      price: after.price?.toFixed() ?? null,
+      status: after.status,
+      filledQuantity: after.filledQuantity.toFixed(),
+      reason: after.reason,
+      ...(event.kind === 'OrderFilled'
+        ? {
+            fill: {
+              tradeId: event.fill.tradeId,
+              price: event.fill.price.toFixed(),
+              quantity: event.fill.quantity.toFixed(),
+            },
+          }
+        : {}),
+    },
+  };
+}
+
 /**
  * Orders, their append-only events and fills in Postgres or PGlite (the OMS's `OrderStore`).
- * Each write is one transaction: the order row, its event and, for a fill, the fill row.
+ * Each write is one transaction: the order row, its event and, for a fill, the fill row, with
+ * an audit-log row for every event (a failed audit write rolls the change back: fail closed).
  *
  * @example
  * const orders = new OrderRepository(store.db, 'paper');
@@ -189,19 +226,23 @@ export class OrderRepository implements OrderStore {
           .execute();
         for (const d of done) fresh.add(`${d.venue}:${d.trade_id}`);
       }
-      const events = items
-        .filter(
-          ({ event: e }) =>
-            e.kind !== 'OrderFilled' || fresh.has(`${e.fill.venue}:${e.fill.tradeId}`),
-        )
-        .map(({ after, event }) => ({
-          client_order_id: after.clientOrderId,
-          kind: event.kind,
-          ts: event.ts,
-          payload: JSON.stringify(event),
-        }));
+      const written = items.filter(
+        ({ event: e }) =>
+          e.kind !== 'OrderFilled' || fresh.has(`${e.fill.venue}:${e.fill.tradeId}`),
+      );
+      const events = written.map(({ after, event }) => ({
+        client_order_id: after.clientOrderId,
+        kind: event.kind,
+        ts: event.ts,
+        payload: JSON.stringify(event),
+      }));
       for (const rows of chunks(events, 500))
         await tx.insertInto('order_events').values(rows).execute();
+      // Every order command and state change, in the same transaction (invariant 9).
+      await new AuditRepository(tx).appendMany(
+        written.map(({ after, event }) => auditEntry(after, event)),
+        tx,
+      );
     });
   }
 
@@ -239,6 +280,7 @@ export class OrderRepository implements OrderStore {
         payload: JSON.stringify(event),
       })
       .execute();
+    await new AuditRepository(tx).append(auditEntry(after, event), tx);
     return true;
   }
 

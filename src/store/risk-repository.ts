@@ -3,6 +3,7 @@ import { toDecimal } from '../trading/core/decimal.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { LimitSet, RiskLimits } from '../trading/risk/risk-limits.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
+import { AuditRepository } from './audit-repository.js';
 import type { Schema } from './schema.js';
 
 const DECIMAL_LIMITS = [
@@ -125,6 +126,10 @@ export class RiskRepository {
         .insertInto('risk_events')
         .values({ ts, actor, kind: 'RiskLimitChanged', payload: JSON.stringify(row) })
         .execute();
+      await new AuditRepository(tx).append(
+        { ts, actor, role: 'risk', action: 'risk.limit_changed', subject: name, payload: row },
+        tx,
+      );
     });
   }
 
@@ -170,6 +175,17 @@ export class RiskRepository {
         .insertInto('risk_events')
         .values({ ts, actor, kind: 'TradingStateChanged', payload: JSON.stringify(row) })
         .execute();
+      await new AuditRepository(tx).append(
+        {
+          ts,
+          actor,
+          role: 'risk',
+          action: 'risk.state_changed',
+          subject: row.scope_id || 'account',
+          payload: row,
+        },
+        tx,
+      );
     });
   }
 }

@@ -13,6 +13,7 @@ import { SigningKeys } from '../security/tokens/signing-keys.js';
 import { TokenService } from '../security/tokens/token-service.js';
 import { MfaVerifier } from '../security/totp/mfa-verifier.js';
 import { Totp } from '../security/totp/totp.js';
+import { AuditRepository } from '../store/audit-repository.js';
 import { MfaRepository } from '../store/mfa-repository.js';
 import { OrderRepository } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
@@ -46,6 +47,8 @@ export interface ServerOptions {
 export interface RunningServer {
   readonly url: string;
   readonly app: FastifyInstance;
+  /** The trading core behind the API (tests look at what reached the venue). */
+  readonly core: TradingCore;
   /** Resolves when the replay ends (the API keeps serving). */
   readonly replayDone: Promise<number>;
   close(): Promise<void>;
@@ -124,6 +127,7 @@ export async function startTradingServer(
       core,
       desk,
       orders,
+      audit: new AuditRepository(store.db),
       now: Date.now,
       log: opts.log,
       bars: replay,
@@ -135,6 +139,7 @@ export async function startTradingServer(
     return {
       url,
       app,
+      core,
       replayDone,
       close: async () => {
         abort.abort();

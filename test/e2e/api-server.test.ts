@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
 import WebSocket from 'ws';
+import { AuditRepository } from '../../src/store/audit-repository.js';
+import { openStore } from '../../src/store/open-store.js';
 import { btcSlice } from '../support/paper-args.js';
 import { ROOT, runCli } from '../support/run-cli.js';
 
@@ -73,10 +75,12 @@ describe('kairos serve: log in with TOTP, place and cancel orders, see them push
     base = await until(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 60_000);
   }, 120_000);
 
-  afterAll(async () => {
+  const stop = async () => {
+    if (server.exitCode !== null) return;
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
-  });
+  };
+  afterAll(stop);
 
   const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${base}${url}`, {
@@ -234,4 +238,27 @@ describe('kairos serve: log in with TOTP, place and cancel orders, see them push
     expect(last!.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await last!.json()).toMatchObject({ code: 'RATE_LIMITED' });
   }, 60_000);
+
+  it('has audited every login, failure and order event (read after a clean stop)', async () => {
+    await stop();
+    expect(server.exitCode).toBe(0);
+    const store = await openStore({ dataDir: path.join(home, 'db') });
+    try {
+      const rows = await new AuditRepository(store.db).list(0, Number.MAX_SAFE_INTEGER);
+      const actions = rows.map((r) => r.action);
+      expect(actions).toContain('auth.login');
+      expect(actions).toContain('auth.login_failed');
+      expect(actions).toContain('auth.mfa_failed');
+      expect(actions).toContain('order.created');
+      expect(actions).toContain('order.filled');
+      expect(actions).toContain('order.canceled');
+      // No secret ever reaches the log.
+      const text = JSON.stringify(rows);
+      for (const secret of [...Object.values(passwords), ...Object.values(secrets)])
+        expect(text).not.toContain(secret);
+      expect(rows.map((r) => r.prevHash).slice(1)).toEqual(rows.map((r) => r.hash).slice(0, -1));
+    } finally {
+      await store.close();
+    }
+  });
 });

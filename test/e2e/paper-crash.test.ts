@@ -4,9 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { toDecimal } from '../../src/trading/core/decimal.js';
-import { makeInstrument } from '../../src/trading/model/instrument.js';
 import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
-import { btcSlice } from '../support/paper-args.js';
+import { btcInstrument, btcSlice } from '../support/paper-args.js';
 import { TEST_DATABASE_URL } from '../support/postgres.js';
 import { ROOT, runCli } from '../support/run-cli.js';
 
@@ -120,15 +119,7 @@ describe('kairos paper under kill -9 (Postgres, ≥ 50 orders/s)', () => {
     expect(final.stderr.replace(/npm warn.*\n/g, '')).not.toMatch(/error|DRIFT/i);
     expect(final.code).toBe(0);
 
-    const inst = makeInstrument({
-      id: 'BTC/X',
-      base: 'BTC',
-      quote: 'X',
-      tickSize: '0.00000001',
-      lotSize: '0.001',
-      makerFee: '0.001',
-      takerFee: '0.001',
-    });
+    const inst = btcInstrument();
     const venue = new PaperVenue(
       path.join(home, 'paper', 'paper', 'venue.json'),
       { venue: 'PAPER', instruments: [inst] },

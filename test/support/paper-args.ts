@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { makeInstrument, type Instrument } from '../../src/trading/model/instrument.js';
 import { DATA } from './run-cli.js';
 
 /** Writes the first `n` one-minute candles of the shared BTC file to `file` (quick paper runs). */
@@ -30,4 +31,17 @@ export function paperArgs(data: string, ...extra: string[]): string[] {
     'BTC/X',
     ...extra,
   ];
+}
+
+/** The instrument `paperArgs` trades: BTC/X, lot 0.001, fees 0.1%. */
+export function btcInstrument(): Instrument {
+  return makeInstrument({
+    id: 'BTC/X',
+    base: 'BTC',
+    quote: 'X',
+    tickSize: '0.00000001',
+    lotSize: '0.001',
+    makerFee: '0.001',
+    takerFee: '0.001',
+  });
 }

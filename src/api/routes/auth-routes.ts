@@ -3,11 +3,11 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { readJson, writeJson } from '../../scalability/cache/cache.js';
 import { bearer } from '../auth-guard.js';
-import type { ApiDeps } from '../deps.js';
-import { apiError, sendProblem } from '../problem.js';
+import type { ApiDeps, ApiUser } from '../deps.js';
+import { ProblemSchema, apiError, sendProblem } from '../problem.js';
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
-const Problem = Type.Object({ code: Type.String(), detail: Type.String() });
+const Problem = ProblemSchema;
 const Tokens = Type.Object({
   accessToken: Type.String(),
   accessExpiresAt: Type.Integer(),
@@ -23,6 +23,22 @@ const Tokens = Type.Object({
 export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const failed = () => apiError('AUTH_FAILED', 'username or password is wrong');
+  /** Audits a login step; the client's address goes in the payload, never a password or code. */
+  const audit = (
+    ip: string,
+    action: string,
+    subject: string,
+    user: ApiUser | null,
+    extra: Record<string, string> = {},
+  ) =>
+    deps.audit.append({
+      ts: deps.now(),
+      actor: user?.username ?? 'anonymous',
+      role: user?.role ?? 'none',
+      action,
+      subject,
+      payload: { ip, ...extra },
+    });
 
   r.post(
     '/auth/login',
@@ -44,7 +60,10 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     async (req) => {
       const user = await deps.users.byUsername(req.body.username);
       const ok = await deps.hasher.verifyOrDummy(user?.passwordHash, req.body.password);
-      if (!user || !ok || user.disabled || !user.totpSecret) throw failed();
+      if (!user || !ok || user.disabled || !user.totpSecret) {
+        await audit(req.ip, 'auth.login_failed', req.body.username.slice(0, 64), user);
+        throw failed();
+      }
       const challenge = randomBytes(32).toString('base64url');
       await writeJson(deps.challenges, `login:${challenge}`, { userId: user.id }, CHALLENGE_TTL_MS);
       return { challenge };
@@ -79,6 +98,7 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
         ? await deps.mfa.useRecoveryCode(user.id, req.body.recoveryCode)
         : await deps.mfa.verifyTotp(user.id, user.totpSecret, req.body.code ?? '');
       if (!result.ok) {
+        await audit(req.ip, 'auth.mfa_failed', user.id, user, { reason: result.reason });
         if (result.reason === 'MFA_LOCKED') {
           const seconds = Math.max(1, Math.ceil((result.retryAt - deps.now()) / 1000));
           reply.header('retry-after', String(seconds));
@@ -89,6 +109,7 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
       await deps.challenges.delete(key);
       if (result.method === 'totp') await deps.users.confirmSecondFactor(user.id);
       const pair = await deps.tokens.startSession(user.id, user.role);
+      await audit(req.ip, 'auth.login', user.id, user, { sessionId: pair.sessionId });
       return pick(pair);
     },
   );
@@ -111,6 +132,14 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
   r.post('/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {
     const claims = deps.tokens.verifyAccess(bearer(req));
     await deps.tokens.logout(claims.sid);
+    await deps.audit.append({
+      ts: deps.now(),
+      actor: claims.sub,
+      role: claims.role,
+      action: 'auth.logout',
+      subject: claims.sub,
+      payload: { sessionId: claims.sid },
+    });
     return reply.code(204).send();
   });
 }

@@ -4,9 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { ownerOf, requires } from '../auth-guard.js';
 import type { ApiDeps } from '../deps.js';
 import { OrderBody, OrderView, orderView } from '../order-schemas.js';
-import { apiError } from '../problem.js';
+import { ProblemSchema, apiError, sendProblem } from '../problem.js';
 
-const Problem = Type.Object({ code: Type.String(), detail: Type.String() });
+const Problem = ProblemSchema;
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 /**
@@ -32,13 +32,30 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
           'idempotency-key': Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
         }),
         body: OrderBody,
-        response: { 200: OrderView, 201: OrderView, 400: Problem, 401: Problem, 403: Problem },
+        response: {
+          200: OrderView,
+          201: OrderView,
+          400: Problem,
+          401: Problem,
+          403: Problem,
+          422: Problem,
+        },
       },
     },
     async (req, reply) => {
       const claims = req.claims!;
       const id = clientOrderIdFor(claims.sub, req.headers['idempotency-key']);
       const { order, created } = await deps.desk.place(ownerOf(claims), id, req.body);
+      // Denied at the gate (or not a valid order for the instrument): recorded with its reason,
+      // never sent, and answered as a problem carrying that reason.
+      if (order.status === 'DENIED') {
+        return sendProblem(
+          reply,
+          422,
+          order.reason ?? 'DENIED',
+          `order ${order.clientOrderId} denied: ${order.reason ?? 'denied'}`,
+        );
+      }
       return reply.code(created ? 201 : 200).send(orderView(order));
     },
   );

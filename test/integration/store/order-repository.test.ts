@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { money, price, quantity } from '../../../src/trading/core/money.js';
 import { applyOrderEvent } from '../../../src/trading/model/apply-order-event.js';
 import type { OrderEvent } from '../../../src/trading/model/order-events.js';
+import { AuditRepository } from '../../../src/store/audit-repository.js';
 import { CandleRepository } from '../../../src/store/candle-repository.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
@@ -170,6 +171,34 @@ describe.each(DIALECTS)('group commit on %s', (dialect) => {
     expect(await repo.fills()).toHaveLength(1);
     expect((await repo.events('g1')).map((e) => e.kind)).toHaveLength(3);
     await expect(repo.commitBatch([{ after: o0, event: e1 }])).rejects.toThrow();
+    // Every stored event has its audit row, in order, on one valid chain; a skipped fill has none.
+    const audit = await new AuditRepository(store.db).list(0, 10);
+    expect(audit.map((r) => `${r.action}:${r.subject}:${r.actor}`)).toEqual([
+      'order.created:g1:s',
+      'order.submitted:g1:s',
+      'order.filled:g1:s',
+    ]);
+    expect(audit[2]!.payload).toMatchObject({ status: 'FILLED', fill: { tradeId: 'G1' } });
+    expect(audit.map((r) => r.prevHash).slice(1)).toEqual(audit.map((r) => r.hash).slice(0, -1));
+  });
+
+  it('fails closed: when the audit row cannot be written, the order is not stored', async () => {
+    const repo = new OrderRepository(store.db, 'acct');
+    const o = newOrder({}, 'closed-1');
+    const ids = { clientOrderId: 'closed-1', strategyId: 's', instrumentId: 'TEST/USD' };
+    await sql`alter table audit_log add constraint no_more check (seq < 0) not valid`.execute(
+      store.db,
+    );
+    try {
+      await expect(
+        repo.commitBatch([
+          { after: o, event: { kind: 'OrderInitialized', ...ids, ts: 5, order: o } },
+        ]),
+      ).rejects.toThrow(/audit log/);
+      expect(await repo.order('closed-1')).toBeUndefined();
+    } finally {
+      await sql`alter table audit_log drop constraint no_more`.execute(store.db);
+    }
   });
 
   it('keeps strategy snapshots with their random source state', async () => {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { AuditRepository } from '../../../src/store/audit-repository.js';
 import { RiskRepository } from '../../../src/store/risk-repository.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
 
@@ -48,6 +49,16 @@ describe.each(DIALECTS)('risk repository on %s', (dialect) => {
       'TradingStateChanged:carol',
     ]);
     await expect(sql`delete from risk_events`.execute(store.db)).rejects.toThrow(/append-only/);
+    // Each change is in the audit log too, in the same transaction.
+    const audit = await new AuditRepository(store.db).list(0, 100);
+    expect(audit.map((r) => `${r.action}:${r.actor}`).slice(0, 6)).toEqual([
+      'risk.limit_changed:alice',
+      'risk.limit_changed:alice',
+      'risk.limit_changed:bob',
+      'risk.limit_changed:bob',
+      'risk.state_changed:carol',
+      'risk.state_changed:carol',
+    ]);
   });
 
   it('stores instrument-scope limits (scope INSTRUMENT) and the window and execution limits', async () => {

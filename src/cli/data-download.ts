@@ -1,0 +1,147 @@
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { MemoryBudget } from '../scalability/rate-limit/memory-budget.js';
+import { createVenuePolicy } from '../scalability/resilience/venue-policy.js';
+import { KairosError } from '../trading/core/errors.js';
+import type { Bar } from '../trading/data/market-data.js';
+import { ClockSkew } from '../trading/venues/ccxt/clock-skew.js';
+import { asKairosError } from '../trading/venues/ccxt/error-mapping.js';
+import { createExchange, credentialsFromEnv } from '../trading/venues/ccxt/exchange-factory.js';
+import { ohlcvPages, timeframeMs } from '../trading/venues/ccxt/ohlcv-pages.js';
+import { VenueRateLimitedError } from '../trading/venues/ccxt/request-gate.js';
+import { CandleFile } from './candle-file.js';
+import { dateFlag, numberFlag } from './parse-flags.js';
+import { kairosHome } from './paths.js';
+
+/** The flags of `kairos data download`, as commander parses them. */
+export interface DownloadFlags {
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+  since: string;
+  until?: string;
+  exchangeUrl?: string;
+  out?: string;
+  limit: string;
+  progress: boolean;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/**
+ * `kairos data download`: pages through the venue's candles into a freqtrade JSON file,
+ * resuming after what the file holds (see `candle-file.ts`).
+ */
+export async function download(flags: DownloadFlags): Promise<void> {
+  const since = dateFlag('--since', flags.since);
+  const until = flags.until !== undefined ? dateFlag('--until', flags.until) : undefined;
+  if (until !== undefined && until <= since)
+    throw new KairosError('USAGE', `--until ${flags.until} is not after --since ${flags.since}`);
+  const limit = numberFlag('--limit', flags.limit, { integer: true, max: 5000 });
+  if (limit < 2) throw new KairosError('USAGE', `--limit: must be at least 2, was ${flags.limit}`);
+  if (!/^[A-Za-z0-9._-]+\/[A-Za-z0-9._:-]+$/.test(flags.symbol))
+    throw new KairosError(
+      'USAGE',
+      `--symbol: must be BASE/QUOTE like BTC/USDT, was ${JSON.stringify(flags.symbol)}`,
+    );
+  const out =
+    flags.out ??
+    path.join(
+      kairosHome(),
+      'data',
+      flags.exchange,
+      `${flags.symbol.replace(/[/:]/g, '_')}-${flags.timeframe}.json`,
+    );
+  if (/\.gz$/i.test(out))
+    throw new KairosError(
+      'USAGE',
+      `--out: a plain .json file (it grows as pages arrive), was ${out}`,
+    );
+
+  const venue = flags.exchange;
+  const budget = new MemoryBudget({ rule: { capacity: 960, intervalMs: 60_000 } });
+  const { exchange } = await createExchange({
+    exchangeId: venue,
+    exchangeUrl: flags.exchangeUrl,
+    ...credentialsFromEnv(process.env),
+    budget: { budget },
+  });
+  const policy = createVenuePolicy({ venue });
+  // Waits out the venue's Retry-After (recorded by the gate) instead of failing the download.
+  const read = async <T>(call: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await policy.read(call);
+      } catch (e) {
+        if (!(e instanceof VenueRateLimitedError)) throw e;
+        process.stderr.write(`kairos: ${e.message}; waiting\n`);
+        await new Promise((r) => setTimeout(r, e.retryAfterMs + 100));
+      }
+    }
+  };
+  try {
+    await read(() => exchange.loadMarkets());
+    if (!exchange.markets?.[flags.symbol])
+      throw new KairosError('USAGE', `--symbol: ${venue} has no market ${flags.symbol}`);
+    const interval = timeframeMs(exchange, flags.timeframe);
+    let offset = 0;
+    if (exchange.has.fetchTime)
+      offset = (await read(() => new ClockSkew(exchange).measure())).offsetMs;
+    const now = () => Date.now() + offset;
+
+    const file = await CandleFile.open(out);
+    const pages = (from: number, to: number | undefined) =>
+      ohlcvPages(exchange, {
+        symbol: flags.symbol,
+        timeframe: flags.timeframe,
+        since: from,
+        until: to,
+        limit,
+        now,
+        read,
+      });
+    let added = 0;
+    if (file.first !== null && since < file.first) {
+      // Candles before those the file holds: fetched whole, then merged in one atomic rewrite.
+      const head: Bar[] = [];
+      for await (const page of pages(since, Math.min(until ?? Infinity, file.first)))
+        head.push(...page);
+      added += await file.merge(head);
+    }
+    const start = file.last !== null && file.last >= since ? file.last + interval : since;
+    const end = Math.min(until ?? Infinity, now());
+    const expected = Math.max(0, Math.ceil((end - start) / interval));
+    const bar =
+      flags.progress && process.stderr.isTTY === true && expected > 0
+        ? new cliProgress.SingleBar(
+            {
+              stream: process.stderr,
+              format: ' {bar} {percentage}% | {value}/{total} candles | {date}',
+              hideCursor: true,
+              clearOnComplete: true,
+            },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+    bar?.start(expected, 0, { date: iso(start) });
+    let done = 0;
+    try {
+      for await (const page of pages(start, until)) {
+        const n = await file.append(page);
+        added += n;
+        done += n;
+        bar?.update(Math.min(done, expected), { date: iso(page.at(-1)!.openTime) });
+      }
+    } finally {
+      bar?.stop();
+    }
+    const range = file.first !== null ? ` (${iso(file.first)} .. ${iso(file.last!)})` : '';
+    process.stdout.write(
+      `${added} new candles; ${file.count} in ${out}${range}${added === 0 ? ', already up to date' : ''}\n`,
+    );
+  } catch (e) {
+    throw asKairosError(e, venue);
+  } finally {
+    await exchange.close();
+  }
+}

@@ -1,0 +1,642 @@
+import type { Order as CcxtOrder, Exchange, Trade } from 'ccxt';
+import {
+  createVenuePolicy,
+  type VenuePolicy,
+} from '../../../scalability/resilience/venue-policy.js';
+import type { Decimal } from '../../core/decimal.js';
+import { Reason } from '../../core/reason-codes.js';
+import type { ExecutionClient } from '../../execution/execution-client.js';
+import type { VenueOrderReport, VenueQueries } from '../../execution/venue-queries.js';
+import type { Alert } from '../../model/alert.js';
+import { applyOrderEvent } from '../../model/apply-order-event.js';
+import type { Fill } from '../../model/fill.js';
+import type { Instrument } from '../../model/instrument.js';
+import type { Order } from '../../model/order.js';
+import type { OrderEvent } from '../../model/order-events.js';
+import { isTerminal } from '../../model/order-state-machine.js';
+import { dec, fillFromTrade, venueReport } from './ccxt-reports.js';
+import {
+  cancelOutcome,
+  createOutcome,
+  isClockError,
+  isOrderNotFound,
+  VenueReason,
+} from './error-mapping.js';
+import { isLegalReport } from './event-screen.js';
+import { myTradesSince } from './my-trades.js';
+import { WatchLoop } from './watch-loop.js';
+
+/** Options of {@link CcxtExecutionClient}. */
+export interface CcxtExecutionOptions {
+  /** The REST exchange (from `createExchange`), used for every order write and query. */
+  readonly exchange: Exchange;
+  /** A ccxt.pro exchange for `watchMyTrades`/`watchOrders` (fills as they happen); none: REST only. */
+  readonly stream?: Exchange;
+  /** The instruments traded here (from `Markets`): symbols to query, quote of each. */
+  readonly instruments: readonly Instrument[];
+  /** Names the venue in fills and trade-id keys (default: the exchange id). */
+  readonly venue?: string;
+  /** Retry (reads) and circuit breaker (default: `createVenuePolicy({ venue })`). */
+  readonly policy?: VenuePolicy;
+  /**
+   * The OMS's view of an order (`(id) => exec.order(id)`); reports that would be illegal from
+   * its state (a late accept, a second cancel) are dropped. It must apply delivered events at
+   * once. Without it the client screens against its own copy of the orders it was sent.
+   */
+  readonly order?: (clientOrderId: string) => Order | undefined;
+  readonly now?: () => number;
+  readonly onAlert?: (alert: Alert) => void;
+  readonly onLog?: (line: string) => void;
+  /** Told on a timestamp refusal (-1021), so the clock offset is measured again. */
+  readonly onClockError?: () => void;
+  /** A fresh order not found is looked for again until this many ms after sending (default 5 000). */
+  readonly notFoundGraceMs?: number;
+  /** A cancel/expiry waits this long for its fills before fetching them (default 1 000 ms). */
+  readonly fillGraceMs?: number;
+  /** `tradesSince` looks back at most this far (default 7 days). */
+  readonly lookbackMs?: number;
+  /** WebSocket reconnect backoff (defaults 100 ms to 10 s). */
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+}
+
+/** A terminal report held back until the order's fills have arrived. */
+interface Held {
+  event: OrderEvent | null;
+  venueFilled: Decimal;
+  attempts: number;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * A ccxt venue as Kairos's execution port: `submit` and `cancel` are fire-and-forget, and every
+ * outcome comes back as an `OrderEvent` through `deliver`; reconciliation asks `VenueQueries`.
+ *
+ * - Orders carry their client order id in ccxt's `clientOrderId` param (Binance:
+ *   `newClientOrderId`). Writes go through the venue policy once, never retried.
+ * - A create with no answer (timeout, dropped connection, 5xx) gives `OrderUnknown` and is never
+ *   resent; a refusal gives `OrderRejected` with a stable reason (`error-mapping.ts`).
+ * - Fills come from the create answer, `watchMyTrades` and `watchOrders` (ccxt.pro), REST
+ *   catch-up after each reconnect, and `fetchOrderTrades` when a cancel or expiry reports more
+ *   filled than has arrived. They are deduplicated by trade id, and a terminal event is held
+ *   until its fills are in, so the order's reports always form a legal sequence.
+ *
+ * @example
+ * const client = new CcxtExecutionClient({ exchange, stream, instruments }, (e) => exec.process(e));
+ * client.start();
+ */
+export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
+  readonly #o: CcxtExecutionOptions;
+  readonly #venue: string;
+  readonly #policy: VenuePolicy;
+  readonly #now: () => number;
+  readonly #instruments: Map<string, Instrument>;
+  readonly #mirror = new Map<string, Order>();
+  readonly #sentAt = new Map<string, number>();
+  readonly #byVenueId = new Map<string, string>();
+  readonly #venueId = new Map<string, string>();
+  readonly #tradeIds = new Set<string>();
+  readonly #cancelAsked = new Set<string>();
+  readonly #held = new Map<string, Held>();
+  readonly #inflight = new Set<Promise<unknown>>();
+  readonly #loops: WatchLoop<unknown>[] = [];
+  #lastFillTs: number;
+  #catchingUp: Promise<void> | null = null;
+
+  constructor(
+    options: CcxtExecutionOptions,
+    private readonly deliver: (event: OrderEvent) => void,
+  ) {
+    this.#o = options;
+    this.#venue = options.venue ?? options.exchange.id;
+    this.#policy = options.policy ?? createVenuePolicy({ venue: this.#venue });
+    this.#now = options.now ?? (() => Date.now());
+    this.#instruments = new Map(options.instruments.map((i) => [i.id, i]));
+    this.#lastFillTs = this.#now();
+  }
+
+  /** Starts the private streams (fills and order updates), when a ccxt.pro exchange was given. */
+  start(): void {
+    const ws = this.#o.stream;
+    if (!ws || this.#loops.length > 0) return;
+    const symbols = [...this.#instruments.keys()];
+    const symbol = symbols.length === 1 ? symbols[0] : undefined;
+    const onReconnect = () => this.#catchUp();
+    const onError = (e: unknown, n: number) =>
+      this.#log(`stream failed (${n} in a row): ${(e as Error).message}`);
+    if (ws.has.watchMyTrades)
+      this.#loops.push(
+        new WatchLoop<unknown>({
+          watch: () => ws.watchMyTrades(symbol),
+          handle: (trades) => {
+            for (const t of trades as Trade[]) this.#onTrade(t);
+          },
+          onReconnect,
+          beforeRetry: onReconnect,
+          onError,
+          backoff: this.#o.backoff,
+        }),
+      );
+    if (ws.has.watchOrders)
+      this.#loops.push(
+        new WatchLoop<unknown>({
+          watch: () => ws.watchOrders(symbol),
+          handle: (orders) => {
+            for (const o of orders as CcxtOrder[]) this.#onVenueOrder(o);
+          },
+          onReconnect,
+          beforeRetry: onReconnect,
+          onError,
+          backoff: this.#o.backoff,
+        }),
+      );
+    for (const loop of this.#loops) void loop.run();
+  }
+
+  /** Stream reconnections so far. */
+  get reconnects(): number {
+    return this.#loops.reduce((n, l) => n + l.reconnects, 0);
+  }
+
+  /** Stops the streams and timers and closes the stream exchange; calls already sent finish (`idle`). */
+  async close(): Promise<void> {
+    for (const loop of this.#loops) loop.stop();
+    this.#loops.length = 0;
+    for (const h of this.#held.values()) if (h.timer) clearTimeout(h.timer);
+    this.#held.clear();
+    await this.#o.stream?.close();
+  }
+
+  /** Resolves when every venue call started so far has been answered and reported. */
+  async idle(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+  }
+
+  /** A live venue has its own market; bars from a paper feed are ignored. */
+  onBar(): void {}
+
+  submit(order: Order, _ts: number): void {
+    this.#mirror.set(order.clientOrderId, order);
+    this.#track(this.#create(order));
+  }
+
+  cancel(clientOrderId: string, _ts: number): void {
+    this.#track(this.#cancel(clientOrderId));
+  }
+
+  async orderByClientId(clientOrderId: string): Promise<VenueOrderReport | null> {
+    const known = this.#symbolOf(clientOrderId);
+    const symbols = known ? [known] : [...this.#instruments.keys()];
+    const graceEnd = (this.#sentAt.get(clientOrderId) ?? -Infinity) + this.#grace();
+    for (;;) {
+      for (const symbol of symbols) {
+        const o = await this.#fetchByClientId(clientOrderId, symbol);
+        if (!o) continue;
+        const report = venueReport(o, clientOrderId);
+        this.#link(clientOrderId, report.venueOrderId);
+        this.#expectResolution(clientOrderId, report);
+        return report;
+      }
+      // Venues may not show an order for a moment after accepting it: not found is not final yet.
+      const left = graceEnd - this.#now();
+      if (left <= 0) return null;
+      await new Promise((r) => setTimeout(r, Math.min(250, left)));
+    }
+  }
+
+  async openOrders(): Promise<readonly VenueOrderReport[]> {
+    const out: VenueOrderReport[] = [];
+    for (const symbol of this.#instruments.keys()) {
+      const orders = await this.#policy.read(() => this.#o.exchange.fetchOpenOrders(symbol));
+      for (const o of orders) {
+        const id = o.clientOrderId ?? this.#byVenueId.get(String(o.id)) ?? `venue-order-${o.id}`;
+        this.#link(id, String(o.id));
+        out.push(venueReport(o, id));
+      }
+    }
+    return out;
+  }
+
+  async tradesSince(ts: number): Promise<readonly Fill[]> {
+    const fills = await this.#fetchFills(ts);
+    // Reconciliation applies these itself; note them so a stream copy is not counted twice.
+    for (const f of fills) this.#note(f);
+    return fills;
+  }
+
+  // ---- orders ----
+
+  async #create(order: Order): Promise<void> {
+    const id = order.clientOrderId;
+    const params: Record<string, unknown> = { clientOrderId: id };
+    const limit = order.type === 'LIMIT' || order.type === 'STOP_LIMIT';
+    if (order.triggerPrice) params.triggerPrice = Number(order.triggerPrice.toFixed());
+    if (limit && order.postOnly) params.postOnly = true;
+    else if (limit) params.timeInForce = order.timeInForce;
+    if (order.reduceOnly) params.reduceOnly = true;
+    this.#sentAt.set(id, this.#now());
+    try {
+      const answer = await this.#policy.write(() =>
+        this.#o.exchange.createOrder(
+          order.instrumentId,
+          limit ? 'limit' : 'market',
+          order.side === 'BUY' ? 'buy' : 'sell',
+          Number(order.quantity.toFixed()),
+          limit && order.price ? Number(order.price.toFixed()) : undefined,
+          params,
+        ),
+      );
+      this.#onVenueOrder(answer, id);
+    } catch (e) {
+      if (isClockError(e)) this.#o.onClockError?.();
+      const out = createOutcome(e);
+      this.#log(`create ${id}: ${out.kind} ${out.reason}: ${out.message}`);
+      if (out.kind === 'rejected')
+        this.#emit(id, (ids) => ({
+          kind: 'OrderRejected',
+          ...ids,
+          reason: out.reason,
+          message: out.message,
+        }));
+      else this.#emit(id, (ids) => ({ kind: 'OrderUnknown', ...ids, reason: out.reason }));
+    }
+  }
+
+  async #cancel(id: string): Promise<void> {
+    const symbol = this.#symbolOf(id);
+    if (!symbol) return this.#log(`cancel ${id}: not an order of this venue`);
+    this.#cancelAsked.add(id);
+    try {
+      const answer = await this.#policy.write(() =>
+        this.#o.exchange.cancelOrder(this.#venueId.get(id) ?? '', symbol, { clientOrderId: id }),
+      );
+      if (answer && typeof answer.status === 'string' && answer.status !== 'open')
+        this.#onVenueOrder(answer, id);
+      else await this.#settleCancel(id);
+    } catch (e) {
+      if (isClockError(e)) this.#o.onClockError?.();
+      const out = cancelOutcome(e);
+      if (out.kind === 'refused') this.#cancelRejected(id, out.reason);
+      else await this.#settleCancel(id);
+    }
+  }
+
+  /** After a cancel that did not say: ask the venue, apply what it says. */
+  async #settleCancel(id: string): Promise<void> {
+    const symbol = this.#symbolOf(id)!;
+    let o: CcxtOrder | null;
+    try {
+      o = await this.#fetchByClientId(id, symbol);
+    } catch (e) {
+      this.#log(`cancel ${id}: outcome unknown: ${(e as Error).message}`);
+      return this.#cancelRejected(id, VenueReason.CANCEL_OUTCOME_UNKNOWN);
+    }
+    if (!o) return this.#cancelRejected(id, VenueReason.ORDER_NOT_FOUND_AT_VENUE);
+    this.#onVenueOrder(o, id);
+    if (o.status === 'open') this.#cancelRejected(id, VenueReason.STILL_OPEN_AT_VENUE);
+  }
+
+  #cancelRejected(id: string, reason: string): void {
+    this.#cancelAsked.delete(id);
+    this.#emit(id, (ids) => ({ kind: 'OrderCancelRejected', ...ids, reason }));
+  }
+
+  /** Applies what the venue says about an order: its fills, acceptance, end. */
+  #onVenueOrder(o: CcxtOrder, hint?: string): void {
+    const venueId = o.id ? String(o.id) : undefined;
+    // The venue id first: on a cancel, some venues report the cancel request's client id.
+    const id = hint ?? (venueId ? this.#byVenueId.get(venueId) : undefined) ?? o.clientOrderId;
+    if (id === undefined || !this.#current(id)) return;
+    if (venueId) this.#link(id, venueId);
+    const cur = this.#current(id)!;
+    if (o.status === 'rejected') {
+      const unacked = cur.status === 'SUBMITTED' || cur.status === 'UNKNOWN';
+      const reason = VenueReason.REJECTED_AT_VENUE;
+      return void this.#emit(id, (ids) =>
+        unacked
+          ? { kind: 'OrderRejected', ...ids, reason, message: 'rejected by the venue' }
+          : { kind: 'OrderCanceled', ...ids, reason },
+      );
+    }
+    if ((cur.status === 'SUBMITTED' || cur.status === 'UNKNOWN') && venueId)
+      this.#emit(id, (ids) => ({ kind: 'OrderAccepted', ...ids, venueOrderId: venueId }));
+    for (const t of o.trades ?? []) this.#onTrade({ ...t, order: t.order ?? venueId }, id, o);
+    const filled = dec(o.filled);
+    switch (o.status) {
+      case 'closed':
+        return this.#finish(id, null, filled);
+      case 'canceled':
+      case 'cancelled': {
+        const reason = this.#cancelAsked.has(id)
+          ? Reason.CANCELED_BY_USER
+          : VenueReason.CANCELED_AT_VENUE;
+        return this.#finish(id, (ids) => ({ kind: 'OrderCanceled', ...ids, reason }), filled);
+      }
+      case 'expired': {
+        const tif = this.#current(id)!.timeInForce;
+        const reason =
+          tif === 'IOC'
+            ? Reason.IOC_REMAINDER_CANCELED
+            : tif === 'FOK'
+              ? Reason.FOK_NOT_FILLABLE
+              : VenueReason.EXPIRED_AT_VENUE;
+        return this.#finish(id, (ids) => ({ kind: 'OrderExpired', ...ids, reason }), filled);
+      }
+      default:
+        if (this.#current(id)!.filledQuantity.lt(filled)) this.#finish(id, null, filled);
+    }
+  }
+
+  /**
+   * Delivers a terminal report once the order's fills reach what the venue says was filled;
+   * until then it is held and the missing fills are fetched (`null`: only the fills are awaited).
+   */
+  #finish(id: string, make: ((ids: EventIds) => OrderEvent) | null, venueFilled: Decimal): void {
+    const cur = this.#current(id)!;
+    const event = make ? make(this.#ids(cur)) : null;
+    if (cur.filledQuantity.gte(venueFilled)) {
+      this.#drop(id);
+      if (event) this.#emitEvent(event);
+      return;
+    }
+    const held = this.#held.get(id);
+    if (held) {
+      if (event) held.event = event;
+      if (venueFilled.gt(held.venueFilled)) held.venueFilled = venueFilled;
+      return;
+    }
+    this.#held.set(id, { event, venueFilled, attempts: 0, timer: null });
+    this.#scheduleFetch(id);
+  }
+
+  #scheduleFetch(id: string): void {
+    const h = this.#held.get(id);
+    if (!h || h.timer) return;
+    h.timer = setTimeout(() => {
+      h.timer = null;
+      this.#track(this.#fetchOrderFills(id));
+    }, this.#o.fillGraceMs ?? 1000);
+  }
+
+  async #fetchOrderFills(id: string): Promise<void> {
+    const h = this.#held.get(id);
+    const venueId = this.#venueId.get(id);
+    const symbol = this.#symbolOf(id);
+    if (!h || !venueId || !symbol) return;
+    try {
+      const ex = this.#o.exchange;
+      const trades = ex.has.fetchOrderTrades
+        ? await this.#policy.read(() => ex.fetchOrderTrades(venueId, symbol))
+        : (
+            await this.#policy.read(() =>
+              ex.fetchMyTrades(symbol, (this.#sentAt.get(id) ?? this.#now()) - 60_000),
+            )
+          ).filter((t) => String(t.order) === venueId);
+      for (const t of trades) this.#onTrade(t, id);
+    } catch (e) {
+      this.#log(`fills of ${id}: ${(e as Error).message}`);
+    }
+    if (!this.#held.has(id)) return;
+    if (++h.attempts < 5) return this.#scheduleFetch(id);
+    this.#drop(id);
+    this.#alert(
+      'VENUE_FILLS_MISSING',
+      `${id}: the venue reports ${h.venueFilled.toFixed()} filled, fewer fills arrived; left to reconciliation`,
+    );
+  }
+
+  #drop(id: string): void {
+    const h = this.#held.get(id);
+    if (h?.timer) clearTimeout(h.timer);
+    this.#held.delete(id);
+  }
+
+  // ---- fills ----
+
+  /** A trade of ours from any source: becomes a fill once, for the order it belongs to. */
+  #onTrade(t: Trade, hint?: string, order?: CcxtOrder): void {
+    const venueOrderId = t.order !== undefined && t.order !== null ? String(t.order) : undefined;
+    const info = (t.info ?? {}) as Record<string, unknown>;
+    const id =
+      hint ??
+      (venueOrderId ? this.#byVenueId.get(venueOrderId) : undefined) ??
+      (typeof info.c === 'string' ? info.c : undefined);
+    if (id === undefined) {
+      if (venueOrderId && t.symbol) this.#track(this.#resolveTrade(t, venueOrderId, t.symbol));
+      return;
+    }
+    const cur = this.#current(id);
+    if (!cur) return;
+    const fill = fillFromTrade(t, {
+      venue: this.#venue,
+      clientOrderId: id,
+      instrumentId: cur.instrumentId,
+      side: cur.side,
+      quote: this.#instruments.get(cur.instrumentId)?.quote ?? '',
+      ts: order?.lastTradeTimestamp ?? order?.timestamp ?? this.#now(),
+    });
+    if (fill) this.#deliverFill(fill);
+  }
+
+  /** A trade of an order known only by its venue id (sent before a restart): look it up. */
+  async #resolveTrade(t: Trade, venueOrderId: string, symbol: string): Promise<void> {
+    try {
+      const o = await this.#policy.read(() => this.#o.exchange.fetchOrder(venueOrderId, symbol));
+      if (o.clientOrderId && this.#current(o.clientOrderId)) {
+        this.#link(o.clientOrderId, venueOrderId);
+        this.#onTrade(t, o.clientOrderId);
+      }
+    } catch (e) {
+      this.#log(`trade ${t.id}: order ${venueOrderId} not resolved: ${(e as Error).message}`);
+    }
+  }
+
+  #deliverFill(fill: Fill): void {
+    if (this.#tradeIds.has(fill.tradeId)) return;
+    const cur = this.#current(fill.clientOrderId)!;
+    if (cur.filledQuantity.plus(fill.quantity).gt(cur.quantity)) {
+      this.#tradeIds.add(fill.tradeId);
+      return this.#alert(
+        'ORDER_OVERFILL',
+        `fill ${fill.tradeId} would overfill ${fill.clientOrderId}; not applied`,
+      );
+    }
+    if (isTerminal(cur.status))
+      return this.#alert(
+        'VENUE_LATE_FILL',
+        `fill ${fill.tradeId} arrived after ${fill.clientOrderId} was ${cur.status}; left to reconciliation`,
+      );
+    this.#tradeIds.add(fill.tradeId);
+    this.#lastFillTs = Math.max(this.#lastFillTs, fill.ts);
+    this.#emitEvent({ kind: 'OrderFilled', ...this.#ids(cur), ts: fill.ts, fill });
+    const h = this.#held.get(fill.clientOrderId);
+    if (h && this.#current(fill.clientOrderId)!.filledQuantity.gte(h.venueFilled)) {
+      this.#drop(fill.clientOrderId);
+      if (h.event) this.#emitEvent(h.event);
+    }
+  }
+
+  /** Our trades since `ts` (at most `lookbackMs` back) as fills, oldest first. */
+  async #fetchFills(ts: number): Promise<Fill[]> {
+    const now = this.#now();
+    const from = Math.max(ts, now - (this.#o.lookbackMs ?? 7 * DAY));
+    const read = <T>(call: () => Promise<T>) => this.#policy.read(call);
+    const out: Fill[] = [];
+    for (const [symbol, inst] of this.#instruments) {
+      for (const t of await myTradesSince(this.#o.exchange, symbol, from, now, read)) {
+        const id = await this.#clientIdOfTrade(t, symbol);
+        const fill = fillFromTrade(t, {
+          venue: this.#venue,
+          clientOrderId: id,
+          instrumentId: symbol,
+          side: this.#current(id)?.side ?? 'BUY',
+          quote: inst.quote,
+          ts: now,
+        });
+        if (fill) out.push(fill);
+      }
+    }
+    return out.sort((a, b) => a.ts - b.ts);
+  }
+
+  async #clientIdOfTrade(t: Trade, symbol: string): Promise<string> {
+    const venueOrderId = String(t.order ?? '');
+    const known = this.#byVenueId.get(venueOrderId);
+    if (known) return known;
+    const info = (t.info ?? {}) as Record<string, unknown>;
+    if (typeof info.c === 'string') return info.c;
+    // The trade proves the order exists; a venue may not show a fresh order for a moment.
+    const graceEnd = this.#now() + this.#grace();
+    for (;;) {
+      try {
+        const o = await this.#policy.read(() => this.#o.exchange.fetchOrder(venueOrderId, symbol));
+        if (o.clientOrderId) {
+          this.#link(o.clientOrderId, venueOrderId);
+          return o.clientOrderId;
+        }
+        break;
+      } catch (e) {
+        const left = graceEnd - this.#now();
+        if (!isOrderNotFound(e) || left <= 0) break; // reconciliation reports it as drift
+        await new Promise((r) => setTimeout(r, Math.min(250, left)));
+      }
+    }
+    return `venue-order-${venueOrderId}`;
+  }
+
+  /** After a stream reconnect: fetch what may have been missed (concurrent calls share one). */
+  #catchUp(): Promise<void> {
+    this.#catchingUp ??= this.#fetchMissed().finally(() => (this.#catchingUp = null));
+    return this.#catchingUp;
+  }
+
+  async #fetchMissed(): Promise<void> {
+    const fills = await this.#fetchFills(this.#lastFillTs - 60_000);
+    for (const f of fills) if (this.#current(f.clientOrderId)) this.#deliverFill(f);
+    for (const id of this.#held.keys()) this.#track(this.#fetchOrderFills(id));
+  }
+
+  // ---- bookkeeping ----
+
+  #current(id: string): Order | undefined {
+    return this.#o.order?.(id) ?? this.#mirror.get(id);
+  }
+
+  #symbolOf(id: string): string | undefined {
+    return this.#current(id)?.instrumentId;
+  }
+
+  #link(clientOrderId: string, venueOrderId: string): void {
+    if (!venueOrderId) return;
+    this.#byVenueId.set(venueOrderId, clientOrderId);
+    this.#venueId.set(clientOrderId, venueOrderId);
+  }
+
+  #grace(): number {
+    return this.#o.notFoundGraceMs ?? 5000;
+  }
+
+  async #fetchByClientId(id: string, symbol: string): Promise<CcxtOrder | null> {
+    try {
+      return await this.#policy.read(() =>
+        this.#o.exchange.fetchOrder(this.#venueId.get(id) ?? '', symbol, { clientOrderId: id }),
+      );
+    } catch (e) {
+      if (isOrderNotFound(e)) return null;
+      throw e;
+    }
+  }
+
+  /** Without an OMS view, keep the own copy in step with what reconciliation will apply. */
+  #expectResolution(id: string, report: VenueOrderReport): void {
+    const mine = this.#mirror.get(id);
+    if (this.#o.order || !mine) return;
+    if ((mine.status === 'SUBMITTED' || mine.status === 'UNKNOWN') && report.status === 'OPEN')
+      this.#mirror.set(
+        id,
+        applyOrderEvent(mine, {
+          kind: 'OrderAccepted',
+          ...this.#ids(mine),
+          ts: this.#now(),
+          venueOrderId: report.venueOrderId,
+        }),
+      );
+  }
+
+  #note(fill: Fill): void {
+    if (this.#tradeIds.has(fill.tradeId)) return;
+    this.#tradeIds.add(fill.tradeId);
+    const mine = this.#mirror.get(fill.clientOrderId);
+    if (this.#o.order || !mine) return;
+    const event: OrderEvent = { kind: 'OrderFilled', ...this.#ids(mine), ts: fill.ts, fill };
+    if (isLegalReport(mine, event))
+      this.#mirror.set(fill.clientOrderId, applyOrderEvent(mine, event));
+  }
+
+  #ids(o: Order): EventIds {
+    return {
+      clientOrderId: o.clientOrderId,
+      strategyId: o.strategyId,
+      instrumentId: o.instrumentId,
+      ts: this.#now(),
+    };
+  }
+
+  #emit(id: string, make: (ids: EventIds) => OrderEvent): boolean {
+    const cur = this.#current(id);
+    return cur ? this.#emitEvent(make(this.#ids(cur))) : false;
+  }
+
+  /** Delivers an event unless it is illegal from the order's current state (a stale report). */
+  #emitEvent(event: OrderEvent): boolean {
+    const cur = this.#current(event.clientOrderId);
+    if (!cur || !isLegalReport(cur, event)) return false;
+    this.#mirror.set(event.clientOrderId, applyOrderEvent(cur, event));
+    if (event.kind === 'OrderCanceled' || event.kind === 'OrderCancelRejected')
+      this.#cancelAsked.delete(event.clientOrderId);
+    this.deliver(event);
+    return true;
+  }
+
+  #track(p: Promise<unknown>): void {
+    const done = p.catch((e: unknown) => this.#log(`venue call failed: ${(e as Error).message}`));
+    this.#inflight.add(done);
+    void done.finally(() => this.#inflight.delete(done));
+  }
+
+  #alert(code: string, message: string): void {
+    this.#o.onAlert?.({ kind: 'Alert', code, message, ts: this.#now() });
+  }
+
+  #log(line: string): void {
+    this.#o.onLog?.(`${this.#venue}: ${line}`);
+  }
+}
+
+type EventIds = {
+  readonly clientOrderId: string;
+  readonly strategyId: string;
+  readonly instrumentId: string;
+  readonly ts: number;
+};

@@ -1,0 +1,149 @@
+import ccxt from 'ccxt';
+import { KairosError } from '../../core/errors.js';
+import { Reason } from '../../core/reason-codes.js';
+
+/** What a failed order creation means for the order. */
+export type CreateOutcome =
+  /** The venue (or the gate before it) refused: the order does not exist there. */
+  | { readonly kind: 'rejected'; readonly reason: string; readonly message: string }
+  /** No answer, or an answer that does not say: the order may exist. Never resend it. */
+  | { readonly kind: 'unknown'; readonly reason: string; readonly message: string };
+
+/** Stable reason codes of venue outcomes (listed in docs/errors.md and docs/venues.md). */
+export const VenueReason = {
+  VENUE_TIMEOUT: 'VENUE_TIMEOUT',
+  VENUE_NETWORK_ERROR: 'VENUE_NETWORK_ERROR',
+  VENUE_NO_ANSWER: 'VENUE_NO_ANSWER',
+  DUPLICATE_AT_VENUE: 'DUPLICATE_AT_VENUE',
+  VENUE_RATE_LIMITED: 'VENUE_RATE_LIMITED',
+  VENUE_CIRCUIT_OPEN: 'VENUE_CIRCUIT_OPEN',
+  RATE_LIMITER_UNAVAILABLE: 'RATE_LIMITER_UNAVAILABLE',
+  VENUE_CLOCK_SKEW: 'VENUE_CLOCK_SKEW',
+  VENUE_INVALID_ORDER: 'VENUE_INVALID_ORDER',
+  VENUE_ORDER_NOT_FILLABLE: 'VENUE_ORDER_NOT_FILLABLE',
+  VENUE_BAD_SYMBOL: 'VENUE_BAD_SYMBOL',
+  VENUE_BAD_REQUEST: 'VENUE_BAD_REQUEST',
+  VENUE_AUTH_FAILED: 'VENUE_AUTH_FAILED',
+  VENUE_MARKET_CLOSED: 'VENUE_MARKET_CLOSED',
+  VENUE_NOT_SUPPORTED: 'VENUE_NOT_SUPPORTED',
+  VENUE_REJECTED: 'VENUE_REJECTED',
+  ORDER_NOT_FOUND_AT_VENUE: 'ORDER_NOT_FOUND_AT_VENUE',
+  CANCEL_OUTCOME_UNKNOWN: 'CANCEL_OUTCOME_UNKNOWN',
+  STILL_OPEN_AT_VENUE: 'STILL_OPEN_AT_VENUE',
+  CANCELED_AT_VENUE: 'CANCELED_AT_VENUE',
+  EXPIRED_AT_VENUE: 'EXPIRED_AT_VENUE',
+  REJECTED_AT_VENUE: 'REJECTED_AT_VENUE',
+} as const;
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 500);
+
+/** Refusals decided before anything was sent (the gate, the breaker, the budget store). */
+function localRefusal(e: unknown): string | null {
+  if (!(e instanceof KairosError)) return null;
+  if (e.code === 'VENUE_RATE_LIMITED') return VenueReason.VENUE_RATE_LIMITED;
+  if (e.code === 'VENUE_CIRCUIT_OPEN') return VenueReason.VENUE_CIRCUIT_OPEN;
+  if (e.code === 'CACHE_UNAVAILABLE') return VenueReason.RATE_LIMITER_UNAVAILABLE;
+  return null;
+}
+
+/** The reason of a definite refusal by the venue, or null when the error does not say. */
+function venueRefusal(e: unknown): string | null {
+  // Order matters: subclasses first. RateLimitExceeded and InvalidNonce are NetworkErrors in
+  // ccxt, but the venue answered: the request was refused, not lost.
+  if (e instanceof ccxt.DDoSProtection || e instanceof ccxt.RateLimitExceeded)
+    return VenueReason.VENUE_RATE_LIMITED;
+  if (e instanceof ccxt.InvalidNonce) return VenueReason.VENUE_CLOCK_SKEW;
+  if (e instanceof ccxt.NetworkError || e instanceof ccxt.OperationFailed) return null;
+  if (e instanceof ccxt.OrderImmediatelyFillable) return Reason.POST_ONLY_WOULD_TAKE;
+  if (e instanceof ccxt.OrderNotFillable) return VenueReason.VENUE_ORDER_NOT_FILLABLE;
+  if (e instanceof ccxt.InsufficientFunds) return Reason.INSUFFICIENT_BALANCE;
+  if (e instanceof ccxt.InvalidOrder) return VenueReason.VENUE_INVALID_ORDER;
+  if (e instanceof ccxt.BadSymbol) return VenueReason.VENUE_BAD_SYMBOL;
+  if (e instanceof ccxt.BadRequest || e instanceof ccxt.ArgumentsRequired)
+    return VenueReason.VENUE_BAD_REQUEST;
+  if (e instanceof ccxt.AuthenticationError) return VenueReason.VENUE_AUTH_FAILED;
+  if (e instanceof ccxt.MarketClosed) return VenueReason.VENUE_MARKET_CLOSED;
+  if (e instanceof ccxt.NotSupported) return VenueReason.VENUE_NOT_SUPPORTED;
+  if (e instanceof ccxt.ExchangeError) return VenueReason.VENUE_REJECTED;
+  return null;
+}
+
+/**
+ * Sorts a failed `createOrder`. Only a definite refusal rejects the order: the venue said no
+ * (invalid order, funds, filters, auth, 429/418, timestamp), or the gate refused before
+ * sending. A duplicate client order id means an order with this id is already at the venue, so
+ * it is unknown, not rejected. Everything else (timeouts, dropped connections, 5xx, answers ccxt
+ * could not read, bugs) leaves the order UNKNOWN: it is never resent, and reconciliation
+ * resolves it by client order id.
+ *
+ * @example
+ * const outcome = createOutcome(new ccxt.RequestTimeout('...')); // { kind: 'unknown', reason: 'VENUE_TIMEOUT' }
+ */
+export function createOutcome(e: unknown): CreateOutcome {
+  const text = message(e);
+  const local = localRefusal(e);
+  if (local) return { kind: 'rejected', reason: local, message: text };
+  if (e instanceof ccxt.DuplicateOrderId || /duplicate order/i.test(text))
+    return { kind: 'unknown', reason: VenueReason.DUPLICATE_AT_VENUE, message: text };
+  const refused = venueRefusal(e);
+  if (refused) return { kind: 'rejected', reason: refused, message: text };
+  if (e instanceof ccxt.RequestTimeout)
+    return { kind: 'unknown', reason: VenueReason.VENUE_TIMEOUT, message: text };
+  if (e instanceof ccxt.NetworkError)
+    return { kind: 'unknown', reason: VenueReason.VENUE_NETWORK_ERROR, message: text };
+  return { kind: 'unknown', reason: VenueReason.VENUE_NO_ANSWER, message: text };
+}
+
+/**
+ * Sorts a failed `cancelOrder`: `not-found` (already closed or never there: look it up),
+ * `refused` with a reason (the cancel did not happen), or `unknown` (no answer: look it up).
+ *
+ * @example
+ * cancelOutcome(new ccxt.OrderNotFound('...')).kind; // 'not-found'
+ */
+export function cancelOutcome(
+  e: unknown,
+):
+  | { readonly kind: 'not-found' }
+  | { readonly kind: 'refused'; readonly reason: string }
+  | { readonly kind: 'unknown' } {
+  if (e instanceof ccxt.OrderNotFound) return { kind: 'not-found' };
+  const local = localRefusal(e);
+  if (local) return { kind: 'refused', reason: local };
+  const refused = venueRefusal(e);
+  if (refused) return { kind: 'refused', reason: refused };
+  return { kind: 'unknown' };
+}
+
+/**
+ * True when a read failed because the order does not exist at the venue.
+ *
+ * @example
+ * if (isOrderNotFound(e)) return null;
+ */
+export function isOrderNotFound(e: unknown): boolean {
+  return e instanceof ccxt.OrderNotFound;
+}
+
+/**
+ * True for ccxt's timestamp refusal (`InvalidNonce`, Binance -1021): the clock needs measuring.
+ *
+ * @example
+ * if (isClockError(e)) void skew.measure();
+ */
+export function isClockError(e: unknown): boolean {
+  return e instanceof ccxt.InvalidNonce;
+}
+
+/**
+ * A ccxt error as a `KairosError` the CLI prints on one line: `VENUE_UNAVAILABLE` when the venue
+ * did not answer (network, timeout, 5xx, rate limit), else `VENUE_ERROR`. Other errors pass.
+ *
+ * @example
+ * try { await exchange.fetchOHLCV(...) } catch (e) { throw asKairosError(e, 'binance') }
+ */
+export function asKairosError(e: unknown, venue: string): unknown {
+  if (!(e instanceof ccxt.BaseError)) return e;
+  const code = e instanceof ccxt.NetworkError ? 'VENUE_UNAVAILABLE' : 'VENUE_ERROR';
+  return new KairosError(code, `${venue}: ${message(e)}`, { cause: e });
+}

@@ -1,0 +1,201 @@
+import ccxt, { type Exchange } from 'ccxt';
+import { KairosError } from '../../core/errors.js';
+import type { Alert } from '../../model/alert.js';
+import type { RequestBudget } from '../../../scalability/rate-limit/request-budget.js';
+import { installRequestGate, type RequestGate } from './request-gate.js';
+
+/** How to build one ccxt exchange. */
+export interface ExchangeConfig {
+  /** A ccxt exchange id: `binance`, `kraken`, ... (`ccxt.exchanges`). */
+  readonly exchangeId: string;
+  readonly apiKey?: string;
+  readonly secret?: string;
+  /** Some venues need a third credential (OKX, KuCoin passphrase). */
+  readonly password?: string;
+  /**
+   * Another base URL for every REST and WebSocket endpoint, e.g. `http://127.0.0.1:9444` (a
+   * simulator, a sandbox, a proxy). Paths are kept; WebSocket URLs get `ws(s)://` of the same host.
+   */
+  readonly exchangeUrl?: string;
+  /** The WebSocket base when it differs from `exchangeUrl` (default: derived from it). */
+  readonly wsUrl?: string;
+  /** The ccxt.pro class (WebSocket `watch*` methods) instead of the REST one. */
+  readonly pro?: boolean;
+  /** ccxt request timeout, ms (default 10 000). */
+  readonly timeoutMs?: number;
+  /** ccxt's own spacing of requests, ms per unit of cost (default: the exchange's). */
+  readonly rateLimitMs?: number;
+  /** ccxt's own request throttle (default on; leave it on against a real venue). */
+  readonly enableRateLimit?: boolean;
+  /** Extra ccxt `options`, merged over the defaults below. */
+  readonly options?: Readonly<Record<string, unknown>>;
+  /** The shared request budget and ban record (see `request-gate.ts`); none: no gate. */
+  readonly budget?: {
+    readonly budget: RequestBudget;
+    /** Budget key to take weight from (default: the exchange id, its IP-wide scope). */
+    readonly key?: string;
+    readonly now?: () => number;
+    readonly onAlert?: (alert: Alert) => void;
+    /** Longest wait for budget before a call is refused (default 10 000 ms). */
+    readonly maxWaitMs?: number;
+  };
+}
+
+/** A built exchange, with its request gate when a budget was given. */
+export interface BuiltExchange {
+  readonly exchange: Exchange;
+  readonly gate: RequestGate | null;
+}
+
+/**
+ * Options that keep each venue to its spot API. Binance's `loadMarkets` otherwise also calls the
+ * futures, margin and wallet endpoints (and needs permissions Kairos does not use).
+ */
+const SPOT_OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  binance: { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, fetchMargins: false },
+};
+
+/** Replaces scheme and host of every URL in ccxt's `urls.api` tree, keeping paths. */
+function rewrite(tree: unknown, rest: string, ws: string): unknown {
+  if (typeof tree === 'string')
+    return tree.replace(/^https?:\/\/[^/]+/, rest).replace(/^wss?:\/\/[^/]+/, ws);
+  if (Array.isArray(tree)) return tree.map((v) => rewrite(v, rest, ws));
+  if (tree !== null && typeof tree === 'object')
+    return Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, rewrite(v, rest, ws)]));
+  return tree;
+}
+
+function baseUrl(flag: string, value: string, schemes: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new KairosError('CONFIG_INVALID', `${flag}: must be a URL, was ${JSON.stringify(value)}`);
+  }
+  if (!schemes.includes(url.protocol))
+    throw new KairosError(
+      'CONFIG_INVALID',
+      `${flag}: must start with ${schemes.map((s) => `${s}//`).join(' or ')}, was ${JSON.stringify(value)}`,
+    );
+  return value.replace(/\/+$/, '');
+}
+
+/**
+ * Builds a ccxt exchange by id (the one place Kairos constructs ccxt classes). ccxt's request
+ * throttle stays on and its own retries stay off (`maxRetriesOnFailure: 0`): an order write
+ * that timed out may have reached the venue, so it is never resent (reads are retried by the
+ * venue policy instead). With `exchangeUrl`, every REST and WebSocket URL points at that host.
+ * With `budget`, every request first takes weight from the shared budget and every 429/418
+ * answer is recorded as a ban there (`request-gate.ts`).
+ *
+ * @example
+ * const { exchange } = await createExchange({ exchangeId: 'binance', pro: true,
+ *   apiKey: process.env.EXCHANGE_API_KEY, secret: process.env.EXCHANGE_SECRET,
+ *   exchangeUrl: 'http://127.0.0.1:9444' });
+ */
+export async function createExchange(config: ExchangeConfig): Promise<BuiltExchange> {
+  const id = config.exchangeId;
+  if (!(ccxt.exchanges as readonly string[]).includes(id))
+    throw new KairosError(
+      'VENUE_UNKNOWN',
+      `exchange ${JSON.stringify(id)}: not a ccxt exchange id (e.g. binance, kraken, okx; see ccxt.exchanges)`,
+    );
+  const classes = (config.pro ? ccxt.pro : ccxt) as unknown as Record<
+    string,
+    new (args: object) => Exchange
+  >;
+  const Cls = classes[id];
+  if (typeof Cls !== 'function')
+    throw new KairosError(
+      'VENUE_UNSUPPORTED',
+      `exchange ${id}: ccxt has no WebSocket (pro) class for it; use REST polling`,
+    );
+  const exchange = new Cls({
+    apiKey: config.apiKey,
+    secret: config.secret,
+    password: config.password,
+    enableRateLimit: config.enableRateLimit ?? true,
+    timeout: config.timeoutMs ?? 10_000,
+    ...(config.rateLimitMs !== undefined ? { rateLimit: config.rateLimitMs } : {}),
+    options: { maxRetriesOnFailure: 0, ...SPOT_OPTIONS[id], ...config.options },
+  });
+  if (config.pro) {
+    // Reconnect backoff is Kairos's (`WatchLoop`, cockatiel); ccxt's own would add up to a minute.
+    const opts = exchange.options as Record<string, unknown>;
+    const ws = (opts.ws ?? {}) as Record<string, unknown>;
+    opts.ws = { ...ws, backoff: { ...(ws.backoff as object | undefined), base: 0 } };
+    quietFutures(exchange);
+  }
+  if (config.exchangeUrl !== undefined) {
+    const rest = baseUrl('--exchange-url', config.exchangeUrl, ['http:', 'https:']);
+    const ws =
+      config.wsUrl !== undefined
+        ? baseUrl('--ws-url', config.wsUrl, ['ws:', 'wss:'])
+        : rest.replace(/^http/, 'ws');
+    exchange.urls.api = rewrite(exchange.urls.api, rest, ws) as typeof exchange.urls.api;
+    // ccxt refuses plain ws:// URLs unless an http agent is loaded.
+    if (config.pro && ws.startsWith('ws:')) await exchange.loadHttpProxyAgent();
+  }
+  const b = config.budget;
+  const gate = b
+    ? installRequestGate(exchange, {
+        budget: b.budget,
+        venue: id,
+        key: b.key,
+        now: b.now,
+        onAlert: b.onAlert,
+        maxWaitMs: b.maxWaitMs,
+      })
+    : null;
+  return { exchange, gate };
+}
+
+type WsClient = { future(hash: string): Promise<unknown> };
+
+/**
+ * ccxt.pro creates some futures that nobody awaits (binance's user-data subscription makes one
+ * ahead of its request and rejects it when the connection fails), so a venue that is down would
+ * crash the process with an unhandled rejection. Every future gets a no-op handler; the callers
+ * that await one still get its rejection.
+ */
+function quietFutures(exchange: Exchange): void {
+  const ex = exchange as unknown as { client(url: string): WsClient };
+  const client = ex.client.bind(exchange);
+  const patched = new WeakSet<WsClient>();
+  ex.client = (url) => {
+    const c = client(url);
+    if (!patched.has(c)) {
+      patched.add(c);
+      const future = c.future.bind(c);
+      c.future = (hash) => {
+        const f = future(hash);
+        f.catch(() => undefined);
+        return f;
+      };
+    }
+    return c;
+  };
+}
+
+/**
+ * Exchange credentials from the environment: `EXCHANGE_API_KEY`, `EXCHANGE_SECRET` and
+ * `EXCHANGE_PASSWORD` (absent ones are undefined; public data needs none).
+ *
+ * @example
+ * const creds = credentialsFromEnv(process.env);
+ */
+export function credentialsFromEnv(env: Readonly<Record<string, string | undefined>>): {
+  apiKey?: string;
+  secret?: string;
+  password?: string;
+} {
+  const get = (name: string) => {
+    const v = env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  return {
+    apiKey: get('EXCHANGE_API_KEY'),
+    secret: get('EXCHANGE_SECRET'),
+    password: get('EXCHANGE_PASSWORD'),
+  };
+}

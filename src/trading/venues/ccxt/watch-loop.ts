@@ -1,0 +1,118 @@
+import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+
+/** Options of {@link WatchLoop}. */
+export interface WatchLoopOptions<T> {
+  /** One ccxt.pro `watch*` call: resolves with the next update, rejects when the socket drops. */
+  readonly watch: () => Promise<T>;
+  readonly handle: (value: T) => void | Promise<void>;
+  /**
+   * Runs on the first update after a failure, before it is handled: the subscription is live
+   * again, so a REST gap-fill now leaves no hole behind it.
+   */
+  readonly onReconnect?: () => Promise<void>;
+  /** Runs after a failure and its backoff, before watching again. */
+  readonly beforeRetry?: () => Promise<void>;
+  readonly onError?: (error: unknown, failures: number) => void;
+  /** Exponential backoff with jitter between attempts (defaults 100 ms, doubling to 10 s). */
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** Consecutive failures after which `run` gives up (default: never). */
+  readonly maxFailures?: number;
+}
+
+/**
+ * Keeps a ccxt.pro subscription alive: calls `watch` in a loop, hands each update to `handle`,
+ * and after a failure (a dropped socket rejects the pending `watch`) waits with exponential
+ * backoff and jitter (cockatiel) and watches again (ccxt reconnects and resubscribes on the next
+ * `watch`); the first update after that runs `onReconnect` (fill what was missed, over REST)
+ * before it is handled.
+ *
+ * @example
+ * const loop = new WatchLoop({ watch: () => ex.watchOHLCV('BTC/USDT', '1m'), handle, onReconnect: gapFill });
+ * void loop.run();
+ * loop.stop();
+ */
+export class WatchLoop<T> {
+  #running = false;
+  #failures = 0;
+  #reconnects = 0;
+  #wake: (() => void) | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly options: WatchLoopOptions<T>) {}
+
+  /** Reconnections so far (failures followed by a new attempt). */
+  get reconnects(): number {
+    return this.#reconnects;
+  }
+
+  /** True while `run` loops. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Loops until `stop()` ('stopped') or `maxFailures` consecutive failures ('gave-up'). */
+  async run(): Promise<'stopped' | 'gave-up'> {
+    const o = this.options;
+    const factory = new ExponentialBackoff({
+      initialDelay: o.backoff?.initialMs ?? 100,
+      maxDelay: o.backoff?.maxMs ?? 10_000,
+    });
+    let backoff: IBackoff<unknown> | undefined;
+    let reconnected = false;
+    this.#running = true;
+    this.#failures = 0;
+    while (this.#running) {
+      try {
+        const value = await o.watch();
+        this.#failures = 0;
+        backoff = undefined;
+        if (reconnected && this.#running) {
+          reconnected = false;
+          this.#reconnects++;
+          try {
+            await o.onReconnect?.();
+          } catch (e) {
+            o.onError?.(e, 0);
+          }
+        }
+        if (this.#running) await o.handle(value);
+      } catch (error) {
+        if (!this.#running) break;
+        this.#failures++;
+        o.onError?.(error, this.#failures);
+        if (o.maxFailures !== undefined && this.#failures >= o.maxFailures) {
+          this.#running = false;
+          return 'gave-up';
+        }
+        reconnected = true;
+        backoff = backoff ? backoff.next(undefined) : factory.next();
+        await this.#sleep(backoff.duration);
+        if (!this.#running) break;
+        try {
+          await o.beforeRetry?.();
+        } catch (e) {
+          o.onError?.(e, this.#failures);
+        }
+      }
+    }
+    return 'stopped';
+  }
+
+  /** Ends the loop (a pending backoff wait ends at once). */
+  stop(): void {
+    this.#running = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#wake?.();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = () => {
+        this.#wake = null;
+        resolve();
+      };
+      this.#timer = setTimeout(() => this.#wake?.(), ms);
+    });
+  }
+}

@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Bar } from '../../src/trading/data/market-data.js';
+import { loadBars } from '../../src/trading/venues/binance-sim/load-bars.js';
+import { start, type BinanceSim } from '../../src/trading/venues/binance-sim/server.js';
+import { DATA, ROOT } from '../support/run-cli.js';
+
+/** Runs `kairos` as a child process without blocking this one (the simulator runs here). */
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/kairos.js'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += String(d)));
+  child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
+  return new Promise((resolve) =>
+    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr })),
+  );
+}
+
+const FILE = path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json');
+
+/** Rows in a candle file, read leniently (a killed download may leave a torn last row). */
+function rowsIn(file: string): number[][] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return [...text.matchAll(/\[([^[\]]*)\]/g)].map((m) => m[1]!.split(',').map(Number));
+}
+
+describe('kairos data download', () => {
+  let sim: BinanceSim;
+  let bars: Bar[];
+  let home: string;
+  beforeAll(async () => {
+    bars = (await loadBars(FILE, 'BTC/USDT')).bars;
+    sim = await start({ port: 0, data: bars, symbol: 'BTC/USDT', preloadBars: bars.length - 1 });
+    home = mkdtempSync(path.join(tmpdir(), 'kairos-download-'));
+  });
+  afterAll(async () => {
+    await sim.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  const args = (extra: string[] = []) => [
+    'data',
+    'download',
+    '--exchange',
+    'binance',
+    '--symbol',
+    'BTC/USDT',
+    '--timeframe',
+    '1m',
+    '--since',
+    '2017-11-04',
+    '--exchange-url',
+    sim.url,
+    ...extra,
+  ];
+
+  it('downloads, is killed, resumes: every bar once, then kairos backtest reads the file', async () => {
+    const out = path.join(home, 'data', 'binance', 'BTC_USDT-1m.json');
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin/kairos.js'), ...args(['--limit', '200'])],
+      {
+        cwd: ROOT,
+        env: { ...process.env, KAIROS_HOME: home },
+      },
+    );
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal)),
+    );
+    const deadline = Date.now() + 20_000;
+    while (rowsIn(out).length < 1000 && child.exitCode === null && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL'); // killed mid-download, not finished
+    const partial = rowsIn(out).length;
+    expect(partial).toBeGreaterThanOrEqual(1000);
+    expect(partial).toBeLessThan(bars.length - 1);
+
+    const resumed = await runCli(args(['--limit', '1000']), { KAIROS_HOME: home });
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    const n = bars.length - 1; // the simulator reveals all but the last bar
+    expect(resumed.stdout).toContain(`${n - partial} new candles; ${n} in ${out}`);
+    const rows = JSON.parse(readFileSync(out, 'utf8')) as number[][];
+    expect(rows.map((r) => r[0])).toEqual(bars.slice(0, n).map((b) => b.openTime));
+    expect(rows[4321]).toEqual(
+      [bars[4321]!].map((b) => [b.openTime, b.open, b.high, b.low, b.close, b.volume])[0],
+    );
+
+    const bt = await runCli(['backtest', 'examples/strategies/sma-cross.ts', '--data', out], {
+      KAIROS_HOME: home,
+    });
+    expect(bt.code).toBe(0);
+    expect(bt.stdout).toMatch(/sma-cross on BTC\/USDT/);
+    expect(bt.stdout).toContain(`(${n} bars)`);
+  });
+
+  it('names a bad flag or an unknown market', async () => {
+    const [tf, market, exchange] = await Promise.all([
+      runCli(args(['--timeframe', '7m']), { KAIROS_HOME: home }),
+      runCli(
+        args().map((a) => (a === 'BTC/USDT' ? 'ETH/BTC' : a)),
+        { KAIROS_HOME: home },
+      ),
+      runCli([
+        'data',
+        'download',
+        '--exchange',
+        'nope',
+        '--symbol',
+        'A/B',
+        '--since',
+        '2020-01-01',
+      ]),
+    ]);
+    expect([tf.code, market.code, exchange.code]).toEqual([2, 2, 2]);
+    expect(tf.stderr).toMatch(/--timeframe: binance offers 1s, 1m, 3m/);
+    expect(market.stderr).toMatch(/--symbol: binance has no market ETH\/BTC/);
+    expect(exchange.stderr).toMatch(/exchange "nope": not a ccxt exchange id/);
+  });
+});

@@ -1,0 +1,114 @@
+import type { Bar, TradeTick } from '../../../src/trading/data/market-data.js';
+import type { BinanceSim } from '../../../src/trading/venues/binance-sim/server.js';
+import { CcxtMarketData } from '../../../src/trading/venues/ccxt/ccxt-market-data.js';
+import { MINUTE, simExchange, startSim, until } from '../../support/ccxt-sim.js';
+
+const SYMBOL = 'BTC/USDT';
+
+/** The venue's own closed bars from `from` on, as ccxt reads them (klines over REST). */
+async function venueBars(sim: BinanceSim, from: number, count: number): Promise<number[][]> {
+  const ex = await simExchange(sim);
+  const rows: number[][] = [];
+  let since = from;
+  while (rows.length < count) {
+    const page = (await ex.fetchOHLCV(SYMBOL, '1m', since, 1000)) as number[][];
+    if (page.length === 0) break;
+    rows.push(...page);
+    since = page.at(-1)![0]! + MINUTE;
+  }
+  await ex.close();
+  return rows.slice(0, count);
+}
+
+const row = (b: Bar) => [b.openTime, b.open, b.high, b.low, b.close, b.volume];
+
+function expectContiguous(bars: readonly Bar[], from: number): void {
+  bars.forEach((b, i) => expect(b.openTime).toBe(from + i * MINUTE));
+}
+
+describe('CcxtMarketData against the Binance simulator', () => {
+  let sim: BinanceSim;
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  it('a WebSocket disconnect storm: bars stay complete, in order, without duplicates', async () => {
+    // One 1m bar every 100 ms of real time; the replay starts now.
+    sim = await startSim({ preloadBars: 50, realtime: { speed: 600, stepMs: 10 } });
+    const since = sim.market.bar(40).openTime;
+    const bars: Bar[] = [];
+    const trades: TradeTick[] = [];
+    const feed = new CcxtMarketData({
+      exchange: await simExchange(sim, { pro: true }),
+      symbol: SYMBOL,
+      timeframe: '1m',
+      since,
+      mode: 'ws',
+      onBars: (b) => bars.push(...b),
+      onTrades: (t) => trades.push(...t),
+      backoff: { initialMs: 20, maxMs: 200 },
+    });
+    await feed.start();
+    expect(bars.length).toBeGreaterThanOrEqual(9); // bars 40..49+ from REST first
+    const restAtStart = feed.stats.restBars;
+    await until(() => feed.stats.wsBars >= 5, 10_000, 'bars over the WebSocket');
+    sim.faults.set({ wsDropEveryMs: 80 }); // shorter than a bar: bars close while disconnected
+    const stormEnd = Date.now() + 3000;
+    await until(() => Date.now() >= stormEnd, 5000, 'storm');
+    sim.faults.set({ wsDropEveryMs: null });
+    const stormBars = bars.length;
+    await until(() => bars.length >= stormBars + 5, 10_000, 'bars after the storm');
+    await feed.stop();
+
+    expect(sim.faults.stats.wsDrops).toBeGreaterThanOrEqual(5);
+    expect(feed.stats.reconnects).toBeGreaterThanOrEqual(3);
+    expect(feed.stats.restBars).toBeGreaterThan(restAtStart); // gaps were filled over REST
+    expectContiguous(bars, since);
+    expect(bars.map(row)).toEqual(await venueBars(sim, since, bars.length));
+    // Trades: the replay's ids are consecutive; every one once, in order, from the first seen.
+    const ids = trades.map((t) => Number(t.tradeId));
+    expect(ids.length).toBeGreaterThan(100);
+    expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
+  });
+
+  it('polls REST when told to (or when the venue has no WebSocket)', async () => {
+    sim = await startSim({ preloadBars: 50, realtime: { speed: 600, stepMs: 10 } });
+    const since = sim.market.bar(45).openTime;
+    const bars: Bar[] = [];
+    const feed = new CcxtMarketData({
+      exchange: await simExchange(sim, { pro: true }),
+      symbol: SYMBOL,
+      timeframe: '1m',
+      since,
+      mode: 'rest',
+      pollMs: 100,
+      onBars: (b) => bars.push(...b),
+    });
+    await feed.start();
+    await until(() => bars.length >= 20, 10_000, 'polled bars');
+    await feed.stop();
+    expect(feed.stats).toMatchObject({ mode: 'rest', wsBars: 0 });
+    expectContiguous(bars, since);
+    expect(bars.map(row)).toEqual(await venueBars(sim, since, bars.length));
+  });
+
+  it('without `since`, starts after the latest closed bar', async () => {
+    sim = await startSim({ preloadBars: 50 }); // manual time
+    const bars: Bar[] = [];
+    const feed = new CcxtMarketData({
+      exchange: await simExchange(sim, { pro: true }),
+      symbol: SYMBOL,
+      timeframe: '1m',
+      onBars: (b) => bars.push(...b),
+    });
+    await feed.start();
+    expect(bars).toEqual([]);
+    expect(feed.lastOpenTime).toBe(sim.market.bar(49).openTime);
+    await until(() => sim.state.subscriptions().length > 0, 5000, 'subscribed');
+    sim.advance(3);
+    await until(() => bars.length >= 2, 5000, 'new bars');
+    await feed.stop();
+    expect(bars[0]!.openTime).toBe(sim.market.bar(50).openTime);
+    expectContiguous(bars, sim.market.bar(50).openTime);
+  });
+});

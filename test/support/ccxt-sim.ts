@@ -1,0 +1,95 @@
+import type { Exchange } from 'ccxt';
+import { MemoryBudget } from '../../src/scalability/rate-limit/memory-budget.js';
+import type { RequestBudget } from '../../src/scalability/rate-limit/request-budget.js';
+import { SeededRandom } from '../../src/trading/core/random.js';
+import type { Bar } from '../../src/trading/data/market-data.js';
+import type { Alert } from '../../src/trading/model/alert.js';
+import {
+  start,
+  type BinanceSim,
+  type BinanceSimOptions,
+} from '../../src/trading/venues/binance-sim/server.js';
+import { createExchange } from '../../src/trading/venues/ccxt/exchange-factory.js';
+
+export const MINUTE = 60_000;
+
+/**
+ * Seeded 1m bars of a BTC-like market (prices with two decimals, volumes of a few BTC),
+ * starting at `start` (default: three days ago, on a minute).
+ */
+export function syntheticBars(n: number, seed = 7, start?: number): Bar[] {
+  const rng = new SeededRandom(seed);
+  const t0 = start ?? Math.floor((Date.now() - 3 * 86_400_000) / MINUTE) * MINUTE;
+  const bars: Bar[] = [];
+  let price = 30_000;
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  for (let i = 0; i < n; i++) {
+    const open = r2(price);
+    const close = r2(open * (1 + (rng.next() - 0.5) * 0.004));
+    const high = r2(Math.max(open, close) * (1 + rng.next() * 0.001));
+    const low = r2(Math.min(open, close) * (1 - rng.next() * 0.001));
+    const volume = Math.round((1 + rng.next() * 9) * 1000) / 1000;
+    bars.push({
+      instrumentId: 'BTC/USDT',
+      openTime: t0 + i * MINUTE,
+      closeTime: t0 + (i + 1) * MINUTE,
+      open,
+      high,
+      low,
+      close,
+      volume,
+    });
+    price = close;
+  }
+  return bars;
+}
+
+/** Starts the simulator on a free port with the synthetic market. */
+export function startSim(over: Partial<BinanceSimOptions> = {}): Promise<BinanceSim> {
+  return start({
+    port: 0,
+    data: syntheticBars(3000),
+    symbol: 'BTC/USDT',
+    filters: { tickSize: '0.01', stepSize: '0.0001', minQty: '0.001', minNotional: '10' },
+    preloadBars: 600,
+    balances: { BTC: '10000', USDT: '1000000000' },
+    ...over,
+  });
+}
+
+/** Waits for a condition, polling, with a deadline. */
+export async function until(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`${what}: not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A ccxt `binance` (REST, or pro) pointed at the simulator, behind a request budget. */
+export async function simExchange(
+  sim: BinanceSim,
+  over: {
+    pro?: boolean;
+    budget?: RequestBudget;
+    now?: () => number;
+    onAlert?: (a: Alert) => void;
+    timeoutMs?: number;
+  } = {},
+): Promise<Exchange> {
+  const { exchange } = await createExchange({
+    exchangeId: 'binance',
+    apiKey: sim.apiKey,
+    secret: sim.secret,
+    exchangeUrl: sim.url,
+    pro: over.pro ?? false,
+    timeoutMs: over.timeoutMs ?? 5000,
+    rateLimitMs: 1,
+    budget: {
+      budget: over.budget ?? new MemoryBudget({ rule: { capacity: 100_000, intervalMs: 60_000 } }),
+      now: over.now,
+      onAlert: over.onAlert,
+    },
+  });
+  return exchange;
+}

@@ -1,0 +1,58 @@
+import ccxt from 'ccxt';
+import { KairosError } from '../../../../../src/trading/core/errors.js';
+import {
+  asKairosError,
+  cancelOutcome,
+  createOutcome,
+} from '../../../../../src/trading/venues/ccxt/error-mapping.js';
+import { VenueRateLimitedError } from '../../../../../src/trading/venues/ccxt/request-gate.js';
+
+describe('createOutcome', () => {
+  it.each([
+    [new ccxt.RequestTimeout('timed out'), 'unknown', 'VENUE_TIMEOUT'],
+    [new ccxt.NetworkError('ECONNRESET'), 'unknown', 'VENUE_NETWORK_ERROR'],
+    [new ccxt.ExchangeNotAvailable('503'), 'unknown', 'VENUE_NETWORK_ERROR'],
+    [new ccxt.BadResponse('garbled'), 'unknown', 'VENUE_NO_ANSWER'],
+    [new TypeError('a bug'), 'unknown', 'VENUE_NO_ANSWER'],
+    [new ccxt.InvalidOrder('-2010 Duplicate order sent.'), 'unknown', 'DUPLICATE_AT_VENUE'],
+    [new ccxt.DuplicateOrderId('dup'), 'unknown', 'DUPLICATE_AT_VENUE'],
+    [new ccxt.InsufficientFunds('-2010'), 'rejected', 'INSUFFICIENT_BALANCE'],
+    [new ccxt.OrderImmediatelyFillable('would take'), 'rejected', 'POST_ONLY_WOULD_TAKE'],
+    [new ccxt.InvalidOrder('-1013 LOT_SIZE'), 'rejected', 'VENUE_INVALID_ORDER'],
+    [new ccxt.BadSymbol('no market'), 'rejected', 'VENUE_BAD_SYMBOL'],
+    [new ccxt.BadRequest('-1100'), 'rejected', 'VENUE_BAD_REQUEST'],
+    [new ccxt.AuthenticationError('-2015'), 'rejected', 'VENUE_AUTH_FAILED'],
+    [new ccxt.InvalidNonce('-1021'), 'rejected', 'VENUE_CLOCK_SKEW'],
+    [new ccxt.RateLimitExceeded('429'), 'rejected', 'VENUE_RATE_LIMITED'],
+    [new ccxt.DDoSProtection('418'), 'rejected', 'VENUE_RATE_LIMITED'],
+    [new VenueRateLimitedError('banned', 1000), 'rejected', 'VENUE_RATE_LIMITED'],
+    [new KairosError('VENUE_CIRCUIT_OPEN', 'open'), 'rejected', 'VENUE_CIRCUIT_OPEN'],
+    [new KairosError('CACHE_UNAVAILABLE', 'redis'), 'rejected', 'RATE_LIMITER_UNAVAILABLE'],
+    [new ccxt.ExchangeError('-9999 something'), 'rejected', 'VENUE_REJECTED'],
+  ])('%s → %s %s', (error, kind, reason) => {
+    expect(createOutcome(error)).toMatchObject({ kind, reason });
+  });
+});
+
+describe('cancelOutcome and asKairosError', () => {
+  it('sorts cancel failures', () => {
+    expect(cancelOutcome(new ccxt.OrderNotFound('-2011'))).toEqual({ kind: 'not-found' });
+    expect(cancelOutcome(new ccxt.RequestTimeout('t'))).toEqual({ kind: 'unknown' });
+    expect(cancelOutcome(new ccxt.DDoSProtection('418'))).toEqual({
+      kind: 'refused',
+      reason: 'VENUE_RATE_LIMITED',
+    });
+  });
+
+  it('wraps ccxt errors with a stable code for the CLI', () => {
+    expect(asKairosError(new ccxt.RequestTimeout('slow'), 'binance')).toMatchObject({
+      code: 'VENUE_UNAVAILABLE',
+      message: 'binance: slow',
+    });
+    expect(asKairosError(new ccxt.BadSymbol('x'), 'binance')).toMatchObject({
+      code: 'VENUE_ERROR',
+    });
+    const other = new Error('plain');
+    expect(asKairosError(other, 'binance')).toBe(other);
+  });
+});
