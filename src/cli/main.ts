@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAudit } from './audit-commands.js';
 import { registerBacktest } from './backtest-command.js';
 import { registerData } from './data-command.js';
+import { registerLive } from './live-command.js';
 import { registerPaper } from './paper-command.js';
 import { registerRisk } from './risk-commands.js';
 import { registerServe } from './serve-command.js';
@@ -18,6 +19,7 @@ const program = new Command('kairos')
 registerBacktest(program);
 registerData(program);
 registerPaper(program);
+registerLive(program);
 registerRisk(program);
 registerStoreCommands(program);
 registerVenue(program);
@@ -28,7 +30,12 @@ registerServe(program);
 /** Expected failures (bad input) print one line and exit 2; anything else is a bug and crashes. */
 function isExpected(e: unknown): e is Error & { code: string } {
   const code = (e as { code?: unknown })?.code;
-  return e instanceof Error && typeof code === 'string' && /^[A-Z][A-Z_]+$/.test(code);
+  return (
+    e instanceof Error &&
+    e.name !== 'InvariantError' &&
+    typeof code === 'string' &&
+    /^[A-Z][A-Z_]+$/.test(code)
+  );
 }
 
 try {
@@ -38,7 +45,8 @@ try {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
   } else if (isExpected(e)) {
     process.stderr.write(`kairos: ${e.message}\n`);
-    process.exitCode = 2;
+    // Exit now: a live feed or socket left open must not keep a failed command running.
+    process.exit(2);
   } else {
     throw e;
   }

@@ -5,7 +5,7 @@ import { OrderRepository } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
 import { loadConfig } from '../system/config.js';
-import { PaperNode } from '../trading/live/paper-node.js';
+import { TradingNode } from '../trading/live/trading-node.js';
 import { parseParamList } from '../trading/strategy/params.js';
 import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
 import { openBars } from '../trading/venues/replay/open-data.js';
@@ -68,7 +68,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   const riskRepo = new RiskRepository(store.db);
   let bars = 0;
   try {
-    const node = new PaperNode({
+    const node = new TradingNode({
       instrument,
       strategy,
       params,

@@ -6,7 +6,7 @@ import { applyOrderEvent } from '../model/apply-order-event.js';
 import type { CancelOrder, SubmitOrder, TradingCommand } from '../model/commands.js';
 import type { Order } from '../model/order.js';
 import type { OrderEvent } from '../model/order-events.js';
-import { isOpen } from '../model/order-state-machine.js';
+import { isOpen, isTerminal } from '../model/order-state-machine.js';
 import type { Denial } from '../risk/pre-trade-check.js';
 import type { ExecutionClient } from './execution-client.js';
 
@@ -96,6 +96,18 @@ export class ExecutionEngine {
         return;
       }
       this.#tradeIds.add(key);
+    }
+    if (isTerminal(order.status)) {
+      // Venues repeat and reorder reports (a second reject, a cancel after the fill): a report
+      // about an order already closed is raised, never applied. (A venue client holds a
+      // terminal report until the order's fills are in; a fill still late is drift, which
+      // reconciliation reports.)
+      this.#alert(
+        'LATE_REPORT',
+        `${event.kind} for ${order.clientOrderId}, already ${order.status}: ignored`,
+        event.ts,
+      );
+      return;
     }
     const next = applyOrderEvent(order, event);
     this.#orders.set(order.clientOrderId, next);

@@ -11,6 +11,7 @@ import type { VenueQueries } from '../execution/venue-queries.js';
 import type { Alert } from '../model/alert.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderEvent } from '../model/order-events.js';
+import type { Order } from '../model/order.js';
 import { Ledger } from '../portfolio/ledger.js';
 import { RiskEngine } from '../risk/risk-engine.js';
 import { NO_LIMITS, type LimitSet } from '../risk/risk-limits.js';
@@ -38,7 +39,11 @@ export interface TradingCoreConfig {
   readonly cash: Readonly<Record<string, DecimalInput>>;
   readonly orders: OrderStore;
   /** Builds the venue; it must deliver its reports to `deliver`. */
-  readonly venue: (deliver: (event: OrderEvent) => void) => NodeVenue;
+  readonly venue: (
+    deliver: (event: OrderEvent) => void,
+    /** The OMS's view of an order (venues screen out reports its state cannot take). */
+    order: (clientOrderId: string) => Order | undefined,
+  ) => NodeVenue;
   readonly allowShort?: boolean;
   readonly onAlert?: (alert: Alert) => void;
   /** Fault tests only: called between commit and send, and between send and the stored answer. */
@@ -77,7 +82,10 @@ export class TradingCore {
     this.#instruments = new Map(cfg.instruments.map((i) => [i.id, i]));
     this.ledger = new Ledger(cfg.cash);
     const engine: { exec?: ExecutionEngine } = {};
-    this.venue = cfg.venue((e) => engine.exec!.process(e));
+    this.venue = cfg.venue(
+      (e) => engine.exec!.process(e),
+      (id) => engine.exec?.order(id),
+    );
     this.journal = new OrderJournal(this.bus, cfg.orders, (id) => engine.exec!.order(id));
     this.#client = new WriteAheadClient(
       this.venue,

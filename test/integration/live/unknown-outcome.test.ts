@@ -2,7 +2,7 @@ import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import { SimulatedExchange } from '../../../src/trading/backtest/simulated-exchange.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
-import { PaperNode, type PaperNodeVenue } from '../../../src/trading/live/paper-node.js';
+import { TradingNode, type NodeVenue } from '../../../src/trading/live/trading-node.js';
 import type { ReconciliationResult } from '../../../src/trading/live/reconciler.js';
 import type { OrderEvent } from '../../../src/trading/model/order-events.js';
 import { defineStrategy } from '../../../src/trading/strategy/index.js';
@@ -26,7 +26,7 @@ const buyOnce = defineStrategy({
  * takes the order, but the node only hears a timeout (UNKNOWN) and never any later report.
  */
 function lossyVenue(lost: (clientOrderId: string) => boolean, submits: string[]) {
-  return (deliver: (e: OrderEvent) => void): PaperNodeVenue => {
+  return (deliver: (e: OrderEvent) => void): NodeVenue => {
     const inst = instrument();
     const sim = new SimulatedExchange({ venue: 'SIM', instruments: [inst] }, (e) => {
       if (!lost(e.clientOrderId)) deliver(e);
@@ -77,7 +77,7 @@ describe.each(DIALECTS)('an order whose answer is lost, on %s', (dialect) => {
       const submits: string[] = [];
       const reconciled: { ts: number; result: ReconciliationResult }[] = [];
       const unknownAt = new Map<string, number>();
-      const node = new PaperNode({
+      const node = new TradingNode({
         instrument: instrument(),
         strategy: buyOnce,
         strategyId: 'buy-once',

@@ -5,19 +5,19 @@ import type { OrderStore } from '../execution/order-store.js';
 import type { Alert } from '../model/alert.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderEvent } from '../model/order-events.js';
+import type { Order } from '../model/order.js';
 import type { StrategyDefinition } from '../strategy/define-strategy.js';
 import { resolveParams } from '../strategy/params.js';
 import { StrategyRunner } from '../strategy/strategy-runner.js';
 import type { ReconciliationResult } from './reconciler.js';
 import type { StrategySnapshotStore } from './strategy-snapshot-store.js';
 import { TradingCore, type NodeVenue, type RiskSettings } from './trading-core.js';
+
+export type { NodeVenue } from './trading-core.js';
 import type { Failpoint } from './write-ahead-client.js';
 
-/** A venue the paper node can trade on and reconcile with, fed the same bars. */
-export type PaperNodeVenue = NodeVenue;
-
 /** Everything a paper node needs besides its feed. */
-export interface PaperNodeConfig {
+export interface TradingNodeConfig {
   readonly instrument: Instrument;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly strategy: StrategyDefinition<any, any, any>;
@@ -27,7 +27,12 @@ export interface PaperNodeConfig {
   readonly orders: OrderStore;
   readonly snapshots: StrategySnapshotStore;
   /** Builds the venue; it must deliver its reports to `deliver`. */
-  readonly venue: (deliver: (event: OrderEvent) => void) => PaperNodeVenue;
+  readonly venue: (
+    deliver: (event: OrderEvent) => void,
+    order: (clientOrderId: string) => Order | undefined,
+  ) => NodeVenue;
+  /** Bars that close at or before this time only warm the strategy (a live feed's history). */
+  readonly warmUntil?: number;
   /** Waits between bars to replay at a chosen speed (none: as fast as possible). */
   readonly pace?: (bar: Bar) => Promise<void>;
   readonly seed?: number;
@@ -50,7 +55,7 @@ export interface PaperNodeConfig {
 }
 
 /** What a paper run did. */
-export interface PaperRunResult {
+export interface NodeRunResult {
   readonly recovery: ReconciliationResult;
   /** Reconciliations while running, and the drift they found. */
   readonly reconciliations: number;
@@ -62,19 +67,19 @@ export interface PaperRunResult {
 }
 
 /**
- * A paper trading node: the strategy runs in-process on a replayed feed, through the risk gate
- * and the OMS, to a venue, with every order event journaled before anything is sent. Start-up
+ * A trading node (paper on a replay, or live on a venue's feed): the strategy runs in-process,
+ * through the risk gate and the OMS, to a venue, with every order event journaled before anything is sent. Start-up
  * is the recovery path: open orders and fills come back from the store, the venue is reconciled
  * by client order id, the strategy's last snapshot is restored and its indicators are warmed on
  * the bars it already saw; only then does it trade. A snapshot is saved after each bar.
  *
  * @example
- * const result = await new PaperNode(config).run(openBars(file, { instrumentId }));
+ * const result = await new TradingNode(config).run(openBars(file, { instrumentId }));
  */
-export class PaperNode {
-  constructor(private readonly config: PaperNodeConfig) {}
+export class TradingNode {
+  constructor(private readonly config: TradingNodeConfig) {}
 
-  async run(feed: AsyncIterable<readonly Bar[]>): Promise<PaperRunResult> {
+  async run(feed: AsyncIterable<readonly Bar[]>): Promise<NodeRunResult> {
     const cfg = this.config;
     const inst = cfg.instrument;
     // Recovery: the store first, then the venue; the strategy runs only after. Besides the open
@@ -142,7 +147,7 @@ export class PaperNode {
     let processed = 0;
     for await (const batch of feed) {
       for (const bar of batch) {
-        if (snapshot && bar.closeTime <= snapshot.ts) {
+        if (bar.closeTime <= Math.max(snapshot?.ts ?? -Infinity, cfg.warmUntil ?? -Infinity)) {
           runner.warm(bar);
           continue;
         }

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import type { LiveFlags } from './live-run.js';
+
+/** Registers `kairos live`. */
+export function registerLive(program: Command): void {
+  program
+    .command('live')
+    .description(
+      'trade a strategy on a real venue through ccxt (credentials: EXCHANGE_API_KEY, EXCHANGE_SECRET)',
+    )
+    .argument('<strategy>', 'TypeScript strategy file')
+    .requiredOption('--exchange <id>', 'ccxt exchange id, e.g. binance')
+    .requiredOption('--symbol <symbol>', 'unified symbol, e.g. BTC/USDT')
+    .option('--timeframe <tf>', 'bar interval', '1m')
+    .option(
+      '--exchange-url <url>',
+      'another base URL for REST and WebSocket (a sandbox, a simulator)',
+    )
+    .option('--params <list>', 'strategy params, e.g. fast=10,slow=30,size=0.01')
+    .option(
+      '--cash <amount>',
+      'quote currency the strategy may use (the risk gate checks it)',
+      '1000',
+    )
+    .option('--warmup <bars>', 'past bars to warm the indicators on (never traded)', '200')
+    .option('--account <id>', 'account name for the stored orders (default: the exchange id)')
+    .option('--strategy-id <id>', 'id of this strategy run (default: the strategy name)')
+    .option('--export <name>', 'the strategy export to run')
+    .action(async (file: string, flags: LiveFlags) => {
+      const { runLive } = await import('./live-run.js');
+      await runLive(file, flags);
+    });
+}
