@@ -1,4 +1,12 @@
-import type { AuditEntry } from '../security/audit/audit-record.js';
+import type { AuditEntry, AuditRecord } from '../security/audit/audit-record.js';
+import type { Manifest } from '../security/audit/manifest.js';
+import type { CredentialSummary } from '../store/credential-repository.js';
+import type { StoredStates } from '../store/risk-repository.js';
+import type { UserSummary } from '../store/user-repository.js';
+import type { Bar } from '../trading/data/market-data.js';
+import type { Instrument } from '../trading/model/instrument.js';
+import type { LimitSet } from '../trading/risk/risk-limits.js';
+import type { TradingState } from '../trading/risk/trading-state.js';
 import type { OrderRepository } from '../store/order-repository.js';
 import type { Cache } from '../scalability/cache/cache.js';
 import type { PasswordHasher } from '../security/passwords/password-hasher.js';
@@ -26,6 +34,65 @@ export interface UserDirectory {
   confirmSecondFactor(id: string): Promise<void>;
 }
 
+/** Who makes a change, as the audit log records it. */
+export interface Actor {
+  readonly actor: string;
+  readonly role: string;
+}
+
+/** Risk limits and trading states: stored (audited), then applied to the running core at once. */
+export interface RiskDesk {
+  view(): Promise<{ limits: LimitSet; states: StoredStates }>;
+  setLimit(
+    scope: { strategyId?: string; instrumentId?: string },
+    name: string,
+    value: string,
+    by: Actor,
+  ): Promise<void>;
+  setState(
+    scope: { strategyId?: string },
+    state: TradingState,
+    reason: string | null,
+    by: Actor,
+  ): Promise<void>;
+}
+
+/** User administration (each change audited in its transaction). */
+export interface UserAdmin {
+  list(): Promise<UserSummary[]>;
+  create(
+    input: { username: string; password: string; role: string },
+    by: Actor,
+  ): Promise<{
+    user: UserSummary;
+    otpauthUri: string;
+    secret: string;
+    recoveryCodes: readonly string[];
+  }>;
+  /** `USER_NOT_FOUND` when unknown; the caller revokes the sessions. */
+  disable(id: string, by: Actor, reason: string | null): Promise<UserSummary>;
+}
+
+/** Venue credentials, scoped to their owner (write-only: nothing here returns a secret). */
+export interface CredentialStore {
+  add(
+    ownerUserId: string,
+    input: { venue: string; label: string; apiKey: string; secret: string; passphrase?: string },
+    by: Actor,
+  ): Promise<CredentialSummary>;
+  list(ownerUserId: string): Promise<CredentialSummary[]>;
+  /** False when the owner has no credential with this id. */
+  remove(ownerUserId: string, id: string, by: Actor): Promise<boolean>;
+}
+
+/** Reading the audit log and exporting a range. */
+export interface AuditDesk {
+  /** Rows with `from <= ts < to` and `seq > after`, in `seq` order, at most `limit`. */
+  page(q: { from: number; to: number; after: number; limit: number }): Promise<AuditRecord[]>;
+  /** Exports `[from, to)` into a new folder; answers its id and signed manifest. */
+  export(from: number, to: number, by: Actor): Promise<{ id: string; manifest: Manifest }>;
+}
+
 /** Everything the API is built from (the composition root in `src/system` makes it). */
 export interface ApiDeps {
   readonly users: UserDirectory;
@@ -37,6 +104,14 @@ export interface ApiDeps {
   readonly core: TradingCore;
   readonly desk: TradingDesk;
   readonly orders: OrderRepository;
+  /** Every instrument the core trades. */
+  readonly instruments: readonly Instrument[];
+  /** The last bars of the market feed (a bounded buffer), oldest first. */
+  readonly candles: { recent(instrumentId: string, limit: number): readonly Bar[] };
+  readonly risk: RiskDesk;
+  readonly userAdmin: UserAdmin;
+  readonly credentials: CredentialStore;
+  readonly auditLog: AuditDesk;
   /** The audit log (logins, failures, logouts; order events are audited by the store). */
   readonly audit: { append(entry: AuditEntry): Promise<unknown> };
   /** Wall-clock ms. */

@@ -49,7 +49,7 @@ export async function wsGateway(
       c.socket.close(1013, 'slow consumer: too far behind, reconnect');
       return;
     }
-    c.socket.send(JSON.stringify(message));
+    c.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   };
 
   deps.core.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
@@ -76,7 +76,9 @@ export async function wsGateway(
     }
   });
   const unsubscribeBars = deps.bars.subscribe((bar) => {
-    for (const c of clients) if (c.claims && c.channels.has('bars')) push(c, { type: 'bar', bar });
+    // `sentAt` (server ms) lets a client see how far behind it is.
+    const message = JSON.stringify({ type: 'bar', bar, sentAt: deps.now() });
+    for (const c of clients) if (c.claims && c.channels.has('bars')) push(c, message);
   });
 
   const heartbeat = setInterval(() => {

@@ -1,12 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { exportAudit } from '../security/audit/export.js';
-import { LocalFolderStore } from '../security/audit/local-folder-store.js';
-import { LocalSigner, PUBLIC_KEY_FILE } from '../security/audit/local-signer.js';
+import { PUBLIC_KEY_FILE } from '../security/audit/local-signer.js';
 import { verifyExport, type VerifyReport } from '../security/audit/verify.js';
-import { AuditRepository } from '../store/audit-repository.js';
 import { openStore } from '../store/open-store.js';
+import { exportAuditRange } from '../system/audit-export.js';
 import { loadConfig } from '../system/config.js';
 import { KairosError } from '../trading/core/errors.js';
 
@@ -33,39 +31,17 @@ async function runExport(flags: ExportFlags): Promise<void> {
   const to = isoFlag('--to', flags.to);
   if (from >= to) throw new KairosError('USAGE', '--to: must be after --from');
   const config = loadConfig(process.env);
-  const signer = await LocalSigner.open(path.join(config.home, 'keys'));
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: path.join(config.home, 'db'),
   });
   try {
-    const audit = new AuditRepository(store.db);
-    const out = path.resolve(flags.out);
-    const rows = await audit.list(from, to);
-    const { manifest } = await exportAudit({
-      rows,
+    const { out, manifest } = await exportAuditRange(store.db, {
       from,
       to,
-      store: new LocalFolderStore(out),
-      signer,
-      now: Date.now(),
-    });
-    // The export itself is an audited action (DESIGN.md invariant 9).
-    await audit.append({
-      ts: Date.now(),
-      actor: flags.actor,
-      role: 'cli',
-      action: 'audit.exported',
-      subject: out,
-      payload: {
-        from: manifest.from,
-        to: manifest.to,
-        rowCount: manifest.rowCount,
-        firstSeq: manifest.firstSeq,
-        lastSeq: manifest.lastSeq,
-        lastHash: manifest.lastHash,
-        keyId: manifest.signature.keyId,
-      },
+      out: flags.out,
+      keysDir: path.join(config.home, 'keys'),
+      by: { actor: flags.actor, role: 'cli' },
     });
     const seqs = manifest.rowCount > 0 ? `, seq ${manifest.firstSeq}…${manifest.lastSeq}` : '';
     process.stdout.write(

@@ -1,16 +1,10 @@
 import { ROLES, isRole } from '../security/roles/permissions.js';
-import path from 'node:path';
 import type { Command } from 'commander';
-import { EnvelopeCipher } from '../security/encryption/envelope-cipher.js';
-import { LocalKeyProvider } from '../security/encryption/local-key-provider.js';
-import { PasswordHasher } from '../security/passwords/password-hasher.js';
 import { checkPasswordPolicy } from '../security/passwords/password-policy.js';
-import { generateRecoveryCodes, recoveryCodeHash } from '../security/totp/recovery-codes.js';
-import { Totp } from '../security/totp/totp.js';
-import { AuditRepository } from '../store/audit-repository.js';
-import { MfaRepository } from '../store/mfa-repository.js';
 import { normalizeUsername, UserRepository, type UserSummary } from '../store/user-repository.js';
 import { loadConfig } from '../system/config.js';
+import { openFieldCipher } from '../system/field-cipher.js';
+import { UserAccounts } from '../system/user-accounts.js';
 import { KairosError } from '../trading/core/errors.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 
@@ -58,45 +52,26 @@ async function createUser(
   const name = normalizeUsername(username);
   if (!isRole(role)) throw new KairosError('USAGE', `--role: must be one of ${ROLES.join(', ')}`);
   const password = await readPassword(passwordEnv);
+  // Checked again by `create`; here so a weak password opens no store and makes no key.
   checkPasswordPolicy(password, { username: name });
   const config = loadConfig(process.env);
   // The same master key the server decrypts TOTP secrets with.
-  const cipher = new EnvelopeCipher(
-    await LocalKeyProvider.open(path.join(config.home, 'keys', 'master.key')),
-  );
-  const passwordHash = await new PasswordHasher().hash(password);
-  const totp = new Totp(() => Date.now());
-  const secret = totp.generateSecret();
-  const codes = generateRecoveryCodes();
+  const cipher = await openFieldCipher(config);
   const store = await openConfiguredStore(config);
   try {
-    const now = Date.now();
-    // One transaction: the user, their second factor and the audit row, or nothing.
-    const created = await store.db.transaction().execute(async (tx) => {
-      const users = new UserRepository(tx);
-      const u = await users.create({ username: name, passwordHash, role, createdAt: now });
-      await users.setTotpSecret(u.id, secret, cipher);
-      await new MfaRepository(tx).replaceRecoveryCodes(
-        u.id,
-        codes.map((c) => recoveryCodeHash(c) as string),
-      );
-      await new AuditRepository(tx).append(
-        {
-          ts: now,
-          actor,
-          role: 'cli',
-          action: 'user.created',
-          subject: u.id,
-          payload: { username: u.username, role: u.role, mfa: 'totp', recoveryCodes: codes.length },
-        },
-        tx,
-      );
-      return u;
-    });
+    const {
+      user: created,
+      otpauthUri,
+      secret,
+      recoveryCodes: codes,
+    } = await new UserAccounts(store.db, cipher).create(
+      { username: name, password, role },
+      { actor, role: 'cli' },
+    );
     process.stdout.write(
       `created ${created.role} "${created.username}" (id ${created.id})\n\n` +
         'Add the account to an authenticator app (show the URI as a QR code, or type the secret):\n' +
-        `  ${totp.keyUri(secret, created.username)}\n` +
+        `  ${otpauthUri}\n` +
         `  secret: ${secret}\n\n` +
         'Recovery codes (each works once; keep them offline):\n' +
         codes.map((c) => `  ${c}\n`).join('') +

@@ -108,6 +108,28 @@ export class AuditRepository {
     return rows.map(toRecord);
   }
 
+  /**
+   * One page of the rows with `from <= ts < to` and `seq > after`, in `seq` order, at most
+   * `limit` (keyset paging: pass the last `seq` of a page as the next `after`).
+   */
+  async page(q: {
+    from: number;
+    to: number;
+    after: number;
+    limit: number;
+  }): Promise<AuditRecord[]> {
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('ts', '>=', q.from)
+      .where('ts', '<', q.to)
+      .where('seq', '>', q.after)
+      .orderBy('seq')
+      .limit(q.limit)
+      .execute();
+    return rows.map(toRecord);
+  }
+
   /** The last row, or null when the log is empty. */
   async last(): Promise<AuditRecord | null> {
     const row = await this.db

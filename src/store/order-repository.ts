@@ -368,6 +368,51 @@ export class OrderRepository implements OrderStore {
     return rows.map(toFill);
   }
 
+  /**
+   * One page of the fills of an owner's orders, newest first. `before` is the cursor the
+   * previous page returned (keyset on time, venue and trade id).
+   */
+  async fillsPage(
+    owner: string,
+    opts: { before?: string; limit: number },
+  ): Promise<{ fills: Fill[]; next: string | null }> {
+    let q = this.db
+      .selectFrom('fills')
+      .innerJoin('orders', 'orders.client_order_id', 'fills.client_order_id')
+      .selectAll('fills')
+      .where('orders.account_id', '=', this.accountId)
+      .where('orders.strategy_id', '=', owner);
+    if (opts.before) {
+      const [ts, venue, tradeId] = decodeFillCursor(opts.before);
+      q = q.where((eb) =>
+        eb.or([
+          eb('fills.ts', '<', ts),
+          eb.and([eb('fills.ts', '=', ts), eb('fills.venue', '<', venue)]),
+          eb.and([
+            eb('fills.ts', '=', ts),
+            eb('fills.venue', '=', venue),
+            eb('fills.trade_id', '<', tradeId),
+          ]),
+        ]),
+      );
+    }
+    const rows = await q
+      .orderBy('fills.ts', 'desc')
+      .orderBy('fills.venue', 'desc')
+      .orderBy('fills.trade_id', 'desc')
+      .limit(opts.limit + 1)
+      .execute();
+    const fills = rows.slice(0, opts.limit).map(toFill);
+    const last = fills.at(-1);
+    return {
+      fills,
+      next:
+        rows.length > opts.limit && last
+          ? Buffer.from(JSON.stringify([last.ts, last.venue, last.tradeId])).toString('base64url')
+          : null,
+    };
+  }
+
   async events(clientOrderId: string): Promise<OrderEvent[]> {
     const rows = await this.db
       .selectFrom('order_events')
@@ -390,6 +435,22 @@ function decodeCursor(cursor: string): [number, string] {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown;
     if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string')
       return [v[0], v[1]];
+  } catch {
+    // falls through to the error below
+  }
+  throw new KairosError('CURSOR_INVALID', 'before: not a cursor this API returned');
+}
+
+function decodeFillCursor(cursor: string): [number, string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown;
+    if (
+      Array.isArray(v) &&
+      typeof v[0] === 'number' &&
+      typeof v[1] === 'string' &&
+      typeof v[2] === 'string'
+    )
+      return [v[0], v[1], v[2]];
   } catch {
     // falls through to the error below
   }

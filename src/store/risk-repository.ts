@@ -25,6 +25,12 @@ const INTEGER_LIMITS = [
 /** Every limit name a risk officer may set. */
 export const LIMIT_NAMES: readonly (keyof RiskLimits)[] = [...DECIMAL_LIMITS, ...INTEGER_LIMITS];
 
+/** How a change is recorded in the audit log (defaults: role `risk`, the generic action). */
+export interface RiskAuditAs {
+  readonly role?: string;
+  readonly action?: string;
+}
+
 /** The trading states kept in the database. */
 export interface StoredStates {
   readonly global: TradingState;
@@ -76,6 +82,7 @@ export class RiskRepository {
     value: string,
     actor: string,
     ts: number,
+    as: RiskAuditAs = {},
   ): Promise<void> {
     if (scope.strategyId && scope.instrumentId) {
       throw new KairosError(
@@ -127,7 +134,14 @@ export class RiskRepository {
         .values({ ts, actor, kind: 'RiskLimitChanged', payload: JSON.stringify(row) })
         .execute();
       await new AuditRepository(tx).append(
-        { ts, actor, role: 'risk', action: 'risk.limit_changed', subject: name, payload: row },
+        {
+          ts,
+          actor,
+          role: as.role ?? 'risk',
+          action: as.action ?? 'risk.limit_changed',
+          subject: name,
+          payload: row,
+        },
         tx,
       );
     });
@@ -152,6 +166,7 @@ export class RiskRepository {
     reason: string | null,
     actor: string,
     ts: number,
+    as: RiskAuditAs = {},
   ): Promise<void> {
     const row = {
       scope: scope.strategyId ? 'STRATEGY' : 'GLOBAL',
@@ -179,8 +194,8 @@ export class RiskRepository {
         {
           ts,
           actor,
-          role: 'risk',
-          action: 'risk.state_changed',
+          role: as.role ?? 'risk',
+          action: as.action ?? 'risk.state_changed',
           subject: row.scope_id || 'account',
           payload: row,
         },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
@@ -24,10 +25,14 @@ import type { Instrument } from '../trading/model/instrument.js';
 import { TradingCore } from '../trading/live/trading-core.js';
 import { TradingDesk } from '../trading/live/trading-desk.js';
 import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
+import { exportAuditRange } from './audit-export.js';
 import type { Config } from './config.js';
+import { CredentialVault } from './credential-vault.js';
 import { openFieldCipher } from './field-cipher.js';
 import { MarketReplay } from './market-replay.js';
 import { openConfiguredStore } from './open-configured-store.js';
+import { RiskControl } from './risk-control.js';
+import { UserAccounts } from './user-accounts.js';
 
 /** What `kairos serve` runs on. */
 export interface ServerOptions {
@@ -105,11 +110,11 @@ export async function startTradingServer(
     });
     core.applyRisk({ limits: await risk.limits(), states: await risk.states() });
     const desk = new TradingDesk(core, orders);
+    const riskControl = new RiskControl(risk, core);
 
     let bars = 0;
     const replay = new MarketReplay(opts.data, inst.id, opts.speed, async (bar) => {
-      if (bars % RISK_REFRESH_EVERY_BARS === 0)
-        core.applyRisk({ limits: await risk.limits(), states: await risk.states() });
+      if (bars % RISK_REFRESH_EVERY_BARS === 0) await riskControl.sync();
       core.onBar(bar);
       await core.settle();
       if (++bars % RECONCILE_EVERY_BARS === 0) await core.reconcile();
@@ -118,6 +123,7 @@ export async function startTradingServer(
     if (redis) stops.push(async () => void redis.disconnect());
     // Login challenges and rate limits are shared through Redis when several instances run.
     const challenges: Cache = redis ? new RedisCache(redis, 'kairos:login:') : new MemoryCache();
+    const audit = new AuditRepository(store.db);
     const app = await buildApp({
       users: directory(users, cipher),
       hasher: new PasswordHasher(),
@@ -127,7 +133,23 @@ export async function startTradingServer(
       core,
       desk,
       orders,
-      audit: new AuditRepository(store.db),
+      instruments: [inst],
+      candles: { recent: (id, limit) => (id === inst.id ? replay.recent(limit) : []) },
+      risk: riskControl,
+      userAdmin: new UserAccounts(store.db, cipher),
+      credentials: new CredentialVault(store.db, cipher),
+      auditLog: {
+        page: (q) => audit.page(q),
+        // Synchronous: a range is written before the answer (`docs/api.md`, "Audit").
+        export: async (from, to, by) => {
+          const id = randomUUID();
+          const out = path.join(config.home, 'exports', id);
+          const keysDir = path.join(config.home, 'keys');
+          const { manifest } = await exportAuditRange(store.db, { from, to, out, keysDir, by });
+          return { id, manifest };
+        },
+      },
+      audit,
       now: Date.now,
       log: opts.log,
       bars: replay,

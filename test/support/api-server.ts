@@ -3,52 +3,97 @@ import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
 import { PasswordHasher } from '../../src/security/passwords/password-hasher.js';
+import type { Role } from '../../src/security/roles/permissions.js';
 import { Totp } from '../../src/security/totp/totp.js';
-import { openStore } from '../../src/store/open-store.js';
 import { UserRepository } from '../../src/store/user-repository.js';
 import { loadConfig } from '../../src/system/config.js';
 import { openFieldCipher } from '../../src/system/field-cipher.js';
+import { openConfiguredStore } from '../../src/system/open-configured-store.js';
 import { startTradingServer, type RunningServer } from '../../src/system/trading-server.js';
 import { btcInstrument, btcSlice } from './paper-args.js';
+
+/** A user of the test server, one per role. */
+export interface TestUser {
+  readonly id: string;
+  readonly username: string;
+  readonly password: string;
+  readonly secret: string;
+}
+
+let servers = 0;
 
 /** A server in this process on a temp home, with one trader logged in (HTTP: Jest cannot load `inject`). */
 export interface TestServer {
   readonly server: RunningServer;
+  /** The trader's access token. */
   readonly token: string;
   readonly home: string;
+  /** One logged-in user per role: the trader `tom`, `rita` (admin), `rick` (risk), `quinn` (quant), `audrey` (auditor). */
+  readonly users: Readonly<Record<Role, TestUser>>;
+  /** Each role's access token. */
+  readonly tokens: Readonly<Record<Role, string>>;
+  /** Every line the server logged. */
+  readonly logs: readonly string[];
+  /** Logs in with password and a fresh TOTP code; answers the access token. */
+  login(username: string, password: string, secret: string): Promise<string>;
 }
 
-/** Starts `kairos serve`'s composition in-process (slow replay: bars do not move in a test). */
+const NAMES: Readonly<Record<Role, string>> = {
+  trader: 'tom',
+  admin: 'rita',
+  risk: 'rick',
+  quant: 'quinn',
+  auditor: 'audrey',
+};
+
+/**
+ * Starts `kairos serve`'s composition in-process. By default the replay is slow (bars do not
+ * move in a test); `speed` (bar time / real time) and `bars` (how many one-minute bars) make it move.
+ */
 export async function startTestServer(
-  opts: { rateLimitPerMinute?: number } = {},
+  opts: { rateLimitPerMinute?: number; speed?: number; bars?: number } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));
   const home = path.join(dir, 'home');
-  const config = loadConfig({ KAIROS_HOME: home });
-  const password = 'a trader passphrase for tests';
+  // DATABASE_URL (and DATABASE_SCHEMA) from the environment put it on Postgres.
+  const config = loadConfig({
+    KAIROS_HOME: home,
+    DATABASE_URL: process.env.DATABASE_URL,
+    DATABASE_SCHEMA: process.env.DATABASE_SCHEMA
+      ? `${process.env.DATABASE_SCHEMA}_${process.pid}_${++servers}`
+      : undefined,
+  });
   const totp = new Totp(Date.now);
-  const secret = totp.generateSecret();
-  const store = await openStore({ dataDir: path.join(home, 'db') });
+  const hasher = new PasswordHasher();
+  const store = await openConfiguredStore(config);
+  const users = {} as Record<Role, TestUser>;
   try {
-    const users = new UserRepository(store.db);
-    const u = await users.create({
-      username: 'tom',
-      passwordHash: await new PasswordHasher().hash(password),
-      role: 'trader',
-      createdAt: Date.now(),
-    });
-    await users.setTotpSecret(u.id, secret, await openFieldCipher(config));
+    const repo = new UserRepository(store.db);
+    const cipher = await openFieldCipher(config);
+    for (const [role, username] of Object.entries(NAMES) as [Role, string][]) {
+      const password = `a ${role} passphrase for tests`;
+      const secret = totp.generateSecret();
+      const u = await repo.create({
+        username,
+        passwordHash: await hasher.hash(password),
+        role,
+        createdAt: Date.now(),
+      });
+      await repo.setTotpSecret(u.id, secret, cipher);
+      users[role] = { id: u.id, username, password, secret };
+    }
   } finally {
     await store.close();
   }
+  const logs: string[] = [];
   const server = await startTradingServer(config, {
-    data: btcSlice(path.join(dir, 'BTC-1m.json'), 50),
+    data: btcSlice(path.join(dir, 'BTC-1m.json'), opts.bars ?? 50),
     instrument: btcInstrument(),
     cash: '1000',
-    speed: 1,
+    speed: opts.speed ?? 1,
     host: '127.0.0.1',
     port: 0,
-    log: () => undefined,
+    log: (line) => logs.push(line),
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000,
   });
   const post = (url: string, body: unknown) =>
@@ -57,8 +102,16 @@ export async function startTestServer(
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const login = await post('/auth/login', { username: 'tom', password });
-  const { challenge } = (await login.json()) as { challenge: string };
-  const mfa = await post('/auth/mfa', { challenge, code: await generate({ secret }) });
-  return { server, token: ((await mfa.json()) as { accessToken: string }).accessToken, home };
+  const login = async (username: string, password: string, secret: string) => {
+    const first = await post('/auth/login', { username, password });
+    if (first.status !== 200) throw new Error(`login ${username}: ${first.status}`);
+    const { challenge } = (await first.json()) as { challenge: string };
+    const mfa = await post('/auth/mfa', { challenge, code: await generate({ secret }) });
+    if (mfa.status !== 200) throw new Error(`second factor ${username}: ${mfa.status}`);
+    return ((await mfa.json()) as { accessToken: string }).accessToken;
+  };
+  const tokens = {} as Record<Role, string>;
+  for (const [role, u] of Object.entries(users) as [Role, TestUser][])
+    tokens[role] = await login(u.username, u.password, u.secret);
+  return { server, token: tokens.trader, home, users, tokens, logs, login };
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { readJson, writeJson } from '../../scalability/cache/cache.js';
-import { bearer } from '../auth-guard.js';
+import { bearer, forgetSession } from '../auth-guard.js';
 import type { ApiDeps, ApiUser } from '../deps.js';
 import { ProblemSchema, apiError, sendProblem } from '../problem.js';
 
@@ -132,6 +132,7 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
   r.post('/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {
     const claims = deps.tokens.verifyAccess(bearer(req));
     await deps.tokens.logout(claims.sid);
+    forgetSession(claims.sid);
     await deps.audit.append({
       ts: deps.now(),
       actor: claims.sub,

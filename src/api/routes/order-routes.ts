@@ -25,7 +25,7 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   r.post(
     '/orders',
     {
-      preHandler: requires(deps, 'orders:write', true),
+      onRequest: requires(deps, 'orders:write', true),
       schema: {
         tags: ['orders'],
         headers: Type.Object({
@@ -63,7 +63,7 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   r.get(
     '/orders',
     {
-      preHandler: requires(deps, 'orders:read'),
+      onRequest: requires(deps, 'orders:read'),
       schema: {
         tags: ['orders'],
         querystring: Type.Object(
@@ -101,7 +101,7 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   r.get(
     '/orders/:id',
     {
-      preHandler: requires(deps, 'orders:read'),
+      onRequest: requires(deps, 'orders:read'),
       schema: {
         tags: ['orders'],
         params: IdParams,
@@ -137,7 +137,7 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   r.delete(
     '/orders/:id',
     {
-      preHandler: requires(deps, 'orders:write', true),
+      onRequest: requires(deps, 'orders:write', true),
       schema: { tags: ['orders'], params: IdParams, response: { 202: OrderView, 404: Problem } },
     },
     async (req, reply) => {

@@ -19,6 +19,8 @@ import { SerialQueue } from './serial-queue.js';
 export class OrderJournal {
   readonly #queue = new SerialQueue();
   #batch: { after: Order; event: OrderEvent }[] = [];
+  /** The commit that covers the latest event (the batch filling, or the one being written). */
+  #latest: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly bus: MessageBus,
@@ -39,6 +41,15 @@ export class OrderJournal {
     if (this.#queue.failure !== null) throw this.#queue.failure;
   }
 
+  /**
+   * Resolves when every event so far is committed, without waiting for events added later
+   * (a send waits for its own order's record, not for the acknowledgements of earlier sends);
+   * rejects if that write, or one before it, failed.
+   */
+  durable(): Promise<void> {
+    return this.#latest;
+  }
+
   #write(event: OrderEvent): void {
     // The order as the OMS holds it right after this event (events are applied, then published).
     const after =
@@ -47,21 +58,21 @@ export class OrderJournal {
     this.#batch.push({ after, event });
     // Group commit: events that arrive while a commit is running go together in the next one.
     if (this.#batch.length > 1) return;
-    this.#queue
-      .add(() => {
-        const items = this.#batch;
-        this.#batch = [];
-        return this.store.commitBatch(items);
-      })
-      .catch((e: unknown) => {
-        if (this.#queue.failure !== e) return;
-        const alert: Alert = {
-          kind: 'Alert',
-          code: 'PERSISTENCE_FAILED',
-          message: `order journal write failed: ${(e as Error).message}`,
-          ts: event.ts,
-        };
-        this.bus.publish(Topics.alerts, alert);
-      });
+    const job = this.#queue.add(() => {
+      const items = this.#batch;
+      this.#batch = [];
+      return this.store.commitBatch(items);
+    });
+    this.#latest = job;
+    job.catch((e: unknown) => {
+      if (this.#queue.failure !== e) return;
+      const alert: Alert = {
+        kind: 'Alert',
+        code: 'PERSISTENCE_FAILED',
+        message: `order journal write failed: ${(e as Error).message}`,
+        ts: event.ts,
+      };
+      this.bus.publish(Topics.alerts, alert);
+    });
   }
 }

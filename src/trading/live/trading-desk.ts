@@ -77,7 +77,9 @@ export class TradingDesk {
     this.core.exec.add(order);
     if (denial) this.core.exec.deny(order, denial, ts);
     else this.core.bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts });
-    await this.core.settle();
+    // Answer once this order is on record (not when every other order's events are): its
+    // venue outcome follows on the WebSocket and in GET /orders/{id}.
+    await this.core.journal.durable();
     return { order: this.core.exec.order(clientOrderId)!, created: true };
   }
 

@@ -8,7 +8,8 @@ export type Failpoint = 'after-commit' | 'after-send';
 
 /**
  * Wraps a venue client so that each submit and cancel goes out only after the journal has
- * committed everything before it, the SUBMITTED order included (write before send). When the
+ * committed everything journaled before the call, the SUBMITTED order included (write before
+ * send), in the order the calls were made. When the
  * journal has failed, nothing is sent and `onRefused` is told (fail closed).
  *
  * @example
@@ -39,9 +40,12 @@ export class WriteAheadClient implements ExecutionClient {
   }
 
   async #send(clientOrderId: string, call: () => void): Promise<void> {
+    // The record to wait for is everything journaled up to now (this order's own event
+    // included), not what later sends add: sends queued behind one commit all go after it.
+    const durable = this.journal.durable();
     await this.#sends
       .add(async () => {
-        await this.journal.committed();
+        await durable;
         this.failpoint?.('after-commit');
         call();
         this.failpoint?.('after-send');

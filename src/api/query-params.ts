@@ -1,0 +1,27 @@
+import { Type } from '@fastify/type-provider-typebox';
+
+const LIMIT_PATTERNS = {
+  500: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$',
+  1000: '^([1-9][0-9]{0,2}|1000)$',
+} as const;
+
+/**
+ * Query-string parameters. Query strings are not coerced (bodies must not be), so numbers are
+ * digit strings checked by a pattern and converted in the handler.
+ *
+ * @example
+ * querystring: Type.Object({ limit: QueryParams.limit(500, 100) }, { additionalProperties: false })
+ */
+export const QueryParams = {
+  /** A page size from 1 to `max`. */
+  limit: (max: keyof typeof LIMIT_PATTERNS, fallback: number) =>
+    Type.Optional(
+      Type.String({
+        pattern: LIMIT_PATTERNS[max],
+        description: `page size, 1-${max} (default ${fallback})`,
+      }),
+    ),
+  /** A time in milliseconds since the epoch, UTC. */
+  ms: (description: string) =>
+    Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: `${description} (ms)` })),
+};

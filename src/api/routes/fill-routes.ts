@@ -1,0 +1,74 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Fill } from '../../trading/model/fill.js';
+import { ownerOf, requires } from '../auth-guard.js';
+import type { ApiDeps } from '../deps.js';
+import { ProblemSchema } from '../problem.js';
+import { QueryParams } from '../query-params.js';
+
+/** A fill as the API shows it (decimals as strings). */
+const FillView = Type.Object({
+  venue: Type.String(),
+  tradeId: Type.String(),
+  clientOrderId: Type.String(),
+  instrumentId: Type.String(),
+  side: Type.String(),
+  price: Type.String(),
+  quantity: Type.String(),
+  fee: Type.String(),
+  feeCurrency: Type.String(),
+  liquidity: Type.String(),
+  ts: Type.Integer(),
+});
+
+function fillView(f: Fill) {
+  return {
+    venue: f.venue,
+    tradeId: f.tradeId,
+    clientOrderId: f.clientOrderId,
+    instrumentId: f.instrumentId,
+    side: f.side,
+    price: f.price.toFixed(),
+    quantity: f.quantity.toFixed(),
+    fee: f.fee.amount.toFixed(),
+    feeCurrency: f.fee.currency,
+    liquidity: f.liquidity,
+    ts: f.ts,
+  };
+}
+
+/** `GET /fills?limit&before`: the fills of your own orders, newest first, in cursor pages. */
+export async function fillRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/fills',
+    {
+      onRequest: requires(deps, 'orders:read'),
+      schema: {
+        tags: ['orders'],
+        querystring: Type.Object(
+          {
+            limit: QueryParams.limit(500, 100),
+            before: Type.Optional(Type.String({ maxLength: 300 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            fills: Type.Array(FillView),
+            next: Type.Union([Type.String(), Type.Null()]),
+          }),
+          400: ProblemSchema,
+          401: ProblemSchema,
+          403: ProblemSchema,
+        },
+      },
+    },
+    async (req) => {
+      const page = await deps.orders.fillsPage(ownerOf(req.claims!), {
+        limit: Number(req.query.limit ?? 100),
+        ...(req.query.before ? { before: req.query.before } : {}),
+      });
+      return { fills: page.fills.map(fillView), next: page.next };
+    },
+  );
+}

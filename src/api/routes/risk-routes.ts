@@ -1,0 +1,130 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Permission } from '../../security/roles/permissions.js';
+import type { RiskLimits } from '../../trading/risk/risk-limits.js';
+import type { TradingState } from '../../trading/risk/trading-state.js';
+import { actorOf, requires } from '../auth-guard.js';
+import type { ApiDeps } from '../deps.js';
+import { ProblemSchema } from '../problem.js';
+
+const ScopeId = Type.String({ pattern: '^[A-Za-z0-9:_./-]{1,64}$' });
+const Limits = Type.Record(Type.String(), Type.String());
+const States = Type.Object({
+  global: Type.String(),
+  strategies: Type.Record(Type.String(), Type.String()),
+});
+const RiskView = Type.Object({
+  limits: Type.Object({
+    global: Limits,
+    strategies: Type.Record(Type.String(), Limits),
+    instruments: Type.Record(Type.String(), Limits),
+  }),
+  states: States,
+});
+const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
+
+/** Limits as decimal strings. */
+function limitStrings(l: RiskLimits): Record<string, string> {
+  return Object.fromEntries(Object.entries(l).map(([k, v]) => [k, String(v)]));
+}
+
+const mapValues = <T>(o: Readonly<Record<string, T>>, f: (v: T) => Record<string, string>) =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
+
+/**
+ * Risk: read limits and trading states; set a limit; the kill switch (halt: block new orders
+ * and cancel open ones), reduce-only, resume. Each change is stored and audited, then applied
+ * to the running core before the answer.
+ */
+export async function riskRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const view = async () => {
+    const { limits, states } = await deps.risk.view();
+    return {
+      limits: {
+        global: limitStrings(limits.global),
+        strategies: mapValues(limits.strategies, limitStrings),
+        instruments: mapValues(limits.instruments ?? {}, limitStrings),
+      },
+      states: { global: states.global, strategies: { ...states.strategies } },
+    };
+  };
+
+  r.get(
+    '/risk',
+    {
+      onRequest: requires(deps, 'risk:read'),
+      schema: { tags: ['risk'], response: { 200: RiskView, ...Problems } },
+    },
+    view,
+  );
+
+  r.put(
+    '/risk/limits/:name',
+    {
+      onRequest: requires(deps, 'risk:write', true),
+      schema: {
+        tags: ['risk'],
+        params: Type.Object({ name: Type.String({ pattern: '^[A-Za-z]{1,40}$' }) }),
+        body: Type.Object(
+          {
+            value: Type.String({
+              pattern: '^[0-9]{1,20}(\\.[0-9]{1,18})?$',
+              description: 'a non-negative decimal as a string (an integer for counts and ms)',
+            }),
+            strategyId: Type.Optional(ScopeId),
+            instrumentId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: RiskView, ...Problems },
+      },
+    },
+    async (req) => {
+      const { value, ...scope } = req.body;
+      await deps.risk.setLimit(scope, req.params.name, value, actorOf(req.claims!));
+      return view();
+    },
+  );
+
+  const stateRoute = (
+    url: string,
+    state: TradingState,
+    permission: Permission,
+    reasonRequired: boolean,
+  ) => {
+    const reason = Type.String({ minLength: 1, maxLength: 500 });
+    r.post(
+      url,
+      {
+        onRequest: requires(deps, permission, true),
+        // Every field may be optional: no body at all is an empty one.
+        preValidation: async (req) => void (req.body ??= {} as typeof req.body),
+        schema: {
+          tags: ['risk'],
+          body: Type.Object(
+            {
+              reason: reasonRequired ? reason : Type.Optional(reason),
+              strategyId: Type.Optional(ScopeId),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: RiskView, ...Problems },
+        },
+      },
+      async (req) => {
+        const { strategyId, reason: why } = req.body as { strategyId?: string; reason?: string };
+        await deps.risk.setState(
+          strategyId === undefined ? {} : { strategyId },
+          state,
+          why ?? null,
+          actorOf(req.claims!),
+        );
+        return view();
+      },
+    );
+  };
+  stateRoute('/risk/halt', 'HALTED', 'risk:halt', true);
+  stateRoute('/risk/reduce', 'REDUCING', 'risk:halt', true);
+  stateRoute('/risk/resume', 'ACTIVE', 'risk:resume', false);
+}
