@@ -48,6 +48,8 @@ for (const s of scenarios) {
 }
 process.stdout.write('OMS: tick-to-order latency and persisted orders/s (issue #3)\n');
 const { omsResults } = await import('./oms.js');
+process.stdout.write('API: POST /orders with autocannon, WebSocket fan-out (issue #4)\n');
+const { apiResults } = await import('./api.js');
 const report = {
   date: new Date().toISOString(),
   node: process.version,
@@ -55,6 +57,7 @@ const report = {
   cpuModel: os.cpus()[0]?.model,
   results,
   oms: omsResults,
+  api: apiResults,
 };
 await mkdir('bench/results', { recursive: true });
 const file = path.join('bench/results', `bench-${report.date.slice(0, 10)}.json`);

@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import type { Exchange } from 'ccxt';
 import { MemoryBudget } from '../../src/scalability/rate-limit/memory-budget.js';
 import type { RequestBudget } from '../../src/scalability/rate-limit/request-budget.js';
@@ -10,6 +12,7 @@ import {
   type BinanceSimOptions,
 } from '../../src/trading/venues/binance-sim/server.js';
 import { createExchange } from '../../src/trading/venues/ccxt/exchange-factory.js';
+import { ROOT } from './run-cli.js';
 
 export const MINUTE = 60_000;
 
@@ -92,4 +95,38 @@ export async function simExchange(
     },
   });
   return exchange;
+}
+
+/** `kairos live` of sma-cross against the simulator, as a process; its output is collected. */
+export function spawnLive(
+  sim: Pick<BinanceSim, 'url' | 'apiKey' | 'secret'>,
+  home: string,
+  args: readonly string[],
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KAIROS_HOME: home,
+    EXCHANGE_API_KEY: sim.apiKey,
+    EXCHANGE_SECRET: sim.secret,
+  };
+  delete env.DATABASE_URL; // the embedded store, so a test can read it once the node stopped
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'bin/kairos.js'),
+      'live',
+      'examples/strategies/sma-cross.ts',
+      '--exchange',
+      'binance',
+      '--exchange-url',
+      sim.url,
+      ...args,
+    ],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, output: () => out, exited };
 }

@@ -240,7 +240,7 @@ export class BacktestEngine {
   #onOrderEvent(e: OrderEvent): void {
     if (e.kind !== 'OrderFilled') return;
     const quote = this.#inst.quote;
-    this.#ledger.applyFill(e.fill, quote);
+    this.#ledger.applyFill(e.fill, this.#inst);
     this.#fills.push(e.fill);
     this.#recorder.onFill(this.#ledger.cash(quote), this.#ledger.position(this.#inst.id).quantity);
   }

@@ -132,7 +132,7 @@ export class TradingCore {
     const core = new TradingCore(cfg);
     const storedFills = await cfg.orders.fills();
     for (const f of storedFills) {
-      core.ledger.applyFill(f, core.#quoteOf(f.instrumentId));
+      core.ledger.applyFill(f, core.#instrumentOf(f.instrumentId));
       core.#known.add(`${f.venue}:${f.tradeId}`);
       core.#lastFillTs = Math.max(core.#lastFillTs, f.ts);
     }
@@ -149,7 +149,7 @@ export class TradingCore {
     }
     core.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
       if (e.kind !== 'OrderFilled') return;
-      core.ledger.applyFill(e.fill, core.#quoteOf(e.fill.instrumentId));
+      core.ledger.applyFill(e.fill, core.#instrumentOf(e.fill.instrumentId));
       core.#known.add(`${e.fill.venue}:${e.fill.tradeId}`);
       core.#lastFillTs = Math.max(core.#lastFillTs, e.fill.ts);
     });
@@ -215,9 +215,9 @@ export class TradingCore {
     for (const [id, state] of Object.entries(settings.states.strategies)) apply(state, id);
   }
 
-  #quoteOf(instrumentId: string): string {
+  #instrumentOf(instrumentId: string): Instrument {
     const inst = this.#instruments.get(instrumentId);
     if (!inst) throw new KairosError('UNKNOWN_INSTRUMENT', `unknown instrument ${instrumentId}`);
-    return inst.quote;
+    return inst;
   }
 }

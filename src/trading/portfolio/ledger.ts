@@ -1,16 +1,18 @@
 import { toDecimal, ZERO, type Decimal, type DecimalInput } from '../core/decimal.js';
 import type { Fill } from '../model/fill.js';
 import { applyFill, flatPosition, unrealizedPnl, type Position } from '../model/position.js';
+import { bookedFill, type FillCurrencies } from './booked-fill.js';
 import { RoundTripTracker, type ClosedRoundTrip } from './round-trip-tracker.js';
 
 /**
  * Balances, positions, fees and PnL, exact to the last decimal. Cash moves by price × quantity
- * and fees on each fill; positions keep FIFO lots. At any time, for each currency,
+ * and fees on each fill; positions keep FIFO lots and equal the base received minus the base
+ * given (a fee charged in the base asset included). At any time, for the quote currency,
  * cash + Σ position × mark = start + realized + unrealized − fees (tested as a property).
  *
  * @example
  * const ledger = new Ledger({ USD: '100000' });
- * ledger.applyFill(fill, 'USD');
+ * ledger.applyFill(fill, { base: 'ORCL', quote: 'USD' }); // or the fill's Instrument
  */
 export class Ledger {
   readonly #cash = new Map<string, Decimal>();
@@ -28,16 +30,25 @@ export class Ledger {
     }
   }
 
-  /** Applies one fill of an instrument quoted in `quote` (fees are charged in `fill.fee.currency`). */
-  applyFill(fill: Fill, quote: string): void {
+  /**
+   * Applies one fill of an instrument trading `base` against `quote`. Quote cash moves by
+   * price × quantity. A fee in the quote or a third currency (BNB) is cash paid in that
+   * currency; a fee in the base currency is base not received (buy) or given up on top (sell),
+   * so the position is what the venue holds, and it counts in `fees` at the fill price
+   * (`bookedFill`).
+   */
+  applyFill(fill: Fill, currencies: FillCurrencies): void {
+    const { quote } = currencies;
     const notional = fill.price.times(fill.quantity);
     const cash = this.cash(quote);
     this.#cash.set(quote, fill.side === 'BUY' ? cash.minus(notional) : cash.plus(notional));
-    this.#cash.set(fill.fee.currency, this.cash(fill.fee.currency).minus(fill.fee.amount));
-    const change = applyFill(this.position(fill.instrumentId), fill);
+    const booked = bookedFill(fill, currencies);
+    if (booked === fill)
+      this.#cash.set(fill.fee.currency, this.cash(fill.fee.currency).minus(fill.fee.amount));
+    const change = applyFill(this.position(fill.instrumentId), booked);
     this.#positions.set(fill.instrumentId, change.position);
-    this.#trips.onFill(fill, change);
-    this.#fees = this.#fees.plus(fill.fee.amount);
+    this.#trips.onFill(booked, change);
+    this.#fees = this.#fees.plus(booked.fee.amount);
     this.#fills++;
   }
 
@@ -66,7 +77,10 @@ export class Ledger {
     return [...this.#positions.values()];
   }
 
-  /** Total fees paid. */
+  /**
+   * Total fees paid: quote fees, base fees valued at their fill price, and a third currency's
+   * fees as their amount (there is no price to convert them).
+   */
   get fees(): Decimal {
     return this.#fees;
   }

@@ -84,8 +84,9 @@ export class RoundTripTracker {
         fees: trip.fees,
       });
       this.#open.delete(id);
-      if (qty.eq(0)) return;
     }
+    // Nothing left to open (also: a base fee as large as its buy leaves nothing to hold).
+    if (qty.eq(0)) return;
     this.#open.set(id, {
       side: signedAfter.gt(0) ? 'LONG' : 'SHORT',
       openedAt: fill.ts,

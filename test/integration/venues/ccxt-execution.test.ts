@@ -51,7 +51,7 @@ async function harness(
   const ledger = new Ledger({ USDT: '1000000000' });
   bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
     events.push(e);
-    if (e.kind === 'OrderFilled') ledger.applyFill(e.fill, 'USDT');
+    if (e.kind === 'OrderFilled') ledger.applyFill(e.fill, inst);
   });
   bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
   const box: { exec?: ExecutionEngine } = {};
@@ -109,7 +109,8 @@ describe('CcxtExecutionClient against the Binance simulator', () => {
     expect(h.exec.order(buy.clientOrderId)!.filledQuantity.toFixed()).toBe('0.5');
     expect(h.exec.order(rest.clientOrderId)).toMatchObject({ status: 'ACCEPTED' });
     expect(statusOf(sim, rest.clientOrderId)).toMatchObject({ status: 'NEW' });
-    expect(h.ledger.position(SYMBOL).quantity.toFixed()).toBe('0.5');
+    // The 0.1 % commission of a buy is charged in BTC: the position is what the venue holds.
+    expect(h.ledger.position(SYMBOL).quantity.toFixed()).toBe('0.4995');
     h.exec.execute({
       kind: 'CancelOrder',
       clientOrderId: rest.clientOrderId,
@@ -324,8 +325,12 @@ describe('T10: duplicate and out-of-order fills', () => {
     expect(fills.length).toBe(sim.state.trades().length);
 
     const trades = sim.state.trades();
+    // Base received minus base given: a buy's commission is charged in BTC.
     const signed = trades.reduce(
-      (s, t) => (t.side === 'BUY' ? s.plus(t.qty) : s.minus(t.qty)),
+      (s, t) =>
+        (t.side === 'BUY' ? s.plus(t.qty) : s.minus(t.qty)).minus(
+          t.commissionAsset === 'BTC' ? t.commission : 0,
+        ),
       Dec(0) as Decimal,
     );
     expect(h.ledger.position(SYMBOL).quantity.toFixed()).toBe(signed.toFixed());
