@@ -44,7 +44,7 @@ export async function buildApp(
     // Per client address and user (the token's subject, unverified here: the guard verifies it;
     // a forged subject only spends the forger's own address's budget).
     keyGenerator: (req) => `${req.ip}|${subjectOf(req.headers.authorization)}`,
-    ...(deps.rateLimit?.redis ? { redis: deps.rateLimit.redis, nameSpace: 'kairos:rl:' } : {}),
+    ...(deps.rateLimit?.redis ? { redis: deps.rateLimit.redis, nameSpace: 'kairos:api-rl:' } : {}),
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,
       message: `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s`,

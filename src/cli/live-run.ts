@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { connectRedis } from '../scalability/connections.js';
 import { MemoryBudget } from '../scalability/rate-limit/memory-budget.js';
+import { RedisBudget } from '../scalability/rate-limit/redis-budget.js';
 import { OrderRepository } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
@@ -11,6 +13,7 @@ import { TradingNode } from '../trading/live/trading-node.js';
 import { parseParamList } from '../trading/strategy/params.js';
 import { CcxtExecutionClient } from '../trading/venues/ccxt/ccxt-execution.js';
 import { CcxtMarketData } from '../trading/venues/ccxt/ccxt-market-data.js';
+import { ClockSkew } from '../trading/venues/ccxt/clock-skew.js';
 import { createExchange, credentialsFromEnv } from '../trading/venues/ccxt/exchange-factory.js';
 import { Markets } from '../trading/venues/ccxt/markets.js';
 import { timeframeMs } from '../trading/venues/ccxt/ohlcv-pages.js';
@@ -41,7 +44,10 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const onAlert = (a: { code: string; message: string }) =>
     process.stderr.write(`alert ${a.code}: ${a.message}\n`);
-  const budget = new MemoryBudget({ rule: { capacity: 1_200, intervalMs: 60_000 } });
+  // One request budget per venue and key; shared through Redis by every process when configured.
+  const rule = { capacity: 1_200, intervalMs: 60_000 };
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
+  const budget = redis ? new RedisBudget(redis, { rule }) : new MemoryBudget({ rule });
   const base = {
     exchangeId: flags.exchange,
     ...credentialsFromEnv(process.env),
@@ -51,11 +57,14 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
   const { exchange } = await createExchange(base);
   const { exchange: stream } = await createExchange({ ...base, pro: true });
   const { exchange: feedExchange } = await createExchange({ ...base, pro: true });
-  const inst = await (async () => {
-    const markets = new Markets(exchange);
-    await markets.load();
-    return markets.instrument(flags.symbol);
-  })();
+  const markets = new Markets(exchange);
+  await markets.load();
+  const inst = markets.instrument(flags.symbol);
+  // Venue rules change (ticks, lots, minimums): refreshed hourly; the clock offset every minute.
+  markets.startRefresh(3_600_000, (e) => log(`markets refresh failed: ${(e as Error).message}`));
+  const skew = new ClockSkew(exchange, { onWarn: (m) => log(m) });
+  await skew.measure();
+  skew.start(60_000, (e) => log(`clock skew check failed: ${(e as Error).message}`));
   const store = await openConfiguredStore(config);
   const riskRepo = new RiskRepository(store.db);
   const strategyId = flags.strategyId ?? strategy.name;
@@ -116,6 +125,9 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
         `position ${result.position.toFixed()}, cash ${result.cash.toFixed()} ${inst.quote}`,
     );
   } finally {
+    markets.stop();
+    skew.stop();
+    redis?.disconnect();
     await (client as CcxtExecutionClient | null)?.close();
     await exchange.close();
     await store.close();

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { connectRedis } from '../../src/scalability/connections.js';
 import type { BinanceSim } from '../../src/trading/venues/binance-sim/server.js';
 import { spawnLive, startSim, until } from '../support/ccxt-sim.js';
 
@@ -22,16 +23,25 @@ describe('kairos live against the Binance simulator', () => {
 
   it('trades a strategy on the live feed with ccxt, every order once by client id, and stops cleanly', async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'kairos-live-'));
-    const { child, output, exited } = spawnLive(sim, home, [
-      '--symbol',
-      'BTC/USDT',
-      '--params',
-      'fast=3,slow=8,size=0.01',
-      '--cash',
-      '1000000',
-      '--warmup',
-      '20',
-    ]);
+    const redis = await connectRedis('redis://127.0.0.1:6379');
+    const budgetKeys = () => redis.keys('kairos:rl:*binance*');
+    for (const k of await budgetKeys()) await redis.del(k);
+    // The request budget in Redis, as several live processes share it.
+    const { child, output, exited } = spawnLive(
+      sim,
+      home,
+      [
+        '--symbol',
+        'BTC/USDT',
+        '--params',
+        'fast=3,slow=8,size=0.01',
+        '--cash',
+        '1000000',
+        '--warmup',
+        '20',
+      ],
+      { REDIS_URL: 'redis://127.0.0.1:6379' },
+    );
     await until(() => /trading from/.test(output()), 60_000, 'the node to start');
     // Crosses come every few bars: wait for a round trip or two at the venue.
     await until(() => sim.state.orders().length >= 4, 60_000, 'four orders at the venue');
@@ -46,5 +56,8 @@ describe('kairos live against the Binance simulator', () => {
     const summary = /position ([^,\s]+)/.exec(output())?.[1];
     const btc = sim.state.balances().find((b) => b.asset === 'BTC')!;
     expect(Number(summary)).toBe(Number(btc.free) + Number(btc.locked));
+    // Its requests were counted in the shared budget in Redis.
+    expect((await budgetKeys()).length).toBeGreaterThan(0);
+    redis.disconnect();
   }, 120_000);
 });

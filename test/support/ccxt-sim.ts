@@ -102,9 +102,11 @@ export function spawnLive(
   sim: Pick<BinanceSim, 'url' | 'apiKey' | 'secret'>,
   home: string,
   args: readonly string[],
+  extraEnv: NodeJS.ProcessEnv = {},
 ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...extraEnv,
     KAIROS_HOME: home,
     EXCHANGE_API_KEY: sim.apiKey,
     EXCHANGE_SECRET: sim.secret,
