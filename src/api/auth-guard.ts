@@ -21,44 +21,19 @@ export function bearer(req: FastifyRequest): string {
 
 /**
  * A pre-handler that admits a request holding `permission`: reads trust the access token;
- * writes (`live`) also check that the session is still live (within `SESSION_CHECK_MS`).
+ * writes (`live`) also check that the session is still live (`TokenService.verifyAccessLive`).
  */
 export function requires(deps: ApiDeps, permission: Permission, live = false) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const token = bearer(req);
-    const claims = live ? await liveClaims(deps, token) : deps.tokens.verifyAccess(token);
+    const claims = live
+      ? await deps.tokens.verifyAccessLive(token)
+      : deps.tokens.verifyAccess(token);
     if (!can(claims.role, permission)) {
       throw apiError('FORBIDDEN', `role ${claims.role} may not ${permission}`);
     }
     req.claims = claims;
   };
-}
-
-/** How long a session found live is trusted on writes without asking the store again. */
-export const SESSION_CHECK_MS = 1_000;
-const liveUntil = new Map<string, number>();
-
-/**
- * The claims of a token whose session is live: checked in the store at most once a second per
- * session (a revoked session stops writing within 1 s, and at once on this instance's logout).
- */
-async function liveClaims(deps: ApiDeps, token: string): Promise<AccessClaims> {
-  const claims = deps.tokens.verifyAccess(token);
-  if ((liveUntil.get(claims.sid) ?? 0) > deps.now()) return claims;
-  await deps.tokens.verifyAccessLive(token);
-  if (liveUntil.size > 10_000) liveUntil.clear();
-  liveUntil.set(claims.sid, deps.now() + SESSION_CHECK_MS);
-  return claims;
-}
-
-/** Forgets a session checked live (after a logout here). */
-export function forgetSession(sid: string): void {
-  liveUntil.delete(sid);
-}
-
-/** Forgets every session checked live (after revoking a user's sessions here: rare, and cheap). */
-export function forgetSessions(): void {
-  liveUntil.clear();
 }
 
 /** The owner id of orders a user places. */

@@ -95,7 +95,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       cash,
       orders: new OrderRepository(store.db, flags.account ?? flags.exchange),
       snapshots: new StrategySnapshotRepository(store.db),
-      risk: async () => ({ limits: await riskRepo.limits(), states: await riskRepo.states() }),
+      risk: () => riskRepo.settings(),
       venue: (deliver, order) => {
         const c = (client = new CcxtExecutionClient(
           { exchange, stream, instruments: [inst], order, onAlert, onLog: log },

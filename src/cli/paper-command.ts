@@ -76,7 +76,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       cash,
       orders: new OrderRepository(store.db, flags.account),
       snapshots: new StrategySnapshotRepository(store.db),
-      risk: async () => ({ limits: await riskRepo.limits(), states: await riskRepo.states() }),
+      risk: () => riskRepo.settings(),
       venue: (deliver) =>
         new PaperVenue(venueFile, { venue: 'PAPER', instruments: [instrument] }, deliver),
       pace: speed > 0 ? (bar) => sleep((bar.closeTime - bar.openTime) / speed) : undefined,

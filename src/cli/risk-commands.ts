@@ -33,9 +33,8 @@ export function registerRisk(program: Command): void {
     .description('print the stored limits and trading states')
     .action(() =>
       withRisk(async (r) => {
-        const limits = await r.limits();
         const text = JSON.stringify(
-          { limits, states: await r.states() },
+          await r.settings(),
           (_k, v: unknown) =>
             typeof v === 'object' && v !== null && 'toFixed' in v ? String(v) : v,
           2,

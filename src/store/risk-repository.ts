@@ -48,6 +48,11 @@ export interface StoredStates {
 export class RiskRepository {
   constructor(private readonly db: Kysely<Schema>) {}
 
+  /** Limits and trading states together, as a trading node applies them. */
+  async settings(): Promise<{ limits: LimitSet; states: StoredStates }> {
+    return { limits: await this.limits(), states: await this.states() };
+  }
+
   /** All limits, as the risk engine takes them. */
   async limits(): Promise<LimitSet> {
     const rows = await this.db.selectFrom('risk_limits').selectAll().execute();

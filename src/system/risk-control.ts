@@ -32,7 +32,7 @@ export class RiskControl {
 
   /** The stored limits and states. */
   async view(): Promise<{ limits: LimitSet; states: StoredStates }> {
-    return { limits: await this.repo.limits(), states: await this.repo.states() };
+    return this.repo.settings();
   }
 
   /** Reads the stored settings and applies them to the core (a newly HALTED scope is canceled). */

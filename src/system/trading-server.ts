@@ -60,7 +60,6 @@ export interface RunningServer {
 }
 
 const ACCOUNT = 'desk';
-const RECONCILE_EVERY_BARS = 1;
 const RISK_REFRESH_EVERY_BARS = 20;
 
 /**
@@ -83,6 +82,8 @@ export async function startTradingServer(
       now: Date.now,
       issuer: 'kairos',
       audience: 'kairos-api',
+      // Writes trust a session found live for 1 s (T19: a revocation elsewhere applies within 1 s).
+      liveCheckMs: 1_000,
       roleOf: async (id) => {
         const u = await users.findById(id);
         return u && u.disabledAt === null ? u.role : null;
@@ -108,16 +109,17 @@ export async function startTradingServer(
         ),
       onAlert: (a) => opts.log(`alert ${a.code}: ${a.message}`),
     });
-    core.applyRisk({ limits: await risk.limits(), states: await risk.states() });
     const desk = new TradingDesk(core, orders);
     const riskControl = new RiskControl(risk, core);
+    await riskControl.sync();
 
     let bars = 0;
     const replay = new MarketReplay(opts.data, inst.id, opts.speed, async (bar) => {
       if (bars % RISK_REFRESH_EVERY_BARS === 0) await riskControl.sync();
       core.onBar(bar);
       await core.settle();
-      if (++bars % RECONCILE_EVERY_BARS === 0) await core.reconcile();
+      bars++;
+      await core.reconcile(); // every bar: the venue's view and ours agree before the next
     });
     const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
     if (redis) stops.push(async () => void redis.disconnect());

@@ -8,17 +8,7 @@ import { AuditRepository } from '../../src/store/audit-repository.js';
 import { openStore } from '../../src/store/open-store.js';
 import { btcSlice } from '../support/paper-args.js';
 import { ROOT, runCli } from '../support/run-cli.js';
-
-/** Polls a condition with a deadline (no fixed sleeps). */
-async function until<T>(get: () => T | undefined | Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from '../support/until.js';
 
 describe('kairos serve: log in with TOTP, place and cancel orders, see them pushed', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));

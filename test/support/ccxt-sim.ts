@@ -13,6 +13,7 @@ import {
 } from '../../src/trading/venues/binance-sim/server.js';
 import { createExchange } from '../../src/trading/venues/ccxt/exchange-factory.js';
 import { ROOT } from './run-cli.js';
+import { until as waitFor } from './until.js';
 
 export const MINUTE = 60_000;
 
@@ -62,11 +63,7 @@ export function startSim(over: Partial<BinanceSimOptions> = {}): Promise<Binance
 
 /** Waits for a condition, polling, with a deadline. */
 export async function until(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what}: not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor(cond, ms, what);
 }
 
 /** A ccxt `binance` (REST, or pro) pointed at the simulator, behind a request budget. */

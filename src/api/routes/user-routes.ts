@@ -2,7 +2,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { ROLES } from '../../security/roles/permissions.js';
 import type { UserSummary } from '../../store/user-repository.js';
-import { actorOf, forgetSessions, requires } from '../auth-guard.js';
+import { actorOf, requires } from '../auth-guard.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemSchema, apiError } from '../problem.js';
 
@@ -125,7 +125,6 @@ export async function userRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
         req.body.reason ?? null,
       );
       const sessionsRevoked = await deps.tokens.revokeUser(user.id, 'USER_DISABLED');
-      forgetSessions(); // so this instance refuses their next write at once
       return { user: userView(user), sessionsRevoked };
     },
   );

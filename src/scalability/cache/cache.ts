@@ -84,3 +84,26 @@ export async function writeJson(
   }
   await cache.set(key, text, ttlMs);
 }
+
+/**
+ * Runs one call to a cache server; a failure becomes `CACHE_UNAVAILABLE` naming the server and
+ * the command, with the cause.
+ *
+ * @example
+ * await cacheCall('Redis', 'GET', () => redis.get(key));
+ */
+export async function cacheCall<T>(
+  server: string,
+  command: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (cause) {
+    throw new KairosError(
+      'CACHE_UNAVAILABLE',
+      `${server} ${command} failed: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}

@@ -1,6 +1,6 @@
 import type { Client } from 'memjs';
 import { KairosError } from '../../trading/core/errors.js';
-import { assertCacheKey, assertTtl, type Cache } from './cache.js';
+import { assertCacheKey, assertTtl, cacheCall, type Cache } from './cache.js';
 
 /** Memcached reads an expiry above 30 days as an absolute Unix time. */
 const MAX_RELATIVE_S = 30 * 24 * 3600;
@@ -22,7 +22,7 @@ export class MemcachedCache implements Cache {
 
   async get(key: string): Promise<string | undefined> {
     assertCacheKey(key);
-    const { value } = await this.#call('get', () => this.client.get(this.prefix + key));
+    const { value } = await cacheCall('Memcached', 'get', () => this.client.get(this.prefix + key));
     return value === null ? undefined : value.toString('utf8');
   }
 
@@ -31,7 +31,7 @@ export class MemcachedCache implements Cache {
     assertTtl(ttlMs);
     const seconds = Math.ceil(ttlMs / 1000);
     const expires = seconds <= MAX_RELATIVE_S ? seconds : Math.ceil(this.now() / 1000) + seconds;
-    const stored = await this.#call('set', () =>
+    const stored = await cacheCall('Memcached', 'set', () =>
       this.client.set(this.prefix + key, value, { expires }),
     );
     if (!stored) {
@@ -41,18 +41,6 @@ export class MemcachedCache implements Cache {
 
   async delete(key: string): Promise<void> {
     assertCacheKey(key);
-    await this.#call('delete', () => this.client.delete(this.prefix + key));
-  }
-
-  async #call<T>(command: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (cause) {
-      throw new KairosError(
-        'CACHE_UNAVAILABLE',
-        `Memcached ${command} failed: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
+    await cacheCall('Memcached', 'delete', () => this.client.delete(this.prefix + key));
   }
 }

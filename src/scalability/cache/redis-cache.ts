@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import { KairosError } from '../../trading/core/errors.js';
-import { assertCacheKey, assertTtl, type Cache } from './cache.js';
+import { assertCacheKey, assertTtl, cacheCall, type Cache } from './cache.js';
 
 /**
  * A cache in Redis shared by every instance: `SET key value PX ttl`. Keys are stored under
@@ -18,30 +17,18 @@ export class RedisCache implements Cache {
 
   async get(key: string): Promise<string | undefined> {
     assertCacheKey(key);
-    const value = await this.#call('GET', () => this.redis.get(this.prefix + key));
+    const value = await cacheCall('Redis', 'GET', () => this.redis.get(this.prefix + key));
     return value ?? undefined;
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     assertCacheKey(key);
     assertTtl(ttlMs);
-    await this.#call('SET', () => this.redis.set(this.prefix + key, value, 'PX', ttlMs));
+    await cacheCall('Redis', 'SET', () => this.redis.set(this.prefix + key, value, 'PX', ttlMs));
   }
 
   async delete(key: string): Promise<void> {
     assertCacheKey(key);
-    await this.#call('DEL', () => this.redis.del(this.prefix + key));
-  }
-
-  async #call<T>(command: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (cause) {
-      throw new KairosError(
-        'CACHE_UNAVAILABLE',
-        `Redis ${command} failed: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
+    await cacheCall('Redis', 'DEL', () => this.redis.del(this.prefix + key));
   }
 }

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../../trading/core/errors.js';
+import { writeNewFile } from '../write-new-file.js';
 import type { ObjectStore } from './object-store.js';
 
 const SAFE_KEY = /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._\-/]+$/;
@@ -27,26 +27,8 @@ export class LocalFolderStore implements ObjectStore {
     }
     const file = path.join(this.root, ...key.split('/'));
     await mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await open(tmp, 'wx');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await link(tmp, file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new KairosError(
-          'AUDIT_EXPORT_EXISTS',
-          `${file} exists; exports are never overwritten`,
-        );
-      }
-      throw e;
-    } finally {
-      await unlink(tmp);
+    if (!(await writeNewFile(file, bytes))) {
+      throw new KairosError('AUDIT_EXPORT_EXISTS', `${file} exists; exports are never overwritten`);
     }
   }
 }

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../../trading/core/errors.js';
+import { writeNewFile } from '../write-new-file.js';
 
 /**
  * Reads a secret file (a key), creating it first when it is missing: owner-only (`0600`, folder
@@ -17,22 +17,8 @@ export async function readOrCreateSecretFile(file: string, make: () => Buffer): 
   if (existing) return existing;
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const bytes = make();
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await link(tmp, file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  } finally {
-    await unlink(tmp);
-  }
+  await writeNewFile(file, bytes, 0o600); // another process may have won: its key is read below
   await syncDir(dir);
   bytes.fill(0);
   const created = await readSecret(file);

@@ -31,6 +31,12 @@ export interface TokenServiceConfig {
   readonly accessTtlMs?: number;
   /** Session lifetime from login (default 12 h). */
   readonly sessionTtlMs?: number;
+  /**
+   * How long a session found live is trusted by `verifyAccessLive` before the store is asked
+   * again (default 0: every time). A revocation made through this service applies at once;
+   * one made elsewhere (another instance) within this time.
+   */
+  readonly liveCheckMs?: number;
 }
 
 /**
@@ -50,6 +56,8 @@ export interface TokenServiceConfig {
 export class TokenService {
   readonly access: AccessTokens;
   readonly refreshTokens: RefreshTokens;
+  /** Sessions found live, until when (ms), when `liveCheckMs` is set. */
+  private readonly liveUntil = new Map<string, number>();
 
   constructor(private readonly config: TokenServiceConfig) {
     this.access = new AccessTokens({ ...config, ttlMs: config.accessTtlMs });
@@ -88,22 +96,31 @@ export class TokenService {
    */
   async verifyAccessLive(token: string): Promise<AccessClaims> {
     const claims = this.access.verify(token);
+    if ((this.liveUntil.get(claims.sid) ?? 0) > this.config.now()) return claims;
     await this.refreshTokens.usable(claims.sid);
+    const ttl = this.config.liveCheckMs ?? 0;
+    if (ttl > 0) {
+      if (this.liveUntil.size > 10_000) this.liveUntil.clear();
+      this.liveUntil.set(claims.sid, this.config.now() + ttl);
+    }
     return claims;
   }
 
   /** Logs a session out. */
   logout(sessionId: string): Promise<void> {
+    this.liveUntil.delete(sessionId);
     return this.refreshTokens.revokeSession(sessionId, 'LOGOUT');
   }
 
   /** Revokes one session (an admin, incident response). */
   revokeSession(sessionId: string, reason: RevokeReason = 'ADMIN'): Promise<void> {
+    this.liveUntil.delete(sessionId);
     return this.refreshTokens.revokeSession(sessionId, reason);
   }
 
   /** Revokes every session of a user; answers how many. */
   revokeUser(userId: string, reason: RevokeReason): Promise<number> {
+    this.liveUntil.clear(); // which sessions are the user's is in the store, not here
     return this.refreshTokens.revokeUser(userId, reason);
   }
 

@@ -75,6 +75,8 @@ export class TradingCore {
   /** `venue:tradeId` of every fill known here, so reconciliation never counts one twice. */
   readonly #known = new Set<string>();
   #lastFillTs = 0;
+  /** The earliest order this node restored or sent: no fill of its orders can be older. */
+  #firstOrderTs = Infinity;
   #limits: LimitSet = NO_LIMITS;
   readonly #applied = new Map<string, TradingState>([['', 'ACTIVE']]);
 
@@ -131,23 +133,23 @@ export class TradingCore {
   ): Promise<{ core: TradingCore; recovery: ReconciliationResult }> {
     const core = new TradingCore(cfg);
     const storedFills = await cfg.orders.fills();
+    const keysOf = new Map<string, string[]>();
     for (const f of storedFills) {
       core.ledger.applyFill(f, core.#instrumentOf(f.instrumentId));
-      core.#known.add(`${f.venue}:${f.tradeId}`);
+      const key = `${f.venue}:${f.tradeId}`;
+      core.#known.add(key);
       core.#lastFillTs = Math.max(core.#lastFillTs, f.ts);
+      keysOf.set(f.clientOrderId, [...(keysOf.get(f.clientOrderId) ?? []), key]);
     }
     const open = await cfg.orders.openOrders();
     const recent = alsoRestoreSince !== null ? await cfg.orders.ordersSince(alsoRestoreSince) : [];
     const openIds = new Set(open.map((o) => o.clientOrderId));
     for (const o of [...open, ...recent.filter((r) => !openIds.has(r.clientOrderId))]) {
-      core.exec.restore(
-        o,
-        storedFills
-          .filter((f) => f.clientOrderId === o.clientOrderId)
-          .map((f) => `${f.venue}:${f.tradeId}`),
-      );
+      core.exec.restore(o, keysOf.get(o.clientOrderId) ?? []);
+      core.#firstOrderTs = Math.min(core.#firstOrderTs, o.createdAt);
     }
     core.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
+      if (e.kind === 'OrderSubmitted') core.#firstOrderTs = Math.min(core.#firstOrderTs, e.ts);
       if (e.kind !== 'OrderFilled') return;
       core.ledger.applyFill(e.fill, core.#instrumentOf(e.fill.instrumentId));
       core.#known.add(`${e.fill.venue}:${e.fill.tradeId}`);
@@ -180,7 +182,15 @@ export class TradingCore {
   /** Reconciles with the venue now, then waits until what it changed is committed. */
   async reconcile(): Promise<ReconciliationResult> {
     const now = this.clock.now();
-    const r = await reconcile(this.exec, this.venue, this.bus, this.#lastFillTs, now, this.#known);
+    // Trades since the last fill; before any, since the first order (not the venue's whole
+    // history: a live venue pages it day by day).
+    const since =
+      this.#lastFillTs > 0
+        ? this.#lastFillTs
+        : Number.isFinite(this.#firstOrderTs)
+          ? this.#firstOrderTs
+          : now;
+    const r = await reconcile(this.exec, this.venue, this.bus, since, now, this.#known);
     await this.settle();
     return r;
   }

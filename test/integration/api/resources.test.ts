@@ -4,6 +4,7 @@ import path from 'node:path';
 import { verifyExport } from '../../../src/security/audit/verify.js';
 import { can, ROLES, type Permission, type Role } from '../../../src/security/roles/permissions.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { until } from '../../support/until.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
 type Json = any;
@@ -12,17 +13,6 @@ interface Answer {
   readonly status: number;
   readonly text: string;
   readonly json: Json;
-}
-
-/** Polls a condition with a deadline (no fixed sleeps). */
-async function until<T>(get: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('API resources: portfolio, market data, risk, users, credentials, audit', () => {

@@ -9,6 +9,9 @@ import {
   type BinanceSimOptions,
 } from '../../../src/trading/venues/binance-sim/server.js';
 import { DATA } from '../../support/run-cli.js';
+import { until as waitFor } from '../../support/until.js';
+
+const until = (cond: () => boolean, ms = 3000) => waitFor(cond, ms);
 
 const FILE = path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json');
 const SYMBOL = 'BTC/USDT';
@@ -18,15 +21,6 @@ let bars: Bar[];
 beforeAll(async () => {
   bars = (await loadBars(FILE, SYMBOL)).bars;
 });
-
-/** Waits for a condition, polling, with a deadline. */
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 type Urls = { [k: string]: string | Urls };
 

@@ -11,6 +11,19 @@ export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED';
 
 const isOpen = (o: SimOrder) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
 
+/** The fields of an order's state that the new-order and cancel answers share. */
+const orderState = (o: SimOrder) => ({
+  price: fmt(o.price),
+  origQty: fmt(o.origQty),
+  executedQty: fmt(o.executedQty),
+  origQuoteOrderQty: fmt(o.origQuoteOrderQty),
+  cummulativeQuoteQty: fmt(o.cummulativeQuoteQty),
+  status: o.status,
+  timeInForce: o.timeInForce,
+  type: o.type,
+  side: o.side,
+});
+
 /**
  * Binance's JSON for orders, fills and user-data events, built from the simulator's records.
  *
@@ -62,15 +75,7 @@ export const BinanceJson = {
     if (type === 'ACK') return ack;
     const result = {
       ...ack,
-      price: fmt(o.price),
-      origQty: fmt(o.origQty),
-      executedQty: fmt(o.executedQty),
-      origQuoteOrderQty: fmt(o.origQuoteOrderQty),
-      cummulativeQuoteQty: fmt(o.cummulativeQuoteQty),
-      status: o.status,
-      timeInForce: o.timeInForce,
-      type: o.type,
-      side: o.side,
+      ...orderState(o),
       workingTime: o.time,
       selfTradePreventionMode: 'NONE',
     };
@@ -96,15 +101,7 @@ export const BinanceJson = {
       orderListId: -1,
       clientOrderId: o.cancelClientOrderId,
       transactTime,
-      price: fmt(o.price),
-      origQty: fmt(o.origQty),
-      executedQty: fmt(o.executedQty),
-      origQuoteOrderQty: fmt(o.origQuoteOrderQty),
-      cummulativeQuoteQty: fmt(o.cummulativeQuoteQty),
-      status: o.status,
-      timeInForce: o.timeInForce,
-      type: o.type,
-      side: o.side,
+      ...orderState(o),
       selfTradePreventionMode: 'NONE',
     };
   },
