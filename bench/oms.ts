@@ -45,7 +45,7 @@ function node(store: Store) {
       instrument: () => inst,
       cash: () => Dec('1e15'),
       position: () => flatPosition(inst.id),
-      openOrders: () => [],
+      open: exec.open,
       lastPrice: () => Dec(100),
       deny: (o, d, ts) => exec.deny(o, d, ts),
     },

@@ -122,7 +122,7 @@ export class BacktestEngine {
         instrument: lookup,
         cash: (c) => this.#ledger.cash(c),
         position: (id) => this.#ledger.position(id),
-        openOrders: () => this.#exec.openOrders(),
+        open: this.#exec.open,
         lastPrice: (id) => (id === inst.id ? this.#lastPrice() : null),
         deny: (o, d, ts) => this.#exec.deny(o, d, ts),
       },

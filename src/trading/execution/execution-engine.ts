@@ -4,6 +4,7 @@ import { assertNever, InvariantError } from '../core/errors.js';
 import type { Alert } from '../model/alert.js';
 import { applyOrderEvent } from '../model/apply-order-event.js';
 import type { CancelOrder, SubmitOrder, TradingCommand } from '../model/commands.js';
+import { OpenOrders } from '../model/open-orders.js';
 import type { Order } from '../model/order.js';
 import type { OrderEvent } from '../model/order-events.js';
 import { isOpen, isTerminal } from '../model/order-state-machine.js';
@@ -22,7 +23,8 @@ import type { ExecutionClient } from './execution-client.js';
  */
 export class ExecutionEngine {
   readonly #orders = new Map<string, Order>();
-  readonly #open = new Set<string>();
+  /** The open orders with their running totals (what the risk gate reads). */
+  readonly open = new OpenOrders();
   readonly #tradeIds = new Set<string>();
   readonly #history: Order[] = [];
 
@@ -46,7 +48,7 @@ export class ExecutionEngine {
    */
   restore(order: Order, tradeKeys: readonly string[] = []): void {
     this.#track(order);
-    if (isOpen(order.status)) this.#open.add(order.clientOrderId);
+    if (isOpen(order.status)) this.open.update(undefined, order);
     for (const k of tradeKeys) this.#tradeIds.add(k);
   }
 
@@ -111,8 +113,10 @@ export class ExecutionEngine {
     }
     const next = applyOrderEvent(order, event);
     this.#orders.set(order.clientOrderId, next);
-    if (isOpen(next.status)) this.#open.add(next.clientOrderId);
-    else this.#open.delete(next.clientOrderId);
+    this.open.update(
+      isOpen(order.status) ? order : undefined,
+      isOpen(next.status) ? next : undefined,
+    );
     this.#publish(event);
   }
 
@@ -124,8 +128,7 @@ export class ExecutionEngine {
   /** Open orders (submitted and not terminal), in creation order, optionally of one strategy. */
   openOrders(strategyId?: string): Order[] {
     const out: Order[] = [];
-    for (const id of this.#open) {
-      const o = this.#orders.get(id)!;
+    for (const o of this.open.all()) {
       if (strategyId === undefined || o.strategyId === strategyId) out.push(o);
     }
     return out;
@@ -133,7 +136,7 @@ export class ExecutionEngine {
 
   /** True when any order is open. */
   get hasOpenOrders(): boolean {
-    return this.#open.size > 0;
+    return this.open.size > 0;
   }
 
   /** Every order as it is now, in creation order. */

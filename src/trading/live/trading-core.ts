@@ -110,7 +110,7 @@ export class TradingCore {
         instrument: (id) => this.instrument(id),
         cash: (c) => this.ledger.cash(c),
         position: (id) => this.ledger.position(id),
-        openOrders: () => this.exec.openOrders(),
+        open: this.exec.open,
         lastPrice: (id) => this.#last.get(id) ?? null,
         deny: (o, d, ts) => this.exec.deny(o, d, ts),
       },

@@ -1,11 +1,12 @@
+import type { OpenOrderScope } from '../model/open-orders.js';
 import type { Order } from '../model/order.js';
 import type { LimitSet, RiskLimits } from './risk-limits.js';
 
 /** One set of limits that applies to an order, and which orders and messages it counts. */
 export interface LimitScope {
   readonly limits: RiskLimits;
-  /** Whether another open order counts against this scope (open orders, position). */
-  readonly covers: (o: Order) => boolean;
+  /** Which open orders count against this scope. */
+  readonly open: OpenOrderScope;
   /** The message-throttle key of the scope. */
   readonly throttleKey: string;
   /** The strategy whose executions count, or null for every strategy. */
@@ -25,7 +26,7 @@ export function limitScopes(limits: LimitSet, order: Order): LimitScope[] {
   if (strategy) {
     scopes.push({
       limits: strategy,
-      covers: (o) => o.strategyId === order.strategyId,
+      open: { kind: 'strategy', strategyId: order.strategyId },
       throttleKey: strategyKey(order.strategyId),
       strategyId: order.strategyId,
     });
@@ -34,14 +35,14 @@ export function limitScopes(limits: LimitSet, order: Order): LimitScope[] {
   if (instrument) {
     scopes.push({
       limits: instrument,
-      covers: (o) => o.instrumentId === order.instrumentId,
+      open: { kind: 'instrument', instrumentId: order.instrumentId },
       throttleKey: instrumentKey(order.instrumentId),
       strategyId: null,
     });
   }
   scopes.push({
     limits: limits.global,
-    covers: () => true,
+    open: { kind: 'account' },
     throttleKey: ACCOUNT_KEY,
     strategyId: null,
   });

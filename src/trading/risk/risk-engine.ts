@@ -5,6 +5,7 @@ import { ZERO } from '../core/decimal.js';
 import { Reason } from '../core/reason-codes.js';
 import type { TradingCommand } from '../model/commands.js';
 import type { Instrument } from '../model/instrument.js';
+import type { OpenOrders } from '../model/open-orders.js';
 import type { Order } from '../model/order.js';
 import { leavesQuantity } from '../model/order.js';
 import type { Position } from '../model/position.js';
@@ -30,7 +31,8 @@ export interface RiskSources {
   instrument(instrumentId: string): Instrument | undefined;
   cash(currency: string): Decimal;
   position(instrumentId: string): Position;
-  openOrders(): readonly Order[];
+  /** The open orders and their running totals. */
+  readonly open: OpenOrders;
   lastPrice(instrumentId: string): Decimal | null;
   deny(order: Order, denial: Denial, ts: number): void;
 }
@@ -111,11 +113,7 @@ export class RiskEngine {
     const [strategyId, instrumentId] =
       cmd.kind === 'SubmitOrder'
         ? [cmd.order.strategyId, cmd.order.instrumentId]
-        : [
-            cmd.strategyId,
-            this.sources.openOrders().find((o) => o.clientOrderId === cmd.clientOrderId)
-              ?.instrumentId,
-          ];
+        : [cmd.strategyId, this.sources.open.get(cmd.clientOrderId)?.instrumentId];
     this.#throttle.record(strategyKey(strategyId), cmd.ts);
     if (instrumentId !== undefined) this.#throttle.record(instrumentKey(instrumentId), cmd.ts);
     this.#throttle.record(ACCOUNT_KEY, cmd.ts);
@@ -165,7 +163,7 @@ export class RiskEngine {
    */
   killSwitch(ts: number, actor: string, strategyId?: string): void {
     this.setState('HALTED', ts, actor, strategyId);
-    for (const o of this.sources.openOrders()) {
+    for (const o of [...this.sources.open.all()]) {
       if (strategyId !== undefined && o.strategyId !== strategyId) continue;
       this.bus.send(Endpoints.execution, {
         kind: 'CancelOrder',
@@ -214,23 +212,23 @@ export class RiskEngine {
 
   #limitView(order: Order, position: Decimal, scope: LimitScope, now: number): LimitView {
     const l = scope.limits;
-    let openBuy = ZERO;
-    let openSell = ZERO;
-    let open = 0;
-    for (const o of this.sources.openOrders()) {
-      if (o.clientOrderId === order.clientOrderId || !scope.covers(o)) continue;
-      open++;
-      if (o.instrumentId !== order.instrumentId) continue;
-      if (o.side === 'BUY') openBuy = openBuy.plus(leavesQuantity(o));
-      else openSell = openSell.plus(leavesQuantity(o));
-    }
+    const open = this.sources.open;
+    // The order itself counts only as the one being checked, not as one already open.
+    const self = open.get(order.clientOrderId);
+    const counted = self && covers(scope, self) ? self : undefined;
+    const openBuy = leavesApart(open.leaves(scope.open, order.instrumentId, 'BUY'), counted, 'BUY');
+    const openSell = leavesApart(
+      open.leaves(scope.open, order.instrumentId, 'SELL'),
+      counted,
+      'SELL',
+    );
     const seen = this.#recent.get(signature(order));
     const lastPrice = this.sources.lastPrice(order.instrumentId);
     return {
       position,
       openBuy,
       openSell,
-      openOrders: open,
+      openOrders: open.count(scope.open) - (counted ? 1 : 0),
       lastPrice,
       messagesLastSecond: this.#throttle.count(scope.throttleKey, now),
       dayPnl: this.settings.dayPnl?.() ?? null,
@@ -270,20 +268,26 @@ export class RiskEngine {
 
   #view(order: Order, inst: Instrument): RiskView {
     const last = this.sources.lastPrice(inst.id);
+    const open = this.sources.open;
+    const self = open.get(order.clientOrderId);
+    const account = { kind: 'account' } as const;
     let reserved = ZERO;
-    let openSell = ZERO;
-    let openBuy = ZERO;
-    for (const o of this.sources.openOrders()) {
-      if (o.clientOrderId === order.clientOrderId) continue;
-      const oi = this.sources.instrument(o.instrumentId);
-      if (!oi) continue;
-      const leaves = leavesQuantity(o);
-      if (o.side === 'BUY' && oi.quote === inst.quote)
-        reserved = reserved.plus(buyCost(o, oi, this.sources.lastPrice(oi.id), leaves));
-      if (o.instrumentId !== inst.id) continue;
-      if (o.side === 'SELL') openSell = openSell.plus(leaves);
-      else openBuy = openBuy.plus(leaves);
+    for (const id of open.instrumentsWithBuys()) {
+      const oi = this.sources.instrument(id);
+      if (!oi || oi.quote !== inst.quote) continue;
+      reserved = reserved
+        .plus(open.buyNotional(id, 'maker').times(oi.makerFee.plus(1)))
+        .plus(open.buyNotional(id, 'worst').times(worstFee(oi).plus(1)));
     }
+    for (const o of open.unpricedBuys()) {
+      const oi = this.sources.instrument(o.instrumentId);
+      if (oi?.quote === inst.quote)
+        reserved = reserved.plus(buyCost(o, oi, this.sources.lastPrice(oi.id), leavesQuantity(o)));
+    }
+    if (self?.side === 'BUY' && self.instrumentId === inst.id)
+      reserved = reserved.minus(buyCost(self, inst, last, leavesQuantity(self)));
+    const openSell = leavesApart(open.leaves(account, inst.id, 'SELL'), self, 'SELL');
+    const openBuy = leavesApart(open.leaves(account, inst.id, 'BUY'), self, 'BUY');
     return {
       freeCash: this.sources.cash(inst.quote).minus(reserved),
       position: this.sources.position(inst.id).quantity,
@@ -293,6 +297,26 @@ export class RiskEngine {
       allowShort: this.settings.allowShort,
     };
   }
+}
+
+/** `total` without the leaves of `self` when it is on that side. */
+function leavesApart(total: Decimal, self: Order | undefined, side: Order['side']): Decimal {
+  return self?.side === side ? total.minus(leavesQuantity(self)) : total;
+}
+
+/** Whether an open order counts against a limit scope. */
+function covers(scope: LimitScope, o: Order): boolean {
+  const s = scope.open;
+  return s.kind === 'account'
+    ? true
+    : s.kind === 'strategy'
+      ? o.strategyId === s.strategyId
+      : o.instrumentId === s.instrumentId;
+}
+
+/** The fee a non-post-only buy is valued with (the higher one, as in `buyCost`). */
+function worstFee(inst: Instrument): Decimal {
+  return inst.takerFee.gt(inst.makerFee) ? inst.takerFee : inst.makerFee;
 }
 
 /** What makes two orders "the same" for the duplicate guard. */

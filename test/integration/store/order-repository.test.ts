@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { money, price, quantity } from '../../../src/trading/core/money.js';
 import { applyOrderEvent } from '../../../src/trading/model/apply-order-event.js';
 import type { OrderEvent } from '../../../src/trading/model/order-events.js';
+import { chainHash } from '../../../src/security/audit/chain.js';
 import { AuditRepository } from '../../../src/store/audit-repository.js';
 import { CandleRepository } from '../../../src/store/candle-repository.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
@@ -180,6 +181,42 @@ describe.each(DIALECTS)('group commit on %s', (dialect) => {
     ]);
     expect(audit[2]!.payload).toMatchObject({ status: 'FILLED', fill: { tradeId: 'G1' } });
     expect(audit.map((r) => r.prevHash).slice(1)).toEqual(audit.map((r) => r.hash).slice(0, -1));
+  });
+
+  it('order entry (no fills) stays on one chain with other writers, concurrent or in between', async () => {
+    const a = new OrderRepository(store.db, 'acct');
+    const b = new OrderRepository(store.db, 'acct');
+    const audit = new AuditRepository(store.db);
+    const start = (await audit.last())?.seq ?? 0;
+    const batch = (id: string) => {
+      const ids = { clientOrderId: id, strategyId: 's', instrumentId: 'TEST/USD' };
+      const o = newOrder({}, id);
+      const submitted: OrderEvent = { kind: 'OrderSubmitted', ...ids, ts: 2 };
+      return [
+        { after: o, event: { kind: 'OrderInitialized', ...ids, ts: 1, order: o } as OrderEvent },
+        { after: applyOrderEvent(o, submitted), event: submitted },
+      ];
+    };
+    await a.commitBatch(batch('one-1'));
+    // Another writer moves the head: `a`'s remembered head is stale and must be refreshed.
+    await audit.append({ ts: 3, actor: 'rita', role: 'risk', action: 'risk.halted', subject: '' });
+    await a.commitBatch(batch('one-2'));
+    await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).commitBatch(batch(`one-c${i}`))),
+      audit.append({ ts: 4, actor: 'rita', role: 'risk', action: 'risk.resumed', subject: '' }),
+    ]);
+    const rows = (await audit.list(0, 100)).filter((r) => r.seq > start);
+    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => start + i + 1));
+    for (const r of rows) expect(r.hash).toBe(chainHash(r.prevHash, r));
+    expect(rows.map((r) => r.prevHash).slice(1)).toEqual(rows.map((r) => r.hash).slice(0, -1));
+    expect(rows).toHaveLength(2 * 10 + 2);
+    for (const id of ['one-1', 'one-2', ...Array.from({ length: 8 }, (_, i) => `one-c${i}`)]) {
+      expect((await a.order(id))!.status).toBe('SUBMITTED');
+      expect((await a.events(id)).map((e) => e.kind)).toEqual([
+        'OrderInitialized',
+        'OrderSubmitted',
+      ]);
+    }
   });
 
   it('fails closed: when the audit row cannot be written, the order is not stored', async () => {

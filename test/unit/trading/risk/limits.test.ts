@@ -28,7 +28,7 @@ function setup(limits: LimitSet, dayPnl: Decimal | null = null) {
       instrument: () => inst,
       cash: () => Dec('1e12'),
       position: () => ({ ...flatPosition(inst.id), quantity: position }),
-      openOrders: () => exec.openOrders(),
+      open: exec.open,
       lastPrice: () => Dec(100),
       deny: (o, d, ts) => exec.deny(o, d, ts),
     },

@@ -28,7 +28,7 @@ function setup(cash = '1000', position = '0', allowShort = false) {
       instrument: (id) => (id === inst.id ? inst : undefined),
       cash: () => Dec(cash),
       position: () => ({ ...flatPosition(inst.id), quantity: Dec(position) }),
-      openOrders: () => exec.openOrders(),
+      open: exec.open,
       lastPrice: () => Dec('10'),
       deny: (o, d, ts) => exec.deny(o, d, ts),
     },

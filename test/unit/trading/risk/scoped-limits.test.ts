@@ -33,7 +33,7 @@ function setup(limits: LimitSet) {
       instrument: (id) => [A, B].find((i) => i.id === id),
       cash: () => Dec('1e12'),
       position: (id) => ({ ...flatPosition(id), quantity: positions.get(id) ?? ZERO }),
-      openOrders: () => exec.openOrders(),
+      open: exec.open,
       lastPrice: (id) => last.get(id) ?? null,
       deny: (o, d, ts) => exec.deny(o, d, ts),
     },

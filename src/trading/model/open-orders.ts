@@ -1,0 +1,125 @@
+import { ZERO, type Decimal } from '../core/decimal.js';
+import { assertNever } from '../core/errors.js';
+import { leavesQuantity, type Order } from './order.js';
+import type { OrderSide } from './order-types.js';
+
+/** Which open orders a total counts: the account's, one strategy's or one instrument's. */
+export type OpenOrderScope =
+  | { readonly kind: 'account' }
+  | { readonly kind: 'strategy'; readonly strategyId: string }
+  | { readonly kind: 'instrument'; readonly instrumentId: string };
+
+/** The fee a resting buy is valued with: maker for post-only limits, the higher one otherwise. */
+export type FeeClass = 'maker' | 'worst';
+
+/**
+ * The open orders (submitted, not yet terminal), in the order they opened, with running totals
+ * kept as each one opens, fills or closes, so the risk gate reads them in O(1) instead of summing
+ * every open order for each new one: counts per scope, leaves quantity per scope × instrument ×
+ * side, and for buys the notional (leaves × limit or trigger price) per instrument and fee class.
+ * Buys without a price (market orders) are valued at the last price by the reader, so they are
+ * listed apart. Every sum is exact.
+ *
+ * @example
+ * open.update(before, after); // each time an order changes (undefined: not open)
+ * open.leaves({ kind: 'account' }, 'BTC/USDT', 'BUY');
+ */
+export class OpenOrders {
+  readonly #orders = new Map<string, Order>();
+  readonly #counts = new Map<string, number>();
+  readonly #leaves = new Map<string, Decimal>();
+  readonly #buys = new Map<string, Record<FeeClass, Decimal>>();
+  readonly #unpriced = new Map<string, Order>();
+
+  /** Replaces `before` (the order as it was, if it was open) by `after` (now, if still open). */
+  update(before: Order | undefined, after: Order | undefined): void {
+    if (before) this.#apply(before, -1);
+    if (after) {
+      this.#apply(after, 1);
+      this.#orders.set(after.clientOrderId, after); // an update keeps the order's place
+    } else if (before) this.#orders.delete(before.clientOrderId);
+  }
+
+  /** The open order with this client order id. */
+  get(clientOrderId: string): Order | undefined {
+    return this.#orders.get(clientOrderId);
+  }
+
+  /** Every open order, oldest first. */
+  all(): IterableIterator<Order> {
+    return this.#orders.values();
+  }
+
+  /** How many orders are open. */
+  get size(): number {
+    return this.#orders.size;
+  }
+
+  /** Open orders in the scope. */
+  count(scope: OpenOrderScope): number {
+    return this.#counts.get(scopeKey(scope)) ?? 0;
+  }
+
+  /** Leaves quantity of the scope's open orders on one instrument and side. */
+  leaves(scope: OpenOrderScope, instrumentId: string, side: OrderSide): Decimal {
+    return this.#leaves.get(`${scopeKey(scope)}|${instrumentId}|${side}`) ?? ZERO;
+  }
+
+  /** Σ leaves × (limit or trigger) price of the open buys on an instrument in one fee class. */
+  buyNotional(instrumentId: string, fee: FeeClass): Decimal {
+    return this.#buys.get(instrumentId)?.[fee] ?? ZERO;
+  }
+
+  /** Instruments with priced open buys. */
+  instrumentsWithBuys(): IterableIterator<string> {
+    return this.#buys.keys();
+  }
+
+  /** Open buys without a limit or trigger price (valued at the last price by the reader). */
+  unpricedBuys(): IterableIterator<Order> {
+    return this.#unpriced.values();
+  }
+
+  #apply(o: Order, sign: 1 | -1): void {
+    const leaves = sign === 1 ? leavesQuantity(o) : leavesQuantity(o).neg();
+    for (const key of ['a', `s:${o.strategyId}`, `i:${o.instrumentId}`]) {
+      const n = (this.#counts.get(key) ?? 0) + sign;
+      if (n === 0) this.#counts.delete(key);
+      else this.#counts.set(key, n);
+      const leavesKey = `${key}|${o.instrumentId}|${o.side}`;
+      const sum = (this.#leaves.get(leavesKey) ?? ZERO).plus(leaves);
+      if (sum.eq(0)) this.#leaves.delete(leavesKey);
+      else this.#leaves.set(leavesKey, sum);
+    }
+    if (o.side !== 'BUY') return;
+    const price = o.price ?? o.triggerPrice;
+    if (price === null) {
+      if (sign === 1) this.#unpriced.set(o.clientOrderId, o);
+      else this.#unpriced.delete(o.clientOrderId);
+      return;
+    }
+    const buys = this.#buys.get(o.instrumentId) ?? { maker: ZERO, worst: ZERO };
+    const fee = feeClass(o);
+    const next = { ...buys, [fee]: buys[fee].plus(leaves.times(price)) };
+    if (next.maker.eq(0) && next.worst.eq(0)) this.#buys.delete(o.instrumentId);
+    else this.#buys.set(o.instrumentId, next);
+  }
+}
+
+/** The fee class an open buy is valued with. */
+function feeClass(o: Order): FeeClass {
+  return o.type === 'LIMIT' && o.postOnly ? 'maker' : 'worst';
+}
+
+function scopeKey(scope: OpenOrderScope): string {
+  switch (scope.kind) {
+    case 'account':
+      return 'a';
+    case 'strategy':
+      return `s:${scope.strategyId}`;
+    case 'instrument':
+      return `i:${scope.instrumentId}`;
+    default:
+      return assertNever(scope);
+  }
+}

@@ -1,0 +1,136 @@
+import fc from 'fast-check';
+import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
+import { Dec, ZERO, type Decimal } from '../../../../src/trading/core/decimal.js';
+import { price, quantity } from '../../../../src/trading/core/money.js';
+import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
+import type { OpenOrderScope } from '../../../../src/trading/model/open-orders.js';
+import { leavesQuantity, type Order } from '../../../../src/trading/model/order.js';
+import { fill, newOrder } from '../../../support/builders.js';
+
+type Step =
+  | { kind: 'new'; strategy: string; instrument: string; side: 'BUY' | 'SELL'; type: string }
+  | { kind: 'fill' | 'cancel' | 'reject'; pick: number };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({
+    kind: fc.constant('new' as const),
+    strategy: fc.constantFrom('s1', 's2'),
+    instrument: fc.constantFrom('A/USD', 'B/USD'),
+    side: fc.constantFrom('BUY' as const, 'SELL' as const),
+    type: fc.constantFrom('LIMIT', 'LIMIT_POST', 'MARKET', 'STOP_MARKET'),
+  }),
+  fc.record({
+    kind: fc.constantFrom('fill' as const, 'cancel' as const, 'reject' as const),
+    pick: fc.nat(),
+  }),
+);
+
+const SCOPES: OpenOrderScope[] = [
+  { kind: 'account' },
+  { kind: 'strategy', strategyId: 's1' },
+  { kind: 'strategy', strategyId: 's2' },
+  { kind: 'instrument', instrumentId: 'A/USD' },
+  { kind: 'instrument', instrumentId: 'B/USD' },
+];
+
+const inScope = (s: OpenOrderScope, o: Order) =>
+  s.kind === 'account' ||
+  (s.kind === 'strategy' ? o.strategyId === s.strategyId : o.instrumentId === s.instrumentId);
+
+const sum = (xs: Decimal[]) => xs.reduce((a, b) => a.plus(b), ZERO);
+
+describe('OpenOrders', () => {
+  it('keeps counts, leaves and buy notionals equal to a recount over the open orders', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 80 }), (steps) => {
+        const exec = new ExecutionEngine(new MessageBus(), () => ({
+          submit: () => undefined,
+          cancel: () => undefined,
+        }));
+        let n = 0;
+        for (const s of steps) {
+          const open = exec.openOrders();
+          if (s.kind === 'new') {
+            const id = `o${++n}`;
+            const type = s.type === 'LIMIT_POST' ? 'LIMIT' : s.type;
+            exec.add(
+              newOrder(
+                {
+                  strategyId: s.strategy,
+                  instrumentId: s.instrument,
+                  side: s.side,
+                  type: type as Order['type'],
+                  quantity: quantity(String(1 + (n % 7))),
+                  price: type === 'LIMIT' ? price(`${10 + (n % 5)}.5`) : null,
+                  triggerPrice: type === 'STOP_MARKET' ? price('12.25') : null,
+                  postOnly: s.type === 'LIMIT_POST',
+                },
+                id,
+              ),
+            );
+            exec.process({ kind: 'OrderSubmitted', ...ids(exec.order(id)!), ts: n });
+            continue;
+          }
+          const o = open[s.pick % Math.max(1, open.length)];
+          if (!o) continue;
+          if (s.kind === 'fill') {
+            const q = leavesQuantity(o).gt(1) ? Dec(1) : leavesQuantity(o);
+            exec.process({
+              kind: 'OrderFilled',
+              ...ids(o),
+              ts: n,
+              fill: { ...fill(o.side, '10', q, '0', `t${++n}`), clientOrderId: o.clientOrderId },
+            });
+          } else if (s.kind === 'cancel') {
+            exec.process({ kind: 'OrderCanceled', ...ids(o), ts: n, reason: 'x' });
+          } else if (o.status === 'SUBMITTED') {
+            exec.process({ kind: 'OrderRejected', ...ids(o), ts: n, reason: 'x', message: 'x' });
+          }
+        }
+        const open = exec.openOrders();
+        const totals = exec.open;
+        expect(totals.size).toBe(open.length);
+        expect([...totals.all()]).toEqual(open);
+        for (const scope of SCOPES) {
+          const mine = open.filter((o) => inScope(scope, o));
+          expect(totals.count(scope)).toBe(mine.length);
+          for (const inst of ['A/USD', 'B/USD'])
+            for (const side of ['BUY', 'SELL'] as const)
+              expect(totals.leaves(scope, inst, side).toFixed()).toBe(
+                sum(
+                  mine
+                    .filter((o) => o.instrumentId === inst && o.side === side)
+                    .map(leavesQuantity),
+                ).toFixed(),
+              );
+        }
+        for (const inst of ['A/USD', 'B/USD'])
+          for (const postOnly of [true, false]) {
+            const priced = open.filter(
+              (o) =>
+                o.side === 'BUY' &&
+                o.instrumentId === inst &&
+                (o.price ?? o.triggerPrice) !== null &&
+                (o.type === 'LIMIT' && o.postOnly) === postOnly,
+            );
+            expect(totals.buyNotional(inst, postOnly ? 'maker' : 'worst').toFixed()).toBe(
+              sum(
+                priced.map((o) => leavesQuantity(o).times((o.price ?? o.triggerPrice)!)),
+              ).toFixed(),
+            );
+          }
+        expect([...totals.unpricedBuys()].map((o) => o.clientOrderId).sort()).toEqual(
+          open
+            .filter((o) => o.side === 'BUY' && o.price === null && o.triggerPrice === null)
+            .map((o) => o.clientOrderId)
+            .sort(),
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+function ids(o: Order) {
+  return { clientOrderId: o.clientOrderId, strategyId: o.strategyId, instrumentId: o.instrumentId };
+}
