@@ -99,11 +99,19 @@ export class ExecutionEngine {
       }
       this.#tradeIds.add(key);
     }
-    if (isTerminal(order.status)) {
-      // Venues repeat and reorder reports (a second reject, a cancel after the fill): a report
-      // about an order already closed is raised, never applied. (A venue client holds a
-      // terminal report until the order's fills are in; a fill still late is drift, which
-      // reconciliation reports.)
+    const lateFill =
+      event.kind === 'OrderFilled' && (order.status === 'CANCELED' || order.status === 'EXPIRED');
+    if (lateFill) {
+      // A trade made before the cancel or expiry took effect, reported after it: it happened,
+      // so it is applied (the order stays closed) and raised.
+      this.#alert(
+        'LATE_FILL',
+        `fill ${event.fill.tradeId} for ${order.clientOrderId}, already ${order.status}: applied`,
+        event.ts,
+      );
+    } else if (isTerminal(order.status)) {
+      // Venues repeat and reorder reports (a second reject, a cancel after the fill): any other
+      // report about an order already closed is raised, never applied.
       this.#alert(
         'LATE_REPORT',
         `${event.kind} for ${order.clientOrderId}, already ${order.status}: ignored`,

@@ -67,10 +67,15 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
           `fill ${fill.tradeId} overfills ${order.clientOrderId}`,
         );
       }
-      return next(filled.eq(order.quantity) ? 'FILLED' : 'PARTIALLY_FILLED', {
+      const amounts = {
         filledQuantity: filled,
         filledNotional: order.filledNotional.plus(fill.price.times(fill.quantity)),
-      });
+      };
+      // A trade made before a cancel or expiry took effect, reported after it: the order stays
+      // closed and its filled amounts count the trade.
+      if (order.status === 'CANCELED' || order.status === 'EXPIRED')
+        return copyOrder(order, { ...order, ...amounts, updatedAt: event.ts });
+      return next(filled.eq(order.quantity) ? 'FILLED' : 'PARTIALLY_FILLED', amounts);
     }
     default:
       return assertNever(event);

@@ -63,6 +63,32 @@ describe('ExecutionEngine', () => {
     expect(alerts.map((a) => a.code)).toEqual(['ORDER_OVERFILL', 'UNKNOWN_ORDER_REPORT']);
   });
 
+  it('applies a fill reported after a cancel (the order stays CANCELED) and raises it; other late reports are ignored', () => {
+    const { exec, ids, events, alerts } = setup();
+    exec.process({ kind: 'OrderAccepted', ...ids, ts: 2, venueOrderId: 'V1' });
+    exec.process({ kind: 'OrderCanceled', ...ids, ts: 3, reason: 'by user' });
+    const f = { ...fill('BUY', '5', '4', '0.1', 'T9'), clientOrderId: 'c1' };
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 4, fill: f });
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 5, fill: f });
+    const o = exec.order('c1')!;
+    expect([o.status, o.filledQuantity.toFixed(), o.filledNotional.toFixed()]).toEqual([
+      'CANCELED',
+      '4',
+      '20',
+    ]);
+    expect(events.filter((e) => e.kind === 'OrderFilled')).toHaveLength(1);
+    expect(exec.openOrders()).toEqual([]);
+    exec.process({
+      kind: 'OrderFilled',
+      ...ids,
+      ts: 6,
+      fill: { ...fill('BUY', '5', '7', '0', 'T10'), clientOrderId: 'c1' },
+    });
+    exec.process({ kind: 'OrderRejected', ...ids, ts: 7, reason: 'x', message: 'x' });
+    expect(exec.order('c1')!.filledQuantity.toFixed()).toBe('4');
+    expect(alerts.map((a) => a.code)).toEqual(['LATE_FILL', 'ORDER_OVERFILL', 'LATE_REPORT']);
+  });
+
   it('cancels only open orders, through PENDING_CANCEL', () => {
     const { bus, exec, sent, ids } = setup();
     bus.send(Endpoints.execution, {
