@@ -3,8 +3,10 @@ import { Topics } from '../bus/topics.js';
 import type { ExecutionEngine } from '../execution/execution-engine.js';
 import type { VenueOrderReport, VenueQueries } from '../execution/venue-queries.js';
 import type { Alert } from '../model/alert.js';
+import type { Fill } from '../model/fill.js';
 import type { Order } from '../model/order.js';
 import type { OrderEvent } from '../model/order-events.js';
+import { isOpen } from '../model/order-state-machine.js';
 
 /** What one reconciliation did. */
 export interface ReconciliationResult {
@@ -44,23 +46,40 @@ export async function reconcile(
   const resolved = new Set<string>();
   const drift: string[] = [];
   let fillsApplied = 0;
-  for (const fill of await venue.tradesSince(since)) {
-    if (knownTradeKeys.has(`${fill.venue}:${fill.tradeId}`)) continue;
-    const order = exec.order(fill.clientOrderId);
-    if (!order) {
-      drift.push(`trade ${fill.tradeId} for unknown order ${fill.clientOrderId}`);
-      continue;
+  const apply = (fills: readonly Fill[], only?: ReadonlySet<string>) => {
+    for (const fill of fills) {
+      if (knownTradeKeys.has(`${fill.venue}:${fill.tradeId}`)) continue;
+      if (only && !only.has(fill.clientOrderId)) continue;
+      const order = exec.order(fill.clientOrderId);
+      if (!order) {
+        drift.push(`trade ${fill.tradeId} for unknown order ${fill.clientOrderId}`);
+        continue;
+      }
+      const before = order.filledQuantity;
+      exec.process({ kind: 'OrderFilled', ...ids(order), ts: fill.ts, fill });
+      if (!exec.order(fill.clientOrderId)!.filledQuantity.eq(before)) {
+        fillsApplied++;
+        resolved.add(fill.clientOrderId);
+      }
     }
-    const before = order.filledQuantity;
-    exec.process({ kind: 'OrderFilled', ...ids(order), ts: fill.ts, fill });
-    if (!exec.order(fill.clientOrderId)!.filledQuantity.eq(before)) {
-      fillsApplied++;
-      resolved.add(fill.clientOrderId);
-    }
+  };
+  apply(await venue.tradesSince(since));
+  const reports = new Map<Order, VenueOrderReport | null>();
+  for (const order of exec.openOrders())
+    reports.set(order, await venue.orderByClientId(order.clientOrderId));
+  // An open order the venue has filled further than the trades since `since` show (a fill lost
+  // before the last stored one): its own trades, from when it was made.
+  const behind = [...reports].filter(
+    ([o, r]) => r && r.filledQuantity.gt(exec.order(o.clientOrderId)!.filledQuantity),
+  );
+  if (behind.length > 0) {
+    const from = Math.min(...behind.map(([o]) => o.createdAt));
+    if (from < since)
+      apply(await venue.tradesSince(from), new Set(behind.map(([o]) => o.clientOrderId)));
   }
-  for (const order of exec.openOrders()) {
-    const report = await venue.orderByClientId(order.clientOrderId);
-    const event = resolution(order, report, now);
+  for (const [order, report] of reports) {
+    const current = exec.order(order.clientOrderId)!;
+    const event = isOpen(current.status) ? resolution(current, report, now) : null;
     if (event) {
       exec.process(event);
       resolved.add(order.clientOrderId);

@@ -13,7 +13,7 @@ import { OrderRepository } from '../../../src/store/order-repository.js';
 import { fill, instrument, newOrder } from '../../support/builders.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
 
-describe.each(DIALECTS)('a trade reported after its cancel, on %s', (dialect) => {
+describe.each(DIALECTS)('fills reported late, on %s', (dialect) => {
   let store: Awaited<ReturnType<typeof freshStore>>;
   beforeEach(async () => {
     store = await freshStore(dialect);
@@ -22,7 +22,7 @@ describe.each(DIALECTS)('a trade reported after its cancel, on %s', (dialect) =>
     await store.drop();
   });
 
-  it('is applied by reconciliation: stored, counted in the order and the position, and raised', async () => {
+  it('a trade reported after its cancel is applied by reconciliation: stored, counted in the order and the position, and raised', async () => {
     const inst = instrument();
     const bus = new MessageBus();
     const alerts: Alert[] = [];
@@ -69,4 +69,55 @@ describe.each(DIALECTS)('a trade reported after its cancel, on %s', (dialect) =>
     // Asked again, the same trade changes nothing.
     expect((await reconcile(exec, venue, bus, 0, 11)).fillsApplied).toBe(0);
   });
+
+  it('a lost fill of an open order older than the last known fill is found from the order itself', async () => {
+    const inst = instrument();
+    const bus = new MessageBus();
+    const alerts: Alert[] = [];
+    bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
+    const exec = new ExecutionEngine(bus, () => ({
+      submit: () => undefined,
+      cancel: () => undefined,
+    }));
+    const open = (id: string, ts: number) => {
+      const order = newOrder({ quantity: quantity('5'), createdAt: ts }, id);
+      exec.add(order);
+      bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts });
+      exec.process({ kind: 'OrderAccepted', ...idsOf(id, inst.id), ts, venueOrderId: `V-${id}` });
+    };
+    open('old', 1);
+    open('new', 3);
+    const t1 = { ...fill('BUY', '10', '1', '0', 'T1'), clientOrderId: 'old', ts: 2 }; // lost
+    const t2 = { ...fill('BUY', '10', '5', '0', 'T2'), clientOrderId: 'new', ts: 5 };
+    exec.process({ kind: 'OrderFilled', ...idsOf('new', inst.id), ts: 5, fill: t2 });
+    const asked: number[] = [];
+    const venue: VenueQueries = {
+      orderByClientId: (id) =>
+        Promise.resolve({
+          clientOrderId: id,
+          venueOrderId: `V-${id}`,
+          status: id === 'old' ? 'OPEN' : 'FILLED',
+          filledQuantity: quantity(id === 'old' ? '1' : '5'),
+          reason: null,
+        }),
+      openOrders: () => Promise.resolve([]),
+      tradesSince: (ts) => {
+        asked.push(ts);
+        return Promise.resolve([t1, t2].filter((t) => t.ts >= ts));
+      },
+    };
+    const result = await reconcile(exec, venue, bus, 5, 10, new Set(['SIM:T2']));
+    expect(asked).toEqual([5, 1]);
+    expect(result).toMatchObject({ fillsApplied: 1, drift: [] });
+    expect(exec.order('old')!.filledQuantity.toFixed()).toBe('1');
+    expect(alerts).toEqual([]);
+    // Nothing behind: one look-up only.
+    asked.length = 0;
+    await reconcile(exec, venue, bus, 5, 11, new Set(['SIM:T1', 'SIM:T2']));
+    expect(asked).toEqual([5]);
+  });
 });
+
+function idsOf(clientOrderId: string, instrumentId: string) {
+  return { clientOrderId, strategyId: 's', instrumentId };
+}
