@@ -162,10 +162,10 @@ describe('T17 passwords and T18 second factor, over HTTP', () => {
         }
       }
       const ratio = median(unknownMs) / median(known);
-      // Target ±10 %; a loaded 2-core machine needs slack. Skipping argon2 (~1 ms against
-      // tens of ms) would put the ratio near 0.05, far outside.
-      expect(ratio).toBeGreaterThan(0.6);
-      expect(ratio).toBeLessThan(1.67);
+      // Target ±10 % (measured 1.26 at a load average of 10 on 2 cores); a loaded machine needs
+      // slack. Skipping argon2 (a few ms of HTTP and SQL against 50–150 ms) gives 0.05–0.3.
+      expect(ratio).toBeGreaterThan(0.5);
+      expect(ratio).toBeLessThan(2);
     }, 120_000);
   });
 
