@@ -163,8 +163,8 @@ describe('T17 passwords and T18 second factor, over HTTP', () => {
       }
       const ratio = median(unknownMs) / median(known);
       // Target ±10 % (measured 1.26 at a load average of 10 on 2 cores); a loaded machine needs
-      // slack. Skipping argon2 (a few ms of HTTP and SQL against 50–150 ms) gives 0.05–0.3.
-      expect(ratio).toBeGreaterThan(0.5);
+      // slack. With argon2 skipped for unknown users this measured 0.34 under the same load.
+      expect(ratio).toBeGreaterThan(0.7);
       expect(ratio).toBeLessThan(2);
     }, 120_000);
   });
