@@ -9,6 +9,7 @@ import { auditRoutes } from './routes/audit-routes.js';
 import { balanceRoutes } from './routes/balance-routes.js';
 import { candleRoutes } from './routes/candle-routes.js';
 import { credentialRoutes } from './routes/credential-routes.js';
+import { docsRoutes } from './routes/docs-routes.js';
 import { fillRoutes } from './routes/fill-routes.js';
 import { instrumentRoutes } from './routes/instrument-routes.js';
 import { positionRoutes } from './routes/position-routes.js';
@@ -23,8 +24,8 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /**
  * The HTTP API: Fastify with TypeBox schemas (unknown fields refused, secrets never in a
- * response schema), `application/problem+json` errors, OpenAPI at `/docs`, and the WebSocket
- * gateway at `/ws`.
+ * response schema), `application/problem+json` errors, OpenAPI at `/docs` (a page) and
+ * `/docs/json`, and the WebSocket gateway at `/ws`.
  *
  * @example
  * const app = await buildApp(deps); await app.listen({ port: 8080 });
@@ -58,10 +59,7 @@ export async function buildApp(
       },
     },
   });
-  // The OpenAPI document itself; a browsable page comes with the web console (decision:
-  // @fastify/swagger-ui pulls @fastify/static, whose ESM-only dependency Jest cannot load).
-  for (const url of ['/docs', '/docs/json'])
-    app.get(url, { schema: { hide: true } }, async () => app.swagger());
+  await docsRoutes(app);
   await healthRoutes(app, deps);
   await authRoutes(app, deps);
   await orderRoutes(app, deps);

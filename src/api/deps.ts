@@ -116,8 +116,15 @@ export interface ApiDeps {
   readonly audit: { append(entry: AuditEntry): Promise<unknown> };
   /** Wall-clock ms. */
   readonly now: () => number;
-  /** Requests per minute per client address and user; counted in Redis when given (several instances). */
-  readonly rateLimit?: { readonly perMinute: number; readonly redis?: unknown };
+  /**
+   * Requests per minute per client address and user, and login/second-factor requests per
+   * address (`authPerMinute`, default 30); counted in Redis when given (several instances).
+   */
+  readonly rateLimit?: {
+    readonly perMinute: number;
+    readonly authPerMinute?: number;
+    readonly redis?: unknown;
+  };
   /** Log lines (already redacted by the caller's logger). */
   readonly log?: (line: string) => void;
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAudit } from './audit-commands.js';
 import { registerBacktest } from './backtest-command.js';
 import { registerData } from './data-command.js';
+import { registerKeys } from './keys-commands.js';
 import { registerLive } from './live-command.js';
 import { registerPaper } from './paper-command.js';
 import { registerRisk } from './risk-commands.js';
@@ -25,6 +26,7 @@ registerStoreCommands(program);
 registerVenue(program);
 registerAudit(program);
 registerUser(program);
+registerKeys(program);
 registerServe(program);
 
 /** Expected failures (bad input) print one line and exit 2; anything else is a bug and crashes. */

@@ -1,14 +1,19 @@
 import path from 'node:path';
-import { EnvelopeCipher } from '../security/encryption/envelope-cipher.js';
-import { LocalKeyProvider } from '../security/encryption/local-key-provider.js';
+import type { EnvelopeCipher } from '../security/encryption/envelope-cipher.js';
+import { LocalKeyring } from '../security/encryption/local-keyring.js';
 import type { Config } from './config.js';
 
 /**
- * The field cipher of this install: envelope encryption under the local master key in
- * `$KAIROS_HOME/keys/master.key` (AWS KMS takes its place when `KMS_KEY_ID` is supported).
+ * The field cipher of this install: envelope encryption under the local keyring in
+ * `$KAIROS_HOME/keys` (the current `master.key` wraps new values; previous versions, kept until
+ * `kairos keys retire`, still unwrap old ones). AWS KMS takes its place when `KMS_KEY_ID` is
+ * supported.
  */
 export async function openFieldCipher(config: Config): Promise<EnvelopeCipher> {
-  return new EnvelopeCipher(
-    await LocalKeyProvider.open(path.join(config.home, 'keys', 'master.key')),
-  );
+  return (await LocalKeyring.open(fieldKeysDir(config))).cipher();
+}
+
+/** The folder of the local master keys. */
+export function fieldKeysDir(config: Config): string {
+  return path.join(config.home, 'keys');
 }

@@ -46,6 +46,10 @@ export interface ServerOptions {
   readonly log: (line: string) => void;
   /** Requests per minute per client address and user (default 6,000). */
   readonly rateLimitPerMinute?: number;
+  /** Login and second-factor requests per minute per address (default 30). */
+  readonly authRateLimitPerMinute?: number;
+  /** Wall-clock ms for identity, tokens and the audit log (default `Date.now`; tests move it). */
+  readonly now?: () => number;
 }
 
 /** A running server. */
@@ -72,14 +76,15 @@ export async function startTradingServer(
 ): Promise<RunningServer> {
   const store = await openConfiguredStore(config);
   const stops: (() => Promise<void>)[] = [() => store.close()];
+  const now = opts.now ?? Date.now;
   try {
     const cipher = await openFieldCipher(config);
-    const keys = new SigningKeys(Date.now, await signingKey(config));
+    const keys = new SigningKeys(now, await signingKey(config));
     const users = new UserRepository(store.db);
     const tokens = new TokenService({
       keys,
       store: new SessionRepository(store.db),
-      now: Date.now,
+      now,
       issuer: 'kairos',
       audience: 'kairos-api',
       // Writes trust a session found live for 1 s (T19: a revocation elsewhere applies within 1 s).
@@ -90,9 +95,9 @@ export async function startTradingServer(
       },
     });
     const mfa = new MfaVerifier({
-      totp: new Totp(Date.now),
+      totp: new Totp(now),
       store: new MfaRepository(store.db),
-      now: Date.now,
+      now,
     });
     const orders = new OrderRepository(store.db, ACCOUNT);
     const risk = new RiskRepository(store.db);
@@ -124,10 +129,12 @@ export async function startTradingServer(
     const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
     if (redis) stops.push(async () => void redis.disconnect());
     // Login challenges and rate limits are shared through Redis when several instances run.
-    const challenges: Cache = redis ? new RedisCache(redis, 'kairos:login:') : new MemoryCache();
+    const challenges: Cache = redis
+      ? new RedisCache(redis, 'kairos:login:')
+      : new MemoryCache({ now });
     const audit = new AuditRepository(store.db);
     const app = await buildApp({
-      users: directory(users, cipher),
+      users: directory(users, cipher, now),
       hasher: new PasswordHasher(),
       mfa,
       tokens,
@@ -152,10 +159,14 @@ export async function startTradingServer(
         },
       },
       audit,
-      now: Date.now,
+      now,
       log: opts.log,
       bars: replay,
-      rateLimit: { perMinute: opts.rateLimitPerMinute ?? 6_000, ...(redis ? { redis } : {}) },
+      rateLimit: {
+        perMinute: opts.rateLimitPerMinute ?? 6_000,
+        authPerMinute: opts.authRateLimitPerMinute ?? 30,
+        ...(redis ? { redis } : {}),
+      },
     });
     const url = await app.listen({ host: opts.host, port: opts.port });
     const abort = new AbortController();
@@ -180,7 +191,11 @@ export async function startTradingServer(
 }
 
 /** The users, as the API sees them (the TOTP secret decrypted only when asked for). */
-function directory(users: UserRepository, cipher: EnvelopeCipher): UserDirectory {
+function directory(
+  users: UserRepository,
+  cipher: EnvelopeCipher,
+  now: () => number,
+): UserDirectory {
   const view = async (u: UserRecord | null): Promise<ApiUser | null> =>
     u && {
       id: u.id,
@@ -194,7 +209,7 @@ function directory(users: UserRepository, cipher: EnvelopeCipher): UserDirectory
     byUsername: async (name) => view(await users.findByUsername(name)),
     byId: async (id) => view(await users.findById(id)),
     confirmSecondFactor: async (id) => {
-      await users.confirmTotp(id, Date.now());
+      await users.confirmTotp(id, now());
     },
   };
 }

@@ -11,6 +11,7 @@ import { openFieldCipher } from '../../src/system/field-cipher.js';
 import { openConfiguredStore } from '../../src/system/open-configured-store.js';
 import { startTradingServer, type RunningServer } from '../../src/system/trading-server.js';
 import { btcInstrument, btcSlice } from './paper-args.js';
+import { TEST_DATABASE_URL } from './postgres.js';
 
 /** A user of the test server, one per role. */
 export interface TestUser {
@@ -51,18 +52,33 @@ const NAMES: Readonly<Record<Role, string>> = {
  * move in a test); `speed` (bar time / real time) and `bars` (how many one-minute bars) make it move.
  */
 export async function startTestServer(
-  opts: { rateLimitPerMinute?: number; speed?: number; bars?: number } = {},
+  opts: {
+    rateLimitPerMinute?: number;
+    speed?: number;
+    bars?: number;
+    /** Login and second-factor requests per minute per address (default 30, as served). */
+    authRateLimitPerMinute?: number;
+    /** The server's clock for identity, tokens and audit (default `Date.now`). */
+    now?: () => number;
+    /** Runs on this new schema of the test Postgres (the test drops it), so the test can read the tables. */
+    postgresSchema?: string;
+  } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));
   const home = path.join(dir, 'home');
+  const now = opts.now ?? Date.now;
   // DATABASE_URL (and DATABASE_SCHEMA) from the environment put it on Postgres.
-  const config = loadConfig({
-    KAIROS_HOME: home,
-    DATABASE_URL: process.env.DATABASE_URL,
-    DATABASE_SCHEMA: process.env.DATABASE_SCHEMA
-      ? `${process.env.DATABASE_SCHEMA}_${process.pid}_${++servers}`
-      : undefined,
-  });
+  const config = loadConfig(
+    opts.postgresSchema
+      ? { KAIROS_HOME: home, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: opts.postgresSchema }
+      : {
+          KAIROS_HOME: home,
+          DATABASE_URL: process.env.DATABASE_URL,
+          DATABASE_SCHEMA: process.env.DATABASE_SCHEMA
+            ? `${process.env.DATABASE_SCHEMA}_${process.pid}_${++servers}`
+            : undefined,
+        },
+  );
   const totp = new Totp(Date.now);
   const hasher = new PasswordHasher();
   const store = await openConfiguredStore(config);
@@ -95,6 +111,10 @@ export async function startTestServer(
     port: 0,
     log: (line) => logs.push(line),
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000,
+    ...(opts.authRateLimitPerMinute === undefined
+      ? {}
+      : { authRateLimitPerMinute: opts.authRateLimitPerMinute }),
+    now,
   });
   const post = (url: string, body: unknown) =>
     fetch(`${server.url}${url}`, {
@@ -106,7 +126,8 @@ export async function startTestServer(
     const first = await post('/auth/login', { username, password });
     if (first.status !== 200) throw new Error(`login ${username}: ${first.status}`);
     const { challenge } = (await first.json()) as { challenge: string };
-    const mfa = await post('/auth/mfa', { challenge, code: await generate({ secret }) });
+    const code = await generate({ secret, epoch: Math.floor(now() / 1000) });
+    const mfa = await post('/auth/mfa', { challenge, code });
     if (mfa.status !== 200) throw new Error(`second factor ${username}: ${mfa.status}`);
     return ((await mfa.json()) as { accessToken: string }).accessToken;
   };

@@ -23,6 +23,8 @@ const Tokens = Type.Object({
 export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const failed = () => apiError('AUTH_FAILED', 'username or password is wrong');
+  // Guessing is slowed per address on top of argon2's cost and the second factor's lockout.
+  const limited = { rateLimit: { max: deps.rateLimit?.authPerMinute ?? 30, timeWindow: 60_000 } };
   /** Audits a login step; the client's address goes in the payload, never a password or code. */
   const audit = (
     ip: string,
@@ -43,8 +45,7 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
   r.post(
     '/auth/login',
     {
-      // Guessing passwords is slowed per address on top of argon2's cost.
-      config: { rateLimit: { max: 30, timeWindow: 60_000 } },
+      config: limited,
       schema: {
         tags: ['auth'],
         body: Type.Object(
@@ -73,7 +74,7 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
   r.post(
     '/auth/mfa',
     {
-      config: { rateLimit: { max: 30, timeWindow: 60_000 } },
+      config: limited,
       schema: {
         tags: ['auth'],
         body: Type.Object(

@@ -43,7 +43,8 @@ async function readSecret(file: string): Promise<Buffer | null> {
   return readFile(file);
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** Flushes a folder's entries (a created, renamed or deleted file) to disk; nothing on Windows. */
+export async function syncDir(dir: string): Promise<void> {
   if (process.platform === 'win32') return;
   const fh = await open(dir, 'r');
   try {
