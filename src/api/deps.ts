@@ -119,6 +119,8 @@ export interface StrategyDesk {
   /** Null when the owner has no such instance. */
   stop(ownerUserId: string, id: string, by: Actor): Promise<StrategyInstance | null>;
   state(ownerUserId: string, id: string): Promise<StrategyInstance | null>;
+  /** The strategy ids of every instance the user started (their orders are the user's). */
+  ownedIds(ownerUserId: string): Promise<string[]>;
 }
 
 /** Backtests as background jobs, scoped to the owner (`src/system/backtest-jobs.ts`). */

@@ -323,14 +323,14 @@ export class OrderRepository implements OrderStore {
    * the previous page returned (keyset pagination on creation time and id, stable under inserts).
    */
   async page(
-    owner: string,
+    owner: string | readonly string[],
     opts: { status?: string; instrumentId?: string; before?: string; limit: number },
   ): Promise<{ orders: Order[]; next: string | null }> {
     let q = this.db
       .selectFrom('orders')
       .selectAll()
       .where('account_id', '=', this.accountId)
-      .where('strategy_id', '=', owner);
+      .where('strategy_id', 'in', typeof owner === 'string' ? [owner] : owner);
     if (opts.status) q = q.where('status', '=', opts.status);
     if (opts.instrumentId) q = q.where('instrument_id', '=', opts.instrumentId);
     if (opts.before) {
@@ -376,7 +376,7 @@ export class OrderRepository implements OrderStore {
    * previous page returned (keyset on time, venue and trade id).
    */
   async fillsPage(
-    owner: string,
+    owner: string | readonly string[],
     opts: { before?: string; limit: number },
   ): Promise<{ fills: Fill[]; next: string | null }> {
     let q = this.db
@@ -384,7 +384,7 @@ export class OrderRepository implements OrderStore {
       .innerJoin('orders', 'orders.client_order_id', 'fills.client_order_id')
       .selectAll('fills')
       .where('orders.account_id', '=', this.accountId)
-      .where('orders.strategy_id', '=', owner);
+      .where('orders.strategy_id', 'in', typeof owner === 'string' ? [owner] : owner);
     if (opts.before) {
       const [ts, venue, tradeId] = decodeFillCursor(opts.before);
       q = q.where((eb) =>

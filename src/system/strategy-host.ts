@@ -144,6 +144,11 @@ export class StrategyHost {
     return all.map((d) => this.#view(this.#live.get(d.id)?.deployment ?? d));
   }
 
+  /** The strategy ids of every instance `ownerUserId` started. */
+  async ownedIds(ownerUserId: string): Promise<string[]> {
+    return (await new StrategyDeploymentRepository(this.cfg.db).list(ownerUserId)).map((d) => d.id);
+  }
+
   /** One deployment of `ownerUserId`; null when the owner has none with this id. */
   async state(ownerUserId: string, id: string): Promise<InstanceView | null> {
     const d = await this.#find(ownerUserId, id);

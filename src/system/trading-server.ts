@@ -206,6 +206,7 @@ export async function startTradingServer(
         start: (owner, req, by) => host.start(owner, req, by),
         stop: (owner, id, by) => host.stop(owner, id, by),
         state: (owner, id) => host.state(owner, id),
+        ownedIds: (owner) => host.ownedIds(owner),
       },
       backtests: {
         dataCatalog: () => backtests.dataCatalog(),

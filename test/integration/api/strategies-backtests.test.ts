@@ -92,6 +92,23 @@ describe('API: strategies (catalog, start, state, stop) and backtests (backgroun
     expect(orders.length).toBeGreaterThan(0);
     expect(orders.every((o) => o.clientOrderId.startsWith(`${id}-`))).toBe(true);
 
+    // Its orders are the quant's: listed, readable and cancelable by them, by no one else.
+    const mineListed = await until(async () => {
+      const l = await call('GET', '/orders?limit=500', { token: quant() });
+      const ids = new Set(l.json.orders.map((o: Json) => o.clientOrderId));
+      return orders.every((o) => ids.has(o.clientOrderId)) ? l.json.orders : undefined;
+    }, 30_000);
+    expect(mineListed.length).toBeGreaterThanOrEqual(orders.length);
+    const first = orders[0]!.clientOrderId;
+    expect((await call('GET', `/orders/${first}`, { token: quant() })).status).toBe(200);
+    const theirs = await call('GET', `/orders/${first}`, { token: otherQuant });
+    expect([theirs.status, theirs.json.code]).toEqual([404, 'NOT_FOUND']);
+    // A trader may cancel orders, but not this one: not theirs.
+    const cancelByOther = await call('DELETE', `/orders/${first}`, { token: t.tokens.trader });
+    expect([cancelByOther.status, cancelByOther.json.code]).toEqual([404, 'NOT_FOUND']);
+    expect((await call('GET', '/orders', { token: otherQuant })).json.orders).toEqual([]);
+    expect((await call('GET', '/fills', { token: otherQuant })).json.fills).toEqual([]);
+
     // Another quant, and a trader, do not find it; the other quant's list is empty.
     for (const token of [otherQuant, t.tokens.trader]) {
       const s = await call('GET', `/strategies/instances/${id}/state`, { token });
