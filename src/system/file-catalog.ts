@@ -103,6 +103,28 @@ export class FileCatalog {
     return real;
   }
 
+  /** The strategy catalog: `<name>.ts` files at the top of `dir`. */
+  static strategies(dir: string): FileCatalog {
+    return new FileCatalog(dir, {
+      field: 'strategy',
+      suffixes: ['.ts'],
+      stripSuffix: true,
+      depth: 0,
+      notFound: 'STRATEGY_NOT_FOUND',
+    });
+  }
+
+  /** The data catalog: bar and trade files, named by their path up to two folders deep. */
+  static data(dir: string): FileCatalog {
+    return new FileCatalog(dir, {
+      field: 'data',
+      suffixes: ['.json', '.json.gz', '.csv', '.csv.gz', '.txt', '.txt.gz'],
+      stripSuffix: false,
+      depth: 2,
+      notFound: 'DATA_NOT_FOUND',
+    });
+  }
+
   #suffix(file: string): string | undefined {
     return this.kind.suffixes.find((s) => file.endsWith(s) && file.length > s.length);
   }

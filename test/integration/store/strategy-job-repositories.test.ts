@@ -1,10 +1,8 @@
 import { BacktestRepository } from '../../../src/store/backtest-repository.js';
 import type { Store } from '../../../src/store/open-store.js';
 import { StrategyDeploymentRepository } from '../../../src/store/strategy-deployment-repository.js';
-import { UserRepository } from '../../../src/store/user-repository.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
-
-const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2g';
+import { addUser } from '../../support/strategy-catalog.js';
 
 describe.each(DIALECTS)('backtest jobs and strategy deployments (%s)', (dialect) => {
   let store: Store & { drop(): Promise<void> };
@@ -13,11 +11,8 @@ describe.each(DIALECTS)('backtest jobs and strategy deployments (%s)', (dialect)
 
   beforeAll(async () => {
     store = await freshStore(dialect);
-    const users = new UserRepository(store.db);
-    const mk = async (username: string) =>
-      (await users.create({ username, passwordHash: HASH, role: 'quant', createdAt: 1 })).id;
-    alice = await mk('alice');
-    bob = await mk('bob');
+    alice = await addUser(store.db, 'alice', 'quant');
+    bob = await addUser(store.db, 'bob', 'quant');
   });
   afterAll(async () => {
     await store?.drop();

@@ -3,14 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { BacktestRepository } from '../../../src/store/backtest-repository.js';
 import { openStore, type Store } from '../../../src/store/open-store.js';
-import { UserRepository } from '../../../src/store/user-repository.js';
 import { BacktestJobs } from '../../../src/system/backtest-jobs.js';
 import { FileCatalog } from '../../../src/system/file-catalog.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
-import { addToCatalog } from '../../support/strategy-catalog.js';
+import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { until } from '../../support/until.js';
 
-const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2g';
 const by = { actor: 'user:test', role: 'quant' };
 
 describe('backtest jobs: the queue bound, and jobs a stopped server left unfinished', () => {
@@ -23,14 +21,7 @@ describe('backtest jobs: the queue bound, and jobs a stopped server left unfinis
     dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-jobs-'));
     addToCatalog(path.join(dir, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
     btcSlice(path.join(dir, 'feed.json'), 200);
-    owner = (
-      await new UserRepository(store.db).create({
-        username: 'quinn',
-        passwordHash: HASH,
-        role: 'quant',
-        createdAt: 1,
-      })
-    ).id;
+    owner = await addUser(store.db, 'quinn', 'quant');
   });
   afterAll(async () => {
     await store?.close();
@@ -39,20 +30,8 @@ describe('backtest jobs: the queue bound, and jobs a stopped server left unfinis
   const jobs = (maxQueued: number) =>
     new BacktestJobs({
       db: store.db,
-      strategies: new FileCatalog(path.join(dir, 'strategies'), {
-        field: 'strategy',
-        suffixes: ['.ts'],
-        stripSuffix: true,
-        depth: 0,
-        notFound: 'STRATEGY_NOT_FOUND',
-      }),
-      data: new FileCatalog(path.join(dir, 'data'), {
-        field: 'data',
-        suffixes: ['.json'],
-        stripSuffix: false,
-        depth: 0,
-        notFound: 'DATA_NOT_FOUND',
-      }),
+      strategies: FileCatalog.strategies(path.join(dir, 'strategies')),
+      data: FileCatalog.data(path.join(dir, 'data')),
       feed: { file: path.join(dir, 'feed.json'), instrument: btcInstrument() },
       buildDir: path.join(dir, 'build'),
       maxQueued,
