@@ -65,7 +65,19 @@ export async function loadStrategy(
   buildDir: string,
   exportName?: string,
 ): Promise<StrategyDefinition> {
-  const bundle = await bundleStrategy(file);
+  return loadBundle(await bundleStrategy(file), buildDir, exportName, file);
+}
+
+/**
+ * Imports a bundle made by `bundleStrategy` and returns its strategy export (as `loadStrategy`);
+ * errors name the file as `file` says.
+ */
+export async function loadBundle(
+  bundle: StrategyBundle,
+  buildDir: string,
+  exportName?: string,
+  file: string = bundle.file,
+): Promise<StrategyDefinition> {
   await mkdir(buildDir, { recursive: true });
   const out = path.join(buildDir, `strategy-${bundle.sha256.slice(0, 16)}.mjs`);
   await writeFile(out, bundle.code);

@@ -19,7 +19,7 @@ import { resolveParams } from '../trading/strategy/params.js';
 import type { JsonObject } from '../trading/strategy/strategy-context.js';
 import { StrategyRunner } from '../trading/strategy/strategy-runner.js';
 import type { FileCatalog } from './file-catalog.js';
-import { bundleStrategy, loadStrategy } from './load-strategy.js';
+import { bundleStrategy, loadBundle, loadStrategy } from './load-strategy.js';
 import type { ChangeActor } from './user-accounts.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -93,10 +93,8 @@ export class StrategyHost {
     by: ChangeActor,
   ): Promise<InstanceView> {
     const file = await this.cfg.catalog.resolve(req.name);
-    const [bundle, def] = await Promise.all([
-      bundleStrategy(file),
-      loadStrategy(file, this.cfg.buildDir),
-    ]);
+    const bundle = await bundleStrategy(file);
+    const def = await loadBundle(bundle, this.cfg.buildDir);
     const params = resolveParams(def.params, req.params ?? {});
     // Short, so client order ids (`<id>-<n>`, at most 36 characters) keep it whole.
     const id = `${req.name.slice(0, 10).replace(/[^A-Za-z0-9-]/g, '-')}-${randomBytes(5).toString('hex')}`;
