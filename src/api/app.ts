@@ -6,6 +6,7 @@ import type { ApiDeps } from './deps.js';
 import { registerProblems } from './problem.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
+import { backtestRoutes } from './routes/backtest-routes.js';
 import { balanceRoutes } from './routes/balance-routes.js';
 import { candleRoutes } from './routes/candle-routes.js';
 import { credentialRoutes } from './routes/credential-routes.js';
@@ -14,6 +15,7 @@ import { fillRoutes } from './routes/fill-routes.js';
 import { instrumentRoutes } from './routes/instrument-routes.js';
 import { positionRoutes } from './routes/position-routes.js';
 import { riskRoutes } from './routes/risk-routes.js';
+import { strategyRoutes } from './routes/strategy-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { orderRoutes } from './routes/order-routes.js';
@@ -72,6 +74,8 @@ export async function buildApp(
   await userRoutes(app, deps);
   await credentialRoutes(app, deps);
   await auditRoutes(app, deps);
+  await strategyRoutes(app, deps);
+  await backtestRoutes(app, deps);
   await wsGateway(app, deps);
   return app;
 }

@@ -41,6 +41,14 @@ export function ownerOf(claims: AccessClaims): string {
   return `user:${claims.sub}`;
 }
 
+/**
+ * Every owner id of a user's orders: their own (`user:<id>`) and the strategy ids of the
+ * strategies they started (object-level checks on orders and fills cover both).
+ */
+export async function ownersOf(deps: ApiDeps, claims: AccessClaims): Promise<string[]> {
+  return [ownerOf(claims), ...(await deps.strategies.ownedIds(claims.sub))];
+}
+
 /** Who a request acts as, for the audit log: the user id (as `user:<id>`) and the role. */
 export function actorOf(claims: AccessClaims): { actor: string; role: string } {
   return { actor: ownerOf(claims), role: claims.role };

@@ -3,6 +3,11 @@ import type { Manifest } from '../security/audit/manifest.js';
 import type { CredentialSummary } from '../store/credential-repository.js';
 import type { StoredStates } from '../store/risk-repository.js';
 import type { UserSummary } from '../store/user-repository.js';
+import type { BacktestJob } from '../store/backtest-repository.js';
+import type { Deployment } from '../store/strategy-deployment-repository.js';
+import type { Decimal } from '../trading/core/decimal.js';
+import type { Order } from '../trading/model/order.js';
+import type { JsonObject } from '../trading/strategy/strategy-context.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { LimitSet } from '../trading/risk/risk-limits.js';
@@ -93,6 +98,49 @@ export interface AuditDesk {
   export(from: number, to: number, by: Actor): Promise<{ id: string; manifest: Manifest }>;
 }
 
+/** A strategy instance as its owner sees it (`src/system/strategy-host.ts`). */
+export interface StrategyInstance extends Deployment {
+  readonly orders: number;
+  readonly openOrders: readonly Order[];
+  readonly position: Decimal;
+  readonly state: JsonObject | null;
+  readonly lastBarAt: number | null;
+}
+
+/** The strategy catalog and the instances running on the core; every call scoped to the owner. */
+export interface StrategyDesk {
+  catalog(): Promise<string[]>;
+  list(ownerUserId: string): Promise<StrategyInstance[]>;
+  start(
+    ownerUserId: string,
+    req: { name: string; params?: Readonly<Record<string, unknown>> },
+    by: Actor,
+  ): Promise<StrategyInstance>;
+  /** Null when the owner has no such instance. */
+  stop(ownerUserId: string, id: string, by: Actor): Promise<StrategyInstance | null>;
+  state(ownerUserId: string, id: string): Promise<StrategyInstance | null>;
+  /** The strategy ids of every instance the user started (their orders are the user's). */
+  ownedIds(ownerUserId: string): Promise<string[]>;
+}
+
+/** Backtests as background jobs, scoped to the owner (`src/system/backtest-jobs.ts`). */
+export interface BacktestDesk {
+  /** The data files a backtest may name. */
+  dataCatalog(): Promise<string[]>;
+  submit(
+    ownerUserId: string,
+    request: { strategy: string } & Readonly<Record<string, unknown>>,
+    by: Actor,
+  ): Promise<BacktestJob>;
+  find(ownerUserId: string, id: string): Promise<BacktestJob | null>;
+  /** The report text (`report.json`) of a done job; null otherwise. */
+  report(ownerUserId: string, id: string): Promise<string | null>;
+  page(
+    ownerUserId: string,
+    opts: { before?: string; limit: number },
+  ): Promise<{ jobs: BacktestJob[]; next: string | null }>;
+}
+
 /** Everything the API is built from (the composition root in `src/system` makes it). */
 export interface ApiDeps {
   readonly users: UserDirectory;
@@ -112,6 +160,8 @@ export interface ApiDeps {
   readonly userAdmin: UserAdmin;
   readonly credentials: CredentialStore;
   readonly auditLog: AuditDesk;
+  readonly strategies: StrategyDesk;
+  readonly backtests: BacktestDesk;
   /** The audit log (logins, failures, logouts; order events are audited by the store). */
   readonly audit: { append(entry: AuditEntry): Promise<unknown> };
   /** Wall-clock ms. */

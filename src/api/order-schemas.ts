@@ -2,7 +2,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import type { Order } from '../trading/model/order.js';
 
 /** A decimal as a string: digits, an optional fraction; no signs, exponents or spaces. */
-const DecimalString = Type.String({
+export const DecimalString = Type.String({
   pattern: '^[0-9]{1,20}(\\.[0-9]{1,18})?$',
   description: 'a positive decimal as a string, e.g. "0.015"',
 });

@@ -34,6 +34,11 @@ const STATUS: Readonly<Record<string, number>> = {
   UNKNOWN_INSTRUMENT: 422,
   RATE_LIMITED: 429,
   BODY_TOO_LARGE: 413,
+  STRATEGY_NOT_FOUND: 404,
+  DATA_NOT_FOUND: 404,
+  STRATEGY_NOT_RUNNING: 409,
+  BACKTEST_NOT_DONE: 409,
+  BACKTEST_QUEUE_FULL: 503,
 };
 
 /** Sends an RFC 9457 problem answer carrying the stable code. */

@@ -1,15 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BacktestEngine } from '../trading/backtest/backtest-engine.js';
-import { buildReport } from '../trading/backtest/build-report.js';
 import { renderReportHtml } from '../trading/backtest/report-html.js';
 import { KairosError } from '../trading/core/errors.js';
-import { BarAggregator } from '../trading/data/bar-aggregator.js';
 import { parseParamList } from '../trading/strategy/params.js';
-import { detectFormat, openBars, openTrades } from '../trading/venues/replay/open-data.js';
-import { instrumentFromFlags } from './instrument-from-flags.js';
-import { loadStrategy } from './load-strategy.js';
+import { reportText, runBacktest } from '../system/run-backtest.js';
+import { loadStrategy } from '../system/load-strategy.js';
 import { dateFlag, decimalFlag, durationFlag, integerFlag, numberFlag } from './parse-flags.js';
 import { createProgress } from './progress.js';
 import { printSummary } from './summary.js';
@@ -76,10 +72,12 @@ export function registerBacktest(program: Command): void {
     .option('--bar-interval <duration>', 'bars built from trades, for onBar and charts', '1m')
     .option('--allow-short', 'let sells exceed the position (margin account)')
     .option('--no-progress', 'no progress bar')
-    .action(async (strategyFile: string, flags: BacktestFlags) => runBacktest(strategyFile, flags));
+    .action(async (strategyFile: string, flags: BacktestFlags) =>
+      backtestCommand(strategyFile, flags),
+    );
 }
 
-async function runBacktest(strategyFile: string, flags: BacktestFlags): Promise<void> {
+async function backtestCommand(strategyFile: string, flags: BacktestFlags): Promise<void> {
   const from = flags.from !== undefined ? dateFlag('--from', flags.from) : undefined;
   const to = flags.to !== undefined ? dateFlag('--to', flags.to) : undefined;
   if (from !== undefined && to !== undefined && from >= to) {
@@ -111,60 +109,24 @@ async function runBacktest(strategyFile: string, flags: BacktestFlags): Promise<
     barIntervalMs: durationFlag('--bar-interval', flags.barInterval),
   };
   const rawParams = flags.params !== undefined ? parseParamList(flags.params) : {};
-  const format = await detectFormat(flags.data);
-  const strategy = await loadStrategy(strategyFile, path.join(kairosHome(), 'build'), flags.export);
-  const tick = settings.tick ?? format.tick;
-  const instrument = instrumentFromFlags(
-    { ...settings, tick, symbol: flags.symbol, quote: flags.quote },
-    flags.data,
-  );
-  const engine = new BacktestEngine({
-    instrument,
-    expectedBars: format.kind === 'bars' ? (format.estimatedRows ?? undefined) : undefined,
-    strategy,
+  const { report, run } = await runBacktest({
+    data: flags.data,
+    strategy: () => loadStrategy(strategyFile, path.join(kairosHome(), 'build'), flags.export),
     params: rawParams,
-    cash: settings.cash,
-    slippageBps: settings.slippageBps,
-    latencyMs: settings.latencyMs,
-    seed: settings.seed,
-    allowShort: flags.allowShort ?? false,
-  });
-  const progress = createProgress(
-    flags.progress && process.stderr.isTTY === true,
-    format.estimatedRows,
-  );
-  const range = { instrumentId: instrument.id, from, to, intervalMs: settings.intervalMs };
-  const run =
-    format.kind === 'bars'
-      ? await engine.runBars(openBars(flags.data, range), progress.update)
-      : await engine.runTrades(
-          openTrades(flags.data, range),
-          (emit) => new BarAggregator(settings.barIntervalMs, emit),
-          progress.update,
-        );
-  progress.stop();
-  const report = buildReport(run, {
-    strategy: strategy.name,
-    instrumentId: instrument.id,
-    dataFile: path.basename(flags.data),
     settings: {
-      cash: settings.cash,
-      currency: instrument.quote,
-      tick: instrument.tickSize.toFixed(),
-      lot: instrument.lotSize.toFixed(),
-      makerFee: settings.makerFee,
-      takerFee: settings.takerFee,
-      slippageBps: settings.slippageBps,
-      latencyMs: settings.latencyMs,
-      seed: settings.seed,
-      from: from ?? null,
-      to: to ?? null,
+      ...settings,
+      from,
+      to,
+      allowShort: flags.allowShort ?? false,
+      symbol: flags.symbol,
+      quote: flags.quote,
     },
+    progress: (rows) => createProgress(flags.progress && process.stderr.isTTY === true, rows),
   });
   printSummary(report, run);
   if (flags.out) {
     await mkdir(flags.out, { recursive: true });
-    await writeFile(path.join(flags.out, 'report.json'), `${JSON.stringify(report, null, 1)}\n`);
+    await writeFile(path.join(flags.out, 'report.json'), reportText(report));
     const html = renderReportHtml(report, { chartLibrarySource: await chartLibrarySource() });
     await writeFile(path.join(flags.out, 'report.html'), html);
     process.stdout.write(

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Instrument } from '../trading/model/instrument.js';
 import { detectFormat } from '../trading/venues/replay/open-data.js';
-import { instrumentFromFlags } from './instrument-from-flags.js';
+import { instrumentFromFlags } from '../system/instrument-from-flags.js';
 import { decimalFlag } from './parse-flags.js';
 
 /** The flags of a command that replays one data file as a market (`paper`, `serve`). */

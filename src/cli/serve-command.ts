@@ -12,6 +12,8 @@ interface ServeFlags extends ReplayInstrumentFlags {
   speed: string;
   host: string;
   port: string;
+  strategies?: string;
+  backtestData?: string;
 }
 
 /** Registers `kairos serve`. */
@@ -25,6 +27,8 @@ export function registerServe(program: Command): void {
     .option('--speed <factor>', 'replay speed: bar time / real time', '60')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port (0: any free one)', '8080')
+    .option('--strategies <dir>', 'strategy catalog (default: $KAIROS_HOME/strategies)')
+    .option('--backtest-data <dir>', 'data files backtests may name (default: $KAIROS_HOME/data)')
     .action(async (flags: ServeFlags) => {
       const config = loadConfig(process.env);
       const speed = numberFlag('--speed', flags.speed);
@@ -38,6 +42,8 @@ export function registerServe(program: Command): void {
         host: flags.host,
         port,
         log: (line) => process.stderr.write(`${line}\n`),
+        ...(flags.strategies ? { strategiesDir: flags.strategies } : {}),
+        ...(flags.backtestData ? { backtestDataDir: flags.backtestData } : {}),
       });
       process.stdout.write(
         `kairos listening on ${server.url} (${instrument.id}; docs at ${server.url}/docs)\n`,

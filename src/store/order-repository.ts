@@ -10,6 +10,7 @@ import type { OrderEvent } from '../trading/model/order-events.js';
 import type { AuditEntry } from '../security/audit/audit-record.js';
 import { AuditRepository } from './audit-repository.js';
 import type { FillsTable, OrdersTable, Schema } from './schema.js';
+import { PageCursor } from './page-cursor.js';
 
 const TERMINAL = ['DENIED', 'REJECTED', 'FILLED', 'CANCELED', 'EXPIRED'];
 const dec = (x: { toFixed(): string } | null) => (x === null ? null : x.toFixed());
@@ -322,18 +323,18 @@ export class OrderRepository implements OrderStore {
    * the previous page returned (keyset pagination on creation time and id, stable under inserts).
    */
   async page(
-    owner: string,
+    owner: string | readonly string[],
     opts: { status?: string; instrumentId?: string; before?: string; limit: number },
   ): Promise<{ orders: Order[]; next: string | null }> {
     let q = this.db
       .selectFrom('orders')
       .selectAll()
       .where('account_id', '=', this.accountId)
-      .where('strategy_id', '=', owner);
+      .where('strategy_id', 'in', typeof owner === 'string' ? [owner] : owner);
     if (opts.status) q = q.where('status', '=', opts.status);
     if (opts.instrumentId) q = q.where('instrument_id', '=', opts.instrumentId);
     if (opts.before) {
-      const [ts, id] = decodeCursor(opts.before);
+      const [ts, id] = PageCursor.decode(opts.before);
       q = q.where((eb) =>
         eb.or([
           eb('created_at', '<', ts),
@@ -351,7 +352,9 @@ export class OrderRepository implements OrderStore {
     return {
       orders,
       next:
-        rows.length > opts.limit && last ? encodeCursor(last.createdAt, last.clientOrderId) : null,
+        rows.length > opts.limit && last
+          ? PageCursor.encode(last.createdAt, last.clientOrderId)
+          : null,
     };
   }
 
@@ -373,7 +376,7 @@ export class OrderRepository implements OrderStore {
    * previous page returned (keyset on time, venue and trade id).
    */
   async fillsPage(
-    owner: string,
+    owner: string | readonly string[],
     opts: { before?: string; limit: number },
   ): Promise<{ fills: Fill[]; next: string | null }> {
     let q = this.db
@@ -381,7 +384,7 @@ export class OrderRepository implements OrderStore {
       .innerJoin('orders', 'orders.client_order_id', 'fills.client_order_id')
       .selectAll('fills')
       .where('orders.account_id', '=', this.accountId)
-      .where('orders.strategy_id', '=', owner);
+      .where('orders.strategy_id', 'in', typeof owner === 'string' ? [owner] : owner);
     if (opts.before) {
       const [ts, venue, tradeId] = decodeFillCursor(opts.before);
       q = q.where((eb) =>
@@ -424,21 +427,6 @@ export class OrderRepository implements OrderStore {
       toEvent(typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload),
     );
   }
-}
-
-function encodeCursor(ts: number, id: string): string {
-  return Buffer.from(JSON.stringify([ts, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [number, string] {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown;
-    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string')
-      return [v[0], v[1]];
-  } catch {
-    // falls through to the error below
-  }
-  throw new KairosError('CURSOR_INVALID', 'before: not a cursor this API returned');
 }
 
 function decodeFillCursor(cursor: string): [number, string, string] {

@@ -17,6 +17,7 @@ export interface Schema {
   risk_limits: RiskLimitsTable;
   trading_state: TradingStateTable;
   backtest_runs: BacktestRunsTable;
+  strategy_deployments: StrategyDeploymentsTable;
   candles: CandlesTable;
   risk_events: RiskEventsTable;
   audit_log: AuditLogTable;
@@ -153,14 +154,34 @@ export interface TradingStateTable {
   updated_by: string;
 }
 
+/** A backtest job of the API; `strategy_id` is the catalog name, `params` the request. */
 export interface BacktestRunsTable {
   id: string;
+  owner_user_id: string;
   strategy_id: string;
+  /** queued, running, done or failed. */
   status: string;
   params: unknown;
-  report: unknown;
+  /** `report.json` text, as `kairos backtest` writes it. */
+  report: string | null;
+  error: string | null;
   created_at: Int8;
+  started_at: Int8 | null;
   finished_at: Int8 | null;
+}
+
+/** A catalog strategy a user started on the server's core; `id` is its strategy id. */
+export interface StrategyDeploymentsTable {
+  id: string;
+  owner_user_id: string;
+  name: string;
+  code_sha256: string;
+  params: unknown;
+  /** running, stopped or failed. */
+  status: string;
+  error: string | null;
+  started_at: Int8;
+  stopped_at: Int8 | null;
 }
 
 export interface CandlesTable {

@@ -19,6 +19,7 @@ import { MfaRepository } from '../store/mfa-repository.js';
 import { OrderRepository } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { SessionRepository } from '../store/session-repository.js';
+import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
 import { UserRepository, type UserRecord } from '../store/user-repository.js';
 import type { DecimalInput } from '../trading/core/decimal.js';
 import type { Instrument } from '../trading/model/instrument.js';
@@ -32,6 +33,9 @@ import { openFieldCipher } from './field-cipher.js';
 import { MarketReplay } from './market-replay.js';
 import { openConfiguredStore } from './open-configured-store.js';
 import { RiskControl } from './risk-control.js';
+import { BacktestJobs, type BacktestRequest } from './backtest-jobs.js';
+import { FileCatalog } from './file-catalog.js';
+import { StrategyHost } from './strategy-host.js';
 import { UserAccounts } from './user-accounts.js';
 
 /** What `kairos serve` runs on. */
@@ -50,6 +54,12 @@ export interface ServerOptions {
   readonly authRateLimitPerMinute?: number;
   /** Wall-clock ms for identity, tokens and the audit log (default `Date.now`; tests move it). */
   readonly now?: () => number;
+  /** The strategy catalog (`*.ts`; default `$KAIROS_HOME/strategies`). */
+  readonly strategiesDir?: string;
+  /** The data files backtests may name (default `$KAIROS_HOME/data`). */
+  readonly backtestDataDir?: string;
+  /** Backtests that may wait besides the running one (default 20). */
+  readonly backtestQueue?: number;
 }
 
 /** A running server. */
@@ -118,10 +128,37 @@ export async function startTradingServer(
     const riskControl = new RiskControl(risk, core);
     await riskControl.sync();
 
+    const buildDir = path.join(config.home, 'build');
+    const host = new StrategyHost({
+      db: store.db,
+      core,
+      instrument: inst,
+      catalog: FileCatalog.strategies(opts.strategiesDir ?? path.join(config.home, 'strategies')),
+      snapshots: new StrategySnapshotRepository(store.db),
+      buildDir,
+      now,
+      log: opts.log,
+    });
+    stops.push(async () => host.halt());
+    const backtests = new BacktestJobs({
+      db: store.db,
+      strategies: host.catalog,
+      data: FileCatalog.data(opts.backtestDataDir ?? path.join(config.home, 'data')),
+      feed: { file: opts.data, instrument: inst },
+      buildDir,
+      maxQueued: opts.backtestQueue ?? 20,
+      now,
+      log: opts.log,
+    });
+    stops.push(() => backtests.close());
+    await host.resume();
+    await backtests.resume();
+
     let bars = 0;
     const replay = new MarketReplay(opts.data, inst.id, opts.speed, async (bar) => {
       if (bars % RISK_REFRESH_EVERY_BARS === 0) await riskControl.sync();
       core.onBar(bar);
+      await host.onBar(bar);
       await core.settle();
       bars++;
       await core.reconcile(); // every bar: the venue's view and ours agree before the next
@@ -158,6 +195,21 @@ export async function startTradingServer(
           return { id, manifest };
         },
       },
+      strategies: {
+        catalog: () => host.catalog.list(),
+        list: (owner) => host.list(owner),
+        start: (owner, req, by) => host.start(owner, req, by),
+        stop: (owner, id, by) => host.stop(owner, id, by),
+        state: (owner, id) => host.state(owner, id),
+        ownedIds: (owner) => host.ownedIds(owner),
+      },
+      backtests: {
+        dataCatalog: () => backtests.dataCatalog(),
+        submit: (owner, req, by) => backtests.submit(owner, req as BacktestRequest, by),
+        find: (owner, id) => backtests.find(owner, id),
+        report: (owner, id) => backtests.report(owner, id),
+        page: (owner, q) => backtests.page(owner, q),
+      },
       audit,
       now,
       log: opts.log,
@@ -179,6 +231,8 @@ export async function startTradingServer(
       close: async () => {
         abort.abort();
         await replayDone.catch(() => undefined);
+        host.halt();
+        await backtests.close();
         await app.close();
         await core.settle();
         for (const stop of stops.reverse()) await stop();

@@ -1,7 +1,7 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Fill } from '../../trading/model/fill.js';
-import { ownerOf, requires } from '../auth-guard.js';
+import { ownersOf, requires } from '../auth-guard.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemSchema } from '../problem.js';
 import { QueryParams } from '../query-params.js';
@@ -64,7 +64,7 @@ export async function fillRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
       },
     },
     async (req) => {
-      const page = await deps.orders.fillsPage(ownerOf(req.claims!), {
+      const page = await deps.orders.fillsPage(await ownersOf(deps, req.claims!), {
         limit: Number(req.query.limit ?? 100),
         ...(req.query.before ? { before: req.query.before } : {}),
       });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { ownerOf, requires } from '../auth-guard.js';
+import { ownerOf, ownersOf, requires } from '../auth-guard.js';
 import type { ApiDeps } from '../deps.js';
 import { OrderBody, OrderView, orderView } from '../order-schemas.js';
 import { ProblemSchema, apiError, sendProblem } from '../problem.js';
@@ -90,7 +90,7 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
       },
     },
     async (req) => {
-      const page = await deps.orders.page(ownerOf(req.claims!), {
+      const page = await deps.orders.page(await ownersOf(deps, req.claims!), {
         ...req.query,
         limit: Number(req.query.limit ?? 100),
       });
@@ -120,7 +120,7 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
       },
     },
     async (req) => {
-      const order = await deps.desk.find(ownerOf(req.claims!), req.params.id);
+      const order = await deps.desk.find(await ownersOf(deps, req.claims!), req.params.id);
       if (!order) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
       const events = await deps.orders.events(order.clientOrderId);
       return {
@@ -141,7 +141,7 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
       schema: { tags: ['orders'], params: IdParams, response: { 202: OrderView, 404: Problem } },
     },
     async (req, reply) => {
-      const order = await deps.desk.cancel(ownerOf(req.claims!), req.params.id);
+      const order = await deps.desk.cancel(await ownersOf(deps, req.claims!), req.params.id);
       if (!order) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
       return reply.code(202).send(orderView(order));
     },

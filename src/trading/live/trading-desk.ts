@@ -42,24 +42,28 @@ export class TradingDesk {
     return placing;
   }
 
-  /** Asks to cancel an open order of `owner`; null when the owner has no such order. */
-  async cancel(owner: string, clientOrderId: string): Promise<Order | null> {
+  /**
+   * Asks to cancel an open order of `owner` (one owner id, or several: a user and the strategies
+   * they run); null when the owner has no such order.
+   */
+  async cancel(owner: string | readonly string[], clientOrderId: string): Promise<Order | null> {
     const order = await this.find(owner, clientOrderId);
     if (!order) return null;
     this.core.bus.send(Endpoints.risk, {
       kind: 'CancelOrder',
       clientOrderId,
-      strategyId: owner,
+      strategyId: order.strategyId,
       ts: this.core.clock.now(),
     });
     await this.core.settle();
     return this.core.exec.order(clientOrderId) ?? order;
   }
 
-  /** One order of `owner` (another owner's order is not found). */
-  async find(owner: string, clientOrderId: string): Promise<Order | null> {
+  /** One order of `owner` (one id or several; another owner's order is not found). */
+  async find(owner: string | readonly string[], clientOrderId: string): Promise<Order | null> {
     const order = this.core.exec.order(clientOrderId) ?? (await this.store.order(clientOrderId));
-    return order && order.strategyId === owner ? order : null;
+    const owners: readonly string[] = typeof owner === 'string' ? [owner] : owner;
+    return order && owners.includes(order.strategyId) ? order : null;
   }
 
   async #place(owner: string, clientOrderId: string, req: DeskOrderRequest): Promise<Placed> {

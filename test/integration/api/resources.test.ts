@@ -1,19 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { verifyExport } from '../../../src/security/audit/verify.js';
 import { can, ROLES, type Permission, type Role } from '../../../src/security/roles/permissions.js';
+import { apiCall, type Answer } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { until } from '../../support/until.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
 type Json = any;
-
-interface Answer {
-  readonly status: number;
-  readonly text: string;
-  readonly json: Json;
-}
 
 describe('API resources: portfolio, market data, risk, users, credentials, audit', () => {
   let t: TestServer;
@@ -23,6 +18,12 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
   beforeAll(async () => {
     // Bars move (5 a second) so orders fill; 3000 bars outlast the file.
     t = await startTestServer({ speed: 300, bars: 3000 });
+    // A strategy in the server's catalog (the matrix starts it).
+    mkdirSync(path.join(t.home, 'strategies'));
+    writeFileSync(
+      path.join(t.home, 'strategies', 'matrix.ts'),
+      "import { defineStrategy } from 'kairos/sdk';\nexport default defineStrategy({ name: 'matrix' });\n",
+    );
   }, 120_000);
   afterAll(async () => {
     await t?.server.close();
@@ -33,17 +34,9 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
     url: string,
     opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
   ): Promise<Answer> {
-    const headers: Record<string, string> = { ...opts.headers };
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${t.server.url}${url}`, {
-      method,
-      headers,
-      ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
-    });
-    const text = await res.text();
-    bodies.push(text);
-    return { status: res.status, text, json: text ? JSON.parse(text) : null };
+    const answer = await apiCall(t.server.url, method, url, opts);
+    bodies.push(answer.text);
+    return answer;
   }
 
   let keys = 0;
@@ -106,7 +99,14 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
 
     const openapi = await call('GET', '/docs/json');
     expect(Object.keys(openapi.json.paths)).toEqual(
-      expect.arrayContaining(['/positions', '/risk/halt', '/users/{id}/disable', '/audit/exports']),
+      expect.arrayContaining([
+        '/positions',
+        '/risk/halt',
+        '/users/{id}/disable',
+        '/audit/exports',
+        '/strategies/{name}/start',
+        '/backtests/{id}/report',
+      ]),
     );
     const unknown = await call('GET', '/candles?instrumentId=NOPE/X', { token: t.token });
     expect([unknown.status, unknown.json.code]).toEqual([422, 'UNKNOWN_INSTRUMENT']);
@@ -544,6 +544,64 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
       ok: 201,
       request: async () => ({ body: { from: 0, to: Date.now() } }),
     },
+    { method: 'GET', url: '/strategies', permission: 'strategies:read', ok: 200 },
+    {
+      method: 'POST',
+      url: '/strategies/:name/start',
+      permission: 'strategies:deploy',
+      ok: 201,
+      request: async () => ({ url: '/strategies/matrix/start', body: {} }),
+    },
+    {
+      // Instances belong to who started them: a reader past the guard finds no such instance.
+      method: 'GET',
+      url: '/strategies/instances/:id/state',
+      permission: 'strategies:read',
+      ok: 404,
+      request: async () => ({ url: '/strategies/instances/none/state' }),
+    },
+    {
+      method: 'POST',
+      url: '/strategies/instances/:id/stop',
+      permission: 'strategies:deploy',
+      ok: 200,
+      request: async (allowed) => {
+        if (!allowed) return { url: '/strategies/instances/none/stop', body: {} };
+        const s = await call('POST', '/strategies/matrix/start', { token: t.tokens.quant });
+        return { url: `/strategies/instances/${s.json.id}/stop`, body: {} };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/backtests',
+      permission: 'backtests:run',
+      ok: 202,
+      request: async () => ({ body: { strategy: 'matrix', to: 1 } }),
+    },
+    { method: 'GET', url: '/backtests', permission: 'backtests:run', ok: 200 },
+    { method: 'GET', url: '/backtests/data', permission: 'backtests:run', ok: 200 },
+    {
+      method: 'GET',
+      url: '/backtests/:id',
+      permission: 'backtests:run',
+      ok: 200,
+      request: async (allowed) => {
+        if (!allowed) return { url: '/backtests/none' };
+        const b = await call('POST', '/backtests', {
+          token: t.tokens.quant,
+          body: { strategy: 'matrix', to: 1 },
+        });
+        return { url: `/backtests/${b.json.id}` };
+      },
+    },
+    {
+      // Jobs belong to who submitted them: past the guard, an unknown id is not found.
+      method: 'GET',
+      url: '/backtests/:id/report',
+      permission: 'backtests:run',
+      ok: 404,
+      request: async () => ({ url: '/backtests/none/report' }),
+    },
   ];
 
   it.each(ROUTES.flatMap((r) => ROLES.map((role) => [r.method, r.url, role, r] as const)))(
@@ -604,6 +662,8 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
       ['risk', 'POST', '/risk/resume', { status: 'HALTED' }, 'body.status'],
       ['auditor', 'POST', '/audit/exports', { from: 0, to: 1, out: '/tmp' }, 'body.out'],
       ['trader', 'GET', '/fills?owner=someone', {}, 'querystring.owner'],
+      ['quant', 'POST', '/backtests', { strategy: 'matrix', out: '/tmp' }, 'body.out'],
+      ['quant', 'POST', '/strategies/matrix/start', { owner: 'x' }, 'body.owner'],
     ];
     for (const [role, method, url, body, field] of cases) {
       const res = await call(method, url, {

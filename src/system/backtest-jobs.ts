@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { AuditRepository } from '../store/audit-repository.js';
+import { BacktestRepository, type BacktestJob } from '../store/backtest-repository.js';
+import type { Store } from '../store/open-store.js';
+import { toDecimal } from '../trading/core/decimal.js';
+import { KairosError } from '../trading/core/errors.js';
+import type { Instrument } from '../trading/model/instrument.js';
+import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
+import { resolveParams } from '../trading/strategy/params.js';
+import type { FileCatalog } from './file-catalog.js';
+import { loadStrategy } from './load-strategy.js';
+import { reportText, runBacktest, type BacktestSettings } from './run-backtest.js';
+import type { ChangeActor } from './user-accounts.js';
+
+/** A backtest as a user asks for it (the API body): the `kairos backtest` flags, as fields. */
+export interface BacktestRequest {
+  /** A strategy of the catalog. */
+  readonly strategy: string;
+  /** A data file of the catalog; absent: the file the server replays as its feed. */
+  readonly data?: string;
+  readonly params?: Readonly<Record<string, string | number | boolean>>;
+  readonly cash?: string;
+  readonly symbol?: string;
+  readonly quote?: string;
+  readonly tick?: string;
+  readonly lot?: string;
+  readonly minQty?: string;
+  readonly minNotional?: string;
+  readonly commission?: string;
+  readonly makerFee?: string;
+  readonly takerFee?: string;
+  readonly slippageBps?: number;
+  readonly latencyMs?: number;
+  readonly seed?: number;
+  readonly from?: number;
+  readonly to?: number;
+  readonly intervalMs?: number;
+  readonly barIntervalMs?: number;
+  readonly allowShort?: boolean;
+}
+
+/** What backtest jobs are built from. */
+export interface BacktestJobsConfig {
+  readonly db: Store['db'];
+  readonly strategies: FileCatalog;
+  readonly data: FileCatalog;
+  /** The server's own feed: its file and instrument (the default data). */
+  readonly feed: { readonly file: string; readonly instrument: Instrument };
+  /** Where strategy bundles are written. */
+  readonly buildDir: string;
+  /** Jobs waiting beyond the running one; more are refused with `BACKTEST_QUEUE_FULL`. */
+  readonly maxQueued: number;
+  readonly now: () => number;
+  readonly log?: (line: string) => void;
+}
+
+/** The defaults of `kairos backtest`. */
+const DEFAULTS = { cash: '100000', lot: '1', commission: '0.001', seed: 1, barIntervalMs: 60_000 };
+
+/**
+ * Backtests as background jobs: `submit` checks the request (catalog names, params against the
+ * strategy's declared rules, decimals) and stores the job as `queued` with its audit row, in one
+ * transaction; one job runs at a time, in order, through the same `runBacktest` as
+ * `kairos backtest`, so its report is the CLI's to the byte. A job that throws ends `failed`
+ * with the error. At most `maxQueued` wait. Jobs a stopped server left unfinished run again at
+ * start (`resume`): a backtest is deterministic, so rerunning it gives the same report.
+ *
+ * @example
+ * const jobs = new BacktestJobs({ db, strategies, data, feed, buildDir, maxQueued: 20, now: Date.now });
+ * const job = await jobs.submit(userId, { strategy: 'sma-cross', params: { fast: 5 } }, by);
+ */
+export class BacktestJobs {
+  readonly #queue: { id: string; request: BacktestRequest }[] = [];
+  readonly #repo: BacktestRepository;
+  #running: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(private readonly cfg: BacktestJobsConfig) {
+    this.#repo = new BacktestRepository(cfg.db);
+  }
+
+  /** Checks and queues a backtest of `ownerUserId`. */
+  async submit(
+    ownerUserId: string,
+    request: BacktestRequest,
+    by: ChangeActor,
+  ): Promise<BacktestJob> {
+    if (this.#closed || this.#queue.length >= this.cfg.maxQueued) {
+      throw new KairosError(
+        'BACKTEST_QUEUE_FULL',
+        `${this.cfg.maxQueued} backtests are already waiting; submit again when one has finished`,
+      );
+    }
+    checkRequest(request);
+    const strategy = await this.#load(request.strategy);
+    resolveParams(strategy.params, request.params ?? {});
+    if (request.data !== undefined) await this.cfg.data.resolve(request.data);
+    const createdAt = this.cfg.now();
+    const id = randomUUID();
+    const job = await this.cfg.db.transaction().execute(async (tx) => {
+      const j = await new BacktestRepository(tx).create({
+        id,
+        ownerUserId,
+        strategy: request.strategy,
+        request: { ...request },
+        createdAt,
+      });
+      await new AuditRepository(tx).append(
+        {
+          ts: createdAt,
+          actor: by.actor,
+          role: by.role,
+          action: 'backtest.submitted',
+          subject: id,
+          payload: { strategy: request.strategy, data: request.data ?? null },
+        },
+        tx,
+      );
+      return j;
+    });
+    this.#enqueue(id, request);
+    return job;
+  }
+
+  /** Queues the jobs a stopped server left unfinished. */
+  async resume(): Promise<number> {
+    const jobs = await this.#repo.unfinished();
+    for (const j of jobs) this.#enqueue(j.id, j.request as unknown as BacktestRequest);
+    return jobs.length;
+  }
+
+  /** The data files a request may name. */
+  dataCatalog(): Promise<string[]> {
+    return this.cfg.data.list();
+  }
+
+  find(ownerUserId: string, id: string): Promise<BacktestJob | null> {
+    return this.#repo.find(ownerUserId, id);
+  }
+
+  report(ownerUserId: string, id: string): Promise<string | null> {
+    return this.#repo.report(ownerUserId, id);
+  }
+
+  page(ownerUserId: string, opts: { before?: string; limit: number }) {
+    return this.#repo.page(ownerUserId, opts);
+  }
+
+  /** Takes no more jobs and waits for the running one (queued ones stay queued, for `resume`). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#queue.length = 0;
+    await this.#running;
+  }
+
+  #enqueue(id: string, request: BacktestRequest): void {
+    this.#queue.push({ id, request });
+    this.#running ??= this.#drain().finally(() => (this.#running = null));
+  }
+
+  async #drain(): Promise<void> {
+    for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
+      const { id, request } = next;
+      try {
+        await this.#repo.markRunning(id, this.cfg.now());
+        const report = await this.#run(request);
+        await this.#repo.markDone(id, report, this.cfg.now());
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        this.cfg.log?.(`backtest ${id} failed: ${message}`);
+        await this.#repo
+          .markFailed(id, message, this.cfg.now())
+          .catch((w: Error) =>
+            this.cfg.log?.(`backtest ${id}: the failure could not be stored: ${w.message}`),
+          );
+      }
+    }
+  }
+
+  async #run(request: BacktestRequest): Promise<string> {
+    const feed = request.data === undefined ? this.cfg.feed : null;
+    const data = feed ? feed.file : await this.cfg.data.resolve(request.data!);
+    const inst = feed?.instrument;
+    const commission = request.commission ?? inst?.takerFee.toFixed() ?? DEFAULTS.commission;
+    const settings: BacktestSettings = {
+      cash: request.cash ?? DEFAULTS.cash,
+      lot: request.lot ?? inst?.lotSize.toFixed() ?? DEFAULTS.lot,
+      tick: request.tick ?? inst?.tickSize.toFixed(),
+      minQty: request.minQty ?? inst?.minQuantity.toFixed(),
+      minNotional: request.minNotional ?? inst?.minNotional.toFixed() ?? '0',
+      makerFee: request.makerFee ?? request.commission ?? inst?.makerFee.toFixed() ?? commission,
+      takerFee: request.takerFee ?? commission,
+      slippageBps: request.slippageBps ?? 0,
+      latencyMs: request.latencyMs ?? 0,
+      seed: request.seed ?? DEFAULTS.seed,
+      intervalMs: request.intervalMs,
+      barIntervalMs: request.barIntervalMs ?? DEFAULTS.barIntervalMs,
+      from: request.from,
+      to: request.to,
+      allowShort: request.allowShort ?? false,
+      symbol: request.symbol ?? inst?.id,
+      quote: request.quote ?? inst?.quote,
+    };
+    const { report } = await runBacktest({
+      data,
+      strategy: () => this.#load(request.strategy),
+      params: request.params ?? {},
+      settings,
+    });
+    return reportText(report);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async #load(name: string): Promise<StrategyDefinition<any, any, any>> {
+    const file = await this.cfg.strategies.resolve(name);
+    return loadStrategy(file, path.join(this.cfg.buildDir));
+  }
+}
+
+/** Decimals and ranges that a schema cannot say (`BACKTEST_INVALID`, naming the field). */
+function checkRequest(r: BacktestRequest): void {
+  const positive = ['cash', 'lot', 'tick'] as const;
+  const nonNegative = ['minQty', 'minNotional', 'commission', 'makerFee', 'takerFee'] as const;
+  for (const f of [...positive, ...nonNegative]) {
+    const v = r[f];
+    if (v === undefined) continue;
+    const rule = (positive as readonly string[]).includes(f) ? 'positive' : 'non-negative';
+    let ok: boolean;
+    try {
+      const d = toDecimal(v);
+      ok = rule === 'positive' ? d.gt(0) : d.gte(0);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new KairosError('BACKTEST_INVALID', `${f}: must be a ${rule} decimal string`);
+  }
+  if (r.from !== undefined && r.to !== undefined && r.from >= r.to) {
+    throw new KairosError('BACKTEST_INVALID', 'from: must be before to');
+  }
+}

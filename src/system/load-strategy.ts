@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { KairosError } from '../trading/core/errors.js';
+import {
+  isStrategyDefinition,
+  type StrategyDefinition,
+} from '../trading/strategy/define-strategy.js';
+
+const SDK_ENTRY = fileURLToPath(new URL('../trading/strategy/index.ts', import.meta.url));
+
+/** A strategy file bundled into one ES module: what the backtester runs and Lambda deploys. */
+export interface StrategyBundle {
+  readonly file: string;
+  readonly code: string;
+  readonly sha256: string;
+}
+
+/**
+ * Bundles a TypeScript strategy file with esbuild (its imports, the SDK included, inlined;
+ * `kairos/sdk` resolves to the SDK of this checkout).
+ */
+export async function bundleStrategy(file: string): Promise<StrategyBundle> {
+  const abs = path.resolve(file);
+  try {
+    if (!(await stat(abs)).isFile()) throw new Error('not a file');
+  } catch {
+    throw new KairosError('STRATEGY_NOT_FOUND', `strategy file ${file}: not found`);
+  }
+  let result;
+  try {
+    result = await build({
+      entryPoints: [abs],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      write: false,
+      logLevel: 'silent',
+      alias: { 'kairos/sdk': SDK_ENTRY },
+      sourcemap: 'inline',
+    });
+  } catch (e) {
+    const first = (e as { errors?: { text: string; location?: { file: string; line: number } }[] })
+      .errors?.[0];
+    const where = first?.location ? `${first.location.file}:${first.location.line}: ` : '';
+    throw new KairosError(
+      'STRATEGY_BUILD',
+      `strategy file ${file}: ${where}${first?.text ?? String(e)}`,
+      { cause: e },
+    );
+  }
+  const code = result.outputFiles[0]!.text;
+  return { file: abs, code, sha256: createHash('sha256').update(code).digest('hex') };
+}
+
+/**
+ * Loads a strategy: bundles it, imports the bundle and returns the export named `exportName`
+ * (default: the default export, else the only strategy export).
+ */
+export async function loadStrategy(
+  file: string,
+  buildDir: string,
+  exportName?: string,
+): Promise<StrategyDefinition> {
+  return loadBundle(await bundleStrategy(file), buildDir, exportName, file);
+}
+
+/**
+ * Imports a bundle made by `bundleStrategy` and returns its strategy export (as `loadStrategy`);
+ * errors name the file as `file` says.
+ */
+export async function loadBundle(
+  bundle: StrategyBundle,
+  buildDir: string,
+  exportName?: string,
+  file: string = bundle.file,
+): Promise<StrategyDefinition> {
+  await mkdir(buildDir, { recursive: true });
+  const out = path.join(buildDir, `strategy-${bundle.sha256.slice(0, 16)}.mjs`);
+  await writeFile(out, bundle.code);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(out).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new KairosError('STRATEGY_LOAD', `strategy file ${file}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  const found = Object.entries(mod).filter(([, v]) => isStrategyDefinition(v));
+  if (exportName !== undefined) {
+    const v = mod[exportName];
+    if (!isStrategyDefinition(v)) {
+      const names = found.map(([k]) => k).join(', ') || 'none';
+      throw new KairosError(
+        'STRATEGY_EXPORT',
+        `strategy file ${file}: no strategy export "${exportName}" (strategy exports: ${names})`,
+      );
+    }
+    return v;
+  }
+  if (isStrategyDefinition(mod.default)) return mod.default;
+  if (found.length === 1) return found[0]![1] as StrategyDefinition;
+  throw new KairosError(
+    'STRATEGY_EXPORT',
+    found.length === 0
+      ? `strategy file ${file}: exports no strategy (export default defineStrategy({...}))`
+      : `strategy file ${file}: exports several strategies (${found.map(([k]) => k).join(', ')}); pick one with --export`,
+  );
+}

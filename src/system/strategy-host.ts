@@ -1,0 +1,381 @@
+import { randomBytes } from 'node:crypto';
+import { AuditRepository } from '../store/audit-repository.js';
+import type { Store } from '../store/open-store.js';
+import {
+  StrategyDeploymentRepository,
+  type Deployment,
+} from '../store/strategy-deployment-repository.js';
+import { Endpoints } from '../trading/bus/topics.js';
+import { toDecimal, type Decimal } from '../trading/core/decimal.js';
+import { KairosError } from '../trading/core/errors.js';
+import { SeededRandom } from '../trading/core/random.js';
+import type { Bar } from '../trading/data/market-data.js';
+import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-store.js';
+import type { TradingCore } from '../trading/live/trading-core.js';
+import type { Instrument } from '../trading/model/instrument.js';
+import type { Order } from '../trading/model/order.js';
+import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
+import { resolveParams } from '../trading/strategy/params.js';
+import type { JsonObject } from '../trading/strategy/strategy-context.js';
+import { StrategyRunner } from '../trading/strategy/strategy-runner.js';
+import type { FileCatalog } from './file-catalog.js';
+import { bundleStrategy, loadBundle, loadStrategy } from './load-strategy.js';
+import type { ChangeActor } from './user-accounts.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyStrategy = StrategyDefinition<any, any, any>;
+
+/** What a strategy host is built from. */
+export interface StrategyHostConfig {
+  readonly db: Store['db'];
+  readonly core: TradingCore;
+  /** The instrument the server's feed trades (the one strategies run on). */
+  readonly instrument: Instrument;
+  readonly catalog: FileCatalog;
+  readonly snapshots: StrategySnapshotStore;
+  /** Where strategy bundles are written. */
+  readonly buildDir: string;
+  readonly now: () => number;
+  readonly log?: (line: string) => void;
+}
+
+/** A deployment with what the running core knows of it. */
+export interface InstanceView extends Deployment {
+  /** Orders of this instance the core holds (made since the server started), open ones, fills. */
+  readonly orders: number;
+  readonly openOrders: readonly Order[];
+  /** Net quantity its fills bought (+) or sold (-), since the server started. */
+  readonly position: Decimal;
+  /** The state after the last bar (plain JSON), null before the first. */
+  readonly state: JsonObject | null;
+  /** Close time of the last bar it handled. */
+  readonly lastBarAt: number | null;
+}
+
+interface Instance {
+  deployment: Deployment;
+  readonly runner: StrategyRunner<never, never, never>;
+  readonly rng: SeededRandom;
+  readonly name: string;
+  /** Set once it is stopped or failed: its handlers run no more. */
+  halted: boolean;
+  state: JsonObject | null;
+  lastBarAt: number | null;
+}
+
+/**
+ * Strategies of the catalog running on the server's trading core, next to the traders' desk:
+ * each with its own strategy id (its orders, its risk scope, its snapshots), through the same
+ * risk gate and OMS. Starting and stopping are stored with their audit rows in one transaction
+ * before they take effect. Stop calls `onStop`, saves the state and cancels the instance's
+ * open orders. A handler that throws fails the instance (stored, audited, open orders
+ * canceled); it never stops the feed or another instance. At start-up, deployments stored as
+ * running resume from their last snapshot.
+ *
+ * @example
+ * const host = new StrategyHost({ db, core, instrument, catalog, snapshots, buildDir, now: Date.now });
+ * const view = await host.start(userId, { name: 'sma-cross', params: { fast: 5 } }, by);
+ */
+export class StrategyHost {
+  readonly #live = new Map<string, Instance>();
+
+  constructor(private readonly cfg: StrategyHostConfig) {}
+
+  /** The strategy files it may start. */
+  get catalog(): FileCatalog {
+    return this.cfg.catalog;
+  }
+
+  /** Starts a catalog strategy for `ownerUserId` (params checked against its rules first). */
+  async start(
+    ownerUserId: string,
+    req: { readonly name: string; readonly params?: Readonly<Record<string, unknown>> },
+    by: ChangeActor,
+  ): Promise<InstanceView> {
+    const file = await this.cfg.catalog.resolve(req.name);
+    const bundle = await bundleStrategy(file);
+    const def = await loadBundle(bundle, this.cfg.buildDir);
+    const params = resolveParams(def.params, req.params ?? {});
+    // Short, so client order ids (`<id>-<n>`, at most 36 characters) keep it whole.
+    const id = `${req.name.slice(0, 10).replace(/[^A-Za-z0-9-]/g, '-')}-${randomBytes(5).toString('hex')}`;
+    const startedAt = this.cfg.now();
+    const deployment = await this.cfg.db.transaction().execute(async (tx) => {
+      const d = await new StrategyDeploymentRepository(tx).create({
+        id,
+        ownerUserId,
+        name: req.name,
+        codeSha256: bundle.sha256,
+        params,
+        startedAt,
+      });
+      await new AuditRepository(tx).append(
+        {
+          ts: startedAt,
+          actor: by.actor,
+          role: by.role,
+          action: 'strategy.started',
+          subject: id,
+          payload: { name: req.name, codeSha256: bundle.sha256, params },
+        },
+        tx,
+      );
+      return d;
+    });
+    this.#launch(deployment, def, null);
+    return this.#view(deployment);
+  }
+
+  /** Stops an instance of `ownerUserId`; null when the owner has no such instance. */
+  async stop(ownerUserId: string, id: string, by: ChangeActor): Promise<InstanceView | null> {
+    const found = await this.#find(ownerUserId, id);
+    if (!found) return null;
+    const inst = this.#live.get(id);
+    if (!inst || found.status !== 'running') return this.#view(found);
+    const open = this.#openOrders(id).length;
+    await this.#end(inst, 'stopped', null, by, { canceledOrders: open });
+    return this.#view(inst.deployment);
+  }
+
+  /** The deployments of `ownerUserId`, oldest first. */
+  async list(ownerUserId: string): Promise<InstanceView[]> {
+    const all = await new StrategyDeploymentRepository(this.cfg.db).list(ownerUserId);
+    return all.map((d) => this.#view(this.#live.get(d.id)?.deployment ?? d));
+  }
+
+  /** The strategy ids of every instance `ownerUserId` started. */
+  async ownedIds(ownerUserId: string): Promise<string[]> {
+    return (await new StrategyDeploymentRepository(this.cfg.db).list(ownerUserId)).map((d) => d.id);
+  }
+
+  /** One deployment of `ownerUserId`; null when the owner has none with this id. */
+  async state(ownerUserId: string, id: string): Promise<InstanceView | null> {
+    const d = await this.#find(ownerUserId, id);
+    return d && this.#view(d);
+  }
+
+  /** Plays a bar to every running instance (after the core has seen it), then saves their states. */
+  async onBar(bar: Bar): Promise<void> {
+    if (this.#live.size === 0) return;
+    const ran: Instance[] = [];
+    for (const inst of this.#live.values()) {
+      if (inst.halted) continue;
+      inst.runner.onBar(bar);
+      if (!inst.halted) ran.push(inst);
+    }
+    await this.cfg.core.settle();
+    for (const inst of ran) {
+      if (inst.halted) continue;
+      try {
+        const state = inst.runner.snapshot();
+        await this.cfg.snapshots.save(inst.deployment.id, inst.name, {
+          ts: bar.closeTime,
+          ordersMade: inst.runner.ordersMade,
+          state,
+          random: inst.rng.state(),
+        });
+        inst.state = state;
+        inst.lastBarAt = bar.closeTime;
+      } catch (e) {
+        this.#fail(inst, e);
+      }
+    }
+  }
+
+  /** Resumes the deployments stored as running (a restart), each from its last snapshot. */
+  async resume(): Promise<number> {
+    const running = await new StrategyDeploymentRepository(this.cfg.db).list(null);
+    for (const d of running) {
+      try {
+        const def = await loadStrategy(await this.cfg.catalog.resolve(d.name), this.cfg.buildDir);
+        this.#launch(d, def, await this.cfg.snapshots.latest(d.id));
+      } catch (e) {
+        await this.#endStored(d.id, 'failed', `not resumed: ${(e as Error).message}`, SYSTEM, {});
+      }
+    }
+    return running.length;
+  }
+
+  /** Stops feeding every instance (they stay `running` in the store and resume at the next start). */
+  halt(): void {
+    for (const inst of this.#live.values()) inst.halted = true;
+    this.#live.clear();
+  }
+
+  #launch(
+    d: Deployment,
+    def: AnyStrategy,
+    snapshot: Awaited<ReturnType<StrategySnapshotStore['latest']>>,
+  ) {
+    const { core } = this.cfg;
+    const rng = new SeededRandom(snapshot?.random ?? 1);
+    const holder: { inst?: Instance } = {};
+    const runner = new StrategyRunner(
+      guarded(
+        def,
+        () => holder.inst,
+        (e) => holder.inst && this.#fail(holder.inst, e),
+      ),
+      resolveParams(def.params, d.params) as never,
+      d.id,
+      this.cfg.instrument,
+      {
+        bus: core.bus,
+        clock: core.clock,
+        random: () => rng.next(),
+        instrument: (id) => core.instrument(id),
+        addOrder: (o) => core.exec.add(o),
+        deny: (o, denial, ts) => core.exec.deny(o, denial, ts),
+        order: (id) => core.exec.order(id),
+        openOrders: (sid) => core.exec.openOrders(sid),
+        position: (id) => core.ledger.position(id),
+        cash: (c) => core.ledger.cash(c),
+        log: (sid, _ts, message) => this.cfg.log?.(`strategy ${sid}: ${message}`),
+      },
+      snapshot?.ordersMade ?? 0,
+    ) as StrategyRunner<never, never, never>;
+    const inst: Instance = (holder.inst = {
+      deployment: d,
+      runner,
+      rng,
+      name: def.name,
+      halted: false,
+      state: snapshot?.state ?? null,
+      lastBarAt: snapshot?.ts ?? null,
+    });
+    this.#live.set(d.id, inst);
+    if (snapshot) runner.resume(snapshot.state);
+    else runner.start();
+  }
+
+  /** A handler threw: the instance stops at once; the failure is stored and audited after. */
+  #fail(inst: Instance, error: unknown): void {
+    if (inst.halted || this.#live.get(inst.deployment.id) !== inst) return;
+    inst.halted = true;
+    const message = error instanceof Error ? error.message : String(error);
+    this.cfg.log?.(`strategy ${inst.deployment.id} failed: ${message}`);
+    void this.#end(inst, 'failed', message, SYSTEM, {}).catch((e: Error) =>
+      this.cfg.log?.(
+        `strategy ${inst.deployment.id}: the failure could not be stored: ${e.message}`,
+      ),
+    );
+  }
+
+  /** Stores the end with its audit row, then stops the instance and cancels its open orders. */
+  async #end(
+    inst: Instance,
+    status: 'stopped' | 'failed',
+    error: string | null,
+    by: ChangeActor,
+    payload: Record<string, unknown>,
+  ): Promise<void> {
+    const d = inst.deployment;
+    const stoppedAt = await this.#endStored(d.id, status, error, by, payload);
+    const wasHalted = inst.halted;
+    inst.halted = true;
+    this.#live.delete(d.id);
+    inst.deployment = { ...d, status, error, stoppedAt };
+    // `onStop` of a clean stop runs while the handlers still may (it is the strategy's last word).
+    if (!wasHalted) {
+      inst.halted = false;
+      try {
+        inst.state = inst.runner.stop();
+      } catch {
+        // a state that is not JSON at the end: the last saved one stands
+      }
+      inst.halted = true;
+    }
+    for (const o of this.#openOrders(d.id)) {
+      this.cfg.core.bus.send(Endpoints.risk, {
+        kind: 'CancelOrder',
+        clientOrderId: o.clientOrderId,
+        strategyId: d.id,
+        ts: this.cfg.core.clock.now(),
+      });
+    }
+    await this.cfg.core.settle();
+  }
+
+  async #endStored(
+    id: string,
+    status: 'stopped' | 'failed',
+    error: string | null,
+    by: ChangeActor,
+    payload: Record<string, unknown>,
+  ): Promise<number> {
+    const ts = this.cfg.now();
+    await this.cfg.db.transaction().execute(async (tx) => {
+      if (!(await new StrategyDeploymentRepository(tx).end(id, status, error, ts))) {
+        throw new KairosError('STRATEGY_NOT_RUNNING', `strategy ${id}: not running`);
+      }
+      await new AuditRepository(tx).append(
+        {
+          ts,
+          actor: by.actor,
+          role: by.role,
+          action: status === 'stopped' ? 'strategy.stopped' : 'strategy.failed',
+          subject: id,
+          payload: { ...payload, ...(error === null ? {} : { error }) },
+        },
+        tx,
+      );
+    });
+    return ts;
+  }
+
+  async #find(ownerUserId: string, id: string): Promise<Deployment | null> {
+    const live = this.#live.get(id)?.deployment;
+    const d = live ?? (await new StrategyDeploymentRepository(this.cfg.db).find(id));
+    return d && d.ownerUserId === ownerUserId ? d : null;
+  }
+
+  #openOrders(id: string): Order[] {
+    return this.cfg.core.exec.openOrders(id);
+  }
+
+  #view(d: Deployment): InstanceView {
+    const inst = this.#live.get(d.id);
+    const orders = this.cfg.core.exec.allOrders().filter((o) => o.strategyId === d.id);
+    let position = toDecimal(0);
+    for (const o of orders) {
+      position =
+        o.side === 'BUY' ? position.plus(o.filledQuantity) : position.minus(o.filledQuantity);
+    }
+    return {
+      ...d,
+      orders: orders.length,
+      openOrders: this.#openOrders(d.id),
+      position,
+      state: inst?.state ?? null,
+      lastBarAt: inst?.lastBarAt ?? null,
+    };
+  }
+}
+
+const SYSTEM: ChangeActor = { actor: 'system', role: 'system' };
+
+/** The definition with each handler guarded: none runs once halted; a throw fails the instance. */
+function guarded(
+  def: AnyStrategy,
+  instance: () => Instance | undefined,
+  fail: (error: unknown) => void,
+): AnyStrategy {
+  const wrap = <A extends unknown[], R>(fn: ((...args: A) => R) | undefined) =>
+    fn &&
+    ((...args: A): R | undefined => {
+      if (instance()?.halted) return undefined;
+      try {
+        return fn(...args);
+      } catch (e) {
+        fail(e);
+        return undefined;
+      }
+    });
+  return {
+    ...def,
+    init: wrap(def.init),
+    onBar: wrap(def.onBar),
+    onTrade: wrap(def.onTrade),
+    onOrderEvent: wrap(def.onOrderEvent),
+    onStop: wrap(def.onStop),
+  } as AnyStrategy;
+}

@@ -1,0 +1,71 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BacktestRepository } from '../../../src/store/backtest-repository.js';
+import { openStore, type Store } from '../../../src/store/open-store.js';
+import { BacktestJobs } from '../../../src/system/backtest-jobs.js';
+import { FileCatalog } from '../../../src/system/file-catalog.js';
+import { btcInstrument, btcSlice } from '../../support/paper-args.js';
+import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
+import { until } from '../../support/until.js';
+
+const by = { actor: 'user:test', role: 'quant' };
+
+describe('backtest jobs: the queue bound, and jobs a stopped server left unfinished', () => {
+  let store: Store;
+  let dir: string;
+  let owner: string;
+
+  beforeAll(async () => {
+    store = await openStore();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-jobs-'));
+    addToCatalog(path.join(dir, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
+    btcSlice(path.join(dir, 'feed.json'), 200);
+    owner = await addUser(store.db, 'quinn', 'quant');
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  const jobs = (maxQueued: number) =>
+    new BacktestJobs({
+      db: store.db,
+      strategies: FileCatalog.strategies(path.join(dir, 'strategies')),
+      data: FileCatalog.data(path.join(dir, 'data')),
+      feed: { file: path.join(dir, 'feed.json'), instrument: btcInstrument() },
+      buildDir: path.join(dir, 'build'),
+      maxQueued,
+      now: Date.now,
+    });
+
+  it('refuses a job when the queue is full, storing nothing', async () => {
+    const full = jobs(0);
+    await expect(full.submit(owner, { strategy: 'sma-cross' }, by)).rejects.toMatchObject({
+      code: 'BACKTEST_QUEUE_FULL',
+      message: expect.stringMatching(/0 backtests are already waiting/),
+    });
+    expect((await full.page(owner, { limit: 10 })).jobs).toEqual([]);
+  });
+
+  it('runs again the jobs left queued or running, to the same report', async () => {
+    const first = jobs(5);
+    const job = await first.submit(owner, { strategy: 'sma-cross', params: { fast: 3 } }, by);
+    const done = await until(async () => {
+      const j = await first.find(owner, job.id);
+      return j?.status === 'done' ? j : undefined;
+    }, 60_000);
+    const report = await first.report(owner, done.id);
+    expect(report).toEqual(expect.stringContaining('"strategy": "sma-cross"'));
+    await first.close();
+
+    // As if the server had stopped while it ran: the job is back to running, without a report.
+    const repo = new BacktestRepository(store.db);
+    await repo.markRunning(job.id, 1);
+    await store.db.updateTable('backtest_runs').set({ report: null }).execute();
+    const second = jobs(5);
+    expect(await second.resume()).toBe(1);
+    await until(async () => (await second.find(owner, job.id))?.status === 'done', 60_000);
+    expect(await second.report(owner, job.id)).toBe(report);
+    await second.close();
+  }, 120_000);
+});

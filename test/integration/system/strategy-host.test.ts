@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AuditRepository } from '../../../src/store/audit-repository.js';
+import { openStore, type Store } from '../../../src/store/open-store.js';
+import { OrderRepository } from '../../../src/store/order-repository.js';
+import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
+import { FileCatalog } from '../../../src/system/file-catalog.js';
+import { StrategyHost } from '../../../src/system/strategy-host.js';
+import type { Bar } from '../../../src/trading/data/market-data.js';
+import { TradingCore } from '../../../src/trading/live/trading-core.js';
+import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
+import { openBars } from '../../../src/trading/venues/replay/open-data.js';
+import { btcInstrument, btcSlice } from '../../support/paper-args.js';
+import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
+
+const by = { actor: 'user:q', role: 'quant' };
+
+describe('strategy host: a started strategy resumes after a restart from its snapshot', () => {
+  let store: Store;
+  let dir: string;
+  let owner: string;
+  let bars: Bar[];
+  const inst = btcInstrument();
+
+  beforeAll(async () => {
+    store = await openStore();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-host-'));
+    addToCatalog(path.join(dir, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
+    bars = [];
+    for await (const batch of openBars(btcSlice(path.join(dir, 'bars.json'), 240), {
+      instrumentId: inst.id,
+    }))
+      bars.push(...batch);
+    owner = await addUser(store.db, 'quinn', 'quant');
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  /** What `kairos serve` builds: the core on the paper venue, and the host beside it. */
+  async function boot() {
+    const { core } = await TradingCore.open({
+      instruments: [inst],
+      cash: { X: '1000' },
+      orders: new OrderRepository(store.db, 'desk'),
+      venue: (deliver) =>
+        new PaperVenue(
+          path.join(dir, 'venue.json'),
+          { venue: 'PAPER', instruments: [inst] },
+          deliver,
+        ),
+    });
+    const host = new StrategyHost({
+      db: store.db,
+      core,
+      instrument: inst,
+      catalog: FileCatalog.strategies(path.join(dir, 'strategies')),
+      snapshots: new StrategySnapshotRepository(store.db),
+      buildDir: path.join(dir, 'build'),
+      now: Date.now,
+    });
+    const play = async (some: Bar[]) => {
+      for (const bar of some) {
+        core.onBar(bar);
+        await host.onBar(bar);
+        await core.settle();
+        await core.reconcile();
+      }
+    };
+    return { core, host, play };
+  }
+
+  it('keeps trading where it was, with no client order id used twice; a strategy gone from the catalog fails', async () => {
+    const first = await boot();
+    const started = await first.host.start(
+      owner,
+      { name: 'sma-cross', params: { fast: 2, slow: 4, size: '1' } },
+      by,
+    );
+    await first.play(bars.slice(0, 120));
+    const before = await first.host.state(owner, started.id);
+    expect(before!.orders).toBeGreaterThan(0);
+    const idsBefore = first.core.exec
+      .allOrders()
+      .filter((o) => o.strategyId === started.id)
+      .map((o) => o.clientOrderId);
+    first.host.halt();
+
+    const second = await boot();
+    expect(await second.host.resume()).toBe(1);
+    const resumed = await second.host.state(owner, started.id);
+    expect(resumed).toMatchObject({ status: 'running', state: before!.state });
+    expect(resumed!.lastBarAt).toBe(bars[119]!.closeTime);
+    await second.play(bars.slice(120));
+    const after = await new OrderRepository(store.db, 'desk').page(started.id, { limit: 500 });
+    const ids = after.orders.map((o) => o.clientOrderId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBeGreaterThan(idsBefore.length);
+    const seq = (id: string) => Number(id.split('-').at(-1));
+    expect(Math.min(...ids.filter((i) => !idsBefore.includes(i)).map(seq))).toBe(
+      Math.max(...idsBefore.map(seq)) + 1,
+    );
+    second.host.halt();
+
+    rmSync(path.join(dir, 'strategies', 'sma-cross.ts'));
+    const third = await boot();
+    await third.host.resume();
+    const failed = await third.host.state(owner, started.id);
+    expect(failed).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^not resumed: strategy: "sma-cross" is not in the catalog/),
+    });
+    const rows = await new AuditRepository(store.db).page({
+      from: 0,
+      to: Number.MAX_SAFE_INTEGER,
+      after: 0,
+      limit: 100_000, // every order event is audited too
+    });
+    expect(rows.filter((r) => r.subject === started.id).map((r) => r.action)).toEqual([
+      'strategy.started',
+      'strategy.failed',
+    ]);
+  }, 120_000);
+});

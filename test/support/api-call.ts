@@ -1,0 +1,33 @@
+/** An API answer: status, content type, the body as text and parsed (null when not JSON). */
+export interface Answer {
+  readonly status: number;
+  readonly type: string;
+  readonly text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
+  readonly json: any;
+}
+
+/** Calls the API over real HTTP with an optional bearer token and JSON body. */
+export async function apiCall(
+  base: string,
+  method: string,
+  url: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${base}${url}`, {
+    method,
+    headers,
+    ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+  });
+  const text = await res.text();
+  const type = res.headers.get('content-type') ?? '';
+  return {
+    status: res.status,
+    type,
+    text,
+    json: text && type.includes('json') ? JSON.parse(text) : null,
+  };
+}
