@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './audit-commands.js';
 import { registerBacktest } from './backtest-command.js';
+import { registerCredential } from './credential-commands.js';
 import { registerData } from './data-command.js';
 import { registerLive } from './live-command.js';
 import { registerPaper } from './paper-command.js';
@@ -25,6 +26,7 @@ registerStoreCommands(program);
 registerVenue(program);
 registerAudit(program);
 registerUser(program);
+registerCredential(program);
 registerServe(program);
 
 /** Expected failures (bad input) print one line and exit 2; anything else is a bug and crashes. */
