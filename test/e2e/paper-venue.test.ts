@@ -26,7 +26,7 @@ describe('kairos paper on a venue’s live market data', () => {
       home,
       LIVE_ARGS,
       { EXCHANGE_API_KEY: undefined, EXCHANGE_SECRET: undefined },
-      'paper',
+      { command: 'paper' },
     );
     await until(() => /orders fill in the paper venue/.test(output()), 60_000, 'the node to start');
     await until(() => submits() >= 3, 90_000, 'three orders in the paper venue');

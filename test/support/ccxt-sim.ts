@@ -122,7 +122,7 @@ export async function simExchange(
 }
 
 /**
- * `kairos live` (or another `command`) of sma-cross against the simulator, as a process; its
+ * `kairos live` (or another `command`) of sma-cross (or `strategy`) against the simulator, as a process; its
  * output is collected. The simulator's keys are in EXCHANGE_* unless `extraEnv` overrides them
  * (a key set to undefined is removed).
  */
@@ -131,7 +131,7 @@ export function spawnLive(
   home: string,
   args: readonly string[],
   extraEnv: NodeJS.ProcessEnv = {},
-  command = 'live',
+  { command = 'live', strategy = 'examples/strategies/sma-cross.ts' } = {},
 ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -147,7 +147,7 @@ export function spawnLive(
     [
       path.join(ROOT, 'bin/kairos.js'),
       command,
-      'examples/strategies/sma-cross.ts',
+      strategy,
       '--exchange',
       'binance',
       '--exchange-url',

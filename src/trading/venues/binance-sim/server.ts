@@ -319,10 +319,20 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     });
   });
 
-  let dropTimer: ReturnType<typeof setInterval> | null = null;
-  faults.onChange((s) => {
-    if (dropTimer) clearInterval(dropTimer);
-    dropTimer = s.wsDropEveryMs ? setInterval(dropWebSockets, s.wsDropEveryMs) : null;
+  let dropTimer: ReturnType<typeof setTimeout> | null = null;
+  const scheduleDrop = () => {
+    const delay = faults.nextWsDropMs();
+    dropTimer =
+      delay === null
+        ? null
+        : setTimeout(() => {
+            dropWebSockets();
+            scheduleDrop();
+          }, delay);
+  };
+  faults.onChange(() => {
+    if (dropTimer) clearTimeout(dropTimer);
+    scheduleDrop();
   });
 
   let replayTimer: ReturnType<typeof setInterval> | null = null;
@@ -365,7 +375,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     advance: (n = 1) => market.advance(n),
     dropWebSockets,
     async close() {
-      if (dropTimer) clearInterval(dropTimer);
+      if (dropTimer) clearTimeout(dropTimer);
       if (replayTimer) clearInterval(replayTimer);
       faults.close();
       for (const ws of sockets) ws.terminate();
