@@ -50,6 +50,13 @@ export function registerCredential(program: Command): void {
 }
 
 async function addCredential(flags: AddFlags): Promise<void> {
+  const { isExchangeId } = await import('../trading/venues/ccxt/exchange-factory.js');
+  if (!isExchangeId(flags.venue)) {
+    throw new KairosError(
+      'USAGE',
+      `--venue: must be a ccxt exchange id (e.g. binance, kraken, okx), was ${JSON.stringify(flags.venue)}`,
+    );
+  }
   const secrets = await readSecrets();
   const config = loadConfig(process.env);
   const cipher = await openFieldCipher(config);

@@ -62,6 +62,12 @@ describe('kairos live with a stored, encrypted credential', () => {
       { EXCHANGE_API_KEY: `${apiKey}-kraken`, EXCHANGE_SECRET: `${secret}-kraken` },
     );
     expect(kraken.code).toBe(0);
+    const badVenue = cli(
+      ['credential', 'add', '--user', 'alice', '--venue', 'binanse', '--label', 'x'],
+      `${apiKey}\n${secret}\n`,
+    );
+    expect(badVenue.code).toBe(2);
+    expect(badVenue.stderr).toMatch(/^kairos: --venue: must be a ccxt exchange id/);
     const noSecret = cli(
       ['credential', 'add', '--user', 'alice', '--venue', 'binance', '--label', 'x'],
       `${apiKey}\n`,
