@@ -6,7 +6,7 @@ export function registerLive(program: Command): void {
   program
     .command('live')
     .description(
-      'trade a strategy on a real venue through ccxt (credentials: EXCHANGE_API_KEY, EXCHANGE_SECRET)',
+      'trade a strategy on a real venue through ccxt (keys: a stored credential, --credential, else EXCHANGE_API_KEY, EXCHANGE_SECRET)',
     )
     .argument('<strategy>', 'TypeScript strategy file')
     .requiredOption('--exchange <id>', 'ccxt exchange id, e.g. binance')
@@ -26,6 +26,11 @@ export function registerLive(program: Command): void {
     .option('--account <id>', 'account name for the stored orders (default: the exchange id)')
     .option('--strategy-id <id>', 'id of this strategy run (default: the strategy name)')
     .option('--export <name>', 'the strategy export to run')
+    .option(
+      '--credential <label|id>',
+      'a stored venue credential (kairos credential add); wins over EXCHANGE_API_KEY/SECRET',
+    )
+    .option('--user <username>', "the credential's owner, when several users have that label")
     .action(async (file: string, flags: LiveFlags) => {
       const { runLive } = await import('./live-run.js');
       await runLive(file, flags);

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './audit-commands.js';
 import { registerBacktest } from './backtest-command.js';
+import { registerCredential } from './credential-commands.js';
 import { registerData } from './data-command.js';
 import { registerKeys } from './keys-commands.js';
 import { registerLive } from './live-command.js';
@@ -27,6 +28,7 @@ registerVenue(program);
 registerAudit(program);
 registerUser(program);
 registerKeys(program);
+registerCredential(program);
 registerServe(program);
 
 /** Expected failures (bad input) print one line and exit 2; anything else is a bug and crashes. */

@@ -4,7 +4,10 @@ import type { Command } from 'commander';
 import { OrderRepository } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
-import { loadConfig } from '../system/config.js';
+import { loadConfig, type Config } from '../system/config.js';
+import { KairosError } from '../trading/core/errors.js';
+import type { Bar } from '../trading/data/market-data.js';
+import type { Instrument } from '../trading/model/instrument.js';
 import { TradingNode } from '../trading/live/trading-node.js';
 import { parseParamList } from '../trading/strategy/params.js';
 import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
@@ -19,12 +22,29 @@ import {
 import { failpointFromEnv } from './failpoint.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 
-interface PaperFlags extends ReplayInstrumentFlags {
+interface PaperFlags extends Omit<ReplayInstrumentFlags, 'data'> {
+  data?: string;
+  exchange?: string;
+  exchangeUrl?: string;
+  timeframe: string;
+  warmup: string;
   params?: string;
   speed: string;
   account: string;
   strategyId?: string;
   export?: string;
+}
+
+/** Where a paper run's bars come from: a replayed file or a venue's live market. */
+interface MarketSource {
+  readonly instrument: Instrument;
+  readonly bars: AsyncIterable<readonly Bar[]>;
+  readonly pace?: (bar: Bar) => Promise<void>;
+  /** Bars before it only warm the indicators (live data). */
+  readonly warmUntil?: number;
+  readonly describe: string;
+  readonly stop?: () => Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Registers `kairos paper`. */
@@ -33,11 +53,17 @@ export function registerPaper(program: Command): void {
     program
       .command('paper')
       .description(
-        'paper-trade a strategy on a replayed feed; everything persists, and a restart resumes',
+        "paper-trade a strategy on a replayed file (--data) or a ccxt venue's live market " +
+          '(--exchange); orders fill in the paper venue, everything persists, and a restart resumes',
       )
       .argument('<strategy>', 'TypeScript strategy file'),
     'bars to replay (CSV, freqtrade JSON)',
+    true,
   )
+    .option('--exchange <id>', 'live market data from this ccxt exchange instead of --data')
+    .option('--exchange-url <url>', 'with --exchange: another base URL (a sandbox, a simulator)')
+    .option('--timeframe <tf>', 'with --exchange: bar interval', '1m')
+    .option('--warmup <bars>', 'with --exchange: past bars that only warm the indicators', '200')
     .option('--params <list>', 'strategy params, e.g. fast=10,slow=30,size=100')
     .option(
       '--speed <factor>',
@@ -50,14 +76,67 @@ export function registerPaper(program: Command): void {
     .action(async (file: string, flags: PaperFlags) => runPaper(file, flags));
 }
 
+/** The bars of `--data`, replayed at `--speed`. */
+async function replaySource(data: string, flags: PaperFlags): Promise<MarketSource> {
+  const speed = numberFlag('--speed', flags.speed);
+  const instrument = await replayInstrument({ ...flags, data });
+  return {
+    instrument,
+    bars: (async function* () {
+      yield* openBars(data, { instrumentId: instrument.id });
+    })(),
+    pace: speed > 0 ? (bar) => sleep((bar.closeTime - bar.openTime) / speed) : undefined,
+    describe: data,
+    close: async () => undefined,
+  };
+}
+
+/**
+ * A venue's live closed bars (public data: no keys are given to the exchange, so no order can
+ * reach it); the instrument's tick, lot and fees are the venue's.
+ */
+async function venueSource(
+  config: Config,
+  exchange: string,
+  flags: PaperFlags,
+): Promise<MarketSource> {
+  if (flags.symbol === undefined) {
+    throw new KairosError('USAGE', '--symbol: required with --exchange, e.g. BTC/USDT');
+  }
+  const { openVenueFeed } = await import('./venue-feed.js');
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const venue = await openVenueFeed(
+    config,
+    { ...flags, exchange, symbol: flags.symbol },
+    {},
+    { alert: (a) => process.stderr.write(`alert ${a.code}: ${a.message}\n`), log },
+  );
+  await venue.start(); // bars queue up until the node reads them
+  return {
+    instrument: venue.instrument,
+    bars: venue.bars,
+    warmUntil: venue.startedAt,
+    describe: `${exchange} live data from ${new Date(venue.startedAt).toISOString()}`,
+    stop: () => venue.stop(),
+    close: () => venue.close(),
+  };
+}
+
 async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   const config = loadConfig(process.env);
-  const speed = numberFlag('--speed', flags.speed);
+  if ((flags.data === undefined) === (flags.exchange === undefined)) {
+    throw new KairosError(
+      'USAGE',
+      '--data or --exchange: give exactly one (a file to replay, or a venue whose live market to trade on)',
+    );
+  }
   const cash = decimalFlag('--cash', flags.cash, 'positive');
   const params = flags.params ? parseParamList(flags.params) : {};
   const strategy = await loadStrategy(file, path.join(config.home, 'build'), flags.export);
-  const instrument = await replayInstrument(flags);
-  const store = await openConfiguredStore(config);
+  const source = flags.data
+    ? await replaySource(flags.data, flags)
+    : await venueSource(config, flags.exchange!, flags);
+  const { instrument } = source;
   const venueFile = path.join(
     config.home,
     'paper',
@@ -65,9 +144,16 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
     'venue.json',
   );
   const strategyId = flags.strategyId ?? strategy.name;
-  const riskRepo = new RiskRepository(store.db);
   let bars = 0;
+  let store: Awaited<ReturnType<typeof openConfiguredStore>> | null = null;
   try {
+    store = await openConfiguredStore(config);
+    const riskRepo = new RiskRepository(store.db);
+    if (source.stop) {
+      const stop = source.stop;
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+    }
     const node = new TradingNode({
       instrument,
       strategy,
@@ -79,14 +165,20 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       risk: () => riskRepo.settings(),
       venue: (deliver) =>
         new PaperVenue(venueFile, { venue: 'PAPER', instruments: [instrument] }, deliver),
-      pace: speed > 0 ? (bar) => sleep((bar.closeTime - bar.openTime) / speed) : undefined,
+      pace: source.pace,
+      ...(source.warmUntil === undefined ? {} : { warmUntil: source.warmUntil }),
       onAlert: (a) => process.stderr.write(`alert ${a.code}: ${a.message}\n`),
       onLog: (m) => process.stdout.write(`${m}\n`),
       failpoint: failpointFromEnv(process.env.KAIROS_FAILPOINT),
     });
+    if (source.warmUntil !== undefined) {
+      process.stdout.write(
+        `paper ${strategyId} on ${instrument.id}: ${source.describe}; orders fill in the paper venue\n`,
+      );
+    }
     const result = await node.run(
       (async function* () {
-        for await (const batch of openBars(flags.data, { instrumentId: instrument.id })) {
+        for await (const batch of source.bars) {
           bars += batch.length;
           yield batch;
         }
@@ -102,6 +194,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
         `${result.barsProcessed} of ${bars} bars traded; position ${result.position.toFixed()}, cash ${result.cash.toFixed()} ${instrument.quote}\n`,
     );
   } finally {
-    await store.close();
+    await source.close();
+    await store?.close();
   }
 }

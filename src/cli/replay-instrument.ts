@@ -15,10 +15,20 @@ export interface ReplayInstrumentFlags {
   commission: string;
 }
 
-/** Adds `--data`, the instrument flags, `--cash` and `--commission` to a command. */
-export function replayInstrumentOptions(cmd: Command, dataHelp: string): Command {
-  return cmd
-    .requiredOption('--data <file>', dataHelp)
+/**
+ * Adds `--data` (required unless `dataOptional`: the command has another market source), the
+ * instrument flags, `--cash` and `--commission` to a command.
+ */
+export function replayInstrumentOptions(
+  cmd: Command,
+  dataHelp: string,
+  dataOptional = false,
+): Command {
+  return (
+    dataOptional
+      ? cmd.option('--data <file>', dataHelp)
+      : cmd.requiredOption('--data <file>', dataHelp)
+  )
     .option('--symbol <symbol>', 'instrument id (default: from the file name)')
     .option('--quote <ccy>', 'quote currency when the symbol has none', 'USD')
     .option('--tick <size>', 'price tick (default: the finest step in the data)')

@@ -7,6 +7,8 @@ import { openFieldCipher } from '../system/field-cipher.js';
 import { UserAccounts } from '../system/user-accounts.js';
 import { KairosError } from '../trading/core/errors.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
+import { writePlainTable } from './plain-table.js';
+import { promptHidden } from './prompt-hidden.js';
 
 /** The environment variables `create-admin` and `create` read the password from (else stdin). */
 const ADMIN_PASSWORD_ENV = 'KAIROS_ADMIN_PASSWORD';
@@ -109,15 +111,7 @@ async function listUsers(json: boolean): Promise<void> {
       u.id,
     ]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) {
-    process.stdout.write(
-      `${r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
-  }
+  writePlainTable(rows);
 }
 
 /** The password: the environment variable, else a hidden prompt on a terminal, else stdin's first line. */
@@ -138,33 +132,4 @@ async function readPassword(passwordEnv: string): Promise<string> {
     throw new KairosError('USAGE', `password: set ${passwordEnv} or pipe the password on stdin`);
   }
   return line;
-}
-
-/** Reads one line from the terminal without echoing it. */
-function promptHidden(question: string): Promise<string> {
-  const input = process.stdin;
-  return new Promise((resolve, reject) => {
-    let value = '';
-    const finish = (error?: Error) => {
-      input.off('data', onData);
-      input.setRawMode(false);
-      input.pause();
-      process.stderr.write('\n');
-      if (error) reject(error);
-      else resolve(value);
-    };
-    const onData = (chunk: string) => {
-      for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
-        if (ch === '\u0003') return finish(new KairosError('USAGE', 'password: interrupted'));
-        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
-        else value += ch;
-      }
-    };
-    process.stderr.write(question);
-    input.setRawMode(true);
-    input.setEncoding('utf8');
-    input.on('data', onData);
-    input.resume();
-  });
 }

@@ -94,15 +94,11 @@ export class CredentialRepository {
     return toSummary(row);
   }
 
-  /** The owner's credentials (metadata only), by venue and label. */
-  async list(ownerUserId: string): Promise<CredentialSummary[]> {
-    const rows = await this.db
-      .selectFrom('venue_credentials')
-      .selectAll()
-      .where('owner_user_id', '=', ownerUserId)
-      .orderBy('venue')
-      .orderBy('label')
-      .execute();
+  /** The owner's credentials (metadata only), by venue and label; every owner's when omitted. */
+  async list(ownerUserId?: string): Promise<CredentialSummary[]> {
+    let q = this.db.selectFrom('venue_credentials').selectAll();
+    if (ownerUserId !== undefined) q = q.where('owner_user_id', '=', ownerUserId);
+    const rows = await q.orderBy('owner_user_id').orderBy('venue').orderBy('label').execute();
     return rows.map(toSummary);
   }
 

@@ -3,19 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectRedis } from '../../src/scalability/connections.js';
 import type { BinanceSim } from '../../src/trading/venues/binance-sim/server.js';
-import { spawnLive, startSim, until } from '../support/ccxt-sim.js';
+import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
 
 describe('kairos live against the Binance simulator', () => {
   let sim: BinanceSim;
   beforeAll(async () => {
-    // Binance's BTCUSDT lot (0.00001): the 0.1 % commission of a 0.01 buy, charged in BTC, is a
-    // whole lot, so the strategy can sell all it holds (docs/venues.md: dust below a lot).
-    sim = await startSim({
-      realtime: { speed: 600 },
-      filters: { tickSize: '0.01', stepSize: '0.00001', minQty: '0.00001', minNotional: '10' },
-      balances: { BTC: '0', USDT: '1000000' },
-      preloadBars: 100,
-    });
+    sim = await startLiveSim();
   });
   afterAll(async () => {
     await sim.close();
@@ -27,21 +20,9 @@ describe('kairos live against the Binance simulator', () => {
     const budgetKeys = () => redis.keys('kairos:rl:*binance*');
     for (const k of await budgetKeys()) await redis.del(k);
     // The request budget in Redis, as several live processes share it.
-    const { child, output, exited } = spawnLive(
-      sim,
-      home,
-      [
-        '--symbol',
-        'BTC/USDT',
-        '--params',
-        'fast=3,slow=8,size=0.01',
-        '--cash',
-        '1000000',
-        '--warmup',
-        '20',
-      ],
-      { REDIS_URL: 'redis://127.0.0.1:6379' },
-    );
+    const { child, output, exited } = spawnLive(sim, home, LIVE_ARGS, {
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    });
     await until(() => /trading from/.test(output()), 60_000, 'the node to start');
     // Crosses come every few bars: wait for a round trip or two at the venue.
     await until(() => sim.state.orders().length >= 4, 60_000, 'four orders at the venue');

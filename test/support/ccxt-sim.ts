@@ -61,6 +61,33 @@ export function startSim(over: Partial<BinanceSimOptions> = {}): Promise<Binance
   });
 }
 
+/**
+ * The simulator as `kairos live` tests trade on it: bars every 100 ms, Binance's BTCUSDT lot
+ * (0.00001) so the 0.1 % commission of a 0.01 buy, charged in BTC, is a whole lot and the strategy
+ * can sell all it holds (docs/venues.md: dust below a lot), no BTC at the start.
+ */
+export function startLiveSim(over: Partial<BinanceSimOptions> = {}): Promise<BinanceSim> {
+  return startSim({
+    realtime: { speed: 600 },
+    filters: { tickSize: '0.01', stepSize: '0.00001', minQty: '0.00001', minNotional: '10' },
+    balances: { BTC: '0', USDT: '1000000' },
+    preloadBars: 100,
+    ...over,
+  });
+}
+
+/** sma-cross flags that trade every few bars on `startLiveSim`'s market. */
+export const LIVE_ARGS: readonly string[] = [
+  '--symbol',
+  'BTC/USDT',
+  '--params',
+  'fast=3,slow=8,size=0.01',
+  '--cash',
+  '1000000',
+  '--warmup',
+  '20',
+];
+
 /** Waits for a condition, polling, with a deadline. */
 export async function until(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
   await waitFor(cond, ms, what);
@@ -94,27 +121,33 @@ export async function simExchange(
   return exchange;
 }
 
-/** `kairos live` of sma-cross against the simulator, as a process; its output is collected. */
+/**
+ * `kairos live` (or another `command`) of sma-cross (or `strategy`) against the simulator, as a process; its
+ * output is collected. The simulator's keys are in EXCHANGE_* unless `extraEnv` overrides them
+ * (a key set to undefined is removed).
+ */
 export function spawnLive(
   sim: Pick<BinanceSim, 'url' | 'apiKey' | 'secret'>,
   home: string,
   args: readonly string[],
   extraEnv: NodeJS.ProcessEnv = {},
+  { command = 'live', strategy = 'examples/strategies/sma-cross.ts' } = {},
 ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    ...extraEnv,
-    KAIROS_HOME: home,
     EXCHANGE_API_KEY: sim.apiKey,
     EXCHANGE_SECRET: sim.secret,
+    ...extraEnv,
+    KAIROS_HOME: home,
   };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   delete env.DATABASE_URL; // the embedded store, so a test can read it once the node stopped
   const child = spawn(
     process.execPath,
     [
       path.join(ROOT, 'bin/kairos.js'),
-      'live',
-      'examples/strategies/sma-cross.ts',
+      command,
+      strategy,
       '--exchange',
       'binance',
       '--exchange-url',

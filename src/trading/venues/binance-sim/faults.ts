@@ -20,6 +20,8 @@ export interface FaultSettings {
   } | null;
   /** Close every WebSocket connection (abruptly) every N ms; null: off. */
   readonly wsDropEveryMs: number | null;
+  /** Close every WebSocket connection after a random (seeded) `min`–`max` ms, again and again; null: off. */
+  readonly wsDropRandomMs: { readonly min: number; readonly max: number } | null;
   /** Deliver every fill event `minCopies`–`maxCopies` times, shuffled within `windowMs`. */
   readonly duplicateFills: {
     readonly minCopies: number;
@@ -54,6 +56,7 @@ const OFF: FaultSettings = {
   dropMode: 'reset',
   rateLimit: null,
   wsDropEveryMs: null,
+  wsDropRandomMs: null,
   duplicateFills: null,
   rejectNextOrders: null,
   hideNewOrdersMs: 0,
@@ -75,6 +78,9 @@ function check(s: FaultSettings): void {
     throw bad('rateLimit', '{after, tooMany, banMs} integers ≥ 0, or null');
   if (s.wsDropEveryMs !== null && !(isCount(s.wsDropEveryMs) && s.wsDropEveryMs > 0))
     throw bad('wsDropEveryMs', 'a positive integer of ms, or null');
+  const w = s.wsDropRandomMs;
+  if (w !== null && !(isCount(w.min) && w.min > 0 && isCount(w.max) && w.max >= w.min))
+    throw bad('wsDropRandomMs', '{min, max}: integers of ms, 0 < min ≤ max, or null');
   const d = s.duplicateFills;
   if (
     d !== null &&
@@ -191,6 +197,14 @@ export class Faults {
     }
     this.#banUntil = now + r.banMs;
     return this.rateLimitVerdict(now);
+  }
+
+  /** Ms until the next drop of every WebSocket (`wsDropEveryMs`, else a seeded draw), or null. */
+  nextWsDropMs(): number | null {
+    const s = this.#s;
+    if (s.wsDropEveryMs !== null) return s.wsDropEveryMs;
+    if (s.wsDropRandomMs !== null) return this.#rng.int(s.wsDropRandomMs.min, s.wsDropRandomMs.max);
+    return null;
   }
 
   /** Whether the answer to this order creation is to be lost, and how. */

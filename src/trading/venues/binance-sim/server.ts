@@ -85,6 +85,8 @@ export interface BinanceSimState {
   balances(): { asset: string; free: string; locked: string }[];
   /** REST requests served, by `METHOD path`. */
   readonly requests: ReadonlyMap<string, number>;
+  /** Every X-MBX-APIKEY header value received, accepted or not, with its count. */
+  readonly apiKeys: ReadonlyMap<string, number>;
   /** Open WebSocket connections. */
   wsConnections(): number;
   /** Public stream names someone is subscribed to. */
@@ -199,6 +201,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
   if (preload > 0) market.advance(preload);
 
   const requests = new Map<string, number>();
+  const apiKeysSeen = new Map<string, number>();
   const errors: unknown[] = [];
   const sockets = new Set<WebSocket>();
   const hung = new Set<ServerResponse>();
@@ -247,6 +250,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       requests.set(`${method} ${path}`, (requests.get(`${method} ${path}`) ?? 0) + 1);
       const apiKeyHeader = req.headers['x-mbx-apikey'];
       const key = Array.isArray(apiKeyHeader) ? apiKeyHeader[0] : apiKeyHeader;
+      if (key !== undefined) apiKeysSeen.set(key, (apiKeysSeen.get(key) ?? 0) + 1);
       if (route.security === 'API_KEY') checkApiKey(key, { apiKey, secret });
       if (route.security === 'SIGNED')
         verifySignedRequest(
@@ -315,10 +319,20 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     });
   });
 
-  let dropTimer: ReturnType<typeof setInterval> | null = null;
-  faults.onChange((s) => {
-    if (dropTimer) clearInterval(dropTimer);
-    dropTimer = s.wsDropEveryMs ? setInterval(dropWebSockets, s.wsDropEveryMs) : null;
+  let dropTimer: ReturnType<typeof setTimeout> | null = null;
+  const scheduleDrop = () => {
+    const delay = faults.nextWsDropMs();
+    dropTimer =
+      delay === null
+        ? null
+        : setTimeout(() => {
+            dropWebSockets();
+            scheduleDrop();
+          }, delay);
+  };
+  faults.onChange(() => {
+    if (dropTimer) clearTimeout(dropTimer);
+    scheduleDrop();
   });
 
   let replayTimer: ReturnType<typeof setInterval> | null = null;
@@ -352,6 +366,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       trades: () => matcher.trades(),
       balances: () => account.balances(),
       requests,
+      apiKeys: apiKeysSeen,
       wsConnections: () => sockets.size,
       subscriptions: () => hub.streams(),
       userDataListeners: () => userData.listeners(),
@@ -360,7 +375,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     advance: (n = 1) => market.advance(n),
     dropWebSockets,
     async close() {
-      if (dropTimer) clearInterval(dropTimer);
+      if (dropTimer) clearTimeout(dropTimer);
       if (replayTimer) clearInterval(replayTimer);
       faults.close();
       for (const ws of sockets) ws.terminate();

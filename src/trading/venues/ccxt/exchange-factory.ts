@@ -80,6 +80,11 @@ function baseUrl(flag: string, value: string, schemes: readonly string[]): strin
   return value.replace(/\/+$/, '');
 }
 
+/** Whether `id` is a ccxt exchange id (`binance`, `kraken`, ...; `ccxt.exchanges`). */
+export function isExchangeId(id: string): boolean {
+  return (ccxt.exchanges as readonly string[]).includes(id);
+}
+
 /**
  * Builds a ccxt exchange by id (the one place Kairos constructs ccxt classes). ccxt's request
  * throttle stays on and its own retries stay off (`maxRetriesOnFailure: 0`): an order write
@@ -95,7 +100,7 @@ function baseUrl(flag: string, value: string, schemes: readonly string[]): strin
  */
 export async function createExchange(config: ExchangeConfig): Promise<BuiltExchange> {
   const id = config.exchangeId;
-  if (!(ccxt.exchanges as readonly string[]).includes(id))
+  if (!isExchangeId(id))
     throw new KairosError(
       'VENUE_UNKNOWN',
       `exchange ${JSON.stringify(id)}: not a ccxt exchange id (e.g. binance, kraken, okx; see ccxt.exchanges)`,

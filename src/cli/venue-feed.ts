@@ -1,0 +1,115 @@
+import { connectRedis } from '../scalability/connections.js';
+import { MemoryBudget } from '../scalability/rate-limit/memory-budget.js';
+import { RedisBudget } from '../scalability/rate-limit/redis-budget.js';
+import { AsyncQueue } from '../system/async-queue.js';
+import type { Config } from '../system/config.js';
+import type { Bar } from '../trading/data/market-data.js';
+import type { Alert } from '../trading/model/alert.js';
+import type { Instrument } from '../trading/model/instrument.js';
+import { CcxtMarketData } from '../trading/venues/ccxt/ccxt-market-data.js';
+import { ClockSkew } from '../trading/venues/ccxt/clock-skew.js';
+import { createExchange, type ExchangeConfig } from '../trading/venues/ccxt/exchange-factory.js';
+import { Markets } from '../trading/venues/ccxt/markets.js';
+import { timeframeMs } from '../trading/venues/ccxt/ohlcv-pages.js';
+import { numberFlag } from './parse-flags.js';
+
+/** The flags that choose a ccxt venue's market (`kairos live`, `kairos paper --exchange`). */
+export interface VenueFeedFlags {
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+  exchangeUrl?: string;
+  warmup: string;
+}
+
+/** A venue's market, open: its REST exchange, the instrument and the live closed bars. */
+export interface VenueFeed {
+  /** Options to build more ccxt exchanges of the same venue, key and budget. */
+  readonly exchangeConfig: ExchangeConfig;
+  readonly exchange: Awaited<ReturnType<typeof createExchange>>['exchange'];
+  readonly instrument: Instrument;
+  /** Venue time at start: bars before it only warm the indicators. */
+  readonly startedAt: number;
+  /** The closed bars, from `warmup` bars before `startedAt`, in order, each once. */
+  readonly bars: AsyncQueue<readonly Bar[]>;
+  /** Starts the bar feed (history over REST first, then live). */
+  start(): Promise<void>;
+  /** Ends the feed: `bars` drains and ends. */
+  stop(): Promise<void>;
+  /** Releases the exchange, the timers and Redis (after the node finished). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens one symbol of a ccxt venue as a market-data feed, the way `kairos live` and
+ * `kairos paper --exchange` both trade on it: one request budget per venue (in Redis with
+ * `REDIS_URL`), the venue's markets (refreshed hourly) for the instrument, the clock offset
+ * measured every minute, and `CcxtMarketData` pushing closed bars into a queue.
+ */
+export async function openVenueFeed(
+  config: Config,
+  flags: VenueFeedFlags,
+  credentials: { apiKey?: string; secret?: string; password?: string },
+  on: { alert: (a: Alert) => void; log: (line: string) => void },
+): Promise<VenueFeed> {
+  const warmup = numberFlag('--warmup', flags.warmup, { integer: true, max: 1000 });
+  // One request budget per venue and key; shared through Redis by every process when configured.
+  const rule = { capacity: 1_200, intervalMs: 60_000 };
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
+  const budget = redis ? new RedisBudget(redis, { rule }) : new MemoryBudget({ rule });
+  const exchangeConfig: ExchangeConfig = {
+    exchangeId: flags.exchange,
+    ...credentials,
+    exchangeUrl: flags.exchangeUrl,
+    budget: { budget, onAlert: on.alert },
+  };
+  const { exchange } = await createExchange(exchangeConfig);
+  const { exchange: feedExchange } = await createExchange({ ...exchangeConfig, pro: true });
+  const markets = new Markets(exchange);
+  let skew: ClockSkew | null = null;
+  const close = async () => {
+    markets.stop();
+    skew?.stop();
+    redis?.disconnect();
+    await feedExchange.close();
+    await exchange.close();
+  };
+  try {
+    await markets.load();
+    const instrument = markets.instrument(flags.symbol);
+    // Venue rules change (ticks, lots, minimums): refreshed hourly; the clock offset every minute.
+    markets.startRefresh(3_600_000, (e) =>
+      on.log(`markets refresh failed: ${(e as Error).message}`),
+    );
+    skew = new ClockSkew(exchange, { onWarn: on.log });
+    await skew.measure();
+    skew.start(60_000, (e) => on.log(`clock skew check failed: ${(e as Error).message}`));
+    // Venue time: what its bars are stamped in (a simulator's can run ahead of this clock).
+    const startedAt = (await exchange.fetchTime()) ?? Date.now();
+    const bars = new AsyncQueue<readonly Bar[]>();
+    const feed = new CcxtMarketData({
+      exchange: feedExchange,
+      symbol: flags.symbol,
+      timeframe: flags.timeframe,
+      since: startedAt - warmup * timeframeMs(exchange, flags.timeframe),
+      onBars: (b) => bars.push(b),
+      onLog: on.log,
+    });
+    return {
+      exchangeConfig,
+      exchange,
+      instrument,
+      startedAt,
+      bars,
+      start: () => feed.start(),
+      stop: async () => {
+        await feed.stop();
+        bars.end();
+      },
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

@@ -1,0 +1,70 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { OrderRepository } from '../../src/store/order-repository.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { BinanceSim } from '../../src/trading/venues/binance-sim/server.js';
+import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
+
+describe('kairos paper on a venue’s live market data', () => {
+  let sim: BinanceSim;
+  beforeAll(async () => {
+    sim = await startLiveSim();
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('trades on the simulator’s live bars, fills in the paper venue, and sends nothing to the exchange', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'kairos-paper-venue-'));
+    const opLog = path.join(home, 'paper', 'paper', 'venue.json.log');
+    const submits = () =>
+      existsSync(opLog) ? (readFileSync(opLog, 'utf8').match(/"op":"submit"/g) ?? []).length : 0;
+    // No keys at all: paper mode reads public market data only.
+    const { child, output, exited } = spawnLive(
+      sim,
+      home,
+      LIVE_ARGS,
+      { EXCHANGE_API_KEY: undefined, EXCHANGE_SECRET: undefined },
+      { command: 'paper' },
+    );
+    await until(() => /orders fill in the paper venue/.test(output()), 60_000, 'the node to start');
+    await until(() => submits() >= 3, 90_000, 'three orders in the paper venue');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output()).not.toMatch(/RECONCILIATION_DRIFT|ORDER_OVERFILL|Error/);
+
+    // Nothing reached the exchange: no order, no signed request, no key.
+    expect(sim.state.orders()).toHaveLength(0);
+    expect([...sim.state.requests.keys()].filter((k) => !k.startsWith('GET '))).toEqual([]);
+    expect(sim.state.apiKeys.size).toBe(0);
+    // The bars came from it.
+    expect(sim.state.requests.get('GET /api/v3/klines')).toBeGreaterThan(0);
+
+    // The orders filled in the paper venue at the simulator's prices, and the position is theirs.
+    const store = await openStore({ dataDir: path.join(home, 'db') });
+    try {
+      const fills = await new OrderRepository(store.db, 'paper').fills();
+      expect(fills.length).toBeGreaterThanOrEqual(2);
+      expect(
+        fills.every((f) => f.venue === 'PAPER' && /^sma-cross-\d+$/.test(f.clientOrderId)),
+      ).toBe(true);
+      const prices = Array.from({ length: sim.market.revealedBars }, (_, i) =>
+        sim.market.bar(i),
+      ).flatMap((b) => [b.low, b.high]);
+      const [lo, hi] = [Math.min(...prices), Math.max(...prices)];
+      for (const f of fills) {
+        expect(Number(f.price.toString())).toBeGreaterThanOrEqual(lo * 0.99);
+        expect(Number(f.price.toString())).toBeLessThanOrEqual(hi * 1.01);
+      }
+      const net = fills.reduce(
+        (q, f) => q + (f.side === 'BUY' ? 1 : -1) * Number(f.quantity.toString()),
+        0,
+      );
+      const summary = /position ([^,\s]+)/.exec(output())?.[1];
+      expect(Number(summary)).toBeCloseTo(net, 8);
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
+});
