@@ -3,9 +3,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { PUBLIC_KEY_FILE } from '../security/audit/local-signer.js';
 import { verifyExport, type VerifyReport } from '../security/audit/verify.js';
-import { openStore } from '../store/open-store.js';
 import { exportAuditRange } from '../system/audit-export.js';
 import { loadConfig } from '../system/config.js';
+import { openConfiguredStore } from '../system/open-configured-store.js';
 import { KairosError } from '../trading/core/errors.js';
 
 interface ExportFlags {
@@ -31,10 +31,7 @@ async function runExport(flags: ExportFlags): Promise<void> {
   const to = isoFlag('--to', flags.to);
   if (from >= to) throw new KairosError('USAGE', '--to: must be after --from');
   const config = loadConfig(process.env);
-  const store = await openStore({
-    databaseUrl: config.databaseUrl,
-    dataDir: path.join(config.home, 'db'),
-  });
+  const store = await openConfiguredStore(config);
   try {
     const { out, manifest } = await exportAuditRange(store.db, {
       from,

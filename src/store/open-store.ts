@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { KairosError } from '../trading/core/errors.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { migrations } from './migrations/index.js';
 import { pglitePool } from './pglite-pool.js';
 import type { Schema } from './schema.js';
@@ -68,14 +69,21 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
     };
   } else {
     if (opts.dataDir) await mkdir(opts.dataDir, { recursive: true });
+    const release = opts.dataDir ? await lockDataDir(opts.dataDir) : async () => undefined;
     const lite = await PGlite.create({
       ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
       parsers: { [INT8]: (v: string) => v, [NUMERIC]: (v: string) => v },
+    }).catch(async (e: unknown) => {
+      await release();
+      throw e;
     });
     store = {
       db: new Kysely<Schema>({ dialect: new PostgresDialect({ pool: pglitePool(lite) }) }),
       dialect: 'pglite',
-      close: () => store.db.destroy(),
+      close: async () => {
+        await store.db.destroy();
+        await release();
+      },
     };
   }
   if (opts.schema) await sql`create schema if not exists ${sql.id(opts.schema)}`.execute(store.db);
