@@ -294,6 +294,16 @@ export class OrderRepository implements OrderStore {
     return r ? toOrder(r) : undefined;
   }
 
+  async orders(clientOrderIds: readonly string[]): Promise<Order[]> {
+    if (clientOrderIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('client_order_id', 'in', clientOrderIds)
+      .execute();
+    return rows.map(toOrder);
+  }
+
   async openOrders(): Promise<Order[]> {
     const rows = await this.db
       .selectFrom('orders')

@@ -92,7 +92,8 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   readonly #slip: Decimal;
   readonly #fraction: number;
   readonly #venue: string;
-  #working: Working[] = [];
+  /** Working orders by client order id, in submission order. */
+  #working = new Map<string, Working>();
   #orderSeq = 0;
   #duplicatesRefused = 0;
   #tradeSeq = 0;
@@ -117,7 +118,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   submit(order: Order, ts: number): void {
     // Like a real venue, a client order id is taken once; the first order stands, unchanged.
     const id = order.clientOrderId;
-    if (this.#reports.has(id) || this.#working.some((w) => w.order.clientOrderId === id)) {
+    if (this.#reports.has(id) || this.#working.has(id)) {
       this.#duplicatesRefused++;
       return;
     }
@@ -143,14 +144,14 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       cancelAt: null,
       venueOrderId: '',
     };
-    this.#working.push(w);
+    this.#working.set(id, w);
     // A post-only order is judged against the market on its first chance, so it waits.
     if (this.#latency === 0 && !order.postOnly) this.#accept(w);
   }
 
   cancel(clientOrderId: string, ts: number): void {
     // The engine cancels only orders it believes open; one that just filled is already gone.
-    const w = this.#working.find((x) => x.order.clientOrderId === clientOrderId);
+    const w = this.#working.get(clientOrderId);
     if (!w || w.cancelAt !== null) return;
     w.cancelAt = ts + this.#latency;
     if (this.#latency === 0) this.#close(w, 'OrderCanceled', Reason.CANCELED_BY_USER, ts);
@@ -158,16 +159,16 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
 
   /** Client order ids of the orders working at the venue, in submission order. */
   openOrderIds(): readonly string[] {
-    return this.#working.map((w) => w.order.clientOrderId);
+    return [...this.#working.keys()];
   }
 
   onBar(bar: Bar): void {
     // A bar it has already matched (a restarted node may feed it again) changes nothing.
     if (bar.openTime <= this.#lastBarOpen) return;
     this.#lastBarOpen = bar.openTime;
-    if (this.#working.length === 0) return;
+    if (this.#working.size === 0) return;
     const groups: { at: number; events: OrderEvent[] }[] = [];
-    for (const w of [...this.#working]) {
+    for (const w of [...this.#working.values()]) {
       if (w.order.instrumentId !== bar.instrumentId) continue;
       this.#group = [];
       this.#groupAt = Infinity;
@@ -189,9 +190,9 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   onTrade(tick: TradeTick): void {
-    if (this.#working.length === 0) return;
+    if (this.#working.size === 0) return;
     let available = tick.size * this.#fraction;
-    for (const w of [...this.#working]) {
+    for (const w of [...this.#working.values()]) {
       if (w.order.instrumentId !== tick.instrumentId || !this.#arrive(w, tick.ts, tick.price))
         continue;
       available -= this.#matchTick(w, tick, available);
@@ -234,7 +235,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
 
   #afterFirstChance(w: Working, ts: number): void {
     w.fresh = false;
-    if (!this.#working.includes(w)) return;
+    if (this.#working.get(w.order.clientOrderId) !== w) return;
     const tif = w.order.timeInForce;
     if (tif === 'IOC') this.#close(w, 'OrderCanceled', Reason.IOC_REMAINDER_CANCELED, ts);
     if (tif === 'FOK') this.#close(w, 'OrderCanceled', Reason.FOK_NOT_FILLABLE, ts);
@@ -364,7 +365,11 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
         duplicatesRefused: this.#duplicatesRefused,
         tradeSeq: this.#tradeSeq,
         lastBarOpen: Number.isFinite(this.#lastBarOpen) ? this.#lastBarOpen : null,
-        working: this.#working.map((w) => ({ ...w, inst: w.inst.id, order: orderToJson(w.order) })),
+        working: [...this.#working.values()].map((w) => ({
+          ...w,
+          inst: w.inst.id,
+          order: orderToJson(w.order),
+        })),
         reports: [...this.#reports.values()],
         trades: this.#trades,
       }),
@@ -377,12 +382,17 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     this.#duplicatesRefused = state.duplicatesRefused ?? 0;
     this.#tradeSeq = state.tradeSeq;
     this.#lastBarOpen = state.lastBarOpen ?? -Infinity;
-    this.#working = state.working.map((w) => ({
-      ...w,
-      inst: this.#instruments.get(w.inst)!,
-      order: orderFromJson(w.order),
-      filled: toDecimal(w.filled),
-    }));
+    this.#working = new Map(
+      state.working.map((w) => [
+        w.order.clientOrderId,
+        {
+          ...w,
+          inst: this.#instruments.get(w.inst)!,
+          order: orderFromJson(w.order),
+          filled: toDecimal(w.filled),
+        },
+      ]),
+    );
     this.#reports.clear();
     for (const r of state.reports)
       this.#reports.set(r.clientOrderId, { ...r, filledQuantity: toDecimal(r.filledQuantity) });
@@ -420,7 +430,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   #remove(w: Working): void {
-    this.#working = this.#working.filter((x) => x !== w);
+    this.#working.delete(w.order.clientOrderId);
   }
 }
 

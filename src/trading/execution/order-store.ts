@@ -26,6 +26,8 @@ export interface OrderStore {
   ): Promise<void>;
   /** One order by client order id. */
   order(clientOrderId: string): Promise<Order | undefined>;
+  /** The orders with these client order ids (those that exist, in no particular order). */
+  orders(clientOrderIds: readonly string[]): Promise<Order[]>;
   /** Orders that are not terminal (submitted, accepted, partially filled, pending cancel…). */
   openOrders(): Promise<Order[]>;
   /** Orders created at or after `ts`, whatever their status (to replay a bar after a crash). */

@@ -4,6 +4,7 @@ import type { OrderRequest } from '../execution/order-request.js';
 import { makeOrder } from '../execution/order-factory.js';
 import type { OrderStore } from '../execution/order-store.js';
 import type { Order } from '../model/order.js';
+import { GroupedLookup } from './grouped-lookup.js';
 import type { TradingCore } from './trading-core.js';
 
 /** A trader's order request: everything of an order request, the instrument required. */
@@ -26,11 +27,18 @@ export interface Placed {
  */
 export class TradingDesk {
   readonly #pending = new Map<string, Promise<Placed>>();
+  /** Stored orders by client order id; concurrent placings share one query. */
+  readonly #stored: GroupedLookup<Order>;
 
   constructor(
     private readonly core: TradingCore,
     private readonly store: OrderStore,
-  ) {}
+  ) {
+    this.#stored = new GroupedLookup(
+      (ids) => store.orders(ids),
+      (o) => o.clientOrderId,
+    );
+  }
 
   place(owner: string, clientOrderId: string, req: DeskOrderRequest): Promise<Placed> {
     const inFlight = this.#pending.get(clientOrderId);
@@ -67,7 +75,7 @@ export class TradingDesk {
   }
 
   async #place(owner: string, clientOrderId: string, req: DeskOrderRequest): Promise<Placed> {
-    const known = this.core.exec.order(clientOrderId) ?? (await this.store.order(clientOrderId));
+    const known = this.core.exec.order(clientOrderId) ?? (await this.#stored.get(clientOrderId));
     if (known) return this.#same(owner, known);
     const inst = this.core.instrument(req.instrumentId);
     if (!inst) {

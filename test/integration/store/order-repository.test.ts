@@ -210,7 +210,11 @@ describe.each(DIALECTS)('group commit on %s', (dialect) => {
     for (const r of rows) expect(r.hash).toBe(chainHash(r.prevHash, r));
     expect(rows.map((r) => r.prevHash).slice(1)).toEqual(rows.map((r) => r.hash).slice(0, -1));
     expect(rows).toHaveLength(2 * 10 + 2);
-    for (const id of ['one-1', 'one-2', ...Array.from({ length: 8 }, (_, i) => `one-c${i}`)]) {
+    const all = ['one-1', 'one-2', ...Array.from({ length: 8 }, (_, i) => `one-c${i}`)];
+    expect((await a.orders([...all, 'missing'])).map((o) => o.clientOrderId).sort()).toEqual(
+      [...all].sort(),
+    );
+    for (const id of all) {
       expect((await a.order(id))!.status).toBe('SUBMITTED');
       expect((await a.events(id)).map((e) => e.kind)).toEqual([
         'OrderInitialized',

@@ -1,0 +1,87 @@
+// Issue #4 benchmark: authenticated POST /orders through risk, store and audit (autocannon,
+// on this machine), and one market-data stream fanned out to 1,000 WebSocket clients.
+import autocannon from 'autocannon';
+import WebSocket from 'ws';
+import { startTestServer } from '../test/support/api-server.js';
+
+const pct = (xs: number[], p: number) =>
+  xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+async function orders() {
+  const t = await startTestServer({ rateLimitPerMinute: 1e9 });
+  let n = 0;
+  const body = JSON.stringify({
+    instrumentId: 'BTC/X',
+    side: 'BUY',
+    type: 'LIMIT',
+    quantity: '1',
+    price: '0.001',
+  });
+  const result = await autocannon({
+    url: `${t.server.url}/orders`,
+    connections: 50,
+    duration: 10,
+    method: 'POST',
+    headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
+    body,
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          headers: { ...req.headers, 'idempotency-key': `bench-${++n}` },
+        }),
+      },
+    ],
+  });
+  await t.server.close();
+  const r = {
+    ordersPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+  process.stdout.write(
+    `POST /orders (50 connections, 10 s): ${r.ordersPerSecond} orders/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}\n`,
+  );
+  return r;
+}
+
+async function fanOut(clients = 1000) {
+  const t = await startTestServer({ speed: 600, bars: 400 });
+  const ws = t.server.url.replace('http', 'ws') + '/ws';
+  const lags: number[] = [];
+  let measuring = false;
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < clients; i++) {
+    const s = new WebSocket(ws);
+    sockets.push(s);
+    await new Promise((r) => s.once('open', r));
+    s.send(JSON.stringify({ type: 'auth', token: t.token }));
+    s.send(JSON.stringify({ type: 'subscribe', channel: 'bars' }));
+    s.on('message', (m) => {
+      const msg = JSON.parse(String(m)) as { type: string; sentAt?: number };
+      if (measuring && msg.type === 'bar' && msg.sentAt) lags.push(Date.now() - msg.sentAt);
+    });
+  }
+  measuring = true;
+  const deadline = Date.now() + 20_000;
+  while (lags.length < clients * 50 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  measuring = false;
+  for (const s of sockets) s.terminate();
+  await t.server.close();
+  lags.sort((a, b) => a - b);
+  const r = {
+    clients,
+    deliveries: lags.length,
+    p50Ms: pct(lags, 50) ?? null,
+    p99Ms: pct(lags, 99) ?? null,
+  };
+  process.stdout.write(
+    `WebSocket fan-out to ${clients} clients: ${r.deliveries} bar deliveries, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms\n`,
+  );
+  return r;
+}
+
+console.log(await orders());
