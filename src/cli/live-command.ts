@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { LiveFlags } from './live-run.js';
 
 /** Registers `kairos live`. */
@@ -26,9 +26,11 @@ export function registerLive(program: Command): void {
     .option('--account <id>', 'account name for the stored orders (default: the exchange id)')
     .option('--strategy-id <id>', 'id of this strategy run (default: the strategy name)')
     .option('--export <name>', 'the strategy export to run')
-    .option(
-      '--credential <label|id>',
-      'a stored venue credential (kairos credential add); wins over EXCHANGE_API_KEY/SECRET',
+    .addOption(
+      new Option(
+        '--credential <label|id>',
+        'a stored venue credential (kairos credential add); wins over EXCHANGE_API_KEY/SECRET',
+      ).env('EXCHANGE_CREDENTIAL'),
     )
     .option('--user <username>', "the credential's owner, when several users have that label")
     .action(async (file: string, flags: LiveFlags) => {

@@ -98,6 +98,9 @@ describe('kairos live with a stored, encrypted credential', () => {
     expect(missing.stderr).toBe(
       'kairos: --credential: no stored credential "nope" of user "alice" (see kairos credential list)\n',
     );
+    // EXCHANGE_CREDENTIAL gives the flag from the environment.
+    const fromEnv = cli([...base, '--user', 'alice'], undefined, { EXCHANGE_CREDENTIAL: 'nope' });
+    expect(fromEnv.stderr).toBe(missing.stderr);
     const other = cli([...base, '--credential', 'kr']);
     expect(other.code).toBe(2);
     expect(other.stderr).toBe(
