@@ -73,7 +73,13 @@ export function registerPaper(program: Command): void {
     .option('--account <id>', 'paper account (its venue state and orders)', 'paper')
     .option('--strategy-id <id>', 'id of this strategy run (default: the strategy name)')
     .option('--export <name>', 'the strategy export to run')
-    .action(async (file: string, flags: PaperFlags) => runPaper(file, flags));
+    .action(async (file: string, flags: PaperFlags, cmd: Command) => {
+      // With a venue, the instrument (tick, lot, fees) is the venue's: a flag would be ignored.
+      for (const name of ['tick', 'lot', 'commission', 'quote', 'speed'])
+        if (flags.exchange !== undefined && cmd.getOptionValueSource(name) === 'cli')
+          throw new KairosError('USAGE', `--${name}: not with --exchange (the venue sets it)`);
+      await runPaper(file, flags);
+    });
 }
 
 /** The bars of `--data`, replayed at `--speed`. */

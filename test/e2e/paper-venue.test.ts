@@ -5,6 +5,7 @@ import { OrderRepository } from '../../src/store/order-repository.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { BinanceSim } from '../../src/trading/venues/binance-sim/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
+import { runCli } from '../support/run-cli.js';
 
 describe('kairos paper on a venue’s live market data', () => {
   let sim: BinanceSim;
@@ -67,4 +68,20 @@ describe('kairos paper on a venue’s live market data', () => {
       await store.close();
     }
   }, 180_000);
+
+  it('refuses instrument and replay flags with --exchange, naming the flag', () => {
+    const base = ['paper', 'examples/strategies/sma-cross.ts', '--exchange', 'binance'];
+    for (const [flag, value] of [
+      ['--lot', '2'],
+      ['--tick', '0.1'],
+      ['--commission', '0'],
+      ['--speed', '0'],
+    ]) {
+      const r = runCli([...base, '--symbol', 'BTC/USDT', flag!, value!]);
+      expect([r.code, r.stderr]).toEqual([
+        2,
+        `kairos: ${flag}: not with --exchange (the venue sets it)\n`,
+      ]);
+    }
+  });
 });
