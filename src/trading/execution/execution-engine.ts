@@ -7,7 +7,7 @@ import type { CancelOrder, SubmitOrder, TradingCommand } from '../model/commands
 import { OpenOrders } from '../model/open-orders.js';
 import type { Order } from '../model/order.js';
 import type { OrderEvent } from '../model/order-events.js';
-import { isOpen, isTerminal } from '../model/order-state-machine.js';
+import { closedButFillable, isOpen, isTerminal } from '../model/order-state-machine.js';
 import type { Denial } from '../risk/pre-trade-check.js';
 import type { ExecutionClient } from './execution-client.js';
 
@@ -99,8 +99,7 @@ export class ExecutionEngine {
       }
       this.#tradeIds.add(key);
     }
-    const lateFill =
-      event.kind === 'OrderFilled' && (order.status === 'CANCELED' || order.status === 'EXPIRED');
+    const lateFill = event.kind === 'OrderFilled' && closedButFillable(order.status);
     if (lateFill) {
       // A trade made before the cancel or expiry took effect, reported after it: it happened,
       // so it is applied (the order stays closed) and raised.

@@ -2,7 +2,7 @@ import { assertNever, InvariantError } from '../core/errors.js';
 import type { Quantity } from '../core/money.js';
 import { copyOrder, type Order, type OrderState } from './order.js';
 import type { OrderEvent } from './order-events.js';
-import { transition } from './order-state-machine.js';
+import { closedButFillable, transition } from './order-state-machine.js';
 import type { OrderStatus } from './order-types.js';
 
 /**
@@ -73,7 +73,7 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
       };
       // A trade made before a cancel or expiry took effect, reported after it: the order stays
       // closed and its filled amounts count the trade.
-      if (order.status === 'CANCELED' || order.status === 'EXPIRED')
+      if (closedButFillable(order.status))
         return copyOrder(order, { ...order, ...amounts, updatedAt: event.ts });
       return next(filled.eq(order.quantity) ? 'FILLED' : 'PARTIALLY_FILLED', amounts);
     }

@@ -82,7 +82,7 @@ export class OpenOrders {
 
   #apply(o: Order, sign: 1 | -1): void {
     const leaves = sign === 1 ? leavesQuantity(o) : leavesQuantity(o).neg();
-    for (const key of ['a', `s:${o.strategyId}`, `i:${o.instrumentId}`]) {
+    for (const key of orderKeys(o)) {
       const n = (this.#counts.get(key) ?? 0) + sign;
       if (n === 0) this.#counts.delete(key);
       else this.#counts.set(key, n);
@@ -107,8 +107,17 @@ export class OpenOrders {
 }
 
 /** The fee class an open buy is valued with. */
-function feeClass(o: Order): FeeClass {
+export function feeClass(o: Order): FeeClass {
   return o.type === 'LIMIT' && o.postOnly ? 'maker' : 'worst';
+}
+
+/** Whether an order counts in a scope. */
+export function inScope(scope: OpenOrderScope, o: Order): boolean {
+  return scopeKey(scope) === 'a' || orderKeys(o).includes(scopeKey(scope));
+}
+
+function orderKeys(o: Order): string[] {
+  return ['a', `s:${o.strategyId}`, `i:${o.instrumentId}`];
 }
 
 function scopeKey(scope: OpenOrderScope): string {

@@ -71,3 +71,14 @@ export function isTerminal(status: OrderStatus): boolean {
 export function isOpen(status: OrderStatus): boolean {
   return status !== 'INITIALIZED' && !isTerminal(status);
 }
+
+/**
+ * Whether a closed order still takes a late fill: CANCELED or EXPIRED (a trade made before the
+ * cancel or expiry took effect, reported after it).
+ *
+ * @example
+ * closedButFillable('CANCELED'); // true
+ */
+export function closedButFillable(status: OrderStatus): boolean {
+  return status === 'CANCELED' || status === 'EXPIRED';
+}

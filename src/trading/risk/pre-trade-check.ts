@@ -2,6 +2,7 @@ import { ZERO, type Decimal } from '../core/decimal.js';
 import { Reason, type ReasonCode } from '../core/reason-codes.js';
 import type { Instrument } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
+import { feeClass, type FeeClass } from '../model/open-orders.js';
 
 /** What the risk engine knows of the account when it checks one order. */
 export interface RiskView {
@@ -50,13 +51,19 @@ export function buyCost(
 ): Decimal {
   const p = valuationPrice(order, lastPrice);
   if (p === null) return ZERO;
-  const fee =
-    order.type === 'LIMIT' && order.postOnly
-      ? inst.makerFee
-      : inst.takerFee.gt(inst.makerFee)
-        ? inst.takerFee
-        : inst.makerFee;
-  return qty.times(p).times(fee.plus(1));
+  return qty.times(p).times(buyFeeRate(inst, feeClass(order)).plus(1));
+}
+
+/**
+ * The fee rate an open buy is valued with: the maker fee for a post-only limit, else the higher
+ * of maker and taker.
+ *
+ * @example
+ * buyFeeRate(instrument, 'worst');
+ */
+export function buyFeeRate(inst: Instrument, fee: FeeClass): Decimal {
+  if (fee === 'maker') return inst.makerFee;
+  return inst.takerFee.gt(inst.makerFee) ? inst.takerFee : inst.makerFee;
 }
 
 /**

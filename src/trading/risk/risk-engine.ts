@@ -5,7 +5,7 @@ import { ZERO } from '../core/decimal.js';
 import { Reason } from '../core/reason-codes.js';
 import type { TradingCommand } from '../model/commands.js';
 import type { Instrument } from '../model/instrument.js';
-import type { OpenOrders } from '../model/open-orders.js';
+import { inScope, type OpenOrders } from '../model/open-orders.js';
 import type { Order } from '../model/order.js';
 import { leavesQuantity } from '../model/order.js';
 import type { Position } from '../model/position.js';
@@ -21,7 +21,13 @@ import {
   type LimitScope,
 } from './limit-scopes.js';
 import { MessageThrottle } from './message-throttle.js';
-import { buyCost, preTradeCheck, type Denial, type RiskView } from './pre-trade-check.js';
+import {
+  buyCost,
+  buyFeeRate,
+  preTradeCheck,
+  type Denial,
+  type RiskView,
+} from './pre-trade-check.js';
 import { PriceWindow } from './price-window.js';
 import { DEFAULT_RISK_WINDOW_MS, type LimitSet, type RiskLimits } from './risk-limits.js';
 import { TradingStates, type TradingState } from './trading-state.js';
@@ -215,7 +221,7 @@ export class RiskEngine {
     const open = this.sources.open;
     // The order itself counts only as the one being checked, not as one already open.
     const self = open.get(order.clientOrderId);
-    const counted = self && covers(scope, self) ? self : undefined;
+    const counted = self && inScope(scope.open, self) ? self : undefined;
     const openBuy = leavesApart(open.leaves(scope.open, order.instrumentId, 'BUY'), counted, 'BUY');
     const openSell = leavesApart(
       open.leaves(scope.open, order.instrumentId, 'SELL'),
@@ -276,8 +282,8 @@ export class RiskEngine {
       const oi = this.sources.instrument(id);
       if (!oi || oi.quote !== inst.quote) continue;
       reserved = reserved
-        .plus(open.buyNotional(id, 'maker').times(oi.makerFee.plus(1)))
-        .plus(open.buyNotional(id, 'worst').times(worstFee(oi).plus(1)));
+        .plus(open.buyNotional(id, 'maker').times(buyFeeRate(oi, 'maker').plus(1)))
+        .plus(open.buyNotional(id, 'worst').times(buyFeeRate(oi, 'worst').plus(1)));
     }
     for (const o of open.unpricedBuys()) {
       const oi = this.sources.instrument(o.instrumentId);
@@ -302,21 +308,6 @@ export class RiskEngine {
 /** `total` without the leaves of `self` when it is on that side. */
 function leavesApart(total: Decimal, self: Order | undefined, side: Order['side']): Decimal {
   return self?.side === side ? total.minus(leavesQuantity(self)) : total;
-}
-
-/** Whether an open order counts against a limit scope. */
-function covers(scope: LimitScope, o: Order): boolean {
-  const s = scope.open;
-  return s.kind === 'account'
-    ? true
-    : s.kind === 'strategy'
-      ? o.strategyId === s.strategyId
-      : o.instrumentId === s.instrumentId;
-}
-
-/** The fee a non-post-only buy is valued with (the higher one, as in `buyCost`). */
-function worstFee(inst: Instrument): Decimal {
-  return inst.takerFee.gt(inst.makerFee) ? inst.takerFee : inst.makerFee;
 }
 
 /** What makes two orders "the same" for the duplicate guard. */
