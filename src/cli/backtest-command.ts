@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { renderReportHtml } from '../trading/backtest/report-html.js';
@@ -10,6 +10,7 @@ import { dateFlag, decimalFlag, durationFlag, integerFlag, numberFlag } from './
 import { createProgress } from './progress.js';
 import { printSummary } from './summary.js';
 import { chartLibrarySource, kairosHome } from './paths.js';
+import { writeFilesAtomically } from './write-files-atomically.js';
 
 interface BacktestFlags {
   data: string;
@@ -63,7 +64,10 @@ export function registerBacktest(program: Command): void {
     .option('--to <date>', 'end time, exclusive')
     .option('--params <list>', 'strategy params, e.g. fast=10,slow=30,size=100')
     .option('--seed <n>', 'seed of ctx.random()', '1')
-    .option('--out <dir>', 'write report.json and report.html here')
+    .option(
+      '--out <dir>',
+      'folder for report.json and report.html (default: $KAIROS_HOME/reports/<strategy>-<data>)',
+    )
     .option('--export <name>', 'the strategy export to run (default: the default export)')
     .option(
       '--interval <duration>',
@@ -124,13 +128,32 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
     progress: (rows) => createProgress(flags.progress && process.stderr.isTTY === true, rows),
   });
   printSummary(report, run);
-  if (flags.out) {
-    await mkdir(flags.out, { recursive: true });
-    await writeFile(path.join(flags.out, 'report.json'), reportText(report));
-    const html = renderReportHtml(report, { chartLibrarySource: await chartLibrarySource() });
-    await writeFile(path.join(flags.out, 'report.html'), html);
-    process.stdout.write(
-      `reports: ${path.join(flags.out, 'report.json')}, ${path.join(flags.out, 'report.html')}\n`,
+  const out =
+    flags.out ??
+    path.join(
+      kairosHome(),
+      'reports',
+      `${safeName(report.strategy)}-${safeName(dataStem(flags.data))}`,
     );
-  }
+  await mkdir(out, { recursive: true });
+  const html = renderReportHtml(report, { chartLibrarySource: await chartLibrarySource() });
+  const [json, page] = await writeFilesAtomically(out, [
+    { name: 'report.json', data: reportText(report) },
+    { name: 'report.html', data: html },
+  ]);
+  const rel = (p: string) => {
+    const r = path.relative(process.cwd(), p);
+    return r.startsWith('..') ? p : r;
+  };
+  process.stdout.write(
+    `${report.failure ? 'partial reports (run FAILED)' : 'reports'}: ${rel(json!)}, ${rel(page!)}\n`,
+  );
+  if (run.failure) throw run.failure;
 }
+
+/** A data file's name without its extensions (`orcl-1995-2014.txt` → `orcl-1995-2014`). */
+function dataStem(file: string): string {
+  return path.basename(file).replace(/(\.(json|csv|txt|gz|feather|parquet))+$/i, '');
+}
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');

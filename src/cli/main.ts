@@ -11,6 +11,7 @@ import { registerServe } from './serve-command.js';
 import { registerStoreCommands } from './store-commands.js';
 import { registerUser } from './user-commands.js';
 import { registerVenue } from './venue-command.js';
+import { reportStrategyFailure, StrategyError } from './strategy-failure.js';
 
 const program = new Command('kairos')
   .description(
@@ -47,6 +48,9 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof StrategyError) {
+    reportStrategyFailure(e);
+    process.exit();
   } else if (isExpected(e)) {
     process.stderr.write(`kairos: ${e.message}\n`);
     // Exit now: a live feed or socket left open must not keep a failed command running.

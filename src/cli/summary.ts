@@ -33,5 +33,8 @@ export function printSummary(report: BacktestReport, run: BacktestRun): void {
   const denied = report.orders.filter((o) => o.status === 'DENIED').length;
   if (denied > 0) t.push(['denied orders', String(denied)]);
   if (run.alerts.length > 0) t.push(['alerts', String(run.alerts.length)]);
+  const f = report.failure;
+  if (f)
+    t.push(['status', `FAILED in ${f.phase}${f.barIndex === null ? '' : ` at bar ${f.barIndex}`}`]);
   process.stdout.write(`${t.toString()}\n`);
 }

@@ -202,12 +202,14 @@ export class BacktestJobs {
       symbol: request.symbol ?? inst?.id,
       quote: request.quote ?? inst?.quote,
     };
-    const { report } = await runBacktest({
+    const { report, run } = await runBacktest({
       data,
       strategy: () => this.#load(request.strategy),
       params: request.params ?? {},
       settings,
     });
+    // A strategy that threw fails the job with its message (the CLI keeps the partial report).
+    if (run.failure) throw run.failure;
     return reportText(report);
   }
 

@@ -41,6 +41,9 @@ export async function bundleStrategy(file: string): Promise<StrategyBundle> {
       logLevel: 'silent',
       alias: { 'kairos/sdk': SDK_ENTRY },
       sourcemap: 'inline',
+      // Sources are relative to the working directory; the bundle runs from elsewhere (the
+      // build folder), so stack traces need the root to name the strategy's own file:line.
+      sourceRoot: `${pathToFileURL(process.cwd()).href}/`,
     });
   } catch (e) {
     const first = (e as { errors?: { text: string; location?: { file: string; line: number } }[] })

@@ -18,6 +18,7 @@ import type { StrategyDefinition } from '../strategy/define-strategy.js';
 import { resolveParams } from '../strategy/params.js';
 import { StrategyRunner } from '../strategy/strategy-runner.js';
 import type { JsonObject } from '../strategy/strategy-context.js';
+import { StrategyError } from '../strategy/strategy-error.js';
 import { EquityRecorder } from './equity-recorder.js';
 import { SimulatedExchange } from './simulated-exchange.js';
 
@@ -59,6 +60,8 @@ export interface BacktestRun {
   readonly events: number;
   /** The strategy's state at the end, plain JSON. */
   readonly finalState: JsonObject;
+  /** Set when the strategy threw while running: the run stopped there (a partial run). */
+  readonly failure?: StrategyError;
 }
 
 /** Called every few thousand events with the number processed and the current time. */
@@ -162,21 +165,26 @@ export class BacktestEngine {
     const rec = this.#recorder;
     let prevClose = -Infinity;
     for await (const batch of source) {
-      for (let i = 0; i < batch.length; i++) {
-        const bar = batch[i]!;
-        if (bar.openTime < prevClose) {
-          throw new KairosError(
-            'DATA_ORDER',
-            `bar at ${bar.openTime} opens before the previous bar closed (${prevClose})`,
-          );
+      let i = 0;
+      try {
+        for (; i < batch.length; i++) {
+          const bar = batch[i]!;
+          if (bar.openTime < prevClose) {
+            throw new KairosError(
+              'DATA_ORDER',
+              `bar at ${bar.openTime} opens before the previous bar closed (${prevClose})`,
+            );
+          }
+          prevClose = bar.closeTime;
+          clock.advanceTo(bar.openTime);
+          exchange.onBar(bar);
+          clock.advanceTo(bar.closeTime);
+          this.#setLast(bar.close);
+          runner.onBar(bar);
+          rec.onBar(bar.closeTime, bar.open, bar.high, bar.low, bar.close);
         }
-        prevClose = bar.closeTime;
-        clock.advanceTo(bar.openTime);
-        exchange.onBar(bar);
-        clock.advanceTo(bar.closeTime);
-        this.#setLast(bar.close);
-        runner.onBar(bar);
-        rec.onBar(bar.closeTime, bar.open, bar.high, bar.low, bar.close);
+      } catch (e) {
+        return this.#failedAt(e, i + 1);
       }
       this.#events += batch.length;
       onProgress?.(this.#events, clock.now());
@@ -202,26 +210,42 @@ export class BacktestEngine {
       rec.onBar(bar.closeTime, bar.open, bar.high, bar.low, bar.close);
     });
     for await (const batch of source) {
-      for (let i = 0; i < batch.length; i++) {
-        const tick = batch[i]!;
-        if (tick.ts < clock.now()) {
-          throw new KairosError(
-            'DATA_ORDER',
-            `trade ${tick.tradeId} at ${tick.ts} is earlier than the one before`,
-          );
+      let i = 0;
+      try {
+        for (; i < batch.length; i++) {
+          const tick = batch[i]!;
+          if (tick.ts < clock.now()) {
+            throw new KairosError(
+              'DATA_ORDER',
+              `trade ${tick.tradeId} at ${tick.ts} is earlier than the one before`,
+            );
+          }
+          // A completed bar is emitted (and seen) before the first trade of the next interval.
+          agg.push(tick);
+          clock.advanceTo(tick.ts);
+          this.#exchange.onTrade(tick);
+          this.#setLast(tick.price);
+          this.#runner.onTrade(tick);
         }
-        // A completed bar is emitted (and seen) before the first trade of the next interval.
-        agg.push(tick);
-        clock.advanceTo(tick.ts);
-        this.#exchange.onTrade(tick);
-        this.#setLast(tick.price);
-        this.#runner.onTrade(tick);
+      } catch (e) {
+        return this.#failedAt(e, i + 1);
       }
       this.#events += batch.length;
       onProgress?.(this.#events, clock.now());
     }
-    agg.flush();
+    try {
+      agg.flush();
+    } catch (e) {
+      return this.#failedAt(e, 0);
+    }
     return this.#finish();
+  }
+
+  /** A strategy threw: the run ends there, partial, with the failure; anything else is thrown. */
+  #failedAt(e: unknown, eventsInBatch: number): BacktestRun {
+    if (!(e instanceof StrategyError)) throw e;
+    this.#events += eventsInBatch;
+    return this.#finish(e);
   }
 
   #setLast(price: number): void {
@@ -245,8 +269,16 @@ export class BacktestEngine {
     this.#recorder.onFill(this.#ledger.cash(quote), this.#ledger.position(this.#inst.id).quantity);
   }
 
-  #finish(): BacktestRun {
-    const finalState = this.#runner.stop();
+  #finish(failure?: StrategyError): BacktestRun {
+    // A failed strategy gets no onStop; its state is kept as it was, if it is still plain JSON.
+    let finalState: JsonObject = {};
+    if (!failure) finalState = this.#runner.stop();
+    else
+      try {
+        finalState = this.#runner.snapshot();
+      } catch {
+        // not plain JSON any more: the failure says enough
+      }
     if (this.#events === 0)
       throw new KairosError('DATA_EMPTY', 'the data holds no bars or trades in the chosen range');
     const quote = this.#inst.quote;
@@ -266,6 +298,7 @@ export class BacktestEngine {
       logs: this.#logs,
       events: this.#events,
       finalState,
+      ...(failure ? { failure } : {}),
     };
   }
 }

@@ -99,6 +99,17 @@ export function buildReport(run: BacktestRun, labels: ReportLabels): BacktestRep
     roundTrips,
     equityCurve,
     prices,
+    ...(run.failure
+      ? {
+          failure: {
+            code: run.failure.code,
+            phase: run.failure.phase,
+            barIndex: run.failure.barIndex,
+            ts: run.failure.ts,
+            message: run.failure.message,
+          },
+        }
+      : {}),
   };
 }
 

@@ -84,6 +84,17 @@ export interface PricePoint {
   readonly close: number;
 }
 
+/** Why a run stopped early: its strategy threw (the report then holds the run up to there). */
+export interface ReportFailure {
+  readonly code: string;
+  /** `init`, `onBar`, `onTrade`, `onOrderEvent` or `onStop`. */
+  readonly phase: string;
+  /** 0-based index of the bar being handled (null before the first bar). */
+  readonly barIndex: number | null;
+  readonly ts: number | null;
+  readonly message: string;
+}
+
 /** The whole report. */
 export interface BacktestReport {
   readonly kairosReportVersion: 1;
@@ -99,4 +110,6 @@ export interface BacktestReport {
   readonly roundTrips: readonly RoundTrip[];
   readonly equityCurve: readonly EquityPoint[];
   readonly prices: readonly PricePoint[];
+  /** Present only when the run failed: the report is partial. */
+  readonly failure?: ReportFailure;
 }

@@ -14,6 +14,7 @@ import type { Denial } from '../risk/pre-trade-check.js';
 import type { IndicatorSet, StrategyDefinition } from './define-strategy.js';
 import type { AnyIndicator } from './indicator-set.js';
 import { snapshotState } from './json-state.js';
+import { StrategyError, type StrategyPhase } from './strategy-error.js';
 import type { ParamSpecs, ParamValues } from './params.js';
 import type {
   JsonObject,
@@ -59,6 +60,8 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
   #historyStart = 0;
   #last: number | null = null;
   #busy = false;
+  /** Bars fed so far (warm-up included): the index of the next one. */
+  #bars = 0;
 
   constructor(
     private readonly def: StrategyDefinition<P, S, I>,
@@ -83,7 +86,8 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
 
   /** Calls `init` and keeps the state it returns. */
   start(): void {
-    if (this.def.init) this.#run(() => (this.ctx.state = this.def.init!(this.ctx) ?? ({} as S)));
+    if (this.def.init)
+      this.#run('init', () => (this.ctx.state = this.def.init!(this.ctx) ?? ({} as S)));
   }
 
   /** Takes back a saved state instead of calling `init` (a resumed run). */
@@ -94,6 +98,7 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
   /** Feeds a bar already handled before a restart: indicators and history only, no handler. */
   warm(bar: Bar): void {
     this.#last = bar.close;
+    this.#bars++;
     const inds = this.#barFed;
     for (let i = 0; i < inds.length; i++) inds[i]!.updateBar(bar);
     this.#pushHistory(bar);
@@ -109,6 +114,8 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     try {
       onBar(this.ctx, bar);
       if (this.#pending.length > 0) this.#drain();
+    } catch (e) {
+      throw this.#failed(e, 'onBar');
     } finally {
       this.#busy = false;
     }
@@ -120,13 +127,13 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     const inds = this.#tradeFed;
     for (let i = 0; i < inds.length; i++) inds[i]!.updateValue(tick.price);
     const onTrade = this.def.onTrade;
-    if (onTrade) this.#run(() => onTrade(this.ctx, tick));
+    if (onTrade) this.#run('onTrade', () => onTrade(this.ctx, tick));
   }
 
   /** Calls `onStop` and returns the final state, checked to be plain JSON. */
   stop(): JsonObject {
     const onStop = this.def.onStop;
-    if (onStop) this.#run(() => onStop(this.ctx));
+    if (onStop) this.#run('onStop', () => onStop(this.ctx));
     return this.snapshot();
   }
 
@@ -143,14 +150,16 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
   #onOrderEvent(event: OrderEvent): void {
     if (!this.def.onOrderEvent || event.kind === 'OrderInitialized') return;
     this.#pending.push(event);
-    if (!this.#busy) this.#run(() => undefined);
+    if (!this.#busy) this.#run('onOrderEvent', () => undefined);
   }
 
-  #run(handler: () => void): void {
+  #run(phase: StrategyPhase, handler: () => void): void {
     this.#busy = true;
     try {
       handler();
       this.#drain();
+    } catch (e) {
+      throw this.#failed(e, phase);
     } finally {
       this.#busy = false;
     }
@@ -158,7 +167,24 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
 
   #drain(): void {
     const onOrderEvent = this.def.onOrderEvent;
-    while (onOrderEvent && this.#pending.length > 0) onOrderEvent(this.ctx, this.#pending.shift()!);
+    try {
+      while (onOrderEvent && this.#pending.length > 0)
+        onOrderEvent(this.ctx, this.#pending.shift()!);
+    } catch (e) {
+      throw this.#failed(e, 'onOrderEvent');
+    }
+  }
+
+  /** A handler threw: the error, naming the strategy, the phase, the bar and the time. */
+  #failed(e: unknown, phase: StrategyPhase): Error {
+    const atBar = phase !== 'init';
+    return StrategyError.wrap(
+      e,
+      this.def.name,
+      phase,
+      atBar && this.#bars > 0 ? this.#bars - 1 : null,
+      atBar ? this.services.clock.now() : null,
+    );
   }
 
   #pushHistory(bar: Bar): void {
