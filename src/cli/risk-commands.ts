@@ -3,6 +3,8 @@ import { LIMIT_NAMES, RiskRepository } from '../store/risk-repository.js';
 import { loadConfig } from '../system/config.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
+import { KairosError } from '../trading/core/errors.js';
+import { examples } from './help-examples.js';
 
 async function withRisk<T>(fn: (risk: RiskRepository) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env);
@@ -12,6 +14,13 @@ async function withRisk<T>(fn: (risk: RiskRepository) => Promise<T>): Promise<T>
   } finally {
     await store.close();
   }
+}
+
+interface LimitFlags {
+  clear?: string;
+  strategy?: string;
+  instrument?: string;
+  actor: string;
 }
 
 interface ScopeFlags {
@@ -44,26 +53,42 @@ export function registerRisk(program: Command): void {
     );
   risk
     .command('limit')
-    .description(`set a limit (${LIMIT_NAMES.join(', ')})`)
-    .argument('<name>')
-    .argument('<value>')
+    .description(`set a limit, or remove one with --clear (${LIMIT_NAMES.join(', ')})`)
+    .argument('[name]')
+    .argument('[value]')
+    .option('--clear <name>', "remove this limit from the scope (a broader scope's still applies)")
     .option('--strategy <id>', 'for one strategy (default: the whole account)')
     .option('--instrument <id>', 'for one instrument, all strategies (default: the whole account)')
     .option('--actor <name>', 'who makes the change (recorded)', process.env.USER ?? 'cli')
-    .action((name: string, value: string, flags: ScopeFlags) =>
-      withRisk((r) =>
-        r.setLimit(
-          { strategyId: flags.strategy, instrumentId: flags.instrument },
-          name,
-          value,
-          flags.actor,
-          Date.now(),
-        ),
-      ).then(() => {
-        const scope = flags.strategy ?? (flags.instrument && `instrument ${flags.instrument}`);
-        process.stdout.write(`limit ${name} = ${value} (${scope || 'account'})\n`);
-      }),
-    );
+    .addHelpText(
+      'after',
+      examples([
+        'kairos risk limit maxPosition 0.5 --strategy sma-cross',
+        'kairos risk limit maxOrderValue 5000',
+        'kairos risk limit --clear maxPosition --strategy sma-cross',
+      ]),
+    )
+    .action(async (name: string | undefined, value: string | undefined, flags: LimitFlags) => {
+      const scope = { strategyId: flags.strategy, instrumentId: flags.instrument };
+      const where = flags.strategy ?? (flags.instrument && `instrument ${flags.instrument}`);
+      if (flags.clear !== undefined) {
+        if (name !== undefined)
+          throw new KairosError('USAGE', '--clear NAME takes no other name or value');
+        const cleared = await withRisk((r) =>
+          r.clearLimit(scope, flags.clear!, flags.actor, Date.now()),
+        );
+        process.stdout.write(
+          cleared
+            ? `limit ${flags.clear} cleared (${where || 'account'})\n`
+            : `limit ${flags.clear}: none was set (${where || 'account'})\n`,
+        );
+        return;
+      }
+      if (name === undefined || value === undefined)
+        throw new KairosError('USAGE', 'give NAME VALUE to set a limit, or --clear NAME');
+      await withRisk((r) => r.setLimit(scope, name, value, flags.actor, Date.now()));
+      process.stdout.write(`limit ${name} = ${value} (${where || 'account'})\n`);
+    });
   for (const [cmd, state, what] of [
     ['halt', 'HALTED', 'the kill switch: block new orders and cancel open ones'],
     ['reduce', 'REDUCING', 'only orders that reduce positions'],

@@ -152,6 +152,64 @@ export class RiskRepository {
     });
   }
 
+  /**
+   * Removes one limit from the account, a strategy or an instrument (the scope then has no such
+   * limit; a broader scope's still applies). Recorded like a change; returns false (and records
+   * nothing) when no such limit was set. An unknown name is refused.
+   */
+  async clearLimit(
+    scope: { strategyId?: string; instrumentId?: string },
+    name: string,
+    actor: string,
+    ts: number,
+    as: RiskAuditAs = {},
+  ): Promise<boolean> {
+    if (scope.strategyId && scope.instrumentId) {
+      throw new KairosError(
+        'RISK_LIMIT_INVALID',
+        `limit "${name}": give a strategy or an instrument, not both`,
+      );
+    }
+    if (!(LIMIT_NAMES as readonly string[]).includes(name)) {
+      throw new KairosError(
+        'RISK_LIMIT_INVALID',
+        `limit "${name}": unknown (known: ${LIMIT_NAMES.join(', ')})`,
+      );
+    }
+    const key = {
+      scope: scope.strategyId ? 'STRATEGY' : scope.instrumentId ? 'INSTRUMENT' : 'GLOBAL',
+      scope_id: scope.strategyId || scope.instrumentId || '',
+      name,
+    };
+    return this.db.transaction().execute(async (tx) => {
+      const gone = await tx
+        .deleteFrom('risk_limits')
+        .where('scope', '=', key.scope)
+        .where('scope_id', '=', key.scope_id)
+        .where('name', '=', name)
+        .returning('value')
+        .executeTakeFirst();
+      if (!gone) return false;
+      const row = { ...key, value: null, was: gone.value, updated_at: ts, updated_by: actor };
+      await tx
+        .insertInto('risk_events')
+        .values({ ts, actor, kind: 'RiskLimitCleared', payload: JSON.stringify(row) })
+        .execute();
+      await new AuditRepository(tx).append(
+        {
+          ts,
+          actor,
+          role: as.role ?? 'risk',
+          action: as.action ?? 'risk.limit_cleared',
+          subject: name,
+          payload: row,
+        },
+        tx,
+      );
+      return true;
+    });
+  }
+
   /** The stored trading states (ACTIVE when none is stored). */
   async states(): Promise<StoredStates> {
     const rows = await this.db.selectFrom('trading_state').selectAll().execute();

@@ -86,4 +86,41 @@ describe.each(DIALECTS)('risk repository on %s', (dialect) => {
       .execute();
     expect(rows).toEqual([{ scope: 'INSTRUMENT', scope_id: 'BTC/USDT' }]);
   });
+
+  it('clears a limit from one scope only, recorded and audited; an unset one is a no-op', async () => {
+    const risk = new RiskRepository(store.db);
+    await risk.setLimit({}, 'maxOrderQuantity', '7', 'erin', 20);
+    await risk.setLimit({ strategyId: 'clr' }, 'maxOrderQuantity', '3', 'erin', 21);
+    expect(await risk.clearLimit({ strategyId: 'clr' }, 'maxOrderQuantity', 'erin', 22)).toBe(true);
+    const limits = await risk.limits();
+    expect(limits.strategies.clr).toBeUndefined();
+    expect(limits.global.maxOrderQuantity!.toFixed()).toBe('7');
+    expect(await risk.clearLimit({ strategyId: 'clr' }, 'maxOrderQuantity', 'erin', 23)).toBe(
+      false,
+    );
+    await expect(risk.clearLimit({}, 'maxPositon', 'erin', 24)).rejects.toThrow(
+      'limit "maxPositon": unknown',
+    );
+    expect(await risk.clearLimit({}, 'maxOrderQuantity', 'erin', 25)).toBe(true);
+    expect((await risk.limits()).global.maxOrderQuantity).toBeUndefined();
+    const kinds = await store.db
+      .selectFrom('risk_events')
+      .select('kind')
+      .where('actor', '=', 'erin')
+      .orderBy('seq')
+      .execute();
+    expect(kinds.map((k) => k.kind)).toEqual([
+      'RiskLimitChanged',
+      'RiskLimitChanged',
+      'RiskLimitCleared',
+      'RiskLimitCleared',
+    ]);
+    const audit = await new AuditRepository(store.db).list(0, 1000);
+    expect(audit.filter((r) => r.actor === 'erin').map((r) => r.action)).toEqual([
+      'risk.limit_changed',
+      'risk.limit_changed',
+      'risk.limit_cleared',
+      'risk.limit_cleared',
+    ]);
+  });
 });
