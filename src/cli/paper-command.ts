@@ -8,10 +8,10 @@ import { loadConfig, type Config } from '../system/config.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { Instrument } from '../trading/model/instrument.js';
-import { TradingNode } from '../trading/live/trading-node.js';
-import { parseParamList } from '../trading/strategy/params.js';
+import { TradingNode, type NodeRunResult } from '../trading/live/trading-node.js';
+import { parseParamList, resolveParams } from '../trading/strategy/params.js';
 import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
-import { openBars } from '../trading/venues/replay/open-data.js';
+import { detectFormat, openBars } from '../trading/venues/replay/open-data.js';
 import { loadStrategy } from './load-strategy.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import {
@@ -21,6 +21,8 @@ import {
 } from './replay-instrument.js';
 import { failpointFromEnv } from './failpoint.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
+import { RunPrinter } from './run-printer.js';
+import { observeOrders, observeResume, stopOnSignals, stoppableFeed } from './run-observers.js';
 
 interface PaperFlags extends Omit<ReplayInstrumentFlags, 'data'> {
   data?: string;
@@ -43,6 +45,8 @@ interface MarketSource {
   /** Bars before it only warm the indicators (live data). */
   readonly warmUntil?: number;
   readonly describe: string;
+  /** Bars in the feed, when known (a file). */
+  readonly totalBars?: number | null;
   readonly stop?: () => Promise<void>;
   close(): Promise<void>;
 }
@@ -93,6 +97,7 @@ async function replaySource(data: string, flags: PaperFlags): Promise<MarketSour
     })(),
     pace: speed > 0 ? (bar) => sleep((bar.closeTime - bar.openTime) / speed) : undefined,
     describe: data,
+    totalBars: (await detectFormat(data)).estimatedRows ?? null,
     close: async () => undefined,
   };
 }
@@ -150,24 +155,42 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
     'venue.json',
   );
   const strategyId = flags.strategyId ?? strategy.name;
-  let bars = 0;
+  const printer = new RunPrinter(
+    {
+      mode: 'paper',
+      strategy: strategy.name,
+      strategyId,
+      account: flags.account,
+      venue: 'PAPER',
+      instrument: instrument.id,
+      params: resolveParams(strategy.params, params),
+      source: source.describe,
+      totalBars: source.totalBars ?? null,
+    },
+    (line) => process.stdout.write(`${line}\n`),
+    () => Date.now(),
+  );
+  const signals = stopOnSignals((signal) => {
+    process.stdout.write(`${signal}: stopping after this bar…\n`);
+    void source.stop?.();
+  });
   let store: Awaited<ReturnType<typeof openConfiguredStore>> | null = null;
+  let result: NodeRunResult | null = null;
   try {
     store = await openConfiguredStore(config);
     const riskRepo = new RiskRepository(store.db);
-    if (source.stop) {
-      const stop = source.stop;
-      process.once('SIGINT', () => void stop());
-      process.once('SIGTERM', () => void stop());
-    }
     const node = new TradingNode({
       instrument,
       strategy,
       params,
       strategyId,
       cash,
-      orders: new OrderRepository(store.db, flags.account),
-      snapshots: new StrategySnapshotRepository(store.db),
+      orders: observeOrders(new OrderRepository(store.db, flags.account), (e) =>
+        printer.orderEvent(e),
+      ),
+      snapshots: observeResume(new StrategySnapshotRepository(store.db), (from) =>
+        printer.started(from),
+      ),
       risk: () => riskRepo.settings(),
       venue: (deliver) =>
         new PaperVenue(venueFile, { venue: 'PAPER', instruments: [instrument] }, deliver),
@@ -177,29 +200,29 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       onLog: (m) => process.stdout.write(`${m}\n`),
       failpoint: failpointFromEnv(process.env.KAIROS_FAILPOINT),
     });
-    if (source.warmUntil !== undefined) {
-      process.stdout.write(
-        `paper ${strategyId} on ${instrument.id}: ${source.describe}; orders fill in the paper venue\n`,
-      );
-    }
-    const result = await node.run(
-      (async function* () {
-        for await (const batch of source.bars) {
-          bars += batch.length;
-          yield batch;
-        }
-      })(),
-    );
-    const resumed =
-      result.resumedFrom === null
-        ? 'fresh start'
-        : `resumed after ${new Date(result.resumedFrom).toISOString()}`;
+    result = await node.run(stoppableFeed(source.bars, signals.stopped, (b) => printer.bar(b)));
     process.stdout.write(
-      `paper ${strategyId} on ${instrument.id}: ${resumed}; recovery resolved ${result.recovery.resolved.length} orders, ${result.recovery.fillsApplied} fills; ` +
-        `${result.reconciliations} reconciliations, drift ${result.drift}; ` +
-        `${result.barsProcessed} of ${bars} bars traded; position ${result.position.toFixed()}, cash ${result.cash.toFixed()} ${instrument.quote}\n`,
+      `recovery resolved ${result.recovery.resolved.length} orders, ${result.recovery.fillsApplied} fills; ` +
+        `${result.reconciliations} reconciliations, drift ${result.drift}; ${result.barsProcessed} bars traded\n`,
     );
   } finally {
+    signals.dispose();
+    const why = signals.signal()
+      ? `stopped by ${signals.signal()}`
+      : result
+        ? 'finished'
+        : 'FAILED';
+    printer.summary(
+      why,
+      result
+        ? {
+            position: result.position,
+            base: instrument.base,
+            cash: result.cash,
+            quote: instrument.quote,
+          }
+        : null,
+    );
     await source.close();
     await store?.close();
   }
