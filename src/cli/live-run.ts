@@ -7,13 +7,14 @@ import { openFieldCipher } from '../system/field-cipher.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { openVenueCredential } from '../system/venue-credentials.js';
 import type { Store } from '../store/open-store.js';
-import { TradingNode } from '../trading/live/trading-node.js';
-import { parseParamList } from '../trading/strategy/params.js';
+import { TradingNode, type NodeRunResult } from '../trading/live/trading-node.js';
+import { parseParamList, resolveParams } from '../trading/strategy/params.js';
 import { CcxtExecutionClient } from '../trading/venues/ccxt/ccxt-execution.js';
 import { createExchange, credentialsFromEnv } from '../trading/venues/ccxt/exchange-factory.js';
 import { loadStrategy } from './load-strategy.js';
 import { decimalFlag } from './parse-flags.js';
 import { openVenueFeed, type VenueFeedFlags } from './venue-feed.js';
+import { runLines } from './run-lines.js';
 
 /** The flags of `kairos live`. */
 export interface LiveFlags extends VenueFeedFlags {
@@ -73,6 +74,8 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
   const store = await openConfiguredStore(config);
   let client: CcxtExecutionClient | null = null;
   let venue: Awaited<ReturnType<typeof openVenueFeed>> | null = null;
+  let lines: ReturnType<typeof runLines> | null = null;
+  let result: NodeRunResult | null = null;
   try {
     const credentials = await venueCredentials(
       config,
@@ -86,16 +89,27 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
     const { exchange: stream } = await createExchange({ ...venue.exchangeConfig, pro: true });
     const riskRepo = new RiskRepository(store.db);
     const feed = venue;
-    process.once('SIGINT', () => void feed.stop());
-    process.once('SIGTERM', () => void feed.stop());
+    lines = runLines(
+      {
+        mode: 'live',
+        strategy: strategy.name,
+        strategyId,
+        account: flags.account ?? flags.exchange,
+        venue: flags.exchange,
+        instrument: inst.id,
+        params: resolveParams(strategy.params, params),
+        source: `${flags.exchange} live market from ${new Date(startedAt).toISOString()}`,
+      },
+      { onStop: () => feed.stop() },
+    );
     const node = new TradingNode({
       instrument: inst,
       strategy,
       params,
       strategyId,
       cash,
-      orders: new OrderRepository(store.db, flags.account ?? flags.exchange),
-      snapshots: new StrategySnapshotRepository(store.db),
+      orders: lines.orders(new OrderRepository(store.db, flags.account ?? flags.exchange)),
+      snapshots: lines.snapshots(new StrategySnapshotRepository(store.db)),
       risk: () => riskRepo.settings(),
       venue: (deliver, order) => {
         const c = (client = new CcxtExecutionClient(
@@ -120,12 +134,13 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
     log(
       `live ${strategyId} on ${flags.exchange} ${inst.id}: trading from ${new Date(startedAt).toISOString()}`,
     );
-    const result = await node.run(bars);
+    result = await node.run(lines.feed(bars));
     log(
       `live ${strategyId} stopped: ${result.barsProcessed} bars traded, ${result.reconciliations} reconciliations, drift ${result.drift}; ` +
         `position ${result.position.toFixed()}, cash ${result.cash.toFixed()} ${inst.quote}`,
     );
   } finally {
+    if (venue) lines?.end(result, venue.instrument);
     await (client as CcxtExecutionClient | null)?.close();
     await venue?.close();
     await store.close();

@@ -21,8 +21,7 @@ import {
 } from './replay-instrument.js';
 import { failpointFromEnv } from './failpoint.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
-import { RunPrinter } from './run-printer.js';
-import { observeOrders, observeResume, stopOnSignals, stoppableFeed } from './run-observers.js';
+import { runLines } from './run-lines.js';
 
 interface PaperFlags extends Omit<ReplayInstrumentFlags, 'data'> {
   data?: string;
@@ -155,7 +154,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
     'venue.json',
   );
   const strategyId = flags.strategyId ?? strategy.name;
-  const printer = new RunPrinter(
+  const lines = runLines(
     {
       mode: 'paper',
       strategy: strategy.name,
@@ -167,13 +166,8 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       source: source.describe,
       totalBars: source.totalBars ?? null,
     },
-    (line) => process.stdout.write(`${line}\n`),
-    () => Date.now(),
+    { onStop: () => source.stop?.() },
   );
-  const signals = stopOnSignals((signal) => {
-    process.stdout.write(`${signal}: stopping after this bar…\n`);
-    void source.stop?.();
-  });
   let store: Awaited<ReturnType<typeof openConfiguredStore>> | null = null;
   let result: NodeRunResult | null = null;
   try {
@@ -185,12 +179,8 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       params,
       strategyId,
       cash,
-      orders: observeOrders(new OrderRepository(store.db, flags.account), (e) =>
-        printer.orderEvent(e),
-      ),
-      snapshots: observeResume(new StrategySnapshotRepository(store.db), (from) =>
-        printer.started(from),
-      ),
+      orders: lines.orders(new OrderRepository(store.db, flags.account)),
+      snapshots: lines.snapshots(new StrategySnapshotRepository(store.db)),
       risk: () => riskRepo.settings(),
       venue: (deliver) =>
         new PaperVenue(venueFile, { venue: 'PAPER', instruments: [instrument] }, deliver),
@@ -200,29 +190,13 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       onLog: (m) => process.stdout.write(`${m}\n`),
       failpoint: failpointFromEnv(process.env.KAIROS_FAILPOINT),
     });
-    result = await node.run(stoppableFeed(source.bars, signals.stopped, (b) => printer.bar(b)));
+    result = await node.run(lines.feed(source.bars));
     process.stdout.write(
       `recovery resolved ${result.recovery.resolved.length} orders, ${result.recovery.fillsApplied} fills; ` +
         `${result.reconciliations} reconciliations, drift ${result.drift}; ${result.barsProcessed} bars traded\n`,
     );
   } finally {
-    signals.dispose();
-    const why = signals.signal()
-      ? `stopped by ${signals.signal()}`
-      : result
-        ? 'finished'
-        : 'FAILED';
-    printer.summary(
-      why,
-      result
-        ? {
-            position: result.position,
-            base: instrument.base,
-            cash: result.cash,
-            quote: instrument.quote,
-          }
-        : null,
-    );
+    lines.end(result, instrument);
     await source.close();
     await store?.close();
   }
