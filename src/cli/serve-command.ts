@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../system/config.js';
 import { startTradingServer } from '../system/trading-server.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
+import { checkPortFree } from './port-check.js';
 import {
   replayInstrument,
   replayInstrumentOptions,
@@ -33,6 +34,8 @@ export function registerServe(program: Command): void {
       const config = loadConfig(process.env);
       const speed = numberFlag('--speed', flags.speed);
       const port = numberFlag('--port', flags.port, { integer: true, max: 65535 });
+      // Bind first: a taken port fails now, before KAIROS_HOME is touched.
+      await checkPortFree(flags.host, port);
       const instrument = await replayInstrument(flags);
       const server = await startTradingServer(config, {
         data: flags.data,
@@ -48,6 +51,15 @@ export function registerServe(program: Command): void {
       process.stdout.write(
         `kairos listening on ${server.url} (${instrument.id}; docs at ${server.url}/docs)\n`,
       );
+      if ((await server.userCount()) === 0) {
+        process.stdout.write(
+          'no users yet: nobody can log in. Run: ' +
+            "KAIROS_ADMIN_PASSWORD='a long admin passphrase' npx kairos user create-admin <name>" +
+            (config.databaseUrl
+              ? '\n'
+              : ' (embedded store: stop this server first, then start it again)\n'),
+        );
+      }
       void server.replayDone.then((n) => process.stdout.write(`replay ended after ${n} bars\n`));
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -70,6 +70,8 @@ export interface RunningServer {
   readonly core: TradingCore;
   /** Resolves when the replay ends (the API keeps serving). */
   readonly replayDone: Promise<number>;
+  /** How many users exist (none: nobody can log in yet). */
+  userCount(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -228,6 +230,7 @@ export async function startTradingServer(
       app,
       core,
       replayDone,
+      userCount: async () => (await users.list()).length,
       close: async () => {
         abort.abort();
         await replayDone.catch(() => undefined);
