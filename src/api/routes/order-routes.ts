@@ -5,6 +5,7 @@ import { ownerOf, ownersOf, requires } from '../auth-guard.js';
 import type { ApiDeps } from '../deps.js';
 import { OrderBody, OrderView, orderView } from '../order-schemas.js';
 import { ProblemSchema, apiError, sendProblem } from '../problem.js';
+import { isOpen } from '../../trading/model/order-state-machine.js';
 
 const Problem = ProblemSchema;
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -138,10 +139,26 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     '/orders/:id',
     {
       onRequest: requires(deps, 'orders:write', true),
-      schema: { tags: ['orders'], params: IdParams, response: { 202: OrderView, 404: Problem } },
+      schema: {
+        tags: ['orders'],
+        params: IdParams,
+        response: { 202: OrderView, 404: Problem, 409: Problem },
+      },
     },
     async (req, reply) => {
-      const order = await deps.desk.cancel(await ownersOf(deps, req.claims!), req.params.id);
+      const owners = await ownersOf(deps, req.claims!);
+      const found = await deps.desk.find(owners, req.params.id);
+      if (!found) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
+      // A finished order cannot be canceled: say so, with its status, rather than a 202.
+      if (!isOpen(found.status)) {
+        return sendProblem(
+          reply,
+          409,
+          'ORDER_NOT_OPEN',
+          `order ${req.params.id} is ${found.status}: only an open order can be canceled`,
+        );
+      }
+      const order = await deps.desk.cancel(owners, req.params.id);
       if (!order) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
       return reply.code(202).send(orderView(order));
     },

@@ -169,6 +169,11 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
     );
     expect(Number(x.cash)).toBeCloseTo(1000 - spent, 10);
 
+    // A filled order cannot be canceled: 409 with its status, as a problem with a listed code.
+    const cancel = await call('DELETE', `/orders/${fills[0].clientOrderId}`, { token: t.token });
+    expect([cancel.status, cancel.json.code]).toEqual([409, 'ORDER_NOT_OPEN']);
+    expect(cancel.json.detail).toMatch(/is FILLED: only an open order can be canceled/);
+
     // Another trader sees none of these fills.
     const other = await newUser('trader');
     const theirs = await call('GET', '/fills', { token: other.token });
