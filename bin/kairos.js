@@ -1,6 +1,35 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly (tsx); no build step between an edit and a run.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI (dist/, built by `npm run setup` / `npm run build`) when it is at least
+// as new as every source file; otherwise (a fresh edit, no build, KAIROS_DEV=1) the TypeScript
+// sources through tsx, so an edit never runs stale code.
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-register();
-await import('../src/cli/main.ts');
+// Stack traces name the TypeScript files (ours from dist's maps, a strategy's from its bundle).
+process.setSourceMapsEnabled(true);
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function builtIsFresh() {
+  if (process.env.KAIROS_DEV === '1') return false;
+  let built;
+  try {
+    built = statSync(path.join(root, 'dist', '.built')).mtimeMs;
+  } catch {
+    return false;
+  }
+  const src = path.join(root, 'src');
+  for (const f of readdirSync(src, { recursive: true })) {
+    if (f.endsWith('.ts') && statSync(path.join(src, f)).mtimeMs > built) return false;
+  }
+  return true;
+}
+
+if (builtIsFresh()) {
+  await import(pathToFileURL(path.join(root, 'dist', 'cli', 'main.js')).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(path.join(root, 'src', 'cli', 'main.ts')).href);
+}

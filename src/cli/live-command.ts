@@ -17,10 +17,9 @@ export function registerLive(program: Command): void {
       'another base URL for REST and WebSocket (a sandbox, a simulator)',
     )
     .option('--params <list>', 'strategy params, e.g. fast=10,slow=30,size=0.01')
-    .option(
+    .requiredOption(
       '--cash <amount>',
-      'quote currency the strategy may use (the risk gate checks it)',
-      '1000',
+      'quote currency the strategy may use (the risk gate checks it); no default with real money',
     )
     .option('--warmup <bars>', 'past bars to warm the indicators on (never traded)', '200')
     .option('--account <id>', 'account name for the stored orders (default: the exchange id)')

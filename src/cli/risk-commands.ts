@@ -4,7 +4,7 @@ import { loadConfig } from '../system/config.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { KairosError } from '../trading/core/errors.js';
-import { examples } from './help-examples.js';
+import { renamedOptions } from './renamed-options.js';
 
 async function withRisk<T>(fn: (risk: RiskRepository) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env);
@@ -18,13 +18,13 @@ async function withRisk<T>(fn: (risk: RiskRepository) => Promise<T>): Promise<T>
 
 interface LimitFlags {
   clear?: string;
-  strategy?: string;
+  strategyId?: string;
   instrument?: string;
   actor: string;
 }
 
 interface ScopeFlags {
-  strategy?: string;
+  strategyId?: string;
   instrument?: string;
   actor: string;
   reason?: string;
@@ -51,26 +51,19 @@ export function registerRisk(program: Command): void {
         process.stdout.write(`${text}\n`);
       }),
     );
-  risk
-    .command('limit')
+  const limitCmd = risk.command('limit');
+  renamedOptions(limitCmd, { '--strategy <id>': '--strategy-id' });
+  limitCmd
     .description(`set a limit, or remove one with --clear (${LIMIT_NAMES.join(', ')})`)
     .argument('[name]')
     .argument('[value]')
     .option('--clear <name>', "remove this limit from the scope (a broader scope's still applies)")
-    .option('--strategy <id>', 'for one strategy (default: the whole account)')
+    .option('--strategy-id <id>', 'for one strategy run (default: the whole account)')
     .option('--instrument <id>', 'for one instrument, all strategies (default: the whole account)')
     .option('--actor <name>', 'who makes the change (recorded)', process.env.USER ?? 'cli')
-    .addHelpText(
-      'after',
-      examples([
-        'kairos risk limit maxPosition 0.5 --strategy sma-cross',
-        'kairos risk limit maxOrderValue 5000',
-        'kairos risk limit --clear maxPosition --strategy sma-cross',
-      ]),
-    )
     .action(async (name: string | undefined, value: string | undefined, flags: LimitFlags) => {
-      const scope = { strategyId: flags.strategy, instrumentId: flags.instrument };
-      const where = flags.strategy ?? (flags.instrument && `instrument ${flags.instrument}`);
+      const scope = { strategyId: flags.strategyId, instrumentId: flags.instrument };
+      const where = flags.strategyId ?? (flags.instrument && `instrument ${flags.instrument}`);
       if (flags.clear !== undefined) {
         if (name !== undefined)
           throw new KairosError('USAGE', '--clear NAME takes no other name or value');
@@ -94,23 +87,22 @@ export function registerRisk(program: Command): void {
     ['reduce', 'REDUCING', 'only orders that reduce positions'],
     ['resume', 'ACTIVE', 're-enable trading'],
   ] as const) {
-    risk
-      .command(cmd)
+    renamedOptions(risk.command(cmd), { '--strategy <id>': '--strategy-id' })
       .description(what)
-      .option('--strategy <id>', 'for one strategy (default: the whole account)')
+      .option('--strategy-id <id>', 'for one strategy run (default: the whole account)')
       .option('--actor <name>', 'who makes the change (recorded)', process.env.USER ?? 'cli')
       .option('--reason <text>', 'why')
       .action((flags: ScopeFlags) =>
         withRisk((r) =>
           r.setState(
-            { strategyId: flags.strategy },
+            { strategyId: flags.strategyId },
             state as TradingState,
             flags.reason ?? null,
             flags.actor,
             Date.now(),
           ),
         ).then(() => {
-          process.stdout.write(`${flags.strategy ?? 'account'}: ${state}\n`);
+          process.stdout.write(`${flags.strategyId ?? 'account'}: ${state}\n`);
         }),
       );
   }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../system/config.js';
-import { startTradingServer } from '../system/trading-server.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { checkPortFree } from './port-check.js';
 import {
@@ -37,6 +36,7 @@ export function registerServe(program: Command): void {
       // Bind first: a taken port fails now, before KAIROS_HOME is touched.
       await checkPortFree(flags.host, port);
       const instrument = await replayInstrument(flags);
+      const { startTradingServer } = await import('../system/trading-server.js');
       const server = await startTradingServer(config, {
         data: flags.data,
         instrument,

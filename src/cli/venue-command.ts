@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { KairosError } from '../trading/core/errors.js';
-import { loadBars } from '../trading/venues/binance-sim/load-bars.js';
-import { start } from '../trading/venues/binance-sim/server.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
+import { renamedOptions } from './renamed-options.js';
 
 interface SimulateFlags {
   data: string;
@@ -12,10 +11,10 @@ interface SimulateFlags {
   speed: string;
   preload?: string;
   tick?: string;
-  step: string;
+  lot: string;
   minNotional: string;
   balance?: string;
-  fee: string;
+  commission: string;
   apiKey?: string;
   secret?: string;
   rebase: boolean;
@@ -40,8 +39,9 @@ function balanceList(value: string): Record<string, string> {
 /** Registers `kairos venue simulate`: a local Binance-compatible venue over a candle file. */
 export function registerVenue(program: Command): void {
   const venue = program.command('venue').description('venue tools');
-  venue
-    .command('simulate')
+  const simulateCmd = venue.command('simulate');
+  renamedOptions(simulateCmd, { '--step <size>': '--lot', '--fee <rate>': '--commission' });
+  simulateCmd
     .description(
       'serve a simulated Binance spot venue (REST + WebSocket) that replays a candle file; ccxt talks to it with only its URLs changed',
     )
@@ -56,10 +56,10 @@ export function registerVenue(program: Command): void {
     )
     .option('--preload <bars>', 'bars already revealed at start (default: up to 500)')
     .option('--tick <size>', 'price tick (default: the finest step in the data)')
-    .option('--step <size>', 'quantity step (LOT_SIZE)', '0.00001')
+    .option('--lot <size>', 'quantity step (LOT_SIZE)', '0.00001')
     .option('--min-notional <amount>', 'smallest price × quantity (NOTIONAL)', '0')
     .option('--balance <list>', 'starting balances, e.g. BTC=10,USDT=100000')
-    .option('--fee <rate>', 'maker and taker commission', '0.001')
+    .option('--commission <rate>', 'maker and taker fee as a fraction of notional', '0.001')
     .option('--api-key <key>', 'the API key to accept (default: an example key)')
     .option('--secret <secret>', 'its secret (default: an example secret)')
     .option('--no-rebase', 'keep the file times (default: the replay starts now)')
@@ -70,7 +70,9 @@ export function registerVenue(program: Command): void {
 async function simulate(flags: SimulateFlags): Promise<void> {
   const port = numberFlag('--port', flags.port, { integer: true, max: 65535 });
   const speed = numberFlag('--speed', flags.speed);
-  const fee = decimalFlag('--fee', flags.fee, 'non-negative');
+  const fee = decimalFlag('--commission', flags.commission, 'non-negative');
+  const { loadBars } = await import('../trading/venues/binance-sim/load-bars.js');
+  const { start } = await import('../trading/venues/binance-sim/server.js');
   const { bars, tick } = await loadBars(flags.data, flags.symbol);
   const preload =
     flags.preload !== undefined
@@ -83,7 +85,7 @@ async function simulate(flags: SimulateFlags): Promise<void> {
     symbol: flags.symbol,
     filters: {
       tickSize: flags.tick !== undefined ? decimalFlag('--tick', flags.tick, 'positive') : tick,
-      stepSize: decimalFlag('--step', flags.step, 'positive'),
+      stepSize: decimalFlag('--lot', flags.lot, 'positive'),
       minNotional: decimalFlag('--min-notional', flags.minNotional, 'non-negative'),
     },
     balances: flags.balance !== undefined ? balanceList(flags.balance) : undefined,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -9,7 +10,10 @@ import {
   type StrategyDefinition,
 } from '../trading/strategy/define-strategy.js';
 
-const SDK_ENTRY = fileURLToPath(new URL('../trading/strategy/index.ts', import.meta.url));
+// The SDK's TypeScript source: beside this file, or under src/ when this runs from dist/.
+const SDK_ENTRY = ['../trading/strategy/index.ts', '../../src/trading/strategy/index.ts']
+  .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+  .find((f) => existsSync(f))!;
 
 /** A strategy file bundled into one ES module: what the backtester runs and Lambda deploys. */
 export interface StrategyBundle {

@@ -92,6 +92,8 @@ describe('kairos live with a stored, encrypted credential', () => {
       'BTC/USDT',
       '--exchange-url',
       sim.url,
+      '--cash',
+      '1000',
     ];
     const missing = cli([...base, '--credential', 'nope', '--user', 'alice']);
     expect(missing.code).toBe(2);

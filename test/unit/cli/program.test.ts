@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { buildProgram } from '../../../src/cli/program.js';
+import { commandPath, EXAMPLES } from '../../../src/cli/help-examples.js';
+
+const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+const help = (c: Command) => {
+  let out = '';
+  c.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
+  c.outputHelp();
+  return out;
+};
+
+describe('the kairos command tree', () => {
+  const program = buildProgram();
+
+  it('ends every command’s --help with two or three real examples (one for a few one-liners)', () => {
+    for (const c of all(program)) {
+      const text = help(c);
+      const tail = text.slice(text.lastIndexOf('Examples:'));
+      expect([commandPath(c), text.includes('Examples:')]).toEqual([commandPath(c), true]);
+      expect(tail.trim().split('\n').length).toBeGreaterThanOrEqual(2);
+      for (const line of tail.trim().split('\n').slice(1))
+        expect(line).toMatch(/^ {2}\$ .*kairos /);
+    }
+    // No example names a flag its command does not have (old names included).
+    for (const c of all(program)) {
+      const flags = new Set(c.options.flatMap((o) => [o.long, o.short]).filter(Boolean));
+      if (c.commands.length > 0) continue;
+      for (const ex of EXAMPLES[commandPath(c)] ?? [])
+        for (const f of ex.match(/ --[a-z-]+/g) ?? [])
+          expect([commandPath(c), flags.has(f.trim())]).toEqual([commandPath(c), true]);
+    }
+  });
+
+  it('answers --version with the package version', async () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(program.version()).toBe(pkg.version);
+  });
+
+  it.each([
+    [['venue', 'simulate', '--data', 'x.json', '--step', '0.001'], '--step: renamed --lot'],
+    [['venue', 'simulate', '--data', 'x.json', '--fee', '0.001'], '--fee: renamed --commission'],
+    [['risk', 'limit', 'maxPosition', '1', '--strategy', 's'], '--strategy: renamed --strategy-id'],
+    [['risk', 'halt', '--strategy', 's'], '--strategy: renamed --strategy-id'],
+  ])('refuses the old flag names with a hint: %j', async (args, message) => {
+    const p = buildProgram();
+    await expect(p.parseAsync(['node', 'kairos', ...args])).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining(message),
+    });
+  });
+});
