@@ -5,7 +5,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { openStore, type Store } from '../src/store/open-store.js';
 import { OrderRepository } from '../src/store/order-repository.js';
 import { SimulatedExchange } from '../src/trading/backtest/simulated-exchange.js';
@@ -20,8 +19,10 @@ import { makeInstrument } from '../src/trading/model/instrument.js';
 import { flatPosition } from '../src/trading/model/position.js';
 import { RiskEngine } from '../src/trading/risk/risk-engine.js';
 import { sma } from '../src/trading/strategy/indicators/index.js';
+import { createBenchDatabase } from './bench-database.js';
 
-const URL = process.env.KAIROS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const benchDb = await createBenchDatabase();
+const URL = benchDb.url;
 const inst = makeInstrument({ id: 'B/U', base: 'B', quote: 'U', tickSize: '0.01', lotSize: '1' });
 
 function node(store: Store) {
@@ -128,17 +129,17 @@ function pgbenchInsertRate(): number | null {
 }
 
 const results = [];
-const lite = await openStore();
-results.push(await measure('PGlite (in memory)', lite));
-await lite.close();
-const schema = `kairos_bench_${process.pid}`;
-const pgStore = await openStore({ databaseUrl: URL, schema });
-results.push(await measure('Postgres 15 (local)', pgStore));
-await pgStore.close();
-const c = new pg.Client({ connectionString: URL });
-await c.connect();
-await c.query(`drop schema if exists ${schema} cascade`);
-await c.end();
-const pgbench = pgbenchInsertRate();
+let pgbench: number | null | undefined;
+try {
+  const lite = await openStore();
+  results.push(await measure('PGlite (in memory)', lite));
+  await lite.close();
+  const pgStore = await openStore({ databaseUrl: URL });
+  results.push(await measure('Postgres 15 (local)', pgStore));
+  await pgStore.close();
+  pgbench = pgbenchInsertRate();
+} finally {
+  await benchDb.drop();
+}
 process.stdout.write(`pgbench single-row insert rate (1 client, 5 s): ${pgbench ?? 'n/a'} tps\n`);
 export const omsResults = { results, pgbenchInsertTps: pgbench };
