@@ -1,3 +1,4 @@
+import { chartData } from './chart-data.js';
 import type { BacktestReport } from './report.js';
 
 const ESC: Record<string, string> = {
@@ -32,18 +33,19 @@ const dedupe = (pts) => { const out = []; for (const p of pts) { if (out.length 
 const base = (el) => LC.createChart(el, { autoSize: true, layout: { background: { color: '#ffffff' }, textColor: '#333', fontFamily: 'system-ui, sans-serif' }, grid: { vertLines: { color: '#f0f0f0' }, horzLines: { color: '#f0f0f0' } }, timeScale: { timeVisible: true, minBarSpacing: 0.001 } });
 const eq = dedupe(R.equityCurve.map((p) => ({ time: sec(p.ts), value: Number(p.equity) })));
 const c1 = base(document.getElementById('equity'));
-c1.addSeries(LC.AreaSeries, { lineColor: '#2962ff', topColor: 'rgba(41,98,255,0.25)', bottomColor: 'rgba(41,98,255,0.02)' }).setData(eq);
+const C = R.chart;
+const eqFormat = { type: 'price', precision: C.equityPrecision, minMove: Math.pow(10, -C.equityPrecision) };
+c1.addSeries(LC.AreaSeries, { title: 'strategy', lineColor: '#2962ff', topColor: 'rgba(41,98,255,0.25)', bottomColor: 'rgba(41,98,255,0.02)', priceFormat: eqFormat }).setData(eq);
+if (C.buyAndHold.length) c1.addSeries(LC.LineSeries, { title: 'buy & hold', color: '#9e9e9e', lineWidth: 1, lineStyle: 2, priceFormat: eqFormat }).setData(dedupe(C.buyAndHold.map((p) => ({ time: sec(p.ts), value: p.value }))));
 let peak = -Infinity;
 const dd = eq.map((p) => { peak = Math.max(peak, p.value); return { time: p.time, value: peak > 0 ? (p.value / peak - 1) * 100 : 0 }; });
 const c2 = base(document.getElementById('drawdown'));
 c2.addSeries(LC.AreaSeries, { lineColor: '#d32f2f', topColor: 'rgba(211,47,47,0.02)', bottomColor: 'rgba(211,47,47,0.3)', invertFilledArea: true }).setData(dd);
 const c3 = base(document.getElementById('price'));
-const candles = c3.addSeries(LC.CandlestickSeries, { upColor: '#26a69a', downColor: '#ef5350', borderVisible: false, wickUpColor: '#26a69a', wickDownColor: '#ef5350' });
+const candles = c3.addSeries(LC.CandlestickSeries, { upColor: '#26a69a', downColor: '#ef5350', borderVisible: false, wickUpColor: '#26a69a', wickDownColor: '#ef5350', priceFormat: { type: 'price', precision: C.price.precision, minMove: C.price.minMove } });
 candles.setData(dedupe(R.prices.map((p) => ({ time: sec(p.ts), open: p.open, high: p.high, low: p.low, close: p.close }))));
-const times = R.prices.map((p) => sec(p.ts));
-const snap = (t) => { let lo = 0, hi = times.length - 1; while (lo < hi) { const m = (lo + hi) >> 1; if (times[m] < t) lo = m + 1; else hi = m; } return times[lo]; };
-const markers = R.fills.slice(0, 2000).map((f) => ({ time: snap(sec(f.ts)), position: f.side === 'BUY' ? 'belowBar' : 'aboveBar', color: f.side === 'BUY' ? '#2e7d32' : '#c62828', shape: f.side === 'BUY' ? 'arrowUp' : 'arrowDown', text: f.side === 'BUY' ? 'B' : 'S' })).sort((a, b) => a.time - b.time);
-if (times.length) LC.createSeriesMarkers(candles, markers);
+const markers = C.markers.map((m) => ({ time: sec(m.ts), position: m.side === 'BUY' ? 'belowBar' : 'aboveBar', color: m.side === 'BUY' ? '#2e7d32' : '#c62828', shape: m.side === 'BUY' ? 'arrowUp' : 'arrowDown', text: (m.side === 'BUY' ? 'B' : 'S') + (m.count > 1 ? '×' + m.count : '') }));
+if (R.prices.length) LC.createSeriesMarkers(candles, markers);
 for (const c of [c1, c2, c3]) c.timeScale().fitContent();
 `;
 
@@ -60,6 +62,7 @@ h2 { font-size: 15px; margin: 0 0 12px; } .chart { height: 320px; } .chart.small
 table { border-collapse: collapse; width: 100%; font-size: 12px; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #f0f0f0; } th { color: #666; font-weight: 600; }
 .note { color: #666; font-size: 12px; margin-top: 8px; }
+.failed { border-color: #c62828; color: #c62828; }
 `;
 
 function table(head: string[], rows: unknown[][], total: number, limit: number): string {
@@ -128,6 +131,15 @@ export function renderReportHtml(
       o.filledQuantity,
       o.avgFillPrice,
     ]);
+  const chart = chartData(report);
+  const f = report.failure;
+  const failed = f
+    ? `<section class="failed"><h2>Run FAILED: partial report</h2><p>${esc(f.code)} in ${esc(f.phase)}${f.barIndex === null ? '' : ` at bar ${esc(f.barIndex)}`}${f.ts === null ? '' : ` (${esc(new Date(f.ts).toISOString())})`}: ${esc(f.message)}</p></section>\n`
+    : '';
+  const markerNote =
+    chart.markers.length < chart.markerFills
+      ? `<p class="note">${esc(chart.markerFills)} fills shown as ${esc(chart.markers.length)} markers (fills of one side on one bar grouped as B×n / S×n${chart.markersDropped > 0 ? `, then ${esc(chart.markersDropped)} groups left out evenly` : ''}); the orders table and report.json have every one.</p>`
+      : '';
   const lib = opts.chartLibrarySource.replace(/<\/script/gi, '<\\/script');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -137,15 +149,15 @@ export function renderReportHtml(
 <header><h1>${esc(report.strategy)} on ${esc(report.instrumentId)}</h1>
 <div class="sub">${esc(report.dataFile)} · ${esc(iso(report.period.from))} → ${esc(iso(report.period.to))} · ${esc(report.period.bars)} bars · ${esc(report.orders.length)} orders · ${esc(report.fills.length)} fills</div></header>
 <main>
-<div class="kpis">${kpis.map(([k, v]) => `<div class="kpi"><span>${esc(k)}</span><b>${esc(v)}</b></div>`).join('')}</div>
-<section><h2>Equity</h2><div id="equity" class="chart"></div></section>
+${failed}<div class="kpis">${kpis.map(([k, v]) => `<div class="kpi"><span>${esc(k)}</span><b>${esc(v)}</b></div>`).join('')}</div>
+<section><h2>Equity</h2><div id="equity" class="chart"></div><p class="note">Dashed: buy and hold (the starting equity in ${esc(report.instrumentId)} at the first open, no fees).</p></section>
 <section><h2>Drawdown (%)</h2><div id="drawdown" class="chart small"></div></section>
-<section><h2>Trades on price</h2><div id="price" class="chart"></div></section>
+<section><h2>Trades on price</h2><div id="price" class="chart"></div>${markerNote}</section>
 <section><h2>Parameters and settings</h2>${table(['name', 'value'], [...params, ...settings], params.length + settings.length, 1000)}</section>
 <section><h2>Round trips</h2>${table(['side', 'opened', 'closed', 'quantity', 'entry', 'exit', 'PnL (net)', 'fees'], trips, report.roundTrips.length, LIMIT)}</section>
 <section><h2>Orders</h2>${table(['id', 'created', 'side', 'type', 'quantity', 'price', 'status', 'reason', 'filled', 'avg price'], orders, report.orders.length, LIMIT)}</section>
 </main>
-<script type="application/json" id="kairos-data">${scriptJson({ equityCurve: report.equityCurve, prices: report.prices, fills: report.fills })}</script>
+<script type="application/json" id="kairos-data">${scriptJson({ equityCurve: report.equityCurve, prices: report.prices, chart })}</script>
 <script>${lib}</script>
 <script>${CHART_SCRIPT}</script>
 </body></html>
