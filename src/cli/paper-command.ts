@@ -126,7 +126,7 @@ async function venueSource(
     instrument: venue.instrument,
     bars: venue.bars,
     warmUntil: venue.startedAt,
-    describe: `${exchange} live data from ${new Date(venue.startedAt).toISOString()}`,
+    describe: `${exchange} live data from ${new Date(venue.startedAt).toISOString()}; orders fill in the paper venue`,
     stop: () => venue.stop(),
     close: () => venue.close(),
   };

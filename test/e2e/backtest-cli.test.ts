@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DATA, runCli } from '../support/run-cli.js';
@@ -125,5 +125,34 @@ describe('kairos backtest (as a process)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message as RegExp);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a strategy that throws: one line (strategy, bar, time, error, file:line), a partial report marked failed, exit 3', () => {
+    const out = tmp();
+    writeFileSync(path.join(out, 'report.json'), 'previous good report');
+    const r = runCli([
+      'backtest',
+      'test/fixtures/strategies/boom.ts',
+      '--data',
+      orcl,
+      '--params',
+      'after=100',
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(
+      'kairos: strategy boom failed in onBar at bar 100 (1995-05-26T00:00:00Z): boom after 100 bars (test/fixtures/strategies/boom.ts:10)\n',
+    );
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    expect(report.failure).toMatchObject({ code: 'STRATEGY_ERROR', phase: 'onBar', barIndex: 100 });
+    expect(report.period.bars).toBe(100);
+    expect(r.stdout).toMatch(/partial reports \(run FAILED\)/);
+    // A parameter refusal thrown by init is one parameter line and exit 2.
+    const p = runCli(['backtest', SMA, '--data', orcl, '--params', 'fast=30,slow=10']);
+    expect([p.code, p.stderr]).toEqual([
+      2,
+      'kairos: param "fast": must be less than "slow" (examples/strategies/sma-cross.ts:20)\n',
+    ]);
   });
 });
