@@ -51,15 +51,8 @@ export function registerServe(program: Command): void {
       process.stdout.write(
         `kairos listening on ${server.url} (${instrument.id}; docs at ${server.url}/docs)\n`,
       );
-      if ((await server.userCount()) === 0) {
-        process.stdout.write(
-          'no users yet: nobody can log in. Run: ' +
-            "KAIROS_ADMIN_PASSWORD='a long admin passphrase' npx kairos user create-admin <name>" +
-            (config.databaseUrl
-              ? '\n'
-              : ' (embedded store: stop this server first, then start it again)\n'),
-        );
-      }
+      const hint = noUsersHint(await server.userCount(), config.databaseUrl === undefined);
+      if (hint) process.stdout.write(`${hint}\n`);
       void server.replayDone.then((n) => process.stdout.write(`replay ended after ${n} bars\n`));
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -68,4 +61,14 @@ export function registerServe(program: Command): void {
       });
       await server.close();
     });
+}
+
+/** What `serve` says at start when nobody can log in yet (null when some user exists). */
+export function noUsersHint(users: number, embedded: boolean): string | null {
+  if (users > 0) return null;
+  return (
+    'no users yet: nobody can log in. Run: ' +
+    "KAIROS_ADMIN_PASSWORD='a long admin passphrase' npx kairos user create-admin <name>" +
+    (embedded ? ' (embedded store: stop this server first, then start it again)' : '')
+  );
 }
