@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { KairosError } from '../trading/core/errors.js';
 import { loadBars } from '../trading/venues/binance-sim/load-bars.js';
 import { start } from '../trading/venues/binance-sim/server.js';
@@ -16,6 +16,8 @@ interface SimulateFlags {
   minNotional: string;
   balance?: string;
   fee: string;
+  buyFeeIn?: string;
+  weightPerMinute?: string;
   apiKey?: string;
   secret?: string;
   rebase: boolean;
@@ -60,6 +62,16 @@ export function registerVenue(program: Command): void {
     .option('--min-notional <amount>', 'smallest price × quantity (NOTIONAL)', '0')
     .option('--balance <list>', 'starting balances, e.g. BTC=10,USDT=100000')
     .option('--fee <rate>', 'maker and taker commission', '0.001')
+    .addOption(
+      new Option('--buy-fee-in <asset>', "a buy's commission: in the base received, or the quote")
+        .choices(['base', 'quote'])
+        .default('base'),
+    )
+    .option(
+      '--weight-per-minute <n>',
+      'request weight allowed per minute, advertised in exchangeInfo and enforced',
+      '6000',
+    )
     .option('--api-key <key>', 'the API key to accept (default: an example key)')
     .option('--secret <secret>', 'its secret (default: an example secret)')
     .option('--no-rebase', 'keep the file times (default: the replay starts now)')
@@ -89,6 +101,10 @@ async function simulate(flags: SimulateFlags): Promise<void> {
     balances: flags.balance !== undefined ? balanceList(flags.balance) : undefined,
     makerFee: fee,
     takerFee: fee,
+    buyFeeIn: flags.buyFeeIn === 'quote' ? 'quote' : 'base',
+    weightPerMinute: numberFlag('--weight-per-minute', flags.weightPerMinute ?? '6000', {
+      integer: true,
+    }),
     apiKey: flags.apiKey,
     secret: flags.secret,
     preloadBars: preload,
