@@ -413,7 +413,7 @@ describe('binance-sim faults', () => {
         expect(btc).toBeCloseTo(1.998, 9);
       } else {
         expect(t.fee).toMatchObject({ currency: 'USDT' });
-        expect(t.fee!.cost).toBeCloseTo(t.price * 2 * 0.001, 6);
+        expect(t.fee!.cost).toBeCloseTo(t.price! * 2 * 0.001, 6);
         expect(btc).toBeCloseTo(2, 9);
       }
     }

@@ -105,7 +105,7 @@ export async function runLiveNode(
           onAlert,
           onLog: (l) => logs.push(l),
           bannedUntil: () => built.gate?.bannedUntil()?.untilMs,
-          notFoundGraceMs: 300,
+          notFoundGraceMs: 1000,
           fillGraceMs: 100,
           backoff: { initialMs: 20, maxMs: 200 },
         },
