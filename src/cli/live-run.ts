@@ -171,6 +171,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       warmUntil: startedAt,
       onStop,
       waitForVenue,
+      returnFailures: true,
       closeVenue: async () => {
         await (client as CcxtExecutionClient | null)?.close();
       },

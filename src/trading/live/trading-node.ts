@@ -66,6 +66,11 @@ export interface TradingNodeConfig {
   readonly waitForVenue?: (error: VenueBusyError) => Promise<boolean>;
   /** Stops the venue's streams, after the last reconciliation (what they deliver is still stored). */
   readonly closeVenue?: () => Promise<void>;
+  /**
+   * A failure (the strategy threw, an invariant broke) ends the run in order either way; then
+   * `run` returns it in `failure` (true) or throws the original error (default).
+   */
+  readonly returnFailures?: boolean;
 }
 
 /** Why a run ended early. */
@@ -124,6 +129,7 @@ export class TradingNode {
     const alert = (code: string, message: string) =>
       cfg.onAlert?.({ kind: 'Alert', code, message, ts: clock.now() });
     let failure: NodeFailure | null = null;
+    let failureError: unknown;
     // Every strategy call: an error in it (the strategy's own, or an invariant error it drove
     // the OMS into) ends the run as a failure; it never escapes the node (invariant 12).
     const guard = (what: string, call: () => void): boolean => {
@@ -133,6 +139,7 @@ export class TradingNode {
         return true;
       } catch (e) {
         const err = e as Error;
+        failureError = e;
         const code = e instanceof InvariantError ? e.code : 'STRATEGY_FAILED';
         failure = {
           code,
@@ -245,6 +252,7 @@ export class TradingNode {
       }
     } catch (e) {
       // Our own bug or the store failing: stop in order all the same, then say so.
+      failureError ??= e;
       failure ??= {
         code: (e as { code?: string }).code ?? 'NODE_FAILED',
         message: (e as Error).message,
@@ -278,6 +286,7 @@ export class TradingNode {
       if (failure === null) throw e;
       cfg.onLog?.(`stop after failure: ${(e as Error).message}`);
     }
+    if (failure !== null && !cfg.returnFailures) throw failureError;
     return {
       recovery,
       reconciliations,

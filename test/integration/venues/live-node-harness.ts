@@ -126,6 +126,7 @@ export async function runLiveNode(
     },
     onAlert,
     onLog: (l) => logs.push(l),
+    returnFailures: true,
     ...over,
   });
   let result: NodeRunResult | undefined;
