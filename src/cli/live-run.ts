@@ -172,8 +172,11 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       onStop,
       waitForVenue,
       returnFailures: true,
+      // The streams stop, then the venue calls still running finish (their reports are stored).
       closeVenue: async () => {
-        await (client as CcxtExecutionClient | null)?.close();
+        const c = client as CcxtExecutionClient | null;
+        await c?.close();
+        await c?.idle();
       },
       onAlert,
       onLog: log,

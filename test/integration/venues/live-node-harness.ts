@@ -122,7 +122,9 @@ export async function runLiveNode(
       };
     },
     closeVenue: async () => {
-      await (client as CcxtExecutionClient | null)?.close();
+      const c = client as CcxtExecutionClient | null;
+      await c?.close();
+      await c?.idle();
     },
     onAlert,
     onLog: (l) => logs.push(l),
