@@ -11,13 +11,13 @@ const byId = (a: Trade, b: Trade) => {
 };
 
 /**
- * Our own trades in one market since `from`, oldest first, each once, with **no upper time
- * bound**: a venue whose trade stamps run ahead of its own clock (or of ours) hides nothing.
+ * Our own trades in one market since `from`, oldest first, each once, with no upper bound set by
+ * our clock: a venue whose trade stamps run ahead of its own clock (or of ours) hides nothing.
  *
- * It walks day-long windows (Binance answers at most 24 hours per request) from `from` up to our
- * clock + 1 min until it meets a trade; without one there, it asks for the newest trades. From
- * that trade on it pages by trade id (`fromId`, on Binance) or by time without an end (elsewhere)
- * until a page comes back short.
+ * It asks day-long windows (Binance answers at most 24 hours per request) from `from` up to our
+ * clock (+1 min) until one has a trade; from that trade on it pages by trade id (`fromId`, on
+ * Binance; by time elsewhere) until a page comes back short. With no trade in the windows it asks
+ * for the newest trades (a venue clock ahead of ours). Two requests when nothing is new.
  *
  * @example
  * const trades = await myTradesSince(exchange, 'BTC/USDT', since, Date.now(), policy.read);
@@ -43,33 +43,45 @@ export async function myTradesSince(
     }
     return fresh;
   };
-  let last: Trade | undefined;
-  for (let since = from; since <= now + 60_000 && !last; since += DAY) {
+  const byTradeId = exchange.id.startsWith('binance');
+  // After `last`, with no time bound: by trade id on Binance, by time elsewhere; page by page.
+  const after = async (last: Trade) => {
+    for (let cursor = last; ;) {
+      const id = Number(cursor.id);
+      const page = await read(() =>
+        byTradeId && Number.isSafeInteger(id)
+          ? exchange.fetchMyTrades(symbol, undefined, pageSize, { fromId: id + 1 })
+          : exchange.fetchMyTrades(symbol, cursor.timestamp ?? 0, pageSize),
+      );
+      if (add(page) === 0 || page.length < pageSize) return;
+      cursor = [...page].sort(byId).at(-1)!;
+    }
+  };
+  const end = Math.max(now, from) + 60_000;
+  let since = from;
+  let first: Trade | undefined;
+  for (; since <= end && !first; since += DAY) {
     const page = await read(() =>
       exchange.fetchMyTrades(symbol, since, pageSize, { until: since + DAY - 1 }),
     );
     add(page);
-    last = [...page].sort(byId).at(-1);
+    first = page.length > 0 ? [...page].sort(byId).at(-1) : undefined;
   }
-  if (!last) {
-    // Nothing stamped up to our clock: the newest trades, in case the venue's clock runs ahead.
+  if (first) {
+    // Everything after the first window with trades, whatever its stamp.
+    await after(first);
+  } else {
+    // None up to our clock: the newest trades, in case the venue's clock runs ahead.
     const newer = (await read(() => exchange.fetchMyTrades(symbol, undefined, pageSize))).filter(
       (t) => (t.timestamp ?? 0) >= from,
     );
     add(newer);
-    last = newer.sort(byId).at(-1);
+    const last = newer.sort(byId).at(-1);
+    if (last && newer.length >= pageSize) await after(last);
   }
-  const byTradeId = exchange.id.startsWith('binance');
-  while (last) {
-    const after: Trade = last;
-    const id = Number(after.id);
-    const page = await read(() =>
-      byTradeId && Number.isSafeInteger(id)
-        ? exchange.fetchMyTrades(symbol, undefined, pageSize, { fromId: id + 1 })
-        : exchange.fetchMyTrades(symbol, after.timestamp ?? from, pageSize),
-    );
-    const fresh = add(page);
-    last = page.length >= pageSize && fresh > 0 ? [...page].sort(byId).at(-1) : undefined;
-  }
-  return out.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0) || byId(a, b));
+  return sorted(out);
+}
+
+function sorted(trades: Trade[]): Trade[] {
+  return trades.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0) || byId(a, b));
 }
