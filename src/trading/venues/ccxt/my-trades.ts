@@ -17,7 +17,9 @@ const byId = (a: Trade, b: Trade) => {
  * It asks day-long windows (Binance answers at most 24 hours per request) from `from` up to our
  * clock (+1 min) until one has a trade; from that trade on it pages by trade id (`fromId`, on
  * Binance; by time elsewhere) until a page comes back short. With no trade in the windows it asks
- * for the newest trades (a venue clock ahead of ours). Two requests when nothing is new.
+ * for the newest trades (a venue clock ahead of ours). The follow-up is skipped when the last
+ * window already reaches `aheadMs` (6 h) past our clock and came back short: then one request
+ * when nothing is new, as a reconciliation asks every minute.
  *
  * @example
  * const trades = await myTradesSince(exchange, 'BTC/USDT', since, Date.now(), policy.read);
@@ -29,6 +31,8 @@ export async function myTradesSince(
   now: number,
   read: <T>(call: () => Promise<T>) => Promise<T>,
   pageSize = 1000,
+  /** Trades stamped up to this far past our clock are found by the time windows alone (6 h). */
+  aheadMs = 6 * 3_600_000,
 ): Promise<Trade[]> {
   const out: Trade[] = [];
   const seen = new Set<string>();
@@ -67,10 +71,13 @@ export async function myTradesSince(
     add(page);
     first = page.length > 0 ? [...page].sort(byId).at(-1) : undefined;
   }
+  const lastEnd = since - 1; // the end of the last window asked
   if (first) {
-    // Everything after the first window with trades, whatever its stamp.
-    await after(first);
-  } else {
+    // Everything after the first window with trades, whatever its stamp; not needed when that
+    // window was the last, came back short and reaches `aheadMs` past our clock.
+    const complete = since > end && out.length < pageSize && lastEnd >= now + aheadMs;
+    if (!complete) await after(first);
+  } else if (lastEnd < now + aheadMs) {
     // None up to our clock: the newest trades, in case the venue's clock runs ahead.
     const newer = (await read(() => exchange.fetchMyTrades(symbol, undefined, pageSize))).filter(
       (t) => (t.timestamp ?? 0) >= from,
