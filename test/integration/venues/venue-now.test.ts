@@ -12,7 +12,7 @@ describe("kairos live takes 'now' from the venue", () => {
   });
 
   it('a simulator replaying 600x, started a while ago: every bar already closed there is history', async () => {
-    sim = await startLiveSim({ realtime: { speed: 600 } });
+    sim = await startLiveSim({ realtime: { speed: 600 }, weightPerMinute: 6000 });
     // The user takes their time between steps: the venue's market runs 20 bars ahead of its clock.
     const wall0 = Date.now();
     await until(() => sim.market.now() > wall0 + 20 * MINUTE, 10_000, 'the market to run ahead');
