@@ -32,6 +32,16 @@ export function registerLive(program: Command): void {
       ).env('EXCHANGE_CREDENTIAL'),
     )
     .option('--user <username>', "the credential's owner, when several users have that label")
+    .addOption(
+      new Option('--on-stop <what>', 'orders still working at the venue when the node stops')
+        .choices(['cancel', 'leave'])
+        .default('cancel'),
+    )
+    .option(
+      '--max-ban-wait <seconds>',
+      'at start, wait out a venue rate limit or ban this long at most (else exit saying until when)',
+      '120',
+    )
     .action(async (file: string, flags: LiveFlags) => {
       const { runLive } = await import('./live-run.js');
       await runLive(file, flags);

@@ -12,7 +12,10 @@ import { parseParamList, resolveParams } from '../trading/strategy/params.js';
 import { CcxtExecutionClient } from '../trading/venues/ccxt/ccxt-execution.js';
 import { createExchange, credentialsFromEnv } from '../trading/venues/ccxt/exchange-factory.js';
 import { loadStrategy } from './load-strategy.js';
-import { decimalFlag } from './parse-flags.js';
+import { decimalFlag, numberFlag } from './parse-flags.js';
+import { KairosError } from '../trading/core/errors.js';
+import { isVenueBusy, type VenueBusyError } from '../trading/execution/venue-busy.js';
+import { busyError } from '../trading/venues/ccxt/error-mapping.js';
 import { openVenueFeed, type VenueFeedFlags } from './venue-feed.js';
 import { runLines } from './run-lines.js';
 
@@ -25,6 +28,8 @@ export interface LiveFlags extends VenueFeedFlags {
   export?: string;
   credential?: string;
   user?: string;
+  onStop?: string;
+  maxBanWait?: string;
 }
 
 /**
@@ -61,11 +66,41 @@ async function venueCredentials(
   };
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits out a venue's rate limit or ban at start-up, up to `maxWaitMs` in all; past that (or a
+ * ban longer than what is left) it gives up with one line saying until when.
+ */
+function banWaiter(maxWaitMs: number, log: (line: string) => void) {
+  const deadline = Date.now() + maxWaitMs;
+  return async (e: VenueBusyError): Promise<boolean> => {
+    if (e.code === 'VENUE_UNAVAILABLE') return false;
+    const wait = Math.max(250, e.untilMs - Date.now());
+    if (Date.now() + wait > deadline) return false;
+    log(`${e.message}: waiting ${Math.ceil(wait / 1000)} s before starting`);
+    await sleep(wait);
+    return true;
+  };
+}
+
+/** The one line a start-up refused by the venue ends with. */
+function startRefused(e: VenueBusyError): KairosError {
+  return new KairosError(
+    e.code,
+    `${e.message}; not started: start again after ${new Date(e.untilMs).toISOString()} (or give --max-ban-wait)`,
+  );
+}
+
 /** Runs `kairos live` (loaded only then: it brings ccxt). */
 export async function runLive(file: string, flags: LiveFlags): Promise<void> {
   const config = loadConfig(process.env);
   const cash = decimalFlag('--cash', flags.cash, 'positive');
   const params = flags.params ? parseParamList(flags.params) : {};
+  const onStop = flags.onStop ?? 'cancel';
+  if (onStop !== 'cancel' && onStop !== 'leave')
+    throw new KairosError('CONFIG_INVALID', `--on-stop: must be cancel or leave, was ${onStop}`);
+  const maxBanWaitMs = numberFlag('--max-ban-wait', flags.maxBanWait ?? '120') * 1000;
   const strategy = await loadStrategy(file, path.join(config.home, 'build'), flags.export);
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const onAlert = (a: { code: string; message: string }) =>
@@ -76,6 +111,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
   let venue: Awaited<ReturnType<typeof openVenueFeed>> | null = null;
   let lines: ReturnType<typeof runLines> | null = null;
   let result: NodeRunResult | null = null;
+  const waitForVenue = banWaiter(maxBanWaitMs, log);
   try {
     const credentials = await venueCredentials(
       config,
@@ -84,7 +120,17 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       `kairos live ${strategyId}`,
       log,
     );
-    venue = await openVenueFeed(config, flags, credentials, { alert: onAlert, log });
+    // Start-up during a rate limit or ban: wait it out (bounded) or exit saying until when.
+    for (;;) {
+      try {
+        venue = await openVenueFeed(config, flags, credentials, { alert: onAlert, log });
+        break;
+      } catch (e) {
+        const busy = busyError(e, flags.exchange, Date.now());
+        if (!isVenueBusy(busy) || busy.code === 'VENUE_UNAVAILABLE') throw e;
+        if (!(await waitForVenue(busy))) throw startRefused(busy);
+      }
+    }
     const { exchange, instrument: inst, startedAt, bars } = venue;
     const { exchange: stream } = await createExchange({ ...venue.exchangeConfig, pro: true });
     const riskRepo = new RiskRepository(store.db);
@@ -112,8 +158,18 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       snapshots: lines.snapshots(new StrategySnapshotRepository(store.db)),
       risk: () => riskRepo.settings(),
       venue: (deliver, order) => {
+        // A recovery retried after a ban builds the venue again: the first one's streams stop.
+        void client?.close();
         const c = (client = new CcxtExecutionClient(
-          { exchange, stream, instruments: [inst], order, onAlert, onLog: log },
+          {
+            exchange,
+            stream,
+            instruments: [inst],
+            order,
+            onAlert,
+            onLog: log,
+            bannedUntil: feed.bannedUntil,
+          },
           deliver,
         ));
         c.start();
@@ -127,18 +183,45 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
         };
       },
       warmUntil: startedAt,
+      onStop,
+      waitForVenue,
+      returnFailures: true,
+      // The streams stop, then the venue calls still running finish (their reports are stored).
+      closeVenue: async () => {
+        const c = client as CcxtExecutionClient | null;
+        await c?.close();
+        await c?.idle();
+      },
       onAlert,
       onLog: log,
     });
     await venue.start();
     log(
-      `live ${strategyId} on ${flags.exchange} ${inst.id}: trading from ${new Date(startedAt).toISOString()}`,
+      `live ${strategyId} on ${flags.exchange} ${inst.id}: trading from ${new Date(startedAt).toISOString()} (on stop: ${onStop} resting orders)`,
     );
-    result = await node.run(lines.feed(bars));
+    try {
+      result = await node.run(lines.feed(bars));
+    } catch (e) {
+      if (isVenueBusy(e)) throw startRefused(e);
+      throw e;
+    }
+    const stopWord =
+      result.failure !== null
+        ? `node failed: nothing sent after the failure, ${result.openOrders} orders left open`
+        : onStop === 'cancel'
+          ? `on stop: cancel (resting orders cancelled, ${result.openOrders} still open)`
+          : `on stop: leave (${result.openOrders} orders left working at the venue)`;
     log(
       `live ${strategyId} stopped: ${result.barsProcessed} bars traded, ${result.reconciliations} reconciliations, drift ${result.drift}; ` +
-        `position ${result.position.toFixed()}, cash ${result.cash.toFixed()} ${inst.quote}`,
+        `position ${result.position.toFixed()}, cash ${result.cash.toFixed()} ${inst.quote}; ${stopWord}` +
+        (result.pausedBars > 0
+          ? `; ${result.pausedBars} bars not traded while the venue was busy`
+          : '') +
+        (result.lastReconcileDeferred
+          ? `; last reconciliation deferred (${result.lastReconcileDeferred.message})`
+          : ''),
     );
+    if (result.failure) throw new KairosError(result.failure.code, result.failure.message);
   } finally {
     if (venue) lines?.end(result, venue.instrument);
     await (client as CcxtExecutionClient | null)?.close();

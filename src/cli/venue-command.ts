@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { KairosError } from '../trading/core/errors.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { renamedOptions } from './renamed-options.js';
@@ -15,6 +15,8 @@ interface SimulateFlags {
   minNotional: string;
   balance?: string;
   commission: string;
+  buyFeeIn?: string;
+  weightPerMinute?: string;
   apiKey?: string;
   secret?: string;
   rebase: boolean;
@@ -60,6 +62,16 @@ export function registerVenue(program: Command): void {
     .option('--min-notional <amount>', 'smallest price × quantity (NOTIONAL)', '0')
     .option('--balance <list>', 'starting balances, e.g. BTC=10,USDT=100000')
     .option('--commission <rate>', 'maker and taker fee as a fraction of notional', '0.001')
+    .addOption(
+      new Option('--buy-fee-in <asset>', "a buy's commission: in the base received, or the quote")
+        .choices(['base', 'quote'])
+        .default('base'),
+    )
+    .option(
+      '--weight-per-minute <n>',
+      'request weight allowed per minute, advertised in exchangeInfo and enforced',
+      '6000',
+    )
     .option('--api-key <key>', 'the API key to accept (default: an example key)')
     .option('--secret <secret>', 'its secret (default: an example secret)')
     .option('--no-rebase', 'keep the file times (default: the replay starts now)')
@@ -91,6 +103,10 @@ async function simulate(flags: SimulateFlags): Promise<void> {
     balances: flags.balance !== undefined ? balanceList(flags.balance) : undefined,
     makerFee: fee,
     takerFee: fee,
+    buyFeeIn: flags.buyFeeIn === 'quote' ? 'quote' : 'base',
+    weightPerMinute: numberFlag('--weight-per-minute', flags.weightPerMinute ?? '6000', {
+      integer: true,
+    }),
     apiKey: flags.apiKey,
     secret: flags.secret,
     preloadBars: preload,

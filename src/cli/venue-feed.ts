@@ -1,6 +1,7 @@
 import { connectRedis } from '../scalability/connections.js';
 import { MemoryBudget } from '../scalability/rate-limit/memory-budget.js';
 import { RedisBudget } from '../scalability/rate-limit/redis-budget.js';
+import { windowRule } from '../scalability/rate-limit/window-rule.js';
 import { AsyncQueue } from '../system/async-queue.js';
 import type { Config } from '../system/config.js';
 import type { Bar } from '../trading/data/market-data.js';
@@ -28,6 +29,8 @@ export interface VenueFeed {
   readonly exchangeConfig: ExchangeConfig;
   readonly exchange: Awaited<ReturnType<typeof createExchange>>['exchange'];
   readonly instrument: Instrument;
+  /** The end of a venue ban (429/418) this process knows of. */
+  readonly bannedUntil: () => number | undefined;
   /** Venue time at start: bars before it only warm the indicators. */
   readonly startedAt: number;
   /** The closed bars, from `warmup` bars before `startedAt`, in order, each once. */
@@ -54,16 +57,34 @@ export async function openVenueFeed(
 ): Promise<VenueFeed> {
   const warmup = numberFlag('--warmup', flags.warmup, { integer: true, max: 1000 });
   // One request budget per venue and key; shared through Redis by every process when configured.
-  const rule = { capacity: 1_200, intervalMs: 60_000 };
+  // It keeps to 80 % of the weight per minute the venue advertises (exchangeInfo.rateLimits);
+  // until it has said, 80 % of Binance's documented 1,200.
+  let rule = windowRule(1_200, 60_000);
   const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
-  const budget = redis ? new RedisBudget(redis, { rule }) : new MemoryBudget({ rule });
+  const budget = redis
+    ? new RedisBudget(redis, { rule: () => rule })
+    : new MemoryBudget({ rule: () => rule });
   const exchangeConfig: ExchangeConfig = {
     exchangeId: flags.exchange,
     ...credentials,
     exchangeUrl: flags.exchangeUrl,
-    budget: { budget, onAlert: on.alert },
+    budget: {
+      budget,
+      onAlert: on.alert,
+      maxWeight: () => rule.capacity,
+      onRateLimits: (limits) => {
+        const weight = limits.find((l) => l.type === 'REQUEST_WEIGHT');
+        if (!weight) return;
+        const next = windowRule(weight.limit, weight.intervalMs);
+        if (next.capacity !== rule.capacity || next.intervalMs !== rule.intervalMs)
+          on.log(
+            `request budget: 80 % of the ${weight.limit} weight per ${weight.intervalMs / 1000} s the venue advertises`,
+          );
+        rule = next;
+      },
+    },
   };
-  const { exchange } = await createExchange(exchangeConfig);
+  const { exchange, gate } = await createExchange(exchangeConfig);
   const { exchange: feedExchange } = await createExchange({ ...exchangeConfig, pro: true });
   const markets = new Markets(exchange);
   let skew: ClockSkew | null = null;
@@ -84,8 +105,12 @@ export async function openVenueFeed(
     skew = new ClockSkew(exchange, { onWarn: on.log });
     await skew.measure();
     skew.start(60_000, (e) => on.log(`clock skew check failed: ${(e as Error).message}`));
-    // Venue time: what its bars are stamped in (a simulator's can run ahead of this clock).
-    const startedAt = (await exchange.fetchTime()) ?? Date.now();
+    // "Now" is the venue's: its server time, or its newest bar when its market runs ahead of
+    // its server clock (a simulator replaying faster than real time). Bars closed by then are
+    // history: they only warm the strategy, however long ago the venue was started.
+    const serverTime = (await exchange.fetchTime()) ?? Date.now();
+    const newest = await exchange.fetchOHLCV(flags.symbol, flags.timeframe, undefined, 1);
+    const startedAt = Math.max(serverTime, Number(newest.at(-1)?.[0] ?? 0));
     const bars = new AsyncQueue<readonly Bar[]>();
     const feed = new CcxtMarketData({
       exchange: feedExchange,
@@ -98,6 +123,7 @@ export async function openVenueFeed(
     return {
       exchangeConfig,
       exchange,
+      bannedUntil: () => gate?.bannedUntil()?.untilMs,
       instrument,
       startedAt,
       bars,

@@ -79,6 +79,9 @@ describe('backtest-versus-live parity (sma-cross on recorded bars)', () => {
       takerFee: FEE,
       balances: { UNITTEST: '0', BTC: '10' },
       preloadBars: WARM,
+      // The test reveals a bar as soon as the last is handled (a reconciliation each): a weight
+      // allowance to match, so the node's 80 % budget does not pace the test.
+      weightPerMinute: 100_000,
     });
     const venue = sim;
 

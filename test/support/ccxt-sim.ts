@@ -72,6 +72,9 @@ export function startLiveSim(over: Partial<BinanceSimOptions> = {}): Promise<Bin
     filters: { tickSize: '0.01', stepSize: '0.00001', minQty: '0.00001', minNotional: '10' },
     balances: { BTC: '0', USDT: '1000000' },
     preloadBars: 100,
+    // Its market runs 600x real time, and the node reconciles every bar: it advertises (and
+    // enforces) a weight allowance to match, which the node budgets 80 % of.
+    weightPerMinute: 200_000,
     ...over,
   });
 }

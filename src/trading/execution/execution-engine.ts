@@ -27,6 +27,8 @@ export class ExecutionEngine {
   readonly open = new OpenOrders();
   readonly #tradeIds = new Set<string>();
   readonly #history: Order[] = [];
+  /** Cancels asked while the order's outcome was UNKNOWN: sent once the venue's answer is known. */
+  readonly #queuedCancels = new Map<string, number>();
 
   constructor(
     private readonly bus: MessageBus,
@@ -125,6 +127,12 @@ export class ExecutionEngine {
       isOpen(next.status) ? next : undefined,
     );
     this.#publish(event);
+    this.#sendQueuedCancel(next);
+  }
+
+  /** Whether a cancel of this order waits for its outcome to be known. */
+  cancelQueued(clientOrderId: string): boolean {
+    return this.#queuedCancels.has(clientOrderId);
   }
 
   /** One order by client order id. */
@@ -176,8 +184,25 @@ export class ExecutionEngine {
   #cancel(cmd: CancelOrder): void {
     const order = this.#orders.get(cmd.clientOrderId);
     if (!order || !isOpen(order.status) || order.status === 'PENDING_CANCEL') return;
+    // The venue may or may not have it: the cancel waits until reconciliation knows (an order
+    // that turns out open is then cancelled; one that turns out closed needs nothing).
+    if (order.status === 'UNKNOWN')
+      return void this.#queuedCancels.set(order.clientOrderId, cmd.ts);
     this.process({ kind: 'OrderPendingCancel', ...this.#ids(order), ts: cmd.ts });
     this.route(order).cancel(order.clientOrderId, cmd.ts);
+  }
+
+  #sendQueuedCancel(order: Order): void {
+    const ts = this.#queuedCancels.get(order.clientOrderId);
+    if (ts === undefined || order.status === 'UNKNOWN') return;
+    this.#queuedCancels.delete(order.clientOrderId);
+    if (isOpen(order.status) && order.status !== 'PENDING_CANCEL')
+      this.#cancel({
+        kind: 'CancelOrder',
+        clientOrderId: order.clientOrderId,
+        strategyId: order.strategyId,
+        ts: Math.max(ts, order.updatedAt),
+      });
   }
 
   #ids(order: Order) {

@@ -1,7 +1,9 @@
 import { toDecimal, type Decimal, type DecimalInput } from '../core/decimal.js';
 import { SeededRandom } from '../core/random.js';
 import type { Bar } from '../data/market-data.js';
+import { InvariantError } from '../core/errors.js';
 import type { OrderStore } from '../execution/order-store.js';
+import { isVenueBusy, type VenueBusyError } from '../execution/venue-busy.js';
 import type { Alert } from '../model/alert.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderEvent } from '../model/order-events.js';
@@ -52,6 +54,29 @@ export interface TradingNodeConfig {
   readonly onLog?: (message: string) => void;
   /** Fault tests only: called between commit and send, and between send and the stored answer. */
   readonly failpoint?: (at: Failpoint) => void;
+  /**
+   * What happens to the orders still working at the venue when the run stops: `cancel` them
+   * (the kill switch, then their outcome is awaited) or `leave` them working (default).
+   */
+  readonly onStop?: 'cancel' | 'leave';
+  /**
+   * The venue is busy (rate limit, ban, unreachable) during start-up recovery: resolve `true` to
+   * try again (after waiting, e.g. until `error.untilMs`), `false` to give up (default).
+   */
+  readonly waitForVenue?: (error: VenueBusyError) => Promise<boolean>;
+  /** Stops the venue's streams, after the last reconciliation (what they deliver is still stored). */
+  readonly closeVenue?: () => Promise<void>;
+  /**
+   * A failure (the strategy threw, an invariant broke) ends the run in order either way; then
+   * `run` returns it in `failure` (true) or throws the original error (default).
+   */
+  readonly returnFailures?: boolean;
+}
+
+/** Why a run ended early. */
+export interface NodeFailure {
+  readonly code: string;
+  readonly message: string;
 }
 
 /** What a paper run did. */
@@ -64,6 +89,16 @@ export interface NodeRunResult {
   readonly barsProcessed: number;
   readonly position: Decimal;
   readonly cash: Decimal;
+  /** Set when the run failed (a strategy error, our own bug): nothing more was sent after it. */
+  readonly failure: NodeFailure | null;
+  /** What was done with the orders still working at the stop. */
+  readonly onStop: 'cancel' | 'leave';
+  /** Orders still open (working or unresolved) when the run ended. */
+  readonly openOrders: number;
+  /** Bars only watched, not traded, while the venue was busy (reads deferred, trading paused). */
+  readonly pausedBars: number;
+  /** The venue was still busy at the end: the last reconciliation could not run. */
+  readonly lastReconcileDeferred: VenueBusyError | null;
 }
 
 /**
@@ -85,23 +120,35 @@ export class TradingNode {
     // Recovery: the store first, then the venue; the strategy runs only after. Besides the open
     // orders, every order made after the snapshot comes back (a replayed bar makes them again).
     const snapshot = await cfg.snapshots.latest(cfg.strategyId);
-    const { core, recovery } = await TradingCore.open(
-      {
-        instruments: [inst],
-        cash: { [inst.quote]: toDecimal(cfg.cash) },
-        orders: cfg.orders,
-        venue: cfg.venue,
-        onAlert: cfg.onAlert,
-        failpoint: cfg.failpoint,
-      },
-      snapshot?.ts ?? null,
-    );
+    const { core, recovery } = await this.#open(snapshot?.ts ?? null);
     const { exec, ledger, clock } = core;
     cfg.onReconciled?.(recovery, clock.now());
     const refreshRisk = async () => {
       if (cfg.risk) core.applyRisk(await cfg.risk());
     };
-    await refreshRisk();
+    const alert = (code: string, message: string) =>
+      cfg.onAlert?.({ kind: 'Alert', code, message, ts: clock.now() });
+    let failure: NodeFailure | null = null;
+    let failureError: unknown;
+    // Every strategy call: an error in it (the strategy's own, or an invariant error it drove
+    // the OMS into) ends the run as a failure; it never escapes the node (invariant 12).
+    const guard = (what: string, call: () => void): boolean => {
+      if (failure) return false;
+      try {
+        call();
+        return true;
+      } catch (e) {
+        const err = e as Error;
+        failureError = e;
+        const code = e instanceof InvariantError ? e.code : 'STRATEGY_FAILED';
+        failure = {
+          code,
+          message: `${cfg.strategyId} ${what} at ${new Date(clock.now()).toISOString()}: ${err.message}`,
+        };
+        alert(code, `${failure.message}; no more orders are sent, the node stops`);
+        return false;
+      }
+    };
     const rng = new SeededRandom(snapshot?.random ?? cfg.seed ?? 1);
     const runner = new StrategyRunner(
       cfg.strategy,
@@ -123,8 +170,6 @@ export class TradingNode {
       },
       snapshot?.ordersMade ?? 0,
     );
-    if (snapshot) runner.resume(snapshot.state);
-    else runner.start();
 
     // While running: unacknowledged orders are checked soon after the bar that left them so,
     // and everything is reconciled at an interval (both in simulated time).
@@ -134,44 +179,114 @@ export class TradingNode {
     let lastReconcile = -Infinity;
     let reconciliations = 0;
     let drift = 0;
-    const reconcileAt = async (at: number) => {
-      clock.advanceTo(at);
-      const r = await core.reconcile();
+    // The venue refused a read (429, 418, unreachable): reads are deferred and trading pauses
+    // (bars only warm the strategy) until a reconciliation goes through again.
+    let busy: VenueBusyError | null = null;
+    let pausedBars = 0;
+    const reconcileAt = async (at: number): Promise<boolean> => {
+      clock.advanceTo(Math.max(at, clock.now()));
+      let r: ReconciliationResult;
+      try {
+        r = await core.reconcile();
+      } catch (e) {
+        if (!isVenueBusy(e)) throw e;
+        await core.settle(); // what the reads brought before the refusal is stored
+        if (!busy)
+          alert(
+            'TRADING_PAUSED',
+            `${e.message}: venue reads deferred, trading paused until a reconciliation goes through`,
+          );
+        busy = e;
+        return false;
+      }
+      if (busy) {
+        alert('TRADING_RESUMED', `venue answers again: ${pausedBars} bars were not traded`);
+        busy = null;
+      }
       reconciliations++;
       drift += r.drift.length;
-      lastReconcile = at;
+      lastReconcile = clock.now();
       due = null;
-      cfg.onReconciled?.(r, at);
+      cfg.onReconciled?.(r, clock.now());
+      return true;
     };
 
     let processed = 0;
-    for await (const batch of feed) {
-      for (const bar of batch) {
-        if (bar.closeTime <= Math.max(snapshot?.ts ?? -Infinity, cfg.warmUntil ?? -Infinity)) {
-          runner.warm(bar);
-          continue;
+    try {
+      await refreshRisk();
+      if (snapshot) runner.resume(snapshot.state);
+      else guard('init', () => runner.start());
+      for await (const batch of feed) {
+        for (const bar of batch) {
+          if (failure) break;
+          if (bar.closeTime <= Math.max(snapshot?.ts ?? -Infinity, cfg.warmUntil ?? -Infinity)) {
+            runner.warm(bar);
+            continue;
+          }
+          // The node gets control only between bars: a check due during this bar runs before it.
+          if (busy) await reconcileAt(bar.openTime);
+          else if (due !== null && due <= bar.closeTime)
+            await reconcileAt(Math.min(due, bar.openTime));
+          if (cfg.pace) await cfg.pace(bar);
+          if (processed % (cfg.riskRefreshBars ?? 20) === 0) await refreshRisk();
+          core.onBar(bar);
+          if (busy) {
+            runner.warm(bar);
+            pausedBars++;
+            continue;
+          }
+          if (!guard(`bar ${bar.closeTime}`, () => runner.onBar(bar))) break;
+          await core.settle();
+          if (bar.closeTime - lastReconcile >= reconcileIntervalMs)
+            await reconcileAt(bar.closeTime);
+          else if (core.unresolved()) due ??= bar.closeTime + inflightCheckMs;
+          await cfg.snapshots.save(cfg.strategyId, cfg.strategy.name, {
+            ts: bar.closeTime,
+            ordersMade: runner.ordersMade,
+            state: runner.snapshot(),
+            random: rng.state(),
+          });
+          processed++;
         }
-        // The node gets control only between bars: a check due during this bar runs before it.
-        if (due !== null && due <= bar.closeTime) await reconcileAt(Math.min(due, bar.openTime));
-        if (cfg.pace) await cfg.pace(bar);
-        if (processed % (cfg.riskRefreshBars ?? 20) === 0) await refreshRisk();
-        core.onBar(bar);
-        runner.onBar(bar);
-        await core.settle();
-        if (bar.closeTime - lastReconcile >= reconcileIntervalMs) await reconcileAt(bar.closeTime);
-        else if (core.unresolved()) due ??= bar.closeTime + inflightCheckMs;
-        await cfg.snapshots.save(cfg.strategyId, cfg.strategy.name, {
-          ts: bar.closeTime,
-          ordersMade: runner.ordersMade,
-          state: runner.snapshot(),
-          random: rng.state(),
-        });
-        processed++;
+        if (failure) break;
       }
+    } catch (e) {
+      // Our own bug or the store failing: stop in order all the same, then say so.
+      failureError ??= e;
+      failure ??= {
+        code: (e as { code?: string }).code ?? 'NODE_FAILED',
+        message: (e as Error).message,
+      };
+      if (e instanceof InvariantError) alert(e.code, `${e.message}; the node stops`);
     }
-    await core.settle();
-    // A last reconciliation, so the run ends agreeing with the venue.
-    await reconcileAt(Math.max(due ?? 0, clock.now()));
+    // The stop, in order: the strategy gets no more calls (above); what is in flight is sent and
+    // stored; resting orders are cancelled (unless left, or the node failed: then nothing more is
+    // sent); one more reconciliation; then the venue's streams close and their last reports are
+    // stored. The caller closes the store after this returns.
+    const onStop = cfg.onStop ?? 'leave';
+    const finish = async () => {
+      await core.settle();
+      if (onStop === 'cancel' && !failure) {
+        core.risk.killSwitch(clock.now(), 'node-stop');
+        await core.settle();
+      }
+      // Cancels of orders whose outcome was unknown go out once reconciliation knows them.
+      for (let round = 0; round < 3; round++) {
+        if (!(await reconcileAt(Math.max(due ?? 0, clock.now())))) break;
+        const pending = exec.openOrders().some((o) => o.status === 'PENDING_CANCEL');
+        if (!(onStop === 'cancel' && !failure && pending)) break;
+        await core.settle();
+      }
+      await cfg.closeVenue?.();
+      await core.settle();
+    };
+    try {
+      await finish();
+    } catch (e) {
+      if (failure === null) throw e;
+      cfg.onLog?.(`stop after failure: ${(e as Error).message}`);
+    }
+    if (failure !== null && !cfg.returnFailures) throw failureError;
     return {
       recovery,
       reconciliations,
@@ -180,6 +295,33 @@ export class TradingNode {
       barsProcessed: processed,
       position: ledger.position(inst.id).quantity,
       cash: ledger.cash(inst.quote),
+      failure,
+      onStop,
+      openOrders: exec.openOrders().length,
+      pausedBars,
+      lastReconcileDeferred: busy,
     };
+  }
+
+  /** Builds the core and recovers; a busy venue is waited out while `waitForVenue` says so. */
+  async #open(since: number | null): Promise<Awaited<ReturnType<typeof TradingCore.open>>> {
+    const cfg = this.config;
+    for (;;) {
+      try {
+        return await TradingCore.open(
+          {
+            instruments: [cfg.instrument],
+            cash: { [cfg.instrument.quote]: toDecimal(cfg.cash) },
+            orders: cfg.orders,
+            venue: cfg.venue,
+            onAlert: cfg.onAlert,
+            failpoint: cfg.failpoint,
+          },
+          since,
+        );
+      } catch (e) {
+        if (!isVenueBusy(e) || !(await cfg.waitForVenue?.(e))) throw e;
+      }
+    }
   }
 }

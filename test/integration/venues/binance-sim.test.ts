@@ -397,6 +397,37 @@ describe('binance-sim faults', () => {
     expect((await rawGet(sim, '/api/v3/ping')).status).toBe(418);
   });
 
+  it("charges a buy's commission in the base asset by default, in the quote when told", async () => {
+    for (const buyFeeIn of ['base', 'quote'] as const) {
+      await sim.close();
+      sim = await startSim({ clock, buyFeeIn, balances: { BTC: '0', USDT: '1000000' } });
+      ex = rest(sim);
+      await ex.loadMarkets();
+      const o = await ex.createOrder(SYMBOL, 'market', 'buy', 2, undefined, {
+        newClientOrderId: `fee-${buyFeeIn}`,
+      });
+      const t = (await ex.fetchMyTrades(SYMBOL)).find((x) => x.order === o.id)!;
+      const btc = (await ex.fetchBalance()).BTC!.free!;
+      if (buyFeeIn === 'base') {
+        expect(t.fee).toMatchObject({ currency: 'BTC', cost: 0.002 });
+        expect(btc).toBeCloseTo(1.998, 9);
+      } else {
+        expect(t.fee).toMatchObject({ currency: 'USDT' });
+        expect(t.fee!.cost).toBeCloseTo(t.price! * 2 * 0.001, 6);
+        expect(btc).toBeCloseTo(2, 9);
+      }
+    }
+  });
+
+  it('answers 429/418 on the account reads only when told (readsOnly)', async () => {
+    sim.faults.set({ rateLimit: { after: 0, tooMany: 1, banMs: 60_000, readsOnly: true } });
+    await expect(ex.fetchTime()).resolves.toBeGreaterThan(0);
+    await expect(ex.fetchOpenOrders(SYMBOL)).rejects.toThrow(/429/);
+    await expect(ex.fetchMyTrades(SYMBOL)).rejects.toThrow(/418.*IP banned until/);
+    await expect(ex.fetchTicker(SYMBOL)).resolves.toMatchObject({ symbol: SYMBOL });
+    sim.faults.reset();
+  });
+
   it('dropping WebSockets disconnects the client', async () => {
     const ws = await pro(sim);
     const trades = ws.watchTrades(SYMBOL);

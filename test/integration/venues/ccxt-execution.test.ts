@@ -406,7 +406,11 @@ describe('T14: 429 then a 418 ban', () => {
     clock.offset += 60_000; // half way through the ban
     for (let i = 0; i < 5; i++) h.send({ side: 'SELL', quantity: '0.01' });
     await h.client.idle();
-    await expect(h.client.openOrders()).rejects.toMatchObject({ code: 'VENUE_RATE_LIMITED' });
+    // A query says it is a ban, and until when (the node waits it out).
+    await expect(h.client.openOrders()).rejects.toMatchObject({
+      code: 'VENUE_BANNED',
+      untilMs: expect.any(Number),
+    });
     await expect(other.fetchTime()).rejects.toMatchObject({ code: 'VENUE_RATE_LIMITED' });
     expect(requests).toBe(afterTooMany + 1);
     expect(sim.state.orders()).toHaveLength(0);

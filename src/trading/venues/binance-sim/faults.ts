@@ -12,12 +12,26 @@ export interface FaultSettings {
   /** Chance (0..1, seeded) that an order creation loses its answer. */
   readonly dropOrderResponseRate: number;
   readonly dropMode: DropMode;
-  /** After `after` more requests, answer `tooMany` with 429, then 418 (banned) for `banMs`. */
+  /**
+   * After `after` more requests, answer `tooMany` with 429, then 418 (banned) for `banMs`. With
+   * `readsOnly`, only the account's reads count and are refused (orders, trades, open orders,
+   * account): the market data and order writes pass.
+   */
   readonly rateLimit: {
     readonly after: number;
     readonly tooMany: number;
     readonly banMs: number;
+    readonly readsOnly?: boolean;
   } | null;
+  /**
+   * Lose every user-data report (executionReport) of the next N orders created: combined with
+   * `dropOrderResponses`, the node hears nothing about them until it asks.
+   */
+  readonly loseOrderReports: number;
+  /** Hold every user-data report this many ms before sending it (fills arrive late; 0: off). */
+  readonly delayReportsMs: number;
+  /** Stamp trades this many ms ahead of the venue's clock (a venue clock running ahead; 0: off). */
+  readonly tradeClockAheadMs: number;
   /** Close every WebSocket connection (abruptly) every N ms; null: off. */
   readonly wsDropEveryMs: number | null;
   /** Close every WebSocket connection after a random (seeded) `min`–`max` ms, again and again; null: off. */
@@ -48,6 +62,7 @@ export interface FaultStats {
   wsDrops: number;
   duplicatedEvents: number;
   rejectedOrders: number;
+  lostReports: number;
 }
 
 const OFF: FaultSettings = {
@@ -60,6 +75,9 @@ const OFF: FaultSettings = {
   duplicateFills: null,
   rejectNextOrders: null,
   hideNewOrdersMs: 0,
+  loseOrderReports: 0,
+  delayReportsMs: 0,
+  tradeClockAheadMs: 0,
 };
 
 const bad = (field: string, rule: string) =>
@@ -103,6 +121,11 @@ function check(s: FaultSettings): void {
       '{code: a negative Binance code, count?, msg?, status?, commit?}',
     );
   if (!isCount(s.hideNewOrdersMs)) throw bad('hideNewOrdersMs', 'an integer of ms ≥ 0');
+  if (!isCount(s.loseOrderReports)) throw bad('loseOrderReports', 'an integer ≥ 0');
+  if (!isCount(s.delayReportsMs)) throw bad('delayReportsMs', 'an integer of ms ≥ 0');
+  if (!isCount(s.tradeClockAheadMs)) throw bad('tradeClockAheadMs', 'an integer of ms ≥ 0');
+  if (r !== null && r.readsOnly !== undefined && typeof r.readsOnly !== 'boolean')
+    throw bad('rateLimit.readsOnly', 'true or false');
 }
 
 /**
@@ -124,8 +147,11 @@ export class Faults {
     wsDrops: 0,
     duplicatedEvents: 0,
     rejectedOrders: 0,
+    lostReports: 0,
   };
   #seen = 0;
+  readonly #lostReports = new Set<string>();
+  readonly #delayed = new Set<ReturnType<typeof setTimeout>>();
   #limited = 0;
   #banUntil: number | null = null;
   #rejected = 0;
@@ -173,10 +199,14 @@ export class Faults {
     this.#listeners.push(listener);
   }
 
-  /** Counts a REST request; the 429/418 error to answer with, if the rate-limit fault says so. */
-  rateLimitVerdict(now: number): BinanceError | null {
+  /**
+   * Counts a REST request; the 429/418 error to answer with, if the rate-limit fault says so.
+   * `read`: the request reads the account (orders, trades, account).
+   */
+  rateLimitVerdict(now: number, read = true): BinanceError | null {
     const r = this.#s.rateLimit;
     if (!r) return null;
+    if (r.readsOnly && !read) return null;
     if (this.#banUntil !== null) {
       if (now < this.#banUntil) {
         this.stats.banned++;
@@ -205,6 +235,19 @@ export class Faults {
     if (s.wsDropEveryMs !== null) return s.wsDropEveryMs;
     if (s.wsDropRandomMs !== null) return this.#rng.int(s.wsDropRandomMs.min, s.wsDropRandomMs.max);
     return null;
+  }
+
+  /** An order is being created: whether its user-data reports are to be lost (the fault). */
+  takeReportLoss(clientOrderId: string): boolean {
+    if (this.#s.loseOrderReports <= 0) return false;
+    this.#s = { ...this.#s, loseOrderReports: this.#s.loseOrderReports - 1 };
+    this.#lostReports.add(clientOrderId);
+    return true;
+  }
+
+  /** Whether this order's reports are lost. */
+  reportsLost(clientOrderId: string): boolean {
+    return this.#lostReports.has(clientOrderId);
   }
 
   /** Whether the answer to this order creation is to be lost, and how. */
@@ -243,6 +286,23 @@ export class Faults {
    * copies held back and shuffled with the other fills of the window.
    */
   deliverUserEvent(event: Record<string, unknown>, send: () => void): void {
+    if (event.e === 'executionReport' && this.#lostReports.has(String(event.c))) {
+      this.stats.lostReports++;
+      return;
+    }
+    const delay = this.#s.delayReportsMs;
+    if (delay > 0 && event.e === 'executionReport') {
+      const timer = setTimeout(() => {
+        this.#delayed.delete(timer);
+        this.#deliver(event, send);
+      }, delay);
+      this.#delayed.add(timer);
+      return;
+    }
+    this.#deliver(event, send);
+  }
+
+  #deliver(event: Record<string, unknown>, send: () => void): void {
     const d = this.#s.duplicateFills;
     if (!d || event.e !== 'executionReport' || event.x !== 'TRADE') return send();
     const copies = this.#rng.int(d.minCopies, d.maxCopies);
@@ -265,6 +325,8 @@ export class Faults {
 
   /** Stops the timers (held events are dropped). */
   close(): void {
+    for (const t of this.#delayed) clearTimeout(t);
+    this.#delayed.clear();
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
     this.#pending = [];

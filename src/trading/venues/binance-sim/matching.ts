@@ -39,6 +39,13 @@ export interface MatcherOptions {
   readonly serverNow: () => number;
   /** The last replayed trade price, null before the first. */
   readonly lastPrice: () => number | null;
+  /**
+   * The asset a buy's commission is charged in: the base received (default, as Binance does
+   * unless BNB pays) or the quote paid.
+   */
+  readonly buyFeeIn?: 'base' | 'quote';
+  /** Ms added to every trade's time (a venue clock running ahead; default 0). */
+  readonly tradeTimeAheadMs?: () => number;
 }
 
 /**
@@ -46,7 +53,8 @@ export interface MatcherOptions {
  * last trade price; a limit order that crosses the last price fills whole at it (taker); otherwise
  * it rests and fills at its limit price (maker) when a replayed trade reaches it, taking at most
  * `maxVolumeFraction` of that trade's size, so large orders fill in parts. Balances are locked
- * when an order is accepted; commission is charged in the asset received.
+ * when an order is accepted; commission is charged in the asset received (a buy's in the quote
+ * instead with `buyFeeIn: 'quote'`).
  *
  * @example
  * const m = new SpotMatcher({ spec, account, makerFee: Dec('0.001'), takerFee: Dec('0.001'), ... });
@@ -179,9 +187,17 @@ export class SpotMatcher {
       account.spendLocked(spec.quote, quoteQty);
       account.unlock(spec.quote, held.minus(quoteQty));
       o.locked = o.locked.minus(held);
-      commission = qty.times(rate).round(8, Dec.roundHalfUp);
-      commissionAsset = spec.base;
-      account.credit(spec.base, qty.minus(commission));
+      if (this.#o.buyFeeIn === 'quote') {
+        commission = quoteQty.times(rate).round(8, Dec.roundHalfUp);
+        commissionAsset = spec.quote;
+        account.lock(spec.quote, commission);
+        account.spendLocked(spec.quote, commission);
+        account.credit(spec.base, qty);
+      } else {
+        commission = qty.times(rate).round(8, Dec.roundHalfUp);
+        commissionAsset = spec.base;
+        account.credit(spec.base, qty.minus(commission));
+      }
     } else {
       account.spendLocked(spec.base, qty);
       o.locked = o.locked.minus(qty);
@@ -199,7 +215,7 @@ export class SpotMatcher {
       quoteQty,
       commission,
       commissionAsset,
-      time: ts,
+      time: ts + (this.#o.tradeTimeAheadMs?.() ?? 0),
       isMaker: maker,
     };
     this.#trades.push(trade);

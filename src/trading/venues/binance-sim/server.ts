@@ -49,6 +49,11 @@ export interface BinanceSimOptions {
   readonly secret?: string;
   /** Starting balances (default 10 base, 100000 quote). */
   readonly balances?: Readonly<Record<string, string>>;
+  /**
+   * The asset a buy's commission is charged in: `base` (default: the asset received, as Binance
+   * does unless BNB pays it) or `quote`.
+   */
+  readonly buyFeeIn?: 'base' | 'quote';
   /** Commission rates (default 0.001 each). */
   readonly makerFee?: string;
   readonly takerFee?: string;
@@ -174,6 +179,8 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     marketNow: () => market.now(),
     serverNow: () => clock.now(),
     lastPrice: () => market.lastPrice(),
+    buyFeeIn: options.buyFeeIn ?? 'base',
+    tradeTimeAheadMs: () => faults.settings().tradeClockAheadMs,
   });
   const weightPerMinute = options.weightPerMinute ?? 6000;
   const weights = new RequestWeight({
@@ -237,9 +244,12 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     const now = clock.now();
     const headers: Record<string, string> = {};
     try {
-      const limited = faults.rateLimitVerdict(now);
-      if (limited) throw limited;
       const route = findRoute(method, path);
+      const limited = faults.rateLimitVerdict(
+        now,
+        method === 'GET' && route?.security === 'SIGNED',
+      );
+      if (limited) throw limited;
       const params = new Map(new URLSearchParams(rawBody));
       for (const [k, v] of url.searchParams) params.set(k, v);
       const p = new RestParams(params);
@@ -258,6 +268,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
           { apiKey, secret },
           now,
         );
+      if (route.createsOrder) faults.takeReportLoss(p.get('newClientOrderId') ?? '');
       const body = route.handle(p, ctx);
       if (route.createsOrder) {
         const drop = faults.takeOrderDrop();

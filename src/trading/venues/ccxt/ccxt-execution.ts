@@ -16,6 +16,7 @@ import type { OrderEvent } from '../../model/order-events.js';
 import { isTerminal } from '../../model/order-state-machine.js';
 import { dec, fillFromTrade, venueReport } from './ccxt-reports.js';
 import {
+  busyError,
   cancelOutcome,
   createOutcome,
   isClockError,
@@ -47,6 +48,8 @@ export interface CcxtExecutionOptions {
   readonly now?: () => number;
   readonly onAlert?: (alert: Alert) => void;
   readonly onLog?: (line: string) => void;
+  /** The end of a ban the request gate knows of (`gate.bannedUntil()?.untilMs`). */
+  readonly bannedUntil?: () => number | undefined;
   /** Told on a timestamp refusal (-1021), so the clock offset is measured again. */
   readonly onClockError?: () => void;
   /** A fresh order not found is looked for again until this many ms after sending (default 5 000). */
@@ -185,7 +188,31 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     this.#track(this.#cancel(clientOrderId));
   }
 
-  async orderByClientId(clientOrderId: string): Promise<VenueOrderReport | null> {
+  /**
+   * Reconciliation's questions fail as a state, never as a raw venue error: a rate limit, a ban
+   * or an unreachable venue is a `VenueBusyError` saying until when (the node waits it out).
+   */
+  async #query<T>(ask: () => Promise<T>): Promise<T> {
+    try {
+      return await ask();
+    } catch (e) {
+      throw busyError(e, this.#venue, this.#now(), this.#o.bannedUntil?.());
+    }
+  }
+
+  orderByClientId(clientOrderId: string): Promise<VenueOrderReport | null> {
+    return this.#query(() => this.#orderByClientId(clientOrderId));
+  }
+
+  openOrders(): Promise<readonly VenueOrderReport[]> {
+    return this.#query(() => this.#openOrders());
+  }
+
+  tradesSince(ts: number): Promise<readonly Fill[]> {
+    return this.#query(() => this.#tradesSince(ts));
+  }
+
+  async #orderByClientId(clientOrderId: string): Promise<VenueOrderReport | null> {
     const known = this.#symbolOf(clientOrderId);
     const symbols = known ? [known] : [...this.#instruments.keys()];
     const graceEnd = (this.#sentAt.get(clientOrderId) ?? -Infinity) + this.#grace();
@@ -205,7 +232,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     }
   }
 
-  async openOrders(): Promise<readonly VenueOrderReport[]> {
+  async #openOrders(): Promise<readonly VenueOrderReport[]> {
     const out: VenueOrderReport[] = [];
     for (const symbol of this.#instruments.keys()) {
       const orders = await this.#policy.read(() => this.#o.exchange.fetchOpenOrders(symbol));
@@ -218,7 +245,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     return out;
   }
 
-  async tradesSince(ts: number): Promise<readonly Fill[]> {
+  async #tradesSince(ts: number): Promise<readonly Fill[]> {
     const fills = await this.#fetchFills(ts);
     // Reconciliation applies these itself; note them so a stream copy is not counted twice.
     for (const f of fills) this.#note(f);
@@ -518,7 +545,9 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
         break;
       } catch (e) {
         const left = graceEnd - this.#now();
-        if (!isOrderNotFound(e) || left <= 0) break; // reconciliation reports it as drift
+        // A read that failed (429, 418, network) says nothing: the caller asks again later.
+        if (!isOrderNotFound(e)) throw e;
+        if (left <= 0) break; // reconciliation reports it as drift
         await new Promise((r) => setTimeout(r, Math.min(250, left)));
       }
     }

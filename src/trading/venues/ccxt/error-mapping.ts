@@ -1,6 +1,7 @@
 import ccxt from 'ccxt';
 import { KairosError } from '../../core/errors.js';
 import { Reason } from '../../core/reason-codes.js';
+import { VenueBusyError } from '../../execution/venue-busy.js';
 
 /** What a failed order creation means for the order. */
 export type CreateOutcome =
@@ -146,4 +147,56 @@ export function asKairosError(e: unknown, venue: string): unknown {
   if (!(e instanceof ccxt.BaseError)) return e;
   const code = e instanceof ccxt.NetworkError ? 'VENUE_UNAVAILABLE' : 'VENUE_ERROR';
   return new KairosError(code, `${venue}: ${message(e)}`, { cause: e });
+}
+
+/**
+ * A failed read as the state it is: `VenueBusyError` when the venue limits or bans us (429, 418,
+ * our budget refused), cannot be reached (network, timeout, 5xx, the breaker open), until
+ * `bannedUntil` (the ban the gate recorded) or `now + retryMs`. Other errors (a refusal that
+ * says something about the request, a bug) are returned unchanged.
+ *
+ * @example
+ * try { return await read() } catch (e) { throw busyError(e, 'binance', Date.now()) }
+ */
+export function busyError(
+  e: unknown,
+  venue: string,
+  now: number,
+  bannedUntil?: number,
+  retryMs = 5_000,
+): unknown {
+  if (e instanceof VenueBusyError) return e;
+  const text = message(e);
+  const retryAfter = (e as { retryAfterMs?: unknown }).retryAfterMs;
+  // Binance writes the ban's end in the message ("IP banned until 1700000000000").
+  const said = /banned until (\d{12,16})/i.exec(text)?.[1];
+  const until = (fallback: number) =>
+    Math.max(
+      bannedUntil ?? 0,
+      said !== undefined ? Number(said) : 0,
+      typeof retryAfter === 'number' ? now + retryAfter : said !== undefined ? 0 : fallback,
+    );
+  const banned = /\b418\b|banned/i.test(text);
+  if (
+    e instanceof ccxt.DDoSProtection ||
+    e instanceof ccxt.RateLimitExceeded ||
+    (e instanceof KairosError && e.code === 'VENUE_RATE_LIMITED')
+  ) {
+    const t = until(now + 60_000);
+    return new VenueBusyError(
+      banned ? 'VENUE_BANNED' : 'VENUE_RATE_LIMITED',
+      `${venue}: ${banned ? 'IP banned' : 'rate limited'} until ${new Date(t).toISOString()}`,
+      t,
+      { cause: e },
+    );
+  }
+  if (
+    e instanceof ccxt.NetworkError ||
+    (e instanceof KairosError &&
+      (e.code === 'VENUE_CIRCUIT_OPEN' || e.code === 'CACHE_UNAVAILABLE'))
+  ) {
+    const t = until(now + retryMs);
+    return new VenueBusyError('VENUE_UNAVAILABLE', `${venue}: ${text}`, t, { cause: e });
+  }
+  return e;
 }

@@ -2,7 +2,10 @@ import ccxt, { type Exchange } from 'ccxt';
 import { KairosError } from '../../core/errors.js';
 import type { Alert } from '../../model/alert.js';
 import type { RequestBudget } from '../../../scalability/rate-limit/request-budget.js';
-import { installRequestGate, type RequestGate } from './request-gate.js';
+import { installRequestGate, type AdvertisedLimit, type RequestGate } from './request-gate.js';
+
+/** ccxt's cost units per unit of the venue's request weight (Binance spot: cost = 0.2 × weight). */
+const WEIGHT_PER_COST: Readonly<Record<string, number>> = { binance: 5 };
 
 /** How to build one ccxt exchange. */
 export interface ExchangeConfig {
@@ -38,6 +41,10 @@ export interface ExchangeConfig {
     readonly onAlert?: (alert: Alert) => void;
     /** Longest wait for budget before a call is refused (default 10 000 ms). */
     readonly maxWaitMs?: number;
+    /** The largest weight one request may take (the budget's capacity). */
+    readonly maxWeight?: () => number;
+    /** Told the request limits the venue advertises (`exchangeInfo.rateLimits`). */
+    readonly onRateLimits?: (limits: readonly AdvertisedLimit[]) => void;
   };
 }
 
@@ -150,6 +157,9 @@ export async function createExchange(config: ExchangeConfig): Promise<BuiltExcha
         now: b.now,
         onAlert: b.onAlert,
         maxWaitMs: b.maxWaitMs,
+        weightPerCost: WEIGHT_PER_COST[id] ?? 1,
+        maxWeight: b.maxWeight,
+        onRateLimits: b.onRateLimits,
       })
     : null;
   return { exchange, gate };

@@ -2,10 +2,24 @@ import type { Exchange, Trade } from 'ccxt';
 
 const DAY = 86_400_000;
 
+const byId = (a: Trade, b: Trade) => {
+  const x = Number(a.id);
+  const y = Number(b.id);
+  return Number.isFinite(x) && Number.isFinite(y)
+    ? x - y
+    : String(a.id).localeCompare(String(b.id));
+};
+
 /**
- * Our own trades in one market from `from` to `now`, oldest first, each once: one `fetchMyTrades`
- * per day-long window (Binance answers at most 24 hours per request), paging inside a window
- * while pages come back full.
+ * Our own trades in one market since `from`, oldest first, each once, with no upper bound set by
+ * our clock: a venue whose trade stamps run ahead of its own clock (or of ours) hides nothing.
+ *
+ * It asks day-long windows (Binance answers at most 24 hours per request) from `from` up to our
+ * clock (+1 min) until one has a trade; from that trade on it pages by trade id (`fromId`, on
+ * Binance; by time elsewhere) until a page comes back short. With no trade in the windows it asks
+ * for the newest trades (a venue clock ahead of ours). The follow-up is skipped when the last
+ * window already reaches `aheadMs` (6 h) past our clock and came back short: then one request
+ * when nothing is new, as a reconciliation asks every minute.
  *
  * @example
  * const trades = await myTradesSince(exchange, 'BTC/USDT', since, Date.now(), policy.read);
@@ -17,22 +31,64 @@ export async function myTradesSince(
   now: number,
   read: <T>(call: () => Promise<T>) => Promise<T>,
   pageSize = 1000,
+  /** Trades stamped up to this far past our clock are found by the time windows alone (6 h). */
+  aheadMs = 6 * 3_600_000,
 ): Promise<Trade[]> {
   const out: Trade[] = [];
   const seen = new Set<string>();
-  let since = from;
-  // A minute past our clock, for trades stamped by a venue clock slightly ahead.
-  while (since <= now + 60_000) {
-    const until = since + DAY - 1;
-    const page = await read(() => exchange.fetchMyTrades(symbol, since, pageSize, { until }));
+  const add = (page: readonly Trade[]): number => {
+    let fresh = 0;
     for (const t of page) {
       const id = String(t.id);
       if (seen.has(id)) continue;
       seen.add(id);
       out.push(t);
+      fresh++;
     }
-    const last = page.at(-1)?.timestamp;
-    since = page.length >= pageSize && typeof last === 'number' && last > since ? last : until + 1;
+    return fresh;
+  };
+  const byTradeId = exchange.id.startsWith('binance');
+  // After `last`, with no time bound: by trade id on Binance, by time elsewhere; page by page.
+  const after = async (last: Trade) => {
+    for (let cursor = last; ;) {
+      const id = Number(cursor.id);
+      const page = await read(() =>
+        byTradeId && Number.isSafeInteger(id)
+          ? exchange.fetchMyTrades(symbol, undefined, pageSize, { fromId: id + 1 })
+          : exchange.fetchMyTrades(symbol, cursor.timestamp ?? 0, pageSize),
+      );
+      if (add(page) === 0 || page.length < pageSize) return;
+      cursor = [...page].sort(byId).at(-1)!;
+    }
+  };
+  const end = Math.max(now, from) + 60_000;
+  let since = from;
+  let first: Trade | undefined;
+  for (; since <= end && !first; since += DAY) {
+    const page = await read(() =>
+      exchange.fetchMyTrades(symbol, since, pageSize, { until: since + DAY - 1 }),
+    );
+    add(page);
+    first = page.length > 0 ? [...page].sort(byId).at(-1) : undefined;
   }
-  return out.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
+  const lastEnd = since - 1; // the end of the last window asked
+  if (first) {
+    // Everything after the first window with trades, whatever its stamp; not needed when that
+    // window was the last, came back short and reaches `aheadMs` past our clock.
+    const complete = since > end && out.length < pageSize && lastEnd >= now + aheadMs;
+    if (!complete) await after(first);
+  } else if (lastEnd < now + aheadMs) {
+    // None up to our clock: the newest trades, in case the venue's clock runs ahead.
+    const newer = (await read(() => exchange.fetchMyTrades(symbol, undefined, pageSize))).filter(
+      (t) => (t.timestamp ?? 0) >= from,
+    );
+    add(newer);
+    const last = newer.sort(byId).at(-1);
+    if (last && newer.length >= pageSize) await after(last);
+  }
+  return sorted(out);
+}
+
+function sorted(trades: Trade[]): Trade[] {
+  return trades.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0) || byId(a, b));
 }

@@ -15,6 +15,53 @@ export interface RequestGateOptions {
   readonly onAlert?: (alert: Alert) => void;
   /** Longest wait for budget before a request is refused (default 10 000 ms). */
   readonly maxWaitMs?: number;
+  /**
+   * The venue's weight of one unit of ccxt's cost (default 1). ccxt's Binance spot costs are
+   * 0.2 × Binance's request weight, so Binance's is 5.
+   */
+  readonly weightPerCost?: number;
+  /** The largest weight one request may take (the budget's capacity); heavier ones take this. */
+  readonly maxWeight?: () => number;
+  /** Told the request limits a venue advertises (Binance: `exchangeInfo.rateLimits`). */
+  readonly onRateLimits?: (limits: readonly AdvertisedLimit[]) => void;
+}
+
+/** A request limit a venue advertises: `limit` per `intervalMs`. */
+export interface AdvertisedLimit {
+  /** Binance: `REQUEST_WEIGHT`, `ORDERS`, `RAW_REQUESTS`. */
+  readonly type: string;
+  readonly intervalMs: number;
+  readonly limit: number;
+}
+
+const INTERVAL_MS: Readonly<Record<string, number>> = {
+  SECOND: 1_000,
+  MINUTE: 60_000,
+  HOUR: 3_600_000,
+  DAY: 86_400_000,
+};
+
+/** The `rateLimits` of a Binance-style `exchangeInfo` body, validated; none: `[]`. */
+export function advertisedLimits(body: string): AdvertisedLimit[] {
+  if (!body.includes('"rateLimits"')) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return [];
+  }
+  const raw = (parsed as { rateLimits?: unknown })?.rateLimits;
+  if (!Array.isArray(raw)) return [];
+  const out: AdvertisedLimit[] = [];
+  for (const r of raw as Record<string, unknown>[]) {
+    const unit = INTERVAL_MS[String(r?.interval)];
+    const n = Number(r?.intervalNum ?? 1);
+    const limit = Number(r?.limit);
+    if (!unit || !Number.isSafeInteger(n) || n <= 0 || !Number.isSafeInteger(limit) || limit <= 0)
+      continue;
+    out.push({ type: String(r.rateLimitType), intervalMs: unit * n, limit });
+  }
+  return out;
 }
 
 /** What the gate did, and the ban in force. */
@@ -105,13 +152,27 @@ export function installRequestGate(exchange: Exchange, options: RequestGateOptio
     }
   };
 
+  const perCost = options.weightPerCost ?? 1;
   target.fetch2 = async (path, api, method, params, headers, body, config) => {
     const cost = exchange.calculateRateLimiterCost(api, method, path, params ?? {}, config ?? {});
-    await admit(Math.max(1, Math.ceil(Number(cost) || 1)));
-    return fetch2(path, api, method, params, headers, body, config);
+    const weight = Math.max(1, Math.round((Number(cost) || 1) * perCost));
+    await admit(Math.min(weight, options.maxWeight?.() ?? weight));
+    try {
+      return await fetch2(path, api, method, params, headers, body, config);
+    } catch (e) {
+      // A 429/418 just recorded: the error says until when (`retryAfterMs`), like a refusal.
+      const t = now();
+      if (local && local.untilMs > t && e instanceof Error && !('retryAfterMs' in e))
+        Object.assign(e, { retryAfterMs: local.untilMs - t });
+      throw e;
+    }
   };
 
   target.onRestResponse = (status, statusText, url, method, headers, body, ...rest) => {
+    if (status === 200 && options.onRateLimits && typeof body === 'string') {
+      const limits = advertisedLimits(body);
+      if (limits.length > 0) options.onRateLimits(limits);
+    }
     if (status === 429 || status === 418) {
       const t = now();
       const ban = banFromResponse({ status, headers, body }, t);

@@ -27,6 +27,35 @@ function setup() {
 }
 
 describe('ExecutionEngine', () => {
+  it('queues a cancel of an order whose outcome is UNKNOWN, and sends it once the order is known open', () => {
+    const { exec, bus, sent, ids } = setup();
+    exec.process({ kind: 'OrderUnknown', ...ids, ts: 2, reason: 'VENUE_TIMEOUT' });
+    const cancel = { kind: 'CancelOrder' as const, clientOrderId: 'c1', strategyId: 's', ts: 3 };
+    expect(() => bus.send(Endpoints.execution, cancel)).not.toThrow();
+    expect(exec.order('c1')!.status).toBe('UNKNOWN');
+    expect(exec.cancelQueued('c1')).toBe(true);
+    expect(sent).toEqual(['submit:c1']);
+    exec.process({ kind: 'OrderAccepted', ...ids, ts: 4, venueOrderId: 'v1' });
+    expect(exec.order('c1')!.status).toBe('PENDING_CANCEL');
+    expect(sent).toEqual(['submit:c1', 'cancel:c1']);
+    expect(exec.cancelQueued('c1')).toBe(false);
+  });
+
+  it('drops a queued cancel when the UNKNOWN order turns out closed', () => {
+    const { exec, bus, sent, ids } = setup();
+    exec.process({ kind: 'OrderUnknown', ...ids, ts: 2, reason: 'VENUE_TIMEOUT' });
+    bus.send(Endpoints.execution, {
+      kind: 'CancelOrder',
+      clientOrderId: 'c1',
+      strategyId: 's',
+      ts: 3,
+    });
+    exec.process({ kind: 'OrderRejected', ...ids, ts: 4, reason: 'NOT_AT_VENUE', message: 'x' });
+    expect(exec.order('c1')!.status).toBe('REJECTED');
+    expect(exec.cancelQueued('c1')).toBe(false);
+    expect(sent).toEqual(['submit:c1']);
+  });
+
   it('submits to the venue after recording SUBMITTED, and publishes each event', () => {
     const { exec, sent, events } = setup();
     expect(sent).toEqual(['submit:c1']);

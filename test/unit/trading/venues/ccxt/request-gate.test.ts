@@ -1,7 +1,10 @@
 import type { Exchange } from 'ccxt';
 import { MemoryBudget } from '../../../../../src/scalability/rate-limit/memory-budget.js';
 import type { Alert } from '../../../../../src/trading/model/alert.js';
-import { installRequestGate } from '../../../../../src/trading/venues/ccxt/request-gate.js';
+import {
+  advertisedLimits,
+  installRequestGate,
+} from '../../../../../src/trading/venues/ccxt/request-gate.js';
 
 /** Just the ccxt methods the gate wraps; `answer` plays the venue. */
 function fakeExchange(
@@ -80,5 +83,49 @@ describe('installRequestGate', () => {
     await f.call('after');
     expect(f.sent).toEqual(['first', 'second', 'after']);
     expect(alerts.map((a) => a.code)).toEqual(['VENUE_RATE_LIMITED', 'VENUE_BANNED']);
+  });
+
+  it("counts the venue's weight of every call (ccxt cost × weightPerCost), capped at the capacity", async () => {
+    const budget = new MemoryBudget({ rule, now });
+    const f = fakeExchange(() => ({ status: 200 }));
+    installRequestGate(f.ex as unknown as Exchange, {
+      budget,
+      venue: 'binance',
+      now,
+      maxWaitMs: 0,
+      weightPerCost: 5,
+      maxWeight: () => rule.capacity,
+    });
+    // Binance myTrades: ccxt cost 4 = weight 20, more than the whole bucket: it takes all of it.
+    await f.call('myTrades', 4);
+    await expect(f.call('time', 0.2)).rejects.toMatchObject({ code: 'VENUE_RATE_LIMITED' });
+    expect(f.sent).toEqual(['myTrades']);
+  });
+
+  it('reads the limits the venue advertises in exchangeInfo', async () => {
+    const body = JSON.stringify({
+      rateLimits: [
+        { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 300 },
+        { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100 },
+        { rateLimitType: 'RAW_REQUESTS', interval: 'FORTNIGHT', intervalNum: 1, limit: 5 },
+        { rateLimitType: 'BAD', interval: 'MINUTE', intervalNum: 1, limit: -1 },
+      ],
+    });
+    expect(advertisedLimits(body)).toEqual([
+      { type: 'REQUEST_WEIGHT', intervalMs: 60_000, limit: 300 },
+      { type: 'ORDERS', intervalMs: 10_000, limit: 100 },
+    ]);
+    expect(advertisedLimits('{"rateLimits": 3}')).toEqual([]);
+    expect(advertisedLimits('not json "rateLimits"')).toEqual([]);
+    const seen: unknown[] = [];
+    const f = fakeExchange(() => ({ status: 200, body }));
+    installRequestGate(f.ex as unknown as Exchange, {
+      budget: new MemoryBudget({ rule, now }),
+      venue: 'binance',
+      now,
+      onRateLimits: (l) => seen.push(l),
+    });
+    await f.call('exchangeInfo');
+    expect(seen).toHaveLength(1);
   });
 });

@@ -1,0 +1,93 @@
+import type { FaultSettings } from '../../../src/trading/venues/binance-sim/faults.js';
+import type { BinanceSim } from '../../../src/trading/venues/binance-sim/server.js';
+import { defineStrategy } from '../../../src/trading/strategy/index.js';
+import { until } from '../../support/until.js';
+import { nowSim, revealed, runLiveNode, storeVersusVenue } from './live-node-harness.js';
+
+/** Every bar: cancels what is open, then buys at market or rests a buy just under the close. */
+const mixed = defineStrategy({
+  name: 'mixed',
+  init: () => ({ n: 0 }),
+  onBar(ctx, bar) {
+    ctx.cancelAll();
+    if (++ctx.state.n % 2 === 0) ctx.buy('0.01');
+    else ctx.buy('0.01', { type: 'LIMIT', price: (bar.close * 0.9995).toFixed(2) });
+  },
+});
+
+const FAULTS: Record<string, Partial<FaultSettings>> = {
+  'lost create answers (reset)': { dropOrderResponseRate: 0.5 },
+  'lost create answers (hang)': { dropOrderResponseRate: 0.5, dropMode: 'hang' },
+  '429 then 418 on reads': { rateLimit: { after: 2, tooMany: 1, banMs: 500, readsOnly: true } },
+  '429 then 418 on every request': { rateLimit: { after: 4, tooMany: 1, banMs: 500 } },
+  'sockets dropped every 300 ms': { wsDropEveryMs: 300 },
+  'fills duplicated and reordered': {
+    duplicateFills: { minCopies: 1, maxCopies: 3, windowMs: 100 },
+  },
+  'orders refused': { rejectNextOrders: { code: -2010, count: 2 } },
+  'new orders hidden for 500 ms': { hideNewOrdersMs: 500 },
+  'lost answer and lost reports': { dropOrderResponses: 3, loseOrderReports: 3 },
+  'reports 300 ms late': { delayReportsMs: 300 },
+  'trades stamped 10 min ahead': { tradeClockAheadMs: 600_000 },
+};
+
+const ALL: Partial<FaultSettings> = {
+  ...Object.values(FAULTS).reduce((a, f) => ({ ...a, ...f }), {}),
+  dropMode: 'reset',
+  rateLimit: { after: 6, tooMany: 1, banMs: 500, readsOnly: true },
+};
+
+/**
+ * The done-when of issue 12: under every fault the simulator has, alone and all together, the
+ * node keeps running (or ends as a failure, never with an error) and ends with the store equal to
+ * the venue.
+ */
+describe('kairos live under every simulator fault, alone and combined', () => {
+  let sim: BinanceSim;
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  it.each([...Object.entries(FAULTS), ['all of them at once', ALL] as const])(
+    '%s: keeps running and ends with the store equal to the venue',
+    async (_name, faults) => {
+      const s = await nowSim();
+      sim = s.sim;
+      let setAt = 0;
+      const run = await runLiveNode(
+        sim,
+        revealed(sim, s.bars, 10, async (i) => {
+          if (i === 1) {
+            setAt = Date.now();
+            sim.faults.set(faults);
+          }
+          // Any ban is over before the last bars: they reconcile and trade again.
+          if (i === 7 && faults.rateLimit)
+            await until(() => Date.now() > setAt + 3500, 6000, 'bans to end');
+          if (i === 8) sim.faults.set({ dropOrderResponseRate: 0, rejectNextOrders: null });
+        }),
+        { strategy: mixed, onStop: 'cancel', inflightCheckMs: 1 },
+      );
+      try {
+        expect(run.error).toBeUndefined();
+        expect(run.result!.failure).toBeNull();
+        expect(run.alerts.map((a) => a.code)).not.toContain('PERSISTENCE_FAILED');
+        const v = await storeVersusVenue(sim, run.orders);
+        if (JSON.stringify(v.fills) !== JSON.stringify(v.venue))
+          console.log(
+            run.alerts.map((a) => `${a.code} ${a.message}`).join('\n'),
+            run.logs.join('\n'),
+            (await run.orders.ordersSince(0)).map(
+              (o) => `${o.clientOrderId} ${o.status} ${o.filledQuantity.toFixed()}`,
+            ),
+          );
+        expect(v.fills).toEqual(v.venue);
+        expect(v.open).toEqual(v.venueOpen);
+        expect(Number(run.result!.position.toFixed())).toBe(v.venueBtc);
+      } finally {
+        await run.store.drop();
+      }
+    },
+    40_000,
+  );
+});

@@ -1,0 +1,73 @@
+import fc from 'fast-check';
+import type { Exchange, Trade } from 'ccxt';
+import { myTradesSince } from '../../../../../src/trading/venues/ccxt/my-trades.js';
+
+const DAY = 86_400_000;
+
+/** A venue's `fetchMyTrades` over a fixed trade list, with Binance's paging rules. */
+function venue(trades: { id: number; timestamp: number }[]) {
+  const calls: string[] = [];
+  const ex = {
+    id: 'binance',
+    async fetchMyTrades(
+      _s: string,
+      since?: number,
+      limit = 500,
+      params: Record<string, number> = {},
+    ) {
+      calls.push(`${since ?? '-'} ${params.until ?? '-'} ${params.fromId ?? '-'}`);
+      let out = trades;
+      if (params.fromId !== undefined) out = out.filter((t) => t.id >= params.fromId!);
+      else if (since !== undefined) {
+        const until = params.until ?? since + DAY - 1;
+        out = out.filter((t) => t.timestamp >= since && t.timestamp <= until);
+      } else out = out.slice(-limit);
+      return out.slice(0, limit) as unknown as Trade[];
+    },
+  };
+  return { ex: ex as unknown as Exchange, calls };
+}
+
+const read = <T>(call: () => Promise<T>) => call();
+
+describe('myTradesSince', () => {
+  const now = 1_800_000_000_000;
+
+  it('finds trades stamped ahead of our clock, even when `from` itself is ahead of it', async () => {
+    const { ex } = venue([
+      { id: 1, timestamp: now + 5 * 60_000 },
+      { id: 2, timestamp: now + 10 * 60_000 },
+    ]);
+    const got = await myTradesSince(ex, 'BTC/USDT', now + 5 * 60_000, now, read);
+    expect(got.map((t) => t.id)).toEqual([1, 2]);
+  });
+
+  it('returns every trade since `from` exactly once, whatever the page size and clock offset', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: -3 * DAY, max: 2 * 3_600_000 }), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: -2 * DAY, max: 3_600_000 }),
+        async (offsets, pageSize, fromOffset) => {
+          const trades = offsets
+            .map((o) => now + o)
+            .sort((a, b) => a - b)
+            .map((timestamp, i) => ({ id: i + 1, timestamp }));
+          const from = now + fromOffset;
+          const { ex } = venue(trades);
+          const got = await myTradesSince(ex, 'BTC/USDT', from, now, read, pageSize);
+          expect(got.map((t) => t.id)).toEqual(
+            trades.filter((t) => t.timestamp >= from).map((t) => t.id),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('asks one window when nothing new happened and the window reaches 6 h past the clock', async () => {
+    const { ex, calls } = venue([{ id: 1, timestamp: now - 1000 }]);
+    await myTradesSince(ex, 'BTC/USDT', now - 1000, now, read);
+    expect(calls).toHaveLength(1);
+  });
+});
