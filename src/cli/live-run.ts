@@ -95,7 +95,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       strategyId,
       cash,
       orders: new OrderRepository(store.db, flags.account ?? flags.exchange),
-      snapshots: new StrategySnapshotRepository(store.db),
+      snapshots: new StrategySnapshotRepository(store.db, flags.account ?? flags.exchange),
       risk: () => riskRepo.settings(),
       venue: (deliver, order) => {
         const c = (client = new CcxtExecutionClient(

@@ -167,7 +167,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       strategyId,
       cash,
       orders: new OrderRepository(store.db, flags.account),
-      snapshots: new StrategySnapshotRepository(store.db),
+      snapshots: new StrategySnapshotRepository(store.db, flags.account),
       risk: () => riskRepo.settings(),
       venue: (deliver) =>
         new PaperVenue(venueFile, { venue: 'PAPER', instruments: [instrument] }, deliver),
