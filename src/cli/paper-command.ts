@@ -176,6 +176,8 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       onAlert: (a) => process.stderr.write(`alert ${a.code}: ${a.message}\n`),
       onLog: (m) => process.stdout.write(`${m}\n`),
       failpoint: failpointFromEnv(process.env.KAIROS_FAILPOINT),
+      // A replay owns its time: a crashed bar is replayed exactly (docs/paper.md).
+      ownsTime: source.warmUntil === undefined,
     });
     if (source.warmUntil !== undefined) {
       process.stdout.write(

@@ -15,6 +15,7 @@ import { TradingCore, type NodeVenue, type RiskSettings } from './trading-core.j
 
 export type { NodeVenue } from './trading-core.js';
 import type { Failpoint } from './write-ahead-client.js';
+import { ReplayedBar } from './replayed-bar.js';
 
 /** Everything a paper node needs besides its feed. */
 export interface TradingNodeConfig {
@@ -52,6 +53,13 @@ export interface TradingNodeConfig {
   readonly onLog?: (message: string) => void;
   /** Fault tests only: called between commit and send, and between send and the stored answer. */
   readonly failpoint?: (at: Failpoint) => void;
+  /**
+   * A replay (default false): the node owns time, so after a crash it replays the bar it was in
+   * and that bar makes the same orders again, matched by client order id; an order committed
+   * but never sent goes out then, as it would have. On a live feed (false) the bar is gone: a
+   * never-sent order is closed (`NOT_AT_VENUE`) and the strategy is told (`onOrderEvent`).
+   */
+  readonly ownsTime?: boolean;
 }
 
 /** What a paper run did. */
@@ -85,7 +93,11 @@ export class TradingNode {
     // Recovery: the store first, then the venue; the strategy runs only after. Besides the open
     // orders, every order made after the snapshot comes back (a replayed bar makes them again).
     const snapshot = await cfg.snapshots.latest(cfg.strategyId);
-    const { core, recovery } = await TradingCore.open(
+    const ownsTime = cfg.ownsTime ?? false;
+    // Orders made after the snapshot were made by the bar it was in when it stopped (before any
+    // snapshot: by the first bar).
+    const since = snapshot?.ts ?? Number.MIN_SAFE_INTEGER;
+    const { core, recovery, redo } = await TradingCore.open(
       {
         instruments: [inst],
         cash: { [inst.quote]: toDecimal(cfg.cash) },
@@ -93,8 +105,10 @@ export class TradingNode {
         venue: cfg.venue,
         onAlert: cfg.onAlert,
         failpoint: cfg.failpoint,
+        ...(snapshot ? { startAt: snapshot.ts } : {}),
       },
-      snapshot?.ts ?? null,
+      since,
+      { strategyId: cfg.strategyId, resendUnsent: ownsTime },
     );
     const { exec, ledger, clock } = core;
     cfg.onReconciled?.(recovery, clock.now());
@@ -102,6 +116,9 @@ export class TradingNode {
       if (cfg.risk) core.applyRisk(await cfg.risk());
     };
     await refreshRisk();
+    const replayed = new ReplayedBar(core, redo, ownsTime, (message) =>
+      cfg.onAlert?.({ kind: 'Alert', code: 'REPLAY_MISMATCH', message, ts: clock.now() }),
+    );
     const rng = new SeededRandom(snapshot?.random ?? cfg.seed ?? 1);
     const runner = new StrategyRunner(
       cfg.strategy,
@@ -115,16 +132,20 @@ export class TradingNode {
         instrument: (id) => core.instrument(id),
         addOrder: (o) => exec.add(o),
         deny: (o, d, ts) => exec.deny(o, d, ts),
-        order: (id) => exec.order(id),
-        openOrders: (sid) => exec.openOrders(sid),
+        order: (id) => replayed.order(id),
+        remade: (o) => replayed.remade(o),
+        openOrders: (sid) => replayed.openOrders(sid),
         position: (id) => ledger.position(id),
         cash: (c) => ledger.cash(c),
         log: (_sid, _ts, message) => cfg.onLog?.(message),
       },
-      snapshot?.ordersMade ?? 0,
+      // Live, the bar is not replayed: new ids start after every id already used.
+      ownsTime ? (snapshot?.ordersMade ?? 0) : replayed.idsUsed(snapshot?.ordersMade ?? 0),
     );
     if (snapshot) runner.resume(snapshot.state);
     else runner.start();
+    // Live: an order never sent before the crash was closed by recovery; the strategy hears it.
+    for (const e of replayed.closedUnsent(recovery.resolved)) runner.deliver(e);
 
     // While running: unacknowledged orders are checked soon after the bar that left them so,
     // and everything is reconciled at an interval (both in simulated time).
@@ -157,6 +178,7 @@ export class TradingNode {
         if (processed % (cfg.riskRefreshBars ?? 20) === 0) await refreshRisk();
         core.onBar(bar);
         runner.onBar(bar);
+        replayed.end(clock.now());
         await core.settle();
         if (bar.closeTime - lastReconcile >= reconcileIntervalMs) await reconcileAt(bar.closeTime);
         else if (core.unresolved()) due ??= bar.closeTime + inflightCheckMs;
@@ -169,6 +191,7 @@ export class TradingNode {
         processed++;
       }
     }
+    replayed.end(clock.now());
     await core.settle();
     // A last reconciliation, so the run ends agreeing with the venue.
     await reconcileAt(Math.max(due ?? 0, clock.now()));
