@@ -21,6 +21,7 @@ import {
 } from './replay-instrument.js';
 import { failpointFromEnv } from './failpoint.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
+import { checkRunOwner, claimVenueFolder } from '../system/run-owner.js';
 
 interface PaperFlags extends Omit<ReplayInstrumentFlags, 'data'> {
   data?: string;
@@ -149,11 +150,20 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
     flags.account.replace(/[^A-Za-z0-9_-]/g, '_'),
     'venue.json',
   );
-  const strategyId = flags.strategyId ?? strategy.name;
+  // One run per (account, strategy id): another account's run of the same file gets its own id.
+  const strategyId =
+    flags.strategyId ??
+    (flags.account === 'paper' ? strategy.name : `${strategy.name}@${flags.account}`);
   let bars = 0;
   let store: Awaited<ReturnType<typeof openConfiguredStore>> | null = null;
   try {
     store = await openConfiguredStore(config);
+    await checkRunOwner(store.db, {
+      accountId: flags.account,
+      strategyId,
+      instrumentId: instrument.id,
+    });
+    claimVenueFolder(path.dirname(venueFile), flags.account);
     const riskRepo = new RiskRepository(store.db);
     if (source.stop) {
       const stop = source.stop;
@@ -201,8 +211,13 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
         `${result.reconciliations} reconciliations, drift ${result.drift}; ` +
         `${result.barsProcessed} of ${bars} bars traded; position ${result.position.toFixed()}, cash ${result.cash.toFixed()} ${instrument.quote}\n`,
     );
-  } finally {
-    await source.close();
+  } catch (e) {
+    // A fatal error ends the command at once (one line, non-zero): a live feed that is slow to
+    // close must not keep it hanging.
+    void source.close().catch(() => undefined);
     await store?.close();
+    throw e;
   }
+  await source.close();
+  await store.close();
 }

@@ -415,6 +415,41 @@ export class OrderRepository implements OrderStore {
     };
   }
 
+  /**
+   * Another run that owns client order ids starting with `<tag>-` (another account, or another
+   * strategy id that makes the same tag), or null: two runs must never share an id sequence.
+   */
+  async idTagOwner(
+    tag: string,
+    strategyId: string,
+  ): Promise<{ accountId: string; strategyId: string } | null> {
+    const like = `${tag.replace(/[\\%_]/g, (c) => `\\${c}`)}-%`;
+    const r = await this.db
+      .selectFrom('orders')
+      .select(['account_id', 'strategy_id'])
+      .where('client_order_id', 'like', like)
+      // The tag is [A-Za-z0-9_-] only: nothing in it is special to a regular expression.
+      .where('client_order_id', '~', `^${tag}-[0-9]+$`)
+      .where((eb) =>
+        eb.or([eb('account_id', '<>', this.accountId), eb('strategy_id', '<>', strategyId)]),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return r ? { accountId: r.account_id, strategyId: r.strategy_id } : null;
+  }
+
+  /** An instrument of this account's orders other than `instrumentId`, or null. */
+  async otherInstrument(instrumentId: string): Promise<string | null> {
+    const r = await this.db
+      .selectFrom('orders')
+      .select('instrument_id')
+      .where('account_id', '=', this.accountId)
+      .where('instrument_id', '<>', instrumentId)
+      .limit(1)
+      .executeTakeFirst();
+    return r?.instrument_id ?? null;
+  }
+
   async events(clientOrderId: string): Promise<OrderEvent[]> {
     const rows = await this.db
       .selectFrom('order_events')

@@ -77,7 +77,7 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
           .executeTakeFirstOrThrow();
         if (row.name !== name) {
           throw new KairosError(
-            'STRATEGY_ID_CLASH',
+            'RUN_CLASH',
             `strategy id "${strategyId}" belongs to strategy "${row.name}", not "${name}": give this run another --strategy-id`,
           );
         }
