@@ -25,7 +25,18 @@ export class Killed extends Error {}
 export class Killer {
   #steps = 0;
   #dead = false;
-  constructor(private readonly at: number) {}
+  #submits = 0;
+  constructor(
+    private readonly at: number,
+    /** Kills instead right before the n-th venue submit (between commit and send). */
+    private readonly beforeSubmit = Infinity,
+  ) {}
+  submitting(): void {
+    if (!this.#dead && ++this.#submits === this.beforeSubmit) {
+      this.#dead = true;
+      throw new Killed('killed');
+    }
+  }
   get steps(): number {
     return this.#steps;
   }
@@ -70,7 +81,10 @@ function killableOrders(repo: OrderRepository, k: Killer): OrderStore {
 
 function killableVenue(v: PaperVenue, k: Killer): NodeVenue {
   return {
-    submit: (o, ts) => k.aroundSync(() => v.submit(o, ts)),
+    submit: (o, ts) => {
+      k.submitting();
+      k.aroundSync(() => v.submit(o, ts));
+    },
     cancel: (id, ts) => k.aroundSync(() => v.cancel(id, ts)),
     onBar: (bar) => k.aroundSync(() => v.onBar(bar)),
     orderByClientId: (id) => k.around(() => v.orderByClientId(id)),
@@ -83,7 +97,10 @@ function killableVenue(v: PaperVenue, k: Killer): NodeVenue {
 export interface CrashRig {
   readonly venueFile: string;
   /** Runs the node over `bars`; `killAt` kills it at that step. True when it finished. */
-  run(killAt?: number): Promise<{ finished: boolean; steps: number; alerts: Alert[] }>;
+  run(
+    killAt?: number,
+    beforeSubmit?: number,
+  ): Promise<{ finished: boolean; steps: number; alerts: Alert[]; state: unknown }>;
   /** What the account ended with, as plain comparable values. */
   outcome(): Promise<Outcome>;
 }
@@ -105,6 +122,8 @@ export function crashRig(opts: {
   readonly params: Readonly<Record<string, unknown>>;
   readonly cash: string;
   readonly bars: readonly Bar[];
+  /** A replay (default) or a live feed (`TradingNodeConfig.ownsTime`). */
+  readonly ownsTime?: boolean;
 }): CrashRig {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-crash-rig-'));
   const venueFile = path.join(dir, 'venue.json');
@@ -116,8 +135,8 @@ export function crashRig(opts: {
   const local = (id: string) => id.replace(`${strategyId}-`, '#');
   return {
     venueFile,
-    async run(killAt = Infinity) {
-      const k = new Killer(killAt);
+    async run(killAt = Infinity, beforeSubmit = Infinity) {
+      const k = new Killer(killAt, beforeSubmit);
       const alerts: Alert[] = [];
       const snapshots: StrategySnapshotStore = {
         latest: (id) => k.around(() => snaps.latest(id)),
@@ -137,7 +156,7 @@ export function crashRig(opts: {
             k,
           ),
         onAlert: (a) => alerts.push(a),
-        ownsTime: true,
+        ownsTime: opts.ownsTime ?? true,
       });
       try {
         const r = await node.run(
@@ -145,11 +164,12 @@ export function crashRig(opts: {
             yield opts.bars;
           })(),
         );
-        if (k.dead) return { finished: false, steps: k.steps, alerts };
+        if (k.dead) return { finished: false, steps: k.steps, alerts, state: null };
         last = { cash: r.cash.toFixed(), position: r.position.toFixed() };
-        return { finished: true, steps: k.steps, alerts };
+        const state = (await snaps.latest(strategyId))?.state ?? null;
+        return { finished: true, steps: k.steps, alerts, state };
       } catch (e) {
-        if (k.dead) return { finished: false, steps: k.steps, alerts };
+        if (k.dead) return { finished: false, steps: k.steps, alerts, state: null };
         throw e;
       }
     },
