@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Kysely } from 'kysely';
-import type { Schema } from '../store/schema.js';
+import type { Store } from '../store/open-store.js';
 import { OrderRepository } from '../store/order-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
 import { ClientOrderIds } from '../trading/core/client-order-id.js';
@@ -23,7 +22,7 @@ export interface RunIdentity {
  * @example
  * await checkRunOwner(store.db, { accountId: 'paper', strategyId: 'sma-cross', instrumentId: 'BTC/USDT' });
  */
-export async function checkRunOwner(db: Kysely<Schema>, run: RunIdentity): Promise<void> {
+export async function checkRunOwner(db: Store['db'], run: RunIdentity): Promise<void> {
   const orders = new OrderRepository(db, run.accountId);
   const tag = ClientOrderIds.tagOf(run.strategyId);
   const owner = await orders.idTagOwner(tag, run.strategyId);
