@@ -155,7 +155,9 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       strategyId,
       cash,
       orders: lines.orders(new OrderRepository(store.db, flags.account ?? flags.exchange)),
-      snapshots: lines.snapshots(new StrategySnapshotRepository(store.db)),
+      snapshots: lines.snapshots(
+        new StrategySnapshotRepository(store.db, flags.account ?? flags.exchange),
+      ),
       risk: () => riskRepo.settings(),
       venue: (deliver, order) => {
         // A recovery retried after a ban builds the venue again: the first one's streams stop.

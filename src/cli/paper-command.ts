@@ -22,6 +22,7 @@ import {
 import { failpointFromEnv } from './failpoint.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { runLines } from './run-lines.js';
+import { checkRunOwner, claimVenueFolder } from '../system/run-owner.js';
 
 interface PaperFlags extends Omit<ReplayInstrumentFlags, 'data'> {
   data?: string;
@@ -153,7 +154,10 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
     flags.account.replace(/[^A-Za-z0-9_-]/g, '_'),
     'venue.json',
   );
-  const strategyId = flags.strategyId ?? strategy.name;
+  // One run per (account, strategy id): another account's run of the same file gets its own id.
+  const strategyId =
+    flags.strategyId ??
+    (flags.account === 'paper' ? strategy.name : `${strategy.name}@${flags.account}`);
   const lines = runLines(
     {
       mode: 'paper',
@@ -172,6 +176,12 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   let result: NodeRunResult | null = null;
   try {
     store = await openConfiguredStore(config);
+    await checkRunOwner(store.db, {
+      accountId: flags.account,
+      strategyId,
+      instrumentId: instrument.id,
+    });
+    claimVenueFolder(path.dirname(venueFile), flags.account);
     const riskRepo = new RiskRepository(store.db);
     const node = new TradingNode({
       instrument,
@@ -180,7 +190,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       strategyId,
       cash,
       orders: lines.orders(new OrderRepository(store.db, flags.account)),
-      snapshots: lines.snapshots(new StrategySnapshotRepository(store.db)),
+      snapshots: lines.snapshots(new StrategySnapshotRepository(store.db, flags.account)),
       risk: () => riskRepo.settings(),
       venue: (deliver) =>
         new PaperVenue(venueFile, { venue: 'PAPER', instruments: [instrument] }, deliver),
@@ -189,15 +199,23 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       onAlert: (a) => process.stderr.write(`alert ${a.code}: ${a.message}\n`),
       onLog: (m) => process.stdout.write(`${m}\n`),
       failpoint: failpointFromEnv(process.env.KAIROS_FAILPOINT),
+      // A replay owns its time: a crashed bar is replayed exactly (docs/paper.md).
+      ownsTime: source.warmUntil === undefined,
     });
     result = await node.run(lines.feed(source.bars));
     process.stdout.write(
       `recovery resolved ${result.recovery.resolved.length} orders, ${result.recovery.fillsApplied} fills; ` +
         `${result.reconciliations} reconciliations, drift ${result.drift}; ${result.barsProcessed} bars traded\n`,
     );
-  } finally {
+  } catch (e) {
     lines.end(result, instrument);
-    await source.close();
+    // A fatal error ends the command at once (one line, non-zero): a live feed that is slow to
+    // close must not keep it hanging.
+    void source.close().catch(() => undefined);
     await store?.close();
+    throw e;
   }
+  lines.end(result, instrument);
+  await source.close();
+  await store.close();
 }

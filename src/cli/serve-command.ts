@@ -53,7 +53,14 @@ export function registerServe(program: Command): void {
       );
       const hint = noUsersHint(await server.userCount(), config.databaseUrl === undefined);
       if (hint) process.stdout.write(`${hint}\n`);
-      void server.replayDone.then((n) => process.stdout.write(`replay ended after ${n} bars\n`));
+      void server.replayDone.then(
+        (n) => process.stdout.write(`replay ended after ${n} bars\n`),
+        // A fatal error in the trading core ends the server: one line, non-zero, never a hang.
+        (e: unknown) => {
+          process.stderr.write(`kairos serve: ${(e as Error).message}\n`);
+          process.exit(1);
+        },
+      );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGTERM', stop);

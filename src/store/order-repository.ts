@@ -40,8 +40,9 @@ function orderRow(o: Order, accountId: string): OrdersTable {
   };
 }
 
-function fillRow(f: Fill): FillsTable {
+function fillRow(f: Fill, accountId: string): FillsTable {
   return {
+    account_id: accountId,
     venue: f.venue,
     trade_id: f.tradeId,
     client_order_id: f.clientOrderId,
@@ -189,7 +190,7 @@ export class OrderRepository implements OrderStore {
     for (const { after } of items)
       finalState.set(after.clientOrderId, orderRow(after, this.accountId));
     const fills = items.flatMap(({ event: e }) =>
-      e.kind === 'OrderFilled' ? [fillRow(e.fill)] : [],
+      e.kind === 'OrderFilled' ? [fillRow(e.fill, this.accountId)] : [],
     );
     const created = new Set(
       items
@@ -219,13 +220,7 @@ export class OrderRepository implements OrderStore {
       }
       const fresh = new Set<string>();
       for (const rows of chunks(fills, 500)) {
-        const done = await tx
-          .insertInto('fills')
-          .values(rows)
-          .onConflict((oc) => oc.columns(['venue', 'trade_id']).doNothing())
-          .returning(['venue', 'trade_id'])
-          .execute();
-        for (const d of done) fresh.add(`${d.venue}:${d.trade_id}`);
+        for (const key of await insertFills(tx, rows)) fresh.add(key);
       }
       const written = items.filter(
         ({ event: e }) =>
@@ -253,13 +248,8 @@ export class OrderRepository implements OrderStore {
       await tx.insertInto('orders').values(orderRow(after, this.accountId)).execute();
     } else {
       if (event.kind === 'OrderFilled') {
-        const f = event.fill;
-        const inserted = await tx
-          .insertInto('fills')
-          .values(fillRow(f))
-          .onConflict((oc) => oc.columns(['venue', 'trade_id']).doNothing())
-          .executeTakeFirst();
-        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+        const fresh = await insertFills(tx, [fillRow(event.fill, this.accountId)]);
+        if (fresh.size === 0) return false;
       }
       const {
         client_order_id: _id,
@@ -371,9 +361,8 @@ export class OrderRepository implements OrderStore {
   async fills(since = 0): Promise<Fill[]> {
     const rows = await this.db
       .selectFrom('fills')
-      .innerJoin('orders', 'orders.client_order_id', 'fills.client_order_id')
       .selectAll('fills')
-      .where('orders.account_id', '=', this.accountId)
+      .where('fills.account_id', '=', this.accountId)
       .where('fills.ts', '>=', since)
       .orderBy('fills.ts')
       .orderBy('fills.trade_id')
@@ -393,7 +382,7 @@ export class OrderRepository implements OrderStore {
       .selectFrom('fills')
       .innerJoin('orders', 'orders.client_order_id', 'fills.client_order_id')
       .selectAll('fills')
-      .where('orders.account_id', '=', this.accountId)
+      .where('fills.account_id', '=', this.accountId)
       .where('orders.strategy_id', 'in', typeof owner === 'string' ? [owner] : owner);
     if (opts.before) {
       const [ts, venue, tradeId] = decodeFillCursor(opts.before);
@@ -426,6 +415,41 @@ export class OrderRepository implements OrderStore {
     };
   }
 
+  /**
+   * Another run that owns client order ids starting with `<tag>-` (another account, or another
+   * strategy id that makes the same tag), or null: two runs must never share an id sequence.
+   */
+  async idTagOwner(
+    tag: string,
+    strategyId: string,
+  ): Promise<{ accountId: string; strategyId: string } | null> {
+    const like = `${tag.replace(/[\\%_]/g, (c) => `\\${c}`)}-%`;
+    const r = await this.db
+      .selectFrom('orders')
+      .select(['account_id', 'strategy_id'])
+      .where('client_order_id', 'like', like)
+      // The tag is [A-Za-z0-9_-] only: nothing in it is special to a regular expression.
+      .where('client_order_id', '~', `^${tag}-[0-9]+$`)
+      .where((eb) =>
+        eb.or([eb('account_id', '<>', this.accountId), eb('strategy_id', '<>', strategyId)]),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return r ? { accountId: r.account_id, strategyId: r.strategy_id } : null;
+  }
+
+  /** An instrument of this account's orders other than `instrumentId`, or null. */
+  async otherInstrument(instrumentId: string): Promise<string | null> {
+    const r = await this.db
+      .selectFrom('orders')
+      .select('instrument_id')
+      .where('account_id', '=', this.accountId)
+      .where('instrument_id', '<>', instrumentId)
+      .limit(1)
+      .executeTakeFirst();
+    return r?.instrument_id ?? null;
+  }
+
   async events(clientOrderId: string): Promise<OrderEvent[]> {
     const rows = await this.db
       .selectFrom('order_events')
@@ -437,6 +461,79 @@ export class OrderRepository implements OrderStore {
       toEvent(typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload),
     );
   }
+}
+
+const FILL_FIELDS = [
+  'client_order_id',
+  'instrument_id',
+  'side',
+  'price',
+  'quantity',
+  'fee',
+  'fee_currency',
+  'liquidity',
+  'ts',
+] as const;
+
+/** Whether a stored fill row is the same trade as a new one (numbers compared as numbers). */
+function sameFill(a: Selectable<FillsTable>, b: FillsTable): string | null {
+  for (const k of FILL_FIELDS) {
+    const x = a[k];
+    const y = b[k];
+    const same =
+      k === 'price' || k === 'quantity' || k === 'fee'
+        ? toDecimal(String(x)).eq(toDecimal(String(y)))
+        : String(x) === String(y);
+    if (!same) return `${k} ${String(x)} stored, ${String(y)} now`;
+  }
+  return null;
+}
+
+/**
+ * Inserts fills keyed by (account, venue, trade id) and returns the keys (`venue:tradeId`) it
+ * stored. A key already stored is skipped only when the stored row is the same trade (a venue
+ * reporting it twice); a different row under the key is a `FILL_CONFLICT` (the transaction
+ * rolls back and the journal fails closed), never a silent skip.
+ */
+async function insertFills(
+  tx: Transaction<Schema>,
+  rows: readonly FillsTable[],
+): Promise<Set<string>> {
+  const fresh = new Set<string>();
+  if (rows.length === 0) return fresh;
+  const done = await tx
+    .insertInto('fills')
+    .values([...rows])
+    .onConflict((oc) => oc.columns(['account_id', 'venue', 'trade_id']).doNothing())
+    .returning(['venue', 'trade_id'])
+    .execute();
+  for (const d of done) fresh.add(`${d.venue}:${d.trade_id}`);
+  const skipped = rows.filter((r) => !fresh.has(`${r.venue}:${r.trade_id}`));
+  if (skipped.length === 0) return fresh;
+  const accountId = rows[0]!.account_id;
+  const stored = await tx
+    .selectFrom('fills')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where(
+      'trade_id',
+      'in',
+      skipped.map((r) => r.trade_id),
+    )
+    .execute();
+  const byKey = new Map(stored.map((r) => [`${r.venue}:${r.trade_id}`, r]));
+  for (const r of skipped) {
+    // A key twice in one batch: the first was inserted; the second must be the same trade.
+    const before = byKey.get(`${r.venue}:${r.trade_id}`);
+    const diff = before ? sameFill(before, r) : null;
+    if (diff !== null) {
+      throw new KairosError(
+        'FILL_CONFLICT',
+        `account ${accountId}: trade ${r.venue} ${r.trade_id} is stored for another fill (${diff})`,
+      );
+    }
+  }
+  return fresh;
 }
 
 function decodeFillCursor(cursor: string): [number, string, string] {

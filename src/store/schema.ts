@@ -87,6 +87,7 @@ export interface OrderEventsTable {
 }
 
 export interface FillsTable {
+  account_id: string;
   venue: string;
   trade_id: string;
   client_order_id: string;
@@ -128,6 +129,7 @@ export interface StrategiesTable {
 }
 
 export interface StrategySnapshotsTable {
+  account_id: string;
   strategy_id: string;
   seq: Int8;
   ts: Int8;

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { KairosError } from '../trading/core/errors.js';
 import type {
   StrategySnapshot,
   StrategySnapshotStore,
@@ -7,20 +8,25 @@ import type { JsonObject } from '../trading/strategy/strategy-context.js';
 import type { Schema } from './schema.js';
 
 /**
- * Strategy snapshots in `strategy_snapshots` (one row per saved bar time), with the strategy's
- * row in `strategies` made on first save.
+ * One account's strategy snapshots in `strategy_snapshots` (one row per saved bar time, keyed by
+ * account, strategy and time), with the strategy's row in `strategies` made on first save. A run
+ * is (account, strategy): another account's snapshot of the same strategy id is never read.
  *
  * @example
- * const snaps = new StrategySnapshotRepository(store.db);
+ * const snaps = new StrategySnapshotRepository(store.db, 'paper');
  * await snaps.save('sma', 'sma-cross', { ts, ordersMade, state });
  */
 export class StrategySnapshotRepository implements StrategySnapshotStore {
-  constructor(private readonly db: Kysely<Schema>) {}
+  constructor(
+    private readonly db: Kysely<Schema>,
+    private readonly accountId: string,
+  ) {}
 
   async latest(strategyId: string): Promise<StrategySnapshot | null> {
     const r = await this.db
       .selectFrom('strategy_snapshots')
       .selectAll()
+      .where('account_id', '=', this.accountId)
       .where('strategy_id', '=', strategyId)
       .orderBy('seq', 'desc')
       .limit(1)
@@ -37,9 +43,21 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
     };
   }
 
+  /** The accounts other than this one with snapshots of `strategyId` (a clash to refuse). */
+  async otherAccounts(strategyId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('strategy_snapshots')
+      .select('account_id')
+      .distinct()
+      .where('strategy_id', '=', strategyId)
+      .where('account_id', '<>', this.accountId)
+      .execute();
+    return rows.map((r) => r.account_id);
+  }
+
   async save(strategyId: string, name: string, s: StrategySnapshot): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      await tx
+      const inserted = await tx
         .insertInto('strategies')
         .values({
           id: strategyId,
@@ -49,10 +67,25 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
           created_at: s.ts,
         })
         .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+        // The id is taken: only by the same strategy (a resumed run), never by another one.
+        const row = await tx
+          .selectFrom('strategies')
+          .select('name')
+          .where('id', '=', strategyId)
+          .executeTakeFirstOrThrow();
+        if (row.name !== name) {
+          throw new KairosError(
+            'RUN_CLASH',
+            `strategy id "${strategyId}" belongs to strategy "${row.name}", not "${name}": give this run another --strategy-id`,
+          );
+        }
+      }
       await tx
         .insertInto('strategy_snapshots')
         .values({
+          account_id: this.accountId,
           strategy_id: strategyId,
           seq: s.ts,
           ts: s.ts,
@@ -61,7 +94,7 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
           random_state: s.random ? JSON.stringify(s.random) : null,
         })
         .onConflict((oc) =>
-          oc.columns(['strategy_id', 'seq']).doUpdateSet({
+          oc.columns(['account_id', 'strategy_id', 'seq']).doUpdateSet({
             orders_made: s.ordersMade,
             state: JSON.stringify(s.state),
             random_state: s.random ? JSON.stringify(s.random) : null,

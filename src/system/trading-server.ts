@@ -136,7 +136,7 @@ export async function startTradingServer(
       core,
       instrument: inst,
       catalog: FileCatalog.strategies(opts.strategiesDir ?? path.join(config.home, 'strategies')),
-      snapshots: new StrategySnapshotRepository(store.db),
+      snapshots: new StrategySnapshotRepository(store.db, ACCOUNT),
       buildDir,
       now,
       log: opts.log,

@@ -5,6 +5,7 @@ import * as m0003 from './0003-audit.js';
 import * as m0004 from './0004-snapshot-random.js';
 import * as m0005 from './0005-identity.js';
 import * as m0006 from './0006-strategy-jobs.js';
+import * as m0007 from './0007-owner-keys.js';
 
 /** Every migration, in order. Listed statically so bundles and Lambda packages carry them. */
 export const migrations: MigrationProvider = {
@@ -15,5 +16,6 @@ export const migrations: MigrationProvider = {
     '0004-snapshot-random': m0004,
     '0005-identity': m0005,
     '0006-strategy-jobs': m0006,
+    '0007-owner-keys': m0007,
   }),
 };

@@ -15,8 +15,13 @@ export class ClientOrderIds {
   #seq: number;
 
   constructor(strategyId: string, start = 0) {
-    this.#tag = strategyId.replace(UNSAFE, '_').slice(0, MAX_LENGTH - 13) || 'S';
+    this.#tag = ClientOrderIds.tagOf(strategyId);
     this.#seq = start;
+  }
+
+  /** The tag the ids of a strategy id start with (`<tag>-<sequence>`). */
+  static tagOf(strategyId: string): string {
+    return strategyId.replace(UNSAFE, '_').slice(0, MAX_LENGTH - 13) || 'S';
   }
 
   /** The next id. */

@@ -59,6 +59,8 @@ export const Reason = {
   TRADING_REDUCING: 'TRADING_REDUCING',
   /** The order was still open when the data ended. */
   END_OF_DATA: 'END_OF_DATA',
+  /** Committed before a crash, never sent, and not made again when its bar was replayed. */
+  NOT_SENT: 'NOT_SENT',
   /** Cancel asked for an order that is not open. */
   ORDER_NOT_OPEN: 'ORDER_NOT_OPEN',
 } as const;

@@ -66,9 +66,11 @@ export class OrderJournal {
     this.#latest = job;
     job.catch((e: unknown) => {
       if (this.#queue.failure !== e) return;
+      // A trade stored for another fill is its own alert: a venue or a key is wrong, not the disk.
+      const conflict = (e as { code?: unknown }).code === 'FILL_CONFLICT';
       const alert: Alert = {
         kind: 'Alert',
-        code: 'PERSISTENCE_FAILED',
+        code: conflict ? 'FILL_CONFLICT' : 'PERSISTENCE_FAILED',
         message: `order journal write failed: ${(e as Error).message}`,
         ts: event.ts,
       };

@@ -1,5 +1,5 @@
 import { MessageBus } from '../bus/message-bus.js';
-import { Topics } from '../bus/topics.js';
+import { Endpoints, Topics } from '../bus/topics.js';
 import { SimClock } from '../clock/sim-clock.js';
 import { toDecimal, type Decimal, type DecimalInput } from '../core/decimal.js';
 import { KairosError } from '../core/errors.js';
@@ -48,6 +48,22 @@ export interface TradingCoreConfig {
   readonly onAlert?: (alert: Alert) => void;
   /** Fault tests only: called between commit and send, and between send and the stored answer. */
   readonly failpoint?: (at: Failpoint) => void;
+  /**
+   * The time the node had reached (a replay's last saved bar): recovery runs, and writes its
+   * events, at it or at the latest time the store holds, whichever is later.
+   */
+  readonly startAt?: number;
+}
+
+/**
+ * The orders a replayed bar makes again (made after the node's snapshot, by its strategy): the
+ * strategy does not see them until it makes them again (by client order id). `unsent` were
+ * committed but never reached the venue (a crash between commit and send): on a replay they
+ * are held back from recovery and sent when the replayed bar makes them again.
+ */
+export interface RedoOrders {
+  readonly made: readonly Order[];
+  readonly unsent: readonly Order[];
 }
 
 /**
@@ -63,7 +79,7 @@ export interface TradingCoreConfig {
  */
 export class TradingCore {
   readonly bus = new MessageBus();
-  readonly clock = new SimClock(0);
+  readonly clock: SimClock;
   readonly ledger: Ledger;
   readonly exec: ExecutionEngine;
   readonly risk: RiskEngine;
@@ -81,6 +97,7 @@ export class TradingCore {
   readonly #applied = new Map<string, TradingState>([['', 'ACTIVE']]);
 
   private constructor(private readonly cfg: TradingCoreConfig) {
+    this.clock = new SimClock(cfg.startAt ?? 0);
     this.#instruments = new Map(cfg.instruments.map((i) => [i.id, i]));
     this.ledger = new Ledger(cfg.cash);
     const engine: { exec?: ExecutionEngine } = {};
@@ -130,7 +147,9 @@ export class TradingCore {
   static async open(
     cfg: TradingCoreConfig,
     alsoRestoreSince: number | null = null,
-  ): Promise<{ core: TradingCore; recovery: ReconciliationResult }> {
+    /** A node's strategy: its orders made after `alsoRestoreSince` are a replayed bar's (`RedoOrders`). */
+    redo?: { readonly strategyId: string; readonly resendUnsent: boolean },
+  ): Promise<{ core: TradingCore; recovery: ReconciliationResult; redo: RedoOrders }> {
     const core = new TradingCore(cfg);
     const storedFills = await cfg.orders.fills();
     const keysOf = new Map<string, string[]>();
@@ -144,10 +163,31 @@ export class TradingCore {
     const open = await cfg.orders.openOrders();
     const recent = alsoRestoreSince !== null ? await cfg.orders.ordersSince(alsoRestoreSince) : [];
     const openIds = new Set(open.map((o) => o.clientOrderId));
+    const made =
+      redo && alsoRestoreSince !== null
+        ? recent.filter((o) => o.strategyId === redo.strategyId && o.createdAt > alsoRestoreSince)
+        : [];
+    const unsent: Order[] = [];
+    if (redo?.resendUnsent) {
+      for (const o of made) {
+        const unacked = o.status === 'SUBMITTED' || o.status === 'UNKNOWN';
+        if (
+          o.status === 'INITIALIZED' ||
+          (unacked && (await core.venue.orderByClientId(o.clientOrderId)) === null)
+        )
+          unsent.push(o);
+      }
+    }
+    const held = new Set(unsent.map((o) => o.clientOrderId));
+    let latest = core.#lastFillTs;
     for (const o of [...open, ...recent.filter((r) => !openIds.has(r.clientOrderId))]) {
+      if (held.has(o.clientOrderId)) continue;
       core.exec.restore(o, keysOf.get(o.clientOrderId) ?? []);
       core.#firstOrderTs = Math.min(core.#firstOrderTs, o.createdAt);
+      latest = Math.max(latest, o.updatedAt);
     }
+    // Recovery happens now: at the latest time the store knows, never at 0.
+    core.clock.advanceTo(Math.max(core.clock.now(), latest));
     core.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
       if (e.kind === 'OrderSubmitted') core.#firstOrderTs = Math.min(core.#firstOrderTs, e.ts);
       if (e.kind !== 'OrderFilled') return;
@@ -162,7 +202,44 @@ export class TradingCore {
         'orders remain unresolved after reconciliation; not starting to trade',
       );
     }
-    return { core, recovery };
+    return { core, recovery, redo: { made, unsent } };
+  }
+
+  /**
+   * Sends again an order held back at recovery (`RedoOrders.unsent`) when the replayed bar makes
+   * it again: an INITIALIZED one goes through the risk gate as it would have, a SUBMITTED one
+   * (it passed the gate) straight to the venue.
+   */
+  resend(order: Order, ts: number): void {
+    this.exec.restore(order);
+    this.#firstOrderTs = Math.min(this.#firstOrderTs, order.createdAt);
+    if (order.status === 'INITIALIZED')
+      this.bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts });
+    else this.#client.submit(order, ts);
+  }
+
+  /** Closes an order held back at recovery that the replayed bar did not make again. */
+  dropUnsent(order: Order, ts: number): void {
+    this.exec.restore(order);
+    const ids = {
+      clientOrderId: order.clientOrderId,
+      strategyId: order.strategyId,
+      instrumentId: order.instrumentId,
+    };
+    if (order.status === 'INITIALIZED')
+      this.exec.deny(
+        order,
+        { reason: 'NOT_SENT', message: 'not made again on the replayed bar' },
+        ts,
+      );
+    else
+      this.exec.process({
+        kind: 'OrderRejected',
+        ...ids,
+        ts,
+        reason: 'NOT_AT_VENUE',
+        message: 'never sent, and not made again on the replayed bar',
+      });
   }
 
   instrument(id: string): Instrument | undefined {
@@ -203,9 +280,10 @@ export class TradingCore {
 
   /** Plays a bar: the venue matches it (at its open), then it is the last price (at its close). */
   onBar(bar: Bar): void {
-    this.clock.advanceTo(bar.openTime);
+    // A bar replayed after a restart may open before the time recovery ran at.
+    this.clock.advanceTo(Math.max(this.clock.now(), bar.openTime));
     this.venue.onBar(bar);
-    this.clock.advanceTo(bar.closeTime);
+    this.clock.advanceTo(Math.max(this.clock.now(), bar.closeTime));
     const close = toDecimal(bar.close);
     this.#last.set(bar.instrumentId, close);
     this.risk.observePrice(bar.instrumentId, close, bar.closeTime);

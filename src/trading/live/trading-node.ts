@@ -17,6 +17,7 @@ import { TradingCore, type NodeVenue, type RiskSettings } from './trading-core.j
 
 export type { NodeVenue } from './trading-core.js';
 import type { Failpoint } from './write-ahead-client.js';
+import { ReplayedBar } from './replayed-bar.js';
 
 /** Everything a paper node needs besides its feed. */
 export interface TradingNodeConfig {
@@ -71,6 +72,13 @@ export interface TradingNodeConfig {
    * `run` returns it in `failure` (true) or throws the original error (default).
    */
   readonly returnFailures?: boolean;
+  /**
+   * A replay (default false): the node owns time, so after a crash it replays the bar it was in
+   * and that bar makes the same orders again, matched by client order id; an order committed
+   * but never sent goes out then, as it would have. On a live feed (false) the bar is gone: a
+   * never-sent order is closed (`NOT_AT_VENUE`) and the strategy is told (`onOrderEvent`).
+   */
+  readonly ownsTime?: boolean;
 }
 
 /** Why a run ended early. */
@@ -120,7 +128,8 @@ export class TradingNode {
     // Recovery: the store first, then the venue; the strategy runs only after. Besides the open
     // orders, every order made after the snapshot comes back (a replayed bar makes them again).
     const snapshot = await cfg.snapshots.latest(cfg.strategyId);
-    const { core, recovery } = await this.#open(snapshot?.ts ?? null);
+    const ownsTime = cfg.ownsTime ?? false;
+    const { core, recovery, redo } = await this.#open(snapshot?.ts ?? null, ownsTime);
     const { exec, ledger, clock } = core;
     cfg.onReconciled?.(recovery, clock.now());
     const refreshRisk = async () => {
@@ -149,6 +158,9 @@ export class TradingNode {
         return false;
       }
     };
+    const replayed = new ReplayedBar(core, redo, ownsTime, (message) =>
+      alert('REPLAY_MISMATCH', message),
+    );
     const rng = new SeededRandom(snapshot?.random ?? cfg.seed ?? 1);
     const runner = new StrategyRunner(
       cfg.strategy,
@@ -162,13 +174,15 @@ export class TradingNode {
         instrument: (id) => core.instrument(id),
         addOrder: (o) => exec.add(o),
         deny: (o, d, ts) => exec.deny(o, d, ts),
-        order: (id) => exec.order(id),
-        openOrders: (sid) => exec.openOrders(sid),
+        order: (id) => replayed.order(id),
+        remade: (o) => replayed.remade(o),
+        openOrders: (sid) => replayed.openOrders(sid),
         position: (id) => ledger.position(id),
         cash: (c) => ledger.cash(c),
         log: (_sid, _ts, message) => cfg.onLog?.(message),
       },
-      snapshot?.ordersMade ?? 0,
+      // Live, the bar is not replayed: new ids start after every id already used.
+      ownsTime ? (snapshot?.ordersMade ?? 0) : replayed.idsUsed(snapshot?.ordersMade ?? 0),
     );
 
     // While running: unacknowledged orders are checked soon after the bar that left them so,
@@ -216,6 +230,9 @@ export class TradingNode {
       await refreshRisk();
       if (snapshot) runner.resume(snapshot.state);
       else guard('init', () => runner.start());
+      // Live: an order never sent before the crash was closed by recovery; the strategy hears it.
+      for (const e of replayed.closedUnsent(recovery.resolved))
+        guard('onOrderEvent', () => runner.deliver(e));
       for await (const batch of feed) {
         for (const bar of batch) {
           if (failure) break;
@@ -236,6 +253,7 @@ export class TradingNode {
             continue;
           }
           if (!guard(`bar ${bar.closeTime}`, () => runner.onBar(bar))) break;
+          replayed.end(clock.now());
           await core.settle();
           if (bar.closeTime - lastReconcile >= reconcileIntervalMs)
             await reconcileAt(bar.closeTime);
@@ -265,6 +283,7 @@ export class TradingNode {
     // stored. The caller closes the store after this returns.
     const onStop = cfg.onStop ?? 'leave';
     const finish = async () => {
+      replayed.end(clock.now());
       await core.settle();
       if (onStop === 'cancel' && !failure) {
         core.risk.killSwitch(clock.now(), 'node-stop');
@@ -304,7 +323,10 @@ export class TradingNode {
   }
 
   /** Builds the core and recovers; a busy venue is waited out while `waitForVenue` says so. */
-  async #open(since: number | null): Promise<Awaited<ReturnType<typeof TradingCore.open>>> {
+  async #open(
+    snapshotTs: number | null,
+    ownsTime: boolean,
+  ): Promise<Awaited<ReturnType<typeof TradingCore.open>>> {
     const cfg = this.config;
     for (;;) {
       try {
@@ -316,8 +338,12 @@ export class TradingNode {
             venue: cfg.venue,
             onAlert: cfg.onAlert,
             failpoint: cfg.failpoint,
+            ...(snapshotTs !== null ? { startAt: snapshotTs } : {}),
           },
-          since,
+          // Orders made after the snapshot were made by the bar it was in when it stopped
+          // (before any snapshot: by the first bar).
+          snapshotTs ?? Number.MIN_SAFE_INTEGER,
+          { strategyId: cfg.strategyId, resendUnsent: ownsTime },
         );
       } catch (e) {
         if (!isVenueBusy(e) || !(await cfg.waitForVenue?.(e))) throw e;

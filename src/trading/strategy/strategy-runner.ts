@@ -33,6 +33,12 @@ export interface StrategyServices {
   addOrder(order: Order): void;
   deny(order: Order, denial: Denial, ts: number): void;
   order(clientOrderId: string): Order | undefined;
+  /**
+   * The order already made under this order's client order id, if any (a bar replayed after a
+   * restart makes the same decisions again): it stands, and no new order is made. Default:
+   * `order(id)`.
+   */
+  remade?(order: Order): Order | undefined;
   openOrders(strategyId: string): readonly Order[];
   position(instrumentId: string): Position;
   cash(currency: string): Decimal;
@@ -147,6 +153,11 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     return this.#ids.count;
   }
 
+  /** Tells the strategy about an order event it could not see (one settled during recovery). */
+  deliver(event: OrderEvent): void {
+    if (event.strategyId === this.strategyId) this.#onOrderEvent(event);
+  }
+
   #onOrderEvent(event: OrderEvent): void {
     if (!this.def.onOrderEvent || event.kind === 'OrderInitialized') return;
     this.#pending.push(event);
@@ -203,9 +214,10 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     const inst = req.instrumentId ? services.instrument(req.instrumentId) : this.instrument;
     if (!inst) throw new RangeError(`unknown instrument ${req.instrumentId}`);
     const clientOrderId = this.#ids.next();
+    const { order, denial } = makeOrder(req, inst, { clientOrderId, strategyId, ts });
     // A bar replayed after a restart makes the same ids: an order that already exists is the
     // same decision, so it is not made twice (idempotent by client order id).
-    const existing = services.order(clientOrderId);
+    const existing = services.remade ? services.remade(order) : services.order(clientOrderId);
     if (existing) {
       return {
         clientOrderId,
@@ -213,7 +225,6 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
         reason: existing.status === 'DENIED' ? existing.reason : null,
       };
     }
-    const { order, denial } = makeOrder(req, inst, { clientOrderId, strategyId, ts });
     services.addOrder(order);
     if (denial) services.deny(order, denial, ts);
     else services.bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts });

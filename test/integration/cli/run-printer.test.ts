@@ -69,7 +69,7 @@ describe('paper/live run lines', () => {
       strategyId: 'sma-cross',
       cash: '100000',
       orders: observeOrders(repo, (e) => printer.orderEvent(e)),
-      snapshots: observeResume(new StrategySnapshotRepository(store.db), (from) =>
+      snapshots: observeResume(new StrategySnapshotRepository(store.db, 'paper'), (from) =>
         printer.started(from),
       ),
       risk: () =>

@@ -83,7 +83,7 @@ describe.each(DIALECTS)('an order whose answer is lost, on %s', (dialect) => {
         strategyId: 'buy-once',
         cash: '1000',
         orders,
-        snapshots: new StrategySnapshotRepository(store.db),
+        snapshots: new StrategySnapshotRepository(store.db, 'paper'),
         // Every answer about every order is lost.
         venue: (deliver) =>
           lossyVenue(

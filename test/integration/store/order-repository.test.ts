@@ -243,7 +243,7 @@ describe.each(DIALECTS)('group commit on %s', (dialect) => {
   });
 
   it('keeps strategy snapshots with their random source state', async () => {
-    const snaps = new StrategySnapshotRepository(store.db);
+    const snaps = new StrategySnapshotRepository(store.db, 'acct');
     expect(await snaps.latest('snap')).toBeNull();
     await snaps.save('snap', 'x', { ts: 60_000, ordersMade: 3, state: { a: [1, 'b'] } });
     await snaps.save('snap', 'x', {

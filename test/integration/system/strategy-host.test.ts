@@ -56,7 +56,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
       core,
       instrument: inst,
       catalog: FileCatalog.strategies(path.join(dir, 'strategies')),
-      snapshots: new StrategySnapshotRepository(store.db),
+      snapshots: new StrategySnapshotRepository(store.db, 'desk'),
       buildDir: path.join(dir, 'build'),
       now: Date.now,
     });

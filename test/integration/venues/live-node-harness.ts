@@ -93,7 +93,7 @@ export async function runLiveNode(
     strategyId: over.strategy.name,
     cash: '1000000',
     orders,
-    snapshots: new StrategySnapshotRepository(store.db),
+    snapshots: new StrategySnapshotRepository(store.db, 'binance'),
     venue: (deliver, order) => {
       void client?.close();
       const c = (client = new CcxtExecutionClient(

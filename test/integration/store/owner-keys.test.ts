@@ -1,0 +1,135 @@
+import fc from 'fast-check';
+import { money, price, quantity } from '../../../src/trading/core/money.js';
+import { applyOrderEvent } from '../../../src/trading/model/apply-order-event.js';
+import type { Fill } from '../../../src/trading/model/fill.js';
+import type { Order } from '../../../src/trading/model/order.js';
+import type { OrderEvent } from '../../../src/trading/model/order-events.js';
+import { OrderRepository } from '../../../src/store/order-repository.js';
+import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
+import { newOrder } from '../../support/builders.js';
+import { DIALECTS, freshStore } from '../../support/stores.js';
+
+/** An accepted order of `account`, stored, ready to take fills. */
+async function acceptedOrder(repo: OrderRepository, id: string): Promise<Order> {
+  let o = newOrder({ quantity: quantity('10') }, id);
+  const ids = { clientOrderId: id, strategyId: 's', instrumentId: 'TEST/USD' };
+  await repo.insertOrder(o, { kind: 'OrderInitialized', ...ids, ts: 1, order: o });
+  for (const e of [
+    { kind: 'OrderSubmitted', ...ids, ts: 2 },
+    { kind: 'OrderAccepted', ...ids, ts: 3, venueOrderId: `V-${id}` },
+  ] as OrderEvent[]) {
+    o = applyOrderEvent(o, e);
+    await repo.recordEvent(o, e);
+  }
+  return o;
+}
+
+function fillOf(o: Order, over: Partial<Fill> = {}): OrderEvent {
+  const fill: Fill = {
+    venue: 'PAPER',
+    tradeId: 'PAPER-T1',
+    clientOrderId: o.clientOrderId,
+    instrumentId: 'TEST/USD',
+    side: 'BUY',
+    price: price('100'),
+    quantity: quantity('1'),
+    fee: money('0.1', 'USD'),
+    liquidity: 'TAKER',
+    ts: 4,
+    ...over,
+  };
+  return {
+    kind: 'OrderFilled',
+    clientOrderId: o.clientOrderId,
+    strategyId: 's',
+    instrumentId: 'TEST/USD',
+    ts: 4,
+    fill,
+  };
+}
+
+describe.each(DIALECTS)('records keyed by their owner on %s', (dialect) => {
+  let store: Awaited<ReturnType<typeof freshStore>>;
+  beforeAll(async () => {
+    store = await freshStore(dialect);
+  });
+  afterAll(async () => {
+    await store.drop();
+  });
+
+  it('stores the same venue trade id once per account: two paper accounts both keep PAPER-T1', async () => {
+    const a = new OrderRepository(store.db, 'paper');
+    const b = new OrderRepository(store.db, 'venue1');
+    const oa = await acceptedOrder(a, 'a-1');
+    const ob = await acceptedOrder(b, 'b-1');
+    const fa = fillOf(oa);
+    const fb = fillOf(ob, { price: price('101') });
+    await a.commitBatch([{ after: applyOrderEvent(oa, fa), event: fa }]);
+    expect(await b.recordEvent(applyOrderEvent(ob, fb), fb)).toBe(true);
+    expect((await a.fills()).map((f) => [f.tradeId, f.clientOrderId])).toEqual([
+      ['PAPER-T1', 'a-1'],
+    ]);
+    expect((await b.fills()).map((f) => [f.tradeId, f.clientOrderId, f.price.toFixed()])).toEqual([
+      ['PAPER-T1', 'b-1', '101'],
+    ]);
+    expect((await b.events('b-1')).map((e) => e.kind)).toContain('OrderFilled');
+    // The same trade reported again is a true duplicate: skipped, on both paths.
+    expect(await a.recordEvent(applyOrderEvent(oa, fa), fa)).toBe(false);
+    await a.commitBatch([{ after: applyOrderEvent(oa, fa), event: fa }]);
+    expect(await a.fills()).toHaveLength(1);
+    expect((await a.events('a-1')).filter((e) => e.kind === 'OrderFilled')).toHaveLength(1);
+  });
+
+  it('refuses a different fill under a stored key (another order, price, quantity, …): FILL_CONFLICT, nothing written', async () => {
+    const repo = new OrderRepository(store.db, 'conflicts');
+    const o1 = await acceptedOrder(repo, 'k-1');
+    const o2 = await acceptedOrder(repo, 'k-2');
+    const first = fillOf(o1, { tradeId: 'T-9' });
+    await repo.commitBatch([{ after: applyOrderEvent(o1, first), event: first }]);
+    const variants = fc.constantFrom<Partial<Fill>>(
+      { clientOrderId: 'k-2' },
+      { price: price('100.5') },
+      { quantity: quantity('2') },
+      { fee: money('0.2', 'USD') },
+      { side: 'SELL' },
+      { ts: 5 },
+      { liquidity: 'MAKER' },
+    );
+    await fc.assert(
+      fc.asyncProperty(variants, fc.boolean(), async (over, batch) => {
+        const target = over.clientOrderId === 'k-2' ? o2 : o1;
+        const e = fillOf(target, { tradeId: 'T-9', ...over });
+        const after = target; // the event must not apply: keep the row as it was
+        const write = batch ? repo.commitBatch([{ after, event: e }]) : repo.recordEvent(after, e);
+        await expect(write).rejects.toMatchObject({ code: 'FILL_CONFLICT' });
+      }),
+      { numRuns: 14 },
+    );
+    const fills = await repo.fills();
+    expect(fills.map((f) => [f.tradeId, f.clientOrderId, f.price.toFixed()])).toEqual([
+      ['T-9', 'k-1', '100'],
+    ]);
+    expect((await repo.events('k-2')).map((e) => e.kind)).not.toContain('OrderFilled');
+  });
+
+  it('keys snapshots by account: one account never resumes from another account’s snapshot', async () => {
+    const a = new StrategySnapshotRepository(store.db, 'paper');
+    const b = new StrategySnapshotRepository(store.db, 'venue1');
+    await a.save('sma', 'sma-cross', { ts: 60_000, ordersMade: 3, state: { x: 1 } });
+    expect(await b.latest('sma')).toBeNull();
+    expect(await b.otherAccounts('sma')).toEqual(['paper']);
+    await b.save('sma', 'sma-cross', { ts: 120_000, ordersMade: 1, state: { x: 2 } });
+    expect((await a.latest('sma'))?.ordersMade).toBe(3);
+    expect((await b.latest('sma'))?.ordersMade).toBe(1);
+  });
+
+  it('refuses a strategy id that belongs to another strategy (the strategies row is never silently kept)', async () => {
+    const a = new StrategySnapshotRepository(store.db, 'paper');
+    await a.save('mine', 'sma-cross', { ts: 60_000, ordersMade: 0, state: {} });
+    await a.save('mine', 'sma-cross', { ts: 120_000, ordersMade: 0, state: {} }); // true duplicate
+    await expect(
+      a.save('mine', 'churn', { ts: 180_000, ordersMade: 0, state: {} }),
+    ).rejects.toThrow(/strategy id "mine" belongs to strategy "sma-cross", not "churn"/);
+    expect((await a.latest('mine'))?.ts).toBe(120_000);
+  });
+});

@@ -1,0 +1,217 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { OrderRepository } from '../../src/store/order-repository.js';
+import { StrategySnapshotRepository } from '../../src/store/strategy-snapshot-repository.js';
+import type { Store } from '../../src/store/open-store.js';
+import { toDecimal } from '../../src/trading/core/decimal.js';
+import type { Bar } from '../../src/trading/data/market-data.js';
+import type { OrderStore } from '../../src/trading/execution/order-store.js';
+import type { Alert } from '../../src/trading/model/alert.js';
+import type { Instrument } from '../../src/trading/model/instrument.js';
+import type { StrategySnapshotStore } from '../../src/trading/live/strategy-snapshot-store.js';
+import { TradingNode, type NodeVenue } from '../../src/trading/live/trading-node.js';
+import type { StrategyDefinition } from '../../src/trading/strategy/define-strategy.js';
+import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
+
+/** Thrown at a kill point: the "process" is gone; nothing after it reaches the store or venue. */
+export class Killed extends Error {}
+
+/**
+ * Counts the durable steps of a run (each store write, snapshot save and venue call, before and
+ * after it) and kills the run at step `at`: from then on every store and venue call of this
+ * run throws, as if the process had been `kill -9`ed there. What was committed stays.
+ */
+export class Killer {
+  #steps = 0;
+  #dead = false;
+  #submits = 0;
+  constructor(
+    private readonly at: number,
+    /** Kills instead right before the n-th venue submit (between commit and send). */
+    private readonly beforeSubmit = Infinity,
+  ) {}
+  submitting(): void {
+    if (!this.#dead && ++this.#submits === this.beforeSubmit) {
+      this.#dead = true;
+      throw new Killed('killed');
+    }
+  }
+  get steps(): number {
+    return this.#steps;
+  }
+  get dead(): boolean {
+    return this.#dead;
+  }
+  step(): void {
+    if (this.#dead) throw new Killed('killed');
+    if (++this.#steps === this.at) {
+      this.#dead = true;
+      throw new Killed('killed');
+    }
+  }
+  /** A call that is durable once it returns: a kill point before it and after it. */
+  async around<T>(call: () => Promise<T>): Promise<T> {
+    this.step();
+    const r = await call();
+    this.step();
+    return r;
+  }
+  aroundSync<T>(call: () => T): T {
+    this.step();
+    const r = call();
+    this.step();
+    return r;
+  }
+}
+
+function killableOrders(repo: OrderRepository, k: Killer): OrderStore {
+  return {
+    insertOrder: (o, e) => k.around(() => repo.insertOrder(o, e)),
+    recordEvent: (o, e) => k.around(() => repo.recordEvent(o, e)),
+    commitBatch: (items) => k.around(() => repo.commitBatch(items)),
+    order: (id) => k.around(() => repo.order(id)),
+    orders: (ids) => k.around(() => repo.orders(ids)),
+    openOrders: () => k.around(() => repo.openOrders()),
+    ordersSince: (ts) => k.around(() => repo.ordersSince(ts)),
+    fills: (since) => k.around(() => repo.fills(since)),
+    events: (id) => k.around(() => repo.events(id)),
+  };
+}
+
+function killableVenue(v: PaperVenue, k: Killer): NodeVenue {
+  return {
+    submit: (o, ts) => {
+      k.submitting();
+      k.aroundSync(() => v.submit(o, ts));
+    },
+    cancel: (id, ts) => k.aroundSync(() => v.cancel(id, ts)),
+    onBar: (bar) => k.aroundSync(() => v.onBar(bar)),
+    orderByClientId: (id) => k.around(() => v.orderByClientId(id)),
+    openOrders: () => k.around(() => v.openOrders()),
+    tradesSince: (ts) => k.around(() => v.tradesSince(ts)),
+  };
+}
+
+/** One paper account on a store: runs of a strategy over bars, each may be killed. */
+export interface CrashRig {
+  readonly venueFile: string;
+  /** Runs the node over `bars`; `killAt` kills it at that step. True when it finished. */
+  run(
+    killAt?: number,
+    beforeSubmit?: number,
+  ): Promise<{ finished: boolean; steps: number; alerts: Alert[]; state: unknown }>;
+  /** What the account ended with, as plain comparable values. */
+  outcome(): Promise<Outcome>;
+}
+
+export interface Outcome {
+  readonly orders: readonly string[];
+  readonly fills: readonly string[];
+  readonly cash: string;
+  readonly position: string;
+  readonly equity: string;
+}
+
+export function crashRig(opts: {
+  readonly store: Store;
+  readonly account: string;
+  readonly instrument: Instrument;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly strategy: StrategyDefinition<any, any, any>;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly cash: string;
+  readonly bars: readonly Bar[];
+  /** A replay (default) or a live feed (`TradingNodeConfig.ownsTime`). */
+  readonly ownsTime?: boolean;
+}): CrashRig {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-crash-rig-'));
+  const venueFile = path.join(dir, 'venue.json');
+  const repo = new OrderRepository(opts.store.db, opts.account);
+  const snaps = new StrategySnapshotRepository(opts.store.db, opts.account);
+  let last: { cash: string; position: string } | null = null;
+  // Client order ids are global: each account's run has its own strategy id (compared without it).
+  const strategyId = `${opts.strategy.name}-${opts.account}`;
+  const local = (id: string) => id.replace(`${strategyId}-`, '#');
+  return {
+    venueFile,
+    async run(killAt = Infinity, beforeSubmit = Infinity) {
+      const k = new Killer(killAt, beforeSubmit);
+      const alerts: Alert[] = [];
+      const snapshots: StrategySnapshotStore = {
+        latest: (id) => k.around(() => snaps.latest(id)),
+        save: (id, name, s) => k.around(() => snaps.save(id, name, s)),
+      };
+      const node = new TradingNode({
+        instrument: opts.instrument,
+        strategy: opts.strategy,
+        params: opts.params,
+        strategyId,
+        cash: opts.cash,
+        orders: killableOrders(repo, k),
+        snapshots,
+        venue: (deliver) =>
+          killableVenue(
+            new PaperVenue(venueFile, { venue: 'PAPER', instruments: [opts.instrument] }, deliver),
+            k,
+          ),
+        onAlert: (a) => alerts.push(a),
+        ownsTime: opts.ownsTime ?? true,
+      });
+      try {
+        const r = await node.run(
+          (async function* () {
+            yield opts.bars;
+          })(),
+        );
+        if (k.dead) return { finished: false, steps: k.steps, alerts, state: null };
+        last = { cash: r.cash.toFixed(), position: r.position.toFixed() };
+        const state = (await snaps.latest(strategyId))?.state ?? null;
+        return { finished: true, steps: k.steps, alerts, state };
+      } catch (e) {
+        if (k.dead) return { finished: false, steps: k.steps, alerts, state: null };
+        throw e;
+      }
+    },
+    async outcome() {
+      const orders = await opts.store.db
+        .selectFrom('orders')
+        .selectAll()
+        .where('account_id', '=', opts.account)
+        .orderBy('client_order_id')
+        .execute();
+      const fills = await repo.fills();
+      const close = opts.bars.at(-1)!.close;
+      const cash = toDecimal(last!.cash);
+      const position = toDecimal(last!.position);
+      return {
+        orders: orders.map((o) =>
+          [
+            local(o.client_order_id),
+            o.side,
+            o.type,
+            toDecimal(o.quantity).toFixed(),
+            o.price === null ? '-' : toDecimal(o.price).toFixed(),
+            o.status,
+            toDecimal(o.filled_quantity).toFixed(),
+            toDecimal(o.filled_notional).toFixed(),
+          ].join(' '),
+        ),
+        fills: fills.map((f) =>
+          [
+            f.tradeId,
+            local(f.clientOrderId),
+            f.side,
+            f.price.toFixed(),
+            f.quantity.toFixed(),
+            f.fee.amount.toFixed(),
+            f.ts,
+          ].join(' '),
+        ),
+        cash: cash.toFixed(),
+        position: position.toFixed(),
+        equity: cash.plus(position.times(close)).toFixed(),
+      };
+    },
+  };
+}
