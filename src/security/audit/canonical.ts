@@ -50,6 +50,7 @@ function invalid(path: string, why: string): KairosError {
 }
 
 // In a `u` regex a surrogate pair is one code point, so only a lone surrogate matches.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what must be found
 const UNSTORABLE = /[\uD800-\uDFFF\u0000]/gu;
 
 /**
