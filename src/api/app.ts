@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Bar } from '../trading/data/market-data.js';
 import type { ApiDeps } from './deps.js';
 import { refuseHostileInput } from './hostile-input.js';
+import { declareAnswers } from './openapi-truth.js';
 import { clientErrorProblem, frameworkProblem, registerProblems, sendProblem } from './problem.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
@@ -49,6 +50,7 @@ export async function buildApp(
   });
   registerProblems(app, deps.log);
   refuseHostileInput(app);
+  declareAnswers(app);
   const verifiedSub = verifiedSubject(deps);
   await app.register(rateLimit, {
     max: deps.rateLimit?.perMinute ?? 6_000,

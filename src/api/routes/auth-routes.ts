@@ -168,17 +168,26 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     },
   );
 
-  r.post('/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {
-    const claims = deps.tokens.verifyAccess(bearer(req));
-    await deps.tokens.logout(claims.sid);
-    await deps.audit.append({
-      ts: deps.now(),
-      actor: claims.sub,
-      role: claims.role,
-      action: 'auth.logout',
-      subject: claims.sub,
-      payload: { sessionId: claims.sid },
-    });
-    return reply.code(204).send();
-  });
+  r.post(
+    '/auth/logout',
+    {
+      schema: {
+        tags: ['auth'],
+        response: { 204: { description: 'logged out; the session is revoked', type: 'null' } },
+      },
+    },
+    async (req, reply) => {
+      const claims = deps.tokens.verifyAccess(bearer(req));
+      await deps.tokens.logout(claims.sid);
+      await deps.audit.append({
+        ts: deps.now(),
+        actor: claims.sub,
+        role: claims.role,
+        action: 'auth.logout',
+        subject: claims.sub,
+        payload: { sessionId: claims.sid },
+      });
+      return reply.code(204).send(null);
+    },
+  );
 }
