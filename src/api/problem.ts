@@ -40,8 +40,6 @@ const STATUS: Readonly<Record<string, number>> = {
   STRATEGY_NOT_RUNNING: 409,
   BACKTEST_NOT_DONE: 409,
   BACKTEST_QUEUE_FULL: 503,
-  PARAM_INVALID: 422,
-  PARAM_UNKNOWN: 422,
 };
 
 /**

@@ -150,7 +150,7 @@ describe('hostile input: refused at the edge, never a 500, never an exit', () =>
     expect(t.server.core.journal.failed).toBe(false);
   });
 
-  it('strategy params that break their declared rules: 422 PARAM_INVALID naming the param', async () => {
+  it('strategy params that break their declared rules: 400 PARAM_INVALID naming the param', async () => {
     for (const [params, name] of [
       [{ fast: 1e308 }, 'fast'],
       [{ size: '1e400' }, 'size'],
@@ -158,7 +158,7 @@ describe('hostile input: refused at the edge, never a 500, never an exit', () =>
       [{ slow: 1e308 }, 'slow'],
     ] as const) {
       const r = await call('POST', '/strategies/sma-cross/start', { params }, t.tokens.quant);
-      expect([params, r.status, r.json.code]).toEqual([params, 422, 'PARAM_INVALID']);
+      expect([params, r.status, r.json.code]).toEqual([params, 400, 'PARAM_INVALID']);
       expect(r.json.detail).toContain(`param "${name}"`);
     }
   });
