@@ -65,22 +65,30 @@ export class MfaRepository implements MfaStore {
     atMs: number,
     policy: AttemptPolicy,
   ): Promise<AttemptDecision> {
+    const since = atMs - policy.windowMs;
+    const recent = async (db: Kysely<Schema>) =>
+      (
+        await db
+          .selectFrom('mfa_failures')
+          .select('at')
+          .where('user_id', '=', userId)
+          .where('at', '>', since)
+          .execute()
+      ).map((r) => Number(r.at));
+    // Fast refusal without a lock (a locked-out account under a storm of guesses): a count
+    // already at the limit can only grow until a success clears it.
+    const seen = checkAttempts(await recent(this.db), atMs, policy);
+    if (!seen.allowed) return seen;
     const run = async (tx: Kysely<Schema>): Promise<AttemptDecision> => {
       // The user's row is the lock: racing attempts (any connection, any instance) queue here,
       // so each counts the attempts reserved before it.
       await tx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
-      const since = atMs - policy.windowMs;
-      const rows = await tx
-        .selectFrom('mfa_failures')
-        .select('at')
+      await tx
+        .deleteFrom('mfa_failures')
         .where('user_id', '=', userId)
-        .where('at', '>', since)
+        .where('at', '<=', since)
         .execute();
-      const decision = checkAttempts(
-        rows.map((r) => Number(r.at)),
-        atMs,
-        policy,
-      );
+      const decision = checkAttempts(await recent(tx), atMs, policy);
       if (decision.allowed) {
         await tx.insertInto('mfa_failures').values({ user_id: userId, at: atMs }).execute();
       }
