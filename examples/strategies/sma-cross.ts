@@ -10,8 +10,13 @@ export default defineStrategy({
   name: 'sma-cross',
   description: 'Long-only fast/slow SMA crossover',
   params: {
-    fast: param.int(10, { min: 1, description: 'fast SMA period (bars)' }),
-    slow: param.int(30, { min: 2, description: 'slow SMA period (bars)' }),
+    fast: param.int(10, {
+      min: 1,
+      max: 10_000,
+      lessThan: 'slow',
+      description: 'fast SMA period (bars)',
+    }),
+    slow: param.int(30, { min: 2, max: 10_000, description: 'slow SMA period (bars)' }),
     size: param.decimal('100', { min: '0', description: 'quantity to buy on a cross up' }),
   },
   indicators: (p) => ({ fast: sma(p.fast), slow: sma(p.slow) }),

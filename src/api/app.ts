@@ -3,7 +3,9 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Bar } from '../trading/data/market-data.js';
 import type { ApiDeps } from './deps.js';
-import { registerProblems } from './problem.js';
+import { refuseHostileInput } from './hostile-input.js';
+import { declareAnswers } from './openapi-truth.js';
+import { clientErrorProblem, frameworkProblem, registerProblems, sendProblem } from './problem.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { backtestRoutes } from './routes/backtest-routes.js';
@@ -38,15 +40,24 @@ export async function buildApp(
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
+    // Router errors (a bad %-escape in the URL…) answer as problems with our codes.
+    frameworkErrors: (err, _req, reply) => {
+      const [status, code] = frameworkProblem(err) ?? [400, 'BAD_REQUEST'];
+      return sendProblem(reply, status, code, err.message);
+    },
+    clientErrorHandler: clientErrorProblem,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   registerProblems(app, deps.log);
+  refuseHostileInput(app);
+  declareAnswers(app);
+  const verifiedSub = verifiedSubject(deps);
   await app.register(rateLimit, {
     max: deps.rateLimit?.perMinute ?? 6_000,
     timeWindow: 60_000,
-    // Per client address and user (the token's subject, unverified here: the guard verifies it;
-    // a forged subject only spends the forger's own address's budget).
-    keyGenerator: (req) => `${req.ip}|${subjectOf(req.headers.authorization)}`,
+    // Per client address and user: the subject of a token that verifies, never one the client
+    // merely asserts (a forged token would otherwise buy a fresh budget per made-up subject).
+    keyGenerator: (req) => `${req.ip}|${verifiedSub(req.headers.authorization)}`,
     ...(deps.rateLimit?.redis ? { redis: deps.rateLimit.redis, nameSpace: 'kairos:api-rl:' } : {}),
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,
@@ -80,14 +91,27 @@ export async function buildApp(
   return app;
 }
 
-/** The `sub` claim of a bearer token, decoded without verification (a rate-limit key only). */
-function subjectOf(authorization: string | undefined): string {
-  const payload = authorization?.startsWith('Bearer ') ? authorization.split('.')[1] : undefined;
-  if (!payload) return '';
-  try {
-    const sub = (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub?: unknown }).sub;
-    return typeof sub === 'string' ? sub.slice(0, 64) : '';
-  } catch {
-    return '';
-  }
+/**
+ * The `sub` of a bearer token that verifies (signature, expiry, audience), or '' (a rate-limit
+ * key). Remembers recent answers, so a token is verified about once however often it is sent.
+ */
+function verifiedSubject(deps: ApiDeps): (authorization: string | undefined) => string {
+  const seen = new Map<string, { sub: string; until: number }>();
+  return (authorization) => {
+    if (!authorization?.startsWith('Bearer ')) return '';
+    const token = authorization.slice('Bearer '.length).trim();
+    const now = deps.now();
+    const hit = seen.get(token);
+    if (hit && hit.until > now) return hit.sub;
+    let entry = { sub: '', until: now + 60_000 };
+    try {
+      const claims = deps.tokens.verifyAccess(token);
+      entry = { sub: claims.sub, until: Math.min(claims.exp * 1000, now + 60_000) };
+    } catch {
+      // not a valid token: the address alone is the key
+    }
+    if (seen.size >= 10_000) seen.clear();
+    seen.set(token, entry);
+    return entry.sub;
+  };
 }

@@ -24,7 +24,7 @@ export function bearer(req: FastifyRequest): string {
  * writes (`live`) also check that the session is still live (`TokenService.verifyAccessLive`).
  */
 export function requires(deps: ApiDeps, permission: Permission, live = false) {
-  return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  const guard = async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const token = bearer(req);
     const claims = live
       ? await deps.tokens.verifyAccessLive(token)
@@ -34,6 +34,8 @@ export function requires(deps: ApiDeps, permission: Permission, live = false) {
     }
     req.claims = claims;
   };
+  // The document declares the permission (`openapi-truth.ts`).
+  return Object.assign(guard, { permission });
 }
 
 /** The owner id of orders a user places. */

@@ -1,4 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { KairosError } from '../trading/core/errors.js';
 
@@ -41,6 +42,33 @@ const STATUS: Readonly<Record<string, number>> = {
   BACKTEST_QUEUE_FULL: 503,
 };
 
+/**
+ * Fastify's own errors (router, content-type parser) as our stable codes, so every answer is a
+ * problem with a code listed in `docs/errors.md`.
+ */
+const FRAMEWORK: Readonly<Record<string, readonly [number, string]>> = {
+  FST_ERR_BAD_URL: [400, 'BAD_URL'],
+  FST_ERR_INVALID_URL: [400, 'BAD_URL'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'URL_TOO_LONG'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'BODY_TOO_LARGE'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'MALFORMED_BODY'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'MALFORMED_BODY'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'MALFORMED_BODY'],
+};
+
+/** The status and stable code of a framework error, or null when it is not one. */
+export function frameworkProblem(err: {
+  code?: string;
+  statusCode?: number;
+  name?: string;
+}): readonly [number, string] | null {
+  const known = err.code ? FRAMEWORK[err.code] : undefined;
+  if (known) return known;
+  if (err.name === 'SyntaxError' && err.statusCode === 400) return [400, 'MALFORMED_BODY'];
+  return null;
+}
+
 /** Sends an RFC 9457 problem answer carrying the stable code. */
 export function sendProblem(
   reply: FastifyReply,
@@ -79,15 +107,42 @@ export function registerProblems(app: FastifyInstance, log?: (line: string) => v
     if (err instanceof KairosError) {
       return sendProblem(reply, STATUS[err.code] ?? 400, err.code, err.message);
     }
+    const framework = frameworkProblem(err);
+    if (framework) return sendProblem(reply, framework[0], framework[1], err.message);
     if (err.statusCode === 413) return sendProblem(reply, 413, 'BODY_TOO_LARGE', err.message);
     if (err.statusCode === 429) return sendProblem(reply, 429, 'RATE_LIMITED', err.message);
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendProblem(reply, err.statusCode, err.code ?? 'BAD_REQUEST', err.message);
+      return sendProblem(reply, err.statusCode, 'BAD_REQUEST', err.message);
     }
     log?.(`internal error: ${err.stack ?? err.message}`);
     return sendProblem(reply, 500, 'INTERNAL', 'internal error');
   });
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, 404, 'NOT_FOUND', `${req.method} ${req.url.split('?')[0]}: no such route`),
+  );
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (headers too large: 431; a
+ * malformed request line or header: 400), written as problems on the raw socket.
+ */
+export function clientErrorProblem(err: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return void socket.destroy();
+  const [status, code, title] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'Request Header Fields Too Large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'Request Timeout']
+        : [400, 'BAD_REQUEST', 'Bad Request'];
+  const body = JSON.stringify({
+    type: `urn:kairos:error:${code}`,
+    title: code,
+    status,
+    code,
+    detail: `${title}: the request could not be read`,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nconnection: close\r\ncontent-type: application/problem+json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

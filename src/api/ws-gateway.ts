@@ -2,13 +2,14 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AccessClaims } from '../security/tokens/access-tokens.js';
-import { can } from '../security/roles/permissions.js';
+import { can, type Permission } from '../security/roles/permissions.js';
 import { Topics } from '../trading/bus/topics.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
 import { ownerOf } from './auth-guard.js';
 import type { ApiDeps } from './deps.js';
 import { orderView } from './order-schemas.js';
+import { readFrame, type WsMessage } from './ws-messages.js';
 
 /** Limits of one socket. */
 export const WS_LIMITS = {
@@ -19,8 +20,15 @@ export const WS_LIMITS = {
   authTimeoutMs: 10_000,
 } as const;
 
-const CHANNELS = ['orders', 'bars'] as const;
-type Channel = (typeof CHANNELS)[number];
+/** Each channel and the permission it needs: the same matrix as the routes (`permissions.ts`). */
+export const CHANNEL_PERMISSION = {
+  orders: 'orders:read',
+  bars: 'market-data:read',
+} as const satisfies Readonly<Record<string, Permission>>;
+type Channel = keyof typeof CHANNEL_PERMISSION;
+
+// setTimeout takes at most 2^31-1 ms; a later expiry is re-checked at the next auth.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Client {
   readonly socket: WebSocket;
@@ -106,50 +114,61 @@ export async function wsGateway(
     const error = (code: string, detail: string) => push(c, { type: 'error', code, detail });
 
     socket.on('pong', () => (c.alive = true));
+    // A protocol error (bad UTF-8, an oversized frame) closes this socket; it is not ours to throw.
+    socket.on('error', () => socket.terminate());
     socket.on('close', () => {
       clients.delete(c);
       clearTimeout(authDeadline);
       if (c.expiry) clearTimeout(c.expiry);
     });
-    socket.on('message', (raw) => {
-      let msg: { type?: unknown; token?: unknown; channel?: unknown };
+    socket.on('message', (raw, isBinary) => {
+      // Nothing a client sends may escape this handler: a bug answers INTERNAL and closes
+      // this one socket, never the process.
       try {
-        msg = JSON.parse(String(raw)) as typeof msg;
-      } catch {
-        return error('WS_BAD_MESSAGE', 'not JSON');
+        const parsed = readFrame(raw, isBinary);
+        if (!parsed.ok) return error('WS_BAD_MESSAGE', parsed.detail);
+        onMessage(parsed.message);
+      } catch (e) {
+        deps.log?.(`websocket handler error: ${(e as Error).stack ?? String(e)}`);
+        error('INTERNAL', 'internal error');
+        socket.close(1011, 'internal error');
       }
+    });
+    const onMessage = (msg: WsMessage): void => {
       if (msg.type === 'auth') {
+        let claims: AccessClaims;
         try {
-          const claims = deps.tokens.verifyAccess(String(msg.token));
-          if (c.claims && c.claims.sub !== claims.sub) {
-            return error('WS_BAD_MESSAGE', 'token: belongs to another user');
-          }
-          c.claims = claims;
-          if (c.expiry) clearTimeout(c.expiry);
-          c.expiry = setTimeout(
-            () => socket.close(4401, 'token expired'),
-            Math.max(0, claims.exp * 1000 - deps.now()),
-          );
-          return push(c, { type: 'authenticated', expiresAt: claims.exp * 1000 });
+          claims = deps.tokens.verifyAccess(msg.token);
         } catch (e) {
           error('AUTH_INVALID_TOKEN', (e as Error).message);
           return socket.close(4401, 'invalid token');
         }
+        if (c.claims && c.claims.sub !== claims.sub) {
+          return error('WS_BAD_MESSAGE', 'token: belongs to another user');
+        }
+        c.claims = claims;
+        // A role that lost a channel's permission (a refreshed token) leaves the channel.
+        for (const ch of c.channels)
+          if (!can(claims.role, CHANNEL_PERMISSION[ch])) c.channels.delete(ch);
+        if (c.expiry) clearTimeout(c.expiry);
+        c.expiry = setTimeout(
+          () => socket.close(4401, 'token expired'),
+          Math.max(0, Math.min(claims.exp * 1000 - deps.now(), MAX_TIMER_MS)),
+        );
+        return push(c, { type: 'authenticated', expiresAt: claims.exp * 1000 });
       }
       if (!c.claims) return error('AUTH_REQUIRED', 'authenticate first');
-      if (msg.type === 'subscribe' || msg.type === 'unsubscribe') {
-        const channel = msg.channel as Channel;
-        if (!CHANNELS.includes(channel)) {
-          return error('WS_BAD_MESSAGE', `channel: must be one of ${CHANNELS.join(', ')}`);
-        }
-        if (channel === 'orders' && !can(c.claims.role, 'orders:read')) {
-          return error('FORBIDDEN', `role ${c.claims.role} may not read orders`);
-        }
-        if (msg.type === 'subscribe') c.channels.add(channel);
-        else c.channels.delete(channel);
-        return push(c, { type: `${msg.type}d`, channel });
+      const channel = msg.channel;
+      const permission = CHANNEL_PERMISSION[channel];
+      if (!can(c.claims.role, permission)) {
+        return error(
+          'FORBIDDEN',
+          `role ${c.claims.role} may not ${permission} (channel ${channel})`,
+        );
       }
-      return error('WS_BAD_MESSAGE', 'type: must be auth, subscribe or unsubscribe');
-    });
+      if (msg.type === 'subscribe') c.channels.add(channel);
+      else c.channels.delete(channel);
+      push(c, { type: `${msg.type}d`, channel });
+    };
   });
 }

@@ -1,6 +1,11 @@
 import type { Kysely } from 'kysely';
-import type { AuditEntry, AuditRecord } from '../security/audit/audit-record.js';
-import { canonicalJson, type JsonValue } from '../security/audit/canonical.js';
+import type { AuditEntry, AuditFields, AuditRecord } from '../security/audit/audit-record.js';
+import {
+  canonicalJson,
+  storableJson,
+  storableText,
+  type JsonValue,
+} from '../security/audit/canonical.js';
 import { chainHash } from '../security/audit/chain.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { AuditLogTable, Schema } from './schema.js';
@@ -39,7 +44,7 @@ export class AuditRepository {
     db: Kysely<Schema> = this.db,
   ): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
-    const payloads = entries.map(checkEntry);
+    const checked = entries.map(checkEntry);
     const run = async (tx: Kysely<Schema>): Promise<AuditRecord[]> => {
       const head = await tx
         .selectFrom('audit_head')
@@ -52,15 +57,8 @@ export class AuditRepository {
       let hash = head.hash;
       const records: AuditRecord[] = entries.map((entry, i) => {
         ts = Math.max(entry.ts, ts);
-        const fields = {
-          seq: ++seq,
-          ts,
-          actor: entry.actor,
-          role: entry.role,
-          action: entry.action,
-          subject: entry.subject,
-          payload: payloads[i]!,
-        };
+        // The text fields and payload as stored (`storableText`): what is hashed is what is kept.
+        const fields = { ...checked[i]!, seq: ++seq, ts };
         const record = { ...fields, prevHash: hash, hash: chainHash(hash, fields) };
         hash = record.hash;
         return record;
@@ -156,7 +154,7 @@ function toRecord(r: AuditLogTable): AuditRecord {
   };
 }
 
-function checkEntry(e: AuditEntry): JsonValue {
+function checkEntry(e: AuditEntry): Omit<AuditFields, 'seq' | 'ts'> {
   const invalid = (field: string, rule: string) =>
     new KairosError('AUDIT_ENTRY_INVALID', `audit entry ${field}: ${rule}`);
   if (!Number.isSafeInteger(e.ts) || e.ts < 0)
@@ -166,10 +164,14 @@ function checkEntry(e: AuditEntry): JsonValue {
       throw invalid(k, 'must be a non-empty string');
   }
   if (typeof e.subject !== 'string') throw invalid('subject', 'must be a string');
-  for (const k of ['actor', 'role', 'action', 'subject'] as const) {
-    if (e[k].includes('\0')) throw invalid(k, 'must not contain NUL');
-  }
-  const payload = e.payload ?? {};
-  // Round-trips through canonical JSON so the stored row equals what was hashed.
-  return JSON.parse(canonicalJson(payload, 'payload')) as JsonValue;
+  // Round-trips through canonical JSON (so the stored row equals what was hashed), with every
+  // string as Postgres keeps it: a NUL or lone surrogate becomes U+FFFD before hashing.
+  const payload = storableJson(JSON.parse(canonicalJson(e.payload ?? {}, 'payload')) as JsonValue);
+  return {
+    actor: storableText(e.actor),
+    role: storableText(e.role),
+    action: storableText(e.action),
+    subject: storableText(e.subject),
+    payload,
+  };
 }

@@ -1,4 +1,9 @@
 import type { Kysely } from 'kysely';
+import {
+  checkAttempts,
+  type AttemptDecision,
+  type AttemptPolicy,
+} from '../security/totp/attempt-limiter.js';
 import type { MfaStore } from '../security/totp/mfa-ports.js';
 import type { Schema } from './schema.js';
 
@@ -53,6 +58,43 @@ export class MfaRepository implements MfaStore {
       .orderBy('at')
       .execute();
     return rows.map((r) => Number(r.at));
+  }
+
+  async reserveAttempt(
+    userId: string,
+    atMs: number,
+    policy: AttemptPolicy,
+  ): Promise<AttemptDecision> {
+    const since = atMs - policy.windowMs;
+    const recent = async (db: Kysely<Schema>) =>
+      (
+        await db
+          .selectFrom('mfa_failures')
+          .select('at')
+          .where('user_id', '=', userId)
+          .where('at', '>', since)
+          .execute()
+      ).map((r) => Number(r.at));
+    // Fast refusal without a lock (a locked-out account under a storm of guesses): a count
+    // already at the limit can only grow until a success clears it.
+    const seen = checkAttempts(await recent(this.db), atMs, policy);
+    if (!seen.allowed) return seen;
+    const run = async (tx: Kysely<Schema>): Promise<AttemptDecision> => {
+      // The user's row is the lock: racing attempts (any connection, any instance) queue here,
+      // so each counts the attempts reserved before it.
+      await tx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+      await tx
+        .deleteFrom('mfa_failures')
+        .where('user_id', '=', userId)
+        .where('at', '<=', since)
+        .execute();
+      const decision = checkAttempts(await recent(tx), atMs, policy);
+      if (decision.allowed) {
+        await tx.insertInto('mfa_failures').values({ user_id: userId, at: atMs }).execute();
+      }
+      return decision;
+    };
+    return this.db.isTransaction ? run(this.db) : this.db.transaction().execute(run);
   }
 
   async recordFailure(userId: string, atMs: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { storableText } from '../security/audit/canonical.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { toDecimal } from '../trading/core/decimal.js';
@@ -33,8 +34,10 @@ function orderRow(o: Order, accountId: string): OrdersTable {
     venue_order_id: o.venueOrderId,
     filled_quantity: o.filledQuantity.toFixed(),
     filled_notional: o.filledNotional.toFixed(),
-    reason: o.reason,
-    tag: o.tag,
+    // Free text (a strategy's tag, a venue's reason) as Postgres can keep it: a NUL or a lone
+    // surrogate in one order must never fail the group commit of the others.
+    reason: o.reason === null ? null : storableText(o.reason),
+    tag: o.tag === null ? null : storableText(o.tag),
     created_at: o.createdAt,
     updated_at: o.updatedAt,
   };
@@ -55,6 +58,11 @@ function fillRow(f: Fill, accountId: string): FillsTable {
     liquidity: f.liquidity,
     ts: f.ts,
   };
+}
+
+/** A JSON.stringify replacer: every string as Postgres jsonb can keep it. */
+function storableStrings(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? storableText(value) : value;
 }
 
 function chunks<T>(xs: readonly T[], size: number): T[][] {
@@ -230,7 +238,7 @@ export class OrderRepository implements OrderStore {
         client_order_id: after.clientOrderId,
         kind: event.kind,
         ts: event.ts,
-        payload: JSON.stringify(event),
+        payload: JSON.stringify(event, storableStrings),
       }));
       for (const rows of chunks(events, 500))
         await tx.insertInto('order_events').values(rows).execute();
@@ -268,7 +276,7 @@ export class OrderRepository implements OrderStore {
         client_order_id: after.clientOrderId,
         kind: event.kind,
         ts: event.ts,
-        payload: JSON.stringify(event),
+        payload: JSON.stringify(event, storableStrings),
       })
       .execute();
     await new AuditRepository(tx).append(auditEntry(after, event), tx);

@@ -1,4 +1,5 @@
 import { LocalKeyring, type KeyVersion } from '../security/encryption/local-keyring.js';
+import { rewrapSigningKey } from '../security/tokens/signing-key-file.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import {
   ENCRYPTED_COLUMNS,
@@ -136,6 +137,8 @@ export class FieldKeys {
           await opts.onBatch?.(rewrapped);
         }
       }
+      // The access-token signing key file moves with the stored values.
+      await rewrapSigningKey(this.keysDir, cipher, to);
       const left = await this.fields.countByKey();
       remaining = [...left].reduce((s, [id, n]) => (id === to.keyId ? s : s + n), 0);
       if (remaining === 0 || rewrapped === before) break;
@@ -158,6 +161,8 @@ export class FieldKeys {
    */
   async retire(by: ChangeActor, now: () => number = Date.now): Promise<string[]> {
     const ring = await LocalKeyring.open(this.keysDir);
+    // The signing key file must not be left on a key about to go.
+    await rewrapSigningKey(this.keysDir, ring.cipher(), ring.current);
     const counts = await this.fields.countByKey();
     const inUse = ring.previous.filter((p) => (counts.get(p.keyId) ?? 0) > 0);
     if (inUse.length > 0) {

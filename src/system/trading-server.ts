@@ -7,7 +7,6 @@ import { MemoryCache } from '../scalability/cache/memory-cache.js';
 import type { Cache } from '../scalability/cache/cache.js';
 import { RedisCache } from '../scalability/cache/redis-cache.js';
 import { connectRedis } from '../scalability/connections.js';
-import { readOrCreateSecretFile } from '../security/encryption/secret-file.js';
 import type { EnvelopeCipher } from '../security/encryption/envelope-cipher.js';
 import { PasswordHasher } from '../security/passwords/password-hasher.js';
 import { SigningKeys } from '../security/tokens/signing-keys.js';
@@ -29,7 +28,9 @@ import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
 import { exportAuditRange } from './audit-export.js';
 import type { Config } from './config.js';
 import { CredentialVault } from './credential-vault.js';
-import { openFieldCipher } from './field-cipher.js';
+import { fieldKeysDir, openFieldCipher } from './field-cipher.js';
+import { LocalKeyring } from '../security/encryption/local-keyring.js';
+import { openSigningKey } from '../security/tokens/signing-key-file.js';
 import { MarketReplay } from './market-replay.js';
 import { openConfiguredStore } from './open-configured-store.js';
 import { RiskControl } from './risk-control.js';
@@ -91,7 +92,12 @@ export async function startTradingServer(
   const now = opts.now ?? Date.now;
   try {
     const cipher = await openFieldCipher(config);
-    const keys = new SigningKeys(now, await signingKey(config));
+    // The access-token signing key, encrypted under the master key (never in the clear on disk).
+    const ring = await LocalKeyring.open(fieldKeysDir(config));
+    const keys = new SigningKeys(
+      now,
+      await openSigningKey(fieldKeysDir(config), ring.cipher(), ring.current),
+    );
     const users = new UserRepository(store.db);
     const tokens = new TokenService({
       keys,
@@ -269,12 +275,4 @@ function directory(
       await users.confirmTotp(id, now());
     },
   };
-}
-
-/** The access-token signing key, created once under `$KAIROS_HOME/keys/` (owner-only). */
-async function signingKey(config: Config) {
-  const pem = await readOrCreateSecretFile(path.join(config.home, 'keys', 'jwt-es256.pem'), () =>
-    Buffer.from(SigningKeys.toPem(SigningKeys.generateKey())),
-  );
-  return SigningKeys.keyFromPem(pem.toString('utf8'));
 }

@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/system/config.js';
 import { openFieldCipher } from '../../src/system/field-cipher.js';
 import { openConfiguredStore } from '../../src/system/open-configured-store.js';
 import { startTradingServer, type RunningServer } from '../../src/system/trading-server.js';
+import { conformance, recordAnswers } from './openapi-conformance.js';
 import { btcInstrument, btcSlice } from './paper-args.js';
 import { TEST_DATABASE_URL } from './postgres.js';
 
@@ -102,7 +103,7 @@ export async function startTestServer(
     await store.close();
   }
   const logs: string[] = [];
-  const server = await startTradingServer(config, {
+  const running = await startTradingServer(config, {
     data: btcSlice(path.join(dir, 'BTC-1m.json'), opts.bars ?? 50),
     instrument: btcInstrument(),
     cash: '1000',
@@ -116,6 +117,23 @@ export async function startTestServer(
       : { authRateLimitPerMinute: opts.authRateLimitPerMinute }),
     now,
   });
+  // Every answer of every API test is checked against the OpenAPI document when the server
+  // closes: a status, content type or body the document does not describe fails the test file.
+  const answers = recordAnswers(running.app.server);
+  const server: RunningServer = {
+    ...running,
+    close: async () => {
+      const doc = await (await fetch(`${running.url}/docs/json`)).json();
+      const mismatches = conformance(doc, answers);
+      await running.close();
+      if (mismatches.length > 0) {
+        throw new Error(
+          `${mismatches.length} of ${answers.length} answers do not match /docs/json:\n` +
+            [...new Set(mismatches.map((m) => m.replace(/\?\S*/, '')))].slice(0, 40).join('\n'),
+        );
+      }
+    },
+  };
   const post = (url: string, body: unknown) =>
     fetch(`${server.url}${url}`, {
       method: 'POST',

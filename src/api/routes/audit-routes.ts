@@ -1,5 +1,6 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { MAX_EXPORT_MS } from '../../security/audit/export.js';
 import { actorOf, requires } from '../auth-guard.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemSchema, apiError } from '../problem.js';
@@ -102,12 +103,12 @@ export async function auditRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
           {
             from: Type.Integer({
               minimum: 0,
-              maximum: END_OF_TIME,
+              maximum: MAX_EXPORT_MS - 1,
               description: 'first instant, inclusive (ms)',
             }),
             to: Type.Integer({
               minimum: 1,
-              maximum: END_OF_TIME,
+              maximum: MAX_EXPORT_MS,
               description: 'end instant, exclusive (ms)',
             }),
           },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { RefreshReusedError } from '../../security/tokens/refresh-tokens.js';
 import { readJson, writeJson } from '../../scalability/cache/cache.js';
 import { bearer } from '../auth-guard.js';
 import type { ApiDeps, ApiUser } from '../deps.js';
@@ -23,8 +24,26 @@ const Tokens = Type.Object({
 export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const failed = () => apiError('AUTH_FAILED', 'username or password is wrong');
-  // Guessing is slowed per address on top of argon2's cost and the second factor's lockout.
-  const limited = { rateLimit: { max: deps.rateLimit?.authPerMinute ?? 30, timeWindow: 60_000 } };
+  // Guessing is slowed per address on top of argon2's cost and the second factor's lockout,
+  // keyed on what the server knows (the address), never on a token the client sends. A second
+  // limit per username (login) or challenge (second factor) holds across addresses.
+  const max = deps.rateLimit?.authPerMinute ?? 30;
+  const limited = {
+    rateLimit: { max, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => req.ip },
+  };
+  const perTarget = (name: string, target: (req: FastifyRequest) => string) =>
+    app.rateLimit({
+      max,
+      timeWindow: 60_000,
+      hook: 'preHandler',
+      keyGenerator: (req) => `${name}:${target(req)}`,
+    });
+  const perUsername = perTarget('login-user', (req) =>
+    String((req.body as { username?: unknown }).username).toLowerCase(),
+  );
+  const perChallenge = perTarget('mfa-challenge', (req) =>
+    String((req.body as { challenge?: unknown }).challenge),
+  );
   /** Audits a login step; the client's address goes in the payload, never a password or code. */
   const audit = (
     ip: string,
@@ -46,6 +65,7 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     '/auth/login',
     {
       config: limited,
+      preHandler: perUsername,
       schema: {
         tags: ['auth'],
         body: Type.Object(
@@ -75,6 +95,7 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     '/auth/mfa',
     {
       config: limited,
+      preHandler: perChallenge,
       schema: {
         tags: ['auth'],
         body: Type.Object(
@@ -127,20 +148,46 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
         response: { 200: Tokens, 401: Problem },
       },
     },
-    async (req) => deps.tokens.refresh(req.body.refreshToken),
+    async (req) => {
+      try {
+        return await deps.tokens.refresh(req.body.refreshToken);
+      } catch (e) {
+        // A spent token presented again: the session is revoked; the log says whose and from where.
+        if (e instanceof RefreshReusedError) {
+          await deps.audit.append({
+            ts: deps.now(),
+            actor: e.userId,
+            role: 'none',
+            action: 'auth.refresh_reused',
+            subject: e.userId,
+            payload: { ip: req.ip, sessionId: e.sessionId },
+          });
+        }
+        throw e;
+      }
+    },
   );
 
-  r.post('/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {
-    const claims = deps.tokens.verifyAccess(bearer(req));
-    await deps.tokens.logout(claims.sid);
-    await deps.audit.append({
-      ts: deps.now(),
-      actor: claims.sub,
-      role: claims.role,
-      action: 'auth.logout',
-      subject: claims.sub,
-      payload: { sessionId: claims.sid },
-    });
-    return reply.code(204).send();
-  });
+  r.post(
+    '/auth/logout',
+    {
+      schema: {
+        tags: ['auth'],
+        response: { 204: { description: 'logged out; the session is revoked', type: 'null' } },
+      },
+    },
+    async (req, reply) => {
+      const claims = deps.tokens.verifyAccess(bearer(req));
+      await deps.tokens.logout(claims.sid);
+      await deps.audit.append({
+        ts: deps.now(),
+        actor: claims.sub,
+        role: claims.role,
+        action: 'auth.logout',
+        subject: claims.sub,
+        payload: { sessionId: claims.sid },
+      });
+      return reply.code(204).send(null);
+    },
+  );
 }

@@ -48,3 +48,32 @@ export function canonicalJson(value: unknown, path = '$'): string {
 function invalid(path: string, why: string): KairosError {
   return new KairosError('AUDIT_ENTRY_INVALID', `${path}: ${why}`);
 }
+
+// In a `u` regex a surrogate pair is one code point, so only a lone surrogate matches.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what must be found
+const UNSTORABLE = /[\uD800-\uDFFF\u0000]/gu;
+
+/**
+ * Text as every store keeps it: each lone surrogate (not UTF-16, so not UTF-8 either) and each
+ * NUL (refused by Postgres text) becomes U+FFFD. Audit rows are hashed after this, so the hash
+ * covers exactly the stored text.
+ *
+ * @example
+ * storableText('a\u0000b\ud800'); // 'a\ufffdb\ufffd'
+ */
+export function storableText(s: string): string {
+  return s.replace(UNSTORABLE, '\uFFFD');
+}
+
+/** `storableText` applied to every string and key of a JSON value. */
+export function storableJson(value: JsonValue): JsonValue {
+  const fix = (v: unknown): unknown => {
+    if (typeof v === 'string') return storableText(v);
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map(fix);
+    const out: Record<string, unknown> = {};
+    for (const [k, item] of Object.entries(v)) out[storableText(k)] = fix(item);
+    return out;
+  };
+  return fix(value) as JsonValue;
+}

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { KairosError } from '../../trading/core/errors.js';
 import type { AuditRecord } from './audit-record.js';
 import { csv } from './csv-format.js';
+import { firstBreak } from './first-break.js';
 import { jsonl } from './jsonl-format.js';
 import {
   CHAIN_RULE,
@@ -12,6 +13,9 @@ import {
 } from './manifest.js';
 import type { ManifestSigner } from './manifest-signer.js';
 import type { ObjectStore } from './object-store.js';
+
+/** The latest end of an export range, 9999-12-31 (file names carry 4-digit years). */
+export const MAX_EXPORT_MS = 253_402_214_400_000; // 9999-12-31T00:00:00Z
 
 /** What to export and where. */
 export interface ExportRequest {
@@ -45,15 +49,24 @@ export async function exportAudit(req: ExportRequest): Promise<ExportResult> {
   if (!(Number.isSafeInteger(from) && Number.isSafeInteger(to) && from < to)) {
     throw new KairosError('USAGE', `export range: from (${from}) must be before to (${to})`);
   }
-  rows.forEach((r, i) => {
-    const prev = rows[i - 1];
-    if (prev && (r.seq !== prev.seq + 1 || r.prevHash !== prev.hash)) {
-      throw new KairosError(
-        'AUDIT_CHAIN_BROKEN',
-        `export rows: seq ${r.seq} does not follow seq ${prev.seq}; the stored log is not one chain`,
-      );
-    }
-  });
+  if (from < 0 || to > MAX_EXPORT_MS) {
+    throw new KairosError('USAGE', `export range: from and to must lie in 0…${MAX_EXPORT_MS} (ms)`);
+  }
+  // Sign nothing that is not one intact chain: every row must hash to its hash and link to the
+  // row before (rows altered in the database, even with a recomputed hash, are caught here).
+  const head = rows[0];
+  const broken = head
+    ? firstBreak(
+        rows.map((record) => ({ ok: true as const, record })),
+        { firstSeq: head.seq, anchorHash: head.prevHash, count: rows.length },
+      )
+    : null;
+  if (broken) {
+    throw new KairosError(
+      'AUDIT_CHAIN_BROKEN',
+      `first bad seq ${broken.seq} (${broken.kind}): ${broken.detail}; the stored log was changed outside Kairos`,
+    );
+  }
   const base = `audit-${stamp(from)}-${stamp(to)}`;
   const encoder = new TextEncoder();
   const contents: [string, Uint8Array][] = [

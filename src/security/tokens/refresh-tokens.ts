@@ -29,6 +29,16 @@ export function refreshTokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** `AUTH_REFRESH_REUSED`: a spent refresh token came back; its session is revoked now. */
+export class RefreshReusedError extends KairosError {
+  constructor(
+    readonly sessionId: string,
+    readonly userId: string,
+  ) {
+    super('AUTH_REFRESH_REUSED', 'refresh token: already used; the session is revoked');
+  }
+}
+
 /**
  * Opaque refresh tokens (`krt_` + 256 random bits, base64url), stored only as SHA-256 hashes
  * (a fast hash is enough for 256 random bits). Each login starts a session; each refresh
@@ -89,10 +99,7 @@ export class RefreshTokens {
     const at = now();
     const reused = async () => {
       await store.revokeSession(session.sessionId, at, 'REFRESH_REUSED');
-      return new KairosError(
-        'AUTH_REFRESH_REUSED',
-        'refresh token: already used; the session is revoked',
-      );
+      return new RefreshReusedError(session.sessionId, session.userId);
     };
     if (record.rotatedAt !== null) throw await reused();
     const next = newToken();

@@ -2,7 +2,7 @@ import { KairosError } from '../../trading/core/errors.js';
 import type { Role } from '../roles/permissions.js';
 import { AccessTokens } from './access-tokens.js';
 import type { AccessClaims } from './access-tokens.js';
-import { RefreshTokens } from './refresh-tokens.js';
+import { RefreshReusedError, RefreshTokens } from './refresh-tokens.js';
 import type { RevokeReason, SessionStore } from './session-ports.js';
 import type { SigningKeys } from './signing-keys.js';
 
@@ -76,7 +76,16 @@ export class TokenService {
    * when the user no longer has a role.
    */
   async refresh(refreshToken: string): Promise<TokenPair> {
-    const { session, refreshToken: next } = await this.refreshTokens.rotate(refreshToken);
+    let rotated;
+    try {
+      rotated = await this.refreshTokens.rotate(refreshToken);
+    } catch (e) {
+      // Revoked by reuse: forget that the session was found live, so its access tokens stop
+      // writing now, not when the live-check cache would have expired.
+      if (e instanceof RefreshReusedError) this.liveUntil.delete(e.sessionId);
+      throw e;
+    }
+    const { session, refreshToken: next } = rotated;
     const role = await this.config.roleOf(session.userId);
     if (role === null) {
       await this.refreshTokens.revokeSession(session.sessionId, 'USER_DISABLED');

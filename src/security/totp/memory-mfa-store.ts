@@ -1,3 +1,4 @@
+import { checkAttempts, type AttemptDecision, type AttemptPolicy } from './attempt-limiter.js';
 import type { MfaStore } from './mfa-ports.js';
 
 /**
@@ -27,6 +28,17 @@ export class MemoryMfaStore implements MfaStore {
     const kept = (this.failures.get(userId) ?? []).filter((t) => t > sinceMs);
     this.failures.set(userId, kept);
     return [...kept];
+  }
+
+  async reserveAttempt(
+    userId: string,
+    atMs: number,
+    policy: AttemptPolicy,
+  ): Promise<AttemptDecision> {
+    const kept = (this.failures.get(userId) ?? []).filter((t) => t > atMs - policy.windowMs);
+    const decision = checkAttempts(kept, atMs, policy);
+    this.failures.set(userId, decision.allowed ? [...kept, atMs] : kept);
+    return decision;
   }
 
   async recordFailure(userId: string, atMs: number): Promise<void> {

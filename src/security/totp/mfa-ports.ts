@@ -1,3 +1,5 @@
+import type { AttemptDecision, AttemptPolicy } from './attempt-limiter.js';
+
 /**
  * Storage the second factor needs, per user. The Postgres repositories implement these in
  * `src/store`; `MemoryMfaStore` is the reference behaviour. Each write below that says
@@ -18,6 +20,14 @@ export interface TotpStepStore {
 
 /** Times (ms) of failed second-factor attempts per user, for the sliding-window limiter. */
 export interface MfaFailureStore {
+  /**
+   * Atomically, per user: if fewer than `policy.maxFailures` attempts count since
+   * `atMs - policy.windowMs`, records one more at `atMs` (a failure until `clearFailures`
+   * forgets it) and answers allowed; otherwise records nothing and answers when the next may
+   * come. So however many attempts race, on one instance or many, at most `maxFailures` are
+   * evaluated per window. SQL: lock the user, count, insert, in one transaction.
+   */
+  reserveAttempt(userId: string, atMs: number, policy: AttemptPolicy): Promise<AttemptDecision>;
   /** Failure times after `sinceMs` (older ones may be deleted). */
   failuresSince(userId: string, sinceMs: number): Promise<readonly number[]>;
   recordFailure(userId: string, atMs: number): Promise<void>;

@@ -1,4 +1,4 @@
-import { checkAttempts, MFA_ATTEMPT_POLICY } from './attempt-limiter.js';
+import { MFA_ATTEMPT_POLICY } from './attempt-limiter.js';
 import type { AttemptPolicy } from './attempt-limiter.js';
 import type { MfaStore } from './mfa-ports.js';
 import { generateRecoveryCodes, recoveryCodeHash } from './recovery-codes.js';
@@ -31,8 +31,9 @@ export interface MfaVerifierDeps {
  * The API answers every failure the same way (401, or 429 with `Retry-After` when locked); the
  * reason codes are for the audit log.
  *
- * Check, verify and record are separate store calls: parallel guesses for one account can
- * overshoot the limit by the number in flight; the per-account API rate limit bounds that.
+ * Each attempt first reserves its place atomically in the store (`reserveAttempt`: counted as
+ * a failure until it succeeds), so twenty guesses sent at once, to one instance or several,
+ * see at most `maxFailures` evaluated per window.
  *
  * @example
  * const r = await mfa.verifyTotp(user.id, decrypt(user.totpSecret), body.code);
@@ -47,14 +48,14 @@ export class MfaVerifier {
 
   /** Checks a TOTP code; on success stores its step so it is never accepted again. */
   async verifyTotp(userId: string, secret: string, code: string): Promise<MfaResult> {
-    const locked = await this.locked(userId);
+    const locked = await this.reserve(userId);
     if (locked) return locked;
     const { store, totp } = this.deps;
     const r = await totp.verify(secret, code, await store.lastUsedStep(userId));
-    if (!r.ok) return this.fail(userId, r.reason);
+    if (!r.ok) return { ok: false, reason: r.reason };
     // A parallel request may have used this step (or a later one) since we read it.
     if (!(await store.setLastUsedStep(userId, r.step))) {
-      return this.fail(userId, 'MFA_CODE_REPLAYED');
+      return { ok: false, reason: 'MFA_CODE_REPLAYED' };
     }
     await store.clearFailures(userId);
     return { ok: true, method: 'totp', step: r.step };
@@ -62,12 +63,12 @@ export class MfaVerifier {
 
   /** Uses one recovery code: accepted once, then gone. */
   async useRecoveryCode(userId: string, code: string): Promise<MfaResult> {
-    const locked = await this.locked(userId);
+    const locked = await this.reserve(userId);
     if (locked) return locked;
     const { store, now } = this.deps;
     const hash = recoveryCodeHash(code);
     if (hash === null || !(await store.consumeRecoveryCode(userId, hash, now()))) {
-      return this.fail(userId, 'MFA_CODE_INVALID');
+      return { ok: false, reason: 'MFA_CODE_INVALID' };
     }
     await store.clearFailures(userId);
     return {
@@ -87,15 +88,9 @@ export class MfaVerifier {
     return codes;
   }
 
-  private async locked(userId: string): Promise<MfaFailure | null> {
-    const now = this.deps.now();
-    const failures = await this.deps.store.failuresSince(userId, now - this.policy.windowMs);
-    const d = checkAttempts(failures, now, this.policy);
+  /** Reserves one attempt (recorded as a failure until a success clears it), or says locked. */
+  private async reserve(userId: string): Promise<MfaFailure | null> {
+    const d = await this.deps.store.reserveAttempt(userId, this.deps.now(), this.policy);
     return d.allowed ? null : { ok: false, reason: 'MFA_LOCKED', retryAt: d.retryAt };
-  }
-
-  private async fail(userId: string, reason: TotpFailure): Promise<MfaFailure> {
-    await this.deps.store.recordFailure(userId, this.deps.now());
-    return { ok: false, reason };
   }
 }

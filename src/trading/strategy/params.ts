@@ -8,6 +8,8 @@ export type ParamSpec =
       readonly default: number;
       readonly min?: number;
       readonly max?: number;
+      /** The name of a param this one must be less than. */
+      readonly lessThan?: string;
       readonly description?: string;
     }
   | {
@@ -15,6 +17,8 @@ export type ParamSpec =
       readonly default: number;
       readonly min?: number;
       readonly max?: number;
+      /** The name of a param this one must be less than. */
+      readonly lessThan?: string;
       readonly description?: string;
     }
   | {
@@ -43,7 +47,15 @@ export type ParamValues<P extends ParamSpecs> = {
       : string;
 };
 
-type Opts<T> = { readonly min?: T; readonly max?: T; readonly description?: string };
+type Opts<T> = {
+  readonly min?: T;
+  readonly max?: T;
+  readonly lessThan?: string;
+  readonly description?: string;
+};
+
+/** Decimal params: plain digits, no exponent, at most 30 digits on each side of the point. */
+const PLAIN_DECIMAL = /^-?[0-9]{1,30}(\.[0-9]{1,30})?$/;
 
 /**
  * Builders for parameter declarations.
@@ -92,16 +104,23 @@ function resolveOne(name: string, spec: ParamSpec, raw: unknown): number | strin
             ? Number(raw)
             : NaN;
       const kind = spec.type === 'int' ? 'an integer' : 'a number';
-      if (!Number.isFinite(n) || (spec.type === 'int' && !Number.isInteger(n)))
+      if (!Number.isFinite(n) || (spec.type === 'int' && !Number.isSafeInteger(n)))
         throw invalid(name, kind, raw);
       if (spec.min !== undefined && n < spec.min) throw invalid(name, `${kind} ≥ ${spec.min}`, raw);
       if (spec.max !== undefined && n > spec.max) throw invalid(name, `${kind} ≤ ${spec.max}`, raw);
       return n;
     }
     case 'decimal': {
+      const text = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
+      if (typeof text !== 'string' || !PLAIN_DECIMAL.test(text))
+        throw invalid(
+          name,
+          'a decimal number (plain digits, at most 30 on each side of the point)',
+          raw,
+        );
       let d;
       try {
-        d = toDecimal(raw as string);
+        d = toDecimal(text);
       } catch {
         throw invalid(name, 'a decimal number', raw);
       }
@@ -144,6 +163,13 @@ export function resolveParams<P extends ParamSpecs>(
   const out: Record<string, number | string | boolean> = {};
   for (const [name, spec] of Object.entries(specs)) {
     out[name] = resolveOne(name, spec, Object.hasOwn(given, name) ? given[name] : spec.default);
+  }
+  for (const [name, spec] of Object.entries(specs)) {
+    if ((spec.type === 'int' || spec.type === 'number') && spec.lessThan !== undefined) {
+      const other = out[spec.lessThan];
+      if (typeof other === 'number' && !((out[name] as number) < other))
+        throw invalid(name, `less than "${spec.lessThan}" (${other})`, out[name]);
+    }
   }
   return Object.freeze(out) as ParamValues<P>;
 }

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { chainHash } from '../../../../src/security/audit/chain.js';
 import { csv } from '../../../../src/security/audit/csv-format.js';
 import { exportAudit } from '../../../../src/security/audit/export.js';
 import { LocalFolderStore } from '../../../../src/security/audit/local-folder-store.js';
@@ -187,4 +188,42 @@ describe('audit export and verify', () => {
       code: 'KEY_FILE_INVALID',
     });
   });
+
+  it.each([
+    [
+      'a byte changed',
+      (r: typeof rows) => r.map((x) => (x.seq === 5 ? { ...x, subject: 'c-X' } : x)),
+      5,
+    ],
+    ['a row deleted', (r: typeof rows) => r.filter((x) => x.seq !== 6), 6],
+    [
+      'a row rewritten with a fresh hash',
+      (r: typeof rows) =>
+        r.map((x) =>
+          x.seq === 7
+            ? { ...x, subject: 'c-X', hash: chainHash(x.prevHash, { ...x, subject: 'c-X' }) }
+            : x,
+        ),
+      7,
+    ],
+  ])(
+    'signs nothing when the stored rows are not one chain (%s): AUDIT_CHAIN_BROKEN, first bad seq',
+    async (_what, tamper, seq) => {
+      const dir = path.join(root, `tampered-${seq}`);
+      await expect(
+        exportAudit({
+          rows: tamper(rows),
+          from: FROM,
+          to: TO,
+          store: new LocalFolderStore(dir),
+          signer,
+          now: TO,
+        }),
+      ).rejects.toMatchObject({
+        code: 'AUDIT_CHAIN_BROKEN',
+        message: expect.stringContaining(`first bad seq ${seq}`),
+      });
+      await expect(readdir(dir)).rejects.toThrow();
+    },
+  );
 });

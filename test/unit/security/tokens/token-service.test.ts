@@ -9,7 +9,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const code = (c: string) => expect.objectContaining({ code: c });
 
-function setup() {
+function setup(liveCheckMs = 0) {
   const clock = { t: T0 };
   const now = () => clock.t;
   const store = new MemorySessionStore();
@@ -24,6 +24,7 @@ function setup() {
     issuer: 'kairos',
     audience: 'kairos-api',
     roleOf: async (id) => roles.get(id) ?? null,
+    liveCheckMs,
   });
   return { clock, store, roles, tokens };
 }
@@ -85,6 +86,23 @@ describe('TokenService', () => {
     await expect(tokens.refresh(other.refreshToken)).resolves.toMatchObject({
       sessionId: other.sessionId,
     });
+  });
+
+  it('reuse stops the rotated access token writing at once, even with a live-check cache', async () => {
+    const { tokens } = setup(1_000);
+    const pair = await tokens.startSession('u1', 'trader');
+    const next = await tokens.refresh(pair.refreshToken);
+    await tokens.verifyAccessLive(next.accessToken); // now cached as live for 1 s
+    await expect(tokens.refresh(pair.refreshToken)).rejects.toEqual(
+      expect.objectContaining({
+        code: 'AUTH_REFRESH_REUSED',
+        sessionId: next.sessionId,
+        userId: 'u1',
+      }),
+    );
+    await expect(tokens.verifyAccessLive(next.accessToken)).rejects.toEqual(
+      code('AUTH_SESSION_REVOKED'),
+    );
   });
 
   it('two refreshes racing with one token: one wins, the other is reuse', async () => {

@@ -55,3 +55,37 @@ describe('crossOf', () => {
     expect(crossOf(1, null, 2)).toEqual({ sign: 1, cross: null });
   });
 });
+
+describe('strategy params refuse what would break a strategy at start', () => {
+  const specs = {
+    fast: param.int(10, { min: 1, lessThan: 'slow' }),
+    slow: param.int(30, { min: 2 }),
+    size: param.decimal('100', { min: '0' }),
+    rate: param.number(0.5),
+  };
+  it.each([
+    [{ fast: 1e308 }, 'fast', 'an integer'],
+    [{ fast: '1e308' }, 'fast', 'an integer'],
+    [{ slow: 2 ** 53 }, 'slow', 'an integer'],
+    [{ size: '1e400' }, 'size', 'a decimal number'],
+    [{ size: 1e308 }, 'size', 'a decimal number'],
+    [{ size: '1'.repeat(31) }, 'size', 'a decimal number'],
+    [{ fast: 40 }, 'fast', 'less than "slow"'],
+    [{ fast: 30, slow: 30 }, 'fast', 'less than "slow"'],
+    [{ rate: 1e309 }, 'rate', 'a number'],
+  ])('%j is PARAM_INVALID naming %s', (given, name, rule) => {
+    expect(() => resolveParams(specs, given)).toThrow(
+      expect.objectContaining({
+        code: 'PARAM_INVALID',
+        message: expect.stringContaining(`param "${name}": must be ${rule}`),
+      }),
+    );
+  });
+  it('takes fast < slow and a plain decimal', () => {
+    expect(resolveParams(specs, { fast: 5, slow: 6, size: '0.001' })).toMatchObject({
+      fast: 5,
+      slow: 6,
+      size: '0.001',
+    });
+  });
+});

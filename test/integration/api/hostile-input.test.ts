@@ -1,0 +1,213 @@
+import path from 'node:path';
+import WebSocket from 'ws';
+import { ROLES, can, type Role } from '../../../src/security/roles/permissions.js';
+import { CHANNEL_PERMISSION } from '../../../src/api/ws-gateway.js';
+import { apiCall } from '../../support/api-call.js';
+import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { addToCatalog } from '../../support/strategy-catalog.js';
+import { until } from '../../support/until.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
+type Json = any;
+
+const ORDER = { instrumentId: 'BTC/X', side: 'BUY', type: 'LIMIT', quantity: '1', price: '0.0016' };
+
+/** A socket that collects every message; `next(pred)` waits for a new one matching. */
+async function openSocket(url: string) {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+  const messages: Json[] = [];
+  let closed: number | null = null;
+  ws.on('message', (m) => messages.push(JSON.parse(String(m))));
+  ws.on('close', (code) => (closed = code));
+  await new Promise((r) => ws.once('open', r));
+  return {
+    ws,
+    messages,
+    closed: () => closed,
+    /** Sends `frame` and answers the first message after it. */
+    async ask(frame: string | Buffer, binary = false): Promise<Json> {
+      const from = messages.length;
+      ws.send(frame, { binary });
+      await until(() => messages.length > from, 10_000);
+      return messages[from];
+    },
+  };
+}
+
+describe('hostile input: refused at the edge, never a 500, never an exit', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+    addToCatalog(path.join(t.home, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
+  }, 120_000);
+  afterAll(async () => {
+    await t?.server.close();
+  });
+  const call = (method: string, url: string, body?: unknown, token = t.token, headers = {}) =>
+    apiCall(t.server.url, method, url, { token, body, headers });
+
+  it('every frame shape is validated: JSON null, scalars, arrays, binary, bad UTF-8, NUL, lone surrogates, deep nesting', async () => {
+    const s = await openSocket(t.server.url);
+    const frames: [string | Buffer, boolean, RegExp][] = [
+      ['null', false, /message: must be a JSON object/],
+      ['1e400', false, /message: must be a JSON object/],
+      ['"auth"', false, /message: must be a JSON object/],
+      ['[]', false, /message: must be a JSON object/],
+      ['true', false, /message: must be a JSON object/],
+      ['{', false, /not JSON/],
+      ['{}', false, /type: must be one of auth, subscribe, unsubscribe/],
+      ['{"type":null}', false, /type: must be one of/],
+      ['{"type":"auth"}', false, /message: /],
+      ['{"type":"auth","token":7}', false, /message.token/],
+      ['{"type":"auth","token":{"a":1}}', false, /message.token/],
+      ['{"type":"subscribe","channel":"x\\u0000"}', false, /message.channel: must not contain NUL/],
+      ['{"type":"auth","token":"\\ud800"}', false, /message.token: must be well-formed Unicode/],
+      ['{"\\udc00":1,"type":"auth"}', false, /must be well-formed Unicode/],
+      [`{"type":"auth","token":${'['.repeat(5000)}${']'.repeat(5000)}}`, false, /nest deeper/],
+      [Buffer.from([0x7b, 0x7d]), true, /must be a text frame/],
+      ['{"type":"constructor"}', false, /type: must be one of/],
+      ['{"type":"__proto__"}', false, /type: must be one of/],
+    ];
+    for (const [frame, binary, detail] of frames) {
+      const answer = await s.ask(frame, binary);
+      expect([String(frame).slice(0, 40), answer.type, answer.code]).toEqual([
+        String(frame).slice(0, 40),
+        'error',
+        'WS_BAD_MESSAGE',
+      ]);
+      expect(answer.detail).toMatch(detail);
+    }
+    // Still the same socket, still working.
+    expect(s.closed()).toBeNull();
+    expect(await s.ask(JSON.stringify({ type: 'auth', token: t.token }))).toMatchObject({
+      type: 'authenticated',
+    });
+    // Invalid UTF-8 in a text frame closes this socket (1007), not the server.
+    const bad = await openSocket(t.server.url);
+    bad.ws.send(Buffer.from([0x22, 0xff, 0x22]), { binary: false });
+    await until(() => bad.closed() !== null, 10_000);
+    expect(bad.closed()).toBe(1007);
+    expect((await call('GET', '/health')).status).toBe(200);
+    s.ws.close();
+  });
+
+  it('socket × role: each channel needs the permission its routes need', async () => {
+    for (const role of ROLES as readonly Role[]) {
+      const s = await openSocket(t.server.url);
+      await s.ask(JSON.stringify({ type: 'auth', token: t.tokens[role] }));
+      for (const [channel, permission] of Object.entries(CHANNEL_PERMISSION)) {
+        const answer = await s.ask(JSON.stringify({ type: 'subscribe', channel }));
+        const expected = can(role, permission) ? 'subscribed' : 'FORBIDDEN';
+        expect([role, channel, answer.type === 'error' ? answer.code : answer.type]).toEqual([
+          role,
+          channel,
+          expected,
+        ]);
+      }
+      s.ws.close();
+    }
+    // An admin and an auditor hold no market-data:read.
+    expect(can('admin', CHANNEL_PERMISSION.bars)).toBe(false);
+    expect(can('auditor', CHANNEL_PERMISSION.bars)).toBe(false);
+  });
+
+  it('NUL and lone surrogates in a body, path, query or header: 400 naming the field; orders keep committing', async () => {
+    const cases: [string, string, unknown, string][] = [
+      ['POST', '/orders', { ...ORDER, tag: 'a\u0000b' }, 'body.tag'],
+      ['POST', '/orders', { ...ORDER, tag: '\ud800x' }, 'body.tag'],
+      ['POST', '/orders', { ...ORDER, tag: 'x\udfff' }, 'body.tag'],
+      ['GET', '/orders/a%00b', undefined, 'params.id'],
+      ['DELETE', '/orders/a%00b', undefined, 'params.id'],
+      ['GET', '/orders?instrumentId=a%00', undefined, 'query.instrumentId'],
+      ['GET', '/fills?before=x%00', undefined, 'query.before'],
+      ['POST', '/risk/halt', { reason: 'x\u0000' }, 'body.reason'],
+      ['POST', '/risk/halt', { reason: '\udc00' }, 'body.reason'],
+      ['GET', '/strategies/instances/a%00/state', undefined, 'params.id'],
+      ['POST', '/strategies/a%00/start', {}, 'params.name'],
+    ];
+    let n = 0;
+    for (const [method, url, body, field] of cases) {
+      const r = await call(
+        method,
+        url,
+        body,
+        method === 'POST' && url.startsWith('/strategies')
+          ? t.tokens.quant
+          : method === 'POST' && url.startsWith('/risk')
+            ? t.tokens.risk
+            : t.token,
+        { 'idempotency-key': `hostile-${n++}` },
+      );
+      expect([method, url, r.status, r.json?.code]).toEqual([method, url, 400, 'VALIDATION']);
+      expect(r.type).toMatch(/^application\/problem\+json/);
+      expect(r.json.detail).toContain(field);
+    }
+    // The journal is intact: a valid order commits and the core is not failed closed.
+    const ok = await call('POST', '/orders', ORDER, t.token, {
+      'idempotency-key': 'after-hostile',
+    });
+    expect(ok.status).toBe(201);
+    expect(t.server.core.journal.failed).toBe(false);
+  });
+
+  it('strategy params that break their declared rules: 400 PARAM_INVALID naming the param', async () => {
+    for (const [params, name] of [
+      [{ fast: 1e308 }, 'fast'],
+      [{ size: '1e400' }, 'size'],
+      [{ fast: 40, slow: 30 }, 'fast'],
+      [{ slow: 1e308 }, 'slow'],
+    ] as const) {
+      const r = await call('POST', '/strategies/sma-cross/start', { params }, t.tokens.quant);
+      expect([params, r.status, r.json.code]).toEqual([params, 400, 'PARAM_INVALID']);
+      expect(r.json.detail).toContain(`param "${name}"`);
+    }
+  });
+
+  it('router and parser errors are problems with listed codes', async () => {
+    const cases: [string, string, Record<string, string>, string | undefined, number, string][] = [
+      ['GET', '/orders/%E0%A4%A', {}, undefined, 400, 'BAD_URL'],
+      ['GET', `/orders/${'x'.repeat(200)}`, {}, undefined, 414, 'URL_TOO_LONG'],
+      [
+        'POST',
+        '/orders',
+        { 'content-type': 'application/xml', 'idempotency-key': 'a' },
+        'x',
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'POST',
+        '/orders',
+        { 'content-type': 'application/json', 'idempotency-key': 'a' },
+        '{',
+        400,
+        'MALFORMED_BODY',
+      ],
+      [
+        'POST',
+        '/orders',
+        { 'content-type': 'application/json', 'idempotency-key': 'a' },
+        '',
+        400,
+        'MALFORMED_BODY',
+      ],
+    ];
+    for (const [method, url, headers, body, status, code] of cases) {
+      const res = await fetch(`${t.server.url}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${t.token}`, ...headers },
+        ...(body === undefined ? {} : { body }),
+      });
+      const json = (await res.json()) as Json;
+      expect([url.slice(0, 30), res.status, json.code]).toEqual([url.slice(0, 30), status, code]);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+    // Headers over Node's limit: 431 as a problem.
+    const big = await fetch(`${t.server.url}/health`, { headers: { 'x-pad': 'x'.repeat(20_000) } });
+    expect([big.status, big.headers.get('content-type')]).toEqual([
+      431,
+      'application/problem+json',
+    ]);
+    expect(((await big.json()) as Json).code).toBe('HEADERS_TOO_LARGE');
+  });
+});
