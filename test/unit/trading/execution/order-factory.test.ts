@@ -96,7 +96,7 @@ describe('making an order from a request', () => {
     },
   );
 
-  it.each([
+  it.each<[Partial<OrderRequest>]>([
     [{ price: '0' }],
     [{ price: '-3' }],
     [{ price: 'x' }],
@@ -105,7 +105,7 @@ describe('making an order from a request', () => {
   ])('denies a non-positive or non-numeric price %p as PRICE_INVALID', (over) => {
     const { order, denial } = make({ side: 'SELL', quantity: '1', ...over });
     expect(denial?.reason).toBe(Reason.PRICE_INVALID);
-    const bad = over.triggerPrice !== undefined ? order.triggerPrice : order.price;
+    const bad = 'triggerPrice' in over ? order.triggerPrice : order.price;
     expect(bad?.toFixed()).toBe('0');
   });
 

@@ -92,7 +92,6 @@ function expected(o: Order, l: RiskLimits, v: LimitView): ReasonCode | null {
 const dec = (min: number, max: number) =>
   fc.integer({ min: min * 4, max: max * 4 }).map((n) => Dec(n).div(4));
 const pos = (max: number) => dec(1, max) as fc.Arbitrary<Decimal>;
-const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 2 });
 
 const orderArb = fc
   .record({
