@@ -9,6 +9,8 @@ export default tseslint.config(
       'var/',
       'coverage/',
       'bench/results/',
+      'reports/',
+      '.stryker-tmp/',
       '.ci/*.cjs',
       '*.cjs',
     ],

@@ -1,0 +1,37 @@
+// Mutation testing of the core's rules (`npm run mutate`; not part of `npm test`, see docs/testing.md).
+// StrykerJS 9.6 is the last line that supports Node 20.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  testRunnerNodeArgs: ['--experimental-vm-modules'],
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  jest: {
+    projectType: 'custom',
+    configFile: 'jest.config.js',
+    config: { testMatch: ['**/test/unit/**/*.test.ts'], reporters: ['default'] },
+    enableFindRelatedTests: true,
+  },
+  coverageAnalysis: 'perTest',
+  mutate: [
+    'src/trading/core/**/*.ts',
+    'src/trading/model/**/*.ts',
+    'src/trading/risk/**/*.ts',
+    'src/trading/execution/**/*.ts',
+    'src/trading/portfolio/**/*.ts',
+    'src/security/audit/**/*.ts',
+    'src/security/totp/**/*.ts',
+    'src/security/tokens/**/*.ts',
+    'src/security/encryption/**/*.ts',
+  ],
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  concurrency: 2,
+  timeoutMS: 20000,
+  thresholds: { high: 90, low: 80, break: null },
+};
