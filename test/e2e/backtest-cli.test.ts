@@ -148,11 +148,11 @@ describe('kairos backtest (as a process)', () => {
     expect(report.failure).toMatchObject({ code: 'STRATEGY_ERROR', phase: 'onBar', barIndex: 100 });
     expect(report.period.bars).toBe(100);
     expect(r.stdout).toMatch(/partial reports \(run FAILED\)/);
-    // A parameter refusal thrown by init is one parameter line and exit 2.
+    // A parameter refusal is one parameter line and exit 2.
     const p = runCli(['backtest', SMA, '--data', orcl, '--params', 'fast=30,slow=10']);
     expect([p.code, p.stderr]).toEqual([
       2,
-      'kairos: param "fast": must be less than "slow" (examples/strategies/sma-cross.ts:20)\n',
+      'kairos: param "fast": must be less than "slow" (10), was 30\n',
     ]);
   });
 });

@@ -5,7 +5,6 @@ import type { Bar } from '../../../../src/trading/data/market-data.js';
 import { defineStrategy } from '../../../../src/trading/strategy/define-strategy.js';
 import { param } from '../../../../src/trading/strategy/params.js';
 import { StrategyError } from '../../../../src/trading/strategy/strategy-error.js';
-import smaCross from '../../../../examples/strategies/sma-cross.js';
 import { instrument } from '../../../support/builders.js';
 
 const MIN = 60_000;
@@ -87,16 +86,26 @@ describe('a strategy that throws', () => {
   });
 
   it('reads a RangeError thrown by init as a parameter refusal (PARAM_INVALID), not a crash', async () => {
+    // A rule the param declarations cannot state, checked by the strategy's own init.
+    const evenOnly = defineStrategy({
+      name: 'even-only',
+      params: { n: param.int(2, { min: 0 }) },
+      init: (ctx) => {
+        if (ctx.params.n % 2 !== 0) throw new RangeError('param "n": must be even');
+        return {};
+      },
+      onBar() {},
+    });
     const engine = new BacktestEngine({
       instrument: inst,
-      strategy: smaCross,
-      params: { fast: 30, slow: 10 },
+      strategy: evenOnly,
+      params: { n: 3 },
       cash: '1000',
     });
     const err = await engine.runBars(source(bars(3, 3))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StrategyError);
     expect(err).toMatchObject({ code: 'PARAM_INVALID', phase: 'init', barIndex: null });
-    expect((err as Error).message).toBe('param "fast": must be less than "slow"');
+    expect((err as Error).message).toBe('param "n": must be even');
   });
 
   it('keeps a completed run free of any failure field (reports stay byte-identical)', async () => {
