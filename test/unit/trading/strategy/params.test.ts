@@ -72,7 +72,7 @@ describe('strategy params refuse what would break a strategy at start', () => {
     [{ size: '1'.repeat(31) }, 'size', 'a decimal number'],
     [{ fast: 40 }, 'fast', 'less than "slow"'],
     [{ fast: 30, slow: 30 }, 'fast', 'less than "slow"'],
-    [{ rate: 1e309 }, 'rate', 'a number'],
+    [{ rate: Number.POSITIVE_INFINITY }, 'rate', 'a number'],
   ])('%j is PARAM_INVALID naming %s', (given, name, rule) => {
     expect(() => resolveParams(specs, given)).toThrow(
       expect.objectContaining({
