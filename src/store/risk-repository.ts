@@ -89,18 +89,7 @@ export class RiskRepository {
     ts: number,
     as: RiskAuditAs = {},
   ): Promise<void> {
-    if (scope.strategyId && scope.instrumentId) {
-      throw new KairosError(
-        'RISK_LIMIT_INVALID',
-        `limit "${name}": give a strategy or an instrument, not both`,
-      );
-    }
-    if (!(LIMIT_NAMES as readonly string[]).includes(name)) {
-      throw new KairosError(
-        'RISK_LIMIT_INVALID',
-        `limit "${name}": unknown (known: ${LIMIT_NAMES.join(', ')})`,
-      );
-    }
+    checkLimitTarget(scope, name);
     let v;
     try {
       v = toDecimal(value);
@@ -164,18 +153,7 @@ export class RiskRepository {
     ts: number,
     as: RiskAuditAs = {},
   ): Promise<boolean> {
-    if (scope.strategyId && scope.instrumentId) {
-      throw new KairosError(
-        'RISK_LIMIT_INVALID',
-        `limit "${name}": give a strategy or an instrument, not both`,
-      );
-    }
-    if (!(LIMIT_NAMES as readonly string[]).includes(name)) {
-      throw new KairosError(
-        'RISK_LIMIT_INVALID',
-        `limit "${name}": unknown (known: ${LIMIT_NAMES.join(', ')})`,
-      );
-    }
+    checkLimitTarget(scope, name);
     const key = {
       scope: scope.strategyId ? 'STRATEGY' : scope.instrumentId ? 'INSTRUMENT' : 'GLOBAL',
       scope_id: scope.strategyId || scope.instrumentId || '',
@@ -265,5 +243,21 @@ export class RiskRepository {
         tx,
       );
     });
+  }
+}
+
+/** A limit names one scope at most and a known limit; else `RISK_LIMIT_INVALID`. */
+function checkLimitTarget(scope: { strategyId?: string; instrumentId?: string }, name: string) {
+  if (scope.strategyId && scope.instrumentId) {
+    throw new KairosError(
+      'RISK_LIMIT_INVALID',
+      `limit "${name}": give a strategy or an instrument, not both`,
+    );
+  }
+  if (!(LIMIT_NAMES as readonly string[]).includes(name)) {
+    throw new KairosError(
+      'RISK_LIMIT_INVALID',
+      `limit "${name}": unknown (known: ${LIMIT_NAMES.join(', ')})`,
+    );
   }
 }
