@@ -96,6 +96,7 @@ describe('paper, serve and a second paper account on one KAIROS_HOME', () => {
       await setup.close();
     }
     // 0.25 s a bar: the replay is still running when the trader's orders arrive.
+    let deskToken: string;
     let server = await serve(240);
     try {
       const login = await apiCall(server.url, 'POST', '/auth/login', {
@@ -108,6 +109,7 @@ describe('paper, serve and a second paper account on one KAIROS_HOME', () => {
         },
       });
       const token = mfa.json.accessToken as string;
+      deskToken = token;
       // A market order needs a price: wait for the replay's first bar.
       await until(
         async () =>
@@ -146,16 +148,9 @@ describe('paper, serve and a second paper account on one KAIROS_HOME', () => {
     server = await serve(0);
     try {
       await server.replayDone;
-      const login = await apiCall(server.url, 'POST', '/auth/login', {
-        body: { username: 'tom', password },
-      });
-      const mfa = await apiCall(server.url, 'POST', '/auth/mfa', {
-        body: {
-          challenge: login.json.challenge,
-          code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) }),
-        },
-      });
-      const token = mfa.json.accessToken as string;
+      // The session and its signing key outlive the restart (a second login within the same
+      // 30 s TOTP step would be refused as a replayed code).
+      const token = deskToken;
       const desk = venueOf('desk');
       const fills = await apiCall(server.url, 'GET', '/fills', { token });
       expect(fills.json.fills.map((f: { tradeId: string }) => f.tradeId).sort()).toEqual(
