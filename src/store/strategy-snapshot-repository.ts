@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { KairosError } from '../trading/core/errors.js';
 import type {
   StrategySnapshot,
@@ -21,6 +21,9 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
     private readonly db: Kysely<Schema>,
     private readonly accountId: string,
   ) {}
+
+  /** (strategy id, name) pairs this repository has already made or checked in `strategies`. */
+  readonly #owned = new Set<string>();
 
   async latest(strategyId: string): Promise<StrategySnapshot | null> {
     const r = await this.db
@@ -56,32 +59,12 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
   }
 
   async save(strategyId: string, name: string, s: StrategySnapshot): Promise<void> {
+    const owner = `${strategyId}\n${name}`;
+    const known = this.#owned.has(owner);
     await this.db.transaction().execute(async (tx) => {
-      const inserted = await tx
-        .insertInto('strategies')
-        .values({
-          id: strategyId,
-          name,
-          code_sha256: '',
-          params: JSON.stringify({}),
-          created_at: s.ts,
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
-        // The id is taken: only by the same strategy (a resumed run), never by another one.
-        const row = await tx
-          .selectFrom('strategies')
-          .select('name')
-          .where('id', '=', strategyId)
-          .executeTakeFirstOrThrow();
-        if (row.name !== name) {
-          throw new KairosError(
-            'RUN_CLASH',
-            `strategy id "${strategyId}" belongs to strategy "${row.name}", not "${name}": give this run another --strategy-id`,
-          );
-        }
-      }
+      // Once this repository has seen the id belong to this strategy, every later save skips the
+      // check (one snapshot is saved per bar).
+      if (!known) await this.#claim(tx, strategyId, name, s.ts);
       await tx
         .insertInto('strategy_snapshots')
         .values({
@@ -102,5 +85,35 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
         )
         .execute();
     });
+    this.#owned.add(owner);
+  }
+
+  /** Makes the strategy's row, or checks that the id is taken by this same strategy. */
+  async #claim(tx: Transaction<Schema>, strategyId: string, name: string, ts: number) {
+    const inserted = await tx
+      .insertInto('strategies')
+      .values({
+        id: strategyId,
+        name,
+        code_sha256: '',
+        params: JSON.stringify({}),
+        created_at: ts,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+      // The id is taken: only by the same strategy (a resumed run), never by another one.
+      const row = await tx
+        .selectFrom('strategies')
+        .select('name')
+        .where('id', '=', strategyId)
+        .executeTakeFirstOrThrow();
+      if (row.name !== name) {
+        throw new KairosError(
+          'RUN_CLASH',
+          `strategy id "${strategyId}" belongs to strategy "${row.name}", not "${name}": give this run another --strategy-id`,
+        );
+      }
+    }
   }
 }

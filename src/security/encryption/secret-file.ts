@@ -26,7 +26,11 @@ export async function readOrCreateSecretFile(file: string, make: () => Buffer): 
   return created;
 }
 
-async function readSecret(file: string): Promise<Buffer | null> {
+/**
+ * A private file's bytes, or null when missing; one readable by group or others is
+ * `KEY_FILE_INSECURE`.
+ */
+export async function readSecret(file: string): Promise<Buffer | null> {
   let mode: number;
   try {
     mode = (await stat(file)).mode;

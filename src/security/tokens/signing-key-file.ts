@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { KairosError } from '../../trading/core/errors.js';
 import type { EnvelopeCipher } from '../encryption/envelope-cipher.js';
 import type { FieldLocation, KeyProvider } from '../encryption/key-provider.js';
-import { syncDir } from '../encryption/secret-file.js';
+import { readSecret, syncDir } from '../encryption/secret-file.js';
 import { writeNewFile } from '../write-new-file.js';
 import { SigningKeys, type SigningKey } from './signing-keys.js';
 
@@ -78,20 +77,7 @@ export async function rewrapSigningKey(
   return true;
 }
 
-/** The file as text, or null when missing; group- or world-readable is `KEY_FILE_INSECURE`. */
+/** The private file as text, or null when missing. */
 async function readText(file: string): Promise<string | null> {
-  let mode: number;
-  try {
-    mode = (await stat(file)).mode;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new KairosError('KEY_FILE_INVALID', `${file}: ${(e as Error).message}`, { cause: e });
-  }
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new KairosError(
-      'KEY_FILE_INSECURE',
-      `${file}: readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`,
-    );
-  }
-  return (await readFile(file, 'utf8')).trim();
+  return (await readSecret(file))?.toString('utf8').trim() ?? null;
 }

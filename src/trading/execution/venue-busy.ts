@@ -7,7 +7,7 @@ import { KairosError } from '../core/errors.js';
  * deferred and trading pauses (DESIGN.md invariant 12).
  *
  * @example
- * throw new VenueBusyError('VENUE_RATE_LIMITED', 'binance: HTTP 429 until ...', Date.now() + 30_000);
+ * throw new VenueBusyError('VENUE_RATE_LIMITED', 'binance: HTTP 429 until ...', venueNow + 30_000);
  */
 export class VenueBusyError extends KairosError {
   constructor(
