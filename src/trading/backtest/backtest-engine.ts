@@ -1,19 +1,16 @@
-import { MessageBus } from '../bus/message-bus.js';
 import { Topics } from '../bus/topics.js';
 import { SimClock } from '../clock/sim-clock.js';
 import { toDecimal, type Decimal, type DecimalInput } from '../core/decimal.js';
 import { KairosError } from '../core/errors.js';
 import { SeededRandom } from '../core/random.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
-import { ExecutionEngine } from '../execution/execution-engine.js';
 import type { Alert } from '../model/alert.js';
 import type { Fill } from '../model/fill.js';
+import { Kernel } from '../kernel/kernel.js';
 import type { Instrument } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
 import type { OrderEvent } from '../model/order-events.js';
-import { Ledger } from '../portfolio/ledger.js';
 import type { ClosedRoundTrip } from '../portfolio/round-trip-tracker.js';
-import { RiskEngine } from '../risk/risk-engine.js';
 import type { StrategyDefinition } from '../strategy/define-strategy.js';
 import { resolveParams } from '../strategy/params.js';
 import { StrategyRunner } from '../strategy/strategy-runner.js';
@@ -79,10 +76,7 @@ export type ProgressCallback = (processed: number, now: number) => void;
  */
 export class BacktestEngine {
   readonly #clock = new SimClock(0);
-  readonly #bus = new MessageBus();
-  readonly #ledger: Ledger;
-  readonly #exec: ExecutionEngine;
-  readonly #exchange: SimulatedExchange;
+  readonly #kernel: Kernel<SimulatedExchange>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly #runner: StrategyRunner<any, any, any>;
   readonly #recorder: EquityRecorder;
@@ -91,8 +85,6 @@ export class BacktestEngine {
   readonly #logs: LogLine[] = [];
   readonly #inst: Instrument;
   readonly #params: Readonly<Record<string, number | string | boolean>>;
-  #last: Decimal | null = null;
-  #lastNumber = NaN;
   #events = 0;
 
   constructor(config: BacktestConfig) {
@@ -101,56 +93,46 @@ export class BacktestEngine {
     if (startCash.lte(0))
       throw new KairosError('CONFIG_INVALID', '--cash: must be a positive decimal');
     this.#params = resolveParams(config.strategy.params, config.params ?? {});
-    this.#ledger = new Ledger({ [inst.quote]: startCash });
     this.#recorder = new EquityRecorder(startCash, config.expectedBars);
-    const bus = this.#bus;
-    this.#exchange = new SimulatedExchange(
-      {
-        venue: 'SIM',
-        instruments: [inst],
-        slippageBps: config.slippageBps ?? 0,
-        latencyMs: config.latencyMs ?? 0,
-        maxVolumeFraction: config.maxVolumeFraction ?? 1,
-      },
-      (event: OrderEvent) => this.#exec.process(event),
-    );
-    this.#exec = new ExecutionEngine(bus, () => this.#exchange);
-    // The ledger subscribes first, so a strategy always sees its fills already booked.
-    bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => this.#onOrderEvent(e));
-    bus.subscribe<Alert>(Topics.alerts, (a) => this.#alerts.push(a));
-    const lookup = (id: string) => (id === inst.id ? inst : undefined);
-    new RiskEngine(
-      bus,
-      {
-        instrument: lookup,
-        cash: (c) => this.#ledger.cash(c),
-        position: (id) => this.#ledger.position(id),
-        open: this.#exec.open,
-        lastPrice: (id) => (id === inst.id ? this.#lastPrice() : null),
-        deny: (o, d, ts) => this.#exec.deny(o, d, ts),
-      },
-      { allowShort: config.allowShort ?? false },
-    );
+    const kernel = (this.#kernel = new Kernel({
+      clock: this.#clock,
+      instruments: [inst],
+      cash: { [inst.quote]: startCash },
+      allowShort: config.allowShort ?? false,
+      onAlert: (a) => this.#alerts.push(a),
+      venue: (ports) =>
+        new SimulatedExchange(
+          {
+            venue: 'SIM',
+            instruments: [inst],
+            slippageBps: config.slippageBps ?? 0,
+            latencyMs: config.latencyMs ?? 0,
+            maxVolumeFraction: config.maxVolumeFraction ?? 1,
+          },
+          ports.report,
+        ),
+    }));
+    // After the kernel's ledger: the fill is booked when the recorder reads cash and position.
+    kernel.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => this.#onOrderEvent(e));
     const rng = new SeededRandom(config.seed ?? 1);
     this.#runner = new StrategyRunner(
       config.strategy,
       this.#params as never,
       config.strategyId ?? config.strategy.name,
       inst,
-      {
-        bus,
-        clock: this.#clock,
-        random: () => rng.next(),
-        instrument: lookup,
-        addOrder: (o) => this.#exec.add(o),
-        deny: (o, d, ts) => this.#exec.deny(o, d, ts),
-        order: (id) => this.#exec.order(id),
-        openOrders: (sid) => this.#exec.openOrders(sid),
-        position: (id) => this.#ledger.position(id),
-        cash: (c) => this.#ledger.cash(c),
-        log: (_sid, ts, message) => this.#logs.push({ ts, message }),
-      },
+      kernel.strategyServices(
+        () => rng.next(),
+        (_sid, ts, message) => this.#logs.push({ ts, message }),
+      ),
     );
+    const rec = this.#recorder;
+    const runner = this.#runner;
+    // Strategies and the equity curve hear bars and trades from the data engine.
+    kernel.bus.subscribe<Bar>(Topics.bars(inst.id), (bar) => {
+      runner.onBar(bar);
+      rec.onBar(bar.closeTime, bar.open, bar.high, bar.low, bar.close);
+    });
+    kernel.bus.subscribe<TradeTick>(Topics.trades(inst.id), (tick) => runner.onTrade(tick));
   }
 
   /** Runs the strategy over bar batches. */
@@ -160,9 +142,7 @@ export class BacktestEngine {
   ): Promise<BacktestRun> {
     this.#runner.start();
     const clock = this.#clock;
-    const exchange = this.#exchange;
-    const runner = this.#runner;
-    const rec = this.#recorder;
+    const kernel = this.#kernel;
     let prevClose = -Infinity;
     for await (const batch of source) {
       let i = 0;
@@ -176,12 +156,7 @@ export class BacktestEngine {
             );
           }
           prevClose = bar.closeTime;
-          clock.advanceTo(bar.openTime);
-          exchange.onBar(bar);
-          clock.advanceTo(bar.closeTime);
-          this.#setLast(bar.close);
-          runner.onBar(bar);
-          rec.onBar(bar.closeTime, bar.open, bar.high, bar.low, bar.close);
+          kernel.onBar(bar);
         }
       } catch (e) {
         return this.#failedAt(e, i + 1);
@@ -203,11 +178,12 @@ export class BacktestEngine {
   ): Promise<BacktestRun> {
     this.#runner.start();
     const clock = this.#clock;
-    const rec = this.#recorder;
+    const kernel = this.#kernel;
+    // Bars made of trades reach strategies and the recorder as market bars do, but no venue
+    // matches them: it has matched every trade already.
     const agg = makeAggregator((bar) => {
-      clock.advanceTo(bar.closeTime);
-      this.#runner.onBar(bar);
-      rec.onBar(bar.closeTime, bar.open, bar.high, bar.low, bar.close);
+      kernel.advanceTo(bar.closeTime);
+      kernel.data.onBar(bar);
     });
     for await (const batch of source) {
       let i = 0;
@@ -222,10 +198,7 @@ export class BacktestEngine {
           }
           // A completed bar is emitted (and seen) before the first trade of the next interval.
           agg.push(tick);
-          clock.advanceTo(tick.ts);
-          this.#exchange.onTrade(tick);
-          this.#setLast(tick.price);
-          this.#runner.onTrade(tick);
+          kernel.onTrade(tick);
         }
       } catch (e) {
         return this.#failedAt(e, i + 1);
@@ -248,25 +221,11 @@ export class BacktestEngine {
     return this.#finish(e);
   }
 
-  #setLast(price: number): void {
-    if (price !== this.#lastNumber) {
-      this.#lastNumber = price;
-      this.#last = null;
-    }
-  }
-
-  #lastPrice(): Decimal | null {
-    if (this.#last === null && !Number.isNaN(this.#lastNumber))
-      this.#last = toDecimal(this.#lastNumber);
-    return this.#last;
-  }
-
   #onOrderEvent(e: OrderEvent): void {
     if (e.kind !== 'OrderFilled') return;
-    const quote = this.#inst.quote;
-    this.#ledger.applyFill(e.fill, this.#inst);
+    const ledger = this.#kernel.ledger;
     this.#fills.push(e.fill);
-    this.#recorder.onFill(this.#ledger.cash(quote), this.#ledger.position(this.#inst.id).quantity);
+    this.#recorder.onFill(ledger.cash(this.#inst.quote), ledger.position(this.#inst.id).quantity);
   }
 
   #finish(failure?: StrategyError): BacktestRun {
@@ -282,18 +241,16 @@ export class BacktestEngine {
     if (this.#events === 0)
       throw new KairosError('DATA_EMPTY', 'the data holds no bars or trades in the chosen range');
     const quote = this.#inst.quote;
-    const marks = new Map<string, Decimal>();
-    const last = this.#lastPrice();
-    if (last) marks.set(this.#inst.id, last);
+    const { ledger, exec, data } = this.#kernel;
     return {
       params: this.#params,
-      orders: this.#exec.allOrders(),
+      orders: exec.allOrders(),
       fills: this.#fills,
-      roundTrips: this.#ledger.roundTrips,
+      roundTrips: ledger.roundTrips,
       recorder: this.#recorder,
-      startEquity: this.#ledger.startingCash(quote),
-      endEquity: this.#ledger.equity(quote, marks, () => quote),
-      fees: this.#ledger.fees,
+      startEquity: ledger.startingCash(quote),
+      endEquity: ledger.equity(quote, data.marks(), () => quote),
+      fees: ledger.fees,
       alerts: this.#alerts,
       logs: this.#logs,
       events: this.#events,

@@ -1,0 +1,275 @@
+import { MessageBus } from '../bus/message-bus.js';
+import { Endpoints, Topics } from '../bus/topics.js';
+import type { Clock } from '../clock/clock.js';
+import { toDecimal, type DecimalInput } from '../core/decimal.js';
+import { KairosError } from '../core/errors.js';
+import { DataEngine } from '../data/data-engine.js';
+import type { Bar, TradeTick } from '../data/market-data.js';
+import type { ExecutionClient } from '../execution/execution-client.js';
+import { ExecutionEngine } from '../execution/execution-engine.js';
+import type { OrderStore } from '../execution/order-store.js';
+import type { Alert } from '../model/alert.js';
+import type { Instrument } from '../model/instrument.js';
+import type { OrderEvent } from '../model/order-events.js';
+import type { Order } from '../model/order.js';
+import { DayPnl } from '../portfolio/day-pnl.js';
+import { Ledger } from '../portfolio/ledger.js';
+import { RiskEngine } from '../risk/risk-engine.js';
+import { NO_LIMITS, type LimitSet } from '../risk/risk-limits.js';
+import type { TradingState } from '../risk/trading-state.js';
+import type { StrategyServices } from '../strategy/strategy-runner.js';
+import { OrderJournal } from '../live/order-journal.js';
+import { WriteAheadClient, type Failpoint } from '../live/write-ahead-client.js';
+
+/** A clock the kernel can move (a `SimClock`); a `LiveClock` moves by itself. */
+type KernelClock = Clock & { advanceTo?(to: number): void };
+
+/** How a venue reports back: through the bus, to the execution engine; and the OMS's view of an order. */
+export interface VenuePorts {
+  /** Sends a venue report (an order event) to `ExecutionEngine.process` on the bus. */
+  report(event: OrderEvent): void;
+  /** The OMS's view of an order (venues screen out reports its state cannot take). */
+  order(clientOrderId: string): Order | undefined;
+}
+
+/** A venue the kernel trades on: an execution client that may also see the market data. */
+export type KernelVenue = ExecutionClient & {
+  onBar?(bar: Bar): void;
+  onTrade?(tick: TradeTick): void;
+};
+
+/** Stored limits and trading states, as the risk officer set them. */
+export interface RiskSettings {
+  readonly limits: LimitSet;
+  readonly states: {
+    readonly global: TradingState;
+    readonly strategies: Readonly<Record<string, TradingState>>;
+  };
+}
+
+/** What a kernel is built from: the mode's clock and venue, and the account's starting point. */
+export interface KernelConfig<V extends KernelVenue> {
+  /** `SimClock` for backtests and replays, `LiveClock` (or a venue's clock) for a live feed. */
+  readonly clock: KernelClock;
+  readonly instruments: readonly Instrument[];
+  /** Starting cash per currency. */
+  readonly cash: Readonly<Record<string, DecimalInput>>;
+  /** Builds the venue; it reports through `ports.report`. */
+  readonly venue: (ports: VenuePorts) => V;
+  /**
+   * Where order events are journaled (paper, live, the server): each is committed before any
+   * venue call that depends on it (write before send). Absent: orders live in memory (backtest).
+   */
+  readonly orders?: OrderStore;
+  readonly allowShort?: boolean;
+  /** Whether stored limits apply (the risk officer's); a backtest has none. */
+  readonly limits?: boolean;
+  readonly onAlert?: (alert: Alert) => void;
+  /** Fault tests only: called between commit and send, and between send and the stored answer. */
+  readonly failpoint?: (at: Failpoint) => void;
+}
+
+/**
+ * The one place the engines are wired, for every mode: the message bus, the mode's clock, the
+ * data engine, the ledger, the risk gate (with the day's PnL for the daily loss limit), the
+ * execution engine and, when orders are persisted, the order journal with the write-ahead
+ * client in front of the venue. Venues report through the bus; strategies get their services
+ * from `strategyServices`. Backtest, paper, live and the server's desk all stand on it.
+ *
+ * @example
+ * const kernel = new Kernel({ clock: new SimClock(0), instruments: [inst], cash: { USD: '1000' },
+ *   venue: (ports) => new SimulatedExchange(options, ports.report) });
+ * kernel.onBar(bar);
+ */
+export class Kernel<V extends KernelVenue = KernelVenue> {
+  readonly bus = new MessageBus();
+  readonly clock: KernelClock;
+  readonly data: DataEngine;
+  readonly ledger: Ledger;
+  readonly exec: ExecutionEngine;
+  readonly risk: RiskEngine;
+  readonly venue: V;
+  /** Null when orders are not persisted (a backtest). */
+  readonly journal: OrderJournal | null;
+  readonly #client: WriteAheadClient | null;
+  readonly #instruments: ReadonlyMap<string, Instrument>;
+  readonly #dayPnl: DayPnl;
+  #limits: LimitSet = NO_LIMITS;
+  readonly #applied = new Map<string, TradingState>([['', 'ACTIVE']]);
+
+  constructor(private readonly cfg: KernelConfig<V>) {
+    const bus = this.bus;
+    this.clock = cfg.clock;
+    this.#instruments = new Map(cfg.instruments.map((i) => [i.id, i]));
+    this.data = new DataEngine(bus);
+    const cash: Record<string, ReturnType<typeof toDecimal>> = {};
+    for (const [c, v] of Object.entries(cfg.cash)) cash[c] = toDecimal(v);
+    this.ledger = new Ledger(cash);
+    const holder: { exec?: ExecutionEngine } = {};
+    this.venue = cfg.venue({
+      report: (e) => bus.send(Endpoints.executionReports, e),
+      order: (id) => holder.exec?.order(id),
+    });
+    // The journal subscribes first: an event is on its way to the store before anyone acts on it.
+    this.journal = cfg.orders
+      ? new OrderJournal(bus, cfg.orders, (id) => this.exec.order(id))
+      : null;
+    this.#client = this.journal
+      ? new WriteAheadClient(
+          this.venue,
+          this.journal,
+          (id, why) =>
+            cfg.onAlert?.({
+              kind: 'Alert',
+              code: 'ORDER_NOT_SENT',
+              message: `${id}: ${(why as Error).message}`,
+              ts: this.clock.now(),
+            }),
+          cfg.failpoint,
+        )
+      : null;
+    const client: ExecutionClient = this.#client ?? this.venue;
+    this.exec = holder.exec = new ExecutionEngine(bus, () => client);
+    // The ledger books a fill before anyone else hears of it: a strategy sees it booked.
+    bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
+      if (e.kind === 'OrderFilled')
+        this.ledger.applyFill(e.fill, this.instrumentOf(e.fill.instrumentId));
+    });
+    if (cfg.onAlert) bus.subscribe<Alert>(Topics.alerts, cfg.onAlert);
+    const account = cfg.instruments[0]?.quote ?? '';
+    const quoteOf = (id: string) => this.#instruments.get(id)?.quote ?? '';
+    this.#dayPnl = new DayPnl(() => this.ledger.equity(account, this.data.marks(), quoteOf));
+    const limits = () => this.#limits;
+    const dayPnl = this.#dayPnl;
+    const clock = this.clock;
+    this.risk = new RiskEngine(
+      bus,
+      {
+        instrument: (id) => this.instrument(id),
+        cash: (c) => this.ledger.cash(c),
+        position: (id) => this.ledger.position(id),
+        open: this.exec.open,
+        lastPrice: (id) => this.data.lastPrice(id),
+        deny: (o, d, ts) => this.exec.deny(o, d, ts),
+      },
+      cfg.limits
+        ? {
+            allowShort: cfg.allowShort ?? false,
+            get limits() {
+              return limits();
+            },
+            dayPnl: () => dayPnl.value(clock.now()),
+          }
+        : { allowShort: cfg.allowShort ?? false },
+    );
+    if (cfg.limits) {
+      // The window collar also sees every bar's close and every trade, not only order times.
+      for (const inst of cfg.instruments) {
+        bus.subscribe<Bar>(Topics.bars(inst.id), (b) =>
+          this.risk.observePrice(b.instrumentId, this.data.lastPrice(b.instrumentId)!, b.closeTime),
+        );
+        bus.subscribe<TradeTick>(Topics.trades(inst.id), (t) =>
+          this.risk.observePrice(t.instrumentId, this.data.lastPrice(t.instrumentId)!, t.ts),
+        );
+      }
+    }
+  }
+
+  instrument(id: string): Instrument | undefined {
+    return this.#instruments.get(id);
+  }
+
+  /** The instrument of a fill or order; an unknown one is refused. */
+  instrumentOf(id: string): Instrument {
+    const inst = this.#instruments.get(id);
+    if (!inst) throw new KairosError('UNKNOWN_INSTRUMENT', `unknown instrument ${id}`);
+    return inst;
+  }
+
+  /** Moves a simulated clock forward to `to` (never back); a live clock moves by itself. */
+  advanceTo(to: number): void {
+    const clock = this.clock;
+    if (clock.advanceTo && to > clock.now()) clock.advanceTo(to);
+  }
+
+  /**
+   * A closed bar: the venue matches it at its open, then (at its close) it is the last price and
+   * is published to strategies and recorders.
+   */
+  onBar(bar: Bar): void {
+    this.advanceTo(bar.openTime);
+    this.#dayPnl.observe(this.clock.now());
+    this.venue.onBar?.(bar);
+    this.advanceTo(bar.closeTime);
+    this.data.onBar(bar);
+  }
+
+  /** A public trade: the venue matches it, then it is the last price and is published. */
+  onTrade(tick: TradeTick): void {
+    this.advanceTo(tick.ts);
+    this.#dayPnl.observe(this.clock.now());
+    this.venue.onTrade?.(tick);
+    this.data.onTrade(tick);
+  }
+
+  /**
+   * The services a strategy runs on, wired to these engines. `overrides` replace the order
+   * look-ups (a replayed bar hides orders until it makes them again).
+   */
+  strategyServices(
+    random: () => number,
+    log: StrategyServices['log'],
+    overrides: Partial<Pick<StrategyServices, 'order' | 'remade' | 'openOrders'>> = {},
+  ): StrategyServices {
+    const exec = this.exec;
+    return {
+      bus: this.bus,
+      clock: this.clock,
+      random,
+      instrument: (id) => this.instrument(id),
+      addOrder: (o) => exec.add(o),
+      deny: (o, d, ts) => exec.deny(o, d, ts),
+      order: (id) => exec.order(id),
+      openOrders: (sid) => exec.openOrders(sid),
+      position: (id) => this.ledger.position(id),
+      cash: (c) => this.ledger.cash(c),
+      log,
+      ...overrides,
+    };
+  }
+
+  /** Sends a command through the risk gate. */
+  submit(order: Order, ts: number): void {
+    this.bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts });
+  }
+
+  /** Sends an order that passed the gate before (recovery) straight to the venue. */
+  send(order: Order, ts: number): void {
+    (this.#client ?? this.venue).submit(order, ts);
+  }
+
+  /** Resolves when every send so far is made and every event so far is committed. */
+  async settle(): Promise<void> {
+    await this.#client?.idle();
+    await this.journal?.committed();
+  }
+
+  /** The limits in force. */
+  get limits(): LimitSet {
+    return this.#limits;
+  }
+
+  /** Applies stored limits and states; a scope newly HALTED gets the kill switch (cancels). */
+  applyRisk(settings: RiskSettings, actor = 'store'): void {
+    this.#limits = settings.limits;
+    const apply = (state: TradingState, strategyId?: string) => {
+      const key = strategyId ?? '';
+      if (this.#applied.get(key) === state) return;
+      this.#applied.set(key, state);
+      if (state === 'HALTED') this.risk.killSwitch(this.clock.now(), actor, strategyId);
+      else this.risk.setState(state, this.clock.now(), actor, strategyId);
+    };
+    apply(settings.states.global);
+    for (const [id, state] of Object.entries(settings.states.strategies)) apply(state, id);
+  }
+}
