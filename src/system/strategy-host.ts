@@ -218,19 +218,10 @@ export class StrategyHost {
       resolveParams(def.params, d.params) as never,
       d.id,
       this.cfg.instrument,
-      {
-        bus: core.bus,
-        clock: core.clock,
-        random: () => rng.next(),
-        instrument: (id) => core.instrument(id),
-        addOrder: (o) => core.exec.add(o),
-        deny: (o, denial, ts) => core.exec.deny(o, denial, ts),
-        order: (id) => core.exec.order(id),
-        openOrders: (sid) => core.exec.openOrders(sid),
-        position: (id) => core.ledger.position(id),
-        cash: (c) => core.ledger.cash(c),
-        log: (sid, _ts, message) => this.cfg.log?.(`strategy ${sid}: ${message}`),
-      },
+      core.strategyServices(
+        () => rng.next(),
+        (sid, _ts, message) => this.cfg.log?.(`strategy ${sid}: ${message}`),
+      ),
       snapshot?.ordersMade ?? 0,
     ) as StrategyRunner<never, never, never>;
     const inst: Instance = (holder.inst = {

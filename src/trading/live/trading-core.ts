@@ -1,36 +1,25 @@
-import { MessageBus } from '../bus/message-bus.js';
-import { Endpoints, Topics } from '../bus/topics.js';
+import { Topics } from '../bus/topics.js';
+import type { Clock } from '../clock/clock.js';
 import { SimClock } from '../clock/sim-clock.js';
-import { toDecimal, type Decimal, type DecimalInput } from '../core/decimal.js';
+import type { Decimal, DecimalInput } from '../core/decimal.js';
 import { KairosError } from '../core/errors.js';
 import type { Bar } from '../data/market-data.js';
 import type { ExecutionClient } from '../execution/execution-client.js';
-import { ExecutionEngine } from '../execution/execution-engine.js';
 import type { OrderStore } from '../execution/order-store.js';
 import type { VenueQueries } from '../execution/venue-queries.js';
+import { Kernel } from '../kernel/kernel.js';
 import type { Alert } from '../model/alert.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderEvent } from '../model/order-events.js';
 import type { Order } from '../model/order.js';
-import { Ledger } from '../portfolio/ledger.js';
-import { RiskEngine } from '../risk/risk-engine.js';
-import { NO_LIMITS, type LimitSet } from '../risk/risk-limits.js';
-import type { TradingState } from '../risk/trading-state.js';
-import { OrderJournal } from './order-journal.js';
 import { reconcile, type ReconciliationResult } from './reconciler.js';
-import { WriteAheadClient, type Failpoint } from './write-ahead-client.js';
+import type { OrderJournal } from './order-journal.js';
+import type { Failpoint } from './write-ahead-client.js';
+
+export type { RiskSettings } from '../kernel/kernel.js';
 
 /** A venue a node can trade on and reconcile with, fed the same bars. */
 export type NodeVenue = ExecutionClient & VenueQueries & { onBar(bar: Bar): void };
-
-/** Stored limits and trading states, as the risk officer set them. */
-export interface RiskSettings {
-  readonly limits: LimitSet;
-  readonly states: {
-    readonly global: TradingState;
-    readonly strategies: Readonly<Record<string, TradingState>>;
-  };
-}
 
 /** What a trading core is built from. */
 export interface TradingCoreConfig {
@@ -53,6 +42,8 @@ export interface TradingCoreConfig {
    * events, at it or at the latest time the store holds, whichever is later.
    */
   readonly startAt?: number;
+  /** The clock (default: a `SimClock` at `startAt`, moved by the bars). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -67,77 +58,36 @@ export interface RedoOrders {
 }
 
 /**
- * The engines every trading node shares, wired: message bus, simulated-time clock, ledger, risk
- * gate, OMS, order journal and the write-ahead client in front of the venue. `open` is the
- * recovery path: stored fills rebuild the ledger, open orders (and any the caller names) are
- * restored, and the venue is reconciled by client order id; it refuses to go on while an order
- * is unresolved.
+ * A kernel that persists and recovers: every order event is journaled before anything is sent,
+ * and `open` is the recovery path: stored fills rebuild the ledger, open orders (and any the
+ * caller names) are restored, and the venue is reconciled by client order id; it refuses to go
+ * on while an order is unresolved. Paper, live and the server's desk trade on it.
  *
  * @example
- * const core = await TradingCore.open(config, []);
+ * const { core } = await TradingCore.open(config);
  * core.onBar(bar); await core.settle();
  */
-export class TradingCore {
-  readonly bus = new MessageBus();
-  readonly clock: SimClock;
-  readonly ledger: Ledger;
-  readonly exec: ExecutionEngine;
-  readonly risk: RiskEngine;
-  readonly journal: OrderJournal;
-  readonly venue: NodeVenue;
-  readonly #client: WriteAheadClient;
-  readonly #instruments: ReadonlyMap<string, Instrument>;
-  readonly #last = new Map<string, Decimal>();
+export class TradingCore extends Kernel<NodeVenue> {
+  /** Always there: a trading core persists every order event. */
+  declare readonly journal: OrderJournal;
   /** `venue:tradeId` of every fill known here, so reconciliation never counts one twice. */
   readonly #known = new Set<string>();
   #lastFillTs = 0;
   /** The earliest order this node restored or sent: no fill of its orders can be older. */
   #firstOrderTs = Infinity;
-  #limits: LimitSet = NO_LIMITS;
-  readonly #applied = new Map<string, TradingState>([['', 'ACTIVE']]);
 
-  private constructor(private readonly cfg: TradingCoreConfig) {
-    this.clock = new SimClock(cfg.startAt ?? 0);
-    this.#instruments = new Map(cfg.instruments.map((i) => [i.id, i]));
-    this.ledger = new Ledger(cfg.cash);
-    const engine: { exec?: ExecutionEngine } = {};
-    this.venue = cfg.venue(
-      (e) => engine.exec!.process(e),
-      (id) => engine.exec?.order(id),
-    );
-    this.journal = new OrderJournal(this.bus, cfg.orders, (id) => engine.exec!.order(id));
-    this.#client = new WriteAheadClient(
-      this.venue,
-      this.journal,
-      (id, why) =>
-        cfg.onAlert?.({
-          kind: 'Alert',
-          code: 'ORDER_NOT_SENT',
-          message: `${id}: ${(why as Error).message}`,
-          ts: this.clock.now(),
-        }),
-      cfg.failpoint,
-    );
-    this.exec = engine.exec = new ExecutionEngine(this.bus, () => this.#client);
-    if (cfg.onAlert) this.bus.subscribe<Alert>(Topics.alerts, cfg.onAlert);
-    const limits = () => this.#limits;
-    this.risk = new RiskEngine(
-      this.bus,
-      {
-        instrument: (id) => this.instrument(id),
-        cash: (c) => this.ledger.cash(c),
-        position: (id) => this.ledger.position(id),
-        open: this.exec.open,
-        lastPrice: (id) => this.#last.get(id) ?? null,
-        deny: (o, d, ts) => this.exec.deny(o, d, ts),
-      },
-      {
-        allowShort: cfg.allowShort ?? false,
-        get limits() {
-          return limits();
-        },
-      },
-    );
+  private constructor(cfg: TradingCoreConfig) {
+    super({
+      clock: cfg.clock ?? new SimClock(cfg.startAt ?? 0),
+      instruments: cfg.instruments,
+      cash: cfg.cash,
+      orders: cfg.orders,
+      limits: true,
+      allowShort: cfg.allowShort ?? false,
+      venue: (ports) => cfg.venue(ports.report, ports.order),
+      ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
+      ...(cfg.failpoint ? { failpoint: cfg.failpoint } : {}),
+    });
   }
 
   /**
@@ -154,7 +104,7 @@ export class TradingCore {
     const storedFills = await cfg.orders.fills();
     const keysOf = new Map<string, string[]>();
     for (const f of storedFills) {
-      core.ledger.applyFill(f, core.#instrumentOf(f.instrumentId));
+      core.ledger.applyFill(f, core.instrumentOf(f.instrumentId));
       const key = `${f.venue}:${f.tradeId}`;
       core.#known.add(key);
       core.#lastFillTs = Math.max(core.#lastFillTs, f.ts);
@@ -187,11 +137,10 @@ export class TradingCore {
       latest = Math.max(latest, o.updatedAt);
     }
     // Recovery happens now: at the latest time the store knows, never at 0.
-    core.clock.advanceTo(Math.max(core.clock.now(), latest));
+    core.advanceTo(latest);
     core.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
       if (e.kind === 'OrderSubmitted') core.#firstOrderTs = Math.min(core.#firstOrderTs, e.ts);
       if (e.kind !== 'OrderFilled') return;
-      core.ledger.applyFill(e.fill, core.#instrumentOf(e.fill.instrumentId));
       core.#known.add(`${e.fill.venue}:${e.fill.tradeId}`);
       core.#lastFillTs = Math.max(core.#lastFillTs, e.fill.ts);
     });
@@ -213,9 +162,8 @@ export class TradingCore {
   resend(order: Order, ts: number): void {
     this.exec.restore(order);
     this.#firstOrderTs = Math.min(this.#firstOrderTs, order.createdAt);
-    if (order.status === 'INITIALIZED')
-      this.bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts });
-    else this.#client.submit(order, ts);
+    if (order.status === 'INITIALIZED') this.submit(order, ts);
+    else this.send(order, ts);
   }
 
   /** Closes an order held back at recovery that the replayed bar did not make again. */
@@ -242,13 +190,9 @@ export class TradingCore {
       });
   }
 
-  instrument(id: string): Instrument | undefined {
-    return this.#instruments.get(id);
-  }
-
   /** The last price seen of an instrument. */
   lastPrice(id: string): Decimal | null {
-    return this.#last.get(id) ?? null;
+    return this.data.lastPrice(id);
   }
 
   /** Whether some order is still SUBMITTED or UNKNOWN (its outcome not known). */
@@ -270,42 +214,5 @@ export class TradingCore {
     const r = await reconcile(this.exec, this.venue, this.bus, since, now, this.#known);
     await this.settle();
     return r;
-  }
-
-  /** Resolves when every send so far is made and every event so far is committed. */
-  async settle(): Promise<void> {
-    await this.#client.idle();
-    await this.journal.committed();
-  }
-
-  /** Plays a bar: the venue matches it (at its open), then it is the last price (at its close). */
-  onBar(bar: Bar): void {
-    // A bar replayed after a restart may open before the time recovery ran at.
-    this.clock.advanceTo(Math.max(this.clock.now(), bar.openTime));
-    this.venue.onBar(bar);
-    this.clock.advanceTo(Math.max(this.clock.now(), bar.closeTime));
-    const close = toDecimal(bar.close);
-    this.#last.set(bar.instrumentId, close);
-    this.risk.observePrice(bar.instrumentId, close, bar.closeTime);
-  }
-
-  /** Applies stored limits and states; a scope newly HALTED gets the kill switch (cancels). */
-  applyRisk(settings: RiskSettings, actor = 'store'): void {
-    this.#limits = settings.limits;
-    const apply = (state: TradingState, strategyId?: string) => {
-      const key = strategyId ?? '';
-      if (this.#applied.get(key) === state) return;
-      this.#applied.set(key, state);
-      if (state === 'HALTED') this.risk.killSwitch(this.clock.now(), actor, strategyId);
-      else this.risk.setState(state, this.clock.now(), actor, strategyId);
-    };
-    apply(settings.states.global);
-    for (const [id, state] of Object.entries(settings.states.strategies)) apply(state, id);
-  }
-
-  #instrumentOf(instrumentId: string): Instrument {
-    const inst = this.#instruments.get(instrumentId);
-    if (!inst) throw new KairosError('UNKNOWN_INSTRUMENT', `unknown instrument ${instrumentId}`);
-    return inst;
   }
 }

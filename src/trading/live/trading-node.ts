@@ -167,20 +167,15 @@ export class TradingNode {
       resolveParams(cfg.strategy.params, cfg.params ?? {}) as never,
       cfg.strategyId,
       inst,
-      {
-        bus: core.bus,
-        clock,
-        random: () => rng.next(),
-        instrument: (id) => core.instrument(id),
-        addOrder: (o) => exec.add(o),
-        deny: (o, d, ts) => exec.deny(o, d, ts),
-        order: (id) => replayed.order(id),
-        remade: (o) => replayed.remade(o),
-        openOrders: (sid) => replayed.openOrders(sid),
-        position: (id) => ledger.position(id),
-        cash: (c) => ledger.cash(c),
-        log: (_sid, _ts, message) => cfg.onLog?.(message),
-      },
+      core.strategyServices(
+        () => rng.next(),
+        (_sid, _ts, message) => cfg.onLog?.(message),
+        {
+          order: (id) => replayed.order(id),
+          remade: (o) => replayed.remade(o),
+          openOrders: (sid) => replayed.openOrders(sid),
+        },
+      ),
       // Live, the bar is not replayed: new ids start after every id already used.
       ownsTime ? (snapshot?.ordersMade ?? 0) : replayed.idsUsed(snapshot?.ordersMade ?? 0),
     );
@@ -198,7 +193,7 @@ export class TradingNode {
     let busy: VenueBusyError | null = null;
     let pausedBars = 0;
     const reconcileAt = async (at: number): Promise<boolean> => {
-      clock.advanceTo(Math.max(at, clock.now()));
+      core.advanceTo(at);
       let r: ReconciliationResult;
       try {
         r = await core.reconcile();
