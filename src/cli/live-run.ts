@@ -123,7 +123,14 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
     // Start-up during a rate limit or ban: wait it out (bounded) or exit saying until when.
     for (;;) {
       try {
-        venue = await openVenueFeed(config, flags, credentials, { alert: onAlert, log });
+        venue = await openVenueFeed(
+          config,
+          flags,
+          credentials,
+          { alert: onAlert, log },
+          // Public trades too, for a strategy that trades on them.
+          { trades: strategy.onTrade !== undefined },
+        );
         break;
       } catch (e) {
         const busy = busyError(e, flags.exchange, Date.now());

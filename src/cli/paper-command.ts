@@ -6,7 +6,7 @@ import { RiskRepository } from '../store/risk-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
 import { loadConfig, type Config } from '../system/config.js';
 import { KairosError } from '../trading/core/errors.js';
-import type { Bar } from '../trading/data/market-data.js';
+import type { Bar, MarketEvent } from '../trading/data/market-data.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import { TradingNode, type NodeRunResult } from '../trading/live/trading-node.js';
 import { parseParamList, resolveParams } from '../trading/strategy/params.js';
@@ -40,7 +40,7 @@ interface PaperFlags extends Omit<ReplayInstrumentFlags, 'data'> {
 /** Where a paper run's bars come from: a replayed file or a venue's live market. */
 interface MarketSource {
   readonly instrument: Instrument;
-  readonly bars: AsyncIterable<readonly Bar[]>;
+  readonly bars: AsyncIterable<readonly MarketEvent[]>;
   readonly pace?: (bar: Bar) => Promise<void>;
   /** Bars before it only warm the indicators (live data). */
   readonly warmUntil?: number;
@@ -110,6 +110,7 @@ async function venueSource(
   config: Config,
   exchange: string,
   flags: PaperFlags,
+  trades: boolean,
 ): Promise<MarketSource> {
   if (flags.symbol === undefined) {
     throw new KairosError('USAGE', '--symbol: required with --exchange, e.g. BTC/USDT');
@@ -121,6 +122,7 @@ async function venueSource(
     { ...flags, exchange, symbol: flags.symbol },
     {},
     { alert: (a) => process.stderr.write(`alert ${a.code}: ${a.message}\n`), log },
+    { trades },
   );
   await venue.start(); // bars queue up until the node reads them
   return {
@@ -146,7 +148,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   const strategy = await loadStrategy(file, path.join(config.home, 'build'), flags.export);
   const source = flags.data
     ? await replaySource(flags.data, flags)
-    : await venueSource(config, flags.exchange!, flags);
+    : await venueSource(config, flags.exchange!, flags, strategy.onTrade !== undefined);
   const { instrument } = source;
   const venueFile = path.join(
     config.home,

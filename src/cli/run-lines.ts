@@ -2,7 +2,7 @@ import type { NodeRunResult } from '../trading/live/trading-node.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { OrderStore } from '../trading/execution/order-store.js';
 import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-store.js';
-import type { Bar } from '../trading/data/market-data.js';
+import type { MarketEvent } from '../trading/data/market-data.js';
 import { RunPrinter, type RunInfo } from './run-printer.js';
 import { observeOrders, observeResume, stopOnSignals, stoppableFeed } from './run-observers.js';
 
@@ -32,7 +32,7 @@ export function runLines(
       observeOrders(store, (e) => printer.orderEvent(e)),
     snapshots: <T extends StrategySnapshotStore>(store: T): T =>
       observeResume(store, (from) => printer.started(from)),
-    feed: (bars: AsyncIterable<readonly Bar[]>) =>
+    feed: (bars: AsyncIterable<readonly MarketEvent[]>) =>
       stoppableFeed(bars, signals.stopped, (b) => printer.bar(b)),
     /** The summary: finished, stopped by a signal, or FAILED (no result). */
     end: (result: NodeRunResult | null, instrument: Instrument) => {

@@ -1,4 +1,4 @@
-import type { Bar } from '../trading/data/market-data.js';
+import { isTrade, type Bar, type MarketEvent } from '../trading/data/market-data.js';
 import type { OrderStore } from '../trading/execution/order-store.js';
 import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-store.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
@@ -73,15 +73,15 @@ export function observeResume<T extends StrategySnapshotStore>(
  * `onBar` of each bar as it is handed on.
  */
 export async function* stoppableFeed(
-  feed: AsyncIterable<readonly Bar[]>,
+  feed: AsyncIterable<readonly MarketEvent[]>,
   stopped: () => boolean,
   onBar: (bar: Bar) => void = () => undefined,
-): AsyncIterable<readonly Bar[]> {
+): AsyncIterable<readonly MarketEvent[]> {
   for await (const batch of feed) {
-    for (const bar of batch) {
+    for (const e of batch) {
       if (stopped()) return;
-      onBar(bar);
-      yield [bar];
+      if (!isTrade(e)) onBar(e);
+      yield [e];
     }
     if (stopped()) return;
   }

@@ -4,7 +4,7 @@ import { RedisBudget } from '../scalability/rate-limit/redis-budget.js';
 import { windowRule } from '../scalability/rate-limit/window-rule.js';
 import { AsyncQueue } from '../system/async-queue.js';
 import type { Config } from '../system/config.js';
-import type { Bar } from '../trading/data/market-data.js';
+import type { MarketEvent } from '../trading/data/market-data.js';
 import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import { CcxtMarketData } from '../trading/venues/ccxt/ccxt-market-data.js';
@@ -33,8 +33,11 @@ export interface VenueFeed {
   readonly bannedUntil: () => number | undefined;
   /** Venue time at start: bars before it only warm the indicators. */
   readonly startedAt: number;
-  /** The closed bars, from `warmup` bars before `startedAt`, in order, each once. */
-  readonly bars: AsyncQueue<readonly Bar[]>;
+  /**
+   * The closed bars, from `warmup` bars before `startedAt`, in order, each once; with the
+   * public trades too when asked (a strategy with `onTrade`), as they arrive.
+   */
+  readonly bars: AsyncQueue<readonly MarketEvent[]>;
   /** Starts the bar feed (history over REST first, then live). */
   start(): Promise<void>;
   /** Ends the feed: `bars` drains and ends. */
@@ -54,6 +57,7 @@ export async function openVenueFeed(
   flags: VenueFeedFlags,
   credentials: { apiKey?: string; secret?: string; password?: string },
   on: { alert: (a: Alert) => void; log: (line: string) => void },
+  options: { readonly trades?: boolean } = {},
 ): Promise<VenueFeed> {
   const warmup = numberFlag('--warmup', flags.warmup, { integer: true, max: 1000 });
   // One request budget per venue and key; shared through Redis by every process when configured.
@@ -111,13 +115,14 @@ export async function openVenueFeed(
     const serverTime = (await exchange.fetchTime()) ?? Date.now();
     const newest = await exchange.fetchOHLCV(flags.symbol, flags.timeframe, undefined, 1);
     const startedAt = Math.max(serverTime, Number(newest.at(-1)?.[0] ?? 0));
-    const bars = new AsyncQueue<readonly Bar[]>();
+    const bars = new AsyncQueue<readonly MarketEvent[]>();
     const feed = new CcxtMarketData({
       exchange: feedExchange,
       symbol: flags.symbol,
       timeframe: flags.timeframe,
       since: startedAt - warmup * timeframeMs(exchange, flags.timeframe),
       onBars: (b) => bars.push(b),
+      ...(options.trades ? { onTrades: (t: readonly MarketEvent[]) => bars.push(t) } : {}),
       onLog: on.log,
     });
     return {

@@ -40,3 +40,16 @@ export interface TradeTick {
   readonly size: number;
   readonly aggressor: AggressorSide;
 }
+
+/** What a market feed carries: closed bars and public trades, in the order they happened. */
+export type MarketEvent = Bar | TradeTick;
+
+/**
+ * True for a trade, false for a bar.
+ *
+ * @example
+ * for (const e of batch) isTrade(e) ? kernel.onTrade(e) : kernel.onBar(e);
+ */
+export function isTrade(e: MarketEvent): e is TradeTick {
+  return (e as TradeTick).tradeId !== undefined;
+}

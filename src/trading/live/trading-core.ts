@@ -3,7 +3,7 @@ import type { Clock } from '../clock/clock.js';
 import { SimClock } from '../clock/sim-clock.js';
 import type { Decimal, DecimalInput } from '../core/decimal.js';
 import { KairosError } from '../core/errors.js';
-import type { Bar } from '../data/market-data.js';
+import type { Bar, TradeTick } from '../data/market-data.js';
 import type { ExecutionClient } from '../execution/execution-client.js';
 import type { OrderStore } from '../execution/order-store.js';
 import type { VenueQueries } from '../execution/venue-queries.js';
@@ -19,7 +19,8 @@ import type { Failpoint } from './write-ahead-client.js';
 export type { RiskSettings } from '../kernel/kernel.js';
 
 /** A venue a node can trade on and reconcile with, fed the same bars. */
-export type NodeVenue = ExecutionClient & VenueQueries & { onBar(bar: Bar): void };
+export type NodeVenue = ExecutionClient &
+  VenueQueries & { onBar(bar: Bar): void; onTrade?(tick: TradeTick): void };
 
 /** What a trading core is built from. */
 export interface TradingCoreConfig {

@@ -1,6 +1,7 @@
 import { toDecimal, type Decimal, type DecimalInput } from '../core/decimal.js';
 import { SeededRandom } from '../core/random.js';
-import type { Bar } from '../data/market-data.js';
+import { Topics } from '../bus/topics.js';
+import { isTrade, type Bar, type MarketEvent, type TradeTick } from '../data/market-data.js';
 import { InvariantError } from '../core/errors.js';
 import type { OrderStore } from '../execution/order-store.js';
 import { isVenueBusy, type VenueBusyError } from '../execution/venue-busy.js';
@@ -122,7 +123,7 @@ export interface NodeRunResult {
 export class TradingNode {
   constructor(private readonly config: TradingNodeConfig) {}
 
-  async run(feed: AsyncIterable<readonly Bar[]>): Promise<NodeRunResult> {
+  async run(feed: AsyncIterable<readonly MarketEvent[]>): Promise<NodeRunResult> {
     const cfg = this.config;
     const inst = cfg.instrument;
     // Recovery: the store first, then the venue; the strategy runs only after. Besides the open
@@ -220,6 +221,19 @@ export class TradingNode {
       return true;
     };
 
+    // The strategy hears the market from the data engine; while the venue is busy it only warms.
+    core.bus.subscribe<Bar>(Topics.bars(inst.id), (bar) => {
+      if (!busy) guard(`bar ${bar.closeTime}`, () => runner.onBar(bar));
+      else {
+        runner.warm(bar);
+        pausedBars++;
+      }
+    });
+    core.bus.subscribe<TradeTick>(Topics.trades(inst.id), (tick) => {
+      if (!busy) guard(`trade ${tick.tradeId}`, () => runner.onTrade(tick));
+      else runner.warmTrade(tick);
+    });
+
     let processed = 0;
     try {
       await refreshRisk();
@@ -228,10 +242,26 @@ export class TradingNode {
       // Live: an order never sent before the crash was closed by recovery; the strategy hears it.
       for (const e of replayed.closedUnsent(recovery.resolved))
         guard('onOrderEvent', () => runner.deliver(e));
+      // Bars and trades before this time were seen before the restart (or are a live feed's
+      // history): they only warm the strategy.
+      const seenUntil = Math.max(snapshot?.ts ?? -Infinity, cfg.warmUntil ?? -Infinity);
       for await (const batch of feed) {
-        for (const bar of batch) {
+        for (const e of batch) {
           if (failure) break;
-          if (bar.closeTime <= Math.max(snapshot?.ts ?? -Infinity, cfg.warmUntil ?? -Infinity)) {
+          if (isTrade(e)) {
+            if (e.ts < seenUntil) {
+              runner.warmTrade(e);
+              continue;
+            }
+            if (busy) await reconcileAt(e.ts);
+            else if (due !== null && due <= e.ts) await reconcileAt(due);
+            core.onTrade(e);
+            if (failure) break;
+            await core.settle();
+            continue;
+          }
+          const bar = e;
+          if (bar.closeTime <= seenUntil) {
             runner.warm(bar);
             continue;
           }
@@ -241,13 +271,10 @@ export class TradingNode {
             await reconcileAt(Math.min(due, bar.openTime));
           if (cfg.pace) await cfg.pace(bar);
           if (processed % (cfg.riskRefreshBars ?? 20) === 0) await refreshRisk();
+          // The data engine publishes the bar: the strategy hears it (or only warms, paused).
           core.onBar(bar);
-          if (busy) {
-            runner.warm(bar);
-            pausedBars++;
-            continue;
-          }
-          if (!guard(`bar ${bar.closeTime}`, () => runner.onBar(bar))) break;
+          if (busy) continue;
+          if (failure) break;
           replayed.end(clock.now());
           await core.settle();
           if (bar.closeTime - lastReconcile >= reconcileIntervalMs)

@@ -127,11 +127,16 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     }
   }
 
-  /** Feeds a trade to the trade-fed indicators and the strategy. */
-  onTrade(tick: TradeTick): void {
+  /** Feeds a trade already handled before a restart: trade-fed indicators only, no handler. */
+  warmTrade(tick: TradeTick): void {
     this.#last = tick.price;
     const inds = this.#tradeFed;
     for (let i = 0; i < inds.length; i++) inds[i]!.updateValue(tick.price);
+  }
+
+  /** Feeds a trade to the trade-fed indicators and the strategy. */
+  onTrade(tick: TradeTick): void {
+    this.warmTrade(tick);
     const onTrade = this.def.onTrade;
     if (onTrade) this.#run('onTrade', () => onTrade(this.ctx, tick));
   }
