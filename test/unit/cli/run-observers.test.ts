@@ -43,7 +43,8 @@ describe('run observers', () => {
       yield bars;
     }
     const got: number[] = [];
-    for await (const b of stoppableFeed(feed(), () => got.length >= 3)) got.push((b[0] as Bar).openTime);
+    for await (const b of stoppableFeed(feed(), () => got.length >= 3))
+      got.push((b[0] as Bar).openTime);
     expect(got).toEqual([0, 1, 2]);
   });
 });
