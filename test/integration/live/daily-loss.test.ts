@@ -1,0 +1,121 @@
+import { OrderRepository } from '../../../src/store/order-repository.js';
+import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
+import { SimulatedExchange } from '../../../src/trading/backtest/simulated-exchange.js';
+import { Dec } from '../../../src/trading/core/decimal.js';
+import type { Bar } from '../../../src/trading/data/market-data.js';
+import { TradingNode, type NodeVenue } from '../../../src/trading/live/trading-node.js';
+import type { OrderEvent } from '../../../src/trading/model/order-events.js';
+import type { RiskSettings } from '../../../src/trading/live/trading-core.js';
+import { defineStrategy } from '../../../src/trading/strategy/index.js';
+import { bar, instrument } from '../../support/builders.js';
+import { freshStore } from '../../support/stores.js';
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const INST = instrument({ makerFee: '0', takerFee: '0' });
+
+/** Buys 1 at market on every bar and keeps each answer: the bar's close time and the reason. */
+const buyEveryBar = defineStrategy({
+  name: 'buy-every-bar',
+  init: () => ({ answers: [] as [number, string | null][] }),
+  onBar(ctx, b) {
+    ctx.state.answers.push([b.closeTime, ctx.buy('1').reason]);
+  },
+});
+
+function simVenue(deliver: (e: OrderEvent) => void): NodeVenue {
+  const sim = new SimulatedExchange({ venue: 'SIM', instruments: [INST] }, deliver);
+  return {
+    submit: (o, ts) => sim.submit(o, ts),
+    cancel: (id, ts) => sim.cancel(id, ts),
+    onBar: (b) => sim.onBar(b),
+    orderByClientId: (id) => sim.orderByClientId(id),
+    openOrders: () => sim.openOrders(),
+    tradesSince: (ts) => sim.tradesSince(ts),
+  };
+}
+
+/** One day of bars falling 10 each from 200, then the next day's bars flat at the last price. */
+function bars(): Bar[] {
+  const start = 20 * DAY;
+  const out: Bar[] = [];
+  for (let i = 0; i < 10; i++) {
+    const p = 200 - 10 * i;
+    out.push({ ...bar(p, p, p - 10, p - 10, start + i * MINUTE), instrumentId: INST.id });
+  }
+  for (let i = 0; i < 3; i++)
+    out.push({ ...bar(110, 110, 110, 110, start + DAY + i * MINUTE), instrumentId: INST.id });
+  return out;
+}
+
+async function* feed(all: Bar[]): AsyncIterable<readonly Bar[]> {
+  for (const b of all) yield [b];
+}
+
+const withLimit =
+  (limit: string): (() => Promise<RiskSettings>) =>
+  async () => ({
+    limits: { global: { dailyLossLimit: Dec(limit) }, strategies: {}, instruments: {} },
+    states: { global: 'ACTIVE', strategies: {} },
+  });
+
+// The daily loss limit could be stored but no day PnL reached the gate: it was never enforced
+// outside a unit test that injected it.
+describe('the daily loss limit in a running node', () => {
+  it('denies orders that add exposure once the day has lost the limit, and allows them the next day', async () => {
+    const store = await freshStore('pglite');
+    try {
+      const node = new TradingNode({
+        instrument: INST,
+        strategy: buyEveryBar,
+        strategyId: 'buy-every-bar',
+        cash: '100000',
+        orders: new OrderRepository(store.db, 'paper'),
+        snapshots: new StrategySnapshotRepository(store.db, 'paper'),
+        risk: withLimit('50'),
+        riskRefreshBars: 1,
+        ownsTime: true,
+        venue: (deliver) => simVenue(deliver),
+      });
+      const all = bars();
+      await node.run(feed(all));
+      const snap = await new StrategySnapshotRepository(store.db, 'paper').latest('buy-every-bar');
+      const answers = (snap!.state as { answers: [number, string | null][] }).answers;
+      const reasons = answers.map(([, r]) => r);
+      // Day one: buying while the price falls. Each bought unit loses 10 a bar: after 1+2+3 units
+      // have lost 60 (>= 50) the day is over for new exposure.
+      const firstDenied = reasons.indexOf('DAILY_LOSS_LIMIT');
+      expect(firstDenied).toBeGreaterThan(0);
+      expect(reasons.slice(0, firstDenied).every((r) => r === null)).toBe(true);
+      expect(reasons.slice(firstDenied, 10).every((r) => r === 'DAILY_LOSS_LIMIT')).toBe(true);
+      // A new UTC day starts from the equity it opens with.
+      expect(reasons.slice(10)).toEqual([null, null, null]);
+    } finally {
+      await store.drop();
+    }
+  });
+
+  it('lets every order through when the limit is never reached', async () => {
+    const store = await freshStore('pglite');
+    try {
+      const node = new TradingNode({
+        instrument: INST,
+        strategy: buyEveryBar,
+        strategyId: 'buy-every-bar',
+        cash: '100000',
+        orders: new OrderRepository(store.db, 'paper'),
+        snapshots: new StrategySnapshotRepository(store.db, 'paper'),
+        risk: withLimit('100000'),
+        riskRefreshBars: 1,
+        ownsTime: true,
+        venue: (deliver) => simVenue(deliver),
+      });
+      await node.run(feed(bars()));
+      const snap = await new StrategySnapshotRepository(store.db, 'paper').latest('buy-every-bar');
+      const answers = (snap!.state as { answers: [number, string | null][] }).answers;
+      expect(answers.map(([, r]) => r)).toEqual(Array(13).fill(null));
+    } finally {
+      await store.drop();
+    }
+  });
+});
