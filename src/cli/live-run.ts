@@ -16,6 +16,7 @@ import { decimalFlag, numberFlag } from './parse-flags.js';
 import { KairosError } from '../trading/core/errors.js';
 import { isVenueBusy, type VenueBusyError } from '../trading/execution/venue-busy.js';
 import { busyError } from '../trading/venues/ccxt/error-mapping.js';
+import { LiveClock } from '../trading/clock/live-clock.js';
 import { openVenueFeed, type VenueFeedFlags } from './venue-feed.js';
 import { runLines } from './run-lines.js';
 
@@ -155,6 +156,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       },
       { onStop: () => feed.stop() },
     );
+    const clock = new LiveClock();
     const node = new TradingNode({
       instrument: inst,
       strategy,
@@ -192,6 +194,8 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
         };
       },
       warmUntil: startedAt,
+      // Timers and reconciliation run on the wall clock, whether bars arrive or not.
+      clock,
       onStop,
       waitForVenue,
       returnFailures: true,

@@ -219,6 +219,7 @@ export class StrategyHost {
       d.id,
       this.cfg.instrument,
       core.strategyServices(
+        d.id,
         () => rng.next(),
         (sid, _ts, message) => this.cfg.log?.(`strategy ${sid}: ${message}`),
       ),

@@ -121,6 +121,7 @@ export class BacktestEngine {
       config.strategyId ?? config.strategy.name,
       inst,
       kernel.strategyServices(
+        config.strategyId ?? config.strategy.name,
         () => rng.next(),
         (_sid, ts, message) => this.#logs.push({ ts, message }),
       ),

@@ -1,7 +1,10 @@
 import type { Clock, TimerCallback } from './clock.js';
 
 /**
- * The wall clock, for paper and live trading. The one place in the domain that reads it.
+ * The wall clock, for paper and live trading. The one place in the domain that reads it. Its
+ * time never runs behind the market it trades: `advanceTo` (a bar's close, a trade's time) lifts
+ * it when the venue's market is ahead of the local clock (a venue replaying faster than real
+ * time, a local clock that is slow), and it never goes back.
  *
  * @example
  * const clock = new LiveClock();
@@ -9,9 +12,16 @@ import type { Clock, TimerCallback } from './clock.js';
  */
 export class LiveClock implements Clock {
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  #floor = -Infinity;
 
   now(): number {
-    return Date.now();
+    const wall = Date.now();
+    return wall > this.#floor ? wall : this.#floor;
+  }
+
+  /** The market has reached `to`: the clock reads at least that from now on. */
+  advanceTo(to: number): void {
+    if (to > this.#floor) this.#floor = to;
   }
 
   setTimer(name: string, at: number, callback: TimerCallback): void {
@@ -21,7 +31,7 @@ export class LiveClock implements Clock {
         this.#timers.delete(name);
         callback(at);
       },
-      Math.max(0, at - Date.now()),
+      Math.max(0, at - this.now()),
     );
     handle.unref?.();
     this.#timers.set(name, handle);

@@ -133,7 +133,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
     // The ledger books a fill before anyone else hears of it: a strategy sees it booked.
     bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
       if (e.kind === 'OrderFilled')
-        this.ledger.applyFill(e.fill, this.instrumentOf(e.fill.instrumentId));
+        this.ledger.applyFill(e.fill, this.instrumentOf(e.fill.instrumentId), e.strategyId);
     });
     if (cfg.onAlert) bus.subscribe<Alert>(Topics.alerts, cfg.onAlert);
     const account = cfg.instruments[0]?.quote ?? '';
@@ -213,10 +213,12 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
   }
 
   /**
-   * The services a strategy runs on, wired to these engines. `overrides` replace the order
-   * look-ups (a replayed bar hides orders until it makes them again).
+   * The services a strategy runs on, wired to these engines: its position is its own (what its
+   * fills made), its cash the account's. `overrides` replace the order look-ups (a replayed bar
+   * hides orders until it makes them again).
    */
   strategyServices(
+    strategyId: string,
     random: () => number,
     log: StrategyServices['log'],
     overrides: Partial<Pick<StrategyServices, 'order' | 'remade' | 'openOrders'>> = {},
@@ -231,7 +233,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
       deny: (o, d, ts) => exec.deny(o, d, ts),
       order: (id) => exec.order(id),
       openOrders: (sid) => exec.openOrders(sid),
-      position: (id) => this.ledger.position(id),
+      position: (id) => this.ledger.ownPosition(strategyId, id),
       cash: (c) => this.ledger.cash(c),
       log,
       ...overrides,

@@ -9,6 +9,7 @@ import type { OrderStore } from '../execution/order-store.js';
 import type { VenueQueries } from '../execution/venue-queries.js';
 import { Kernel } from '../kernel/kernel.js';
 import type { Alert } from '../model/alert.js';
+import type { Fill } from '../model/fill.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderEvent } from '../model/order-events.js';
 import type { Order } from '../model/order.js';
@@ -104,8 +105,9 @@ export class TradingCore extends Kernel<NodeVenue> {
     const core = new TradingCore(cfg);
     const storedFills = await cfg.orders.fills();
     const keysOf = new Map<string, string[]>();
+    const ownerOf = await ownersOf(cfg.orders, storedFills);
     for (const f of storedFills) {
-      core.ledger.applyFill(f, core.instrumentOf(f.instrumentId));
+      core.ledger.applyFill(f, core.instrumentOf(f.instrumentId), ownerOf.get(f.clientOrderId));
       const key = `${f.venue}:${f.tradeId}`;
       core.#known.add(key);
       core.#lastFillTs = Math.max(core.#lastFillTs, f.ts);
@@ -216,4 +218,15 @@ export class TradingCore extends Kernel<NodeVenue> {
     await this.settle();
     return r;
   }
+}
+
+/** The strategy (or trader) of each stored fill's order, asked in chunks. */
+async function ownersOf(store: OrderStore, fills: readonly Fill[]): Promise<Map<string, string>> {
+  const ids = [...new Set(fills.map((f) => f.clientOrderId))];
+  const owners = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += 5_000) {
+    for (const o of await store.orders(ids.slice(i, i + 5_000)))
+      owners.set(o.clientOrderId, o.strategyId);
+  }
+  return owners;
 }

@@ -1,6 +1,7 @@
 import { toDecimal, type Decimal, type DecimalInput } from '../core/decimal.js';
 import { SeededRandom } from '../core/random.js';
 import { Topics } from '../bus/topics.js';
+import type { Clock } from '../clock/clock.js';
 import { isTrade, type Bar, type MarketEvent, type TradeTick } from '../data/market-data.js';
 import { InvariantError } from '../core/errors.js';
 import type { OrderStore } from '../execution/order-store.js';
@@ -80,6 +81,12 @@ export interface TradingNodeConfig {
    * never-sent order is closed (`NOT_AT_VENUE`) and the strategy is told (`onOrderEvent`).
    */
   readonly ownsTime?: boolean;
+  /**
+   * The clock of a live feed (a `LiveClock`): the node then reconciles on its timers, in-flight
+   * checks and the periodic reconciliation alike, whether bars arrive or not (a quiet market, a
+   * dropped feed). Absent: a `SimClock` moved by the bars (a replay).
+   */
+  readonly clock?: Clock;
 }
 
 /** Why a run ended early. */
@@ -169,6 +176,7 @@ export class TradingNode {
       cfg.strategyId,
       inst,
       core.strategyServices(
+        cfg.strategyId,
         () => rng.next(),
         (_sid, _ts, message) => cfg.onLog?.(message),
         {
@@ -187,6 +195,9 @@ export class TradingNode {
     const reconcileIntervalMs = cfg.reconcileIntervalMs ?? 60_000;
     let due: number | null = null;
     let lastReconcile = -Infinity;
+    /** The time of the latest bar close or trade handled. */
+    let marketNow = -Infinity;
+    const timed = cfg.clock !== undefined;
     let reconciliations = 0;
     let drift = 0;
     // The venue refused a read (429, 418, unreachable): reads are deferred and trading pauses
@@ -215,11 +226,47 @@ export class TradingNode {
       }
       reconciliations++;
       drift += r.drift.length;
-      lastReconcile = clock.now();
+      // On a live clock the interval is also counted in market time (bars may come faster than
+      // real time: a venue replaying history); on a simulated clock the two are the same.
+      lastReconcile = timed ? marketNow : clock.now();
       due = null;
       cfg.onReconciled?.(r, clock.now());
       return true;
     };
+
+    // One thing at a time: a bar (or trade) and a reconciliation never interleave.
+    let turn: Promise<unknown> = Promise.resolve();
+    const exclusive = <T>(job: () => Promise<T>): Promise<T> => {
+      const next = turn.then(job);
+      turn = next.catch(() => undefined);
+      return next;
+    };
+    // On a live clock, timers also reconcile: at the interval, and soon after an order is left
+    // unacknowledged, with or without bars.
+    let stopping = false;
+    const onTimer = (name: string) => () => {
+      if (stopping || failure) return;
+      void exclusive(async () => {
+        if (!stopping && !failure) await reconcileAt(clock.now());
+      })
+        .catch((e: unknown) => {
+          failureError ??= e;
+          failure ??= {
+            code: (e as { code?: string }).code ?? 'NODE_FAILED',
+            message: (e as Error).message,
+          };
+        })
+        .finally(() => {
+          if (name === 'reconcile' && !stopping && !failure) schedulePeriodic();
+        });
+    };
+    const schedulePeriodic = () =>
+      clock.setTimer('reconcile', clock.now() + reconcileIntervalMs, onTimer('reconcile'));
+    const checkInflight = () => {
+      if (timed && core.unresolved())
+        clock.setTimer('inflight', clock.now() + inflightCheckMs, onTimer('inflight'));
+    };
+    if (timed) schedulePeriodic();
 
     // The strategy hears the market from the data engine; while the venue is busy it only warms.
     core.bus.subscribe<Bar>(Topics.bars(inst.id), (bar) => {
@@ -253,11 +300,16 @@ export class TradingNode {
               runner.warmTrade(e);
               continue;
             }
-            if (busy) await reconcileAt(e.ts);
-            else if (due !== null && due <= e.ts) await reconcileAt(due);
-            core.onTrade(e);
+            await exclusive(async () => {
+              if (busy) await reconcileAt(e.ts);
+              else if (due !== null && due <= e.ts) await reconcileAt(due);
+              marketNow = Math.max(marketNow, e.ts);
+              core.onTrade(e);
+              if (failure) return;
+              await core.settle();
+              checkInflight();
+            });
             if (failure) break;
-            await core.settle();
             continue;
           }
           const bar = e;
@@ -265,27 +317,33 @@ export class TradingNode {
             runner.warm(bar);
             continue;
           }
-          // The node gets control only between bars: a check due during this bar runs before it.
-          if (busy) await reconcileAt(bar.openTime);
-          else if (due !== null && due <= bar.closeTime)
-            await reconcileAt(Math.min(due, bar.openTime));
-          if (cfg.pace) await cfg.pace(bar);
-          if (processed % (cfg.riskRefreshBars ?? 20) === 0) await refreshRisk();
-          // The data engine publishes the bar: the strategy hears it (or only warms, paused).
-          core.onBar(bar);
-          if (busy) continue;
-          if (failure) break;
-          replayed.end(clock.now());
-          await core.settle();
-          if (bar.closeTime - lastReconcile >= reconcileIntervalMs)
-            await reconcileAt(bar.closeTime);
-          else if (core.unresolved()) due ??= bar.closeTime + inflightCheckMs;
-          await cfg.snapshots.save(cfg.strategyId, cfg.strategy.name, {
-            ts: bar.closeTime,
-            ordersMade: runner.ordersMade,
-            state: runner.snapshot(),
-            random: rng.state(),
+          const traded = await exclusive(async () => {
+            // The node gets control only between bars: a check due during this bar runs before it.
+            if (busy) await reconcileAt(bar.openTime);
+            else if (due !== null && due <= bar.closeTime)
+              await reconcileAt(Math.min(due, bar.openTime));
+            if (cfg.pace) await cfg.pace(bar);
+            if (processed % (cfg.riskRefreshBars ?? 20) === 0) await refreshRisk();
+            // The data engine publishes the bar: the strategy hears it (or only warms, paused).
+            marketNow = Math.max(marketNow, bar.closeTime);
+            core.onBar(bar);
+            if (busy || failure) return false;
+            replayed.end(clock.now());
+            await core.settle();
+            if (bar.closeTime - lastReconcile >= reconcileIntervalMs)
+              await reconcileAt(bar.closeTime);
+            else if (core.unresolved()) due ??= bar.closeTime + inflightCheckMs;
+            checkInflight();
+            await cfg.snapshots.save(cfg.strategyId, cfg.strategy.name, {
+              ts: bar.closeTime,
+              ordersMade: runner.ordersMade,
+              state: runner.snapshot(),
+              random: rng.state(),
+            });
+            return true;
           });
+          if (failure) break;
+          if (!traded) continue;
           processed++;
         }
         if (failure) break;
@@ -304,6 +362,10 @@ export class TradingNode {
     // sent); one more reconciliation; then the venue's streams close and their last reports are
     // stored. The caller closes the store after this returns.
     const onStop = cfg.onStop ?? 'leave';
+    stopping = true;
+    clock.cancelTimer('reconcile');
+    clock.cancelTimer('inflight');
+    await turn;
     const finish = async () => {
       replayed.end(clock.now());
       await core.settle();
@@ -361,6 +423,7 @@ export class TradingNode {
             onAlert: cfg.onAlert,
             failpoint: cfg.failpoint,
             ...(snapshotTs !== null ? { startAt: snapshotTs } : {}),
+            ...(cfg.clock ? { clock: cfg.clock } : {}),
           },
           // Orders made after the snapshot were made by the bar it was in when it stopped
           // (before any snapshot: by the first bar).

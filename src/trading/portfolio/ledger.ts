@@ -19,6 +19,10 @@ export class Ledger {
   readonly #start = new Map<string, Decimal>();
   readonly #positions = new Map<string, Position>();
   readonly #trips = new RoundTripTracker();
+  /** The one owner (strategy or trader) of every fill so far; null once there are several. */
+  #soleOwner: string | undefined | null = undefined;
+  /** Positions per owner, kept once a second owner appears (until then: the account's). */
+  #owned: Map<string, Map<string, Position>> | null = null;
   #fees = ZERO;
   #fills = 0;
 
@@ -37,7 +41,8 @@ export class Ledger {
    * so the position is what the venue holds, and it counts in `fees` at the fill price
    * (`bookedFill`).
    */
-  applyFill(fill: Fill, currencies: FillCurrencies): void {
+  applyFill(fill: Fill, currencies: FillCurrencies, owner = ''): void {
+    if (owner !== this.#soleOwner) this.#addOwner(owner);
     const { quote } = currencies;
     const notional = fill.price.times(fill.quantity);
     const cash = this.cash(quote);
@@ -47,9 +52,29 @@ export class Ledger {
       this.#cash.set(fill.fee.currency, this.cash(fill.fee.currency).minus(fill.fee.amount));
     const change = applyFill(this.position(fill.instrumentId), booked);
     this.#positions.set(fill.instrumentId, change.position);
+    if (this.#owned) {
+      const mine = this.#owned.get(owner)!;
+      mine.set(
+        fill.instrumentId,
+        applyFill(mine.get(fill.instrumentId) ?? flatPosition(fill.instrumentId), booked).position,
+      );
+    }
     this.#trips.onFill(booked, change);
     this.#fees = this.#fees.plus(booked.fee.amount);
     this.#fills++;
+  }
+
+  #addOwner(owner: string): void {
+    if (this.#soleOwner === undefined) {
+      this.#soleOwner = owner;
+      return;
+    }
+    if (this.#owned === null) {
+      // Every fill so far was the sole owner's: the account's positions are theirs.
+      this.#owned = new Map([[this.#soleOwner!, new Map(this.#positions)]]);
+      this.#soleOwner = null;
+    }
+    if (!this.#owned.has(owner)) this.#owned.set(owner, new Map());
   }
 
   /** Cash held in a currency (zero when none). */
@@ -65,6 +90,16 @@ export class Ledger {
   /** The position in an instrument (flat when none). */
   position(instrumentId: string): Position {
     return this.#positions.get(instrumentId) ?? flatPosition(instrumentId);
+  }
+
+  /**
+   * The position one owner's fills made (a strategy's own, not the account's): a strategy never
+   * sees, or trades away, what a trader or another strategy bought on the same account.
+   */
+  ownPosition(owner: string, instrumentId: string): Position {
+    if (this.#owned === null)
+      return owner === this.#soleOwner ? this.position(instrumentId) : flatPosition(instrumentId);
+    return this.#owned.get(owner)?.get(instrumentId) ?? flatPosition(instrumentId);
   }
 
   /** Every non-flat position. */
