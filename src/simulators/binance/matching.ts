@@ -1,5 +1,5 @@
-import { Dec, toDecimal, ZERO, type Decimal } from '../../core/decimal.js';
-import { snapToGrid } from '../../model/snap.js';
+import { Dec, toDecimal, ZERO, type Decimal } from '../../trading/core/decimal.js';
+import { snapToGrid } from '../../trading/model/snap.js';
 import type { Account } from './account.js';
 import { BinanceErrors } from './binance-error.js';
 import { BinanceJson, type ExecutionType } from './binance-json.js';

@@ -1,6 +1,6 @@
-import { intrabarPath } from '../../backtest/intrabar-path.js';
-import { KairosError } from '../../core/errors.js';
-import type { Bar } from '../../data/market-data.js';
+import { intrabarPath } from '../../trading/backtest/intrabar-path.js';
+import { KairosError } from '../../trading/core/errors.js';
+import type { Bar } from '../../trading/data/market-data.js';
 
 /** Trades per replayed bar: its intrabar path open → low/high → high/low → close. */
 export const TICKS_PER_BAR = 4;
