@@ -37,7 +37,8 @@ module.exports = {
     },
     {
       name: 'trading-not-to-simulators',
-      comment: 'Simulators are tools around the domain: they may import src/trading, never the reverse.',
+      comment:
+        'Simulators are tools around the domain: they may import src/trading, never the reverse.',
       severity: 'error',
       from: { path: '^src/(?!simulators/|cli/)' },
       to: { path: '^src/simulators/' },

@@ -1,4 +1,4 @@
-import { intrabarPath } from '../../trading/backtest/intrabar-path.js';
+import { intrabarPath } from '../../trading/execution/matching/intrabar-path.js';
 import { KairosError } from '../../trading/core/errors.js';
 import type { Bar } from '../../trading/data/market-data.js';
 
@@ -39,7 +39,7 @@ export interface BarView {
 
 /**
  * A candle file replayed as the venue's market. Each bar becomes four public trades along its
- * intrabar path (the project's convention, `backtest/intrabar-path.ts`), each a quarter of the
+ * intrabar path (the project's convention, `trading/execution/matching/intrabar-path.ts`), each a quarter of the
  * bar's volume, at a quarter-interval apart; the bar closes at its close time. Nothing moves by
  * itself: `step`, `advance` and `advanceTo` reveal events (a real-time driver calls `advanceTo`).
  *
