@@ -156,7 +156,9 @@ export class MatchingEngine {
     grid: MatchGrid,
   ): MatchResult {
     const buy = o.side === 'BUY';
-    if (o.type === 'MARKET') return this.#take(toDecimal(path[0]!), buy, s, 0, grid, false);
+    // A stop-market triggered earlier (by a trade too small to fill it) is a market order now.
+    if (o.type === 'MARKET' || (o.type === 'STOP_MARKET' && s.triggered))
+      return this.#take(toDecimal(path[0]!), buy, s, 0, grid, s.triggered);
     if (o.type === 'LIMIT' || s.triggered) return this.#limitOnPath(o, s, path, 0, true);
     const trigger = Number(o.triggerPrice!.toString());
     const touch = firstTouch(path, trigger, buy ? 'up' : 'down');
