@@ -1,10 +1,7 @@
 import { Dec, toDecimal } from '../../../../src/trading/core/decimal.js';
 import { Account } from '../../../../src/simulators/binance/account.js';
 import { BinanceError } from '../../../../src/simulators/binance/binance-error.js';
-import {
-  SpotMatcher,
-  type PlaceRequest,
-} from '../../../../src/simulators/binance/matching.js';
+import { SpotMatcher, type PlaceRequest } from '../../../../src/simulators/binance/matching.js';
 import { symbolSpec } from '../../../../src/simulators/binance/symbol-spec.js';
 
 function setup(last: number | null = 100) {
