@@ -36,6 +36,21 @@ module.exports = {
       to: { path: '^src/trading/venues/' },
     },
     {
+      name: 'trading-not-to-simulators',
+      comment:
+        'Simulators are tools around the domain: they may import src/trading, never the reverse.',
+      severity: 'error',
+      from: { path: '^src/(?!simulators/|cli/)' },
+      to: { path: '^src/simulators/' },
+    },
+    {
+      name: 'simulators-import-only-trading',
+      comment: 'A simulator stands alone: the domain, Node built-ins and its own libraries (ws).',
+      severity: 'error',
+      from: { path: '^src/simulators/' },
+      to: { path: '^src/(?!simulators/|trading/)' },
+    },
+    {
       name: 'only-store-imports-db',
       severity: 'error',
       from: { pathNot: '^src/store/' },
@@ -63,7 +78,7 @@ module.exports = {
       name: 'nothing-imports-the-edges',
       comment: 'Only system/ and cli/ wire things together.',
       severity: 'error',
-      from: { path: '^src/(trading|store|security|scalability|monitoring|cloud)/' },
+      from: { path: '^src/(trading|store|security|scalability|monitoring|cloud|simulators)/' },
       to: { path: '^src/(system|cli|api)/' },
     },
     {

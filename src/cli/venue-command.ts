@@ -83,8 +83,8 @@ async function simulate(flags: SimulateFlags): Promise<void> {
   const port = numberFlag('--port', flags.port, { integer: true, max: 65535 });
   const speed = numberFlag('--speed', flags.speed);
   const fee = decimalFlag('--commission', flags.commission, 'non-negative');
-  const { loadBars } = await import('../trading/venues/binance-sim/load-bars.js');
-  const { start } = await import('../trading/venues/binance-sim/server.js');
+  const { loadBars } = await import('../simulators/binance/load-bars.js');
+  const { start } = await import('../simulators/binance/server.js');
   const { bars, tick } = await loadBars(flags.data, flags.symbol);
   const preload =
     flags.preload !== undefined

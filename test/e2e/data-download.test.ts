@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Bar } from '../../src/trading/data/market-data.js';
-import { loadBars } from '../../src/trading/venues/binance-sim/load-bars.js';
-import { start, type BinanceSim } from '../../src/trading/venues/binance-sim/server.js';
+import { loadBars } from '../../src/simulators/binance/load-bars.js';
+import { start, type BinanceSim } from '../../src/simulators/binance/server.js';
 import { DATA, ROOT } from '../support/run-cli.js';
 
 /** Runs `kairos` as a child process without blocking this one (the simulator runs here). */

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectRedis } from '../../src/scalability/connections.js';
-import type { BinanceSim } from '../../src/trading/venues/binance-sim/server.js';
+import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
 
 describe('kairos live against the Binance simulator', () => {

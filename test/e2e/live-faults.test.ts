@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { OrderRepository } from '../../src/store/order-repository.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { BinanceSim } from '../../src/trading/venues/binance-sim/server.js';
+import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
 
 const ARGS = ['--symbol', 'BTC/USDT', '--params', 'size=0.01,every=1', '--cash', '1000000'];

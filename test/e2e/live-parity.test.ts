@@ -10,19 +10,19 @@
  * average has `slow` bars: warming more bars than that would let the backtest see a cross the
  * live node cannot.
  *
- * The venue runs in manual time: the test reveals one bar at a time and waits until the node
- * has handled the bar before it (it reconciles after every bar, which ends with one
- * `GET openOrders`). A revealed bar is still forming for the node until the next one trades.
+ * The venue runs in manual time. A revealed bar is still forming for the node until the next
+ * one trades, so the test reveals each bar's first trade (its open), waits until the node has
+ * handled the bar before it (it reconciles after every bar, which ends with one
+ * `GET openOrders`), then reveals the rest of the bar. An order made at a bar's close thus
+ * reaches the venue when the next bar's open is its last trade: the price the backtest fills it
+ * at.
  *
- * Compared exactly, order by order: the client order id, the side, the bar it was made at (its
- * creation time is that bar's close in both) and the quantity. One difference is inherent: the
- * venue charges a buy's commission in the asset received (0.1 % of 100 = 0.1, one lot) and the
- * backtest's simulated exchange in the quote, so a live sell of the whole position is 0.1 %
- * smaller than the backtest's. The test states that rule rather than skipping sells.
- *
- * Fills are not compared as equal, and cannot be: the backtest fills a market order at the next
- * bar's open; live, the order reaches the venue after the next bar has traded and fills at the
- * venue's last trade, that bar's close. Both are asserted, so the test pins down how they differ.
+ * The venue and the backtest's simulated exchange decide fills with the same matching engine
+ * (`trading/execution/matching`), here with the same switch: a buy's commission in the quote
+ * (`buyFeeIn: 'quote'`). So orders and fills are compared as equal, one by one: the client order
+ * id, the side, the bar it was made at (its creation time is that bar's close in both), the
+ * quantity; each fill's price, quantity and liquidity, and its fee to the venue's commission
+ * precision (Binance rounds a commission to 8 decimals; the backtest keeps it exact).
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -35,8 +35,8 @@ import type { Fill } from '../../src/trading/model/fill.js';
 import type { Order } from '../../src/trading/model/order.js';
 import { OrderRepository } from '../../src/store/order-repository.js';
 import { openStore } from '../../src/store/open-store.js';
-import { loadBars } from '../../src/trading/venues/binance-sim/load-bars.js';
-import { start, type BinanceSim } from '../../src/trading/venues/binance-sim/server.js';
+import { loadBars } from '../../src/simulators/binance/load-bars.js';
+import { start, type BinanceSim } from '../../src/simulators/binance/server.js';
 import smaCross from '../../examples/strategies/sma-cross.js';
 import { MINUTE, spawnLive, until } from '../support/ccxt-sim.js';
 import { DATA } from '../support/run-cli.js';
@@ -78,6 +78,7 @@ describe('backtest-versus-live parity (sma-cross on recorded bars)', () => {
       makerFee: FEE,
       takerFee: FEE,
       balances: { UNITTEST: '0', BTC: '10' },
+      buyFeeIn: 'quote',
       preloadBars: WARM,
       // The test reveals a bar as soon as the last is handled (a reconciliation each): a weight
       // allowance to match, so the node's 80 % budget does not pace the test.
@@ -116,10 +117,11 @@ describe('backtest-versus-live parity (sma-cross on recorded bars)', () => {
         60_000,
         'the node to start',
       );
-      // After the n-th traded bar is revealed, the n − 1 before it have been handled.
+      // Once the n-th traded bar's open trades, the n − 1 before it have been handled.
       for (let n = 1; n <= BARS - WARM; n++) {
-        venue.advance(1);
+        venue.market.step();
         await wait(() => reconciled() >= n, 10_000, `traded bar ${n - 1} handled`);
+        venue.advance(1);
       }
     } finally {
       child.kill('SIGTERM');
@@ -170,12 +172,7 @@ describe('backtest-versus-live parity (sma-cross on recorded bars)', () => {
       side: o.side,
       quantity: o.quantity.toFixed(),
     });
-    const expected = run.orders.map((o) => ({
-      ...view(o),
-      // Live, the buy's commission was taken in the base asset, so the position sold is smaller.
-      quantity:
-        o.side === 'SELL' ? o.quantity.minus(o.quantity.times(FEE)).toFixed() : view(o).quantity,
-    }));
+    const expected = run.orders.map(view);
     expect(expected.length).toBeGreaterThanOrEqual(10);
     expect(expected.every((o) => o.bar !== undefined)).toBe(true);
     expect(liveOrders.map(view)).toEqual(expected);
@@ -183,19 +180,28 @@ describe('backtest-versus-live parity (sma-cross on recorded bars)', () => {
     expect(
       venue.state.orders().map((o) => [o.clientOrderId, o.side, o.origQty.toFixed(), o.status]),
     ).toEqual(liveOrders.map((o) => [o.clientOrderId, o.side, o.quantity.toFixed(), 'FILLED']));
-    // The venue holds what the node's ledger says (commission in the base asset included).
+    // The venue holds what the node's ledger says.
     const held = venue.state.balances().find((b) => b.asset === 'UNITTEST')!;
     const summary = /position ([^,\s]+)/.exec(output())?.[1];
     expect(toDecimal(summary!).eq(Dec(held.free).plus(held.locked))).toBe(true);
 
-    // ---- how the fills differ: next bar's open (backtest) vs its close (the venue's last trade) ----
-    const liveFill = new Map(liveFills.map((f) => [f.clientOrderId, f]));
-    const madeAt = new Map(run.orders.map((o) => [o.clientOrderId, barAt.get(o.createdAt)!]));
+    // ---- the same fills: at the next bar's open, in both ----
+    const fillView = (f: Fill) => ({
+      id: f.clientOrderId,
+      side: f.side,
+      price: f.price.toFixed(),
+      quantity: f.quantity.toFixed(),
+      liquidity: f.liquidity,
+      fee: `${f.fee.amount.round(8, Dec.roundHalfUp).toFixed()} ${f.fee.currency}`,
+    });
     expect(run.fills.length).toBeGreaterThanOrEqual(expected.length - 1);
+    expect(liveFills.slice(0, run.fills.length).map(fillView)).toEqual(run.fills.map(fillView));
+    // An order made at the last bar the backtest has fills only live, at a bar the backtest lacks.
+    expect(liveFills.length - run.fills.length).toBe(run.orders.length - run.fills.length);
+    const madeAt = new Map(run.orders.map((o) => [o.clientOrderId, barAt.get(o.createdAt)!]));
     for (const f of run.fills) {
       const next = bars[madeAt.get(f.clientOrderId)! + 1]!;
       expect(f.price.eq(toDecimal(next.open))).toBe(true);
-      expect(liveFill.get(f.clientOrderId)!.price.eq(toDecimal(next.close))).toBe(true);
     }
   }, 90_000);
 });

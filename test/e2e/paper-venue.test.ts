@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { OrderRepository } from '../../src/store/order-repository.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { BinanceSim } from '../../src/trading/venues/binance-sim/server.js';
+import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
 import { runCli } from '../support/run-cli.js';
 

@@ -10,7 +10,7 @@ import {
   start,
   type BinanceSim,
   type BinanceSimOptions,
-} from '../../src/trading/venues/binance-sim/server.js';
+} from '../../src/simulators/binance/server.js';
 import { createExchange } from '../../src/trading/venues/ccxt/exchange-factory.js';
 import { ROOT } from './run-cli.js';
 import { until as waitFor } from './until.js';

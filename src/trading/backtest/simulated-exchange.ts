@@ -1,5 +1,5 @@
 import { toDecimal, type Decimal } from '../core/decimal.js';
-import { money, price as toPrice, quantity as toQuantity, type Price } from '../core/money.js';
+import { money, price as toPrice, quantity as toQuantity } from '../core/money.js';
 import { Reason } from '../core/reason-codes.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { ExecutionClient } from '../execution/execution-client.js';
@@ -9,9 +9,13 @@ import type { Instrument } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
 import { orderFromJson, orderToJson, type OrderJson } from '../model/order-json.js';
 import type { OrderEvent } from '../model/order-events.js';
-import type { Liquidity } from '../model/order-types.js';
-import { snapPrice, snapQuantity } from '../model/snap.js';
-import { firstTouch, intrabarPath } from './intrabar-path.js';
+import { intrabarPath } from '../execution/matching/intrabar-path.js';
+import {
+  MatchingEngine,
+  type BuyFeeIn,
+  type Match,
+  type MatchResult,
+} from '../execution/matching/matching-engine.js';
 
 /** Settings of the simulated venue. */
 export interface SimulatedExchangeOptions {
@@ -23,6 +27,8 @@ export interface SimulatedExchangeOptions {
   readonly latencyMs?: number;
   /** Trade-tick model: the largest fraction of each trade's size the orders may take. */
   readonly maxVolumeFraction?: number;
+  /** The asset a buy's commission is charged in (default `quote`; Binance charges the base). */
+  readonly buyFeeIn?: BuyFeeIn;
 }
 
 interface Working {
@@ -78,7 +84,9 @@ export interface SimulatedExchangeState {
 /**
  * A deterministic simulated venue for backtests and paper trading. Market orders fill at the
  * next bar's open; limit and stop orders trigger on later bars along the intrabar path; on trade
- * ticks, orders fill against each trade, bounded by its size. Rules: docs/simulated-exchange.md.
+ * ticks, orders fill against each trade, bounded by its size. What fills, at what price and fee,
+ * is the shared `MatchingEngine`'s decision; this class adds latency, the order book-keeping and
+ * the venue's reports. Rules: docs/simulated-exchange.md.
  *
  * @example
  * const ex = new SimulatedExchange({ venue: 'SIM', instruments: [inst] }, (e) => exec.process(e));
@@ -89,7 +97,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   readonly #emit: (event: OrderEvent) => void;
   readonly #instruments: ReadonlyMap<string, Instrument>;
   readonly #latency: number;
-  readonly #slip: Decimal;
+  readonly #engine: MatchingEngine;
   readonly #fraction: number;
   readonly #venue: string;
   /** Working orders by client order id, in submission order. */
@@ -97,8 +105,6 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   #orderSeq = 0;
   #duplicatesRefused = 0;
   #tradeSeq = 0;
-  /** Position on the intrabar path of the fill being made (orders then report in path order). */
-  #at = 0;
   #group: OrderEvent[] | null = null;
   /** What the venue knows of every order it saw, and its trades: for reconciliation. */
   readonly #reports = new Map<string, VenueOrderReport>();
@@ -111,7 +117,10 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     this.#venue = options.venue;
     this.#instruments = new Map(options.instruments.map((i) => [i.id, i]));
     this.#latency = options.latencyMs ?? 0;
-    this.#slip = toDecimal(options.slippageBps ?? 0).div(10_000);
+    this.#engine = new MatchingEngine({
+      slippageBps: options.slippageBps ?? 0,
+      buyFeeIn: options.buyFeeIn ?? 'quote',
+    });
     this.#fraction = options.maxVolumeFraction ?? 1;
   }
 
@@ -205,12 +214,9 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     if (!w.accepted) {
       if (w.arrival > t) return false;
       const o = w.order;
-      if (o.postOnly && o.price !== null) {
-        const limit = Number(o.price.toString());
-        if (o.side === 'BUY' ? marketPrice <= limit : marketPrice >= limit) {
-          this.#close(w, 'OrderRejected', Reason.POST_ONLY_WOULD_TAKE, t);
-          return false;
-        }
+      if (o.postOnly && o.price !== null && this.#engine.wouldTake(o.side, o.price, marketPrice)) {
+        this.#close(w, 'OrderRejected', Reason.POST_ONLY_WOULD_TAKE, t);
+        return false;
       }
       this.#accept(w);
     }
@@ -242,94 +248,28 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   #matchBar(w: Working, bar: Bar): void {
-    const o = w.order;
-    const buy = o.side === 'BUY';
-    const path = intrabarPath(bar);
-    const ts = bar.openTime;
-    this.#at = 0;
-    if (o.type === 'MARKET')
-      return this.#fill(w, this.#slipped(bar.open, buy, w.inst), leaves(w), 'TAKER', ts);
-    if (o.type === 'LIMIT' || w.triggered) return this.#limitOnPath(w, path, 0, ts);
-    const trigger = Number(o.triggerPrice!.toString());
-    const touch = firstTouch(path, trigger, buy ? 'up' : 'down');
-    if (!touch) return;
-    this.#at = touch.index;
-    if (o.type === 'STOP_MARKET') {
-      const at = touch.gap ? toDecimal(touch.price) : o.triggerPrice!;
-      return this.#fill(w, this.#slippedDec(at, buy, w.inst), leaves(w), 'TAKER', ts);
-    }
-    w.triggered = true;
-    const limit = Number(o.price!.toString());
-    const start = touch.gap ? touch.price : trigger;
-    if (buy ? start <= limit : start >= limit)
-      return this.#fill(w, touch.gap ? toPrice(start) : o.triggerPrice!, leaves(w), 'TAKER', ts);
-    this.#limitOnPath(w, path, touch.index, ts, false);
-  }
-
-  /** A working limit order along the path from point `from` on. */
-  #limitOnPath(w: Working, path: readonly number[], from: number, ts: number, mayGap = true): void {
-    const o = w.order;
-    const buy = o.side === 'BUY';
-    const limit = Number(o.price!.toString());
-    const marketableAtOpen = from === 0 && (buy ? path[0]! <= limit : path[0]! >= limit);
-    if (mayGap && marketableAtOpen) {
-      this.#at = 0;
-      return this.#fill(w, toPrice(path[0]!), leaves(w), w.fresh ? 'TAKER' : 'MAKER', ts);
-    }
-    for (let i = from; i < path.length; i++) {
-      if (buy ? path[i]! <= limit : path[i]! >= limit) {
-        this.#at = i;
-        return this.#fill(w, o.price!, leaves(w), 'MAKER', ts);
-      }
-    }
+    const r = this.#engine.matchPath(w.order, state(w), intrabarPath(bar), w.inst);
+    this.#apply(w, r, bar.openTime);
   }
 
   /** Matches against one trade; returns the size taken. */
   #matchTick(w: Working, tick: TradeTick, available: number): number {
-    const o = w.order;
-    const buy = o.side === 'BUY';
-    const p = tick.price;
-    if ((o.type === 'STOP_MARKET' || o.type === 'STOP_LIMIT') && !w.triggered) {
-      const t = Number(o.triggerPrice!.toString());
-      if (buy ? p < t : p > t) return 0;
-      w.triggered = true;
-    }
-    let fillPrice: Price;
-    let liquidity: Liquidity;
-    if (o.type === 'MARKET' || o.type === 'STOP_MARKET') {
-      fillPrice = this.#slipped(p, buy, w.inst);
-      liquidity = 'TAKER';
-    } else {
-      const limit = Number(o.price!.toString());
-      if (buy ? p > limit : p < limit) return 0;
-      fillPrice = w.fresh ? toPrice(p) : o.price!;
-      liquidity = w.fresh ? 'TAKER' : 'MAKER';
-    }
-    if (available <= 0) return 0;
-    const cap = snapQuantity(toDecimal(available), w.inst.lotSize);
-    const want = leaves(w);
-    if (o.timeInForce === 'FOK' && cap.lt(want)) return 0;
-    const qty = cap.lt(want) ? cap : want;
-    if (qty.lte(0)) return 0;
-    this.#fill(w, fillPrice, qty, liquidity, tick.ts);
-    return Number(qty.toString());
+    const r = this.#engine.matchTrade(w.order, state(w), tick.price, available, w.inst);
+    const m = this.#apply(w, r, tick.ts);
+    return m ? Number(m.quantity.toString()) : 0;
   }
 
-  #slipped(x: number, buy: boolean, inst: Instrument): Price {
-    return this.#slippedDec(toDecimal(x), buy, inst);
+  #apply(w: Working, r: MatchResult, ts: number): Match | null {
+    if (r.triggered) w.triggered = true;
+    if (r.match) this.#fill(w, r.match, ts);
+    return r.match;
   }
 
-  #slippedDec(x: Decimal, buy: boolean, inst: Instrument): Price {
-    if (this.#slip.eq(0)) return toPrice(x);
-    return buy
-      ? snapPrice(x.times(this.#slip.plus(1)), inst.tickSize, 'up')
-      : snapPrice(x.times(this.#slip.neg().plus(1)), inst.tickSize, 'down');
-  }
-
-  #fill(w: Working, price: Price, qty: Decimal, liquidity: Liquidity, ts: number): void {
-    if (this.#at < this.#groupAt) this.#groupAt = this.#at;
+  #fill(w: Working, m: Match, ts: number): void {
+    if (m.at < this.#groupAt) this.#groupAt = m.at;
+    const { price, liquidity } = m;
     const rate = liquidity === 'MAKER' ? w.inst.makerFee : w.inst.takerFee;
-    const quantity = toQuantity(qty);
+    const quantity = toQuantity(m.quantity);
     const fill: Fill = {
       venue: this.#venue,
       tradeId: `${this.#venue}-T${++this.#tradeSeq}`,
@@ -338,7 +278,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       side: w.order.side,
       price,
       quantity,
-      fee: money(price.times(quantity).times(rate), w.inst.quote),
+      fee: this.#engine.fee(w.order.side, price, quantity, rate, w.inst.base, w.inst.quote),
       liquidity,
       ts,
     };
@@ -438,6 +378,6 @@ function ids(o: Order): Ids {
   return { clientOrderId: o.clientOrderId, strategyId: o.strategyId, instrumentId: o.instrumentId };
 }
 
-function leaves(w: Working): Decimal {
-  return w.order.quantity.minus(w.filled);
+function state(w: Working) {
+  return { leaves: w.order.quantity.minus(w.filled), fresh: w.fresh, triggered: w.triggered };
 }

@@ -2,12 +2,12 @@ import ccxt, { type binance, type Exchange } from 'ccxt';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import type { Bar } from '../../../src/trading/data/market-data.js';
-import { loadBars } from '../../../src/trading/venues/binance-sim/load-bars.js';
+import { loadBars } from '../../../src/simulators/binance/load-bars.js';
 import {
   start,
   type BinanceSim,
   type BinanceSimOptions,
-} from '../../../src/trading/venues/binance-sim/server.js';
+} from '../../../src/simulators/binance/server.js';
 import { DATA } from '../../support/run-cli.js';
 import { until as waitFor } from '../../support/until.js';
 

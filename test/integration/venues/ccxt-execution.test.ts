@@ -19,7 +19,7 @@ import type { OrderEvent } from '../../../src/trading/model/order-events.js';
 import { isOnGrid } from '../../../src/trading/model/snap.js';
 import { Ledger } from '../../../src/trading/portfolio/ledger.js';
 import { preTradeCheck } from '../../../src/trading/risk/pre-trade-check.js';
-import type { BinanceSim } from '../../../src/trading/venues/binance-sim/server.js';
+import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { CcxtExecutionClient } from '../../../src/trading/venues/ccxt/ccxt-execution.js';
 import { ClockSkew } from '../../../src/trading/venues/ccxt/clock-skew.js';
 import { Markets } from '../../../src/trading/venues/ccxt/markets.js';

@@ -1,5 +1,5 @@
 import type { Bar, TradeTick } from '../../../src/trading/data/market-data.js';
-import type { BinanceSim } from '../../../src/trading/venues/binance-sim/server.js';
+import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { CcxtMarketData } from '../../../src/trading/venues/ccxt/ccxt-market-data.js';
 import { MINUTE, simExchange, startSim, until } from '../../support/ccxt-sim.js';
 

@@ -1,5 +1,5 @@
-import type { FaultSettings } from '../../../src/trading/venues/binance-sim/faults.js';
-import type { BinanceSim } from '../../../src/trading/venues/binance-sim/server.js';
+import type { FaultSettings } from '../../../src/simulators/binance/faults.js';
+import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { defineStrategy } from '../../../src/trading/strategy/index.js';
 import { until } from '../../support/until.js';
 import { nowSim, revealed, runLiveNode, storeVersusVenue } from './live-node-harness.js';

@@ -1,6 +1,6 @@
 import barFlip from '../../fixtures/strategies/bar-flip.js';
 import { defineStrategy } from '../../../src/trading/strategy/index.js';
-import type { BinanceSim } from '../../../src/trading/venues/binance-sim/server.js';
+import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { until } from '../../support/until.js';
 import {
   nowSim,

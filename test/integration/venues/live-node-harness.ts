@@ -8,7 +8,7 @@ import {
   type TradingNodeConfig,
 } from '../../../src/trading/live/trading-node.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
-import type { BinanceSim } from '../../../src/trading/venues/binance-sim/server.js';
+import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { CcxtExecutionClient } from '../../../src/trading/venues/ccxt/ccxt-execution.js';
 import { createExchange } from '../../../src/trading/venues/ccxt/exchange-factory.js';
 import { Markets } from '../../../src/trading/venues/ccxt/markets.js';

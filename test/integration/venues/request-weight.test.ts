@@ -2,7 +2,7 @@ import { MemoryBudget } from '../../../src/scalability/rate-limit/memory-budget.
 import type { BudgetRule } from '../../../src/scalability/rate-limit/request-budget.js';
 import { windowRule } from '../../../src/scalability/rate-limit/window-rule.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
-import type { BinanceSim } from '../../../src/trading/venues/binance-sim/server.js';
+import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { createExchange } from '../../../src/trading/venues/ccxt/exchange-factory.js';
 import { startSim } from '../../support/ccxt-sim.js';
 

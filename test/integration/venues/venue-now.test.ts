@@ -1,6 +1,6 @@
 import { openVenueFeed } from '../../../src/cli/venue-feed.js';
 import type { Config } from '../../../src/system/config.js';
-import type { BinanceSim } from '../../../src/trading/venues/binance-sim/server.js';
+import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { startLiveSim, until } from '../../support/ccxt-sim.js';
 
 const MINUTE = 60_000;

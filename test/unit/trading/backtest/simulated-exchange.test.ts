@@ -8,7 +8,12 @@ import { isOnGrid } from '../../../../src/trading/model/snap.js';
 import { bar, instrument, submittedOrder } from '../../../support/builders.js';
 
 function venue(
-  opts: { slippageBps?: number; latencyMs?: number; maxVolumeFraction?: number } = {},
+  opts: {
+    slippageBps?: number;
+    latencyMs?: number;
+    maxVolumeFraction?: number;
+    buyFeeIn?: 'quote' | 'base';
+  } = {},
   inst = instrument(),
 ) {
   const events: OrderEvent[] = [];
@@ -32,6 +37,17 @@ describe('SimulatedExchange, bar model', () => {
     expect(f.fee.amount.toFixed()).toBe(Dec('100.1').times(3).times('0.002').toFixed());
     expect(f.liquidity).toBe('TAKER');
     expect(f.ts).toBe(60_000);
+  });
+
+  it("charges a buy's fee in the base with buyFeeIn: 'base' (as Binance), a sell's in the quote", () => {
+    const { ex, fills } = venue({ buyFeeIn: 'base' });
+    ex.submit(submittedOrder({ quantity: quantity('3') }), 0);
+    ex.submit(submittedOrder({ side: 'SELL', quantity: quantity('2') }, 'o-2'), 0);
+    ex.onBar(bar(100.1, 101, 99, 100.5, 60_000));
+    expect(fills().map((f) => [f.side, f.fee.amount.toFixed(), f.fee.currency])).toEqual([
+      ['BUY', '0.006', 'TEST'],
+      ['SELL', Dec('100.1').times(2).times('0.002').toFixed(), 'USD'],
+    ]);
   });
 
   it('refuses a client order id it has seen, leaving the first order as it was', () => {

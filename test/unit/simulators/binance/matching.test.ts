@@ -1,11 +1,8 @@
-import { Dec, toDecimal } from '../../../../../src/trading/core/decimal.js';
-import { Account } from '../../../../../src/trading/venues/binance-sim/account.js';
-import { BinanceError } from '../../../../../src/trading/venues/binance-sim/binance-error.js';
-import {
-  SpotMatcher,
-  type PlaceRequest,
-} from '../../../../../src/trading/venues/binance-sim/matching.js';
-import { symbolSpec } from '../../../../../src/trading/venues/binance-sim/symbol-spec.js';
+import { Dec, toDecimal } from '../../../../src/trading/core/decimal.js';
+import { Account } from '../../../../src/simulators/binance/account.js';
+import { BinanceError } from '../../../../src/simulators/binance/binance-error.js';
+import { SpotMatcher, type PlaceRequest } from '../../../../src/simulators/binance/matching.js';
+import { symbolSpec } from '../../../../src/simulators/binance/symbol-spec.js';
 
 function setup(last: number | null = 100) {
   const spec = symbolSpec({

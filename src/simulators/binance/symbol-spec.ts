@@ -1,6 +1,6 @@
-import { toDecimal, type Decimal } from '../../core/decimal.js';
-import { KairosError } from '../../core/errors.js';
-import { isOnGrid } from '../../model/snap.js';
+import { toDecimal, type Decimal } from '../../trading/core/decimal.js';
+import { KairosError } from '../../trading/core/errors.js';
+import { isOnGrid } from '../../trading/model/snap.js';
 import { BinanceErrors } from './binance-error.js';
 import { fmt } from './format.js';
 

@@ -1,9 +1,6 @@
-import type { Bar } from '../../../../../src/trading/data/market-data.js';
-import { MarketViews } from '../../../../../src/trading/venues/binance-sim/market-views.js';
-import {
-  ReplayMarket,
-  type MarketEvent,
-} from '../../../../../src/trading/venues/binance-sim/market.js';
+import type { Bar } from '../../../../src/trading/data/market-data.js';
+import { MarketViews } from '../../../../src/simulators/binance/market-views.js';
+import { ReplayMarket, type MarketEvent } from '../../../../src/simulators/binance/market.js';
 
 const M = 60_000;
 const T0 = 1_700_000_040_000;

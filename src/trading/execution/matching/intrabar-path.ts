@@ -1,4 +1,4 @@
-import type { Bar } from '../data/market-data.js';
+import type { Bar } from '../../data/market-data.js';
 
 /**
  * The path a bar's price is assumed to take: open → low → high → close when the bar closes at or

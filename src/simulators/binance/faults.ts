@@ -1,5 +1,5 @@
-import { KairosError } from '../../core/errors.js';
-import { SeededRandom } from '../../core/random.js';
+import { KairosError } from '../../trading/core/errors.js';
+import { SeededRandom } from '../../trading/core/random.js';
 import { BINANCE_MESSAGES, BinanceError, BinanceErrors } from './binance-error.js';
 
 /** How a dropped order answer fails: the socket is reset, or the answer never comes. */

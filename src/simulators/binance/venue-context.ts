@@ -1,4 +1,4 @@
-import type { Decimal } from '../../core/decimal.js';
+import type { Decimal } from '../../trading/core/decimal.js';
 import type { Account } from './account.js';
 import type { Faults } from './faults.js';
 import type { ReplayMarket } from './market.js';

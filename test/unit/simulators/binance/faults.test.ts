@@ -1,4 +1,4 @@
-import { Faults } from '../../../../../src/trading/venues/binance-sim/faults.js';
+import { Faults } from '../../../../src/simulators/binance/faults.js';
 
 describe('Faults: random WebSocket drops', () => {
   const draws = (seed: number, n: number) => {

@@ -1,5 +1,5 @@
-import type { Bar } from '../../data/market-data.js';
-import { detectFormat, openBars } from '../replay/open-data.js';
+import type { Bar } from '../../trading/data/market-data.js';
+import { detectFormat, openBars } from '../../trading/venues/replay/open-data.js';
 
 /**
  * Reads a whole candle file (CSV or freqtrade JSON, gzipped or not) with the project's readers,

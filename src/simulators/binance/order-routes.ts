@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Decimal } from '../../core/decimal.js';
+import type { Decimal } from '../../trading/core/decimal.js';
 import { BinanceErrors } from './binance-error.js';
 import { BinanceJson, type OrderRespType } from './binance-json.js';
 import type { OrderRef, PlaceRequest } from './matching.js';

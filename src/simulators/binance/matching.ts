@@ -1,5 +1,12 @@
-import { Dec, toDecimal, ZERO, type Decimal } from '../../core/decimal.js';
-import { snapToGrid } from '../../model/snap.js';
+import { toDecimal, ZERO, type Decimal } from '../../trading/core/decimal.js';
+import type { Price } from '../../trading/core/money.js';
+import {
+  MatchingEngine,
+  type BuyFeeIn,
+  type Match,
+  type MatchableOrder,
+} from '../../trading/execution/matching/matching-engine.js';
+import { snapToGrid } from '../../trading/model/snap.js';
 import type { Account } from './account.js';
 import { BinanceErrors } from './binance-error.js';
 import { BinanceJson, type ExecutionType } from './binance-json.js';
@@ -43,18 +50,19 @@ export interface MatcherOptions {
    * The asset a buy's commission is charged in: the base received (default, as Binance does
    * unless BNB pays) or the quote paid.
    */
-  readonly buyFeeIn?: 'base' | 'quote';
+  readonly buyFeeIn?: BuyFeeIn;
   /** Ms added to every trade's time (a venue clock running ahead; default 0). */
   readonly tradeTimeAheadMs?: () => number;
 }
 
 /**
- * The simulated venue's matching and accounting for one symbol. A market order fills whole at the
- * last trade price; a limit order that crosses the last price fills whole at it (taker); otherwise
- * it rests and fills at its limit price (maker) when a replayed trade reaches it, taking at most
- * `maxVolumeFraction` of that trade's size, so large orders fill in parts. Balances are locked
- * when an order is accepted; commission is charged in the asset received (a buy's in the quote
- * instead with `buyFeeIn: 'quote'`).
+ * The simulated venue's order book-keeping and accounting for one symbol; what fills, at what
+ * price and fee, is decided by the domain's `MatchingEngine`, as in a backtest. A market order
+ * fills whole at the last trade price; a limit order that crosses the last price fills whole at
+ * it (taker); otherwise it rests and fills at its limit price (maker) when a replayed trade
+ * reaches it, taking at most `maxVolumeFraction` of that trade's size, so large orders fill in
+ * parts. Balances are locked when an order is accepted; commission is charged in the asset
+ * received, rounded to 8 decimals (a buy's in the quote instead with `buyFeeIn: 'quote'`).
  *
  * @example
  * const m = new SpotMatcher({ spec, account, makerFee: Dec('0.001'), takerFee: Dec('0.001'), ... });
@@ -66,10 +74,14 @@ export class SpotMatcher {
   readonly #open: SimOrder[] = [];
   readonly #trades: SimTrade[] = [];
   readonly #fraction: number;
+  readonly #engine: MatchingEngine;
+  readonly #grid: { readonly tickSize: Decimal; readonly lotSize: Decimal };
 
   constructor(options: MatcherOptions) {
     this.#o = options;
     this.#fraction = options.maxVolumeFraction ?? 1;
+    this.#engine = new MatchingEngine({ buyFeeIn: options.buyFeeIn ?? 'base', feeDecimals: 8 });
+    this.#grid = { tickSize: options.spec.tickSize, lotSize: options.spec.stepSize };
   }
 
   /** Accepts (or rejects with a Binance error) a new order and fills what is marketable now. */
@@ -84,9 +96,19 @@ export class SpotMatcher {
     const qty = req.quantity ?? snapToGrid(req.quoteOrderQty!.div(last!), spec.stepSize, 'down');
     const price = market ? null : req.price!;
     checkFilters(spec, { price, quantity: qty, notionalPrice: price ?? last!, market });
-    const marketable =
-      last !== null && (market || (req.side === 'BUY' ? price!.gte(last) : price!.lte(last)));
-    if (req.type === 'LIMIT_MAKER' && marketable) throw BinanceErrors.wouldTake();
+    const asOrder = matchable(req.side, price, req.timeInForce);
+    // Arriving, an order meets the last price as a trade of unlimited size.
+    const { match } =
+      last === null
+        ? { match: null }
+        : this.#engine.matchTrade(
+            asOrder,
+            { leaves: qty, fresh: true, triggered: false },
+            last,
+            null,
+            this.#grid,
+          );
+    if (req.type === 'LIMIT_MAKER' && match) throw BinanceErrors.wouldTake();
     const lockAmount = req.side === 'BUY' ? (price ?? last!).times(qty) : qty;
     account.lock(req.side === 'BUY' ? spec.quote : spec.base, lockAmount);
     const now = this.#o.marketNow();
@@ -111,7 +133,7 @@ export class SpotMatcher {
     this.#orders.push(order);
     this.#report(order, 'NEW', null, now);
     const fills: SimTrade[] = [];
-    if (marketable) fills.push(this.#fill(order, last!, qty, false, now));
+    if (match) fills.push(this.#fill(order, match, now));
     else if (req.timeInForce === 'GTC') this.#open.push(order);
     else this.#close(order, 'EXPIRED', now);
     return { order, fills };
@@ -162,47 +184,45 @@ export class SpotMatcher {
     // A trade with no reported size (bars without volume) does not limit the fill.
     let available = size > 0 ? toDecimal(size).times(this.#fraction) : null;
     for (const o of [...this.#open]) {
-      if (o.side === 'BUY' ? p.gt(o.price) : p.lt(o.price)) continue;
       const leaves = o.origQty.minus(o.executedQty);
-      let qty = leaves;
-      if (available !== null) {
-        const cap = snapToGrid(available, this.#o.spec.stepSize, 'down');
-        if (cap.lt(qty)) qty = cap;
-      }
-      if (qty.lte(0)) break;
-      this.#fill(o, o.price, qty, true, ts);
-      if (available !== null) available = available.minus(qty);
+      const { match } = this.#engine.matchTrade(
+        matchable(o.side, o.price as Price, o.timeInForce),
+        { leaves, fresh: false, triggered: false },
+        p,
+        available,
+        this.#grid,
+      );
+      if (!match) continue;
+      this.#fill(o, match, ts);
+      if (available !== null) available = available.minus(match.quantity);
     }
   }
 
-  #fill(o: SimOrder, price: Decimal, qty: Decimal, maker: boolean, ts: number): SimTrade {
+  #fill(o: SimOrder, m: Match, ts: number): SimTrade {
     const { spec, account } = this.#o;
+    const { price, quantity: qty } = m;
+    const maker = m.liquidity === 'MAKER';
     const quoteQty = price.times(qty);
     const rate = maker ? this.#o.makerFee : this.#o.takerFee;
-    let commission: Decimal;
-    let commissionAsset: string;
+    const fee = this.#engine.fee(o.side, price, qty, rate, spec.base, spec.quote);
+    const commission = fee.amount;
+    const commissionAsset = fee.currency;
     if (o.side === 'BUY') {
       // Locked at the limit price (market: at the fill price); the difference goes back.
       const held = o.type === 'MARKET' ? quoteQty : o.price.times(qty);
       account.spendLocked(spec.quote, quoteQty);
       account.unlock(spec.quote, held.minus(quoteQty));
       o.locked = o.locked.minus(held);
-      if (this.#o.buyFeeIn === 'quote') {
-        commission = quoteQty.times(rate).round(8, Dec.roundHalfUp);
-        commissionAsset = spec.quote;
+      if (commissionAsset === spec.quote) {
         account.lock(spec.quote, commission);
         account.spendLocked(spec.quote, commission);
         account.credit(spec.base, qty);
       } else {
-        commission = qty.times(rate).round(8, Dec.roundHalfUp);
-        commissionAsset = spec.base;
         account.credit(spec.base, qty.minus(commission));
       }
     } else {
       account.spendLocked(spec.base, qty);
       o.locked = o.locked.minus(qty);
-      commission = quoteQty.times(rate).round(8, Dec.roundHalfUp);
-      commissionAsset = spec.quote;
       account.credit(spec.quote, quoteQty.minus(commission));
     }
     const trade: SimTrade = {
@@ -257,4 +277,19 @@ export class SpotMatcher {
     const changed = this.#o.account.takeChanged();
     if (changed.length > 0) this.#o.emit(BinanceJson.accountPosition(ts, changed));
   }
+}
+
+/** A Binance limit or market order as the matching engine sees it (the simulator has no stops). */
+function matchable(
+  side: 'BUY' | 'SELL',
+  price: Decimal | null,
+  timeInForce: 'GTC' | 'IOC' | 'FOK',
+): MatchableOrder {
+  return {
+    side,
+    type: price === null ? 'MARKET' : 'LIMIT',
+    price: price as Price | null,
+    triggerPrice: null,
+    timeInForce,
+  };
 }

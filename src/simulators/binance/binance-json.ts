@@ -1,4 +1,4 @@
-import { ZERO } from '../../core/decimal.js';
+import { ZERO } from '../../trading/core/decimal.js';
 import type { BalanceUpdate } from './account.js';
 import { fmt } from './format.js';
 import type { SimOrder, SimTrade } from './sim-order.js';

@@ -1,4 +1,4 @@
-import type { Decimal } from '../../core/decimal.js';
+import type { Decimal } from '../../trading/core/decimal.js';
 
 /** Binance spot order types the simulator takes. */
 export type SimOrderType = 'LIMIT' | 'LIMIT_MAKER' | 'MARKET';

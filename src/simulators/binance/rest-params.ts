@@ -1,4 +1,4 @@
-import { toDecimal, type Decimal } from '../../core/decimal.js';
+import { toDecimal, type Decimal } from '../../trading/core/decimal.js';
 import { BinanceErrors } from './binance-error.js';
 
 const DECIMAL = /^([0-9]{1,20})(\.[0-9]{1,20})?$/;

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { toDecimal } from '../../core/decimal.js';
-import { KairosError } from '../../core/errors.js';
-import type { Bar } from '../../data/market-data.js';
+import { toDecimal } from '../../trading/core/decimal.js';
+import { KairosError } from '../../trading/core/errors.js';
+import type { Bar } from '../../trading/data/market-data.js';
 import { Account } from './account.js';
 import { BINANCE_MESSAGES, BinanceError, BinanceErrors } from './binance-error.js';
 import { adminRoute } from './admin-routes.js';

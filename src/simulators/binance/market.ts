@@ -1,6 +1,6 @@
-import { intrabarPath } from '../../backtest/intrabar-path.js';
-import { KairosError } from '../../core/errors.js';
-import type { Bar } from '../../data/market-data.js';
+import { intrabarPath } from '../../trading/execution/matching/intrabar-path.js';
+import { KairosError } from '../../trading/core/errors.js';
+import type { Bar } from '../../trading/data/market-data.js';
 
 /** Trades per replayed bar: its intrabar path open → low/high → high/low → close. */
 export const TICKS_PER_BAR = 4;
@@ -39,7 +39,7 @@ export interface BarView {
 
 /**
  * A candle file replayed as the venue's market. Each bar becomes four public trades along its
- * intrabar path (the project's convention, `backtest/intrabar-path.ts`), each a quarter of the
+ * intrabar path (the project's convention, `trading/execution/matching/intrabar-path.ts`), each a quarter of the
  * bar's volume, at a quarter-interval apart; the bar closes at its close time. Nothing moves by
  * itself: `step`, `advance` and `advanceTo` reveal events (a real-time driver calls `advanceTo`).
  *

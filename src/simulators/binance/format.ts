@@ -1,4 +1,4 @@
-import type { Decimal } from '../../core/decimal.js';
+import type { Decimal } from '../../trading/core/decimal.js';
 
 /**
  * A decimal as Binance writes it: 8 decimal places (`"0.10000000"`), more only when the value

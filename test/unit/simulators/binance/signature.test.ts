@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { BinanceError } from '../../../../../src/trading/venues/binance-sim/binance-error.js';
+import { BinanceError } from '../../../../src/simulators/binance/binance-error.js';
 import {
   verifySignedParams,
   verifySignedRequest,
-} from '../../../../../src/trading/venues/binance-sim/signature.js';
+} from '../../../../src/simulators/binance/signature.js';
 
 // The HMAC example of Binance's REST API documentation.
 const creds = {

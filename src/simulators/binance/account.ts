@@ -1,4 +1,4 @@
-import { toDecimal, ZERO, type Decimal } from '../../core/decimal.js';
+import { toDecimal, ZERO, type Decimal } from '../../trading/core/decimal.js';
 import { BinanceErrors } from './binance-error.js';
 import { fmt } from './format.js';
 
