@@ -67,6 +67,37 @@ module.exports = {
       to: { path: '^src/(system|cli|api)/' },
     },
     {
+      name: 'monitoring-imports-only-core',
+      comment:
+        'src/monitoring implements the Logger and Metrics ports of src/trading/core; it imports nothing else of src/.',
+      severity: 'error',
+      from: { path: '^src/monitoring/' },
+      to: { path: '^src/(?!trading/core/|monitoring/)' },
+    },
+    {
+      name: 'monitoring-no-libraries',
+      comment: 'Until issue 14 brings its libraries, src/monitoring uses node built-ins only.',
+      severity: 'error',
+      from: { path: '^src/monitoring/' },
+      to: {
+        dependencyTypes: [
+          'npm',
+          'npm-dev',
+          'npm-optional',
+          'npm-peer',
+          'npm-no-pkg',
+          'npm-unknown',
+        ],
+      },
+    },
+    {
+      name: 'trading-not-to-monitoring',
+      comment: 'The domain logs and counts through the ports in trading/core, never by import.',
+      severity: 'error',
+      from: { path: trading },
+      to: { path: '^src/monitoring/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: { path: trading },
