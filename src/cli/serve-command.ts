@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../system/config.js';
+import { cliConfig } from './cli-config.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { checkPortFree } from './port-check.js';
 import {
@@ -11,7 +11,7 @@ import {
 interface ServeFlags extends ReplayInstrumentFlags {
   speed: string;
   host: string;
-  port: string;
+  port?: string;
   strategies?: string;
   backtestData?: string;
 }
@@ -26,13 +26,16 @@ export function registerServe(program: Command): void {
   )
     .option('--speed <factor>', 'replay speed: bar time / real time', '60')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port (0: any free one)', '8080')
+    .option('--port <port>', 'port (0: any free one; default: PORT, else 8080)')
     .option('--strategies <dir>', 'strategy catalog (default: $KAIROS_HOME/strategies)')
     .option('--backtest-data <dir>', 'data files backtests may name (default: $KAIROS_HOME/data)')
     .action(async (flags: ServeFlags) => {
-      const config = loadConfig(process.env);
+      const config = cliConfig();
       const speed = numberFlag('--speed', flags.speed);
-      const port = numberFlag('--port', flags.port, { integer: true, max: 65535 });
+      const port =
+        flags.port === undefined
+          ? (config.port ?? 8080)
+          : numberFlag('--port', flags.port, { integer: true, max: 65535 });
       // Bind first: a taken port fails now, before KAIROS_HOME is touched.
       await checkPortFree(flags.host, port);
       const instrument = await replayInstrument(flags);
