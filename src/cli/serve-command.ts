@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Config } from '../system/config.js';
 import { cliConfig } from './cli-config.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { checkPortFree } from './port-check.js';
@@ -32,10 +33,7 @@ export function registerServe(program: Command): void {
     .action(async (flags: ServeFlags) => {
       const config = cliConfig();
       const speed = numberFlag('--speed', flags.speed);
-      const port =
-        flags.port === undefined
-          ? (config.port ?? 8080)
-          : numberFlag('--port', flags.port, { integer: true, max: 65535 });
+      const port = servePort(flags.port, config);
       // Bind first: a taken port fails now, before KAIROS_HOME is touched.
       await checkPortFree(flags.host, port);
       const instrument = await replayInstrument(flags);
@@ -71,6 +69,17 @@ export function registerServe(program: Command): void {
       });
       await server.close();
     });
+}
+
+/**
+ * `serve`'s port: `--port`, else `PORT`, else 8080.
+ *
+ * @example
+ * servePort(undefined, { port: 9090 }); // 9090
+ */
+export function servePort(flag: string | undefined, config: Pick<Config, 'port'>): number {
+  if (flag !== undefined) return numberFlag('--port', flag, { integer: true, max: 65535 });
+  return config.port ?? 8080;
 }
 
 /** What `serve` says at start when nobody can log in yet (null when some user exists). */
