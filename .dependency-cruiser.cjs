@@ -1,6 +1,7 @@
 /** Import rules from DESIGN.md: imports point inward; each I/O library has one home. */
 const trading = '^src/trading/';
 const tradingPure = '^src/trading/(?!venues/)';
+const npmPackages = ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'];
 module.exports = {
   forbidden: [
     {
@@ -16,15 +17,7 @@ module.exports = {
       severity: 'error',
       from: { path: tradingPure },
       to: {
-        dependencyTypes: [
-          'core',
-          'npm',
-          'npm-dev',
-          'npm-optional',
-          'npm-peer',
-          'npm-no-pkg',
-          'npm-unknown',
-        ],
+        dependencyTypes: ['core', ...npmPackages],
         pathNot: ['^node_modules/(big\\.js|trading-signals|pure-rand)/'],
       },
     },
@@ -80,14 +73,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/monitoring/' },
       to: {
-        dependencyTypes: [
-          'npm',
-          'npm-dev',
-          'npm-optional',
-          'npm-peer',
-          'npm-no-pkg',
-          'npm-unknown',
-        ],
+        dependencyTypes: npmPackages,
       },
     },
     {

@@ -52,13 +52,9 @@ describe('kairos data download', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
+  const download = ['data', 'download', '--exchange', 'binance', '--symbol', 'BTC/USDT'];
   const args = (extra: string[] = []) => [
-    'data',
-    'download',
-    '--exchange',
-    'binance',
-    '--symbol',
-    'BTC/USDT',
+    ...download,
     '--timeframe',
     '1m',
     '--since',
@@ -111,12 +107,7 @@ describe('kairos data download', () => {
 
   it('takes the venue URL from EXCHANGE_URL, and --exchange-url wins over it', async () => {
     const window = (file: string) => [
-      'data',
-      'download',
-      '--exchange',
-      'binance',
-      '--symbol',
-      'BTC/USDT',
+      ...download,
       '--since',
       new Date(bars[0]!.openTime).toISOString(),
       '--until',
