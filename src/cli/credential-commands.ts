@@ -155,11 +155,11 @@ async function ownerId(
  * `ps` and shell history would show them.
  */
 async function readSecrets(): Promise<CredentialSecrets> {
-  const env = cliConfig().exchange;
+  const fromEnv = cliConfig().exchange;
   let [apiKey, secret, passphrase] = [
-    env.apiKey?.reveal(),
-    env.secret?.reveal(),
-    env.password?.reveal(),
+    fromEnv.apiKey?.reveal(),
+    fromEnv.secret?.reveal(),
+    fromEnv.password?.reveal(),
   ];
   if (apiKey === undefined) {
     if (process.stdin.isTTY) {
