@@ -1,6 +1,7 @@
 /** Import rules from DESIGN.md: imports point inward; each I/O library has one home. */
 const trading = '^src/trading/';
 const tradingPure = '^src/trading/(?!venues/)';
+const npmPackages = ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'];
 module.exports = {
   forbidden: [
     {
@@ -16,15 +17,7 @@ module.exports = {
       severity: 'error',
       from: { path: tradingPure },
       to: {
-        dependencyTypes: [
-          'core',
-          'npm',
-          'npm-dev',
-          'npm-optional',
-          'npm-peer',
-          'npm-no-pkg',
-          'npm-unknown',
-        ],
+        dependencyTypes: ['core', ...npmPackages],
         pathNot: ['^node_modules/(big\\.js|trading-signals|pure-rand)/'],
       },
     },
@@ -80,6 +73,30 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/(trading|store|security|scalability|monitoring|cloud|simulators)/' },
       to: { path: '^src/(system|cli|api)/' },
+    },
+    {
+      name: 'monitoring-imports-only-core',
+      comment:
+        'src/monitoring implements the Logger and Metrics ports of src/trading/core; it imports nothing else of src/.',
+      severity: 'error',
+      from: { path: '^src/monitoring/' },
+      to: { path: '^src/(?!trading/core/|monitoring/)' },
+    },
+    {
+      name: 'monitoring-no-libraries',
+      comment: 'Until issue 14 brings its libraries, src/monitoring uses node built-ins only.',
+      severity: 'error',
+      from: { path: '^src/monitoring/' },
+      to: {
+        dependencyTypes: npmPackages,
+      },
+    },
+    {
+      name: 'trading-not-to-monitoring',
+      comment: 'The domain logs and counts through the ports in trading/core, never by import.',
+      severity: 'error',
+      from: { path: trading },
+      to: { path: '^src/monitoring/' },
     },
     {
       name: 'no-circular',

@@ -1,6 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const PROCESS_ENV =
+  'Only src/system and src/cli read the environment: take the setting from Config (src/system/config.ts).';
+
 export default tseslint.config(
   {
     ignores: [
@@ -36,6 +39,17 @@ export default tseslint.config(
     },
   },
   {
+    // One typed Config (src/system/config.ts) reads the environment; nothing else does.
+    files: ['src/**/*.ts'],
+    ignores: ['src/system/**', 'src/cli/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: PROCESS_ENV },
+      ],
+    },
+  },
+  {
     // The domain never reads the wall clock or an unseeded random source (DESIGN.md, invariant 2).
     files: ['src/trading/**/*.ts'],
     ignores: ['src/trading/clock/live-clock.ts', 'src/trading/venues/**'],
@@ -45,6 +59,8 @@ export default tseslint.config(
         { object: 'Date', property: 'now', message: 'Take time from the Clock.' },
         { object: 'Math', property: 'random', message: 'Use the seeded random source.' },
         { object: 'performance', property: 'now', message: 'Take time from the Clock.' },
+        // Repeated: this block's list replaces the one above for src/trading.
+        { object: 'process', property: 'env', message: PROCESS_ENV },
       ],
       'no-restricted-globals': [
         'error',

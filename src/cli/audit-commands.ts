@@ -4,15 +4,15 @@ import type { Command } from 'commander';
 import { PUBLIC_KEY_FILE } from '../security/audit/local-signer.js';
 import { verifyExport, type VerifyReport } from '../security/audit/verify.js';
 import { exportAuditRange } from '../system/audit-export.js';
-import { loadConfig } from '../system/config.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { KairosError } from '../trading/core/errors.js';
+import { actorOf, actorOption, cliConfig } from './cli-config.js';
 
 interface ExportFlags {
   from: string;
   to: string;
   out: string;
-  actor: string;
+  actor?: string;
 }
 
 function isoFlag(flag: string, value: string): number {
@@ -30,7 +30,7 @@ async function runExport(flags: ExportFlags): Promise<void> {
   const from = isoFlag('--from', flags.from);
   const to = isoFlag('--to', flags.to);
   if (from >= to) throw new KairosError('USAGE', '--to: must be after --from');
-  const config = loadConfig(process.env);
+  const config = cliConfig();
   const store = await openConfiguredStore(config);
   try {
     const { out, manifest } = await exportAuditRange(store.db, {
@@ -38,7 +38,7 @@ async function runExport(flags: ExportFlags): Promise<void> {
       to,
       out: flags.out,
       keysDir: path.join(config.home, 'keys'),
-      by: { actor: flags.actor, role: 'cli' },
+      by: { actor: actorOf(flags), role: 'cli' },
     });
     const seqs = manifest.rowCount > 0 ? `, seq ${manifest.firstSeq}…${manifest.lastSeq}` : '';
     process.stdout.write(
@@ -56,8 +56,7 @@ async function runVerify(
   dir: string,
   flags: { publicKey?: string; json?: boolean },
 ): Promise<void> {
-  const keyFile =
-    flags.publicKey ?? path.join(loadConfig(process.env).home, 'keys', PUBLIC_KEY_FILE);
+  const keyFile = flags.publicKey ?? path.join(cliConfig().home, 'keys', PUBLIC_KEY_FILE);
   let pem: string;
   try {
     pem = await readFile(keyFile, 'utf8');
@@ -111,7 +110,7 @@ export function registerAudit(program: Command): void {
     .requiredOption('--from <iso>', 'first instant, ISO-8601 (inclusive)')
     .requiredOption('--to <iso>', 'end instant, ISO-8601 (exclusive)')
     .requiredOption('--out <dir>', 'export folder (files are never overwritten)')
-    .option('--actor <name>', 'who exports (recorded)', process.env.USER ?? 'cli')
+    .option(...actorOption('who exports (recorded)'))
     .action((flags: ExportFlags) => runExport(flags));
   audit
     .command('verify')

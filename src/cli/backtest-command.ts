@@ -9,7 +9,8 @@ import { loadStrategy } from '../system/load-strategy.js';
 import { dateFlag, decimalFlag, durationFlag, integerFlag, numberFlag } from './parse-flags.js';
 import { createProgress } from './progress.js';
 import { printSummary } from './summary.js';
-import { chartLibrarySource, kairosHome } from './paths.js';
+import { cliConfig } from './cli-config.js';
+import { chartLibrarySource } from './paths.js';
 import { writeFilesAtomically } from './write-files-atomically.js';
 
 interface BacktestFlags {
@@ -115,7 +116,7 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
   const rawParams = flags.params !== undefined ? parseParamList(flags.params) : {};
   const { report, run } = await runBacktest({
     data: flags.data,
-    strategy: () => loadStrategy(strategyFile, path.join(kairosHome(), 'build'), flags.export),
+    strategy: () => loadStrategy(strategyFile, path.join(cliConfig().home, 'build'), flags.export),
     params: rawParams,
     settings: {
       ...settings,
@@ -131,7 +132,7 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
   const out =
     flags.out ??
     path.join(
-      kairosHome(),
+      cliConfig().home,
       'reports',
       `${safeName(report.strategy)}-${safeName(dataStem(flags.data))}`,
     );

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { CredentialRepository, type CredentialSecrets } from '../store/credential-repository.js';
 import { UserRepository } from '../store/user-repository.js';
-import { loadConfig } from '../system/config.js';
 import { CredentialVault } from '../system/credential-vault.js';
 import { openFieldCipher } from '../system/field-cipher.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { KairosError } from '../trading/core/errors.js';
+import { actorOf, actorOption, cliConfig } from './cli-config.js';
 import { writePlainTable } from './plain-table.js';
 import { promptHidden } from './prompt-hidden.js';
 
@@ -13,10 +13,8 @@ interface AddFlags {
   user: string;
   venue: string;
   label: string;
-  actor: string;
+  actor?: string;
 }
-
-const ACTOR = process.env.USER ?? 'cli';
 
 /** Registers `kairos credential`: add, list and remove stored (encrypted) venue credentials. */
 export function registerCredential(program: Command): void {
@@ -32,7 +30,7 @@ export function registerCredential(program: Command): void {
     .requiredOption('--user <username>', 'the owner (a Kairos user)')
     .requiredOption('--venue <id>', 'ccxt exchange id, e.g. binance')
     .requiredOption('--label <label>', 'a name for it, unique per owner and venue, e.g. main')
-    .option('--actor <name>', 'who makes the change (audited)', ACTOR)
+    .option(...actorOption('who makes the change (audited)'))
     .action((flags: AddFlags) => addCredential(flags));
   cmd
     .command('list')
@@ -45,8 +43,8 @@ export function registerCredential(program: Command): void {
     .description('delete a stored credential (audited)')
     .argument('<id>', 'the credential id (kairos credential list)')
     .requiredOption('--user <username>', 'the owner')
-    .option('--actor <name>', 'who makes the change (audited)', ACTOR)
-    .action((id: string, flags: { user: string; actor: string }) => removeCredential(id, flags));
+    .option(...actorOption('who makes the change (audited)'))
+    .action((id: string, flags: { user: string; actor?: string }) => removeCredential(id, flags));
 }
 
 async function addCredential(flags: AddFlags): Promise<void> {
@@ -58,7 +56,7 @@ async function addCredential(flags: AddFlags): Promise<void> {
     );
   }
   const secrets = await readSecrets();
-  const config = loadConfig(process.env);
+  const config = cliConfig();
   const cipher = await openFieldCipher(config);
   const store = await openConfiguredStore(config);
   try {
@@ -66,7 +64,7 @@ async function addCredential(flags: AddFlags): Promise<void> {
     const c = await new CredentialVault(store.db, cipher).add(
       owner,
       { venue: flags.venue, label: flags.label, ...secrets },
-      { actor: flags.actor, role: 'cli' },
+      { actor: actorOf(flags), role: 'cli' },
     );
     process.stdout.write(
       `stored ${c.venue} credential "${c.label}" of ${flags.user} (id ${c.id}), encrypted\n` +
@@ -78,7 +76,7 @@ async function addCredential(flags: AddFlags): Promise<void> {
 }
 
 async function listCredentials(flags: { user?: string; json?: boolean }): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = cliConfig();
   const store = await openConfiguredStore(config);
   let rows: {
     id: string;
@@ -121,13 +119,16 @@ async function listCredentials(flags: { user?: string; json?: boolean }): Promis
   writePlainTable(table);
 }
 
-async function removeCredential(id: string, flags: { user: string; actor: string }): Promise<void> {
-  const config = loadConfig(process.env);
+async function removeCredential(
+  id: string,
+  flags: { user: string; actor?: string },
+): Promise<void> {
+  const config = cliConfig();
   const store = await openConfiguredStore(config);
   try {
     const owner = await ownerId(store.db, flags.user);
     const vault = new CredentialVault(store.db, await openFieldCipher(config));
-    if (!(await vault.remove(owner, id, { actor: flags.actor, role: 'cli' }))) {
+    if (!(await vault.remove(owner, id, { actor: actorOf(flags), role: 'cli' }))) {
       throw new KairosError(
         'CREDENTIAL_NOT_FOUND',
         `<id>: user "${flags.user}" has no credential ${id} (see kairos credential list)`,
@@ -154,14 +155,11 @@ async function ownerId(
  * `ps` and shell history would show them.
  */
 async function readSecrets(): Promise<CredentialSecrets> {
-  const env = (name: string) => {
-    const v = process.env[name];
-    return v === undefined || v === '' ? undefined : v;
-  };
+  const fromEnv = cliConfig().exchange;
   let [apiKey, secret, passphrase] = [
-    env('EXCHANGE_API_KEY'),
-    env('EXCHANGE_SECRET'),
-    env('EXCHANGE_PASSWORD'),
+    fromEnv.apiKey?.reveal(),
+    fromEnv.secret?.reveal(),
+    fromEnv.password?.reveal(),
   ];
   if (apiKey === undefined) {
     if (process.stdin.isTTY) {

@@ -6,12 +6,13 @@ import { KairosError } from '../trading/core/errors.js';
 import type { Bar } from '../trading/data/market-data.js';
 import { ClockSkew } from '../trading/venues/ccxt/clock-skew.js';
 import { asKairosError } from '../trading/venues/ccxt/error-mapping.js';
-import { createExchange, credentialsFromEnv } from '../trading/venues/ccxt/exchange-factory.js';
+import { exchangeKeys } from '../system/config.js';
+import { createExchange } from '../trading/venues/ccxt/exchange-factory.js';
 import { ohlcvPages, timeframeMs } from '../trading/venues/ccxt/ohlcv-pages.js';
 import { VenueRateLimitedError } from '../trading/venues/ccxt/request-gate.js';
 import { CandleFile } from './candle-file.js';
 import { dateFlag, numberFlag } from './parse-flags.js';
-import { kairosHome } from './paths.js';
+import { cliConfig } from './cli-config.js';
 
 /** The flags of `kairos data download`, as commander parses them. */
 export interface DownloadFlags {
@@ -47,7 +48,7 @@ export async function download(flags: DownloadFlags): Promise<void> {
   const out =
     flags.out ??
     path.join(
-      kairosHome(),
+      cliConfig().home,
       'data',
       flags.exchange,
       `${flags.symbol.replace(/[/:]/g, '_')}-${flags.timeframe}.json`,
@@ -62,8 +63,8 @@ export async function download(flags: DownloadFlags): Promise<void> {
   const budget = new MemoryBudget({ rule: { capacity: 960, intervalMs: 60_000 } });
   const { exchange } = await createExchange({
     exchangeId: venue,
-    exchangeUrl: flags.exchangeUrl,
-    ...credentialsFromEnv(process.env),
+    exchangeUrl: flags.exchangeUrl ?? cliConfig().exchange.url,
+    ...exchangeKeys(cliConfig()),
     budget: { budget },
   });
   const policy = createVenuePolicy({ venue });

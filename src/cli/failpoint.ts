@@ -7,11 +7,11 @@ const POINTS: readonly Failpoint[] = ['after-commit', 'after-send'];
 export const AFTER_REWRAP_BATCH = 'after-rewrap-batch';
 
 /**
- * For fault tests: `KAIROS_FAILPOINT=after-commit:37` kills the process (SIGKILL, as a crash)
+ * For fault tests: `KAIROS_FAILPOINT=after-commit:37` (`Config.failpoint`) kills the process (SIGKILL, as a crash)
  * the 37th time an order reaches that point. Unset: nothing.
  *
  * @example
- * const failpoint = failpointFromEnv(process.env.KAIROS_FAILPOINT);
+ * const failpoint = failpointFromEnv(config.failpoint);
  */
 export function failpointFromEnv<P extends string = Failpoint>(
   spec: string | undefined,

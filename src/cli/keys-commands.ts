@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../system/config.js';
 import { fieldKeysDir } from '../system/field-cipher.js';
 import { checkBatchSize, FieldKeys } from '../system/key-rotation.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { KairosError } from '../trading/core/errors.js';
+import { actorOf, actorOption, cliConfig } from './cli-config.js';
 import { AFTER_REWRAP_BATCH, failpointFromEnv } from './failpoint.js';
 
 /** Registers `kairos keys`: status, rotate and retire the field-encryption master keys. */
@@ -11,11 +11,7 @@ export function registerKeys(program: Command): void {
   const keys = program
     .command('keys')
     .description('field-encryption master keys: status, rotate, retire (docs/encryption.md)');
-  const actor = [
-    '--actor <name>',
-    'who makes the change (audited)',
-    process.env.USER ?? 'cli',
-  ] as const;
+  const actor = actorOption();
   keys
     .command('status')
     .description('each master key (current, previous) and how many stored values it wraps')
@@ -37,11 +33,11 @@ export function registerKeys(program: Command): void {
     .option('--batch-size <n>', 'values per transaction', '500')
     .option('--retire', 'then delete the previous master keys (no value needs them any more)')
     .option(...actor)
-    .action((flags: { batchSize: string; retire?: boolean; actor: string }) => {
+    .action((flags: { batchSize: string; retire?: boolean; actor?: string }) => {
       const batchSize = checkBatchSize(Number(flags.batchSize));
       return withKeys(async (k) => {
-        const by = { actor: flags.actor, role: 'cli' };
-        const failpoint = failpointFromEnv(process.env.KAIROS_FAILPOINT, [AFTER_REWRAP_BATCH]);
+        const by = { actor: actorOf(flags), role: 'cli' };
+        const failpoint = failpointFromEnv(cliConfig().failpoint, [AFTER_REWRAP_BATCH]);
         const r = await k.rotate({
           by,
           batchSize,
@@ -66,8 +62,8 @@ export function registerKeys(program: Command): void {
     .command('retire')
     .description('delete the previous master keys once no stored value needs them')
     .option(...actor)
-    .action((flags: { actor: string }) =>
-      withKeys((k) => retire(k, { actor: flags.actor, role: 'cli' })),
+    .action((flags: { actor?: string }) =>
+      withKeys((k) => retire(k, { actor: actorOf(flags), role: 'cli' })),
     );
 }
 
@@ -81,7 +77,7 @@ async function retire(k: FieldKeys, by: { actor: string; role: string }): Promis
 }
 
 async function withKeys(run: (keys: FieldKeys) => Promise<void>): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = cliConfig();
   const store = await openConfiguredStore(config);
   try {
     await run(new FieldKeys(store.db, fieldKeysDir(config)));

@@ -28,8 +28,8 @@ export function registerLive(program: Command): void {
     .addOption(
       new Option(
         '--credential <label|id>',
-        'a stored venue credential (kairos credential add); wins over EXCHANGE_API_KEY/SECRET',
-      ).env('EXCHANGE_CREDENTIAL'),
+        'a stored venue credential (kairos credential add); wins over EXCHANGE_API_KEY/SECRET (env: EXCHANGE_CREDENTIAL)',
+      ),
     )
     .option('--user <username>', "the credential's owner, when several users have that label")
     .addOption(

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { OrderRepository } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
-import { loadConfig, type Config } from '../system/config.js';
+import { exchangeKeys, type Config } from '../system/config.js';
 import { openFieldCipher } from '../system/field-cipher.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { openVenueCredential } from '../system/venue-credentials.js';
@@ -10,7 +10,7 @@ import type { Store } from '../store/open-store.js';
 import { TradingNode, type NodeRunResult } from '../trading/live/trading-node.js';
 import { parseParamList, resolveParams } from '../trading/strategy/params.js';
 import { CcxtExecutionClient } from '../trading/venues/ccxt/ccxt-execution.js';
-import { createExchange, credentialsFromEnv } from '../trading/venues/ccxt/exchange-factory.js';
+import { createExchange } from '../trading/venues/ccxt/exchange-factory.js';
 import { loadStrategy } from './load-strategy.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { KairosError } from '../trading/core/errors.js';
@@ -19,6 +19,7 @@ import { busyError } from '../trading/venues/ccxt/error-mapping.js';
 import { LiveClock } from '../trading/clock/live-clock.js';
 import { openVenueFeed, type VenueFeedFlags } from './venue-feed.js';
 import { runLines } from './run-lines.js';
+import { cliConfig } from './cli-config.js';
 
 /** The flags of `kairos live`. */
 export interface LiveFlags extends VenueFeedFlags {
@@ -34,8 +35,9 @@ export interface LiveFlags extends VenueFeedFlags {
 }
 
 /**
- * The venue keys: the stored credential `--credential` names (decrypted with the install's
- * master key), which then wins over EXCHANGE_*; without the flag, the environment.
+ * The venue keys: the stored credential `--credential` (else `EXCHANGE_CREDENTIAL`) names
+ * (decrypted with the install's master key), which then wins over EXCHANGE_*; without one,
+ * the environment's keys.
  */
 async function venueCredentials(
   config: Config,
@@ -44,17 +46,18 @@ async function venueCredentials(
   usedBy: string,
   log: (line: string) => void,
 ): Promise<{ apiKey?: string; secret?: string; password?: string }> {
-  const env = credentialsFromEnv(process.env);
-  if (flags.credential === undefined) {
+  const env = exchangeKeys(config);
+  const ref = flags.credential ?? config.exchange.credential;
+  if (ref === undefined) {
     if (flags.user !== undefined) log('--user is ignored without --credential');
     return env;
   }
   const { summary, secrets } = await openVenueCredential(store.db, await openFieldCipher(config), {
-    ref: flags.credential,
+    ref,
     venue: flags.exchange,
     ...(flags.user === undefined ? {} : { username: flags.user }),
     usedBy,
-    actor: process.env.USER ?? 'cli',
+    actor: config.actor,
   });
   if (env.apiKey !== undefined || env.secret !== undefined) {
     log('EXCHANGE_API_KEY/EXCHANGE_SECRET are set but ignored: --credential wins');
@@ -95,7 +98,7 @@ function startRefused(e: VenueBusyError): KairosError {
 
 /** Runs `kairos live` (loaded only then: it brings ccxt). */
 export async function runLive(file: string, flags: LiveFlags): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = cliConfig();
   const cash = decimalFlag('--cash', flags.cash, 'positive');
   const params = flags.params ? parseParamList(flags.params) : {};
   const onStop = flags.onStop ?? 'cancel';

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { OrderRepository } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
-import { loadConfig, type Config } from '../system/config.js';
+import type { Config } from '../system/config.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { Bar, MarketEvent } from '../trading/data/market-data.js';
 import type { Instrument } from '../trading/model/instrument.js';
@@ -19,6 +19,7 @@ import {
   replayInstrumentOptions,
   type ReplayInstrumentFlags,
 } from './replay-instrument.js';
+import { cliConfig } from './cli-config.js';
 import { failpointFromEnv } from './failpoint.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { runLines } from './run-lines.js';
@@ -136,7 +137,7 @@ async function venueSource(
 }
 
 async function runPaper(file: string, flags: PaperFlags): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = cliConfig();
   if ((flags.data === undefined) === (flags.exchange === undefined)) {
     throw new KairosError(
       'USAGE',
@@ -200,7 +201,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       ...(source.warmUntil === undefined ? {} : { warmUntil: source.warmUntil }),
       onAlert: (a) => process.stderr.write(`alert ${a.code}: ${a.message}\n`),
       onLog: (m) => process.stdout.write(`${m}\n`),
-      failpoint: failpointFromEnv(process.env.KAIROS_FAILPOINT),
+      failpoint: failpointFromEnv(config.failpoint),
       // A replay owns its time: a crashed bar is replayed exactly (docs/paper.md).
       ownsTime: source.warmUntil === undefined,
     });

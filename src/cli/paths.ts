@@ -2,11 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-/** The embedded data folder: `KAIROS_HOME`, default `./var`. */
-export function kairosHome(): string {
-  return path.resolve(process.env.KAIROS_HOME ?? 'var');
-}
-
 /** The charting library inlined into `report.html` (lightweight-charts, standalone build). */
 export async function chartLibrarySource(): Promise<string> {
   const require = createRequire(import.meta.url);

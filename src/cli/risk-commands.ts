@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { LIMIT_NAMES, RiskRepository } from '../store/risk-repository.js';
-import { loadConfig } from '../system/config.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { KairosError } from '../trading/core/errors.js';
+import { actorOf, actorOption, cliConfig } from './cli-config.js';
 import { renamedOptions } from './renamed-options.js';
 
 async function withRisk<T>(fn: (risk: RiskRepository) => Promise<T>): Promise<T> {
-  const config = loadConfig(process.env);
+  const config = cliConfig();
   const store = await openConfiguredStore(config);
   try {
     return await fn(new RiskRepository(store.db));
@@ -20,13 +20,13 @@ interface LimitFlags {
   clear?: string;
   strategyId?: string;
   instrument?: string;
-  actor: string;
+  actor?: string;
 }
 
 interface ScopeFlags {
   strategyId?: string;
   instrument?: string;
-  actor: string;
+  actor?: string;
   reason?: string;
 }
 
@@ -60,7 +60,7 @@ export function registerRisk(program: Command): void {
     .option('--clear <name>', "remove this limit from the scope (a broader scope's still applies)")
     .option('--strategy-id <id>', 'for one strategy run (default: the whole account)')
     .option('--instrument <id>', 'for one instrument, all strategies (default: the whole account)')
-    .option('--actor <name>', 'who makes the change (recorded)', process.env.USER ?? 'cli')
+    .option(...actorOption('who makes the change (recorded)'))
     .action(async (name: string | undefined, value: string | undefined, flags: LimitFlags) => {
       const scope = { strategyId: flags.strategyId, instrumentId: flags.instrument };
       const where = flags.strategyId ?? (flags.instrument && `instrument ${flags.instrument}`);
@@ -68,7 +68,7 @@ export function registerRisk(program: Command): void {
         if (name !== undefined)
           throw new KairosError('USAGE', '--clear NAME takes no other name or value');
         const cleared = await withRisk((r) =>
-          r.clearLimit(scope, flags.clear!, flags.actor, Date.now()),
+          r.clearLimit(scope, flags.clear!, actorOf(flags), Date.now()),
         );
         process.stdout.write(
           cleared
@@ -79,7 +79,7 @@ export function registerRisk(program: Command): void {
       }
       if (name === undefined || value === undefined)
         throw new KairosError('USAGE', 'give NAME VALUE to set a limit, or --clear NAME');
-      await withRisk((r) => r.setLimit(scope, name, value, flags.actor, Date.now()));
+      await withRisk((r) => r.setLimit(scope, name, value, actorOf(flags), Date.now()));
       process.stdout.write(`limit ${name} = ${value} (${where || 'account'})\n`);
     });
   for (const [cmd, state, what] of [
@@ -90,7 +90,7 @@ export function registerRisk(program: Command): void {
     renamedOptions(risk.command(cmd), { '--strategy <id>': '--strategy-id' })
       .description(what)
       .option('--strategy-id <id>', 'for one strategy run (default: the whole account)')
-      .option('--actor <name>', 'who makes the change (recorded)', process.env.USER ?? 'cli')
+      .option(...actorOption('who makes the change (recorded)'))
       .option('--reason <text>', 'why')
       .action((flags: ScopeFlags) =>
         withRisk((r) =>
@@ -98,7 +98,7 @@ export function registerRisk(program: Command): void {
             { strategyId: flags.strategyId },
             state as TradingState,
             flags.reason ?? null,
-            flags.actor,
+            actorOf(flags),
             Date.now(),
           ),
         ).then(() => {

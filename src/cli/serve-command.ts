@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../system/config.js';
+import type { Config } from '../system/config.js';
+import { cliConfig } from './cli-config.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { checkPortFree } from './port-check.js';
 import {
@@ -11,7 +12,7 @@ import {
 interface ServeFlags extends ReplayInstrumentFlags {
   speed: string;
   host: string;
-  port: string;
+  port?: string;
   strategies?: string;
   backtestData?: string;
 }
@@ -26,13 +27,13 @@ export function registerServe(program: Command): void {
   )
     .option('--speed <factor>', 'replay speed: bar time / real time', '60')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port (0: any free one)', '8080')
+    .option('--port <port>', 'port (0: any free one; default: PORT, else 8080)')
     .option('--strategies <dir>', 'strategy catalog (default: $KAIROS_HOME/strategies)')
     .option('--backtest-data <dir>', 'data files backtests may name (default: $KAIROS_HOME/data)')
     .action(async (flags: ServeFlags) => {
-      const config = loadConfig(process.env);
+      const config = cliConfig();
       const speed = numberFlag('--speed', flags.speed);
-      const port = numberFlag('--port', flags.port, { integer: true, max: 65535 });
+      const port = servePort(flags.port, config);
       // Bind first: a taken port fails now, before KAIROS_HOME is touched.
       await checkPortFree(flags.host, port);
       const instrument = await replayInstrument(flags);
@@ -68,6 +69,17 @@ export function registerServe(program: Command): void {
       });
       await server.close();
     });
+}
+
+/**
+ * `serve`'s port: `--port`, else `PORT`, else 8080.
+ *
+ * @example
+ * servePort(undefined, { port: 9090 }); // 9090
+ */
+export function servePort(flag: string | undefined, config: Pick<Config, 'port'>): number {
+  if (flag !== undefined) return numberFlag('--port', flag, { integer: true, max: 65535 });
+  return config.port ?? 8080;
 }
 
 /** What `serve` says at start when nobody can log in yet (null when some user exists). */

@@ -2,17 +2,18 @@ import { ROLES, isRole } from '../security/roles/permissions.js';
 import type { Command } from 'commander';
 import { checkPasswordPolicy } from '../security/passwords/password-policy.js';
 import { normalizeUsername, UserRepository, type UserSummary } from '../store/user-repository.js';
-import { loadConfig } from '../system/config.js';
 import { openFieldCipher } from '../system/field-cipher.js';
 import { UserAccounts } from '../system/user-accounts.js';
 import { KairosError } from '../trading/core/errors.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
+import { actorOf, actorOption, cliConfig } from './cli-config.js';
 import { writePlainTable } from './plain-table.js';
 import { promptHidden } from './prompt-hidden.js';
 
 /** The environment variables `create-admin` and `create` read the password from (else stdin). */
 const ADMIN_PASSWORD_ENV = 'KAIROS_ADMIN_PASSWORD';
 const USER_PASSWORD_ENV = 'KAIROS_USER_PASSWORD';
+type PasswordEnv = typeof ADMIN_PASSWORD_ENV | typeof USER_PASSWORD_ENV;
 
 /** Registers `kairos user`: create the first admin, list users. */
 export function registerUser(program: Command): void {
@@ -23,9 +24,9 @@ export function registerUser(program: Command): void {
       `create a user with role admin, a TOTP secret and recovery codes (password from ${ADMIN_PASSWORD_ENV} or stdin)`,
     )
     .argument('<username>')
-    .option('--actor <name>', 'who makes the change (audited)', process.env.USER ?? 'cli')
-    .action((username: string, flags: { actor: string }) =>
-      createUser(username, 'admin', flags.actor, ADMIN_PASSWORD_ENV),
+    .option(...actorOption('who makes the change (audited)'))
+    .action((username: string, flags: { actor?: string }) =>
+      createUser(username, 'admin', actorOf(flags), ADMIN_PASSWORD_ENV),
     );
   user
     .command('create')
@@ -34,9 +35,9 @@ export function registerUser(program: Command): void {
     )
     .argument('<username>')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
-    .option('--actor <name>', 'who makes the change (audited)', process.env.USER ?? 'cli')
-    .action((username: string, flags: { role: string; actor: string }) =>
-      createUser(username, flags.role, flags.actor, USER_PASSWORD_ENV),
+    .option(...actorOption('who makes the change (audited)'))
+    .action((username: string, flags: { role: string; actor?: string }) =>
+      createUser(username, flags.role, actorOf(flags), USER_PASSWORD_ENV),
     );
   user
     .command('list')
@@ -49,14 +50,14 @@ async function createUser(
   username: string,
   role: string,
   actor: string,
-  passwordEnv: string,
+  passwordEnv: PasswordEnv,
 ): Promise<void> {
   const name = normalizeUsername(username);
   if (!isRole(role)) throw new KairosError('USAGE', `--role: must be one of ${ROLES.join(', ')}`);
   const password = await readPassword(passwordEnv);
   // Checked again by `create`; here so a weak password opens no store and makes no key.
   checkPasswordPolicy(password, { username: name });
-  const config = loadConfig(process.env);
+  const config = cliConfig();
   // The same master key the server decrypts TOTP secrets with.
   const cipher = await openFieldCipher(config);
   const store = await openConfiguredStore(config);
@@ -85,7 +86,7 @@ async function createUser(
 }
 
 async function listUsers(json: boolean): Promise<void> {
-  const store = await openConfiguredStore(loadConfig(process.env));
+  const store = await openConfiguredStore(cliConfig());
   let users: UserSummary[];
   try {
     users = await new UserRepository(store.db).list();
@@ -115,9 +116,10 @@ async function listUsers(json: boolean): Promise<void> {
 }
 
 /** The password: the environment variable, else a hidden prompt on a terminal, else stdin's first line. */
-async function readPassword(passwordEnv: string): Promise<string> {
-  const fromEnv = process.env[passwordEnv];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+async function readPassword(passwordEnv: PasswordEnv): Promise<string> {
+  const config = cliConfig();
+  const fromEnv = passwordEnv === ADMIN_PASSWORD_ENV ? config.adminPassword : config.userPassword;
+  if (fromEnv !== undefined) return fromEnv.reveal();
   if (process.stdin.isTTY) {
     const first = await promptHidden('Password: ');
     if ((await promptHidden('Repeat the password: ')) !== first) {

@@ -71,7 +71,7 @@ export async function openVenueFeed(
   const exchangeConfig: ExchangeConfig = {
     exchangeId: flags.exchange,
     ...credentials,
-    exchangeUrl: flags.exchangeUrl,
+    exchangeUrl: flags.exchangeUrl ?? config.exchange.url,
     budget: {
       budget,
       onAlert: on.alert,

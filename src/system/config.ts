@@ -1,7 +1,29 @@
 import path from 'node:path';
 import { KairosError } from '../trading/core/errors.js';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from '../trading/core/logger.js';
+import { Secret } from './secret.js';
 
-/** The effective configuration, read once from the environment (CLI flags override it). */
+/** The environment as `loadConfig` reads it (the process's, or a test's own record). */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** A venue's settings for the ccxt commands (`live`, `paper --exchange`, `data download`, `credential add`). */
+export interface ExchangeSettings {
+  /** `EXCHANGE_API_KEY`: the venue API key (a stored `--credential` wins over it). */
+  readonly apiKey: Secret | undefined;
+  /** `EXCHANGE_SECRET`: its secret. */
+  readonly secret: Secret | undefined;
+  /** `EXCHANGE_PASSWORD`: the third credential some venues need (OKX, KuCoin passphrase). */
+  readonly password: Secret | undefined;
+  /** `EXCHANGE_CREDENTIAL`: a stored credential's id or label; `--credential` wins over it. */
+  readonly credential: string | undefined;
+  /** `EXCHANGE_URL`: another REST + WebSocket base URL; `--exchange-url` wins over it. */
+  readonly url: string | undefined;
+}
+
+/**
+ * The effective configuration: every setting Kairos reads from the environment, read once and
+ * validated by `loadConfig` (CLI flags override some of them; `docs/configuration.md`).
+ */
 export interface Config {
   /** Embedded state folder (`KAIROS_HOME`, default `./var`). */
   readonly home: string;
@@ -13,42 +35,146 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** Memcached servers (`MEMCACHED_SERVERS`, `host:port,host:port`): a shared cache. */
   readonly memcachedServers: string | undefined;
+  /** The least severe level logged (`LOG_LEVEL`, default `info`). */
+  readonly logLevel: LogLevel;
+  /** `kairos serve`'s port (`PORT`; `--port` wins; neither: 8080). */
+  readonly port: number | undefined;
+  /** Venue keys and addresses (`EXCHANGE_*`). */
+  readonly exchange: ExchangeSettings;
+  /** `KAIROS_ADMIN_PASSWORD`: the password `kairos user create-admin` gives (else stdin). */
+  readonly adminPassword: Secret | undefined;
+  /** `KAIROS_USER_PASSWORD`: the password `kairos user create` gives (else stdin). */
+  readonly userPassword: Secret | undefined;
+  /** `KAIROS_FAILPOINT` (fault tests only): `<point>:<n>` kills the process at the nth hit. */
+  readonly failpoint: string | undefined;
+  /** Who the CLI's audited changes are recorded as when `--actor` is not given (`USER`, else `cli`). */
+  readonly actor: string;
+  /** `KAIROS_DEV=1`: `bin/kairos.js` runs the TypeScript sources even when a build is fresh. */
+  readonly dev: boolean;
+}
+
+/** One environment variable: its name, its rule and its default, as `docs/configuration.md` lists them. */
+export interface Setting {
+  readonly variable: string;
+  readonly rule: string;
+  readonly default: string;
+  readonly secret: boolean;
+}
+
+/** Every environment variable Kairos reads (`docs/configuration.md` has one row for each). */
+export const SETTINGS: readonly Setting[] = [
+  { variable: 'KAIROS_HOME', rule: 'a folder', default: './var', secret: false },
+  {
+    variable: 'DATABASE_URL',
+    rule: 'a postgres:// or postgresql:// URL',
+    default: 'embedded PGlite in $KAIROS_HOME/db',
+    secret: true,
+  },
+  {
+    variable: 'DATABASE_SCHEMA',
+    rule: 'lower-case letters, digits and _ (at most 63)',
+    default: 'the default schema',
+    secret: false,
+  },
+  {
+    variable: 'REDIS_URL',
+    rule: 'a redis:// or rediss:// URL',
+    default: 'in-memory caches and budgets',
+    secret: true,
+  },
+  {
+    variable: 'MEMCACHED_SERVERS',
+    rule: 'host[:port] (port 1-65535), servers separated by commas',
+    default: 'none',
+    secret: true,
+  },
+  { variable: 'LOG_LEVEL', rule: LOG_LEVELS.join(', '), default: 'info', secret: false },
+  { variable: 'PORT', rule: 'an integer 0-65535', default: '8080', secret: false },
+  { variable: 'EXCHANGE_API_KEY', rule: 'any text', default: 'none', secret: true },
+  { variable: 'EXCHANGE_SECRET', rule: 'any text', default: 'none', secret: true },
+  { variable: 'EXCHANGE_PASSWORD', rule: 'any text', default: 'none', secret: true },
+  {
+    variable: 'EXCHANGE_CREDENTIAL',
+    rule: 'a stored credential id or label',
+    default: 'none',
+    secret: false,
+  },
+  {
+    variable: 'EXCHANGE_URL',
+    rule: 'an http:// or https:// URL',
+    default: 'the venue',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_ADMIN_PASSWORD',
+    rule: 'the password policy',
+    default: 'stdin',
+    secret: true,
+  },
+  { variable: 'KAIROS_USER_PASSWORD', rule: 'the password policy', default: 'stdin', secret: true },
+  { variable: 'KAIROS_FAILPOINT', rule: '<point>:<n ≥ 1>', default: 'none', secret: false },
+  { variable: 'USER', rule: 'any text', default: 'cli', secret: false },
+  { variable: 'KAIROS_DEV', rule: '0 or 1', default: '0', secret: false },
+];
+
+function invalid(variable: string, rule: string): KairosError {
+  return new KairosError('CONFIG_INVALID', `${variable}: ${rule}`);
+}
+
+/** A trimmed value; empty counts as unset. */
+function text(env: Environment, variable: string): string | undefined {
+  return env[variable]?.trim() || undefined;
+}
+
+/** A secret as given (not trimmed); empty counts as unset. */
+function secret(env: Environment, variable: string): Secret | undefined {
+  const v = env[variable];
+  return v === undefined || v === '' ? undefined : new Secret(v);
 }
 
 /**
- * Reads and validates the configuration; a bad setting throws `CONFIG_INVALID` naming it.
+ * Reads and validates the configuration; a bad setting throws `CONFIG_INVALID` naming it and
+ * its rule. An empty variable counts as unset.
  *
  * @example
- * const config = loadConfig(process.env);
+ * const config = loadConfig({ KAIROS_HOME: '/srv/kairos', LOG_LEVEL: 'debug' });
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const url = env.DATABASE_URL?.trim() || undefined;
+export function loadConfig(env: Environment): Config {
+  const url = text(env, 'DATABASE_URL');
   if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
-    throw new KairosError(
-      'CONFIG_INVALID',
-      'DATABASE_URL: must be a postgres:// or postgresql:// URL',
-    );
+    throw invalid('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
   }
-  const schema = env.DATABASE_SCHEMA?.trim() || undefined;
+  const schema = text(env, 'DATABASE_SCHEMA');
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new KairosError(
-      'CONFIG_INVALID',
-      'DATABASE_SCHEMA: must be lower-case letters, digits and _ (at most 63)',
-    );
+    throw invalid('DATABASE_SCHEMA', 'must be lower-case letters, digits and _ (at most 63)');
   }
   return {
-    home: path.resolve(env.KAIROS_HOME?.trim() || 'var'),
+    home: path.resolve(text(env, 'KAIROS_HOME') ?? 'var'),
     databaseUrl: url,
     databaseSchema: schema,
     redisUrl: redisUrl(env.REDIS_URL),
     memcachedServers: memcachedServers(env.MEMCACHED_SERVERS),
+    logLevel: logLevel(text(env, 'LOG_LEVEL')),
+    port: port(text(env, 'PORT')),
+    exchange: {
+      apiKey: secret(env, 'EXCHANGE_API_KEY'),
+      secret: secret(env, 'EXCHANGE_SECRET'),
+      password: secret(env, 'EXCHANGE_PASSWORD'),
+      credential: text(env, 'EXCHANGE_CREDENTIAL'),
+      url: exchangeUrl(text(env, 'EXCHANGE_URL')),
+    },
+    adminPassword: secret(env, 'KAIROS_ADMIN_PASSWORD'),
+    userPassword: secret(env, 'KAIROS_USER_PASSWORD'),
+    failpoint: failpoint(text(env, 'KAIROS_FAILPOINT')),
+    actor: text(env, 'USER') ?? 'cli',
+    dev: dev(text(env, 'KAIROS_DEV')),
   };
 }
 
 function redisUrl(value: string | undefined): string | undefined {
   const url = value?.trim() || undefined;
   if (url !== undefined && !/^rediss?:\/\/[^/\s]+/.test(url)) {
-    throw new KairosError('CONFIG_INVALID', 'REDIS_URL: must be a redis:// or rediss:// URL');
+    throw invalid('REDIS_URL', 'must be a redis:// or rediss:// URL');
   }
   return url;
 }
@@ -62,32 +188,110 @@ function memcachedServers(value: string | undefined): string | undefined {
     const match = MEMCACHED_SERVER.exec(server.trim());
     const port = Number(match?.[1] ?? 11211);
     if (match === null || port < 1 || port > 65535) {
-      throw new KairosError(
-        'CONFIG_INVALID',
-        `MEMCACHED_SERVERS: "${server.trim().replace(/:[^@]*@/, ':***@')}" must be host[:port] (port 1-65535), servers separated by commas`,
+      throw invalid(
+        'MEMCACHED_SERVERS',
+        `"${server.trim().replace(/:[^@]*@/, ':***@')}" must be host[:port] (port 1-65535), servers separated by commas`,
       );
     }
   }
   return list;
 }
 
+function logLevel(value: string | undefined): LogLevel {
+  if (value === undefined) return 'info';
+  const level = value.toLowerCase();
+  if (!isLogLevel(level))
+    throw invalid('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, was "${value}"`);
+  return level;
+}
+
+function port(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw invalid('PORT', `must be an integer 0-65535 (0: any free port), was "${value}"`);
+  return n;
+}
+
+function exchangeUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw invalid('EXCHANGE_URL', `must be an http:// or https:// URL, was "${value}"`);
+  return value;
+}
+
+function failpoint(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^[a-z][a-z-]*:[1-9]\d*$/.test(value))
+    throw invalid('KAIROS_FAILPOINT', `must be <point>:<n ≥ 1>, was "${value}"`);
+  return value;
+}
+
+function dev(value: string | undefined): boolean {
+  if (value === undefined || value === '0') return false;
+  if (value === '1') return true;
+  throw invalid('KAIROS_DEV', `must be 0 or 1, was "${value}"`);
+}
+
+/** A URL's or a server list's passwords replaced by `***`. */
+function maskUrl(value: string | undefined): string | null {
+  return value === undefined ? null : value.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+}
+
+const masked = (s: Secret | undefined) => (s === undefined ? null : s.toString());
+
 /**
- * The configuration as text for people, with secrets (URL passwords) masked.
+ * The configuration as text for people, with secrets masked: API keys and passwords print as
+ * `***` when set (null when not), URLs and server lists keep everything but their passwords.
  *
  * @example
- * maskedConfig(config); // { home: '/app/var', databaseUrl: 'postgres://kairos:***@db/kairos' }
+ * maskedConfig(config); // { home: '/app/var', databaseUrl: 'postgres://kairos:***@db/kairos', ... }
  */
-export function maskedConfig(config: Config): Record<string, string | null> {
+export function maskedConfig(config: Config): Record<string, string | number | boolean | null> {
   return {
     home: config.home,
-    databaseUrl: config.databaseUrl
-      ? config.databaseUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
-      : null,
+    databaseUrl: maskUrl(config.databaseUrl),
     store: config.databaseUrl ? 'postgres' : `pglite (${path.join(config.home, 'db')})`,
     databaseSchema: config.databaseSchema ?? null,
-    redisUrl: config.redisUrl ? config.redisUrl.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@') : null,
+    redisUrl: maskUrl(config.redisUrl),
     memcachedServers: config.memcachedServers
       ? config.memcachedServers.replace(/([^,:@\s]+):[^@,]*@/g, '$1:***@')
       : null,
+    logLevel: config.logLevel,
+    port: config.port ?? null,
+    exchangeApiKey: masked(config.exchange.apiKey),
+    exchangeSecret: masked(config.exchange.secret),
+    exchangePassword: masked(config.exchange.password),
+    exchangeCredential: config.exchange.credential ?? null,
+    exchangeUrl: maskUrl(config.exchange.url),
+    adminPassword: masked(config.adminPassword),
+    userPassword: masked(config.userPassword),
+    failpoint: config.failpoint ?? null,
+    actor: config.actor,
+    dev: config.dev,
+  };
+}
+
+/**
+ * The `EXCHANGE_*` keys, revealed for `createExchange` (the ones not set are left out).
+ *
+ * @example
+ * await createExchange({ exchangeId: 'binance', ...exchangeKeys(config) });
+ */
+export function exchangeKeys(config: Config): {
+  apiKey?: string;
+  secret?: string;
+  password?: string;
+} {
+  const { apiKey, secret, password } = config.exchange;
+  return {
+    ...(apiKey === undefined ? {} : { apiKey: apiKey.reveal() }),
+    ...(secret === undefined ? {} : { secret: secret.reveal() }),
+    ...(password === undefined ? {} : { password: password.reveal() }),
   };
 }

@@ -52,13 +52,9 @@ describe('kairos data download', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
+  const download = ['data', 'download', '--exchange', 'binance', '--symbol', 'BTC/USDT'];
   const args = (extra: string[] = []) => [
-    'data',
-    'download',
-    '--exchange',
-    'binance',
-    '--symbol',
-    'BTC/USDT',
+    ...download,
     '--timeframe',
     '1m',
     '--since',
@@ -107,6 +103,30 @@ describe('kairos data download', () => {
     expect(bt.code).toBe(0);
     expect(bt.stdout).toMatch(/sma-cross on BTC\/USDT/);
     expect(bt.stdout).toContain(`(${n} bars)`);
+  });
+
+  it('takes the venue URL from EXCHANGE_URL, and --exchange-url wins over it', async () => {
+    const window = (file: string) => [
+      ...download,
+      '--since',
+      new Date(bars[0]!.openTime).toISOString(),
+      '--until',
+      new Date(bars[100]!.openTime).toISOString(),
+      '--out',
+      path.join(home, file),
+    ];
+    const [fromEnv, flagWins] = await Promise.all([
+      runCli(window('env.json'), { KAIROS_HOME: home, EXCHANGE_URL: sim.url }),
+      // Nothing listens on port 9: the download only succeeds if the flag is used.
+      runCli([...window('flag.json'), '--exchange-url', sim.url], {
+        KAIROS_HOME: home,
+        EXCHANGE_URL: 'http://127.0.0.1:9',
+      }),
+    ]);
+    expect([fromEnv.stderr, flagWins.stderr]).toEqual(['', '']);
+    expect([fromEnv.code, flagWins.code]).toEqual([0, 0]);
+    expect(rowsIn(path.join(home, 'env.json'))).toHaveLength(100);
+    expect(rowsIn(path.join(home, 'flag.json'))).toHaveLength(100);
   });
 
   it('names a bad flag or an unknown market', async () => {

@@ -102,8 +102,7 @@ export function isExchangeId(id: string): boolean {
  *
  * @example
  * const { exchange } = await createExchange({ exchangeId: 'binance', pro: true,
- *   apiKey: process.env.EXCHANGE_API_KEY, secret: process.env.EXCHANGE_SECRET,
- *   exchangeUrl: 'http://127.0.0.1:9444' });
+ *   apiKey, secret, exchangeUrl: 'http://127.0.0.1:9444' });
  */
 export async function createExchange(config: ExchangeConfig): Promise<BuiltExchange> {
   const id = config.exchangeId;
@@ -189,28 +188,5 @@ function quietFutures(exchange: Exchange): void {
       };
     }
     return c;
-  };
-}
-
-/**
- * Exchange credentials from the environment: `EXCHANGE_API_KEY`, `EXCHANGE_SECRET` and
- * `EXCHANGE_PASSWORD` (absent ones are undefined; public data needs none).
- *
- * @example
- * const creds = credentialsFromEnv(process.env);
- */
-export function credentialsFromEnv(env: Readonly<Record<string, string | undefined>>): {
-  apiKey?: string;
-  secret?: string;
-  password?: string;
-} {
-  const get = (name: string) => {
-    const v = env[name];
-    return v === undefined || v === '' ? undefined : v;
-  };
-  return {
-    apiKey: get('EXCHANGE_API_KEY'),
-    secret: get('EXCHANGE_SECRET'),
-    password: get('EXCHANGE_PASSWORD'),
   };
 }

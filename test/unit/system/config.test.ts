@@ -1,0 +1,173 @@
+import path from 'node:path';
+import { inspect } from 'node:util';
+import { exchangeKeys, loadConfig, maskedConfig, SETTINGS } from '../../../src/system/config.js';
+import { Secret } from '../../../src/system/secret.js';
+
+const CANARY = 'canary-s3cr3t';
+
+function configError(env: Record<string, string>): { code: string; message: string } {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    return e as { code: string; message: string };
+  }
+  throw new Error(`no error for ${JSON.stringify(env)}`);
+}
+
+describe('Config', () => {
+  it('has a default for every setting: embedded, quiet, no keys', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      home: path.resolve('var'),
+      databaseUrl: undefined,
+      logLevel: 'info',
+      port: undefined,
+      exchange: { apiKey: undefined, secret: undefined, password: undefined },
+      adminPassword: undefined,
+      userPassword: undefined,
+      failpoint: undefined,
+      actor: 'cli',
+      dev: false,
+    });
+    expect(c.exchange.credential).toBeUndefined();
+    expect(c.exchange.url).toBeUndefined();
+  });
+
+  it('reads every setting', () => {
+    const c = loadConfig({
+      KAIROS_HOME: '/srv/kairos',
+      DATABASE_URL: 'postgres://k:pw@db/kairos',
+      DATABASE_SCHEMA: 'k1',
+      LOG_LEVEL: 'DEBUG',
+      PORT: '0',
+      EXCHANGE_API_KEY: 'key',
+      EXCHANGE_SECRET: ' sec ',
+      EXCHANGE_PASSWORD: 'pass',
+      EXCHANGE_CREDENTIAL: 'main',
+      EXCHANGE_URL: 'http://127.0.0.1:9444',
+      KAIROS_ADMIN_PASSWORD: 'admin pw',
+      KAIROS_USER_PASSWORD: 'user pw',
+      KAIROS_FAILPOINT: 'after-send:3',
+      USER: 'rita',
+      KAIROS_DEV: '1',
+    });
+    expect(c.home).toBe('/srv/kairos');
+    expect(c.databaseSchema).toBe('k1');
+    expect(c.logLevel).toBe('debug');
+    expect(c.port).toBe(0);
+    // Secrets are kept as given: a space may be part of one.
+    expect(c.exchange.secret?.reveal()).toBe(' sec ');
+    expect(exchangeKeys(c)).toEqual({ apiKey: 'key', secret: ' sec ', password: 'pass' });
+    expect(c.exchange.credential).toBe('main');
+    expect(c.exchange.url).toBe('http://127.0.0.1:9444');
+    expect(c.adminPassword?.reveal()).toBe('admin pw');
+    expect(c.userPassword?.reveal()).toBe('user pw');
+    expect(c.failpoint).toBe('after-send:3');
+    expect(c.actor).toBe('rita');
+    expect(c.dev).toBe(true);
+  });
+
+  it('counts an empty variable as unset', () => {
+    const empty = Object.fromEntries(SETTINGS.map((s) => [s.variable, '']));
+    expect(loadConfig(empty)).toEqual(loadConfig({}));
+    expect(exchangeKeys(loadConfig(empty))).toEqual({});
+  });
+
+  it.each([
+    ['DATABASE_URL', 'mysql://db/k', 'DATABASE_URL: must be a postgres:// or postgresql:// URL'],
+    ['DATABASE_SCHEMA', 'Kairos', 'DATABASE_SCHEMA: must be lower-case letters'],
+    ['REDIS_URL', 'http://cache', 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    ['MEMCACHED_SERVERS', 'mc:0', 'MEMCACHED_SERVERS: "mc:0" must be host[:port]'],
+    ['LOG_LEVEL', 'verbose', 'LOG_LEVEL: must be one of debug, info, warn, error, was "verbose"'],
+    ['PORT', '65536', 'PORT: must be an integer 0-65535 (0: any free port), was "65536"'],
+    ['PORT', '80.5', 'PORT: must be an integer 0-65535'],
+    ['PORT', '-1', 'PORT: must be an integer 0-65535'],
+    ['EXCHANGE_URL', 'ws://127.0.0.1:9444', 'EXCHANGE_URL: must be an http:// or https:// URL'],
+    ['EXCHANGE_URL', 'not a url', 'EXCHANGE_URL: must be an http:// or https:// URL'],
+    [
+      'KAIROS_FAILPOINT',
+      'after-send',
+      'KAIROS_FAILPOINT: must be <point>:<n ≥ 1>, was "after-send"',
+    ],
+    ['KAIROS_FAILPOINT', 'after-send:0', 'KAIROS_FAILPOINT: must be <point>:<n ≥ 1>'],
+    ['KAIROS_DEV', 'yes', 'KAIROS_DEV: must be 0 or 1, was "yes"'],
+  ])('%s=%s is refused with CONFIG_INVALID naming it and its rule', (variable, value, message) => {
+    const e = configError({ [variable]: value });
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message.startsWith(message)).toBe(true);
+  });
+
+  it('lists every setting once, secrets marked', () => {
+    const names = SETTINGS.map((s) => s.variable);
+    expect(new Set(names).size).toBe(names.length);
+    expect(SETTINGS.filter((s) => s.secret).map((s) => s.variable)).toEqual([
+      'DATABASE_URL',
+      'REDIS_URL',
+      'MEMCACHED_SERVERS',
+      'EXCHANGE_API_KEY',
+      'EXCHANGE_SECRET',
+      'EXCHANGE_PASSWORD',
+      'KAIROS_ADMIN_PASSWORD',
+      'KAIROS_USER_PASSWORD',
+    ]);
+  });
+});
+
+describe('secrets', () => {
+  const config = loadConfig({
+    DATABASE_URL: `postgres://kairos:${CANARY}@db:5432/kairos`,
+    REDIS_URL: `rediss://:${CANARY}@cache:6380/0`,
+    MEMCACHED_SERVERS: `mc1:11211,u:${CANARY}@mc2`,
+    EXCHANGE_API_KEY: `${CANARY}-key`,
+    EXCHANGE_SECRET: `${CANARY}-secret`,
+    EXCHANGE_PASSWORD: `${CANARY}-pass`,
+    EXCHANGE_URL: `https://u:${CANARY}@sandbox.example.com`,
+    KAIROS_ADMIN_PASSWORD: `${CANARY}-admin`,
+    KAIROS_USER_PASSWORD: `${CANARY}-user`,
+  });
+
+  it('print masked in the effective config', () => {
+    const shown = maskedConfig(config);
+    expect(JSON.stringify(shown)).not.toContain(CANARY);
+    expect(shown).toMatchObject({
+      databaseUrl: 'postgres://kairos:***@db:5432/kairos',
+      store: 'postgres',
+      redisUrl: 'rediss://:***@cache:6380/0',
+      memcachedServers: 'mc1:11211,u:***@mc2',
+      exchangeApiKey: '***',
+      exchangeSecret: '***',
+      exchangePassword: '***',
+      exchangeUrl: 'https://u:***@sandbox.example.com',
+      adminPassword: '***',
+      userPassword: '***',
+    });
+    expect(maskedConfig(loadConfig({}))).toMatchObject({
+      exchangeApiKey: null,
+      adminPassword: null,
+      logLevel: 'info',
+      port: null,
+      actor: 'cli',
+      dev: false,
+    });
+  });
+
+  it('never print through JSON, a template string or inspect', () => {
+    const keys = loadConfig({
+      EXCHANGE_API_KEY: CANARY,
+      EXCHANGE_SECRET: CANARY,
+      EXCHANGE_PASSWORD: CANARY,
+      KAIROS_ADMIN_PASSWORD: CANARY,
+      KAIROS_USER_PASSWORD: CANARY,
+    });
+    const texts = [
+      JSON.stringify(keys),
+      inspect(keys, { depth: Infinity }),
+      `${String(keys.exchange.secret)}`,
+    ];
+    for (const text of texts) expect(text).not.toContain(CANARY);
+    expect(inspect(new Secret(CANARY))).toBe('Secret(***)');
+    expect(`${new Secret(CANARY)}`).toBe('***');
+    expect(JSON.stringify({ s: new Secret(CANARY) })).toBe('{"s":"***"}');
+    expect(keys.adminPassword?.reveal()).toBe(CANARY);
+  });
+});
