@@ -6,6 +6,7 @@ import { SeededRandom } from '../core/random.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { Alert } from '../model/alert.js';
 import type { Fill } from '../model/fill.js';
+import type { BuyFeeIn } from '../execution/matching/matching-engine.js';
 import { Kernel } from '../kernel/kernel.js';
 import type { Instrument } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
@@ -32,6 +33,8 @@ export interface BacktestConfig {
   readonly maxVolumeFraction?: number;
   readonly seed?: number;
   readonly allowShort?: boolean;
+  /** Which asset pays a buy's fee: the quote (default) or the base received, as Binance charges. */
+  readonly buyFeeIn?: BuyFeeIn;
   /** A hint of how many bars the run has (sizes the equity arrays once). */
   readonly expectedBars?: number;
 }
@@ -108,6 +111,7 @@ export class BacktestEngine {
             slippageBps: config.slippageBps ?? 0,
             latencyMs: config.latencyMs ?? 0,
             maxVolumeFraction: config.maxVolumeFraction ?? 1,
+            buyFeeIn: config.buyFeeIn ?? 'quote',
           },
           ports.report,
         ),
