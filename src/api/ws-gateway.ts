@@ -63,7 +63,7 @@ export interface WsGatewayOptions {
  * 15 s. A client more than 1 MiB behind is closed (1013) and told why; nothing is buffered
  * without bound.
  */
-export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, deps) => {
+export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts) => {
   await app.register(websocket, { options: { maxPayload: WS_LIMITS.maxMessageBytes } });
   const clients = new Set<Client>();
 
@@ -76,11 +76,11 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, deps)
     c.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   };
 
-  const unsubscribeOrders = deps.events.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
+  const unsubscribeOrders = opts.events.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
     // The order as this event left it (orders are immutable values), framed at most once.
-    const order = deps.order(e.clientOrderId);
+    const order = opts.order(e.clientOrderId);
     if (!order) return;
-    deps.owners.withOwner(e.strategyId, (userId) => {
+    opts.owners.withOwner(e.strategyId, (userId) => {
       let frames: string[] | undefined;
       for (const c of clients) {
         if (!c.claims || !c.channels.has('orders') || c.claims.sub !== userId) continue;
@@ -89,9 +89,9 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, deps)
       }
     });
   });
-  const unsubscribeBars = deps.bars.subscribe((bar) => {
+  const unsubscribeBars = opts.bars.subscribe((bar) => {
     // `sentAt` (server ms) lets a client see how far behind it is.
-    const message = JSON.stringify({ type: 'bar', bar, sentAt: deps.now() });
+    const message = JSON.stringify({ type: 'bar', bar, sentAt: opts.now() });
     for (const c of clients) if (c.claims && c.channels.has('bars')) push(c, message);
   });
 
@@ -136,7 +136,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, deps)
         if (!parsed.ok) return error('WS_BAD_MESSAGE', parsed.detail);
         onMessage(parsed.message);
       } catch (e) {
-        deps.log?.(`websocket handler error: ${(e as Error).stack ?? String(e)}`);
+        opts.log?.(`websocket handler error: ${(e as Error).stack ?? String(e)}`);
         error('INTERNAL', 'internal error');
         socket.close(1011, 'internal error');
       }
@@ -145,7 +145,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, deps)
       if (msg.type === 'auth') {
         let claims: AccessClaims;
         try {
-          claims = deps.tokens.verifyAccess(msg.token);
+          claims = opts.tokens.verifyAccess(msg.token);
         } catch (e) {
           error('AUTH_INVALID_TOKEN', (e as Error).message);
           return socket.close(4401, 'invalid token');
@@ -160,7 +160,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, deps)
         if (c.expiry) clearTimeout(c.expiry);
         c.expiry = setTimeout(
           () => socket.close(4401, 'token expired'),
-          Math.max(0, Math.min(claims.exp * 1000 - deps.now(), MAX_TIMER_MS)),
+          Math.max(0, Math.min(claims.exp * 1000 - opts.now(), MAX_TIMER_MS)),
         );
         return push(c, { type: 'authenticated', expiresAt: claims.exp * 1000 });
       }
