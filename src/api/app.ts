@@ -1,8 +1,9 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Bar } from '../trading/data/market-data.js';
-import type { ApiDeps } from './deps.js';
+import type { AccessClaims } from '../security/tokens/access-tokens.js';
+import { authentication, ownerOf } from './authenticated-context.js';
+import type { ApiPorts } from './deps.js';
 import { refuseHostileInput } from './hostile-input.js';
 import { declareAnswers } from './openapi-truth.js';
 import { clientErrorProblem, frameworkProblem, registerProblems, sendProblem } from './problem.js';
@@ -21,6 +22,7 @@ import { strategyRoutes } from './routes/strategy-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { orderRoutes } from './routes/order-routes.js';
+import { StrategyOwners } from './strategy-owners.js';
 import { wsGateway } from './ws-gateway.js';
 
 /** Request bodies above this are refused with 413. */
@@ -29,36 +31,35 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 /**
  * The HTTP API: Fastify with TypeBox schemas (unknown fields refused, secrets never in a
  * response schema), `application/problem+json` errors, OpenAPI at `/docs` (a page) and
- * `/docs/json`, and the WebSocket gateway at `/ws`.
+ * `/docs/json`, and the WebSocket gateway at `/ws`. One plugin per resource, each given only the
+ * ports it uses; one authenticated context (`authenticated-context.ts`) for all of them.
  *
  * @example
- * const app = await buildApp(deps); await app.listen({ port: 8080 });
+ * const app = await buildApp(ports); await app.listen({ port: 8080 });
  */
-export async function buildApp(
-  deps: ApiDeps & { readonly bars: { subscribe(fn: (bar: Bar) => void): () => void } },
-): Promise<FastifyInstance> {
+export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
     // Router errors (a bad %-escape in the URL…) answer as problems with our codes.
-    frameworkErrors: (err, _req, reply) => {
-      const [status, code] = frameworkProblem(err) ?? [400, 'BAD_REQUEST'];
-      return sendProblem(reply, status, code, err.message);
-    },
+    frameworkErrors: (err, _req, reply) =>
+      sendProblem(reply, frameworkProblem(err) ?? 'BAD_REQUEST', err.message),
     clientErrorHandler: clientErrorProblem,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
-  registerProblems(app, deps.log);
+  registerProblems(app, ports.log);
   refuseHostileInput(app);
   declareAnswers(app);
-  const verifiedSub = verifiedSubject(deps);
+  const verifiedSub = verifiedSubject(ports);
   await app.register(rateLimit, {
-    max: deps.rateLimit?.perMinute ?? 6_000,
+    max: ports.rateLimit?.perMinute ?? 6_000,
     timeWindow: 60_000,
     // Per client address and user: the subject of a token that verifies, never one the client
     // merely asserts (a forged token would otherwise buy a fresh budget per made-up subject).
     keyGenerator: (req) => `${req.ip}|${verifiedSub(req.headers.authorization)}`,
-    ...(deps.rateLimit?.redis ? { redis: deps.rateLimit.redis, nameSpace: 'kairos:api-rl:' } : {}),
+    ...(ports.rateLimit?.redis
+      ? { redis: ports.rateLimit.redis, nameSpace: 'kairos:api-rl:' }
+      : {}),
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,
       message: `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
@@ -72,22 +73,51 @@ export async function buildApp(
       },
     },
   });
-  await docsRoutes(app);
-  await healthRoutes(app, deps);
-  await authRoutes(app, deps);
-  await orderRoutes(app, deps);
-  await positionRoutes(app, deps);
-  await balanceRoutes(app, deps);
-  await fillRoutes(app, deps);
-  await instrumentRoutes(app, deps);
-  await candleRoutes(app, deps);
-  await riskRoutes(app, deps);
-  await userRoutes(app, deps);
-  await credentialRoutes(app, deps);
-  await auditRoutes(app, deps);
-  await strategyRoutes(app, deps);
-  await backtestRoutes(app, deps);
-  await wsGateway(app, deps);
+  await app.register(authentication, { tokens: ports.tokens });
+
+  const { core, instruments, now, log } = ports;
+  const lastPrice = (id: string) => core.lastPrice(id);
+  // A user's orders: their own and those of every strategy instance they started.
+  const ownersOf = async (claims: AccessClaims) => [
+    ownerOf(claims),
+    ...(await ports.strategies.ownedIds(claims.sub)),
+  ];
+  const owners = new StrategyOwners((id) => ports.strategies.ownerOf(id), log);
+  const authPerMinute = ports.rateLimit?.authPerMinute;
+
+  await app.register(docsRoutes);
+  await app.register(healthRoutes, { unresolved: () => core.unresolved() });
+  await app.register(authRoutes, {
+    users: ports.users,
+    hasher: ports.hasher,
+    mfa: ports.mfa,
+    tokens: ports.tokens,
+    challenges: ports.challenges,
+    audit: ports.audit,
+    now,
+    ...(authPerMinute === undefined ? {} : { authPerMinute }),
+  });
+  await app.register(orderRoutes, { desk: ports.desk, journal: ports.orders, ownersOf });
+  await app.register(positionRoutes, { ledger: core.ledger, lastPrice });
+  await app.register(balanceRoutes, { ledger: core.ledger, instruments, lastPrice });
+  await app.register(fillRoutes, { journal: ports.orders, ownersOf });
+  await app.register(instrumentRoutes, { instruments, lastPrice });
+  await app.register(candleRoutes, { instruments, candles: ports.candles });
+  await app.register(riskRoutes, { risk: ports.risk });
+  await app.register(userRoutes, { userAdmin: ports.userAdmin, sessions: ports.tokens });
+  await app.register(credentialRoutes, { credentials: ports.credentials });
+  await app.register(auditRoutes, { auditLog: ports.auditLog });
+  await app.register(strategyRoutes, { strategies: ports.strategies, owners });
+  await app.register(backtestRoutes, { backtests: ports.backtests });
+  await app.register(wsGateway, {
+    tokens: ports.tokens,
+    events: core.bus,
+    order: (id) => core.exec.order(id),
+    bars: ports.bars,
+    owners,
+    now,
+    ...(log ? { log } : {}),
+  });
   return app;
 }
 
@@ -95,17 +125,19 @@ export async function buildApp(
  * The `sub` of a bearer token that verifies (signature, expiry, audience), or '' (a rate-limit
  * key). Remembers recent answers, so a token is verified about once however often it is sent.
  */
-function verifiedSubject(deps: ApiDeps): (authorization: string | undefined) => string {
+function verifiedSubject(
+  ports: Pick<ApiPorts, 'now' | 'tokens'>,
+): (authorization: string | undefined) => string {
   const seen = new Map<string, { sub: string; until: number }>();
   return (authorization) => {
     if (!authorization?.startsWith('Bearer ')) return '';
     const token = authorization.slice('Bearer '.length).trim();
-    const now = deps.now();
+    const now = ports.now();
     const hit = seen.get(token);
     if (hit && hit.until > now) return hit.sub;
     let entry = { sub: '', until: now + 60_000 };
     try {
-      const claims = deps.tokens.verifyAccess(token);
+      const claims = ports.tokens.verifyAccess(token);
       entry = { sub: claims.sub, until: Math.min(claims.exp * 1000, now + 60_000) };
     } catch {
       // not a valid token: the address alone is the key

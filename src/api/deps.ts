@@ -121,6 +121,8 @@ export interface StrategyDesk {
   state(ownerUserId: string, id: string): Promise<StrategyInstance | null>;
   /** The strategy ids of every instance the user started (their orders are the user's). */
   ownedIds(ownerUserId: string): Promise<string[]>;
+  /** The user who started the instance `strategyId`; null when no instance has this id. */
+  ownerOf(strategyId: string): Promise<string | null>;
 }
 
 /** Backtests as background jobs, scoped to the owner (`src/system/backtest-jobs.ts`). */
@@ -141,21 +143,28 @@ export interface BacktestDesk {
   ): Promise<{ jobs: BacktestJob[]; next: string | null }>;
 }
 
-/** Everything the API is built from (the composition root in `src/system` makes it). */
-export interface ApiDeps {
+/**
+ * The ports the composition root (`src/system/trading-server.ts`) hands `buildApp`. No plugin
+ * sees this whole: `app.ts` gives each resource plugin only the few of them it uses (its
+ * `…Options`).
+ */
+export interface ApiPorts {
   readonly users: UserDirectory;
   readonly hasher: PasswordHasher;
   readonly mfa: MfaVerifier;
   readonly tokens: TokenService;
   /** Short-lived login challenges (between password and second factor). */
   readonly challenges: Cache;
-  readonly core: TradingCore;
+  /** The trading core: its bus (order events), OMS, ledger and last prices. */
+  readonly core: Pick<TradingCore, 'bus' | 'exec' | 'ledger' | 'lastPrice' | 'unresolved'>;
   readonly desk: TradingDesk;
   readonly orders: OrderRepository;
   /** Every instrument the core trades. */
   readonly instruments: readonly Instrument[];
   /** The last bars of the market feed (a bounded buffer), oldest first. */
   readonly candles: { recent(instrumentId: string, limit: number): readonly Bar[] };
+  /** The market feed's bars as they come (the WebSocket `bars` channel). */
+  readonly bars: { subscribe(fn: (bar: Bar) => void): () => void };
   readonly risk: RiskDesk;
   readonly userAdmin: UserAdmin;
   readonly credentials: CredentialStore;

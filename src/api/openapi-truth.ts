@@ -1,28 +1,19 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import type { Permission } from '../security/roles/permissions.js';
+import type { Guard } from './authenticated-context.js';
+import { codesByStatus } from './error-catalogue.js';
 import { ProblemSchema } from './problem.js';
 
 /** The content type of every error answer. */
 export const PROBLEM_TYPE = 'application/problem+json';
 
-/** What each error status means, as the document says it. */
-const MEANING: Readonly<Record<number, string>> = {
-  400: 'bad input: VALIDATION (names the field and the rule), BAD_URL, MALFORMED_BODY…',
-  401: 'no valid access token (AUTH_REQUIRED, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_SESSION_REVOKED)',
-  403: 'FORBIDDEN: the role lacks the permission',
-  404: 'not found (NOT_FOUND or a resource-specific code)',
-  409: 'conflict with the current state',
-  413: 'BODY_TOO_LARGE: a body over 64 KiB',
-  414: 'URL_TOO_LONG: a path parameter over 100 characters',
-  415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
-  422: 'the request is well-formed but refused by a rule (the code says which)',
-  429: 'RATE_LIMITED (with Retry-After)',
-  500: 'INTERNAL (a bug; logged) or AUDIT_CHAIN_BROKEN',
-  503: 'the service cannot take this now',
-};
-
-/** Marks a guard with the permission it checks, so the document can declare it. */
-export type PermissionGuard = { readonly permission?: Permission };
+/** What each error status means, as the document says it: the codes the catalogue gives it. */
+const MEANING: ReadonlyMap<number, string> = new Map(
+  [...codesByStatus()].map(([status, codes]) => [
+    status,
+    `${STATUS_CODES[status] ?? 'error'}: ${codes.join(', ')} (docs/errors.md)`,
+  ]),
+);
 
 const isProblemSchema = (s: unknown): boolean =>
   s === ProblemSchema ||
@@ -35,13 +26,16 @@ const isProblemSchema = (s: unknown): boolean =>
     ));
 
 const problem = (status: number) => ({
-  description: MEANING[status] ?? 'error',
+  description: MEANING.get(status) ?? 'error',
   content: { [PROBLEM_TYPE]: { schema: ProblemSchema } },
 });
 
-function guards(route: RouteOptions): PermissionGuard[] {
-  const h = route.onRequest;
-  return (Array.isArray(h) ? h : h ? [h] : []) as PermissionGuard[];
+/** The guards of a route (`authenticated-context.ts`), in `onRequest` or `preHandler`. */
+function guards(route: RouteOptions): Partial<Guard>[] {
+  const hooks = [route.onRequest, route.preHandler].flatMap((h) =>
+    Array.isArray(h) ? h : h ? [h] : [],
+  ) as Partial<Guard>[];
+  return hooks.filter((h) => h.authenticated === true);
 }
 
 /**
@@ -62,8 +56,9 @@ export function declareAnswers(app: FastifyInstance): void {
       if (isProblemSchema(s)) response[status] = problem(Number(status));
     }
     const statuses = [400, 429, 500];
-    const permission = guards(route).find((g) => g.permission)?.permission;
-    const protectedRoute = permission !== undefined || route.url === '/auth/logout';
+    const routeGuards = guards(route);
+    const permission = routeGuards.find((g) => g.permission)?.permission;
+    const protectedRoute = routeGuards.length > 0;
     if (protectedRoute) statuses.push(401, 403);
     const methods = [route.method].flat();
     if (methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')) statuses.push(413, 415);

@@ -1,7 +1,9 @@
 import { Type } from '@fastify/type-provider-typebox';
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { KairosError } from '../trading/core/errors.js';
+import { API_ERRORS, apiErrorOf, type ApiErrorCode } from './error-catalogue.js';
 
 /** The schema of a problem answer (RFC 9457 fields plus the stable code). */
 export const ProblemSchema = Type.Object({
@@ -12,78 +14,47 @@ export const ProblemSchema = Type.Object({
   detail: Type.String(),
 });
 
-/** HTTP status of each expected error code the API can answer with (others are 400). */
-const STATUS: Readonly<Record<string, number>> = {
-  AUTH_FAILED: 401,
-  AUTH_REQUIRED: 401,
-  AUTH_INVALID_TOKEN: 401,
-  AUTH_TOKEN_EXPIRED: 401,
-  AUTH_SESSION_REVOKED: 401,
-  AUTH_REFRESH_INVALID: 401,
-  AUTH_REFRESH_REUSED: 401,
-  MFA_FAILED: 401,
-  MFA_LOCKED: 429,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  USER_NOT_FOUND: 404,
-  USER_EXISTS: 409,
-  USER_SELF_DISABLE: 409,
-  CREDENTIAL_NOT_FOUND: 404,
-  CREDENTIAL_EXISTS: 409,
-  AUDIT_CHAIN_BROKEN: 500,
-  IDEMPOTENCY_CONFLICT: 409,
-  UNKNOWN_INSTRUMENT: 422,
-  RATE_LIMITED: 429,
-  BODY_TOO_LARGE: 413,
-  STRATEGY_NOT_FOUND: 404,
-  DATA_NOT_FOUND: 404,
-  STRATEGY_NOT_RUNNING: 409,
-  BACKTEST_NOT_DONE: 409,
-  BACKTEST_QUEUE_FULL: 503,
-};
-
 /**
  * Fastify's own errors (router, content-type parser) as our stable codes, so every answer is a
  * problem with a code listed in `docs/errors.md`.
  */
-const FRAMEWORK: Readonly<Record<string, readonly [number, string]>> = {
-  FST_ERR_BAD_URL: [400, 'BAD_URL'],
-  FST_ERR_INVALID_URL: [400, 'BAD_URL'],
-  FST_ERR_MAX_PARAM_LENGTH: [414, 'URL_TOO_LONG'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE'],
-  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'BODY_TOO_LARGE'],
-  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'MALFORMED_BODY'],
-  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'MALFORMED_BODY'],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'MALFORMED_BODY'],
+const FRAMEWORK: Readonly<Record<string, ApiErrorCode>> = {
+  FST_ERR_BAD_URL: 'BAD_URL',
+  FST_ERR_INVALID_URL: 'BAD_URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'URL_TOO_LONG',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_BODY',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_BODY',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_BODY',
 };
 
-/** The status and stable code of a framework error, or null when it is not one. */
+/** The stable code of a framework error, or null when it is not one. */
 export function frameworkProblem(err: {
   code?: string;
   statusCode?: number;
   name?: string;
-}): readonly [number, string] | null {
+}): ApiErrorCode | null {
   const known = err.code ? FRAMEWORK[err.code] : undefined;
   if (known) return known;
-  if (err.name === 'SyntaxError' && err.statusCode === 400) return [400, 'MALFORMED_BODY'];
+  if (err.name === 'SyntaxError' && err.statusCode === 400) return 'MALFORMED_BODY';
   return null;
 }
 
-/** Sends an RFC 9457 problem answer carrying the stable code. */
-export function sendProblem(
-  reply: FastifyReply,
-  status: number,
-  code: string,
-  detail: string,
-): FastifyReply {
-  return reply
-    .code(status)
-    .type('application/problem+json')
-    .send({ type: `urn:kairos:error:${code}`, title: code, status, code, detail });
+/** An RFC 9457 problem carrying the stable code, its status and title from the catalogue. */
+function problemBody(code: string, detail: string) {
+  const { status, title } = apiErrorOf(code);
+  return { type: `urn:kairos:error:${code}`, title, status, code, detail };
 }
 
-/** An expected failure the API answers with `status`. */
-export function apiError(code: string, detail: string): KairosError {
+/** Sends a problem answer: the status and title of `code` come from `error-catalogue.ts`. */
+export function sendProblem(reply: FastifyReply, code: string, detail: string): FastifyReply {
+  const body = problemBody(code, detail);
+  return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+/** An expected failure; the API answers it with the status the catalogue gives its code. */
+export function apiError(code: ApiErrorCode, detail: string): KairosError {
   return new KairosError(code, detail);
 }
 
@@ -102,23 +73,25 @@ export function registerProblems(app: FastifyInstance, log?: (line: string) => v
           ? `.${String(v.params.additionalProperty)}`
           : '') +
         (v?.params && 'missingProperty' in v.params ? `.${String(v.params.missingProperty)}` : '');
-      return sendProblem(reply, 400, 'VALIDATION', `${field}: ${v?.message ?? 'is invalid'}`);
+      return sendProblem(reply, 'VALIDATION', `${field}: ${v?.message ?? 'is invalid'}`);
     }
-    if (err instanceof KairosError) {
-      return sendProblem(reply, STATUS[err.code] ?? 400, err.code, err.message);
-    }
+    if (err instanceof KairosError) return sendProblem(reply, err.code, err.message);
     const framework = frameworkProblem(err);
-    if (framework) return sendProblem(reply, framework[0], framework[1], err.message);
-    if (err.statusCode === 413) return sendProblem(reply, 413, 'BODY_TOO_LARGE', err.message);
-    if (err.statusCode === 429) return sendProblem(reply, 429, 'RATE_LIMITED', err.message);
+    if (framework) return sendProblem(reply, framework, err.message);
+    if (err.statusCode === 413) return sendProblem(reply, 'BODY_TOO_LARGE', err.message);
+    if (err.statusCode === 429) return sendProblem(reply, 'RATE_LIMITED', err.message);
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendProblem(reply, err.statusCode, 'BAD_REQUEST', err.message);
+      // A client error of a plugin with no code of ours: its own status, our generic code.
+      return reply
+        .code(err.statusCode)
+        .type('application/problem+json')
+        .send({ ...problemBody('BAD_REQUEST', err.message), status: err.statusCode });
     }
     log?.(`internal error: ${err.stack ?? err.message}`);
-    return sendProblem(reply, 500, 'INTERNAL', 'internal error');
+    return sendProblem(reply, 'INTERNAL', 'internal error');
   });
   app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, 404, 'NOT_FOUND', `${req.method} ${req.url.split('?')[0]}: no such route`),
+    sendProblem(reply, 'NOT_FOUND', `${req.method} ${req.url.split('?')[0]}: no such route`),
   );
 }
 
@@ -128,21 +101,17 @@ export function registerProblems(app: FastifyInstance, log?: (line: string) => v
  */
 export function clientErrorProblem(err: Error & { code?: string }, socket: Duplex): void {
   if (!socket.writable) return void socket.destroy();
-  const [status, code, title] =
+  const code: ApiErrorCode =
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'HEADERS_TOO_LARGE', 'Request Header Fields Too Large']
+      ? 'HEADERS_TOO_LARGE'
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'REQUEST_TIMEOUT', 'Request Timeout']
-        : [400, 'BAD_REQUEST', 'Bad Request'];
-  const body = JSON.stringify({
-    type: `urn:kairos:error:${code}`,
-    title: code,
-    status,
-    code,
-    detail: `${title}: the request could not be read`,
-  });
+        ? 'REQUEST_TIMEOUT'
+        : 'BAD_REQUEST';
+  const { status } = API_ERRORS[code];
+  const reason = STATUS_CODES[status] ?? 'Error';
+  const body = JSON.stringify(problemBody(code, `${reason}: the request could not be read`));
   socket.end(
-    `HTTP/1.1 ${status} ${title}\r\nconnection: close\r\ncontent-type: application/problem+json\r\n` +
+    `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/problem+json\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

@@ -1,14 +1,16 @@
 import websocket from '@fastify/websocket';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AccessClaims } from '../security/tokens/access-tokens.js';
 import { can, type Permission } from '../security/roles/permissions.js';
+import type { TokenService } from '../security/tokens/token-service.js';
+import type { MessageBus } from '../trading/bus/message-bus.js';
 import { Topics } from '../trading/bus/topics.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
-import { ownerOf } from './auth-guard.js';
-import type { ApiDeps } from './deps.js';
+import type { Order } from '../trading/model/order.js';
 import { orderView } from './order-schemas.js';
+import type { StrategyOwners } from './strategy-owners.js';
 import { readFrame, type WsMessage } from './ws-messages.js';
 
 /** Limits of one socket. */
@@ -38,16 +40,30 @@ interface Client {
   alive: boolean;
 }
 
+/** What the WebSocket gateway uses. */
+export interface WsGatewayOptions {
+  readonly tokens: Pick<TokenService, 'verifyAccess'>;
+  /** Where order events are published (`Topics.allOrderEvents`). */
+  readonly events: Pick<MessageBus, 'subscribe'>;
+  /** An order as the OMS holds it now. */
+  order(clientOrderId: string): Order | undefined;
+  /** The market feed's bars. */
+  readonly bars: { subscribe(fn: (bar: Bar) => void): () => void };
+  /** Who owns each strategy id's orders (a user's, or a strategy instance they started). */
+  readonly owners: Pick<StrategyOwners, 'withOwner'>;
+  /** Wall-clock ms. */
+  readonly now: () => number;
+  readonly log?: (line: string) => void;
+}
+
 /**
  * `GET /ws`: the client authenticates with its access token (`{"type":"auth","token":…}`, again
- * before it expires to stay connected), subscribes to `orders` (its own order events and fills)
- * and `bars`; the server pings every 15 s. A client more than 1 MiB behind is closed (1013) and
- * told why; nothing is buffered without bound.
+ * before it expires to stay connected), subscribes to `orders` (the order events and fills of
+ * its own orders and of the strategy instances it started) and `bars`; the server pings every
+ * 15 s. A client more than 1 MiB behind is closed (1013) and told why; nothing is buffered
+ * without bound.
  */
-export async function wsGateway(
-  app: FastifyInstance,
-  deps: ApiDeps & { readonly bars: { subscribe(fn: (bar: Bar) => void): () => void } },
-): Promise<void> {
+export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts) => {
   await app.register(websocket, { options: { maxPayload: WS_LIMITS.maxMessageBytes } });
   const clients = new Set<Client>();
 
@@ -60,32 +76,22 @@ export async function wsGateway(
     c.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   };
 
-  deps.core.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
-    const order = deps.core.exec.order(e.clientOrderId);
+  const unsubscribeOrders = opts.events.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
+    // The order as this event left it (orders are immutable values), framed at most once.
+    const order = opts.order(e.clientOrderId);
     if (!order) return;
-    for (const c of clients) {
-      if (!c.claims || !c.channels.has('orders') || ownerOf(c.claims) !== e.strategyId) continue;
-      push(c, { type: 'order', kind: e.kind, order: orderView(order) });
-      if (e.kind === 'OrderFilled') {
-        push(c, {
-          type: 'fill',
-          fill: {
-            clientOrderId: e.clientOrderId,
-            tradeId: e.fill.tradeId,
-            side: e.fill.side,
-            price: e.fill.price.toFixed(),
-            quantity: e.fill.quantity.toFixed(),
-            fee: e.fill.fee.amount.toFixed(),
-            feeCurrency: e.fill.fee.currency,
-            ts: e.fill.ts,
-          },
-        });
+    opts.owners.withOwner(e.strategyId, (userId) => {
+      let frames: string[] | undefined;
+      for (const c of clients) {
+        if (!c.claims || !c.channels.has('orders') || c.claims.sub !== userId) continue;
+        frames ??= orderFrames(e, order);
+        for (const frame of frames) push(c, frame);
       }
-    }
+    });
   });
-  const unsubscribeBars = deps.bars.subscribe((bar) => {
+  const unsubscribeBars = opts.bars.subscribe((bar) => {
     // `sentAt` (server ms) lets a client see how far behind it is.
-    const message = JSON.stringify({ type: 'bar', bar, sentAt: deps.now() });
+    const message = JSON.stringify({ type: 'bar', bar, sentAt: opts.now() });
     for (const c of clients) if (c.claims && c.channels.has('bars')) push(c, message);
   });
 
@@ -102,6 +108,7 @@ export async function wsGateway(
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
     unsubscribeBars();
+    unsubscribeOrders();
     for (const c of clients) c.socket.close(1001, 'server stopping');
   });
 
@@ -129,7 +136,7 @@ export async function wsGateway(
         if (!parsed.ok) return error('WS_BAD_MESSAGE', parsed.detail);
         onMessage(parsed.message);
       } catch (e) {
-        deps.log?.(`websocket handler error: ${(e as Error).stack ?? String(e)}`);
+        opts.log?.(`websocket handler error: ${(e as Error).stack ?? String(e)}`);
         error('INTERNAL', 'internal error');
         socket.close(1011, 'internal error');
       }
@@ -138,7 +145,7 @@ export async function wsGateway(
       if (msg.type === 'auth') {
         let claims: AccessClaims;
         try {
-          claims = deps.tokens.verifyAccess(msg.token);
+          claims = opts.tokens.verifyAccess(msg.token);
         } catch (e) {
           error('AUTH_INVALID_TOKEN', (e as Error).message);
           return socket.close(4401, 'invalid token');
@@ -153,7 +160,7 @@ export async function wsGateway(
         if (c.expiry) clearTimeout(c.expiry);
         c.expiry = setTimeout(
           () => socket.close(4401, 'token expired'),
-          Math.max(0, Math.min(claims.exp * 1000 - deps.now(), MAX_TIMER_MS)),
+          Math.max(0, Math.min(claims.exp * 1000 - opts.now(), MAX_TIMER_MS)),
         );
         return push(c, { type: 'authenticated', expiresAt: claims.exp * 1000 });
       }
@@ -171,4 +178,27 @@ export async function wsGateway(
       push(c, { type: `${msg.type}d`, channel });
     };
   });
+};
+
+/** The frames of one order event: the order, and the fill when it is one. */
+function orderFrames(e: OrderEvent, order: Order): string[] {
+  const frames = [JSON.stringify({ type: 'order', kind: e.kind, order: orderView(order) })];
+  if (e.kind === 'OrderFilled') {
+    frames.push(
+      JSON.stringify({
+        type: 'fill',
+        fill: {
+          clientOrderId: e.clientOrderId,
+          tradeId: e.fill.tradeId,
+          side: e.fill.side,
+          price: e.fill.price.toFixed(),
+          quantity: e.fill.quantity.toFixed(),
+          fee: e.fill.fee.amount.toFixed(),
+          feeCurrency: e.fill.fee.currency,
+          ts: e.fill.ts,
+        },
+      }),
+    );
+  }
+  return frames;
 }

@@ -18,6 +18,7 @@ import { MfaRepository } from '../store/mfa-repository.js';
 import { OrderRepository } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { SessionRepository } from '../store/session-repository.js';
+import { StrategyDeploymentRepository } from '../store/strategy-deployment-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
 import { UserRepository, type UserRecord } from '../store/user-repository.js';
 import type { DecimalInput } from '../trading/core/decimal.js';
@@ -210,6 +211,8 @@ export async function startTradingServer(
         stop: (owner, id, by) => host.stop(owner, id, by),
         state: (owner, id) => host.state(owner, id),
         ownedIds: (owner) => host.ownedIds(owner),
+        ownerOf: async (id) =>
+          (await new StrategyDeploymentRepository(store.db).find(id))?.ownerUserId ?? null,
       },
       backtests: {
         dataCatalog: () => backtests.dataCatalog(),

@@ -9,7 +9,11 @@ import { UserRepository } from '../../src/store/user-repository.js';
 import { loadConfig } from '../../src/system/config.js';
 import { openFieldCipher } from '../../src/system/field-cipher.js';
 import { openConfiguredStore } from '../../src/system/open-configured-store.js';
-import { startTradingServer, type RunningServer } from '../../src/system/trading-server.js';
+import {
+  startTradingServer,
+  type RunningServer,
+  type ServerOptions,
+} from '../../src/system/trading-server.js';
 import { conformance, recordAnswers } from './openapi-conformance.js';
 import { btcInstrument, btcSlice } from './paper-args.js';
 import { TEST_DATABASE_URL } from './postgres.js';
@@ -38,6 +42,11 @@ export interface TestServer {
   readonly logs: readonly string[];
   /** Logs in with password and a fresh TOTP code; answers the access token. */
   login(username: string, password: string, secret: string): Promise<string>;
+  /**
+   * Closes `server` and starts it again on the same home and feed (users, sessions and strategy
+   * deployments survive; the tokens stay valid); answers the new server, which the caller closes.
+   */
+  restart(): Promise<RunningServer>;
 }
 
 const NAMES: Readonly<Record<Role, string>> = {
@@ -103,7 +112,7 @@ export async function startTestServer(
     await store.close();
   }
   const logs: string[] = [];
-  const running = await startTradingServer(config, {
+  const serverOptions: ServerOptions = {
     data: btcSlice(path.join(dir, 'BTC-1m.json'), opts.bars ?? 50),
     instrument: btcInstrument(),
     cash: '1000',
@@ -116,23 +125,30 @@ export async function startTestServer(
       ? {}
       : { authRateLimitPerMinute: opts.authRateLimitPerMinute }),
     now,
-  });
+  };
   // Every answer of every API test is checked against the OpenAPI document when the server
   // closes: a status, content type or body the document does not describe fails the test file.
-  const answers = recordAnswers(running.app.server);
-  const server: RunningServer = {
-    ...running,
-    close: async () => {
-      const doc = await (await fetch(`${running.url}/docs/json`)).json();
-      const mismatches = conformance(doc, answers);
-      await running.close();
-      if (mismatches.length > 0) {
-        throw new Error(
-          `${mismatches.length} of ${answers.length} answers do not match /docs/json:\n` +
-            [...new Set(mismatches.map((m) => m.replace(/\?\S*/, '')))].slice(0, 40).join('\n'),
-        );
-      }
-    },
+  const checked = (running: RunningServer): RunningServer => {
+    const answers = recordAnswers(running.app.server);
+    return {
+      ...running,
+      close: async () => {
+        const doc = await (await fetch(`${running.url}/docs/json`)).json();
+        const mismatches = conformance(doc, answers);
+        await running.close();
+        if (mismatches.length > 0) {
+          throw new Error(
+            `${mismatches.length} of ${answers.length} answers do not match /docs/json:\n` +
+              [...new Set(mismatches.map((m) => m.replace(/\?\S*/, '')))].slice(0, 40).join('\n'),
+          );
+        }
+      },
+    };
+  };
+  const server = checked(await startTradingServer(config, serverOptions));
+  const restart = async () => {
+    await server.close();
+    return checked(await startTradingServer(config, serverOptions));
   };
   const post = (url: string, body: unknown) =>
     fetch(`${server.url}${url}`, {
@@ -152,5 +168,5 @@ export async function startTestServer(
   const tokens = {} as Record<Role, string>;
   for (const [role, u] of Object.entries(users) as [Role, TestUser][])
     tokens[role] = await login(u.username, u.password, u.secret);
-  return { server, token: tokens.trader, home, users, tokens, logs, login };
+  return { server, token: tokens.trader, home, users, tokens, logs, login, restart };
 }

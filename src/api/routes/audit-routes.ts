@@ -1,8 +1,8 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { MAX_EXPORT_MS } from '../../security/audit/export.js';
-import { actorOf, requires } from '../auth-guard.js';
-import type { ApiDeps } from '../deps.js';
+import { actorOf } from '../authenticated-context.js';
+import type { AuditDesk } from '../deps.js';
 import { ProblemSchema, apiError } from '../problem.js';
 import { QueryParams } from '../query-params.js';
 
@@ -51,18 +51,23 @@ const ManifestView = Type.Object(
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
 const END_OF_TIME = Number.MAX_SAFE_INTEGER;
 
+/** What the audit routes use. */
+export interface AuditRoutesOptions {
+  readonly auditLog: AuditDesk;
+}
+
 /**
  * The audit log: read rows of a time range in `seq` order with their chain fields (keyset
  * pages: `after` is the last `seq` seen), and export a range as JSONL + CSV + a signed manifest
  * (written at once; the answer carries the manifest).
  */
-export async function auditRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (app, opts) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get(
     '/audit',
     {
-      onRequest: requires(deps, 'audit:read'),
+      onRequest: app.requires('audit:read'),
       schema: {
         tags: ['audit'],
         querystring: Type.Object(
@@ -82,7 +87,7 @@ export async function auditRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     },
     async (req) => {
       const limit = Number(req.query.limit ?? 100);
-      const rows = await deps.auditLog.page({
+      const rows = await opts.auditLog.page({
         from: Number(req.query.from ?? 0),
         to: Number(req.query.to ?? END_OF_TIME),
         after: Number(req.query.after ?? 0),
@@ -96,7 +101,7 @@ export async function auditRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   r.post(
     '/audit/exports',
     {
-      onRequest: requires(deps, 'audit:export', true),
+      onRequest: app.requires('audit:export', { live: true }),
       schema: {
         tags: ['audit'],
         body: Type.Object(
@@ -127,7 +132,7 @@ export async function auditRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     async (req, reply) => {
       const { from, to } = req.body;
       if (to <= from) throw apiError('VALIDATION', 'body.to: must be after body.from');
-      const { id, manifest } = await deps.auditLog.export(from, to, actorOf(req.claims!));
+      const { id, manifest } = await opts.auditLog.export(from, to, actorOf(req.claims));
       return reply.code(201).send({
         id,
         status: 'done' as const,
@@ -135,4 +140,4 @@ export async function auditRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
       });
     },
   );
-}
+};

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { RefreshReusedError } from '../../security/tokens/refresh-tokens.js';
-import { readJson, writeJson } from '../../scalability/cache/cache.js';
-import { bearer } from '../auth-guard.js';
-import type { ApiDeps, ApiUser } from '../deps.js';
+import { readJson, writeJson, type Cache } from '../../scalability/cache/cache.js';
+import type { AuditEntry } from '../../security/audit/audit-record.js';
+import type { PasswordHasher } from '../../security/passwords/password-hasher.js';
+import type { TokenService } from '../../security/tokens/token-service.js';
+import type { MfaVerifier } from '../../security/totp/mfa-verifier.js';
+import type { ApiUser, UserDirectory } from '../deps.js';
 import { ProblemSchema, apiError, sendProblem } from '../problem.js';
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -16,18 +19,34 @@ const Tokens = Type.Object({
   refreshExpiresAt: Type.Integer(),
 });
 
+/** What the login routes use. */
+export interface AuthRoutesOptions {
+  readonly users: UserDirectory;
+  readonly hasher: Pick<PasswordHasher, 'verifyOrDummy'>;
+  readonly mfa: Pick<MfaVerifier, 'verifyTotp' | 'useRecoveryCode'>;
+  readonly tokens: Pick<TokenService, 'startSession' | 'refresh' | 'logout'>;
+  /** Short-lived login challenges (between password and second factor). */
+  readonly challenges: Cache;
+  /** The audit log (logins, failures, logouts). */
+  readonly audit: { append(entry: AuditEntry): Promise<unknown> };
+  /** Wall-clock ms. */
+  readonly now: () => number;
+  /** Login and second-factor requests per minute per address, username and challenge (default 30). */
+  readonly authPerMinute?: number;
+}
+
 /**
  * Login in two steps: the password (argon2id; an unknown user costs the same and gets the same
  * answer) gives a short-lived challenge; the challenge and a TOTP or recovery code give the
  * tokens. Then refresh (rotating) and logout.
  */
-export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, opts) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const failed = () => apiError('AUTH_FAILED', 'username or password is wrong');
   // Guessing is slowed per address on top of argon2's cost and the second factor's lockout,
   // keyed on what the server knows (the address), never on a token the client sends. A second
   // limit per username (login) or challenge (second factor) holds across addresses.
-  const max = deps.rateLimit?.authPerMinute ?? 30;
+  const max = opts.authPerMinute ?? 30;
   const limited = {
     rateLimit: { max, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => req.ip },
   };
@@ -52,8 +71,8 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     user: ApiUser | null,
     extra: Record<string, string> = {},
   ) =>
-    deps.audit.append({
-      ts: deps.now(),
+    opts.audit.append({
+      ts: opts.now(),
       actor: user?.username ?? 'anonymous',
       role: user?.role ?? 'none',
       action,
@@ -79,14 +98,14 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
       },
     },
     async (req) => {
-      const user = await deps.users.byUsername(req.body.username);
-      const ok = await deps.hasher.verifyOrDummy(user?.passwordHash, req.body.password);
+      const user = await opts.users.byUsername(req.body.username);
+      const ok = await opts.hasher.verifyOrDummy(user?.passwordHash, req.body.password);
       if (!user || !ok || user.disabled || !user.totpSecret) {
         await audit(req.ip, 'auth.login_failed', req.body.username.slice(0, 64), user);
         throw failed();
       }
       const challenge = randomBytes(32).toString('base64url');
-      await writeJson(deps.challenges, `login:${challenge}`, { userId: user.id }, CHALLENGE_TTL_MS);
+      await writeJson(opts.challenges, `login:${challenge}`, { userId: user.id }, CHALLENGE_TTL_MS);
       return { challenge };
     },
   );
@@ -111,26 +130,26 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     },
     async (req, reply) => {
       const key = `login:${req.body.challenge}`;
-      const pending = (await readJson(deps.challenges, key)) as { userId: string } | undefined;
-      const user = pending ? await deps.users.byId(pending.userId) : null;
+      const pending = (await readJson(opts.challenges, key)) as { userId: string } | undefined;
+      const user = pending ? await opts.users.byId(pending.userId) : null;
       if (!user || !user.totpSecret || user.disabled) {
         throw apiError('MFA_FAILED', 'the challenge is unknown or expired; log in again');
       }
       const result = req.body.recoveryCode
-        ? await deps.mfa.useRecoveryCode(user.id, req.body.recoveryCode)
-        : await deps.mfa.verifyTotp(user.id, user.totpSecret, req.body.code ?? '');
+        ? await opts.mfa.useRecoveryCode(user.id, req.body.recoveryCode)
+        : await opts.mfa.verifyTotp(user.id, user.totpSecret, req.body.code ?? '');
       if (!result.ok) {
         await audit(req.ip, 'auth.mfa_failed', user.id, user, { reason: result.reason });
         if (result.reason === 'MFA_LOCKED') {
-          const seconds = Math.max(1, Math.ceil((result.retryAt - deps.now()) / 1000));
+          const seconds = Math.max(1, Math.ceil((result.retryAt - opts.now()) / 1000));
           reply.header('retry-after', String(seconds));
-          return sendProblem(reply, 429, 'MFA_LOCKED', 'too many failed codes; try again later');
+          return sendProblem(reply, 'MFA_LOCKED', 'too many failed codes; try again later');
         }
         throw apiError('MFA_FAILED', 'the code is wrong or already used');
       }
-      await deps.challenges.delete(key);
-      if (result.method === 'totp') await deps.users.confirmSecondFactor(user.id);
-      const pair = await deps.tokens.startSession(user.id, user.role);
+      await opts.challenges.delete(key);
+      if (result.method === 'totp') await opts.users.confirmSecondFactor(user.id);
+      const pair = await opts.tokens.startSession(user.id, user.role);
       await audit(req.ip, 'auth.login', user.id, user, { sessionId: pair.sessionId });
       return pair; // the response schema leaves out the session id
     },
@@ -150,12 +169,12 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     },
     async (req) => {
       try {
-        return await deps.tokens.refresh(req.body.refreshToken);
+        return await opts.tokens.refresh(req.body.refreshToken);
       } catch (e) {
         // A spent token presented again: the session is revoked; the log says whose and from where.
         if (e instanceof RefreshReusedError) {
-          await deps.audit.append({
-            ts: deps.now(),
+          await opts.audit.append({
+            ts: opts.now(),
             actor: e.userId,
             role: 'none',
             action: 'auth.refresh_reused',
@@ -171,16 +190,18 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
   r.post(
     '/auth/logout',
     {
+      // After validation, as the handler did before: a guard with no permission.
+      preHandler: app.authenticated(),
       schema: {
         tags: ['auth'],
         response: { 204: { description: 'logged out; the session is revoked', type: 'null' } },
       },
     },
     async (req, reply) => {
-      const claims = deps.tokens.verifyAccess(bearer(req));
-      await deps.tokens.logout(claims.sid);
-      await deps.audit.append({
-        ts: deps.now(),
+      const { claims } = req;
+      await opts.tokens.logout(claims.sid);
+      await opts.audit.append({
+        ts: opts.now(),
         actor: claims.sub,
         role: claims.role,
         action: 'auth.logout',
@@ -190,4 +211,4 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
       return reply.code(204).send(null);
     },
   );
-}
+};

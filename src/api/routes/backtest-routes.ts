@@ -1,8 +1,8 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { BacktestJob } from '../../store/backtest-repository.js';
-import { actorOf, requires } from '../auth-guard.js';
-import type { ApiDeps } from '../deps.js';
+import { actorOf } from '../authenticated-context.js';
+import type { BacktestDesk } from '../deps.js';
 import { DecimalString } from '../order-schemas.js';
 import { ProblemSchema, apiError } from '../problem.js';
 import { QueryParams } from '../query-params.js';
@@ -71,18 +71,23 @@ function jobView(j: BacktestJob) {
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
 
+/** What the backtest routes use. */
+export interface BacktestRoutesOptions {
+  readonly backtests: BacktestDesk;
+}
+
 /**
  * Backtests as background jobs: submit (202, queued; one runs at a time), list your own (newest
  * first, cursor pages), one's status, its report (the `report.json` of `kairos backtest`, byte
  * for byte). Another user's job is not found.
  */
-export async function backtestRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const backtestRoutes: FastifyPluginAsync<BacktestRoutesOptions> = async (app, opts) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.post(
     '/backtests',
     {
-      onRequest: requires(deps, 'backtests:run', true),
+      onRequest: app.requires('backtests:run', { live: true }),
       schema: {
         tags: ['backtests'],
         body: BacktestBody,
@@ -90,8 +95,8 @@ export async function backtestRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       },
     },
     async (req, reply) => {
-      const claims = req.claims!;
-      const job = await deps.backtests.submit(claims.sub, req.body, actorOf(claims));
+      const claims = req.claims;
+      const job = await opts.backtests.submit(claims.sub, req.body, actorOf(claims));
       return reply.code(202).header('location', `/backtests/${job.id}`).send(jobView(job));
     },
   );
@@ -99,7 +104,7 @@ export async function backtestRoutes(app: FastifyInstance, deps: ApiDeps): Promi
   r.get(
     '/backtests',
     {
-      onRequest: requires(deps, 'backtests:run'),
+      onRequest: app.requires('backtests:run'),
       schema: {
         tags: ['backtests'],
         querystring: Type.Object(
@@ -119,7 +124,7 @@ export async function backtestRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       },
     },
     async (req) => {
-      const page = await deps.backtests.page(req.claims!.sub, {
+      const page = await opts.backtests.page(req.claims.sub, {
         limit: Number(req.query.limit ?? 100),
         ...(req.query.before ? { before: req.query.before } : {}),
       });
@@ -130,19 +135,19 @@ export async function backtestRoutes(app: FastifyInstance, deps: ApiDeps): Promi
   r.get(
     '/backtests/data',
     {
-      onRequest: requires(deps, 'backtests:run'),
+      onRequest: app.requires('backtests:run'),
       schema: {
         tags: ['backtests'],
         response: { 200: Type.Object({ data: Type.Array(Type.String()) }), ...Problems },
       },
     },
-    async () => ({ data: await deps.backtests.dataCatalog() }),
+    async () => ({ data: await opts.backtests.dataCatalog() }),
   );
 
   r.get(
     '/backtests/:id',
     {
-      onRequest: requires(deps, 'backtests:run'),
+      onRequest: app.requires('backtests:run'),
       schema: {
         tags: ['backtests'],
         params: IdParams,
@@ -150,7 +155,7 @@ export async function backtestRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       },
     },
     async (req) => {
-      const job = await deps.backtests.find(req.claims!.sub, req.params.id);
+      const job = await opts.backtests.find(req.claims.sub, req.params.id);
       if (!job) throw apiError('NOT_FOUND', `backtest ${req.params.id}: not found`);
       return jobView(job);
     },
@@ -159,7 +164,7 @@ export async function backtestRoutes(app: FastifyInstance, deps: ApiDeps): Promi
   r.get(
     '/backtests/:id/report',
     {
-      onRequest: requires(deps, 'backtests:run'),
+      onRequest: app.requires('backtests:run'),
       schema: {
         tags: ['backtests'],
         params: IdParams,
@@ -172,10 +177,10 @@ export async function backtestRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       },
     },
     async (req, reply) => {
-      const owner = req.claims!.sub;
-      const job = await deps.backtests.find(owner, req.params.id);
+      const owner = req.claims.sub;
+      const job = await opts.backtests.find(owner, req.params.id);
       if (!job) throw apiError('NOT_FOUND', `backtest ${req.params.id}: not found`);
-      const report = job.status === 'done' ? await deps.backtests.report(owner, job.id) : null;
+      const report = job.status === 'done' ? await opts.backtests.report(owner, job.id) : null;
       if (report === null) {
         throw apiError(
           'BACKTEST_NOT_DONE',
@@ -189,4 +194,4 @@ export async function backtestRoutes(app: FastifyInstance, deps: ApiDeps): Promi
         .send(report);
     },
   );
-}
+};

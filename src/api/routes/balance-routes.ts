@@ -1,8 +1,8 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Decimal } from '../../trading/core/decimal.js';
-import { requires } from '../auth-guard.js';
-import type { ApiDeps } from '../deps.js';
+import type { Instrument } from '../../trading/model/instrument.js';
+import type { Ledger } from '../../trading/portfolio/ledger.js';
 import { ProblemSchema } from '../problem.js';
 
 /** A balance: cash, the starting cash, and equity (cash plus positions at the last price). */
@@ -13,15 +13,23 @@ const BalanceView = Type.Object({
   equity: Type.String(),
 });
 
+/** What `/balances` reads. */
+export interface BalanceRoutesOptions {
+  readonly ledger: Pick<Ledger, 'cash' | 'startingCash' | 'equity'>;
+  readonly instruments: readonly Instrument[];
+  /** The last traded price of an instrument, null before the first. */
+  lastPrice(instrumentId: string): Decimal | null;
+}
+
 /**
  * `GET /balances`: the paper account's cash per quote currency of its instruments, from the
  * trading core's ledger; equity marks each position at its last price (entry cost before any).
  */
-export async function balanceRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const balanceRoutes: FastifyPluginAsync<BalanceRoutesOptions> = async (app, opts) => {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/balances',
     {
-      onRequest: requires(deps, 'positions:read'),
+      onRequest: app.requires('positions:read'),
       schema: {
         tags: ['portfolio'],
         response: {
@@ -32,15 +40,15 @@ export async function balanceRoutes(app: FastifyInstance, deps: ApiDeps): Promis
       },
     },
     async () => {
-      const { ledger } = deps.core;
+      const { ledger } = opts;
       const marks = new Map<string, Decimal>();
       const quote = new Map<string, string>();
-      for (const i of deps.instruments) {
+      for (const i of opts.instruments) {
         quote.set(i.id, i.quote);
-        const last = deps.core.lastPrice(i.id);
+        const last = opts.lastPrice(i.id);
         if (last) marks.set(i.id, last);
       }
-      const currencies = [...new Set(deps.instruments.map((i) => i.quote))].sort();
+      const currencies = [...new Set(opts.instruments.map((i) => i.quote))].sort();
       return {
         balances: currencies.map((currency) => ({
           currency,
@@ -51,4 +59,4 @@ export async function balanceRoutes(app: FastifyInstance, deps: ApiDeps): Promis
       };
     },
   );
-}
+};

@@ -1,7 +1,7 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
-import { requires } from '../auth-guard.js';
-import type { ApiDeps } from '../deps.js';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Bar } from '../../trading/data/market-data.js';
+import type { Instrument } from '../../trading/model/instrument.js';
 import { ProblemSchema, apiError } from '../problem.js';
 import { QueryParams } from '../query-params.js';
 
@@ -16,12 +16,19 @@ const CandleView = Type.Object({
   volume: Type.Number(),
 });
 
+/** What `/candles` reads. */
+export interface CandleRoutesOptions {
+  readonly instruments: readonly Instrument[];
+  /** The last bars of the market feed (a bounded buffer), oldest first. */
+  readonly candles: { recent(instrumentId: string, limit: number): readonly Bar[] };
+}
+
 /** `GET /candles?instrumentId&limit`: the last bars of the market feed, oldest first. */
-export async function candleRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const candleRoutes: FastifyPluginAsync<CandleRoutesOptions> = async (app, opts) => {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/candles',
     {
-      onRequest: requires(deps, 'market-data:read'),
+      onRequest: app.requires('market-data:read'),
       schema: {
         tags: ['market data'],
         querystring: Type.Object(
@@ -42,10 +49,10 @@ export async function candleRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     },
     async (req) => {
       const { instrumentId } = req.query;
-      if (!deps.instruments.some((i) => i.id === instrumentId)) {
+      if (!opts.instruments.some((i) => i.id === instrumentId)) {
         throw apiError('UNKNOWN_INSTRUMENT', `instrumentId: unknown instrument "${instrumentId}"`);
       }
-      const bars = deps.candles.recent(instrumentId, Number(req.query.limit ?? 100));
+      const bars = opts.candles.recent(instrumentId, Number(req.query.limit ?? 100));
       return {
         instrumentId,
         candles: bars.map((b) => ({
@@ -60,4 +67,4 @@ export async function candleRoutes(app: FastifyInstance, deps: ApiDeps): Promise
       };
     },
   );
-}
+};

@@ -1,8 +1,8 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { CredentialSummary } from '../../store/credential-repository.js';
-import { actorOf, requires } from '../auth-guard.js';
-import type { ApiDeps } from '../deps.js';
+import { actorOf } from '../authenticated-context.js';
+import type { CredentialStore } from '../deps.js';
 import { ProblemSchema, apiError } from '../problem.js';
 
 /** A credential as its owner sees it: metadata only, never a secret (write-only). */
@@ -27,17 +27,22 @@ function credentialView(c: CredentialSummary) {
 const Secret = Type.String({ minLength: 1, maxLength: 4096 });
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
 
+/** What the credential routes use. */
+export interface CredentialRoutesOptions {
+  readonly credentials: CredentialStore;
+}
+
 /**
  * Venue credentials, write-only: add (encrypted at rest; the answer is metadata), list your own,
  * delete your own. Another user's credential is not found.
  */
-export async function credentialRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const credentialRoutes: FastifyPluginAsync<CredentialRoutesOptions> = async (app, opts) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.post(
     '/credentials',
     {
-      onRequest: requires(deps, 'credentials:write', true),
+      onRequest: app.requires('credentials:write', { live: true }),
       schema: {
         tags: ['credentials'],
         body: Type.Object(
@@ -54,8 +59,8 @@ export async function credentialRoutes(app: FastifyInstance, deps: ApiDeps): Pro
       },
     },
     async (req, reply) => {
-      const claims = req.claims!;
-      const c = await deps.credentials.add(claims.sub, req.body, actorOf(claims));
+      const claims = req.claims;
+      const c = await opts.credentials.add(claims.sub, req.body, actorOf(claims));
       return reply.code(201).send(credentialView(c));
     },
   );
@@ -63,21 +68,21 @@ export async function credentialRoutes(app: FastifyInstance, deps: ApiDeps): Pro
   r.get(
     '/credentials',
     {
-      onRequest: requires(deps, 'credentials:read'),
+      onRequest: app.requires('credentials:read'),
       schema: {
         tags: ['credentials'],
         response: { 200: Type.Object({ credentials: Type.Array(CredentialView) }), ...Problems },
       },
     },
     async (req) => ({
-      credentials: (await deps.credentials.list(req.claims!.sub)).map(credentialView),
+      credentials: (await opts.credentials.list(req.claims.sub)).map(credentialView),
     }),
   );
 
   r.delete(
     '/credentials/:id',
     {
-      onRequest: requires(deps, 'credentials:write', true),
+      onRequest: app.requires('credentials:write', { live: true }),
       schema: {
         tags: ['credentials'],
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
@@ -85,11 +90,11 @@ export async function credentialRoutes(app: FastifyInstance, deps: ApiDeps): Pro
       },
     },
     async (req, reply) => {
-      const claims = req.claims!;
-      if (!(await deps.credentials.remove(claims.sub, req.params.id, actorOf(claims)))) {
+      const claims = req.claims;
+      if (!(await opts.credentials.remove(claims.sub, req.params.id, actorOf(claims)))) {
         throw apiError('NOT_FOUND', `credential ${req.params.id}: not found`);
       }
       return reply.code(204).send(null);
     },
   );
-}
+};

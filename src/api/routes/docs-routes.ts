@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { apiError } from '../problem.js';
 
 /** The files of `swagger-ui-dist` the page loads, with their content types (nothing else is served). */
@@ -58,9 +58,9 @@ const CSP =
  * Only the listed asset names are served, read once and kept in memory.
  *
  * @example
- * await docsRoutes(app); // after registering @fastify/swagger
+ * await app.register(docsRoutes); // after registering @fastify/swagger
  */
-export async function docsRoutes(app: FastifyInstance): Promise<void> {
+export const docsRoutes: FastifyPluginAsync = async (app) => {
   const dist = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   const cache = new Map<string, Buffer>();
   const hide = { schema: { hide: true } };
@@ -91,4 +91,4 @@ export async function docsRoutes(app: FastifyInstance): Promise<void> {
       .header('x-content-type-options', 'nosniff')
       .send(bytes);
   });
-}
+};

@@ -1,8 +1,8 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Fill } from '../../trading/model/fill.js';
-import { ownersOf, requires } from '../auth-guard.js';
-import type { ApiDeps } from '../deps.js';
+import type { AccessClaims } from '../../security/tokens/access-tokens.js';
+import type { OrderRepository } from '../../store/order-repository.js';
 import { ProblemSchema } from '../problem.js';
 import { QueryParams } from '../query-params.js';
 
@@ -37,12 +37,19 @@ function fillView(f: Fill) {
   };
 }
 
+/** What `/fills` reads. */
+export interface FillRoutesOptions {
+  readonly journal: Pick<OrderRepository, 'fillsPage'>;
+  /** Every owner id of a user's orders: their own (`user:<id>`) and their strategies'. */
+  ownersOf(claims: AccessClaims): Promise<string[]>;
+}
+
 /** `GET /fills?limit&before`: the fills of your own orders, newest first, in cursor pages. */
-export async function fillRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const fillRoutes: FastifyPluginAsync<FillRoutesOptions> = async (app, opts) => {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/fills',
     {
-      onRequest: requires(deps, 'orders:read'),
+      onRequest: app.requires('orders:read'),
       schema: {
         tags: ['orders'],
         querystring: Type.Object(
@@ -64,11 +71,11 @@ export async function fillRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
       },
     },
     async (req) => {
-      const page = await deps.orders.fillsPage(await ownersOf(deps, req.claims!), {
+      const page = await opts.journal.fillsPage(await opts.ownersOf(req.claims), {
         limit: Number(req.query.limit ?? 100),
         ...(req.query.before ? { before: req.query.before } : {}),
       });
       return { fills: page.fills.map(fillView), next: page.next };
     },
   );
-}
+};

@@ -1,9 +1,14 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
-import type { ApiDeps } from '../deps.js';
+import type { FastifyPluginAsync } from 'fastify';
+
+/** What `/health` reads. */
+export interface HealthOptions {
+  /** Whether any order's outcome is still unknown. */
+  unresolved(): boolean;
+}
 
 /** `GET /health`: up, and whether any order's outcome is still unknown. */
-export async function healthRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts) => {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/health',
     {
@@ -14,6 +19,6 @@ export async function healthRoutes(app: FastifyInstance, deps: ApiDeps): Promise
         },
       },
     },
-    async () => ({ status: 'ok' as const, unresolvedOrders: deps.core.unresolved() }),
+    async () => ({ status: 'ok' as const, unresolvedOrders: opts.unresolved() }),
   );
-}
+};

@@ -1,7 +1,7 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
-import { requires } from '../auth-guard.js';
-import type { ApiDeps } from '../deps.js';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Decimal } from '../../trading/core/decimal.js';
+import type { Instrument } from '../../trading/model/instrument.js';
 import { ProblemSchema } from '../problem.js';
 
 /** An instrument and its trading rules (decimals as strings; fees as fractions of notional). */
@@ -18,12 +18,19 @@ const InstrumentView = Type.Object({
   lastPrice: Type.Union([Type.String(), Type.Null()]),
 });
 
+/** What `/instruments` reads. */
+export interface InstrumentRoutesOptions {
+  readonly instruments: readonly Instrument[];
+  /** The last traded price of an instrument, null before the first. */
+  lastPrice(instrumentId: string): Decimal | null;
+}
+
 /** `GET /instruments`: what the server trades, with each instrument's grid and last price. */
-export async function instrumentRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const instrumentRoutes: FastifyPluginAsync<InstrumentRoutesOptions> = async (app, opts) => {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/instruments',
     {
-      onRequest: requires(deps, 'market-data:read'),
+      onRequest: app.requires('market-data:read'),
       schema: {
         tags: ['market data'],
         response: {
@@ -34,7 +41,7 @@ export async function instrumentRoutes(app: FastifyInstance, deps: ApiDeps): Pro
       },
     },
     async () => ({
-      instruments: deps.instruments.map((i) => ({
+      instruments: opts.instruments.map((i) => ({
         id: i.id,
         base: i.base,
         quote: i.quote,
@@ -44,8 +51,8 @@ export async function instrumentRoutes(app: FastifyInstance, deps: ApiDeps): Pro
         minNotional: i.minNotional.toFixed(),
         makerFee: i.makerFee.toFixed(),
         takerFee: i.takerFee.toFixed(),
-        lastPrice: deps.core.lastPrice(i.id)?.toFixed() ?? null,
+        lastPrice: opts.lastPrice(i.id)?.toFixed() ?? null,
       })),
     }),
   );
-}
+};

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
-import { ownerOf, ownersOf, requires } from '../auth-guard.js';
-import type { ApiDeps } from '../deps.js';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AccessClaims } from '../../security/tokens/access-tokens.js';
+import type { OrderRepository } from '../../store/order-repository.js';
+import { InvariantError } from '../../trading/core/errors.js';
+import type { TradingDesk } from '../../trading/live/trading-desk.js';
+import { ownerOf } from '../authenticated-context.js';
 import { OrderBody, OrderView, orderView } from '../order-schemas.js';
 import { ProblemSchema, apiError, sendProblem } from '../problem.js';
 import { isOpen } from '../../trading/model/order-state-machine.js';
@@ -19,14 +22,22 @@ export function clientOrderIdFor(userId: string, key: string): string {
   return `k${createHash('sha256').update(`${userId}\0${key}`).digest('hex').slice(0, 31)}`;
 }
 
+/** What the order routes use. */
+export interface OrderRoutesOptions {
+  readonly desk: Pick<TradingDesk, 'place' | 'find' | 'cancel'>;
+  readonly journal: Pick<OrderRepository, 'page' | 'events'>;
+  /** Every owner id of a user's orders: their own (`user:<id>`) and their strategies'. */
+  ownersOf(claims: AccessClaims): Promise<string[]>;
+}
+
 /** Orders: place (idempotent), cancel, list with filters and a cursor, one with its events. */
-export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, opts) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.post(
     '/orders',
     {
-      onRequest: requires(deps, 'orders:write', true),
+      onRequest: app.requires('orders:write', { live: true }),
       schema: {
         tags: ['orders'],
         headers: Type.Object({
@@ -44,17 +55,22 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
       },
     },
     async (req, reply) => {
-      const claims = req.claims!;
+      const claims = req.claims;
       const id = clientOrderIdFor(claims.sub, req.headers['idempotency-key']);
-      const { order, created } = await deps.desk.place(ownerOf(claims), id, req.body);
+      const { order, created } = await opts.desk.place(ownerOf(claims), id, req.body);
       // Denied at the gate (or not a valid order for the instrument): recorded with its reason,
       // never sent, and answered as a problem carrying that reason.
       if (order.status === 'DENIED') {
+        if (order.reason === null) {
+          throw new InvariantError(
+            'ORDER_EVENT_MISMATCH',
+            `${order.clientOrderId}: denied, no reason`,
+          );
+        }
         return sendProblem(
           reply,
-          422,
-          order.reason ?? 'DENIED',
-          `order ${order.clientOrderId} denied: ${order.reason ?? 'denied'}`,
+          order.reason,
+          `order ${order.clientOrderId} denied: ${order.reason}`,
         );
       }
       return reply.code(created ? 201 : 200).send(orderView(order));
@@ -64,7 +80,7 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   r.get(
     '/orders',
     {
-      onRequest: requires(deps, 'orders:read'),
+      onRequest: app.requires('orders:read'),
       schema: {
         tags: ['orders'],
         querystring: Type.Object(
@@ -91,7 +107,7 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
       },
     },
     async (req) => {
-      const page = await deps.orders.page(await ownersOf(deps, req.claims!), {
+      const page = await opts.journal.page(await opts.ownersOf(req.claims), {
         ...req.query,
         limit: Number(req.query.limit ?? 100),
       });
@@ -102,7 +118,7 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   r.get(
     '/orders/:id',
     {
-      onRequest: requires(deps, 'orders:read'),
+      onRequest: app.requires('orders:read'),
       schema: {
         tags: ['orders'],
         params: IdParams,
@@ -121,9 +137,9 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
       },
     },
     async (req) => {
-      const order = await deps.desk.find(await ownersOf(deps, req.claims!), req.params.id);
+      const order = await opts.desk.find(await opts.ownersOf(req.claims), req.params.id);
       if (!order) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
-      const events = await deps.orders.events(order.clientOrderId);
+      const events = await opts.journal.events(order.clientOrderId);
       return {
         order: orderView(order),
         events: events.map((e) => ({
@@ -138,7 +154,7 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   r.delete(
     '/orders/:id',
     {
-      onRequest: requires(deps, 'orders:write', true),
+      onRequest: app.requires('orders:write', { live: true }),
       schema: {
         tags: ['orders'],
         params: IdParams,
@@ -146,21 +162,20 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
       },
     },
     async (req, reply) => {
-      const owners = await ownersOf(deps, req.claims!);
-      const found = await deps.desk.find(owners, req.params.id);
+      const owners = await opts.ownersOf(req.claims);
+      const found = await opts.desk.find(owners, req.params.id);
       if (!found) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
       // A finished order cannot be canceled: say so, with its status, rather than a 202.
       if (!isOpen(found.status)) {
         return sendProblem(
           reply,
-          409,
           'ORDER_NOT_OPEN',
           `order ${req.params.id} is ${found.status}: only an open order can be canceled`,
         );
       }
-      const order = await deps.desk.cancel(owners, req.params.id);
+      const order = await opts.desk.cancel(owners, req.params.id);
       if (!order) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
       return reply.code(202).send(orderView(order));
     },
   );
-}
+};

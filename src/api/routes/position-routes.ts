@@ -1,8 +1,8 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { openCost, unrealizedPnl } from '../../trading/model/position.js';
-import { requires } from '../auth-guard.js';
-import type { ApiDeps } from '../deps.js';
+import type { Decimal } from '../../trading/core/decimal.js';
+import type { Ledger } from '../../trading/portfolio/ledger.js';
 import { ProblemSchema } from '../problem.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
@@ -19,12 +19,19 @@ const PositionView = Type.Object({
   openedAt: Type.Union([Type.Integer(), Type.Null()]),
 });
 
+/** What `/positions` reads. */
+export interface PositionRoutesOptions {
+  readonly ledger: Pick<Ledger, 'allPositions'>;
+  /** The last traded price of an instrument, null before the first. */
+  lastPrice(instrumentId: string): Decimal | null;
+}
+
 /** `GET /positions`: the paper account's positions from the trading core's ledger. */
-export async function positionRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const positionRoutes: FastifyPluginAsync<PositionRoutesOptions> = async (app, opts) => {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/positions',
     {
-      onRequest: requires(deps, 'positions:read'),
+      onRequest: app.requires('positions:read'),
       schema: {
         tags: ['portfolio'],
         response: {
@@ -35,8 +42,8 @@ export async function positionRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       },
     },
     async () => ({
-      positions: deps.core.ledger.allPositions().map((p) => {
-        const mark = deps.core.lastPrice(p.instrumentId);
+      positions: opts.ledger.allPositions().map((p) => {
+        const mark = opts.lastPrice(p.instrumentId);
         const open = !p.quantity.eq(0);
         return {
           instrumentId: p.instrumentId,
@@ -51,4 +58,4 @@ export async function positionRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       }),
     }),
   );
-}
+};

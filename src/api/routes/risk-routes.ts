@@ -1,10 +1,10 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Permission } from '../../security/roles/permissions.js';
 import type { RiskLimits } from '../../trading/risk/risk-limits.js';
 import type { TradingState } from '../../trading/risk/trading-state.js';
-import { actorOf, requires } from '../auth-guard.js';
-import type { ApiDeps } from '../deps.js';
+import { actorOf } from '../authenticated-context.js';
+import type { RiskDesk } from '../deps.js';
 import { ProblemSchema } from '../problem.js';
 
 const ScopeId = Type.String({ pattern: '^[A-Za-z0-9:_./-]{1,64}$' });
@@ -31,15 +31,20 @@ function limitStrings(l: RiskLimits): Record<string, string> {
 const mapValues = <T>(o: Readonly<Record<string, T>>, f: (v: T) => Record<string, string>) =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 
+/** What the risk routes use. */
+export interface RiskRoutesOptions {
+  readonly risk: RiskDesk;
+}
+
 /**
  * Risk: read limits and trading states; set a limit; the kill switch (halt: block new orders
  * and cancel open ones), reduce-only, resume. Each change is stored and audited, then applied
  * to the running core before the answer.
  */
-export async function riskRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opts) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const view = async () => {
-    const { limits, states } = await deps.risk.view();
+    const { limits, states } = await opts.risk.view();
     return {
       limits: {
         global: limitStrings(limits.global),
@@ -53,7 +58,7 @@ export async function riskRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
   r.get(
     '/risk',
     {
-      onRequest: requires(deps, 'risk:read'),
+      onRequest: app.requires('risk:read'),
       schema: { tags: ['risk'], response: { 200: RiskView, ...Problems } },
     },
     view,
@@ -62,7 +67,7 @@ export async function riskRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
   r.put(
     '/risk/limits/:name',
     {
-      onRequest: requires(deps, 'risk:write', true),
+      onRequest: app.requires('risk:write', { live: true }),
       schema: {
         tags: ['risk'],
         params: Type.Object({ name: Type.String({ pattern: '^[A-Za-z]{1,40}$' }) }),
@@ -82,7 +87,7 @@ export async function riskRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     },
     async (req) => {
       const { value, ...scope } = req.body;
-      await deps.risk.setLimit(scope, req.params.name, value, actorOf(req.claims!));
+      await opts.risk.setLimit(scope, req.params.name, value, actorOf(req.claims));
       return view();
     },
   );
@@ -97,7 +102,7 @@ export async function riskRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     r.post(
       url,
       {
-        onRequest: requires(deps, permission, true),
+        onRequest: app.requires(permission, { live: true }),
         // Every field may be optional: no body at all is an empty one.
         preValidation: async (req) => void (req.body ??= {} as typeof req.body),
         schema: {
@@ -114,11 +119,11 @@ export async function riskRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
       },
       async (req) => {
         const { strategyId, reason: why } = req.body as { strategyId?: string; reason?: string };
-        await deps.risk.setState(
+        await opts.risk.setState(
           strategyId === undefined ? {} : { strategyId },
           state,
           why ?? null,
-          actorOf(req.claims!),
+          actorOf(req.claims),
         );
         return view();
       },
@@ -127,4 +132,4 @@ export async function riskRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
   stateRoute('/risk/halt', 'HALTED', 'risk:halt', true);
   stateRoute('/risk/reduce', 'REDUCING', 'risk:halt', true);
   stateRoute('/risk/resume', 'ACTIVE', 'risk:resume', false);
-}
+};

@@ -1,7 +1,8 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { actorOf, requires } from '../auth-guard.js';
-import type { ApiDeps, StrategyInstance } from '../deps.js';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { actorOf } from '../authenticated-context.js';
+import type { StrategyDesk, StrategyInstance } from '../deps.js';
+import type { StrategyOwners } from '../strategy-owners.js';
 import { ProblemSchema, apiError } from '../problem.js';
 
 const NullableInt = Type.Union([Type.Integer(), Type.Null()]);
@@ -61,19 +62,26 @@ const emptyBody = async (req: FastifyRequest) => void (req.body ??= {});
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
 
+/** What the strategy routes use. */
+export interface StrategyRoutesOptions {
+  readonly strategies: Pick<StrategyDesk, 'catalog' | 'list' | 'start' | 'stop' | 'state'>;
+  /** Told the owner of each instance started here (the WebSocket pushes its orders to them). */
+  readonly owners: Pick<StrategyOwners, 'remember'>;
+}
+
 /**
  * Strategies: the server's catalog of strategy files and the instances running on its trading
  * core. Start (a catalog strategy with params, its own strategy id, through the one risk gate),
  * read one's state, stop (cancels its open orders). Instances belong to who started them:
  * another user's instance is not found.
  */
-export async function strategyRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const strategyRoutes: FastifyPluginAsync<StrategyRoutesOptions> = async (app, opts) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get(
     '/strategies',
     {
-      onRequest: requires(deps, 'strategies:read'),
+      onRequest: app.requires('strategies:read'),
       schema: {
         tags: ['strategies'],
         response: {
@@ -86,15 +94,15 @@ export async function strategyRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       },
     },
     async (req) => ({
-      catalog: (await deps.strategies.catalog()).map((name) => ({ name })),
-      instances: (await deps.strategies.list(req.claims!.sub)).map(instanceView),
+      catalog: (await opts.strategies.catalog()).map((name) => ({ name })),
+      instances: (await opts.strategies.list(req.claims.sub)).map(instanceView),
     }),
   );
 
   r.post(
     '/strategies/:name/start',
     {
-      onRequest: requires(deps, 'strategies:deploy', true),
+      onRequest: app.requires('strategies:deploy', { live: true }),
       preValidation: emptyBody,
       schema: {
         tags: ['strategies'],
@@ -104,12 +112,13 @@ export async function strategyRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       },
     },
     async (req, reply) => {
-      const claims = req.claims!;
-      const started = await deps.strategies.start(
+      const claims = req.claims;
+      const started = await opts.strategies.start(
         claims.sub,
         { name: req.params.name, ...(req.body.params ? { params: req.body.params } : {}) },
         actorOf(claims),
       );
+      opts.owners.remember(started.id, claims.sub);
       return reply
         .code(201)
         .header('location', `/strategies/instances/${started.id}/state`)
@@ -120,7 +129,7 @@ export async function strategyRoutes(app: FastifyInstance, deps: ApiDeps): Promi
   r.get(
     '/strategies/instances/:id/state',
     {
-      onRequest: requires(deps, 'strategies:read'),
+      onRequest: app.requires('strategies:read'),
       schema: {
         tags: ['strategies'],
         params: IdParams,
@@ -128,7 +137,7 @@ export async function strategyRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       },
     },
     async (req) => {
-      const i = await deps.strategies.state(req.claims!.sub, req.params.id);
+      const i = await opts.strategies.state(req.claims.sub, req.params.id);
       if (!i) throw apiError('NOT_FOUND', `strategy instance ${req.params.id}: not found`);
       return {
         ...instanceView(i),
@@ -141,7 +150,7 @@ export async function strategyRoutes(app: FastifyInstance, deps: ApiDeps): Promi
   r.post(
     '/strategies/instances/:id/stop',
     {
-      onRequest: requires(deps, 'strategies:deploy', true),
+      onRequest: app.requires('strategies:deploy', { live: true }),
       preValidation: emptyBody,
       schema: {
         tags: ['strategies'],
@@ -151,10 +160,10 @@ export async function strategyRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       },
     },
     async (req) => {
-      const claims = req.claims!;
-      const i = await deps.strategies.stop(claims.sub, req.params.id, actorOf(claims));
+      const claims = req.claims;
+      const i = await opts.strategies.stop(claims.sub, req.params.id, actorOf(claims));
       if (!i) throw apiError('NOT_FOUND', `strategy instance ${req.params.id}: not found`);
       return instanceView(i);
     },
   );
-}
+};

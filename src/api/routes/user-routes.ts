@@ -1,9 +1,10 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { ROLES } from '../../security/roles/permissions.js';
 import type { UserSummary } from '../../store/user-repository.js';
-import { actorOf, requires } from '../auth-guard.js';
-import type { ApiDeps } from '../deps.js';
+import type { TokenService } from '../../security/tokens/token-service.js';
+import { actorOf } from '../authenticated-context.js';
+import type { UserAdmin } from '../deps.js';
 import { ProblemSchema, apiError } from '../problem.js';
 
 /** A user as admins see one: no hash, no secret. */
@@ -36,29 +37,36 @@ function userView(u: UserSummary) {
 
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
 
+/** What the user routes use. */
+export interface UserRoutesOptions {
+  readonly userAdmin: UserAdmin;
+  /** Revokes the sessions of a disabled user. */
+  readonly sessions: Pick<TokenService, 'revokeUser'>;
+}
+
 /**
  * Users (admins): list; create with a TOTP secret and recovery codes, shown once in the answer;
  * disable, which also revokes every session of the user at once.
  */
-export async function userRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, opts) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get(
     '/users',
     {
-      onRequest: requires(deps, 'users:admin'),
+      onRequest: app.requires('users:admin'),
       schema: {
         tags: ['users'],
         response: { 200: Type.Object({ users: Type.Array(UserView) }), ...Problems },
       },
     },
-    async () => ({ users: (await deps.userAdmin.list()).map(userView) }),
+    async () => ({ users: (await opts.userAdmin.list()).map(userView) }),
   );
 
   r.post(
     '/users',
     {
-      onRequest: requires(deps, 'users:admin', true),
+      onRequest: app.requires('users:admin', { live: true }),
       schema: {
         tags: ['users'],
         body: Type.Object(
@@ -83,7 +91,7 @@ export async function userRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
       },
     },
     async (req, reply) => {
-      const made = await deps.userAdmin.create(req.body, actorOf(req.claims!));
+      const made = await opts.userAdmin.create(req.body, actorOf(req.claims));
       return reply.code(201).send({
         user: userView(made.user),
         otpauthUri: made.otpauthUri,
@@ -96,7 +104,7 @@ export async function userRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
   r.post(
     '/users/:id/disable',
     {
-      onRequest: requires(deps, 'users:admin', true),
+      onRequest: app.requires('users:admin', { live: true }),
       // The reason is optional: no body at all is an empty one.
       preValidation: async (req) => void (req.body ??= {} as typeof req.body),
       schema: {
@@ -115,17 +123,17 @@ export async function userRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
       },
     },
     async (req) => {
-      const claims = req.claims!;
+      const claims = req.claims;
       if (req.params.id === claims.sub) {
         throw apiError('USER_SELF_DISABLE', 'id: you cannot disable your own account');
       }
-      const user = await deps.userAdmin.disable(
+      const user = await opts.userAdmin.disable(
         req.params.id,
         actorOf(claims),
         req.body.reason ?? null,
       );
-      const sessionsRevoked = await deps.tokens.revokeUser(user.id, 'USER_DISABLED');
+      const sessionsRevoked = await opts.sessions.revokeUser(user.id, 'USER_DISABLED');
       return { user: userView(user), sessionsRevoked };
     },
   );
-}
+};

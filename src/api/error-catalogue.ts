@@ -1,0 +1,124 @@
+/** What the API answers for one error code: the HTTP status and the problem's `title`. */
+export interface ApiErrorEntry {
+  readonly status: number;
+  readonly title: string;
+}
+
+const e = (status: number, title: string): ApiErrorEntry => ({ status, title });
+const denied = e(422, 'Order denied');
+
+/**
+ * Every error code the API answers with (`application/problem+json`, `code` field), with its
+ * HTTP status and title: the one table `problem.ts` answers from, `/docs/json` describes its
+ * statuses from, and `docs/errors.md` is checked against (`test/unit/api/error-catalogue.test.ts`).
+ * A `KairosError` whose code is not here answers 400 with its code.
+ */
+export const API_ERRORS = {
+  // 400: the request breaks a rule; the detail names the field
+  VALIDATION: e(400, 'Invalid input'),
+  BAD_URL: e(400, 'Malformed URL'),
+  MALFORMED_BODY: e(400, 'Malformed body'),
+  BAD_REQUEST: e(400, 'Bad request'),
+  CURSOR_INVALID: e(400, 'Not a cursor of this API'),
+  CATALOG_NAME_INVALID: e(400, 'Not a catalog name'),
+  BACKTEST_INVALID: e(400, 'Invalid backtest request'),
+  PARAM_UNKNOWN: e(400, 'Unknown strategy parameter'),
+  PARAM_INVALID: e(400, 'Invalid strategy parameter'),
+  STRATEGY_BUILD: e(400, 'Strategy does not build'),
+  STRATEGY_LOAD: e(400, 'Strategy does not load'),
+  STRATEGY_EXPORT: e(400, 'No strategy export'),
+  STRATEGY_INVALID: e(400, 'Invalid strategy definition'),
+  PASSWORD_WEAK: e(400, 'Password too weak'),
+  USER_INVALID: e(400, 'Invalid user'),
+  CREDENTIAL_INVALID: e(400, 'Invalid credential'),
+  RISK_LIMIT_INVALID: e(400, 'Invalid risk limit'),
+  // 401: who is asking is not established
+  AUTH_REQUIRED: e(401, 'Authentication required'),
+  AUTH_FAILED: e(401, 'Login failed'),
+  AUTH_INVALID_TOKEN: e(401, 'Invalid token'),
+  AUTH_TOKEN_EXPIRED: e(401, 'Token expired'),
+  AUTH_SESSION_REVOKED: e(401, 'Session revoked'),
+  AUTH_REFRESH_REUSED: e(401, 'Refresh token reused'),
+  MFA_FAILED: e(401, 'Second factor failed'),
+  FORBIDDEN: e(403, 'Forbidden'),
+  NOT_FOUND: e(404, 'Not found'),
+  USER_NOT_FOUND: e(404, 'User not found'),
+  CREDENTIAL_NOT_FOUND: e(404, 'Credential not found'),
+  STRATEGY_NOT_FOUND: e(404, 'Strategy not found'),
+  DATA_NOT_FOUND: e(404, 'Data file not found'),
+  REQUEST_TIMEOUT: e(408, 'Request timeout'),
+  // 409: the current state refuses it
+  USER_EXISTS: e(409, 'User exists'),
+  USER_SELF_DISABLE: e(409, 'Cannot disable yourself'),
+  CREDENTIAL_EXISTS: e(409, 'Credential exists'),
+  IDEMPOTENCY_CONFLICT: e(409, 'Idempotency key conflict'),
+  ORDER_NOT_OPEN: e(409, 'Order not open'),
+  STRATEGY_NOT_RUNNING: e(409, 'Strategy not running'),
+  BACKTEST_NOT_DONE: e(409, 'Backtest not done'),
+  BODY_TOO_LARGE: e(413, 'Body too large'),
+  URL_TOO_LONG: e(414, 'URL too long'),
+  UNSUPPORTED_MEDIA_TYPE: e(415, 'Unsupported media type'),
+  // 422: `POST /orders` denied at the gate (the order reason code: `docs/errors.md`)
+  UNKNOWN_INSTRUMENT: e(422, 'Unknown instrument'),
+  QUANTITY_ROUNDS_TO_ZERO: denied,
+  QUANTITY_BELOW_MIN: denied,
+  NOTIONAL_BELOW_MIN: denied,
+  QUANTITY_INVALID: denied,
+  PRICE_INVALID: denied,
+  INVALID_ORDER_OPTIONS: denied,
+  INSUFFICIENT_BALANCE: denied,
+  INSUFFICIENT_POSITION: denied,
+  NO_REFERENCE_PRICE: denied,
+  REDUCE_ONLY_WOULD_INCREASE: denied,
+  PRICE_OUTSIDE_COLLAR: denied,
+  PRICE_OUTSIDE_WINDOW_COLLAR: denied,
+  REPEATED_EXECUTION_THROTTLE: denied,
+  ORDER_VALUE_LIMIT: denied,
+  ORDER_QUANTITY_LIMIT: denied,
+  POSITION_LIMIT: denied,
+  OPEN_ORDERS_LIMIT: denied,
+  MESSAGE_THROTTLE: denied,
+  DUPLICATE_ORDER: denied,
+  DAILY_LOSS_LIMIT: denied,
+  TRADING_HALTED: denied,
+  TRADING_REDUCING: denied,
+  MFA_LOCKED: e(429, 'Too many second-factor failures'),
+  RATE_LIMITED: e(429, 'Too many requests'),
+  HEADERS_TOO_LARGE: e(431, 'Request headers too large'),
+  INTERNAL: e(500, 'Internal error'),
+  AUDIT_CHAIN_BROKEN: e(500, 'Audit chain broken'),
+  BACKTEST_QUEUE_FULL: e(503, 'Backtest queue full'),
+} as const satisfies Readonly<Record<string, ApiErrorEntry>>;
+
+/** A code of the catalogue. */
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+/** Status of a code the catalogue does not list (a `KairosError` from deeper down). */
+const OTHER: ApiErrorEntry = { status: 400, title: 'Bad request' };
+
+/** The catalogue entry of `code` (400 and a generic title for a code it does not list). */
+export function apiErrorOf(code: string): ApiErrorEntry {
+  return Object.hasOwn(API_ERRORS, code) ? API_ERRORS[code as ApiErrorCode] : OTHER;
+}
+
+/** Each HTTP status the API answers errors with, ascending, and its codes in catalogue order. */
+export function codesByStatus(): ReadonlyMap<number, readonly ApiErrorCode[]> {
+  const by = new Map<number, ApiErrorCode[]>();
+  for (const [code, { status }] of Object.entries(API_ERRORS) as [ApiErrorCode, ApiErrorEntry][]) {
+    by.set(status, [...(by.get(status) ?? []), code]);
+  }
+  return new Map([...by].sort(([a], [b]) => a - b));
+}
+
+/**
+ * The HTTP status table of `docs/errors.md` (Markdown), generated from the catalogue.
+ *
+ * @example
+ * statusTable().split('\n')[2]; // '| 400 | `VALIDATION`, `BAD_URL`, … |'
+ */
+export function statusTable(): string {
+  const rows = [...codesByStatus()].map(
+    ([status, codes]) => `| ${status} | ${codes.map((c) => `\`${c}\``).join(', ')} |`,
+  );
+  return ['| status | codes |', '|---|---|', ...rows].join('\n');
+}
