@@ -48,7 +48,6 @@ function node(store: Store) {
       position: () => flatPosition(inst.id),
       open: exec.open,
       lastPrice: () => Dec(100),
-      deny: (o, d, ts) => exec.deny(o, d, ts),
     },
     { allowShort: true },
   );

@@ -150,7 +150,6 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
         position: (id) => this.ledger.position(id),
         open: this.exec.open,
         lastPrice: (id) => this.data.lastPrice(id),
-        deny: (o, d, ts) => this.exec.deny(o, d, ts),
       },
       cfg.limits
         ? {

@@ -32,7 +32,10 @@ import { PriceWindow } from './price-window.js';
 import { DEFAULT_RISK_WINDOW_MS, type LimitSet, type RiskLimits } from './risk-limits.js';
 import { TradingStates, type TradingState } from './trading-state.js';
 
-/** What the risk engine reads: instruments, cash, positions, open orders and last prices. */
+/**
+ * What the risk engine reads: instruments, cash, positions, open orders and last prices. A
+ * denial goes to the OMS as an `OrderDenied` report on the bus.
+ */
 export interface RiskSources {
   instrument(instrumentId: string): Instrument | undefined;
   cash(currency: string): Decimal;
@@ -40,7 +43,6 @@ export interface RiskSources {
   /** The open orders and their running totals. */
   readonly open: OpenOrders;
   lastPrice(instrumentId: string): Decimal | null;
-  deny(order: Order, denial: Denial, ts: number): void;
 }
 
 /** Risk settings. Limits, states and the day's PnL are optional (absent: not checked). */
@@ -96,7 +98,16 @@ export class RiskEngine {
       this.#sample(cmd.order.instrumentId, cmd.ts);
       const denial = this.check(cmd.order, cmd.ts);
       if (denial) {
-        this.sources.deny(cmd.order, denial, cmd.ts);
+        // The denial is the gate's report on the order: to the OMS, through the bus.
+        this.bus.send(Endpoints.executionReports, {
+          kind: 'OrderDenied',
+          clientOrderId: cmd.order.clientOrderId,
+          strategyId: cmd.order.strategyId,
+          instrumentId: cmd.order.instrumentId,
+          ts: cmd.ts,
+          reason: denial.reason,
+          message: denial.message,
+        } satisfies OrderEvent);
         return;
       }
       if (this.#uses('duplicateWindowMs')) this.#remember(cmd.order, cmd.ts);

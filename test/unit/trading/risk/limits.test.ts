@@ -30,7 +30,6 @@ function setup(limits: LimitSet, dayPnl: Decimal | null = null) {
       position: () => ({ ...flatPosition(inst.id), quantity: position }),
       open: exec.open,
       lastPrice: () => Dec(100),
-      deny: (o, d, ts) => exec.deny(o, d, ts),
     },
     { allowShort: true, limits, dayPnl: () => dayPnl },
   );

@@ -30,7 +30,6 @@ function setup(cash = '1000', position = '0', allowShort = false) {
       position: () => ({ ...flatPosition(inst.id), quantity: Dec(position) }),
       open: exec.open,
       lastPrice: () => Dec('10'),
-      deny: (o, d, ts) => exec.deny(o, d, ts),
     },
     { allowShort },
   );

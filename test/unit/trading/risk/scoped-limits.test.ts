@@ -35,7 +35,6 @@ function setup(limits: LimitSet) {
       position: (id) => ({ ...flatPosition(id), quantity: positions.get(id) ?? ZERO }),
       open: exec.open,
       lastPrice: (id) => last.get(id) ?? null,
-      deny: (o, d, ts) => exec.deny(o, d, ts),
     },
     { allowShort: true, limits },
   );
