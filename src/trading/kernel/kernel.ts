@@ -12,6 +12,7 @@ import type { Alert } from '../model/alert.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderEvent } from '../model/order-events.js';
 import type { Order } from '../model/order.js';
+import type { PositionChanged } from '../model/position-changed.js';
 import { DayPnl } from '../portfolio/day-pnl.js';
 import { Ledger } from '../portfolio/ledger.js';
 import { RiskEngine } from '../risk/risk-engine.js';
@@ -132,8 +133,18 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
     this.exec = holder.exec = new ExecutionEngine(bus, () => client);
     // The ledger books a fill before anyone else hears of it: a strategy sees it booked.
     bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
-      if (e.kind === 'OrderFilled')
-        this.ledger.applyFill(e.fill, this.instrumentOf(e.fill.instrumentId), e.strategyId);
+      if (e.kind !== 'OrderFilled') return;
+      const id = e.fill.instrumentId;
+      this.ledger.applyFill(e.fill, this.instrumentOf(id), e.strategyId);
+      const changed: PositionChanged = {
+        kind: 'PositionChanged',
+        strategyId: e.strategyId,
+        instrumentId: id,
+        quantity: this.ledger.ownPosition(e.strategyId, id).quantity,
+        accountQuantity: this.ledger.position(id).quantity,
+        ts: e.ts,
+      };
+      bus.publish(Topics.positions(e.strategyId), changed);
     });
     if (cfg.onAlert) bus.subscribe<Alert>(Topics.alerts, cfg.onAlert);
     const account = cfg.instruments[0]?.quote ?? '';

@@ -1,0 +1,96 @@
+import { Topics } from '../../../../src/trading/bus/topics.js';
+import { SimClock } from '../../../../src/trading/clock/sim-clock.js';
+import { SimulatedExchange } from '../../../../src/trading/backtest/simulated-exchange.js';
+import type { Bar } from '../../../../src/trading/data/market-data.js';
+import { makeOrder } from '../../../../src/trading/execution/order-factory.js';
+import { Kernel } from '../../../../src/trading/kernel/kernel.js';
+import type { OrderEvent } from '../../../../src/trading/model/order-events.js';
+import type { PositionChanged } from '../../../../src/trading/model/position-changed.js';
+import { bar, instrument } from '../../../support/builders.js';
+
+const INST = instrument({ makerFee: '0', takerFee: '0' });
+
+function kernel() {
+  const seen: string[] = [];
+  const k = new Kernel({
+    clock: new SimClock(0),
+    instruments: [INST],
+    cash: { USD: '100000' },
+    venue: (ports) => {
+      const sim = new SimulatedExchange({ venue: 'SIM', instruments: [INST] }, ports.report);
+      return {
+        submit: (o, ts) => sim.submit(o, ts),
+        cancel: (id, ts) => sim.cancel(id, ts),
+        onBar: (b: Bar) => {
+          seen.push(`venue ${b.closeTime} last=${k.data.lastPrice(INST.id)?.toFixed() ?? 'none'}`);
+          sim.onBar(b);
+        },
+      };
+    },
+  });
+  return { k, seen };
+}
+
+function buy(k: Kernel, strategyId: string, id: string, quantity: string) {
+  const { order } = makeOrder({ side: 'BUY', quantity }, INST, {
+    clientOrderId: id,
+    strategyId,
+    ts: k.clock.now(),
+  });
+  k.exec.add(order);
+  k.submit(order, k.clock.now());
+}
+
+describe('Kernel', () => {
+  it('lets the venue match a bar at its open before strategies hear it at its close', () => {
+    const { k, seen } = kernel();
+    k.bus.subscribe<Bar>(Topics.bars(INST.id), (b) =>
+      seen.push(
+        `strategy ${b.closeTime} now=${k.clock.now()} last=${k.data.lastPrice(INST.id)!.toFixed()}`,
+      ),
+    );
+    const b = { ...bar(10, 11, 9, 10.5, 60_000), instrumentId: INST.id };
+    k.onBar(b);
+    expect(seen).toEqual([`venue 120000 last=none`, `strategy 120000 now=120000 last=10.5`]);
+  });
+
+  it('books venue reports sent through the bus, and publishes each strategy its own position', () => {
+    const { k } = kernel();
+    const events: OrderEvent[] = [];
+    const positions: PositionChanged[] = [];
+    k.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => events.push(e));
+    k.bus.subscribe<PositionChanged>('events.position.*', (e) => positions.push(e));
+    k.onBar({ ...bar(10, 10, 10, 10, 0), instrumentId: INST.id });
+    buy(k, 'user:1', 'u-1', '5');
+    buy(k, 'sma', 'sma-1', '2');
+    k.onBar({ ...bar(10, 10, 10, 10, 60_000), instrumentId: INST.id });
+    expect(events.filter((e) => e.kind === 'OrderFilled').map((e) => e.clientOrderId)).toEqual([
+      'u-1',
+      'sma-1',
+    ]);
+    expect(
+      positions.map((p) => [p.strategyId, p.quantity.toFixed(), p.accountQuantity.toFixed()]),
+    ).toEqual([
+      ['user:1', '5', '5'],
+      ['sma', '2', '7'],
+    ]);
+    const services = k.strategyServices(
+      'sma',
+      () => 0,
+      () => undefined,
+    );
+    expect(services.position(INST.id).quantity.toFixed()).toBe('2');
+    expect(k.ledger.position(INST.id).quantity.toFixed()).toBe('7');
+    expect(k.ledger.cash('USD').toFixed()).toBe('99930');
+  });
+
+  it('denies at the gate through the bus: the order is DENIED with the reason, nothing reaches the venue', () => {
+    const { k } = kernel();
+    k.onBar({ ...bar(10, 10, 10, 10, 0), instrumentId: INST.id });
+    buy(k, 'sma', 'sma-1', '1000000');
+    expect(k.exec.order('sma-1')).toMatchObject({
+      status: 'DENIED',
+      reason: 'INSUFFICIENT_BALANCE',
+    });
+  });
+});
