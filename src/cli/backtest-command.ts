@@ -27,6 +27,7 @@ interface BacktestFlags {
   takerFee?: string;
   slippageBps: string;
   latencyMs: string;
+  buyFeeIn: string;
   from?: string;
   to?: string;
   params?: string;
@@ -61,6 +62,11 @@ export function registerBacktest(program: Command): void {
     .option('--taker-fee <rate>', 'taker fee (overrides --commission)')
     .option('--slippage-bps <bps>', 'slippage on taker fills, basis points', '0')
     .option('--latency-ms <ms>', 'order and cancel latency to the simulated venue', '0')
+    .option(
+      '--buy-fee-in <asset>',
+      "which asset pays a buy's fee: quote, or base (the asset received, as Binance charges)",
+      'quote',
+    )
     .option('--from <date>', 'first bar/trade time (YYYY-MM-DD, ISO-8601 or epoch ms), inclusive')
     .option('--to <date>', 'end time, exclusive')
     .option('--params <list>', 'strategy params, e.g. fast=10,slow=30,size=100')
@@ -108,6 +114,7 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
         : commission,
     slippageBps: numberFlag('--slippage-bps', flags.slippageBps, { max: 10_000 }),
     latencyMs: numberFlag('--latency-ms', flags.latencyMs, { integer: true }),
+    buyFeeIn: buyFeeAsset(flags.buyFeeIn),
     seed: integerFlag('--seed', flags.seed),
     intervalMs:
       flags.interval !== undefined ? durationFlag('--interval', flags.interval) : undefined,
@@ -158,3 +165,9 @@ function dataStem(file: string): string {
 }
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
+
+function buyFeeAsset(value: string): 'quote' | 'base' {
+  if (value !== 'quote' && value !== 'base')
+    throw new KairosError('CONFIG_INVALID', `--buy-fee-in: must be quote or base, was ${value}`);
+  return value;
+}

@@ -23,6 +23,8 @@ export interface BacktestSettings {
   readonly takerFee: string;
   readonly slippageBps: number;
   readonly latencyMs: number;
+  /** Which asset pays a buy's fee (default quote; Binance charges the base received). */
+  readonly buyFeeIn?: 'quote' | 'base';
   readonly seed: number;
   /** Bar interval of a generic CSV when it cannot be inferred. */
   readonly intervalMs?: number;
@@ -76,6 +78,7 @@ export async function runBacktest(
     cash: settings.cash,
     slippageBps: settings.slippageBps,
     latencyMs: settings.latencyMs,
+    buyFeeIn: settings.buyFeeIn ?? 'quote',
     seed: settings.seed,
     allowShort: settings.allowShort,
   });
@@ -108,6 +111,7 @@ export async function runBacktest(
       takerFee: settings.takerFee,
       slippageBps: settings.slippageBps,
       latencyMs: settings.latencyMs,
+      ...(settings.buyFeeIn === 'base' ? { buyFeeIn: 'base' } : {}),
       seed: settings.seed,
       from: settings.from ?? null,
       to: settings.to ?? null,

@@ -44,6 +44,32 @@ describe('kairos backtest (as a process)', () => {
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=["']https?:/);
   });
 
+  it("charges a buy's fee in the base received with --buy-fee-in base, as Binance does", () => {
+    const out = tmp();
+    const r = runCli([
+      'backtest',
+      SMA,
+      '--data',
+      orcl,
+      '--params',
+      'fast=10,slow=30,size=100',
+      '--buy-fee-in',
+      'base',
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    expect(report.settings.buyFeeIn).toBe('base');
+    const [buy, sell] = report.fills;
+    expect(buy).toMatchObject({ side: 'BUY', quantity: '100', fee: '0.1', feeCurrency: 'ORCL' });
+    // The position sold is what the buy left after its fee, on the lot grid.
+    expect(sell).toMatchObject({ side: 'SELL', quantity: '99', feeCurrency: 'USD' });
+    const bad = runCli(['backtest', SMA, '--data', orcl, '--buy-fee-in', 'btc']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--buy-fee-in: must be quote or base, was btc/);
+  });
+
   it('gives byte-identical report.json on two runs', () => {
     const a = tmp();
     const b = tmp();
