@@ -1,13 +1,12 @@
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
-import { SimulatedExchange } from '../../../src/trading/backtest/simulated-exchange.js';
 import { Dec } from '../../../src/trading/core/decimal.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
-import { TradingNode, type NodeVenue } from '../../../src/trading/live/trading-node.js';
-import type { OrderEvent } from '../../../src/trading/model/order-events.js';
+import { TradingNode } from '../../../src/trading/live/trading-node.js';
 import type { RiskSettings } from '../../../src/trading/live/trading-core.js';
 import { defineStrategy } from '../../../src/trading/strategy/index.js';
 import { bar, instrument } from '../../support/builders.js';
+import { simNodeVenue } from '../../support/sim-node-venue.js';
 import { freshStore } from '../../support/stores.js';
 
 const MINUTE = 60_000;
@@ -22,18 +21,6 @@ const buyEveryBar = defineStrategy({
     ctx.state.answers.push([b.closeTime, ctx.buy('1').reason]);
   },
 });
-
-function simVenue(deliver: (e: OrderEvent) => void): NodeVenue {
-  const sim = new SimulatedExchange({ venue: 'SIM', instruments: [INST] }, deliver);
-  return {
-    submit: (o, ts) => sim.submit(o, ts),
-    cancel: (id, ts) => sim.cancel(id, ts),
-    onBar: (b) => sim.onBar(b),
-    orderByClientId: (id) => sim.orderByClientId(id),
-    openOrders: () => sim.openOrders(),
-    tradesSince: (ts) => sim.tradesSince(ts),
-  };
-}
 
 /** One day of bars falling 10 each from 200, then the next day's bars flat at the last price. */
 function bars(): Bar[] {
@@ -59,63 +46,46 @@ const withLimit =
     states: { global: 'ACTIVE', strategies: {} },
   });
 
+/** The reason of each bar's buy (null: it went through) with `limit` as the daily loss limit. */
+async function reasonsWith(limit: string): Promise<(string | null)[]> {
+  const store = await freshStore('pglite');
+  try {
+    const snapshots = new StrategySnapshotRepository(store.db, 'paper');
+    await new TradingNode({
+      instrument: INST,
+      strategy: buyEveryBar,
+      strategyId: 'buy-every-bar',
+      cash: '100000',
+      orders: new OrderRepository(store.db, 'paper'),
+      snapshots,
+      risk: withLimit(limit),
+      riskRefreshBars: 1,
+      ownsTime: true,
+      venue: (deliver) => simNodeVenue([INST], deliver),
+    }).run(feed(bars()));
+    const snap = await snapshots.latest('buy-every-bar');
+    return (snap!.state as { answers: [number, string | null][] }).answers.map(([, r]) => r);
+  } finally {
+    await store.drop();
+  }
+}
+
 // The daily loss limit could be stored but no day PnL reached the gate: it was never enforced
 // outside a unit test that injected it.
 describe('the daily loss limit in a running node', () => {
   it('denies orders that add exposure once the day has lost the limit, and allows them the next day', async () => {
-    const store = await freshStore('pglite');
-    try {
-      const node = new TradingNode({
-        instrument: INST,
-        strategy: buyEveryBar,
-        strategyId: 'buy-every-bar',
-        cash: '100000',
-        orders: new OrderRepository(store.db, 'paper'),
-        snapshots: new StrategySnapshotRepository(store.db, 'paper'),
-        risk: withLimit('50'),
-        riskRefreshBars: 1,
-        ownsTime: true,
-        venue: (deliver) => simVenue(deliver),
-      });
-      const all = bars();
-      await node.run(feed(all));
-      const snap = await new StrategySnapshotRepository(store.db, 'paper').latest('buy-every-bar');
-      const answers = (snap!.state as { answers: [number, string | null][] }).answers;
-      const reasons = answers.map(([, r]) => r);
-      // Day one: buying while the price falls. Each bought unit loses 10 a bar: after 1+2+3 units
-      // have lost 60 (>= 50) the day is over for new exposure.
-      const firstDenied = reasons.indexOf('DAILY_LOSS_LIMIT');
-      expect(firstDenied).toBeGreaterThan(0);
-      expect(reasons.slice(0, firstDenied).every((r) => r === null)).toBe(true);
-      expect(reasons.slice(firstDenied, 10).every((r) => r === 'DAILY_LOSS_LIMIT')).toBe(true);
-      // A new UTC day starts from the equity it opens with.
-      expect(reasons.slice(10)).toEqual([null, null, null]);
-    } finally {
-      await store.drop();
-    }
+    const reasons = await reasonsWith('50');
+    // Day one: buying while the price falls. Each bought unit loses 10 a bar: once the units
+    // held have lost 50 the day is over for new exposure.
+    const firstDenied = reasons.indexOf('DAILY_LOSS_LIMIT');
+    expect(firstDenied).toBeGreaterThan(0);
+    expect(reasons.slice(0, firstDenied).every((r) => r === null)).toBe(true);
+    expect(reasons.slice(firstDenied, 10).every((r) => r === 'DAILY_LOSS_LIMIT')).toBe(true);
+    // A new UTC day starts from the equity it opens with.
+    expect(reasons.slice(10)).toEqual([null, null, null]);
   });
 
   it('lets every order through when the limit is never reached', async () => {
-    const store = await freshStore('pglite');
-    try {
-      const node = new TradingNode({
-        instrument: INST,
-        strategy: buyEveryBar,
-        strategyId: 'buy-every-bar',
-        cash: '100000',
-        orders: new OrderRepository(store.db, 'paper'),
-        snapshots: new StrategySnapshotRepository(store.db, 'paper'),
-        risk: withLimit('100000'),
-        riskRefreshBars: 1,
-        ownsTime: true,
-        venue: (deliver) => simVenue(deliver),
-      });
-      await node.run(feed(bars()));
-      const snap = await new StrategySnapshotRepository(store.db, 'paper').latest('buy-every-bar');
-      const answers = (snap!.state as { answers: [number, string | null][] }).answers;
-      expect(answers.map(([, r]) => r)).toEqual(Array(13).fill(null));
-    } finally {
-      await store.drop();
-    }
+    expect(await reasonsWith('100000')).toEqual(Array(13).fill(null));
   });
 });

@@ -2,10 +2,9 @@ import path from 'node:path';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import { BacktestEngine } from '../../../src/trading/backtest/backtest-engine.js';
-import { SimulatedExchange } from '../../../src/trading/backtest/simulated-exchange.js';
 import { BarAggregator } from '../../../src/trading/data/bar-aggregator.js';
 import type { MarketEvent, TradeTick } from '../../../src/trading/data/market-data.js';
-import { TradingNode, type NodeVenue } from '../../../src/trading/live/trading-node.js';
+import { TradingNode } from '../../../src/trading/live/trading-node.js';
 import type { Fill } from '../../../src/trading/model/fill.js';
 import type { Order } from '../../../src/trading/model/order.js';
 import { openTrades } from '../../../src/trading/venues/replay/open-data.js';
@@ -14,6 +13,7 @@ import { instrument } from '../../support/builders.js';
 import { crossOf, defineStrategy, param, sma } from '../../../src/trading/strategy/index.js';
 import type { StrategyDefinition } from '../../../src/trading/strategy/define-strategy.js';
 import { DATA } from '../../support/run-cli.js';
+import { simNodeVenue } from '../../support/sim-node-venue.js';
 import { freshStore } from '../../support/stores.js';
 
 const INST = instrument({
@@ -93,18 +93,7 @@ async function paper(strategy: AnyStrategy, params: Record<string, unknown>, tra
       orders,
       snapshots: new StrategySnapshotRepository(store.db, 'paper'),
       ownsTime: true,
-      venue: (deliver): NodeVenue => {
-        const sim = new SimulatedExchange({ venue: 'SIM', instruments: [INST] }, deliver);
-        return {
-          submit: (o, ts) => sim.submit(o, ts),
-          cancel: (id, ts) => sim.cancel(id, ts),
-          onBar: (b) => sim.onBar(b),
-          onTrade: (t) => sim.onTrade(t),
-          orderByClientId: (id) => sim.orderByClientId(id),
-          openOrders: () => sim.openOrders(),
-          tradesSince: (ts) => sim.tradesSince(ts),
-        };
-      },
+      venue: (deliver) => simNodeVenue([INST], deliver),
     });
     const result = await node.run(batches<MarketEvent>(trades, 1000));
     return {
