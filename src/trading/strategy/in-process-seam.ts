@@ -54,7 +54,7 @@ export class InProcessSeam<
 
   /** The runner (after `start`): for hosts that need more than the seam says. */
   get runner(): StrategyRunner<P, S, I> {
-    if (!this.#runner) throw new InvariantError('SEAM_NOT_STARTED', 'strategy seam: not started');
+    if (!this.#runner) throw new InvariantError('SEAM_MISUSE', 'strategy seam: not started');
     return this.#runner;
   }
 

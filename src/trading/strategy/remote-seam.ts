@@ -72,7 +72,7 @@ export class RemoteSeam implements StrategySeam {
     // The strategy side owns its random source; nothing here draws from it.
     this.#services = host.services(() => {
       throw new InvariantError(
-        'SEAM_RANDOM',
+        'SEAM_MISUSE',
         'strategy seam: random is drawn on the strategy side',
       );
     });
@@ -156,8 +156,25 @@ export class RemoteSeam implements StrategySeam {
   }
 
   async #call(req: SeamRequest): Promise<Extract<SeamReply, { ok: true }>> {
-    const reply = JSON.parse(await this.transport(JSON.stringify(req))) as SeamReply;
-    if (!reply.ok) throw errorFromJson(reply.error);
+    const text = await this.transport(JSON.stringify(req));
+    let reply: SeamReply;
+    try {
+      reply = JSON.parse(text) as SeamReply;
+    } catch (e) {
+      throw new KairosError(
+        'STRATEGY_SEAM',
+        `strategy seam: the reply to ${req.kind} is not JSON`,
+        {
+          cause: e,
+        },
+      );
+    }
+    if (reply?.ok === false) throw errorFromJson(reply.error);
+    if (reply?.ok !== true || !Array.isArray(reply.output?.commands))
+      throw new KairosError(
+        'STRATEGY_SEAM',
+        `strategy seam: the reply to ${req.kind} is not a reply`,
+      );
     return reply;
   }
 

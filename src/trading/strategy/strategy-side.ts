@@ -170,11 +170,11 @@ export class StrategySide<P extends ParamSpecs, S extends JsonObject, I extends 
   #services(): StrategyServices {
     const inst = this.instrument;
     const view = () => {
-      if (!this.#view) throw new InvariantError('SEAM_NO_VIEW', 'strategy seam: no view yet');
+      if (!this.#view) throw new InvariantError('SEAM_MISUSE', 'strategy seam: no view yet');
       return this.#view;
     };
     const notHere = (): never => {
-      throw new InvariantError('SEAM_NOT_HERE', 'strategy seam: orders are made by the host');
+      throw new InvariantError('SEAM_MISUSE', 'strategy seam: orders are made by the host');
     };
     return {
       bus: this.#bus,

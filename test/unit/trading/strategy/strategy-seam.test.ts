@@ -34,11 +34,15 @@ const ORCL = instrument({ id: 'ORCL', base: 'ORCL', quote: 'USD', lotSize: '1' }
  * The only way the host reaches the strategy side: a function of one string to one string. It
  * refuses anything else, and counts what crossed.
  */
-function textOnly(side: { handle(request: string): string }, crossed: string[]) {
+function textOnly(
+  side: { handle(request: string): string },
+  crossed: string[],
+  tamper: (reply: string) => string = (r) => r,
+) {
   return async (request: unknown): Promise<string> => {
     if (typeof request !== 'string') throw new TypeError('only text may cross the seam');
     crossed.push(request);
-    const reply: unknown = side.handle(request);
+    const reply: unknown = tamper(side.handle(request));
     if (typeof reply !== 'string') throw new TypeError('only text may cross the seam');
     crossed.push(reply);
     return reply;
@@ -78,6 +82,7 @@ async function run(
   mode: Mode,
   start: StrategyStart = { state: null, ordersMade: 0, random: 7 },
   restartAt = -1,
+  tamper?: (reply: string) => string,
 ): Promise<Run> {
   const inst = ORCL;
   const kernel = new Kernel({
@@ -102,7 +107,10 @@ async function run(
   const open = (): StrategySeam =>
     mode === 'in-process'
       ? new InProcessSeam(def, resolved, host)
-      : new RemoteSeam(host, textOnly(new StrategySide(def, resolved, def.name, inst), crossed));
+      : new RemoteSeam(
+          host,
+          textOnly(new StrategySide(def, resolved, def.name, inst), crossed, tamper),
+        );
   let seam = open();
   let pending: unknown;
   kernel.bus.subscribe<Bar>(Topics.bars(inst.id), (bar) => {
@@ -299,5 +307,20 @@ describe('the strategy seam', () => {
     expect(bad.error).toBeInstanceOf(StrategyError);
     expect((bad.error as StrategyError).code).toBe('PARAM_INVALID');
     expect((bad.error as StrategyError).phase).toBe('init');
+  });
+
+  it('a strategy side that breaks the protocol fails the call with STRATEGY_SEAM', async () => {
+    const params = { fast: 5, slow: 20, size: '100' };
+    const start = { state: null, ordersMade: 0, random: 7 };
+    const forged = await run(smaCross, params, bars, 'remote', start, -1, (r) =>
+      r.replace(/"clientOrderId":"sma-cross-1"/g, '"clientOrderId":"sma-cross-9"'),
+    );
+    expect(forged.error).toMatchObject({ code: 'STRATEGY_SEAM' });
+    expect(String(forged.error)).toContain('next client order id sma-cross-1');
+    expect(forged.orders).toEqual([]);
+    const garbled = await run(smaCross, params, bars, 'remote', start, -1, () => '{"ok":1}');
+    expect(garbled.error).toMatchObject({ code: 'STRATEGY_SEAM' });
+    const text = await run(smaCross, params, bars, 'remote', start, -1, () => 'not json');
+    expect(text.error).toMatchObject({ code: 'STRATEGY_SEAM' });
   });
 });
