@@ -1,11 +1,9 @@
-import path from 'node:path';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import { BacktestEngine } from '../../../src/trading/backtest/backtest-engine.js';
-import { SimulatedExchange } from '../../../src/trading/backtest/simulated-exchange.js';
 import { BarAggregator } from '../../../src/trading/data/bar-aggregator.js';
 import type { MarketEvent, TradeTick } from '../../../src/trading/data/market-data.js';
-import { TradingNode, type NodeVenue } from '../../../src/trading/live/trading-node.js';
+import { TradingNode } from '../../../src/trading/live/trading-node.js';
 import type { Fill } from '../../../src/trading/model/fill.js';
 import type { Order } from '../../../src/trading/model/order.js';
 import type { StrategyDefinition } from '../../../src/trading/strategy/define-strategy.js';
@@ -13,9 +11,8 @@ import { crossOf, defineStrategy, param, sma } from '../../../src/trading/strate
 import { resolveParams } from '../../../src/trading/strategy/params.js';
 import { RemoteSeam } from '../../../src/trading/strategy/remote-seam.js';
 import { StrategySide } from '../../../src/trading/strategy/strategy-side.js';
-import { openTrades } from '../../../src/trading/venues/replay/open-data.js';
 import { instrument } from '../../support/builders.js';
-import { DATA } from '../../support/run-cli.js';
+import { batches, realTrades, simVenue } from '../../support/paper-trades.js';
 import { freshStore } from '../../support/stores.js';
 
 const INST = instrument({
@@ -67,17 +64,6 @@ const throwsLate = defineStrategy({
   },
 });
 
-async function realTrades(): Promise<TradeTick[]> {
-  const out: TradeTick[] = [];
-  const file = path.join(DATA, 'freqtrade/XRP_ETH-trades.json.gz');
-  for await (const batch of openTrades(file, { instrumentId: INST.id })) out.push(...batch);
-  return out;
-}
-
-async function* batches<T>(items: readonly T[], size: number): AsyncIterable<readonly T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
-}
-
 const outcome = (o: Order) => ({
   id: o.clientOrderId,
   side: o.side,
@@ -121,18 +107,7 @@ async function paper(strategy: AnyStrategy, trades: TradeTick[], remote: boolean
             },
           }
         : {}),
-      venue: (deliver): NodeVenue => {
-        const sim = new SimulatedExchange({ venue: 'SIM', instruments: [INST] }, deliver);
-        return {
-          submit: (o, ts) => sim.submit(o, ts),
-          cancel: (id, ts) => sim.cancel(id, ts),
-          onBar: (b) => sim.onBar(b),
-          onTrade: (t) => sim.onTrade(t),
-          orderByClientId: (id) => sim.orderByClientId(id),
-          openOrders: () => sim.openOrders(),
-          tradesSince: (ts) => sim.tradesSince(ts),
-        };
-      },
+      venue: (deliver) => simVenue(INST, deliver),
     });
     const result = await node.run(batches<MarketEvent>(trades, 1000));
     return {
@@ -150,7 +125,7 @@ async function paper(strategy: AnyStrategy, trades: TradeTick[], remote: boolean
 describe('a paper node with its strategy behind the remote seam', () => {
   let trades: TradeTick[];
   beforeAll(async () => {
-    trades = (await realTrades()).slice(0, 1500);
+    trades = (await realTrades(INST)).slice(0, 1500);
   });
 
   it('makes exactly the orders, fills, position and snapshots of the in-process node', async () => {
