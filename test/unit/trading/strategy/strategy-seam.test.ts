@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import fc from 'fast-check';
 import smaCross from '../../../../examples/strategies/sma-cross.js';
 import { SimulatedExchange } from '../../../../src/trading/backtest/simulated-exchange.js';
@@ -21,6 +22,8 @@ import type {
   StrategyStart,
 } from '../../../../src/trading/strategy/strategy-seam.js';
 import { StrategySide } from '../../../../src/trading/strategy/strategy-side.js';
+import type { StrategyTransport } from '../../../../src/trading/strategy/seam-protocol.js';
+import { portTransport, serveStrategy } from '../../../../src/trading/strategy/port-transport.js';
 import { instrument } from '../../../support/builders.js';
 import { DATA } from '../../../support/run-cli.js';
 
@@ -83,6 +86,7 @@ async function run(
   start: StrategyStart = { state: null, ordersMade: 0, random: 7 },
   restartAt = -1,
   tamper?: (reply: string) => string,
+  via?: (handle: (request: string) => string) => StrategyTransport,
 ): Promise<Run> {
   const inst = ORCL;
   const kernel = new Kernel({
@@ -104,13 +108,13 @@ async function run(
   };
   const resolved = resolveParams(def.params, params) as never;
   const crossed: string[] = [];
+  // Text only, straight to the strategy side, or through a message port when `via` says so.
+  const transportTo = (side: { handle(request: string): string }): StrategyTransport =>
+    via ? via((request) => side.handle(request)) : textOnly(side, crossed, tamper);
   const open = (): StrategySeam =>
     mode === 'in-process'
       ? new InProcessSeam(def, resolved, host)
-      : new RemoteSeam(
-          host,
-          textOnly(new StrategySide(def, resolved, def.name, inst), crossed, tamper),
-        );
+      : new RemoteSeam(host, transportTo(new StrategySide(def, resolved, def.name, inst)));
   let seam = open();
   let pending: unknown;
   kernel.bus.subscribe<Bar>(Topics.bars(inst.id), (bar) => {
@@ -322,5 +326,28 @@ describe('the strategy seam', () => {
     expect(garbled.error).toMatchObject({ code: 'STRATEGY_SEAM' });
     const text = await run(smaCross, params, bars, 'remote', start, -1, () => 'not json');
     expect(text.error).toMatchObject({ code: 'STRATEGY_SEAM' });
+  });
+
+  it('through a message port (what a worker uses): the same orders, fills and state', async () => {
+    const params = { fast: 5, slow: 20, size: '100' };
+    const local = await run(smaCross, params, bars, 'in-process');
+    const channel = new MessageChannel();
+    const posted: unknown[] = [];
+    channel.port1.on('message', (m: unknown) => posted.push(m));
+    try {
+      const viaPort = await run(smaCross, params, bars, 'remote', undefined, -1, undefined, (h) => {
+        serveStrategy(channel.port2, h);
+        return portTransport(channel.port1);
+      });
+      expect(viaPort.error).toBeNull();
+      expect(viaPort.orders).toEqual(local.orders);
+      expect(viaPort.fills).toEqual(local.fills);
+      expect(viaPort.snapshot).toEqual(local.snapshot);
+      expect(posted.length).toBeGreaterThan(bars.length);
+      expect(posted.every((m) => typeof m === 'string')).toBe(true);
+    } finally {
+      channel.port1.close();
+      channel.port2.close();
+    }
   });
 });
