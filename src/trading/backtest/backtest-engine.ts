@@ -2,7 +2,6 @@ import { Topics } from '../bus/topics.js';
 import { SimClock } from '../clock/sim-clock.js';
 import { toDecimal, type Decimal, type DecimalInput } from '../core/decimal.js';
 import { KairosError } from '../core/errors.js';
-import { SeededRandom } from '../core/random.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { Alert } from '../model/alert.js';
 import type { Fill } from '../model/fill.js';
@@ -14,7 +13,7 @@ import type { OrderEvent } from '../model/order-events.js';
 import type { ClosedRoundTrip } from '../portfolio/round-trip-tracker.js';
 import type { StrategyDefinition } from '../strategy/define-strategy.js';
 import { resolveParams } from '../strategy/params.js';
-import { StrategyRunner } from '../strategy/strategy-runner.js';
+import { InProcessSeam } from '../strategy/in-process-seam.js';
 import type { JsonObject } from '../strategy/strategy-context.js';
 import { StrategyError } from '../strategy/strategy-error.js';
 import { EquityRecorder } from './equity-recorder.js';
@@ -81,7 +80,8 @@ export class BacktestEngine {
   readonly #clock = new SimClock(0);
   readonly #kernel: Kernel<SimulatedExchange>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly #runner: StrategyRunner<any, any, any>;
+  readonly #seam: InProcessSeam<any, any, any>;
+  readonly #seed: number;
   readonly #recorder: EquityRecorder;
   readonly #fills: Fill[] = [];
   readonly #alerts: Alert[] = [];
@@ -118,26 +118,24 @@ export class BacktestEngine {
     }));
     // After the kernel's ledger: the fill is booked when the recorder reads cash and position.
     kernel.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => this.#onOrderEvent(e));
-    const rng = new SeededRandom(config.seed ?? 1);
-    this.#runner = new StrategyRunner(
-      config.strategy,
-      this.#params as never,
-      config.strategyId ?? config.strategy.name,
-      inst,
-      kernel.strategyServices(
-        config.strategyId ?? config.strategy.name,
-        () => rng.next(),
-        (_sid, ts, message) => this.#logs.push({ ts, message }),
-      ),
-    );
+    const strategyId = config.strategyId ?? config.strategy.name;
+    this.#seed = config.seed ?? 1;
+    // The in-process seam: synchronous, nothing serialised (the fast path).
+    const seam = (this.#seam = new InProcessSeam(config.strategy, this.#params as never, {
+      strategyId,
+      instrument: inst,
+      services: (random) =>
+        kernel.strategyServices(strategyId, random, (_sid, ts, message) =>
+          this.#logs.push({ ts, message }),
+        ),
+    }));
     const rec = this.#recorder;
-    const runner = this.#runner;
     // Strategies and the equity curve hear bars and trades from the data engine.
     kernel.bus.subscribe<Bar>(Topics.bars(inst.id), (bar) => {
-      runner.onBar(bar);
+      seam.onBar(bar);
       rec.onBar(bar.closeTime, bar.open, bar.high, bar.low, bar.close);
     });
-    kernel.bus.subscribe<TradeTick>(Topics.trades(inst.id), (tick) => runner.onTrade(tick));
+    kernel.bus.subscribe<TradeTick>(Topics.trades(inst.id), (tick) => seam.onTrade(tick));
   }
 
   /** Runs the strategy over bar batches. */
@@ -145,7 +143,7 @@ export class BacktestEngine {
     source: AsyncIterable<readonly Bar[]>,
     onProgress?: ProgressCallback,
   ): Promise<BacktestRun> {
-    this.#runner.start();
+    this.#seam.start({ state: null, ordersMade: 0, random: this.#seed });
     const clock = this.#clock;
     const kernel = this.#kernel;
     let prevClose = -Infinity;
@@ -181,7 +179,7 @@ export class BacktestEngine {
     makeAggregator: (emit: (bar: Bar) => void) => { push(t: TradeTick): void; flush(): void },
     onProgress?: ProgressCallback,
   ): Promise<BacktestRun> {
-    this.#runner.start();
+    this.#seam.start({ state: null, ordersMade: 0, random: this.#seed });
     const clock = this.#clock;
     const kernel = this.#kernel;
     // Bars made of trades reach strategies and the recorder as market bars do, but no venue
@@ -236,10 +234,10 @@ export class BacktestEngine {
   #finish(failure?: StrategyError): BacktestRun {
     // A failed strategy gets no onStop; its state is kept as it was, if it is still plain JSON.
     let finalState: JsonObject = {};
-    if (!failure) finalState = this.#runner.stop();
+    if (!failure) finalState = this.#seam.stop().state;
     else
       try {
-        finalState = this.#runner.snapshot();
+        finalState = this.#seam.snapshot().state;
       } catch {
         // not plain JSON any more: the failure says enough
       }

@@ -1,5 +1,4 @@
 import { toDecimal, type Decimal, type DecimalInput } from '../core/decimal.js';
-import { SeededRandom } from '../core/random.js';
 import { Topics } from '../bus/topics.js';
 import type { Clock } from '../clock/clock.js';
 import { isTrade, type Bar, type MarketEvent, type TradeTick } from '../data/market-data.js';
@@ -10,9 +9,16 @@ import type { Alert } from '../model/alert.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderEvent } from '../model/order-events.js';
 import type { Order } from '../model/order.js';
+import { orderEventToJson } from '../model/order-json.js';
 import type { StrategyDefinition } from '../strategy/define-strategy.js';
 import { resolveParams } from '../strategy/params.js';
-import { StrategyRunner } from '../strategy/strategy-runner.js';
+import { InProcessSeam } from '../strategy/in-process-seam.js';
+import type {
+  SeamHost,
+  StrategyOutput,
+  StrategySeam,
+  StrategyStart,
+} from '../strategy/strategy-seam.js';
 import type { ReconciliationResult } from './reconciler.js';
 import type { StrategySnapshotStore } from './strategy-snapshot-store.js';
 import { TradingCore, type NodeVenue, type RiskSettings } from './trading-core.js';
@@ -31,6 +37,12 @@ export interface TradingNodeConfig {
   readonly cash: DecimalInput;
   readonly orders: OrderStore;
   readonly snapshots: StrategySnapshotStore;
+  /**
+   * How the node talks to its strategy (default: an `InProcessSeam` over the definition, in this
+   * process). A `RemoteSeam` runs it behind text messages (a worker, a Lambda): its calls are
+   * awaited, order events reach it at the node's next call, and its tickets are provisional.
+   */
+  readonly strategySeam?: (host: SeamHost) => StrategySeam;
   /** Builds the venue; it must deliver its reports to `deliver`. */
   readonly venue: (
     deliver: (event: OrderEvent) => void,
@@ -147,47 +159,86 @@ export class TradingNode {
       cfg.onAlert?.({ kind: 'Alert', code, message, ts: clock.now() });
     let failure: NodeFailure | null = null;
     let failureError: unknown;
+    const failed = (what: string, e: unknown) => {
+      if (failure) return;
+      const err = e as Error;
+      failureError = e;
+      const code = e instanceof InvariantError ? e.code : 'STRATEGY_FAILED';
+      failure = {
+        code,
+        message: `${cfg.strategyId} ${what} at ${new Date(clock.now()).toISOString()}: ${err.message}`,
+      };
+      alert(code, `${failure.message}; no more orders are sent, the node stops`);
+    };
+    // Calls through a remote seam answer later: awaited (`answered`) before the node goes on.
+    const calls: Promise<unknown>[] = [];
+    const answered = async () => {
+      while (calls.length > 0) await calls.shift();
+    };
     // Every strategy call: an error in it (the strategy's own, or an invariant error it drove
     // the OMS into) ends the run as a failure; it never escapes the node (invariant 12).
-    const guard = (what: string, call: () => void): boolean => {
+    const guard = (what: string, call: () => unknown): boolean => {
       if (failure) return false;
       try {
-        call();
+        const r = call();
+        if (r instanceof Promise) calls.push(r.catch((e: unknown) => failed(what, e)));
         return true;
       } catch (e) {
-        const err = e as Error;
-        failureError = e;
-        const code = e instanceof InvariantError ? e.code : 'STRATEGY_FAILED';
-        failure = {
-          code,
-          message: `${cfg.strategyId} ${what} at ${new Date(clock.now()).toISOString()}: ${err.message}`,
-        };
-        alert(code, `${failure.message}; no more orders are sent, the node stops`);
+        failed(what, e);
         return false;
       }
     };
     const replayed = new ReplayedBar(core, redo, ownsTime, (message) =>
       alert('REPLAY_MISMATCH', message),
     );
-    const rng = new SeededRandom(snapshot?.random ?? cfg.seed ?? 1);
-    const runner = new StrategyRunner(
-      cfg.strategy,
-      resolveParams(cfg.strategy.params, cfg.params ?? {}) as never,
-      cfg.strategyId,
-      inst,
-      core.strategyServices(
-        cfg.strategyId,
-        () => rng.next(),
-        (_sid, _ts, message) => cfg.onLog?.(message),
-        {
-          order: (id) => replayed.order(id),
-          remade: (o) => replayed.remade(o),
-          openOrders: (sid) => replayed.openOrders(sid),
-        },
-      ),
+    const host: SeamHost = {
+      strategyId: cfg.strategyId,
+      instrument: inst,
+      services: (random) =>
+        core.strategyServices(
+          cfg.strategyId,
+          random,
+          (_sid, _ts, message) => cfg.onLog?.(message),
+          {
+            order: (id) => replayed.order(id),
+            remade: (o) => replayed.remade(o),
+            openOrders: (sid) => replayed.openOrders(sid),
+          },
+        ),
+    };
+    const seam = cfg.strategySeam
+      ? cfg.strategySeam(host)
+      : new InProcessSeam(
+          cfg.strategy,
+          resolveParams(cfg.strategy.params, cfg.params ?? {}) as never,
+          host,
+        );
+    const start: StrategyStart = {
+      state: snapshot?.state ?? null,
       // Live, the bar is not replayed: new ids start after every id already used.
-      ownsTime ? (snapshot?.ordersMade ?? 0) : replayed.idsUsed(snapshot?.ordersMade ?? 0),
-    );
+      ordersMade: ownsTime
+        ? (snapshot?.ordersMade ?? 0)
+        : replayed.idsUsed(snapshot?.ordersMade ?? 0),
+      random: snapshot?.random ?? cfg.seed ?? 1,
+    };
+    // In-process, order events reach the strategy as they happen. Behind a remote seam they wait
+    // for the next call: those that came while the node settled are handed over now, and what
+    // the strategy made of them is settled in turn.
+    const handOver = async () => {
+      for (;;) {
+        const call = seam.drain();
+        if (!(call instanceof Promise) || failure) return;
+        let out: StrategyOutput;
+        try {
+          out = await call;
+        } catch (e) {
+          failed('onOrderEvent', e);
+          return;
+        }
+        if (out.events === 0) return;
+        await core.settle();
+      }
+    };
 
     // While running: unacknowledged orders are checked soon after the bar that left them so,
     // and everything is reconciled at an interval (both in simulated time).
@@ -270,25 +321,32 @@ export class TradingNode {
 
     // The strategy hears the market from the data engine; while the venue is busy it only warms.
     core.bus.subscribe<Bar>(Topics.bars(inst.id), (bar) => {
-      if (!busy) guard(`bar ${bar.closeTime}`, () => runner.onBar(bar));
+      if (!busy) guard(`bar ${bar.closeTime}`, () => seam.onBar(bar));
       else {
-        runner.warm(bar);
+        const w = seam.warm(bar);
+        if (w) calls.push(w);
         pausedBars++;
       }
     });
     core.bus.subscribe<TradeTick>(Topics.trades(inst.id), (tick) => {
-      if (!busy) guard(`trade ${tick.tradeId}`, () => runner.onTrade(tick));
-      else runner.warmTrade(tick);
+      if (!busy) guard(`trade ${tick.tradeId}`, () => seam.onTrade(tick));
+      else {
+        const w = seam.warmTrade(tick);
+        if (w) calls.push(w);
+      }
     });
 
     let processed = 0;
     try {
       await refreshRisk();
-      if (snapshot) runner.resume(snapshot.state);
-      else guard('init', () => runner.start());
+      if (snapshot) await seam.start(start);
+      else guard('init', () => seam.start(start));
+      if (calls.length > 0) await answered();
       // Live: an order never sent before the crash was closed by recovery; the strategy hears it.
-      for (const e of replayed.closedUnsent(recovery.resolved))
-        guard('onOrderEvent', () => runner.deliver(e));
+      for (const e of replayed.closedUnsent(recovery.resolved)) {
+        guard('onOrderEvent', () => seam.onOrderEvent(orderEventToJson(e)));
+        if (calls.length > 0) await answered();
+      }
       // Bars and trades before this time were seen before the restart (or are a live feed's
       // history): they only warm the strategy.
       const seenUntil = Math.max(snapshot?.ts ?? -Infinity, cfg.warmUntil ?? -Infinity);
@@ -297,7 +355,8 @@ export class TradingNode {
           if (failure) break;
           if (isTrade(e)) {
             if (e.ts < seenUntil) {
-              runner.warmTrade(e);
+              const w = seam.warmTrade(e);
+              if (w) await w;
               continue;
             }
             await exclusive(async () => {
@@ -305,8 +364,10 @@ export class TradingNode {
               else if (due !== null && due <= e.ts) await reconcileAt(due);
               marketNow = Math.max(marketNow, e.ts);
               core.onTrade(e);
+              if (calls.length > 0) await answered();
               if (failure) return;
               await core.settle();
+              await handOver();
               checkInflight();
             });
             if (failure) break;
@@ -314,7 +375,8 @@ export class TradingNode {
           }
           const bar = e;
           if (bar.closeTime <= seenUntil) {
-            runner.warm(bar);
+            const w = seam.warm(bar);
+            if (w) await w;
             continue;
           }
           const traded = await exclusive(async () => {
@@ -327,18 +389,23 @@ export class TradingNode {
             // The data engine publishes the bar: the strategy hears it (or only warms, paused).
             marketNow = Math.max(marketNow, bar.closeTime);
             core.onBar(bar);
+            if (calls.length > 0) await answered();
             if (busy || failure) return false;
             replayed.end(clock.now());
             await core.settle();
+            await handOver();
             if (bar.closeTime - lastReconcile >= reconcileIntervalMs)
               await reconcileAt(bar.closeTime);
             else if (core.unresolved()) due ??= bar.closeTime + inflightCheckMs;
             checkInflight();
+            await handOver();
+            if (failure) return false;
+            const saved = await seam.snapshot();
             await cfg.snapshots.save(cfg.strategyId, cfg.strategy.name, {
               ts: bar.closeTime,
-              ordersMade: runner.ordersMade,
-              state: runner.snapshot(),
-              random: rng.state(),
+              ordersMade: saved.ordersMade,
+              state: saved.state,
+              random: saved.random,
             });
             return true;
           });

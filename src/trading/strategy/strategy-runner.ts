@@ -43,6 +43,46 @@ export interface StrategyServices {
   position(instrumentId: string): Position;
   cash(currency: string): Decimal;
   log(strategyId: string, ts: number, message: string): void;
+  /**
+   * Takes a submit instead of making the order and sending it to the gate (a strategy running
+   * behind a seam records it as a command). Default: `submitRequest`.
+   */
+  submit?(req: OrderRequest, inst: Instrument, clientOrderId: string, ts: number): OrderTicket;
+}
+
+/**
+ * Makes the order of a request under its client order id and sends it through the risk gate:
+ * what `ctx.submit` does in-process, and what the host does with a submit command from a
+ * strategy behind a seam. The ticket says whether the gate let it through.
+ *
+ * @example
+ * const ticket = submitRequest(services, 'sma', { side: 'BUY', quantity: '1' }, inst, 'sma-1', ts);
+ */
+export function submitRequest(
+  services: StrategyServices,
+  strategyId: string,
+  req: OrderRequest,
+  inst: Instrument,
+  clientOrderId: string,
+  ts: number,
+): OrderTicket {
+  const { order, denial } = makeOrder(req, inst, { clientOrderId, strategyId, ts });
+  // A bar replayed after a restart makes the same ids: an order that already exists is the
+  // same decision, so it is not made twice (idempotent by client order id).
+  const existing = services.remade ? services.remade(order) : services.order(clientOrderId);
+  if (existing) {
+    return {
+      clientOrderId,
+      accepted: existing.status !== 'DENIED',
+      reason: existing.status === 'DENIED' ? existing.reason : null,
+    };
+  }
+  services.addOrder(order);
+  if (denial) services.deny(order, denial, ts);
+  else services.bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts });
+  const now = services.order(clientOrderId)!;
+  const denied = now.status === 'DENIED';
+  return { clientOrderId, accepted: !denied, reason: denied ? now.reason : null };
 }
 
 /**
@@ -219,23 +259,9 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     const inst = req.instrumentId ? services.instrument(req.instrumentId) : this.instrument;
     if (!inst) throw new RangeError(`unknown instrument ${req.instrumentId}`);
     const clientOrderId = this.#ids.next();
-    const { order, denial } = makeOrder(req, inst, { clientOrderId, strategyId, ts });
-    // A bar replayed after a restart makes the same ids: an order that already exists is the
-    // same decision, so it is not made twice (idempotent by client order id).
-    const existing = services.remade ? services.remade(order) : services.order(clientOrderId);
-    if (existing) {
-      return {
-        clientOrderId,
-        accepted: existing.status !== 'DENIED',
-        reason: existing.status === 'DENIED' ? existing.reason : null,
-      };
-    }
-    services.addOrder(order);
-    if (denial) services.deny(order, denial, ts);
-    else services.bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts });
-    const now = services.order(clientOrderId)!;
-    const denied = now.status === 'DENIED';
-    return { clientOrderId, accepted: !denied, reason: denied ? now.reason : null };
+    return services.submit
+      ? services.submit(req, inst, clientOrderId, ts)
+      : submitRequest(services, strategyId, req, inst, clientOrderId, ts);
   }
 
   #context(params: ParamValues<P>, indicators: I): StrategyContext<P, S, I> {

@@ -6,7 +6,7 @@ import { TradingNode } from '../../../src/trading/live/trading-node.js';
 import type { RiskSettings } from '../../../src/trading/live/trading-core.js';
 import { defineStrategy } from '../../../src/trading/strategy/index.js';
 import { bar, instrument } from '../../support/builders.js';
-import { simNodeVenue } from '../../support/sim-node-venue.js';
+import { simVenue } from '../../support/paper-trades.js';
 import { freshStore } from '../../support/stores.js';
 
 const MINUTE = 60_000;
@@ -61,7 +61,7 @@ async function reasonsWith(limit: string): Promise<(string | null)[]> {
       risk: withLimit(limit),
       riskRefreshBars: 1,
       ownsTime: true,
-      venue: (deliver) => simNodeVenue([INST], deliver),
+      venue: (deliver) => simVenue(INST, deliver),
     }).run(feed(bars()));
     const snap = await snapshots.latest('buy-every-bar');
     return (snap!.state as { answers: [number, string | null][] }).answers.map(([, r]) => r);

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import { BacktestEngine } from '../../../src/trading/backtest/backtest-engine.js';
@@ -7,13 +6,11 @@ import type { MarketEvent, TradeTick } from '../../../src/trading/data/market-da
 import { TradingNode } from '../../../src/trading/live/trading-node.js';
 import type { Fill } from '../../../src/trading/model/fill.js';
 import type { Order } from '../../../src/trading/model/order.js';
-import { openTrades } from '../../../src/trading/venues/replay/open-data.js';
 import tradeMomentum from '../../../examples/strategies/trade-momentum.js';
 import { instrument } from '../../support/builders.js';
 import { crossOf, defineStrategy, param, sma } from '../../../src/trading/strategy/index.js';
 import type { StrategyDefinition } from '../../../src/trading/strategy/define-strategy.js';
-import { DATA } from '../../support/run-cli.js';
-import { simNodeVenue } from '../../support/sim-node-venue.js';
+import { batches, realTrades, simVenue } from '../../support/paper-trades.js';
 import { freshStore } from '../../support/stores.js';
 
 const INST = instrument({
@@ -25,17 +22,6 @@ const INST = instrument({
   makerFee: '0.001',
   takerFee: '0.001',
 });
-
-async function realTrades(): Promise<TradeTick[]> {
-  const out: TradeTick[] = [];
-  const file = path.join(DATA, 'freqtrade/XRP_ETH-trades.json.gz');
-  for await (const batch of openTrades(file, { instrumentId: INST.id })) out.push(...batch);
-  return out;
-}
-
-async function* batches<T>(items: readonly T[], size: number): AsyncIterable<readonly T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
-}
 
 /** What an order came to, for comparing two runs. */
 const outcome = (o: Order) => ({
@@ -93,7 +79,7 @@ async function paper(strategy: AnyStrategy, params: Record<string, unknown>, tra
       orders,
       snapshots: new StrategySnapshotRepository(store.db, 'paper'),
       ownsTime: true,
-      venue: (deliver) => simNodeVenue([INST], deliver),
+      venue: (deliver) => simVenue(INST, deliver),
     });
     const result = await node.run(batches<MarketEvent>(trades, 1000));
     return {
@@ -111,7 +97,7 @@ async function paper(strategy: AnyStrategy, params: Record<string, unknown>, tra
 describe('a paper node fed public trades', () => {
   let trades: TradeTick[];
   beforeAll(async () => {
-    trades = (await realTrades()).slice(0, 1500);
+    trades = (await realTrades(INST)).slice(0, 1500);
   });
 
   it("calls onTrade: trade-momentum trades, and its first orders are the backtest's", async () => {

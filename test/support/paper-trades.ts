@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { SimulatedExchange } from '../../src/trading/backtest/simulated-exchange.js';
+import type { TradeTick } from '../../src/trading/data/market-data.js';
+import type { NodeVenue } from '../../src/trading/live/trading-node.js';
+import type { Instrument } from '../../src/trading/model/instrument.js';
+import type { OrderEvent } from '../../src/trading/model/order-events.js';
+import { openTrades } from '../../src/trading/venues/replay/open-data.js';
+import { DATA } from './run-cli.js';
+
+/** Real public trades of XRP/ETH (freqtrade's sample), as `instrument`'s ticks. */
+export async function realTrades(inst: Instrument): Promise<TradeTick[]> {
+  const out: TradeTick[] = [];
+  const file = path.join(DATA, 'freqtrade/XRP_ETH-trades.json.gz');
+  for await (const batch of openTrades(file, { instrumentId: inst.id })) out.push(...batch);
+  return out;
+}
+
+/** `items` as a feed of batches of `size`. */
+export async function* batches<T>(items: readonly T[], size: number): AsyncIterable<readonly T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+/** A paper node's venue: the backtester's simulated exchange, reporting to `deliver`. */
+export function simVenue(inst: Instrument, deliver: (event: OrderEvent) => void): NodeVenue {
+  const sim = new SimulatedExchange({ venue: 'SIM', instruments: [inst] }, deliver);
+  return {
+    submit: (o, ts) => sim.submit(o, ts),
+    cancel: (id, ts) => sim.cancel(id, ts),
+    onBar: (b) => sim.onBar(b),
+    onTrade: (t) => sim.onTrade(t),
+    orderByClientId: (id) => sim.orderByClientId(id),
+    openOrders: () => sim.openOrders(),
+    tradesSince: (ts) => sim.tradesSince(ts),
+  };
+}
