@@ -195,7 +195,7 @@ function rangeProblems(m: Manifest, rows: readonly ReadRow[], file: string): Ver
 }
 
 function checkShape(m: Manifest): string | null {
-  if (typeof m !== 'object' || m === null) return 'not an object';
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'not an object';
   if (m.format !== 'kairos-audit-export' || (m.version !== 1 && m.version !== 2)) {
     return `format ${String(m.format)} v${String(m.version)}: not a kairos-audit-export v1 or v2`;
   }
