@@ -10,7 +10,7 @@ import { actorOf, actorOption, cliConfig } from './cli-config.js';
 
 interface ExportFlags {
   from: string;
-  to: string;
+  to?: string;
   out: string;
   actor?: string;
 }
@@ -28,7 +28,8 @@ function isoFlag(flag: string, value: string): number {
 
 async function runExport(flags: ExportFlags): Promise<void> {
   const from = isoFlag('--from', flags.from);
-  const to = isoFlag('--to', flags.to);
+  // Without --to, everything recorded so far (the rows of a day still running).
+  const to = flags.to === undefined ? Date.now() + 1 : isoFlag('--to', flags.to);
   if (from >= to) throw new KairosError('USAGE', '--to: must be after --from');
   const config = cliConfig();
   const store = await openConfiguredStore(config);
@@ -106,9 +107,12 @@ export function registerAudit(program: Command): void {
     .description('the tamper-evident audit log: export a time range, verify an export offline');
   audit
     .command('export')
-    .description('write the rows of [--from, --to) as JSONL + CSV + a signed manifest into --out')
-    .requiredOption('--from <iso>', 'first instant, ISO-8601 (inclusive)')
-    .requiredOption('--to <iso>', 'end instant, ISO-8601 (exclusive)')
+    .description(
+      'write the rows recorded in [--from, --to) (wall time, whatever market time a replayed run ' +
+        'stamped) as JSONL + CSV + a signed manifest into --out',
+    )
+    .requiredOption('--from <iso>', 'first instant, ISO-8601 (inclusive), e.g. 2026-12-03')
+    .option('--to <iso>', 'end instant, ISO-8601 (exclusive); default: now')
     .requiredOption('--out <dir>', 'export folder (files are never overwritten)')
     .option(...actorOption('who exports (recorded)'))
     .action((flags: ExportFlags) => runExport(flags));

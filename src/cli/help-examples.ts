@@ -69,6 +69,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'audit export': [
     'kairos audit export --from 2026-01-01 --to 2026-02-01 --out var/exports/jan',
     'kairos audit export --from 2026-03-01T00:00:00Z --to 2026-03-02T00:00:00Z --out var/exports/mar-1',
+    'kairos audit export --from 2026-12-03 --out var/exports/today',
   ],
   'audit verify': [
     'kairos audit verify var/exports/jan',

@@ -166,7 +166,9 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       params,
       strategyId,
       cash,
-      orders: lines.orders(new OrderRepository(store.db, flags.account ?? flags.exchange)),
+      orders: lines.orders(
+        new OrderRepository(store.db, flags.account ?? flags.exchange, Date.now),
+      ),
       snapshots: lines.snapshots(
         new StrategySnapshotRepository(store.db, flags.account ?? flags.exchange),
       ),

@@ -192,7 +192,8 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       params,
       strategyId,
       cash,
-      orders: lines.orders(new OrderRepository(store.db, flags.account)),
+      // The node's clock is the replay's: the audit log stamps its rows with the wall clock too.
+      orders: lines.orders(new OrderRepository(store.db, flags.account, Date.now)),
       snapshots: lines.snapshots(new StrategySnapshotRepository(store.db, flags.account)),
       risk: () => riskRepo.settings(),
       venue: (deliver) =>

@@ -6,7 +6,7 @@ import {
   storableText,
   type JsonValue,
 } from '../security/audit/canonical.js';
-import { chainHash } from '../security/audit/chain.js';
+import { chainHash, CURRENT_HASH_VERSION } from '../security/audit/chain.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { AuditLogTable, Schema } from './schema.js';
 
@@ -16,7 +16,12 @@ import type { AuditLogTable, Schema } from './schema.js';
  * record an action in the same transaction as the change (DESIGN.md invariant 9). The lock is
  * held until that transaction ends, so keep audited transactions short.
  *
+ * Each row keeps two times: the entry's `ts` as given (a replayed run's market time) and the
+ * wall time of the append, from `now` (the system layer's wall clock). Ranges select by wall
+ * time, which never goes back along `seq`, so a range is one contiguous run of the chain.
+ *
  * @example
+ * const audit = new AuditRepository(db, clock.now);
  * await db.transaction().execute(async (tx) => {
  *   await tx.insertInto('risk_limits').values(row).execute();
  *   await audit.append({ ts, actor: 'rita', role: 'risk_officer', action: 'risk.limit_changed',
@@ -24,12 +29,17 @@ import type { AuditLogTable, Schema } from './schema.js';
  * });
  */
 export class AuditRepository {
-  constructor(private readonly db: Kysely<Schema>) {}
+  constructor(
+    private readonly db: Kysely<Schema>,
+    /** The wall clock (ms); `Date.now` unless the system layer passes its own. */
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /**
-   * Appends one entry and returns the stored row. A stamp earlier than the last row's takes the
-   * last row's time, so time never goes back along `seq`. Bad input throws `AUDIT_ENTRY_INVALID`;
-   * a database failure throws `AUDIT_WRITE_FAILED` (the caller's transaction must then roll back).
+   * Appends one entry and returns the stored row, stamped with the wall time of the append (a
+   * clock reading earlier than the last row's wall time takes that time, so wall time never
+   * goes back along `seq`). Bad input throws `AUDIT_ENTRY_INVALID`; a database failure throws
+   * `AUDIT_WRITE_FAILED` (the caller's transaction must then roll back).
    */
   async append(entry: AuditEntry, db: Kysely<Schema> = this.db): Promise<AuditRecord> {
     return (await this.appendMany([entry], db))[0]!;
@@ -48,17 +58,23 @@ export class AuditRepository {
     const run = async (tx: Kysely<Schema>): Promise<AuditRecord[]> => {
       const head = await tx
         .selectFrom('audit_head')
-        .select(['seq', 'ts', 'hash'])
+        .select(['seq', 'wall_ts', 'hash'])
         .where('id', '=', 1)
         .forUpdate()
         .executeTakeFirstOrThrow();
       let seq = Number(head.seq);
-      let ts = Number(head.ts);
       let hash = head.hash;
+      // Read under the lock: appends take their wall time in the order they take `seq`.
+      const wallTs = Math.max(checkedNow(this.now()), Number(head.wall_ts));
       const records: AuditRecord[] = entries.map((entry, i) => {
-        ts = Math.max(entry.ts, ts);
         // The text fields and payload as stored (`storableText`): what is hashed is what is kept.
-        const fields = { ...checked[i]!, seq: ++seq, ts };
+        const fields: AuditFields = {
+          ...checked[i]!,
+          seq: ++seq,
+          ts: entry.ts,
+          wallTs,
+          hashVersion: CURRENT_HASH_VERSION,
+        };
         const record = { ...fields, prevHash: hash, hash: chainHash(hash, fields) };
         hash = record.hash;
         return record;
@@ -70,6 +86,8 @@ export class AuditRepository {
             records.slice(i, i + 500).map((r) => ({
               seq: r.seq,
               ts: r.ts,
+              wall_ts: r.wallTs,
+              hash_version: r.hashVersion,
               actor: r.actor,
               role: r.role,
               action: r.action,
@@ -81,7 +99,11 @@ export class AuditRepository {
           )
           .execute();
       }
-      await tx.updateTable('audit_head').set({ seq, ts, hash }).where('id', '=', 1).execute();
+      await tx
+        .updateTable('audit_head')
+        .set({ seq, ts: records.at(-1)!.ts, wall_ts: wallTs, hash })
+        .where('id', '=', 1)
+        .execute();
       return records;
     };
     try {
@@ -94,20 +116,20 @@ export class AuditRepository {
     }
   }
 
-  /** The rows with `from <= ts < to` (ms), in `seq` order. */
+  /** The rows recorded (wall time) in `from <= wallTs < to` (ms), in `seq` order. */
   async list(from: number, to: number): Promise<AuditRecord[]> {
     const rows = await this.db
       .selectFrom('audit_log')
       .selectAll()
-      .where('ts', '>=', from)
-      .where('ts', '<', to)
+      .where('wall_ts', '>=', from)
+      .where('wall_ts', '<', to)
       .orderBy('seq')
       .execute();
     return rows.map(toRecord);
   }
 
   /**
-   * One page of the rows with `from <= ts < to` and `seq > after`, in `seq` order, at most
+   * One page of the rows with `from <= wallTs < to` and `seq > after`, in `seq` order, at most
    * `limit` (keyset paging: pass the last `seq` of a page as the next `after`).
    */
   async page(q: {
@@ -119,8 +141,8 @@ export class AuditRepository {
     const rows = await this.db
       .selectFrom('audit_log')
       .selectAll()
-      .where('ts', '>=', q.from)
-      .where('ts', '<', q.to)
+      .where('wall_ts', '>=', q.from)
+      .where('wall_ts', '<', q.to)
       .where('seq', '>', q.after)
       .orderBy('seq')
       .limit(q.limit)
@@ -144,6 +166,8 @@ function toRecord(r: AuditLogTable): AuditRecord {
   return {
     seq: Number(r.seq),
     ts: Number(r.ts),
+    wallTs: Number(r.wall_ts),
+    hashVersion: r.hash_version === 1 ? 1 : 2,
     actor: r.actor,
     role: r.role,
     action: r.action,
@@ -154,7 +178,15 @@ function toRecord(r: AuditLogTable): AuditRecord {
   };
 }
 
-function checkEntry(e: AuditEntry): Omit<AuditFields, 'seq' | 'ts'> {
+/** The wall clock's reading, refused (an invariant error: our own wiring) unless a time. */
+function checkedNow(ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw new KairosError('AUDIT_ENTRY_INVALID', `audit wall clock: read ${ms}, not a time (ms)`);
+  }
+  return ms;
+}
+
+function checkEntry(e: AuditEntry): Omit<AuditFields, 'seq' | 'ts' | 'wallTs' | 'hashVersion'> {
   const invalid = (field: string, rule: string) =>
     new KairosError('AUDIT_ENTRY_INVALID', `audit entry ${field}: ${rule}`);
   if (!Number.isSafeInteger(e.ts) || e.ts < 0)

@@ -178,6 +178,8 @@ export class OrderRepository implements OrderStore {
   constructor(
     private readonly db: Kysely<Schema>,
     private readonly accountId: string,
+    /** The audit log's wall clock (ms): events carry the market time, their rows both. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   async insertOrder(order: Order, event: OrderEvent): Promise<void> {
@@ -243,7 +245,7 @@ export class OrderRepository implements OrderStore {
       for (const rows of chunks(events, 500))
         await tx.insertInto('order_events').values(rows).execute();
       // Every order command and state change, in the same transaction (invariant 9).
-      await new AuditRepository(tx).appendMany(
+      await new AuditRepository(tx, this.now).appendMany(
         written.map(({ after, event }) => auditEntry(after, event)),
         tx,
       );
@@ -279,7 +281,7 @@ export class OrderRepository implements OrderStore {
         payload: JSON.stringify(event, storableStrings),
       })
       .execute();
-    await new AuditRepository(tx).append(auditEntry(after, event), tx);
+    await new AuditRepository(tx, this.now).append(auditEntry(after, event), tx);
     return true;
   }
 

@@ -46,7 +46,11 @@ export interface StoredStates {
  * const limits = await risk.limits();
  */
 export class RiskRepository {
-  constructor(private readonly db: Kysely<Schema>) {}
+  constructor(
+    private readonly db: Kysely<Schema>,
+    /** The audit log's wall clock (ms). */
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Limits and trading states together, as a trading node applies them. */
   async settings(): Promise<{ limits: LimitSet; states: StoredStates }> {
@@ -127,7 +131,7 @@ export class RiskRepository {
         .insertInto('risk_events')
         .values({ ts, actor, kind: 'RiskLimitChanged', payload: JSON.stringify(row) })
         .execute();
-      await new AuditRepository(tx).append(
+      await new AuditRepository(tx, this.now).append(
         {
           ts,
           actor,
@@ -173,7 +177,7 @@ export class RiskRepository {
         .insertInto('risk_events')
         .values({ ts, actor, kind: 'RiskLimitCleared', payload: JSON.stringify(row) })
         .execute();
-      await new AuditRepository(tx).append(
+      await new AuditRepository(tx, this.now).append(
         {
           ts,
           actor,
@@ -231,7 +235,7 @@ export class RiskRepository {
         .insertInto('risk_events')
         .values({ ts, actor, kind: 'TradingStateChanged', payload: JSON.stringify(row) })
         .execute();
-      await new AuditRepository(tx).append(
+      await new AuditRepository(tx, this.now).append(
         {
           ts,
           actor,

@@ -208,7 +208,12 @@ export interface RiskEventsTable {
 /** The hash-chained audit log (append-only; `seq` gapless from 1). */
 export interface AuditLogTable {
   seq: Int8;
+  /** The entry's own time (a replayed run's market time). */
   ts: Int8;
+  /** When the log recorded the row (wall clock); never goes back along `seq`. */
+  wall_ts: Int8;
+  /** The canonical form the hash covers: 1 (before 0008, `wall_ts = ts`) or 2. */
+  hash_version: number;
   actor: string;
   role: string;
   action: string;
@@ -219,11 +224,12 @@ export interface AuditLogTable {
   hash: string;
 }
 
-/** The audit log's one-row head: the last seq, time and hash, locked by each append. */
+/** The audit log's one-row head: the last seq, times and hash, locked by each append. */
 export interface AuditHeadTable {
   id: number;
   seq: Int8;
   ts: Int8;
+  wall_ts: Int8;
   hash: string;
 }
 

@@ -32,7 +32,7 @@ export async function exportAuditRange(
 ): Promise<{ readonly out: string; readonly manifest: Manifest }> {
   const now = req.now ?? Date.now;
   const signer = await LocalSigner.open(req.keysDir);
-  const audit = new AuditRepository(db);
+  const audit = new AuditRepository(db, now);
   const out = path.resolve(req.out);
   const { manifest } = await exportAudit({
     rows: await audit.list(req.from, req.to),

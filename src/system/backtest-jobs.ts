@@ -106,7 +106,7 @@ export class BacktestJobs {
         request: { ...request },
         createdAt,
       });
-      await new AuditRepository(tx).append(
+      await new AuditRepository(tx, this.cfg.now).append(
         {
           ts: createdAt,
           actor: by.actor,

@@ -47,7 +47,7 @@ export class CredentialVault {
         ...(input.passphrase === undefined ? {} : { passphrase: input.passphrase }),
         createdAt,
       });
-      await new AuditRepository(tx).append(
+      await new AuditRepository(tx, this.now).append(
         {
           ts: createdAt,
           actor: by.actor,
@@ -74,7 +74,7 @@ export class CredentialVault {
       const creds = new CredentialRepository(tx, this.cipher);
       const c = await creds.find(id);
       if (!c || c.ownerUserId !== ownerUserId || !(await creds.remove(id))) return false;
-      await new AuditRepository(tx).append(
+      await new AuditRepository(tx, this.now).append(
         {
           ts,
           actor: by.actor,

@@ -104,7 +104,7 @@ export class FieldKeys {
       const old = ring.current.keyId;
       ring = await LocalKeyring.rotate(this.keysDir);
       fromKeyIds.push(old);
-      await new AuditRepository(this.db).append({
+      await new AuditRepository(this.db, now).append({
         ts: now(),
         actor: opts.by.actor,
         role: opts.by.role,
@@ -143,7 +143,7 @@ export class FieldKeys {
       remaining = [...left].reduce((s, [id, n]) => (id === to.keyId ? s : s + n), 0);
       if (remaining === 0 || rewrapped === before) break;
     }
-    await new AuditRepository(this.db).append({
+    await new AuditRepository(this.db, now).append({
       ts: now(),
       actor: opts.by.actor,
       role: opts.by.role,
@@ -174,7 +174,7 @@ export class FieldKeys {
     const retired: string[] = [];
     for (const p of ring.previous) {
       await ring.retire(p.keyId);
-      await new AuditRepository(this.db).append({
+      await new AuditRepository(this.db, now).append({
         ts: now(),
         actor: by.actor,
         role: by.role,

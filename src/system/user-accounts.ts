@@ -71,7 +71,7 @@ export class UserAccounts {
         u.id,
         recoveryCodes.map((c) => recoveryCodeHash(c) as string),
       );
-      await new AuditRepository(tx).append(
+      await new AuditRepository(tx, this.now).append(
         {
           ts,
           actor: by.actor,
@@ -113,7 +113,7 @@ export class UserAccounts {
     return this.db.transaction().execute(async (tx) => {
       const users = new UserRepository(tx);
       if (await users.disable(id, ts)) {
-        await new AuditRepository(tx).append(
+        await new AuditRepository(tx, this.now).append(
           {
             ts,
             actor: by.actor,

@@ -87,7 +87,7 @@ export async function openVenueCredential(
     );
   }
   const secrets = await repo.reveal(summary.id);
-  await new AuditRepository(db).append({
+  await new AuditRepository(db, now).append({
     ts: now(),
     actor: choice.actor,
     role: 'cli',

@@ -1,9 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AuditRepository } from '../../src/store/audit-repository.js';
 import { openStore } from '../../src/store/open-store.js';
+import { btcSlice, paperArgs } from '../support/paper-args.js';
 import { runCli } from '../support/run-cli.js';
 
 describe('kairos audit', () => {
@@ -15,8 +16,11 @@ describe('kairos audit', () => {
 
   beforeAll(async () => {
     const store = await openStore({ dataDir: path.join(home, 'db') });
-    const audit = new AuditRepository(store.db);
+    // Rows recorded on 2024-01-01 (the log's wall clock is the test's here).
+    let wall = 0;
+    const audit = new AuditRepository(store.db, () => wall);
     for (let i = 1; i <= 6; i++) {
+      wall = day + i * 3_600_000;
       await audit.append({
         ts: day + i * 3_600_000,
         actor: `user-${i}`,
@@ -96,4 +100,57 @@ describe('kairos audit', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--public-key: cannot read .*audit-signing\.pub/);
   });
+});
+
+describe('kairos audit export of a day in which a paper run replayed 2019', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-audit-today-'));
+  const env = { KAIROS_HOME: path.join(dir, 'home') };
+  /** The shared BTC candles moved to start on 2019-01-01, as a replay of 2019 reads them. */
+  function candles2019(n: number): string {
+    const file = btcSlice(path.join(dir, 'BTC-1m.json'), n);
+    const rows = JSON.parse(readFileSync(file, 'utf8')) as number[][];
+    const shift = Date.UTC(2019, 0, 1) - rows[0]![0]!;
+    writeFileSync(file, JSON.stringify(rows.map(([t, ...rest]) => [t! + shift, ...rest])));
+    return file;
+  }
+
+  it('holds the run’s rows (recorded today, market time 2019), and they verify', async () => {
+    const started = Date.now();
+    const today = new Date(started).toISOString().slice(0, 10);
+    const paper = runCli(paperArgs(candles2019(200)), env);
+    expect(paper.stderr).toBe('');
+    expect(paper.code).toBe(0);
+
+    const out = path.join(dir, 'today');
+    const exported = runCli(['audit', 'export', '--from', today, '--out', out], env);
+    expect(exported.stderr).toBe('');
+    expect(exported.code).toBe(0);
+    const verified = runCli(['audit', 'verify', out], env);
+    expect(verified.stdout).toMatch(/OK: signature valid/);
+    expect(verified.code).toBe(0);
+
+    const jsonl = (await readdir(out)).find((f) => f.endsWith('.jsonl'))!;
+    const rows = (await readFile(path.join(out, jsonl), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; ts: number; wall_ts: number });
+    const orderRows = rows.filter((r) => r.action.startsWith('order.'));
+    expect(orderRows.length).toBeGreaterThan(0);
+    for (const r of orderRows) {
+      expect(new Date(r.ts).getUTCFullYear()).toBe(2019);
+      expect(r.wall_ts).toBeGreaterThanOrEqual(started);
+    }
+    // Every order row the run wrote is in today's export.
+    const store = await openStore({ dataDir: path.join(env.KAIROS_HOME, 'db') });
+    const stored = await new AuditRepository(store.db).list(0, Number.MAX_SAFE_INTEGER);
+    await store.close();
+    expect(orderRows.length).toBe(stored.filter((r) => r.action.startsWith('order.')).length);
+
+    // The replay's market day selects nothing: ranges are of wall time.
+    const marketDay = runCli(
+      ['audit', 'export', '--from', '2019-01-01', '--to', '2019-01-02', '--out', `${out}-2019`],
+      env,
+    );
+    expect(marketDay.stdout).toMatch(/exported 0 row\(s\)/);
+  }, 180_000);
 });

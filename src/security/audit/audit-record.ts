@@ -2,7 +2,10 @@ import type { JsonValue } from './canonical.js';
 
 /** What a caller records: who did what to which thing, and when (ms since the epoch, UTC). */
 export interface AuditEntry {
-  /** When it happened; the log never goes back in time (an earlier stamp takes the last one). */
+  /**
+   * When it happened by the caller's clock: the market time of a replayed or backtested run,
+   * the wall time otherwise. Kept as given; the log adds its own wall time (`wallTs`).
+   */
   readonly ts: number;
   /** Who: a user name, a strategy id, `system`. */
   readonly actor: string;
@@ -16,10 +19,19 @@ export interface AuditEntry {
   readonly payload?: JsonValue;
 }
 
-/** The fields of a row the chain hash covers. */
+/**
+ * Which canonical form a row's hash covers (`chain.ts`): 1 for rows written before the log had
+ * a wall time (their `wallTs` is their `ts`, by rule), 2 for every row since (it covers both).
+ */
+export type HashVersion = 1 | 2;
+
+/** The fields of a row the chain hash covers (version 1 rows: all but `wallTs`, `hashVersion`). */
 export interface AuditFields {
   readonly seq: number;
   readonly ts: number;
+  /** When the log recorded the row (wall clock, ms); never goes back along `seq`. */
+  readonly wallTs: number;
+  readonly hashVersion: HashVersion;
   readonly actor: string;
   readonly role: string;
   readonly action: string;
@@ -31,8 +43,9 @@ export interface AuditFields {
  * One row of the audit log: gapless `seq` from 1, and its place in the hash chain.
  *
  * @example
- * { seq: 1, ts: 1704067200000, actor: 'alice', role: 'trader', action: 'order.submitted',
- *   subject: 'c-1', payload: { qty: '1' }, prevHash: '000…0', hash: '5e1…' }
+ * { seq: 1, ts: 1509836520000, wallTs: 1764770000000, hashVersion: 2, actor: 'alice',
+ *   role: 'trader', action: 'order.submitted', subject: 'c-1', payload: { qty: '1' },
+ *   prevHash: '000…0', hash: '5e1…' }
  */
 export interface AuditRecord extends AuditFields {
   /** The hash of the row before (`GENESIS_HASH` for seq 1). */

@@ -1,20 +1,31 @@
 import type { AuditRecord } from './audit-record.js';
 import { canonicalJson } from './canonical.js';
 import type { ReadRow } from './first-break.js';
+import { EXPORT_VERSION, type ExportVersion } from './manifest.js';
 import { readRecord } from './read-record.js';
 
 const COLUMNS = [
   'seq',
   'ts',
   'time',
+  'wall_ts',
+  'wall_time',
   'actor',
   'role',
   'action',
   'subject',
   'payload',
+  'hash_version',
   'prev_hash',
   'hash',
 ] as const;
+type Column = (typeof COLUMNS)[number];
+/** A version 1 export's columns: no wall time, no hash version. */
+const COLUMNS_V1: readonly Column[] = COLUMNS.filter(
+  (c) => c !== 'wall_ts' && c !== 'wall_time' && c !== 'hash_version',
+);
+const columnsOf = (version: ExportVersion): readonly Column[] =>
+  version === 1 ? COLUMNS_V1 : COLUMNS;
 const BOM = '\uFEFF';
 const EOL = '\r\n';
 // Spreadsheets run a cell starting with one of these as a formula: such text gets a leading '.
@@ -28,7 +39,8 @@ export interface CsvRead {
 
 /**
  * The CSV form of the export, for people: RFC 4180 (CRLF, `"` quoting), a UTF-8 byte-order mark
- * so spreadsheets read it as UTF-8, an ISO `time` column beside `ts`, the payload as canonical
+ * so spreadsheets read it as UTF-8, ISO `time` and `wall_time` columns beside `ts` and `wall_ts`
+ * (a version 1 export has neither wall column nor `hash_version`), the payload as canonical
  * JSON, and text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) prefixed
  * with `'` (as is text that starts with `'`; a reader strips one). Hand-written: the format is
  * small and exact byte control matters more here than a library's options.
@@ -39,23 +51,32 @@ export interface CsvRead {
  */
 export const csv = {
   write(records: readonly AuditRecord[]): string {
-    return BOM + [COLUMNS.join(','), ...records.map(line)].map((l) => l + EOL).join('');
+    const lines = records.map((r) => line(r, EXPORT_VERSION));
+    return BOM + [COLUMNS.join(','), ...lines].map((l) => l + EOL).join('');
   },
 
-  /** Reads every record; a record that is not exactly as `write` makes it is not a row. */
-  read(text: string): CsvRead {
+  /**
+   * Reads every record of an export of the given version (the manifest's); a record that is
+   * not exactly as that version's writer made it is not a row.
+   */
+  read(text: string, version: ExportVersion = EXPORT_VERSION): CsvRead {
+    const columns = columnsOf(version);
     const records = parse(text.startsWith(BOM) ? text.slice(1) : text);
     const header = records.shift();
-    const headerOk = header?.fields.join(',') === COLUMNS.join(',');
+    const headerOk = header?.fields.join(',') === columns.join(',');
+    const int = (v: string | undefined): number | undefined =>
+      v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : NaN;
     const rows = records.map(({ fields, raw }, i): ReadRow => {
       const where = `record ${i + 1}`;
-      if (fields.length !== COLUMNS.length) {
+      if (fields.length !== columns.length) {
         return {
           ok: false,
-          error: `${where}: ${fields.length} fields, expected ${COLUMNS.length}`,
+          error: `${where}: ${fields.length} fields, expected ${columns.length}`,
         };
       }
-      const get = (c: (typeof COLUMNS)[number]): string => fields[COLUMNS.indexOf(c)]!;
+      const at = (c: Column): string | undefined =>
+        columns.includes(c) ? fields[columns.indexOf(c)] : undefined;
+      const get = (c: Column): string => at(c)!;
       let payload: unknown;
       try {
         payload = JSON.parse(unguard(get('payload')));
@@ -63,8 +84,10 @@ export const csv = {
         return { ok: false, error: `${where}: payload is not JSON` };
       }
       const record = readRecord({
-        seq: /^\d+$/.test(get('seq')) ? Number(get('seq')) : NaN,
-        ts: /^\d+$/.test(get('ts')) ? Number(get('ts')) : NaN,
+        seq: int(get('seq')),
+        ts: int(get('ts')),
+        wall_ts: int(at('wall_ts')),
+        hash_version: int(at('hash_version')),
         actor: unguard(get('actor')),
         role: unguard(get('role')),
         action: unguard(get('action')),
@@ -74,7 +97,7 @@ export const csv = {
         hash: get('hash'),
       });
       if (typeof record === 'string') return { ok: false, error: `${where}: ${record}` };
-      if (line(record) !== raw)
+      if (line(record, version) !== raw)
         return { ok: false, error: `${where}: not byte-for-byte as exported` };
       return { ok: true, record };
     });
@@ -82,20 +105,24 @@ export const csv = {
   },
 };
 
-function line(r: AuditRecord): string {
-  return [
-    String(r.seq),
-    String(r.ts),
-    new Date(r.ts).toISOString(),
-    guard(r.actor),
-    guard(r.role),
-    guard(r.action),
-    guard(r.subject),
-    guard(canonicalJson(r.payload)),
-    r.prevHash,
-    r.hash,
-  ]
-    .map(quote)
+function line(r: AuditRecord, version: ExportVersion): string {
+  const cells: Record<Column, string> = {
+    seq: String(r.seq),
+    ts: String(r.ts),
+    time: new Date(r.ts).toISOString(),
+    wall_ts: String(r.wallTs),
+    wall_time: new Date(r.wallTs).toISOString(),
+    actor: guard(r.actor),
+    role: guard(r.role),
+    action: guard(r.action),
+    subject: guard(r.subject),
+    payload: guard(canonicalJson(r.payload)),
+    hash_version: String(r.hashVersion),
+    prev_hash: r.prevHash,
+    hash: r.hash,
+  };
+  return columnsOf(version)
+    .map((c) => quote(cells[c]))
     .join(',');
 }
 

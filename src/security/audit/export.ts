@@ -6,6 +6,7 @@ import { firstBreak } from './first-break.js';
 import { jsonl } from './jsonl-format.js';
 import {
   CHAIN_RULE,
+  EXPORT_VERSION,
   MANIFEST_FILE,
   signedBytes,
   type Manifest,
@@ -19,7 +20,10 @@ export const MAX_EXPORT_MS = 253_402_214_400_000; // 9999-12-31T00:00:00Z
 
 /** What to export and where. */
 export interface ExportRequest {
-  /** The rows of `[from, to)` in `seq` order, gapless (as `AuditRepository.list` returns them). */
+  /**
+   * The rows with wall time in `[from, to)`, in `seq` order, gapless (as `AuditRepository.list`
+   * returns them).
+   */
   readonly rows: readonly AuditRecord[];
   readonly from: number;
   readonly to: number;
@@ -36,10 +40,10 @@ export interface ExportResult {
 }
 
 /**
- * Writes an audit export: `audit-<from>-<to>.jsonl`, the same rows as `.csv`, the signer's
- * `public-key.pem`, and `manifest.json` last (row count, first/last seq and hash, the hash the
- * first row links to, time range, SHA-256 of each file) signed with Ed25519. A reader who finds
- * the manifest finds every file it names.
+ * Writes an audit export of a wall-time range: `audit-<from>-<to>.jsonl`, the same rows as
+ * `.csv`, the signer's `public-key.pem`, and `manifest.json` last (row count, first/last seq and
+ * hash, the hash the first row links to, time range, first/last market and wall time, SHA-256 of
+ * each file) signed with Ed25519. A reader who finds the manifest finds every file it names.
  *
  * @example
  * await exportAudit({ rows, from, to, store: new LocalFolderStore(out), signer, now: Date.now() });
@@ -83,11 +87,12 @@ export async function exportAudit(req: ExportRequest): Promise<ExportResult> {
   const last = rows.at(-1);
   const unsigned: Omit<Manifest, 'signature'> = {
     format: 'kairos-audit-export',
-    version: 1,
+    version: EXPORT_VERSION,
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
     fromMs: from,
     toMs: to,
+    rangeOf: 'wall_ts',
     rowCount: rows.length,
     firstSeq: first?.seq ?? null,
     lastSeq: last?.seq ?? null,
@@ -96,6 +101,8 @@ export async function exportAudit(req: ExportRequest): Promise<ExportResult> {
     lastHash: last?.hash ?? null,
     firstTs: first?.ts ?? null,
     lastTs: last?.ts ?? null,
+    firstWallTs: first?.wallTs ?? null,
+    lastWallTs: last?.wallTs ?? null,
     chain: CHAIN_RULE,
     files,
     createdAt: new Date(req.now).toISOString(),

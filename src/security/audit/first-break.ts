@@ -1,5 +1,5 @@
 import type { AuditRecord } from './audit-record.js';
-import { chainHash } from './chain.js';
+import { rowFault } from './chain.js';
 
 /** One row as read back from an export: a record, or why the text is not one. */
 export type ReadRow =
@@ -33,8 +33,9 @@ export interface ChainExpectation {
  * Walks the rows and names the first bad `seq`, or returns null when the chain is intact.
  * Rows must run `firstSeq, firstSeq+1, …`, each linking to the hash of the one before and
  * hashing to its own `hash`. The kind is a best guess from the evidence:
- * - `changed`: the row does not hash to its `hash` (a byte changed), or it was rewritten with
- *   a new hash so the next row no longer links to it;
+ * - `changed`: the row does not hash to its `hash` (a byte changed; for a version 1 row, also
+ *   a wall time other than its `ts`), or it was rewritten with a new hash so the next row no
+ *   longer links to it;
  * - `deleted`: a `seq` is missing and does not appear later;
  * - `reordered`: the expected `seq` appears later in the file;
  * - `inserted`: an extra row (the next row is the expected one, or a `seq` repeats, or rows
@@ -69,11 +70,9 @@ export function firstBreak(rows: readonly ReadRow[], expect: ChainExpectation): 
     }
     if (!row.ok) return { seq, kind: 'changed', index: i, detail: row.error };
     const r = row.record;
-    const selfOk = chainHash(r.prevHash, r) === r.hash;
+    const fault = rowFault(r);
     if (r.seq === seq || r.prevHash === prev) {
-      if (!selfOk) {
-        return { seq, kind: 'changed', index: i, detail: `seq ${seq} does not hash to its hash` };
-      }
+      if (fault !== null) return { seq, kind: 'changed', index: i, detail: `seq ${seq} ${fault}` };
       if (r.seq !== seq) {
         return { seq, kind: 'changed', index: i, detail: `seq ${seq} was renumbered ${r.seq}` };
       }
@@ -143,5 +142,5 @@ function appearsIn(rows: readonly ReadRow[], from: number, seq: number): boolean
 }
 
 function links(r: AuditRecord, seq: number, prev: string): boolean {
-  return r.seq === seq && r.prevHash === prev && chainHash(prev, r) === r.hash;
+  return r.seq === seq && r.prevHash === prev && rowFault(r) === null;
 }

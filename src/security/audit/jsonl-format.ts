@@ -1,11 +1,14 @@
 import type { AuditRecord } from './audit-record.js';
 import { canonicalJson } from './canonical.js';
 import type { ReadRow } from './first-break.js';
+import { EXPORT_VERSION, type ExportVersion } from './manifest.js';
 import { readRecord } from './read-record.js';
 
 /**
  * The JSONL form of the export: one canonical JSON object per line (`\n`), keys
- * `action, actor, hash, payload, prev_hash, role, seq, subject, ts`.
+ * `action, actor, hash, hash_version, payload, prev_hash, role, seq, subject, ts, wall_ts`
+ * (a version 1 export has neither `hash_version` nor `wall_ts`). Without `hash` and
+ * `prev_hash`, a line is the row's canonical form (`canonicalRow`).
  *
  * @example
  * const text = jsonl.write(records);
@@ -13,11 +16,14 @@ import { readRecord } from './read-record.js';
  */
 export const jsonl = {
   write(records: readonly AuditRecord[]): string {
-    return records.map((r) => `${line(r)}\n`).join('');
+    return records.map((r) => `${line(r, EXPORT_VERSION)}\n`).join('');
   },
 
-  /** Reads every line; a line that is not exactly as `write` makes it is not a record. */
-  read(text: string): ReadRow[] {
+  /**
+   * Reads every line of an export of the given version (the manifest's); a line that is not
+   * exactly as that version's writer made it is not a record.
+   */
+  read(text: string, version: ExportVersion = EXPORT_VERSION): ReadRow[] {
     const lines = text.split('\n');
     if (lines.at(-1) === '') lines.pop();
     return lines.map((l, i): ReadRow => {
@@ -32,7 +38,7 @@ export const jsonl = {
       }
       const record = readRecord(parsed);
       if (typeof record === 'string') return { ok: false, error: `line ${i + 1}: ${record}` };
-      if (line(record) !== l) {
+      if (line(record, version) !== l) {
         return { ok: false, error: `line ${i + 1}: not byte-for-byte as exported` };
       }
       return { ok: true, record };
@@ -40,10 +46,11 @@ export const jsonl = {
   },
 };
 
-function line(r: AuditRecord): string {
+function line(r: AuditRecord, version: ExportVersion): string {
   return canonicalJson({
     seq: r.seq,
     ts: r.ts,
+    ...(version === 1 ? {} : { wall_ts: r.wallTs, hash_version: r.hashVersion }),
     actor: r.actor,
     role: r.role,
     action: r.action,

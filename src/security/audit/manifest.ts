@@ -8,13 +8,26 @@ export interface ManifestFile {
 }
 
 /**
+ * An export's layout. 2: rows are selected by wall time and carry `wall_ts` and `hash_version`
+ * (JSONL) or `wall_ts`, `wall_time` and `hash_version` (CSV). 1 (before migration 0008): rows
+ * selected by `ts`, without those fields. The verifier reads both.
+ */
+export type ExportVersion = 1 | 2;
+
+/** The layout `exportAudit` writes. */
+export const EXPORT_VERSION: ExportVersion = 2;
+
+/**
  * `manifest.json` of an audit export. Everything but `signature` is signed: the signature is
  * Ed25519 over `canonicalJson(manifest without signature)`.
  */
 export interface Manifest {
   readonly format: 'kairos-audit-export';
-  readonly version: 1;
-  /** The requested time range, `[from, to)`, ISO-8601 UTC and ms since the epoch. */
+  readonly version: ExportVersion;
+  /**
+   * The requested time range, `[from, to)`, ISO-8601 UTC and ms since the epoch: of the rows'
+   * wall time (`rangeOf: 'wall_ts'`), or of their `ts` in a version 1 export.
+   */
   readonly from: string;
   readonly to: string;
   readonly fromMs: number;
@@ -27,9 +40,14 @@ export interface Manifest {
   readonly anchorHash: string | null;
   readonly firstHash: string | null;
   readonly lastHash: string | null;
-  /** Time of the first and last row (ms). */
+  /** What the range selects on; absent in a version 1 export (where it is `ts`). */
+  readonly rangeOf?: 'wall_ts';
+  /** Time (`ts`, the market time of a replayed run) of the first and last row (ms). */
   readonly firstTs: number | null;
   readonly lastTs: number | null;
+  /** Wall time of the first and last row (ms); absent in a version 1 export. */
+  readonly firstWallTs?: number | null;
+  readonly lastWallTs?: number | null;
   /** How each row's hash is made, for a reader who has only this folder. */
   readonly chain: string;
   readonly files: readonly ManifestFile[];
@@ -48,7 +66,9 @@ export const MANIFEST_FILE = 'manifest.json';
 
 /** The chain rule as written into every manifest. */
 export const CHAIN_RULE =
-  'hash = sha256_hex(utf8(prev_hash_hex + canonical_json({action,actor,payload,role,seq,subject,ts}))); ' +
+  'hash = sha256_hex(utf8(prev_hash_hex + canonical_json(row))); ' +
+  'row = {action,actor,hash_version,payload,role,seq,subject,ts,wall_ts} when hash_version = 2, ' +
+  '{action,actor,payload,role,seq,subject,ts} when hash_version = 1 (and then wall_ts = ts); ' +
   'canonical_json = RFC 8785 (JCS); the first row of the log links to 64 zeros';
 
 /**

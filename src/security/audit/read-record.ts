@@ -8,6 +8,9 @@ const TEXT = ['actor', 'role', 'action', 'subject'] as const;
 export interface ExportedRow {
   readonly seq: unknown;
   readonly ts: unknown;
+  /** Absent, with `hash_version`, in a version 1 export (the wall time is then the `ts`). */
+  readonly wall_ts: unknown;
+  readonly hash_version: unknown;
   readonly actor: unknown;
   readonly role: unknown;
   readonly action: unknown;
@@ -19,18 +22,23 @@ export interface ExportedRow {
 
 /**
  * Checks the shape of a row read from an export and returns the record, or a message naming
- * the first field that is wrong.
+ * the first field that is wrong. A row without `wall_ts` and `hash_version` (a version 1
+ * export) reads as a version 1 row whose wall time is its `ts`.
  *
  * @example
  * const r = readRecord(JSON.parse(line));
  * if (typeof r === 'string') console.log(r);
  */
 export function readRecord(row: Partial<ExportedRow>): AuditRecord | string {
-  for (const k of ['seq', 'ts'] as const) {
+  const legacy = row.wall_ts === undefined && row.hash_version === undefined;
+  const ints = legacy ? (['seq', 'ts'] as const) : (['seq', 'ts', 'wall_ts'] as const);
+  for (const k of ints) {
     if (!Number.isSafeInteger(row[k]) || (row[k] as number) < 0) {
       return `${k}: must be a non-negative integer`;
     }
   }
+  if (!legacy && row.hash_version !== 1 && row.hash_version !== 2)
+    return 'hash_version: must be 1 or 2';
   for (const k of TEXT) if (typeof row[k] !== 'string') return `${k}: must be a string`;
   for (const k of ['prev_hash', 'hash'] as const) {
     if (typeof row[k] !== 'string' || !HEX64.test(row[k])) return `${k}: must be 64 hex digits`;
@@ -39,6 +47,8 @@ export function readRecord(row: Partial<ExportedRow>): AuditRecord | string {
   return {
     seq: row.seq as number,
     ts: row.ts as number,
+    wallTs: (legacy ? row.ts : row.wall_ts) as number,
+    hashVersion: legacy ? 1 : (row.hash_version as 1 | 2),
     actor: row.actor as string,
     role: row.role as string,
     action: row.action as string,

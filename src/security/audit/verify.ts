@@ -2,6 +2,7 @@ import { createHash, createPublicKey, verify } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../../trading/core/errors.js';
+import type { AuditRecord } from './audit-record.js';
 import { GENESIS_HASH } from './chain.js';
 import { csv } from './csv-format.js';
 import { firstBreak, type BreakKind, type ChainBreak, type ReadRow } from './first-break.js';
@@ -34,7 +35,8 @@ const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
  * Verifies an export folder offline with the signer's public key: the manifest signature, the
  * SHA-256 of every file it names, then the hash chain of the JSONL and of the CSV rows, each
  * naming the first bad `seq` and, when it can tell, whether that row was changed, deleted,
- * inserted or reordered. Needs nothing but the folder and the key.
+ * inserted or reordered. Needs nothing but the folder and the key. Reads both export versions
+ * (`ExportVersion`): exports made before the wall time still verify.
  *
  * @example
  * const report = await verifyExport('exports/2024-01', readFileSync('audit-signing.pub', 'utf8'));
@@ -129,9 +131,9 @@ export async function verifyExport(dir: string, publicKeyPem: string): Promise<V
     const body = texts.get(f.name);
     if (body === undefined) continue;
     let rows: ReadRow[];
-    if (f.name.endsWith('.jsonl')) rows = jsonl.read(body);
+    if (f.name.endsWith('.jsonl')) rows = jsonl.read(body, manifest.version);
     else if (f.name.endsWith('.csv')) {
-      const read = csv.read(body);
+      const read = csv.read(body, manifest.version);
       if (!read.headerOk) {
         problems.push({
           kind: 'format',
@@ -156,11 +158,15 @@ export async function verifyExport(dir: string, publicKeyPem: string): Promise<V
   return { ok: problems.length === 0, manifest, keyId, firstBad, problems };
 }
 
-/** With the chain intact: the rows must lie in the range and match the manifest's summary. */
+/**
+ * With the chain intact: the rows must lie in the range (of wall time; of `ts` in a version 1
+ * export) and match the manifest's summary.
+ */
 function rangeProblems(m: Manifest, rows: readonly ReadRow[], file: string): VerifyProblem[] {
   const records = rows.flatMap((r) => (r.ok ? [r.record] : []));
   const out: VerifyProblem[] = [];
-  const outside = records.find((r) => r.ts < m.fromMs || r.ts >= m.toMs);
+  const timeOf = (r: AuditRecord): number => (m.version === 1 ? r.ts : r.wallTs);
+  const outside = records.find((r) => timeOf(r) < m.fromMs || timeOf(r) >= m.toMs);
   if (outside) {
     out.push({
       kind: 'format',
@@ -175,27 +181,32 @@ function rangeProblems(m: Manifest, rows: readonly ReadRow[], file: string): Ver
     (first?.hash ?? null) !== m.firstHash ||
     (first?.ts ?? null) !== m.firstTs ||
     (last?.seq ?? null) !== m.lastSeq ||
-    (last?.ts ?? null) !== m.lastTs
+    (last?.ts ?? null) !== m.lastTs ||
+    (m.version !== 1 &&
+      ((first?.wallTs ?? null) !== m.firstWallTs || (last?.wallTs ?? null) !== m.lastWallTs))
   ) {
     out.push({
       kind: 'manifest',
       file,
-      message: 'first/last seq, hash or time differ from the rows',
+      message: 'first/last seq, hash, time or wall time differ from the rows',
     });
   }
   return out;
 }
 
 function checkShape(m: Manifest): string | null {
-  if (typeof m !== 'object' || m === null) return 'not an object';
-  if (m.format !== 'kairos-audit-export' || m.version !== 1) {
-    return `format ${String(m.format)} v${String(m.version)}: not a kairos-audit-export v1`;
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'not an object';
+  if (m.format !== 'kairos-audit-export' || (m.version !== 1 && m.version !== 2)) {
+    return `format ${String(m.format)} v${String(m.version)}: not a kairos-audit-export v1 or v2`;
   }
   const ints = ['fromMs', 'toMs', 'rowCount'] as const;
   for (const k of ints) if (!Number.isSafeInteger(m[k])) return `${k}: must be an integer`;
-  for (const k of ['firstSeq', 'lastSeq', 'firstTs', 'lastTs'] as const) {
+  const nullableInts = ['firstSeq', 'lastSeq', 'firstTs', 'lastTs'] as const;
+  const wallInts = m.version === 1 ? [] : (['firstWallTs', 'lastWallTs'] as const);
+  for (const k of [...nullableInts, ...wallInts]) {
     if (m[k] !== null && !Number.isSafeInteger(m[k])) return `${k}: must be an integer or null`;
   }
+  if (m.version !== 1 && m.rangeOf !== 'wall_ts') return 'rangeOf: must be "wall_ts"';
   for (const k of ['anchorHash', 'firstHash', 'lastHash'] as const) {
     if (m[k] !== null && typeof m[k] !== 'string') return `${k}: must be a string or null`;
   }

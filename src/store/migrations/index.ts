@@ -6,6 +6,7 @@ import * as m0004 from './0004-snapshot-random.js';
 import * as m0005 from './0005-identity.js';
 import * as m0006 from './0006-strategy-jobs.js';
 import * as m0007 from './0007-owner-keys.js';
+import * as m0008 from './0008-audit-wall-time.js';
 
 /** Every migration, in order. Listed statically so bundles and Lambda packages carry them. */
 export const migrations: MigrationProvider = {
@@ -17,5 +18,6 @@ export const migrations: MigrationProvider = {
     '0005-identity': m0005,
     '0006-strategy-jobs': m0006,
     '0007-owner-keys': m0007,
+    '0008-audit-wall-time': m0008,
   }),
 };

@@ -13,12 +13,22 @@ const entry = (i: number) => ({
   payload: { i, qty: '0.1', nested: { b: [1, 2], a: null } },
 });
 
+/** A wall clock that steps back 10 ms on every other reading (NTP, or two nodes' clocks). */
+function jitteryClock(start: number): () => number {
+  let reads = 0;
+  return () => {
+    const n = reads++;
+    return start + n - (n % 2) * 10;
+  };
+}
+
 describe.each(DIALECTS)('audit repository on %s', (dialect) => {
   let store: Awaited<ReturnType<typeof freshStore>>;
   let audit: AuditRepository;
+  const WALL = Date.UTC(2026, 11, 3);
   beforeAll(async () => {
     store = await freshStore(dialect);
-    audit = new AuditRepository(store.db);
+    audit = new AuditRepository(store.db, jitteryClock(WALL));
   });
   afterAll(async () => {
     await store.drop();
@@ -30,16 +40,21 @@ describe.each(DIALECTS)('audit repository on %s', (dialect) => {
     const n = 60;
     const made = await Promise.all(Array.from({ length: n }, (_, i) => audit.append(entry(i + 1))));
     expect(new Set(made.map((r) => r.seq)).size).toBe(n);
-    const rows = await audit.list(0, 10_000);
+    const rows = await audit.list(0, Number.MAX_SAFE_INTEGER);
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: n + 1 }, (_, i) => i + 1));
     const check = firstBreak(
       rows.map((record) => ({ ok: true, record })),
       { firstSeq: 1, anchorHash: GENESIS_HASH, count: n + 1, lastHash: rows.at(-1)!.hash },
     );
     expect(check).toBeNull();
-    // Time never goes back along seq, even when appends finish out of stamp order.
+    // Wall time never goes back along seq, though the clock does and appends finish out of
+    // stamp order; each row keeps the time its entry was stamped with.
     for (let i = 1; i < rows.length; i++)
-      expect(rows[i]!.ts).toBeGreaterThanOrEqual(rows[i - 1]!.ts);
+      expect(rows[i]!.wallTs).toBeGreaterThanOrEqual(rows[i - 1]!.wallTs);
+    for (const r of rows) {
+      expect(r.ts).toBe(1_000 + (r.payload as { i: number }).i);
+      expect(r.hashVersion).toBe(2);
+    }
     expect(await audit.last()).toEqual(rows.at(-1));
   });
 
@@ -98,14 +113,18 @@ describe.each(DIALECTS)('audit repository on %s', (dialect) => {
     );
     await expect(sql`truncate audit_log`.execute(store.db)).rejects.toThrow(/append-only/);
     await expect(sql`delete from audit_head`.execute(store.db)).rejects.toThrow(/append-only/);
-    expect((await audit.list(0, 10_000))[1]!.actor).toBe('user-1');
+    expect((await audit.list(0, Number.MAX_SAFE_INTEGER))[1]!.actor).toBe('user-1');
   });
 
-  it('lists a time range in seq order and refuses payloads JSON cannot carry', async () => {
-    const all = await audit.list(0, 10_000);
-    const inRange = all.filter((r) => r.ts >= 1_010 && r.ts < 1_020);
+  it('lists a range of wall time in seq order and refuses payloads JSON cannot carry', async () => {
+    const all = await audit.list(0, Number.MAX_SAFE_INTEGER);
+    const [from, to] = [all[10]!.wallTs, all.at(-1)!.wallTs];
+    const inRange = all.filter((r) => r.wallTs >= from && r.wallTs < to);
     expect(inRange.length).toBeGreaterThan(0);
-    expect(await audit.list(1_010, 1_020)).toEqual(inRange);
+    expect(inRange.length).toBeLessThan(all.length);
+    expect(await audit.list(from, to)).toEqual(inRange);
+    // The entries' own stamps (1 000…) are not what a range selects.
+    expect(await audit.list(1_010, 1_020)).toEqual([]);
     expect(await audit.list(5_000, 6_000)).toEqual([]);
     await expect(audit.append({ ...entry(1), payload: { bad: Number.NaN } })).rejects.toMatchObject(
       {
@@ -113,5 +132,28 @@ describe.each(DIALECTS)('audit repository on %s', (dialect) => {
         message: expect.stringContaining('payload.bad'),
       },
     );
+  });
+
+  it('keeps a replayed run’s market time as stamped, beside the wall time of the append', async () => {
+    const before = (await audit.last())!;
+    const wall = Date.UTC(2026, 11, 4, 9);
+    const replay = new AuditRepository(store.db, () => wall);
+    const [a, b] = await replay.appendMany([
+      { ...entry(200), ts: Date.UTC(2019, 0, 1, 0, 5) },
+      { ...entry(201), ts: Date.UTC(2019, 0, 1, 0, 1) },
+    ]);
+    // Market time is kept as stamped, even going back; the wall time is the append's.
+    expect([a!.ts, b!.ts]).toEqual([Date.UTC(2019, 0, 1, 0, 5), Date.UTC(2019, 0, 1, 0, 1)]);
+    expect([a!.wallTs, b!.wallTs]).toEqual([wall, wall]);
+    expect(await audit.list(wall, wall + 1)).toEqual([a, b]);
+    expect(await audit.list(Date.UTC(2019, 0, 1), Date.UTC(2019, 0, 2))).toEqual([]);
+    // A wall clock that reads no time is our own wiring's fault: nothing is written.
+    await expect(
+      new AuditRepository(store.db, () => Number.NaN).append(entry(202)),
+    ).rejects.toMatchObject({
+      code: 'AUDIT_ENTRY_INVALID',
+      message: expect.stringContaining('wall clock'),
+    });
+    expect((await audit.last())!.seq).toBe(before.seq + 2);
   });
 });

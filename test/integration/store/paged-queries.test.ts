@@ -72,10 +72,13 @@ describe.each(DIALECTS)('paged queries for the API on %s', (dialect) => {
   });
 
   it('pages the audit log by seq within a time range', async () => {
-    const audit = new AuditRepository(store.db);
+    // The range is of wall time: the log's clock is the test's.
+    let wall = 0;
+    const audit = new AuditRepository(store.db, () => wall);
     const base = (await audit.last())?.seq ?? 0;
-    const start = 1_000_000 + ((await audit.last())?.ts ?? 0);
+    const start = 1_000_000 + ((await audit.last())?.wallTs ?? 0);
     for (let i = 0; i < 5; i++) {
+      wall = start + i * 10;
       await audit.append({
         ts: start + i * 10,
         actor: 'x',

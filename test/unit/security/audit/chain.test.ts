@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from '../../../../src/security/audit/audit-record.js';
 import { canonicalJson } from '../../../../src/security/audit/canonical.js';
-import { chainHash, GENESIS_HASH } from '../../../../src/security/audit/chain.js';
+import { canonicalRow, chainHash, GENESIS_HASH } from '../../../../src/security/audit/chain.js';
 import { firstBreak, type ReadRow } from '../../../../src/security/audit/first-break.js';
 import { auditChain } from './audit-chain.js';
 
@@ -25,7 +25,17 @@ describe('canonicalJson', () => {
 
 describe('chainHash', () => {
   it('is SHA-256 of the previous hash (hex text) then the canonical row', () => {
-    const row = { seq: 1, ts: 5, actor: 'a', role: 'r', action: 'x', subject: 's', payload: {} };
+    const row = {
+      seq: 1,
+      ts: 5,
+      wallTs: 5,
+      hashVersion: 1 as const,
+      actor: 'a',
+      role: 'r',
+      action: 'x',
+      subject: 's',
+      payload: {},
+    };
     const canonical =
       '{"action":"x","actor":"a","payload":{},"role":"r","seq":1,"subject":"s","ts":5}';
     const expected = createHash('sha256')
@@ -33,6 +43,28 @@ describe('chainHash', () => {
       .digest('hex');
     expect(chainHash(GENESIS_HASH, row)).toBe(expected);
     expect(chainHash(GENESIS_HASH, { ...row, payload: { k: 1 } })).not.toBe(expected);
+  });
+
+  it('covers the wall time and the hash version in a version 2 row, so neither can change unseen', () => {
+    const row = {
+      seq: 1,
+      ts: Date.UTC(2019, 0, 1),
+      wallTs: Date.UTC(2026, 11, 3),
+      hashVersion: 2 as const,
+      actor: 'a',
+      role: 'r',
+      action: 'x',
+      subject: 's',
+      payload: {},
+    };
+    expect(canonicalRow(row)).toBe(
+      '{"action":"x","actor":"a","hash_version":2,"payload":{},"role":"r","seq":1,' +
+        '"subject":"s","ts":1546300800000,"wall_ts":1796256000000}',
+    );
+    const hash = chainHash(GENESIS_HASH, row);
+    expect(chainHash(GENESIS_HASH, { ...row, wallTs: row.wallTs + 1 })).not.toBe(hash);
+    // Passed off as a version 1 row (whose hash leaves the wall time out), it no longer matches.
+    expect(chainHash(GENESIS_HASH, { ...row, hashVersion: 1 })).not.toBe(hash);
   });
 });
 
@@ -109,6 +141,25 @@ describe('firstBreak', () => {
       seq: 7,
       kind: 'changed',
       detail: 'line 7: not JSON',
+    });
+  });
+
+  it('names a row whose wall time was changed, whichever hash version it has', () => {
+    const moved = rows.map((r) => (r.seq === 3 ? { ...r, wallTs: r.wallTs - 86_400_000 } : r));
+    expect(firstBreak(ok(moved), expect8)).toMatchObject({
+      seq: 3,
+      kind: 'changed',
+      detail: 'seq 3 does not hash to its hash',
+    });
+    // A version 1 row's hash leaves the wall time out: it must then equal the row's ts.
+    const old = auditChain(3, { hashVersion: 1, wallTs: 0 }).map((r) => ({ ...r, wallTs: r.ts }));
+    const oldExpect = { firstSeq: 1, anchorHash: GENESIS_HASH, count: 3, lastHash: old[2]!.hash };
+    expect(firstBreak(ok(old), oldExpect)).toBeNull();
+    const oldMoved = old.map((r) => (r.seq === 2 ? { ...r, wallTs: r.ts + 1 } : r));
+    expect(firstBreak(ok(oldMoved), oldExpect)).toMatchObject({
+      seq: 2,
+      kind: 'changed',
+      detail: 'seq 2 is a version 1 row, so its wall_ts must equal its ts',
     });
   });
 

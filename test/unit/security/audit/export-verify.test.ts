@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { AuditRecord } from '../../../../src/security/audit/audit-record.js';
 import { chainHash } from '../../../../src/security/audit/chain.js';
 import { csv } from '../../../../src/security/audit/csv-format.js';
 import { exportAudit } from '../../../../src/security/audit/export.js';
@@ -9,6 +10,7 @@ import { LocalFolderStore } from '../../../../src/security/audit/local-folder-st
 import { LocalSigner, SIGNING_KEY_FILE } from '../../../../src/security/audit/local-signer.js';
 import type { Manifest } from '../../../../src/security/audit/manifest.js';
 import { verifyExport } from '../../../../src/security/audit/verify.js';
+import { ROOT } from '../../../support/run-cli.js';
 import { auditChain } from './audit-chain.js';
 
 const FROM = Date.UTC(2024, 0, 1);
@@ -68,6 +70,10 @@ describe('audit export and verify', () => {
       lastHash: rows[9]!.hash,
       firstTs: rows[2]!.ts,
       lastTs: rows[9]!.ts,
+      firstWallTs: rows[2]!.wallTs,
+      lastWallTs: rows[9]!.wallTs,
+      version: 2,
+      rangeOf: 'wall_ts',
       from: '2024-01-01T00:00:00.000Z',
       signature: { algorithm: 'Ed25519', keyId: signer.keyId },
     });
@@ -226,4 +232,110 @@ describe('audit export and verify', () => {
       await expect(readdir(dir)).rejects.toThrow();
     },
   );
+  it('selects by wall time and carries both times: rows replaying 2019, recorded in the range', async () => {
+    const dir = await fresh();
+    expect(rows.every((r) => r.ts < FROM && r.wallTs >= FROM && r.wallTs < TO)).toBe(true);
+    const line = (await readFile(jsonlOf(dir), 'utf8')).split('\n')[0]!;
+    expect(JSON.parse(line)).toMatchObject({
+      seq: 3,
+      ts: rows[2]!.ts,
+      wall_ts: rows[2]!.wallTs,
+      hash_version: 2,
+    });
+    const text = await readFile(path.join(dir, `${BASE}.csv`), 'utf8');
+    expect(text.split('\r\n')[0]).toBe(
+      '\uFEFFseq,ts,time,wall_ts,wall_time,actor,role,action,subject,payload,hash_version,prev_hash,hash',
+    );
+    expect(text).toContain(
+      `3,${rows[2]!.ts},2019-01-01T00:03:00.000Z,${rows[2]!.wallTs},2024-01-01T00:03:00.000Z,`,
+    );
+    // A row recorded outside the range (its wall time) is reported even with the chain intact.
+    const late = auditChain(3).map((r) => ({ ...r }));
+    const outDir = path.join(root, 'outside');
+    await exportAudit({
+      rows: late,
+      from: FROM,
+      to: late[2]!.wallTs,
+      store: new LocalFolderStore(outDir),
+      signer,
+      now: TO,
+    });
+    expect((await verifyExport(outDir, signer.publicKeyPem)).problems).toContainEqual(
+      expect.objectContaining({
+        kind: 'format',
+        seq: 3,
+        message: expect.stringContaining('outside'),
+      }),
+    );
+  });
+
+  it('fails an export whose wall time was changed, in the JSONL or the CSV, naming the seq', async () => {
+    const dir = await fresh();
+    const moved = rows[5]!.wallTs;
+    await editLines(jsonlOf(dir), (l) =>
+      l.map((x) => x.replace(`"wall_ts":${moved}`, `"wall_ts":${moved - 3_600_000}`)),
+    );
+    const r = await verifyExport(dir, signer.publicKeyPem);
+    expect(r.ok).toBe(false);
+    expect(r.firstBad).toMatchObject({ seq: 6, kind: 'changed', file: `${BASE}.jsonl` });
+
+    const csvDir = await fresh();
+    const file = path.join(csvDir, `${BASE}.csv`);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    await writeFile(
+      file,
+      (await readFile(file, 'utf8')).replace(
+        `${moved},${iso(moved)}`,
+        `${moved - 3_600_000},${iso(moved - 3_600_000)}`,
+      ),
+    );
+    const c = await verifyExport(csvDir, signer.publicKeyPem);
+    expect(c.firstBad).toMatchObject({ seq: 6, kind: 'changed', file: `${BASE}.csv` });
+  });
+
+  it('exports rows of both hash versions on one chain, and fails a version 1 row given another wall time', async () => {
+    // The log after migration 0008: three version 1 rows (wall time = ts), then version 2 rows.
+    const old = auditChain(3, { hashVersion: 1 }).map((r) => ({ ...r, wallTs: r.ts }));
+    let prev = old[2]!.hash;
+    const mixed: AuditRecord[] = [...old];
+    for (const r of auditChain(6).slice(3)) {
+      const fields = { ...r, ts: r.ts + 1, wallTs: r.wallTs };
+      const hash = chainHash(prev, fields);
+      mixed.push({ ...fields, prevHash: prev, hash });
+      prev = hash;
+    }
+    const dir = path.join(root, 'mixed');
+    await exportAudit({
+      rows: mixed,
+      from: Date.UTC(2019, 0, 1),
+      to: TO,
+      store: new LocalFolderStore(dir),
+      signer,
+      now: TO,
+    });
+    expect(await verifyExport(dir, signer.publicKeyPem)).toMatchObject({ ok: true });
+    const file = path.join(dir, 'audit-20190101T000000Z-20240102T000000Z.jsonl');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ hash_version: 1, wall_ts: old[0]!.ts });
+    expect(JSON.parse(lines[3]!)).toMatchObject({ hash_version: 2 });
+    await writeFile(file, lines.join('\n').replace(`"wall_ts":${old[1]!.ts}`, '"wall_ts":1'));
+    expect((await verifyExport(dir, signer.publicKeyPem)).firstBad).toMatchObject({
+      seq: 2,
+      kind: 'changed',
+      detail: 'seq 2 is a version 1 row, so its wall_ts must equal its ts',
+    });
+  });
+
+  it('still verifies an export made before the wall time (version 1), and names a changed byte in it', async () => {
+    const fixture = path.join(ROOT, 'test/fixtures/audit-export-v1');
+    const pem = await readFile(path.join(fixture, 'public-key.pem'), 'utf8');
+    const good = await verifyExport(fixture, pem);
+    expect(good).toMatchObject({ ok: true, problems: [], manifest: { version: 1, rowCount: 5 } });
+    const copy = path.join(root, 'v1-copy');
+    await cp(fixture, copy, { recursive: true });
+    const csvFile = path.join(copy, 'audit-20240101T000000Z-20240102T000000Z.csv');
+    await writeFile(csvFile, (await readFile(csvFile, 'utf8')).replace('c-4,', 'c-7,'));
+    const bad = await verifyExport(copy, pem);
+    expect(bad.firstBad).toMatchObject({ seq: 4, kind: 'changed' });
+  });
 });
