@@ -12,7 +12,12 @@ const NullableString = Type.Union([Type.String(), Type.Null()]);
 /** One audit row with its place in the hash chain. */
 const AuditRow = Type.Object({
   seq: Type.Integer(),
+  /** The time of the change as its writer stamped it (a replay's market time). */
   ts: Type.Integer(),
+  /** When the log wrote the row (wall clock); `from`/`to` select by it. */
+  wallTs: Type.Integer(),
+  /** 1: a row from before wall times (its hash does not cover them); 2: every row since. */
+  hashVersion: Type.Integer(),
   actor: Type.String(),
   role: Type.String(),
   action: Type.String(),

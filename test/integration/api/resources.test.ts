@@ -379,6 +379,8 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
     const rows = first.json.rows;
     expect(rows.map((r: Json) => r.seq)).toEqual([1, 2, 3, 4, 5]);
     for (let i = 1; i < rows.length; i++) expect(rows[i].prevHash).toBe(rows[i - 1].hash);
+    // Each row shows when the log wrote it (wall time) beside the time its writer stamped.
+    for (const r of rows) expect(r).toMatchObject({ wallTs: expect.any(Number), hashVersion: 2 });
     expect(first.json.next).toBe(5);
     const next = await call('GET', '/audit?limit=1&after=5', { token: t.tokens.auditor });
     expect(next.json.rows[0]).toMatchObject({ seq: 6, prevHash: rows[4].hash });
