@@ -17,8 +17,9 @@ const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   UNKNOWN: ['ACCEPTED', 'REJECTED', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED'],
   ACCEPTED: ['PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'EXPIRED'],
   PARTIALLY_FILLED: ['PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'EXPIRED'],
-  // A fill can race a cancel; a refused cancel returns the order to where it was.
-  PENDING_CANCEL: ['CANCELED', 'PARTIALLY_FILLED', 'FILLED', 'ACCEPTED', 'EXPIRED'],
+  // A fill can race a cancel; a refused cancel returns the order to where it was; a cancel sent
+  // while the order was on its way meets the venue's refusal of the order itself.
+  PENDING_CANCEL: ['CANCELED', 'PARTIALLY_FILLED', 'FILLED', 'ACCEPTED', 'EXPIRED', 'REJECTED'],
   DENIED: [],
   REJECTED: [],
   FILLED: [],
