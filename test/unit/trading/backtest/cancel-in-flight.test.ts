@@ -26,7 +26,7 @@ describe('a cancel in flight when the venue rejects the order', () => {
   it('ends the order REJECTED with the venue reason, and the run goes on', async () => {
     const strategy = defineStrategy({
       name: 'post-then-cancel',
-      init: () => ({ sent: false }),
+      init: () => ({ sent: false as boolean }),
       onBar(ctx) {
         if (ctx.state.sent) return;
         ctx.state.sent = true;
