@@ -33,11 +33,8 @@ function node(store: Store) {
     engine.exec!.process(e);
     if (e.kind === 'OrderAccepted') acks.get(e.clientOrderId)?.();
   });
-  const journal = new OrderJournal(
-    bus,
-    new OrderRepository(store.db, `bench-${Date.now()}`),
-    (id) => engine.exec!.order(id),
-  );
+  const repo = new OrderRepository(store.db, `bench-${Date.now()}`);
+  const journal = new OrderJournal(bus, repo, (id) => engine.exec!.order(id));
   const client = new WriteAheadClient(venue, journal, () => undefined);
   const exec = (engine.exec = new ExecutionEngine(bus, () => client));
   new RiskEngine(
@@ -61,7 +58,7 @@ function node(store: Store) {
     const { order } = makeOrder(
       { side: 'BUY', type: 'LIMIT', quantity: '1', price: String(price - 1) },
       inst,
-      { clientOrderId: id, strategyId: 's', ts: n },
+      { clientOrderId: id, accountId: repo.accountId, strategyId: 's', ts: n },
     );
     exec.add(order);
     bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts: n });

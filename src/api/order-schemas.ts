@@ -36,6 +36,7 @@ export const OrderBody = Type.Object(
 /** An order as the API shows it (decimals as strings; the owner is implied). */
 export const OrderView = Type.Object({
   clientOrderId: Type.String(),
+  accountId: Type.String(),
   instrumentId: Type.String(),
   side: Type.String(),
   type: Type.String(),
@@ -58,6 +59,7 @@ export const OrderView = Type.Object({
 export function orderView(o: Order) {
   return {
     clientOrderId: o.clientOrderId,
+    accountId: o.accountId,
     instrumentId: o.instrumentId,
     side: o.side,
     type: o.type,

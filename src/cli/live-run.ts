@@ -165,6 +165,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       strategy,
       params,
       strategyId,
+      accountId: flags.account ?? flags.exchange,
       cash,
       orders: lines.orders(
         new OrderRepository(store.db, flags.account ?? flags.exchange, Date.now),
@@ -181,6 +182,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
             exchange,
             stream,
             instruments: [inst],
+            accountId: flags.account ?? flags.exchange,
             order,
             onAlert,
             onLog: log,

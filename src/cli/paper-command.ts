@@ -191,6 +191,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       strategy,
       params,
       strategyId,
+      accountId: flags.account,
       cash,
       // The node's clock is the replay's: the audit log stamps its rows with the wall clock too.
       orders: lines.orders(new OrderRepository(store.db, flags.account, Date.now)),

@@ -1,12 +1,12 @@
 import { storableText } from '../security/audit/canonical.js';
-import { KairosError } from '../trading/core/errors.js';
+import { InvariantError, KairosError } from '../trading/core/errors.js';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { toDecimal } from '../trading/core/decimal.js';
 import { money, price, quantity } from '../trading/core/money.js';
 import type { OrderStore } from '../trading/execution/order-store.js';
 import type { Fill } from '../trading/model/fill.js';
 import type { Order } from '../trading/model/order.js';
-import { orderFromJson, type OrderJson } from '../trading/model/order-json.js';
+import { orderEventFromJson, type OrderEventJson } from '../trading/model/order-json.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
 import type { AuditEntry } from '../security/audit/audit-record.js';
 import { AuditRepository } from './audit-repository.js';
@@ -16,10 +16,20 @@ import { PageCursor } from './page-cursor.js';
 const TERMINAL = ['DENIED', 'REJECTED', 'FILLED', 'CANCELED', 'EXPIRED'];
 const dec = (x: { toFixed(): string } | null) => (x === null ? null : x.toFixed());
 
+/** Refuses a record of another account: a repository is one account's (DESIGN invariant 13). */
+function ownedBy(accountId: string, record: { readonly accountId: string }, what: string): void {
+  if (record.accountId !== accountId)
+    throw new InvariantError(
+      'ACCOUNT_MISMATCH',
+      `${what} of account "${record.accountId}" written to account "${accountId}"`,
+    );
+}
+
 function orderRow(o: Order, accountId: string): OrdersTable {
+  ownedBy(accountId, o, `order ${o.clientOrderId}`);
   return {
     client_order_id: o.clientOrderId,
-    account_id: accountId,
+    account_id: o.accountId,
     strategy_id: o.strategyId,
     instrument_id: o.instrumentId,
     side: o.side,
@@ -44,8 +54,9 @@ function orderRow(o: Order, accountId: string): OrdersTable {
 }
 
 function fillRow(f: Fill, accountId: string): FillsTable {
+  ownedBy(accountId, f, `fill ${f.venue} ${f.tradeId}`);
   return {
-    account_id: accountId,
+    account_id: f.accountId,
     venue: f.venue,
     trade_id: f.tradeId,
     client_order_id: f.clientOrderId,
@@ -74,6 +85,7 @@ function chunks<T>(xs: readonly T[], size: number): T[][] {
 function toOrder(r: Selectable<OrdersTable>): Order {
   return {
     clientOrderId: r.client_order_id,
+    accountId: r.account_id,
     strategyId: r.strategy_id,
     instrumentId: r.instrument_id,
     side: r.side as Order['side'],
@@ -99,6 +111,7 @@ function toFill(r: Selectable<FillsTable>): Fill {
   return {
     venue: r.venue,
     tradeId: r.trade_id,
+    accountId: r.account_id,
     clientOrderId: r.client_order_id,
     instrumentId: r.instrument_id,
     side: r.side as Fill['side'],
@@ -111,24 +124,19 @@ function toFill(r: Selectable<FillsTable>): Fill {
 }
 
 /** Revives decimals in a stored event payload (they were written as strings). */
-function toEvent(payload: unknown): OrderEvent {
-  const e = payload as OrderEvent;
-  if (e.kind === 'OrderFilled') {
-    const f = e.fill as unknown as Record<string, unknown>;
-    const fee = f.fee as { amount: string; currency: string };
-    return {
-      ...e,
-      fill: {
-        ...e.fill,
-        price: price(f.price as string),
-        quantity: quantity(f.quantity as string),
-        fee: money(fee.amount, fee.currency),
-      },
-    };
-  }
-  if (e.kind === 'OrderInitialized')
-    return { ...e, order: orderFromJson(e.order as unknown as OrderJson) };
-  return e;
+/**
+ * A stored event payload as an event. Payloads written before events carried their account
+ * (migration-free: the column was always there) take the account of the row they belong to.
+ */
+function toEvent(payload: unknown, accountId: string): OrderEvent {
+  const own = <T extends { readonly accountId: string }>(x: T): T => ({
+    ...x,
+    accountId: (x.accountId as string | undefined) ?? accountId,
+  });
+  const j = own(payload as OrderEventJson);
+  if (j.kind === 'OrderFilled') return orderEventFromJson({ ...j, fill: own(j.fill) });
+  if (j.kind === 'OrderInitialized') return orderEventFromJson({ ...j, order: own(j.order) });
+  return orderEventFromJson(j);
 }
 
 /** The audit row of an order event: who (the strategy or user), what, the order's state after. */
@@ -177,7 +185,8 @@ function auditEntry(after: Order, event: OrderEvent): AuditEntry {
 export class OrderRepository implements OrderStore {
   constructor(
     private readonly db: Kysely<Schema>,
-    private readonly accountId: string,
+    /** The one account this repository reads and writes. */
+    readonly accountId: string,
     /** The audit log's wall clock (ms): events carry the market time, their rows both. */
     private readonly now: () => number = Date.now,
   ) {}
@@ -289,6 +298,7 @@ export class OrderRepository implements OrderStore {
     const r = await this.db
       .selectFrom('orders')
       .selectAll()
+      .where('account_id', '=', this.accountId)
       .where('client_order_id', '=', clientOrderId)
       .executeTakeFirst();
     return r ? toOrder(r) : undefined;
@@ -299,6 +309,7 @@ export class OrderRepository implements OrderStore {
     const rows = await this.db
       .selectFrom('orders')
       .selectAll()
+      .where('account_id', '=', this.accountId)
       .where('client_order_id', 'in', clientOrderIds)
       .execute();
     return rows.map(toOrder);
@@ -463,12 +474,14 @@ export class OrderRepository implements OrderStore {
   async events(clientOrderId: string): Promise<OrderEvent[]> {
     const rows = await this.db
       .selectFrom('order_events')
-      .select(['payload'])
-      .where('client_order_id', '=', clientOrderId)
-      .orderBy('seq')
+      .innerJoin('orders', 'orders.client_order_id', 'order_events.client_order_id')
+      .select(['order_events.payload'])
+      .where('orders.account_id', '=', this.accountId)
+      .where('order_events.client_order_id', '=', clientOrderId)
+      .orderBy('order_events.seq')
       .execute();
     return rows.map((r) =>
-      toEvent(typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload),
+      toEvent(typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload, this.accountId),
     );
   }
 }

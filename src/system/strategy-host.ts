@@ -8,7 +8,6 @@ import {
 import { Endpoints } from '../trading/bus/topics.js';
 import { toDecimal, type Decimal } from '../trading/core/decimal.js';
 import { KairosError } from '../trading/core/errors.js';
-import { SeededRandom } from '../trading/core/random.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-store.js';
 import type { TradingCore } from '../trading/live/trading-core.js';
@@ -17,7 +16,8 @@ import type { Order } from '../trading/model/order.js';
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
 import { resolveParams } from '../trading/strategy/params.js';
 import type { JsonObject } from '../trading/strategy/strategy-context.js';
-import { StrategyRunner } from '../trading/strategy/strategy-runner.js';
+import { InProcessSeam } from '../trading/strategy/in-process-seam.js';
+import type { Awaitable, SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.js';
 import type { FileCatalog } from './file-catalog.js';
 import { bundleStrategy, loadBundle, loadStrategy } from './load-strategy.js';
 import type { ChangeActor } from './user-accounts.js';
@@ -37,7 +37,22 @@ export interface StrategyHostConfig {
   readonly buildDir: string;
   readonly now: () => number;
   readonly log?: (line: string) => void;
+  /**
+   * How a started strategy is reached: in this process (the default, an `InProcessSeam`) or
+   * behind a `RemoteSeam` (a worker, a Lambda function). The host only talks to the seam.
+   */
+  readonly seam?: (
+    definition: AnyStrategy,
+    params: Readonly<Record<string, unknown>>,
+    host: SeamHost,
+  ) => StrategySeam;
 }
+
+const inProcess = (
+  definition: AnyStrategy,
+  params: Readonly<Record<string, unknown>>,
+  host: SeamHost,
+): StrategySeam => new InProcessSeam(definition, params as never, host);
 
 /** A deployment with what the running core knows of it. */
 export interface InstanceView extends Deployment {
@@ -54,8 +69,7 @@ export interface InstanceView extends Deployment {
 
 interface Instance {
   deployment: Deployment;
-  readonly runner: StrategyRunner<never, never, never>;
-  readonly rng: SeededRandom;
+  readonly seam: StrategySeam;
   readonly name: string;
   /** Set once it is stopped or failed: its handlers run no more. */
   halted: boolean;
@@ -121,7 +135,7 @@ export class StrategyHost {
       );
       return d;
     });
-    this.#launch(deployment, def, null);
+    await this.#launch(deployment, def, null);
     return this.#view(deployment);
   }
 
@@ -157,23 +171,26 @@ export class StrategyHost {
   async onBar(bar: Bar): Promise<void> {
     if (this.#live.size === 0) return;
     const ran: Instance[] = [];
-    for (const inst of this.#live.values()) {
+    for (const inst of [...this.#live.values()]) {
       if (inst.halted) continue;
-      inst.runner.onBar(bar);
+      await this.#call(inst, () => inst.seam.onBar(bar));
       if (!inst.halted) ran.push(inst);
     }
     await this.cfg.core.settle();
     for (const inst of ran) {
       if (inst.halted) continue;
+      // The venue's answers that came while settling reach the strategy before its state is saved.
+      await this.#call(inst, () => inst.seam.drain());
+      const snap = inst.halted ? null : await this.#call(inst, () => inst.seam.snapshot());
+      if (!snap || inst.halted) continue;
       try {
-        const state = inst.runner.snapshot();
         await this.cfg.snapshots.save(inst.deployment.id, inst.name, {
           ts: bar.closeTime,
-          ordersMade: inst.runner.ordersMade,
-          state,
-          random: inst.rng.state(),
+          ordersMade: snap.ordersMade,
+          state: snap.state,
+          random: [...snap.random],
         });
-        inst.state = state;
+        inst.state = snap.state;
         inst.lastBarAt = bar.closeTime;
       } catch (e) {
         this.#fail(inst, e);
@@ -187,7 +204,7 @@ export class StrategyHost {
     for (const d of running) {
       try {
         const def = await loadStrategy(await this.cfg.catalog.resolve(d.name), this.cfg.buildDir);
-        this.#launch(d, def, await this.cfg.snapshots.latest(d.id));
+        await this.#launch(d, def, await this.cfg.snapshots.latest(d.id));
       } catch (e) {
         await this.#endStored(d.id, 'failed', `not resumed: ${(e as Error).message}`, SYSTEM, {});
       }
@@ -201,42 +218,59 @@ export class StrategyHost {
     this.#live.clear();
   }
 
-  #launch(
+  async #launch(
     d: Deployment,
     def: AnyStrategy,
     snapshot: Awaited<ReturnType<StrategySnapshotStore['latest']>>,
-  ) {
+  ): Promise<void> {
     const { core } = this.cfg;
-    const rng = new SeededRandom(snapshot?.random ?? 1);
     const holder: { inst?: Instance } = {};
-    const runner = new StrategyRunner(
-      guarded(
-        def,
-        () => holder.inst,
-        (e) => holder.inst && this.#fail(holder.inst, e),
-      ),
-      resolveParams(def.params, d.params) as never,
-      d.id,
-      this.cfg.instrument,
-      core.strategyServices(
-        d.id,
-        () => rng.next(),
-        (sid, _ts, message) => this.cfg.log?.(`strategy ${sid}: ${message}`),
-      ),
-      snapshot?.ordersMade ?? 0,
-    ) as StrategyRunner<never, never, never>;
+    const host: SeamHost = {
+      strategyId: d.id,
+      instrument: this.cfg.instrument,
+      services: (random) =>
+        core.strategyServices(d.id, random, (sid, _ts, message) =>
+          this.cfg.log?.(`strategy ${sid}: ${message}`),
+        ),
+    };
+    // In this process a handler's throw (an order event's too, which arrives on the bus) fails
+    // the instance where it happens; behind a remote seam it rejects the call (`#call`).
+    const definition = guarded(
+      def,
+      () => holder.inst,
+      (e) => holder.inst && this.#fail(holder.inst, e),
+    );
+    const seam = (this.cfg.seam ?? inProcess)(
+      definition,
+      resolveParams(def.params, d.params),
+      host,
+    );
     const inst: Instance = (holder.inst = {
       deployment: d,
-      runner,
-      rng,
+      seam,
       name: def.name,
       halted: false,
       state: snapshot?.state ?? null,
       lastBarAt: snapshot?.ts ?? null,
     });
     this.#live.set(d.id, inst);
-    if (snapshot) runner.resume(snapshot.state);
-    else runner.start();
+    await this.#call(inst, () =>
+      seam.start({
+        state: snapshot?.state ?? null,
+        ordersMade: snapshot?.ordersMade ?? 0,
+        random: snapshot?.random ?? 1,
+      }),
+    );
+  }
+
+  /** One call through the seam; a failure fails the instance (never the feed or another). */
+  async #call<T>(inst: Instance, call: () => Awaitable<T>): Promise<T | null> {
+    try {
+      return await call();
+    } catch (e) {
+      this.#fail(inst, e);
+      return null;
+    }
   }
 
   /** A handler threw: the instance stops at once; the failure is stored and audited after. */
@@ -270,7 +304,7 @@ export class StrategyHost {
     if (!wasHalted) {
       inst.halted = false;
       try {
-        inst.state = inst.runner.stop();
+        inst.state = (await inst.seam.stop()).state;
       } catch {
         // a state that is not JSON at the end: the last saved one stands
       }

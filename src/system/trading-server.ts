@@ -122,6 +122,7 @@ export async function startTradingServer(
     const risk = new RiskRepository(store.db);
     const inst = opts.instrument;
     const { core } = await TradingCore.open({
+      accountId: ACCOUNT,
       instruments: [inst],
       cash: { [inst.quote]: opts.cash },
       orders,

@@ -26,6 +26,7 @@ export function submittedOrder(over: Partial<NewOrder> = {}, id = 'o-1'): Order 
   return applyOrderEvent(o, {
     kind: 'OrderSubmitted',
     clientOrderId: id,
+    accountId: o.accountId,
     strategyId: 's',
     instrumentId: o.instrumentId,
     ts: 0,
@@ -36,6 +37,7 @@ export function submittedOrder(over: Partial<NewOrder> = {}, id = 'o-1'): Order 
 export function newOrder(over: Partial<NewOrder> = {}, id = 'o-1'): Order {
   return initOrder({
     clientOrderId: id,
+    accountId: 'paper',
     strategyId: 's',
     instrumentId: 'TEST/USD',
     side: 'BUY',
@@ -79,6 +81,7 @@ export function fill(
   return {
     venue: 'SIM',
     tradeId: id,
+    accountId: 'paper',
     clientOrderId: 'o',
     instrumentId: 'TEST/USD',
     side,

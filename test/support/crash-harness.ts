@@ -147,6 +147,7 @@ export function crashRig(opts: {
         strategy: opts.strategy,
         params: opts.params,
         strategyId,
+        accountId: opts.account,
         cash: opts.cash,
         orders: killableOrders(repo, k),
         snapshots,

@@ -10,6 +10,7 @@ import { QueryParams } from '../query-params.js';
 const FillView = Type.Object({
   venue: Type.String(),
   tradeId: Type.String(),
+  accountId: Type.String(),
   clientOrderId: Type.String(),
   instrumentId: Type.String(),
   side: Type.String(),
@@ -25,6 +26,7 @@ function fillView(f: Fill) {
   return {
     venue: f.venue,
     tradeId: f.tradeId,
+    accountId: f.accountId,
     clientOrderId: f.clientOrderId,
     instrumentId: f.instrumentId,
     side: f.side,

@@ -26,6 +26,8 @@ export interface BacktestConfig {
   readonly strategy: StrategyDefinition<any, any, any>;
   readonly params?: Readonly<Record<string, unknown>>;
   readonly strategyId?: string;
+  /** The simulated account the run trades (default `backtest`). */
+  readonly accountId?: string;
   readonly cash: DecimalInput;
   readonly slippageBps?: number;
   readonly latencyMs?: number;
@@ -98,6 +100,7 @@ export class BacktestEngine {
     this.#params = resolveParams(config.strategy.params, config.params ?? {});
     this.#recorder = new EquityRecorder(startCash, config.expectedBars);
     const kernel = (this.#kernel = new Kernel({
+      accountId: config.accountId ?? 'backtest',
       clock: this.#clock,
       instruments: [inst],
       cash: { [inst.quote]: startCash },

@@ -7,8 +7,8 @@ import type { VenueOrderReport, VenueQueries } from '../execution/venue-queries.
 import type { Fill } from '../model/fill.js';
 import type { Instrument } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
-import { orderFromJson, orderToJson, type OrderJson } from '../model/order-json.js';
-import type { OrderEvent } from '../model/order-events.js';
+import { orderFromJson, orderToJson, type FillJson, type OrderJson } from '../model/order-json.js';
+import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { intrabarPath } from '../execution/matching/intrabar-path.js';
 import {
   MatchingEngine,
@@ -44,8 +44,6 @@ interface Working {
   venueOrderId: string;
 }
 
-type Ids = Pick<OrderEvent, 'clientOrderId' | 'strategyId' | 'instrumentId'>;
-
 /** The simulated venue's state as plain JSON (decimals as strings). */
 export interface SimulatedExchangeState {
   readonly orderSeq: number;
@@ -67,18 +65,7 @@ export interface SimulatedExchangeState {
   readonly reports: readonly (Omit<VenueOrderReport, 'filledQuantity'> & {
     readonly filledQuantity: string;
   })[];
-  readonly trades: readonly {
-    readonly venue: string;
-    readonly tradeId: string;
-    readonly clientOrderId: string;
-    readonly instrumentId: string;
-    readonly side: 'BUY' | 'SELL';
-    readonly price: string;
-    readonly quantity: string;
-    readonly fee: { readonly amount: string; readonly currency: string };
-    readonly liquidity: 'MAKER' | 'TAKER';
-    readonly ts: number;
-  }[];
+  readonly trades: readonly FillJson[];
 }
 
 /**
@@ -135,7 +122,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     if (!inst) {
       this.#out({
         kind: 'OrderRejected',
-        ...ids(order),
+        ...orderRef(order),
         ts,
         reason: Reason.UNKNOWN_INSTRUMENT,
         message: `unknown instrument ${order.instrumentId}`,
@@ -233,7 +220,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     this.#report(w, 'OPEN', null);
     this.#out({
       kind: 'OrderAccepted',
-      ...ids(w.order),
+      ...orderRef(w.order),
       ts: w.arrival,
       venueOrderId: w.venueOrderId,
     });
@@ -273,6 +260,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     const fill: Fill = {
       venue: this.#venue,
       tradeId: `${this.#venue}-T${++this.#tradeSeq}`,
+      accountId: w.order.accountId,
       clientOrderId: w.order.clientOrderId,
       instrumentId: w.order.instrumentId,
       side: w.order.side,
@@ -286,15 +274,16 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     w.filled = w.filled.plus(quantity);
     const done = w.filled.gte(w.order.quantity);
     this.#report(w, done ? 'FILLED' : 'OPEN', null);
-    this.#out({ kind: 'OrderFilled', ...ids(w.order), ts, fill });
+    this.#out({ kind: 'OrderFilled', ...orderRef(w.order), ts, fill });
     if (done) this.#remove(w);
   }
 
   #close(w: Working, kind: 'OrderCanceled' | 'OrderRejected', reason: string, ts: number): void {
     this.#remove(w);
     this.#report(w, kind === 'OrderCanceled' ? 'CANCELED' : 'REJECTED', reason);
-    if (kind === 'OrderRejected') this.#out({ kind, ...ids(w.order), ts, reason, message: reason });
-    else this.#out({ kind, ...ids(w.order), ts, reason });
+    if (kind === 'OrderRejected')
+      this.#out({ kind, ...orderRef(w.order), ts, reason, message: reason });
+    else this.#out({ kind, ...orderRef(w.order), ts, reason });
   }
 
   /** The venue's whole state as plain JSON (the paper venue persists it). */
@@ -372,10 +361,6 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   #remove(w: Working): void {
     this.#working.delete(w.order.clientOrderId);
   }
-}
-
-function ids(o: Order): Ids {
-  return { clientOrderId: o.clientOrderId, strategyId: o.strategyId, instrumentId: o.instrumentId };
 }
 
 function state(w: Working) {

@@ -6,7 +6,7 @@ import { applyOrderEvent } from '../model/apply-order-event.js';
 import type { CancelOrder, SubmitOrder, TradingCommand } from '../model/commands.js';
 import { OpenOrders } from '../model/open-orders.js';
 import type { Order } from '../model/order.js';
-import type { OrderEvent } from '../model/order-events.js';
+import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { closedButFillable, isOpen, isTerminal } from '../model/order-state-machine.js';
 import type { Denial } from '../risk/pre-trade-check.js';
 import type { ExecutionClient } from './execution-client.js';
@@ -41,7 +41,7 @@ export class ExecutionEngine {
   /** Records a new INITIALIZED order. A duplicate client order id is a bug. */
   add(order: Order): void {
     this.#track(order);
-    this.#publish({ kind: 'OrderInitialized', order, ...this.#ids(order), ts: order.createdAt });
+    this.#publish({ kind: 'OrderInitialized', order, ...orderRef(order), ts: order.createdAt });
   }
 
   /**
@@ -58,7 +58,7 @@ export class ExecutionEngine {
   deny(order: Order, denial: Denial, ts: number): void {
     this.process({
       kind: 'OrderDenied',
-      ...this.#ids(order),
+      ...orderRef(order),
       ts,
       reason: denial.reason,
       message: denial.message,
@@ -177,7 +177,7 @@ export class ExecutionEngine {
         'UNKNOWN_ORDER',
         `submit of unknown order ${cmd.order.clientOrderId}`,
       );
-    this.process({ kind: 'OrderSubmitted', ...this.#ids(order), ts: cmd.ts });
+    this.process({ kind: 'OrderSubmitted', ...orderRef(order), ts: cmd.ts });
     this.route(order).submit(this.#orders.get(order.clientOrderId)!, cmd.ts);
   }
 
@@ -188,7 +188,7 @@ export class ExecutionEngine {
     // that turns out open is then cancelled; one that turns out closed needs nothing).
     if (order.status === 'UNKNOWN')
       return void this.#queuedCancels.set(order.clientOrderId, cmd.ts);
-    this.process({ kind: 'OrderPendingCancel', ...this.#ids(order), ts: cmd.ts });
+    this.process({ kind: 'OrderPendingCancel', ...orderRef(order), ts: cmd.ts });
     this.route(order).cancel(order.clientOrderId, cmd.ts);
   }
 
@@ -203,14 +203,6 @@ export class ExecutionEngine {
         strategyId: order.strategyId,
         ts: Math.max(ts, order.updatedAt),
       });
-  }
-
-  #ids(order: Order) {
-    return {
-      clientOrderId: order.clientOrderId,
-      strategyId: order.strategyId,
-      instrumentId: order.instrumentId,
-    };
   }
 
   #publish(event: OrderEvent): void {

@@ -29,12 +29,17 @@ function parse(x: DecimalInput | undefined): Decimal | null | 'invalid' {
  * number yields the order with a denial (QUANTITY_INVALID / PRICE_INVALID) instead of a throw.
  *
  * @example
- * const { order, denial } = makeOrder(req, instrument, { clientOrderId: 'sma-1', strategyId: 'sma', ts });
+ * const { order, denial } = makeOrder(req, instrument, { clientOrderId: 'sma-1', accountId: 'paper', strategyId: 'sma', ts });
  */
 export function makeOrder(
   req: OrderRequest,
   inst: Instrument,
-  ids: { readonly clientOrderId: string; readonly strategyId: string; readonly ts: number },
+  ids: {
+    readonly clientOrderId: string;
+    readonly accountId: string;
+    readonly strategyId: string;
+    readonly ts: number;
+  },
 ): MadeOrder {
   const type = req.type ?? (req.price !== undefined ? 'LIMIT' : 'MARKET');
   const q = parse(req.quantity);
@@ -43,6 +48,7 @@ export function makeOrder(
   const priceMode = req.side === 'BUY' ? 'down' : 'up';
   const order = initOrder({
     clientOrderId: ids.clientOrderId,
+    accountId: ids.accountId,
     strategyId: ids.strategyId,
     instrumentId: inst.id,
     side: req.side,

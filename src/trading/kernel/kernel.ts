@@ -2,7 +2,7 @@ import { MessageBus } from '../bus/message-bus.js';
 import { Endpoints, Topics } from '../bus/topics.js';
 import type { Clock } from '../clock/clock.js';
 import { toDecimal, type DecimalInput } from '../core/decimal.js';
-import { KairosError } from '../core/errors.js';
+import { InvariantError, KairosError } from '../core/errors.js';
 import { DataEngine } from '../data/data-engine.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { ExecutionClient } from '../execution/execution-client.js';
@@ -50,6 +50,12 @@ export interface RiskSettings {
 
 /** What a kernel is built from: the mode's clock and venue, and the account's starting point. */
 export interface KernelConfig<V extends KernelVenue> {
+  /**
+   * The account this kernel trades: one kernel is one account's execution core (its cash,
+   * positions, orders and venue connection). Every order it makes carries it, and a fill of
+   * another account is refused.
+   */
+  readonly accountId: string;
   /** `SimClock` for backtests and replays, `LiveClock` (or a venue's clock) for a live feed. */
   readonly clock: KernelClock;
   readonly instruments: readonly Instrument[];
@@ -84,6 +90,7 @@ export interface KernelConfig<V extends KernelVenue> {
  */
 export class Kernel<V extends KernelVenue = KernelVenue> {
   readonly bus = new MessageBus();
+  readonly accountId: string;
   readonly clock: KernelClock;
   readonly data: DataEngine;
   readonly ledger: Ledger;
@@ -100,6 +107,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
 
   constructor(private readonly cfg: KernelConfig<V>) {
     const bus = this.bus;
+    this.accountId = cfg.accountId;
     this.clock = cfg.clock;
     this.#instruments = new Map(cfg.instruments.map((i) => [i.id, i]));
     this.data = new DataEngine(bus);
@@ -134,10 +142,16 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
     // The ledger books a fill before anyone else hears of it: a strategy sees it booked.
     bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
       if (e.kind !== 'OrderFilled') return;
+      if (e.fill.accountId !== this.accountId)
+        throw new InvariantError(
+          'ACCOUNT_MISMATCH',
+          `fill ${e.fill.venue} ${e.fill.tradeId} of account "${e.fill.accountId}" reached account "${this.accountId}"`,
+        );
       const id = e.fill.instrumentId;
       this.ledger.applyFill(e.fill, this.instrumentOf(id), e.strategyId);
       const changed: PositionChanged = {
         kind: 'PositionChanged',
+        accountId: this.accountId,
         strategyId: e.strategyId,
         instrumentId: id,
         quantity: this.ledger.ownPosition(e.strategyId, id).quantity,
@@ -235,6 +249,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
   ): StrategyServices {
     const exec = this.exec;
     return {
+      accountId: this.accountId,
       bus: this.bus,
       clock: this.clock,
       random,

@@ -5,7 +5,7 @@ import type { VenueOrderReport, VenueQueries } from '../execution/venue-queries.
 import type { Alert } from '../model/alert.js';
 import type { Fill } from '../model/fill.js';
 import type { Order } from '../model/order.js';
-import type { OrderEvent } from '../model/order-events.js';
+import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { isOpen } from '../model/order-state-machine.js';
 
 /** What one reconciliation did. */
@@ -17,12 +17,6 @@ export interface ReconciliationResult {
   /** Differences that need a person (raised as `RECONCILIATION_DRIFT` alerts). */
   readonly drift: readonly string[];
 }
-
-const ids = (o: Order) => ({
-  clientOrderId: o.clientOrderId,
-  strategyId: o.strategyId,
-  instrumentId: o.instrumentId,
-});
 
 /**
  * Makes the OMS agree with the venue: applies the venue's trades since `since` (deduplicated by
@@ -56,7 +50,7 @@ export async function reconcile(
         continue;
       }
       const before = order.filledQuantity;
-      exec.process({ kind: 'OrderFilled', ...ids(order), ts: fill.ts, fill });
+      exec.process({ kind: 'OrderFilled', ...orderRef(order), ts: fill.ts, fill });
       if (!exec.order(fill.clientOrderId)!.filledQuantity.eq(before)) {
         fillsApplied++;
         resolved.add(fill.clientOrderId);
@@ -103,7 +97,7 @@ export async function reconcile(
 }
 
 function resolution(order: Order, report: VenueOrderReport | null, ts: number): OrderEvent | null {
-  const base = { ...ids(order), ts };
+  const base = { ...orderRef(order), ts };
   const unacked = order.status === 'SUBMITTED' || order.status === 'UNKNOWN';
   if (report === null) {
     return unacked

@@ -1,5 +1,5 @@
 import type { Order } from '../model/order.js';
-import type { OrderEvent } from '../model/order-events.js';
+import { orderRef, type OrderEvent } from '../model/order-events.js';
 import type { RedoOrders, TradingCore } from './trading-core.js';
 
 /**
@@ -73,9 +73,7 @@ export class ReplayedBar {
       if (o?.status === 'REJECTED' && o.reason === 'NOT_AT_VENUE') {
         out.push({
           kind: 'OrderRejected',
-          clientOrderId: id,
-          strategyId: o.strategyId,
-          instrumentId: o.instrumentId,
+          ...orderRef(o),
           ts: o.updatedAt,
           reason: 'NOT_AT_VENUE',
           message: 'never sent before the restart; not sent after it (the market has moved on)',

@@ -11,7 +11,7 @@ import { Kernel } from '../kernel/kernel.js';
 import type { Alert } from '../model/alert.js';
 import type { Fill } from '../model/fill.js';
 import type { Instrument } from '../model/instrument.js';
-import type { OrderEvent } from '../model/order-events.js';
+import { orderRef, type OrderEvent } from '../model/order-events.js';
 import type { Order } from '../model/order.js';
 import { reconcile, type ReconciliationResult } from './reconciler.js';
 import type { OrderJournal } from './order-journal.js';
@@ -25,6 +25,8 @@ export type NodeVenue = ExecutionClient &
 
 /** What a trading core is built from. */
 export interface TradingCoreConfig {
+  /** The account traded: its orders, fills and positions (the store is scoped to it too). */
+  readonly accountId: string;
   readonly instruments: readonly Instrument[];
   /** Starting cash per currency. */
   readonly cash: Readonly<Record<string, DecimalInput>>;
@@ -80,6 +82,7 @@ export class TradingCore extends Kernel<NodeVenue> {
 
   private constructor(cfg: TradingCoreConfig) {
     super({
+      accountId: cfg.accountId,
       clock: cfg.clock ?? new SimClock(cfg.startAt ?? 0),
       instruments: cfg.instruments,
       cash: cfg.cash,
@@ -172,11 +175,6 @@ export class TradingCore extends Kernel<NodeVenue> {
   /** Closes an order held back at recovery that the replayed bar did not make again. */
   dropUnsent(order: Order, ts: number): void {
     this.exec.restore(order);
-    const ids = {
-      clientOrderId: order.clientOrderId,
-      strategyId: order.strategyId,
-      instrumentId: order.instrumentId,
-    };
     if (order.status === 'INITIALIZED')
       this.exec.deny(
         order,
@@ -186,7 +184,7 @@ export class TradingCore extends Kernel<NodeVenue> {
     else
       this.exec.process({
         kind: 'OrderRejected',
-        ...ids,
+        ...orderRef(order),
         ts,
         reason: 'NOT_AT_VENUE',
         message: 'never sent, and not made again on the replayed bar',

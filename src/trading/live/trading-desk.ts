@@ -85,7 +85,12 @@ export class TradingDesk {
       );
     }
     const ts = this.core.clock.now();
-    const { order, denial } = makeOrder(req, inst, { clientOrderId, strategyId: owner, ts });
+    const { order, denial } = makeOrder(req, inst, {
+      clientOrderId,
+      accountId: this.core.accountId,
+      strategyId: owner,
+      ts,
+    });
     this.core.exec.add(order);
     if (denial) this.core.exec.deny(order, denial, ts);
     else this.core.bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts });

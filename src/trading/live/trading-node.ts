@@ -34,6 +34,8 @@ export interface TradingNodeConfig {
   readonly strategy: StrategyDefinition<any, any, any>;
   readonly params?: Readonly<Record<string, unknown>>;
   readonly strategyId: string;
+  /** The account traded: its orders and fills carry it; `orders` must be that account's store. */
+  readonly accountId: string;
   readonly cash: DecimalInput;
   readonly orders: OrderStore;
   readonly snapshots: StrategySnapshotStore;
@@ -483,6 +485,7 @@ export class TradingNode {
       try {
         return await TradingCore.open(
           {
+            accountId: cfg.accountId,
             instruments: [cfg.instrument],
             cash: { [cfg.instrument.quote]: toDecimal(cfg.cash) },
             orders: cfg.orders,

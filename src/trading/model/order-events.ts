@@ -3,6 +3,8 @@ import type { Order } from './order.js';
 
 interface OrderEventBase {
   readonly clientOrderId: string;
+  /** The order's account. */
+  readonly accountId: string;
   readonly strategyId: string;
   readonly instrumentId: string;
   readonly ts: number;
@@ -77,3 +79,24 @@ export type OrderEvent =
   | OrderCanceled
   | OrderExpired
   | OrderFilled;
+
+/** The fields every event of an order carries: which order, whose, of what. */
+export type OrderRef = Pick<
+  OrderEventBase,
+  'clientOrderId' | 'accountId' | 'strategyId' | 'instrumentId'
+>;
+
+/**
+ * The reference an event of `o` carries.
+ *
+ * @example
+ * bus.publish(topic, { kind: 'OrderAccepted', ...orderRef(order), venueOrderId, ts });
+ */
+export function orderRef(o: Order): OrderRef {
+  return {
+    clientOrderId: o.clientOrderId,
+    accountId: o.accountId,
+    strategyId: o.strategyId,
+    instrumentId: o.instrumentId,
+  };
+}

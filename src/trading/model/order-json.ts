@@ -35,6 +35,7 @@ export function orderToJson(o: Order): OrderJson {
 export function orderFromJson(j: OrderJson): Order {
   return {
     clientOrderId: j.clientOrderId,
+    accountId: j.accountId,
     strategyId: j.strategyId,
     instrumentId: j.instrumentId,
     side: j.side,

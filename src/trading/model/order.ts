@@ -11,6 +11,9 @@ import type { OrderSide, OrderStatus, OrderType, TimeInForce } from './order-typ
  */
 export interface Order {
   readonly clientOrderId: string;
+  /** The account the order trades on (DESIGN invariant 13: every record keyed by its owner). */
+  readonly accountId: string;
+  /** Who placed it: a strategy instance, or a trader (`user:<id>`). */
   readonly strategyId: string;
   readonly instrumentId: string;
   readonly side: OrderSide;
@@ -40,6 +43,7 @@ export interface Order {
 export type NewOrder = Pick<
   Order,
   | 'clientOrderId'
+  | 'accountId'
   | 'strategyId'
   | 'instrumentId'
   | 'side'
@@ -87,6 +91,7 @@ export type OrderState = Pick<
 export function copyOrder(o: NewOrder, state: OrderState): Order {
   return {
     clientOrderId: o.clientOrderId,
+    accountId: o.accountId,
     strategyId: o.strategyId,
     instrumentId: o.instrumentId,
     side: o.side,

@@ -9,6 +9,7 @@ import type { Decimal } from '../core/decimal.js';
  */
 export interface PositionChanged {
   readonly kind: 'PositionChanged';
+  readonly accountId: string;
   readonly strategyId: string;
   readonly instrumentId: string;
   /** The strategy's own position after the fill (signed). */

@@ -9,7 +9,7 @@ import { inScope, type OpenOrders } from '../model/open-orders.js';
 import type { Order } from '../model/order.js';
 import { leavesQuantity } from '../model/order.js';
 import type { Position } from '../model/position.js';
-import type { OrderEvent } from '../model/order-events.js';
+import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { ExecutionCounter } from './execution-counter.js';
 import { increasesExposure, limitCheck, type LimitView } from './limit-check.js';
 import {
@@ -101,9 +101,7 @@ export class RiskEngine {
         // The denial is the gate's report on the order: to the OMS, through the bus.
         this.bus.send(Endpoints.executionReports, {
           kind: 'OrderDenied',
-          clientOrderId: cmd.order.clientOrderId,
-          strategyId: cmd.order.strategyId,
-          instrumentId: cmd.order.instrumentId,
+          ...orderRef(cmd.order),
           ts: cmd.ts,
           reason: denial.reason,
           message: denial.message,

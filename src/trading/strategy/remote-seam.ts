@@ -84,7 +84,8 @@ export class RemoteSeam implements StrategySeam {
   async start(input: StrategyStart): Promise<StrategyOutput> {
     this.#ids = new ClientOrderIds(this.strategyId, input.ordersMade);
     this.#ordersMade = input.ordersMade;
-    return this.#handle(() => ({ kind: 'start', start: input, view: this.#view() }));
+    const accountId = this.#services.accountId;
+    return this.#handle(() => ({ kind: 'start', start: input, accountId, view: this.#view() }));
   }
 
   async onBar(bar: Bar): Promise<StrategyOutput> {

@@ -24,7 +24,13 @@ export interface StrategyView {
 
 /** A message from the host to the strategy side (sent as JSON text). */
 export type SeamRequest =
-  | { readonly kind: 'start'; readonly start: StrategyStart; readonly view: StrategyView }
+  | {
+      readonly kind: 'start';
+      readonly start: StrategyStart;
+      /** The account the strategy's orders trade on (stamped on the orders it sees). */
+      readonly accountId: string;
+      readonly view: StrategyView;
+    }
   | { readonly kind: 'bar'; readonly bar: Bar; readonly view: StrategyView }
   | { readonly kind: 'trade'; readonly tick: TradeTick; readonly view: StrategyView }
   | { readonly kind: 'warm'; readonly bar: Bar }

@@ -26,6 +26,8 @@ import type {
 
 /** The services a running strategy uses; the kernel wires them to the engines. */
 export interface StrategyServices {
+  /** The account the strategy trades on: its orders carry it. */
+  readonly accountId: string;
   readonly bus: MessageBus;
   readonly clock: Clock;
   random(): number;
@@ -66,7 +68,12 @@ export function submitRequest(
   clientOrderId: string,
   ts: number,
 ): OrderTicket {
-  const { order, denial } = makeOrder(req, inst, { clientOrderId, strategyId, ts });
+  const { order, denial } = makeOrder(req, inst, {
+    clientOrderId,
+    accountId: services.accountId,
+    strategyId,
+    ts,
+  });
   // A bar replayed after a restart makes the same ids: an order that already exists is the
   // same decision, so it is not made twice (idempotent by client order id).
   const existing = services.remade ? services.remade(order) : services.order(clientOrderId);

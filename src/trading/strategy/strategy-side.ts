@@ -70,6 +70,7 @@ export class StrategySide<P extends ParamSpecs, S extends JsonObject, I extends 
   #runner: StrategyRunner<P, S, I> | null = null;
   #rng = new SeededRandom(1);
   #view: StrategyView | null = null;
+  #accountId = '';
   #orders = new Map<string, Order>();
   #position: Position | null = null;
   #commands: StrategyCommand[] = [];
@@ -111,6 +112,7 @@ export class StrategySide<P extends ParamSpecs, S extends JsonObject, I extends 
     if ('view' in req) this.#see(req.view);
     if (req.kind === 'start') {
       this.#rng = new SeededRandom(req.start.random);
+      this.#accountId = req.accountId;
       const runner = (this.#runner = new StrategyRunner(
         this.definition,
         this.params,
@@ -177,6 +179,7 @@ export class StrategySide<P extends ParamSpecs, S extends JsonObject, I extends 
       throw new InvariantError('SEAM_MISUSE', 'strategy seam: orders are made by the host');
     };
     return {
+      accountId: this.#accountId,
       bus: this.#bus,
       clock: {
         now: () => view().ts,
@@ -202,6 +205,7 @@ export class StrategySide<P extends ParamSpecs, S extends JsonObject, I extends 
       submit: (req, instrument, clientOrderId, ts): OrderTicket => {
         const { order, denial } = makeOrder(req, instrument, {
           clientOrderId,
+          accountId: this.#accountId,
           strategyId: this.strategyId,
           ts,
         });

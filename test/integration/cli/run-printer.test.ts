@@ -63,6 +63,7 @@ describe('paper/live run lines', () => {
     // From bar 60 on, maxPosition 0.5 (below one order's size) denies every buy.
     let limited = false;
     const node = new TradingNode({
+      accountId: 'paper',
       instrument: inst,
       strategy: smaCross,
       params,

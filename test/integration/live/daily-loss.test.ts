@@ -52,6 +52,7 @@ async function reasonsWith(limit: string): Promise<(string | null)[]> {
   try {
     const snapshots = new StrategySnapshotRepository(store.db, 'paper');
     await new TradingNode({
+      accountId: 'paper',
       instrument: INST,
       strategy: buyEveryBar,
       strategyId: 'buy-every-bar',

@@ -39,7 +39,12 @@ describe.each(DIALECTS)('fills reported late, on %s', (dialect) => {
       if (e.kind === 'OrderFilled') ledger.applyFill(e.fill, inst);
     });
     const order = newOrder({ quantity: quantity('5') }, 'late-1');
-    const ids = { clientOrderId: 'late-1', strategyId: 's', instrumentId: inst.id };
+    const ids = {
+      clientOrderId: 'late-1',
+      accountId: 'paper',
+      strategyId: 's',
+      instrumentId: inst.id,
+    };
     exec.add(order);
     bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts: 1 });
     exec.process({ kind: 'OrderAccepted', ...ids, ts: 2, venueOrderId: 'V1' });
@@ -119,5 +124,5 @@ describe.each(DIALECTS)('fills reported late, on %s', (dialect) => {
 });
 
 function idsOf(clientOrderId: string, instrumentId: string) {
-  return { clientOrderId, strategyId: 's', instrumentId };
+  return { clientOrderId, accountId: 'paper', strategyId: 's', instrumentId };
 }

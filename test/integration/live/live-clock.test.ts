@@ -33,6 +33,7 @@ function silentVenue(deliver: (e: OrderEvent) => void): NodeVenue {
       deliver({
         kind: 'OrderUnknown',
         clientOrderId: o.clientOrderId,
+        accountId: 'live',
         strategyId: o.strategyId,
         instrumentId: o.instrumentId,
         ts,
@@ -77,6 +78,7 @@ describe('a live node on the live clock', () => {
         );
       }
       const node = new TradingNode({
+        accountId: 'live',
         instrument: INST,
         strategy: buyOnce,
         strategyId: 'buy-once',

@@ -71,6 +71,7 @@ async function paper(strategy: AnyStrategy, params: Record<string, unknown>, tra
   try {
     const orders = new OrderRepository(store.db, 'paper');
     const node = new TradingNode({
+      accountId: 'paper',
       instrument: INST,
       strategy,
       params,

@@ -31,6 +31,7 @@ function makeNode(
         engine.exec!.process({
           kind: 'OrderUnknown',
           clientOrderId: o.clientOrderId,
+          accountId: 'paper',
           strategyId: o.strategyId,
           instrumentId: o.instrumentId,
           ts,
@@ -119,6 +120,7 @@ describe.each(DIALECTS)('recovery and reconciliation on %s', (dialect) => {
     n.exec.process({
       kind: 'OrderSubmitted',
       clientOrderId: 'lost',
+      accountId: 'paper',
       strategyId: 's',
       instrumentId: inst.id,
       ts: 1,

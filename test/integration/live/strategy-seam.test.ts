@@ -83,6 +83,7 @@ async function paper(strategy: AnyStrategy, trades: TradeTick[], remote: boolean
     const snapshots = new StrategySnapshotRepository(store.db, 'paper');
     let crossed = 0;
     const node = new TradingNode({
+      accountId: 'paper',
       instrument: INST,
       strategy,
       strategyId: strategy.name,

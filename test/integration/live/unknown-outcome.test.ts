@@ -39,6 +39,7 @@ function lossyVenue(lost: (clientOrderId: string) => boolean, submits: string[])
           deliver({
             kind: 'OrderUnknown',
             clientOrderId: o.clientOrderId,
+            accountId: 'paper',
             strategyId: o.strategyId,
             instrumentId: o.instrumentId,
             ts,
@@ -78,6 +79,7 @@ describe.each(DIALECTS)('an order whose answer is lost, on %s', (dialect) => {
       const reconciled: { ts: number; result: ReconciliationResult }[] = [];
       const unknownAt = new Map<string, number>();
       const node = new TradingNode({
+        accountId: 'paper',
         instrument: instrument(),
         strategy: buyOnce,
         strategyId: 'buy-once',

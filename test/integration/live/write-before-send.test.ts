@@ -35,6 +35,7 @@ describe.each(DIALECTS)('write before send on %s', (dialect) => {
         engine.exec!.process({
           kind: 'OrderAccepted',
           clientOrderId: o.clientOrderId,
+          accountId: 'acct',
           strategyId: o.strategyId,
           instrumentId: o.instrumentId,
           ts,
@@ -47,7 +48,7 @@ describe.each(DIALECTS)('write before send on %s', (dialect) => {
     const client = new WriteAheadClient(venue, journal, (id) => refused.push(id));
     const exec = (engine.exec = new ExecutionEngine(bus, () => client));
     const submit = (id: string) => {
-      const order = newOrder({}, id);
+      const order = newOrder({ accountId: 'acct' }, id);
       exec.add(order);
       bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts: 1 });
     };

@@ -17,7 +17,7 @@ describe.each(DIALECTS)('the order journal on %s with text Postgres cannot keep'
     const repo = new OrderRepository(store.db, 'acct');
     const items = ['ok-1', 'bad-1', 'ok-2', 'bad-2'].map((id) => {
       const hostile = id.startsWith('bad');
-      const o = newOrder({ tag: hostile ? 'a\u0000b\ud800' : 'plain' }, id);
+      const o = newOrder({ accountId: 'acct', tag: hostile ? 'a\u0000b\ud800' : 'plain' }, id);
       const ids = { clientOrderId: id, strategyId: 's', instrumentId: 'TEST/USD' };
       const denied: OrderEvent = {
         kind: 'OrderDenied',

@@ -19,12 +19,17 @@ describe.each(DIALECTS)('store on %s', (dialect) => {
     await store.drop();
   });
 
-  const ids = { clientOrderId: 'c1', strategyId: 's', instrumentId: 'TEST/USD' };
+  const ids = { clientOrderId: 'c1', accountId: 'acct', strategyId: 's', instrumentId: 'TEST/USD' };
 
   it('commits an order, its events and fills; a fill is stored once per venue trade id', async () => {
     const repo = new OrderRepository(store.db, 'acct');
     let order = newOrder(
-      { price: price('101.25'), type: 'LIMIT', quantity: quantity('0.123456789012345678') },
+      {
+        accountId: 'acct',
+        price: price('101.25'),
+        type: 'LIMIT',
+        quantity: quantity('0.123456789012345678'),
+      },
       'c1',
     );
     await repo.insertOrder(order, { kind: 'OrderInitialized', ...ids, ts: 1, order });
@@ -45,6 +50,7 @@ describe.each(DIALECTS)('store on %s', (dialect) => {
       fill: {
         venue: 'SIM',
         tradeId: 'T1',
+        accountId: 'acct',
         clientOrderId: 'c1',
         instrumentId: 'TEST/USD',
         side: 'BUY',
@@ -134,8 +140,13 @@ describe.each(DIALECTS)('group commit on %s', (dialect) => {
 
   it('commits a batch in order, keeps the last state, skips a stored fill and refuses a taken id', async () => {
     const repo = new OrderRepository(store.db, 'acct');
-    const ids = { clientOrderId: 'g1', strategyId: 's', instrumentId: 'TEST/USD' };
-    const o0 = newOrder({}, 'g1');
+    const ids = {
+      clientOrderId: 'g1',
+      accountId: 'acct',
+      strategyId: 's',
+      instrumentId: 'TEST/USD',
+    };
+    const o0 = newOrder({ accountId: 'acct' }, 'g1');
     const e1: OrderEvent = { kind: 'OrderInitialized', ...ids, ts: 1, order: o0 };
     const e2: OrderEvent = { kind: 'OrderSubmitted', ...ids, ts: 2 };
     const o2 = applyOrderEvent(o0, e2);
@@ -146,6 +157,7 @@ describe.each(DIALECTS)('group commit on %s', (dialect) => {
       fill: {
         venue: 'SIM',
         tradeId: 'G1',
+        accountId: 'acct',
         clientOrderId: 'g1',
         instrumentId: 'TEST/USD',
         side: 'BUY',
@@ -189,8 +201,13 @@ describe.each(DIALECTS)('group commit on %s', (dialect) => {
     const audit = new AuditRepository(store.db);
     const start = (await audit.last())?.seq ?? 0;
     const batch = (id: string) => {
-      const ids = { clientOrderId: id, strategyId: 's', instrumentId: 'TEST/USD' };
-      const o = newOrder({}, id);
+      const ids = {
+        clientOrderId: id,
+        accountId: 'acct',
+        strategyId: 's',
+        instrumentId: 'TEST/USD',
+      };
+      const o = newOrder({ accountId: 'acct' }, id);
       const submitted: OrderEvent = { kind: 'OrderSubmitted', ...ids, ts: 2 };
       return [
         { after: o, event: { kind: 'OrderInitialized', ...ids, ts: 1, order: o } as OrderEvent },
@@ -225,8 +242,13 @@ describe.each(DIALECTS)('group commit on %s', (dialect) => {
 
   it('fails closed: when the audit row cannot be written, the order is not stored', async () => {
     const repo = new OrderRepository(store.db, 'acct');
-    const o = newOrder({}, 'closed-1');
-    const ids = { clientOrderId: 'closed-1', strategyId: 's', instrumentId: 'TEST/USD' };
+    const o = newOrder({ accountId: 'acct' }, 'closed-1');
+    const ids = {
+      clientOrderId: 'closed-1',
+      accountId: 'acct',
+      strategyId: 's',
+      instrumentId: 'TEST/USD',
+    };
     await sql`alter table audit_log add constraint no_more check (seq < 0) not valid`.execute(
       store.db,
     );

@@ -3,7 +3,7 @@ import { money, price, quantity } from '../../../src/trading/core/money.js';
 import { applyOrderEvent } from '../../../src/trading/model/apply-order-event.js';
 import type { Fill } from '../../../src/trading/model/fill.js';
 import type { Order } from '../../../src/trading/model/order.js';
-import type { OrderEvent } from '../../../src/trading/model/order-events.js';
+import { orderRef, type OrderEvent } from '../../../src/trading/model/order-events.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import { newOrder } from '../../support/builders.js';
@@ -11,8 +11,8 @@ import { DIALECTS, freshStore } from '../../support/stores.js';
 
 /** An accepted order of `account`, stored, ready to take fills. */
 async function acceptedOrder(repo: OrderRepository, id: string): Promise<Order> {
-  let o = newOrder({ quantity: quantity('10') }, id);
-  const ids = { clientOrderId: id, strategyId: 's', instrumentId: 'TEST/USD' };
+  let o = newOrder({ accountId: repo.accountId, quantity: quantity('10') }, id);
+  const ids = orderRef(o);
   await repo.insertOrder(o, { kind: 'OrderInitialized', ...ids, ts: 1, order: o });
   for (const e of [
     { kind: 'OrderSubmitted', ...ids, ts: 2 },
@@ -28,6 +28,7 @@ function fillOf(o: Order, over: Partial<Fill> = {}): OrderEvent {
   const fill: Fill = {
     venue: 'PAPER',
     tradeId: 'PAPER-T1',
+    accountId: o.accountId,
     clientOrderId: o.clientOrderId,
     instrumentId: 'TEST/USD',
     side: 'BUY',
@@ -40,9 +41,7 @@ function fillOf(o: Order, over: Partial<Fill> = {}): OrderEvent {
   };
   return {
     kind: 'OrderFilled',
-    clientOrderId: o.clientOrderId,
-    strategyId: 's',
-    instrumentId: 'TEST/USD',
+    ...orderRef(o),
     ts: 4,
     fill,
   };
@@ -78,6 +77,31 @@ describe.each(DIALECTS)('records keyed by their owner on %s', (dialect) => {
     await a.commitBatch([{ after: applyOrderEvent(oa, fa), event: fa }]);
     expect(await a.fills()).toHaveLength(1);
     expect((await a.events('a-1')).filter((e) => e.kind === 'OrderFilled')).toHaveLength(1);
+  });
+
+  it("reads and writes one account only: another account's orders, events and fills are not there, and writing them is refused", async () => {
+    const mine = new OrderRepository(store.db, 'scope-a');
+    const theirs = new OrderRepository(store.db, 'scope-b');
+    const o = await acceptedOrder(theirs, 'scope-b-1');
+    const f = fillOf(o, { tradeId: 'SCOPE-T1' });
+    await theirs.commitBatch([{ after: applyOrderEvent(o, f), event: f }]);
+    expect(await mine.order('scope-b-1')).toBeUndefined();
+    expect(await mine.orders(['scope-b-1'])).toEqual([]);
+    expect(await mine.events('scope-b-1')).toEqual([]);
+    expect(await mine.fills()).toEqual([]);
+    expect((await theirs.order('scope-b-1'))?.accountId).toBe('scope-b');
+    const stored = await theirs.events('scope-b-1');
+    expect(stored.map((e) => e.accountId)).toEqual(stored.map(() => 'scope-b'));
+    expect((await theirs.fills()).map((x) => x.accountId)).toEqual(['scope-b']);
+    // A record of another account reaching this repository is a bug: refused, nothing written.
+    const next = fillOf(o, { tradeId: 'SCOPE-T2' });
+    await expect(mine.recordEvent(applyOrderEvent(o, next), next)).rejects.toThrow(
+      /ACCOUNT_MISMATCH/,
+    );
+    await expect(
+      mine.commitBatch([{ after: applyOrderEvent(o, next), event: next }]),
+    ).rejects.toThrow(/ACCOUNT_MISMATCH/);
+    expect((await theirs.fills()).map((x) => x.tradeId)).toEqual(['SCOPE-T1']);
   });
 
   it('refuses a different fill under a stored key (another order, price, quantity, …): FILL_CONFLICT, nothing written', async () => {

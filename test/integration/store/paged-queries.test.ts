@@ -1,6 +1,6 @@
 import { money, price, quantity } from '../../../src/trading/core/money.js';
 import type { Fill } from '../../../src/trading/model/fill.js';
-import type { OrderEvent } from '../../../src/trading/model/order-events.js';
+import { orderRef, type OrderEvent } from '../../../src/trading/model/order-events.js';
 import { AuditRepository } from '../../../src/store/audit-repository.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { RiskRepository } from '../../../src/store/risk-repository.js';
@@ -19,6 +19,7 @@ describe.each(DIALECTS)('paged queries for the API on %s', (dialect) => {
   const fillOf = (clientOrderId: string, tradeId: string, ts: number): Fill => ({
     venue: 'SIM',
     tradeId,
+    accountId: '',
     clientOrderId,
     instrumentId: 'TEST/USD',
     side: 'BUY',
@@ -30,10 +31,14 @@ describe.each(DIALECTS)('paged queries for the API on %s', (dialect) => {
   });
 
   async function orderWithFills(repo: OrderRepository, id: string, owner: string, fills: Fill[]) {
-    const order = newOrder({ strategyId: owner, quantity: quantity('10') }, id);
-    const ids = { clientOrderId: id, strategyId: owner, instrumentId: 'TEST/USD' };
+    const order = newOrder(
+      { accountId: repo.accountId, strategyId: owner, quantity: quantity('10') },
+      id,
+    );
+    const ids = orderRef(order);
     await repo.insertOrder(order, { kind: 'OrderInitialized', ...ids, ts: 1, order });
-    for (const fill of fills) {
+    for (const f of fills) {
+      const fill = { ...f, accountId: repo.accountId };
       const e: OrderEvent = { kind: 'OrderFilled', ...ids, ts: fill.ts, fill };
       expect(await repo.recordEvent(order, e)).toBe(true);
     }

@@ -16,6 +16,7 @@ describe.each(DIALECTS)('one run per account and strategy on %s', (dialect) => {
     await new OrderRepository(store.db, 'paper').insertOrder(o, {
       kind: 'OrderInitialized',
       clientOrderId: o.clientOrderId,
+      accountId: 'paper',
       strategyId: 'sma-cross',
       instrumentId: 'UNITTEST/BTC',
       ts: 1,
@@ -51,6 +52,7 @@ describe.each(DIALECTS)('one run per account and strategy on %s', (dialect) => {
     await new OrderRepository(store.db, 'paper').insertOrder(o, {
       kind: 'OrderInitialized',
       clientOrderId: 'a_b-1',
+      accountId: 'paper',
       strategyId: 'a b',
       instrumentId: 'UNITTEST/BTC',
       ts: 1,

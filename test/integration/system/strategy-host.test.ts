@@ -41,6 +41,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
   /** What `kairos serve` builds: the core on the paper venue, and the host beside it. */
   async function boot() {
     const { core } = await TradingCore.open({
+      accountId: 'desk',
       instruments: [inst],
       cash: { X: '1000' },
       orders: new OrderRepository(store.db, 'desk'),

@@ -46,6 +46,7 @@ describe('a strategy on the server sees only its own position', () => {
   it("never counts, or trades away, a trader's fills on the same account", async () => {
     const orders = new OrderRepository(store.db, 'desk');
     const { core } = await TradingCore.open({
+      accountId: 'desk',
       instruments: [inst],
       cash: { [inst.quote]: '1000000' },
       orders,

@@ -60,6 +60,7 @@ async function harness(
       exchange,
       stream,
       instruments: [inst],
+      accountId: 'main',
       order: (id) => box.exec!.order(id),
       notFoundGraceMs: over.notFoundGraceMs,
       policy: over.policy,
@@ -76,7 +77,12 @@ async function harness(
   const exec = (box.exec = new ExecutionEngine(bus, () => client));
   let n = 0;
   const send = (req: Parameters<typeof makeOrder>[0], id = `k-${++n}`): Order => {
-    const { order, denial } = makeOrder(req, inst, { clientOrderId: id, strategyId: 's', ts: 0 });
+    const { order, denial } = makeOrder(req, inst, {
+      clientOrderId: id,
+      accountId: 'main',
+      strategyId: 's',
+      ts: 0,
+    });
     if (denial) throw new Error(`${id}: ${denial.reason}`);
     exec.add(order);
     exec.execute({ kind: 'SubmitOrder', order, ts: Date.now() });
@@ -459,6 +465,7 @@ describe('precision: 1,000 random orders through the venue markets', () => {
       const price = rng.next() < 0.05 ? digits(rng.next() * 0.02, 6) : digits(p, 6);
       const { order, denial } = makeOrder({ side, quantity, price }, inst, {
         clientOrderId: `p-${i}`,
+        accountId: 'main',
         strategyId: 's',
         ts: 0,
       });

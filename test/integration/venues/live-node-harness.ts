@@ -89,6 +89,7 @@ export async function runLiveNode(
   const orders = new OrderRepository(store.db, 'binance');
   let client: CcxtExecutionClient | null = null;
   const node = new TradingNode({
+    accountId: 'binance',
     instrument: inst,
     strategyId: over.strategy.name,
     cash: '1000000',
@@ -101,6 +102,7 @@ export async function runLiveNode(
           exchange,
           stream,
           instruments: [inst],
+          accountId: 'binance',
           order,
           onAlert,
           onLog: (l) => logs.push(l),

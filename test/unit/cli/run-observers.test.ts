@@ -6,6 +6,7 @@ import type { OrderEvent } from '../../../src/trading/model/order-events.js';
 const ev = (id: string): OrderEvent => ({
   kind: 'OrderSubmitted',
   clientOrderId: id,
+  accountId: 'paper',
   strategyId: 's',
   instrumentId: 'X',
   ts: 1,

@@ -12,7 +12,7 @@ import { applyOrderEvent } from '../../model/apply-order-event.js';
 import type { Fill } from '../../model/fill.js';
 import type { Instrument } from '../../model/instrument.js';
 import type { Order } from '../../model/order.js';
-import type { OrderEvent } from '../../model/order-events.js';
+import { orderRef, type OrderEvent, type OrderRef } from '../../model/order-events.js';
 import { isTerminal } from '../../model/order-state-machine.js';
 import { dec, fillFromTrade, venueReport } from './ccxt-reports.js';
 import {
@@ -35,6 +35,8 @@ export interface CcxtExecutionOptions {
   readonly stream?: Exchange;
   /** The instruments traded here (from `Markets`): symbols to query, quote of each. */
   readonly instruments: readonly Instrument[];
+  /** The account these credentials trade: its fills are booked to it. */
+  readonly accountId: string;
   /** Names the venue in fills and trade-id keys (default: the exchange id). */
   readonly venue?: string;
   /** Retry (reads) and circuit breaker (default: `createVenuePolicy({ venue })`). */
@@ -86,7 +88,7 @@ const DAY = 86_400_000;
  *   until its fills are in, so the order's reports always form a legal sequence.
  *
  * @example
- * const client = new CcxtExecutionClient({ exchange, stream, instruments }, (e) => exec.process(e));
+ * const client = new CcxtExecutionClient({ exchange, stream, instruments, accountId: 'main' }, (e) => exec.process(e));
  * client.start();
  */
 export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
@@ -457,6 +459,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     if (!cur) return;
     const fill = fillFromTrade(t, {
       venue: this.#venue,
+      accountId: this.#o.accountId,
       clientOrderId: id,
       instrumentId: cur.instrumentId,
       side: cur.side,
@@ -515,6 +518,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
         const id = await this.#clientIdOfTrade(t, symbol);
         const fill = fillFromTrade(t, {
           venue: this.#venue,
+          accountId: this.#o.accountId,
           clientOrderId: id,
           instrumentId: symbol,
           side: this.#current(id)?.side ?? 'BUY',
@@ -624,12 +628,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   }
 
   #ids(o: Order): EventIds {
-    return {
-      clientOrderId: o.clientOrderId,
-      strategyId: o.strategyId,
-      instrumentId: o.instrumentId,
-      ts: this.#now(),
-    };
+    return { ...orderRef(o), ts: this.#now() };
   }
 
   #emit(id: string, make: (ids: EventIds) => OrderEvent): boolean {
@@ -663,9 +662,4 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   }
 }
 
-type EventIds = {
-  readonly clientOrderId: string;
-  readonly strategyId: string;
-  readonly instrumentId: string;
-  readonly ts: number;
-};
+type EventIds = OrderRef & { readonly ts: number };

@@ -61,12 +61,13 @@ export function venueReport(o: CcxtOrder, clientOrderId: string): VenueOrderRepo
  * buy's commission in the base asset).
  *
  * @example
- * const fill = fillFromTrade(trade, { venue: 'binance', clientOrderId: 'sma-1', instrumentId: 'BTC/USDT', side: 'BUY', quote: 'USDT', ts });
+ * const fill = fillFromTrade(trade, { venue: 'binance', accountId: 'main', clientOrderId: 'sma-1', instrumentId: 'BTC/USDT', side: 'BUY', quote: 'USDT', ts });
  */
 export function fillFromTrade(
   t: Trade,
   ctx: {
     readonly venue: string;
+    readonly accountId: string;
     readonly clientOrderId: string;
     readonly instrumentId: string;
     readonly side: OrderSide;
@@ -82,6 +83,7 @@ export function fillFromTrade(
   return {
     venue: ctx.venue,
     tradeId: String(t.id),
+    accountId: ctx.accountId,
     clientOrderId: ctx.clientOrderId,
     instrumentId: ctx.instrumentId,
     side: sideOf(t.side) ?? ctx.side,

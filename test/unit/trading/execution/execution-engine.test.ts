@@ -22,7 +22,12 @@ function setup() {
   const order: Order = newOrder({}, 'c1');
   exec.add(order);
   bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts: 1 });
-  const ids = { clientOrderId: 'c1', strategyId: 's', instrumentId: 'TEST/USD' };
+  const ids = {
+    clientOrderId: 'c1',
+    accountId: 'paper',
+    strategyId: 's',
+    instrumentId: 'TEST/USD',
+  };
   return { bus, exec, sent, events, alerts, ids };
 }
 

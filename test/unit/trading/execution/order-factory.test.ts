@@ -8,7 +8,7 @@ import { instrument } from '../../../support/builders.js';
 // What a trader's request becomes: snapped in the direction that never costs more, or denied
 // with a reason naming what is wrong; never a throw, never a zero order that looks valid.
 const inst = instrument({ tickSize: '0.05', lotSize: '0.25' });
-const ids = { clientOrderId: 'c-1', strategyId: 'strat', ts: 123 };
+const ids = { clientOrderId: 'c-1', accountId: 'acc', strategyId: 'strat', ts: 123 };
 const make = (req: OrderRequest) => makeOrder(req, inst, ids);
 
 describe('making an order from a request', () => {

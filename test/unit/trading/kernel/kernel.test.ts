@@ -1,18 +1,21 @@
-import { Topics } from '../../../../src/trading/bus/topics.js';
+import { Endpoints, Topics } from '../../../../src/trading/bus/topics.js';
+import { money, price, quantity } from '../../../../src/trading/core/money.js';
+import { submitRequest } from '../../../../src/trading/strategy/strategy-runner.js';
 import { SimClock } from '../../../../src/trading/clock/sim-clock.js';
 import { SimulatedExchange } from '../../../../src/trading/backtest/simulated-exchange.js';
 import type { Bar } from '../../../../src/trading/data/market-data.js';
 import { makeOrder } from '../../../../src/trading/execution/order-factory.js';
 import { Kernel } from '../../../../src/trading/kernel/kernel.js';
-import type { OrderEvent } from '../../../../src/trading/model/order-events.js';
+import { orderRef, type OrderEvent } from '../../../../src/trading/model/order-events.js';
 import type { PositionChanged } from '../../../../src/trading/model/position-changed.js';
 import { bar, instrument } from '../../../support/builders.js';
 
 const INST = instrument({ makerFee: '0', takerFee: '0' });
 
-function kernel() {
+function kernel(accountId = 'paper') {
   const seen: string[] = [];
   const k = new Kernel({
+    accountId,
     clock: new SimClock(0),
     instruments: [INST],
     cash: { USD: '100000' },
@@ -34,6 +37,7 @@ function kernel() {
 function buy(k: Kernel, strategyId: string, id: string, quantity: string) {
   const { order } = makeOrder({ side: 'BUY', quantity }, INST, {
     clientOrderId: id,
+    accountId: k.accountId,
     strategyId,
     ts: k.clock.now(),
   });
@@ -92,5 +96,69 @@ describe('Kernel', () => {
       status: 'DENIED',
       reason: 'INSUFFICIENT_BALANCE',
     });
+  });
+
+  it('stamps its account on every order, event, fill and position change a strategy causes', () => {
+    const { k } = kernel('acme');
+    const events: OrderEvent[] = [];
+    const positions: PositionChanged[] = [];
+    k.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => events.push(e));
+    k.bus.subscribe<PositionChanged>('events.position.*', (e) => positions.push(e));
+    k.onBar({ ...bar(10, 10, 10, 10, 0), instrumentId: INST.id });
+    const services = k.strategyServices(
+      'sma',
+      () => 0,
+      () => undefined,
+    );
+    submitRequest(services, 'sma', { side: 'BUY', quantity: '2' }, INST, 'sma-1', 0);
+    submitRequest(services, 'sma', { side: 'BUY', quantity: '-1' }, INST, 'sma-2', 0);
+    k.onBar({ ...bar(10, 10, 10, 10, 60_000), instrumentId: INST.id });
+    expect(new Set(events.map((e) => e.kind))).toEqual(
+      new Set([
+        'OrderInitialized',
+        'OrderDenied',
+        'OrderSubmitted',
+        'OrderAccepted',
+        'OrderFilled',
+      ]),
+    );
+    expect(events.map((e) => e.accountId)).toEqual(events.map(() => 'acme'));
+    const fills = events.flatMap((e) => (e.kind === 'OrderFilled' ? [e.fill] : []));
+    expect(fills.map((f) => f.accountId)).toEqual(['acme']);
+    expect(positions.map((p) => p.accountId)).toEqual(['acme']);
+    expect([k.exec.order('sma-1')!.accountId, k.exec.order('sma-2')!.accountId]).toEqual([
+      'acme',
+      'acme',
+    ]);
+  });
+
+  it("refuses a fill of another account's order as a broken invariant, and books nothing", () => {
+    const { k } = kernel('acme');
+    k.onBar({ ...bar(10, 10, 10, 10, 0), instrumentId: INST.id });
+    buy(k, 'sma', 'sma-1', '1');
+    const order = k.exec.order('sma-1')!;
+    const fill = {
+      venue: 'SIM',
+      tradeId: 'X-1',
+      accountId: 'other',
+      clientOrderId: 'sma-1',
+      instrumentId: INST.id,
+      side: 'BUY' as const,
+      price: price('10'),
+      quantity: quantity('1'),
+      fee: money('0', 'USD'),
+      liquidity: 'TAKER' as const,
+      ts: 1,
+    };
+    expect(() =>
+      k.bus.send(Endpoints.executionReports, {
+        kind: 'OrderFilled',
+        ...orderRef(order),
+        ts: 1,
+        fill,
+      }),
+    ).toThrow(/ACCOUNT_MISMATCH/);
+    expect(k.ledger.position(INST.id).quantity.toFixed()).toBe('0');
+    expect(k.ledger.cash('USD').toFixed()).toBe('100000');
   });
 });

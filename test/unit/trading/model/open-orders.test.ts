@@ -1,3 +1,4 @@
+import { orderRef } from '../../../../src/trading/model/order-events.js';
 import fc from 'fast-check';
 import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
 import { Dec, ZERO, type Decimal } from '../../../../src/trading/core/decimal.js';
@@ -132,5 +133,5 @@ describe('OpenOrders', () => {
 });
 
 function ids(o: Order) {
-  return { clientOrderId: o.clientOrderId, strategyId: o.strategyId, instrumentId: o.instrumentId };
+  return orderRef(o);
 }

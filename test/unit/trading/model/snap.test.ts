@@ -59,6 +59,7 @@ describe('snapping to the grid', () => {
             inst,
             {
               clientOrderId: 'x',
+              accountId: 'paper',
               strategyId: 's',
               ts: 0,
             },

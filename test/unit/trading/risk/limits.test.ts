@@ -35,7 +35,12 @@ function setup(limits: LimitSet, dayPnl: Decimal | null = null) {
   );
   let n = 0;
   const submit = (req: OrderRequest, ts = 0, strategyId = 's') => {
-    const { order } = makeOrder(req, inst, { clientOrderId: `c${++n}`, strategyId, ts });
+    const { order } = makeOrder(req, inst, {
+      clientOrderId: `c${++n}`,
+      accountId: 'paper',
+      strategyId,
+      ts,
+    });
     exec.add(order);
     bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts });
     const o = exec.order(order.clientOrderId)!;
@@ -47,6 +52,7 @@ function setup(limits: LimitSet, dayPnl: Decimal | null = null) {
     exec.process({
       kind: 'OrderFilled',
       clientOrderId: id,
+      accountId: 'paper',
       strategyId: o.strategyId,
       instrumentId: inst.id,
       ts: 0,

@@ -37,6 +37,7 @@ function setup(cash = '1000', position = '0', allowShort = false) {
   const submit = (req: OrderRequest) => {
     const { order, denial } = makeOrder(req, inst, {
       clientOrderId: `c${++n}`,
+      accountId: 'paper',
       strategyId: 's',
       ts: 0,
     });

@@ -47,7 +47,12 @@ function setup(limits: LimitSet) {
       inst = A,
     }: { ts?: number; strategyId?: string; inst?: Instrument } = {},
   ) => {
-    const { order } = makeOrder(req, inst, { clientOrderId: `c${++n}`, strategyId, ts });
+    const { order } = makeOrder(req, inst, {
+      clientOrderId: `c${++n}`,
+      accountId: 'paper',
+      strategyId,
+      ts,
+    });
     exec.add(order);
     bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts });
     const o = exec.order(order.clientOrderId)!;
@@ -59,6 +64,7 @@ function setup(limits: LimitSet) {
     exec.process({
       kind: 'OrderFilled',
       clientOrderId: id,
+      accountId: 'paper',
       strategyId: o.strategyId,
       instrumentId: o.instrumentId,
       ts,

@@ -90,6 +90,7 @@ async function run(
 ): Promise<Run> {
   const inst = ORCL;
   const kernel = new Kernel({
+    accountId: 'paper',
     clock: new SimClock(bars[0]?.openTime ?? 0),
     instruments: [inst],
     cash: { USD: '100000' },
