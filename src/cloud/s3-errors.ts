@@ -37,7 +37,12 @@ export function s3Failure(e: unknown, action: string, where: string): KairosErro
   };
   const name = err.Code ?? err.name ?? '';
   const status = err.$metadata?.httpStatusCode;
-  const netCode = err.code ?? (err as { cause?: { code?: string } }).cause?.code ?? '';
+  // A network error's code, also when the SDK wrapped an error from another realm (message only).
+  const netCode =
+    err.code ??
+    (err as { cause?: { code?: string } }).cause?.code ??
+    /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT)\b/.exec(err.message ?? '')?.[1] ??
+    '';
   const say = (code: string, text: string) =>
     new KairosError(code, `${action} ${where}: ${text}`, { cause: e });
   if (name === 'NoSuchBucket')
