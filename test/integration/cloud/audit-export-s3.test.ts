@@ -120,6 +120,16 @@ describe('audit export to S3 and verify from S3', () => {
     expect(bad.firstBad).toMatchObject({ seq: 3, kind: 'changed', file: `${BASE}.jsonl` });
   });
 
+  it('never writes over an export: the same prefix again is AUDIT_EXPORT_EXISTS', async () => {
+    const target = open('twice');
+    await exportTo(target, { noLock: true });
+    await expect(exportTo(target, { noLock: true })).rejects.toMatchObject({
+      code: 'AUDIT_EXPORT_EXISTS',
+      message: `s3://kairos-audit/twice/${BASE}.jsonl exists; objects are never overwritten (pick a new prefix)`,
+    });
+    expect(await verifyExport(exportSource(target), publicKeyPem)).toMatchObject({ ok: true });
+  });
+
   it('writes every object under COMPLIANCE retention and signs each version id when the bucket has Object Lock', async () => {
     const target = open('locked');
     const puts: { key: string; headers: Record<string, string> }[] = [];
