@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { S3ObjectStore } from '../../../src/cloud/s3-object-store.js';
 import { BacktestRepository } from '../../../src/store/backtest-repository.js';
-import { BacktestJobs } from '../../../src/system/backtest-jobs.js';
-import { FileCatalog } from '../../../src/system/file-catalog.js';
-import { btcInstrument, btcSlice } from '../../support/paper-args.js';
+import type { BacktestJobs } from '../../../src/system/backtest-jobs.js';
+import { folderJobs } from '../../support/backtest-jobs.js';
+import { btcSlice } from '../../support/paper-args.js';
 import { startS3, type LocalS3 } from '../../support/s3rver.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { freshStore } from '../../support/stores.js';
@@ -33,17 +33,7 @@ describe('backtest jobs with a bucket: each report also goes to S3', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const jobs = (reports: S3ObjectStore) =>
-    new BacktestJobs({
-      db: store.db,
-      strategies: FileCatalog.strategies(path.join(dir, 'strategies')),
-      data: FileCatalog.data(path.join(dir, 'data')),
-      feed: { file: path.join(dir, 'feed.json'), instrument: btcInstrument() },
-      buildDir: path.join(dir, 'build'),
-      maxQueued: 5,
-      now: Date.now,
-      reports,
-    });
+  const jobs = (reports: S3ObjectStore) => folderJobs(store.db, dir, { maxQueued: 5, reports });
   const settled = async (j: BacktestJobs, id: string) =>
     until(async () => {
       const job = await j.find(owner, id);
