@@ -47,7 +47,6 @@ export async function startS3(buckets: readonly string[]): Promise<LocalS3> {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
     objectFile: (bucket, key) => path.join(dir, bucket, `${key}._S3rver_object`),
     close: async () => {

@@ -31,7 +31,11 @@ describe('POST /audit/exports on a server with S3_BUCKET', () => {
     await db.connect();
     await db.query(`drop schema if exists ${schema} cascade`);
     await db.end();
-    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+    for (const k of [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
+    ]) {
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
     }
