@@ -129,6 +129,25 @@ describe('S3ObjectStore against s3rver', () => {
     expect(await store.head('data/big.bin')).toMatchObject({ bytes: 11 * MiB, sha256: sha(bytes) });
   });
 
+  it('sends the retention and a SHA-256 checksum of every part on a locked multipart upload', async () => {
+    const store = open('s3://kairos-objects/locked-big', { threshold: 5 * MiB, partSize: 5 * MiB });
+    const seen = record(store);
+    const bytes = randomBytes(6 * MiB);
+    const retainUntil = Date.UTC(2033, 11, 3, 18, 0, 0);
+    await store.put('big.bin', bytes, { lock: { mode: 'COMPLIANCE', retainUntil } });
+    expect(seen.find((r) => r.command === 'CreateMultipartUploadCommand')!.headers).toMatchObject({
+      'x-amz-object-lock-mode': 'COMPLIANCE',
+      'x-amz-object-lock-retain-until-date': '2033-12-03T18:00:00Z',
+      'x-amz-checksum-algorithm': 'SHA256',
+    });
+    const parts = seen.filter((r) => r.command === 'UploadPartCommand');
+    expect(parts).toHaveLength(2);
+    for (const p of parts) {
+      expect(p.headers['x-amz-checksum-sha256']).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    }
+    expect(sha(await store.get('big.bin'))).toBe(sha(bytes));
+  });
+
   it('sends Object Lock COMPLIANCE retention and a SHA-256 checksum on a locked put', async () => {
     const store = open('s3://kairos-objects/locked');
     const seen = record(store);
