@@ -51,9 +51,18 @@ module.exports = {
     },
     {
       name: 'only-cloud-imports-aws',
+      comment: 'The AWS SDK (and its runtime, @smithy) has one home: src/cloud.',
       severity: 'error',
       from: { pathNot: '^src/cloud/' },
-      to: { path: '^node_modules/@aws-sdk/' },
+      to: { path: '^node_modules/(@aws-sdk|@smithy)/' },
+    },
+    {
+      name: 'security-not-to-cloud',
+      comment:
+        'The audit export writes through its own port (security/audit/export-store.ts); src/system hands in the S3 or folder adapter.',
+      severity: 'error',
+      from: { path: '^src/security/' },
+      to: { path: '^src/cloud/' },
     },
     {
       name: 'only-scalability-imports-caches',

@@ -87,7 +87,14 @@ export const API_ERRORS = {
   HEADERS_TOO_LARGE: e(431, 'Request headers too large'),
   INTERNAL: e(500, 'Internal error'),
   AUDIT_CHAIN_BROKEN: e(500, 'Audit chain broken'),
+  OBJECT_LOCK_MISSING: e(500, 'Export bucket has no Object Lock'),
+  // 502/503: the object store (`S3_BUCKET`) refused or could not be reached
+  OBJECT_STORE_BUCKET_MISSING: e(502, 'Bucket missing'),
+  OBJECT_STORE_DENIED: e(502, 'Object store denied access'),
+  OBJECT_STORE_WRONG_REGION: e(502, 'Bucket in another region'),
+  OBJECT_STORE_FAILED: e(502, 'Object store failed'),
   BACKTEST_QUEUE_FULL: e(503, 'Backtest queue full'),
+  OBJECT_STORE_UNREACHABLE: e(503, 'Object store unreachable'),
 } as const satisfies Readonly<Record<string, ApiErrorEntry>>;
 
 /** A code of the catalogue. */

@@ -1,18 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { isS3Url } from '../cloud/s3-url.js';
+import type { ExportSource } from '../security/audit/export-store.js';
 import { PUBLIC_KEY_FILE } from '../security/audit/local-signer.js';
 import { verifyExport, type VerifyReport } from '../security/audit/verify.js';
 import { exportAuditRange } from '../system/audit-export.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { KairosError } from '../trading/core/errors.js';
 import { actorOf, actorOption, cliConfig } from './cli-config.js';
+import { numberFlag } from './parse-flags.js';
 
 interface ExportFlags {
   from: string;
   to?: string;
   out: string;
   actor?: string;
+  /** false with `--no-lock`. */
+  lock: boolean;
+  retainDays?: string;
 }
 
 function isoFlag(flag: string, value: string): number {
@@ -31,7 +37,16 @@ async function runExport(flags: ExportFlags): Promise<void> {
   // Without --to, everything recorded so far (the rows of a day still running).
   const to = flags.to === undefined ? Date.now() + 1 : isoFlag('--to', flags.to);
   if (from >= to) throw new KairosError('USAGE', '--to: must be after --from');
+  const retainDays =
+    flags.retainDays === undefined
+      ? undefined
+      : numberFlag('--retain-days', flags.retainDays, { integer: true, max: 36_500 });
+  if (retainDays === 0) throw new KairosError('USAGE', '--retain-days: must be at least 1');
   const config = cliConfig();
+  // An s3:// URL is checked (and the bucket's Object Lock read) before the database is opened.
+  const target = isS3Url(flags.out)
+    ? (await import('../system/object-stores.js')).openObjectStore(flags.out, config.objectStore)
+    : undefined;
   const store = await openConfiguredStore(config);
   try {
     const { out, manifest } = await exportAuditRange(store.db, {
@@ -40,12 +55,23 @@ async function runExport(flags: ExportFlags): Promise<void> {
       out: flags.out,
       keysDir: path.join(config.home, 'keys'),
       by: { actor: actorOf(flags), role: 'cli' },
+      ...(target ? { store: target } : {}),
+      noLock: !flags.lock,
+      ...(retainDays !== undefined ? { retainDays } : {}),
     });
     const seqs = manifest.rowCount > 0 ? `, seq ${manifest.firstSeq}…${manifest.lastSeq}` : '';
     process.stdout.write(
       `exported ${manifest.rowCount} row(s)${seqs} to ${out}\n` +
-        manifest.files.map((f) => `  ${f.name}  sha256 ${f.sha256}\n`).join('') +
+        manifest.files
+          .map(
+            (f) =>
+              `  ${f.name}  sha256 ${f.sha256}${f.versionId ? `  version ${f.versionId}` : ''}\n`,
+          )
+          .join('') +
         `  manifest.json  signed Ed25519 by key ${manifest.signature.keyId}\n` +
+        (manifest.objectLock
+          ? `  Object Lock ${manifest.objectLock.mode} until ${manifest.objectLock.retainUntil}\n`
+          : '') +
         `verify with: kairos audit verify ${out} --public-key ${path.join(config.home, 'keys', PUBLIC_KEY_FILE)}\n`,
     );
   } finally {
@@ -68,7 +94,12 @@ async function runVerify(
       { cause: e },
     );
   }
-  const report = await verifyExport(path.resolve(dir), pem);
+  let source: string | ExportSource = path.resolve(dir);
+  if (isS3Url(dir)) {
+    const { exportSource, openObjectStore } = await import('../system/object-stores.js');
+    source = exportSource(openObjectStore(dir, cliConfig().objectStore));
+  }
+  const report = await verifyExport(source, pem);
   process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
   // Exit 1: the export is not intact (2 is kept for bad usage and infrastructure errors).
   if (!report.ok) process.exitCode = 1;
@@ -109,11 +140,19 @@ export function registerAudit(program: Command): void {
     .command('export')
     .description(
       'write the rows recorded in [--from, --to) (wall time, whatever market time a replayed run ' +
-        'stamped) as JSONL + CSV + a signed manifest into --out',
+        'stamped) as JSONL + CSV + a signed manifest into --out (a folder or s3://bucket/prefix)',
     )
     .requiredOption('--from <iso>', 'first instant, ISO-8601 (inclusive), e.g. 2026-12-03')
     .option('--to <iso>', 'end instant, ISO-8601 (exclusive); default: now')
-    .requiredOption('--out <dir>', 'export folder (files are never overwritten)')
+    .requiredOption(
+      '--out <dir|s3-url>',
+      'export folder, or s3://bucket/prefix (Object Lock COMPLIANCE); files are never overwritten',
+    )
+    .option('--no-lock', 'allow an S3 bucket without Object Lock (the export is then not WORM)')
+    .option(
+      '--retain-days <n>',
+      'Object Lock retention in days (default: the bucket default, else 2557 = 7 years)',
+    )
     .option(...actorOption('who exports (recorded)'))
     .action((flags: ExportFlags) => runExport(flags));
   audit
@@ -121,7 +160,7 @@ export function registerAudit(program: Command): void {
     .description(
       'check an export offline: signature, file hashes, and the hash chain (exit 1 if bad)',
     )
-    .argument('<dir>', 'export folder')
+    .argument('<dir|s3-url>', 'export folder, or s3://bucket/prefix (read back from S3)')
     .option(
       '--public-key <file>',
       `signer's public key (default $KAIROS_HOME/keys/${PUBLIC_KEY_FILE})`,

@@ -10,6 +10,7 @@ import { dateFlag, decimalFlag, durationFlag, integerFlag, numberFlag } from './
 import { createProgress } from './progress.js';
 import { printSummary } from './summary.js';
 import { cliConfig } from './cli-config.js';
+import { isS3Url } from '../cloud/s3-url.js';
 import { chartLibrarySource } from './paths.js';
 import { writeFilesAtomically } from './write-files-atomically.js';
 
@@ -46,7 +47,10 @@ export function registerBacktest(program: Command): void {
     .command('backtest')
     .description('backtest a strategy file on historical bars or trades')
     .argument('<strategy>', 'TypeScript strategy file (export default defineStrategy(...))')
-    .requiredOption('--data <file>', 'bars (CSV, freqtrade JSON) or trades (JSON, CSV), .gz ok')
+    .requiredOption(
+      '--data <file|s3-url>',
+      'bars (CSV, freqtrade JSON) or trades (JSON, CSV), .gz ok; or s3://bucket/key',
+    )
     .option('--symbol <symbol>', 'instrument id, e.g. BTC/USDT (default: from the file name)')
     .option('--quote <ccy>', 'quote currency when the symbol has none', 'USD')
     .option(
@@ -121,8 +125,13 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
     barIntervalMs: durationFlag('--bar-interval', flags.barInterval),
   };
   const rawParams = flags.params !== undefined ? parseParamList(flags.params) : {};
+  // s3://bucket/key: read from a local copy, checked against the object's SHA-256.
+  // (The S3 client is loaded only when a URL is given.)
+  const data = isS3Url(flags.data)
+    ? (await (await import('./object-file.js')).stageObject(flags.data, { mustExist: true })).file
+    : flags.data;
   const { report, run } = await runBacktest({
-    data: flags.data,
+    data,
     strategy: () => loadStrategy(strategyFile, path.join(cliConfig().home, 'build'), flags.export),
     params: rawParams,
     settings: {

@@ -34,3 +34,15 @@ export function actorOption(what = 'who makes the change (audited)'): [string, s
 export function actorOf(flags: { readonly actor?: string }): string {
   return flags.actor ?? cliConfig().actor;
 }
+
+/**
+ * Turns off the AWS SDK's one-time `NodeVersionSupportWarning` on Node 20 unless the variable is
+ * set: Kairos pins an SDK that supports Node 20 on purpose (`docs/cloud.md`, "Versions"), and
+ * the warning would break the one-line error rule. The SDK reads this variable itself.
+ *
+ * @example
+ * quietAwsNodeWarning(); // first thing in main.ts
+ */
+export function quietAwsNodeWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}

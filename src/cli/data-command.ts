@@ -19,8 +19,8 @@ export function registerData(program: Command): void {
       'another base URL for the exchange (a sandbox, the venue simulator), e.g. http://127.0.0.1:9444',
     )
     .option(
-      '--out <file>',
-      'output file (default: $KAIROS_HOME/data/<exchange>/<BASE_QUOTE>-<tf>.json)',
+      '--out <file|s3-url>',
+      'output file or s3://bucket/key (default: $KAIROS_HOME/data/<exchange>/<BASE_QUOTE>-<tf>.json)',
     )
     .option('--limit <n>', 'candles per request', '1000')
     .option('--no-progress', 'no progress bar')

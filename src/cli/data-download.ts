@@ -13,6 +13,8 @@ import { VenueRateLimitedError } from '../trading/venues/ccxt/request-gate.js';
 import { CandleFile } from './candle-file.js';
 import { dateFlag, numberFlag } from './parse-flags.js';
 import { cliConfig } from './cli-config.js';
+import { isS3Url } from '../cloud/s3-url.js';
+import type { StagedObject } from './object-file.js';
 
 /** The flags of `kairos data download`, as commander parses them. */
 export interface DownloadFlags {
@@ -45,7 +47,7 @@ export async function download(flags: DownloadFlags): Promise<void> {
       'USAGE',
       `--symbol: must be BASE/QUOTE like BTC/USDT, was ${JSON.stringify(flags.symbol)}`,
     );
-  const out =
+  const target =
     flags.out ??
     path.join(
       cliConfig().home,
@@ -53,11 +55,17 @@ export async function download(flags: DownloadFlags): Promise<void> {
       flags.exchange,
       `${flags.symbol.replace(/[/:]/g, '_')}-${flags.timeframe}.json`,
     );
-  if (/\.gz$/i.test(out))
+  if (/\.gz$/i.test(target))
     throw new KairosError(
       'USAGE',
-      `--out: a plain .json file (it grows as pages arrive), was ${out}`,
+      `--out: a plain .json file (it grows as pages arrive), was ${target}`,
     );
+  // s3://bucket/key: the object is copied down (resuming after what it holds), grown locally,
+  // and uploaded whole when the download ends; a failed download leaves the object as it was.
+  const staged: StagedObject | null = isS3Url(target)
+    ? await (await import('./object-file.js')).stageObject(target, { mustExist: false })
+    : null;
+  const out = staged?.file ?? target;
 
   const venue = flags.exchange;
   const budget = new MemoryBudget({ rule: { capacity: 960, intervalMs: 60_000 } });
@@ -137,8 +145,9 @@ export async function download(flags: DownloadFlags): Promise<void> {
       bar?.stop();
     }
     const range = file.first !== null ? ` (${iso(file.first)} .. ${iso(file.last!)})` : '';
+    if (staged && added > 0) await staged.upload();
     process.stdout.write(
-      `${added} new candles; ${file.count} in ${out}${range}${added === 0 ? ', already up to date' : ''}\n`,
+      `${added} new candles; ${file.count} in ${target}${range}${added === 0 ? ', already up to date' : ''}\n`,
     );
   } catch (e) {
     throw asKairosError(e, venue);

@@ -1,7 +1,9 @@
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
+import { quietAwsNodeWarning } from './cli-config.js';
 import { reportStrategyFailure, StrategyError } from './strategy-failure.js';
 
+quietAwsNodeWarning();
 const program = buildProgram();
 
 /** Expected failures (bad input) print one line and exit 2; anything else is a bug and crashes. */

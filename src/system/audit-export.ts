@@ -1,13 +1,28 @@
 import path from 'node:path';
+import type { ObjectStore } from '../cloud/object-store.js';
+import { isS3Url } from '../cloud/s3-url.js';
 import { exportAudit } from '../security/audit/export.js';
+import type { ExportLock, ExportStore } from '../security/audit/export-store.js';
 import { LocalFolderStore } from '../security/audit/local-folder-store.js';
 import { LocalSigner } from '../security/audit/local-signer.js';
 import type { Manifest } from '../security/audit/manifest.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import type { Store } from '../store/open-store.js';
+import { KairosError } from '../trading/core/errors.js';
+import type { ObjectStoreSettings } from './config.js';
 import type { ChangeActor } from './user-accounts.js';
 
-/** What to export: the rows of `[from, to)` (ms) into the folder `out`. */
+/** Retention of a locked export when neither the request nor the bucket says: 7 years. */
+export const DEFAULT_RETENTION_DAYS = 2557;
+const DAY_MS = 86_400_000;
+const NO_S3_SETTINGS: ObjectStoreSettings = {
+  bucket: undefined,
+  endpoint: undefined,
+  region: undefined,
+  forcePathStyle: false,
+};
+
+/** What to export: the rows of `[from, to)` (ms) into the folder or `s3://` URL `out`. */
 export interface AuditExportRequest {
   readonly from: number;
   readonly to: number;
@@ -16,12 +31,23 @@ export interface AuditExportRequest {
   readonly keysDir: string;
   readonly by: ChangeActor;
   readonly now?: () => number;
+  /** S3 endpoint and region (`config.objectStore`), for an `s3://` destination. */
+  readonly s3?: ObjectStoreSettings;
+  /** The S3 store to write to instead of opening `out` (tests hand in one with credentials). */
+  readonly store?: ObjectStore;
+  /** Write to a bucket without Object Lock (`--no-lock`); refused otherwise. */
+  readonly noLock?: boolean;
+  /** Retention in days (default: the bucket's default retention, else 7 years). */
+  readonly retainDays?: number;
 }
 
 /**
  * Exports an audit range (`kairos audit export` and `POST /audit/exports`): JSONL + CSV + the
  * public key + a signed manifest into `out` (never overwriting a file), then records the export
- * itself as an `audit.exported` row.
+ * itself as an `audit.exported` row. `out` is a folder, or `s3://bucket/prefix`: there every
+ * object is written under Object Lock COMPLIANCE retention and the manifest records each
+ * object's version id; a bucket without Object Lock is refused before anything is written
+ * (`OBJECT_LOCK_MISSING`) unless `noLock`.
  *
  * @example
  * const { manifest } = await exportAuditRange(store.db, { from, to, out, keysDir, by });
@@ -33,15 +59,28 @@ export async function exportAuditRange(
   const now = req.now ?? Date.now;
   const signer = await LocalSigner.open(req.keysDir);
   const audit = new AuditRepository(db, now);
-  const out = path.resolve(req.out);
-  const { manifest } = await exportAudit({
-    rows: await audit.list(req.from, req.to),
-    from: req.from,
-    to: req.to,
-    store: new LocalFolderStore(out),
-    signer,
-    now: now(),
-  });
+  const target = await exportTarget(req, now());
+  const rows = await audit.list(req.from, req.to);
+  let manifest: Manifest;
+  try {
+    ({ manifest } = await exportAudit({
+      rows,
+      from: req.from,
+      to: req.to,
+      store: target.store,
+      signer,
+      now: now(),
+      ...(target.lock ? { lock: target.lock } : {}),
+    }));
+  } catch (e) {
+    if (e instanceof KairosError && e.code === 'OBJECT_EXISTS') {
+      throw new KairosError('AUDIT_EXPORT_EXISTS', `${e.message} (pick a new prefix)`, {
+        cause: e,
+      });
+    }
+    throw e;
+  }
+  const out = target.out;
   // The export itself is an audited action (DESIGN.md invariant 9).
   await audit.append({
     ts: now(),
@@ -57,7 +96,40 @@ export async function exportAuditRange(
       lastSeq: manifest.lastSeq,
       lastHash: manifest.lastHash,
       keyId: manifest.signature.keyId,
+      ...(manifest.objectLock ? { retainUntil: manifest.objectLock.retainUntil } : {}),
     },
   });
   return { out, manifest };
+}
+
+/** Where the export goes and under which retention; checks Object Lock before any write. */
+async function exportTarget(
+  req: AuditExportRequest,
+  now: number,
+): Promise<{ out: string; store: ExportStore; lock?: ExportLock }> {
+  if (!isS3Url(req.out) && req.store === undefined) {
+    const out = path.resolve(req.out);
+    return { out, store: new LocalFolderStore(out) };
+  }
+  // The S3 client is loaded only for an s3:// destination (`--help` and local exports stay fast).
+  const store =
+    req.store ??
+    (await import('./object-stores.js')).openObjectStore(req.out, req.s3 ?? NO_S3_SETTINGS);
+  const status = await store.objectLock();
+  if (!status.enabled) {
+    if (!req.noLock) {
+      throw new KairosError(
+        'OBJECT_LOCK_MISSING',
+        `${store.location}: the bucket has no Object Lock, so the export could be changed or deleted; ` +
+          'use a bucket created with Object Lock (docs/cloud.md) or pass --no-lock',
+      );
+    }
+    return { out: store.location, store };
+  }
+  const days = req.retainDays ?? status.defaultRetentionDays ?? DEFAULT_RETENTION_DAYS;
+  return {
+    out: store.location,
+    store,
+    lock: { mode: 'COMPLIANCE', retainUntil: now + days * DAY_MS },
+  };
 }

@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
+import type { ObjectStore } from '../cloud/object-store.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import { BacktestRepository, type BacktestJob } from '../store/backtest-repository.js';
 import type { Store } from '../store/open-store.js';
@@ -53,6 +54,11 @@ export interface BacktestJobsConfig {
   readonly maxQueued: number;
   readonly now: () => number;
   readonly log?: (line: string) => void;
+  /**
+   * Where each finished report is also written, as `backtests/<id>/report.json` (the bucket of
+   * `S3_BUCKET`); absent: the database only.
+   */
+  readonly reports?: ObjectStore;
 }
 
 /** The defaults of `kairos backtest`. */
@@ -165,6 +171,7 @@ export class BacktestJobs {
       try {
         await this.#repo.markRunning(id, this.cfg.now());
         const report = await this.#run(request);
+        if (this.cfg.reports) await putReport(this.cfg.reports, id, report);
         await this.#repo.markDone(id, report, this.cfg.now());
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
@@ -217,6 +224,22 @@ export class BacktestJobs {
   async #load(name: string): Promise<StrategyDefinition<any, any, any>> {
     const file = await this.cfg.strategies.resolve(name);
     return loadStrategy(file, path.join(this.cfg.buildDir));
+  }
+}
+
+/**
+ * Writes a job's report to the store. A rerun after a crash between the upload and `markDone`
+ * finds the object there: the same bytes are fine (a backtest is deterministic), others fail.
+ */
+async function putReport(store: ObjectStore, id: string, report: string): Promise<void> {
+  const key = `backtests/${id}/report.json`;
+  const bytes = new TextEncoder().encode(report);
+  try {
+    await store.put(key, bytes, { contentType: 'application/json' });
+  } catch (e) {
+    if (!(e instanceof KairosError && e.code === 'OBJECT_EXISTS')) throw e;
+    const there = await store.head(key);
+    if (there?.sha256 !== createHash('sha256').update(bytes).digest('hex')) throw e;
   }
 }
 

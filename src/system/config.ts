@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isS3Url, parseS3Url, s3Url } from '../cloud/s3-url.js';
 import { KairosError } from '../trading/core/errors.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../trading/core/logger.js';
 import { Secret } from './secret.js';
@@ -18,6 +19,21 @@ export interface ExchangeSettings {
   readonly credential: string | undefined;
   /** `EXCHANGE_URL`: another REST + WebSocket base URL; `--exchange-url` wins over it. */
   readonly url: string | undefined;
+}
+
+/**
+ * Where S3 is and which bucket Kairos keeps its objects in (`docs/cloud.md`). Credentials are not
+ * settings: the AWS SDK finds them itself (its default chain) and Kairos never reads them.
+ */
+export interface ObjectStoreSettings {
+  /** `S3_BUCKET` (`bucket` or `s3://bucket/prefix`): API audit exports and backtest reports. */
+  readonly bucket: string | undefined;
+  /** `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`: another S3 endpoint (s3rver, MinIO, a VPC endpoint). */
+  readonly endpoint: string | undefined;
+  /** `AWS_REGION`; absent: the SDK's profile, or us-east-1 with an endpoint. */
+  readonly region: string | undefined;
+  /** `S3_FORCE_PATH_STYLE` (0 or 1); default 1 with an endpoint, else 0. */
+  readonly forcePathStyle: boolean;
 }
 
 /**
@@ -51,6 +67,8 @@ export interface Config {
   readonly actor: string;
   /** `KAIROS_DEV=1`: `bin/kairos.js` runs the TypeScript sources even when a build is fresh. */
   readonly dev: boolean;
+  /** S3: endpoint, region, the bucket (`S3_BUCKET`, `AWS_*`). */
+  readonly objectStore: ObjectStoreSettings;
 }
 
 /** One environment variable: its name, its rule and its default, as `docs/configuration.md` lists them. */
@@ -115,6 +133,36 @@ export const SETTINGS: readonly Setting[] = [
   { variable: 'KAIROS_FAILPOINT', rule: '<point>:<n ≥ 1>', default: 'none', secret: false },
   { variable: 'USER', rule: 'any text', default: 'cli', secret: false },
   { variable: 'KAIROS_DEV', rule: '0 or 1', default: '0', secret: false },
+  {
+    variable: 'S3_BUCKET',
+    rule: 'a bucket name or s3://bucket/prefix',
+    default: 'none (local folders under $KAIROS_HOME)',
+    secret: false,
+  },
+  {
+    variable: 'AWS_ENDPOINT_URL_S3',
+    rule: 'an http:// or https:// URL',
+    default: 'AWS_ENDPOINT_URL, else AWS',
+    secret: false,
+  },
+  {
+    variable: 'AWS_ENDPOINT_URL',
+    rule: 'an http:// or https:// URL',
+    default: "AWS's own endpoints",
+    secret: false,
+  },
+  {
+    variable: 'AWS_REGION',
+    rule: 'a region such as eu-west-1',
+    default: 'the AWS profile; us-east-1 with an endpoint',
+    secret: false,
+  },
+  {
+    variable: 'S3_FORCE_PATH_STYLE',
+    rule: '0 or 1',
+    default: '1 with an endpoint, else 0',
+    secret: false,
+  },
 ];
 
 function invalid(variable: string, rule: string): KairosError {
@@ -161,13 +209,43 @@ export function loadConfig(env: Environment): Config {
       secret: secret(env, 'EXCHANGE_SECRET'),
       password: secret(env, 'EXCHANGE_PASSWORD'),
       credential: text(env, 'EXCHANGE_CREDENTIAL'),
-      url: exchangeUrl(text(env, 'EXCHANGE_URL')),
+      url: httpUrl('EXCHANGE_URL', text(env, 'EXCHANGE_URL')),
     },
     adminPassword: secret(env, 'KAIROS_ADMIN_PASSWORD'),
     userPassword: secret(env, 'KAIROS_USER_PASSWORD'),
     failpoint: failpoint(text(env, 'KAIROS_FAILPOINT')),
     actor: text(env, 'USER') ?? 'cli',
-    dev: dev(text(env, 'KAIROS_DEV')),
+    dev: zeroOrOne('KAIROS_DEV', text(env, 'KAIROS_DEV')),
+    objectStore: objectStore(env),
+  };
+}
+
+function objectStore(env: Environment): ObjectStoreSettings {
+  const endpoint =
+    httpUrl('AWS_ENDPOINT_URL_S3', text(env, 'AWS_ENDPOINT_URL_S3')) ??
+    httpUrl('AWS_ENDPOINT_URL', text(env, 'AWS_ENDPOINT_URL'));
+  const region = text(env, 'AWS_REGION');
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    throw invalid('AWS_REGION', `must be a region such as eu-west-1, was "${region}"`);
+  }
+  const given = text(env, 'S3_BUCKET');
+  let bucket: string | undefined;
+  if (given !== undefined) {
+    try {
+      bucket = s3Url(parseS3Url(isS3Url(given) ? given : `s3://${given}`));
+    } catch (e) {
+      throw invalid('S3_BUCKET', (e as Error).message);
+    }
+  }
+  const pathStyle = text(env, 'S3_FORCE_PATH_STYLE');
+  return {
+    bucket,
+    endpoint,
+    region,
+    forcePathStyle:
+      pathStyle === undefined
+        ? endpoint !== undefined
+        : zeroOrOne('S3_FORCE_PATH_STYLE', pathStyle),
   };
 }
 
@@ -213,7 +291,7 @@ function port(value: string | undefined): number | undefined {
   return n;
 }
 
-function exchangeUrl(value: string | undefined): string | undefined {
+function httpUrl(variable: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   let url: URL | undefined;
   try {
@@ -222,7 +300,7 @@ function exchangeUrl(value: string | undefined): string | undefined {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-    throw invalid('EXCHANGE_URL', `must be an http:// or https:// URL, was "${value}"`);
+    throw invalid(variable, `must be an http:// or https:// URL, was "${value}"`);
   return value;
 }
 
@@ -232,10 +310,10 @@ function failpoint(value: string | undefined): string | undefined {
   return value;
 }
 
-function dev(value: string | undefined): boolean {
+function zeroOrOne(variable: string, value: string | undefined): boolean {
   if (value === undefined || value === '0') return false;
   if (value === '1') return true;
-  throw invalid('KAIROS_DEV', `must be 0 or 1, was "${value}"`);
+  throw invalid(variable, `must be 0 or 1, was "${value}"`);
 }
 
 /** A URL's or a server list's passwords replaced by `***`. */
@@ -274,6 +352,10 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     failpoint: config.failpoint ?? null,
     actor: config.actor,
     dev: config.dev,
+    s3Bucket: config.objectStore.bucket ?? null,
+    s3Endpoint: maskUrl(config.objectStore.endpoint),
+    awsRegion: config.objectStore.region ?? null,
+    s3ForcePathStyle: config.objectStore.forcePathStyle,
   };
 }
 

@@ -139,6 +139,13 @@ export async function startTradingServer(
     await riskControl.sync();
 
     const buildDir = path.join(config.home, 'build');
+    // S3_BUCKET: backtest reports are kept there too (the S3 client loads only then).
+    const bucket = config.objectStore.bucket
+      ? (await import('./object-stores.js')).openObjectStore(
+          config.objectStore.bucket,
+          config.objectStore,
+        )
+      : undefined;
     const host = new StrategyHost({
       db: store.db,
       core,
@@ -159,6 +166,7 @@ export async function startTradingServer(
       maxQueued: opts.backtestQueue ?? 20,
       now,
       log: opts.log,
+      ...(bucket ? { reports: bucket } : {}),
     });
     stops.push(() => backtests.close());
     await host.resume();
@@ -199,9 +207,19 @@ export async function startTradingServer(
         // Synchronous: a range is written before the answer (`docs/api.md`, "Audit").
         export: async (from, to, by) => {
           const id = randomUUID();
-          const out = path.join(config.home, 'exports', id);
+          // With S3_BUCKET: into the bucket, under Object Lock (a bucket without it is refused).
+          const out = config.objectStore.bucket
+            ? `${config.objectStore.bucket}/audit-exports/${id}`
+            : path.join(config.home, 'exports', id);
           const keysDir = path.join(config.home, 'keys');
-          const { manifest } = await exportAuditRange(store.db, { from, to, out, keysDir, by });
+          const { manifest } = await exportAuditRange(store.db, {
+            from,
+            to,
+            out,
+            keysDir,
+            by,
+            s3: config.objectStore,
+          });
           return { id, manifest };
         },
       },

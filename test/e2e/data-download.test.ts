@@ -5,25 +5,7 @@ import path from 'node:path';
 import type { Bar } from '../../src/trading/data/market-data.js';
 import { loadBars } from '../../src/simulators/binance/load-bars.js';
 import { start, type BinanceSim } from '../../src/simulators/binance/server.js';
-import { DATA, ROOT } from '../support/run-cli.js';
-
-/** Runs `kairos` as a child process without blocking this one (the simulator runs here). */
-function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/kairos.js'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += String(d)));
-  child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
-  return new Promise((resolve) =>
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr })),
-  );
-}
+import { DATA, ROOT, runCliAsync as runCli } from '../support/run-cli.js';
 
 const FILE = path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json');
 

@@ -72,14 +72,16 @@ export async function startTestServer(
     now?: () => number;
     /** Runs on this new schema of the test Postgres (the test drops it), so the test can read the tables. */
     postgresSchema?: string;
+    /** More settings for the server's config (`S3_BUCKET`, `AWS_ENDPOINT_URL_S3`…). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));
   const home = path.join(dir, 'home');
   const now = opts.now ?? Date.now;
   // DATABASE_URL (and DATABASE_SCHEMA) from the environment put it on Postgres.
-  const config = loadConfig(
-    opts.postgresSchema
+  const config = loadConfig({
+    ...(opts.postgresSchema
       ? { KAIROS_HOME: home, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: opts.postgresSchema }
       : {
           KAIROS_HOME: home,
@@ -87,8 +89,9 @@ export async function startTestServer(
           DATABASE_SCHEMA: process.env.DATABASE_SCHEMA
             ? `${process.env.DATABASE_SCHEMA}_${process.pid}_${++servers}`
             : undefined,
-        },
-  );
+        }),
+    ...opts.env,
+  });
   const totp = new Totp(Date.now);
   const hasher = new PasswordHasher();
   const store = await openConfiguredStore(config);

@@ -8,7 +8,7 @@ export const DIALECTS = ['pglite', 'postgres'] as const;
 /** Opens a fresh store: in-memory PGlite, or a new schema of the test Postgres (dropped by `drop`). */
 export async function freshStore(
   dialect: (typeof DIALECTS)[number],
-): Promise<Store & { drop(): Promise<void> }> {
+): Promise<Store & { readonly schema?: string; drop(): Promise<void> }> {
   if (dialect === 'pglite') {
     const s = await openStore();
     return { ...s, drop: () => s.close() };
@@ -17,6 +17,7 @@ export async function freshStore(
   const s = await openStore({ databaseUrl: TEST_DATABASE_URL, schema });
   return {
     ...s,
+    schema,
     drop: async () => {
       await s.close();
       const c = new pg.Client({ connectionString: TEST_DATABASE_URL });

@@ -13,7 +13,7 @@ import {
   type ManifestFile,
 } from './manifest.js';
 import type { ManifestSigner } from './manifest-signer.js';
-import type { ObjectStore } from './object-store.js';
+import type { ExportLock, ExportStore } from './export-store.js';
 
 /** The latest end of an export range, 9999-12-31 (file names carry 4-digit years). */
 export const MAX_EXPORT_MS = 253_402_214_400_000; // 9999-12-31T00:00:00Z
@@ -27,8 +27,13 @@ export interface ExportRequest {
   readonly rows: readonly AuditRecord[];
   readonly from: number;
   readonly to: number;
-  readonly store: ObjectStore;
+  readonly store: ExportStore;
   readonly signer: ManifestSigner;
+  /**
+   * Object Lock retention for every object (a bucket with Object Lock); the manifest records it
+   * and each object's version id. Absent: plain write-once objects (a folder, `--no-lock`).
+   */
+  readonly lock?: ExportLock;
   /** The export time (ms), written as `createdAt`. */
   readonly now: number;
 }
@@ -43,7 +48,10 @@ export interface ExportResult {
  * Writes an audit export of a wall-time range: `audit-<from>-<to>.jsonl`, the same rows as
  * `.csv`, the signer's `public-key.pem`, and `manifest.json` last (row count, first/last seq and
  * hash, the hash the first row links to, time range, first/last market and wall time, SHA-256 of
- * each file) signed with Ed25519. A reader who finds the manifest finds every file it names.
+ * each file) signed with Ed25519. A reader who finds the manifest finds every file it names:
+ * the files are written first, and the manifest (with the version id each put answered, and the
+ * retention when `lock` is given) is signed and written only when all of them are stored, so a
+ * failed upload never leaves an export that verifies.
  *
  * @example
  * await exportAudit({ rows, from, to, store: new LocalFolderStore(out), signer, now: Date.now() });
@@ -78,11 +86,16 @@ export async function exportAudit(req: ExportRequest): Promise<ExportResult> {
     [`${base}.csv`, encoder.encode(csv.write(rows))],
     ['public-key.pem', encoder.encode(req.signer.publicKeyPem)],
   ];
-  const files: ManifestFile[] = contents.map(([name, bytes]) => ({
-    name,
-    bytes: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-  }));
+  const files: ManifestFile[] = [];
+  for (const [name, bytes] of contents) {
+    const receipt = await req.store.put(name, bytes, req.lock ? { lock: req.lock } : undefined);
+    files.push({
+      name,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      ...(receipt?.versionId ? { versionId: receipt.versionId } : {}),
+    });
+  }
   const first = rows[0];
   const last = rows.at(-1);
   const unsigned: Omit<Manifest, 'signature'> = {
@@ -105,6 +118,14 @@ export async function exportAudit(req: ExportRequest): Promise<ExportResult> {
     lastWallTs: last?.wallTs ?? null,
     chain: CHAIN_RULE,
     files,
+    ...(req.lock
+      ? {
+          objectLock: {
+            mode: req.lock.mode,
+            retainUntil: new Date(req.lock.retainUntil).toISOString(),
+          },
+        }
+      : {}),
     createdAt: new Date(req.now).toISOString(),
   };
   const signature = await req.signer.sign(signedBytes(unsigned));
@@ -116,8 +137,8 @@ export async function exportAudit(req: ExportRequest): Promise<ExportResult> {
       value: Buffer.from(signature).toString('base64'),
     },
   };
-  for (const [name, bytes] of contents) await req.store.put(name, bytes);
-  await req.store.put(MANIFEST_FILE, encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`));
+  const manifestBytes = encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`);
+  await req.store.put(MANIFEST_FILE, manifestBytes, req.lock ? { lock: req.lock } : undefined);
   return { manifest, keys: [...contents.map(([n]) => n), MANIFEST_FILE] };
 }
 

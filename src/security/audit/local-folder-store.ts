@@ -2,12 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../../trading/core/errors.js';
 import { writeNewFile } from '../write-new-file.js';
-import type { ObjectStore } from './object-store.js';
+import type { ExportStore } from './export-store.js';
 
 const SAFE_KEY = /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._\-/]+$/;
 
 /**
- * An `ObjectStore` in a local folder. Each object is written to a temporary file, synced and
+ * An `ExportStore` in a local folder. Each object is written to a temporary file, synced and
  * linked into place, so a reader never sees half a file and an existing object is never replaced
  * (`AUDIT_EXPORT_EXISTS`), the local stand-in for write-once storage.
  *
@@ -15,7 +15,7 @@ const SAFE_KEY = /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._\-/]+$/;
  * const store = new LocalFolderStore('exports/2024-01');
  * await store.put('manifest.json', bytes);
  */
-export class LocalFolderStore implements ObjectStore {
+export class LocalFolderStore implements ExportStore {
   constructor(readonly root: string) {}
 
   async put(key: string, bytes: Uint8Array): Promise<void> {

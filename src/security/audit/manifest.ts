@@ -1,10 +1,14 @@
 import { canonicalJson } from './canonical.js';
 
-/** One exported file: its name in the export folder, size and SHA-256 (hex). */
+/**
+ * One exported file: its name in the export folder, size and SHA-256 (hex), and, in a bucket that
+ * keeps versions (Object Lock), the version id S3 gave it (the verifier reads that version).
+ */
 export interface ManifestFile {
   readonly name: string;
   readonly bytes: number;
   readonly sha256: string;
+  readonly versionId?: string;
 }
 
 /**
@@ -51,6 +55,8 @@ export interface Manifest {
   /** How each row's hash is made, for a reader who has only this folder. */
   readonly chain: string;
   readonly files: readonly ManifestFile[];
+  /** The S3 Object Lock retention every object was written under; absent when not locked. */
+  readonly objectLock?: { readonly mode: 'COMPLIANCE'; readonly retainUntil: string };
   readonly createdAt: string;
   readonly signature: {
     readonly algorithm: 'Ed25519';

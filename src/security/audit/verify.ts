@@ -5,6 +5,7 @@ import { KairosError } from '../../trading/core/errors.js';
 import type { AuditRecord } from './audit-record.js';
 import { GENESIS_HASH } from './chain.js';
 import { csv } from './csv-format.js';
+import type { ExportSource } from './export-store.js';
 import { firstBreak, type BreakKind, type ChainBreak, type ReadRow } from './first-break.js';
 import { jsonl } from './jsonl-format.js';
 import { MANIFEST_FILE, signedBytes, type Manifest } from './manifest.js';
@@ -36,13 +37,19 @@ const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
  * SHA-256 of every file it names, then the hash chain of the JSONL and of the CSV rows, each
  * naming the first bad `seq` and, when it can tell, whether that row was changed, deleted,
  * inserted or reordered. Needs nothing but the folder and the key. Reads both export versions
- * (`ExportVersion`): exports made before the wall time still verify.
+ * (`ExportVersion`): exports made before the wall time still verify. `source` is a folder, or
+ * an `ExportSource` (a bucket): then each file is read at the version id the manifest records,
+ * a store's own checksum failure is reported as a bad file, and a store that cannot answer
+ * (denied, no bucket) throws.
  *
  * @example
  * const report = await verifyExport('exports/2024-01', readFileSync('audit-signing.pub', 'utf8'));
  * if (!report.ok) console.log(report.firstBad?.seq, report.problems);
  */
-export async function verifyExport(dir: string, publicKeyPem: string): Promise<VerifyReport> {
+export async function verifyExport(
+  source: string | ExportSource,
+  publicKeyPem: string,
+): Promise<VerifyReport> {
   let publicKey;
   try {
     publicKey = createPublicKey(publicKeyPem);
@@ -61,10 +68,14 @@ export async function verifyExport(dir: string, publicKeyPem: string): Promise<V
     problems: [...problems, p],
   });
 
+  const from = typeof source === 'string' ? folder(source) : source;
   let text: string;
   try {
-    text = await readFile(path.join(dir, MANIFEST_FILE), 'utf8');
+    const bytes = await from.read(MANIFEST_FILE);
+    if (bytes === null) throw new Error('no such object');
+    text = Buffer.from(bytes).toString('utf8');
   } catch (e) {
+    if (typeof source !== 'string' && !isChecksumError(e) && e instanceof KairosError) throw e;
     return fail({
       kind: 'manifest',
       file: MANIFEST_FILE,
@@ -100,8 +111,15 @@ export async function verifyExport(dir: string, publicKeyPem: string): Promise<V
   for (const f of manifest.files) {
     let bytes: Buffer;
     try {
-      bytes = await readFile(path.join(dir, f.name));
-    } catch {
+      const read = await from.read(f.name, f.versionId);
+      if (read === null) throw new Error('no such object');
+      bytes = Buffer.from(read);
+    } catch (e) {
+      if (isChecksumError(e)) {
+        problems.push({ kind: 'file-hash', file: f.name, message: (e as Error).message });
+        continue;
+      }
+      if (typeof source !== 'string' && e instanceof KairosError) throw e;
       problems.push({
         kind: 'file-missing',
         file: f.name,
@@ -157,6 +175,14 @@ export async function verifyExport(dir: string, publicKeyPem: string): Promise<V
   );
   return { ok: problems.length === 0, manifest, keyId, firstBad, problems };
 }
+
+/** A folder as an export source (the version id means nothing there). */
+function folder(dir: string): ExportSource {
+  return { location: dir, read: (name) => readFile(path.join(dir, name)) };
+}
+
+const isChecksumError = (e: unknown): boolean =>
+  e instanceof KairosError && e.code === 'OBJECT_CHECKSUM_MISMATCH';
 
 /**
  * With the chain intact: the rows must lie in the range (of wall time; of `ts` in a version 1
@@ -218,6 +244,8 @@ function checkShape(m: Manifest): string | null {
     if (typeof f?.name !== 'string' || !SAFE_NAME.test(f.name))
       return `files: bad name ${JSON.stringify(f?.name)}`;
     if (typeof f.sha256 !== 'string') return `files: ${f.name} has no sha256`;
+    if (f.versionId !== undefined && typeof f.versionId !== 'string')
+      return `files: ${f.name} has a versionId that is not a string`;
   }
   const data = m.files.filter((f) => f.name.endsWith('.jsonl') || f.name.endsWith('.csv'));
   if (data.length === 0) return 'files: names no .jsonl or .csv file';

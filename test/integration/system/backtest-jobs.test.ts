@@ -3,9 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { BacktestRepository } from '../../../src/store/backtest-repository.js';
 import { openStore, type Store } from '../../../src/store/open-store.js';
-import { BacktestJobs } from '../../../src/system/backtest-jobs.js';
-import { FileCatalog } from '../../../src/system/file-catalog.js';
-import { btcInstrument, btcSlice } from '../../support/paper-args.js';
+import { folderJobs } from '../../support/backtest-jobs.js';
+import { btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { until } from '../../support/until.js';
 
@@ -27,16 +26,7 @@ describe('backtest jobs: the queue bound, and jobs a stopped server left unfinis
     await store?.close();
   });
 
-  const jobs = (maxQueued: number) =>
-    new BacktestJobs({
-      db: store.db,
-      strategies: FileCatalog.strategies(path.join(dir, 'strategies')),
-      data: FileCatalog.data(path.join(dir, 'data')),
-      feed: { file: path.join(dir, 'feed.json'), instrument: btcInstrument() },
-      buildDir: path.join(dir, 'build'),
-      maxQueued,
-      now: Date.now,
-    });
+  const jobs = (maxQueued: number) => folderJobs(store.db, dir, { maxQueued });
 
   it('refuses a job when the queue is full, storing nothing', async () => {
     const full = jobs(0);
