@@ -38,6 +38,7 @@ export function registerServe(program: Command): void {
       await checkPortFree(flags.host, port);
       const instrument = await replayInstrument(flags);
       const { startTradingServer } = await import('../system/trading-server.js');
+      const { rootLogger } = await import('./root-logger.js');
       const server = await startTradingServer(config, {
         data: flags.data,
         instrument,
@@ -45,7 +46,7 @@ export function registerServe(program: Command): void {
         speed,
         host: flags.host,
         port,
-        log: (line) => process.stderr.write(`${line}\n`),
+        logger: rootLogger(config, 'serve'),
         ...(flags.strategies ? { strategiesDir: flags.strategies } : {}),
         ...(flags.backtestData ? { backtestDataDir: flags.backtestData } : {}),
       });

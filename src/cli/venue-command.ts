@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { KairosError } from '../trading/core/errors.js';
+import { cliConfig } from './cli-config.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { renamedOptions } from './renamed-options.js';
 
@@ -85,6 +86,7 @@ async function simulate(flags: SimulateFlags): Promise<void> {
   const fee = decimalFlag('--commission', flags.commission, 'non-negative');
   const { loadBars } = await import('../simulators/binance/load-bars.js');
   const { start } = await import('../simulators/binance/server.js');
+  const { rootLogger } = await import('./root-logger.js');
   const { bars, tick } = await loadBars(flags.data, flags.symbol);
   const preload =
     flags.preload !== undefined
@@ -111,7 +113,8 @@ async function simulate(flags: SimulateFlags): Promise<void> {
     secret: flags.secret,
     preloadBars: preload,
     realtime: speed > 0 ? { speed, rebase: flags.rebase } : undefined,
-    log: flags.verbose ? (line) => process.stdout.write(`${line}\n`) : undefined,
+    // Requests are logged at debug: --verbose shows them whatever LOG_LEVEL says.
+    logger: rootLogger(cliConfig(), 'venue simulate', flags.verbose ? { level: 'debug' } : {}),
   });
   const m = sim.market;
   process.stdout.write(

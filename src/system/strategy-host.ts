@@ -8,6 +8,7 @@ import {
 import { Endpoints } from '../trading/bus/topics.js';
 import { toDecimal, type Decimal } from '../trading/core/decimal.js';
 import { KairosError } from '../trading/core/errors.js';
+import { noopLogger, type Logger } from '../trading/core/logger.js';
 import { SeededRandom } from '../trading/core/random.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-store.js';
@@ -36,7 +37,8 @@ export interface StrategyHostConfig {
   /** Where strategy bundles are written. */
   readonly buildDir: string;
   readonly now: () => number;
-  readonly log?: (line: string) => void;
+  /** Where strategy messages and failures are logged (component `strategy-host`). */
+  readonly logger?: Logger;
 }
 
 /** A deployment with what the running core knows of it. */
@@ -78,8 +80,11 @@ interface Instance {
  */
 export class StrategyHost {
   readonly #live = new Map<string, Instance>();
+  readonly #log: Logger;
 
-  constructor(private readonly cfg: StrategyHostConfig) {}
+  constructor(private readonly cfg: StrategyHostConfig) {
+    this.#log = (cfg.logger ?? noopLogger).child({ component: 'strategy-host' });
+  }
 
   /** The strategy files it may start. */
   get catalog(): FileCatalog {
@@ -221,7 +226,7 @@ export class StrategyHost {
       core.strategyServices(
         d.id,
         () => rng.next(),
-        (sid, _ts, message) => this.cfg.log?.(`strategy ${sid}: ${message}`),
+        (sid, _ts, message) => this.#log.info(message, { strategyId: sid, source: 'strategy' }),
       ),
       snapshot?.ordersMade ?? 0,
     ) as StrategyRunner<never, never, never>;
@@ -244,11 +249,10 @@ export class StrategyHost {
     if (inst.halted || this.#live.get(inst.deployment.id) !== inst) return;
     inst.halted = true;
     const message = error instanceof Error ? error.message : String(error);
-    this.cfg.log?.(`strategy ${inst.deployment.id} failed: ${message}`);
+    const strategyId = inst.deployment.id;
+    this.#log.error('strategy failed; stopped', { strategyId, err: error });
     void this.#end(inst, 'failed', message, SYSTEM, {}).catch((e: Error) =>
-      this.cfg.log?.(
-        `strategy ${inst.deployment.id}: the failure could not be stored: ${e.message}`,
-      ),
+      this.#log.error('strategy failure could not be stored', { strategyId, err: e }),
     );
   }
 
