@@ -76,7 +76,7 @@ export function registerVenue(program: Command): void {
     .option('--api-key <key>', 'the API key to accept (default: an example key)')
     .option('--secret <secret>', 'its secret (default: an example secret)')
     .option('--no-rebase', 'keep the file times (default: the replay starts now)')
-    .option('--verbose', 'print every request')
+    .option('--verbose', 'log every request (debug level, on stderr)')
     .action((flags: SimulateFlags) => simulate(flags));
 }
 
