@@ -127,6 +127,12 @@ export class StrategyHost {
       return d;
     });
     this.#launch(deployment, def, null);
+    this.#log.info('strategy started', {
+      strategyId: id,
+      name: req.name,
+      userId: ownerUserId,
+      actor: by.actor,
+    });
     return this.#view(deployment);
   }
 
@@ -138,6 +144,7 @@ export class StrategyHost {
     if (!inst || found.status !== 'running') return this.#view(found);
     const open = this.#openOrders(id).length;
     await this.#end(inst, 'stopped', null, by, { canceledOrders: open });
+    this.#log.info('strategy stopped', { strategyId: id, actor: by.actor, canceledOrders: open });
     return this.#view(inst.deployment);
   }
 

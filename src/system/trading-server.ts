@@ -241,6 +241,7 @@ export async function startTradingServer(
       },
     });
     const url = await app.listen({ host: opts.host, port: opts.port });
+    logger.info('server listening', { component: 'server', url, instrumentId: inst.id });
     const abort = new AbortController();
     const replayDone = replay.run(abort.signal);
     return {
