@@ -246,7 +246,17 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
           ? `; last reconciliation deferred (${result.lastReconcileDeferred.message})`
           : ''),
     );
-    if (result.failure) throw new KairosError(result.failure.code, result.failure.message);
+    if (result.failure) {
+      logs.logger.error('run failed: nothing sent after the failure', {
+        component: 'node',
+        strategyId,
+        venue: flags.exchange,
+        code: result.failure.code,
+        detail: result.failure.message,
+        openOrders: result.openOrders,
+      });
+      throw new KairosError(result.failure.code, result.failure.message);
+    }
   } finally {
     if (venue) lines?.end(result, venue.instrument);
     await (client as CcxtExecutionClient | null)?.close();
