@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { generate } from 'otplib';
 import { apiCall, type Answer } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { canaryCredential } from '../../support/canary.js';
 import { until } from '../../support/until.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON log lines, checked field by field
@@ -63,13 +64,7 @@ describe('logs: no secret reaches a log line, and an operator can follow what ha
     // A venue credential (API key, secret, passphrase: canaries).
     const cred = await call('POST', '/credentials', {
       token: t.tokens.admin,
-      body: {
-        venue: 'okx',
-        label: 'canary',
-        apiKey: `${canary}-key`,
-        secret: `${canary}-secret`,
-        passphrase: `${canary}-pass`,
-      },
+      body: canaryCredential(canary),
     });
     expect(cred.status).toBe(201);
 
