@@ -64,19 +64,27 @@ const writeStderr = (line: string) => {
   process.stderr.write(`${line}\n`);
 };
 
+const colours = winston.format.colorize();
+
+/** Control characters (a newline, an escape sequence) written as `\u001b`: one line, no forged colours. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const printable = (s: string) =>
+  s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** A readable line: `<time> LEVEL [component] message key=value …`, the level coloured. */
 const pretty = winston.format.printf((info) => {
   const { time, level, message, component, ...rest } = info as Record<string, unknown>;
   const parts = [
     String(time),
-    winston.format.colorize().colorize(String(level), String(level).toUpperCase().padEnd(5)),
+    colours.colorize(String(level), String(level).toUpperCase().padEnd(5)),
   ];
-  if (component !== undefined) parts.push(`[${String(component)}]`);
-  parts.push(String(message));
+  if (component !== undefined) parts.push(`[${printable(String(component))}]`);
+  parts.push(printable(String(message)));
   for (const [key, value] of Object.entries(rest)) {
     const text =
       typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
-    parts.push(`${key}=${text}`);
+    parts.push(printable(`${key}=${text}`));
   }
   return parts.join(' ');
 });

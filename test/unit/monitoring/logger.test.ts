@@ -60,6 +60,18 @@ describe('logger (winston)', () => {
     expect(written[0]).toContain('\u001b[33m'); // yellow
   });
 
+  it('keeps a readable line on one line, with no colour a message could forge', () => {
+    const lines: string[] = [];
+    createLogger({ format: 'pretty', now: () => T0, write: (l) => lines.push(l) }).info(
+      'user\nFAKE ERROR line \u001b[31mred',
+      { name: 'a\u001bb' },
+    );
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain('\n');
+    expect(lines[0]!.split('\u001b')).toHaveLength(3); // the level's colour on and off only
+    expect(lines[0]).toContain('user\\u000aFAKE ERROR line \\u001b[31mred');
+  });
+
   it('filters by level: at info, debug is dropped and the rest written', () => {
     const { log, json } = capture({ level: 'info' });
     log.debug('noise');
