@@ -92,13 +92,21 @@ module.exports = {
       to: { path: '^src/(?!trading/core/|monitoring/)' },
     },
     {
-      name: 'monitoring-no-libraries',
-      comment: 'Until issue 14 brings its libraries, src/monitoring uses node built-ins only.',
+      name: 'monitoring-few-libraries',
+      comment: 'src/monitoring uses node built-ins and winston (the logger) only.',
       severity: 'error',
       from: { path: '^src/monitoring/' },
       to: {
         dependencyTypes: npmPackages,
+        pathNot: '^node_modules/winston/',
       },
+    },
+    {
+      name: 'only-monitoring-imports-winston',
+      comment: 'Everything else logs through the Logger port of src/trading/core.',
+      severity: 'error',
+      from: { pathNot: '^src/monitoring/' },
+      to: { path: '^node_modules/winston/' },
     },
     {
       name: 'trading-not-to-monitoring',

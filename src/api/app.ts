@@ -1,10 +1,12 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { noopLogger } from '../trading/core/logger.js';
 import type { AccessClaims } from '../security/tokens/access-tokens.js';
 import { authentication, ownerOf } from './authenticated-context.js';
 import type { ApiPorts } from './deps.js';
 import { refuseHostileInput } from './hostile-input.js';
+import { logRequests, requestId } from './request-log.js';
 import { declareAnswers } from './openapi-truth.js';
 import { clientErrorProblem, frameworkProblem, registerProblems, sendProblem } from './problem.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -38,8 +40,11 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
  * const app = await buildApp(ports); await app.listen({ port: 8080 });
  */
 export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
+  const logger = ports.logger ?? noopLogger;
   const app = Fastify({
+    // Fastify's own logger stays off: requests are logged through ours (`request-log.ts`).
     logger: false,
+    genReqId: requestId,
     bodyLimit: BODY_LIMIT_BYTES,
     // Router errors (a bad %-escape in the URL…) answer as problems with our codes.
     frameworkErrors: (err, _req, reply) =>
@@ -47,7 +52,8 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     clientErrorHandler: clientErrorProblem,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
-  registerProblems(app, ports.log);
+  logRequests(app, logger.child({ component: 'http' }));
+  registerProblems(app, logger.child({ component: 'api' }));
   refuseHostileInput(app);
   declareAnswers(app);
   const verifiedSub = verifiedSubject(ports);
@@ -75,14 +81,17 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   });
   await app.register(authentication, { tokens: ports.tokens });
 
-  const { core, instruments, now, log } = ports;
+  const { core, instruments, now } = ports;
   const lastPrice = (id: string) => core.lastPrice(id);
   // A user's orders: their own and those of every strategy instance they started.
   const ownersOf = async (claims: AccessClaims) => [
     ownerOf(claims),
     ...(await ports.strategies.ownedIds(claims.sub)),
   ];
-  const owners = new StrategyOwners((id) => ports.strategies.ownerOf(id), log);
+  const owners = new StrategyOwners(
+    (id) => ports.strategies.ownerOf(id),
+    logger.child({ component: 'ws' }),
+  );
   const authPerMinute = ports.rateLimit?.authPerMinute;
 
   await app.register(docsRoutes);
@@ -116,7 +125,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     bars: ports.bars,
     owners,
     now,
-    ...(log ? { log } : {}),
+    logger: logger.child({ component: 'ws' }),
   });
   return app;
 }

@@ -26,6 +26,8 @@ declare module 'fastify' {
      * `app.authenticated`); reading them on a route without one is a bug and throws.
      */
     readonly claims: AccessClaims;
+    /** The user id of a verified token, null before a guard ran or on a route without one (logs). */
+    readonly verifiedUserId: string | null;
   }
   interface FastifyInstance {
     /**
@@ -58,6 +60,11 @@ const authenticatedContext: FastifyPluginAsync<{ readonly tokens: AccessVerifier
       const claims = claimsOf.get(this);
       if (!claims) throw new InvariantError('CLAIMS_MISSING', `${this.url}: no guard ran`);
       return claims;
+    },
+  });
+  app.decorateRequest('verifiedUserId', {
+    getter(this: FastifyRequest): string | null {
+      return claimsOf.get(this)?.sub ?? null;
     },
   });
   const guard = (permission: Permission | undefined, live: boolean): Guard => {

@@ -1,6 +1,7 @@
 import type { AuditEntry, AuditRecord } from '../security/audit/audit-record.js';
 import type { Manifest } from '../security/audit/manifest.js';
 import type { CredentialSummary } from '../store/credential-repository.js';
+import type { Logger } from '../trading/core/logger.js';
 import type { StoredStates } from '../store/risk-repository.js';
 import type { UserSummary } from '../store/user-repository.js';
 import type { BacktestJob } from '../store/backtest-repository.js';
@@ -184,6 +185,6 @@ export interface ApiPorts {
     readonly authPerMinute?: number;
     readonly redis?: unknown;
   };
-  /** Log lines (already redacted by the caller's logger). */
-  readonly log?: (line: string) => void;
+  /** The API's logger: one line per request (component `http`), internal errors (component `api`). */
+  readonly logger?: Logger;
 }

@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { KairosError } from '../trading/core/errors.js';
+import { noopLogger, type Logger } from '../trading/core/logger.js';
 import { API_ERRORS, apiErrorOf, type ApiErrorCode } from './error-catalogue.js';
 
 /** The schema of a problem answer (RFC 9457 fields plus the stable code). */
@@ -63,8 +64,8 @@ export function apiError(code: ApiErrorCode, detail: string): KairosError {
  * rule (400 `VALIDATION`), `KairosError`s keep their code, anything else is a 500 that says
  * nothing about its cause (it is logged).
  */
-export function registerProblems(app: FastifyInstance, log?: (line: string) => void): void {
-  app.setErrorHandler((err: FastifyError, _req, reply) => {
+export function registerProblems(app: FastifyInstance, log: Logger = noopLogger): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation) {
       const v = err.validation[0];
       const field =
@@ -87,7 +88,7 @@ export function registerProblems(app: FastifyInstance, log?: (line: string) => v
         .type('application/problem+json')
         .send({ ...problemBody('BAD_REQUEST', err.message), status: err.statusCode });
     }
-    log?.(`internal error: ${err.stack ?? err.message}`);
+    log.error('internal error', { requestId: req.id, err });
     return sendProblem(reply, 'INTERNAL', 'internal error');
   });
   app.setNotFoundHandler((req, reply) =>

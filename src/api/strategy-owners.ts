@@ -1,3 +1,5 @@
+import { noopLogger, type Logger } from '../trading/core/logger.js';
+
 /**
  * Who owns the orders of each strategy id, for the WebSocket push, at the cost of a map look-up
  * per event: `user:<id>` (a user's manual orders) is that user's; a strategy instance is its
@@ -20,7 +22,7 @@ export class StrategyOwners {
    */
   constructor(
     private readonly lookUp: (strategyId: string) => Promise<string | null>,
-    private readonly log?: (line: string) => void,
+    private readonly log: Logger = noopLogger,
   ) {}
 
   /** Records that `userId` started the strategy instance `strategyId`. */
@@ -46,7 +48,7 @@ export class StrategyOwners {
         this.#release(strategyId, this.#known.get(strategyId) ?? null);
       },
       (e: unknown) => {
-        this.log?.(`owner of strategy ${strategyId}: look-up failed: ${(e as Error).message}`);
+        this.log.warn('owner of strategy: look-up failed', { strategyId, err: e });
         this.#release(strategyId, null);
       },
     );

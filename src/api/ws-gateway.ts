@@ -1,6 +1,7 @@
 import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
+import type { Logger } from '../trading/core/logger.js';
 import type { AccessClaims } from '../security/tokens/access-tokens.js';
 import { can, type Permission } from '../security/roles/permissions.js';
 import type { TokenService } from '../security/tokens/token-service.js';
@@ -53,7 +54,8 @@ export interface WsGatewayOptions {
   readonly owners: Pick<StrategyOwners, 'withOwner'>;
   /** Wall-clock ms. */
   readonly now: () => number;
-  readonly log?: (line: string) => void;
+  /** Where handler bugs are logged (component `ws`). */
+  readonly logger?: Logger;
 }
 
 /**
@@ -136,7 +138,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
         if (!parsed.ok) return error('WS_BAD_MESSAGE', parsed.detail);
         onMessage(parsed.message);
       } catch (e) {
-        opts.log?.(`websocket handler error: ${(e as Error).stack ?? String(e)}`);
+        opts.logger?.error('websocket handler error', { err: e });
         error('INTERNAL', 'internal error');
         socket.close(1011, 'internal error');
       }

@@ -20,6 +20,7 @@ import { LiveClock } from '../trading/clock/live-clock.js';
 import { openVenueFeed, type VenueFeedFlags } from './venue-feed.js';
 import { runLines } from './run-lines.js';
 import { cliConfig } from './cli-config.js';
+import { runLogging } from './run-logging.js';
 
 /** The flags of `kairos live`. */
 export interface LiveFlags extends VenueFeedFlags {
@@ -107,15 +108,15 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
   const maxBanWaitMs = numberFlag('--max-ban-wait', flags.maxBanWait ?? '120') * 1000;
   const strategy = await loadStrategy(file, path.join(config.home, 'build'), flags.export);
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  const onAlert = (a: { code: string; message: string }) =>
-    process.stderr.write(`alert ${a.code}: ${a.message}\n`);
+  const logs = runLogging(config, 'live', flags.exchange);
+  const { onAlert, venueLine } = logs;
   const strategyId = flags.strategyId ?? strategy.name;
   const store = await openConfiguredStore(config);
   let client: CcxtExecutionClient | null = null;
   let venue: Awaited<ReturnType<typeof openVenueFeed>> | null = null;
   let lines: ReturnType<typeof runLines> | null = null;
   let result: NodeRunResult | null = null;
-  const waitForVenue = banWaiter(maxBanWaitMs, log);
+  const waitForVenue = banWaiter(maxBanWaitMs, venueLine);
   try {
     const credentials = await venueCredentials(
       config,
@@ -124,6 +125,9 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       `kairos live ${strategyId}`,
       log,
     );
+    // The keys in use are secrets of this run's logger too, wherever they might show up.
+    for (const s of [credentials.apiKey, credentials.secret, credentials.password])
+      if (s !== undefined) logs.logger.addSecret(s);
     // Start-up during a rate limit or ban: wait it out (bounded) or exit saying until when.
     for (;;) {
       try {
@@ -131,7 +135,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
           config,
           flags,
           credentials,
-          { alert: onAlert, log },
+          { alert: onAlert, log: venueLine },
           // Public trades too, for a strategy that trades on them.
           { trades: strategy.onTrade !== undefined },
         );
@@ -185,7 +189,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
             accountId: flags.account ?? flags.exchange,
             order,
             onAlert,
-            onLog: log,
+            onLog: venueLine,
             bannedUntil: feed.bannedUntil,
           },
           deliver,
@@ -213,7 +217,10 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
         await c?.idle();
       },
       onAlert,
+      // The strategy's own messages are the user's output.
       onLog: log,
+      observe: logs.observe,
+      onReconciled: logs.onReconciled,
     });
     await venue.start();
     log(
@@ -241,7 +248,17 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
           ? `; last reconciliation deferred (${result.lastReconcileDeferred.message})`
           : ''),
     );
-    if (result.failure) throw new KairosError(result.failure.code, result.failure.message);
+    if (result.failure) {
+      logs.logger.error('run failed: nothing sent after the failure', {
+        component: 'node',
+        strategyId,
+        venue: flags.exchange,
+        code: result.failure.code,
+        detail: result.failure.message,
+        openOrders: result.openOrders,
+      });
+      throw new KairosError(result.failure.code, result.failure.message);
+    }
   } finally {
     if (venue) lines?.end(result, venue.instrument);
     await (client as CcxtExecutionClient | null)?.close();

@@ -23,6 +23,7 @@ import { cliConfig } from './cli-config.js';
 import { failpointFromEnv } from './failpoint.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { runLines } from './run-lines.js';
+import type { RunLogging } from './run-logging.js';
 import { checkRunOwner, claimVenueFolder } from '../system/run-owner.js';
 
 interface PaperFlags extends Omit<ReplayInstrumentFlags, 'data'> {
@@ -112,17 +113,17 @@ async function venueSource(
   exchange: string,
   flags: PaperFlags,
   trades: boolean,
+  logs: RunLogging,
 ): Promise<MarketSource> {
   if (flags.symbol === undefined) {
     throw new KairosError('USAGE', '--symbol: required with --exchange, e.g. BTC/USDT');
   }
   const { openVenueFeed } = await import('./venue-feed.js');
-  const log = (line: string) => process.stdout.write(`${line}\n`);
   const venue = await openVenueFeed(
     config,
     { ...flags, exchange, symbol: flags.symbol },
     {},
-    { alert: (a) => process.stderr.write(`alert ${a.code}: ${a.message}\n`), log },
+    { alert: logs.onAlert, log: logs.venueLine },
     { trades },
   );
   await venue.start(); // bars queue up until the node reads them
@@ -147,9 +148,12 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   const cash = decimalFlag('--cash', flags.cash, 'positive');
   const params = flags.params ? parseParamList(flags.params) : {};
   const strategy = await loadStrategy(file, path.join(config.home, 'build'), flags.export);
+  // A replay tells its whole story on stdout and ends: its log starts at `warn` (docs/logging.md).
+  const { runLogging } = await import('./run-logging.js');
+  const logs = runLogging(config, 'paper', 'PAPER', flags.data ? 'warn' : undefined);
   const source = flags.data
     ? await replaySource(flags.data, flags)
-    : await venueSource(config, flags.exchange!, flags, strategy.onTrade !== undefined);
+    : await venueSource(config, flags.exchange!, flags, strategy.onTrade !== undefined, logs);
   const { instrument } = source;
   const venueFile = path.join(
     config.home,
@@ -201,8 +205,11 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
         new PaperVenue(venueFile, { venue: 'PAPER', instruments: [instrument] }, deliver),
       pace: source.pace,
       ...(source.warmUntil === undefined ? {} : { warmUntil: source.warmUntil }),
-      onAlert: (a) => process.stderr.write(`alert ${a.code}: ${a.message}\n`),
+      onAlert: logs.onAlert,
+      // The strategy's own messages are the user's output.
       onLog: (m) => process.stdout.write(`${m}\n`),
+      observe: logs.observe,
+      onReconciled: logs.onReconciled,
       failpoint: failpointFromEnv(config.failpoint),
       // A replay owns its time: a crashed bar is replayed exactly (docs/paper.md).
       ownsTime: source.warmUntil === undefined,

@@ -38,6 +38,8 @@ export function registerServe(program: Command): void {
       await checkPortFree(flags.host, port);
       const instrument = await replayInstrument(flags);
       const { startTradingServer } = await import('../system/trading-server.js');
+      const { rootLogger } = await import('./root-logger.js');
+      const logger = rootLogger(config, 'serve');
       const server = await startTradingServer(config, {
         data: flags.data,
         instrument,
@@ -45,7 +47,7 @@ export function registerServe(program: Command): void {
         speed,
         host: flags.host,
         port,
-        log: (line) => process.stderr.write(`${line}\n`),
+        logger,
         ...(flags.strategies ? { strategiesDir: flags.strategies } : {}),
         ...(flags.backtestData ? { backtestDataDir: flags.backtestData } : {}),
       });
@@ -58,6 +60,7 @@ export function registerServe(program: Command): void {
         (n) => process.stdout.write(`replay ended after ${n} bars\n`),
         // A fatal error in the trading core ends the server: one line, non-zero, never a hang.
         (e: unknown) => {
+          logger.error('trading core failed: the server stops', { component: 'server', err: e });
           process.stderr.write(`kairos serve: ${(e as Error).message}\n`);
           process.exit(1);
         },

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { KairosError } from '../trading/core/errors.js';
+import { cliConfig } from './cli-config.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { renamedOptions } from './renamed-options.js';
 
@@ -75,7 +76,7 @@ export function registerVenue(program: Command): void {
     .option('--api-key <key>', 'the API key to accept (default: an example key)')
     .option('--secret <secret>', 'its secret (default: an example secret)')
     .option('--no-rebase', 'keep the file times (default: the replay starts now)')
-    .option('--verbose', 'print every request')
+    .option('--verbose', 'log every request (debug level, on stderr)')
     .action((flags: SimulateFlags) => simulate(flags));
 }
 
@@ -85,6 +86,7 @@ async function simulate(flags: SimulateFlags): Promise<void> {
   const fee = decimalFlag('--commission', flags.commission, 'non-negative');
   const { loadBars } = await import('../simulators/binance/load-bars.js');
   const { start } = await import('../simulators/binance/server.js');
+  const { rootLogger } = await import('./root-logger.js');
   const { bars, tick } = await loadBars(flags.data, flags.symbol);
   const preload =
     flags.preload !== undefined
@@ -111,7 +113,8 @@ async function simulate(flags: SimulateFlags): Promise<void> {
     secret: flags.secret,
     preloadBars: preload,
     realtime: speed > 0 ? { speed, rebase: flags.rebase } : undefined,
-    log: flags.verbose ? (line) => process.stdout.write(`${line}\n`) : undefined,
+    // Requests are logged at debug: --verbose shows them whatever LOG_LEVEL says.
+    logger: rootLogger(cliConfig(), 'venue simulate', flags.verbose ? { level: 'debug' } : {}),
   });
   const m = sim.market;
   process.stdout.write(

@@ -6,6 +6,7 @@ import { BacktestRepository, type BacktestJob } from '../store/backtest-reposito
 import type { Store } from '../store/open-store.js';
 import { toDecimal } from '../trading/core/decimal.js';
 import { KairosError } from '../trading/core/errors.js';
+import { noopLogger, type Logger } from '../trading/core/logger.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
 import { resolveParams } from '../trading/strategy/params.js';
@@ -53,7 +54,8 @@ export interface BacktestJobsConfig {
   /** Jobs waiting beyond the running one; more are refused with `BACKTEST_QUEUE_FULL`. */
   readonly maxQueued: number;
   readonly now: () => number;
-  readonly log?: (line: string) => void;
+  /** Where job failures are logged (component `backtests`). */
+  readonly logger?: Logger;
   /**
    * Where each finished report is also written, as `backtests/<id>/report.json` (the bucket of
    * `S3_BUCKET`); absent: the database only.
@@ -175,11 +177,12 @@ export class BacktestJobs {
         await this.#repo.markDone(id, report, this.cfg.now());
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
-        this.cfg.log?.(`backtest ${id} failed: ${message}`);
+        const log = (this.cfg.logger ?? noopLogger).child({ component: 'backtests' });
+        log.warn('backtest failed', { backtestId: id, err: e });
         await this.#repo
           .markFailed(id, message, this.cfg.now())
           .catch((w: Error) =>
-            this.cfg.log?.(`backtest ${id}: the failure could not be stored: ${w.message}`),
+            log.error('backtest failure could not be stored', { backtestId: id, err: w }),
           );
       }
     }

@@ -8,6 +8,7 @@ import {
 import { Endpoints } from '../trading/bus/topics.js';
 import { toDecimal, type Decimal } from '../trading/core/decimal.js';
 import { KairosError } from '../trading/core/errors.js';
+import { noopLogger, type Logger } from '../trading/core/logger.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-store.js';
 import type { TradingCore } from '../trading/live/trading-core.js';
@@ -36,7 +37,8 @@ export interface StrategyHostConfig {
   /** Where strategy bundles are written. */
   readonly buildDir: string;
   readonly now: () => number;
-  readonly log?: (line: string) => void;
+  /** Where strategy messages and failures are logged (component `strategy-host`). */
+  readonly logger?: Logger;
   /**
    * How a started strategy is reached: in this process (the default, an `InProcessSeam`) or
    * behind a `RemoteSeam` (a worker, a Lambda function). The host only talks to the seam.
@@ -92,8 +94,11 @@ interface Instance {
  */
 export class StrategyHost {
   readonly #live = new Map<string, Instance>();
+  readonly #log: Logger;
 
-  constructor(private readonly cfg: StrategyHostConfig) {}
+  constructor(private readonly cfg: StrategyHostConfig) {
+    this.#log = (cfg.logger ?? noopLogger).child({ component: 'strategy-host' });
+  }
 
   /** The strategy files it may start. */
   get catalog(): FileCatalog {
@@ -136,6 +141,12 @@ export class StrategyHost {
       return d;
     });
     await this.#launch(deployment, def, null);
+    this.#log.info('strategy started', {
+      strategyId: id,
+      name: req.name,
+      userId: ownerUserId,
+      actor: by.actor,
+    });
     return this.#view(deployment);
   }
 
@@ -147,6 +158,7 @@ export class StrategyHost {
     if (!inst || found.status !== 'running') return this.#view(found);
     const open = this.#openOrders(id).length;
     await this.#end(inst, 'stopped', null, by, { canceledOrders: open });
+    this.#log.info('strategy stopped', { strategyId: id, actor: by.actor, canceledOrders: open });
     return this.#view(inst.deployment);
   }
 
@@ -230,7 +242,7 @@ export class StrategyHost {
       instrument: this.cfg.instrument,
       services: (random) =>
         core.strategyServices(d.id, random, (sid, _ts, message) =>
-          this.cfg.log?.(`strategy ${sid}: ${message}`),
+          this.#log.info(message, { strategyId: sid, source: 'strategy' }),
         ),
     };
     // In this process a handler's throw (an order event's too, which arrives on the bus) fails
@@ -278,11 +290,10 @@ export class StrategyHost {
     if (inst.halted || this.#live.get(inst.deployment.id) !== inst) return;
     inst.halted = true;
     const message = error instanceof Error ? error.message : String(error);
-    this.cfg.log?.(`strategy ${inst.deployment.id} failed: ${message}`);
+    const strategyId = inst.deployment.id;
+    this.#log.error('strategy failed; stopped', { strategyId, err: error });
     void this.#end(inst, 'failed', message, SYSTEM, {}).catch((e: Error) =>
-      this.cfg.log?.(
-        `strategy ${inst.deployment.id}: the failure could not be stored: ${e.message}`,
-      ),
+      this.#log.error('strategy failure could not be stored', { strategyId, err: e }),
     );
   }
 

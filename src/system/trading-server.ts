@@ -22,6 +22,7 @@ import { StrategyDeploymentRepository } from '../store/strategy-deployment-repos
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
 import { UserRepository, type UserRecord } from '../store/user-repository.js';
 import type { DecimalInput } from '../trading/core/decimal.js';
+import { noopLogger, type Logger } from '../trading/core/logger.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import { TradingCore } from '../trading/live/trading-core.js';
 import { TradingDesk } from '../trading/live/trading-desk.js';
@@ -38,6 +39,7 @@ import { RiskControl } from './risk-control.js';
 import { BacktestJobs, type BacktestRequest } from './backtest-jobs.js';
 import { FileCatalog } from './file-catalog.js';
 import { StrategyHost } from './strategy-host.js';
+import { alertLogger, logReconciliation, logTradingEvents } from './trading-log.js';
 import { UserAccounts } from './user-accounts.js';
 
 /** What `kairos serve` runs on. */
@@ -49,7 +51,8 @@ export interface ServerOptions {
   readonly speed: number;
   readonly host: string;
   readonly port: number;
-  readonly log: (line: string) => void;
+  /** The root logger (default: none): requests, order events, alerts, reconciliation, strategies. */
+  readonly logger?: Logger;
   /** Requests per minute per client address and user (default 6,000). */
   readonly rateLimitPerMinute?: number;
   /** Login and second-factor requests per minute per address (default 30). */
@@ -78,6 +81,7 @@ export interface RunningServer {
 }
 
 const ACCOUNT = 'desk';
+const VENUE = 'PAPER';
 const RISK_REFRESH_EVERY_BARS = 20;
 
 /**
@@ -88,6 +92,7 @@ export async function startTradingServer(
   config: Config,
   opts: ServerOptions,
 ): Promise<RunningServer> {
+  const logger = opts.logger ?? noopLogger;
   const store = await openConfiguredStore(config);
   const stops: (() => Promise<void>)[] = [() => store.close()];
   const now = opts.now ?? Date.now;
@@ -121,7 +126,7 @@ export async function startTradingServer(
     const orders = new OrderRepository(store.db, ACCOUNT);
     const risk = new RiskRepository(store.db);
     const inst = opts.instrument;
-    const { core } = await TradingCore.open({
+    const { core, recovery } = await TradingCore.open({
       accountId: ACCOUNT,
       instruments: [inst],
       cash: { [inst.quote]: opts.cash },
@@ -129,11 +134,14 @@ export async function startTradingServer(
       venue: (deliver) =>
         new PaperVenue(
           path.join(config.home, 'paper', ACCOUNT, 'venue.json'),
-          { venue: 'PAPER', instruments: [inst] },
+          { venue: VENUE, instruments: [inst] },
           deliver,
         ),
-      onAlert: (a) => opts.log(`alert ${a.code}: ${a.message}`),
+      onAlert: alertLogger(logger),
     });
+    logReconciliation(logger, recovery, VENUE);
+    const stopLogging = logTradingEvents(core.bus, logger, VENUE);
+    stops.push(async () => stopLogging());
     const desk = new TradingDesk(core, orders);
     const riskControl = new RiskControl(risk, core);
     await riskControl.sync();
@@ -154,7 +162,7 @@ export async function startTradingServer(
       snapshots: new StrategySnapshotRepository(store.db, ACCOUNT),
       buildDir,
       now,
-      log: opts.log,
+      logger,
     });
     stops.push(async () => host.halt());
     const backtests = new BacktestJobs({
@@ -165,7 +173,7 @@ export async function startTradingServer(
       buildDir,
       maxQueued: opts.backtestQueue ?? 20,
       now,
-      log: opts.log,
+      logger,
       ...(bucket ? { reports: bucket } : {}),
     });
     stops.push(() => backtests.close());
@@ -179,7 +187,8 @@ export async function startTradingServer(
       await host.onBar(bar);
       await core.settle();
       bars++;
-      await core.reconcile(); // every bar: the venue's view and ours agree before the next
+      // Every bar: the venue's view and ours agree before the next.
+      logReconciliation(logger, await core.reconcile(), VENUE);
     });
     const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
     if (redis) stops.push(async () => void redis.disconnect());
@@ -242,7 +251,7 @@ export async function startTradingServer(
       },
       audit,
       now,
-      log: opts.log,
+      logger,
       bars: replay,
       rateLimit: {
         perMinute: opts.rateLimitPerMinute ?? 6_000,
@@ -251,6 +260,7 @@ export async function startTradingServer(
       },
     });
     const url = await app.listen({ host: opts.host, port: opts.port });
+    logger.info('server listening', { component: 'server', url, instrumentId: inst.id });
     const abort = new AbortController();
     const replayDone = replay.run(abort.signal);
     return {

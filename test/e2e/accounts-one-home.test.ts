@@ -71,7 +71,6 @@ describe('paper, serve and a second paper account on one KAIROS_HOME', () => {
       speed,
       host: '127.0.0.1',
       port: 0,
-      log: () => undefined,
     });
 
   it('stores every fill of every account; positions equal the venues’ after restarts', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
+import { createLogger } from '../../src/monitoring/logger.js';
 import { PasswordHasher } from '../../src/security/passwords/password-hasher.js';
 import type { Role } from '../../src/security/roles/permissions.js';
 import { Totp } from '../../src/security/totp/totp.js';
@@ -122,7 +123,8 @@ export async function startTestServer(
     speed: opts.speed ?? 1,
     host: '127.0.0.1',
     port: 0,
-    log: (line) => logs.push(line),
+    // Every line the server logs, at the most verbose level (canary tests read them all).
+    logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000,
     ...(opts.authRateLimitPerMinute === undefined
       ? {}

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toDecimal } from '../../trading/core/decimal.js';
 import { KairosError } from '../../trading/core/errors.js';
+import { noopLogger, type Logger } from '../../trading/core/logger.js';
 import type { Bar } from '../../trading/data/market-data.js';
 import { Account } from './account.js';
 import { BINANCE_MESSAGES, BinanceError, BinanceErrors } from './binance-error.js';
@@ -78,8 +79,11 @@ export interface BinanceSimOptions {
   readonly banMs?: number;
   /** Seed of the faults' random choices. */
   readonly seed?: number;
-  /** Receives one line per HTTP request (`GET /api/v3/time 200`). */
-  readonly log?: (line: string) => void;
+  /**
+   * One line per HTTP request (method, path without the query, status): answered ones at
+   * `debug`, refusals and dropped connections at `info` (component `binance-sim`).
+   */
+  readonly logger?: Logger;
 }
 
 /** What the running venue holds, read-only (for tests and the admin routes). */
@@ -212,7 +216,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
   const errors: unknown[] = [];
   const sockets = new Set<WebSocket>();
   const hung = new Set<ServerResponse>();
-  const log = options.log;
+  const log = (options.logger ?? noopLogger).child({ component: 'binance-sim' });
 
   const dropWebSockets = () => {
     const n = sockets.size;
@@ -274,18 +278,18 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
         const drop = faults.takeOrderDrop();
         if (drop === 'reset') {
           req.socket.destroy();
-          log?.(`${method} ${path} dropped (reset)`);
+          log.info('request dropped (reset)', { method, path });
           return;
         }
         if (drop === 'hang') {
           hung.add(res);
           res.on('close', () => hung.delete(res));
-          log?.(`${method} ${path} dropped (hang)`);
+          log.info('request dropped (hang)', { method, path });
           return;
         }
       }
       sendJson(res, 200, body, headers);
-      log?.(`${method} ${path} 200`);
+      log.debug('request', { method, path, status: 200 });
     } catch (e) {
       let err: BinanceError;
       if (e instanceof BinanceError) err = e;
@@ -294,7 +298,13 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
         err = new BinanceError(-1000, BINANCE_MESSAGES[-1000]!, 500);
       }
       sendJson(res, err.status, err.body(), { ...headers, ...err.headers });
-      log?.(`${method} ${path} ${err.status} ${err.code} ${err.message}`);
+      log.info('request refused', {
+        method,
+        path,
+        status: err.status,
+        code: err.code,
+        detail: err.message,
+      });
     }
   }
 

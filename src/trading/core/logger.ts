@@ -9,7 +9,7 @@ export type LogFields = Readonly<Record<string, unknown>>;
 
 /**
  * The logging port. The domain and the engines log through it; `src/monitoring` implements it
- * (console now, winston later) and the composition root chooses one. Fields are data, never
+ * (`createLogger`, on winston, with redaction) and the composition root builds it. Fields are data, never
  * interpolated into the message, so a log reader can filter on them.
  *
  * @example

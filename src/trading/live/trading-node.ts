@@ -1,4 +1,5 @@
 import { toDecimal, type Decimal, type DecimalInput } from '../core/decimal.js';
+import type { MessageBus } from '../bus/message-bus.js';
 import { Topics } from '../bus/topics.js';
 import type { Clock } from '../clock/clock.js';
 import { isTrade, type Bar, type MarketEvent, type TradeTick } from '../data/market-data.js';
@@ -69,6 +70,11 @@ export interface TradingNodeConfig {
   readonly onReconciled?: (result: ReconciliationResult, ts: number) => void;
   readonly onAlert?: (alert: Alert) => void;
   readonly onLog?: (message: string) => void;
+  /**
+   * Given the node's bus once recovery is done, before the first bar: the composition root
+   * subscribes to what it logs or pushes (order events, trading-state changes).
+   */
+  readonly observe?: (bus: Pick<MessageBus, 'subscribe'>) => void;
   /** Fault tests only: called between commit and send, and between send and the stored answer. */
   readonly failpoint?: (at: Failpoint) => void;
   /**
@@ -154,6 +160,7 @@ export class TradingNode {
     const { core, recovery, redo } = await this.#open(snapshot?.ts ?? null, ownsTime);
     const { exec, ledger, clock } = core;
     cfg.onReconciled?.(recovery, clock.now());
+    cfg.observe?.(core.bus);
     const refreshRisk = async () => {
       if (cfg.risk) core.applyRisk(await cfg.risk());
     };

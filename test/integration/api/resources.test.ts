@@ -5,6 +5,7 @@ import { verifyExport } from '../../../src/security/audit/verify.js';
 import { can, ROLES, type Permission, type Role } from '../../../src/security/roles/permissions.js';
 import { apiCall, type Answer } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { canaryCredential } from '../../support/canary.js';
 import { until } from '../../support/until.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
@@ -690,13 +691,7 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
     const canary = `CANARY${randomBytes(8).toString('hex')}`;
     const cred = await call('POST', '/credentials', {
       token: t.tokens.admin,
-      body: {
-        venue: 'okx',
-        label: 'canary',
-        apiKey: `${canary}-key`,
-        secret: `${canary}-secret`,
-        passphrase: `${canary}-pass`,
-      },
+      body: canaryCredential(canary),
     });
     expect(cred.status).toBe(201);
     const user = await newUser('trader', `${canary} password`);

@@ -1,3 +1,4 @@
+import { noopLogger, type Logger } from '../../../src/trading/core/logger.js';
 import type { Exchange } from 'ccxt';
 import { MemoryBudget } from '../../../src/scalability/rate-limit/memory-budget.js';
 import {
@@ -364,7 +365,13 @@ describe('T14: 429 then a 418 ban', () => {
   it('sends 0 requests during Retry-After or the ban, raises alerts, resumes after', async () => {
     const clock = { offset: 0, now: () => Date.now() + clock.offset };
     let requests = 0;
-    sim = await startSim({ clock, log: () => requests++ });
+    const counting: Logger = {
+      ...noopLogger,
+      debug: () => void requests++,
+      info: () => void requests++,
+      child: () => counting,
+    };
+    sim = await startSim({ clock, logger: counting });
     const budget = new MemoryBudget({
       rule: { capacity: 100_000, intervalMs: 60_000 },
       now: clock.now,

@@ -1,3 +1,4 @@
+import { createLogger } from '../../../src/monitoring/logger.js';
 import { StrategyOwners } from '../../../src/api/strategy-owners.js';
 
 /** A look-up whose answers the test gives, counting the calls. */
@@ -52,7 +53,10 @@ describe('StrategyOwners', () => {
   it('keeps "no owner" too, and after a failed look-up tells no one, logs it and asks again next time', async () => {
     const l = controlledLookUp();
     const lines: string[] = [];
-    const owners = new StrategyOwners(l.lookUp, (line) => lines.push(line));
+    const owners = new StrategyOwners(
+      l.lookUp,
+      createLogger({ write: (line) => lines.push(line) }),
+    );
     const got: (string | null)[] = [];
     owners.withOwner('nobody-1', (u) => got.push(u));
     l.answer(null);
@@ -64,7 +68,13 @@ describe('StrategyOwners', () => {
     l.fail(new Error('store down'));
     await settle();
     expect(got).toEqual([null, null, null]);
-    expect(lines).toEqual(['owner of strategy flaky-1: look-up failed: store down']);
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toMatchObject([
+      {
+        message: 'owner of strategy: look-up failed',
+        strategyId: 'flaky-1',
+        err: { message: 'store down' },
+      },
+    ]);
     owners.withOwner('flaky-1', (u) => got.push(u));
     l.answer('3');
     await settle();

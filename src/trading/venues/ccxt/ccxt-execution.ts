@@ -127,7 +127,11 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     if (!ws || this.#loops.length > 0) return;
     const symbols = [...this.#instruments.keys()];
     const symbol = symbols.length === 1 ? symbols[0] : undefined;
-    const onReconnect = () => this.#catchUp();
+    const onReconnect = () => {
+      this.#log('private stream reconnected');
+      return this.#catchUp();
+    };
+    const beforeRetry = () => this.#catchUp();
     const onError = (e: unknown, n: number) =>
       this.#log(`stream failed (${n} in a row): ${(e as Error).message}`);
     if (ws.has.watchMyTrades)
@@ -138,7 +142,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
             for (const t of trades as Trade[]) this.#onTrade(t);
           },
           onReconnect,
-          beforeRetry: onReconnect,
+          beforeRetry,
           onError,
           backoff: this.#o.backoff,
         }),
@@ -151,7 +155,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
             for (const o of orders as CcxtOrder[]) this.#onVenueOrder(o);
           },
           onReconnect,
-          beforeRetry: onReconnect,
+          beforeRetry,
           onError,
           backoff: this.#o.backoff,
         }),

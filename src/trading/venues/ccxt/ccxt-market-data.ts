@@ -128,6 +128,7 @@ export class CcxtMarketData {
           handle: (rows) => this.#serial(() => this.#onCandles(rows as OHLCV[])),
           onReconnect: async () => {
             this.stats.reconnects++;
+            this.#log('candles stream reconnected');
             await this.#serial(() => this.#gapFill());
           },
           onError: (e, n) => this.#log(`candles stream failed (${n} in a row): ${msg(e)}`),
@@ -250,6 +251,7 @@ export class CcxtMarketData {
         watch: () => o.exchange.watchTrades(o.symbol),
         handle: (trades) => this.#emitTrades(trades as Trade[]),
         onReconnect: async () => {
+          this.#log('trades stream reconnected');
           const missed = await this.#read(() =>
             o.exchange.fetchTrades(o.symbol, Math.max(0, this.#lastTradeTs - 1000), 1000),
           );

@@ -1,0 +1,188 @@
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import {
+  levelEnabled,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+} from '../trading/core/logger.js';
+import { Redactor } from './redactor.js';
+
+/** How `createLogger` writes. */
+export interface LoggerOptions {
+  /** The least severe level written (`LOG_LEVEL`; default `info`). */
+  readonly level?: LogLevel;
+  /**
+   * `json`: one object a line (for machines); `pretty`: one coloured, readable line; `auto`
+   * (default): `pretty` when writing to a stderr that is a terminal, else `json`.
+   */
+  readonly format?: 'json' | 'pretty' | 'auto';
+  /** Where a finished line goes, without its newline (default: stderr). */
+  readonly write?: (line: string) => void;
+  /** The wall clock (default `Date.now`). */
+  readonly now?: () => number;
+  /** Fields on every line (e.g. `{ service: 'kairos' }`). */
+  readonly fields?: LogFields;
+  /** Values never to be written, wherever they appear (API keys, passwords; see `Redactor`). */
+  readonly secrets?: Iterable<string>;
+}
+
+/** The root logger: a `Logger` that can be told more secrets to keep out of its lines. */
+export interface RootLogger extends Logger {
+  /** From now on, `value` is replaced by `[REDACTED]` wherever it would appear (≥ 8 characters). */
+  addSecret(value: string): void;
+}
+
+const LEVELS: Readonly<Record<LogLevel, number>> = { error: 0, warn: 1, info: 2, debug: 3 };
+const COLOURS: Readonly<Record<LogLevel, string>> = {
+  error: 'red',
+  warn: 'yellow',
+  info: 'green',
+  debug: 'gray',
+};
+/** Keys every line starts with, in this order; fields cannot overwrite them. */
+const HEAD = ['time', 'level', 'message', 'component'] as const;
+
+winston.addColors(COLOURS);
+
+/** A winston transport that hands each finished line to a function, synchronously. */
+function lineTransport(writeLine: (line: string) => void): winston.transport {
+  const sink = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      try {
+        writeLine(String(chunk).replace(/\n$/, ''));
+      } catch {
+        // a writer that fails must not take the caller down
+      }
+      done();
+    },
+  });
+  return new winston.transports.Stream({ stream: sink, eol: '\n' });
+}
+
+const writeStderr = (line: string) => {
+  process.stderr.write(`${line}\n`);
+};
+
+const colours = winston.format.colorize();
+
+/** Control characters (a newline, an escape sequence) written as `\u001b`: one line, no forged colours. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const printable = (s: string) =>
+  s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** A readable line: `<time> LEVEL [component] message key=value …`, the level coloured. */
+const pretty = winston.format.printf((info) => {
+  const { time, level, message, component, ...rest } = info as Record<string, unknown>;
+  const parts = [
+    String(time),
+    colours.colorize(String(level), String(level).toUpperCase().padEnd(5)),
+  ];
+  if (component !== undefined) parts.push(`[${printable(String(component))}]`);
+  parts.push(printable(String(message)));
+  for (const [key, value] of Object.entries(rest)) {
+    const text =
+      typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+    parts.push(printable(`${key}=${text}`));
+  }
+  return parts.join(' ');
+});
+
+/** One JSON object, keys in the order the line was built (`time`, `level`, `message`, …). */
+const jsonLine = winston.format.printf((info) => JSON.stringify(info));
+
+interface Core {
+  readonly winston: winston.Logger;
+  readonly threshold: LogLevel;
+  readonly redactor: Redactor;
+  readonly now: () => number;
+}
+
+/**
+ * The process's logger, on winston: JSON lines (`time`, `level`, `message`, `component`, then the
+ * fields: `requestId`, `userId`, `strategyId`, `clientOrderId`, `venue`, …) or, on a terminal, a
+ * coloured readable line; `level` is the threshold (`LOG_LEVEL`) and `child(fields)` gives each
+ * component its own. Every line goes through a `Redactor` first, which cannot be turned off:
+ * secret fields lose their value at any depth and secret-looking values are scrubbed from every
+ * string. Logging never throws.
+ *
+ * @example
+ * const root = createLogger({ level: config.logLevel, fields: { service: 'kairos' } });
+ * const log = root.child({ component: 'execution' });
+ * log.info('order accepted', { clientOrderId: 'sma-1', venue: 'binance' });
+ * // {"time":"2026-12-03T14:00:00.000Z","level":"info","message":"order accepted","component":"execution","service":"kairos","clientOrderId":"sma-1","venue":"binance"}
+ */
+export function createLogger(options: LoggerOptions = {}): RootLogger {
+  const write = options.write ?? writeStderr;
+  const format = options.format ?? 'auto';
+  const usePretty =
+    format === 'pretty' ||
+    (format === 'auto' && options.write === undefined && process.stderr.isTTY === true);
+  const threshold = options.level ?? 'info';
+  const redactor = new Redactor(options.secrets);
+  const core: Core = {
+    winston: winston.createLogger({
+      levels: LEVELS,
+      level: threshold,
+      format: usePretty ? pretty : jsonLine,
+      transports: [lineTransport(write)],
+      exitOnError: false,
+    }),
+    threshold,
+    redactor,
+    now: options.now ?? Date.now,
+  };
+  const root = new WinstonLogger(core, options.fields ?? {});
+  return Object.assign(root, {
+    addSecret: (value: string) => redactor.addSecret(value),
+  });
+}
+
+class WinstonLogger implements Logger {
+  constructor(
+    private readonly core: Core,
+    private readonly fields: LogFields,
+  ) {}
+
+  debug(message: string, fields?: LogFields): void {
+    this.log('debug', message, fields);
+  }
+  info(message: string, fields?: LogFields): void {
+    this.log('info', message, fields);
+  }
+  warn(message: string, fields?: LogFields): void {
+    this.log('warn', message, fields);
+  }
+  error(message: string, fields?: LogFields): void {
+    this.log('error', message, fields);
+  }
+
+  child(fields: LogFields): Logger {
+    return new WinstonLogger(this.core, { ...this.fields, ...fields });
+  }
+
+  enabled(level: LogLevel): boolean {
+    return levelEnabled(level, this.core.threshold);
+  }
+
+  private log(level: LogLevel, message: string, fields: LogFields | undefined): void {
+    if (!this.enabled(level)) return;
+    try {
+      const { redactor } = this.core;
+      const all = redactor.fields(
+        fields === undefined ? this.fields : { ...this.fields, ...fields },
+      );
+      const head: Record<string, unknown> = {
+        time: new Date(this.core.now()).toISOString(),
+        level,
+        message: redactor.text(String(message)),
+      };
+      if (all.component !== undefined) head.component = all.component;
+      for (const key of HEAD) delete all[key];
+      this.core.winston.log({ ...head, ...all } as winston.LogEntry);
+    } catch {
+      // a line that cannot be built is lost, never the caller's work
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import type { MessageBus } from '../trading/bus/message-bus.js';
+import { Topics } from '../trading/bus/topics.js';
+import { assertNever } from '../trading/core/errors.js';
+import type { LogFields, Logger } from '../trading/core/logger.js';
+import type { ReconciliationResult } from '../trading/live/reconciler.js';
+import type { Alert } from '../trading/model/alert.js';
+import type { OrderEvent } from '../trading/model/order-events.js';
+import type { TradingStateChanged } from '../trading/risk/risk-engine.js';
+
+/** Alerts that mean the books may be wrong: logged at `error`, the others at `warn`. */
+const SEVERE_ALERTS = new Set([
+  'ORDER_OVERFILL',
+  'RECONCILIATION_DRIFT',
+  'REPLAY_MISMATCH',
+  'ORDER_NOT_SENT',
+]);
+
+/**
+ * What an operator reads after an incident, from the bus of a trading core or node: every order
+ * state change (component `orders`, with `clientOrderId`, `strategyId`, `instrumentId`,
+ * `venue`), each risk denial with its reason code, each trading-state change (the kill switch:
+ * component `risk`). The domain only publishes; this subscriber writes. Answers the unsubscribe.
+ *
+ * @example
+ * const stop = logTradingEvents(core.bus, logger, 'PAPER');
+ */
+export function logTradingEvents(
+  bus: Pick<MessageBus, 'subscribe'>,
+  logger: Logger,
+  venue: string,
+): () => void {
+  const orders = logger.child({ component: 'orders', venue });
+  const risk = logger.child({ component: 'risk' });
+  const offOrders = bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) =>
+    logOrderEvent(orders, e),
+  );
+  const offRisk = bus.subscribe<TradingStateChanged | { kind: string }>(Topics.risk, (e) => {
+    if (e.kind !== 'TradingStateChanged') return;
+    const s = e as TradingStateChanged;
+    const fields = { scope: s.scope, strategyId: s.strategyId, state: s.state, actor: s.actor };
+    if (s.state === 'HALTED') risk.warn('kill switch engaged: trading halted', fields);
+    else risk.info(`trading state ${s.state}`, fields);
+  });
+  return () => {
+    offOrders();
+    offRisk();
+  };
+}
+
+/** One order event as one line: denials, rejections and unknown outcomes at `warn`. */
+function logOrderEvent(log: Logger, e: OrderEvent): void {
+  const ids: LogFields = {
+    clientOrderId: e.clientOrderId,
+    strategyId: e.strategyId,
+    instrumentId: e.instrumentId,
+    event: e.kind,
+  };
+  switch (e.kind) {
+    case 'OrderInitialized': {
+      const o = e.order;
+      return log.info('order initialized', {
+        ...ids,
+        side: o.side,
+        type: o.type,
+        quantity: o.quantity.toString(),
+        price: o.price?.toString() ?? null,
+        timeInForce: o.timeInForce,
+      });
+    }
+    case 'OrderDenied':
+      return log.warn('order denied by risk', { ...ids, reason: e.reason, detail: e.message });
+    case 'OrderSubmitted':
+      return log.info('order submitted', ids);
+    case 'OrderAccepted':
+      return log.info('order accepted', { ...ids, venueOrderId: e.venueOrderId });
+    case 'OrderRejected':
+      return log.warn('order rejected by the venue', {
+        ...ids,
+        reason: e.reason,
+        detail: e.message,
+      });
+    case 'OrderUnknown':
+      return log.warn('order outcome unknown', { ...ids, reason: e.reason });
+    case 'OrderPendingCancel':
+      return log.info('order cancel sent', ids);
+    case 'OrderCancelRejected':
+      return log.warn('order cancel rejected', { ...ids, reason: e.reason });
+    case 'OrderCanceled':
+      return log.info('order canceled', { ...ids, reason: e.reason });
+    case 'OrderExpired':
+      return log.info('order expired', { ...ids, reason: e.reason });
+    case 'OrderFilled': {
+      const f = e.fill;
+      return log.info('order filled', {
+        ...ids,
+        tradeId: f.tradeId,
+        side: f.side,
+        quantity: f.quantity.toString(),
+        price: f.price.toString(),
+        fee: f.fee.toString(),
+        liquidity: f.liquidity,
+      });
+    }
+    default:
+      return assertNever(e);
+  }
+}
+
+/**
+ * An `onAlert` that logs each alert (component `alerts`, `code`): drift, overfills, a replay
+ * mismatch and an order not sent at `error`, the others (rate limits, late fills…) at `warn`.
+ *
+ * @example
+ * TradingCore.open({ ..., onAlert: alertLogger(logger) });
+ */
+export function alertLogger(logger: Logger): (alert: Alert) => void {
+  const log = logger.child({ component: 'alerts' });
+  return (a) => {
+    const fields = { code: a.code, detail: a.message };
+    if (SEVERE_ALERTS.has(a.code)) log.error(`alert ${a.code}`, fields);
+    else log.warn(`alert ${a.code}`, fields);
+  };
+}
+
+/**
+ * Logs a reconciliation's result (component `reconciliation`): what it resolved and applied at
+ * `info`, with drift at `warn`, nothing to do at `debug`.
+ *
+ * @example
+ * logReconciliation(logger, await core.reconcile(), 'PAPER');
+ */
+export function logReconciliation(logger: Logger, r: ReconciliationResult, venue: string): void {
+  const log = logger.child({ component: 'reconciliation', venue });
+  const fields = { resolved: r.resolved.length, fillsApplied: r.fillsApplied };
+  // Each drift is also an alert (`RECONCILIATION_DRIFT`, logged by `alertLogger`).
+  if (r.drift.length > 0)
+    log.warn('reconciled with the venue: drift', {
+      ...fields,
+      drift: r.drift,
+      clientOrderIds: r.resolved,
+    });
+  else if (r.resolved.length > 0 || r.fillsApplied > 0)
+    log.info('reconciled with the venue', { ...fields, clientOrderIds: r.resolved });
+  else if (log.enabled('debug')) log.debug('reconciled with the venue: nothing to do', fields);
+}
