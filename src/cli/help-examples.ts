@@ -57,6 +57,11 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'DATABASE_URL=postgres://postgres@127.0.0.1:5432/kairos kairos migrate',
   ],
   config: ['kairos config', 'KAIROS_HOME=/srv/kairos kairos config'],
+  strategy: [`kairos strategy package ${SMA} --out build`],
+  'strategy package': [
+    `kairos strategy package ${SMA}`,
+    `kairos strategy package ${SMA} --out build`,
+  ],
   venue: [`kairos venue simulate --data ${BTC} --preload 10000`],
   'venue simulate': [
     `kairos venue simulate --data ${BTC} --preload 10000`,

@@ -10,6 +10,7 @@ import { registerPaper } from './paper-command.js';
 import { registerRisk } from './risk-commands.js';
 import { registerServe } from './serve-command.js';
 import { registerStoreCommands } from './store-commands.js';
+import { registerStrategy } from './strategy-commands.js';
 import { registerUser } from './user-commands.js';
 import { registerVenue } from './venue-command.js';
 
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerRisk(program);
   registerStoreCommands(program);
   registerVenue(program);
+  registerStrategy(program);
   registerAudit(program);
   registerUser(program);
   registerKeys(program);

@@ -10,8 +10,8 @@ import {
   type StrategyDefinition,
 } from '../trading/strategy/define-strategy.js';
 
-// The SDK's TypeScript source: beside this file, or under src/ when this runs from dist/.
-const SDK_ENTRY = ['../trading/strategy/index.ts', '../../src/trading/strategy/index.ts']
+/** The SDK's TypeScript source: beside this file, or under src/ when this runs from dist/. */
+export const SDK_ENTRY = ['../trading/strategy/index.ts', '../../src/trading/strategy/index.ts']
   .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
   .find((f) => existsSync(f))!;
 
