@@ -62,6 +62,8 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     `kairos strategy package ${SMA}`,
     `kairos strategy package ${SMA} --out build`,
   ],
+  lambda: ['kairos lambda serve --port 9001'],
+  'lambda serve': ['kairos lambda serve', 'kairos lambda serve --port 0 --verbose'],
   venue: [`kairos venue simulate --data ${BTC} --preload 10000`],
   'venue simulate': [
     `kairos venue simulate --data ${BTC} --preload 10000`,

@@ -5,6 +5,7 @@ import { registerBacktest } from './backtest-command.js';
 import { registerCredential } from './credential-commands.js';
 import { registerData } from './data-command.js';
 import { registerKeys } from './keys-commands.js';
+import { registerLambda } from './lambda-command.js';
 import { registerLive } from './live-command.js';
 import { registerPaper } from './paper-command.js';
 import { registerRisk } from './risk-commands.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerStoreCommands(program);
   registerVenue(program);
   registerStrategy(program);
+  registerLambda(program);
   registerAudit(program);
   registerUser(program);
   registerKeys(program);

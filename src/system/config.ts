@@ -51,6 +51,8 @@ export interface Config {
   readonly actor: string;
   /** `KAIROS_DEV=1`: `bin/kairos.js` runs the TypeScript sources even when a build is fresh. */
   readonly dev: boolean;
+  /** Where Lambda is (strategies as Lambda functions, `docs/cloud.md`). */
+  readonly lambda: { readonly region: string; readonly endpoint: string | undefined };
 }
 
 /** One environment variable: its name, its rule and its default, as `docs/configuration.md` lists them. */
@@ -115,6 +117,18 @@ export const SETTINGS: readonly Setting[] = [
   { variable: 'KAIROS_FAILPOINT', rule: '<point>:<n ≥ 1>', default: 'none', secret: false },
   { variable: 'USER', rule: 'any text', default: 'cli', secret: false },
   { variable: 'KAIROS_DEV', rule: '0 or 1', default: '0', secret: false },
+  {
+    variable: 'AWS_REGION',
+    rule: 'an AWS region, e.g. eu-west-1',
+    default: 'us-east-1',
+    secret: false,
+  },
+  {
+    variable: 'AWS_ENDPOINT_URL_LAMBDA',
+    rule: 'an http:// or https:// URL',
+    default: 'AWS Lambda of AWS_REGION',
+    secret: false,
+  },
 ];
 
 function invalid(variable: string, rule: string): KairosError {
@@ -168,7 +182,18 @@ export function loadConfig(env: Environment): Config {
     failpoint: failpoint(text(env, 'KAIROS_FAILPOINT')),
     actor: text(env, 'USER') ?? 'cli',
     dev: dev(text(env, 'KAIROS_DEV')),
+    lambda: {
+      region: region(text(env, 'AWS_REGION')),
+      endpoint: httpUrl('AWS_ENDPOINT_URL_LAMBDA', text(env, 'AWS_ENDPOINT_URL_LAMBDA')),
+    },
   };
+}
+
+function region(value: string | undefined): string {
+  if (value === undefined) return 'us-east-1';
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(value))
+    throw invalid('AWS_REGION', `must be an AWS region such as eu-west-1, was "${value}"`);
+  return value;
 }
 
 function redisUrl(value: string | undefined): string | undefined {
@@ -214,6 +239,10 @@ function port(value: string | undefined): number | undefined {
 }
 
 function exchangeUrl(value: string | undefined): string | undefined {
+  return httpUrl('EXCHANGE_URL', value);
+}
+
+function httpUrl(variable: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   let url: URL | undefined;
   try {
@@ -222,7 +251,7 @@ function exchangeUrl(value: string | undefined): string | undefined {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-    throw invalid('EXCHANGE_URL', `must be an http:// or https:// URL, was "${value}"`);
+    throw invalid(variable, `must be an http:// or https:// URL, was "${value}"`);
   return value;
 }
 
@@ -274,6 +303,8 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     failpoint: config.failpoint ?? null,
     actor: config.actor,
     dev: config.dev,
+    lambdaRegion: config.lambda.region,
+    lambdaEndpoint: config.lambda.endpoint ?? null,
   };
 }
 
