@@ -44,7 +44,10 @@ export function lambdaError(e: unknown, what: string): KairosError {
             ? 'LAMBDA_PAYLOAD_TOO_LARGE'
             : name === 'ResourceConflictException' || name === 'PreconditionFailedException'
               ? 'LAMBDA_CONFLICT'
-              : NETWORK.has(err?.code ?? '') || NETWORK.has(name)
+              : NETWORK.has(err?.code ?? '') ||
+                  NETWORK.has(name) ||
+                  name === 'TimeoutError' ||
+                  [...NETWORK].some((n) => message?.includes(n))
                 ? 'LAMBDA_UNREACHABLE'
                 : 'LAMBDA_REQUEST';
   const hint =

@@ -501,6 +501,8 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
   };
 
   const server = createServer((req, res) => void handle(req, res));
+  // Longer than the SDK keeps an idle socket, so a reused one is never reset under it.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
