@@ -34,3 +34,15 @@ export function actorOption(what = 'who makes the change (audited)'): [string, s
 export function actorOf(flags: { readonly actor?: string }): string {
   return flags.actor ?? cliConfig().actor;
 }
+
+/**
+ * Silences the AWS SDK's warning that its releases after January 2027 need Node 22: Kairos
+ * pins the SDK (`docs/cloud.md`), so the warning is about versions it does not use, and a CLI
+ * error must stay one line. A value already set in the environment wins.
+ *
+ * @example
+ * quietAwsSdk(); // before the first AWS client is made
+ */
+export function quietAwsSdk(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}

@@ -19,6 +19,7 @@ import { busyError } from '../trading/venues/ccxt/error-mapping.js';
 import { LiveClock } from '../trading/clock/live-clock.js';
 import { openVenueFeed, type VenueFeedFlags } from './venue-feed.js';
 import { runLines } from './run-lines.js';
+import { lambdaRuntime } from './lambda-runtime.js';
 import { cliConfig } from './cli-config.js';
 
 /** The flags of `kairos live`. */
@@ -28,6 +29,7 @@ export interface LiveFlags extends VenueFeedFlags {
   account?: string;
   strategyId?: string;
   export?: string;
+  lambda?: string;
   credential?: string;
   user?: string;
   onStop?: string;
@@ -111,6 +113,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
     process.stderr.write(`alert ${a.code}: ${a.message}\n`);
   const strategyId = flags.strategyId ?? strategy.name;
   const store = await openConfiguredStore(config);
+  let lambda: Awaited<ReturnType<typeof lambdaRuntime>> = null;
   let client: CcxtExecutionClient | null = null;
   let venue: Awaited<ReturnType<typeof openVenueFeed>> | null = null;
   let lines: ReturnType<typeof runLines> | null = null;
@@ -145,6 +148,13 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
     const { exchange, instrument: inst, startedAt, bars } = venue;
     const { exchange: stream } = await createExchange({ ...venue.exchangeConfig, pro: true });
     const riskRepo = new RiskRepository(store.db);
+    lambda = await lambdaRuntime(
+      config,
+      flags.lambda,
+      strategy,
+      params,
+      new RiskRepository(store.db),
+    );
     const feed = venue;
     lines = runLines(
       {
@@ -212,6 +222,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       },
       onAlert,
       onLog: log,
+      ...(lambda ? { strategySeam: lambda.seam } : {}),
     });
     await venue.start();
     log(
@@ -244,6 +255,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
     if (venue) lines?.end(result, venue.instrument);
     await (client as CcxtExecutionClient | null)?.close();
     await venue?.close();
+    lambda?.close();
     await store.close();
   }
 }

@@ -315,3 +315,19 @@ export async function removeFunction(client: LambdaClient, name: string): Promis
     client.send(new DeleteFunctionCommand({ FunctionName: name })),
   );
 }
+
+/**
+ * Checks a function's alias or version exists (`LAMBDA_NOT_FOUND` naming it, if not).
+ *
+ * @example
+ * await checkFunction(client, 'sma', 'live');
+ */
+export async function checkFunction(
+  client: LambdaClient,
+  name: string,
+  qualifier: string,
+): Promise<void> {
+  await send(`function ${name}:${qualifier}`, () =>
+    client.send(new GetFunctionCommand({ FunctionName: name, Qualifier: qualifier })),
+  );
+}
