@@ -10,7 +10,7 @@ import {
   type StrategyManifest,
 } from '../cloud/lambda/strategy-manifest.js';
 import { KairosError } from '../trading/core/errors.js';
-import { loadStrategy, SDK_ENTRY } from './load-strategy.js';
+import { BUNDLE_OPTIONS, loadStrategy } from './load-strategy.js';
 
 /** The handler's TypeScript source: under src/ whether this runs from src/ or dist/. */
 const HANDLER_ENTRY = [
@@ -71,13 +71,7 @@ export async function packageStrategy(
         loader: 'js',
       },
       absWorkingDir: dir,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      write: false,
-      logLevel: 'silent',
-      alias: { 'kairos/sdk': SDK_ENTRY },
+      ...BUNDLE_OPTIONS,
       legalComments: 'none',
     });
     code = result.outputFiles[0]!.text;
