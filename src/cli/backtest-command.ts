@@ -3,13 +3,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { renderReportHtml } from '../trading/backtest/report-html.js';
 import { KairosError } from '../trading/core/errors.js';
-import { parseParamList } from '../trading/strategy/params.js';
+import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
+import { parseParamList, resolveParams } from '../trading/strategy/params.js';
 import { reportText, runBacktest } from '../system/run-backtest.js';
 import { loadStrategy } from '../system/load-strategy.js';
 import { dateFlag, decimalFlag, durationFlag, integerFlag, numberFlag } from './parse-flags.js';
 import { createProgress } from './progress.js';
 import { printSummary } from './summary.js';
-import { cliConfig } from './cli-config.js';
+import { cliConfig, quietAwsSdk } from './cli-config.js';
 import { chartLibrarySource } from './paths.js';
 import { writeFilesAtomically } from './write-files-atomically.js';
 
@@ -34,6 +35,7 @@ interface BacktestFlags {
   seed: string;
   out?: string;
   export?: string;
+  lambda?: string;
   interval?: string;
   barInterval: string;
   allowShort?: boolean;
@@ -83,6 +85,10 @@ export function registerBacktest(program: Command): void {
     .option('--bar-interval <duration>', 'bars built from trades, for onBar and charts', '1m')
     .option('--allow-short', 'let sells exceed the position (margin account)')
     .option('--no-progress', 'no progress bar')
+    .option(
+      '--lambda <function>',
+      'run the strategy as this Lambda function, name[:alias|version]: the same report, slower (docs/cloud.md)',
+    )
     .action(async (strategyFile: string, flags: BacktestFlags) =>
       backtestCommand(strategyFile, flags),
     );
@@ -121,9 +127,14 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
     barIntervalMs: durationFlag('--bar-interval', flags.barInterval),
   };
   const rawParams = flags.params !== undefined ? parseParamList(flags.params) : {};
+  const load = () => loadStrategy(strategyFile, path.join(cliConfig().home, 'build'), flags.export);
+  // With --lambda the strategy is loaded first: its params schema resolves what the function gets.
+  const def = flags.lambda !== undefined ? await load() : null;
+  const lambda = def ? await backtestLambda(flags.lambda!, def, rawParams) : null;
   const { report, run } = await runBacktest({
     data: flags.data,
-    strategy: () => loadStrategy(strategyFile, path.join(cliConfig().home, 'build'), flags.export),
+    strategy: def ? async () => def : load,
+    ...(lambda ? { strategySeam: lambda.seam } : {}),
     params: rawParams,
     settings: {
       ...settings,
@@ -134,7 +145,7 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
       quote: flags.quote,
     },
     progress: (rows) => createProgress(flags.progress && process.stderr.isTTY === true, rows),
-  });
+  }).finally(() => lambda?.close());
   printSummary(report, run);
   const out =
     flags.out ??
@@ -157,6 +168,23 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
     `${report.failure ? 'partial reports (run FAILED)' : 'reports'}: ${rel(json!)}, ${rel(page!)}\n`,
   );
   if (run.failure) throw run.failure;
+}
+
+/** `--lambda`: the function checked, the engine's seam; a halt is in the report's alerts. */
+async function backtestLambda(
+  spec: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  strategy: StrategyDefinition<any, any, any>,
+  rawParams: Readonly<Record<string, unknown>>,
+) {
+  quietAwsSdk();
+  const { lambdaSeamFor } = await import('../system/lambda-strategy.js');
+  return lambdaSeamFor(
+    cliConfig(),
+    spec,
+    resolveParams(strategy.params, rawParams),
+    async () => undefined,
+  );
 }
 
 /** A data file's name without its extensions (`orcl-1995-2014.txt` → `orcl-1995-2014`). */

@@ -291,3 +291,54 @@ describe('a strategy as a Lambda function behind the seam', () => {
     expect(remote.orders.length).toBe(3);
   }, 60_000);
 });
+
+describe('a backtest through the local Lambda endpoint', () => {
+  it('writes a report.json byte-identical to the in-process one (sma-cross on ORCL)', async () => {
+    const { runBacktest, reportText } = await import('../../../src/system/run-backtest.js');
+    const dir2 = mkdtempSync(path.join(os.tmpdir(), 'kairos-lambda-backtest-'));
+    const lambda = await startLocalLambda({ port: 0, workDir: path.join(dir2, 'work') });
+    const client = lambdaClient({ region: 'us-east-1', endpoint: lambda.url });
+    try {
+      const file = path.join(ROOT, 'examples/strategies/sma-cross.ts');
+      const strategy = await loadStrategy(file, path.join(dir2, 'build'));
+      const pkg = await packageStrategy(file, path.join(dir2, 'build'));
+      await deployFunction(client, { name: 'sma', zip: pkg.zip, role: ROLE });
+      const params = { fast: '10', slow: '30', size: '100' };
+      const input = {
+        data: path.join(DATA, 'backtrader/orcl-1995-2014.txt'),
+        strategy: async () => strategy,
+        params,
+        settings: {
+          cash: '100000',
+          lot: '1',
+          minNotional: '0',
+          makerFee: '0.001',
+          takerFee: '0.001',
+          slippageBps: 0,
+          latencyMs: 0,
+          seed: 1,
+          barIntervalMs: 60_000,
+          allowShort: false,
+          from: Date.UTC(1998, 0, 1),
+          to: Date.UTC(2001, 0, 1),
+        },
+      };
+      const local = await runBacktest(input);
+      let steps = 0;
+      const remote = await runBacktest({
+        ...input,
+        strategySeam: (host) =>
+          new LambdaSeam(host, {
+            params: resolveParams(strategy.params, params),
+            invoke: (p) => (steps++, invokeFunction(client, 'sma', 'live', p)),
+          }),
+      });
+      expect(local.run.orders.length).toBeGreaterThan(10);
+      expect(steps).toBeGreaterThan(700);
+      expect(reportText(remote.report)).toBe(reportText(local.report));
+    } finally {
+      client.destroy();
+      await lambda.close();
+    }
+  }, 120_000);
+});
