@@ -267,6 +267,28 @@ describe('a strategy as a Lambda function behind the seam', () => {
     expect(invocations).toBe(atHalt);
   }, 60_000);
 
+  it('a throttled invocation is tried again with backoff: the same orders, no alert', async () => {
+    const local = (smaLocal ??= await paper('sma', SMA_PARAMS));
+    let calls = 0;
+    let throttled = 0;
+    const remote = await paper('sma', SMA_PARAMS, {
+      invoke: async (p) => {
+        if (++calls % 7 === 0) {
+          throttled++;
+          throw new KairosError(
+            'LAMBDA_THROTTLED',
+            'lambda: invoke sma:live: TooManyRequestsException: Rate exceeded',
+          );
+        }
+        return invokeFunction(client, 'sma', 'live', p);
+      },
+    });
+    expect(throttled).toBeGreaterThan(20);
+    expect(remote.alerts).toEqual([]);
+    expect(remote.orders).toEqual(local.orders);
+    expect(remote.fills).toEqual(local.fills);
+  }, 60_000);
+
   it('an answer that forges a client order id is refused whole: no order from it', async () => {
     const remote = await paper('sma', SMA_PARAMS, {
       haltAfter: 1,
