@@ -1,5 +1,6 @@
 import { quietAwsSdk } from './cli-config.js';
-import type { RiskRepository } from '../store/risk-repository.js';
+import type { Store } from '../store/open-store.js';
+import { RiskRepository } from '../store/risk-repository.js';
 import type { Config } from '../system/config.js';
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
 import { resolveParams } from '../trading/strategy/params.js';
@@ -12,7 +13,7 @@ import type { SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.j
  * Null without the flag.
  *
  * @example
- * const lambda = await lambdaRuntime(config, flags.lambda, strategy, params, riskRepo);
+ * const lambda = await lambdaRuntime(config, flags.lambda, strategy, params, store);
  */
 export async function lambdaRuntime(
   config: Config,
@@ -20,10 +21,11 @@ export async function lambdaRuntime(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   strategy: StrategyDefinition<any, any, any>,
   params: Readonly<Record<string, unknown>>,
-  risk: RiskRepository,
+  store: Pick<Store, 'db'>,
 ): Promise<{ seam: (host: SeamHost) => StrategySeam; close: () => void } | null> {
   if (spec === undefined) return null;
   quietAwsSdk();
+  const risk = new RiskRepository(store.db);
   const { lambdaSeamFor } = await import('../system/lambda-strategy.js');
   return lambdaSeamFor(config, spec, resolveParams(strategy.params, params), (strategyId, reason) =>
     risk.setState({ strategyId }, 'HALTED', `lambda: ${reason}`, 'lambda', Date.now()),

@@ -148,13 +148,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
     const { exchange, instrument: inst, startedAt, bars } = venue;
     const { exchange: stream } = await createExchange({ ...venue.exchangeConfig, pro: true });
     const riskRepo = new RiskRepository(store.db);
-    lambda = await lambdaRuntime(
-      config,
-      flags.lambda,
-      strategy,
-      params,
-      new RiskRepository(store.db),
-    );
+    lambda = await lambdaRuntime(config, flags.lambda, strategy, params, store);
     const feed = venue;
     lines = runLines(
       {

@@ -186,13 +186,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   let lambda: Awaited<ReturnType<typeof lambdaRuntime>> = null;
   try {
     store = await openConfiguredStore(config);
-    lambda = await lambdaRuntime(
-      config,
-      flags.lambda,
-      strategy,
-      params,
-      new RiskRepository(store.db),
-    );
+    lambda = await lambdaRuntime(config, flags.lambda, strategy, params, store);
     await checkRunOwner(store.db, {
       accountId: flags.account,
       strategyId,
