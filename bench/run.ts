@@ -50,6 +50,10 @@ process.stdout.write('OMS: tick-to-order latency and persisted orders/s (issue #
 const { omsResults } = await import('./oms.js');
 process.stdout.write('API: POST /orders with autocannon, WebSocket fan-out (issue #4)\n');
 const { apiResults } = await import('./api.js');
+process.stdout.write(
+  'Lambda: a step through the local endpoint, in-process vs Lambda (issue #13)\n',
+);
+const { lambdaResults } = await import('./lambda.js');
 const report = {
   date: new Date().toISOString(),
   node: process.version,
@@ -58,6 +62,7 @@ const report = {
   results,
   oms: omsResults,
   api: apiResults,
+  lambda: lambdaResults,
 };
 await mkdir('bench/results', { recursive: true });
 const file = path.join('bench/results', `bench-${report.date.slice(0, 10)}.json`);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { renderReportHtml } from '../trading/backtest/report-html.js';
 import { KairosError } from '../trading/core/errors.js';
-import { parseParamList } from '../trading/strategy/params.js';
+import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
+import { parseParamList, resolveParams } from '../trading/strategy/params.js';
 import { reportText, runBacktest } from '../system/run-backtest.js';
 import { loadStrategy } from '../system/load-strategy.js';
 import { dateFlag, decimalFlag, durationFlag, integerFlag, numberFlag } from './parse-flags.js';
@@ -35,6 +36,7 @@ interface BacktestFlags {
   seed: string;
   out?: string;
   export?: string;
+  lambda?: string;
   interval?: string;
   barInterval: string;
   allowShort?: boolean;
@@ -87,6 +89,10 @@ export function registerBacktest(program: Command): void {
     .option('--bar-interval <duration>', 'bars built from trades, for onBar and charts', '1m')
     .option('--allow-short', 'let sells exceed the position (margin account)')
     .option('--no-progress', 'no progress bar')
+    .option(
+      '--lambda <function>',
+      'run the strategy as this Lambda function, name[:alias|version]: the same report, slower (docs/cloud.md)',
+    )
     .action(async (strategyFile: string, flags: BacktestFlags) =>
       backtestCommand(strategyFile, flags),
     );
@@ -130,9 +136,14 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
   const data = isS3Url(flags.data)
     ? (await (await import('./object-file.js')).stageObject(flags.data, { mustExist: true })).file
     : flags.data;
+  const load = () => loadStrategy(strategyFile, path.join(cliConfig().home, 'build'), flags.export);
+  // With --lambda the strategy is loaded first: its params schema resolves what the function gets.
+  const def = flags.lambda !== undefined ? await load() : null;
+  const lambda = def ? await backtestLambda(flags.lambda!, def, rawParams) : null;
   const { report, run } = await runBacktest({
     data,
-    strategy: () => loadStrategy(strategyFile, path.join(cliConfig().home, 'build'), flags.export),
+    strategy: def ? async () => def : load,
+    ...(lambda ? { strategySeam: lambda.seam } : {}),
     params: rawParams,
     settings: {
       ...settings,
@@ -143,7 +154,7 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
       quote: flags.quote,
     },
     progress: (rows) => createProgress(flags.progress && process.stderr.isTTY === true, rows),
-  });
+  }).finally(() => lambda?.close());
   printSummary(report, run);
   const out =
     flags.out ??
@@ -166,6 +177,22 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
     `${report.failure ? 'partial reports (run FAILED)' : 'reports'}: ${rel(json!)}, ${rel(page!)}\n`,
   );
   if (run.failure) throw run.failure;
+}
+
+/** `--lambda`: the function checked, the engine's seam; a halt is in the report's alerts. */
+async function backtestLambda(
+  spec: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  strategy: StrategyDefinition<any, any, any>,
+  rawParams: Readonly<Record<string, unknown>>,
+) {
+  const { lambdaSeamFor } = await import('../system/lambda-strategy.js');
+  return lambdaSeamFor(
+    cliConfig(),
+    spec,
+    resolveParams(strategy.params, rawParams),
+    async () => undefined,
+  );
 }
 
 /** A data file's name without its extensions (`orcl-1995-2014.txt` → `orcl-1995-2014`). */

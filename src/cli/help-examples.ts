@@ -57,6 +57,23 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'DATABASE_URL=postgres://postgres@127.0.0.1:5432/kairos kairos migrate',
   ],
   config: ['kairos config', 'KAIROS_HOME=/srv/kairos kairos config'],
+  strategy: [
+    `kairos strategy package ${SMA} --out build`,
+    `kairos strategy deploy ${SMA} --name sma`,
+  ],
+  'strategy deploy': [
+    `AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:9001 kairos strategy deploy ${SMA} --name sma`,
+    `kairos strategy deploy ${SMA} --name sma --role arn:aws:iam::123456789012:role/kairos-strategy --memory 512 --timeout 10`,
+  ],
+  'strategy versions': ['kairos strategy versions sma', 'kairos strategy versions sma --json'],
+  'strategy rollback': ['kairos strategy rollback sma --to 2'],
+  'strategy remove': ['kairos strategy remove sma --actor rita'],
+  'strategy package': [
+    `kairos strategy package ${SMA}`,
+    `kairos strategy package ${SMA} --out build`,
+  ],
+  lambda: ['kairos lambda serve --port 9001'],
+  'lambda serve': ['kairos lambda serve', 'kairos lambda serve --port 0 --verbose'],
   venue: [`kairos venue simulate --data ${BTC} --preload 10000`],
   'venue simulate': [
     `kairos venue simulate --data ${BTC} --preload 10000`,

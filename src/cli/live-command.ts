@@ -25,6 +25,10 @@ export function registerLive(program: Command): void {
     .option('--account <id>', 'account name for the stored orders (default: the exchange id)')
     .option('--strategy-id <id>', 'id of this strategy run (default: the strategy name)')
     .option('--export <name>', 'the strategy export to run')
+    .option(
+      '--lambda <function>',
+      'run the strategy as this Lambda function, name[:alias|version] (default alias live; docs/cloud.md)',
+    )
     .addOption(
       new Option(
         '--credential <label|id>',

@@ -19,6 +19,7 @@ import { busyError } from '../trading/venues/ccxt/error-mapping.js';
 import { LiveClock } from '../trading/clock/live-clock.js';
 import { openVenueFeed, type VenueFeedFlags } from './venue-feed.js';
 import { runLines } from './run-lines.js';
+import { lambdaRuntime } from './lambda-runtime.js';
 import { cliConfig } from './cli-config.js';
 import { runLogging } from './run-logging.js';
 
@@ -29,6 +30,7 @@ export interface LiveFlags extends VenueFeedFlags {
   account?: string;
   strategyId?: string;
   export?: string;
+  lambda?: string;
   credential?: string;
   user?: string;
   onStop?: string;
@@ -112,6 +114,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
   const { onAlert, venueLine } = logs;
   const strategyId = flags.strategyId ?? strategy.name;
   const store = await openConfiguredStore(config);
+  let lambda: Awaited<ReturnType<typeof lambdaRuntime>> = null;
   let client: CcxtExecutionClient | null = null;
   let venue: Awaited<ReturnType<typeof openVenueFeed>> | null = null;
   let lines: ReturnType<typeof runLines> | null = null;
@@ -149,6 +152,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
     const { exchange, instrument: inst, startedAt, bars } = venue;
     const { exchange: stream } = await createExchange({ ...venue.exchangeConfig, pro: true });
     const riskRepo = new RiskRepository(store.db);
+    lambda = await lambdaRuntime(config, flags.lambda, strategy, params, store);
     const feed = venue;
     lines = runLines(
       {
@@ -221,6 +225,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       onLog: log,
       observe: logs.observe,
       onReconciled: logs.onReconciled,
+      ...(lambda ? { strategySeam: lambda.seam } : {}),
     });
     await venue.start();
     log(
@@ -263,6 +268,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
     if (venue) lines?.end(result, venue.instrument);
     await (client as CcxtExecutionClient | null)?.close();
     await venue?.close();
+    lambda?.close();
     await store.close();
   }
 }

@@ -22,6 +22,7 @@ import {
 import { cliConfig } from './cli-config.js';
 import { failpointFromEnv } from './failpoint.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
+import { lambdaRuntime } from './lambda-runtime.js';
 import { runLines } from './run-lines.js';
 import type { RunLogging } from './run-logging.js';
 import { checkRunOwner, claimVenueFolder } from '../system/run-owner.js';
@@ -37,6 +38,7 @@ interface PaperFlags extends Omit<ReplayInstrumentFlags, 'data'> {
   account: string;
   strategyId?: string;
   export?: string;
+  lambda?: string;
 }
 
 /** Where a paper run's bars come from: a replayed file or a venue's live market. */
@@ -79,6 +81,10 @@ export function registerPaper(program: Command): void {
     .option('--account <id>', 'paper account (its venue state and orders)', 'paper')
     .option('--strategy-id <id>', 'id of this strategy run (default: the strategy name)')
     .option('--export <name>', 'the strategy export to run')
+    .option(
+      '--lambda <function>',
+      'run the strategy as this Lambda function, name[:alias|version] (default alias live; docs/cloud.md)',
+    )
     .action(async (file: string, flags: PaperFlags, cmd: Command) => {
       // With a venue, the instrument (tick, lot, fees) is the venue's: a flag would be ignored.
       for (const name of ['tick', 'lot', 'commission', 'quote', 'speed'])
@@ -181,8 +187,10 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   );
   let store: Awaited<ReturnType<typeof openConfiguredStore>> | null = null;
   let result: NodeRunResult | null = null;
+  let lambda: Awaited<ReturnType<typeof lambdaRuntime>> = null;
   try {
     store = await openConfiguredStore(config);
+    lambda = await lambdaRuntime(config, flags.lambda, strategy, params, store);
     await checkRunOwner(store.db, {
       accountId: flags.account,
       strategyId,
@@ -213,6 +221,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       failpoint: failpointFromEnv(config.failpoint),
       // A replay owns its time: a crashed bar is replayed exactly (docs/paper.md).
       ownsTime: source.warmUntil === undefined,
+      ...(lambda ? { strategySeam: lambda.seam } : {}),
     });
     result = await node.run(lines.feed(source.bars));
     process.stdout.write(
@@ -224,10 +233,12 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
     // A fatal error ends the command at once (one line, non-zero): a live feed that is slow to
     // close must not keep it hanging.
     void source.close().catch(() => undefined);
+    lambda?.close();
     await store?.close();
     throw e;
   }
   lines.end(result, instrument);
+  lambda?.close();
   await source.close();
   await store.close();
 }

@@ -5,11 +5,13 @@ import { registerBacktest } from './backtest-command.js';
 import { registerCredential } from './credential-commands.js';
 import { registerData } from './data-command.js';
 import { registerKeys } from './keys-commands.js';
+import { registerLambda } from './lambda-command.js';
 import { registerLive } from './live-command.js';
 import { registerPaper } from './paper-command.js';
 import { registerRisk } from './risk-commands.js';
 import { registerServe } from './serve-command.js';
 import { registerStoreCommands } from './store-commands.js';
+import { registerStrategy } from './strategy-commands.js';
 import { registerUser } from './user-commands.js';
 import { registerVenue } from './venue-command.js';
 
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   registerRisk(program);
   registerStoreCommands(program);
   registerVenue(program);
+  registerStrategy(program);
+  registerLambda(program);
   registerAudit(program);
   registerUser(program);
   registerKeys(program);

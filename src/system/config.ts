@@ -69,6 +69,8 @@ export interface Config {
   readonly dev: boolean;
   /** S3: endpoint, region, the bucket (`S3_BUCKET`, `AWS_*`). */
   readonly objectStore: ObjectStoreSettings;
+  /** Where Lambda is (strategies as Lambda functions, `docs/cloud.md`). */
+  readonly lambda: { readonly region: string; readonly endpoint: string | undefined };
 }
 
 /** One environment variable: its name, its rule and its default, as `docs/configuration.md` lists them. */
@@ -163,6 +165,12 @@ export const SETTINGS: readonly Setting[] = [
     default: '1 with an endpoint, else 0',
     secret: false,
   },
+  {
+    variable: 'AWS_ENDPOINT_URL_LAMBDA',
+    rule: 'an http:// or https:// URL',
+    default: 'AWS_ENDPOINT_URL, else AWS Lambda of AWS_REGION',
+    secret: false,
+  },
 ];
 
 function invalid(variable: string, rule: string): KairosError {
@@ -217,6 +225,12 @@ export function loadConfig(env: Environment): Config {
     actor: text(env, 'USER') ?? 'cli',
     dev: zeroOrOne('KAIROS_DEV', text(env, 'KAIROS_DEV')),
     objectStore: objectStore(env),
+    lambda: {
+      region: objectStore(env).region ?? 'us-east-1',
+      endpoint:
+        httpUrl('AWS_ENDPOINT_URL_LAMBDA', text(env, 'AWS_ENDPOINT_URL_LAMBDA')) ??
+        httpUrl('AWS_ENDPOINT_URL', text(env, 'AWS_ENDPOINT_URL')),
+    },
   };
 }
 
@@ -356,6 +370,8 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     s3Endpoint: maskUrl(config.objectStore.endpoint),
     awsRegion: config.objectStore.region ?? null,
     s3ForcePathStyle: config.objectStore.forcePathStyle,
+    lambdaRegion: config.lambda.region,
+    lambdaEndpoint: config.lambda.endpoint ?? null,
   };
 }
 

@@ -10,10 +10,21 @@ import {
   type StrategyDefinition,
 } from '../trading/strategy/define-strategy.js';
 
-// The SDK's TypeScript source: beside this file, or under src/ when this runs from dist/.
-const SDK_ENTRY = ['../trading/strategy/index.ts', '../../src/trading/strategy/index.ts']
+/** The SDK's TypeScript source: beside this file, or under src/ when this runs from dist/. */
+export const SDK_ENTRY = ['../trading/strategy/index.ts', '../../src/trading/strategy/index.ts']
   .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
   .find((f) => existsSync(f))!;
+
+/** How strategy files are bundled: one ES module for Node 20, the SDK resolved as `kairos/sdk`. */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  write: false,
+  logLevel: 'silent',
+  alias: { 'kairos/sdk': SDK_ENTRY },
+} as const;
 
 /** A strategy file bundled into one ES module: what the backtester runs and Lambda deploys. */
 export interface StrategyBundle {
@@ -37,13 +48,7 @@ export async function bundleStrategy(file: string): Promise<StrategyBundle> {
   try {
     result = await build({
       entryPoints: [abs],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      write: false,
-      logLevel: 'silent',
-      alias: { 'kairos/sdk': SDK_ENTRY },
+      ...BUNDLE_OPTIONS,
       sourcemap: 'inline',
       // Sources are relative to the working directory; the bundle runs from elsewhere (the
       // build folder), so stack traces need the root to name the strategy's own file:line.

@@ -7,6 +7,7 @@ import {
 import { buildReport } from '../trading/backtest/build-report.js';
 import type { BacktestReport } from '../trading/backtest/report.js';
 import { BarAggregator } from '../trading/data/bar-aggregator.js';
+import type { SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.js';
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
 import { detectFormat, openBars, openTrades } from '../trading/venues/replay/open-data.js';
 import { instrumentFromFlags } from './instrument-from-flags.js';
@@ -46,6 +47,8 @@ export interface BacktestInput {
   readonly strategy: () => Promise<StrategyDefinition<any, any, any>>;
   readonly params: Readonly<Record<string, unknown>>;
   readonly settings: BacktestSettings;
+  /** How the engine talks to the strategy (default in-process; a Lambda function: `--lambda`). */
+  readonly strategySeam?: (host: SeamHost) => StrategySeam;
   /** A progress display, told the estimated number of rows (null: unknown). */
   readonly progress?: (estimatedRows: number | null) => {
     update: ProgressCallback;
@@ -81,6 +84,7 @@ export async function runBacktest(
     buyFeeIn: settings.buyFeeIn ?? 'quote',
     seed: settings.seed,
     allowShort: settings.allowShort,
+    ...(input.strategySeam ? { strategySeam: input.strategySeam } : {}),
   });
   const progress = input.progress?.(format.estimatedRows ?? null);
   const range = {

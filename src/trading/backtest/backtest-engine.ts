@@ -15,6 +15,7 @@ import type { StrategyDefinition } from '../strategy/define-strategy.js';
 import { resolveParams } from '../strategy/params.js';
 import { InProcessSeam } from '../strategy/in-process-seam.js';
 import type { JsonObject } from '../strategy/strategy-context.js';
+import type { SeamHost, StrategySeam } from '../strategy/strategy-seam.js';
 import { StrategyError } from '../strategy/strategy-error.js';
 import { EquityRecorder } from './equity-recorder.js';
 import { SimulatedExchange } from './simulated-exchange.js';
@@ -38,6 +39,12 @@ export interface BacktestConfig {
   readonly buyFeeIn?: BuyFeeIn;
   /** A hint of how many bars the run has (sizes the equity arrays once). */
   readonly expectedBars?: number;
+  /**
+   * How the backtest talks to its strategy (default: an `InProcessSeam`, the fast path). A
+   * seam whose calls answer later (a Lambda function) is awaited after each bar or trade, and
+   * the order events it has not seen yet are handed over before the next one.
+   */
+  readonly strategySeam?: (host: SeamHost) => StrategySeam;
 }
 
 /** A log line written by the strategy. */
@@ -81,8 +88,9 @@ export type ProgressCallback = (processed: number, now: number) => void;
 export class BacktestEngine {
   readonly #clock = new SimClock(0);
   readonly #kernel: Kernel<SimulatedExchange>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly #seam: InProcessSeam<any, any, any>;
+  readonly #seam: StrategySeam;
+  /** Calls of a seam that answers later, not awaited yet. */
+  readonly #pending: Promise<unknown>[] = [];
   readonly #seed: number;
   readonly #recorder: EquityRecorder;
   readonly #fills: Fill[] = [];
@@ -123,22 +131,40 @@ export class BacktestEngine {
     kernel.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => this.#onOrderEvent(e));
     const strategyId = config.strategyId ?? config.strategy.name;
     this.#seed = config.seed ?? 1;
-    // The in-process seam: synchronous, nothing serialised (the fast path).
-    const seam = (this.#seam = new InProcessSeam(config.strategy, this.#params as never, {
+    const host: SeamHost = {
       strategyId,
       instrument: inst,
       services: (random) =>
         kernel.strategyServices(strategyId, random, (_sid, ts, message) =>
           this.#logs.push({ ts, message }),
         ),
-    }));
+    };
+    // The in-process seam: synchronous, nothing serialised (the fast path).
+    const seam = (this.#seam = config.strategySeam
+      ? config.strategySeam(host)
+      : new InProcessSeam(config.strategy, this.#params as never, host));
     const rec = this.#recorder;
+    const pending = this.#pending;
     // Strategies and the equity curve hear bars and trades from the data engine.
     kernel.bus.subscribe<Bar>(Topics.bars(inst.id), (bar) => {
-      seam.onBar(bar);
+      const call = seam.onBar(bar);
+      if (call instanceof Promise) pending.push(call);
       rec.onBar(bar.closeTime, bar.open, bar.high, bar.low, bar.close);
     });
-    kernel.bus.subscribe<TradeTick>(Topics.trades(inst.id), (tick) => seam.onTrade(tick));
+    kernel.bus.subscribe<TradeTick>(Topics.trades(inst.id), (tick) => {
+      const call = seam.onTrade(tick);
+      if (call instanceof Promise) pending.push(call);
+    });
+  }
+
+  /** Awaits the calls of a seam that answers later, then hands over the order events left. */
+  async #settle(): Promise<void> {
+    const pending = this.#pending;
+    while (pending.length > 0) await pending.shift();
+    for (;;) {
+      const call = this.#seam.drain();
+      if (!(call instanceof Promise) || (await call).events === 0) return;
+    }
   }
 
   /** Runs the strategy over bar batches. */
@@ -146,9 +172,10 @@ export class BacktestEngine {
     source: AsyncIterable<readonly Bar[]>,
     onProgress?: ProgressCallback,
   ): Promise<BacktestRun> {
-    this.#seam.start({ state: null, ordersMade: 0, random: this.#seed });
+    await this.#seam.start({ state: null, ordersMade: 0, random: this.#seed });
     const clock = this.#clock;
     const kernel = this.#kernel;
+    const remote = this.#seam instanceof InProcessSeam ? null : this.#pending;
     let prevClose = -Infinity;
     for await (const batch of source) {
       let i = 0;
@@ -163,6 +190,7 @@ export class BacktestEngine {
           }
           prevClose = bar.closeTime;
           kernel.onBar(bar);
+          if (remote) await this.#settle();
         }
       } catch (e) {
         return this.#failedAt(e, i + 1);
@@ -182,9 +210,10 @@ export class BacktestEngine {
     makeAggregator: (emit: (bar: Bar) => void) => { push(t: TradeTick): void; flush(): void },
     onProgress?: ProgressCallback,
   ): Promise<BacktestRun> {
-    this.#seam.start({ state: null, ordersMade: 0, random: this.#seed });
+    await this.#seam.start({ state: null, ordersMade: 0, random: this.#seed });
     const clock = this.#clock;
     const kernel = this.#kernel;
+    const remote = this.#seam instanceof InProcessSeam ? null : this.#pending;
     // Bars made of trades reach strategies and the recorder as market bars do, but no venue
     // matches them: it has matched every trade already.
     const agg = makeAggregator((bar) => {
@@ -205,6 +234,7 @@ export class BacktestEngine {
           // A completed bar is emitted (and seen) before the first trade of the next interval.
           agg.push(tick);
           kernel.onTrade(tick);
+          if (remote) await this.#settle();
         }
       } catch (e) {
         return this.#failedAt(e, i + 1);
@@ -214,6 +244,7 @@ export class BacktestEngine {
     }
     try {
       agg.flush();
+      if (remote) await this.#settle();
     } catch (e) {
       return this.#failedAt(e, 0);
     }
@@ -221,7 +252,7 @@ export class BacktestEngine {
   }
 
   /** A strategy threw: the run ends there, partial, with the failure; anything else is thrown. */
-  #failedAt(e: unknown, eventsInBatch: number): BacktestRun {
+  #failedAt(e: unknown, eventsInBatch: number): Promise<BacktestRun> {
     if (!(e instanceof StrategyError)) throw e;
     this.#events += eventsInBatch;
     return this.#finish(e);
@@ -234,13 +265,13 @@ export class BacktestEngine {
     this.#recorder.onFill(ledger.cash(this.#inst.quote), ledger.position(this.#inst.id).quantity);
   }
 
-  #finish(failure?: StrategyError): BacktestRun {
+  async #finish(failure?: StrategyError): Promise<BacktestRun> {
     // A failed strategy gets no onStop; its state is kept as it was, if it is still plain JSON.
     let finalState: JsonObject = {};
-    if (!failure) finalState = this.#seam.stop().state;
+    if (!failure) finalState = (await this.#seam.stop()).state;
     else
       try {
-        finalState = this.#seam.snapshot().state;
+        finalState = (await this.#seam.snapshot()).state;
       } catch {
         // not plain JSON any more: the failure says enough
       }

@@ -1,0 +1,30 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
+
+/** Where Lambda is: a region, and an endpoint for a local or private one. */
+export interface LambdaSettings {
+  readonly region: string;
+  /** `AWS_ENDPOINT_URL_LAMBDA` (e.g. `kairos lambda serve`'s URL); undefined: AWS itself. */
+  readonly endpoint: string | undefined;
+}
+
+/**
+ * A Lambda client for these settings. Credentials come from the SDK's default chain
+ * (environment, shared files, SSO, the instance or task role), never from Kairos's config; a
+ * local endpoint (127.0.0.1, localhost) gets placeholders instead, since it checks no signature.
+ *
+ * @example
+ * const client = lambdaClient({ region: 'eu-west-1', endpoint: undefined });
+ */
+export function lambdaClient(settings: LambdaSettings): LambdaClient {
+  const local =
+    settings.endpoint !== undefined &&
+    /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(settings.endpoint);
+  return new LambdaClient({
+    region: settings.region,
+    ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
+    // The node retries a step itself (docs/cloud.md): one attempt per call here.
+    maxAttempts: 1,
+    // A local endpoint checks no signature: it gets placeholders, never the real credentials.
+    ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+}

@@ -1,0 +1,229 @@
+import { ClientOrderIds } from '../../trading/core/client-order-id.js';
+import { KairosError } from '../../trading/core/errors.js';
+import type { Instrument, InstrumentSpec } from '../../trading/model/instrument.js';
+import type {
+  SeamReply,
+  SeamRequest,
+  StrategyTransport,
+} from '../../trading/strategy/seam-protocol.js';
+import type { StrategySnapshotJson } from '../../trading/strategy/strategy-seam.js';
+import {
+  LAMBDA_PROTOCOL,
+  trimWarmup,
+  warmEntry,
+  type LambdaStep,
+  type LambdaStepResult,
+  type WarmEntry,
+  type WarmupNeed,
+} from './lambda-protocol.js';
+
+/** What a stepper needs: the strategy's id, instrument and params, and how to invoke. */
+export interface LambdaStepperOptions {
+  readonly strategyId: string;
+  readonly instrument: Instrument;
+  /** The params as resolved by the host (plain JSON). */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Invokes the function with a step's JSON text and answers its JSON text. */
+  readonly invoke: (payload: string) => Promise<string>;
+  /** Invocations allowed per minute of the host's clock (default 600). */
+  readonly maxPerMinute?: number;
+  /** Told of each invocation's payload (tests: the canary check). */
+  readonly onPayload?: (payload: string) => void;
+}
+
+const bad = (message: string) => new KairosError('LAMBDA_BAD_REPLY', `lambda: ${message}`);
+const isObject = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
+
+const spec = (i: Instrument): InstrumentSpec => ({
+  id: i.id,
+  base: i.base,
+  quote: i.quote,
+  tickSize: i.tickSize.toFixed(),
+  lotSize: i.lotSize.toFixed(),
+  minQuantity: i.minQuantity.toFixed(),
+  minNotional: i.minNotional.toFixed(),
+  makerFee: i.makerFee.toFixed(),
+  takerFee: i.takerFee.toFixed(),
+});
+
+/**
+ * The host's side of a strategy run as a Lambda function, as a `StrategyTransport` for the
+ * `RemoteSeam`: it keeps what the function must not (the strategy's snapshot and the warm-up
+ * window of past bars and trades), wraps each seam request into a `LambdaStep`, invokes, checks
+ * the answer whole before anything of it is used (a version 1 result of this `seq`, known
+ * commands only, submits under exactly the next client order ids, a snapshot) and keeps the
+ * snapshot it brings. Warm-ups and snapshots are answered here without an invocation. One
+ * invocation at a time; at most `maxPerMinute` per minute of the host's clock
+ * (`LAMBDA_RATE_CAPPED` beyond).
+ *
+ * @example
+ * const stepper = new LambdaStepper({ strategyId, instrument, params, invoke });
+ * const seam = new RemoteSeam(host, stepper.transport);
+ */
+export class LambdaStepper {
+  readonly transport: StrategyTransport;
+  #state: StrategySnapshotJson | null = null;
+  #window: WarmEntry[] = [];
+  #keep: WarmupNeed | null = null;
+  #seq = 0;
+  #accountId = '';
+  #turn: Promise<unknown> = Promise.resolve();
+  readonly #recent: number[] = [];
+  readonly #ids: string;
+  readonly #instrument: InstrumentSpec;
+
+  constructor(private readonly options: LambdaStepperOptions) {
+    this.#ids = ClientOrderIds.tagOf(options.strategyId);
+    this.#instrument = spec(options.instrument);
+    this.transport = (text) => {
+      const run = this.#turn.then(() => this.#handle(text));
+      this.#turn = run.catch(() => undefined);
+      return run;
+    };
+  }
+
+  /** The strategy's snapshot after the last step that succeeded (null before `start`). */
+  get state(): StrategySnapshotJson | null {
+    return this.#state;
+  }
+
+  /** Steps invoked so far. */
+  get steps(): number {
+    return this.#seq;
+  }
+
+  async #handle(text: string): Promise<string> {
+    const req = JSON.parse(text) as SeamRequest;
+    const ordersMade = this.#state?.ordersMade ?? 0;
+    const here = (snapshot: StrategySnapshotJson | null): string =>
+      JSON.stringify({ ok: true, output: { commands: [], logs: [] }, ordersMade, snapshot });
+    switch (req.kind) {
+      case 'warm':
+        this.#see(warmEntry(req.bar));
+        return here(null);
+      case 'warmTrade':
+        this.#see(warmEntry(req.tick));
+        return here(null);
+      case 'snapshot':
+        if (!this.#state) throw new KairosError('STRATEGY_SEAM', 'lambda: snapshot before start');
+        return here(this.#state);
+      default:
+        break;
+    }
+    try {
+      return JSON.stringify(await this.#invoke(req));
+    } finally {
+      // A bar or trade was seen whether or not its step succeeded: later steps warm with it.
+      if (req.kind === 'bar') this.#see(warmEntry(req.bar));
+      else if (req.kind === 'trade') this.#see(warmEntry(req.tick));
+    }
+  }
+
+  async #invoke(req: Exclude<SeamRequest, { kind: 'warm' | 'warmTrade' | 'snapshot' }>) {
+    this.#cap(req.view.ts);
+    const seq = ++this.#seq;
+    if (req.kind === 'start') this.#accountId = req.accountId;
+    const step: LambdaStep = {
+      v: LAMBDA_PROTOCOL,
+      seq,
+      strategyId: this.options.strategyId,
+      accountId: this.#accountId,
+      instrument: this.#instrument,
+      params: this.options.params,
+      state: req.kind === 'start' ? null : this.#state,
+      warmup:
+        req.kind === 'start'
+          ? []
+          : this.#keep
+            ? trimWarmup(this.#window, this.#keep)
+            : this.#window,
+      request: req,
+    };
+    const payload = JSON.stringify(step);
+    this.options.onPayload?.(payload);
+    const answer = await this.options.invoke(payload);
+    const ordersMade = req.kind === 'start' ? req.start.ordersMade : (this.#state?.ordersMade ?? 0);
+    const result = this.#check(answer, seq, ordersMade);
+    if (result.reply.ok) this.#state = result.state;
+    this.#keep = result.keep;
+    this.#trim();
+    return result.reply;
+  }
+
+  /** Refuses an invocation past the per-minute cap (in the host's time). */
+  #cap(ts: number): void {
+    const max = this.options.maxPerMinute ?? 600;
+    while (this.#recent.length > 0 && this.#recent[0]! <= ts - 60_000) this.#recent.shift();
+    if (this.#recent.length >= max)
+      throw new KairosError(
+        'LAMBDA_RATE_CAPPED',
+        `lambda: ${this.options.strategyId}: over ${max} invocations a minute; step skipped`,
+      );
+    this.#recent.push(ts);
+  }
+
+  /** The answer, checked whole: nothing of a bad one is used. */
+  #check(text: string, seq: number, ordersMade: number): LambdaStepResult {
+    let r: unknown;
+    try {
+      r = JSON.parse(text);
+    } catch {
+      throw bad(`step ${seq}: the answer is not JSON`);
+    }
+    if (!isObject(r) || r.v !== LAMBDA_PROTOCOL)
+      throw bad(`step ${seq}: not a version ${LAMBDA_PROTOCOL} result`);
+    if (r.seq !== seq) throw bad(`step ${seq}: the answer is for step ${String(r.seq)}`);
+    const keep = r.keep;
+    if (!isObject(keep) || !Number.isInteger(keep.bars) || !Number.isInteger(keep.trades))
+      throw bad(`step ${seq}: no warm-up need`);
+    const reply = r.reply as SeamReply;
+    if (!isObject(reply) || typeof reply.ok !== 'boolean') throw bad(`step ${seq}: no reply`);
+    if (!reply.ok) {
+      if (!isObject(reply.error) || typeof reply.error.code !== 'string')
+        throw bad(`step ${seq}: a failed reply without its error`);
+      return r as unknown as LambdaStepResult;
+    }
+    if (
+      !isObject(reply.output) ||
+      !Array.isArray(reply.output.commands) ||
+      !Array.isArray(reply.output.logs)
+    )
+      throw bad(`step ${seq}: the reply has no commands or logs`);
+    let n = ordersMade;
+    for (const c of reply.output.commands as unknown[]) {
+      if (!isObject(c) || typeof c.clientOrderId !== 'string' || typeof c.ts !== 'number')
+        throw bad(`step ${seq}: a command is not a command`);
+      if (c.kind === 'submit') {
+        const expected = `${this.#ids}-${++n}`;
+        if (c.clientOrderId !== expected)
+          throw bad(
+            `step ${seq}: submit ${c.clientOrderId}: must use the next client order id ${expected}`,
+          );
+        if (!isObject(c.request) || typeof c.request.quantity !== 'string')
+          throw bad(`step ${seq}: submit ${c.clientOrderId} has no request`);
+      } else if (c.kind !== 'cancel')
+        throw bad(`step ${seq}: unknown command ${JSON.stringify(c.kind)}`);
+    }
+    if (reply.ordersMade !== n)
+      throw bad(`step ${seq}: ordersMade ${String(reply.ordersMade)}, the commands make ${n}`);
+    const state = r.state;
+    if (
+      !isObject(state) ||
+      !isObject(state.state) ||
+      state.ordersMade !== n ||
+      !Array.isArray(state.random)
+    )
+      throw bad(`step ${seq}: no snapshot after the step`);
+    return r as unknown as LambdaStepResult;
+  }
+
+  #see(e: WarmEntry): void {
+    this.#window.push(e);
+    if (this.#keep && this.#window.length > 2 * (this.#keep.bars + this.#keep.trades)) this.#trim();
+  }
+
+  #trim(): void {
+    if (this.#keep) this.#window = trimWarmup(this.#window, this.#keep);
+  }
+}

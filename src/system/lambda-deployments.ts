@@ -1,0 +1,109 @@
+import { lambdaClient } from '../cloud/lambda/lambda-client.js';
+import {
+  deployFunction,
+  listVersions,
+  removeFunction,
+  rollbackAlias,
+  type DeployResult,
+  type FunctionVersionInfo,
+} from '../cloud/lambda/lambda-functions.js';
+import { AuditRepository } from '../store/audit-repository.js';
+import type { Store } from '../store/open-store.js';
+import type { Config } from './config.js';
+import { packageStrategy } from './strategy-package.js';
+
+/** Who makes a change (recorded in the audit log). */
+export interface ChangeBy {
+  readonly actor: string;
+  readonly role: string;
+}
+
+/** What `kairos strategy deploy` sets. */
+export interface DeployRequest {
+  readonly file: string;
+  readonly name: string;
+  readonly exportName?: string;
+  readonly role?: string;
+  readonly memoryMb?: number;
+  readonly timeoutS?: number;
+}
+
+/**
+ * Strategies deployed as Lambda functions: deploy (package, create or update, publish, move
+ * `live`), versions, rollback, remove. Every change is audited (`strategy.deployed`,
+ * `strategy.rolled_back`, `strategy.removed`) right after AWS accepted it: the store is opened
+ * before any AWS call, so a store that cannot be written stops the command before it changes
+ * anything. The audit rows name the function, versions and code sha256, never a credential.
+ *
+ * @example
+ * const d = new LambdaDeployments(config, store);
+ * const r = await d.deploy({ file: 'sma-cross.ts', name: 'sma', role }, { actor: 'qa', role: 'cli' });
+ */
+export class LambdaDeployments {
+  readonly #client;
+
+  constructor(
+    private readonly config: Config,
+    private readonly store: Pick<Store, 'db'>,
+  ) {
+    this.#client = lambdaClient(config.lambda);
+  }
+
+  /** Ends the AWS client. */
+  close(): void {
+    this.#client.destroy();
+  }
+
+  async deploy(
+    req: DeployRequest,
+    by: ChangeBy,
+  ): Promise<DeployResult & { strategy: string; zipSha256: string }> {
+    const pkg = await packageStrategy(req.file, `${this.config.home}/build`, req.exportName);
+    const local = this.config.lambda.endpoint !== undefined;
+    const r = await deployFunction(this.#client, {
+      name: req.name,
+      zip: pkg.zip,
+      // A local endpoint needs no real role.
+      role: req.role ?? (local ? 'arn:aws:iam::000000000000:role/kairos-local' : undefined),
+      ...(req.memoryMb !== undefined ? { memoryMb: req.memoryMb } : {}),
+      ...(req.timeoutS !== undefined ? { timeoutS: req.timeoutS } : {}),
+      description: `kairos ${pkg.manifest.strategy} sha256:${pkg.zipSha256.slice(0, 16)} sdk ${pkg.manifest.sdkVersion}`,
+    });
+    await this.#audit(by, 'strategy.deployed', req.name, {
+      strategy: pkg.manifest.strategy,
+      version: r.version,
+      previousVersion: r.previousVersion,
+      created: r.created,
+      zipSha256: pkg.zipSha256,
+      codeSha256: pkg.manifest.codeSha256,
+      sdkVersion: pkg.manifest.sdkVersion,
+    });
+    return { ...r, strategy: pkg.manifest.strategy, zipSha256: pkg.zipSha256 };
+  }
+
+  versions(name: string): Promise<FunctionVersionInfo[]> {
+    return listVersions(this.#client, name);
+  }
+
+  async rollback(name: string, version: string, by: ChangeBy): Promise<string | null> {
+    const from = await rollbackAlias(this.#client, name, version);
+    await this.#audit(by, 'strategy.rolled_back', name, { from, to: version });
+    return from;
+  }
+
+  async remove(name: string, by: ChangeBy): Promise<void> {
+    await removeFunction(this.#client, name);
+    await this.#audit(by, 'strategy.removed', name, {});
+  }
+
+  async #audit(by: ChangeBy, action: string, name: string, payload: Record<string, unknown>) {
+    await new AuditRepository(this.store.db).append({
+      ts: Date.now(),
+      actor: by.actor,
+      role: by.role,
+      action,
+      subject: `lambda:${name}`,
+      payload: { function: name, region: this.config.lambda.region, ...payload },
+    });
+  }
+}

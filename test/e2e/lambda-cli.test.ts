@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openStore } from '../../src/store/open-store.js';
+import { btcSlice, paperArgs } from '../support/paper-args.js';
+import { ROOT, runCli } from '../support/run-cli.js';
+import { until } from '../support/until.js';
+
+const SMA = 'examples/strategies/sma-cross.ts';
+
+describe('kairos strategy deploy | versions | rollback | remove, and paper --lambda', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-lambda-cli-'));
+  const data = btcSlice(path.join(dir, 'btc.json'), 240);
+  let server: ChildProcess;
+  let url = '';
+  const env = (home: string) => ({
+    KAIROS_HOME: path.join(dir, home),
+    AWS_ENDPOINT_URL_LAMBDA: url,
+  });
+  /** The order lines a paper run printed. */
+  const orderLines = (stdout: string) =>
+    stdout.split('\n').filter((l) => /sma-cross-\d+/.test(l) && !/^(recovery|position)/.test(l));
+
+  beforeAll(async () => {
+    server = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin/kairos.js'), 'lambda', 'serve', '--port', '0'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, KAIROS_HOME: path.join(dir, 'server') },
+      },
+    );
+    let out = '';
+    server.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    url = await until(
+      () => /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1],
+      30_000,
+      'lambda serve',
+    );
+  }, 40_000);
+  afterAll(() => {
+    server.kill('SIGTERM');
+  });
+
+  it('deploys, trades through Lambda with the in-process orders, rolls back, removes; each change audited', async () => {
+    const deployed = runCli(
+      ['strategy', 'deploy', SMA, '--name', 'sma', '--actor', 'quinn'],
+      env('a'),
+    );
+    expect(deployed.stderr).toBe('');
+    expect(deployed.stdout).toMatch(
+      /^created function sma \(sma-cross, sha256 [0-9a-f]{16}…\): version 1, alias live created -> 1/,
+    );
+
+    const inProcess = runCli(paperArgs(data), env('in-process'));
+    const viaLambda = runCli([...paperArgs(data), '--lambda', 'sma'], env('lambda'));
+    expect(inProcess.code).toBe(0);
+    expect(viaLambda.stderr).toBe('');
+    expect(viaLambda.code).toBe(0);
+    expect(orderLines(inProcess.stdout).length).toBeGreaterThan(1);
+    expect(orderLines(viaLambda.stdout)).toEqual(orderLines(inProcess.stdout));
+
+    const v2 = runCli(
+      ['strategy', 'deploy', SMA, '--name', 'sma', '--memory', '512', '--actor', 'quinn'],
+      env('a'),
+    );
+    expect(v2.stdout).toMatch(/updated function sma .*: version 2, alias live moved from 1 -> 2/);
+    const versions = runCli(['strategy', 'versions', 'sma', '--json'], env('a'));
+    expect(
+      JSON.parse(versions.stdout).map((v: { version: string; live: boolean; memoryMb: number }) => [
+        v.version,
+        v.live,
+        v.memoryMb,
+      ]),
+    ).toEqual([
+      ['1', false, 256],
+      ['2', true, 512],
+    ]);
+    const back = runCli(['strategy', 'rollback', 'sma', '--to', '1', '--actor', 'rita'], env('a'));
+    expect(back.stdout).toBe('alias live of sma: 2 -> 1\n');
+    const missing = runCli(['strategy', 'rollback', 'sma', '--to', '7'], env('a'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^kairos: lambda: get sma:7: ResourceNotFoundException: .*\n$/);
+    expect(runCli(['strategy', 'remove', 'sma', '--actor', 'rita'], env('a')).code).toBe(0);
+
+    const gone = runCli([...paperArgs(data), '--lambda', 'sma'], env('gone'));
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toMatch(/^kairos: lambda: function sma:live: ResourceNotFoundException/);
+
+    const store = await openStore({ dataDir: path.join(dir, 'a', 'db') });
+    try {
+      const rows = await store.db
+        .selectFrom('audit_log')
+        .select(['actor', 'action', 'subject', 'payload'])
+        .where('action', 'like', 'strategy.%')
+        .orderBy('seq')
+        .execute();
+      expect(rows.map((r) => [r.actor, r.action, r.subject])).toEqual([
+        ['quinn', 'strategy.deployed', 'lambda:sma'],
+        ['quinn', 'strategy.deployed', 'lambda:sma'],
+        ['rita', 'strategy.rolled_back', 'lambda:sma'],
+        ['rita', 'strategy.removed', 'lambda:sma'],
+      ]);
+      const payload = (p: unknown) => (typeof p === 'string' ? JSON.parse(p) : p) as object;
+      expect(payload(rows[1]!.payload)).toMatchObject({ version: '2', previousVersion: '1' });
+      expect(payload(rows[2]!.payload)).toMatchObject({ from: '2', to: '1' });
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
+
+  it('an endpoint that does not answer, and a bad --lambda, are one line with exit 2', () => {
+    const r = runCli(['strategy', 'versions', 'sma'], {
+      KAIROS_HOME: path.join(dir, 'b'),
+      AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:1',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^kairos: lambda: .*ECONNREFUSED.*kairos lambda serve.*\n$/);
+    const bad = runCli([...paperArgs(data), '--lambda', 'no such'], env('c'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^kairos: --lambda: must be a function name/);
+  }, 60_000);
+});

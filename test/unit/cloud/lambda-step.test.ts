@@ -1,0 +1,160 @@
+import { lambdaError } from '../../../src/cloud/lambda/lambda-errors.js';
+import { runLambdaStep } from '../../../src/cloud/lambda/lambda-handler.js';
+import { trimWarmup, type WarmEntry } from '../../../src/cloud/lambda/lambda-protocol.js';
+import { LambdaStepper } from '../../../src/cloud/lambda/lambda-stepper.js';
+import { lambdaTarget } from '../../../src/system/lambda-strategy.js';
+import { defineStrategy, param, sma } from '../../../src/trading/strategy/index.js';
+import { instrument } from '../../support/builders.js';
+
+const b = (t: number): WarmEntry => ['b', t, t + 1, 1, 1, 1, 1, 1];
+const t = (ts: number): WarmEntry => ['t', ts, 1];
+const view = {
+  ts: 60_000,
+  position: { quantity: '0', lots: [], realizedPnl: '0', fees: '0', openedAt: null },
+  cash: {},
+  orders: [],
+};
+
+describe('the Lambda step', () => {
+  it('keeps the newest bars and trades the handler asks for, in order', () => {
+    const w = [b(1), t(2), b(3), t(4), t(5), b(6)];
+    expect(trimWarmup(w, { bars: 2, trades: 1 })).toEqual([b(3), t(5), b(6)]);
+    expect(trimWarmup(w, { bars: 9, trades: 9 })).toEqual(w);
+    expect(trimWarmup(w, { bars: 0, trades: 0 })).toEqual([]);
+  });
+
+  it('the handler asks for its history and ten indicator periods, and refuses a step that is not one', () => {
+    const def = defineStrategy({
+      name: 's',
+      history: 20,
+      params: { n: param.int(7) },
+      indicators: (p) => ({ a: sma(p.n), b: sma(3, 'trade') }),
+    });
+    const inst = { id: 'X', base: 'X', quote: 'Y', tickSize: '0.01', lotSize: '1' };
+    const start = {
+      kind: 'start' as const,
+      accountId: 'paper',
+      start: { state: null, ordersMade: 0, random: 1 },
+      view,
+    };
+    const step = {
+      v: 1 as const,
+      seq: 1,
+      strategyId: 's',
+      accountId: 'paper',
+      instrument: inst,
+      params: { n: 7 },
+      state: null,
+      warmup: [],
+      request: start,
+    };
+    expect(runLambdaStep(def as never, step).keep).toEqual({ bars: 70, trades: 30 });
+    expect(runLambdaStep(def as never, { ...step, v: 2 } as never).reply).toMatchObject({
+      ok: false,
+      error: { code: 'LAMBDA_PROTOCOL' },
+    });
+    expect(
+      runLambdaStep(def as never, { ...step, request: { kind: 'bar', bar: {}, view } } as never)
+        .reply,
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'LAMBDA_PROTOCOL', message: 'lambda step: bar without a state' },
+    });
+    expect(runLambdaStep(def as never, { ...step, params: { n: 'x' } }).reply).toMatchObject({
+      ok: false,
+      error: { code: 'PARAM_INVALID' },
+    });
+  });
+
+  it.each([
+    ['not JSON', () => 'nope', /the answer is not JSON/],
+    ['another step', (s: number) => JSON.stringify({ v: 1, seq: s + 1 }), /the answer is for step/],
+    [
+      'an unknown command',
+      (s: number) => answer(s, [{ kind: 'transfer', clientOrderId: 'x-1', ts: 0 }], 0),
+      /unknown command "transfer"/,
+    ],
+    [
+      'a skipped client order id',
+      (s: number) =>
+        answer(s, [{ kind: 'submit', clientOrderId: 'S-2', ts: 0, request: { quantity: '1' } }], 2),
+      /must use the next client order id S-1/,
+    ],
+    ['a wrong count', (s: number) => answer(s, [], 3), /ordersMade 3, the commands make 0/],
+  ])(
+    'the stepper refuses an answer whole: %s (LAMBDA_BAD_REPLY)',
+    async (_what, reply, message) => {
+      let seq = 0;
+      const stepper = new LambdaStepper({
+        strategyId: 'S',
+        instrument: instrument(),
+        params: {},
+        invoke: async (p) => reply((seq = (JSON.parse(p) as { seq: number }).seq)),
+      });
+      const req = JSON.stringify({
+        kind: 'start',
+        start: { state: null, ordersMade: 0, random: 1 },
+        view,
+      });
+      await expect(stepper.transport(req)).rejects.toMatchObject({
+        code: 'LAMBDA_BAD_REPLY',
+        message: expect.stringMatching(message),
+      });
+      expect(seq).toBe(1);
+      expect(stepper.state).toBeNull();
+    },
+  );
+
+  it('caps invocations per minute of the host clock', async () => {
+    const stepper = new LambdaStepper({
+      strategyId: 'S',
+      instrument: instrument(),
+      params: {},
+      maxPerMinute: 2,
+      invoke: async (p) => answer((JSON.parse(p) as { seq: number }).seq, [], 0),
+    });
+    const req = (ts: number) =>
+      JSON.stringify({
+        kind: 'start',
+        start: { state: null, ordersMade: 0, random: 1 },
+        view: { ...view, ts },
+      });
+    await stepper.transport(req(0));
+    await stepper.transport(req(30_000));
+    await expect(stepper.transport(req(59_999))).rejects.toMatchObject({
+      code: 'LAMBDA_RATE_CAPPED',
+    });
+    await stepper.transport(req(60_000));
+    expect(stepper.steps).toBe(3);
+  });
+
+  it('names Lambda targets and maps SDK errors to stable codes', () => {
+    expect(lambdaTarget('sma')).toEqual({ name: 'sma', qualifier: 'live' });
+    expect(lambdaTarget('sma:3')).toEqual({ name: 'sma', qualifier: '3' });
+    expect(() => lambdaTarget('a b')).toThrow(/--lambda: must be a function name/);
+    const e = (name: string, status?: number) =>
+      Object.assign(new Error('m'), { name, $metadata: { httpStatusCode: status } });
+    expect(lambdaError(e('ResourceNotFoundException', 404), 'x').code).toBe('LAMBDA_NOT_FOUND');
+    expect(lambdaError(e('TooManyRequestsException', 429), 'x').code).toBe('LAMBDA_THROTTLED');
+    expect(lambdaError(e('AccessDeniedException', 403), 'x').message).toMatch(
+      /^lambda: x: AccessDeniedException: m \(check the credentials/,
+    );
+    expect(
+      lambdaError(
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+        'x',
+      ).code,
+    ).toBe('LAMBDA_UNREACHABLE');
+    expect(lambdaError(e('InvalidParameterValueException', 400), 'x').code).toBe('LAMBDA_REQUEST');
+  });
+});
+
+function answer(seq: number, commands: unknown[], ordersMade: number): string {
+  return JSON.stringify({
+    v: 1,
+    seq,
+    keep: { bars: 1, trades: 1 },
+    reply: { ok: true, output: { commands, logs: [] }, ordersMade, snapshot: null },
+    state: { state: {}, ordersMade, random: [1, 2, 3, 4] },
+  });
+}
