@@ -20,7 +20,10 @@ const text = fc.oneof(
     .tuple(fc.constantFrom('=', '+', '-', '@', "'", ',', '"', '\n'), fc.string())
     .map(([a, b]) => a + b),
 );
-const json: fc.Arbitrary<JsonValue> = fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<JsonValue>;
+// Values as JSON carries them: -0 is written `0` by every JSON encoder, so it is not a JSON value.
+const json: fc.Arbitrary<JsonValue> = fc
+  .jsonValue({ maxDepth: 3 })
+  .map((v) => JSON.parse(JSON.stringify(v)) as JsonValue);
 
 /** Chained records with arbitrary text, times and payloads, both hash versions. */
 const records = fc
