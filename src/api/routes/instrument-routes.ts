@@ -1,7 +1,7 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Decimal } from '../../trading/core/decimal.js';
-import type { Instrument } from '../../trading/model/instrument.js';
+import { instrumentToJson, type Instrument } from '../../trading/model/instrument.js';
 import { ProblemSchema } from '../problem.js';
 
 /** An instrument and its trading rules (decimals as strings; fees as fractions of notional). */
@@ -42,15 +42,7 @@ export const instrumentRoutes: FastifyPluginAsync<InstrumentRoutesOptions> = asy
     },
     async () => ({
       instruments: opts.instruments.map((i) => ({
-        id: i.id,
-        base: i.base,
-        quote: i.quote,
-        tickSize: i.tickSize.toFixed(),
-        lotSize: i.lotSize.toFixed(),
-        minQuantity: i.minQuantity.toFixed(),
-        minNotional: i.minNotional.toFixed(),
-        makerFee: i.makerFee.toFixed(),
-        takerFee: i.takerFee.toFixed(),
+        ...instrumentToJson(i),
         lastPrice: opts.lastPrice(i.id)?.toFixed() ?? null,
       })),
     }),

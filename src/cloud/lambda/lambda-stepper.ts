@@ -1,6 +1,10 @@
 import { ClientOrderIds } from '../../trading/core/client-order-id.js';
 import { KairosError } from '../../trading/core/errors.js';
-import type { Instrument, InstrumentSpec } from '../../trading/model/instrument.js';
+import {
+  instrumentToJson,
+  type Instrument,
+  type InstrumentSpec,
+} from '../../trading/model/instrument.js';
 import type {
   SeamReply,
   SeamRequest,
@@ -35,17 +39,7 @@ const bad = (message: string) => new KairosError('LAMBDA_BAD_REPLY', `lambda: ${
 const isObject = (x: unknown): x is Record<string, unknown> =>
   typeof x === 'object' && x !== null && !Array.isArray(x);
 
-const spec = (i: Instrument): InstrumentSpec => ({
-  id: i.id,
-  base: i.base,
-  quote: i.quote,
-  tickSize: i.tickSize.toFixed(),
-  lotSize: i.lotSize.toFixed(),
-  minQuantity: i.minQuantity.toFixed(),
-  minNotional: i.minNotional.toFixed(),
-  makerFee: i.makerFee.toFixed(),
-  takerFee: i.takerFee.toFixed(),
-});
+const spec = (i: Instrument): InstrumentSpec => instrumentToJson(i);
 
 /**
  * The host's side of a strategy run as a Lambda function, as a `StrategyTransport` for the

@@ -77,3 +77,36 @@ export function makeInstrument(spec: InstrumentSpec): Instrument {
     takerFee: field(spec, 'takerFee', 'non-negative'),
   });
 }
+
+/** An instrument as plain JSON: its spec with every decimal as an exact string. */
+export interface InstrumentJson {
+  readonly id: string;
+  readonly base: string;
+  readonly quote: string;
+  readonly tickSize: string;
+  readonly lotSize: string;
+  readonly minQuantity: string;
+  readonly minNotional: string;
+  readonly makerFee: string;
+  readonly takerFee: string;
+}
+
+/**
+ * The instrument as plain JSON (what `makeInstrument` takes back).
+ *
+ * @example
+ * JSON.stringify(instrumentToJson(inst)); // {"id":"BTC/USDT","tickSize":"0.01",…}
+ */
+export function instrumentToJson(i: Instrument): InstrumentJson {
+  return {
+    id: i.id,
+    base: i.base,
+    quote: i.quote,
+    tickSize: i.tickSize.toFixed(),
+    lotSize: i.lotSize.toFixed(),
+    minQuantity: i.minQuantity.toFixed(),
+    minNotional: i.minNotional.toFixed(),
+    makerFee: i.makerFee.toFixed(),
+    takerFee: i.takerFee.toFixed(),
+  };
+}
