@@ -97,7 +97,7 @@ function logOrderEvent(log: Logger, e: OrderEvent): void {
         side: f.side,
         quantity: f.quantity.toString(),
         price: f.price.toString(),
-        fee: f.fee.toString(),
+        fee: `${f.fee.amount.toFixed()} ${f.fee.currency}`,
         liquidity: f.liquidity,
       });
     }

@@ -6,6 +6,7 @@ import {
 } from '../../../src/system/trading-log.js';
 import { MessageBus } from '../../../src/trading/bus/message-bus.js';
 import { Topics } from '../../../src/trading/bus/topics.js';
+import { money } from '../../../src/trading/core/money.js';
 import type { OrderEvent } from '../../../src/trading/model/order-events.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON log lines, checked field by field
@@ -54,7 +55,7 @@ describe('trading log: what an operator reads from the bus', () => {
           side: 'BUY',
           quantity: num('0.5'),
           price: num('100'),
-          fee: num('0.05 USDT'),
+          fee: money('0.05', 'USDT'),
           liquidity: 'TAKER',
         },
       },
