@@ -1,3 +1,4 @@
+import { NetworkError } from 'ccxt';
 import type { Bar, TradeTick } from '../../../src/trading/data/market-data.js';
 import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { CcxtMarketData } from '../../../src/trading/venues/ccxt/ccxt-market-data.js';
@@ -68,6 +69,97 @@ describe('CcxtMarketData against the Binance simulator', () => {
     // Trades: the replay's ids are consecutive; every one once, in order, from the first seen.
     const ids = trades.map((t) => Number(t.tradeId));
     expect(ids.length).toBeGreaterThan(100);
+    expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
+  });
+
+  it('a socket dropped while the feed is busy (no watch pending) is noticed: no trade is lost', async () => {
+    sim = await startSim({ preloadBars: 50, realtime: { speed: 600, stepMs: 10 } });
+    const exchange = await simExchange(sim, { pro: true });
+    // Hold the first REST trade fill until the socket has dropped again and trades went by:
+    // nothing is watching then, so ccxt rejects nothing and reconnects silently on the next watch.
+    const fetchTrades = exchange.fetchTrades.bind(exchange);
+    let held = 0;
+    exchange.fetchTrades = async (...args: Parameters<typeof fetchTrades>) => {
+      const rows = await fetchTrades(...args);
+      if (held++ === 0) {
+        const drops = sim.faults.stats.wsDrops;
+        sim.faults.set({ wsDropEveryMs: 20 });
+        await until(() => sim.faults.stats.wsDrops > drops, 5000, 'a drop while busy');
+        sim.faults.set({ wsDropEveryMs: null });
+        const seen = sim.market.revealedTrades;
+        await until(() => sim.market.revealedTrades >= seen + 8, 5000, 'trades while busy');
+      }
+      return rows;
+    };
+    const trades: TradeTick[] = [];
+    const feed = new CcxtMarketData({
+      exchange,
+      symbol: SYMBOL,
+      timeframe: '1m',
+      since: sim.market.bar(45).openTime,
+      mode: 'ws',
+      onBars: () => {},
+      onTrades: (t) => trades.push(...t),
+      backoff: { initialMs: 20, maxMs: 50 },
+    });
+    await feed.start();
+    await until(() => trades.length >= 5, 10_000, 'trades over the WebSocket');
+    const drops = sim.faults.stats.wsDrops;
+    sim.faults.set({ wsDropEveryMs: 20 });
+    await until(() => sim.faults.stats.wsDrops > drops, 5000, 'a drop');
+    sim.faults.set({ wsDropEveryMs: null });
+    await until(() => held > 0, 10_000, 'the fill after the drop');
+    const after = sim.market.revealedTrades;
+    await until(
+      () => trades.length > 0 && Number(trades.at(-1)!.tradeId) >= after + 20,
+      10_000,
+      'trades after',
+    );
+    await feed.stop();
+
+    const ids = trades.map((t) => Number(t.tradeId));
+    expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
+  });
+
+  it('a trade gap fill that fails is tried again: trades come late, never skipped', async () => {
+    sim = await startSim({ preloadBars: 50, realtime: { speed: 600, stepMs: 10 } });
+    const exchange = await simExchange(sim, { pro: true });
+    const fetchTrades = exchange.fetchTrades.bind(exchange);
+    let failures = 0;
+    exchange.fetchTrades = async (...args: Parameters<typeof fetchTrades>) => {
+      if (failures < 3) {
+        failures++;
+        throw new NetworkError('venue unreachable');
+      }
+      return fetchTrades(...args);
+    };
+    const trades: TradeTick[] = [];
+    const feed = new CcxtMarketData({
+      exchange,
+      symbol: SYMBOL,
+      timeframe: '1m',
+      since: sim.market.bar(45).openTime,
+      mode: 'ws',
+      onBars: () => {},
+      onTrades: (t) => trades.push(...t),
+      backoff: { initialMs: 20, maxMs: 50 },
+    });
+    await feed.start();
+    await until(() => trades.length >= 5, 10_000, 'trades over the WebSocket');
+    const drops = sim.faults.stats.wsDrops;
+    sim.faults.set({ wsDropEveryMs: 20 });
+    await until(() => sim.faults.stats.wsDrops > drops, 5000, 'a drop');
+    sim.faults.set({ wsDropEveryMs: null });
+    await until(() => failures === 3, 10_000, 'failed fills');
+    const after = sim.market.revealedTrades;
+    await until(
+      () => trades.length > 0 && Number(trades.at(-1)!.tradeId) >= after + 20,
+      10_000,
+      'trades after',
+    );
+    await feed.stop();
+
+    const ids = trades.map((t) => Number(t.tradeId));
     expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
   });
 

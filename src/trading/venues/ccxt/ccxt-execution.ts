@@ -132,6 +132,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       return this.#catchUp();
     };
     const beforeRetry = () => this.#catchUp();
+    const connections = () => ws.clients ?? {};
     const onError = (e: unknown, n: number) =>
       this.#log(`stream failed (${n} in a row): ${(e as Error).message}`);
     if (ws.has.watchMyTrades)
@@ -142,6 +143,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
             for (const t of trades as Trade[]) this.#onTrade(t);
           },
           onReconnect,
+          connections,
           beforeRetry,
           onError,
           backoff: this.#o.backoff,
@@ -155,6 +157,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
             for (const o of orders as CcxtOrder[]) this.#onVenueOrder(o);
           },
           onReconnect,
+          connections,
           beforeRetry,
           onError,
           backoff: this.#o.backoff,

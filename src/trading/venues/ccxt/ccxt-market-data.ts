@@ -43,6 +43,9 @@ export interface MarketDataStats {
 }
 
 const TRADE_IDS_KEPT = 50_000;
+/** Trades per REST page (Binance's maximum) and pages per gap fill before the next update. */
+const TRADE_PAGE = 1000;
+const MAX_TRADE_PAGES = 20;
 
 /**
  * Live bars (and optionally trades) of one symbol from a ccxt venue. It watches candles over
@@ -75,6 +78,7 @@ export class CcxtMarketData {
   readonly #candles = new Map<number, Bar>();
   readonly #tradeIds = new Set<string>();
   #lastTradeTs = 0;
+  #tradeGap = false;
   #last = -Infinity;
   #tail: Promise<unknown> = Promise.resolve();
   #running = false;
@@ -131,6 +135,7 @@ export class CcxtMarketData {
             this.#log('candles stream reconnected');
             await this.#serial(() => this.#gapFill());
           },
+          connections: () => o.exchange.clients ?? {},
           onError: (e, n) => this.#log(`candles stream failed (${n} in a row): ${msg(e)}`),
           backoff: o.backoff,
           maxFailures: o.mode === 'ws' ? undefined : (o.maxWsFailures ?? 10),
@@ -249,21 +254,48 @@ export class CcxtMarketData {
     return this.#track(
       new WatchLoop<unknown>({
         watch: () => o.exchange.watchTrades(o.symbol),
-        handle: (trades) => this.#emitTrades(trades as Trade[]),
+        handle: async (trades) => {
+          // While a gap is unfilled, the stream's trades wait: the fill reads them from REST.
+          if (this.#tradeGap && !(await this.#fillTrades())) return;
+          this.#emitTrades(trades as Trade[]);
+        },
         onReconnect: async () => {
           this.#log('trades stream reconnected');
-          const missed = await this.#read(() =>
-            o.exchange.fetchTrades(o.symbol, Math.max(0, this.#lastTradeTs - 1000), 1000),
-          );
-          this.#emitTrades(missed);
+          this.#tradeGap = true;
+          await this.#fillTrades();
         },
+        connections: () => o.exchange.clients ?? {},
         onError: (e, n) => this.#log(`trades stream failed (${n} in a row): ${msg(e)}`),
         backoff: o.backoff,
       }),
     );
   }
 
-  #emitTrades(trades: readonly Trade[]): void {
+  /**
+   * Reads the trades missed since the last one emitted from REST, page after page, until a page
+   * brings nothing new. A failed read leaves the gap open: the next update tries again, so a
+   * trade is never skipped, only late.
+   */
+  async #fillTrades(): Promise<boolean> {
+    const o = this.#o;
+    try {
+      for (let page = 0; page < MAX_TRADE_PAGES; page++) {
+        const since = Math.max(0, this.#lastTradeTs - 1000);
+        const rows = await this.#read(() => o.exchange.fetchTrades(o.symbol, since, TRADE_PAGE));
+        if (this.#emitTrades(rows) === 0) {
+          this.#tradeGap = false;
+          return true;
+        }
+      }
+      return false; // a long gap: the next update reads on
+    } catch (e) {
+      this.#log(`trades gap fill failed, retrying on the next update: ${msg(e)}`);
+      return false;
+    }
+  }
+
+  /** Emits the trades not emitted before, in time order; returns how many. */
+  #emitTrades(trades: readonly Trade[]): number {
     const out: TradeTick[] = [];
     for (const t of trades) {
       const id = String(t.id ?? '');
@@ -281,11 +313,12 @@ export class CcxtMarketData {
         aggressor: t.side === 'buy' ? 'BUY' : t.side === 'sell' ? 'SELL' : 'NONE',
       });
     }
-    if (out.length === 0) return;
+    if (out.length === 0) return 0;
     out.sort((a, b) => a.ts - b.ts);
     this.#lastTradeTs = Math.max(this.#lastTradeTs, out.at(-1)!.ts);
     this.stats.trades += out.length;
     this.#o.onTrades?.(out);
+    return out.length;
   }
 
   #log(line: string): void {

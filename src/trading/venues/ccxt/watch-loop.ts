@@ -10,6 +10,13 @@ export interface WatchLoopOptions<T> {
    * again, so a REST gap-fill now leaves no hole behind it.
    */
   readonly onReconnect?: () => Promise<void>;
+  /**
+   * The connections in use now (ccxt's `exchange.clients`). A socket can drop while no `watch`
+   * is pending (the loop is busy handling): nothing rejects then, and the next `watch` opens a
+   * new connection silently. A connection replaced under the same key (URL) since the previous
+   * update counts as a reconnect, so what was missed is filled all the same.
+   */
+  readonly connections?: () => Readonly<Record<string, object>>;
   /** Runs after a failure and its backoff, before watching again. */
   readonly beforeRetry?: () => Promise<void>;
   readonly onError?: (error: unknown, failures: number) => void;
@@ -59,6 +66,7 @@ export class WatchLoop<T> {
     });
     let backoff: IBackoff<unknown> | undefined;
     let reconnected = false;
+    let known: Readonly<Record<string, object>> = {};
     this.#running = true;
     this.#failures = 0;
     while (this.#running) {
@@ -66,6 +74,10 @@ export class WatchLoop<T> {
         const value = await o.watch();
         this.#failures = 0;
         backoff = undefined;
+        const now = o.connections?.() ?? {};
+        for (const [key, c] of Object.entries(now))
+          if (known[key] && known[key] !== c) reconnected = true;
+        known = { ...now };
         if (reconnected && this.#running) {
           reconnected = false;
           this.#reconnects++;
