@@ -1,4 +1,5 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { isLocalEndpoint, LOCAL_CREDENTIALS } from '../local-endpoint.js';
 
 /** Where Lambda is: a region, and an endpoint for a local or private one. */
 export interface LambdaSettings {
@@ -16,15 +17,12 @@ export interface LambdaSettings {
  * const client = lambdaClient({ region: 'eu-west-1', endpoint: undefined });
  */
 export function lambdaClient(settings: LambdaSettings): LambdaClient {
-  const local =
-    settings.endpoint !== undefined &&
-    /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(settings.endpoint);
   return new LambdaClient({
     region: settings.region,
     ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
     // The node retries a step itself (docs/cloud.md): one attempt per call here.
     maxAttempts: 1,
     // A local endpoint checks no signature: it gets placeholders, never the real credentials.
-    ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    ...(isLocalEndpoint(settings.endpoint) ? { credentials: { ...LOCAL_CREDENTIALS } } : {}),
   });
 }

@@ -1,0 +1,114 @@
+import {
+  cloudWatchClient,
+  PutMetricDataSink,
+} from '../../../src/cloud/cloudwatch/put-metric-data-sink.js';
+import { IntervalMetrics } from '../../../src/cloud/cloudwatch/interval-metrics.js';
+import { METRICS } from '../../../src/monitoring/metric-catalogue.js';
+import { MemoryMetrics } from '../../../src/monitoring/memory-metrics.js';
+import { startFakeCloudWatch, type FakeCloudWatch } from '../../support/fake-cloudwatch.js';
+import { until as waitFor } from '../../support/until.js';
+
+const NOW = Date.UTC(2026, 11, 3, 12, 0, 0);
+
+function setup(endpoint: string, over: { maxBuffered?: number } = {}) {
+  const source = new IntervalMetrics();
+  const own = new MemoryMetrics();
+  const sink = new PutMetricDataSink({
+    client: cloudWatchClient({ region: 'eu-west-1', endpoint }),
+    source,
+    namespace: 'Kairos',
+    dimensions: { Service: 'kairos', Stage: 'test' },
+    dropped: own.counter(METRICS.metricsDropped),
+    now: () => NOW,
+    ...over,
+  });
+  return { source, own, sink };
+}
+
+describe('PutMetricDataSink against a local CloudWatch endpoint', () => {
+  let cw: FakeCloudWatch;
+  beforeEach(async () => {
+    cw = await startFakeCloudWatch();
+  });
+  afterEach(async () => {
+    await cw.close();
+  });
+
+  it('sends every datum, in requests of at most 1,000, with the dimensions and units CloudWatch takes', async () => {
+    const { source, sink } = setup(cw.url);
+    const orders = source.counter(METRICS.orders);
+    for (let i = 0; i < 2500; i++) orders.inc({ venue: `v${i}`, status: 'FILLED' }, i + 1);
+    const latency = source.histogram(METRICS.orderLatency);
+    for (let i = 0; i < 400; i++) latency.observe(0.0001 * i, { venue: 'binance' });
+    sink.flush();
+    await waitFor(() => sink.stats.datums >= 2503, 10_000, 'every datum sent');
+
+    expect(cw.refused).toEqual([]);
+    expect(cw.requests.length).toBeGreaterThanOrEqual(3);
+    for (const r of cw.requests) {
+      expect(r.Namespace).toBe('Kairos');
+      expect(r.MetricData.length).toBeLessThanOrEqual(1000);
+    }
+    const data = cw.requests.flatMap((r) => r.MetricData);
+    const v7 = data.find((d) => d.Dimensions?.some((x) => x.Value === 'v7'));
+    expect(v7).toMatchObject({
+      MetricName: 'kairos_orders_total',
+      Value: 8,
+      Unit: 'Count',
+      Timestamp: NOW / 1000,
+      Dimensions: [
+        { Name: 'Service', Value: 'kairos' },
+        { Name: 'Stage', Value: 'test' },
+        { Name: 'venue', Value: 'v7' },
+        { Name: 'status', Value: 'FILLED' },
+      ],
+    });
+    const dist = data.filter((d) => d.MetricName === 'kairos_order_latency_seconds');
+    expect(dist.length).toBe(3); // 400 distinct values, 150 a datum
+    expect(dist.every((d) => d.Unit === 'Seconds')).toBe(true);
+    expect(dist.flatMap((d) => d.Counts!).reduce((a, b) => a + b, 0)).toBe(400);
+    expect(Math.max(...dist.flatMap((d) => d.Values!))).toBeCloseTo(0.0399, 6);
+
+    // The next interval carries only what changed since: counters start again.
+    orders.inc({ venue: 'v1', status: 'FILLED' });
+    const before = cw.requests.length;
+    sink.flush();
+    await waitFor(() => cw.requests.length > before, 10_000, 'the next interval');
+    expect(cw.requests.at(-1)!.MetricData).toEqual([
+      expect.objectContaining({ MetricName: 'kairos_orders_total', Value: 1 }),
+    ]);
+  });
+
+  it('a failing endpoint is retried by the SDK, then its data is dropped and counted: flush never throws', async () => {
+    const { source, own, sink } = setup(cw.url);
+    cw.mode = 'fail';
+    source.counter(METRICS.fills).inc({ venue: 'binance' }, 3);
+    sink.flush();
+    await waitFor(() => sink.stats.failedRequests === 1, 20_000, 'the request given up');
+    expect(cw.refused.length).toBe(3); // the SDK's three attempts
+    expect(own.value(METRICS.metricsDropped.name, { sink: 'cloudwatch' })).toBe(1);
+
+    cw.mode = 'ok';
+    source.counter(METRICS.fills).inc({ venue: 'binance' }, 2);
+    sink.flush();
+    await waitFor(() => cw.requests.length === 1, 10_000, 'sent once it is back');
+    expect(cw.requests[0]!.MetricData[0]).toMatchObject({
+      MetricName: 'kairos_fills_total',
+      Value: 2,
+    });
+  });
+
+  it('a hanging endpoint never holds the caller and the buffer stays bounded (oldest dropped, counted)', async () => {
+    const { source, own, sink } = setup(cw.url, { maxBuffered: 100 });
+    cw.mode = 'hang';
+    const fills = source.counter(METRICS.fills);
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 60; i++) fills.inc({ venue: `v${round}-${i}` });
+      sink.flush(); // returns at once: the request is in flight, the buffer takes the rest
+    }
+    // The first batch (60) is in flight; of the 240 after it, the buffer kept the newest 100.
+    expect(sink.stats.dropped).toBe(140);
+    expect(own.value(METRICS.metricsDropped.name, { sink: 'cloudwatch' })).toBe(140);
+    await sink.stop(50);
+  });
+});
