@@ -1,0 +1,30 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+
+/** Where KMS is: a region, and an endpoint for a local or private one. */
+export interface KmsSettings {
+  /** `AWS_REGION` (us-east-1 when unset); a key ARN's own region wins for that key. */
+  readonly region: string;
+  /** `AWS_ENDPOINT_URL_KMS`, else `AWS_ENDPOINT_URL`; undefined: AWS KMS of the region. */
+  readonly endpoint: string | undefined;
+}
+
+/**
+ * A KMS client for a region and endpoint. Credentials come from the SDK's default chain
+ * (environment, shared files, SSO, the instance or task role), never from Kairos's config; a
+ * local endpoint (127.0.0.1, localhost) gets placeholders instead, since it checks no signature.
+ *
+ * @example
+ * const client = kmsClient({ region: 'eu-west-1', endpoint: undefined });
+ */
+export function kmsClient(settings: KmsSettings): KMSClient {
+  const local =
+    settings.endpoint !== undefined &&
+    /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(settings.endpoint);
+  return new KMSClient({
+    region: settings.region,
+    ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
+    // Two attempts: a rotation re-runs anyway, and an endpoint that is down fails fast.
+    maxAttempts: 2,
+    ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+}
