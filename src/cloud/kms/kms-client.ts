@@ -23,8 +23,10 @@ export function kmsClient(settings: KmsSettings): KMSClient {
   return new KMSClient({
     region: settings.region,
     ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
-    // Two attempts: a rotation re-runs anyway, and an endpoint that is down fails fast.
-    maxAttempts: 2,
+    // Adaptive retries: a rotation sends a batch of calls at once, and throttling slows the
+    // client down instead of failing it. An endpoint that is down still fails within a second.
+    retryMode: 'adaptive',
+    maxAttempts: 3,
     ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
 }
