@@ -106,7 +106,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   ],
   'user list': ['kairos user list'],
   keys: ['kairos keys status', 'kairos keys rotate', 'kairos keys retire'],
-  'keys status': ['kairos keys status'],
+  'keys status': ['kairos keys status', 'KMS_KEY_ID=alias/kairos kairos keys status --json'],
   'keys rotate': ['kairos keys rotate', 'KMS_KEY_ID=alias/kairos kairos keys rotate'],
   'keys retire': ['kairos keys retire'],
   credential: [

@@ -14,21 +14,25 @@ export function registerKeys(program: Command): void {
   const actor = actorOption();
   keys
     .command('status')
-    .description('each master key (current, previous) and how many stored values it wraps')
+    .description(
+      'each master key (local or kms; current, previous) and how many stored values it wraps',
+    )
     .option('--json', 'print JSON')
     .action((flags: { json?: boolean }) =>
       withKeys(async (k) => {
         const rows = await k.status();
         if (flags.json) return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         for (const r of rows) {
-          process.stdout.write(`${r.keyId}  ${r.status.padEnd(8)}  ${r.values} values\n`);
+          process.stdout.write(
+            `${r.keyId}  ${r.provider.padEnd(5)}  ${r.status.padEnd(8)}  ${r.values} values\n`,
+          );
         }
       }),
     );
   keys
     .command('rotate')
     .description(
-      'make a new master key and re-wrap every stored value under it (resumes an interrupted rotation)',
+      'make a new local master key, or move to the KMS key KMS_KEY_ID, and re-wrap every stored value under it (resumes an interrupted rotation)',
     )
     .option('--batch-size <n>', 'values per transaction', '500')
     .option('--retire', 'then delete the previous master keys (no value needs them any more)')
@@ -47,7 +51,9 @@ export function registerKeys(program: Command): void {
           },
         });
         process.stdout.write(
-          `${r.resumed ? 'resumed: ' : ''}${r.rewrapped} values re-wrapped from ${r.fromKeyIds.join(', ') || '(none)'} to ${r.toKeyId}\n`,
+          r.fromKeyIds.length === 0
+            ? `every value is on ${r.toKeyId} already (KMS rotates its own key material; set KMS_KEY_ID to another key to move)\n`
+            : `${r.resumed ? 'resumed: ' : ''}${r.rewrapped} values re-wrapped from ${r.fromKeyIds.join(', ')} to ${r.toKeyId}\n`,
         );
         if (r.remaining > 0) {
           throw new KairosError(
@@ -80,7 +86,7 @@ async function withKeys(run: (keys: FieldKeys) => Promise<void>): Promise<void> 
   const config = cliConfig();
   const store = await openConfiguredStore(config);
   try {
-    await run(new FieldKeys(store.db, fieldKeysDir(config)));
+    await run(new FieldKeys(store.db, fieldKeysDir(config), config.kms));
   } finally {
     await store.close();
   }

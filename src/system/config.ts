@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isKmsKeyId, KMS_KEY_ID_RULE } from '../cloud/kms/kms-key-id.js';
 import { isS3Url, parseS3Url, s3Url } from '../cloud/s3-url.js';
 import { KairosError } from '../trading/core/errors.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../trading/core/logger.js';
@@ -71,6 +72,13 @@ export interface Config {
   readonly objectStore: ObjectStoreSettings;
   /** Where Lambda is (strategies as Lambda functions, `docs/cloud.md`). */
   readonly lambda: { readonly region: string; readonly endpoint: string | undefined };
+  /** Field-encryption keys in AWS KMS (`KMS_KEY_ID`, `AWS_ENDPOINT_URL_KMS`; `docs/encryption.md`). */
+  readonly kms: {
+    /** `KMS_KEY_ID`: wraps new values when set; absent: the local keyring. */
+    readonly keyId: string | undefined;
+    readonly region: string;
+    readonly endpoint: string | undefined;
+  };
 }
 
 /** One environment variable: its name, its rule and its default, as `docs/configuration.md` lists them. */
@@ -171,6 +179,13 @@ export const SETTINGS: readonly Setting[] = [
     default: 'AWS_ENDPOINT_URL, else AWS Lambda of AWS_REGION',
     secret: false,
   },
+  { variable: 'KMS_KEY_ID', rule: KMS_KEY_ID_RULE, default: 'none (local keys)', secret: false },
+  {
+    variable: 'AWS_ENDPOINT_URL_KMS',
+    rule: 'an http:// or https:// URL',
+    default: 'AWS_ENDPOINT_URL, else AWS KMS of AWS_REGION',
+    secret: false,
+  },
 ];
 
 function invalid(variable: string, rule: string): KairosError {
@@ -231,7 +246,20 @@ export function loadConfig(env: Environment): Config {
         httpUrl('AWS_ENDPOINT_URL_LAMBDA', text(env, 'AWS_ENDPOINT_URL_LAMBDA')) ??
         httpUrl('AWS_ENDPOINT_URL', text(env, 'AWS_ENDPOINT_URL')),
     },
+    kms: {
+      keyId: kmsKeyId(text(env, 'KMS_KEY_ID')),
+      region: objectStore(env).region ?? 'us-east-1',
+      endpoint:
+        httpUrl('AWS_ENDPOINT_URL_KMS', text(env, 'AWS_ENDPOINT_URL_KMS')) ??
+        httpUrl('AWS_ENDPOINT_URL', text(env, 'AWS_ENDPOINT_URL')),
+    },
   };
+}
+
+function kmsKeyId(value: string | undefined): string | undefined {
+  if (value !== undefined && !isKmsKeyId(value))
+    throw invalid('KMS_KEY_ID', `must be ${KMS_KEY_ID_RULE}, was "${value}"`);
+  return value;
 }
 
 function objectStore(env: Environment): ObjectStoreSettings {
@@ -372,6 +400,8 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     s3ForcePathStyle: config.objectStore.forcePathStyle,
     lambdaRegion: config.lambda.region,
     lambdaEndpoint: config.lambda.endpoint ?? null,
+    kmsKeyId: config.kms.keyId ?? null,
+    kmsEndpoint: maskUrl(config.kms.endpoint),
   };
 }
 

@@ -1,4 +1,12 @@
 import { LocalKeyring, type KeyVersion } from '../security/encryption/local-keyring.js';
+import {
+  keyProviderKind,
+  openFieldKeys,
+  type FieldKeySet,
+  type KeyProviderKind,
+  type KmsConfig,
+} from './field-cipher.js';
+import type { JsonValue } from '../security/audit/canonical.js';
 import { rewrapSigningKey } from '../security/tokens/signing-key-file.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import {
@@ -9,9 +17,13 @@ import type { Store } from '../store/open-store.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { ChangeActor } from './user-accounts.js';
 
-/** A key id with the number of stored values it wraps; `missing`: not in the keyring (unreadable). */
+/**
+ * A key id with its provider (local file or AWS KMS) and the number of stored values it wraps;
+ * `current` wraps new values, `previous` still unwraps, `missing`: no provider (unreadable).
+ */
 export interface KeyUse {
   readonly keyId: string;
+  readonly provider: KeyProviderKind;
   readonly status: KeyVersion['status'] | 'missing';
   readonly values: number;
 }
@@ -48,8 +60,13 @@ export function checkBatchSize(n: number): number {
   return n;
 }
 
+/** No KMS: the local keyring only. */
+const NO_KMS: KmsConfig = { keyId: undefined, region: 'us-east-1', endpoint: undefined };
+
 /**
- * Key management for field encryption over the local keyring in `keysDir` and the store.
+ * Key management for field encryption over the local keyring in `keysDir`, AWS KMS when
+ * `kms.keyId` is set (`KMS_KEY_ID`), and the store. The current key is the KMS key when one is
+ * configured, else the local `master.key`; `rotate` moves every value to it.
  *
  * @example
  * const keys = new FieldKeys(store.db, path.join(home, 'keys'));
@@ -62,59 +79,115 @@ export class FieldKeys {
   constructor(
     private readonly db: Store['db'],
     private readonly keysDir: string,
+    private readonly kms: KmsConfig = NO_KMS,
   ) {
     this.fields = new EncryptedFieldRepository(db);
   }
 
-  /** Every key version and how many stored values each wraps, then ids only the database knows. */
+  /**
+   * The current key, the local key versions, then the other key ids stored values name (a KMS
+   * key: `previous`; an id no provider has: `missing`), each with its provider and how many
+   * stored values it wraps.
+   */
   async status(): Promise<KeyUse[]> {
-    const ring = await LocalKeyring.open(this.keysDir);
-    const counts = await this.fields.countByKey();
-    const known: KeyUse[] = ring
-      .versions()
-      .map((v) => ({ ...v, values: counts.get(v.keyId) ?? 0 }));
-    const missing = [...counts]
-      .filter(([id]) => !known.some((k) => k.keyId === id))
-      .map(([keyId, values]) => ({ keyId, status: 'missing' as const, values }));
-    return [...known, ...missing];
+    return this.withKeys(async (keys) => {
+      const counts = await this.fields.countByKey();
+      const use = (keyId: string, status: KeyUse['status']): KeyUse => ({
+        keyId,
+        provider: keyProviderKind(keyId),
+        status,
+        values: counts.get(keyId) ?? 0,
+      });
+      const rows: KeyUse[] = [use(keys.current.keyId, 'current')];
+      for (const v of keys.ring.versions()) {
+        if (v.keyId !== keys.current.keyId) rows.push(use(v.keyId, 'previous'));
+      }
+      for (const id of counts.keys()) {
+        if (!rows.some((r) => r.keyId === id)) {
+          rows.push(use(id, keys.provider(id) ? 'previous' : 'missing'));
+        }
+      }
+      return rows;
+    });
+  }
+
+  private async withKeys<T>(run: (keys: FieldKeySet) => Promise<T>): Promise<T> {
+    const keys = await openFieldKeys(this.keysDir, this.kms);
+    try {
+      return await run(keys);
+    } finally {
+      keys.close();
+    }
   }
 
   /**
-   * Moves every stored value to a new master key: makes the key (the old one stays as a
-   * previous version), then re-wraps each value's data key in batches, one transaction each,
-   * leaving nonce, ciphertext and tag unchanged. If values are still on an older key (an
-   * interrupted rotation), it finishes moving them to the current key instead of making
-   * another. Audited: `keys.rotation_started` when a key is made, `keys.rotated` at the end.
+   * Moves every stored value to the current key. With local keys only, when every value is on
+   * the current key already, it first makes a new one (the old one stays as a previous
+   * version). When values are on other keys (an interrupted rotation, a move between local keys
+   * and KMS, another KMS key) it moves them to the current key and makes none. Each value's data
+   * key is re-wrapped in batches, one transaction each, leaving nonce, ciphertext and tag
+   * unchanged. Audited: `keys.rotation_started` when a key is made or a move starts,
+   * `keys.rotated` at the end.
    */
   async rotate(opts: RotationOptions): Promise<RotationReport> {
     const now = opts.now ?? Date.now;
     const batchSize = checkBatchSize(opts.batchSize ?? 500);
-    let ring = await LocalKeyring.open(this.keysDir);
-    const counts = await this.fields.countByKey();
-    const unknown = [...counts.keys()].filter((id) => !ring.versions().some((v) => v.keyId === id));
-    if (unknown.length > 0) {
-      throw new KairosError(
-        'ENCRYPTION_KEY_UNKNOWN',
-        `values are wrapped by ${unknown.join(', ')}, which is not in ${this.keysDir}; restore its file as master-previous/<keyId>.key before rotating`,
-      );
-    }
-    const fromKeyIds = [...counts.keys()].filter((id) => id !== ring.current.keyId);
-    const resumed = fromKeyIds.length > 0;
-    if (!resumed) {
-      const old = ring.current.keyId;
-      ring = await LocalKeyring.rotate(this.keysDir);
-      fromKeyIds.push(old);
-      await new AuditRepository(this.db, now).append({
-        ts: now(),
-        actor: opts.by.actor,
-        role: opts.by.role,
-        action: 'keys.rotation_started',
-        subject: ring.current.keyId,
-        payload: { fromKeyId: old, toKeyId: ring.current.keyId },
+    let keys = await openFieldKeys(this.keysDir, this.kms);
+    try {
+      const counts = await this.fields.countByKey();
+      const unknown = [...counts.keys()].filter((id) => keys.provider(id) === undefined);
+      if (unknown.length > 0) {
+        throw new KairosError(
+          'ENCRYPTION_KEY_UNKNOWN',
+          `values are wrapped by ${unknown.join(', ')}, which is not in ${this.keysDir}; restore its file as master-previous/<keyId>.key before rotating`,
+        );
+      }
+      const fromKeyIds = [...counts.keys()].filter((id) => id !== keys.current.keyId);
+      const target = keyProviderKind(keys.current.keyId);
+      // Between local keys, values on an older key mean a rotation was interrupted. A move to
+      // KMS or back is resumed once some values are on the target already.
+      const crossing = target === 'kms' || fromKeyIds.some((id) => keyProviderKind(id) !== target);
+      const resumed =
+        fromKeyIds.length > 0 && (!crossing || (counts.get(keys.current.keyId) ?? 0) > 0);
+      if (fromKeyIds.length === 0 && target === 'local') {
+        const old = keys.current.keyId;
+        await LocalKeyring.rotate(this.keysDir);
+        keys.close();
+        keys = await openFieldKeys(this.keysDir, this.kms);
+        fromKeyIds.push(old);
+        await this.audit(opts.by, now, 'keys.rotation_started', keys.current.keyId, {
+          fromKeyId: old,
+          toKeyId: keys.current.keyId,
+        });
+      } else if (fromKeyIds.length > 0 && !resumed) {
+        await this.audit(opts.by, now, 'keys.rotation_started', keys.current.keyId, {
+          fromKeyIds,
+          toKeyId: keys.current.keyId,
+        });
+      }
+      const { rewrapped, remaining } = await this.rewrapAll(keys, batchSize, opts.onBatch);
+      const to = keys.current.keyId;
+      await this.audit(opts.by, now, 'keys.rotated', to, {
+        toKeyId: to,
+        fromKeyIds,
+        rewrapped,
+        remaining,
+        resumed,
       });
+      return { resumed, toKeyId: to, fromKeyIds, rewrapped, remaining };
+    } finally {
+      keys.close();
     }
-    const cipher = ring.cipher();
-    const to = ring.current;
+  }
+
+  /** Re-wraps every value (and the signing key file) not on `keys.current`, up to 3 passes. */
+  private async rewrapAll(
+    keys: FieldKeySet,
+    batchSize: number,
+    onBatch: RotationOptions['onBatch'],
+  ): Promise<{ rewrapped: number; remaining: number }> {
+    const cipher = keys.cipher();
+    const to = keys.current;
     let rewrapped = 0;
     let remaining = 0;
     for (let pass = 0; pass < MAX_PASSES; pass++) {
@@ -134,7 +207,7 @@ export class FieldKeys {
           });
           rewrapped += done;
           after = batch[batch.length - 1]!.id;
-          await opts.onBatch?.(rewrapped);
+          await onBatch?.(rewrapped);
         }
       }
       // The access-token signing key file moves with the stored values.
@@ -143,47 +216,56 @@ export class FieldKeys {
       remaining = [...left].reduce((s, [id, n]) => (id === to.keyId ? s : s + n), 0);
       if (remaining === 0 || rewrapped === before) break;
     }
-    await new AuditRepository(this.db, now).append({
-      ts: now(),
-      actor: opts.by.actor,
-      role: opts.by.role,
-      action: 'keys.rotated',
-      subject: to.keyId,
-      payload: { toKeyId: to.keyId, fromKeyIds, rewrapped, remaining, resumed },
-    });
-    return { resumed, toKeyId: to.keyId, fromKeyIds, rewrapped, remaining };
+    return { rewrapped, remaining };
   }
 
   /**
-   * Deletes the previous master keys once no stored value needs them (`keys.retired` each).
-   * Refuses, deleting nothing, while any value is still on one (`KEY_IN_USE`: run `rotate`).
-   * Answers the retired key ids.
+   * Deletes the previous local master keys once no stored value needs them (`keys.retired`
+   * each). Refuses, deleting nothing, while any value is still on one (`KEY_IN_USE`: run
+   * `rotate`). The local `master.key` stays, also when KMS is current (it is the key `rotate`
+   * moves back to); a KMS key is never deleted by Kairos (AWS: schedule its deletion). Answers
+   * the retired key ids.
    */
   async retire(by: ChangeActor, now: () => number = Date.now): Promise<string[]> {
-    const ring = await LocalKeyring.open(this.keysDir);
-    // The signing key file must not be left on a key about to go.
-    await rewrapSigningKey(this.keysDir, ring.cipher(), ring.current);
-    const counts = await this.fields.countByKey();
-    const inUse = ring.previous.filter((p) => (counts.get(p.keyId) ?? 0) > 0);
-    if (inUse.length > 0) {
-      throw new KairosError(
-        'KEY_IN_USE',
-        `${inUse.map((p) => `${p.keyId} still wraps ${counts.get(p.keyId)} values`).join('; ')}: run kairos keys rotate to move them first`,
-      );
-    }
-    const retired: string[] = [];
-    for (const p of ring.previous) {
-      await ring.retire(p.keyId);
-      await new AuditRepository(this.db, now).append({
-        ts: now(),
-        actor: by.actor,
-        role: by.role,
-        action: 'keys.retired',
-        subject: p.keyId,
-        payload: { keyId: p.keyId, currentKeyId: ring.current.keyId },
-      });
-      retired.push(p.keyId);
-    }
-    return retired;
+    return this.withKeys(async (keys) => {
+      const ring = keys.ring;
+      // The signing key file must not be left on a key about to go.
+      await rewrapSigningKey(this.keysDir, keys.cipher(), keys.current);
+      const counts = await this.fields.countByKey();
+      const inUse = ring.previous.filter((p) => (counts.get(p.keyId) ?? 0) > 0);
+      if (inUse.length > 0) {
+        throw new KairosError(
+          'KEY_IN_USE',
+          `${inUse.map((p) => `${p.keyId} still wraps ${counts.get(p.keyId)} values`).join('; ')}: run kairos keys rotate to move them first`,
+        );
+      }
+      const retired: string[] = [];
+      for (const p of ring.previous) {
+        await ring.retire(p.keyId);
+        await this.audit(by, now, 'keys.retired', p.keyId, {
+          keyId: p.keyId,
+          currentKeyId: keys.current.keyId,
+        });
+        retired.push(p.keyId);
+      }
+      return retired;
+    });
+  }
+
+  private async audit(
+    by: ChangeActor,
+    now: () => number,
+    action: string,
+    subject: string,
+    payload: { readonly [k: string]: JsonValue },
+  ): Promise<void> {
+    await new AuditRepository(this.db, now).append({
+      ts: now(),
+      actor: by.actor,
+      role: by.role,
+      action,
+      subject,
+      payload,
+    });
   }
 }

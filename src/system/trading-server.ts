@@ -30,8 +30,7 @@ import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
 import { exportAuditRange } from './audit-export.js';
 import type { Config } from './config.js';
 import { CredentialVault } from './credential-vault.js';
-import { fieldKeysDir, openFieldCipher } from './field-cipher.js';
-import { LocalKeyring } from '../security/encryption/local-keyring.js';
+import { fieldKeysDir, openFieldKeys } from './field-cipher.js';
 import { openSigningKey } from '../security/tokens/signing-key-file.js';
 import { MarketReplay } from './market-replay.js';
 import { openConfiguredStore } from './open-configured-store.js';
@@ -97,12 +96,13 @@ export async function startTradingServer(
   const stops: (() => Promise<void>)[] = [() => store.close()];
   const now = opts.now ?? Date.now;
   try {
-    const cipher = await openFieldCipher(config);
+    const fieldKeys = await openFieldKeys(fieldKeysDir(config), config.kms);
+    stops.push(async () => fieldKeys.close());
+    const cipher = fieldKeys.cipher();
     // The access-token signing key, encrypted under the master key (never in the clear on disk).
-    const ring = await LocalKeyring.open(fieldKeysDir(config));
     const keys = new SigningKeys(
       now,
-      await openSigningKey(fieldKeysDir(config), ring.cipher(), ring.current),
+      await openSigningKey(fieldKeysDir(config), cipher, fieldKeys.current),
     );
     const users = new UserRepository(store.db);
     const tokens = new TokenService({

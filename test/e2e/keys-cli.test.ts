@@ -69,7 +69,7 @@ describe('kairos keys', () => {
   it('status shows the current key and the values it wraps', () => {
     const r = runCli(['keys', 'status'], env);
     expect([r.code, r.stderr]).toEqual([0, '']);
-    expect(r.stdout).toBe(`${oldKey}  current   ${COUNT * 2} values\n`);
+    expect(r.stdout).toBe(`${oldKey}  local  current   ${COUNT * 2} values\n`);
   }, 60_000);
 
   it('a rotation killed after two batches resumes on the next run, then retires the old key', async () => {
@@ -82,8 +82,8 @@ describe('kairos keys', () => {
     const mid = status();
     const newKey = mid[0]!.keyId;
     expect(mid).toEqual([
-      { keyId: newKey, status: 'current', values: 20 },
-      { keyId: oldKey, status: 'previous', values: COUNT * 2 - 20 },
+      { keyId: newKey, provider: 'local', status: 'current', values: 20 },
+      { keyId: oldKey, provider: 'local', status: 'previous', values: COUNT * 2 - 20 },
     ]);
 
     const refused = runCli(['keys', 'retire'], env);
@@ -103,7 +103,7 @@ describe('kairos keys', () => {
     );
     await withStore(async (store) => {
       expect(await new FieldKeys(store.db, keysDir).status()).toEqual([
-        { keyId: newKey, status: 'current', values: COUNT * 2 },
+        { keyId: newKey, provider: 'local', status: 'current', values: COUNT * 2 },
       ]);
       const creds = new CredentialRepository(store.db, (await LocalKeyring.open(keysDir)).cipher());
       for (const [id, secret] of secrets) expect((await creds.reveal(id)).secret).toBe(secret);

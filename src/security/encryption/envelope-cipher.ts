@@ -15,7 +15,8 @@ const TAG = 16;
  *
  * `kx1.<keyId>.<wrapped data key>.<nonce>.<ciphertext>.<tag>` (binary parts base64url)
  *
- * Older master keys stay readable by passing their providers as `previous`; `rewrap` moves a
+ * Older master keys stay readable by passing their providers as `previous` (or, for keys only
+ * known when a value names them, such as a KMS key ARN, a `resolve` function); `rewrap` moves a
  * value to a new master key by re-wrapping its data key only.
  *
  * @example
@@ -30,6 +31,8 @@ export class EnvelopeCipher {
   constructor(
     private readonly provider: KeyProvider,
     previous: readonly KeyProvider[] = [],
+    /** The provider of a key id that is neither current nor previous (undefined: unknown). */
+    private readonly resolve: (keyId: string) => KeyProvider | undefined = () => undefined,
   ) {
     for (const p of [provider, ...previous]) {
       if (!KEY_ID.test(p.keyId)) {
@@ -122,8 +125,8 @@ export class EnvelopeCipher {
   }
 
   private providerFor(keyId: string): KeyProvider {
-    const p = this.providers.get(keyId);
-    if (!p) {
+    const p = this.providers.get(keyId) ?? this.resolve(keyId);
+    if (p?.keyId !== keyId) {
       throw new KairosError(
         'ENCRYPTION_KEY_UNKNOWN',
         `the value is wrapped by master key "${keyId}", which is not configured`,

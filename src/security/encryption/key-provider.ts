@@ -11,8 +11,8 @@ export interface FieldLocation {
 
 /**
  * Wraps and unwraps data keys under a master key (envelope encryption). `LocalKeyProvider` keeps
- * the master key in a file under `$KAIROS_HOME/keys`; an AWS KMS provider (`Encrypt`/`Decrypt`
- * with the location as encryption context, `keyId` = the key ARN) arrives with the cloud issue.
+ * the master key in a file under `$KAIROS_HOME/keys`; `KmsKeyProvider` (`src/cloud/kms`) is AWS
+ * KMS `Encrypt`/`Decrypt` with the location as encryption context, `keyId` = the key ARN.
  */
 export interface KeyProvider {
   /** Names the master key in every envelope it wraps: letters, digits and `:/_+=@-`, no dot. */

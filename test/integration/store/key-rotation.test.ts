@@ -120,7 +120,12 @@ describe.each(DIALECTS)('key rotation on %s', (dialect) => {
     const keys = new FieldKeys(store.db, keysDir);
     const [before] = await keys.status();
     const total = CREDENTIALS * 2 + Math.ceil(CREDENTIALS / 3) + totpSecrets.size;
-    expect(before).toEqual({ keyId: expect.any(String), status: 'current', values: total });
+    expect(before).toEqual({
+      keyId: expect.any(String),
+      provider: 'local',
+      status: 'current',
+      values: total,
+    });
     const oldKey = before!.keyId;
     const start = await envelopes(store.db);
     expect(start.size).toBe(total);
@@ -143,8 +148,8 @@ describe.each(DIALECTS)('key rotation on %s', (dialect) => {
     const newKey = mid[0]!.keyId;
     expect(newKey).not.toBe(oldKey);
     expect(mid).toEqual([
-      { keyId: newKey, status: 'current', values: moved },
-      { keyId: oldKey, status: 'previous', values: total - moved },
+      { keyId: newKey, provider: 'local', status: 'current', values: moved },
+      { keyId: oldKey, provider: 'local', status: 'previous', values: total - moved },
     ]);
     await expectAllDecrypt(); // half-way, every value reads
     await expect(keys.retire(BY)).rejects.toMatchObject({
@@ -163,8 +168,8 @@ describe.each(DIALECTS)('key rotation on %s', (dialect) => {
       remaining: 0,
     });
     expect(await keys.status()).toEqual([
-      { keyId: newKey, status: 'current', values: total },
-      { keyId: oldKey, status: 'previous', values: 0 },
+      { keyId: newKey, provider: 'local', status: 'current', values: total },
+      { keyId: oldKey, provider: 'local', status: 'previous', values: 0 },
     ]);
     const end = await envelopes(store.db);
     expect([...end.keys()].sort()).toEqual([...start.keys()].sort());
@@ -237,8 +242,14 @@ describe.each(DIALECTS)('key rotation on %s', (dialect) => {
     expect(report).toMatchObject({ resumed: false, fromKeyIds: [first], remaining: 0 });
     expect(report.toKeyId).not.toBe(first);
     const status = await keys.status();
-    expect(status[0]).toMatchObject({ keyId: report.toKeyId, status: 'current' });
-    expect(status.slice(1)).toEqual([{ keyId: first, status: 'previous', values: 0 }]);
+    expect(status[0]).toMatchObject({
+      keyId: report.toKeyId,
+      provider: 'local',
+      status: 'current',
+    });
+    expect(status.slice(1)).toEqual([
+      { keyId: first, provider: 'local', status: 'previous', values: 0 },
+    ]);
     await expectAllDecrypt();
     expect(await keys.retire(BY)).toEqual([first]);
     await expectAllDecrypt();

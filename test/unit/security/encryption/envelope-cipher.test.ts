@@ -119,6 +119,24 @@ describe('EnvelopeCipher', () => {
     });
   });
 
+  it('reads a key only a resolver knows (a KMS key ARN), and refuses one it names wrongly', async () => {
+    const other = LocalKeyProvider.fromKey(randomBytes(32));
+    const stored = await new EnvelopeCipher(other).encrypt('resolved', at);
+    const current = LocalKeyProvider.fromKey(randomBytes(32));
+    const asked: string[] = [];
+    const reader = new EnvelopeCipher(current, [], (id) => {
+      asked.push(id);
+      return id === other.keyId ? other : undefined;
+    });
+    expect(await reader.decryptText(stored, at)).toBe('resolved');
+    expect(asked).toEqual([other.keyId]);
+    // A resolver answering a provider of another id does not unwrap with it.
+    const liar = new EnvelopeCipher(current, [], () => current);
+    await expect(liar.decrypt(stored, at)).rejects.toMatchObject({
+      code: 'ENCRYPTION_KEY_UNKNOWN',
+    });
+  });
+
   it('refuses a location that could be confused with another', async () => {
     await expect(cipher.encrypt('s', { ...at, table: 'a/b' })).rejects.toMatchObject({
       code: 'ENCRYPTION_FORMAT',

@@ -1,0 +1,158 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { LocalKeyring } from '../../src/security/encryption/local-keyring.js';
+import { CredentialRepository } from '../../src/store/credential-repository.js';
+import { openStore } from '../../src/store/open-store.js';
+import { UserRepository } from '../../src/store/user-repository.js';
+import { openFieldKeys } from '../../src/system/field-cipher.js';
+import { startLocalKms, type LocalKms } from '../support/local-kms.js';
+import { runCliAsync } from '../support/run-cli.js';
+
+const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2g';
+const COUNT = 30;
+const TOTAL = COUNT * 2;
+
+describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
+  const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-keys-kms-')), 'home');
+  const keysDir = path.join(home, 'keys');
+  let kms: LocalKms;
+  let arn = '';
+  let localKey = '';
+  const secrets = new Map<string, string>();
+  const base = () => ({
+    KAIROS_HOME: home,
+    DATABASE_URL: '',
+    KAIROS_FAILPOINT: '',
+    KMS_KEY_ID: '',
+    AWS_REGION: '',
+    AWS_ENDPOINT_URL: '',
+    AWS_ENDPOINT_URL_KMS: kms.url,
+  });
+  const onKms = () => ({ ...base(), KMS_KEY_ID: 'alias/kairos' });
+  const kairos = (args: string[], env: NodeJS.ProcessEnv) => runCliAsync(args, env);
+
+  beforeAll(async () => {
+    kms = await startLocalKms();
+    arn = kms.createKey('alias/kairos').arn;
+    const ring = await LocalKeyring.open(keysDir);
+    localKey = ring.current.keyId;
+    const store = await openStore({ dataDir: path.join(home, 'db') });
+    try {
+      const u = await new UserRepository(store.db).create({
+        username: 'rita',
+        passwordHash: HASH,
+        role: 'admin',
+        createdAt: 1,
+      });
+      const creds = new CredentialRepository(store.db, ring.cipher());
+      for (let i = 0; i < COUNT; i++) {
+        const c = await creds.add({
+          ownerUserId: u.id,
+          venue: 'binance',
+          label: `k${i}`,
+          apiKey: `key-${i}`,
+          secret: `CANARY-KMS-${i}`,
+          createdAt: i,
+        });
+        secrets.set(c.id, `CANARY-KMS-${i}`);
+      }
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await kms?.close();
+  });
+
+  it('status names each key provider; rotate moves local -> KMS -> local, each resumed after a kill', async () => {
+    let r = await kairos(['keys', 'status'], onKms());
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe(
+      `${arn}  kms    current   0 values\n${localKey}  local  previous  ${TOTAL} values\n`,
+    );
+
+    const killed = await kairos(['keys', 'rotate', '--batch-size', '10'], {
+      ...onKms(),
+      KAIROS_FAILPOINT: 'after-rewrap-batch:2',
+    });
+    expect(killed.code).not.toBe(0);
+    expect(killed.stderr).toContain('re-wrapped 20 values');
+    r = await kairos(['keys', 'status', '--json'], onKms());
+    expect(JSON.parse(r.stdout)).toEqual([
+      { keyId: arn, provider: 'kms', status: 'current', values: 20 },
+      { keyId: localKey, provider: 'local', status: 'previous', values: TOTAL - 20 },
+    ]);
+    r = await kairos(['keys', 'rotate', '--batch-size', '10'], onKms());
+    expect([r.code, r.stderr.includes('kairos:')]).toEqual([0, false]);
+    expect(r.stdout).toBe(`resumed: ${TOTAL - 20} values re-wrapped from ${localKey} to ${arn}\n`);
+    r = await kairos(['keys', 'rotate'], onKms());
+    expect([r.code, r.stdout]).toEqual([
+      0,
+      `every value is on ${arn} already (KMS rotates its own key material; set KMS_KEY_ID to another key to move)\n`,
+    ]);
+
+    // Back to local keys: KMS_KEY_ID unset (KMS still reachable to unwrap).
+    const killedBack = await kairos(['keys', 'rotate', '--batch-size', '10'], {
+      ...base(),
+      KAIROS_FAILPOINT: 'after-rewrap-batch:3',
+    });
+    expect(killedBack.code).not.toBe(0);
+    r = await kairos(['keys', 'status'], base());
+    expect(r.stdout).toBe(
+      `${localKey}  local  current   30 values\n${arn}  kms    previous  ${TOTAL - 30} values\n`,
+    );
+    r = await kairos(['keys', 'rotate', '--batch-size', '10'], base());
+    expect([r.code, r.stdout]).toEqual([
+      0,
+      `resumed: ${TOTAL - 30} values re-wrapped from ${arn} to ${localKey}\n`,
+    ]);
+
+    const store = await openStore({ dataDir: path.join(home, 'db') });
+    const keys = await openFieldKeys(keysDir, {
+      keyId: undefined,
+      region: 'us-east-1',
+      endpoint: undefined,
+    });
+    try {
+      const creds = new CredentialRepository(store.db, keys.cipher());
+      for (const [id, secret] of secrets) expect((await creds.reveal(id)).secret).toBe(secret);
+    } finally {
+      keys.close();
+      await store.close();
+    }
+  }, 180_000);
+
+  it('bad input: an unknown key, a disabled key, a bad KMS_KEY_ID, an endpoint that is down', async () => {
+    let r = await kairos(['keys', 'rotate'], { ...base(), KMS_KEY_ID: 'alias/none' });
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toBe(
+      "kairos: kms: DescribeKey alias/none: no such key in us-east-1 (check KMS_KEY_ID and AWS_REGION, or the key ARN's region)\n",
+    );
+    const off = kms.createKey('alias/off');
+    kms.setEnabled(off.keyId, false);
+    r = await kairos(['keys', 'status'], { ...base(), KMS_KEY_ID: 'alias/off' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^kairos: kms: alias\/off \(arn:aws:kms:[^)]+\) is Disabled; enable it[^\n]*\n$/,
+    );
+    r = await kairos(['keys', 'status'], { ...base(), KMS_KEY_ID: 'my key' });
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      'kairos: KMS_KEY_ID: must be a KMS key id, key ARN, alias name (alias/…) or alias ARN, was "my key"\n',
+    ]);
+    const s = createServer();
+    await new Promise<void>((res) => s.listen(0, '127.0.0.1', res));
+    const { port } = s.address() as AddressInfo;
+    await new Promise<void>((res) => s.close(() => res()));
+    r = await kairos(['keys', 'rotate'], {
+      ...onKms(),
+      AWS_ENDPOINT_URL_KMS: `http://127.0.0.1:${port}`,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'kairos: kms: DescribeKey alias/kairos: cannot reach KMS (ECONNREFUSED); is AWS_ENDPOINT_URL_KMS right and the endpoint up?\n',
+    );
+  }, 120_000);
+});
