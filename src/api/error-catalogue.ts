@@ -87,14 +87,27 @@ export const API_ERRORS = {
   HEADERS_TOO_LARGE: e(431, 'Request headers too large'),
   INTERNAL: e(500, 'Internal error'),
   AUDIT_CHAIN_BROKEN: e(500, 'Audit chain broken'),
+  AUDIT_WRITE_FAILED: e(500, 'Audit log not written'),
   OBJECT_LOCK_MISSING: e(500, 'Export bucket has no Object Lock'),
   // 502/503: the object store (`S3_BUCKET`) refused or could not be reached
   OBJECT_STORE_BUCKET_MISSING: e(502, 'Bucket missing'),
   OBJECT_STORE_DENIED: e(502, 'Object store denied access'),
   OBJECT_STORE_WRONG_REGION: e(502, 'Bucket in another region'),
   OBJECT_STORE_FAILED: e(502, 'Object store failed'),
+  // 502/503: KMS (`KMS_KEY_ID`) refused or could not be reached (field encryption)
+  KMS_KEY_NOT_FOUND: e(502, 'KMS key not found'),
+  KMS_KEY_DISABLED: e(502, 'KMS key disabled'),
+  KMS_KEY_UNSUITABLE: e(502, 'KMS key unsuitable'),
+  KMS_DENIED: e(502, 'KMS denied access'),
+  KMS_WRONG_REGION: e(502, 'KMS in another region'),
+  KMS_FAILED: e(502, 'KMS failed'),
+  KMS_THROTTLED: e(503, 'KMS throttled'),
+  KMS_UNREACHABLE: e(503, 'KMS unreachable'),
   BACKTEST_QUEUE_FULL: e(503, 'Backtest queue full'),
   OBJECT_STORE_UNREACHABLE: e(503, 'Object store unreachable'),
+  // 503: a store the request needs does not answer; nothing was changed (fail closed)
+  STORE_UNAVAILABLE: e(503, 'Database unavailable'),
+  CACHE_UNAVAILABLE: e(503, 'Cache unavailable'),
 } as const satisfies Readonly<Record<string, ApiErrorEntry>>;
 
 /** A code of the catalogue. */

@@ -107,7 +107,8 @@ describe('the API error catalogue and docs/errors.md', () => {
   });
 
   it('answers 400 with a generic title for a code it does not list', () => {
-    expect(apiErrorOf('STORE_UNAVAILABLE')).toEqual({ status: 400, title: 'Bad request' });
+    expect(apiErrorOf('SNAPSHOT_INVALID')).toEqual({ status: 400, title: 'Bad request' });
+    expect(apiErrorOf('STORE_UNAVAILABLE')).toEqual({ status: 503, title: 'Database unavailable' });
     expect(apiErrorOf('toString')).toEqual({ status: 400, title: 'Bad request' });
     expect(apiErrorOf('FORBIDDEN')).toEqual({ status: 403, title: 'Forbidden' });
   });
