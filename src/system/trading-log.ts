@@ -17,7 +17,7 @@ const SEVERE_ALERTS = new Set([
 
 /**
  * What an operator reads after an incident, from the bus of a trading core or node: every order
- * state change (component `orders`, with `clientOrderId`, `strategyId`, `instrumentId`,
+ * state change (component `orders`, with `accountId`, `clientOrderId`, `strategyId`, `instrumentId`,
  * `venue`), each risk denial with its reason code, each trading-state change (the kill switch:
  * component `risk`). The domain only publishes; this subscriber writes. Answers the unsubscribe.
  *
@@ -50,6 +50,7 @@ export function logTradingEvents(
 /** One order event as one line: denials, rejections and unknown outcomes at `warn`. */
 function logOrderEvent(log: Logger, e: OrderEvent): void {
   const ids: LogFields = {
+    accountId: e.accountId,
     clientOrderId: e.clientOrderId,
     strategyId: e.strategyId,
     instrumentId: e.instrumentId,
