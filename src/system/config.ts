@@ -71,6 +71,16 @@ export interface Config {
   readonly objectStore: ObjectStoreSettings;
   /** Where Lambda is (strategies as Lambda functions, `docs/cloud.md`). */
   readonly lambda: { readonly region: string; readonly endpoint: string | undefined };
+  /** `GET /health/ready` (`docs/operations.md`). */
+  readonly readiness: ReadinessSettings;
+}
+
+/** What `GET /health/ready` tolerates (`docs/operations.md`). */
+export interface ReadinessSettings {
+  /** `KAIROS_READY_UNRESOLVED_MAX_MS`: the longest an order's outcome may stay unknown (default 30000). */
+  readonly unresolvedMaxMs: number;
+  /** `KAIROS_READY_TIMEOUT_MS`: each probe's time limit (default 1000). */
+  readonly timeoutMs: number;
 }
 
 /** One environment variable: its name, its rule and its default, as `docs/configuration.md` lists them. */
@@ -171,6 +181,18 @@ export const SETTINGS: readonly Setting[] = [
     default: 'AWS_ENDPOINT_URL, else AWS Lambda of AWS_REGION',
     secret: false,
   },
+  {
+    variable: 'KAIROS_READY_UNRESOLVED_MAX_MS',
+    rule: 'an integer 1-86400000',
+    default: '30000',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_READY_TIMEOUT_MS',
+    rule: 'an integer 1-60000',
+    default: '1000',
+    secret: false,
+  },
 ];
 
 function invalid(variable: string, rule: string): KairosError {
@@ -231,7 +253,20 @@ export function loadConfig(env: Environment): Config {
         httpUrl('AWS_ENDPOINT_URL_LAMBDA', text(env, 'AWS_ENDPOINT_URL_LAMBDA')) ??
         httpUrl('AWS_ENDPOINT_URL', text(env, 'AWS_ENDPOINT_URL')),
     },
+    readiness: {
+      unresolvedMaxMs: boundedInteger(env, 'KAIROS_READY_UNRESOLVED_MAX_MS', 86_400_000, 30_000),
+      timeoutMs: boundedInteger(env, 'KAIROS_READY_TIMEOUT_MS', 60_000, 1_000),
+    },
   };
+}
+
+function boundedInteger(env: Environment, variable: string, max: number, fallback: number): number {
+  const value = text(env, variable);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > max)
+    throw invalid(variable, `must be an integer 1-${max}, was "${value}"`);
+  return n;
 }
 
 function objectStore(env: Environment): ObjectStoreSettings {
@@ -372,6 +407,8 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     s3ForcePathStyle: config.objectStore.forcePathStyle,
     lambdaRegion: config.lambda.region,
     lambdaEndpoint: config.lambda.endpoint ?? null,
+    readyUnresolvedMaxMs: config.readiness.unresolvedMaxMs,
+    readyTimeoutMs: config.readiness.timeoutMs,
   };
 }
 
