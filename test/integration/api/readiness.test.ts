@@ -11,6 +11,7 @@ interface Check {
 interface Answer {
   status: number;
   type: string;
+  cache: string | null;
   body: Record<string, unknown>;
   text: string;
 }
@@ -21,6 +22,7 @@ async function get(url: string): Promise<Answer> {
   return {
     status: res.status,
     type: res.headers.get('content-type') ?? '',
+    cache: res.headers.get('cache-control'),
     body: JSON.parse(text) as Record<string, unknown>,
     text,
   };
@@ -73,6 +75,7 @@ describe('GET /health/ready with a Postgres and a Redis that go away', () => {
   it('answers 200 with every check when all is up', async () => {
     const ready = await readyUntil(base, (a) => a.status === 200, 'ready');
     expect(ready.type).toMatch(/^application\/json/);
+    expect(ready.cache).toBe('no-store');
     expect(ready.body.status).toBe('pass');
     const checks = ready.body.checks as Check[];
     expect(checks.map((c) => [c.name, c.status])).toEqual([
@@ -88,6 +91,7 @@ describe('GET /health/ready with a Postgres and a Redis that go away', () => {
     await pg.stop();
     const down = await readyUntil(base, (a) => a.status === 503, '503 with Postgres stopped');
     expect(down.type).toMatch(/^application\/problem\+json/);
+    expect(down.cache).toBe('no-store');
     expect(down.body).toMatchObject({ code: 'NOT_READY', status: 503, title: 'Not ready' });
     expect(failedOf(down)).toEqual(['database']);
     expect(down.body.detail).toMatch(/^database: /);
