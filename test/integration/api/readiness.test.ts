@@ -61,8 +61,12 @@ describe('GET /health/ready with a Postgres and a Redis that go away', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await t?.server.close();
-    await Promise.all([pg?.destroy(), redis?.stop()]);
+    try {
+      await t?.server.close();
+    } finally {
+      // Even when closing fails (a test left Redis down): never leave a cluster running.
+      await Promise.all([pg?.destroy(), redis?.stop()]);
+    }
   }, 60_000);
 
   const liveAndOldHealthUnchanged = async () => {
