@@ -94,9 +94,8 @@ export const API_ERRORS = {
   OBJECT_STORE_WRONG_REGION: e(502, 'Bucket in another region'),
   OBJECT_STORE_FAILED: e(502, 'Object store failed'),
   BACKTEST_QUEUE_FULL: e(503, 'Backtest queue full'),
+  NOT_READY: e(503, 'Not ready'), // a readiness check failed (`GET /health/ready`)
   OBJECT_STORE_UNREACHABLE: e(503, 'Object store unreachable'),
-  // 503: a readiness check failed (`GET /health/ready`)
-  NOT_READY: e(503, 'Not ready'),
 } as const satisfies Readonly<Record<string, ApiErrorEntry>>;
 
 /** A code of the catalogue. */

@@ -55,6 +55,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** `kairos serve`'s port (`PORT`; `--port` wins; neither: 8080). */
   readonly port: number | undefined;
+  /** `GET /health/ready` (`docs/operations.md`). */
+  readonly readiness: ReadinessSettings;
   /** Venue keys and addresses (`EXCHANGE_*`). */
   readonly exchange: ExchangeSettings;
   /** `KAIROS_ADMIN_PASSWORD`: the password `kairos user create-admin` gives (else stdin). */
@@ -71,8 +73,6 @@ export interface Config {
   readonly objectStore: ObjectStoreSettings;
   /** Where Lambda is (strategies as Lambda functions, `docs/cloud.md`). */
   readonly lambda: { readonly region: string; readonly endpoint: string | undefined };
-  /** `GET /health/ready` (`docs/operations.md`). */
-  readonly readiness: ReadinessSettings;
 }
 
 /** What `GET /health/ready` tolerates (`docs/operations.md`). */
@@ -120,6 +120,18 @@ export const SETTINGS: readonly Setting[] = [
   },
   { variable: 'LOG_LEVEL', rule: LOG_LEVELS.join(', '), default: 'info', secret: false },
   { variable: 'PORT', rule: 'an integer 0-65535', default: '8080', secret: false },
+  {
+    variable: 'KAIROS_READY_UNRESOLVED_MAX_MS',
+    rule: 'an integer 1-86400000',
+    default: '30000',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_READY_TIMEOUT_MS',
+    rule: 'an integer 1-60000',
+    default: '1000',
+    secret: false,
+  },
   { variable: 'EXCHANGE_API_KEY', rule: 'any text', default: 'none', secret: true },
   { variable: 'EXCHANGE_SECRET', rule: 'any text', default: 'none', secret: true },
   { variable: 'EXCHANGE_PASSWORD', rule: 'any text', default: 'none', secret: true },
@@ -181,18 +193,6 @@ export const SETTINGS: readonly Setting[] = [
     default: 'AWS_ENDPOINT_URL, else AWS Lambda of AWS_REGION',
     secret: false,
   },
-  {
-    variable: 'KAIROS_READY_UNRESOLVED_MAX_MS',
-    rule: 'an integer 1-86400000',
-    default: '30000',
-    secret: false,
-  },
-  {
-    variable: 'KAIROS_READY_TIMEOUT_MS',
-    rule: 'an integer 1-60000',
-    default: '1000',
-    secret: false,
-  },
 ];
 
 function invalid(variable: string, rule: string): KairosError {
@@ -234,6 +234,10 @@ export function loadConfig(env: Environment): Config {
     memcachedServers: memcachedServers(env.MEMCACHED_SERVERS),
     logLevel: logLevel(text(env, 'LOG_LEVEL')),
     port: port(text(env, 'PORT')),
+    readiness: {
+      unresolvedMaxMs: boundedInteger(env, 'KAIROS_READY_UNRESOLVED_MAX_MS', 86_400_000, 30_000),
+      timeoutMs: boundedInteger(env, 'KAIROS_READY_TIMEOUT_MS', 60_000, 1_000),
+    },
     exchange: {
       apiKey: secret(env, 'EXCHANGE_API_KEY'),
       secret: secret(env, 'EXCHANGE_SECRET'),
@@ -252,10 +256,6 @@ export function loadConfig(env: Environment): Config {
       endpoint:
         httpUrl('AWS_ENDPOINT_URL_LAMBDA', text(env, 'AWS_ENDPOINT_URL_LAMBDA')) ??
         httpUrl('AWS_ENDPOINT_URL', text(env, 'AWS_ENDPOINT_URL')),
-    },
-    readiness: {
-      unresolvedMaxMs: boundedInteger(env, 'KAIROS_READY_UNRESOLVED_MAX_MS', 86_400_000, 30_000),
-      timeoutMs: boundedInteger(env, 'KAIROS_READY_TIMEOUT_MS', 60_000, 1_000),
     },
   };
 }
@@ -391,6 +391,8 @@ export function maskedConfig(config: Config): Record<string, string | number | b
       : null,
     logLevel: config.logLevel,
     port: config.port ?? null,
+    readyUnresolvedMaxMs: config.readiness.unresolvedMaxMs,
+    readyTimeoutMs: config.readiness.timeoutMs,
     exchangeApiKey: masked(config.exchange.apiKey),
     exchangeSecret: masked(config.exchange.secret),
     exchangePassword: masked(config.exchange.password),
@@ -407,8 +409,6 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     s3ForcePathStyle: config.objectStore.forcePathStyle,
     lambdaRegion: config.lambda.region,
     lambdaEndpoint: config.lambda.endpoint ?? null,
-    readyUnresolvedMaxMs: config.readiness.unresolvedMaxMs,
-    readyTimeoutMs: config.readiness.timeoutMs,
   };
 }
 

@@ -197,6 +197,7 @@ export async function startTradingServer(
     const challenges: Cache = redis
       ? new RedisCache(redis, 'kairos:login:')
       : new MemoryCache({ now });
+    const audit = new AuditRepository(store.db);
     const memcached = config.memcachedServers ? memcachedProbe(config.memcachedServers) : null;
     if (memcached) stops.push(async () => memcached.close());
     // The replayed feed is the venue's market data; the paper venue runs in this process.
@@ -214,7 +215,6 @@ export async function startTradingServer(
       now,
     });
     stops.push(async () => readiness.stop());
-    const audit = new AuditRepository(store.db);
     const app = await buildApp({
       users: directory(users, cipher, now),
       hasher: new PasswordHasher(),
