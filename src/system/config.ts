@@ -260,15 +260,6 @@ export function loadConfig(env: Environment): Config {
   };
 }
 
-function boundedInteger(env: Environment, variable: string, max: number, fallback: number): number {
-  const value = text(env, variable);
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > max)
-    throw invalid(variable, `must be an integer 1-${max}, was "${value}"`);
-  return n;
-}
-
 function objectStore(env: Environment): ObjectStoreSettings {
   const endpoint =
     httpUrl('AWS_ENDPOINT_URL_S3', text(env, 'AWS_ENDPOINT_URL_S3')) ??
@@ -337,6 +328,15 @@ function port(value: string | undefined): number | undefined {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535)
     throw invalid('PORT', `must be an integer 0-65535 (0: any free port), was "${value}"`);
+  return n;
+}
+
+function boundedInteger(env: Environment, variable: string, max: number, fallback: number): number {
+  const value = text(env, variable);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > max)
+    throw invalid(variable, `must be an integer 1-${max}, was "${value}"`);
   return n;
 }
 
