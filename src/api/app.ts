@@ -95,7 +95,10 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   const authPerMinute = ports.rateLimit?.authPerMinute;
 
   await app.register(docsRoutes);
-  await app.register(healthRoutes, { unresolved: () => core.unresolved() });
+  await app.register(healthRoutes, {
+    unresolved: () => core.unresolved(),
+    ready: () => ports.readiness.run(),
+  });
   await app.register(authRoutes, {
     users: ports.users,
     hasher: ports.hasher,

@@ -1,6 +1,7 @@
 import type { AuditEntry, AuditRecord } from '../security/audit/audit-record.js';
 import type { Manifest } from '../security/audit/manifest.js';
 import type { CredentialSummary } from '../store/credential-repository.js';
+import type { HealthReport } from '../monitoring/health-checks.js';
 import type { Logger } from '../trading/core/logger.js';
 import type { StoredStates } from '../store/risk-repository.js';
 import type { UserSummary } from '../store/user-repository.js';
@@ -185,6 +186,8 @@ export interface ApiPorts {
     readonly authPerMinute?: number;
     readonly redis?: unknown;
   };
+  /** The readiness checks `GET /health/ready` runs (`src/monitoring/health-checks.ts`). */
+  readonly readiness: { run(): Promise<HealthReport> };
   /** The API's logger: one line per request (component `http`), internal errors (component `api`). */
   readonly logger?: Logger;
 }

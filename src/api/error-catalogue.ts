@@ -104,6 +104,7 @@ export const API_ERRORS = {
   KMS_THROTTLED: e(503, 'KMS throttled'),
   KMS_UNREACHABLE: e(503, 'KMS unreachable'),
   BACKTEST_QUEUE_FULL: e(503, 'Backtest queue full'),
+  NOT_READY: e(503, 'Not ready'), // a readiness check failed (`GET /health/ready`)
   OBJECT_STORE_UNREACHABLE: e(503, 'Object store unreachable'),
   // 503: a store the request needs does not answer; nothing was changed (fail closed)
   STORE_UNAVAILABLE: e(503, 'Database unavailable'),

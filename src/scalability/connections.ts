@@ -90,3 +90,35 @@ export async function connectMemcached(
 function maskSecret(text: string): string {
   return text.replace(/^((?:[a-z]+:\/\/)?[^:/@]*):[^@]*@/i, '$1:***@');
 }
+
+/**
+ * A reachability probe of every Memcached server in `servers` (one client per server, kept
+ * open): `ping()` reads a key from each and rejects when one does not answer. For readiness
+ * checks; close it with `close()`.
+ *
+ * @example
+ * const probe = memcachedProbe('10.0.0.1:11211,10.0.0.2:11211');
+ * await probe.ping();
+ */
+export function memcachedProbe(
+  servers: string,
+  options: ConnectOptions = {},
+): { ping(): Promise<void>; close(): void } {
+  const clients = servers.split(',').map((server) =>
+    Client.create(server.trim(), {
+      timeout: (options.commandTimeoutMs ?? 1000) / 1000,
+      conntimeout: (options.connectTimeoutMs ?? 2000) / 1000,
+      retries: 0,
+      keepAlive: true,
+      logger: { log: () => {} },
+    }),
+  );
+  return {
+    ping: async () => {
+      await Promise.all(clients.map((c) => c.get('kairos:probe')));
+    },
+    close: () => {
+      for (const c of clients) c.close();
+    },
+  };
+}

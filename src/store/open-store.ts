@@ -51,6 +51,10 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
       max: 10,
       ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
     });
+    // An idle connection the server drops (a restart, a failover) is an 'error' event on the
+    // pool; unheard, it would crash the process. The pool discards that client and the next
+    // query opens a new connection; a query that fails meanwhile rejects as usual.
+    pool.on('error', () => undefined);
     try {
       const client = await pool.connect();
       client.release();

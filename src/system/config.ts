@@ -56,6 +56,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** `kairos serve`'s port (`PORT`; `--port` wins; neither: 8080). */
   readonly port: number | undefined;
+  /** `GET /health/ready` (`docs/operations.md`). */
+  readonly readiness: ReadinessSettings;
   /** Venue keys and addresses (`EXCHANGE_*`). */
   readonly exchange: ExchangeSettings;
   /** `KAIROS_ADMIN_PASSWORD`: the password `kairos user create-admin` gives (else stdin). */
@@ -79,6 +81,14 @@ export interface Config {
     readonly region: string;
     readonly endpoint: string | undefined;
   };
+}
+
+/** What `GET /health/ready` tolerates (`docs/operations.md`). */
+export interface ReadinessSettings {
+  /** `KAIROS_READY_UNRESOLVED_MAX_MS`: the longest an order's outcome may stay unknown (default 30000). */
+  readonly unresolvedMaxMs: number;
+  /** `KAIROS_READY_TIMEOUT_MS`: each probe's time limit (default 1000). */
+  readonly timeoutMs: number;
 }
 
 /** One environment variable: its name, its rule and its default, as `docs/configuration.md` lists them. */
@@ -118,6 +128,18 @@ export const SETTINGS: readonly Setting[] = [
   },
   { variable: 'LOG_LEVEL', rule: LOG_LEVELS.join(', '), default: 'info', secret: false },
   { variable: 'PORT', rule: 'an integer 0-65535', default: '8080', secret: false },
+  {
+    variable: 'KAIROS_READY_UNRESOLVED_MAX_MS',
+    rule: 'an integer 1-86400000',
+    default: '30000',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_READY_TIMEOUT_MS',
+    rule: 'an integer 1-60000',
+    default: '1000',
+    secret: false,
+  },
   { variable: 'EXCHANGE_API_KEY', rule: 'any text', default: 'none', secret: true },
   { variable: 'EXCHANGE_SECRET', rule: 'any text', default: 'none', secret: true },
   { variable: 'EXCHANGE_PASSWORD', rule: 'any text', default: 'none', secret: true },
@@ -227,6 +249,10 @@ export function loadConfig(env: Environment): Config {
     memcachedServers: memcachedServers(env.MEMCACHED_SERVERS),
     logLevel: logLevel(text(env, 'LOG_LEVEL')),
     port: port(text(env, 'PORT')),
+    readiness: {
+      unresolvedMaxMs: boundedInteger(env, 'KAIROS_READY_UNRESOLVED_MAX_MS', 86_400_000, 30_000),
+      timeoutMs: boundedInteger(env, 'KAIROS_READY_TIMEOUT_MS', 60_000, 1_000),
+    },
     exchange: {
       apiKey: secret(env, 'EXCHANGE_API_KEY'),
       secret: secret(env, 'EXCHANGE_SECRET'),
@@ -333,6 +359,15 @@ function port(value: string | undefined): number | undefined {
   return n;
 }
 
+function boundedInteger(env: Environment, variable: string, max: number, fallback: number): number {
+  const value = text(env, variable);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > max)
+    throw invalid(variable, `must be an integer 1-${max}, was "${value}"`);
+  return n;
+}
+
 function httpUrl(variable: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   let url: URL | undefined;
@@ -384,6 +419,8 @@ export function maskedConfig(config: Config): Record<string, string | number | b
       : null,
     logLevel: config.logLevel,
     port: config.port ?? null,
+    readyUnresolvedMaxMs: config.readiness.unresolvedMaxMs,
+    readyTimeoutMs: config.readiness.timeoutMs,
     exchangeApiKey: masked(config.exchange.apiKey),
     exchangeSecret: masked(config.exchange.secret),
     exchangePassword: masked(config.exchange.password),

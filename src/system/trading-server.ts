@@ -6,7 +6,7 @@ import type { ApiUser, UserDirectory } from '../api/deps.js';
 import { MemoryCache } from '../scalability/cache/memory-cache.js';
 import type { Cache } from '../scalability/cache/cache.js';
 import { RedisCache } from '../scalability/cache/redis-cache.js';
-import { connectRedis } from '../scalability/connections.js';
+import { connectRedis, memcachedProbe } from '../scalability/connections.js';
 import type { EnvelopeCipher } from '../security/encryption/envelope-cipher.js';
 import { PasswordHasher } from '../security/passwords/password-hasher.js';
 import { SigningKeys } from '../security/tokens/signing-keys.js';
@@ -35,6 +35,7 @@ import { openSigningKey } from '../security/tokens/signing-key-file.js';
 import { MarketReplay } from './market-replay.js';
 import { openConfiguredStore } from './open-configured-store.js';
 import { RiskControl } from './risk-control.js';
+import { serverReadiness } from './server-readiness.js';
 import { BacktestJobs, type BacktestRequest } from './backtest-jobs.js';
 import { FileCatalog } from './file-catalog.js';
 import { StrategyHost } from './strategy-host.js';
@@ -197,6 +198,23 @@ export async function startTradingServer(
       ? new RedisCache(redis, 'kairos:login:')
       : new MemoryCache({ now });
     const audit = new AuditRepository(store.db);
+    const memcached = config.memcachedServers ? memcachedProbe(config.memcachedServers) : null;
+    if (memcached) stops.push(async () => memcached.close());
+    // The replayed feed is the venue's market data; the paper venue runs in this process.
+    let feed = { up: true, detail: 'replaying' };
+    const readiness = serverReadiness({
+      settings: config.readiness,
+      store,
+      core,
+      venue: [
+        { venue: VENUE, channel: 'market-data', state: () => feed },
+        { venue: VENUE, channel: 'orders', state: () => ({ up: true, detail: 'in process' }) },
+      ],
+      ...(redis ? { redis } : {}),
+      ...(memcached ? { memcached } : {}),
+      now,
+    });
+    stops.push(async () => readiness.stop());
     const app = await buildApp({
       users: directory(users, cipher, now),
       hasher: new PasswordHasher(),
@@ -253,6 +271,7 @@ export async function startTradingServer(
       now,
       logger,
       bars: replay,
+      readiness: readiness.checks,
       rateLimit: {
         perMinute: opts.rateLimitPerMinute ?? 6_000,
         authPerMinute: opts.authRateLimitPerMinute ?? 30,
@@ -263,6 +282,10 @@ export async function startTradingServer(
     logger.info('server listening', { component: 'server', url, instrumentId: inst.id });
     const abort = new AbortController();
     const replayDone = replay.run(abort.signal);
+    replayDone.then(
+      (n) => void (feed = { up: true, detail: `replay ended after ${n} bars` }),
+      () => void (feed = { up: false, detail: 'replay failed' }),
+    );
     return {
       url,
       app,

@@ -101,6 +101,22 @@ describe('kairos serve: log in with TOTP, place and cancel orders, see them push
     });
   }
 
+  it('answers the load balancer: live, and ready on the embedded install', async () => {
+    const live = await fetch(`${base}/health/live`);
+    expect([live.status, await live.json()]).toEqual([200, { status: 'pass' }]);
+    const ready = await fetch(`${base}/health/ready`);
+    const body = (await ready.json()) as {
+      status: string;
+      checks: { name: string; status: string }[];
+    };
+    expect([ready.status, body.status]).toEqual([200, 'pass']);
+    expect(body.checks.map((c) => [c.name, c.status])).toEqual([
+      ['database', 'pass'],
+      ['venue', 'pass'],
+      ['unresolved-orders', 'pass'],
+    ]);
+  });
+
   it('refuses a wrong password and an unknown user alike, as problem+json', async () => {
     const wrong = await post('/auth/login', { username: 'tom', password: 'not the password' });
     const unknown = await post('/auth/login', { username: 'nobody', password: 'whatever it is' });

@@ -82,6 +82,13 @@ describe('Config', () => {
     ['PORT', '65536', 'PORT: must be an integer 0-65535 (0: any free port), was "65536"'],
     ['PORT', '80.5', 'PORT: must be an integer 0-65535'],
     ['PORT', '-1', 'PORT: must be an integer 0-65535'],
+    [
+      'KAIROS_READY_UNRESOLVED_MAX_MS',
+      '0',
+      'KAIROS_READY_UNRESOLVED_MAX_MS: must be an integer 1-86400000, was "0"',
+    ],
+    ['KAIROS_READY_TIMEOUT_MS', '1.5', 'KAIROS_READY_TIMEOUT_MS: must be an integer 1-60000'],
+    ['KAIROS_READY_TIMEOUT_MS', '60001', 'KAIROS_READY_TIMEOUT_MS: must be an integer 1-60000'],
     ['EXCHANGE_URL', 'ws://127.0.0.1:9444', 'EXCHANGE_URL: must be an http:// or https:// URL'],
     ['EXCHANGE_URL', 'not a url', 'EXCHANGE_URL: must be an http:// or https:// URL'],
     [
@@ -95,6 +102,14 @@ describe('Config', () => {
     const e = configError({ [variable]: value });
     expect(e.code).toBe('CONFIG_INVALID');
     expect(e.message.startsWith(message)).toBe(true);
+  });
+
+  it('reads the readiness bounds, with their defaults', () => {
+    expect(loadConfig({}).readiness).toEqual({ unresolvedMaxMs: 30_000, timeoutMs: 1_000 });
+    expect(
+      loadConfig({ KAIROS_READY_UNRESOLVED_MAX_MS: '5000', KAIROS_READY_TIMEOUT_MS: '250' })
+        .readiness,
+    ).toEqual({ unresolvedMaxMs: 5_000, timeoutMs: 250 });
   });
 
   it('lists every setting once, secrets marked', () => {
