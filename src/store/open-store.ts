@@ -49,6 +49,10 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
     const pool = new pg.Pool({
       connectionString: opts.databaseUrl,
       max: 10,
+      // A database that does not answer (black-holed, failing over) refuses within 5 s instead
+      // of holding a request, or an order, forever; TCP keepalive finds connections that died.
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
       ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
     });
     // An idle connection the server drops (a restart, a failover) is an 'error' event on the
