@@ -69,8 +69,15 @@ export interface Config {
   readonly dev: boolean;
   /** S3: endpoint, region, the bucket (`S3_BUCKET`, `AWS_*`). */
   readonly objectStore: ObjectStoreSettings;
-  /** Where Lambda is (strategies as Lambda functions, `docs/cloud.md`). */
-  readonly lambda: { readonly region: string; readonly endpoint: string | undefined };
+  /**
+   * Where Lambda is (strategies as Lambda functions, `docs/cloud.md`), and `LAMBDA_ROLE_ARN`: the
+   * IAM role a function created by a deploy runs as (`--role` wins; the API's deploys use it).
+   */
+  readonly lambda: {
+    readonly region: string;
+    readonly endpoint: string | undefined;
+    readonly role: string | undefined;
+  };
 }
 
 /** One environment variable: its name, its rule and its default, as `docs/configuration.md` lists them. */
@@ -171,6 +178,12 @@ export const SETTINGS: readonly Setting[] = [
     default: 'AWS_ENDPOINT_URL, else AWS Lambda of AWS_REGION',
     secret: false,
   },
+  {
+    variable: 'LAMBDA_ROLE_ARN',
+    rule: 'an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+    default: 'none (--role; a local endpoint needs none)',
+    secret: false,
+  },
 ];
 
 function invalid(variable: string, rule: string): KairosError {
@@ -230,8 +243,19 @@ export function loadConfig(env: Environment): Config {
       endpoint:
         httpUrl('AWS_ENDPOINT_URL_LAMBDA', text(env, 'AWS_ENDPOINT_URL_LAMBDA')) ??
         httpUrl('AWS_ENDPOINT_URL', text(env, 'AWS_ENDPOINT_URL')),
+      role: roleArn(text(env, 'LAMBDA_ROLE_ARN')),
     },
   };
+}
+
+/** `LAMBDA_ROLE_ARN`: an IAM role ARN, any partition. */
+function roleArn(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(value))
+    throw invalid(
+      'LAMBDA_ROLE_ARN',
+      `must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), was "${value}"`,
+    );
+  return value;
 }
 
 function objectStore(env: Environment): ObjectStoreSettings {
@@ -372,6 +396,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     s3ForcePathStyle: config.objectStore.forcePathStyle,
     lambdaRegion: config.lambda.region,
     lambdaEndpoint: config.lambda.endpoint ?? null,
+    lambdaRole: config.lambda.role ?? null,
   };
 }
 

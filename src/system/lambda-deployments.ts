@@ -26,6 +26,8 @@ export interface DeployRequest {
   readonly role?: string;
   readonly memoryMb?: number;
   readonly timeoutS?: number;
+  /** The server catalog's name of the strategy (a deploy over the API), recorded in the audit row. */
+  readonly catalogName?: string;
 }
 
 /**
@@ -63,8 +65,11 @@ export class LambdaDeployments {
     const r = await deployFunction(this.#client, {
       name: req.name,
       zip: pkg.zip,
-      // A local endpoint needs no real role.
-      role: req.role ?? (local ? 'arn:aws:iam::000000000000:role/kairos-local' : undefined),
+      // `LAMBDA_ROLE_ARN` when no role is given; a local endpoint needs no real one.
+      role:
+        req.role ??
+        this.config.lambda.role ??
+        (local ? 'arn:aws:iam::000000000000:role/kairos-local' : undefined),
       ...(req.memoryMb !== undefined ? { memoryMb: req.memoryMb } : {}),
       ...(req.timeoutS !== undefined ? { timeoutS: req.timeoutS } : {}),
       description: `kairos ${pkg.manifest.strategy} sha256:${pkg.zipSha256.slice(0, 16)} sdk ${pkg.manifest.sdkVersion}`,
@@ -77,6 +82,7 @@ export class LambdaDeployments {
       zipSha256: pkg.zipSha256,
       codeSha256: pkg.manifest.codeSha256,
       sdkVersion: pkg.manifest.sdkVersion,
+      ...(req.catalogName !== undefined ? { catalog: req.catalogName } : {}),
     });
     return { ...r, strategy: pkg.manifest.strategy, zipSha256: pkg.zipSha256 };
   }
