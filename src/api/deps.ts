@@ -106,6 +106,7 @@ export interface StrategyInstance extends Deployment {
   readonly position: Decimal;
   readonly state: JsonObject | null;
   readonly lastBarAt: number | null;
+  readonly tradingState: TradingState;
 }
 
 /** What a deploy of a catalog strategy as a Lambda function did (`src/system/lambda-deployments.ts`). */

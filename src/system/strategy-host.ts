@@ -16,6 +16,7 @@ import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-st
 import type { TradingCore } from '../trading/live/trading-core.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { Order } from '../trading/model/order.js';
+import type { TradingState } from '../trading/risk/trading-state.js';
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
 import { resolveParams } from '../trading/strategy/params.js';
 import type { JsonObject } from '../trading/strategy/strategy-context.js';
@@ -96,6 +97,8 @@ export interface InstanceView extends Deployment {
   readonly state: JsonObject | null;
   /** Close time of the last bar it handled. */
   readonly lastBarAt: number | null;
+  /** The trading state the risk gate applies to its orders (HALTED after failed Lambda steps). */
+  readonly tradingState: TradingState;
 }
 
 interface Instance {
@@ -434,6 +437,7 @@ export class StrategyHost {
       position,
       state: inst?.state ?? null,
       lastBarAt: inst?.lastBarAt ?? null,
+      tradingState: this.cfg.core.risk.states.effective(d.id),
     };
   }
 }

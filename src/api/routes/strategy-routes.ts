@@ -29,6 +29,13 @@ const InstanceView = Type.Object({
   openOrders: Type.Integer(),
   position: Type.String({ description: 'net filled quantity, decimal' }),
   lastBarAt: NullableInt,
+  tradingState: Type.Union(
+    [Type.Literal('ACTIVE'), Type.Literal('REDUCING'), Type.Literal('HALTED')],
+    {
+      description:
+        'what the risk gate lets its orders do (HALTED: the kill switch, or failed Lambda steps)',
+    },
+  ),
   runtime: Type.Union([Type.Literal('in-process'), Type.Literal('lambda')], {
     description: 'in the server (in-process) or as a Lambda function the server invokes per bar',
   }),
@@ -96,6 +103,7 @@ function instanceView(i: StrategyInstance) {
     openOrders: i.openOrders.length,
     position: i.position.toFixed(),
     lastBarAt: i.lastBarAt,
+    tradingState: i.tradingState,
     runtime: i.runtime,
     lambda: i.lambda && { ...i.lambda },
   };

@@ -2,7 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { lambdaClient } from '../../../src/cloud/lambda/lambda-client.js';
-import { aliasVersion, checkFunction } from '../../../src/cloud/lambda/lambda-functions.js';
+import {
+  aliasVersion,
+  checkFunction,
+  deployFunction,
+  removeFunction,
+} from '../../../src/cloud/lambda/lambda-functions.js';
+import { deterministicZip } from '../../../src/cloud/lambda/lambda-zip.js';
 import {
   startLocalLambda,
   type LocalLambda,
@@ -298,4 +304,84 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
       'system:strategy.failed',
     ]);
   }, 120_000);
+  it('failed steps halt a Lambda instance alone (function removed; an answer holding an unknown command): HALTED, stored, audited as lambda; nothing half-done', async () => {
+    const start = async (fn: string) => {
+      const deployed = await call('POST', '/strategies/sma-cross/deploy', {
+        token: quant(),
+        body: { function: fn, timeoutS: 5 },
+      });
+      expect(deployed.status).toBe(201);
+      const started = await call('POST', '/strategies/sma-cross/start', {
+        token: quant(),
+        body: { runtime: 'lambda', function: fn, params: { fast: 2, slow: 4, size: '1' } },
+      });
+      expect(started.status).toBe(201);
+      const id = started.json.id as string;
+      // It runs (a bar went through the function) before its function goes bad.
+      await until(async () => {
+        const s = await call('GET', `/strategies/instances/${id}/state`, { token: quant() });
+        return s.json.lastBarAt !== null || undefined;
+      }, 60_000);
+      return id;
+    };
+    const gone = await start('gone');
+    const garbled = await start('garbled');
+    const other = await call('POST', '/strategies/sma-cross/start', {
+      token: quant(),
+      body: { params: { fast: 2, slow: 4, size: '1' } },
+    });
+
+    // Someone removes one function; the other's live alias moves to code that answers nonsense.
+    await removeFunction(client, 'gone');
+    const bad = await deployFunction(client, {
+      name: 'garbled',
+      zip: deterministicZip({
+        'index.mjs':
+          'export const handler = async (e) => ({ v: 1, seq: e.seq, ok: true, commands: [{ kind: "Teleport" }] });',
+      }),
+    });
+    expect(bad.version).toBe('2');
+
+    const halted = async (id: string) =>
+      until(
+        async () => {
+          const s = await call('GET', `/strategies/instances/${id}/state`, { token: quant() });
+          return s.json.tradingState === 'HALTED' ? s.json : undefined;
+        },
+        60_000,
+        `${id} is HALTED`,
+      );
+    for (const [id, code] of [
+      [gone, 'LAMBDA_NOT_FOUND'],
+      [garbled, 'LAMBDA_BAD_REPLY'],
+    ] as const) {
+      const view = await halted(id);
+      // The instance stays (its state and orders readable); it alone is halted, its orders canceled.
+      expect(view).toMatchObject({ status: 'running', runtime: 'lambda', openOrders: 0 });
+      const risk = await call('GET', '/risk', { token: t.tokens.risk });
+      expect(JSON.stringify(risk.json.states)).toContain(id);
+      const rows = await audit(id);
+      const halt = rows.find((r: Json) => r.action === 'risk.halted');
+      expect(halt).toMatchObject({ actor: 'lambda', role: 'system' });
+      expect(JSON.stringify(halt.payload)).toMatch(
+        new RegExp(`3 failed Lambda steps in a row, the last: ${code}`),
+      );
+    }
+    const fine = await call('GET', `/strategies/instances/${other.json.id}/state`, {
+      token: quant(),
+    });
+    expect(fine.json).toMatchObject({ status: 'running', tradingState: 'ACTIVE' });
+    // Halted means no more invocations and no more orders, while bars go on.
+    const count = (id: string) =>
+      t.server.core.exec.allOrders().filter((o) => o.strategyId === id).length;
+    const before = [count(gone), count(garbled)];
+    const lastBar = async () =>
+      (await call('GET', '/candles?instrumentId=BTC/X&limit=1', { token: t.token })).json.candles[0]
+        .closeTime as number;
+    const from = await lastBar();
+    await until(async () => (await lastBar()) > from + 5 * 60_000 || undefined, 30_000);
+    expect([count(gone), count(garbled)]).toEqual(before);
+    for (const id of [gone, garbled, other.json.id])
+      await call('POST', `/strategies/instances/${id}/stop`, { token: quant() });
+  }, 180_000);
 });
