@@ -14,6 +14,7 @@ import {
   type LocalLambda,
 } from '../../../src/cloud/lambda/local-lambda-server.js';
 import { apiCall } from '../../support/api-call.js';
+import { startLambdaFaultProxy, type LambdaFaultProxy } from '../../support/lambda-fault-proxy.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { addToCatalog } from '../../support/strategy-catalog.js';
 import { until } from '../../support/until.js';
@@ -29,16 +30,19 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
   let lambda: LocalLambda;
   let client: ReturnType<typeof lambdaClient>;
   let t: TestServer;
+  /** Between the server and the endpoint: fails the calls a test picks. */
+  let proxy: LambdaFaultProxy;
 
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-lambda-'));
     lambda = await startLocalLambda({ port: 0, workDir: path.join(dir, 'lambda') });
     client = lambdaClient({ region: 'us-east-1', endpoint: lambda.url });
+    proxy = await startLambdaFaultProxy(lambda.url);
     // Bars move (5 a second) so started strategies see them.
     t = await startTestServer({
       speed: 300,
       bars: 3000,
-      env: { AWS_ENDPOINT_URL_LAMBDA: lambda.url },
+      env: { AWS_ENDPOINT_URL_LAMBDA: proxy.url },
     });
     const strategies = path.join(t.home, 'strategies');
     addToCatalog(strategies, 'examples/strategies/sma-cross.ts', 'sma-cross');
@@ -48,6 +52,7 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
   afterAll(async () => {
     await t?.server.close();
     client?.destroy();
+    await proxy?.close();
     await lambda?.close();
   });
 
@@ -105,6 +110,14 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
     }
     expect(await exists('sma-cross')).toBe(false);
     expect(await audit('lambda:sma-cross')).toEqual([]);
+    // On AWS a new function needs the server's role (LAMBDA_ROLE_ARN): none, nothing created.
+    await expect(
+      deployFunction(client, {
+        name: 'roleless',
+        zip: deterministicZip({ 'index.mjs': 'export const handler = async () => ({});' }),
+      }),
+    ).rejects.toMatchObject({ code: 'LAMBDA_ROLE_REQUIRED' });
+    expect(await exists('roleless')).toBe(false);
   }, 60_000);
 
   it('deploys a catalog strategy: function, version 1, alias live, audited; a redeploy publishes 2; versions; rollback moves live (audited), a missing version moves nothing', async () => {
@@ -194,6 +207,22 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
       ['strategy.deployed', '2'],
       ['strategy.rolled_back', '1'],
     ]);
+
+    // Two deploys of one new function at once run one after the other (no create conflict).
+    const twins = await Promise.all(
+      [256, 384].map((memoryMb) =>
+        call('POST', '/strategies/sma-cross/deploy', {
+          token: quant(),
+          body: { function: 'twin', memoryMb },
+        }),
+      ),
+    );
+    expect(twins.map((r) => r.status)).toEqual([201, 201]);
+    expect(twins.map((r) => r.json.version).sort()).toEqual(['1', '2']);
+    expect(twins.filter((r) => r.json.created)).toHaveLength(1);
+    const later = twins.find((r) => r.json.version === '2')!;
+    expect(later.json.previousVersion).toBe('1');
+    expect(await aliasVersion(client, 'twin')).toBe('2');
 
     const noFunction = await call('GET', '/strategies/boom/versions', { token: quant() });
     expect([noFunction.status, noFunction.json.code]).toEqual([404, 'LAMBDA_NOT_FOUND']);
@@ -383,5 +412,91 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
     expect([count(gone), count(garbled)]).toEqual(before);
     for (const id of [gone, garbled, other.json.id])
       await call('POST', `/strategies/instances/${id}/stop`, { token: quant() });
+  }, 180_000);
+  it('a Lambda call that is throttled or fails: a deploy that cannot publish moves and audits nothing; a throttled check starts nothing; throttled invokes halt the instance after retries', async () => {
+    const first = await call('POST', '/strategies/sma-cross/deploy', {
+      token: quant(),
+      body: { function: 'half', timeoutS: 5 },
+    });
+    expect([first.status, first.json.version]).toEqual([201, '1']);
+    const fn = '/2015-03-31/functions/half';
+    try {
+      for (const [fault, status, code] of [
+        [
+          { status: 429, type: 'TooManyRequestsException', message: 'Rate exceeded' },
+          503,
+          'LAMBDA_THROTTLED',
+        ],
+        [{ status: 500, type: 'ServiceException', message: 'internal' }, 502, 'LAMBDA_REQUEST'],
+      ] as const) {
+        proxy.fault = (c) => (c.method === 'POST' && c.path === `${fn}/versions` ? fault : null);
+        const res = await call('POST', '/strategies/sma-cross/deploy', {
+          token: quant(),
+          body: { function: 'half', memoryMb: 512 },
+        });
+        expect([res.status, res.json.code]).toEqual([status, code]);
+        expect(res.type).toMatch(/^application\/problem\+json/);
+        expect(res.json.detail).toMatch(/^lambda: publish version of half: /);
+        // Nothing half-done: no version published, live where it was, no audit row.
+        expect(await aliasVersion(client, 'half')).toBe('1');
+        proxy.fault = null;
+        const versions = await call('GET', '/strategies/sma-cross/versions?function=half', {
+          token: quant(),
+        });
+        expect(versions.json.versions.map((v: Json) => v.version)).toEqual(['1']);
+        expect((await audit('lambda:half')).map((r: Json) => r.action)).toEqual([
+          'strategy.deployed',
+        ]);
+      }
+
+      // A throttled check at the start: 503, nothing started.
+      proxy.fault = (c) =>
+        c.method === 'GET' && c.path === fn
+          ? { status: 429, type: 'TooManyRequestsException', message: 'Rate exceeded' }
+          : null;
+      const before = (await call('GET', '/strategies', { token: quant() })).json.instances.length;
+      const refused = await call('POST', '/strategies/sma-cross/start', {
+        token: quant(),
+        body: { runtime: 'lambda', function: 'half' },
+      });
+      expect([refused.status, refused.json.code]).toEqual([503, 'LAMBDA_THROTTLED']);
+      expect((await call('GET', '/strategies', { token: quant() })).json.instances).toHaveLength(
+        before,
+      );
+      proxy.fault = null;
+
+      // Throttled invokes: each step tried 3 times (2 retries), skipped; after 3 such steps, HALTED.
+      const started = await call('POST', '/strategies/sma-cross/start', {
+        token: quant(),
+        body: { runtime: 'lambda', function: 'half', params: { fast: 2, slow: 4, size: '1' } },
+      });
+      expect(started.status).toBe(201);
+      const id = started.json.id as string;
+      await until(async () => {
+        const st = await call('GET', `/strategies/instances/${id}/state`, { token: quant() });
+        return st.json.lastBarAt !== null || undefined;
+      }, 60_000);
+      proxy.failed.length = 0;
+      proxy.fault = (c) =>
+        c.method === 'POST' && c.path === `${fn}/invocations`
+          ? { status: 429, type: 'TooManyRequestsException', message: 'Rate exceeded' }
+          : null;
+      const halted = await until(
+        async () => {
+          const st = await call('GET', `/strategies/instances/${id}/state`, { token: quant() });
+          return st.json.tradingState === 'HALTED' ? st.json : undefined;
+        },
+        60_000,
+        'throttled steps halt it',
+      );
+      expect(halted.status).toBe('running');
+      expect(proxy.failed.length).toBeGreaterThanOrEqual(9);
+      expect(proxy.failed.length % 3).toBe(0);
+      const halt = (await audit(id)).find((r: Json) => r.action === 'risk.halted');
+      expect(JSON.stringify(halt.payload)).toMatch(/the last: LAMBDA_THROTTLED/);
+      await call('POST', `/strategies/instances/${id}/stop`, { token: quant() });
+    } finally {
+      proxy.fault = null;
+    }
   }, 180_000);
 });
