@@ -58,6 +58,7 @@ export const API_ERRORS = {
   STRATEGY_NOT_RUNNING: e(409, 'Strategy not running'),
   BACKTEST_NOT_DONE: e(409, 'Backtest not done'),
   LAMBDA_CONFLICT: e(409, 'Lambda function changed concurrently'),
+  LAMBDA_STRATEGY_MISMATCH: e(409, 'Function is not a deploy of this strategy'),
   BODY_TOO_LARGE: e(413, 'Body too large'),
   URL_TOO_LONG: e(414, 'URL too long'),
   UNSUPPORTED_MEDIA_TYPE: e(415, 'Unsupported media type'),

@@ -10,6 +10,7 @@ import {
 import { AuditRepository } from '../store/audit-repository.js';
 import type { Store } from '../store/open-store.js';
 import type { Config } from './config.js';
+import { deployDescription } from '../cloud/lambda/strategy-manifest.js';
 import { packageStrategy } from './strategy-package.js';
 
 /** Who makes a change (recorded in the audit log). */
@@ -72,7 +73,7 @@ export class LambdaDeployments {
         (local ? 'arn:aws:iam::000000000000:role/kairos-local' : undefined),
       ...(req.memoryMb !== undefined ? { memoryMb: req.memoryMb } : {}),
       ...(req.timeoutS !== undefined ? { timeoutS: req.timeoutS } : {}),
-      description: `kairos ${pkg.manifest.strategy} sha256:${pkg.zipSha256.slice(0, 16)} sdk ${pkg.manifest.sdkVersion}`,
+      description: deployDescription(pkg.manifest.strategy, pkg.zipSha256, pkg.manifest.sdkVersion),
     });
     await this.#audit(by, 'strategy.deployed', req.name, {
       strategy: pkg.manifest.strategy,

@@ -1,6 +1,7 @@
 import { lambdaClient } from '../cloud/lambda/lambda-client.js';
 import { checkFunction, invokeFunction, LIVE_ALIAS } from '../cloud/lambda/lambda-functions.js';
 import { LambdaSeam } from '../cloud/lambda/lambda-seam.js';
+import { deployedStrategyIs } from '../cloud/lambda/strategy-manifest.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.js';
 import type { LambdaBinding } from '../store/strategy-deployment-repository.js';
@@ -69,13 +70,13 @@ export async function lambdaSeamFor(
 
 /**
  * The Lambda runtime of `kairos serve`'s strategy host: `bind` checks a start's function and
- * alias or version (`LAMBDA_NOT_FOUND` before anything is stored) and answers the version it
- * names; `seam` makes an instance's `LambdaSeam` (the same failure policy as `--lambda`: retries,
+ * alias or version exist (`LAMBDA_NOT_FOUND` before anything is stored) and were deployed from
+ * the strategy started (`LAMBDA_STRATEGY_MISMATCH`), and answers the version it names; `seam` makes an instance's `LambdaSeam` (the same failure policy as `--lambda`: retries,
  * skipped steps, HALTED after failed steps, told to `onHalt`). One AWS client for all.
  *
  * @example
  * const lambda = new LambdaStrategies(config, (id, why) => risk.setState({ strategyId: id }, 'HALTED', why, by));
- * const binding = await lambda.bind('sma:live', 'body.function');
+ * const binding = await lambda.bind('sma:live', 'body.function', 'sma-cross');
  */
 export class LambdaStrategies implements LambdaRuntime {
   readonly #client;
@@ -87,9 +88,20 @@ export class LambdaStrategies implements LambdaRuntime {
     this.#client = lambdaClient(config.lambda);
   }
 
-  async bind(spec: string, field: string): Promise<LambdaBinding> {
+  async bind(spec: string, field: string, strategy: string): Promise<LambdaBinding> {
     const target = lambdaTarget(spec, field);
-    const version = await checkFunction(this.#client, target.name, target.qualifier);
+    const { version, description } = await checkFunction(
+      this.#client,
+      target.name,
+      target.qualifier,
+    );
+    // Only a function a Kairos deploy made of this very strategy: never any function the
+    // server's identity may invoke, nor one whose params are another strategy's.
+    if (!deployedStrategyIs(description, strategy))
+      throw new KairosError(
+        'LAMBDA_STRATEGY_MISMATCH',
+        `${field}: ${target.name}:${target.qualifier} (version ${version}) is not a deploy of the strategy "${strategy}" (its description: ${JSON.stringify(description.slice(0, 100))}); deploy it with POST /strategies/{name}/deploy or kairos strategy deploy`,
+      );
     return { function: target.name, qualifier: target.qualifier, version };
   }
 

@@ -58,10 +58,11 @@ export interface StrategyHostConfig {
 /** Strategies as Lambda functions, for the host (`LambdaStrategies` in `lambda-strategy.ts`). */
 export interface LambdaRuntime {
   /**
-   * Checks `spec` (`name[:alias|version]`; `field` names it in errors) exists and answers the
-   * binding, with the version it names now.
+   * Checks `spec` (`name[:alias|version]`; `field` names it in errors) exists and is a deploy
+   * of the strategy named `strategy` (its definition's name); answers the binding, with the
+   * version it names now.
    */
-  bind(spec: string, field: string): Promise<LambdaBinding>;
+  bind(spec: string, field: string, strategy: string): Promise<LambdaBinding>;
   /** The seam of an instance bound to a function. */
   seam(
     binding: LambdaBinding,
@@ -146,7 +147,8 @@ export class StrategyHost {
     const def = await loadBundle(bundle, this.cfg.buildDir);
     const params = resolveParams(def.params, req.params ?? {});
     // A Lambda instance's function is checked before anything is stored.
-    const lambda = req.runtime === 'lambda' ? await this.#bind(req.function ?? req.name) : null;
+    const lambda =
+      req.runtime === 'lambda' ? await this.#bind(req.function ?? req.name, def.name) : null;
     // Short, so client order ids (`<id>-<n>`, at most 36 characters) keep it whole.
     const id = `${req.name.slice(0, 10).replace(/[^A-Za-z0-9-]/g, '-')}-${randomBytes(5).toString('hex')}`;
     const startedAt = this.cfg.now();
@@ -192,10 +194,10 @@ export class StrategyHost {
     return this.#view(deployment);
   }
 
-  async #bind(spec: string): Promise<LambdaBinding> {
+  async #bind(spec: string, strategy: string): Promise<LambdaBinding> {
     if (!this.cfg.lambda)
       throw new KairosError('LAMBDA_REQUEST', 'this server runs no strategy as a Lambda function');
-    return this.cfg.lambda.bind(spec, 'body.function');
+    return this.cfg.lambda.bind(spec, 'body.function', strategy);
   }
 
   /** Stops an instance of `ownerUserId`; null when the owner has no such instance. */

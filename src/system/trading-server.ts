@@ -184,7 +184,7 @@ export async function startTradingServer(
       now,
       logger,
       lambda: {
-        bind: async (spec, field) => (await lambdaOf()).bind(spec, field),
+        bind: async (spec, field, strategy) => (await lambdaOf()).bind(spec, field, strategy),
         seam: async (binding, params, seamHost) =>
           (await lambdaOf()).seam(binding, params, seamHost),
       },

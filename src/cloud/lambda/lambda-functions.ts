@@ -318,18 +318,22 @@ export async function removeFunction(client: LambdaClient, name: string): Promis
 
 /**
  * Checks a function's alias or version exists (`LAMBDA_NOT_FOUND` naming it, if not); answers
- * the version it names now (an alias's target; `$LATEST` for the unpublished code).
+ * the version it names now (an alias's target; `$LATEST` for the unpublished code) and that
+ * version's description.
  *
  * @example
- * const version = await checkFunction(client, 'sma', 'live'); // '3'
+ * const { version } = await checkFunction(client, 'sma', 'live'); // '3'
  */
 export async function checkFunction(
   client: LambdaClient,
   name: string,
   qualifier: string,
-): Promise<string> {
+): Promise<{ version: string; description: string }> {
   const got = await send(`function ${name}:${qualifier}`, () =>
     client.send(new GetFunctionCommand({ FunctionName: name, Qualifier: qualifier })),
   );
-  return got.Configuration?.Version ?? qualifier;
+  return {
+    version: got.Configuration?.Version ?? qualifier,
+    description: got.Configuration?.Description ?? '',
+  };
 }

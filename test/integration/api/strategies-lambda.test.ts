@@ -228,8 +228,20 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
     expect([noFunction.status, noFunction.json.code]).toEqual([404, 'LAMBDA_NOT_FOUND']);
   }, 120_000);
 
-  it('refuses a Lambda start on a function that does not exist, or a bad one (nothing started)', async () => {
+  it('refuses a Lambda start on a function that does not exist, is not a deploy of the strategy, or a bad one (nothing started)', async () => {
+    // A function in the account that no Kairos deploy made.
+    await deployFunction(client, {
+      name: 'foreign',
+      zip: deterministicZip({ 'index.mjs': 'export const handler = async () => ({});' }),
+      role: 'arn:aws:iam::000000000000:role/other',
+    });
     const cases: [unknown, number, string, RegExp][] = [
+      [
+        { runtime: 'lambda', function: 'foreign' },
+        409,
+        'LAMBDA_STRATEGY_MISMATCH',
+        /^body\.function: foreign:live \(version 1\) is not a deploy of the strategy "sma-cross"/,
+      ],
       [{ runtime: 'lambda', function: 'ghost' }, 404, 'LAMBDA_NOT_FOUND', /ghost:live/],
       [{ runtime: 'lambda', function: 'sma-cross:7' }, 404, 'LAMBDA_NOT_FOUND', /sma-cross:7/],
       [
@@ -254,6 +266,12 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
       expect(res.type).toMatch(/^application\/problem\+json/);
       expect(res.json.detail).toMatch(detail);
     }
+    const boom = await call('POST', '/strategies/boom/start', {
+      token: quant(),
+      body: { runtime: 'lambda', function: 'sma-cross' },
+    });
+    expect([boom.status, boom.json.code]).toEqual([409, 'LAMBDA_STRATEGY_MISMATCH']);
+    expect(boom.json.detail).toMatch(/not a deploy of the strategy "boom"/);
     const list = await call('GET', '/strategies', { token: quant() });
     expect(list.json.instances).toEqual([]);
   }, 60_000);

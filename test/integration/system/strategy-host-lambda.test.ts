@@ -12,6 +12,7 @@ import { OrderRepository } from '../../../src/store/order-repository.js';
 import { RiskRepository } from '../../../src/store/risk-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import { loadConfig } from '../../../src/system/config.js';
+import { deployDescription } from '../../../src/cloud/lambda/strategy-manifest.js';
 import { FileCatalog } from '../../../src/system/file-catalog.js';
 import { LambdaStrategies } from '../../../src/system/lambda-strategy.js';
 import { StrategyHost } from '../../../src/system/strategy-host.js';
@@ -66,6 +67,7 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
       zip: pkg.zip,
       role: 'arn:aws:iam::000000000000:role/kairos-strategy',
       timeoutS: 5,
+      description: deployDescription(pkg.manifest.strategy, pkg.zipSha256, pkg.manifest.sdkVersion),
     });
     client.destroy();
     bars = [];
