@@ -148,7 +148,7 @@ export class StrategyHost {
     const params = resolveParams(def.params, req.params ?? {});
     // A Lambda instance's function is checked before anything is stored.
     const lambda =
-      req.runtime === 'lambda' ? await this.#bind(req.function ?? req.name, def.name) : null;
+      req.runtime === 'lambda' ? await this.#bind(this.#functionOf(req), def.name) : null;
     // Short, so client order ids (`<id>-<n>`, at most 36 characters) keep it whole.
     const id = `${req.name.slice(0, 10).replace(/[^A-Za-z0-9-]/g, '-')}-${randomBytes(5).toString('hex')}`;
     const startedAt = this.cfg.now();
@@ -198,6 +198,17 @@ export class StrategyHost {
     if (!this.cfg.lambda)
       throw new KairosError('LAMBDA_REQUEST', 'this server runs no strategy as a Lambda function');
     return this.cfg.lambda.bind(spec, 'body.function', strategy);
+  }
+
+  /** The function a Lambda start names, else the catalog name when that is a function name. */
+  #functionOf(req: StartRequest): string {
+    if (req.function !== undefined) return req.function;
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(req.name))
+      throw new KairosError(
+        'VALIDATION',
+        `body.function: required, since the strategy name ${JSON.stringify(req.name)} is not a Lambda function name (1-64 letters, digits, - or _)`,
+      );
+    return req.name;
   }
 
   /** Stops an instance of `ownerUserId`; null when the owner has no such instance. */

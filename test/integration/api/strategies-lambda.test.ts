@@ -266,6 +266,12 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
       expect(res.type).toMatch(/^application\/problem\+json/);
       expect(res.json.detail).toMatch(detail);
     }
+    const dotted = await call('POST', '/strategies/sma.cross/start', {
+      token: quant(),
+      body: { runtime: 'lambda' },
+    });
+    expect([dotted.status, dotted.json.code]).toEqual([400, 'VALIDATION']);
+    expect(dotted.json.detail).toMatch(/^body\.function: required, since the strategy name/);
     const boom = await call('POST', '/strategies/boom/start', {
       token: quant(),
       body: { runtime: 'lambda', function: 'sma-cross' },
