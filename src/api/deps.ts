@@ -107,6 +107,32 @@ export interface StrategyInstance extends Deployment {
   readonly position: Decimal;
   readonly state: JsonObject | null;
   readonly lastBarAt: number | null;
+  readonly tradingState: TradingState;
+}
+
+/** What a deploy of a catalog strategy as a Lambda function did (`src/system/lambda-deployments.ts`). */
+export interface FunctionDeployment {
+  readonly function: string;
+  /** The strategy's own name (its definition), as the package's manifest has it. */
+  readonly strategy: string;
+  readonly created: boolean;
+  readonly version: string;
+  /** The version `live` pointed to before (null: the alias is new). */
+  readonly previousVersion: string | null;
+  /** sha256 of the deployed zip, hex. */
+  readonly zipSha256: string;
+}
+
+/** One published version of a function. */
+export interface FunctionVersion {
+  readonly version: string;
+  /** base64, as Lambda reports it. */
+  readonly codeSha256: string;
+  readonly lastModified: string;
+  readonly description: string;
+  readonly memoryMb: number;
+  readonly timeoutS: number;
+  readonly live: boolean;
 }
 
 /** The strategy catalog and the instances running on the core; every call scoped to the owner. */
@@ -115,9 +141,38 @@ export interface StrategyDesk {
   list(ownerUserId: string): Promise<StrategyInstance[]>;
   start(
     ownerUserId: string,
-    req: { name: string; params?: Readonly<Record<string, unknown>> },
+    req: {
+      name: string;
+      params?: Readonly<Record<string, unknown>>;
+      runtime?: 'in-process' | 'lambda';
+      function?: string;
+    },
     by: Actor,
   ): Promise<StrategyInstance>;
+  /**
+   * Deploys the catalog strategy `name` as the Lambda function `req.function` (default: its
+   * name): package, create or update, publish a version, move the alias `live` to it (audited).
+   */
+  deploy(
+    name: string,
+    req: { function?: string; memoryMb?: number; timeoutS?: number },
+    by: Actor,
+  ): Promise<FunctionDeployment>;
+  /**
+   * The published versions, oldest first, of the function `fn` (default: the catalog strategy's
+   * name) of the catalog strategy `name`.
+   */
+  versions(
+    name: string,
+    fn: string | undefined,
+  ): Promise<{ function: string; versions: FunctionVersion[] }>;
+  /** Moves `live` of `fn` to a published version (audited); answers the version it left. */
+  rollback(
+    name: string,
+    fn: string | undefined,
+    version: string,
+    by: Actor,
+  ): Promise<{ function: string; from: string | null }>;
   /** Null when the owner has no such instance. */
   stop(ownerUserId: string, id: string, by: Actor): Promise<StrategyInstance | null>;
   state(ownerUserId: string, id: string): Promise<StrategyInstance | null>;

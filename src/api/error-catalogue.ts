@@ -32,6 +32,7 @@ export const API_ERRORS = {
   USER_INVALID: e(400, 'Invalid user'),
   CREDENTIAL_INVALID: e(400, 'Invalid credential'),
   RISK_LIMIT_INVALID: e(400, 'Invalid risk limit'),
+  LAMBDA_PACKAGE_TOO_LARGE: e(400, 'Strategy package too large'),
   // 401: who is asking is not established
   AUTH_REQUIRED: e(401, 'Authentication required'),
   AUTH_FAILED: e(401, 'Login failed'),
@@ -46,6 +47,7 @@ export const API_ERRORS = {
   CREDENTIAL_NOT_FOUND: e(404, 'Credential not found'),
   STRATEGY_NOT_FOUND: e(404, 'Strategy not found'),
   DATA_NOT_FOUND: e(404, 'Data file not found'),
+  LAMBDA_NOT_FOUND: e(404, 'Lambda function not found'),
   REQUEST_TIMEOUT: e(408, 'Request timeout'),
   // 409: the current state refuses it
   USER_EXISTS: e(409, 'User exists'),
@@ -55,6 +57,8 @@ export const API_ERRORS = {
   ORDER_NOT_OPEN: e(409, 'Order not open'),
   STRATEGY_NOT_RUNNING: e(409, 'Strategy not running'),
   BACKTEST_NOT_DONE: e(409, 'Backtest not done'),
+  LAMBDA_CONFLICT: e(409, 'Lambda function changed concurrently'),
+  LAMBDA_STRATEGY_MISMATCH: e(409, 'Function is not a deploy of this strategy'),
   BODY_TOO_LARGE: e(413, 'Body too large'),
   URL_TOO_LONG: e(414, 'URL too long'),
   UNSUPPORTED_MEDIA_TYPE: e(415, 'Unsupported media type'),
@@ -89,6 +93,7 @@ export const API_ERRORS = {
   AUDIT_CHAIN_BROKEN: e(500, 'Audit chain broken'),
   AUDIT_WRITE_FAILED: e(500, 'Audit log not written'),
   OBJECT_LOCK_MISSING: e(500, 'Export bucket has no Object Lock'),
+  LAMBDA_ROLE_REQUIRED: e(500, 'No IAM role for new Lambda functions'),
   // 502/503: the object store (`S3_BUCKET`) refused or could not be reached
   OBJECT_STORE_BUCKET_MISSING: e(502, 'Bucket missing'),
   OBJECT_STORE_DENIED: e(502, 'Object store denied access'),
@@ -103,12 +108,18 @@ export const API_ERRORS = {
   KMS_FAILED: e(502, 'KMS failed'),
   KMS_THROTTLED: e(503, 'KMS throttled'),
   KMS_UNREACHABLE: e(503, 'KMS unreachable'),
+  // 502/503: Lambda (`AWS_ENDPOINT_URL_LAMBDA`, AWS) refused or could not be reached
+  LAMBDA_DENIED: e(502, 'Lambda denied the server'),
+  LAMBDA_PAYLOAD_TOO_LARGE: e(502, 'Lambda refused the size'),
+  LAMBDA_REQUEST: e(502, 'Lambda refused the call'),
   BACKTEST_QUEUE_FULL: e(503, 'Backtest queue full'),
   NOT_READY: e(503, 'Not ready'), // a readiness check failed (`GET /health/ready`)
   OBJECT_STORE_UNREACHABLE: e(503, 'Object store unreachable'),
   // 503: a store the request needs does not answer; nothing was changed (fail closed)
   STORE_UNAVAILABLE: e(503, 'Database unavailable'),
   CACHE_UNAVAILABLE: e(503, 'Cache unavailable'),
+  LAMBDA_THROTTLED: e(503, 'Lambda throttled'),
+  LAMBDA_UNREACHABLE: e(503, 'Lambda unreachable'),
 } as const satisfies Readonly<Record<string, ApiErrorEntry>>;
 
 /** A code of the catalogue. */

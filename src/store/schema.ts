@@ -184,6 +184,11 @@ export interface StrategyDeploymentsTable {
   error: string | null;
   started_at: Int8;
   stopped_at: Int8 | null;
+  /** in-process or lambda (0009); the lambda_* columns are set exactly for lambda. */
+  runtime?: string;
+  lambda_function?: string | null;
+  lambda_qualifier?: string | null;
+  lambda_version?: string | null;
 }
 
 export interface CandlesTable {

@@ -4,6 +4,18 @@ import type { Schema, StrategyDeploymentsTable } from './schema.js';
 /** Where a deployed strategy is. */
 export type DeploymentStatus = 'running' | 'stopped' | 'failed';
 
+/** How an instance runs: in the server's process, or as a Lambda function the server invokes. */
+export type StrategyRuntime = 'in-process' | 'lambda';
+
+/** The Lambda function a `lambda` instance invokes. */
+export interface LambdaBinding {
+  readonly function: string;
+  /** The alias or version it invokes (`live` by default). */
+  readonly qualifier: string;
+  /** The published version the qualifier named when the instance started. */
+  readonly version: string;
+}
+
 /** A catalog strategy a user started on the server's core. */
 export interface Deployment {
   /** Its strategy id (orders, risk scope, snapshots). */
@@ -17,6 +29,9 @@ export interface Deployment {
   readonly error: string | null;
   readonly startedAt: number;
   readonly stoppedAt: number | null;
+  readonly runtime: StrategyRuntime;
+  /** Set exactly when `runtime` is `lambda`. */
+  readonly lambda: LambdaBinding | null;
 }
 
 /**
@@ -29,7 +44,11 @@ export interface Deployment {
 export class StrategyDeploymentRepository {
   constructor(private readonly db: Kysely<Schema>) {}
 
-  async create(d: Omit<Deployment, 'status' | 'error' | 'stoppedAt'>): Promise<Deployment> {
+  async create(
+    d: Omit<Deployment, 'status' | 'error' | 'stoppedAt' | 'runtime' | 'lambda'> & {
+      readonly lambda?: LambdaBinding | null;
+    },
+  ): Promise<Deployment> {
     const row: StrategyDeploymentsTable = {
       id: d.id,
       owner_user_id: d.ownerUserId,
@@ -40,6 +59,10 @@ export class StrategyDeploymentRepository {
       error: null,
       started_at: d.startedAt,
       stopped_at: null,
+      runtime: d.lambda ? 'lambda' : 'in-process',
+      lambda_function: d.lambda?.function ?? null,
+      lambda_qualifier: d.lambda?.qualifier ?? null,
+      lambda_version: d.lambda?.version ?? null,
     };
     await this.db.insertInto('strategy_deployments').values(row).execute();
     return toDeployment(row);
@@ -96,5 +119,10 @@ function toDeployment(r: StrategyDeploymentsTable): Deployment {
     error: r.error,
     startedAt: Number(r.started_at),
     stoppedAt: r.stopped_at === null ? null : Number(r.stopped_at),
+    runtime: r.runtime === 'lambda' ? 'lambda' : 'in-process',
+    lambda:
+      r.runtime === 'lambda' && r.lambda_function && r.lambda_qualifier && r.lambda_version
+        ? { function: r.lambda_function, qualifier: r.lambda_qualifier, version: r.lambda_version }
+        : null,
   };
 }

@@ -72,8 +72,15 @@ export interface Config {
   readonly dev: boolean;
   /** S3: endpoint, region, the bucket (`S3_BUCKET`, `AWS_*`). */
   readonly objectStore: ObjectStoreSettings;
-  /** Where Lambda is (strategies as Lambda functions, `docs/cloud.md`). */
-  readonly lambda: { readonly region: string; readonly endpoint: string | undefined };
+  /**
+   * Where Lambda is (strategies as Lambda functions, `docs/cloud.md`), and `LAMBDA_ROLE_ARN`: the
+   * IAM role a function created by a deploy runs as (`--role` wins; the API's deploys use it).
+   */
+  readonly lambda: {
+    readonly region: string;
+    readonly endpoint: string | undefined;
+    readonly role: string | undefined;
+  };
   /** Field-encryption keys in AWS KMS (`KMS_KEY_ID`, `AWS_ENDPOINT_URL_KMS`; `docs/encryption.md`). */
   readonly kms: {
     /** `KMS_KEY_ID`: wraps new values when set; absent: the local keyring. */
@@ -208,6 +215,12 @@ export const SETTINGS: readonly Setting[] = [
     default: 'AWS_ENDPOINT_URL, else AWS KMS of AWS_REGION',
     secret: false,
   },
+  {
+    variable: 'LAMBDA_ROLE_ARN',
+    rule: 'an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+    default: 'none (--role; a local endpoint needs none)',
+    secret: false,
+  },
 ];
 
 function invalid(variable: string, rule: string): KairosError {
@@ -271,6 +284,7 @@ export function loadConfig(env: Environment): Config {
       endpoint:
         httpUrl('AWS_ENDPOINT_URL_LAMBDA', text(env, 'AWS_ENDPOINT_URL_LAMBDA')) ??
         httpUrl('AWS_ENDPOINT_URL', text(env, 'AWS_ENDPOINT_URL')),
+      role: roleArn(text(env, 'LAMBDA_ROLE_ARN')),
     },
     kms: {
       keyId: kmsKeyId(text(env, 'KMS_KEY_ID')),
@@ -285,6 +299,16 @@ export function loadConfig(env: Environment): Config {
 function kmsKeyId(value: string | undefined): string | undefined {
   if (value !== undefined && !isKmsKeyId(value))
     throw invalid('KMS_KEY_ID', `must be ${KMS_KEY_ID_RULE}, was "${value}"`);
+  return value;
+}
+
+/** `LAMBDA_ROLE_ARN`: an IAM role ARN, any partition. */
+function roleArn(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(value))
+    throw invalid(
+      'LAMBDA_ROLE_ARN',
+      `must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), was "${value}"`,
+    );
   return value;
 }
 
@@ -439,6 +463,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     lambdaEndpoint: config.lambda.endpoint ?? null,
     kmsKeyId: config.kms.keyId ?? null,
     kmsEndpoint: maskUrl(config.kms.endpoint),
+    lambdaRole: config.lambda.role ?? null,
   };
 }
 

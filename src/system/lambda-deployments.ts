@@ -10,6 +10,7 @@ import {
 import { AuditRepository } from '../store/audit-repository.js';
 import type { Store } from '../store/open-store.js';
 import type { Config } from './config.js';
+import { deployDescription } from '../cloud/lambda/strategy-manifest.js';
 import { packageStrategy } from './strategy-package.js';
 
 /** Who makes a change (recorded in the audit log). */
@@ -26,6 +27,8 @@ export interface DeployRequest {
   readonly role?: string;
   readonly memoryMb?: number;
   readonly timeoutS?: number;
+  /** The server catalog's name of the strategy (a deploy over the API), recorded in the audit row. */
+  readonly catalogName?: string;
 }
 
 /**
@@ -63,11 +66,14 @@ export class LambdaDeployments {
     const r = await deployFunction(this.#client, {
       name: req.name,
       zip: pkg.zip,
-      // A local endpoint needs no real role.
-      role: req.role ?? (local ? 'arn:aws:iam::000000000000:role/kairos-local' : undefined),
+      // `LAMBDA_ROLE_ARN` when no role is given; a local endpoint needs no real one.
+      role:
+        req.role ??
+        this.config.lambda.role ??
+        (local ? 'arn:aws:iam::000000000000:role/kairos-local' : undefined),
       ...(req.memoryMb !== undefined ? { memoryMb: req.memoryMb } : {}),
       ...(req.timeoutS !== undefined ? { timeoutS: req.timeoutS } : {}),
-      description: `kairos ${pkg.manifest.strategy} sha256:${pkg.zipSha256.slice(0, 16)} sdk ${pkg.manifest.sdkVersion}`,
+      description: deployDescription(pkg.manifest.strategy, pkg.zipSha256, pkg.manifest.sdkVersion),
     });
     await this.#audit(by, 'strategy.deployed', req.name, {
       strategy: pkg.manifest.strategy,
@@ -77,6 +83,7 @@ export class LambdaDeployments {
       zipSha256: pkg.zipSha256,
       codeSha256: pkg.manifest.codeSha256,
       sdkVersion: pkg.manifest.sdkVersion,
+      ...(req.catalogName !== undefined ? { catalog: req.catalogName } : {}),
     });
     return { ...r, strategy: pkg.manifest.strategy, zipSha256: pkg.zipSha256 };
   }

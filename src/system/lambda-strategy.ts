@@ -1,9 +1,15 @@
 import { lambdaClient } from '../cloud/lambda/lambda-client.js';
 import { checkFunction, invokeFunction, LIVE_ALIAS } from '../cloud/lambda/lambda-functions.js';
 import { LambdaSeam } from '../cloud/lambda/lambda-seam.js';
+import { deployedStrategyIs } from '../cloud/lambda/strategy-manifest.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.js';
+import type { LambdaBinding } from '../store/strategy-deployment-repository.js';
 import type { Config } from './config.js';
+import type { LambdaRuntime } from './strategy-host.js';
+
+/** `name[:alias|version]`: a Lambda function name (1-64 letters, digits, - or _), then a qualifier. */
+export const LAMBDA_SPEC = /^([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9_$-]{1,128}))?$/;
 
 /** A function and the alias or version to run (`name[:alias|version]`, default alias `live`). */
 export interface LambdaTarget {
@@ -17,12 +23,12 @@ export interface LambdaTarget {
  * @example
  * lambdaTarget('sma:3'); // { name: 'sma', qualifier: '3' }
  */
-export function lambdaTarget(spec: string): LambdaTarget {
-  const m = /^([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9_$-]{1,128}))?$/.exec(spec);
+export function lambdaTarget(spec: string, field = '--lambda'): LambdaTarget {
+  const m = LAMBDA_SPEC.exec(spec);
   if (!m)
     throw new KairosError(
       'USAGE',
-      `--lambda: must be a function name, optionally :alias or :version (e.g. sma, sma:live, sma:3), was ${JSON.stringify(spec)}`,
+      `${field}: must be a function name, optionally :alias or :version (e.g. sma, sma:live, sma:3), was ${JSON.stringify(spec)}`,
     );
   return { name: m[1]!, qualifier: m[2] ?? LIVE_ALIAS };
 }
@@ -60,4 +66,59 @@ export async function lambdaSeamFor(
       }),
     close: () => client.destroy(),
   };
+}
+
+/**
+ * The Lambda runtime of `kairos serve`'s strategy host: `bind` checks a start's function and
+ * alias or version exist (`LAMBDA_NOT_FOUND` before anything is stored) and were deployed from
+ * the strategy started (`LAMBDA_STRATEGY_MISMATCH`), and answers the version it names; `seam` makes an instance's `LambdaSeam` (the same failure policy as `--lambda`: retries,
+ * skipped steps, HALTED after failed steps, told to `onHalt`). One AWS client for all.
+ *
+ * @example
+ * const lambda = new LambdaStrategies(config, (id, why) => risk.setState({ strategyId: id }, 'HALTED', why, by));
+ * const binding = await lambda.bind('sma:live', 'body.function', 'sma-cross');
+ */
+export class LambdaStrategies implements LambdaRuntime {
+  readonly #client;
+
+  constructor(
+    config: Config,
+    private readonly onHalt: (strategyId: string, reason: string) => Promise<void>,
+  ) {
+    this.#client = lambdaClient(config.lambda);
+  }
+
+  async bind(spec: string, field: string, strategy: string): Promise<LambdaBinding> {
+    const target = lambdaTarget(spec, field);
+    const { version, description } = await checkFunction(
+      this.#client,
+      target.name,
+      target.qualifier,
+    );
+    // Only a function a Kairos deploy made of this very strategy: never any function the
+    // server's identity may invoke, nor one whose params are another strategy's.
+    if (!deployedStrategyIs(description, strategy))
+      throw new KairosError(
+        'LAMBDA_STRATEGY_MISMATCH',
+        `${field}: ${target.name}:${target.qualifier} (version ${version}) is not a deploy of the strategy "${strategy}" (its description: ${JSON.stringify(description.slice(0, 100))}); deploy it with POST /strategies/{name}/deploy or kairos strategy deploy`,
+      );
+    return { function: target.name, qualifier: target.qualifier, version };
+  }
+
+  seam(
+    binding: LambdaBinding,
+    params: Readonly<Record<string, unknown>>,
+    host: SeamHost,
+  ): StrategySeam {
+    return new LambdaSeam(host, {
+      params,
+      invoke: (payload) =>
+        invokeFunction(this.#client, binding.function, binding.qualifier, payload),
+      onHalt: this.onHalt,
+    });
+  }
+
+  close(): void {
+    this.#client.destroy();
+  }
 }

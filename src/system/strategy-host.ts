@@ -4,6 +4,8 @@ import type { Store } from '../store/open-store.js';
 import {
   StrategyDeploymentRepository,
   type Deployment,
+  type LambdaBinding,
+  type StrategyRuntime,
 } from '../store/strategy-deployment-repository.js';
 import { Endpoints } from '../trading/bus/topics.js';
 import { toDecimal, type Decimal } from '../trading/core/decimal.js';
@@ -14,6 +16,7 @@ import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-st
 import type { TradingCore } from '../trading/live/trading-core.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { Order } from '../trading/model/order.js';
+import type { TradingState } from '../trading/risk/trading-state.js';
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
 import { resolveParams } from '../trading/strategy/params.js';
 import type { JsonObject } from '../trading/strategy/strategy-context.js';
@@ -48,6 +51,34 @@ export interface StrategyHostConfig {
     params: Readonly<Record<string, unknown>>,
     host: SeamHost,
   ) => StrategySeam;
+  /** How an instance started with runtime `lambda` is reached (none: such a start is refused). */
+  readonly lambda?: LambdaRuntime;
+}
+
+/** Strategies as Lambda functions, for the host (`LambdaStrategies` in `lambda-strategy.ts`). */
+export interface LambdaRuntime {
+  /**
+   * Checks `spec` (`name[:alias|version]`; `field` names it in errors) exists and is a deploy
+   * of the strategy named `strategy` (its definition's name); answers the binding, with the
+   * version it names now.
+   */
+  bind(spec: string, field: string, strategy: string): Promise<LambdaBinding>;
+  /** The seam of an instance bound to a function. */
+  seam(
+    binding: LambdaBinding,
+    params: Readonly<Record<string, unknown>>,
+    host: SeamHost,
+  ): Awaitable<StrategySeam>;
+}
+
+/** What a start asks for. */
+export interface StartRequest {
+  readonly name: string;
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** `in-process` (default) or `lambda`. */
+  readonly runtime?: StrategyRuntime;
+  /** With `lambda`: `name[:alias|version]` (default: the strategy's name, alias `live`). */
+  readonly function?: string;
 }
 
 const inProcess = (
@@ -67,6 +98,8 @@ export interface InstanceView extends Deployment {
   readonly state: JsonObject | null;
   /** Close time of the last bar it handled. */
   readonly lastBarAt: number | null;
+  /** The trading state the risk gate applies to its orders (HALTED after failed Lambda steps). */
+  readonly tradingState: TradingState;
 }
 
 interface Instance {
@@ -106,15 +139,16 @@ export class StrategyHost {
   }
 
   /** Starts a catalog strategy for `ownerUserId` (params checked against its rules first). */
-  async start(
-    ownerUserId: string,
-    req: { readonly name: string; readonly params?: Readonly<Record<string, unknown>> },
-    by: ChangeActor,
-  ): Promise<InstanceView> {
+  async start(ownerUserId: string, req: StartRequest, by: ChangeActor): Promise<InstanceView> {
+    if (req.function !== undefined && req.runtime !== 'lambda')
+      throw new KairosError('USAGE', 'function: only with the runtime lambda');
     const file = await this.cfg.catalog.resolve(req.name);
     const bundle = await bundleStrategy(file);
     const def = await loadBundle(bundle, this.cfg.buildDir);
     const params = resolveParams(def.params, req.params ?? {});
+    // A Lambda instance's function is checked before anything is stored.
+    const lambda =
+      req.runtime === 'lambda' ? await this.#bind(this.#functionOf(req), def.name) : null;
     // Short, so client order ids (`<id>-<n>`, at most 36 characters) keep it whole.
     const id = `${req.name.slice(0, 10).replace(/[^A-Za-z0-9-]/g, '-')}-${randomBytes(5).toString('hex')}`;
     const startedAt = this.cfg.now();
@@ -126,6 +160,7 @@ export class StrategyHost {
         codeSha256: bundle.sha256,
         params,
         startedAt,
+        lambda,
       });
       await new AuditRepository(tx).append(
         {
@@ -134,7 +169,12 @@ export class StrategyHost {
           role: by.role,
           action: 'strategy.started',
           subject: id,
-          payload: { name: req.name, codeSha256: bundle.sha256, params },
+          payload: {
+            name: req.name,
+            codeSha256: bundle.sha256,
+            params,
+            ...(lambda ? { runtime: 'lambda', lambda: { ...lambda } } : {}),
+          },
         },
         tx,
       );
@@ -144,10 +184,31 @@ export class StrategyHost {
     this.#log.info('strategy started', {
       strategyId: id,
       name: req.name,
+      runtime: deployment.runtime,
+      ...(lambda
+        ? { function: `${lambda.function}:${lambda.qualifier}`, version: lambda.version }
+        : {}),
       userId: ownerUserId,
       actor: by.actor,
     });
     return this.#view(deployment);
+  }
+
+  async #bind(spec: string, strategy: string): Promise<LambdaBinding> {
+    if (!this.cfg.lambda)
+      throw new KairosError('LAMBDA_REQUEST', 'this server runs no strategy as a Lambda function');
+    return this.cfg.lambda.bind(spec, 'body.function', strategy);
+  }
+
+  /** The function a Lambda start names, else the catalog name when that is a function name. */
+  #functionOf(req: StartRequest): string {
+    if (req.function !== undefined) return req.function;
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(req.name))
+      throw new KairosError(
+        'VALIDATION',
+        `body.function: required, since the strategy name ${JSON.stringify(req.name)} is not a Lambda function name (1-64 letters, digits, - or _)`,
+      );
+    return req.name;
   }
 
   /** Stops an instance of `ownerUserId`; null when the owner has no such instance. */
@@ -252,11 +313,16 @@ export class StrategyHost {
       () => holder.inst,
       (e) => holder.inst && this.#fail(holder.inst, e),
     );
-    const seam = (this.cfg.seam ?? inProcess)(
-      definition,
-      resolveParams(def.params, d.params),
-      host,
-    );
+    const params = resolveParams(def.params, d.params);
+    let seam: StrategySeam;
+    if (d.lambda) {
+      if (!this.cfg.lambda)
+        throw new KairosError(
+          'LAMBDA_REQUEST',
+          'this server runs no strategy as a Lambda function',
+        );
+      seam = await this.cfg.lambda.seam(d.lambda, params, host);
+    } else seam = (this.cfg.seam ?? inProcess)(definition, params, host);
     const inst: Instance = (holder.inst = {
       deployment: d,
       seam,
@@ -384,6 +450,7 @@ export class StrategyHost {
       position,
       state: inst?.state ?? null,
       lastBarAt: inst?.lastBarAt ?? null,
+      tradingState: this.cfg.core.risk.states.effective(d.id),
     };
   }
 }

@@ -38,7 +38,9 @@ import { RiskControl } from './risk-control.js';
 import { serverReadiness } from './server-readiness.js';
 import { BacktestJobs, type BacktestRequest } from './backtest-jobs.js';
 import { FileCatalog } from './file-catalog.js';
+import { StrategyFunctions } from './strategy-functions.js';
 import { StrategyHost } from './strategy-host.js';
+import type { LambdaStrategies } from './lambda-strategy.js';
 import { alertLogger, logReconciliation, logTradingEvents } from './trading-log.js';
 import { UserAccounts } from './user-accounts.js';
 
@@ -83,6 +85,8 @@ export interface RunningServer {
 const ACCOUNT = 'desk';
 const VENUE = 'PAPER';
 const RISK_REFRESH_EVERY_BARS = 20;
+/** Who halts a Lambda strategy after failed steps (as `kairos paper --lambda` records it). */
+const LAMBDA_ACTOR = { actor: 'lambda', role: 'system' };
 
 /**
  * The composition root of `kairos serve`: the store, keys, identity, the trading core with the
@@ -148,6 +152,9 @@ export async function startTradingServer(
     await riskControl.sync();
 
     const buildDir = path.join(config.home, 'build');
+    const strategyCatalog = FileCatalog.strategies(
+      opts.strategiesDir ?? path.join(config.home, 'strategies'),
+    );
     // S3_BUCKET: backtest reports are kept there too (the S3 client loads only then).
     const bucket = config.objectStore.bucket
       ? (await import('./object-stores.js')).openObjectStore(
@@ -155,15 +162,33 @@ export async function startTradingServer(
           config.objectStore,
         )
       : undefined;
+    // Strategies as Lambda functions: the AWS SDK loads at the first Lambda start or deploy.
+    let lambdas: Promise<LambdaStrategies> | undefined;
+    const lambdaOf = () =>
+      (lambdas ??= import('./lambda-strategy.js').then(
+        (m) =>
+          new m.LambdaStrategies(config, (strategyId, reason) =>
+            // Failed steps halt the strategy alone, stored (audited) so it holds across restarts.
+            riskControl.setState({ strategyId }, 'HALTED', `lambda: ${reason}`, LAMBDA_ACTOR),
+          ),
+      ));
+    stops.push(async () => (await lambdas?.catch(() => undefined))?.close());
+    const functions = new StrategyFunctions(config, store, strategyCatalog);
+    stops.push(() => functions.close());
     const host = new StrategyHost({
       db: store.db,
       core,
       instrument: inst,
-      catalog: FileCatalog.strategies(opts.strategiesDir ?? path.join(config.home, 'strategies')),
+      catalog: strategyCatalog,
       snapshots: new StrategySnapshotRepository(store.db, ACCOUNT),
       buildDir,
       now,
       logger,
+      lambda: {
+        bind: async (spec, field, strategy) => (await lambdaOf()).bind(spec, field, strategy),
+        seam: async (binding, params, seamHost) =>
+          (await lambdaOf()).seam(binding, params, seamHost),
+      },
     });
     stops.push(async () => host.halt());
     const backtests = new BacktestJobs({
@@ -254,6 +279,9 @@ export async function startTradingServer(
         catalog: () => host.catalog.list(),
         list: (owner) => host.list(owner),
         start: (owner, req, by) => host.start(owner, req, by),
+        deploy: (name, req, by) => functions.deploy(name, req, by),
+        versions: (name, fn) => functions.versions(name, fn),
+        rollback: (name, fn, version, by) => functions.rollback(name, fn, version, by),
         stop: (owner, id, by) => host.stop(owner, id, by),
         state: (owner, id) => host.state(owner, id),
         ownedIds: (owner) => host.ownedIds(owner),

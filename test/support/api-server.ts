@@ -45,9 +45,10 @@ export interface TestServer {
   login(username: string, password: string, secret: string): Promise<string>;
   /**
    * Closes `server` and starts it again on the same home and feed (users, sessions and strategy
-   * deployments survive; the tokens stay valid); answers the new server, which the caller closes.
+   * deployments survive; the tokens stay valid), at another replay `speed` if given; answers the
+   * new server, which the caller closes.
    */
-  restart(): Promise<RunningServer>;
+  restart(opts?: { speed?: number }): Promise<RunningServer>;
 }
 
 const NAMES: Readonly<Record<Role, string>> = {
@@ -151,9 +152,9 @@ export async function startTestServer(
     };
   };
   const server = checked(await startTradingServer(config, serverOptions));
-  const restart = async () => {
+  const restart = async (again: { speed?: number } = {}) => {
     await server.close();
-    return checked(await startTradingServer(config, serverOptions));
+    return checked(await startTradingServer(config, { ...serverOptions, ...again }));
   };
   const post = (url: string, body: unknown) =>
     fetch(`${server.url}${url}`, {

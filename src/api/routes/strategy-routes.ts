@@ -29,6 +29,56 @@ const InstanceView = Type.Object({
   openOrders: Type.Integer(),
   position: Type.String({ description: 'net filled quantity, decimal' }),
   lastBarAt: NullableInt,
+  tradingState: Type.Union(
+    [Type.Literal('ACTIVE'), Type.Literal('REDUCING'), Type.Literal('HALTED')],
+    {
+      description:
+        'what the risk gate lets its orders do (HALTED: the kill switch, or failed Lambda steps)',
+    },
+  ),
+  runtime: Type.Union([Type.Literal('in-process'), Type.Literal('lambda')], {
+    description: 'in the server (in-process) or as a Lambda function the server invokes per bar',
+  }),
+  lambda: Type.Union([
+    Type.Object({
+      function: Type.String(),
+      qualifier: Type.String({ description: 'the alias or version it invokes' }),
+      version: Type.String({ description: 'the version the qualifier named at its start' }),
+    }),
+    Type.Null(),
+  ]),
+});
+
+/** A Lambda function name (Lambda's rule for a bare name). */
+const FUNCTION_NAME = '^[A-Za-z0-9_-]{1,64}$';
+const FunctionName = Type.String({
+  pattern: FUNCTION_NAME,
+  description: 'a Lambda function name: 1-64 letters, digits, - or _ (default: the strategy name)',
+});
+
+const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) });
+
+const DeployView = Type.Object({
+  function: Type.String(),
+  strategy: Type.String({ description: "the strategy's own name (its definition)" }),
+  catalog: Type.String({ description: 'the catalog name deployed' }),
+  created: Type.Boolean({ description: 'the function was created (else its code was updated)' }),
+  version: Type.String({ description: 'the published version, now behind the alias live' }),
+  previousVersion: Type.Union([Type.String(), Type.Null()], {
+    description: 'where live pointed before (null: the alias is new)',
+  }),
+  alias: Type.Literal('live'),
+  zipSha256: Type.String({ description: 'sha256 of the deployed package, hex' }),
+});
+
+const VersionView = Type.Object({
+  version: Type.String(),
+  codeSha256: Type.String({ description: 'base64, as Lambda reports it' }),
+  lastModified: Type.String(),
+  description: Type.String(),
+  memoryMb: Type.Integer(),
+  timeoutS: Type.Integer(),
+  live: Type.Boolean({ description: 'the alias live points to it' }),
 });
 
 const StateView = Type.Intersect([
@@ -53,6 +103,9 @@ function instanceView(i: StrategyInstance) {
     openOrders: i.openOrders.length,
     position: i.position.toFixed(),
     lastBarAt: i.lastBarAt,
+    tradingState: i.tradingState,
+    runtime: i.runtime,
+    lambda: i.lambda && { ...i.lambda },
   };
 }
 
@@ -61,10 +114,20 @@ const emptyBody = async (req: FastifyRequest) => void (req.body ??= {});
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
+/** What a Lambda call may answer besides (`docs/errors.md`). */
+const Lambda = {
+  409: ProblemSchema,
+  500: ProblemSchema,
+  502: ProblemSchema,
+  503: ProblemSchema,
+};
 
 /** What the strategy routes use. */
 export interface StrategyRoutesOptions {
-  readonly strategies: Pick<StrategyDesk, 'catalog' | 'list' | 'start' | 'stop' | 'state'>;
+  readonly strategies: Pick<
+    StrategyDesk,
+    'catalog' | 'list' | 'start' | 'stop' | 'state' | 'deploy' | 'versions' | 'rollback'
+  >;
   /** Told the owner of each instance started here (the WebSocket pushes its orders to them). */
   readonly owners: Pick<StrategyOwners, 'remember'>;
 }
@@ -106,16 +169,41 @@ export const strategyRoutes: FastifyPluginAsync<StrategyRoutesOptions> = async (
       preValidation: emptyBody,
       schema: {
         tags: ['strategies'],
-        params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }),
-        body: Type.Object({ params: Type.Optional(ParamsBody) }, { additionalProperties: false }),
-        response: { 201: InstanceView, 404: ProblemSchema, ...Problems },
+        params: NameParams,
+        body: Type.Object(
+          {
+            params: Type.Optional(ParamsBody),
+            runtime: Type.Optional(
+              Type.Union([Type.Literal('in-process'), Type.Literal('lambda')], {
+                description: 'in-process (default), or lambda: the function is invoked per bar',
+              }),
+            ),
+            function: Type.Optional(
+              Type.String({
+                pattern: '^[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$',
+                description:
+                  'with runtime lambda: name[:alias|version] (default: the strategy name, alias live)',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: InstanceView, 404: ProblemSchema, ...Lambda, ...Problems },
       },
     },
     async (req, reply) => {
       const claims = req.claims;
+      const { params, runtime, function: fn } = req.body;
+      if (fn !== undefined && runtime !== 'lambda')
+        throw apiError('VALIDATION', 'body.function: only with "runtime": "lambda"');
       const started = await opts.strategies.start(
         claims.sub,
-        { name: req.params.name, ...(req.body.params ? { params: req.body.params } : {}) },
+        {
+          name: req.params.name,
+          ...(params ? { params } : {}),
+          ...(runtime ? { runtime } : {}),
+          ...(fn !== undefined ? { function: fn } : {}),
+        },
         actorOf(claims),
       );
       opts.owners.remember(started.id, claims.sub);
@@ -164,6 +252,127 @@ export const strategyRoutes: FastifyPluginAsync<StrategyRoutesOptions> = async (
       const i = await opts.strategies.stop(claims.sub, req.params.id, actorOf(claims));
       if (!i) throw apiError('NOT_FOUND', `strategy instance ${req.params.id}: not found`);
       return instanceView(i);
+    },
+  );
+  r.post(
+    '/strategies/:name/deploy',
+    {
+      onRequest: app.requires('strategies:deploy', { live: true }),
+      preValidation: emptyBody,
+      schema: {
+        tags: ['strategies'],
+        description:
+          'Deploys the catalog strategy as a Lambda function (audited): package it, create the function or update its code, publish a version, and only then move the alias live to it. Functions are shared by the server, like its catalog.',
+        params: NameParams,
+        body: Type.Object(
+          {
+            function: Type.Optional(FunctionName),
+            memoryMb: Type.Optional(
+              Type.Integer({ minimum: 128, maximum: 10240, description: 'default 256 on create' }),
+            ),
+            timeoutS: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                maximum: 900,
+                description: 'one step; default 10 on create',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: DeployView, 404: ProblemSchema, ...Lambda, ...Problems },
+      },
+    },
+    async (req, reply) => {
+      const { function: fn, memoryMb, timeoutS } = req.body;
+      const d = await opts.strategies.deploy(
+        req.params.name,
+        {
+          ...(fn !== undefined ? { function: fn } : {}),
+          ...(memoryMb !== undefined ? { memoryMb } : {}),
+          ...(timeoutS !== undefined ? { timeoutS } : {}),
+        },
+        actorOf(req.claims),
+      );
+      return reply.code(201).send({
+        function: d.function,
+        strategy: d.strategy,
+        catalog: req.params.name,
+        created: d.created,
+        version: d.version,
+        previousVersion: d.previousVersion,
+        alias: 'live' as const,
+        zipSha256: d.zipSha256,
+      });
+    },
+  );
+
+  r.get(
+    '/strategies/:name/versions',
+    {
+      onRequest: app.requires('strategies:read'),
+      schema: {
+        tags: ['strategies'],
+        description: "The published versions of the strategy's function, oldest first.",
+        params: NameParams,
+        querystring: Type.Object(
+          { function: Type.Optional(FunctionName) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ function: Type.String(), versions: Type.Array(VersionView) }),
+          404: ProblemSchema,
+          ...Lambda,
+          ...Problems,
+        },
+      },
+    },
+    async (req) => {
+      const r = await opts.strategies.versions(req.params.name, req.query.function);
+      return { function: r.function, versions: r.versions.map((v) => ({ ...v })) };
+    },
+  );
+
+  r.post(
+    '/strategies/:name/rollback',
+    {
+      onRequest: app.requires('strategies:deploy', { live: true }),
+      schema: {
+        tags: ['strategies'],
+        description:
+          "Moves the alias live of the strategy's function to an earlier published version (checked to exist first; audited).",
+        params: NameParams,
+        body: Type.Object(
+          {
+            function: Type.Optional(FunctionName),
+            version: Type.String({
+              pattern: '^[1-9][0-9]{0,9}$',
+              description: 'a published version number',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            function: Type.String(),
+            alias: Type.Literal('live'),
+            from: Type.Union([Type.String(), Type.Null()]),
+            to: Type.String(),
+          }),
+          404: ProblemSchema,
+          ...Lambda,
+          ...Problems,
+        },
+      },
+    },
+    async (req) => {
+      const r = await opts.strategies.rollback(
+        req.params.name,
+        req.body.function,
+        req.body.version,
+        actorOf(req.claims),
+      );
+      return { function: r.function, alias: 'live' as const, from: r.from, to: req.body.version };
     },
   );
 };

@@ -159,8 +159,8 @@ export async function deployFunction(
   if (created) {
     if (!s.role)
       throw new KairosError(
-        'USAGE',
-        `--role: required to create function ${s.name} (an IAM role ARN Lambda assumes)`,
+        'LAMBDA_ROLE_REQUIRED',
+        `lambda: creating function ${s.name} needs the IAM role ARN Lambda assumes: --role, or LAMBDA_ROLE_ARN`,
       );
     await send(`create function ${s.name}`, () =>
       client.send(
@@ -317,17 +317,23 @@ export async function removeFunction(client: LambdaClient, name: string): Promis
 }
 
 /**
- * Checks a function's alias or version exists (`LAMBDA_NOT_FOUND` naming it, if not).
+ * Checks a function's alias or version exists (`LAMBDA_NOT_FOUND` naming it, if not); answers
+ * the version it names now (an alias's target; `$LATEST` for the unpublished code) and that
+ * version's description.
  *
  * @example
- * await checkFunction(client, 'sma', 'live');
+ * const { version } = await checkFunction(client, 'sma', 'live'); // '3'
  */
 export async function checkFunction(
   client: LambdaClient,
   name: string,
   qualifier: string,
-): Promise<void> {
-  await send(`function ${name}:${qualifier}`, () =>
+): Promise<{ version: string; description: string }> {
+  const got = await send(`function ${name}:${qualifier}`, () =>
     client.send(new GetFunctionCommand({ FunctionName: name, Qualifier: qualifier })),
   );
+  return {
+    version: got.Configuration?.Version ?? qualifier,
+    description: got.Configuration?.Description ?? '',
+  };
 }

@@ -53,3 +53,19 @@ export function strategyManifest(
     codeSha256: build.codeSha256,
   };
 }
+
+/**
+ * The description a deploy gives a function's version: `kairos <strategy> sha256:<16 hex> sdk
+ * <version>`; the API's Lambda starts check it names the strategy they start.
+ *
+ * @example
+ * deployDescription('sma-cross', zipSha256, '0.1.0'); // 'kairos sma-cross sha256:56b24cf7b13de3d8 sdk 0.1.0'
+ */
+export function deployDescription(strategy: string, zipSha256: string, sdkVersion: string): string {
+  return `kairos ${strategy} sha256:${zipSha256.slice(0, 16)} sdk ${sdkVersion}`;
+}
+
+/** Whether a version's description says a deploy of `strategy` made it (`deployDescription`). */
+export function deployedStrategyIs(description: string, strategy: string): boolean {
+  return description.startsWith(`kairos ${strategy} sha256:`);
+}

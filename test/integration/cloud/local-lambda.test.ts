@@ -170,7 +170,7 @@ describe('the local Lambda endpoint, through @aws-sdk/client-lambda unchanged', 
     await expect(
       deployFunction(client, { name: 'norole', zip: zipOf('export const handler = 1;') }),
     ).rejects.toMatchObject({
-      code: 'USAGE',
+      code: 'LAMBDA_ROLE_REQUIRED',
     });
   });
 });

@@ -110,7 +110,10 @@ describe.each(DIALECTS)('migration 0008 (audit wall time) on %s', (dialect) => {
 
   it('gives old rows their ts as wall time, keeps them verifiable, and chains new rows after them', async () => {
     const lastOld = await writeOldRows(store.db, stamps);
-    expect(await migrate(store.db, store.schema)).toEqual(['0008-audit-wall-time']);
+    expect(await migrate(store.db, store.schema)).toEqual([
+      '0008-audit-wall-time',
+      '0009-strategy-runtime',
+    ]);
 
     const audit = new AuditRepository(store.db, () => today);
     const old = await audit.list(0, Number.MAX_SAFE_INTEGER);

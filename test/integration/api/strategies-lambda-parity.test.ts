@@ -1,0 +1,98 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  startLocalLambda,
+  type LocalLambda,
+} from '../../../src/cloud/lambda/local-lambda-server.js';
+import type { RunningServer } from '../../../src/system/trading-server.js';
+import type { Order } from '../../../src/trading/model/order.js';
+import { apiCall } from '../../support/api-call.js';
+import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { addToCatalog } from '../../support/strategy-catalog.js';
+
+/** An order as the venue and the books see it, its client order id without the strategy id. */
+const outcome = (o: Order) => ({
+  n: Number(o.clientOrderId.split('-').at(-1)),
+  side: o.side,
+  type: o.type,
+  price: o.price?.toFixed() ?? null,
+  quantity: o.quantity.toFixed(),
+  status: o.status,
+  filled: o.filledQuantity.toFixed(),
+  at: o.createdAt,
+});
+
+/**
+ * Parity over the API: one instance in-process and one with `"runtime": "lambda"` (the real SDK,
+ * the local endpoint), both started before the first bar, play the same replay from its start
+ * (after a restart, both resumed before the feed begins) and make the same orders.
+ */
+describe('API: a strategy started with runtime lambda makes the orders of the same strategy in-process', () => {
+  let lambda: LocalLambda;
+  let t: TestServer;
+  let server: RunningServer | undefined;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-parity-'));
+    lambda = await startLocalLambda({ port: 0, workDir: path.join(dir, 'lambda') });
+    // One bar a minute: none arrives before both instances are started.
+    t = await startTestServer({
+      speed: 1,
+      bars: 300,
+      env: { AWS_ENDPOINT_URL_LAMBDA: lambda.url },
+    });
+    addToCatalog(path.join(t.home, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
+  }, 120_000);
+  afterAll(async () => {
+    await (server ?? t?.server)?.close();
+    await lambda?.close();
+  });
+
+  it('the same orders, bar for bar, through the function as in-process', async () => {
+    const call = (method: string, url: string, body?: unknown) =>
+      apiCall((server ?? t.server).url, method, url, {
+        token: t.tokens.quant,
+        ...(body === undefined ? {} : { body }),
+      });
+    const deployed = await call('POST', '/strategies/sma-cross/deploy', { timeoutS: 5 });
+    expect(deployed.status).toBe(201);
+    const params = { fast: 2, slow: 4, size: '1' };
+    const plain = await call('POST', '/strategies/sma-cross/start', { params });
+    const viaLambda = await call('POST', '/strategies/sma-cross/start', {
+      params,
+      runtime: 'lambda',
+    });
+    expect([plain.status, viaLambda.status]).toEqual([201, 201]);
+    expect(viaLambda.json).toMatchObject({ runtime: 'lambda', lambda: { version: '1' } });
+    // Neither has seen a bar: the feed has not played one yet.
+    const candles = await apiCall(t.server.url, 'GET', '/candles?instrumentId=BTC/X&limit=1', {
+      token: t.token,
+    });
+    expect(candles.json.candles).toEqual([]);
+
+    // Both resume before the feed starts again from its first bar, now fast.
+    server = await t.restart({ speed: 6_000 });
+    expect(await server.replayDone).toBe(300);
+    const ordersOf = (id: string) =>
+      server!.core.exec
+        .allOrders()
+        .filter((o) => o.strategyId === id)
+        .map(outcome)
+        .sort((a, b) => a.n - b.n);
+    const expected = ordersOf(plain.json.id);
+    expect(expected.length).toBeGreaterThan(4);
+    expect(ordersOf(viaLambda.json.id)).toEqual(expected);
+
+    for (const id of [plain.json.id, viaLambda.json.id]) {
+      const s = await call('GET', `/strategies/instances/${id}/state`);
+      expect(s.json).toMatchObject({ status: 'running', tradingState: 'ACTIVE' });
+      expect(s.json.orders).toBe(expected.length);
+    }
+    const a = await call('GET', `/strategies/instances/${plain.json.id}/state`);
+    const b = await call('GET', `/strategies/instances/${viaLambda.json.id}/state`);
+    expect(b.json.state).toEqual(a.json.state);
+    expect(b.json.lastBarAt).toBe(a.json.lastBarAt);
+    expect(b.json.position).toBe(a.json.position);
+  }, 180_000);
+});

@@ -1,0 +1,177 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { lambdaClient } from '../../../src/cloud/lambda/lambda-client.js';
+import { deployFunction } from '../../../src/cloud/lambda/lambda-functions.js';
+import {
+  startLocalLambda,
+  type LocalLambda,
+} from '../../../src/cloud/lambda/local-lambda-server.js';
+import { openStore, type Store } from '../../../src/store/open-store.js';
+import { OrderRepository } from '../../../src/store/order-repository.js';
+import { RiskRepository } from '../../../src/store/risk-repository.js';
+import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
+import { loadConfig } from '../../../src/system/config.js';
+import { deployDescription } from '../../../src/cloud/lambda/strategy-manifest.js';
+import { FileCatalog } from '../../../src/system/file-catalog.js';
+import { LambdaStrategies } from '../../../src/system/lambda-strategy.js';
+import { StrategyHost } from '../../../src/system/strategy-host.js';
+import { packageStrategy } from '../../../src/system/strategy-package.js';
+import type { Bar } from '../../../src/trading/data/market-data.js';
+import { TradingCore } from '../../../src/trading/live/trading-core.js';
+import type { Order } from '../../../src/trading/model/order.js';
+import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
+import { openBars } from '../../../src/trading/venues/replay/open-data.js';
+import { btcInstrument, btcSlice } from '../../support/paper-args.js';
+import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
+
+const by = { actor: 'user:q', role: 'quant' };
+const PARAMS = { fast: 2, slow: 4, size: '1' };
+
+/** An order as the venue and the books see it, its client order id without the strategy id. */
+const outcome = (o: Order) => ({
+  n: Number(o.clientOrderId.split('-').at(-1)),
+  side: o.side,
+  type: o.type,
+  price: o.price?.toFixed() ?? null,
+  quantity: o.quantity.toFixed(),
+  status: o.status,
+  filled: o.filledQuantity.toFixed(),
+  at: o.createdAt,
+});
+
+/**
+ * The API's strategy host with an instance started as `runtime: lambda`: through the real
+ * `@aws-sdk/client-lambda` and the local Lambda endpoint, it makes exactly the orders the same
+ * strategy makes in-process on the same bars, also across a restart (resumed through its function).
+ */
+describe('strategy host: a strategy started with runtime lambda trades as in-process', () => {
+  let lambda: LocalLambda;
+  let dir: string;
+  let bars: Bar[];
+  const inst = btcInstrument();
+  const stores: Store[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-host-lambda-'));
+    lambda = await startLocalLambda({ port: 0, workDir: path.join(dir, 'lambda') });
+    const file = addToCatalog(
+      path.join(dir, 'strategies'),
+      'examples/strategies/sma-cross.ts',
+      'sma-cross',
+    );
+    const client = lambdaClient({ region: 'us-east-1', endpoint: lambda.url });
+    const pkg = await packageStrategy(file, path.join(dir, 'build'));
+    await deployFunction(client, {
+      name: 'sma-cross',
+      zip: pkg.zip,
+      role: 'arn:aws:iam::000000000000:role/kairos-strategy',
+      timeoutS: 5,
+      description: deployDescription(pkg.manifest.strategy, pkg.zipSha256, pkg.manifest.sdkVersion),
+    });
+    client.destroy();
+    bars = [];
+    for await (const batch of openBars(btcSlice(path.join(dir, 'bars.json'), 240), {
+      instrumentId: inst.id,
+    }))
+      bars.push(...batch);
+  }, 120_000);
+  afterAll(async () => {
+    for (const s of stores) await s.close();
+    await lambda?.close();
+  });
+
+  /** What `kairos serve` builds on `store`: the core on a paper venue, the host with Lambda. */
+  async function boot(store: Store, name: string) {
+    const config = loadConfig({ KAIROS_HOME: dir, AWS_ENDPOINT_URL_LAMBDA: lambda.url });
+    const risk = new RiskRepository(store.db);
+    const lambdas = new LambdaStrategies(config, (strategyId, reason) =>
+      risk.setState({ strategyId }, 'HALTED', reason, 'lambda', Date.now()),
+    );
+    const { core } = await TradingCore.open({
+      accountId: 'desk',
+      instruments: [inst],
+      cash: { X: '1000' },
+      orders: new OrderRepository(store.db, 'desk'),
+      venue: (deliver) =>
+        new PaperVenue(
+          path.join(dir, `${name}-venue.json`),
+          { venue: 'PAPER', instruments: [inst] },
+          deliver,
+        ),
+    });
+    const host = new StrategyHost({
+      db: store.db,
+      core,
+      instrument: inst,
+      catalog: FileCatalog.strategies(path.join(dir, 'strategies')),
+      snapshots: new StrategySnapshotRepository(store.db, 'desk'),
+      buildDir: path.join(dir, 'build'),
+      now: Date.now,
+      lambda: lambdas,
+    });
+    const play = async (some: Bar[]) => {
+      for (const bar of some) {
+        core.onBar(bar);
+        await host.onBar(bar);
+        await core.settle();
+        await core.reconcile();
+      }
+    };
+    const stop = () => {
+      host.halt();
+      lambdas.close();
+    };
+    return { core, host, play, stop };
+  }
+
+  async function fresh(): Promise<Store> {
+    const s = await openStore();
+    stores.push(s);
+    return s;
+  }
+
+  it('the same orders as in-process on the same bars, across a restart; the view says lambda and the version', async () => {
+    const plainStore = await fresh();
+    const plain = await boot(plainStore, 'plain');
+    const owner1 = await addUser(plainStore.db, 'quinn', 'quant');
+    const a = await plain.host.start(owner1, { name: 'sma-cross', params: PARAMS }, by);
+    expect(a).toMatchObject({ runtime: 'in-process', lambda: null });
+    await plain.play(bars);
+    const expected = plain.core.exec
+      .allOrders()
+      .filter((o) => o.strategyId === a.id)
+      .map(outcome);
+    expect(expected.length).toBeGreaterThan(4);
+    plain.stop();
+
+    const store = await fresh();
+    const owner2 = await addUser(store.db, 'quinn', 'quant');
+    const first = await boot(store, 'lambda');
+    const b = await first.host.start(
+      owner2,
+      { name: 'sma-cross', params: PARAMS, runtime: 'lambda' },
+      by,
+    );
+    expect(b).toMatchObject({
+      runtime: 'lambda',
+      lambda: { function: 'sma-cross', qualifier: 'live', version: '1' },
+    });
+    await first.play(bars.slice(0, 120));
+    first.stop();
+
+    // A restart resumes it through its function, from its last snapshot.
+    const second = await boot(store, 'lambda');
+    expect(await second.host.resume()).toBe(1);
+    expect(await second.host.state(owner2, b.id)).toMatchObject({
+      status: 'running',
+      runtime: 'lambda',
+      lambda: { function: 'sma-cross', qualifier: 'live', version: '1' },
+    });
+    await second.play(bars.slice(120));
+    const made = (await new OrderRepository(store.db, 'desk').page(b.id, { limit: 1000 })).orders;
+    second.stop();
+    const got = made.map(outcome).sort((x, y) => x.n - y.n);
+    expect(got).toEqual(expected);
+  }, 180_000);
+});
