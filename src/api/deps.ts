@@ -2,6 +2,7 @@ import type { AuditEntry, AuditRecord } from '../security/audit/audit-record.js'
 import type { Manifest } from '../security/audit/manifest.js';
 import type { CredentialSummary } from '../store/credential-repository.js';
 import type { Logger } from '../trading/core/logger.js';
+import type { Metrics } from '../trading/core/metrics.js';
 import type { StoredStates } from '../store/risk-repository.js';
 import type { UserSummary } from '../store/user-repository.js';
 import type { BacktestJob } from '../store/backtest-repository.js';
@@ -187,4 +188,6 @@ export interface ApiPorts {
   };
   /** The API's logger: one line per request (component `http`), internal errors (component `api`). */
   readonly logger?: Logger;
+  /** The API's metrics: request durations per route template, WebSocket clients (default none). */
+  readonly metrics?: Metrics;
 }

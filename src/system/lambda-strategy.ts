@@ -2,8 +2,10 @@ import { lambdaClient } from '../cloud/lambda/lambda-client.js';
 import { checkFunction, invokeFunction, LIVE_ALIAS } from '../cloud/lambda/lambda-functions.js';
 import { LambdaSeam } from '../cloud/lambda/lambda-seam.js';
 import { KairosError } from '../trading/core/errors.js';
+import type { Metrics } from '../trading/core/metrics.js';
 import type { SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.js';
 import type { Config } from './config.js';
+import { countedInvoke } from './lambda-metrics.js';
 
 /** A function and the alias or version to run (`name[:alias|version]`, default alias `live`). */
 export interface LambdaTarget {
@@ -41,6 +43,8 @@ export async function lambdaSeamFor(
   spec: string,
   params: Readonly<Record<string, unknown>>,
   onHalt: (strategyId: string, reason: string) => Promise<void>,
+  /** Invocations counted and timed here (`docs/operations.md`, "Metrics"; default none). */
+  metrics?: Metrics,
 ): Promise<{ target: LambdaTarget; seam: (host: SeamHost) => StrategySeam; close: () => void }> {
   const target = lambdaTarget(spec);
   const client = lambdaClient(config.lambda);
@@ -50,12 +54,14 @@ export async function lambdaSeamFor(
     client.destroy();
     throw e;
   }
+  const invoke = (payload: string) =>
+    invokeFunction(client, target.name, target.qualifier, payload);
   return {
     target,
     seam: (host) =>
       new LambdaSeam(host, {
         params,
-        invoke: (payload) => invokeFunction(client, target.name, target.qualifier, payload),
+        invoke: metrics ? countedInvoke(invoke, metrics) : invoke,
         onHalt,
       }),
     close: () => client.destroy(),
