@@ -3,6 +3,7 @@ import { METRICS } from '../monitoring/metric-catalogue.js';
 import type { MessageBus } from '../trading/bus/message-bus.js';
 import { Topics } from '../trading/bus/topics.js';
 import { assertNever } from '../trading/core/errors.js';
+import type { Decimal } from '../trading/core/decimal.js';
 import type { Metrics } from '../trading/core/metrics.js';
 import type { ReconciliationResult } from '../trading/live/reconciler.js';
 import type { Alert } from '../trading/model/alert.js';
@@ -22,7 +23,10 @@ const REASON_CODE = /^[A-Z][A-Z0-9_]{0,47}$/;
 export interface TradingMetricsOptions {
   /** The venue label (`PAPER`, `binance`…): one per node. */
   readonly venue: string;
-  /** The OMS's view of an order: tells a partial fill (`PARTIALLY_FILLED`) from the last one. */
+  /**
+   * The OMS's view of an order: tells a partial fill (`PARTIALLY_FILLED`) from the last one.
+   * Without it, the quantity the order was made with is tracked from its `OrderInitialized`.
+   */
   readonly order?: (clientOrderId: string) => Order | undefined;
   /** A monotonic clock in ms (default `performance.now`): latencies and ages. */
   readonly now?: () => number;
@@ -67,12 +71,13 @@ export function countTradingEvents(
   const unresolvedCount = metrics.gauge(METRICS.unresolvedOrders);
   const unresolvedOldest = metrics.gauge(METRICS.unresolvedOldest);
   const killSwitch = metrics.gauge(METRICS.killSwitch);
-  const reconciliations = metrics.counter(METRICS.reconciliations);
-  const drift = metrics.gauge(METRICS.reconciliationDrift);
-  const bans = metrics.counter(METRICS.budgetBans);
+  const onAlert = countAlerts(metrics, venue);
+  const onReconciled = countReconciliations(metrics, venue);
 
   /** When each order not yet acknowledged was made (removed at its ack or end). */
   const made = new Map<string, number>();
+  /** The quantity still to fill of each open order made since this started (without `order`). */
+  const remaining = new Map<string, Decimal>();
   /** When each order whose outcome is unknown (SUBMITTED, UNKNOWN) was sent. */
   const unresolved = new Map<string, number>();
   /** The trading state of the account and of each strategy not ACTIVE. */
@@ -95,8 +100,6 @@ export function countTradingEvents(
   // Every series exists from the start: an alarm sees 0, not "no data".
   showStates();
   sample();
-  for (const result of ['clean', 'drift', 'failed']) reconciliations.inc({ venue, result }, 0);
-  drift.set(0, { venue });
   fills.inc({ venue }, 0);
 
   const count = (status: OrderStatus | 'CANCEL_REJECTED') => orders.inc({ venue, status });
@@ -104,16 +107,34 @@ export function countTradingEvents(
     made.delete(id);
     if (unresolved.delete(id)) sample();
   };
+  const closed = (id: string) => {
+    settled(id);
+    remaining.delete(id);
+  };
+  const fillStatus = (id: string, quantity: Decimal): 'PARTIALLY_FILLED' | 'FILLED' => {
+    if (options.order) {
+      const status = options.order(id)?.status;
+      return status === 'PARTIALLY_FILLED' ? 'PARTIALLY_FILLED' : 'FILLED';
+    }
+    const left = remaining.get(id)?.minus(quantity);
+    if (left?.gt(0)) {
+      remaining.set(id, left);
+      return 'PARTIALLY_FILLED';
+    }
+    remaining.delete(id);
+    return 'FILLED';
+  };
 
   const onOrderEvent = (e: OrderEvent): void => {
     const id = e.clientOrderId;
     switch (e.kind) {
       case 'OrderInitialized':
         made.set(id, now());
+        if (!options.order) remaining.set(id, e.order.quantity);
         return count('INITIALIZED');
       case 'OrderDenied':
         denials.inc({ reason: REASON_CODE.test(e.reason) ? e.reason : 'OTHER' });
-        settled(id);
+        closed(id);
         return count('DENIED');
       case 'OrderSubmitted':
         unresolved.set(id, now());
@@ -126,7 +147,7 @@ export function countTradingEvents(
         return count('ACCEPTED');
       }
       case 'OrderRejected':
-        settled(id);
+        closed(id);
         return count('REJECTED');
       case 'OrderUnknown':
         if (!unresolved.has(id)) unresolved.set(id, now());
@@ -137,17 +158,15 @@ export function countTradingEvents(
       case 'OrderCancelRejected':
         return count('CANCEL_REJECTED');
       case 'OrderCanceled':
-        settled(id);
+        closed(id);
         return count('CANCELED');
       case 'OrderExpired':
-        settled(id);
+        closed(id);
         return count('EXPIRED');
-      case 'OrderFilled': {
+      case 'OrderFilled':
         fills.inc({ venue });
         settled(id);
-        const status = options.order?.(id)?.status;
-        return count(status === 'PARTIALLY_FILLED' ? 'PARTIALLY_FILLED' : 'FILLED');
-      }
+        return count(fillStatus(id, e.fill.quantity));
       default:
         return assertNever(e);
     }
@@ -166,20 +185,70 @@ export function countTradingEvents(
   });
 
   return {
-    onAlert: (a) => {
-      if (a.code === 'VENUE_RATE_LIMITED') bans.inc({ venue, status_code: '429' });
-      else if (a.code === 'VENUE_BANNED') bans.inc({ venue, status_code: '418' });
-      else if (a.code === 'TRADING_PAUSED') reconciliations.inc({ venue, result: 'failed' });
-    },
-    onReconciled: (r) => {
-      reconciliations.inc({ venue, result: r.drift.length > 0 ? 'drift' : 'clean' });
-      drift.set(r.drift.length, { venue });
-    },
+    onAlert,
+    onReconciled,
     sample,
     stop: () => {
       offOrders();
       offRisk();
     },
+  };
+}
+
+/**
+ * An `onAlert` that counts what alerts tell: request-budget bans
+ * (`kairos_request_budget_bans_total`, 429 for `VENUE_RATE_LIMITED`, 418 for `VENUE_BANNED`) and
+ * reconciliations that could not run (`TRADING_PAUSED`: result `failed`).
+ *
+ * @example
+ * new TradingNode({ ..., onAlert: countAlerts(metrics, 'binance') });
+ */
+export function countAlerts(metrics: Metrics, venue: string): (alert: Alert) => void {
+  const reconciliations = metrics.counter(METRICS.reconciliations);
+  const bans = metrics.counter(METRICS.budgetBans);
+  for (const status_code of ['429', '418']) bans.inc({ venue, status_code }, 0);
+  return (a) => {
+    if (a.code === 'VENUE_RATE_LIMITED') bans.inc({ venue, status_code: '429' });
+    else if (a.code === 'VENUE_BANNED') bans.inc({ venue, status_code: '418' });
+    else if (a.code === 'TRADING_PAUSED') reconciliations.inc({ venue, result: 'failed' });
+  };
+}
+
+/**
+ * An `onReconciled` that counts results (`clean`, `drift`; `failed` comes from `countAlerts`)
+ * and shows the last one's drift (`kairos_reconciliation_drift`).
+ *
+ * @example
+ * new TradingNode({ ..., onReconciled: countReconciliations(metrics, 'binance') });
+ */
+export function countReconciliations(
+  metrics: Metrics,
+  venue: string,
+): (result: ReconciliationResult) => void {
+  const reconciliations = metrics.counter(METRICS.reconciliations);
+  const drift = metrics.gauge(METRICS.reconciliationDrift);
+  for (const result of ['clean', 'drift', 'failed']) reconciliations.inc({ venue, result }, 0);
+  drift.set(0, { venue });
+  return (r) => {
+    reconciliations.inc({ venue, result: r.drift.length > 0 ? 'drift' : 'clean' });
+    drift.set(r.drift.length, { venue });
+  };
+}
+
+/**
+ * Reads a ccxt venue adapter's status lines (`onLog`) for its connection state: a candles or
+ * trades stream that failed or reconnected is the `market-data` channel, the private stream the
+ * `orders` channel. (The adapters report these only as lines today.)
+ *
+ * @example
+ * const onLog = venueLineMetrics(venueConnection(metrics, 'binance'));
+ */
+export function venueLineMetrics(connection: VenueConnectionMetrics): (line: string) => void {
+  return (line) => {
+    if (/: (candles|trades) stream reconnected$/.test(line)) connection.reconnected('market-data');
+    else if (/: (candles|trades) stream failed \(/.test(line)) connection.down('market-data');
+    else if (/: private stream reconnected$/.test(line)) connection.reconnected('orders');
+    else if (/: stream failed \(/.test(line)) connection.down('orders');
   };
 }
 

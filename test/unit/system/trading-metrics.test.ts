@@ -146,3 +146,41 @@ describe('trading metrics: what the bus says, counted', () => {
     ).toBe(1);
   });
 });
+
+describe('trading metrics without the OMS view', () => {
+  it('tells a partial fill from the last one by the quantity the order was made with', async () => {
+    const { default: Big } = await import('big.js');
+    const metrics = new MemoryMetrics();
+    const bus = new MessageBus();
+    countTradingEvents(bus, metrics, { venue: 'binance' });
+    const publish = (e: object) => bus.publish(Topics.orderEvents('sma'), e as OrderEvent);
+    publish({ kind: 'OrderInitialized', ...ids(1), order: { quantity: new Big('1') } });
+    publish({ kind: 'OrderFilled', ...ids(1), fill: { quantity: new Big('0.4') } });
+    publish({ kind: 'OrderFilled', ...ids(1), fill: { quantity: new Big('0.6') } });
+    const v = (status: string) =>
+      metrics.value('kairos_orders_total', { venue: 'binance', status });
+    expect([v('PARTIALLY_FILLED'), v('FILLED')]).toEqual([1, 1]);
+  });
+});
+
+describe('venue status lines', () => {
+  it('read as connection state per channel', async () => {
+    const { venueLineMetrics } = await import('../../../src/system/trading-metrics.js');
+    const metrics = new MemoryMetrics();
+    const onLog = venueLineMetrics(venueConnection(metrics, 'binance'));
+    const up = (channel: string) =>
+      metrics.value('kairos_venue_connected', { venue: 'binance', channel });
+    const reconnects = (channel: string) =>
+      metrics.value('kairos_venue_reconnects_total', { venue: 'binance', channel });
+    onLog('binance BTC/USDT 1m: candles stream failed (1 in a row): socket hang up');
+    expect(up('market-data')).toBe(0);
+    onLog('binance BTC/USDT 1m: candles stream reconnected');
+    expect([up('market-data'), reconnects('market-data')]).toEqual([1, 1]);
+    onLog('binance: stream failed (2 in a row): closed');
+    expect(up('orders')).toBe(0);
+    onLog('binance: private stream reconnected');
+    expect([up('orders'), reconnects('orders')]).toEqual([1, 1]);
+    onLog('binance: create x-1: rejected INSUFFICIENT_FUNDS: no cash');
+    expect([reconnects('market-data'), reconnects('orders')]).toEqual([1, 1]);
+  });
+});
