@@ -44,7 +44,11 @@ async function postOrders(variant: Variant, seconds: number) {
       {
         setupRequest: (req) => ({
           ...req,
-          headers: { ...req.headers, 'idempotency-key': `bench-${variant}-${++n}` },
+          // Idempotency keys are [A-Za-z0-9_-].
+          headers: {
+            ...req.headers,
+            'idempotency-key': `bench-${variant.replace(/\W/g, '_')}-${++n}`,
+          },
         }),
       },
     ],
