@@ -93,12 +93,13 @@ module.exports = {
     },
     {
       name: 'monitoring-few-libraries',
-      comment: 'src/monitoring uses node built-ins and winston (the logger) only.',
+      comment:
+        'src/monitoring uses node built-ins, winston (the logger) and prom-client (the metrics registry) only.',
       severity: 'error',
       from: { path: '^src/monitoring/' },
       to: {
         dependencyTypes: npmPackages,
-        pathNot: '^node_modules/winston/',
+        pathNot: '^node_modules/(winston|prom-client)/',
       },
     },
     {
@@ -107,6 +108,13 @@ module.exports = {
       severity: 'error',
       from: { pathNot: '^src/monitoring/' },
       to: { path: '^node_modules/winston/' },
+    },
+    {
+      name: 'only-monitoring-imports-prom-client',
+      comment: 'Everything else counts through the Metrics port of src/trading/core.',
+      severity: 'error',
+      from: { pathNot: '^src/monitoring/' },
+      to: { path: '^node_modules/prom-client/' },
     },
     {
       name: 'trading-not-to-monitoring',

@@ -54,6 +54,8 @@ process.stdout.write(
   'Lambda: a step through the local endpoint, in-process vs Lambda (issue #13)\n',
 );
 const { lambdaResults } = await import('./lambda.js');
+process.stdout.write('Monitoring: the order path with logs and metrics off and on (issue #14)\n');
+const { monitoringResults } = await import('./monitoring.js');
 const report = {
   date: new Date().toISOString(),
   node: process.version,
@@ -63,6 +65,7 @@ const report = {
   oms: omsResults,
   api: apiResults,
   lambda: lambdaResults,
+  monitoring: monitoringResults,
 };
 await mkdir('bench/results', { recursive: true });
 const file = path.join('bench/results', `bench-${report.date.slice(0, 10)}.json`);

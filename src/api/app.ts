@@ -7,6 +7,7 @@ import { authentication, ownerOf } from './authenticated-context.js';
 import type { ApiPorts } from './deps.js';
 import { refuseHostileInput } from './hostile-input.js';
 import { logRequests, requestId } from './request-log.js';
+import { countRequests } from './request-metrics.js';
 import { declareAnswers } from './openapi-truth.js';
 import { clientErrorProblem, frameworkProblem, registerProblems, sendProblem } from './problem.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -53,6 +54,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   logRequests(app, logger.child({ component: 'http' }));
+  if (ports.metrics) countRequests(app, ports.metrics);
   registerProblems(app, logger.child({ component: 'api' }));
   refuseHostileInput(app);
   declareAnswers(app);
@@ -129,6 +131,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     owners,
     now,
     logger: logger.child({ component: 'ws' }),
+    ...(ports.metrics ? { metrics: ports.metrics } : {}),
   });
   return app;
 }

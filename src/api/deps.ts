@@ -3,6 +3,7 @@ import type { Manifest } from '../security/audit/manifest.js';
 import type { CredentialSummary } from '../store/credential-repository.js';
 import type { HealthReport } from '../monitoring/health-checks.js';
 import type { Logger } from '../trading/core/logger.js';
+import type { Metrics } from '../trading/core/metrics.js';
 import type { StoredStates } from '../store/risk-repository.js';
 import type { UserSummary } from '../store/user-repository.js';
 import type { BacktestJob } from '../store/backtest-repository.js';
@@ -245,4 +246,6 @@ export interface ApiPorts {
   readonly readiness: { run(): Promise<HealthReport> };
   /** The API's logger: one line per request (component `http`), internal errors (component `api`). */
   readonly logger?: Logger;
+  /** The API's metrics: request durations per route template, WebSocket clients (default none). */
+  readonly metrics?: Metrics;
 }

@@ -1,7 +1,9 @@
 import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
+import { METRICS } from '../monitoring/metric-catalogue.js';
 import type { Logger } from '../trading/core/logger.js';
+import { noopMetrics, type Metrics } from '../trading/core/metrics.js';
 import type { AccessClaims } from '../security/tokens/access-tokens.js';
 import { can, type Permission } from '../security/roles/permissions.js';
 import type { TokenService } from '../security/tokens/token-service.js';
@@ -56,6 +58,8 @@ export interface WsGatewayOptions {
   readonly now: () => number;
   /** Where handler bugs are logged (component `ws`). */
   readonly logger?: Logger;
+  /** Clients connected (`kairos_ws_clients`) and slow consumers dropped (default none). */
+  readonly metrics?: Metrics;
 }
 
 /**
@@ -68,10 +72,16 @@ export interface WsGatewayOptions {
 export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts) => {
   await app.register(websocket, { options: { maxPayload: WS_LIMITS.maxMessageBytes } });
   const clients = new Set<Client>();
+  const metrics = opts.metrics ?? noopMetrics;
+  const connected = metrics.gauge(METRICS.wsClients);
+  const dropped = metrics.counter(METRICS.wsDropped);
+  connected.set(0);
+  dropped.inc({}, 0);
 
   const push = (c: Client, message: unknown) => {
     if (c.socket.readyState !== c.socket.OPEN) return;
     if (c.socket.bufferedAmount > WS_LIMITS.maxBufferedBytes) {
+      dropped.inc();
       c.socket.close(1013, 'slow consumer: too far behind, reconnect');
       return;
     }
@@ -117,6 +127,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
   app.get('/ws', { websocket: true }, (socket) => {
     const c: Client = { socket, claims: null, channels: new Set(), expiry: null, alive: true };
     clients.add(c);
+    connected.set(clients.size);
     const authDeadline = setTimeout(() => {
       if (!c.claims) socket.close(4401, 'authenticate first');
     }, WS_LIMITS.authTimeoutMs);
@@ -127,6 +138,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     socket.on('error', () => socket.terminate());
     socket.on('close', () => {
       clients.delete(c);
+      connected.set(clients.size);
       clearTimeout(authDeadline);
       if (c.expiry) clearTimeout(c.expiry);
     });

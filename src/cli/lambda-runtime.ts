@@ -1,6 +1,7 @@
 import type { Store } from '../store/open-store.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import type { Config } from '../system/config.js';
+import type { Metrics } from '../trading/core/metrics.js';
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
 import { resolveParams } from '../trading/strategy/params.js';
 import type { SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.js';
@@ -21,11 +22,18 @@ export async function lambdaRuntime(
   strategy: StrategyDefinition<any, any, any>,
   params: Readonly<Record<string, unknown>>,
   store: Pick<Store, 'db'>,
+  /** Invocations counted there (default none). */
+  metrics?: Metrics | null,
 ): Promise<{ seam: (host: SeamHost) => StrategySeam; close: () => void } | null> {
   if (spec === undefined) return null;
   const risk = new RiskRepository(store.db);
   const { lambdaSeamFor } = await import('../system/lambda-strategy.js');
-  return lambdaSeamFor(config, spec, resolveParams(strategy.params, params), (strategyId, reason) =>
-    risk.setState({ strategyId }, 'HALTED', `lambda: ${reason}`, 'lambda', Date.now()),
+  return lambdaSeamFor(
+    config,
+    spec,
+    resolveParams(strategy.params, params),
+    (strategyId, reason) =>
+      risk.setState({ strategyId }, 'HALTED', `lambda: ${reason}`, 'lambda', Date.now()),
+    metrics ?? undefined,
   );
 }

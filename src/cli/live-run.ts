@@ -113,7 +113,13 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
   const logs = runLogging(config, 'live', flags.exchange);
   const { onAlert, venueLine } = logs;
   const strategyId = flags.strategyId ?? strategy.name;
-  const store = await openConfiguredStore(config);
+  await logs.openMetrics();
+  const store = await openConfiguredStore(config, logs.metrics ?? undefined).catch(
+    async (e: unknown) => {
+      await logs.closeMetrics();
+      throw e;
+    },
+  );
   let lambda: Awaited<ReturnType<typeof lambdaRuntime>> = null;
   let client: CcxtExecutionClient | null = null;
   let venue: Awaited<ReturnType<typeof openVenueFeed>> | null = null;
@@ -152,7 +158,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
     const { exchange, instrument: inst, startedAt, bars } = venue;
     const { exchange: stream } = await createExchange({ ...venue.exchangeConfig, pro: true });
     const riskRepo = new RiskRepository(store.db);
-    lambda = await lambdaRuntime(config, flags.lambda, strategy, params, store);
+    lambda = await lambdaRuntime(config, flags.lambda, strategy, params, store, logs.metrics);
     const feed = venue;
     lines = runLines(
       {
@@ -270,5 +276,6 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
     await venue?.close();
     lambda?.close();
     await store.close();
+    await logs.closeMetrics();
   }
 }

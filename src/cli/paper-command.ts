@@ -157,6 +157,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   // A replay tells its whole story on stdout and ends: its log starts at `warn` (docs/logging.md).
   const { runLogging } = await import('./run-logging.js');
   const logs = runLogging(config, 'paper', 'PAPER', flags.data ? 'warn' : undefined);
+  await logs.openMetrics();
   const source = flags.data
     ? await replaySource(flags.data, flags)
     : await venueSource(config, flags.exchange!, flags, strategy.onTrade !== undefined, logs);
@@ -189,8 +190,8 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   let result: NodeRunResult | null = null;
   let lambda: Awaited<ReturnType<typeof lambdaRuntime>> = null;
   try {
-    store = await openConfiguredStore(config);
-    lambda = await lambdaRuntime(config, flags.lambda, strategy, params, store);
+    store = await openConfiguredStore(config, logs.metrics ?? undefined);
+    lambda = await lambdaRuntime(config, flags.lambda, strategy, params, store, logs.metrics);
     await checkRunOwner(store.db, {
       accountId: flags.account,
       strategyId,
@@ -235,10 +236,12 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
     void source.close().catch(() => undefined);
     lambda?.close();
     await store?.close();
+    await logs.closeMetrics();
     throw e;
   }
   lines.end(result, instrument);
   lambda?.close();
   await source.close();
   await store.close();
+  await logs.closeMetrics();
 }

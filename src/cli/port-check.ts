@@ -7,7 +7,12 @@ import { KairosError } from '../trading/core/errors.js';
  * one) always passes. The probe is released before the server binds; a port taken in between
  * still fails the server's own listen.
  */
-export async function checkPortFree(host: string, port: number): Promise<void> {
+export async function checkPortFree(
+  host: string,
+  port: number,
+  /** The setting that chose the port, as the error names it (`METRICS_PORT`). */
+  setting = '--port',
+): Promise<void> {
   if (port === 0) return;
   await new Promise<void>((resolve, reject) => {
     const probe = net.createServer();
@@ -16,9 +21,9 @@ export async function checkPortFree(host: string, port: number): Promise<void> {
         e.code === 'EADDRINUSE' || e.code === 'EACCES'
           ? new KairosError(
               'PORT_IN_USE',
-              `--port ${port}: ${e.code === 'EACCES' ? 'not allowed' : 'already in use'} on ${host} (pick another with --port, or 0 for any free one)`,
+              `${setting} ${port}: ${e.code === 'EACCES' ? 'not allowed' : 'already in use'} on ${host} (pick another with ${setting}, or 0 for any free one)`,
             )
-          : new KairosError('PORT_IN_USE', `--host ${host} --port ${port}: ${e.message}`, {
+          : new KairosError('PORT_IN_USE', `${host}, ${setting} ${port}: ${e.message}`, {
               cause: e,
             }),
       ),

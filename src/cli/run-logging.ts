@@ -1,10 +1,21 @@
 import type { RootLogger } from '../monitoring/logger.js';
+import { MetricsRegistry } from '../monitoring/metrics-registry.js';
+import { startMetricsServer, type MetricsServer } from '../monitoring/metrics-server.js';
 import type { Config } from '../system/config.js';
 import { alertLogger, logReconciliation, logTradingEvents } from '../system/trading-log.js';
+import {
+  countAlerts,
+  countReconciliations,
+  countTradingEvents,
+  venueConnection,
+  venueLineMetrics,
+  type TradingMetrics,
+} from '../system/trading-metrics.js';
 import type { MessageBus } from '../trading/bus/message-bus.js';
 import type { LogLevel } from '../trading/core/logger.js';
 import type { ReconciliationResult } from '../trading/live/reconciler.js';
 import type { Alert } from '../trading/model/alert.js';
+import { checkPortFree } from './port-check.js';
 import { rootLogger } from './root-logger.js';
 
 /** What `paper` and `live` log through (their story for the user stays on stdout). */
@@ -21,6 +32,15 @@ export interface RunLogging {
   readonly observe: (bus: Pick<MessageBus, 'subscribe'>) => void;
   /** The node's `onReconciled`: each reconciliation's result (component `reconciliation`). */
   readonly onReconciled: (result: ReconciliationResult) => void;
+  /**
+   * The run's metrics (the hooks above also count), or null: `KAIROS_METRICS=off`, or nowhere
+   * to publish them (no `METRICS_PORT` and no CloudWatch sink). Give it to the store and Lambda.
+   */
+  readonly metrics: MetricsRegistry | null;
+  /** Opens `GET /metrics` on `METRICS_PORT` when set (logged); answers its URL, or null. */
+  openMetrics(): Promise<string | null>;
+  /** Stops counting and closes the listener (again: nothing). */
+  closeMetrics(): Promise<void>;
 }
 
 /** A venue line that reports something going wrong. */
@@ -43,15 +63,63 @@ export function runLogging(
 ): RunLogging {
   const logger = rootLogger(config, command, atLeast === undefined ? {} : { atLeast });
   const venueLog = logger.child({ component: 'venue', venue });
+  const { sink, port } = config.metrics;
+  const metrics =
+    sink !== 'off' && (port !== undefined || sink === 'emf' || sink === 'cloudwatch')
+      ? new MetricsRegistry()
+      : null;
+  const logAlert = alertLogger(logger);
+  const countAlert = metrics ? countAlerts(metrics, venue) : null;
+  const countReconciled = metrics ? countReconciliations(metrics, venue) : null;
+  const connection = metrics ? venueConnection(metrics, venue) : null;
+  const countVenueLine = connection ? venueLineMetrics(connection) : null;
+  let counted: TradingMetrics | null = null;
+  let sampling: NodeJS.Timeout | null = null;
+  let server: MetricsServer | null = null;
   return {
     logger,
-    onAlert: alertLogger(logger),
+    onAlert: (alert) => {
+      logAlert(alert);
+      countAlert?.(alert);
+    },
     venueLine: (line) => {
       process.stdout.write(`${line}\n`);
       if (TROUBLE.test(line)) venueLog.warn(line);
       else venueLog.info(line);
+      countVenueLine?.(line);
     },
-    observe: (bus) => void logTradingEvents(bus, logger, venue),
-    onReconciled: (result) => logReconciliation(logger, result, venue),
+    observe: (bus) => {
+      logTradingEvents(bus, logger, venue);
+      if (!metrics) return;
+      counted?.stop();
+      counted = countTradingEvents(bus, metrics, { venue });
+      // Recovered and about to trade: the venue answered.
+      connection?.up('market-data');
+      connection?.up('orders');
+      if (sampling) clearInterval(sampling);
+      const c = counted;
+      sampling = setInterval(() => c.sample(), 1_000);
+      sampling.unref();
+    },
+    onReconciled: (result) => {
+      logReconciliation(logger, result, venue);
+      countReconciled?.(result);
+    },
+    metrics,
+    openMetrics: async () => {
+      if (!metrics || port === undefined || server) return server?.url ?? null;
+      // A taken port fails with PORT_IN_USE naming METRICS_PORT, before the run starts.
+      await checkPortFree(config.metrics.host, port, 'METRICS_PORT');
+      server = await startMetricsServer(metrics, { host: config.metrics.host, port });
+      logger.info('metrics listening', { component: 'metrics', url: server.url });
+      return server.url;
+    },
+    closeMetrics: async () => {
+      if (sampling) clearInterval(sampling);
+      counted?.stop();
+      const s = server;
+      server = null;
+      await s?.close();
+    },
   };
 }

@@ -36,6 +36,8 @@ export function registerServe(program: Command): void {
       const port = servePort(flags.port, config);
       // Bind first: a taken port fails now, before KAIROS_HOME is touched.
       await checkPortFree(flags.host, port);
+      if (config.metrics.port !== undefined && config.metrics.sink !== 'off')
+        await checkPortFree(config.metrics.host, config.metrics.port, 'METRICS_PORT');
       const instrument = await replayInstrument(flags);
       const { startTradingServer } = await import('../system/trading-server.js');
       const { rootLogger } = await import('./root-logger.js');
@@ -54,6 +56,7 @@ export function registerServe(program: Command): void {
       process.stdout.write(
         `kairos listening on ${server.url} (${instrument.id}; docs at ${server.url}/docs)\n`,
       );
+      if (server.metricsUrl) process.stdout.write(`metrics at ${server.metricsUrl}\n`);
       const hint = noUsersHint(await server.userCount(), config.databaseUrl === undefined);
       if (hint) process.stdout.write(`${hint}\n`);
       void server.replayDone.then(

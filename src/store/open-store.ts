@@ -3,7 +3,9 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { KairosError } from '../trading/core/errors.js';
+import type { Metrics } from '../trading/core/metrics.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { instrumentedPool } from './instrumented-pool.js';
 import { migrations } from './migrations/index.js';
 import { pglitePool } from './pglite-pool.js';
 import type { Schema } from './schema.js';
@@ -16,6 +18,8 @@ export interface StoreOptions {
   readonly dataDir?: string;
   /** A Postgres schema to use (created when missing), e.g. one per test run. */
   readonly schema?: string;
+  /** Where commit times and pool connections are reported (default: nowhere). */
+  readonly metrics?: Metrics;
 }
 
 /** An open store. */
@@ -71,7 +75,11 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
       );
     }
     store = {
-      db: new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }),
+      db: new Kysely<Schema>({
+        dialect: new PostgresDialect({
+          pool: opts.metrics ? instrumentedPool(pool, opts.metrics, () => pool.totalCount) : pool,
+        }),
+      }),
       dialect: 'postgres',
       close: () => store.db.destroy(),
     };
@@ -85,8 +93,13 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
       await release();
       throw e;
     });
+    const pool = pglitePool(lite);
     store = {
-      db: new Kysely<Schema>({ dialect: new PostgresDialect({ pool: pglitePool(lite) }) }),
+      db: new Kysely<Schema>({
+        dialect: new PostgresDialect({
+          pool: opts.metrics ? instrumentedPool(pool, opts.metrics, () => 1) : pool,
+        }),
+      }),
       dialect: 'pglite',
       close: async () => {
         await store.db.destroy();

@@ -37,6 +37,20 @@ export interface ObjectStoreSettings {
   readonly forcePathStyle: boolean;
 }
 
+/** `KAIROS_METRICS`: where metrics go (the registry behind `/metrics` is kept unless `off`). */
+export const METRICS_SINKS = ['prometheus', 'emf', 'cloudwatch', 'off'] as const;
+export type MetricsSink = (typeof METRICS_SINKS)[number];
+
+/** Metrics (`docs/operations.md`, "Metrics"; `docs/decisions/metrics.md`). */
+export interface MetricsSettings {
+  /** `KAIROS_METRICS` (default `prometheus`; `emf`/`cloudwatch` also feed CloudWatch; `off`: none). */
+  readonly sink: MetricsSink;
+  /** `METRICS_PORT`: the port of the unauthenticated `GET /metrics` listener (absent: none). */
+  readonly port: number | undefined;
+  /** `METRICS_HOST`: the address it binds (default 127.0.0.1; a private address, never public). */
+  readonly host: string;
+}
+
 /**
  * The effective configuration: every setting Kairos reads from the environment, read once and
  * validated by `loadConfig` (CLI flags override some of them; `docs/configuration.md`).
@@ -88,6 +102,8 @@ export interface Config {
     readonly region: string;
     readonly endpoint: string | undefined;
   };
+  /** Metrics: the sink and the `/metrics` listener (`KAIROS_METRICS`, `METRICS_*`). */
+  readonly metrics: MetricsSettings;
 }
 
 /** What `GET /health/ready` tolerates (`docs/operations.md`). */
@@ -221,6 +237,19 @@ export const SETTINGS: readonly Setting[] = [
     default: 'none (--role; a local endpoint needs none)',
     secret: false,
   },
+  {
+    variable: 'KAIROS_METRICS',
+    rule: METRICS_SINKS.join(', '),
+    default: 'prometheus',
+    secret: false,
+  },
+  {
+    variable: 'METRICS_PORT',
+    rule: 'an integer 0-65535',
+    default: 'none (no /metrics listener)',
+    secret: false,
+  },
+  { variable: 'METRICS_HOST', rule: 'an address to bind', default: '127.0.0.1', secret: false },
 ];
 
 function invalid(variable: string, rule: string): KairosError {
@@ -293,6 +322,11 @@ export function loadConfig(env: Environment): Config {
         httpUrl('AWS_ENDPOINT_URL_KMS', text(env, 'AWS_ENDPOINT_URL_KMS')) ??
         httpUrl('AWS_ENDPOINT_URL', text(env, 'AWS_ENDPOINT_URL')),
     },
+    metrics: {
+      sink: metricsSink(text(env, 'KAIROS_METRICS')),
+      port: port(text(env, 'METRICS_PORT'), 'METRICS_PORT'),
+      host: text(env, 'METRICS_HOST') ?? '127.0.0.1',
+    },
   };
 }
 
@@ -310,6 +344,14 @@ function roleArn(value: string | undefined): string | undefined {
       `must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), was "${value}"`,
     );
   return value;
+}
+
+function metricsSink(value: string | undefined): MetricsSink {
+  if (value === undefined) return 'prometheus';
+  const sink = METRICS_SINKS.find((s) => s === value.toLowerCase());
+  if (sink === undefined)
+    throw invalid('KAIROS_METRICS', `must be one of ${METRICS_SINKS.join(', ')}, was "${value}"`);
+  return sink;
 }
 
 function objectStore(env: Environment): ObjectStoreSettings {
@@ -375,11 +417,11 @@ function logLevel(value: string | undefined): LogLevel {
   return level;
 }
 
-function port(value: string | undefined): number | undefined {
+function port(value: string | undefined, variable = 'PORT'): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535)
-    throw invalid('PORT', `must be an integer 0-65535 (0: any free port), was "${value}"`);
+    throw invalid(variable, `must be an integer 0-65535 (0: any free port), was "${value}"`);
   return n;
 }
 
@@ -464,6 +506,9 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     kmsKeyId: config.kms.keyId ?? null,
     kmsEndpoint: maskUrl(config.kms.endpoint),
     lambdaRole: config.lambda.role ?? null,
+    metrics: config.metrics.sink,
+    metricsPort: config.metrics.port ?? null,
+    metricsHost: config.metrics.host,
   };
 }
 

@@ -3,6 +3,7 @@ import { checkFunction, invokeFunction, LIVE_ALIAS } from '../cloud/lambda/lambd
 import { LambdaSeam } from '../cloud/lambda/lambda-seam.js';
 import { deployedStrategyIs } from '../cloud/lambda/strategy-manifest.js';
 import { KairosError } from '../trading/core/errors.js';
+import type { Metrics } from '../trading/core/metrics.js';
 import type { SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.js';
 import type { LambdaBinding } from '../store/strategy-deployment-repository.js';
 import type { Config } from './config.js';
@@ -10,6 +11,7 @@ import type { LambdaRuntime } from './strategy-host.js';
 
 /** `name[:alias|version]`: a Lambda function name (1-64 letters, digits, - or _), then a qualifier. */
 export const LAMBDA_SPEC = /^([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9_$-]{1,128}))?$/;
+import { countedInvoke } from './lambda-metrics.js';
 
 /** A function and the alias or version to run (`name[:alias|version]`, default alias `live`). */
 export interface LambdaTarget {
@@ -47,6 +49,8 @@ export async function lambdaSeamFor(
   spec: string,
   params: Readonly<Record<string, unknown>>,
   onHalt: (strategyId: string, reason: string) => Promise<void>,
+  /** Invocations counted and timed here (`docs/operations.md`, "Metrics"; default none). */
+  metrics?: Metrics,
 ): Promise<{ target: LambdaTarget; seam: (host: SeamHost) => StrategySeam; close: () => void }> {
   const target = lambdaTarget(spec);
   const client = lambdaClient(config.lambda);
@@ -56,12 +60,14 @@ export async function lambdaSeamFor(
     client.destroy();
     throw e;
   }
+  const invoke = (payload: string) =>
+    invokeFunction(client, target.name, target.qualifier, payload);
   return {
     target,
     seam: (host) =>
       new LambdaSeam(host, {
         params,
-        invoke: (payload) => invokeFunction(client, target.name, target.qualifier, payload),
+        invoke: metrics ? countedInvoke(invoke, metrics) : invoke,
         onHalt,
       }),
     close: () => client.destroy(),

@@ -4,6 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import type { ApiUser, UserDirectory } from '../api/deps.js';
 import { MemoryCache } from '../scalability/cache/memory-cache.js';
+import { countedCache } from '../scalability/cache/counted-cache.js';
+import { MetricsRegistry } from '../monitoring/metrics-registry.js';
+import { startMetricsServer } from '../monitoring/metrics-server.js';
 import type { Cache } from '../scalability/cache/cache.js';
 import { RedisCache } from '../scalability/cache/redis-cache.js';
 import { connectRedis, memcachedProbe } from '../scalability/connections.js';
@@ -23,6 +26,8 @@ import { StrategySnapshotRepository } from '../store/strategy-snapshot-repositor
 import { UserRepository, type UserRecord } from '../store/user-repository.js';
 import type { DecimalInput } from '../trading/core/decimal.js';
 import { noopLogger, type Logger } from '../trading/core/logger.js';
+import { noopMetrics } from '../trading/core/metrics.js';
+import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import { TradingCore } from '../trading/live/trading-core.js';
 import { TradingDesk } from '../trading/live/trading-desk.js';
@@ -42,6 +47,7 @@ import { StrategyFunctions } from './strategy-functions.js';
 import { StrategyHost } from './strategy-host.js';
 import type { LambdaStrategies } from './lambda-strategy.js';
 import { alertLogger, logReconciliation, logTradingEvents } from './trading-log.js';
+import { countTradingEvents, venueConnection } from './trading-metrics.js';
 import { UserAccounts } from './user-accounts.js';
 
 /** What `kairos serve` runs on. */
@@ -67,6 +73,11 @@ export interface ServerOptions {
   readonly backtestDataDir?: string;
   /** Backtests that may wait besides the running one (default 20). */
   readonly backtestQueue?: number;
+  /**
+   * The metrics registry (default: a new one, unless `KAIROS_METRICS=off`; `null`: none). Its
+   * `GET /metrics` listens on `METRICS_PORT` when set (`docs/decisions/metrics.md`).
+   */
+  readonly metrics?: MetricsRegistry | null;
 }
 
 /** A running server. */
@@ -77,6 +88,10 @@ export interface RunningServer {
   readonly core: TradingCore;
   /** Resolves when the replay ends (the API keeps serving). */
   readonly replayDone: Promise<number>;
+  /** The metrics registry (null: `KAIROS_METRICS=off`). */
+  readonly metrics: MetricsRegistry | null;
+  /** `http://host:port/metrics` when `METRICS_PORT` is set, else null. */
+  readonly metricsUrl: string | null;
   /** How many users exist (none: nobody can log in yet). */
   userCount(): Promise<number>;
   close(): Promise<void>;
@@ -97,7 +112,14 @@ export async function startTradingServer(
   opts: ServerOptions,
 ): Promise<RunningServer> {
   const logger = opts.logger ?? noopLogger;
-  const store = await openConfiguredStore(config);
+  const registry =
+    opts.metrics !== undefined
+      ? opts.metrics
+      : config.metrics.sink === 'off'
+        ? null
+        : new MetricsRegistry();
+  const metrics = registry ?? noopMetrics;
+  const store = await openConfiguredStore(config, metrics);
   const stops: (() => Promise<void>)[] = [() => store.close()];
   const now = opts.now ?? Date.now;
   try {
@@ -131,6 +153,9 @@ export async function startTradingServer(
     const orders = new OrderRepository(store.db, ACCOUNT);
     const risk = new RiskRepository(store.db);
     const inst = opts.instrument;
+    // Alerts are counted once the core exists (recovery's own alerts are logged, not counted).
+    let countAlert: (a: Alert) => void = () => undefined;
+    const logAlert = alertLogger(logger);
     const { core, recovery } = await TradingCore.open({
       accountId: ACCOUNT,
       instruments: [inst],
@@ -142,11 +167,30 @@ export async function startTradingServer(
           { venue: VENUE, instruments: [inst] },
           deliver,
         ),
-      onAlert: alertLogger(logger),
+      onAlert: (a) => {
+        logAlert(a);
+        countAlert(a);
+      },
     });
     logReconciliation(logger, recovery, VENUE);
     const stopLogging = logTradingEvents(core.bus, logger, VENUE);
     stops.push(async () => stopLogging());
+    const counted = countTradingEvents(core.bus, metrics, {
+      venue: VENUE,
+      order: (id) => core.exec.order(id),
+    });
+    countAlert = counted.onAlert;
+    counted.onReconciled(recovery);
+    // The paper venue and the replayed feed run in this process: up while it runs.
+    const venue = venueConnection(metrics, VENUE);
+    venue.up('orders');
+    venue.up('market-data');
+    const sampling = setInterval(() => counted.sample(), 1_000);
+    sampling.unref();
+    stops.push(async () => {
+      clearInterval(sampling);
+      counted.stop();
+    });
     const desk = new TradingDesk(core, orders);
     const riskControl = new RiskControl(risk, core);
     await riskControl.sync();
@@ -214,14 +258,18 @@ export async function startTradingServer(
       await core.settle();
       bars++;
       // Every bar: the venue's view and ours agree before the next.
-      logReconciliation(logger, await core.reconcile(), VENUE);
+      const reconciled = await core.reconcile();
+      logReconciliation(logger, reconciled, VENUE);
+      counted.onReconciled(reconciled);
     });
     const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
     if (redis) stops.push(async () => void redis.disconnect());
     // Login challenges and rate limits are shared through Redis when several instances run.
-    const challenges: Cache = redis
-      ? new RedisCache(redis, 'kairos:login:')
-      : new MemoryCache({ now });
+    const challenges: Cache = countedCache(
+      redis ? new RedisCache(redis, 'kairos:login:') : new MemoryCache({ now }),
+      metrics,
+      'login',
+    );
     const audit = new AuditRepository(store.db);
     const memcached = config.memcachedServers ? memcachedProbe(config.memcachedServers) : null;
     if (memcached) stops.push(async () => memcached.close());
@@ -298,6 +346,7 @@ export async function startTradingServer(
       audit,
       now,
       logger,
+      ...(registry ? { metrics: registry } : {}),
       bars: replay,
       readiness: readiness.checks,
       rateLimit: {
@@ -308,6 +357,19 @@ export async function startTradingServer(
     });
     const url = await app.listen({ host: opts.host, port: opts.port });
     logger.info('server listening', { component: 'server', url, instrumentId: inst.id });
+    let metricsUrl: string | null = null;
+    if (registry && config.metrics.port !== undefined) {
+      const exposition = await startMetricsServer(registry, {
+        host: config.metrics.host,
+        port: config.metrics.port,
+      }).catch(async (e: unknown) => {
+        await app.close();
+        throw e;
+      });
+      stops.push(() => exposition.close());
+      metricsUrl = exposition.url;
+      logger.info('metrics listening', { component: 'server', url: metricsUrl });
+    }
     const abort = new AbortController();
     const replayDone = replay.run(abort.signal);
     replayDone.then(
@@ -319,6 +381,8 @@ export async function startTradingServer(
       app,
       core,
       replayDone,
+      metrics: registry,
+      metricsUrl,
       userCount: async () => (await users.list()).length,
       close: async () => {
         abort.abort();

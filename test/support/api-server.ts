@@ -76,6 +76,8 @@ export async function startTestServer(
     postgresSchema?: string;
     /** More settings for the server's config (`S3_BUCKET`, `AWS_ENDPOINT_URL_S3`…). */
     env?: Record<string, string>;
+    /** No logger at all (benchmarks measuring the cost of logging); default: every line kept. */
+    quiet?: boolean;
   } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));
@@ -125,7 +127,9 @@ export async function startTestServer(
     host: '127.0.0.1',
     port: 0,
     // Every line the server logs, at the most verbose level (canary tests read them all).
-    logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
+    ...(opts.quiet
+      ? {}
+      : { logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }) }),
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000,
     ...(opts.authRateLimitPerMinute === undefined
       ? {}

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { openStore, type Store } from '../../src/store/open-store.js';
+import type { Metrics } from '../../src/trading/core/metrics.js';
 import { TEST_DATABASE_URL } from './postgres.js';
 
 /** The two dialects every repository test runs on. */
@@ -8,9 +9,12 @@ export const DIALECTS = ['pglite', 'postgres'] as const;
 /** Opens a fresh store: in-memory PGlite, or a new schema of the test Postgres (dropped by `drop`). */
 export async function freshStore(
   dialect: (typeof DIALECTS)[number],
+  /** Where the store reports commit times and pool connections (default none). */
+  metrics?: Metrics,
 ): Promise<Store & { readonly schema?: string; drop(): Promise<void> }> {
+  const m = metrics ? { metrics } : {};
   if (dialect === 'pglite') {
-    const s = await openStore();
+    const s = await openStore(m);
     return { ...s, drop: () => s.close() };
   }
   const schema = `kairos_test_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
@@ -21,7 +25,7 @@ export async function freshStore(
   let s: Store;
   try {
     await lock.query('select pg_advisory_lock(7261001)');
-    s = await openStore({ databaseUrl: TEST_DATABASE_URL, schema });
+    s = await openStore({ databaseUrl: TEST_DATABASE_URL, schema, ...m });
   } finally {
     await lock.end();
   }

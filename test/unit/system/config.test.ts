@@ -67,6 +67,21 @@ describe('Config', () => {
     expect(c.dev).toBe(true);
   });
 
+  it('reads the metrics settings: sink (default prometheus), listener port and address', () => {
+    expect(loadConfig({}).metrics).toEqual({
+      sink: 'prometheus',
+      port: undefined,
+      host: '127.0.0.1',
+    });
+    for (const sink of ['prometheus', 'emf', 'cloudwatch', 'off'] as const)
+      expect(loadConfig({ KAIROS_METRICS: sink.toUpperCase() }).metrics.sink).toBe(sink);
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '10.0.1.7' }).metrics).toEqual({
+      sink: 'prometheus',
+      port: 9464,
+      host: '10.0.1.7',
+    });
+  });
+
   it('counts an empty variable as unset', () => {
     const empty = Object.fromEntries(SETTINGS.map((s) => [s.variable, '']));
     expect(loadConfig(empty)).toEqual(loadConfig({}));
@@ -98,6 +113,12 @@ describe('Config', () => {
     ],
     ['KAIROS_FAILPOINT', 'after-send:0', 'KAIROS_FAILPOINT: must be <point>:<n ≥ 1>'],
     ['KAIROS_DEV', 'yes', 'KAIROS_DEV: must be 0 or 1, was "yes"'],
+    [
+      'KAIROS_METRICS',
+      'statsd',
+      'KAIROS_METRICS: must be one of prometheus, emf, cloudwatch, off, was "statsd"',
+    ],
+    ['METRICS_PORT', '9464x', 'METRICS_PORT: must be an integer 0-65535'],
   ])('%s=%s is refused with CONFIG_INVALID naming it and its rule', (variable, value, message) => {
     const e = configError({ [variable]: value });
     expect(e.code).toBe('CONFIG_INVALID');

@@ -1,0 +1,197 @@
+import client from 'prom-client';
+import { InvariantError } from '../trading/core/errors.js';
+import {
+  checkLabels,
+  checkMetricDefinition,
+  DEFAULT_BUCKETS,
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type HistogramDefinition,
+  type MetricDefinition,
+  type MetricLabels,
+  type Metrics,
+  type MetricUnit,
+} from '../trading/core/metrics.js';
+
+type Kind = 'counter' | 'gauge' | 'histogram';
+
+/** prom-client default metrics that are gauges with a `_total` suffix. */
+const LINT_FAILING_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
+
+interface Family {
+  readonly kind: Kind;
+  readonly definition: HistogramDefinition;
+  readonly port: Counter | Gauge | Histogram;
+}
+
+/** How `MetricsRegistry` is built. */
+export interface MetricsRegistryOptions {
+  /**
+   * prom-client's process and Node.js collectors (`process_*`, `nodejs_*`: CPU, heap, event-loop
+   * lag percentiles, GC, handles; default true). Off in benchmarks and tests that count names.
+   */
+  readonly defaultMetrics?: boolean;
+  /** Labels on every series (e.g. `{ service: 'kairos' }`; default none). */
+  readonly defaultLabels?: MetricLabels;
+}
+
+/**
+ * The `Metrics` port on one prom-client `Registry`: what `GET /metrics` exposes (`text()`) and
+ * what the CloudWatch sinks read (`registry.getMetricsAsJSON()`). It keeps the port's rules, as
+ * `MemoryMetrics` does: creating a metric again with the same definition gives the same one, a
+ * conflicting definition throws, every observation gives exactly the declared labels, counters
+ * only go up and values are finite (a break is our bug: `InvariantError`). Names are taken as
+ * the catalogue gives them (`metric-catalogue.ts`); the unit is metadata (`unitOf`) for sinks.
+ *
+ * @example
+ * const metrics = new MetricsRegistry();
+ * metrics.counter(METRICS.fills).inc({ venue: 'binance' });
+ * await metrics.text(); // "# HELP kairos_fills_total Fills booked, by venue\n# TYPE …"
+ */
+export class MetricsRegistry implements Metrics {
+  /** The prom-client registry behind it (sinks read `getMetricsAsJSON()`). */
+  readonly registry: client.Registry;
+  readonly #families = new Map<string, Family>();
+
+  constructor(options: MetricsRegistryOptions = {}) {
+    this.registry = new client.Registry();
+    if (options.defaultLabels) this.registry.setDefaultLabels({ ...options.defaultLabels });
+    if (options.defaultMetrics ?? true) {
+      client.collectDefaultMetrics({ register: this.registry });
+      // Gauges named like counters (`promtool check metrics` refuses them); the per-type
+      // `nodejs_active_handles` / `_requests` / `_resources` gauges carry the same numbers.
+      for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
+    }
+  }
+
+  /** The content type of `text()` (Prometheus text format 0.0.4). */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Every metric in the Prometheus text exposition format. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The unit a metric was declared with (undefined: not created here, e.g. a runtime metric). */
+  unitOf(name: string): MetricUnit | undefined {
+    const family = this.#families.get(name);
+    if (family === undefined) return undefined;
+    return family.definition.unit ?? (family.kind === 'counter' ? 'count' : 'none');
+  }
+
+  counter(definition: MetricDefinition): Counter {
+    return this.#family('counter', definition, () => {
+      const metric = new client.Counter({ ...this.#base(definition) });
+      const port: Counter = {
+        inc: (labels = {}, value = 1) => {
+          checkLabels(definition, labels);
+          if (!Number.isFinite(value) || value < 0)
+            throw new InvariantError(
+              'METRIC_VALUE',
+              `${definition.name}: a counter only goes up, by a finite amount ≥ 0 (was ${value})`,
+            );
+          metric.inc(labels, value);
+        },
+      };
+      return port;
+    }) as Counter;
+  }
+
+  gauge(definition: MetricDefinition): Gauge {
+    return this.#family('gauge', definition, () => {
+      const metric = new client.Gauge({ ...this.#base(definition) });
+      const port: Gauge = {
+        set: (value, labels = {}) => {
+          checkLabels(definition, labels);
+          metric.set(labels, finite(definition, value));
+        },
+        add: (delta = 1, labels = {}) => {
+          checkLabels(definition, labels);
+          metric.inc(labels, finite(definition, delta));
+        },
+      };
+      return port;
+    }) as Gauge;
+  }
+
+  histogram(definition: HistogramDefinition): Histogram {
+    return this.#family('histogram', definition, () => {
+      const metric = new client.Histogram({
+        ...this.#base(definition),
+        buckets: [...(definition.buckets ?? DEFAULT_BUCKETS)],
+      });
+      const port: Histogram = {
+        observe: (value, labels = {}) => {
+          checkLabels(definition, labels);
+          metric.observe(labels, finite(definition, value));
+        },
+      };
+      return port;
+    }) as Histogram;
+  }
+
+  /** The metric names created through the port so far, sorted (runtime metrics not included). */
+  names(): string[] {
+    return [...this.#families.keys()].sort();
+  }
+
+  #base(definition: MetricDefinition) {
+    return {
+      name: definition.name,
+      help: definition.help,
+      labelNames: [...(definition.labelNames ?? [])],
+      registers: [this.registry],
+    };
+  }
+
+  #family(
+    kind: Kind,
+    definition: HistogramDefinition,
+    make: () => Counter | Gauge | Histogram,
+  ): Counter | Gauge | Histogram {
+    checkMetricDefinition(definition);
+    const existing = this.#families.get(definition.name);
+    if (existing !== undefined) {
+      if (existing.kind !== kind || !sameDefinition(existing.definition, definition))
+        throw new InvariantError(
+          'METRIC_CONFLICT',
+          `${definition.name}: already created as a ${existing.kind} with another definition`,
+        );
+      return existing.port;
+    }
+    if (this.registry.getSingleMetric(definition.name) !== undefined)
+      throw new InvariantError(
+        'METRIC_CONFLICT',
+        `${definition.name}: already a runtime metric of this registry`,
+      );
+    const port = make();
+    this.#families.set(definition.name, { kind, definition, port });
+    return port;
+  }
+}
+
+function finite(definition: MetricDefinition, value: number): number {
+  if (!Number.isFinite(value))
+    throw new InvariantError(
+      'METRIC_VALUE',
+      `${definition.name}: value must be finite (was ${value})`,
+    );
+  return value;
+}
+
+function sameDefinition(a: HistogramDefinition, b: HistogramDefinition): boolean {
+  const list = (x: readonly unknown[] | undefined) => JSON.stringify(x ?? null);
+  return (
+    a.help === b.help &&
+    a.unit === b.unit &&
+    list(a.labelNames) === list(b.labelNames) &&
+    list(a.buckets) === list(b.buckets)
+  );
+}
