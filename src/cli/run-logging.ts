@@ -1,5 +1,6 @@
 import type { RootLogger } from '../monitoring/logger.js';
-import { MetricsRegistry } from '../monitoring/metrics-registry.js';
+import type { MetricsRegistry } from '../monitoring/metrics-registry.js';
+import { processMetrics } from '../system/cloudwatch-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../monitoring/metrics-server.js';
 import type { Config } from '../system/config.js';
 import { alertLogger, logReconciliation, logTradingEvents } from '../system/trading-log.js';
@@ -64,10 +65,12 @@ export function runLogging(
   const logger = rootLogger(config, command, atLeast === undefined ? {} : { atLeast });
   const venueLog = logger.child({ component: 'venue', venue });
   const { sink, port } = config.metrics;
-  const metrics =
+  const processed =
     sink !== 'off' && (port !== undefined || sink === 'emf' || sink === 'cloudwatch')
-      ? new MetricsRegistry()
+      ? processMetrics(config)
       : null;
+  processed?.start();
+  const metrics = processed?.registry ?? null;
   const logAlert = alertLogger(logger);
   const countAlert = metrics ? countAlerts(metrics, venue) : null;
   const countReconciled = metrics ? countReconciliations(metrics, venue) : null;
@@ -117,6 +120,7 @@ export function runLogging(
     closeMetrics: async () => {
       if (sampling) clearInterval(sampling);
       counted?.stop();
+      await processed?.stop();
       const s = server;
       server = null;
       await s?.close();

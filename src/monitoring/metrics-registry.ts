@@ -38,6 +38,11 @@ export interface MetricsRegistryOptions {
   readonly defaultMetrics?: boolean;
   /** Labels on every series (e.g. `{ service: 'kairos' }`; default none). */
   readonly defaultLabels?: MetricLabels;
+  /**
+   * Metrics that get every update too, after it passed this registry's checks: the interval a
+   * CloudWatch sink drains (`KAIROS_METRICS=emf|cloudwatch`).
+   */
+  readonly mirror?: Metrics;
 }
 
 /**
@@ -57,9 +62,11 @@ export class MetricsRegistry implements Metrics {
   /** The prom-client registry behind it (sinks read `getMetricsAsJSON()`). */
   readonly registry: client.Registry;
   readonly #families = new Map<string, Family>();
+  readonly #mirror: Metrics | undefined;
 
   constructor(options: MetricsRegistryOptions = {}) {
     this.registry = new client.Registry();
+    this.#mirror = options.mirror;
     if (options.defaultLabels) this.registry.setDefaultLabels({ ...options.defaultLabels });
     if (options.defaultMetrics ?? true) {
       client.collectDefaultMetrics({ register: this.registry });
@@ -89,6 +96,7 @@ export class MetricsRegistry implements Metrics {
   counter(definition: MetricDefinition): Counter {
     return this.#family('counter', definition, () => {
       const metric = new client.Counter({ ...this.#base(definition) });
+      const mirror = this.#mirror?.counter(definition);
       const port: Counter = {
         inc: (labels = {}, value = 1) => {
           checkLabels(definition, labels);
@@ -98,6 +106,7 @@ export class MetricsRegistry implements Metrics {
               `${definition.name}: a counter only goes up, by a finite amount ≥ 0 (was ${value})`,
             );
           metric.inc(labels, value);
+          mirror?.inc(labels, value);
         },
       };
       return port;
@@ -107,14 +116,17 @@ export class MetricsRegistry implements Metrics {
   gauge(definition: MetricDefinition): Gauge {
     return this.#family('gauge', definition, () => {
       const metric = new client.Gauge({ ...this.#base(definition) });
+      const mirror = this.#mirror?.gauge(definition);
       const port: Gauge = {
         set: (value, labels = {}) => {
           checkLabels(definition, labels);
           metric.set(labels, finite(definition, value));
+          mirror?.set(value, labels);
         },
         add: (delta = 1, labels = {}) => {
           checkLabels(definition, labels);
           metric.inc(labels, finite(definition, delta));
+          mirror?.add(delta, labels);
         },
       };
       return port;
@@ -127,14 +139,27 @@ export class MetricsRegistry implements Metrics {
         ...this.#base(definition),
         buckets: [...(definition.buckets ?? DEFAULT_BUCKETS)],
       });
+      const mirror = this.#mirror?.histogram(definition);
       const port: Histogram = {
         observe: (value, labels = {}) => {
           checkLabels(definition, labels);
           metric.observe(labels, finite(definition, value));
+          mirror?.observe(value, labels);
         },
       };
       return port;
     }) as Histogram;
+  }
+
+  /**
+   * The current value of a runtime metric of prom-client's collectors (a gauge without labels,
+   * such as `nodejs_eventloop_lag_p99_seconds`); undefined when there is none.
+   */
+  async runtimeValue(name: string): Promise<number | undefined> {
+    const metric = this.registry.getSingleMetric(name);
+    if (metric === undefined || this.#families.has(name)) return undefined;
+    const { values } = await metric.get();
+    return values.find((v) => Object.keys(v.labels).length === 0)?.value;
   }
 
   /** The metric names created through the port so far, sorted (runtime metrics not included). */

@@ -49,6 +49,14 @@ export interface MetricsSettings {
   readonly port: number | undefined;
   /** `METRICS_HOST`: the address it binds (default 127.0.0.1; a private address, never public). */
   readonly host: string;
+  /** `KAIROS_METRICS_NAMESPACE`: the CloudWatch namespace (default `Kairos`). */
+  readonly namespace: string;
+  /** `KAIROS_METRICS_DIMENSIONS`: dimensions on every CloudWatch metric (default `Service=kairos`). */
+  readonly dimensions: Readonly<Record<string, string>>;
+  /** `KAIROS_METRICS_INTERVAL_MS`: how often the CloudWatch sinks send (default 60000). */
+  readonly intervalMs: number;
+  /** Where CloudWatch is (`AWS_ENDPOINT_URL_CLOUDWATCH`, `AWS_REGION`), for `cloudwatch`. */
+  readonly cloudwatch: { readonly region: string; readonly endpoint: string | undefined };
 }
 
 /**
@@ -250,6 +258,30 @@ export const SETTINGS: readonly Setting[] = [
     secret: false,
   },
   { variable: 'METRICS_HOST', rule: 'an address to bind', default: '127.0.0.1', secret: false },
+  {
+    variable: 'KAIROS_METRICS_NAMESPACE',
+    rule: '1-255 characters of letters, digits and ._-/#:, not starting with AWS/',
+    default: 'Kairos',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_METRICS_DIMENSIONS',
+    rule: 'Name=value pairs separated by commas (at most 10; letters, digits and ._-:/ each)',
+    default: 'Service=kairos',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_METRICS_INTERVAL_MS',
+    rule: 'an integer 1000-3600000',
+    default: '60000',
+    secret: false,
+  },
+  {
+    variable: 'AWS_ENDPOINT_URL_CLOUDWATCH',
+    rule: 'an http:// or https:// URL',
+    default: 'AWS_ENDPOINT_URL, else CloudWatch of AWS_REGION',
+    secret: false,
+  },
 ];
 
 function invalid(variable: string, rule: string): KairosError {
@@ -326,6 +358,15 @@ export function loadConfig(env: Environment): Config {
       sink: metricsSink(text(env, 'KAIROS_METRICS')),
       port: port(text(env, 'METRICS_PORT'), 'METRICS_PORT'),
       host: text(env, 'METRICS_HOST') ?? '127.0.0.1',
+      namespace: metricsNamespace(text(env, 'KAIROS_METRICS_NAMESPACE')),
+      dimensions: metricsDimensions(text(env, 'KAIROS_METRICS_DIMENSIONS')),
+      intervalMs: intervalMs(env),
+      cloudwatch: {
+        region: objectStore(env).region ?? 'us-east-1',
+        endpoint:
+          httpUrl('AWS_ENDPOINT_URL_CLOUDWATCH', text(env, 'AWS_ENDPOINT_URL_CLOUDWATCH')) ??
+          httpUrl('AWS_ENDPOINT_URL', text(env, 'AWS_ENDPOINT_URL')),
+      },
     },
   };
 }
@@ -344,6 +385,43 @@ function roleArn(value: string | undefined): string | undefined {
       `must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), was "${value}"`,
     );
   return value;
+}
+
+function metricsNamespace(value: string | undefined): string {
+  if (value === undefined) return 'Kairos';
+  if (!/^[\w.\-/#:]{1,255}$/.test(value) || value.startsWith('AWS/'))
+    throw invalid(
+      'KAIROS_METRICS_NAMESPACE',
+      `must be 1-255 characters of letters, digits and ._-/#:, not starting with AWS/, was "${value}"`,
+    );
+  return value;
+}
+
+function metricsDimensions(value: string | undefined): Record<string, string> {
+  if (value === undefined) return { Service: 'kairos' };
+  const pairs = value === '' ? [] : value.split(',');
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Za-z][\w.\-:/]{0,254})=([\w.\-:/]{1,255})$/.exec(pair.trim());
+    if (!m || Object.hasOwn(out, m[1]!))
+      throw invalid(
+        'KAIROS_METRICS_DIMENSIONS',
+        `must be Name=value pairs separated by commas, each name once (letters, digits and ._-:/), was "${value}"`,
+      );
+    out[m[1]!] = m[2]!;
+  }
+  if (Object.keys(out).length > 10)
+    throw invalid('KAIROS_METRICS_DIMENSIONS', `at most 10 dimensions, was ${pairs.length}`);
+  return out;
+}
+
+function intervalMs(env: Environment): number {
+  const value = text(env, 'KAIROS_METRICS_INTERVAL_MS');
+  if (value === undefined) return 60_000;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1000 || n > 3_600_000)
+    throw invalid('KAIROS_METRICS_INTERVAL_MS', `must be an integer 1000-3600000, was "${value}"`);
+  return n;
 }
 
 function metricsSink(value: string | undefined): MetricsSink {
@@ -509,6 +587,12 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     metrics: config.metrics.sink,
     metricsPort: config.metrics.port ?? null,
     metricsHost: config.metrics.host,
+    metricsNamespace: config.metrics.namespace,
+    metricsDimensions: Object.entries(config.metrics.dimensions)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+    metricsIntervalMs: config.metrics.intervalMs,
+    cloudwatchEndpoint: maskUrl(config.metrics.cloudwatch.endpoint),
   };
 }
 

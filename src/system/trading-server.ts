@@ -5,7 +5,8 @@ import { buildApp } from '../api/app.js';
 import type { ApiUser, UserDirectory } from '../api/deps.js';
 import { MemoryCache } from '../scalability/cache/memory-cache.js';
 import { countedCache } from '../scalability/cache/counted-cache.js';
-import { MetricsRegistry } from '../monitoring/metrics-registry.js';
+import type { MetricsRegistry } from '../monitoring/metrics-registry.js';
+import { processMetrics } from './cloudwatch-metrics.js';
 import { startMetricsServer } from '../monitoring/metrics-server.js';
 import type { Cache } from '../scalability/cache/cache.js';
 import { RedisCache } from '../scalability/cache/redis-cache.js';
@@ -112,15 +113,15 @@ export async function startTradingServer(
   opts: ServerOptions,
 ): Promise<RunningServer> {
   const logger = opts.logger ?? noopLogger;
-  const registry =
-    opts.metrics !== undefined
-      ? opts.metrics
-      : config.metrics.sink === 'off'
-        ? null
-        : new MetricsRegistry();
+  const processed = opts.metrics !== undefined ? null : processMetrics(config);
+  const registry = opts.metrics !== undefined ? opts.metrics : (processed?.registry ?? null);
   const metrics = registry ?? noopMetrics;
   const store = await openConfiguredStore(config, metrics);
   const stops: (() => Promise<void>)[] = [() => store.close()];
+  if (processed) {
+    processed.start();
+    stops.push(() => processed.stop());
+  }
   const now = opts.now ?? Date.now;
   try {
     const fieldKeys = await openFieldKeys(fieldKeysDir(config), config.kms);

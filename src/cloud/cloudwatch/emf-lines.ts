@@ -17,7 +17,9 @@ const MAX_METRICS = 100;
 
 /**
  * One interval's data as CloudWatch Embedded Metric Format documents, one JSON line each: the
- * metrics that share dimension values share a document (at most 100 metrics a document). EMF
+ * metrics that share dimension values share a document (at most 100 metrics a document), and a
+ * metric with labels is also published under the deployment's dimensions alone (a second
+ * dimension set), which CloudWatch aggregates over every label value. EMF
  * takes a member as a number or up to 100 numbers and has no counts, so a histogram becomes up
  * to 100 values taken evenly from its sorted observations (min and max included: percentiles
  * stay within one step of the truth), plus `<name>_count` and `<name>_sum`, which are exact.
@@ -26,16 +28,21 @@ const MAX_METRICS = 100;
  * emfLines(interval.drain(), { namespace: 'Kairos', dimensions: { Service: 'kairos' }, timestamp: Date.now() });
  */
 export function emfLines(data: readonly IntervalDatum[], options: EmfOptions): string[] {
-  const groups = new Map<string, { dims: Record<string, string>; members: Member[] }>();
+  const groups = new Map<
+    string,
+    { dims: Record<string, string>; labelled: boolean; members: Member[] }
+  >();
   for (const d of data) {
     const dims = { ...options.dimensions, ...d.labels };
     const key = JSON.stringify(Object.entries(dims).sort(([a], [b]) => a.localeCompare(b)));
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { dims, members: [] }));
+    if (!g)
+      groups.set(key, (g = { dims, labelled: Object.keys(d.labels).length > 0, members: [] }));
     g.members.push(...membersOf(d));
   }
   const lines: string[] = [];
-  for (const { dims, members } of groups.values()) {
+  const rollup = Object.keys(options.dimensions);
+  for (const { dims, labelled, members } of groups.values()) {
     for (let i = 0; i < members.length; i += MAX_METRICS) {
       const chunk = members.slice(i, i + MAX_METRICS);
       const doc: Record<string, unknown> = {
@@ -44,7 +51,9 @@ export function emfLines(data: readonly IntervalDatum[], options: EmfOptions): s
           CloudWatchMetrics: [
             {
               Namespace: options.namespace,
-              Dimensions: [Object.keys(dims)],
+              // A labelled metric is also published rolled up to the deployment's dimensions
+              // (every venue, route… together): what the alarms read.
+              Dimensions: labelled ? [Object.keys(dims), rollup] : [Object.keys(dims)],
               Metrics: chunk.map((m) => ({ Name: m.name, Unit: m.unit })),
             },
           ],

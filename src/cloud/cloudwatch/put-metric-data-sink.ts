@@ -39,7 +39,9 @@ const MAX_VALUES = 150;
 const MAX_BYTES = 900_000;
 
 /**
- * Sends the metrics to CloudWatch with batched `PutMetricData` calls, off the order path: a
+ * Sends the metrics to CloudWatch with batched `PutMetricData` calls, off the order path (a
+ * metric with labels also under the deployment's dimensions alone, which CloudWatch aggregates
+ * over every label value: what the alarms read): a
  * timer drains {@link IntervalMetrics} into a bounded buffer, one request at a time takes from
  * it (the SDK retries with backoff; a request that still fails is dropped and counted), and when
  * the endpoint is slow or down the buffer drops its oldest data, counted, instead of growing or
@@ -125,13 +127,23 @@ export class PutMetricDataSink {
     this.#o.dropped.inc({ sink: 'cloudwatch' }, n);
   }
 
+  /** A datum with labels goes twice: with them, and rolled up to the deployment's dimensions. */
   #datums(d: IntervalDatum, now: number): MetricDatum[] {
+    const labelled = Object.keys(d.labels).length > 0;
+    const sets = labelled
+      ? [{ ...this.#o.dimensions, ...d.labels }, this.#o.dimensions]
+      : [this.#o.dimensions];
+    return sets.flatMap((dims) => this.#datumsWith(d, dims, now));
+  }
+
+  #datumsWith(
+    d: IntervalDatum,
+    dims: Readonly<Record<string, string>>,
+    now: number,
+  ): MetricDatum[] {
     const base = {
       MetricName: d.name,
-      Dimensions: Object.entries({ ...this.#o.dimensions, ...d.labels }).map(([Name, Value]) => ({
-        Name,
-        Value,
-      })),
+      Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })),
       Timestamp: new Date(now),
       Unit: cloudWatchUnit(d.unit),
     };

@@ -41,10 +41,10 @@ describe('PutMetricDataSink against a local CloudWatch endpoint', () => {
     const latency = source.histogram(METRICS.orderLatency);
     for (let i = 0; i < 400; i++) latency.observe(0.0001 * i, { venue: 'binance' });
     sink.flush();
-    await waitFor(() => sink.stats.datums >= 2503, 10_000, 'every datum sent');
+    await waitFor(() => sink.stats.datums >= 5006, 10_000, 'every datum sent');
 
     expect(cw.refused).toEqual([]);
-    expect(cw.requests.length).toBeGreaterThanOrEqual(3);
+    expect(cw.requests.length).toBeGreaterThanOrEqual(6);
     for (const r of cw.requests) {
       expect(r.Namespace).toBe('Kairos');
       expect(r.MetricData.length).toBeLessThanOrEqual(1000);
@@ -63,7 +63,15 @@ describe('PutMetricDataSink against a local CloudWatch endpoint', () => {
         { Name: 'status', Value: 'FILLED' },
       ],
     });
-    const dist = data.filter((d) => d.MetricName === 'kairos_order_latency_seconds');
+    // Each labelled series also goes rolled up to the deployment's dimensions (what alarms read).
+    const rolled = data.filter(
+      (d) => d.MetricName === 'kairos_orders_total' && d.Dimensions!.length === 2,
+    );
+    expect(rolled.length).toBe(2500);
+    expect(rolled.reduce((a, d) => a + d.Value!, 0)).toBe((2500 * 2501) / 2);
+    const dist = data.filter(
+      (d) => d.MetricName === 'kairos_order_latency_seconds' && d.Dimensions!.length === 3,
+    );
     expect(dist.length).toBe(3); // 400 distinct values, 150 a datum
     expect(dist.every((d) => d.Unit === 'Seconds')).toBe(true);
     expect(dist.flatMap((d) => d.Counts!).reduce((a, b) => a + b, 0)).toBe(400);
@@ -76,6 +84,7 @@ describe('PutMetricDataSink against a local CloudWatch endpoint', () => {
     await waitFor(() => cw.requests.length > before, 10_000, 'the next interval');
     expect(cw.requests.at(-1)!.MetricData).toEqual([
       expect.objectContaining({ MetricName: 'kairos_orders_total', Value: 1 }),
+      expect.objectContaining({ MetricName: 'kairos_orders_total', Value: 1 }),
     ]);
   });
 
@@ -86,7 +95,7 @@ describe('PutMetricDataSink against a local CloudWatch endpoint', () => {
     sink.flush();
     await waitFor(() => sink.stats.failedRequests === 1, 20_000, 'the request given up');
     expect(cw.refused.length).toBe(3); // the SDK's three attempts
-    expect(own.value(METRICS.metricsDropped.name, { sink: 'cloudwatch' })).toBe(1);
+    expect(own.value(METRICS.metricsDropped.name, { sink: 'cloudwatch' })).toBe(2); // series + roll-up
 
     cw.mode = 'ok';
     source.counter(METRICS.fills).inc({ venue: 'binance' }, 2);
@@ -106,9 +115,10 @@ describe('PutMetricDataSink against a local CloudWatch endpoint', () => {
       for (let i = 0; i < 60; i++) fills.inc({ venue: `v${round}-${i}` });
       sink.flush(); // returns at once: the request is in flight, the buffer takes the rest
     }
-    // The first batch (60) is in flight; of the 240 after it, the buffer kept the newest 100.
-    expect(sink.stats.dropped).toBe(140);
-    expect(own.value(METRICS.metricsDropped.name, { sink: 'cloudwatch' })).toBe(140);
+    // 120 datums a round (each series and its roll-up): the buffer keeps the newest 100 of the
+    // first round, which go in flight and hang; of the 480 after them it keeps 100 again.
+    expect(sink.stats.dropped).toBe(20 + 380);
+    expect(own.value(METRICS.metricsDropped.name, { sink: 'cloudwatch' })).toBe(400);
     await sink.stop(50);
   });
 });

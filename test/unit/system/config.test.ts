@@ -72,14 +72,47 @@ describe('Config', () => {
       sink: 'prometheus',
       port: undefined,
       host: '127.0.0.1',
+      namespace: 'Kairos',
+      dimensions: { Service: 'kairos' },
+      intervalMs: 60_000,
+      cloudwatch: { region: 'us-east-1', endpoint: undefined },
     });
     for (const sink of ['prometheus', 'emf', 'cloudwatch', 'off'] as const)
       expect(loadConfig({ KAIROS_METRICS: sink.toUpperCase() }).metrics.sink).toBe(sink);
-    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '10.0.1.7' }).metrics).toEqual({
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '10.0.1.7' }).metrics).toMatchObject({
       sink: 'prometheus',
       port: 9464,
       host: '10.0.1.7',
     });
+  });
+
+  it('reads the CloudWatch settings: namespace, deployment dimensions, interval, endpoint', () => {
+    const m = loadConfig({
+      KAIROS_METRICS: 'cloudwatch',
+      KAIROS_METRICS_NAMESPACE: 'Kairos/prod',
+      KAIROS_METRICS_DIMENSIONS: ' Service=kairos , Stage=prod,Cluster=eu-1 ',
+      KAIROS_METRICS_INTERVAL_MS: '1000',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_CLOUDWATCH: 'http://127.0.0.1:4566',
+    }).metrics;
+    expect(m).toMatchObject({
+      namespace: 'Kairos/prod',
+      dimensions: { Service: 'kairos', Stage: 'prod', Cluster: 'eu-1' },
+      intervalMs: 1000,
+      cloudwatch: { region: 'eu-west-1', endpoint: 'http://127.0.0.1:4566' },
+    });
+    for (const [variable, value] of [
+      ['KAIROS_METRICS_DIMENSIONS', 'Stage'],
+      ['KAIROS_METRICS_DIMENSIONS', 'Stage=a,Stage=b'],
+      ['KAIROS_METRICS_DIMENSIONS', 'Stage=a b'],
+      ['KAIROS_METRICS_DIMENSIONS', Array.from({ length: 11 }, (_, i) => `D${i}=x`).join(',')],
+      ['KAIROS_METRICS_NAMESPACE', 'AWS/EC2'],
+      ['KAIROS_METRICS_NAMESPACE', 'a b'],
+      ['KAIROS_METRICS_INTERVAL_MS', '999'],
+      ['KAIROS_METRICS_INTERVAL_MS', '3600001'],
+      ['AWS_ENDPOINT_URL_CLOUDWATCH', 'ftp://x'],
+    ] as const)
+      expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable}: `));
   });
 
   it('counts an empty variable as unset', () => {

@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { METRICS, RUNTIME_METRICS } from '../../src/monitoring/metric-catalogue.js';
+import { checkEmf } from '../support/emf-check.js';
+import { startFakeCloudWatch, type FakeCloudWatch } from '../support/fake-cloudwatch.js';
+import { DATA, ROOT, runCli } from '../support/run-cli.js';
+import { until } from '../support/until.js';
+
+/** `kairos serve` on the embedded install with these settings; its stdout and exit. */
+function serve(env: Record<string, string>) {
+  const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-cw-')), 'home');
+  const full: NodeJS.ProcessEnv = { ...process.env, KAIROS_HOME: home, ...env };
+  delete full.DATABASE_URL;
+  delete full.METRICS_PORT;
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'bin/kairos.js'),
+      'serve',
+      '--data',
+      path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json'),
+      '--symbol',
+      'BTC/USDT',
+      '--port',
+      '0',
+    ],
+    { cwd: ROOT, env: full, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const api = () => until(() => /kairos listening on (\S+) /.exec(out)?.[1], 60_000, 'listening');
+  return { child, exited, api, out: () => out };
+}
+
+describe('CloudWatch metrics of kairos serve (KAIROS_METRICS=cloudwatch|emf)', () => {
+  let cw: FakeCloudWatch;
+  beforeAll(async () => {
+    cw = await startFakeCloudWatch();
+  });
+  afterAll(async () => {
+    await cw.close();
+  });
+
+  it('cloudwatch: batched PutMetricData with the deployment dimensions, per route and rolled up', async () => {
+    const s = serve({
+      KAIROS_METRICS: 'cloudwatch',
+      AWS_ENDPOINT_URL_CLOUDWATCH: cw.url,
+      KAIROS_METRICS_INTERVAL_MS: '1000',
+      KAIROS_METRICS_DIMENSIONS: 'Service=kairos,Stage=e2e',
+      KAIROS_METRICS_NAMESPACE: 'KairosE2E',
+    });
+    try {
+      const api = await s.api();
+      for (let i = 0; i < 3; i++) expect((await fetch(`${api}/health`)).status).toBe(200);
+      const data = () => cw.requests.flatMap((r) => r.MetricData);
+      const dims = (d: { Dimensions?: readonly { Name: string; Value: string }[] }) =>
+        Object.fromEntries((d.Dimensions ?? []).map((x) => [x.Name, x.Value]));
+      await until(
+        () =>
+          data().some(
+            (d) => d.MetricName === METRICS.httpDuration.name && dims(d).route === '/health',
+          ) && data().some((d) => d.MetricName === RUNTIME_METRICS.eventLoopLagP99),
+        30_000,
+        'HTTP and event-loop metrics at the local CloudWatch',
+      );
+      expect(cw.refused).toEqual([]);
+      expect(new Set(cw.requests.map((r) => r.Namespace))).toEqual(new Set(['KairosE2E']));
+      const health = data().filter(
+        (d) => d.MetricName === METRICS.httpDuration.name && dims(d).route === '/health',
+      );
+      expect(dims(health[0]!)).toEqual({
+        Service: 'kairos',
+        Stage: 'e2e',
+        method: 'GET',
+        route: '/health',
+        status_code: '200',
+      });
+      expect(health.flatMap((d) => d.Counts!).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3);
+      // The same observations rolled up to the deployment's dimensions (what alarms read).
+      const rolled = data().filter(
+        (d) => d.MetricName === METRICS.httpDuration.name && d.Dimensions!.length === 2,
+      );
+      expect(rolled.length).toBeGreaterThan(0);
+      expect(rolled.every((d) => d.Unit === 'Seconds')).toBe(true);
+    } finally {
+      s.child.kill('SIGTERM');
+    }
+    expect(await s.exited).toBe(0);
+  }, 120_000);
+
+  it('emf: Embedded Metric Format lines on stdout that CloudWatch Logs accepts', async () => {
+    const s = serve({ KAIROS_METRICS: 'emf', KAIROS_METRICS_INTERVAL_MS: '1000' });
+    try {
+      const api = await s.api();
+      expect((await fetch(`${api}/health`)).status).toBe(200);
+      const emf = () =>
+        s
+          .out()
+          .split('\n')
+          .filter((l) => l.startsWith('{"_aws"'));
+      await until(
+        () => emf().some((l) => l.includes(`"${METRICS.httpDuration.name}"`)),
+        30_000,
+        'an EMF line with the HTTP metric',
+      );
+      const docs = emf().map(checkEmf);
+      const http = docs.find((d) => METRICS.httpDuration.name in d)!;
+      expect(http).toMatchObject({ Service: 'kairos', route: '/health', status_code: '200' });
+      expect(http[`${METRICS.httpDuration.name}_count`]).toBeGreaterThanOrEqual(1);
+    } finally {
+      s.child.kill('SIGTERM');
+    }
+    expect(await s.exited).toBe(0);
+  }, 120_000);
+
+  it('refuses bad CloudWatch settings at start with one line naming the setting', () => {
+    const dims = runCli(['config'], { KAIROS_METRICS_DIMENSIONS: 'Stage' });
+    expect(dims.code).toBe(2);
+    expect(dims.stderr).toMatch(/^kairos: KAIROS_METRICS_DIMENSIONS: must be Name=value pairs/);
+    const ns = runCli(['config'], { KAIROS_METRICS_NAMESPACE: 'AWS/EC2' });
+    expect(ns.code).toBe(2);
+    expect(ns.stderr).toMatch(/^kairos: KAIROS_METRICS_NAMESPACE: /);
+    const every = runCli(['config'], { KAIROS_METRICS_INTERVAL_MS: '10' });
+    expect(every.code).toBe(2);
+    expect(every.stderr).toMatch(
+      /^kairos: KAIROS_METRICS_INTERVAL_MS: must be an integer 1000-3600000/,
+    );
+  });
+});
