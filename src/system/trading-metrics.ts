@@ -195,10 +195,14 @@ export function countTradingEvents(
   };
 }
 
+/** The alerts of a journal write that failed (the node then refuses every new order). */
+const PERSISTENCE_ALERTS: readonly string[] = ['PERSISTENCE_FAILED', 'FILL_CONFLICT'];
+
 /**
  * An `onAlert` that counts what alerts tell: request-budget bans
- * (`kairos_request_budget_bans_total`, 429 for `VENUE_RATE_LIMITED`, 418 for `VENUE_BANNED`) and
- * reconciliations that could not run (`TRADING_PAUSED`: result `failed`).
+ * (`kairos_request_budget_bans_total`, 429 for `VENUE_RATE_LIMITED`, 418 for `VENUE_BANNED`),
+ * reconciliations that could not run (`TRADING_PAUSED`: result `failed`) and journal writes that
+ * failed (`kairos_persistence_failures_total` by alert code).
  *
  * @example
  * new TradingNode({ ..., onAlert: countAlerts(metrics, 'binance') });
@@ -206,9 +210,12 @@ export function countTradingEvents(
 export function countAlerts(metrics: Metrics, venue: string): (alert: Alert) => void {
   const reconciliations = metrics.counter(METRICS.reconciliations);
   const bans = metrics.counter(METRICS.budgetBans);
+  const persistence = metrics.counter(METRICS.persistenceFailures);
   for (const status_code of ['429', '418']) bans.inc({ venue, status_code }, 0);
+  for (const code of PERSISTENCE_ALERTS) persistence.inc({ code }, 0);
   return (a) => {
-    if (a.code === 'VENUE_RATE_LIMITED') bans.inc({ venue, status_code: '429' });
+    if (PERSISTENCE_ALERTS.includes(a.code)) persistence.inc({ code: a.code });
+    else if (a.code === 'VENUE_RATE_LIMITED') bans.inc({ venue, status_code: '429' });
     else if (a.code === 'VENUE_BANNED') bans.inc({ venue, status_code: '418' });
     else if (a.code === 'TRADING_PAUSED') reconciliations.inc({ venue, result: 'failed' });
   };
