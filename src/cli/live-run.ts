@@ -114,7 +114,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
   const { onAlert, venueLine } = logs;
   const strategyId = flags.strategyId ?? strategy.name;
   await logs.openMetrics();
-  const store = await openConfiguredStore(config, logs.metrics ?? undefined).catch(
+  const store = await openConfiguredStore(config, logs.metrics ?? undefined, logs.logger).catch(
     async (e: unknown) => {
       await logs.closeMetrics();
       throw e;

@@ -190,7 +190,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   let result: NodeRunResult | null = null;
   let lambda: Awaited<ReturnType<typeof lambdaRuntime>> = null;
   try {
-    store = await openConfiguredStore(config, logs.metrics ?? undefined);
+    store = await openConfiguredStore(config, logs.metrics ?? undefined, logs.logger);
     lambda = await lambdaRuntime(config, flags.lambda, strategy, params, store, logs.metrics);
     await checkRunOwner(store.db, {
       accountId: flags.account,

@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { KairosError } from '../trading/core/errors.js';
+import type { Logger } from '../trading/core/logger.js';
 import type { Metrics } from '../trading/core/metrics.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { instrumentedPool } from './instrumented-pool.js';
@@ -20,6 +21,8 @@ export interface StoreOptions {
   readonly schema?: string;
   /** Where commit times and pool connections are reported (default: nowhere). */
   readonly metrics?: Metrics;
+  /** Where the store says what it did (migrations applied, connections the server dropped). */
+  readonly logger?: Logger;
 }
 
 /** An open store. */
@@ -62,7 +65,12 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
     // An idle connection the server drops (a restart, a failover) is an 'error' event on the
     // pool; unheard, it would crash the process. The pool discards that client and the next
     // query opens a new connection; a query that fails meanwhile rejects as usual.
-    pool.on('error', () => undefined);
+    pool.on('error', (e: Error & { code?: string }) =>
+      opts.logger?.warn('database dropped an idle connection; the next query reconnects', {
+        component: 'store',
+        code: e.code ?? null,
+      }),
+    );
     try {
       const client = await pool.connect();
       client.release();
@@ -110,7 +118,13 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
   if (opts.schema) await sql`create schema if not exists ${sql.id(opts.schema)}`.execute(store.db);
   if (opts.schema && store.dialect === 'pglite')
     await sql`set search_path to ${sql.id(opts.schema)}`.execute(store.db);
-  await migrate(store.db, opts.schema);
+  const applied = await migrate(store.db, opts.schema);
+  opts.logger?.info('store open', {
+    component: 'store',
+    dialect: store.dialect,
+    schema: opts.schema ?? null,
+    migrationsApplied: applied,
+  });
   return store;
 }
 

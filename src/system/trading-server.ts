@@ -116,7 +116,7 @@ export async function startTradingServer(
   const processed = opts.metrics !== undefined ? null : processMetrics(config);
   const registry = opts.metrics !== undefined ? opts.metrics : (processed?.registry ?? null);
   const metrics = registry ?? noopMetrics;
-  const store = await openConfiguredStore(config, metrics);
+  const store = await openConfiguredStore(config, metrics, logger);
   const stops: (() => Promise<void>)[] = [() => store.close()];
   if (processed) {
     processed.start();

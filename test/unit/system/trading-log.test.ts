@@ -18,7 +18,13 @@ function capture(level: 'debug' | 'info' = 'info') {
   return { logger, json: (): Json[] => lines.map((l) => JSON.parse(l) as Json) };
 }
 
-const ids = { accountId: 'acct-1', clientOrderId: 'sma-1', strategyId: 'sma', instrumentId: 'BTC/USDT', ts: 1 };
+const ids = {
+  accountId: 'acct-1',
+  clientOrderId: 'sma-1',
+  strategyId: 'sma',
+  instrumentId: 'BTC/USDT',
+  ts: 1,
+};
 const num = (s: string) => ({ toString: () => s });
 
 describe('trading log: what an operator reads from the bus', () => {

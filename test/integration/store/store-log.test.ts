@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { createLogger } from '../../../src/monitoring/logger.js';
+import { openStore } from '../../../src/store/open-store.js';
+import { TEST_DATABASE_URL } from '../../support/postgres.js';
+import { until } from '../../support/until.js';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'info', write: (l) => lines.push(JSON.parse(l)) });
+  return { logger, lines };
+}
+
+describe('the store logs what an operator needs', () => {
+  it('says which migrations it applied when it opens (none the second time)', async () => {
+    const schema = `log_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const first = capture();
+    const a = await openStore({ databaseUrl: TEST_DATABASE_URL, schema, logger: first.logger });
+    await a.close();
+    const again = capture();
+    const b = await openStore({ databaseUrl: TEST_DATABASE_URL, schema, logger: again.logger });
+    await b.close();
+    const open = (lines: Record<string, unknown>[]) =>
+      lines.find((l) => l.message === 'store open');
+    expect(open(first.lines)).toMatchObject({ component: 'store', dialect: 'postgres', schema });
+    expect((open(first.lines)!.migrationsApplied as string[]).length).toBeGreaterThan(5);
+    expect(open(again.lines)).toMatchObject({ migrationsApplied: [] });
+    // Never the connection string.
+    expect(JSON.stringify([...first.lines, ...again.lines])).not.toContain('127.0.0.1');
+  });
+
+  it('a connection the database drops is a warning and the next query reconnects (no crash)', async () => {
+    const { logger, lines } = capture();
+    const schema = `log_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const store = await openStore({ databaseUrl: TEST_DATABASE_URL, schema, logger });
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      const rows = await store.db
+        .selectNoFrom((eb) => eb.fn<number>('pg_backend_pid', []).as('pid'))
+        .execute();
+      await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+      await until(
+        () =>
+          lines.some(
+            (l) => l.message === 'database dropped an idle connection; the next query reconnects',
+          ),
+        10_000,
+        'the warning',
+      );
+      expect(lines.find((l) => l.level === 'warn')).toMatchObject({
+        component: 'store',
+        code: '57P01',
+      });
+      const again = await store.db.selectNoFrom((eb) => eb.val('back').as('state')).execute();
+      expect(again).toEqual([{ state: 'back' }]);
+    } finally {
+      await admin.end();
+      await store.close();
+    }
+  });
+});
