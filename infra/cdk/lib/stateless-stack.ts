@@ -1,4 +1,11 @@
-import { Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -419,6 +426,31 @@ export class StatelessStack extends Stack {
         ],
       ],
     });
+
+    // What docs/deploy.md's one-off tasks (first admin, migrations, key rotation) need.
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    output('ClusterName', cluster.clusterName, 'ECS cluster');
+    output('AdminTaskFamily', this.adminTask.family, 'one-off kairos commands (run-task)');
+    output(
+      'TaskSubnets',
+      data.vpc
+        .selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS })
+        .subnetIds.join(','),
+      'subnets for run-task',
+    );
+    output(
+      'TaskSecurityGroup',
+      this.service.service.connections.securityGroups.map((g) => g.securityGroupId).join(','),
+      'security group for run-task (reaches Postgres and Redis)',
+    );
+    output('InitialAdminPasswordSecret', adminPassword.secretArn, 'KAIROS_ADMIN_PASSWORD');
+    output(
+      'StrategyLambdaRoleArn',
+      this.strategyLambdaRole.roleArn,
+      'kairos strategy deploy --role',
+    );
+    output('AlarmTopicArn', topic.topicArn, 'alarm notifications');
 
     // cdk-nag findings this design accepts, each with its reason.
     Validations.of(this.service.loadBalancer).acknowledge({
