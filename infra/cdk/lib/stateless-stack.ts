@@ -65,7 +65,7 @@ export class StatelessStack extends Stack {
     // Log groups encrypted with a key of this stack (the logs service must be able to use it).
     const logsKey = new kms.Key(this, 'LogsKey', {
       alias: `alias/${name}-logs`,
-      description: `Kairos ${config.stage}: CloudWatch Logs and the alarm topic`,
+      description: `Kairos ${config.stage}: CloudWatch Logs, the alarm topic, the initial admin password`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -2,8 +2,11 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { bucketNames } from '../lib/stateful-stack.js';
 import { testApp } from './fixture.js';
 
-// One synth for the whole file (cdk-nag runs in it: a finding would throw here).
-const { stacks } = testApp();
+// One synth for the whole file (cdk-nag runs in it: a finding would throw here). Memcached is
+// enabled in dev only, to test both cases with one app.
+const { stacks } = testApp((s) => {
+  s.dev = { ...s.dev, memcached: { ...s.dev.memcached, enabled: true } };
+});
 const stack = stacks.prod.stateful;
 const template = Template.fromStack(stack);
 
@@ -133,23 +136,17 @@ describe('stateful stack (prod)', () => {
 
   it('has no Memcached unless the stage enables it', () => {
     template.resourceCountIs('AWS::ElastiCache::CacheCluster', 0);
-    const withMemcached = testApp((s) => {
-      s.dev = { ...s.dev, memcached: { ...s.dev.memcached, enabled: true } };
-    });
-    Template.fromStack(withMemcached.stacks.dev.stateful).hasResourceProperties(
+    Template.fromStack(stacks.dev.stateful).hasResourceProperties(
       'AWS::ElastiCache::CacheCluster',
       { Engine: 'memcached', Port: 11212 },
     );
-    Template.fromStack(withMemcached.stacks.dev.stateless).hasResourceProperties(
-      'AWS::ECS::TaskDefinition',
-      {
-        ContainerDefinitions: [
-          Match.objectLike({
-            Environment: Match.arrayWith([Match.objectLike({ Name: 'MEMCACHED_SERVERS' })]),
-          }),
-        ],
-      },
-    );
+    Template.fromStack(stacks.dev.stateless).hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          Environment: Match.arrayWith([Match.objectLike({ Name: 'MEMCACHED_SERVERS' })]),
+        }),
+      ],
+    });
   });
 
   it('matches its snapshot', () => {
