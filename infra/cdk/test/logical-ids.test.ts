@@ -33,6 +33,81 @@ const PINNED: Record<'dev' | 'prod', Record<string, string>> = {
   },
 };
 
+/**
+ * Properties whose change makes CloudFormation replace the resource (the AWS resource reference,
+ * "Update requires: Replacement"), pinned to their values in both stages.
+ */
+const REPLACING: Record<string, readonly string[]> = {
+  'AWS::RDS::DBInstance': [
+    'Engine',
+    'DBName',
+    'MasterUsername',
+    'StorageEncrypted',
+    'KmsKeyId',
+    'DBSubnetGroupName',
+  ],
+  'AWS::ElastiCache::ReplicationGroup': [
+    'Engine',
+    'AtRestEncryptionEnabled',
+    'KmsKeyId',
+    'CacheSubnetGroupName',
+  ],
+  'AWS::S3::Bucket': ['BucketName', 'ObjectLockEnabled'],
+  'AWS::KMS::Key': ['KeySpec', 'KeyUsage', 'MultiRegion'],
+};
+
+/** Their values now: changing one is a decision (a new, empty resource), made here too. */
+const REPLACING_VALUES: Record<'dev' | 'prod', Record<string, unknown>> = {
+  dev: {
+    'DatabaseB269D8BB.Engine': 'postgres',
+    'DatabaseB269D8BB.DBName': 'kairos',
+    'DatabaseB269D8BB.MasterUsername': 'kairos',
+    'DatabaseB269D8BB.StorageEncrypted': true,
+    'DatabaseB269D8BB.KmsKeyId': {
+      'Fn::GetAtt': ['StorageKeyB6649B55', 'Arn'],
+    },
+    'DatabaseB269D8BB.DBSubnetGroupName': {
+      Ref: 'DatabaseSubnetGroup7D60F180',
+    },
+    'Redis.Engine': 'redis',
+    'Redis.AtRestEncryptionEnabled': true,
+    'Redis.KmsKeyId': {
+      Ref: 'StorageKeyB6649B55',
+    },
+    'Redis.CacheSubnetGroupName': {
+      Ref: 'CacheSubnets',
+    },
+    'MarketDataBucket61DF0C4C.BucketName': 'kairos-dev-market-data-111111111111-eu-west-1',
+    'ArtifactsBucket2AAC5544.BucketName': 'kairos-dev-artifacts-111111111111-eu-west-1',
+    'AuditBucketB01E0AE8.BucketName': 'kairos-dev-audit-111111111111-eu-west-1',
+    'AuditBucketB01E0AE8.ObjectLockEnabled': true,
+  },
+  prod: {
+    'DatabaseB269D8BB.Engine': 'postgres',
+    'DatabaseB269D8BB.DBName': 'kairos',
+    'DatabaseB269D8BB.MasterUsername': 'kairos',
+    'DatabaseB269D8BB.StorageEncrypted': true,
+    'DatabaseB269D8BB.KmsKeyId': {
+      'Fn::GetAtt': ['StorageKeyB6649B55', 'Arn'],
+    },
+    'DatabaseB269D8BB.DBSubnetGroupName': {
+      Ref: 'DatabaseSubnetGroup7D60F180',
+    },
+    'Redis.Engine': 'redis',
+    'Redis.AtRestEncryptionEnabled': true,
+    'Redis.KmsKeyId': {
+      Ref: 'StorageKeyB6649B55',
+    },
+    'Redis.CacheSubnetGroupName': {
+      Ref: 'CacheSubnets',
+    },
+    'MarketDataBucket61DF0C4C.BucketName': 'kairos-prod-market-data-222222222222-eu-west-1',
+    'ArtifactsBucket2AAC5544.BucketName': 'kairos-prod-artifacts-222222222222-eu-west-1',
+    'AuditBucketB01E0AE8.BucketName': 'kairos-prod-audit-222222222222-eu-west-1',
+    'AuditBucketB01E0AE8.ObjectLockEnabled': true,
+  },
+};
+
 const STATEFUL_TYPES = new Set(Object.values(COMMON));
 
 const { stacks } = testApp();
@@ -47,6 +122,21 @@ describe.each(['dev', 'prod'] as const)('stateful logical ids (%s)', (stage) => 
     const replaced = Object.entries(PINNED[stage])
       .filter(([id, type]) => resources[id]?.Type !== type)
       .map(([id, type]) => `${type} ${id} would be replaced (its logical id is gone)`);
+    expect(replaced).toEqual([]);
+  });
+
+  it('keeps the properties whose change would replace a stateful resource', () => {
+    const replaced: string[] = [];
+    for (const [id, type] of Object.entries(PINNED[stage])) {
+      const props = (resources[id] as { Properties?: Record<string, unknown> } | undefined)
+        ?.Properties;
+      for (const p of REPLACING[type] ?? []) {
+        const expected = JSON.stringify(REPLACING_VALUES[stage][`${id}.${p}`]);
+        const actual = JSON.stringify(props?.[p]);
+        if (actual !== expected)
+          replaced.push(`${type} ${id}: ${p} ${expected} -> ${actual} would replace it`);
+      }
+    }
     expect(replaced).toEqual([]);
   });
 
