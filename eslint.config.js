@@ -14,6 +14,7 @@ export default tseslint.config(
       'bench/results/',
       'reports/',
       '.stryker-tmp/',
+      'infra/cdk/cdk.out/',
       '.ci/*.cjs',
       '*.cjs',
     ],

@@ -1,7 +1,8 @@
 /** Jest in native ESM mode; @swc/jest strips types (tsc type-checks separately in `npm test`). */
 export default {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  // infra/cdk's tests run here too (its own node_modules resolve aws-cdk-lib), so CI counts them.
+  roots: ['<rootDir>/test', '<rootDir>/infra/cdk/test'],
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
