@@ -33,6 +33,11 @@ import {
 
 /** The port `kairos serve` listens on in the container (`PORT`). */
 export const SERVICE_PORT = 8080;
+/** The dimensions every metric of a stage carries (`KAIROS_METRICS_DIMENSIONS`) and alarms read. */
+function metricDimensions(config: StageConfig): Record<string, string> {
+  return { Service: 'kairos', Stage: config.stage };
+}
+
 /** `KAIROS_HOME` in the container: a task-local volume (the root file system is read-only). */
 export const KAIROS_HOME = '/var/lib/kairos';
 /** Strategy Lambda functions the service may manage: `kairos strategy deploy --name kairos-…`. */
@@ -188,6 +193,13 @@ export class StatelessStack extends Stack {
       KAIROS_HOME,
       S3_BUCKET: audit,
       KMS_KEY_ID: data.fieldKey.keyArn,
+      // Metrics as EMF lines on stdout: the awslogs driver hands them to CloudWatch (no API
+      // call, no permission); the alarms below read them under the same dimensions.
+      KAIROS_METRICS: 'emf',
+      KAIROS_METRICS_NAMESPACE: config.metrics.namespace,
+      KAIROS_METRICS_DIMENSIONS: Object.entries(metricDimensions(config))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
       ...(data.memcachedServers ? { MEMCACHED_SERVERS: data.memcachedServers } : {}),
     };
     // Imported by ARN: granting through the secrets' key would write this stack's roles into
@@ -349,6 +361,7 @@ export class StatelessStack extends Stack {
     const alarms = new Alarms(this, 'Alarms', {
       definitions: props.alarms,
       namespace: config.metrics.namespace,
+      dimensions: metricDimensions(config),
       namePrefix: `${name}-`,
       topic,
     });
