@@ -2,6 +2,8 @@ import { InvariantError } from '../trading/core/errors.js';
 import {
   checkLabels,
   checkMetricDefinition,
+  finiteMetricValue,
+  sameMetricDefinition,
   DEFAULT_BUCKETS,
   type Counter,
   type Gauge,
@@ -72,10 +74,10 @@ export class MemoryMetrics implements Metrics {
     const family = this.family('gauge', definition);
     return {
       set: (value, labels = {}) => {
-        this.seriesOf(family, labels).value = finite(definition, value);
+        this.seriesOf(family, labels).value = finiteMetricValue(definition, value);
       },
       add: (delta = 1, labels = {}) => {
-        this.seriesOf(family, labels).value += finite(definition, delta);
+        this.seriesOf(family, labels).value += finiteMetricValue(definition, delta);
       },
     };
   }
@@ -85,7 +87,7 @@ export class MemoryMetrics implements Metrics {
     return {
       observe: (value, labels = {}) => {
         const s = this.seriesOf(family, labels);
-        const v = finite(definition, value);
+        const v = finiteMetricValue(definition, value);
         const h = (s.hist ??= {
           count: 0,
           sum: 0,
@@ -145,7 +147,7 @@ export class MemoryMetrics implements Metrics {
     checkMetricDefinition(definition);
     const existing = this.families.get(definition.name);
     if (existing !== undefined) {
-      if (existing.kind !== kind || !sameDefinition(existing.definition, definition))
+      if (existing.kind !== kind || !sameMetricDefinition(existing.definition, definition))
         throw new InvariantError(
           'METRIC_CONFLICT',
           `${definition.name}: already created as a ${existing.kind} with another definition`,
@@ -167,23 +169,4 @@ export class MemoryMetrics implements Metrics {
     }
     return s;
   }
-}
-
-function finite(definition: MetricDefinition, value: number): number {
-  if (!Number.isFinite(value))
-    throw new InvariantError(
-      'METRIC_VALUE',
-      `${definition.name}: value must be finite (was ${value})`,
-    );
-  return value;
-}
-
-function sameDefinition(a: HistogramDefinition, b: HistogramDefinition): boolean {
-  const list = (x: readonly unknown[] | undefined) => JSON.stringify(x ?? null);
-  return (
-    a.help === b.help &&
-    a.unit === b.unit &&
-    list(a.labelNames) === list(b.labelNames) &&
-    list(a.buckets) === list(b.buckets)
-  );
 }

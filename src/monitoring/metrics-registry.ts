@@ -3,6 +3,8 @@ import { InvariantError } from '../trading/core/errors.js';
 import {
   checkLabels,
   checkMetricDefinition,
+  finiteMetricValue,
+  sameMetricDefinition,
   DEFAULT_BUCKETS,
   type Counter,
   type Gauge,
@@ -120,12 +122,12 @@ export class MetricsRegistry implements Metrics {
       const port: Gauge = {
         set: (value, labels = {}) => {
           checkLabels(definition, labels);
-          metric.set(labels, finite(definition, value));
+          metric.set(labels, finiteMetricValue(definition, value));
           mirror?.set(value, labels);
         },
         add: (delta = 1, labels = {}) => {
           checkLabels(definition, labels);
-          metric.inc(labels, finite(definition, delta));
+          metric.inc(labels, finiteMetricValue(definition, delta));
           mirror?.add(delta, labels);
         },
       };
@@ -143,7 +145,7 @@ export class MetricsRegistry implements Metrics {
       const port: Histogram = {
         observe: (value, labels = {}) => {
           checkLabels(definition, labels);
-          metric.observe(labels, finite(definition, value));
+          metric.observe(labels, finiteMetricValue(definition, value));
           mirror?.observe(value, labels);
         },
       };
@@ -184,7 +186,7 @@ export class MetricsRegistry implements Metrics {
     checkMetricDefinition(definition);
     const existing = this.#families.get(definition.name);
     if (existing !== undefined) {
-      if (existing.kind !== kind || !sameDefinition(existing.definition, definition))
+      if (existing.kind !== kind || !sameMetricDefinition(existing.definition, definition))
         throw new InvariantError(
           'METRIC_CONFLICT',
           `${definition.name}: already created as a ${existing.kind} with another definition`,
@@ -200,23 +202,4 @@ export class MetricsRegistry implements Metrics {
     this.#families.set(definition.name, { kind, definition, port });
     return port;
   }
-}
-
-function finite(definition: MetricDefinition, value: number): number {
-  if (!Number.isFinite(value))
-    throw new InvariantError(
-      'METRIC_VALUE',
-      `${definition.name}: value must be finite (was ${value})`,
-    );
-  return value;
-}
-
-function sameDefinition(a: HistogramDefinition, b: HistogramDefinition): boolean {
-  const list = (x: readonly unknown[] | undefined) => JSON.stringify(x ?? null);
-  return (
-    a.help === b.help &&
-    a.unit === b.unit &&
-    list(a.labelNames) === list(b.labelNames) &&
-    list(a.buckets) === list(b.buckets)
-  );
 }

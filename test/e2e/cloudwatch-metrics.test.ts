@@ -1,39 +1,9 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { METRICS, RUNTIME_METRICS } from '../../src/monitoring/metric-catalogue.js';
 import { checkEmf } from '../support/emf-check.js';
 import { startFakeCloudWatch, type FakeCloudWatch } from '../support/fake-cloudwatch.js';
-import { DATA, ROOT, runCli } from '../support/run-cli.js';
+import { runCli } from '../support/run-cli.js';
+import { spawnServe as serve } from '../support/spawn-serve.js';
 import { until } from '../support/until.js';
-
-/** `kairos serve` on the embedded install with these settings; its stdout and exit. */
-function serve(env: Record<string, string>) {
-  const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-cw-')), 'home');
-  const full: NodeJS.ProcessEnv = { ...process.env, KAIROS_HOME: home, ...env };
-  delete full.DATABASE_URL;
-  delete full.METRICS_PORT;
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(ROOT, 'bin/kairos.js'),
-      'serve',
-      '--data',
-      path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json'),
-      '--symbol',
-      'BTC/USDT',
-      '--port',
-      '0',
-    ],
-    { cwd: ROOT, env: full, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const api = () => until(() => /kairos listening on (\S+) /.exec(out)?.[1], 60_000, 'listening');
-  return { child, exited, api, out: () => out };
-}
 
 describe('CloudWatch metrics of kairos serve (KAIROS_METRICS=cloudwatch|emf)', () => {
   let cw: FakeCloudWatch;

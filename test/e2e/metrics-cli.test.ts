@@ -7,7 +7,8 @@ import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim } from '../support/ccxt-sim.js';
 import { parsePrometheus, sampleValue, type PromSample } from '../support/prometheus-text.js';
 import { promtoolCheckMetrics } from '../support/promtool.js';
-import { DATA, runCli, runCliAsync } from '../support/run-cli.js';
+import { runCli, runCliAsync } from '../support/run-cli.js';
+import { spawnServe } from '../support/spawn-serve.js';
 import { until } from '../support/until.js';
 
 /** A port nothing listens on now. */
@@ -87,35 +88,14 @@ describe('metrics of the long-running commands (METRICS_PORT)', () => {
   }, 180_000);
 
   it('kairos serve prints where its metrics are; its /metrics passes promtool', async () => {
-    const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-serve-metrics-')), 'home');
-    const { spawn } = await import('node:child_process');
-    const { ROOT } = await import('../support/run-cli.js');
-    const env: NodeJS.ProcessEnv = { ...process.env, KAIROS_HOME: home, METRICS_PORT: '0' };
-    delete env.DATABASE_URL;
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(ROOT, 'bin/kairos.js'),
-        'serve',
-        '--data',
-        path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json'),
-        '--symbol',
-        'BTC/USDT',
-        '--port',
-        '0',
-      ],
-      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const { child, exited, out } = spawnServe({ METRICS_PORT: '0' });
     try {
       const url = await until(
-        () => /^metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)$/m.exec(out)?.[1],
+        () => /^metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)$/m.exec(out())?.[1],
         60_000,
         'the metrics line',
       );
-      const api = /kairos listening on (\S+) /.exec(out)![1]!;
+      const api = /kairos listening on (\S+) /.exec(out())![1]!;
       expect(new URL(url).port).not.toBe(new URL(api).port);
       expect((await fetch(`${api}/health`)).status).toBe(200);
       const s = (await scrape(url))!;

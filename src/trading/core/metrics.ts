@@ -112,6 +112,38 @@ export function checkLabels(definition: MetricDefinition, labels: MetricLabels =
     );
 }
 
+/**
+ * A value an observation may record: finite (a NaN or Infinity is our bug: `InvariantError`).
+ *
+ * @example
+ * finiteMetricValue(definition, 0.004); // 0.004
+ */
+export function finiteMetricValue(definition: MetricDefinition, value: number): number {
+  if (!Number.isFinite(value))
+    throw new InvariantError(
+      'METRIC_VALUE',
+      `${definition.name}: value must be finite (was ${value})`,
+    );
+  return value;
+}
+
+/**
+ * Whether two definitions of one name agree (help, unit, labels, buckets): creating a metric
+ * again is allowed only with the same definition.
+ *
+ * @example
+ * sameMetricDefinition(METRICS.fills, METRICS.fills); // true
+ */
+export function sameMetricDefinition(a: HistogramDefinition, b: HistogramDefinition): boolean {
+  const list = (x: readonly unknown[] | undefined) => JSON.stringify(x ?? null);
+  return (
+    a.help === b.help &&
+    a.unit === b.unit &&
+    list(a.labelNames) === list(b.labelNames) &&
+    list(a.buckets) === list(b.buckets)
+  );
+}
+
 const noopCounter: Counter = { inc: () => undefined };
 const noopGauge: Gauge = { set: () => undefined, add: () => undefined };
 const noopHistogram: Histogram = { observe: () => undefined };

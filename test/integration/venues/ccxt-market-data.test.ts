@@ -72,25 +72,22 @@ describe('CcxtMarketData against the Binance simulator', () => {
     expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
   });
 
-  it('a socket dropped while the feed is busy (no watch pending) is noticed: no trade is lost', async () => {
-    sim = await startSim({ preloadBars: 50, realtime: { speed: 600, stepMs: 10 } });
-    const exchange = await simExchange(sim, { pro: true });
-    // Hold the first REST trade fill until the socket has dropped again and trades went by:
-    // nothing is watching then, so ccxt rejects nothing and reconnects silently on the next watch.
-    const fetchTrades = exchange.fetchTrades.bind(exchange);
-    let held = 0;
-    exchange.fetchTrades = async (...args: Parameters<typeof fetchTrades>) => {
-      const rows = await fetchTrades(...args);
-      if (held++ === 0) {
-        const drops = sim.faults.stats.wsDrops;
-        sim.faults.set({ wsDropEveryMs: 20 });
-        await until(() => sim.faults.stats.wsDrops > drops, 5000, 'a drop while busy');
-        sim.faults.set({ wsDropEveryMs: null });
-        const seen = sim.market.revealedTrades;
-        await until(() => sim.market.revealedTrades >= seen + 8, 5000, 'trades while busy');
-      }
-      return rows;
-    };
+  /** Drops every socket once (the fault on until a drop happened, then off). */
+  async function dropOnce(): Promise<void> {
+    const drops = sim.faults.stats.wsDrops;
+    sim.faults.set({ wsDropEveryMs: 20 });
+    await until(() => sim.faults.stats.wsDrops > drops, 5000, 'a drop');
+    sim.faults.set({ wsDropEveryMs: null });
+  }
+
+  /**
+   * Runs a trades feed on `exchange`: waits for trades over the WebSocket, drops the sockets
+   * once, waits for `recovered`, then for trades well after it; answers the trade ids seen.
+   */
+  async function tradesAcrossADrop(
+    exchange: Awaited<ReturnType<typeof simExchange>>,
+    recovered: () => boolean,
+  ): Promise<number[]> {
     const trades: TradeTick[] = [];
     const feed = new CcxtMarketData({
       exchange,
@@ -104,11 +101,8 @@ describe('CcxtMarketData against the Binance simulator', () => {
     });
     await feed.start();
     await until(() => trades.length >= 5, 10_000, 'trades over the WebSocket');
-    const drops = sim.faults.stats.wsDrops;
-    sim.faults.set({ wsDropEveryMs: 20 });
-    await until(() => sim.faults.stats.wsDrops > drops, 5000, 'a drop');
-    sim.faults.set({ wsDropEveryMs: null });
-    await until(() => held > 0, 10_000, 'the fill after the drop');
+    await dropOnce();
+    await until(recovered, 10_000, 'the fill after the drop');
     const after = sim.market.revealedTrades;
     await until(
       () => trades.length > 0 && Number(trades.at(-1)!.tradeId) >= after + 20,
@@ -116,8 +110,26 @@ describe('CcxtMarketData against the Binance simulator', () => {
       'trades after',
     );
     await feed.stop();
+    return trades.map((t) => Number(t.tradeId));
+  }
 
-    const ids = trades.map((t) => Number(t.tradeId));
+  it('a socket dropped while the feed is busy (no watch pending) is noticed: no trade is lost', async () => {
+    sim = await startSim({ preloadBars: 50, realtime: { speed: 600, stepMs: 10 } });
+    const exchange = await simExchange(sim, { pro: true });
+    // Hold the first REST trade fill until the socket has dropped again and trades went by:
+    // nothing is watching then, so ccxt rejects nothing and reconnects silently on the next watch.
+    const fetchTrades = exchange.fetchTrades.bind(exchange);
+    let held = 0;
+    exchange.fetchTrades = async (...args: Parameters<typeof fetchTrades>) => {
+      const rows = await fetchTrades(...args);
+      if (held++ === 0) {
+        await dropOnce();
+        const seen = sim.market.revealedTrades;
+        await until(() => sim.market.revealedTrades >= seen + 8, 5000, 'trades while busy');
+      }
+      return rows;
+    };
+    const ids = await tradesAcrossADrop(exchange, () => held > 0);
     expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
   });
 
@@ -133,33 +145,7 @@ describe('CcxtMarketData against the Binance simulator', () => {
       }
       return fetchTrades(...args);
     };
-    const trades: TradeTick[] = [];
-    const feed = new CcxtMarketData({
-      exchange,
-      symbol: SYMBOL,
-      timeframe: '1m',
-      since: sim.market.bar(45).openTime,
-      mode: 'ws',
-      onBars: () => {},
-      onTrades: (t) => trades.push(...t),
-      backoff: { initialMs: 20, maxMs: 50 },
-    });
-    await feed.start();
-    await until(() => trades.length >= 5, 10_000, 'trades over the WebSocket');
-    const drops = sim.faults.stats.wsDrops;
-    sim.faults.set({ wsDropEveryMs: 20 });
-    await until(() => sim.faults.stats.wsDrops > drops, 5000, 'a drop');
-    sim.faults.set({ wsDropEveryMs: null });
-    await until(() => failures === 3, 10_000, 'failed fills');
-    const after = sim.market.revealedTrades;
-    await until(
-      () => trades.length > 0 && Number(trades.at(-1)!.tradeId) >= after + 20,
-      10_000,
-      'trades after',
-    );
-    await feed.stop();
-
-    const ids = trades.map((t) => Number(t.tradeId));
+    const ids = await tradesAcrossADrop(exchange, () => failures === 3);
     expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
   });
 

@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DATA, ROOT } from './run-cli.js';
+import { until } from './until.js';
+
+/**
+ * `kairos serve` as a process on a fresh embedded install (PGlite under a new `KAIROS_HOME`),
+ * replaying the small freqtrade file, on a free port, with `env` on top of the test's
+ * environment. Answers the child, its exit, its stdout so far, and the API's URL once listening.
+ */
+export function spawnServe(env: Record<string, string>) {
+  const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-serve-')), 'home');
+  const full: NodeJS.ProcessEnv = { ...process.env, KAIROS_HOME: home };
+  delete full.DATABASE_URL;
+  delete full.METRICS_PORT;
+  Object.assign(full, env);
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'bin/kairos.js'),
+      'serve',
+      '--data',
+      path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json'),
+      '--symbol',
+      'BTC/USDT',
+      '--port',
+      '0',
+    ],
+    { cwd: ROOT, env: full, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const api = () => until(() => /kairos listening on (\S+) /.exec(out)?.[1], 60_000, 'listening');
+  return { child, exited, api, out: () => out };
+}
