@@ -1,3 +1,4 @@
+import { isS3Url } from '../cloud/s3-url.js';
 import type { Command } from 'commander';
 import type { Config } from '../system/config.js';
 import { cliConfig } from './cli-config.js';
@@ -23,7 +24,7 @@ export function registerServe(program: Command): void {
     program
       .command('serve')
       .description('start the API (REST + WebSocket, OpenAPI at /docs) on a paper venue'),
-    'market data to replay as the live feed',
+    'market data to replay as the live feed (a file, or s3://bucket/key)',
   )
     .option('--speed <factor>', 'replay speed: bar time / real time', '60')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -38,6 +39,11 @@ export function registerServe(program: Command): void {
       await checkPortFree(flags.host, port);
       if (config.metrics.port !== undefined && config.metrics.sink !== 'off')
         await checkPortFree(config.metrics.host, config.metrics.port, 'METRICS_PORT');
+      // An s3:// file (the deployment's market-data bucket) is copied down, checked, and replayed.
+      if (isS3Url(flags.data))
+        flags.data = (
+          await (await import('./object-file.js')).stageObject(flags.data, { mustExist: true })
+        ).file;
       const instrument = await replayInstrument(flags);
       const { startTradingServer } = await import('../system/trading-server.js');
       const { rootLogger } = await import('./root-logger.js');

@@ -8,7 +8,9 @@ import { start, type BinanceSim } from '../../src/simulators/binance/server.js';
 import { AuditRepository } from '../../src/store/audit-repository.js';
 import { TEST_DATABASE_URL } from '../support/postgres.js';
 import { DATA, runCliAsync } from '../support/run-cli.js';
+import { spawnServe } from '../support/spawn-serve.js';
 import { freshStore } from '../support/stores.js';
+import { until } from '../support/until.js';
 import { startS3, type LocalS3 } from '../support/s3rver.js';
 
 const SMA = 'examples/strategies/sma-cross.ts';
@@ -65,7 +67,50 @@ describe('kairos with s3:// paths (s3rver)', () => {
     await S3ObjectStore.open('s3://kairos-data/backtrader', s3.settings).put('orcl-1995-2014.txt', {
       file: ORCL,
     });
+    await S3ObjectStore.open('s3://kairos-data/freqtrade', s3.settings).put('BTC-1m.json', {
+      file: BTC,
+    });
   });
+
+  it('serve --data s3:// replays the object (the deployment keeps its feed in a bucket)', async () => {
+    const s = spawnServe(
+      { ...s3.env, KAIROS_HOME: path.join(dir, 'serve-home') },
+      's3://kairos-data/freqtrade/BTC-1m.json',
+    );
+    try {
+      const api = await s.api();
+      expect(s.out()).toMatch(/kairos listening on \S+ \(BTC\/USDT;/);
+      // The feed is the staged copy, checked against the object's SHA-256, and it runs.
+      expect(
+        readFileSync(path.join(dir, 'serve-home/cache/s3/kairos-data/freqtrade/BTC-1m.json')),
+      ).toEqual(readFileSync(BTC));
+      const ready = await until(
+        async () => {
+          const res = await fetch(`${api}/health/ready`);
+          return res.status === 200
+            ? ((await res.json()) as { checks: { name: string; status: string }[] })
+            : undefined;
+        },
+        30_000,
+        'ready',
+      );
+      expect(ready.checks.find((c) => c.name === 'venue')?.status).toBe('pass');
+    } finally {
+      s.child.kill('SIGTERM');
+    }
+    expect(await s.exited).toBe(0);
+    const missing = await run([
+      'serve',
+      '--data',
+      's3://kairos-data/none.json',
+      '--symbol',
+      'BTC/USDT',
+      '--port',
+      '0',
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('kairos: get s3://kairos-data/none.json: no such object\n');
+  }, 120_000);
   afterAll(async () => {
     await sim.close();
     await s3.close();

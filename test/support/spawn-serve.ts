@@ -7,10 +7,13 @@ import { until } from './until.js';
 
 /**
  * `kairos serve` as a process on a fresh embedded install (PGlite under a new `KAIROS_HOME`),
- * replaying the small freqtrade file, on a free port, with `env` on top of the test's
+ * replaying `data` (default the small freqtrade file; a path or an s3:// URL), on a free port, with `env` on top of the test's
  * environment. Answers the child, its exit, its stdout so far, and the API's URL once listening.
  */
-export function spawnServe(env: Record<string, string>) {
+export function spawnServe(
+  env: Record<string, string>,
+  data = path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json'),
+) {
   const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-serve-')), 'home');
   const full: NodeJS.ProcessEnv = { ...process.env, KAIROS_HOME: home };
   delete full.DATABASE_URL;
@@ -22,7 +25,7 @@ export function spawnServe(env: Record<string, string>) {
       path.join(ROOT, 'bin/kairos.js'),
       'serve',
       '--data',
-      path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json'),
+      data,
       '--symbol',
       'BTC/USDT',
       '--port',

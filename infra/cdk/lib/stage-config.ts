@@ -38,6 +38,8 @@ export interface StageConfig {
     readonly idleTimeoutSeconds: number;
     readonly logLevel: (typeof LOG_LEVELS)[number];
     readonly logRetentionDays: number;
+    /** The market data `kairos serve` replays: a key of the market-data bucket, its symbol. */
+    readonly feed: { readonly key: string; readonly symbol: string };
   };
   readonly metrics: { readonly namespace: string };
   /** Where alarm notifications go (an SNS email subscription); null: the topic only. */
@@ -183,7 +185,10 @@ function stage(stageName: StageName, r: Reader): StageConfig {
     'idleTimeoutSeconds',
     'logLevel',
     'logRetentionDays',
+    'feed',
   ]);
+  const feed = svc.object('feed');
+  feed.only(['key', 'symbol']);
   const cpu = svc.oneOf('cpu', [256, 512, 1024, 2048, 4096]);
   const [memMin, memMax] = FARGATE_MEMORY[cpu] ?? [512, 2048];
   const minTasks = svc.int('minTasks', 2, 100);
@@ -241,6 +246,14 @@ function stage(stageName: StageName, r: Reader): StageConfig {
       idleTimeoutSeconds: svc.int('idleTimeoutSeconds', 300, 4000),
       logLevel: svc.oneOf('logLevel', LOG_LEVELS),
       logRetentionDays: svc.oneOf('logRetentionDays', LOG_RETENTION_DAYS),
+      feed: {
+        key: feed.string('key', /^[\w./-]{1,512}$/, 'an S3 key of the market-data bucket'),
+        symbol: feed.string(
+          'symbol',
+          /^[A-Z0-9]{1,20}\/[A-Z0-9]{1,20}$/,
+          'a symbol such as BTC/USDT',
+        ),
+      },
     },
     metrics: {
       namespace: metrics.string(

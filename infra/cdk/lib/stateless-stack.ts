@@ -104,6 +104,15 @@ export class StatelessStack extends Stack {
         resources: [`${auditArn}/*`],
       }),
     );
+    // `serve --data s3://…`: the feed file of the market-data bucket (read only).
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [
+          `arn:${this.partition}:s3:::${bucketNames(config).marketData}/${config.service.feed.key}`,
+        ],
+      }),
+    );
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
         actions: ['s3:ListBucket', 's3:GetBucketObjectLockConfiguration'],
@@ -240,7 +249,16 @@ export class StatelessStack extends Stack {
     const td = taskDefinition('TaskDefinition', name, this.taskRole);
     const container = td.addContainer('kairos', {
       image: props.image,
-      command: ['serve', '--host', '0.0.0.0'],
+      // The feed it replays is a file of the market-data bucket (`service.feed`).
+      command: [
+        'serve',
+        '--host',
+        '0.0.0.0',
+        '--data',
+        `s3://${bucketNames(config).marketData}/${config.service.feed.key}`,
+        '--symbol',
+        config.service.feed.symbol,
+      ],
       environment,
       secrets,
       readonlyRootFilesystem: true,

@@ -116,7 +116,15 @@ describe('stateless stack (prod)', () => {
     for (const s of SETTINGS.filter((x) => x.secret && x.variable !== 'MEMCACHED_SERVERS'))
       expect(c.Environment.map((e) => e.Name)).not.toContain(s.variable);
     expect(c.ReadonlyRootFilesystem).toBe(true);
-    expect(c.Command).toEqual(['serve', '--host', '0.0.0.0']);
+    expect(c.Command).toEqual([
+      'serve',
+      '--host',
+      '0.0.0.0',
+      '--data',
+      's3://kairos-prod-market-data-222222222222-eu-west-1/binance/BTC_USDT-1m.json',
+      '--symbol',
+      'BTC/USDT',
+    ]);
   });
 
   it('gives the task role no wildcard action and KMS only on its own keys', () => {
