@@ -1,10 +1,15 @@
 // Issue #14 benchmark: what logging and metrics cost on the order path, side by side in one run.
 // POST /orders (autocannon against the real server) and tick-to-ack (the OMS path on Postgres),
-// each with monitoring off, metrics on, and metrics + logs on. Reported, not asserted.
+// each with monitoring off, metrics on, metrics + logs on, and metrics sent to a CloudWatch
+// endpoint that never answers (what a CloudWatch outage costs). Reported, not asserted.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import { createLogger } from '../src/monitoring/logger.js';
 import { MetricsRegistry } from '../src/monitoring/metrics-registry.js';
 import { openStore } from '../src/store/open-store.js';
+import { processMetrics } from '../src/system/cloudwatch-metrics.js';
+import { loadConfig } from '../src/system/config.js';
 import { logTradingEvents } from '../src/system/trading-log.js';
 import { countTradingEvents } from '../src/system/trading-metrics.js';
 import type { MessageBus } from '../src/trading/bus/message-bus.js';
@@ -12,8 +17,18 @@ import { startTestServer } from '../test/support/api-server.js';
 import { createBenchDatabase } from './bench-database.js';
 import { omsNode } from './oms-node.js';
 
-type Variant = 'off' | 'metrics' | 'metrics+logs';
-const VARIANTS: readonly Variant[] = ['off', 'metrics', 'metrics+logs'];
+type Variant = 'off' | 'metrics' | 'metrics+logs' | 'cloudwatch-down';
+const VARIANTS: readonly Variant[] = ['off', 'metrics', 'metrics+logs', 'cloudwatch-down'];
+
+/** A CloudWatch endpoint that takes every request and never answers. */
+const hanging: Server = createServer(() => undefined);
+await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+const HANGING_CLOUDWATCH = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
+const CLOUDWATCH_DOWN = {
+  KAIROS_METRICS: 'cloudwatch',
+  AWS_ENDPOINT_URL_CLOUDWATCH: HANGING_CLOUDWATCH,
+  KAIROS_METRICS_INTERVAL_MS: '1000',
+};
 const ROUNDS = 2;
 
 const pct = (xs: number[], p: number) =>
@@ -24,7 +39,10 @@ async function postOrders(variant: Variant, seconds: number) {
   const t = await startTestServer({
     rateLimitPerMinute: 1e9,
     quiet: variant !== 'metrics+logs',
-    env: { KAIROS_METRICS: variant === 'off' ? 'off' : 'prometheus' },
+    env:
+      variant === 'cloudwatch-down'
+        ? CLOUDWATCH_DOWN
+        : { KAIROS_METRICS: variant === 'off' ? 'off' : 'prometheus' },
   });
   let n = 0;
   const result = await autocannon({
@@ -66,7 +84,10 @@ async function postOrders(variant: Variant, seconds: number) {
 
 /** Tick-to-ack of the OMS path on Postgres, observed as the variant observes it. */
 async function tickToAck(variant: Variant, url: string) {
-  const registry = variant === 'off' ? undefined : new MetricsRegistry();
+  const cloudwatch =
+    variant === 'cloudwatch-down' ? processMetrics(loadConfig(CLOUDWATCH_DOWN)) : null;
+  cloudwatch?.start();
+  const registry = variant === 'off' ? undefined : (cloudwatch?.registry ?? new MetricsRegistry());
   const store = await openStore({ databaseUrl: url, ...(registry ? { metrics: registry } : {}) });
   // Logs are written as `kairos serve` writes them (JSON lines), to a sink that discards them.
   const logger = createLogger({ level: 'info', format: 'json', write: () => undefined });
@@ -87,6 +108,7 @@ async function tickToAck(variant: Variant, url: string) {
     lat.sort((a, b) => a - b);
     return { p50Ms: +pct(lat, 50).toFixed(3), p99Ms: +pct(lat, 99).toFixed(3) };
   } finally {
+    await cloudwatch?.stop();
     await store.close();
   }
 }
@@ -127,4 +149,6 @@ for (const v of VARIANTS)
   process.stdout.write(
     `POST /orders (50 connections, 5 s), monitoring ${v}: ${posts[v].ordersPerSecond} orders/s accepted, p50 ${posts[v].p50Ms} ms, p99 ${posts[v].p99Ms} ms, non-2xx ${posts[v].non2xx}\n`,
   );
+hanging.closeAllConnections();
+hanging.close();
 export const monitoringResults = { tickToAck: ticks, postOrders: posts };
