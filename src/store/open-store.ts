@@ -119,12 +119,12 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
   if (opts.schema && store.dialect === 'pglite')
     await sql`set search_path to ${sql.id(opts.schema)}`.execute(store.db);
   const applied = await migrate(store.db, opts.schema);
-  opts.logger?.info('store open', {
-    component: 'store',
-    dialect: store.dialect,
-    schema: opts.schema ?? null,
-    migrationsApplied: applied,
-  });
+  const fields = { component: 'store', dialect: store.dialect, schema: opts.schema ?? null };
+  // A schema change is news (info); an ordinary open is not (debug: a command's stderr stays
+  // the one line of its error).
+  if (applied.length > 0)
+    opts.logger?.info('migrations applied', { ...fields, migrations: applied });
+  opts.logger?.debug('store open', fields);
   return store;
 }
 
