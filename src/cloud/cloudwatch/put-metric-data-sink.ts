@@ -13,6 +13,8 @@ export interface CloudWatchSettings {
   readonly region: string;
   /** `AWS_ENDPOINT_URL_CLOUDWATCH`; undefined: AWS itself. */
   readonly endpoint: string | undefined;
+  /** A request not answered within this many ms fails (and is retried); default 5000. */
+  readonly requestTimeoutMs?: number;
 }
 
 /** Options of {@link PutMetricDataSink}. */
@@ -172,7 +174,13 @@ export function cloudWatchClient(settings: CloudWatchSettings): CloudWatchClient
     region: settings.region,
     ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
     maxAttempts: 3,
-    requestHandler: { requestTimeout: 5000, connectionTimeout: 2000 },
+    // A request that is not answered fails (the SDK only warns by default, and the one request
+    // slot would stay taken for good).
+    requestHandler: {
+      requestTimeout: settings.requestTimeoutMs ?? 5000,
+      connectionTimeout: 2000,
+      throwOnRequestTimeout: true,
+    },
     ...(isLocalEndpoint(settings.endpoint) ? { credentials: { ...LOCAL_CREDENTIALS } } : {}),
   });
 }

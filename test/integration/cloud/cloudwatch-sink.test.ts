@@ -10,17 +10,22 @@ import { until as waitFor } from '../../support/until.js';
 
 const NOW = Date.UTC(2026, 11, 3, 12, 0, 0);
 
-function setup(endpoint: string, over: { maxBuffered?: number } = {}) {
+function setup(endpoint: string, over: { maxBuffered?: number; requestTimeoutMs?: number } = {}) {
   const source = new IntervalMetrics();
   const own = new MemoryMetrics();
+  const { requestTimeoutMs, ...rest } = over;
   const sink = new PutMetricDataSink({
-    client: cloudWatchClient({ region: 'eu-west-1', endpoint }),
+    client: cloudWatchClient({
+      region: 'eu-west-1',
+      endpoint,
+      ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+    }),
     source,
     namespace: 'Kairos',
     dimensions: { Service: 'kairos', Stage: 'test' },
     dropped: own.counter(METRICS.metricsDropped),
     now: () => NOW,
-    ...over,
+    ...rest,
   });
   return { source, own, sink };
 }
@@ -120,5 +125,22 @@ describe('PutMetricDataSink against a local CloudWatch endpoint', () => {
     expect(sink.stats.dropped).toBe(20 + 380);
     expect(own.value(METRICS.metricsDropped.name, { sink: 'cloudwatch' })).toBe(400);
     await sink.stop(50);
+  });
+
+  it('a request the endpoint never answers times out and frees the sink: data flows once it is back', async () => {
+    const { source, own, sink } = setup(cw.url, { requestTimeoutMs: 200 });
+    cw.mode = 'hang';
+    source.counter(METRICS.fills).inc({ venue: 'binance' });
+    sink.flush();
+    await waitFor(() => sink.stats.failedRequests === 1, 20_000, 'the hung request given up');
+    expect(own.value(METRICS.metricsDropped.name, { sink: 'cloudwatch' })).toBe(2);
+    cw.mode = 'ok';
+    source.counter(METRICS.fills).inc({ venue: 'binance' }, 4);
+    sink.flush();
+    await waitFor(() => cw.requests.length === 1, 10_000, 'sent once the endpoint answers');
+    expect(cw.requests[0]!.MetricData[0]).toMatchObject({
+      MetricName: 'kairos_fills_total',
+      Value: 4,
+    });
   });
 });
