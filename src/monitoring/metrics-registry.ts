@@ -25,6 +25,23 @@ const LINT_FAILING_DEFAULTS = [
   'nodejs_active_resources_total',
 ] as const;
 
+let runtime: client.Registry | undefined;
+
+/**
+ * prom-client's process and Node.js collectors, started once per process: each set runs an
+ * event-loop delay monitor (a 10 ms timer) and a GC observer, so one per registry would add up
+ * in a process that builds many (tests, benchmarks), and they describe the process anyway.
+ */
+function runtimeRegistry(): client.Registry {
+  if (runtime) return runtime;
+  runtime = new client.Registry();
+  client.collectDefaultMetrics({ register: runtime });
+  // Gauges named like counters (`promtool check metrics` refuses them); the per-type
+  // `nodejs_active_handles` / `_requests` / `_resources` gauges carry the same numbers.
+  for (const name of LINT_FAILING_DEFAULTS) runtime.removeSingleMetric(name);
+  return runtime;
+}
+
 interface Family {
   readonly kind: Kind;
   readonly definition: HistogramDefinition;
@@ -65,17 +82,14 @@ export class MetricsRegistry implements Metrics {
   readonly registry: client.Registry;
   readonly #families = new Map<string, Family>();
   readonly #mirror: Metrics | undefined;
+  /** The process's runtime collectors (one set per process, shared by every registry). */
+  readonly #runtime: client.Registry | undefined;
 
   constructor(options: MetricsRegistryOptions = {}) {
     this.registry = new client.Registry();
     this.#mirror = options.mirror;
     if (options.defaultLabels) this.registry.setDefaultLabels({ ...options.defaultLabels });
-    if (options.defaultMetrics ?? true) {
-      client.collectDefaultMetrics({ register: this.registry });
-      // Gauges named like counters (`promtool check metrics` refuses them); the per-type
-      // `nodejs_active_handles` / `_requests` / `_resources` gauges carry the same numbers.
-      for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
-    }
+    this.#runtime = (options.defaultMetrics ?? true) ? runtimeRegistry() : undefined;
   }
 
   /** The content type of `text()` (Prometheus text format 0.0.4). */
@@ -85,7 +99,9 @@ export class MetricsRegistry implements Metrics {
 
   /** Every metric in the Prometheus text exposition format. */
   text(): Promise<string> {
-    return this.registry.metrics();
+    return this.#runtime
+      ? client.Registry.merge([this.registry, this.#runtime]).metrics()
+      : this.registry.metrics();
   }
 
   /** The unit a metric was declared with (undefined: not created here, e.g. a runtime metric). */
@@ -158,7 +174,7 @@ export class MetricsRegistry implements Metrics {
    * such as `nodejs_eventloop_lag_p99_seconds`); undefined when there is none.
    */
   async runtimeValue(name: string): Promise<number | undefined> {
-    const metric = this.registry.getSingleMetric(name);
+    const metric = this.#runtime?.getSingleMetric(name);
     if (metric === undefined || this.#families.has(name)) return undefined;
     const { values } = await metric.get();
     return values.find((v) => Object.keys(v.labels).length === 0)?.value;
@@ -193,7 +209,7 @@ export class MetricsRegistry implements Metrics {
         );
       return existing.port;
     }
-    if (this.registry.getSingleMetric(definition.name) !== undefined)
+    if (this.#runtime?.getSingleMetric(definition.name) !== undefined)
       throw new InvariantError(
         'METRIC_CONFLICT',
         `${definition.name}: already a runtime metric of this registry`,
