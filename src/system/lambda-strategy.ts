@@ -90,6 +90,8 @@ export class LambdaStrategies implements LambdaRuntime {
   constructor(
     config: Config,
     private readonly onHalt: (strategyId: string, reason: string) => Promise<void>,
+    /** Invocations counted and timed here (`docs/operations.md`, "Metrics"; default none). */
+    private readonly metrics?: Metrics,
   ) {
     this.#client = lambdaClient(config.lambda);
   }
@@ -116,10 +118,11 @@ export class LambdaStrategies implements LambdaRuntime {
     params: Readonly<Record<string, unknown>>,
     host: SeamHost,
   ): StrategySeam {
+    const invoke = (payload: string) =>
+      invokeFunction(this.#client, binding.function, binding.qualifier, payload);
     return new LambdaSeam(host, {
       params,
-      invoke: (payload) =>
-        invokeFunction(this.#client, binding.function, binding.qualifier, payload),
+      invoke: this.metrics ? countedInvoke(invoke, this.metrics) : invoke,
       onHalt: this.onHalt,
     });
   }

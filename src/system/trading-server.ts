@@ -212,9 +212,12 @@ export async function startTradingServer(
     const lambdaOf = () =>
       (lambdas ??= import('./lambda-strategy.js').then(
         (m) =>
-          new m.LambdaStrategies(config, (strategyId, reason) =>
-            // Failed steps halt the strategy alone, stored (audited) so it holds across restarts.
-            riskControl.setState({ strategyId }, 'HALTED', `lambda: ${reason}`, LAMBDA_ACTOR),
+          new m.LambdaStrategies(
+            config,
+            (strategyId, reason) =>
+              // Failed steps halt the strategy alone, stored (audited) so it holds across restarts.
+              riskControl.setState({ strategyId }, 'HALTED', `lambda: ${reason}`, LAMBDA_ACTOR),
+            registry ?? undefined,
           ),
       ));
     stops.push(async () => (await lambdas?.catch(() => undefined))?.close());

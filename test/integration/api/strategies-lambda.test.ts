@@ -309,6 +309,12 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
     const orders = t.server.core.exec.allOrders().filter((o) => o.strategyId === id);
     expect(orders.length).toBeGreaterThan(0);
     expect(orders.every((o) => o.clientOrderId.startsWith(`${id}-`))).toBe(true);
+    // Its invocations are counted and timed in the server's metrics.
+    const text = await t.server.metrics!.text();
+    expect(
+      Number(/^kairos_lambda_invocations_total\{result="ok"\} (\d+)$/m.exec(text)?.[1]),
+    ).toBeGreaterThan(0);
+    expect(text).toMatch(/^kairos_lambda_invocation_duration_seconds_count [1-9]/m);
 
     const stopped = await call('POST', `/strategies/instances/${id}/stop`, { token: quant() });
     expect(stopped.json).toMatchObject({ status: 'stopped', runtime: 'lambda', openOrders: 0 });
