@@ -8,7 +8,7 @@ import autocannon from 'autocannon';
 import { createLogger } from '../src/monitoring/logger.js';
 import { MetricsRegistry } from '../src/monitoring/metrics-registry.js';
 import { openStore } from '../src/store/open-store.js';
-import { processMetrics } from '../src/system/cloudwatch-metrics.js';
+import { processMetrics } from '../src/system/process-metrics.js';
 import { loadConfig } from '../src/system/config.js';
 import { logTradingEvents } from '../src/system/trading-log.js';
 import { countTradingEvents } from '../src/system/trading-metrics.js';

@@ -1,6 +1,6 @@
 import type { RootLogger } from '../monitoring/logger.js';
 import type { MetricsRegistry } from '../monitoring/metrics-registry.js';
-import { processMetrics } from '../system/cloudwatch-metrics.js';
+import { processMetrics } from '../system/process-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../monitoring/metrics-server.js';
 import type { Config } from '../system/config.js';
 import { alertLogger, logReconciliation, logTradingEvents } from '../system/trading-log.js';

@@ -6,7 +6,7 @@ import type { ApiUser, UserDirectory } from '../api/deps.js';
 import { MemoryCache } from '../scalability/cache/memory-cache.js';
 import { countedCache } from '../scalability/cache/counted-cache.js';
 import type { MetricsRegistry } from '../monitoring/metrics-registry.js';
-import { processMetrics } from './cloudwatch-metrics.js';
+import { processMetrics } from './process-metrics.js';
 import { startMetricsServer } from '../monitoring/metrics-server.js';
 import type { Cache } from '../scalability/cache/cache.js';
 import { RedisCache } from '../scalability/cache/redis-cache.js';
