@@ -1,4 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -19,6 +21,12 @@ export interface StoreOptions {
   readonly dataDir?: string;
   /** A Postgres schema to use (created when missing), e.g. one per test run. */
   readonly schema?: string;
+  /**
+   * A PGlite data-folder dump (`PGlite.dumpDataDir`) a new embedded database starts from instead
+   * of running initdb, several times faster (the test suite makes one per run); migrations run
+   * after it as after initdb, so a dump of an older schema is still right.
+   */
+  readonly template?: string;
   /** Where commit times and pool connections are reported (default: nowhere). */
   readonly metrics?: Metrics;
   /** Where the store says what it did (migrations applied, connections the server dropped). */
@@ -94,10 +102,7 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
   } else {
     if (opts.dataDir) await mkdir(opts.dataDir, { recursive: true });
     const release = opts.dataDir ? await lockDataDir(opts.dataDir) : async () => undefined;
-    const lite = await PGlite.create({
-      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-      parsers: { [INT8]: (v: string) => v, [NUMERIC]: (v: string) => v },
-    }).catch(async (e: unknown) => {
+    const lite = await openPglite(opts).catch(async (e: unknown) => {
       await release();
       throw e;
     });
@@ -126,6 +131,17 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
     opts.logger?.info('migrations applied', { ...fields, migrations: applied });
   opts.logger?.debug('store open', fields);
   return store;
+}
+
+/** PGlite on `dataDir` (in memory without), a new database from `template` when one is given. */
+async function openPglite(opts: StoreOptions): Promise<PGlite> {
+  const fresh = !opts.dataDir || !existsSync(path.join(opts.dataDir, 'PG_VERSION'));
+  const template = fresh && opts.template ? new Blob([await readFile(opts.template)]) : undefined;
+  return PGlite.create({
+    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+    ...(template ? { loadDataDir: template } : {}),
+    parsers: { [INT8]: (v: string) => v, [NUMERIC]: (v: string) => v },
+  });
 }
 
 /**

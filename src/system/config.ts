@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isKmsKeyId, KMS_KEY_ID_RULE } from '../cloud/kms/kms-key-id.js';
 import { isS3Url, parseS3Url, s3Url } from '../cloud/s3-url.js';
@@ -70,6 +71,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Postgres schema to use (`DATABASE_SCHEMA`, created when missing); absent: the default. */
   readonly databaseSchema: string | undefined;
+  /** A PGlite data-folder dump a new embedded database starts from (`KAIROS_PGLITE_TEMPLATE`). */
+  readonly pgliteTemplate: string | undefined;
   /** Redis URL (`REDIS_URL`): shared caches and rate limits; absent means in memory. */
   readonly redisUrl: string | undefined;
   /** Memcached servers (`MEMCACHED_SERVERS`, `host:port,host:port`): a shared cache. */
@@ -143,6 +146,12 @@ export const SETTINGS: readonly Setting[] = [
     variable: 'DATABASE_SCHEMA',
     rule: 'lower-case letters, digits and _ (at most 63)',
     default: 'the default schema',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_PGLITE_TEMPLATE',
+    rule: 'an existing file: a PGlite data-folder dump (tar)',
+    default: 'a new embedded database runs initdb',
     secret: false,
   },
   {
@@ -315,10 +324,15 @@ export function loadConfig(env: Environment): Config {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw invalid('DATABASE_SCHEMA', 'must be lower-case letters, digits and _ (at most 63)');
   }
+  const template = text(env, 'KAIROS_PGLITE_TEMPLATE');
+  if (template !== undefined && !existsSync(template)) {
+    throw invalid('KAIROS_PGLITE_TEMPLATE', 'must be an existing file (a PGlite data-folder dump)');
+  }
   return {
     home: path.resolve(text(env, 'KAIROS_HOME') ?? 'var'),
     databaseUrl: url,
     databaseSchema: schema,
+    pgliteTemplate: template === undefined ? undefined : path.resolve(template),
     redisUrl: redisUrl(env.REDIS_URL),
     memcachedServers: memcachedServers(env.MEMCACHED_SERVERS),
     logLevel: logLevel(text(env, 'LOG_LEVEL')),
@@ -557,6 +571,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     databaseUrl: maskUrl(config.databaseUrl),
     store: config.databaseUrl ? 'postgres' : `pglite (${path.join(config.home, 'db')})`,
     databaseSchema: config.databaseSchema ?? null,
+    pgliteTemplate: config.pgliteTemplate ?? null,
     redisUrl: maskUrl(config.redisUrl),
     memcachedServers: config.memcachedServers
       ? config.memcachedServers.replace(/([^,:@\s]+):[^@,]*@/g, '$1:***@')

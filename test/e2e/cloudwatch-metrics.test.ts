@@ -28,27 +28,32 @@ describe('CloudWatch metrics of kairos serve (KAIROS_METRICS=cloudwatch|emf)', (
       const data = () => cw.requests.flatMap((r) => r.MetricData);
       const dims = (d: { Dimensions?: readonly { Name: string; Value: string }[] }) =>
         Object.fromEntries((d.Dimensions ?? []).map((x) => [x.Name, x.Value]));
+      const health = () =>
+        data().filter(
+          (d) => d.MetricName === METRICS.httpDuration.name && dims(d).route === '/health',
+        );
+      // The three requests may straddle an interval: wait until every one has been sent.
+      const healthCount = () =>
+        health()
+          .flatMap((d) => d.Counts!)
+          .reduce((a, b) => a + b, 0);
       await until(
         () =>
-          data().some(
-            (d) => d.MetricName === METRICS.httpDuration.name && dims(d).route === '/health',
-          ) && data().some((d) => d.MetricName === RUNTIME_METRICS.eventLoopLagP99),
+          healthCount() >= 3 &&
+          data().some((d) => d.MetricName === RUNTIME_METRICS.eventLoopLagP99),
         30_000,
         'HTTP and event-loop metrics at the local CloudWatch',
       );
       expect(cw.refused).toEqual([]);
       expect(new Set(cw.requests.map((r) => r.Namespace))).toEqual(new Set(['KairosE2E']));
-      const health = data().filter(
-        (d) => d.MetricName === METRICS.httpDuration.name && dims(d).route === '/health',
-      );
-      expect(dims(health[0]!)).toEqual({
+      expect(dims(health()[0]!)).toEqual({
         Service: 'kairos',
         Stage: 'e2e',
         method: 'GET',
         route: '/health',
         status_code: '200',
       });
-      expect(health.flatMap((d) => d.Counts!).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3);
+      expect(healthCount()).toBe(3);
       // The same observations rolled up to the deployment's dimensions (what alarms read).
       const rolled = data().filter(
         (d) => d.MetricName === METRICS.httpDuration.name && d.Dimensions!.length === 2,

@@ -94,6 +94,7 @@ export async function startTestServer(
             ? `${process.env.DATABASE_SCHEMA}_${process.pid}_${++servers}`
             : undefined,
         }),
+    KAIROS_PGLITE_TEMPLATE: process.env.KAIROS_PGLITE_TEMPLATE,
     ...opts.env,
   });
   const totp = new Totp(Date.now);

@@ -2,8 +2,12 @@
 // down, or fail with a message that says how to start it. Redis (6379) and Memcached (11211)
 // get the same treatment: installed with apt-get if missing, started as daemons if down.
 import { execSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
 const url = process.env.KAIROS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -20,7 +24,38 @@ async function reachable() {
 }
 
 export default async function globalSetup() {
-  await Promise.all([ensurePostgres(), ensureService(REDIS), ensureService(MEMCACHED)]);
+  await Promise.all([
+    ensurePostgres(),
+    ensureService(REDIS),
+    ensureService(MEMCACHED),
+    pgliteTemplate(),
+  ]);
+}
+
+/**
+ * A new PGlite database runs initdb, which costs seconds of CPU; hundreds of tests (servers, CLI
+ * processes) make one. They start from one dump made here instead (`KAIROS_PGLITE_TEMPLATE`,
+ * inherited by the workers and every process they spawn), kept per PGlite version.
+ */
+async function pgliteTemplate() {
+  if (process.env.KAIROS_PGLITE_TEMPLATE) return;
+  const require = createRequire(import.meta.url);
+  const { version } = JSON.parse(
+    readFileSync(
+      path.join(path.dirname(require.resolve('@electric-sql/pglite')), '../package.json'),
+      'utf8',
+    ),
+  );
+  const file = path.join(os.tmpdir(), `kairos-pglite-template-${version}.tar`);
+  if (!existsSync(file)) {
+    const lite = await PGlite.create();
+    const dump = await lite.dumpDataDir('none');
+    await lite.close();
+    const partial = `${file}.${process.pid}`;
+    writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+    renameSync(partial, file);
+  }
+  process.env.KAIROS_PGLITE_TEMPLATE = file;
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */

@@ -3,6 +3,10 @@ import { openStore, type Store } from '../../src/store/open-store.js';
 import type { Metrics } from '../../src/trading/core/metrics.js';
 import { TEST_DATABASE_URL } from './postgres.js';
 
+/** The PGlite template the global setup made (`KAIROS_PGLITE_TEMPLATE`): new databases start from it. */
+export const pgliteTemplate = (): { template?: string } =>
+  process.env.KAIROS_PGLITE_TEMPLATE ? { template: process.env.KAIROS_PGLITE_TEMPLATE } : {};
+
 /** The two dialects every repository test runs on. */
 export const DIALECTS = ['pglite', 'postgres'] as const;
 
@@ -14,7 +18,7 @@ export async function freshStore(
 ): Promise<Store & { readonly schema?: string; drop(): Promise<void> }> {
   const m = metrics ? { metrics } : {};
   if (dialect === 'pglite') {
-    const s = await openStore(m);
+    const s = await openStore({ ...m, ...pgliteTemplate() });
     return { ...s, drop: () => s.close() };
   }
   const schema = `kairos_test_${process.pid}_${Math.floor(Math.random() * 1e9)}`;

@@ -12,6 +12,7 @@ import { TradingNode } from '../../../src/trading/live/trading-node.js';
 import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import smaCross from '../../../examples/strategies/sma-cross.js';
 import { instrument } from '../../support/builders.js';
+import { pgliteTemplate } from '../../support/stores.js';
 
 const MIN = 60_000;
 const inst = instrument({ id: 'BTC/USDT', base: 'BTC', quote: 'USDT', lotSize: '0.001' });
@@ -33,7 +34,7 @@ async function* feed(): AsyncIterable<readonly Bar[]> {
 describe('paper/live run lines', () => {
   let store: Store;
   beforeAll(async () => {
-    store = await openStore();
+    store = await openStore(pgliteTemplate());
   });
   afterAll(async () => {
     await store.close();

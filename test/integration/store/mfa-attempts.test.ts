@@ -8,6 +8,7 @@ import { MfaRepository } from '../../../src/store/mfa-repository.js';
 import { openStore, type Store } from '../../../src/store/open-store.js';
 import { TEST_DATABASE_URL } from '../../support/postgres.js';
 import { addUser } from '../../support/strategy-catalog.js';
+import { pgliteTemplate } from '../../support/stores.js';
 
 const T0 = 56_666_667 * 30_000;
 
@@ -38,7 +39,7 @@ describe('second-factor attempts are reserved atomically (T18 under concurrency)
   });
 
   it('on PGlite: 20 concurrent wrong codes, at most 5 evaluated', async () => {
-    const store = await openStore();
+    const store = await openStore(pgliteTemplate());
     try {
       const userId = await addUser(store.db, 'pat', 'trader');
       const mfa = new MfaVerifier({ totp, store: new MfaRepository(store.db), now: () => T0 });

@@ -7,6 +7,7 @@ import { folderJobs } from '../../support/backtest-jobs.js';
 import { btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { until } from '../../support/until.js';
+import { pgliteTemplate } from '../../support/stores.js';
 
 const by = { actor: 'user:test', role: 'quant' };
 
@@ -16,7 +17,7 @@ describe('backtest jobs: the queue bound, and jobs a stopped server left unfinis
   let owner: string;
 
   beforeAll(async () => {
-    store = await openStore();
+    store = await openStore(pgliteTemplate());
     dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-jobs-'));
     addToCatalog(path.join(dir, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
     btcSlice(path.join(dir, 'feed.json'), 200);

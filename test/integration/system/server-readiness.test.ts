@@ -6,6 +6,7 @@ import { TradingCore } from '../../../src/trading/live/trading-core.js';
 import { TradingDesk } from '../../../src/trading/live/trading-desk.js';
 import { serverReadiness } from '../../../src/system/server-readiness.js';
 import { bar, instrument } from '../../support/builders.js';
+import { pgliteTemplate } from '../../support/stores.js';
 
 /** A venue that takes orders and never answers: each order stays SUBMITTED (outcome unknown). */
 const silentVenue = () => ({
@@ -26,7 +27,7 @@ describe('readiness of a server whose order stays unresolved past the bound', ()
   });
 
   it('passes while the order is younger than the bound, then answers 503 naming `unresolved-orders`', async () => {
-    store = await openStore();
+    store = await openStore(pgliteTemplate());
     const orders = new OrderRepository(store.db, 'desk');
     const inst = instrument();
     const { core } = await TradingCore.open({

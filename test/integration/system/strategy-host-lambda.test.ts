@@ -24,6 +24,7 @@ import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
+import { pgliteTemplate } from '../../support/stores.js';
 
 const by = { actor: 'user:q', role: 'quant' };
 const PARAMS = { fast: 2, slow: 4, size: '1' };
@@ -126,7 +127,7 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
   }
 
   async function fresh(): Promise<Store> {
-    const s = await openStore();
+    const s = await openStore(pgliteTemplate());
     stores.push(s);
     return s;
   }

@@ -13,6 +13,7 @@ import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
+import { pgliteTemplate } from '../../support/stores.js';
 
 const by = { actor: 'user:q', role: 'quant' };
 
@@ -24,7 +25,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
   const inst = btcInstrument();
 
   beforeAll(async () => {
-    store = await openStore();
+    store = await openStore(pgliteTemplate());
     dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-host-'));
     addToCatalog(path.join(dir, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
     bars = [];

@@ -12,6 +12,7 @@ import { TradingDesk } from '../../../src/trading/live/trading-desk.js';
 import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { btcInstrument } from '../../support/paper-args.js';
 import { addUser } from '../../support/strategy-catalog.js';
+import { pgliteTemplate } from '../../support/stores.js';
 
 /** Records the position its context shows on every bar; sells whatever it holds. */
 const WATCHER = `import { defineStrategy } from 'kairos/sdk';
@@ -34,7 +35,7 @@ describe('a strategy on the server sees only its own position', () => {
   let dir: string;
   const inst = btcInstrument();
   beforeAll(async () => {
-    store = await openStore();
+    store = await openStore(pgliteTemplate());
     dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-own-'));
     mkdirSync(path.join(dir, 'strategies'));
     writeFileSync(path.join(dir, 'strategies', 'watcher.ts'), WATCHER);

@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'kysely';
+import { openStore } from '../../../src/store/open-store.js';
+import { loadConfig } from '../../../src/system/config.js';
+
+/** A dump whose database holds a mark no initdb makes, so the test can tell where a store came from. */
+async function markedDump(file: string): Promise<void> {
+  const lite = await PGlite.create();
+  await lite.exec(
+    "create table template_mark (note text); insert into template_mark values ('from the dump')",
+  );
+  const dump = await lite.dumpDataDir('none');
+  await lite.close();
+  writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
+}
+
+const marks = async (s: Awaited<ReturnType<typeof openStore>>) =>
+  (
+    await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_tables where tablename = 'template_mark'`.execute(s.db)
+  ).rows[0]!.n;
+
+describe('KAIROS_PGLITE_TEMPLATE: a new embedded database starts from a dump', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-template-'));
+  const file = path.join(dir, 'template.tar');
+  beforeAll(async () => {
+    await markedDump(file);
+  }, 120_000);
+
+  it('a new data folder starts from the dump, migrated; the next open keeps its own rows', async () => {
+    const dataDir = path.join(dir, 'db');
+    const s = await openStore({ dataDir, template: file });
+    expect(await marks(s)).toBe(1);
+    // Migrations ran after the dump, as after initdb.
+    const migrated = await sql<{
+      n: number;
+    }>`select count(*)::int as n from kysely_migration`.execute(s.db);
+    expect(migrated.rows[0]!.n).toBeGreaterThan(5);
+    await sql`create table kept (x int)`.execute(s.db);
+    await sql`insert into kept values (42)`.execute(s.db);
+    await s.close();
+    const again = await openStore({ dataDir, template: file });
+    const kept = await sql<{ x: number }>`select x from kept`.execute(again.db);
+    expect(kept.rows).toEqual([{ x: 42 }]);
+    await again.close();
+  }, 120_000);
+
+  it('an existing database is never replaced by the dump', async () => {
+    const dataDir = path.join(dir, 'plain');
+    const s = await openStore({ dataDir });
+    expect(await marks(s)).toBe(0);
+    await s.close();
+    const again = await openStore({ dataDir, template: file });
+    expect(await marks(again)).toBe(0);
+    await again.close();
+  }, 120_000);
+
+  it('in memory too', async () => {
+    const s = await openStore({ template: file });
+    expect(await marks(s)).toBe(1);
+    await s.close();
+  }, 120_000);
+
+  it('a setting that names no file is refused at start, naming the setting', () => {
+    expect(() => loadConfig({ KAIROS_PGLITE_TEMPLATE: path.join(dir, 'missing.tar') })).toThrow(
+      /^KAIROS_PGLITE_TEMPLATE: must be an existing file/,
+    );
+    expect(loadConfig({ KAIROS_PGLITE_TEMPLATE: file }).pgliteTemplate).toBe(file);
+  });
+});
