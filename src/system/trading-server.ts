@@ -68,6 +68,8 @@ export interface ServerOptions {
   readonly authRateLimitPerMinute?: number;
   /** Wall-clock ms for identity, tokens and the audit log (default `Date.now`; tests move it). */
   readonly now?: () => number;
+  /** Hashes and verifies passwords (default: argon2id at `ARGON2ID_MIN`). */
+  readonly passwordHasher?: PasswordHasher;
   /** The strategy catalog (`*.ts`; default `$KAIROS_HOME/strategies`). */
   readonly strategiesDir?: string;
   /** The data files backtests may name (default `$KAIROS_HOME/data`). */
@@ -294,7 +296,7 @@ export async function startTradingServer(
     stops.push(async () => readiness.stop());
     const app = await buildApp({
       users: directory(users, cipher, now),
-      hasher: new PasswordHasher(),
+      hasher: opts.passwordHasher ?? new PasswordHasher(),
       mfa,
       tokens,
       challenges,

@@ -78,6 +78,8 @@ export async function startTestServer(
     env?: Record<string, string>;
     /** No logger at all (benchmarks measuring the cost of logging); default: every line kept. */
     quiet?: boolean;
+    /** The server's password hasher (default: argon2id at the minimum cost). */
+    passwordHasher?: PasswordHasher;
   } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));
@@ -136,6 +138,7 @@ export async function startTestServer(
       ? {}
       : { authRateLimitPerMinute: opts.authRateLimitPerMinute }),
     now,
+    ...(opts.passwordHasher ? { passwordHasher: opts.passwordHasher } : {}),
   };
   // Every answer of every API test is checked against the OpenAPI document when the server
   // closes: a status, content type or body the document does not describe fails the test file.

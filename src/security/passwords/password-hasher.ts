@@ -11,6 +11,14 @@ export interface Argon2Params {
   readonly parallelism: number;
 }
 
+/** The argon2 runs a hasher makes: the library's by default (a test may count them). */
+export interface Argon2Runner {
+  hash(password: string, options: Options): Promise<string>;
+  verify(hashed: string, password: string): Promise<boolean>;
+}
+
+const LIBRARY: Argon2Runner = { hash, verify };
+
 /** The OWASP Password Storage Cheat Sheet minimum for argon2id: m = 19 MiB, t = 2, p = 1. */
 export const ARGON2ID_MIN: Argon2Params = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
@@ -40,8 +48,14 @@ export class PasswordHasher {
   /** What `dummyVerify` verifies against: a hash of unknown random bytes, with `params`. */
   readonly dummyHash: string;
 
-  /** @param params cost parameters; refused below `ARGON2ID_MIN` (`CONFIG_INVALID`). */
-  constructor(readonly params: Argon2Params = ARGON2ID_MIN) {
+  /**
+   * @param params cost parameters; refused below `ARGON2ID_MIN` (`CONFIG_INVALID`).
+   * @param argon2 what runs argon2 (default: `@node-rs/argon2`).
+   */
+  constructor(
+    readonly params: Argon2Params = ARGON2ID_MIN,
+    private readonly argon2: Argon2Runner = LIBRARY,
+  ) {
     for (const k of ['memoryCost', 'timeCost', 'parallelism'] as const) {
       if (!Number.isInteger(params[k]) || params[k] < ARGON2ID_MIN[k]) {
         throw new KairosError(
@@ -58,7 +72,7 @@ export class PasswordHasher {
 
   /** A new PHC hash, e.g. `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`. */
   hash(password: string): Promise<string> {
-    return hash(normalizePassword(password), this.options);
+    return this.argon2.hash(normalizePassword(password), this.options);
   }
 
   /**
@@ -71,7 +85,7 @@ export class PasswordHasher {
       throw new KairosError('PASSWORD_HASH_INVALID', 'stored password hash is not an argon2 hash');
     }
     try {
-      return await verify(stored, normalizePassword(password));
+      return await this.argon2.verify(stored, normalizePassword(password));
     } catch (cause) {
       throw new KairosError('PASSWORD_HASH_INVALID', 'stored password hash is malformed', {
         cause,
@@ -84,7 +98,7 @@ export class PasswordHasher {
    * exist so "unknown user" and "wrong password" cost the same and answer the same.
    */
   async dummyVerify(password: string): Promise<false> {
-    await verify(this.dummyHash, normalizePassword(password));
+    await this.argon2.verify(this.dummyHash, normalizePassword(password));
     return false;
   }
 
