@@ -132,7 +132,8 @@ describe('the local Lambda endpoint, through @aws-sdk/client-lambda unchanged', 
       code: 'LAMBDA_TIMEOUT',
       message: expect.stringContaining('Task timed out after 1.00 seconds'),
     });
-    expect(Date.now() - t0).toBeLessThan(5_000);
+    // Bounded (a spinning handler would otherwise hold the call forever); loose for a loaded machine.
+    expect(Date.now() - t0).toBeLessThan(30_000);
     // A fresh worker answers the next call.
     expect(await invokeFunction(client, 'spin', 'live', '{}')).toBe('"ok"');
     const raw = await client.send(
