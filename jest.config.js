@@ -14,5 +14,6 @@ export default {
   },
   testTimeout: 60000,
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  testSequencer: '<rootDir>/test/support/sequencer.cjs',
   reporters: ['default', ['<rootDir>/.ci/count-reporter.cjs', {}]],
 };
