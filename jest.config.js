@@ -14,6 +14,6 @@ export default {
   },
   testTimeout: 60000,
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
-  testSequencer: '<rootDir>/test/support/sequencer.cjs',
+  testSequencer: '<rootDir>/test/support/sequencer.mjs',
   reporters: ['default', ['<rootDir>/.ci/count-reporter.cjs', {}]],
 };

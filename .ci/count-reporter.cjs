@@ -1,6 +1,6 @@
 // Writes Jest's own totals to .ci/jest-result.json so .ci/run never parses Jest's console output,
 // and each file's duration to .ci/test-durations.json (copy a full run's to test/durations.json:
-// test/support/sequencer.cjs starts the longest files first).
+// test/support/sequencer.mjs starts the longest files first).
 const fs = require('node:fs');
 const path = require('node:path');
 class CountReporter {
