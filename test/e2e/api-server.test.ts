@@ -9,6 +9,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { btcSlice } from '../support/paper-args.js';
 import { ROOT, runCli } from '../support/run-cli.js';
 import { until } from '../support/until.js';
+import { pgliteTemplate } from '../support/stores.js';
 
 describe('kairos serve: log in with TOTP, place and cancel orders, see them pushed', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));
@@ -248,7 +249,7 @@ describe('kairos serve: log in with TOTP, place and cancel orders, see them push
   it('has audited every login, failure and order event (read after a clean stop)', async () => {
     await stop();
     expect(server.exitCode).toBe(0);
-    const store = await openStore({ dataDir: path.join(home, 'db') });
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
     try {
       const rows = await new AuditRepository(store.db).list(0, Number.MAX_SAFE_INTEGER);
       const actions = rows.map((r) => r.action);

@@ -6,6 +6,7 @@ import { AuditRepository } from '../../src/store/audit-repository.js';
 import { openStore } from '../../src/store/open-store.js';
 import { btcSlice, paperArgs } from '../support/paper-args.js';
 import { runCli } from '../support/run-cli.js';
+import { pgliteTemplate } from '../support/stores.js';
 
 describe('kairos audit', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-audit-cli-'));
@@ -15,7 +16,7 @@ describe('kairos audit', () => {
   const day = Date.UTC(2024, 0, 1);
 
   beforeAll(async () => {
-    const store = await openStore({ dataDir: path.join(home, 'db') });
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
     // Rows recorded on 2024-01-01 (the log's wall clock is the test's here).
     let wall = 0;
     const audit = new AuditRepository(store.db, () => wall);
@@ -67,7 +68,7 @@ describe('kairos audit', () => {
     expect(ok.stdout).toMatch(/OK: signature valid/);
 
     // The export is itself audited, as the next row of the chain.
-    const store = await openStore({ dataDir: path.join(home, 'db') });
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
     const last = await new AuditRepository(store.db).last();
     await store.close();
     expect(last).toMatchObject({
@@ -141,7 +142,10 @@ describe('kairos audit export of a day in which a paper run replayed 2019', () =
       expect(r.wall_ts).toBeGreaterThanOrEqual(started);
     }
     // Every order row the run wrote is in today's export.
-    const store = await openStore({ dataDir: path.join(env.KAIROS_HOME, 'db') });
+    const store = await openStore({
+      ...pgliteTemplate(),
+      dataDir: path.join(env.KAIROS_HOME, 'db'),
+    });
     const stored = await new AuditRepository(store.db).list(0, Number.MAX_SAFE_INTEGER);
     await store.close();
     expect(orderRows.length).toBe(stored.filter((r) => r.action.startsWith('order.')).length);

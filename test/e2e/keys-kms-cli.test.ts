@@ -9,6 +9,7 @@ import { UserRepository } from '../../src/store/user-repository.js';
 import { openFieldKeys } from '../../src/system/field-cipher.js';
 import { startLocalKms, type LocalKms } from '../support/local-kms.js';
 import { runCliAsync } from '../support/run-cli.js';
+import { pgliteTemplate } from '../support/stores.js';
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2g';
 const COUNT = 30;
@@ -38,7 +39,7 @@ describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
     arn = kms.createKey('alias/kairos').arn;
     const ring = await LocalKeyring.open(keysDir);
     localKey = ring.current.keyId;
-    const store = await openStore({ dataDir: path.join(home, 'db') });
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
     try {
       const u = await new UserRepository(store.db).create({
         username: 'rita',
@@ -109,7 +110,7 @@ describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
       `resumed: ${TOTAL - 30} values re-wrapped from ${arn} to ${localKey}\n`,
     ]);
 
-    const store = await openStore({ dataDir: path.join(home, 'db') });
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
     const keys = await openFieldKeys(keysDir, {
       keyId: undefined,
       region: 'us-east-1',

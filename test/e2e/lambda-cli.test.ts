@@ -6,6 +6,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { btcSlice, paperArgs } from '../support/paper-args.js';
 import { ROOT, runCli } from '../support/run-cli.js';
 import { until } from '../support/until.js';
+import { pgliteTemplate } from '../support/stores.js';
 
 const SMA = 'examples/strategies/sma-cross.ts';
 
@@ -88,7 +89,7 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
     expect(gone.code).toBe(2);
     expect(gone.stderr).toMatch(/^kairos: lambda: function sma:live: ResourceNotFoundException/);
 
-    const store = await openStore({ dataDir: path.join(dir, 'a', 'db') });
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(dir, 'a', 'db') });
     try {
       const rows = await store.db
         .selectFrom('audit_log')

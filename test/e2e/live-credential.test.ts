@@ -7,6 +7,7 @@ import { openStore } from '../../src/store/open-store.js';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
 import { ROOT, runCli } from '../support/run-cli.js';
+import { pgliteTemplate } from '../support/stores.js';
 
 /** Every file under `dir`, recursively. */
 function files(dir: string): string[] {
@@ -132,7 +133,7 @@ describe('kairos live with a stored, encrypted credential', () => {
     expect(sim.state.orders().every((o) => /^sma-cross-\d+$/.test(o.clientOrderId))).toBe(true);
 
     // The use is audited (venue, label, owner; no secret).
-    const store = await openStore({ dataDir: path.join(home, 'db') });
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
     try {
       const used = await store.db
         .selectFrom('audit_log')

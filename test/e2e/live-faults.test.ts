@@ -5,6 +5,7 @@ import { OrderRepository } from '../../src/store/order-repository.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
+import { pgliteTemplate } from '../support/stores.js';
 
 const ARGS = ['--symbol', 'BTC/USDT', '--params', 'size=0.01,every=1', '--cash', '1000000'];
 const STRATEGY = { strategy: 'test/fixtures/strategies/bar-flip.ts' };
@@ -44,7 +45,7 @@ describe('kairos live under 429/418', () => {
     expect(out).toMatch(/alert TRADING_PAUSED/);
     expect(out).toMatch(/stopped: \d+ bars traded.*on stop: cancel/);
     expect(out).not.toMatch(/DDoSProtection|PERSISTENCE_FAILED|RECONCILIATION_DRIFT|\n\s+at /);
-    const store = await openStore({ dataDir: path.join(home, 'db') });
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
     try {
       const stored = (await new OrderRepository(store.db, 'binance').fills())
         .map((f) => `${f.tradeId} ${f.quantity.toFixed()}`)

@@ -40,6 +40,7 @@ import { start, type BinanceSim } from '../../src/simulators/binance/server.js';
 import smaCross from '../../examples/strategies/sma-cross.js';
 import { MINUTE, spawnLive, until } from '../support/ccxt-sim.js';
 import { DATA } from '../support/run-cli.js';
+import { pgliteTemplate } from '../support/stores.js';
 
 const SYMBOL = 'UNITTEST/BTC';
 /** 150 bars from the 3,200th: an active stretch (about 30 orders) with a dozen gaps in it. */
@@ -130,7 +131,7 @@ describe('backtest-versus-live parity (sma-cross on recorded bars)', () => {
     expect(output()).not.toMatch(/RECONCILIATION_DRIFT|ORDER_OVERFILL|Error/);
     expect(output()).toMatch(new RegExp(`stopped: ${BARS - WARM - 1} bars traded`));
 
-    const store = await openStore({ dataDir: path.join(home, 'db') });
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
     let liveOrders: Order[];
     let liveFills: Fill[];
     try {

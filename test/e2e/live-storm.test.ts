@@ -5,6 +5,7 @@ import { OrderRepository } from '../../src/store/order-repository.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { MINUTE, simExchange, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
+import { pgliteTemplate } from '../support/stores.js';
 
 const STORM_MS = 30_000;
 
@@ -80,7 +81,7 @@ describe('kairos live through a WebSocket disconnect storm (T11)', () => {
     expect(bars).toEqual(klines.map((k) => k.map(Number)));
 
     // Fills: every venue trade of our orders stored exactly once, with its price and quantity.
-    const store = await openStore({ dataDir: path.join(home, 'db') });
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
     try {
       const fills = await new OrderRepository(store.db, 'binance').fills();
       const stored = fills

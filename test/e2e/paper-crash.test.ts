@@ -11,6 +11,7 @@ import { btcInstrument, btcSlice } from '../support/paper-args.js';
 import { TEST_DATABASE_URL } from '../support/postgres.js';
 import { ROOT, runCli } from '../support/run-cli.js';
 import { until } from '../support/until.js';
+import { pgliteTemplate } from '../support/stores.js';
 
 /**
  * DESIGN invariant 11 with real processes: `kairos paper` on a replay, killed with SIGKILL
@@ -85,7 +86,7 @@ describe.each(SCENARIOS)('kairos paper under kill -9 on $dialect: $strategy', (s
   const open = (home: string, env: Record<string, string>): Promise<Store> =>
     env.DATABASE_URL
       ? openStore({ databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA! })
-      : openStore({ dataDir: path.join(home, 'db') });
+      : openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
 
   /** Orders, fills, cash, position and equity, as comparable strings. */
   async function outcome(home: string, env: Record<string, string>, summary: string) {

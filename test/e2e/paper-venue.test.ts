@@ -6,6 +6,7 @@ import { openStore } from '../../src/store/open-store.js';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
 import { runCli } from '../support/run-cli.js';
+import { pgliteTemplate } from '../support/stores.js';
 
 describe('kairos paper on a venue’s live market data', () => {
   let sim: BinanceSim;
@@ -43,7 +44,7 @@ describe('kairos paper on a venue’s live market data', () => {
     expect(sim.state.requests.get('GET /api/v3/klines')).toBeGreaterThan(0);
 
     // The orders filled in the paper venue at the simulator's prices, and the position is theirs.
-    const store = await openStore({ dataDir: path.join(home, 'db') });
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
     try {
       const fills = await new OrderRepository(store.db, 'paper').fills();
       expect(fills.length).toBeGreaterThanOrEqual(2);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
 import { btcSlice, paperArgs } from '../support/paper-args.js';
 import { runCli } from '../support/run-cli.js';
+import { pgliteTemplate } from '../support/stores.js';
 
 describe('kairos risk', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-risk-'));
@@ -13,7 +14,7 @@ describe('kairos risk', () => {
   const paper = (...extra: string[]) => runCli(paperArgs(data, ...extra), env);
   /** Stored orders by status. */
   async function statuses(): Promise<Record<string, number>> {
-    const store = await openStore({ dataDir: path.join(home, 'db') });
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
     const rows = await store.db.selectFrom('orders').select('status').execute();
     await store.close();
     const out: Record<string, number> = {};

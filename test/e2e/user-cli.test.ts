@@ -11,6 +11,7 @@ import { MfaRepository } from '../../src/store/mfa-repository.js';
 import { openStore } from '../../src/store/open-store.js';
 import { UserRepository } from '../../src/store/user-repository.js';
 import { ROOT, runCli } from '../support/run-cli.js';
+import { pgliteTemplate } from '../support/stores.js';
 
 describe('kairos user', () => {
   const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-user-cli-')), 'home');
@@ -42,7 +43,7 @@ describe('kairos user', () => {
 
     // What was stored: an admin whose password verifies, the printed secret (encrypted with
     // that key), the printed codes (as hashes) and an audit row.
-    const store = await openStore({ dataDir: path.join(home, 'db') });
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
     try {
       const users = new UserRepository(store.db);
       const root = (await users.findByUsername('root'))!;
