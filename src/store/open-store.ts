@@ -41,6 +41,7 @@ export interface Store {
 }
 
 const INT8 = 20;
+const IDLE_IN_TRANSACTION_MS = 10_000;
 const NUMERIC = 1700;
 const SAFE_SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -68,7 +69,13 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
       // of holding a request, or an order, forever; TCP keepalive finds connections that died.
       connectionTimeoutMillis: 5000,
       keepAlive: true,
-      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+      // A transaction left open by a paused or partitioned process (SIGSTOP, a GC pause, a lost
+      // network) holds its row locks, and so would hold a lease takeover (the fence holds the
+      // lease row): the server ends such a session after 10 s idle and rolls it back.
+      options: [
+        `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}`,
+        ...(opts.schema ? [`-c search_path=${opts.schema}`] : []),
+      ].join(' '),
     });
     // An idle connection the server drops (a restart, a failover) is an 'error' event on the
     // pool; unheard, it would crash the process. The pool discards that client and the next

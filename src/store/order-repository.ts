@@ -10,6 +10,7 @@ import { orderEventFromJson, type OrderEventJson } from '../trading/model/order-
 import type { OrderEvent } from '../trading/model/order-events.js';
 import type { AuditEntry } from '../security/audit/audit-record.js';
 import { AuditRepository } from './audit-repository.js';
+import type { Fence } from './lease-repository.js';
 import type { FillsTable, OrdersTable, Schema } from './schema.js';
 import { PageCursor } from './page-cursor.js';
 
@@ -189,14 +190,27 @@ export class OrderRepository implements OrderStore {
     readonly accountId: string,
     /** The audit log's wall clock (ms): events carry the market time, their rows both. */
     private readonly now: () => number = Date.now,
+    /**
+     * The account's lease check (`LeaseRepository.fence`), run first in every write: an owner
+     * that lost its lease writes nothing (`LEASE_LOST`), so it sends nothing either.
+     */
+    private readonly fence?: Fence,
   ) {}
 
   async insertOrder(order: Order, event: OrderEvent): Promise<void> {
-    await this.db.transaction().execute((tx) => this.#apply(tx, order, event));
+    await this.#write((tx) => this.#apply(tx, order, event));
   }
 
   async recordEvent(after: Order, event: OrderEvent): Promise<boolean> {
-    return this.db.transaction().execute((tx) => this.#apply(tx, after, event));
+    return this.#write((tx) => this.#apply(tx, after, event));
+  }
+
+  /** One write transaction, fenced when the repository has a lease. */
+  #write<T>(body: (tx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (tx) => {
+      await this.fence?.(tx);
+      return body(tx);
+    });
   }
 
   async commitBatch(
@@ -218,7 +232,7 @@ export class OrderRepository implements OrderStore {
     );
     const newRows = [...finalState.values()].filter((r) => created.has(r.client_order_id));
     const changed = [...finalState.values()].filter((r) => !created.has(r.client_order_id));
-    await this.db.transaction().execute(async (tx) => {
+    await this.#write(async (tx) => {
       // A new order's client order id must be free: a plain insert fails on a taken one.
       for (const rows of chunks(newRows, 500)) await tx.insertInto('orders').values(rows).execute();
       for (const rows of chunks(changed, 500)) {

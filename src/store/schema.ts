@@ -29,6 +29,7 @@ export interface Schema {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   venue_credentials: VenueCredentialsTable;
+  leases: LeasesTable;
 }
 
 type Int8 = string | number | bigint;
@@ -299,4 +300,13 @@ export interface VenueCredentialsTable {
   secret_ciphertext: string;
   passphrase_ciphertext: string | null;
   created_at: Int8;
+}
+
+/** Who owns a resource (an account, a running strategy), with the fencing token of its writes. */
+export interface LeasesTable {
+  resource: string;
+  owner: string;
+  token: Int8;
+  /** Until when, in ms of the database's clock. */
+  expires_at: Int8;
 }

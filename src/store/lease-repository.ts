@@ -1,0 +1,106 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { KairosError } from '../trading/core/errors.js';
+import type { Lease, LeasePort } from '../scalability/leases/lease-port.js';
+import type { Schema } from './schema.js';
+
+export type { Lease } from '../scalability/leases/lease-port.js';
+
+/** Checks, inside a write's transaction, that the writer still holds its lease (or throws). */
+export type Fence = (tx: Transaction<Schema>) => Promise<void>;
+
+// Every instance reads time from the one database, so their clocks never need to agree.
+const DB_NOW = sql<string>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+
+type Row = {
+  resource: string;
+  owner: string;
+  token: string | number | bigint;
+  expires_at: string | number | bigint;
+};
+const lease = (r: Row): Lease => ({
+  resource: r.resource,
+  owner: r.owner,
+  token: Number(r.token),
+  expiresAt: Number(r.expires_at),
+});
+
+/**
+ * Leases with fencing tokens in the store (`docs/decisions/leases.md`): the lease and the writes
+ * it guards live in one database, so a write checks its token in its own transaction and a
+ * takeover waits for a write in flight (the check holds the lease row `for share`).
+ *
+ * @example
+ * const leases = new LeaseRepository(store.db);
+ * const held = await leases.acquire('account:a1', instanceId, 10_000);
+ * if (held) orders = new OrderRepository(store.db, 'a1', Date.now, leases.fence(held));
+ */
+export class LeaseRepository implements LeasePort {
+  constructor(private readonly db: Kysely<Schema>) {}
+
+  /**
+   * Takes `resource` for `owner` for `ttlMs` when it is free, expired or released, with the next
+   * token; renews it when `owner` holds it already (same token). Null: another owner holds it.
+   */
+  async acquire(resource: string, owner: string, ttlMs: number): Promise<Lease | null> {
+    const r = await sql<Row>`
+      insert into leases (resource, owner, token, expires_at)
+      values (${resource}, ${owner}, 1, ${DB_NOW} + ${ttlMs})
+      on conflict (resource) do update set
+        token = case when leases.owner = excluded.owner and leases.expires_at > ${DB_NOW}
+          then leases.token else leases.token + 1 end,
+        owner = excluded.owner,
+        expires_at = excluded.expires_at
+      where leases.owner = excluded.owner or leases.expires_at <= ${DB_NOW}
+      returning resource, owner, token, expires_at`.execute(this.db);
+    return r.rows[0] ? lease(r.rows[0]) : null;
+  }
+
+  /** Extends a lease still held (same token, not expired) by `ttlMs`; null: it was lost. */
+  async renew(held: Lease, ttlMs: number): Promise<Lease | null> {
+    const r = await sql<Row>`
+      update leases set expires_at = ${DB_NOW} + ${ttlMs}
+      where resource = ${held.resource} and owner = ${held.owner} and token = ${held.token}
+        and expires_at > ${DB_NOW}
+      returning resource, owner, token, expires_at`.execute(this.db);
+    return r.rows[0] ? lease(r.rows[0]) : null;
+  }
+
+  /** Hands a lease back at once (a graceful drain): the next `acquire` by anyone takes it. */
+  async release(held: Lease): Promise<void> {
+    await sql`
+      update leases set expires_at = 0
+      where resource = ${held.resource} and owner = ${held.owner} and token = ${held.token}`.execute(
+      this.db,
+    );
+  }
+
+  /** Who holds `resource` now (expired leases included: see `expiresAt`), or null. */
+  async holder(resource: string): Promise<Lease | null> {
+    const r = await this.db
+      .selectFrom('leases')
+      .selectAll()
+      .where('resource', '=', resource)
+      .executeTakeFirst();
+    return r ? lease(r) : null;
+  }
+
+  /**
+   * The check a write of `held`'s owner makes in its transaction: the lease is still this
+   * owner's, with this token, unexpired; else `LEASE_LOST` and the transaction rolls back.
+   */
+  fence(held: Lease): Fence {
+    return async (tx) => {
+      const r = await sql<{ token: string }>`
+        select token from leases
+        where resource = ${held.resource} and owner = ${held.owner} and token = ${held.token}
+          and expires_at > ${DB_NOW}
+        for share`.execute(tx);
+      if (r.rows.length === 0) {
+        throw new KairosError(
+          'LEASE_LOST',
+          `lease ${held.resource}: token ${held.token} of ${held.owner} is no longer current; nothing was written`,
+        );
+      }
+    };
+  }
+}
