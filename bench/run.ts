@@ -41,6 +41,13 @@ const scenarios = [
     file: bars,
     ceiling: 'columnar-read',
   },
+  {
+    // The engine's per-bar path alone: what the 39k orders cost is the difference.
+    name: 'the same SMAs, never trading (bench/strategies/sma-watch.ts), columnar cache',
+    kind: 'columnar',
+    file: bars,
+    strategy: 'bench/strategies/sma-watch.ts',
+  },
   { name: 'trade-momentum, 1M trade ticks from CSV', kind: 'trades', file: trades },
 ];
 interface ScenarioRun {
@@ -50,31 +57,35 @@ interface ScenarioRun {
   perCpuSecond: number;
   peakRssMb: number;
 }
-const runScenario = (kind: string, file: string): ScenarioRun => {
+const runScenario = (kind: string, file: string, strategy?: string): ScenarioRun => {
   const out = execFileSync(
     process.execPath,
     ['--import', 'tsx', 'bench/scenario.ts', kind, file, cacheDir],
-    { encoding: 'utf8' },
+    {
+      encoding: 'utf8',
+      env: strategy ? { ...process.env, BENCH_STRATEGY: strategy } : process.env,
+    },
   );
   return JSON.parse(out.trim().split('\n').pop()!) as ScenarioRun;
 };
+const keyOf = (k: { kind: string; strategy?: string }) => `${k.kind} ${k.strategy ?? ''}`;
 const kinds = scenarios.flatMap((s) => [
-  { kind: s.kind, file: s.file },
-  ...(s.ceiling ? [{ kind: s.ceiling, file: s.file }] : []),
+  { kind: s.kind, file: s.file, strategy: s.strategy },
+  ...(s.ceiling ? [{ kind: s.ceiling, file: s.file, strategy: undefined }] : []),
 ]);
-const runsOf = new Map<string, ScenarioRun[]>(kinds.map((k) => [k.kind, []]));
+const runsOf = new Map<string, ScenarioRun[]>(kinds.map((k) => [keyOf(k), []]));
 for (let round = 0; round < 3; round++)
-  for (const k of kinds) runsOf.get(k.kind)!.push(runScenario(k.kind, k.file));
-const best = (kind: string): ScenarioRun & { runs: number[] } => {
-  const runs = [...runsOf.get(kind)!].sort((a, b) => b.perSecond - a.perSecond);
+  for (const k of kinds) runsOf.get(keyOf(k))!.push(runScenario(k.kind, k.file, k.strategy));
+const best = (key: string): ScenarioRun & { runs: number[] } => {
+  const runs = [...runsOf.get(key)!].sort((a, b) => b.perSecond - a.perSecond);
   return { ...runs[0]!, runs: runs.map((r) => r.perSecond) };
 };
 const fmt = (r: ScenarioRun) =>
   `${r.perSecond.toLocaleString('en-US')}/s (${r.seconds.toFixed(3)} s wall, ${r.perCpuSecond.toLocaleString('en-US')} per CPU-second), peak RSS ${r.peakRssMb} MB`;
 const results = [];
 for (const s of scenarios) {
-  const b = best(s.kind);
-  const ceiling = s.ceiling ? best(s.ceiling) : undefined;
+  const b = best(keyOf(s));
+  const ceiling = s.ceiling ? best(keyOf({ kind: s.ceiling })) : undefined;
   results.push({ scenario: s.name, ...b, ...(ceiling ? { ceiling } : {}) });
   process.stdout.write(`${s.name}: ${fmt(b)} (best of 3)\n`);
   if (ceiling) process.stdout.write(`  ceiling, ${s.ceiling} (no engine): ${fmt(ceiling)}\n`);
