@@ -1,4 +1,6 @@
 // One benchmark scenario in its own process, so peak RSS is its own. Prints one JSON line.
+// Kinds: csv, columnar, trades (a backtest), and the machine's ceilings for the first two:
+// csv-read and columnar-read read the same bars the same way with no engine behind them.
 import path from 'node:path';
 import { BacktestEngine } from '../src/trading/backtest/backtest-engine.js';
 import { BarAggregator } from '../src/trading/data/bar-aggregator.js';
@@ -38,19 +40,38 @@ const engine = new BacktestEngine({
 });
 const opts = { instrumentId: instrument.id };
 let cols = null;
-if (kind === 'columnar') cols = await loadColumns(file, opts, cacheDir);
+if (kind === 'columnar' || kind === 'columnar-read') cols = await loadColumns(file, opts, cacheDir);
+const cpu0 = process.cpuUsage();
 const start = process.hrtime.bigint();
+if (kind === 'csv-read' || kind === 'columnar-read') {
+  // The ceiling: every bar read into the same objects the engine gets, and its close summed.
+  let events = 0;
+  let sum = 0;
+  for await (const batch of cols ? barsFromColumns(cols, opts) : openBars(file, opts)) {
+    for (const bar of batch) sum += bar.close;
+    events += batch.length;
+  }
+  report(events, 0, sum);
+  process.exit(0);
+}
 const run =
   kind === 'trades'
     ? await engine.runTrades(openTrades(file, opts), (emit) => new BarAggregator(60_000, emit))
     : await engine.runBars(cols ? barsFromColumns(cols, opts) : openBars(file, opts));
-const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 if (process.env.BENCH_HEAP) {
   (globalThis as { gc?: () => void }).gc?.();
   process.stderr.write(
     `retained heap ${Math.round(process.memoryUsage().heapUsed / 1048576)} MB, external ${Math.round(process.memoryUsage().arrayBuffers / 1048576)} MB\n`,
   );
 }
-process.stdout.write(
-  `${JSON.stringify({ kind, events: run.events, seconds, perSecond: Math.round(run.events / seconds), fills: run.fills.length, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
-);
+report(run.events, run.fills.length);
+
+function report(events: number, fills: number, checksum?: number): void {
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  // CPU time beside wall time: on a shared machine the wall clock includes waiting for a core.
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  process.stdout.write(
+    `${JSON.stringify({ kind, events, seconds, perSecond: Math.round(events / seconds), cpuSeconds, perCpuSecond: Math.round(events / cpuSeconds), fills, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), ...(checksum === undefined ? {} : { checksum }) })}\n`,
+  );
+}

@@ -32,21 +32,24 @@ export interface ReportLabels {
  */
 export function buildReport(run: BacktestRun, labels: ReportLabels): BacktestReport {
   const rec = run.recorder;
-  const orders: ReportOrder[] = run.orders.map((o) => ({
-    clientOrderId: o.clientOrderId,
-    instrumentId: o.instrumentId,
-    side: o.side,
-    type: o.type,
-    timeInForce: o.timeInForce,
-    quantity: decimalString(o.quantity),
-    price: o.price ? decimalString(o.price) : null,
-    triggerPrice: o.triggerPrice ? decimalString(o.triggerPrice) : null,
-    status: o.status,
-    reason: o.reason,
-    filledQuantity: decimalString(o.filledQuantity),
-    avgFillPrice: averageFillPrice(o) ? decimalString(averageFillPrice(o)!) : null,
-    createdAt: o.createdAt,
-  }));
+  const orders: ReportOrder[] = run.orders.map((o) => {
+    const avg = averageFillPrice(o); // a 30-place division: once per order
+    return {
+      clientOrderId: o.clientOrderId,
+      instrumentId: o.instrumentId,
+      side: o.side,
+      type: o.type,
+      timeInForce: o.timeInForce,
+      quantity: decimalString(o.quantity),
+      price: o.price ? decimalString(o.price) : null,
+      triggerPrice: o.triggerPrice ? decimalString(o.triggerPrice) : null,
+      status: o.status,
+      reason: o.reason,
+      filledQuantity: decimalString(o.filledQuantity),
+      avgFillPrice: avg ? decimalString(avg) : null,
+      createdAt: o.createdAt,
+    };
+  });
   const fills: ReportFill[] = run.fills.map((f) => ({
     tradeId: f.tradeId,
     clientOrderId: f.clientOrderId,

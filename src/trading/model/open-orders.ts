@@ -30,9 +30,17 @@ export class OpenOrders {
   readonly #leaves = new Map<string, Decimal>();
   readonly #buys = new Map<string, Record<FeeClass, Decimal>>();
   readonly #unpriced = new Map<string, Order>();
+  /** The keys an order counts under, per strategy and instrument (made once, not per event). */
+  readonly #keys = new Map<string, Map<string, OrderKeys>>();
 
   /** Replaces `before` (the order as it was, if it was open) by `after` (now, if still open). */
   update(before: Order | undefined, after: Order | undefined): void {
+    if (before && after && sameTotals(before, after)) {
+      // An event that changes no total (accepted, pending cancel): only the value is replaced.
+      this.#orders.set(after.clientOrderId, after);
+      if (this.#unpriced.has(after.clientOrderId)) this.#unpriced.set(after.clientOrderId, after);
+      return;
+    }
     if (before) this.#apply(before, -1);
     if (after) {
       this.#apply(after, 1);
@@ -80,13 +88,29 @@ export class OpenOrders {
     return this.#unpriced.values();
   }
 
+  #keysOf(o: Order): OrderKeys {
+    let byInstrument = this.#keys.get(o.strategyId);
+    if (byInstrument === undefined) this.#keys.set(o.strategyId, (byInstrument = new Map()));
+    let keys = byInstrument.get(o.instrumentId);
+    if (keys === undefined) {
+      const scopes = orderKeys(o);
+      const leavesKeys = (side: OrderSide) => scopes.map((k) => `${k}|${o.instrumentId}|${side}`);
+      keys = { scopes, BUY: leavesKeys('BUY'), SELL: leavesKeys('SELL') };
+      byInstrument.set(o.instrumentId, keys);
+    }
+    return keys;
+  }
+
   #apply(o: Order, sign: 1 | -1): void {
     const leaves = sign === 1 ? leavesQuantity(o) : leavesQuantity(o).neg();
-    for (const key of orderKeys(o)) {
+    const keys = this.#keysOf(o);
+    const leavesKeys = keys[o.side];
+    for (let i = 0; i < keys.scopes.length; i++) {
+      const key = keys.scopes[i]!;
       const n = (this.#counts.get(key) ?? 0) + sign;
       if (n === 0) this.#counts.delete(key);
       else this.#counts.set(key, n);
-      const leavesKey = `${key}|${o.instrumentId}|${o.side}`;
+      const leavesKey = leavesKeys[i]!;
       const sum = (this.#leaves.get(leavesKey) ?? ZERO).plus(leaves);
       if (sum.eq(0)) this.#leaves.delete(leavesKey);
       else this.#leaves.set(leavesKey, sum);
@@ -104,6 +128,32 @@ export class OpenOrders {
     if (next.maker.eq(0) && next.worst.eq(0)) this.#buys.delete(o.instrumentId);
     else this.#buys.set(o.instrumentId, next);
   }
+}
+
+/** The keys of the scopes an order counts in, and its leaves keys per side. */
+interface OrderKeys {
+  readonly scopes: readonly string[];
+  readonly BUY: readonly string[];
+  readonly SELL: readonly string[];
+}
+
+/**
+ * Whether two values of one order count the same in every total: the same scopes, side, price,
+ * trigger, fee class and leaves (the same decimals, as the order's events carry them over).
+ */
+function sameTotals(a: Order, b: Order): boolean {
+  return (
+    a.clientOrderId === b.clientOrderId &&
+    a.strategyId === b.strategyId &&
+    a.instrumentId === b.instrumentId &&
+    a.side === b.side &&
+    a.type === b.type &&
+    a.postOnly === b.postOnly &&
+    a.price === b.price &&
+    a.triggerPrice === b.triggerPrice &&
+    a.quantity === b.quantity &&
+    a.filledQuantity === b.filledQuantity
+  );
 }
 
 /** The fee class an open buy is valued with. */

@@ -17,9 +17,15 @@ export class BarBuilder {
   #interval: number;
   #lastTime = -Infinity;
   #rows = 0;
+  readonly #from: number;
+  readonly #to: number;
+  readonly #instrumentId: string;
 
   constructor(private readonly opts: ReadOptions) {
     this.#interval = opts.intervalMs ?? 0;
+    this.#from = opts.from ?? -Infinity;
+    this.#to = opts.to ?? Infinity;
+    this.#instrumentId = opts.instrumentId;
     if (this.#interval > 0) this.#probe = null;
   }
 
@@ -45,10 +51,13 @@ export class BarBuilder {
     if (t <= this.#lastTime)
       throw new DataFormatError(src, line, 'time', `${tRaw} is not after the previous row`);
     this.#lastTime = t;
-    const values = [o, h, l, c, v];
-    for (let i = 0; i < 5; i++) {
-      if (!Number.isFinite(values[i]))
-        throw new DataFormatError(src, line, FIELDS[i]!, 'is not a number');
+    // o + h + l + c + v is finite only when each is (no array per row on the hot path).
+    if (!Number.isFinite(o + h + l + c + v)) {
+      const values = [o, h, l, c, v];
+      for (let i = 0; i < 5; i++) {
+        if (!Number.isFinite(values[i]))
+          throw new DataFormatError(src, line, FIELDS[i]!, 'is not a number');
+      }
     }
     if (h < l) throw new DataFormatError(src, line, 'high', `${h} is below low ${l}`);
     this.#rows++;
@@ -89,10 +98,9 @@ export class BarBuilder {
   }
 
   #push(t: number, open: number, high: number, low: number, close: number, volume: number): void {
-    const { from, to } = this.opts;
-    if ((from !== undefined && t < from) || (to !== undefined && t >= to)) return;
+    if (t < this.#from || t >= this.#to) return;
     this.#out.push({
-      instrumentId: this.opts.instrumentId,
+      instrumentId: this.#instrumentId,
       openTime: t,
       closeTime: t + this.#interval,
       open,

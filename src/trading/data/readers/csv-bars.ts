@@ -129,20 +129,32 @@ export async function* readCsvBars(
     }
     slow(decoder.decode(buf.subarray(start, end)));
   };
+  const join = (a: Uint8Array, b: Uint8Array) => {
+    const joined = new Uint8Array(a.length + b.length);
+    joined.set(a);
+    joined.set(b, a.length);
+    return joined;
+  };
   for await (const chunk of chunks) {
     const bytes = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
-    let buf = bytes;
-    if (rest.length > 0) {
-      buf = new Uint8Array(rest.length + bytes.length);
-      buf.set(rest);
-      buf.set(bytes, rest.length);
-    }
     let pos = 0;
-    for (let nl = buf.indexOf(10, pos); nl >= 0; nl = buf.indexOf(10, pos)) {
-      line(buf, pos, nl);
+    if (rest.length > 0) {
+      // Only the line cut by the chunk boundary is joined, not the whole chunk (a copy of each
+      // 1 MB chunk would be garbage only a full GC frees).
+      const nl = bytes.indexOf(10);
+      if (nl < 0) {
+        rest = join(rest, bytes);
+        continue;
+      }
+      line(join(rest, bytes.subarray(0, nl)), 0, rest.length + nl);
       pos = nl + 1;
     }
-    rest = buf.slice(pos);
+    for (let nl = bytes.indexOf(10, pos); nl >= 0; nl = bytes.indexOf(10, pos)) {
+      line(bytes, pos, nl);
+      pos = nl + 1;
+    }
+    // A copy of the tail (Buffer's slice would be a view keeping the whole chunk).
+    rest = Uint8Array.prototype.slice.call(bytes, pos);
     const out = b.take();
     if (out) yield out;
   }

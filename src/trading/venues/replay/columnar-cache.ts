@@ -40,9 +40,15 @@ function decode(buf: Buffer): BarColumns | null {
     return null;
   const n = buf.readDoubleLE(8);
   if (!Number.isInteger(n) || buf.length !== HEADER + n * 8 * COLUMNS) return null;
-  // Copy into an 8-byte-aligned buffer so the columns can be views.
-  const aligned = new Float64Array((buf.length - HEADER) / 8);
-  new Uint8Array(aligned.buffer).set(buf.subarray(HEADER));
+  // The columns are views of the file's bytes when they start 8-byte aligned (a buffer of its
+  // own from readFile does); otherwise of an aligned copy.
+  let aligned: Float64Array;
+  if ((buf.byteOffset + HEADER) % 8 === 0) {
+    aligned = new Float64Array(buf.buffer, buf.byteOffset + HEADER, (buf.length - HEADER) / 8);
+  } else {
+    aligned = new Float64Array((buf.length - HEADER) / 8);
+    new Uint8Array(aligned.buffer).set(buf.subarray(HEADER));
+  }
   const col = (i: number) => aligned.subarray(i * n, (i + 1) * n);
   return {
     length: n,
