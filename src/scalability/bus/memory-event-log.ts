@@ -1,0 +1,42 @@
+import { assertChannel, type EventLog, type LoggedEvent, type Replay } from './event-log.js';
+
+/** The embedded `EventLog`: one process, the last `keep` events of each channel. */
+export class MemoryEventLog implements EventLog {
+  readonly #channels = new Map<string, { last: number; events: LoggedEvent[] }>();
+  readonly #followers = new Set<{ channels: ReadonlySet<string>; on: (e: LoggedEvent) => void }>();
+
+  constructor(private readonly keep = 10_000) {}
+
+  async append(channel: string, payload: string): Promise<number> {
+    assertChannel(channel);
+    const c = this.#channels.get(channel) ?? { last: 0, events: [] };
+    this.#channels.set(channel, c);
+    const e = { channel, seq: ++c.last, payload };
+    c.events.push(e);
+    if (c.events.length > this.keep) c.events.splice(0, c.events.length - this.keep);
+    for (const f of this.#followers) if (f.channels.has(channel)) f.on(e);
+    return e.seq;
+  }
+
+  async read(channel: string, afterSeq: number, limit: number): Promise<Replay> {
+    assertChannel(channel);
+    const c = this.#channels.get(channel);
+    if (!c) return { events: [], truncated: false };
+    const first = c.events[0]?.seq ?? c.last + 1;
+    return {
+      events: c.events.filter((e) => e.seq > afterSeq).slice(0, limit),
+      truncated: afterSeq + 1 < first,
+    };
+  }
+
+  async last(channel: string): Promise<number> {
+    return this.#channels.get(channel)?.last ?? 0;
+  }
+
+  follow(channels: readonly string[], onEvent: (e: LoggedEvent) => void): () => Promise<void> {
+    channels.forEach(assertChannel);
+    const f = { channels: new Set(channels), on: onEvent };
+    this.#followers.add(f);
+    return async () => void this.#followers.delete(f);
+  }
+}

@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis';
+import { assertChannel, type EventLog, type LoggedEvent, type Replay } from './event-log.js';
+
+// KEYS[1] the stream, KEYS[2] its counter. ARGV: payload, how many to keep. The stream id is
+// "<seq>-0", so a channel's sequence is its Redis stream id and a resume is one XRANGE.
+const APPEND = `
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'p', ARGV[1])
+return seq
+`;
+
+type Entry = [id: string, fields: string[]];
+const seqOf = (id: string) => Number(id.slice(0, id.indexOf('-')));
+
+/**
+ * The `EventLog` of several instances: a Redis stream per channel (`XADD` with a bounded
+ * length, ids that are the channel's sequence), followed with blocking `XREAD` on a connection
+ * of its own. Appends from any instance get one order per channel.
+ *
+ * @example
+ * const log = new RedisEventLog(await connectRedis(config.redisUrl));
+ * await log.append('orders:acct-1', JSON.stringify(frame));
+ */
+export class RedisEventLog implements EventLog {
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: { readonly prefix?: string; readonly keep?: number } = {},
+  ) {}
+
+  #stream(channel: string): string {
+    assertChannel(channel);
+    return `${this.opts.prefix ?? 'kairos:events:'}${channel}`;
+  }
+
+  async append(channel: string, payload: string): Promise<number> {
+    const stream = this.#stream(channel);
+    return Number(
+      await this.redis.eval(APPEND, 2, stream, `${stream}:seq`, payload, this.opts.keep ?? 10_000),
+    );
+  }
+
+  async read(channel: string, afterSeq: number, limit: number): Promise<Replay> {
+    const stream = this.#stream(channel);
+    const [entries, oldest, last] = await Promise.all([
+      this.redis.xrange(stream, `${afterSeq + 1}-0`, '+', 'COUNT', limit) as Promise<Entry[]>,
+      this.redis.xrange(stream, '-', '+', 'COUNT', 1) as Promise<Entry[]>,
+      this.last(channel),
+    ]);
+    const firstKept = oldest[0] ? seqOf(oldest[0][0]) : last + 1;
+    return {
+      events: entries.map(([id, fields]) => ({ channel, seq: seqOf(id), payload: fields[1]! })),
+      truncated: afterSeq < last && afterSeq + 1 < firstKept,
+    };
+  }
+
+  async last(channel: string): Promise<number> {
+    return Number((await this.redis.get(`${this.#stream(channel)}:seq`)) ?? 0);
+  }
+
+  follow(channels: readonly string[], onEvent: (e: LoggedEvent) => void): () => Promise<void> {
+    const streams = channels.map((c) => this.#stream(c));
+    const byStream = new Map(streams.map((s, i) => [s, channels[i]!]));
+    // A blocking read holds its connection: one of its own, closed by stop.
+    const reader = this.redis.duplicate();
+    let stopped = false;
+    const loop = (async () => {
+      const after = await Promise.all(channels.map(async (c) => `${await this.last(c)}-0`));
+      while (!stopped) {
+        let got: [string, Entry[]][] | null;
+        try {
+          got = (await reader.xread('BLOCK', 1000, 'STREAMS', ...streams, ...after)) as
+            [string, Entry[]][] | null;
+        } catch {
+          // Redis away: the client reconnects; the next read resumes after the last id seen.
+          if (stopped) return;
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+        for (const [stream, entries] of got ?? []) {
+          const i = streams.indexOf(stream);
+          for (const [id, fields] of entries) {
+            after[i] = id;
+            onEvent({ channel: byStream.get(stream)!, seq: seqOf(id), payload: fields[1]! });
+          }
+        }
+      }
+    })();
+    return async () => {
+      stopped = true;
+      reader.disconnect();
+      await loop.catch(() => undefined);
+    };
+  }
+}
