@@ -29,6 +29,12 @@ export const OrderBody = Type.Object(
     postOnly: Type.Optional(Type.Boolean()),
     reduceOnly: Type.Optional(Type.Boolean()),
     tag: Type.Optional(Type.String({ maxLength: 64 })),
+    accountId: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_-]{1,64}$',
+        description: 'one of your accounts (default: your default account, else the shared one)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

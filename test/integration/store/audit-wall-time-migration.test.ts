@@ -113,6 +113,7 @@ describe.each(DIALECTS)('migration 0008 (audit wall time) on %s', (dialect) => {
     expect(await migrate(store.db, store.schema)).toEqual([
       '0008-audit-wall-time',
       '0009-strategy-runtime',
+      '0010-accounts',
     ]);
 
     const audit = new AuditRepository(store.db, () => today);
