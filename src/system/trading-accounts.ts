@@ -301,6 +301,8 @@ export class TradingAccounts {
     // From here no order is taken on it; refused below, it takes orders again.
     this.#closing.add(accountId);
     try {
+      // An order being placed when the close began is on record before the checks.
+      await rt.desk.idle();
       await rt.core.settle();
       const open = rt.core.exec.openOrders();
       if (open.length > 0) {

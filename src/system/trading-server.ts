@@ -156,7 +156,9 @@ export async function startTradingServer(
     // Alerts are counted once the metrics exist (recovery's own alerts are logged, not counted).
     let countAlert: (a: Alert) => void = () => undefined;
     const logAlert = alertLogger(logger);
-    let onRecovered: (r: ReconciliationResult) => void = () => undefined;
+    // Recoveries at start are counted once the metrics exist (just below).
+    const recovered: ReconciliationResult[] = [];
+    let onRecovered: (r: ReconciliationResult) => void = (r) => void recovered.push(r);
     // One trading core per account, each recovered before it trades (`docs/decisions/accounts.md`).
     const accounts = await TradingAccounts.open({
       db: store.db,
@@ -183,6 +185,7 @@ export async function startTradingServer(
       order: (id) => accounts.order(id),
     });
     countAlert = counted.onAlert;
+    for (const r of recovered) counted.onReconciled(r);
     onRecovered = (r) => counted.onReconciled(r);
     // The paper venue and the replayed feed run in this process: up while it runs.
     const venue = venueConnection(metrics, VENUE);
@@ -194,7 +197,7 @@ export async function startTradingServer(
       clearInterval(sampling);
       counted.stop();
     });
-    const riskControl = new RiskControl(risk, () => accounts.runtimes(), now);
+    const riskControl = new RiskControl(risk, () => accounts.runtimes());
     await riskControl.sync();
     // A new account's core takes the stored risk settings before its first order.
     accounts.prepareWith(() => riskControl.sync());

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import WebSocket from 'ws';
 import { toDecimal, type Decimal } from '../../../src/trading/core/decimal.js';
 import { apiCall, type Answer } from '../../support/api-call.js';
+import type { RunningServer } from '../../../src/system/trading-server.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { addToCatalog } from '../../support/strategy-catalog.js';
 import { until } from '../../support/until.js';
@@ -50,6 +51,8 @@ async function socket(url: string, token: string) {
 describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect) => {
   const schema = `kairos_acct_${process.pid}_${randomBytes(4).toString('hex')}`;
   let t: TestServer;
+  /** The server running now (the last test restarts it). */
+  let server: RunningServer;
   let tom: string;
   let tina: { id: string; token: string };
   const acc: Record<'A1' | 'A2' | 'B1' | 'B2', string> = { A1: '', A2: '', B1: '', B2: '' };
@@ -62,6 +65,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
       bars: 3000,
       ...(dialect === 'Postgres' ? { postgresSchema: schema } : {}),
     });
+    server = t.server;
     tom = t.token;
     const password = 'a second trader passphrase 42';
     const username = `tina${randomBytes(3).toString('hex')}`;
@@ -76,7 +80,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
   afterAll(async () => {
     if (process.env.ACCT_DEBUG)
       (await import('node:fs')).writeFileSync(`/tmp/acct-${dialect}.log`, t.logs.join('\n'));
-    await t?.server.close();
+    await server?.close();
     if (dialect === 'Postgres') {
       const pg = (await import('pg')).default;
       const { TEST_DATABASE_URL } = await import('../../support/postgres.js');
@@ -91,7 +95,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     method: string,
     url: string,
     opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-  ): Promise<Answer> => apiCall(t.server.url, method, url, opts);
+  ): Promise<Answer> => apiCall(server.url, method, url, opts);
   const order = (token: string, body: Record<string, unknown>) =>
     call('POST', '/orders', {
       token,
@@ -116,7 +120,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     return r.json.fills;
   };
   /** Waits until every order id given is FILLED. */
-  const filled = (token: string, ids: readonly string[]) =>
+  const filled = (token: string, ids: readonly string[], ms = 60_000) =>
     until(
       async () => {
         for (const id of ids) {
@@ -125,7 +129,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
         }
         return true;
       },
-      30_000,
+      ms,
       `orders ${ids.join(', ')} filled`,
     );
 
@@ -233,9 +237,9 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
       expect((await balanceOf(token, id)).cash).toBe(toDecimal(start).minus(spent).toFixed());
     }
     // The shared account saw none of it.
-    expect(t.server.core.exec.allOrders().some((o) => o.accountId !== 'desk')).toBe(false);
+    expect(server.core.exec.allOrders().some((o) => o.accountId !== 'desk')).toBe(false);
     expect(
-      t.server
+      server
         .accountCore(acc.B1)!
         .exec.allOrders()
         .map((o) => o.strategyId),
@@ -309,7 +313,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
               String(bought),
             );
             // The account's core holds only its own orders.
-            const core = t.server.accountCore(acc[n])!;
+            const core = server.accountCore(acc[n])!;
             for (const m of made) expect(core.exec.order(m.id) !== undefined).toBe(m.account === n);
           }
         },
@@ -423,8 +427,8 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
   }, 60_000);
 
   it('pushes order, fill, position and balance frames of an account to its owner only, each naming it', async () => {
-    const tomWs = await socket(t.server.url, tom);
-    const tinaWs = await socket(t.server.url, tina.token);
+    const tomWs = await socket(server.url, tom);
+    const tinaWs = await socket(server.url, tina.token);
     try {
       const a = await order(tom, { accountId: acc.A2, quantity: '3' });
       const b = await order(tina.token, { accountId: acc.B1, quantity: '5' });
@@ -474,7 +478,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
       body: { params: { fast: 2, slow: 4, size: '1' }, accountId: acc.A1 },
     });
     expect([notHers.status, notHers.json.code]).toEqual([404, 'ACCOUNT_NOT_FOUND']);
-    const ws = await socket(t.server.url, quant);
+    const ws = await socket(server.url, quant);
     try {
       // No account named: the quant's default (their only one).
       const started = await call('POST', '/strategies/sma-cross/start', {
@@ -484,7 +488,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
       expect(started.status).toBe(201);
       expect(started.json.accountId).toBe(q.json.id);
       const id = started.json.id as string;
-      const core = t.server.accountCore(q.json.id)!;
+      const core = server.accountCore(q.json.id)!;
       const made = await until(
         () => {
           const ids = core.exec
@@ -496,7 +500,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
         60_000,
         'the strategy places orders on its account',
       );
-      expect(t.server.core.exec.allOrders().some((o) => o.strategyId === id)).toBe(false);
+      expect(server.core.exec.allOrders().some((o) => o.strategyId === id)).toBe(false);
       await until(
         () => ws.frames.some((f) => f.type === 'order' && f.order?.clientOrderId === made[0]),
         20_000,
@@ -512,4 +516,44 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
       ws.close();
     }
   }, 120_000);
+
+  it('recovers every account at a restart: accounts, defaults, cash and positions as they were; each trades again', async () => {
+    const before = new Map<string, [string, string]>();
+    for (const [token, id] of [
+      [tom, acc.A1],
+      [tom, acc.A2],
+      [tina.token, acc.B1],
+    ] as const)
+      before.set(id, [(await positionOf(token, id)).toFixed(), (await balanceOf(token, id)).cash]);
+    const listed = (await call('GET', '/accounts', { token: tom })).json.accounts;
+    server = await t.restart({ speed: 300 });
+    expect((await call('GET', '/accounts', { token: tom })).json.accounts).toEqual(listed);
+    for (const [token, id] of [
+      [tom, acc.A1],
+      [tom, acc.A2],
+      [tina.token, acc.B1],
+    ] as const) {
+      expect([(await positionOf(token, id)).toFixed(), (await balanceOf(token, id)).cash]).toEqual(
+        before.get(id),
+      );
+    }
+    // Tom's default (A2, set above) holds; his order with no account lands and fills there, a
+    // market order once the account's core has a reference price again: the replay starts again
+    // from its first bar, and a core takes no bar older than what it has seen (until then the
+    // gate denies it, NO_REFERENCE_PRICE, and nothing is sent).
+    const again = await until(
+      async () => {
+        const r = await order(tom, { quantity: '1' });
+        if (r.status === 422 && r.json.code === 'NO_REFERENCE_PRICE') return false;
+        return r;
+      },
+      100_000,
+      "a reference price on the account's core after the restart",
+    );
+    expect([again.status, again.json.accountId]).toEqual([201, acc.A2]);
+    await filled(tom, [again.json.clientOrderId]);
+    expect((await positionOf(tom, acc.A2)).toFixed()).toBe(
+      toDecimal(before.get(acc.A2)![0]).plus(1).toFixed(),
+    );
+  }, 240_000);
 });
