@@ -35,6 +35,13 @@ export class AccountAccess {
     return a;
   }
 
+  /** What a read route's `?accountId=` names: that one account, else every account seen. */
+  readable(claims: AccessClaims, accountId: string | undefined): ApiAccount[] {
+    return accountId === undefined
+      ? this.visible(claims)
+      : [this.find(claims, accountId, 'accountId')];
+  }
+
   /** One of the caller's own accounts (not the shared one); else `ACCOUNT_NOT_FOUND`. */
   own(claims: AccessClaims, id: string, field = 'account'): ApiAccount {
     const a = this.accounts.get(id);
@@ -64,8 +71,7 @@ export class AccountAccess {
   async orderScope(claims: AccessClaims, accountId?: string): Promise<OrderScope> {
     const every = seesEveryAccount(claims.role);
     if (accountId === undefined && every) return null;
-    const accounts =
-      accountId === undefined ? this.visible(claims) : [this.find(claims, accountId, 'accountId')];
+    const accounts = this.readable(claims, accountId);
     const shared = accounts.some((a) => a.shared && !every) ? await this.#ownersOf(claims) : null;
     return accounts.map((a) => ({
       accountId: a.id,

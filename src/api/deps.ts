@@ -1,5 +1,6 @@
 import type { AuditEntry, AuditRecord } from '../security/audit/audit-record.js';
 import type { Manifest } from '../security/audit/manifest.js';
+import type { AccountRecord } from '../store/account-repository.js';
 import type { CredentialSummary } from '../store/credential-repository.js';
 import type { HealthReport } from '../monitoring/health-checks.js';
 import type { Logger } from '../trading/core/logger.js';
@@ -51,20 +52,9 @@ export interface Actor {
 }
 
 /** A trading account as the API sees one (`src/system/trading-accounts.ts`). */
-export interface ApiAccount {
-  readonly id: string;
+export interface ApiAccount extends Omit<AccountRecord, 'ownerUserId'> {
   /** Null for the server's shared account (`desk`). */
   readonly ownerUserId: string | null;
-  readonly venue: string;
-  readonly mode: 'paper' | 'live';
-  readonly name: string;
-  readonly credentialId: string | null;
-  /** A paper account's starting cash (decimal string) in `currency`. */
-  readonly startingCash: string | null;
-  readonly currency: string | null;
-  readonly createdAt: number;
-  /** When it was closed; null while open. */
-  readonly disabledAt: number | null;
   readonly shared: boolean;
 }
 

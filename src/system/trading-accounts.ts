@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { AccountRepository, type AccountRecord } from '../store/account-repository.js';
+import type { ApiAccount } from '../api/deps.js';
+import { AccountRepository } from '../store/account-repository.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import type { Store } from '../store/open-store.js';
 import { OrderRepository } from '../store/order-repository.js';
@@ -22,11 +23,7 @@ import type { ChangeActor } from './user-accounts.js';
 export const SHARED_ACCOUNT = 'desk';
 
 /** An account as the server knows it: a user's, or the shared one (no owner). */
-export interface AccountInfo extends Omit<AccountRecord, 'ownerUserId'> {
-  /** Null for the shared account. */
-  readonly ownerUserId: string | null;
-  readonly shared: boolean;
-}
+export type AccountInfo = ApiAccount;
 
 /** One account's trading: its core (OMS, ledger, paper venue), order entry and journal. */
 export interface AccountRuntime {

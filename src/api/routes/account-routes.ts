@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AccountAccess } from '../account-access.js';
 import { actorOf } from '../authenticated-context.js';
 import type { AccountDesk, ApiAccount } from '../deps.js';
-import { DecimalString } from '../order-schemas.js';
+import { AccountIdString, DecimalString } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
@@ -31,7 +31,7 @@ export const AccountView = Type.Object({
   disabledAt: Type.Union([Type.Integer(), Type.Null()]),
 });
 
-const AccountId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
+const AccountId = AccountIdString();
 const IdParams = Type.Object({ id: AccountId });
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
 

@@ -4,6 +4,7 @@ import type { Instrument } from '../../trading/model/instrument.js';
 import type { AccountAccess } from '../account-access.js';
 import type { AccountDesk } from '../deps.js';
 import { BalanceView, balanceViews } from '../portfolio-views.js';
+import { AccountQuery } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
 
 /** What `/balances` reads. */
@@ -25,10 +26,7 @@ export const balanceRoutes: FastifyPluginAsync<BalanceRoutesOptions> = async (ap
       onRequest: app.requires('positions:read'),
       schema: {
         tags: ['portfolio'],
-        querystring: Type.Object(
-          { accountId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })) },
-          { additionalProperties: false },
-        ),
+        querystring: AccountQuery,
         response: {
           200: Type.Object({ balances: Type.Array(BalanceView) }),
           401: ProblemSchema,
@@ -38,13 +36,8 @@ export const balanceRoutes: FastifyPluginAsync<BalanceRoutesOptions> = async (ap
       },
     },
     async (req) => {
-      const { accountId } = req.query;
-      const accounts =
-        accountId === undefined
-          ? opts.access.visible(req.claims)
-          : [opts.access.find(req.claims, accountId, 'accountId')];
       return {
-        balances: accounts.flatMap((a) => {
+        balances: opts.access.readable(req.claims, req.query.accountId).flatMap((a) => {
           const t = opts.accounts.trading(a.id);
           return t ? balanceViews(a.id, t.core, opts.instruments) : [];
         }),

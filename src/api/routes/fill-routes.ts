@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Fill } from '../../trading/model/fill.js';
 import type { AccountAccess } from '../account-access.js';
 import type { OrderReads } from '../deps.js';
+import { AccountIdString } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
 import { QueryParams } from '../query-params.js';
 
@@ -60,7 +61,7 @@ export const fillRoutes: FastifyPluginAsync<FillRoutesOptions> = async (app, opt
           {
             limit: QueryParams.limit(500, 100),
             before: Type.Optional(Type.String({ maxLength: 300 })),
-            accountId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
+            accountId: Type.Optional(AccountIdString()),
           },
           { additionalProperties: false },
         ),

@@ -6,7 +6,7 @@ import { InvariantError } from '../../trading/core/errors.js';
 import type { AccountAccess } from '../account-access.js';
 import { ownerOf } from '../authenticated-context.js';
 import type { AccountDesk, OrderReads } from '../deps.js';
-import { OrderBody, OrderView, orderView } from '../order-schemas.js';
+import { AccountIdString, OrderBody, OrderView, orderView } from '../order-schemas.js';
 import { ProblemSchema, apiError, sendProblem } from '../problem.js';
 import { isOpen } from '../../trading/model/order-state-machine.js';
 
@@ -103,7 +103,7 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
           {
             status: Type.Optional(Type.String({ pattern: '^[A-Z_]{1,20}$' })),
             instrumentId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-            accountId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
+            accountId: Type.Optional(AccountIdString()),
             // Query strings are not coerced (bodies must not be), so the range is a pattern.
             limit: Type.Optional(
               Type.String({

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AccountAccess } from '../account-access.js';
 import type { AccountDesk } from '../deps.js';
 import { PositionView, positionViews } from '../portfolio-views.js';
+import { AccountQuery } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
 
 /** What `/positions` reads. */
@@ -22,10 +23,7 @@ export const positionRoutes: FastifyPluginAsync<PositionRoutesOptions> = async (
       onRequest: app.requires('positions:read'),
       schema: {
         tags: ['portfolio'],
-        querystring: Type.Object(
-          { accountId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })) },
-          { additionalProperties: false },
-        ),
+        querystring: AccountQuery,
         response: {
           200: Type.Object({ positions: Type.Array(PositionView) }),
           401: ProblemSchema,
@@ -35,13 +33,8 @@ export const positionRoutes: FastifyPluginAsync<PositionRoutesOptions> = async (
       },
     },
     async (req) => {
-      const { accountId } = req.query;
-      const accounts =
-        accountId === undefined
-          ? opts.access.visible(req.claims)
-          : [opts.access.find(req.claims, accountId, 'accountId')];
       return {
-        positions: accounts.flatMap((a) => {
+        positions: opts.access.readable(req.claims, req.query.accountId).flatMap((a) => {
           const t = opts.accounts.trading(a.id);
           return t ? positionViews(a.id, t.core) : [];
         }),

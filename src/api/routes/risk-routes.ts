@@ -7,6 +7,7 @@ import type { TradingState } from '../../trading/risk/trading-state.js';
 import type { AccountAccess } from '../account-access.js';
 import { actorOf } from '../authenticated-context.js';
 import type { RiskDesk } from '../deps.js';
+import { AccountIdString } from '../order-schemas.js';
 import { ProblemSchema, apiError } from '../problem.js';
 
 const ScopeId = Type.String({ pattern: '^[A-Za-z0-9:_./-]{1,64}$' });
@@ -127,11 +128,9 @@ export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opt
               reason: reasonRequired ? reason : Type.Optional(reason),
               strategyId: Type.Optional(ScopeId),
               accountId: Type.Optional(
-                Type.String({
-                  pattern: '^[A-Za-z0-9_-]{1,64}$',
-                  description:
-                    'only this account (a trader: one of their own; the risk role: any account)',
-                }),
+                AccountIdString(
+                  'only this account (a trader: one of their own; the risk role: any account)',
+                ),
               ),
             },
             { additionalProperties: false },

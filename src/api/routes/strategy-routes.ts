@@ -4,6 +4,7 @@ import type { AccountAccess } from '../account-access.js';
 import { actorOf } from '../authenticated-context.js';
 import type { StrategyDesk, StrategyInstance } from '../deps.js';
 import type { StrategyOwners } from '../strategy-owners.js';
+import { AccountIdString } from '../order-schemas.js';
 import { ProblemSchema, apiError } from '../problem.js';
 
 const NullableInt = Type.Union([Type.Integer(), Type.Null()]);
@@ -191,11 +192,9 @@ export const strategyRoutes: FastifyPluginAsync<StrategyRoutesOptions> = async (
               }),
             ),
             accountId: Type.Optional(
-              Type.String({
-                pattern: '^[A-Za-z0-9_-]{1,64}$',
-                description:
-                  'the account it trades on: one of yours (default: your default account, else the shared one)',
-              }),
+              AccountIdString(
+                'the account it trades on: one of yours (default: your default account, else the shared one)',
+              ),
             ),
           },
           { additionalProperties: false },

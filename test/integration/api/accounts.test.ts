@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import fc from 'fast-check';
-import WebSocket from 'ws';
 import { toDecimal, type Decimal } from '../../../src/trading/core/decimal.js';
 import { apiCall, type Answer } from '../../support/api-call.js';
 import type { RunningServer } from '../../../src/system/trading-server.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { addToCatalog } from '../../support/strategy-catalog.js';
 import { until } from '../../support/until.js';
+import { subscribedSocket } from '../../support/ws-client.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
 type Json = any;
@@ -22,24 +22,8 @@ interface Frame {
 }
 
 /** A `/ws` client subscribed to orders, positions and balances, keeping every frame. */
-async function socket(url: string, token: string) {
-  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
-  const frames: Frame[] = [];
-  ws.on('message', (m) => frames.push(JSON.parse(String(m)) as Frame));
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  ws.send(JSON.stringify({ type: 'auth', token }));
-  for (const channel of ['orders', 'positions', 'balances'])
-    ws.send(JSON.stringify({ type: 'subscribe', channel }));
-  await until(
-    () => frames.filter((f) => f.type === 'subscribed').length === 3,
-    10_000,
-    'subscribed',
-  );
-  return { frames, close: () => ws.close() };
-}
+const socket = (url: string, token: string) =>
+  subscribedSocket<Frame>(url, token, ['orders', 'positions', 'balances']);
 
 /**
  * Issue 15, first slice: every user's own paper accounts in `kairos serve`, each on its own
