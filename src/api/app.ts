@@ -2,14 +2,15 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { noopLogger } from '../trading/core/logger.js';
-import type { AccessClaims } from '../security/tokens/access-tokens.js';
-import { authentication, ownerOf } from './authenticated-context.js';
+import { AccountAccess } from './account-access.js';
+import { authentication } from './authenticated-context.js';
 import type { ApiPorts } from './deps.js';
 import { refuseHostileInput } from './hostile-input.js';
 import { logRequests, requestId } from './request-log.js';
 import { countRequests } from './request-metrics.js';
 import { declareAnswers } from './openapi-truth.js';
 import { clientErrorProblem, frameworkProblem, registerProblems, sendProblem } from './problem.js';
+import { accountRoutes } from './routes/account-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { backtestRoutes } from './routes/backtest-routes.js';
@@ -83,13 +84,11 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   });
   await app.register(authentication, { tokens: ports.tokens });
 
-  const { core, instruments, now } = ports;
-  const lastPrice = (id: string) => core.lastPrice(id);
-  // A user's orders: their own and those of every strategy instance they started.
-  const ownersOf = async (claims: AccessClaims) => [
-    ownerOf(claims),
-    ...(await ports.strategies.ownedIds(claims.sub)),
-  ];
+  const { accounts, instruments, now } = ports;
+  const lastPrice = (id: string) => ports.lastPrice(id);
+  // Who sees which account; on the shared one, a user's orders are their own and those of
+  // every strategy instance they started.
+  const access = new AccountAccess(accounts, (userId) => ports.strategies.ownedIds(userId));
   const owners = new StrategyOwners(
     (id) => ports.strategies.ownerOf(id),
     logger.child({ component: 'ws' }),
@@ -98,7 +97,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
 
   await app.register(docsRoutes);
   await app.register(healthRoutes, {
-    unresolved: () => core.unresolved(),
+    unresolved: () => ports.unresolved(),
     ready: () => ports.readiness.run(),
   });
   await app.register(authRoutes, {
@@ -111,22 +110,29 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     now,
     ...(authPerMinute === undefined ? {} : { authPerMinute }),
   });
-  await app.register(orderRoutes, { desk: ports.desk, journal: ports.orders, ownersOf });
-  await app.register(positionRoutes, { ledger: core.ledger, lastPrice });
-  await app.register(balanceRoutes, { ledger: core.ledger, instruments, lastPrice });
-  await app.register(fillRoutes, { journal: ports.orders, ownersOf });
+  await app.register(accountRoutes, { accounts, access });
+  await app.register(orderRoutes, { accounts, access, reads: ports.orderReads });
+  await app.register(positionRoutes, { accounts, access });
+  await app.register(balanceRoutes, { accounts, access, instruments });
+  await app.register(fillRoutes, { reads: ports.orderReads, access });
   await app.register(instrumentRoutes, { instruments, lastPrice });
   await app.register(candleRoutes, { instruments, candles: ports.candles });
-  await app.register(riskRoutes, { risk: ports.risk });
+  await app.register(riskRoutes, { risk: ports.risk, access });
   await app.register(userRoutes, { userAdmin: ports.userAdmin, sessions: ports.tokens });
   await app.register(credentialRoutes, { credentials: ports.credentials });
   await app.register(auditRoutes, { auditLog: ports.auditLog });
-  await app.register(strategyRoutes, { strategies: ports.strategies, owners });
+  await app.register(strategyRoutes, { strategies: ports.strategies, owners, access });
   await app.register(backtestRoutes, { backtests: ports.backtests });
   await app.register(wsGateway, {
     tokens: ports.tokens,
-    events: core.bus,
-    order: (id) => core.exec.order(id),
+    events: ports.events,
+    order: (id) => ports.order(id),
+    accountOwner: (id) => {
+      const a = accounts.get(id);
+      return a === undefined ? undefined : a.ownerUserId;
+    },
+    portfolio: (id) => accounts.trading(id)?.core,
+    instruments,
     bars: ports.bars,
     owners,
     now,

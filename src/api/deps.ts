@@ -1,5 +1,6 @@
 import type { AuditEntry, AuditRecord } from '../security/audit/audit-record.js';
 import type { Manifest } from '../security/audit/manifest.js';
+import type { AccountRecord } from '../store/account-repository.js';
 import type { CredentialSummary } from '../store/credential-repository.js';
 import type { HealthReport } from '../monitoring/health-checks.js';
 import type { Logger } from '../trading/core/logger.js';
@@ -15,7 +16,9 @@ import type { Bar } from '../trading/data/market-data.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { LimitSet } from '../trading/risk/risk-limits.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
-import type { OrderRepository } from '../store/order-repository.js';
+import type { OrderRepository, OrderScope } from '../store/order-repository.js';
+import type { Fill } from '../trading/model/fill.js';
+import type { MessageBus } from '../trading/bus/message-bus.js';
 import type { Cache } from '../scalability/cache/cache.js';
 import type { PasswordHasher } from '../security/passwords/password-hasher.js';
 import type { Role } from '../security/roles/permissions.js';
@@ -48,6 +51,60 @@ export interface Actor {
   readonly role: string;
 }
 
+/** A trading account as the API sees one (`src/system/trading-accounts.ts`). */
+export interface ApiAccount extends Omit<AccountRecord, 'ownerUserId'> {
+  /** Null for the server's shared account (`desk`). */
+  readonly ownerUserId: string | null;
+  readonly shared: boolean;
+}
+
+/** One account's trading: order entry, its core's ledger and prices, its order journal. */
+export interface AccountTrading {
+  readonly desk: Pick<TradingDesk, 'place' | 'find' | 'cancel'>;
+  readonly core: Pick<TradingCore, 'ledger' | 'lastPrice'>;
+  readonly orders: Pick<OrderRepository, 'events'>;
+}
+
+/** The accounts of the server: every account, their trading, and the changes users make. */
+export interface AccountDesk {
+  /** Every account (the shared one, every user's, open or closed). */
+  all(): readonly ApiAccount[];
+  get(id: string): ApiAccount | undefined;
+  /** The user's default account id; null when none (orders then go to the shared account). */
+  defaultOf(userId: string): string | null;
+  /** Closed, or being closed: takes no order. */
+  isClosed(id: string): boolean;
+  create(
+    ownerUserId: string,
+    req: {
+      name: string;
+      mode: 'paper' | 'live';
+      startingCash?: string;
+      credentialId?: string;
+      default?: boolean;
+    },
+    by: Actor,
+  ): Promise<ApiAccount>;
+  /** Closes an account (`ACCOUNT_HAS_OPEN_ORDERS`, `ACCOUNT_NOT_FLAT`, `ACCOUNT_IN_USE`). */
+  close(id: string, by: Actor): Promise<ApiAccount>;
+  setDefault(userId: string, id: string, by: Actor): Promise<ApiAccount>;
+  trading(id: string): AccountTrading | undefined;
+}
+
+/** Orders and fills across accounts, as readers may see them (`OrderScope`). */
+export interface OrderReads {
+  page(
+    scope: OrderScope,
+    opts: { status?: string; instrumentId?: string; before?: string; limit: number },
+  ): Promise<{ orders: Order[]; next: string | null }>;
+  fillsPage(
+    scope: OrderScope,
+    opts: { before?: string; limit: number },
+  ): Promise<{ fills: Fill[]; next: string | null }>;
+  /** The account and owner of a stored order; null when none has this id. */
+  locate(clientOrderId: string): Promise<{ accountId: string; strategyId: string } | null>;
+}
+
 /** Risk limits and trading states: stored (audited), then applied to the running core at once. */
 export interface RiskDesk {
   view(): Promise<{ limits: LimitSet; states: StoredStates }>;
@@ -58,7 +115,7 @@ export interface RiskDesk {
     by: Actor,
   ): Promise<void>;
   setState(
-    scope: { strategyId?: string },
+    scope: { strategyId?: string; accountId?: string },
     state: TradingState,
     reason: string | null,
     by: Actor,
@@ -147,6 +204,8 @@ export interface StrategyDesk {
       params?: Readonly<Record<string, unknown>>;
       runtime?: 'in-process' | 'lambda';
       function?: string;
+      /** Checked by the API: one of the starter's open accounts, or the shared one. */
+      accountId?: string;
     },
     by: Actor,
   ): Promise<StrategyInstance>;
@@ -213,10 +272,18 @@ export interface ApiPorts {
   readonly tokens: TokenService;
   /** Short-lived login challenges (between password and second factor). */
   readonly challenges: Cache;
-  /** The trading core: its bus (order events), OMS, ledger and last prices. */
-  readonly core: Pick<TradingCore, 'bus' | 'exec' | 'ledger' | 'lastPrice' | 'unresolved'>;
-  readonly desk: TradingDesk;
-  readonly orders: OrderRepository;
+  /** Every trading account: one core each (`src/system/trading-accounts.ts`). */
+  readonly accounts: AccountDesk;
+  /** Orders and fills across accounts. */
+  readonly orderReads: OrderReads;
+  /** Every core's order events, as one stream (each event names its account). */
+  readonly events: Pick<MessageBus, 'subscribe'>;
+  /** An order as its account's OMS holds it now. */
+  order(clientOrderId: string): Order | undefined;
+  /** The last price of an instrument (the market feed's, the same for every account). */
+  lastPrice(instrumentId: string): Decimal | null;
+  /** Whether some order's outcome is not known (SUBMITTED, UNKNOWN) on any account. */
+  unresolved(): boolean;
   /** Every instrument the core trades. */
   readonly instruments: readonly Instrument[];
   /** The last bars of the market feed (a bounded buffer), oldest first. */

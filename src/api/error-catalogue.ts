@@ -32,6 +32,7 @@ export const API_ERRORS = {
   USER_INVALID: e(400, 'Invalid user'),
   CREDENTIAL_INVALID: e(400, 'Invalid credential'),
   RISK_LIMIT_INVALID: e(400, 'Invalid risk limit'),
+  ACCOUNT_INVALID: e(400, 'Invalid account'),
   LAMBDA_PACKAGE_TOO_LARGE: e(400, 'Strategy package too large'),
   // 401: who is asking is not established
   AUTH_REQUIRED: e(401, 'Authentication required'),
@@ -48,6 +49,7 @@ export const API_ERRORS = {
   STRATEGY_NOT_FOUND: e(404, 'Strategy not found'),
   DATA_NOT_FOUND: e(404, 'Data file not found'),
   LAMBDA_NOT_FOUND: e(404, 'Lambda function not found'),
+  ACCOUNT_NOT_FOUND: e(404, 'Account not found'),
   REQUEST_TIMEOUT: e(408, 'Request timeout'),
   // 409: the current state refuses it
   USER_EXISTS: e(409, 'User exists'),
@@ -59,11 +61,17 @@ export const API_ERRORS = {
   BACKTEST_NOT_DONE: e(409, 'Backtest not done'),
   LAMBDA_CONFLICT: e(409, 'Lambda function changed concurrently'),
   LAMBDA_STRATEGY_MISMATCH: e(409, 'Function is not a deploy of this strategy'),
+  ACCOUNT_NAME_TAKEN: e(409, 'Account name taken'),
+  ACCOUNT_DISABLED: e(409, 'Account closed'),
+  ACCOUNT_HAS_OPEN_ORDERS: e(409, 'Account has open orders'),
+  ACCOUNT_NOT_FLAT: e(409, 'Account holds a position'),
+  ACCOUNT_IN_USE: e(409, 'Account runs a strategy'),
   BODY_TOO_LARGE: e(413, 'Body too large'),
   URL_TOO_LONG: e(414, 'URL too long'),
   UNSUPPORTED_MEDIA_TYPE: e(415, 'Unsupported media type'),
   // 422: `POST /orders` denied at the gate (the order reason code: `docs/errors.md`)
   UNKNOWN_INSTRUMENT: e(422, 'Unknown instrument'),
+  ACCOUNT_LIVE_UNAVAILABLE: e(422, 'Live accounts not available'),
   QUANTITY_ROUNDS_TO_ZERO: denied,
   QUANTITY_BELOW_MIN: denied,
   NOTIONAL_BELOW_MIN: denied,

@@ -7,6 +7,16 @@ export const DecimalString = Type.String({
   description: 'a positive decimal as a string, e.g. "0.015"',
 });
 
+/** An account id (`desk`, `acc-…`), as bodies, paths and queries name one. */
+export const AccountIdString = (description?: string) =>
+  Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', ...(description ? { description } : {}) });
+
+/** A read route's `?accountId=`: one account you see (default: every account you see). */
+export const AccountQuery = Type.Object(
+  { accountId: Type.Optional(AccountIdString()) },
+  { additionalProperties: false },
+);
+
 /** The body of `POST /orders`: unknown fields are refused (no mass assignment). */
 export const OrderBody = Type.Object(
   {
@@ -29,6 +39,9 @@ export const OrderBody = Type.Object(
     postOnly: Type.Optional(Type.Boolean()),
     reduceOnly: Type.Optional(Type.Boolean()),
     tag: Type.Optional(Type.String({ maxLength: 64 })),
+    accountId: Type.Optional(
+      AccountIdString('one of your accounts (default: your default account, else the shared one)'),
+    ),
   },
   { additionalProperties: false },
 );

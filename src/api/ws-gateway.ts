@@ -5,14 +5,16 @@ import { METRICS } from '../monitoring/metric-catalogue.js';
 import type { Logger } from '../trading/core/logger.js';
 import { noopMetrics, type Metrics } from '../trading/core/metrics.js';
 import type { AccessClaims } from '../security/tokens/access-tokens.js';
-import { can, type Permission } from '../security/roles/permissions.js';
+import { can, seesEveryAccount, type Permission } from '../security/roles/permissions.js';
 import type { TokenService } from '../security/tokens/token-service.js';
 import type { MessageBus } from '../trading/bus/message-bus.js';
 import { Topics } from '../trading/bus/topics.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
+import type { Instrument } from '../trading/model/instrument.js';
 import type { Order } from '../trading/model/order.js';
 import { orderView } from './order-schemas.js';
+import { balanceViews, positionView, type PortfolioSource } from './portfolio-views.js';
 import type { StrategyOwners } from './strategy-owners.js';
 import { readFrame, type WsMessage } from './ws-messages.js';
 
@@ -29,6 +31,8 @@ export const WS_LIMITS = {
 export const CHANNEL_PERMISSION = {
   orders: 'orders:read',
   bars: 'market-data:read',
+  positions: 'positions:read',
+  balances: 'positions:read',
 } as const satisfies Readonly<Record<string, Permission>>;
 type Channel = keyof typeof CHANNEL_PERMISSION;
 
@@ -46,10 +50,18 @@ interface Client {
 /** What the WebSocket gateway uses. */
 export interface WsGatewayOptions {
   readonly tokens: Pick<TokenService, 'verifyAccess'>;
-  /** Where order events are published (`Topics.allOrderEvents`). */
+  /** Where order events are published (`Topics.allOrderEvents`), every account's. */
   readonly events: Pick<MessageBus, 'subscribe'>;
   /** An order as the OMS holds it now. */
   order(clientOrderId: string): Order | undefined;
+  /**
+   * The owner of an account: a user id, null for the shared account (its orders are their
+   * placer's or their strategy's starter's), undefined for none known (only oversight sees it).
+   */
+  accountOwner(accountId: string): string | null | undefined;
+  /** An account's ledger and prices (`positions`, `balances` channels). */
+  portfolio(accountId: string): PortfolioSource | undefined;
+  readonly instruments: readonly Instrument[];
   /** The market feed's bars. */
   readonly bars: { subscribe(fn: (bar: Bar) => void): () => void };
   /** Who owns each strategy id's orders (a user's, or a strategy instance they started). */
@@ -65,7 +77,10 @@ export interface WsGatewayOptions {
 /**
  * `GET /ws`: the client authenticates with its access token (`{"type":"auth","token":…}`, again
  * before it expires to stay connected), subscribes to `orders` (the order events and fills of
- * its own orders and of the strategy instances it started) and `bars`; the server pings every
+ * its accounts, of its own orders on the shared account and of the strategy instances it
+ * started there; an oversight role: every account's), `positions` and `balances` (after each
+ * such fill: the position and balance it changed) and `bars`; every order, fill, position and
+ * balance frame names its `accountId`. The server pings every
  * 15 s. A client more than 1 MiB behind is closed (1013) and told why; nothing is buffered
  * without bound.
  */
@@ -92,14 +107,25 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     // The order as this event left it (orders are immutable values), framed at most once.
     const order = opts.order(e.clientOrderId);
     if (!order) return;
-    opts.owners.withOwner(e.strategyId, (userId) => {
+    // A fill's position and balance as the ledger has them now (it took the fill first).
+    const portfolio = e.kind === 'OrderFilled' ? portfolioFrames(e, opts) : null;
+    const deliver = (userId: string | null) => {
       let frames: string[] | undefined;
       for (const c of clients) {
-        if (!c.claims || !c.channels.has('orders') || c.claims.sub !== userId) continue;
-        frames ??= orderFrames(e, order);
-        for (const frame of frames) push(c, frame);
+        // The account's owner (on the shared account: the order's), or an oversight role.
+        if (!c.claims || (c.claims.sub !== userId && !seesEveryAccount(c.claims.role))) continue;
+        if (c.channels.has('orders')) {
+          frames ??= orderFrames(e, order);
+          for (const frame of frames) push(c, frame);
+        }
+        if (portfolio && c.channels.has('positions')) push(c, portfolio.position);
+        if (portfolio && c.channels.has('balances'))
+          for (const frame of portfolio.balances) push(c, frame);
       }
-    });
+    };
+    const owner = opts.accountOwner(e.accountId);
+    if (owner === null) opts.owners.withOwner(e.strategyId, deliver);
+    else deliver(owner ?? null);
   });
   const unsubscribeBars = opts.bars.subscribe((bar) => {
     // `sentAt` (server ms) lets a client see how far behind it is.
@@ -194,14 +220,45 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
   });
 };
 
+/** The position and balance frames after a fill (null when the account's ledger is not here). */
+function portfolioFrames(
+  e: Extract<OrderEvent, { kind: 'OrderFilled' }>,
+  opts: Pick<WsGatewayOptions, 'portfolio' | 'instruments'>,
+): { position: string; balances: string[] } | null {
+  const src = opts.portfolio(e.accountId);
+  const p = src?.ledger.allPositions().find((x) => x.instrumentId === e.fill.instrumentId);
+  if (!src || !p) return null;
+  const quote = opts.instruments.find((i) => i.id === e.fill.instrumentId)?.quote;
+  const accountId = e.accountId;
+  return {
+    position: JSON.stringify({
+      type: 'position',
+      accountId,
+      position: positionView(accountId, p, src.lastPrice(p.instrumentId)),
+    }),
+    balances: balanceViews(accountId, src, opts.instruments, quote).map((balance) =>
+      JSON.stringify({ type: 'balance', accountId, balance }),
+    ),
+  };
+}
+
 /** The frames of one order event: the order, and the fill when it is one. */
 function orderFrames(e: OrderEvent, order: Order): string[] {
-  const frames = [JSON.stringify({ type: 'order', kind: e.kind, order: orderView(order) })];
+  const frames = [
+    JSON.stringify({
+      type: 'order',
+      kind: e.kind,
+      accountId: order.accountId,
+      order: orderView(order),
+    }),
+  ];
   if (e.kind === 'OrderFilled') {
     frames.push(
       JSON.stringify({
         type: 'fill',
+        accountId: order.accountId,
         fill: {
+          accountId: order.accountId,
           clientOrderId: e.clientOrderId,
           tradeId: e.fill.tradeId,
           side: e.fill.side,

@@ -2,7 +2,12 @@ import { Type, type Static } from '@fastify/type-provider-typebox';
 import { Compile } from 'typebox/compile';
 import { firstHostile } from './hostile-input.js';
 
-const Channel = Type.Union([Type.Literal('orders'), Type.Literal('bars')]);
+const Channel = Type.Union([
+  Type.Literal('orders'),
+  Type.Literal('bars'),
+  Type.Literal('positions'),
+  Type.Literal('balances'),
+]);
 
 /** The schema of each message a client may send on `/ws`, by `type`. */
 export const WS_MESSAGE_SCHEMAS = {

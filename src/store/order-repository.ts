@@ -357,40 +357,11 @@ export class OrderRepository implements OrderStore {
    * One page of an owner's orders, newest first, with optional filters. `before` is the cursor
    * the previous page returned (keyset pagination on creation time and id, stable under inserts).
    */
-  async page(
+  page(
     owner: string | readonly string[],
     opts: { status?: string; instrumentId?: string; before?: string; limit: number },
   ): Promise<{ orders: Order[]; next: string | null }> {
-    let q = this.db
-      .selectFrom('orders')
-      .selectAll()
-      .where('account_id', '=', this.accountId)
-      .where('strategy_id', 'in', typeof owner === 'string' ? [owner] : owner);
-    if (opts.status) q = q.where('status', '=', opts.status);
-    if (opts.instrumentId) q = q.where('instrument_id', '=', opts.instrumentId);
-    if (opts.before) {
-      const [ts, id] = PageCursor.decode(opts.before);
-      q = q.where((eb) =>
-        eb.or([
-          eb('created_at', '<', ts),
-          eb.and([eb('created_at', '=', ts), eb('client_order_id', '<', id)]),
-        ]),
-      );
-    }
-    const rows = await q
-      .orderBy('created_at', 'desc')
-      .orderBy('client_order_id', 'desc')
-      .limit(opts.limit + 1)
-      .execute();
-    const orders = rows.slice(0, opts.limit).map(toOrder);
-    const last = orders.at(-1);
-    return {
-      orders,
-      next:
-        rows.length > opts.limit && last
-          ? PageCursor.encode(last.createdAt, last.clientOrderId)
-          : null,
-    };
+    return pageOrders(this.db, [{ accountId: this.accountId, owners: ownerList(owner) }], opts);
   }
 
   async fills(since = 0): Promise<Fill[]> {
@@ -409,45 +380,11 @@ export class OrderRepository implements OrderStore {
    * One page of the fills of an owner's orders, newest first. `before` is the cursor the
    * previous page returned (keyset on time, venue and trade id).
    */
-  async fillsPage(
+  fillsPage(
     owner: string | readonly string[],
     opts: { before?: string; limit: number },
   ): Promise<{ fills: Fill[]; next: string | null }> {
-    let q = this.db
-      .selectFrom('fills')
-      .innerJoin('orders', 'orders.client_order_id', 'fills.client_order_id')
-      .selectAll('fills')
-      .where('fills.account_id', '=', this.accountId)
-      .where('orders.strategy_id', 'in', typeof owner === 'string' ? [owner] : owner);
-    if (opts.before) {
-      const [ts, venue, tradeId] = decodeFillCursor(opts.before);
-      q = q.where((eb) =>
-        eb.or([
-          eb('fills.ts', '<', ts),
-          eb.and([eb('fills.ts', '=', ts), eb('fills.venue', '<', venue)]),
-          eb.and([
-            eb('fills.ts', '=', ts),
-            eb('fills.venue', '=', venue),
-            eb('fills.trade_id', '<', tradeId),
-          ]),
-        ]),
-      );
-    }
-    const rows = await q
-      .orderBy('fills.ts', 'desc')
-      .orderBy('fills.venue', 'desc')
-      .orderBy('fills.trade_id', 'desc')
-      .limit(opts.limit + 1)
-      .execute();
-    const fills = rows.slice(0, opts.limit).map(toFill);
-    const last = fills.at(-1);
-    return {
-      fills,
-      next:
-        rows.length > opts.limit && last
-          ? Buffer.from(JSON.stringify([last.ts, last.venue, last.tradeId])).toString('base64url')
-          : null,
-    };
+    return pageFills(this.db, [{ accountId: this.accountId, owners: ownerList(owner) }], opts);
   }
 
   /**
@@ -498,6 +435,129 @@ export class OrderRepository implements OrderStore {
       toEvent(typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload, this.accountId),
     );
   }
+}
+
+const ownerList = (owner: string | readonly string[]): readonly string[] =>
+  typeof owner === 'string' ? [owner] : owner;
+
+/**
+ * Which orders a reader may see: per account, every order (`owners` null) or those of some
+ * owners (`user:<id>` and strategy ids); null: every account's.
+ */
+export type OrderScope =
+  readonly { readonly accountId: string; readonly owners: readonly string[] | null }[] | null;
+
+/** One page of the orders in `scope`, newest first (`OrderRepository.page`, across accounts). */
+export async function pageOrders(
+  db: Kysely<Schema>,
+  scope: OrderScope,
+  opts: { status?: string; instrumentId?: string; before?: string; limit: number },
+): Promise<{ orders: Order[]; next: string | null }> {
+  if (scope !== null && scope.length === 0) return { orders: [], next: null };
+  let q = db.selectFrom('orders').selectAll();
+  if (scope !== null)
+    q = q.where((eb) =>
+      eb.or(
+        scope.map((s) =>
+          s.owners === null
+            ? eb('account_id', '=', s.accountId)
+            : eb.and([eb('account_id', '=', s.accountId), eb('strategy_id', 'in', [...s.owners])]),
+        ),
+      ),
+    );
+  if (opts.status) q = q.where('status', '=', opts.status);
+  if (opts.instrumentId) q = q.where('instrument_id', '=', opts.instrumentId);
+  if (opts.before) {
+    const [ts, id] = PageCursor.decode(opts.before);
+    q = q.where((eb) =>
+      eb.or([
+        eb('created_at', '<', ts),
+        eb.and([eb('created_at', '=', ts), eb('client_order_id', '<', id)]),
+      ]),
+    );
+  }
+  const rows = await q
+    .orderBy('created_at', 'desc')
+    .orderBy('client_order_id', 'desc')
+    .limit(opts.limit + 1)
+    .execute();
+  const orders = rows.slice(0, opts.limit).map(toOrder);
+  const last = orders.at(-1);
+  return {
+    orders,
+    next:
+      rows.length > opts.limit && last
+        ? PageCursor.encode(last.createdAt, last.clientOrderId)
+        : null,
+  };
+}
+
+/** One page of the fills of the orders in `scope`, newest first (`OrderRepository.fillsPage`). */
+export async function pageFills(
+  db: Kysely<Schema>,
+  scope: OrderScope,
+  opts: { before?: string; limit: number },
+): Promise<{ fills: Fill[]; next: string | null }> {
+  if (scope !== null && scope.length === 0) return { fills: [], next: null };
+  let q = db
+    .selectFrom('fills')
+    .innerJoin('orders', 'orders.client_order_id', 'fills.client_order_id')
+    .selectAll('fills');
+  if (scope !== null)
+    q = q.where((eb) =>
+      eb.or(
+        scope.map((s) =>
+          s.owners === null
+            ? eb('fills.account_id', '=', s.accountId)
+            : eb.and([
+                eb('fills.account_id', '=', s.accountId),
+                eb('orders.strategy_id', 'in', [...s.owners]),
+              ]),
+        ),
+      ),
+    );
+  if (opts.before) {
+    const [ts, venue, tradeId] = decodeFillCursor(opts.before);
+    q = q.where((eb) =>
+      eb.or([
+        eb('fills.ts', '<', ts),
+        eb.and([eb('fills.ts', '=', ts), eb('fills.venue', '<', venue)]),
+        eb.and([
+          eb('fills.ts', '=', ts),
+          eb('fills.venue', '=', venue),
+          eb('fills.trade_id', '<', tradeId),
+        ]),
+      ]),
+    );
+  }
+  const rows = await q
+    .orderBy('fills.ts', 'desc')
+    .orderBy('fills.venue', 'desc')
+    .orderBy('fills.trade_id', 'desc')
+    .limit(opts.limit + 1)
+    .execute();
+  const fills = rows.slice(0, opts.limit).map(toFill);
+  const last = fills.at(-1);
+  return {
+    fills,
+    next:
+      rows.length > opts.limit && last
+        ? Buffer.from(JSON.stringify([last.ts, last.venue, last.tradeId])).toString('base64url')
+        : null,
+  };
+}
+
+/** The account and owner of a stored order, null when no order has this id. */
+export async function locateOrder(
+  db: Kysely<Schema>,
+  clientOrderId: string,
+): Promise<{ accountId: string; strategyId: string } | null> {
+  const r = await db
+    .selectFrom('orders')
+    .select(['account_id', 'strategy_id'])
+    .where('client_order_id', '=', clientOrderId)
+    .executeTakeFirst();
+  return r ? { accountId: r.account_id, strategyId: r.strategy_id } : null;
 }
 
 const FILL_FIELDS = [

@@ -35,6 +35,8 @@ export interface RiskAuditAs {
 export interface StoredStates {
   readonly global: TradingState;
   readonly strategies: Readonly<Record<string, TradingState>>;
+  /** The kill switch per account (scope `ACCOUNT`): absent means ACTIVE. */
+  readonly accounts?: Readonly<Record<string, TradingState>>;
 }
 
 /**
@@ -196,26 +198,30 @@ export class RiskRepository {
   async states(): Promise<StoredStates> {
     const rows = await this.db.selectFrom('trading_state').selectAll().execute();
     const strategies: Record<string, TradingState> = {};
+    const accounts: Record<string, TradingState> = {};
     let global: TradingState = 'ACTIVE';
     for (const r of rows) {
       if (r.scope === 'GLOBAL') global = r.state as TradingState;
+      else if (r.scope === 'ACCOUNT') accounts[r.scope_id] = r.state as TradingState;
       else strategies[r.scope_id] = r.state as TradingState;
     }
-    return { global, strategies };
+    return { global, strategies, accounts };
   }
 
-  /** Sets the trading state of the account or a strategy, with its event. */
+  /** Sets the trading state of everything (no scope), an account or a strategy, with its event. */
   async setState(
-    scope: { strategyId?: string },
+    scope: { strategyId?: string; accountId?: string },
     state: TradingState,
     reason: string | null,
     actor: string,
     ts: number,
     as: RiskAuditAs = {},
   ): Promise<void> {
+    if (scope.strategyId && scope.accountId)
+      throw new KairosError('VALIDATION', 'give a strategy or an account, not both');
     const row = {
-      scope: scope.strategyId ? 'STRATEGY' : 'GLOBAL',
-      scope_id: scope.strategyId ?? '',
+      scope: scope.strategyId ? 'STRATEGY' : scope.accountId ? 'ACCOUNT' : 'GLOBAL',
+      scope_id: scope.strategyId ?? scope.accountId ?? '',
       state,
       reason,
       updated_at: ts,

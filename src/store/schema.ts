@@ -49,11 +49,21 @@ export interface InstrumentsTable {
   updated_at: Int8;
 }
 
+/** An account (0010): a user's paper or live account; orders, fills and snapshots name it. */
 export interface AccountsTable {
   id: string;
   venue: string;
   name: string;
   created_at: Int8;
+  owner_user_id: string | null;
+  /** paper or live. */
+  mode: string;
+  /** The stored credential of a live account. */
+  credential_id: string | null;
+  /** A paper account's starting cash, in `cash_currency`. */
+  starting_cash: Numeric | null;
+  cash_currency: string | null;
+  disabled_at: Int8 | null;
 }
 
 export interface OrdersTable {
@@ -190,6 +200,8 @@ export interface StrategyDeploymentsTable {
   lambda_function?: string | null;
   lambda_qualifier?: string | null;
   lambda_version?: string | null;
+  /** The account it trades on (0010; `desk` before). */
+  account_id?: string;
 }
 
 export interface CandlesTable {
@@ -251,6 +263,8 @@ export interface UsersTable {
   /** Encrypted at `users/totp_secret/<id>`. */
   totp_secret_ciphertext: string | null;
   totp_confirmed_at: Int8 | null;
+  /** The account an order naming none goes to (0010). */
+  default_account_id?: string | null;
 }
 
 /** The last accepted TOTP time step per user (replay refusal). */

@@ -21,6 +21,8 @@ export interface Deployment {
   /** Its strategy id (orders, risk scope, snapshots). */
   readonly id: string;
   readonly ownerUserId: string;
+  /** The account it trades on (`desk`, the server's shared account, by default). */
+  readonly accountId: string;
   /** The catalog name. */
   readonly name: string;
   readonly codeSha256: string;
@@ -45,8 +47,9 @@ export class StrategyDeploymentRepository {
   constructor(private readonly db: Kysely<Schema>) {}
 
   async create(
-    d: Omit<Deployment, 'status' | 'error' | 'stoppedAt' | 'runtime' | 'lambda'> & {
+    d: Omit<Deployment, 'status' | 'error' | 'stoppedAt' | 'runtime' | 'lambda' | 'accountId'> & {
       readonly lambda?: LambdaBinding | null;
+      readonly accountId?: string;
     },
   ): Promise<Deployment> {
     const row: StrategyDeploymentsTable = {
@@ -63,6 +66,7 @@ export class StrategyDeploymentRepository {
       lambda_function: d.lambda?.function ?? null,
       lambda_qualifier: d.lambda?.qualifier ?? null,
       lambda_version: d.lambda?.version ?? null,
+      account_id: d.accountId ?? 'desk',
     };
     await this.db.insertInto('strategy_deployments').values(row).execute();
     return toDeployment(row);
@@ -109,6 +113,7 @@ function toDeployment(r: StrategyDeploymentsTable): Deployment {
   return {
     id: r.id,
     ownerUserId: r.owner_user_id,
+    accountId: r.account_id ?? 'desk',
     name: r.name,
     codeSha256: r.code_sha256,
     params: (typeof r.params === 'string' ? JSON.parse(r.params) : r.params) as Record<

@@ -1,5 +1,6 @@
 import type { RiskRepository, StoredStates } from '../store/risk-repository.js';
 import type { TradingCore } from '../trading/live/trading-core.js';
+import { stricter } from '../trading/risk/trading-state.js';
 import type { LimitSet } from '../trading/risk/risk-limits.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import type { ChangeActor } from './user-accounts.js';
@@ -11,10 +12,14 @@ const STATE_ACTION: Readonly<Record<TradingState, string>> = {
   ACTIVE: 'risk.resumed',
 };
 
+/** The trading cores of a server, by account (a server runs one per account). */
+export type RiskCores = () => Iterable<{ readonly accountId: string; readonly core: TradingCore }>;
+
 /**
  * Risk limits and trading states of a running server: each change is stored first (with its
- * audit row, in one transaction) and then applied to the running core at once, so the kill
- * switch cancels open orders before the call returns. Reads and applies of the stored settings
+ * audit row, in one transaction) and then applied to every running core at once, so the kill
+ * switch cancels open orders before the call returns. An account's core runs under the stricter
+ * of the global state and its account's (the per-account kill switch). Reads and applies of the stored settings
  * run one at a time, so a periodic refresh never applies settings older than a change it raced.
  *
  * @example
@@ -26,9 +31,14 @@ export class RiskControl {
 
   constructor(
     private readonly repo: RiskRepository,
-    private readonly core: TradingCore,
+    cores: TradingCore | RiskCores,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.cores =
+      typeof cores === 'function' ? cores : () => [{ accountId: cores.accountId, core: cores }];
+  }
+
+  private readonly cores: RiskCores;
 
   /** The stored limits and states. */
   async view(): Promise<{ limits: LimitSet; states: StoredStates }> {
@@ -38,8 +48,16 @@ export class RiskControl {
   /** Reads the stored settings and applies them to the core (a newly HALTED scope is canceled). */
   sync(actor = 'store'): Promise<void> {
     const run = this.#tail.then(async () => {
-      this.core.applyRisk(await this.view(), actor);
-      await this.core.settle();
+      const { limits, states } = await this.view();
+      const cores = [...this.cores()];
+      for (const { accountId, core } of cores) {
+        const own = states.accounts?.[accountId] ?? 'ACTIVE';
+        core.applyRisk(
+          { limits, states: { ...states, global: stricter(states.global, own) } },
+          actor,
+        );
+      }
+      for (const { core } of cores) await core.settle();
     });
     this.#tail = run.catch(() => undefined);
     return run;
@@ -61,7 +79,7 @@ export class RiskControl {
 
   /** Stores a trading state (`risk.halted`, `risk.reduced`, `risk.resumed`) and applies it. */
   async setState(
-    scope: { strategyId?: string },
+    scope: { strategyId?: string; accountId?: string },
     state: TradingState,
     reason: string | null,
     by: ChangeActor,

@@ -22,7 +22,11 @@ import type { ReadinessSettings } from './config.js';
 export interface ReadinessParts {
   readonly settings: ReadinessSettings;
   readonly store: Store;
-  readonly core: Pick<TradingCore, 'bus' | 'exec'>;
+  /** Every account's order events and OMS (`TradingAccounts`), or one core. */
+  readonly core: {
+    readonly bus: Pick<TradingCore['bus'], 'subscribe'>;
+    readonly exec: Pick<TradingCore['exec'], 'order' | 'openOrders'>;
+  };
   /** The venue's links: market data, private stream or order entry. */
   readonly venue: readonly VenueLink[];
   /** Present when `REDIS_URL` is set. */

@@ -32,11 +32,20 @@ type AnyStrategy = StrategyDefinition<any, any, any>;
 /** What a strategy host is built from. */
 export interface StrategyHostConfig {
   readonly db: Store['db'];
+  /** The core of the default account (`desk`), with `snapshots`. */
   readonly core: TradingCore;
   /** The instrument the server's feed trades (the one strategies run on). */
   readonly instrument: Instrument;
   readonly catalog: FileCatalog;
   readonly snapshots: StrategySnapshotStore;
+  /**
+   * The core and snapshot store of another account an instance may run on (`kairos serve`: one
+   * core per account); undefined when the account has none. Without it, every instance runs on
+   * `core`.
+   */
+  readonly account?: (
+    accountId: string,
+  ) => { readonly core: TradingCore; readonly snapshots: StrategySnapshotStore } | undefined;
   /** Where strategy bundles are written. */
   readonly buildDir: string;
   readonly now: () => number;
@@ -79,6 +88,8 @@ export interface StartRequest {
   readonly runtime?: StrategyRuntime;
   /** With `lambda`: `name[:alias|version]` (default: the strategy's name, alias `live`). */
   readonly function?: string;
+  /** The account it trades on (checked by the caller; default `desk`). */
+  readonly accountId?: string;
 }
 
 const inProcess = (
@@ -104,6 +115,9 @@ export interface InstanceView extends Deployment {
 
 interface Instance {
   deployment: Deployment;
+  /** The core of its account, and where its snapshots go. */
+  readonly core: TradingCore;
+  readonly snapshots: StrategySnapshotStore;
   readonly seam: StrategySeam;
   readonly name: string;
   /** Set once it is stopped or failed: its handlers run no more. */
@@ -149,6 +163,9 @@ export class StrategyHost {
     // A Lambda instance's function is checked before anything is stored.
     const lambda =
       req.runtime === 'lambda' ? await this.#bind(this.#functionOf(req), def.name) : null;
+    const accountId = req.accountId ?? DEFAULT_ACCOUNT;
+    if (!this.#account(accountId))
+      throw new KairosError('ACCOUNT_NOT_FOUND', `accountId: account ${accountId} not found`);
     // Short, so client order ids (`<id>-<n>`, at most 36 characters) keep it whole.
     const id = `${req.name.slice(0, 10).replace(/[^A-Za-z0-9-]/g, '-')}-${randomBytes(5).toString('hex')}`;
     const startedAt = this.cfg.now();
@@ -161,6 +178,7 @@ export class StrategyHost {
         params,
         startedAt,
         lambda,
+        accountId,
       });
       await new AuditRepository(tx).append(
         {
@@ -173,6 +191,7 @@ export class StrategyHost {
             name: req.name,
             codeSha256: bundle.sha256,
             params,
+            accountId,
             ...(lambda ? { runtime: 'lambda', lambda: { ...lambda } } : {}),
           },
         },
@@ -217,7 +236,7 @@ export class StrategyHost {
     if (!found) return null;
     const inst = this.#live.get(id);
     if (!inst || found.status !== 'running') return this.#view(found);
-    const open = this.#openOrders(id).length;
+    const open = inst.core.exec.openOrders(id).length;
     await this.#end(inst, 'stopped', null, by, { canceledOrders: open });
     this.#log.info('strategy stopped', { strategyId: id, actor: by.actor, canceledOrders: open });
     return this.#view(inst.deployment);
@@ -227,6 +246,11 @@ export class StrategyHost {
   async list(ownerUserId: string): Promise<InstanceView[]> {
     const all = await new StrategyDeploymentRepository(this.cfg.db).list(ownerUserId);
     return all.map((d) => this.#view(this.#live.get(d.id)?.deployment ?? d));
+  }
+
+  /** Whether an instance runs on the account. */
+  runsOn(accountId: string): boolean {
+    return [...this.#live.values()].some((i) => i.deployment.accountId === accountId);
   }
 
   /** The strategy ids of every instance `ownerUserId` started. */
@@ -249,7 +273,7 @@ export class StrategyHost {
       await this.#call(inst, () => inst.seam.onBar(bar));
       if (!inst.halted) ran.push(inst);
     }
-    await this.cfg.core.settle();
+    for (const core of new Set(ran.map((i) => i.core))) await core.settle();
     for (const inst of ran) {
       if (inst.halted) continue;
       // The venue's answers that came while settling reach the strategy before its state is saved.
@@ -257,7 +281,7 @@ export class StrategyHost {
       const snap = inst.halted ? null : await this.#call(inst, () => inst.seam.snapshot());
       if (!snap || inst.halted) continue;
       try {
-        await this.cfg.snapshots.save(inst.deployment.id, inst.name, {
+        await inst.snapshots.save(inst.deployment.id, inst.name, {
           ts: bar.closeTime,
           ordersMade: snap.ordersMade,
           state: snap.state,
@@ -276,8 +300,10 @@ export class StrategyHost {
     const running = await new StrategyDeploymentRepository(this.cfg.db).list(null);
     for (const d of running) {
       try {
+        const account = this.#account(d.accountId);
+        if (!account) throw new Error(`account ${d.accountId} not found`);
         const def = await loadStrategy(await this.cfg.catalog.resolve(d.name), this.cfg.buildDir);
-        await this.#launch(d, def, await this.cfg.snapshots.latest(d.id));
+        await this.#launch(d, def, await account.snapshots.latest(d.id));
       } catch (e) {
         await this.#endStored(d.id, 'failed', `not resumed: ${(e as Error).message}`, SYSTEM, {});
       }
@@ -291,12 +317,21 @@ export class StrategyHost {
     this.#live.clear();
   }
 
+  /** The core and snapshots of an account; undefined when it has none here. */
+  #account(accountId: string) {
+    if (accountId === DEFAULT_ACCOUNT)
+      return { core: this.cfg.core, snapshots: this.cfg.snapshots };
+    return this.cfg.account?.(accountId);
+  }
+
   async #launch(
     d: Deployment,
     def: AnyStrategy,
     snapshot: Awaited<ReturnType<StrategySnapshotStore['latest']>>,
   ): Promise<void> {
-    const { core } = this.cfg;
+    const account = this.#account(d.accountId);
+    if (!account) throw new KairosError('ACCOUNT_NOT_FOUND', `account ${d.accountId} not found`);
+    const { core } = account;
     const holder: { inst?: Instance } = {};
     const host: SeamHost = {
       strategyId: d.id,
@@ -325,6 +360,8 @@ export class StrategyHost {
     } else seam = (this.cfg.seam ?? inProcess)(definition, params, host);
     const inst: Instance = (holder.inst = {
       deployment: d,
+      core,
+      snapshots: account.snapshots,
       seam,
       name: def.name,
       halted: false,
@@ -387,15 +424,16 @@ export class StrategyHost {
       }
       inst.halted = true;
     }
-    for (const o of this.#openOrders(d.id)) {
-      this.cfg.core.bus.send(Endpoints.risk, {
+    const { core } = inst;
+    for (const o of core.exec.openOrders(d.id)) {
+      core.bus.send(Endpoints.risk, {
         kind: 'CancelOrder',
         clientOrderId: o.clientOrderId,
         strategyId: d.id,
-        ts: this.cfg.core.clock.now(),
+        ts: core.clock.now(),
       });
     }
-    await this.cfg.core.settle();
+    await core.settle();
   }
 
   async #endStored(
@@ -431,13 +469,11 @@ export class StrategyHost {
     return d && d.ownerUserId === ownerUserId ? d : null;
   }
 
-  #openOrders(id: string): Order[] {
-    return this.cfg.core.exec.openOrders(id);
-  }
-
   #view(d: Deployment): InstanceView {
     const inst = this.#live.get(d.id);
-    const orders = this.cfg.core.exec.allOrders().filter((o) => o.strategyId === d.id);
+    // An instance of a closed account (or one gone) shows no orders of this run.
+    const core = inst?.core ?? this.#account(d.accountId)?.core;
+    const orders = core ? core.exec.allOrders().filter((o) => o.strategyId === d.id) : [];
     let position = toDecimal(0);
     for (const o of orders) {
       position =
@@ -446,16 +482,18 @@ export class StrategyHost {
     return {
       ...d,
       orders: orders.length,
-      openOrders: this.#openOrders(d.id),
+      openOrders: core ? core.exec.openOrders(d.id) : [],
       position,
       state: inst?.state ?? null,
       lastBarAt: inst?.lastBarAt ?? null,
-      tradingState: this.cfg.core.risk.states.effective(d.id),
+      tradingState: core ? core.risk.states.effective(d.id) : 'HALTED',
     };
   }
 }
 
 const SYSTEM: ChangeActor = { actor: 'system', role: 'system' };
+/** The account an instance runs on when its start names none (the server's shared account). */
+const DEFAULT_ACCOUNT = 'desk';
 
 /** The definition with each handler guarded: none runs once halted; a throw fails the instance. */
 function guarded(

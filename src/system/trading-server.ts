@@ -19,20 +19,18 @@ import { MfaVerifier } from '../security/totp/mfa-verifier.js';
 import { Totp } from '../security/totp/totp.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import { MfaRepository } from '../store/mfa-repository.js';
-import { OrderRepository } from '../store/order-repository.js';
+import { locateOrder, pageFills, pageOrders } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { SessionRepository } from '../store/session-repository.js';
 import { StrategyDeploymentRepository } from '../store/strategy-deployment-repository.js';
-import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
 import { UserRepository, type UserRecord } from '../store/user-repository.js';
 import type { DecimalInput } from '../trading/core/decimal.js';
 import { noopLogger, type Logger } from '../trading/core/logger.js';
 import { noopMetrics } from '../trading/core/metrics.js';
 import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
-import { TradingCore } from '../trading/live/trading-core.js';
-import { TradingDesk } from '../trading/live/trading-desk.js';
-import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
+import type { TradingCore } from '../trading/live/trading-core.js';
+import type { ReconciliationResult } from '../trading/live/reconciler.js';
 import { exportAuditRange } from './audit-export.js';
 import type { Config } from './config.js';
 import { CredentialVault } from './credential-vault.js';
@@ -50,6 +48,7 @@ import type { LambdaStrategies } from './lambda-strategy.js';
 import { alertLogger, logReconciliation, logTradingEvents } from './trading-log.js';
 import { countTradingEvents, venueConnection } from './trading-metrics.js';
 import { UserAccounts } from './user-accounts.js';
+import { TradingAccounts } from './trading-accounts.js';
 
 /** What `kairos serve` runs on. */
 export interface ServerOptions {
@@ -87,8 +86,10 @@ export interface ServerOptions {
 export interface RunningServer {
   readonly url: string;
   readonly app: FastifyInstance;
-  /** The trading core behind the API (tests look at what reached the venue). */
+  /** The shared account's trading core (tests look at what reached the venue). */
   readonly core: TradingCore;
+  /** The trading core of an account (undefined when it has none). */
+  accountCore(accountId: string): TradingCore | undefined;
   /** Resolves when the replay ends (the API keeps serving). */
   readonly replayDone: Promise<number>;
   /** The metrics registry (null: `KAIROS_METRICS=off`). */
@@ -100,7 +101,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const ACCOUNT = 'desk';
 const VENUE = 'PAPER';
 const RISK_REFRESH_EVERY_BARS = 20;
 /** Who halts a Lambda strategy after failed steps (as `kairos paper --lambda` records it). */
@@ -153,37 +153,42 @@ export async function startTradingServer(
       store: new MfaRepository(store.db),
       now,
     });
-    const orders = new OrderRepository(store.db, ACCOUNT);
     const risk = new RiskRepository(store.db);
     const inst = opts.instrument;
-    // Alerts are counted once the core exists (recovery's own alerts are logged, not counted).
+    // Alerts are counted once the metrics exist (recovery's own alerts are logged, not counted).
     let countAlert: (a: Alert) => void = () => undefined;
     const logAlert = alertLogger(logger);
-    const { core, recovery } = await TradingCore.open({
-      accountId: ACCOUNT,
-      instruments: [inst],
-      cash: { [inst.quote]: opts.cash },
-      orders,
-      venue: (deliver) =>
-        new PaperVenue(
-          path.join(config.home, 'paper', ACCOUNT, 'venue.json'),
-          { venue: VENUE, instruments: [inst] },
-          deliver,
-        ),
+    // Recoveries at start are counted once the metrics exist (just below).
+    const recovered: ReconciliationResult[] = [];
+    let onRecovered: (r: ReconciliationResult) => void = (r) => void recovered.push(r);
+    // One trading core per account, each recovered before it trades (`docs/decisions/accounts.md`).
+    const accounts = await TradingAccounts.open({
+      db: store.db,
+      home: config.home,
+      instrument: inst,
+      venue: VENUE,
+      sharedCash: opts.cash,
+      now,
       onAlert: (a) => {
         logAlert(a);
         countAlert(a);
       },
+      onOpened: (rt, recovery) => {
+        logReconciliation(logger, recovery, VENUE);
+        onRecovered(recovery);
+      },
     });
-    logReconciliation(logger, recovery, VENUE);
-    const stopLogging = logTradingEvents(core.bus, logger, VENUE);
+    const core = accounts.shared.core;
+    // Every account's events, as one stream: logged and counted once each.
+    const stopLogging = logTradingEvents(accounts.bus, logger, VENUE);
     stops.push(async () => stopLogging());
-    const counted = countTradingEvents(core.bus, metrics, {
+    const counted = countTradingEvents(accounts.bus, metrics, {
       venue: VENUE,
-      order: (id) => core.exec.order(id),
+      order: (id) => accounts.order(id),
     });
     countAlert = counted.onAlert;
-    counted.onReconciled(recovery);
+    for (const r of recovered) counted.onReconciled(r);
+    onRecovered = (r) => counted.onReconciled(r);
     // The paper venue and the replayed feed run in this process: up while it runs.
     const venue = venueConnection(metrics, VENUE);
     venue.up('orders');
@@ -194,9 +199,10 @@ export async function startTradingServer(
       clearInterval(sampling);
       counted.stop();
     });
-    const desk = new TradingDesk(core, orders);
-    const riskControl = new RiskControl(risk, core);
+    const riskControl = new RiskControl(risk, () => accounts.runtimes());
     await riskControl.sync();
+    // A new account's core takes the stored risk settings before its first order.
+    accounts.prepareWith(() => riskControl.sync());
 
     const buildDir = path.join(config.home, 'build');
     const strategyCatalog = FileCatalog.strategies(
@@ -230,7 +236,8 @@ export async function startTradingServer(
       core,
       instrument: inst,
       catalog: strategyCatalog,
-      snapshots: new StrategySnapshotRepository(store.db, ACCOUNT),
+      snapshots: accounts.shared.snapshots,
+      account: (id) => accounts.runtime(id),
       buildDir,
       now,
       logger,
@@ -241,6 +248,7 @@ export async function startTradingServer(
       },
     });
     stops.push(async () => host.halt());
+    accounts.guardClose((id) => host.runsOn(id));
     const backtests = new BacktestJobs({
       db: store.db,
       strategies: host.catalog,
@@ -257,17 +265,24 @@ export async function startTradingServer(
     await backtests.resume();
 
     let bars = 0;
-    const replay = new MarketReplay(opts.data, inst.id, opts.speed, async (bar) => {
-      if (bars % RISK_REFRESH_EVERY_BARS === 0) await riskControl.sync();
-      core.onBar(bar);
-      await host.onBar(bar);
-      await core.settle();
-      bars++;
-      // Every bar: the venue's view and ours agree before the next.
-      const reconciled = await core.reconcile();
-      logReconciliation(logger, reconciled, VENUE);
-      counted.onReconciled(reconciled);
-    });
+    const replay = new MarketReplay(opts.data, inst.id, opts.speed, (bar) =>
+      // One bar at a time with account creation: a new account starts between two bars.
+      accounts.exclusive(async () => {
+        if (bars % RISK_REFRESH_EVERY_BARS === 0) await riskControl.sync();
+        accounts.onBar(bar);
+        await host.onBar(bar);
+        bars++;
+        // Every bar: each venue's view and its account's agree before the next. Settled, then
+        // reconciled at once (no request runs between): an order between its commit and its
+        // send is never taken for one the venue lost.
+        for (const rt of accounts.runtimes()) {
+          await rt.core.settle();
+          const reconciled = await rt.core.reconcile();
+          logReconciliation(logger, reconciled, VENUE);
+          counted.onReconciled(reconciled);
+        }
+      }),
+    );
     const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
     if (redis) stops.push(async () => void redis.disconnect());
     // Login challenges and rate limits are shared through Redis when several instances run.
@@ -284,7 +299,13 @@ export async function startTradingServer(
     const readiness = serverReadiness({
       settings: config.readiness,
       store,
-      core,
+      core: {
+        bus: accounts.bus,
+        exec: {
+          order: (id) => accounts.order(id),
+          openOrders: () => accounts.runtimes().flatMap((rt) => rt.core.exec.openOrders()),
+        },
+      },
       venue: [
         { venue: VENUE, channel: 'market-data', state: () => feed },
         { venue: VENUE, channel: 'orders', state: () => ({ up: true, detail: 'in process' }) },
@@ -300,9 +321,25 @@ export async function startTradingServer(
       mfa,
       tokens,
       challenges,
-      core,
-      desk,
-      orders,
+      accounts: {
+        all: () => accounts.infos(),
+        get: (id) => accounts.info(id),
+        defaultOf: (userId) => accounts.defaultOf(userId),
+        isClosed: (id) => accounts.isClosed(id),
+        create: (owner, req, by) => accounts.create(owner, req, by),
+        close: (id, by) => accounts.close(id, by),
+        setDefault: (userId, id, by) => accounts.setDefault(userId, id, by),
+        trading: (id) => accounts.runtime(id),
+      },
+      orderReads: {
+        page: (scope, q) => pageOrders(store.db, scope, q),
+        fillsPage: (scope, q) => pageFills(store.db, scope, q),
+        locate: (id) => locateOrder(store.db, id),
+      },
+      events: accounts.bus,
+      order: (id) => accounts.order(id),
+      lastPrice: (id) => core.lastPrice(id),
+      unresolved: () => accounts.unresolved(),
       instruments: [inst],
       candles: { recent: (id, limit) => (id === inst.id ? replay.recent(limit) : []) },
       risk: riskControl,
@@ -386,6 +423,7 @@ export async function startTradingServer(
       url,
       app,
       core,
+      accountCore: (id) => accounts.runtime(id)?.core,
       replayDone,
       metrics: registry,
       metricsUrl,
@@ -396,7 +434,7 @@ export async function startTradingServer(
         host.halt();
         await backtests.close();
         await app.close();
-        await core.settle();
+        for (const rt of accounts.runtimes()) await rt.core.settle();
         for (const stop of stops.reverse()) await stop();
       },
     };

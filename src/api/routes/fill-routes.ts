@@ -1,8 +1,9 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Fill } from '../../trading/model/fill.js';
-import type { AccessClaims } from '../../security/tokens/access-tokens.js';
-import type { OrderRepository } from '../../store/order-repository.js';
+import type { AccountAccess } from '../account-access.js';
+import type { OrderReads } from '../deps.js';
+import { AccountIdString } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
 import { QueryParams } from '../query-params.js';
 
@@ -41,12 +42,14 @@ function fillView(f: Fill) {
 
 /** What `/fills` reads. */
 export interface FillRoutesOptions {
-  readonly journal: Pick<OrderRepository, 'fillsPage'>;
-  /** Every owner id of a user's orders: their own (`user:<id>`) and their strategies'. */
-  ownersOf(claims: AccessClaims): Promise<string[]>;
+  readonly reads: Pick<OrderReads, 'fillsPage'>;
+  readonly access: AccountAccess;
 }
 
-/** `GET /fills?limit&before`: the fills of your own orders, newest first, in cursor pages. */
+/**
+ * `GET /fills?limit&before&accountId`: the fills of the orders you see (your accounts', your own
+ * on the shared account), newest first, in cursor pages.
+ */
 export const fillRoutes: FastifyPluginAsync<FillRoutesOptions> = async (app, opts) => {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/fills',
@@ -58,6 +61,7 @@ export const fillRoutes: FastifyPluginAsync<FillRoutesOptions> = async (app, opt
           {
             limit: QueryParams.limit(500, 100),
             before: Type.Optional(Type.String({ maxLength: 300 })),
+            accountId: Type.Optional(AccountIdString()),
           },
           { additionalProperties: false },
         ),
@@ -69,11 +73,13 @@ export const fillRoutes: FastifyPluginAsync<FillRoutesOptions> = async (app, opt
           400: ProblemSchema,
           401: ProblemSchema,
           403: ProblemSchema,
+          404: ProblemSchema,
         },
       },
     },
     async (req) => {
-      const page = await opts.journal.fillsPage(await opts.ownersOf(req.claims), {
+      const scope = await opts.access.orderScope(req.claims, req.query.accountId);
+      const page = await opts.reads.fillsPage(scope, {
         limit: Number(req.query.limit ?? 100),
         ...(req.query.before ? { before: req.query.before } : {}),
       });

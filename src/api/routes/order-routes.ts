@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AccessClaims } from '../../security/tokens/access-tokens.js';
-import type { OrderRepository } from '../../store/order-repository.js';
 import { InvariantError } from '../../trading/core/errors.js';
-import type { TradingDesk } from '../../trading/live/trading-desk.js';
+import type { AccountAccess } from '../account-access.js';
 import { ownerOf } from '../authenticated-context.js';
-import { OrderBody, OrderView, orderView } from '../order-schemas.js';
+import type { AccountDesk, OrderReads } from '../deps.js';
+import { AccountIdString, OrderBody, OrderView, orderView } from '../order-schemas.js';
 import { ProblemSchema, apiError, sendProblem } from '../problem.js';
 import { isOpen } from '../../trading/model/order-state-machine.js';
 
@@ -14,25 +14,34 @@ const Problem = ProblemSchema;
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 /**
- * The client order id of a user's request: derived from the user and the Idempotency-Key, so
- * the same key always names the same order (a retry never makes a second one), and valid for
- * venues (32 characters of [0-9a-z]).
+ * The client order id of a user's request: derived from the user, the account and the
+ * Idempotency-Key, so the same key on the same account always names the same order (a retry
+ * never makes a second one), and valid for venues (32 characters of [0-9a-z]). On the shared
+ * account (`accountId` absent) it is what it was before accounts, so old keys keep their orders.
  */
-export function clientOrderIdFor(userId: string, key: string): string {
-  return `k${createHash('sha256').update(`${userId}\0${key}`).digest('hex').slice(0, 31)}`;
+export function clientOrderIdFor(userId: string, key: string, accountId?: string): string {
+  const seed = accountId === undefined ? `${userId}\0${key}` : `${userId}\0${accountId}\0${key}`;
+  return `k${createHash('sha256').update(seed).digest('hex').slice(0, 31)}`;
 }
 
 /** What the order routes use. */
 export interface OrderRoutesOptions {
-  readonly desk: Pick<TradingDesk, 'place' | 'find' | 'cancel'>;
-  readonly journal: Pick<OrderRepository, 'page' | 'events'>;
-  /** Every owner id of a user's orders: their own (`user:<id>`) and their strategies'. */
-  ownersOf(claims: AccessClaims): Promise<string[]>;
+  readonly accounts: Pick<AccountDesk, 'trading'>;
+  readonly access: AccountAccess;
+  readonly reads: OrderReads;
 }
 
 /** Orders: place (idempotent), cancel, list with filters and a cursor, one with its events. */
 export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, opts) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  /** An order the caller sees, on whichever account it is, with that account's trading. */
+  const findOrder = async (claims: AccessClaims, id: string) => {
+    const at = await opts.reads.locate(id);
+    if (!at || !(await opts.access.seesOrder(claims, at.accountId, at.strategyId))) return null;
+    const trading = opts.accounts.trading(at.accountId);
+    const order = trading && (await trading.desk.find(at.strategyId, id));
+    return order ? { order, trading } : null;
+  };
 
   r.post(
     '/orders',
@@ -50,14 +59,21 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
           400: Problem,
           401: Problem,
           403: Problem,
+          404: Problem,
+          409: Problem,
           422: Problem,
         },
       },
     },
     async (req, reply) => {
       const claims = req.claims;
-      const id = clientOrderIdFor(claims.sub, req.headers['idempotency-key']);
-      const { order, created } = await opts.desk.place(ownerOf(claims), id, req.body);
+      const { accountId, ...request } = req.body;
+      const { account, trading } = opts.access.forTrading(claims, accountId);
+      const key = req.headers['idempotency-key'];
+      const id = account.shared
+        ? clientOrderIdFor(claims.sub, key)
+        : clientOrderIdFor(claims.sub, key, account.id);
+      const { order, created } = await trading.desk.place(ownerOf(claims), id, request);
       // Denied at the gate (or not a valid order for the instrument): recorded with its reason,
       // never sent, and answered as a problem carrying that reason.
       if (order.status === 'DENIED') {
@@ -87,6 +103,7 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
           {
             status: Type.Optional(Type.String({ pattern: '^[A-Z_]{1,20}$' })),
             instrumentId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            accountId: Type.Optional(AccountIdString()),
             // Query strings are not coerced (bodies must not be), so the range is a pattern.
             limit: Type.Optional(
               Type.String({
@@ -103,12 +120,14 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
             orders: Type.Array(OrderView),
             next: Type.Union([Type.String(), Type.Null()]),
           }),
+          404: Problem,
         },
       },
     },
     async (req) => {
-      const page = await opts.journal.page(await opts.ownersOf(req.claims), {
-        ...req.query,
+      const { accountId, ...filters } = req.query;
+      const page = await opts.reads.page(await opts.access.orderScope(req.claims, accountId), {
+        ...filters,
         limit: Number(req.query.limit ?? 100),
       });
       return { orders: page.orders.map(orderView), next: page.next };
@@ -137,9 +156,10 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
       },
     },
     async (req) => {
-      const order = await opts.desk.find(await opts.ownersOf(req.claims), req.params.id);
-      if (!order) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
-      const events = await opts.journal.events(order.clientOrderId);
+      const found = await findOrder(req.claims, req.params.id);
+      if (!found) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
+      const { order, trading } = found;
+      const events = await trading.orders.events(order.clientOrderId);
       return {
         order: orderView(order),
         events: events.map((e) => ({
@@ -162,18 +182,17 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
       },
     },
     async (req, reply) => {
-      const owners = await opts.ownersOf(req.claims);
-      const found = await opts.desk.find(owners, req.params.id);
+      const found = await findOrder(req.claims, req.params.id);
       if (!found) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
       // A finished order cannot be canceled: say so, with its status, rather than a 202.
-      if (!isOpen(found.status)) {
+      if (!isOpen(found.order.status)) {
         return sendProblem(
           reply,
           'ORDER_NOT_OPEN',
-          `order ${req.params.id} is ${found.status}: only an open order can be canceled`,
+          `order ${req.params.id} is ${found.order.status}: only an open order can be canceled`,
         );
       }
-      const order = await opts.desk.cancel(owners, req.params.id);
+      const order = await found.trading.desk.cancel(found.order.strategyId, req.params.id);
       if (!order) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
       return reply.code(202).send(orderView(order));
     },

@@ -1,17 +1,23 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Permission } from '../../security/roles/permissions.js';
+import type { AccessClaims } from '../../security/tokens/access-tokens.js';
 import type { RiskLimits } from '../../trading/risk/risk-limits.js';
 import type { TradingState } from '../../trading/risk/trading-state.js';
+import type { AccountAccess } from '../account-access.js';
 import { actorOf } from '../authenticated-context.js';
 import type { RiskDesk } from '../deps.js';
-import { ProblemSchema } from '../problem.js';
+import { AccountIdString } from '../order-schemas.js';
+import { ProblemSchema, apiError } from '../problem.js';
 
 const ScopeId = Type.String({ pattern: '^[A-Za-z0-9:_./-]{1,64}$' });
 const Limits = Type.Record(Type.String(), Type.String());
 const States = Type.Object({
   global: Type.String(),
   strategies: Type.Record(Type.String(), Type.String()),
+  accounts: Type.Record(Type.String(), Type.String(), {
+    description: 'the kill switch of each account you see that is not ACTIVE',
+  }),
 });
 const RiskView = Type.Object({
   limits: Type.Object({
@@ -34,6 +40,7 @@ const mapValues = <T>(o: Readonly<Record<string, T>>, f: (v: T) => Record<string
 /** What the risk routes use. */
 export interface RiskRoutesOptions {
   readonly risk: RiskDesk;
+  readonly access: AccountAccess;
 }
 
 /**
@@ -43,15 +50,24 @@ export interface RiskRoutesOptions {
  */
 export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opts) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const view = async () => {
+  const view = async (claims: AccessClaims) => {
     const { limits, states } = await opts.risk.view();
+    const seen = new Set(opts.access.visible(claims).map((a) => a.id));
     return {
       limits: {
         global: limitStrings(limits.global),
         strategies: mapValues(limits.strategies, limitStrings),
         instruments: mapValues(limits.instruments ?? {}, limitStrings),
       },
-      states: { global: states.global, strategies: { ...states.strategies } },
+      states: {
+        global: states.global,
+        strategies: { ...states.strategies },
+        accounts: Object.fromEntries(
+          Object.entries(states.accounts ?? {}).filter(
+            ([id, state]) => seen.has(id) && state !== 'ACTIVE',
+          ),
+        ),
+      },
     };
   };
 
@@ -61,7 +77,7 @@ export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opt
       onRequest: app.requires('risk:read'),
       schema: { tags: ['risk'], response: { 200: RiskView, ...Problems } },
     },
-    view,
+    async (req) => view(req.claims),
   );
 
   r.put(
@@ -88,7 +104,7 @@ export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opt
     async (req) => {
       const { value, ...scope } = req.body;
       await opts.risk.setLimit(scope, req.params.name, value, actorOf(req.claims));
-      return view();
+      return view(req.claims);
     },
   );
 
@@ -111,21 +127,42 @@ export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opt
             {
               reason: reasonRequired ? reason : Type.Optional(reason),
               strategyId: Type.Optional(ScopeId),
+              accountId: Type.Optional(
+                AccountIdString(
+                  'only this account (a trader: one of their own; the risk role: any account)',
+                ),
+              ),
             },
             { additionalProperties: false },
           ),
-          response: { 200: RiskView, ...Problems },
+          response: { 200: RiskView, 404: ProblemSchema, ...Problems },
         },
       },
       async (req) => {
-        const { strategyId, reason: why } = req.body as { strategyId?: string; reason?: string };
+        const claims = req.claims;
+        const {
+          strategyId,
+          accountId,
+          reason: why,
+        } = req.body as { strategyId?: string; accountId?: string; reason?: string };
+        if (strategyId !== undefined && accountId !== undefined)
+          throw apiError('VALIDATION', 'body: give a strategyId or an accountId, not both');
+        if (accountId !== undefined) {
+          const account = opts.access.find(claims, accountId, 'body.accountId');
+          // The shared account is everyone's: only an oversight role halts it alone.
+          if (!opts.access.mayHalt(claims, account))
+            throw apiError(
+              'FORBIDDEN',
+              `body.accountId: only the risk role sets the state of account ${accountId}`,
+            );
+        }
         await opts.risk.setState(
-          strategyId === undefined ? {} : { strategyId },
+          strategyId !== undefined ? { strategyId } : accountId !== undefined ? { accountId } : {},
           state,
           why ?? null,
-          actorOf(req.claims),
+          actorOf(claims),
         );
-        return view();
+        return view(claims);
       },
     );
   };

@@ -1,8 +1,10 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { AccountAccess } from '../account-access.js';
 import { actorOf } from '../authenticated-context.js';
 import type { StrategyDesk, StrategyInstance } from '../deps.js';
 import type { StrategyOwners } from '../strategy-owners.js';
+import { AccountIdString } from '../order-schemas.js';
 import { ProblemSchema, apiError } from '../problem.js';
 
 const NullableInt = Type.Union([Type.Integer(), Type.Null()]);
@@ -18,6 +20,7 @@ export const ParamsBody = Type.Record(
 /** A strategy instance (without its state: `GET .../state` has it). */
 const InstanceView = Type.Object({
   id: Type.String({ description: 'its strategy id (orders, risk scope)' }),
+  accountId: Type.String({ description: 'the account it trades on' }),
   name: Type.String({ description: 'the catalog strategy it runs' }),
   status: Type.String({ description: 'running, stopped or failed' }),
   error: NullableString,
@@ -92,6 +95,7 @@ const StateView = Type.Intersect([
 function instanceView(i: StrategyInstance) {
   return {
     id: i.id,
+    accountId: i.accountId,
     name: i.name,
     status: i.status,
     error: i.error,
@@ -130,6 +134,8 @@ export interface StrategyRoutesOptions {
   >;
   /** Told the owner of each instance started here (the WebSocket pushes its orders to them). */
   readonly owners: Pick<StrategyOwners, 'remember'>;
+  /** The account a start runs on (one of the starter's, or the shared one). */
+  readonly access: Pick<AccountAccess, 'forTrading'>;
 }
 
 /**
@@ -185,6 +191,11 @@ export const strategyRoutes: FastifyPluginAsync<StrategyRoutesOptions> = async (
                   'with runtime lambda: name[:alias|version] (default: the strategy name, alias live)',
               }),
             ),
+            accountId: Type.Optional(
+              AccountIdString(
+                'the account it trades on: one of yours (default: your default account, else the shared one)',
+              ),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -193,13 +204,15 @@ export const strategyRoutes: FastifyPluginAsync<StrategyRoutesOptions> = async (
     },
     async (req, reply) => {
       const claims = req.claims;
-      const { params, runtime, function: fn } = req.body;
+      const { params, runtime, function: fn, accountId } = req.body;
       if (fn !== undefined && runtime !== 'lambda')
         throw apiError('VALIDATION', 'body.function: only with "runtime": "lambda"');
+      const { account } = opts.access.forTrading(claims, accountId);
       const started = await opts.strategies.start(
         claims.sub,
         {
           name: req.params.name,
+          accountId: account.id,
           ...(params ? { params } : {}),
           ...(runtime ? { runtime } : {}),
           ...(fn !== undefined ? { function: fn } : {}),

@@ -18,6 +18,8 @@ export const PERMISSIONS = {
   'orders:read': 'read orders and fills (a trader: their own)',
   'orders:write': 'place, amend and cancel orders',
   'positions:read': 'read positions, balances and PnL',
+  'accounts:read': 'list trading accounts (a trader or quant: their own)',
+  'accounts:write': 'open and close your own trading accounts, set your default',
   'risk:read': 'read risk limits and trading states',
   'risk:write': 'change risk limits',
   'risk:halt': 'hit the kill switch (halt or reduce-only)',
@@ -42,11 +44,12 @@ export type Permission = keyof typeof PERMISSIONS;
  * a strategy to live; anyone on the trading floor (`trader`, `risk`) may halt.
  */
 export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } = {
-  admin: ['credentials:read', 'credentials:write', 'users:admin'],
+  admin: ['accounts:read', 'credentials:read', 'credentials:write', 'users:admin'],
   risk: [
     'market-data:read',
     'orders:read',
     'positions:read',
+    'accounts:read',
     'risk:read',
     'risk:write',
     'risk:halt',
@@ -60,6 +63,8 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
     'orders:read',
     'orders:write',
     'positions:read',
+    'accounts:read',
+    'accounts:write',
     'risk:read',
     'risk:halt',
     'strategies:read',
@@ -68,6 +73,8 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
     'market-data:read',
     'orders:read',
     'positions:read',
+    'accounts:read',
+    'accounts:write',
     'risk:read',
     'strategies:read',
     'strategies:deploy',
@@ -76,12 +83,32 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
   auditor: [
     'orders:read',
     'positions:read',
+    'accounts:read',
     'risk:read',
     'strategies:read',
     'audit:read',
     'audit:export',
   ],
 };
+
+/**
+ * The roles that oversee every trading account (`docs/decisions/accounts.md`): they read every
+ * account their permissions reach (an admin: the accounts' metadata only), and those that may
+ * halt (`risk`) halt any account. Every other role sees its own accounts and its own orders on
+ * the shared one.
+ */
+export const ACCOUNT_OVERSIGHT: readonly Role[] = ['admin', 'risk', 'auditor'];
+
+/**
+ * Whether `role` oversees every trading account.
+ *
+ * @example
+ * seesEveryAccount('risk'); // true
+ * seesEveryAccount('trader'); // false
+ */
+export function seesEveryAccount(role: string): boolean {
+  return (ACCOUNT_OVERSIGHT as readonly string[]).includes(role);
+}
 
 const GRANTS = new Map<string, ReadonlySet<string>>(
   ROLES.map((r) => [r, new Set<string>(ROLE_PERMISSIONS[r])]),

@@ -8,7 +8,8 @@ import * as m0006 from './0006-strategy-jobs.js';
 import * as m0007 from './0007-owner-keys.js';
 import * as m0008 from './0008-audit-wall-time.js';
 import * as m0009 from './0009-strategy-runtime.js';
-import * as m0010 from './0010-leases.js';
+import * as m0010 from './0010-accounts.js';
+import * as m0011 from './0011-leases.js';
 
 /** Every migration, in order. Listed statically so bundles and Lambda packages carry them. */
 export const migrations: MigrationProvider = {
@@ -22,6 +23,7 @@ export const migrations: MigrationProvider = {
     '0007-owner-keys': m0007,
     '0008-audit-wall-time': m0008,
     '0009-strategy-runtime': m0009,
-    '0010-leases': m0010,
+    '0010-accounts': m0010,
+    '0011-leases': m0011,
   }),
 };

@@ -50,6 +50,11 @@ export class TradingDesk {
     return placing;
   }
 
+  /** Resolves once every placing under way has its order on record (or has failed). */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.#pending.values()]);
+  }
+
   /**
    * Asks to cancel an open order of `owner` (one owner id, or several: a user and the strategies
    * they run); null when the owner has no such order.

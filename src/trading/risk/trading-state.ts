@@ -1,6 +1,18 @@
 /** Whether new orders may open risk: all, only reducing ones, or none. */
 export type TradingState = 'ACTIVE' | 'REDUCING' | 'HALTED';
 
+const SEVERITY: readonly TradingState[] = ['ACTIVE', 'REDUCING', 'HALTED'];
+
+/**
+ * The stricter of two trading states.
+ *
+ * @example
+ * stricter('ACTIVE', 'HALTED'); // 'HALTED'
+ */
+export function stricter(a: TradingState, b: TradingState): TradingState {
+  return SEVERITY[Math.max(SEVERITY.indexOf(a), SEVERITY.indexOf(b))]!;
+}
+
 /** Trading states of the account and of each strategy; the stricter one wins. */
 export class TradingStates {
   #global: TradingState = 'ACTIVE';
@@ -14,9 +26,7 @@ export class TradingStates {
 
   /** The state that applies to a strategy. */
   effective(strategyId: string): TradingState {
-    const order: TradingState[] = ['ACTIVE', 'REDUCING', 'HALTED'];
-    const s = this.#strategies.get(strategyId) ?? 'ACTIVE';
-    return order[Math.max(order.indexOf(this.#global), order.indexOf(s))]!;
+    return stricter(this.#global, this.#strategies.get(strategyId) ?? 'ACTIVE');
   }
 
   /** The account's own state. */

@@ -237,7 +237,11 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
     });
 
     const view = await call('GET', '/risk', { token: t.tokens.auditor });
-    expect(view.json.states).toEqual({ global: 'ACTIVE', strategies: { [owner]: 'ACTIVE' } });
+    expect(view.json.states).toEqual({
+      global: 'ACTIVE',
+      strategies: { [owner]: 'ACTIVE' },
+      accounts: {},
+    });
     const rows = await auditRows();
     const rick = `user:${t.users.risk.id}`;
     const mine = rows.filter((r) => r.actor === rick).map((r) => `${r.role}:${r.action}`);

@@ -28,6 +28,9 @@ describe('WebSocket gateway metrics', () => {
       tokens: { verifyAccess: () => claims },
       events: new MessageBus(),
       order: () => undefined,
+      accountOwner: () => undefined,
+      portfolio: () => undefined,
+      instruments: [],
       bars: {
         subscribe: (fn) => {
           emit = fn;

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import WebSocket from 'ws';
 import { apiCall } from '../../support/api-call.js';
 import type { RunningServer } from '../../../src/system/trading-server.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { addToCatalog } from '../../support/strategy-catalog.js';
 import { until } from '../../support/until.js';
+import { subscribedSocket } from '../../support/ws-client.js';
 
 interface Frame {
   readonly type: string;
@@ -17,19 +17,8 @@ interface Frame {
 const orderIdOf = (f: Frame) => f.order?.clientOrderId ?? f.fill?.clientOrderId;
 
 /** A `/ws` client of `token` subscribed to `orders`, keeping every frame it gets. */
-async function ordersSocket(url: string, token: string) {
-  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
-  const frames: Frame[] = [];
-  ws.on('message', (m) => frames.push(JSON.parse(String(m)) as Frame));
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  ws.send(JSON.stringify({ type: 'auth', token }));
-  ws.send(JSON.stringify({ type: 'subscribe', channel: 'orders' }));
-  await until(() => frames.some((f) => f.type === 'subscribed'), 10_000, 'subscribed');
-  return { frames, close: () => ws.close() };
-}
+const ordersSocket = (url: string, token: string) =>
+  subscribedSocket<Frame>(url, token, ['orders']);
 
 type Socket = Awaited<ReturnType<typeof ordersSocket>>;
 

@@ -113,7 +113,8 @@ describe.each(DIALECTS)('migration 0008 (audit wall time) on %s', (dialect) => {
     expect(await migrate(store.db, store.schema)).toEqual([
       '0008-audit-wall-time',
       '0009-strategy-runtime',
-      '0010-leases',
+      '0010-accounts',
+      '0011-leases',
     ]);
 
     const audit = new AuditRepository(store.db, () => today);

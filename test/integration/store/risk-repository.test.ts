@@ -31,10 +31,14 @@ describe.each(DIALECTS)('risk repository on %s', (dialect) => {
     await expect(risk.setLimit({}, 'maxPosition', '-1', 'x', 5)).rejects.toThrow(
       'must be a non-negative number',
     );
-    expect(await risk.states()).toEqual({ global: 'ACTIVE', strategies: {} });
+    expect(await risk.states()).toEqual({ global: 'ACTIVE', strategies: {}, accounts: {} });
     await risk.setState({}, 'HALTED', 'test', 'carol', 6);
     await risk.setState({ strategyId: 'sma' }, 'REDUCING', null, 'carol', 7);
-    expect(await risk.states()).toEqual({ global: 'HALTED', strategies: { sma: 'REDUCING' } });
+    expect(await risk.states()).toEqual({
+      global: 'HALTED',
+      strategies: { sma: 'REDUCING' },
+      accounts: {},
+    });
     const events = await store.db
       .selectFrom('risk_events')
       .select(['kind', 'actor'])
@@ -59,6 +63,26 @@ describe.each(DIALECTS)('risk repository on %s', (dialect) => {
       'risk.state_changed:carol',
       'risk.state_changed:carol',
     ]);
+  });
+
+  it('stores the kill switch of one account (scope ACCOUNT) apart from the global one', async () => {
+    const risk = new RiskRepository(store.db);
+    await risk.setState({ accountId: 'acc-1' }, 'HALTED', 'mine', 'fay', 20);
+    await risk.setState({ accountId: 'acc-2' }, 'REDUCING', null, 'fay', 21);
+    const states = await risk.states();
+    expect(states.accounts).toEqual({ 'acc-1': 'HALTED', 'acc-2': 'REDUCING' });
+    expect(states.strategies).not.toHaveProperty('acc-1');
+    await risk.setState({ accountId: 'acc-1' }, 'ACTIVE', null, 'rick', 22);
+    expect((await risk.states()).accounts).toEqual({ 'acc-1': 'ACTIVE', 'acc-2': 'REDUCING' });
+    await expect(
+      risk.setState({ accountId: 'acc-1', strategyId: 'sma' }, 'HALTED', null, 'x', 23),
+    ).rejects.toThrow('not both');
+    const row = await store.db
+      .selectFrom('trading_state')
+      .selectAll()
+      .where('scope_id', '=', 'acc-1')
+      .executeTakeFirstOrThrow();
+    expect([row.scope, row.state]).toEqual(['ACCOUNT', 'ACTIVE']);
   });
 
   it('stores instrument-scope limits (scope INSTRUMENT) and the window and execution limits', async () => {

@@ -15,7 +15,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 }
 
-/** Back to 0009: no leases (every instance then owns everything it opens, as before). */
+/** Back to 0010: no leases (every instance then owns everything it opens, as before). */
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('leases').execute();
 }

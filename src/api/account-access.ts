@@ -1,0 +1,112 @@
+import { seesEveryAccount } from '../security/roles/permissions.js';
+import type { AccessClaims } from '../security/tokens/access-tokens.js';
+import type { OrderScope } from '../store/order-repository.js';
+import { KairosError } from '../trading/core/errors.js';
+import { ownerOf } from './authenticated-context.js';
+import type { AccountDesk, AccountTrading, ApiAccount } from './deps.js';
+
+/**
+ * Who sees which account, one rule for every route and the WebSocket
+ * (`docs/decisions/accounts.md`): a user sees their own accounts and the shared one (on it, only
+ * their own orders and their strategies'); the oversight roles (`seesEveryAccount`) see every
+ * account and every order on it. An account a caller may not see is not found
+ * (`ACCOUNT_NOT_FOUND`), exactly like one that does not exist.
+ *
+ * @example
+ * const access = new AccountAccess(accounts, (userId) => strategies.ownedIds(userId));
+ * const scope = await access.orderScope(claims, req.query.accountId);
+ */
+export class AccountAccess {
+  constructor(
+    private readonly accounts: AccountDesk,
+    /** The strategy ids of the instances a user started (their orders on the shared account). */
+    private readonly strategiesOf: (userId: string) => Promise<readonly string[]>,
+  ) {}
+
+  /** The accounts the caller sees, oldest first (the shared one first). */
+  visible(claims: AccessClaims): ApiAccount[] {
+    return this.accounts.all().filter((a) => this.#sees(claims, a));
+  }
+
+  /** One account the caller sees; else `ACCOUNT_NOT_FOUND` naming `field`. */
+  find(claims: AccessClaims, id: string, field = 'account'): ApiAccount {
+    const a = this.accounts.get(id);
+    if (!a || !this.#sees(claims, a)) throw notFound(id, field);
+    return a;
+  }
+
+  /** What a read route's `?accountId=` names: that one account, else every account seen. */
+  readable(claims: AccessClaims, accountId: string | undefined): ApiAccount[] {
+    return accountId === undefined
+      ? this.visible(claims)
+      : [this.find(claims, accountId, 'accountId')];
+  }
+
+  /** One of the caller's own accounts (not the shared one); else `ACCOUNT_NOT_FOUND`. */
+  own(claims: AccessClaims, id: string, field = 'account'): ApiAccount {
+    const a = this.accounts.get(id);
+    if (!a || a.ownerUserId !== claims.sub) throw notFound(id, field);
+    return a;
+  }
+
+  /**
+   * The account the caller trades on: `accountId` (theirs, or the shared one), else their
+   * default account, else the shared one. Closed: `ACCOUNT_DISABLED`.
+   */
+  forTrading(
+    claims: AccessClaims,
+    accountId: string | undefined,
+  ): { account: ApiAccount; trading: AccountTrading } {
+    const id = accountId ?? this.accounts.defaultOf(claims.sub) ?? sharedId(this.accounts);
+    const a = this.accounts.get(id);
+    if (!a || !(a.shared || a.ownerUserId === claims.sub)) throw notFound(id, 'body.accountId');
+    if (this.accounts.isClosed(id))
+      throw new KairosError('ACCOUNT_DISABLED', `accountId: account ${id} is closed`);
+    const trading = this.accounts.trading(id);
+    if (!trading) throw notFound(id, 'body.accountId');
+    return { account: a, trading };
+  }
+
+  /** Which orders the caller reads: every visible account's, or only `accountId`'s. */
+  async orderScope(claims: AccessClaims, accountId?: string): Promise<OrderScope> {
+    const every = seesEveryAccount(claims.role);
+    if (accountId === undefined && every) return null;
+    const accounts = this.readable(claims, accountId);
+    const shared = accounts.some((a) => a.shared && !every) ? await this.#ownersOf(claims) : null;
+    return accounts.map((a) => ({
+      accountId: a.id,
+      owners: a.shared && !every ? shared : null,
+    }));
+  }
+
+  /** Whether the caller sees an order of `strategyId` on `accountId`. */
+  async seesOrder(claims: AccessClaims, accountId: string, strategyId: string): Promise<boolean> {
+    const a = this.accounts.get(accountId);
+    if (!a || !this.#sees(claims, a)) return false;
+    if (!a.shared || seesEveryAccount(claims.role)) return true;
+    return (await this.#ownersOf(claims)).includes(strategyId);
+  }
+
+  /** Whether the caller may halt the account: their own, or any for an oversight role. */
+  mayHalt(claims: AccessClaims, account: ApiAccount): boolean {
+    return seesEveryAccount(claims.role) || account.ownerUserId === claims.sub;
+  }
+
+  #sees(claims: AccessClaims, a: ApiAccount): boolean {
+    return a.shared || a.ownerUserId === claims.sub || seesEveryAccount(claims.role);
+  }
+
+  async #ownersOf(claims: AccessClaims): Promise<string[]> {
+    return [ownerOf(claims), ...(await this.strategiesOf(claims.sub))];
+  }
+}
+
+function sharedId(accounts: AccountDesk): string {
+  const shared = accounts.all().find((a) => a.shared);
+  if (!shared) throw new KairosError('ACCOUNT_NOT_FOUND', 'accountId: you have no account');
+  return shared.id;
+}
+
+function notFound(id: string, field: string): KairosError {
+  return new KairosError('ACCOUNT_NOT_FOUND', `${field}: account ${id} not found`);
+}

@@ -1,0 +1,158 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AccountAccess } from '../account-access.js';
+import { actorOf } from '../authenticated-context.js';
+import type { AccountDesk, ApiAccount } from '../deps.js';
+import { AccountIdString, DecimalString } from '../order-schemas.js';
+import { ProblemSchema } from '../problem.js';
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+/** An account as the API shows it. */
+export const AccountView = Type.Object({
+  id: Type.String(),
+  ownerUserId: Type.Union([Type.String(), Type.Null()], {
+    description: 'null for the shared account (`desk`)',
+  }),
+  name: Type.String(),
+  mode: Type.Union([Type.Literal('paper'), Type.Literal('live')]),
+  venue: Type.String(),
+  credentialId: NullableString,
+  startingCash: Type.Union([Type.String(), Type.Null()], {
+    description: "a paper account's starting cash, decimal, in `currency`",
+  }),
+  currency: NullableString,
+  status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+  default: Type.Boolean({
+    description: "the owner's default account (orders naming none go to it)",
+  }),
+  shared: Type.Boolean({ description: "the server's shared account: your orders on it are yours" }),
+  createdAt: Type.Integer(),
+  disabledAt: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+const AccountId = AccountIdString();
+const IdParams = Type.Object({ id: AccountId });
+const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
+
+/** What the account routes use. */
+export interface AccountRoutesOptions {
+  readonly accounts: AccountDesk;
+  readonly access: AccountAccess;
+}
+
+/**
+ * Trading accounts (`docs/api.md`, "Accounts"): open a paper account with its own cash, list
+ * yours (an oversight role: every account), read one, close one (only flat and with no open
+ * order), and set your default account. Another user's account is not found.
+ */
+export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (app, opts) => {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const view = (a: ApiAccount) => ({
+    id: a.id,
+    ownerUserId: a.ownerUserId,
+    name: a.name,
+    mode: a.mode,
+    venue: a.venue,
+    credentialId: a.credentialId,
+    startingCash: a.startingCash,
+    currency: a.currency,
+    status: a.disabledAt === null ? ('open' as const) : ('closed' as const),
+    default: a.ownerUserId !== null && opts.accounts.defaultOf(a.ownerUserId) === a.id,
+    shared: a.shared,
+    createdAt: a.createdAt,
+    disabledAt: a.disabledAt,
+  });
+
+  r.post(
+    '/accounts',
+    {
+      onRequest: app.requires('accounts:write', { live: true }),
+      schema: {
+        tags: ['accounts'],
+        body: Type.Object(
+          {
+            name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$' }),
+            mode: Type.Optional(Type.Union([Type.Literal('paper'), Type.Literal('live')])),
+            startingCash: Type.Optional(DecimalString),
+            credentialId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            default: Type.Optional(
+              Type.Boolean({ description: 'make it your default (your first account always is)' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: AccountView, 409: ProblemSchema, 422: ProblemSchema, ...Problems },
+      },
+    },
+    async (req, reply) => {
+      const claims = req.claims;
+      const { mode, ...rest } = req.body;
+      const a = await opts.accounts.create(
+        claims.sub,
+        { ...rest, mode: mode ?? 'paper' },
+        actorOf(claims),
+      );
+      return reply.code(201).header('location', `/accounts/${a.id}`).send(view(a));
+    },
+  );
+
+  r.get(
+    '/accounts',
+    {
+      onRequest: app.requires('accounts:read'),
+      schema: {
+        tags: ['accounts'],
+        response: { 200: Type.Object({ accounts: Type.Array(AccountView) }), ...Problems },
+      },
+    },
+    async (req) => ({ accounts: opts.access.visible(req.claims).map(view) }),
+  );
+
+  r.get(
+    '/accounts/:id',
+    {
+      onRequest: app.requires('accounts:read'),
+      schema: {
+        tags: ['accounts'],
+        params: IdParams,
+        response: { 200: AccountView, 404: ProblemSchema, ...Problems },
+      },
+    },
+    async (req) => view(opts.access.find(req.claims, req.params.id)),
+  );
+
+  r.delete(
+    '/accounts/:id',
+    {
+      onRequest: app.requires('accounts:write', { live: true }),
+      schema: {
+        tags: ['accounts'],
+        params: IdParams,
+        response: { 200: AccountView, 404: ProblemSchema, 409: ProblemSchema, ...Problems },
+      },
+    },
+    async (req) => {
+      const claims = req.claims;
+      const a = opts.access.own(claims, req.params.id);
+      return view(await opts.accounts.close(a.id, actorOf(claims)));
+    },
+  );
+
+  r.put(
+    '/users/me/default-account',
+    {
+      onRequest: app.requires('accounts:write', { live: true }),
+      schema: {
+        tags: ['accounts'],
+        body: Type.Object({ accountId: AccountId }, { additionalProperties: false }),
+        response: { 200: AccountView, 404: ProblemSchema, 409: ProblemSchema, ...Problems },
+      },
+    },
+    async (req) => {
+      const claims = req.claims;
+      const a = opts.access.own(claims, req.body.accountId, 'body.accountId');
+      return view(await opts.accounts.setDefault(claims.sub, a.id, actorOf(claims)));
+    },
+  );
+};

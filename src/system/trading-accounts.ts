@@ -1,0 +1,418 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { ApiAccount } from '../api/deps.js';
+import { AccountRepository } from '../store/account-repository.js';
+import { AuditRepository } from '../store/audit-repository.js';
+import type { Store } from '../store/open-store.js';
+import { OrderRepository } from '../store/order-repository.js';
+import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
+import type { MessageBus } from '../trading/bus/message-bus.js';
+import { toDecimal, type DecimalInput } from '../trading/core/decimal.js';
+import { KairosError } from '../trading/core/errors.js';
+import type { Bar } from '../trading/data/market-data.js';
+import type { ReconciliationResult } from '../trading/live/reconciler.js';
+import { TradingCore } from '../trading/live/trading-core.js';
+import { TradingDesk } from '../trading/live/trading-desk.js';
+import type { Alert } from '../trading/model/alert.js';
+import type { Instrument } from '../trading/model/instrument.js';
+import type { Order } from '../trading/model/order.js';
+import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
+import type { ChangeActor } from './user-accounts.js';
+
+/** The server's shared paper account: orders of a user with no account of their own go there. */
+export const SHARED_ACCOUNT = 'desk';
+
+/** An account as the server knows it: a user's, or the shared one (no owner). */
+export type AccountInfo = ApiAccount;
+
+/** One account's trading: its core (OMS, ledger, paper venue), order entry and journal. */
+export interface AccountRuntime {
+  readonly accountId: string;
+  readonly core: TradingCore;
+  readonly desk: TradingDesk;
+  readonly orders: OrderRepository;
+  readonly snapshots: StrategySnapshotRepository;
+}
+
+/** What a user asks for in `POST /accounts`. */
+export interface NewAccount {
+  readonly name: string;
+  readonly mode: 'paper' | 'live';
+  /** Paper: the starting cash, a decimal string in the instrument's quote currency. */
+  readonly startingCash?: string;
+  /** Live: the stored credential to trade with. */
+  readonly credentialId?: string;
+  /** Make it the owner's default account (the first one always is). */
+  readonly default?: boolean;
+}
+
+/** What the accounts of a server are built from. */
+export interface TradingAccountsConfig {
+  readonly db: Store['db'];
+  /** `KAIROS_HOME`: each paper account's venue lives under `paper/<accountId>/`. */
+  readonly home: string;
+  readonly instrument: Instrument;
+  /** The paper venue's name. */
+  readonly venue: string;
+  /** The shared account's starting cash. */
+  readonly sharedCash: DecimalInput;
+  /** Wall-clock ms (creation, closing, the audit log). */
+  readonly now: () => number;
+  readonly onAlert?: (alert: Alert) => void;
+  /** Told each core once it is recovered, before it trades (logs, metrics). */
+  readonly onOpened?: (runtime: AccountRuntime, recovery: ReconciliationResult) => void;
+}
+
+/**
+ * Every account of `kairos serve` with one `TradingCore` each (`docs/decisions/accounts.md`): the
+ * shared `desk` account and every user's paper account, each on its own paper venue file
+ * (`$KAIROS_HOME/paper/<accountId>/venue.json`), its own order journal and its own ledger. Cores
+ * are opened and recovered at start (every stored account) or at creation, always before they
+ * trade. The replay's bars reach every core (`onBar`), one bar at a time, and an account created
+ * between two bars starts at the last one. `bus` is every core's bus as one (order events carry
+ * their account).
+ *
+ * @example
+ * const accounts = await TradingAccounts.open(cfg);
+ * const a = await accounts.create(userId, { name: 'main', mode: 'paper', startingCash: '1000' }, by);
+ */
+export class TradingAccounts {
+  readonly #runtimes = new Map<string, AccountRuntime>();
+  readonly #infos = new Map<string, AccountInfo>();
+  readonly #defaults = new Map<string, string>();
+  /** Accounts being closed: they take no new order. */
+  readonly #closing = new Set<string>();
+  readonly #subscriptions = new Set<{
+    readonly pattern: string;
+    readonly handler: (event: never) => void;
+    readonly off: (() => void)[];
+  }>();
+  #tail: Promise<unknown> = Promise.resolve();
+  #lastBar: Bar | null = null;
+  #inUse: (accountId: string) => boolean = () => false;
+  #prepare: (runtime: AccountRuntime) => Promise<void> = async () => undefined;
+
+  private constructor(private readonly cfg: TradingAccountsConfig) {}
+
+  /** Opens and recovers the shared account and every stored account. */
+  static async open(cfg: TradingAccountsConfig): Promise<TradingAccounts> {
+    const accounts = new TradingAccounts(cfg);
+    const inst = cfg.instrument;
+    accounts.#infos.set(SHARED_ACCOUNT, {
+      id: SHARED_ACCOUNT,
+      ownerUserId: null,
+      venue: cfg.venue,
+      mode: 'paper',
+      name: SHARED_ACCOUNT,
+      credentialId: null,
+      startingCash: toDecimal(cfg.sharedCash).toFixed(),
+      currency: inst.quote,
+      createdAt: 0,
+      disabledAt: null,
+      shared: true,
+    });
+    await accounts.#openCore(SHARED_ACCOUNT, cfg.sharedCash);
+    const repo = new AccountRepository(cfg.db);
+    for (const a of await repo.list(null)) {
+      accounts.#infos.set(a.id, { ...a, shared: false });
+      await accounts.#openCore(a.id, a.startingCash ?? '0');
+    }
+    for (const [user, account] of await repo.defaults()) accounts.#defaults.set(user, account);
+    return accounts;
+  }
+
+  /** The shared account's runtime. */
+  get shared(): AccountRuntime {
+    return this.#runtimes.get(SHARED_ACCOUNT)!;
+  }
+
+  /** Every core's bus as one: a subscription reaches the cores opened later too. */
+  readonly bus: Pick<MessageBus, 'subscribe'> = {
+    subscribe: <T>(pattern: string, handler: (event: T) => void) => {
+      const sub = {
+        pattern,
+        handler: handler as (event: never) => void,
+        off: [] as (() => void)[],
+      };
+      for (const rt of this.#runtimes.values())
+        sub.off.push(rt.core.bus.subscribe(pattern, handler));
+      this.#subscriptions.add(sub);
+      return () => {
+        this.#subscriptions.delete(sub);
+        for (const off of sub.off) off();
+      };
+    },
+  };
+
+  /** Refuses to close an account while this says it is in use (a strategy runs on it). */
+  guardClose(inUse: (accountId: string) => boolean): void {
+    this.#inUse = inUse;
+  }
+
+  /** Runs on a new account's core before it takes its first order (the risk settings). */
+  prepareWith(prepare: (runtime: AccountRuntime) => Promise<void>): void {
+    this.#prepare = prepare;
+  }
+
+  runtime(accountId: string): AccountRuntime | undefined {
+    return this.#runtimes.get(accountId);
+  }
+
+  runtimes(): AccountRuntime[] {
+    return [...this.#runtimes.values()];
+  }
+
+  info(accountId: string): AccountInfo | undefined {
+    return this.#infos.get(accountId);
+  }
+
+  infos(): AccountInfo[] {
+    return [...this.#infos.values()];
+  }
+
+  /** The user's default account; null when none is set (their orders go to the shared one). */
+  defaultOf(userId: string): string | null {
+    return this.#defaults.get(userId) ?? null;
+  }
+
+  /** Whether an account takes no order (closed, or being closed). */
+  isClosed(accountId: string): boolean {
+    return (
+      this.#closing.has(accountId) || (this.#infos.get(accountId)?.disabledAt ?? null) !== null
+    );
+  }
+
+  /** An order as its account's OMS holds it now. */
+  order(clientOrderId: string): Order | undefined {
+    for (const rt of this.#runtimes.values()) {
+      const o = rt.core.exec.order(clientOrderId);
+      if (o) return o;
+    }
+    return undefined;
+  }
+
+  /** Whether some core has an order whose outcome is not known. */
+  unresolved(): boolean {
+    return this.runtimes().some((rt) => rt.core.unresolved());
+  }
+
+  /**
+   * Plays one bar to every core (one call of `fn` at a time with account creation, so a new
+   * account starts between two bars).
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Every core sees the bar (call inside `exclusive`). */
+  onBar(bar: Bar): void {
+    this.#lastBar = bar;
+    for (const rt of this.#runtimes.values()) rt.core.onBar(bar);
+  }
+
+  /**
+   * Creates a paper account of `ownerUserId` (stored with its audit row in one transaction),
+   * then opens its core. Live accounts are refused (`ACCOUNT_LIVE_UNAVAILABLE`) on this server.
+   */
+  async create(ownerUserId: string, req: NewAccount, by: ChangeActor): Promise<AccountInfo> {
+    if (req.mode === 'live') {
+      throw new KairosError(
+        'ACCOUNT_LIVE_UNAVAILABLE',
+        'mode: live accounts are not available on this server yet; create a paper account',
+      );
+    }
+    if (req.credentialId !== undefined)
+      throw new KairosError('ACCOUNT_INVALID', 'credentialId: only for a live account');
+    if (req.startingCash === undefined)
+      throw new KairosError('ACCOUNT_INVALID', 'startingCash: required for a paper account');
+    const cash = toDecimal(req.startingCash);
+    if (!cash.gt(0))
+      throw new KairosError('ACCOUNT_INVALID', 'startingCash: must be greater than 0');
+    const createdAt = this.cfg.now();
+    const id = `acc-${randomBytes(8).toString('hex')}`;
+    const record = await this.cfg.db.transaction().execute(async (tx) => {
+      const repo = new AccountRepository(tx);
+      const a = await repo.create({
+        id,
+        ownerUserId,
+        venue: this.cfg.venue,
+        mode: 'paper',
+        name: req.name,
+        credentialId: null,
+        startingCash: cash.toFixed(),
+        currency: this.cfg.instrument.quote,
+        createdAt,
+      });
+      const makeDefault = req.default === true || (await repo.defaultOf(ownerUserId)) === null;
+      if (makeDefault) await repo.setDefault(ownerUserId, id);
+      await new AuditRepository(tx, this.cfg.now).append(
+        {
+          ts: createdAt,
+          actor: by.actor,
+          role: by.role,
+          action: 'account.created',
+          subject: id,
+          payload: {
+            owner: ownerUserId,
+            name: a.name,
+            mode: a.mode,
+            venue: a.venue,
+            startingCash: a.startingCash,
+            currency: a.currency,
+            default: makeDefault,
+          },
+        },
+        tx,
+      );
+      return { a, makeDefault };
+    });
+    await this.exclusive(async () => {
+      const rt = await this.#openCore(id, cash.toFixed());
+      // Between two bars: it starts where the others are.
+      if (this.#lastBar) {
+        rt.core.onBar(this.#lastBar);
+        await rt.core.settle();
+      }
+      await this.#prepare(rt);
+    });
+    const info: AccountInfo = { ...record.a, shared: false };
+    this.#infos.set(id, info);
+    if (record.makeDefault) this.#defaults.set(ownerUserId, id);
+    return info;
+  }
+
+  /**
+   * Closes an account (it stays readable with its orders and fills; it takes no order): only
+   * when it has no open order (`ACCOUNT_HAS_OPEN_ORDERS`), no position (`ACCOUNT_NOT_FLAT`) and
+   * no strategy running on it (`ACCOUNT_IN_USE`). If it was its owner's default, their oldest
+   * other open account becomes the default (none: orders go to the shared account).
+   */
+  async close(accountId: string, by: ChangeActor): Promise<AccountInfo> {
+    const info = this.#infos.get(accountId);
+    const rt = this.#runtimes.get(accountId);
+    if (!info || !rt || info.ownerUserId === null)
+      throw new KairosError('ACCOUNT_NOT_FOUND', `account ${accountId}: not found`);
+    if (this.isClosed(accountId)) return info;
+    // From here no order is taken on it; refused below, it takes orders again.
+    this.#closing.add(accountId);
+    try {
+      // An order being placed when the close began is on record before the checks.
+      await rt.desk.idle();
+      await rt.core.settle();
+      const open = rt.core.exec.openOrders();
+      if (open.length > 0) {
+        throw new KairosError(
+          'ACCOUNT_HAS_OPEN_ORDERS',
+          `account ${accountId}: ${open.length} open order(s); cancel them first`,
+        );
+      }
+      const held = rt.core.ledger.allPositions().filter((p) => !p.quantity.eq(0));
+      if (held.length > 0) {
+        throw new KairosError(
+          'ACCOUNT_NOT_FLAT',
+          `account ${accountId}: holds ${held.map((p) => `${p.quantity.toFixed()} ${p.instrumentId}`).join(', ')}; close the position(s) first`,
+        );
+      }
+      if (this.#inUse(accountId)) {
+        throw new KairosError(
+          'ACCOUNT_IN_USE',
+          `account ${accountId}: a strategy runs on it; stop it first`,
+        );
+      }
+      const ts = this.cfg.now();
+      const owner = info.ownerUserId;
+      const nextDefault = await this.cfg.db.transaction().execute(async (tx) => {
+        const repo = new AccountRepository(tx);
+        if (!(await repo.disable(accountId, ts)))
+          throw new KairosError('ACCOUNT_DISABLED', `account ${accountId}: already closed`);
+        let next: string | null | undefined;
+        if ((await repo.defaultOf(owner)) === accountId) {
+          next =
+            (await repo.list(owner)).find((a) => a.disabledAt === null && a.id !== accountId)?.id ??
+            null;
+          await repo.setDefault(owner, next);
+        }
+        await new AuditRepository(tx, this.cfg.now).append(
+          {
+            ts,
+            actor: by.actor,
+            role: by.role,
+            action: 'account.closed',
+            subject: accountId,
+            payload: { owner, name: info.name, ...(next === undefined ? {} : { default: next }) },
+          },
+          tx,
+        );
+        return next;
+      });
+      if (nextDefault !== undefined) {
+        if (nextDefault === null) this.#defaults.delete(owner);
+        else this.#defaults.set(owner, nextDefault);
+      }
+      const closed = { ...info, disabledAt: ts };
+      this.#infos.set(accountId, closed);
+      return closed;
+    } finally {
+      this.#closing.delete(accountId);
+    }
+  }
+
+  /** Makes an open account of `userId` their default (audited). */
+  async setDefault(userId: string, accountId: string, by: ChangeActor): Promise<AccountInfo> {
+    const info = this.#infos.get(accountId);
+    if (!info || info.ownerUserId !== userId)
+      throw new KairosError('ACCOUNT_NOT_FOUND', `accountId: account ${accountId} not found`);
+    if (this.isClosed(accountId))
+      throw new KairosError('ACCOUNT_DISABLED', `accountId: account ${accountId} is closed`);
+    const ts = this.cfg.now();
+    await this.cfg.db.transaction().execute(async (tx) => {
+      await new AccountRepository(tx).setDefault(userId, accountId);
+      await new AuditRepository(tx, this.cfg.now).append(
+        {
+          ts,
+          actor: by.actor,
+          role: by.role,
+          action: 'account.default_set',
+          subject: accountId,
+          payload: { owner: userId },
+        },
+        tx,
+      );
+    });
+    this.#defaults.set(userId, accountId);
+    return info;
+  }
+
+  async #openCore(accountId: string, cash: DecimalInput): Promise<AccountRuntime> {
+    const { cfg } = this;
+    const inst = cfg.instrument;
+    const orders = new OrderRepository(cfg.db, accountId);
+    const { core, recovery } = await TradingCore.open({
+      accountId,
+      instruments: [inst],
+      cash: { [inst.quote]: cash },
+      orders,
+      venue: (deliver) =>
+        new PaperVenue(
+          path.join(cfg.home, 'paper', accountId, 'venue.json'),
+          { venue: cfg.venue, instruments: [inst] },
+          deliver,
+        ),
+      ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
+    });
+    const rt: AccountRuntime = {
+      accountId,
+      core,
+      desk: new TradingDesk(core, orders),
+      orders,
+      snapshots: new StrategySnapshotRepository(cfg.db, accountId),
+    };
+    for (const sub of this.#subscriptions)
+      sub.off.push(core.bus.subscribe(sub.pattern, sub.handler));
+    this.#runtimes.set(accountId, rt);
+    cfg.onOpened?.(rt, recovery);
+    return rt;
+  }
+}

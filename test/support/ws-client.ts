@@ -1,0 +1,28 @@
+import WebSocket from 'ws';
+import { until } from './until.js';
+
+/**
+ * A `/ws` client of `token`, authenticated and subscribed to `channels`, keeping every frame it
+ * gets (parsed) in `frames`.
+ */
+export async function subscribedSocket<F extends { readonly type: string }>(
+  url: string,
+  token: string,
+  channels: readonly string[],
+): Promise<{ frames: F[]; close: () => void }> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+  const frames: F[] = [];
+  ws.on('message', (m) => frames.push(JSON.parse(String(m)) as F));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  ws.send(JSON.stringify({ type: 'auth', token }));
+  for (const channel of channels) ws.send(JSON.stringify({ type: 'subscribe', channel }));
+  await until(
+    () => frames.filter((f) => f.type === 'subscribed').length === channels.length,
+    10_000,
+    'subscribed',
+  );
+  return { frames, close: () => ws.close() };
+}

@@ -1,0 +1,110 @@
+import { AccountAccess } from '../../../src/api/account-access.js';
+import type { AccountDesk, ApiAccount } from '../../../src/api/deps.js';
+import type { Role } from '../../../src/security/roles/permissions.js';
+import type { AccessClaims } from '../../../src/security/tokens/access-tokens.js';
+
+const account = (id: string, ownerUserId: string | null, closed = false): ApiAccount => ({
+  id,
+  ownerUserId,
+  venue: 'PAPER',
+  mode: 'paper',
+  name: id,
+  credentialId: null,
+  startingCash: '1',
+  currency: 'X',
+  createdAt: 0,
+  disabledAt: closed ? 1 : null,
+  shared: ownerUserId === null,
+});
+
+const ACCOUNTS = [
+  account('desk', null),
+  account('a1', 'tom'),
+  account('a2', 'tom', true),
+  account('b1', 'tina'),
+];
+const desk: AccountDesk = {
+  all: () => ACCOUNTS,
+  get: (id) => ACCOUNTS.find((a) => a.id === id),
+  defaultOf: (userId) => (userId === 'tom' ? 'a1' : null),
+  isClosed: (id) => ACCOUNTS.find((a) => a.id === id)?.disabledAt !== null,
+  create: () => Promise.reject(new Error('unused')),
+  close: () => Promise.reject(new Error('unused')),
+  setDefault: () => Promise.reject(new Error('unused')),
+  trading: (id) =>
+    ACCOUNTS.some((a) => a.id === id)
+      ? ({ desk: {}, core: {}, orders: {} } as ReturnType<AccountDesk['trading']>)
+      : undefined,
+};
+const claims = (sub: string, role: Role): AccessClaims => ({
+  iss: 'kairos',
+  aud: 'kairos-api',
+  sub,
+  role,
+  sid: 's',
+  typ: 'access',
+  iat: 0,
+  exp: 1,
+});
+const access = new AccountAccess(desk, async (userId) => (userId === 'tom' ? ['sma-1'] : []));
+const tom = claims('tom', 'trader');
+const tina = claims('tina', 'trader');
+const code = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
+  return 'none';
+};
+
+describe('AccountAccess: who sees which account', () => {
+  it('a user sees the shared account and their own; oversight roles see every account', () => {
+    expect(access.visible(tom).map((a) => a.id)).toEqual(['desk', 'a1', 'a2']);
+    expect(access.visible(tina).map((a) => a.id)).toEqual(['desk', 'b1']);
+    for (const role of ['admin', 'risk', 'auditor'] as const)
+      expect(access.visible(claims('o', role))).toHaveLength(4);
+    expect(access.visible(claims('q', 'quant')).map((a) => a.id)).toEqual(['desk']);
+  });
+
+  it("another's account is not found, exactly like an unknown one", () => {
+    expect(code(() => access.find(tina, 'a1'))).toBe('ACCOUNT_NOT_FOUND');
+    expect(code(() => access.find(tina, 'nope'))).toBe('ACCOUNT_NOT_FOUND');
+    expect(code(() => access.own(tom, 'desk'))).toBe('ACCOUNT_NOT_FOUND');
+    expect(access.find(claims('r', 'risk'), 'a1').id).toBe('a1');
+  });
+
+  it('trades on the named account, else the default, else the shared one; never a closed or foreign one', () => {
+    expect(access.forTrading(tom, undefined).account.id).toBe('a1');
+    expect(access.forTrading(tina, undefined).account.id).toBe('desk');
+    expect(access.forTrading(tina, 'desk').account.id).toBe('desk');
+    expect(code(() => access.forTrading(tina, 'a1'))).toBe('ACCOUNT_NOT_FOUND');
+    expect(code(() => access.forTrading(tom, 'a2'))).toBe('ACCOUNT_DISABLED');
+    // An oversight role reads every account but trades on none of another's.
+    expect(code(() => access.forTrading(claims('r', 'risk'), 'b1'))).toBe('ACCOUNT_NOT_FOUND');
+  });
+
+  it('scopes order reads: every order of own accounts, own orders and strategies on the shared one', async () => {
+    expect(await access.orderScope(tom)).toEqual([
+      { accountId: 'desk', owners: ['user:tom', 'sma-1'] },
+      { accountId: 'a1', owners: null },
+      { accountId: 'a2', owners: null },
+    ]);
+    expect(await access.orderScope(claims('r', 'risk'))).toBeNull();
+    expect(await access.orderScope(claims('r', 'auditor'), 'desk')).toEqual([
+      { accountId: 'desk', owners: null },
+    ]);
+    await expect(access.orderScope(tina, 'a1')).rejects.toMatchObject({
+      code: 'ACCOUNT_NOT_FOUND',
+    });
+    expect(await access.seesOrder(tom, 'desk', 'sma-1')).toBe(true);
+    expect(await access.seesOrder(tina, 'desk', 'sma-1')).toBe(false);
+    expect(await access.seesOrder(tina, 'a1', 'user:tom')).toBe(false);
+  });
+
+  it('halts: a trader their own accounts, an oversight role any (the shared one too)', () => {
+    expect(access.mayHalt(tom, access.find(tom, 'a1'))).toBe(true);
+    expect(access.mayHalt(tom, access.find(tom, 'desk'))).toBe(false);
+    expect(access.mayHalt(claims('r', 'risk'), access.find(tom, 'desk'))).toBe(true);
+  });
+});
