@@ -2,11 +2,13 @@
 // down, or fail with a message that says how to start it. Redis (6379) and Memcached (11211)
 // get the same treatment: installed with apt-get if missing, started as daemons if down.
 import { execSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -33,9 +35,11 @@ export default async function globalSetup() {
 }
 
 /**
- * A new PGlite database runs initdb, which costs seconds of CPU; hundreds of tests (servers, CLI
- * processes) make one. They start from one dump made here instead (`KAIROS_PGLITE_TEMPLATE`,
- * inherited by the workers and every process they spawn), kept per PGlite version.
+ * A new PGlite database runs initdb and the migrations, seconds of CPU; hundreds of tests
+ * (servers, CLI processes) make one. They start from one dump made here instead
+ * (`KAIROS_PGLITE_TEMPLATE`, inherited by the workers and every process they spawn): migrated
+ * when the build (`dist/`) is there, else a bare initdb (the migrations then run per database).
+ * Kept per PGlite version and migration list, so a changed migration makes a new one.
  */
 async function pgliteTemplate() {
   if (process.env.KAIROS_PGLITE_TEMPLATE) return;
@@ -46,11 +50,29 @@ async function pgliteTemplate() {
       'utf8',
     ),
   );
-  const file = path.join(os.tmpdir(), `kairos-pglite-template-${version}.tar`);
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const built = path.join(root, 'dist/store/open-store.js');
+  const store = existsSync(built) ? await import(pathToFileURL(built).href) : null;
+  const migrations = store
+    ? Object.keys(
+        await (
+          await import(pathToFileURL(path.join(root, 'dist/store/migrations/index.js')).href)
+        ).migrations.getMigrations(),
+      )
+    : [];
+  const key = createHash('sha256')
+    .update(JSON.stringify([version, migrations]))
+    .digest('hex');
+  const file = path.join(os.tmpdir(), `kairos-pglite-template-${key.slice(0, 16)}.tar`);
   if (!existsSync(file)) {
-    const lite = await PGlite.create();
-    const dump = await lite.dumpDataDir('none');
-    await lite.close();
+    let dump;
+    if (store) {
+      dump = await store.migratedPgliteDump();
+    } else {
+      const lite = await PGlite.create();
+      dump = await lite.dumpDataDir('none');
+      await lite.close();
+    }
     const partial = `${file}.${process.pid}`;
     writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
     renameSync(partial, file);
