@@ -4,7 +4,10 @@ import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
 import { Dec, ZERO, type Decimal } from '../../../../src/trading/core/decimal.js';
 import { price, quantity } from '../../../../src/trading/core/money.js';
 import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
-import type { OpenOrderScope } from '../../../../src/trading/model/open-orders.js';
+import {
+  inScope as orderInScope,
+  type OpenOrderScope,
+} from '../../../../src/trading/model/open-orders.js';
 import { leavesQuantity, type Order } from '../../../../src/trading/model/order.js';
 import { fill, newOrder } from '../../../support/builders.js';
 
@@ -120,6 +123,18 @@ describe('OpenOrders', () => {
               ).toFixed(),
             );
           }
+        // The instruments the risk gate walks to reserve cash: exactly those with a priced open buy.
+        expect([...totals.instrumentsWithBuys()].sort()).toEqual(
+          [
+            ...new Set(
+              open
+                .filter((o) => o.side === 'BUY' && (o.price ?? o.triggerPrice) !== null)
+                .map((o) => o.instrumentId),
+            ),
+          ].sort(),
+        );
+        for (const scope of SCOPES)
+          for (const o of open) expect(orderInScope(scope, o)).toBe(inScope(scope, o));
         expect([...totals.unpricedBuys()].map((o) => o.clientOrderId).sort()).toEqual(
           open
             .filter((o) => o.side === 'BUY' && o.price === null && o.triggerPrice === null)
