@@ -5,10 +5,12 @@ import { Dec, ZERO, type Decimal } from '../../../../src/trading/core/decimal.js
 import { price, quantity } from '../../../../src/trading/core/money.js';
 import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
 import {
+  feeClass,
   inScope as orderInScope,
   type OpenOrderScope,
 } from '../../../../src/trading/model/open-orders.js';
 import { leavesQuantity, type Order } from '../../../../src/trading/model/order.js';
+import { isOpen } from '../../../../src/trading/model/order-state-machine.js';
 import { fill, newOrder } from '../../../support/builders.js';
 
 type Step =
@@ -52,10 +54,14 @@ describe('OpenOrders', () => {
           cancel: () => undefined,
         }));
         let n = 0;
+        // The open orders recounted from each order's own status, not from the totals under test.
+        const made: string[] = [];
+        const openNow = () => made.map((id) => exec.order(id)!).filter((o) => isOpen(o.status));
         for (const s of steps) {
-          const open = exec.openOrders();
+          const open = openNow();
           if (s.kind === 'new') {
             const id = `o${++n}`;
+            made.push(id);
             const type = s.type === 'LIMIT_POST' ? 'LIMIT' : s.type;
             exec.add(
               newOrder(
@@ -91,7 +97,8 @@ describe('OpenOrders', () => {
             exec.process({ kind: 'OrderRejected', ...ids(o), ts: n, reason: 'x', message: 'x' });
           }
         }
-        const open = exec.openOrders();
+        const open = openNow();
+        expect(exec.openOrders()).toEqual(open);
         const totals = exec.open;
         expect(totals.size).toBe(open.length);
         expect([...totals.all()]).toEqual(open);
@@ -150,3 +157,13 @@ describe('OpenOrders', () => {
 function ids(o: Order) {
   return orderRef(o);
 }
+
+describe('the fee class a resting buy reserves cash at', () => {
+  it('is the maker fee only for a post-only LIMIT; a post-only flag on a stop earns nothing', () => {
+    const o = (type: Order['type'], postOnly: boolean) => newOrder({ type, postOnly });
+    expect(feeClass(o('LIMIT', true))).toBe('maker');
+    expect(feeClass(o('LIMIT', false))).toBe('worst');
+    expect(feeClass(o('STOP_LIMIT', true))).toBe('worst');
+    expect(feeClass(o('MARKET', true))).toBe('worst');
+  });
+});
