@@ -87,7 +87,6 @@ export class EnvelopeCipher {
         `${aad.toString('utf8')}: the value does not authenticate (made for another row or column, or changed)`,
         { cause },
       );
-      // Stryker disable next-line BlockStatement: not observable, the wiped key is this function's own copy (memory hygiene)
     } finally {
       dataKey.fill(0);
     }

@@ -69,7 +69,6 @@ export async function rewrapSigningKey(
   try {
     await fh.writeFile(rewrapped);
     await fh.sync();
-    // Stryker disable next-line BlockStatement: not observable, a handle left open is only a leak
   } finally {
     await fh.close();
   }

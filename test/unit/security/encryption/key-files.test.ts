@@ -37,6 +37,10 @@ describe('master key files', () => {
     });
   });
 
+  it('names a master key the same way in every version: stored values carry this id', () => {
+    expect(LocalKeyProvider.fromKey(Buffer.alloc(32, 1)).keyId).toBe('local-6f0c2847fa47ef97');
+  });
+
   it('takes only 32-byte keys in memory', () => {
     expect(() => LocalKeyProvider.fromKey(randomBytes(16))).toThrow(
       expect.objectContaining({ code: 'KEY_FILE_INVALID', message: 'a master key is 32 bytes' }),
