@@ -1,5 +1,7 @@
 // Mutation testing of the core's rules (`npm run mutate`; not part of `npm test`, see docs/testing.md).
 // StrykerJS 9.6 is the last line that supports Node 20.
+// Equivalent and unobservable mutants are excluded in the source, next to their line, with a
+// reason: `// Stryker disable next-line <mutator>: <reason>` (grep -rn 'Stryker disable' src).
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',

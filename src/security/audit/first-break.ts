@@ -58,6 +58,7 @@ export function firstBreak(rows: readonly ReadRow[], expect: ChainExpectation): 
     const next = rows[i + 1];
     if (next?.ok && links(next.record, seq, prev)) {
       // The expected row comes next: this one is extra, unless it is a later row moved up.
+      // Stryker disable next-line EqualityOperator: equivalent, a row at `seq` itself appears next, so `>=` also says inserted
       if (row.ok && row.record.seq > seq && !appearsIn(rows, i + 1, row.record.seq)) {
         return {
           seq,
@@ -86,6 +87,7 @@ export function firstBreak(rows: readonly ReadRow[], expect: ChainExpectation): 
         detail: `seq ${seq} does not link to the hash of the row before it`,
       };
     }
+    // Stryker disable next-line EqualityOperator: equivalent, `r.seq === seq` returned above
     if (r.seq > seq) {
       if (appearsIn(rows, i + 1, seq)) {
         return {

@@ -47,6 +47,7 @@ export async function readSecret(file: string): Promise<Buffer | null> {
   return readFile(file);
 }
 
+// Stryker disable all: durability only (an fsync of the folder), not observable in a test
 /** Flushes a folder's entries (a created, renamed or deleted file) to disk; nothing on Windows. */
 export async function syncDir(dir: string): Promise<void> {
   if (process.platform === 'win32') return;
@@ -57,3 +58,4 @@ export async function syncDir(dir: string): Promise<void> {
     await fh.close();
   }
 }
+// Stryker restore all

@@ -125,6 +125,7 @@ export class SigningKeys {
 
 function checkKey(key: SigningKey): SigningKey {
   const ok = (k: KeyObject) =>
+    // Stryker disable next-line ConditionalExpression: equivalent, only an EC key has a namedCurve
     k.asymmetricKeyType === 'ec' && k.asymmetricKeyDetails?.namedCurve === 'prime256v1';
   if (
     key.privateKey.type !== 'private' ||

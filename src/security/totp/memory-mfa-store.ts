@@ -61,6 +61,7 @@ export class MemoryMfaStore implements MfaStore {
   }
 
   async remainingRecoveryCodes(userId: string): Promise<number> {
+    // Stryker disable next-line ArrayDeclaration: equivalent, a non-null placeholder is filtered out as used
     return [...(this.codes.get(userId)?.values() ?? [])].filter((u) => u === null).length;
   }
 }

@@ -6,6 +6,7 @@ import {
   LEGACY_SIGNING_KEY_FILE,
   SIGNING_KEY_FILE,
   openSigningKey,
+  rewrapSigningKey,
 } from '../../../../src/security/tokens/signing-key-file.js';
 import { SigningKeys } from '../../../../src/security/tokens/signing-keys.js';
 
@@ -61,5 +62,34 @@ describe('the JWT signing key is encrypted at rest under the master key', () => 
     } finally {
       await rm(stranger, { recursive: true, force: true });
     }
+  });
+
+  it('keeps a plain PEM that is not the encrypted key (it may be the only copy of another key)', async () => {
+    const { key } = await open();
+    const stray = SigningKeys.generateKey();
+    await writeFile(path.join(dir, LEGACY_SIGNING_KEY_FILE), SigningKeys.toPem(stray), {
+      mode: 0o600,
+    });
+    expect((await open()).key.kid).toBe(key.kid);
+    expect(await readFile(path.join(dir, LEGACY_SIGNING_KEY_FILE), 'utf8')).toMatch(/PRIVATE KEY/);
+  });
+
+  it('re-wraps only when there is a key file not yet under the new master key', async () => {
+    const empty = await LocalKeyring.open(dir);
+    await expect(rewrapSigningKey(dir, empty.cipher(), empty.current)).resolves.toBe(false);
+    const { ring } = await open();
+    await expect(rewrapSigningKey(dir, ring.cipher(), ring.current)).resolves.toBe(false);
+    const before = await readFile(path.join(dir, SIGNING_KEY_FILE), 'utf8');
+    const rotated = await LocalKeyring.rotate(dir);
+    await expect(rewrapSigningKey(dir, rotated.cipher(), rotated.current)).resolves.toBe(true);
+    expect(await readFile(path.join(dir, SIGNING_KEY_FILE), 'utf8')).not.toBe(before);
+    await expect(rewrapSigningKey(dir, rotated.cipher(), rotated.current)).resolves.toBe(false);
+  });
+
+  it('reads a key file with a trailing newline (edited by hand)', async () => {
+    const { key } = await open();
+    const file = path.join(dir, SIGNING_KEY_FILE);
+    await writeFile(file, `${await readFile(file, 'utf8')}\n`);
+    expect((await open()).key.kid).toBe(key.kid);
   });
 });

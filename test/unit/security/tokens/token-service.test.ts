@@ -150,7 +150,10 @@ describe('TokenService', () => {
     const next = await tokens.refresh(pair.refreshToken);
     expect(tokens.verifyAccess(next.accessToken).role).toBe('auditor');
     roles.delete('u1');
-    await expect(tokens.refresh(next.refreshToken)).rejects.toEqual(code('AUTH_SESSION_REVOKED'));
+    await expect(tokens.refresh(next.refreshToken)).rejects.toMatchObject({
+      code: 'AUTH_SESSION_REVOKED',
+      message: 'session: the user is disabled',
+    });
   });
 
   it('a session ends 12 hours after login; access tokens never outlive it', async () => {

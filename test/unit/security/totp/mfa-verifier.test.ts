@@ -81,6 +81,21 @@ describe('MfaVerifier', () => {
     ).resolves.toMatchObject({ ok: true, method: 'totp' });
   });
 
+  it('refuses as a replay a code whose step a parallel request stored after this one read it', async () => {
+    const { clock, totp, store, secret } = setup();
+    // The read returns the step as it was before the other request wrote it.
+    const stale = Object.assign(Object.create(store) as MemoryMfaStore, {
+      lastUsedStep: async () => null,
+    });
+    const mfa = new MfaVerifier({ totp, store: stale, now: () => clock.t });
+    const code = await totp.codeAt(secret, clock.t);
+    expect(await store.setLastUsedStep('u1', totp.stepAt(clock.t))).toBe(true); // the other request
+    expect(await mfa.verifyTotp('u1', secret, code)).toEqual({
+      ok: false,
+      reason: 'MFA_CODE_REPLAYED',
+    });
+  });
+
   it('a success clears the failures', async () => {
     const { clock, totp, mfa, secret, wrongCode } = setup();
     for (let i = 0; i < 4; i++) await mfa.verifyTotp('u1', secret, await wrongCode());
@@ -157,5 +172,8 @@ describe('MfaVerifier', () => {
     expect(recoveryCodeHash('0ooo-1il1-abcd-efgh')).toBe(recoveryCodeHash('0000-1111-ABCD-EFGH'));
     expect(recoveryCodeHash('too-short')).toBeNull();
     expect(recoveryCodeHash('uuuu-uuuu-uuuu-uuuu')).toBeNull();
+    // One symbol outside the alphabet is enough to refuse it.
+    expect(recoveryCodeHash('abcd-efgh-jkmn-pqru')).toBeNull();
+    expect(recoveryCodeHash('abcd-efgh-jkmn-pqrs')).toMatch(/^[0-9a-f]{64}$/);
   });
 });

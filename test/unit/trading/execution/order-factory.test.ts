@@ -104,7 +104,10 @@ describe('making an order from a request', () => {
     [{ type: 'STOP_LIMIT' as const, price: '10', triggerPrice: '0' }],
   ])('denies a non-positive or non-numeric price %p as PRICE_INVALID', (over) => {
     const { order, denial } = make({ side: 'SELL', quantity: '1', ...over });
-    expect(denial?.reason).toBe(Reason.PRICE_INVALID);
+    expect(denial).toEqual({
+      reason: Reason.PRICE_INVALID,
+      message: 'price and trigger price must be positive numbers',
+    });
     const bad = 'triggerPrice' in over ? order.triggerPrice : order.price;
     expect(bad?.toFixed()).toBe('0');
   });
@@ -128,6 +131,15 @@ describe('making an order from a request', () => {
       make({ side: 'BUY', type: 'STOP_LIMIT', quantity: '1', price: '10', triggerPrice: '9' })
         .denial,
     ).toBeNull();
+  });
+
+  it('denies a request with no quantity at all (a strategy or Lambda that left it out)', () => {
+    const { order, denial } = make({ side: 'BUY', price: '10' } as unknown as OrderRequest);
+    expect(denial).toEqual({
+      reason: Reason.QUANTITY_INVALID,
+      message: 'quantity must be a positive number, was "undefined"',
+    });
+    expect(order.quantity.toFixed()).toBe('0');
   });
 
   it('checks the quantity before the price', () => {

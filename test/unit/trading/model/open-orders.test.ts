@@ -4,8 +4,13 @@ import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
 import { Dec, ZERO, type Decimal } from '../../../../src/trading/core/decimal.js';
 import { price, quantity } from '../../../../src/trading/core/money.js';
 import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
-import type { OpenOrderScope } from '../../../../src/trading/model/open-orders.js';
+import {
+  feeClass,
+  inScope as orderInScope,
+  type OpenOrderScope,
+} from '../../../../src/trading/model/open-orders.js';
 import { leavesQuantity, type Order } from '../../../../src/trading/model/order.js';
+import { isOpen } from '../../../../src/trading/model/order-state-machine.js';
 import { fill, newOrder } from '../../../support/builders.js';
 
 type Step =
@@ -56,10 +61,14 @@ describe('OpenOrders', () => {
           cancel: () => undefined,
         }));
         let n = 0;
+        // The open orders recounted from each order's own status, not from the totals under test.
+        const made: string[] = [];
+        const openNow = () => made.map((id) => exec.order(id)!).filter((o) => isOpen(o.status));
         for (const s of steps) {
-          const open = exec.openOrders();
+          const open = openNow();
           if (s.kind === 'new') {
             const id = `o${++n}`;
+            made.push(id);
             const type = s.type === 'LIMIT_POST' ? 'LIMIT' : s.type;
             exec.add(
               newOrder(
@@ -101,7 +110,8 @@ describe('OpenOrders', () => {
             exec.process({ kind: 'OrderRejected', ...ids(o), ts: n, reason: 'x', message: 'x' });
           }
         }
-        const open = exec.openOrders();
+        const open = openNow();
+        expect(exec.openOrders()).toEqual(open);
         const totals = exec.open;
         expect(totals.size).toBe(open.length);
         expect([...totals.all()]).toEqual(open);
@@ -133,6 +143,18 @@ describe('OpenOrders', () => {
               ).toFixed(),
             );
           }
+        // The instruments the risk gate walks to reserve cash: exactly those with a priced open buy.
+        expect([...totals.instrumentsWithBuys()].sort()).toEqual(
+          [
+            ...new Set(
+              open
+                .filter((o) => o.side === 'BUY' && (o.price ?? o.triggerPrice) !== null)
+                .map((o) => o.instrumentId),
+            ),
+          ].sort(),
+        );
+        for (const scope of SCOPES)
+          for (const o of open) expect(orderInScope(scope, o)).toBe(inScope(scope, o));
         // The current values of the unpriced buys, not ones an earlier event replaced.
         const byId = (a: Order, b: Order) => a.clientOrderId.localeCompare(b.clientOrderId);
         expect([...totals.unpricedBuys()].sort(byId)).toEqual(
@@ -149,3 +171,13 @@ describe('OpenOrders', () => {
 function ids(o: Order) {
   return orderRef(o);
 }
+
+describe('the fee class a resting buy reserves cash at', () => {
+  it('is the maker fee only for a post-only LIMIT; a post-only flag on a stop earns nothing', () => {
+    const o = (type: Order['type'], postOnly: boolean) => newOrder({ type, postOnly });
+    expect(feeClass(o('LIMIT', true))).toBe('maker');
+    expect(feeClass(o('LIMIT', false))).toBe('worst');
+    expect(feeClass(o('STOP_LIMIT', true))).toBe('worst');
+    expect(feeClass(o('MARKET', true))).toBe('worst');
+  });
+});

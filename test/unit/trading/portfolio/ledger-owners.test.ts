@@ -18,6 +18,14 @@ describe('positions by owner', () => {
     expect(ledger.ownPosition('sma', INST.id).realizedPnl.toFixed()).toBe('1');
   });
 
+  it('a fill given no owner is the account’s own (owner ""), apart from a strategy’s', () => {
+    const ledger = new Ledger({ USD: '100000' });
+    ledger.applyFill(fill('BUY', '10', '3'), INST);
+    ledger.applyFill(fill('BUY', '10', '2'), INST, 'sma');
+    expect(ledger.ownPosition('', INST.id).quantity.toFixed()).toBe('3');
+    expect(ledger.ownPosition('sma', INST.id).quantity.toFixed()).toBe('2');
+  });
+
   it("the owners' positions always add up to the account's", () => {
     fc.assert(
       fc.property(
