@@ -1,14 +1,21 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
 import { openStore } from '../../../src/store/open-store.js';
 import { loadConfig } from '../../../src/system/config.js';
+import { pgliteTemplate } from '../../support/stores.js';
 
-/** A dump whose database holds a mark no initdb makes, so the test can tell where a store came from. */
+/**
+ * A dump whose database holds a mark no initdb makes, so the test can tell where a store came
+ * from (made from the suite's own template when there is one: initdb costs seconds of CPU).
+ */
 async function markedDump(file: string): Promise<void> {
-  const lite = await PGlite.create();
+  const base = pgliteTemplate().template;
+  const lite = await PGlite.create(
+    base ? { loadDataDir: new Blob([readFileSync(base)]) } : undefined,
+  );
   await lite.exec(
     "create table template_mark (note text); insert into template_mark values ('from the dump')",
   );
@@ -51,7 +58,7 @@ describe('KAIROS_PGLITE_TEMPLATE: a new embedded database starts from a dump', (
 
   it('an existing database is never replaced by the dump', async () => {
     const dataDir = path.join(dir, 'plain');
-    const s = await openStore({ dataDir });
+    const s = await openStore({ dataDir, ...pgliteTemplate() });
     expect(await marks(s)).toBe(0);
     await s.close();
     const again = await openStore({ dataDir, template: file });
