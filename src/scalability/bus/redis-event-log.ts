@@ -59,7 +59,6 @@ export class RedisEventLog implements EventLog {
 
   follow(channels: readonly string[], onEvent: (e: LoggedEvent) => void): () => Promise<void> {
     const streams = channels.map((c) => this.#stream(c));
-    const byStream = new Map(streams.map((s, i) => [s, channels[i]!]));
     // A blocking read holds its connection: one of its own, closed by stop.
     const reader = this.redis.duplicate();
     let stopped = false;
@@ -80,7 +79,7 @@ export class RedisEventLog implements EventLog {
           const i = streams.indexOf(stream);
           for (const [id, fields] of entries) {
             after[i] = id;
-            onEvent({ channel: byStream.get(stream)!, seq: seqOf(id), payload: fields[1]! });
+            onEvent({ channel: channels[i]!, seq: seqOf(id), payload: fields[1]! });
           }
         }
       }
