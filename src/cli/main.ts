@@ -1,10 +1,24 @@
+import v8 from 'node:v8';
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 import { quietAwsNodeWarning } from './cli-config.js';
 import { reportStrategyFailure, StrategyError } from './strategy-failure.js';
 
 quietAwsNodeWarning();
-const program = buildProgram();
+// A reader that stops early (`kairos … --help | head`) closes the pipe: that ends the output, not
+// with a crash.
+for (const out of [process.stdout, process.stderr])
+  out.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+const command = process.argv[2];
+// A one-shot command opens the embedded database and exits: V8's optimising tier would compile
+// PGlite's hot WebAssembly functions (~1 s of CPU) for a run that ends before they pay off. The
+// long-running commands keep it.
+if (!['serve', 'paper', 'live', 'venue', 'lambda'].includes(command ?? ''))
+  v8.setFlagsFromString('--liftoff-only');
+const program = await buildProgram(command);
 
 /** Expected failures (bad input) print one line and exit 2; anything else is a bug and crashes. */
 function isExpected(e: unknown): e is Error & { code: string } {

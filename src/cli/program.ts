@@ -1,24 +1,41 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { registerAudit } from './audit-commands.js';
-import { registerBacktest } from './backtest-command.js';
-import { registerCredential } from './credential-commands.js';
-import { registerData } from './data-command.js';
-import { registerKeys } from './keys-commands.js';
-import { registerLambda } from './lambda-command.js';
-import { registerLive } from './live-command.js';
-import { registerPaper } from './paper-command.js';
-import { registerRisk } from './risk-commands.js';
-import { registerServe } from './serve-command.js';
-import { registerStoreCommands } from './store-commands.js';
-import { registerStrategy } from './strategy-commands.js';
-import { registerUser } from './user-commands.js';
-import { registerVenue } from './venue-command.js';
-
 import { addExamples } from './help-examples.js';
 
-/** The whole `kairos` command tree (parsed by main.ts; tests read its help). */
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every top-level command and the module that registers it, in help order. Modules load on
+ * demand: a command that runs loads only its own (a one-shot `kairos risk show` does not pay
+ * for the server, ccxt and the AWS SDK).
+ */
+const COMMANDS: ReadonlyArray<readonly [names: readonly string[], load: () => Promise<Register>]> =
+  [
+    [['backtest'], async () => (await import('./backtest-command.js')).registerBacktest],
+    [['data'], async () => (await import('./data-command.js')).registerData],
+    [['paper'], async () => (await import('./paper-command.js')).registerPaper],
+    [['live'], async () => (await import('./live-command.js')).registerLive],
+    [['risk'], async () => (await import('./risk-commands.js')).registerRisk],
+    [
+      ['migrate', 'config'],
+      async () => (await import('./store-commands.js')).registerStoreCommands,
+    ],
+    [['venue'], async () => (await import('./venue-command.js')).registerVenue],
+    [['strategy'], async () => (await import('./strategy-commands.js')).registerStrategy],
+    [['lambda'], async () => (await import('./lambda-command.js')).registerLambda],
+    [['audit'], async () => (await import('./audit-commands.js')).registerAudit],
+    [['user'], async () => (await import('./user-commands.js')).registerUser],
+    [['keys'], async () => (await import('./keys-commands.js')).registerKeys],
+    [['credential'], async () => (await import('./credential-commands.js')).registerCredential],
+    [['serve'], async () => (await import('./serve-command.js')).registerServe],
+  ];
+
+/**
+ * The `kairos` command tree (parsed by main.ts; tests read its help): every command, or only
+ * `command`'s when it names one (what a run needs; an unknown name gets the whole tree, so
+ * commander can suggest the right one).
+ */
+export async function buildProgram(command?: string): Promise<Command> {
   const program = new Command('kairos')
     .description(
       'Kairos: event-driven algorithmic trading — backtest, paper and live with one strategy file',
@@ -34,20 +51,8 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerBacktest(program);
-  registerData(program);
-  registerPaper(program);
-  registerLive(program);
-  registerRisk(program);
-  registerStoreCommands(program);
-  registerVenue(program);
-  registerStrategy(program);
-  registerLambda(program);
-  registerAudit(program);
-  registerUser(program);
-  registerKeys(program);
-  registerCredential(program);
-  registerServe(program);
+  const one = COMMANDS.filter(([names]) => command !== undefined && names.includes(command));
+  for (const [, load] of one.length > 0 ? one : COMMANDS) (await load())(program);
   addExamples(program);
   return program;
 }

@@ -12,7 +12,10 @@ const help = (c: Command) => {
 };
 
 describe('the kairos command tree', () => {
-  const program = buildProgram();
+  let program: Command;
+  beforeAll(async () => {
+    program = await buildProgram();
+  });
 
   it('ends every command’s --help with two or three real examples (one for a few one-liners)', () => {
     for (const c of all(program)) {
@@ -33,6 +36,20 @@ describe('the kairos command tree', () => {
     }
   });
 
+  it('builds only the command a run names, with the same options, and the whole tree otherwise', async () => {
+    for (const c of program.commands) {
+      const one = await buildProgram(c.name());
+      expect(one.commands.map((x) => x.name())).toContain(c.name());
+      expect(one.commands.length).toBeLessThan(program.commands.length);
+      const same = one.commands.find((x) => x.name() === c.name())!;
+      expect(all(same).map((x) => [commandPath(x), help(x)])).toEqual(
+        all(c).map((x) => [commandPath(x), help(x)]),
+      );
+    }
+    for (const name of [undefined, 'nope', '--help'])
+      expect((await buildProgram(name)).commands.length).toBe(program.commands.length);
+  });
+
   it('answers --version with the package version', async () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     expect(program.version()).toBe(pkg.version);
@@ -44,7 +61,7 @@ describe('the kairos command tree', () => {
     [['risk', 'limit', 'maxPosition', '1', '--strategy', 's'], '--strategy: renamed --strategy-id'],
     [['risk', 'halt', '--strategy', 's'], '--strategy: renamed --strategy-id'],
   ])('refuses the old flag names with a hint: %j', async (args, message) => {
-    const p = buildProgram();
+    const p = await buildProgram(args[0]);
     await expect(p.parseAsync(['node', 'kairos', ...args])).rejects.toMatchObject({
       code: 'USAGE',
       message: expect.stringContaining(message),
