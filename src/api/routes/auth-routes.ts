@@ -63,6 +63,18 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, opt
   const perChallenge = perTarget('mfa-challenge', (req) =>
     String((req.body as { challenge?: unknown }).challenge),
   );
+  /**
+   * One audit row per lock, not per refused attempt: a brute force sends thousands of codes
+   * during a lock, and each would otherwise cost a row of the chain (the request log still has
+   * every request). The key is the lock's end, which stays fixed while it lasts; the cache is
+   * shared, so every instance writes the one row between them.
+   */
+  const firstRefusalOfLock = (userId: string, retryAt: number) =>
+    opts.challenges.add(
+      `mfa-locked:${userId}:${retryAt}`,
+      '1',
+      Math.max(1_000, retryAt - opts.now()),
+    );
   /** Audits a login step; the client's address goes in the payload, never a password or code. */
   const audit = (
     ip: string,
@@ -139,7 +151,14 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, opt
         ? await opts.mfa.useRecoveryCode(user.id, req.body.recoveryCode)
         : await opts.mfa.verifyTotp(user.id, user.totpSecret, req.body.code ?? '');
       if (!result.ok) {
-        await audit(req.ip, 'auth.mfa_failed', user.id, user, { reason: result.reason });
+        if (result.reason !== 'MFA_LOCKED') {
+          await audit(req.ip, 'auth.mfa_failed', user.id, user, { reason: result.reason });
+        } else if (await firstRefusalOfLock(user.id, result.retryAt)) {
+          await audit(req.ip, 'auth.mfa_failed', user.id, user, {
+            reason: result.reason,
+            lockedUntil: new Date(result.retryAt).toISOString(),
+          });
+        }
         if (result.reason === 'MFA_LOCKED') {
           const seconds = Math.max(1, Math.ceil((result.retryAt - opts.now()) / 1000));
           reply.header('retry-after', String(seconds));

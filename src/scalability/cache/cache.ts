@@ -15,6 +15,12 @@ export interface Cache {
   get(key: string): Promise<string | undefined>;
   /** Stores `value` for `ttlMs` milliseconds (a positive integer), replacing any value. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
+  /**
+   * Stores `value` for `ttlMs` only when the key holds nothing (or only an expired value), in
+   * one step of the server, and answers whether it stored: of many callers racing on one key,
+   * on one instance or several, one gets `true` until the value expires.
+   */
+  add(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Removes the key; a missing key is not an error. */
   delete(key: string): Promise<void>;
 }

@@ -26,6 +26,7 @@ export function countedCache(cache: Cache, metrics: Metrics, name: string): Cach
       return value;
     },
     set: (key, value, ttlMs) => cache.set(key, value, ttlMs),
+    add: (key, value, ttlMs) => cache.add(key, value, ttlMs),
     delete: (key) => cache.delete(key),
   };
 }

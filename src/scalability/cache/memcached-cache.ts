@@ -29,18 +29,30 @@ export class MemcachedCache implements Cache {
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     assertCacheKey(key);
     assertTtl(ttlMs);
-    const seconds = Math.ceil(ttlMs / 1000);
-    const expires = seconds <= MAX_RELATIVE_S ? seconds : Math.ceil(this.now() / 1000) + seconds;
     const stored = await cacheCall('Memcached', 'set', () =>
-      this.client.set(this.prefix + key, value, { expires }),
+      this.client.set(this.prefix + key, value, { expires: this.expires(ttlMs) }),
     );
     if (!stored) {
       throw new KairosError('CACHE_UNAVAILABLE', `Memcached did not store ${key}`);
     }
   }
 
+  async add(key: string, value: string, ttlMs: number): Promise<boolean> {
+    assertCacheKey(key);
+    assertTtl(ttlMs);
+    return cacheCall('Memcached', 'add', () =>
+      this.client.add(this.prefix + key, value, { expires: this.expires(ttlMs) }),
+    );
+  }
+
   async delete(key: string): Promise<void> {
     assertCacheKey(key);
     await cacheCall('Memcached', 'delete', () => this.client.delete(this.prefix + key));
+  }
+
+  /** Memcached's expiry: seconds from now up to 30 days, an epoch time beyond. */
+  private expires(ttlMs: number): number {
+    const seconds = Math.ceil(ttlMs / 1000);
+    return seconds <= MAX_RELATIVE_S ? seconds : Math.ceil(this.now() / 1000) + seconds;
   }
 }

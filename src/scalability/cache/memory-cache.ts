@@ -41,6 +41,30 @@ export class MemoryCache implements Cache {
 
   async get(key: string): Promise<string | undefined> {
     assertCacheKey(key);
+    return this.#read(key);
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    assertCacheKey(key);
+    assertTtl(ttlMs);
+    this.#write(key, value, ttlMs);
+  }
+
+  async add(key: string, value: string, ttlMs: number): Promise<boolean> {
+    assertCacheKey(key);
+    assertTtl(ttlMs);
+    // No await between the look and the write: racing callers cannot both see the key empty.
+    if (this.#read(key) !== undefined) return false;
+    this.#write(key, value, ttlMs);
+    return true;
+  }
+
+  async delete(key: string): Promise<void> {
+    assertCacheKey(key);
+    this.#entries.delete(key);
+  }
+
+  #read(key: string): string | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     this.#entries.delete(key);
@@ -49,19 +73,12 @@ export class MemoryCache implements Cache {
     return entry.value;
   }
 
-  async set(key: string, value: string, ttlMs: number): Promise<void> {
-    assertCacheKey(key);
-    assertTtl(ttlMs);
+  #write(key: string, value: string, ttlMs: number): void {
     this.#entries.delete(key);
     this.#entries.set(key, { value, expiresAt: this.#now() + ttlMs });
     while (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);
     }
-  }
-
-  async delete(key: string): Promise<void> {
-    assertCacheKey(key);
-    this.#entries.delete(key);
   }
 }

@@ -27,6 +27,15 @@ export class RedisCache implements Cache {
     await cacheCall('Redis', 'SET', () => this.redis.set(this.prefix + key, value, 'PX', ttlMs));
   }
 
+  async add(key: string, value: string, ttlMs: number): Promise<boolean> {
+    assertCacheKey(key);
+    assertTtl(ttlMs);
+    const r = await cacheCall('Redis', 'SET', () =>
+      this.redis.set(this.prefix + key, value, 'PX', ttlMs, 'NX'),
+    );
+    return r === 'OK';
+  }
+
   async delete(key: string): Promise<void> {
     assertCacheKey(key);
     await cacheCall('Redis', 'DEL', () => this.redis.del(this.prefix + key));

@@ -236,15 +236,19 @@ describe('T17 passwords and T18 second factor, over HTTP', () => {
         );
       }
       expect(Object.fromEntries(statuses)).toEqual({ 401: 5, 429: 9_995 });
-      const { rows } = await db.query<{ reason: string; n: string }>(
-        `select payload::jsonb->>'reason' as reason, count(*) as n from audit_log
-         where action = 'auth.mfa_failed' and subject = $1 group by 1 order by 1`,
-        [id],
-      );
-      expect(rows.map((r) => [r.reason, Number(r.n)])).toEqual([
-        ['MFA_CODE_INVALID', 5],
-        ['MFA_LOCKED', 9_995],
-      ]);
+      // Five evaluated codes, then one row for the lock (not one per refused attempt: a row
+      // each would let whoever holds the password grow the audit chain at will).
+      const audited = async () =>
+        (
+          await db.query<{ reason: string; until: string | null; n: string }>(
+            `select payload::jsonb->>'reason' as reason, payload::jsonb->>'lockedUntil' as until,
+             count(*) as n from audit_log
+             where action = 'auth.mfa_failed' and subject = $1 group by 1, 2 order by 1`,
+            [id],
+          )
+        ).rows.map((r) => [r.reason, r.until, Number(r.n)]);
+      const lock = [['MFA_LOCKED', new Date(start + WINDOW_MS).toISOString(), 1]];
+      expect(await audited()).toEqual([['MFA_CODE_INVALID', null, 5], ...lock]);
 
       // The right code is refused while the window lasts, up to its last second…
       const right = async () =>
@@ -256,6 +260,7 @@ describe('T17 passwords and T18 second factor, over HTTP', () => {
       clock = start + WINDOW_MS - 1_000;
       const late = await right();
       expect([late.status, late.headers.get('retry-after')]).toEqual([429, '1']);
+      expect(await audited()).toEqual([['MFA_CODE_INVALID', null, 5], ...lock]);
       // …and accepted once the failures have left it.
       clock = start + WINDOW_MS + 1_000;
       const ok = await right();

@@ -84,6 +84,31 @@ describe.each(IMPLEMENTATIONS)('%s cache', (_name, make, advance) => {
     });
   });
 
+  it('adds a value only where none is, one winner among racing callers, and again once it expired', async () => {
+    const k = key('once');
+    const wins = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => cache.add(k, `caller ${i}`, 1_000)),
+    );
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    expect(await cache.get(k)).toBe(`caller ${wins.indexOf(true)}`);
+    expect(await cache.add(k, 'late', 60_000)).toBe(false);
+    await cache.set(k, 'replaced', 1_000);
+    expect(await cache.add(k, 'late', 60_000)).toBe(false);
+    expect(await cache.get(k)).toBe('replaced');
+    await eventually(
+      async () => {
+        advance(500);
+        return (await cache.get(k)) === undefined;
+      },
+      5_000,
+      'added key expired',
+    );
+    expect(await cache.add(k, 'after expiry', 60_000)).toBe(true);
+    expect(await cache.get(k)).toBe('after expiry');
+    await cache.delete(k);
+    expect(await cache.add(k, 'after delete', 60_000)).toBe(true);
+  });
+
   it('expires a key after its TTL and keeps the others', async () => {
     const short = key('short-lived');
     const long = key('long-lived');
@@ -104,9 +129,13 @@ describe.each(IMPLEMENTATIONS)('%s cache', (_name, make, advance) => {
     for (const bad of ['', 'has space', 'new\nline', 'k'.repeat(201), 'é']) {
       await expect(cache.set(bad, 'v', 1000)).rejects.toMatchObject({ code: 'CACHE_KEY_INVALID' });
       await expect(cache.get(bad)).rejects.toMatchObject({ code: 'CACHE_KEY_INVALID' });
+      await expect(cache.add(bad, 'v', 1000)).rejects.toMatchObject({ code: 'CACHE_KEY_INVALID' });
     }
     for (const ttl of [0, -5, 1.5, Number.NaN]) {
       await expect(cache.set(key('ok-key'), 'v', ttl)).rejects.toMatchObject({
+        code: 'CACHE_TTL_INVALID',
+      });
+      await expect(cache.add(key('ok-key'), 'v', ttl)).rejects.toMatchObject({
         code: 'CACHE_TTL_INVALID',
       });
     }

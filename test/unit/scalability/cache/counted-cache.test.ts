@@ -17,11 +17,17 @@ describe('countedCache', () => {
     expect(await cache.get('a')).toBe('x');
     await cache.delete('a');
     expect(await cache.get('a')).toBeUndefined();
-    expect([count('hit'), count('miss')]).toEqual([2, 2]);
+    expect([await cache.add('a', 'y', 60_000), await cache.add('a', 'z', 60_000)]).toEqual([
+      true,
+      false,
+    ]);
+    expect(await cache.get('a')).toBe('y');
+    expect([count('hit'), count('miss')]).toEqual([3, 2]);
 
     const down: Cache = {
       get: () => Promise.reject(new KairosError('CACHE_UNAVAILABLE', 'Redis GET failed')),
       set: () => Promise.resolve(),
+      add: () => Promise.resolve(true),
       delete: () => Promise.resolve(),
     };
     const failing = countedCache(down, metrics, 'login');
