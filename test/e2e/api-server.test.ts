@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { AuditRepository } from '../../src/store/audit-repository.js';
 import { openStore } from '../../src/store/open-store.js';
 import { btcSlice } from '../support/paper-args.js';
-import { ROOT, runCli } from '../support/run-cli.js';
+import { ROOT, runCli, KAIROS_ARGV } from '../support/run-cli.js';
 import { until } from '../support/until.js';
 import { pgliteTemplate } from '../support/stores.js';
 
@@ -43,7 +43,7 @@ describe('kairos serve: log in with TOTP, place and cancel orders, see them push
     server = spawn(
       process.execPath,
       [
-        path.join(ROOT, 'bin/kairos.js'),
+        ...KAIROS_ARGV,
         'serve',
         '--data',
         data,

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { ROOT } from '../support/run-cli.js';
+import { ROOT, KAIROS_ARGV } from '../support/run-cli.js';
 
 describe('kairos output', () => {
   it('ends quietly with status 0 when its reader closes the pipe early (`kairos --help | head`)', async () => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/kairos.js'), '--help'], {
+    const child = spawn(process.execPath, [...KAIROS_ARGV, '--help'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Bar } from '../../src/trading/data/market-data.js';
 import { loadBars } from '../../src/simulators/binance/load-bars.js';
 import { start, type BinanceSim } from '../../src/simulators/binance/server.js';
-import { DATA, ROOT, runCliAsync as runCli } from '../support/run-cli.js';
+import { DATA, ROOT, runCliAsync as runCli, KAIROS_ARGV } from '../support/run-cli.js';
 
 const FILE = path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json');
 
@@ -48,14 +48,10 @@ describe('kairos data download', () => {
 
   it('downloads, is killed, resumes: every bar once, then kairos backtest reads the file', async () => {
     const out = path.join(home, 'data', 'binance', 'BTC_USDT-1m.json');
-    const child = spawn(
-      process.execPath,
-      [path.join(ROOT, 'bin/kairos.js'), ...args(['--limit', '200'])],
-      {
-        cwd: ROOT,
-        env: { ...process.env, KAIROS_HOME: home },
-      },
-    );
+    const child = spawn(process.execPath, [...KAIROS_ARGV, ...args(['--limit', '200'])], {
+      cwd: ROOT,
+      env: { ...process.env, KAIROS_HOME: home },
+    });
     const exited = new Promise<NodeJS.Signals | null>((resolve) =>
       child.once('exit', (_code, signal) => resolve(signal)),
     );

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
 import { btcSlice, paperArgs } from '../support/paper-args.js';
-import { ROOT, runCli } from '../support/run-cli.js';
+import { ROOT, runCli, KAIROS_ARGV } from '../support/run-cli.js';
 import { until } from '../support/until.js';
 import { pgliteTemplate } from '../support/stores.js';
 
@@ -24,14 +24,10 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
     stdout.split('\n').filter((l) => /sma-cross-\d+/.test(l) && !/^(recovery|position)/.test(l));
 
   beforeAll(async () => {
-    server = spawn(
-      process.execPath,
-      [path.join(ROOT, 'bin/kairos.js'), 'lambda', 'serve', '--port', '0'],
-      {
-        cwd: ROOT,
-        env: { ...process.env, KAIROS_HOME: path.join(dir, 'server') },
-      },
-    );
+    server = spawn(process.execPath, [...KAIROS_ARGV, 'lambda', 'serve', '--port', '0'], {
+      cwd: ROOT,
+      env: { ...process.env, KAIROS_HOME: path.join(dir, 'server') },
+    });
     let out = '';
     server.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     url = await until(

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
-import { ROOT, runCli } from '../support/run-cli.js';
+import { ROOT, runCli, KAIROS_ARGV } from '../support/run-cli.js';
 import { pgliteTemplate } from '../support/stores.js';
 
 /** Every file under `dir`, recursively. */
@@ -25,7 +25,7 @@ describe('kairos live with a stored, encrypted credential', () => {
   const env = { KAIROS_HOME: home, DATABASE_URL: '', EXCHANGE_API_KEY: '', EXCHANGE_SECRET: '' };
   const outputs: string[] = [];
   const cli = (args: string[], input?: string, extra: NodeJS.ProcessEnv = {}) => {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/kairos.js'), ...args], {
+    const r = spawnSync(process.execPath, [...KAIROS_ARGV, ...args], {
       cwd: ROOT,
       encoding: 'utf8',
       env: { ...process.env, ...env, ...extra },

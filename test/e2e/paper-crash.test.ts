@@ -9,7 +9,7 @@ import { toDecimal } from '../../src/trading/core/decimal.js';
 import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
 import { btcInstrument, btcSlice } from '../support/paper-args.js';
 import { TEST_DATABASE_URL } from '../support/postgres.js';
-import { ROOT, runCli } from '../support/run-cli.js';
+import { ROOT, runCli, KAIROS_ARGV } from '../support/run-cli.js';
 import { until } from '../support/until.js';
 import { pgliteTemplate } from '../support/stores.js';
 
@@ -168,7 +168,7 @@ describe.each(SCENARIOS)('kairos paper under kill -9 on $dialect: $strategy', (s
     const opLog = path.join(crash.home, 'paper', 'paper', 'venue.json.log');
     const ops = () => (existsSync(opLog) ? readFileSync(opLog, 'utf8').split('\n').length - 1 : 0);
     for (const point of points) {
-      const child = spawn(process.execPath, [path.join(ROOT, 'bin/kairos.js'), ...args], {
+      const child = spawn(process.execPath, [...KAIROS_ARGV, ...args], {
         cwd: ROOT,
         env: {
           ...process.env,

@@ -10,7 +10,7 @@ import { AuditRepository } from '../../src/store/audit-repository.js';
 import { MfaRepository } from '../../src/store/mfa-repository.js';
 import { openStore } from '../../src/store/open-store.js';
 import { UserRepository } from '../../src/store/user-repository.js';
-import { ROOT, runCli } from '../support/run-cli.js';
+import { ROOT, runCli, KAIROS_ARGV } from '../support/run-cli.js';
 import { pgliteTemplate } from '../support/stores.js';
 
 describe('kairos user', () => {
@@ -77,7 +77,7 @@ describe('kairos user', () => {
   it('reads the password from stdin, and refuses a taken username', () => {
     const viaStdin = spawnSync(
       process.execPath,
-      [path.join(ROOT, 'bin/kairos.js'), 'user', 'create-admin', 'second'],
+      [...KAIROS_ARGV, 'user', 'create-admin', 'second'],
       {
         cwd: ROOT,
         encoding: 'utf8',

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { DATA, ROOT, runCli } from '../support/run-cli.js';
+import { DATA, ROOT, runCli, KAIROS_ARGV } from '../support/run-cli.js';
 
 const FILE = path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json');
 
@@ -9,7 +9,7 @@ describe('kairos venue simulate', () => {
     const child = spawn(
       process.execPath,
       [
-        path.join(ROOT, 'bin/kairos.js'),
+        ...KAIROS_ARGV,
         'venue',
         'simulate',
         '--data',

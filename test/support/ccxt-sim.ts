@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { Exchange } from 'ccxt';
 import { MemoryBudget } from '../../src/scalability/rate-limit/memory-budget.js';
 import type { RequestBudget } from '../../src/scalability/rate-limit/request-budget.js';
@@ -12,7 +11,7 @@ import {
   type BinanceSimOptions,
 } from '../../src/simulators/binance/server.js';
 import { createExchange } from '../../src/trading/venues/ccxt/exchange-factory.js';
-import { ROOT } from './run-cli.js';
+import { ROOT, KAIROS_ARGV } from './run-cli.js';
 import { until as waitFor } from './until.js';
 
 export const MINUTE = 60_000;
@@ -148,7 +147,7 @@ export function spawnLive(
   const child = spawn(
     process.execPath,
     [
-      path.join(ROOT, 'bin/kairos.js'),
+      ...KAIROS_ARGV,
       command,
       strategy,
       '--exchange',

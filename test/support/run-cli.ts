@@ -11,12 +11,19 @@ export const DATA =
     (d): d is string => d !== undefined && existsSync(path.join(d, 'backtrader')),
   ) ?? path.resolve(ROOT, '../shared/data');
 
+/**
+ * How the tests start `kairos` (after `process.execPath`). Every process they start lives
+ * seconds, so it runs WebAssembly (PGlite) on V8's baseline compiler only: the optimising tier
+ * would spend about a second of CPU per process on code that exits before it pays off.
+ */
+export const KAIROS_ARGV: readonly string[] = ['--liftoff-only', path.join(ROOT, 'bin/kairos.js')];
+
 /** Runs `kairos` as a process and returns its exit code and output. */
 export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/kairos.js'), ...args], {
+  const r = spawnSync(process.execPath, [...KAIROS_ARGV, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, ...env },
@@ -30,7 +37,7 @@ export function runCliAsync(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/kairos.js'), ...args], {
+  const child = spawn(process.execPath, [...KAIROS_ARGV, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
   });

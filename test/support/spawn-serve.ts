@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DATA, ROOT } from './run-cli.js';
+import { DATA, ROOT, KAIROS_ARGV } from './run-cli.js';
 import { until } from './until.js';
 
 /**
@@ -21,16 +21,7 @@ export function spawnServe(
   Object.assign(full, env);
   const child = spawn(
     process.execPath,
-    [
-      path.join(ROOT, 'bin/kairos.js'),
-      'serve',
-      '--data',
-      data,
-      '--symbol',
-      'BTC/USDT',
-      '--port',
-      '0',
-    ],
+    [...KAIROS_ARGV, 'serve', '--data', data, '--symbol', 'BTC/USDT', '--port', '0'],
     { cwd: ROOT, env: full, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
