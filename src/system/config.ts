@@ -150,7 +150,7 @@ export const SETTINGS: readonly Setting[] = [
   },
   {
     variable: 'KAIROS_PGLITE_TEMPLATE',
-    rule: 'an existing file: a PGlite data-folder dump (tar)',
+    rule: 'an existing file (a PGlite data-folder dump, tar) or a closed PGlite data folder',
     default: 'a new embedded database runs initdb',
     secret: false,
   },
@@ -326,7 +326,10 @@ export function loadConfig(env: Environment): Config {
   }
   const template = text(env, 'KAIROS_PGLITE_TEMPLATE');
   if (template !== undefined && !existsSync(template)) {
-    throw invalid('KAIROS_PGLITE_TEMPLATE', 'must be an existing file (a PGlite data-folder dump)');
+    throw invalid(
+      'KAIROS_PGLITE_TEMPLATE',
+      'must be an existing file (a PGlite data-folder dump) or a PGlite data folder',
+    );
   }
   return {
     home: path.resolve(text(env, 'KAIROS_HOME') ?? 'var'),

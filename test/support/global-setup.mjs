@@ -3,12 +3,13 @@
 // get the same treatment: installed with apt-get if missing, started as daemons if down.
 import { execSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Blob } from 'node:buffer';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -36,13 +37,15 @@ export default async function globalSetup() {
 
 /**
  * A new PGlite database runs initdb and the migrations, seconds of CPU; hundreds of tests
- * (servers, CLI processes) make one. They start from one dump made here instead
- * (`KAIROS_PGLITE_TEMPLATE`, inherited by the workers and every process they spawn): migrated
- * when the build (`dist/`) is there, else a bare initdb (the migrations then run per database).
- * Kept per PGlite version and migration list, so a changed migration makes a new one.
+ * (servers, CLI processes) make one. They start from one template made here instead, inherited
+ * by the workers and every process they spawn: a dump (`KAIROS_TEST_PGLITE_DUMP`, for databases
+ * in memory) and the same database as a closed data folder (`KAIROS_PGLITE_TEMPLATE`: a new data
+ * folder is a copy of it, no unpacking). Migrated when the build (`dist/`) is there, else a bare
+ * initdb (the migrations then run per database). Kept per PGlite version and migration list, so
+ * a changed migration makes new ones.
  */
 async function pgliteTemplate() {
-  if (process.env.KAIROS_PGLITE_TEMPLATE) return;
+  if (process.env.KAIROS_PGLITE_TEMPLATE && process.env.KAIROS_TEST_PGLITE_DUMP) return;
   const require = createRequire(import.meta.url);
   const { version } = JSON.parse(
     readFileSync(
@@ -77,7 +80,22 @@ async function pgliteTemplate() {
     writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
     renameSync(partial, file);
   }
-  process.env.KAIROS_PGLITE_TEMPLATE = file;
+  const folder = file.replace(/\.tar$/, '.d');
+  if (!existsSync(path.join(folder, 'PG_VERSION'))) {
+    const partial = `${folder}.${process.pid}`;
+    const lite = await PGlite.create({
+      dataDir: partial,
+      loadDataDir: new Blob([readFileSync(file)]),
+    });
+    await lite.close();
+    try {
+      renameSync(partial, folder);
+    } catch {
+      rmSync(partial, { recursive: true, force: true }); // another run made it first
+    }
+  }
+  process.env.KAIROS_TEST_PGLITE_DUMP = file;
+  process.env.KAIROS_PGLITE_TEMPLATE = folder;
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */

@@ -3,9 +3,12 @@ import { openStore, type Store } from '../../src/store/open-store.js';
 import type { Metrics } from '../../src/trading/core/metrics.js';
 import { TEST_DATABASE_URL } from './postgres.js';
 
-/** The PGlite template the global setup made (`KAIROS_PGLITE_TEMPLATE`): new databases start from it. */
+/**
+ * The PGlite template the global setup made, as a dump (`KAIROS_TEST_PGLITE_DUMP`: in memory or
+ * in a folder, new databases start from it). Processes get the folder (`KAIROS_PGLITE_TEMPLATE`).
+ */
 export const pgliteTemplate = (): { template?: string } =>
-  process.env.KAIROS_PGLITE_TEMPLATE ? { template: process.env.KAIROS_PGLITE_TEMPLATE } : {};
+  process.env.KAIROS_TEST_PGLITE_DUMP ? { template: process.env.KAIROS_TEST_PGLITE_DUMP } : {};
 
 /** The two dialects every repository test runs on. */
 export const DIALECTS = ['pglite', 'postgres'] as const;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -77,5 +77,50 @@ describe('KAIROS_PGLITE_TEMPLATE: a new embedded database starts from a dump', (
       /^KAIROS_PGLITE_TEMPLATE: must be an existing file/,
     );
     expect(loadConfig({ KAIROS_PGLITE_TEMPLATE: file }).pgliteTemplate).toBe(file);
+    expect(loadConfig({ KAIROS_PGLITE_TEMPLATE: dir }).pgliteTemplate).toBe(dir);
+  });
+
+  describe('a closed data folder as the template', () => {
+    const folder = path.join(dir, 'template.d');
+    beforeAll(async () => {
+      const lite = await PGlite.create({
+        dataDir: folder,
+        loadDataDir: new Blob([readFileSync(file)]),
+      });
+      await lite.close();
+    }, 120_000);
+
+    it('a new data folder is a copy of it, migrated; the template is left as it was', async () => {
+      const before = readdirSync(folder, { recursive: true }).length;
+      const dataDir = path.join(dir, 'copied');
+      const s = await openStore({ dataDir, template: folder });
+      expect(await marks(s)).toBe(1);
+      await sql`create table only_here (x int)`.execute(s.db);
+      await s.close();
+      expect(readdirSync(folder, { recursive: true }).length).toBe(before);
+      const other = await openStore({ dataDir: path.join(dir, 'copied-2'), template: folder });
+      expect(await marks(other)).toBe(1);
+      const here = await sql<{
+        n: number;
+      }>`select count(*)::int as n from pg_tables where tablename = 'only_here'`.execute(other.db);
+      expect(here.rows[0]!.n).toBe(0);
+      await other.close();
+    }, 120_000);
+
+    it('a copy cut short (no PG_VERSION yet) is copied over at the next open', async () => {
+      const dataDir = path.join(dir, 'cut-short');
+      mkdirSync(path.join(dataDir, 'base'), { recursive: true });
+      writeFileSync(path.join(dataDir, 'postgresql.conf'), 'half written');
+      const s = await openStore({ dataDir, template: folder });
+      expect(await marks(s)).toBe(1);
+      await s.close();
+    }, 120_000);
+
+    it('is refused for a database in memory, naming the template and the rule', async () => {
+      await expect(openStore({ template: folder })).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('an in-memory database needs a dump (tar)'),
+      });
+    });
   });
 });
