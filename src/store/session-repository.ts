@@ -85,7 +85,11 @@ export class SessionRepository implements SessionStore {
       .execute();
   }
 
-  async revokeUserSessions(userId: string, atMs: number, reason: RevokeReason): Promise<number> {
+  async revokeUserSessions(
+    userId: string,
+    atMs: number,
+    reason: RevokeReason,
+  ): Promise<readonly string[]> {
     const rows = await this.db
       .updateTable('sessions')
       .set({ revoked_at: atMs, revoked_reason: reason })
@@ -93,7 +97,7 @@ export class SessionRepository implements SessionStore {
       .where('revoked_at', 'is', null)
       .returning('session_id')
       .execute();
-    return rows.length;
+    return rows.map((r) => r.session_id);
   }
 }
 

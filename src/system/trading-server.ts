@@ -135,14 +135,18 @@ export async function startTradingServer(
       await openSigningKey(fieldKeysDir(config), cipher, fieldKeys.current),
     );
     const users = new UserRepository(store.db);
+    const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
+    if (redis) stops.push(async () => void redis.disconnect());
     const tokens = new TokenService({
       keys,
       store: new SessionRepository(store.db),
       now,
       issuer: 'kairos',
       audience: 'kairos-api',
-      // Writes trust a session found live for 1 s (T19: a revocation elsewhere applies within 1 s).
+      // Writes trust a session found live for 1 s; with Redis every instance shares that memory,
+      // so a revocation on one applies on all at once (T19).
       liveCheckMs: 1_000,
+      ...(redis ? { liveCache: new RedisCache(redis, 'kairos:session:') } : {}),
       roleOf: async (id) => {
         const u = await users.findById(id);
         return u && u.disabledAt === null ? u.role : null;
@@ -283,8 +287,6 @@ export async function startTradingServer(
         }
       }),
     );
-    const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
-    if (redis) stops.push(async () => void redis.disconnect());
     // Login challenges and rate limits are shared through Redis when several instances run.
     const challenges: Cache = countedCache(
       redis ? new RedisCache(redis, 'kairos:login:') : new MemoryCache({ now }),

@@ -48,14 +48,18 @@ export class MemorySessionStore implements SessionStore {
     }
   }
 
-  async revokeUserSessions(userId: string, atMs: number, reason: RevokeReason): Promise<number> {
-    let n = 0;
+  async revokeUserSessions(
+    userId: string,
+    atMs: number,
+    reason: RevokeReason,
+  ): Promise<readonly string[]> {
+    const revoked: string[] = [];
     for (const s of this.sessions.values()) {
       if (s.userId === userId && s.revokedAt === null) {
         await this.revokeSession(s.sessionId, atMs, reason);
-        n++;
+        revoked.push(s.sessionId);
       }
     }
-    return n;
+    return revoked;
   }
 }

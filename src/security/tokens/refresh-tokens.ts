@@ -135,8 +135,8 @@ export class RefreshTokens {
     return this.config.store.revokeSession(sessionId, this.config.now(), reason);
   }
 
-  /** Ends every session of a user (role change, disable, password or MFA reset). */
-  revokeUser(userId: string, reason: RevokeReason): Promise<number> {
+  /** Ends every session of a user (role change, disable, password or MFA reset); answers their ids. */
+  revokeUser(userId: string, reason: RevokeReason): Promise<readonly string[]> {
     return this.config.store.revokeUserSessions(userId, this.config.now(), reason);
   }
 }

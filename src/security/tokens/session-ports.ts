@@ -43,6 +43,10 @@ export interface SessionStore {
   rotateRefreshToken(oldHash: string, next: RefreshTokenRecord, atMs: number): Promise<boolean>;
   /** Marks the session revoked (keeps the first time and reason if already revoked). */
   revokeSession(sessionId: string, atMs: number, reason: RevokeReason): Promise<void>;
-  /** Revokes every unrevoked session of the user; answers how many. */
-  revokeUserSessions(userId: string, atMs: number, reason: RevokeReason): Promise<number>;
+  /** Revokes every unrevoked session of the user; answers their ids. */
+  revokeUserSessions(
+    userId: string,
+    atMs: number,
+    reason: RevokeReason,
+  ): Promise<readonly string[]>;
 }

@@ -15,6 +15,18 @@ export interface TokenPair {
   readonly sessionId: string;
 }
 
+/**
+ * Where sessions found live are remembered for `liveCheckMs` (the subset of the scalability
+ * layer's `Cache` the service uses). Shared by every instance (Redis) in a deployment of
+ * several, so a revocation on one refuses writes on all at once; in memory by default.
+ */
+export interface LiveSessionCache {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Stores only where the key holds nothing; answers whether it did (atomic on the server). */
+  add(key: string, value: string, ttlMs: number): Promise<boolean>;
+}
+
 /** Settings and ports for `TokenService`. */
 export interface TokenServiceConfig {
   readonly keys: SigningKeys;
@@ -33,10 +45,38 @@ export interface TokenServiceConfig {
   readonly sessionTtlMs?: number;
   /**
    * How long a session found live is trusted by `verifyAccessLive` before the store is asked
-   * again (default 0: every time). A revocation made through this service applies at once;
-   * one made elsewhere (another instance) within this time.
+   * again (default 0: every time). A revocation made through any service sharing `liveCache`
+   * applies at once.
    */
   readonly liveCheckMs?: number;
+  /** Where sessions found live are remembered (default: this process's memory). */
+  readonly liveCache?: LiveSessionCache;
+}
+
+const LIVE = 'live';
+const REVOKED = 'revoked';
+const liveKey = (sessionId: string) => `session-live:${sessionId}`;
+
+/** The default `LiveSessionCache`: one process's memory (bounded; expired entries dropped). */
+function memoryLiveCache(now: () => number): LiveSessionCache {
+  const entries = new Map<string, { value: string; until: number }>();
+  const read = (key: string) => {
+    const e = entries.get(key);
+    return e && e.until > now() ? e.value : undefined;
+  };
+  const write = (key: string, value: string, ttlMs: number) => {
+    if (entries.size > 10_000) entries.clear();
+    entries.set(key, { value, until: now() + ttlMs });
+  };
+  return {
+    get: async (key) => read(key),
+    set: async (key, value, ttlMs) => write(key, value, ttlMs),
+    add: async (key, value, ttlMs) => {
+      if (read(key) !== undefined) return false;
+      write(key, value, ttlMs);
+      return true;
+    },
+  };
 }
 
 /**
@@ -56,10 +96,11 @@ export interface TokenServiceConfig {
 export class TokenService {
   readonly access: AccessTokens;
   readonly refreshTokens: RefreshTokens;
-  /** Sessions found live, until when (ms), when `liveCheckMs` is set. */
-  private readonly liveUntil = new Map<string, number>();
+  /** Sessions found live (`live`) or revoked (`revoked`, a tombstone), when `liveCheckMs` is set. */
+  private readonly liveCache: LiveSessionCache;
 
   constructor(private readonly config: TokenServiceConfig) {
+    this.liveCache = config.liveCache ?? memoryLiveCache(config.now);
     this.access = new AccessTokens({ ...config, ttlMs: config.accessTtlMs });
     this.refreshTokens = new RefreshTokens({ ...config, sessionTtlMs: config.sessionTtlMs });
   }
@@ -82,13 +123,14 @@ export class TokenService {
     } catch (e) {
       // Revoked by reuse: forget that the session was found live, so its access tokens stop
       // writing now, not when the live-check cache would have expired.
-      if (e instanceof RefreshReusedError) this.liveUntil.delete(e.sessionId);
+      if (e instanceof RefreshReusedError) await this.forgetLive([e.sessionId]);
       throw e;
     }
     const { session, refreshToken: next } = rotated;
     const role = await this.config.roleOf(session.userId);
     if (role === null) {
       await this.refreshTokens.revokeSession(session.sessionId, 'USER_DISABLED');
+      await this.forgetLive([session.sessionId]);
       throw new KairosError('AUTH_SESSION_REVOKED', 'session: the user is disabled');
     }
     return this.pair(session.sessionId, session.expiresAt, session.userId, role, next);
@@ -105,32 +147,42 @@ export class TokenService {
    */
   async verifyAccessLive(token: string): Promise<AccessClaims> {
     const claims = this.access.verify(token);
-    if ((this.liveUntil.get(claims.sid) ?? 0) > this.config.now()) return claims;
-    await this.refreshTokens.usable(claims.sid);
     const ttl = this.config.liveCheckMs ?? 0;
-    if (ttl > 0) {
-      if (this.liveUntil.size > 10_000) this.liveUntil.clear();
-      this.liveUntil.set(claims.sid, this.config.now() + ttl);
-    }
+    if (ttl > 0 && (await this.liveCache.get(liveKey(claims.sid))) === LIVE) return claims;
+    await this.refreshTokens.usable(claims.sid);
+    // `add`, not `set`: a revocation's tombstone written since the store was read wins.
+    if (ttl > 0) await this.liveCache.add(liveKey(claims.sid), LIVE, ttl);
     return claims;
   }
 
   /** Logs a session out. */
-  logout(sessionId: string): Promise<void> {
-    this.liveUntil.delete(sessionId);
-    return this.refreshTokens.revokeSession(sessionId, 'LOGOUT');
+  async logout(sessionId: string): Promise<void> {
+    await this.refreshTokens.revokeSession(sessionId, 'LOGOUT');
+    await this.forgetLive([sessionId]);
   }
 
   /** Revokes one session (an admin, incident response). */
-  revokeSession(sessionId: string, reason: RevokeReason = 'ADMIN'): Promise<void> {
-    this.liveUntil.delete(sessionId);
-    return this.refreshTokens.revokeSession(sessionId, reason);
+  async revokeSession(sessionId: string, reason: RevokeReason = 'ADMIN'): Promise<void> {
+    await this.refreshTokens.revokeSession(sessionId, reason);
+    await this.forgetLive([sessionId]);
   }
 
   /** Revokes every session of a user; answers how many. */
-  revokeUser(userId: string, reason: RevokeReason): Promise<number> {
-    this.liveUntil.clear(); // which sessions are the user's is in the store, not here
-    return this.refreshTokens.revokeUser(userId, reason);
+  async revokeUser(userId: string, reason: RevokeReason): Promise<number> {
+    const revoked = await this.refreshTokens.revokeUser(userId, reason);
+    await this.forgetLive(revoked);
+    return revoked.length;
+  }
+
+  /**
+   * After the store revoked them: a tombstone over each session's live mark, for twice the
+   * trust time, so no instance trusts them again and a check that read the store just before
+   * the revocation cannot mark them live again (its `add` finds the tombstone).
+   */
+  private async forgetLive(sessionIds: readonly string[]): Promise<void> {
+    const ttl = this.config.liveCheckMs ?? 0;
+    if (ttl <= 0) return;
+    for (const id of sessionIds) await this.liveCache.set(liveKey(id), REVOKED, 2 * ttl);
   }
 
   private pair(
