@@ -33,20 +33,20 @@ describe('a session revoked on one instance refuses writes on every instance at 
         (await repo.create({ username: name, passwordHash: HASH, role: 'trader', createdAt: 1 }))
           .id,
       );
-    instances = [0, 1, 2].map(
-      () =>
-        new TokenService({
-          keys: new SigningKeys(Date.now, key),
-          store: new SessionRepository(store.db),
-          now: Date.now,
-          issuer: 'kairos',
-          audience: 'kairos-api',
-          roleOf: async () => 'trader',
-          liveCheckMs: 60_000,
-          liveCache: new RedisCache(redis.redis, prefix),
-        }),
-    );
+    instances = [0, 1, 2].map(() => instance(new SessionRepository(store.db)));
   }, 120_000);
+  /** One instance's token service: its own memory of nothing, the shared store and cache. */
+  const instance = (sessions: SessionRepository) =>
+    new TokenService({
+      keys: new SigningKeys(Date.now, key),
+      store: sessions,
+      now: Date.now,
+      issuer: 'kairos',
+      audience: 'kairos-api',
+      roleOf: async () => 'trader',
+      liveCheckMs: 60_000,
+      liveCache: new RedisCache(redis.redis, prefix),
+    });
   afterAll(async () => {
     await redis?.cleanup();
     await store?.drop();
@@ -113,22 +113,15 @@ describe('a session revoked on one instance refuses writes on every instance at 
     // Instance 1 reads the store (live), then instance 0 revokes before 1 marks it live.
     let release!: () => void;
     const paused = new Promise<void>((r) => (release = r));
-    const slow = new TokenService({
-      keys: new SigningKeys(Date.now, key),
-      store: Object.assign(Object.create(sessions) as SessionRepository, {
+    const slow = instance(
+      Object.assign(Object.create(sessions) as SessionRepository, {
         findSession: async (id: string) => {
           const found = await sessions.findSession(id);
           await paused;
           return found;
         },
       }),
-      now: Date.now,
-      issuer: 'kairos',
-      audience: 'kairos-api',
-      roleOf: async () => 'trader',
-      liveCheckMs: 60_000,
-      liveCache: new RedisCache(redis.redis, prefix),
-    });
+    );
     const racing = slow.verifyAccessLive(pair.accessToken);
     await instances[0]!.revokeSession(pair.sessionId);
     release();
