@@ -112,17 +112,21 @@ describe('a session revoked on one instance refuses writes on every instance at 
     const sessions = new SessionRepository(store.db);
     // Instance 1 reads the store (live), then instance 0 revokes before 1 marks it live.
     let release!: () => void;
+    let readDone!: () => void;
     const paused = new Promise<void>((r) => (release = r));
+    const read = new Promise<void>((r) => (readDone = r));
     const slow = instance(
       Object.assign(Object.create(sessions) as SessionRepository, {
         findSession: async (id: string) => {
           const found = await sessions.findSession(id);
+          readDone();
           await paused;
           return found;
         },
       }),
     );
     const racing = slow.verifyAccessLive(pair.accessToken);
+    await read;
     await instances[0]!.revokeSession(pair.sessionId);
     release();
     await racing; // it read the store before the revocation: this one request passes
