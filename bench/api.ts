@@ -3,12 +3,19 @@
 import autocannon from 'autocannon';
 import WebSocket from 'ws';
 import { startTestServer } from '../test/support/api-server.js';
+import { createBenchDatabase } from './bench-database.js';
+import { httpCeiling } from './ceilings.js';
 
 const pct = (xs: number[], p: number) =>
   xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
-async function orders() {
-  const t = await startTestServer({ rateLimitPerMinute: 1e9 });
+/** `POST /orders` on a server whose store is PGlite, or Postgres (`postgres`: a schema in a database of its own). */
+async function orders(store: 'PGlite' | 'Postgres') {
+  const db = store === 'Postgres' ? await createBenchDatabase() : undefined;
+  const t = await startTestServer({
+    rateLimitPerMinute: 1e9,
+    ...(db ? { env: { DATABASE_URL: db.url } } : {}),
+  });
   let n = 0;
   const body = JSON.stringify({
     instrumentId: 'BTC/X',
@@ -34,7 +41,9 @@ async function orders() {
     ],
   });
   await t.server.close();
+  await db?.drop();
   const r = {
+    store,
     ordersPerSecond: Math.round(result.requests.average),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
@@ -42,7 +51,7 @@ async function orders() {
     errors: result.errors,
   };
   process.stdout.write(
-    `POST /orders (50 connections, 10 s): ${r.ordersPerSecond} orders/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}\n`,
+    `POST /orders, ${store} (50 connections, 10 s): ${r.ordersPerSecond} orders/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}\n`,
   );
   return r;
 }
@@ -84,4 +93,8 @@ async function fanOut(clients = 1000) {
   return r;
 }
 
-export const apiResults = { orders: await orders(), fanOut: await fanOut() };
+export const apiResults = {
+  orders: [await orders('Postgres'), await orders('PGlite')],
+  httpCeiling: await httpCeiling(),
+  fanOut: await fanOut(),
+};

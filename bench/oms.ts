@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openStore, type Store } from '../src/store/open-store.js';
 import { createBenchDatabase } from './bench-database.js';
+import { databaseCeiling } from './ceilings.js';
 import { omsNode as node } from './oms-node.js';
 
 const benchDb = await createBenchDatabase();
@@ -70,6 +71,7 @@ function pgbenchInsertRate(): number | null {
 
 const results = [];
 let pgbench: number | null | undefined;
+let ceiling: Awaited<ReturnType<typeof databaseCeiling>> | undefined;
 try {
   const lite = await openStore();
   results.push(await measure('PGlite (in memory)', lite));
@@ -77,9 +79,10 @@ try {
   const pgStore = await openStore({ databaseUrl: URL });
   results.push(await measure('Postgres 15 (local)', pgStore));
   await pgStore.close();
+  ceiling = await databaseCeiling(URL);
   pgbench = pgbenchInsertRate();
 } finally {
   await benchDb.drop();
 }
 process.stdout.write(`pgbench single-row insert rate (1 client, 5 s): ${pgbench ?? 'n/a'} tps\n`);
-export const omsResults = { results, pgbenchInsertTps: pgbench };
+export const omsResults = { results, pgbenchInsertTps: pgbench, databaseCeiling: ceiling };

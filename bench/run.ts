@@ -1,100 +1,121 @@
 // `npm run bench`: end-to-end backtest throughput, then the OMS, API, Lambda and monitoring
-// benchmarks. Not part of `npm test`. `npm run bench -- --backtest` runs the backtests alone.
+// benchmarks. Not part of `npm test`. `npm run bench -- --backtest` runs the backtests alone;
+// `npm run bench -- --only oms,api` runs only the parts named (backtest, oms, api, lambda,
+// monitoring).
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { generateBars, generateTrades } from './generate.js';
 
-const home = path.resolve(process.env.KAIROS_HOME ?? 'var');
-const dir = path.join(home, 'bench');
-const bars = path.join(dir, 'bars-1m-1000000.csv');
-const trades = path.join(dir, 'trades-1000000.csv');
-process.stdout.write('generating data (once)...\n');
-await generateBars(bars, 1_000_000);
-await generateTrades(trades, 1_000_000);
-const cacheDir = path.join(home, 'cache', 'bars');
-// Build the columnar cache outside the measured run.
-execFileSync(process.execPath, [
-  '--import',
-  'tsx',
-  'bench/scenario.ts',
-  'columnar',
-  bars,
-  cacheDir,
-]);
+const PARTS = ['backtest', 'oms', 'api', 'lambda', 'monitoring'] as const;
+const onlyAt = process.argv.indexOf('--only');
+const only = new Set<string>(onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : PARTS);
+for (const p of only)
+  if (!(PARTS as readonly string[]).includes(p))
+    throw new Error(`--only: ${p} is not one of ${PARTS.join(', ')}`);
+const runs = (part: (typeof PARTS)[number]) => only.has(part);
 
-// Each backtest row has its ceiling beside it: the same bars read the same way with no engine
-// (the reader alone for CSV, the columns turned into bars for the cache), measured in the same
-// run. The runs are interleaved (round after round), so each row and its ceiling share the
-// machine's load; the best of three is kept, and CPU seconds are printed beside wall seconds.
-const scenarios = [
-  {
-    name: 'sma-cross, 1M bars from CSV (parsing included)',
-    kind: 'csv',
-    file: bars,
-    ceiling: 'csv-read',
-  },
-  {
-    name: 'sma-cross, 1M bars from the columnar cache',
-    kind: 'columnar',
-    file: bars,
-    ceiling: 'columnar-read',
-  },
-  {
-    // The engine's per-bar path alone: what the 39k orders cost is the difference.
-    name: 'the same SMAs, never trading (bench/strategies/sma-watch.ts), columnar cache',
-    kind: 'columnar',
-    file: bars,
-    strategy: 'bench/strategies/sma-watch.ts',
-  },
-  { name: 'trade-momentum, 1M trade ticks from CSV', kind: 'trades', file: trades },
-];
-interface ScenarioRun {
-  perSecond: number;
-  seconds: number;
-  cpuSeconds: number;
-  perCpuSecond: number;
-  peakRssMb: number;
-}
-const runScenario = (kind: string, file: string, strategy?: string): ScenarioRun => {
-  const out = execFileSync(
-    process.execPath,
-    ['--import', 'tsx', 'bench/scenario.ts', kind, file, cacheDir],
+async function backtests() {
+  const home = path.resolve(process.env.KAIROS_HOME ?? 'var');
+  const dir = path.join(home, 'bench');
+  const bars = path.join(dir, 'bars-1m-1000000.csv');
+  const trades = path.join(dir, 'trades-1000000.csv');
+  process.stdout.write('generating data (once)...\n');
+  await generateBars(bars, 1_000_000);
+  await generateTrades(trades, 1_000_000);
+  const cacheDir = path.join(home, 'cache', 'bars');
+  // Build the columnar cache outside the measured run.
+  execFileSync(process.execPath, [
+    '--import',
+    'tsx',
+    'bench/scenario.ts',
+    'columnar',
+    bars,
+    cacheDir,
+  ]);
+
+  // Each backtest row has its ceiling beside it: the same bars read the same way with no engine
+  // (the reader alone for CSV, the columns turned into bars for the cache), measured in the same
+  // run. The runs are interleaved (round after round), so each row and its ceiling share the
+  // machine's load; the best of three is kept, and CPU seconds are printed beside wall seconds.
+  const scenarios = [
     {
-      encoding: 'utf8',
-      env: strategy ? { ...process.env, BENCH_STRATEGY: strategy } : process.env,
+      name: 'sma-cross, 1M bars from CSV (parsing included)',
+      kind: 'csv',
+      file: bars,
+      ceiling: 'csv-read',
     },
+    {
+      name: 'sma-cross, 1M bars from the columnar cache',
+      kind: 'columnar',
+      file: bars,
+      ceiling: 'columnar-read',
+    },
+    {
+      // The engine's per-bar path alone: what the 39k orders cost is the difference.
+      name: 'the same SMAs, never trading (bench/strategies/sma-watch.ts), columnar cache',
+      kind: 'columnar',
+      file: bars,
+      strategy: 'bench/strategies/sma-watch.ts',
+    },
+    { name: 'trade-momentum, 1M trade ticks from CSV', kind: 'trades', file: trades },
+  ];
+  interface ScenarioRun {
+    perSecond: number;
+    seconds: number;
+    cpuSeconds: number;
+    perCpuSecond: number;
+    peakRssMb: number;
+  }
+  const runScenario = (kind: string, file: string, strategy?: string): ScenarioRun => {
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', 'bench/scenario.ts', kind, file, cacheDir],
+      {
+        encoding: 'utf8',
+        env: strategy ? { ...process.env, BENCH_STRATEGY: strategy } : process.env,
+      },
+    );
+    return JSON.parse(out.trim().split('\n').pop()!) as ScenarioRun;
+  };
+  const keyOf = (k: { kind: string; strategy?: string }) => `${k.kind} ${k.strategy ?? ''}`;
+  const kinds = scenarios.flatMap((s) => [
+    { kind: s.kind, file: s.file, strategy: s.strategy },
+    ...(s.ceiling ? [{ kind: s.ceiling, file: s.file, strategy: undefined }] : []),
+  ]);
+  const runsOf = new Map<string, ScenarioRun[]>(kinds.map((k) => [keyOf(k), []]));
+  for (let round = 0; round < 3; round++)
+    for (const k of kinds) runsOf.get(keyOf(k))!.push(runScenario(k.kind, k.file, k.strategy));
+  const best = (key: string): ScenarioRun & { runs: number[] } => {
+    const runs = [...runsOf.get(key)!].sort((a, b) => b.perSecond - a.perSecond);
+    return { ...runs[0]!, runs: runs.map((r) => r.perSecond) };
+  };
+  const fmt = (r: ScenarioRun) =>
+    `${r.perSecond.toLocaleString('en-US')}/s (${r.seconds.toFixed(3)} s wall, ${r.perCpuSecond.toLocaleString('en-US')} per CPU-second), peak RSS ${r.peakRssMb} MB`;
+  const results = [];
+  for (const s of scenarios) {
+    const b = best(keyOf(s));
+    const ceiling = s.ceiling ? best(keyOf({ kind: s.ceiling })) : undefined;
+    results.push({ scenario: s.name, ...b, ...(ceiling ? { ceiling } : {}) });
+    process.stdout.write(`${s.name}: ${fmt(b)} (best of 3)\n`);
+    if (ceiling) process.stdout.write(`  ceiling, ${s.ceiling} (no engine): ${fmt(ceiling)}\n`);
+  }
+  const loadavg = os.loadavg();
+  process.stdout.write(
+    `load average during the backtests: ${loadavg.map((l) => l.toFixed(2)).join(' ')}\n`,
   );
-  return JSON.parse(out.trim().split('\n').pop()!) as ScenarioRun;
-};
-const keyOf = (k: { kind: string; strategy?: string }) => `${k.kind} ${k.strategy ?? ''}`;
-const kinds = scenarios.flatMap((s) => [
-  { kind: s.kind, file: s.file, strategy: s.strategy },
-  ...(s.ceiling ? [{ kind: s.ceiling, file: s.file, strategy: undefined }] : []),
-]);
-const runsOf = new Map<string, ScenarioRun[]>(kinds.map((k) => [keyOf(k), []]));
-for (let round = 0; round < 3; round++)
-  for (const k of kinds) runsOf.get(keyOf(k))!.push(runScenario(k.kind, k.file, k.strategy));
-const best = (key: string): ScenarioRun & { runs: number[] } => {
-  const runs = [...runsOf.get(key)!].sort((a, b) => b.perSecond - a.perSecond);
-  return { ...runs[0]!, runs: runs.map((r) => r.perSecond) };
-};
-const fmt = (r: ScenarioRun) =>
-  `${r.perSecond.toLocaleString('en-US')}/s (${r.seconds.toFixed(3)} s wall, ${r.perCpuSecond.toLocaleString('en-US')} per CPU-second), peak RSS ${r.peakRssMb} MB`;
-const results = [];
-for (const s of scenarios) {
-  const b = best(keyOf(s));
-  const ceiling = s.ceiling ? best(keyOf({ kind: s.ceiling })) : undefined;
-  results.push({ scenario: s.name, ...b, ...(ceiling ? { ceiling } : {}) });
-  process.stdout.write(`${s.name}: ${fmt(b)} (best of 3)\n`);
-  if (ceiling) process.stdout.write(`  ceiling, ${s.ceiling} (no engine): ${fmt(ceiling)}\n`);
+  return { results, loadavg };
 }
-const loadavg = os.loadavg();
-process.stdout.write(
-  `load average during the backtests: ${loadavg.map((l) => l.toFixed(2)).join(' ')}\n`,
-);
+
 const backtestOnly = process.argv.includes('--backtest');
+if (backtestOnly) {
+  only.clear();
+  only.add('backtest');
+}
+const { results, loadavg } = runs('backtest')
+  ? await backtests()
+  : { results: [], loadavg: os.loadavg() };
 if (backtestOnly) {
   await mkdir('bench/results', { recursive: true });
   const date = new Date().toISOString();
@@ -104,22 +125,32 @@ if (backtestOnly) {
   process.stdout.write(`written ${file}\n`);
   process.exit(0);
 }
-process.stdout.write('OMS: tick-to-order latency and persisted orders/s (issue #3)\n');
-const { omsResults } = await import('./oms.js');
-process.stdout.write('API: POST /orders with autocannon, WebSocket fan-out (issue #4)\n');
-const { apiResults } = await import('./api.js');
-process.stdout.write(
-  'Lambda: a step through the local endpoint, in-process vs Lambda (issue #13)\n',
-);
-const { lambdaResults } = await import('./lambda.js');
-process.stdout.write('Monitoring: the order path with logs and metrics off and on (issue #14)\n');
-const { monitoringResults } = await import('./monitoring.js');
+let omsResults, apiResults, lambdaResults, monitoringResults;
+if (runs('oms')) {
+  process.stdout.write('OMS: tick-to-order latency and persisted orders/s (issue #3)\n');
+  ({ omsResults } = await import('./oms.js'));
+}
+if (runs('api')) {
+  process.stdout.write('API: POST /orders with autocannon, WebSocket fan-out (issue #4)\n');
+  ({ apiResults } = await import('./api.js'));
+}
+if (runs('lambda')) {
+  process.stdout.write(
+    'Lambda: a step through the local endpoint, in-process vs Lambda (issue #13)\n',
+  );
+  ({ lambdaResults } = await import('./lambda.js'));
+}
+if (runs('monitoring')) {
+  process.stdout.write('Monitoring: the order path with logs and metrics off and on (issue #14)\n');
+  ({ monitoringResults } = await import('./monitoring.js'));
+}
 const report = {
   date: new Date().toISOString(),
   node: process.version,
   cpus: os.cpus().length,
   cpuModel: os.cpus()[0]?.model,
   loadavg,
+  parts: [...only],
   results,
   oms: omsResults,
   api: apiResults,
