@@ -29,7 +29,7 @@ async function serve(flags: { port: string; host: string; verbose?: boolean }): 
     log: flags.verbose ? (line) => process.stdout.write(`${line}\n`) : undefined,
   });
   process.stdout.write(
-    `Local Lambda endpoint on ${lambda.url} (functions in memory; code unpacked under ${path.join(config.home, 'lambda')})\n` +
+    `Local Lambda endpoint on ${lambda.url}, region ${config.lambda.region} (AWS_REGION; functions in memory; code unpacked under ${path.join(config.home, 'lambda')})\n` +
       `  use it with: AWS_ENDPOINT_URL_LAMBDA=${lambda.url} kairos strategy deploy <file.ts> --name <name>\n`,
   );
   await new Promise<void>((resolve) => {

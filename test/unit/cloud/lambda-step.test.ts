@@ -146,6 +146,21 @@ describe('the Lambda step', () => {
       ).code,
     ).toBe('LAMBDA_UNREACHABLE');
     expect(lambdaError(e('InvalidParameterValueException', 400), 'x').code).toBe('LAMBDA_REQUEST');
+    expect(lambdaError(e('RequestEntityTooLargeException', 413), 'x').code).toBe(
+      'LAMBDA_PAYLOAD_TOO_LARGE',
+    );
+    expect(lambdaError(e('ResourceConflictException', 409), 'x').code).toBe('LAMBDA_CONFLICT');
+    // AWS's answer to a request signed for another region (403, like a denial, but its own code).
+    const region = Object.assign(
+      new Error("Credential should be scoped to a valid region, not 'eu-west-1'. "),
+      { name: 'InvalidSignatureException', $metadata: { httpStatusCode: 403 } },
+    );
+    expect(lambdaError(region, 'x')).toMatchObject({
+      code: 'LAMBDA_WRONG_REGION',
+      message:
+        "lambda: x: InvalidSignatureException: Credential should be scoped to a valid region, not 'eu-west-1'. (set AWS_REGION to the region of the function's endpoint)",
+    });
+    expect(lambdaError(e('InvalidSignatureException', 403), 'x').code).toBe('LAMBDA_DENIED');
   });
 });
 
