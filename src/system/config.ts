@@ -362,7 +362,7 @@ export function loadConfig(env: Environment): Config {
       role: roleArn(text(env, 'LAMBDA_ROLE_ARN')),
     },
     kms: {
-      keyId: kmsKeyId(text(env, 'KMS_KEY_ID')),
+      keyId: kmsKeyId(text(env, 'KMS_KEY_ID'), text(env, 'KAIROS_KMS_KEY_ID')),
       region: objectStore(env).region ?? 'us-east-1',
       endpoint:
         httpUrl('AWS_ENDPOINT_URL_KMS', text(env, 'AWS_ENDPOINT_URL_KMS')) ??
@@ -385,7 +385,14 @@ export function loadConfig(env: Environment): Config {
   };
 }
 
-function kmsKeyId(value: string | undefined): string | undefined {
+function kmsKeyId(value: string | undefined, misnamed: string | undefined): string | undefined {
+  // The issue named it KAIROS_KMS_KEY_ID: ignoring that name would keep secrets under local keys
+  // while the operator believes they are in KMS, so it is refused, not ignored.
+  if (misnamed !== undefined)
+    throw invalid(
+      'KAIROS_KMS_KEY_ID',
+      'not a setting: the KMS key is KMS_KEY_ID (docs/configuration.md); unset KAIROS_KMS_KEY_ID',
+    );
   if (value !== undefined && !isKmsKeyId(value))
     throw invalid('KMS_KEY_ID', `must be ${KMS_KEY_ID_RULE}, was "${value}"`);
   return value;
