@@ -21,15 +21,17 @@ async function serve(flags: { port: string; host: string; verbose?: boolean }): 
   const port = numberFlag('--port', flags.port, { integer: true, max: 65535 });
   const { startLocalLambda } = await import('../cloud/lambda/local-lambda-server.js');
   const config = cliConfig();
+  // The region clients pointed at this endpoint sign for (config.ts: us-east-1 without AWS_REGION).
+  const region = config.objectStore.region ?? 'us-east-1';
   const lambda = await startLocalLambda({
     port,
     host: flags.host,
-    region: config.lambda.region,
+    region,
     workDir: path.join(config.home, 'lambda'),
     log: flags.verbose ? (line) => process.stdout.write(`${line}\n`) : undefined,
   });
   process.stdout.write(
-    `Local Lambda endpoint on ${lambda.url}, region ${config.lambda.region} (AWS_REGION; functions in memory; code unpacked under ${path.join(config.home, 'lambda')})\n` +
+    `Local Lambda endpoint on ${lambda.url}, region ${region} (AWS_REGION; functions in memory; code unpacked under ${path.join(config.home, 'lambda')})\n` +
       `  use it with: AWS_ENDPOINT_URL_LAMBDA=${lambda.url} kairos strategy deploy <file.ts> --name <name>\n`,
   );
   await new Promise<void>((resolve) => {

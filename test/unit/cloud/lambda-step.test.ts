@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { lambdaClient } from '../../../src/cloud/lambda/lambda-client.js';
 import { lambdaError } from '../../../src/cloud/lambda/lambda-errors.js';
 import { runLambdaStep } from '../../../src/cloud/lambda/lambda-handler.js';
 import { trimWarmup, type WarmEntry } from '../../../src/cloud/lambda/lambda-protocol.js';
@@ -173,3 +177,25 @@ function answer(seq: number, commands: unknown[], ordersMade: number): string {
     state: { state: {}, ordersMade, random: [1, 2, 3, 4] },
   });
 }
+
+describe('lambdaClient', () => {
+  it("without a region takes the SDK's (the profile's), not us-east-1; with one, that one", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-aws-config-'));
+    const file = path.join(dir, 'config');
+    writeFileSync(file, '[profile quant]\nregion = eu-central-1\n');
+    const saved = { ...process.env };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    Object.assign(process.env, { AWS_CONFIG_FILE: file, AWS_PROFILE: 'quant' });
+    try {
+      const fromProfile = lambdaClient({ region: undefined, endpoint: undefined });
+      expect(await fromProfile.config.region()).toBe('eu-central-1');
+      fromProfile.destroy();
+      const given = lambdaClient({ region: 'ap-south-1', endpoint: undefined });
+      expect(await given.config.region()).toBe('ap-south-1');
+      given.destroy();
+    } finally {
+      process.env = saved;
+    }
+  });
+});
