@@ -30,7 +30,15 @@ const bar = (i: number, close: number) => ({
 describe('kairos strategy package', () => {
   it('gives the same zip bytes for the same file, with a manifest', async () => {
     const a = await packageStrategy(SMA, path.join(dir, 'build'));
-    const b = await packageStrategy(SMA, path.join(dir, 'build'));
+    // From another working folder and build folder: paths in the bundle are the strategy's.
+    const cwd = process.cwd();
+    process.chdir(os.tmpdir());
+    let b: Awaited<ReturnType<typeof packageStrategy>>;
+    try {
+      b = await packageStrategy(path.relative(os.tmpdir(), SMA), path.join(dir, 'build-2'));
+    } finally {
+      process.chdir(cwd);
+    }
     expect(Buffer.from(a.zip).equals(Buffer.from(b.zip))).toBe(true);
     const files = readZip(a.zip);
     expect(Object.keys(files).sort()).toEqual(['index.mjs', 'kairos-manifest.json']);
