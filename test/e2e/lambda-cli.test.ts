@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
@@ -171,6 +171,21 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
       await store.close();
     }
   }, 120_000);
+
+  it("a second lambda serve on the taken port stops at once, one line, exit 2, leaving the first server's code", () => {
+    const port = new URL(url).port;
+    const work = path.join(dir, 'server', 'lambda', `serve-${server.pid}`);
+    writeFileSync(path.join(work, 'marker'), 'first');
+    const second = runCli(['lambda', 'serve', '--port', port], {
+      KAIROS_HOME: path.join(dir, 'server'),
+    });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toBe(
+      `kairos: --port ${port}: already in use on 127.0.0.1 (pick another with --port, or 0 for any free one)\n`,
+    );
+    expect(readdirSync(path.join(dir, 'server', 'lambda'))).toEqual([`serve-${server.pid}`]);
+    expect(readFileSync(path.join(work, 'marker'), 'utf8')).toBe('first');
+  }, 60_000);
 
   it('an endpoint that does not answer, and a bad --lambda, are one line with exit 2', () => {
     const r = runCli(['strategy', 'versions', 'sma'], {
