@@ -118,6 +118,7 @@ export const API_ERRORS = {
   KMS_UNREACHABLE: e(503, 'KMS unreachable'),
   // 502/503: Lambda (`AWS_ENDPOINT_URL_LAMBDA`, AWS) refused or could not be reached
   LAMBDA_DENIED: e(502, 'Lambda denied the server'),
+  LAMBDA_WRONG_REGION: e(502, 'Lambda in another region'),
   LAMBDA_PAYLOAD_TOO_LARGE: e(502, 'Lambda refused the size'),
   LAMBDA_REQUEST: e(502, 'Lambda refused the call'),
   BACKTEST_QUEUE_FULL: e(503, 'Backtest queue full'),

@@ -170,6 +170,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
         instrument: inst.id,
         params: resolveParams(strategy.params, params),
         source: `${flags.exchange} live market from ${new Date(startedAt).toISOString()}`,
+        ...(flags.lambda !== undefined ? { lambda: flags.lambda } : {}),
       },
       { onStop: () => feed.stop() },
     );

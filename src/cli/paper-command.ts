@@ -183,6 +183,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       params: resolveParams(strategy.params, params),
       source: source.describe,
       totalBars: source.totalBars ?? null,
+      ...(flags.lambda !== undefined ? { lambda: flags.lambda } : {}),
     },
     { onStop: () => source.stop?.() },
   );

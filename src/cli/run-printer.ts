@@ -17,6 +17,8 @@ export interface RunInfo {
   readonly source: string;
   /** Bars in the feed, when known (a replayed file): progress then shows a fraction. */
   readonly totalBars?: number | null;
+  /** The Lambda function the strategy runs as (`--lambda`), when it runs as one. */
+  readonly lambda?: string;
 }
 
 /** The end state of a run, when the node got to report it. */
@@ -83,7 +85,8 @@ export class RunPrinter {
     const resume = resumedFrom === null ? 'fresh start' : `resumes after ${iso(resumedFrom)}`;
     this.out(
       `${i.mode} ${i.strategyId}${i.strategyId === i.strategy ? '' : ` (${i.strategy})`} · account ${i.account} · ` +
-        `venue ${i.venue} · ${i.instrument} · params ${params || '(none)'} · ${resume} · data ${i.source}`,
+        `venue ${i.venue} · ${i.instrument} · params ${params || '(none)'} · ` +
+        `${i.lambda === undefined ? '' : `Lambda function ${i.lambda} · `}${resume} · data ${i.source}`,
     );
     this.#lastProgress = this.wallNow();
   }

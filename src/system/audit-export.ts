@@ -1,9 +1,9 @@
 import path from 'node:path';
+import { LocalObjectStore } from '../cloud/local-object-store.js';
 import type { ObjectStore } from '../cloud/object-store.js';
 import { isS3Url } from '../cloud/s3-url.js';
 import { exportAudit } from '../security/audit/export.js';
 import type { ExportLock, ExportStore } from '../security/audit/export-store.js';
-import { LocalFolderStore } from '../security/audit/local-folder-store.js';
 import { LocalSigner } from '../security/audit/local-signer.js';
 import type { Manifest } from '../security/audit/manifest.js';
 import { AuditRepository } from '../store/audit-repository.js';
@@ -74,9 +74,13 @@ export async function exportAuditRange(
     }));
   } catch (e) {
     if (e instanceof KairosError && e.code === 'OBJECT_EXISTS') {
-      throw new KairosError('AUDIT_EXPORT_EXISTS', `${e.message} (pick a new prefix)`, {
-        cause: e,
-      });
+      throw new KairosError(
+        'AUDIT_EXPORT_EXISTS',
+        `${e.message} (export to a new folder or prefix)`,
+        {
+          cause: e,
+        },
+      );
     }
     throw e;
   }
@@ -109,7 +113,8 @@ async function exportTarget(
 ): Promise<{ out: string; store: ExportStore; lock?: ExportLock }> {
   if (!isS3Url(req.out) && req.store === undefined) {
     const out = path.resolve(req.out);
-    return { out, store: new LocalFolderStore(out) };
+    // A folder: the embedded ObjectStore (write-once files, safe keys), no Object Lock to check.
+    return { out, store: new LocalObjectStore(out) };
   }
   // The S3 client is loaded only for an s3:// destination (`--help` and local exports stay fast).
   const store =

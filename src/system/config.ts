@@ -102,7 +102,8 @@ export interface Config {
    * IAM role a function created by a deploy runs as (`--role` wins; the API's deploys use it).
    */
   readonly lambda: {
-    readonly region: string;
+    /** `AWS_REGION`; absent: the SDK's chain (the profile's region), us-east-1 with an endpoint. */
+    readonly region: string | undefined;
     readonly endpoint: string | undefined;
     readonly role: string | undefined;
   };
@@ -357,15 +358,9 @@ export function loadConfig(env: Environment): Config {
     actor: text(env, 'USER') ?? 'cli',
     dev: zeroOrOne('KAIROS_DEV', text(env, 'KAIROS_DEV')),
     objectStore: objectStore(env),
-    lambda: {
-      region: objectStore(env).region ?? 'us-east-1',
-      endpoint:
-        httpUrl('AWS_ENDPOINT_URL_LAMBDA', text(env, 'AWS_ENDPOINT_URL_LAMBDA')) ??
-        httpUrl('AWS_ENDPOINT_URL', text(env, 'AWS_ENDPOINT_URL')),
-      role: roleArn(text(env, 'LAMBDA_ROLE_ARN')),
-    },
+    lambda: lambdaSettings(env),
     kms: {
-      keyId: kmsKeyId(text(env, 'KMS_KEY_ID')),
+      keyId: kmsKeyId(text(env, 'KMS_KEY_ID'), text(env, 'KAIROS_KMS_KEY_ID')),
       region: objectStore(env).region ?? 'us-east-1',
       endpoint:
         httpUrl('AWS_ENDPOINT_URL_KMS', text(env, 'AWS_ENDPOINT_URL_KMS')) ??
@@ -388,10 +383,33 @@ export function loadConfig(env: Environment): Config {
   };
 }
 
-function kmsKeyId(value: string | undefined): string | undefined {
+function kmsKeyId(value: string | undefined, misnamed: string | undefined): string | undefined {
+  // The issue named it KAIROS_KMS_KEY_ID: ignoring that name would keep secrets under local keys
+  // while the operator believes they are in KMS, so it is refused, not ignored.
+  if (misnamed !== undefined)
+    throw invalid(
+      'KAIROS_KMS_KEY_ID',
+      'not a setting: the KMS key is KMS_KEY_ID (docs/configuration.md); unset KAIROS_KMS_KEY_ID',
+    );
   if (value !== undefined && !isKmsKeyId(value))
     throw invalid('KMS_KEY_ID', `must be ${KMS_KEY_ID_RULE}, was "${value}"`);
   return value;
+}
+
+/**
+ * Where Lambda is. Without `AWS_REGION` the SDK finds the region as for S3 (the profile's), so a
+ * deploy to AWS lands in the quant's region, not silently in us-east-1; a custom endpoint (such as
+ * `kairos lambda serve`) gets us-east-1, the local endpoint's default.
+ */
+function lambdaSettings(env: Environment): Config['lambda'] {
+  const endpoint =
+    httpUrl('AWS_ENDPOINT_URL_LAMBDA', text(env, 'AWS_ENDPOINT_URL_LAMBDA')) ??
+    httpUrl('AWS_ENDPOINT_URL', text(env, 'AWS_ENDPOINT_URL'));
+  return {
+    region: objectStore(env).region ?? (endpoint !== undefined ? 'us-east-1' : undefined),
+    endpoint,
+    role: roleArn(text(env, 'LAMBDA_ROLE_ARN')),
+  };
 }
 
 /** `LAMBDA_ROLE_ARN`: an IAM role ARN, any partition. */
@@ -597,7 +615,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     s3Endpoint: maskUrl(config.objectStore.endpoint),
     awsRegion: config.objectStore.region ?? null,
     s3ForcePathStyle: config.objectStore.forcePathStyle,
-    lambdaRegion: config.lambda.region,
+    lambdaRegion: config.lambda.region ?? null,
     lambdaEndpoint: config.lambda.endpoint ?? null,
     kmsKeyId: config.kms.keyId ?? null,
     kmsEndpoint: maskUrl(config.kms.endpoint),

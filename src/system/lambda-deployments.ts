@@ -110,7 +110,8 @@ export class LambdaDeployments {
       role: by.role,
       action,
       subject: `lambda:${name}`,
-      payload: { function: name, region: this.config.lambda.region, ...payload },
+      // The region the SDK resolved (AWS_REGION, else the profile's), the function's.
+      payload: { function: name, region: await this.#client.config.region(), ...payload },
     });
   }
 }

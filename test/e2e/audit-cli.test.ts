@@ -44,21 +44,8 @@ describe('kairos audit', () => {
   });
 
   it('exports a range, verifies it, and names the seq of one corrupted byte', async () => {
-    const exported = runCli(
-      [
-        'audit',
-        'export',
-        '--from',
-        '2024-01-01T02:00:00Z',
-        '--to',
-        '2024-01-01T05:30:00Z',
-        '--out',
-        out,
-        '--actor',
-        'ann',
-      ],
-      env,
-    );
+    const range = ['--from', '2024-01-01T02:00:00Z', '--to', '2024-01-01T05:30:00Z', '--out', out];
+    const exported = runCli(['audit', 'export', ...range, '--actor', 'ann'], env);
     expect(exported.stderr).toBe('');
     expect(exported.code).toBe(0);
     expect(exported.stdout).toMatch(/exported 4 row\(s\), seq 2…5/);
@@ -79,6 +66,18 @@ describe('kairos audit', () => {
     });
 
     const jsonl = (await readdir(out)).find((f) => f.endsWith('.jsonl'))!;
+    // The same export again: refused on its first file, nothing replaced, nothing audited.
+    const files = await readdir(out);
+    const again = runCli(['audit', 'export', ...range], env);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(
+      `kairos: ${path.join(out, jsonl)} exists; objects are never overwritten (export to a new folder or prefix)\n`,
+    );
+    expect(await readdir(out)).toEqual(files);
+    const reopened = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
+    expect((await new AuditRepository(reopened.db).last())?.seq).toBe(7);
+    await reopened.close();
+
     const bytes = await readFile(path.join(out, jsonl));
     const at = bytes.indexOf('user-4');
     bytes[at + 5] = '9'.charCodeAt(0);

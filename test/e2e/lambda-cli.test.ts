@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
 import { btcSlice, paperArgs } from '../support/paper-args.js';
-import { ROOT, runCli, KAIROS_ARGV } from '../support/run-cli.js';
+import { startLambdaFaultProxy } from '../support/lambda-fault-proxy.js';
+import { ROOT, runCli, runCliAsync, KAIROS_ARGV } from '../support/run-cli.js';
 import { until } from '../support/until.js';
 import { pgliteTemplate } from '../support/stores.js';
 
@@ -57,6 +58,9 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
     expect(viaLambda.code).toBe(0);
     expect(orderLines(inProcess.stdout).length).toBeGreaterThan(1);
     expect(orderLines(viaLambda.stdout)).toEqual(orderLines(inProcess.stdout));
+    // The start line says the strategy runs as the function; the in-process one says nothing.
+    expect(viaLambda.stdout.split('\n')[0]).toMatch(/ · Lambda function sma · fresh start · /);
+    expect(inProcess.stdout.split('\n')[0]).not.toMatch(/Lambda/);
 
     const v2 = runCli(
       ['strategy', 'deploy', SMA, '--name', 'sma', '--memory', '512', '--actor', 'quinn'],
@@ -106,6 +110,78 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
       await store.close();
     }
   }, 180_000);
+
+  it('a denied publish moves no alias and audits nothing; a wrong region is LAMBDA_WRONG_REGION; one line, exit 2', async () => {
+    const first = runCli(['strategy', 'deploy', SMA, '--name', 'guarded'], env('d'));
+    expect(first.stderr).toBe('');
+    const proxy = await startLambdaFaultProxy(url);
+    try {
+      proxy.fault = ({ method, path: p }) =>
+        method === 'POST' && p === '/2015-03-31/functions/guarded/versions'
+          ? {
+              status: 403,
+              type: 'AccessDeniedException',
+              message:
+                'User: arn:aws:iam::123456789012:user/quinn is not authorized to perform: lambda:PublishVersion',
+            }
+          : null;
+      const denied = await runCliAsync(
+        ['strategy', 'deploy', SMA, '--name', 'guarded', '--memory', '512'],
+        { ...env('d'), AWS_ENDPOINT_URL_LAMBDA: proxy.url },
+      );
+      expect(denied.code).toBe(2);
+      expect(denied.stdout).toBe('');
+      expect(denied.stderr).toMatch(
+        /^kairos: lambda: publish version of guarded: AccessDeniedException: User: \S+ is not authorized to perform: lambda:PublishVersion \(check the credentials of the default chain and their IAM permissions, and AWS_REGION\)\n$/,
+      );
+      expect(proxy.failed).toEqual(['POST /2015-03-31/functions/guarded/versions']);
+    } finally {
+      await proxy.close();
+    }
+    const versions = runCli(['strategy', 'versions', 'guarded', '--json'], env('d'));
+    expect(
+      JSON.parse(versions.stdout).map((v: { version: string; live: boolean }) => [
+        v.version,
+        v.live,
+      ]),
+    ).toEqual([['1', true]]);
+
+    const wrong = runCli(['strategy', 'rollback', 'guarded', '--to', '1'], {
+      ...env('d'),
+      AWS_REGION: 'eu-west-1',
+    });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(
+      /^kairos: lambda: [^\n]+: InvalidSignatureException: Credential should be scoped to a valid region, not 'eu-west-1'\. \(set AWS_REGION to the region of the function's endpoint\)\n$/,
+    );
+
+    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(dir, 'd', 'db') });
+    try {
+      const rows = await store.db
+        .selectFrom('audit_log')
+        .select(['action', 'subject'])
+        .where('action', 'like', 'strategy.%')
+        .execute();
+      expect(rows).toEqual([{ action: 'strategy.deployed', subject: 'lambda:guarded' }]);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+
+  it("a second lambda serve on the taken port stops at once, one line, exit 2, leaving the first server's code", () => {
+    const port = new URL(url).port;
+    const work = path.join(dir, 'server', 'lambda', `serve-${server.pid}`);
+    writeFileSync(path.join(work, 'marker'), 'first');
+    const second = runCli(['lambda', 'serve', '--port', port], {
+      KAIROS_HOME: path.join(dir, 'server'),
+    });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toBe(
+      `kairos: --port ${port}: already in use on 127.0.0.1 (pick another with --port, or 0 for any free one)\n`,
+    );
+    expect(readdirSync(path.join(dir, 'server', 'lambda'))).toEqual([`serve-${server.pid}`]);
+    expect(readFileSync(path.join(work, 'marker'), 'utf8')).toBe('first');
+  }, 60_000);
 
   it('an endpoint that does not answer, and a bad --lambda, are one line with exit 2', () => {
     const r = runCli(['strategy', 'versions', 'sma'], {

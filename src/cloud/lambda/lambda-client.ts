@@ -3,7 +3,8 @@ import { isLocalEndpoint, LOCAL_CREDENTIALS } from '../local-endpoint.js';
 
 /** Where Lambda is: a region, and an endpoint for a local or private one. */
 export interface LambdaSettings {
-  readonly region: string;
+  /** Absent: the SDK's chain (the profile's region); see `src/system/config.ts`. */
+  readonly region: string | undefined;
   /** `AWS_ENDPOINT_URL_LAMBDA` (e.g. `kairos lambda serve`'s URL); undefined: AWS itself. */
   readonly endpoint: string | undefined;
 }
@@ -18,7 +19,7 @@ export interface LambdaSettings {
  */
 export function lambdaClient(settings: LambdaSettings): LambdaClient {
   return new LambdaClient({
-    region: settings.region,
+    ...(settings.region !== undefined ? { region: settings.region } : {}),
     ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
     // The node retries a step itself (docs/cloud.md): one attempt per call here.
     maxAttempts: 1,

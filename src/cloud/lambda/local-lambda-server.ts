@@ -81,7 +81,8 @@ export interface LocalLambdaOptions {
  * PublishVersion, ListVersionsByFunction, CreateAlias, GetAlias, UpdateAlias, ListAliases,
  * DeleteFunction. Invoke (RequestResponse) runs the zip's handler in a worker thread per
  * version (`LambdaSandbox`), under the function's timeout and memory. Functions live in memory.
- * Signatures are not checked: it is a test and development endpoint on 127.0.0.1.
+ * Signatures are not checked, only their region (a request signed for another region is
+ * refused as AWS refuses it): it is a test and development endpoint on 127.0.0.1.
  *
  * @example
  * const lambda = await startLocalLambda({ port: 0, workDir: 'var/lambda' });
@@ -480,6 +481,16 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     try {
       if (size > MAX_DIRECT_ZIP_BYTES * 2)
         throw new ApiError(413, 'RequestEntityTooLargeException', 'Request entity too large');
+      // As AWS answers a request signed for another region than the endpoint's.
+      const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/lambda\/aws4_request/.exec(
+        String(req.headers.authorization ?? ''),
+      );
+      if (scope && scope[1] !== region)
+        throw new ApiError(
+          403,
+          'InvalidSignatureException',
+          `Credential should be scoped to a valid region, not '${scope[1]}'. `,
+        );
       answer = await route(req.method ?? 'GET', url, Buffer.concat(chunks).toString('utf8'));
     } catch (e) {
       const err =

@@ -14,9 +14,9 @@ export interface ExportReceipt {
 
 /**
  * Where an export is written: the slice of `src/cloud`'s `ObjectStore` an export needs, so this
- * folder depends on no adapter (`LocalFolderStore` here; the composition root in `src/system`
- * hands in the S3 store). Keys are relative, `/`-separated names. A store never overwrites:
- * putting a key that exists fails (`AUDIT_EXPORT_EXISTS` here, `OBJECT_EXISTS` in `src/cloud`).
+ * folder depends on no adapter (the composition root in `src/system` hands in `src/cloud`'s
+ * folder or S3 store). Keys are relative, `/`-separated names. A store never overwrites:
+ * putting a key that exists fails (`OBJECT_EXISTS`; `src/system` reports `AUDIT_EXPORT_EXISTS`).
  *
  * @example
  * const { versionId } = (await store.put('manifest.json', bytes, { lock })) ?? {};

@@ -54,7 +54,7 @@ export interface ExportResult {
  * failed upload never leaves an export that verifies.
  *
  * @example
- * await exportAudit({ rows, from, to, store: new LocalFolderStore(out), signer, now: Date.now() });
+ * await exportAudit({ rows, from, to, store: new LocalObjectStore(out), signer, now: Date.now() });
  */
 export async function exportAudit(req: ExportRequest): Promise<ExportResult> {
   const { rows, from, to } = req;

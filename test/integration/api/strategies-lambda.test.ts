@@ -443,7 +443,7 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
     for (const id of [gone, garbled, other.json.id])
       await call('POST', `/strategies/instances/${id}/stop`, { token: quant() });
   }, 180_000);
-  it('a Lambda call that is throttled or fails: a deploy that cannot publish moves and audits nothing; a throttled check starts nothing; throttled invokes halt the instance after retries', async () => {
+  it('a Lambda call that is throttled, denied, signed for another region or fails: a deploy that cannot publish moves and audits nothing; a throttled check starts nothing; throttled invokes halt the instance after retries', async () => {
     const first = await call('POST', '/strategies/sma-cross/deploy', {
       token: quant(),
       body: { function: 'half', timeoutS: 5 },
@@ -458,6 +458,24 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
           'LAMBDA_THROTTLED',
         ],
         [{ status: 500, type: 'ServiceException', message: 'internal' }, 502, 'LAMBDA_REQUEST'],
+        [
+          {
+            status: 403,
+            type: 'AccessDeniedException',
+            message: 'User: arn:aws:iam::123456789012:user/api is not authorized',
+          },
+          502,
+          'LAMBDA_DENIED',
+        ],
+        [
+          {
+            status: 403,
+            type: 'InvalidSignatureException',
+            message: "Credential should be scoped to a valid region, not 'eu-west-1'. ",
+          },
+          502,
+          'LAMBDA_WRONG_REGION',
+        ],
       ] as const) {
         proxy.fault = (c) => (c.method === 'POST' && c.path === `${fn}/versions` ? fault : null);
         const res = await call('POST', '/strategies/sma-cross/deploy', {

@@ -125,7 +125,7 @@ describe('audit export to S3 and verify from S3', () => {
     await exportTo(target, { noLock: true });
     await expect(exportTo(target, { noLock: true })).rejects.toMatchObject({
       code: 'AUDIT_EXPORT_EXISTS',
-      message: `s3://kairos-audit/twice/${BASE}.jsonl exists; objects are never overwritten (pick a new prefix)`,
+      message: `s3://kairos-audit/twice/${BASE}.jsonl exists; objects are never overwritten (export to a new folder or prefix)`,
     });
     expect(await verifyExport(exportSource(target), publicKeyPem)).toMatchObject({ ok: true });
   });

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import fc from 'fast-check';
 import os from 'node:os';
 import path from 'node:path';
 import { GetFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
@@ -11,7 +12,7 @@ import {
   rollbackAlias,
 } from '../../../src/cloud/lambda/lambda-functions.js';
 import type { LambdaStepResult } from '../../../src/cloud/lambda/lambda-protocol.js';
-import { deterministicZip } from '../../../src/cloud/lambda/lambda-zip.js';
+import { deterministicZip, MAX_DIRECT_ZIP_BYTES } from '../../../src/cloud/lambda/lambda-zip.js';
 import {
   startLocalLambda,
   type LocalLambda,
@@ -174,4 +175,74 @@ describe('the local Lambda endpoint, through @aws-sdk/client-lambda unchanged', 
       code: 'LAMBDA_ROLE_REQUIRED',
     });
   });
+
+  it('refuses a call signed for another region, as AWS does: LAMBDA_WRONG_REGION, one line, nothing created', async () => {
+    const other = fc
+      .tuple(
+        fc.constantFrom('eu', 'ap', 'sa', 'us', 'ca'),
+        fc.constantFrom('west', 'south', 'central', 'east'),
+        fc.integer({ min: 1, max: 9 }),
+      )
+      .map(([a, b, n]) => `${a}-${b}-${n}`)
+      .filter((r) => r !== 'us-east-1');
+    await fc.assert(
+      fc.asyncProperty(other, async (region) => {
+        const wrong = lambdaClient({ region, endpoint: lambda.url });
+        try {
+          const calls = [
+            () =>
+              deployFunction(wrong, {
+                name: 'elsewhere',
+                zip: zipOf('export const handler = async () => 1;'),
+                role: ROLE,
+              }),
+            () => listVersions(wrong, 'echo'),
+            () => invokeFunction(wrong, 'elsewhere', 'live', '{}'),
+          ];
+          for (const call of calls) {
+            const e = (await call().then(
+              () => null,
+              (x: unknown) => x,
+            )) as { code?: string; message?: string } | null;
+            expect(e?.code).toBe('LAMBDA_WRONG_REGION');
+            expect(e?.message).toMatch(
+              new RegExp(
+                `^lambda: [^\\n]+: InvalidSignatureException: Credential should be scoped to a valid region, not '${region}'\\. \\(set AWS_REGION to the region of the function's endpoint\\)$`,
+              ),
+            );
+          }
+        } finally {
+          wrong.destroy();
+        }
+      }),
+      { numRuns: 5 },
+    );
+    // Nothing was created in the endpoint's region.
+    await expect(listVersions(client, 'elsewhere')).rejects.toMatchObject({
+      code: 'LAMBDA_NOT_FOUND',
+    });
+  }, 60_000);
+
+  it("refuses code over Lambda's 50 MB direct-upload limit: LAMBDA_PAYLOAD_TOO_LARGE, no version, live stays", async () => {
+    const ok = await deployFunction(client, {
+      name: 'big',
+      zip: zipOf('export const handler = async () => 1;'),
+      role: ROLE,
+    });
+    expect(ok.version).toBe('1');
+    // Random bytes: the size is checked before the zip is read.
+    const huge = new Uint8Array(MAX_DIRECT_ZIP_BYTES + 1);
+    for (let i = 0; i < huge.length; i += 4096) huge[i] = (i * 2654435761) >>> 24;
+    await expect(deployFunction(client, { name: 'big', zip: huge })).rejects.toMatchObject({
+      code: 'LAMBDA_PAYLOAD_TOO_LARGE',
+      message: expect.stringMatching(
+        /^lambda: update code of big: RequestEntityTooLargeException: [^\n]+$/,
+      ),
+    });
+    expect((await listVersions(client, 'big')).map((v) => [v.version, v.live])).toEqual([
+      ['1', true],
+    ]);
+    expect(JSON.parse(await invokeFunction(client, 'big', 'live', '{}'))).toBe(1);
+    await removeFunction(client, 'big');
+  }, 60_000);
 });

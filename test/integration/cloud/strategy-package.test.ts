@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LambdaStep, LambdaStepResult } from '../../../src/cloud/lambda/lambda-protocol.js';
-import { readZip } from '../../../src/cloud/lambda/lambda-zip.js';
+import { MAX_DIRECT_ZIP_BYTES, readZip } from '../../../src/cloud/lambda/lambda-zip.js';
 import { packageStrategy } from '../../../src/system/strategy-package.js';
 import { ROOT, runCli } from '../../support/run-cli.js';
 
@@ -30,7 +30,15 @@ const bar = (i: number, close: number) => ({
 describe('kairos strategy package', () => {
   it('gives the same zip bytes for the same file, with a manifest', async () => {
     const a = await packageStrategy(SMA, path.join(dir, 'build'));
-    const b = await packageStrategy(SMA, path.join(dir, 'build'));
+    // From another working folder and build folder: paths in the bundle are the strategy's.
+    const cwd = process.cwd();
+    process.chdir(os.tmpdir());
+    let b: Awaited<ReturnType<typeof packageStrategy>>;
+    try {
+      b = await packageStrategy(path.relative(os.tmpdir(), SMA), path.join(dir, 'build-2'));
+    } finally {
+      process.chdir(cwd);
+    }
     expect(Buffer.from(a.zip).equals(Buffer.from(b.zip))).toBe(true);
     const files = readZip(a.zip);
     expect(Object.keys(files).sort()).toEqual(['index.mjs', 'kairos-manifest.json']);
@@ -48,6 +56,17 @@ describe('kairos strategy package', () => {
     expect(manifest.codeSha256).toBe(
       createHash('sha256').update(files['index.mjs']!).digest('hex'),
     );
+  });
+
+  it("refuses a package over Lambda's direct-upload limit (LAMBDA_PACKAGE_TOO_LARGE, one line); at the limit it is kept", async () => {
+    const build = path.join(dir, 'build');
+    const { zip } = await packageStrategy(SMA, build);
+    expect(MAX_DIRECT_ZIP_BYTES).toBe(50 * 1024 * 1024);
+    expect((await packageStrategy(SMA, build, undefined, zip.byteLength)).zip).toEqual(zip);
+    await expect(packageStrategy(SMA, build, undefined, zip.byteLength - 1)).rejects.toMatchObject({
+      code: 'LAMBDA_PACKAGE_TOO_LARGE',
+      message: `strategy file ${SMA}: the package is ${zip.byteLength} bytes, over Lambda's ${zip.byteLength - 1} for a direct upload`,
+    });
   });
 
   it("the CLI writes the same bytes, and the zip's handler run directly answers a step", async () => {

@@ -6,7 +6,7 @@ import { GENESIS_HASH } from '../../../src/security/audit/chain.js';
 import type { JsonValue } from '../../../src/security/audit/canonical.js';
 import { MAX_EXPORT_MS, exportAudit } from '../../../src/security/audit/export.js';
 import { firstBreak } from '../../../src/security/audit/first-break.js';
-import { LocalFolderStore } from '../../../src/security/audit/local-folder-store.js';
+import { LocalObjectStore } from '../../../src/cloud/local-object-store.js';
 import { LocalSigner, PUBLIC_KEY_FILE } from '../../../src/security/audit/local-signer.js';
 import { verifyExport } from '../../../src/security/audit/verify.js';
 import { AuditRepository } from '../../../src/store/audit-repository.js';
@@ -71,7 +71,7 @@ describe.each(DIALECTS)('audit chain with hostile strings in every field, on %s'
       rows,
       from: 0,
       to: MAX_EXPORT_MS,
-      store: new LocalFolderStore(out),
+      store: new LocalObjectStore(out),
       signer: await LocalSigner.open(keys),
       now: 1,
     });

@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { lambdaClient } from '../../../src/cloud/lambda/lambda-client.js';
 import { lambdaError } from '../../../src/cloud/lambda/lambda-errors.js';
 import { runLambdaStep } from '../../../src/cloud/lambda/lambda-handler.js';
 import { trimWarmup, type WarmEntry } from '../../../src/cloud/lambda/lambda-protocol.js';
@@ -146,6 +150,21 @@ describe('the Lambda step', () => {
       ).code,
     ).toBe('LAMBDA_UNREACHABLE');
     expect(lambdaError(e('InvalidParameterValueException', 400), 'x').code).toBe('LAMBDA_REQUEST');
+    expect(lambdaError(e('RequestEntityTooLargeException', 413), 'x').code).toBe(
+      'LAMBDA_PAYLOAD_TOO_LARGE',
+    );
+    expect(lambdaError(e('ResourceConflictException', 409), 'x').code).toBe('LAMBDA_CONFLICT');
+    // AWS's answer to a request signed for another region (403, like a denial, but its own code).
+    const region = Object.assign(
+      new Error("Credential should be scoped to a valid region, not 'eu-west-1'. "),
+      { name: 'InvalidSignatureException', $metadata: { httpStatusCode: 403 } },
+    );
+    expect(lambdaError(region, 'x')).toMatchObject({
+      code: 'LAMBDA_WRONG_REGION',
+      message:
+        "lambda: x: InvalidSignatureException: Credential should be scoped to a valid region, not 'eu-west-1'. (set AWS_REGION to the region of the function's endpoint)",
+    });
+    expect(lambdaError(e('InvalidSignatureException', 403), 'x').code).toBe('LAMBDA_DENIED');
   });
 });
 
@@ -158,3 +177,25 @@ function answer(seq: number, commands: unknown[], ordersMade: number): string {
     state: { state: {}, ordersMade, random: [1, 2, 3, 4] },
   });
 }
+
+describe('lambdaClient', () => {
+  it("without a region takes the SDK's (the profile's), not us-east-1; with one, that one", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-aws-config-'));
+    const file = path.join(dir, 'config');
+    writeFileSync(file, '[profile quant]\nregion = eu-central-1\n');
+    const saved = { ...process.env };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    Object.assign(process.env, { AWS_CONFIG_FILE: file, AWS_PROFILE: 'quant' });
+    try {
+      const fromProfile = lambdaClient({ region: undefined, endpoint: undefined });
+      expect(await fromProfile.config.region()).toBe('eu-central-1');
+      fromProfile.destroy();
+      const given = lambdaClient({ region: 'ap-south-1', endpoint: undefined });
+      expect(await given.config.region()).toBe('ap-south-1');
+      given.destroy();
+    } finally {
+      process.env = saved;
+    }
+  });
+});

@@ -31,6 +31,19 @@ describe('KMS settings (KMS_KEY_ID, AWS_ENDPOINT_URL_KMS)', () => {
     expect(maskedConfig(config)).toMatchObject({ kmsKeyId: id, kmsEndpoint: null });
   });
 
+  it.each([{}, { KMS_KEY_ID: 'alias/kairos' }])(
+    'refuses KAIROS_KMS_KEY_ID (the name is KMS_KEY_ID) rather than run on local keys: %j',
+    (env) => {
+      expect(() => loadConfig({ ...env, KAIROS_KMS_KEY_ID: 'alias/kairos' })).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message:
+            'KAIROS_KMS_KEY_ID: not a setting: the KMS key is KMS_KEY_ID (docs/configuration.md); unset KAIROS_KMS_KEY_ID',
+        }),
+      );
+    },
+  );
+
   it.each(['kairos', 'alias/', 'key/1234', 'arn:aws:kms:eu-west-1:1:key/x', 'alias/a b'])(
     'refuses %j naming the setting and the rule',
     (id) => {

@@ -86,6 +86,30 @@ describe('Config', () => {
     });
   });
 
+  it("reads Lambda's region: AWS_REGION, else the SDK's (the profile's) on AWS, us-east-1 on an endpoint", () => {
+    expect(loadConfig({}).lambda).toEqual({
+      region: undefined,
+      endpoint: undefined,
+      role: undefined,
+    });
+    expect(maskedConfig(loadConfig({}))).toMatchObject({
+      lambdaRegion: null,
+      lambdaEndpoint: null,
+    });
+    expect(loadConfig({ AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:9001' }).lambda).toMatchObject({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9001',
+    });
+    expect(loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }).lambda.region).toBe(
+      'us-east-1',
+    );
+    expect(
+      loadConfig({ AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:9001' })
+        .lambda.region,
+    ).toBe('eu-west-1');
+    expect(loadConfig({ AWS_REGION: 'ap-south-1' }).lambda.region).toBe('ap-south-1');
+  });
+
   it('reads the CloudWatch settings: namespace, deployment dimensions, interval, endpoint', () => {
     const m = loadConfig({
       KAIROS_METRICS: 'cloudwatch',

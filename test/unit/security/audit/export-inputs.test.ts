@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { exportAudit, MAX_EXPORT_MS } from '../../../../src/security/audit/export.js';
-import { LocalFolderStore } from '../../../../src/security/audit/local-folder-store.js';
+import { LocalObjectStore } from '../../../../src/cloud/local-object-store.js';
 import {
   LocalSigner,
   PUBLIC_KEY_FILE,
@@ -31,7 +31,7 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
   });
   const folder = () => path.join(root, `e-${++n}`);
   const run = (from: number, to: number, dir = folder()) =>
-    exportAudit({ rows, from, to, store: new LocalFolderStore(dir), signer, now: TO });
+    exportAudit({ rows, from, to, store: new LocalObjectStore(dir), signer, now: TO });
 
   it('refuses a range that is empty, backwards, not whole ms or outside 0…9999-12-31, naming it', async () => {
     for (const [from, to] of [
@@ -250,10 +250,10 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
   });
 
   it('puts objects only at safe relative names, making folders, never replacing one', async () => {
-    const store = new LocalFolderStore(folder());
+    const store = new LocalObjectStore(folder());
     for (const key of ['../x', 'a/../../x', '/etc/x', '.', '..', 'a/./b', 'a b', 'a\\b', '']) {
       await expect(store.put(key, new Uint8Array([1]))).rejects.toMatchObject({
-        code: 'AUDIT_EXPORT_INVALID',
+        code: 'OBJECT_KEY_INVALID',
         message: expect.stringContaining(`"${key}"`),
       });
     }
@@ -261,7 +261,7 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
     expect(await readFile(path.join(store.root, 'day-1', 'sub', 'rows.jsonl'), 'utf8')).toBe('hi');
     await store.put('.hidden-ok', new Uint8Array([]));
     await expect(store.put('day-1/sub/rows.jsonl', new Uint8Array([1]))).rejects.toMatchObject({
-      code: 'AUDIT_EXPORT_EXISTS',
+      code: 'OBJECT_EXISTS',
     });
     expect(await readFile(path.join(store.root, 'day-1', 'sub', 'rows.jsonl'), 'utf8')).toBe('hi');
   });

@@ -6,7 +6,7 @@ import type { AuditRecord } from '../../../../src/security/audit/audit-record.js
 import { chainHash } from '../../../../src/security/audit/chain.js';
 import { csv } from '../../../../src/security/audit/csv-format.js';
 import { exportAudit } from '../../../../src/security/audit/export.js';
-import { LocalFolderStore } from '../../../../src/security/audit/local-folder-store.js';
+import { LocalObjectStore } from '../../../../src/cloud/local-object-store.js';
 import { LocalSigner, SIGNING_KEY_FILE } from '../../../../src/security/audit/local-signer.js';
 import type { Manifest } from '../../../../src/security/audit/manifest.js';
 import { verifyExport } from '../../../../src/security/audit/verify.js';
@@ -38,7 +38,7 @@ describe('audit export and verify', () => {
       rows: rows.slice(2),
       from: FROM,
       to: TO,
-      store: new LocalFolderStore(dir),
+      store: new LocalObjectStore(dir),
       signer,
       now: TO,
     });
@@ -91,8 +91,8 @@ describe('audit export and verify', () => {
   it('never overwrites an export', async () => {
     const dir = await fresh();
     await expect(
-      exportAudit({ rows, from: FROM, to: TO, store: new LocalFolderStore(dir), signer, now: TO }),
-    ).rejects.toMatchObject({ code: 'AUDIT_EXPORT_EXISTS' });
+      exportAudit({ rows, from: FROM, to: TO, store: new LocalObjectStore(dir), signer, now: TO }),
+    ).rejects.toMatchObject({ code: 'OBJECT_EXISTS' });
   });
 
   it('exports and verifies an empty range', async () => {
@@ -101,7 +101,7 @@ describe('audit export and verify', () => {
       rows: [],
       from: FROM,
       to: TO,
-      store: new LocalFolderStore(dir),
+      store: new LocalObjectStore(dir),
       signer,
       now: TO,
     });
@@ -221,7 +221,7 @@ describe('audit export and verify', () => {
           rows: tamper(rows),
           from: FROM,
           to: TO,
-          store: new LocalFolderStore(dir),
+          store: new LocalObjectStore(dir),
           signer,
           now: TO,
         }),
@@ -256,7 +256,7 @@ describe('audit export and verify', () => {
       rows: late,
       from: FROM,
       to: late[2]!.wallTs,
-      store: new LocalFolderStore(outDir),
+      store: new LocalObjectStore(outDir),
       signer,
       now: TO,
     });
@@ -309,7 +309,7 @@ describe('audit export and verify', () => {
       rows: mixed,
       from: Date.UTC(2019, 0, 1),
       to: TO,
-      store: new LocalFolderStore(dir),
+      store: new LocalObjectStore(dir),
       signer,
       now: TO,
     });
