@@ -40,7 +40,8 @@ try {
     reportStrategyFailure(e);
     process.exit();
   } else if (isExpected(e)) {
-    process.stderr.write(`kairos: ${e.message}\n`);
+    // The code ends the line: stable, for scripts and for docs/errors.md.
+    process.stderr.write(`kairos: ${e.message} [${e.code}]\n`);
     // Exit now: a live feed or socket left open must not keep a failed command running.
     process.exit(2);
   } else {

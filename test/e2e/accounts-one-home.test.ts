@@ -198,7 +198,7 @@ describe('paper, serve and a second paper account on one KAIROS_HOME', () => {
     const clash = paper('--symbol', 'OTHER/X');
     expect(clash.code).toBe(2);
     expect(clash.stderr.trim().split('\n')).toEqual([
-      'kairos: account "paper" already trades BTC/X, not OTHER/X: give this run another --account',
+      'kairos: account "paper" already trades BTC/X, not OTHER/X: give this run another --account [RUN_CLASH]',
     ]);
   }, 300_000);
 });

@@ -71,7 +71,7 @@ describe('kairos audit', () => {
     const again = runCli(['audit', 'export', ...range], env);
     expect(again.code).toBe(2);
     expect(again.stderr).toBe(
-      `kairos: ${path.join(out, jsonl)} exists; objects are never overwritten (export to a new folder or prefix)\n`,
+      `kairos: ${path.join(out, jsonl)} exists; objects are never overwritten (export to a new folder or prefix) [AUDIT_EXPORT_EXISTS]\n`,
     );
     expect(await readdir(out)).toEqual(files);
     const reopened = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });

@@ -178,7 +178,7 @@ describe('kairos backtest (as a process)', () => {
     const p = runCli(['backtest', SMA, '--data', orcl, '--params', 'fast=30,slow=10']);
     expect([p.code, p.stderr]).toEqual([
       2,
-      'kairos: param "fast": must be less than "slow" (10), was 30\n',
+      'kairos: param "fast": must be less than "slow" (10), was 30 [PARAM_INVALID]\n',
     ]);
   });
 });

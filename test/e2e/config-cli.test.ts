@@ -41,7 +41,7 @@ describe('kairos config', () => {
     const bad = runCli(['config'], { KAIROS_HOME: home, LOG_LEVEL: 'loud' });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe(
-      'kairos: LOG_LEVEL: must be one of debug, info, warn, error, was "loud"\n',
+      'kairos: LOG_LEVEL: must be one of debug, info, warn, error, was "loud" [CONFIG_INVALID]\n',
     );
     const help = runCli(['--help'], { LOG_LEVEL: 'loud' });
     expect(help.code).toBe(0);

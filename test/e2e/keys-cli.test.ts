@@ -126,6 +126,6 @@ describe('kairos keys', () => {
   it('refuses a bad batch size naming the flag', () => {
     const r = runCli(['keys', 'rotate', '--batch-size', 'ten'], env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('kairos: --batch-size: must be an integer from 1 to 10000\n');
+    expect(r.stderr).toBe('kairos: --batch-size: must be an integer from 1 to 10000 [USAGE]\n');
   }, 60_000);
 });

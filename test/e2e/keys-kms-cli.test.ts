@@ -129,7 +129,7 @@ describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
     let r = await kairos(['keys', 'rotate'], { ...base(), KMS_KEY_ID: 'alias/none' });
     expect([r.code, r.stdout]).toEqual([2, '']);
     expect(r.stderr).toBe(
-      "kairos: kms: DescribeKey alias/none: no such key in us-east-1 (check KMS_KEY_ID and AWS_REGION, or the key ARN's region)\n",
+      "kairos: kms: DescribeKey alias/none: no such key in us-east-1 (check KMS_KEY_ID and AWS_REGION, or the key ARN's region) [KMS_KEY_NOT_FOUND]\n",
     );
     const off = kms.createKey('alias/off');
     kms.setEnabled(off.keyId, false);
@@ -141,7 +141,7 @@ describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
     r = await kairos(['keys', 'status'], { ...base(), KMS_KEY_ID: 'my key' });
     expect([r.code, r.stderr]).toEqual([
       2,
-      'kairos: KMS_KEY_ID: must be a KMS key id, key ARN, alias name (alias/…) or alias ARN, was "my key"\n',
+      'kairos: KMS_KEY_ID: must be a KMS key id, key ARN, alias name (alias/…) or alias ARN, was "my key" [CONFIG_INVALID]\n',
     ]);
     const s = createServer();
     await new Promise<void>((res) => s.listen(0, '127.0.0.1', res));
@@ -153,7 +153,7 @@ describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'kairos: kms: DescribeKey alias/kairos: cannot reach KMS (ECONNREFUSED); is AWS_ENDPOINT_URL_KMS right and the endpoint up?\n',
+      'kairos: kms: DescribeKey alias/kairos: cannot reach KMS (ECONNREFUSED); is AWS_ENDPOINT_URL_KMS right and the endpoint up? [KMS_UNREACHABLE]\n',
     );
   }, 120_000);
 });

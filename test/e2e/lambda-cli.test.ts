@@ -82,7 +82,9 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
     expect(back.stdout).toBe('alias live of sma: 2 -> 1\n');
     const missing = runCli(['strategy', 'rollback', 'sma', '--to', '7'], env('a'));
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^kairos: lambda: get sma:7: ResourceNotFoundException: .*\n$/);
+    expect(missing.stderr).toMatch(
+      /^kairos: lambda: get sma:7: ResourceNotFoundException: .* \[LAMBDA_NOT_FOUND\]\n$/,
+    );
     expect(runCli(['strategy', 'remove', 'sma', '--actor', 'rita'], env('a')).code).toBe(0);
 
     const gone = runCli([...paperArgs(data), '--lambda', 'sma'], env('gone'));
@@ -132,7 +134,7 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
       expect(denied.code).toBe(2);
       expect(denied.stdout).toBe('');
       expect(denied.stderr).toMatch(
-        /^kairos: lambda: publish version of guarded: AccessDeniedException: User: \S+ is not authorized to perform: lambda:PublishVersion \(check the credentials of the default chain and their IAM permissions, and AWS_REGION\)\n$/,
+        /^kairos: lambda: publish version of guarded: AccessDeniedException: User: \S+ is not authorized to perform: lambda:PublishVersion \(check the credentials of the default chain and their IAM permissions, and AWS_REGION\) \[LAMBDA_DENIED\]\n$/,
       );
       expect(proxy.failed).toEqual(['POST /2015-03-31/functions/guarded/versions']);
     } finally {
@@ -152,7 +154,7 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
     });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(
-      /^kairos: lambda: [^\n]+: InvalidSignatureException: Credential should be scoped to a valid region, not 'eu-west-1'\. \(set AWS_REGION to the region of the function's endpoint\)\n$/,
+      /^kairos: lambda: [^\n]+: InvalidSignatureException: Credential should be scoped to a valid region, not 'eu-west-1'\. \(set AWS_REGION to the region of the function's endpoint\) \[LAMBDA_WRONG_REGION\]\n$/,
     );
 
     const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(dir, 'd', 'db') });
@@ -177,7 +179,7 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
     });
     expect(second.code).toBe(2);
     expect(second.stderr).toBe(
-      `kairos: --port ${port}: already in use on 127.0.0.1 (pick another with --port, or 0 for any free one)\n`,
+      `kairos: --port ${port}: already in use on 127.0.0.1 (pick another with --port, or 0 for any free one) [PORT_IN_USE]\n`,
     );
     expect(readdirSync(path.join(dir, 'server', 'lambda'))).toEqual([`serve-${server.pid}`]);
     expect(readFileSync(path.join(work, 'marker'), 'utf8')).toBe('first');
@@ -189,7 +191,9 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
       AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:1',
     });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^kairos: lambda: .*ECONNREFUSED.*kairos lambda serve.*\n$/);
+    expect(r.stderr).toMatch(
+      /^kairos: lambda: .*ECONNREFUSED.*kairos lambda serve.* \[LAMBDA_UNREACHABLE\]\n$/,
+    );
     const bad = runCli([...paperArgs(data), '--lambda', 'no such'], env('c'));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^kairos: --lambda: must be a function name/);

@@ -99,7 +99,7 @@ describe('kairos live with a stored, encrypted credential', () => {
     const missing = cli([...base, '--credential', 'nope', '--user', 'alice']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(
-      'kairos: --credential: no stored credential "nope" of user "alice" (see kairos credential list)\n',
+      'kairos: --credential: no stored credential "nope" of user "alice" (see kairos credential list) [CREDENTIAL_NOT_FOUND]\n',
     );
     // EXCHANGE_CREDENTIAL gives the flag from the environment.
     const fromEnv = cli([...base, '--user', 'alice'], undefined, { EXCHANGE_CREDENTIAL: 'nope' });
@@ -107,11 +107,11 @@ describe('kairos live with a stored, encrypted credential', () => {
     const other = cli([...base, '--credential', 'kr']);
     expect(other.code).toBe(2);
     expect(other.stderr).toBe(
-      'kairos: --credential: "kr" is a credential for kraken, not binance\n',
+      'kairos: --credential: "kr" is a credential for kraken, not binance [CREDENTIAL_WRONG_VENUE]\n',
     );
     const noUser = cli([...base, '--credential', 'main', '--user', 'bob']);
     expect(noUser.code).toBe(2);
-    expect(noUser.stderr).toBe('kairos: --user: no user "bob"\n');
+    expect(noUser.stderr).toBe('kairos: --user: no user "bob" [USER_NOT_FOUND]\n');
   }, 120_000);
 
   it('trades with the decrypted key, which wins over EXCHANGE_*, and never prints it', async () => {

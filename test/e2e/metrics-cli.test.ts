@@ -115,7 +115,7 @@ describe('metrics of the long-running commands (METRICS_PORT)', () => {
     const bad = runCli(['config'], { KAIROS_METRICS: 'statsd' });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe(
-      'kairos: KAIROS_METRICS: must be one of prometheus, emf, cloudwatch, off, was "statsd"\n',
+      'kairos: KAIROS_METRICS: must be one of prometheus, emf, cloudwatch, off, was "statsd" [CONFIG_INVALID]\n',
     );
     const port = await runCliAsync(['config'], { METRICS_PORT: 'x' });
     expect(port.code).toBe(2);

@@ -109,7 +109,9 @@ describe('kairos with s3:// paths (s3rver)', () => {
       '0',
     ]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toBe('kairos: get s3://kairos-data/none.json: no such object\n');
+    expect(missing.stderr).toBe(
+      'kairos: get s3://kairos-data/none.json: no such object [OBJECT_NOT_FOUND]\n',
+    );
   }, 120_000);
   afterAll(async () => {
     await sim.close();
@@ -122,7 +124,7 @@ describe('kairos with s3:// paths (s3rver)', () => {
     const refused = await run(exportArgs('s3://kairos-audit/day'));
     expect(refused).toMatchObject({ code: 2, stdout: '' });
     expect(refused.stderr).toBe(
-      'kairos: s3://kairos-audit/day: the bucket has no Object Lock, so the export could be changed or deleted; use a bucket created with Object Lock (docs/cloud.md) or pass --no-lock\n',
+      'kairos: s3://kairos-audit/day: the bucket has no Object Lock, so the export could be changed or deleted; use a bucket created with Object Lock (docs/cloud.md) or pass --no-lock [OBJECT_LOCK_MISSING]\n',
     );
     const exported = await run(exportArgs('s3://kairos-audit/day', '--no-lock'));
     expect(exported.stderr).toBe('');
@@ -144,12 +146,12 @@ describe('kairos with s3:// paths (s3rver)', () => {
       [
         exportArgs('s3://kairos-audit/denied', '--no-lock'),
         { AWS_ACCESS_KEY_ID: 'WRONG-KEY', AWS_SECRET_ACCESS_KEY: 'canary-secret-17' },
-        /^kairos: read the Object Lock configuration of s3:\/\/kairos-audit: access denied \(InvalidAccessKeyId\): check the credentials and the bucket policy\n$/,
+        /^kairos: read the Object Lock configuration of s3:\/\/kairos-audit: access denied \(InvalidAccessKeyId\): check the credentials and the bucket policy \[OBJECT_STORE_DENIED\]\n$/,
       ],
       [
         ['backtest', SMA, '--data', 's3://kairos-data/none.txt'],
         {},
-        /^kairos: get s3:\/\/kairos-data\/none\.txt: no such object\n$/,
+        /^kairos: get s3:\/\/kairos-data\/none\.txt: no such object \[OBJECT_NOT_FOUND\]\n$/,
       ],
     ];
     const results = await Promise.all(cases.map(([args, extra]) => run(args, extra)));

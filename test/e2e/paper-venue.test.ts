@@ -81,7 +81,7 @@ describe('kairos paper on a venue’s live market data', () => {
       const r = runCli([...base, '--symbol', 'BTC/USDT', flag!, value!]);
       expect([r.code, r.stderr]).toEqual([
         2,
-        `kairos: ${flag}: not with --exchange (the venue sets it)\n`,
+        `kairos: ${flag}: not with --exchange (the venue sets it) [USAGE]\n`,
       ]);
     }
   });

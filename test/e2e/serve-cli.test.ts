@@ -26,7 +26,7 @@ describe('kairos serve start-up', () => {
       );
       expect(r.code).toBe(2);
       expect(r.stderr).toBe(
-        `kairos: --port ${port}: already in use on 127.0.0.1 (pick another with --port, or 0 for any free one)\n`,
+        `kairos: --port ${port}: already in use on 127.0.0.1 (pick another with --port, or 0 for any free one) [PORT_IN_USE]\n`,
       );
       expect(existsSync(home)).toBe(false);
     } finally {

@@ -64,7 +64,9 @@ describe('kairos user', () => {
   it('refuses a weak password with exit code 2 and a message naming the rule', () => {
     const short = runCli(['user', 'create-admin', 'weak'], env('tiny-pass'));
     expect(short.code).toBe(2);
-    expect(short.stderr).toBe('kairos: password: must be at least 12 characters (got 9)\n');
+    expect(short.stderr).toBe(
+      'kairos: password: must be at least 12 characters (got 9) [PASSWORD_WEAK]\n',
+    );
     const common = runCli(['user', 'create-admin', 'weak'], env('Qwerty123456'));
     expect(common.code).toBe(2);
     expect(common.stderr).toMatch(/password: is one of the most common passwords/);
@@ -94,7 +96,7 @@ describe('kairos user', () => {
     expect(none.stderr).toMatch(/password: set KAIROS_ADMIN_PASSWORD or pipe the password/);
     const taken = runCli(['user', 'create-admin', 'ROOT'], env(PASSWORD));
     expect(taken.code).toBe(2);
-    expect(taken.stderr).toBe('kairos: username "root": already taken\n');
+    expect(taken.stderr).toBe('kairos: username "root": already taken [USER_EXISTS]\n');
   }, 120_000);
 
   it('lists the admins without a hash or a secret', () => {
