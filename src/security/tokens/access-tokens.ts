@@ -52,6 +52,13 @@ export interface AccessTokenConfig {
  */
 export class AccessTokens {
   readonly ttlMs: number;
+  /**
+   * Tokens whose signature was verified, with their claims: ES256 verification is the costliest
+   * step of an authenticated request, and a client sends the same token for minutes. A hit is
+   * still checked against the clock (`nbf`/`iat`, `exp`) and the key ring (a retired `kid`
+   * refuses it), so it answers exactly what a full verification would. Bounded.
+   */
+  readonly #verified = new Map<string, { claims: AccessClaims; kid: string; from: number }>();
 
   constructor(private readonly config: AccessTokenConfig) {
     const ttl = config.ttlMs ?? ACCESS_TOKEN_DEFAULT_TTL_MS;
@@ -90,6 +97,13 @@ export class AccessTokens {
   verify(token: string): AccessClaims {
     const { keys, issuer, audience, now } = this.config;
     if (typeof token !== 'string' || token.length > 4096) throw invalid('malformed');
+    const hit = this.#verified.get(token);
+    if (hit !== undefined) {
+      const nowS = Math.floor(now() / 1000);
+      if (nowS >= hit.from && nowS < hit.claims.exp && keys.verificationKey(hit.kid) !== undefined)
+        return hit.claims;
+      this.#verified.delete(token); // verified again below: it says why it is refused now
+    }
     const decoded = jwt.decode(token, { complete: true });
     if (decoded === null || typeof decoded.payload === 'string') throw invalid('malformed');
     const { alg, typ, kid } = decoded.header;
@@ -125,7 +139,7 @@ export class AccessTokens {
     if (typeof p.iat !== 'number' || typeof p.exp !== 'number') throw invalid('no iat or exp');
     if (p.iat > nowS) throw invalid('issued in the future');
     if (p.exp - p.iat > ACCESS_TOKEN_MAX_TTL_MS / 1000) throw invalid('lifetime over the maximum');
-    return {
+    const claims: AccessClaims = {
       iss: issuer,
       aud: audience,
       sub: p.sub,
@@ -135,6 +149,10 @@ export class AccessTokens {
       iat: p.iat,
       exp: p.exp,
     };
+    if (this.#verified.size >= 10_000) this.#verified.clear();
+    const from = Math.max(p.iat, typeof p.nbf === 'number' ? p.nbf : p.iat);
+    this.#verified.set(token, { claims: Object.freeze(claims), kid, from });
+    return claims;
   }
 }
 
