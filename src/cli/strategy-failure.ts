@@ -43,7 +43,7 @@ export function strategyFailureLine(e: StrategyError): string {
 
 /** Prints a strategy failure on one line and sets the exit code: 2 for parameters, else 3. */
 export function reportStrategyFailure(e: StrategyError): void {
-  process.stderr.write(`kairos: ${strategyFailureLine(e)}\n`);
+  process.stderr.write(`kairos: ${strategyFailureLine(e)} [${e.code}]\n`);
   process.exitCode = e.code === 'PARAM_INVALID' ? 2 : EXIT_STRATEGY_FAILED;
 }
 

@@ -168,7 +168,7 @@ describe('kairos backtest (as a process)', () => {
     ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toBe(
-      'kairos: strategy boom failed in onBar at bar 100 (1995-05-26T00:00:00Z): boom after 100 bars (test/fixtures/strategies/boom.ts:10)\n',
+      'kairos: strategy boom failed in onBar at bar 100 (1995-05-26T00:00:00Z): boom after 100 bars (test/fixtures/strategies/boom.ts:10) [STRATEGY_ERROR]\n',
     );
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
     expect(report.failure).toMatchObject({ code: 'STRATEGY_ERROR', phase: 'onBar', barIndex: 100 });
