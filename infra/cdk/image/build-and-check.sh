@@ -6,7 +6,8 @@
 #
 # This machine's sandbox refuses setrlimit, so podman/crun cannot start containers; buildah's
 # chroot isolation builds and runs the image instead (host network, no read-only root: the
-# process runs as uid 10001 and can write only KAIROS_HOME and /tmp).
+# process runs as uid 10001). What a read-only root needs is checked instead: after the runs,
+# nothing outside KAIROS_HOME and /tmp (the task's volumes) was written in the container's root.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 work=${KAIROS_IMAGE_WORK:-/tmp/kairos-image}
@@ -57,6 +58,7 @@ chown -R 10001:10001 "$work/home"
 env_args=(--volume "$work/home:/var/lib/kairos:rw" --env "DATABASE_URL=$db" --env DATABASE_SCHEMA=kairos_image
   --env REDIS_URL=redis://127.0.0.1:6379 --env "PORT=$port" --env LOG_LEVEL=warn)
 run() { buildah run --isolation chroot --user 10001:10001 "${env_args[@]}" "$@"; }
+touch "$work/started" && sleep 1
 password="image-check-$(date +%s)-Pw"
 out=$(run --env "KAIROS_ADMIN_PASSWORD=$password" "$ctr" -- node /app/bin/kairos.js user create-admin "img$(date +%s)")
 user=$(printf '%s\n' "$out" | sed -n 's/^created admin "\([^"]*\)".*/\1/p')
@@ -80,3 +82,15 @@ tokens=$(curl -fsS -H 'content-type: application/json' \
   -d "{\"challenge\":\"$challenge\",\"recoveryCode\":\"$recovery\"}" "http://127.0.0.1:$port/auth/mfa")
 case "$tokens" in *accessToken*) echo "ok: login through the image ($user)" ;;
   *) echo "FAIL: login answered $tokens"; exit 1 ;; esac
+
+# 4. A read-only root works: the runs (create-admin, serve, the login) wrote nothing in the
+#    container's root file system but its volumes (/run is buildah's own, for the run).
+mnt=$(buildah mount "$ctr")
+written=$(find "$mnt" -xdev -newer "$work/started" \( -path "$mnt/tmp" -o -path "$mnt/var/lib/kairos" \
+  -o -path "$mnt/run" -o -path "$mnt/dev" -o -path "$mnt/proc" -o -path "$mnt/sys" \) -prune -o -print |
+  sed "s|^$mnt||")
+buildah umount "$ctr" >/dev/null
+if [ -n "$written" ]; then
+  echo "FAIL: written outside KAIROS_HOME and /tmp (a read-only root would refuse):"; echo "$written"; exit 1
+fi
+echo "ok: nothing written outside KAIROS_HOME and /tmp (read-only root)"
