@@ -13,7 +13,7 @@ import {
   type TradingMetrics,
 } from '../system/trading-metrics.js';
 import type { MessageBus } from '../trading/bus/message-bus.js';
-import type { LogLevel } from '../trading/core/logger.js';
+import type { Logger, LogLevel } from '../trading/core/logger.js';
 import type { ReconciliationResult } from '../trading/live/reconciler.js';
 import type { Alert } from '../trading/model/alert.js';
 import { checkPortFree } from './port-check.js';
@@ -26,7 +26,8 @@ export interface RunLogging {
   readonly onAlert: (alert: Alert) => void;
   /**
    * A line of the venue adapter (a stream failure, a reconnect, the request budget): printed on
-   * stdout for the user as before, and logged (component `venue`; failures at `warn`).
+   * stdout for the user, and logged (component `venue`; failures at `warn`); once, on a terminal
+   * (`venueLinePrinter`).
    */
   readonly venueLine: (line: string) => void;
   /** The node's `observe`: every order state change, denial and trading-state change. */
@@ -49,6 +50,27 @@ const TROUBLE =
   /fail|unknown|not resolved|not an order|error|refused|no bars|polling REST|banned|waiting/i;
 
 /**
+ * A venue adapter's line, for the user and the log: logged (component `venue`; trouble at
+ * `warn`) and printed on stdout, except when stdout and stderr are one terminal and the log
+ * already shows it there (its readable line): the user reads each line once, and a log file or
+ * a pipe still gets every line.
+ *
+ * @example
+ * const venueLine = venueLinePrinter(venueLog, { stdout: true, stderr: false }, (l) => process.stdout.write(`${l}\n`));
+ */
+export function venueLinePrinter(
+  log: Logger,
+  terminal: { readonly stdout: boolean; readonly stderr: boolean },
+  print: (line: string) => void,
+): (line: string) => void {
+  return (line) => {
+    const level = TROUBLE.test(line) ? 'warn' : 'info';
+    if (!(terminal.stdout && terminal.stderr && log.enabled(level))) print(line);
+    log[level](line);
+  };
+}
+
+/**
  * The logging of a trading run: the root logger at `LOG_LEVEL` (never below `atLeast`) on
  * stderr, and the hooks that feed it from the node and the venue.
  *
@@ -63,7 +85,11 @@ export function runLogging(
   atLeast?: LogLevel,
 ): RunLogging {
   const logger = rootLogger(config, command, atLeast === undefined ? {} : { atLeast });
-  const venueLog = logger.child({ component: 'venue', venue });
+  const printVenueLine = venueLinePrinter(
+    logger.child({ component: 'venue', venue }),
+    { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
+    (line) => process.stdout.write(`${line}\n`),
+  );
   const { sink, port } = config.metrics;
   const processed =
     sink !== 'off' && (port !== undefined || sink === 'emf' || sink === 'cloudwatch')
@@ -86,9 +112,7 @@ export function runLogging(
       countAlert?.(alert);
     },
     venueLine: (line) => {
-      process.stdout.write(`${line}\n`);
-      if (TROUBLE.test(line)) venueLog.warn(line);
-      else venueLog.info(line);
+      printVenueLine(line);
       countVenueLine?.(line);
     },
     observe: (bus) => {

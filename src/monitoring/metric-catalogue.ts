@@ -81,7 +81,7 @@ export const METRICS = {
   },
   killSwitch: {
     name: 'kairos_kill_switch_engaged',
-    help: '1 when trading is halted (or reducing only) in the scope, else 0',
+    help: 'Scopes (global, account, strategy) in which trading is halted or reducing only',
     labelNames: ['scope', 'state'],
   },
   dbCommit: {

@@ -39,6 +39,15 @@ export class RiskControl {
   }
 
   private readonly cores: RiskCores;
+  #applied: ((states: StoredStates) => void) | null = null;
+
+  /**
+   * Told the stored states each time they have been applied to the cores (the kill-switch
+   * gauge of `kairos serve`: which scope is halted is known here, not from a core's events).
+   */
+  onApplied(listener: (states: StoredStates) => void): void {
+    this.#applied = listener;
+  }
 
   /** The stored limits and states. */
   async view(): Promise<{ limits: LimitSet; states: StoredStates }> {
@@ -58,6 +67,7 @@ export class RiskControl {
         );
       }
       for (const { core } of cores) await core.settle();
+      this.#applied?.(states);
     });
     this.#tail = run.catch(() => undefined);
     return run;

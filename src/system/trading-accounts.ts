@@ -6,7 +6,6 @@ import { AuditRepository } from '../store/audit-repository.js';
 import type { Store } from '../store/open-store.js';
 import { OrderRepository } from '../store/order-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
-import type { MessageBus } from '../trading/bus/message-bus.js';
 import { toDecimal, type DecimalInput } from '../trading/core/decimal.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { Bar } from '../trading/data/market-data.js';
@@ -63,6 +62,11 @@ export interface TradingAccountsConfig {
   readonly onOpened?: (runtime: AccountRuntime, recovery: ReconciliationResult) => void;
 }
 
+/** Every account's bus as one; each handler also gets the account whose core published. */
+export interface AccountsBus {
+  subscribe<T>(pattern: string, handler: (event: T, accountId: string) => void): () => void;
+}
+
 /**
  * Every account of `kairos serve` with one `TradingCore` each (`docs/decisions/accounts.md`): the
  * shared `desk` account and every user's paper account, each on its own paper venue file
@@ -84,7 +88,7 @@ export class TradingAccounts {
   readonly #closing = new Set<string>();
   readonly #subscriptions = new Set<{
     readonly pattern: string;
-    readonly handler: (event: never) => void;
+    readonly handler: (event: never, accountId: string) => void;
     readonly off: (() => void)[];
   }>();
   #tail: Promise<unknown> = Promise.resolve();
@@ -126,16 +130,20 @@ export class TradingAccounts {
     return this.#runtimes.get(SHARED_ACCOUNT)!;
   }
 
-  /** Every core's bus as one: a subscription reaches the cores opened later too. */
-  readonly bus: Pick<MessageBus, 'subscribe'> = {
-    subscribe: <T>(pattern: string, handler: (event: T) => void) => {
+  /**
+   * Every core's bus as one: a subscription reaches the cores opened later too. A handler is
+   * also told the account whose core published the event (a trading-state change does not
+   * carry it: each core's `GLOBAL` scope is its own account).
+   */
+  readonly bus: AccountsBus = {
+    subscribe: <T>(pattern: string, handler: (event: T, accountId: string) => void) => {
       const sub = {
         pattern,
-        handler: handler as (event: never) => void,
+        handler: handler as (event: never, accountId: string) => void,
         off: [] as (() => void)[],
       };
       for (const rt of this.#runtimes.values())
-        sub.off.push(rt.core.bus.subscribe(pattern, handler));
+        sub.off.push(rt.core.bus.subscribe<T>(pattern, (e) => handler(e, rt.accountId)));
       this.#subscriptions.add(sub);
       return () => {
         this.#subscriptions.delete(sub);
@@ -410,7 +418,7 @@ export class TradingAccounts {
       snapshots: new StrategySnapshotRepository(cfg.db, accountId),
     };
     for (const sub of this.#subscriptions)
-      sub.off.push(core.bus.subscribe(sub.pattern, sub.handler));
+      sub.off.push(core.bus.subscribe<never>(sub.pattern, (e) => sub.handler(e, accountId)));
     this.#runtimes.set(accountId, rt);
     cfg.onOpened?.(rt, recovery);
     return rt;

@@ -1,4 +1,3 @@
-import type { MessageBus } from '../trading/bus/message-bus.js';
 import { Topics } from '../trading/bus/topics.js';
 import { assertNever } from '../trading/core/errors.js';
 import type { LogFields, Logger } from '../trading/core/logger.js';
@@ -16,6 +15,14 @@ const SEVERE_ALERTS = new Set([
 ]);
 
 /**
+ * Where trading events come from: one core's or node's bus, or every account's at once
+ * (`TradingAccounts.bus`), which also tells each handler the account that published.
+ */
+export interface EventSource {
+  subscribe<T>(pattern: string, handler: (event: T, accountId?: string) => void): () => void;
+}
+
+/**
  * What an operator reads after an incident, from the bus of a trading core or node: every order
  * state change (component `orders`, with `accountId`, `clientOrderId`, `strategyId`, `instrumentId`,
  * `venue`), each risk denial with its reason code, each trading-state change (the kill switch:
@@ -24,20 +31,23 @@ const SEVERE_ALERTS = new Set([
  * @example
  * const stop = logTradingEvents(core.bus, logger, 'PAPER');
  */
-export function logTradingEvents(
-  bus: Pick<MessageBus, 'subscribe'>,
-  logger: Logger,
-  venue: string,
-): () => void {
+export function logTradingEvents(bus: EventSource, logger: Logger, venue: string): () => void {
   const orders = logger.child({ component: 'orders', venue });
   const risk = logger.child({ component: 'risk' });
   const offOrders = bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) =>
     logOrderEvent(orders, e),
   );
-  const offRisk = bus.subscribe<TradingStateChanged | { kind: string }>(Topics.risk, (e) => {
+  const offRisk = bus.subscribe<TradingStateChanged | { kind: string }>(Topics.risk, (e, acc) => {
     if (e.kind !== 'TradingStateChanged') return;
     const s = e as TradingStateChanged;
-    const fields = { scope: s.scope, strategyId: s.strategyId, state: s.state, actor: s.actor };
+    const fields = {
+      // A core's GLOBAL scope is its account's (kairos serve runs one core per account).
+      ...(acc === undefined ? {} : { accountId: acc }),
+      scope: s.scope,
+      strategyId: s.strategyId,
+      state: s.state,
+      actor: s.actor,
+    };
     if (s.state === 'HALTED') risk.warn('kill switch engaged: trading halted', fields);
     else risk.info(`trading state ${s.state}`, fields);
   });

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import { METRICS } from '../monitoring/metric-catalogue.js';
-import type { MessageBus } from '../trading/bus/message-bus.js';
 import { Topics } from '../trading/bus/topics.js';
 import { assertNever } from '../trading/core/errors.js';
 import type { Decimal } from '../trading/core/decimal.js';
@@ -12,6 +11,7 @@ import type { OrderStatus } from '../trading/model/order-types.js';
 import type { Order } from '../trading/model/order.js';
 import type { TradingStateChanged } from '../trading/risk/risk-engine.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
+import type { EventSource } from './trading-log.js';
 
 /**
  * Denial reasons are stable codes our own code sets (`docs/errors.md`): a bounded set. Anything
@@ -30,6 +30,12 @@ export interface TradingMetricsOptions {
   readonly order?: (clientOrderId: string) => Order | undefined;
   /** A monotonic clock in ms (default `performance.now`): latencies and ages. */
   readonly now?: () => number;
+  /**
+   * Whether `kairos_kill_switch_engaged` follows the bus's trading-state changes (default true:
+   * a node's `GLOBAL` scope is `global`, or `account` when the bus names the account). False
+   * when the caller shows the stored states instead (`killSwitchMetrics`: `kairos serve`).
+   */
+  readonly statesFromEvents?: boolean;
 }
 
 /** The hooks a node or a server feeds besides the bus. */
@@ -49,7 +55,7 @@ export interface TradingMetrics {
  * publishes; this subscriber counts, as `trading-log.ts` logs): orders by resulting status,
  * denials by reason code, fills, tick-to-ack latency (wall-clock time from the order being made,
  * synchronously in the handler of the tick or request that made it, to the venue's
- * acknowledgement), unresolved orders and the oldest one's age, the kill switch per scope;
+ * acknowledgement), unresolved orders and the oldest one's age, the kill switch per scope kind;
  * with the hooks it answers, reconciliation results and drift, and request-budget bans.
  * Labels come from bounded sets only (`docs/operations.md`, "Metrics").
  *
@@ -58,7 +64,7 @@ export interface TradingMetrics {
  * setInterval(() => counted.sample(), 1_000).unref();
  */
 export function countTradingEvents(
-  bus: Pick<MessageBus, 'subscribe'>,
+  bus: EventSource,
   metrics: Metrics,
   options: TradingMetricsOptions,
 ): TradingMetrics {
@@ -70,7 +76,7 @@ export function countTradingEvents(
   const latency = metrics.histogram(METRICS.orderLatency);
   const unresolvedCount = metrics.gauge(METRICS.unresolvedOrders);
   const unresolvedOldest = metrics.gauge(METRICS.unresolvedOldest);
-  const killSwitch = metrics.gauge(METRICS.killSwitch);
+  const showStates = options.statesFromEvents === false ? null : killSwitchMetrics(metrics);
   const onAlert = countAlerts(metrics, venue);
   const onReconciled = countReconciliations(metrics, venue);
 
@@ -80,9 +86,16 @@ export function countTradingEvents(
   const remaining = new Map<string, Decimal>();
   /** When each order whose outcome is unknown (SUBMITTED, UNKNOWN) was sent. */
   const unresolved = new Map<string, number>();
-  /** The trading state of the account and of each strategy not ACTIVE. */
+  /** The node's own state, each account's (a bus of several) and each strategy's not ACTIVE. */
   let globalState: TradingState = 'ACTIVE';
+  const accountStates = new Map<string, TradingState>();
   const strategyStates = new Map<string, TradingState>();
+  const show = () =>
+    showStates?.({
+      global: globalState,
+      accounts: accountStates.values(),
+      strategies: strategyStates.values(),
+    });
 
   const sample = () => {
     unresolvedCount.set(unresolved.size);
@@ -90,15 +103,8 @@ export function countTradingEvents(
     for (const t of unresolved.values()) oldest = Math.min(oldest, t);
     unresolvedOldest.set(unresolved.size === 0 ? 0 : Math.max(0, (now() - oldest) / 1000));
   };
-  const showStates = () => {
-    for (const state of ['HALTED', 'REDUCING'] as const) {
-      killSwitch.set(globalState === state ? 1 : 0, { scope: 'global', state });
-      const any = [...strategyStates.values()].includes(state);
-      killSwitch.set(any ? 1 : 0, { scope: 'strategy', state });
-    }
-  };
   // Every series exists from the start: an alarm sees 0, not "no data".
-  showStates();
+  show();
   sample();
   fills.inc({ venue }, 0);
 
@@ -173,15 +179,18 @@ export function countTradingEvents(
   };
 
   const offOrders = bus.subscribe<OrderEvent>(Topics.allOrderEvents, onOrderEvent);
-  const offRisk = bus.subscribe<TradingStateChanged | { kind: string }>(Topics.risk, (e) => {
-    if (e.kind !== 'TradingStateChanged') return;
+  const offRisk = bus.subscribe<TradingStateChanged | { kind: string }>(Topics.risk, (e, acc) => {
+    if (e.kind !== 'TradingStateChanged' || !showStates) return;
     const s = e as TradingStateChanged;
-    if (s.scope === 'GLOBAL') globalState = s.state;
-    else if (s.strategyId !== null) {
-      if (s.state === 'ACTIVE') strategyStates.delete(s.strategyId);
-      else strategyStates.set(s.strategyId, s.state);
-    }
-    showStates();
+    const keep = (map: Map<string, TradingState>, key: string) => {
+      if (s.state === 'ACTIVE') map.delete(key);
+      else map.set(key, s.state);
+    };
+    if (s.scope === 'GLOBAL') {
+      if (acc === undefined) globalState = s.state;
+      else keep(accountStates, acc);
+    } else if (s.strategyId !== null) keep(strategyStates, `${acc ?? ''}\u0000${s.strategyId}`);
+    show();
   });
 
   return {
@@ -192,6 +201,39 @@ export function countTradingEvents(
       offOrders();
       offRisk();
     },
+  };
+}
+
+/** The trading states `kairos_kill_switch_engaged` shows: the whole process's, each account's, each strategy's. */
+export interface TradingStatesView {
+  readonly global: TradingState;
+  readonly accounts: Iterable<TradingState>;
+  readonly strategies: Iterable<TradingState>;
+}
+
+const SCOPES = ['global', 'account', 'strategy'] as const;
+
+/**
+ * `kairos_kill_switch_engaged{scope, state}`: for each scope kind (`global`, `account`,
+ * `strategy`) and each state (`HALTED`, `REDUCING`), how many scopes of that kind are in that
+ * state (`global`: 0 or 1). Six series whatever the number of accounts or strategies: the ids
+ * are in the log lines and `GET /risk`, never in a label. Every series is set on each call.
+ *
+ * @example
+ * const show = killSwitchMetrics(metrics);
+ * show({ global: 'ACTIVE', accounts: ['HALTED'], strategies: [] }); // {scope="account",state="HALTED"} 1
+ */
+export function killSwitchMetrics(metrics: Metrics): (states: TradingStatesView) => void {
+  const gauge = metrics.gauge(METRICS.killSwitch);
+  return (view) => {
+    const lists = {
+      global: [view.global],
+      account: [...view.accounts],
+      strategy: [...view.strategies],
+    };
+    for (const scope of SCOPES)
+      for (const state of ['HALTED', 'REDUCING'] as const)
+        gauge.set(lists[scope].filter((s) => s === state).length, { scope, state });
   };
 }
 

@@ -46,7 +46,7 @@ import { StrategyFunctions } from './strategy-functions.js';
 import { StrategyHost } from './strategy-host.js';
 import type { LambdaStrategies } from './lambda-strategy.js';
 import { alertLogger, logReconciliation, logTradingEvents } from './trading-log.js';
-import { countTradingEvents, venueConnection } from './trading-metrics.js';
+import { countTradingEvents, killSwitchMetrics, venueConnection } from './trading-metrics.js';
 import { UserAccounts } from './user-accounts.js';
 import { TradingAccounts } from './trading-accounts.js';
 
@@ -189,6 +189,8 @@ export async function startTradingServer(
     const counted = countTradingEvents(accounts.bus, metrics, {
       venue: VENUE,
       order: (id) => accounts.order(id),
+      // The kill switch per scope kind comes from the stored states (just below).
+      statesFromEvents: false,
     });
     countAlert = counted.onAlert;
     for (const r of recovered) counted.onReconciled(r);
@@ -204,6 +206,14 @@ export async function startTradingServer(
       counted.stop();
     });
     const riskControl = new RiskControl(risk, () => accounts.runtimes());
+    const showStates = killSwitchMetrics(metrics);
+    riskControl.onApplied((states) =>
+      showStates({
+        global: states.global,
+        accounts: Object.values(states.accounts ?? {}),
+        strategies: Object.values(states.strategies),
+      }),
+    );
     await riskControl.sync();
     // A new account's core takes the stored risk settings before its first order.
     accounts.prepareWith(() => riskControl.sync());

@@ -6,7 +6,8 @@
 #
 # This machine's sandbox refuses setrlimit, so podman/crun cannot start containers; buildah's
 # chroot isolation builds and runs the image instead (host network, no read-only root: the
-# process runs as uid 10001 and can write only KAIROS_HOME and /tmp).
+# process runs as uid 10001). What a read-only root needs is checked instead: after the runs,
+# nothing outside KAIROS_HOME and /tmp (the task's volumes) was written in the container's root.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 work=${KAIROS_IMAGE_WORK:-/tmp/kairos-image}
@@ -47,7 +48,13 @@ echo "image localhost/kairos:dev: $(buildah images --format '{{.Size}}' localhos
 ctr=$(buildah from -q localhost/kairos:dev)
 server=
 cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null || true
+  # The server runs in a session of its own: stop buildah and the process it runs in the chroot
+  # (killing buildah alone leaves the server listening).
+  if [ -n "$server" ]; then
+    kill -TERM -- "-$server" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 -- "-$server" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$server" 2>/dev/null || true
+  fi
   buildah rm "$ctr" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -57,11 +64,25 @@ chown -R 10001:10001 "$work/home"
 env_args=(--volume "$work/home:/var/lib/kairos:rw" --env "DATABASE_URL=$db" --env DATABASE_SCHEMA=kairos_image
   --env REDIS_URL=redis://127.0.0.1:6379 --env "PORT=$port" --env LOG_LEVEL=warn)
 run() { buildah run --isolation chroot --user 10001:10001 "${env_args[@]}" "$@"; }
+# Every file of the container's root but its volumes, with size and mtime (compared after the runs).
+root_files() {
+  local mnt
+  mnt=$(buildah mount "$ctr")
+  find "$mnt" -xdev \( -path "$mnt/tmp" -o -path "$mnt/var/lib/kairos" -o -path "$mnt/run" \
+    -o -path "$mnt/dev" -o -path "$mnt/proc" -o -path "$mnt/sys" \) -prune -o -printf '%P %s %T@\n' |
+    LC_ALL=C sort
+}
+root_files >"$work/root-before"
 password="image-check-$(date +%s)-Pw"
 out=$(run --env "KAIROS_ADMIN_PASSWORD=$password" "$ctr" -- node /app/bin/kairos.js user create-admin "img$(date +%s)")
 user=$(printf '%s\n' "$out" | sed -n 's/^created admin "\([^"]*\)".*/\1/p')
 recovery=$(printf '%s\n' "$out" | sed -n '/^Recovery codes/{n;p}' | tr -d ' ')
-run "$ctr" -- node /app/bin/kairos.js serve --host 127.0.0.1 --data "/var/lib/kairos/data/$(basename "$data")" >"$work/serve.log" 2>&1 &
+if curl -s -o /dev/null "http://127.0.0.1:$port/health/live"; then
+  echo "FAIL: port $port already answers (a server left running?); set KAIROS_IMAGE_PORT"; exit 1
+fi
+setsid buildah run --isolation chroot --user 10001:10001 "${env_args[@]}" "$ctr" -- \
+  node /app/bin/kairos.js serve --host 127.0.0.1 --data "/var/lib/kairos/data/$(basename "$data")" \
+  >"$work/serve.log" 2>&1 &
 server=$!
 
 deadline=$((SECONDS + 90))
@@ -80,3 +101,13 @@ tokens=$(curl -fsS -H 'content-type: application/json' \
   -d "{\"challenge\":\"$challenge\",\"recoveryCode\":\"$recovery\"}" "http://127.0.0.1:$port/auth/mfa")
 case "$tokens" in *accessToken*) echo "ok: login through the image ($user)" ;;
   *) echo "FAIL: login answered $tokens"; exit 1 ;; esac
+
+# 4. A read-only root works: the runs (create-admin, serve, the login) wrote nothing in the
+#    container's root file system but its volumes (/run is buildah's own, for the run).
+root_files >"$work/root-after"
+buildah umount "$ctr" >/dev/null
+written=$(LC_ALL=C comm -13 "$work/root-before" "$work/root-after" | cut -d' ' -f1)
+if [ -n "$written" ]; then
+  echo "FAIL: written outside KAIROS_HOME and /tmp (a read-only root would refuse):"; echo "$written"; exit 1
+fi
+echo "ok: nothing written outside KAIROS_HOME and /tmp (read-only root)"

@@ -32,6 +32,7 @@ const NotReadySchema = Type.Object({
 
 // A load balancer's probe must not be refused by the API's rate limit (counted in Redis when
 // REDIS_URL is set: with Redis down, a limited route answers 500, not 503 naming `redis`).
+// `/health` too: old clients probe it as "the process answers", which a 429 or 500 would deny.
 const probeConfig = { rateLimit: false } as const;
 
 /**
@@ -46,6 +47,7 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts)
   api.get(
     '/health',
     {
+      config: probeConfig,
       schema: {
         tags: ['health'],
         response: {

@@ -119,17 +119,44 @@ describe('GET /metrics of a running server (METRICS_PORT)', () => {
     ).toBeGreaterThanOrEqual(1);
   });
 
-  it('shows the kill switch per scope', async () => {
-    const ks = (scope: string) => value(METRICS.killSwitch.name, { scope, state: 'HALTED' });
-    expect(await ks('global')).toBe(0);
-    const halted = await call('POST', '/risk/halt', {
-      token: t.tokens.risk,
-      body: { reason: 'metrics test' },
-    });
-    expect(halted.status).toBe(200);
-    expect(await ks('global')).toBe(1);
-    await call('POST', '/risk/resume', { token: t.tokens.risk, body: {} });
-    expect(await ks('global')).toBe(0);
+  it('shows the kill switch per scope kind: the server, each account, each strategy, counted', async () => {
+    const ks = async (scope: string, state = 'HALTED') =>
+      value(METRICS.killSwitch.name, { scope, state });
+    const all = async () => [await ks('global'), await ks('account'), await ks('strategy')];
+    expect(await all()).toEqual([0, 0, 0]);
+    const accountIds: string[] = [];
+    for (const name of ['ks-a', 'ks-b']) {
+      const made = await call('POST', '/accounts', {
+        token: t.token,
+        body: { name, startingCash: '1000' },
+      });
+      expect(made.status).toBe(201);
+      accountIds.push((made.json as { id: string }).id);
+    }
+    const risk = (action: string, body: Record<string, unknown>) =>
+      call('POST', `/risk/${action}`, { token: t.tokens.risk, body });
+    // One account halted: the account scope says 1, the server's own switch stays 0 (an
+    // account's halt was once shown as the server's, and two accounts overwrote each other).
+    expect((await risk('halt', { accountId: accountIds[0], reason: 'metrics test' })).status).toBe(
+      200,
+    );
+    expect(await all()).toEqual([0, 1, 0]);
+    expect((await risk('halt', { accountId: accountIds[1], reason: 'metrics test' })).status).toBe(
+      200,
+    );
+    expect(await all()).toEqual([0, 2, 0]);
+    expect(
+      (await risk('reduce', { strategyId: 'ks-strategy', reason: 'metrics test' })).status,
+    ).toBe(200);
+    expect(await ks('strategy', 'REDUCING')).toBe(1);
+    expect((await risk('halt', { reason: 'metrics test' })).status).toBe(200);
+    expect(await all()).toEqual([1, 2, 0]);
+    expect((await risk('resume', {})).status).toBe(200);
+    expect((await risk('resume', { accountId: accountIds[0] })).status).toBe(200);
+    expect(await all()).toEqual([0, 1, 0]);
+    for (const body of [{ accountId: accountIds[1] }, { strategyId: 'ks-strategy' }])
+      expect((await risk('resume', body)).status).toBe(200);
+    expect([...(await all()), await ks('strategy', 'REDUCING')]).toEqual([0, 0, 0, 0]);
   });
 
   it('counts WebSocket clients, DB commits, pool connections, login cache look-ups', async () => {

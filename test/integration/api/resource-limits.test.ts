@@ -89,4 +89,15 @@ describe('T21: bodies, pages, socket messages and request rates are bounded', ()
     expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await call('GET', '/risk', t.tokens.risk)).status).toBe(200);
   }, 120_000);
+
+  it('never limits the health routes: an old client probing /health past the limit gets 200', async () => {
+    for (const route of ['/health', '/health/live', '/health/ready']) {
+      const answers = await Promise.all(
+        Array.from({ length: PER_MINUTE + 50 }, () => fetch(`${t.server.url}${route}`)),
+      );
+      const statuses = new Set(answers.map((a) => a.status));
+      expect([route, [...statuses]]).toEqual([route, [200]]);
+      await Promise.all(answers.map((a) => a.arrayBuffer()));
+    }
+  }, 120_000);
 });

@@ -118,6 +118,24 @@ describe('trading log: what an operator reads from the bus', () => {
       ['warn', 'kill switch engaged: trading halted', 'risk', 'HALTED', 'user:7'],
       ['info', 'trading state ACTIVE', 'risk', 'ACTIVE', 'user:7'],
     ]);
+    expect(json()[0]).not.toHaveProperty('accountId');
+  });
+
+  it('names the account of a trading-state change when the bus says whose core published it', () => {
+    const { logger, json } = capture();
+    let handler: ((e: unknown, accountId?: string) => void) | undefined;
+    const bus = {
+      subscribe: <T>(pattern: string, h: (e: T, accountId?: string) => void) => {
+        if (pattern === Topics.risk) handler = h as typeof handler;
+        return () => undefined;
+      },
+    };
+    logTradingEvents(bus, logger, 'PAPER');
+    const change = { kind: 'TradingStateChanged', scope: 'GLOBAL', strategyId: null, ts: 1 };
+    handler!({ ...change, state: 'HALTED', actor: 'user:7' }, 'acc-1');
+    expect(json().map((l) => [l.message, l.accountId, l.scope])).toEqual([
+      ['kill switch engaged: trading halted', 'acc-1', 'GLOBAL'],
+    ]);
   });
 
   it('logs alerts by severity and reconciliations by outcome', () => {

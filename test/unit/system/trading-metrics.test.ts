@@ -1,5 +1,10 @@
+import fc from 'fast-check';
 import { MemoryMetrics } from '../../../src/monitoring/memory-metrics.js';
-import { countTradingEvents, venueConnection } from '../../../src/system/trading-metrics.js';
+import {
+  countTradingEvents,
+  killSwitchMetrics,
+  venueConnection,
+} from '../../../src/system/trading-metrics.js';
 import { MessageBus } from '../../../src/trading/bus/message-bus.js';
 import { Topics } from '../../../src/trading/bus/topics.js';
 import type { OrderEvent } from '../../../src/trading/model/order-events.js';
@@ -106,6 +111,7 @@ describe('trading metrics: what the bus says, counted', () => {
     change('GLOBAL', null, 'ACTIVE');
     change('STRATEGY', 'a', 'ACTIVE');
     expect([ks('global', 'HALTED'), ks('strategy', 'REDUCING')]).toEqual([0, 0]);
+    expect(ks('account', 'HALTED')).toBe(0);
 
     counted.onReconciled({ resolved: [], fillsApplied: 0, drift: [] });
     counted.onReconciled({ resolved: ['x'], fillsApplied: 1, drift: ['a', 'b'] });
@@ -124,6 +130,79 @@ describe('trading metrics: what the bus says, counted', () => {
     const bans = (status_code: string) =>
       metrics.value('kairos_request_budget_bans_total', { venue: 'PAPER', status_code });
     expect([bans('429'), bans('418')]).toEqual([1, 1]);
+  });
+
+  it('counts scopes per kind on a bus of several accounts: one account never overwrites another', () => {
+    // A bus that names the account of each event (TradingAccounts.bus): each core's GLOBAL scope
+    // is its account's; strategies of the same id in two accounts are two scopes.
+    type Change = { account: number; strategy: number | null; state: string };
+    const change = fc.record({
+      account: fc.integer({ min: 0, max: 3 }),
+      strategy: fc.option(fc.integer({ min: 0, max: 2 }), { nil: null }),
+      state: fc.constantFrom('ACTIVE', 'HALTED', 'REDUCING'),
+    });
+    fc.assert(
+      fc.property(fc.array(change, { maxLength: 40 }), (changes: Change[]) => {
+        const metrics = new MemoryMetrics();
+        const handlers: ((e: unknown, accountId: string) => void)[] = [];
+        const bus = {
+          subscribe: <T>(pattern: string, h: (e: T, accountId: string) => void) => {
+            if (pattern === Topics.risk) handlers.push(h as (e: unknown, a: string) => void);
+            return () => undefined;
+          },
+        };
+        countTradingEvents(bus, metrics, { venue: 'PAPER' });
+        const model = new Map<string, string>();
+        for (const c of changes) {
+          const key = c.strategy === null ? `a${c.account}` : `a${c.account}/s${c.strategy}`;
+          model.set(key, c.state);
+          for (const h of handlers)
+            h(
+              {
+                kind: 'TradingStateChanged',
+                scope: c.strategy === null ? 'GLOBAL' : 'STRATEGY',
+                strategyId: c.strategy === null ? null : `s${c.strategy}`,
+                state: c.state,
+                actor: 'risk',
+                ts: 1,
+              },
+              `acc-${c.account}`,
+            );
+        }
+        for (const state of ['HALTED', 'REDUCING']) {
+          const count = (strategies: boolean) =>
+            [...model].filter(([k, v]) => k.includes('/') === strategies && v === state).length;
+          const ks = (scope: string) =>
+            metrics.value('kairos_kill_switch_engaged', { scope, state });
+          expect([ks('global'), ks('account'), ks('strategy')]).toEqual([
+            0,
+            count(false),
+            count(true),
+          ]);
+        }
+      }),
+    );
+  });
+
+  it('killSwitchMetrics: six series, each the number of scopes of its kind in its state', () => {
+    const states = fc.constantFrom('ACTIVE', 'HALTED', 'REDUCING') as fc.Arbitrary<
+      'ACTIVE' | 'HALTED' | 'REDUCING'
+    >;
+    fc.assert(
+      fc.property(states, fc.array(states), fc.array(states), (global, accounts, strategies) => {
+        const metrics = new MemoryMetrics();
+        killSwitchMetrics(metrics)({ global, accounts, strategies });
+        for (const state of ['HALTED', 'REDUCING']) {
+          const ks = (scope: string) =>
+            metrics.value('kairos_kill_switch_engaged', { scope, state });
+          expect([ks('global'), ks('account'), ks('strategy')]).toEqual([
+            global === state ? 1 : 0,
+            accounts.filter((s) => s === state).length,
+            strategies.filter((s) => s === state).length,
+          ]);
+        }
+      }),
+    );
   });
 
   it('stops counting once stopped', () => {
