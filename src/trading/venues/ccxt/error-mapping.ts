@@ -200,3 +200,14 @@ export function busyError(
   }
   return e;
 }
+
+/**
+ * True when the venue refused the key itself (revoked, wrong, no permission: ccxt's
+ * `AuthenticationError`/`PermissionDenied`, Binance -2014/-2015): retrying will not help.
+ *
+ * @example
+ * if (isCredentialRefused(e)) disableAccount();
+ */
+export function isCredentialRefused(e: unknown): boolean {
+  return e instanceof ccxt.AuthenticationError || e instanceof ccxt.PermissionDenied;
+}
