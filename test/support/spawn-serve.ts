@@ -13,8 +13,9 @@ import { until } from './until.js';
 export function spawnServe(
   env: Record<string, string>,
   data = path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json'),
+  /** An install made before (users created in it); default: a new one. */
+  home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-serve-')), 'home'),
 ) {
-  const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-serve-')), 'home');
   const full: NodeJS.ProcessEnv = { ...process.env, KAIROS_HOME: home };
   delete full.DATABASE_URL;
   delete full.METRICS_PORT;

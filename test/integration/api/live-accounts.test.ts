@@ -145,7 +145,13 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
       const r = await order(tom, { accountId: ids.live, instrumentId, quantity: '0.01' });
       expect([r.status, r.json.code]).toEqual([422, 'UNKNOWN_INSTRUMENT']);
       expect(r.json.detail).toContain(instrumentId);
+      expect(r.json.detail).toContain(`account ${ids.live} does not trade`);
     }
+    // Refused before anything was written: no order on the account, none at the venue.
+    expect(
+      (await call('GET', `/orders?accountId=${ids.live}`, { token: tom })).json.orders,
+    ).toEqual([]);
+    expect(sim.state.orders()).toHaveLength(before);
     // The venue's market reaches the account's core: a market order has a reference price.
     let placed: Answer | null = null;
     await until(
