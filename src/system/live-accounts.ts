@@ -11,7 +11,7 @@ import type { ReconciliationResult } from '../trading/live/reconciler.js';
 import { TradingCore } from '../trading/live/trading-core.js';
 import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
-import { isCredentialRefused } from '../trading/venues/ccxt/error-mapping.js';
+import { isCredentialRefused, maybeKeyRevoked } from '../trading/venues/ccxt/error-mapping.js';
 import { fetchVenueBalances } from '../trading/venues/ccxt/venue-balances.js';
 import { liveAccountVenue, type LiveVenue } from './live-account-venue.js';
 import type { PrivateConnection, ServerVenues } from './server-venues.js';
@@ -54,7 +54,12 @@ interface Link {
   venue: LiveVenue | null;
   core: TradingCore | null;
   unwatch: (() => void)[];
+  /** Confirmations in a row the venue answered "invalid key" to, ambiguously (`maybeKeyRevoked`). */
+  keyRefusals: number;
 }
+
+/** How many ambiguous "invalid key" answers in a row disable an account (a ban is shorter). */
+const KEY_REFUSALS_TO_DISABLE = 3;
 
 interface Tracked {
   readonly spec: LiveAccountSpec;
@@ -255,6 +260,7 @@ export class LiveAccounts {
       const balances = await fetchVenueBalances(l.conn.rest.exchange);
       await reconcile();
       const wasDown = l.state !== 'UP';
+      l.keyRefusals = 0;
       Object.assign(l, {
         state: 'UP',
         reason: null,
@@ -299,7 +305,13 @@ export class LiveAccounts {
   async #fault(spec: LiveAccountSpec, e: unknown): Promise<void> {
     const { cfg } = this;
     const l = this.#link(spec.accountId);
-    const refused = isCredentialRefused(e) || isCredentialRefused((e as Error)?.cause);
+    const cause = (e as Error)?.cause;
+    const ambiguous = maybeKeyRevoked(e) || maybeKeyRevoked(cause);
+    l.keyRefusals = ambiguous ? l.keyRefusals + 1 : 0;
+    const refused =
+      isCredentialRefused(e) ||
+      isCredentialRefused(cause) ||
+      l.keyRefusals >= KEY_REFUSALS_TO_DISABLE;
     const reason = `${spec.venue}: ${(e as Error)?.message ?? String(e)}`;
     if (refused) {
       if (l.state === 'DISABLED') return;
@@ -346,6 +358,7 @@ export class LiveAccounts {
         venue: null,
         core: null,
         unwatch: [],
+        keyRefusals: 0,
       };
       this.#links.set(accountId, l);
     }

@@ -67,6 +67,17 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
     expect(r.status).toBe(201);
     return r.json.id as string;
   };
+  /** A new order on the live account is refused with `code`; the paper account trades on. */
+  const onlyLiveRefused = async (status: number, code: string) => {
+    const refused = await order(tom, {
+      accountId: ids.live,
+      instrumentId: 'BTC/USDT',
+      quantity: '0.01',
+    });
+    expect([refused.status, refused.json.code]).toEqual([status, code]);
+    const paper = await order(tom, { accountId: ids.paper, instrumentId: 'BTC/X', quantity: '1' });
+    expect(paper.status).toBe(201);
+  };
   const accountsOf = async (token: string) =>
     (await call('GET', '/accounts', { token })).json.accounts as Json[];
   const statusOf = async (token: string, id: string) =>
@@ -237,19 +248,7 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
       );
       const down = await statusOf(tom, ids.live);
       expect(down.reason).toMatch(/binance/);
-      const refused = await order(tom, {
-        accountId: ids.live,
-        instrumentId: 'BTC/USDT',
-        quantity: '0.01',
-      });
-      expect([refused.status, refused.json.code]).toEqual([503, 'ACCOUNT_VENUE_DOWN']);
-      // The paper account trades on.
-      const paper = await order(tom, {
-        accountId: ids.paper,
-        instrumentId: 'BTC/X',
-        quantity: '1',
-      });
-      expect(paper.status).toBe(201);
+      await onlyLiveRefused(503, 'ACCOUNT_VENUE_DOWN');
     } finally {
       sim.faults.set({ rateLimit: null });
     }
@@ -295,5 +294,28 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
     const positions = (await call('GET', `/positions?accountId=${ids.live}`, { token: tom })).json
       .positions;
     expect(positions.map((p: Json) => p.instrumentId)).toEqual(['BTC/USDT']);
+  }, 60_000);
+
+  it('disables only the account whose key the venue revokes: alerted, audited, its orders refused', async () => {
+    // Binance answers a revoked key with -2015, as it does a short ban of a key that worked:
+    // several confirmations in a row must meet it before the account is disabled.
+    sim.faults.set({ keyRevoked: true });
+    try {
+      await until(
+        async () => (await statusOf(tom, ids.live))?.venue === 'DISABLED',
+        15_000,
+        'the live account DISABLED',
+      );
+      expect((await statusOf(tom, ids.live)).reason).toMatch(/key refused by the venue.*-2015/);
+      await onlyLiveRefused(409, 'ACCOUNT_CREDENTIAL_REFUSED');
+      const rows = await call('GET', `/audit?from=0&to=${Date.now() + 60_000}&limit=1000`, {
+        token: t.tokens.auditor,
+      });
+      const audited = rows.json.rows.filter((x: Json) => x.action === 'account.credential_refused');
+      expect(audited.map((x: Json) => x.subject)).toEqual([ids.live]);
+      expect(t.logs.some((l) => l.includes('ACCOUNT_CREDENTIAL_REFUSED'))).toBe(true);
+    } finally {
+      sim.faults.set({ keyRevoked: false });
+    }
   }, 60_000);
 });

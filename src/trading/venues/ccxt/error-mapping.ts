@@ -211,3 +211,15 @@ export function busyError(
 export function isCredentialRefused(e: unknown): boolean {
   return e instanceof ccxt.AuthenticationError || e instanceof ccxt.PermissionDenied;
 }
+
+/**
+ * True for Binance's -2015 ("Invalid API-key, IP, or permissions") once the key has worked:
+ * ccxt takes it for a temporary ban (`DDoSProtection`), since Binance also answers it then; a
+ * key revoked while in use answers the same. The caller decides when it has lasted too long.
+ *
+ * @example
+ * if (maybeKeyRevoked(e) && ++times >= 3) disableAccount();
+ */
+export function maybeKeyRevoked(e: unknown): boolean {
+  return e instanceof ccxt.DDoSProtection && /"code":\s*-2015\b/.test(message(e));
+}
