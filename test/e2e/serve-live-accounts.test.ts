@@ -67,7 +67,7 @@ describe('kairos serve: a trader’s live account on the simulator next to their
 
   it('stores a key, opens a live and a paper account, trades both, sees each fill under its account; recovers after a restart', async () => {
     let url = await start();
-    let token = await login(url);
+    const token = await login(url);
     const call = (method: string, route: string, body?: unknown, key?: string) =>
       apiCall(url, method, route, {
         token,
@@ -164,7 +164,7 @@ describe('kairos serve: a trader’s live account on the simulator next to their
     expect(await serve!.exited).toBe(0);
 
     url = await start();
-    token = await login(url);
+    // The session survives the restart (a second login in the same 30 s would reuse the TOTP code).
     const again = await call('GET', `/accounts/${live.json.id}`);
     expect(again.json.venueStatus.venue).toBe('UP');
     expect(await fills(live.json.id)).toEqual(before);

@@ -36,6 +36,8 @@ export function spawnServe(
   );
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  // Its log goes to stderr: drained, or a long run fills the pipe and the process cannot exit.
+  child.stderr.resume();
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const api = () => until(() => /kairos listening on (\S+) /.exec(out)?.[1], 60_000, 'listening');
   return { child, exited, api, out: () => out };
