@@ -198,6 +198,12 @@ export const SETTINGS: readonly Setting[] = [
     secret: false,
   },
   {
+    variable: 'KAIROS_VENUES',
+    rule: 'ccxt exchange ids, comma-separated',
+    default: 'none',
+    secret: false,
+  },
+  {
     variable: 'KAIROS_ADMIN_PASSWORD',
     rule: 'the password policy',
     default: 'stdin',
