@@ -51,7 +51,8 @@ export class AccountAccess {
 
   /**
    * The account the caller trades on: `accountId` (theirs, or the shared one), else their
-   * default account, else the shared one. Closed: `ACCOUNT_DISABLED`.
+   * default account, else the shared one. Closed: `ACCOUNT_DISABLED`; a live account whose venue
+   * is down: `ACCOUNT_VENUE_DOWN`; whose key the venue refused: `ACCOUNT_CREDENTIAL_REFUSED`.
    */
   forTrading(
     claims: AccessClaims,
@@ -62,6 +63,17 @@ export class AccountAccess {
     if (!a || !(a.shared || a.ownerUserId === claims.sub)) throw notFound(id, 'body.accountId');
     if (this.accounts.isClosed(id))
       throw new KairosError('ACCOUNT_DISABLED', `accountId: account ${id} is closed`);
+    const link = this.accounts.venueLink(id);
+    if (link?.state === 'DISABLED')
+      throw new KairosError(
+        'ACCOUNT_CREDENTIAL_REFUSED',
+        `accountId: account ${id} takes no order: ${link.reason ?? 'its key was refused'}; store a new key and open a new account`,
+      );
+    if (link?.state === 'DOWN')
+      throw new KairosError(
+        'ACCOUNT_VENUE_DOWN',
+        `accountId: account ${id} takes no new order while its venue is down (${link.reason ?? 'no answer'}, since ${new Date(link.since).toISOString()})`,
+      );
     const trading = this.accounts.trading(id);
     if (!trading) throw notFound(id, 'body.accountId');
     return { account: a, trading };

@@ -58,10 +58,31 @@ export interface ApiAccount extends Omit<AccountRecord, 'ownerUserId'> {
   readonly shared: boolean;
 }
 
+/**
+ * A live account's link to its venue (`docs/decisions/accounts.md`, "Faults"): `DOWN` while the
+ * venue does not answer, bans or throttles (no new order; it recovers by itself), `DISABLED` once
+ * the venue refused the account's key (no order until the key is replaced and a new account
+ * opened). `balances` are the venue's, as confirmed at `confirmedAt`.
+ */
+export interface AccountVenueLink {
+  readonly state: 'UP' | 'DOWN' | 'DISABLED';
+  readonly reason: string | null;
+  /** When the state began (ms). */
+  readonly since: number;
+  /** When the venue last confirmed the account's orders and balances (ms); null: not yet. */
+  readonly confirmedAt: number | null;
+  readonly balances: readonly {
+    readonly currency: string;
+    readonly free: Decimal;
+    readonly used: Decimal;
+    readonly total: Decimal;
+  }[];
+}
+
 /** One account's trading: order entry, its core's ledger and prices, its order journal. */
 export interface AccountTrading {
   readonly desk: Pick<TradingDesk, 'place' | 'find' | 'cancel'>;
-  readonly core: Pick<TradingCore, 'ledger' | 'lastPrice'>;
+  readonly core: Pick<TradingCore, 'ledger' | 'lastPrice' | 'instrument'>;
   readonly orders: Pick<OrderRepository, 'events'>;
 }
 
@@ -79,6 +100,7 @@ export interface AccountDesk {
     req: {
       name: string;
       mode: 'paper' | 'live';
+      venue?: string;
       startingCash?: string;
       credentialId?: string;
       default?: boolean;
@@ -89,6 +111,8 @@ export interface AccountDesk {
   close(id: string, by: Actor): Promise<ApiAccount>;
   setDefault(userId: string, id: string, by: Actor): Promise<ApiAccount>;
   trading(id: string): AccountTrading | undefined;
+  /** A live account's link to its venue; null for a paper account. */
+  venueLink(id: string): AccountVenueLink | null;
 }
 
 /** Orders and fills across accounts, as readers may see them (`OrderScope`). */

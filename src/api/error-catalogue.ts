@@ -66,12 +66,15 @@ export const API_ERRORS = {
   ACCOUNT_HAS_OPEN_ORDERS: e(409, 'Account has open orders'),
   ACCOUNT_NOT_FLAT: e(409, 'Account holds a position'),
   ACCOUNT_IN_USE: e(409, 'Account runs a strategy'),
+  ACCOUNT_CREDENTIAL_REFUSED: e(409, 'Venue refused the account key'),
   BODY_TOO_LARGE: e(413, 'Body too large'),
   URL_TOO_LONG: e(414, 'URL too long'),
   UNSUPPORTED_MEDIA_TYPE: e(415, 'Unsupported media type'),
   // 422: `POST /orders` denied at the gate (the order reason code: `docs/errors.md`)
   UNKNOWN_INSTRUMENT: e(422, 'Unknown instrument'),
-  ACCOUNT_LIVE_UNAVAILABLE: e(422, 'Live accounts not available'),
+  VENUE_NOT_CONFIGURED: e(422, 'Venue not on this server'),
+  CREDENTIAL_WRONG_VENUE: e(422, 'Credential for another venue'),
+  CREDENTIAL_REFUSED: e(422, 'Venue refused the key'),
   QUANTITY_ROUNDS_TO_ZERO: denied,
   QUANTITY_BELOW_MIN: denied,
   NOTIONAL_BELOW_MIN: denied,
@@ -129,6 +132,11 @@ export const API_ERRORS = {
   CACHE_UNAVAILABLE: e(503, 'Cache unavailable'),
   LAMBDA_THROTTLED: e(503, 'Lambda throttled'),
   LAMBDA_UNREACHABLE: e(503, 'Lambda unreachable'),
+  // 503: a live account's venue does not answer, bans or throttles; nothing was sent
+  ACCOUNT_VENUE_DOWN: e(503, 'Account venue down'),
+  VENUE_UNAVAILABLE: e(503, 'Venue unavailable'),
+  VENUE_RATE_LIMITED: e(503, 'Venue rate limit'),
+  VENUE_BANNED: e(503, 'Venue ban'),
 } as const satisfies Readonly<Record<string, ApiErrorEntry>>;
 
 /** A code of the catalogue. */

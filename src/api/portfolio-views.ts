@@ -6,6 +6,22 @@ import type { Ledger } from '../trading/portfolio/ledger.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
+/** Where a figure comes from, and when the venue last confirmed it. */
+function Confirmation() {
+  return {
+    source: Type.Union([Type.Literal('ledger'), Type.Literal('venue')], {
+      description:
+        "`ledger`: Kairos's books (a paper account); `venue`: what the venue said (a live account)",
+    }),
+    confirmedAt: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'when the venue last confirmed it (ms; null for a paper account)',
+    }),
+  };
+}
+
+/** A figure from Kairos's own books. */
+const LEDGER = { source: 'ledger' as const, confirmedAt: null };
+
 /** A position as the API shows it: decimals as strings, quantity signed (< 0 short). */
 export const PositionView = Type.Object({
   accountId: Type.String(),
@@ -17,6 +33,7 @@ export const PositionView = Type.Object({
   realizedPnl: Type.String(),
   fees: Type.String(),
   openedAt: Type.Union([Type.Integer(), Type.Null()]),
+  ...Confirmation(),
 });
 
 /** A balance: cash, the starting cash, and equity (cash plus positions at the last price). */
@@ -26,6 +43,7 @@ export const BalanceView = Type.Object({
   cash: Type.String(),
   startingCash: Type.String(),
   equity: Type.String(),
+  ...Confirmation(),
 });
 
 /** What the views read of an account's core. */
@@ -47,6 +65,7 @@ export function positionView(accountId: string, p: Position, mark: Decimal | nul
     realizedPnl: p.realizedPnl.toFixed(),
     fees: p.fees.toFixed(),
     openedAt: p.openedAt,
+    ...LEDGER,
   };
 }
 
@@ -80,5 +99,6 @@ export function balanceViews(
     cash: src.ledger.cash(c).toFixed(),
     startingCash: src.ledger.startingCash(c).toFixed(),
     equity: src.ledger.equity(c, marks, (id) => quote.get(id) ?? '').toFixed(),
+    ...LEDGER,
   }));
 }

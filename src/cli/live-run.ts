@@ -6,6 +6,7 @@ import { exchangeKeys, type Config } from '../system/config.js';
 import { openFieldCipher } from '../system/field-cipher.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { openVenueCredential } from '../system/venue-credentials.js';
+import { ccxtNodeVenue } from '../system/live-account-venue.js';
 import type { Store } from '../store/open-store.js';
 import { TradingNode, type NodeRunResult } from '../trading/live/trading-node.js';
 import { parseParamList, resolveParams } from '../trading/strategy/params.js';
@@ -206,14 +207,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
           deliver,
         ));
         c.start();
-        return {
-          submit: (o, ts) => c.submit(o, ts),
-          cancel: (id, ts) => c.cancel(id, ts),
-          orderByClientId: (id) => c.orderByClientId(id),
-          openOrders: () => c.openOrders(),
-          tradesSince: (ts) => c.tradesSince(ts),
-          onBar: () => undefined, // the venue has its own market
-        };
+        return ccxtNodeVenue(c);
       },
       warmUntil: startedAt,
       // Timers and reconciliation run on the wall clock, whether bars arrive or not.

@@ -1,6 +1,7 @@
 import { isS3Url } from '../cloud/s3-url.js';
 import type { Command } from 'commander';
 import type { Config } from '../system/config.js';
+import type { VenueSetting } from '../system/server-venues.js';
 import { cliConfig } from './cli-config.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { checkPortFree } from './port-check.js';
@@ -16,7 +17,12 @@ interface ServeFlags extends ReplayInstrumentFlags {
   port?: string;
   strategies?: string;
   backtestData?: string;
+  venue: string[];
+  venueSymbol: string[];
+  exchangeUrl?: string;
 }
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** Registers `kairos serve`. */
 export function registerServe(program: Command): void {
@@ -31,6 +37,22 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'port (0: any free one; default: PORT, else 8080)')
     .option('--strategies <dir>', 'strategy catalog (default: $KAIROS_HOME/strategies)')
     .option('--backtest-data <dir>', 'data files backtests may name (default: $KAIROS_HOME/data)')
+    .option(
+      '--venue <id>',
+      'a ccxt venue live accounts trade on, e.g. binance; repeat for more (env: KAIROS_VENUES)',
+      collect,
+      [],
+    )
+    .option(
+      '--exchange-url <url>',
+      "the venues' REST + WebSocket base URL (a simulator, a sandbox; env: EXCHANGE_URL)",
+    )
+    .option(
+      '--venue-symbol <symbol>',
+      'a symbol live accounts trade, e.g. BTC/USDT; repeat for more (default: every market of a venue listing at most 20)',
+      collect,
+      [],
+    )
     .action(async (flags: ServeFlags) => {
       const config = cliConfig();
       const speed = numberFlag('--speed', flags.speed);
@@ -58,6 +80,7 @@ export function registerServe(program: Command): void {
         logger,
         ...(flags.strategies ? { strategiesDir: flags.strategies } : {}),
         ...(flags.backtestData ? { backtestDataDir: flags.backtestData } : {}),
+        venues: serveVenues(flags, config),
       });
       process.stdout.write(
         `kairos listening on ${server.url} (${instrument.id}; docs at ${server.url}/docs)\n`,
@@ -81,6 +104,26 @@ export function registerServe(program: Command): void {
       });
       await server.close();
     });
+}
+
+/**
+ * `serve`'s venues: `--venue` (else `KAIROS_VENUES`), each at `--exchange-url` (else
+ * `EXCHANGE_URL`), trading `--venue-symbol`s when given.
+ *
+ * @example
+ * serveVenues({ venue: ['binance'], venueSymbol: [], exchangeUrl: 'http://127.0.0.1:9444' }, config);
+ */
+export function serveVenues(
+  flags: Pick<ServeFlags, 'venue' | 'venueSymbol' | 'exchangeUrl'>,
+  config: Pick<Config, 'exchange'>,
+): VenueSetting[] {
+  const ids = flags.venue.length > 0 ? flags.venue : config.exchange.venues;
+  const url = flags.exchangeUrl ?? config.exchange.url;
+  return ids.map((id) => ({
+    id,
+    ...(url === undefined ? {} : { url }),
+    ...(flags.venueSymbol.length > 0 ? { symbols: flags.venueSymbol } : {}),
+  }));
 }
 
 /**

@@ -1,9 +1,7 @@
 import { connectRedis } from '../scalability/connections.js';
-import { MemoryBudget } from '../scalability/rate-limit/memory-budget.js';
-import { RedisBudget } from '../scalability/rate-limit/redis-budget.js';
-import { windowRule } from '../scalability/rate-limit/window-rule.js';
 import { AsyncQueue } from '../system/async-queue.js';
 import type { Config } from '../system/config.js';
+import { venueBudget } from '../system/venue-budget.js';
 import type { MarketEvent } from '../trading/data/market-data.js';
 import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
@@ -61,32 +59,12 @@ export async function openVenueFeed(
 ): Promise<VenueFeed> {
   const warmup = numberFlag('--warmup', flags.warmup, { integer: true, max: 1000 });
   // One request budget per venue and key; shared through Redis by every process when configured.
-  // It keeps to 80 % of the weight per minute the venue advertises (exchangeInfo.rateLimits);
-  // until it has said, 80 % of Binance's documented 1,200.
-  let rule = windowRule(1_200, 60_000);
   const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
-  const budget = redis
-    ? new RedisBudget(redis, { rule: () => rule })
-    : new MemoryBudget({ rule: () => rule });
   const exchangeConfig: ExchangeConfig = {
     exchangeId: flags.exchange,
     ...credentials,
     exchangeUrl: flags.exchangeUrl ?? config.exchange.url,
-    budget: {
-      budget,
-      onAlert: on.alert,
-      maxWeight: () => rule.capacity,
-      onRateLimits: (limits) => {
-        const weight = limits.find((l) => l.type === 'REQUEST_WEIGHT');
-        if (!weight) return;
-        const next = windowRule(weight.limit, weight.intervalMs);
-        if (next.capacity !== rule.capacity || next.intervalMs !== rule.intervalMs)
-          on.log(
-            `request budget: 80 % of the ${weight.limit} weight per ${weight.intervalMs / 1000} s the venue advertises`,
-          );
-        rule = next;
-      },
-    },
+    budget: venueBudget(redis, on),
   };
   const { exchange, gate } = await createExchange(exchangeConfig);
   const { exchange: feedExchange } = await createExchange({ ...exchangeConfig, pro: true });

@@ -21,6 +21,8 @@ export interface ExchangeSettings {
   readonly credential: string | undefined;
   /** `EXCHANGE_URL`: another REST + WebSocket base URL; `--exchange-url` wins over it. */
   readonly url: string | undefined;
+  /** `KAIROS_VENUES` (comma-separated ccxt ids): `kairos serve`'s venues for live accounts; `--venue` wins. */
+  readonly venues: readonly string[];
 }
 
 /**
@@ -197,6 +199,12 @@ export const SETTINGS: readonly Setting[] = [
     secret: false,
   },
   {
+    variable: 'KAIROS_VENUES',
+    rule: 'ccxt exchange ids, comma-separated',
+    default: 'none',
+    secret: false,
+  },
+  {
     variable: 'KAIROS_ADMIN_PASSWORD',
     rule: 'the password policy',
     default: 'stdin',
@@ -351,6 +359,7 @@ export function loadConfig(env: Environment): Config {
       password: secret(env, 'EXCHANGE_PASSWORD'),
       credential: text(env, 'EXCHANGE_CREDENTIAL'),
       url: httpUrl('EXCHANGE_URL', text(env, 'EXCHANGE_URL')),
+      venues: venueList(text(env, 'KAIROS_VENUES')),
     },
     adminPassword: secret(env, 'KAIROS_ADMIN_PASSWORD'),
     userPassword: secret(env, 'KAIROS_USER_PASSWORD'),
@@ -547,6 +556,19 @@ function boundedInteger(env: Environment, variable: string, max: number, fallbac
   return n;
 }
 
+/** `KAIROS_VENUES`: ccxt exchange ids, comma-separated (`binance,kraken`). */
+function venueList(value: string | undefined): readonly string[] {
+  if (value === undefined) return [];
+  const ids = value.split(',').map((v) => v.trim());
+  const bad = ids.find((id) => !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(id));
+  if (bad !== undefined)
+    throw new KairosError(
+      'CONFIG_INVALID',
+      `KAIROS_VENUES: ${JSON.stringify(bad)} is not a ccxt exchange id (comma-separated, e.g. binance,kraken)`,
+    );
+  return ids;
+}
+
 function httpUrl(variable: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   let url: URL | undefined;
@@ -606,6 +628,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     exchangePassword: masked(config.exchange.password),
     exchangeCredential: config.exchange.credential ?? null,
     exchangeUrl: maskUrl(config.exchange.url),
+    venues: config.exchange.venues.join(',') || null,
     adminPassword: masked(config.adminPassword),
     userPassword: masked(config.userPassword),
     failpoint: config.failpoint ?? null,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { ApiAccount } from '../api/deps.js';
-import { AccountRepository } from '../store/account-repository.js';
+import { AccountRepository, type AccountRecord } from '../store/account-repository.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import type { Store } from '../store/open-store.js';
 import { OrderRepository } from '../store/order-repository.js';
@@ -16,6 +16,8 @@ import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { Order } from '../trading/model/order.js';
 import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
+import type { LiveAccounts, LiveAccountSpec } from './live-accounts.js';
+import { venueNotConfigured } from './server-venues.js';
 import type { ChangeActor } from './user-accounts.js';
 
 /** The server's shared paper account: orders of a user with no account of their own go there. */
@@ -27,6 +29,8 @@ export type AccountInfo = ApiAccount;
 /** One account's trading: its core (OMS, ledger, paper venue), order entry and journal. */
 export interface AccountRuntime {
   readonly accountId: string;
+  /** Paper: the replay drives it; live: its venue's market and its own confirmation timer. */
+  readonly mode: 'paper' | 'live';
   readonly core: TradingCore;
   readonly desk: TradingDesk;
   readonly orders: OrderRepository;
@@ -37,6 +41,8 @@ export interface AccountRuntime {
 export interface NewAccount {
   readonly name: string;
   readonly mode: 'paper' | 'live';
+  /** Live: the venue (one of the server's `--venue`s). */
+  readonly venue?: string;
   /** Paper: the starting cash, a decimal string in the instrument's quote currency. */
   readonly startingCash?: string;
   /** Live: the stored credential to trade with. */
@@ -60,6 +66,8 @@ export interface TradingAccountsConfig {
   readonly onAlert?: (alert: Alert) => void;
   /** Told each core once it is recovered, before it trades (logs, metrics). */
   readonly onOpened?: (runtime: AccountRuntime, recovery: ReconciliationResult) => void;
+  /** The server's ccxt venues and live accounts (none: live accounts are refused). */
+  readonly live?: LiveAccounts | null;
 }
 
 /** Every account's bus as one; each handler also gets the account whose core published. */
@@ -119,7 +127,8 @@ export class TradingAccounts {
     const repo = new AccountRepository(cfg.db);
     for (const a of await repo.list(null)) {
       accounts.#infos.set(a.id, { ...a, shared: false });
-      await accounts.#openCore(a.id, a.startingCash ?? '0');
+      if (a.mode === 'live') await accounts.#startLive({ ...a, shared: false });
+      else await accounts.#openCore(a.id, a.startingCash ?? '0');
     }
     for (const [user, account] of await repo.defaults()) accounts.#defaults.set(user, account);
     return accounts;
@@ -170,6 +179,16 @@ export class TradingAccounts {
     return [...this.#runtimes.values()];
   }
 
+  /** The runtimes the replay drives (paper accounts). */
+  paperRuntimes(): AccountRuntime[] {
+    return this.runtimes().filter((rt) => rt.mode === 'paper');
+  }
+
+  /** A live account's link to its venue; null for a paper account. */
+  venueLink(accountId: string) {
+    return this.cfg.live?.link(accountId) ?? null;
+  }
+
   info(accountId: string): AccountInfo | undefined {
     return this.#infos.get(accountId);
   }
@@ -217,65 +236,42 @@ export class TradingAccounts {
   /** Every core sees the bar (call inside `exclusive`). */
   onBar(bar: Bar): void {
     this.#lastBar = bar;
-    for (const rt of this.#runtimes.values()) rt.core.onBar(bar);
+    for (const rt of this.paperRuntimes()) rt.core.onBar(bar);
   }
 
   /**
    * Creates a paper account of `ownerUserId` (stored with its audit row in one transaction),
-   * then opens its core. Live accounts are refused (`ACCOUNT_LIVE_UNAVAILABLE`) on this server.
+   * then opens its core. A live account: `createLive`.
    */
   async create(ownerUserId: string, req: NewAccount, by: ChangeActor): Promise<AccountInfo> {
-    if (req.mode === 'live') {
-      throw new KairosError(
-        'ACCOUNT_LIVE_UNAVAILABLE',
-        'mode: live accounts are not available on this server yet; create a paper account',
-      );
-    }
+    if (req.mode === 'live') return this.#createLive(ownerUserId, req, by);
     if (req.credentialId !== undefined)
       throw new KairosError('ACCOUNT_INVALID', 'credentialId: only for a live account');
+    if (req.venue !== undefined && req.venue !== this.cfg.venue)
+      throw new KairosError(
+        'ACCOUNT_INVALID',
+        `venue: a paper account trades on the server's paper venue ${this.cfg.venue}; ${req.venue} is for a live account (mode: live)`,
+      );
     if (req.startingCash === undefined)
       throw new KairosError('ACCOUNT_INVALID', 'startingCash: required for a paper account');
     const cash = toDecimal(req.startingCash);
     if (!cash.gt(0))
       throw new KairosError('ACCOUNT_INVALID', 'startingCash: must be greater than 0');
-    const createdAt = this.cfg.now();
-    const id = `acc-${randomBytes(8).toString('hex')}`;
-    const record = await this.cfg.db.transaction().execute(async (tx) => {
-      const repo = new AccountRepository(tx);
-      const a = await repo.create({
+    const id = newAccountId();
+    const record = await this.#store(
+      ownerUserId,
+      {
         id,
-        ownerUserId,
         venue: this.cfg.venue,
         mode: 'paper',
         name: req.name,
         credentialId: null,
         startingCash: cash.toFixed(),
         currency: this.cfg.instrument.quote,
-        createdAt,
-      });
-      const makeDefault = req.default === true || (await repo.defaultOf(ownerUserId)) === null;
-      if (makeDefault) await repo.setDefault(ownerUserId, id);
-      await new AuditRepository(tx, this.cfg.now).append(
-        {
-          ts: createdAt,
-          actor: by.actor,
-          role: by.role,
-          action: 'account.created',
-          subject: id,
-          payload: {
-            owner: ownerUserId,
-            name: a.name,
-            mode: a.mode,
-            venue: a.venue,
-            startingCash: a.startingCash,
-            currency: a.currency,
-            default: makeDefault,
-          },
-        },
-        tx,
-      );
-      return { a, makeDefault };
-    });
+      },
+      req.default === true,
+      by,
+    );
     await this.exclusive(async () => {
       const rt = await this.#openCore(id, cash.toFixed());
       // Between two bars: it starts where the others are.
@@ -285,10 +281,135 @@ export class TradingAccounts {
       }
       await this.#prepare(rt);
     });
+    return this.#registered(record);
+  }
+
+  /**
+   * A live account on one of the server's venues, bound to one of the owner's stored
+   * credentials: checked (`VENUE_NOT_CONFIGURED`, `CREDENTIAL_NOT_FOUND`,
+   * `CREDENTIAL_WRONG_VENUE`), connected with the key and recovered (`CREDENTIAL_REFUSED`,
+   * `VENUE_UNAVAILABLE`) before anything is stored; stored with its audit row; nothing is kept
+   * when a step fails.
+   */
+  async #createLive(ownerUserId: string, req: NewAccount, by: ChangeActor): Promise<AccountInfo> {
+    const live = this.cfg.live ?? null;
+    if (req.venue === undefined)
+      throw new KairosError(
+        'ACCOUNT_INVALID',
+        `venue: required for a live account (this server has: ${live?.venues().join(', ') || 'none'})`,
+      );
+    if (req.startingCash !== undefined)
+      throw new KairosError(
+        'ACCOUNT_INVALID',
+        'startingCash: only for a paper account (a live account trades the venue balance)',
+      );
+    if (req.credentialId === undefined)
+      throw new KairosError('ACCOUNT_INVALID', 'credentialId: required for a live account');
+    if (!live) throw venueNotConfigured(req.venue, []);
+    await live.check(ownerUserId, req.venue, req.credentialId);
+    const id = newAccountId();
+    const spec = { accountId: id, venue: req.venue, credentialId: req.credentialId };
+    const orders = new OrderRepository(this.cfg.db, id);
+    return this.exclusive(async () => {
+      const opened = await live.open(spec, orders, null);
+      try {
+        const record = await this.#store(
+          ownerUserId,
+          {
+            id,
+            venue: req.venue!,
+            mode: 'live',
+            name: req.name,
+            credentialId: req.credentialId!,
+            startingCash: opened.cash,
+            currency: opened.currency,
+          },
+          req.default === true,
+          by,
+        );
+        const rt = this.#register(id, 'live', opened.core, orders, opened.recovery);
+        await this.#prepare(rt);
+        this.#track(spec, opened.cash);
+        return this.#registered(record);
+      } catch (e) {
+        await live.drop(id);
+        this.#runtimes.delete(id);
+        throw e;
+      }
+    });
+  }
+
+  /** A stored live account: opened now, or (its venue down) marked so and retried. */
+  async #startLive(a: AccountInfo): Promise<void> {
+    const live = this.cfg.live;
+    const spec = { accountId: a.id, venue: a.venue, credentialId: a.credentialId ?? '' };
+    if (!live) return;
+    const cash = a.startingCash ?? '0';
+    try {
+      await this.#openLive(spec, cash);
+    } catch (e) {
+      await live.failed(spec, e);
+    }
+    this.#track(spec, cash);
+  }
+
+  async #openLive(spec: LiveAccountSpec, cash: string): Promise<void> {
+    const orders = new OrderRepository(this.cfg.db, spec.accountId);
+    const opened = await this.cfg.live!.open(spec, orders, cash);
+    const rt = this.#register(spec.accountId, 'live', opened.core, orders, opened.recovery);
+    await this.#prepare(rt);
+  }
+
+  #track(spec: LiveAccountSpec, cash: string): void {
+    this.cfg.live?.track(spec, () =>
+      this.exclusive(async () => {
+        if (!this.#runtimes.has(spec.accountId)) await this.#openLive(spec, cash);
+      }),
+    );
+  }
+
+  #registered(record: { a: AccountRecord; makeDefault: boolean }): AccountInfo {
     const info: AccountInfo = { ...record.a, shared: false };
-    this.#infos.set(id, info);
-    if (record.makeDefault) this.#defaults.set(ownerUserId, id);
+    this.#infos.set(info.id, info);
+    if (record.makeDefault) this.#defaults.set(info.ownerUserId!, info.id);
     return info;
+  }
+
+  /** Stores a new account with its audit row (and the owner's default) in one transaction. */
+  #store(
+    ownerUserId: string,
+    a: Omit<AccountRecord, 'ownerUserId' | 'createdAt' | 'disabledAt'>,
+    makeItDefault: boolean,
+    by: ChangeActor,
+  ): Promise<{ a: AccountRecord; makeDefault: boolean }> {
+    const createdAt = this.cfg.now();
+    return this.cfg.db.transaction().execute(async (tx) => {
+      const repo = new AccountRepository(tx);
+      const stored = await repo.create({ ...a, ownerUserId, createdAt });
+      const makeDefault = makeItDefault || (await repo.defaultOf(ownerUserId)) === null;
+      if (makeDefault) await repo.setDefault(ownerUserId, a.id);
+      await new AuditRepository(tx, this.cfg.now).append(
+        {
+          ts: createdAt,
+          actor: by.actor,
+          role: by.role,
+          action: 'account.created',
+          subject: a.id,
+          payload: {
+            owner: ownerUserId,
+            name: stored.name,
+            mode: stored.mode,
+            venue: stored.venue,
+            ...(stored.credentialId === null ? {} : { credentialId: stored.credentialId }),
+            startingCash: stored.startingCash,
+            currency: stored.currency,
+            default: makeDefault,
+          },
+        },
+        tx,
+      );
+      return { a: stored, makeDefault };
+    });
   }
 
   /**
@@ -410,17 +531,33 @@ export class TradingAccounts {
         ),
       ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
     });
+    return this.#register(accountId, 'paper', core, orders, recovery);
+  }
+
+  /** Makes a recovered core one of the server's: its bus joins `bus`, its order entry opens. */
+  #register(
+    accountId: string,
+    mode: 'paper' | 'live',
+    core: TradingCore,
+    orders: OrderRepository,
+    recovery: ReconciliationResult,
+  ): AccountRuntime {
     const rt: AccountRuntime = {
       accountId,
+      mode,
       core,
       desk: new TradingDesk(core, orders),
       orders,
-      snapshots: new StrategySnapshotRepository(cfg.db, accountId),
+      snapshots: new StrategySnapshotRepository(this.cfg.db, accountId),
     };
     for (const sub of this.#subscriptions)
       sub.off.push(core.bus.subscribe<never>(sub.pattern, (e) => sub.handler(e, accountId)));
     this.#runtimes.set(accountId, rt);
-    cfg.onOpened?.(rt, recovery);
+    this.cfg.onOpened?.(rt, recovery);
     return rt;
   }
+}
+
+function newAccountId(): string {
+  return `acc-${randomBytes(8).toString('hex')}`;
 }

@@ -49,6 +49,8 @@ import { alertLogger, logReconciliation, logTradingEvents } from './trading-log.
 import { countTradingEvents, killSwitchMetrics, venueConnection } from './trading-metrics.js';
 import { UserAccounts } from './user-accounts.js';
 import { TradingAccounts } from './trading-accounts.js';
+import { LiveAccounts } from './live-accounts.js';
+import { ServerVenues, type VenueSetting } from './server-venues.js';
 
 /** What `kairos serve` runs on. */
 export interface ServerOptions {
@@ -80,6 +82,10 @@ export interface ServerOptions {
    * `GET /metrics` listens on `METRICS_PORT` when set (`docs/decisions/metrics.md`).
    */
   readonly metrics?: MetricsRegistry | null;
+  /** The ccxt venues live accounts trade on (`--venue`, `--exchange-url`; none: paper only). */
+  readonly venues?: readonly VenueSetting[];
+  /** How often each live account is confirmed with its venue, ms (default 2 000). */
+  readonly liveConfirmEveryMs?: number;
 }
 
 /** A running server. */
@@ -165,24 +171,49 @@ export async function startTradingServer(
     // Recoveries at start are counted once the metrics exist (just below).
     const recovered: ReconciliationResult[] = [];
     let onRecovered: (r: ReconciliationResult) => void = (r) => void recovered.push(r);
+    // The ccxt venues (markets loaded) before any live account is recovered on one.
+    const onAlert = (a: Alert) => {
+      logAlert(a);
+      countAlert(a);
+    };
+    const venueLog = (line: string) => logger.info(line, { component: 'venue' });
+    let serialize: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn();
+    let live: LiveAccounts | null = null;
+    if ((opts.venues ?? []).length > 0) {
+      const venues = await ServerVenues.open(opts.venues!, { alert: onAlert, log: venueLog });
+      stops.push(() => venues.close());
+      live = new LiveAccounts({
+        db: store.db,
+        cipher,
+        venues,
+        now,
+        onAlert,
+        log: venueLog,
+        serialize: (fn) => serialize(fn),
+        ...(opts.liveConfirmEveryMs === undefined
+          ? {}
+          : { confirmEveryMs: opts.liveConfirmEveryMs }),
+      });
+      const l = live;
+      stops.push(() => l.close());
+    }
     // One trading core per account, each recovered before it trades (`docs/decisions/accounts.md`).
     const accounts = await TradingAccounts.open({
+      live,
       db: store.db,
       home: config.home,
       instrument: inst,
       venue: VENUE,
       sharedCash: opts.cash,
       now,
-      onAlert: (a) => {
-        logAlert(a);
-        countAlert(a);
-      },
+      onAlert,
       onOpened: (rt, recovery) => {
         logReconciliation(logger, recovery, VENUE);
         onRecovered(recovery);
       },
     });
     const core = accounts.shared.core;
+    serialize = (fn) => accounts.exclusive(fn);
     // Every account's events, as one stream: logged and counted once each.
     const stopLogging = logTradingEvents(accounts.bus, logger, VENUE);
     stops.push(async () => stopLogging());
@@ -289,7 +320,7 @@ export async function startTradingServer(
         // Every bar: each venue's view and its account's agree before the next. Settled, then
         // reconciled at once (no request runs between): an order between its commit and its
         // send is never taken for one the venue lost.
-        for (const rt of accounts.runtimes()) {
+        for (const rt of accounts.paperRuntimes()) {
           await rt.core.settle();
           const reconciled = await rt.core.reconcile();
           logReconciliation(logger, reconciled, VENUE);
@@ -342,6 +373,7 @@ export async function startTradingServer(
         close: (id, by) => accounts.close(id, by),
         setDefault: (userId, id, by) => accounts.setDefault(userId, id, by),
         trading: (id) => accounts.runtime(id),
+        venueLink: (id) => accounts.venueLink(id),
       },
       orderReads: {
         page: (scope, q) => pageOrders(store.db, scope, q),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,6 +81,10 @@ export async function startTestServer(
     quiet?: boolean;
     /** The server's password hasher (default: argon2id at the minimum cost). */
     passwordHasher?: PasswordHasher;
+    /** ccxt venues for live accounts (`kairos serve --venue`), e.g. the Binance simulator. */
+    venues?: ServerOptions['venues'];
+    /** How often live accounts are confirmed with their venue, ms. */
+    liveConfirmEveryMs?: number;
   } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));
@@ -139,6 +144,10 @@ export async function startTestServer(
       : { authRateLimitPerMinute: opts.authRateLimitPerMinute }),
     now,
     ...(opts.passwordHasher ? { passwordHasher: opts.passwordHasher } : {}),
+    ...(opts.venues ? { venues: opts.venues } : {}),
+    ...(opts.liveConfirmEveryMs === undefined
+      ? {}
+      : { liveConfirmEveryMs: opts.liveConfirmEveryMs }),
   };
   // Every answer of every API test is checked against the OpenAPI document when the server
   // closes: a status, content type or body the document does not describe fails the test file.
@@ -183,4 +192,21 @@ export async function startTestServer(
   for (const [role, u] of Object.entries(users) as [Role, TestUser][])
     tokens[role] = await login(u.username, u.password, u.secret);
   return { server, token: tokens.trader, home, users, tokens, logs, login, restart };
+}
+
+/** Another trader on `t`'s server, made by its admin, logged in: their id and access token. */
+export async function secondTrader(
+  t: TestServer,
+  url: string = t.server.url,
+): Promise<{ id: string; token: string }> {
+  const password = 'a second trader passphrase 42';
+  const username = `tina${randomBytes(3).toString('hex')}`;
+  const made = (await (
+    await fetch(`${url}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.tokens.admin}` },
+      body: JSON.stringify({ username, password, role: 'trader' }),
+    })
+  ).json()) as { user: { id: string }; secret: string };
+  return { id: made.user.id, token: await t.login(username, password, made.secret) };
 }

@@ -13,8 +13,9 @@ import { until } from './until.js';
 export function spawnServe(
   env: Record<string, string>,
   data = path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json'),
+  /** An install made before (users created in it); default: a new one. */
+  home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-serve-')), 'home'),
 ) {
-  const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-serve-')), 'home');
   const full: NodeJS.ProcessEnv = { ...process.env, KAIROS_HOME: home };
   delete full.DATABASE_URL;
   delete full.METRICS_PORT;
@@ -26,6 +27,8 @@ export function spawnServe(
   );
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  // Its log goes to stderr: drained, or a long run fills the pipe and the process cannot exit.
+  child.stderr.resume();
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const api = () => until(() => /kairos listening on (\S+) /.exec(out)?.[1], 60_000, 'listening');
   return { child, exited, api, out: () => out };

@@ -5,6 +5,18 @@ import { actorOf } from '../authenticated-context.js';
 import type { AccountDesk, ApiAccount } from '../deps.js';
 import { AccountIdString, DecimalString } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
+import type { AccountVenueLink } from '../deps.js';
+
+function statusOf(link: AccountVenueLink | null) {
+  return (
+    link && {
+      venue: link.state,
+      reason: link.reason,
+      since: link.since,
+      confirmedAt: link.confirmedAt,
+    }
+  );
+}
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
@@ -29,6 +41,23 @@ export const AccountView = Type.Object({
   shared: Type.Boolean({ description: "the server's shared account: your orders on it are yours" }),
   createdAt: Type.Integer(),
   disabledAt: Type.Union([Type.Integer(), Type.Null()]),
+  venueStatus: Type.Union(
+    [
+      Type.Object({
+        venue: Type.Union([Type.Literal('UP'), Type.Literal('DOWN'), Type.Literal('DISABLED')], {
+          description:
+            'DOWN: the venue does not answer, bans or throttles (no new order until it recovers); DISABLED: it refused the key',
+        }),
+        reason: NullableString,
+        since: Type.Integer(),
+        confirmedAt: Type.Union([Type.Integer(), Type.Null()], {
+          description: "when the venue last confirmed the account's orders and balances (ms)",
+        }),
+      }),
+      Type.Null(),
+    ],
+    { description: "a live account's link to its venue; null for a paper account" },
+  ),
 });
 
 const AccountId = AccountIdString();
@@ -62,6 +91,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
     shared: a.shared,
     createdAt: a.createdAt,
     disabledAt: a.disabledAt,
+    venueStatus: statusOf(opts.accounts.venueLink(a.id)),
   });
 
   r.post(
@@ -74,6 +104,12 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
           {
             name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$' }),
             mode: Type.Optional(Type.Union([Type.Literal('paper'), Type.Literal('live')])),
+            venue: Type.Optional(
+              Type.String({
+                pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+                description: "a live account's venue: one the server has (`--venue`)",
+              }),
+            ),
             startingCash: Type.Optional(DecimalString),
             credentialId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
             default: Type.Optional(
@@ -82,7 +118,14 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
           },
           { additionalProperties: false },
         ),
-        response: { 201: AccountView, 409: ProblemSchema, 422: ProblemSchema, ...Problems },
+        response: {
+          201: AccountView,
+          404: ProblemSchema,
+          409: ProblemSchema,
+          422: ProblemSchema,
+          503: ProblemSchema,
+          ...Problems,
+        },
       },
     },
     async (req, reply) => {

@@ -1,15 +1,16 @@
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Instrument } from '../../trading/model/instrument.js';
 import type { AccountAccess } from '../account-access.js';
 import type { AccountDesk } from '../deps.js';
+import { liveBalanceViews } from '../live-portfolio-views.js';
 import { BalanceView, balanceViews } from '../portfolio-views.js';
 import { AccountQuery } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
 
 /** What `/balances` reads. */
 export interface BalanceRoutesOptions {
-  readonly accounts: Pick<AccountDesk, 'trading'>;
+  readonly accounts: Pick<AccountDesk, 'trading' | 'venueLink'>;
   readonly access: AccountAccess;
   readonly instruments: readonly Instrument[];
 }
@@ -17,7 +18,8 @@ export interface BalanceRoutesOptions {
 /**
  * `GET /balances?accountId`: each account's cash per quote currency of its instruments, from its
  * trading core's ledger (the accounts you see, or one); equity marks each position at its last
- * price (entry cost before any). Each row names its account.
+ * price (entry cost before any). A live account's are its venue's, as last confirmed
+ * (`source: venue`, `confirmedAt`). Each row names its account.
  */
 export const balanceRoutes: FastifyPluginAsync<BalanceRoutesOptions> = async (app, opts) => {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
@@ -37,10 +39,14 @@ export const balanceRoutes: FastifyPluginAsync<BalanceRoutesOptions> = async (ap
     },
     async (req) => {
       return {
-        balances: opts.access.readable(req.claims, req.query.accountId).flatMap((a) => {
-          const t = opts.accounts.trading(a.id);
-          return t ? balanceViews(a.id, t.core, opts.instruments) : [];
-        }),
+        balances: opts.access
+          .readable(req.claims, req.query.accountId)
+          .flatMap((a): Static<typeof BalanceView>[] => {
+            const link = opts.accounts.venueLink(a.id);
+            if (link) return liveBalanceViews(a.id, link, a);
+            const t = opts.accounts.trading(a.id);
+            return t ? balanceViews(a.id, t.core, opts.instruments) : [];
+          }),
       };
     },
   );

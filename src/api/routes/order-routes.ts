@@ -62,6 +62,7 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
           404: Problem,
           409: Problem,
           422: Problem,
+          503: Problem,
         },
       },
     },

@@ -1,20 +1,22 @@
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AccountAccess } from '../account-access.js';
 import type { AccountDesk } from '../deps.js';
+import { livePositionViews } from '../live-portfolio-views.js';
 import { PositionView, positionViews } from '../portfolio-views.js';
 import { AccountQuery } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
 
 /** What `/positions` reads. */
 export interface PositionRoutesOptions {
-  readonly accounts: Pick<AccountDesk, 'trading'>;
+  readonly accounts: Pick<AccountDesk, 'trading' | 'venueLink'>;
   readonly access: AccountAccess;
 }
 
 /**
  * `GET /positions?accountId`: the positions of the accounts you see (or of one), from each
- * account's trading core; each row names its account.
+ * account's trading core (a live account's quantity: its venue's holding, as last confirmed);
+ * each row names its account.
  */
 export const positionRoutes: FastifyPluginAsync<PositionRoutesOptions> = async (app, opts) => {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
@@ -34,10 +36,14 @@ export const positionRoutes: FastifyPluginAsync<PositionRoutesOptions> = async (
     },
     async (req) => {
       return {
-        positions: opts.access.readable(req.claims, req.query.accountId).flatMap((a) => {
-          const t = opts.accounts.trading(a.id);
-          return t ? positionViews(a.id, t.core) : [];
-        }),
+        positions: opts.access
+          .readable(req.claims, req.query.accountId)
+          .flatMap((a): Static<typeof PositionView>[] => {
+            const t = opts.accounts.trading(a.id);
+            const link = opts.accounts.venueLink(a.id);
+            if (!t) return [];
+            return link ? livePositionViews(a.id, link, t.core) : positionViews(a.id, t.core);
+          }),
       };
     },
   );

@@ -30,8 +30,8 @@ export const PERMISSIONS = {
   'backtests:run': 'run backtests and optimisations',
   'audit:read': 'read the audit log and verify it',
   'audit:export': 'export an audit range to the object store',
-  'credentials:read': 'list venue credentials (names and metadata, never the secret)',
-  'credentials:write': 'add, rotate and delete venue credentials',
+  'credentials:read': 'list your own venue credentials (names and metadata, never the secret)',
+  'credentials:write': 'add, rotate and delete your own venue credentials',
   'users:admin': 'create users, set roles, reset MFA, revoke sessions',
 } as const;
 
@@ -39,8 +39,9 @@ export const PERMISSIONS = {
 export type Permission = keyof typeof PERMISSIONS;
 
 /**
- * Who holds which permission. Separation of duties: `admin` manages users and credentials and
- * cannot trade; `auditor` only reads; only `risk` changes limits, resumes trading and promotes
+ * Who holds which permission. Separation of duties: `admin` manages users and cannot trade;
+ * venue credentials are each owner's own (`admin`, and a `trader` or `quant` for their live
+ * accounts; another's is not found); `auditor` only reads; only `risk` changes limits, resumes trading and promotes
  * a strategy to live; anyone on the trading floor (`trader`, `risk`) may halt.
  */
 export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } = {
@@ -65,6 +66,8 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
     'positions:read',
     'accounts:read',
     'accounts:write',
+    'credentials:read',
+    'credentials:write',
     'risk:read',
     'risk:halt',
     'strategies:read',
@@ -75,6 +78,8 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
     'positions:read',
     'accounts:read',
     'accounts:write',
+    'credentials:read',
+    'credentials:write',
     'risk:read',
     'strategies:read',
     'strategies:deploy',

@@ -52,6 +52,8 @@ export interface FaultSettings {
   } | null;
   /** `GET /api/v3/order` answers -2013 for orders younger than this many ms (0: off). */
   readonly hideNewOrdersMs: number;
+  /** The API key is revoked: every request that carries it answers -2015 (401). */
+  readonly keyRevoked: boolean;
 }
 
 /** What the faults did so far. */
@@ -75,6 +77,7 @@ const OFF: FaultSettings = {
   duplicateFills: null,
   rejectNextOrders: null,
   hideNewOrdersMs: 0,
+  keyRevoked: false,
   loseOrderReports: 0,
   delayReportsMs: 0,
   tradeClockAheadMs: 0,
@@ -121,6 +124,7 @@ function check(s: FaultSettings): void {
       '{code: a negative Binance code, count?, msg?, status?, commit?}',
     );
   if (!isCount(s.hideNewOrdersMs)) throw bad('hideNewOrdersMs', 'an integer of ms ≥ 0');
+  if (typeof s.keyRevoked !== 'boolean') throw bad('keyRevoked', 'true or false');
   if (!isCount(s.loseOrderReports)) throw bad('loseOrderReports', 'an integer ≥ 0');
   if (!isCount(s.delayReportsMs)) throw bad('delayReportsMs', 'an integer of ms ≥ 0');
   if (!isCount(s.tradeClockAheadMs)) throw bad('tradeClockAheadMs', 'an integer of ms ≥ 0');
@@ -274,6 +278,11 @@ export class Faults {
     this.stats.rejectedOrders++;
     const msg = j.msg ?? BINANCE_MESSAGES[j.code] ?? 'Rejected by the simulator.';
     return { error: new BinanceError(j.code, msg, j.status ?? 400), commit: j.commit ?? false };
+  }
+
+  /** Whether the API key is revoked (`keyRevoked`). */
+  get keyRevoked(): boolean {
+    return this.#s.keyRevoked;
   }
 
   /** True when an order committed at `committedAt` is still hidden from queries at `now`. */

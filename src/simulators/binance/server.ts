@@ -265,6 +265,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       const apiKeyHeader = req.headers['x-mbx-apikey'];
       const key = Array.isArray(apiKeyHeader) ? apiKeyHeader[0] : apiKeyHeader;
       if (key !== undefined) apiKeysSeen.set(key, (apiKeysSeen.get(key) ?? 0) + 1);
+      if (key !== undefined && faults.keyRevoked) throw BinanceErrors.apiKeyInvalid();
       if (route.security === 'API_KEY') checkApiKey(key, { apiKey, secret });
       if (route.security === 'SIGNED')
         verifySignedRequest(

@@ -203,6 +203,11 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
     return this.#instruments.get(id);
   }
 
+  /** The ids of the instruments this account trades. */
+  instrumentIds(): string[] {
+    return [...this.#instruments.keys()];
+  }
+
   /** The instrument of a fill or order; an unknown one is refused. */
   instrumentOf(id: string): Instrument {
     const inst = this.#instruments.get(id);

@@ -84,9 +84,10 @@ export class TradingDesk {
     if (known) return this.#same(owner, known);
     const inst = this.core.instrument(req.instrumentId);
     if (!inst) {
+      const listed = this.core.instrumentIds();
       throw new KairosError(
         'UNKNOWN_INSTRUMENT',
-        `instrumentId: unknown instrument "${req.instrumentId}"`,
+        `instrumentId: account ${this.core.accountId} does not trade "${req.instrumentId}" (it trades ${listed.slice(0, 10).join(', ')}${listed.length > 10 ? ', …' : ''})`,
       );
     }
     const ts = this.core.clock.now();

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { toDecimal, type Decimal } from '../../../src/trading/core/decimal.js';
 import { apiCall, type Answer } from '../../support/api-call.js';
 import type { RunningServer } from '../../../src/system/trading-server.js';
-import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { secondTrader, startTestServer, type TestServer } from '../../support/api-server.js';
+import { dropTestSchema } from '../../support/postgres.js';
 import { addToCatalog } from '../../support/strategy-catalog.js';
 import { until } from '../../support/until.js';
 import { subscribedSocket } from '../../support/ws-client.js';
@@ -51,28 +52,14 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     });
     server = t.server;
     tom = t.token;
-    const password = 'a second trader passphrase 42';
-    const username = `tina${randomBytes(3).toString('hex')}`;
-    const made = await call('POST', '/users', {
-      token: t.tokens.admin,
-      body: { username, password, role: 'trader' },
-    });
-    expect(made.status).toBe(201);
-    tina = { id: made.json.user.id, token: await t.login(username, password, made.json.secret) };
+    tina = await secondTrader(t);
     addToCatalog(path.join(t.home, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
   }, 120_000);
   afterAll(async () => {
     if (process.env.ACCT_DEBUG)
       (await import('node:fs')).writeFileSync(`/tmp/acct-${dialect}.log`, t.logs.join('\n'));
     await server?.close();
-    if (dialect === 'Postgres') {
-      const pg = (await import('pg')).default;
-      const { TEST_DATABASE_URL } = await import('../../support/postgres.js');
-      const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await db.connect();
-      await db.query(`drop schema if exists ${schema} cascade`);
-      await db.end();
-    }
+    if (dialect === 'Postgres') await dropTestSchema(schema);
   });
 
   const call = (
@@ -158,7 +145,14 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
       [{ name: 'nocash' }, 400, 'ACCOUNT_INVALID'],
       [{ name: 'neg', startingCash: '-1' }, 400, 'VALIDATION'],
       [{ name: 'key', startingCash: '1', credentialId: 'c1' }, 400, 'ACCOUNT_INVALID'],
-      [{ name: 'real', mode: 'live', credentialId: 'c1' }, 422, 'ACCOUNT_LIVE_UNAVAILABLE'],
+      [{ name: 'real', mode: 'live', credentialId: 'c1' }, 400, 'ACCOUNT_INVALID'],
+      // This server has no venue (no --venue): a live account is refused naming the venue.
+      [
+        { name: 'real', mode: 'live', venue: 'binance', credentialId: 'c1' },
+        422,
+        'VENUE_NOT_CONFIGURED',
+      ],
+      [{ name: 'pv', startingCash: '1', venue: 'binance' }, 400, 'ACCOUNT_INVALID'],
       [{ name: 'x', startingCash: '1', ownerUserId: tina.id }, 400, 'VALIDATION'],
     ];
     for (const [body, status, code] of cases) {

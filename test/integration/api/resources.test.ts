@@ -427,7 +427,7 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
     readonly permission: Permission;
     readonly ok: number;
     /** The request, made fresh for each call (unique names, objects to act on). */
-    readonly request?: (allowed: boolean) => Promise<{ url?: string; body?: unknown }>;
+    readonly request?: (allowed: boolean, role: Role) => Promise<{ url?: string; body?: unknown }>;
     readonly headers?: () => Record<string, string>;
   }
   const scope = { strategyId: 'matrix' };
@@ -534,10 +534,11 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
       url: '/credentials/:id',
       permission: 'credentials:write',
       ok: 204,
-      request: async (allowed) => {
+      request: async (allowed, role) => {
         if (!allowed) return { url: '/credentials/someone' };
+        // Credentials are their owner's: each role deletes one of its own.
         const c = await call('POST', '/credentials', {
-          token: t.tokens.admin,
+          token: t.tokens[role],
           body: {
             venue: 'kraken',
             label: `d-${randomBytes(4).toString('hex')}`,
@@ -620,7 +621,7 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
     '%s %s as %s answers as permissions.ts says',
     async (method, _url, role, route) => {
       const allowed = can(role, route.permission);
-      const req = (await route.request?.(allowed)) ?? {};
+      const req = (await route.request?.(allowed, role)) ?? {};
       const res = await call(method, req.url ?? route.url, {
         token: t.tokens[role],
         ...(req.body === undefined ? {} : { body: req.body }),
@@ -636,7 +637,7 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
     const forged = `${t.token.slice(0, -4)}AAAA`;
     for (const r of ROUTES) {
       // A valid request (POST /orders checks its body before the token: see docs/api.md).
-      const req = (await r.request?.(false)) ?? {};
+      const req = (await r.request?.(false, 'auditor')) ?? {};
       for (const token of [undefined, forged]) {
         const res = await call(r.method, req.url ?? r.url, {
           ...(token ? { token } : {}),

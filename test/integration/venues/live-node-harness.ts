@@ -1,4 +1,5 @@
 import { MemoryBudget } from '../../../src/scalability/rate-limit/memory-budget.js';
+import { ccxtNodeVenue } from '../../../src/system/live-account-venue.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
@@ -114,14 +115,7 @@ export async function runLiveNode(
         deliver,
       ));
       c.start();
-      return {
-        submit: (o, ts) => c.submit(o, ts),
-        cancel: (id, ts) => c.cancel(id, ts),
-        orderByClientId: (id) => c.orderByClientId(id),
-        openOrders: () => c.openOrders(),
-        tradesSince: (ts) => c.tradesSince(ts),
-        onBar: () => undefined,
-      };
+      return ccxtNodeVenue(c);
     },
     closeVenue: async () => {
       const c = client as CcxtExecutionClient | null;

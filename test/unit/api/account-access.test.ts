@@ -1,5 +1,5 @@
 import { AccountAccess } from '../../../src/api/account-access.js';
-import type { AccountDesk, ApiAccount } from '../../../src/api/deps.js';
+import type { AccountDesk, AccountVenueLink, ApiAccount } from '../../../src/api/deps.js';
 import type { Role } from '../../../src/security/roles/permissions.js';
 import type { AccessClaims } from '../../../src/security/tokens/access-tokens.js';
 
@@ -23,6 +23,8 @@ const ACCOUNTS = [
   account('a2', 'tom', true),
   account('b1', 'tina'),
 ];
+/** Live accounts' links to their venue, as a test sets them. */
+const links = new Map<string, AccountVenueLink>();
 const desk: AccountDesk = {
   all: () => ACCOUNTS,
   get: (id) => ACCOUNTS.find((a) => a.id === id),
@@ -35,6 +37,7 @@ const desk: AccountDesk = {
     ACCOUNTS.some((a) => a.id === id)
       ? ({ desk: {}, core: {}, orders: {} } as ReturnType<AccountDesk['trading']>)
       : undefined,
+  venueLink: (id) => links.get(id) ?? null,
 };
 const claims = (sub: string, role: Role): AccessClaims => ({
   iss: 'kairos',
@@ -54,6 +57,14 @@ const code = (f: () => unknown) => {
     f();
   } catch (e) {
     return (e as { code?: string }).code;
+  }
+  return 'none';
+};
+const message = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
   }
   return 'none';
 };
@@ -82,6 +93,29 @@ describe('AccountAccess: who sees which account', () => {
     expect(code(() => access.forTrading(tom, 'a2'))).toBe('ACCOUNT_DISABLED');
     // An oversight role reads every account but trades on none of another's.
     expect(code(() => access.forTrading(claims('r', 'risk'), 'b1'))).toBe('ACCOUNT_NOT_FOUND');
+  });
+
+  it('a live account takes no order while its venue is down or after its key was refused, saying why', () => {
+    const link = (state: AccountVenueLink['state'], reason: string): AccountVenueLink => ({
+      state,
+      reason,
+      since: 0,
+      confirmedAt: null,
+      balances: [],
+    });
+    try {
+      links.set('a1', link('DOWN', 'binance: request timed out'));
+      expect(code(() => access.forTrading(tom, 'a1'))).toBe('ACCOUNT_VENUE_DOWN');
+      expect(message(() => access.forTrading(tom, undefined))).toContain('request timed out');
+      links.set('a1', link('DISABLED', 'key refused by the venue'));
+      expect(code(() => access.forTrading(tom, 'a1'))).toBe('ACCOUNT_CREDENTIAL_REFUSED');
+      // Another's account stays not found, whatever its venue says.
+      expect(code(() => access.forTrading(tina, 'a1'))).toBe('ACCOUNT_NOT_FOUND');
+      links.set('a1', link('UP', ''));
+      expect(access.forTrading(tom, 'a1').account.id).toBe('a1');
+    } finally {
+      links.clear();
+    }
   });
 
   it('scopes order reads: every order of own accounts, own orders and strategies on the shared one', async () => {

@@ -200,3 +200,26 @@ export function busyError(
   }
   return e;
 }
+
+/**
+ * True when the venue refused the key itself (revoked, wrong, no permission: ccxt's
+ * `AuthenticationError`/`PermissionDenied`, Binance -2014/-2015): retrying will not help.
+ *
+ * @example
+ * if (isCredentialRefused(e)) disableAccount();
+ */
+export function isCredentialRefused(e: unknown): boolean {
+  return e instanceof ccxt.AuthenticationError || e instanceof ccxt.PermissionDenied;
+}
+
+/**
+ * True for Binance's -2015 ("Invalid API-key, IP, or permissions") once the key has worked:
+ * ccxt takes it for a temporary ban (`DDoSProtection`), since Binance also answers it then; a
+ * key revoked while in use answers the same. The caller decides when it has lasted too long.
+ *
+ * @example
+ * if (maybeKeyRevoked(e) && ++times >= 3) disableAccount();
+ */
+export function maybeKeyRevoked(e: unknown): boolean {
+  return e instanceof ccxt.DDoSProtection && /"code":\s*-2015\b/.test(message(e));
+}

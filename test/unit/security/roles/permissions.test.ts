@@ -44,7 +44,10 @@ describe('permissions', () => {
     expect(can('risk', 'strategies:promote')).toBe(true);
     expect(can('admin', 'users:admin')).toBe(true);
     expect(ROLES.filter((r) => can(r, 'users:admin'))).toEqual(['admin']);
-    expect(ROLES.filter((r) => can(r, 'credentials:write'))).toEqual(['admin']);
+    // Each stores their own keys (a live account's); the routes scope them to their owner.
+    expect(ROLES.filter((r) => can(r, 'credentials:write'))).toEqual(['admin', 'trader', 'quant']);
+    expect(can('auditor', 'credentials:read')).toBe(false);
+    expect(can('risk', 'credentials:write')).toBe(false);
   });
 
   it('denies unknown roles and permissions', () => {

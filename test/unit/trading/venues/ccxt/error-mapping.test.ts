@@ -1,6 +1,8 @@
 import ccxt from 'ccxt';
 import { KairosError } from '../../../../../src/trading/core/errors.js';
 import {
+  isCredentialRefused,
+  maybeKeyRevoked,
   asKairosError,
   cancelOutcome,
   createOutcome,
@@ -54,5 +56,25 @@ describe('cancelOutcome and asKairosError', () => {
     });
     const other = new Error('plain');
     expect(asKairosError(other, 'binance')).toBe(other);
+  });
+});
+
+describe('isCredentialRefused and maybeKeyRevoked', () => {
+  it('a key the venue refuses outright is refused; -2015 after a working key only maybe', () => {
+    const body = 'binance {"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}';
+    expect(isCredentialRefused(new ccxt.AuthenticationError(body))).toBe(true);
+    expect(isCredentialRefused(new ccxt.PermissionDenied('binance {"code":-2015}'))).toBe(true);
+    expect(isCredentialRefused(new ccxt.DDoSProtection(body))).toBe(false);
+    expect(maybeKeyRevoked(new ccxt.DDoSProtection(body))).toBe(true);
+    // A plain ban, a timeout, another code: neither.
+    for (const e of [
+      new ccxt.DDoSProtection('binance {"code":-1003,"msg":"Way too many requests"}'),
+      new ccxt.RequestTimeout('binance GET /api/v3/account timed out'),
+      new ccxt.ExchangeError(body),
+      new Error(body),
+    ]) {
+      expect(isCredentialRefused(e)).toBe(false);
+      expect(maybeKeyRevoked(e)).toBe(false);
+    }
   });
 });

@@ -1,0 +1,83 @@
+import type { NodeVenue } from '../trading/live/trading-core.js';
+import type { Alert } from '../trading/model/alert.js';
+import type { Instrument } from '../trading/model/instrument.js';
+import type { OrderEvent } from '../trading/model/order-events.js';
+import type { Order } from '../trading/model/order.js';
+import { CcxtExecutionClient } from '../trading/venues/ccxt/ccxt-execution.js';
+import type { PrivateConnection } from './server-venues.js';
+
+/** A live account's venue for its `TradingCore`, with the client behind it. */
+export interface LiveVenue {
+  /** The core's `venue` factory (it builds the client once and starts its private streams). */
+  readonly build: (
+    deliver: (event: OrderEvent) => void,
+    order: (clientOrderId: string) => Order | undefined,
+  ) => NodeVenue;
+  /** Stops the private streams, lets the calls already sent finish, and closes the connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * The venue of a live account, exactly as `kairos live` builds it: a `CcxtExecutionClient` on the
+ * account's own private connection (its key, its request budget), fills booked to the account,
+ * orders by client order id (write-before-send and reconciliation are the core's).
+ *
+ * @example
+ * const venue = liveAccountVenue(conn, { accountId, instruments, onAlert, onLog });
+ * await TradingCore.open({ ..., venue: venue.build });
+ */
+export function liveAccountVenue(
+  conn: PrivateConnection,
+  o: {
+    readonly accountId: string;
+    readonly instruments: readonly Instrument[];
+    readonly onAlert: (a: Alert) => void;
+    readonly onLog: (line: string) => void;
+  },
+): LiveVenue {
+  let client: CcxtExecutionClient | null = null;
+  return {
+    build: (deliver, order) => {
+      void client?.close();
+      const c = (client = new CcxtExecutionClient(
+        {
+          exchange: conn.rest.exchange,
+          stream: conn.stream,
+          instruments: o.instruments,
+          accountId: o.accountId,
+          order,
+          onAlert: o.onAlert,
+          onLog: o.onLog,
+          bannedUntil: () => conn.rest.gate?.bannedUntil()?.untilMs,
+        },
+        deliver,
+      ));
+      c.start();
+      return ccxtNodeVenue(c);
+    },
+    close: async () => {
+      const c = client as CcxtExecutionClient | null;
+      await c?.close();
+      await c?.idle();
+      await conn.close();
+    },
+  };
+}
+
+/**
+ * A started `CcxtExecutionClient` as a core's venue: orders and queries go to it, and bars from
+ * a paper feed are ignored (the venue has its own market).
+ *
+ * @example
+ * const venue = ccxtNodeVenue(client);
+ */
+export function ccxtNodeVenue(c: CcxtExecutionClient): NodeVenue {
+  return {
+    submit: (x, ts) => c.submit(x, ts),
+    cancel: (id, ts) => c.cancel(id, ts),
+    orderByClientId: (id) => c.orderByClientId(id),
+    openOrders: () => c.openOrders(),
+    tradesSince: (ts) => c.tradesSince(ts),
+    onBar: () => undefined,
+  };
+}

@@ -1,0 +1,384 @@
+import type { AccountVenueLink } from '../api/deps.js';
+import type { EnvelopeCipher } from '../security/encryption/envelope-cipher.js';
+import { AuditRepository } from '../store/audit-repository.js';
+import { CredentialRepository, type CredentialSummary } from '../store/credential-repository.js';
+import type { Store } from '../store/open-store.js';
+import type { OrderRepository } from '../store/order-repository.js';
+import { LiveClock } from '../trading/clock/live-clock.js';
+import { KairosError } from '../trading/core/errors.js';
+import { isVenueBusy } from '../trading/execution/venue-busy.js';
+import type { ReconciliationResult } from '../trading/live/reconciler.js';
+import { TradingCore } from '../trading/live/trading-core.js';
+import type { Alert } from '../trading/model/alert.js';
+import type { Instrument } from '../trading/model/instrument.js';
+import { isCredentialRefused, maybeKeyRevoked } from '../trading/venues/ccxt/error-mapping.js';
+import { fetchVenueBalances } from '../trading/venues/ccxt/venue-balances.js';
+import { liveAccountVenue, type LiveVenue } from './live-account-venue.js';
+import type { PrivateConnection, ServerVenues } from './server-venues.js';
+
+/** A live account as the server opens it. */
+export interface LiveAccountSpec {
+  readonly accountId: string;
+  readonly venue: string;
+  readonly credentialId: string;
+}
+
+/** A live account's core, recovered, with its venue connection. */
+export interface OpenedLive {
+  readonly core: TradingCore;
+  readonly recovery: ReconciliationResult;
+  readonly instruments: readonly Instrument[];
+}
+
+/** What the live accounts need. */
+export interface LiveAccountsConfig {
+  readonly db: Store['db'];
+  readonly cipher: EnvelopeCipher;
+  readonly venues: ServerVenues;
+  readonly now: () => number;
+  readonly onAlert: (a: Alert) => void;
+  readonly log: (line: string) => void;
+  /** Runs `fn` one at a time with the server's bars and account changes (`TradingAccounts.exclusive`). */
+  readonly serialize: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** How often each live account is confirmed with its venue, ms (default 2 000). */
+  readonly confirmEveryMs?: number;
+}
+
+interface Link {
+  state: AccountVenueLink['state'];
+  reason: string | null;
+  since: number;
+  confirmedAt: number | null;
+  balances: AccountVenueLink['balances'];
+  conn: PrivateConnection | null;
+  venue: LiveVenue | null;
+  core: TradingCore | null;
+  unwatch: (() => void)[];
+  /** Confirmations in a row the venue answered "invalid key" to, ambiguously (`maybeKeyRevoked`). */
+  keyRefusals: number;
+}
+
+/** How many ambiguous "invalid key" answers in a row disable an account (a ban is shorter). */
+const KEY_REFUSALS_TO_DISABLE = 3;
+
+interface Tracked {
+  readonly spec: LiveAccountSpec;
+  /** Opens the account's core again (it could not be opened, or its key was replaced). */
+  readonly reopen: () => Promise<void>;
+}
+
+/**
+ * The live accounts of `kairos serve` (`docs/decisions/accounts.md`, "Live accounts"): each on a
+ * private ccxt connection with its owner's decrypted key and its own request budget, its core
+ * recovered and reconciled with the venue as `kairos live` does before it trades, and its link to
+ * the venue (`UP`, `DOWN` with the reason, `DISABLED` once the venue refused the key) with the
+ * balances the venue last confirmed.
+ *
+ * @example
+ * const live = new LiveAccounts(cfg);
+ * const c = await live.check(ownerUserId, 'binance', credentialId);
+ * const { core } = await live.open({ accountId, venue: 'binance', credentialId }, orders, null);
+ */
+export class LiveAccounts {
+  readonly #links = new Map<string, Link>();
+  readonly #tracked = new Map<string, Tracked>();
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #ticking = false;
+
+  constructor(private readonly cfg: LiveAccountsConfig) {}
+
+  /**
+   * Keeps a live account confirmed with its venue from now on, every `confirmEveryMs`: its
+   * balances asked and its orders reconciled (`confirm`), or, while it has no core (its venue was
+   * down at start), `reopen` tried again.
+   */
+  track(spec: LiveAccountSpec, reopen: () => Promise<void>): void {
+    this.#link(spec.accountId);
+    this.#tracked.set(spec.accountId, { spec, reopen });
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.#tick(), this.cfg.confirmEveryMs ?? 2_000);
+    this.#timer.unref?.();
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      for (const t of this.#tracked.values()) {
+        const l = this.#links.get(t.spec.accountId);
+        if (!l || l.state === 'DISABLED') continue;
+        if (!l.core) {
+          await t.reopen().catch((e: unknown) => this.#fault(t.spec, e));
+          continue;
+        }
+        const core = l.core;
+        await this.confirm(t.spec, () =>
+          this.cfg.serialize(async () => {
+            await core.settle();
+            await core.reconcile();
+          }),
+        );
+      }
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  /** The venues the server has. */
+  venues(): string[] {
+    return this.cfg.venues.names();
+  }
+
+  /**
+   * Checks what `POST /accounts {mode: "live"}` names: a venue the server has
+   * (`VENUE_NOT_CONFIGURED`), a credential of the owner (`CREDENTIAL_NOT_FOUND`, also for another
+   * user's) for that venue (`CREDENTIAL_WRONG_VENUE`).
+   */
+  async check(
+    ownerUserId: string,
+    venue: string,
+    credentialId: string,
+  ): Promise<CredentialSummary> {
+    this.cfg.venues.instruments(venue);
+    const c = await new CredentialRepository(this.cfg.db, this.cfg.cipher).find(credentialId);
+    if (!c || c.ownerUserId !== ownerUserId)
+      throw new KairosError(
+        'CREDENTIAL_NOT_FOUND',
+        `credentialId: you have no stored credential ${credentialId} (see GET /credentials)`,
+      );
+    if (c.venue !== venue)
+      throw new KairosError(
+        'CREDENTIAL_WRONG_VENUE',
+        `credentialId: credential "${c.label}" is for ${c.venue}, not ${venue}`,
+      );
+    return c;
+  }
+
+  /**
+   * Connects a live account with its key and opens its core, recovered and reconciled with the
+   * venue before it trades. `cash` null (a new account): the venue's balance of the quote
+   * currency is its starting cash (the risk gate's cash, moved by its fills). A key the venue
+   * refuses: `CREDENTIAL_REFUSED`; a venue that does not answer: `VENUE_UNAVAILABLE`.
+   */
+  async open(
+    spec: LiveAccountSpec,
+    orders: OrderRepository,
+    cash: string | null,
+  ): Promise<OpenedLive & { cash: string; currency: string }> {
+    const { cfg } = this;
+    const instruments = cfg.venues.instruments(spec.venue);
+    const currency = instruments[0]!.quote;
+    const secrets = await new CredentialRepository(cfg.db, cfg.cipher)
+      .reveal(spec.credentialId)
+      .catch((e: unknown) => {
+        throw new KairosError(
+          'CREDENTIAL_NOT_FOUND',
+          `account ${spec.accountId}: its credential ${spec.credentialId} is no longer stored`,
+          { cause: e },
+        );
+      });
+    const conn = await cfg.venues.connect(
+      spec.venue,
+      secrets,
+      `${spec.venue}:${spec.credentialId}`,
+    );
+    const link = this.#link(spec.accountId);
+    let venue: LiveVenue | null = null;
+    try {
+      const balances = await fetchVenueBalances(conn.rest.exchange);
+      const start = cash ?? balances.find((b) => b.currency === currency)?.total.toFixed() ?? '0';
+      venue = liveAccountVenue(conn, {
+        accountId: spec.accountId,
+        instruments,
+        onAlert: cfg.onAlert,
+        onLog: (line) => cfg.log(`account ${spec.accountId}: ${line}`),
+      });
+      const { core, recovery } = await TradingCore.open({
+        accountId: spec.accountId,
+        instruments,
+        cash: { [currency]: start },
+        orders,
+        venue: venue.build,
+        clock: new LiveClock(),
+        onAlert: cfg.onAlert,
+      });
+      const unwatch: (() => void)[] = [];
+      for (const inst of instruments)
+        unwatch.push(
+          await cfg.venues.watchBars(
+            spec.venue,
+            inst.id,
+            (bar) => void cfg.serialize(async () => core.onBar(bar)),
+          ),
+        );
+      Object.assign(link, {
+        unwatch,
+        state: 'UP',
+        reason: null,
+        since: cfg.now(),
+        confirmedAt: cfg.now(),
+        balances,
+        conn,
+        venue,
+        core,
+      });
+      return { core, recovery, instruments, cash: start, currency };
+    } catch (e) {
+      await (venue ? venue.close() : conn.close());
+      throw venueError(spec, e);
+    }
+  }
+
+  /** A live account's link; null for one that is not live. */
+  link(accountId: string): AccountVenueLink | null {
+    const l = this.#links.get(accountId);
+    return l
+      ? {
+          state: l.state,
+          reason: l.reason,
+          since: l.since,
+          confirmedAt: l.confirmedAt,
+          balances: l.balances,
+        }
+      : null;
+  }
+
+  /** Marks an account whose core could not be opened at start `DOWN` (or `DISABLED`). */
+  failed(spec: LiveAccountSpec, e: unknown): Promise<void> {
+    return this.#fault(spec, e);
+  }
+
+  /**
+   * Asks the venue for the account's balances, then reconciles (`reconcile`: the caller's, one
+   * bar at a time with the others). Success: `UP`, confirmed now. A refused key: `DISABLED`
+   * (alerted, audited); no answer, a ban, a timeout: `DOWN` with the reason.
+   */
+  async confirm(spec: LiveAccountSpec, reconcile: () => Promise<unknown>): Promise<void> {
+    const l = this.#links.get(spec.accountId);
+    if (!l || !l.conn || l.state === 'DISABLED') return;
+    try {
+      const balances = await fetchVenueBalances(l.conn.rest.exchange);
+      await reconcile();
+      const wasDown = l.state !== 'UP';
+      l.keyRefusals = 0;
+      Object.assign(l, {
+        state: 'UP',
+        reason: null,
+        since: wasDown ? this.cfg.now() : l.since,
+        confirmedAt: this.cfg.now(),
+        balances,
+      });
+      if (wasDown) this.cfg.log(`account ${spec.accountId}: venue ${spec.venue} is UP again`);
+    } catch (e) {
+      await this.#fault(spec, e);
+    }
+  }
+
+  /** Disconnects an account and forgets it (its creation failed after it was connected). */
+  async drop(accountId: string): Promise<void> {
+    this.#tracked.delete(accountId);
+    const l = this.#links.get(accountId);
+    this.#links.delete(accountId);
+    if (l) await this.#disconnect(l);
+  }
+
+  /** Whether the account has a core (recovered) on its venue. */
+  isOpen(accountId: string): boolean {
+    return (this.#links.get(accountId)?.core ?? null) !== null;
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#tracked.clear();
+    for (const l of this.#links.values()) await this.#disconnect(l);
+  }
+
+  async #disconnect(l: Link): Promise<void> {
+    for (const off of l.unwatch.splice(0)) off();
+    const v = l.venue;
+    l.venue = null;
+    l.conn = null;
+    await v?.close();
+  }
+
+  async #fault(spec: LiveAccountSpec, e: unknown): Promise<void> {
+    const { cfg } = this;
+    const l = this.#link(spec.accountId);
+    const cause = (e as Error)?.cause;
+    const ambiguous = maybeKeyRevoked(e) || maybeKeyRevoked(cause);
+    l.keyRefusals = ambiguous ? l.keyRefusals + 1 : 0;
+    const refused =
+      isCredentialRefused(e) ||
+      isCredentialRefused(cause) ||
+      l.keyRefusals >= KEY_REFUSALS_TO_DISABLE;
+    const reason = `${spec.venue}: ${(e as Error)?.message ?? String(e)}`;
+    if (refused) {
+      if (l.state === 'DISABLED') return;
+      Object.assign(l, {
+        state: 'DISABLED',
+        reason: `key refused by the venue: ${reason}`,
+        since: cfg.now(),
+      });
+      await this.#disconnect(l);
+      const message = `account ${spec.accountId}: ${spec.venue} refused its key (credential ${spec.credentialId}); the account takes no order`;
+      cfg.onAlert({ kind: 'Alert', code: 'ACCOUNT_CREDENTIAL_REFUSED', message, ts: cfg.now() });
+      await new AuditRepository(cfg.db, cfg.now).append({
+        ts: cfg.now(),
+        actor: 'venue',
+        role: 'system',
+        action: 'account.credential_refused',
+        subject: spec.accountId,
+        payload: { venue: spec.venue, credentialId: spec.credentialId, reason },
+      });
+      return;
+    }
+    if (l.state === 'DOWN' && l.reason === reason) return;
+    const wasUp = l.state === 'UP';
+    Object.assign(l, { state: 'DOWN', reason, since: l.state === 'DOWN' ? l.since : cfg.now() });
+    if (wasUp)
+      cfg.onAlert({
+        kind: 'Alert',
+        code: 'ACCOUNT_VENUE_DOWN',
+        message: `account ${spec.accountId}: ${reason}`,
+        ts: cfg.now(),
+      });
+  }
+
+  #link(accountId: string): Link {
+    let l = this.#links.get(accountId);
+    if (!l) {
+      l = {
+        state: 'DOWN',
+        reason: 'not connected yet',
+        since: this.cfg.now(),
+        confirmedAt: null,
+        balances: [],
+        conn: null,
+        venue: null,
+        core: null,
+        unwatch: [],
+        keyRefusals: 0,
+      };
+      this.#links.set(accountId, l);
+    }
+    return l;
+  }
+}
+
+/** An opening failure as the code a caller acts on. */
+function venueError(spec: LiveAccountSpec, e: unknown): unknown {
+  if (isCredentialRefused(e) || isCredentialRefused((e as Error)?.cause))
+    return new KairosError(
+      'CREDENTIAL_REFUSED',
+      `credentialId: ${spec.venue} refused the key of credential ${spec.credentialId} (${(e as Error).message})`,
+      { cause: e },
+    );
+  if (e instanceof KairosError) return e;
+  if (isVenueBusy(e)) return e;
+  return new KairosError(
+    'VENUE_UNAVAILABLE',
+    `${spec.venue}: ${(e as Error)?.message ?? String(e)}`,
+    { cause: e },
+  );
+}

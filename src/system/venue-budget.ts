@@ -1,0 +1,43 @@
+import { MemoryBudget } from '../scalability/rate-limit/memory-budget.js';
+import { RedisBudget } from '../scalability/rate-limit/redis-budget.js';
+import { windowRule } from '../scalability/rate-limit/window-rule.js';
+import type { Alert } from '../trading/model/alert.js';
+import type { ExchangeConfig } from '../trading/venues/ccxt/exchange-factory.js';
+
+/** A Redis connection (`connectRedis`). */
+type RedisClient = ConstructorParameters<typeof RedisBudget>[0];
+
+/**
+ * One request budget for one venue key (`ExchangeConfig.budget`): 80 % of the weight per minute
+ * the venue advertises (`exchangeInfo.rateLimits`), until it has said 80 % of Binance's
+ * documented 1,200; in Redis when given (shared by every process), else in this process.
+ *
+ * @example
+ * const { exchange } = await createExchange({ exchangeId: 'binance', budget: venueBudget(null, on) });
+ */
+export function venueBudget(
+  redis: RedisClient | null,
+  on: { alert: (a: Alert) => void; log: (line: string) => void },
+  key?: string,
+): NonNullable<ExchangeConfig['budget']> {
+  let rule = windowRule(1_200, 60_000);
+  const budget = redis
+    ? new RedisBudget(redis, { rule: () => rule })
+    : new MemoryBudget({ rule: () => rule });
+  return {
+    budget,
+    ...(key === undefined ? {} : { key }),
+    onAlert: on.alert,
+    maxWeight: () => rule.capacity,
+    onRateLimits: (limits) => {
+      const weight = limits.find((l) => l.type === 'REQUEST_WEIGHT');
+      if (!weight) return;
+      const next = windowRule(weight.limit, weight.intervalMs);
+      if (next.capacity !== rule.capacity || next.intervalMs !== rule.intervalMs)
+        on.log(
+          `request budget: 80 % of the ${weight.limit} weight per ${weight.intervalMs / 1000} s the venue advertises`,
+        );
+      rule = next;
+    },
+  };
+}

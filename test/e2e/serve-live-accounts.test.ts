@@ -1,0 +1,174 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generate } from 'otplib';
+import type { BinanceSim } from '../../src/simulators/binance/server.js';
+import { apiCall } from '../support/api-call.js';
+import { startLiveSim } from '../support/ccxt-sim.js';
+import { btcSlice } from '../support/paper-args.js';
+import { runCli } from '../support/run-cli.js';
+import { spawnServe } from '../support/spawn-serve.js';
+import { until } from '../support/until.js';
+import { subscribedSocket } from '../support/ws-client.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
+type Json = any;
+
+interface Frame {
+  readonly type: string;
+  readonly fill?: { readonly clientOrderId: string; readonly accountId: string };
+}
+
+/**
+ * The README's walk-through as processes: `kairos serve` with `KAIROS_VENUES=binance` and
+ * `EXCHANGE_URL` at the Binance simulator; a trader stores their key, opens a live account on it
+ * and a paper account, trades both and watches each fill on the WebSocket under its own account;
+ * the server stopped and started again recovers the live account from the venue.
+ */
+describe('kairos serve: a trader’s live account on the simulator next to their paper account', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-live-serve-'));
+  const home = path.join(dir, 'home');
+  const data = btcSlice(path.join(dir, 'BTC-1m.json'), 3000);
+  const password = 'trader passphrase number 2';
+  let sim: BinanceSim;
+  let secret = '';
+  let serve: ReturnType<typeof spawnServe> | null = null;
+
+  beforeAll(async () => {
+    sim = await startLiveSim();
+    const made = runCli(['user', 'create', 'tom', '--role', 'trader'], {
+      KAIROS_HOME: home,
+      KAIROS_USER_PASSWORD: password,
+    });
+    expect(made.code).toBe(0);
+    secret = /secret: (\S+)/.exec(made.stdout)![1]!;
+  }, 60_000);
+  afterAll(async () => {
+    serve?.child.kill('SIGTERM');
+    await serve?.exited;
+    await sim?.close();
+  });
+
+  const start = async () => {
+    serve = spawnServe({ KAIROS_VENUES: 'binance', EXCHANGE_URL: sim.url }, data, home);
+    return serve.api();
+  };
+  const login = async (url: string) => {
+    const first = await apiCall(url, 'POST', '/auth/login', {
+      body: { username: 'tom', password },
+    });
+    const code = await generate({ secret, epoch: Math.floor(Date.now() / 1000) });
+    const mfa = await apiCall(url, 'POST', '/auth/mfa', {
+      body: { challenge: first.json.challenge, code },
+    });
+    expect(mfa.status).toBe(200);
+    return mfa.json.accessToken as string;
+  };
+
+  it('stores a key, opens a live and a paper account, trades both, sees each fill under its account; recovers after a restart', async () => {
+    let url = await start();
+    const token = await login(url);
+    const call = (method: string, route: string, body?: unknown, key?: string) =>
+      apiCall(url, method, route, {
+        token,
+        ...(body === undefined ? {} : { body }),
+        ...(key === undefined ? {} : { headers: { 'idempotency-key': key } }),
+      });
+    const cred = await call('POST', '/credentials', {
+      venue: 'binance',
+      label: 'sim',
+      apiKey: sim.apiKey,
+      secret: sim.secret,
+    });
+    expect(cred.status).toBe(201);
+    expect(JSON.stringify(cred.json)).not.toContain(sim.secret);
+    const live = await call('POST', '/accounts', {
+      name: 'real',
+      mode: 'live',
+      venue: 'binance',
+      credentialId: cred.json.id,
+    });
+    expect([live.status, live.json.venueStatus?.venue]).toEqual([201, 'UP']);
+    const paper = await call('POST', '/accounts', { name: 'practice', startingCash: '100000' });
+    expect(paper.status).toBe(201);
+
+    const ws = await subscribedSocket<Frame>(url, token, ['orders']);
+    let liveOrder: Json = null;
+    let tries = 0;
+    await until(
+      async () => {
+        liveOrder = await call(
+          'POST',
+          '/orders',
+          {
+            accountId: live.json.id,
+            instrumentId: 'BTC/USDT',
+            side: 'BUY',
+            type: 'MARKET',
+            quantity: '0.01',
+          },
+          // A new key each try: one denied (no price yet) stays denied under its key.
+          `l-${tries++}`,
+        );
+        return liveOrder.status === 201;
+      },
+      30_000,
+      'the live order accepted',
+    );
+    const paperOrder = await call(
+      'POST',
+      '/orders',
+      {
+        accountId: paper.json.id,
+        instrumentId: 'BTC/USDT',
+        side: 'BUY',
+        type: 'MARKET',
+        // The replayed market's lot is 1 (`serve`'s default --lot).
+        quantity: '1',
+      },
+      'p-1',
+    );
+    expect(paperOrder.status).toBe(201);
+    const fillOf = (id: string) => ws.frames.find((f) => f.fill?.clientOrderId === id)?.fill;
+    await until(
+      () => fillOf(liveOrder.json.clientOrderId) !== undefined,
+      30_000,
+      'the live fill on the WebSocket',
+    );
+    await until(
+      () => fillOf(paperOrder.json.clientOrderId) !== undefined,
+      30_000,
+      'the paper fill on the WebSocket',
+    );
+    expect(fillOf(liveOrder.json.clientOrderId)!.accountId).toBe(live.json.id);
+    expect(fillOf(paperOrder.json.clientOrderId)!.accountId).toBe(paper.json.id);
+    ws.close();
+    // The live order is at the venue, once; the paper one is not.
+    const atVenue = sim.state.orders().map((o) => o.clientOrderId);
+    expect(atVenue).toEqual([liveOrder.json.clientOrderId]);
+
+    const fills = async (accountId: string) => {
+      let f: Json[] = [];
+      await until(
+        async () => {
+          f = (await call('GET', `/fills?accountId=${accountId}`)).json.fills;
+          return f.length > 0;
+        },
+        10_000,
+        'fills stored',
+      );
+      return f;
+    };
+    const before = await fills(live.json.id);
+    serve!.child.kill('SIGTERM');
+    expect(await serve!.exited).toBe(0);
+
+    url = await start();
+    // The session survives the restart (a second login in the same 30 s would reuse the TOTP code).
+    const again = await call('GET', `/accounts/${live.json.id}`);
+    expect(again.json.venueStatus.venue).toBe('UP');
+    expect(await fills(live.json.id)).toEqual(before);
+    // Nothing was sent twice.
+    expect(sim.state.orders().map((o) => o.clientOrderId)).toEqual(atVenue);
+  }, 180_000);
+});
