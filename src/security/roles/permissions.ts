@@ -42,10 +42,11 @@ export type Permission = keyof typeof PERMISSIONS;
  * Who holds which permission. Separation of duties: `admin` manages users and cannot trade;
  * venue credentials are each owner's own (`admin`, and a `trader` or `quant` for their live
  * accounts; another's is not found); `auditor` only reads; only `risk` changes limits, resumes trading and promotes
- * a strategy to live; anyone on the trading floor (`trader`, `risk`) may halt.
+ * a strategy to live; anyone on the trading floor (`trader`, `risk`) may halt, and so may an
+ * `admin` (any account: a safety action in an incident, not trading; resuming is `risk`'s).
  */
 export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } = {
-  admin: ['accounts:read', 'credentials:read', 'credentials:write', 'users:admin'],
+  admin: ['accounts:read', 'credentials:read', 'credentials:write', 'risk:halt', 'users:admin'],
   risk: [
     'market-data:read',
     'orders:read',
@@ -99,7 +100,7 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
 /**
  * The roles that oversee every trading account (`docs/decisions/accounts.md`): they read every
  * account their permissions reach (an admin: the accounts' metadata only), and those that may
- * halt (`risk`) halt any account. Every other role sees its own accounts and its own orders on
+ * halt (`risk`, `admin`) halt any account. Every other role sees its own accounts and its own orders on
  * the shared one.
  */
 export const ACCOUNT_OVERSIGHT: readonly Role[] = ['admin', 'risk', 'auditor'];

@@ -140,5 +140,7 @@ describe('AccountAccess: who sees which account', () => {
     expect(access.mayHalt(tom, access.find(tom, 'a1'))).toBe(true);
     expect(access.mayHalt(tom, access.find(tom, 'desk'))).toBe(false);
     expect(access.mayHalt(claims('r', 'risk'), access.find(tom, 'desk'))).toBe(true);
+    expect(access.mayHalt(claims('ada', 'admin'), access.find(tom, 'a1'))).toBe(true);
+    expect(access.mayHalt(claims('q', 'quant'), access.find(tom, 'a1'))).toBe(false);
   });
 });
