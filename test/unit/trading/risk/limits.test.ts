@@ -174,3 +174,49 @@ describe('risk limits', () => {
     expect(r.submit({ side: 'BUY', quantity: '1' }, 8, 'b').reason).toBe('SENT');
   });
 });
+
+describe('the duplicate-order guard', () => {
+  it('refuses the same order until the window has fully passed, whenever the first one was sent (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.integer({ min: -3, max: 3 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.boolean(),
+        (window, first, edge, anywhere, nearEdge) => {
+          // half the runs land within 3 ms of the window's end
+          const delay = nearEdge ? Math.max(0, window + edge) : anywhere;
+          const t = setup({ global: { duplicateWindowMs: window }, strategies: {} });
+          const req: OrderRequest = { side: 'BUY', type: 'LIMIT', quantity: '3', price: '99.5' };
+          expect(t.submit(req, first).reason).toBe('SENT');
+          expect(t.submit(req, first + delay).reason).toBe(
+            delay < window ? 'DUPLICATE_ORDER' : 'SENT',
+          );
+        },
+      ),
+    );
+  });
+
+  it('a different limit or trigger price is a different order, not a duplicate', () => {
+    const t = setup({ global: { duplicateWindowMs: 1000 }, strategies: {} });
+    const limit = (price: string): OrderRequest => ({
+      side: 'BUY',
+      type: 'LIMIT',
+      quantity: '1',
+      price,
+    });
+    expect(t.submit(limit('99'), 10).reason).toBe('SENT');
+    expect(t.submit(limit('98'), 11).reason).toBe('SENT');
+    expect(t.submit(limit('98'), 12).reason).toBe('DUPLICATE_ORDER');
+    const stop = (triggerPrice: string): OrderRequest => ({
+      side: 'SELL',
+      type: 'STOP_MARKET',
+      quantity: '1',
+      triggerPrice,
+    });
+    expect(t.submit(stop('95'), 13).reason).toBe('SENT');
+    expect(t.submit(stop('94'), 14).reason).toBe('SENT');
+    expect(t.submit(stop('94'), 15).reason).toBe('DUPLICATE_ORDER');
+  });
+});
