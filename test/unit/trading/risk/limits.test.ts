@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
-import { Endpoints } from '../../../../src/trading/bus/topics.js';
+import { Endpoints, Topics } from '../../../../src/trading/bus/topics.js';
 import { Dec, ZERO, type Decimal } from '../../../../src/trading/core/decimal.js';
 import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
 import { makeOrder } from '../../../../src/trading/execution/order-factory.js';
@@ -218,5 +218,33 @@ describe('the duplicate-order guard', () => {
     expect(t.submit(stop('95'), 13).reason).toBe('SENT');
     expect(t.submit(stop('94'), 14).reason).toBe('SENT');
     expect(t.submit(stop('94'), 15).reason).toBe('DUPLICATE_ORDER');
+  });
+});
+
+describe('trading state changes, as the desk sees them', () => {
+  it('a halt without a strategy is published as global, with one as that strategy’s', () => {
+    const t = setup({ global: {}, strategies: {} });
+    const seen: unknown[] = [];
+    t.bus.subscribe(Topics.risk, (e) => seen.push(e));
+    t.risk.setState('HALTED', 1, 'risk-officer');
+    t.risk.setState('REDUCING', 2, 'risk-officer', 'a');
+    expect(seen).toEqual([
+      {
+        kind: 'TradingStateChanged',
+        scope: 'GLOBAL',
+        strategyId: null,
+        state: 'HALTED',
+        actor: 'risk-officer',
+        ts: 1,
+      },
+      {
+        kind: 'TradingStateChanged',
+        scope: 'STRATEGY',
+        strategyId: 'a',
+        state: 'REDUCING',
+        actor: 'risk-officer',
+        ts: 2,
+      },
+    ]);
   });
 });
