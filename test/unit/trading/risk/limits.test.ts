@@ -200,24 +200,17 @@ describe('the duplicate-order guard', () => {
 
   it('a different limit or trigger price is a different order, not a duplicate', () => {
     const t = setup({ global: { duplicateWindowMs: 1000 }, strategies: {} });
-    const limit = (price: string): OrderRequest => ({
-      side: 'BUY',
-      type: 'LIMIT',
-      quantity: '1',
-      price,
-    });
-    expect(t.submit(limit('99'), 10).reason).toBe('SENT');
-    expect(t.submit(limit('98'), 11).reason).toBe('SENT');
-    expect(t.submit(limit('98'), 12).reason).toBe('DUPLICATE_ORDER');
-    const stop = (triggerPrice: string): OrderRequest => ({
-      side: 'SELL',
-      type: 'STOP_MARKET',
-      quantity: '1',
-      triggerPrice,
-    });
-    expect(t.submit(stop('95'), 13).reason).toBe('SENT');
-    expect(t.submit(stop('94'), 14).reason).toBe('SENT');
-    expect(t.submit(stop('94'), 15).reason).toBe('DUPLICATE_ORDER');
+    const limit: OrderRequest = { side: 'BUY', type: 'LIMIT', quantity: '1' };
+    const stop: OrderRequest = { side: 'SELL', type: 'STOP_MARKET', quantity: '1' };
+    const steps: [OrderRequest, string][] = [
+      [{ ...limit, price: '99' }, 'SENT'],
+      [{ ...limit, price: '98' }, 'SENT'],
+      [{ ...limit, price: '98' }, 'DUPLICATE_ORDER'],
+      [{ ...stop, triggerPrice: '95' }, 'SENT'],
+      [{ ...stop, triggerPrice: '94' }, 'SENT'],
+      [{ ...stop, triggerPrice: '94' }, 'DUPLICATE_ORDER'],
+    ];
+    steps.forEach(([req, reason], i) => expect(t.submit(req, 10 + i).reason).toBe(reason));
   });
 });
 

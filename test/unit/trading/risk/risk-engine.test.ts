@@ -91,24 +91,15 @@ describe('RiskEngine', () => {
 
 describe('cash reserved by resting buys, per quote currency', () => {
   // Maker 0.1 %, taker 0.3 %, a 0.05 tick and a 0.01 lot; one instrument quoted in USD, one in EUR.
-  const usd = instrument({
-    id: 'ETH/USD',
+  const spec = {
     base: 'ETH',
-    quote: 'USD',
     tickSize: '0.05',
     lotSize: '0.01',
     makerFee: '0.001',
     takerFee: '0.003',
-  });
-  const eur = instrument({
-    id: 'ETH/EUR',
-    base: 'ETH',
-    quote: 'EUR',
-    tickSize: '0.05',
-    lotSize: '0.01',
-    makerFee: '0.001',
-    takerFee: '0.003',
-  });
+  };
+  const usd = instrument({ ...spec, id: 'ETH/USD', quote: 'USD' });
+  const eur = instrument({ ...spec, id: 'ETH/EUR', quote: 'EUR' });
 
   function twoQuotes(cash: Record<string, string>) {
     const bus = new MessageBus();
