@@ -16,6 +16,7 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
   if (event.clientOrderId !== order.clientOrderId) {
     throw new InvariantError(
       'ORDER_EVENT_MISMATCH',
+      // Stryker disable next-line StringLiteral: message text; the stable code before it is asserted
       `${event.kind} for ${event.clientOrderId} applied to ${order.clientOrderId}`,
     );
   }
@@ -32,6 +33,7 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
     case 'OrderInitialized':
       throw new InvariantError(
         'ORDER_ILLEGAL_TRANSITION',
+        // Stryker disable next-line StringLiteral: message text; the stable code before it is asserted
         `order ${order.clientOrderId} is already initialized`,
       );
     case 'OrderDenied':
@@ -57,6 +59,7 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
       if (fill.side !== order.side) {
         throw new InvariantError(
           'FILL_SIDE_MISMATCH',
+          // Stryker disable next-line StringLiteral: message text; the stable code before it is asserted
           `fill ${fill.tradeId} side ${fill.side} on a ${order.side} order`,
         );
       }
@@ -64,6 +67,7 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
       if (filled.gt(order.quantity)) {
         throw new InvariantError(
           'ORDER_OVERFILL',
+          // Stryker disable next-line StringLiteral: message text; the stable code before it is asserted
           `fill ${fill.tradeId} overfills ${order.clientOrderId}`,
         );
       }

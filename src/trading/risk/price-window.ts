@@ -41,7 +41,9 @@ export class PriceWindow {
     e.lastTs = t;
     push(e.lows, { ts: t, price }, (a, b) => a.gte(b), this.maxSamples);
     push(e.highs, { ts: t, price }, (a, b) => a.lte(b), this.maxSamples);
+    // Stryker disable next-line BlockStatement: memory only, range() reads samples by time and windows stop at the horizon
     for (const d of [e.lows, e.highs]) {
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: memory only, as above (with a horizon > 0 the newest sample always stays)
       while (d.length > 1 && d[0]!.ts <= t - horizonMs) d.shift();
     }
   }
@@ -76,6 +78,7 @@ function push(
 ): void {
   while (d.length > 0 && dominated(d[d.length - 1]!.price, s.price)) d.pop();
   d.push(s);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: memory only, the bound keeps a range never narrower (tested), a later or no bound gives the exact one
   if (d.length > max) {
     d[1] = { ts: d[1]!.ts, price: d[0]!.price };
     d.shift();

@@ -108,8 +108,10 @@ export class RiskEngine {
         } satisfies OrderEvent);
         return;
       }
+      // Stryker disable next-line ConditionalExpression: equivalent, what is remembered is read only by a scope with a duplicate window
       if (this.#uses('duplicateWindowMs')) this.#remember(cmd.order, cmd.ts);
     }
+    // Stryker disable next-line ConditionalExpression: equivalent, the count is read only by a scope with a message limit
     if (this.#uses('maxMessagesPerSecond')) this.#count(cmd);
     this.bus.send(Endpoints.execution, cmd);
   }

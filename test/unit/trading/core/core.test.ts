@@ -20,6 +20,26 @@ describe('core', () => {
     );
   });
 
+  it('a client order id is the strategy id made venue-safe (each unsafe character a _), cut to 23, then -1, -2, … from the start given', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 60, size: 'max' }),
+        fc.nat({ max: 1000 }),
+        fc.integer({ min: 1, max: 5 }),
+        (name, start, n) => {
+          const ids = new ClientOrderIds(name, start);
+          const safe = name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 23) || 'S';
+          for (let i = 1; i <= n; i++) expect(ids.next()).toBe(`${safe}-${start + i}`);
+          expect(ids.count).toBe(start + n);
+          expect(ClientOrderIds.tagOf(name)).toBe(safe);
+        },
+      ),
+    );
+    expect(new ClientOrderIds('sma cross/BTC').next()).toBe('sma_cross_BTC-1');
+    expect(new ClientOrderIds('').next()).toBe('S-1');
+    expect(ClientOrderIds.tagOf('x'.repeat(40))).toBe('x'.repeat(23));
+  });
+
   it('decimals are exact and refuse non-numbers', () => {
     expect(Dec('0.1').plus('0.2').eq('0.3')).toBe(true);
     expect(toDecimal(0.1).toFixed()).toBe('0.1');

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
-import { Endpoints } from '../../../../src/trading/bus/topics.js';
+import { Endpoints, Topics } from '../../../../src/trading/bus/topics.js';
 import { Dec, ZERO, type Decimal } from '../../../../src/trading/core/decimal.js';
 import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
 import { makeOrder } from '../../../../src/trading/execution/order-factory.js';
@@ -172,5 +172,72 @@ describe('risk limits', () => {
     expect(r.submit({ side: 'SELL', quantity: '1' }, 6, 'b').reason).toBe('SENT');
     r.risk.setState('ACTIVE', 7, 'risk-officer');
     expect(r.submit({ side: 'BUY', quantity: '1' }, 8, 'b').reason).toBe('SENT');
+  });
+});
+
+describe('the duplicate-order guard', () => {
+  it('refuses the same order until the window has fully passed, whenever the first one was sent (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.integer({ min: -3, max: 3 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.boolean(),
+        (window, first, edge, anywhere, nearEdge) => {
+          // half the runs land within 3 ms of the window's end
+          const delay = nearEdge ? Math.max(0, window + edge) : anywhere;
+          const t = setup({ global: { duplicateWindowMs: window }, strategies: {} });
+          const req: OrderRequest = { side: 'BUY', type: 'LIMIT', quantity: '3', price: '99.5' };
+          expect(t.submit(req, first).reason).toBe('SENT');
+          expect(t.submit(req, first + delay).reason).toBe(
+            delay < window ? 'DUPLICATE_ORDER' : 'SENT',
+          );
+        },
+      ),
+    );
+  });
+
+  it('a different limit or trigger price is a different order, not a duplicate', () => {
+    const t = setup({ global: { duplicateWindowMs: 1000 }, strategies: {} });
+    const limit: OrderRequest = { side: 'BUY', type: 'LIMIT', quantity: '1' };
+    const stop: OrderRequest = { side: 'SELL', type: 'STOP_MARKET', quantity: '1' };
+    const steps: [OrderRequest, string][] = [
+      [{ ...limit, price: '99' }, 'SENT'],
+      [{ ...limit, price: '98' }, 'SENT'],
+      [{ ...limit, price: '98' }, 'DUPLICATE_ORDER'],
+      [{ ...stop, triggerPrice: '95' }, 'SENT'],
+      [{ ...stop, triggerPrice: '94' }, 'SENT'],
+      [{ ...stop, triggerPrice: '94' }, 'DUPLICATE_ORDER'],
+    ];
+    steps.forEach(([req, reason], i) => expect(t.submit(req, 10 + i).reason).toBe(reason));
+  });
+});
+
+describe('trading state changes, as the desk sees them', () => {
+  it('a halt without a strategy is published as global, with one as that strategy’s', () => {
+    const t = setup({ global: {}, strategies: {} });
+    const seen: unknown[] = [];
+    t.bus.subscribe(Topics.risk, (e) => seen.push(e));
+    t.risk.setState('HALTED', 1, 'risk-officer');
+    t.risk.setState('REDUCING', 2, 'risk-officer', 'a');
+    expect(seen).toEqual([
+      {
+        kind: 'TradingStateChanged',
+        scope: 'GLOBAL',
+        strategyId: null,
+        state: 'HALTED',
+        actor: 'risk-officer',
+        ts: 1,
+      },
+      {
+        kind: 'TradingStateChanged',
+        scope: 'STRATEGY',
+        strategyId: 'a',
+        state: 'REDUCING',
+        actor: 'risk-officer',
+        ts: 2,
+      },
+    ]);
   });
 });

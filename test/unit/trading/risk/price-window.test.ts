@@ -30,6 +30,30 @@ describe('PriceWindow', () => {
     );
   });
 
+  it('widens a window by the current price on either side, never narrows it (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 1, max: 200 }),
+        (prices, current) => {
+          const w = new PriceWindow();
+          prices.forEach((p, i) => w.record('X', Dec(p).div(4), i, 1000));
+          const r = w.range('X', prices.length, 1000, Dec(current).div(4))!;
+          expect(r.low.toFixed()).toBe(
+            Dec(Math.min(current, ...prices))
+              .div(4)
+              .toFixed(),
+          );
+          expect(r.high.toFixed()).toBe(
+            Dec(Math.max(current, ...prices))
+              .div(4)
+              .toFixed(),
+          );
+        },
+      ),
+    );
+  });
+
   it('stays bounded on a long trend, and only ever widens the range when full', () => {
     const w = new PriceWindow(8);
     for (let i = 1; i <= 1000; i++) w.record('X', Dec(i), i, 10_000);

@@ -88,3 +88,57 @@ describe('RiskEngine', () => {
     );
   });
 });
+
+describe('cash reserved by resting buys, per quote currency', () => {
+  // Maker 0.1 %, taker 0.3 %, a 0.05 tick and a 0.01 lot; one instrument quoted in USD, one in EUR.
+  const spec = {
+    base: 'ETH',
+    tickSize: '0.05',
+    lotSize: '0.01',
+    makerFee: '0.001',
+    takerFee: '0.003',
+  };
+  const usd = instrument({ ...spec, id: 'ETH/USD', quote: 'USD' });
+  const eur = instrument({ ...spec, id: 'ETH/EUR', quote: 'EUR' });
+
+  function twoQuotes(cash: Record<string, string>) {
+    const bus = new MessageBus();
+    const exec = new ExecutionEngine(bus, () => ({
+      submit: () => undefined,
+      cancel: () => undefined,
+    }));
+    new RiskEngine(
+      bus,
+      {
+        instrument: (id) => [usd, eur].find((i) => i.id === id),
+        cash: (currency) => Dec(cash[currency] ?? '0'),
+        position: (id) => flatPosition(id),
+        open: exec.open,
+        lastPrice: () => Dec('100'),
+      },
+      { allowShort: false },
+    );
+    let n = 0;
+    return (inst: typeof usd, price: string, quantity: string) => {
+      const { order } = makeOrder({ side: 'BUY', type: 'LIMIT', price, quantity }, inst, {
+        clientOrderId: `c${++n}`,
+        accountId: 'paper',
+        strategyId: 's',
+        ts: 0,
+      });
+      exec.add(order);
+      bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts: 0 });
+      const o = exec.order(order.clientOrderId)!;
+      return o.status === 'DENIED' ? o.reason : 'SENT';
+    };
+  }
+
+  it('a resting USD buy holds USD cash (price × quantity plus the taker fee), never EUR cash', () => {
+    const buy = twoQuotes({ USD: '601.8', EUR: '601.8' });
+    expect(buy(usd, '100', '3')).toBe('SENT'); // holds 300.9 USD
+    expect(buy(eur, '100', '6')).toBe('SENT'); // 601.8 EUR: all of the EUR, none of it held
+    expect(buy(usd, '100', '3')).toBe('SENT'); // the other 300.9 USD
+    expect(buy(usd, '0.05', '0.01')).toBe('INSUFFICIENT_BALANCE');
+    expect(buy(eur, '0.05', '0.01')).toBe('INSUFFICIENT_BALANCE');
+  });
+});

@@ -1,0 +1,66 @@
+import fc from 'fast-check';
+import type { KairosError } from '../../../../src/trading/core/errors.js';
+import { makeInstrument } from '../../../../src/trading/model/instrument.js';
+
+const base = { id: 'ETH/USD', base: 'ETH', quote: 'USD', tickSize: '0.05', lotSize: '0.001' };
+
+function refusal(spec: Parameters<typeof makeInstrument>[0]): KairosError {
+  try {
+    makeInstrument(spec);
+  } catch (e) {
+    return e as KairosError;
+  }
+  throw new Error('accepted');
+}
+
+describe('instrument specs a trader configures', () => {
+  it('keeps maker and taker fees, tick and lot apart, and defaults the minimums and fees to 0', () => {
+    const i = makeInstrument({
+      ...base,
+      makerFee: '0.0002',
+      takerFee: '0.0007',
+      minNotional: '10',
+    });
+    expect(
+      [i.tickSize, i.lotSize, i.makerFee, i.takerFee, i.minNotional, i.minQuantity].map((d) =>
+        d.toFixed(),
+      ),
+    ).toEqual(['0.05', '0.001', '0.0002', '0.0007', '10', '0']);
+    expect(makeInstrument(base).takerFee.toFixed()).toBe('0');
+  });
+
+  it('refuses a tick or lot that is not positive, naming the instrument, the field and the rule', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('tickSize' as const, 'lotSize' as const),
+        fc.integer({ min: -1000, max: 0 }),
+        (name, v) => {
+          const e = refusal({ ...base, [name]: String(v) });
+          expect(e.code).toBe('INSTRUMENT_INVALID');
+          expect(e.message).toBe(`instrument ETH/USD: ${name} must be positive`);
+        },
+      ),
+    );
+  });
+
+  it('refuses a negative fee or minimum but takes 0', () => {
+    const names = ['minQuantity', 'minNotional', 'makerFee', 'takerFee'] as const;
+    fc.assert(
+      fc.property(fc.constantFrom(...names), fc.integer({ min: 1, max: 1000 }), (name, v) => {
+        const e = refusal({ ...base, [name]: String(-v / 1000) });
+        expect(e.code).toBe('INSTRUMENT_INVALID');
+        expect(e.message).toBe(`instrument ETH/USD: ${name} must be non-negative`);
+        expect(makeInstrument({ ...base, [name]: '0' })[name].toFixed()).toBe('0');
+      }),
+    );
+  });
+
+  it('refuses a value that is not a decimal number and an empty id', () => {
+    const e = refusal({ ...base, makerFee: 'ten bps' });
+    expect(e.code).toBe('INSTRUMENT_INVALID');
+    expect(e.message).toBe('instrument ETH/USD: makerFee must be a decimal number');
+    const noId = refusal({ ...base, id: '' });
+    expect(noId.code).toBe('INSTRUMENT_INVALID');
+    expect(noId.message).toBe('instrument: id must not be empty');
+  });
+});
