@@ -36,7 +36,15 @@ export async function reconcile(
   now: number,
   /** `venue:tradeId` of fills already stored (of orders no longer open). */
   knownTradeKeys: ReadonlySet<string> = new Set(),
+  /**
+   * Resolves when every send queued so far has been made (or refused): the open orders are
+   * taken first, then this is awaited, so an order between its commit and its send (placed
+   * while a reconciliation starts) is never taken for one the venue lost.
+   */
+  sent: () => Promise<void> = async () => undefined,
 ): Promise<ReconciliationResult> {
+  const open = exec.openOrders();
+  await sent();
   const resolved = new Set<string>();
   const drift: string[] = [];
   let fillsApplied = 0;
@@ -59,8 +67,7 @@ export async function reconcile(
   };
   apply(await venue.tradesSince(since));
   const reports = new Map<Order, VenueOrderReport | null>();
-  for (const order of exec.openOrders())
-    reports.set(order, await venue.orderByClientId(order.clientOrderId));
+  for (const order of open) reports.set(order, await venue.orderByClientId(order.clientOrderId));
   // An open order the venue has filled further than the trades since `since` show (a fill lost
   // before the last stored one): its own trades, from when it was made.
   const behind = [...reports].filter(

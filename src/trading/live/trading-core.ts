@@ -212,7 +212,9 @@ export class TradingCore extends Kernel<NodeVenue> {
         : Number.isFinite(this.#firstOrderTs)
           ? this.#firstOrderTs
           : now;
-    const r = await reconcile(this.exec, this.venue, this.bus, since, now, this.#known);
+    const r = await reconcile(this.exec, this.venue, this.bus, since, now, this.#known, () =>
+      this.settle(),
+    );
     await this.settle();
     return r;
   }

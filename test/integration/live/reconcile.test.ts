@@ -55,6 +55,37 @@ describe.each(DIALECTS)('recovery and reconciliation on %s', (dialect) => {
     await store.drop();
   });
 
+  it('an order between its commit and its send when a reconciliation starts is not taken for one the venue lost', async () => {
+    const inst = instrument();
+    const venue = new SimulatedExchange({ venue: 'SIM', instruments: [inst] }, (e: OrderEvent) =>
+      node.exec.process(e),
+    );
+    const repo = new OrderRepository(store.db, 'paper');
+    // The journal's commit is held until the reconciliation has started (a slow database).
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const slow = Object.assign(Object.create(repo) as OrderRepository, {
+      commitBatch: async (...args: Parameters<OrderRepository['commitBatch']>) => {
+        await held;
+        return repo.commitBatch(...args);
+      },
+    });
+    const node = makeNode(venue, slow, { deliver: true, drop: new Set() });
+    const order = newOrder({ quantity: quantity('2') }, 'c-racing');
+    node.exec.add(order);
+    node.bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts: 1 });
+    expect(node.exec.order('c-racing')!.status).toBe('SUBMITTED');
+    const running = reconcile(node.exec, venue, node.bus, 0, 2, new Set(), async () => {
+      await node.client.idle();
+      await node.journal.committed();
+    });
+    release();
+    const r = await running;
+    expect(r.resolved).toEqual([]);
+    expect(node.exec.order('c-racing')!.status).toBe('ACCEPTED');
+    expect(node.alerts).toEqual([]);
+  });
+
   it('resolves an unknown outcome by client order id, never sending it twice, and survives a restart', async () => {
     const inst = instrument();
     const link = { deliver: true, drop: new Set(['c2']) };
