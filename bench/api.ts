@@ -1,6 +1,6 @@
 // Issue #4 benchmark: authenticated POST /orders through risk, store and audit (autocannon,
 // on this machine), and one market-data stream fanned out to 1,000 WebSocket clients.
-import autocannon from 'autocannon';
+import { postOrders } from './post-orders.js';
 import WebSocket from 'ws';
 import { startTestServer } from '../test/support/api-server.js';
 import { createBenchDatabase } from './bench-database.js';
@@ -16,30 +16,7 @@ async function orders(store: 'PGlite' | 'Postgres') {
     rateLimitPerMinute: 1e9,
     ...(db ? { env: { DATABASE_URL: db.url } } : {}),
   });
-  let n = 0;
-  const body = JSON.stringify({
-    instrumentId: 'BTC/X',
-    side: 'BUY',
-    type: 'LIMIT',
-    quantity: '1',
-    price: '0.001',
-  });
-  const result = await autocannon({
-    url: `${t.server.url}/orders`,
-    connections: 50,
-    duration: 10,
-    method: 'POST',
-    headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
-    body,
-    requests: [
-      {
-        setupRequest: (req) => ({
-          ...req,
-          headers: { ...req.headers, 'idempotency-key': `bench-${++n}` },
-        }),
-      },
-    ],
-  });
+  const result = await postOrders(t.server.url, { seconds: 10, token: t.token });
   await t.server.close();
   await db?.drop();
   const r = {

@@ -6,7 +6,7 @@
 // - the HTTP stack alone: the same autocannon load (50 connections) on a Fastify route that
 //   validates the same order body and answers 201 with no session, risk or store behind it.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import autocannon from 'autocannon';
+import { postOrders } from './post-orders.js';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { OrderBody } from '../src/api/order-schemas.js';
@@ -62,20 +62,7 @@ export async function httpCeiling(seconds = 10) {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   try {
-    const result = await autocannon({
-      url: `http://127.0.0.1:${address.port}/orders`,
-      connections: 50,
-      duration: seconds,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        instrumentId: 'BTC/X',
-        side: 'BUY',
-        type: 'LIMIT',
-        quantity: '1',
-        price: '0.001',
-      }),
-    });
+    const result = await postOrders(`http://127.0.0.1:${address.port}`, { seconds });
     const r = {
       requestsPerSecond: Math.round(result.requests.average),
       p50Ms: result.latency.p50,

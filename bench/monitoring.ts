@@ -4,7 +4,7 @@
 // endpoint that never answers (what a CloudWatch outage costs). Reported, not asserted.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import autocannon from 'autocannon';
+import { postOrders as orderLoad } from './post-orders.js';
 import { createLogger } from '../src/monitoring/logger.js';
 import { MetricsRegistry } from '../src/monitoring/metrics-registry.js';
 import { openStore } from '../src/store/open-store.js';
@@ -44,32 +44,10 @@ async function postOrders(variant: Variant, seconds: number) {
         ? CLOUDWATCH_DOWN
         : { KAIROS_METRICS: variant === 'off' ? 'off' : 'prometheus' },
   });
-  let n = 0;
-  const result = await autocannon({
-    url: `${t.server.url}/orders`,
-    connections: 50,
-    duration: seconds,
-    method: 'POST',
-    headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      instrumentId: 'BTC/X',
-      side: 'BUY',
-      type: 'LIMIT',
-      quantity: '1',
-      price: '0.001',
-    }),
-    requests: [
-      {
-        setupRequest: (req) => ({
-          ...req,
-          // Idempotency keys are [A-Za-z0-9_-].
-          headers: {
-            ...req.headers,
-            'idempotency-key': `bench-${variant.replace(/\W/g, '_')}-${++n}`,
-          },
-        }),
-      },
-    ],
+  const result = await orderLoad(t.server.url, {
+    seconds,
+    token: t.token,
+    keyPrefix: `bench-${variant}`,
   });
   await t.server.close();
   return {
