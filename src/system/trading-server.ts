@@ -152,7 +152,7 @@ export async function startTradingServer(
       // Writes trust a session found live for 1 s; with Redis every instance shares that memory,
       // so a revocation on one applies on all at once (T19).
       liveCheckMs: 1_000,
-      ...(redis ? { liveCache: new RedisCache(redis, 'kairos:session:') } : {}),
+      liveCache: redis ? new RedisCache(redis, 'kairos:session:') : new MemoryCache({ now }),
       roleOf: async (id) => {
         const u = await users.findById(id);
         return u && u.disabledAt === null ? u.role : null;

@@ -18,7 +18,7 @@ export interface TokenPair {
 /**
  * Where sessions found live are remembered for `liveCheckMs` (the subset of the scalability
  * layer's `Cache` the service uses). Shared by every instance (Redis) in a deployment of
- * several, so a revocation on one refuses writes on all at once; in memory by default.
+ * several, so a revocation on one refuses writes on all at once; a process's memory for one.
  */
 export interface LiveSessionCache {
   get(key: string): Promise<string | undefined>;
@@ -49,35 +49,13 @@ export interface TokenServiceConfig {
    * applies at once.
    */
   readonly liveCheckMs?: number;
-  /** Where sessions found live are remembered (default: this process's memory). */
+  /** Where sessions found live are remembered; required when `liveCheckMs` is set. */
   readonly liveCache?: LiveSessionCache;
 }
 
 const LIVE = 'live';
 const REVOKED = 'revoked';
 const liveKey = (sessionId: string) => `session-live:${sessionId}`;
-
-/** The default `LiveSessionCache`: one process's memory (bounded; expired entries dropped). */
-function memoryLiveCache(now: () => number): LiveSessionCache {
-  const entries = new Map<string, { value: string; until: number }>();
-  const read = (key: string) => {
-    const e = entries.get(key);
-    return e && e.until > now() ? e.value : undefined;
-  };
-  const write = (key: string, value: string, ttlMs: number) => {
-    if (entries.size > 10_000) entries.clear();
-    entries.set(key, { value, until: now() + ttlMs });
-  };
-  return {
-    get: async (key) => read(key),
-    set: async (key, value, ttlMs) => write(key, value, ttlMs),
-    add: async (key, value, ttlMs) => {
-      if (read(key) !== undefined) return false;
-      write(key, value, ttlMs);
-      return true;
-    },
-  };
-}
 
 /**
  * Sessions for the API: a short-lived ES256 access token plus a rotating opaque refresh token
@@ -97,10 +75,13 @@ export class TokenService {
   readonly access: AccessTokens;
   readonly refreshTokens: RefreshTokens;
   /** Sessions found live (`live`) or revoked (`revoked`, a tombstone), when `liveCheckMs` is set. */
-  private readonly liveCache: LiveSessionCache;
+  private readonly liveCache: LiveSessionCache | undefined;
 
   constructor(private readonly config: TokenServiceConfig) {
-    this.liveCache = config.liveCache ?? memoryLiveCache(config.now);
+    if ((config.liveCheckMs ?? 0) > 0 && !config.liveCache) {
+      throw new KairosError('CONFIG_INVALID', 'token service: liveCheckMs needs a liveCache');
+    }
+    this.liveCache = config.liveCache;
     this.access = new AccessTokens({ ...config, ttlMs: config.accessTtlMs });
     this.refreshTokens = new RefreshTokens({ ...config, sessionTtlMs: config.sessionTtlMs });
   }
@@ -148,10 +129,11 @@ export class TokenService {
   async verifyAccessLive(token: string): Promise<AccessClaims> {
     const claims = this.access.verify(token);
     const ttl = this.config.liveCheckMs ?? 0;
-    if (ttl > 0 && (await this.liveCache.get(liveKey(claims.sid))) === LIVE) return claims;
+    const cache = ttl > 0 ? this.liveCache : undefined;
+    if (cache && (await cache.get(liveKey(claims.sid))) === LIVE) return claims;
     await this.refreshTokens.usable(claims.sid);
     // `add`, not `set`: a revocation's tombstone written since the store was read wins.
-    if (ttl > 0) await this.liveCache.add(liveKey(claims.sid), LIVE, ttl);
+    await cache?.add(liveKey(claims.sid), LIVE, ttl);
     return claims;
   }
 
@@ -181,7 +163,7 @@ export class TokenService {
    */
   private async forgetLive(sessionIds: readonly string[]): Promise<void> {
     const ttl = this.config.liveCheckMs ?? 0;
-    if (ttl <= 0) return;
+    if (ttl <= 0 || !this.liveCache) return;
     for (const id of sessionIds) await this.liveCache.set(liveKey(id), REVOKED, 2 * ttl);
   }
 

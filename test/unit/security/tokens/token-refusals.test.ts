@@ -1,3 +1,4 @@
+import { MemoryCache } from '../../../../src/scalability/cache/memory-cache.js';
 import jwt from 'jsonwebtoken';
 import { AccessTokens } from '../../../../src/security/tokens/access-tokens.js';
 import { MemorySessionStore } from '../../../../src/security/tokens/memory-session-store.js';
@@ -209,6 +210,7 @@ describe('the live-session cache of write requests', () => {
       audience: 'kairos-api',
       roleOf: async () => 'trader',
       liveCheckMs,
+      liveCache: new MemoryCache({ now }),
     });
     return { clock, store, tokens, reads: () => reads };
   }

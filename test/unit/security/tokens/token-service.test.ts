@@ -1,3 +1,4 @@
+import { MemoryCache } from '../../../../src/scalability/cache/memory-cache.js';
 import type { Role } from '../../../../src/security/roles/permissions.js';
 import { MemorySessionStore } from '../../../../src/security/tokens/memory-session-store.js';
 import { refreshTokenHash } from '../../../../src/security/tokens/refresh-tokens.js';
@@ -25,6 +26,7 @@ function setup(liveCheckMs = 0) {
     audience: 'kairos-api',
     roleOf: async (id) => roles.get(id) ?? null,
     liveCheckMs,
+    liveCache: new MemoryCache({ now }),
   });
   return { clock, store, roles, tokens };
 }
