@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { cp, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import { Kysely, Migrator, sql } from 'kysely';
 import pg from 'pg';
 import { KairosError } from '../trading/core/errors.js';
 import type { Logger } from '../trading/core/logger.js';
@@ -10,6 +10,7 @@ import type { Metrics } from '../trading/core/metrics.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { instrumentedPool } from './instrumented-pool.js';
 import { migrations } from './migrations/index.js';
+import { OneSchemaDialect } from './one-schema-dialect.js';
 import { pglitePool } from './pglite-pool.js';
 import type { Schema } from './schema.js';
 
@@ -101,7 +102,7 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
     }
     store = {
       db: new Kysely<Schema>({
-        dialect: new PostgresDialect({
+        dialect: new OneSchemaDialect({
           pool: opts.metrics ? instrumentedPool(pool, opts.metrics, () => pool.totalCount) : pool,
         }),
       }),
@@ -118,7 +119,7 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
     const pool = pglitePool(lite);
     store = {
       db: new Kysely<Schema>({
-        dialect: new PostgresDialect({
+        dialect: new OneSchemaDialect({
           pool: opts.metrics ? instrumentedPool(pool, opts.metrics, () => 1) : pool,
         }),
       }),
@@ -183,7 +184,7 @@ async function copyTemplate(template: string, dataDir: string): Promise<void> {
  */
 export async function migratedPgliteDump(): Promise<Blob> {
   const lite = await PGlite.create();
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: pglitePool(lite) }) });
+  const db = new Kysely<Schema>({ dialect: new OneSchemaDialect({ pool: pglitePool(lite) }) });
   try {
     await migrate(db);
     return await lite.dumpDataDir('none');

@@ -25,17 +25,7 @@ export async function freshStore(
     return { ...s, drop: () => s.close() };
   }
   const schema = `kairos_test_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
-  // Jest runs test files in parallel workers: one schema's migrations at a time (concurrent DDL
-  // of the same tables in several schemas has failed a migration under load).
-  const lock = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await lock.connect();
-  let s: Store;
-  try {
-    await lock.query('select pg_advisory_lock(7261001)');
-    s = await openStore({ databaseUrl: TEST_DATABASE_URL, schema, ...m });
-  } finally {
-    await lock.end();
-  }
+  const s = await openStore({ databaseUrl: TEST_DATABASE_URL, schema, ...m });
   return {
     ...s,
     schema,
