@@ -134,6 +134,8 @@ export const API_ERRORS = {
   LAMBDA_UNREACHABLE: e(503, 'Lambda unreachable'),
   // 503: a live account's venue does not answer, bans or throttles; nothing was sent
   ACCOUNT_VENUE_DOWN: e(503, 'Account venue down'),
+  // 503: no instance owning the account answered (several instances: a failover in progress)
+  ACCOUNT_OWNER_UNAVAILABLE: e(503, 'Account owner unavailable'),
   VENUE_UNAVAILABLE: e(503, 'Venue unavailable'),
   VENUE_RATE_LIMITED: e(503, 'Venue rate limit'),
   VENUE_BANNED: e(503, 'Venue ban'),
