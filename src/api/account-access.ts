@@ -5,6 +5,9 @@ import { KairosError } from '../trading/core/errors.js';
 import { ownerOf } from './authenticated-context.js';
 import type { AccountDesk, AccountTrading, ApiAccount } from './deps.js';
 
+/** Who asks: the user and role of a verified token (or of a command another instance handed over). */
+export type Caller = Pick<AccessClaims, 'sub' | 'role'>;
+
 /**
  * Who sees which account, one rule for every route and the WebSocket
  * (`docs/decisions/accounts.md`): a user sees their own accounts and the shared one (on it, only
@@ -55,10 +58,10 @@ export class AccountAccess {
    * is down: `ACCOUNT_VENUE_DOWN`; whose key the venue refused: `ACCOUNT_CREDENTIAL_REFUSED`.
    */
   forTrading(
-    claims: AccessClaims,
+    claims: Caller,
     accountId: string | undefined,
   ): { account: ApiAccount; trading: AccountTrading } {
-    const id = accountId ?? this.accounts.defaultOf(claims.sub) ?? sharedId(this.accounts);
+    const id = this.tradingAccountId(claims, accountId);
     const a = this.accounts.get(id);
     if (!a || !(a.shared || a.ownerUserId === claims.sub)) throw notFound(id, 'body.accountId');
     if (this.accounts.isClosed(id))
@@ -79,6 +82,11 @@ export class AccountAccess {
     return { account: a, trading };
   }
 
+  /** The id of the account `forTrading` takes: `accountId`, else the default, else the shared one. */
+  tradingAccountId(claims: Caller, accountId: string | undefined): string {
+    return accountId ?? this.accounts.defaultOf(claims.sub) ?? sharedId(this.accounts);
+  }
+
   /** Which orders the caller reads: every visible account's, or only `accountId`'s. */
   async orderScope(claims: AccessClaims, accountId?: string): Promise<OrderScope> {
     const every = seesEveryAccount(claims.role);
@@ -92,7 +100,7 @@ export class AccountAccess {
   }
 
   /** Whether the caller sees an order of `strategyId` on `accountId`. */
-  async seesOrder(claims: AccessClaims, accountId: string, strategyId: string): Promise<boolean> {
+  async seesOrder(claims: Caller, accountId: string, strategyId: string): Promise<boolean> {
     const a = this.accounts.get(accountId);
     if (!a || !this.#sees(claims, a)) return false;
     if (!a.shared || seesEveryAccount(claims.role)) return true;
@@ -104,11 +112,11 @@ export class AccountAccess {
     return seesEveryAccount(claims.role) || account.ownerUserId === claims.sub;
   }
 
-  #sees(claims: AccessClaims, a: ApiAccount): boolean {
+  #sees(claims: Caller, a: ApiAccount): boolean {
     return a.shared || a.ownerUserId === claims.sub || seesEveryAccount(claims.role);
   }
 
-  async #ownersOf(claims: AccessClaims): Promise<string[]> {
+  async #ownersOf(claims: Caller): Promise<string[]> {
     return [ownerOf(claims), ...(await this.strategiesOf(claims.sub))];
   }
 }

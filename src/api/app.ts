@@ -26,6 +26,7 @@ import { strategyRoutes } from './routes/strategy-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { orderRoutes } from './routes/order-routes.js';
+import { OrderCommands, RUN_HERE } from './order-commands.js';
 import { StrategyOwners } from './strategy-owners.js';
 import { wsGateway } from './ws-gateway.js';
 
@@ -111,7 +112,17 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     ...(authPerMinute === undefined ? {} : { authPerMinute }),
   });
   await app.register(accountRoutes, { accounts, access });
-  await app.register(orderRoutes, { accounts, access, reads: ports.orderReads });
+  // Place and cancel run where the account is owned: here, or handed to its owner (several
+  // instances), which runs the commands handed to it with the same `OrderCommands`.
+  const orders = new OrderCommands({
+    accounts,
+    access,
+    reads: ports.orderReads,
+    logger: logger.child({ component: 'api' }),
+  });
+  const handOff = ports.orderHandOff ?? RUN_HERE;
+  handOff.serve(orders.handle);
+  await app.register(orderRoutes, { access, reads: ports.orderReads, commands: orders, handOff });
   await app.register(positionRoutes, { accounts, access });
   await app.register(balanceRoutes, { accounts, access, instruments });
   await app.register(fillRoutes, { reads: ports.orderReads, access });

@@ -100,7 +100,7 @@ const authenticatedContext: FastifyPluginAsync<{ readonly tokens: AccessVerifier
 export const authentication = fp(authenticatedContext, { name: 'kairos-authentication' });
 
 /** The owner id of orders a user places. */
-export function ownerOf(claims: AccessClaims): string {
+export function ownerOf(claims: Pick<AccessClaims, 'sub'>): string {
   return `user:${claims.sub}`;
 }
 

@@ -20,6 +20,11 @@ import type { OrderRepository, OrderScope } from '../store/order-repository.js';
 import type { Fill } from '../trading/model/fill.js';
 import type { MessageBus } from '../trading/bus/message-bus.js';
 import type { Cache } from '../scalability/cache/cache.js';
+import type {
+  AccountCommand,
+  CommandAnswer,
+  CommandHandler,
+} from '../scalability/bus/command-stream.js';
 import type { PasswordHasher } from '../security/passwords/password-hasher.js';
 import type { Role } from '../security/roles/permissions.js';
 import type { TokenService } from '../security/tokens/token-service.js';
@@ -113,6 +118,17 @@ export interface AccountDesk {
   trading(id: string): AccountTrading | undefined;
   /** A live account's link to its venue; null for a paper account. */
   venueLink(id: string): AccountVenueLink | null;
+}
+
+/**
+ * Where an order command runs (`docs/scalability.md`, "Order hand-off"): on this instance when
+ * it owns the account (`local`), else on the owner's, over the bus, with the owner's answer.
+ * The composition root gives it; without it every command runs here (one instance).
+ */
+export interface OrderHandOff {
+  dispatch(cmd: AccountCommand, local: () => Promise<CommandAnswer>): Promise<CommandAnswer>;
+  /** The handler this instance runs the commands of the accounts it owns with (given once). */
+  serve(handler: CommandHandler): void;
 }
 
 /** Orders and fills across accounts, as readers may see them (`OrderScope`). */
@@ -300,6 +316,8 @@ export interface ApiPorts {
   readonly accounts: AccountDesk;
   /** Orders and fills across accounts. */
   readonly orderReads: OrderReads;
+  /** Where `POST /orders` and cancels run: here (default), or handed to the account's owner. */
+  readonly orderHandOff?: OrderHandOff;
   /** Every core's order events, as one stream (each event names its account). */
   readonly events: Pick<MessageBus, 'subscribe'>;
   /** An order as its account's OMS holds it now. */

@@ -43,7 +43,7 @@ export function frameworkProblem(err: {
 }
 
 /** An RFC 9457 problem carrying the stable code, its status and title from the catalogue. */
-function problemBody(code: string, detail: string) {
+export function problemBody(code: string, detail: string) {
   const { status, title } = apiErrorOf(code);
   return { type: `urn:kairos:error:${code}`, title, status, code, detail };
 }

@@ -51,6 +51,8 @@ import { UserAccounts } from './user-accounts.js';
 import { TradingAccounts } from './trading-accounts.js';
 import { LiveAccounts } from './live-accounts.js';
 import { ServerVenues, type VenueSetting } from './server-venues.js';
+import { SOLE_OWNER, type AccountOwnership } from './account-ownership.js';
+import { accountHandOff, type HandOffSettings } from './order-hand-off.js';
 
 /** What `kairos serve` runs on. */
 export interface ServerOptions {
@@ -86,6 +88,13 @@ export interface ServerOptions {
   readonly venues?: readonly VenueSetting[];
   /** How often each live account is confirmed with its venue, ms (default 2 000). */
   readonly liveConfirmEveryMs?: number;
+  /**
+   * Which accounts this instance trades (default `SOLE_OWNER`: all). Any other: an order for an
+   * account another instance owns is handed to it over Redis (`REDIS_URL`; `order-hand-off.ts`).
+   */
+  readonly ownership?: AccountOwnership;
+  /** The order hand-off's Redis key prefix and wait. */
+  readonly handOff?: HandOffSettings;
 }
 
 /** A running server. */
@@ -358,7 +367,17 @@ export async function startTradingServer(
       now,
     });
     stops.push(async () => readiness.stop());
+    // Several instances: orders for an account another one owns go to it (none: all run here).
+    const handOff = accountHandOff({
+      ownership: opts.ownership ?? SOLE_OWNER,
+      redis,
+      accounts: () => accounts.infos().map((a) => a.id),
+      logger,
+      ...(opts.handOff ? { settings: opts.handOff } : {}),
+    });
+    if (handOff) stops.push(() => handOff.close());
     const app = await buildApp({
+      ...(handOff ? { orderHandOff: handOff } : {}),
       users: directory(users, cipher, now),
       hasher: opts.passwordHasher ?? new PasswordHasher(),
       mfa,

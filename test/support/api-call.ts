@@ -5,6 +5,8 @@ export interface Answer {
   readonly text: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
   readonly json: any;
+  /** The answer's headers (`retry-after`…). */
+  readonly headers: Headers;
 }
 
 /** Calls the API over real HTTP with an optional bearer token and JSON body. */
@@ -29,5 +31,6 @@ export async function apiCall(
     type,
     text,
     json: text && type.includes('json') ? JSON.parse(text) : null,
+    headers: res.headers,
   };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
@@ -85,6 +85,15 @@ export async function startTestServer(
     venues?: ServerOptions['venues'];
     /** How often live accounts are confirmed with their venue, ms. */
     liveConfirmEveryMs?: number;
+    /** Which accounts this server trades (`ServerOptions.ownership`; default: all). */
+    ownership?: ServerOptions['ownership'];
+    /** The order hand-off's Redis key prefix and wait (`ServerOptions.handOff`). */
+    handOff?: ServerOptions['handOff'];
+    /**
+     * Another instance of `instanceOf`'s service: on its database (give the same
+     * `postgresSchema`), with its keys (copied into this home), users and tokens.
+     */
+    instanceOf?: TestServer;
   } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));
@@ -108,10 +117,16 @@ export async function startTestServer(
   const hasher = new PasswordHasher();
   const store = await openConfiguredStore(config);
   const users = {} as Record<Role, TestUser>;
+  // Another instance: the same keys (tokens and encrypted fields), the users already made.
+  const first = opts.instanceOf;
+  if (first) {
+    cpSync(path.join(first.home, 'keys'), path.join(home, 'keys'), { recursive: true });
+    Object.assign(users, first.users);
+  }
   try {
     const repo = new UserRepository(store.db);
     const cipher = await openFieldCipher(config);
-    for (const [role, username] of Object.entries(NAMES) as [Role, string][]) {
+    for (const [role, username] of first ? [] : (Object.entries(NAMES) as [Role, string][])) {
       const password = `a ${role} passphrase for tests`;
       const secret = totp.generateSecret();
       const u = await repo.create({
@@ -148,6 +163,8 @@ export async function startTestServer(
     ...(opts.liveConfirmEveryMs === undefined
       ? {}
       : { liveConfirmEveryMs: opts.liveConfirmEveryMs }),
+    ...(opts.ownership ? { ownership: opts.ownership } : {}),
+    ...(opts.handOff ? { handOff: opts.handOff } : {}),
   };
   // Every answer of every API test is checked against the OpenAPI document when the server
   // closes: a status, content type or body the document does not describe fails the test file.
@@ -188,8 +205,8 @@ export async function startTestServer(
     if (mfa.status !== 200) throw new Error(`second factor ${username}: ${mfa.status}`);
     return ((await mfa.json()) as { accessToken: string }).accessToken;
   };
-  const tokens = {} as Record<Role, string>;
-  for (const [role, u] of Object.entries(users) as [Role, TestUser][])
+  const tokens = { ...first?.tokens } as Record<Role, string>;
+  for (const [role, u] of first ? [] : (Object.entries(users) as [Role, TestUser][]))
     tokens[role] = await login(u.username, u.password, u.secret);
   return { server, token: tokens.trader, home, users, tokens, logs, login, restart };
 }

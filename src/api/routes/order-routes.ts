@@ -1,48 +1,54 @@
-import { createHash } from 'node:crypto';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyPluginAsync } from 'fastify';
-import type { AccessClaims } from '../../security/tokens/access-tokens.js';
-import { InvariantError } from '../../trading/core/errors.js';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { CommandAnswer } from '../../scalability/bus/command-stream.js';
+import { OwnerUnavailableError } from '../../scalability/bus/command-stream.js';
 import type { AccountAccess } from '../account-access.js';
-import { ownerOf } from '../authenticated-context.js';
-import type { AccountDesk, OrderReads } from '../deps.js';
+import type { OrderHandOff, OrderReads } from '../deps.js';
+import { CANCEL, PLACE, type OrderCommands } from '../order-commands.js';
 import { AccountIdString, OrderBody, OrderView, orderView } from '../order-schemas.js';
-import { ProblemSchema, apiError, sendProblem } from '../problem.js';
-import { isOpen } from '../../trading/model/order-state-machine.js';
+import { ProblemSchema, apiError } from '../problem.js';
 
 const Problem = ProblemSchema;
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-/**
- * The client order id of a user's request: derived from the user, the account and the
- * Idempotency-Key, so the same key on the same account always names the same order (a retry
- * never makes a second one), and valid for venues (32 characters of [0-9a-z]). On the shared
- * account (`accountId` absent) it is what it was before accounts, so old keys keep their orders.
- */
-export function clientOrderIdFor(userId: string, key: string, accountId?: string): string {
-  const seed = accountId === undefined ? `${userId}\0${key}` : `${userId}\0${accountId}\0${key}`;
-  return `k${createHash('sha256').update(seed).digest('hex').slice(0, 31)}`;
-}
-
 /** What the order routes use. */
 export interface OrderRoutesOptions {
-  readonly accounts: Pick<AccountDesk, 'trading'>;
   readonly access: AccountAccess;
   readonly reads: OrderReads;
+  /** Place and cancel, run on the instance that owns the account (`order-commands.ts`). */
+  readonly commands: OrderCommands;
+  /** Where they run: here, or handed to the owner (default: here). */
+  readonly handOff: OrderHandOff;
+}
+
+/**
+ * Runs a place or cancel where its account is owned and sends the answer, as the owner gave it;
+ * no owner answering: 503 `ACCOUNT_OWNER_UNAVAILABLE` with `Retry-After`.
+ */
+async function answerFromOwner(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  handOff: OrderHandOff,
+  cmd: { accountId: string; route: string; body: unknown; idempotencyKey: string | null },
+  local: () => Promise<CommandAnswer>,
+): Promise<FastifyReply> {
+  const { sub, role } = req.claims;
+  try {
+    const { status, body } = await handOff.dispatch(
+      { requestId: req.id, user: { id: sub, role }, ...cmd },
+      local,
+    );
+    if (status >= 400) reply.type('application/problem+json');
+    return reply.code(status).send(body);
+  } catch (err) {
+    if (err instanceof OwnerUnavailableError) reply.header('retry-after', String(err.retryAfterS));
+    throw err;
+  }
 }
 
 /** Orders: place (idempotent), cancel, list with filters and a cursor, one with its events. */
 export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, opts) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  /** An order the caller sees, on whichever account it is, with that account's trading. */
-  const findOrder = async (claims: AccessClaims, id: string) => {
-    const at = await opts.reads.locate(id);
-    if (!at || !(await opts.access.seesOrder(claims, at.accountId, at.strategyId))) return null;
-    const trading = opts.accounts.trading(at.accountId);
-    const order = trading && (await trading.desk.find(at.strategyId, id));
-    return order ? { order, trading } : null;
-  };
-
   r.post(
     '/orders',
     {
@@ -67,30 +73,15 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
       },
     },
     async (req, reply) => {
-      const claims = req.claims;
-      const { accountId, ...request } = req.body;
-      const { account, trading } = opts.access.forTrading(claims, accountId);
       const key = req.headers['idempotency-key'];
-      const id = account.shared
-        ? clientOrderIdFor(claims.sub, key)
-        : clientOrderIdFor(claims.sub, key, account.id);
-      const { order, created } = await trading.desk.place(ownerOf(claims), id, request);
-      // Denied at the gate (or not a valid order for the instrument): recorded with its reason,
-      // never sent, and answered as a problem carrying that reason.
-      if (order.status === 'DENIED') {
-        if (order.reason === null) {
-          throw new InvariantError(
-            'ORDER_EVENT_MISMATCH',
-            `${order.clientOrderId}: denied, no reason`,
-          );
-        }
-        return sendProblem(
-          reply,
-          order.reason,
-          `order ${order.clientOrderId} denied: ${order.reason}`,
-        );
-      }
-      return reply.code(created ? 201 : 200).send(orderView(order));
+      const accountId = opts.access.tradingAccountId(req.claims, req.body.accountId);
+      return answerFromOwner(
+        req,
+        reply,
+        opts.handOff,
+        { accountId, route: PLACE, body: req.body, idempotencyKey: key },
+        () => opts.commands.place(req.claims, req.body, key),
+      );
     },
   );
 
@@ -157,7 +148,7 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
       },
     },
     async (req) => {
-      const found = await findOrder(req.claims, req.params.id);
+      const found = await opts.commands.find(req.claims, req.params.id);
       if (!found) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
       const { order, trading } = found;
       const events = await trading.orders.events(order.clientOrderId);
@@ -179,23 +170,20 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
       schema: {
         tags: ['orders'],
         params: IdParams,
-        response: { 202: OrderView, 404: Problem, 409: Problem },
+        response: { 202: OrderView, 404: Problem, 409: Problem, 503: Problem },
       },
     },
     async (req, reply) => {
-      const found = await findOrder(req.claims, req.params.id);
-      if (!found) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
-      // A finished order cannot be canceled: say so, with its status, rather than a 202.
-      if (!isOpen(found.order.status)) {
-        return sendProblem(
-          reply,
-          'ORDER_NOT_OPEN',
-          `order ${req.params.id} is ${found.order.status}: only an open order can be canceled`,
-        );
-      }
-      const order = await found.trading.desk.cancel(found.order.strategyId, req.params.id);
-      if (!order) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
-      return reply.code(202).send(orderView(order));
+      const { id } = req.params;
+      // The order's account (unknown: answered here, 404); its owner sees the order or not.
+      const at = await opts.reads.locate(id);
+      return answerFromOwner(
+        req,
+        reply,
+        opts.handOff,
+        { accountId: at?.accountId ?? '', route: CANCEL, body: { id }, idempotencyKey: null },
+        () => opts.commands.cancel(req.claims, id),
+      );
     },
   );
 };

@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import { Type, type Static } from '@fastify/type-provider-typebox';
+import { Compile } from 'typebox/compile';
+import type {
+  AccountCommand,
+  CommandAnswer,
+  CommandHandler,
+} from '../scalability/bus/command-stream.js';
+import { ROLES, type Role } from '../security/roles/permissions.js';
+import { InvariantError, KairosError } from '../trading/core/errors.js';
+import type { Logger } from '../trading/core/logger.js';
+import { isOpen } from '../trading/model/order-state-machine.js';
+import type { AccountAccess, Caller } from './account-access.js';
+import { ownerOf } from './authenticated-context.js';
+import type { AccountDesk, OrderHandOff, OrderReads } from './deps.js';
+import { OrderBody, orderView } from './order-schemas.js';
+import { problemBody } from './problem.js';
+
+/** The routes of the order commands an instance hands to an account's owner. */
+export const PLACE = 'orders.place';
+export const CANCEL = 'orders.cancel';
+
+/** One instance: every command runs here. */
+export const RUN_HERE: OrderHandOff = {
+  dispatch: (_cmd, local) => local(),
+  serve: () => undefined,
+};
+
+/**
+ * The client order id of a user's request: derived from the user, the account and the
+ * Idempotency-Key, so the same key on the same account always names the same order (a retry
+ * never makes a second one), and valid for venues (32 characters of [0-9a-z]). On the shared
+ * account (`accountId` absent) it is what it was before accounts, so old keys keep their orders.
+ */
+export function clientOrderIdFor(userId: string, key: string, accountId?: string): string {
+  const seed = accountId === undefined ? `${userId}\0${key}` : `${userId}\0${accountId}\0${key}`;
+  return `k${createHash('sha256').update(seed).digest('hex').slice(0, 31)}`;
+}
+
+const orderBody = Compile(OrderBody);
+const cancelBody = Compile(Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }));
+
+/** What the order commands use. */
+export interface OrderCommandsOptions {
+  readonly accounts: Pick<AccountDesk, 'trading'>;
+  readonly access: AccountAccess;
+  readonly reads: OrderReads;
+  /** Where a handed-off command's internal error is logged (component `api`). */
+  readonly logger: Logger;
+}
+
+/**
+ * Placing and canceling an order, as answers (status and body): what `POST /orders` and
+ * `DELETE /orders/{id}` run on the instance that owns the account, for a request made there or
+ * handed over from another instance (`handle`). The caller's token was checked where the request
+ * came in; account access, the risk gate and write-before-send apply here.
+ */
+export class OrderCommands {
+  constructor(private readonly opts: OrderCommandsOptions) {}
+
+  /** Places an order (idempotent by the key): 201 made, 200 found, a problem when denied. */
+  async place(caller: Caller, body: Static<typeof OrderBody>, key: string): Promise<CommandAnswer> {
+    const { accountId, ...request } = body;
+    const { account, trading } = this.opts.access.forTrading(caller, accountId);
+    const id = account.shared
+      ? clientOrderIdFor(caller.sub, key)
+      : clientOrderIdFor(caller.sub, key, account.id);
+    const { order, created } = await trading.desk.place(ownerOf(caller), id, request);
+    // Denied at the gate (or not a valid order for the instrument): recorded with its reason,
+    // never sent, and answered as a problem carrying that reason.
+    if (order.status === 'DENIED') {
+      if (order.reason === null) {
+        throw new InvariantError(
+          'ORDER_EVENT_MISMATCH',
+          `${order.clientOrderId}: denied, no reason`,
+        );
+      }
+      return problem(order.reason, `order ${order.clientOrderId} denied: ${order.reason}`);
+    }
+    return { status: created ? 201 : 200, body: orderView(order) };
+  }
+
+  /** Cancels an open order the caller sees: 202; 404 unseen; 409 `ORDER_NOT_OPEN`. */
+  async cancel(caller: Caller, id: string): Promise<CommandAnswer> {
+    const found = await this.find(caller, id);
+    if (!found) return problem('NOT_FOUND', `order ${id}: not found`);
+    // A finished order cannot be canceled: say so, with its status, rather than a 202.
+    if (!isOpen(found.order.status)) {
+      return problem(
+        'ORDER_NOT_OPEN',
+        `order ${id} is ${found.order.status}: only an open order can be canceled`,
+      );
+    }
+    const order = await found.trading.desk.cancel(found.order.strategyId, id);
+    if (!order) return problem('NOT_FOUND', `order ${id}: not found`);
+    return { status: 202, body: orderView(order) };
+  }
+
+  /** An order the caller sees, on whichever account it is, with that account's trading. */
+  async find(caller: Caller, id: string) {
+    const at = await this.opts.reads.locate(id);
+    if (!at || !(await this.opts.access.seesOrder(caller, at.accountId, at.strategyId))) {
+      return null;
+    }
+    const trading = this.opts.accounts.trading(at.accountId);
+    const order = trading && (await trading.desk.find(at.strategyId, id));
+    return order ? { order, trading } : null;
+  }
+
+  /**
+   * Runs a command handed over by another instance, answering as a local request would: a
+   * refusal with its problem, an internal error as `INTERNAL` (logged here, where it happened).
+   */
+  readonly handle: CommandHandler = async (cmd) => {
+    try {
+      const caller = callerOf(cmd);
+      if (cmd.route === PLACE && orderBody.Check(cmd.body) && cmd.idempotencyKey !== null) {
+        return await this.place(caller, cmd.body, cmd.idempotencyKey);
+      }
+      if (cmd.route === CANCEL && cancelBody.Check(cmd.body)) {
+        return await this.cancel(caller, cmd.body.id);
+      }
+      return problem('BAD_REQUEST', `${cmd.route}: not an order command of this version`);
+    } catch (err) {
+      // As `problem.ts` answers a local request's error.
+      if (err instanceof KairosError) return problem(err.code, err.message);
+      this.opts.logger.error('internal error', { requestId: cmd.requestId, err });
+      return problem('INTERNAL', 'internal error');
+    }
+  };
+}
+
+function callerOf(cmd: AccountCommand): Caller {
+  const role = cmd.user.role as Role;
+  if (!ROLES.includes(role)) throw new KairosError('BAD_REQUEST', `user.role: ${role} unknown`);
+  return { sub: cmd.user.id, role };
+}
+
+function problem(code: string, detail: string): CommandAnswer {
+  const body = problemBody(code, detail);
+  return { status: body.status, body };
+}
