@@ -76,7 +76,12 @@ export function registerProblems(app: FastifyInstance, log: Logger = noopLogger)
         (v?.params && 'missingProperty' in v.params ? `.${String(v.params.missingProperty)}` : '');
       return sendProblem(reply, 'VALIDATION', `${field}: ${v?.message ?? 'is invalid'}`);
     }
-    if (err instanceof KairosError) return sendProblem(reply, err.code, err.message);
+    if (err instanceof KairosError) {
+      // A refusal that passes (no owner of the account yet…) says when to retry.
+      if ('retryAfterS' in err && typeof err.retryAfterS === 'number')
+        reply.header('retry-after', String(err.retryAfterS));
+      return sendProblem(reply, err.code, err.message);
+    }
     const framework = frameworkProblem(err);
     if (framework) return sendProblem(reply, framework, err.message);
     if (err.statusCode === 413) return sendProblem(reply, 'BODY_TOO_LARGE', err.message);

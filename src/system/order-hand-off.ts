@@ -1,4 +1,5 @@
-import type { OrderHandOff } from '../api/deps.js';
+import { randomUUID } from 'node:crypto';
+import type { Actor, OrderHandOff, RiskDesk } from '../api/deps.js';
 import type {
   AccountCommand,
   CommandAnswer,
@@ -7,7 +8,7 @@ import type {
 } from '../scalability/bus/command-stream.js';
 import { RedisCommandStream } from '../scalability/bus/redis-command-stream.js';
 import type { RedisClient } from '../scalability/connections.js';
-import { KairosError } from '../trading/core/errors.js';
+import { InvariantError, KairosError } from '../trading/core/errors.js';
 import type { Logger } from '../trading/core/logger.js';
 import { SOLE_OWNER, type AccountOwnership } from './account-ownership.js';
 
@@ -18,7 +19,12 @@ export interface AccountHandOffOptions {
   /** The accounts this instance knows (those it owns at start are served at once). */
   readonly accounts: () => readonly string[];
   readonly logger: Logger;
+  /** Applies the stored risk settings to this instance's cores (`RiskControl.sync`). */
+  readonly applyRisk?: (actor: string) => Promise<void>;
 }
+
+/** The command an account's owner applies its stored risk settings on (a halt made elsewhere). */
+export const RISK_APPLY = 'risk.apply';
 
 /**
  * The order hand-off of several instances (`docs/scalability.md`, "Order hand-off"): a place or
@@ -51,7 +57,26 @@ export class AccountHandOff implements OrderHandOff {
     const { ownership, accounts, stream, logger } = this.opts;
     // A command taken just as the account was lost goes on to the new owner, whose answer is
     // the caller's; it is never run where the account's core no longer trades.
-    this.#handler = (cmd) => (ownership.owns(cmd.accountId) ? handler(cmd) : stream.send(cmd));
+    const run = (cmd: AccountCommand) =>
+      !ownership.owns(cmd.accountId)
+        ? stream.send(cmd)
+        : cmd.route === RISK_APPLY
+          ? this.#applyRisk(cmd.user.id)
+          : handler(cmd);
+    // One line per command run for another instance (its request line is on the sender's log).
+    this.#handler = async (cmd) => {
+      const started = performance.now();
+      const answer = await run(cmd);
+      logger.info('command', {
+        requestId: cmd.requestId,
+        accountId: cmd.accountId,
+        route: cmd.route,
+        status: answer.status,
+        userId: cmd.user.id,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+      });
+      return answer;
+    };
     this.#unwatch = ownership.watch(({ accountId, owned }) => {
       if (owned) this.#start(accountId);
       else void this.#stop(accountId);
@@ -60,6 +85,48 @@ export class AccountHandOff implements OrderHandOff {
     logger.info('order hand-off serving', {
       accounts: [...this.#serving.keys()].join(','),
     });
+  }
+
+  /**
+   * The risk desk of several instances: a state set on one account (its kill switch), stored
+   * and applied here, is applied by the account's owner too before the answer, so its core stops
+   * (and cancels) at once wherever the request came in. No owner answering:
+   * `ACCOUNT_OWNER_UNAVAILABLE` (the change is stored; the owner applies it at its next refresh,
+   * a new owner before it trades; the client may retry).
+   */
+  riskDesk(risk: RiskDesk): RiskDesk {
+    return {
+      view: () => risk.view(),
+      setLimit: (scope, name, value, by) => risk.setLimit(scope, name, value, by),
+      setState: async (scope, state, reason, by) => {
+        await risk.setState(scope, state, reason, by);
+        if (scope.accountId !== undefined) await this.#onOwner(scope.accountId, by);
+      },
+    };
+  }
+
+  async #onOwner(accountId: string, by: Actor): Promise<void> {
+    const cmd = {
+      requestId: randomUUID(),
+      accountId,
+      user: { id: by.actor, role: by.role },
+      route: RISK_APPLY,
+      body: null,
+      idempotencyKey: null,
+    };
+    // Here: already applied by `setState`.
+    const answer = await this.dispatch(cmd, async () => ({ status: 200, body: null }));
+    if (answer.status !== 200) {
+      throw new InvariantError(
+        'HAND_OFF_ANSWER',
+        `${RISK_APPLY} on account ${accountId}: the owner answered ${answer.status}`,
+      );
+    }
+  }
+
+  async #applyRisk(actor: string): Promise<CommandAnswer> {
+    await this.opts.applyRisk?.(actor);
+    return { status: 200, body: null };
   }
 
   /** Stops serving every account (commands not taken wait for the next owner) and the stream. */
@@ -100,6 +167,7 @@ export function accountHandOff(o: {
   redis: RedisClient | null;
   accounts: () => readonly string[];
   logger: Logger;
+  applyRisk: (actor: string) => Promise<void>;
   settings?: HandOffSettings;
 }): AccountHandOff | null {
   if (o.ownership === SOLE_OWNER) return null;
@@ -118,5 +186,6 @@ export function accountHandOff(o: {
         ...(cmd ? { requestId: cmd.requestId, accountId: cmd.accountId, route: cmd.route } : {}),
       }),
   });
-  return new AccountHandOff({ ownership: o.ownership, stream, accounts: o.accounts, logger });
+  const { ownership, accounts, applyRisk } = o;
+  return new AccountHandOff({ ownership, stream, accounts, logger, applyRisk });
 }

@@ -373,6 +373,7 @@ export async function startTradingServer(
       redis,
       accounts: () => accounts.infos().map((a) => a.id),
       logger,
+      applyRisk: (actor) => riskControl.sync(actor),
       ...(opts.handOff ? { settings: opts.handOff } : {}),
     });
     if (handOff) stops.push(() => handOff.close());
@@ -405,7 +406,7 @@ export async function startTradingServer(
       unresolved: () => accounts.unresolved(),
       instruments: [inst],
       candles: { recent: (id, limit) => (id === inst.id ? replay.recent(limit) : []) },
-      risk: riskControl,
+      risk: handOff ? handOff.riskDesk(riskControl) : riskControl,
       userAdmin: new UserAccounts(store.db, cipher),
       credentials: new CredentialVault(store.db, cipher),
       auditLog: {

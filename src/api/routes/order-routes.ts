@@ -1,7 +1,6 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandAnswer } from '../../scalability/bus/command-stream.js';
-import { OwnerUnavailableError } from '../../scalability/bus/command-stream.js';
 import type { AccountAccess } from '../account-access.js';
 import type { OrderHandOff, OrderReads } from '../deps.js';
 import { CANCEL, PLACE, type OrderCommands } from '../order-commands.js';
@@ -23,7 +22,7 @@ export interface OrderRoutesOptions {
 
 /**
  * Runs a place or cancel where its account is owned and sends the answer, as the owner gave it;
- * no owner answering: 503 `ACCOUNT_OWNER_UNAVAILABLE` with `Retry-After`.
+ * no owner answering: 503 `ACCOUNT_OWNER_UNAVAILABLE` with `Retry-After` (`problem.ts`).
  */
 async function answerFromOwner(
   req: FastifyRequest,
@@ -33,17 +32,12 @@ async function answerFromOwner(
   local: () => Promise<CommandAnswer>,
 ): Promise<FastifyReply> {
   const { sub, role } = req.claims;
-  try {
-    const { status, body } = await handOff.dispatch(
-      { requestId: req.id, user: { id: sub, role }, ...cmd },
-      local,
-    );
-    if (status >= 400) reply.type('application/problem+json');
-    return reply.code(status).send(body);
-  } catch (err) {
-    if (err instanceof OwnerUnavailableError) reply.header('retry-after', String(err.retryAfterS));
-    throw err;
-  }
+  const { status, body } = await handOff.dispatch(
+    { requestId: req.id, user: { id: sub, role }, ...cmd },
+    local,
+  );
+  if (status >= 400) reply.type('application/problem+json');
+  return reply.code(status).send(body);
 }
 
 /** Orders: place (idempotent), cancel, list with filters and a cursor, one with its events. */

@@ -135,7 +135,7 @@ export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opt
             },
             { additionalProperties: false },
           ),
-          response: { 200: RiskView, 404: ProblemSchema, ...Problems },
+          response: { 200: RiskView, 404: ProblemSchema, 503: ProblemSchema, ...Problems },
         },
       },
       async (req) => {

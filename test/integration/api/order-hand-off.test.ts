@@ -120,6 +120,10 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
     expect(againB.json).toEqual(againA.json);
     expect(againB.json.clientOrderId).toBe(onB.json.clientOrderId);
     expect(await journaled(onB.json.clientOrderId)).toBe(1);
+    // The owner logs the command under the request id B answered with.
+    const requestId = onB.headers.get('x-request-id')!;
+    const line = a.logs.map((l) => JSON.parse(l)).find((l) => l.requestId === requestId);
+    expect(line).toMatchObject({ message: 'command', component: 'hand-off', status: 201 });
   }, 30_000);
 
   it('a risk denial, another user’s account, bad input: the same problem from B as from A', async () => {
@@ -164,6 +168,30 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
     // Another's order: not found, on either.
     const hers = await apiCall(b.server.url, 'DELETE', `/orders/${id}`, { token: tina.token });
     expect([hers.status, hers.json.code]).toEqual([404, 'NOT_FOUND']);
+  }, 30_000);
+
+  it('an account halted on B stops its owner A before B answers; resumed on B, A trades it again', async () => {
+    const resting = await place(a, tom, { price: '1' });
+    expect(resting.status).toBe(201);
+    const halt = await apiCall(b.server.url, 'POST', '/risk/halt', {
+      token: tom,
+      body: { accountId: tomAccount, reason: 'halted through another instance' },
+    });
+    expect(halt.status).toBe(200);
+    // Applied on A's core already (not at its next refresh): new orders denied, open ones canceled.
+    for (const on of [a, b]) {
+      const denied = await place(on, tom, {});
+      expect([denied.status, denied.json.code]).toEqual([422, 'TRADING_HALTED']);
+    }
+    const core = a.server.accountCore(tomAccount)!;
+    expect(core.exec.order(resting.json.clientOrderId)!.status).toBe('CANCELED');
+    // Resuming is the risk role's.
+    const resume = await apiCall(b.server.url, 'POST', '/risk/resume', {
+      token: b.tokens.risk,
+      body: { accountId: tomAccount },
+    });
+    expect(resume.status).toBe(200);
+    expect((await place(b, tom, {})).status).toBe(201);
   }, 30_000);
 
   it('no owner answering: 503 ACCOUNT_OWNER_UNAVAILABLE with Retry-After; the retry with the same key makes one order', async () => {
