@@ -126,6 +126,16 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
     expect(line).toMatchObject({ message: 'command', component: 'hand-off', status: 201 });
   }, 30_000);
 
+  it('the same key sent at once to both instances, many times: one order, one 201, the rest 200 with it', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => place(i % 2 === 0 ? b : a, tom, {}, 'racing-key')),
+    );
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
+    expect(new Set(answers.map((r) => r.json.clientOrderId)).size).toBe(1);
+    expect(await journaled(answers[0]!.json.clientOrderId)).toBe(1);
+  }, 30_000);
+
   it('a risk denial, another user’s account, bad input: the same problem from B as from A', async () => {
     // Far more than the account's cash: denied at the owner's gate, recorded, never sent.
     const big = { quantity: '1000000' };
