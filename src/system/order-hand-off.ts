@@ -18,6 +18,8 @@ export interface AccountHandOffOptions {
   readonly stream: CommandStream;
   /** The accounts this instance knows (those it owns at start are served at once). */
   readonly accounts: () => readonly string[];
+  /** Whether the database holds the account (made on another instance since this one started). */
+  readonly stored?: (accountId: string) => Promise<boolean>;
   readonly logger: Logger;
   /** Applies the stored risk settings to this instance's cores (`RiskControl.sync`). */
   readonly applyRisk?: (actor: string) => Promise<void>;
@@ -33,8 +35,8 @@ export const RISK_APPLY = 'risk.apply';
  * stream of each account it owns, from when it takes the account to when it loses it
  * (`AccountOwnership.watch`), with the handler a local request runs.
  *
- * An account this instance does not know at all runs here too (it answers 404 as one instance
- * would), so a mistyped account never waits for an owner that does not exist.
+ * An account that does not exist (neither known here nor stored) runs here too (it answers 404
+ * as one instance would), so a mistyped account never waits for an owner that does not exist.
  *
  * @example
  * const handOff = new AccountHandOff({ ownership, stream, accounts: () => ids, logger });
@@ -47,10 +49,12 @@ export class AccountHandOff implements OrderHandOff {
 
   constructor(private readonly opts: AccountHandOffOptions) {}
 
-  dispatch(cmd: AccountCommand, local: () => Promise<CommandAnswer>): Promise<CommandAnswer> {
-    const { ownership, accounts, stream } = this.opts;
-    const here = ownership.owns(cmd.accountId) || !accounts().includes(cmd.accountId);
-    return here ? local() : stream.send(cmd);
+  async dispatch(cmd: AccountCommand, local: () => Promise<CommandAnswer>): Promise<CommandAnswer> {
+    const { ownership, accounts, stored, stream } = this.opts;
+    const id = cmd.accountId;
+    if (ownership.owns(id)) return local();
+    const exists = accounts().includes(id) || ((await stored?.(id)) ?? false);
+    return exists ? stream.send(cmd) : local();
   }
 
   serve(handler: CommandHandler): void {
@@ -166,6 +170,7 @@ export function accountHandOff(o: {
   ownership: AccountOwnership;
   redis: RedisClient | null;
   accounts: () => readonly string[];
+  stored?: (accountId: string) => Promise<boolean>;
   logger: Logger;
   applyRisk: (actor: string) => Promise<void>;
   settings?: HandOffSettings;
@@ -187,5 +192,12 @@ export function accountHandOff(o: {
       }),
   });
   const { ownership, accounts, applyRisk } = o;
-  return new AccountHandOff({ ownership, stream, accounts, logger, applyRisk });
+  return new AccountHandOff({
+    ownership,
+    stream,
+    accounts,
+    logger,
+    applyRisk,
+    ...(o.stored ? { stored: o.stored } : {}),
+  });
 }

@@ -17,6 +17,7 @@ import { SigningKeys } from '../security/tokens/signing-keys.js';
 import { TokenService } from '../security/tokens/token-service.js';
 import { MfaVerifier } from '../security/totp/mfa-verifier.js';
 import { Totp } from '../security/totp/totp.js';
+import { AccountRepository } from '../store/account-repository.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import { MfaRepository } from '../store/mfa-repository.js';
 import { locateOrder, pageFills, pageOrders } from '../store/order-repository.js';
@@ -372,6 +373,7 @@ export async function startTradingServer(
       ownership: opts.ownership ?? SOLE_OWNER,
       redis,
       accounts: () => accounts.infos().map((a) => a.id),
+      stored: async (id) => (await new AccountRepository(store.db).find(id)) !== null,
       logger,
       applyRisk: (actor) => riskControl.sync(actor),
       ...(opts.handOff ? { settings: opts.handOff } : {}),

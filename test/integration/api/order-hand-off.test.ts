@@ -126,6 +126,18 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
     expect(line).toMatchObject({ message: 'command', component: 'hand-off', status: 201 });
   }, 30_000);
 
+  it('an account made on A after B started: B hands its orders to the owner too', async () => {
+    const made = await apiCall(a.server.url, 'POST', '/accounts', {
+      token: tom,
+      body: { name: 'later', startingCash: '100000' },
+    });
+    expect(made.status).toBe(201);
+    ownsAll.take(made.json.id);
+    const onB = await place(b, tom, { accountId: made.json.id });
+    expect([onB.status, onB.json.accountId]).toEqual([201, made.json.id]);
+    expect(a.server.accountCore(made.json.id)!.exec.order(onB.json.clientOrderId)).toBeDefined();
+  }, 30_000);
+
   it('the same key sent at once to both instances, many times: one order, one 201, the rest 200 with it', async () => {
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) => place(i % 2 === 0 ? b : a, tom, {}, 'racing-key')),

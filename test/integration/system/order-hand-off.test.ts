@@ -46,6 +46,8 @@ describe('AccountHandOff: where an order command runs as accounts change owner (
       ownership,
       stream: new RedisCommandStream(redis, { prefix, waitMs: 1_000 }),
       accounts: () => accounts,
+      // Made on another instance since this one started: in the database only.
+      stored: async (id) => id === 'acct-new',
       logger: noopLogger,
     });
     const ran: AccountCommand[] = [];
@@ -80,9 +82,13 @@ describe('AccountHandOff: where an order command runs as accounts change owner (
     expect(await dispatch(a, 'acct-1')).toEqual({ status: 201, body: { by: 'a (here)' } });
     expect(await dispatch(a, 'acct-2')).toEqual({ status: 201, body: { by: 'b' } });
     expect(await dispatch(b, 'acct-1')).toEqual({ status: 201, body: { by: 'a' } });
-    // Unknown to this instance: answered here (the route then says 404), never waited for.
+    // Not known here but stored (another instance made it): its owner runs it.
+    a.ownership.take('acct-new');
+    expect(await dispatch(b, 'acct-new')).toEqual({ status: 201, body: { by: 'a' } });
+    a.ownership.give('acct-new');
+    // Neither known nor stored: answered here (the route then says 404), never waited for.
     expect(await dispatch(b, 'acct-unknown')).toEqual({ status: 201, body: { by: 'b (here)' } });
-    expect(a.ran.map((c) => c.accountId)).toEqual(['acct-1']);
+    expect(a.ran.map((c) => c.accountId)).toEqual(['acct-1', 'acct-new']);
     expect(b.ran.map((c) => c.accountId)).toEqual(['acct-2']);
 
     // acct-1 moves from a to b: a stops serving it, b starts; commands follow the owner.
