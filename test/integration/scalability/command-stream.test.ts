@@ -8,6 +8,8 @@ import type {
 import { OwnerUnavailableError } from '../../../src/scalability/bus/command-stream.js';
 import { RedisCommandStream } from '../../../src/scalability/bus/redis-command-stream.js';
 import { connectRedis } from '../../../src/scalability/connections.js';
+import { redisJournal } from '../../support/redis-journal.js';
+import { spawnScript } from '../../support/spawn-script.js';
 import { until } from '../../support/until.js';
 import { TEST_REDIS_URL, testRedis, uniquePrefix } from './services.js';
 
@@ -152,6 +154,30 @@ describe('RedisCommandStream: commands to the owner of an account, answers back'
     );
     await stopHeir();
   });
+
+  it('an owner process killed (SIGKILL) after running a command: the next owner claims it and answers from the journal', async () => {
+    const sender = await instance({ waitMs: 60_000 });
+    const owner = spawnScript('test/support/command-owner.ts', [
+      TEST_REDIS_URL,
+      prefix,
+      'acct-killed',
+    ]);
+    const { child, out } = owner;
+    try {
+      await until(() => out().includes('serving'), 30_000, 'the owner process serving');
+      const answer = sender.stream.send(command('acct-killed', 'killed-key'));
+      await until(() => out().includes('journaled killed-key'), 30_000, 'the command run');
+      child.kill('SIGKILL');
+      await owner.exited;
+      const heir = await instance();
+      const stop = heir.stream.serve('acct-killed', redisJournal(heir.redis, prefix));
+      expect(await answer).toEqual({ status: 200, body: { id: 'order-killed-key' } });
+      expect(await admin.redis.get(`${prefix}runs:killed-key`)).toBe('2');
+      await stop();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('does not run a command older than any caller waits for', async () => {
     const sender = await instance({ waitMs: 200 });

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { LeaseRepository } from '../../../src/store/lease-repository.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { newOrder } from '../../support/builders.js';
-import { ROOT } from '../../support/run-cli.js';
+import { spawnScript } from '../../support/spawn-script.js';
 import { freshStore } from '../../support/stores.js';
 import { TEST_DATABASE_URL } from '../../support/postgres.js';
 import { until } from '../../support/until.js';
@@ -16,19 +14,12 @@ import { until } from '../../support/until.js';
 describe('fencing a paused lease owner (Postgres)', () => {
   it('after SIGSTOP past the TTL and a takeover, the old owner writes nothing more', async () => {
     const store = await freshStore('postgres');
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(ROOT, 'test/support/lease-holder.ts'),
-        TEST_DATABASE_URL,
-        store.schema!,
-        'account:fenced',
-        '600',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const { child } = spawnScript('test/support/lease-holder.ts', [
+      TEST_DATABASE_URL,
+      store.schema!,
+      'account:fenced',
+      '600',
+    ]);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += String(d)));
     try {
