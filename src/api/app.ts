@@ -117,7 +117,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   await app.register(fillRoutes, { reads: ports.orderReads, access });
   await app.register(instrumentRoutes, { instruments, lastPrice });
   await app.register(candleRoutes, { instruments, candles: ports.candles });
-  await app.register(riskRoutes, { risk: ports.risk, access });
+  await app.register(riskRoutes, { risk: ports.risk, access, users: ports.users });
   await app.register(userRoutes, { userAdmin: ports.userAdmin, sessions: ports.tokens });
   await app.register(credentialRoutes, { credentials: ports.credentials });
   await app.register(auditRoutes, { auditLog: ports.auditLog });

@@ -236,7 +236,11 @@ export async function startTradingServer(
       clearInterval(sampling);
       counted.stop();
     });
-    const riskControl = new RiskControl(risk, () => accounts.runtimes());
+    const riskControl = new RiskControl(risk, () =>
+      accounts
+        .runtimes()
+        .map((r) => ({ ...r, ownerUserId: accounts.info(r.accountId)?.ownerUserId ?? null })),
+    );
     const showStates = killSwitchMetrics(metrics);
     riskControl.onApplied((states) =>
       showStates({

@@ -236,6 +236,41 @@ describe('instrument scope', () => {
   });
 });
 
+describe("this account's own limits", () => {
+  it('apply beside every account’s, the stricter binding, every strategy and instrument counted', () => {
+    const r = setup({
+      global: { maxPosition: Dec(10) },
+      strategies: {},
+      account: { maxPosition: Dec(3) },
+    });
+    // The account's 3 binds the position across strategies and instruments' own counts.
+    expect(r.submit({ side: 'BUY', quantity: '2' }, { strategyId: 'a' }).reason).toBe('SENT');
+    expect(r.submit({ side: 'BUY', quantity: '2' }, { strategyId: 'b' }).reason).toBe(
+      'POSITION_LIMIT',
+    );
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'b' }).reason).toBe('SENT');
+    // Every account's 4 still binds the quantity where the account's own 6 would allow it.
+    const q = setup({
+      global: { maxOrderQuantity: Dec(4) },
+      strategies: {},
+      account: { maxOrderQuantity: Dec(6) },
+    });
+    expect(q.submit({ side: 'SELL', quantity: '5' }).reason).toBe('ORDER_QUANTITY_LIMIT');
+    expect(q.submit({ side: 'SELL', quantity: '4' }).reason).toBe('SENT');
+  });
+
+  it('count messages of the whole account', () => {
+    const r = setup({ global: {}, strategies: {}, account: { maxMessagesPerSecond: 2 } });
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'a' }).reason).toBe('SENT');
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'b', inst: B }).reason).toBe(
+      'SENT',
+    );
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'c' }).reason).toBe(
+      'MESSAGE_THROTTLE',
+    );
+  });
+});
+
 describe('message throttle scopes', () => {
   it('counts the account across strategies, orders and cancels', () => {
     const r = setup({ global: { maxMessagesPerSecond: 3 }, strategies: {} });
