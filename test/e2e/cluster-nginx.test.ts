@@ -88,7 +88,15 @@ describe('three kairos serve behind nginx (scripts/cluster.ts)', () => {
     script.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     script.stderr!.on('data', (b: Buffer) => (out += b.toString()));
     exited = new Promise((r) => script.on('exit', (code) => r(code)));
-    url = await until(() => /cluster ready at (\S+)/.exec(out)?.[1], 150_000, `ready: ${out}`);
+    url = await until(
+      () => {
+        // No nginx and no way to install it (or any start failure): the script says why and exits.
+        if (script.exitCode !== null) throw new Error(`the cluster did not start: ${out}`);
+        return /cluster ready at (\S+)/.exec(out)?.[1];
+      },
+      150_000,
+      'the cluster ready',
+    );
     instances = [
       ...out.matchAll(/cluster: instance (\d) pid (\d+) id (\w+) at (\S+) \(log (\S+)\/instance/g),
     ]
