@@ -24,7 +24,8 @@ const alive = (pid: number) => {
  * KAIROS_HOME, behind nginx (issue 16). A trader logs in through nginx (password on one instance,
  * second factor on another), reads are spread over all three (the `x-kairos-instance` header),
  * a WebSocket through nginx gets frames, a session revoked on one instance is refused by every
- * other at once, and with one instance killed -9 nginx answers from the others. No orders: each
+ * other at once, and with one instance killed -9 nginx answers from the others (its WebSockets
+ * closed, the others' still fed, a reconnect fed by a live instance). No orders: each
  * instance still runs its own core for every account until ownership lands.
  */
 describe('three kairos serve behind nginx (scripts/cluster.ts)', () => {
@@ -175,6 +176,9 @@ describe('three kairos serve behind nginx (scripts/cluster.ts)', () => {
 
   it('keeps answering from the other two when one instance is killed -9', async () => {
     const { token } = await login('bob');
+    // Three WebSockets through nginx: round robin puts one on each instance.
+    const sockets: Awaited<ReturnType<typeof subscribedSocket<{ type: string }>>>[] = [];
+    for (let i = 0; i < 3; i++) sockets.push(await subscribedSocket(url, token, ['bars']));
     const victim = instances[1]!;
     process.kill(victim.pid, 'SIGKILL');
     await until(() => !alive(victim.pid), 10_000, 'the instance gone');
@@ -197,6 +201,20 @@ describe('three kairos serve behind nginx (scripts/cluster.ts)', () => {
       seen.add(r.instance!);
     }
     expect([...seen].sort()).toEqual([instances[0]!.id, instances[2]!.id].sort());
+
+    // The victim's socket is closed by nginx; the other two keep getting bars, and a client that
+    // reconnects through nginx lands on a live instance and gets them too.
+    await until(() => sockets.filter((s) => !s.open()).length === 1, 10_000, 'one socket closed');
+    const live = sockets.filter((s) => s.open());
+    const bars = (s: (typeof sockets)[number]) => s.frames.filter((f) => f.type === 'bar').length;
+    const before = live.map(bars);
+    await until(() => live.every((s, i) => bars(s) > before[i]!), 15_000, 'bars after the kill');
+    const again = await subscribedSocket<{ type: string }>(url, token, ['bars']);
+    try {
+      await until(() => bars(again) > 0, 15_000, 'bars after reconnecting');
+    } finally {
+      for (const s of [...sockets, again]) s.close();
+    }
   });
 
   it('stops nginx and every instance on SIGTERM, and removes its folder', async () => {
