@@ -140,7 +140,8 @@ ${servers}
     client_max_body_size 64k;
     proxy_http_version 1.1;
     proxy_set_header Host $host;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    # nginx is the edge: the client's address, never a chain the client could have written.
+    proxy_set_header X-Forwarded-For $remote_addr;
     proxy_set_header X-Forwarded-Proto $scheme;
     proxy_connect_timeout 2s;
     # A refused or timed-out connection goes to the next instance (also for a POST: it never
