@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
@@ -112,6 +112,7 @@ describe('three kairos serve behind nginx (scripts/cluster.ts)', () => {
       await exited;
     }
     await dropTestSchema(schema);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const login = async (username: string) => {

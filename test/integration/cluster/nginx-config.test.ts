@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureNginx, nginxConfig } from '../../../scripts/cluster.js';
@@ -12,6 +12,7 @@ describe('the cluster’s nginx config', () => {
     upstreams: ['http://127.0.0.1:40001', 'http://127.0.0.1:40002'],
     dir,
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is accepted by nginx and writes nothing outside its folder', () => {
     // Installed by the test setup; missing here, this throws (never a skip).
