@@ -55,6 +55,12 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   logRequests(app, logger.child({ component: 'http' }));
+  // Which of several instances behind a load balancer answered (`docs/scalability.md`).
+  const instance = ports.instanceId;
+  if (instance !== undefined)
+    app.addHook('onRequest', async (_req, reply) => {
+      void reply.header('x-kairos-instance', instance);
+    });
   if (ports.metrics) countRequests(app, ports.metrics);
   registerProblems(app, logger.child({ component: 'api' }));
   refuseHostileInput(app);

@@ -336,6 +336,8 @@ export interface ApiPorts {
   readonly readiness: { run(): Promise<HealthReport> };
   /** The API's logger: one line per request (component `http`), internal errors (component `api`). */
   readonly logger?: Logger;
+  /** This instance's id, answered in the `x-kairos-instance` header of every answer (default: none). */
+  readonly instanceId?: string;
   /** The API's metrics: request durations per route template, WebSocket clients (default none). */
   readonly metrics?: Metrics;
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
@@ -86,12 +86,16 @@ export interface ServerOptions {
   readonly venues?: readonly VenueSetting[];
   /** How often each live account is confirmed with its venue, ms (default 2 000). */
   readonly liveConfirmEveryMs?: number;
+  /** This process's instance id (the `x-kairos-instance` answer header; default: 8 random hex digits). */
+  readonly instanceId?: string;
 }
 
 /** A running server. */
 export interface RunningServer {
   readonly url: string;
   readonly app: FastifyInstance;
+  /** This instance's id, answered in `x-kairos-instance` (`docs/scalability.md`). */
+  readonly instanceId: string;
   /** The shared account's trading core (tests look at what reached the venue). */
   readonly core: TradingCore;
   /** The trading core of an account (undefined when it has none). */
@@ -131,6 +135,8 @@ export async function startTradingServer(
     stops.push(() => processed.stop());
   }
   const now = opts.now ?? Date.now;
+  // Names this process among several behind a load balancer: its answers and its log lines.
+  const instanceId = opts.instanceId ?? randomBytes(4).toString('hex');
   try {
     const fieldKeys = await openFieldKeys(fieldKeysDir(config), config.kms);
     stops.push(async () => fieldKeys.close());
@@ -439,6 +445,7 @@ export async function startTradingServer(
       logger,
       ...(registry ? { metrics: registry } : {}),
       bars: replay,
+      instanceId,
       readiness: readiness.checks,
       rateLimit: {
         perMinute: opts.rateLimitPerMinute ?? 6_000,
@@ -447,7 +454,12 @@ export async function startTradingServer(
       },
     });
     const url = await app.listen({ host: opts.host, port: opts.port });
-    logger.info('server listening', { component: 'server', url, instrumentId: inst.id });
+    logger.info('server listening', {
+      component: 'server',
+      url,
+      instrumentId: inst.id,
+      instanceId,
+    });
     let metricsUrl: string | null = null;
     if (registry && config.metrics.port !== undefined) {
       const exposition = await startMetricsServer(registry, {
@@ -470,6 +482,7 @@ export async function startTradingServer(
     return {
       url,
       app,
+      instanceId,
       core,
       accountCore: (id) => accounts.runtime(id)?.core,
       replayDone,
