@@ -248,6 +248,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     KAIROS_HOME: opts.home,
     DATABASE_URL: opts.databaseUrl,
     REDIS_URL: opts.redisUrl,
+    // nginx on loopback: the client is the address it forwards (per-client rate limits).
+    TRUST_PROXY: '127.0.0.1',
   };
   if (opts.schema === undefined) delete env.DATABASE_SCHEMA;
   else env.DATABASE_SCHEMA = opts.schema;

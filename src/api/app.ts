@@ -47,6 +47,16 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     // Fastify's own logger stays off: requests are logged through ours (`request-log.ts`).
     logger: false,
     genReqId: requestId,
+    // Behind a load balancer the client is who it says in X-Forwarded-For, only when the
+    // connection comes from a trusted one (else anyone could pick their own rate-limit key).
+    ...(ports.trustProxy === undefined
+      ? {}
+      : {
+          trustProxy:
+            typeof ports.trustProxy === 'number'
+              ? trustHops(ports.trustProxy)
+              : [...ports.trustProxy],
+        }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Router errors (a bad %-escape in the URL…) answer as problems with our codes.
     frameworkErrors: (err, _req, reply) =>
@@ -173,4 +183,9 @@ function verifiedSubject(
     seen.set(token, entry);
     return entry.sub;
   };
+}
+
+/** Trusts the nearest `hops` proxies, as proxy-addr does for a number (Fastify's types omit it). */
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
 }

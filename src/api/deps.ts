@@ -338,6 +338,11 @@ export interface ApiPorts {
   readonly logger?: Logger;
   /** This instance's id, answered in the `x-kairos-instance` header of every answer (default: none). */
   readonly instanceId?: string;
+  /**
+   * The load balancers whose `X-Forwarded-For` names the client (addresses, CIDR ranges or a hop
+   * count: Fastify's `trustProxy`); absent: the connection's address is the client's.
+   */
+  readonly trustProxy?: readonly string[] | number;
   /** The API's metrics: request durations per route template, WebSocket clients (default none). */
   readonly metrics?: Metrics;
 }

@@ -446,6 +446,7 @@ export async function startTradingServer(
       ...(registry ? { metrics: registry } : {}),
       bars: replay,
       instanceId,
+      ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
       readiness: readiness.checks,
       rateLimit: {
         perMinute: opts.rateLimitPerMinute ?? 6_000,
