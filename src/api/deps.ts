@@ -5,7 +5,12 @@ import type { CredentialSummary } from '../store/credential-repository.js';
 import type { HealthReport } from '../monitoring/health-checks.js';
 import type { Logger } from '../trading/core/logger.js';
 import type { Metrics } from '../trading/core/metrics.js';
-import type { StoredStates } from '../store/risk-repository.js';
+import type {
+  LimitTarget,
+  StateTarget,
+  StoredLimits,
+  StoredStates,
+} from '../store/risk-repository.js';
 import type { UserSummary } from '../store/user-repository.js';
 import type { BacktestJob } from '../store/backtest-repository.js';
 import type { Deployment } from '../store/strategy-deployment-repository.js';
@@ -14,7 +19,6 @@ import type { Order } from '../trading/model/order.js';
 import type { JsonObject } from '../trading/strategy/strategy-context.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { Instrument } from '../trading/model/instrument.js';
-import type { LimitSet } from '../trading/risk/risk-limits.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import type { OrderRepository, OrderScope } from '../store/order-repository.js';
 import type { Fill } from '../trading/model/fill.js';
@@ -147,15 +151,10 @@ export interface OrderReads {
 
 /** Risk limits and trading states: stored (audited), then applied to the running core at once. */
 export interface RiskDesk {
-  view(): Promise<{ limits: LimitSet; states: StoredStates }>;
-  setLimit(
-    scope: { strategyId?: string; instrumentId?: string },
-    name: string,
-    value: string,
-    by: Actor,
-  ): Promise<void>;
+  view(): Promise<{ limits: StoredLimits; states: StoredStates }>;
+  setLimit(scope: LimitTarget, name: string, value: string, by: Actor): Promise<void>;
   setState(
-    scope: { strategyId?: string; accountId?: string },
+    scope: StateTarget,
     state: TradingState,
     reason: string | null,
     by: Actor,
@@ -355,6 +354,13 @@ export interface ApiPorts {
   readonly readiness: { run(): Promise<HealthReport> };
   /** The API's logger: one line per request (component `http`), internal errors (component `api`). */
   readonly logger?: Logger;
+  /** This instance's id, answered in the `x-kairos-instance` header of every answer (default: none). */
+  readonly instanceId?: string;
+  /**
+   * The load balancers whose `X-Forwarded-For` names the client (addresses, CIDR ranges or a hop
+   * count: Fastify's `trustProxy`); absent: the connection's address is the client's.
+   */
+  readonly trustProxy?: readonly string[] | number;
   /** The API's metrics: request durations per route template, WebSocket clients (default none). */
   readonly metrics?: Metrics;
 }

@@ -21,6 +21,8 @@ export interface AccountHandOffOptions {
   /** Whether the database holds the account (made on another instance since this one started). */
   readonly stored?: (accountId: string) => Promise<boolean>;
   readonly logger: Logger;
+  /** The accounts a user's kill switch covers (theirs and the shared one); default none. */
+  readonly accountsOf?: (userId: string) => readonly string[];
   /** Applies the stored risk settings to this instance's cores (`RiskControl.sync`). */
   readonly applyRisk?: (actor: string) => Promise<void>;
 }
@@ -92,8 +94,9 @@ export class AccountHandOff implements OrderHandOff {
   }
 
   /**
-   * The risk desk of several instances: a state set on one account (its kill switch), stored
-   * and applied here, is applied by the account's owner too before the answer, so its core stops
+   * The risk desk of several instances: a state set on one account or one user (their kill
+   * switch), stored and applied here, is applied by the owner of each account it covers too
+   * before the answer, so its core stops
    * (and cancels) at once wherever the request came in. No owner answering:
    * `ACCOUNT_OWNER_UNAVAILABLE` (the change is stored; the owner applies it at its next refresh,
    * a new owner before it trades; the client may retry).
@@ -104,7 +107,14 @@ export class AccountHandOff implements OrderHandOff {
       setLimit: (scope, name, value, by) => risk.setLimit(scope, name, value, by),
       setState: async (scope, state, reason, by) => {
         await risk.setState(scope, state, reason, by);
-        if (scope.accountId !== undefined) await this.#onOwner(scope.accountId, by);
+        const { accountId, userId } = scope;
+        const covered =
+          accountId !== undefined
+            ? [accountId]
+            : userId !== undefined
+              ? (this.opts.accountsOf?.(userId) ?? [])
+              : [];
+        await Promise.all(covered.map((id) => this.#onOwner(id, by)));
       },
     };
   }
@@ -171,6 +181,7 @@ export function accountHandOff(o: {
   redis: RedisClient | null;
   accounts: () => readonly string[];
   stored?: (accountId: string) => Promise<boolean>;
+  accountsOf?: (userId: string) => readonly string[];
   logger: Logger;
   applyRisk: (actor: string) => Promise<void>;
   settings?: HandOffSettings;
@@ -199,5 +210,6 @@ export function accountHandOff(o: {
     logger,
     applyRisk,
     ...(o.stored ? { stored: o.stored } : {}),
+    ...(o.accountsOf ? { accountsOf: o.accountsOf } : {}),
   });
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
@@ -96,12 +96,16 @@ export interface ServerOptions {
   readonly ownership?: AccountOwnership;
   /** The order hand-off's Redis key prefix and wait. */
   readonly handOff?: HandOffSettings;
+  /** This process's instance id (the `x-kairos-instance` answer header; default: 8 random hex digits). */
+  readonly instanceId?: string;
 }
 
 /** A running server. */
 export interface RunningServer {
   readonly url: string;
   readonly app: FastifyInstance;
+  /** This instance's id, answered in `x-kairos-instance` (`docs/scalability.md`). */
+  readonly instanceId: string;
   /** The shared account's trading core (tests look at what reached the venue). */
   readonly core: TradingCore;
   /** The trading core of an account (undefined when it has none). */
@@ -141,6 +145,8 @@ export async function startTradingServer(
     stops.push(() => processed.stop());
   }
   const now = opts.now ?? Date.now;
+  // Names this process among several behind a load balancer: its answers and its log lines.
+  const instanceId = opts.instanceId ?? randomBytes(4).toString('hex');
   try {
     const fieldKeys = await openFieldKeys(fieldKeysDir(config), config.kms);
     stops.push(async () => fieldKeys.close());
@@ -246,7 +252,11 @@ export async function startTradingServer(
       clearInterval(sampling);
       counted.stop();
     });
-    const riskControl = new RiskControl(risk, () => accounts.runtimes());
+    const riskControl = new RiskControl(risk, () =>
+      accounts
+        .runtimes()
+        .map((r) => ({ ...r, ownerUserId: accounts.info(r.accountId)?.ownerUserId ?? null })),
+    );
     const showStates = killSwitchMetrics(metrics);
     riskControl.onApplied((states) =>
       showStates({
@@ -374,6 +384,11 @@ export async function startTradingServer(
       redis,
       accounts: () => accounts.infos().map((a) => a.id),
       stored: async (id) => (await new AccountRepository(store.db).find(id)) !== null,
+      accountsOf: (userId) =>
+        accounts
+          .infos()
+          .filter((a) => a.shared || a.ownerUserId === userId)
+          .map((a) => a.id),
       logger,
       applyRisk: (actor) => riskControl.sync(actor),
       ...(opts.handOff ? { settings: opts.handOff } : {}),
@@ -457,6 +472,8 @@ export async function startTradingServer(
       logger,
       ...(registry ? { metrics: registry } : {}),
       bars: replay,
+      instanceId,
+      ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
       readiness: readiness.checks,
       rateLimit: {
         perMinute: opts.rateLimitPerMinute ?? 6_000,
@@ -465,7 +482,12 @@ export async function startTradingServer(
       },
     });
     const url = await app.listen({ host: opts.host, port: opts.port });
-    logger.info('server listening', { component: 'server', url, instrumentId: inst.id });
+    logger.info('server listening', {
+      component: 'server',
+      url,
+      instrumentId: inst.id,
+      instanceId,
+    });
     let metricsUrl: string | null = null;
     if (registry && config.metrics.port !== undefined) {
       const exposition = await startMetricsServer(registry, {
@@ -488,6 +510,7 @@ export async function startTradingServer(
     return {
       url,
       app,
+      instanceId,
       core,
       accountCore: (id) => accounts.runtime(id)?.core,
       replayDone,

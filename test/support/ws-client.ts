@@ -3,13 +3,13 @@ import { until } from './until.js';
 
 /**
  * A `/ws` client of `token`, authenticated and subscribed to `channels`, keeping every frame it
- * gets (parsed) in `frames`.
+ * gets (parsed) in `frames`; `open()` says whether the connection still is.
  */
 export async function subscribedSocket<F extends { readonly type: string }>(
   url: string,
   token: string,
   channels: readonly string[],
-): Promise<{ frames: F[]; close: () => void }> {
+): Promise<{ frames: F[]; close: () => void; open: () => boolean }> {
   const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
   const frames: F[] = [];
   ws.on('message', (m) => frames.push(JSON.parse(String(m)) as F));
@@ -24,5 +24,5 @@ export async function subscribedSocket<F extends { readonly type: string }>(
     10_000,
     'subscribed',
   );
-  return { frames, close: () => ws.close() };
+  return { frames, close: () => ws.close(), open: () => ws.readyState === WebSocket.OPEN };
 }

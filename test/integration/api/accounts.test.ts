@@ -56,8 +56,6 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     addToCatalog(path.join(t.home, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
   }, 120_000);
   afterAll(async () => {
-    if (process.env.ACCT_DEBUG)
-      (await import('node:fs')).writeFileSync(`/tmp/acct-${dialect}.log`, t.logs.join('\n'));
     await server?.close();
     if (dialect === 'Postgres') await dropTestSchema(schema);
   });

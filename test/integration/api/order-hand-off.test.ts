@@ -121,7 +121,7 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
     expect(againB.json.clientOrderId).toBe(onB.json.clientOrderId);
     expect(await journaled(onB.json.clientOrderId)).toBe(1);
     // The owner logs the command under the request id B answered with.
-    const requestId = onB.headers.get('x-request-id')!;
+    const requestId = onB.headers['x-request-id']!;
     const line = a.logs.map((l) => JSON.parse(l)).find((l) => l.requestId === requestId);
     expect(line).toMatchObject({ message: 'command', component: 'hand-off', status: 201 });
   }, 30_000);
@@ -192,35 +192,42 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
     expect([hers.status, hers.json.code]).toEqual([404, 'NOT_FOUND']);
   }, 30_000);
 
-  it('an account halted on B stops its owner A before B answers; resumed on B, A trades it again', async () => {
-    const resting = await place(a, tom, { price: '1' });
-    expect(resting.status).toBe(201);
-    const halt = await apiCall(b.server.url, 'POST', '/risk/halt', {
-      token: tom,
-      body: { accountId: tomAccount, reason: 'halted through another instance' },
-    });
-    expect(halt.status).toBe(200);
-    // Applied on A's core already (not at its next refresh): new orders denied, open ones canceled.
-    for (const on of [a, b]) {
-      const denied = await place(on, tom, {});
-      expect([denied.status, denied.json.code]).toEqual([422, 'TRADING_HALTED']);
-    }
-    const core = a.server.accountCore(tomAccount)!;
-    expect(core.exec.order(resting.json.clientOrderId)!.status).toBe('CANCELED');
-    // Resuming is the risk role's.
-    const resume = await apiCall(b.server.url, 'POST', '/risk/resume', {
-      token: b.tokens.risk,
-      body: { accountId: tomAccount },
-    });
-    expect(resume.status).toBe(200);
-    expect((await place(b, tom, {})).status).toBe(201);
-  }, 30_000);
+  it.each([
+    ['the account', () => ({ accountId: tomAccount })],
+    ['the user', () => ({ userId: a.users.trader.id })],
+  ])(
+    'a kill switch of %s set on B stops the owner A before B answers; resumed on B, A trades again',
+    async (_scope, target) => {
+      const resting = await place(a, tom, { price: '1' });
+      expect(resting.status).toBe(201);
+      const halt = await apiCall(b.server.url, 'POST', '/risk/halt', {
+        token: tom,
+        body: { ...target(), reason: 'halted through another instance' },
+      });
+      expect(halt.status).toBe(200);
+      // Applied on A's core already (not at its next refresh): new orders denied, open ones canceled.
+      for (const on of [a, b]) {
+        const denied = await place(on, tom, {});
+        expect([denied.status, denied.json.code]).toEqual([422, 'TRADING_HALTED']);
+      }
+      const core = a.server.accountCore(tomAccount)!;
+      expect(core.exec.order(resting.json.clientOrderId)!.status).toBe('CANCELED');
+      // Resuming is the risk role's.
+      const resume = await apiCall(b.server.url, 'POST', '/risk/resume', {
+        token: b.tokens.risk,
+        body: target(),
+      });
+      expect(resume.status).toBe(200);
+      expect((await place(b, tom, {})).status).toBe(201);
+    },
+    30_000,
+  );
 
   it('no owner answering: 503 ACCOUNT_OWNER_UNAVAILABLE with Retry-After; the retry with the same key makes one order', async () => {
     const body = { accountId: tinaAccount };
     const refused = await place(b, tina.token, body, 'tina-wait');
     expect([refused.status, refused.json.code]).toEqual([503, 'ACCOUNT_OWNER_UNAVAILABLE']);
-    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.headers['retry-after']).toBe('1');
     // An owner takes the account: the commands left waiting run (the key keeps them one order),
     // and the client's retry answers with that order.
     ownsAll.take(tinaAccount);

@@ -139,6 +139,16 @@ describe('Config', () => {
       expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable}: `));
   });
 
+  it('takes the load balancers to trust: addresses and CIDR ranges, or a hop count', () => {
+    expect(loadConfig({}).trustProxy).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: ' 10.0.0.0/16, 127.0.0.1 ,::1/128' }).trustProxy).toEqual([
+      '10.0.0.0/16',
+      '127.0.0.1',
+      '::1/128',
+    ]);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+  });
+
   it('counts an empty variable as unset', () => {
     const empty = Object.fromEntries(SETTINGS.map((s) => [s.variable, '']));
     expect(loadConfig(empty)).toEqual(loadConfig({}));
@@ -170,6 +180,13 @@ describe('Config', () => {
     ],
     ['KAIROS_FAILPOINT', 'after-send:0', 'KAIROS_FAILPOINT: must be <point>:<n ≥ 1>'],
     ['KAIROS_DEV', 'yes', 'KAIROS_DEV: must be 0 or 1, was "yes"'],
+    ['TRUST_PROXY', '0', 'TRUST_PROXY: must be IP addresses or CIDR ranges'],
+    ['TRUST_PROXY', '11', 'TRUST_PROXY: must be IP addresses or CIDR ranges'],
+    ['TRUST_PROXY', 'lb.internal', 'TRUST_PROXY: "lb.internal" must be IP addresses'],
+    ['TRUST_PROXY', '10.0.0.0/33', 'TRUST_PROXY: "10.0.0.0/33" must be'],
+    ['TRUST_PROXY', '10.0.0.0/8/2', 'TRUST_PROXY: "10.0.0.0/8/2" must be'],
+    ['TRUST_PROXY', '::1/129', 'TRUST_PROXY: "::1/129" must be'],
+    ['TRUST_PROXY', '10.0.0.1,', 'TRUST_PROXY: "" must be'],
     [
       'KAIROS_METRICS',
       'statsd',
