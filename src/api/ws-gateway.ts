@@ -319,14 +319,17 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       c.pending.delete(kind);
     }
     const channel = (key: string) => (kind === 'bars' ? barsChannel(key) : accountChannel(key));
-    // Live from here for every channel not resumed, in this same tick as the subscription.
+    // Live from here for every channel not resumed, in this same tick as the subscription (a
+    // channel subscribed already keeps its place: a resume of another loses none of its frames).
+    const had = c.channels.has(kind);
     c.channels.add(kind);
     const resumes: Promise<[string, boolean]>[] = [];
     for (const key of keys) {
       const ch = channel(key);
       const from = after?.[key];
-      if (from === undefined) c.cursors.startAfter(kind, ch, follower.pushed(ch) ?? 0);
-      else resumes.push(resume(c, kind, ch, key, from).then((ok) => [key, ok]));
+      if (from === undefined) {
+        if (!had) c.cursors.startAfter(kind, ch, follower.pushed(ch) ?? 0);
+      } else resumes.push(resume(c, kind, ch, key, from).then((ok) => [key, ok]));
     }
     const resumed = Object.fromEntries(await Promise.all(resumes));
     push(c, { type: 'subscribed', channel: kind, ...(after ? { resumed } : {}) });
@@ -419,7 +422,6 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       if (msg.type === 'subscribe') {
         // Subscribed already, without a resume: nothing changes.
         if (c.channels.has(channel) && !msg.after) return push(c, { type: 'subscribed', channel });
-        c.channels.delete(channel);
         return subscribe(c, channel, msg.after);
       }
       c.channels.delete(channel);

@@ -1,50 +1,17 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { WebSocket } from 'ws';
-import { wsGateway } from '../../../src/api/ws-gateway.js';
 import { MemoryMetrics } from '../../../src/monitoring/memory-metrics.js';
-import type { AccessClaims } from '../../../src/security/tokens/access-tokens.js';
-import { MessageBus } from '../../../src/trading/bus/message-bus.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
-import { btcInstrument } from '../../support/paper-args.js';
 import { until } from '../../support/until.js';
+import { gatewayApp } from '../../support/ws-gateway-app.js';
 
 describe('WebSocket gateway metrics', () => {
   let app: FastifyInstance;
   let emit: (bar: Bar) => void = () => undefined;
   const metrics = new MemoryMetrics();
-  const claims: AccessClaims = {
-    iss: 'kairos',
-    aud: 'kairos-api',
-    sub: 'u1',
-    role: 'trader',
-    sid: 's1',
-    typ: 'access',
-    iat: 0,
-    exp: 4_000_000_000,
-  };
 
   beforeAll(async () => {
-    app = Fastify();
-    await app.register(wsGateway, {
-      tokens: { verifyAccess: () => claims },
-      events: new MessageBus(),
-      order: () => undefined,
-      accountOwner: () => undefined,
-      portfolio: () => undefined,
-      instruments: [btcInstrument()],
-      bars: {
-        subscribe: (fn) => {
-          emit = fn;
-          return () => undefined;
-        },
-      },
-      owners: { withOwner: () => undefined },
-      visibleAccounts: () => [],
-      snapshot: async () => [],
-      now: () => 0,
-      metrics,
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
+    ({ app, emit } = await gatewayApp({ metrics }));
   });
   afterAll(async () => {
     await app.close();
