@@ -128,6 +128,8 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
   const metrics = opts.metrics ?? noopMetrics;
   const connected = metrics.gauge(METRICS.wsClients);
   const dropped = metrics.counter(METRICS.wsDropped);
+  const resumes = metrics.counter(METRICS.wsResumes);
+  const logErrors = metrics.counter(METRICS.wsLogErrors);
   connected.set(0);
   dropped.inc({}, 0);
   const log = opts.log ?? new MemoryEventLog();
@@ -163,8 +165,10 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       }
     },
     {
-      onGap: (channel, from, to, cause) =>
-        warn('event log: frames lost to this instance', { channel, from, to, err: cause }),
+      onGap: (channel, from, to, cause) => {
+        logErrors.inc({ kind: 'gap' });
+        warn('event log: frames lost to this instance', { channel, from, to, err: cause });
+      },
     },
   );
 
@@ -180,12 +184,16 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
    * its end (`fromStart` false: a client subscribing now gets frames from now) or at its start
    * (an account opened since: its clients get all of its frames).
    */
+  // When each channel was last wanted: one no client wants is still followed for a minute, so
+  // clients that come and go do not restart the log's follower (a connection) each time.
+  const wantedAt = new Map<string, number>();
   const sync = (fromStart: boolean) => {
-    const wanted = new Set<string>();
+    const now = opts.now();
     for (const c of clients)
       for (const kind of [...c.channels, ...c.pending])
-        for (const ch of channelsOf(c, kind)) wanted.add(ch);
-    return follower.follow(wanted, () => (fromStart ? 0 : undefined));
+        for (const ch of channelsOf(c, kind)) wantedAt.set(ch, now);
+    for (const [ch, at] of wantedAt) if (now - at > UNWANTED_KEPT_MS) wantedAt.delete(ch);
+    return follower.follow(wantedAt.keys(), () => (fromStart ? 0 : undefined));
   };
   let syncSoon: NodeJS.Timeout | null = null;
   const requestSync = () => {
@@ -205,7 +213,10 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       .then(() => {
         if (!follower.has(channel)) requestSync();
       })
-      .catch((e: unknown) => warn('event log: frame not appended', { channel, err: e }));
+      .catch((e: unknown) => {
+        logErrors.inc({ kind: 'append' });
+        warn('event log: frame not appended', { channel, err: e });
+      });
   };
 
   const unsubscribeOrders = opts.events.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
@@ -281,8 +292,11 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       },
     };
     const claims = c.claims!;
-    if (after <= (await log.last(ch)) && (await c.cursors.resume(kind, ch, after, src)))
+    if (after <= (await log.last(ch)) && (await c.cursors.resume(kind, ch, after, src))) {
+      resumes.inc({ result: 'resumed' });
       return true;
+    }
+    resumes.inc({ result: 'snapshot' });
     // What it missed is gone: the state now, then the frames since `seq` (none twice for state).
     const seq = follower.pushed(ch) ?? (await log.last(ch));
     c.cursors.hold(kind, ch, seq);
@@ -422,7 +436,17 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       if (msg.type === 'subscribe') {
         // Subscribed already, without a resume: nothing changes.
         if (c.channels.has(channel) && !msg.after) return push(c, { type: 'subscribed', channel });
-        return subscribe(c, channel, msg.after);
+        return subscribe(c, channel, msg.after).catch((e: unknown) => {
+          // The log did not answer (Redis away): nothing is subscribed; the client tries again.
+          warn('event log: subscribe failed', { channel, err: e });
+          c.channels.delete(channel);
+          c.cursors.drop(channel);
+          error(
+            c,
+            'CACHE_UNAVAILABLE',
+            `${channel}: the event log did not answer; subscribe again`,
+          );
+        });
       }
       c.channels.delete(channel);
       c.cursors.drop(channel);
@@ -431,6 +455,9 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     };
   });
 };
+
+/** How long a channel no client wants any more stays followed. */
+const UNWANTED_KEPT_MS = 60_000;
 
 /** Below this many bytes queued, a resume pushes its next batch. */
 const DRAINED_BYTES = WS_LIMITS.maxBufferedBytes / 4;

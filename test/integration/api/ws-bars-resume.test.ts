@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { MemoryMetrics } from '../../../src/monitoring/memory-metrics.js';
 import { MemoryEventLog } from '../../../src/scalability/bus/memory-event-log.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import { until } from '../../support/until.js';
@@ -33,6 +34,8 @@ describe('WebSocket bars: a sequence per instrument, resume, snapshot past the b
   let url: string;
   let emitBar: (b: Bar) => void;
   let lastBar: Bar | undefined;
+  const metrics = new MemoryMetrics();
+  const resumes = (result: string) => metrics.value('kairos_ws_resumes_total', { result }) ?? 0;
   const emit = (b: Bar) => {
     lastBar = b;
     emitBar(b);
@@ -44,6 +47,7 @@ describe('WebSocket bars: a sequence per instrument, resume, snapshot past the b
       url,
       emit: emitBar,
     } = await gatewayApp({
+      metrics,
       log: new MemoryEventLog(KEEP),
       snapshot: async (_claims, kind, key) =>
         kind === 'bars' && key === 'BTC/X' && lastBar ? [lastBar] : [],
@@ -73,6 +77,7 @@ describe('WebSocket bars: a sequence per instrument, resume, snapshot past the b
       channel: 'bars',
       resumed: { 'BTC/X': true },
     });
+    expect(resumes('resumed')).toBe(1);
     emit(bar(7));
     await until(() => bars(back.frames).length === 4, 5_000, 'the live bar');
     expect(bars(back.frames).map((f) => f.seq)).toEqual([4, 5, 6, 7]);
@@ -91,6 +96,7 @@ describe('WebSocket bars: a sequence per instrument, resume, snapshot past the b
       bars: [bar(20)],
     });
     expect(bars(back.frames)).toEqual([]);
+    expect(resumes('snapshot')).toBe(1);
     emit(bar(21));
     await until(() => bars(back.frames).length === 1, 5_000, 'the live bar');
     expect(bars(back.frames)[0]!.seq).toBe(21);
@@ -114,5 +120,38 @@ describe('WebSocket bars: a sequence per instrument, resume, snapshot past the b
       'after.ETH/X: no instrument ETH/X on this server',
     ]);
     ws.close();
+  });
+});
+
+describe('WebSocket subscribe when the event log does not answer', () => {
+  it('answers CACHE_UNAVAILABLE, subscribes nothing, and keeps the socket', async () => {
+    const down = new MemoryEventLog();
+    let answering = false;
+    const { app, url } = await gatewayApp({
+      log: {
+        append: (c, p, o) => down.append(c, p, o),
+        read: (c, a, l) => down.read(c, a, l),
+        last: async (c) => {
+          if (!answering) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+          return down.last(c);
+        },
+        follow: (c, on, from) => down.follow(c, on, from),
+      },
+    });
+    try {
+      const ws = await subscribedSocket<Frame>(url, 't', []);
+      ws.send({ type: 'subscribe', channel: 'bars' });
+      const e = await until(() => ws.frames.find((f) => f.type === 'error'));
+      expect([e.code, e.detail]).toEqual([
+        'CACHE_UNAVAILABLE',
+        'bars: the event log did not answer; subscribe again',
+      ]);
+      answering = true;
+      ws.send({ type: 'subscribe', channel: 'bars' });
+      await until(() => ws.frames.some((f) => f.type === 'subscribed'));
+      ws.close();
+    } finally {
+      await app.close();
+    }
   });
 });
