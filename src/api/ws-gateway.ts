@@ -179,18 +179,19 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       : kind === 'bars'
         ? opts.instruments.map((i) => barsChannel(i.id))
         : opts.visibleAccounts(c.claims).map(accountChannel);
-  /**
-   * Follows the channels the connected clients see. A channel new to this instance starts at
-   * its end (`fromStart` false: a client subscribing now gets frames from now) or at its start
-   * (an account opened since: its clients get all of its frames).
-   */
   // When each channel was last wanted: one no client wants is still followed for a minute, so
   // clients that come and go do not restart the log's follower (a connection) each time.
   const wantedAt = new Map<string, number>();
+  /**
+   * Follows the channels the connected clients see. A channel new to this instance starts at
+   * its end when a client subscribes (`fromStart` false: it gets frames from now on), or at its
+   * start when it is found later (`fromStart`: an account opened since its clients subscribed;
+   * they get all of its frames). Subscriptions under way count only for the former.
+   */
   const sync = (fromStart: boolean) => {
     const now = opts.now();
     for (const c of clients)
-      for (const kind of [...c.channels, ...c.pending])
+      for (const kind of fromStart ? c.channels : [...c.channels, ...c.pending])
         for (const ch of channelsOf(c, kind)) wantedAt.set(ch, now);
     for (const [ch, at] of wantedAt) if (now - at > UNWANTED_KEPT_MS) wantedAt.delete(ch);
     return follower.follow(wantedAt.keys(), () => (fromStart ? 0 : undefined));
