@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { noopLogger } from '../trading/core/logger.js';
 import { AccountAccess } from './account-access.js';
+import { accountState } from './account-state.js';
 import { authentication } from './authenticated-context.js';
 import type { ApiPorts } from './deps.js';
 import { refuseHostileInput } from './hostile-input.js';
@@ -162,6 +163,12 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     instruments,
     bars: ports.bars,
     owners,
+    ...(ports.eventLog ? { log: ports.eventLog } : {}),
+    visibleAccounts: (claims) => access.visible(claims).map((a) => a.id),
+    snapshot: async (claims, kind, key) =>
+      kind === 'bars'
+        ? ports.candles.recent(key, 1)
+        : accountState(accounts, access, ports.orderReads, instruments, claims, key, kind),
     now,
     logger: logger.child({ component: 'ws' }),
     ...(ports.metrics ? { metrics: ports.metrics } : {}),

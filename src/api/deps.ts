@@ -20,7 +20,7 @@ import type { JsonObject } from '../trading/strategy/strategy-context.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
-import type { OrderRepository, OrderScope } from '../store/order-repository.js';
+import type { OrderPageQuery, OrderRepository, OrderScope } from '../store/order-repository.js';
 import type { Fill } from '../trading/model/fill.js';
 import type { MessageBus } from '../trading/bus/message-bus.js';
 import type { Cache } from '../scalability/cache/cache.js';
@@ -29,6 +29,7 @@ import type {
   CommandAnswer,
   CommandHandler,
 } from '../scalability/bus/command-stream.js';
+import type { EventLog } from '../scalability/bus/event-log.js';
 import type { PasswordHasher } from '../security/passwords/password-hasher.js';
 import type { Role } from '../security/roles/permissions.js';
 import type { TokenService } from '../security/tokens/token-service.js';
@@ -137,10 +138,7 @@ export interface OrderHandOff {
 
 /** Orders and fills across accounts, as readers may see them (`OrderScope`). */
 export interface OrderReads {
-  page(
-    scope: OrderScope,
-    opts: { status?: string; instrumentId?: string; before?: string; limit: number },
-  ): Promise<{ orders: Order[]; next: string | null }>;
+  page(scope: OrderScope, opts: OrderPageQuery): Promise<{ orders: Order[]; next: string | null }>;
   fillsPage(
     scope: OrderScope,
     opts: { before?: string; limit: number },
@@ -350,6 +348,11 @@ export interface ApiPorts {
     readonly authPerMinute?: number;
     readonly redis?: unknown;
   };
+  /**
+   * Where the WebSocket frames go before any client gets them (`docs/api.md`, "Sequences and resume"): a
+   * `RedisEventLog` shared by every instance, or (default) a `MemoryEventLog` of this process.
+   */
+  readonly eventLog?: EventLog;
   /** The readiness checks `GET /health/ready` runs (`src/monitoring/health-checks.ts`). */
   readonly readiness: { run(): Promise<HealthReport> };
   /** The API's logger: one line per request (component `http`), internal errors (component `api`). */

@@ -92,6 +92,11 @@ export interface Config {
   readonly port: number | undefined;
   /** `GET /health/ready` (`docs/operations.md`). */
   readonly readiness: ReadinessSettings;
+  /**
+   * `KAIROS_WS_RESUME_EVENTS`: how many frames the event log keeps per channel (an account's,
+   * an instrument's bars), the bound within which a WebSocket client resumes (default 10000).
+   */
+  readonly wsResumeEvents: number;
   /** Venue keys and addresses (`EXCHANGE_*`). */
   readonly exchange: ExchangeSettings;
   /** `KAIROS_ADMIN_PASSWORD`: the password `kairos user create-admin` gives (else stdin). */
@@ -194,6 +199,12 @@ export const SETTINGS: readonly Setting[] = [
     variable: 'KAIROS_READY_TIMEOUT_MS',
     rule: 'an integer 1-60000',
     default: '1000',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_WS_RESUME_EVENTS',
+    rule: 'an integer 1-1000000',
+    default: '10000',
     secret: false,
   },
   { variable: 'EXCHANGE_API_KEY', rule: 'any text', default: 'none', secret: true },
@@ -367,6 +378,7 @@ export function loadConfig(env: Environment): Config {
       unresolvedMaxMs: boundedInteger(env, 'KAIROS_READY_UNRESOLVED_MAX_MS', 86_400_000, 30_000),
       timeoutMs: boundedInteger(env, 'KAIROS_READY_TIMEOUT_MS', 60_000, 1_000),
     },
+    wsResumeEvents: boundedInteger(env, 'KAIROS_WS_RESUME_EVENTS', 1_000_000, 10_000),
     exchange: {
       apiKey: secret(env, 'EXCHANGE_API_KEY'),
       secret: secret(env, 'EXCHANGE_SECRET'),
@@ -662,6 +674,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     port: config.port ?? null,
     readyUnresolvedMaxMs: config.readiness.unresolvedMaxMs,
     readyTimeoutMs: config.readiness.timeoutMs,
+    wsResumeEvents: config.wsResumeEvents,
     exchangeApiKey: masked(config.exchange.apiKey),
     exchangeSecret: masked(config.exchange.secret),
     exchangePassword: masked(config.exchange.password),

@@ -54,6 +54,7 @@ import { LiveAccounts } from './live-accounts.js';
 import { ServerVenues, type VenueSetting } from './server-venues.js';
 import { SOLE_OWNER, type AccountOwnership } from './account-ownership.js';
 import { accountHandOff, type HandOffSettings } from './order-hand-off.js';
+import { wsEventLog } from './ws-event-log.js';
 
 /** What `kairos serve` runs on. */
 export interface ServerOptions {
@@ -98,6 +99,8 @@ export interface ServerOptions {
   readonly handOff?: HandOffSettings;
   /** This process's instance id (the `x-kairos-instance` answer header; default: 8 random hex digits). */
   readonly instanceId?: string;
+  /** The Redis key prefix of the WebSocket event log (default `kairos:events:`; tests: their own). */
+  readonly eventLogPrefix?: string;
 }
 
 /** A running server. */
@@ -474,6 +477,8 @@ export async function startTradingServer(
       bars: replay,
       instanceId,
       ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
+      // WebSocket frames, through the log every instance shares when Redis is set.
+      eventLog: wsEventLog(config, redis, opts.eventLogPrefix),
       readiness: readiness.checks,
       rateLimit: {
         perMinute: opts.rateLimitPerMinute ?? 6_000,

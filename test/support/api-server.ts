@@ -50,6 +50,11 @@ export interface TestServer {
    * new server, which the caller closes.
    */
   restart(opts?: { speed?: number }): Promise<RunningServer>;
+  /**
+   * Starts another server on the same home, database and settings while this one runs (a second
+   * instance: the same users, keys and tokens); the caller closes it.
+   */
+  another(): Promise<RunningServer>;
 }
 
 const NAMES: Readonly<Record<Role, string>> = {
@@ -94,6 +99,8 @@ export async function startTestServer(
      * `postgresSchema`), with its keys (copied into this home), users and tokens.
      */
     instanceOf?: TestServer;
+    /** The Redis key prefix of the WebSocket event log (with `REDIS_URL` in `env`). */
+    eventLogPrefix?: string;
   } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));
@@ -165,6 +172,7 @@ export async function startTestServer(
       : { liveConfirmEveryMs: opts.liveConfirmEveryMs }),
     ...(opts.ownership ? { ownership: opts.ownership } : {}),
     ...(opts.handOff ? { handOff: opts.handOff } : {}),
+    ...(opts.eventLogPrefix === undefined ? {} : { eventLogPrefix: opts.eventLogPrefix }),
   };
   // Every answer of every API test is checked against the OpenAPI document when the server
   // closes: a status, content type or body the document does not describe fails the test file.
@@ -208,7 +216,8 @@ export async function startTestServer(
   const tokens = { ...first?.tokens } as Record<Role, string>;
   for (const [role, u] of first ? [] : (Object.entries(users) as [Role, TestUser][]))
     tokens[role] = await login(u.username, u.password, u.secret);
-  return { server, token: tokens.trader, home, users, tokens, logs, login, restart };
+  const another = async () => checked(await startTradingServer(config, serverOptions));
+  return { server, token: tokens.trader, home, users, tokens, logs, login, restart, another };
 }
 
 /** Another trader on `t`'s server, made by its admin, logged in: their id and access token. */

@@ -171,6 +171,8 @@ describe('Config', () => {
     ],
     ['KAIROS_READY_TIMEOUT_MS', '1.5', 'KAIROS_READY_TIMEOUT_MS: must be an integer 1-60000'],
     ['KAIROS_READY_TIMEOUT_MS', '60001', 'KAIROS_READY_TIMEOUT_MS: must be an integer 1-60000'],
+    ['KAIROS_WS_RESUME_EVENTS', '0', 'KAIROS_WS_RESUME_EVENTS: must be an integer 1-1000000'],
+    ['KAIROS_WS_RESUME_EVENTS', '1e4', 'KAIROS_WS_RESUME_EVENTS: must be an integer 1-1000000'],
     ['EXCHANGE_URL', 'ws://127.0.0.1:9444', 'EXCHANGE_URL: must be an http:// or https:// URL'],
     ['EXCHANGE_URL', 'not a url', 'EXCHANGE_URL: must be an http:// or https:// URL'],
     [
@@ -205,6 +207,11 @@ describe('Config', () => {
       loadConfig({ KAIROS_READY_UNRESOLVED_MAX_MS: '5000', KAIROS_READY_TIMEOUT_MS: '250' })
         .readiness,
     ).toEqual({ unresolvedMaxMs: 5_000, timeoutMs: 250 });
+  });
+
+  it('reads the WebSocket resume bound, default 10000', () => {
+    expect(loadConfig({}).wsResumeEvents).toBe(10_000);
+    expect(loadConfig({ KAIROS_WS_RESUME_EVENTS: '50' }).wsResumeEvents).toBe(50);
   });
 
   it('lists every setting once, secrets marked', () => {
