@@ -111,7 +111,12 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     ...(authPerMinute === undefined ? {} : { authPerMinute }),
   });
   await app.register(accountRoutes, { accounts, access });
-  await app.register(orderRoutes, { accounts, access, reads: ports.orderReads });
+  await app.register(orderRoutes, {
+    accounts,
+    access,
+    reads: ports.orderReads,
+    ...(ports.draining ? { draining: ports.draining } : {}),
+  });
   await app.register(positionRoutes, { accounts, access });
   await app.register(balanceRoutes, { accounts, access, instruments });
   await app.register(fillRoutes, { reads: ports.orderReads, access });

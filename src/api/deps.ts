@@ -333,6 +333,11 @@ export interface ApiPorts {
     readonly authPerMinute?: number;
     readonly redis?: unknown;
   };
+  /**
+   * True once the server drains (SIGTERM): new orders are refused with 503 `SERVER_DRAINING` and
+   * `Retry-After`, so the load balancer's retry reaches another instance.
+   */
+  readonly draining?: () => boolean;
   /** The readiness checks `GET /health/ready` runs (`src/monitoring/health-checks.ts`). */
   readonly readiness: { run(): Promise<HealthReport> };
   /** The API's logger: one line per request (component `http`), internal errors (component `api`). */

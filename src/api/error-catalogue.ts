@@ -133,6 +133,10 @@ export const API_ERRORS = {
   LAMBDA_THROTTLED: e(503, 'Lambda throttled'),
   LAMBDA_UNREACHABLE: e(503, 'Lambda unreachable'),
   // 503: a live account's venue does not answer, bans or throttles; nothing was sent
+  // 503: this instance does not trade the account now, or is stopping (retry: `Retry-After`)
+  ACCOUNT_OWNER_UNAVAILABLE: e(503, 'Account owned by another instance'),
+  SERVER_DRAINING: e(503, 'Server draining'),
+  LEASE_LOST: e(503, 'Account lease lost'),
   ACCOUNT_VENUE_DOWN: e(503, 'Account venue down'),
   VENUE_UNAVAILABLE: e(503, 'Venue unavailable'),
   VENUE_RATE_LIMITED: e(503, 'Venue rate limit'),

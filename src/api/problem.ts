@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { KairosError } from '../trading/core/errors.js';
 import { noopLogger, type Logger } from '../trading/core/logger.js';
+import { OWNER_RETRY_AFTER_S } from './account-owner.js';
 import { API_ERRORS, apiErrorOf, type ApiErrorCode } from './error-catalogue.js';
 
 /** The schema of a problem answer (RFC 9457 fields plus the stable code). */
@@ -42,6 +43,13 @@ export function frameworkProblem(err: {
   return null;
 }
 
+/** Codes a client retries after a while: the `Retry-After` their answers carry, in seconds. */
+const RETRY_AFTER_S: Readonly<Record<string, number>> = {
+  ACCOUNT_OWNER_UNAVAILABLE: OWNER_RETRY_AFTER_S,
+  SERVER_DRAINING: 2,
+  LEASE_LOST: OWNER_RETRY_AFTER_S,
+};
+
 /** An RFC 9457 problem carrying the stable code, its status and title from the catalogue. */
 function problemBody(code: string, detail: string) {
   const { status, title } = apiErrorOf(code);
@@ -76,7 +84,11 @@ export function registerProblems(app: FastifyInstance, log: Logger = noopLogger)
         (v?.params && 'missingProperty' in v.params ? `.${String(v.params.missingProperty)}` : '');
       return sendProblem(reply, 'VALIDATION', `${field}: ${v?.message ?? 'is invalid'}`);
     }
-    if (err instanceof KairosError) return sendProblem(reply, err.code, err.message);
+    if (err instanceof KairosError) {
+      const wait = RETRY_AFTER_S[err.code];
+      if (wait !== undefined) void reply.header('retry-after', String(wait));
+      return sendProblem(reply, err.code, err.message);
+    }
     const framework = frameworkProblem(err);
     if (framework) return sendProblem(reply, framework, err.message);
     if (err.statusCode === 413) return sendProblem(reply, 'BODY_TOO_LARGE', err.message);

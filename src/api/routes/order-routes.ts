@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AccessClaims } from '../../security/tokens/access-tokens.js';
 import { InvariantError } from '../../trading/core/errors.js';
 import type { AccountAccess } from '../account-access.js';
+import { accountOwnerUnavailable } from '../account-owner.js';
 import { ownerOf } from '../authenticated-context.js';
 import type { AccountDesk, OrderReads } from '../deps.js';
 import { AccountIdString, OrderBody, OrderView, orderView } from '../order-schemas.js';
@@ -29,6 +30,8 @@ export interface OrderRoutesOptions {
   readonly accounts: Pick<AccountDesk, 'trading'>;
   readonly access: AccountAccess;
   readonly reads: OrderReads;
+  /** True while the server drains: new orders are refused (`SERVER_DRAINING`). */
+  readonly draining?: () => boolean;
 }
 
 /** Orders: place (idempotent), cancel, list with filters and a cursor, one with its events. */
@@ -39,7 +42,8 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
     const at = await opts.reads.locate(id);
     if (!at || !(await opts.access.seesOrder(claims, at.accountId, at.strategyId))) return null;
     const trading = opts.accounts.trading(at.accountId);
-    const order = trading && (await trading.desk.find(at.strategyId, id));
+    if (!trading) throw accountOwnerUnavailable(at.accountId);
+    const order = await trading.desk.find(at.strategyId, id);
     return order ? { order, trading } : null;
   };
 
@@ -67,6 +71,11 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
       },
     },
     async (req, reply) => {
+      if (opts.draining?.())
+        throw apiError(
+          'SERVER_DRAINING',
+          'this instance is stopping and takes no new order; nothing was stored, retry with the same Idempotency-Key',
+        );
       const claims = req.claims;
       const { accountId, ...request } = req.body;
       const { account, trading } = opts.access.forTrading(claims, accountId);
@@ -153,6 +162,7 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
             ),
           }),
           404: Problem,
+          503: Problem,
         },
       },
     },
@@ -179,7 +189,7 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
       schema: {
         tags: ['orders'],
         params: IdParams,
-        response: { 202: OrderView, 404: Problem, 409: Problem },
+        response: { 202: OrderView, 404: Problem, 409: Problem, 503: Problem },
       },
     },
     async (req, reply) => {

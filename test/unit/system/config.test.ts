@@ -190,6 +190,19 @@ describe('Config', () => {
     ).toEqual({ unresolvedMaxMs: 5_000, timeoutMs: 250 });
   });
 
+  it('reads the instance settings (lease TTL, drain bound), with their defaults and rules', () => {
+    expect(loadConfig({}).instances).toEqual({ leaseTtlMs: 10_000, drainTimeoutMs: 30_000 });
+    expect(
+      loadConfig({ KAIROS_LEASE_TTL_MS: '3000', KAIROS_DRAIN_TIMEOUT_MS: '500' }).instances,
+    ).toEqual({ leaseTtlMs: 3_000, drainTimeoutMs: 500 });
+    expect(() => loadConfig({ KAIROS_LEASE_TTL_MS: '999' })).toThrow(
+      'KAIROS_LEASE_TTL_MS: must be an integer 1000-600000, was "999"',
+    );
+    expect(() => loadConfig({ KAIROS_DRAIN_TIMEOUT_MS: '2.5' })).toThrow(
+      'KAIROS_DRAIN_TIMEOUT_MS: must be an integer 1-600000',
+    );
+  });
+
   it('lists every setting once, secrets marked', () => {
     const names = SETTINGS.map((s) => s.variable);
     expect(new Set(names).size).toBe(names.length);
