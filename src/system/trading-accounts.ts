@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { accountOwnerUnavailable } from '../api/account-owner.js';
 import type { ApiAccount } from '../api/deps.js';
 import { AccountRepository, type AccountRecord } from '../store/account-repository.js';
 import { AuditRepository } from '../store/audit-repository.js';
@@ -546,8 +547,10 @@ export class TradingAccounts {
   async close(accountId: string, by: ChangeActor): Promise<AccountInfo> {
     const info = this.#infos.get(accountId);
     const rt = this.#runtimes.get(accountId);
-    if (!info || !rt || info.ownerUserId === null)
+    if (!info || info.ownerUserId === null)
       throw new KairosError('ACCOUNT_NOT_FOUND', `account ${accountId}: not found`);
+    // Its core runs on another instance (leased): that one closes it.
+    if (!rt) throw accountOwnerUnavailable(accountId);
     if (this.isClosed(accountId)) return info;
     // From here no order is taken on it; refused below, it takes orders again.
     this.#closing.add(accountId);
