@@ -49,7 +49,7 @@ import type { LambdaStrategies } from './lambda-strategy.js';
 import { alertLogger, logReconciliation, logTradingEvents } from './trading-log.js';
 import { countTradingEvents, killSwitchMetrics, venueConnection } from './trading-metrics.js';
 import { UserAccounts } from './user-accounts.js';
-import { TradingAccounts } from './trading-accounts.js';
+import { SHARED_ACCOUNT, TradingAccounts } from './trading-accounts.js';
 import { LiveAccounts } from './live-accounts.js';
 import { ServerVenues, type VenueSetting } from './server-venues.js';
 import { AccountLeases } from './account-leases.js';
@@ -99,7 +99,10 @@ export interface ServerOptions {
 export interface RunningServer {
   readonly url: string;
   readonly app: FastifyInstance;
-  /** The shared account's trading core (tests look at what reached the venue). */
+  /**
+   * The shared account's trading core (tests look at what reached the venue); undefined on an
+   * instance that does not own it now.
+   */
   readonly core: TradingCore;
   /** The trading core of an account (undefined when it has none). */
   accountCore(accountId: string): TradingCore | undefined;
@@ -541,8 +544,9 @@ export async function startTradingServer(
     return {
       url,
       app,
+      // Undefined on an instance that does not own the shared account now (several instances).
       get core() {
-        return accounts.shared.core;
+        return accounts.runtime(SHARED_ACCOUNT)?.core as TradingCore;
       },
       ownership,
       instanceId,
