@@ -1,14 +1,14 @@
 // `npm run bench`: end-to-end backtest throughput, then the OMS, API, Lambda and monitoring
 // benchmarks. Not part of `npm test`. `npm run bench -- --backtest` runs the backtests alone;
 // `npm run bench -- --only oms,api` runs only the parts named (backtest, oms, api, lambda,
-// monitoring).
+// monitoring, cluster).
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { generateBars, generateTrades } from './generate.js';
 
-const PARTS = ['backtest', 'oms', 'api', 'lambda', 'monitoring'] as const;
+const PARTS = ['backtest', 'oms', 'api', 'lambda', 'monitoring', 'cluster'] as const;
 const onlyAt = process.argv.indexOf('--only');
 const only = new Set<string>(onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : PARTS);
 for (const p of only)
@@ -125,7 +125,7 @@ if (backtestOnly) {
   process.stdout.write(`written ${file}\n`);
   process.exit(0);
 }
-let omsResults, apiResults, lambdaResults, monitoringResults;
+let omsResults, apiResults, lambdaResults, monitoringResults, clusterResults;
 if (runs('oms')) {
   process.stdout.write('OMS: tick-to-order latency and persisted orders/s (issue #3)\n');
   ({ omsResults } = await import('./oms.js'));
@@ -144,6 +144,12 @@ if (runs('monitoring')) {
   process.stdout.write('Monitoring: the order path with logs and metrics off and on (issue #14)\n');
   ({ monitoringResults } = await import('./monitoring.js'));
 }
+if (runs('cluster')) {
+  process.stdout.write(
+    'Cluster: 1 instance and 3 behind nginx, reads, order entry, WebSocket fan-out (issue 16)\n',
+  );
+  ({ clusterResults } = await import('./cluster.js'));
+}
 const report = {
   date: new Date().toISOString(),
   node: process.version,
@@ -156,6 +162,7 @@ const report = {
   api: apiResults,
   lambda: lambdaResults,
   monitoring: monitoringResults,
+  cluster: clusterResults,
 };
 await mkdir('bench/results', { recursive: true });
 const file = path.join('bench/results', `bench-${report.date.slice(0, 10)}.json`);

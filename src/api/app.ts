@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { noopLogger } from '../trading/core/logger.js';
 import { AccountAccess } from './account-access.js';
+import { accountState } from './account-state.js';
 import { authentication } from './authenticated-context.js';
 import type { ApiPorts } from './deps.js';
 import { refuseHostileInput } from './hostile-input.js';
@@ -47,6 +48,16 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     // Fastify's own logger stays off: requests are logged through ours (`request-log.ts`).
     logger: false,
     genReqId: requestId,
+    // Behind a load balancer the client is who it says in X-Forwarded-For, only when the
+    // connection comes from a trusted one (else anyone could pick their own rate-limit key).
+    ...(ports.trustProxy === undefined
+      ? {}
+      : {
+          trustProxy:
+            typeof ports.trustProxy === 'number'
+              ? trustHops(ports.trustProxy)
+              : [...ports.trustProxy],
+        }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Router errors (a bad %-escape in the URL…) answer as problems with our codes.
     frameworkErrors: (err, _req, reply) =>
@@ -55,6 +66,12 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   logRequests(app, logger.child({ component: 'http' }));
+  // Which of several instances behind a load balancer answered (`docs/scalability.md`).
+  const instance = ports.instanceId;
+  if (instance !== undefined)
+    app.addHook('onRequest', async (_req, reply) => {
+      void reply.header('x-kairos-instance', instance);
+    });
   if (ports.metrics) countRequests(app, ports.metrics);
   registerProblems(app, logger.child({ component: 'api' }));
   refuseHostileInput(app);
@@ -122,7 +139,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   await app.register(fillRoutes, { reads: ports.orderReads, access });
   await app.register(instrumentRoutes, { instruments, lastPrice });
   await app.register(candleRoutes, { instruments, candles: ports.candles });
-  await app.register(riskRoutes, { risk: ports.risk, access });
+  await app.register(riskRoutes, { risk: ports.risk, access, users: ports.users });
   await app.register(userRoutes, { userAdmin: ports.userAdmin, sessions: ports.tokens });
   await app.register(credentialRoutes, { credentials: ports.credentials });
   await app.register(auditRoutes, { auditLog: ports.auditLog });
@@ -140,6 +157,12 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     instruments,
     bars: ports.bars,
     owners,
+    ...(ports.eventLog ? { log: ports.eventLog } : {}),
+    visibleAccounts: (claims) => access.visible(claims).map((a) => a.id),
+    snapshot: async (claims, kind, key) =>
+      kind === 'bars'
+        ? ports.candles.recent(key, 1)
+        : accountState(accounts, access, ports.orderReads, instruments, claims, key, kind),
     now,
     logger: logger.child({ component: 'ws' }),
     ...(ports.metrics ? { metrics: ports.metrics } : {}),
@@ -172,4 +195,9 @@ function verifiedSubject(
     seen.set(token, entry);
     return entry.sub;
   };
+}
+
+/** Trusts the nearest `hops` proxies, as proxy-addr does for a number (Fastify's types omit it). */
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
 }

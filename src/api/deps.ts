@@ -5,7 +5,12 @@ import type { CredentialSummary } from '../store/credential-repository.js';
 import type { HealthReport } from '../monitoring/health-checks.js';
 import type { Logger } from '../trading/core/logger.js';
 import type { Metrics } from '../trading/core/metrics.js';
-import type { StoredStates } from '../store/risk-repository.js';
+import type {
+  LimitTarget,
+  StateTarget,
+  StoredLimits,
+  StoredStates,
+} from '../store/risk-repository.js';
 import type { UserSummary } from '../store/user-repository.js';
 import type { BacktestJob } from '../store/backtest-repository.js';
 import type { Deployment } from '../store/strategy-deployment-repository.js';
@@ -14,12 +19,12 @@ import type { Order } from '../trading/model/order.js';
 import type { JsonObject } from '../trading/strategy/strategy-context.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { Instrument } from '../trading/model/instrument.js';
-import type { LimitSet } from '../trading/risk/risk-limits.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
-import type { OrderRepository, OrderScope } from '../store/order-repository.js';
+import type { OrderPageQuery, OrderRepository, OrderScope } from '../store/order-repository.js';
 import type { Fill } from '../trading/model/fill.js';
 import type { MessageBus } from '../trading/bus/message-bus.js';
 import type { Cache } from '../scalability/cache/cache.js';
+import type { EventLog } from '../scalability/bus/event-log.js';
 import type { PasswordHasher } from '../security/passwords/password-hasher.js';
 import type { Role } from '../security/roles/permissions.js';
 import type { TokenService } from '../security/tokens/token-service.js';
@@ -117,10 +122,7 @@ export interface AccountDesk {
 
 /** Orders and fills across accounts, as readers may see them (`OrderScope`). */
 export interface OrderReads {
-  page(
-    scope: OrderScope,
-    opts: { status?: string; instrumentId?: string; before?: string; limit: number },
-  ): Promise<{ orders: Order[]; next: string | null }>;
+  page(scope: OrderScope, opts: OrderPageQuery): Promise<{ orders: Order[]; next: string | null }>;
   fillsPage(
     scope: OrderScope,
     opts: { before?: string; limit: number },
@@ -131,15 +133,10 @@ export interface OrderReads {
 
 /** Risk limits and trading states: stored (audited), then applied to the running core at once. */
 export interface RiskDesk {
-  view(): Promise<{ limits: LimitSet; states: StoredStates }>;
-  setLimit(
-    scope: { strategyId?: string; instrumentId?: string },
-    name: string,
-    value: string,
-    by: Actor,
-  ): Promise<void>;
+  view(): Promise<{ limits: StoredLimits; states: StoredStates }>;
+  setLimit(scope: LimitTarget, name: string, value: string, by: Actor): Promise<void>;
   setState(
-    scope: { strategyId?: string; accountId?: string },
+    scope: StateTarget,
     state: TradingState,
     reason: string | null,
     by: Actor,
@@ -338,10 +335,22 @@ export interface ApiPorts {
    * `Retry-After`, so the load balancer's retry reaches another instance.
    */
   readonly draining?: () => boolean;
+  /**
+   * Where the WebSocket frames go before any client gets them (`docs/api.md`, "Sequences and resume"): a
+   * `RedisEventLog` shared by every instance, or (default) a `MemoryEventLog` of this process.
+   */
+  readonly eventLog?: EventLog;
   /** The readiness checks `GET /health/ready` runs (`src/monitoring/health-checks.ts`). */
   readonly readiness: { run(): Promise<HealthReport> };
   /** The API's logger: one line per request (component `http`), internal errors (component `api`). */
   readonly logger?: Logger;
+  /** This instance's id, answered in the `x-kairos-instance` header of every answer (default: none). */
+  readonly instanceId?: string;
+  /**
+   * The load balancers whose `X-Forwarded-For` names the client (addresses, CIDR ranges or a hop
+   * count: Fastify's `trustProxy`); absent: the connection's address is the client's.
+   */
+  readonly trustProxy?: readonly string[] | number;
   /** The API's metrics: request durations per route template, WebSocket clients (default none). */
   readonly metrics?: Metrics;
 }

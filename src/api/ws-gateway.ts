@@ -17,6 +17,10 @@ import { orderView } from './order-schemas.js';
 import { balanceViews, positionView, type PortfolioSource } from './portfolio-views.js';
 import type { StrategyOwners } from './strategy-owners.js';
 import { readFrame, type WsMessage } from './ws-messages.js';
+import { ClientCursors, type ResumeSource } from './ws-cursors.js';
+import type { EventLog } from '../scalability/bus/event-log.js';
+import { EventFollower } from '../scalability/bus/event-follower.js';
+import { MemoryEventLog } from '../scalability/bus/memory-event-log.js';
 
 /** Limits of one socket. */
 export const WS_LIMITS = {
@@ -34,7 +38,7 @@ export const CHANNEL_PERMISSION = {
   positions: 'positions:read',
   balances: 'positions:read',
 } as const satisfies Readonly<Record<string, Permission>>;
-type Channel = keyof typeof CHANNEL_PERMISSION;
+export type Channel = keyof typeof CHANNEL_PERMISSION;
 
 // setTimeout takes at most 2^31-1 ms; a later expiry is re-checked at the next auth.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -43,6 +47,12 @@ interface Client {
   readonly socket: WebSocket;
   claims: AccessClaims | null;
   readonly channels: Set<Channel>;
+  /** Channels being subscribed (followed already, not pushed yet). */
+  readonly pending: Set<Channel>;
+  /** Where the client is in each channel: each frame pushed once, in order. */
+  readonly cursors: ClientCursors;
+  /** The messages of this client, handled one after the other. */
+  work: Promise<void>;
   expiry: NodeJS.Timeout | null;
   alive: boolean;
 }
@@ -66,6 +76,19 @@ export interface WsGatewayOptions {
   readonly bars: { subscribe(fn: (bar: Bar) => void): () => void };
   /** Who owns each strategy id's orders (a user's, or a strategy instance they started). */
   readonly owners: Pick<StrategyOwners, 'withOwner'>;
+  /**
+   * Where every frame is appended before any client gets it, and read back from (default: a
+   * `MemoryEventLog`: this process only). With a shared log (Redis), a frame produced on one
+   * instance reaches the clients of every instance, and a client resumes on any of them.
+   */
+  readonly log?: EventLog;
+  /** The ids of the accounts a user sees (`AccountAccess.visible`): the channels followed for them. */
+  visibleAccounts(claims: AccessClaims): readonly string[];
+  /**
+   * The account's state now, as its routes show it to this user, for a snapshot: open orders
+   * (`orders`), positions, balances; bars: the instrument's last bar.
+   */
+  snapshot(claims: AccessClaims, kind: Channel, key: string): Promise<readonly unknown[]>;
   /** Wall-clock ms. */
   readonly now: () => number;
   /** Where handler bugs are logged (component `ws`). */
@@ -74,15 +97,30 @@ export interface WsGatewayOptions {
   readonly metrics?: Metrics;
 }
 
+/** The event-log channel of an account's frames (orders, fills, positions, balances). */
+export const accountChannel = (accountId: string) => `ws:${accountId}`;
+/** The event-log channel of an instrument's bars. */
+export const barsChannel = (instrumentId: string) => `ws:bars:${instrumentId}`;
+
+/** A frame as the log keeps it: its kind, the user it is for (null: oversight only), the frame. */
+interface LoggedFrame {
+  readonly k: Channel;
+  readonly u: string | null;
+  readonly f: { readonly type: string };
+}
+
 /**
  * `GET /ws`: the client authenticates with its access token (`{"type":"auth","token":…}`, again
  * before it expires to stay connected), subscribes to `orders` (the order events and fills of
  * its accounts, of its own orders on the shared account and of the strategy instances it
  * started there; an oversight role: every account's), `positions` and `balances` (after each
  * such fill: the position and balance it changed) and `bars`; every order, fill, position and
- * balance frame names its `accountId`. The server pings every
- * 15 s. A client more than 1 MiB behind is closed (1013) and told why; nothing is buffered
- * without bound.
+ * balance frame names its `accountId` and carries `seq`, its place in the account's channel.
+ * Every frame is appended to the event log first and pushed from it, so each instance pushes
+ * the frames of every instance; a client resumes after its last `seq` per account
+ * (`subscribe` with `after`) on any instance, or gets a snapshot (`resumed: false`) when the
+ * log no longer keeps what it missed. The server pings every 15 s. A client more than 1 MiB
+ * behind is closed (1013) and told why; nothing is buffered without bound.
  */
 export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts) => {
   await app.register(websocket, { options: { maxPayload: WS_LIMITS.maxMessageBytes } });
@@ -90,8 +128,13 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
   const metrics = opts.metrics ?? noopMetrics;
   const connected = metrics.gauge(METRICS.wsClients);
   const dropped = metrics.counter(METRICS.wsDropped);
+  const resumes = metrics.counter(METRICS.wsResumes);
+  const logErrors = metrics.counter(METRICS.wsLogErrors);
   connected.set(0);
   dropped.inc({}, 0);
+  const log = opts.log ?? new MemoryEventLog();
+  const warn = (message: string, fields: Record<string, unknown>) =>
+    opts.logger?.warn(message, fields);
 
   const push = (c: Client, message: unknown) => {
     if (c.socket.readyState !== c.socket.OPEN) return;
@@ -103,34 +146,103 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     c.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   };
 
+  /** Whether client `c` gets a frame of kind `k` for user `u` (subscription and account). */
+  const sees = (c: Client, k: Channel, u: string | null) =>
+    c.claims !== null &&
+    c.channels.has(k) &&
+    (k === 'bars' || u === c.claims.sub || seesEveryAccount(c.claims.role));
+
+  // Every frame comes from the log, once per client, in each channel's order.
+  const follower = new EventFollower(
+    log,
+    (e) => {
+      const lf = readLogged(e.payload);
+      if (!lf) return warn('event log: a frame that is not ours, skipped', { channel: e.channel });
+      let frame: string | undefined;
+      for (const c of clients) {
+        if (!sees(c, lf.k, lf.u) || !c.cursors.offer(lf.k, e.channel, e.seq)) continue;
+        push(c, (frame ??= JSON.stringify({ ...lf.f, seq: e.seq })));
+      }
+    },
+    {
+      onGap: (channel, from, to, cause) => {
+        logErrors.inc({ kind: 'gap' });
+        warn('event log: frames lost to this instance', { channel, from, to, err: cause });
+      },
+    },
+  );
+
+  /** The channels client `c` gets frames of for `kind` (and would, for `pending` kinds). */
+  const channelsOf = (c: Client, kind: Channel): string[] =>
+    !c.claims
+      ? []
+      : kind === 'bars'
+        ? opts.instruments.map((i) => barsChannel(i.id))
+        : opts.visibleAccounts(c.claims).map(accountChannel);
+  // When each channel was last wanted: one no client wants is still followed for a minute, so
+  // clients that come and go do not restart the log's follower (a connection) each time.
+  const wantedAt = new Map<string, number>();
+  /**
+   * Follows the channels the connected clients see. A channel new to this instance starts at
+   * its end when a client subscribes (`fromStart` false: it gets frames from now on), or at its
+   * start when it is found later (`fromStart`: an account opened since its clients subscribed;
+   * they get all of its frames). Subscriptions under way count only for the former.
+   */
+  const sync = (fromStart: boolean) => {
+    const now = opts.now();
+    for (const c of clients)
+      for (const kind of fromStart ? c.channels : [...c.channels, ...c.pending])
+        for (const ch of channelsOf(c, kind)) wantedAt.set(ch, now);
+    for (const [ch, at] of wantedAt) if (now - at > UNWANTED_KEPT_MS) wantedAt.delete(ch);
+    return follower.follow(wantedAt.keys(), () => (fromStart ? 0 : undefined));
+  };
+  let syncSoon: NodeJS.Timeout | null = null;
+  const requestSync = () => {
+    syncSoon ??= setTimeout(() => {
+      syncSoon = null;
+      sync(true).catch((e: unknown) => warn('event log: follow failed', { err: e }));
+    }, 50);
+  };
+  // Accounts opened since (on any instance) join within a second.
+  const resync = setInterval(requestSync, 1_000);
+
+  // Frames are appended in the order their events happen (one connection keeps the order).
+  const append = (channel: string, k: Channel, u: string | null, frame: string, once?: string) => {
+    const payload = `{"k":${JSON.stringify(k)},"u":${JSON.stringify(u)},"f":${frame}}`;
+    log
+      .append(channel, payload, once === undefined ? undefined : { once })
+      .then(() => {
+        if (!follower.has(channel)) requestSync();
+      })
+      .catch((e: unknown) => {
+        logErrors.inc({ kind: 'append' });
+        warn('event log: frame not appended', { channel, err: e });
+      });
+  };
+
   const unsubscribeOrders = opts.events.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
-    // The order as this event left it (orders are immutable values), framed at most once.
+    // The order as this event left it (orders are immutable values), framed once.
     const order = opts.order(e.clientOrderId);
     if (!order) return;
+    const channel = accountChannel(e.accountId);
+    const frames = orderFrames(e, order);
     // A fill's position and balance as the ledger has them now (it took the fill first).
     const portfolio = e.kind === 'OrderFilled' ? portfolioFrames(e, opts) : null;
     const deliver = (userId: string | null) => {
-      let frames: string[] | undefined;
-      for (const c of clients) {
-        // The account's owner (on the shared account: the order's), or an oversight role.
-        if (!c.claims || (c.claims.sub !== userId && !seesEveryAccount(c.claims.role))) continue;
-        if (c.channels.has('orders')) {
-          frames ??= orderFrames(e, order);
-          for (const frame of frames) push(c, frame);
-        }
-        if (portfolio && c.channels.has('positions')) push(c, portfolio.position);
-        if (portfolio && c.channels.has('balances'))
-          for (const frame of portfolio.balances) push(c, frame);
-      }
+      for (const frame of frames) append(channel, 'orders', userId, frame);
+      if (!portfolio) return;
+      append(channel, 'positions', userId, portfolio.position);
+      for (const frame of portfolio.balances) append(channel, 'balances', userId, frame);
     };
     const owner = opts.accountOwner(e.accountId);
     if (owner === null) opts.owners.withOwner(e.strategyId, deliver);
     else deliver(owner ?? null);
   });
   const unsubscribeBars = opts.bars.subscribe((bar) => {
-    // `sentAt` (server ms) lets a client see how far behind it is.
-    const message = JSON.stringify({ type: 'bar', bar, sentAt: opts.now() });
-    for (const c of clients) if (c.claims && c.channels.has('bars')) push(c, message);
+    // `sentAt` (server ms) lets a client see how far behind it is. Every instance with the feed
+    // appends the bar; the log keeps it once (`once`: its open time).
+    const frame = JSON.stringify({ type: 'bar', bar, sentAt: opts.now() });
+    append(barsChannel(bar.instrumentId), 'bars', null, frame, `${bar.openTime}`);
   });
 
   const heartbeat = setInterval(() => {
@@ -145,19 +257,118 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
   }, WS_LIMITS.heartbeatMs);
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
+    clearInterval(resync);
+    if (syncSoon) clearTimeout(syncSoon);
     unsubscribeBars();
     unsubscribeOrders();
     for (const c of clients) c.socket.close(1001, 'server stopping');
+    await follower.close();
   });
 
+  /** Waits until `c` has taken most of what was sent (a resume pushes in batches). */
+  const drained = async (c: Client) => {
+    // At most ~30 s; a client that takes nothing meanwhile is closed as a slow consumer by `push`.
+    for (let i = 0; i < 3_000; i++) {
+      if (c.socket.readyState !== c.socket.OPEN || c.socket.bufferedAmount < DRAINED_BYTES) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  /**
+   * Resumes `kind` of channel `ch` for `c` after `after`: the frames it missed, or (past the
+   * log's bound, or an `after` this log never reached) a snapshot with `resumed: false` and the
+   * frames since it. Answers whether it resumed.
+   */
+  const resume = async (c: Client, kind: Channel, ch: string, key: string, after: number) => {
+    const src: ResumeSource = {
+      read: async (channel, afterSeq, limit) => {
+        await drained(c);
+        return log.read(channel, afterSeq, limit);
+      },
+      pushed: (channel) => follower.pushed(channel) ?? 0,
+      push: (e) => {
+        const lf = readLogged(e.payload);
+        if (lf && lf.k === kind && sees(c, kind, lf.u))
+          push(c, JSON.stringify({ ...lf.f, seq: e.seq }));
+      },
+    };
+    const claims = c.claims!;
+    if (after <= (await log.last(ch)) && (await c.cursors.resume(kind, ch, after, src))) {
+      resumes.inc({ result: 'resumed' });
+      return true;
+    }
+    resumes.inc({ result: 'snapshot' });
+    // What it missed is gone: the state now, then the frames since `seq` (none twice for state).
+    const seq = follower.pushed(ch) ?? (await log.last(ch));
+    c.cursors.hold(kind, ch, seq);
+    const items = await opts.snapshot(claims, kind, key);
+    push(c, {
+      type: 'snapshot',
+      channel: kind,
+      ...(kind === 'bars' ? { instrumentId: key } : { accountId: key }),
+      seq,
+      resumed: false,
+      [kind]: items,
+    });
+    if (!(await c.cursors.resume(kind, ch, seq, src)))
+      c.cursors.startAfter(kind, ch, follower.pushed(ch) ?? seq);
+    return false;
+  };
+
+  const subscribe = async (
+    c: Client,
+    kind: Channel,
+    after: Readonly<Record<string, number>> | undefined,
+  ) => {
+    const claims = c.claims!;
+    const keys = kind === 'bars' ? opts.instruments.map((i) => i.id) : opts.visibleAccounts(claims);
+    for (const key of Object.keys(after ?? {}))
+      if (!keys.includes(key))
+        return kind === 'bars'
+          ? error(c, 'UNKNOWN_INSTRUMENT', `after.${key}: no instrument ${key} on this server`)
+          : error(c, 'ACCOUNT_NOT_FOUND', `after.${key}: account ${key} not found`);
+    c.pending.add(kind);
+    try {
+      await sync(false);
+    } finally {
+      c.pending.delete(kind);
+    }
+    const channel = (key: string) => (kind === 'bars' ? barsChannel(key) : accountChannel(key));
+    // Live from here for every channel not resumed, in this same tick as the subscription (a
+    // channel subscribed already keeps its place: a resume of another loses none of its frames).
+    const had = c.channels.has(kind);
+    c.channels.add(kind);
+    const resumes: Promise<[string, boolean]>[] = [];
+    for (const key of keys) {
+      const ch = channel(key);
+      const from = after?.[key];
+      if (from === undefined) {
+        if (!had) c.cursors.startAfter(kind, ch, follower.pushed(ch) ?? 0);
+      } else resumes.push(resume(c, kind, ch, key, from).then((ok) => [key, ok]));
+    }
+    const resumed = Object.fromEntries(await Promise.all(resumes));
+    push(c, { type: 'subscribed', channel: kind, ...(after ? { resumed } : {}) });
+  };
+
+  const error = (c: Client, code: string, detail: string) =>
+    push(c, { type: 'error', code, detail });
+
   app.get('/ws', { websocket: true }, (socket) => {
-    const c: Client = { socket, claims: null, channels: new Set(), expiry: null, alive: true };
+    const c: Client = {
+      socket,
+      claims: null,
+      channels: new Set(),
+      pending: new Set(),
+      cursors: new ClientCursors(),
+      work: Promise.resolve(),
+      expiry: null,
+      alive: true,
+    };
     clients.add(c);
     connected.set(clients.size);
     const authDeadline = setTimeout(() => {
       if (!c.claims) socket.close(4401, 'authenticate first');
     }, WS_LIMITS.authTimeoutMs);
-    const error = (code: string, detail: string) => push(c, { type: 'error', code, detail });
 
     socket.on('pong', () => (c.alive = true));
     // A protocol error (bad UTF-8, an oversized frame) closes this socket; it is not ours to throw.
@@ -167,36 +378,45 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       connected.set(clients.size);
       clearTimeout(authDeadline);
       if (c.expiry) clearTimeout(c.expiry);
+      requestSync();
     });
+    // Nothing a client sends may escape this handler: a bug answers INTERNAL and closes this one
+    // socket, never the process.
+    const failed = (e: unknown) => {
+      opts.logger?.error('websocket handler error', { err: e });
+      error(c, 'INTERNAL', 'internal error');
+      socket.close(1011, 'internal error');
+    };
     socket.on('message', (raw, isBinary) => {
-      // Nothing a client sends may escape this handler: a bug answers INTERNAL and closes
-      // this one socket, never the process.
       try {
         const parsed = readFrame(raw, isBinary);
-        if (!parsed.ok) return error('WS_BAD_MESSAGE', parsed.detail);
-        onMessage(parsed.message);
+        if (!parsed.ok) return error(c, 'WS_BAD_MESSAGE', parsed.detail);
+        // One message at a time, in order: a subscription resumes before the next one starts.
+        const msg = parsed.message;
+        c.work = c.work.then(() => onMessage(msg)).catch(failed);
       } catch (e) {
-        opts.logger?.error('websocket handler error', { err: e });
-        error('INTERNAL', 'internal error');
-        socket.close(1011, 'internal error');
+        failed(e);
       }
     });
-    const onMessage = (msg: WsMessage): void => {
+    const onMessage = async (msg: WsMessage): Promise<void> => {
       if (msg.type === 'auth') {
         let claims: AccessClaims;
         try {
           claims = opts.tokens.verifyAccess(msg.token);
         } catch (e) {
-          error('AUTH_INVALID_TOKEN', (e as Error).message);
+          error(c, 'AUTH_INVALID_TOKEN', (e as Error).message);
           return socket.close(4401, 'invalid token');
         }
         if (c.claims && c.claims.sub !== claims.sub) {
-          return error('WS_BAD_MESSAGE', 'token: belongs to another user');
+          return error(c, 'WS_BAD_MESSAGE', 'token: belongs to another user');
         }
         c.claims = claims;
         // A role that lost a channel's permission (a refreshed token) leaves the channel.
         for (const ch of c.channels)
-          if (!can(claims.role, CHANNEL_PERMISSION[ch])) c.channels.delete(ch);
+          if (!can(claims.role, CHANNEL_PERMISSION[ch])) {
+            c.channels.delete(ch);
+            c.cursors.drop(ch);
+          }
         if (c.expiry) clearTimeout(c.expiry);
         c.expiry = setTimeout(
           () => socket.close(4401, 'token expired'),
@@ -204,21 +424,67 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
         );
         return push(c, { type: 'authenticated', expiresAt: claims.exp * 1000 });
       }
-      if (!c.claims) return error('AUTH_REQUIRED', 'authenticate first');
+      if (!c.claims) return error(c, 'AUTH_REQUIRED', 'authenticate first');
       const channel = msg.channel;
       const permission = CHANNEL_PERMISSION[channel];
       if (!can(c.claims.role, permission)) {
         return error(
+          c,
           'FORBIDDEN',
           `role ${c.claims.role} may not ${permission} (channel ${channel})`,
         );
       }
-      if (msg.type === 'subscribe') c.channels.add(channel);
-      else c.channels.delete(channel);
-      push(c, { type: `${msg.type}d`, channel });
+      if (msg.type === 'subscribe') {
+        // Subscribed already, without a resume: nothing changes.
+        if (c.channels.has(channel) && !msg.after) return push(c, { type: 'subscribed', channel });
+        return subscribe(c, channel, msg.after).catch((e: unknown) => {
+          // The log did not answer (Redis away): nothing is subscribed; the client tries again.
+          warn('event log: subscribe failed', { channel, err: e });
+          c.channels.delete(channel);
+          c.cursors.drop(channel);
+          error(
+            c,
+            'CACHE_UNAVAILABLE',
+            `${channel}: the event log did not answer; subscribe again`,
+          );
+        });
+      }
+      c.channels.delete(channel);
+      c.cursors.drop(channel);
+      requestSync();
+      push(c, { type: 'unsubscribed', channel });
     };
   });
 };
+
+/** How long a channel no client wants any more stays followed. */
+const UNWANTED_KEPT_MS = 60_000;
+
+/** Below this many bytes queued, a resume pushes its next batch. */
+const DRAINED_BYTES = WS_LIMITS.maxBufferedBytes / 4;
+
+const KINDS: ReadonlySet<string> = new Set(Object.keys(CHANNEL_PERMISSION));
+
+/** A logged frame, checked: the log may be shared, so it is read as untrusted input. */
+function readLogged(payload: string): LoggedFrame | null {
+  try {
+    const v = JSON.parse(payload) as Partial<LoggedFrame> | null;
+    if (
+      v === null ||
+      typeof v !== 'object' ||
+      typeof v.k !== 'string' ||
+      !KINDS.has(v.k) ||
+      !(v.u === null || typeof v.u === 'string') ||
+      typeof v.f !== 'object' ||
+      v.f === null ||
+      typeof v.f.type !== 'string'
+    )
+      return null;
+    return v as LoggedFrame;
+  } catch {
+    return null;
+  }
+}
 
 /** The position and balance frames after a fill (null when the account's ledger is not here). */
 function portfolioFrames(

@@ -9,6 +9,21 @@ const Channel = Type.Union([
   Type.Literal('balances'),
 ]);
 
+/**
+ * `after` of a resuming `subscribe`: per account (bars: per instrument), the last `seq` the
+ * client saw.
+ */
+const After = Type.Record(
+  Type.String({ pattern: '^[A-Za-z0-9:_./-]{1,100}$' }),
+  Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  {
+    minProperties: 1,
+    maxProperties: 100,
+    additionalProperties: false,
+    description: 'the last seq seen, per account id (bars: per instrument id)',
+  },
+);
+
 /** The schema of each message a client may send on `/ws`, by `type`. */
 export const WS_MESSAGE_SCHEMAS = {
   auth: Type.Object(
@@ -16,7 +31,7 @@ export const WS_MESSAGE_SCHEMAS = {
     { additionalProperties: false },
   ),
   subscribe: Type.Object(
-    { type: Type.Literal('subscribe'), channel: Channel },
+    { type: Type.Literal('subscribe'), channel: Channel, after: Type.Optional(After) },
     { additionalProperties: false },
   ),
   unsubscribe: Type.Object(

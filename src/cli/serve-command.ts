@@ -83,7 +83,7 @@ export function registerServe(program: Command): void {
         venues: serveVenues(flags, config),
       });
       process.stdout.write(
-        `kairos listening on ${server.url} (${instrument.id}; docs at ${server.url}/docs)\n`,
+        `kairos listening on ${server.url} (${instrument.id}; instance ${server.instanceId}; docs at ${server.url}/docs)\n`,
       );
       if (server.metricsUrl) process.stdout.write(`metrics at ${server.metricsUrl}\n`);
       const hint = noUsersHint(await server.userCount(), config.databaseUrl === undefined);

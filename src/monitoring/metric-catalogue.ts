@@ -79,6 +79,16 @@ export const METRICS = {
     name: 'kairos_ws_dropped_consumers_total',
     help: 'WebSocket clients disconnected for reading too slowly',
   },
+  wsResumes: {
+    name: 'kairos_ws_resumes_total',
+    help: 'WebSocket resumes per account or instrument: from the event log, or a snapshot past its bound',
+    labelNames: ['result'],
+  },
+  wsLogErrors: {
+    name: 'kairos_ws_event_log_errors_total',
+    help: 'WebSocket frames not appended to the event log, or lost to this instance',
+    labelNames: ['kind'],
+  },
   killSwitch: {
     name: 'kairos_kill_switch_engaged',
     help: 'Scopes (global, account, strategy) in which trading is halted or reducing only',

@@ -447,11 +447,21 @@ const ownerList = (owner: string | readonly string[]): readonly string[] =>
 export type OrderScope =
   readonly { readonly accountId: string; readonly owners: readonly string[] | null }[] | null;
 
+/** What a page of orders asks for. */
+export interface OrderPageQuery {
+  status?: string;
+  /** Only open orders (neither finished nor only initialized), as `openOrders`. */
+  open?: boolean;
+  instrumentId?: string;
+  before?: string;
+  limit: number;
+}
+
 /** One page of the orders in `scope`, newest first (`OrderRepository.page`, across accounts). */
 export async function pageOrders(
   db: Kysely<Schema>,
   scope: OrderScope,
-  opts: { status?: string; instrumentId?: string; before?: string; limit: number },
+  opts: OrderPageQuery,
 ): Promise<{ orders: Order[]; next: string | null }> {
   if (scope !== null && scope.length === 0) return { orders: [], next: null };
   let q = db.selectFrom('orders').selectAll();
@@ -466,6 +476,7 @@ export async function pageOrders(
       ),
     );
   if (opts.status) q = q.where('status', '=', opts.status);
+  if (opts.open) q = q.where('status', 'not in', [...TERMINAL, 'INITIALIZED']);
   if (opts.instrumentId) q = q.where('instrument_id', '=', opts.instrumentId);
   if (opts.before) {
     const [ts, id] = PageCursor.decode(opts.before);

@@ -37,6 +37,50 @@ export interface StoredStates {
   readonly strategies: Readonly<Record<string, TradingState>>;
   /** The kill switch per account (scope `ACCOUNT`): absent means ACTIVE. */
   readonly accounts?: Readonly<Record<string, TradingState>>;
+  /** The kill switch per user (scope `USER`: every account they own): absent means ACTIVE. */
+  readonly users?: Readonly<Record<string, TradingState>>;
+}
+
+/** The stored limits: those of every account (`global`) and of each account on its own. */
+export interface StoredLimits extends LimitSet {
+  readonly accounts: Readonly<Record<string, RiskLimits>>;
+}
+
+/** What one limit is set on: every account (nothing given), or one strategy, instrument or account. */
+export interface LimitTarget {
+  readonly strategyId?: string;
+  readonly instrumentId?: string;
+  readonly accountId?: string;
+}
+
+/** What one trading state is set on: everything (nothing given), or one strategy, account or user. */
+export interface StateTarget {
+  readonly strategyId?: string;
+  readonly accountId?: string;
+  readonly userId?: string;
+}
+
+const LIMIT_SCOPES = [
+  ['strategyId', 'STRATEGY'],
+  ['instrumentId', 'INSTRUMENT'],
+  ['accountId', 'ACCOUNT'],
+] as const;
+const STATE_SCOPES = [
+  ['strategyId', 'STRATEGY'],
+  ['accountId', 'ACCOUNT'],
+  ['userId', 'USER'],
+] as const;
+
+/** The stored (scope, scope_id) of a target: `GLOBAL` and '' when it names none. */
+function scopeKey<T extends object>(
+  target: T,
+  scopes: readonly (readonly [keyof T, string])[],
+): { scope: string; scope_id: string } {
+  for (const [field, scope] of scopes) {
+    const id = target[field];
+    if (typeof id === 'string' && id !== '') return { scope, scope_id: id };
+  }
+  return { scope: 'GLOBAL', scope_id: '' };
 }
 
 /**
@@ -55,23 +99,24 @@ export class RiskRepository {
   ) {}
 
   /** Limits and trading states together, as a trading node applies them. */
-  async settings(): Promise<{ limits: LimitSet; states: StoredStates }> {
+  async settings(): Promise<{ limits: StoredLimits; states: StoredStates }> {
     return { limits: await this.limits(), states: await this.states() };
   }
 
   /** All limits, as the risk engine takes them. */
-  async limits(): Promise<LimitSet> {
+  async limits(): Promise<StoredLimits> {
     const rows = await this.db.selectFrom('risk_limits').selectAll().execute();
     const global: Record<string, unknown> = {};
     const strategies: Record<string, Record<string, unknown>> = {};
     const instruments: Record<string, Record<string, unknown>> = {};
+    const accounts: Record<string, Record<string, unknown>> = {};
+    const byScope: Record<string, Record<string, Record<string, unknown>>> = {
+      STRATEGY: strategies,
+      INSTRUMENT: instruments,
+      ACCOUNT: accounts,
+    };
     for (const r of rows) {
-      const target =
-        r.scope === 'GLOBAL'
-          ? global
-          : r.scope === 'INSTRUMENT'
-            ? (instruments[r.scope_id] ??= {})
-            : (strategies[r.scope_id] ??= {});
+      const target = r.scope === 'GLOBAL' ? global : (byScope[r.scope]![r.scope_id] ??= {});
       target[r.name] = (INTEGER_LIMITS as readonly string[]).includes(r.name)
         ? Number(r.value)
         : toDecimal(r.value);
@@ -80,15 +125,16 @@ export class RiskRepository {
       global: global as RiskLimits,
       strategies: strategies as Record<string, RiskLimits>,
       instruments: instruments as Record<string, RiskLimits>,
+      accounts: accounts as Record<string, RiskLimits>,
     };
   }
 
   /**
-   * Sets one limit for the account (no scope), a strategy or an instrument (stored as scope
-   * `INSTRUMENT`); validates name, value and scope.
+   * Sets one limit for every account (no scope), a strategy, an instrument or one account;
+   * validates name, value and scope.
    */
   async setLimit(
-    scope: { strategyId?: string; instrumentId?: string },
+    scope: LimitTarget,
     name: string,
     value: string,
     actor: string,
@@ -112,8 +158,7 @@ export class RiskRepository {
       );
     }
     const row = {
-      scope: scope.strategyId ? 'STRATEGY' : scope.instrumentId ? 'INSTRUMENT' : 'GLOBAL',
-      scope_id: scope.strategyId || scope.instrumentId || '',
+      ...scopeKey(scope, LIMIT_SCOPES),
       name,
       value: v.toFixed(),
       updated_at: ts,
@@ -153,18 +198,14 @@ export class RiskRepository {
    * nothing) when no such limit was set. An unknown name is refused.
    */
   async clearLimit(
-    scope: { strategyId?: string; instrumentId?: string },
+    scope: LimitTarget,
     name: string,
     actor: string,
     ts: number,
     as: RiskAuditAs = {},
   ): Promise<boolean> {
     checkLimitTarget(scope, name);
-    const key = {
-      scope: scope.strategyId ? 'STRATEGY' : scope.instrumentId ? 'INSTRUMENT' : 'GLOBAL',
-      scope_id: scope.strategyId || scope.instrumentId || '',
-      name,
-    };
+    const key = { ...scopeKey(scope, LIMIT_SCOPES), name };
     return this.db.transaction().execute(async (tx) => {
       const gone = await tx
         .deleteFrom('risk_limits')
@@ -199,29 +240,36 @@ export class RiskRepository {
     const rows = await this.db.selectFrom('trading_state').selectAll().execute();
     const strategies: Record<string, TradingState> = {};
     const accounts: Record<string, TradingState> = {};
+    const users: Record<string, TradingState> = {};
+    const byScope: Record<string, Record<string, TradingState>> = {
+      STRATEGY: strategies,
+      ACCOUNT: accounts,
+      USER: users,
+    };
     let global: TradingState = 'ACTIVE';
     for (const r of rows) {
       if (r.scope === 'GLOBAL') global = r.state as TradingState;
-      else if (r.scope === 'ACCOUNT') accounts[r.scope_id] = r.state as TradingState;
-      else strategies[r.scope_id] = r.state as TradingState;
+      else byScope[r.scope]![r.scope_id] = r.state as TradingState;
     }
-    return { global, strategies, accounts };
+    return { global, strategies, accounts, users };
   }
 
-  /** Sets the trading state of everything (no scope), an account or a strategy, with its event. */
+  /**
+   * Sets the trading state of everything (no scope), a strategy, an account or a user (every
+   * account they own), with its event.
+   */
   async setState(
-    scope: { strategyId?: string; accountId?: string },
+    scope: StateTarget,
     state: TradingState,
     reason: string | null,
     actor: string,
     ts: number,
     as: RiskAuditAs = {},
   ): Promise<void> {
-    if (scope.strategyId && scope.accountId)
-      throw new KairosError('VALIDATION', 'give a strategy or an account, not both');
+    if (STATE_SCOPES.filter(([field]) => scope[field]).length > 1)
+      throw new KairosError('VALIDATION', 'give one of a strategy, an account or a user');
     const row = {
-      scope: scope.strategyId ? 'STRATEGY' : scope.accountId ? 'ACCOUNT' : 'GLOBAL',
-      scope_id: scope.strategyId ?? scope.accountId ?? '',
+      ...scopeKey(scope, STATE_SCOPES),
       state,
       reason,
       updated_at: ts,
@@ -257,11 +305,11 @@ export class RiskRepository {
 }
 
 /** A limit names one scope at most and a known limit; else `RISK_LIMIT_INVALID`. */
-function checkLimitTarget(scope: { strategyId?: string; instrumentId?: string }, name: string) {
-  if (scope.strategyId && scope.instrumentId) {
+function checkLimitTarget(scope: LimitTarget, name: string) {
+  if (LIMIT_SCOPES.filter(([field]) => scope[field]).length > 1) {
     throw new KairosError(
       'RISK_LIMIT_INVALID',
-      `limit "${name}": give a strategy or an instrument, not both`,
+      `limit "${name}": give one of a strategy, an instrument or an account`,
     );
   }
   if (!(LIMIT_NAMES as readonly string[]).includes(name)) {

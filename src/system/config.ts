@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { isKmsKeyId, KMS_KEY_ID_RULE } from '../cloud/kms/kms-key-id.js';
 import { isS3Url, parseS3Url, s3Url } from '../cloud/s3-url.js';
@@ -79,6 +80,12 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** Memcached servers (`MEMCACHED_SERVERS`, `host:port,host:port`): a shared cache. */
   readonly memcachedServers: string | undefined;
+  /**
+   * The load balancers in front (`TRUST_PROXY`): their addresses or CIDR ranges, or how many
+   * hops of `X-Forwarded-For` to believe; a request from one of them is the client's address in
+   * that header (rate limits, logs). Absent: the connection's address, the header ignored.
+   */
+  readonly trustProxy: readonly string[] | number | undefined;
   /** The least severe level logged (`LOG_LEVEL`, default `info`). */
   readonly logLevel: LogLevel;
   /** `kairos serve`'s port (`PORT`; `--port` wins; neither: 8080). */
@@ -87,6 +94,11 @@ export interface Config {
   readonly readiness: ReadinessSettings;
   /** Several `kairos serve` instances on one Postgres (`docs/scalability.md`, "Ownership"). */
   readonly instances: InstanceSettings;
+  /**
+   * `KAIROS_WS_RESUME_EVENTS`: how many frames the event log keeps per channel (an account's,
+   * an instrument's bars), the bound within which a WebSocket client resumes (default 10000).
+   */
+  readonly wsResumeEvents: number;
   /** Venue keys and addresses (`EXCHANGE_*`). */
   readonly exchange: ExchangeSettings;
   /** `KAIROS_ADMIN_PASSWORD`: the password `kairos user create-admin` gives (else stdin). */
@@ -179,6 +191,12 @@ export const SETTINGS: readonly Setting[] = [
     default: 'none',
     secret: true,
   },
+  {
+    variable: 'TRUST_PROXY',
+    rule: 'the load balancers in front: IP addresses or CIDR ranges separated by commas, or a hop count 1-10',
+    default: "none: a client is the connection's address, X-Forwarded-For ignored",
+    secret: false,
+  },
   { variable: 'LOG_LEVEL', rule: LOG_LEVELS.join(', '), default: 'info', secret: false },
   { variable: 'PORT', rule: 'an integer 0-65535', default: '8080', secret: false },
   {
@@ -203,6 +221,12 @@ export const SETTINGS: readonly Setting[] = [
     variable: 'KAIROS_DRAIN_TIMEOUT_MS',
     rule: 'an integer 1-600000',
     default: '30000',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_WS_RESUME_EVENTS',
+    rule: 'an integer 1-1000000',
+    default: '10000',
     secret: false,
   },
   { variable: 'EXCHANGE_API_KEY', rule: 'any text', default: 'none', secret: true },
@@ -369,6 +393,7 @@ export function loadConfig(env: Environment): Config {
     pgliteTemplate: template === undefined ? undefined : path.resolve(template),
     redisUrl: redisUrl(env.REDIS_URL),
     memcachedServers: memcachedServers(env.MEMCACHED_SERVERS),
+    trustProxy: trustProxy(text(env, 'TRUST_PROXY')),
     logLevel: logLevel(text(env, 'LOG_LEVEL')),
     port: port(text(env, 'PORT')),
     readiness: {
@@ -379,6 +404,7 @@ export function loadConfig(env: Environment): Config {
       leaseTtlMs: leaseTtl(text(env, 'KAIROS_LEASE_TTL_MS')),
       drainTimeoutMs: boundedInteger(env, 'KAIROS_DRAIN_TIMEOUT_MS', 600_000, 30_000),
     },
+    wsResumeEvents: boundedInteger(env, 'KAIROS_WS_RESUME_EVENTS', 1_000_000, 10_000),
     exchange: {
       apiKey: secret(env, 'EXCHANGE_API_KEY'),
       secret: secret(env, 'EXCHANGE_SECRET'),
@@ -557,6 +583,31 @@ function memcachedServers(value: string | undefined): string | undefined {
   return list;
 }
 
+const TRUST_PROXY_RULE =
+  'must be IP addresses or CIDR ranges separated by commas (e.g. 10.0.0.0/16), or a hop count 1-10';
+
+function trustProxy(value: string | undefined): readonly string[] | number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops < 1 || hops > 10) throw invalid('TRUST_PROXY', TRUST_PROXY_RULE);
+    return hops;
+  }
+  const list = value.split(',').map((x) => x.trim());
+  for (const entry of list) {
+    const [address, bits, ...more] = entry.split('/');
+    const version = isIP(address ?? '');
+    const max = version === 6 ? 128 : 32;
+    if (
+      version === 0 ||
+      more.length > 0 ||
+      (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))
+    )
+      throw invalid('TRUST_PROXY', `"${entry}" ${TRUST_PROXY_RULE}`);
+  }
+  return list;
+}
+
 function logLevel(value: string | undefined): LogLevel {
   if (value === undefined) return 'info';
   const level = value.toLowerCase();
@@ -660,6 +711,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     readyTimeoutMs: config.readiness.timeoutMs,
     leaseTtlMs: config.instances.leaseTtlMs,
     drainTimeoutMs: config.instances.drainTimeoutMs,
+    wsResumeEvents: config.wsResumeEvents,
     exchangeApiKey: masked(config.exchange.apiKey),
     exchangeSecret: masked(config.exchange.secret),
     exchangePassword: masked(config.exchange.password),

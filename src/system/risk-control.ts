@@ -1,7 +1,12 @@
-import type { RiskRepository, StoredStates } from '../store/risk-repository.js';
+import type {
+  LimitTarget,
+  RiskRepository,
+  StateTarget,
+  StoredLimits,
+  StoredStates,
+} from '../store/risk-repository.js';
 import type { TradingCore } from '../trading/live/trading-core.js';
 import { stricter } from '../trading/risk/trading-state.js';
-import type { LimitSet } from '../trading/risk/risk-limits.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import type { ChangeActor } from './user-accounts.js';
 
@@ -12,14 +17,20 @@ const STATE_ACTION: Readonly<Record<TradingState, string>> = {
   ACTIVE: 'risk.resumed',
 };
 
-/** The trading cores of a server, by account (a server runs one per account). */
-export type RiskCores = () => Iterable<{ readonly accountId: string; readonly core: TradingCore }>;
+/** The trading cores of a server, by account (a server runs one per account), with its owner. */
+export type RiskCores = () => Iterable<{
+  readonly accountId: string;
+  readonly core: TradingCore;
+  /** The user who owns the account (their kill switch applies to it); none for a shared one. */
+  readonly ownerUserId?: string | null;
+}>;
 
 /**
  * Risk limits and trading states of a running server: each change is stored first (with its
  * audit row, in one transaction) and then applied to every running core at once, so the kill
- * switch cancels open orders before the call returns. An account's core runs under the stricter
- * of the global state and its account's (the per-account kill switch). Reads and applies of the stored settings
+ * switch cancels open orders before the call returns. An account's core runs under the strictest
+ * of the global state, its account's and its owner's (the kill switches per account and per
+ * user), and under every account's limits and its own. Reads and applies of the stored settings
  * run one at a time, so a periodic refresh never applies settings older than a change it raced.
  *
  * @example
@@ -50,7 +61,7 @@ export class RiskControl {
   }
 
   /** The stored limits and states. */
-  async view(): Promise<{ limits: LimitSet; states: StoredStates }> {
+  async view(): Promise<{ limits: StoredLimits; states: StoredStates }> {
     return this.repo.settings();
   }
 
@@ -59,10 +70,22 @@ export class RiskControl {
     const run = this.#tail.then(async () => {
       const { limits, states } = await this.view();
       const cores = [...this.cores()];
-      for (const { accountId, core } of cores) {
+      for (const { accountId, core, ownerUserId } of cores) {
         const own = states.accounts?.[accountId] ?? 'ACTIVE';
+        const owner = (ownerUserId && states.users?.[ownerUserId]) || 'ACTIVE';
+        const { accounts, ...every } = limits;
+        const account = accounts[accountId];
         core.applyRisk(
-          { limits, states: { ...states, global: stricter(states.global, own) } },
+          {
+            limits: account ? { ...every, account } : every,
+            states: {
+              ...states,
+              global: stricter(stricter(states.global, own), owner),
+              // On an account no one owns (the shared one), a user's switch stops the orders
+              // they place by hand there (`user:<id>`, as the API names them).
+              strategies: ownerUserId ? states.strategies : withUsers(states),
+            },
+          },
           actor,
         );
       }
@@ -74,12 +97,7 @@ export class RiskControl {
   }
 
   /** Stores one limit (`RISK_LIMIT_INVALID` naming the rule) and applies it. */
-  async setLimit(
-    scope: { strategyId?: string; instrumentId?: string },
-    name: string,
-    value: string,
-    by: ChangeActor,
-  ): Promise<void> {
+  async setLimit(scope: LimitTarget, name: string, value: string, by: ChangeActor): Promise<void> {
     await this.repo.setLimit(scope, name, value, by.actor, this.now(), {
       role: by.role,
       action: 'risk.limit_changed',
@@ -89,7 +107,7 @@ export class RiskControl {
 
   /** Stores a trading state (`risk.halted`, `risk.reduced`, `risk.resumed`) and applies it. */
   async setState(
-    scope: { strategyId?: string; accountId?: string },
+    scope: StateTarget,
     state: TradingState,
     reason: string | null,
     by: ChangeActor,
@@ -100,4 +118,14 @@ export class RiskControl {
     });
     await this.sync(by.actor);
   }
+}
+
+/** The strategy states with each user's switch applied to their own orders (`user:<id>`). */
+function withUsers(states: StoredStates): Record<string, TradingState> {
+  const strategies: Record<string, TradingState> = { ...states.strategies };
+  for (const [userId, state] of Object.entries(states.users ?? {})) {
+    const id = `user:${userId}`;
+    strategies[id] = stricter(strategies[id] ?? 'ACTIVE', state);
+  }
+  return strategies;
 }

@@ -1,5 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
-import os from 'node:os';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
@@ -58,6 +57,7 @@ import { LeaseRepository } from '../store/lease-repository.js';
 import { RedisInstances, SOLO_INSTANCES } from '../scalability/leases/live-instances.js';
 import { KairosError } from '../trading/core/errors.js';
 import { CheckFailure, type HealthCheck } from '../monitoring/health-checks.js';
+import { wsEventLog } from './ws-event-log.js';
 
 /** What `kairos serve` runs on. */
 export interface ServerOptions {
@@ -93,12 +93,18 @@ export interface ServerOptions {
   readonly venues?: readonly VenueSetting[];
   /** How often each live account is confirmed with its venue, ms (default 2 000). */
   readonly liveConfirmEveryMs?: number;
+  /** This process's instance id (the `x-kairos-instance` answer header; default: 8 random hex digits). */
+  readonly instanceId?: string;
+  /** The Redis key prefix of the WebSocket event log (default `kairos:events:`; tests: their own). */
+  readonly eventLogPrefix?: string;
 }
 
 /** A running server. */
 export interface RunningServer {
   readonly url: string;
   readonly app: FastifyInstance;
+  /** This instance's id, answered in `x-kairos-instance` (`docs/scalability.md`). */
+  readonly instanceId: string;
   /**
    * The shared account's trading core (tests look at what reached the venue); undefined on an
    * instance that does not own it now.
@@ -116,8 +122,6 @@ export interface RunningServer {
   userCount(): Promise<number>;
   /** Which accounts this instance trades (`SOLE_OWNER` on the embedded store). */
   readonly ownership: AccountOwnership;
-  /** This process's owner id in the account leases (a new one per start). */
-  readonly instanceId: string;
   /**
    * The graceful stop (SIGTERM): readiness 503 `draining`, new orders refused (503
    * `SERVER_DRAINING`), requests in flight finished, each account's in-flight orders settled and
@@ -151,6 +155,8 @@ export async function startTradingServer(
     stops.push(() => processed.stop());
   }
   const now = opts.now ?? Date.now;
+  // Names this process among several behind a load balancer: its answers and its log lines.
+  const instanceId = opts.instanceId ?? randomBytes(4).toString('hex');
   try {
     const fieldKeys = await openFieldKeys(fieldKeysDir(config), config.kms);
     stops.push(async () => fieldKeys.close());
@@ -165,7 +171,6 @@ export async function startTradingServer(
     if (redis) stops.push(async () => void redis.disconnect());
     // On Postgres, several instances may share the accounts: each trades one only while it holds
     // its lease (`docs/scalability.md`, "Ownership"). The embedded store has one process.
-    const instanceId = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     let leases: AccountLeases | null = null;
     const tokens = new TokenService({
       keys,
@@ -262,7 +267,11 @@ export async function startTradingServer(
       clearInterval(sampling);
       counted.stop();
     });
-    const riskControl = new RiskControl(risk, () => accounts.runtimes());
+    const riskControl = new RiskControl(risk, () =>
+      accounts
+        .runtimes()
+        .map((r) => ({ ...r, ownerUserId: accounts.info(r.accountId)?.ownerUserId ?? null })),
+    );
     const showStates = killSwitchMetrics(metrics);
     riskControl.onApplied((states) =>
       showStates({
@@ -502,6 +511,10 @@ export async function startTradingServer(
       logger,
       ...(registry ? { metrics: registry } : {}),
       bars: replay,
+      instanceId,
+      ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
+      // WebSocket frames, through the log every instance shares when Redis is set.
+      eventLog: wsEventLog(config, redis, opts.eventLogPrefix),
       readiness: readiness.checks,
       draining: () => draining,
       rateLimit: {
@@ -511,7 +524,12 @@ export async function startTradingServer(
       },
     });
     const url = await app.listen({ host: opts.host, port: opts.port });
-    logger.info('server listening', { component: 'server', url, instrumentId: inst.id });
+    logger.info('server listening', {
+      component: 'server',
+      url,
+      instrumentId: inst.id,
+      instanceId,
+    });
     let metricsUrl: string | null = null;
     if (registry && config.metrics.port !== undefined) {
       const exposition = await startMetricsServer(registry, {

@@ -3,6 +3,8 @@ export interface Answer {
   readonly status: number;
   readonly type: string;
   readonly text: string;
+  /** The answer's headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
   readonly json: any;
 }
@@ -28,6 +30,7 @@ export async function apiCall(
     status: res.status,
     type,
     text,
+    headers: Object.fromEntries(res.headers),
     json: text && type.includes('json') ? JSON.parse(text) : null,
   };
 }

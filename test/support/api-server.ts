@@ -50,6 +50,11 @@ export interface TestServer {
    * new server, which the caller closes.
    */
   restart(opts?: { speed?: number }): Promise<RunningServer>;
+  /**
+   * Starts another server on the same home, database and settings while this one runs (a second
+   * instance: the same users, keys and tokens); the caller closes it.
+   */
+  another(): Promise<RunningServer>;
 }
 
 const NAMES: Readonly<Record<Role, string>> = {
@@ -85,6 +90,8 @@ export async function startTestServer(
     venues?: ServerOptions['venues'];
     /** How often live accounts are confirmed with their venue, ms. */
     liveConfirmEveryMs?: number;
+    /** The Redis key prefix of the WebSocket event log (with `REDIS_URL` in `env`). */
+    eventLogPrefix?: string;
   } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));
@@ -148,6 +155,7 @@ export async function startTestServer(
     ...(opts.liveConfirmEveryMs === undefined
       ? {}
       : { liveConfirmEveryMs: opts.liveConfirmEveryMs }),
+    ...(opts.eventLogPrefix === undefined ? {} : { eventLogPrefix: opts.eventLogPrefix }),
   };
   // Every answer of every API test is checked against the OpenAPI document when the server
   // closes: a status, content type or body the document does not describe fails the test file.
@@ -191,7 +199,8 @@ export async function startTestServer(
   const tokens = {} as Record<Role, string>;
   for (const [role, u] of Object.entries(users) as [Role, TestUser][])
     tokens[role] = await login(u.username, u.password, u.secret);
-  return { server, token: tokens.trader, home, users, tokens, logs, login, restart };
+  const another = async () => checked(await startTradingServer(config, serverOptions));
+  return { server, token: tokens.trader, home, users, tokens, logs, login, restart, another };
 }
 
 /** Another trader on `t`'s server, made by its admin, logged in: their id and access token. */

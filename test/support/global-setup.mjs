@@ -1,6 +1,7 @@
 // Jest global setup: make sure the test Postgres answers, starting the local cluster if it is
 // down, or fail with a message that says how to start it. Redis (6379) and Memcached (11211)
-// get the same treatment: installed with apt-get if missing, started as daemons if down.
+// get the same treatment: installed with apt-get if missing, started as daemons if down. nginx
+// is only installed (never started here): the cluster tests run their own as a child process.
 import { execSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,7 @@ export default async function globalSetup() {
     ensurePostgres(),
     ensureService(REDIS),
     ensureService(MEMCACHED),
+    ensureInstalled(NGINX),
     pgliteTemplate(),
   ]);
 }
@@ -158,23 +160,38 @@ const MEMCACHED = {
   },
 };
 
+/** nginx for `scripts/cluster.ts` (Debian's `nginx-light`; `/usr/sbin` is not on every PATH). */
+const NGINX = {
+  name: 'nginx',
+  binary: 'nginx',
+  path: '/usr/sbin/nginx',
+  aptPackage: 'nginx-light',
+};
+
+/** Installs `service`'s package with apt-get when its binary is missing; `fix` says what to do by hand. */
+function ensureInstalled(
+  service,
+  fix = `${service.name} is not installed: run "apt-get install -y ${service.aptPackage}".`,
+) {
+  if (installed(service.binary) || (service.path && existsSync(service.path))) return;
+  try {
+    run(`apt-get install -y ${service.aptPackage}`);
+  } catch {
+    try {
+      run(`apt-get update && apt-get install -y ${service.aptPackage}`);
+    } catch (cause) {
+      throw new Error(`${fix} (apt-get install failed: ${cause.message})`, { cause });
+    }
+  }
+}
+
 /** Starts `service` if nothing listens on its port (installing it first if needed), then waits. */
 async function ensureService(service) {
   if (await listening(service.port)) return;
   const fix =
     `${service.name} is not reachable at 127.0.0.1:${service.port}. Install it ` +
     `("apt-get install -y ${service.aptPackage}") and start it ("${service.start}").`;
-  if (!installed(service.binary)) {
-    try {
-      run(`apt-get install -y ${service.aptPackage}`);
-    } catch {
-      try {
-        run(`apt-get update && apt-get install -y ${service.aptPackage}`);
-      } catch (cause) {
-        throw new Error(`${fix} (apt-get install failed: ${cause.message})`, { cause });
-      }
-    }
-  }
+  ensureInstalled(service, fix);
   try {
     run(service.start);
   } catch (cause) {

@@ -3,13 +3,20 @@ import { until } from './until.js';
 
 /**
  * A `/ws` client of `token`, authenticated and subscribed to `channels`, keeping every frame it
- * gets (parsed) in `frames`.
+ * gets (parsed) in `frames`; `open()` says whether the connection still is. With `after`, each
+ * subscription resumes after those sequences.
  */
 export async function subscribedSocket<F extends { readonly type: string }>(
   url: string,
   token: string,
   channels: readonly string[],
-): Promise<{ frames: F[]; close: () => void }> {
+  after?: Readonly<Record<string, number>>,
+): Promise<{
+  frames: F[];
+  close: () => void;
+  open: () => boolean;
+  send: (message: unknown) => void;
+}> {
   const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
   const frames: F[] = [];
   ws.on('message', (m) => frames.push(JSON.parse(String(m)) as F));
@@ -18,11 +25,17 @@ export async function subscribedSocket<F extends { readonly type: string }>(
     ws.once('error', reject);
   });
   ws.send(JSON.stringify({ type: 'auth', token }));
-  for (const channel of channels) ws.send(JSON.stringify({ type: 'subscribe', channel }));
+  for (const channel of channels)
+    ws.send(JSON.stringify({ type: 'subscribe', channel, ...(after ? { after } : {}) }));
   await until(
     () => frames.filter((f) => f.type === 'subscribed').length === channels.length,
     10_000,
     'subscribed',
   );
-  return { frames, close: () => ws.close() };
+  return {
+    frames,
+    close: () => ws.close(),
+    open: () => ws.readyState === WebSocket.OPEN,
+    send: (m) => ws.send(JSON.stringify(m)),
+  };
 }

@@ -16,6 +16,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { StageConfig } from './stage-config.js';
 
+/** The VPC's range (CDK's default, pinned: the service trusts the ALB's addresses in it). */
+export const VPC_CIDR = '10.0.0.0/16';
+
 /** Postgres and Redis listen on non-default ports (cdk-nag RDS11, AEC5); the URLs carry them. */
 export const DATABASE_PORT = 5433;
 export const REDIS_PORT = 6380;
@@ -89,6 +92,7 @@ export class StatefulStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(VPC_CIDR),
       maxAzs: 2,
       natGateways: config.natGateways,
       subnetConfiguration: [

@@ -29,6 +29,7 @@ import {
   MEMCACHED_PORT,
   REDIS_PORT,
   type StatefulStack,
+  VPC_CIDR,
 } from './stateful-stack.js';
 
 /** The port `kairos serve` listens on in the container (`PORT`). */
@@ -210,6 +211,8 @@ export class StatelessStack extends Stack {
         .map(([k, v]) => `${k}=${v}`)
         .join(','),
       ...(data.memcachedServers ? { MEMCACHED_SERVERS: data.memcachedServers } : {}),
+      // The ALB's nodes are in the VPC: the client is the address they forward (rate limits).
+      TRUST_PROXY: VPC_CIDR,
     };
     // Imported by ARN: granting through the secrets' key would write this stack's roles into
     // the stateful stack's key policy (a dependency cycle); the execution roles get kms:Decrypt

@@ -3,8 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Instrument } from '../../trading/model/instrument.js';
 import type { AccountAccess } from '../account-access.js';
 import type { AccountDesk } from '../deps.js';
-import { liveBalanceViews } from '../live-portfolio-views.js';
-import { BalanceView, balanceViews } from '../portfolio-views.js';
+import { accountBalances } from '../account-state.js';
+import { BalanceView } from '../portfolio-views.js';
 import { AccountQuery } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
 
@@ -41,12 +41,9 @@ export const balanceRoutes: FastifyPluginAsync<BalanceRoutesOptions> = async (ap
       return {
         balances: opts.access
           .readable(req.claims, req.query.accountId)
-          .flatMap((a): Static<typeof BalanceView>[] => {
-            const link = opts.accounts.venueLink(a.id);
-            if (link) return liveBalanceViews(a.id, link, a);
-            const t = opts.accounts.trading(a.id);
-            return t ? balanceViews(a.id, t.core, opts.instruments) : [];
-          }),
+          .flatMap((a): Static<typeof BalanceView>[] =>
+            accountBalances(opts.accounts, a, opts.instruments),
+          ),
       };
     },
   );

@@ -2,8 +2,8 @@ import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provi
 import type { FastifyPluginAsync } from 'fastify';
 import type { AccountAccess } from '../account-access.js';
 import type { AccountDesk } from '../deps.js';
-import { livePositionViews } from '../live-portfolio-views.js';
-import { PositionView, positionViews } from '../portfolio-views.js';
+import { accountPositions } from '../account-state.js';
+import { PositionView } from '../portfolio-views.js';
 import { AccountQuery } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
 
@@ -38,12 +38,7 @@ export const positionRoutes: FastifyPluginAsync<PositionRoutesOptions> = async (
       return {
         positions: opts.access
           .readable(req.claims, req.query.accountId)
-          .flatMap((a): Static<typeof PositionView>[] => {
-            const t = opts.accounts.trading(a.id);
-            const link = opts.accounts.venueLink(a.id);
-            if (!t) return [];
-            return link ? livePositionViews(a.id, link, t.core) : positionViews(a.id, t.core);
-          }),
+          .flatMap((a): Static<typeof PositionView>[] => accountPositions(opts.accounts, a.id)),
       };
     },
   );

@@ -1,12 +1,12 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Permission } from '../../security/roles/permissions.js';
+import { seesEveryAccount, type Permission } from '../../security/roles/permissions.js';
 import type { AccessClaims } from '../../security/tokens/access-tokens.js';
 import type { RiskLimits } from '../../trading/risk/risk-limits.js';
 import type { TradingState } from '../../trading/risk/trading-state.js';
 import type { AccountAccess } from '../account-access.js';
 import { actorOf } from '../authenticated-context.js';
-import type { RiskDesk } from '../deps.js';
+import type { RiskDesk, UserDirectory } from '../deps.js';
 import { AccountIdString } from '../order-schemas.js';
 import { ProblemSchema, apiError } from '../problem.js';
 
@@ -18,12 +18,20 @@ const States = Type.Object({
   accounts: Type.Record(Type.String(), Type.String(), {
     description: 'the kill switch of each account you see that is not ACTIVE',
   }),
+  users: Type.Record(Type.String(), Type.String(), {
+    description:
+      'the kill switch of each user that is not ACTIVE (every account they own): yours, or every user for the risk, admin and auditor roles',
+  }),
 });
 const RiskView = Type.Object({
   limits: Type.Object({
     global: Limits,
     strategies: Type.Record(Type.String(), Limits),
     instruments: Type.Record(Type.String(), Limits),
+    accounts: Type.Record(Type.String(), Limits, {
+      description:
+        "each account's own limits (checked beside `global`, which every account has), for the accounts you see",
+    }),
   }),
   states: States,
 });
@@ -41,7 +49,12 @@ const mapValues = <T>(o: Readonly<Record<string, T>>, f: (v: T) => Record<string
 export interface RiskRoutesOptions {
   readonly risk: RiskDesk;
   readonly access: AccountAccess;
+  /** Whether a user named by a kill switch exists. */
+  readonly users: Pick<UserDirectory, 'byId'>;
 }
+
+const notActive = (o: Readonly<Record<string, string>>, keep: (id: string) => boolean) =>
+  Object.fromEntries(Object.entries(o).filter(([id, state]) => keep(id) && state !== 'ACTIVE'));
 
 /**
  * Risk: read limits and trading states; set a limit; the kill switch (halt: block new orders
@@ -58,14 +71,18 @@ export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opt
         global: limitStrings(limits.global),
         strategies: mapValues(limits.strategies, limitStrings),
         instruments: mapValues(limits.instruments ?? {}, limitStrings),
+        accounts: mapValues(
+          Object.fromEntries(Object.entries(limits.accounts).filter(([id]) => seen.has(id))),
+          limitStrings,
+        ),
       },
       states: {
         global: states.global,
         strategies: { ...states.strategies },
-        accounts: Object.fromEntries(
-          Object.entries(states.accounts ?? {}).filter(
-            ([id, state]) => seen.has(id) && state !== 'ACTIVE',
-          ),
+        accounts: notActive(states.accounts ?? {}, (id) => seen.has(id)),
+        users: notActive(
+          states.users ?? {},
+          (id) => seesEveryAccount(claims.role) || id === claims.sub,
         ),
       },
     };
@@ -95,6 +112,9 @@ export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opt
             }),
             strategyId: Type.Optional(ScopeId),
             instrumentId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            accountId: Type.Optional(
+              AccountIdString('only this account (beside the limits every account has)'),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -103,6 +123,8 @@ export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opt
     },
     async (req) => {
       const { value, ...scope } = req.body;
+      if (scope.accountId !== undefined)
+        opts.access.find(req.claims, scope.accountId, 'body.accountId');
       await opts.risk.setLimit(scope, req.params.name, value, actorOf(req.claims));
       return view(req.claims);
     },
@@ -132,6 +154,14 @@ export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opt
                   'only this account (a trader: one of their own; the risk role: any account)',
                 ),
               ),
+              userId: Type.Optional(
+                Type.String({
+                  minLength: 1,
+                  maxLength: 64,
+                  description:
+                    'every account of this user (a trader: themselves; the risk role and an admin: anyone)',
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -143,10 +173,25 @@ export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opt
         const {
           strategyId,
           accountId,
+          userId,
           reason: why,
-        } = req.body as { strategyId?: string; accountId?: string; reason?: string };
-        if (strategyId !== undefined && accountId !== undefined)
-          throw apiError('VALIDATION', 'body: give a strategyId or an accountId, not both');
+        } = req.body as {
+          strategyId?: string;
+          accountId?: string;
+          userId?: string;
+          reason?: string;
+        };
+        if ([strategyId, accountId, userId].filter((id) => id !== undefined).length > 1)
+          throw apiError('VALIDATION', 'body: give one of strategyId, accountId or userId');
+        if (userId !== undefined) {
+          if (userId !== claims.sub && !seesEveryAccount(claims.role))
+            throw apiError(
+              'FORBIDDEN',
+              `body.userId: only the risk role or an admin sets the state of another user`,
+            );
+          if (!(await opts.users.byId(userId)))
+            throw apiError('NOT_FOUND', `body.userId: no user ${userId}`);
+        }
         if (accountId !== undefined) {
           const account = opts.access.find(claims, accountId, 'body.accountId');
           // The shared account is everyone's: only an oversight role halts it alone.
@@ -157,7 +202,13 @@ export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opt
             );
         }
         await opts.risk.setState(
-          strategyId !== undefined ? { strategyId } : accountId !== undefined ? { accountId } : {},
+          strategyId !== undefined
+            ? { strategyId }
+            : accountId !== undefined
+              ? { accountId }
+              : userId !== undefined
+                ? { userId }
+                : {},
           state,
           why ?? null,
           actorOf(claims),

@@ -22,17 +22,27 @@ export interface Replay {
  * so a client that reconnects anywhere resumes from its last one.
  */
 export interface EventLog {
-  /** Appends `payload` to `channel`; answers its sequence number. */
-  append(channel: string, payload: string): Promise<number>;
+  /**
+   * Appends `payload` to `channel`; answers its sequence number. With `once` (a key naming the
+   * event, e.g. a bar's time), an event already appended under that key in the last hour (by any
+   * instance) is not appended again: its first sequence is answered.
+   */
+  append(channel: string, payload: string, opts?: { readonly once?: string }): Promise<number>;
   /** Up to `limit` events of `channel` after `afterSeq`, in order. */
   read(channel: string, afterSeq: number, limit: number): Promise<Replay>;
   /** The last sequence number of `channel` (0: none yet). */
   last(channel: string): Promise<number>;
   /**
    * Calls `onEvent` for every event appended to `channels` from now on (by any instance), in
-   * each channel's order, until the returned stop is called.
+   * each channel's order, until the returned stop is called. `from` starts a channel after that
+   * sequence instead (the kept events after it first), so a follower restarted on another set of
+   * channels misses nothing in between.
    */
-  follow(channels: readonly string[], onEvent: (e: LoggedEvent) => void): () => Promise<void>;
+  follow(
+    channels: readonly string[],
+    onEvent: (e: LoggedEvent) => void,
+    from?: ReadonlyMap<string, number>,
+  ): () => Promise<void>;
 }
 
 const CHANNEL = /^[A-Za-z0-9:_./-]{1,200}$/;

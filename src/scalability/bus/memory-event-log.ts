@@ -4,16 +4,25 @@ import { assertChannel, type EventLog, type LoggedEvent, type Replay } from './e
 export class MemoryEventLog implements EventLog {
   readonly #channels = new Map<string, { last: number; events: LoggedEvent[] }>();
   readonly #followers = new Set<{ channels: ReadonlySet<string>; on: (e: LoggedEvent) => void }>();
+  /** `once` keys: channel and key -> sequence (bounded like the events). */
+  readonly #once = new Map<string, number>();
 
   constructor(private readonly keep = 10_000) {}
 
-  async append(channel: string, payload: string): Promise<number> {
+  async append(channel: string, payload: string, opts?: { once?: string }): Promise<number> {
     assertChannel(channel);
+    const onceKey = opts?.once === undefined ? undefined : `${channel}\n${opts.once}`;
+    const seen = onceKey === undefined ? undefined : this.#once.get(onceKey);
+    if (seen !== undefined) return seen;
     const c = this.#channels.get(channel) ?? { last: 0, events: [] };
     this.#channels.set(channel, c);
     const e = { channel, seq: ++c.last, payload };
     c.events.push(e);
     if (c.events.length > this.keep) c.events.splice(0, c.events.length - this.keep);
+    if (onceKey !== undefined) {
+      this.#once.set(onceKey, e.seq);
+      if (this.#once.size > this.keep) this.#once.delete(this.#once.keys().next().value!);
+    }
     for (const f of this.#followers) if (f.channels.has(channel)) f.on(e);
     return e.seq;
   }
@@ -33,8 +42,16 @@ export class MemoryEventLog implements EventLog {
     return this.#channels.get(channel)?.last ?? 0;
   }
 
-  follow(channels: readonly string[], onEvent: (e: LoggedEvent) => void): () => Promise<void> {
+  follow(
+    channels: readonly string[],
+    onEvent: (e: LoggedEvent) => void,
+    from?: ReadonlyMap<string, number>,
+  ): () => Promise<void> {
     channels.forEach(assertChannel);
+    // The kept events after `from` first, then the new ones: one process, so nothing in between.
+    for (const [channel, after] of from ?? [])
+      if (channels.includes(channel))
+        for (const e of this.#channels.get(channel)?.events ?? []) if (e.seq > after) onEvent(e);
     const f = { channels: new Set(channels), on: onEvent };
     this.#followers.add(f);
     return async () => void this.#followers.delete(f);

@@ -1,11 +1,18 @@
 import type { Redis } from 'ioredis';
 import { assertChannel, type EventLog, type LoggedEvent, type Replay } from './event-log.js';
 
-// KEYS[1] the stream, KEYS[2] its counter. ARGV: payload, how many to keep. The stream id is
-// "<seq>-0", so a channel's sequence is its Redis stream id and a resume is one XRANGE.
+// KEYS[1] the stream, KEYS[2] its counter, KEYS[3] the `once` key ('' for none). ARGV: payload,
+// how many to keep. The stream id is "<seq>-0", so a channel's sequence is its Redis stream id
+// and a resume is one XRANGE. The length is trimmed exactly (not `~`): the bound a client may
+// resume within is the configured number, not "at least".
 const APPEND = `
+if KEYS[3] ~= '' then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then return tonumber(seen) end
+end
 local seq = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'p', ARGV[1])
+redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], seq .. '-0', 'p', ARGV[1])
+if KEYS[3] ~= '' then redis.call('SET', KEYS[3], seq, 'PX', 3600000) end
 return seq
 `;
 
@@ -32,10 +39,19 @@ export class RedisEventLog implements EventLog {
     return `${this.opts.prefix ?? 'kairos:events:'}${channel}`;
   }
 
-  async append(channel: string, payload: string): Promise<number> {
+  async append(channel: string, payload: string, opts?: { once?: string }): Promise<number> {
     const stream = this.#stream(channel);
+    const once = opts?.once === undefined ? '' : `${stream}:once:${opts.once}`;
     return Number(
-      await this.redis.eval(APPEND, 2, stream, `${stream}:seq`, payload, this.opts.keep ?? 10_000),
+      await this.redis.eval(
+        APPEND,
+        3,
+        stream,
+        `${stream}:seq`,
+        once,
+        payload,
+        this.opts.keep ?? 10_000,
+      ),
     );
   }
 
@@ -57,13 +73,19 @@ export class RedisEventLog implements EventLog {
     return Number((await this.redis.get(`${this.#stream(channel)}:seq`)) ?? 0);
   }
 
-  follow(channels: readonly string[], onEvent: (e: LoggedEvent) => void): () => Promise<void> {
+  follow(
+    channels: readonly string[],
+    onEvent: (e: LoggedEvent) => void,
+    from?: ReadonlyMap<string, number>,
+  ): () => Promise<void> {
     const streams = channels.map((c) => this.#stream(c));
     // A blocking read holds its connection: one of its own, closed by stop.
     const reader = this.redis.duplicate();
     let stopped = false;
     const loop = (async () => {
-      const after = await Promise.all(channels.map(async (c) => `${await this.last(c)}-0`));
+      const after = await Promise.all(
+        channels.map(async (c) => `${from?.get(c) ?? (await this.last(c))}-0`),
+      );
       while (!stopped) {
         let got: [string, Entry[]][] | null;
         try {

@@ -10,6 +10,7 @@ import * as m0008 from './0008-audit-wall-time.js';
 import * as m0009 from './0009-strategy-runtime.js';
 import * as m0010 from './0010-accounts.js';
 import * as m0011 from './0011-leases.js';
+import * as m0012 from './0012-user-kill-switch.js';
 
 /** Every migration, in order. Listed statically so bundles and Lambda packages carry them. */
 export const migrations: MigrationProvider = {
@@ -25,5 +26,6 @@ export const migrations: MigrationProvider = {
     '0009-strategy-runtime': m0009,
     '0010-accounts': m0010,
     '0011-leases': m0011,
+    '0012-user-kill-switch': m0012,
   }),
 };

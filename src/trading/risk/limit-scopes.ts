@@ -15,7 +15,8 @@ export interface LimitScope {
 
 /**
  * The scopes whose limits apply to an order, strictest first in spirit: its strategy, its
- * instrument (every strategy's orders in it), then the account. Every one is checked.
+ * instrument (every strategy's orders in it), this account's own limits, then those of every
+ * account. Every one is checked.
  *
  * @example
  * for (const s of limitScopes(limits, order)) limitCheck(order, s.limits, view(s));
@@ -40,6 +41,14 @@ export function limitScopes(limits: LimitSet, order: Order): LimitScope[] {
       strategyId: null,
     });
   }
+  if (limits.account) {
+    scopes.push({
+      limits: limits.account,
+      open: { kind: 'account' },
+      throttleKey: ACCOUNT_KEY,
+      strategyId: null,
+    });
+  }
   scopes.push({
     limits: limits.global,
     open: { kind: 'account' },
@@ -49,16 +58,18 @@ export function limitScopes(limits: LimitSet, order: Order): LimitScope[] {
   return scopes;
 }
 
-/** Every limit set in a `LimitSet`: the account's, each strategy's and each instrument's. */
+/** Every limit set in a `LimitSet`: the accounts', each strategy's and each instrument's. */
 export function allLimits(limits: LimitSet): RiskLimits[] {
   return [
     limits.global,
+    ...(limits.account ? [limits.account] : []),
     ...Object.values(limits.strategies),
     ...Object.values(limits.instruments ?? {}),
   ];
 }
 
 /** Message-throttle key of the account. */
+// Stryker disable next-line StringLiteral: equivalent, any key apart from the strategies' and instruments'
 export const ACCOUNT_KEY = 'account';
 
 /** Message-throttle key of a strategy. */

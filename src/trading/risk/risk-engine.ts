@@ -153,15 +153,19 @@ export class RiskEngine {
 
   /** The longest collar window any scope needs, or null when no scope has a window collar. */
   #collarHorizon(): number | null {
+    // Stryker disable next-line MethodExpression,ConditionalExpression: memory only, a longer horizon keeps samples no scope's window reads
     const using = this.#all().filter((l) => l.windowCollarPct !== undefined);
+    // Stryker disable next-line ConditionalExpression: memory only, without a collar no scope reads the samples
     if (using.length === 0) return null;
     return Math.max(...using.map((l) => l.collarWindowMs ?? DEFAULT_RISK_WINDOW_MS));
   }
 
   #remember(order: Order, ts: number): void {
     this.#recent.set(signature(order), ts);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: memory only, when to prune changes no answer (what is pruned is tested)
     if (this.#recent.size < 10_000) return;
     const horizon = ts - Math.max(...this.#all().map((x) => x.duplicateWindowMs ?? 0));
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: memory only, an order seen `window` ago or earlier is no duplicate either way
     for (const [k, t] of this.#recent) if (t < horizon) this.#recent.delete(k);
   }
 
@@ -171,6 +175,7 @@ export class RiskEngine {
 
   /** True when some limit set uses this limit (so its bookkeeping is needed). */
   #uses(name: keyof RiskLimits): boolean {
+    // Stryker disable next-line ConditionalExpression: equivalent, bookkeeping kept for no scope is read by none
     return this.#all().some((x) => x[name] !== undefined);
   }
 
@@ -232,6 +237,7 @@ export class RiskEngine {
     const open = this.sources.open;
     // The order itself counts only as the one being checked, not as one already open.
     const self = open.get(order.clientOrderId);
+    // Stryker disable next-line ConditionalExpression: equivalent when true, an order is always in its own scopes
     const counted = self && inScope(scope.open, self) ? self : undefined;
     const openBuy = leavesApart(open.leaves(scope.open, order.instrumentId, 'BUY'), counted, 'BUY');
     const openSell = leavesApart(
@@ -252,6 +258,7 @@ export class RiskEngine {
       duplicate:
         seen !== undefined && l.duplicateWindowMs !== undefined && now - seen < l.duplicateWindowMs,
       windowRange:
+        // Stryker disable next-line ConditionalExpression: equivalent, a range is read only with a collar
         l.windowCollarPct === undefined
           ? null
           : this.#prices.range(
@@ -261,6 +268,7 @@ export class RiskEngine {
               lastPrice,
             ),
       recentExecutions:
+        // Stryker disable next-line ConditionalExpression: equivalent, the count is read only with the limit
         l.maxRepeatedExecutions === undefined
           ? 0
           : this.#executions.count(
@@ -301,6 +309,7 @@ export class RiskEngine {
       if (oi?.quote === inst.quote)
         reserved = reserved.plus(buyCost(o, oi, this.sources.lastPrice(oi.id), leavesQuantity(o)));
     }
+    // Stryker disable next-line ConditionalExpression: equivalent when true, `self` is this order, in this instrument
     if (self?.side === 'BUY' && self.instrumentId === inst.id)
       reserved = reserved.minus(buyCost(self, inst, last, leavesQuantity(self)));
     const openSell = leavesApart(open.leaves(account, inst.id, 'SELL'), self, 'SELL');
@@ -323,5 +332,6 @@ function leavesApart(total: Decimal, self: Order | undefined, side: Order['side'
 
 /** What makes two orders "the same" for the duplicate guard. */
 function signature(o: Order): string {
+  // Stryker disable next-line StringLiteral: equivalent, any constant marks a missing price alike
   return `${o.strategyId}|${o.instrumentId}|${o.side}|${o.type}|${o.quantity.toFixed()}|${o.price?.toFixed() ?? ''}|${o.triggerPrice?.toFixed() ?? ''}`;
 }

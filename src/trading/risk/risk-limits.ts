@@ -57,6 +57,11 @@ export interface LimitSet {
   readonly strategies: Readonly<Record<string, RiskLimits>>;
   /** Limits per instrument id (absent: none). */
   readonly instruments?: Readonly<Record<string, RiskLimits>>;
+  /**
+   * The limits set for this one account (a server runs a core per account; `global` applies to
+   * every account, these to this one as well: both are checked).
+   */
+  readonly account?: RiskLimits;
 }
 
 /** No limits. */

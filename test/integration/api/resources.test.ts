@@ -241,6 +241,7 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
       global: 'ACTIVE',
       strategies: { [owner]: 'ACTIVE' },
       accounts: {},
+      users: {},
     });
     const rows = await auditRows();
     const rick = `user:${t.users.risk.id}`;

@@ -1,47 +1,17 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { WebSocket } from 'ws';
-import { wsGateway } from '../../../src/api/ws-gateway.js';
 import { MemoryMetrics } from '../../../src/monitoring/memory-metrics.js';
-import type { AccessClaims } from '../../../src/security/tokens/access-tokens.js';
-import { MessageBus } from '../../../src/trading/bus/message-bus.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import { until } from '../../support/until.js';
+import { gatewayApp } from '../../support/ws-gateway-app.js';
 
 describe('WebSocket gateway metrics', () => {
   let app: FastifyInstance;
   let emit: (bar: Bar) => void = () => undefined;
   const metrics = new MemoryMetrics();
-  const claims: AccessClaims = {
-    iss: 'kairos',
-    aud: 'kairos-api',
-    sub: 'u1',
-    role: 'trader',
-    sid: 's1',
-    typ: 'access',
-    iat: 0,
-    exp: 4_000_000_000,
-  };
 
   beforeAll(async () => {
-    app = Fastify();
-    await app.register(wsGateway, {
-      tokens: { verifyAccess: () => claims },
-      events: new MessageBus(),
-      order: () => undefined,
-      accountOwner: () => undefined,
-      portfolio: () => undefined,
-      instruments: [],
-      bars: {
-        subscribe: (fn) => {
-          emit = fn;
-          return () => undefined;
-        },
-      },
-      owners: { withOwner: () => undefined },
-      now: () => 0,
-      metrics,
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
+    ({ app, emit } = await gatewayApp({ metrics }));
   });
   afterAll(async () => {
     await app.close();
@@ -64,19 +34,21 @@ describe('WebSocket gateway metrics', () => {
     await until(() => replies.some((r) => r.includes('"subscribed"')), 5_000, 'subscribed');
     // The client stops reading; the server queues more than 1 MiB in one go.
     (ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const bar = {
-      // 4 KB a message: the kernel's socket buffers fill first, then the server's queue.
-      instrumentId: 'X'.repeat(4096),
-      openTime: 0,
-      closeTime: 59_999,
-      open: 1,
-      high: 1,
-      low: 1,
-      close: 1,
-      volume: 1,
-    } as unknown as Bar;
-    for (let i = 0; i < 20_000 && dropped() === 0; i++) emit(bar);
-    expect(dropped()).toBe(1);
+    const bar = (i: number) =>
+      ({
+        instrumentId: 'BTC/X',
+        openTime: i * 60_000,
+        closeTime: i * 60_000 + 59_999,
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        // 4 KB a message: the kernel's socket buffers fill first, then the server's queue.
+        volume: 'X'.repeat(4096),
+      }) as unknown as Bar;
+    // Each bar goes through the (in-memory) event log to the socket.
+    for (let i = 0; i < 20_000 && dropped() === 0; i++) emit(bar(i));
+    await until(() => dropped() === 1, 5_000, 'the slow consumer dropped');
     (ws as unknown as { _socket: { resume(): void } })._socket.resume();
     expect(await closed).toBe(1013);
     await until(() => clients() === 0, 5_000, 'the client gone');

@@ -84,7 +84,7 @@ describe.each(KINDS)('the event log, %s', (_name, open) => {
         for (let i = 1; i <= count; i++) await log.a.append(channel, `b${i}`);
         const after = Math.min(from, count);
         const r = await log.b.read(channel, after, 1000);
-        // The log keeps at least the last 20 (Redis trims approximately: maybe more).
+        // The log keeps the last 20.
         const kept = r.events.map((e) => e.seq);
         expect(kept).toEqual(kept.length ? range(kept[0]!, count) : []);
         expect(r.events.every((e) => e.payload === `b${e.seq}`)).toBe(true);
@@ -98,6 +98,40 @@ describe.each(KINDS)('the event log, %s', (_name, open) => {
       }),
       { numRuns: 15 },
     );
+  });
+
+  it('keeps an event appended under the same `once` key by two instances once, under its first sequence', async () => {
+    const channel = `bars:once${Math.floor(Math.random() * 1e9)}`;
+    const first = await log.a.append(channel, 'bar-1', { once: '60000' });
+    expect(await log.b.append(channel, 'bar-1 again', { once: '60000' })).toBe(first);
+    const second = await log.b.append(channel, 'bar-2', { once: '120000' });
+    expect(second).toBe(first + 1);
+    // Without a key, or another channel, nothing is taken for a repeat.
+    expect(await log.a.append(channel, 'plain')).toBe(first + 2);
+    expect(await log.a.append(`${channel}x`, 'bar-1', { once: '60000' })).toBe(1);
+    const r = await log.a.read(channel, 0, 100);
+    expect(r.events.map((e) => e.payload)).toEqual(['bar-1', 'bar-2', 'plain']);
+  });
+
+  it('follows from a given sequence: the kept events after it first, then the new ones, in order', async () => {
+    const channel = `orders:from${Math.floor(Math.random() * 1e9)}`;
+    for (let i = 1; i <= 5; i++) await log.a.append(channel, `e${i}`);
+    const seen: number[] = [];
+    const stop = log.b.follow([channel], (e) => seen.push(e.seq), new Map([[channel, 2]]));
+    await until(() => seen.length >= 3, 10_000, 'the kept events after 2');
+    await log.a.append(channel, 'e6');
+    await until(() => seen.length >= 4, 10_000, 'the new event');
+    expect(seen).toEqual([3, 4, 5, 6]);
+    await stop();
+  });
+
+  it('keeps exactly its bound: a reader one event further back is told it was dropped', async () => {
+    const channel = `orders:bound${Math.floor(Math.random() * 1e9)}`;
+    for (let i = 1; i <= 30; i++) await log.a.append(channel, `e${i}`);
+    const kept = await log.b.read(channel, 10, 100);
+    expect([kept.truncated, kept.events.map((e) => e.seq)]).toEqual([false, range(11, 30)]);
+    const dropped = await log.b.read(channel, 9, 100);
+    expect([dropped.truncated, dropped.events[0]?.seq]).toEqual([true, 11]);
   });
 
   it('refuses a channel name that is not a plain key', async () => {

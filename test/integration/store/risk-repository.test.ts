@@ -31,13 +31,19 @@ describe.each(DIALECTS)('risk repository on %s', (dialect) => {
     await expect(risk.setLimit({}, 'maxPosition', '-1', 'x', 5)).rejects.toThrow(
       'must be a non-negative number',
     );
-    expect(await risk.states()).toEqual({ global: 'ACTIVE', strategies: {}, accounts: {} });
+    expect(await risk.states()).toEqual({
+      global: 'ACTIVE',
+      strategies: {},
+      accounts: {},
+      users: {},
+    });
     await risk.setState({}, 'HALTED', 'test', 'carol', 6);
     await risk.setState({ strategyId: 'sma' }, 'REDUCING', null, 'carol', 7);
     expect(await risk.states()).toEqual({
       global: 'HALTED',
       strategies: { sma: 'REDUCING' },
       accounts: {},
+      users: {},
     });
     const events = await store.db
       .selectFrom('risk_events')
@@ -74,9 +80,14 @@ describe.each(DIALECTS)('risk repository on %s', (dialect) => {
     expect(states.strategies).not.toHaveProperty('acc-1');
     await risk.setState({ accountId: 'acc-1' }, 'ACTIVE', null, 'rick', 22);
     expect((await risk.states()).accounts).toEqual({ 'acc-1': 'ACTIVE', 'acc-2': 'REDUCING' });
-    await expect(
-      risk.setState({ accountId: 'acc-1', strategyId: 'sma' }, 'HALTED', null, 'x', 23),
-    ).rejects.toThrow('not both');
+    for (const two of [
+      { accountId: 'acc-1', strategyId: 'sma' },
+      { accountId: 'acc-1', userId: 'u1' },
+      { strategyId: 'sma', userId: 'u1' },
+    ])
+      await expect(risk.setState(two, 'HALTED', null, 'x', 23)).rejects.toThrow(
+        'give one of a strategy, an account or a user',
+      );
     const row = await store.db
       .selectFrom('trading_state')
       .selectAll()
@@ -85,15 +96,48 @@ describe.each(DIALECTS)('risk repository on %s', (dialect) => {
     expect([row.scope, row.state]).toEqual(['ACCOUNT', 'ACTIVE']);
   });
 
+  it('stores the kill switch of one user (scope USER) apart from their accounts', async () => {
+    const risk = new RiskRepository(store.db);
+    await risk.setState({ userId: 'u-tom' }, 'HALTED', 'stepping away', 'tom', 30);
+    await risk.setState({ accountId: 'u-tom' }, 'REDUCING', null, 'rick', 31);
+    const states = await risk.states();
+    expect(states.users).toEqual({ 'u-tom': 'HALTED' });
+    expect(states.accounts!['u-tom']).toBe('REDUCING');
+    expect(states.global).toBe('HALTED'); // the first test's, untouched by a user's switch
+    await risk.setState({ userId: 'u-tom' }, 'ACTIVE', null, 'rick', 32);
+    expect((await risk.states()).users).toEqual({ 'u-tom': 'ACTIVE' });
+  });
+
+  it("stores one account's own limits (scope ACCOUNT) apart from every account's", async () => {
+    const risk = new RiskRepository(store.db);
+    await risk.setLimit({ accountId: 'acc-1' }, 'maxOrderQuantity', '2', 'rick', 40);
+    await risk.setLimit({}, 'maxOrderQuantity', '5', 'rick', 41);
+    await risk.setLimit({ strategyId: 'acc-1' }, 'maxOrderQuantity', '7', 'rick', 42);
+    const limits = await risk.limits();
+    expect(limits.accounts['acc-1']!.maxOrderQuantity!.toFixed()).toBe('2');
+    expect(limits.global.maxOrderQuantity!.toFixed()).toBe('5');
+    expect(limits.strategies['acc-1']!.maxOrderQuantity!.toFixed()).toBe('7');
+    expect(await risk.clearLimit({ accountId: 'acc-1' }, 'maxOrderQuantity', 'rick', 43)).toBe(
+      true,
+    );
+    expect((await risk.limits()).accounts).toEqual({});
+    expect((await risk.limits()).global.maxOrderQuantity!.toFixed()).toBe('5');
+  });
+
   it('stores instrument-scope limits (scope INSTRUMENT) and the window and execution limits', async () => {
     const risk = new RiskRepository(store.db);
     await risk.setLimit({ instrumentId: 'BTC/USDT' }, 'maxPosition', '0.5', 'dave', 10);
     await risk.setLimit({ instrumentId: 'BTC/USDT' }, 'windowCollarPct', '2.5', 'dave', 11);
     await risk.setLimit({}, 'maxRepeatedExecutions', '20', 'dave', 12);
     await risk.setLimit({ strategyId: 'sma' }, 'repeatedExecutionWindowMs', '5000', 'dave', 13);
-    await expect(
-      risk.setLimit({ strategyId: 'sma', instrumentId: 'BTC/USDT' }, 'maxPosition', '1', 'x', 14),
-    ).rejects.toThrow('not both');
+    for (const two of [
+      { strategyId: 'sma', instrumentId: 'BTC/USDT' },
+      { strategyId: 'sma', accountId: 'acc-1' },
+      { instrumentId: 'BTC/USDT', accountId: 'acc-1' },
+    ])
+      await expect(risk.setLimit(two, 'maxPosition', '1', 'x', 14)).rejects.toThrow(
+        'give one of a strategy, an instrument or an account',
+      );
     await expect(risk.setLimit({}, 'collarWindowMs', '1.5', 'x', 14)).rejects.toThrow(
       'must be a non-negative integer',
     );

@@ -139,6 +139,16 @@ describe('Config', () => {
       expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable}: `));
   });
 
+  it('takes the load balancers to trust: addresses and CIDR ranges, or a hop count', () => {
+    expect(loadConfig({}).trustProxy).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: ' 10.0.0.0/16, 127.0.0.1 ,::1/128' }).trustProxy).toEqual([
+      '10.0.0.0/16',
+      '127.0.0.1',
+      '::1/128',
+    ]);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+  });
+
   it('counts an empty variable as unset', () => {
     const empty = Object.fromEntries(SETTINGS.map((s) => [s.variable, '']));
     expect(loadConfig(empty)).toEqual(loadConfig({}));
@@ -161,6 +171,8 @@ describe('Config', () => {
     ],
     ['KAIROS_READY_TIMEOUT_MS', '1.5', 'KAIROS_READY_TIMEOUT_MS: must be an integer 1-60000'],
     ['KAIROS_READY_TIMEOUT_MS', '60001', 'KAIROS_READY_TIMEOUT_MS: must be an integer 1-60000'],
+    ['KAIROS_WS_RESUME_EVENTS', '0', 'KAIROS_WS_RESUME_EVENTS: must be an integer 1-1000000'],
+    ['KAIROS_WS_RESUME_EVENTS', '1e4', 'KAIROS_WS_RESUME_EVENTS: must be an integer 1-1000000'],
     ['EXCHANGE_URL', 'ws://127.0.0.1:9444', 'EXCHANGE_URL: must be an http:// or https:// URL'],
     ['EXCHANGE_URL', 'not a url', 'EXCHANGE_URL: must be an http:// or https:// URL'],
     [
@@ -170,6 +182,13 @@ describe('Config', () => {
     ],
     ['KAIROS_FAILPOINT', 'after-send:0', 'KAIROS_FAILPOINT: must be <point>:<n ≥ 1>'],
     ['KAIROS_DEV', 'yes', 'KAIROS_DEV: must be 0 or 1, was "yes"'],
+    ['TRUST_PROXY', '0', 'TRUST_PROXY: must be IP addresses or CIDR ranges'],
+    ['TRUST_PROXY', '11', 'TRUST_PROXY: must be IP addresses or CIDR ranges'],
+    ['TRUST_PROXY', 'lb.internal', 'TRUST_PROXY: "lb.internal" must be IP addresses'],
+    ['TRUST_PROXY', '10.0.0.0/33', 'TRUST_PROXY: "10.0.0.0/33" must be'],
+    ['TRUST_PROXY', '10.0.0.0/8/2', 'TRUST_PROXY: "10.0.0.0/8/2" must be'],
+    ['TRUST_PROXY', '::1/129', 'TRUST_PROXY: "::1/129" must be'],
+    ['TRUST_PROXY', '10.0.0.1,', 'TRUST_PROXY: "" must be'],
     [
       'KAIROS_METRICS',
       'statsd',
@@ -201,6 +220,11 @@ describe('Config', () => {
     expect(() => loadConfig({ KAIROS_DRAIN_TIMEOUT_MS: '2.5' })).toThrow(
       'KAIROS_DRAIN_TIMEOUT_MS: must be an integer 1-600000',
     );
+  });
+
+  it('reads the WebSocket resume bound, default 10000', () => {
+    expect(loadConfig({}).wsResumeEvents).toBe(10_000);
+    expect(loadConfig({ KAIROS_WS_RESUME_EVENTS: '50' }).wsResumeEvents).toBe(50);
   });
 
   it('lists every setting once, secrets marked', () => {

@@ -15,7 +15,7 @@ const A = instrument({ id: 'A/USD', takerFee: '0', makerFee: '0' });
 const B = instrument({ id: 'B/USD', takerFee: '0', makerFee: '0' });
 
 /** Two instruments, a real execution engine, positions moved by fills, a settable last price. */
-function setup(limits: LimitSet) {
+function setup(limits: LimitSet, cash = '1e12') {
   const bus = new MessageBus();
   const canceled: string[] = [];
   const positions = new Map<string, Decimal>();
@@ -31,7 +31,7 @@ function setup(limits: LimitSet) {
     bus,
     {
       instrument: (id) => [A, B].find((i) => i.id === id),
-      cash: () => Dec('1e12'),
+      cash: () => Dec(cash),
       position: (id) => ({ ...flatPosition(id), quantity: positions.get(id) ?? ZERO }),
       open: exec.open,
       lastPrice: (id) => last.get(id) ?? null,
@@ -85,7 +85,7 @@ function setup(limits: LimitSet) {
       strategyId: exec.order(id)!.strategyId,
       ts,
     });
-  return { risk, submit, fillSome, cancel, canceled, last };
+  return { risk, exec, submit, fillSome, cancel, canceled, last };
 }
 
 describe('window price collar', () => {
@@ -236,6 +236,41 @@ describe('instrument scope', () => {
   });
 });
 
+describe("this account's own limits", () => {
+  it('apply beside every account’s, the stricter binding, every strategy and instrument counted', () => {
+    const r = setup({
+      global: { maxPosition: Dec(10) },
+      strategies: {},
+      account: { maxPosition: Dec(3) },
+    });
+    // The account's 3 binds the position across strategies and instruments' own counts.
+    expect(r.submit({ side: 'BUY', quantity: '2' }, { strategyId: 'a' }).reason).toBe('SENT');
+    expect(r.submit({ side: 'BUY', quantity: '2' }, { strategyId: 'b' }).reason).toBe(
+      'POSITION_LIMIT',
+    );
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'b' }).reason).toBe('SENT');
+    // Every account's 4 still binds the quantity where the account's own 6 would allow it.
+    const q = setup({
+      global: { maxOrderQuantity: Dec(4) },
+      strategies: {},
+      account: { maxOrderQuantity: Dec(6) },
+    });
+    expect(q.submit({ side: 'SELL', quantity: '5' }).reason).toBe('ORDER_QUANTITY_LIMIT');
+    expect(q.submit({ side: 'SELL', quantity: '4' }).reason).toBe('SENT');
+  });
+
+  it('count messages of the whole account', () => {
+    const r = setup({ global: {}, strategies: {}, account: { maxMessagesPerSecond: 2 } });
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'a' }).reason).toBe('SENT');
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'b', inst: B }).reason).toBe(
+      'SENT',
+    );
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'c' }).reason).toBe(
+      'MESSAGE_THROTTLE',
+    );
+  });
+});
+
 describe('message throttle scopes', () => {
   it('counts the account across strategies, orders and cancels', () => {
     const r = setup({ global: { maxMessagesPerSecond: 3 }, strategies: {} });
@@ -275,5 +310,92 @@ describe('message throttle scopes', () => {
     expect(
       r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'b', inst: B, ts: 2000 }).reason,
     ).toBe('SENT');
+  });
+});
+
+describe('what the gate remembers', () => {
+  it('keeps prices for the longest collar window any scope needs', () => {
+    const r = setup({
+      global: {},
+      strategies: {
+        long: { windowCollarPct: Dec(5), collarWindowMs: 60_000 },
+        short: { windowCollarPct: Dec(5), collarWindowMs: 1_000 },
+      },
+    });
+    expect(r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'long', ts: 0 }).reason).toBe(
+      'SENT',
+    );
+    r.last.set(A.id, Dec(120));
+    // A buy at 120 is more than 5 % above the low 100 seen 30 s ago: inside the long window,
+    // not the short one, which has seen only 120.
+    const at = { ts: 30_000 };
+    expect(
+      r.submit({ side: 'BUY', quantity: '1', price: '120' }, { ...at, strategyId: 'long' }).reason,
+    ).toBe('PRICE_OUTSIDE_WINDOW_COLLAR');
+    expect(
+      r.submit({ side: 'BUY', quantity: '1', price: '120' }, { ...at, strategyId: 'short' }).reason,
+    ).toBe('SENT');
+  });
+
+  it('remembers orders for the longest duplicate window, however many it has seen', () => {
+    const r = setup({
+      global: {},
+      strategies: { long: { duplicateWindowMs: 60_000 }, short: { duplicateWindowMs: 1_000 } },
+    });
+    const resting = { side: 'BUY', quantity: '1', price: '50' } as const;
+    expect(r.submit(resting, { strategyId: 'long', ts: 0 }).reason).toBe('SENT');
+    // Ten thousand other orders make the gate forget what no window still needs.
+    for (let i = 2; i <= 10_001; i++)
+      r.submit(
+        { side: 'BUY', quantity: String(i), price: '50' },
+        { strategyId: 'short', ts: 5_000 },
+      );
+    expect(r.submit(resting, { strategyId: 'long', ts: 5_000 }).reason).toBe('DUPLICATE_ORDER');
+    expect(r.submit(resting, { strategyId: 'long', ts: 60_000 }).reason).toBe('SENT');
+  });
+});
+
+describe('checking an order that is already open', () => {
+  it('counts its own quantity, cash and place in the open orders once', () => {
+    // Exactly enough cash for the one resting buy, a limit of one open order and a position of 2.
+    const r = setup({ global: { maxPosition: Dec(2), maxOpenOrders: 1 }, strategies: {} }, '180');
+    const o = r.submit({ side: 'BUY', quantity: '2', price: '90' }, { ts: 0 });
+    expect(o.reason).toBe('SENT');
+    const open = r.exec.order(o.id)!;
+    expect(r.exec.open.get(o.id)).toBeDefined();
+    expect(r.risk.check(open, 1)).toBeNull();
+    // A second order is over every one of those limits.
+    expect(r.submit({ side: 'BUY', quantity: '1', price: '90' }, { ts: 2 }).reason).toBe(
+      'INSUFFICIENT_BALANCE',
+    );
+  });
+});
+
+describe('a denial by the gate itself says why', () => {
+  const order = (r: ReturnType<typeof setup>, inst: Instrument) =>
+    makeOrder({ side: 'BUY', quantity: '1' }, inst, {
+      clientOrderId: 'x1',
+      accountId: 'paper',
+      strategyId: 's',
+      ts: 0,
+    }).order;
+
+  it('names a halt, reduce-only and an unknown instrument', () => {
+    const r = setup({ global: {}, strategies: {} });
+    const other = instrument({ id: 'ZZ/USD' });
+    expect(r.risk.check(order(r, other))).toEqual({
+      reason: 'UNKNOWN_INSTRUMENT',
+      message: 'unknown instrument ZZ/USD',
+    });
+    r.risk.setState('REDUCING', 0, 'rick');
+    expect(r.risk.check(order(r, A))).toEqual({
+      reason: 'TRADING_REDUCING',
+      message: 'trading is REDUCING: only orders that reduce the position may go',
+    });
+    r.risk.setState('HALTED', 0, 'rick');
+    expect(r.risk.check(order(r, A))).toEqual({
+      reason: 'TRADING_HALTED',
+      message: 'trading is halted',
+    });
   });
 });

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// `npm test`: Jest, and beside it (one after another, on the core Jest leaves idle while its
+// workers wait on servers and databases) the static checks: types, lint and format, import
+// rules. Their output is held and printed after Jest's; any failure fails the run.
+// Arguments go to Jest (`npm test -- test/unit`).
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+const CHECKS = [
+  ['types', bin('tsc'), ['--noEmit']],
+  ['types (infra/cdk)', bin('tsc'), ['--noEmit', '-p', 'infra/cdk']],
+  ['lint', bin('eslint'), ['.']],
+  ['format', bin('prettier'), ['--check', '.']],
+  ['import rules', bin('depcruise'), ['src', '--config', '.dependency-cruiser.cjs']],
+];
+
+/** Runs a command; resolves with its exit code and (when `hold`) what it printed. */
+function run(cmd, args, hold) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: hold ? 'pipe' : 'inherit' });
+    let out = '';
+    if (hold) {
+      child.stdout.on('data', (b) => (out += b));
+      child.stderr.on('data', (b) => (out += b));
+    }
+    child.on('error', (e) => resolve({ code: 1, out: `${out}${e.message}\n` }));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), out }));
+  });
+}
+
+async function staticChecks() {
+  const failed = [];
+  for (const [name, cmd, args] of CHECKS) {
+    const started = Date.now();
+    const { code, out } = await run(cmd, args, true);
+    const s = ((Date.now() - started) / 1000).toFixed(1);
+    if (code !== 0) failed.push({ name, out });
+    process.stderr.write(`static check ${name}: ${code === 0 ? 'passed' : 'FAILED'} (${s} s)\n`);
+  }
+  return failed;
+}
+
+const jest = run(
+  process.execPath,
+  [
+    '--experimental-vm-modules',
+    path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'),
+    '--maxWorkers=2',
+    ...process.argv.slice(2),
+  ],
+  false,
+);
+const [failed, tests] = await Promise.all([staticChecks(), jest]);
+for (const f of failed) process.stderr.write(`\n--- static check failed: ${f.name} ---\n${f.out}`);
+if (failed.length > 0)
+  process.stderr.write(
+    `\n${failed.length} static check(s) failed: ${failed.map((f) => f.name).join(', ')}\n`,
+  );
+process.exit(tests.code !== 0 || failed.length > 0 ? 1 : 0);
