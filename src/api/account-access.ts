@@ -2,6 +2,7 @@ import { seesEveryAccount } from '../security/roles/permissions.js';
 import type { AccessClaims } from '../security/tokens/access-tokens.js';
 import type { OrderScope } from '../store/order-repository.js';
 import { KairosError } from '../trading/core/errors.js';
+import { accountOwnerUnavailable } from './account-owner.js';
 import { ownerOf } from './authenticated-context.js';
 import type { AccountDesk, AccountTrading, ApiAccount } from './deps.js';
 
@@ -78,7 +79,8 @@ export class AccountAccess {
         `accountId: account ${id} takes no new order while its venue is down (${link.reason ?? 'no answer'}, since ${new Date(link.since).toISOString()})`,
       );
     const trading = this.accounts.trading(id);
-    if (!trading) throw notFound(id, 'body.accountId');
+    // Known and open, but its core is not here: another instance trades it.
+    if (!trading) throw accountOwnerUnavailable(id);
     return { account: a, trading };
   }
 

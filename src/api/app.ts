@@ -139,7 +139,13 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   });
   const handOff = ports.orderHandOff ?? RUN_HERE;
   handOff.serve(orders.handle);
-  await app.register(orderRoutes, { access, reads: ports.orderReads, commands: orders, handOff });
+  await app.register(orderRoutes, {
+    access,
+    reads: ports.orderReads,
+    commands: orders,
+    handOff,
+    ...(ports.draining ? { draining: ports.draining } : {}),
+  });
   await app.register(positionRoutes, { accounts, access });
   await app.register(balanceRoutes, { accounts, access, instruments });
   await app.register(fillRoutes, { reads: ports.orderReads, access });

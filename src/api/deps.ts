@@ -349,6 +349,11 @@ export interface ApiPorts {
     readonly redis?: unknown;
   };
   /**
+   * True once the server drains (SIGTERM): new orders are refused with 503 `SERVER_DRAINING` and
+   * `Retry-After`, so the load balancer's retry reaches another instance.
+   */
+  readonly draining?: () => boolean;
+  /**
    * Where the WebSocket frames go before any client gets them (`docs/api.md`, "Sequences and resume"): a
    * `RedisEventLog` shared by every instance, or (default) a `MemoryEventLog` of this process.
    */

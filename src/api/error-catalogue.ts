@@ -132,10 +132,13 @@ export const API_ERRORS = {
   CACHE_UNAVAILABLE: e(503, 'Cache unavailable'),
   LAMBDA_THROTTLED: e(503, 'Lambda throttled'),
   LAMBDA_UNREACHABLE: e(503, 'Lambda unreachable'),
+  // 503: no instance owning the account answered (a failover in progress), this one is
+  // stopping, or lost the account's lease meanwhile; nothing was stored (retry: `Retry-After`)
+  ACCOUNT_OWNER_UNAVAILABLE: e(503, 'Account owner unavailable'),
+  SERVER_DRAINING: e(503, 'Server draining'),
+  LEASE_LOST: e(503, 'Account lease lost'),
   // 503: a live account's venue does not answer, bans or throttles; nothing was sent
   ACCOUNT_VENUE_DOWN: e(503, 'Account venue down'),
-  // 503: no instance owning the account answered (several instances: a failover in progress)
-  ACCOUNT_OWNER_UNAVAILABLE: e(503, 'Account owner unavailable'),
   VENUE_UNAVAILABLE: e(503, 'Venue unavailable'),
   VENUE_RATE_LIMITED: e(503, 'Venue rate limit'),
   VENUE_BANNED: e(503, 'Venue ban'),

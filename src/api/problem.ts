@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { KairosError } from '../trading/core/errors.js';
 import { noopLogger, type Logger } from '../trading/core/logger.js';
+import { OWNER_RETRY_AFTER_S } from './account-owner.js';
 import { API_ERRORS, apiErrorOf, type ApiErrorCode } from './error-catalogue.js';
 
 /** The schema of a problem answer (RFC 9457 fields plus the stable code). */
@@ -42,6 +43,13 @@ export function frameworkProblem(err: {
   return null;
 }
 
+/** Codes a client retries after a while: the `Retry-After` their answers carry, in seconds. */
+const RETRY_AFTER_S: Readonly<Record<string, number>> = {
+  ACCOUNT_OWNER_UNAVAILABLE: OWNER_RETRY_AFTER_S,
+  SERVER_DRAINING: 2,
+  LEASE_LOST: OWNER_RETRY_AFTER_S,
+};
+
 /** An RFC 9457 problem carrying the stable code, its status and title from the catalogue. */
 export function problemBody(code: string, detail: string) {
   const { status, title } = apiErrorOf(code);
@@ -77,9 +85,13 @@ export function registerProblems(app: FastifyInstance, log: Logger = noopLogger)
       return sendProblem(reply, 'VALIDATION', `${field}: ${v?.message ?? 'is invalid'}`);
     }
     if (err instanceof KairosError) {
-      // A refusal that passes (no owner of the account yet…) says when to retry.
-      if ('retryAfterS' in err && typeof err.retryAfterS === 'number')
-        reply.header('retry-after', String(err.retryAfterS));
+      // A refusal that passes (no owner of the account yet, a drain…) says when to retry: the
+      // error's own delay, else the code's.
+      const wait =
+        'retryAfterS' in err && typeof err.retryAfterS === 'number'
+          ? err.retryAfterS
+          : RETRY_AFTER_S[err.code];
+      if (wait !== undefined) void reply.header('retry-after', String(wait));
       return sendProblem(reply, err.code, err.message);
     }
     const framework = frameworkProblem(err);

@@ -97,12 +97,14 @@ export function registerServe(program: Command): void {
           process.exit(1);
         },
       );
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
+      // SIGTERM (an orchestrator's stop, a rolling restart): the graceful drain, whose leases
+      // the other instances take at once; SIGINT (Ctrl-C): the same, then exit.
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
       });
-      await server.close();
+      await server.drain();
+      process.stdout.write(`kairos serve: ${signal}: drained and stopped\n`);
     });
 }
 

@@ -1,3 +1,4 @@
+import type { Fence } from './lease-repository.js';
 import type { Kysely, Transaction } from 'kysely';
 import { KairosError } from '../trading/core/errors.js';
 import type {
@@ -20,6 +21,8 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
   constructor(
     private readonly db: Kysely<Schema>,
     private readonly accountId: string,
+    /** The account's lease check, run first in every save (`LeaseRepository.fence`). */
+    private readonly fence?: Fence,
   ) {}
 
   /** (strategy id, name) pairs this repository has already made or checked in `strategies`. */
@@ -62,6 +65,7 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
     const owner = `${strategyId}\n${name}`;
     const known = this.#owned.has(owner);
     await this.db.transaction().execute(async (tx) => {
+      await this.fence?.(tx);
       // Once this repository has seen the id belong to this strategy, every later save skips the
       // check (one snapshot is saved per bar).
       if (!known) await this.#claim(tx, strategyId, name, s.ts);

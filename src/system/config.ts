@@ -92,6 +92,8 @@ export interface Config {
   readonly port: number | undefined;
   /** `GET /health/ready` (`docs/operations.md`). */
   readonly readiness: ReadinessSettings;
+  /** Several `kairos serve` instances on one Postgres (`docs/scalability.md`, "Ownership"). */
+  readonly instances: InstanceSettings;
   /**
    * `KAIROS_WS_RESUME_EVENTS`: how many frames the event log keeps per channel (an account's,
    * an instrument's bars), the bound within which a WebSocket client resumes (default 10000).
@@ -130,6 +132,14 @@ export interface Config {
   };
   /** Metrics: the sink and the `/metrics` listener (`KAIROS_METRICS`, `METRICS_*`). */
   readonly metrics: MetricsSettings;
+}
+
+/** How instances share the accounts and stop (`docs/scalability.md`, "Ownership"). */
+export interface InstanceSettings {
+  /** `KAIROS_LEASE_TTL_MS`: an account lease's (and an instance heartbeat's) time to live (default 10000). */
+  readonly leaseTtlMs: number;
+  /** `KAIROS_DRAIN_TIMEOUT_MS`: the longest a SIGTERM drain waits for requests and orders in flight (default 30000). */
+  readonly drainTimeoutMs: number;
 }
 
 /** What `GET /health/ready` tolerates (`docs/operations.md`). */
@@ -199,6 +209,18 @@ export const SETTINGS: readonly Setting[] = [
     variable: 'KAIROS_READY_TIMEOUT_MS',
     rule: 'an integer 1-60000',
     default: '1000',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_LEASE_TTL_MS',
+    rule: 'an integer 1000-600000',
+    default: '10000',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_DRAIN_TIMEOUT_MS',
+    rule: 'an integer 1-600000',
+    default: '30000',
     secret: false,
   },
   {
@@ -377,6 +399,10 @@ export function loadConfig(env: Environment): Config {
     readiness: {
       unresolvedMaxMs: boundedInteger(env, 'KAIROS_READY_UNRESOLVED_MAX_MS', 86_400_000, 30_000),
       timeoutMs: boundedInteger(env, 'KAIROS_READY_TIMEOUT_MS', 60_000, 1_000),
+    },
+    instances: {
+      leaseTtlMs: leaseTtl(text(env, 'KAIROS_LEASE_TTL_MS')),
+      drainTimeoutMs: boundedInteger(env, 'KAIROS_DRAIN_TIMEOUT_MS', 600_000, 30_000),
     },
     wsResumeEvents: boundedInteger(env, 'KAIROS_WS_RESUME_EVENTS', 1_000_000, 10_000),
     exchange: {
@@ -598,6 +624,15 @@ function port(value: string | undefined, variable = 'PORT'): number | undefined 
   return n;
 }
 
+/** `KAIROS_LEASE_TTL_MS`: renewed every third of it, so under a second would renew too often. */
+function leaseTtl(value: string | undefined): number {
+  if (value === undefined) return 10_000;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1000 || n > 600_000)
+    throw invalid('KAIROS_LEASE_TTL_MS', `must be an integer 1000-600000, was "${value}"`);
+  return n;
+}
+
 function boundedInteger(env: Environment, variable: string, max: number, fallback: number): number {
   const value = text(env, variable);
   if (value === undefined) return fallback;
@@ -674,6 +709,8 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     port: config.port ?? null,
     readyUnresolvedMaxMs: config.readiness.unresolvedMaxMs,
     readyTimeoutMs: config.readiness.timeoutMs,
+    leaseTtlMs: config.instances.leaseTtlMs,
+    drainTimeoutMs: config.instances.drainTimeoutMs,
     wsResumeEvents: config.wsResumeEvents,
     exchangeApiKey: masked(config.exchange.apiKey),
     exchangeSecret: masked(config.exchange.secret),

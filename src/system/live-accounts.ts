@@ -14,6 +14,7 @@ import type { Instrument } from '../trading/model/instrument.js';
 import { isCredentialRefused, maybeKeyRevoked } from '../trading/venues/ccxt/error-mapping.js';
 import { fetchVenueBalances } from '../trading/venues/ccxt/venue-balances.js';
 import { liveAccountVenue, type LiveVenue } from './live-account-venue.js';
+import type { VenueGate } from './venue-gate.js';
 import type { PrivateConnection, ServerVenues } from './server-venues.js';
 
 /** A live account as the server opens it. */
@@ -164,6 +165,8 @@ export class LiveAccounts {
     spec: LiveAccountSpec,
     orders: OrderRepository,
     cash: string | null,
+    /** The switch that stops its sends when the account's lease is lost (leased instances). */
+    gate?: VenueGate,
   ): Promise<OpenedLive & { cash: string; currency: string }> {
     const { cfg } = this;
     const instruments = cfg.venues.instruments(spec.venue);
@@ -198,7 +201,7 @@ export class LiveAccounts {
         instruments,
         cash: { [currency]: start },
         orders,
-        venue: venue.build,
+        venue: gate ? (deliver, order) => gate.wrap(venue!.build(deliver, order)) : venue.build,
         clock: new LiveClock(),
         onAlert: cfg.onAlert,
       });

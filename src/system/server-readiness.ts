@@ -35,6 +35,8 @@ export interface ReadinessParts {
   readonly memcached?: { ping(): Promise<void> };
   /** Wall-clock ms (the age of an unresolved order). */
   readonly now: () => number;
+  /** More checks (the server's `draining` and `ownership`). */
+  readonly extra?: readonly HealthCheck[];
   /** A report younger than this is answered again (default 250 ms; `HealthChecks`). */
   readonly reuseMs?: number;
 }
@@ -77,6 +79,7 @@ export function serverReadiness(parts: ReadinessParts): {
       return watch.oldest();
     }, parts.settings.unresolvedMaxMs),
   );
+  list.push(...(parts.extra ?? []));
   return {
     checks: new HealthChecks(list, {
       timeoutMs: parts.settings.timeoutMs,

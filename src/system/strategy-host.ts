@@ -32,12 +32,12 @@ type AnyStrategy = StrategyDefinition<any, any, any>;
 /** What a strategy host is built from. */
 export interface StrategyHostConfig {
   readonly db: Store['db'];
-  /** The core of the default account (`desk`), with `snapshots`. */
-  readonly core: TradingCore;
+  /** The core of the default account (`desk`), with `snapshots` (absent: `account` gives it). */
+  readonly core?: TradingCore;
   /** The instrument the server's feed trades (the one strategies run on). */
   readonly instrument: Instrument;
   readonly catalog: FileCatalog;
-  readonly snapshots: StrategySnapshotStore;
+  readonly snapshots?: StrategySnapshotStore;
   /**
    * The core and snapshot store of another account an instance may run on (`kairos serve`: one
    * core per account); undefined when the account has none. Without it, every instance runs on
@@ -295,10 +295,16 @@ export class StrategyHost {
     }
   }
 
-  /** Resumes the deployments stored as running (a restart), each from its last snapshot. */
-  async resume(): Promise<number> {
-    const running = await new StrategyDeploymentRepository(this.cfg.db).list(null);
+  /**
+   * Resumes the deployments stored as running (a restart), each from its last snapshot; with
+   * `accountId`, only those on that account (an account this instance just took over).
+   */
+  async resume(accountId?: string): Promise<number> {
+    const running = (await new StrategyDeploymentRepository(this.cfg.db).list(null)).filter(
+      (d) => accountId === undefined || d.accountId === accountId,
+    );
     for (const d of running) {
+      if (this.#live.has(d.id)) continue;
       try {
         const account = this.#account(d.accountId);
         if (!account) throw new Error(`account ${d.accountId} not found`);
@@ -317,11 +323,25 @@ export class StrategyHost {
     this.#live.clear();
   }
 
+  /**
+   * Stops feeding the instances on one account (its core closes here: another instance took it
+   * or takes it next); they stay `running` in the store and resume where it opens.
+   */
+  haltOn(accountId: string): void {
+    for (const [id, inst] of this.#live) {
+      if (inst.deployment.accountId !== accountId) continue;
+      inst.halted = true;
+      this.#live.delete(id);
+    }
+  }
+
   /** The core and snapshots of an account; undefined when it has none here. */
   #account(accountId: string) {
-    if (accountId === DEFAULT_ACCOUNT)
+    const found = this.cfg.account?.(accountId);
+    if (found) return found;
+    if (accountId === DEFAULT_ACCOUNT && this.cfg.core && this.cfg.snapshots)
       return { core: this.cfg.core, snapshots: this.cfg.snapshots };
-    return this.cfg.account?.(accountId);
+    return undefined;
   }
 
   async #launch(

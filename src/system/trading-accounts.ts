@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { accountOwnerUnavailable } from '../api/account-owner.js';
 import type { ApiAccount } from '../api/deps.js';
 import { AccountRepository, type AccountRecord } from '../store/account-repository.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import type { Store } from '../store/open-store.js';
+import type { Fence } from '../store/lease-repository.js';
 import { OrderRepository } from '../store/order-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
 import { toDecimal, type DecimalInput } from '../trading/core/decimal.js';
@@ -18,6 +20,7 @@ import type { Order } from '../trading/model/order.js';
 import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
 import type { LiveAccounts, LiveAccountSpec } from './live-accounts.js';
 import { venueNotConfigured } from './server-venues.js';
+import { VenueGate } from './venue-gate.js';
 import type { ChangeActor } from './user-accounts.js';
 
 /** The server's shared paper account: orders of a user with no account of their own go there. */
@@ -68,6 +71,13 @@ export interface TradingAccountsConfig {
   readonly onOpened?: (runtime: AccountRuntime, recovery: ReconciliationResult) => void;
   /** The server's ccxt venues and live accounts (none: live accounts are refused). */
   readonly live?: LiveAccounts | null;
+  /**
+   * Several instances share the accounts (`docs/scalability.md`, "Ownership"): `open` opens no
+   * core, each is opened by `openAccount` while this instance holds its lease, and a new
+   * account is handed to `adopt` (which takes its lease and opens it). Absent: one instance
+   * opens every account.
+   */
+  readonly leased?: { readonly adopt: (accountId: string) => Promise<unknown> };
 }
 
 /** Every account's bus as one; each handler also gets the account whose core published. */
@@ -90,6 +100,8 @@ export interface AccountsBus {
  */
 export class TradingAccounts {
   readonly #runtimes = new Map<string, AccountRuntime>();
+  /** Per open core: its bus subscriptions and the switch in front of its venue. */
+  readonly #wiring = new Map<string, { offs: (() => void)[]; gate: VenueGate }>();
   readonly #infos = new Map<string, AccountInfo>();
   readonly #defaults = new Map<string, string>();
   /** Accounts being closed: they take no new order. */
@@ -106,7 +118,10 @@ export class TradingAccounts {
 
   private constructor(private readonly cfg: TradingAccountsConfig) {}
 
-  /** Opens and recovers the shared account and every stored account. */
+  /**
+   * Opens and recovers the shared account and every stored account (leased: reads them, and
+   * opens none; `openAccount` does, per lease).
+   */
   static async open(cfg: TradingAccountsConfig): Promise<TradingAccounts> {
     const accounts = new TradingAccounts(cfg);
     const inst = cfg.instrument;
@@ -123,20 +138,97 @@ export class TradingAccounts {
       disabledAt: null,
       shared: true,
     });
-    await accounts.#openCore(SHARED_ACCOUNT, cfg.sharedCash);
-    const repo = new AccountRepository(cfg.db);
-    for (const a of await repo.list(null)) {
-      accounts.#infos.set(a.id, { ...a, shared: false });
-      if (a.mode === 'live') await accounts.#startLive({ ...a, shared: false });
-      else await accounts.#openCore(a.id, a.startingCash ?? '0');
+    if (cfg.leased) {
+      await accounts.refresh();
+      return accounts;
     }
-    for (const [user, account] of await repo.defaults()) accounts.#defaults.set(user, account);
+    await accounts.#openCore(SHARED_ACCOUNT, cfg.sharedCash);
+    for (const id of await accounts.refresh())
+      if (id !== SHARED_ACCOUNT) await accounts.#openAt(id);
     return accounts;
   }
 
-  /** The shared account's runtime. */
+  /**
+   * Reads the accounts and default accounts from the store again (another instance creates and
+   * closes accounts too); answers every account id, the shared one first.
+   */
+  async refresh(): Promise<string[]> {
+    const repo = new AccountRepository(this.cfg.db);
+    for (const a of await repo.list(null)) this.#infos.set(a.id, { ...a, shared: false });
+    const defaults = await repo.defaults();
+    this.#defaults.clear();
+    for (const [user, account] of defaults) this.#defaults.set(user, account);
+    return [...this.#infos.keys()];
+  }
+
+  /**
+   * Opens an account's core on this instance, recovered and reconciled with its venue before it
+   * trades, its journal writes fenced by `fence` (the account's lease); a paper account starts at
+   * the last bar. False when it cannot trade here (a live account on a server without venues).
+   */
+  async openAccount(accountId: string, fence?: Fence): Promise<boolean> {
+    if (!this.#infos.has(accountId)) await this.refresh();
+    const info = this.#infos.get(accountId);
+    if (!info || (info.mode === 'live' && !this.cfg.live)) return false;
+    return this.exclusive(async () => {
+      if (this.#runtimes.has(accountId)) return true;
+      await this.#openAt(accountId, fence);
+      const rt = this.#runtimes.get(accountId);
+      if (!rt) return true; // a live account whose venue is down: tracked, opened when it is back
+      if (rt.mode === 'paper' && this.#lastBar) {
+        rt.core.onBar(this.#lastBar);
+        await rt.core.settle();
+      }
+      await this.#prepare(rt);
+      return true;
+    });
+  }
+
+  /**
+   * Closes an account's core on this instance. `release` (a hand-over): no new order reaches it,
+   * the orders being placed are recorded and sent, then it stops. `lost` (its lease is gone):
+   * nothing more is sent from now on, and what is left is dropped (its writes are refused).
+   */
+  async closeAccount(accountId: string, how: 'release' | 'lost'): Promise<void> {
+    const rt = this.#runtimes.get(accountId);
+    const wiring = this.#wiring.get(accountId);
+    if (how === 'lost') wiring?.gate.close(`the lease of account ${accountId} was lost`);
+    // From now on no request, bar or strategy of this instance reaches the core.
+    this.#runtimes.delete(accountId);
+    await this.exclusive(async () => {
+      if (rt) {
+        if (how === 'release') {
+          await rt.desk.idle();
+          await rt.core.settle();
+        } else await rt.core.settle().catch(() => undefined);
+      }
+      wiring?.gate.close(`account ${accountId} was handed over`);
+      for (const off of wiring?.offs ?? []) off();
+      this.#wiring.delete(accountId);
+      await this.cfg.live?.drop(accountId);
+    });
+  }
+
+  /** Opens the core of a known account (a live one: tracked, retried while its venue is down). */
+  async #openAt(accountId: string, fence?: Fence): Promise<void> {
+    const info = this.#infos.get(accountId)!;
+    if (accountId === SHARED_ACCOUNT) await this.#openCore(accountId, this.cfg.sharedCash, fence);
+    else if (info.mode === 'live') await this.#startLive(info, fence);
+    else await this.#openCore(accountId, info.startingCash ?? '0', fence);
+  }
+
+  /** The shared account's runtime (leased: undefined while another instance owns it). */
   get shared(): AccountRuntime {
     return this.#runtimes.get(SHARED_ACCOUNT)!;
+  }
+
+  /** The last price of an instrument, from any core open here, else the last bar played. */
+  lastPrice(instrumentId: string): ReturnType<TradingCore['lastPrice']> {
+    for (const rt of this.#runtimes.values()) {
+      const p = rt.core.lastPrice(instrumentId);
+      if (p) return p;
+    }
+    return null;
   }
 
   /**
@@ -151,8 +243,11 @@ export class TradingAccounts {
         handler: handler as (event: never, accountId: string) => void,
         off: [] as (() => void)[],
       };
-      for (const rt of this.#runtimes.values())
-        sub.off.push(rt.core.bus.subscribe<T>(pattern, (e) => handler(e, rt.accountId)));
+      for (const rt of this.#runtimes.values()) {
+        const off = rt.core.bus.subscribe<T>(pattern, (e) => handler(e, rt.accountId));
+        sub.off.push(off);
+        this.#wiring.get(rt.accountId)?.offs.push(off);
+      }
       this.#subscriptions.add(sub);
       return () => {
         this.#subscriptions.delete(sub);
@@ -272,6 +367,13 @@ export class TradingAccounts {
       req.default === true,
       by,
     );
+    // Leased: it is taken like any account (its lease, then its core); another instance that
+    // took it first trades it.
+    if (this.cfg.leased) {
+      const info = this.#registered(record);
+      await this.cfg.leased.adopt(id);
+      return info;
+    }
     await this.exclusive(async () => {
       const rt = await this.#openCore(id, cash.toFixed());
       // Between two bars: it starts where the others are.
@@ -310,7 +412,7 @@ export class TradingAccounts {
     const id = newAccountId();
     const spec = { accountId: id, venue: req.venue, credentialId: req.credentialId };
     const orders = new OrderRepository(this.cfg.db, id);
-    return this.exclusive(async () => {
+    const info = await this.exclusive(async () => {
       const opened = await live.open(spec, orders, null);
       try {
         const record = await this.#store(
@@ -327,43 +429,67 @@ export class TradingAccounts {
           req.default === true,
           by,
         );
-        const rt = this.#register(id, 'live', opened.core, orders, opened.recovery);
+        const info = this.#registered(record);
+        if (this.cfg.leased) {
+          // Checked and stored: from here it is opened like any account, under its lease.
+          await live.drop(id);
+          return info;
+        }
+        const rt = this.#register(
+          id,
+          'live',
+          opened.core,
+          orders,
+          opened.recovery,
+          new VenueGate(),
+        );
         await this.#prepare(rt);
         this.#track(spec, opened.cash);
-        return this.#registered(record);
+        return info;
       } catch (e) {
         await live.drop(id);
         this.#runtimes.delete(id);
         throw e;
       }
     });
+    if (this.cfg.leased) await this.cfg.leased.adopt(id);
+    return info;
   }
 
   /** A stored live account: opened now, or (its venue down) marked so and retried. */
-  async #startLive(a: AccountInfo): Promise<void> {
+  async #startLive(a: AccountInfo, fence?: Fence): Promise<void> {
     const live = this.cfg.live;
     const spec = { accountId: a.id, venue: a.venue, credentialId: a.credentialId ?? '' };
     if (!live) return;
     const cash = a.startingCash ?? '0';
     try {
-      await this.#openLive(spec, cash);
+      await this.#openLive(spec, cash, fence);
     } catch (e) {
       await live.failed(spec, e);
     }
-    this.#track(spec, cash);
+    this.#track(spec, cash, fence);
   }
 
-  async #openLive(spec: LiveAccountSpec, cash: string): Promise<void> {
-    const orders = new OrderRepository(this.cfg.db, spec.accountId);
-    const opened = await this.cfg.live!.open(spec, orders, cash);
-    const rt = this.#register(spec.accountId, 'live', opened.core, orders, opened.recovery);
+  async #openLive(spec: LiveAccountSpec, cash: string, fence?: Fence): Promise<void> {
+    const orders = new OrderRepository(this.cfg.db, spec.accountId, Date.now, fence);
+    const gate = new VenueGate();
+    const opened = await this.cfg.live!.open(spec, orders, cash, gate);
+    const rt = this.#register(
+      spec.accountId,
+      'live',
+      opened.core,
+      orders,
+      opened.recovery,
+      gate,
+      fence,
+    );
     await this.#prepare(rt);
   }
 
-  #track(spec: LiveAccountSpec, cash: string): void {
+  #track(spec: LiveAccountSpec, cash: string, fence?: Fence): void {
     this.cfg.live?.track(spec, () =>
       this.exclusive(async () => {
-        if (!this.#runtimes.has(spec.accountId)) await this.#openLive(spec, cash);
+        if (!this.#runtimes.has(spec.accountId)) await this.#openLive(spec, cash, fence);
       }),
     );
   }
@@ -421,8 +547,10 @@ export class TradingAccounts {
   async close(accountId: string, by: ChangeActor): Promise<AccountInfo> {
     const info = this.#infos.get(accountId);
     const rt = this.#runtimes.get(accountId);
-    if (!info || !rt || info.ownerUserId === null)
+    if (!info || info.ownerUserId === null)
       throw new KairosError('ACCOUNT_NOT_FOUND', `account ${accountId}: not found`);
+    // Its core runs on another instance (leased): that one closes it.
+    if (!rt) throw accountOwnerUnavailable(accountId);
     if (this.isClosed(accountId)) return info;
     // From here no order is taken on it; refused below, it takes orders again.
     this.#closing.add(accountId);
@@ -514,24 +642,27 @@ export class TradingAccounts {
     return info;
   }
 
-  async #openCore(accountId: string, cash: DecimalInput): Promise<AccountRuntime> {
+  async #openCore(accountId: string, cash: DecimalInput, fence?: Fence): Promise<AccountRuntime> {
     const { cfg } = this;
     const inst = cfg.instrument;
-    const orders = new OrderRepository(cfg.db, accountId);
+    const orders = new OrderRepository(cfg.db, accountId, Date.now, fence);
+    const gate = new VenueGate();
     const { core, recovery } = await TradingCore.open({
       accountId,
       instruments: [inst],
       cash: { [inst.quote]: cash },
       orders,
       venue: (deliver) =>
-        new PaperVenue(
-          path.join(cfg.home, 'paper', accountId, 'venue.json'),
-          { venue: cfg.venue, instruments: [inst] },
-          deliver,
+        gate.wrap(
+          new PaperVenue(
+            path.join(cfg.home, 'paper', accountId, 'venue.json'),
+            { venue: cfg.venue, instruments: [inst] },
+            deliver,
+          ),
         ),
       ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
     });
-    return this.#register(accountId, 'paper', core, orders, recovery);
+    return this.#register(accountId, 'paper', core, orders, recovery, gate, fence);
   }
 
   /** Makes a recovered core one of the server's: its bus joins `bus`, its order entry opens. */
@@ -541,6 +672,8 @@ export class TradingAccounts {
     core: TradingCore,
     orders: OrderRepository,
     recovery: ReconciliationResult,
+    gate: VenueGate,
+    fence?: Fence,
   ): AccountRuntime {
     const rt: AccountRuntime = {
       accountId,
@@ -548,10 +681,15 @@ export class TradingAccounts {
       core,
       desk: new TradingDesk(core, orders),
       orders,
-      snapshots: new StrategySnapshotRepository(this.cfg.db, accountId),
+      snapshots: new StrategySnapshotRepository(this.cfg.db, accountId, fence),
     };
-    for (const sub of this.#subscriptions)
-      sub.off.push(core.bus.subscribe<never>(sub.pattern, (e) => sub.handler(e, accountId)));
+    const offs: (() => void)[] = [];
+    for (const sub of this.#subscriptions) {
+      const off = core.bus.subscribe<never>(sub.pattern, (e) => sub.handler(e, accountId));
+      sub.off.push(off);
+      offs.push(off);
+    }
+    this.#wiring.set(accountId, { offs, gate });
     this.#runtimes.set(accountId, rt);
     this.cfg.onOpened?.(rt, recovery);
     return rt;

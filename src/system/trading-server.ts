@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
@@ -49,11 +49,16 @@ import type { LambdaStrategies } from './lambda-strategy.js';
 import { alertLogger, logReconciliation, logTradingEvents } from './trading-log.js';
 import { countTradingEvents, killSwitchMetrics, venueConnection } from './trading-metrics.js';
 import { UserAccounts } from './user-accounts.js';
-import { TradingAccounts } from './trading-accounts.js';
+import { SHARED_ACCOUNT, TradingAccounts } from './trading-accounts.js';
 import { LiveAccounts } from './live-accounts.js';
 import { ServerVenues, type VenueSetting } from './server-venues.js';
+import { AccountLeases } from './account-leases.js';
 import { SOLE_OWNER, type AccountOwnership } from './account-ownership.js';
 import { accountHandOff, type HandOffSettings } from './order-hand-off.js';
+import { LeaseRepository } from '../store/lease-repository.js';
+import { RedisInstances, SOLO_INSTANCES } from '../scalability/leases/live-instances.js';
+import { KairosError } from '../trading/core/errors.js';
+import { CheckFailure, type HealthCheck } from '../monitoring/health-checks.js';
 import { wsEventLog } from './ws-event-log.js';
 
 /** What `kairos serve` runs on. */
@@ -109,7 +114,10 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   /** This instance's id, answered in `x-kairos-instance` (`docs/scalability.md`). */
   readonly instanceId: string;
-  /** The shared account's trading core (tests look at what reached the venue). */
+  /**
+   * The shared account's trading core (tests look at what reached the venue); undefined on an
+   * instance that does not own it now.
+   */
   readonly core: TradingCore;
   /** The trading core of an account (undefined when it has none). */
   accountCore(accountId: string): TradingCore | undefined;
@@ -121,6 +129,14 @@ export interface RunningServer {
   readonly metricsUrl: string | null;
   /** How many users exist (none: nobody can log in yet). */
   userCount(): Promise<number>;
+  /** Which accounts this instance trades (`SOLE_OWNER` on the embedded store). */
+  readonly ownership: AccountOwnership;
+  /**
+   * The graceful stop (SIGTERM): readiness 503 `draining`, new orders refused (503
+   * `SERVER_DRAINING`), requests in flight finished, each account's in-flight orders settled and
+   * its lease handed back (the next owner takes it at once); then `close`.
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -162,6 +178,9 @@ export async function startTradingServer(
     const users = new UserRepository(store.db);
     const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
     if (redis) stops.push(async () => void redis.disconnect());
+    // On Postgres, several instances may share the accounts: each trades one only while it holds
+    // its lease (`docs/scalability.md`, "Ownership"). The embedded store has one process.
+    let leases: AccountLeases | null = null;
     const tokens = new TokenService({
       keys,
       store: new SessionRepository(store.db),
@@ -230,8 +249,10 @@ export async function startTradingServer(
         logReconciliation(logger, recovery, VENUE);
         onRecovered(recovery);
       },
+      ...(config.databaseUrl
+        ? { leased: { adopt: (id: string) => leases?.take(id) ?? Promise.resolve(false) } }
+        : {}),
     });
-    const core = accounts.shared.core;
     serialize = (fn) => accounts.exclusive(fn);
     // Every account's events, as one stream: logged and counted once each.
     const stopLogging = logTradingEvents(accounts.bus, logger, VENUE);
@@ -301,10 +322,8 @@ export async function startTradingServer(
     stops.push(() => functions.close());
     const host = new StrategyHost({
       db: store.db,
-      core,
       instrument: inst,
       catalog: strategyCatalog,
-      snapshots: accounts.shared.snapshots,
       account: (id) => accounts.runtime(id),
       buildDir,
       now,
@@ -329,7 +348,45 @@ export async function startTradingServer(
       ...(bucket ? { reports: bucket } : {}),
     });
     stops.push(() => backtests.close());
-    await host.resume();
+    const ownerLog = logger.child({ component: 'ownership', instanceId });
+    // On Postgres, instances share the accounts through leases (unless a test hands in who owns
+    // what); embedded, this one process owns them all.
+    if (config.databaseUrl && opts.ownership === undefined) {
+      const leaseStore = new LeaseRepository(store.db);
+      leases = new AccountLeases({
+        leases: leaseStore,
+        instances: redis
+          ? new RedisInstances(redis, `kairos:instances:${instanceGroup(config)}:`)
+          : SOLO_INSTANCES,
+        owner: instanceId,
+        ttlMs: config.instances.leaseTtlMs,
+        cores: {
+          accounts: () => accounts.refresh(),
+          open: async (id, fence) => {
+            if (!(await accounts.openAccount(id, fence))) return false;
+            // Its strategies resume from their snapshots once its core is recovered.
+            await host.resume(id);
+            return true;
+          },
+          close: async (id, how) => {
+            host.haltOn(id);
+            await accounts.closeAccount(id, how);
+          },
+        },
+        log: (message, fields) =>
+          (message.startsWith('account taken') || message.startsWith('account handed')
+            ? ownerLog.info
+            : ownerLog.warn
+          ).call(ownerLog, message, fields),
+      });
+      const l = leases;
+      // The first round opens this instance's share before the API listens.
+      await l.start();
+      stops.push(() => l.drain());
+    } else {
+      await host.resume();
+    }
+    const ownership: AccountOwnership = opts.ownership ?? leases ?? SOLE_OWNER;
     await backtests.resume();
 
     let bars = 0;
@@ -338,16 +395,21 @@ export async function startTradingServer(
       accounts.exclusive(async () => {
         if (bars % RISK_REFRESH_EVERY_BARS === 0) await riskControl.sync();
         accounts.onBar(bar);
-        await host.onBar(bar);
+        await host.onBar(bar).catch(leaseLost);
         bars++;
         // Every bar: each venue's view and its account's agree before the next. Settled, then
         // reconciled at once (no request runs between): an order between its commit and its
         // send is never taken for one the venue lost.
         for (const rt of accounts.paperRuntimes()) {
-          await rt.core.settle();
-          const reconciled = await rt.core.reconcile();
-          logReconciliation(logger, reconciled, VENUE);
-          counted.onReconciled(reconciled);
+          try {
+            await rt.core.settle();
+            const reconciled = await rt.core.reconcile();
+            logReconciliation(logger, reconciled, VENUE);
+            counted.onReconciled(reconciled);
+          } catch (e) {
+            // A core whose lease was lost meanwhile is closing: its writes are refused, by design.
+            if (accounts.runtime(rt.accountId) === rt) leaseLost(e);
+          }
         }
       }),
     );
@@ -362,7 +424,9 @@ export async function startTradingServer(
     if (memcached) stops.push(async () => memcached.close());
     // The replayed feed is the venue's market data; the paper venue runs in this process.
     let feed = { up: true, detail: 'replaying' };
+    let draining = false;
     const readiness = serverReadiness({
+      extra: [drainCheck(() => draining), ownershipCheck(instanceId, leases)],
       settings: config.readiness,
       store,
       core: {
@@ -382,8 +446,10 @@ export async function startTradingServer(
     });
     stops.push(async () => readiness.stop());
     // Several instances: orders for an account another one owns go to it (none: all run here).
+    // Without Redis there is no hand-off: an order for an account another instance owns is
+    // refused (503 ACCOUNT_OWNER_UNAVAILABLE) and the client retries, through the balancer.
     const handOff = accountHandOff({
-      ownership: opts.ownership ?? SOLE_OWNER,
+      ownership: opts.ownership ?? (redis ? ownership : SOLE_OWNER),
       redis,
       accounts: () => accounts.infos().map((a) => a.id),
       stored: async (id) => (await new AccountRepository(store.db).find(id)) !== null,
@@ -422,7 +488,7 @@ export async function startTradingServer(
       },
       events: accounts.bus,
       order: (id) => accounts.order(id),
-      lastPrice: (id) => core.lastPrice(id),
+      lastPrice: (id) => accounts.lastPrice(id),
       unresolved: () => accounts.unresolved(),
       instruments: [inst],
       candles: { recent: (id, limit) => (id === inst.id ? replay.recent(limit) : []) },
@@ -480,6 +546,7 @@ export async function startTradingServer(
       // WebSocket frames, through the log every instance shares when Redis is set.
       eventLog: wsEventLog(config, redis, opts.eventLogPrefix),
       readiness: readiness.checks,
+      draining: () => draining,
       rateLimit: {
         perMinute: opts.rateLimitPerMinute ?? 6_000,
         authPerMinute: opts.authRateLimitPerMinute ?? 30,
@@ -512,30 +579,107 @@ export async function startTradingServer(
       (n) => void (feed = { up: true, detail: `replay ended after ${n} bars` }),
       () => void (feed = { up: false, detail: 'replay failed' }),
     );
+    let closed: Promise<void> | null = null;
+    const close = async () => {
+      abort.abort();
+      await replayDone.catch(() => undefined);
+      host.halt();
+      await backtests.close();
+      await app.close();
+      for (const rt of accounts.runtimes()) await rt.core.settle();
+      for (const stop of stops.reverse()) await stop();
+    };
     return {
       url,
       app,
+      // Undefined on an instance that does not own the shared account now (several instances).
+      get core() {
+        return accounts.runtime(SHARED_ACCOUNT)?.core as TradingCore;
+      },
+      ownership,
       instanceId,
-      core,
       accountCore: (id) => accounts.runtime(id)?.core,
       replayDone,
       metrics: registry,
       metricsUrl,
       userCount: async () => (await users.list()).length,
-      close: async () => {
-        abort.abort();
-        await replayDone.catch(() => undefined);
-        host.halt();
-        await backtests.close();
-        await app.close();
-        for (const rt of accounts.runtimes()) await rt.core.settle();
-        for (const stop of stops.reverse()) await stop();
+      drain: async () => {
+        draining = true;
+        logger.info('draining: no new order; settling and handing the accounts back', {
+          component: 'server',
+          instanceId,
+        });
+        const bound = config.instances.drainTimeoutMs;
+        await withinMs(
+          (async () => {
+            // Every account handed back: no new order reaches its core, the orders being placed
+            // are recorded and sent, then its lease is released for the next owner at once.
+            await leases?.drain();
+            // The requests still in flight finish; then the listener closes.
+            await app.close();
+          })(),
+          bound,
+        ).catch((e: unknown) =>
+          logger.warn('drain did not finish cleanly', { component: 'server', err: e }),
+        );
+        await (closed ??= close());
       },
+      close: () => (closed ??= close()),
     };
   } catch (e) {
     for (const stop of stops.reverse()) await stop();
     throw e;
   }
+}
+
+/** Rejects with the error unless it is a lost lease (a core that is closing). */
+function leaseLost(e: unknown): void {
+  if (!(e instanceof KairosError && e.code === 'LEASE_LOST')) throw e;
+}
+
+/**
+ * The instances that share accounts: those on the same database and schema (the Redis
+ * heartbeat keys are scoped by it; credentials never go into a key).
+ */
+function instanceGroup(config: Config): string {
+  const url = new URL(config.databaseUrl!);
+  const where = `${url.hostname}:${url.port}${url.pathname}#${config.databaseSchema ?? 'public'}`;
+  return createHash('sha256').update(where).digest('hex').slice(0, 12);
+}
+
+/** `draining`: passes while serving; fails once SIGTERM began the drain (the balancer stops). */
+function drainCheck(draining: () => boolean): HealthCheck {
+  return {
+    name: 'draining',
+    probe: async () => {
+      if (draining()) throw new CheckFailure('draining: no new order; accounts being handed over');
+      return 'serving';
+    },
+  };
+}
+
+/**
+ * `ownership`: always passes; its detail says which accounts this instance trades
+ * (`instance <id> owns <n> of <m> accounts (<k> live instances): desk, acc-…`).
+ */
+function ownershipCheck(instanceId: string, leases: AccountLeases | null): HealthCheck {
+  return {
+    name: 'ownership',
+    probe: async () => {
+      if (!leases) return `instance ${instanceId} owns every account (one instance)`;
+      const v = leases.view();
+      return `instance ${instanceId} owns ${v.owned.length} of ${v.accounts} accounts (${v.instances} live instances): ${v.owned.join(', ')}`;
+    },
+  };
+}
+
+/** Waits for `p`, at most `ms`. */
+function withinMs(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not done within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** The users, as the API sees them (the TOTP secret decrypted only when asked for). */

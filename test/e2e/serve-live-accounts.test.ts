@@ -6,8 +6,7 @@ import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { apiCall } from '../support/api-call.js';
 import { startLiveSim } from '../support/ccxt-sim.js';
 import { btcSlice } from '../support/paper-args.js';
-import { runCli } from '../support/run-cli.js';
-import { spawnServe } from '../support/spawn-serve.js';
+import { createTrader, spawnServe } from '../support/spawn-serve.js';
 import { until } from '../support/until.js';
 import { subscribedSocket } from '../support/ws-client.js';
 
@@ -36,12 +35,7 @@ describe('kairos serve: a trader’s live account on the simulator next to their
 
   beforeAll(async () => {
     sim = await startLiveSim();
-    const made = runCli(['user', 'create', 'tom', '--role', 'trader'], {
-      KAIROS_HOME: home,
-      KAIROS_USER_PASSWORD: password,
-    });
-    expect(made.code).toBe(0);
-    secret = /secret: (\S+)/.exec(made.stdout)![1]!;
+    secret = createTrader(home, password);
   }, 60_000);
   afterAll(async () => {
     serve?.child.kill('SIGTERM');

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DATA, ROOT, KAIROS_ARGV } from './run-cli.js';
+import { DATA, ROOT, KAIROS_ARGV, runCli } from './run-cli.js';
 import { until } from './until.js';
 
 /**
@@ -32,4 +32,18 @@ export function spawnServe(
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const api = () => until(() => /kairos listening on (\S+) /.exec(out)?.[1], 60_000, 'listening');
   return { child, exited, api, out: () => out };
+}
+
+/**
+ * Creates the trader `tom` with `password` in the install at `home` (`env`: its store, e.g.
+ * `DATABASE_URL`) as a process, as an admin would; answers their TOTP secret.
+ */
+export function createTrader(home: string, password: string, env: Record<string, string> = {}) {
+  const made = runCli(['user', 'create', 'tom', '--role', 'trader'], {
+    ...env,
+    KAIROS_HOME: home,
+    KAIROS_USER_PASSWORD: password,
+  });
+  if (made.code !== 0) throw new Error(`kairos user create: ${made.code} ${made.stderr}`);
+  return /secret: (\S+)/.exec(made.stdout)![1]!;
 }

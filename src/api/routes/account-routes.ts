@@ -63,6 +63,14 @@ export const AccountView = Type.Object({
 const AccountId = AccountIdString();
 const IdParams = Type.Object({ id: AccountId });
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
+/** A change of one account: 503 when another instance trades it (`ACCOUNT_OWNER_UNAVAILABLE`). */
+const ChangeAnswers = {
+  200: AccountView,
+  404: ProblemSchema,
+  409: ProblemSchema,
+  503: ProblemSchema,
+  ...Problems,
+};
 
 /** What the account routes use. */
 export interface AccountRoutesOptions {
@@ -172,7 +180,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
       schema: {
         tags: ['accounts'],
         params: IdParams,
-        response: { 200: AccountView, 404: ProblemSchema, 409: ProblemSchema, ...Problems },
+        response: ChangeAnswers,
       },
     },
     async (req) => {
@@ -189,7 +197,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
       schema: {
         tags: ['accounts'],
         body: Type.Object({ accountId: AccountId }, { additionalProperties: false }),
-        response: { 200: AccountView, 404: ProblemSchema, 409: ProblemSchema, ...Problems },
+        response: ChangeAnswers,
       },
     },
     async (req) => {

@@ -18,6 +18,8 @@ export interface OrderRoutesOptions {
   readonly commands: OrderCommands;
   /** Where they run: here, or handed to the owner (default: here). */
   readonly handOff: OrderHandOff;
+  /** True while the server drains: new orders are refused (`SERVER_DRAINING`). */
+  readonly draining?: () => boolean;
 }
 
 /**
@@ -67,6 +69,11 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
       },
     },
     async (req, reply) => {
+      if (opts.draining?.())
+        throw apiError(
+          'SERVER_DRAINING',
+          'this instance is stopping and takes no new order; nothing was stored, retry with the same Idempotency-Key',
+        );
       const key = req.headers['idempotency-key'];
       const accountId = opts.access.tradingAccountId(req.claims, req.body.accountId);
       return answerFromOwner(
@@ -138,6 +145,7 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
             ),
           }),
           404: Problem,
+          503: Problem,
         },
       },
     },

@@ -87,7 +87,13 @@ describe('GET /health/ready with a Postgres and a Redis that go away', () => {
       ['redis', 'pass'],
       ['venue', 'pass'],
       ['unresolved-orders', 'pass'],
+      ['draining', 'pass'],
+      ['ownership', 'pass'],
     ]);
+    // On Postgres the instance trades the accounts it holds the leases of: alone, all of them.
+    expect(checks.find((c) => c.name === 'ownership')!.detail).toMatch(
+      /^instance \S+ owns 1 of 1 accounts \(1 live instances\): desk$/,
+    );
     await liveAndOldHealthUnchanged();
   });
 

@@ -64,9 +64,16 @@ describe('WebSocket frames through the shared event log, resumed on any instance
     await dropTestSchema(schema);
   });
 
-  /** A resting limit order of tom's on `server` (far below the market), on `on`: its id. */
+  /** A resting limit order of tom's (far below the market), on `on`: its id. */
+  // Through the instance that owns the account now (the other answers 503
+  // ACCOUNT_OWNER_UNAVAILABLE: `docs/scalability.md`, "Ownership"), preferring `server`.
   const place = async (server: RunningServer, on = account) => {
-    const r = await apiCall(server.url, 'POST', '/orders', {
+    const owner = await until(
+      () => [server, server === a ? b : a].find((s) => s.ownership.owns(on)),
+      30_000,
+      `an owner of ${on}`,
+    );
+    const r = await apiCall(owner.url, 'POST', '/orders', {
       token: t.token,
       headers: { 'idempotency-key': `ws-resume-${keys++}` },
       body: {

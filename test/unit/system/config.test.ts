@@ -209,6 +209,19 @@ describe('Config', () => {
     ).toEqual({ unresolvedMaxMs: 5_000, timeoutMs: 250 });
   });
 
+  it('reads the instance settings (lease TTL, drain bound), with their defaults and rules', () => {
+    expect(loadConfig({}).instances).toEqual({ leaseTtlMs: 10_000, drainTimeoutMs: 30_000 });
+    expect(
+      loadConfig({ KAIROS_LEASE_TTL_MS: '3000', KAIROS_DRAIN_TIMEOUT_MS: '500' }).instances,
+    ).toEqual({ leaseTtlMs: 3_000, drainTimeoutMs: 500 });
+    expect(() => loadConfig({ KAIROS_LEASE_TTL_MS: '999' })).toThrow(
+      'KAIROS_LEASE_TTL_MS: must be an integer 1000-600000, was "999"',
+    );
+    expect(() => loadConfig({ KAIROS_DRAIN_TIMEOUT_MS: '2.5' })).toThrow(
+      'KAIROS_DRAIN_TIMEOUT_MS: must be an integer 1-600000',
+    );
+  });
+
   it('reads the WebSocket resume bound, default 10000', () => {
     expect(loadConfig({}).wsResumeEvents).toBe(10_000);
     expect(loadConfig({ KAIROS_WS_RESUME_EVENTS: '50' }).wsResumeEvents).toBe(50);
