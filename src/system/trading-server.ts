@@ -249,7 +249,7 @@ export async function startTradingServer(
         logReconciliation(logger, recovery, VENUE);
         onRecovered(recovery);
       },
-      ...(config.databaseUrl
+      ...(config.databaseUrl && opts.ownership === undefined
         ? { leased: { adopt: (id: string) => leases?.take(id) ?? Promise.resolve(false) } }
         : {}),
     });
