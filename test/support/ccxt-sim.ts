@@ -95,10 +95,14 @@ export async function until(cond: () => boolean, ms = 10_000, what = 'condition'
   await waitFor(cond, ms, what);
 }
 
-/** A ccxt `binance` (REST, or pro) pointed at the simulator, behind a request budget. */
+/**
+ * A ccxt `binance` (REST, or pro) pointed at the simulator, behind a request budget; with the
+ * default account's key pair unless `key` names another.
+ */
 export async function simExchange(
-  sim: BinanceSim,
+  sim: Pick<BinanceSim, 'url' | 'apiKey' | 'secret'>,
   over: {
+    key?: { apiKey: string; secret: string };
     pro?: boolean;
     budget?: RequestBudget;
     now?: () => number;
@@ -108,8 +112,8 @@ export async function simExchange(
 ): Promise<Exchange> {
   const { exchange } = await createExchange({
     exchangeId: 'binance',
-    apiKey: sim.apiKey,
-    secret: sim.secret,
+    apiKey: over.key?.apiKey ?? sim.apiKey,
+    secret: over.key?.secret ?? sim.secret,
     exchangeUrl: sim.url,
     pro: over.pro ?? false,
     timeoutMs: over.timeoutMs ?? 5000,
