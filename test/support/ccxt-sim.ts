@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import type { Exchange } from 'ccxt';
 import { MemoryBudget } from '../../src/scalability/rate-limit/memory-budget.js';
 import type { RequestBudget } from '../../src/scalability/rate-limit/request-budget.js';
@@ -167,4 +168,13 @@ export function spawnLive(
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, output: () => out, exited };
+}
+
+/** Writes bars as a freqtrade JSON candle file (what `kairos venue simulate --data` reads). */
+export function writeBarsFile(file: string, bars: readonly Bar[]): string {
+  writeFileSync(
+    file,
+    JSON.stringify(bars.map((b) => [b.openTime, b.open, b.high, b.low, b.close, b.volume])),
+  );
+  return file;
 }

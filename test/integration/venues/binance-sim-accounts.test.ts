@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { WebSocket } from 'ws';
 import { start, type BinanceSim } from '../../../src/simulators/binance/server.js';
 import { hmacHex } from '../../../src/simulators/binance/signature.js';
-import { simExchange, syntheticBars } from '../../support/ccxt-sim.js';
+import { simExchange, startSim, syntheticBars } from '../../support/ccxt-sim.js';
 import { until } from '../../support/until.js';
 
 const BARS = syntheticBars(3000);
@@ -17,15 +17,7 @@ const BOB = { apiKey: 'bob-key', secret: 'bob-secret', balances: { BTC: '3', USD
 type Key = { apiKey: string; secret: string };
 
 function startTwo(): Promise<BinanceSim> {
-  return start({
-    port: 0,
-    data: BARS,
-    symbol: SYMBOL,
-    filters: { tickSize: '0.01', stepSize: '0.0001', minQty: '0.001', minNotional: '10' },
-    preloadBars: 600,
-    accounts: [ALICE, BOB],
-    maxVolumeFraction: 0.2,
-  });
+  return startSim({ data: BARS, accounts: [ALICE, BOB], maxVolumeFraction: 0.2 });
 }
 
 /** A signed Binance REST call, as Binance documents it (HMAC-SHA256 of the query string). */
