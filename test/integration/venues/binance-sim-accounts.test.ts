@@ -127,6 +127,50 @@ describe('binance-sim: one account per API key', () => {
     wb.close();
   });
 
+  it('one WebSocket API connection subscribes two keys: each subscription hears its own account', async () => {
+    const ws = new WebSocket(`${sim.wsUrl}/ws-api/v3`);
+    await new Promise((r) => ws.once('open', r));
+    const frames: {
+      id?: number;
+      result?: { subscriptionId: number };
+      subscriptionId?: number;
+      event?: { e: string; c?: string };
+    }[] = [];
+    ws.on('message', (m) => frames.push(JSON.parse(String(m)) as (typeof frames)[number]));
+    const subscribe = (id: number, k: Key) => {
+      const params: Record<string, string> = { apiKey: k.apiKey, timestamp: String(Date.now()) };
+      const payload = Object.keys(params)
+        .sort()
+        .map((n) => `${n}=${params[n]}`)
+        .join('&');
+      ws.send(
+        JSON.stringify({
+          id,
+          method: 'userDataStream.subscribe.signature',
+          params: { ...params, signature: hmacHex(k.secret, payload) },
+        }),
+      );
+    };
+    subscribe(1, ALICE);
+    subscribe(2, BOB);
+    await until(() => frames.filter((f) => f.result).length === 2, 5000, 'subscribed');
+    const sub = (id: number) => frames.find((f) => f.id === id)!.result!.subscriptionId;
+    expect([sub(1), sub(2)]).toEqual([0, 1]);
+    await alice.createOrder(SYMBOL, 'market', 'buy', 0.01, undefined, {
+      newClientOrderId: 'a-api',
+    });
+    await bob.createOrder(SYMBOL, 'market', 'buy', 0.01, undefined, { newClientOrderId: 'b-api' });
+    const heard = (id: number) => () =>
+      new Set(
+        frames
+          .filter((f) => f.subscriptionId === id && f.event?.e === 'executionReport')
+          .map((f) => f.event!.c),
+      );
+    await until(() => heard(0)().size > 0 && heard(1)().size > 0, 5000, 'reports');
+    expect([heard(0)(), heard(1)()]).toEqual([new Set(['a-api']), new Set(['b-api'])]);
+    ws.close();
+  });
+
   it('refuses accounts given twice, or both ways', async () => {
     await expect(
       start({ data: BARS, accounts: [ALICE, { ...ALICE, secret: 'other' }] }),
