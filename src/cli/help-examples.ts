@@ -78,6 +78,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'venue simulate': [
     `kairos venue simulate --data ${BTC} --preload 10000`,
     `kairos venue simulate --data ${BTC} --port 0 --speed 0 --lot 0.001 --commission 0.00075`,
+    `kairos venue simulate --data ${BTC} --account tom-key:tom-secret:USDT=10000 --account ann-key:ann-secret --state var/sim-state.json`,
   ],
   audit: [
     'kairos audit export --from 2026-01-01 --to 2026-02-01 --out var/exports/jan',

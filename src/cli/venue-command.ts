@@ -20,23 +20,61 @@ interface SimulateFlags {
   weightPerMinute?: string;
   apiKey?: string;
   secret?: string;
+  account: string[];
+  state?: string;
   rebase: boolean;
   verbose?: boolean;
 }
 
 /** `BTC=10,USDT=100000` → balances, each a non-negative decimal. */
-function balanceList(value: string): Record<string, string> {
+function balanceList(value: string, flag = '--balance'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of value.split(',')) {
     const m = /^([A-Z0-9]{1,20})=(.+)$/.exec(part.trim());
     if (!m)
       throw new KairosError(
         'USAGE',
-        `--balance: must be ASSET=amount,... (e.g. BTC=1,USDT=10000), was ${JSON.stringify(value)}`,
+        `${flag}: must be ASSET=amount,... (e.g. BTC=1,USDT=10000), was ${JSON.stringify(value)}`,
       );
-    out[m[1]!] = decimalFlag('--balance', m[2]!, 'non-negative');
+    out[m[1]!] = decimalFlag(flag, m[2]!, 'non-negative');
   }
   return out;
+}
+
+const KEY_PART = /^[A-Za-z0-9._~-]{1,128}$/;
+
+/** `--account apiKey:secret[:BTC=1,USDT=1000]` → one account of the venue. */
+function accountFlag(value: string): {
+  apiKey: string;
+  secret: string;
+  balances?: Record<string, string>;
+} {
+  const [apiKey = '', secret = '', balances, ...rest] = value.split(':');
+  if (!KEY_PART.test(apiKey) || !KEY_PART.test(secret) || rest.length > 0)
+    throw new KairosError(
+      'USAGE',
+      `--account: must be apiKey:secret[:ASSET=amount,...] (key and secret of A-Z a-z 0-9 . _ ~ -), e.g. alice-key:alice-secret:USDT=10000`,
+    );
+  return {
+    apiKey,
+    secret,
+    ...(balances === undefined ? {} : { balances: balanceList(balances, '--account') }),
+  };
+}
+
+/** The venue's accounts from `--account` (repeated), or the one of `--api-key`/`--secret`. */
+function accountsOf(flags: SimulateFlags) {
+  if (flags.account.length === 0) return {};
+  if (flags.apiKey !== undefined || flags.secret !== undefined)
+    throw new KairosError('USAGE', '--account: give --account or --api-key/--secret, not both');
+  const accounts = flags.account.map(accountFlag);
+  const seen = new Set<string>();
+  for (const a of accounts) {
+    if (seen.has(a.apiKey))
+      throw new KairosError('USAGE', `--account: the API key ${a.apiKey} is given twice`);
+    seen.add(a.apiKey);
+  }
+  return { accounts };
 }
 
 /** Registers `kairos venue simulate`: a local Binance-compatible venue over a candle file. */
@@ -75,6 +113,16 @@ export function registerVenue(program: Command): void {
     )
     .option('--api-key <key>', 'the API key to accept (default: an example key)')
     .option('--secret <secret>', 'its secret (default: an example secret)')
+    .option(
+      '--account <apiKey:secret[:balances]>',
+      'an account of its own per API key, repeatable, e.g. alice-key:alice-secret:USDT=10000 (default: the one of --api-key)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option(
+      '--state <file>',
+      'keep every account, order, fill and the replay position in this file (written atomically on each change) and take them back at start',
+    )
     .option('--no-rebase', 'keep the file times (default: the replay starts now)')
     .option('--verbose', 'log every request (debug level, on stderr)')
     .action((flags: SimulateFlags) => simulate(flags));
@@ -111,6 +159,8 @@ async function simulate(flags: SimulateFlags): Promise<void> {
     }),
     apiKey: flags.apiKey,
     secret: flags.secret,
+    ...accountsOf(flags),
+    stateFile: flags.state,
     preloadBars: preload,
     realtime: speed > 0 ? { speed, rebase: flags.rebase } : undefined,
     // Requests are logged at debug: --verbose shows them whatever LOG_LEVEL says.
@@ -123,8 +173,10 @@ async function simulate(flags: SimulateFlags): Promise<void> {
       `  time:    ${speed > 0 ? `${speed}x real time` : 'manual (POST /__advance {"bars": n})'}, ${m.revealedBars} bars revealed`,
       `  REST:    ${sim.url}/api/v3`,
       `  WS:      ${sim.wsUrl}/ws  (combined: ${sim.wsUrl}/stream, WebSocket API: ${sim.wsUrl}/ws-api/v3)`,
-      `  API key: ${sim.apiKey}`,
-      `  secret:  ${sim.secret}`,
+      ...sim.keys.flatMap((k) => [`  API key: ${k.apiKey}`, `  secret:  ${k.secret}`]),
+      ...(flags.state !== undefined
+        ? [`  state:   ${flags.state} (${sim.restored ? 'restored' : 'new'})`]
+        : []),
       `  faults:  POST ${sim.url}/__faults  (docs/venue-simulator.md)`,
       'Ctrl+C stops it.',
       '',

@@ -50,5 +50,20 @@ describe('kairos venue simulate', () => {
     const r = runCli(['venue', 'simulate', '--data', FILE, '--speed', 'fast']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--speed: must be a non-negative number/);
+    const account = runCli(['venue', 'simulate', '--data', FILE, '--account', 'only-a-key']);
+    expect(account.code).toBe(2);
+    expect(account.stderr).toMatch(/--account: must be apiKey:secret\[:ASSET=amount,...\]/);
+    const twice = runCli([
+      'venue',
+      'simulate',
+      '--data',
+      FILE,
+      '--account',
+      'k:s1',
+      '--account',
+      'k:s2',
+    ]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/--account: the API key k is given twice/);
   });
 });

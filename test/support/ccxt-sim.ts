@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import type { Exchange } from 'ccxt';
 import { MemoryBudget } from '../../src/scalability/rate-limit/memory-budget.js';
 import type { RequestBudget } from '../../src/scalability/rate-limit/request-budget.js';
@@ -95,10 +96,14 @@ export async function until(cond: () => boolean, ms = 10_000, what = 'condition'
   await waitFor(cond, ms, what);
 }
 
-/** A ccxt `binance` (REST, or pro) pointed at the simulator, behind a request budget. */
+/**
+ * A ccxt `binance` (REST, or pro) pointed at the simulator, behind a request budget; with the
+ * default account's key pair unless `key` names another.
+ */
 export async function simExchange(
-  sim: BinanceSim,
+  sim: Pick<BinanceSim, 'url' | 'apiKey' | 'secret'>,
   over: {
+    key?: { apiKey: string; secret: string };
     pro?: boolean;
     budget?: RequestBudget;
     now?: () => number;
@@ -108,8 +113,8 @@ export async function simExchange(
 ): Promise<Exchange> {
   const { exchange } = await createExchange({
     exchangeId: 'binance',
-    apiKey: sim.apiKey,
-    secret: sim.secret,
+    apiKey: over.key?.apiKey ?? sim.apiKey,
+    secret: over.key?.secret ?? sim.secret,
     exchangeUrl: sim.url,
     pro: over.pro ?? false,
     timeoutMs: over.timeoutMs ?? 5000,
@@ -163,4 +168,13 @@ export function spawnLive(
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, output: () => out, exited };
+}
+
+/** Writes bars as a freqtrade JSON candle file (what `kairos venue simulate --data` reads). */
+export function writeBarsFile(file: string, bars: readonly Bar[]): string {
+  writeFileSync(
+    file,
+    JSON.stringify(bars.map((b) => [b.openTime, b.open, b.high, b.low, b.close, b.volume])),
+  );
+  return file;
 }

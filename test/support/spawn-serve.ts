@@ -15,6 +15,8 @@ export function spawnServe(
   data = path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json'),
   /** An install made before (users created in it); default: a new one. */
   home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-serve-')), 'home'),
+  /** More flags, e.g. `--venue binance --exchange-url …`. */
+  args: readonly string[] = [],
 ) {
   const full: NodeJS.ProcessEnv = { ...process.env, KAIROS_HOME: home };
   delete full.DATABASE_URL;
@@ -22,7 +24,7 @@ export function spawnServe(
   Object.assign(full, env);
   const child = spawn(
     process.execPath,
-    [...KAIROS_ARGV, 'serve', '--data', data, '--symbol', 'BTC/USDT', '--port', '0'],
+    [...KAIROS_ARGV, 'serve', '--data', data, '--symbol', 'BTC/USDT', '--port', '0', ...args],
     { cwd: ROOT, env: full, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -31,6 +31,14 @@ export class Account {
       this.#balances.set(asset, { free: toDecimal(amount), locked: ZERO });
   }
 
+  /** An account with saved balances (free and locked), as `balances()` lists them. */
+  static restore(rows: readonly { asset: string; free: string; locked: string }[]): Account {
+    const acct = new Account({});
+    for (const r of rows)
+      acct.#balances.set(r.asset, { free: toDecimal(r.free), locked: toDecimal(r.locked) });
+    return acct;
+  }
+
   #get(asset: string): Balance {
     let b = this.#balances.get(asset);
     if (!b) {

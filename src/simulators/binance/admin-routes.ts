@@ -1,23 +1,28 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Account } from './account.js';
+import { BinanceJson } from './binance-json.js';
 import type { Faults, FaultSettings } from './faults.js';
 import { readBody, sendJson } from './http-io.js';
 import type { ReplayMarket } from './market.js';
-import type { SpotMatcher } from './matching.js';
+import type { VenueAccounts } from './venue-accounts.js';
 
 /** What the admin routes reach into. */
 export interface AdminDeps {
   readonly faults: Faults;
   readonly market: ReplayMarket;
-  readonly matcher: SpotMatcher;
-  readonly account: Account;
+  readonly accounts: VenueAccounts;
+  /** The Binance symbol id (`BTCUSDT`). */
+  readonly symbol: string;
   readonly dropWebSockets: () => number;
   readonly wsConnections: () => number;
+  /** Called after `/__advance` moved the replay (the state file keeps its position). */
+  readonly advanced: () => void;
 }
 
 /**
  * The simulator's own routes (not Binance's): `GET/POST /__faults`, `POST /__advance`
- * (`{"bars": n}` or `{"to": ms}`), `GET /__state`, `POST /__drop-ws`. Bodies are JSON; a bad
+ * (`{"bars": n}` or `{"to": ms}`), `GET /__state` (counts; the first account's balances, every
+ * account's counts), `GET /__accounts` (every account's balances, orders and fills as Binance
+ * writes them; never a secret), `POST /__drop-ws`. Bodies are JSON; a bad
  * fault setting throws VENUE_FAULT_INVALID (the server answers 400 with its message).
  */
 export async function adminRoute(
@@ -29,7 +34,8 @@ export async function adminRoute(
   const text = await readBody(req);
   let body: Record<string, unknown> = {};
   if (text.trim() !== '') body = JSON.parse(text) as Record<string, unknown>;
-  const { faults, market, matcher } = d;
+  const { faults, market, accounts } = d;
+  const first = accounts.all()[0]!;
   if (path === '/__faults' && req.method === 'GET')
     return sendJson(res, 200, { settings: faults.settings(), stats: faults.stats });
   if (path === '/__faults' && req.method === 'POST') {
@@ -40,8 +46,20 @@ export async function adminRoute(
   if (path === '/__advance' && req.method === 'POST') {
     if (typeof body.to === 'number') market.advanceTo(body.to);
     else market.advance(typeof body.bars === 'number' ? body.bars : 1);
+    d.advanced();
   } else if (path === '/__drop-ws' && req.method === 'POST') {
     return sendJson(res, 200, { dropped: d.dropWebSockets() });
+  } else if (path === '/__accounts' && req.method === 'GET') {
+    return sendJson(
+      res,
+      200,
+      accounts.all().map((a) => ({
+        apiKey: a.apiKey,
+        balances: a.account.balances(),
+        orders: a.matcher.orders().map((o) => BinanceJson.order(d.symbol, o)),
+        trades: a.matcher.trades().map((t) => BinanceJson.myTrade(d.symbol, t)),
+      })),
+    );
   } else if (!(path === '/__state' && req.method === 'GET')) {
     return sendJson(res, 404, { error: `no admin route ${req.method} ${path}` });
   }
@@ -50,10 +68,16 @@ export async function adminRoute(
     revealedBars: market.revealedBars,
     totalBars: market.totalBars,
     lastPrice: market.lastPrice(),
-    orders: matcher.orders().length,
-    openOrders: matcher.openOrders().length,
-    trades: matcher.trades().length,
-    balances: d.account.balances(),
+    orders: first.matcher.orders().length,
+    openOrders: first.matcher.openOrders().length,
+    trades: first.matcher.trades().length,
+    balances: first.account.balances(),
+    accounts: accounts.all().map((a) => ({
+      apiKey: a.apiKey,
+      orders: a.matcher.orders().length,
+      openOrders: a.matcher.openOrders().length,
+      trades: a.matcher.trades().length,
+    })),
     wsConnections: d.wsConnections(),
   });
 }

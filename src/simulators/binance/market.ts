@@ -21,6 +21,13 @@ export type MarketEvent =
   | { readonly kind: 'trade'; readonly tick: MarketTick }
   | { readonly kind: 'close'; readonly barIndex: number };
 
+/** Where a replay is: trades revealed, bars closed, venue time (to save and seek back to). */
+export interface MarketPosition {
+  readonly trades: number;
+  readonly closedBars: number;
+  readonly now: number;
+}
+
 /** The revealed part of one bar, with the sums Binance reports for klines. */
 export interface BarView {
   readonly openTime: number;
@@ -180,6 +187,36 @@ export class ReplayMarket {
     return view;
   }
 
+  /** Where the replay is. */
+  position(): MarketPosition {
+    return { trades: this.#ticks, closedBars: this.#closed, now: this.#now };
+  }
+
+  /**
+   * Moves forward to a saved position without telling the listeners (a restarted venue whose
+   * orders already met those trades). Throws when the position is behind or past the data.
+   */
+  seek(p: MarketPosition): void {
+    while (this.#ticks < p.trades || this.#closed < p.closedBars) {
+      const ev = this.#next();
+      if (
+        !ev ||
+        (ev.event.kind === 'trade' ? this.#ticks >= p.trades : this.#closed >= p.closedBars)
+      )
+        throw new KairosError(
+          'CONFIG_INVALID',
+          'state: the saved replay position is not in the data',
+        );
+      this.#apply(ev, false);
+    }
+    if (this.#ticks !== p.trades || this.#closed !== p.closedBars)
+      throw new KairosError(
+        'CONFIG_INVALID',
+        'state: the saved replay position is not in the data',
+      );
+    if (p.now > this.#now) this.#now = p.now;
+  }
+
   /** Reveals the next event; false at the end of the data. */
   step(): boolean {
     const ev = this.#next();
@@ -211,10 +248,10 @@ export class ReplayMarket {
     return { at: tick.ts, event: { kind: 'trade', tick } };
   }
 
-  #apply({ at, event }: { at: number; event: MarketEvent }): void {
+  #apply({ at, event }: { at: number; event: MarketEvent }, tell = true): void {
     if (event.kind === 'trade') this.#ticks++;
     else this.#closed++;
     if (at > this.#now) this.#now = at;
-    for (const l of this.#listeners) l(event);
+    if (tell) for (const l of this.#listeners) l(event);
   }
 }

@@ -53,6 +53,27 @@ export interface MatcherOptions {
   readonly buyFeeIn?: BuyFeeIn;
   /** Ms added to every trade's time (a venue clock running ahead; default 0). */
   readonly tradeTimeAheadMs?: () => number;
+  /**
+   * Where order and trade ids come from: Binance numbers orders (and trades) per symbol, across
+   * every account, so several accounts' matchers share one sequence (default: their own, from 1).
+   */
+  readonly ids?: IdSequence;
+}
+
+/** Order and trade ids of one symbol, shared by every account's matcher. */
+export class IdSequence {
+  constructor(
+    public lastOrderId = 0,
+    public lastTradeId = 0,
+  ) {}
+
+  nextOrderId(): number {
+    return ++this.lastOrderId;
+  }
+
+  nextTradeId(): number {
+    return ++this.lastTradeId;
+  }
 }
 
 /**
@@ -71,7 +92,9 @@ export interface MatcherOptions {
 export class SpotMatcher {
   readonly #o: MatcherOptions;
   readonly #orders: SimOrder[] = [];
+  readonly #byId = new Map<number, SimOrder>();
   readonly #open: SimOrder[] = [];
+  readonly #ids: IdSequence;
   readonly #trades: SimTrade[] = [];
   readonly #fraction: number;
   readonly #engine: MatchingEngine;
@@ -80,6 +103,7 @@ export class SpotMatcher {
   constructor(options: MatcherOptions) {
     this.#o = options;
     this.#fraction = options.maxVolumeFraction ?? 1;
+    this.#ids = options.ids ?? new IdSequence();
     this.#engine = new MatchingEngine({ buyFeeIn: options.buyFeeIn ?? 'base', feeDecimals: 8 });
     this.#grid = { tickSize: options.spec.tickSize, lotSize: options.spec.stepSize };
   }
@@ -113,7 +137,7 @@ export class SpotMatcher {
     account.lock(req.side === 'BUY' ? spec.quote : spec.base, lockAmount);
     const now = this.#o.marketNow();
     const order: SimOrder = {
-      orderId: this.#orders.length + 1,
+      orderId: this.#ids.nextOrderId(),
       clientOrderId: req.clientOrderId,
       side: req.side,
       type: req.type,
@@ -131,6 +155,7 @@ export class SpotMatcher {
       cancelClientOrderId: null,
     };
     this.#orders.push(order);
+    this.#byId.set(order.orderId, order);
     this.#report(order, 'NEW', null, now);
     const fills: SimTrade[] = [];
     if (match) fills.push(this.#fill(order, match, now));
@@ -152,7 +177,7 @@ export class SpotMatcher {
   find(ref: OrderRef): SimOrder | undefined {
     let o: SimOrder | undefined;
     if (ref.orderId !== undefined) {
-      o = this.#orders[ref.orderId - 1];
+      o = this.#byId.get(ref.orderId);
       if (o && ref.origClientOrderId !== undefined && o.clientOrderId !== ref.origClientOrderId)
         return undefined;
       return o;
@@ -160,6 +185,20 @@ export class SpotMatcher {
     for (let i = this.#orders.length - 1; i >= 0 && !o; i--)
       if (this.#orders[i]!.clientOrderId === ref.origClientOrderId) o = this.#orders[i];
     return o;
+  }
+
+  /**
+   * Takes back the orders and fills of a saved state (a restarted venue): the orders still
+   * `NEW` or `PARTIALLY_FILLED` rest on the book again, oldest first. Only on a fresh matcher.
+   */
+  restore(orders: readonly SimOrder[], trades: readonly SimTrade[]): void {
+    if (this.#orders.length > 0) throw new Error('SpotMatcher.restore: the matcher is not new');
+    for (const o of [...orders].sort((a, b) => a.orderId - b.orderId)) {
+      this.#orders.push(o);
+      this.#byId.set(o.orderId, o);
+      if (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') this.#open.push(o);
+    }
+    this.#trades.push(...[...trades].sort((a, b) => a.id - b.id));
   }
 
   /** Every order ever accepted, oldest first. */
@@ -226,7 +265,7 @@ export class SpotMatcher {
       account.credit(spec.quote, quoteQty.minus(commission));
     }
     const trade: SimTrade = {
-      id: this.#trades.length + 1,
+      id: this.#ids.nextTradeId(),
       orderId: o.orderId,
       clientOrderId: o.clientOrderId,
       side: o.side,

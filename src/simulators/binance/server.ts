@@ -5,7 +5,6 @@ import { toDecimal } from '../../trading/core/decimal.js';
 import { KairosError } from '../../trading/core/errors.js';
 import { noopLogger, type Logger } from '../../trading/core/logger.js';
 import type { Bar } from '../../trading/data/market-data.js';
-import { Account } from './account.js';
 import { BINANCE_MESSAGES, BinanceError, BinanceErrors } from './binance-error.js';
 import { adminRoute } from './admin-routes.js';
 import { Faults } from './faults.js';
@@ -13,15 +12,16 @@ import { readBody, sendJson } from './http-io.js';
 import { loadBars } from './load-bars.js';
 import { periodStart } from './market-views.js';
 import { ReplayMarket } from './market.js';
-import { SpotMatcher } from './matching.js';
+import { IdSequence } from './matching.js';
 import { findRoute } from './rest-routes.js';
 import { RestParams } from './rest-params.js';
 import { RequestWeight } from './request-weight.js';
-import { checkApiKey, verifySignedRequest } from './signature.js';
+import { checkApiKey, verifySignedRequest, type Credentials } from './signature.js';
 import type { SimOrder, SimTrade } from './sim-order.js';
+import { stateJson, StateFile, type SavedVenue } from './state-file.js';
 import { publishMarketEvent, streamExists } from './stream-publisher.js';
 import { symbolSpec, type SymbolSpecInput } from './symbol-spec.js';
-import { UserDataStream } from './user-data-stream.js';
+import { VenueAccounts, type SimAccountOptions, type VenueAccount } from './venue-accounts.js';
 import type { VenueContext } from './venue-context.js';
 import { StreamHub } from './ws-streams.js';
 import { WsApi } from './ws-api.js';
@@ -46,10 +46,22 @@ export interface BinanceSimOptions {
   readonly symbol?: string;
   /** Exchange filters; the tick defaults to the finest price step in the file. */
   readonly filters?: Omit<SymbolSpecInput, 'symbol'>;
+  /** The one account's key pair (default: the example pair); not with `accounts`. */
   readonly apiKey?: string;
   readonly secret?: string;
-  /** Starting balances (default 10 base, 100000 quote). */
+  /** Starting balances (default 10 base, 100000 quote); an account's own win. */
   readonly balances?: Readonly<Record<string, string>>;
+  /**
+   * Several accounts, one per API key, each with its own secret, balances, orders, fills and
+   * user data stream (default: one account with `apiKey`/`secret`). The first is `sim.apiKey`.
+   */
+  readonly accounts?: readonly SimAccountOptions[];
+  /**
+   * A state file: every account's balances, orders and fills, the id sequences and the replay's
+   * position are written there (atomically, before any answer that shows a change) and taken
+   * back at start, so a venue killed and started again answers as before. Created when missing.
+   */
+  readonly stateFile?: string;
   /**
    * The asset a buy's commission is charged in: `base` (default: the asset received, as Binance
    * does unless BNB pays it) or `quote`.
@@ -86,12 +98,26 @@ export interface BinanceSimOptions {
   readonly logger?: Logger;
 }
 
-/** What the running venue holds, read-only (for tests and the admin routes). */
-export interface BinanceSimState {
+/** What one account at the venue holds, read-only. */
+export interface BinanceSimAccountState {
+  readonly apiKey: string;
   orders(): readonly SimOrder[];
   openOrders(): readonly SimOrder[];
   trades(): readonly SimTrade[];
   balances(): { asset: string; free: string; locked: string }[];
+}
+
+/** What the running venue holds, read-only (for tests and the admin routes). */
+export interface BinanceSimState {
+  /** The default (first) account's orders, open orders, fills and balances. */
+  orders(): readonly SimOrder[];
+  openOrders(): readonly SimOrder[];
+  trades(): readonly SimTrade[];
+  balances(): { asset: string; free: string; locked: string }[];
+  /** One account by API key (undefined when it is not one of ours). */
+  account(apiKey: string): BinanceSimAccountState | undefined;
+  /** Every account, in configuration order. */
+  accounts(): BinanceSimAccountState[];
   /** REST requests served, by `METHOD path`. */
   readonly requests: ReadonlyMap<string, number>;
   /** Every X-MBX-APIKEY header value received, accepted or not, with its count. */
@@ -113,8 +139,13 @@ export interface BinanceSim {
   /** WebSocket base, e.g. `ws://127.0.0.1:9444` (`/ws`, `/stream`, `/ws-api/v3`). */
   readonly wsUrl: string;
   readonly port: number;
+  /** The default (first) account's key pair. */
   readonly apiKey: string;
   readonly secret: string;
+  /** Every account's key pair, in configuration order. */
+  readonly keys: readonly Credentials[];
+  /** True when the state came from `stateFile` (a restart), false on a fresh start. */
+  readonly restored: boolean;
   readonly symbol: string;
   readonly market: ReplayMarket;
   readonly faults: Faults;
@@ -159,57 +190,103 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
   const rt = options.realtime;
   if (rt && !(rt.speed > 0))
     throw new KairosError('CONFIG_INVALID', 'realtime.speed: must be a positive number');
+  const configured = accountList(options);
+  const stateFile = options.stateFile !== undefined ? new StateFile(options.stateFile) : null;
+  const saved = stateFile?.read() ?? null;
+  const fingerprint = {
+    symbol: spec.symbol,
+    bars: bars.length,
+    firstOpenTime: bars[0]!.openTime,
+    lastOpenTime: bars[bars.length - 1]!.openTime,
+  };
+  if (saved) checkSaved(saved, fingerprint, configured, options.stateFile!);
   const wall0 = clock.now();
   const interval = bars[0]!.closeTime - bars[0]!.openTime;
   const shift =
-    rt && rt.rebase !== false ? periodStart(wall0, interval) - bars[preload]!.openTime : 0;
+    saved?.clock.shiftMs ??
+    (rt && rt.rebase !== false ? periodStart(wall0, interval) - bars[preload]!.openTime : 0);
   const market = new ReplayMarket(bars, shift);
-  const apiKey = options.apiKey ?? EXAMPLE_API_KEY;
-  const secret = options.secret ?? EXAMPLE_SECRET;
   const faults = new Faults(options.seed ?? 1);
-  const account = new Account(options.balances ?? { [spec.base]: '10', [spec.quote]: '100000' });
-  const userData = new UserDataStream(faults, () => clock.now());
   const fees = {
     maker: toDecimal(options.makerFee ?? '0.001'),
     taker: toDecimal(options.takerFee ?? '0.001'),
   };
-  const matcher = new SpotMatcher({
-    spec,
-    account,
-    makerFee: fees.maker,
-    takerFee: fees.taker,
-    maxVolumeFraction: options.maxVolumeFraction,
-    emit: (e) => userData.publish(e),
-    marketNow: () => market.now(),
-    serverNow: () => clock.now(),
-    lastPrice: () => market.lastPrice(),
-    buyFeeIn: options.buyFeeIn ?? 'base',
-    tradeTimeAheadMs: () => faults.settings().tradeClockAheadMs,
-  });
+  const ids = new IdSequence(saved?.ids.lastOrderId, saved?.ids.lastTradeId);
+  // Set once the replay's anchor is known; every change is written before it is shown.
+  let save: () => void = () => {};
+  const accounts = new VenueAccounts(
+    {
+      spec,
+      makerFee: fees.maker,
+      takerFee: fees.taker,
+      maxVolumeFraction: options.maxVolumeFraction,
+      marketNow: () => market.now(),
+      serverNow: () => clock.now(),
+      lastPrice: () => market.lastPrice(),
+      buyFeeIn: options.buyFeeIn ?? 'base',
+      tradeTimeAheadMs: () => faults.settings().tradeClockAheadMs,
+      ids,
+    },
+    faults,
+    () => clock.now(),
+    () => save(),
+  );
+  const startBalances = options.balances ?? { [spec.base]: '10', [spec.quote]: '100000' };
+  for (const a of configured)
+    accounts.add(a, a.balances ?? startBalances, saved?.accounts.get(a.apiKey));
+  const first = accounts.all()[0]!;
   const weightPerMinute = options.weightPerMinute ?? 6000;
-  const weights = new RequestWeight({
+  const weightLimits = {
     perMinute: weightPerMinute,
     refusalsBeforeBan: options.refusalsBeforeBan ?? 5,
     banMs: options.banMs ?? 120_000,
-  });
-  const ctx: VenueContext = {
+  };
+  // Binance counts request weight per IP address, whichever key (or none) a request carries.
+  const weightsByIp = new Map<string, RequestWeight>();
+  const weightsOf = (ip: string) => {
+    let w = weightsByIp.get(ip);
+    if (!w) weightsByIp.set(ip, (w = new RequestWeight(weightLimits)));
+    return w;
+  };
+  const contextOf = (a: VenueAccount): VenueContext => ({
     spec,
     market,
-    matcher,
-    account,
-    userData,
+    matcher: a.matcher,
+    account: a.account,
+    userData: a.userData,
     faults,
     fees,
     weightPerMinute,
     serverNow: () => clock.now(),
-  };
+  });
   const hub = new StreamHub((s) => streamExists(s, spec.symbol, market.intervalMs));
-  const wsApi = new WsApi({ creds: { apiKey, secret }, userData, serverNow: () => clock.now() });
+  const wsApi = new WsApi({
+    keys: (k) => accounts.byKey(k),
+    userDataOf: (c) => accounts.byKey(c.apiKey)!.userData,
+    serverNow: () => clock.now(),
+  });
+  if (saved) market.seek(saved.position);
   market.onEvent((e) => {
-    if (e.kind === 'trade') matcher.onMarketTrade(e.tick.price, e.tick.qty, e.tick.ts);
+    if (e.kind === 'trade') accounts.onMarketTrade(e.tick.price, e.tick.qty, e.tick.ts);
     publishMarketEvent(hub, market, spec.symbol, e);
   });
-  if (preload > 0) market.advance(preload);
+  if (!saved && preload > 0) market.advance(preload);
+  const anchor =
+    saved?.clock.realtime ?? (rt ? { wall0, from: market.now(), speed: rt.speed } : null);
+  if (stateFile) {
+    const file = stateFile;
+    save = () =>
+      file.write(
+        stateJson({
+          market: fingerprint,
+          clock: { shiftMs: shift, realtime: anchor },
+          position: market.position(),
+          ids: { lastOrderId: ids.lastOrderId, lastTradeId: ids.lastTradeId },
+          accounts: accounts.all(),
+        }),
+      );
+    save();
+  }
 
   const requests = new Map<string, number>();
   const apiKeysSeen = new Map<string, number>();
@@ -234,10 +311,11 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
         await adminRoute(req, res, path, {
           faults,
           market,
-          matcher,
-          account,
+          accounts,
+          symbol: spec.symbol,
           dropWebSockets,
           wsConnections: () => sockets.size,
+          advanced: () => save(),
         });
       } catch (e) {
         sendJson(res, 400, { error: e instanceof Error ? e.message : String(e) });
@@ -258,7 +336,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       for (const [k, v] of url.searchParams) params.set(k, v);
       const p = new RestParams(params);
       const weight = !route ? 1 : typeof route.weight === 'number' ? route.weight : route.weight(p);
-      const used = weights.charge(now, weight);
+      const used = weightsOf(req.socket.remoteAddress ?? '').charge(now, weight);
       headers['x-mbx-used-weight'] = headers['x-mbx-used-weight-1m'] = String(used);
       if (!route) throw BinanceErrors.unknownEndpoint();
       requests.set(`${method} ${path}`, (requests.get(`${method} ${path}`) ?? 0) + 1);
@@ -266,15 +344,22 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       const key = Array.isArray(apiKeyHeader) ? apiKeyHeader[0] : apiKeyHeader;
       if (key !== undefined) apiKeysSeen.set(key, (apiKeysSeen.get(key) ?? 0) + 1);
       if (key !== undefined && faults.keyRevoked) throw BinanceErrors.apiKeyInvalid();
-      if (route.security === 'API_KEY') checkApiKey(key, { apiKey, secret });
+      // A key signs for its own account only: its secret, its balances, orders and streams.
+      const keys = (k: string) => accounts.byKey(k);
+      let caller = first;
+      if (route.security === 'API_KEY') caller = accounts.byKey(checkApiKey(key, keys).apiKey)!;
       if (route.security === 'SIGNED')
-        verifySignedRequest(
-          { rawQuery: url.search.slice(1), rawBody, apiKey: key, params },
-          { apiKey, secret },
-          now,
-        );
+        caller = accounts.byKey(
+          verifySignedRequest(
+            { rawQuery: url.search.slice(1), rawBody, apiKey: key, params },
+            keys,
+            now,
+          ).apiKey,
+        )!;
       if (route.createsOrder) faults.takeReportLoss(p.get('newClientOrderId') ?? '');
-      const body = route.handle(p, ctx);
+      const body = route.handle(p, contextOf(caller));
+      // Orders and fills are saved as their reports leave; listen keys change without one.
+      if (route.security === 'API_KEY') save();
       if (route.createsOrder) {
         const drop = faults.takeOrderDrop();
         if (drop === 'reset') {
@@ -325,9 +410,10 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     else if (path === '/ws') attach = (ws) => hub.attach(ws, false, []);
     else if (path === '/stream' || path === '/stream/')
       attach = (ws) => hub.attach(ws, true, (url.searchParams.get('streams') ?? '').split('/'));
-    else if (rest !== null && userData.isKey(rest))
-      attach = (ws) => userData.attachListenKey(ws, rest);
-    else if (rest !== null) attach = (ws) => hub.attach(ws, false, rest.split('/'));
+    else if (rest !== null && accounts.byListenKey(rest)) {
+      const owner = accounts.byListenKey(rest)!;
+      attach = (ws) => owner.userData.attachListenKey(ws, rest);
+    } else if (rest !== null) attach = (ws) => hub.attach(ws, false, rest.split('/'));
     if (!attach) {
       socket.destroy();
       return;
@@ -358,11 +444,12 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
   });
 
   let replayTimer: ReturnType<typeof setInterval> | null = null;
-  if (rt) {
-    const from = market.now();
+  if (anchor) {
+    // A restarted venue's market moved on while it was down, as a real one's does.
+    const { wall0: w0, from, speed } = anchor;
     replayTimer = setInterval(
-      () => market.advanceTo(from + (clock.now() - wall0) * rt.speed),
-      rt.stepMs ?? 50,
+      () => market.advanceTo(from + (clock.now() - w0) * speed),
+      rt?.stepMs ?? 50,
     );
   }
 
@@ -377,24 +464,31 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     url: `http://${host}:${address.port}`,
     wsUrl: `ws://${host}:${address.port}`,
     port: address.port,
-    apiKey,
-    secret,
+    apiKey: first.apiKey,
+    secret: first.secret,
+    keys: accounts.all().map((a) => ({ apiKey: a.apiKey, secret: a.secret })),
+    restored: saved !== null,
     symbol: spec.symbol,
     market,
     faults,
     state: {
-      orders: () => matcher.orders(),
-      openOrders: () => matcher.openOrders(),
-      trades: () => matcher.trades(),
-      balances: () => account.balances(),
+      ...accountState(first),
+      account: (k) => {
+        const a = accounts.byKey(k);
+        return a && accountState(a);
+      },
+      accounts: () => accounts.all().map(accountState),
       requests,
       apiKeys: apiKeysSeen,
       wsConnections: () => sockets.size,
       subscriptions: () => hub.streams(),
-      userDataListeners: () => userData.listeners(),
+      userDataListeners: () => accounts.listeners(),
       errors,
     },
-    advance: (n = 1) => market.advance(n),
+    advance: (n = 1) => {
+      market.advance(n);
+      save();
+    },
     dropWebSockets,
     async close() {
       if (dropTimer) clearTimeout(dropTimer);
@@ -409,4 +503,63 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       });
     },
   };
+}
+
+function accountState(a: VenueAccount): BinanceSimAccountState {
+  return {
+    apiKey: a.apiKey,
+    orders: () => a.matcher.orders(),
+    openOrders: () => a.matcher.openOrders(),
+    trades: () => a.matcher.trades(),
+    balances: () => a.account.balances(),
+  };
+}
+
+/** The configured accounts: `accounts`, else the one of `apiKey`/`secret` (or the example pair). */
+function accountList(options: BinanceSimOptions): readonly SimAccountOptions[] {
+  if (options.accounts === undefined)
+    return [
+      { apiKey: options.apiKey ?? EXAMPLE_API_KEY, secret: options.secret ?? EXAMPLE_SECRET },
+    ];
+  if (options.apiKey !== undefined || options.secret !== undefined)
+    throw new KairosError(
+      'CONFIG_INVALID',
+      'accounts: give the key pairs either as accounts or as apiKey/secret, not both',
+    );
+  if (options.accounts.length === 0)
+    throw new KairosError('CONFIG_INVALID', 'accounts: at least one account');
+  for (const a of options.accounts)
+    if (a.apiKey === '' || a.secret === '')
+      throw new KairosError(
+        'CONFIG_INVALID',
+        'accounts: an API key and its secret may not be empty',
+      );
+  return options.accounts;
+}
+
+/** A saved state is taken back only over the same market and the same accounts. */
+function checkSaved(
+  saved: SavedVenue,
+  market: SavedVenue['market'],
+  accounts: readonly SimAccountOptions[],
+  file: string,
+): void {
+  const m = saved.market;
+  if (
+    m.symbol !== market.symbol ||
+    m.bars !== market.bars ||
+    m.firstOpenTime !== market.firstOpenTime ||
+    m.lastOpenTime !== market.lastOpenTime
+  )
+    throw new KairosError(
+      'CONFIG_INVALID',
+      `state: ${file} was written over another market (${m.symbol}, ${m.bars} bars), not this data (${market.symbol}, ${market.bars} bars)`,
+    );
+  const given = new Set(accounts.map((a) => a.apiKey));
+  for (const k of saved.accounts.keys())
+    if (!given.has(k))
+      throw new KairosError(
+        'CONFIG_INVALID',
+        `state: ${file} holds the account of API key ${k}, which is not given (its orders and balances would be lost)`,
+      );
 }

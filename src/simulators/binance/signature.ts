@@ -1,11 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { BinanceErrors } from './binance-error.js';
 
-/** The API key pair the venue accepts. */
+/** An API key pair the venue accepts. */
 export interface Credentials {
   readonly apiKey: string;
   readonly secret: string;
 }
+
+/** The key pairs the venue accepts: one, or a look-up by API key (one per account). */
+export type KeyRing = Credentials | ((apiKey: string) => Credentials | undefined);
 
 const MAX_RECV_WINDOW = 60_000;
 
@@ -30,10 +33,16 @@ function withoutSignature(raw: string): { rest: string; signature: string | null
   return { rest, signature: decodeURIComponent(m[2]!) };
 }
 
-/** Binance's API-key check: -2014 when the key is missing, -2015 when it is not ours. */
-export function checkApiKey(header: string | undefined, creds: Credentials): void {
+/**
+ * Binance's API-key check: -2014 when the key is missing, -2015 when it is not one of ours.
+ * Answers the key pair it names (its secret is the only one that signs for it).
+ */
+export function checkApiKey(header: string | undefined, keys: KeyRing): Credentials {
   if (header === undefined || header === '') throw BinanceErrors.apiKeyFormat();
-  if (header !== creds.apiKey) throw BinanceErrors.apiKeyInvalid();
+  const creds =
+    typeof keys === 'function' ? keys(header) : header === keys.apiKey ? keys : undefined;
+  if (creds === undefined) throw BinanceErrors.apiKeyInvalid();
+  return creds;
 }
 
 /**
@@ -60,7 +69,7 @@ export function checkTimestamp(
  * query string followed by the body (Binance's `totalParams`), then the timestamp window.
  *
  * @example
- * verifySignedRequest({ rawQuery, rawBody, apiKey: req.headers['x-mbx-apikey'], params }, creds, now);
+ * const creds = verifySignedRequest({ rawQuery, rawBody, apiKey: req.headers['x-mbx-apikey'], params }, keys, now);
  */
 export function verifySignedRequest(
   req: {
@@ -69,10 +78,10 @@ export function verifySignedRequest(
     readonly apiKey: string | undefined;
     readonly params: ReadonlyMap<string, string>;
   },
-  creds: Credentials,
+  keys: KeyRing,
   serverNow: number,
-): void {
-  checkApiKey(req.apiKey, creds);
+): Credentials {
+  const creds = checkApiKey(req.apiKey, keys);
   const q = withoutSignature(req.rawQuery);
   const b = withoutSignature(req.rawBody);
   const signature = q.signature ?? b.signature;
@@ -80,6 +89,7 @@ export function verifySignedRequest(
   if (!sameHex(signature, hmacHex(creds.secret, q.rest + b.rest)))
     throw BinanceErrors.badSignature();
   checkTimestamp(req.params.get('timestamp'), req.params.get('recvWindow'), serverNow);
+  return creds;
 }
 
 /**
@@ -88,11 +98,11 @@ export function verifySignedRequest(
  */
 export function verifySignedParams(
   params: Readonly<Record<string, unknown>>,
-  creds: Credentials,
+  keys: KeyRing,
   serverNow: number,
-): void {
+): Credentials {
   const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
-  checkApiKey(str(params.apiKey), creds);
+  const creds = checkApiKey(str(params.apiKey), keys);
   const signature = str(params.signature);
   if (signature === undefined) throw BinanceErrors.mandatory('signature');
   const payload = Object.keys(params)
@@ -102,4 +112,5 @@ export function verifySignedParams(
     .join('&');
   if (!sameHex(signature, hmacHex(creds.secret, payload))) throw BinanceErrors.badSignature();
   checkTimestamp(str(params.timestamp), str(params.recvWindow), serverNow);
+  return creds;
 }

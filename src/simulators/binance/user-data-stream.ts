@@ -22,12 +22,21 @@ export class UserDataStream {
   readonly #keys = new Map<string, number>();
   readonly #keyConns = new Map<WebSocket, string>();
   readonly #apiSubs = new Map<WebSocket, Set<number>>();
-  readonly #nextSub = new Map<WebSocket, number>();
 
   constructor(
     private readonly faults: Faults,
     private readonly now: () => number,
   ) {}
+
+  /** The live listen keys with the time of their last keep-alive (to save them). */
+  listenKeys(): [string, number][] {
+    return [...this.#keys];
+  }
+
+  /** Takes back saved listen keys (a restarted venue: a client's key still works). */
+  restoreListenKeys(keys: readonly (readonly [string, number])[]): void {
+    for (const [k, t] of keys) this.#keys.set(k, t);
+  }
 
   /** A new listen key (valid for 60 minutes after each keep-alive). */
   create(): string {
@@ -70,22 +79,16 @@ export class UserDataStream {
     ws.on('close', () => this.#keyConns.delete(ws));
   }
 
-  /** Adds a WebSocket API subscription on `ws`; returns its id (0, 1, ... per connection). */
-  subscribe(ws: WebSocket): number {
+  /** Adds WebSocket API subscription `id` on `ws` (ids are the connection's, given by the caller). */
+  subscribe(ws: WebSocket, id: number): void {
     let subs = this.#apiSubs.get(ws);
     if (!subs) {
       const created = new Set<number>();
       subs = created;
       this.#apiSubs.set(ws, created);
-      ws.on('close', () => {
-        this.#apiSubs.delete(ws);
-        this.#nextSub.delete(ws);
-      });
+      ws.on('close', () => this.#apiSubs.delete(ws));
     }
-    const id = this.#nextSub.get(ws) ?? 0;
-    this.#nextSub.set(ws, id + 1);
     subs.add(id);
-    return id;
   }
 
   /** Ends one subscription of `ws` (all when `id` is undefined); false when there was none. */

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { BinanceError } from './binance-error.js';
-import { verifySignedParams, type Credentials } from './signature.js';
+import { verifySignedParams, type Credentials, type KeyRing } from './signature.js';
 import type { UserDataStream } from './user-data-stream.js';
 
 type Request = { id?: unknown; method?: unknown; params?: unknown };
@@ -12,14 +12,19 @@ type Request = { id?: unknown; method?: unknown; params?: unknown };
  * `{id, status, result | error, rateLimits}`.
  *
  * @example
- * const api = new WsApi({ creds, userData, serverNow: () => Date.now() });
+ * const api = new WsApi({ keys: creds, userDataOf: () => userData, serverNow: () => Date.now() });
  * api.attach(ws);
  */
 export class WsApi {
+  readonly #subs = new Map<WebSocket, Map<number, UserDataStream>>();
+  readonly #next = new Map<WebSocket, number>();
+
   constructor(
     private readonly deps: {
-      readonly creds: Credentials;
-      readonly userData: UserDataStream;
+      /** The accounts' key pairs. */
+      readonly keys: KeyRing;
+      /** The user data stream of the account a key pair belongs to. */
+      readonly userDataOf: (creds: Credentials) => UserDataStream;
       readonly serverNow: () => number;
     },
   ) {}
@@ -53,19 +58,42 @@ export class WsApi {
   }
 
   #call(ws: WebSocket, method: string, params: Record<string, unknown>): unknown {
-    const { creds, userData, serverNow } = this.deps;
+    const { keys, userDataOf, serverNow } = this.deps;
     switch (method) {
       case 'ping':
         return {};
       case 'time':
         return { serverTime: serverNow() };
-      case 'userDataStream.subscribe.signature':
-        verifySignedParams(params, creds, serverNow());
-        return { subscriptionId: userData.subscribe(ws) };
+      case 'userDataStream.subscribe.signature': {
+        const stream = userDataOf(verifySignedParams(params, keys, serverNow()));
+        // Subscription ids count per connection, whichever account each belongs to.
+        const subs = this.#subs.get(ws) ?? new Map<number, UserDataStream>();
+        if (!this.#subs.has(ws)) {
+          this.#subs.set(ws, subs);
+          ws.on('close', () => {
+            this.#subs.delete(ws);
+            this.#next.delete(ws);
+          });
+        }
+        const subscriptionId = this.#next.get(ws) ?? 0;
+        this.#next.set(ws, subscriptionId + 1);
+        stream.subscribe(ws, subscriptionId);
+        subs.set(subscriptionId, stream);
+        return { subscriptionId };
+      }
       case 'userDataStream.unsubscribe': {
         const sub = params.subscriptionId;
-        if (!userData.unsubscribe(ws, sub === undefined ? undefined : Number(sub)))
-          throw new BinanceError(-2035, 'User Data Stream subscription not active.');
+        const subs = this.#subs.get(ws);
+        let ended = false;
+        if (sub === undefined) {
+          for (const [id, stream] of subs ?? []) ended = stream.unsubscribe(ws, id) || ended;
+          subs?.clear();
+        } else {
+          const id = Number(sub);
+          ended = subs?.get(id)?.unsubscribe(ws, id) ?? false;
+          subs?.delete(id);
+        }
+        if (!ended) throw new BinanceError(-2035, 'User Data Stream subscription not active.');
         return {};
       }
       default:

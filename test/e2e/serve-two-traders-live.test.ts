@@ -1,0 +1,284 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generate } from 'otplib';
+import { apiCall } from '../support/api-call.js';
+import { syntheticBars, writeBarsFile } from '../support/ccxt-sim.js';
+import { btcSlice } from '../support/paper-args.js';
+import { runCli } from '../support/run-cli.js';
+import { spawnServe } from '../support/spawn-serve.js';
+import { killVenue, spawnVenue, type VenueProcess } from '../support/spawn-venue.js';
+import { until } from '../support/until.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
+type Json = any;
+
+interface Trader {
+  readonly name: string;
+  readonly key: { apiKey: string; secret: string };
+  token: string;
+  live: string;
+  paper: string;
+  liveOrders: string[];
+  paperOrders: string[];
+}
+
+/**
+ * Issue 15 as processes: `kairos venue simulate` with two accounts (one key each) under
+ * `kairos serve --venue binance --exchange-url …`; two traders each store their own key and open
+ * a live account on it and a paper account; orders on all four; fills, balances and positions
+ * never cross between traders or accounts (the venue's per-account view agrees); the venue killed
+ * with SIGKILL while an order is open and started again on its state file: the live accounts go
+ * DOWN and come back UP, nothing is lost and nothing is sent twice.
+ */
+describe('kairos serve: two traders, each live on their own key at the simulator, and on paper', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-two-traders-'));
+  const home = path.join(dir, 'home');
+  const data = btcSlice(path.join(dir, 'BTC-1m.json'), 3000);
+  const venueData = writeBarsFile(path.join(dir, 'venue-1m.json'), syntheticBars(20_000));
+  const stateFile = path.join(dir, 'venue-state.json');
+  const password = 'trader passphrase number 2';
+  const traders: Trader[] = [
+    { name: 'tom', key: { apiKey: 'tom-key', secret: 'tom-secret' } },
+    { name: 'ann', key: { apiKey: 'ann-key', secret: 'ann-secret' } },
+  ].map((t) => ({ ...t, token: '', live: '', paper: '', liveOrders: [], paperOrders: [] }));
+  const totp: Record<string, string> = {};
+  let venue: VenueProcess | null = null;
+  let serve: ReturnType<typeof spawnServe> | null = null;
+  let url = '';
+  let keys = 0;
+
+  const venueArgs = (port: number) => [
+    '--data',
+    venueData,
+    '--port',
+    String(port),
+    '--speed',
+    '600',
+    '--preload',
+    '100',
+    '--tick',
+    '0.01',
+    '--lot',
+    '0.00001',
+    '--min-notional',
+    '10',
+    // Its market runs 600x real time: a weight allowance to match (as startLiveSim's).
+    '--weight-per-minute',
+    '200000',
+    '--account',
+    'tom-key:tom-secret:BTC=0,USDT=1000000',
+    '--account',
+    'ann-key:ann-secret:BTC=0,USDT=500000',
+    '--state',
+    stateFile,
+  ];
+
+  beforeAll(async () => {
+    for (const t of traders) {
+      const made = runCli(['user', 'create', t.name, '--role', 'trader'], {
+        KAIROS_HOME: home,
+        KAIROS_USER_PASSWORD: password,
+      });
+      expect(made.code).toBe(0);
+      totp[t.name] = /secret: (\S+)/.exec(made.stdout)![1]!;
+    }
+    venue = await spawnVenue(venueArgs(0));
+    serve = spawnServe({}, data, home, ['--venue', 'binance', '--exchange-url', venue.url]);
+    url = await serve.api();
+  }, 120_000);
+  afterAll(async () => {
+    serve?.child.kill('SIGTERM');
+    await serve?.exited;
+    if (venue) await killVenue(venue);
+  });
+
+  const login = async (name: string) => {
+    const first = await apiCall(url, 'POST', '/auth/login', { body: { username: name, password } });
+    const code = await generate({ secret: totp[name]!, epoch: Math.floor(Date.now() / 1000) });
+    const mfa = await apiCall(url, 'POST', '/auth/mfa', {
+      body: { challenge: first.json.challenge, code },
+    });
+    expect(mfa.status).toBe(200);
+    return mfa.json.accessToken as string;
+  };
+  const call = (t: Trader, method: string, route: string, body?: unknown) =>
+    apiCall(url, method, route, {
+      token: t.token,
+      ...(body === undefined ? {} : { body }),
+      headers: { 'idempotency-key': `k-${keys++}` },
+    });
+  /** An order accepted (a live one is retried while the account has no price yet). */
+  const order = async (t: Trader, accountId: string, body: Json) => {
+    let r: Json = null;
+    await until(
+      async () => {
+        r = await call(t, 'POST', '/orders', { accountId, instrumentId: 'BTC/USDT', ...body });
+        return r.status === 201;
+      },
+      30_000,
+      `${t.name}'s order accepted`,
+    );
+    return r.json.clientOrderId as string;
+  };
+  const fills = async (t: Trader, accountId: string) =>
+    ((await call(t, 'GET', `/fills?accountId=${accountId}`)).json.fills as Json[]).map(
+      (f) => `${f.clientOrderId}:${f.quantity}:${f.price}`,
+    );
+  const venueAccounts = async () =>
+    (await (await fetch(`${venue!.url}/__accounts`)).json()) as Json[];
+  const atVenue = async (t: Trader) =>
+    (await venueAccounts()).find((a) => a.apiKey === t.key.apiKey);
+  const venueStatus = async (t: Trader) =>
+    (await call(t, 'GET', `/accounts/${t.live}`)).json.venueStatus?.venue as string | undefined;
+
+  it('keeps fills, balances and positions apart and loses nothing when the venue is killed and restarted', async () => {
+    for (const t of traders) {
+      t.token = await login(t.name);
+      const cred = await call(t, 'POST', '/credentials', {
+        venue: 'binance',
+        label: 'own',
+        ...t.key,
+      });
+      expect(cred.status).toBe(201);
+      const live = await call(t, 'POST', '/accounts', {
+        name: 'real',
+        mode: 'live',
+        venue: 'binance',
+        credentialId: cred.json.id,
+      });
+      expect([live.status, live.json.venueStatus?.venue]).toEqual([201, 'UP']);
+      t.live = live.json.id;
+      const paper = await call(t, 'POST', '/accounts', {
+        name: 'practice',
+        startingCash: '100000',
+      });
+      expect(paper.status).toBe(201);
+      t.paper = paper.json.id;
+    }
+    const [tom, ann] = traders as [Trader, Trader];
+    // The venue's starting cash of each key is its live account's.
+    expect((await call(tom, 'GET', `/accounts/${tom.live}`)).json.startingCash).toBe('1000000');
+    expect((await call(ann, 'GET', `/accounts/${ann.live}`)).json.startingCash).toBe('500000');
+
+    tom.liveOrders.push(
+      await order(tom, tom.live, { side: 'BUY', type: 'MARKET', quantity: '0.01' }),
+    );
+    ann.liveOrders.push(
+      await order(ann, ann.live, { side: 'BUY', type: 'MARKET', quantity: '0.02' }),
+    );
+    tom.paperOrders.push(
+      await order(tom, tom.paper, { side: 'BUY', type: 'MARKET', quantity: '1' }),
+    );
+    ann.paperOrders.push(
+      await order(ann, ann.paper, { side: 'BUY', type: 'MARKET', quantity: '2' }),
+    );
+
+    for (const t of traders)
+      for (const [id, mine] of [
+        [t.live, t.liveOrders],
+        [t.paper, t.paperOrders],
+      ] as const) {
+        const f = await until(
+          async () => {
+            const got = await fills(t, id);
+            return got.length > 0 && got;
+          },
+          30_000,
+          `${t.name}'s fills on ${id}`,
+        );
+        // Each account's fills are of its own orders only.
+        expect(f.every((x) => mine.some((c) => x.startsWith(`${c}:`)))).toBe(true);
+      }
+    // The venue's view per key: each key's orders are its trader's live orders, nothing else.
+    for (const t of traders) {
+      const v = await atVenue(t);
+      expect(v.orders.map((o: Json) => o.clientOrderId)).toEqual(t.liveOrders);
+      expect(v.trades.map((x: Json) => x.qty)).toEqual([t === tom ? '0.01000000' : '0.02000000']);
+    }
+    // Another trader's account is not there for them.
+    expect((await call(ann, 'GET', `/accounts/${tom.live}`)).status).toBe(404);
+    expect((await call(ann, 'GET', `/fills?accountId=${tom.live}`)).status).toBe(404);
+
+    // Balances and positions of each live account are its key's at the venue.
+    for (const t of traders) {
+      const v = await atVenue(t);
+      const btc = v.balances.find((b: Json) => b.asset === 'BTC');
+      await until(
+        async () => {
+          const b = (await call(t, 'GET', `/balances?accountId=${t.live}`)).json.balances as Json[];
+          const held = b.find((x) => x.currency === 'BTC');
+          return held !== undefined && Number(held.cash) === Number(btc.free) + Number(btc.locked);
+        },
+        30_000,
+        `${t.name}'s live balance as the venue's`,
+      );
+      const pos = (await call(t, 'GET', `/positions?accountId=${t.live}`)).json.positions as Json[];
+      expect(pos.map((p) => [p.accountId, Number(p.quantity)])).toEqual([
+        [t.live, Number(btc.free)],
+      ]);
+      const paperPos = (await call(t, 'GET', `/positions?accountId=${t.paper}`)).json
+        .positions as Json[];
+      expect(paperPos.map((p) => [p.accountId, p.quantity])).toEqual([
+        [t.paper, t === tom ? '1' : '2'],
+      ]);
+    }
+
+    // An order open at the venue when it is killed.
+    const resting = await order(tom, tom.live, {
+      side: 'BUY',
+      type: 'LIMIT',
+      price: '1000.00',
+      quantity: '0.01',
+    });
+    tom.liveOrders.push(resting);
+    await until(
+      async () =>
+        (await atVenue(tom)).orders.find((o: Json) => o.clientOrderId === resting)?.status ===
+        'NEW',
+      30_000,
+      'the resting order at the venue',
+    );
+    const before = {
+      venue: await venueAccounts(),
+      fills: await Promise.all(traders.map((t) => fills(t, t.live))),
+    };
+    const port = venue!.port;
+    await killVenue(venue!);
+    venue = null;
+    for (const t of traders)
+      await until(async () => (await venueStatus(t)) === 'DOWN', 60_000, `${t.name} DOWN`);
+    // The paper accounts trade on.
+    expect(
+      (
+        await call(ann, 'POST', '/orders', {
+          accountId: ann.paper,
+          instrumentId: 'BTC/USDT',
+          side: 'SELL',
+          type: 'MARKET',
+          quantity: '1',
+        })
+      ).status,
+    ).toBe(201);
+
+    venue = await spawnVenue(venueArgs(port));
+    expect(venue.output()).toMatch(/\(restored\)/);
+    for (const t of traders)
+      await until(async () => (await venueStatus(t)) === 'UP', 60_000, `${t.name} UP again`);
+    const after = await venueAccounts();
+    // Nothing lost, nothing sent twice: the same orders (the resting one still open) and fills.
+    for (const [i, t] of traders.entries()) {
+      const was = before.venue.find((a) => a.apiKey === t.key.apiKey);
+      const now = after.find((a) => a.apiKey === t.key.apiKey);
+      expect(now.orders.map((o: Json) => [o.orderId, o.clientOrderId, o.status])).toEqual(
+        was.orders.map((o: Json) => [o.orderId, o.clientOrderId, o.status]),
+      );
+      expect(now.trades).toEqual(was.trades);
+      expect(now.balances).toEqual(was.balances);
+      expect(await fills(t, t.live)).toEqual(before.fills[i]);
+    }
+    // ... and the server holds it open, reconciled, not resent.
+    const open = (await call(tom, 'GET', `/orders/${resting}`)).json.order;
+    expect(open.status).toBe('ACCEPTED');
+  }, 300_000);
+});
