@@ -239,10 +239,10 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     else deliver(owner ?? null);
   });
   const unsubscribeBars = opts.bars.subscribe((bar) => {
-    // `sentAt` (server ms) lets a client see how far behind it is. Every instance with the feed
-    // appends the bar; the log keeps it once (`once`: its open time).
+    // `sentAt` (server ms) lets a client see how far behind it is. One instance feeds the bars
+    // (`bars`); a replay started again appends its bars again, as new frames.
     const frame = JSON.stringify({ type: 'bar', bar, sentAt: opts.now() });
-    append(barsChannel(bar.instrumentId), 'bars', null, frame, `${bar.openTime}`);
+    append(barsChannel(bar.instrumentId), 'bars', null, frame);
   });
 
   const heartbeat = setInterval(() => {

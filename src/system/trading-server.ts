@@ -58,6 +58,7 @@ import { accountHandOff, type HandOffSettings } from './order-hand-off.js';
 import { LeaseRepository } from '../store/lease-repository.js';
 import { RedisInstances, SOLO_INSTANCES } from '../scalability/leases/live-instances.js';
 import { KairosError } from '../trading/core/errors.js';
+import type { Bar } from '../trading/data/market-data.js';
 import { CheckFailure, type HealthCheck } from '../monitoring/health-checks.js';
 import { wsEventLog } from './ws-event-log.js';
 
@@ -540,7 +541,14 @@ export async function startTradingServer(
       now,
       logger,
       ...(registry ? { metrics: registry } : {}),
-      bars: replay,
+      // One feed of bars for every instance's clients: the replay of the instance that owns the
+      // shared account (each instance replays on its own clock; one instance: this one).
+      bars: {
+        subscribe: (fn: (bar: Bar) => void) =>
+          replay.subscribe((bar) => {
+            if (ownership.owns(SHARED_ACCOUNT)) fn(bar);
+          }),
+      },
       instanceId,
       ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
       // WebSocket frames, through the log every instance shares when Redis is set.

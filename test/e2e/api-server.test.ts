@@ -115,6 +115,8 @@ describe('kairos serve: log in with TOTP, place and cancel orders, see them push
       ['database', 'pass'],
       ['venue', 'pass'],
       ['unresolved-orders', 'pass'],
+      ['draining', 'pass'],
+      ['ownership', 'pass'],
     ]);
   });
 

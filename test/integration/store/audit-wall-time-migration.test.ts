@@ -115,6 +115,7 @@ describe.each(DIALECTS)('migration 0008 (audit wall time) on %s', (dialect) => {
       '0009-strategy-runtime',
       '0010-accounts',
       '0011-leases',
+      '0012-user-kill-switch',
     ]);
 
     const audit = new AuditRepository(store.db, () => today);
