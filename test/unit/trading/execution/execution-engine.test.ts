@@ -28,7 +28,15 @@ function setup() {
     strategyId: 's',
     instrumentId: 'TEST/USD',
   };
-  return { bus, exec, sent, events, alerts, ids };
+  /** A buy fill at 5 of `qty` for c1. */
+  const filled = (ts: number, qty: string, tradeId: string) =>
+    exec.process({
+      kind: 'OrderFilled',
+      ...ids,
+      ts,
+      fill: { ...fill('BUY', '5', qty, '0', tradeId), clientOrderId: 'c1' },
+    });
+  return { bus, exec, sent, events, alerts, ids, filled };
 }
 
 describe('ExecutionEngine', () => {
@@ -216,14 +224,9 @@ describe('ExecutionEngine: what an operator and a strategy see', () => {
   });
 
   it('a queued cancel is sent no earlier than the report that made it sendable (time never moves back)', () => {
-    const { exec, bus, events, ids } = setup();
+    const { exec, events, ids } = setup();
     exec.process({ kind: 'OrderUnknown', ...ids, ts: 2, reason: 'VENUE_TIMEOUT' });
-    bus.send(Endpoints.execution, {
-      kind: 'CancelOrder',
-      clientOrderId: 'c1',
-      strategyId: 's',
-      ts: 3,
-    });
+    exec.execute({ kind: 'CancelOrder', clientOrderId: 'c1', strategyId: 's', ts: 3 });
     exec.process({ kind: 'OrderAccepted', ...ids, ts: 10, venueOrderId: 'v1' });
     const pending = events.find((e) => e.kind === 'OrderPendingCancel')!;
     expect(pending.ts).toBe(10);
@@ -231,7 +234,7 @@ describe('ExecutionEngine: what an operator and a strategy see', () => {
   });
 
   it("words the engine's warnings so an operator can tell which order and trade", () => {
-    const { exec, ids, alerts } = setup();
+    const { exec, ids, alerts, filled } = setup();
     exec.process({
       kind: 'OrderAccepted',
       ...ids,
@@ -239,20 +242,10 @@ describe('ExecutionEngine: what an operator and a strategy see', () => {
       ts: 2,
       venueOrderId: 'x',
     });
-    exec.process({
-      kind: 'OrderFilled',
-      ...ids,
-      ts: 2,
-      fill: { ...fill('BUY', '5', '11', '0', 'T9'), clientOrderId: 'c1' },
-    });
+    filled(2, '11', 'T9');
     exec.process({ kind: 'OrderAccepted', ...ids, ts: 3, venueOrderId: 'V1' });
     exec.process({ kind: 'OrderCanceled', ...ids, ts: 4, reason: 'by user' });
-    exec.process({
-      kind: 'OrderFilled',
-      ...ids,
-      ts: 5,
-      fill: { ...fill('BUY', '5', '1', '0', 'T3'), clientOrderId: 'c1' },
-    });
+    filled(5, '1', 'T3');
     exec.process({ kind: 'OrderRejected', ...ids, ts: 6, reason: 'x', message: 'x' });
     expect(alerts.map((a) => `${a.code}: ${a.message}`)).toEqual([
       'UNKNOWN_ORDER_REPORT: OrderAccepted for unknown order ghost',

@@ -39,139 +39,97 @@ const view = (r: ReturnType<MatchingEngine['matchPath']>) => ({
 const UP = [100, 98, 105, 104]; // open → low → high → close
 const UP_CLOSING_LOW = [100, 98, 105, 101];
 
+const onPath = (
+  o: MatchableOrder,
+  s: MatchState,
+  path: readonly number[],
+  e: MatchingEngine = engine,
+) => view(e.matchPath(o, s, path, grid));
+
 describe('a resting limit order against a bar', () => {
   it('a buy limit exactly at the bar low fills at its limit, as maker, where the low is reached', () => {
-    expect(view(engine.matchPath(order('BUY', 'LIMIT', '98'), state(), UP, grid))).toEqual({
+    expect(onPath(order('BUY', 'LIMIT', '98'), state(), UP)).toEqual({
       fill: '1.5@98 MAKER #1',
       triggered: false,
     });
   });
   it('a buy limit one tick below the low does not fill', () => {
-    expect(view(engine.matchPath(order('BUY', 'LIMIT', '97.99'), state(), UP, grid))).toEqual({
+    expect(onPath(order('BUY', 'LIMIT', '97.99'), state(), UP)).toEqual({
       fill: null,
       triggered: false,
     });
   });
   it('a sell limit exactly at the bar high fills at its limit where the high is reached; a tick above does not', () => {
-    expect(view(engine.matchPath(order('SELL', 'LIMIT', '105'), state(), UP, grid)).fill).toBe(
-      '1.5@105 MAKER #2',
-    );
-    expect(
-      view(engine.matchPath(order('SELL', 'LIMIT', '105.01'), state(), UP, grid)).fill,
-    ).toBeNull();
+    expect(onPath(order('SELL', 'LIMIT', '105'), state(), UP).fill).toBe('1.5@105 MAKER #2');
+    expect(onPath(order('SELL', 'LIMIT', '105.01'), state(), UP).fill).toBeNull();
   });
   it('a gap through the limit at the open fills at the open, not the limit', () => {
-    expect(view(engine.matchPath(order('BUY', 'LIMIT', '101'), state(), UP, grid)).fill).toBe(
-      '1.5@100 MAKER #0',
-    );
-    expect(view(engine.matchPath(order('SELL', 'LIMIT', '99'), state(), UP, grid)).fill).toBe(
-      '1.5@100 MAKER #0',
-    );
+    expect(onPath(order('BUY', 'LIMIT', '101'), state(), UP).fill).toBe('1.5@100 MAKER #0');
+    expect(onPath(order('SELL', 'LIMIT', '99'), state(), UP).fill).toBe('1.5@100 MAKER #0');
   });
   it('a new limit order marketable exactly at the open takes at the open', () => {
-    expect(
-      view(engine.matchPath(order('BUY', 'LIMIT', '100'), state('1.5', true), UP, grid)).fill,
-    ).toBe('1.5@100 TAKER #0');
-    expect(
-      view(engine.matchPath(order('SELL', 'LIMIT', '100'), state('1.5', true), UP, grid)).fill,
-    ).toBe('1.5@100 TAKER #0');
+    expect(onPath(order('BUY', 'LIMIT', '100'), state('1.5', true), UP).fill).toBe(
+      '1.5@100 TAKER #0',
+    );
+    expect(onPath(order('SELL', 'LIMIT', '100'), state('1.5', true), UP).fill).toBe(
+      '1.5@100 TAKER #0',
+    );
   });
 });
 
 describe('stop orders against a bar', () => {
   it('a buy stop-market fills at its trigger where the path reaches it, and is triggered', () => {
-    expect(
-      view(engine.matchPath(order('BUY', 'STOP_MARKET', null, '102'), state(), UP, grid)),
-    ).toEqual({
+    expect(onPath(order('BUY', 'STOP_MARKET', null, '102'), state(), UP)).toEqual({
       fill: '1.5@102 TAKER #2',
       triggered: true,
     });
   });
   it('a buy stop-limit whose limit is at the trigger fills at the trigger when reached', () => {
-    expect(
-      view(engine.matchPath(order('BUY', 'STOP_LIMIT', '102', '102'), state(), UP, grid)),
-    ).toEqual({
+    expect(onPath(order('BUY', 'STOP_LIMIT', '102', '102'), state(), UP)).toEqual({
       fill: '1.5@102 TAKER #2',
       triggered: true,
     });
-    expect(
-      view(
-        engine.matchPath(
-          order('SELL', 'STOP_LIMIT', '99', '99'),
-          state(),
-          [100, 105, 98, 99],
-          grid,
-        ),
-      ),
-    ).toEqual({
+    expect(onPath(order('SELL', 'STOP_LIMIT', '99', '99'), state(), [100, 105, 98, 99])).toEqual({
       fill: '1.5@99 TAKER #2',
       triggered: true,
     });
   });
   it('a buy stop-limit with its limit below the trigger is triggered, then fills at its limit on the rest of the path', () => {
-    expect(
-      view(engine.matchPath(order('BUY', 'STOP_LIMIT', '101.5', '102'), state(), UP, grid)),
-    ).toEqual({
+    expect(onPath(order('BUY', 'STOP_LIMIT', '101.5', '102'), state(), UP)).toEqual({
       fill: null,
       triggered: true,
     });
-    expect(
-      view(
-        engine.matchPath(order('BUY', 'STOP_LIMIT', '101.5', '102'), state(), UP_CLOSING_LOW, grid),
-      ),
-    ).toEqual({ fill: '1.5@101.5 MAKER #3', triggered: true });
+    expect(onPath(order('BUY', 'STOP_LIMIT', '101.5', '102'), state(), UP_CLOSING_LOW)).toEqual({
+      fill: '1.5@101.5 MAKER #3',
+      triggered: true,
+    });
   });
   it('a stop-limit gapped over at the open fills at the open when the limit allows', () => {
     expect(
-      view(
-        engine.matchPath(
-          order('BUY', 'STOP_LIMIT', '104', '102'),
-          state(),
-          [103, 102.5, 106, 105],
-          grid,
-        ),
-      ),
+      onPath(order('BUY', 'STOP_LIMIT', '104', '102'), state(), [103, 102.5, 106, 105]),
     ).toEqual({ fill: '1.5@103 TAKER #0', triggered: true });
   });
   it('a stop-limit triggered earlier works as a limit that may fill at the open', () => {
-    expect(
-      view(
-        engine.matchPath(
-          order('BUY', 'STOP_LIMIT', '101', '102'),
-          state('1.5', false, true),
-          UP,
-          grid,
-        ),
-      ),
-    ).toEqual({ fill: '1.5@100 MAKER #0', triggered: true });
-    expect(
-      view(
-        engine.matchPath(
-          order('BUY', 'STOP_LIMIT', '97', '102'),
-          state('1.5', false, true),
-          UP,
-          grid,
-        ),
-      ),
-    ).toEqual({ fill: null, triggered: true });
+    expect(onPath(order('BUY', 'STOP_LIMIT', '101', '102'), state('1.5', false, true), UP)).toEqual(
+      { fill: '1.5@100 MAKER #0', triggered: true },
+    );
+    expect(onPath(order('BUY', 'STOP_LIMIT', '97', '102'), state('1.5', false, true), UP)).toEqual({
+      fill: null,
+      triggered: true,
+    });
   });
 });
 
 describe('slippage', () => {
   it('zero slippage fills a market order at the market price exactly, even off the tick grid', () => {
-    expect(
-      view(engine.matchPath(order('BUY', 'MARKET', null), state(), [100.005, 99, 101, 100], grid))
-        .fill,
-    ).toBe('1.5@100.005 TAKER #0');
+    expect(onPath(order('BUY', 'MARKET', null), state(), [100.005, 99, 101, 100]).fill).toBe(
+      '1.5@100.005 TAKER #0',
+    );
   });
   it('10 bps makes a buy pay more and a sell receive less, snapped against the trader', () => {
     const slip = new MatchingEngine({ slippageBps: 10 });
-    expect(view(slip.matchPath(order('BUY', 'MARKET', null), state(), UP, grid)).fill).toBe(
-      '1.5@100.1 TAKER #0',
-    );
-    expect(view(slip.matchPath(order('SELL', 'MARKET', null), state(), UP, grid)).fill).toBe(
-      '1.5@99.9 TAKER #0',
-    );
+    expect(onPath(order('BUY', 'MARKET', null), state(), UP, slip).fill).toBe('1.5@100.1 TAKER #0');
+    expect(onPath(order('SELL', 'MARKET', null), state(), UP, slip).fill).toBe('1.5@99.9 TAKER #0');
   });
 });
 
