@@ -235,20 +235,15 @@ describe('ExecutionEngine: what an operator and a strategy see', () => {
 
   it("words the engine's warnings so an operator can tell which order and trade", () => {
     const { exec, ids, alerts, filled } = setup();
-    exec.process({
-      kind: 'OrderAccepted',
-      ...ids,
-      clientOrderId: 'ghost',
-      ts: 2,
-      venueOrderId: 'x',
-    });
+    const ghost = { ...ids, clientOrderId: 'ghost' };
+    exec.process({ kind: 'OrderCanceled', ...ghost, ts: 2, reason: 'r' });
     filled(2, '11', 'T9');
     exec.process({ kind: 'OrderAccepted', ...ids, ts: 3, venueOrderId: 'V1' });
     exec.process({ kind: 'OrderCanceled', ...ids, ts: 4, reason: 'by user' });
     filled(5, '1', 'T3');
     exec.process({ kind: 'OrderRejected', ...ids, ts: 6, reason: 'x', message: 'x' });
     expect(alerts.map((a) => `${a.code}: ${a.message}`)).toEqual([
-      'UNKNOWN_ORDER_REPORT: OrderAccepted for unknown order ghost',
+      'UNKNOWN_ORDER_REPORT: OrderCanceled for unknown order ghost',
       'ORDER_OVERFILL: fill T9 would overfill c1',
       'LATE_FILL: fill T3 for c1, already CANCELED: applied',
       'LATE_REPORT: OrderRejected for c1, already CANCELED: ignored',
