@@ -196,6 +196,7 @@ export class ExecutionEngine {
     const ts = this.#queuedCancels.get(order.clientOrderId);
     if (ts === undefined || order.status === 'UNKNOWN') return;
     this.#queuedCancels.delete(order.clientOrderId);
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: #cancel itself ignores an order that is not open or already PENDING_CANCEL
     if (isOpen(order.status) && order.status !== 'PENDING_CANCEL')
       this.#cancel({
         kind: 'CancelOrder',

@@ -28,7 +28,15 @@ function setup() {
     strategyId: 's',
     instrumentId: 'TEST/USD',
   };
-  return { bus, exec, sent, events, alerts, ids };
+  /** A buy fill at 5 of `qty` for c1. */
+  const filled = (ts: number, qty: string, tradeId: string) =>
+    exec.process({
+      kind: 'OrderFilled',
+      ...ids,
+      ts,
+      fill: { ...fill('BUY', '5', qty, '0', tradeId), clientOrderId: 'c1' },
+    });
+  return { bus, exec, sent, events, alerts, ids, filled };
 }
 
 describe('ExecutionEngine', () => {
@@ -141,5 +149,104 @@ describe('ExecutionEngine', () => {
     });
     expect(sent).toEqual(['submit:c1', 'cancel:c1']);
     expect(exec.hasOpenOrders).toBe(false);
+  });
+});
+
+describe('ExecutionEngine: what an operator and a strategy see', () => {
+  const refusal = (f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      // an invariant's message starts with its code
+      return (e as Error).message;
+    }
+    return 'no refusal';
+  };
+
+  it('refuses a client order id that is taken, on add and on restore, and keeps the first order', () => {
+    const { exec } = setup();
+    expect(refusal(() => exec.add(newOrder({ side: 'SELL' }, 'c1')))).toBe(
+      'DUPLICATE_CLIENT_ORDER_ID: client order id c1 is taken',
+    );
+    expect(refusal(() => exec.restore(newOrder({}, 'c1')))).toBe(
+      'DUPLICATE_CLIENT_ORDER_ID: client order id c1 is taken',
+    );
+    expect(exec.order('c1')!.side).toBe('BUY');
+    expect(exec.allOrders()).toHaveLength(1);
+  });
+
+  it('refuses to submit an order it never recorded, and sends nothing to the venue', () => {
+    const { bus, sent } = setup();
+    const ghost = newOrder({}, 'ghost');
+    expect(
+      refusal(() => bus.send(Endpoints.execution, { kind: 'SubmitOrder', order: ghost, ts: 2 })),
+    ).toBe('UNKNOWN_ORDER: submit of unknown order ghost');
+    expect(refusal(() => bus.send(Endpoints.execution, { kind: 'Amend', ts: 2 }))).toMatch(
+      /^UNREACHABLE: /,
+    );
+    expect(sent).toEqual(['submit:c1']);
+  });
+
+  it('after a crash, restores open orders into the open list and remembers the trades already booked', () => {
+    const exec = new ExecutionEngine(new MessageBus(), () => {
+      throw new Error('no venue in this test');
+    });
+    const working: Order = { ...newOrder({}, 'w1'), status: 'ACCEPTED' };
+    const done: Order = { ...newOrder({}, 'd1'), status: 'FILLED' };
+    exec.restore(working, ['SIM:T1']);
+    exec.restore(done);
+    expect(exec.openOrders().map((o) => o.clientOrderId)).toEqual(['w1']);
+    expect(exec.hasOpenOrders).toBe(true);
+    expect(exec.allOrders().map((o) => o.clientOrderId)).toEqual(['w1', 'd1']);
+    const ids = {
+      clientOrderId: 'w1',
+      accountId: 'paper',
+      strategyId: 's',
+      instrumentId: 'TEST/USD',
+    };
+    const booked = { ...fill('BUY', '5', '4', '0', 'T1'), clientOrderId: 'w1' };
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 2, fill: booked });
+    expect(exec.order('w1')!.filledQuantity.toFixed()).toBe('0');
+    const fresh = { ...fill('BUY', '5', '4', '0', 'T2'), clientOrderId: 'w1' };
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 3, fill: fresh });
+    expect(exec.order('w1')!.filledQuantity.toFixed()).toBe('4');
+  });
+
+  it('lists open orders per strategy', () => {
+    const { bus, exec } = setup();
+    const other = newOrder({ strategyId: 't' }, 'c2');
+    exec.add(other);
+    bus.send(Endpoints.execution, { kind: 'SubmitOrder', order: other, ts: 2 });
+    expect(exec.openOrders('t').map((o) => o.clientOrderId)).toEqual(['c2']);
+    expect(exec.openOrders('s').map((o) => o.clientOrderId)).toEqual(['c1']);
+    expect(exec.openOrders().map((o) => o.clientOrderId)).toEqual(['c1', 'c2']);
+    expect(exec.hasOpenOrders).toBe(true);
+  });
+
+  it('a queued cancel is sent no earlier than the report that made it sendable (time never moves back)', () => {
+    const { exec, events, ids } = setup();
+    exec.process({ kind: 'OrderUnknown', ...ids, ts: 2, reason: 'VENUE_TIMEOUT' });
+    exec.execute({ kind: 'CancelOrder', clientOrderId: 'c1', strategyId: 's', ts: 3 });
+    exec.process({ kind: 'OrderAccepted', ...ids, ts: 10, venueOrderId: 'v1' });
+    const pending = events.find((e) => e.kind === 'OrderPendingCancel')!;
+    expect(pending.ts).toBe(10);
+    expect(exec.order('c1')!.updatedAt).toBe(10);
+  });
+
+  it("words the engine's warnings so an operator can tell which order and trade", () => {
+    const { exec, ids, alerts, filled } = setup();
+    const ghost = { ...ids, clientOrderId: 'ghost' };
+    exec.process({ kind: 'OrderCanceled', ...ghost, ts: 2, reason: 'r' });
+    filled(2, '11', 'T9');
+    exec.process({ kind: 'OrderAccepted', ...ids, ts: 3, venueOrderId: 'V1' });
+    exec.process({ kind: 'OrderCanceled', ...ids, ts: 4, reason: 'by user' });
+    filled(5, '1', 'T3');
+    exec.process({ kind: 'OrderRejected', ...ids, ts: 6, reason: 'x', message: 'x' });
+    expect(alerts.map((a) => `${a.code}: ${a.message}`)).toEqual([
+      'UNKNOWN_ORDER_REPORT: OrderCanceled for unknown order ghost',
+      'ORDER_OVERFILL: fill T9 would overfill c1',
+      'LATE_FILL: fill T3 for c1, already CANCELED: applied',
+      'LATE_REPORT: OrderRejected for c1, already CANCELED: ignored',
+    ]);
   });
 });
