@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { until } from '../../support/until.js';
 import { apiCall, type Answer } from '../../support/api-call.js';
 import { secondTrader, startTestServer, type TestServer } from '../../support/api-server.js';
 import { TEST_DATABASE_URL, dropTestSchema } from '../../support/postgres.js';
@@ -231,7 +232,16 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
     // An owner takes the account: the commands left waiting run (the key keeps them one order),
     // and the client's retry answers with that order.
     ownsAll.take(tinaAccount);
-    const retried = await place(b, tina.token, { ...body, type: 'LIMIT' }, 'tina-wait');
+    // The client retries with the same key while the answer is 503 (the owner may take a moment
+    // to start serving the account on a loaded machine).
+    const retried = await until(
+      async () => {
+        const r = await place(b, tina.token, { ...body, type: 'LIMIT' }, 'tina-wait');
+        return r.status === 503 ? false : r;
+      },
+      25_000,
+      'an answer from the new owner',
+    );
     expect([200, 201]).toContain(retried.status);
     expect(retried.json.accountId).toBe(tinaAccount);
     expect(await journaled(retried.json.clientOrderId)).toBe(1);
