@@ -24,6 +24,9 @@ interface ServeFlags extends ReplayInstrumentFlags {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** How long past the drain's own bound a stopping instance may take to close, ms. */
+const DRAIN_GRACE_MS = 5_000;
+
 /** Registers `kairos serve`. */
 export function registerServe(program: Command): void {
   replayInstrumentOptions(
@@ -103,7 +106,16 @@ export function registerServe(program: Command): void {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
       });
+      // The drain is bounded (KAIROS_DRAIN_TIMEOUT_MS); a stop that still hangs after it (a
+      // connection that never closes) must not keep a stopped instance alive: exit anyway.
+      const hard = setTimeout(() => {
+        logger.error('drain did not end in time: exiting', { component: 'server', signal });
+        process.stderr.write(`kairos serve: ${signal}: the drain did not end in time; exiting\n`);
+        process.exit(1);
+      }, config.instances.drainTimeoutMs + DRAIN_GRACE_MS);
+      hard.unref();
       await server.drain();
+      clearTimeout(hard);
       process.stdout.write(`kairos serve: ${signal}: drained and stopped\n`);
     });
 }

@@ -6,6 +6,7 @@ import type {
   StoredStates,
 } from '../store/risk-repository.js';
 import type { TradingCore } from '../trading/live/trading-core.js';
+import { KairosError } from '../trading/core/errors.js';
 import { stricter } from '../trading/risk/trading-state.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import type { ChangeActor } from './user-accounts.js';
@@ -89,7 +90,11 @@ export class RiskControl {
           actor,
         );
       }
-      for (const { core } of cores) await core.settle();
+      // One core whose lease was lost meanwhile (its writes refused: it is closing) must not
+      // fail the others' settle, nor the caller; any other failure does.
+      const settled = await Promise.allSettled(cores.map(({ core }) => core.settle()));
+      for (const r of settled)
+        if (r.status === 'rejected' && !isLeaseLost(r.reason)) throw r.reason;
       this.#applied?.(states);
     });
     this.#tail = run.catch(() => undefined);
@@ -128,4 +133,9 @@ function withUsers(states: StoredStates): Record<string, TradingState> {
     strategies[id] = stricter(strategies[id] ?? 'ACTIVE', state);
   }
   return strategies;
+}
+
+/** A write refused because this instance no longer holds the account's lease. */
+function isLeaseLost(e: unknown): boolean {
+  return e instanceof KairosError && e.code === 'LEASE_LOST';
 }
