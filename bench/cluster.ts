@@ -32,6 +32,8 @@ const TRADERS = 8;
 const READS = 8_000;
 const ORDERS = 3_000;
 const WS_CLIENTS = 1_000;
+/** The account leases' TTL in these clusters: a failover takes about this long. */
+const LEASE_TTL_MS = 3_000;
 
 const pct = (xs: number[], p: number) =>
   xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
@@ -71,7 +73,7 @@ async function cluster(instances: number, databaseUrl: string) {
     schema,
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     serveArgs: ['--data', DATA, '--symbol', 'BTC/USDT', '--lot', '0.001', '--speed', '600'],
-    env: { LOG_LEVEL: 'warn' },
+    env: { LOG_LEVEL: 'warn', KAIROS_LEASE_TTL_MS: String(LEASE_TTL_MS) },
     print: (line) => say(`  ${line}`),
   });
   // Logged in and given an account through the instance that serves them all in the one-instance
@@ -207,19 +209,45 @@ const restingBuy = (t: Trader) => ({
   price: '1',
 });
 
+/** Order entry through nginx: any instance takes POST /orders and hands it to the account's owner. */
+function orderEntryAcrossInstances(c: Cluster, traders: readonly Trader[]) {
+  return load(`${c.url}/orders`, traders, ORDERS, { method: 'POST', body: restingBuy });
+}
+
+/** The accounts an instance owns (its readiness' `ownership` check). */
+async function owned(url: string): Promise<string[]> {
+  const res = await fetch(`${url}/health/ready`);
+  const body = (await res.json()) as { checks?: { name: string; detail?: string }[] };
+  const detail = body.checks?.find((x) => x.name === 'ownership')?.detail ?? '';
+  return (/\): (.*)$/.exec(detail)?.[1] ?? '').split(', ').filter((s) => s !== '');
+}
+
 /**
- * Order entry across several instances. TODO(issue 16, ownership and hand-off): today every
- * instance runs its own trading core for every account it knows (the same journal, two venues'
- * worth of state), so orders for one account through several instances are not one service and
- * their throughput would mean nothing. Once an account is traded by its owner alone and the
- * others hand orders to it, measure here as for one instance (`load` with `restingBuy`) and
- * return the figures.
+ * Failover: kill -9 the owner of the first trader's account, then place an order on it through
+ * nginx (a new key each try, 503 until another instance holds the lease) until one is accepted.
  */
-async function orderEntryAcrossInstances(_c: Cluster, _traders: readonly Trader[]) {
-  return {
-    skipped:
-      'not measured: without account ownership and the order hand-off (issue 16) each instance runs its own core for an account',
-  };
+async function failover(c: Cluster, traders: readonly Trader[]) {
+  const t = traders[0]!;
+  let owner: Cluster['instances'][number] | undefined;
+  for (const i of c.instances) if ((await owned(i.url)).includes(t.accountId)) owner = i;
+  if (!owner) throw new Error(`no instance owns ${t.accountId}`);
+  const killedAt = Date.now();
+  owner.child.kill('SIGKILL');
+  for (let n = 0; Date.now() - killedAt < 60_000; n++) {
+    const res = await fetch(`${c.url}/orders`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${t.token}`,
+        'content-type': 'application/json',
+        'idempotency-key': `failover-${n}`,
+      },
+      body: JSON.stringify(restingBuy(t)),
+    });
+    await res.text();
+    if (res.status === 201) return { failoverMs: Date.now() - killedAt, tries: n + 1 };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('no order accepted within 60 s of the kill');
 }
 
 async function run() {
@@ -245,11 +273,24 @@ async function run() {
         body: restingBuy,
       });
       say(`  POST /orders, 1 instance (one account per trader): ${fmtLoad(ordersDirect)}`);
+      const ordersNginx = await load(`${one.c.url}/orders`, one.traders, ORDERS, {
+        method: 'POST',
+        body: restingBuy,
+      });
+      say(`  POST /orders, 1 instance behind nginx: ${fmtLoad(ordersNginx)}`);
       const fanDirect = await fanOut(direct, one.traders);
       say(`  WebSocket, ${WS_CLIENTS} clients on 1 instance: ${fmtFan(fanDirect)}`);
       const fanNginx = await fanOut(one.c.url, one.traders);
       say(`  WebSocket, ${WS_CLIENTS} clients on 1 instance behind nginx: ${fmtFan(fanNginx)}`);
-      Object.assign(rows, { ceiling, readsDirect, readsNginx, ordersDirect, fanDirect, fanNginx });
+      Object.assign(rows, {
+        ceiling,
+        readsDirect,
+        readsNginx,
+        ordersDirect,
+        ordersNginx,
+        fanDirect,
+        fanNginx,
+      });
     } finally {
       await one.close();
     }
@@ -263,10 +304,19 @@ async function run() {
       });
       say(`  GET /accounts, 3 instances behind nginx: ${fmtLoad(reads3)}`);
       const orders3 = await orderEntryAcrossInstances(three.c, three.traders);
-      say(`  POST /orders, 3 instances behind nginx: ${orders3.skipped}`);
+      say(`  POST /orders, 3 instances behind nginx (hand-off to the owner): ${fmtLoad(orders3)}`);
       const fan3 = await fanOut(three.c.url, three.traders);
       say(`  WebSocket, ${WS_CLIENTS} clients over 3 instances behind nginx: ${fmtFan(fan3)}`);
-      Object.assign(rows, { reads3, orders3, fan3 });
+      const fail = await failover(three.c, three.traders);
+      say(
+        `  failover, kill -9 to the first order accepted for the dead owner's account: ${fail.failoverMs} ms (lease TTL ${LEASE_TTL_MS} ms, ${fail.tries} tries)`,
+      );
+      Object.assign(rows, {
+        reads3,
+        orders3,
+        fan3,
+        failover: { ...fail, leaseTtlMs: LEASE_TTL_MS },
+      });
     } finally {
       await three.close();
     }

@@ -53,7 +53,13 @@ export interface ClusterInstance {
 export interface Cluster {
   /** nginx's address: the one the clients use. */
   readonly url: string;
+  /** The instances now (an entry is replaced when `restart` starts it again). */
   readonly instances: readonly ClusterInstance[];
+  /**
+   * Starts instance `index` (1-based) again on its own port, once its process has exited (stop
+   * it first: SIGTERM, SIGKILL); nginx's upstream is unchanged. Answers the new instance.
+   */
+  restart(index: number): Promise<ClusterInstance>;
   readonly nginx: { readonly pid: number; readonly configFile: string };
   /** The temporary folder of the nginx config, its temp files and the instances' logs. */
   readonly dir: string;
@@ -256,7 +262,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   // Each instance listens on a port of its own; METRICS_PORT would collide.
   delete env.METRICS_PORT;
   delete env.PORT;
-  const startInstance = async (index: number): Promise<ClusterInstance> => {
+  const startInstance = async (index: number, port = 0): Promise<ClusterInstance> => {
     const logFile = path.join(dir, `instance-${index}.log`);
     const child = spawn(
       process.execPath,
@@ -267,7 +273,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         '--host',
         '127.0.0.1',
         '--port',
-        '0',
+        String(port),
       ],
       { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -285,6 +291,15 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const first = await startInstance(1);
     const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) => startInstance(i + 2)));
     const instances = [first, ...rest];
+    const restart = async (index: number) => {
+      const old = instances[index - 1];
+      if (!old) throw new Error(`restart: no instance ${index}`);
+      if (old.child.exitCode === null && old.child.signalCode === null)
+        await new Promise((r) => old.child.once('exit', r));
+      const again = await startInstance(index, Number(new URL(old.url).port));
+      instances[index - 1] = again;
+      return again;
+    };
     const port = opts.port === 0 ? await freePort() : opts.port;
     const configFile = path.join(dir, 'nginx.conf');
     writeFileSync(
@@ -313,7 +328,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     }
     const url = `http://127.0.0.1:${port}`;
     print(`cluster: nginx pid ${nginx.pid} at ${url} (config ${configFile})`);
-    return { url, instances, nginx: { pid: nginx.pid!, configFile }, dir, stop };
+    return { url, instances, restart, nginx: { pid: nginx.pid!, configFile }, dir, stop };
   } catch (e) {
     await stop();
     throw e;

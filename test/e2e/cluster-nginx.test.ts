@@ -25,8 +25,8 @@ const alive = (pid: number) => {
  * second factor on another), reads are spread over all three (the `x-kairos-instance` header),
  * a WebSocket through nginx gets frames, a session revoked on one instance is refused by every
  * other at once, and with one instance killed -9 nginx answers from the others (its WebSockets
- * closed, the others' still fed, a reconnect fed by a live instance). No orders: each
- * instance still runs its own core for every account until ownership lands.
+ * closed, the others' still fed, a reconnect fed by a live instance). Orders under failover:
+ * `cluster-failover.scenario.ts`.
  */
 describe('three kairos serve behind nginx (scripts/cluster.ts)', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-cluster-e2e-'));

@@ -6,6 +6,7 @@ import { apiCall } from '../support/api-call.js';
 import { btcSlice } from '../support/paper-args.js';
 import { dropTestSchema, TEST_DATABASE_URL } from '../support/postgres.js';
 import { createTrader, spawnServe } from '../support/spawn-serve.js';
+import { ownedAccounts } from '../support/owned-accounts.js';
 import { until } from '../support/until.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
@@ -52,14 +53,7 @@ describe('kairos serve: instances share the accounts through leases', () => {
     return { ...s, url: await s.api() };
   };
   /** The accounts an instance says it owns (`GET /health/ready`, check `ownership`). */
-  const owned = async (url: string): Promise<string[] | undefined> => {
-    const r = await apiCall(url, 'GET', '/health/ready').catch(() => null);
-    const detail: string | undefined = (r?.json?.checks ?? []).find(
-      (c: Json) => c.name === 'ownership',
-    )?.detail;
-    const m = detail && /owns \d+ of \d+ accounts \(\d+ live instances\): (.*)$/.exec(detail);
-    return m ? m[1]!.split(', ').filter((s) => s !== '') : undefined;
-  };
+  const owned = ownedAccounts;
 
   it('one owner per account; kill -9 → taken over within the TTL; SIGTERM → handed over at once', async () => {
     const a = await start();
