@@ -6,7 +6,7 @@ import type {
   StoredStates,
 } from '../store/risk-repository.js';
 import type { TradingCore } from '../trading/live/trading-core.js';
-import { KairosError } from '../trading/core/errors.js';
+import { isLeaseLost } from '../scalability/leases/lease-port.js';
 import { stricter } from '../trading/risk/trading-state.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import type { ChangeActor } from './user-accounts.js';
@@ -133,9 +133,4 @@ function withUsers(states: StoredStates): Record<string, TradingState> {
     strategies[id] = stricter(strategies[id] ?? 'ACTIVE', state);
   }
   return strategies;
-}
-
-/** A write refused because this instance no longer holds the account's lease. */
-function isLeaseLost(e: unknown): boolean {
-  return e instanceof KairosError && e.code === 'LEASE_LOST';
 }

@@ -56,8 +56,8 @@ import { AccountLeases } from './account-leases.js';
 import { SOLE_OWNER, type AccountOwnership } from './account-ownership.js';
 import { accountHandOff, type HandOffSettings } from './order-hand-off.js';
 import { LeaseRepository } from '../store/lease-repository.js';
+import { isLeaseLost } from '../scalability/leases/lease-port.js';
 import { RedisInstances, SOLO_INSTANCES } from '../scalability/leases/live-instances.js';
-import { KairosError } from '../trading/core/errors.js';
 import type { Bar } from '../trading/data/market-data.js';
 import { CheckFailure, type HealthCheck } from '../monitoring/health-checks.js';
 import { wsEventLog } from './ws-event-log.js';
@@ -642,7 +642,7 @@ export async function startTradingServer(
 
 /** Rejects with the error unless it is a lost lease (a core that is closing). */
 function leaseLost(e: unknown): void {
-  if (!(e instanceof KairosError && e.code === 'LEASE_LOST')) throw e;
+  if (!isLeaseLost(e)) throw e;
 }
 
 /**

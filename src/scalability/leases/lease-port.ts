@@ -1,3 +1,5 @@
+import { KairosError } from '../../trading/core/errors.js';
+
 /** A lease held: `owner` may write for `resource`, each write carrying `token`, until `expiresAt`. */
 export interface Lease {
   readonly resource: string;
@@ -16,4 +18,9 @@ export interface LeasePort {
   renew(held: Lease, ttlMs: number): Promise<Lease | null>;
   /** Hands it back at once. */
   release(held: Lease): Promise<void>;
+}
+
+/** A write refused because its owner no longer holds the lease (`LEASE_LOST`: nothing written). */
+export function isLeaseLost(e: unknown): boolean {
+  return e instanceof KairosError && e.code === 'LEASE_LOST';
 }
