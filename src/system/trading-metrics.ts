@@ -204,19 +204,23 @@ export function countTradingEvents(
   };
 }
 
-/** The trading states `kairos_kill_switch_engaged` shows: the whole process's, each account's, each strategy's. */
+/**
+ * The trading states `kairos_kill_switch_engaged` shows: the whole process's, each account's,
+ * each user's (the per-user kill switch of `serve`; none elsewhere) and each strategy's.
+ */
 export interface TradingStatesView {
   readonly global: TradingState;
   readonly accounts: Iterable<TradingState>;
+  readonly users?: Iterable<TradingState>;
   readonly strategies: Iterable<TradingState>;
 }
 
-const SCOPES = ['global', 'account', 'strategy'] as const;
+const SCOPES = ['global', 'account', 'user', 'strategy'] as const;
 
 /**
- * `kairos_kill_switch_engaged{scope, state}`: for each scope kind (`global`, `account`,
+ * `kairos_kill_switch_engaged{scope, state}`: for each scope kind (`global`, `account`, `user`,
  * `strategy`) and each state (`HALTED`, `REDUCING`), how many scopes of that kind are in that
- * state (`global`: 0 or 1). Six series whatever the number of accounts or strategies: the ids
+ * state (`global`: 0 or 1). Eight series whatever the number of accounts, users or strategies: the ids
  * are in the log lines and `GET /risk`, never in a label. Every series is set on each call.
  *
  * @example
@@ -229,6 +233,7 @@ export function killSwitchMetrics(metrics: Metrics): (states: TradingStatesView)
     const lists = {
       global: [view.global],
       account: [...view.accounts],
+      user: [...(view.users ?? [])],
       strategy: [...view.strategies],
     };
     for (const scope of SCOPES)

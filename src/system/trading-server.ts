@@ -287,6 +287,7 @@ export async function startTradingServer(
       showStates({
         global: states.global,
         accounts: Object.values(states.accounts ?? {}),
+        users: Object.values(states.users ?? {}),
         strategies: Object.values(states.strategies),
       }),
     );

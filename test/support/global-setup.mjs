@@ -108,7 +108,7 @@ function listening(port) {
       socket.destroy();
       resolve(ok);
     };
-    socket.setTimeout(1000, () => done(false));
+    socket.setTimeout(5000, () => done(false));
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
@@ -192,16 +192,20 @@ async function ensureService(service) {
     `${service.name} is not reachable at 127.0.0.1:${service.port}. Install it ` +
     `("apt-get install -y ${service.aptPackage}") and start it ("${service.start}").`;
   ensureInstalled(service, fix);
+  // A start can fail because the service was running after all and the first connect only
+  // timed out (a loaded machine): the port in use. So a failed start still waits for the port.
+  let failed;
   try {
     run(service.start);
   } catch (cause) {
-    throw new Error(`${fix} (start failed: ${cause.message})`, { cause });
+    failed = cause;
   }
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (await listening(service.port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
+  if (failed) throw new Error(`${fix} (start failed: ${failed.message})`, { cause: failed });
   throw new Error(fix);
 }
 

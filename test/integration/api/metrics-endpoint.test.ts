@@ -119,7 +119,7 @@ describe('GET /metrics of a running server (METRICS_PORT)', () => {
     ).toBeGreaterThanOrEqual(1);
   });
 
-  it('shows the kill switch per scope kind: the server, each account, each strategy, counted', async () => {
+  it('shows the kill switch per scope kind: the server, each account, user and strategy, counted', async () => {
     const ks = async (scope: string, state = 'HALTED') =>
       value(METRICS.killSwitch.name, { scope, state });
     const all = async () => [await ks('global'), await ks('account'), await ks('strategy')];
@@ -154,6 +154,12 @@ describe('GET /metrics of a running server (METRICS_PORT)', () => {
     expect((await risk('resume', {})).status).toBe(200);
     expect((await risk('resume', { accountId: accountIds[0] })).status).toBe(200);
     expect(await all()).toEqual([0, 1, 0]);
+    // A user's own switch is its own scope kind, not an account's or the server's.
+    const user = { userId: t.users.trader.id };
+    expect((await risk('halt', { ...user, reason: 'metrics test' })).status).toBe(200);
+    expect([...(await all()), await ks('user')]).toEqual([0, 1, 0, 1]);
+    expect((await risk('resume', user)).status).toBe(200);
+    expect(await ks('user')).toBe(0);
     for (const body of [{ accountId: accountIds[1] }, { strategyId: 'ks-strategy' }])
       expect((await risk('resume', body)).status).toBe(200);
     expect([...(await all()), await ks('strategy', 'REDUCING')]).toEqual([0, 0, 0, 0]);

@@ -184,24 +184,31 @@ describe('trading metrics: what the bus says, counted', () => {
     );
   });
 
-  it('killSwitchMetrics: six series, each the number of scopes of its kind in its state', () => {
+  it('killSwitchMetrics: eight series, each the number of scopes of its kind in its state', () => {
     const states = fc.constantFrom('ACTIVE', 'HALTED', 'REDUCING') as fc.Arbitrary<
       'ACTIVE' | 'HALTED' | 'REDUCING'
     >;
     fc.assert(
-      fc.property(states, fc.array(states), fc.array(states), (global, accounts, strategies) => {
-        const metrics = new MemoryMetrics();
-        killSwitchMetrics(metrics)({ global, accounts, strategies });
-        for (const state of ['HALTED', 'REDUCING']) {
-          const ks = (scope: string) =>
-            metrics.value('kairos_kill_switch_engaged', { scope, state });
-          expect([ks('global'), ks('account'), ks('strategy')]).toEqual([
-            global === state ? 1 : 0,
-            accounts.filter((s) => s === state).length,
-            strategies.filter((s) => s === state).length,
-          ]);
-        }
-      }),
+      fc.property(
+        states,
+        fc.array(states),
+        fc.array(states),
+        fc.array(states),
+        (global, accounts, users, strategies) => {
+          const metrics = new MemoryMetrics();
+          killSwitchMetrics(metrics)({ global, accounts, users, strategies });
+          for (const state of ['HALTED', 'REDUCING']) {
+            const ks = (scope: string) =>
+              metrics.value('kairos_kill_switch_engaged', { scope, state });
+            expect([ks('global'), ks('account'), ks('user'), ks('strategy')]).toEqual([
+              global === state ? 1 : 0,
+              accounts.filter((s) => s === state).length,
+              users.filter((s) => s === state).length,
+              strategies.filter((s) => s === state).length,
+            ]);
+          }
+        },
+      ),
     );
   });
 
