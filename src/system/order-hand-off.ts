@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, OrderHandOff, RiskDesk } from '../api/deps.js';
-import type {
-  AccountCommand,
-  CommandAnswer,
-  CommandHandler,
-  CommandStream,
+import {
+  OwnerUnavailableError,
+  type AccountCommand,
+  type CommandAnswer,
+  type CommandHandler,
+  type CommandStream,
 } from '../scalability/bus/command-stream.js';
 import { RedisCommandStream } from '../scalability/bus/redis-command-stream.js';
 import type { RedisClient } from '../scalability/connections.js';
@@ -48,6 +49,7 @@ export class AccountHandOff implements OrderHandOff {
   readonly #serving = new Map<string, () => Promise<void>>();
   #handler: CommandHandler | null = null;
   #unwatch: () => void = () => undefined;
+  #risk: Promise<void> | null = null;
 
   constructor(private readonly opts: AccountHandOffOptions) {}
 
@@ -94,29 +96,46 @@ export class AccountHandOff implements OrderHandOff {
   }
 
   /**
-   * The risk desk of several instances: a state set on one account or one user (their kill
-   * switch), stored and applied here, is applied by the owner of each account it covers too
-   * before the answer, so its core stops
-   * (and cancels) at once wherever the request came in. No owner answering:
+   * The risk desk of several instances: a change stored and applied here is applied by the owner
+   * of each account it covers too before the answer, so a kill switch stops (and cancels) at once
+   * wherever the request came in. One account or one user's switch: no owner answering is
    * `ACCOUNT_OWNER_UNAVAILABLE` (the change is stored; the owner applies it at its next refresh,
-   * a new owner before it trades; the client may retry).
+   * a new owner before it trades; the client may retry). The whole desk (global, a strategy, a
+   * limit for every account): every account's owner, and one that does not answer is logged and
+   * passed over, so one dead instance cannot keep a global halt from the others (the command
+   * waits on its stream for that owner, and a new owner applies the stored settings before it
+   * trades).
    */
   riskDesk(risk: RiskDesk): RiskDesk {
     return {
       view: () => risk.view(),
-      setLimit: (scope, name, value, by) => risk.setLimit(scope, name, value, by),
+      setLimit: async (scope, name, value, by) => {
+        await risk.setLimit(scope, name, value, by);
+        if (scope.accountId !== undefined) await this.#onOwner(scope.accountId, by);
+        else await this.#onEveryOwner(by);
+      },
       setState: async (scope, state, reason, by) => {
         await risk.setState(scope, state, reason, by);
         const { accountId, userId } = scope;
+        if (accountId === undefined && userId === undefined) return this.#onEveryOwner(by);
         const covered =
-          accountId !== undefined
-            ? [accountId]
-            : userId !== undefined
-              ? (this.opts.accountsOf?.(userId) ?? [])
-              : [];
+          accountId !== undefined ? [accountId] : (this.opts.accountsOf?.(userId!) ?? []);
         await Promise.all(covered.map((id) => this.#onOwner(id, by)));
       },
     };
+  }
+
+  async #onEveryOwner(by: Actor): Promise<void> {
+    const others = this.opts.accounts().filter((id) => !this.opts.ownership.owns(id));
+    const settled = await Promise.allSettled(others.map((id) => this.#onOwner(id, by)));
+    settled.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      if (!(r.reason instanceof OwnerUnavailableError)) throw r.reason;
+      this.opts.logger.warn('risk change not applied by the account owner yet', {
+        accountId: others[i],
+        code: r.reason.code,
+      });
+    });
   }
 
   async #onOwner(accountId: string, by: Actor): Promise<void> {
@@ -138,9 +157,16 @@ export class AccountHandOff implements OrderHandOff {
     }
   }
 
-  async #applyRisk(actor: string): Promise<CommandAnswer> {
-    await this.opts.applyRisk?.(actor);
-    return { status: 200, body: null };
+  /**
+   * A change of the whole desk sends one command per account: those that arrive together share
+   * one read-and-apply, started after they arrived (so it reads what each was sent for).
+   */
+  #applyRisk(actor: string): Promise<CommandAnswer> {
+    this.#risk ??= Promise.resolve().then(() => {
+      this.#risk = null;
+      return this.opts.applyRisk?.(actor);
+    });
+    return this.#risk.then(() => ({ status: 200, body: null }));
   }
 
   /** Stops serving every account (commands not taken wait for the next owner) and the stream. */

@@ -196,6 +196,10 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
   it.each([
     ['the account', () => ({ accountId: tomAccount })],
     ['the user', () => ({ userId: a.users.trader.id })],
+    // The whole desk: every account's owner applies it before B answers, although tina's
+    // account has no owner answering (passed over, not waited on forever nor failing the halt).
+    ['the whole desk', () => ({})],
+    ['a strategy (a trader’s own orders)', () => ({ strategyId: `user:${a.users.trader.id}` })],
   ])(
     'a kill switch of %s set on B stops the owner A before B answers; resumed on B, A trades again',
     async (_scope, target) => {
@@ -223,6 +227,20 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
     },
     30_000,
   );
+
+  it('a limit for every account set on B is applied by the owner A before B answers', async () => {
+    const limit = (value: string) =>
+      apiCall(b.server.url, 'PUT', '/risk/limits/maxOrderQuantity', {
+        token: b.tokens.risk,
+        body: { value },
+      });
+    expect((await limit('5')).status).toBe(200);
+    // Not at A's next refresh: at once, on an order sent straight to A.
+    const big = await place(a, tom, { quantity: '6' });
+    expect([big.status, big.json.code]).toEqual([422, 'ORDER_QUANTITY_LIMIT']);
+    expect((await limit('1000000')).status).toBe(200);
+    expect((await place(a, tom, { quantity: '6' })).status).toBe(201);
+  }, 30_000);
 
   it('no owner answering: 503 ACCOUNT_OWNER_UNAVAILABLE with Retry-After; the retry with the same key makes one order', async () => {
     const body = { accountId: tinaAccount };
