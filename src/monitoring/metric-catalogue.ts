@@ -66,6 +66,11 @@ export const METRICS = {
     help: 'Venue connections re-established after a loss',
     labelNames: ['venue', 'channel'],
   },
+  liveAccounts: {
+    name: 'kairos_live_accounts',
+    help: 'Live accounts this instance keeps on a venue, by the state of their link (UP, DOWN, DISABLED)',
+    labelNames: ['venue', 'state'],
+  },
   budgetBans: {
     name: 'kairos_request_budget_bans_total',
     help: 'Rate-limit answers from a venue (429 back-off, 418 ban)',

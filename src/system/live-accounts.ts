@@ -59,6 +59,12 @@ interface Link {
   keyRefusals: number;
 }
 
+const LINK_STATES = [
+  'UP',
+  'DOWN',
+  'DISABLED',
+] as const satisfies readonly AccountVenueLink['state'][];
+
 /** How many ambiguous "invalid key" answers in a row disable an account (a ban is shorter). */
 const KEY_REFUSALS_TO_DISABLE = 3;
 
@@ -244,6 +250,23 @@ export class LiveAccounts {
           balances: l.balances,
         }
       : null;
+  }
+
+  /**
+   * How many of the live accounts this instance keeps are in each link state, per venue (every
+   * venue the server has and every state, zeros included): the `kairos_live_accounts` gauge.
+   */
+  counts(): { venue: string; state: AccountVenueLink['state']; accounts: number }[] {
+    const count = new Map<string, number>();
+    const key = (venue: string, state: string) => `${venue}\0${state}`;
+    for (const [id, t] of this.#tracked) {
+      const state = this.#links.get(id)?.state ?? 'DOWN';
+      const k = key(t.spec.venue, state);
+      count.set(k, (count.get(k) ?? 0) + 1);
+    }
+    return this.venues().flatMap((venue) =>
+      LINK_STATES.map((state) => ({ venue, state, accounts: count.get(key(venue, state)) ?? 0 })),
+    );
   }
 
   /** Marks an account whose core could not be opened at start `DOWN` (or `DISABLED`). */

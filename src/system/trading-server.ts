@@ -60,6 +60,7 @@ import { isLeaseLost } from '../scalability/leases/lease-port.js';
 import { RedisInstances, SOLO_INSTANCES } from '../scalability/leases/live-instances.js';
 import type { Bar } from '../trading/data/market-data.js';
 import { CheckFailure, type HealthCheck } from '../monitoring/health-checks.js';
+import { METRICS } from '../monitoring/metric-catalogue.js';
 import { wsEventLog } from './ws-event-log.js';
 
 /** What `kairos serve` runs on. */
@@ -271,7 +272,12 @@ export async function startTradingServer(
     const venue = venueConnection(metrics, VENUE);
     venue.up('orders');
     venue.up('market-data');
-    const sampling = setInterval(() => counted.sample(), 1_000);
+    const liveGauge = metrics.gauge(METRICS.liveAccounts);
+    const sampling = setInterval(() => {
+      counted.sample();
+      for (const c of live?.counts() ?? [])
+        liveGauge.set(c.accounts, { venue: c.venue, state: c.state });
+    }, 1_000);
     sampling.unref();
     stops.push(async () => {
       clearInterval(sampling);

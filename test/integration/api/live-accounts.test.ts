@@ -5,6 +5,7 @@ import type { RunningServer } from '../../../src/system/trading-server.js';
 import { toDecimal } from '../../../src/trading/core/decimal.js';
 import { apiCall, type Answer } from '../../support/api-call.js';
 import { secondTrader, startTestServer, type TestServer } from '../../support/api-server.js';
+import { parsePrometheus, sampleValue } from '../../support/prometheus-text.js';
 import { dropTestSchema } from '../../support/postgres.js';
 import { startLiveSim } from '../../support/ccxt-sim.js';
 import { until } from '../../support/until.js';
@@ -50,6 +51,23 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
     await sim?.close();
     if (dialect === 'Postgres') await dropTestSchema(schema);
   });
+
+  /** `kairos_live_accounts{venue="binance", state}` as the server's registry shows it now. */
+  const liveGauge = async (state: string) =>
+    sampleValue(parsePrometheus(await server.metrics!.text()), 'kairos_live_accounts', {
+      venue: 'binance',
+      state,
+    });
+  const gaugeShows = (state: string) => {
+    const states = ['UP', 'DOWN', 'DISABLED'];
+    return until(
+      async () =>
+        (await Promise.all(states.map(liveGauge))).join() ===
+        states.map((s) => (s === state ? 1 : 0)).join(),
+      10_000,
+      `kairos_live_accounts: the one live account ${state}, no other`,
+    );
+  };
 
   /** A request to the server running now. */
   const call = (...args: Rest<Parameters<typeof apiCall>>) => apiCall(server.url, ...args);
@@ -248,6 +266,7 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
       );
       const down = await statusOf(tom, ids.live);
       expect(down.reason).toMatch(/binance/);
+      await gaugeShows('DOWN');
       await onlyLiveRefused(503, 'ACCOUNT_VENUE_DOWN');
     } finally {
       sim.faults.set({ rateLimit: null });
@@ -257,6 +276,7 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
       20_000,
       'the live account UP again',
     );
+    await gaugeShows('UP');
   }, 60_000);
 
   it('any order body on a live account: accepted or refused with a stable code, never a 500', async () => {
@@ -307,6 +327,7 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
         'the live account DISABLED',
       );
       expect((await statusOf(tom, ids.live)).reason).toMatch(/key refused by the venue.*-2015/);
+      await gaugeShows('DISABLED');
       await onlyLiveRefused(409, 'ACCOUNT_CREDENTIAL_REFUSED');
       const rows = await call('GET', `/audit?from=0&to=${Date.now() + 60_000}&limit=1000`, {
         token: t.tokens.auditor,
