@@ -52,8 +52,11 @@ export interface FaultSettings {
   } | null;
   /** `GET /api/v3/order` answers -2013 for orders younger than this many ms (0: off). */
   readonly hideNewOrdersMs: number;
-  /** The API key is revoked: every request that carries it answers -2015 (401). */
-  readonly keyRevoked: boolean;
+  /**
+   * API keys revoked at the venue: every request carrying one answers -2015 (401). `true`:
+   * every key; a list: those keys only (Binance revokes a key, not the venue).
+   */
+  readonly keyRevoked: boolean | readonly string[];
 }
 
 /** What the faults did so far. */
@@ -124,7 +127,9 @@ function check(s: FaultSettings): void {
       '{code: a negative Binance code, count?, msg?, status?, commit?}',
     );
   if (!isCount(s.hideNewOrdersMs)) throw bad('hideNewOrdersMs', 'an integer of ms ≥ 0');
-  if (typeof s.keyRevoked !== 'boolean') throw bad('keyRevoked', 'true or false');
+  const k = s.keyRevoked;
+  if (typeof k !== 'boolean' && !(Array.isArray(k) && k.every((x) => typeof x === 'string')))
+    throw bad('keyRevoked', 'true, false or a list of API keys');
   if (!isCount(s.loseOrderReports)) throw bad('loseOrderReports', 'an integer ≥ 0');
   if (!isCount(s.delayReportsMs)) throw bad('delayReportsMs', 'an integer of ms ≥ 0');
   if (!isCount(s.tradeClockAheadMs)) throw bad('tradeClockAheadMs', 'an integer of ms ≥ 0');
@@ -280,9 +285,10 @@ export class Faults {
     return { error: new BinanceError(j.code, msg, j.status ?? 400), commit: j.commit ?? false };
   }
 
-  /** Whether the API key is revoked (`keyRevoked`). */
-  get keyRevoked(): boolean {
-    return this.#s.keyRevoked;
+  /** Whether the API key `key` is revoked (`keyRevoked`). */
+  revoked(key: string): boolean {
+    const k = this.#s.keyRevoked;
+    return typeof k === 'boolean' ? k : k.includes(key);
   }
 
   /** True when an order committed at `committedAt` is still hidden from queries at `now`. */

@@ -343,7 +343,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       const apiKeyHeader = req.headers['x-mbx-apikey'];
       const key = Array.isArray(apiKeyHeader) ? apiKeyHeader[0] : apiKeyHeader;
       if (key !== undefined) apiKeysSeen.set(key, (apiKeysSeen.get(key) ?? 0) + 1);
-      if (key !== undefined && faults.keyRevoked) throw BinanceErrors.apiKeyInvalid();
+      if (key !== undefined && faults.revoked(key)) throw BinanceErrors.apiKeyInvalid();
       // A key signs for its own account only: its secret, its balances, orders and streams.
       const keys = (k: string) => accounts.byKey(k);
       let caller = first;

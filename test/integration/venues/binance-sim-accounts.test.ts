@@ -96,6 +96,24 @@ describe('binance-sim: one account per API key', () => {
     await expect(wrong.fetchBalance()).rejects.toBeInstanceOf(ccxt.AuthenticationError);
   });
 
+  it('a revoked key answers -2015 on its own account only; `true` revokes every key', async () => {
+    const account = (k: Key) => signed(sim, k, 'GET', '/api/v3/account');
+    try {
+      sim.faults.set({ keyRevoked: [ALICE.apiKey] });
+      expect(await account(ALICE)).toMatchObject({ status: 401, body: { code: -2015 } });
+      expect((await account(BOB)).status).toBe(200);
+      sim.faults.set({ keyRevoked: true });
+      for (const k of [ALICE, BOB])
+        expect(await account(k)).toMatchObject({ status: 401, body: { code: -2015 } });
+      expect(() => sim.faults.set({ keyRevoked: [1] as never })).toThrow(
+        'faults.keyRevoked: must be true, false or a list of API keys',
+      );
+    } finally {
+      sim.faults.set({ keyRevoked: false });
+    }
+    for (const k of [ALICE, BOB]) expect((await account(k)).status).toBe(200);
+  });
+
   it('a listen key hears only its own account', async () => {
     const listenKey = async (k: Key) =>
       (
