@@ -48,12 +48,12 @@ export interface LambdaStep {
    * indicators. Absent in a step from a host that keeps no indicator state (an older Kairos):
    * the handler then asks for ten periods of warm-up (`keep`) and rebuilds from them.
    */
-  readonly indicators?: IndicatorState | null;
+  readonly indicators?: StepIndicators | null;
   readonly request: SeamRequest;
 }
 
 /** The indicators' state a step carries, and where in its warm-up that state ends. */
-export interface IndicatorState {
+export interface StepIndicators {
   readonly state: IndicatorsState;
   readonly from: number;
 }

@@ -16,7 +16,7 @@ import {
   LAMBDA_PROTOCOL,
   trimWarmup,
   warmEntry,
-  type IndicatorState,
+  type StepIndicators,
   type LambdaStep,
   type LambdaStepResult,
   type WarmEntry,
@@ -167,7 +167,7 @@ export class LambdaStepper {
    * The warm-up of a step: the history the function asks for, then every entry since the
    * indicators' state (all of it while there is none), with where that state ends.
    */
-  #warmup(): { warmup: WarmEntry[]; indicators: IndicatorState | null } {
+  #warmup(): { warmup: WarmEntry[]; indicators: StepIndicators | null } {
     const held = this.#indicators;
     if (!held)
       return {

@@ -147,17 +147,11 @@ describe('the Lambda step', () => {
     },
   );
 
-  it("sends the history and every bar since the indicators' state: a failed step's bar is fed later", async () => {
-    const def = defineStrategy({
-      name: 'e',
-      history: 2,
-      indicators: () => ({ e: ema(3) }),
-      init: (): { e: number | null } => ({ e: null }),
-      onBar: (ctx) => void (ctx.state.e = ctx.indicators.e.value),
-    });
+  /** Steps `def` through a stepper over bars of `CLOSES`, the step of bar 5 failing. */
+  async function failingBar5(def: ReturnType<typeof defineStrategy>) {
     const steps: { warmup: WarmEntry[]; indicators: { from: number } | null }[] = [];
     const stepper = new LambdaStepper({
-      strategyId: 'e',
+      strategyId: def.name,
       instrument: instrument(),
       params: {},
       invoke: async (p) => {
@@ -171,29 +165,46 @@ describe('the Lambda step', () => {
     await stepper.transport(
       JSON.stringify({ kind: 'start', start: { state: null, ordersMade: 0, random: 1 }, view }),
     );
-    const closes = [10, 11.5, 9.25, 12, 13.5, 8.75, 10.125];
-    const reference = ema(3);
-    for (const [i, close] of closes.entries()) {
-      reference.updateValue(close);
-      const bar = {
-        instrumentId: 'X',
-        openTime: i,
-        closeTime: i + 1,
-        open: 1,
-        high: 99,
-        low: 1,
-        close,
-        volume: 1,
-      };
-      await stepper.transport(JSON.stringify({ kind: 'bar', bar, view })).catch(() => undefined);
+    for (const [i, close] of CLOSES.entries()) {
+      const bar = { instrumentId: 'X', openTime: i, closeTime: i + 1, open: 1, high: 99, low: 1 };
+      await stepper
+        .transport(JSON.stringify({ kind: 'bar', bar: { ...bar, close, volume: 1 }, view }))
+        .catch(() => undefined);
     }
+    return { steps, state: stepper.state!.state };
+  }
+  const CLOSES = [10, 11.5, 9.25, 12, 13.5, 8.75, 10.125];
+
+  it("sends the history and every bar since the indicators' state: a failed step's bar is fed later", async () => {
+    const def = defineStrategy({
+      name: 'e',
+      history: 2,
+      indicators: () => ({ e: ema(3) }),
+      init: (): { e: number | null } => ({ e: null }),
+      onBar: (ctx) => void (ctx.state.e = ctx.indicators.e.value),
+    });
+    const { steps, state } = await failingBar5(def as never);
     // The step after the failed one (bar 5) holds the history (bars 3, 4) and bar 5 from index 2.
-    const after = steps[6]!;
-    expect(after.warmup.map((e) => e[2])).toEqual([3, 4, 5]);
-    expect(after.indicators!.from).toBe(2);
+    expect(steps[6]!.warmup.map((e) => e[2])).toEqual([3, 4, 5]);
+    expect(steps[6]!.indicators!.from).toBe(2);
     expect(steps[5]!.warmup.map((e) => e[2])).toEqual([3, 4]);
     expect(steps[5]!.indicators!.from).toBe(2);
-    expect(Object.is(stepper.state!.state.e, reference.value)).toBe(true);
+    const reference = ema(3);
+    CLOSES.forEach((c) => reference.updateValue(c));
+    expect(Object.is(state.e, reference.value)).toBe(true);
+  });
+
+  it('an indicator without saveState is fed the whole warm-up of ten periods each step', async () => {
+    const def = defineStrategy({
+      name: 'own',
+      history: 2,
+      indicators: () => ({ own: counter() }),
+      init: (): { own: number } => ({ own: 0 }),
+      onBar: (ctx) => void (ctx.state.own = ctx.indicators.own.n),
+    });
+    const { steps, state } = await failingBar5(def as never);
+    expect(steps[6]!.warmup.map((e) => e[2])).toEqual([1, 2, 3, 4, 5]);
+    expect(state.own).toBe(CLOSES.length);
   });
 
   it('caps invocations per minute of the host clock', async () => {
@@ -254,6 +265,19 @@ describe('the Lambda step', () => {
     expect(lambdaError(e('InvalidSignatureException', 403), 'x').code).toBe('LAMBDA_DENIED');
   });
 });
+
+/** An indicator of a strategy's own, without saveState: it counts the bars it was fed. */
+function counter() {
+  return {
+    input: 'close',
+    period: 4,
+    n: 0,
+    updateBar() {
+      this.n++;
+    },
+    updateValue() {},
+  };
+}
 
 function answer(seq: number, commands: unknown[], ordersMade: number): string {
   return JSON.stringify({
