@@ -18,7 +18,7 @@ module.exports = {
       from: { path: tradingPure },
       to: {
         dependencyTypes: ['core', ...npmPackages],
-        pathNot: ['^node_modules/(big\\.js|trading-signals|pure-rand)/'],
+        pathNot: ['^node_modules/(big\\.js|pure-rand)/'],
       },
     },
     {

@@ -1,5 +1,6 @@
 import { makeInstrument } from '../../trading/model/instrument.js';
 import type { IndicatorSet, StrategyDefinition } from '../../trading/strategy/define-strategy.js';
+import { hasState } from '../../trading/strategy/indicator-set.js';
 import { resolveParams, type ParamSpecs, type ParamValues } from '../../trading/strategy/params.js';
 import type { SeamReply, SeamRequest, StrategyView } from '../../trading/strategy/seam-protocol.js';
 import type { JsonObject } from '../../trading/strategy/strategy-context.js';
@@ -13,7 +14,7 @@ import {
   type WarmupNeed,
 } from './lambda-protocol.js';
 
-/** Bar-fed and trade-fed inputs are replayed this many times an indicator's period. */
+/** An indicator rebuilt from the warm-up is fed this many times its period. */
 const WARMUP_PERIODS = 10;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,18 +28,24 @@ const EMPTY_VIEW: StrategyView = {
 };
 
 /**
- * The warm-up a definition needs with these params: its bar history (default 500) and ten times
- * the longest period of its bar-fed and trade-fed indicators (windowed ones, such as SMA, come
- * back exactly; recursive ones, such as EMA, to within far less than a float's precision).
+ * The warm-up a definition needs with these params: its bar history (default 500), and ten
+ * times the longest period of the indicators it rebuilds from the warm-up: those that cannot
+ * save a state, or all of them for a host that keeps no indicator state (`exact` false). Every
+ * SDK indicator saves its state, so with a host that keeps it nothing more than the history.
  *
  * @example
- * warmupNeed(smaCross, { fast: 10, slow: 30, size: '100' }); // { bars: 500, trades: 1 }
+ * warmupNeed(smaCross, { fast: 10, slow: 30, size: '100' }, true); // { bars: 500, trades: 1 }
  */
-export function warmupNeed(definition: AnyDefinition, params: ParamValues<ParamSpecs>): WarmupNeed {
+export function warmupNeed(
+  definition: AnyDefinition,
+  params: ParamValues<ParamSpecs>,
+  exact: boolean,
+): WarmupNeed {
   const indicators: IndicatorSet = definition.indicators ? definition.indicators(params) : {};
   let bars = definition.history ?? 500;
   let trades = 1;
   for (const ind of Object.values(indicators)) {
+    if (exact && hasState(ind)) continue;
     const period = (ind as { period?: number }).period ?? 1;
     if (ind.input === 'trade') trades = Math.max(trades, period * WARMUP_PERIODS);
     else bars = Math.max(bars, period * WARMUP_PERIODS);
@@ -46,7 +53,10 @@ export function warmupNeed(definition: AnyDefinition, params: ParamValues<ParamS
   return { bars, trades };
 }
 
-function warmRequest(e: WarmEntry, instrumentId: string): SeamRequest {
+function warmRequest(
+  e: WarmEntry,
+  instrumentId: string,
+): Extract<SeamRequest, { kind: 'warm' | 'warmTrade' }> {
   return e[0] === 'b'
     ? {
         kind: 'warm',
@@ -69,9 +79,10 @@ function warmRequest(e: WarmEntry, instrumentId: string): SeamRequest {
 
 /**
  * Runs one step of a strategy with nothing kept from an earlier call: a new `StrategySide`
- * takes the snapshot back (or calls `init` on `start`), replays the warm-up into fresh
- * indicators, handles the step's request and answers with the commands it made and the new
- * snapshot. The same step always gives the same answer, so a retried or duplicated invocation
+ * takes the snapshot back (or calls `init` on `start`), takes the indicators' state back and
+ * feeds them the warm-up entries that state does not hold (the others only refill the bar
+ * history), handles the step's request and answers with the commands it made, the new snapshot
+ * and the indicators' new state: bit for bit what the same strategy in-process holds. The same step always gives the same answer, so a retried or duplicated invocation
  * changes nothing: the host executes the commands of one answer, under the client order ids
  * (strategy id, n) that the snapshot's count continues.
  *
@@ -103,7 +114,7 @@ export function runLambdaStep(definition: AnyDefinition, step: LambdaStep): Lamb
   let side: StrategySide<ParamSpecs, JsonObject, IndicatorSet>;
   try {
     const params = resolveParams(definition.params, step.params);
-    keep = warmupNeed(definition, params);
+    keep = warmupNeed(definition, params, step.indicators !== undefined);
     side = new StrategySide(definition, params, step.strategyId, makeInstrument(step.instrument));
   } catch (e) {
     return fail((e as { code?: string }).code ?? 'LAMBDA_PROTOCOL', (e as Error).message);
@@ -125,14 +136,30 @@ export function runLambdaStep(definition: AnyDefinition, step: LambdaStep): Lamb
     });
     if (!resumed.ok)
       return { v: LAMBDA_PROTOCOL, seq: step.seq, reply: resumed, state: step.state, keep };
-    for (const e of step.warmup) call(warmRequest(e, step.instrument.id));
+    let from = 0;
+    if (step.indicators) {
+      from = step.indicators.from;
+      if (!Number.isInteger(from) || from < 0 || from > step.warmup.length)
+        return fail('LAMBDA_PROTOCOL', 'lambda step: indicators.from is not a warm-up index');
+      try {
+        side.restoreIndicators(step.indicators.state);
+      } catch (e) {
+        return fail('LAMBDA_PROTOCOL', `lambda step: ${(e as Error).message}`);
+      }
+    }
+    step.warmup.forEach((e, i) => {
+      const warm = warmRequest(e, step.instrument.id);
+      if (i < from) side.rewarm(warm);
+      else call(warm);
+    });
   }
   const reply = call(request);
   if (!reply.ok) return { v: LAMBDA_PROTOCOL, seq: step.seq, reply, state: step.state, keep };
   const after =
     reply.snapshot ??
     (call({ kind: 'snapshot' }) as { snapshot: StrategySnapshotJson | null }).snapshot;
-  return { v: LAMBDA_PROTOCOL, seq: step.seq, reply, state: after, keep };
+  const indicators = side.saveIndicators();
+  return { v: LAMBDA_PROTOCOL, seq: step.seq, reply, state: after, indicators, keep };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Bar, TradeTick } from '../../trading/data/market-data.js';
 import type { InstrumentSpec } from '../../trading/model/instrument.js';
+import type { IndicatorsState } from '../../trading/strategy/indicator-set.js';
 import type { SeamReply, SeamRequest } from '../../trading/strategy/seam-protocol.js';
 import type { StrategySnapshotJson } from '../../trading/strategy/strategy-seam.js';
 
@@ -9,8 +10,8 @@ export const LAMBDA_PROTOCOL = 1;
 /**
  * A market input the strategy saw before this step, oldest first: a bar as
  * `['b', openTime, closeTime, open, high, low, close, volume]`, a trade as `['t', ts, price]`.
- * The handler feeds them to freshly made indicators (the warm-up), so it needs nothing kept
- * from an earlier call.
+ * The handler feeds them to the strategy's bar history and to the indicators the step's
+ * indicator state does not hold yet (the warm-up), so it needs nothing kept from an earlier call.
  */
 export type WarmEntry =
   | readonly ['b', number, number, number, number, number, number, number]
@@ -39,7 +40,22 @@ export interface LambdaStep {
   readonly params: Readonly<Record<string, unknown>>;
   readonly state: StrategySnapshotJson | null;
   readonly warmup: readonly WarmEntry[];
+  /**
+   * The indicators' exact state after the last step that succeeded, and the index in `warmup` of
+   * the first entry that state does not hold (the entries before it only refill the bar
+   * history; those from it on, the bars of failed steps or of a pause, feed the indicators too).
+   * `null` before the host has one (start): the handler then feeds the whole warm-up to fresh
+   * indicators. Absent in a step from a host that keeps no indicator state (an older Kairos):
+   * the handler then asks for ten periods of warm-up (`keep`) and rebuilds from them.
+   */
+  readonly indicators?: StepIndicators | null;
   readonly request: SeamRequest;
+}
+
+/** The indicators' state a step carries, and where in its warm-up that state ends. */
+export interface StepIndicators {
+  readonly state: IndicatorsState;
+  readonly from: number;
 }
 
 /** How many past inputs the handler needs to rebuild its indicators and history exactly. */
@@ -50,7 +66,9 @@ export interface WarmupNeed {
 
 /**
  * The handler's answer: the seam reply (commands, log lines, client order ids used), the
- * strategy's snapshot after the step (what the host keeps), and how much warm-up it needs.
+ * strategy's snapshot and its indicators' state after the step (what the host keeps; the
+ * indicators are absent from a failed reply and from a handler of an older Kairos), and how much
+ * warm-up it needs.
  *
  * @example
  * const { reply, state, keep } = JSON.parse(payload) as LambdaStepResult;
@@ -60,6 +78,7 @@ export interface LambdaStepResult {
   readonly seq: number;
   readonly reply: SeamReply;
   readonly state: StrategySnapshotJson | null;
+  readonly indicators?: IndicatorsState;
   readonly keep: WarmupNeed;
 }
 

@@ -1,5 +1,5 @@
 import { ClientOrderIds } from '../../trading/core/client-order-id.js';
-import { KairosError } from '../../trading/core/errors.js';
+import { InvariantError, KairosError } from '../../trading/core/errors.js';
 import {
   instrumentToJson,
   type Instrument,
@@ -10,11 +10,13 @@ import type {
   SeamRequest,
   StrategyTransport,
 } from '../../trading/strategy/seam-protocol.js';
+import type { IndicatorsState } from '../../trading/strategy/indicator-set.js';
 import type { StrategySnapshotJson } from '../../trading/strategy/strategy-seam.js';
 import {
   LAMBDA_PROTOCOL,
   trimWarmup,
   warmEntry,
+  type StepIndicators,
   type LambdaStep,
   type LambdaStepResult,
   type WarmEntry,
@@ -43,8 +45,9 @@ const spec = (i: Instrument): InstrumentSpec => instrumentToJson(i);
 
 /**
  * The host's side of a strategy run as a Lambda function, as a `StrategyTransport` for the
- * `RemoteSeam`: it keeps what the function must not (the strategy's snapshot and the warm-up
- * window of past bars and trades), wraps each seam request into a `LambdaStep`, invokes, checks
+ * `RemoteSeam`: it keeps what the function must not (the strategy's snapshot, its indicators'
+ * exact state, and the warm-up window: the bar history, and every bar and trade since that
+ * state, such as those of failed steps), wraps each seam request into a `LambdaStep`, invokes, checks
  * the answer whole before anything of it is used (a version 1 result of this `seq`, known
  * commands only, submits under exactly the next client order ids, a snapshot) and keeps the
  * snapshot it brings. Warm-ups and snapshots are answered here without an invocation. One
@@ -60,6 +63,10 @@ export class LambdaStepper {
   #state: StrategySnapshotJson | null = null;
   #window: WarmEntry[] = [];
   #keep: WarmupNeed | null = null;
+  /** The indicators' state of the last good step, and how many window entries it holds. */
+  #indicators: { readonly state: IndicatorsState; readonly at: number } | null = null;
+  /** Entries ever pushed to the window. */
+  #seen = 0;
   #seq = 0;
   #accountId = '';
   #turn: Promise<unknown> = Promise.resolve();
@@ -118,6 +125,8 @@ export class LambdaStepper {
     this.#cap(req.view.ts);
     const seq = ++this.#seq;
     if (req.kind === 'start') this.#accountId = req.accountId;
+    const { warmup, indicators } =
+      req.kind === 'start' ? { warmup: [], indicators: null } : this.#warmup();
     const step: LambdaStep = {
       v: LAMBDA_PROTOCOL,
       seq,
@@ -126,12 +135,8 @@ export class LambdaStepper {
       instrument: this.#instrument,
       params: this.options.params,
       state: req.kind === 'start' ? null : this.#state,
-      warmup:
-        req.kind === 'start'
-          ? []
-          : this.#keep
-            ? trimWarmup(this.#window, this.#keep)
-            : this.#window,
+      warmup,
+      indicators,
       request: req,
     };
     const payload = JSON.stringify(step);
@@ -139,10 +144,43 @@ export class LambdaStepper {
     const answer = await this.options.invoke(payload);
     const ordersMade = req.kind === 'start' ? req.start.ordersMade : (this.#state?.ordersMade ?? 0);
     const result = this.#check(answer, seq, ordersMade);
-    if (result.reply.ok) this.#state = result.state;
+    if (result.reply.ok) {
+      this.#state = result.state;
+      // The function fed it this step's bar or trade, which the window gets right after.
+      const at = this.#seen + (req.kind === 'bar' || req.kind === 'trade' ? 1 : 0);
+      this.#indicators = result.indicators ? { state: result.indicators, at } : null;
+    }
     this.#keep = result.keep;
     this.#trim();
     return result.reply;
+  }
+
+  /** Entries in the window that the indicators' state does not hold: all at its end. */
+  #since(): number {
+    const since = this.#indicators ? this.#seen - this.#indicators.at : 0;
+    if (since > this.#window.length)
+      throw new InvariantError('LAMBDA_WINDOW', 'lambda: the warm-up window lost an entry');
+    return since;
+  }
+
+  /**
+   * The warm-up of a step: the history the function asks for, then every entry since the
+   * indicators' state (all of it while there is none), with where that state ends.
+   */
+  #warmup(): { warmup: WarmEntry[]; indicators: StepIndicators | null } {
+    const held = this.#indicators;
+    if (!held)
+      return {
+        warmup: this.#keep ? trimWarmup(this.#window, this.#keep) : this.#window,
+        indicators: null,
+      };
+    const split = this.#window.length - this.#since();
+    const past = this.#window.slice(0, split);
+    const history = this.#keep ? trimWarmup(past, this.#keep) : past;
+    return {
+      warmup: [...history, ...this.#window.slice(split)],
+      indicators: { state: held.state, from: history.length },
+    };
   }
 
   /** Refuses an invocation past the per-minute cap (in the host's time). */
@@ -201,6 +239,12 @@ export class LambdaStepper {
     }
     if (reply.ordersMade !== n)
       throw bad(`step ${seq}: ordersMade ${String(reply.ordersMade)}, the commands make ${n}`);
+    const ind = r.indicators;
+    if (
+      ind !== undefined &&
+      (!isObject(ind) || !Number.isSafeInteger(ind.bars) || !isObject(ind.values))
+    )
+      throw bad(`step ${seq}: the indicators' state is not one`);
     const state = r.state;
     if (
       !isObject(state) ||
@@ -214,10 +258,17 @@ export class LambdaStepper {
 
   #see(e: WarmEntry): void {
     this.#window.push(e);
-    if (this.#keep && this.#window.length > 2 * (this.#keep.bars + this.#keep.trades)) this.#trim();
+    this.#seen++;
+    const keep = this.#keep;
+    if (keep && this.#window.length > 2 * (keep.bars + keep.trades) + this.#since()) this.#trim();
   }
 
+  /** Drops what no step needs: older than the history, and held by the indicators' state. */
   #trim(): void {
-    if (this.#keep) this.#window = trimWarmup(this.#window, this.#keep);
+    if (!this.#keep) return;
+    const split = this.#window.length - this.#since();
+    const history = trimWarmup(this.#window.slice(0, split), this.#keep);
+    this.#window =
+      split === this.#window.length ? history : history.concat(this.#window.slice(split));
   }
 }

@@ -12,7 +12,7 @@ import type { OrderEvent } from '../model/order-events.js';
 import { openCost, type Position } from '../model/position.js';
 import type { Denial } from '../risk/pre-trade-check.js';
 import type { IndicatorSet, StrategyDefinition } from './define-strategy.js';
-import type { AnyIndicator } from './indicator-set.js';
+import { hasState, type AnyIndicator, type IndicatorsState } from './indicator-set.js';
 import { snapshotState } from './json-state.js';
 import { StrategyError, type StrategyPhase } from './strategy-error.js';
 import type { ParamSpecs, ParamValues } from './params.js';
@@ -146,6 +146,49 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
   /** Takes back a saved state instead of calling `init` (a resumed run). */
   resume(state: JsonObject): void {
     this.ctx.state = snapshotState(state) as S;
+  }
+
+  /**
+   * The state of every indicator that can save one (`hasState`), by name, with the bars fed so
+   * far: what `restoreIndicators` takes back.
+   */
+  saveIndicators(): IndicatorsState {
+    const values: Record<string, JsonObject> = {};
+    for (const [name, ind] of Object.entries(this.ctx.indicators)) {
+      if (hasState(ind)) values[name] = ind.saveState();
+    }
+    return { bars: this.#bars, values };
+  }
+
+  /** Takes back what `saveIndicators` of the same definition and params made. */
+  restoreIndicators(saved: IndicatorsState): void {
+    if (!Number.isSafeInteger(saved?.bars) || saved.bars < 0 || typeof saved.values !== 'object')
+      throw new RangeError('indicator state: not a bar count and values');
+    for (const [name, ind] of Object.entries(this.ctx.indicators)) {
+      if (!hasState(ind)) continue;
+      const state = saved.values[name];
+      if (!state) throw new RangeError(`indicator state: ${name} is missing`);
+      ind.restoreState(state);
+    }
+    this.#bars = saved.bars;
+  }
+
+  /**
+   * Feeds a bar whose effect on the indicators a restored state already holds: history and the
+   * last price, and only the indicators that cannot save a state.
+   */
+  rewarm(bar: Bar): void {
+    this.#last = bar.close;
+    const inds = this.#barFed;
+    for (let i = 0; i < inds.length; i++) if (!hasState(inds[i]!)) inds[i]!.updateBar(bar);
+    this.#pushHistory(bar);
+  }
+
+  /** `rewarm` for a trade: the last price, and the trade-fed indicators without a state. */
+  rewarmTrade(tick: TradeTick): void {
+    this.#last = tick.price;
+    const inds = this.#tradeFed;
+    for (let i = 0; i < inds.length; i++) if (!hasState(inds[i]!)) inds[i]!.updateValue(tick.price);
   }
 
   /** Feeds a bar already handled before a restart: indicators and history only, no handler. */

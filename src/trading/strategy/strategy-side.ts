@@ -12,6 +12,7 @@ import type { Order } from '../model/order.js';
 import { isOpen } from '../model/order-state-machine.js';
 import type { Position } from '../model/position.js';
 import type { IndicatorSet, StrategyDefinition } from './define-strategy.js';
+import type { IndicatorsState } from './indicator-set.js';
 import type { ParamSpecs, ParamValues } from './params.js';
 import type { SeamErrorJson, SeamReply, SeamRequest, StrategyView } from './seam-protocol.js';
 import type { JsonObject, OrderTicket } from './strategy-context.js';
@@ -108,6 +109,35 @@ export class StrategySide<P extends ParamSpecs, S extends JsonObject, I extends 
     return JSON.stringify(reply);
   }
 
+  /**
+   * The indicators' state after the requests handled so far (`StrategyRunner.saveIndicators`):
+   * what a stateless host of the side (a Lambda function) hands back with the snapshot.
+   */
+  saveIndicators(): IndicatorsState {
+    return this.#started('saveIndicators').saveIndicators();
+  }
+
+  /**
+   * Takes back a state `saveIndicators` made, after `start` (throws a `RangeError` on one that
+   * does not fit these indicators).
+   */
+  restoreIndicators(state: IndicatorsState): void {
+    this.#started('restoreIndicators').restoreIndicators(state);
+  }
+
+  /** A warm-up input the restored indicators already hold: history and last price only. */
+  rewarm(req: Extract<SeamRequest, { kind: 'warm' | 'warmTrade' }>): void {
+    const runner = this.#started(req.kind);
+    if (req.kind === 'warm') runner.rewarm(req.bar);
+    else runner.rewarmTrade(req.tick);
+  }
+
+  #started(what: string): StrategyRunner<P, S, I> {
+    const runner = this.#runner;
+    if (!runner) throw new KairosError('STRATEGY_SEAM', `strategy seam: ${what} before start`);
+    return runner;
+  }
+
   #handle(req: SeamRequest): StrategySnapshotJson | null {
     if ('view' in req) this.#see(req.view);
     if (req.kind === 'start') {
@@ -125,8 +155,7 @@ export class StrategySide<P extends ParamSpecs, S extends JsonObject, I extends 
       else runner.start();
       return null;
     }
-    const runner = this.#runner;
-    if (!runner) throw new KairosError('STRATEGY_SEAM', `strategy seam: ${req.kind} before start`);
+    const runner = this.#started(req.kind);
     switch (req.kind) {
       case 'bar':
         runner.onBar(req.bar);

@@ -76,6 +76,31 @@ export default defineStrategy({
 });
 `;
 
+/**
+ * EMA, RSI, MACD and ATR with a short history: orders on a hash of every bit of their values,
+ * the values kept in the state. Any difference in any indicator shows in the orders and snapshot.
+ */
+const RECURSIVE = `import { atr, defineStrategy, ema, macd, param, rsi } from 'kairos/sdk';
+export default defineStrategy({
+  name: 'recursive',
+  history: 5,
+  params: { size: param.decimal('100', { min: '0' }) },
+  indicators: () => ({ ema: ema(5), rsi: rsi(6), macd: macd({ fast: 3, slow: 7, signal: 4 }), atr: atr(5) }),
+  init: () => ({ seen: [] }),
+  onBar(ctx) {
+    const { ema, rsi, macd, atr } = ctx.indicators;
+    if (ema.value === null || rsi.value === null || macd.value === null || atr.value === null) return;
+    const values = [ema.value, rsi.value, macd.value.macd, macd.value.signal, macd.value.histogram, atr.value];
+    ctx.state.seen = values;
+    let h = 0;
+    for (const w of new Uint32Array(new Float64Array(values).buffer)) h = (Math.imul(h, 31) + w) >>> 0;
+    const p = ctx.position();
+    if (p.isFlat && (rsi.value < 30 || h % 13 === 0)) ctx.buy(ctx.params.size);
+    else if (p.isLong && (rsi.value > 70 || h % 11 === 0)) ctx.sell(p.quantity);
+  },
+});
+`;
+
 function bars(n: number): Bar[] {
   const rows = JSON.parse(
     readFileSync(path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json'), 'utf8'),
@@ -120,8 +145,10 @@ describe('a strategy as a Lambda function behind the seam', () => {
     files.sma = path.join(ROOT, 'examples/strategies/sma-cross.ts');
     files.limits = path.join(dir, 'cross-limits.ts');
     files.throws = path.join(dir, 'throws-late.ts');
+    files.recursive = path.join(dir, 'recursive.ts');
     writeFileSync(files.limits, LIMITS);
     writeFileSync(files.throws, THROWS);
+    writeFileSync(files.recursive, RECURSIVE);
     for (const [name, file] of Object.entries(files)) {
       defs[name] = await loadStrategy(file, path.join(dir, 'build'));
       const pkg = await packageStrategy(file, path.join(dir, 'build'));
@@ -207,6 +234,48 @@ describe('a strategy as a Lambda function behind the seam', () => {
     expect(remote.snapshot).toEqual(local.snapshot);
     expect(remote.result.cash.toFixed()).toBe(local.result.cash.toFixed());
     expect(remote.alerts).toEqual([]);
+  }, 60_000);
+
+  it('EMA, RSI, MACD and ATR come back bit for bit: the same orders, fills and snapshots', async () => {
+    const local = await paper('recursive', {});
+    const remote = await paper('recursive', {}, {});
+    expect(local.result.failure).toBeNull();
+    expect(local.orders.length).toBeGreaterThan(10);
+    expect(remote.orders).toEqual(local.orders);
+    expect(remote.fills).toEqual(local.fills);
+    expect(remote.snapshot).toEqual(local.snapshot);
+    expect(remote.alerts).toEqual([]);
+  }, 60_000);
+
+  it('after a failed step the indicators take the bars they missed: still the same orders', async () => {
+    const local = await paper('recursive', {});
+    const ordered = new Set(local.orders.map((o) => o.at));
+    // Two bars in a row whose steps fail, where the in-process run made no order.
+    const k = feed.findIndex(
+      (b, i) => i > 100 && !ordered.has(b.closeTime) && !ordered.has(feed[i + 1]!.closeTime),
+    );
+    const remote = await paper(
+      'recursive',
+      {},
+      {
+        invoke: async (p) => {
+          const bar = (JSON.parse(p) as { request: { bar?: Bar } }).request.bar;
+          if (
+            bar &&
+            (bar.closeTime === feed[k]!.closeTime || bar.closeTime === feed[k + 1]!.closeTime)
+          )
+            throw new KairosError(
+              'LAMBDA_TIMEOUT',
+              'lambda: invoke recursive:live: Sandbox.Timedout',
+            );
+          return invokeFunction(client, 'recursive', 'live', p);
+        },
+      },
+    );
+    expect(remote.alerts.map((a) => a.code)).toEqual(['LAMBDA_STEP_FAILED', 'LAMBDA_STEP_FAILED']);
+    expect(remote.orders).toEqual(local.orders);
+    expect(remote.fills).toEqual(local.fills);
+    expect(remote.snapshot).toEqual(local.snapshot);
   }, 60_000);
 
   it('a strategy with limits, cancels and order events too; no payload or function env holds a credential', async () => {
@@ -316,52 +385,79 @@ describe('a strategy as a Lambda function behind the seam', () => {
 });
 
 describe('a backtest through the local Lambda endpoint', () => {
-  it('writes a report.json byte-identical to the in-process one (sma-cross on ORCL)', async () => {
+  const dir2 = mkdtempSync(path.join(os.tmpdir(), 'kairos-lambda-backtest-'));
+  let lambda: LocalLambda;
+  let client: ReturnType<typeof lambdaClient>;
+
+  beforeAll(async () => {
+    lambda = await startLocalLambda({ port: 0, workDir: path.join(dir2, 'work') });
+    client = lambdaClient({ region: 'us-east-1', endpoint: lambda.url });
+  });
+
+  afterAll(async () => {
+    client.destroy();
+    await lambda.close();
+  });
+
+  /** The report texts of one backtest in-process and through the function, and the steps. */
+  async function both(file: string, fn: string, data: string, params: Record<string, string>) {
     const { runBacktest, reportText } = await import('../../../src/system/run-backtest.js');
-    const dir2 = mkdtempSync(path.join(os.tmpdir(), 'kairos-lambda-backtest-'));
-    const lambda = await startLocalLambda({ port: 0, workDir: path.join(dir2, 'work') });
-    const client = lambdaClient({ region: 'us-east-1', endpoint: lambda.url });
-    try {
-      const file = path.join(ROOT, 'examples/strategies/sma-cross.ts');
-      const strategy = await loadStrategy(file, path.join(dir2, 'build'));
-      const pkg = await packageStrategy(file, path.join(dir2, 'build'));
-      await deployFunction(client, { name: 'sma', zip: pkg.zip, role: ROLE });
-      const params = { fast: '10', slow: '30', size: '100' };
-      const input = {
-        data: path.join(DATA, 'backtrader/orcl-1995-2014.txt'),
-        strategy: async () => strategy,
-        params,
-        settings: {
-          cash: '100000',
-          lot: '1',
-          minNotional: '0',
-          makerFee: '0.001',
-          takerFee: '0.001',
-          slippageBps: 0,
-          latencyMs: 0,
-          seed: 1,
-          barIntervalMs: 60_000,
-          allowShort: false,
-          from: Date.UTC(1998, 0, 1),
-          to: Date.UTC(2001, 0, 1),
-        },
-      };
-      const local = await runBacktest(input);
-      let steps = 0;
-      const remote = await runBacktest({
-        ...input,
-        strategySeam: (host) =>
-          new LambdaSeam(host, {
-            params: resolveParams(strategy.params, params),
-            invoke: (p) => (steps++, invokeFunction(client, 'sma', 'live', p)),
-          }),
-      });
-      expect(local.run.orders.length).toBeGreaterThan(10);
-      expect(steps).toBeGreaterThan(700);
-      expect(reportText(remote.report)).toBe(reportText(local.report));
-    } finally {
-      client.destroy();
-      await lambda.close();
-    }
+    const strategy = await loadStrategy(file, path.join(dir2, 'build'));
+    const pkg = await packageStrategy(file, path.join(dir2, 'build'));
+    await deployFunction(client, { name: fn, zip: pkg.zip, role: ROLE });
+    const input = {
+      data,
+      strategy: async () => strategy,
+      params,
+      settings: {
+        cash: '100000',
+        lot: '1',
+        minNotional: '0',
+        makerFee: '0.001',
+        takerFee: '0.001',
+        slippageBps: 0,
+        latencyMs: 0,
+        seed: 1,
+        barIntervalMs: 60_000,
+        allowShort: false,
+        from: Date.UTC(1998, 0, 1),
+        to: Date.UTC(2001, 0, 1),
+      },
+    };
+    const local = await runBacktest(input);
+    let steps = 0;
+    const remote = await runBacktest({
+      ...input,
+      strategySeam: (host) =>
+        new LambdaSeam(host, {
+          params: resolveParams(strategy.params, params),
+          invoke: (p) => (steps++, invokeFunction(client, fn, 'live', p)),
+        }),
+    });
+    return {
+      orders: local.run.orders.length,
+      steps,
+      local: reportText(local.report),
+      remote: reportText(remote.report),
+    };
+  }
+
+  it('writes a report.json byte-identical to the in-process one (sma-cross on ORCL)', async () => {
+    const file = path.join(ROOT, 'examples/strategies/sma-cross.ts');
+    const data = path.join(DATA, 'backtrader/orcl-1995-2014.txt');
+    const r = await both(file, 'sma', data, { fast: '10', slow: '30', size: '100' });
+    expect(r.orders).toBeGreaterThan(10);
+    expect(r.steps).toBeGreaterThan(700);
+    expect(r.remote).toBe(r.local);
+  }, 120_000);
+
+  it('and with EMA, RSI, MACD and ATR (on NVDA)', async () => {
+    const file = path.join(dir2, 'recursive.ts');
+    writeFileSync(file, RECURSIVE);
+    const data = path.join(DATA, 'backtrader/nvda-1999-2014.txt');
+    const r = await both(file, 'recursive', data, { size: '100' });
+    expect(r.orders).toBeGreaterThan(20);
+    expect(r.steps).toBeGreaterThan(400);
+    expect(r.remote).toBe(r.local);
   }, 120_000);
 });

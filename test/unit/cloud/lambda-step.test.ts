@@ -7,7 +7,7 @@ import { runLambdaStep } from '../../../src/cloud/lambda/lambda-handler.js';
 import { trimWarmup, type WarmEntry } from '../../../src/cloud/lambda/lambda-protocol.js';
 import { LambdaStepper } from '../../../src/cloud/lambda/lambda-stepper.js';
 import { lambdaTarget } from '../../../src/system/lambda-strategy.js';
-import { defineStrategy, param, sma } from '../../../src/trading/strategy/index.js';
+import { defineStrategy, ema, param, sma } from '../../../src/trading/strategy/index.js';
 import { instrument } from '../../support/builders.js';
 
 const b = (t: number): WarmEntry => ['b', t, t + 1, 1, 1, 1, 1, 1];
@@ -52,7 +52,40 @@ describe('the Lambda step', () => {
       warmup: [],
       request: start,
     };
+    // A host that keeps no indicator state (no `indicators` in the step): ten periods.
     expect(runLambdaStep(def as never, step).keep).toEqual({ bars: 70, trades: 30 });
+    // One that does: the history, and ten periods only of an indicator that cannot save a state.
+    expect(runLambdaStep(def as never, { ...step, indicators: null }).keep).toEqual({
+      bars: 20,
+      trades: 1,
+    });
+    const own = { input: 'close', period: 9, updateBar: () => {}, updateValue: () => {} };
+    const custom = defineStrategy({ name: 'c', history: 20, indicators: () => ({ own }) });
+    expect(runLambdaStep(custom as never, { ...step, params: {}, indicators: null }).keep).toEqual({
+      bars: 90,
+      trades: 1,
+    });
+    const bar = { kind: 'bar', bar: {}, view } as never;
+    const state = { state: {}, ordersMade: 0, random: [1, 2, 3, 4] };
+    const resumed = { ...step, state, request: bar };
+    expect(
+      runLambdaStep(def as never, {
+        ...resumed,
+        indicators: { state: { bars: 0, values: {} }, from: 0 },
+      }).reply,
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'LAMBDA_PROTOCOL', message: 'lambda step: indicator state: a is missing' },
+    });
+    expect(
+      runLambdaStep(def as never, {
+        ...resumed,
+        indicators: { state: { bars: 0, values: {} }, from: 1 },
+      }).reply,
+    ).toMatchObject({
+      ok: false,
+      error: { message: 'lambda step: indicators.from is not a warm-up index' },
+    });
     expect(runLambdaStep(def as never, { ...step, v: 2 } as never).reply).toMatchObject({
       ok: false,
       error: { code: 'LAMBDA_PROTOCOL' },
@@ -85,6 +118,11 @@ describe('the Lambda step', () => {
       /must use the next client order id S-1/,
     ],
     ['a wrong count', (s: number) => answer(s, [], 3), /ordersMade 3, the commands make 0/],
+    [
+      'a broken indicators state',
+      (s: number) => JSON.stringify({ ...JSON.parse(answer(s, [], 0)), indicators: { bars: 'x' } }),
+      /the indicators' state is not one/,
+    ],
   ])(
     'the stepper refuses an answer whole: %s (LAMBDA_BAD_REPLY)',
     async (_what, reply, message) => {
@@ -108,6 +146,66 @@ describe('the Lambda step', () => {
       expect(stepper.state).toBeNull();
     },
   );
+
+  /** Steps `def` through a stepper over bars of `CLOSES`, the step of bar 5 failing. */
+  async function failingBar5(def: ReturnType<typeof defineStrategy>) {
+    const steps: { warmup: WarmEntry[]; indicators: { from: number } | null }[] = [];
+    const stepper = new LambdaStepper({
+      strategyId: def.name,
+      instrument: instrument(),
+      params: {},
+      invoke: async (p) => {
+        const step = JSON.parse(p) as Parameters<typeof runLambdaStep>[1];
+        steps.push(step as never);
+        if (step.request.kind === 'bar' && step.request.bar.closeTime === 5)
+          throw new Error('timed out');
+        return JSON.stringify(runLambdaStep(def as never, step));
+      },
+    });
+    await stepper.transport(
+      JSON.stringify({ kind: 'start', start: { state: null, ordersMade: 0, random: 1 }, view }),
+    );
+    for (const [i, close] of CLOSES.entries()) {
+      const bar = { instrumentId: 'X', openTime: i, closeTime: i + 1, open: 1, high: 99, low: 1 };
+      await stepper
+        .transport(JSON.stringify({ kind: 'bar', bar: { ...bar, close, volume: 1 }, view }))
+        .catch(() => undefined);
+    }
+    return { steps, state: stepper.state!.state };
+  }
+  const CLOSES = [10, 11.5, 9.25, 12, 13.5, 8.75, 10.125];
+
+  it("sends the history and every bar since the indicators' state: a failed step's bar is fed later", async () => {
+    const def = defineStrategy({
+      name: 'e',
+      history: 2,
+      indicators: () => ({ e: ema(3) }),
+      init: (): { e: number | null } => ({ e: null }),
+      onBar: (ctx) => void (ctx.state.e = ctx.indicators.e.value),
+    });
+    const { steps, state } = await failingBar5(def as never);
+    // The step after the failed one (bar 5) holds the history (bars 3, 4) and bar 5 from index 2.
+    expect(steps[6]!.warmup.map((e) => e[2])).toEqual([3, 4, 5]);
+    expect(steps[6]!.indicators!.from).toBe(2);
+    expect(steps[5]!.warmup.map((e) => e[2])).toEqual([3, 4]);
+    expect(steps[5]!.indicators!.from).toBe(2);
+    const reference = ema(3);
+    CLOSES.forEach((c) => reference.updateValue(c));
+    expect(Object.is(state.e, reference.value)).toBe(true);
+  });
+
+  it('an indicator without saveState is fed the whole warm-up of ten periods each step', async () => {
+    const def = defineStrategy({
+      name: 'own',
+      history: 2,
+      indicators: () => ({ own: counter() }),
+      init: (): { own: number } => ({ own: 0 }),
+      onBar: (ctx) => void (ctx.state.own = ctx.indicators.own.n),
+    });
+    const { steps, state } = await failingBar5(def as never);
+    expect(steps[6]!.warmup.map((e) => e[2])).toEqual([1, 2, 3, 4, 5]);
+    expect(state.own).toBe(CLOSES.length);
+  });
 
   it('caps invocations per minute of the host clock', async () => {
     const stepper = new LambdaStepper({
@@ -167,6 +265,19 @@ describe('the Lambda step', () => {
     expect(lambdaError(e('InvalidSignatureException', 403), 'x').code).toBe('LAMBDA_DENIED');
   });
 });
+
+/** An indicator of a strategy's own, without saveState: it counts the bars it was fed. */
+function counter() {
+  return {
+    input: 'close',
+    period: 4,
+    n: 0,
+    updateBar() {
+      this.n++;
+    },
+    updateValue() {},
+  };
+}
 
 function answer(seq: number, commands: unknown[], ordersMade: number): string {
   return JSON.stringify({

@@ -1,6 +1,8 @@
 import type { Bar } from '../../data/market-data.js';
 import { ExactWindowSum } from './exact-window-sum.js';
+import type { JsonObject } from '../strategy-context.js';
 import { checkPeriod, pick, type Indicator, type IndicatorInput } from './indicator.js';
+import { decodeNumbers, encodeNumber, savedState } from './state-codec.js';
 
 /** Bollinger bands. */
 export interface BandsValue {
@@ -43,6 +45,27 @@ class Bollinger implements Indicator<BandsValue> {
     for (let i = 0; i < this.period; i++) sq += (this.#window[i]! - middle) ** 2;
     const sd = Math.sqrt(sq / this.period);
     this.value = { upper: middle + this.k * sd, middle, lower: middle - this.k * sd };
+  }
+
+  saveState(): JsonObject {
+    const { name, count: n, value: v } = this;
+    return {
+      name,
+      n,
+      value: v && [encodeNumber(v.upper), encodeNumber(v.middle), encodeNumber(v.lower)],
+      window: Array.from(this.#window, encodeNumber),
+      sum: this.#sum.save(),
+    };
+  }
+
+  restoreState(state: JsonObject): void {
+    const s = savedState(this.name, state);
+    const at = this.name;
+    const v = s.value === null ? null : decodeNumbers(s.value, `${at}.value`, 3);
+    this.#window.set(decodeNumbers(s.window, `${at}.window`, this.period));
+    this.#sum.restore(s.sum, `${at}.sum`);
+    this.value = v && { upper: v[0]!, middle: v[1]!, lower: v[2]! };
+    this.count = s.n;
   }
 }
 

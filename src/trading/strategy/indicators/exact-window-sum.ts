@@ -1,3 +1,6 @@
+import type { JsonObject, JsonValue } from '../strategy-context.js';
+import { decodeNumber, decodeNumbers, encodeNumber } from './state-codec.js';
+
 const SCALE = 1e8;
 /** Sums stay float64 integers below this (2^52 leaves room for one more value); BigInt above. */
 const LIMIT = 2 ** 52;
@@ -68,5 +71,36 @@ export class ExactWindowSum {
     if (this.#big === null) return this.#sum / n / SCALE;
     // Beyond 2^53 the sum is rounded once here; the mean keeps its 15-16 significant digits.
     return Number(this.#big) / n / SCALE;
+  }
+
+  /** The window as plain JSON: its scaled integers, the ring's head, the count and the sum. */
+  save(): JsonObject {
+    return {
+      ring: Array.from(this.#ring, encodeNumber),
+      head: this.#head,
+      count: this.#count,
+      sum: encodeNumber(this.#sum),
+      big: this.#big === null ? null : this.#big.toString(),
+    };
+  }
+
+  /** Takes back what `save` of a window of the same size wrote (`at` names it in errors). */
+  restore(saved: JsonValue | undefined, at: string): void {
+    if (typeof saved !== 'object' || saved === null || Array.isArray(saved))
+      throw new RangeError(`indicator state: ${at} is not an object`);
+    const state = saved;
+    const ring = decodeNumbers(state.ring, `${at}.ring`, this.size);
+    const { head, count, big } = state;
+    if (!Number.isInteger(head) || (head as number) < 0 || (head as number) >= this.size)
+      throw new RangeError(`indicator state: ${at}.head is not a position in the window`);
+    if (!Number.isSafeInteger(count) || (count as number) < 0)
+      throw new RangeError(`indicator state: ${at}.count is not a count`);
+    if (big !== null && (typeof big !== 'string' || !/^-?\d+$/.test(big)))
+      throw new RangeError(`indicator state: ${at}.big is not an integer`);
+    this.#ring.set(ring);
+    this.#head = head as number;
+    this.#count = count as number;
+    this.#sum = decodeNumber(state.sum, `${at}.sum`);
+    this.#big = big === null ? null : BigInt(big);
   }
 }

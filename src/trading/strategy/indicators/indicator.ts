@@ -1,4 +1,5 @@
 import type { Bar } from '../../data/market-data.js';
+import type { JsonObject } from '../strategy-context.js';
 
 /** What an indicator is fed: a field of each bar, a blend of fields, or each trade price. */
 export type IndicatorInput =
@@ -12,6 +13,8 @@ export type IndicatorInput =
  * const fast = sma(10);
  * fast.updateValue(101.5);
  * if (fast.isReady) console.log(fast.value);
+ * const again = sma(10);
+ * again.restoreState(fast.saveState()); // again.value === fast.value, and so on after
  */
 export interface Indicator<V = number> {
   readonly name: string;
@@ -25,6 +28,14 @@ export interface Indicator<V = number> {
   readonly count: number;
   updateBar(bar: Bar): void;
   updateValue(x: number): void;
+  /**
+   * Everything the indicator holds, as plain JSON with every number exact (see
+   * `docs/indicators.md`, "State"): an indicator of the same kind and parameters that restores it
+   * goes on with exactly the values this one would have.
+   */
+  saveState(): JsonObject;
+  /** Takes back a state `saveState` made (throws a `RangeError` on one of another indicator). */
+  restoreState(state: JsonObject): void;
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { Bar } from '../../data/market-data.js';
 import { ExactWindowSum } from './exact-window-sum.js';
+import type { JsonObject } from '../strategy-context.js';
 import { checkPeriod, pick, type Indicator, type IndicatorInput } from './indicator.js';
+import { decodeNullable, encodeNullable, savedState } from './state-codec.js';
 
 class Sma implements Indicator<number> {
   readonly name: string;
@@ -27,6 +29,18 @@ class Sma implements Indicator<number> {
   updateValue(x: number): void {
     this.#sum.push(x);
     if (++this.count >= this.period) this.value = this.#sum.mean();
+  }
+
+  saveState(): JsonObject {
+    const { name, count: n, value } = this;
+    return { name, n, value: encodeNullable(value), sum: this.#sum.save() };
+  }
+
+  restoreState(state: JsonObject): void {
+    const s = savedState(this.name, state);
+    this.#sum.restore(s.sum, `${this.name}.sum`);
+    this.value = decodeNullable(s.value, `${this.name}.value`);
+    this.count = s.n;
   }
 }
 
