@@ -80,6 +80,14 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
     ]);
     const back = runCli(['strategy', 'rollback', 'sma', '--to', '1', '--actor', 'rita'], env('a'));
     expect(back.stdout).toBe('alias live of sma: 2 -> 1\n');
+    // The alias itself moved (read back from the endpoint), not only the line printed.
+    const after = runCli(['strategy', 'versions', 'sma', '--json'], env('a'));
+    expect(
+      JSON.parse(after.stdout).map((v: { version: string; live: boolean }) => [v.version, v.live]),
+    ).toEqual([
+      ['1', true],
+      ['2', false],
+    ]);
     const missing = runCli(['strategy', 'rollback', 'sma', '--to', '7'], env('a'));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(
@@ -111,7 +119,8 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
     } finally {
       await store.close();
     }
-  }, 180_000);
+    // Twelve CLI processes one after the other: on a loaded machine each takes tens of seconds.
+  }, 360_000);
 
   it('a denied publish moves no alias and audits nothing; a wrong region is LAMBDA_WRONG_REGION; one line, exit 2', async () => {
     const first = runCli(['strategy', 'deploy', SMA, '--name', 'guarded'], env('d'));
