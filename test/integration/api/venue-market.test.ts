@@ -1,8 +1,10 @@
+import path from 'node:path';
 import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import type { RunningServer } from '../../../src/system/trading-server.js';
 import { apiCall } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { simExchange, startLiveSim } from '../../support/ccxt-sim.js';
+import { addToCatalog } from '../../support/strategy-catalog.js';
 import { until } from '../../support/until.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
@@ -25,15 +27,16 @@ describe('market data on demand in kairos serve', () => {
     sim = await startLiveSim();
     t = await startTestServer({ venues: [{ id: 'binance', url: sim.url }] });
     server = t.server;
+    addToCatalog(path.join(t.home, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
   }, 120_000);
   afterAll(async () => {
     await server?.close();
     await sim?.close();
   });
 
-  const call = (method: string, route: string, body?: unknown) =>
+  const call = (method: string, route: string, body?: unknown, token = t.token) =>
     apiCall(server.url, method, route, {
-      token: t.token,
+      token,
       ...(body === undefined ? {} : { body }),
       headers: { 'idempotency-key': `vm-${keys++}` },
     });
@@ -116,6 +119,43 @@ describe('market data on demand in kairos serve', () => {
     expect((await call('DELETE', `/accounts/${b.json.id}`)).status).toBe(200);
     await until(() => klines().length === 0, 10_000, 'the venue’s bars released');
   }, 90_000);
+
+  it('feeds a strategy on a paper account on the venue the venue’s bars, not the replay’s', async () => {
+    const quant = t.tokens.quant;
+    const a = await call(
+      'POST',
+      '/accounts',
+      { name: 'q-venue', venue: 'binance', startingCash: '100000' },
+      quant,
+    );
+    expect(a.status).toBe(201);
+    const started = await call(
+      'POST',
+      '/strategies/sma-cross/start',
+      { accountId: a.json.id, params: { fast: 3, slow: 8, size: '0.01' } },
+      quant,
+    );
+    expect([started.status, started.json.instrumentId]).toEqual([201, 'BTC/USDT']);
+    // The venue's bar times (its market runs ahead of the clock); the replay's are years old.
+    const venueNow = sim.market.now();
+    const seen = new Set<number>();
+    await until(
+      async () => {
+        const s = (
+          await call('GET', `/strategies/instances/${started.json.id}/state`, undefined, quant)
+        ).json;
+        if (s.lastBarAt !== null) seen.add(s.lastBarAt);
+        return seen.size >= 3;
+      },
+      20_000,
+      'three venue bars heard',
+    );
+    for (const ts of seen) expect(ts).toBeGreaterThan(venueNow - 120_000);
+    expect(
+      (await call('POST', `/strategies/instances/${started.json.id}/stop`, undefined, quant))
+        .status,
+    ).toBe(200);
+  }, 60_000);
 
   it('answers GET /candles of a venue from the venue and the store; names what it does not have', async () => {
     const got = await call('GET', '/candles?venue=binance&instrumentId=BTC/USDT&limit=5');
