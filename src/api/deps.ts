@@ -197,6 +197,8 @@ export interface AuditDesk {
 
 /** A strategy instance as its owner sees it (`src/system/strategy-host.ts`). */
 export interface StrategyInstance extends Deployment {
+  /** The instrument it trades (its bars are the ones it hears). */
+  readonly instrumentId: string;
   readonly orders: number;
   readonly openOrders: readonly Order[];
   readonly position: Decimal;

@@ -77,6 +77,21 @@ export class CandleRepository {
     }));
   }
 
+  /** The last `limit` bars of one instrument and interval, in time order. */
+  async latest(instrumentId: string, intervalMs: number, limit: number): Promise<Bar[]> {
+    const rows = await this.db
+      .selectFrom('candles')
+      .select('open_time')
+      .where('instrument_id', '=', instrumentId)
+      .where('interval_ms', '=', intervalMs)
+      .orderBy('open_time', 'desc')
+      .limit(limit)
+      .execute();
+    if (rows.length === 0) return [];
+    const from = Number(rows[rows.length - 1]!.open_time);
+    return this.range(instrumentId, intervalMs, from, Number(rows[0]!.open_time) + 1);
+  }
+
   async #ensurePartition(t: number): Promise<void> {
     const [from, to, name] = monthOf(t);
     if (this.#partitions.has(name)) return;

@@ -9,6 +9,7 @@ import { KairosError } from '../trading/core/errors.js';
 import { isVenueBusy } from '../trading/execution/venue-busy.js';
 import type { ReconciliationResult } from '../trading/live/reconciler.js';
 import { TradingCore } from '../trading/live/trading-core.js';
+import type { Bar } from '../trading/data/market-data.js';
 import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import { isCredentialRefused, maybeKeyRevoked } from '../trading/venues/ccxt/error-mapping.js';
@@ -43,6 +44,11 @@ export interface LiveAccountsConfig {
   readonly serialize: <T>(fn: () => Promise<T>) => Promise<T>;
   /** How often each live account is confirmed with its venue, ms (default 2 000). */
   readonly confirmEveryMs?: number;
+  /**
+   * Runs after an account's core has seen a bar of its venue, in the same `serialize` turn: the
+   * strategies on the account hear it there (`StrategyHost.onBar`).
+   */
+  readonly onBar?: (accountId: string, bar: Bar) => Promise<void>;
 }
 
 interface Link {
@@ -131,6 +137,11 @@ export class LiveAccounts {
     }
   }
 
+  /** The instruments of a venue (`VENUE_NOT_CONFIGURED` when the server has none such). */
+  instruments(venue: string): readonly Instrument[] {
+    return this.cfg.venues.instruments(venue);
+  }
+
   /** The venues the server has. */
   venues(): string[] {
     return this.cfg.venues.names();
@@ -217,7 +228,17 @@ export class LiveAccounts {
           await cfg.venues.watchBars(
             spec.venue,
             inst.id,
-            (bar) => void cfg.serialize(async () => core.onBar(bar)),
+            (bar) =>
+              void cfg
+                .serialize(async () => {
+                  core.onBar(bar);
+                  await cfg.onBar?.(spec.accountId, bar);
+                })
+                .catch((e: unknown) =>
+                  cfg.log(
+                    `account ${spec.accountId}: bar ${bar.closeTime}: ${(e as Error).message}`,
+                  ),
+                ),
           ),
         );
       Object.assign(link, {

@@ -9,6 +9,7 @@ import {
   type ExchangeConfig,
 } from '../trading/venues/ccxt/exchange-factory.js';
 import { Markets } from '../trading/venues/ccxt/markets.js';
+import { barFromOhlcv, timeframeMs } from '../trading/venues/ccxt/ohlcv-pages.js';
 import { venueBudget } from './venue-budget.js';
 
 /** A venue `kairos serve` offers (`--venue`, `KAIROS_VENUES`). */
@@ -172,6 +173,37 @@ export class ServerVenues {
         void stop.finally(() => this.#stopping.delete(stop));
       }
     };
+  }
+
+  /**
+   * The last `limit` closed 1m bars of `symbol` on `venue` (public REST, `fetchOHLCV`), oldest
+   * first: any symbol the venue lists (`UNKNOWN_INSTRUMENT`, naming it, for one it does not).
+   */
+  async recentBars(venue: string, symbol: string, limit: number): Promise<Bar[]> {
+    const v = this.#venue(venue);
+    if (!v.markets.all().some((i) => i.id === symbol))
+      throw new KairosError(
+        'UNKNOWN_INSTRUMENT',
+        `instrumentId: ${venue} lists no market "${symbol}" (e.g. ${v.instruments
+          .slice(0, 5)
+          .map((i) => i.id)
+          .join(', ')})`,
+      );
+    const ex = v.public.exchange;
+    const interval = timeframeMs(ex, '1m');
+    // One more than asked: the newest row is the bar still forming, unless its close has passed
+    // (the venue's time, not ours, says what is closed: a simulator may run ahead of the clock).
+    const rows = await ex.fetchOHLCV(symbol, '1m', undefined, limit + 1);
+    const bars = rows
+      .map((r) => barFromOhlcv(r, symbol, interval))
+      .filter((b): b is Bar => b !== null);
+    if (bars.length > 0 && bars.at(-1)!.closeTime > Date.now()) bars.pop();
+    return bars.slice(-limit);
+  }
+
+  /** Whether `symbol`'s bars on `venue` are subscribed now (some account or strategy needs them). */
+  watching(venue: string, symbol: string): boolean {
+    return this.#venues.get(venue)?.feeds.has(symbol) ?? false;
   }
 
   async close(): Promise<void> {

@@ -46,6 +46,11 @@ export interface StrategyHostConfig {
   readonly account?: (
     accountId: string,
   ) => { readonly core: TradingCore; readonly snapshots: StrategySnapshotStore } | undefined;
+  /**
+   * The instrument an instance on an account trades (a live account: its venue's first symbol);
+   * undefined or absent: `instrument`, the server's replayed one.
+   */
+  readonly instrumentOf?: (accountId: string) => Instrument | undefined;
   /** Where strategy bundles are written. */
   readonly buildDir: string;
   readonly now: () => number;
@@ -100,6 +105,8 @@ const inProcess = (
 
 /** A deployment with what the running core knows of it. */
 export interface InstanceView extends Deployment {
+  /** The instrument it trades (its bars are the ones it hears). */
+  readonly instrumentId: string;
   /** Orders of this instance the core holds (made since the server started), open ones, fills. */
   readonly orders: number;
   readonly openOrders: readonly Order[];
@@ -120,6 +127,8 @@ interface Instance {
   readonly snapshots: StrategySnapshotStore;
   readonly seam: StrategySeam;
   readonly name: string;
+  /** What it trades: only this instrument's bars of its account's market reach it. */
+  readonly instrument: Instrument;
   /** Set once it is stopped or failed: its handlers run no more. */
   halted: boolean;
   state: JsonObject | null;
@@ -264,12 +273,17 @@ export class StrategyHost {
     return d && this.#view(d);
   }
 
-  /** Plays a bar to every running instance (after the core has seen it), then saves their states. */
-  async onBar(bar: Bar): Promise<void> {
+  /**
+   * Plays a bar to every running instance on the bar's instrument whose account `feeds` says this
+   * market drives (the replay: paper accounts; a venue's bars: the accounts on it), after their
+   * cores have seen it; then saves their states.
+   */
+  async onBar(bar: Bar, feeds: (accountId: string) => boolean = () => true): Promise<void> {
     if (this.#live.size === 0) return;
     const ran: Instance[] = [];
     for (const inst of [...this.#live.values()]) {
-      if (inst.halted) continue;
+      if (inst.halted || inst.instrument.id !== bar.instrumentId) continue;
+      if (!feeds(inst.deployment.accountId)) continue;
       await this.#call(inst, () => inst.seam.onBar(bar));
       if (!inst.halted) ran.push(inst);
     }
@@ -335,6 +349,10 @@ export class StrategyHost {
     }
   }
 
+  #instrumentOf(accountId: string): Instrument {
+    return this.cfg.instrumentOf?.(accountId) ?? this.cfg.instrument;
+  }
+
   /** The core and snapshots of an account; undefined when it has none here. */
   #account(accountId: string) {
     const found = this.cfg.account?.(accountId);
@@ -352,10 +370,11 @@ export class StrategyHost {
     const account = this.#account(d.accountId);
     if (!account) throw new KairosError('ACCOUNT_NOT_FOUND', `account ${d.accountId} not found`);
     const { core } = account;
+    const instrument = this.#instrumentOf(d.accountId);
     const holder: { inst?: Instance } = {};
     const host: SeamHost = {
       strategyId: d.id,
-      instrument: this.cfg.instrument,
+      instrument,
       services: (random) =>
         core.strategyServices(d.id, random, (sid, _ts, message) =>
           this.#log.info(message, { strategyId: sid, source: 'strategy' }),
@@ -384,6 +403,7 @@ export class StrategyHost {
       snapshots: account.snapshots,
       seam,
       name: def.name,
+      instrument,
       halted: false,
       state: snapshot?.state ?? null,
       lastBarAt: snapshot?.ts ?? null,
@@ -501,6 +521,7 @@ export class StrategyHost {
     }
     return {
       ...d,
+      instrumentId: (inst?.instrument ?? this.#instrumentOf(d.accountId)).id,
       orders: orders.length,
       openOrders: core ? core.exec.openOrders(d.id) : [],
       position,

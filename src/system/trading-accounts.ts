@@ -72,12 +72,30 @@ export interface TradingAccountsConfig {
   /** The server's ccxt venues and live accounts (none: live accounts are refused). */
   readonly live?: LiveAccounts | null;
   /**
+   * The venues' public market data (`ServerVenues`): a paper account on a venue (`venue` one of
+   * the server's `--venue`s) fills on that venue's live bars. None: paper accounts are replayed.
+   */
+  readonly market?: VenueMarket | null;
+  /** After a venue's bar reached a paper account's core: its strategies hear it. */
+  readonly onMarketBar?: (accountId: string, bar: Bar) => Promise<void>;
+  /** Where a venue bar that could not be played to an account is told. */
+  readonly log?: (line: string) => void;
+  /**
    * Several instances share the accounts (`docs/scalability.md`, "Ownership"): `open` opens no
    * core, each is opened by `openAccount` while this instance holds its lease, and a new
    * account is handed to `adopt` (which takes its lease and opens it). Absent: one instance
    * opens every account.
    */
   readonly leased?: { readonly adopt: (accountId: string) => Promise<unknown> };
+}
+
+/** A venue's public market data, as paper accounts on it use it (`ServerVenues`). */
+export interface VenueMarket {
+  names(): string[];
+  /** `VENUE_NOT_CONFIGURED` for a venue the server does not have. */
+  instruments(venue: string): readonly Instrument[];
+  /** Closed bars of `symbol` to `listener` from now on; answers the unsubscribe. */
+  watchBars(venue: string, symbol: string, listener: (bar: Bar) => void): Promise<() => void>;
 }
 
 /** Every account's bus as one; each handler also gets the account whose core published. */
@@ -111,6 +129,8 @@ export class TradingAccounts {
     readonly handler: (event: never, accountId: string) => void;
     readonly off: (() => void)[];
   }>();
+  /** Per paper account on a venue: the unsubscribes of the venue's bars it watches. */
+  readonly #unwatch = new Map<string, (() => void)[]>();
   #tail: Promise<unknown> = Promise.resolve();
   #lastBar: Bar | null = null;
   #inUse: (accountId: string) => boolean = () => false;
@@ -169,13 +189,13 @@ export class TradingAccounts {
   async openAccount(accountId: string, fence?: Fence): Promise<boolean> {
     if (!this.#infos.has(accountId)) await this.refresh();
     const info = this.#infos.get(accountId);
-    if (!info || (info.mode === 'live' && !this.cfg.live)) return false;
+    if (!info || !this.#tradable(info)) return false;
     return this.exclusive(async () => {
       if (this.#runtimes.has(accountId)) return true;
       await this.#openAt(accountId, fence);
       const rt = this.#runtimes.get(accountId);
       if (!rt) return true; // a live account whose venue is down: tracked, opened when it is back
-      if (rt.mode === 'paper' && this.#lastBar) {
+      if (this.#replayed(rt) && this.#lastBar) {
         rt.core.onBar(this.#lastBar);
         await rt.core.settle();
       }
@@ -205,16 +225,25 @@ export class TradingAccounts {
       wiring?.gate.close(`account ${accountId} was handed over`);
       for (const off of wiring?.offs ?? []) off();
       this.#wiring.delete(accountId);
+      this.#release(accountId);
       await this.cfg.live?.drop(accountId);
     });
+  }
+
+  /** Whether this server can open the account (a live one or one on a venue: it has the venue). */
+  #tradable(info: AccountInfo): boolean {
+    if (info.mode === 'live') return !!this.cfg.live;
+    return info.venue === this.cfg.venue || !!this.cfg.market?.names().includes(info.venue);
   }
 
   /** Opens the core of a known account (a live one: tracked, retried while its venue is down). */
   async #openAt(accountId: string, fence?: Fence): Promise<void> {
     const info = this.#infos.get(accountId)!;
+    // A paper account on a venue this server was started without: kept, not opened here.
+    if (info.mode === 'paper' && !this.#tradable(info)) return;
     if (accountId === SHARED_ACCOUNT) await this.#openCore(accountId, this.cfg.sharedCash, fence);
     else if (info.mode === 'live') await this.#startLive(info, fence);
-    else await this.#openCore(accountId, info.startingCash ?? '0', fence);
+    else await this.#openCore(accountId, info.startingCash ?? '0', fence, info.venue);
   }
 
   /** The shared account's runtime (leased: undefined while another instance owns it). */
@@ -274,9 +303,35 @@ export class TradingAccounts {
     return [...this.#runtimes.values()];
   }
 
-  /** The runtimes the replay drives (paper accounts). */
+  /** The runtimes the replay drives (the shared account, paper accounts not on a venue). */
   paperRuntimes(): AccountRuntime[] {
-    return this.runtimes().filter((rt) => rt.mode === 'paper');
+    return this.runtimes().filter((rt) => this.#replayed(rt));
+  }
+
+  #replayed(rt: AccountRuntime): boolean {
+    return rt.mode === 'paper' && this.marketOf(rt.accountId) === 'replay';
+  }
+
+  /**
+   * The market that drives an account: `replay` (the server's `--data`: the shared account and
+   * paper accounts), else the venue whose bars reach it (a live account's).
+   */
+  marketOf(accountId: string): string {
+    const info = this.#infos.get(accountId);
+    return !info || (info.mode === 'paper' && info.venue === this.cfg.venue)
+      ? 'replay'
+      : info.venue;
+  }
+
+  /** The instruments an account trades: its venue's for a live account, else the replayed one. */
+  instrumentsOf(accountId: string): readonly Instrument[] {
+    const info = this.#infos.get(accountId);
+    if (this.marketOf(accountId) === 'replay') return [this.cfg.instrument];
+    try {
+      return this.cfg.market?.instruments(info!.venue) ?? [];
+    } catch {
+      return []; // a venue this server no longer has: the account does not open here
+    }
   }
 
   /** A live account's link to its venue; null for a paper account. */
@@ -342,11 +397,9 @@ export class TradingAccounts {
     if (req.mode === 'live') return this.#createLive(ownerUserId, req, by);
     if (req.credentialId !== undefined)
       throw new KairosError('ACCOUNT_INVALID', 'credentialId: only for a live account');
-    if (req.venue !== undefined && req.venue !== this.cfg.venue)
-      throw new KairosError(
-        'ACCOUNT_INVALID',
-        `venue: a paper account trades on the server's paper venue ${this.cfg.venue}; ${req.venue} is for a live account (mode: live)`,
-      );
+    // A paper account on a venue fills on that venue's live market; else on the replay.
+    const venue = req.venue ?? this.cfg.venue;
+    const instruments = this.#paperInstruments(venue);
     if (req.startingCash === undefined)
       throw new KairosError('ACCOUNT_INVALID', 'startingCash: required for a paper account');
     const cash = toDecimal(req.startingCash);
@@ -357,12 +410,12 @@ export class TradingAccounts {
       ownerUserId,
       {
         id,
-        venue: this.cfg.venue,
+        venue,
         mode: 'paper',
         name: req.name,
         credentialId: null,
         startingCash: cash.toFixed(),
-        currency: this.cfg.instrument.quote,
+        currency: instruments[0]!.quote,
       },
       req.default === true,
       by,
@@ -375,9 +428,9 @@ export class TradingAccounts {
       return info;
     }
     await this.exclusive(async () => {
-      const rt = await this.#openCore(id, cash.toFixed());
+      const rt = await this.#openCore(id, cash.toFixed(), undefined, venue);
       // Between two bars: it starts where the others are.
-      if (this.#lastBar) {
+      if (venue === this.cfg.venue && this.#lastBar) {
         rt.core.onBar(this.#lastBar);
         await rt.core.settle();
       }
@@ -610,6 +663,9 @@ export class TradingAccounts {
       }
       const closed = { ...info, disabledAt: ts };
       this.#infos.set(accountId, closed);
+      // A closed account trades no more: the venue's bars it watched are released (the last
+      // account or strategy on a symbol releases its subscription).
+      this.#release(accountId);
       return closed;
     } finally {
       this.#closing.delete(accountId);
@@ -642,27 +698,77 @@ export class TradingAccounts {
     return info;
   }
 
-  async #openCore(accountId: string, cash: DecimalInput, fence?: Fence): Promise<AccountRuntime> {
+  /**
+   * The instruments of a paper account on `venue`: the replayed one on the paper venue, else the
+   * venue's (`VENUE_NOT_CONFIGURED`, naming it, for a venue the server does not have).
+   */
+  #paperInstruments(venue: string): readonly Instrument[] {
+    if (venue === this.cfg.venue) return [this.cfg.instrument];
+    const market = this.cfg.market;
+    if (!market?.names().includes(venue))
+      throw venueNotConfigured(venue, [this.cfg.venue, ...(market?.names() ?? [])]);
+    return market.instruments(venue);
+  }
+
+  /**
+   * Opens a paper account's core: on the replay (`venue` the paper venue), or fed the live bars
+   * of `venue` (each bar: its core, its strategies, then settled and reconciled, one at a time
+   * with the others).
+   */
+  async #openCore(
+    accountId: string,
+    cash: DecimalInput,
+    fence?: Fence,
+    venue = this.cfg.venue,
+  ): Promise<AccountRuntime> {
     const { cfg } = this;
-    const inst = cfg.instrument;
+    const instruments = this.#paperInstruments(venue);
     const orders = new OrderRepository(cfg.db, accountId, Date.now, fence);
     const gate = new VenueGate();
     const { core, recovery } = await TradingCore.open({
       accountId,
-      instruments: [inst],
-      cash: { [inst.quote]: cash },
+      instruments,
+      cash: { [instruments[0]!.quote]: cash },
       orders,
       venue: (deliver) =>
         gate.wrap(
           new PaperVenue(
             path.join(cfg.home, 'paper', accountId, 'venue.json'),
-            { venue: cfg.venue, instruments: [inst] },
+            { venue: cfg.venue, instruments },
             deliver,
           ),
         ),
       ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
     });
-    return this.#register(accountId, 'paper', core, orders, recovery, gate, fence);
+    const rt = this.#register(accountId, 'paper', core, orders, recovery, gate, fence);
+    // A closed account stays readable; it needs no bars.
+    if (venue !== cfg.venue && (this.#infos.get(accountId)?.disabledAt ?? null) === null) {
+      const offs: (() => void)[] = [];
+      this.#unwatch.set(accountId, offs);
+      for (const inst of instruments)
+        offs.push(await cfg.market!.watchBars(venue, inst.id, (bar) => this.#venueBar(rt, bar)));
+    }
+    return rt;
+  }
+
+  /** Stops the venue bars an account watches (none: nothing). */
+  #release(accountId: string): void {
+    for (const off of this.#unwatch.get(accountId) ?? []) off();
+    this.#unwatch.delete(accountId);
+  }
+
+  /** A venue's bar to a paper account on it: its core, its strategies, settled and reconciled. */
+  #venueBar(rt: AccountRuntime, bar: Bar): void {
+    void this.exclusive(async () => {
+      // Closed or handed over meanwhile: no more bars.
+      if (this.#runtimes.get(rt.accountId) !== rt) return;
+      rt.core.onBar(bar);
+      await this.cfg.onMarketBar?.(rt.accountId, bar);
+      await rt.core.settle();
+      await rt.core.reconcile();
+    }).catch((e: unknown) =>
+      this.cfg.log?.(`account ${rt.accountId}: bar ${bar.closeTime}: ${(e as Error).message}`),
+    );
   }
 
   /** Makes a recovered core one of the server's: its bus joins `bus`, its order entry opens. */

@@ -62,6 +62,7 @@ import type { Bar } from '../trading/data/market-data.js';
 import { CheckFailure, type HealthCheck } from '../monitoring/health-checks.js';
 import { METRICS } from '../monitoring/metric-catalogue.js';
 import { wsEventLog } from './ws-event-log.js';
+import { venueCandles } from './venue-candles.js';
 
 /** What `kairos serve` runs on. */
 export interface ServerOptions {
@@ -218,18 +219,22 @@ export async function startTradingServer(
     };
     const venueLog = (line: string) => logger.info(line, { component: 'venue' });
     let serialize: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn();
+    // A venue's bar, once the account's core saw it: its strategies hear it (set once they exist).
+    let onVenueBar: (accountId: string, bar: Bar) => Promise<void> = async () => undefined;
     let live: LiveAccounts | null = null;
+    let venues: ServerVenues | null = null;
     if ((opts.venues ?? []).length > 0) {
-      const venues = await ServerVenues.open(opts.venues!, { alert: onAlert, log: venueLog });
-      stops.push(() => venues.close());
+      const v = (venues = await ServerVenues.open(opts.venues!, { alert: onAlert, log: venueLog }));
+      stops.push(() => v.close());
       live = new LiveAccounts({
         db: store.db,
         cipher,
-        venues,
+        venues: v,
         now,
         onAlert,
         log: venueLog,
         serialize: (fn) => serialize(fn),
+        onBar: (accountId, bar) => onVenueBar(accountId, bar),
         ...(opts.liveConfirmEveryMs === undefined
           ? {}
           : { confirmEveryMs: opts.liveConfirmEveryMs }),
@@ -240,6 +245,9 @@ export async function startTradingServer(
     // One trading core per account, each recovered before it trades (`docs/decisions/accounts.md`).
     const accounts = await TradingAccounts.open({
       live,
+      market: venues,
+      onMarketBar: (accountId, bar) => onVenueBar(accountId, bar),
+      log: venueLog,
       db: store.db,
       home: config.home,
       instrument: inst,
@@ -333,6 +341,7 @@ export async function startTradingServer(
       instrument: inst,
       catalog: strategyCatalog,
       account: (id) => accounts.runtime(id),
+      instrumentOf: (id) => accounts.instrumentsOf(id)[0],
       buildDir,
       now,
       logger,
@@ -344,6 +353,8 @@ export async function startTradingServer(
     });
     stops.push(async () => host.halt());
     accounts.guardClose((id) => host.runsOn(id));
+    // A strategy on a live account hears its venue's bars, not the replay's.
+    onVenueBar = (accountId, bar) => host.onBar(bar, (id) => id === accountId).catch(leaseLost);
     const backtests = new BacktestJobs({
       db: store.db,
       strategies: host.catalog,
@@ -403,7 +414,7 @@ export async function startTradingServer(
       accounts.exclusive(async () => {
         if (bars % RISK_REFRESH_EVERY_BARS === 0) await riskControl.sync();
         accounts.onBar(bar);
-        await host.onBar(bar).catch(leaseLost);
+        await host.onBar(bar, (id) => accounts.marketOf(id) === 'replay').catch(leaseLost);
         bars++;
         // Every bar: each venue's view and its account's agree before the next. Settled, then
         // reconciled at once (no request runs between): an order between its commit and its
@@ -499,7 +510,10 @@ export async function startTradingServer(
       lastPrice: (id) => accounts.lastPrice(id),
       unresolved: () => accounts.unresolved(),
       instruments: [inst],
-      candles: { recent: (id, limit) => (id === inst.id ? replay.recent(limit) : []) },
+      candles: {
+        recent: (id, limit) => (id === inst.id ? replay.recent(limit) : []),
+        ...(venues ? { venue: candlesOf(venues, store.db) } : {}),
+      },
       risk: handOff ? handOff.riskDesk(riskControl) : riskControl,
       userAdmin: new UserAccounts(store.db, cipher),
       credentials: new CredentialVault(store.db, cipher),
@@ -645,6 +659,12 @@ export async function startTradingServer(
     for (const stop of stops.reverse()) await stop();
     throw e;
   }
+}
+
+/** `GET /candles?venue=`: a venue's bars, backfilled from it and the store. */
+function candlesOf(venues: ServerVenues, db: Parameters<typeof venueCandles>[1]) {
+  return (venue: string, symbol: string, limit: number) =>
+    venueCandles(venues, db, venue, symbol, limit);
 }
 
 /** Rejects with the error unless it is a lost lease (a core that is closing). */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { generate } from 'otplib';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { apiCall } from '../support/api-call.js';
+import { openLiveAccount } from '../support/live-account.js';
 import { startLiveSim } from '../support/ccxt-sim.js';
 import { btcSlice } from '../support/paper-args.js';
 import { createTrader, spawnServe } from '../support/spawn-serve.js';
@@ -68,46 +69,54 @@ describe('kairos serve: a trader’s live account on the simulator next to their
         ...(body === undefined ? {} : { body }),
         ...(key === undefined ? {} : { headers: { 'idempotency-key': key } }),
       });
-    const cred = await call('POST', '/credentials', {
-      venue: 'binance',
-      label: 'sim',
-      apiKey: sim.apiKey,
-      secret: sim.secret,
-    });
+    const { credential: cred, account: live } = await openLiveAccount(call, sim);
     expect(cred.status).toBe(201);
     expect(JSON.stringify(cred.json)).not.toContain(sim.secret);
-    const live = await call('POST', '/accounts', {
-      name: 'real',
-      mode: 'live',
-      venue: 'binance',
-      credentialId: cred.json.id,
-    });
     expect([live.status, live.json.venueStatus?.venue]).toEqual([201, 'UP']);
     const paper = await call('POST', '/accounts', { name: 'practice', startingCash: '100000' });
     expect(paper.status).toBe(201);
+    // A paper account on the venue's live market (as `kairos paper --exchange`): simulated cash,
+    // fills on the venue's bars, nothing sent to it.
+    const onVenue = await call('POST', '/accounts', {
+      name: 'rehearsal',
+      venue: 'binance',
+      startingCash: '50000',
+    });
+    expect(onVenue.json).toMatchObject({ mode: 'paper', venue: 'binance', currency: 'USDT' });
+    // A venue this server does not have is named.
+    const nowhere = await call('POST', '/accounts', {
+      name: 'x',
+      venue: 'kraken',
+      startingCash: '1',
+    });
+    expect([nowhere.status, nowhere.json.code]).toEqual([422, 'VENUE_NOT_CONFIGURED']);
+    expect(nowhere.json.detail).toMatch(/"kraken".*binance/);
 
     const ws = await subscribedSocket<Frame>(url, token, ['orders']);
-    let liveOrder: Json = null;
     let tries = 0;
-    await until(
-      async () => {
-        liveOrder = await call(
-          'POST',
-          '/orders',
-          {
-            accountId: live.json.id,
-            instrumentId: 'BTC/USDT',
-            side: 'BUY',
-            type: 'MARKET',
-            quantity: '0.01',
-          },
-          // A new key each try: one denied (no price yet) stays denied under its key.
-          `l-${tries++}`,
-        );
-        return liveOrder.status === 201;
-      },
-      30_000,
-      'the live order accepted',
+    /** A market buy accepted; a new key each try: one denied (no price yet) stays denied. */
+    const accepted = async (accountId: string, quantity: string, what: string) => {
+      let placed: Json = null;
+      await until(
+        async () => {
+          placed = await call(
+            'POST',
+            '/orders',
+            { accountId, instrumentId: 'BTC/USDT', side: 'BUY', type: 'MARKET', quantity },
+            `o-${tries++}`,
+          );
+          return placed.status === 201;
+        },
+        30_000,
+        what,
+      );
+      return placed;
+    };
+    const liveOrder = await accepted(live.json.id, '0.01', 'the live order accepted');
+    const onVenueOrder = await accepted(
+      onVenue.json.id,
+      '0.5',
+      'the order on the venue-fed paper account accepted',
     );
     const paperOrder = await call(
       'POST',
@@ -136,8 +145,19 @@ describe('kairos serve: a trader’s live account on the simulator next to their
     );
     expect(fillOf(liveOrder.json.clientOrderId)!.accountId).toBe(live.json.id);
     expect(fillOf(paperOrder.json.clientOrderId)!.accountId).toBe(paper.json.id);
+    await until(
+      () => fillOf(onVenueOrder.json.clientOrderId) !== undefined,
+      30_000,
+      'the venue-fed paper fill on the WebSocket',
+    );
+    // Filled at the venue's price (BTC near 30,000), not at the replayed file's (below 1).
+    const venueFill = fillOf(onVenueOrder.json.clientOrderId)! as Json;
+    expect(venueFill.accountId).toBe(onVenue.json.id);
+    expect(Number(venueFill.price)).toBeGreaterThan(1000);
+    const cash = (await call('GET', `/balances?accountId=${onVenue.json.id}`)).json;
+    expect(JSON.stringify(cash)).toMatch(/"currency":"USDT"/);
     ws.close();
-    // The live order is at the venue, once; the paper one is not.
+    // The live order is at the venue, once; the paper ones are not.
     const atVenue = sim.state.orders().map((o) => o.clientOrderId);
     expect(atVenue).toEqual([liveOrder.json.clientOrderId]);
 

@@ -21,6 +21,10 @@ export const ParamsBody = Type.Record(
 const InstanceView = Type.Object({
   id: Type.String({ description: 'its strategy id (orders, risk scope)' }),
   accountId: Type.String({ description: 'the account it trades on' }),
+  instrumentId: Type.String({
+    description:
+      "the instrument it trades: a live account's venue symbol (its bars from the venue), else the replayed one",
+  }),
   name: Type.String({ description: 'the catalog strategy it runs' }),
   status: Type.String({ description: 'running, stopped or failed' }),
   error: NullableString,
@@ -96,6 +100,7 @@ function instanceView(i: StrategyInstance) {
   return {
     id: i.id,
     accountId: i.accountId,
+    instrumentId: i.instrumentId,
     name: i.name,
     status: i.status,
     error: i.error,

@@ -150,7 +150,8 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
         422,
         'VENUE_NOT_CONFIGURED',
       ],
-      [{ name: 'pv', startingCash: '1', venue: 'binance' }, 400, 'ACCOUNT_INVALID'],
+      // A paper account on a venue's live market: the same, for the same reason.
+      [{ name: 'pv', startingCash: '1', venue: 'binance' }, 422, 'VENUE_NOT_CONFIGURED'],
       [{ name: 'x', startingCash: '1', ownerUserId: tina.id }, 400, 'VALIDATION'],
     ];
     for (const [body, status, code] of cases) {
