@@ -1,4 +1,5 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
+import { divide } from '../core/scaled-decimal.js';
 import type { Fill } from '../model/fill.js';
 import type { PositionChange } from '../model/position.js';
 
@@ -61,7 +62,7 @@ export class RoundTripTracker {
         return;
       }
       const closeQty = qty.gt(trip.size) ? trip.size : qty;
-      const closeFee = closeQty.eq(qty) ? fee : fee.times(closeQty).div(qty);
+      const closeFee = closeQty.eq(qty) ? fee : divide(fee.times(closeQty), qty);
       trip.size = trip.size.minus(closeQty);
       trip.exitNotional = trip.exitNotional.plus(fill.price.times(closeQty));
       trip.exitQuantity = trip.exitQuantity.plus(closeQty);
