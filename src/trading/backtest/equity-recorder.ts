@@ -1,5 +1,5 @@
 import { toDecimal, type Decimal } from '../core/decimal.js';
-import { decimalToNumber } from '../core/scaled-decimal.js';
+import { decimalToNumber, signOf } from '../core/scaled-decimal.js';
 
 /** Cash and position from one fill on, exact. */
 interface Segment {
@@ -76,7 +76,7 @@ export class EquityRecorder {
       else hi = mid - 1;
     }
     const seg = this.#segments[lo]!;
-    return seg.quantity.eq(0)
+    return signOf(seg.quantity) === 0
       ? seg.cash
       : seg.cash.plus(seg.quantity.times(toDecimal(this.closes[index]!)));
   }

@@ -1,4 +1,4 @@
-import { Dec, type Decimal } from './decimal.js';
+import { Dec, toDecimal, type Decimal, type DecimalInput } from './decimal.js';
 
 // The hot money path on scaled integers. Prices and quantities on an instrument's grid are
 // integers of ticks and lots: a value with at most 15 significant digits is an exact
@@ -23,6 +23,17 @@ function bigPow10(n: number): bigint {
 const HALF_EVEN = 2;
 
 /**
+ * The sign of `d`: -1, 0 or 1, exactly `d.cmp(0)` (a negative zero is 0) without making a
+ * decimal of the 0 (big.js parses its argument on every comparison).
+ *
+ * @example
+ * signOf(Dec('-0.5')); // -1
+ */
+export function signOf(d: Decimal): -1 | 0 | 1 {
+  return d.c[0] === 0 ? 0 : d.s < 0 ? -1 : 1;
+}
+
+/**
  * The decimal places of `d` (0 for an integer).
  *
  * @example
@@ -35,20 +46,26 @@ export function decimalPlaces(d: Decimal): number {
 
 /**
  * A big.js value made from its parts as big.js makes one (sign, exponent, digits without
- * leading or trailing zeros, and its own `constructor`), without parsing a string.
+ * leading or trailing zeros, and its own `constructor`), without parsing a string: the same
+ * prototype (`instanceof Dec`), the same own properties in the same order.
  */
+const Made = function (this: BigParts, s: number, e: number, c: number[]) {
+  this.s = s;
+  this.e = e;
+  this.c = c;
+  this.constructor = Dec;
+} as unknown as new (s: number, e: number, c: number[]) => Decimal;
+Made.prototype = Dec.prototype;
+
+interface BigParts {
+  s: number;
+  e: number;
+  c: number[];
+  constructor: unknown;
+}
+
 function make(sign: number, e: number, c: number[]): Decimal {
-  const x = Object.create(Dec.prototype) as {
-    s: number;
-    e: number;
-    c: number[];
-    constructor: unknown;
-  };
-  x.s = sign;
-  x.e = e;
-  x.c = c;
-  x.constructor = Dec;
-  return x as unknown as Decimal;
+  return new Made(sign, e, c);
 }
 
 /** ±q × 10^power for a safe integer q ≥ 0 (a zero keeps `sign`, as big.js's quotients do). */
@@ -58,10 +75,12 @@ function fromInteger(sign: number, q: number, power: number): Decimal {
     q /= 10;
     power++;
   }
-  const c: number[] = [];
-  for (; q > 0; q = (q - (q % 10)) / 10) c.push(q % 10);
-  c.reverse();
-  return make(sign, power + c.length - 1, c);
+  let len = 1;
+  while (len < 16 && POW10[len]! <= q) len++;
+  // exactly as long as the digits (an array grown by push keeps room for 17)
+  const c = new Array<number>(len);
+  for (let i = len - 1; i >= 0; i--, q = (q - (q % 10)) / 10) c[i] = q % 10;
+  return make(sign, power + len - 1, c);
 }
 
 /** ±digits × 10^power for the decimal digits of a BigInt ≥ 0. */
@@ -104,6 +123,30 @@ export function scaledInteger(d: Decimal, scale: number): number {
  */
 export function fromScaled(m: number, scale: number): Decimal {
   return m < 0 ? fromInteger(-1, -m, -scale) : fromInteger(1, m === 0 ? 0 : m, -scale);
+}
+
+/**
+ * Exactly `toDecimal(x)` (`Dec(x)`): a number with at most 15 significant digits is found as
+ * integer ÷ 10^k (the shortest decimal that reads back as the same double, which is what
+ * `String(x)` prints) without a string, its digits in an array of their own length; anything
+ * else goes to `toDecimal` (a decimal is copied: the copy's digits are compact, so a value kept
+ * for the report does not keep the spare room of the array big.js computed it in).
+ *
+ * @example
+ * decimalOf(101.37).toFixed(); // '101.37'
+ */
+export function decimalOf(x: DecimalInput): Decimal {
+  if (typeof x === 'number') {
+    const a = x < 0 ? -x : x;
+    if (a > 0 && a < 1e15) {
+      for (let k = 0; k <= 22; k++) {
+        const m = Math.round(a * POW10[k]!);
+        if (m >= 1e15) break;
+        if (m / POW10[k]! === a) return fromInteger(x < 0 ? -1 : 1, m, -k);
+      }
+    }
+  }
+  return toDecimal(x);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
 import type { Price, Quantity } from '../core/money.js';
-import { divide } from '../core/scaled-decimal.js';
+import { divide, signOf } from '../core/scaled-decimal.js';
 import type { OrderSide, OrderStatus, OrderType, TimeInForce } from './order-types.js';
 
 /**
@@ -131,5 +131,7 @@ export function leavesQuantity(order: Order): Decimal {
  * averageFillPrice(order)?.toFixed();
  */
 export function averageFillPrice(order: Order): Decimal | null {
-  return order.filledQuantity.eq(0) ? null : divide(order.filledNotional, order.filledQuantity);
+  return signOf(order.filledQuantity) === 0
+    ? null
+    : divide(order.filledNotional, order.filledQuantity);
 }

@@ -1,12 +1,14 @@
 import fc from 'fast-check';
 import { Dec, type Decimal } from '../../../../src/trading/core/decimal.js';
 import {
+  decimalOf,
   decimalPlaces,
   decimalToNumber,
   divide,
   divideRounded,
   fromScaled,
   scaledInteger,
+  signOf,
 } from '../../../../src/trading/core/scaled-decimal.js';
 import { averageFillPrice, initOrder, type Order } from '../../../../src/trading/model/order.js';
 import { isOnGrid, snapToGrid, type SnapMode } from '../../../../src/trading/model/snap.js';
@@ -51,10 +53,11 @@ function snapBig(x: Decimal, s: Decimal, mode: SnapMode): Decimal {
 }
 
 describe('the scaled-integer fast path agrees exactly with big.js', () => {
-  it('converts to and from scaled integers, and to numbers, as big.js and Number do', () => {
+  it('converts to and from scaled integers, to numbers and to a sign, as big.js and Number do', () => {
     fc.assert(
       fc.property(decimal, fc.integer({ min: 0, max: 20 }), (d, scale) => {
         expect(Object.is(decimalToNumber(d), Number(d.toString()))).toBe(true);
+        expect(signOf(d)).toBe(d.cmp(0));
         const m = scaledInteger(d, scale);
         const times = d.times(Dec(10).pow(scale));
         const fits = times.eq(times.round(0, Dec.roundDown)) && times.abs().lt('1e15');
@@ -68,6 +71,30 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('makes a decimal of a number as big.js does (its shortest string), and copies a decimal', () => {
+    const numbers = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer({ min: -(10 ** 9), max: 10 ** 9 }).map((i) => i / 100), // prices on a cent grid
+      fc.integer({ min: 1, max: 10 ** 6 }).map((i) => (i * 0.001) / 3), // fractions of lots
+      fc
+        .tuple(fc.integer({ min: 1, max: 999_999 }), fc.integer({ min: -30, max: 20 }))
+        .map(([m, e]) => m * 10 ** e),
+      fc.constantFrom(0, -0, 1e15, 999999999999999, 1e-7, 5e-324, Number.MAX_VALUE, 0.1 + 0.2),
+    );
+    fc.assert(
+      fc.property(numbers, (n) => {
+        expect(exact(decimalOf(n))).toEqual(exact(Dec(n)));
+      }),
+      { numRuns: 3000 },
+    );
+    const d = Dec('101.37');
+    expect(decimalOf(d)).not.toBe(d);
+    expect(exact(decimalOf(d))).toEqual(exact(d));
+    expect(exact(decimalOf('1.50'))).toEqual(exact(Dec('1.5')));
+    for (const bad of [Number.NaN, Infinity, -Infinity, 'abc'])
+      expect(() => decimalOf(bad)).toThrow(RangeError);
   });
 
   it('divides as big.js does: 30 places, half-even, then rounded again when asked', () => {
