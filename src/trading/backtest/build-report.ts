@@ -1,4 +1,5 @@
 import { decimalString } from '../core/decimal.js';
+import { divideRounded } from '../core/scaled-decimal.js';
 import { averageFillPrice } from '../model/order.js';
 import type { BacktestRun } from './backtest-engine.js';
 import { sampleIndices } from './downsample.js';
@@ -67,8 +68,8 @@ export function buildReport(run: BacktestRun, labels: ReportLabels): BacktestRep
     openedAt: t.openedAt,
     closedAt: t.closedAt,
     quantity: decimalString(t.quantity),
-    entryPrice: decimalString(t.entryNotional.div(t.entryQuantity).round(12)),
-    exitPrice: decimalString(t.exitNotional.div(t.exitQuantity).round(12)),
+    entryPrice: decimalString(divideRounded(t.entryNotional, t.entryQuantity, 12)),
+    exitPrice: decimalString(divideRounded(t.exitNotional, t.exitQuantity, 12)),
     pnl: decimalString(t.grossPnl.minus(t.fees)),
     fees: decimalString(t.fees),
   }));

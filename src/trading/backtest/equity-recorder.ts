@@ -1,4 +1,5 @@
 import { toDecimal, type Decimal } from '../core/decimal.js';
+import { decimalToNumber, signOf } from '../core/scaled-decimal.js';
 
 /** Cash and position from one fill on, exact. */
 interface Segment {
@@ -38,14 +39,14 @@ export class EquityRecorder {
     this.highs = new Float64Array(n);
     this.lows = new Float64Array(n);
     this.closes = new Float64Array(n);
-    this.#cashF = Number(startCash.toString());
+    this.#cashF = decimalToNumber(startCash);
     this.#segments.push({ fromIndex: 0, cash: startCash, quantity: toDecimal(0) });
   }
 
   /** Records the state after a fill; it applies from the next recorded bar on. */
   onFill(cash: Decimal, quantity: Decimal): void {
-    this.#cashF = Number(cash.toString());
-    this.#qtyF = Number(quantity.toString());
+    this.#cashF = decimalToNumber(cash);
+    this.#qtyF = decimalToNumber(quantity);
     const seg = { fromIndex: this.length, cash, quantity };
     const last = this.#segments[this.#segments.length - 1]!;
     if (last.fromIndex === this.length) this.#segments[this.#segments.length - 1] = seg;
@@ -75,7 +76,7 @@ export class EquityRecorder {
       else hi = mid - 1;
     }
     const seg = this.#segments[lo]!;
-    return seg.quantity.eq(0)
+    return signOf(seg.quantity) === 0
       ? seg.cash
       : seg.cash.plus(seg.quantity.times(toDecimal(this.closes[index]!)));
   }

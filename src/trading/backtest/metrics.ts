@@ -1,4 +1,5 @@
 import { Dec, ZERO } from '../core/decimal.js';
+import { signOf } from '../core/scaled-decimal.js';
 import type { Metrics, RoundTrip } from './report.js';
 
 /** What the metrics are computed from. */
@@ -95,7 +96,7 @@ export function computeMetrics(input: MetricsInput): Metrics {
   let grossLoss = ZERO;
   for (const t of input.roundTrips) {
     const p = Dec(t.pnl);
-    if (p.gt(0)) {
+    if (signOf(p) > 0) {
       wins++;
       grossWin = grossWin.plus(p);
     } else grossLoss = grossLoss.plus(p);
@@ -111,7 +112,8 @@ export function computeMetrics(input: MetricsInput): Metrics {
     maxDrawdown: r10(maxDd),
     maxDrawdownDuration: maxDur,
     winRate: r10(trips > 0 ? wins / trips : 0),
-    profitFactor: grossLoss.eq(0) ? null : r10(Number(grossWin.div(grossLoss.abs()).toString())),
+    profitFactor:
+      signOf(grossLoss) === 0 ? null : r10(Number(grossWin.div(grossLoss.abs()).toString())),
     roundTrips: trips,
     exposure: r10(n > 0 ? input.barsInMarket / n : 0),
     fees: input.fees,

@@ -1,6 +1,7 @@
 import { toDecimal, type Decimal } from '../core/decimal.js';
 import { money, price as toPrice, quantity as toQuantity } from '../core/money.js';
 import { Reason } from '../core/reason-codes.js';
+import { decimalToNumber } from '../core/scaled-decimal.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { ExecutionClient } from '../execution/execution-client.js';
 import type { VenueOrderReport, VenueQueries } from '../execution/venue-queries.js';
@@ -243,7 +244,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   #matchTick(w: Working, tick: TradeTick, available: number): number {
     const r = this.#engine.matchTrade(w.order, state(w), tick.price, available, w.inst);
     const m = this.#apply(w, r, tick.ts);
-    return m ? Number(m.quantity.toString()) : 0;
+    return m ? decimalToNumber(m.quantity) : 0;
   }
 
   #apply(w: Working, r: MatchResult, ts: number): Match | null {

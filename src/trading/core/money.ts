@@ -1,4 +1,5 @@
-import { toDecimal, type Decimal, type DecimalInput } from './decimal.js';
+import type { Decimal, DecimalInput } from './decimal.js';
+import { decimalOf, signOf } from './scaled-decimal.js';
 
 declare const priceBrand: unique symbol;
 declare const quantityBrand: unique symbol;
@@ -22,7 +23,7 @@ export interface Money {
  * price('101.25');
  */
 export function price(x: DecimalInput): Price {
-  return toDecimal(x) as Price;
+  return decimalOf(x) as Price;
 }
 
 /**
@@ -32,8 +33,8 @@ export function price(x: DecimalInput): Price {
  * quantity('0.5');
  */
 export function quantity(x: DecimalInput): Quantity {
-  const q = toDecimal(x);
-  if (q.lt(0)) throw new RangeError(`quantity ${q.toFixed()} is negative`);
+  const q = decimalOf(x);
+  if (signOf(q) < 0) throw new RangeError(`quantity ${q.toFixed()} is negative`);
   return q as Quantity;
 }
 
@@ -44,5 +45,5 @@ export function quantity(x: DecimalInput): Quantity {
  * money('12.5', 'USDT');
  */
 export function money(amount: DecimalInput, currency: string): Money {
-  return Object.freeze({ amount: toDecimal(amount), currency });
+  return Object.freeze({ amount: decimalOf(amount), currency });
 }

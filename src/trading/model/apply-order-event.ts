@@ -1,4 +1,5 @@
 import { assertNever, InvariantError } from '../core/errors.js';
+import { signOf } from '../core/scaled-decimal.js';
 import type { Quantity } from '../core/money.js';
 import { copyOrder, type Order, type OrderState } from './order.js';
 import type { OrderEvent } from './order-events.js';
@@ -49,7 +50,7 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
     case 'OrderPendingCancel':
       return next('PENDING_CANCEL');
     case 'OrderCancelRejected':
-      return next(order.filledQuantity.gt(0) ? 'PARTIALLY_FILLED' : 'ACCEPTED');
+      return next(signOf(order.filledQuantity) > 0 ? 'PARTIALLY_FILLED' : 'ACCEPTED');
     case 'OrderCanceled':
       return next('CANCELED', { reason: event.reason });
     case 'OrderExpired':

@@ -1,4 +1,5 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
+import { signOf } from '../core/scaled-decimal.js';
 import { assertNever } from '../core/errors.js';
 import { leavesQuantity, type Order } from './order.js';
 import type { OrderSide } from './order-types.js';
@@ -118,7 +119,7 @@ export class OpenOrders {
       const leavesKey = leavesKeys[i]!;
       const sum = (this.#leaves.get(leavesKey) ?? ZERO).plus(leaves);
       // Stryker disable next-line ConditionalExpression: equivalent, a kept 0 reads as the 0 of an absent key
-      if (sum.eq(0)) this.#leaves.delete(leavesKey);
+      if (signOf(sum) === 0) this.#leaves.delete(leavesKey);
       else this.#leaves.set(leavesKey, sum);
     }
     if (o.side !== 'BUY') return;
@@ -131,7 +132,7 @@ export class OpenOrders {
     const buys = this.#buys.get(o.instrumentId) ?? { maker: ZERO, worst: ZERO };
     const fee = feeClass(o);
     const next = { ...buys, [fee]: buys[fee].plus(leaves.times(price)) };
-    if (next.maker.eq(0) && next.worst.eq(0)) this.#buys.delete(o.instrumentId);
+    if (signOf(next.maker) === 0 && signOf(next.worst) === 0) this.#buys.delete(o.instrumentId);
     else this.#buys.set(o.instrumentId, next);
   }
 }

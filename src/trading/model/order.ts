@@ -1,5 +1,6 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
 import type { Price, Quantity } from '../core/money.js';
+import { divide, signOf } from '../core/scaled-decimal.js';
 import type { OrderSide, OrderStatus, OrderType, TimeInForce } from './order-types.js';
 
 /**
@@ -130,5 +131,7 @@ export function leavesQuantity(order: Order): Decimal {
  * averageFillPrice(order)?.toFixed();
  */
 export function averageFillPrice(order: Order): Decimal | null {
-  return order.filledQuantity.eq(0) ? null : order.filledNotional.div(order.filledQuantity);
+  return signOf(order.filledQuantity) === 0
+    ? null
+    : divide(order.filledNotional, order.filledQuantity);
 }

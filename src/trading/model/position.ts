@@ -1,4 +1,5 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
+import { signOf } from '../core/scaled-decimal.js';
 import type { Fill } from './fill.js';
 
 /** One open lot: a signed quantity (negative for short) bought or sold at one price. */
@@ -65,29 +66,29 @@ export function applyFill(pos: Position, fill: Fill): PositionChange {
   let realized = ZERO;
   const lots: Lot[] = [];
   for (const lot of pos.lots) {
-    if (remaining.eq(0) || lot.quantity.s === remaining.s) {
+    if (signOf(remaining) === 0 || lot.quantity.s === remaining.s) {
       lots.push(lot);
       continue;
     }
     // Opposite sign: this fill closes (part of) the lot.
     const closeQty = lot.quantity.abs().lt(remaining.abs()) ? lot.quantity.abs() : remaining.abs();
-    const direction = lot.quantity.gt(0) ? 1 : -1;
+    const direction = signOf(lot.quantity) > 0 ? 1 : -1;
     realized = realized.plus(fill.price.minus(lot.price).times(closeQty).times(direction));
     const left = lot.quantity.minus(closeQty.times(direction));
     remaining = remaining.plus(closeQty.times(direction));
-    if (!left.eq(0)) lots.push({ quantity: left, price: lot.price });
+    if (signOf(left) !== 0) lots.push({ quantity: left, price: lot.price });
   }
-  if (!remaining.eq(0)) lots.push({ quantity: remaining, price: fill.price });
+  if (signOf(remaining) !== 0) lots.push({ quantity: remaining, price: fill.price });
   const quantity = pos.quantity.plus(signed);
-  const wasFlat = pos.quantity.eq(0);
-  const crossed = !wasFlat && (quantity.eq(0) || quantity.s !== pos.quantity.s);
+  const wasFlat = signOf(pos.quantity) === 0;
+  const crossed = !wasFlat && (signOf(quantity) === 0 || quantity.s !== pos.quantity.s);
   const position: Position = Object.freeze({
     instrumentId: pos.instrumentId,
     quantity,
     lots,
     realizedPnl: pos.realizedPnl.plus(realized),
     fees: pos.fees.plus(fill.fee.amount),
-    openedAt: quantity.eq(0) ? null : wasFlat || crossed ? fill.ts : pos.openedAt,
+    openedAt: signOf(quantity) === 0 ? null : wasFlat || crossed ? fill.ts : pos.openedAt,
   });
   return { position, realized, closed: crossed };
 }

@@ -1,5 +1,6 @@
 import { Dec, type Decimal } from '../core/decimal.js';
 import { price, quantity, type Price, type Quantity } from '../core/money.js';
+import { decimalPlaces, fromScaled, scaledInteger } from '../core/scaled-decimal.js';
 
 /** How a value moves onto a grid. */
 export type SnapMode = 'down' | 'up' | 'nearest';
@@ -11,6 +12,11 @@ export type SnapMode = 'down' | 'up' | 'nearest';
  * snapToGrid(Dec('1.237'), Dec('0.01'), 'down').toFixed(); // '1.23'
  */
 export function snapToGrid(x: Decimal, step: Decimal, mode: SnapMode): Decimal {
+  // The fast path: both on a common scale as safe integers (ticks and lots), the same results.
+  const scale = Math.max(decimalPlaces(x), decimalPlaces(step));
+  const xs = scaledInteger(x, scale);
+  const ss = scaledInteger(step, scale);
+  if (xs === xs && ss === ss && ss !== 0) return snapScaled(x, xs, ss, scale, mode);
   // Exact remainder arithmetic: division would round at its last decimal place.
   const rem = x.mod(step);
   if (rem.eq(0)) return x;
@@ -18,6 +24,16 @@ export function snapToGrid(x: Decimal, step: Decimal, mode: SnapMode): Decimal {
   if (mode === 'down') return floor;
   if (mode === 'up') return floor.plus(step);
   return x.minus(floor).times(2).gte(step) ? floor.plus(step) : floor;
+}
+
+/** `snapToGrid` on integers: |x|, |step| < 10^15, so every sum below stays under 2^53. */
+function snapScaled(x: Decimal, xs: number, ss: number, scale: number, mode: SnapMode): Decimal {
+  const rem = xs % ss; // the sign of x, as big.js's mod
+  if (rem === 0) return x;
+  const floor = rem > 0 ? xs - rem : xs - rem - ss;
+  if (mode === 'down') return fromScaled(floor, scale);
+  if (mode === 'up') return fromScaled(floor + ss, scale);
+  return fromScaled((xs - floor) * 2 >= ss ? floor + ss : floor, scale);
 }
 
 /**
@@ -48,5 +64,9 @@ export function snapPrice(x: Decimal, tickSize: Decimal, mode: SnapMode): Price 
  * isOnGrid(Dec('0.3'), Dec('0.1')); // true
  */
 export function isOnGrid(x: Decimal, step: Decimal): boolean {
+  const scale = Math.max(decimalPlaces(x), decimalPlaces(step));
+  const xs = scaledInteger(x, scale);
+  const ss = scaledInteger(step, scale);
+  if (xs === xs && ss === ss && ss !== 0) return xs % ss === 0;
   return x.mod(step).eq(Dec(0));
 }

@@ -1,4 +1,5 @@
 import { money, quantity } from '../core/money.js';
+import { signOf } from '../core/scaled-decimal.js';
 import type { Fill } from '../model/fill.js';
 import type { Instrument } from '../model/instrument.js';
 
@@ -24,7 +25,7 @@ export function bookedFill(fill: Fill, currencies: FillCurrencies): Fill {
   return {
     ...fill,
     // A fee larger than a buy (never seen at a venue) would make it a net sale: still exact.
-    side: signed.lt(0) ? 'SELL' : 'BUY',
+    side: signOf(signed) < 0 ? 'SELL' : 'BUY',
     quantity: quantity(signed.abs()),
     fee: money(fill.fee.amount.times(fill.price), quote),
   };

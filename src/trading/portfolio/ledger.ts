@@ -1,4 +1,5 @@
 import { toDecimal, ZERO, type Decimal, type DecimalInput } from '../core/decimal.js';
+import { signOf } from '../core/scaled-decimal.js';
 import type { Fill } from '../model/fill.js';
 import { applyFill, flatPosition, unrealizedPnl, type Position } from '../model/position.js';
 import { bookedFill, type FillCurrencies } from './booked-fill.js';
@@ -106,7 +107,7 @@ export class Ledger {
 
   /** Every non-flat position. */
   openPositions(): Position[] {
-    return [...this.#positions.values()].filter((p) => !p.quantity.eq(0));
+    return [...this.#positions.values()].filter((p) => signOf(p.quantity) !== 0);
   }
 
   /** Every position ever held, flat ones included. */
@@ -143,7 +144,7 @@ export class Ledger {
   ): Decimal {
     let total = this.cash(currency);
     for (const p of this.#positions.values()) {
-      if (p.quantity.eq(0) || quoteOf(p.instrumentId) !== currency) continue;
+      if (signOf(p.quantity) === 0 || quoteOf(p.instrumentId) !== currency) continue;
       const mark = marks.get(p.instrumentId);
       total = total.plus(mark ? unrealizedPnl(p, mark) : ZERO);
       for (const lot of p.lots) total = total.plus(lot.price.times(lot.quantity));

@@ -1,4 +1,5 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
+import { divide, signOf } from '../core/scaled-decimal.js';
 import type { Fill } from '../model/fill.js';
 import type { PositionChange } from '../model/position.js';
 
@@ -61,7 +62,7 @@ export class RoundTripTracker {
         return;
       }
       const closeQty = qty.gt(trip.size) ? trip.size : qty;
-      const closeFee = closeQty.eq(qty) ? fee : fee.times(closeQty).div(qty);
+      const closeFee = closeQty.eq(qty) ? fee : divide(fee.times(closeQty), qty);
       trip.size = trip.size.minus(closeQty);
       trip.exitNotional = trip.exitNotional.plus(fill.price.times(closeQty));
       trip.exitQuantity = trip.exitQuantity.plus(closeQty);
@@ -69,7 +70,7 @@ export class RoundTripTracker {
       trip.fees = trip.fees.plus(closeFee);
       qty = qty.minus(closeQty);
       fee = fee.minus(closeFee);
-      if (!trip.size.eq(0)) return;
+      if (signOf(trip.size) !== 0) return;
       this.closed.push({
         instrumentId: id,
         side: trip.side,
@@ -86,9 +87,9 @@ export class RoundTripTracker {
       this.#open.delete(id);
     }
     // Nothing left to open (also: a base fee as large as its buy leaves nothing to hold).
-    if (qty.eq(0)) return;
+    if (signOf(qty) === 0) return;
     this.#open.set(id, {
-      side: signedAfter.gt(0) ? 'LONG' : 'SHORT',
+      side: signOf(signedAfter) > 0 ? 'LONG' : 'SHORT',
       openedAt: fill.ts,
       size: qty,
       maxSize: qty,

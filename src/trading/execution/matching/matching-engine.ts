@@ -2,6 +2,7 @@ import { Dec, toDecimal, type Decimal } from '../../core/decimal.js';
 import { money, price as toPrice, type Money, type Price } from '../../core/money.js';
 import type { Liquidity, OrderType, TimeInForce } from '../../model/order-types.js';
 import { snapPrice, snapQuantity } from '../../model/snap.js';
+import { decimalToNumber } from '../../core/scaled-decimal.js';
 import { firstTouch } from './intrabar-path.js';
 
 /** The asset a buy's commission is charged in: the quote paid, or the base received (Binance). */
@@ -98,8 +99,8 @@ export class MatchingEngine {
 
   /** True when a post-only order with this limit would take liquidity at `market`. */
   wouldTake(side: 'BUY' | 'SELL', limit: Decimal, market: number | Decimal): boolean {
-    const m = typeof market === 'number' ? market : Number(market.toString());
-    const l = Number(limit.toString());
+    const m = typeof market === 'number' ? market : decimalToNumber(market);
+    const l = decimalToNumber(limit);
     return side === 'BUY' ? m <= l : m >= l;
   }
 
@@ -115,10 +116,10 @@ export class MatchingEngine {
     grid: MatchGrid,
   ): MatchResult {
     const buy = o.side === 'BUY';
-    const p = typeof price === 'number' ? price : Number(price.toString());
+    const p = typeof price === 'number' ? price : decimalToNumber(price);
     let triggered = s.triggered;
     if ((o.type === 'STOP_MARKET' || o.type === 'STOP_LIMIT') && !triggered) {
-      const t = Number(o.triggerPrice!.toString());
+      const t = decimalToNumber(o.triggerPrice!);
       if (buy ? p < t : p > t) return UNTRIGGERED;
       triggered = true;
     }
@@ -129,7 +130,7 @@ export class MatchingEngine {
       fillPrice = this.#slipped(toDecimal(price), buy, grid);
       liquidity = 'TAKER';
     } else {
-      const limit = Number(o.price!.toString());
+      const limit = decimalToNumber(o.price!);
       if (buy ? p > limit : p < limit) return none;
       fillPrice = s.fresh ? toPrice(price) : o.price!;
       liquidity = s.fresh ? 'TAKER' : 'MAKER';
@@ -160,14 +161,14 @@ export class MatchingEngine {
     if (o.type === 'MARKET' || (o.type === 'STOP_MARKET' && s.triggered))
       return this.#take(toDecimal(path[0]!), buy, s, 0, grid, s.triggered);
     if (o.type === 'LIMIT' || s.triggered) return this.#limitOnPath(o, s, path, 0, true);
-    const trigger = Number(o.triggerPrice!.toString());
+    const trigger = decimalToNumber(o.triggerPrice!);
     const touch = firstTouch(path, trigger, buy ? 'up' : 'down');
     if (!touch) return UNTRIGGERED;
     if (o.type === 'STOP_MARKET') {
       const at = touch.gap ? toDecimal(touch.price) : o.triggerPrice!;
       return this.#take(at, buy, s, touch.index, grid, true);
     }
-    const limit = Number(o.price!.toString());
+    const limit = decimalToNumber(o.price!);
     const start = touch.gap ? touch.price : trigger;
     if (buy ? start <= limit : start >= limit) {
       const price = touch.gap ? toPrice(start) : o.triggerPrice!;
@@ -213,7 +214,7 @@ export class MatchingEngine {
     mayGap: boolean,
   ): MatchResult {
     const buy = o.side === 'BUY';
-    const limit = Number(o.price!.toString());
+    const limit = decimalToNumber(o.price!);
     const marketableAtOpen = from === 0 && (buy ? path[0]! <= limit : path[0]! >= limit);
     if (mayGap && marketableAtOpen) {
       const liquidity = s.fresh ? 'TAKER' : 'MAKER';

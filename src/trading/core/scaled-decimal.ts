@@ -1,0 +1,267 @@
+import { Dec, toDecimal, type Decimal, type DecimalInput } from './decimal.js';
+
+// The hot money path on scaled integers. Prices and quantities on an instrument's grid are
+// integers of ticks and lots: a value with at most 15 significant digits is an exact
+// safe-integer double (`m × 10^-scale`, |m| < 10^15 < 2^53), and a quotient is exact in BigInt.
+// Every function here returns exactly what the big.js expression it names returns (the same
+// value, sign and rounding; proven by a property test against big.js, including values that
+// leave the fast range), and falls back to that expression whenever a value does not fit.
+
+/** The most significant digits a safe-integer mantissa may hold (10^15 < 2^53). */
+const MAX_DIGITS = 15;
+/** Powers of ten that are exact doubles (10^0 … 10^22). */
+const POW10: readonly number[] = Array.from({ length: 23 }, (_, i) => 10 ** i);
+const BIG_POW10: bigint[] = [];
+
+function bigPow10(n: number): bigint {
+  let p = BIG_POW10[n];
+  if (p === undefined) BIG_POW10[n] = p = 10n ** BigInt(n);
+  return p;
+}
+
+/** Big.js's `roundHalfEven` rounding mode (2). */
+const HALF_EVEN = 2;
+
+/**
+ * The sign of `d`: -1, 0 or 1, exactly `d.cmp(0)` (a negative zero is 0) without making a
+ * decimal of the 0 (big.js parses its argument on every comparison).
+ *
+ * @example
+ * signOf(Dec('-0.5')); // -1
+ */
+export function signOf(d: Decimal): -1 | 0 | 1 {
+  return d.c[0] === 0 ? 0 : d.s < 0 ? -1 : 1;
+}
+
+/**
+ * The decimal places of `d` (0 for an integer).
+ *
+ * @example
+ * decimalPlaces(Dec('1.250')); // 2
+ */
+export function decimalPlaces(d: Decimal): number {
+  const places = d.c.length - 1 - d.e;
+  return places > 0 ? places : 0;
+}
+
+/**
+ * A big.js value made from its parts as big.js makes one (sign, exponent, digits without
+ * leading or trailing zeros, and its own `constructor`), without parsing a string: the same
+ * prototype (`instanceof Dec`), the same own properties in the same order.
+ */
+const Made = function (this: BigParts, s: number, e: number, c: number[]) {
+  this.s = s;
+  this.e = e;
+  this.c = c;
+  this.constructor = Dec;
+} as unknown as new (s: number, e: number, c: number[]) => Decimal;
+Made.prototype = Dec.prototype;
+
+interface BigParts {
+  s: number;
+  e: number;
+  c: number[];
+  constructor: unknown;
+}
+
+function make(sign: number, e: number, c: number[]): Decimal {
+  return new Made(sign, e, c);
+}
+
+/** ±q × 10^power for a safe integer q ≥ 0 (a zero keeps `sign`, as big.js's quotients do). */
+function fromInteger(sign: number, q: number, power: number): Decimal {
+  if (q === 0) return make(sign, 0, [0]);
+  while (q % 10 === 0) {
+    q /= 10;
+    power++;
+  }
+  let len = 1;
+  while (len < 16 && POW10[len]! <= q) len++;
+  // exactly as long as the digits (an array grown by push keeps room for 17)
+  const c = new Array<number>(len);
+  for (let i = len - 1; i >= 0; i--, q = (q - (q % 10)) / 10) c[i] = q % 10;
+  return make(sign, power + len - 1, c);
+}
+
+/** ±digits × 10^power for the decimal digits of a BigInt ≥ 0. */
+function fromBigInt(sign: number, q: bigint, power: number): Decimal {
+  if (q <= 9_007_199_254_740_991n) return fromInteger(sign, Number(q), power);
+  const text = q.toString();
+  let end = text.length;
+  while (text.charCodeAt(end - 1) === 48) end--;
+  const c: number[] = new Array<number>(end);
+  for (let i = 0; i < end; i++) c[i] = text.charCodeAt(i) - 48;
+  return make(sign, power + text.length - 1, c);
+}
+
+/**
+ * `d × 10^scale` as a safe integer when it is an integer of at most 15 digits, else NaN (the
+ * caller then takes the big.js path). A negative zero gives -0.
+ *
+ * @example
+ * scaledInteger(Dec('101.25'), 2); // 10125
+ * scaledInteger(Dec('101.255'), 2); // NaN (not on the grid of 0.01)
+ */
+export function scaledInteger(d: Decimal, scale: number): number {
+  const c = d.c;
+  if (!c[0]) return d.s < 0 ? -0 : 0;
+  const len = c.length;
+  const shift = d.e - len + 1 + scale;
+  if (shift < 0 || len + shift > MAX_DIGITS) return Number.NaN;
+  let m = 0;
+  for (let i = 0; i < len; i++) m = m * 10 + c[i]!;
+  m *= POW10[shift]!;
+  return d.s < 0 ? -m : m;
+}
+
+/**
+ * The decimal `m × 10^-scale` for a safe integer `m` (a zero is always +0, as big.js gives
+ * `x − x`).
+ *
+ * @example
+ * fromScaled(10125, 2).toFixed(); // '101.25'
+ */
+export function fromScaled(m: number, scale: number): Decimal {
+  return m < 0 ? fromInteger(-1, -m, -scale) : fromInteger(1, m === 0 ? 0 : m, -scale);
+}
+
+/**
+ * Exactly `toDecimal(x)` (`Dec(x)`): a number with at most 15 significant digits is found as
+ * integer ÷ 10^k (the shortest decimal that reads back as the same double, which is what
+ * `String(x)` prints) without a string, its digits in an array of their own length; anything
+ * else goes to `toDecimal` (a decimal is copied: the copy's digits are compact, so a value kept
+ * for the report does not keep the spare room of the array big.js computed it in).
+ *
+ * @example
+ * decimalOf(101.37).toFixed(); // '101.37'
+ */
+export function decimalOf(x: DecimalInput): Decimal {
+  if (typeof x === 'number') {
+    const a = x < 0 ? -x : x;
+    if (a > 0 && a < 1e15) {
+      for (let k = 0; k <= 22; k++) {
+        const m = Math.round(a * POW10[k]!);
+        if (m >= 1e15) break;
+        if (m / POW10[k]! === a) return fromInteger(x < 0 ? -1 : 1, m, -k);
+      }
+    }
+  }
+  return toDecimal(x);
+}
+
+/**
+ * `Number(d.toString())` without the string: a mantissa of at most 15 digits and a power of ten
+ * up to 10^22 are exact doubles, so one IEEE multiplication or division rounds the exact value
+ * correctly, as the string conversion does.
+ *
+ * @example
+ * decimalToNumber(Dec('0.1')); // 0.1
+ */
+export function decimalToNumber(d: Decimal): number {
+  const c = d.c;
+  const len = c.length;
+  if (len <= MAX_DIGITS) {
+    const shift = d.e - len + 1;
+    if (shift >= -22 && shift <= 22) {
+      let m = 0;
+      for (let i = 0; i < len; i++) m = m * 10 + c[i]!;
+      const v = shift >= 0 ? m * POW10[shift]! : m / POW10[-shift]!;
+      // big.js prints a negative zero as '0'
+      return d.s < 0 && v !== 0 ? -v : v;
+    }
+  }
+  return Number(d.toString());
+}
+
+/** |d| as a BigInt mantissa: |d| = mantissa × 10^(d.e − digits + 1). */
+function bigMantissa(d: Decimal): bigint {
+  const c = d.c;
+  const len = c.length;
+  if (len <= MAX_DIGITS) {
+    let m = 0;
+    for (let i = 0; i < len; i++) m = m * 10 + c[i]!;
+    return BigInt(m);
+  }
+  return BigInt(c.join(''));
+}
+
+/** |d|'s digits as a safe integer, or NaN past 15 digits. */
+function mantissa(d: Decimal): number {
+  const c = d.c;
+  const len = c.length;
+  if (len > MAX_DIGITS) return Number.NaN;
+  let m = 0;
+  for (let i = 0; i < len; i++) m = m * 10 + c[i]!;
+  return m;
+}
+
+/**
+ * n / d when it is exact with at most `places` decimals (an average fill price: a notional over
+ * its quantity), found on safe integers; else null. d is non-zero.
+ */
+function exactQuotient(n: Decimal, d: Decimal, places: number): Decimal | null {
+  const den = mantissa(d);
+  let num = mantissa(n);
+  // Stryker disable next-line ConditionalExpression: equivalent, NaN fails every test below too
+  if (num !== num || den !== den) return null;
+  let power = n.e - n.c.length + 1 - (d.e - d.c.length + 1);
+  for (;;) {
+    if (num % den === 0) {
+      if (-power > places) return null;
+      return fromInteger(n.s === d.s ? 1 : -1, num / den, power);
+    }
+    // one more decimal while num × 10 stays an exact double
+    if (num > 9e14 || -power >= places) return null;
+    num *= 10;
+    power--;
+  }
+}
+
+/** round-half-even(|n / d| × 10^dp) as a BigInt (d non-zero). */
+function scaledQuotient(n: Decimal, d: Decimal, dp: number): bigint {
+  let num = bigMantissa(n);
+  let den = bigMantissa(d);
+  const shift = n.e - n.c.length + 1 - (d.e - d.c.length + 1) + dp;
+  if (shift >= 0) num *= bigPow10(shift);
+  else den *= bigPow10(-shift);
+  return roundHalfEven(num, den);
+}
+
+function roundHalfEven(num: bigint, den: bigint): bigint {
+  const q = num / den;
+  const twice = (num - q * den) * 2n;
+  return twice > den || (twice === den && (q & 1n) === 1n) ? q + 1n : q;
+}
+
+/**
+ * Exactly `n.div(d)`: the quotient rounded half-even to `Dec.DP` (30) places, computed on
+ * integers (big.js divides digit by digit, ~10× slower). Throws as big.js does for a zero
+ * divisor.
+ *
+ * @example
+ * divide(Dec('2027.41'), Dec('3')).toFixed(); // '675.803333333333333333333333333333'
+ */
+export function divide(n: Decimal, d: Decimal): Decimal {
+  // Stryker disable next-line ConditionalExpression: equivalent, the same rounding as big.js unless Dec's settings change
+  if (Dec.RM !== HALF_EVEN || !d.c[0]) return n.div(d);
+  const exactly = exactQuotient(n, d, Dec.DP);
+  if (exactly) return exactly;
+  return fromBigInt(n.s === d.s ? 1 : -1, scaledQuotient(n, d, Dec.DP), -Dec.DP);
+}
+
+/**
+ * Exactly `n.div(d).round(places)`: the quotient to `Dec.DP` places, then rounded half-even to
+ * `places` (both roundings, as big.js does them).
+ *
+ * @example
+ * divideRounded(Dec('2'), Dec('3'), 12).toFixed(); // '0.666666666667'
+ */
+export function divideRounded(n: Decimal, d: Decimal, places: number): Decimal {
+  const dp = Dec.DP;
+  // Stryker disable next-line ConditionalExpression: equivalent, the same rounding as big.js unless Dec's settings change
+  if (Dec.RM !== HALF_EVEN || !d.c[0] || places < 0 || places >= dp) return n.div(d).round(places);
+  const exactly = exactQuotient(n, d, places);
+  if (exactly) return exactly;
+  const q = roundHalfEven(scaledQuotient(n, d, dp), bigPow10(dp - places));
+  return fromBigInt(n.s === d.s ? 1 : -1, q, -places);
+}
