@@ -3,6 +3,7 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { exportAudit, MAX_EXPORT_MS } from '../../../../src/security/audit/export.js';
+import type { ExportLock, ExportStore } from '../../../../src/security/audit/export-store.js';
 import { LocalObjectStore } from '../../../../src/cloud/local-object-store.js';
 import {
   LocalSigner,
@@ -302,5 +303,50 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
       code: 'KEY_FILE_INVALID',
       message: expect.stringContaining('not an Ed25519 key'),
     });
+  });
+
+  it('under Object Lock, writes every object with the retention and signs each object’s version id and the retention', async () => {
+    const puts: { key: string; lock: ExportLock | undefined }[] = [];
+    const inner = new LocalObjectStore(folder());
+    // A bucket that keeps versions: each put answers the version it made.
+    const bucket: ExportStore = {
+      async put(key, bytes, options) {
+        await inner.put(key, bytes);
+        puts.push({ key, lock: options?.lock });
+        return { versionId: `v-${puts.length}` };
+      },
+    };
+    const lock: ExportLock = { mode: 'COMPLIANCE', retainUntil: Date.UTC(2031, 0, 2, 3, 4, 5) };
+    const { manifest, keys } = await exportAudit({
+      rows,
+      from: FROM,
+      to: TO,
+      store: bucket,
+      signer,
+      lock,
+      now: TO,
+    });
+    expect(puts).toEqual(keys.map((key) => ({ key, lock })));
+    expect(manifest.files.map((f) => [f.name, f.versionId])).toEqual([
+      [keys[0], 'v-1'],
+      [keys[1], 'v-2'],
+      ['public-key.pem', 'v-3'],
+    ]);
+    expect(manifest.objectLock).toEqual({
+      mode: 'COMPLIANCE',
+      retainUntil: '2031-01-02T03:04:05.000Z',
+    });
+    expect(
+      verify(
+        null,
+        signedBytes(manifest),
+        createPublicKey(signer.publicKeyPem),
+        Buffer.from(manifest.signature.value, 'base64'),
+      ),
+    ).toBe(true);
+    // Without a lock: no retention asked for, none recorded, and no version id from a folder.
+    const plain = await run(FROM, TO);
+    expect(plain.manifest).not.toHaveProperty('objectLock');
+    expect(plain.manifest.files.every((f) => !('versionId' in f))).toBe(true);
   });
 });
