@@ -71,7 +71,6 @@ export async function rewrapSigningKey(
   try {
     await fh.writeFile(rewrapped);
     await fh.sync();
-    // Stryker disable next-line BlockStatement: not observable, an unclosed handle only leaks until the process ends
   } finally {
     await fh.close();
   }

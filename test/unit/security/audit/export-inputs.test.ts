@@ -293,6 +293,7 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
     await expect(LocalSigner.open(bad)).rejects.toMatchObject({
       code: 'KEY_FILE_INVALID',
       message: expect.stringContaining('not a PEM private key'),
+      cause: expect.objectContaining({ message: expect.any(String) }), // the parser's own reason
     });
     const rsa = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
       type: 'pkcs8',
@@ -348,5 +349,27 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
     const plain = await run(FROM, TO);
     expect(plain.manifest).not.toHaveProperty('objectLock');
     expect(plain.manifest.files.every((f) => !('versionId' in f))).toBe(true);
+  });
+
+  it('writes the public key readable by everyone and the private key by its owner only, whatever the umask', async () => {
+    const keys = path.join(root, 'umask-keys');
+    const before = process.umask(0);
+    try {
+      await LocalSigner.open(keys);
+    } finally {
+      process.umask(before);
+    }
+    expect((await stat(path.join(keys, PUBLIC_KEY_FILE))).mode & 0o777).toBe(0o644);
+    expect((await stat(path.join(keys, SIGNING_KEY_FILE))).mode & 0o777).toBe(0o600);
+  });
+
+  it('tells an auditor who has only the export folder how each row’s hash is made', async () => {
+    const { manifest } = await run(FROM, TO);
+    expect(manifest.chain).toBe(
+      'hash = sha256_hex(utf8(prev_hash_hex + canonical_json(row))); ' +
+        'row = {action,actor,hash_version,payload,role,seq,subject,ts,wall_ts} when hash_version = 2, ' +
+        '{action,actor,payload,role,seq,subject,ts} when hash_version = 1 (and then wall_ts = ts); ' +
+        'canonical_json = RFC 8785 (JCS); the first row of the log links to 64 zeros',
+    );
   });
 });

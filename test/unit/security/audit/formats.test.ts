@@ -216,11 +216,27 @@ describe('export formats', () => {
 
   it('reads an unterminated quoted CSV field as the rest of the file, not as a row', () => {
     const body = csv.write(auditChain(1));
-    const cut = body.slice(0, body.indexOf('"') + 3);
+    // The payload's opening quote and one character, then what would be another row: no closing quote.
+    const cut = `${body.slice(0, body.indexOf('"') + 2)}\r\n2,3,4\r\n`;
     const read = csv.read(cut);
     expect(read.headerOk).toBe(true);
-    expect(read.rows).toHaveLength(1);
-    expect(read.rows[0]!.ok).toBe(false);
+    expect(read.rows).toEqual([{ ok: false, error: 'record 1: 10 fields, expected 13' }]);
+  });
+
+  it('names the field of a number cell that is not plain digits (a sign, an exponent, a space)', () => {
+    const body = csv.write(auditChain(1));
+    const [header, row] = body.slice(1).split('\r\n');
+    for (const seq of ['+1', '1e0', ' 1', '-1', '1.0']) {
+      expect(csv.read(`${header}\r\n${row!.replace(/^1,/, `${seq},`)}\r\n`).rows).toEqual([
+        { ok: false, error: 'record 1: seq: must be a non-negative integer' },
+      ]);
+    }
+  });
+
+  it('reads the last JSONL line even without a final line end', () => {
+    const rs = auditChain(2);
+    const text = jsonl.write(rs);
+    expect(jsonl.read(text.slice(0, -1))).toEqual(rs.map((record) => ({ ok: true, record })));
   });
 
   it('writes the exact bytes an auditor’s tools read: CSV columns, times, quoting and formula guard; JSONL keys in order', () => {
