@@ -151,6 +151,7 @@ function parse(text: string): { fields: string[]; raw: string }[] {
         i++;
         for (;;) {
           const q = text.indexOf('"', i);
+          // Stryker disable next-line EqualityOperator: equivalent, q is the index of a quote after the opening one, never 0
           if (q < 0) {
             field += text.slice(i);
             i = text.length;
@@ -165,6 +166,7 @@ function parse(text: string): { fields: string[]; raw: string }[] {
       }
       // Unquoted text (or stray text after a closing quote) up to the next separator.
       let j = i;
+      // Stryker disable next-line EqualityOperator: equivalent, one step past the end reads undefined, no separator, and slices the same text
       while (j < text.length && text[j] !== ',' && text[j] !== '\r' && text[j] !== '\n') j++;
       field += text.slice(i, j);
       i = j;
@@ -176,8 +178,9 @@ function parse(text: string): { fields: string[]; raw: string }[] {
       break;
     }
     const raw = text.slice(start, i);
+    // Past the line end: CRLF, or one LF or CR (at the end of the text, one past it ends the loop too).
     if (text.startsWith(EOL, i)) i += 2;
-    else if (i < text.length) i++;
+    else i++;
     out.push({ fields, raw });
   }
   return out;

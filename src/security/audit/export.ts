@@ -144,8 +144,7 @@ export async function exportAudit(req: ExportRequest): Promise<ExportResult> {
 
 /** 2024-01-01T00:00:00.000Z -> 20240101T000000Z (milliseconds kept when not zero). */
 function stamp(ms: number): string {
-  return new Date(ms)
-    .toISOString()
-    .replace(/\.000Z$/, 'Z')
-    .replace(/[-:]/g, '');
+  // Stryker disable next-line Regex: equivalent, an ISO time has `.000Z` only at its end
+  const iso = new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+  return iso.replace(/[-:]/g, '');
 }

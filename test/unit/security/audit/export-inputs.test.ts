@@ -3,6 +3,7 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { exportAudit, MAX_EXPORT_MS } from '../../../../src/security/audit/export.js';
+import type { ExportLock, ExportStore } from '../../../../src/security/audit/export-store.js';
 import { LocalObjectStore } from '../../../../src/cloud/local-object-store.js';
 import {
   LocalSigner,
@@ -292,6 +293,7 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
     await expect(LocalSigner.open(bad)).rejects.toMatchObject({
       code: 'KEY_FILE_INVALID',
       message: expect.stringContaining('not a PEM private key'),
+      cause: expect.objectContaining({ message: expect.any(String) }), // the parser's own reason
     });
     const rsa = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
       type: 'pkcs8',
@@ -302,5 +304,72 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
       code: 'KEY_FILE_INVALID',
       message: expect.stringContaining('not an Ed25519 key'),
     });
+  });
+
+  it('under Object Lock, writes every object with the retention and signs each object’s version id and the retention', async () => {
+    const puts: { key: string; lock: ExportLock | undefined }[] = [];
+    const inner = new LocalObjectStore(folder());
+    // A bucket that keeps versions: each put answers the version it made.
+    const bucket: ExportStore = {
+      async put(key, bytes, options) {
+        await inner.put(key, bytes);
+        puts.push({ key, lock: options?.lock });
+        return { versionId: `v-${puts.length}` };
+      },
+    };
+    const lock: ExportLock = { mode: 'COMPLIANCE', retainUntil: Date.UTC(2031, 0, 2, 3, 4, 5) };
+    const { manifest, keys } = await exportAudit({
+      rows,
+      from: FROM,
+      to: TO,
+      store: bucket,
+      signer,
+      lock,
+      now: TO,
+    });
+    expect(puts).toEqual(keys.map((key) => ({ key, lock })));
+    expect(manifest.files.map((f) => [f.name, f.versionId])).toEqual([
+      [keys[0], 'v-1'],
+      [keys[1], 'v-2'],
+      ['public-key.pem', 'v-3'],
+    ]);
+    expect(manifest.objectLock).toEqual({
+      mode: 'COMPLIANCE',
+      retainUntil: '2031-01-02T03:04:05.000Z',
+    });
+    expect(
+      verify(
+        null,
+        signedBytes(manifest),
+        createPublicKey(signer.publicKeyPem),
+        Buffer.from(manifest.signature.value, 'base64'),
+      ),
+    ).toBe(true);
+    // Without a lock: no retention asked for, none recorded, and no version id from a folder.
+    const plain = await run(FROM, TO);
+    expect(plain.manifest).not.toHaveProperty('objectLock');
+    expect(plain.manifest.files.every((f) => !('versionId' in f))).toBe(true);
+  });
+
+  it('writes the public key readable by everyone and the private key by its owner only, whatever the umask', async () => {
+    const keys = path.join(root, 'umask-keys');
+    const before = process.umask(0);
+    try {
+      await LocalSigner.open(keys);
+    } finally {
+      process.umask(before);
+    }
+    expect((await stat(path.join(keys, PUBLIC_KEY_FILE))).mode & 0o777).toBe(0o644);
+    expect((await stat(path.join(keys, SIGNING_KEY_FILE))).mode & 0o777).toBe(0o600);
+  });
+
+  it('tells an auditor who has only the export folder how each row’s hash is made', async () => {
+    const { manifest } = await run(FROM, TO);
+    expect(manifest.chain).toBe(
+      'hash = sha256_hex(utf8(prev_hash_hex + canonical_json(row))); ' +
+        'row = {action,actor,hash_version,payload,role,seq,subject,ts,wall_ts} when hash_version = 2, ' +
+        '{action,actor,payload,role,seq,subject,ts} when hash_version = 1 (and then wall_ts = ts); ' +
+        'canonical_json = RFC 8785 (JCS); the first row of the log links to 64 zeros',
+    );
   });
 });

@@ -216,10 +216,57 @@ describe('export formats', () => {
 
   it('reads an unterminated quoted CSV field as the rest of the file, not as a row', () => {
     const body = csv.write(auditChain(1));
-    const cut = body.slice(0, body.indexOf('"') + 3);
+    // The payload's opening quote and one character, then what would be another row: no closing quote.
+    const cut = `${body.slice(0, body.indexOf('"') + 2)}\r\n2,3,4\r\n`;
     const read = csv.read(cut);
     expect(read.headerOk).toBe(true);
-    expect(read.rows).toHaveLength(1);
-    expect(read.rows[0]!.ok).toBe(false);
+    expect(read.rows).toEqual([{ ok: false, error: 'record 1: 10 fields, expected 13' }]);
+  });
+
+  it('names the field of a number cell that is not plain digits (a sign, an exponent, a space)', () => {
+    const body = csv.write(auditChain(1));
+    const [header, row] = body.slice(1).split('\r\n');
+    for (const seq of ['+1', '1e0', ' 1', '-1', '1.0']) {
+      expect(csv.read(`${header}\r\n${row!.replace(/^1,/, `${seq},`)}\r\n`).rows).toEqual([
+        { ok: false, error: 'record 1: seq: must be a non-negative integer' },
+      ]);
+    }
+  });
+
+  it('reads the last JSONL line even without a final line end', () => {
+    const rs = auditChain(2);
+    const text = jsonl.write(rs);
+    expect(jsonl.read(text.slice(0, -1))).toEqual(rs.map((record) => ({ ok: true, record })));
+  });
+
+  it('writes the exact bytes an auditor’s tools read: CSV columns, times, quoting and formula guard; JSONL keys in order', () => {
+    const fields = {
+      seq: 7,
+      ts: Date.UTC(2019, 0, 2, 3, 4, 5, 6),
+      wallTs: Date.UTC(2024, 5, 6, 7, 8, 9),
+      hashVersion: 2 as const,
+      actor: 'a=b', // a formula sign inside the text is no formula: written as is
+      role: "'quoted",
+      action: '-1',
+      subject: 'x,"y"',
+      payload: { b: [1, 'two'], a: null },
+    };
+    const hash = chainHash(GENESIS_HASH, fields);
+    const record: AuditRecord = { ...fields, prevHash: GENESIS_HASH, hash };
+    expect(csv.write([record])).toBe(
+      '\uFEFF' +
+        'seq,ts,time,wall_ts,wall_time,actor,role,action,subject,payload,hash_version,prev_hash,hash\r\n' +
+        '7,1546398245006,2019-01-02T03:04:05.006Z,1717657689000,2024-06-06T07:08:09.000Z,' +
+        `a=b,''quoted,'-1,"x,""y""","{""a"":null,""b"":[1,""two""]}",2,${GENESIS_HASH},${hash}\r\n`,
+    );
+    expect(jsonl.write([record])).toBe(
+      `{"action":"-1","actor":"a=b","hash":"${hash}","hash_version":2,` +
+        `"payload":{"a":null,"b":[1,"two"]},"prev_hash":"${GENESIS_HASH}","role":"'quoted",` +
+        `"seq":7,"subject":"x,\\"y\\"","ts":1546398245006,"wall_ts":1717657689000}\n`,
+    );
+    expect(csv.write([])).toBe(
+      '\uFEFFseq,ts,time,wall_ts,wall_time,actor,role,action,subject,payload,hash_version,prev_hash,hash\r\n',
+    );
+    expect(jsonl.write([])).toBe('');
   });
 });

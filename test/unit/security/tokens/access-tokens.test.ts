@@ -193,4 +193,36 @@ describe('AccessTokens', () => {
     expect(access.verify(fresh).sub).toBe('u1');
     expect(keys.jwks().keys.map((k) => k.kid)).toEqual([keys.current().kid]);
   });
+
+  it('refuses a bearer token over 4 KiB unread, even when validly signed; one of exactly 4 KiB is read', () => {
+    const { access, claims, forge } = setup();
+    const sized = (length: number) => {
+      // A sub of n characters adds about 4n/3 to the token: start just below, then step up.
+      for (let n = Math.floor(((length - 400) * 3) / 4); n < length; n++) {
+        const token = forge({ ...claims(), sub: 'u'.repeat(n) });
+        if (token.length === length) return token;
+      }
+      throw new Error(`no token of ${length} characters`);
+    };
+    expect(access.verify(sized(4096)).sub).toMatch(/^u{2000,}$/);
+    expect(() => access.verify(sized(4100))).toThrow(
+      expect.objectContaining({ code: 'AUTH_INVALID_TOKEN', message: 'access token: malformed' }),
+    );
+  });
+
+  it('a token remembered as valid is refused again when the clock steps back before its not-before time', () => {
+    const { access, claims, forge, clock } = setup();
+    const c = claims();
+    const token = forge({ ...c, nbf: c.iat + 30 });
+    expect(() => access.verify(token)).toThrow(refused());
+    clock.t += 30_000;
+    expect(access.verify(token).sub).toBe('u1'); // remembered from here on
+    clock.t -= 10_000;
+    expect(() => access.verify(token)).toThrow(
+      expect.objectContaining({
+        code: 'AUTH_INVALID_TOKEN',
+        message: 'access token: jwt not active',
+      }),
+    );
+  });
 });

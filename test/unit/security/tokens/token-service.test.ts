@@ -18,6 +18,7 @@ function setup(liveCheckMs = 0) {
     ['u1', 'trader'],
     ['u2', 'quant'],
   ]);
+  const liveCache = new MemoryCache({ now });
   const tokens = new TokenService({
     keys: new SigningKeys(now, SigningKeys.generateKey()),
     store,
@@ -26,9 +27,9 @@ function setup(liveCheckMs = 0) {
     audience: 'kairos-api',
     roleOf: async (id) => roles.get(id) ?? null,
     liveCheckMs,
-    liveCache: new MemoryCache({ now }),
+    liveCache,
   });
-  return { clock, store, roles, tokens };
+  return { clock, store, roles, tokens, liveCache };
 }
 
 describe('TokenService', () => {
@@ -178,5 +179,66 @@ describe('TokenService', () => {
       await expect(tokens.refresh(bad)).rejects.toEqual(code('AUTH_INVALID_TOKEN'));
     }
     expect(() => tokens.verifyAccess(pair.refreshToken)).toThrow(code('AUTH_INVALID_TOKEN'));
+  });
+
+  it('a session trusted as live stops writing at once on logout, revocation, its user revoked or disabled', async () => {
+    const { tokens, roles } = setup(60_000);
+    const live = async () => {
+      const pair = await tokens.startSession('u1', 'trader');
+      await tokens.verifyAccessLive(pair.accessToken); // trusted as live for a minute
+      return pair;
+    };
+    const stopped = (pair: { accessToken: string }) =>
+      expect(tokens.verifyAccessLive(pair.accessToken)).rejects.toEqual(
+        code('AUTH_SESSION_REVOKED'),
+      );
+    const a = await live();
+    await tokens.logout(a.sessionId);
+    await stopped(a);
+    const b = await live();
+    await tokens.revokeSession(b.sessionId);
+    await stopped(b);
+    const c = await live();
+    await tokens.revokeUser('u1', 'PASSWORD_CHANGED');
+    await stopped(c);
+    const d = await live();
+    roles.delete('u1');
+    await expect(tokens.refresh(d.refreshToken)).rejects.toEqual(code('AUTH_SESSION_REVOKED'));
+    await stopped(d);
+  });
+
+  it('marks sessions in the shared cache as every instance reads them: live, then a revocation tombstone', async () => {
+    const { tokens, liveCache, store } = setup(60_000);
+    const pair = await tokens.startSession('u1', 'trader');
+    const key = `session-live:${pair.sessionId}`;
+    await tokens.verifyAccessLive(pair.accessToken);
+    await expect(liveCache.get(key)).resolves.toBe('live');
+    await tokens.logout(pair.sessionId);
+    await expect(liveCache.get(key)).resolves.toBe('revoked');
+
+    // A session another instance found live is trusted without reading the store.
+    const other = await tokens.startSession('u2', 'quant');
+    await liveCache.set(`session-live:${other.sessionId}`, 'live', 60_000);
+    await store.revokeSession(other.sessionId, T0, 'ADMIN');
+    await expect(tokens.verifyAccessLive(other.accessToken)).resolves.toMatchObject({ sub: 'u2' });
+  });
+
+  it('refuses a live-check time without a cache to share it; no live check needs none', () => {
+    const base = {
+      keys: new SigningKeys(() => T0, SigningKeys.generateKey()),
+      store: new MemorySessionStore(),
+      now: () => T0,
+      issuer: 'kairos',
+      audience: 'kairos-api',
+      roleOf: async () => 'trader' as const,
+    };
+    expect(() => new TokenService({ ...base, liveCheckMs: 1 })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: 'token service: liveCheckMs needs a liveCache',
+      }),
+    );
+    expect(() => new TokenService({ ...base, liveCheckMs: 0 })).not.toThrow();
+    expect(() => new TokenService(base)).not.toThrow();
   });
 });
