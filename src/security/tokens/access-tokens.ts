@@ -102,7 +102,7 @@ export class AccessTokens {
     if (hit !== undefined) {
       // Stryker disable next-line ArithmeticOperator: equivalent, a wrong clock here only sends the token to a full verification
       const nowS = Math.floor(now() / 1000);
-      // Stryker disable next-line EqualityOperator: equivalent, at exactly `from` a full verification gives the same answer
+      // Stryker disable next-line EqualityOperator,ConditionalExpression: equivalent, at exactly `from` (or never) a full verification gives the same answer
       const started = nowS >= hit.from;
       if (started && nowS < hit.claims.exp && keys.verificationKey(hit.kid) !== undefined)
         return hit.claims;

@@ -221,6 +221,13 @@ describe('export formats', () => {
     const read = csv.read(cut);
     expect(read.headerOk).toBe(true);
     expect(read.rows).toEqual([{ ok: false, error: 'record 1: 10 fields, expected 13' }]);
+    // Opened before the last cell, the quote keeps just that cell's text: a good hash, quoted
+    // without its closing quote, reads as the hash, and only the exact bytes differ.
+    const [r] = auditChain(1);
+    const open = body.replace(`,${r!.hash}\r\n`, `,"${r!.hash}`);
+    expect(csv.read(open).rows).toEqual([
+      { ok: false, error: 'record 1: not byte-for-byte as exported' },
+    ]);
   });
 
   it('names the field of a number cell that is not plain digits (a sign, an exponent, a space)', () => {

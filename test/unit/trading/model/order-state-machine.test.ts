@@ -37,7 +37,7 @@ describe('order state machine', () => {
     expect([...ORDER_STATUSES].sort()).toEqual(Object.keys(ALLOWED).sort());
   });
 
-  it('rejects every illegal transition and allows every legal one (all pairs)', () => {
+  it('rejects every illegal transition, naming both statuses, and allows every legal one (all pairs)', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...ORDER_STATUSES),
@@ -52,6 +52,10 @@ describe('order state machine', () => {
               transition(from, to);
             } catch (e) {
               expect((e as InvariantError).code).toBe('ORDER_ILLEGAL_TRANSITION');
+              // The log line names both ends of the refused move.
+              expect((e as InvariantError).message).toBe(
+                `ORDER_ILLEGAL_TRANSITION: order cannot go from ${from} to ${to}`,
+              );
             }
           }
         },
