@@ -30,7 +30,16 @@ describe('a fenced write that fails (Postgres)', () => {
     const held = (await leases.acquire(resource, 'paused', 60_000))!;
     return fencedTransaction(store.db, leases.fence(held), async (tx) => {
       const r = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx);
-      await admin.query('select pg_terminate_backend($1)', [r.rows[0]!.pid]);
+      const pid = r.rows[0]!.pid;
+      await admin.query('select pg_terminate_backend($1)', [pid]);
+      // Gone (the signal is asynchronous: a query sent before could still be answered).
+      await until(
+        async () =>
+          (await admin.query('select 1 from pg_stat_activity where pid = $1', [pid])).rowCount ===
+          0,
+        10_000,
+        'the session ended',
+      );
       await meanwhile();
       await sql`select 1`.execute(tx);
     });
