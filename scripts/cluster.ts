@@ -278,7 +278,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.push(child);
-    child.stderr!.pipe(createWriteStream(logFile));
+    // Appended: an instance started again on the same index keeps the log of the one before.
+    child.stderr!.pipe(createWriteStream(logFile, { flags: 'a' }));
     const { url, id } = await listeningLine(child, `instance ${index}`);
     child.once('exit', (code, signal) => {
       if (!stopping)

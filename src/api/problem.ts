@@ -50,6 +50,11 @@ const RETRY_AFTER_S: Readonly<Record<string, number>> = {
   LEASE_LOST: OWNER_RETRY_AFTER_S,
 };
 
+/** The `Retry-After` (seconds) of a code a client retries after a while; undefined for others. */
+export function retryAfterOf(code: string): number | undefined {
+  return RETRY_AFTER_S[code];
+}
+
 /** An RFC 9457 problem carrying the stable code, its status and title from the catalogue. */
 export function problemBody(code: string, detail: string) {
   const { status, title } = apiErrorOf(code);

@@ -106,16 +106,26 @@ export function registerServe(program: Command): void {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
       });
-      // The drain is bounded (KAIROS_DRAIN_TIMEOUT_MS); a stop that still hangs after it (a
-      // connection that never closes) must not keep a stopped instance alive: exit anyway.
+      // The drain is bounded (KAIROS_DRAIN_TIMEOUT_MS); a stop that still hangs after it, or a
+      // handle left open once everything stopped (a connection nobody closes: the process would
+      // never exit), must not keep a stopped instance alive: exit 1 anyway, saying which. The
+      // timer is unref'd: a drain that leaves nothing open exits 0 at once.
+      let drained = false;
       const hard = setTimeout(() => {
-        logger.error('drain did not end in time: exiting', { component: 'server', signal });
-        process.stderr.write(`kairos serve: ${signal}: the drain did not end in time; exiting\n`);
+        const what = drained
+          ? 'drained, but something still keeps the process alive'
+          : 'the drain did not end in time';
+        logger.error(`${what}: exiting`, {
+          component: 'server',
+          signal,
+          resources: process.getActiveResourcesInfo().join(','),
+        });
+        process.stderr.write(`kairos serve: ${signal}: ${what}; exiting\n`);
         process.exit(1);
       }, config.instances.drainTimeoutMs + DRAIN_GRACE_MS);
       hard.unref();
       await server.drain();
-      clearTimeout(hard);
+      drained = true;
       process.stdout.write(`kairos serve: ${signal}: drained and stopped\n`);
     });
 }

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { KairosError } from '../trading/core/errors.js';
-import type { Lease, LeasePort } from '../scalability/leases/lease-port.js';
+import { isLeaseLost, type Lease, type LeasePort } from '../scalability/leases/lease-port.js';
 import type { Schema } from './schema.js';
 
 export type { Lease } from '../scalability/leases/lease-port.js';
@@ -23,6 +23,42 @@ const lease = (r: Row): Lease => ({
   token: Number(r.token),
   expiresAt: Number(r.expires_at),
 });
+
+/**
+ * Runs `body` in one transaction whose first statement is `fence` (none: a plain transaction).
+ * A fenced write that fails for another reason (its connection ended: the server's
+ * idle-in-transaction timeout ended the session of a process paused mid-write, SIGSTOP past the
+ * TTL; a lock or network error) checks the lease again in a new transaction: when it is no
+ * longer current, the failure is that loss (`LEASE_LOST`, the first error as its `cause`), which
+ * the owner handles as such (the core stops, the new owner recovers from the store), rather
+ * than a store failure that stops the server. Either way nothing of it is seen by the new owner
+ * unless it committed while the lease was still held (the fence's row lock makes a takeover
+ * wait for a write in flight).
+ *
+ * @example
+ * await fencedTransaction(db, fence, (tx) => tx.insertInto('orders').values(row).execute());
+ */
+export async function fencedTransaction<T>(
+  db: Kysely<Schema>,
+  fence: Fence | undefined,
+  body: (tx: Transaction<Schema>) => Promise<T>,
+): Promise<T> {
+  try {
+    return await db.transaction().execute(async (tx) => {
+      await fence?.(tx);
+      return body(tx);
+    });
+  } catch (e) {
+    if (!fence || isLeaseLost(e)) throw e;
+    let lost: unknown = null;
+    await db
+      .transaction()
+      .execute((tx) => fence(tx))
+      .catch((again: unknown) => void (lost = isLeaseLost(again) ? again : null));
+    if (lost) throw new KairosError('LEASE_LOST', (lost as Error).message, { cause: e });
+    throw e;
+  }
+}
 
 /**
  * Leases with fencing tokens in the store (`docs/decisions/leases.md`): the lease and the writes

@@ -89,6 +89,21 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
         code: e.code ?? null,
       }),
     );
+    // The same for a connection in use (a transaction between two queries, its process paused
+    // past the idle-in-transaction timeout: SIGSTOP, a long GC): the pool hears only its idle
+    // connections, and an unheard 'error' crashed the whole instance (found by the failover
+    // test). Heard here, the next query of that transaction fails (its writes roll back) and the
+    // pool discards the connection when it comes back.
+    pool.on('connect', (client) =>
+      client.on('error', (e: Error & { code?: string }) => {
+        // Idle, the pool's own listener hears it too (and logs above).
+        if (client.listenerCount('error') > 1) return;
+        opts.logger?.warn('database ended a connection in use; its transaction fails', {
+          component: 'store',
+          code: e.code ?? null,
+        });
+      }),
+    );
     try {
       const client = await pool.connect();
       client.release();

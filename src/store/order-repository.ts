@@ -10,7 +10,7 @@ import { orderEventFromJson, type OrderEventJson } from '../trading/model/order-
 import type { OrderEvent } from '../trading/model/order-events.js';
 import type { AuditEntry } from '../security/audit/audit-record.js';
 import { AuditRepository } from './audit-repository.js';
-import type { Fence } from './lease-repository.js';
+import { fencedTransaction, type Fence } from './lease-repository.js';
 import type { FillsTable, OrdersTable, Schema } from './schema.js';
 import { PageCursor } from './page-cursor.js';
 
@@ -207,10 +207,7 @@ export class OrderRepository implements OrderStore {
 
   /** One write transaction, fenced when the repository has a lease. */
   #write<T>(body: (tx: Transaction<Schema>) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(async (tx) => {
-      await this.fence?.(tx);
-      return body(tx);
-    });
+    return fencedTransaction(this.db, this.fence, body);
   }
 
   async commitBatch(

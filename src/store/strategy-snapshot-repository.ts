@@ -1,4 +1,4 @@
-import type { Fence } from './lease-repository.js';
+import { fencedTransaction, type Fence } from './lease-repository.js';
 import type { Kysely, Transaction } from 'kysely';
 import { KairosError } from '../trading/core/errors.js';
 import type {
@@ -64,8 +64,7 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
   async save(strategyId: string, name: string, s: StrategySnapshot): Promise<void> {
     const owner = `${strategyId}\n${name}`;
     const known = this.#owned.has(owner);
-    await this.db.transaction().execute(async (tx) => {
-      await this.fence?.(tx);
+    await fencedTransaction(this.db, this.fence, async (tx) => {
       // Once this repository has seen the id belong to this strategy, every later save skips the
       // check (one snapshot is saved per bar).
       if (!known) await this.#claim(tx, strategyId, name, s.ts);

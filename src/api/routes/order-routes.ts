@@ -5,7 +5,7 @@ import type { AccountAccess } from '../account-access.js';
 import type { OrderHandOff, OrderReads } from '../deps.js';
 import { CANCEL, PLACE, type OrderCommands } from '../order-commands.js';
 import { AccountIdString, OrderBody, OrderView, orderView } from '../order-schemas.js';
-import { ProblemSchema, apiError } from '../problem.js';
+import { ProblemSchema, apiError, retryAfterOf } from '../problem.js';
 
 const Problem = ProblemSchema;
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -39,6 +39,10 @@ async function answerFromOwner(
     local,
   );
   if (status >= 400) reply.type('application/problem+json');
+  // The owner's refusal to retry (its lease lost meanwhile, draining) says when, as it would here.
+  const code = (body as { code?: unknown } | null)?.code;
+  const wait = status === 503 && typeof code === 'string' ? retryAfterOf(code) : undefined;
+  if (wait !== undefined) void reply.header('retry-after', String(wait));
   return reply.code(status).send(body);
 }
 

@@ -33,6 +33,7 @@ export class EventFollower {
   readonly #states = new Map<string, ChannelState>();
   #stop: (() => Promise<void>) | null = null;
   #changing: Promise<void> = Promise.resolve();
+  #closed = false;
   readonly #batch: number;
 
   constructor(
@@ -60,7 +61,9 @@ export class EventFollower {
 
   /**
    * Follows exactly `channels` from now on. A channel not followed yet starts after
-   * `startAfter(channel)` when that gives a number, else after its last sequence now.
+   * `startAfter(channel)` when that gives a number, else after its last sequence now. After
+   * `close`, nothing: a change asked late (an append answered after the close) must not start
+   * a log follower nobody stops, whose connection would keep the process alive.
    */
   follow(
     channels: Iterable<string>,
@@ -77,6 +80,7 @@ export class EventFollower {
     wanted: ReadonlySet<string>,
     startAfter: (channel: string) => number | undefined,
   ): Promise<void> {
+    if (this.#closed) return;
     const added = [...wanted].filter((c) => !this.#states.has(c));
     const removed = [...this.#states.keys()].filter((c) => !wanted.has(c));
     if (added.length === 0 && removed.length === 0) return;
@@ -143,8 +147,9 @@ export class EventFollower {
     }
   }
 
-  /** Stops following (events in flight are dropped). */
+  /** Stops following (events in flight are dropped); `follow` does nothing from now on. */
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#changing;
     this.#states.clear();
     const stop = this.#stop;

@@ -1,3 +1,5 @@
+import { KairosError } from '../core/errors.js';
+
 /**
  * Runs async jobs one at a time, in the order they were added. A failed job fails the queue:
  * later jobs are refused (fail closed) and `failure` holds the first error.
@@ -26,8 +28,14 @@ export class SerialQueue {
   add<T>(job: () => Promise<T>): Promise<T> {
     this.#pending++;
     const run = this.#tail.then(async () => {
-      if (this.#failure !== null)
-        throw new Error('refused: an earlier write failed', { cause: this.#failure });
+      if (this.#failure !== null) {
+        // With the first failure's code when it has one (a lease lost: the order is answered as
+        // that loss, 503 with Retry-After, not as an internal error).
+        const f = this.#failure;
+        throw f instanceof KairosError
+          ? new KairosError(f.code, `refused: an earlier write failed: ${f.message}`, { cause: f })
+          : new Error('refused: an earlier write failed', { cause: f });
+      }
       try {
         return await job();
       } catch (e) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createLogger } from '../../../src/monitoring/logger.js';
-import { openStore } from '../../../src/store/open-store.js';
+import { openStore, type Store } from '../../../src/store/open-store.js';
 import { TEST_DATABASE_URL } from '../../support/postgres.js';
 import { until } from '../../support/until.js';
 
@@ -39,33 +39,64 @@ describe('the store logs what an operator needs', () => {
   });
 
   it('a connection the database drops is a warning and the next query reconnects (no crash)', async () => {
-    const { logger, lines } = capture();
-    const schema = `log_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    const store = await openStore({ databaseUrl: TEST_DATABASE_URL, schema, logger });
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    try {
-      const rows = await store.db
+    await dropConnection(async (db, terminate) => {
+      const rows = await db
         .selectNoFrom((eb) => eb.fn<number>('pg_backend_pid', []).as('pid'))
         .execute();
-      await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
-      await until(
-        () =>
-          lines.some(
-            (l) => l.message === 'database dropped an idle connection; the next query reconnects',
-          ),
-        10_000,
-        'the warning',
+      await terminate(
+        rows[0]!.pid,
+        'database dropped an idle connection; the next query reconnects',
       );
-      expect(lines.find((l) => l.level === 'warn')).toMatchObject({
-        component: 'store',
-        code: '57P01',
+    });
+  });
+
+  // Found by the failover test (issue 16): an instance paused (SIGSTOP) in the middle of a
+  // transaction had that session ended by the server (idle in transaction); on SIGCONT the
+  // connection's 'error' event, heard by nobody while the connection was in use, crashed it.
+  it('a connection ended in the middle of a transaction fails that transaction, not the process', async () => {
+    await dropConnection(async (db, terminate) => {
+      const tx = db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .selectNoFrom((eb) => eb.fn<number>('pg_backend_pid', []).as('pid'))
+          .execute();
+        // Ended between two queries of the transaction, as the idle-in-transaction timeout does.
+        await terminate(rows[0]!.pid, 'database ended a connection in use; its transaction fails');
+        await trx.selectNoFrom((eb) => eb.val(1).as('one')).execute();
       });
-      const again = await store.db.selectNoFrom((eb) => eb.val('back').as('state')).execute();
-      expect(again).toEqual([{ state: 'back' }]);
-    } finally {
-      await admin.end();
-      await store.close();
-    }
+      await expect(tx).rejects.toThrow();
+    });
   });
 });
+
+/**
+ * Runs `fn` on a new store whose connection `terminate` ends from another session (as a
+ * restart, a failover or the idle-in-transaction timeout do), waiting for the store's warning;
+ * then checks the warning's fields and that the store answers again.
+ */
+async function dropConnection(
+  fn: (
+    db: Store['db'],
+    terminate: (pid: number, warning: string) => Promise<void>,
+  ) => Promise<void>,
+): Promise<void> {
+  const { logger, lines } = capture();
+  const schema = `log_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const store = await openStore({ databaseUrl: TEST_DATABASE_URL, schema, logger });
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  try {
+    await fn(store.db, async (pid, warning) => {
+      await admin.query('select pg_terminate_backend($1)', [pid]);
+      await until(() => lines.some((l) => l.message === warning), 10_000, warning);
+    });
+    expect(lines.find((l) => l.level === 'warn')).toMatchObject({
+      component: 'store',
+      code: '57P01',
+    });
+    const again = await store.db.selectNoFrom((eb) => eb.val('back').as('state')).execute();
+    expect(again).toEqual([{ state: 'back' }]);
+  } finally {
+    await admin.end();
+    await store.close();
+  }
+}

@@ -1,0 +1,76 @@
+import pg from 'pg';
+import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { dropTestSchema, TEST_DATABASE_URL } from '../../support/postgres.js';
+import { until } from '../../support/until.js';
+
+/**
+ * Found by the failover test (issue 16): an order whose journal write failed because its owner's
+ * session was ended (a paused owner past the idle-in-transaction timeout) while its lease was
+ * taken was answered 500 `INTERNAL`. It is the lease's loss: 503 `LEASE_LOST` with `Retry-After`,
+ * so the client retries with the same key and reaches the new owner.
+ *
+ * Here: the test holds the shared account's lease row, so the order's fenced journal write waits
+ * on it; meanwhile it hands the lease to another owner in its own transaction and ends the
+ * waiting session (as Postgres ends an idle one), then commits.
+ */
+describe('an order whose owner loses its lease during the write (Postgres)', () => {
+  const schema = `takeover_${process.pid}_${Date.now() % 100_000}`;
+  let t: TestServer | undefined;
+  afterAll(async () => {
+    await t?.server.close().catch(() => undefined);
+    await dropTestSchema(schema);
+  });
+
+  it('is answered 503 LEASE_LOST with Retry-After, never 500 INTERNAL; nothing stored', async () => {
+    t = await startTestServer({ postgresSchema: schema });
+    const lock = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    const watch = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await lock.connect();
+    await watch.connect();
+    try {
+      await lock.query('begin');
+      await lock.query(`select * from ${schema}.leases where resource = 'account:desk' for update`);
+      const answer = fetch(`${t.server.url}/orders`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${t.token}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'during-takeover',
+        },
+        // Never stored (the lease is lost during its write), so never filled either.
+        body: JSON.stringify({
+          instrumentId: 'BTC/X',
+          side: 'SELL',
+          type: 'MARKET',
+          quantity: '1',
+        }),
+      });
+      // The journal's fence, waiting for the row this test holds.
+      const pid = await until(
+        async () => {
+          // (Read outside the locking transaction, whose view of the activity is frozen.)
+          const r = await watch.query(
+            `select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%from leases%for share%'`,
+          );
+          return (r.rows[0]?.pid as number | undefined) ?? false;
+        },
+        20_000,
+        'the fenced write waiting on the lease row',
+      );
+      await lock.query(
+        `update ${schema}.leases set owner = 'new-owner', token = token + 1 where resource = 'account:desk'`,
+      );
+      await lock.query('select pg_terminate_backend($1)', [pid]);
+      await lock.query('commit');
+      const r = await answer;
+      const body = (await r.json()) as { code: string };
+      expect([r.status, body.code]).toEqual([503, 'LEASE_LOST']);
+      expect(r.headers.get('retry-after')).toBe('1');
+      const stored = await lock.query(`select count(*)::int as n from ${schema}.orders`);
+      expect(stored.rows[0].n).toBe(0);
+    } finally {
+      await lock.end();
+      await watch.end();
+    }
+  }, 120_000);
+});
