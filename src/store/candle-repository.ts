@@ -1,6 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Bar } from '../trading/data/market-data.js';
-import type { Schema } from './schema.js';
+import type { CandlesTable, Schema } from './schema.js';
 
 /** The first ms of the month of `t`, and of the next month (UTC). */
 function monthOf(t: number): [number, number, string] {
@@ -65,31 +65,20 @@ export class CandleRepository {
       .where('open_time', '<', to)
       .orderBy('open_time')
       .execute();
-    return rows.map((r) => ({
-      instrumentId: r.instrument_id,
-      openTime: Number(r.open_time),
-      closeTime: Number(r.open_time) + Number(r.interval_ms),
-      open: Number(r.open),
-      high: Number(r.high),
-      low: Number(r.low),
-      close: Number(r.close),
-      volume: Number(r.volume),
-    }));
+    return rows.map(barOf);
   }
 
   /** The last `limit` bars of one instrument and interval, in time order. */
   async latest(instrumentId: string, intervalMs: number, limit: number): Promise<Bar[]> {
     const rows = await this.db
       .selectFrom('candles')
-      .select('open_time')
+      .selectAll()
       .where('instrument_id', '=', instrumentId)
       .where('interval_ms', '=', intervalMs)
       .orderBy('open_time', 'desc')
       .limit(limit)
       .execute();
-    if (rows.length === 0) return [];
-    const from = Number(rows[rows.length - 1]!.open_time);
-    return this.range(instrumentId, intervalMs, from, Number(rows[0]!.open_time) + 1);
+    return rows.reverse().map(barOf);
   }
 
   async #ensurePartition(t: number): Promise<void> {
@@ -99,4 +88,18 @@ export class CandleRepository {
       for values from (${sql.lit(from)}) to (${sql.lit(to)})`.execute(this.db);
     this.#partitions.add(name);
   }
+}
+
+/** A stored candle as a bar. */
+function barOf(r: Selectable<CandlesTable>): Bar {
+  return {
+    instrumentId: r.instrument_id,
+    openTime: Number(r.open_time),
+    closeTime: Number(r.open_time) + Number(r.interval_ms),
+    open: Number(r.open),
+    high: Number(r.high),
+    low: Number(r.low),
+    close: Number(r.close),
+    volume: Number(r.volume),
+  };
 }
