@@ -251,6 +251,8 @@ export interface StrategyDesk {
       function?: string;
       /** Checked by the API: one of the starter's open accounts, or the shared one. */
       accountId?: string;
+      /** One of the account's instruments (`UNKNOWN_INSTRUMENT` otherwise; default its first). */
+      instrumentId?: string;
     },
     by: Actor,
   ): Promise<StrategyInstance>;

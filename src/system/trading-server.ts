@@ -341,7 +341,7 @@ export async function startTradingServer(
       instrument: inst,
       catalog: strategyCatalog,
       account: (id) => accounts.runtime(id),
-      instrumentOf: (id) => accounts.instrumentsOf(id)[0],
+      instrumentsOf: (id) => accounts.instrumentsOf(id),
       buildDir,
       now,
       logger,

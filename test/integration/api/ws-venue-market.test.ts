@@ -1,7 +1,9 @@
+import path from 'node:path';
 import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { apiCall } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { startLiveSim } from '../../support/ccxt-sim.js';
+import { addToCatalog } from '../../support/strategy-catalog.js';
 import { until } from '../../support/until.js';
 import { subscribedSocket } from '../../support/ws-client.js';
 
@@ -32,6 +34,7 @@ describe('venue market channels on the WebSocket', () => {
       speed: 600,
       bars: 2000,
     });
+    addToCatalog(path.join(t.home, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
   }, 120_000);
   afterAll(async () => {
     await t?.server.close();
@@ -209,5 +212,19 @@ describe('venue market channels on the WebSocket', () => {
     expect((balances.json as Frame).balances).toEqual([
       expect.objectContaining({ accountId: id, currency: 'USDT', cash: '5000' }),
     ]);
+
+    // A strategy started there names its instrument: one the account does not trade is 422.
+    const start = (instrumentId: string) =>
+      apiCall(t.server.url, 'POST', '/strategies/sma-cross/start', {
+        token: t.tokens.quant,
+        body: { instrumentId, params: { fast: 3, slow: 8, size: '0.01' } },
+      });
+    const refused = await start('BTC/USDT'); // the quant's default: the shared account, BTC/X
+    expect([refused.status, (refused.json as Frame).code]).toEqual([422, 'UNKNOWN_INSTRUMENT']);
+    expect((refused.json as Frame).detail).toBe(
+      'instrumentId: account desk trades no instrument "BTC/USDT" (it trades: BTC/X)',
+    );
+    const ok = await start('BTC/X');
+    expect([ok.status, (ok.json as Frame).instrumentId]).toEqual([201, 'BTC/X']);
   }, 30_000);
 });
