@@ -11,8 +11,8 @@ import { StrategyHost } from '../../../src/system/strategy-host.js';
 import { KairosError } from '../../../src/trading/core/errors.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import { TradingCore } from '../../../src/trading/live/trading-core.js';
-import { makeInstrument } from '../../../src/trading/model/instrument.js';
 import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
+import { bar as flatBar, instrument } from '../../support/builders.js';
 import { btcInstrument } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { pgliteTemplate } from '../../support/stores.js';
@@ -30,24 +30,10 @@ describe('strategy host: the instrument a start names', () => {
   let dir: string;
   let owner: string;
   const btc = btcInstrument();
-  const eth = makeInstrument({
-    id: 'ETH/X',
-    base: 'ETH',
-    quote: 'X',
-    tickSize: '0.00000001',
-    lotSize: '0.001',
-    makerFee: '0.001',
-    takerFee: '0.001',
-  });
+  const eth = instrument({ id: 'ETH/X', base: 'ETH', quote: 'X', lotSize: '0.001' });
   const bar = (instrumentId: string, i: number, close: number): Bar => ({
+    ...flatBar(close, close, close, close, i * 60_000),
     instrumentId,
-    openTime: i * 60_000,
-    closeTime: (i + 1) * 60_000,
-    open: close,
-    high: close,
-    low: close,
-    close,
-    volume: 1_000,
   });
 
   beforeAll(async () => {
