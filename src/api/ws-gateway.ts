@@ -305,6 +305,13 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       await w.release;
       return;
     }
+    // Each venue stream is a connection to the venue: the clients of one instance open a bounded
+    // number of them, whatever they ask for.
+    if (watches.size >= MAX_VENUE_STREAMS)
+      throw new KairosError(
+        'WS_STREAM_LIMIT',
+        `${k.key}: this server already streams ${MAX_VENUE_STREAMS} venue streams to its clients; unsubscribe some first`,
+      );
     const venue = k.venue!;
     const entry = {
       count: 1,
@@ -700,6 +707,9 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     };
   });
 };
+
+/** The most venue streams (kind and symbol) the clients of one instance keep subscribed. */
+export const MAX_VENUE_STREAMS = 300;
 
 /** How long a channel no client wants any more stays followed. */
 const UNWANTED_KEPT_MS = 60_000;
