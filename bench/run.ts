@@ -1,14 +1,14 @@
 // `npm run bench`: end-to-end backtest throughput, then the OMS, API, Lambda and monitoring
 // benchmarks. Not part of `npm test`. `npm run bench -- --backtest` runs the backtests alone;
-// `npm run bench -- --only oms,api` runs only the parts named (backtest, oms, api, lambda,
-// monitoring, cluster).
+// `npm run bench -- --only oms,api` runs only the parts named (backtest, oms, api, venues,
+// lambda, monitoring, cluster).
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { generateBars, generateTrades } from './generate.js';
 
-const PARTS = ['backtest', 'oms', 'api', 'lambda', 'monitoring', 'cluster'] as const;
+const PARTS = ['backtest', 'oms', 'api', 'venues', 'lambda', 'monitoring', 'cluster'] as const;
 const onlyAt = process.argv.indexOf('--only');
 const only = new Set<string>(onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : PARTS);
 for (const p of only)
@@ -125,7 +125,7 @@ if (backtestOnly) {
   process.stdout.write(`written ${file}\n`);
   process.exit(0);
 }
-let omsResults, apiResults, lambdaResults, monitoringResults, clusterResults;
+let omsResults, apiResults, venueResults, lambdaResults, monitoringResults, clusterResults;
 if (runs('oms')) {
   process.stdout.write('OMS: tick-to-order latency and persisted orders/s (issue #3)\n');
   ({ omsResults } = await import('./oms.js'));
@@ -133,6 +133,12 @@ if (runs('oms')) {
 if (runs('api')) {
   process.stdout.write('API: POST /orders with autocannon, WebSocket fan-out (issue #4)\n');
   ({ apiResults } = await import('./api.js'));
+}
+if (runs('venues')) {
+  process.stdout.write(
+    'Venues: POST /orders across 2 accounts on 2 venues, WebSocket fan-out of 20 instruments (issue 15)\n',
+  );
+  ({ venueResults } = await import('./venues.js'));
 }
 if (runs('lambda')) {
   process.stdout.write(
@@ -160,6 +166,7 @@ const report = {
   results,
   oms: omsResults,
   api: apiResults,
+  venues: venueResults,
   lambda: lambdaResults,
   monitoring: monitoringResults,
   cluster: clusterResults,

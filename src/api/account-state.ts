@@ -6,7 +6,7 @@ import { liveBalanceViews, livePositionViews } from './live-portfolio-views.js';
 import { orderView } from './order-schemas.js';
 import { balanceViews, positionViews } from './portfolio-views.js';
 
-type Accounts = Pick<AccountDesk, 'trading' | 'venueLink'>;
+type Accounts = Pick<AccountDesk, 'trading' | 'venueLink' | 'instrumentsOf'>;
 
 /** An account's positions as `GET /positions` shows them (a live account's: its venue's). */
 export function accountPositions(accounts: Accounts, accountId: string) {
@@ -16,7 +16,10 @@ export function accountPositions(accounts: Accounts, accountId: string) {
   return link ? livePositionViews(accountId, link, t.core) : positionViews(accountId, t.core);
 }
 
-/** An account's balances as `GET /balances` shows them (a live account's: its venue's). */
+/**
+ * An account's balances as `GET /balances` shows them (a live account's: its venue's), in the
+ * quote currencies of the instruments it trades (`instrumentsOf`, else `instruments`).
+ */
 export function accountBalances(
   accounts: Accounts,
   account: ApiAccount,
@@ -25,7 +28,9 @@ export function accountBalances(
   const link = accounts.venueLink(account.id);
   if (link) return liveBalanceViews(account.id, link, account);
   const t = accounts.trading(account.id);
-  return t ? balanceViews(account.id, t.core, instruments) : [];
+  return t
+    ? balanceViews(account.id, t.core, accounts.instrumentsOf?.(account.id) ?? instruments)
+    : [];
 }
 
 /** The most open orders a snapshot lists (newest first), as a page of `GET /orders`. */

@@ -149,7 +149,12 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   await app.register(positionRoutes, { accounts, access });
   await app.register(balanceRoutes, { accounts, access, instruments });
   await app.register(fillRoutes, { reads: ports.orderReads, access });
-  await app.register(instrumentRoutes, { instruments, lastPrice });
+  const venueMarket = ports.venueMarket;
+  await app.register(instrumentRoutes, {
+    instruments,
+    lastPrice,
+    ...(venueMarket ? { venues: () => venueMarket.instruments() } : {}),
+  });
   await app.register(candleRoutes, { instruments, candles: ports.candles });
   await app.register(riskRoutes, { risk: ports.risk, access, users: ports.users });
   await app.register(userRoutes, { userAdmin: ports.userAdmin, sessions: ports.tokens });
@@ -167,6 +172,10 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     },
     portfolio: (id) => accounts.trading(id)?.core,
     instruments,
+    ...(accounts.instrumentsOf
+      ? { instrumentsOf: (id: string) => accounts.instrumentsOf!(id) }
+      : {}),
+    ...(venueMarket ? { market: venueMarket } : {}),
     bars: ports.bars,
     owners,
     ...(ports.eventLog ? { log: ports.eventLog } : {}),
@@ -174,7 +183,9 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     snapshot: async (claims, kind, key) =>
       kind === 'bars'
         ? ports.candles.recent(key, 1)
-        : accountState(accounts, access, ports.orderReads, instruments, claims, key, kind),
+        : kind === 'trades' || kind === 'book'
+          ? []
+          : accountState(accounts, access, ports.orderReads, instruments, claims, key, kind),
     now,
     logger: logger.child({ component: 'ws' }),
     ...(ports.metrics ? { metrics: ports.metrics } : {}),

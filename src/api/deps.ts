@@ -18,6 +18,7 @@ import type { Decimal } from '../trading/core/decimal.js';
 import type { Order } from '../trading/model/order.js';
 import type { JsonObject } from '../trading/strategy/strategy-context.js';
 import type { Bar } from '../trading/data/market-data.js';
+import type { VenueMarketStreams } from './ws-gateway.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import type { OrderPageQuery, OrderRepository, OrderScope } from '../store/order-repository.js';
@@ -123,6 +124,11 @@ export interface AccountDesk {
   trading(id: string): AccountTrading | undefined;
   /** A live account's link to its venue; null for a paper account. */
   venueLink(id: string): AccountVenueLink | null;
+  /**
+   * The instruments an account trades: its venue's for an account on a venue, else the
+   * replay's (its balances are in their quote currencies). Absent: the server's `instruments`.
+   */
+  instrumentsOf?(id: string): readonly Instrument[];
 }
 
 /**
@@ -245,6 +251,8 @@ export interface StrategyDesk {
       function?: string;
       /** Checked by the API: one of the starter's open accounts, or the shared one. */
       accountId?: string;
+      /** One of the account's instruments (`UNKNOWN_INSTRUMENT` otherwise; default its first). */
+      instrumentId?: string;
     },
     by: Actor,
   ): Promise<StrategyInstance>;
@@ -299,6 +307,19 @@ export interface BacktestDesk {
   ): Promise<{ jobs: BacktestJob[]; next: string | null }>;
 }
 
+/** An instrument a venue of the server trades, with its last price there. */
+export interface VenueInstrument {
+  readonly venue: string;
+  readonly instrument: Instrument;
+  /** The last trade (or bar close) seen on the venue's streams; null when none is subscribed. */
+  readonly lastPrice: Decimal | null;
+}
+
+/** The venues' instruments and market streams (`src/system/server-venues.ts`). */
+export interface VenueMarketPort extends VenueMarketStreams {
+  instruments(): readonly VenueInstrument[];
+}
+
 /**
  * The ports the composition root (`src/system/trading-server.ts`) hands `buildApp`. No plugin
  * sees this whole: `app.ts` gives each resource plugin only the few of them it uses (its
@@ -325,8 +346,13 @@ export interface ApiPorts {
   lastPrice(instrumentId: string): Decimal | null;
   /** Whether some order's outcome is not known (SUBMITTED, UNKNOWN) on any account. */
   unresolved(): boolean;
-  /** Every instrument the core trades. */
+  /** The replay's instruments (`--data`). */
   readonly instruments: readonly Instrument[];
+  /**
+   * The venues of `kairos serve --venue`: their instruments (`GET /instruments`) and market
+   * streams (the WebSocket's `<venue>:<symbol>` bars, trades and book). None: the replay only.
+   */
+  readonly venueMarket?: VenueMarketPort;
   /** The last bars of the market feed (a bounded buffer), oldest first. */
   readonly candles: { recent(instrumentId: string, limit: number): readonly Bar[] };
   /** The market feed's bars as they come (the WebSocket `bars` channel). */

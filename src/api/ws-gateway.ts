@@ -9,7 +9,8 @@ import { can, seesEveryAccount, type Permission } from '../security/roles/permis
 import type { TokenService } from '../security/tokens/token-service.js';
 import type { MessageBus } from '../trading/bus/message-bus.js';
 import { Topics } from '../trading/bus/topics.js';
-import type { Bar } from '../trading/data/market-data.js';
+import { KairosError } from '../trading/core/errors.js';
+import type { Bar, BookTop, TradeTick } from '../trading/data/market-data.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { Order } from '../trading/model/order.js';
@@ -35,10 +36,40 @@ export const WS_LIMITS = {
 export const CHANNEL_PERMISSION = {
   orders: 'orders:read',
   bars: 'market-data:read',
+  trades: 'market-data:read',
+  book: 'market-data:read',
   positions: 'positions:read',
   balances: 'positions:read',
 } as const satisfies Readonly<Record<string, Permission>>;
 export type Channel = keyof typeof CHANNEL_PERMISSION;
+/** The channels of an instrument's market data (the others are an account's). */
+export type MarketChannel = 'bars' | 'trades' | 'book';
+const isMarket = (k: Channel): k is MarketChannel => k === 'bars' || k === 'trades' || k === 'book';
+
+/** What each market channel carries. */
+interface MarketItems {
+  readonly bars: Bar;
+  readonly trades: TradeTick;
+  readonly book: BookTop;
+}
+
+/**
+ * The venues' market data (`kairos serve --venue`): any symbol a venue lists, each stream
+ * subscribed at the venue while some client (or account, strategy) wants it.
+ */
+export interface VenueMarketStreams {
+  /** Throws `VENUE_NOT_CONFIGURED` or `UNKNOWN_INSTRUMENT` (a `KairosError` naming it). */
+  check(venue: string, symbol: string): void;
+  /** `kind` of `symbol` on `venue` from now on (subscribed at the first); answers the release. */
+  watch<K extends MarketChannel>(
+    kind: K,
+    venue: string,
+    symbol: string,
+    fn: (item: MarketItems[K]) => void,
+  ): Promise<() => void>;
+  /** The last item of a subscribed stream (a snapshot), null when none. */
+  last<K extends MarketChannel>(kind: K, venue: string, symbol: string): MarketItems[K] | null;
+}
 
 // setTimeout takes at most 2^31-1 ms; a later expiry is re-checked at the next auth.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -49,6 +80,10 @@ interface Client {
   readonly channels: Set<Channel>;
   /** Channels being subscribed (followed already, not pushed yet). */
   readonly pending: Set<Channel>;
+  /** Per market channel, the log channels of the instruments subscribed (`ws:trades:…`). */
+  readonly markets: Map<MarketChannel, Set<string>>;
+  /** Log channels of instruments being subscribed (followed already, not pushed yet). */
+  readonly pendingMarkets: Set<string>;
   /** Where the client is in each channel: each frame pushed once, in order. */
   readonly cursors: ClientCursors;
   /** The messages of this client, handled one after the other. */
@@ -72,6 +107,10 @@ export interface WsGatewayOptions {
   /** An account's ledger and prices (`positions`, `balances` channels). */
   portfolio(accountId: string): PortfolioSource | undefined;
   readonly instruments: readonly Instrument[];
+  /** The instruments an account trades (its balance frames' quote currency; default `instruments`). */
+  instrumentsOf?(accountId: string): readonly Instrument[];
+  /** The venues' bars, trades and book tops (`<venue>:<symbol>` instruments); none: replay only. */
+  readonly market?: VenueMarketStreams;
   /** The market feed's bars. */
   readonly bars: { subscribe(fn: (bar: Bar) => void): () => void };
   /** Who owns each strategy id's orders (a user's, or a strategy instance they started). */
@@ -101,6 +140,19 @@ export interface WsGatewayOptions {
 export const accountChannel = (accountId: string) => `ws:${accountId}`;
 /** The event-log channel of an instrument's bars. */
 export const barsChannel = (instrumentId: string) => `ws:bars:${instrumentId}`;
+/**
+ * The event-log channel of a market channel's instrument: the replay's bars keep `ws:bars:<id>`;
+ * a venue's symbol is qualified by its venue, `ws:<kind>:<venue>:<symbol>`.
+ */
+export const marketChannel = (kind: MarketChannel, venue: string | null, symbol: string) =>
+  venue === null ? `ws:${kind}:${symbol}` : `ws:${kind}:${venue}:${symbol}`;
+
+/** An instrument a client names: the replay's (`venue` null) or a venue's symbol. */
+interface InstrumentKey {
+  readonly key: string;
+  readonly venue: string | null;
+  readonly symbol: string;
+}
 
 /** A frame as the log keeps it: its kind, the user it is for (null: oversight only), the frame. */
 interface LoggedFrame {
@@ -147,10 +199,12 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
   };
 
   /** Whether client `c` gets a frame of kind `k` for user `u` (subscription and account). */
-  const sees = (c: Client, k: Channel, u: string | null) =>
+  const sees = (c: Client, k: Channel, u: string | null, channel: string) =>
     c.claims !== null &&
     c.channels.has(k) &&
-    (k === 'bars' || u === c.claims.sub || seesEveryAccount(c.claims.role));
+    (isMarket(k)
+      ? (c.markets.get(k)?.has(channel) ?? false)
+      : u === c.claims.sub || seesEveryAccount(c.claims.role));
 
   // Every frame comes from the log, once per client, in each channel's order.
   const follower = new EventFollower(
@@ -160,7 +214,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       if (!lf) return warn('event log: a frame that is not ours, skipped', { channel: e.channel });
       let frame: string | undefined;
       for (const c of clients) {
-        if (!sees(c, lf.k, lf.u) || !c.cursors.offer(lf.k, e.channel, e.seq)) continue;
+        if (!sees(c, lf.k, lf.u, e.channel) || !c.cursors.offer(lf.k, e.channel, e.seq)) continue;
         push(c, (frame ??= JSON.stringify({ ...lf.f, seq: e.seq })));
       }
     },
@@ -176,8 +230,8 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
   const channelsOf = (c: Client, kind: Channel): string[] =>
     !c.claims
       ? []
-      : kind === 'bars'
-        ? opts.instruments.map((i) => barsChannel(i.id))
+      : isMarket(kind)
+        ? [...(c.markets.get(kind) ?? []), ...c.pendingMarkets]
         : opts.visibleAccounts(c.claims).map(accountChannel);
   // When each channel was last wanted: one no client wants is still followed for a minute, so
   // clients that come and go do not restart the log's follower (a connection) each time.
@@ -238,6 +292,95 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     if (owner === null) opts.owners.withOwner(e.strategyId, deliver);
     else deliver(owner ?? null);
   });
+  /**
+   * The venue streams the clients of this instance want, counted: subscribed at the venue at the
+   * first client, released after the last. Each instance that has clients of a stream appends
+   * its items with their venue key as `once`, so the log holds each once.
+   */
+  const watches = new Map<string, { count: number; release: Promise<() => void> }>();
+  const acquire = async (kind: MarketChannel, k: InstrumentKey, ch: string): Promise<void> => {
+    const w = watches.get(ch);
+    if (w) {
+      w.count++;
+      await w.release;
+      return;
+    }
+    // Each venue stream is a connection to the venue: the clients of one instance open a bounded
+    // number of them, whatever they ask for.
+    if (watches.size >= MAX_VENUE_STREAMS)
+      throw new KairosError(
+        'WS_STREAM_LIMIT',
+        `${k.key}: this server already streams ${MAX_VENUE_STREAMS} venue streams to its clients; unsubscribe some first`,
+      );
+    const venue = k.venue!;
+    const entry = {
+      count: 1,
+      release: opts.market!.watch(kind, venue, k.symbol, (item) => {
+        const [frame, once] = marketFrame(kind, venue, item, opts.now());
+        append(ch, kind, null, frame, once);
+      }),
+    };
+    watches.set(ch, entry);
+    try {
+      await entry.release;
+    } catch (e) {
+      if (watches.get(ch) === entry) watches.delete(ch);
+      throw e;
+    }
+  };
+  const releaseWatch = (ch: string) => {
+    const w = watches.get(ch);
+    if (!w || --w.count > 0) return;
+    watches.delete(ch);
+    void w.release.then((off) => off()).catch(() => undefined);
+  };
+  /** Drops the market instruments of `kind` for `c` (all when `only` is absent). */
+  const dropMarkets = (c: Client, kind: MarketChannel, only?: ReadonlySet<string>) => {
+    const set = c.markets.get(kind);
+    if (!set) return;
+    for (const ch of [...set]) {
+      if (only && !only.has(ch)) continue;
+      set.delete(ch);
+      if (venueChannel(ch)) releaseWatch(ch);
+    }
+    if (set.size === 0) {
+      c.markets.delete(kind);
+      c.channels.delete(kind);
+      c.cursors.drop(kind);
+    }
+  };
+  /** Whether a log channel is a venue's (`ws:<kind>:<venue>:<symbol>`), not the replay's. */
+  const venueChannel = (ch: string) => venueKeys.has(ch);
+  const venueKeys = new Map<string, InstrumentKey>();
+
+  /**
+   * Reads an instrument a client names: the replay's id, or `<venue>:<symbol>` of one of the
+   * server's venues listing it; a `KairosError` naming it otherwise.
+   */
+  const instrumentKey = (kind: MarketChannel, key: string): InstrumentKey => {
+    if (kind === 'bars' && opts.instruments.some((i) => i.id === key))
+      return { key, venue: null, symbol: key };
+    const colon = key.indexOf(':');
+    if (colon <= 0) {
+      const replay = opts.instruments.map((i) => i.id).join(', ');
+      throw new KairosError(
+        'UNKNOWN_INSTRUMENT',
+        kind === 'bars'
+          ? `no instrument ${key} on this server (the replay's: ${replay}; a venue's: <venue>:<symbol>)`
+          : `no instrument ${key} with ${kind} on this server (a venue's symbol: <venue>:<symbol>; the replay has bars only)`,
+      );
+    }
+    const venue = key.slice(0, colon);
+    const symbol = key.slice(colon + 1);
+    if (!opts.market)
+      throw new KairosError(
+        'VENUE_NOT_CONFIGURED',
+        `this server has no venue "${venue}" (it has: none; start it with --venue)`,
+      );
+    opts.market.check(venue, symbol);
+    return { key, venue, symbol };
+  };
+
   const unsubscribeBars = opts.bars.subscribe((bar) => {
     // `sentAt` (server ms) lets a client see how far behind it is. One instance feeds the bars
     // (`bars`); a replay started again appends its bars again, as new frames.
@@ -261,6 +404,8 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     if (syncSoon) clearTimeout(syncSoon);
     unsubscribeBars();
     unsubscribeOrders();
+    for (const w of watches.values()) void w.release.then((off) => off()).catch(() => undefined);
+    watches.clear();
     for (const c of clients) c.socket.close(1001, 'server stopping');
     await follower.close();
   });
@@ -288,7 +433,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       pushed: (channel) => follower.pushed(channel) ?? 0,
       push: (e) => {
         const lf = readLogged(e.payload);
-        if (lf && lf.k === kind && sees(c, kind, lf.u))
+        if (lf && lf.k === kind && sees(c, kind, lf.u, e.channel))
           push(c, JSON.stringify({ ...lf.f, seq: e.seq }));
       },
     };
@@ -301,11 +446,15 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     // What it missed is gone: the state now, then the frames since `seq` (none twice for state).
     const seq = follower.pushed(ch) ?? (await log.last(ch));
     c.cursors.hold(kind, ch, seq);
-    const items = await opts.snapshot(claims, kind, key);
+    const vk = venueKeys.get(ch);
+    const items =
+      vk && isMarket(kind)
+        ? [opts.market?.last(kind, vk.venue!, vk.symbol)].filter((x) => x != null)
+        : await opts.snapshot(claims, kind, key);
     push(c, {
       type: 'snapshot',
       channel: kind,
-      ...(kind === 'bars' ? { instrumentId: key } : { accountId: key }),
+      ...(isMarket(kind) ? { instrumentId: key } : { accountId: key }),
       seq,
       resumed: false,
       [kind]: items,
@@ -319,35 +468,113 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     c: Client,
     kind: Channel,
     after: Readonly<Record<string, number>> | undefined,
+    instruments: readonly string[] | undefined,
   ) => {
     const claims = c.claims!;
-    const keys = kind === 'bars' ? opts.instruments.map((i) => i.id) : opts.visibleAccounts(claims);
-    for (const key of Object.keys(after ?? {}))
-      if (!keys.includes(key))
-        return kind === 'bars'
-          ? error(c, 'UNKNOWN_INSTRUMENT', `after.${key}: no instrument ${key} on this server`)
-          : error(c, 'ACCOUNT_NOT_FOUND', `after.${key}: account ${key} not found`);
+    if (!isMarket(kind)) {
+      if (instruments)
+        return error(c, 'WS_BAD_MESSAGE', `message.instruments: only for bars, trades and book`);
+      const keys = opts.visibleAccounts(claims);
+      for (const key of Object.keys(after ?? {}))
+        if (!keys.includes(key))
+          return error(c, 'ACCOUNT_NOT_FOUND', `after.${key}: account ${key} not found`);
+      return subscribeTo(
+        c,
+        kind,
+        after,
+        keys.map((key) => [key, accountChannel(key)]),
+      );
+    }
+    // The instruments named, else (bars) the replay's; those resumed are subscribed too.
+    const names = [
+      ...new Set([
+        ...(instruments ?? (kind === 'bars' ? opts.instruments.map((i) => i.id) : [])),
+        ...Object.keys(after ?? {}),
+      ]),
+    ];
+    if (names.length === 0)
+      return error(c, 'WS_BAD_MESSAGE', `message.instruments: required for ${kind}`);
+    const keys: InstrumentKey[] = [];
+    for (const name of names) {
+      try {
+        keys.push(instrumentKey(kind, name));
+      } catch (e) {
+        if (!(e instanceof KairosError)) throw e;
+        const field =
+          after && Object.hasOwn(after, name) && !instruments?.includes(name)
+            ? `after.${name}`
+            : `instruments[${(instruments ?? []).indexOf(name)}]`;
+        return error(c, e.code, `${field}: ${e.message}`);
+      }
+    }
+    const had = c.markets.get(kind) ?? new Set<string>();
+    const pairs = keys.map((k): [string, string] => [
+      k.key,
+      marketChannel(kind, k.venue, k.symbol),
+    ]);
+    // The venue streams first (a venue that does not answer: nothing subscribed).
+    const acquired: string[] = [];
+    try {
+      for (const k of keys) {
+        const ch = marketChannel(kind, k.venue, k.symbol);
+        if (k.venue === null || had.has(ch)) continue;
+        venueKeys.set(ch, k);
+        await acquire(kind, k, ch);
+        acquired.push(ch);
+      }
+    } catch (e) {
+      for (const ch of acquired) releaseWatch(ch);
+      const code = e instanceof KairosError ? e.code : 'VENUE_UNAVAILABLE';
+      return error(c, code, `${kind}: the venue's stream did not start: ${(e as Error).message}`);
+    }
+    return subscribeTo(c, kind, after, pairs, had, instruments !== undefined);
+  };
+
+  /**
+   * Subscribes `c` to `kind` of each `[key, log channel]`: live from now on, or resumed after
+   * `after[key]`. `had`: the market channels `c` had already (they keep their place).
+   */
+  const subscribeTo = async (
+    c: Client,
+    kind: Channel,
+    after: Readonly<Record<string, number>> | undefined,
+    pairs: readonly (readonly [string, string])[],
+    had?: ReadonlySet<string>,
+    named = false,
+  ) => {
+    const fresh = had ? pairs.map(([, ch]) => ch).filter((ch) => !had.has(ch)) : [];
     c.pending.add(kind);
+    for (const ch of fresh) c.pendingMarkets.add(ch);
     try {
       await sync(false);
     } finally {
       c.pending.delete(kind);
+      for (const ch of fresh) c.pendingMarkets.delete(ch);
     }
-    const channel = (key: string) => (kind === 'bars' ? barsChannel(key) : accountChannel(key));
     // Live from here for every channel not resumed, in this same tick as the subscription (a
     // channel subscribed already keeps its place: a resume of another loses none of its frames).
-    const had = c.channels.has(kind);
+    const wasSubscribed = (ch: string) => (had ? had.has(ch) : c.channels.has(kind));
+    const before = new Map(pairs.map(([, ch]) => [ch, wasSubscribed(ch)]));
     c.channels.add(kind);
+    if (isMarket(kind)) {
+      const set = c.markets.get(kind) ?? new Set<string>();
+      for (const [, ch] of pairs) set.add(ch);
+      c.markets.set(kind, set);
+    }
     const resumes: Promise<[string, boolean]>[] = [];
-    for (const key of keys) {
-      const ch = channel(key);
+    for (const [key, ch] of pairs) {
       const from = after?.[key];
       if (from === undefined) {
-        if (!had) c.cursors.startAfter(kind, ch, follower.pushed(ch) ?? 0);
+        if (!before.get(ch)) c.cursors.startAfter(kind, ch, follower.pushed(ch) ?? 0);
       } else resumes.push(resume(c, kind, ch, key, from).then((ok) => [key, ok]));
     }
     const resumed = Object.fromEntries(await Promise.all(resumes));
-    push(c, { type: 'subscribed', channel: kind, ...(after ? { resumed } : {}) });
+    push(c, {
+      type: 'subscribed',
+      channel: kind,
+      ...(named ? { instruments: pairs.map(([key]) => key) } : {}),
+      ...(after ? { resumed } : {}),
+    });
   };
 
   const error = (c: Client, code: string, detail: string) =>
@@ -359,6 +586,8 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       claims: null,
       channels: new Set(),
       pending: new Set(),
+      markets: new Map(),
+      pendingMarkets: new Set(),
       cursors: new ClientCursors(),
       work: Promise.resolve(),
       expiry: null,
@@ -377,6 +606,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       clients.delete(c);
       connected.set(clients.size);
       clearTimeout(authDeadline);
+      for (const kind of [...c.markets.keys()]) dropMarkets(c, kind);
       if (c.expiry) clearTimeout(c.expiry);
       requestSync();
     });
@@ -414,6 +644,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
         // A role that lost a channel's permission (a refreshed token) leaves the channel.
         for (const ch of c.channels)
           if (!can(claims.role, CHANNEL_PERMISSION[ch])) {
+            if (isMarket(ch)) dropMarkets(c, ch);
             c.channels.delete(ch);
             c.cursors.drop(ch);
           }
@@ -435,11 +666,13 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
         );
       }
       if (msg.type === 'subscribe') {
-        // Subscribed already, without a resume: nothing changes.
-        if (c.channels.has(channel) && !msg.after) return push(c, { type: 'subscribed', channel });
-        return subscribe(c, channel, msg.after).catch((e: unknown) => {
+        // Subscribed already, without a resume or new instruments: nothing changes.
+        if (c.channels.has(channel) && !msg.after && !msg.instruments)
+          return push(c, { type: 'subscribed', channel });
+        return subscribe(c, channel, msg.after, msg.instruments).catch((e: unknown) => {
           // The log did not answer (Redis away): nothing is subscribed; the client tries again.
           warn('event log: subscribe failed', { channel, err: e });
+          if (isMarket(channel)) dropMarkets(c, channel);
           c.channels.delete(channel);
           c.cursors.drop(channel);
           error(
@@ -449,13 +682,34 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
           );
         });
       }
-      c.channels.delete(channel);
-      c.cursors.drop(channel);
+      if (isMarket(channel) && msg.instruments) {
+        const only = new Set<string>();
+        for (const name of msg.instruments) {
+          const colon = name.indexOf(':');
+          only.add(
+            opts.instruments.some((i) => i.id === name) || colon <= 0
+              ? marketChannel(channel, null, name)
+              : marketChannel(channel, name.slice(0, colon), name.slice(colon + 1)),
+          );
+        }
+        dropMarkets(c, channel, only);
+      } else {
+        if (isMarket(channel)) dropMarkets(c, channel);
+        c.channels.delete(channel);
+        c.cursors.drop(channel);
+      }
       requestSync();
-      push(c, { type: 'unsubscribed', channel });
+      push(c, {
+        type: 'unsubscribed',
+        channel,
+        ...(msg.instruments ? { instruments: msg.instruments } : {}),
+      });
     };
   });
 };
+
+/** The most venue streams (kind and symbol) the clients of one instance keep subscribed. */
+export const MAX_VENUE_STREAMS = 300;
 
 /** How long a channel no client wants any more stays followed. */
 const UNWANTED_KEPT_MS = 60_000;
@@ -489,12 +743,13 @@ function readLogged(payload: string): LoggedFrame | null {
 /** The position and balance frames after a fill (null when the account's ledger is not here). */
 function portfolioFrames(
   e: Extract<OrderEvent, { kind: 'OrderFilled' }>,
-  opts: Pick<WsGatewayOptions, 'portfolio' | 'instruments'>,
+  opts: Pick<WsGatewayOptions, 'portfolio' | 'instruments' | 'instrumentsOf'>,
 ): { position: string; balances: string[] } | null {
   const src = opts.portfolio(e.accountId);
   const p = src?.ledger.allPositions().find((x) => x.instrumentId === e.fill.instrumentId);
   if (!src || !p) return null;
-  const quote = opts.instruments.find((i) => i.id === e.fill.instrumentId)?.quote;
+  const instruments = opts.instrumentsOf?.(e.accountId) ?? opts.instruments;
+  const quote = instruments.find((i) => i.id === e.fill.instrumentId)?.quote;
   const accountId = e.accountId;
   return {
     position: JSON.stringify({
@@ -502,10 +757,42 @@ function portfolioFrames(
       accountId,
       position: positionView(accountId, p, src.lastPrice(p.instrumentId)),
     }),
-    balances: balanceViews(accountId, src, opts.instruments, quote).map((balance) =>
+    balances: balanceViews(accountId, src, instruments, quote).map((balance) =>
       JSON.stringify({ type: 'balance', accountId, balance }),
     ),
   };
+}
+
+/**
+ * A venue's market item as a frame (`bar`, `trade`, `book`, each naming its venue) and the key
+ * that names it in the log (`once`): the bar's open time, the trade id, the book's update.
+ */
+function marketFrame(
+  kind: MarketChannel,
+  venue: string,
+  item: Bar | TradeTick | BookTop,
+  sentAt: number,
+): [string, string] {
+  switch (kind) {
+    case 'bars': {
+      const bar = item as Bar;
+      return [JSON.stringify({ type: 'bar', venue, bar, sentAt }), `${bar.openTime}`];
+    }
+    case 'trades': {
+      const t = item as TradeTick;
+      return [JSON.stringify({ type: 'trade', venue, trade: t, sentAt }), t.tradeId];
+    }
+    case 'book': {
+      const b = item as BookTop;
+      const { update, ...book } = b;
+      return [
+        JSON.stringify({ type: 'book', venue, book, sentAt }),
+        update ?? `${b.ts}:${b.bid}:${b.bidSize}:${b.ask}:${b.askSize}`,
+      ];
+    }
+    default:
+      return kind satisfies never;
+  }
 }
 
 /** The frames of one order event: the order, and the fill when it is one. */

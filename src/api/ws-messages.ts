@@ -5,9 +5,22 @@ import { firstHostile } from './hostile-input.js';
 const Channel = Type.Union([
   Type.Literal('orders'),
   Type.Literal('bars'),
+  Type.Literal('trades'),
+  Type.Literal('book'),
   Type.Literal('positions'),
   Type.Literal('balances'),
 ]);
+
+/**
+ * The instruments of a `bars`, `trades` or `book` subscription: the replay's ids
+ * (`BTC/USDT`) or a venue's symbols as `<venue>:<symbol>` (`binance:ETH/USDT`).
+ */
+const Instruments = Type.Array(Type.String({ pattern: '^[A-Za-z0-9:_./-]{1,100}$' }), {
+  minItems: 1,
+  maxItems: 100,
+  uniqueItems: true,
+  description: "instrument ids: the replay's, or <venue>:<symbol>",
+});
 
 /**
  * `after` of a resuming `subscribe`: per account (bars: per instrument), the last `seq` the
@@ -31,11 +44,20 @@ export const WS_MESSAGE_SCHEMAS = {
     { additionalProperties: false },
   ),
   subscribe: Type.Object(
-    { type: Type.Literal('subscribe'), channel: Channel, after: Type.Optional(After) },
+    {
+      type: Type.Literal('subscribe'),
+      channel: Channel,
+      instruments: Type.Optional(Instruments),
+      after: Type.Optional(After),
+    },
     { additionalProperties: false },
   ),
   unsubscribe: Type.Object(
-    { type: Type.Literal('unsubscribe'), channel: Channel },
+    {
+      type: Type.Literal('unsubscribe'),
+      channel: Channel,
+      instruments: Type.Optional(Instruments),
+    },
     { additionalProperties: false },
   ),
 } as const;

@@ -202,6 +202,8 @@ export interface StrategyDeploymentsTable {
   lambda_version?: string | null;
   /** The account it trades on (0010; `desk` before). */
   account_id?: string;
+  /** The instrument it trades (0013; null: its account's first). */
+  instrument_id?: string | null;
 }
 
 export interface CandlesTable {

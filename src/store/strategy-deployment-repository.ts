@@ -23,6 +23,8 @@ export interface Deployment {
   readonly ownerUserId: string;
   /** The account it trades on (`desk`, the server's shared account, by default). */
   readonly accountId: string;
+  /** The instrument it trades, as asked at its start (null: its account's first). */
+  readonly instrumentId: string | null;
   /** The catalog name. */
   readonly name: string;
   readonly codeSha256: string;
@@ -47,9 +49,13 @@ export class StrategyDeploymentRepository {
   constructor(private readonly db: Kysely<Schema>) {}
 
   async create(
-    d: Omit<Deployment, 'status' | 'error' | 'stoppedAt' | 'runtime' | 'lambda' | 'accountId'> & {
+    d: Omit<
+      Deployment,
+      'status' | 'error' | 'stoppedAt' | 'runtime' | 'lambda' | 'accountId' | 'instrumentId'
+    > & {
       readonly lambda?: LambdaBinding | null;
       readonly accountId?: string;
+      readonly instrumentId?: string | null;
     },
   ): Promise<Deployment> {
     const row: StrategyDeploymentsTable = {
@@ -67,6 +73,7 @@ export class StrategyDeploymentRepository {
       lambda_qualifier: d.lambda?.qualifier ?? null,
       lambda_version: d.lambda?.version ?? null,
       account_id: d.accountId ?? 'desk',
+      instrument_id: d.instrumentId ?? null,
     };
     await this.db.insertInto('strategy_deployments').values(row).execute();
     return toDeployment(row);
@@ -114,6 +121,7 @@ function toDeployment(r: StrategyDeploymentsTable): Deployment {
     id: r.id,
     ownerUserId: r.owner_user_id,
     accountId: r.account_id ?? 'desk',
+    instrumentId: r.instrument_id ?? null,
     name: r.name,
     codeSha256: r.code_sha256,
     params: (typeof r.params === 'string' ? JSON.parse(r.params) : r.params) as Record<

@@ -1,7 +1,10 @@
+import type { VenueMarketPort } from '../api/deps.js';
+import { toDecimal } from '../trading/core/decimal.js';
 import { KairosError } from '../trading/core/errors.js';
-import type { Bar } from '../trading/data/market-data.js';
+import type { Bar, BookTop, TradeTick } from '../trading/data/market-data.js';
 import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
+import { CcxtBookTop } from '../trading/venues/ccxt/ccxt-book-top.js';
 import { CcxtMarketData } from '../trading/venues/ccxt/ccxt-market-data.js';
 import {
   createExchange,
@@ -32,12 +35,31 @@ export interface PrivateConnection {
 /** How many markets a venue may list for `kairos serve` to take them all without `symbols`. */
 const MAX_SYMBOLS = 20;
 
+/** The market data of a symbol a venue streams: closed bars, public trades, the book's top. */
+export type MarketKind = 'bars' | 'trades' | 'book';
+/** What each kind of market data carries. */
+export interface MarketItem {
+  readonly bars: Bar;
+  readonly trades: TradeTick;
+  readonly book: BookTop;
+}
+
+/** One subscribed stream: its listeners, the last item it told, its stop. */
+interface Feed {
+  readonly listeners: Set<(item: never) => void>;
+  last: unknown;
+  stop: () => Promise<void>;
+  /** Resolves once the stream has started (a failed start: its error). */
+  started: Promise<void>;
+}
+
 interface OpenVenue {
   readonly setting: VenueSetting;
   readonly markets: Markets;
   readonly instruments: readonly Instrument[];
   readonly public: BuiltExchange;
-  readonly feeds: Map<string, { feed: CcxtMarketData; listeners: Set<(bar: Bar) => void> }>;
+  /** Subscribed streams by `<kind>\n<symbol>`. */
+  readonly feeds: Map<string, Feed>;
 }
 
 /**
@@ -136,52 +158,100 @@ export class ServerVenues {
   }
 
   /** Closed bars of `symbol` on `venue` to `listener` from now on; answers the unsubscribe. */
-  async watchBars(
+  watchBars(venue: string, symbol: string, listener: (bar: Bar) => void): Promise<() => void> {
+    return this.watch('bars', venue, symbol, listener);
+  }
+
+  /**
+   * `kind` of `symbol` on `venue` to `listener` from now on; answers the unsubscribe. The
+   * stream is subscribed at its first listener (one ccxt.pro connection per stream) and released
+   * after its last: bars (`watchOHLCV`, gap-filled), trades (`watchTrades`, each once), the book's
+   * top (`watchBidsAsks`, else `watchTicker`).
+   */
+  async watch<K extends MarketKind>(
+    kind: K,
     venue: string,
     symbol: string,
-    listener: (bar: Bar) => void,
+    listener: (item: MarketItem[K]) => void,
   ): Promise<() => void> {
     const v = this.#venue(venue);
-    let entry = v.feeds.get(symbol);
+    const key = `${kind}\n${symbol}`;
+    let entry = v.feeds.get(key);
     if (!entry) {
       const { exchange } = await createExchange({
         ...this.#config(v.setting, {}, `${venue}:public`),
         pro: true,
       });
-      const listeners = new Set<(bar: Bar) => void>();
-      const feed = new CcxtMarketData({
-        exchange,
-        symbol,
-        timeframe: '1m',
-        onBars: (bars) => {
-          for (const bar of bars) for (const l of listeners) l(bar);
-        },
-        onLog: (line) => this.on.log(`${venue} ${symbol}: ${line}`),
-      });
-      entry = { feed, listeners };
-      v.feeds.set(symbol, entry);
-      entry.listeners.add(listener);
-      await feed.start();
-    } else entry.listeners.add(listener);
+      const listeners = new Set<(item: never) => void>();
+      const tell = (item: unknown) => {
+        feed.last = item;
+        for (const l of listeners) (l as (i: unknown) => void)(item);
+      };
+      const onLog = (line: string) => this.on.log(`${venue} ${symbol}: ${line}`);
+      let stop: () => Promise<void>;
+      let started: Promise<void>;
+      if (kind === 'book') {
+        const book = new CcxtBookTop({ exchange, symbol, onTop: tell, onLog });
+        book.start();
+        stop = () => book.stop();
+        started = Promise.resolve();
+      } else {
+        const md = new CcxtMarketData({
+          exchange,
+          symbol,
+          timeframe: '1m',
+          ...(kind === 'bars'
+            ? { onBars: (bars: readonly Bar[]) => bars.forEach(tell) }
+            : { onTrades: (trades: readonly TradeTick[]) => trades.forEach(tell) }),
+          onLog,
+        });
+        stop = () => md.stop();
+        started = md.start();
+      }
+      const feed: Feed = { listeners, last: null, stop, started };
+      entry = feed;
+      v.feeds.set(key, entry);
+      entry.listeners.add(listener as (item: never) => void);
+      try {
+        await started;
+      } catch (e) {
+        entry.listeners.delete(listener as (item: never) => void);
+        if (entry.listeners.size === 0 && v.feeds.get(key) === entry) {
+          v.feeds.delete(key);
+          await stop().catch(() => undefined);
+        }
+        throw e;
+      }
+    } else {
+      entry.listeners.add(listener as (item: never) => void);
+      await entry.started;
+    }
     const e = entry;
     return () => {
-      e.listeners.delete(listener);
-      if (e.listeners.size === 0 && v.feeds.get(symbol) === e) {
-        v.feeds.delete(symbol);
-        const stop = e.feed.stop().catch(() => undefined);
+      e.listeners.delete(listener as (item: never) => void);
+      if (e.listeners.size === 0 && v.feeds.get(key) === e) {
+        v.feeds.delete(key);
+        const stop = e.stop().catch(() => undefined);
         this.#stopping.add(stop);
         void stop.finally(() => this.#stopping.delete(stop));
       }
     };
   }
 
+  /** The last item a subscribed stream told (null: not subscribed, or nothing yet). */
+  last<K extends MarketKind>(kind: K, venue: string, symbol: string): MarketItem[K] | null {
+    return (this.#venues.get(venue)?.feeds.get(`${kind}\n${symbol}`)?.last ?? null) as
+      MarketItem[K] | null;
+  }
+
   /**
-   * The last `limit` closed 1m bars of `symbol` on `venue` (public REST, `fetchOHLCV`), oldest
-   * first: any symbol the venue lists (`UNKNOWN_INSTRUMENT`, naming it, for one it does not).
+   * Checks that `venue` is one of the server's and lists `symbol` (`VENUE_NOT_CONFIGURED`,
+   * `UNKNOWN_INSTRUMENT`, each naming it); answers the instrument.
    */
-  async recentBars(venue: string, symbol: string, limit: number): Promise<Bar[]> {
+  instrument(venue: string, symbol: string): Instrument {
     const v = this.#venue(venue);
-    if (!v.markets.all().some((i) => i.id === symbol))
+    const found = v.markets.all().find((i) => i.id === symbol);
+    if (!found)
       throw new KairosError(
         'UNKNOWN_INSTRUMENT',
         `instrumentId: ${venue} lists no market "${symbol}" (e.g. ${v.instruments
@@ -189,7 +259,16 @@ export class ServerVenues {
           .map((i) => i.id)
           .join(', ')})`,
       );
-    const ex = v.public.exchange;
+    return found;
+  }
+
+  /**
+   * The last `limit` closed 1m bars of `symbol` on `venue` (public REST, `fetchOHLCV`), oldest
+   * first: any symbol the venue lists (`UNKNOWN_INSTRUMENT`, naming it, for one it does not).
+   */
+  async recentBars(venue: string, symbol: string, limit: number): Promise<Bar[]> {
+    this.instrument(venue, symbol);
+    const ex = this.#venue(venue).public.exchange;
     const interval = timeframeMs(ex, '1m');
     // One more than asked: the newest row is the bar still forming, unless its close has passed
     // (the venue's time, not ours, says what is closed: a simulator may run ahead of the clock).
@@ -201,15 +280,15 @@ export class ServerVenues {
     return bars.slice(-limit);
   }
 
-  /** Whether `symbol`'s bars on `venue` are subscribed now (some account or strategy needs them). */
-  watching(venue: string, symbol: string): boolean {
-    return this.#venues.get(venue)?.feeds.has(symbol) ?? false;
+  /** Whether `symbol`'s `kind` on `venue` is subscribed now (some account, strategy or client needs it). */
+  watching(venue: string, symbol: string, kind: MarketKind = 'bars'): boolean {
+    return this.#venues.get(venue)?.feeds.has(`${kind}\n${symbol}`) ?? false;
   }
 
   async close(): Promise<void> {
     for (const v of this.#venues.values()) {
       v.markets.stop();
-      for (const { feed } of v.feeds.values()) await feed.stop();
+      for (const feed of v.feeds.values()) await feed.stop();
       v.feeds.clear();
       await v.public.exchange.close();
     }
@@ -254,4 +333,33 @@ function pick(s: VenueSetting, markets: Markets): readonly Instrument[] {
       `--venue ${s.id}: it lists ${all.length} markets; name the ones to trade with --venue-symbol (at most ${MAX_SYMBOLS} are taken without it)`,
     );
   return all;
+}
+
+/**
+ * The API's view of the venues (`VenueMarketPort`): each venue's instruments with the last price
+ * its subscribed streams saw, and the market streams of any symbol it lists (the WebSocket's
+ * `<venue>:<symbol>` bars, trades and book).
+ *
+ * @example
+ * buildApp({ ...ports, venueMarket: venueMarketPort(venues) });
+ */
+export function venueMarketPort(venues: ServerVenues): VenueMarketPort {
+  const lastPrice = (venue: string, symbol: string) => {
+    const price =
+      venues.last('trades', venue, symbol)?.price ?? venues.last('bars', venue, symbol)?.close;
+    return price === undefined ? null : toDecimal(String(price));
+  };
+  return {
+    instruments: () =>
+      venues.names().flatMap((venue) =>
+        venues.instruments(venue).map((instrument) => ({
+          venue,
+          instrument,
+          lastPrice: lastPrice(venue, instrument.id),
+        })),
+      ),
+    check: (venue, symbol) => void venues.instrument(venue, symbol),
+    watch: (kind, venue, symbol, fn) => venues.watch(kind, venue, symbol, fn),
+    last: (kind, venue, symbol) => venues.last(kind, venue, symbol),
+  };
 }

@@ -47,10 +47,11 @@ export interface StrategyHostConfig {
     accountId: string,
   ) => { readonly core: TradingCore; readonly snapshots: StrategySnapshotStore } | undefined;
   /**
-   * The instrument an instance on an account trades (a live account: its venue's first symbol);
-   * undefined or absent: `instrument`, the server's replayed one.
+   * The instruments an instance on an account may trade (an account on a venue: the venue's); it
+   * trades the one its start named, else the first. Empty or absent: `instrument`, the server's
+   * replayed one.
    */
-  readonly instrumentOf?: (accountId: string) => Instrument | undefined;
+  readonly instrumentsOf?: (accountId: string) => readonly Instrument[];
   /** Where strategy bundles are written. */
   readonly buildDir: string;
   readonly now: () => number;
@@ -95,6 +96,8 @@ export interface StartRequest {
   readonly function?: string;
   /** The account it trades on (checked by the caller; default `desk`). */
   readonly accountId?: string;
+  /** The instrument it trades, one of its account's (default: the account's first). */
+  readonly instrumentId?: string;
 }
 
 const inProcess = (
@@ -175,6 +178,9 @@ export class StrategyHost {
     const accountId = req.accountId ?? DEFAULT_ACCOUNT;
     if (!this.#account(accountId))
       throw new KairosError('ACCOUNT_NOT_FOUND', `accountId: account ${accountId} not found`);
+    const instrumentId = req.instrumentId ?? null;
+    // An instrument its account does not trade is refused before anything is stored.
+    const instrument = this.#instrumentOf(accountId, instrumentId);
     // Short, so client order ids (`<id>-<n>`, at most 36 characters) keep it whole.
     const id = `${req.name.slice(0, 10).replace(/[^A-Za-z0-9-]/g, '-')}-${randomBytes(5).toString('hex')}`;
     const startedAt = this.cfg.now();
@@ -188,6 +194,7 @@ export class StrategyHost {
         startedAt,
         lambda,
         accountId,
+        instrumentId,
       });
       await new AuditRepository(tx).append(
         {
@@ -201,6 +208,7 @@ export class StrategyHost {
             codeSha256: bundle.sha256,
             params,
             accountId,
+            instrumentId: instrument.id,
             ...(lambda ? { runtime: 'lambda', lambda: { ...lambda } } : {}),
           },
         },
@@ -349,8 +357,29 @@ export class StrategyHost {
     }
   }
 
-  #instrumentOf(accountId: string): Instrument {
-    return this.cfg.instrumentOf?.(accountId) ?? this.cfg.instrument;
+  /**
+   * The instrument an instance on `accountId` trades: `wanted` (`UNKNOWN_INSTRUMENT`, naming it
+   * and the account's, when the account does not trade it), else the account's first.
+   */
+  #instrumentOf(accountId: string, wanted: string | null): Instrument {
+    const listed = this.cfg.instrumentsOf?.(accountId) ?? [];
+    const all = listed.length > 0 ? listed : [this.cfg.instrument];
+    if (wanted === null) return all[0]!;
+    const found = all.find((i) => i.id === wanted);
+    if (!found)
+      throw new KairosError(
+        'UNKNOWN_INSTRUMENT',
+        `instrumentId: account ${accountId} trades no instrument "${wanted}" (it trades: ${all
+          .slice(0, 20)
+          .map((i) => i.id)
+          .join(', ')})`,
+      );
+    return found;
+  }
+
+  /** The first instrument of an account (what an instance that named none trades). */
+  #firstInstrument(accountId: string): string {
+    return this.#instrumentOf(accountId, null).id;
   }
 
   /** The core and snapshots of an account; undefined when it has none here. */
@@ -370,7 +399,7 @@ export class StrategyHost {
     const account = this.#account(d.accountId);
     if (!account) throw new KairosError('ACCOUNT_NOT_FOUND', `account ${d.accountId} not found`);
     const { core } = account;
-    const instrument = this.#instrumentOf(d.accountId);
+    const instrument = this.#instrumentOf(d.accountId, d.instrumentId);
     const holder: { inst?: Instance } = {};
     const host: SeamHost = {
       strategyId: d.id,
@@ -521,7 +550,7 @@ export class StrategyHost {
     }
     return {
       ...d,
-      instrumentId: (inst?.instrument ?? this.#instrumentOf(d.accountId)).id,
+      instrumentId: inst?.instrument.id ?? d.instrumentId ?? this.#firstInstrument(d.accountId),
       orders: orders.length,
       openOrders: core ? core.exec.openOrders(d.id) : [],
       position,

@@ -323,14 +323,17 @@ export class TradingAccounts {
       : info.venue;
   }
 
-  /** The instruments an account trades: its venue's for a live account, else the replayed one. */
+  /**
+   * The instruments an account trades: its venue's for an account on a venue (live or paper),
+   * else the replayed one; none for a venue this server no longer has (it does not open here).
+   */
   instrumentsOf(accountId: string): readonly Instrument[] {
-    const info = this.#infos.get(accountId);
-    if (this.marketOf(accountId) === 'replay') return [this.cfg.instrument];
+    const market = this.marketOf(accountId);
     try {
-      return this.cfg.market?.instruments(info!.venue) ?? [];
-    } catch {
-      return []; // a venue this server no longer has: the account does not open here
+      return this.#venueInstruments(market === 'replay' ? this.cfg.venue : market);
+    } catch (e) {
+      if (e instanceof KairosError && e.code === 'VENUE_NOT_CONFIGURED') return [];
+      throw e;
     }
   }
 
@@ -399,7 +402,7 @@ export class TradingAccounts {
       throw new KairosError('ACCOUNT_INVALID', 'credentialId: only for a live account');
     // A paper account on a venue fills on that venue's live market; else on the replay.
     const venue = req.venue ?? this.cfg.venue;
-    const instruments = this.#paperInstruments(venue);
+    const instruments = this.#venueInstruments(venue);
     if (req.startingCash === undefined)
       throw new KairosError('ACCOUNT_INVALID', 'startingCash: required for a paper account');
     const cash = toDecimal(req.startingCash);
@@ -699,10 +702,10 @@ export class TradingAccounts {
   }
 
   /**
-   * The instruments of a paper account on `venue`: the replayed one on the paper venue, else the
+   * The instruments of an account on `venue`: the replayed one on the paper venue, else the
    * venue's (`VENUE_NOT_CONFIGURED`, naming it, for a venue the server does not have).
    */
-  #paperInstruments(venue: string): readonly Instrument[] {
+  #venueInstruments(venue: string): readonly Instrument[] {
     if (venue === this.cfg.venue) return [this.cfg.instrument];
     const market = this.cfg.market;
     if (!market?.names().includes(venue))
@@ -722,7 +725,7 @@ export class TradingAccounts {
     venue = this.cfg.venue,
   ): Promise<AccountRuntime> {
     const { cfg } = this;
-    const instruments = this.#paperInstruments(venue);
+    const instruments = this.#venueInstruments(venue);
     const orders = new OrderRepository(cfg.db, accountId, Date.now, fence);
     const gate = new VenueGate();
     const { core, recovery } = await TradingCore.open({

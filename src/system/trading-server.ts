@@ -51,7 +51,7 @@ import { countTradingEvents, killSwitchMetrics, venueConnection } from './tradin
 import { UserAccounts } from './user-accounts.js';
 import { SHARED_ACCOUNT, TradingAccounts } from './trading-accounts.js';
 import { LiveAccounts } from './live-accounts.js';
-import { ServerVenues, type VenueSetting } from './server-venues.js';
+import { ServerVenues, venueMarketPort, type VenueSetting } from './server-venues.js';
 import { AccountLeases } from './account-leases.js';
 import { SOLE_OWNER, type AccountOwnership } from './account-ownership.js';
 import { accountHandOff, type HandOffSettings } from './order-hand-off.js';
@@ -341,7 +341,7 @@ export async function startTradingServer(
       instrument: inst,
       catalog: strategyCatalog,
       account: (id) => accounts.runtime(id),
-      instrumentOf: (id) => accounts.instrumentsOf(id)[0],
+      instrumentsOf: (id) => accounts.instrumentsOf(id),
       buildDir,
       now,
       logger,
@@ -499,6 +499,7 @@ export async function startTradingServer(
         setDefault: (userId, id, by) => accounts.setDefault(userId, id, by),
         trading: (id) => accounts.runtime(id),
         venueLink: (id) => accounts.venueLink(id),
+        instrumentsOf: (id) => accounts.instrumentsOf(id),
       },
       orderReads: {
         page: (scope, q) => pageOrders(store.db, scope, q),
@@ -510,6 +511,7 @@ export async function startTradingServer(
       lastPrice: (id) => accounts.lastPrice(id),
       unresolved: () => accounts.unresolved(),
       instruments: [inst],
+      ...(venues ? { venueMarket: venueMarketPort(venues) } : {}),
       candles: {
         recent: (id, limit) => (id === inst.id ? replay.recent(limit) : []),
         ...(venues ? { venue: candlesOf(venues, store.db) } : {}),

@@ -10,7 +10,7 @@ import { ProblemSchema } from '../problem.js';
 
 /** What `/balances` reads. */
 export interface BalanceRoutesOptions {
-  readonly accounts: Pick<AccountDesk, 'trading' | 'venueLink'>;
+  readonly accounts: Pick<AccountDesk, 'trading' | 'venueLink' | 'instrumentsOf'>;
   readonly access: AccountAccess;
   readonly instruments: readonly Instrument[];
 }

@@ -23,7 +23,7 @@ const InstanceView = Type.Object({
   accountId: Type.String({ description: 'the account it trades on' }),
   instrumentId: Type.String({
     description:
-      "the instrument it trades: a live account's venue symbol (its bars from the venue), else the replayed one",
+      "the instrument it trades, as its start named it (default: its account's first): an account on a venue trades the venue's symbols (its bars from the venue), else the replayed one",
   }),
   name: Type.String({ description: 'the catalog strategy it runs' }),
   status: Type.String({ description: 'running, stopped or failed' }),
@@ -201,15 +201,29 @@ export const strategyRoutes: FastifyPluginAsync<StrategyRoutesOptions> = async (
                 'the account it trades on: one of yours (default: your default account, else the shared one)',
               ),
             ),
+            instrumentId: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 100,
+                description:
+                  "the instrument it trades and hears bars of: one its account trades (`GET /instruments`: the replay's, or its venue's); default: the account's first",
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
-        response: { 201: InstanceView, 404: ProblemSchema, ...Lambda, ...Problems },
+        response: {
+          201: InstanceView,
+          404: ProblemSchema,
+          422: ProblemSchema,
+          ...Lambda,
+          ...Problems,
+        },
       },
     },
     async (req, reply) => {
       const claims = req.claims;
-      const { params, runtime, function: fn, accountId } = req.body;
+      const { params, runtime, function: fn, accountId, instrumentId } = req.body;
       if (fn !== undefined && runtime !== 'lambda')
         throw apiError('VALIDATION', 'body.function: only with "runtime": "lambda"');
       const { account } = opts.access.forTrading(claims, accountId);
@@ -221,6 +235,7 @@ export const strategyRoutes: FastifyPluginAsync<StrategyRoutesOptions> = async (
           ...(params ? { params } : {}),
           ...(runtime ? { runtime } : {}),
           ...(fn !== undefined ? { function: fn } : {}),
+          ...(instrumentId !== undefined ? { instrumentId } : {}),
         },
         actorOf(claims),
       );

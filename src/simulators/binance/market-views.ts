@@ -268,6 +268,17 @@ export const MarketViews = {
     };
   },
 
+  /**
+   * The WebSocket `<symbol>@bookTicker` update (Binance's payload has no event type or time):
+   * `u` the update id (the trade's id: one update per replayed trade), best bid and ask at the
+   * trade's price with its size, as `GET ticker/bookTicker` answers (no order book here).
+   */
+  bookTickerEvent(symbol: string, t: MarketTick): Record<string, unknown> {
+    const price = num8(t.price);
+    const qty = num8(t.qty);
+    return { u: t.id, s: symbol, b: price, B: qty, a: price, A: qty };
+  },
+
   /** The WebSocket `aggTrade` event. */
   aggTradeEvent(symbol: string, t: MarketTick, eventTime: number): Record<string, unknown> {
     return { e: 'aggTrade', E: eventTime, s: symbol, ...MarketViews.aggTrade(t) };

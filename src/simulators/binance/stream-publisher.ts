@@ -2,11 +2,11 @@ import { KLINE_INTERVALS, MarketViews } from './market-views.js';
 import type { MarketEvent, ReplayMarket } from './market.js';
 import type { StreamHub } from './ws-streams.js';
 
-const PLAIN = ['trade', 'aggTrade', 'miniTicker', 'ticker'] as const;
+const PLAIN = ['trade', 'aggTrade', 'miniTicker', 'ticker', 'bookTicker'] as const;
 
 /**
  * True for the stream names the venue serves: `<symbol>@trade`, `@aggTrade`, `@miniTicker`,
- * `@ticker` and `@kline_<interval>` for intervals that are multiples of the replayed bar.
+ * `@ticker`, `@bookTicker` and `@kline_<interval>` for intervals that are multiples of the replayed bar.
  *
  * @example
  * streamExists('btcusdt@kline_5m', 'BTCUSDT', 60_000); // true
@@ -22,7 +22,7 @@ export function streamExists(stream: string, symbol: string, baseMs: number): bo
 
 /**
  * Publishes a replay event on the public streams that someone listens to: a trade goes to
- * `@trade`, `@aggTrade`, the open `@kline_*` and the tickers; a bar close sends each `@kline_*`
+ * `@trade`, `@aggTrade`, `@bookTicker`, the open `@kline_*` and the tickers; a bar close sends each `@kline_*`
  * whose interval it ends with `x: true`.
  */
 export function publishMarketEvent(
@@ -42,6 +42,8 @@ export function publishMarketEvent(
       hub.publish(`${s}@miniTicker`, MarketViews.miniTickerEvent(market, symbol, now));
     if (hub.wanted(`${s}@ticker`))
       hub.publish(`${s}@ticker`, MarketViews.tickerEvent(market, symbol, now));
+    if (hub.wanted(`${s}@bookTicker`))
+      hub.publish(`${s}@bookTicker`, MarketViews.bookTickerEvent(symbol, e.tick));
   }
   for (const stream of hub.streams()) {
     if (!stream.startsWith(`${s}@kline_`)) continue;

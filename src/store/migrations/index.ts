@@ -11,6 +11,7 @@ import * as m0009 from './0009-strategy-runtime.js';
 import * as m0010 from './0010-accounts.js';
 import * as m0011 from './0011-leases.js';
 import * as m0012 from './0012-user-kill-switch.js';
+import * as m0013 from './0013-strategy-instrument.js';
 
 /** Every migration, in order. Listed statically so bundles and Lambda packages carry them. */
 export const migrations: MigrationProvider = {
@@ -27,5 +28,6 @@ export const migrations: MigrationProvider = {
     '0010-accounts': m0010,
     '0011-leases': m0011,
     '0012-user-kill-switch': m0012,
+    '0013-strategy-instrument': m0013,
   }),
 };

@@ -41,6 +41,25 @@ export interface TradeTick {
   readonly aggressor: AggressorSide;
 }
 
+/**
+ * The top of an instrument's order book: best bid and ask with their sizes, `ts` in integer
+ * milliseconds since the epoch, UTC (the venue's update time, else when it arrived). `update`:
+ * the venue's update id when it gives one (names the update: the same update is the same top).
+ *
+ * @example
+ * const top: BookTop = { instrumentId: 'BTC/USDT', ts: 1570752011620, bid: 100, bidSize: 1.5,
+ *   ask: 100.1, askSize: 2, update: '400900217' };
+ */
+export interface BookTop {
+  readonly instrumentId: string;
+  readonly ts: number;
+  readonly bid: number;
+  readonly bidSize: number;
+  readonly ask: number;
+  readonly askSize: number;
+  readonly update: string | null;
+}
+
 /** What a market feed carries: closed bars and public trades, in the order they happened. */
 export type MarketEvent = Bar | TradeTick;
 

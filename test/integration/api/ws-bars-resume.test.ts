@@ -117,7 +117,7 @@ describe('WebSocket bars: a sequence per instrument, resume, snapshot past the b
     const e = await until(() => ws.frames.find((f) => f.type === 'error'));
     expect([e.code, e.detail]).toEqual([
       'UNKNOWN_INSTRUMENT',
-      'after.ETH/X: no instrument ETH/X on this server',
+      "after.ETH/X: no instrument ETH/X on this server (the replay's: BTC/X; a venue's: <venue>:<symbol>)",
     ]);
     ws.close();
   });

@@ -9,8 +9,8 @@ export interface CcxtMarketDataOptions {
   readonly exchange: Exchange;
   readonly symbol: string;
   readonly timeframe: string;
-  /** Closed bars, in order, each once. */
-  readonly onBars: (bars: readonly Bar[]) => void;
+  /** Closed bars, in order, each once (candles are watched only when given). */
+  readonly onBars?: (bars: readonly Bar[]) => void;
   /** Public trades, in order, each once (watched only when given). */
   readonly onTrades?: (trades: readonly TradeTick[]) => void;
   /** Open time of the first bar wanted; default: the first bar to close after `start`. */
@@ -48,7 +48,8 @@ const TRADE_PAGE = 1000;
 const MAX_TRADE_PAGES = 20;
 
 /**
- * Live bars (and optionally trades) of one symbol from a ccxt venue. It watches candles over
+ * Live bars and/or trades of one symbol from a ccxt venue (each watched only when its handler is
+ * given). It watches candles over
  * the WebSocket (`watchOHLCV`), reconnecting with exponential backoff; after every reconnect,
  * and whenever a closed bar does not follow the last one, it fills the gap from REST
  * (`fetchOHLCV`), so the bars it emits are complete, in order and never repeated. A bar is
@@ -102,9 +103,14 @@ export class CcxtMarketData {
   async start(): Promise<void> {
     const o = this.#o;
     this.#running = true;
+    if (o.onTrades) this.#lastTradeTs = this.#now();
+    if (!o.onBars) {
+      // Trades only (the WebSocket `trades` channel): no candles, no bar gap-fill.
+      if (o.onTrades && o.exchange.has.watchTrades) this.#done = this.#tradesLoop().run();
+      return;
+    }
     if (o.since !== undefined) this.#last = o.since - this.#interval;
     else await this.#startAtLatest();
-    if (o.onTrades) this.#lastTradeTs = this.#now();
     await this.#serial(() => this.#gapFill());
     this.#done = this.#run();
   }
@@ -219,7 +225,7 @@ export class CcxtMarketData {
     }
     if (out.length > 0) {
       this.stats.wsBars += out.length;
-      this.#o.onBars(out);
+      this.#o.onBars?.(out);
     }
   }
 
@@ -239,7 +245,7 @@ export class CcxtMarketData {
         if (fresh.length === 0) continue;
         this.#last = fresh.at(-1)!.openTime;
         this.stats.restBars += fresh.length;
-        o.onBars(fresh);
+        o.onBars?.(fresh);
       }
     } catch (e) {
       this.#log(`gap fill failed: ${msg(e)}`);
