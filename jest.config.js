@@ -1,6 +1,10 @@
 /** Jest in native ESM mode; @swc/jest strips types (tsc type-checks separately in `npm test`). */
 export default {
-  testEnvironment: 'node',
+  // KAIROS_TEST_CPU_LOG=file: each test file's CPU seconds (worker and child processes) appended
+  // to it, one JSON line a file (docs/testing.md, "Test suite time").
+  testEnvironment: process.env.KAIROS_TEST_CPU_LOG
+    ? '<rootDir>/test/support/cpu-environment.mjs'
+    : 'node',
   // infra/cdk's tests run here too (its own node_modules resolve aws-cdk-lib), so CI counts them.
   roots: ['<rootDir>/test', '<rootDir>/infra/cdk/test'],
   testMatch: ['**/*.test.ts'],

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { openStore, type Store } from '../../src/store/open-store.js';
 import type { Metrics } from '../../src/trading/core/metrics.js';
@@ -13,7 +16,12 @@ export const pgliteTemplate = (): { template?: string } =>
 /** The two dialects every repository test runs on. */
 export const DIALECTS = ['pglite', 'postgres'] as const;
 
-/** Opens a fresh store: in-memory PGlite, or a new schema of the test Postgres (dropped by `drop`). */
+/**
+ * Opens a fresh store: PGlite, or a new schema of the test Postgres (dropped by `drop`). PGlite
+ * runs on a copy of the template's data folder in a temp folder (removed by `drop`), as `kairos`
+ * runs it: about 0.7 s of CPU less per store than unpacking the dump into memory (in memory
+ * from the dump, or new, when the global setup made no template).
+ */
 export async function freshStore(
   dialect: (typeof DIALECTS)[number],
   /** Where the store reports commit times and pool connections (default none). */
@@ -21,8 +29,20 @@ export async function freshStore(
 ): Promise<Store & { readonly schema?: string; drop(): Promise<void> }> {
   const m = metrics ? { metrics } : {};
   if (dialect === 'pglite') {
-    const s = await openStore({ ...m, ...pgliteTemplate() });
-    return { ...s, drop: () => s.close() };
+    const folder = process.env.KAIROS_PGLITE_TEMPLATE;
+    if (!folder) {
+      const s = await openStore({ ...m, ...pgliteTemplate() });
+      return { ...s, drop: () => s.close() };
+    }
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-store-'));
+    const s = await openStore({ ...m, dataDir: path.join(dir, 'db'), template: folder });
+    return {
+      ...s,
+      drop: async () => {
+        await s.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const schema = `kairos_test_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
   const s = await openStore({ databaseUrl: TEST_DATABASE_URL, schema, ...m });
