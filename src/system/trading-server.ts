@@ -381,8 +381,8 @@ export async function startTradingServer(
         ttlMs: config.instances.leaseTtlMs,
         cores: {
           accounts: () => accounts.refresh(),
-          open: async (id, fence) => {
-            if (!(await accounts.openAccount(id, fence))) return false;
+          open: async (id, fence, token) => {
+            if (!(await accounts.openAccount(id, { fence, token }))) return false;
             // Its strategies resume from their snapshots once its core is recovered.
             await host.resume(id);
             return true;
