@@ -582,6 +582,13 @@ export async function startTradingServer(
         ...(redis ? { redis } : {}),
       },
     });
+    // The requests in flight, so that a drain that does not end says which ones it waits for.
+    const inFlight = new Map<string, { method: string; url: string; since: number }>();
+    app.addHook('onRequest', async (req) => {
+      inFlight.set(req.id, { method: req.method, url: req.url, since: Date.now() });
+    });
+    app.addHook('onResponse', async (req) => void inFlight.delete(req.id));
+    app.addHook('onRequestAbort', async (req) => void inFlight.delete(req.id));
     const url = await app.listen({ host: opts.host, port: opts.port });
     logger.info('server listening', {
       component: 'server',
@@ -649,7 +656,15 @@ export async function startTradingServer(
           })(),
           bound,
         ).catch((e: unknown) =>
-          logger.warn('drain did not finish cleanly', { component: 'server', err: e }),
+          logger.warn('drain did not finish cleanly', {
+            component: 'server',
+            err: e,
+            // What the listener still waits for (a request in flight, with its age).
+            inFlight: [...inFlight.values()]
+              .map((r) => `${r.method} ${r.url.split('?')[0]} ${Date.now() - r.since} ms`)
+              .join(', '),
+            webSockets: app.websocketServer?.clients.size ?? 0,
+          }),
         );
         await (closed ??= close());
       },
