@@ -20,7 +20,7 @@ import { Totp } from '../security/totp/totp.js';
 import { AccountRepository } from '../store/account-repository.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import { MfaRepository } from '../store/mfa-repository.js';
-import { locateOrder, pageFills, pageOrders } from '../store/order-repository.js';
+import { locateOrder, OrderRepository, pageFills, pageOrders } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { SessionRepository } from '../store/session-repository.js';
 import { StrategyDeploymentRepository } from '../store/strategy-deployment-repository.js';
@@ -504,6 +504,11 @@ export async function startTradingServer(
         page: (scope, q) => pageOrders(store.db, scope, q),
         fillsPage: (scope, q) => pageFills(store.db, scope, q),
         locate: (id) => locateOrder(store.db, id),
+        stored: async (accountId, id) => {
+          const repo = new OrderRepository(store.db, accountId);
+          const order = await repo.order(id);
+          return order ? { order, events: await repo.events(id) } : null;
+        },
       },
       events: accounts.bus,
       order: (id) => accounts.order(id),
