@@ -151,6 +151,14 @@ export interface OrderReads {
   ): Promise<{ fills: Fill[]; next: string | null }>;
   /** The account and owner of a stored order; null when none has this id. */
   locate(clientOrderId: string): Promise<{ accountId: string; strategyId: string } | null>;
+  /**
+   * A stored order of an account with its stored events (an account another instance trades:
+   * the database is the record every instance shares); null when there is none.
+   */
+  stored?(
+    accountId: string,
+    clientOrderId: string,
+  ): Promise<{ order: Order; events: Awaited<ReturnType<OrderRepository['events']>> } | null>;
 }
 
 /** Risk limits and trading states: stored (audited), then applied to the running core at once. */

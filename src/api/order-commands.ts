@@ -96,6 +96,21 @@ export class OrderCommands {
     return { status: 202, body: orderView(order) };
   }
 
+  /**
+   * An order the caller sees with its events: from its account's core when this instance trades
+   * the account, else from the database (another instance owns it; reads are not handed over).
+   */
+  async detail(caller: Caller, id: string) {
+    const at = await this.opts.reads.locate(id);
+    if (!at || !(await this.opts.access.seesOrder(caller, at.accountId, at.strategyId))) {
+      return null;
+    }
+    const trading = this.opts.accounts.trading(at.accountId);
+    if (!trading) return (await this.opts.reads.stored?.(at.accountId, id)) ?? null;
+    const order = await trading.desk.find(at.strategyId, id);
+    return order ? { order, events: await trading.orders.events(order.clientOrderId) } : null;
+  }
+
   /** An order the caller sees, on whichever account it is, with that account's trading. */
   async find(caller: Caller, id: string) {
     const at = await this.opts.reads.locate(id);

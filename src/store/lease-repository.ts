@@ -26,6 +26,8 @@ const lease = (r: Row): Lease => ({
 
 /**
  * Runs `body` in one transaction whose first statement is `fence` (none: a plain transaction).
+ * A write that fails because the database did not answer (a connection refused, dropped or
+ * ended) is `STORE_UNAVAILABLE` (503 in the API), fenced or not, when its lease is not found lost.
  * A fenced write that fails for another reason (its connection ended: the server's
  * idle-in-transaction timeout ended the session of a process paused mid-write, SIGSTOP past the
  * TTL; a lock or network error) checks the lease again in a new transaction: when it is no
@@ -49,15 +51,58 @@ export async function fencedTransaction<T>(
       return body(tx);
     });
   } catch (e) {
-    if (!fence || isLeaseLost(e)) throw e;
+    if (isLeaseLost(e)) throw e;
     let lost: unknown = null;
-    await db
-      .transaction()
-      .execute((tx) => fence(tx))
-      .catch((again: unknown) => void (lost = isLeaseLost(again) ? again : null));
+    let away = isConnectionFailure(e);
+    if (fence)
+      await db
+        .transaction()
+        .execute((tx) => fence(tx))
+        .catch((again: unknown) => {
+          if (isLeaseLost(again)) lost = again;
+          else away ||= isConnectionFailure(again);
+        });
     if (lost) throw new KairosError('LEASE_LOST', (lost as Error).message, { cause: e });
+    // The database did not answer (the lease may well still be held): nothing was written, and
+    // the order is refused as the store being away, never as an internal error.
+    if (away)
+      throw new KairosError(
+        'STORE_UNAVAILABLE',
+        `the database did not answer: ${(e as Error).message}`,
+        { cause: e },
+      );
     throw e;
   }
+}
+
+/** Postgres class 08 (connection exception), 57P0x (ended by an operator, shutting down), 25P03 (idle in transaction too long). */
+const CONNECTION_SQLSTATE = /^(08|57P0|25P03)/;
+/** Socket errors of a connection that could not be made or was cut. */
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Whether an error says the database could not be reached or dropped the connection (as
+ * opposed to refusing a statement): node-postgres raises these as a SQLSTATE of class 08 or
+ * 57P0x, a socket error code, or a bare "Connection terminated" error.
+ */
+export function isConnectionFailure(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | null;
+  const code = typeof err?.code === 'string' ? err.code : '';
+  const message = typeof err?.message === 'string' ? err.message : '';
+  return (
+    CONNECTION_SQLSTATE.test(code) ||
+    SOCKET_CODES.has(code) ||
+    /Connection terminated|connection error|timeout exceeded when trying to connect/i.test(message)
+  );
 }
 
 /**

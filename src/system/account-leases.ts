@@ -11,10 +11,11 @@ export interface AccountCores {
   /** Every account there is (read again each round: other instances create accounts too). */
   accounts(): Promise<string[]>;
   /**
-   * Opens the account's core here, recovered before it trades, its journal fenced by `fence`;
-   * false (or a throw) when it cannot trade here: the lease is handed back.
+   * Opens the account's core here, recovered before it trades, its journal fenced by `fence`
+   * and its paper venue by `token` (the lease's fencing token); false (or a throw) when it cannot
+   * trade here: the lease is handed back.
    */
-  open(accountId: string, fence: Fence): Promise<boolean>;
+  open(accountId: string, fence: Fence, token: number): Promise<boolean>;
   /** `release`: settles in-flight orders, then closes; `lost`: stops sending at once, then closes. */
   close(accountId: string, how: 'release' | 'lost'): Promise<void>;
 }
@@ -176,7 +177,7 @@ export class AccountLeases implements AccountOwnership {
     const started = performance.now();
     let opened = false;
     try {
-      opened = await cfg.cores.open(accountId, cfg.leases.fence(lease));
+      opened = await cfg.cores.open(accountId, cfg.leases.fence(lease), lease.token);
     } catch (e) {
       cfg.log('account not opened here; lease handed back', { accountId, err: e });
     }

@@ -23,6 +23,12 @@ import { venueNotConfigured } from './server-venues.js';
 import { VenueGate } from './venue-gate.js';
 import type { ChangeActor } from './user-accounts.js';
 
+/** An account's lease as its core is opened with it: the journal's fence and the token. */
+export interface HeldLease {
+  readonly fence: Fence;
+  readonly token: number;
+}
+
 /** The server's shared paper account: orders of a user with no account of their own go there. */
 export const SHARED_ACCOUNT = 'desk';
 
@@ -183,16 +189,17 @@ export class TradingAccounts {
 
   /**
    * Opens an account's core on this instance, recovered and reconciled with its venue before it
-   * trades, its journal writes fenced by `fence` (the account's lease); a paper account starts at
-   * the last bar. False when it cannot trade here (a live account on a server without venues).
+   * trades, its journal writes fenced by `lease.fence` and its paper venue's by `lease.token`
+   * (the account's lease); a paper account starts at the last bar. False when it cannot trade
+   * here (a live account on a server without venues).
    */
-  async openAccount(accountId: string, fence?: Fence): Promise<boolean> {
+  async openAccount(accountId: string, lease?: HeldLease): Promise<boolean> {
     if (!this.#infos.has(accountId)) await this.refresh();
     const info = this.#infos.get(accountId);
     if (!info || !this.#tradable(info)) return false;
     return this.exclusive(async () => {
       if (this.#runtimes.has(accountId)) return true;
-      await this.#openAt(accountId, fence);
+      await this.#openAt(accountId, lease);
       const rt = this.#runtimes.get(accountId);
       if (!rt) return true; // a live account whose venue is down: tracked, opened when it is back
       if (this.#replayed(rt) && this.#lastBar) {
@@ -237,13 +244,13 @@ export class TradingAccounts {
   }
 
   /** Opens the core of a known account (a live one: tracked, retried while its venue is down). */
-  async #openAt(accountId: string, fence?: Fence): Promise<void> {
+  async #openAt(accountId: string, lease?: HeldLease): Promise<void> {
     const info = this.#infos.get(accountId)!;
     // A paper account on a venue this server was started without: kept, not opened here.
     if (info.mode === 'paper' && !this.#tradable(info)) return;
-    if (accountId === SHARED_ACCOUNT) await this.#openCore(accountId, this.cfg.sharedCash, fence);
-    else if (info.mode === 'live') await this.#startLive(info, fence);
-    else await this.#openCore(accountId, info.startingCash ?? '0', fence, info.venue);
+    if (accountId === SHARED_ACCOUNT) await this.#openCore(accountId, this.cfg.sharedCash, lease);
+    else if (info.mode === 'live') await this.#startLive(info, lease?.fence);
+    else await this.#openCore(accountId, info.startingCash ?? '0', lease, info.venue);
   }
 
   /** The shared account's runtime (leased: undefined while another instance owns it). */
@@ -721,11 +728,12 @@ export class TradingAccounts {
   async #openCore(
     accountId: string,
     cash: DecimalInput,
-    fence?: Fence,
+    lease?: HeldLease,
     venue = this.cfg.venue,
   ): Promise<AccountRuntime> {
     const { cfg } = this;
     const instruments = this.#venueInstruments(venue);
+    const fence = lease?.fence;
     const orders = new OrderRepository(cfg.db, accountId, Date.now, fence);
     const gate = new VenueGate();
     const { core, recovery } = await TradingCore.open({
@@ -739,8 +747,14 @@ export class TradingAccounts {
             path.join(cfg.home, 'paper', accountId, 'venue.json'),
             { venue: cfg.venue, instruments },
             deliver,
+            // Fenced by the lease's token: a previous owner's late writes are void.
+            ...(lease ? [{ token: lease.token }] : []),
           ),
         ),
+      // The paper venue records an order before it answers, in the file every owner reads: an
+      // open order it does not know was committed and never sent (a crash or a lost lease between
+      // commit and send; the client may have its 201), and is sent now, as it would have been.
+      sendUnsent: true,
       ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
     });
     const rt = this.#register(accountId, 'paper', core, orders, recovery, gate, fence);

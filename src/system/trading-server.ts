@@ -20,7 +20,7 @@ import { Totp } from '../security/totp/totp.js';
 import { AccountRepository } from '../store/account-repository.js';
 import { AuditRepository } from '../store/audit-repository.js';
 import { MfaRepository } from '../store/mfa-repository.js';
-import { locateOrder, pageFills, pageOrders } from '../store/order-repository.js';
+import { locateOrder, OrderRepository, pageFills, pageOrders } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { SessionRepository } from '../store/session-repository.js';
 import { StrategyDeploymentRepository } from '../store/strategy-deployment-repository.js';
@@ -381,8 +381,8 @@ export async function startTradingServer(
         ttlMs: config.instances.leaseTtlMs,
         cores: {
           accounts: () => accounts.refresh(),
-          open: async (id, fence) => {
-            if (!(await accounts.openAccount(id, fence))) return false;
+          open: async (id, fence, token) => {
+            if (!(await accounts.openAccount(id, { fence, token }))) return false;
             // Its strategies resume from their snapshots once its core is recovered.
             await host.resume(id);
             return true;
@@ -505,6 +505,11 @@ export async function startTradingServer(
         page: (scope, q) => pageOrders(store.db, scope, q),
         fillsPage: (scope, q) => pageFills(store.db, scope, q),
         locate: (id) => locateOrder(store.db, id),
+        stored: async (accountId, id) => {
+          const repo = new OrderRepository(store.db, accountId);
+          const order = await repo.order(id);
+          return order ? { order, events: await repo.events(id) } : null;
+        },
       },
       events: accounts.bus,
       order: (id) => accounts.order(id),
@@ -584,6 +589,13 @@ export async function startTradingServer(
         ...(redis ? { redis } : {}),
       },
     });
+    // The requests in flight, so that a drain that does not end says which ones it waits for.
+    const inFlight = new Map<string, { method: string; url: string; since: number }>();
+    app.addHook('onRequest', async (req) => {
+      inFlight.set(req.id, { method: req.method, url: req.url, since: Date.now() });
+    });
+    app.addHook('onResponse', async (req) => void inFlight.delete(req.id));
+    app.addHook('onRequestAbort', async (req) => void inFlight.delete(req.id));
     const url = await app.listen({ host: opts.host, port: opts.port });
     logger.info('server listening', {
       component: 'server',
@@ -651,7 +663,15 @@ export async function startTradingServer(
           })(),
           bound,
         ).catch((e: unknown) =>
-          logger.warn('drain did not finish cleanly', { component: 'server', err: e }),
+          logger.warn('drain did not finish cleanly', {
+            component: 'server',
+            err: e,
+            // What the listener still waits for (a request in flight, with its age).
+            inFlight: [...inFlight.values()]
+              .map((r) => `${r.method} ${r.url.split('?')[0]} ${Date.now() - r.since} ms`)
+              .join(', '),
+            webSockets: app.websocketServer?.clients.size ?? 0,
+          }),
         );
         await (closed ??= close());
       },

@@ -154,10 +154,9 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
       },
     },
     async (req) => {
-      const found = await opts.commands.find(req.claims, req.params.id);
+      const found = await opts.commands.detail(req.claims, req.params.id);
       if (!found) throw apiError('NOT_FOUND', `order ${req.params.id}: not found`);
-      const { order, trading } = found;
-      const events = await trading.orders.events(order.clientOrderId);
+      const { order, events } = found;
       return {
         order: orderView(order),
         events: events.map((e) => ({

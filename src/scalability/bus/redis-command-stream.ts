@@ -31,6 +31,8 @@ export interface RedisCommandStreamOptions {
 
 /** The consumer group every owner of an account reads in. */
 const GROUP = 'owners';
+/** Commands read (and run side by side) at once per account. */
+const BATCH = 50;
 
 type Entry = [id: string, fields: string[]];
 /** What goes on the stream: the command, and the list its answer is pushed to. */
@@ -135,7 +137,7 @@ export class RedisCommandStream implements CommandStream {
             GROUP,
             this.#consumer,
             'COUNT',
-            10,
+            BATCH,
             'BLOCK',
             this.#blockMs,
             'STREAMS',
@@ -143,11 +145,17 @@ export class RedisCommandStream implements CommandStream {
             '>',
           )) as [string, Entry[]][] | null;
           for (const [, entries] of got ?? []) {
+            // The commands read together start in the stream's order and run side by side, as
+            // concurrent requests to the owner would (its journal commits them in one write); one
+            // at a time, each waited for the commit before the next began, which held an account
+            // to one order per commit (about 100/s through the hand-off, 1,000/s locally).
+            const running: Promise<void>[] = [];
             for (const [id, fields] of entries) {
               // Stopped (the account lost): the rest stay pending, for the next owner to claim.
               if (stopped) break;
-              await this.#run(stream, id, fields, handle);
+              running.push(this.#run(stream, id, fields, handle));
             }
+            await Promise.all(running);
           }
         } catch {
           if (stopped) return;

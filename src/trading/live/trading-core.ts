@@ -48,6 +48,15 @@ export interface TradingCoreConfig {
   readonly startAt?: number;
   /** The clock (default: a `SimClock` at `startAt`, moved by the bars). */
   readonly clock?: Clock;
+  /**
+   * The venue's "no such order" is final (a paper venue: it records an order before it answers,
+   * in the file every later owner reads): an open order still SUBMITTED or UNKNOWN that it does
+   * not know was committed and never sent (a crash, or a lost lease, between commit and send),
+   * so recovery sends it now, once, as it would have been (an `ORDER_SENT_ON_RECOVERY` alert
+   * each), instead of rejecting it `NOT_AT_VENUE`. Default false: a real venue may not show an
+   * order sent a moment ago, and an order is never resent blindly (invariant 4).
+   */
+  readonly sendUnsent?: boolean;
 }
 
 /**
@@ -150,6 +159,7 @@ export class TradingCore extends Kernel<NodeVenue> {
       core.#known.add(`${e.fill.venue}:${e.fill.tradeId}`);
       core.#lastFillTs = Math.max(core.#lastFillTs, e.fill.ts);
     });
+    if (cfg.sendUnsent) await core.#sendUnsent(cfg.onAlert);
     const recovery = await core.reconcile();
     if (core.unresolved()) {
       throw new KairosError(
@@ -158,6 +168,25 @@ export class TradingCore extends Kernel<NodeVenue> {
       );
     }
     return { core, recovery, redo: { made, unsent } };
+  }
+
+  /** Recovery: sends the open orders committed and never sent (`sendUnsent`), in the order made. */
+  async #sendUnsent(onAlert: TradingCoreConfig['onAlert']): Promise<void> {
+    const waiting = this.exec
+      .openOrders()
+      .filter((o) => o.status === 'SUBMITTED' || o.status === 'UNKNOWN')
+      .sort((a, b) => a.createdAt - b.createdAt);
+    for (const o of waiting) {
+      if ((await this.venue.orderByClientId(o.clientOrderId)) !== null) continue;
+      onAlert?.({
+        kind: 'Alert',
+        code: 'ORDER_SENT_ON_RECOVERY',
+        message: `${o.clientOrderId}: committed and never sent (a crash or a lost lease between commit and send); sent now`,
+        ts: this.clock.now(),
+      });
+      this.send(o, this.clock.now());
+    }
+    await this.settle();
   }
 
   /**

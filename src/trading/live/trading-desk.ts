@@ -80,7 +80,15 @@ export class TradingDesk {
   }
 
   async #place(owner: string, clientOrderId: string, req: DeskOrderRequest): Promise<Placed> {
-    const known = this.core.exec.order(clientOrderId) ?? (await this.#stored.get(clientOrderId));
+    const held = this.core.exec.order(clientOrderId);
+    if (held) {
+      // Known here: answered once it is on record. An order whose write failed (the journal
+      // failed: its lease lost meanwhile) stays in memory but was never stored, so it is never
+      // answered from memory: the journal's failure is (LEASE_LOST: 503, retried elsewhere).
+      await this.core.journal.durable();
+      return this.#same(owner, this.core.exec.order(clientOrderId) ?? held);
+    }
+    const known = await this.#stored.get(clientOrderId);
     if (known) return this.#same(owner, known);
     const inst = this.core.instrument(req.instrumentId);
     if (!inst) {

@@ -175,6 +175,21 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
     expect(anonymous.status).toBe(401);
   }, 30_000);
 
+  it("an order's detail on B, which does not trade the account, is read from the database: what A answers", async () => {
+    const placed = await place(b, tom, { price: '1' });
+    expect(placed.status).toBe(201);
+    const id = placed.json.clientOrderId;
+    // A's answer once its events are stored (B reads the store, A its core).
+    await a.server.accountCore(tomAccount)!.settle();
+    const onA = await apiCall(a.server.url, 'GET', `/orders/${id}`, { token: tom });
+    const onB = await apiCall(b.server.url, 'GET', `/orders/${id}`, { token: tom });
+    expect([onB.status, onB.json]).toEqual([200, onA.json]);
+    expect(onB.json.events.map((e: { kind: string }) => e.kind)).toContain('OrderSubmitted');
+    // Another's order: not found on either.
+    const hers = await apiCall(b.server.url, 'GET', `/orders/${id}`, { token: tina.token });
+    expect([hers.status, hers.json.code]).toEqual([404, 'NOT_FOUND']);
+  }, 30_000);
+
   it('a cancel on B is run by A: 202, then 409 ORDER_NOT_OPEN as A answers it', async () => {
     const placed = await place(b, tom, { price: '1' });
     expect(placed.status).toBe(201);

@@ -14,15 +14,27 @@ import { until } from '../../support/until.js';
  * waiting session (as Postgres ends an idle one), then commits.
  */
 describe('an order whose owner loses its lease during the write (Postgres)', () => {
-  const schema = `takeover_${process.pid}_${Date.now() % 100_000}`;
+  const schemas: string[] = [];
+  let schema = '';
   let t: TestServer | undefined;
+  /** A server of its own, on a schema of its own (the one before is closed). */
+  const start = async () => {
+    await t?.server.close().catch(() => undefined);
+    schema = `takeover_${process.pid}_${Date.now() % 100_000}_${schemas.length}`;
+    schemas.push(schema);
+    t = await startTestServer({ postgresSchema: schema });
+  };
   afterAll(async () => {
     await t?.server.close().catch(() => undefined);
-    await dropTestSchema(schema);
+    for (const s of schemas) await dropTestSchema(s);
   });
 
-  it('is answered 503 LEASE_LOST with Retry-After, never 500 INTERNAL; nothing stored', async () => {
-    t = await startTestServer({ postgresSchema: schema });
+  /**
+   * Places an order whose fenced journal write waits on the lease row this test holds; then
+   * (`takeOver`) hands the lease to another owner, ends the waiting session (as Postgres ends
+   * an idle one, or an operator or a failover does) and commits. Answers the order's answer.
+   */
+  async function placeWhileEnded(key: string, takeOver: boolean) {
     const lock = new pg.Client({ connectionString: TEST_DATABASE_URL });
     const watch = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await lock.connect();
@@ -30,14 +42,14 @@ describe('an order whose owner loses its lease during the write (Postgres)', () 
     try {
       await lock.query('begin');
       await lock.query(`select * from ${schema}.leases where resource = 'account:desk' for update`);
-      const answer = fetch(`${t.server.url}/orders`, {
+      const answer = fetch(`${t!.server.url}/orders`, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${t.token}`,
+          authorization: `Bearer ${t!.token}`,
           'content-type': 'application/json',
-          'idempotency-key': 'during-takeover',
+          'idempotency-key': key,
         },
-        // Never stored (the lease is lost during its write), so never filled either.
+        // Never stored (its write is ended), so never filled either.
         body: JSON.stringify({
           instrumentId: 'BTC/X',
           side: 'SELL',
@@ -57,20 +69,41 @@ describe('an order whose owner loses its lease during the write (Postgres)', () 
         20_000,
         'the fenced write waiting on the lease row',
       );
-      await lock.query(
-        `update ${schema}.leases set owner = 'new-owner', token = token + 1 where resource = 'account:desk'`,
-      );
+      if (takeOver)
+        await lock.query(
+          `update ${schema}.leases set owner = 'new-owner', token = token + 1 where resource = 'account:desk'`,
+        );
       await lock.query('select pg_terminate_backend($1)', [pid]);
       await lock.query('commit');
       const r = await answer;
       const body = (await r.json()) as { code: string };
-      expect([r.status, body.code]).toEqual([503, 'LEASE_LOST']);
-      expect(r.headers.get('retry-after')).toBe('1');
       const stored = await lock.query(`select count(*)::int as n from ${schema}.orders`);
-      expect(stored.rows[0].n).toBe(0);
+      return {
+        status: r.status,
+        code: body.code,
+        retryAfter: r.headers.get('retry-after'),
+        stored: stored.rows[0].n as number,
+      };
     } finally {
       await lock.end();
       await watch.end();
     }
+  }
+
+  it('is answered 503 LEASE_LOST with Retry-After, never 500 INTERNAL; nothing stored', async () => {
+    await start();
+    const r = await placeWhileEnded('during-takeover', true);
+    expect([r.status, r.code]).toEqual([503, 'LEASE_LOST']);
+    expect(r.retryAfter).toBe('1');
+    expect(r.stored).toBe(0);
+  }, 120_000);
+
+  // The database ends the write's session while the lease is still held (an outage, a failover
+  // of the database): the order is refused as the store being away, not as an internal error.
+  it('is answered 503 STORE_UNAVAILABLE when the database ends the write and the lease is still held', async () => {
+    await start();
+    const r = await placeWhileEnded('during-outage', false);
+    expect([r.status, r.code]).toEqual([503, 'STORE_UNAVAILABLE']);
+    expect(r.stored).toBe(0);
   }, 120_000);
 });

@@ -19,17 +19,31 @@ import type { Fill } from '../../model/fill.js';
 import type { Order } from '../../model/order.js';
 import type { OrderEvent } from '../../model/order-events.js';
 import { orderFromJson, orderToJson, type OrderJson } from '../../model/order-json.js';
+import { KairosError } from '../../core/errors.js';
 
-/** One change to the venue, as logged. */
-type Op =
+/** One change to the venue, as logged; `t`: the writer's fencing token (absent: 0). */
+type Change =
   | { readonly seq: number; readonly op: 'submit'; readonly order: OrderJson; readonly ts: number }
   | { readonly seq: number; readonly op: 'cancel'; readonly id: string; readonly ts: number }
   | { readonly seq: number; readonly op: 'bar'; readonly bar: Bar };
+type Op = Change & { readonly t?: number };
+/** A writer with fencing token `t` opened the venue: every later line of a smaller token is void. */
+interface FenceLine {
+  readonly op: 'fence';
+  readonly t: number;
+}
 
-/** The snapshot file: the exchange's state after the op numbered `seq`. */
+/** The snapshot file: the exchange's state after the op numbered `seq`, and the fence then. */
 interface Snapshot {
   readonly seq: number;
   readonly state: SimulatedExchangeState;
+  readonly t?: number;
+}
+
+/** Who writes the venue: the fencing token of its lease (`PaperVenueWriter`). */
+export interface PaperVenueWriter {
+  /** The token of the lease under which this process writes the venue (grows with each owner). */
+  readonly token: number;
 }
 
 /** Ops between snapshots: bounds the log replayed at start and amortizes the snapshot's cost. */
@@ -43,6 +57,16 @@ const COMPACT_EVERY = 2_000;
  * (the simulated exchange is deterministic); every 2,000 ops a new snapshot is written
  * atomically (temp file and rename) and the log starts again.
  *
+ * Several processes may open one venue file in turn (the instances of `kairos serve`, each while
+ * it holds the account's lease): given a `writer`, the venue is fenced by the lease's token, as
+ * the journal is in the database. Opening appends a fence line with the token before reading, and
+ * each op carries it; a reader voids every line whose token is smaller than a fence or an op
+ * before it. So an owner that lost its lease (paused, or starved past the TTL) and appends a bar
+ * or an order afterwards changes nothing any later owner loads: its op can neither take the
+ * sequence number of the new owner's next op nor reach the venue's record. It also never
+ * compacts the file over the new owner's (it finds the newer fence first and refuses:
+ * `LEASE_LOST`).
+ *
  * @example
  * const venue = new PaperVenue('var/paper/venue.json', { venue: 'PAPER', instruments }, (e) => exec.process(e));
  */
@@ -52,28 +76,43 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
   readonly #log: string;
   #seq = 0;
   #sinceSnapshot = 0;
+  /** The token this process writes with (no writer: the file's own, as the only writer). */
+  readonly #token: number;
 
   constructor(
     private readonly file: string,
     options: SimulatedExchangeOptions,
     private readonly deliver: (event: OrderEvent) => void,
+    writer?: PaperVenueWriter,
   ) {
     this.#log = `${file}.log`;
     this.#exchange = new SimulatedExchange(options, (e) => this.#buffer.push(e));
     mkdirSync(path.dirname(file), { recursive: true });
+    // The fence first, then the read: whatever a previous owner appends after it is void.
+    if (writer) appendFileSync(this.#log, `${JSON.stringify(fenceLine(writer.token))}\n`);
+    let fence = 0;
     if (existsSync(file)) {
       const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
       this.#exchange.restore(snap.state);
       this.#seq = snap.seq;
+      fence = snap.t ?? 0;
     }
     if (existsSync(this.#log)) {
-      for (const op of readOps(this.#log)) {
-        if (op.seq <= this.#seq) continue; // already in the snapshot
-        this.#apply(op);
-        this.#seq = op.seq;
+      for (const line of readLines(this.#log)) {
+        if (line.op === 'fence') {
+          fence = Math.max(fence, line.t);
+          continue;
+        }
+        // A stale writer's op (its lease was taken since): void. A newer writer's fences too.
+        if ((line.t ?? 0) < fence) continue;
+        fence = line.t ?? 0;
+        if (line.seq <= this.#seq) continue; // already in the snapshot
+        this.#apply(line);
+        this.#seq = line.seq;
         this.#sinceSnapshot++;
       }
     }
+    this.#token = writer?.token ?? fence;
     this.#buffer.length = 0; // replayed reports were delivered before the restart
   }
 
@@ -107,7 +146,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     return this.#exchange.tradesSince(ts);
   }
 
-  #apply(op: Op): void {
+  #apply(op: Change): void {
     switch (op.op) {
       case 'submit':
         return this.#exchange.submit(orderFromJson(op.order), op.ts);
@@ -119,17 +158,39 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
   }
 
   /** Applies an op, makes it durable (log, or a new snapshot), then delivers its reports. */
-  #record(op: Op): void {
+  #record(change: Change): void {
+    const op: Op = this.#token > 0 ? { ...change, t: this.#token } : change;
+    const compact = this.#sinceSnapshot + 1 >= COMPACT_EVERY;
+    // A snapshot replaces the log: never over a newer owner's (its fence is in the log, or in
+    // the snapshot it wrote). A bar is dropped; an order or a cancel is refused, not sent.
+    if (compact && this.#token > 0) {
+      const newer = Math.max(
+        snapshotToken(this.file),
+        ...readLines(this.#log).map((l) => l.t ?? 0),
+      );
+      if (newer > this.#token) {
+        if (change.op === 'bar') return;
+        throw new KairosError(
+          'LEASE_LOST',
+          `paper venue ${this.file}: written under token ${newer} since; this writer's token ${this.#token} is stale`,
+        );
+      }
+    }
     this.#apply(op);
     this.#seq = op.seq;
-    if (++this.#sinceSnapshot >= COMPACT_EVERY) {
+    if (compact) {
       const tmp = `${this.file}.${process.pid}.tmp`;
-      const snap: Snapshot = { seq: this.#seq, state: this.#exchange.snapshot() };
+      const snap: Snapshot = {
+        seq: this.#seq,
+        state: this.#exchange.snapshot(),
+        ...(this.#token > 0 ? { t: this.#token } : {}),
+      };
       writeFileSync(tmp, JSON.stringify(snap));
       renameSync(tmp, this.file);
       writeFileSync(this.#log, '');
       this.#sinceSnapshot = 0;
     } else {
+      this.#sinceSnapshot++;
       appendFileSync(this.#log, `${JSON.stringify(op)}\n`);
     }
     const events = this.#buffer.splice(0);
@@ -137,14 +198,22 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
   }
 }
 
-/** The logged ops; a last line cut short by a crash (never answered) is dropped. */
-function readOps(file: string): Op[] {
+const fenceLine = (t: number): FenceLine => ({ op: 'fence', t });
+
+/** The fencing token of the snapshot file (0: none, or no snapshot). */
+function snapshotToken(file: string): number {
+  return existsSync(file) ? ((JSON.parse(readFileSync(file, 'utf8')) as Snapshot).t ?? 0) : 0;
+}
+
+/** The logged lines; a last line cut short by a crash (never answered) is dropped. */
+function readLines(file: string): (Op | FenceLine)[] {
+  if (!existsSync(file)) return [];
   const lines = readFileSync(file, 'utf8').split('\n');
-  const ops: Op[] = [];
+  const ops: (Op | FenceLine)[] = [];
   for (const [i, line] of lines.entries()) {
     if (line === '') continue;
     try {
-      ops.push(JSON.parse(line) as Op);
+      ops.push(JSON.parse(line) as Op | FenceLine);
     } catch (e) {
       if (i < lines.length - 1 && lines.slice(i + 1).some((l) => l !== '')) throw e;
     }
