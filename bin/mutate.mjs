@@ -21,6 +21,7 @@
 //   npm run mutate -- trading/risk security/totp     # a subset, in that order
 //   npm run mutate -- --concurrency 1                # test runners (default: the config's)
 //   npm run mutate -- --list                         # which tests each folder runs, no run
+//   npm run mutate -- --figures                      # the last scores as docs/testing.md's table
 //   npm run mutate -- trading/risk -- --force        # after `--`: passed to every Stryker run
 import { spawn } from 'node:child_process';
 import {
@@ -58,9 +59,11 @@ function parseArgs(argv) {
   const folders = [];
   let concurrency;
   let list = false;
+  let figures = false;
   for (let i = 0; i < own.length; i++) {
     const arg = own[i];
     if (arg === '--list') list = true;
+    else if (arg === '--figures') figures = true;
     else if (arg === '--concurrency' || arg.startsWith('--concurrency=')) {
       const value = arg.includes('=') ? arg.split('=')[1] : own[++i];
       concurrency = Number(value);
@@ -73,7 +76,7 @@ function parseArgs(argv) {
       folders.push(folder);
     }
   }
-  return { folders: folders.length ? folders : FOLDERS, concurrency, list, passThrough };
+  return { folders: folders.length ? folders : FOLDERS, concurrency, list, figures, passThrough };
 }
 
 // ---- which unit tests cover a folder: a scan of relative imports ----
@@ -241,11 +244,37 @@ function merge() {
   }
 }
 
+/** The docs' table (docs/testing.md) from each folder's last `summary.json`. */
+function figuresTable(folders) {
+  const rows = [
+    '| folder | score | killed | timed out | survived | no coverage | not compiled | excluded | run (UTC) | took |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const folder of folders) {
+    const file = path.join(dirOf(folder), 'summary.json');
+    if (!existsSync(file)) {
+      rows.push(`| \`${folder}\` | not measured | | | | | | | | |`);
+      continue;
+    }
+    const { at, ms, counts: c } = JSON.parse(readFileSync(file, 'utf8'));
+    const score = c?.score == null ? 'n/a' : `${c.score.toFixed(1)} %`;
+    rows.push(
+      `| \`${folder}\` | ${score} | ${c.Killed} | ${c.Timeout} | ${c.Survived} | ${c.NoCoverage} | ` +
+        `${c.CompileError} | ${c.Ignored} | ${at.slice(0, 16).replace('T', ' ')} | ${minutes(ms)} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
 const pad = (s, n) => String(s).padEnd(n);
 const minutes = (ms) => `${(ms / 60000).toFixed(1)} min`;
 
 async function main() {
-  const { folders, concurrency, list, passThrough } = parseArgs(process.argv.slice(2));
+  const { folders, concurrency, list, figures, passThrough } = parseArgs(process.argv.slice(2));
+  if (figures) {
+    console.log(figuresTable(folders));
+    return 0;
+  }
   if (list) {
     for (const folder of folders) {
       const tests = testsFor(folder);
