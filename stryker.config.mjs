@@ -1,4 +1,7 @@
-// Mutation testing of the core's rules (`npm run mutate`; not part of `npm test`, see docs/testing.md).
+// Mutation testing of the core's rules (not part of `npm test`, see docs/testing.md). The shared
+// settings: `npm run mutate` (bin/mutate.mjs) runs Stryker once per folder of `mutate` below, each
+// with its own checker tsconfig, test set, incremental file and reports; `npx stryker run` alone
+// would run this file as it is, all folders in one run (hours on 2 cores).
 // StrykerJS 9.6 is the last line that supports Node 20.
 // Equivalent and unobservable mutants are excluded in the source, next to their line, with a
 // reason: `// Stryker disable next-line <mutator>: <reason>` (grep -rn 'Stryker disable' src).

@@ -43,6 +43,7 @@ export class LocalKeyring {
   static async open(dir: string): Promise<LocalKeyring> {
     const current = await LocalKeyProvider.open(path.join(dir, CURRENT));
     const previous: LocalKeyProvider[] = [];
+    // Stryker disable next-line MethodExpression: equivalent under Node on POSIX, readdir answers names sorted already (libuv's scandir sorts them)
     for (const name of (await listPrevious(dir)).sort()) {
       const file = path.join(dir, PREVIOUS, name);
       const p = await LocalKeyProvider.open(file);

@@ -59,6 +59,18 @@ describe('envelope refusals', () => {
     }
   });
 
+  it('refuses a plain secret found in an encrypted column quoting only its first 8 characters', async () => {
+    // A value written around the cipher (an API key pasted into the column by hand) must not be
+    // copied whole into the error, and so into logs and problem details.
+    const pasted = 'sk-live-0123456789abcdef.rest';
+    const err = await cipher.decrypt(pasted, at).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'ENCRYPTION_FORMAT',
+      message: 'not an encrypted value (version "sk-live-", expected kx1)',
+    });
+    expect((err as Error).message).not.toContain('0123456789abcdef');
+  });
+
   it('refuses a key id that could break the format, for the current, a previous or the next key', async () => {
     const named = (keyId: string): KeyProvider => ({
       keyId,

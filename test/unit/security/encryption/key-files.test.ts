@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { FieldLocation } from '../../../../src/security/encryption/key-provider.js';
@@ -34,6 +34,18 @@ describe('master key files', () => {
     expect((err as { cause?: { code?: string } }).cause?.code).toBe('ENOTDIR');
     await expect(LocalKeyProvider.open(through)).rejects.toMatchObject({
       code: 'KEY_FILE_INVALID',
+    });
+  });
+
+  it('refuses a master key path that is a dangling link instead of taking it as created', async () => {
+    // master.key linked to a volume that is not mounted: the new key cannot land there, and
+    // opening must say so rather than go on without a key.
+    const dir = await freshDir();
+    const file = path.join(dir, 'master.key');
+    await symlink(path.join(dir, 'unmounted', 'master.key'), file);
+    await expect(LocalKeyProvider.open(file)).rejects.toMatchObject({
+      code: 'KEY_FILE_INVALID',
+      message: `${file}: could not be created`,
     });
   });
 
@@ -79,6 +91,25 @@ describe('keyring retirement', () => {
       { keyId: ring.current.keyId, status: 'current' },
       { keyId: first.current.keyId, status: 'previous' },
     ]);
+  });
+
+  it('lists the previous master keys in key-id order, not in the order they were made', async () => {
+    const dir = await freshDir();
+    await LocalKeyring.open(dir);
+    for (let i = 0; i < 3; i++) await LocalKeyring.rotate(dir);
+    const previous = (await LocalKeyring.open(dir)).versions().slice(1);
+    expect(previous).toHaveLength(3);
+    const ids = previous.map((v) => v.keyId);
+    expect(ids).toEqual([...ids].sort());
+  });
+
+  it('does not open when the previous-keys folder cannot be read, rather than forget those keys', async () => {
+    // Values still wrapped by a previous key would then fail later, one by one, as unknown keys.
+    const dir = await freshDir();
+    await LocalKeyring.open(dir);
+    await writeFile(path.join(dir, 'master-previous'), 'not a folder', { mode: 0o600 });
+    const err = await LocalKeyring.open(dir).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ENOTDIR' });
   });
 
   it('ignores files in the previous-keys folder that are not keys', async () => {

@@ -210,6 +210,18 @@ describe('AccessTokens', () => {
     );
   });
 
+  it('refuses a bearer token that is not a string, even one wrapping a valid token, as malformed', () => {
+    // An untyped caller (a JSON body or header parsed by hand) may hand over an array or an object.
+    const { access } = setup();
+    const { token } = access.sign({ sub: 'u1', role: 'trader', sid: 's1' });
+    expect(access.verify(token).sub).toBe('u1');
+    for (const wrapped of [[token], new String(token), { toString: () => token }]) {
+      expect(() => access.verify(wrapped as unknown as string)).toThrow(
+        expect.objectContaining({ code: 'AUTH_INVALID_TOKEN', message: 'access token: malformed' }),
+      );
+    }
+  });
+
   it('a token remembered as valid is refused again when the clock steps back before its not-before time', () => {
     const { access, claims, forge, clock } = setup();
     const c = claims();

@@ -50,9 +50,16 @@ describe('signing key rules', () => {
     const b = SigningKeys.generateKey();
     keys.rotate(b, 0);
     expect(keys.verificationKey(a.kid)).toBeUndefined();
-    expect(() => keys.rotate(a, -1)).toThrow('signing key overlap: must be ≥ 0 ms');
-    expect(() => keys.rotate(a, Number.NaN)).toThrow('signing key overlap: must be ≥ 0 ms');
-    expect(() => keys.rotate(b, MIN)).toThrow('signing key: the new key is the current key');
+    // A configuration error, with its code (what the operator's tooling and the API match on).
+    const refusal = (message: string) =>
+      expect.objectContaining({ code: 'CONFIG_INVALID', message });
+    expect(() => keys.rotate(a, -1)).toThrow(refusal('signing key overlap: must be ≥ 0 ms'));
+    expect(() => keys.rotate(a, Number.NaN)).toThrow(
+      refusal('signing key overlap: must be ≥ 0 ms'),
+    );
+    expect(() => keys.rotate(b, MIN)).toThrow(
+      refusal('signing key: the new key is the current key'),
+    );
   });
 
   it('keeps the parse error of a bad PEM as the cause', () => {

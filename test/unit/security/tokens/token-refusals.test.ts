@@ -156,6 +156,25 @@ describe('refresh token refusals', () => {
     });
   });
 
+  it('refuses a refresh token that is not a string, even one wrapping a live token, as malformed', async () => {
+    const { refresh } = refreshSetup();
+    const { refreshToken } = await refresh.start('u1');
+    for (const wrapped of [
+      [refreshToken],
+      new String(refreshToken),
+      { toString: () => refreshToken },
+    ]) {
+      await expect(refresh.rotate(wrapped as unknown as string)).rejects.toMatchObject({
+        code: 'AUTH_INVALID_TOKEN',
+        message: 'refresh token: malformed',
+      });
+    }
+    // The session was not touched: the real token still rotates.
+    await expect(refresh.rotate(refreshToken)).resolves.toMatchObject({
+      refreshToken: expect.any(String),
+    });
+  });
+
   it('says why a session cannot continue: reused, revoked, over', async () => {
     const { refresh, clock } = refreshSetup();
     const a = await refresh.start('u1');
