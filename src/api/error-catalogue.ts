@@ -99,6 +99,9 @@ export const API_ERRORS = {
   TRADING_REDUCING: denied,
   MFA_LOCKED: e(429, 'Too many second-factor failures'),
   RATE_LIMITED: e(429, 'Too many requests'),
+  // A live account's new orders past its venue's order rate (Binance: 50 per 10 s): not stored,
+  // not sent; `Retry-After` says when a slot frees
+  VENUE_ORDER_RATE: e(429, 'Venue order rate reached'),
   HEADERS_TOO_LARGE: e(431, 'Request headers too large'),
   INTERNAL: e(500, 'Internal error'),
   AUDIT_CHAIN_BROKEN: e(500, 'Audit chain broken'),

@@ -42,7 +42,7 @@ const cancelBody = Compile(Type.Object({ id: Type.String({ minLength: 1, maxLeng
 
 /** What the order commands use. */
 export interface OrderCommandsOptions {
-  readonly accounts: Pick<AccountDesk, 'trading'>;
+  readonly accounts: Pick<AccountDesk, 'trading' | 'admitOrder'>;
   readonly access: AccountAccess;
   readonly reads: OrderReads;
   /** Where a handed-off command's internal error is logged (component `api`). */
@@ -62,6 +62,10 @@ export class OrderCommands {
   async place(caller: Caller, body: Static<typeof OrderBody>, key: string): Promise<CommandAnswer> {
     const { accountId, ...request } = body;
     const { account, trading } = this.opts.access.forTrading(caller, accountId);
+    // A live account's venue limits its new orders (Binance: 50 per 10 s): past it the order is
+    // refused at once, saying when a slot frees, rather than held or sent into the venue's 429.
+    const full = this.opts.accounts.admitOrder?.(account.id);
+    if (full) throw orderRateFull(account.id, full.limit, full.retryAfterMs);
     const id = account.shared
       ? clientOrderIdFor(caller.sub, key)
       : clientOrderIdFor(caller.sub, key, account.id);
@@ -149,6 +153,19 @@ function callerOf(cmd: AccountCommand): Caller {
   const role = cmd.user.role as Role;
   if (!ROLES.includes(role)) throw new KairosError('BAD_REQUEST', `user.role: ${role} unknown`);
   return { sub: cmd.user.id, role };
+}
+
+/** `VENUE_ORDER_RATE` (429) naming the venue's limit, with `Retry-After` until a slot frees. */
+function orderRateFull(
+  accountId: string,
+  limit: { limit: number; intervalMs: number },
+  retryAfterMs: number,
+): KairosError {
+  const err = new KairosError(
+    'VENUE_ORDER_RATE',
+    `accountId: account ${accountId} has placed its venue's ${limit.limit} orders per ${limit.intervalMs / 1000} s; nothing was stored or sent; the next is taken in ${Math.ceil(retryAfterMs / 1000)} s`,
+  );
+  return Object.assign(err, { retryAfterS: Math.ceil(retryAfterMs / 1000) });
 }
 
 function problem(code: string, detail: string): CommandAnswer {

@@ -17,6 +17,7 @@ import { fetchVenueBalances } from '../trading/venues/ccxt/venue-balances.js';
 import { liveAccountVenue, type LiveVenue } from './live-account-venue.js';
 import type { VenueGate } from './venue-gate.js';
 import type { PrivateConnection, ServerVenues } from './server-venues.js';
+import { OrderRate, type OrderLimit } from './order-rate.js';
 
 /** A live account as the server opens it. */
 export interface LiveAccountSpec {
@@ -97,6 +98,9 @@ export class LiveAccounts {
   readonly #tracked = new Map<string, Tracked>();
   #timer: ReturnType<typeof setInterval> | null = null;
   #ticking = false;
+
+  /** Each live account's new orders in its venue's order-rate window. */
+  readonly #rates = new Map<string, OrderRate>();
 
   constructor(private readonly cfg: LiveAccountsConfig) {}
 
@@ -260,6 +264,21 @@ export class LiveAccounts {
   }
 
   /** A live account's link; null for one that is not live. */
+  /**
+   * Takes one of a live account's new-order slots in its venue's order-rate window
+   * (`ServerVenues.orderLimit`): null when the order may go, else the limit and the ms until a
+   * slot frees (the order is refused, never queued: one sent late is not the order placed).
+   */
+  admitOrder(accountId: string): { limit: OrderLimit; retryAfterMs: number } | null {
+    const venue = this.#tracked.get(accountId)?.spec.venue;
+    if (venue === undefined) return null;
+    let rate = this.#rates.get(accountId);
+    if (!rate)
+      this.#rates.set(accountId, (rate = new OrderRate(() => this.cfg.venues.orderLimit(venue))));
+    const retryAfterMs = rate.admit(this.cfg.now());
+    return retryAfterMs === 0 ? null : { limit: this.cfg.venues.orderLimit(venue), retryAfterMs };
+  }
+
   link(accountId: string): AccountVenueLink | null {
     const l = this.#links.get(accountId);
     return l
@@ -324,6 +343,7 @@ export class LiveAccounts {
   /** Disconnects an account and forgets it (its creation failed after it was connected). */
   async drop(accountId: string): Promise<void> {
     this.#tracked.delete(accountId);
+    this.#rates.delete(accountId);
     const l = this.#links.get(accountId);
     this.#links.delete(accountId);
     if (l) await this.#disconnect(l);

@@ -13,6 +13,7 @@ import {
 } from '../trading/venues/ccxt/exchange-factory.js';
 import { Markets } from '../trading/venues/ccxt/markets.js';
 import { barFromOhlcv, timeframeMs } from '../trading/venues/ccxt/ohlcv-pages.js';
+import { BINANCE_ORDER_LIMIT, type OrderLimit } from './order-rate.js';
 import { venueBudget } from './venue-budget.js';
 
 /** A venue `kairos serve` offers (`--venue`, `KAIROS_VENUES`). */
@@ -74,6 +75,8 @@ interface OpenVenue {
  */
 export class ServerVenues {
   readonly #venues = new Map<string, OpenVenue>();
+  /** Each venue's order-rate limit per account, as it advertises it (default: Binance's). */
+  readonly #orderLimits = new Map<string, OrderLimit>();
   /** Feeds released by their last listener, still stopping. */
   readonly #stopping = new Set<Promise<void>>();
 
@@ -128,6 +131,11 @@ export class ServerVenues {
   /** The instruments traded on a venue (`VENUE_NOT_CONFIGURED` when the server has none such). */
   instruments(venue: string): readonly Instrument[] {
     return this.#venue(venue).instruments;
+  }
+
+  /** A venue's order-rate limit per account: what it advertises, else Binance's 50 per 10 s. */
+  orderLimit(venue: string): OrderLimit {
+    return this.#orderLimits.get(venue) ?? BINANCE_ORDER_LIMIT;
   }
 
   /** A private connection with `secrets`, and its own request budget (keyed by `budgetKey`). */
@@ -311,7 +319,11 @@ export class ServerVenues {
       exchangeId: s.id,
       ...keys,
       ...(s.url === undefined ? {} : { exchangeUrl: s.url }),
-      budget: venueBudget(null, this.on, budgetKey),
+      budget: venueBudget(
+        null,
+        { ...this.on, orderLimit: (l) => this.#orderLimits.set(s.id, l) },
+        budgetKey,
+      ),
     };
   }
 }

@@ -349,6 +349,11 @@ export class TradingAccounts {
     return this.cfg.live?.link(accountId) ?? null;
   }
 
+  /** A live account's new order against its venue's order rate (`LiveAccounts.admitOrder`). */
+  admitOrder(accountId: string) {
+    return this.cfg.live?.admitOrder(accountId) ?? null;
+  }
+
   info(accountId: string): AccountInfo | undefined {
     return this.#infos.get(accountId);
   }

@@ -499,6 +499,7 @@ export async function startTradingServer(
         setDefault: (userId, id, by) => accounts.setDefault(userId, id, by),
         trading: (id) => accounts.runtime(id),
         venueLink: (id) => accounts.venueLink(id),
+        admitOrder: (id) => accounts.admitOrder(id),
         instrumentsOf: (id) => accounts.instrumentsOf(id),
       },
       orderReads: {

@@ -17,7 +17,12 @@ type RedisClient = ConstructorParameters<typeof RedisBudget>[0];
  */
 export function venueBudget(
   redis: RedisClient | null,
-  on: { alert: (a: Alert) => void; log: (line: string) => void },
+  on: {
+    alert: (a: Alert) => void;
+    log: (line: string) => void;
+    /** Told the venue's tightest advertised order-rate limit (Binance: `ORDERS` per 10 s). */
+    orderLimit?: (limit: { limit: number; intervalMs: number }) => void;
+  },
   key?: string,
 ): NonNullable<ExchangeConfig['budget']> {
   let rule = windowRule(1_200, 60_000);
@@ -30,6 +35,10 @@ export function venueBudget(
     onAlert: on.alert,
     maxWeight: () => rule.capacity,
     onRateLimits: (limits) => {
+      const orders = limits
+        .filter((l) => l.type === 'ORDERS')
+        .sort((a, b) => a.intervalMs - b.intervalMs)[0];
+      if (orders) on.orderLimit?.({ limit: orders.limit, intervalMs: orders.intervalMs });
       const weight = limits.find((l) => l.type === 'REQUEST_WEIGHT');
       if (!weight) return;
       const next = windowRule(weight.limit, weight.intervalMs);

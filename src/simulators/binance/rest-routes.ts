@@ -70,7 +70,7 @@ const MARKET_ROUTES: readonly Route[] = [
             intervalNum: 1,
             limit: ctx.weightPerMinute,
           },
-          { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100 },
+          { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: ctx.ordersPer10s },
           { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61000 },
         ],
         exchangeFilters: [],

@@ -87,6 +87,8 @@ export interface BinanceSimOptions {
   };
   /** Request weight per minute (default 6000), refusals before a ban (5) and its length (2 min). */
   readonly weightPerMinute?: number;
+  /** The `ORDERS` limit per 10 s `exchangeInfo` advertises (default 100, as Binance's); not enforced. */
+  readonly ordersPer10s?: number;
   readonly refusalsBeforeBan?: number;
   readonly banMs?: number;
   /** Seed of the faults' random choices. */
@@ -257,6 +259,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     faults,
     fees,
     weightPerMinute,
+    ordersPer10s: options.ordersPer10s ?? 100,
     serverNow: () => clock.now(),
   });
   const hub = new StreamHub((s) => streamExists(s, spec.symbol, market.intervalMs));

@@ -17,6 +17,8 @@ export interface VenueContext {
   readonly faults: Faults;
   readonly fees: { readonly maker: Decimal; readonly taker: Decimal };
   readonly weightPerMinute: number;
+  /** The `ORDERS` limit per 10 s it advertises. */
+  readonly ordersPer10s: number;
   /** Server (wall) clock: serverTime and the timestamp window. */
   readonly serverNow: () => number;
 }

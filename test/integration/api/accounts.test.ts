@@ -358,7 +358,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     expect([notMine.status, notMine.json.code]).toEqual([404, 'ACCOUNT_NOT_FOUND']);
   }, 60_000);
 
-  it('halts one account: a trader their own only, the risk role any; others keep trading', async () => {
+  it('halts one account: a trader their own only, the risk role and an admin any; others keep trading', async () => {
     const halt = await call('POST', '/risk/halt', {
       token: tom,
       body: { accountId: acc.A2, reason: 'my own account only' },
@@ -393,7 +393,14 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
       ).status,
     ).toBe(200);
     expect((await order(tina.token, { accountId: acc.B1 })).json.code).toBe('TRADING_HALTED');
-    for (const id of [acc.A2, acc.B1]) {
+    // An admin halts any account too (tom's A1); only the risk role resumes it.
+    const byAdmin = await call('POST', '/risk/halt', {
+      token: t.tokens.admin,
+      body: { accountId: acc.A1, reason: 'admin stop' },
+    });
+    expect([byAdmin.status, byAdmin.json.states.accounts[acc.A1]]).toEqual([200, 'HALTED']);
+    expect((await order(tom, { accountId: acc.A1 })).json.code).toBe('TRADING_HALTED');
+    for (const id of [acc.A1, acc.A2, acc.B1]) {
       const r = await call('POST', '/risk/resume', {
         token: t.tokens.risk,
         body: { accountId: id },
