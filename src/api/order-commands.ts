@@ -62,13 +62,15 @@ export class OrderCommands {
   async place(caller: Caller, body: Static<typeof OrderBody>, key: string): Promise<CommandAnswer> {
     const { accountId, ...request } = body;
     const { account, trading } = this.opts.access.forTrading(caller, accountId);
-    // A live account's venue limits its new orders (Binance: 50 per 10 s): past it the order is
-    // refused at once, saying when a slot frees, rather than held or sent into the venue's 429.
-    const full = this.opts.accounts.admitOrder?.(account.id);
-    if (full) throw orderRateFull(account.id, full.limit, full.retryAfterMs);
     const id = account.shared
       ? clientOrderIdFor(caller.sub, key)
       : clientOrderIdFor(caller.sub, key, account.id);
+    // A live account's venue limits its new orders (Binance: 50 per 10 s): past it a new order is
+    // refused at once, saying when a slot frees, rather than held or sent into the venue's 429.
+    // A retry of an order already placed is answered with it (the idempotency key), never 429.
+    const full = this.opts.accounts.admitOrder?.(account.id);
+    if (full && !(await trading.desk.find(ownerOf(caller), id)))
+      throw orderRateFull(account.id, full.limit, full.retryAfterMs);
     const { order, created } = await trading.desk.place(ownerOf(caller), id, request);
     // Denied at the gate (or not a valid order for the instrument): recorded with its reason,
     // never sent, and answered as a problem carrying that reason.
