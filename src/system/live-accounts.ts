@@ -263,7 +263,6 @@ export class LiveAccounts {
     }
   }
 
-  /** A live account's link; null for one that is not live. */
   /**
    * Takes one of a live account's new-order slots in its venue's order-rate window
    * (`ServerVenues.orderLimit`): null when the order may go, else the limit and the ms until a
@@ -279,6 +278,7 @@ export class LiveAccounts {
     return retryAfterMs === 0 ? null : { limit: this.cfg.venues.orderLimit(venue), retryAfterMs };
   }
 
+  /** A live account's link; null for one that is not live. */
   link(accountId: string): AccountVenueLink | null {
     const l = this.#links.get(accountId);
     return l

@@ -219,27 +219,27 @@ export class ServerVenues {
       const feed: Feed = { listeners, last: null, stop, started };
       entry = feed;
       v.feeds.set(key, entry);
-      entry.listeners.add(listener as (item: never) => void);
-      try {
-        await started;
-      } catch (e) {
-        entry.listeners.delete(listener as (item: never) => void);
-        if (entry.listeners.size === 0 && v.feeds.get(key) === entry) {
-          v.feeds.delete(key);
-          await stop().catch(() => undefined);
-        }
-        throw e;
-      }
-    } else {
-      entry.listeners.add(listener as (item: never) => void);
-      await entry.started;
     }
     const e = entry;
+    const off = listener as (item: never) => void;
+    e.listeners.add(off);
+    /** Removes the listener; the stream's last one stops it (answers the stop). */
+    const release = (): Promise<void> | null => {
+      e.listeners.delete(off);
+      if (e.listeners.size > 0 || v.feeds.get(key) !== e) return null;
+      v.feeds.delete(key);
+      return e.stop().catch(() => undefined);
+    };
+    try {
+      await e.started;
+    } catch (err) {
+      // A stream that failed to start: every listener waiting on it is removed, the last stops it.
+      await release();
+      throw err;
+    }
     return () => {
-      e.listeners.delete(listener as (item: never) => void);
-      if (e.listeners.size === 0 && v.feeds.get(key) === e) {
-        v.feeds.delete(key);
-        const stop = e.stop().catch(() => undefined);
+      const stop = release();
+      if (stop) {
         this.#stopping.add(stop);
         void stop.finally(() => this.#stopping.delete(stop));
       }
