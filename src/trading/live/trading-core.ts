@@ -135,12 +135,7 @@ export class TradingCore extends Kernel<NodeVenue> {
     const unsent: Order[] = [];
     if (redo?.resendUnsent) {
       for (const o of made) {
-        const unacked = o.status === 'SUBMITTED' || o.status === 'UNKNOWN';
-        if (
-          o.status === 'INITIALIZED' ||
-          (unacked && (await core.venue.orderByClientId(o.clientOrderId)) === null)
-        )
-          unsent.push(o);
+        if (o.status === 'INITIALIZED' || (await core.#neverSent(o))) unsent.push(o);
       }
     }
     const held = new Set(unsent.map((o) => o.clientOrderId));
@@ -170,14 +165,19 @@ export class TradingCore extends Kernel<NodeVenue> {
     return { core, recovery, redo: { made, unsent } };
   }
 
+  /** Committed and never sent: passed the gate, unacknowledged, and unknown to the venue. */
+  async #neverSent(o: Order): Promise<boolean> {
+    return (
+      (o.status === 'SUBMITTED' || o.status === 'UNKNOWN') &&
+      (await this.venue.orderByClientId(o.clientOrderId)) === null
+    );
+  }
+
   /** Recovery: sends the open orders committed and never sent (`sendUnsent`), in the order made. */
   async #sendUnsent(onAlert: TradingCoreConfig['onAlert']): Promise<void> {
-    const waiting = this.exec
-      .openOrders()
-      .filter((o) => o.status === 'SUBMITTED' || o.status === 'UNKNOWN')
-      .sort((a, b) => a.createdAt - b.createdAt);
-    for (const o of waiting) {
-      if ((await this.venue.orderByClientId(o.clientOrderId)) !== null) continue;
+    const open = this.exec.openOrders().sort((a, b) => a.createdAt - b.createdAt);
+    for (const o of open) {
+      if (!(await this.#neverSent(o))) continue;
       onAlert?.({
         kind: 'Alert',
         code: 'ORDER_SENT_ON_RECOVERY',
