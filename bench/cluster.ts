@@ -31,6 +31,7 @@ const PASSWORD = 'cluster bench passphrase';
 const TRADERS = 8;
 const READS = 8_000;
 const ORDERS = 3_000;
+const WARM_ORDERS = 200;
 const WS_CLIENTS = 1_000;
 /** The account leases' TTL in these clusters: a failover takes about this long. */
 const LEASE_TTL_MS = 3_000;
@@ -268,6 +269,11 @@ async function run() {
         method: 'GET',
       });
       say(`  GET /accounts, 1 instance behind nginx: ${fmtLoad(readsNginx)}`);
+      // Warm-up: each account's first orders open its journal and venue; the rows measure after.
+      await load(`${direct}/orders`, one.traders, WARM_ORDERS, {
+        method: 'POST',
+        body: restingBuy,
+      });
       const ordersDirect = await load(`${direct}/orders`, one.traders, ORDERS, {
         method: 'POST',
         body: restingBuy,
@@ -303,6 +309,10 @@ async function run() {
         method: 'GET',
       });
       say(`  GET /accounts, 3 instances behind nginx: ${fmtLoad(reads3)}`);
+      await load(`${three.c.url}/orders`, three.traders, WARM_ORDERS, {
+        method: 'POST',
+        body: restingBuy,
+      }); // warm-up: every owner has opened its accounts
       const orders3 = await orderEntryAcrossInstances(three.c, three.traders);
       say(`  POST /orders, 3 instances behind nginx (hand-off to the owner): ${fmtLoad(orders3)}`);
       const fan3 = await fanOut(three.c.url, three.traders);
