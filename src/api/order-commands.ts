@@ -68,7 +68,9 @@ export class OrderCommands {
     // A live account's venue limits its new orders (Binance: 50 per 10 s): past it a new order is
     // refused at once, saying when a slot frees, rather than held or sent into the venue's 429.
     // A retry of an order already placed is answered with it (the idempotency key), never 429.
-    const full = this.opts.accounts.admitOrder?.(account.id);
+    // The slot is taken under the order's id: the account's risk gate, which counts every order
+    // (its strategies' too) in the same window, finds it held and takes no other.
+    const full = this.opts.accounts.admitOrder?.(account.id, id);
     if (full && !(await trading.desk.find(ownerOf(caller), id)))
       throw orderRateFull(account.id, full.limit, full.retryAfterMs);
     const { order, created } = await trading.desk.place(ownerOf(caller), id, request);
