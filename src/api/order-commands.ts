@@ -14,7 +14,7 @@ import type { AccountAccess, Caller } from './account-access.js';
 import { ownerOf } from './authenticated-context.js';
 import type { AccountDesk, OrderHandOff, OrderReads } from './deps.js';
 import { OrderBody, orderView } from './order-schemas.js';
-import { problemBody } from './problem.js';
+import { problemBody, retryAfterOfError } from './problem.js';
 
 /** The routes of the order commands an instance hands to an account's owner. */
 export const PLACE = 'orders.place';
@@ -145,8 +145,12 @@ export class OrderCommands {
       }
       return problem('BAD_REQUEST', `${cmd.route}: not an order command of this version`);
     } catch (err) {
-      // As `problem.ts` answers a local request's error.
-      if (err instanceof KairosError) return problem(err.code, err.message);
+      // As `problem.ts` answers a local request's error, `Retry-After` included.
+      if (err instanceof KairosError) {
+        const wait = retryAfterOfError(err);
+        const answer = problem(err.code, err.message);
+        return wait === undefined ? answer : { ...answer, headers: { 'retry-after': `${wait}` } };
+      }
       this.opts.logger.error('internal error', { requestId: cmd.requestId, err });
       return problem('INTERNAL', 'internal error');
     }
