@@ -154,23 +154,28 @@ describe('kairos serve: two traders, each live on their own key at the simulator
   const venueStatus = async (t: Trader) =>
     (await call(t, 'GET', `/accounts/${t.live}`)).json.venueStatus?.venue as string | undefined;
 
+  /** Logs `t` in, stores their key and opens their live account on it (`UP`). */
+  const openLive = async (t: Trader) => {
+    t.token = await login(t.name);
+    const cred = await call(t, 'POST', '/credentials', {
+      venue: 'binance',
+      label: 'own',
+      ...t.key,
+    });
+    expect(cred.status).toBe(201);
+    const live = await call(t, 'POST', '/accounts', {
+      name: 'real',
+      mode: 'live',
+      venue: 'binance',
+      credentialId: cred.json.id,
+    });
+    expect([live.status, live.json.venueStatus?.venue]).toEqual([201, 'UP']);
+    t.live = live.json.id;
+  };
+
   it('keeps fills, balances and positions apart and loses nothing when the venue is killed and restarted', async () => {
     for (const t of traders) {
-      t.token = await login(t.name);
-      const cred = await call(t, 'POST', '/credentials', {
-        venue: 'binance',
-        label: 'own',
-        ...t.key,
-      });
-      expect(cred.status).toBe(201);
-      const live = await call(t, 'POST', '/accounts', {
-        name: 'real',
-        mode: 'live',
-        venue: 'binance',
-        credentialId: cred.json.id,
-      });
-      expect([live.status, live.json.venueStatus?.venue]).toEqual([201, 'UP']);
-      t.live = live.json.id;
+      await openLive(t);
       const paper = await call(t, 'POST', '/accounts', {
         name: 'practice',
         startingCash: '100000',
@@ -255,21 +260,7 @@ describe('kairos serve: two traders, each live on their own key at the simulator
       liveOrders: [],
       paperOrders: [],
     };
-    qin.token = await login(qin.name);
-    const qinKey = await call(qin, 'POST', '/credentials', {
-      venue: 'binance',
-      label: 'own',
-      ...qin.key,
-    });
-    expect(qinKey.status).toBe(201);
-    const algo = await call(qin, 'POST', '/accounts', {
-      name: 'algo',
-      mode: 'live',
-      venue: 'binance',
-      credentialId: qinKey.json.id,
-    });
-    expect([algo.status, algo.json.venueStatus?.venue]).toEqual([201, 'UP']);
-    qin.live = algo.json.id;
+    await openLive(qin);
     const instances: string[] = [];
     for (const size of ['0.01', '0.02']) {
       const started = await call(qin, 'POST', '/strategies/own-position/start', {
