@@ -125,12 +125,14 @@ export interface AccountDesk {
   /** A live account's link to its venue; null for a paper account. */
   venueLink(id: string): AccountVenueLink | null;
   /**
-   * Takes a slot for one new order in a live account's venue order-rate window (Binance: 50
-   * per 10 s per account): null when it may go (and for a paper account), else the venue's limit
-   * and the ms until a slot frees. Absent: no order rate is kept.
+   * Takes a slot for new order `clientOrderId` in a live account's venue order-rate window
+   * (Binance: 50 per 10 s per account; the account's strategies' orders count in it too): null
+   * when it may go (and for a paper account), else the venue's limit and the ms until a slot
+   * frees. Absent: no order rate is kept.
    */
   admitOrder?(
     id: string,
+    clientOrderId: string,
   ): { limit: { limit: number; intervalMs: number }; retryAfterMs: number } | null;
   /**
    * The instruments an account trades: its venue's for an account on a venue, else the

@@ -14,7 +14,7 @@ import type { AccountAccess, Caller } from './account-access.js';
 import { ownerOf } from './authenticated-context.js';
 import type { AccountDesk, OrderHandOff, OrderReads } from './deps.js';
 import { OrderBody, orderView } from './order-schemas.js';
-import { problemBody } from './problem.js';
+import { problemBody, retryAfterOfError } from './problem.js';
 
 /** The routes of the order commands an instance hands to an account's owner. */
 export const PLACE = 'orders.place';
@@ -68,7 +68,9 @@ export class OrderCommands {
     // A live account's venue limits its new orders (Binance: 50 per 10 s): past it a new order is
     // refused at once, saying when a slot frees, rather than held or sent into the venue's 429.
     // A retry of an order already placed is answered with it (the idempotency key), never 429.
-    const full = this.opts.accounts.admitOrder?.(account.id);
+    // The slot is taken under the order's id: the account's risk gate, which counts every order
+    // (its strategies' too) in the same window, finds it held and takes no other.
+    const full = this.opts.accounts.admitOrder?.(account.id, id);
     if (full && !(await trading.desk.find(ownerOf(caller), id)))
       throw orderRateFull(account.id, full.limit, full.retryAfterMs);
     const { order, created } = await trading.desk.place(ownerOf(caller), id, request);
@@ -143,8 +145,12 @@ export class OrderCommands {
       }
       return problem('BAD_REQUEST', `${cmd.route}: not an order command of this version`);
     } catch (err) {
-      // As `problem.ts` answers a local request's error.
-      if (err instanceof KairosError) return problem(err.code, err.message);
+      // As `problem.ts` answers a local request's error, `Retry-After` included.
+      if (err instanceof KairosError) {
+        const wait = retryAfterOfError(err);
+        const answer = problem(err.code, err.message);
+        return wait === undefined ? answer : { ...answer, headers: { 'retry-after': `${wait}` } };
+      }
       this.opts.logger.error('internal error', { requestId: cmd.requestId, err });
       return problem('INTERNAL', 'internal error');
     }

@@ -55,6 +55,16 @@ export function retryAfterOf(code: string): number | undefined {
   return RETRY_AFTER_S[code];
 }
 
+/**
+ * The `Retry-After` (seconds) of a refusal that passes (the venue's order rate, no owner of the
+ * account yet, a drain…): the error's own delay, else its code's; undefined for others.
+ */
+export function retryAfterOfError(err: KairosError): number | undefined {
+  return 'retryAfterS' in err && typeof err.retryAfterS === 'number'
+    ? err.retryAfterS
+    : RETRY_AFTER_S[err.code];
+}
+
 /** An RFC 9457 problem carrying the stable code, its status and title from the catalogue. */
 export function problemBody(code: string, detail: string) {
   const { status, title } = apiErrorOf(code);
@@ -90,12 +100,8 @@ export function registerProblems(app: FastifyInstance, log: Logger = noopLogger)
       return sendProblem(reply, 'VALIDATION', `${field}: ${v?.message ?? 'is invalid'}`);
     }
     if (err instanceof KairosError) {
-      // A refusal that passes (no owner of the account yet, a drain…) says when to retry: the
-      // error's own delay, else the code's.
-      const wait =
-        'retryAfterS' in err && typeof err.retryAfterS === 'number'
-          ? err.retryAfterS
-          : RETRY_AFTER_S[err.code];
+      // A refusal that passes (no owner of the account yet, a drain…) says when to retry.
+      const wait = retryAfterOfError(err);
       if (wait !== undefined) void reply.header('retry-after', String(wait));
       return sendProblem(reply, err.code, err.message);
     }

@@ -17,7 +17,7 @@ import { fetchVenueBalances } from '../trading/venues/ccxt/venue-balances.js';
 import { liveAccountVenue, type LiveVenue } from './live-account-venue.js';
 import type { VenueGate } from './venue-gate.js';
 import type { PrivateConnection, ServerVenues } from './server-venues.js';
-import { OrderRate, type OrderLimit } from './order-rate.js';
+import { OrderRate, orderRateDetail, type OrderLimit } from './order-rate.js';
 
 /** A live account as the server opens it. */
 export interface LiveAccountSpec {
@@ -225,6 +225,11 @@ export class LiveAccounts {
         venue: gate ? (deliver, order) => gate.wrap(venue!.build(deliver, order)) : venue.build,
         clock: new LiveClock(),
         onAlert: cfg.onAlert,
+        // A strategy's new orders count in the one window with the API's, denied past it.
+        venueOrderRate: (id) => {
+          const full = this.admitOrder(spec.accountId, id);
+          return full && orderRateDetail(spec.accountId, full.limit, full.retryAfterMs);
+        },
       });
       const unwatch: (() => void)[] = [];
       for (const inst of instruments)
@@ -265,16 +270,21 @@ export class LiveAccounts {
 
   /**
    * Takes one of a live account's new-order slots in its venue's order-rate window
-   * (`ServerVenues.orderLimit`): null when the order may go, else the limit and the ms until a
-   * slot frees (the order is refused, never queued: one sent late is not the order placed).
+   * (`ServerVenues.orderLimit`) for order `clientOrderId` (one holding a slot takes no other):
+   * null when the order may go, else the limit and the ms until a slot frees (the order is
+   * refused, never queued: one sent late is not the order placed). The API asks it before it
+   * stores an order, the account's risk gate for every order (a strategy's too).
    */
-  admitOrder(accountId: string): { limit: OrderLimit; retryAfterMs: number } | null {
+  admitOrder(
+    accountId: string,
+    clientOrderId: string,
+  ): { limit: OrderLimit; retryAfterMs: number } | null {
     const venue = this.#tracked.get(accountId)?.spec.venue;
     if (venue === undefined) return null;
     let rate = this.#rates.get(accountId);
     if (!rate)
       this.#rates.set(accountId, (rate = new OrderRate(() => this.cfg.venues.orderLimit(venue))));
-    const retryAfterMs = rate.admit(this.cfg.now());
+    const retryAfterMs = rate.admit(this.cfg.now(), clientOrderId);
     return retryAfterMs === 0 ? null : { limit: this.cfg.venues.orderLimit(venue), retryAfterMs };
   }
 

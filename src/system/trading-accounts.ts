@@ -350,8 +350,8 @@ export class TradingAccounts {
   }
 
   /** A live account's new order against its venue's order rate (`LiveAccounts.admitOrder`). */
-  admitOrder(accountId: string) {
-    return this.cfg.live?.admitOrder(accountId) ?? null;
+  admitOrder(accountId: string, clientOrderId: string) {
+    return this.cfg.live?.admitOrder(accountId, clientOrderId) ?? null;
   }
 
   info(accountId: string): AccountInfo | undefined {

@@ -499,7 +499,7 @@ export async function startTradingServer(
         setDefault: (userId, id, by) => accounts.setDefault(userId, id, by),
         trading: (id) => accounts.runtime(id),
         venueLink: (id) => accounts.venueLink(id),
-        admitOrder: (id) => accounts.admitOrder(id),
+        admitOrder: (id, orderId) => accounts.admitOrder(id, orderId),
         instrumentsOf: (id) => accounts.instrumentsOf(id),
       },
       orderReads: {

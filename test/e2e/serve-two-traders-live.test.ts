@@ -2,11 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
+import { toDecimal } from '../../src/trading/core/decimal.js';
 import { apiCall } from '../support/api-call.js';
 import { syntheticBars, writeBarsFile } from '../support/ccxt-sim.js';
 import { btcSlice } from '../support/paper-args.js';
 import { runCli } from '../support/run-cli.js';
 import { spawnServe } from '../support/spawn-serve.js';
+import { addToCatalog } from '../support/strategy-catalog.js';
 import { killVenue, spawnVenue, type VenueProcess } from '../support/spawn-venue.js';
 import { until } from '../support/until.js';
 
@@ -30,6 +32,14 @@ interface Trader {
  * never cross between traders or accounts (the venue's per-account view agrees); the venue killed
  * with SIGKILL while an order is open and started again on its state file: the live accounts go
  * DOWN and come back UP, nothing is lost and nothing is sent twice.
+ *
+ * A quant at the same desk, with a live account on their own key, starts two instances of a
+ * strategy on it over the API: each one's `ctx.position()`, as it reports it in its state, is what
+ * its own fills made (the other instance's fills on the same account, and the traders' on theirs,
+ * excluded); the two make the account's position at the venue. They run on through the venue's
+ * restart and still report the same (nothing lost, nothing bought twice).
+ * (Traders place orders and quants start strategies, `docs/security.md`: no role does both, so
+ * the other fills on the strategy's account are another instance's.)
  */
 describe('kairos serve: two traders, each live on their own key at the simulator, and on paper', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-two-traders-'));
@@ -37,6 +47,9 @@ describe('kairos serve: two traders, each live on their own key at the simulator
   const data = btcSlice(path.join(dir, 'BTC-1m.json'), 3000);
   const venueData = writeBarsFile(path.join(dir, 'venue-1m.json'), syntheticBars(20_000));
   const stateFile = path.join(dir, 'venue-state.json');
+  const catalog = path.join(dir, 'strategies');
+  addToCatalog(catalog, 'test/fixtures/strategies/own-position.ts', 'own-position');
+  const quant = { name: 'qin', key: { apiKey: 'qin-key', secret: 'qin-secret' } };
   const password = 'trader passphrase number 2';
   const traders: Trader[] = [
     { name: 'tom', key: { apiKey: 'tom-key', secret: 'tom-secret' } },
@@ -70,21 +83,30 @@ describe('kairos serve: two traders, each live on their own key at the simulator
     'tom-key:tom-secret:BTC=0,USDT=1000000',
     '--account',
     'ann-key:ann-secret:BTC=0,USDT=500000',
+    '--account',
+    'qin-key:qin-secret:BTC=0,USDT=1000000',
     '--state',
     stateFile,
   ];
 
   beforeAll(async () => {
-    for (const t of traders) {
-      const made = runCli(['user', 'create', t.name, '--role', 'trader'], {
+    for (const [name, role] of [...traders.map((t) => [t.name, 'trader']), [quant.name, 'quant']]) {
+      const made = runCli(['user', 'create', name!, '--role', role!], {
         KAIROS_HOME: home,
         KAIROS_USER_PASSWORD: password,
       });
       expect(made.code).toBe(0);
-      totp[t.name] = /secret: (\S+)/.exec(made.stdout)![1]!;
+      totp[name!] = /secret: (\S+)/.exec(made.stdout)![1]!;
     }
     venue = await spawnVenue(venueArgs(0));
-    serve = spawnServe({}, data, home, ['--venue', 'binance', '--exchange-url', venue.url]);
+    serve = spawnServe({}, data, home, [
+      '--venue',
+      'binance',
+      '--exchange-url',
+      venue.url,
+      '--strategies',
+      catalog,
+    ]);
     url = await serve.api();
   }, 120_000);
   afterAll(async () => {
@@ -132,23 +154,28 @@ describe('kairos serve: two traders, each live on their own key at the simulator
   const venueStatus = async (t: Trader) =>
     (await call(t, 'GET', `/accounts/${t.live}`)).json.venueStatus?.venue as string | undefined;
 
+  /** Logs `t` in, stores their key and opens their live account on it (`UP`). */
+  const openLive = async (t: Trader) => {
+    t.token = await login(t.name);
+    const cred = await call(t, 'POST', '/credentials', {
+      venue: 'binance',
+      label: 'own',
+      ...t.key,
+    });
+    expect(cred.status).toBe(201);
+    const live = await call(t, 'POST', '/accounts', {
+      name: 'real',
+      mode: 'live',
+      venue: 'binance',
+      credentialId: cred.json.id,
+    });
+    expect([live.status, live.json.venueStatus?.venue]).toEqual([201, 'UP']);
+    t.live = live.json.id;
+  };
+
   it('keeps fills, balances and positions apart and loses nothing when the venue is killed and restarted', async () => {
     for (const t of traders) {
-      t.token = await login(t.name);
-      const cred = await call(t, 'POST', '/credentials', {
-        venue: 'binance',
-        label: 'own',
-        ...t.key,
-      });
-      expect(cred.status).toBe(201);
-      const live = await call(t, 'POST', '/accounts', {
-        name: 'real',
-        mode: 'live',
-        venue: 'binance',
-        credentialId: cred.json.id,
-      });
-      expect([live.status, live.json.venueStatus?.venue]).toEqual([201, 'UP']);
-      t.live = live.json.id;
+      await openLive(t);
       const paper = await call(t, 'POST', '/accounts', {
         name: 'practice',
         startingCash: '100000',
@@ -224,6 +251,64 @@ describe('kairos serve: two traders, each live on their own key at the simulator
       ]);
     }
 
+    // The quant: a live account on their own key, two instances of a strategy on it.
+    const qin: Trader = {
+      ...quant,
+      token: '',
+      live: '',
+      paper: '',
+      liveOrders: [],
+      paperOrders: [],
+    };
+    await openLive(qin);
+    const instances: string[] = [];
+    for (const size of ['0.01', '0.02']) {
+      const started = await call(qin, 'POST', '/strategies/own-position/start', {
+        accountId: qin.live,
+        params: { size },
+      });
+      expect([started.status, started.json.accountId]).toEqual([201, qin.live]);
+      instances.push(started.json.id);
+    }
+    /** What each instance reports in its state: `ctx.position()` and the bars it heard. */
+    const reported = async () =>
+      Promise.all(
+        instances.map(
+          async (id) => (await call(qin, 'GET', `/strategies/instances/${id}/state`)).json.state,
+        ),
+      ) as Promise<({ position: string; bars: number } | null)[]>;
+    const heldAtVenue = async (t: Trader) => {
+      const btc = (await atVenue(t)).balances.find((b: Json) => b.asset === 'BTC');
+      return toDecimal(btc.free).plus(btc.locked);
+    };
+    // Each sees what its own fill made (0.02 bought makes twice what 0.01 does, fees in BTC
+    // included), not the other's on the same account nor the traders'; the two are what the
+    // account holds at the venue.
+    let states = await reported();
+    await until(
+      async () => {
+        states = await reported();
+        const [one, two] = states.map((s) => toDecimal(s?.position ?? '0'));
+        return one!.gt(0) && two!.eq(one!.times(2)) && one!.plus(two!).eq(await heldAtVenue(qin));
+      },
+      30_000,
+      `each instance's own position (they report ${JSON.stringify(states)})`,
+    );
+    const qinAtVenue = await atVenue(qin);
+    expect(qinAtVenue.orders.map((o: Json) => o.clientOrderId.replace(/-\d+$/, '')).sort()).toEqual(
+      [...instances].sort(),
+    );
+    // The account's position is the venue's holding, once it confirms it (every 2 s).
+    const total = toDecimal(states[0]!.position).plus(states[1]!.position);
+    await until(
+      async () => {
+        const p = (await call(qin, 'GET', `/positions?accountId=${qin.live}`)).json.positions;
+        return p.length === 1 && toDecimal(p[0].quantity).eq(total);
+      },
+      30_000,
+      "the quant's account position as the venue confirms it",
+    );
+
     // An order open at the venue when it is killed.
     const resting = await order(tom, tom.live, {
       side: 'BUY',
@@ -263,8 +348,9 @@ describe('kairos serve: two traders, each live on their own key at the simulator
 
     venue = await spawnVenue(venueArgs(port));
     expect(venue.output()).toMatch(/\(restored\)/);
-    for (const t of traders)
+    for (const t of [...traders, qin])
       await until(async () => (await venueStatus(t)) === 'UP', 60_000, `${t.name} UP again`);
+    const heard = (await reported()).map((s) => s!.bars);
     const after = await venueAccounts();
     // Nothing lost, nothing sent twice: the same orders (the resting one still open) and fills.
     for (const [i, t] of traders.entries()) {
@@ -277,6 +363,17 @@ describe('kairos serve: two traders, each live on their own key at the simulator
       expect(now.balances).toEqual(was.balances);
       expect(await fills(t, t.live)).toEqual(before.fills[i]);
     }
+    // The quant's strategies hear the venue's bars again and report the same positions: their
+    // one order each at the venue, not sent again.
+    await until(
+      async () => (await reported()).every((s, i) => s!.bars > heard[i]!),
+      30_000,
+      'the strategies hear bars again',
+    );
+    expect((await reported()).map((s) => s!.position)).toEqual(states.map((s) => s!.position));
+    const qinNow = after.find((a) => a.apiKey === qin.key.apiKey);
+    expect(qinNow.orders).toEqual(qinAtVenue.orders);
+    expect(qinNow.trades).toEqual(qinAtVenue.trades);
     // ... and the server holds it open, reconciled, not resent.
     const open = (await call(tom, 'GET', `/orders/${resting}`)).json.order;
     expect(open.status).toBe('ACCEPTED');

@@ -34,14 +34,18 @@ async function answerFromOwner(
   local: () => Promise<CommandAnswer>,
 ): Promise<FastifyReply> {
   const { sub, role } = req.claims;
-  const { status, body } = await handOff.dispatch(
+  const { status, body, headers } = await handOff.dispatch(
     { requestId: req.id, user: { id: sub, role }, ...cmd },
     local,
   );
   if (status >= 400) reply.type('application/problem+json');
-  // The owner's refusal to retry (its lease lost meanwhile, draining) says when, as it would here.
+  // The owner's refusal to retry (its venue's order rate, its lease lost meanwhile, draining)
+  // says when, as it would here: the owner's header, else (an owner of an older version) the
+  // code's.
   const code = (body as { code?: unknown } | null)?.code;
-  const wait = status === 503 && typeof code === 'string' ? retryAfterOf(code) : undefined;
+  const wait =
+    headers?.['retry-after'] ??
+    (status === 503 && typeof code === 'string' ? retryAfterOf(code) : undefined);
   if (wait !== undefined) void reply.header('retry-after', String(wait));
   return reply.code(status).send(body);
 }

@@ -18,10 +18,12 @@ export interface AccountCommand {
   readonly idempotencyKey: string | null;
 }
 
-/** What the owner answered: the HTTP status and body the client gets. */
+/** What the owner answered: the HTTP status, headers and body the client gets. */
 export interface CommandAnswer {
   readonly status: number;
   readonly body: unknown;
+  /** Headers of the answer that matter to the client (`retry-after` of a 429 or 503), lower case. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -49,6 +49,8 @@ export const Reason = {
   OPEN_ORDERS_LIMIT: 'OPEN_ORDERS_LIMIT',
   /** Too many orders and cancels in the last second. */
   MESSAGE_THROTTLE: 'MESSAGE_THROTTLE',
+  /** A live account placed its venue's new orders for the window (the venue's order rate). */
+  VENUE_ORDER_RATE: 'VENUE_ORDER_RATE',
   /** Today's loss reached its limit: only orders that reduce the position may go. */
   DAILY_LOSS_LIMIT: 'DAILY_LOSS_LIMIT',
   /** The same order (side, quantity, price) was made moments ago. */

@@ -74,6 +74,8 @@ export interface KernelConfig<V extends KernelVenue> {
   readonly onAlert?: (alert: Alert) => void;
   /** Fault tests only: called between commit and send, and between send and the stored answer. */
   readonly failpoint?: (at: Failpoint) => void;
+  /** The venue's order-rate window of the account, asked by the risk gate (`RiskSettings`). */
+  readonly venueOrderRate?: (clientOrderId: string) => string | null;
 }
 
 /**
@@ -167,6 +169,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
     const limits = () => this.#limits;
     const dayPnl = this.#dayPnl;
     const clock = this.clock;
+    const rate = cfg.venueOrderRate ? { venueOrderRate: cfg.venueOrderRate } : {};
     this.risk = new RiskEngine(
       bus,
       {
@@ -183,8 +186,9 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
               return limits();
             },
             dayPnl: () => dayPnl.value(clock.now()),
+            ...rate,
           }
-        : { allowShort: cfg.allowShort ?? false },
+        : { allowShort: cfg.allowShort ?? false, ...rate },
     );
     if (cfg.limits) {
       // The window collar also sees every bar's close and every trade, not only order times.

@@ -57,6 +57,8 @@ export interface TradingCoreConfig {
    * order sent a moment ago, and an order is never resent blindly (invariant 4).
    */
   readonly sendUnsent?: boolean;
+  /** A live account's venue order-rate window, asked by the risk gate (`RiskSettings`). */
+  readonly venueOrderRate?: (clientOrderId: string) => string | null;
 }
 
 /**
@@ -101,6 +103,7 @@ export class TradingCore extends Kernel<NodeVenue> {
       venue: (ports) => cfg.venue(ports.report, ports.order),
       ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
       ...(cfg.failpoint ? { failpoint: cfg.failpoint } : {}),
+      ...(cfg.venueOrderRate ? { venueOrderRate: cfg.venueOrderRate } : {}),
     });
   }
 

@@ -52,6 +52,13 @@ export interface RiskSettings {
   readonly states?: TradingStates;
   /** PnL since the start of the UTC day, fees included (for the daily loss limit). */
   readonly dayPnl?: () => Decimal | null;
+  /**
+   * The venue's order-rate window of the account (a live account's, kept by the server and
+   * shared with its order entry): takes a slot for a new order that passed every other check
+   * (one holding a slot already takes no other) and answers null, or answers why it is full (the
+   * limit and when a slot frees); the order is then denied `VENUE_ORDER_RATE`. Absent: no rate.
+   */
+  readonly venueOrderRate?: (clientOrderId: string) => string | null;
 }
 
 /** Published on `events.risk` when a trading state changes (the kill switch, a re-enable). */
@@ -96,7 +103,7 @@ export class RiskEngine {
   execute(cmd: TradingCommand): void {
     if (cmd.kind === 'SubmitOrder') {
       this.#sample(cmd.order.instrumentId, cmd.ts);
-      const denial = this.check(cmd.order, cmd.ts);
+      const denial = this.check(cmd.order, cmd.ts) ?? this.#venueRate(cmd.order);
       if (denial) {
         // The denial is the gate's report on the order: to the OMS, through the bus.
         this.bus.send(Endpoints.executionReports, {
@@ -123,6 +130,15 @@ export class RiskEngine {
   observePrice(instrumentId: string, price: Decimal, ts: number): void {
     const horizon = this.#collarHorizon();
     if (horizon !== null) this.#prices.record(instrumentId, price, ts, horizon);
+  }
+
+  /**
+   * Last, so an order denied for another reason takes no slot of the venue's order rate (every
+   * new order of the account, from a trader or a strategy, is counted in the one window).
+   */
+  #venueRate(order: Order): Denial | null {
+    const full = this.settings.venueOrderRate?.(order.clientOrderId) ?? null;
+    return full === null ? null : { reason: Reason.VENUE_ORDER_RATE, message: full };
   }
 
   /** Counts a message for its strategy, its instrument and the account. */

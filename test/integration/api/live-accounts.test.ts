@@ -239,6 +239,16 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
     expect(positions).toHaveLength(1);
     expect(positions[0]).toMatchObject({ instrumentId: 'BTC/USDT', source: 'venue' });
     expect(toDecimal(positions[0].quantity).eq(toDecimal(venue.get('BTC')!.free))).toBe(true);
+    // When the venue last confirmed it: a time, moved on by the next confirmation.
+    const confirmed = positions[0].confirmedAt as number;
+    expect(confirmed).toBeGreaterThanOrEqual(balances[0].confirmedAt);
+    await until(
+      async () =>
+        (await call('GET', `/positions?accountId=${ids.live}`, { token: tom })).json.positions[0]
+          .confirmedAt > confirmed,
+      10_000,
+      'the position confirmed again by the venue',
+    );
     // The paper account saw none of it: its own cash, no position, no fill.
     const paper = (await call('GET', `/balances?accountId=${ids.paper}`, { token: tom })).json
       .balances;

@@ -4,6 +4,9 @@ import { until } from '../../support/until.js';
 import { apiCall, type Answer } from '../../support/api-call.js';
 import { secondTrader, startTestServer, type TestServer } from '../../support/api-server.js';
 import { TEST_DATABASE_URL, dropTestSchema } from '../../support/postgres.js';
+import type { BinanceSim } from '../../../src/simulators/binance/server.js';
+import { startLiveSim } from '../../support/ccxt-sim.js';
+import { openLiveAccount } from '../../support/live-account.js';
 import { TestOwnership } from '../../support/test-ownership.js';
 import { TEST_REDIS_URL, testRedis, uniquePrefix } from '../scalability/services.js';
 
@@ -22,6 +25,7 @@ const sameRequest = (o: Json) => {
  * to the client exactly as A answers it: 201, then 200 for the same key, 422 for a risk denial,
  * 404 for another user's account, 202/409 for a cancel; journaled once. No owner answering:
  * 503 `ACCOUNT_OWNER_UNAVAILABLE` with `Retry-After`, and the retry with the same key is safe.
+ * The owner's `Retry-After` comes back with its answer (a live account's 429 `VENUE_ORDER_RATE`).
  */
 describe('orders handed to the instance that owns the account (Postgres, Redis)', () => {
   const schema = `kairos_handoff_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -35,13 +39,18 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
   let tomAccount: string;
   let tinaAccount: string;
   let db: pg.Client;
+  /** A venue advertising 2 new orders per 10 s per account. */
+  let sim: BinanceSim;
 
   beforeAll(async () => {
+    sim = await startLiveSim({ ordersPer10s: 2 });
+    const venues = [{ id: 'binance', url: sim.url }];
     a = await startTestServer({
       postgresSchema: schema,
       env,
       ownership: ownsAll,
       handOff: { prefix },
+      venues,
     });
     tom = a.token;
     tina = await secondTrader(a);
@@ -63,6 +72,7 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
       env,
       ownership: new TestOwnership(),
       handOff: { prefix, waitMs: 1_000 },
+      venues,
     });
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
@@ -71,6 +81,7 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
     await db?.end();
     await b?.server.close();
     await a?.server.close();
+    await sim?.close();
     await dropTestSchema(schema);
     await (await testRedis(prefix)).cleanup();
   });
@@ -278,5 +289,24 @@ describe('orders handed to the instance that owns the account (Postgres, Redis)'
     expect([200, 201]).toContain(retried.status);
     expect(retried.json.accountId).toBe(tinaAccount);
     expect(await journaled(retried.json.clientOrderId)).toBe(1);
+  }, 30_000);
+
+  it("the owner's 429 VENUE_ORDER_RATE comes back from B with its Retry-After", async () => {
+    const call = (method: string, route: string, body?: unknown) =>
+      apiCall(a.server.url, method, route, { token: tom, ...(body === undefined ? {} : { body }) });
+    const { account } = await openLiveAccount(call, sim, 'venue');
+    expect(account.status).toBe(201);
+    ownsAll.take(account.json.id);
+    const live = { accountId: account.json.id, instrumentId: 'BTC/USDT', quantity: '0.02' };
+    const started = Date.now();
+    for (const key of ['rate-1', 'rate-2'])
+      expect((await place(b, tom, live, key)).status).toBe(201);
+    const refused = await place(b, tom, live, 'rate-3');
+    // The test only holds if the 3 went in one window.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect([refused.status, refused.json.code]).toEqual([429, 'VENUE_ORDER_RATE']);
+    const wait = Number(refused.headers['retry-after']);
+    expect(wait).toBeGreaterThanOrEqual(1);
+    expect(wait).toBeLessThanOrEqual(10);
   }, 30_000);
 });

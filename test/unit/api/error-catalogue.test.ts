@@ -89,7 +89,7 @@ describe('the API error catalogue and docs/errors.md', () => {
     expect(unknown).toEqual([]);
   });
 
-  it('every reason the gate or the order checks deny with answers 422', () => {
+  it('every reason the gate or the order checks deny with answers 422 (the venue order rate: 429)', () => {
     const dirs = ['src/trading/risk', 'src/trading/model'].map((d) => path.join(ROOT, d));
     const reasons = new Set(
       dirs.flatMap((dir) =>
@@ -102,8 +102,13 @@ describe('the API error catalogue and docs/errors.md', () => {
       ),
     );
     expect(reasons.size).toBeGreaterThan(10);
+    expect(reasons).toContain('VENUE_ORDER_RATE');
+    // The venue's order rate is a 429 wherever it refuses: at order entry, or at the gate.
     for (const reason of reasons)
-      expect([reason, apiErrorOf(reason).status]).toEqual([reason, 422]);
+      expect([reason, apiErrorOf(reason).status]).toEqual([
+        reason,
+        reason === 'VENUE_ORDER_RATE' ? 429 : 422,
+      ]);
   });
 
   it('answers 400 with a generic title for a code it does not list', () => {

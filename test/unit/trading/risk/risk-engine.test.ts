@@ -15,7 +15,12 @@ const inst = instrument({
   minQuantity: '2',
 });
 
-function setup(cash = '1000', position = '0', allowShort = false) {
+function setup(
+  cash = '1000',
+  position = '0',
+  allowShort = false,
+  venueOrderRate?: (clientOrderId: string) => string | null,
+) {
   const bus = new MessageBus();
   const sent: string[] = [];
   const exec = new ExecutionEngine(bus, () => ({
@@ -31,7 +36,7 @@ function setup(cash = '1000', position = '0', allowShort = false) {
       open: exec.open,
       lastPrice: () => Dec('10'),
     },
-    { allowShort },
+    venueOrderRate ? { allowShort, venueOrderRate } : { allowShort },
   );
   let n = 0;
   const submit = (req: OrderRequest) => {
@@ -51,6 +56,20 @@ function setup(cash = '1000', position = '0', allowShort = false) {
 }
 
 describe('RiskEngine', () => {
+  it('asks the venue order rate last: past it an order is denied VENUE_ORDER_RATE; one denied before takes no slot', () => {
+    const asked: string[] = [];
+    const r = setup('1000', '0', false, (id) => {
+      asked.push(id);
+      return asked.length > 2 ? 'the venue takes 2 orders per 10 s; the next in 9 s' : null;
+    });
+    expect(r.submit({ side: 'BUY', quantity: '2' })).toBe('SENT');
+    expect(r.submit({ side: 'BUY', quantity: '1000' })).toBe('INSUFFICIENT_BALANCE');
+    expect(r.submit({ side: 'BUY', quantity: '2' })).toBe('SENT');
+    expect(r.submit({ side: 'BUY', quantity: '2' })).toBe('VENUE_ORDER_RATE');
+    expect(asked).toEqual(['c1', 'c3', 'c4']);
+    expect(r.sent).toEqual(['c1', 'c3']);
+  });
+
   it('values a market buy at the last price plus the taker fee: exactly enough passes, a cent short is denied', () => {
     expect(setup('100.1').submit({ side: 'BUY', quantity: '10' })).toBe('SENT');
     expect(setup('100.09').submit({ side: 'BUY', quantity: '10' })).toBe('INSUFFICIENT_BALANCE');
