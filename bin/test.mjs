@@ -43,9 +43,14 @@ async function staticChecks() {
   return failed;
 }
 
+// `--liftoff-only` (inherited by Jest's workers): PGlite's WebAssembly runs on V8's baseline
+// compiler only. A test file's databases live seconds, and the optimising tier's compiles of
+// Postgres's large functions cost more CPU than they save (measured: 9-25 % less CPU per file,
+// the 2,000-request floods included; docs/testing.md, "Test suite time").
 const jest = run(
   process.execPath,
   [
+    '--liftoff-only',
     '--experimental-vm-modules',
     path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'),
     '--maxWorkers=2',

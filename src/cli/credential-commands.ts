@@ -49,7 +49,7 @@ export function registerCredential(program: Command): void {
 
 async function addCredential(flags: AddFlags): Promise<void> {
   const { isExchangeId } = await import('../trading/venues/ccxt/exchange-factory.js');
-  if (!isExchangeId(flags.venue)) {
+  if (!(await isExchangeId(flags.venue))) {
     throw new KairosError(
       'USAGE',
       `--venue: must be a ccxt exchange id (e.g. binance, kraken, okx), was ${JSON.stringify(flags.venue)}`,

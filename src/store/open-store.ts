@@ -1,9 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { cp, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, sql } from 'kysely';
-import pg from 'pg';
 import { KairosError } from '../trading/core/errors.js';
 import type { Logger } from '../trading/core/logger.js';
 import type { Metrics } from '../trading/core/metrics.js';
@@ -65,6 +64,9 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
   }
   let store: Store;
   if (opts.databaseUrl) {
+    // Each driver loads when used: a process on PGlite does not load pg, nor one on Postgres
+    // PGlite (a few tenths of a second of CPU each, paid by every short `kairos` command).
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({
       connectionString: opts.databaseUrl,
       max: 10,
@@ -171,6 +173,7 @@ async function openPglite(opts: StoreOptions): Promise<PGlite> {
   if (folder) await copyTemplate(opts.template!, opts.dataDir!);
   const template =
     fresh && !folder && opts.template ? new Blob([await readFile(opts.template)]) : undefined;
+  const { PGlite } = await import('@electric-sql/pglite');
   return PGlite.create({
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     ...(template ? { loadDataDir: template } : {}),
@@ -198,6 +201,7 @@ async function copyTemplate(template: string, dataDir: string): Promise<void> {
  * writeFileSync('template.tar', Buffer.from(await (await migratedPgliteDump()).arrayBuffer()));
  */
 export async function migratedPgliteDump(): Promise<Blob> {
+  const { PGlite } = await import('@electric-sql/pglite');
   const lite = await PGlite.create();
   const db = new Kysely<Schema>({ dialect: new OneSchemaDialect({ pool: pglitePool(lite) }) });
   try {

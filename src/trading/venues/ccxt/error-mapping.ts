@@ -1,4 +1,3 @@
-import ccxt from 'ccxt';
 import { KairosError } from '../../core/errors.js';
 import { Reason } from '../../core/reason-codes.js';
 import { VenueBusyError } from '../../execution/venue-busy.js';
@@ -36,6 +35,51 @@ export const VenueReason = {
   REJECTED_AT_VENUE: 'REJECTED_AT_VENUE',
 } as const;
 
+/** ccxt's error classes this module tells apart (ccxt's names; each extends `BaseError`). */
+export type CcxtErrorName =
+  | 'BaseError'
+  | 'ExchangeError'
+  | 'AuthenticationError'
+  | 'PermissionDenied'
+  | 'ArgumentsRequired'
+  | 'BadRequest'
+  | 'BadSymbol'
+  | 'InsufficientFunds'
+  | 'InvalidOrder'
+  | 'OrderNotFound'
+  | 'OrderImmediatelyFillable'
+  | 'OrderNotFillable'
+  | 'DuplicateOrderId'
+  | 'MarketClosed'
+  | 'NotSupported'
+  | 'OperationFailed'
+  | 'NetworkError'
+  | 'DDoSProtection'
+  | 'RateLimitExceeded'
+  | 'RequestTimeout'
+  | 'InvalidNonce';
+
+/**
+ * Whether `e` is an instance of ccxt's error class `name`: that class is in its prototype chain,
+ * a chain that ends `BaseError` → `Error` (ccxt's hierarchy, `ccxt/js/src/base/errors.js`).
+ * By class name, not `instanceof ccxt.X`: this module does not load ccxt, which costs every
+ * process about a second of CPU and loads only when a venue is built (`exchange-factory.ts`).
+ */
+export function isCcxt(e: unknown, name: CcxtErrorName): boolean {
+  let found = false;
+  for (let p = protoOf(e); p !== null; p = protoOf(p)) {
+    const own = classOf(p);
+    if (own === name) found = true;
+    if (own === 'BaseError') return found && classOf(protoOf(p)) === 'Error';
+  }
+  return false;
+}
+
+const protoOf = (o: unknown): object | null =>
+  typeof o === 'object' && o !== null ? (Object.getPrototypeOf(o) as object | null) : null;
+const classOf = (proto: object | null): unknown =>
+  (proto as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 500);
 
 /** Refusals decided before anything was sent (the gate, the breaker, the budget store). */
@@ -51,21 +95,21 @@ function localRefusal(e: unknown): string | null {
 function venueRefusal(e: unknown): string | null {
   // Order matters: subclasses first. RateLimitExceeded and InvalidNonce are NetworkErrors in
   // ccxt, but the venue answered: the request was refused, not lost.
-  if (e instanceof ccxt.DDoSProtection || e instanceof ccxt.RateLimitExceeded)
+  if (isCcxt(e, 'DDoSProtection') || isCcxt(e, 'RateLimitExceeded'))
     return VenueReason.VENUE_RATE_LIMITED;
-  if (e instanceof ccxt.InvalidNonce) return VenueReason.VENUE_CLOCK_SKEW;
-  if (e instanceof ccxt.NetworkError || e instanceof ccxt.OperationFailed) return null;
-  if (e instanceof ccxt.OrderImmediatelyFillable) return Reason.POST_ONLY_WOULD_TAKE;
-  if (e instanceof ccxt.OrderNotFillable) return VenueReason.VENUE_ORDER_NOT_FILLABLE;
-  if (e instanceof ccxt.InsufficientFunds) return Reason.INSUFFICIENT_BALANCE;
-  if (e instanceof ccxt.InvalidOrder) return VenueReason.VENUE_INVALID_ORDER;
-  if (e instanceof ccxt.BadSymbol) return VenueReason.VENUE_BAD_SYMBOL;
-  if (e instanceof ccxt.BadRequest || e instanceof ccxt.ArgumentsRequired)
+  if (isCcxt(e, 'InvalidNonce')) return VenueReason.VENUE_CLOCK_SKEW;
+  if (isCcxt(e, 'NetworkError') || isCcxt(e, 'OperationFailed')) return null;
+  if (isCcxt(e, 'OrderImmediatelyFillable')) return Reason.POST_ONLY_WOULD_TAKE;
+  if (isCcxt(e, 'OrderNotFillable')) return VenueReason.VENUE_ORDER_NOT_FILLABLE;
+  if (isCcxt(e, 'InsufficientFunds')) return Reason.INSUFFICIENT_BALANCE;
+  if (isCcxt(e, 'InvalidOrder')) return VenueReason.VENUE_INVALID_ORDER;
+  if (isCcxt(e, 'BadSymbol')) return VenueReason.VENUE_BAD_SYMBOL;
+  if (isCcxt(e, 'BadRequest') || isCcxt(e, 'ArgumentsRequired'))
     return VenueReason.VENUE_BAD_REQUEST;
-  if (e instanceof ccxt.AuthenticationError) return VenueReason.VENUE_AUTH_FAILED;
-  if (e instanceof ccxt.MarketClosed) return VenueReason.VENUE_MARKET_CLOSED;
-  if (e instanceof ccxt.NotSupported) return VenueReason.VENUE_NOT_SUPPORTED;
-  if (e instanceof ccxt.ExchangeError) return VenueReason.VENUE_REJECTED;
+  if (isCcxt(e, 'AuthenticationError')) return VenueReason.VENUE_AUTH_FAILED;
+  if (isCcxt(e, 'MarketClosed')) return VenueReason.VENUE_MARKET_CLOSED;
+  if (isCcxt(e, 'NotSupported')) return VenueReason.VENUE_NOT_SUPPORTED;
+  if (isCcxt(e, 'ExchangeError')) return VenueReason.VENUE_REJECTED;
   return null;
 }
 
@@ -84,13 +128,13 @@ export function createOutcome(e: unknown): CreateOutcome {
   const text = message(e);
   const local = localRefusal(e);
   if (local) return { kind: 'rejected', reason: local, message: text };
-  if (e instanceof ccxt.DuplicateOrderId || /duplicate order/i.test(text))
+  if (isCcxt(e, 'DuplicateOrderId') || /duplicate order/i.test(text))
     return { kind: 'unknown', reason: VenueReason.DUPLICATE_AT_VENUE, message: text };
   const refused = venueRefusal(e);
   if (refused) return { kind: 'rejected', reason: refused, message: text };
-  if (e instanceof ccxt.RequestTimeout)
+  if (isCcxt(e, 'RequestTimeout'))
     return { kind: 'unknown', reason: VenueReason.VENUE_TIMEOUT, message: text };
-  if (e instanceof ccxt.NetworkError)
+  if (isCcxt(e, 'NetworkError'))
     return { kind: 'unknown', reason: VenueReason.VENUE_NETWORK_ERROR, message: text };
   return { kind: 'unknown', reason: VenueReason.VENUE_NO_ANSWER, message: text };
 }
@@ -108,7 +152,7 @@ export function cancelOutcome(
   | { readonly kind: 'not-found' }
   | { readonly kind: 'refused'; readonly reason: string }
   | { readonly kind: 'unknown' } {
-  if (e instanceof ccxt.OrderNotFound) return { kind: 'not-found' };
+  if (isCcxt(e, 'OrderNotFound')) return { kind: 'not-found' };
   const local = localRefusal(e);
   if (local) return { kind: 'refused', reason: local };
   const refused = venueRefusal(e);
@@ -123,7 +167,7 @@ export function cancelOutcome(
  * if (isOrderNotFound(e)) return null;
  */
 export function isOrderNotFound(e: unknown): boolean {
-  return e instanceof ccxt.OrderNotFound;
+  return isCcxt(e, 'OrderNotFound');
 }
 
 /**
@@ -133,7 +177,7 @@ export function isOrderNotFound(e: unknown): boolean {
  * if (isClockError(e)) void skew.measure();
  */
 export function isClockError(e: unknown): boolean {
-  return e instanceof ccxt.InvalidNonce;
+  return isCcxt(e, 'InvalidNonce');
 }
 
 /**
@@ -144,8 +188,8 @@ export function isClockError(e: unknown): boolean {
  * try { await exchange.fetchOHLCV(...) } catch (e) { throw asKairosError(e, 'binance') }
  */
 export function asKairosError(e: unknown, venue: string): unknown {
-  if (!(e instanceof ccxt.BaseError)) return e;
-  const code = e instanceof ccxt.NetworkError ? 'VENUE_UNAVAILABLE' : 'VENUE_ERROR';
+  if (!isCcxt(e, 'BaseError')) return e;
+  const code = isCcxt(e, 'NetworkError') ? 'VENUE_UNAVAILABLE' : 'VENUE_ERROR';
   return new KairosError(code, `${venue}: ${message(e)}`, { cause: e });
 }
 
@@ -178,8 +222,8 @@ export function busyError(
     );
   const banned = /\b418\b|banned/i.test(text);
   if (
-    e instanceof ccxt.DDoSProtection ||
-    e instanceof ccxt.RateLimitExceeded ||
+    isCcxt(e, 'DDoSProtection') ||
+    isCcxt(e, 'RateLimitExceeded') ||
     (e instanceof KairosError && e.code === 'VENUE_RATE_LIMITED')
   ) {
     const t = until(now + 60_000);
@@ -191,7 +235,7 @@ export function busyError(
     );
   }
   if (
-    e instanceof ccxt.NetworkError ||
+    isCcxt(e, 'NetworkError') ||
     (e instanceof KairosError &&
       (e.code === 'VENUE_CIRCUIT_OPEN' || e.code === 'CACHE_UNAVAILABLE'))
   ) {
@@ -209,7 +253,7 @@ export function busyError(
  * if (isCredentialRefused(e)) disableAccount();
  */
 export function isCredentialRefused(e: unknown): boolean {
-  return e instanceof ccxt.AuthenticationError || e instanceof ccxt.PermissionDenied;
+  return isCcxt(e, 'AuthenticationError') || isCcxt(e, 'PermissionDenied');
 }
 
 /**
@@ -221,5 +265,5 @@ export function isCredentialRefused(e: unknown): boolean {
  * if (maybeKeyRevoked(e) && ++times >= 3) disableAccount();
  */
 export function maybeKeyRevoked(e: unknown): boolean {
-  return e instanceof ccxt.DDoSProtection && /"code":\s*-2015\b/.test(message(e));
+  return isCcxt(e, 'DDoSProtection') && /"code":\s*-2015\b/.test(message(e));
 }

@@ -1,4 +1,5 @@
-import ccxt, { type Exchange } from 'ccxt';
+import type ccxtDefault from 'ccxt';
+import type { Exchange } from 'ccxt';
 import { KairosError } from '../../core/errors.js';
 import type { Alert } from '../../model/alert.js';
 import type { RequestBudget } from '../../../scalability/rate-limit/request-budget.js';
@@ -87,9 +88,21 @@ function baseUrl(flag: string, value: string, schemes: readonly string[]): strin
   return value.replace(/\/+$/, '');
 }
 
+type Ccxt = typeof ccxtDefault;
+let ccxtModule: Promise<Ccxt> | undefined;
+
+/**
+ * ccxt, loaded on first use: its hundreds of modules cost about a second of CPU, which a process
+ * (or a test file) that never builds a venue does not pay.
+ */
+function loadCcxt(): Promise<Ccxt> {
+  ccxtModule ??= import('ccxt').then((m) => m.default);
+  return ccxtModule;
+}
+
 /** Whether `id` is a ccxt exchange id (`binance`, `kraken`, ...; `ccxt.exchanges`). */
-export function isExchangeId(id: string): boolean {
-  return (ccxt.exchanges as readonly string[]).includes(id);
+export async function isExchangeId(id: string): Promise<boolean> {
+  return ((await loadCcxt()).exchanges as readonly string[]).includes(id);
 }
 
 /**
@@ -106,7 +119,8 @@ export function isExchangeId(id: string): boolean {
  */
 export async function createExchange(config: ExchangeConfig): Promise<BuiltExchange> {
   const id = config.exchangeId;
-  if (!isExchangeId(id))
+  const ccxt = await loadCcxt();
+  if (!(ccxt.exchanges as readonly string[]).includes(id))
     throw new KairosError(
       'VENUE_UNKNOWN',
       `exchange ${JSON.stringify(id)}: not a ccxt exchange id (e.g. binance, kraken, okx; see ccxt.exchanges)`,

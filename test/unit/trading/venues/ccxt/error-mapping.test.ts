@@ -1,4 +1,4 @@
-import ccxt from 'ccxt';
+import ccxt, { errors } from 'ccxt';
 import { KairosError } from '../../../../../src/trading/core/errors.js';
 import {
   isCredentialRefused,
@@ -6,6 +6,8 @@ import {
   asKairosError,
   cancelOutcome,
   createOutcome,
+  isCcxt,
+  type CcxtErrorName,
 } from '../../../../../src/trading/venues/ccxt/error-mapping.js';
 import { VenueRateLimitedError } from '../../../../../src/trading/venues/ccxt/request-gate.js';
 
@@ -76,5 +78,53 @@ describe('isCredentialRefused and maybeKeyRevoked', () => {
       expect(isCredentialRefused(e)).toBe(false);
       expect(maybeKeyRevoked(e)).toBe(false);
     }
+  });
+});
+
+describe('isCcxt', () => {
+  // Every name error-mapping asks about.
+  const names: CcxtErrorName[] = [
+    'BaseError',
+    'ExchangeError',
+    'AuthenticationError',
+    'PermissionDenied',
+    'ArgumentsRequired',
+    'BadRequest',
+    'BadSymbol',
+    'InsufficientFunds',
+    'InvalidOrder',
+    'OrderNotFound',
+    'OrderImmediatelyFillable',
+    'OrderNotFillable',
+    'DuplicateOrderId',
+    'MarketClosed',
+    'NotSupported',
+    'OperationFailed',
+    'NetworkError',
+    'DDoSProtection',
+    'RateLimitExceeded',
+    'RequestTimeout',
+    'InvalidNonce',
+  ];
+  type ErrorClass = new (message: string) => Error;
+  const classes = errors as unknown as Record<string, ErrorClass>;
+
+  it('answers as instanceof would, for every ccxt error class and every name asked', () => {
+    expect(Object.keys(classes).length).toBeGreaterThan(30);
+    for (const [made, Cls] of Object.entries(classes).filter(([, c]) => typeof c === 'function')) {
+      const e = new Cls('x');
+      for (const name of names)
+        expect([made, name, isCcxt(e, name)]).toEqual([made, name, e instanceof classes[name]!]);
+    }
+  });
+
+  it("an error of the same name that is not ccxt's is not a ccxt error", () => {
+    // (ccxt's hierarchy is known by its names: a chain ending BaseError → Error.)
+    class NetworkError extends Error {}
+    class RequestTimeout extends NetworkError {}
+    const e1 = new RequestTimeout('x');
+    for (const e of [new NetworkError('x'), e1, new Error('x'), null, 'NetworkError'])
+      for (const name of names) expect(isCcxt(e, name)).toBe(false);
+    expect(isCcxt(Object.create(ccxt.NetworkError.prototype), 'NetworkError')).toBe(true);
   });
 });
