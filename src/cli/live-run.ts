@@ -228,6 +228,11 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       onReconciled: logs.onReconciled,
       ...(lambda ? { strategySeam: lambda.seam } : {}),
     });
+    // The venue's new rules (hourly markets refresh) reach the node: new orders snap to them.
+    venue.onInstrument((rules) => {
+      node.setInstrument(rules);
+      (client as CcxtExecutionClient | null)?.setInstrument(rules);
+    });
     await venue.start();
     log(
       `live ${strategyId} on ${flags.exchange} ${inst.id}: trading from ${new Date(startedAt).toISOString()} (on stop: ${onStop} resting orders)`,

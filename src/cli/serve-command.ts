@@ -52,7 +52,7 @@ export function registerServe(program: Command): void {
     )
     .option(
       '--venue-symbol <symbol>',
-      'a symbol live accounts trade, e.g. BTC/USDT; repeat for more (default: every market of a venue listing at most 20)',
+      'restrict the venues to these symbols, e.g. BTC/USDT; repeat for more (default: any market a venue lists, taken on demand)',
       collect,
       [],
     )

@@ -27,6 +27,8 @@ export interface VenueFeed {
   readonly exchangeConfig: ExchangeConfig;
   readonly exchange: Awaited<ReturnType<typeof createExchange>>['exchange'];
   readonly instrument: Instrument;
+  /** `listener` with the instrument's rules after each hourly markets refresh (a tick may change). */
+  onInstrument(listener: (inst: Instrument) => void): void;
   /** The end of a venue ban (429/418) this process knows of. */
   readonly bannedUntil: () => number | undefined;
   /** Venue time at start: bars before it only warm the indicators. */
@@ -108,6 +110,11 @@ export async function openVenueFeed(
       exchange,
       bannedUntil: () => gate?.bannedUntil()?.untilMs,
       instrument,
+      onInstrument: (listener) =>
+        void markets.onRefresh((m) => {
+          const now = m.find(flags.symbol);
+          if (now) listener(now);
+        }),
       startedAt,
       bars,
       start: () => feed.start(),

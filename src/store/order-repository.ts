@@ -407,6 +407,17 @@ export class OrderRepository implements OrderStore {
     return r ? { accountId: r.account_id, strategyId: r.strategy_id } : null;
   }
 
+  /** Every instrument this account has an order on (an account trades what it has traded). */
+  async instrumentIds(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('orders')
+      .select('instrument_id')
+      .distinct()
+      .where('account_id', '=', this.accountId)
+      .execute();
+    return rows.map((r) => r.instrument_id).sort();
+  }
+
   /** An instrument of this account's orders other than `instrumentId`, or null. */
   async otherInstrument(instrumentId: string): Promise<string | null> {
     const r = await this.db

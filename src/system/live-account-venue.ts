@@ -13,6 +13,8 @@ export interface LiveVenue {
     deliver: (event: OrderEvent) => void,
     order: (clientOrderId: string) => Order | undefined,
   ) => NodeVenue;
+  /** An instrument the account trades from now on, or its new rules (reconciliation asks about it). */
+  setInstrument(inst: Instrument): void;
   /** Stops the private streams, lets the calls already sent finish, and closes the connection. */
   close(): Promise<void>;
 }
@@ -36,14 +38,21 @@ export function liveAccountVenue(
   },
 ): LiveVenue {
   let client: CcxtExecutionClient | null = null;
+  const instruments = new Map(o.instruments.map((i) => [i.id, i]));
   return {
+    setInstrument: (inst) => {
+      instruments.set(inst.id, inst);
+      client?.setInstrument(inst);
+    },
     build: (deliver, order) => {
       void client?.close();
       const c = (client = new CcxtExecutionClient(
         {
           exchange: conn.rest.exchange,
           stream: conn.stream,
-          instruments: o.instruments,
+          instruments: [...instruments.values()],
+          // Instruments come on demand: the private streams watch every symbol.
+          growing: true,
           accountId: o.accountId,
           order,
           onAlert: o.onAlert,

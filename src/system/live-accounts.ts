@@ -14,6 +14,7 @@ import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import { isCredentialRefused, maybeKeyRevoked } from '../trading/venues/ccxt/error-mapping.js';
 import { fetchVenueBalances } from '../trading/venues/ccxt/venue-balances.js';
+import { AccountInstruments, ACCOUNT_HOLDER } from './account-instruments.js';
 import { liveAccountVenue, type LiveVenue } from './live-account-venue.js';
 import type { VenueGate } from './venue-gate.js';
 import type { PrivateConnection, ServerVenues } from './server-venues.js';
@@ -30,7 +31,8 @@ export interface LiveAccountSpec {
 export interface OpenedLive {
   readonly core: TradingCore;
   readonly recovery: ReconciliationResult;
-  readonly instruments: readonly Instrument[];
+  /** Its instruments, taken on demand, with the bars they hold. */
+  readonly instruments: AccountInstruments;
 }
 
 /** What the live accounts need. */
@@ -61,7 +63,7 @@ interface Link {
   conn: PrivateConnection | null;
   venue: LiveVenue | null;
   core: TradingCore | null;
-  unwatch: (() => void)[];
+  instruments: AccountInstruments | null;
   /** Confirmations in a row the venue answered "invalid key" to, ambiguously (`maybeKeyRevoked`). */
   keyRefusals: number;
 }
@@ -146,6 +148,11 @@ export class LiveAccounts {
     return this.cfg.venues.instruments(venue);
   }
 
+  /** A live account's instruments, taken on demand (null while it has no core here). */
+  instrumentsOf(accountId: string): AccountInstruments | null {
+    return this.#links.get(accountId)?.instruments ?? null;
+  }
+
   /** The venues the server has. */
   venues(): string[] {
     return this.cfg.venues.names();
@@ -190,8 +197,16 @@ export class LiveAccounts {
     gate?: VenueGate,
   ): Promise<OpenedLive & { cash: string; currency: string }> {
     const { cfg } = this;
-    const instruments = cfg.venues.instruments(spec.venue);
-    const currency = instruments[0]!.quote;
+    // The venue's first instrument (its currency is the account's), and those it has traded
+    // (recovery books their fills); any other is taken on demand.
+    const first = cfg.venues.instruments(spec.venue)[0];
+    if (!first)
+      throw new KairosError('VENUE_UNAVAILABLE', `${spec.venue}: lists no market Kairos can trade`);
+    const traded = (await orders.instrumentIds()).map((id) =>
+      cfg.venues.instrument(spec.venue, id),
+    );
+    const instruments = [first, ...traded.filter((i) => i.id !== first.id)];
+    const currency = first.quote;
     const secrets = await new CredentialRepository(cfg.db, cfg.cipher)
       .reveal(spec.credentialId)
       .catch((e: unknown) => {
@@ -208,6 +223,7 @@ export class LiveAccounts {
     );
     const link = this.#link(spec.accountId);
     let venue: LiveVenue | null = null;
+    let held: AccountInstruments | null = null;
     try {
       const balances = await fetchVenueBalances(conn.rest.exchange);
       const start = cash ?? balances.find((b) => b.currency === currency)?.total.toFixed() ?? '0';
@@ -231,27 +247,30 @@ export class LiveAccounts {
           return full && orderRateDetail(spec.accountId, full.limit, full.retryAfterMs);
         },
       });
-      const unwatch: (() => void)[] = [];
-      for (const inst of instruments)
-        unwatch.push(
-          await cfg.venues.watchBars(
-            spec.venue,
-            inst.id,
-            (bar) =>
-              void cfg
-                .serialize(async () => {
-                  core.onBar(bar);
-                  await cfg.onBar?.(spec.accountId, bar);
-                })
-                .catch((e: unknown) =>
-                  cfg.log(
-                    `account ${spec.accountId}: bar ${bar.closeTime}: ${(e as Error).message}`,
-                  ),
-                ),
-          ),
-        );
+      const live = venue;
+      const instrumentsHeld = (held = new AccountInstruments({
+        resolve: (symbol) => cfg.venues.instrument(spec.venue, symbol),
+        apply: (inst) => {
+          core.setInstrument(inst);
+          live.setInstrument(inst);
+        },
+        watchBars: (symbol, listener) => cfg.venues.watchBars(spec.venue, symbol, listener),
+        lastBar: async (symbol) => (await cfg.venues.recentBars(spec.venue, symbol, 1))[0] ?? null,
+        seed: (symbol, price) => core.seedPrice(symbol, price),
+        onBar: (bar) =>
+          void cfg
+            .serialize(async () => {
+              core.onBar(bar);
+              await cfg.onBar?.(spec.accountId, bar);
+            })
+            .catch((e: unknown) =>
+              cfg.log(`account ${spec.accountId}: bar ${bar.closeTime}: ${(e as Error).message}`),
+            ),
+      }));
+      // Bars are watched for what it trades now (open orders, positions); others on first need.
+      for (const id of inUse(core)) await instrumentsHeld.use(id, ACCOUNT_HOLDER);
       Object.assign(link, {
-        unwatch,
+        instruments: instrumentsHeld,
         state: 'UP',
         reason: null,
         since: cfg.now(),
@@ -261,8 +280,9 @@ export class LiveAccounts {
         venue,
         core,
       });
-      return { core, recovery, instruments, cash: start, currency };
+      return { core, recovery, instruments: instrumentsHeld, cash: start, currency };
     } catch (e) {
+      held?.close();
       await (venue ? venue.close() : conn.close());
       throw venueError(spec, e);
     }
@@ -372,7 +392,8 @@ export class LiveAccounts {
   }
 
   async #disconnect(l: Link): Promise<void> {
-    for (const off of l.unwatch.splice(0)) off();
+    l.instruments?.close();
+    l.instruments = null;
     const v = l.venue;
     l.venue = null;
     l.conn = null;
@@ -434,13 +455,20 @@ export class LiveAccounts {
         conn: null,
         venue: null,
         core: null,
-        unwatch: [],
+        instruments: null,
         keyRefusals: 0,
       };
       this.#links.set(accountId, l);
     }
     return l;
   }
+}
+
+/** The instruments a recovered core trades now: those of its open orders and positions. */
+export function inUse(core: TradingCore): string[] {
+  const ids = new Set(core.exec.openOrders().map((o) => o.instrumentId));
+  for (const p of core.ledger.allPositions()) if (!p.quantity.eq(0)) ids.add(p.instrumentId);
+  return [...ids].sort();
 }
 
 /** An opening failure as the code a caller acts on. */

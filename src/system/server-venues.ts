@@ -6,6 +6,7 @@ import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import { CcxtBookTop } from '../trading/venues/ccxt/ccxt-book-top.js';
 import { CcxtMarketData } from '../trading/venues/ccxt/ccxt-market-data.js';
+import { ClockSkew, type SkewSample } from '../trading/venues/ccxt/clock-skew.js';
 import {
   createExchange,
   type BuiltExchange,
@@ -22,7 +23,10 @@ export interface VenueSetting {
   readonly id: string;
   /** Another REST + WebSocket base URL (`--exchange-url`, `EXCHANGE_URL`): a simulator, a sandbox. */
   readonly url?: string;
-  /** The symbols traded there (default: every market it lists, when at most `MAX_SYMBOLS`). */
+  /**
+   * Only these symbols are traded there (`--venue-symbol`): a restriction. Absent: any market
+   * the venue lists, taken on demand (`docs/decisions/accounts.md`, "Instruments on demand").
+   */
   readonly symbols?: readonly string[];
 }
 
@@ -33,8 +37,9 @@ export interface PrivateConnection {
   close(): Promise<void>;
 }
 
-/** How many markets a venue may list for `kairos serve` to take them all without `symbols`. */
-const MAX_SYMBOLS = 20;
+/** How often the markets are loaded again (as `kairos live`), and the clock offset measured. */
+const MARKETS_REFRESH_MS = 3_600_000;
+const SKEW_EVERY_MS = 60_000;
 
 /** The market data of a symbol a venue streams: closed bars, public trades, the book's top. */
 export type MarketKind = 'bars' | 'trades' | 'book';
@@ -57,7 +62,8 @@ interface Feed {
 interface OpenVenue {
   readonly setting: VenueSetting;
   readonly markets: Markets;
-  readonly instruments: readonly Instrument[];
+  /** The venue's clock against ours; every connection to it is stamped in venue time. */
+  readonly skew: ClockSkew;
   readonly public: BuiltExchange;
   /** Subscribed streams by `<kind>\n<symbol>`. */
   readonly feeds: Map<string, Feed>;
@@ -65,9 +71,10 @@ interface OpenVenue {
 
 /**
  * The ccxt venues of `kairos serve` (`docs/decisions/accounts.md`, "Live accounts"): per venue one
- * public connection shared by every account (markets, refreshed hourly; bars of each symbol an
- * account trades, subscribed at the first listener), and per live account a private connection
- * with its own key and its own request budget (`connect`).
+ * public connection shared by every account (markets, refreshed hourly as `kairos live` does and
+ * told to `onMarkets`; the clock offset measured every minute; bars of each symbol an account,
+ * strategy or client needs, subscribed at the first listener), and per live account a private
+ * connection with its own key, its own request budget and the venue's clock offset (`connect`).
  *
  * @example
  * const venues = await ServerVenues.open([{ id: 'binance', url: sim.url }], on);
@@ -79,6 +86,7 @@ export class ServerVenues {
   readonly #orderLimits = new Map<string, OrderLimit>();
   /** Feeds released by their last listener, still stopping. */
   readonly #stopping = new Set<Promise<void>>();
+  readonly #refreshed = new Set<(venue: string) => void>();
 
   private constructor(
     private readonly on: { alert: (a: Alert) => void; log: (line: string) => void },
@@ -96,20 +104,24 @@ export class ServerVenues {
           throw new KairosError('CONFIG_INVALID', `--venue: ${s.id} is given twice`);
         const pub = await createExchange(venues.#config(s, {}, `${s.id}:public`));
         const markets = new Markets(pub.exchange);
-        venues.#venues.set(s.id, {
-          setting: s,
-          markets,
-          instruments: [],
-          public: pub,
-          feeds: new Map(),
-        });
+        const skew = new ClockSkew(pub.exchange, { onWarn: (m) => on.log(m) });
+        venues.#venues.set(s.id, { setting: s, markets, skew, public: pub, feeds: new Map() });
         await markets.load();
-        venues.#venues.set(s.id, {
-          ...venues.#venues.get(s.id)!,
-          instruments: pick(s, markets),
-        });
-        markets.startRefresh(3_600_000, (e) =>
+        // A restriction names markets the venue lists (VENUE_SYMBOL_UNKNOWN otherwise).
+        for (const sym of s.symbols ?? []) markets.instrument(sym);
+        markets.onRefresh(() => venues.#refreshed.forEach((l) => l(s.id)));
+        markets.startRefresh(MARKETS_REFRESH_MS, (e) =>
           on.log(`${s.id}: markets refresh failed: ${(e as Error).message}`),
+        );
+        // As `kairos live`: measured at start, then every minute; a failure is logged, the
+        // venue's answers still say when a timestamp is refused (VENUE_CLOCK_SKEW).
+        await skew
+          .measure()
+          .catch((e: unknown) =>
+            on.log(`${s.id}: clock skew check failed: ${(e as Error).message}`),
+          );
+        skew.start(SKEW_EVERY_MS, (e) =>
+          on.log(`${s.id}: clock skew check failed: ${(e as Error).message}`),
         );
       }
     } catch (e) {
@@ -128,9 +140,32 @@ export class ServerVenues {
     return this.#venues.has(venue);
   }
 
-  /** The instruments traded on a venue (`VENUE_NOT_CONFIGURED` when the server has none such). */
+  /**
+   * The instruments traded on a venue, with the rules of its last markets load: the
+   * `--venue-symbol` ones, else every market it lists (`VENUE_NOT_CONFIGURED` when the server has
+   * none such).
+   */
   instruments(venue: string): readonly Instrument[] {
-    return this.#venue(venue).instruments;
+    const v = this.#venue(venue);
+    const only = v.setting.symbols;
+    if (only === undefined) return v.markets.all();
+    return only.flatMap((sym) => v.markets.find(sym) ?? []);
+  }
+
+  /** Loads a venue's markets again now (the hourly refresh does it too), then tells `onMarkets`. */
+  async refreshMarkets(venue: string): Promise<void> {
+    await this.#venue(venue).markets.refresh();
+  }
+
+  /** `listener` after each markets refresh of a venue (rules may have changed); answers the stop. */
+  onMarkets(listener: (venue: string) => void): () => void {
+    this.#refreshed.add(listener);
+    return () => void this.#refreshed.delete(listener);
+  }
+
+  /** The last measurement of a venue's clock against ours (null: none succeeded yet). */
+  clockSkew(venue: string): SkewSample | null {
+    return this.#venue(venue).skew.last;
   }
 
   /** A venue's order-rate limit per account: what it advertises, else Binance's 50 per 10 s. */
@@ -144,7 +179,8 @@ export class ServerVenues {
     secrets: { apiKey: string; secret: string; passphrase?: string },
     budgetKey: string,
   ): Promise<PrivateConnection> {
-    const s = this.#venue(venue).setting;
+    const v = this.#venue(venue);
+    const s = v.setting;
     const keys = {
       apiKey: secrets.apiKey,
       secret: secrets.secret,
@@ -155,10 +191,13 @@ export class ServerVenues {
       ...this.#config(s, keys, budgetKey),
       pro: true,
     });
+    // Signed requests are stamped in the venue's time, as the public connection measures it.
+    const unfollow = [v.skew.follow(rest.exchange), v.skew.follow(stream)];
     return {
       rest,
       stream,
       close: async () => {
+        unfollow.forEach((off) => off());
         await stream.close();
         await rest.exchange.close();
       },
@@ -254,15 +293,23 @@ export class ServerVenues {
 
   /**
    * Checks that `venue` is one of the server's and lists `symbol` (`VENUE_NOT_CONFIGURED`,
-   * `UNKNOWN_INSTRUMENT`, each naming it); answers the instrument.
+   * `UNKNOWN_INSTRUMENT`, each naming it; also for a symbol outside `--venue-symbol`); answers the
+   * instrument with the rules of the last markets load.
    */
   instrument(venue: string, symbol: string): Instrument {
     const v = this.#venue(venue);
-    const found = v.markets.all().find((i) => i.id === symbol);
+    const only = v.setting.symbols;
+    if (only !== undefined && !only.includes(symbol))
+      throw new KairosError(
+        'UNKNOWN_INSTRUMENT',
+        `instrumentId: this server trades only ${only.join(', ')} on ${venue} (--venue-symbol), not "${symbol}"`,
+      );
+    const found = v.markets.find(symbol);
     if (!found)
       throw new KairosError(
         'UNKNOWN_INSTRUMENT',
-        `instrumentId: ${venue} lists no market "${symbol}" (e.g. ${v.instruments
+        `instrumentId: ${venue} lists no market "${symbol}" (e.g. ${v.markets
+          .all()
           .slice(0, 5)
           .map((i) => i.id)
           .join(', ')})`,
@@ -296,6 +343,7 @@ export class ServerVenues {
   async close(): Promise<void> {
     for (const v of this.#venues.values()) {
       v.markets.stop();
+      v.skew.stop();
       for (const feed of v.feeds.values()) await feed.stop();
       v.feeds.clear();
       await v.public.exchange.close();
@@ -334,17 +382,6 @@ export function venueNotConfigured(venue: string, have: readonly string[]): Kair
     'VENUE_NOT_CONFIGURED',
     `venue: this server has no venue "${venue}" (it has: ${have.length === 0 ? 'none; start it with --venue' : have.join(', ')})`,
   );
-}
-
-function pick(s: VenueSetting, markets: Markets): readonly Instrument[] {
-  if (s.symbols !== undefined) return s.symbols.map((sym) => markets.instrument(sym));
-  const all = markets.all();
-  if (all.length > MAX_SYMBOLS)
-    throw new KairosError(
-      'CONFIG_INVALID',
-      `--venue ${s.id}: it lists ${all.length} markets; name the ones to trade with --venue-symbol (at most ${MAX_SYMBOLS} are taken without it)`,
-    );
-  return all;
 }
 
 /**

@@ -52,6 +52,18 @@ export interface StrategyHostConfig {
    * replayed one.
    */
   readonly instrumentsOf?: (accountId: string) => readonly Instrument[];
+  /**
+   * Makes an instrument tradable on an account and holds its bars for an instance (`holder`, its
+   * id) while it runs (an account on a venue: any market it lists, taken on demand;
+   * `UNKNOWN_INSTRUMENT` naming it otherwise). Absent: `instrumentsOf` are all there are.
+   */
+  readonly useInstrument?: (
+    accountId: string,
+    instrumentId: string,
+    holder: string,
+  ) => Promise<Instrument>;
+  /** Lets go of what an instance held (`useInstrument`) once it stops. */
+  readonly releaseInstrument?: (accountId: string, holder: string) => void;
   /** Where strategy bundles are written. */
   readonly buildDir: string;
   readonly now: () => number;
@@ -179,44 +191,52 @@ export class StrategyHost {
     if (!this.#account(accountId))
       throw new KairosError('ACCOUNT_NOT_FOUND', `accountId: account ${accountId} not found`);
     const instrumentId = req.instrumentId ?? null;
-    // An instrument its account does not trade is refused before anything is stored.
-    const instrument = this.#instrumentOf(accountId, instrumentId);
     // Short, so client order ids (`<id>-<n>`, at most 36 characters) keep it whole.
     const id = `${req.name.slice(0, 10).replace(/[^A-Za-z0-9-]/g, '-')}-${randomBytes(5).toString('hex')}`;
+    // An instrument its account cannot trade is refused before anything is stored.
+    const instrument = await this.#use(accountId, instrumentId, id);
+    const unheld = (e: unknown): never => {
+      // Not started: what it held is let go.
+      if (!this.#live.has(id)) this.cfg.releaseInstrument?.(accountId, id);
+      throw e;
+    };
     const startedAt = this.cfg.now();
-    const deployment = await this.cfg.db.transaction().execute(async (tx) => {
-      const d = await new StrategyDeploymentRepository(tx).create({
-        id,
-        ownerUserId,
-        name: req.name,
-        codeSha256: bundle.sha256,
-        params,
-        startedAt,
-        lambda,
-        accountId,
-        instrumentId,
-      });
-      await new AuditRepository(tx).append(
-        {
-          ts: startedAt,
-          actor: by.actor,
-          role: by.role,
-          action: 'strategy.started',
-          subject: id,
-          payload: {
-            name: req.name,
-            codeSha256: bundle.sha256,
-            params,
-            accountId,
-            instrumentId: instrument.id,
-            ...(lambda ? { runtime: 'lambda', lambda: { ...lambda } } : {}),
+    const deployment = await this.cfg.db
+      .transaction()
+      .execute(async (tx) => {
+        const d = await new StrategyDeploymentRepository(tx).create({
+          id,
+          ownerUserId,
+          name: req.name,
+          codeSha256: bundle.sha256,
+          params,
+          startedAt,
+          lambda,
+          accountId,
+          instrumentId,
+        });
+        await new AuditRepository(tx).append(
+          {
+            ts: startedAt,
+            actor: by.actor,
+            role: by.role,
+            action: 'strategy.started',
+            subject: id,
+            payload: {
+              name: req.name,
+              codeSha256: bundle.sha256,
+              params,
+              accountId,
+              instrumentId: instrument.id,
+              ...(lambda ? { runtime: 'lambda', lambda: { ...lambda } } : {}),
+            },
           },
-        },
-        tx,
-      );
-      return d;
-    });
-    await this.#launch(deployment, def, null);
+          tx,
+        );
+        return d;
+      })
+      .catch(unheld);
+    await this.#launch(deployment, def, null).catch(unheld);
     this.#log.info('strategy started', {
       strategyId: id,
       name: req.name,
@@ -377,6 +397,16 @@ export class StrategyHost {
     return found;
   }
 
+  /**
+   * The instrument an instance trades (`#instrumentOf`), made tradable on its account and its
+   * bars held for it (`useInstrument`) when the server takes instruments on demand.
+   */
+  async #use(accountId: string, wanted: string | null, holder: string): Promise<Instrument> {
+    const use = this.cfg.useInstrument;
+    if (!use) return this.#instrumentOf(accountId, wanted);
+    return use(accountId, wanted ?? this.#firstInstrument(accountId), holder);
+  }
+
   /** The first instrument of an account (what an instance that named none trades). */
   #firstInstrument(accountId: string): string {
     return this.#instrumentOf(accountId, null).id;
@@ -399,7 +429,7 @@ export class StrategyHost {
     const account = this.#account(d.accountId);
     if (!account) throw new KairosError('ACCOUNT_NOT_FOUND', `account ${d.accountId} not found`);
     const { core } = account;
-    const instrument = this.#instrumentOf(d.accountId, d.instrumentId);
+    const instrument = await this.#use(d.accountId, d.instrumentId, d.id);
     const holder: { inst?: Instance } = {};
     const host: SeamHost = {
       strategyId: d.id,
@@ -503,6 +533,7 @@ export class StrategyHost {
       });
     }
     await core.settle();
+    this.cfg.releaseInstrument?.(d.accountId, d.id);
   }
 
   async #endStored(

@@ -18,7 +18,8 @@ import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { Order } from '../trading/model/order.js';
 import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
-import type { LiveAccounts, LiveAccountSpec } from './live-accounts.js';
+import { AccountInstruments, ACCOUNT_HOLDER } from './account-instruments.js';
+import { inUse, type LiveAccounts, type LiveAccountSpec } from './live-accounts.js';
 import { venueNotConfigured } from './server-venues.js';
 import { VenueGate } from './venue-gate.js';
 import type { ChangeActor } from './user-accounts.js';
@@ -100,6 +101,12 @@ export interface VenueMarket {
   names(): string[];
   /** `VENUE_NOT_CONFIGURED` for a venue the server does not have. */
   instruments(venue: string): readonly Instrument[];
+  /** The venue's instrument of `symbol`, its rules now (`UNKNOWN_INSTRUMENT` naming both). */
+  instrument(venue: string, symbol: string): Instrument;
+  /** The last `limit` closed 1m bars of `symbol` (the venue's REST), oldest first. */
+  recentBars(venue: string, symbol: string, limit: number): Promise<Bar[]>;
+  /** `listener` after each markets refresh of a venue; answers the stop. */
+  onMarkets(listener: (venue: string) => void): () => void;
   /** Closed bars of `symbol` to `listener` from now on; answers the unsubscribe. */
   watchBars(venue: string, symbol: string, listener: (bar: Bar) => void): Promise<() => void>;
 }
@@ -135,8 +142,8 @@ export class TradingAccounts {
     readonly handler: (event: never, accountId: string) => void;
     readonly off: (() => void)[];
   }>();
-  /** Per paper account on a venue: the unsubscribes of the venue's bars it watches. */
-  readonly #unwatch = new Map<string, (() => void)[]>();
+  /** Per paper account on a venue: its instruments, taken on demand, and the bars they hold. */
+  readonly #onVenue = new Map<string, AccountInstruments>();
   #tail: Promise<unknown> = Promise.resolve();
   #lastBar: Bar | null = null;
   #inUse: (accountId: string) => boolean = () => false;
@@ -150,6 +157,8 @@ export class TradingAccounts {
    */
   static async open(cfg: TradingAccountsConfig): Promise<TradingAccounts> {
     const accounts = new TradingAccounts(cfg);
+    // A venue's new rules (tick, lot, minimums) reach every account on it: new orders snap to them.
+    cfg.market?.onMarkets((venue) => accounts.#marketsRefreshed(venue));
     const inst = cfg.instrument;
     accounts.#infos.set(SHARED_ACCOUNT, {
       id: SHARED_ACCOUNT,
@@ -336,11 +345,56 @@ export class TradingAccounts {
    */
   instrumentsOf(accountId: string): readonly Instrument[] {
     const market = this.marketOf(accountId);
+    const rt = this.#runtimes.get(accountId);
+    // On a venue, open here: those it trades now (any other the venue lists comes on demand).
+    if (rt && market !== 'replay')
+      return rt.core.instrumentIds().map((id) => rt.core.instrumentOf(id));
     try {
       return this.#venueInstruments(market === 'replay' ? this.cfg.venue : market);
     } catch (e) {
       if (e instanceof KairosError && e.code === 'VENUE_NOT_CONFIGURED') return [];
       throw e;
+    }
+  }
+
+  /**
+   * Makes `symbol` tradable on an account and holds its bars for `holder` (a strategy; default
+   * the account itself) until `releaseInstrument`: on a venue, any market it lists, taken on
+   * demand; on the replay, the replayed one. `UNKNOWN_INSTRUMENT` names the venue and symbol.
+   */
+  async useInstrument(
+    accountId: string,
+    symbol: string,
+    holder: string = ACCOUNT_HOLDER,
+  ): Promise<Instrument> {
+    const market = this.marketOf(accountId);
+    if (market === 'replay') {
+      if (symbol === this.cfg.instrument.id) return this.cfg.instrument;
+      throw new KairosError(
+        'UNKNOWN_INSTRUMENT',
+        `instrumentId: account ${accountId} trades no instrument "${symbol}" (it trades: ${this.cfg.instrument.id})`,
+      );
+    }
+    const held = this.#held(accountId);
+    if (!held) throw accountOwnerUnavailable(accountId);
+    return held.use(symbol, holder);
+  }
+
+  /** Lets go of what `holder` held on an account (its last holder releases a symbol's bars). */
+  releaseInstrument(accountId: string, holder: string): void {
+    this.#held(accountId)?.release(holder);
+  }
+
+  /** The instruments of an account on a venue open here (paper or live). */
+  #held(accountId: string): AccountInstruments | null {
+    return this.#onVenue.get(accountId) ?? this.cfg.live?.instrumentsOf(accountId) ?? null;
+  }
+
+  /** A venue's markets were loaded again: each account on it takes the new rules. */
+  #marketsRefreshed(venue: string): void {
+    for (const rt of this.#runtimes.values()) {
+      if (this.marketOf(rt.accountId) !== venue) continue;
+      this.#held(rt.accountId)?.refresh(rt.core.instrumentIds());
     }
   }
 
@@ -737,10 +791,22 @@ export class TradingAccounts {
     venue = this.cfg.venue,
   ): Promise<AccountRuntime> {
     const { cfg } = this;
-    const instruments = this.#venueInstruments(venue);
+    const onVenue = venue !== cfg.venue;
     const fence = lease?.fence;
     const orders = new OrderRepository(cfg.db, accountId, Date.now, fence);
+    // On a venue: its first instrument (the account's currency) and those it has traded; any
+    // other comes on demand.
+    const listed = this.#venueInstruments(venue);
+    const instruments = onVenue
+      ? [
+          listed[0]!,
+          ...(await orders.instrumentIds())
+            .filter((id) => id !== listed[0]!.id)
+            .map((id) => cfg.market!.instrument(venue, id)),
+        ]
+      : listed;
     const gate = new VenueGate();
+    let paper: PaperVenue | null = null;
     const { core, recovery } = await TradingCore.open({
       accountId,
       instruments,
@@ -748,13 +814,13 @@ export class TradingAccounts {
       orders,
       venue: (deliver) =>
         gate.wrap(
-          new PaperVenue(
+          (paper = new PaperVenue(
             path.join(cfg.home, 'paper', accountId, 'venue.json'),
             { venue: cfg.venue, instruments },
             deliver,
             // Fenced by the lease's token: a previous owner's late writes are void.
             ...(lease ? [{ token: lease.token }] : []),
-          ),
+          )),
         ),
       // The paper venue records an order before it answers, in the file every owner reads: an
       // open order it does not know was committed and never sent (a crash or a lost lease between
@@ -763,20 +829,31 @@ export class TradingAccounts {
       ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
     });
     const rt = this.#register(accountId, 'paper', core, orders, recovery, gate, fence);
-    // A closed account stays readable; it needs no bars.
-    if (venue !== cfg.venue && (this.#infos.get(accountId)?.disabledAt ?? null) === null) {
-      const offs: (() => void)[] = [];
-      this.#unwatch.set(accountId, offs);
-      for (const inst of instruments)
-        offs.push(await cfg.market!.watchBars(venue, inst.id, (bar) => this.#venueBar(rt, bar)));
+    if (onVenue) {
+      const market = cfg.market!;
+      const held = new AccountInstruments({
+        resolve: (symbol) => market.instrument(venue, symbol),
+        apply: (inst) => {
+          core.setInstrument(inst);
+          (paper as PaperVenue | null)?.setInstrument(inst);
+        },
+        watchBars: (symbol, listener) => market.watchBars(venue, symbol, listener),
+        lastBar: async (symbol) => (await market.recentBars(venue, symbol, 1))[0] ?? null,
+        seed: (symbol, price) => core.seedPrice(symbol, price),
+        onBar: (bar) => this.#venueBar(rt, bar),
+      });
+      this.#onVenue.set(accountId, held);
+      // Bars for what it trades now (open orders, positions); a closed account needs none.
+      if ((this.#infos.get(accountId)?.disabledAt ?? null) === null)
+        for (const id of inUse(core)) await held.use(id);
     }
     return rt;
   }
 
-  /** Stops the venue bars an account watches (none: nothing). */
+  /** Releases the venue bars an account holds (none: nothing). */
   #release(accountId: string): void {
-    for (const off of this.#unwatch.get(accountId) ?? []) off();
-    this.#unwatch.delete(accountId);
+    this.#held(accountId)?.close();
+    this.#onVenue.delete(accountId);
   }
 
   /** A venue's bar to a paper account on it: its core, its strategies, settled and reconciled. */
@@ -807,7 +884,15 @@ export class TradingAccounts {
       accountId,
       mode,
       core,
-      desk: new TradingDesk(core, orders),
+      // On a venue, an instrument it does not trade yet is taken from the venue's markets.
+      desk: new TradingDesk(core, orders, async (id) => {
+        if (this.marketOf(accountId) === 'replay') return;
+        await this.useInstrument(accountId, id).catch((e: unknown) => {
+          if (e instanceof KairosError) throw e;
+          // Its bars could not be subscribed (the venue's stream refused): the order goes on.
+          this.cfg.log?.(`account ${accountId}: ${id}: no bars: ${(e as Error).message}`);
+        });
+      }),
       orders,
       snapshots: new StrategySnapshotRepository(this.cfg.db, accountId, fence),
     };

@@ -124,6 +124,11 @@ export interface RunningServer {
   readonly core: TradingCore;
   /** The trading core of an account (undefined when it has none). */
   accountCore(accountId: string): TradingCore | undefined;
+  /**
+   * The ccxt venues (`--venue`; null: none): their markets (`refreshMarkets` loads them again now,
+   * as the hourly refresh does) and clock offsets (`clockSkew`).
+   */
+  readonly venues: Pick<ServerVenues, 'refreshMarkets' | 'clockSkew' | 'names'> | null;
   /** Resolves when the replay ends (the API keeps serving). */
   readonly replayDone: Promise<number>;
   /** The metrics registry (null: `KAIROS_METRICS=off`). */
@@ -342,6 +347,8 @@ export async function startTradingServer(
       catalog: strategyCatalog,
       account: (id) => accounts.runtime(id),
       instrumentsOf: (id) => accounts.instrumentsOf(id),
+      useInstrument: (id, symbol, holder) => accounts.useInstrument(id, symbol, holder),
+      releaseInstrument: (id, holder) => accounts.releaseInstrument(id, holder),
       buildDir,
       now,
       logger,
@@ -643,6 +650,7 @@ export async function startTradingServer(
       ownership,
       instanceId,
       accountCore: (id) => accounts.runtime(id)?.core,
+      venues,
       replayDone,
       metrics: registry,
       metricsUrl,

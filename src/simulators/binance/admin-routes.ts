@@ -3,6 +3,7 @@ import { BinanceJson } from './binance-json.js';
 import type { Faults, FaultSettings } from './faults.js';
 import { readBody, sendJson } from './http-io.js';
 import type { ReplayMarket } from './market.js';
+import type { SymbolSpecInput } from './symbol-spec.js';
 import type { VenueAccounts } from './venue-accounts.js';
 
 /** What the admin routes reach into. */
@@ -12,6 +13,8 @@ export interface AdminDeps {
   readonly accounts: VenueAccounts;
   /** The Binance symbol id (`BTCUSDT`). */
   readonly symbol: string;
+  /** Changes the symbol's filters (`POST /__filters`, string values as in `SymbolSpecInput`). */
+  readonly setFilters: (filters: Omit<SymbolSpecInput, 'symbol'>) => void;
   readonly dropWebSockets: () => number;
   readonly wsConnections: () => number;
   /** Called after `/__advance` moved the replay (the state file keeps its position). */
@@ -22,7 +25,8 @@ export interface AdminDeps {
  * The simulator's own routes (not Binance's): `GET/POST /__faults`, `POST /__advance`
  * (`{"bars": n}` or `{"to": ms}`), `GET /__state` (counts; the first account's balances, every
  * account's counts), `GET /__accounts` (every account's balances, orders and fills as Binance
- * writes them; never a secret), `POST /__drop-ws`. Bodies are JSON; a bad
+ * writes them; never a secret), `POST /__drop-ws`, `POST /__filters` (the symbol's new filters:
+ * `{"tickSize": "0.1"}`). Bodies are JSON; a bad
  * fault setting throws VENUE_FAULT_INVALID (the server answers 400 with its message).
  */
 export async function adminRoute(
@@ -42,6 +46,10 @@ export async function adminRoute(
     const settings =
       body.reset === true ? faults.reset() : faults.set(body as Partial<FaultSettings>);
     return sendJson(res, 200, { settings, stats: faults.stats });
+  }
+  if (path === '/__filters' && req.method === 'POST') {
+    d.setFilters(body as Omit<SymbolSpecInput, 'symbol'>);
+    return sendJson(res, 200, { filters: body });
   }
   if (path === '/__advance' && req.method === 'POST') {
     if (typeof body.to === 'number') market.advanceTo(body.to);

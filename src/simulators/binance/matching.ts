@@ -98,14 +98,16 @@ export class SpotMatcher {
   readonly #trades: SimTrade[] = [];
   readonly #fraction: number;
   readonly #engine: MatchingEngine;
-  readonly #grid: { readonly tickSize: Decimal; readonly lotSize: Decimal };
+  /** The symbol's grid now (its filters may change while the venue runs). */
+  get #grid(): { readonly tickSize: Decimal; readonly lotSize: Decimal } {
+    return { tickSize: this.#o.spec.tickSize, lotSize: this.#o.spec.stepSize };
+  }
 
   constructor(options: MatcherOptions) {
     this.#o = options;
     this.#fraction = options.maxVolumeFraction ?? 1;
     this.#ids = options.ids ?? new IdSequence();
     this.#engine = new MatchingEngine({ buyFeeIn: options.buyFeeIn ?? 'base', feeDecimals: 8 });
-    this.#grid = { tickSize: options.spec.tickSize, lotSize: options.spec.stepSize };
   }
 
   /** Accepts (or rejects with a Binance error) a new order and fills what is marketable now. */

@@ -16,6 +16,15 @@ function checkSymbol(p: RestParams, ctx: VenueContext): string {
   return s;
 }
 
+/**
+ * A symbol the venue lists and does not trade (`listed`): it holds no order or trade of anyone, and
+ * takes none ("Market is closed.", as Binance answers for a symbol not TRADING).
+ */
+function listedOnly(p: RestParams, ctx: VenueContext): boolean {
+  const s = p.get('symbol');
+  return s !== undefined && ctx.listed.some((l) => l.symbol === s);
+}
+
 function clientId(p: RestParams, name: string): string | undefined {
   const v = p.get(name);
   if (v !== undefined && !CLIENT_ID.test(v)) throw BinanceErrors.illegalChars(name);
@@ -118,6 +127,10 @@ export const ORDER_ROUTES: readonly Route[] = [
     weight: 1,
     createsOrder: true,
     handle(p, ctx) {
+      if (listedOnly(p, ctx)) {
+        parseOrder(p);
+        throw BinanceErrors.marketClosed();
+      }
       const symbol = checkSymbol(p, ctx);
       const req = parseOrder(p);
       const refusal = ctx.faults.takeOrderRejection();
@@ -144,6 +157,7 @@ export const ORDER_ROUTES: readonly Route[] = [
     security: 'SIGNED',
     weight: 4,
     handle(p, ctx) {
+      if (listedOnly(p, ctx)) throw BinanceErrors.unknownOrder();
       const symbol = checkSymbol(p, ctx);
       const o = ctx.matcher.find(orderRef(p));
       if (!o || ctx.faults.hidden(o.committedAt, ctx.serverNow()))
@@ -157,6 +171,7 @@ export const ORDER_ROUTES: readonly Route[] = [
     security: 'SIGNED',
     weight: 1,
     handle(p, ctx) {
+      if (listedOnly(p, ctx)) throw BinanceErrors.unknownOrderCancel();
       const symbol = checkSymbol(p, ctx);
       const o = ctx.matcher.cancel(orderRef(p), clientId(p, 'newClientOrderId') ?? null);
       return BinanceJson.canceled(symbol, o, ctx.market.now());
@@ -168,6 +183,7 @@ export const ORDER_ROUTES: readonly Route[] = [
     security: 'SIGNED',
     weight: (p) => (p.get('symbol') ? 6 : 80),
     handle(p, ctx) {
+      if (listedOnly(p, ctx)) return [];
       if (p.get('symbol') !== undefined) checkSymbol(p, ctx);
       return ctx.matcher.openOrders().map((o) => BinanceJson.order(ctx.spec.symbol, o));
     },
@@ -196,6 +212,7 @@ export const ORDER_ROUTES: readonly Route[] = [
     security: 'SIGNED',
     weight: 20,
     handle(p, ctx) {
+      if (listedOnly(p, ctx)) return [];
       const symbol = checkSymbol(p, ctx);
       return listOrders(p, ctx).map((o) => BinanceJson.order(symbol, o));
     },
@@ -206,6 +223,7 @@ export const ORDER_ROUTES: readonly Route[] = [
     security: 'SIGNED',
     weight: 20,
     handle(p, ctx) {
+      if (listedOnly(p, ctx)) return [];
       const symbol = checkSymbol(p, ctx);
       return listTrades(p, ctx).map((t) => BinanceJson.myTrade(symbol, t));
     },

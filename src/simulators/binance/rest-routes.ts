@@ -74,7 +74,7 @@ const MARKET_ROUTES: readonly Route[] = [
           { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61000 },
         ],
         exchangeFilters: [],
-        symbols: [exchangeInfoSymbol(ctx.spec)],
+        symbols: [ctx.spec, ...ctx.listed].map(exchangeInfoSymbol),
       };
     },
   },

@@ -46,6 +46,11 @@ export interface BinanceSimOptions {
   readonly symbol?: string;
   /** Exchange filters; the tick defaults to the finest price step in the file. */
   readonly filters?: Omit<SymbolSpecInput, 'symbol'>;
+  /**
+   * More symbols `exchangeInfo` lists (with their filters) that the venue does not trade: a venue
+   * listing many markets (an order on one is refused -1121, as for an unknown symbol).
+   */
+  readonly listed?: readonly SymbolSpecInput[];
   /** The one account's key pair (default: the example pair); not with `accounts`. */
   readonly apiKey?: string;
   readonly secret?: string;
@@ -154,6 +159,12 @@ export interface BinanceSim {
   readonly state: BinanceSimState;
   /** Reveals `n` more bars (manual time). */
   advance(n?: number): void;
+  /**
+   * Changes the traded symbol's filters from now on (the venue changed its tick or lot: Binance
+   * does, now and then); `exchangeInfo` lists the new ones, new orders are checked against them,
+   * resting orders stay as they are. Also `POST /__filters`.
+   */
+  setFilters(filters: Omit<SymbolSpecInput, 'symbol'>): void;
   /** Closes every WebSocket connection abruptly; returns how many. */
   dropWebSockets(): number;
   close(): Promise<void>;
@@ -183,6 +194,14 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     bars = options.data;
   }
   const spec = symbolSpec({ symbol, tickSize: tick, ...options.filters });
+  const listed = (options.listed ?? []).map((s) => symbolSpec(s));
+  // The one spec object every part reads: a filter change is seen by all of them at once.
+  let filters: Omit<SymbolSpecInput, 'symbol'> = { tickSize: tick, ...options.filters };
+  const setFilters = (change: Omit<SymbolSpecInput, 'symbol'>) => {
+    const next = symbolSpec({ symbol, ...filters, ...change });
+    filters = { ...filters, ...change };
+    Object.assign(spec as { -readonly [K in keyof typeof spec]: (typeof spec)[K] }, next);
+  };
   const preload = options.preloadBars ?? 0;
   if (!Number.isInteger(preload) || preload < 0 || preload >= bars.length)
     throw new KairosError(
@@ -252,6 +271,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
   };
   const contextOf = (a: VenueAccount): VenueContext => ({
     spec,
+    listed,
     market,
     matcher: a.matcher,
     account: a.account,
@@ -316,6 +336,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
           market,
           accounts,
           symbol: spec.symbol,
+          setFilters,
           dropWebSockets,
           wsConnections: () => sockets.size,
           advanced: () => save(),
@@ -492,6 +513,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       market.advance(n);
       save();
     },
+    setFilters,
     dropWebSockets,
     async close() {
       if (dropTimer) clearTimeout(dropTimer);

@@ -10,6 +10,8 @@ import type { UserDataStream } from './user-data-stream.js';
 /** Everything a REST route works with. */
 export interface VenueContext {
   readonly spec: SymbolSpec;
+  /** Symbols it lists and does not trade (`exchangeInfo` only). */
+  readonly listed: readonly SymbolSpec[];
   readonly market: ReplayMarket;
   readonly matcher: SpotMatcher;
   readonly account: Account;

@@ -83,7 +83,7 @@ export interface SimulatedExchangeState {
  */
 export class SimulatedExchange implements ExecutionClient, VenueQueries {
   readonly #emit: (event: OrderEvent) => void;
-  readonly #instruments: ReadonlyMap<string, Instrument>;
+  readonly #instruments: Map<string, Instrument>;
   readonly #latency: number;
   readonly #engine: MatchingEngine;
   readonly #fraction: number;
@@ -110,6 +110,11 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       buyFeeIn: options.buyFeeIn ?? 'quote',
     });
     this.#fraction = options.maxVolumeFraction ?? 1;
+  }
+
+  /** An instrument it matches from now on, or its new rules (working orders keep theirs). */
+  setInstrument(inst: Instrument): void {
+    this.#instruments.set(inst.id, inst);
   }
 
   submit(order: Order, ts: number): void {

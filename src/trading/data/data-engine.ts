@@ -34,6 +34,14 @@ export class DataEngine {
     this.bus.publish(topic(this.#tradeTopics, Topics.trades, tick.instrumentId), tick);
   }
 
+  /**
+   * A reference price for an instrument that has seen no bar or trade yet (the venue's last close,
+   * asked when it was taken on demand); published to no one, and the first bar or trade replaces it.
+   */
+  seed(instrumentId: string, price: number): void {
+    if (!this.#last.has(instrumentId)) this.#setLast(instrumentId, price);
+  }
+
   /** The last price seen of an instrument, exact (converted once per new price). */
   lastPrice(instrumentId: string): Decimal | null {
     const cached = this.#lastDecimal.get(instrumentId);

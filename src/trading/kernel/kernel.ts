@@ -102,7 +102,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
   /** Null when orders are not persisted (a backtest). */
   readonly journal: OrderJournal | null;
   readonly #client: WriteAheadClient | null;
-  readonly #instruments: ReadonlyMap<string, Instrument>;
+  readonly #instruments: Map<string, Instrument>;
   readonly #dayPnl: DayPnl;
   #limits: LimitSet = NO_LIMITS;
   readonly #applied = new Map<string, TradingState>([['', 'ACTIVE']]);
@@ -190,21 +190,38 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
           }
         : { allowShort: cfg.allowShort ?? false, ...rate },
     );
-    if (cfg.limits) {
-      // The window collar also sees every bar's close and every trade, not only order times.
-      for (const inst of cfg.instruments) {
-        bus.subscribe<Bar>(Topics.bars(inst.id), (b) =>
-          this.risk.observePrice(b.instrumentId, this.data.lastPrice(b.instrumentId)!, b.closeTime),
-        );
-        bus.subscribe<TradeTick>(Topics.trades(inst.id), (t) =>
-          this.risk.observePrice(t.instrumentId, this.data.lastPrice(t.instrumentId)!, t.ts),
-        );
-      }
-    }
+    for (const inst of cfg.instruments) this.#observe(inst.id);
+  }
+
+  /** The window collar also sees every bar's close and every trade, not only order times. */
+  #observe(id: string): void {
+    if (!this.cfg.limits) return;
+    this.bus.subscribe<Bar>(Topics.bars(id), (b) =>
+      this.risk.observePrice(b.instrumentId, this.data.lastPrice(b.instrumentId)!, b.closeTime),
+    );
+    this.bus.subscribe<TradeTick>(Topics.trades(id), (t) =>
+      this.risk.observePrice(t.instrumentId, this.data.lastPrice(t.instrumentId)!, t.ts),
+    );
   }
 
   instrument(id: string): Instrument | undefined {
     return this.#instruments.get(id);
+  }
+
+  /**
+   * Adds an instrument this account may trade from now on, or replaces its rules (the venue
+   * changed its tick, lot or minimums): orders made from now on snap to them; orders already
+   * made keep theirs.
+   */
+  setInstrument(inst: Instrument): void {
+    const known = this.#instruments.has(inst.id);
+    this.#instruments.set(inst.id, inst);
+    if (!known) this.#observe(inst.id);
+  }
+
+  /** A reference price of an instrument before its first bar (`DataEngine.seed`). */
+  seedPrice(instrumentId: string, price: number): void {
+    this.data.seed(instrumentId, price);
   }
 
   /** The ids of the instruments this account trades. */

@@ -33,6 +33,12 @@ export class TradingDesk {
   constructor(
     private readonly core: TradingCore,
     private readonly store: OrderStore,
+    /**
+     * Runs before an order is made: makes its instrument tradable on the account and follows its
+     * market (a venue's market taken on demand, its bars held); throws `UNKNOWN_INSTRUMENT` naming
+     * it when there is no such market. Absent: the core's instruments are all there are.
+     */
+    private readonly useInstrument?: (instrumentId: string) => Promise<void>,
   ) {
     this.#stored = new GroupedLookup(
       (ids) => store.orders(ids),
@@ -90,6 +96,7 @@ export class TradingDesk {
     }
     const known = await this.#stored.get(clientOrderId);
     if (known) return this.#same(owner, known);
+    await this.useInstrument?.(req.instrumentId);
     const inst = this.core.instrument(req.instrumentId);
     if (!inst) {
       const listed = this.core.instrumentIds();

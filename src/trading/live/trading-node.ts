@@ -148,7 +148,19 @@ export interface NodeRunResult {
  * const result = await new TradingNode(config).run(openBars(file, { instrumentId }));
  */
 export class TradingNode {
+  #core: TradingCore | null = null;
+  #rules: Instrument | null = null;
+
   constructor(private readonly config: TradingNodeConfig) {}
+
+  /**
+   * The instrument's new rules (the venue changed its tick, lot or minimums: a markets refresh):
+   * orders made from now on snap to them; orders already made keep theirs.
+   */
+  setInstrument(inst: Instrument): void {
+    this.#rules = inst;
+    this.#core?.setInstrument(inst);
+  }
 
   async run(feed: AsyncIterable<readonly MarketEvent[]>): Promise<NodeRunResult> {
     const cfg = this.config;
@@ -158,6 +170,8 @@ export class TradingNode {
     const snapshot = await cfg.snapshots.latest(cfg.strategyId);
     const ownsTime = cfg.ownsTime ?? false;
     const { core, recovery, redo } = await this.#open(snapshot?.ts ?? null, ownsTime);
+    this.#core = core;
+    if (this.#rules) core.setInstrument(this.#rules);
     const { exec, ledger, clock } = core;
     cfg.onReconciled?.(recovery, clock.now());
     cfg.observe?.(core.bus);

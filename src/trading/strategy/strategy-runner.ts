@@ -306,7 +306,10 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
   #submit(req: OrderRequest): OrderTicket {
     const { services, strategyId } = this;
     const ts = services.clock.now();
-    const inst = req.instrumentId ? services.instrument(req.instrumentId) : this.instrument;
+    // The services' instrument is the one in force (a venue may have changed its tick since).
+    const inst = req.instrumentId
+      ? services.instrument(req.instrumentId)
+      : (services.instrument(this.instrument.id) ?? this.instrument);
     if (!inst) throw new RangeError(`unknown instrument ${req.instrumentId}`);
     const clientOrderId = this.#ids.next();
     return services.submit

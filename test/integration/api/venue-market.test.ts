@@ -42,7 +42,7 @@ describe('market data on demand in kairos serve', () => {
     });
   const klines = () => sim.state.subscriptions().filter((s) => s.includes('@kline'));
 
-  it('subscribes a venue’s bars for its first account, fills a paper account there, and releases them after the last', async () => {
+  it('subscribes a venue’s bars at an account’s first order, fills a paper account there, and releases them after the last', async () => {
     // Nobody needs the venue's bars yet: only its markets are loaded.
     expect(klines()).toEqual([]);
     const a = await call('POST', '/accounts', {
@@ -52,7 +52,8 @@ describe('market data on demand in kairos serve', () => {
     });
     expect(a.status).toBe(201);
     expect(a.json).toMatchObject({ mode: 'paper', venue: 'binance', currency: 'USDT' });
-    await until(() => klines().length === 1, 10_000, 'the venue’s bars subscribed');
+    // Opened, it needs no bars yet: they are subscribed at its first order.
+    expect(klines()).toEqual([]);
 
     // It trades on the venue's market: filled at the venue's price (BTC near 30,000); nothing is
     // sent to the venue.
@@ -69,8 +70,9 @@ describe('market data on demand in kairos serve', () => {
         return placed.status === 201;
       },
       20_000,
-      'an order accepted once the venue’s first bar came',
+      'an order accepted (its reference price: the venue’s last close)',
     );
+    expect(klines()).toHaveLength(1);
     const fills = await until(
       async () => {
         const f = (await call('GET', `/fills?accountId=${a.json.id}`)).json.fills as Json[];
@@ -100,6 +102,16 @@ describe('market data on demand in kairos serve', () => {
     });
     expect(b.status).toBe(201);
     expect(klines()).toHaveLength(1);
+    // It holds the bars too once it trades the symbol: a resting buy far below the market.
+    const resting = await call('POST', '/orders', {
+      accountId: b.json.id,
+      instrumentId: 'BTC/USDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      price: '1000',
+      quantity: '0.01',
+    });
+    expect(resting.status).toBe(201);
     // Sold flat, the first one closes; the second still needs the bars.
     const sell = await call('POST', '/orders', {
       accountId: a.json.id,
@@ -116,7 +128,12 @@ describe('market data on demand in kairos serve', () => {
     );
     expect(klines()).toHaveLength(1);
     // The last one closed: released.
-    expect((await call('DELETE', `/accounts/${b.json.id}`)).status).toBe(200);
+    expect((await call('DELETE', `/orders/${resting.json.clientOrderId}`)).status).toBe(202);
+    await until(
+      async () => (await call('DELETE', `/accounts/${b.json.id}`)).status === 200,
+      20_000,
+      'the second account closed',
+    );
     await until(() => klines().length === 0, 10_000, 'the venue’s bars released');
   }, 90_000);
 

@@ -35,6 +35,8 @@ export interface CcxtExecutionOptions {
   readonly stream?: Exchange;
   /** The instruments traded here (from `Markets`): symbols to query, quote of each. */
   readonly instruments: readonly Instrument[];
+  /** More instruments may come (`setInstrument`): the private streams watch every symbol. */
+  readonly growing?: boolean;
   /** The account these credentials trade: its fills are booked to it. */
   readonly accountId: string;
   /** Names the venue in fills and trade-id keys (default: the exchange id). */
@@ -121,12 +123,20 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     this.#lastFillTs = this.#now();
   }
 
+  /**
+   * An instrument traded here from now on (queried in reconciliation), or its new rules. With
+   * `growing` the private streams already cover every symbol.
+   */
+  setInstrument(inst: Instrument): void {
+    this.#instruments.set(inst.id, inst);
+  }
+
   /** Starts the private streams (fills and order updates), when a ccxt.pro exchange was given. */
   start(): void {
     const ws = this.#o.stream;
     if (!ws || this.#loops.length > 0) return;
     const symbols = [...this.#instruments.keys()];
-    const symbol = symbols.length === 1 ? symbols[0] : undefined;
+    const symbol = symbols.length === 1 && this.#o.growing !== true ? symbols[0] : undefined;
     const onReconnect = () => {
       this.#log('private stream reconnected');
       return this.#catchUp();

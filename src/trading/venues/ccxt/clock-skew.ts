@@ -41,6 +41,7 @@ export class ClockSkew {
   #last: SkewSample | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
   #running: Promise<SkewSample> | null = null;
+  readonly #followers = new Set<Exchange>();
 
   constructor(
     private readonly exchange: Exchange,
@@ -49,6 +50,16 @@ export class ClockSkew {
     this.#now = options.now ?? (() => Date.now());
     const rw = (exchange.options as Record<string, unknown>).recvWindow;
     this.#base = options.baseRecvWindowMs ?? (typeof rw === 'number' ? rw : null);
+  }
+
+  /**
+   * Stamps `other`'s requests with the same offset and recvWindow from now on (another connection
+   * to the same venue: a key's own); answers the stop.
+   */
+  follow(other: Exchange): () => void {
+    this.#followers.add(other);
+    if (this.#last) this.#apply(other, this.#last);
+    return () => void this.#followers.delete(other);
   }
 
   /** The last measurement, if any. */
@@ -74,6 +85,13 @@ export class ClockSkew {
     this.#timer = null;
   }
 
+  #apply(exchange: Exchange, sample: SkewSample): void {
+    const opts = exchange.options as Record<string, unknown>;
+    // ccxt stamps signed requests with local time minus timeDifference.
+    opts.timeDifference = -sample.offsetMs;
+    if (sample.recvWindowMs !== null) opts.recvWindow = sample.recvWindowMs;
+  }
+
   async #measure(): Promise<SkewSample> {
     const t0 = this.#now();
     const venue = await this.exchange.fetchTime();
@@ -82,16 +100,13 @@ export class ClockSkew {
       throw new Error(`${this.exchange.id}: fetchTime gave no time`);
     const rttMs = t1 - t0;
     const offsetMs = Math.round(venue - (t0 + t1) / 2);
-    const opts = this.exchange.options as Record<string, unknown>;
-    // ccxt stamps signed requests with local time minus timeDifference.
-    opts.timeDifference = -offsetMs;
     let recvWindowMs: number | null = null;
     if (this.#base !== null) {
       const max = this.options.maxRecvWindowMs ?? 60_000;
       recvWindowMs = Math.min(max, Math.max(this.#base, this.#base + Math.abs(offsetMs) + rttMs));
-      opts.recvWindow = recvWindowMs;
     }
     const sample: SkewSample = { offsetMs, rttMs, recvWindowMs, at: t1 };
+    for (const ex of [this.exchange, ...this.#followers]) this.#apply(ex, sample);
     this.#last = sample;
     if (Math.abs(offsetMs) > (this.options.warnMs ?? 1000))
       this.options.onWarn?.(

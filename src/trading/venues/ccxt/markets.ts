@@ -65,6 +65,7 @@ export function instrumentFromMarket(market: MarketInterface, precisionMode: num
 export class Markets {
   #instruments = new Map<string, Instrument>();
   #timer: ReturnType<typeof setInterval> | null = null;
+  readonly #listeners = new Set<(markets: Markets) => void>();
 
   constructor(
     private readonly exchange: Exchange,
@@ -78,10 +79,26 @@ export class Markets {
     return this.#build();
   }
 
-  /** Reloads the markets from the venue. */
+  /** Reloads the markets from the venue; then tells every `onRefresh` listener. */
   async refresh(): Promise<readonly Instrument[]> {
     await this.read(() => this.exchange.loadMarkets(true));
-    return this.#build();
+    const all = this.#build();
+    for (const l of this.#listeners) l(this);
+    return all;
+  }
+
+  /**
+   * `listener` after every refresh (the instruments' rules may have changed: a tick, a lot, a
+   * minimum); answers the unsubscribe.
+   */
+  onRefresh(listener: (markets: Markets) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  /** The instrument of `symbol`, or undefined when the venue does not list it (now). */
+  find(symbol: string): Instrument | undefined {
+    return this.#instruments.get(symbol);
   }
 
   /** Refreshes every `intervalMs` until `stop()`; failures go to `onError` (the old ones stay). */

@@ -16,6 +16,7 @@ import type { Bar } from '../../data/market-data.js';
 import type { ExecutionClient } from '../../execution/execution-client.js';
 import type { VenueOrderReport, VenueQueries } from '../../execution/venue-queries.js';
 import type { Fill } from '../../model/fill.js';
+import type { Instrument } from '../../model/instrument.js';
 import type { Order } from '../../model/order.js';
 import type { OrderEvent } from '../../model/order-events.js';
 import { orderFromJson, orderToJson, type OrderJson } from '../../model/order-json.js';
@@ -119,6 +120,11 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
   /** The venue's whole state (fault tests compare the node against it). */
   state(): SimulatedExchangeState {
     return this.#exchange.snapshot();
+  }
+
+  /** An instrument it matches from now on, or its new rules (working orders keep theirs). */
+  setInstrument(inst: Instrument): void {
+    this.#exchange.setInstrument(inst);
   }
 
   submit(order: Order, ts: number): void {
