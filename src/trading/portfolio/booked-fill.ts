@@ -25,6 +25,7 @@ export function bookedFill(fill: Fill, currencies: FillCurrencies): Fill {
   return {
     ...fill,
     // A fee larger than a buy (never seen at a venue) would make it a net sale: still exact.
+    // Stryker disable next-line EqualityOperator: equivalent, a net zero fill (a base fee as large as its buy) moves nothing whichever side it has
     side: signOf(signed) < 0 ? 'SELL' : 'BUY',
     quantity: quantity(signed.abs()),
     fee: money(fill.fee.amount.times(fill.price), quote),

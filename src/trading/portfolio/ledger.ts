@@ -144,7 +144,8 @@ export class Ledger {
   ): Decimal {
     let total = this.cash(currency);
     for (const p of this.#positions.values()) {
-      if (signOf(p.quantity) === 0 || quoteOf(p.instrumentId) !== currency) continue;
+      // A flat position has no lots: it adds nothing.
+      if (quoteOf(p.instrumentId) !== currency) continue;
       const mark = marks.get(p.instrumentId);
       total = total.plus(mark ? unrealizedPnl(p, mark) : ZERO);
       for (const lot of p.lots) total = total.plus(lot.price.times(lot.quantity));

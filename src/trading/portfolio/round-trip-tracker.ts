@@ -89,6 +89,7 @@ export class RoundTripTracker {
     // Nothing left to open (also: a base fee as large as its buy leaves nothing to hold).
     if (signOf(qty) === 0) return;
     this.#open.set(id, {
+      // Stryker disable next-line EqualityOperator: equivalent, base is left to open only when the position is not flat after the fill
       side: signOf(signedAfter) > 0 ? 'LONG' : 'SHORT',
       openedAt: fill.ts,
       size: qty,

@@ -137,6 +137,7 @@ export class MatchingEngine {
     }
     let qty = s.leaves;
     if (available !== null) {
+      // Stryker disable next-line EqualityOperator: equivalent at 0, a zero cap leaves nothing to fill (a negative size would throw)
       if (typeof available === 'number' ? available <= 0 : available.lte(0)) return none;
       const cap = snapQuantity(toDecimal(available), grid.lotSize);
       if (o.timeInForce === 'FOK' && cap.lt(qty)) return none;
@@ -215,12 +216,13 @@ export class MatchingEngine {
   ): MatchResult {
     const buy = o.side === 'BUY';
     const limit = decimalToNumber(o.price!);
-    const marketableAtOpen = from === 0 && (buy ? path[0]! <= limit : path[0]! >= limit);
-    if (mayGap && marketableAtOpen) {
+    // Only from the open (`mayGap`): a gap through the limit fills at the open price.
+    if (mayGap && (buy ? path[0]! <= limit : path[0]! >= limit)) {
       const liquidity = s.fresh ? 'TAKER' : 'MAKER';
       const match: Match = { price: toPrice(path[0]!), quantity: s.leaves, liquidity, at: 0 };
       return { match, triggered: s.triggered };
     }
+    // Stryker disable next-line EqualityOperator: equivalent, one step past the end reads undefined, which never reaches a limit
     for (let i = from; i < path.length; i++) {
       if (buy ? path[i]! <= limit : path[i]! >= limit) {
         const match: Match = { price: o.price!, quantity: s.leaves, liquidity: 'MAKER', at: i };
