@@ -29,6 +29,11 @@ export interface ClusterOptions {
   readonly serveArgs: readonly string[];
   /** More environment for the instances. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * The schema is migrated and the keys are in `home` already (a `kairos user create` ran): every
+   * instance starts at once. Otherwise the first starts alone, then the others.
+   */
+  readonly prepared?: boolean;
   /** nginx worker processes (default 1: the machine is shared with the instances). */
   readonly nginxWorkers?: number;
   /** Where progress lines go (default: stdout). */
@@ -230,7 +235,7 @@ function listeningLine(child: ChildProcess, what: string, ms = 120_000) {
 /**
  * Starts `instances` `kairos serve` processes on one Postgres schema, one Redis and one
  * KAIROS_HOME (the first alone, so it migrates the schema and makes the keys the others then
- * read), each on a free port, then nginx on `port` in front of them as a child process with a
+ * read, unless `prepared`), each on a free port, then nginx on `port` in front of them as a child process with a
  * generated config in a temporary folder.
  */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
@@ -289,9 +294,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     return { index, id, pid: child.pid!, url, logFile, child };
   };
   try {
-    const first = await startInstance(1);
-    const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) => startInstance(i + 2)));
-    const instances = [first, ...rest];
+    const first = opts.prepared ? null : await startInstance(1);
+    const rest = await Promise.all(
+      Array.from({ length: first ? n - 1 : n }, (_, i) => startInstance(i + (first ? 2 : 1))),
+    );
+    const instances = first ? [first, ...rest] : rest;
     const restart = async (index: number) => {
       const old = instances[index - 1];
       if (!old) throw new Error(`restart: no instance ${index}`);

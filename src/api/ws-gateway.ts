@@ -30,6 +30,8 @@ export const WS_LIMITS = {
   maxBufferedBytes: 1024 * 1024,
   heartbeatMs: 15_000,
   authTimeoutMs: 10_000,
+  /** At a stop, how long a client may take to answer the close (1001) before it is cut. */
+  closeGraceMs: 1_000,
 } as const;
 
 /** Each channel and the permission it needs: the same matrix as the routes (`permissions.ts`). */
@@ -175,7 +177,23 @@ interface LoggedFrame {
  * behind is closed (1013) and told why; nothing is buffered without bound.
  */
 export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts) => {
-  await app.register(websocket, { options: { maxPayload: WS_LIMITS.maxMessageBytes } });
+  await app.register(websocket, {
+    options: { maxPayload: WS_LIMITS.maxMessageBytes },
+    // At a stop (a drain), every client is told 1001 and gets `closeGraceMs` to answer; one that
+    // does not (stalled, or gone without a word) is cut. The plugin's own close waited up to
+    // ws's 30 s close timeout for such a client, and the drain with it.
+    preClose(done) {
+      const server = this.websocketServer;
+      for (const client of server.clients) client.close(1001, 'server stopping');
+      const cut = setTimeout(() => {
+        for (const client of server.clients) client.terminate();
+      }, WS_LIMITS.closeGraceMs);
+      server.close(() => {
+        clearTimeout(cut);
+        done();
+      });
+    },
+  });
   const clients = new Set<Client>();
   const metrics = opts.metrics ?? noopMetrics;
   const connected = metrics.gauge(METRICS.wsClients);

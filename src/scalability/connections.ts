@@ -35,6 +35,10 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
     commandTimeout: options.commandTimeoutMs ?? 1000,
     // How long disconnect() waits for the socket to close; its timer outlives a failed connect.
     disconnectTimeout: 100,
+    // No `CLIENT SETINFO` at each connect: Redis before 7.2 refuses it, and ioredis leaves a
+    // refused command's timeout timer running, which held a drained `kairos serve` alive for
+    // the command timeout after it stopped (every duplicated connection made one).
+    disableClientInfo: true,
   });
   // Without a listener ioredis prints every failed reconnect; callers see errors on commands.
   client.on('error', () => {});

@@ -108,7 +108,8 @@ export function isConnectionFailure(e: unknown): boolean {
 /**
  * Leases with fencing tokens in the store (`docs/decisions/leases.md`): the lease and the writes
  * it guards live in one database, so a write checks its token in its own transaction and a
- * takeover waits for a write in flight (the check holds the lease row `for share`).
+ * takeover waits for a write in flight (the check holds the lease row `for key share`, which a
+ * takeover's `for update` waits for and a renewal's `update` of `expires_at` does not).
  *
  * @example
  * const leases = new LeaseRepository(store.db);
@@ -123,20 +124,35 @@ export class LeaseRepository implements LeasePort {
    * token; renews it when `owner` holds it already (same token). Null: another owner holds it.
    */
   async acquire(resource: string, owner: string, ttlMs: number): Promise<Lease | null> {
-    const r = await sql<Row>`
-      insert into leases (resource, owner, token, expires_at)
-      values (${resource}, ${owner}, 1, ${DB_NOW} + ${ttlMs})
-      on conflict (resource) do update set
-        token = case when leases.owner = excluded.owner and leases.expires_at > ${DB_NOW}
-          then leases.token else leases.token + 1 end,
-        owner = excluded.owner,
-        expires_at = excluded.expires_at
-      where leases.owner = excluded.owner or leases.expires_at <= ${DB_NOW}
-      returning resource, owner, token, expires_at`.execute(this.db);
-    return r.rows[0] ? lease(r.rows[0]) : null;
+    return this.db.transaction().execute(async (tx) => {
+      // A lease this caller may take (its own, expired or released) is locked `for update`
+      // first: that waits for the last holder's writes in flight (each holds the row `for key
+      // share`), so none of them commits after the new token exists. The upsert alone would
+      // not wait (it changes no key column). One held by another is passed over, unlocked.
+      await sql`
+        select 1 from leases
+        where resource = ${resource} and (owner = ${owner} or expires_at <= ${DB_NOW})
+        for update`.execute(tx);
+      const r = await sql<Row>`
+        insert into leases (resource, owner, token, expires_at)
+        values (${resource}, ${owner}, 1, ${DB_NOW} + ${ttlMs})
+        on conflict (resource) do update set
+          token = case when leases.owner = excluded.owner and leases.expires_at > ${DB_NOW}
+            then leases.token else leases.token + 1 end,
+          owner = excluded.owner,
+          expires_at = excluded.expires_at
+        where leases.owner = excluded.owner or leases.expires_at <= ${DB_NOW}
+        returning resource, owner, token, expires_at`.execute(tx);
+      return r.rows[0] ? lease(r.rows[0]) : null;
+    });
   }
 
-  /** Extends a lease still held (same token, not expired) by `ttlMs`; null: it was lost. */
+  /**
+   * Extends a lease still held (same token, not expired) by `ttlMs`; null: it was lost. It never
+   * waits for the owner's own writes in flight (an `update` of `expires_at` alone does not
+   * conflict with their `for key share`): a write held up elsewhere (another session's lock on
+   * the audit chain's head, its process paused) must not let the lease run out under it.
+   */
   async renew(held: Lease, ttlMs: number): Promise<Lease | null> {
     const r = await sql<Row>`
       update leases set expires_at = ${DB_NOW} + ${ttlMs}
@@ -167,7 +183,9 @@ export class LeaseRepository implements LeasePort {
 
   /**
    * The check a write of `held`'s owner makes in its transaction: the lease is still this
-   * owner's, with this token, unexpired; else `LEASE_LOST` and the transaction rolls back.
+   * owner's, with this token, unexpired; else `LEASE_LOST` and the transaction rolls back. The
+   * row stays locked `for key share` until the write ends: a takeover waits for it, a renewal
+   * does not.
    */
   fence(held: Lease): Fence {
     return async (tx) => {
@@ -175,7 +193,7 @@ export class LeaseRepository implements LeasePort {
         select token from leases
         where resource = ${held.resource} and owner = ${held.owner} and token = ${held.token}
           and expires_at > ${DB_NOW}
-        for share`.execute(tx);
+        for key share`.execute(tx);
       if (r.rows.length === 0) {
         throw new KairosError(
           'LEASE_LOST',

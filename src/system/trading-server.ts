@@ -405,10 +405,6 @@ export async function startTradingServer(
             : ownerLog.warn
           ).call(ownerLog, message, fields),
       });
-      const l = leases;
-      // The first round opens this instance's share before the API listens.
-      await l.start();
-      stops.push(() => l.drain());
     } else {
       await host.resume();
     }
@@ -604,6 +600,15 @@ export async function startTradingServer(
     });
     app.addHook('onResponse', async (req) => void inFlight.delete(req.id));
     app.addHook('onRequestAbort', async (req) => void inFlight.delete(req.id));
+    if (leases) {
+      const l = leases;
+      // The first round opens this instance's share before the API listens, once the app is
+      // ready: compiling its schemas holds the event loop for seconds on a loaded machine, and
+      // leases taken before it would go unrenewed meanwhile (lost under a short TTL).
+      await app.ready();
+      await l.start();
+      stops.push(() => l.drain());
+    }
     const url = await app.listen({ host: opts.host, port: opts.port });
     logger.info('server listening', {
       component: 'server',

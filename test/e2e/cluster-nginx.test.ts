@@ -26,7 +26,7 @@ const alive = (pid: number) => {
  * a WebSocket through nginx gets frames, a session revoked on one instance is refused by every
  * other at once, and with one instance killed -9 nginx answers from the others (its WebSockets
  * closed, the others' still fed, a reconnect fed by a live instance). Orders under failover:
- * `cluster-failover.scenario.ts` (not yet in `npm test`).
+ * `cluster-failover.test.ts`.
  */
 describe('three kairos serve behind nginx (scripts/cluster.ts)', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-cluster-e2e-'));

@@ -160,6 +160,13 @@ describe('kairos serve: instances share the accounts through leases', () => {
     );
     // Within the TTL plus one round (TTL/3) and the recovery itself.
     expect(failoverMs).toBeLessThan(TTL_MS + TTL_MS / 3 + 5_000);
+    // Every account on B, the desk too: its lease may run out up to a round after the others
+    // (each is renewed on its own timer), so it is waited for, within the same bound.
+    await until(
+      async () => (await owned(b.url))?.length === ids.length,
+      TTL_MS + TTL_MS / 3 + 5_000,
+      'B owning every account',
+    );
     expect((await owned(b.url))!.sort()).toEqual([...ids].sort());
     for (const id of victims) {
       // Recovered: the order placed through A is open on B, once, with its idempotency key.

@@ -8,6 +8,7 @@ import {
   type CommandHandler,
   type CommandStream,
 } from './command-stream.js';
+import { unblock } from './unblock.js';
 
 /** Settings of a `RedisCommandStream`. */
 export interface RedisCommandStreamOptions {
@@ -120,6 +121,8 @@ export class RedisCommandStream implements CommandStream {
     const stream = this.streamOf(accountId);
     const reader = this.#connection(this.#blockMs);
     let stopped = false;
+    /** The reader's connection id, for `CLIENT UNBLOCK` at the stop. */
+    let readerId: number | undefined;
     const loop = (async () => {
       // After a start or an error: the group made (idempotent), then every entry left pending
       // (by a dead owner, or by this one when an answer could not be written) claimed and run.
@@ -128,6 +131,7 @@ export class RedisCommandStream implements CommandStream {
         try {
           if (reader.status !== 'ready') await reader.connect();
           if (fresh) {
+            readerId = (await reader.client('ID')) as number;
             await this.#group(stream);
             await this.#claim(stream, handle, () => stopped);
             fresh = false;
@@ -167,6 +171,10 @@ export class RedisCommandStream implements CommandStream {
     const stop = async () => {
       stopped = true;
       this.#stops.delete(stop);
+      // The blocked read answers at once (as if it timed out), so nothing of it outlives the
+      // stop: a read cut by the disconnect left its timeout timer holding the process for up
+      // to `blockMs` + 2 s after a drain.
+      await unblock(this.redis, readerId);
       reader.disconnect();
       this.#open.delete(reader);
       await loop;

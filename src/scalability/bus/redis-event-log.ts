@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { assertChannel, type EventLog, type LoggedEvent, type Replay } from './event-log.js';
+import { unblock } from './unblock.js';
 
 // KEYS[1] the stream, KEYS[2] its counter, KEYS[3] the `once` key ('' for none). ARGV: payload,
 // how many to keep. The stream id is "<seq>-0", so a channel's sequence is its Redis stream id
@@ -82,7 +83,10 @@ export class RedisEventLog implements EventLog {
     // A blocking read holds its connection: one of its own, closed by stop.
     const reader = this.redis.duplicate();
     let stopped = false;
+    /** The reader's connection id, for `CLIENT UNBLOCK` at the stop. */
+    let readerId: number | undefined;
     const loop = (async () => {
+      readerId = (await reader.client('ID').catch(() => undefined)) as number | undefined;
       const after = await Promise.all(
         channels.map(async (c) => `${from?.get(c) ?? (await this.last(c))}-0`),
       );
@@ -108,6 +112,9 @@ export class RedisEventLog implements EventLog {
     })();
     return async () => {
       stopped = true;
+      // The blocked read answers at once: cut by the disconnect, its timeout timer would hold
+      // the process after a drain.
+      await unblock(this.redis, readerId);
       reader.disconnect();
       await loop.catch(() => undefined);
     };

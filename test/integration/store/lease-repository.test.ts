@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
-import { LeaseRepository } from '../../../src/store/lease-repository.js';
+import { LeaseRepository, type Lease } from '../../../src/store/lease-repository.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
 import { until } from '../../support/until.js';
@@ -123,5 +123,73 @@ describe.each(DIALECTS)('leases with fencing tokens on %s', (dialect) => {
       'the lease to end',
     );
     expect(await leases.holder('account:t')).toMatchObject({ owner: 'i2', token: short.token + 1 });
+  });
+});
+
+/**
+ * A write in flight (its fence holds the lease row) held up elsewhere: under SIGSTOP, another
+ * session's lock on the audit chain's head held every instance's order writes for up to 10 s,
+ * and their own renewals waited behind them, so leases ran out under live owners (the failover
+ * test's ping-pong). Two sessions, so Postgres only.
+ */
+describe('a write in flight on Postgres', () => {
+  let store: Awaited<ReturnType<typeof freshStore>>;
+  let leases: LeaseRepository;
+  beforeAll(async () => {
+    store = await freshStore('postgres');
+    leases = new LeaseRepository(store.db);
+  }, 120_000);
+  afterAll(async () => {
+    await store.drop();
+  });
+
+  /** Runs the fence of `held` in a transaction left open until `end` is called. */
+  async function writeInFlight(held: Lease) {
+    let end!: () => void;
+    const ended = new Promise<void>((r) => (end = r));
+    let fenced!: () => void;
+    const inFence = new Promise<void>((r) => (fenced = r));
+    const tx = store.db.transaction().execute(async (t) => {
+      await leases.fence(held)(t);
+      fenced();
+      await ended;
+    });
+    await inFence;
+    return { end: async () => (end(), await tx) };
+  }
+
+  it('does not hold the owner’s renewal, and holds a takeover until it ends', async () => {
+    const held = (await leases.acquire('account:w', 'i1', 60_000))!;
+    const write = await writeInFlight(held);
+    try {
+      // The renewal goes through while the write waits (it used to wait with it).
+      let timer: NodeJS.Timeout | undefined;
+      const renewed = await Promise.race([
+        leases.renew(held, 60_000),
+        new Promise((r) => (timer = setTimeout(() => r('held'), 5_000))),
+      ]).finally(() => clearTimeout(timer));
+      expect(renewed).toMatchObject({ owner: 'i1', token: held.token });
+      // Expired meanwhile (as after a pause): a takeover waits for the write to end.
+      await sql`update leases set expires_at = 1 where resource = 'account:w'`.execute(store.db);
+      let taken: Lease | null | undefined;
+      const takeover = leases.acquire('account:w', 'i2', 60_000).then((l) => (taken = l));
+      await until(
+        async () =>
+          (
+            await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+              where wait_event_type = 'Lock' and query like '%from leases%for update%'`.execute(
+              store.db,
+            )
+          ).rows[0]!.n > 0,
+        20_000,
+        'the takeover waiting on the write',
+      );
+      expect(taken).toBeUndefined();
+      await write.end();
+      await takeover;
+      expect(taken).toMatchObject({ owner: 'i2', token: held.token + 1 });
+    } finally {
+      await write.end().catch(() => undefined);
+    }
   });
 });

@@ -62,7 +62,7 @@ describe('an order whose owner loses its lease during the write (Postgres)', () 
         async () => {
           // (Read outside the locking transaction, whose view of the activity is frozen.)
           const r = await watch.query(
-            `select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%from leases%for share%'`,
+            `select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%from leases%for key share%'`,
           );
           return (r.rows[0]?.pid as number | undefined) ?? false;
         },

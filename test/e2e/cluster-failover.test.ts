@@ -18,9 +18,20 @@ import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON frames, checked field by field
 type Json = any;
 
+/**
+ * The lease TTL: failover within it, renewals every second. An instance's event loop stalls for
+ * seconds while it starts (module loading, schema compilation: 3–7 s measured at a load average
+ * of 12–16), before it takes a lease; once listening, under 1.3 s in those runs, inside the 2 s
+ * a renewal may be late by. A renewal never waits for its owner's writes (the fence's `for key
+ * share`), which a paused instance's audit-head lock can hold for 10 s.
+ */
 const TTL_MS = 3_000;
-/** The test's bound (`FAILOVER_TIMEOUT_MS` sets another): most of its time is four restarts. */
-const TIMEOUT_MS = Number(process.env.FAILOVER_TIMEOUT_MS ?? 300_000);
+/**
+ * The test's bound (`FAILOVER_TIMEOUT_MS` sets another): most of its time is the instances'
+ * starts, 10–60 s each on a loaded 2-core machine (the run takes 100–200 s there, 290 s with a
+ * second copy of it beside).
+ */
+const TIMEOUT_MS = Number(process.env.FAILOVER_TIMEOUT_MS ?? 420_000);
 const TRADERS = ['ann', 'bob', 'cid'];
 const PASSWORD = 'failover trader passphrase';
 /** The load's bound: orders per trader (one in flight each). */
@@ -107,8 +118,9 @@ function resumingSocket(url: string, token: string) {
  * a previous owner's late writes to the paper venue file voiding the new owner's next op (now
  * fenced by the lease token: `test/unit/trading/venues/paper-venue-fence.test.ts`).
  *
- * It waits on conditions, never on sleeps; most of its time is the four restarts (each
- * `kairos serve` start costs about 4 s of CPU). `FAILOVER_KEEP=<dir>` keeps the
+ * It waits on conditions, never on sleeps; most of its time is the instances' starts (each
+ * `kairos serve` start costs 4–5 s of CPU): the three at first together, the killed one again
+ * during the SIGSTOP step, then the rolling restart's three. `FAILOVER_KEEP=<dir>` keeps the
  * instances' logs, the paper venue files and the schema there for a post-mortem;
  * `FAILOVER_LOG_LEVEL=info` makes the logs say more.
  */
@@ -143,22 +155,18 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
     async () => {
       const secrets = new Map<string, string>();
       const userEnv = { ...env, KAIROS_HOME: home, KAIROS_USER_PASSWORD: PASSWORD };
-      // The first alone (it migrates the schema and makes the keys), then the others together.
-      const [firstName, ...rest] = TRADERS;
-      const made = [runCli(['user', 'create', firstName!, '--role', 'trader'], userEnv)];
-      made.push(
-        ...(await Promise.all(
-          rest.map((name) => runCliAsync(['user', 'create', name, '--role', 'trader'], userEnv)),
-        )),
-      );
-      for (const [i, m] of made.entries()) {
-        expect([TRADERS[i], m.code, m.code === 0 ? '' : m.stderr]).toEqual([TRADERS[i], 0, '']);
-        secrets.set(TRADERS[i]!, /secret: (\S+)/.exec(m.stdout)![1]!);
-      }
       const t0 = Date.now();
       const say = (line: string) =>
         process.stdout.write(`failover +${Date.now() - t0} ms: ${line}\n`);
-      const c = await startCluster({
+      // The first alone (it migrates the schema and makes the keys), then the others and the
+      // three instances together (the schema and keys are there: `prepared`).
+      const [firstName, ...rest] = TRADERS;
+      const made = [runCli(['user', 'create', firstName!, '--role', 'trader'], userEnv)];
+      const others = Promise.all(
+        rest.map((name) => runCliAsync(['user', 'create', name, '--role', 'trader'], userEnv)),
+      );
+      const starting = startCluster({
+        prepared: made[0]!.code === 0,
         instances: 3,
         port: 0,
         home,
@@ -173,7 +181,13 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
         },
         print: (line) => void (line.includes('exited') && say(line)),
       });
+      made.push(...(await others));
+      const c = await starting;
       cluster = c;
+      for (const [i, m] of made.entries()) {
+        expect([TRADERS[i], m.code, m.code === 0 ? '' : m.stderr]).toEqual([TRADERS[i], 0, '']);
+        secrets.set(TRADERS[i]!, /secret: (\S+)/.exec(m.stdout)![1]!);
+      }
       await db.connect();
       say('cluster up');
 
@@ -306,11 +320,13 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
         say(
           `failover after kill -9: ${firstAfter - killedAt} ms to the first order accepted for the dead owner's accounts (lease TTL ${TTL_MS} ms)`,
         );
-        await c.restart(victim);
+        // Started again while the next step runs (an instance not listening yet owns nothing).
+        const restarted = c.restart(victim);
+        restarted.catch(() => undefined); // (awaited below)
 
         // SIGSTOP an owner past the TTL: the others take its accounts; SIGCONT: it finds its
         // leases gone (its writes fenced), lives on, and every account keeps exactly one owner.
-        const settled = await until(() => owners(ALL), 30_000, 'one owner each after the restart');
+        const settled = await until(() => owners(ALL), 30_000, 'one owner each after the kill');
         const paused = [...new Set(settled.values())].find((i) => i !== victim)!;
         const pausedAccounts = allAccounts.filter((a) => settled.get(a) === paused);
         const others = ALL.filter((i) => i !== paused);
@@ -329,6 +345,7 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
         );
         say('its accounts taken over; SIGCONT');
         pausedChild.kill('SIGCONT');
+        await restarted;
         await until(
           async () => {
             expect([pausedChild.exitCode, pausedChild.signalCode]).toEqual([null, null]);
@@ -363,10 +380,10 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
       expect(unacked).toEqual([]);
       expect(acked.size).toBe(sent.length);
 
-      // The acknowledged market orders fill as the replay moves on; an account taken over waits
-      // for its new owner's replay to pass the bars its venue has seen (each instance replays the
-      // file on its own clock), so they are given a while, not required: the checks below hold
-      // for filled and unfilled orders alike.
+      // The acknowledged orders fill as the replay moves on; an account taken over waits for its
+      // new owner's replay to pass the bars its venue has seen (each instance replays the file on
+      // its own clock), so fills are not required (nor waited for): the checks below hold for
+      // filled and unfilled orders alike.
       const q = async (text: string, values: unknown[] = []) =>
         (await db.query(text.replaceAll('$s.', `${schema}.`), values)).rows as Json[];
       const ids = [...acked.values()].map((a) => a.clientOrderId);
@@ -377,7 +394,6 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
             [ids],
           )
         )[0].n as number;
-      await until(async () => (await unfilled()) === 0, 10_000, 'fills').catch(() => undefined);
       say(`${await unfilled()} acknowledged orders not filled yet`);
 
       // Each WebSocket client: every `orders` frame of its accounts, in order without a gap
