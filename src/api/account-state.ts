@@ -2,6 +2,7 @@ import type { Instrument } from '../trading/model/instrument.js';
 import type { AccessClaims } from '../security/tokens/access-tokens.js';
 import type { AccountAccess } from './account-access.js';
 import type { AccountDesk, ApiAccount, OrderReads } from './deps.js';
+import { fillView } from './fill-view.js';
 import { liveBalanceViews, livePositionViews } from './live-portfolio-views.js';
 import { orderView } from './order-schemas.js';
 import { balanceViews, positionViews } from './portfolio-views.js';
@@ -35,11 +36,14 @@ export function accountBalances(
 
 /** The most open orders a snapshot lists (newest first), as a page of `GET /orders`. */
 export const SNAPSHOT_ORDERS = 500;
+/** The most fills a snapshot lists (newest first), as a page of `GET /fills`. */
+export const SNAPSHOT_FILLS = 500;
 
 /**
  * The state of an account a WebSocket snapshot sends (`resumed: false`): its open orders the
  * caller sees, from the store as `GET /orders` reads them (on the shared account: their own and
- * their strategies'; the newest 500), its positions or its balances as their routes show them.
+ * their strategies'; the newest 500), its newest 500 fills as `GET /fills` reads them, its
+ * positions or its balances as their routes show them.
  *
  * @example
  * await accountState(accounts, access, reads, instruments, claims, 'acc-1', 'orders');
@@ -47,17 +51,19 @@ export const SNAPSHOT_ORDERS = 500;
 export async function accountState(
   accounts: Accounts & Pick<AccountDesk, 'get'>,
   access: Pick<AccountAccess, 'orderScope'>,
-  reads: Pick<OrderReads, 'page'>,
+  reads: Pick<OrderReads, 'page' | 'fillsPage'>,
   instruments: readonly Instrument[],
   claims: AccessClaims,
   accountId: string,
-  kind: 'orders' | 'positions' | 'balances',
+  kind: 'orders' | 'fills' | 'positions' | 'balances',
 ): Promise<unknown[]> {
   const account = accounts.get(accountId);
   if (!account) return [];
   if (kind === 'positions') return accountPositions(accounts, accountId);
   if (kind === 'balances') return accountBalances(accounts, account, instruments);
   const scope = await access.orderScope(claims, accountId);
+  if (kind === 'fills')
+    return (await reads.fillsPage(scope, { limit: SNAPSHOT_FILLS })).fills.map(fillView);
   const page = await reads.page(scope, { open: true, limit: SNAPSHOT_ORDERS });
   return page.orders.map(orderView);
 }

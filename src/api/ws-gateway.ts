@@ -14,6 +14,7 @@ import type { Bar, BookTop, TradeTick } from '../trading/data/market-data.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { Order } from '../trading/model/order.js';
+import { fillView } from './fill-view.js';
 import { orderView } from './order-schemas.js';
 import { balanceViews, positionView, type PortfolioSource } from './portfolio-views.js';
 import type { StrategyOwners } from './strategy-owners.js';
@@ -37,6 +38,7 @@ export const WS_LIMITS = {
 /** Each channel and the permission it needs: the same matrix as the routes (`permissions.ts`). */
 export const CHANNEL_PERMISSION = {
   orders: 'orders:read',
+  fills: 'orders:read',
   bars: 'market-data:read',
   trades: 'market-data:read',
   book: 'market-data:read',
@@ -167,7 +169,7 @@ interface LoggedFrame {
  * `GET /ws`: the client authenticates with its access token (`{"type":"auth","token":…}`, again
  * before it expires to stay connected), subscribes to `orders` (the order events and fills of
  * its accounts, of its own orders on the shared account and of the strategy instances it
- * started there; an oversight role: every account's), `positions` and `balances` (after each
+ * started there; an oversight role: every account's), `fills` (those fills alone), `positions` and `balances` (after each
  * such fill: the position and balance it changed) and `bars`; every order, fill, position and
  * balance frame names its `accountId` and carries `seq`, its place in the account's channel.
  * Every frame is appended to the event log first and pushed from it, so each instance pushes
@@ -301,7 +303,11 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     // A fill's position and balance as the ledger has them now (it took the fill first).
     const portfolio = e.kind === 'OrderFilled' ? portfolioFrames(e, opts) : null;
     const deliver = (userId: string | null) => {
-      for (const frame of frames) append(channel, 'orders', userId, frame);
+      append(channel, 'orders', userId, frames.order);
+      if (!frames.fill) return;
+      // On `orders` beside its order (as before `fills` existed) and on `fills` alone.
+      append(channel, 'orders', userId, frames.fill);
+      append(channel, 'fills', userId, frames.fill);
       if (!portfolio) return;
       append(channel, 'positions', userId, portfolio.position);
       for (const frame of portfolio.balances) append(channel, 'balances', userId, frame);
@@ -813,34 +819,18 @@ function marketFrame(
   }
 }
 
-/** The frames of one order event: the order, and the fill when it is one. */
-function orderFrames(e: OrderEvent, order: Order): string[] {
-  const frames = [
-    JSON.stringify({
+/** The frames of one order event: the order, and the fill when it is one (as `GET /fills` shows it). */
+function orderFrames(e: OrderEvent, order: Order): { order: string; fill: string | null } {
+  return {
+    order: JSON.stringify({
       type: 'order',
       kind: e.kind,
       accountId: order.accountId,
       order: orderView(order),
     }),
-  ];
-  if (e.kind === 'OrderFilled') {
-    frames.push(
-      JSON.stringify({
-        type: 'fill',
-        accountId: order.accountId,
-        fill: {
-          accountId: order.accountId,
-          clientOrderId: e.clientOrderId,
-          tradeId: e.fill.tradeId,
-          side: e.fill.side,
-          price: e.fill.price.toFixed(),
-          quantity: e.fill.quantity.toFixed(),
-          fee: e.fill.fee.amount.toFixed(),
-          feeCurrency: e.fill.fee.currency,
-          ts: e.fill.ts,
-        },
-      }),
-    );
-  }
-  return frames;
+    fill:
+      e.kind === 'OrderFilled'
+        ? JSON.stringify({ type: 'fill', accountId: order.accountId, fill: fillView(e.fill) })
+        : null,
+  };
 }

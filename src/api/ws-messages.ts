@@ -4,6 +4,7 @@ import { firstHostile } from './hostile-input.js';
 
 const Channel = Type.Union([
   Type.Literal('orders'),
+  Type.Literal('fills'),
   Type.Literal('bars'),
   Type.Literal('trades'),
   Type.Literal('book'),

@@ -1,44 +1,11 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Fill } from '../../trading/model/fill.js';
 import type { AccountAccess } from '../account-access.js';
 import type { OrderReads } from '../deps.js';
+import { FillView, fillView } from '../fill-view.js';
 import { AccountIdString } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
 import { QueryParams } from '../query-params.js';
-
-/** A fill as the API shows it (decimals as strings). */
-const FillView = Type.Object({
-  venue: Type.String(),
-  tradeId: Type.String(),
-  accountId: Type.String(),
-  clientOrderId: Type.String(),
-  instrumentId: Type.String(),
-  side: Type.String(),
-  price: Type.String(),
-  quantity: Type.String(),
-  fee: Type.String(),
-  feeCurrency: Type.String(),
-  liquidity: Type.String(),
-  ts: Type.Integer(),
-});
-
-function fillView(f: Fill) {
-  return {
-    venue: f.venue,
-    tradeId: f.tradeId,
-    accountId: f.accountId,
-    clientOrderId: f.clientOrderId,
-    instrumentId: f.instrumentId,
-    side: f.side,
-    price: f.price.toFixed(),
-    quantity: f.quantity.toFixed(),
-    fee: f.fee.amount.toFixed(),
-    feeCurrency: f.fee.currency,
-    liquidity: f.liquidity,
-    ts: f.ts,
-  };
-}
 
 /** What `/fills` reads. */
 export interface FillRoutesOptions {
