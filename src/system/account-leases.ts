@@ -18,6 +18,12 @@ export interface AccountCores {
   open(accountId: string, fence: Fence, token: number): Promise<boolean>;
   /** `release`: settles in-flight orders, then closes; `lost`: stops sending at once, then closes. */
   close(accountId: string, how: 'release' | 'lost'): Promise<void>;
+  /**
+   * Whether the account's core stopped taking orders because the store did not answer (its
+   * journal failed with `STORE_UNAVAILABLE`): while the lease is still held, it is closed and
+   * opened again (recovered, reconciled) once the store answers.
+   */
+  storeFailed?(accountId: string): boolean;
 }
 
 /** What `AccountLeases` runs on. */
@@ -58,6 +64,8 @@ export class AccountLeases implements AccountOwnership {
   #stopped = false;
   #instances = 1;
   #accounts = 0;
+  /** Accounts whose journal failed on a store outage, already told (one line per outage). */
+  readonly #storeDown = new Set<string>();
 
   constructor(private readonly cfg: AccountLeasesConfig) {}
 
@@ -116,6 +124,10 @@ export class AccountLeases implements AccountOwnership {
     } catch (e) {
       // Redis away: keep the last count (no account is taken or given on a guess).
       cfg.log('instance registry did not answer; keeping the last count', { err: e });
+    }
+    for (const id of this.owned()) {
+      if (this.#stopped) return;
+      if (cfg.cores.storeFailed?.(id)) await this.#recover(id);
     }
     let accounts: string[];
     try {
@@ -199,6 +211,66 @@ export class AccountLeases implements AccountOwnership {
     });
     this.#tell({ accountId, owned: true });
     return true;
+  }
+
+  /**
+   * An account whose journal failed because the store did not answer, its lease still held: once
+   * the store answers (the lease renewed: still ours), its core is closed and opened again under
+   * the same lease, recovered from the store and reconciled with its venue as on a takeover, then
+   * it takes orders. The store still away: tried again next round. The lease taken meanwhile: the
+   * keeper finds it lost and the core closes as on any loss.
+   */
+  async #recover(accountId: string): Promise<void> {
+    const { cfg } = this;
+    const keeper = this.#held.get(accountId);
+    const held = keeper?.lease;
+    if (!keeper || !held || this.#busy.has(accountId)) return;
+    if (!this.#storeDown.has(accountId)) {
+      this.#storeDown.add(accountId);
+      cfg.log('account journal failed: the store did not answer; it recovers once it does', {
+        accountId,
+      });
+    }
+    let lease: Lease | null;
+    try {
+      lease = await cfg.leases.renew(held, cfg.ttlMs);
+    } catch {
+      return; // still away: next round
+    }
+    if (!lease || this.#held.get(accountId) !== keeper || this.#busy.has(accountId)) return;
+    const fresh = lease;
+    const run = (async () => {
+      const started = performance.now();
+      this.#storeDown.delete(accountId);
+      this.#tell({ accountId, owned: false });
+      await cfg.cores.close(accountId, 'lost').catch(() => undefined);
+      let opened = false;
+      try {
+        opened = await cfg.cores.open(accountId, cfg.leases.fence(fresh), fresh.token);
+      } catch (e) {
+        cfg.log('account not recovered after the store outage', { accountId, err: e });
+      }
+      if (this.#held.get(accountId) !== keeper) {
+        await cfg.cores.close(accountId, 'lost').catch(() => undefined);
+        return false;
+      }
+      if (!opened || keeper.lease === null) {
+        this.#held.delete(accountId);
+        await cfg.cores.close(accountId, 'lost').catch(() => undefined);
+        await keeper.stop(true).catch(() => undefined);
+        cfg.log('account not recovered after the store outage; lease handed back', { accountId });
+        return false;
+      }
+      cfg.log('account recovered after a store outage', {
+        accountId,
+        fence: fresh.token,
+        recoveredMs: Math.round(performance.now() - started),
+      });
+      this.#tell({ accountId, owned: true });
+      return true;
+    })();
+    this.#busy.set(accountId, run);
+    await run.finally(() => this.#busy.delete(accountId));
   }
 
   /** Hands an account back: no new order here, in-flight orders settled, core closed, lease released. */

@@ -398,6 +398,7 @@ export async function startTradingServer(
             host.haltOn(id);
             await accounts.closeAccount(id, how);
           },
+          storeFailed: (id) => accounts.storeFailed(id),
         },
         log: (message, fields) =>
           (message.startsWith('account taken') || message.startsWith('account handed')
