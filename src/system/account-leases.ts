@@ -186,12 +186,28 @@ export class AccountLeases implements AccountOwnership {
     }
     if (!lease) return false;
     this.#held.set(accountId, keeper);
+    return this.#openCore(accountId, keeper, lease, 'account taken', 'account not opened here');
+  }
+
+  /**
+   * Opens an account's core under `lease` (held by `keeper`); owned and told when it opened and
+   * the lease is still held; else whatever opened is closed (and, the lease still held, it is
+   * handed back).
+   */
+  async #openCore(
+    accountId: string,
+    keeper: LeaseKeeper,
+    lease: Lease,
+    done: string,
+    failed: string,
+  ): Promise<boolean> {
+    const { cfg } = this;
     const started = performance.now();
     let opened = false;
     try {
       opened = await cfg.cores.open(accountId, cfg.leases.fence(lease), lease.token);
     } catch (e) {
-      cfg.log('account not opened here; lease handed back', { accountId, err: e });
+      cfg.log(`${failed}; lease handed back`, { accountId, err: e });
     }
     if (this.#held.get(accountId) !== keeper) {
       // Lost while opening: whatever opened is closed.
@@ -204,7 +220,7 @@ export class AccountLeases implements AccountOwnership {
       await keeper.stop(true).catch(() => undefined);
       return false;
     }
-    cfg.log('account taken', {
+    cfg.log(done, {
       accountId,
       fence: lease.token,
       recoveredMs: Math.round(performance.now() - started),
@@ -240,34 +256,16 @@ export class AccountLeases implements AccountOwnership {
     if (!lease || this.#held.get(accountId) !== keeper || this.#busy.has(accountId)) return;
     const fresh = lease;
     const run = (async () => {
-      const started = performance.now();
       this.#storeDown.delete(accountId);
       this.#tell({ accountId, owned: false });
       await cfg.cores.close(accountId, 'lost').catch(() => undefined);
-      let opened = false;
-      try {
-        opened = await cfg.cores.open(accountId, cfg.leases.fence(fresh), fresh.token);
-      } catch (e) {
-        cfg.log('account not recovered after the store outage', { accountId, err: e });
-      }
-      if (this.#held.get(accountId) !== keeper) {
-        await cfg.cores.close(accountId, 'lost').catch(() => undefined);
-        return false;
-      }
-      if (!opened || keeper.lease === null) {
-        this.#held.delete(accountId);
-        await cfg.cores.close(accountId, 'lost').catch(() => undefined);
-        await keeper.stop(true).catch(() => undefined);
-        cfg.log('account not recovered after the store outage; lease handed back', { accountId });
-        return false;
-      }
-      cfg.log('account recovered after a store outage', {
+      return this.#openCore(
         accountId,
-        fence: fresh.token,
-        recoveredMs: Math.round(performance.now() - started),
-      });
-      this.#tell({ accountId, owned: true });
-      return true;
+        keeper,
+        fresh,
+        'account recovered after a store outage',
+        'account not recovered after the store outage',
+      );
     })();
     this.#busy.set(accountId, run);
     await run.finally(() => this.#busy.delete(accountId));
