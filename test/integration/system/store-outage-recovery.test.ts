@@ -3,6 +3,7 @@ import pg from 'pg';
 import { btcInstrument } from '../../support/paper-args.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { dropTestSchema, TEST_DATABASE_URL } from '../../support/postgres.js';
+import { endWaitingFencedWrite } from '../../support/ended-write.js';
 import { until } from '../../support/until.js';
 import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { SHARED_ACCOUNT } from '../../../src/system/trading-accounts.js';
@@ -43,35 +44,6 @@ describe('an account after a database outage shorter than its lease', () => {
       }),
     });
 
-  /** Places an order whose journal write the database ends (the lease still held): its answer. */
-  async function placeDuringOutage(key: string) {
-    const lock = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    const watch = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await lock.connect();
-    await watch.connect();
-    try {
-      await lock.query('begin');
-      await lock.query(`select * from ${schema}.leases where resource = 'account:desk' for update`);
-      const answer = place(key);
-      const pid = await until(
-        async () => {
-          const r = await watch.query(
-            `select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%from leases%for key share%'`,
-          );
-          return (r.rows[0]?.pid as number | undefined) ?? false;
-        },
-        20_000,
-        'the fenced write waiting on the lease row',
-      );
-      await lock.query('select pg_terminate_backend($1)', [pid]);
-      await lock.query('commit');
-      return await answer;
-    } finally {
-      await lock.end();
-      await watch.end();
-    }
-  }
-
   it('refuses orders while the store is away, then recovers by itself; nothing lost or doubled', async () => {
     t = await startTestServer({ postgresSchema: schema, env: { KAIROS_LEASE_TTL_MS: '3000' } });
     const ids: string[] = [];
@@ -81,7 +53,7 @@ describe('an account after a database outage shorter than its lease', () => {
       ids.push(((await r.json()) as { clientOrderId: string }).clientOrderId);
     }
 
-    const during = await placeDuringOutage('during');
+    const during = await endWaitingFencedWrite(schema, 'account:desk', () => place('during'));
     expect([during.status, ((await during.json()) as { code: string }).code]).toEqual([
       503,
       'STORE_UNAVAILABLE',
