@@ -111,7 +111,10 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     // merely asserts (a forged token would otherwise buy a fresh budget per made-up subject).
     keyGenerator: (req) => `${req.ip}|${verifiedSub(req.headers.authorization)}`,
     ...(ports.rateLimit?.redis
-      ? { redis: ports.rateLimit.redis, nameSpace: 'kairos:api-rl:' }
+      ? {
+          redis: ports.rateLimit.redis,
+          nameSpace: `${ports.rateLimit.redisPrefix ?? 'kairos:'}api-rl:`,
+        }
       : {}),
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,

@@ -393,6 +393,8 @@ export interface ApiPorts {
     readonly perMinute: number;
     readonly authPerMinute?: number;
     readonly redis?: unknown;
+    /** The service's Redis key prefix (`KAIROS_REDIS_PREFIX`, default `kairos:`). */
+    readonly redisPrefix?: string;
   };
   /**
    * True once the server drains (SIGTERM): new orders are refused with 503 `SERVER_DRAINING` and

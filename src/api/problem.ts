@@ -48,6 +48,9 @@ const RETRY_AFTER_S: Readonly<Record<string, number>> = {
   ACCOUNT_OWNER_UNAVAILABLE: OWNER_RETRY_AFTER_S,
   SERVER_DRAINING: 2,
   LEASE_LOST: OWNER_RETRY_AFTER_S,
+  // The database away: an account whose journal failed takes orders again within a lease round
+  // of its answering again (`docs/scalability.md`, "Ownership").
+  STORE_UNAVAILABLE: 2,
 };
 
 /** The `Retry-After` (seconds) of a code a client retries after a while; undefined for others. */

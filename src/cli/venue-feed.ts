@@ -66,7 +66,7 @@ export async function openVenueFeed(
     exchangeId: flags.exchange,
     ...credentials,
     exchangeUrl: flags.exchangeUrl ?? config.exchange.url,
-    budget: venueBudget(redis, on),
+    budget: venueBudget(redis, on, undefined, config.redisPrefix),
   };
   const { exchange, gate } = await createExchange(exchangeConfig);
   const { exchange: feedExchange } = await createExchange({ ...exchangeConfig, pro: true });

@@ -18,6 +18,12 @@ export interface AccountCores {
   open(accountId: string, fence: Fence, token: number): Promise<boolean>;
   /** `release`: settles in-flight orders, then closes; `lost`: stops sending at once, then closes. */
   close(accountId: string, how: 'release' | 'lost'): Promise<void>;
+  /**
+   * Whether the account's core stopped taking orders because the store did not answer (its
+   * journal failed with `STORE_UNAVAILABLE`): while the lease is still held, it is closed and
+   * opened again (recovered, reconciled) once the store answers.
+   */
+  storeFailed?(accountId: string): boolean;
 }
 
 /** What `AccountLeases` runs on. */
@@ -58,6 +64,8 @@ export class AccountLeases implements AccountOwnership {
   #stopped = false;
   #instances = 1;
   #accounts = 0;
+  /** Accounts whose journal failed on a store outage, already told (one line per outage). */
+  readonly #storeDown = new Set<string>();
 
   constructor(private readonly cfg: AccountLeasesConfig) {}
 
@@ -117,6 +125,10 @@ export class AccountLeases implements AccountOwnership {
       // Redis away: keep the last count (no account is taken or given on a guess).
       cfg.log('instance registry did not answer; keeping the last count', { err: e });
     }
+    for (const id of this.owned()) {
+      if (this.#stopped) return;
+      if (cfg.cores.storeFailed?.(id)) await this.#recover(id);
+    }
     let accounts: string[];
     try {
       accounts = await cfg.cores.accounts();
@@ -174,12 +186,28 @@ export class AccountLeases implements AccountOwnership {
     }
     if (!lease) return false;
     this.#held.set(accountId, keeper);
+    return this.#openCore(accountId, keeper, lease, 'account taken', 'account not opened here');
+  }
+
+  /**
+   * Opens an account's core under `lease` (held by `keeper`); owned and told when it opened and
+   * the lease is still held; else whatever opened is closed (and, the lease still held, it is
+   * handed back).
+   */
+  async #openCore(
+    accountId: string,
+    keeper: LeaseKeeper,
+    lease: Lease,
+    done: string,
+    failed: string,
+  ): Promise<boolean> {
+    const { cfg } = this;
     const started = performance.now();
     let opened = false;
     try {
       opened = await cfg.cores.open(accountId, cfg.leases.fence(lease), lease.token);
     } catch (e) {
-      cfg.log('account not opened here; lease handed back', { accountId, err: e });
+      cfg.log(`${failed}; lease handed back`, { accountId, err: e });
     }
     if (this.#held.get(accountId) !== keeper) {
       // Lost while opening: whatever opened is closed.
@@ -192,13 +220,55 @@ export class AccountLeases implements AccountOwnership {
       await keeper.stop(true).catch(() => undefined);
       return false;
     }
-    cfg.log('account taken', {
+    cfg.log(done, {
       accountId,
       fence: lease.token,
       recoveredMs: Math.round(performance.now() - started),
     });
     this.#tell({ accountId, owned: true });
     return true;
+  }
+
+  /**
+   * An account whose journal failed because the store did not answer, its lease still held: once
+   * the store answers (the lease renewed: still ours), its core is closed and opened again under
+   * the same lease, recovered from the store and reconciled with its venue as on a takeover, then
+   * it takes orders. The store still away: tried again next round. The lease taken meanwhile: the
+   * keeper finds it lost and the core closes as on any loss.
+   */
+  async #recover(accountId: string): Promise<void> {
+    const { cfg } = this;
+    const keeper = this.#held.get(accountId);
+    const held = keeper?.lease;
+    if (!keeper || !held || this.#busy.has(accountId)) return;
+    if (!this.#storeDown.has(accountId)) {
+      this.#storeDown.add(accountId);
+      cfg.log('account journal failed: the store did not answer; it recovers once it does', {
+        accountId,
+      });
+    }
+    let lease: Lease | null;
+    try {
+      lease = await cfg.leases.renew(held, cfg.ttlMs);
+    } catch {
+      return; // still away: next round
+    }
+    if (!lease || this.#held.get(accountId) !== keeper || this.#busy.has(accountId)) return;
+    const fresh = lease;
+    const run = (async () => {
+      this.#storeDown.delete(accountId);
+      this.#tell({ accountId, owned: false });
+      await cfg.cores.close(accountId, 'lost').catch(() => undefined);
+      return this.#openCore(
+        accountId,
+        keeper,
+        fresh,
+        'account recovered after a store outage',
+        'account not recovered after the store outage',
+      );
+    })();
+    this.#busy.set(accountId, run);
+    await run.finally(() => this.#busy.delete(accountId));
   }
 
   /** Hands an account back: no new order here, in-flight orders settled, core closed, lease released. */

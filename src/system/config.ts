@@ -42,6 +42,8 @@ export interface ObjectStoreSettings {
 }
 
 /** `KAIROS_METRICS`: where metrics go (the registry behind `/metrics` is kept unless `off`). */
+const REDIS_PREFIX_RULE = '1-64 characters of A-Z, a-z, 0-9, ":", "_" and "-"';
+
 export const METRICS_SINKS = ['prometheus', 'emf', 'cloudwatch', 'off'] as const;
 export type MetricsSink = (typeof METRICS_SINKS)[number];
 
@@ -78,6 +80,11 @@ export interface Config {
   readonly pgliteTemplate: string | undefined;
   /** Redis URL (`REDIS_URL`): shared caches and rate limits; absent means in memory. */
   readonly redisUrl: string | undefined;
+  /**
+   * The prefix of every Redis key of the service (`KAIROS_REDIS_PREFIX`, default `kairos:`):
+   * deployments with different prefixes share one Redis without hearing each other.
+   */
+  readonly redisPrefix: string;
   /** Memcached servers (`MEMCACHED_SERVERS`, `host:port,host:port`): a shared cache. */
   readonly memcachedServers: string | undefined;
   /**
@@ -184,6 +191,12 @@ export const SETTINGS: readonly Setting[] = [
     rule: 'a redis:// or rediss:// URL',
     default: 'in-memory caches and budgets',
     secret: true,
+  },
+  {
+    variable: 'KAIROS_REDIS_PREFIX',
+    rule: REDIS_PREFIX_RULE,
+    default: 'kairos:',
+    secret: false,
   },
   {
     variable: 'MEMCACHED_SERVERS',
@@ -392,6 +405,7 @@ export function loadConfig(env: Environment): Config {
     databaseSchema: schema,
     pgliteTemplate: template === undefined ? undefined : path.resolve(template),
     redisUrl: redisUrl(env.REDIS_URL),
+    redisPrefix: redisPrefix(env.KAIROS_REDIS_PREFIX),
     memcachedServers: memcachedServers(env.MEMCACHED_SERVERS),
     trustProxy: trustProxy(text(env, 'TRUST_PROXY')),
     logLevel: logLevel(text(env, 'LOG_LEVEL')),
@@ -565,6 +579,13 @@ function redisUrl(value: string | undefined): string | undefined {
   return url;
 }
 
+function redisPrefix(value: string | undefined): string {
+  if (value === undefined || value === '') return 'kairos:';
+  if (!/^[A-Za-z0-9:_-]{1,64}$/.test(value))
+    throw invalid('KAIROS_REDIS_PREFIX', `must be ${REDIS_PREFIX_RULE}, was "${value}"`);
+  return value;
+}
+
 const MEMCACHED_SERVER = /^(?:[^:@,\s]+:[^@,\s]*@)?[A-Za-z0-9.-]+(?::(\d{1,5}))?$/;
 
 function memcachedServers(value: string | undefined): string | undefined {
@@ -702,6 +723,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     databaseSchema: config.databaseSchema ?? null,
     pgliteTemplate: config.pgliteTemplate ?? null,
     redisUrl: maskUrl(config.redisUrl),
+    redisPrefix: config.redisPrefix,
     memcachedServers: config.memcachedServers
       ? config.memcachedServers.replace(/([^,:@\s]+):[^@,]*@/g, '$1:***@')
       : null,

@@ -191,7 +191,7 @@ export class AccountHandOff implements OrderHandOff {
 
 /** The hand-off's settings in `ServerOptions`: its Redis key prefix and how long a caller waits. */
 export interface HandOffSettings {
-  /** Default `kairos:` (tests give their own). */
+  /** Default `kairos:` (the server: `KAIROS_REDIS_PREFIX`; tests give their own). */
   readonly prefix?: string;
   /** Default 5 000 ms. */
   readonly waitMs?: number;

@@ -246,6 +246,15 @@ export class TradingAccounts {
     });
   }
 
+  /**
+   * Whether the account's core open here stopped taking orders because the store did not answer
+   * (its journal failed with `STORE_UNAVAILABLE`; reopened by its lease's holder once it answers).
+   */
+  storeFailed(accountId: string): boolean {
+    const failure = this.#runtimes.get(accountId)?.core.journal.failure;
+    return (failure as { code?: unknown } | null | undefined)?.code === 'STORE_UNAVAILABLE';
+  }
+
   /** Whether this server can open the account (a live one or one on a venue: it has the venue). */
   #tradable(info: AccountInfo): boolean {
     if (info.mode === 'live') return !!this.cfg.live;

@@ -103,11 +103,11 @@ export interface ServerOptions {
    * account another instance owns is handed to it over Redis (`REDIS_URL`; `order-hand-off.ts`).
    */
   readonly ownership?: AccountOwnership;
-  /** The order hand-off's Redis key prefix and wait. */
+  /** The order hand-off's Redis key prefix (default `KAIROS_REDIS_PREFIX`) and wait. */
   readonly handOff?: HandOffSettings;
   /** This process's instance id (the `x-kairos-instance` answer header; default: 8 random hex digits). */
   readonly instanceId?: string;
-  /** The Redis key prefix of the WebSocket event log (default `kairos:events:`; tests: their own). */
+  /** The Redis key prefix of the WebSocket event log (default `<KAIROS_REDIS_PREFIX>events:`; tests: their own). */
   readonly eventLogPrefix?: string;
 }
 
@@ -198,7 +198,9 @@ export async function startTradingServer(
       // Writes trust a session found live for 1 s; with Redis every instance shares that memory,
       // so a revocation on one applies on all at once (T19).
       liveCheckMs: 1_000,
-      liveCache: redis ? new RedisCache(redis, 'kairos:session:') : new MemoryCache({ now }),
+      liveCache: redis
+        ? new RedisCache(redis, `${config.redisPrefix}session:`)
+        : new MemoryCache({ now }),
       roleOf: async (id) => {
         const u = await users.findById(id);
         return u && u.disabledAt === null ? u.role : null;
@@ -382,7 +384,7 @@ export async function startTradingServer(
       leases = new AccountLeases({
         leases: leaseStore,
         instances: redis
-          ? new RedisInstances(redis, `kairos:instances:${instanceGroup(config)}:`)
+          ? new RedisInstances(redis, `${config.redisPrefix}instances:${instanceGroup(config)}:`)
           : SOLO_INSTANCES,
         owner: instanceId,
         ttlMs: config.instances.leaseTtlMs,
@@ -398,6 +400,7 @@ export async function startTradingServer(
             host.haltOn(id);
             await accounts.closeAccount(id, how);
           },
+          storeFailed: (id) => accounts.storeFailed(id),
         },
         log: (message, fields) =>
           (message.startsWith('account taken') || message.startsWith('account handed')
@@ -437,7 +440,7 @@ export async function startTradingServer(
     );
     // Login challenges and rate limits are shared through Redis when several instances run.
     const challenges: Cache = countedCache(
-      redis ? new RedisCache(redis, 'kairos:login:') : new MemoryCache({ now }),
+      redis ? new RedisCache(redis, `${config.redisPrefix}login:`) : new MemoryCache({ now }),
       metrics,
       'login',
     );
@@ -482,7 +485,7 @@ export async function startTradingServer(
           .map((a) => a.id),
       logger,
       applyRisk: (actor) => riskControl.sync(actor),
-      ...(opts.handOff ? { settings: opts.handOff } : {}),
+      settings: { prefix: config.redisPrefix, ...opts.handOff },
     });
     if (handOff) stops.push(() => handOff.close());
     const app = await buildApp({
@@ -584,13 +587,13 @@ export async function startTradingServer(
       instanceId,
       ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
       // WebSocket frames, through the log every instance shares when Redis is set.
-      eventLog: wsEventLog(config, redis, opts.eventLogPrefix),
+      eventLog: wsEventLog(config, redis, opts.eventLogPrefix ?? `${config.redisPrefix}events:`),
       readiness: readiness.checks,
       draining: () => draining,
       rateLimit: {
         perMinute: opts.rateLimitPerMinute ?? 6_000,
         authPerMinute: opts.authRateLimitPerMinute ?? 30,
-        ...(redis ? { redis } : {}),
+        ...(redis ? { redis, redisPrefix: config.redisPrefix } : {}),
       },
     });
     // The requests in flight, so that a drain that does not end says which ones it waits for.

@@ -24,10 +24,12 @@ export function venueBudget(
     orderLimit?: (limit: { limit: number; intervalMs: number }) => void;
   },
   key?: string,
+  /** The service's Redis key prefix (`KAIROS_REDIS_PREFIX`): the budget lives under `<prefix>rl:`. */
+  redisPrefix = 'kairos:',
 ): NonNullable<ExchangeConfig['budget']> {
   let rule = windowRule(1_200, 60_000);
   const budget = redis
-    ? new RedisBudget(redis, { rule: () => rule })
+    ? new RedisBudget(redis, { rule: () => rule, prefix: `${redisPrefix}rl:` })
     : new MemoryBudget({ rule: () => rule });
   return {
     budget,

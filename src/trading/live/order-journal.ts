@@ -35,6 +35,11 @@ export class OrderJournal {
     return this.#queue.failure !== null;
   }
 
+  /** The write error that failed the journal (null while it has not failed). */
+  get failure(): unknown {
+    return this.#queue.failure;
+  }
+
   /** Resolves when every event so far is committed; rejects if a write failed. */
   async committed(): Promise<void> {
     await this.#queue.idle();

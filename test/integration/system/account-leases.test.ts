@@ -149,4 +149,55 @@ describe('AccountLeases on the lease store', () => {
       expect(await leases.acquire('account:a3', 'B', 60_000)).not.toBeNull();
     });
   });
+
+  it('a core whose journal failed on a store outage is reopened under its lease once the store answers', async () => {
+    await withLeases(async (store, leases) => {
+      const c = recordingCores();
+      const failed = new Set<string>();
+      let away = false;
+      // The store as it answers the keeper and the rounds: away, renewals throw.
+      const flaky = Object.assign(Object.create(leases) as LeaseRepository, {
+        renew: (held: Parameters<LeaseRepository['renew']>[0], ttlMs: number) =>
+          away ? Promise.reject(new Error('connection refused')) : leases.renew(held, ttlMs),
+      });
+      const lines: string[] = [];
+      const a = new AccountLeases({
+        leases: flaky,
+        instances: instancesOf(['A']),
+        owner: 'A',
+        ttlMs: 60_000,
+        cores: {
+          ...c.cores,
+          // A core opened again is a new one: its journal has not failed.
+          close: (id, how) => (failed.delete(id), c.cores.close(id, how)),
+          storeFailed: (id) => failed.has(id),
+        },
+        log: (m) => void lines.push(m),
+      });
+      made.push(a);
+      await a.round();
+      const token = (await leases.holder('account:a1'))!.token;
+      failed.add('a1');
+      away = true;
+      await a.round();
+      // Still away: not reopened, told once.
+      expect(c.closed).toEqual([]);
+      expect(lines.filter((l) => l.startsWith('account journal failed'))).toHaveLength(1);
+      away = false;
+      await a.round();
+      expect(c.closed).toEqual([['a1', 'lost']]);
+      expect(c.open.has('a1')).toBe(true);
+      expect(a.owns('a1')).toBe(true);
+      expect(lines).toContain('account recovered after a store outage');
+      expect((await leases.holder('account:a1'))!.token).toBe(token);
+      // Lost meanwhile (another owner took it): not reopened here.
+      failed.add('a2');
+      await sql`update leases set owner = 'B', token = token + 1 where resource = 'account:a2'`.execute(
+        store.db,
+      );
+      await a.round();
+      expect(c.open.has('a2')).toBe(true); // closed by the keeper's next renewal, not reopened
+      expect(c.closed).toEqual([['a1', 'lost']]);
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { dropTestSchema, TEST_DATABASE_URL } from '../../support/postgres.js';
-import { until } from '../../support/until.js';
+import { endWaitingFencedWrite } from '../../support/ended-write.js';
 
 /**
  * Found by the failover test (issue 16): an order whose journal write failed because its owner's
@@ -35,49 +35,37 @@ describe('an order whose owner loses its lease during the write (Postgres)', () 
    * an idle one, or an operator or a failover does) and commits. Answers the order's answer.
    */
   async function placeWhileEnded(key: string, takeOver: boolean) {
-    const lock = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    const watch = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await lock.connect();
-    await watch.connect();
-    try {
-      await lock.query('begin');
-      await lock.query(`select * from ${schema}.leases where resource = 'account:desk' for update`);
-      const answer = fetch(`${t!.server.url}/orders`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${t!.token}`,
-          'content-type': 'application/json',
-          'idempotency-key': key,
-        },
-        // Never stored (its write is ended), so never filled either.
-        body: JSON.stringify({
-          instrumentId: 'BTC/X',
-          side: 'SELL',
-          type: 'MARKET',
-          quantity: '1',
+    const r = await endWaitingFencedWrite(
+      schema,
+      'account:desk',
+      () =>
+        fetch(`${t!.server.url}/orders`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${t!.token}`,
+            'content-type': 'application/json',
+            'idempotency-key': key,
+          },
+          // Never stored (its write is ended), so never filled either.
+          body: JSON.stringify({
+            instrumentId: 'BTC/X',
+            side: 'SELL',
+            type: 'MARKET',
+            quantity: '1',
+          }),
         }),
-      });
-      // The journal's fence, waiting for the row this test holds.
-      const pid = await until(
-        async () => {
-          // (Read outside the locking transaction, whose view of the activity is frozen.)
-          const r = await watch.query(
-            `select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%from leases%for key share%'`,
-          );
-          return (r.rows[0]?.pid as number | undefined) ?? false;
-        },
-        20_000,
-        'the fenced write waiting on the lease row',
-      );
-      if (takeOver)
-        await lock.query(
-          `update ${schema}.leases set owner = 'new-owner', token = token + 1 where resource = 'account:desk'`,
-        );
-      await lock.query('select pg_terminate_backend($1)', [pid]);
-      await lock.query('commit');
-      const r = await answer;
-      const body = (await r.json()) as { code: string };
-      const stored = await lock.query(`select count(*)::int as n from ${schema}.orders`);
+      takeOver
+        ? (lock) =>
+            lock.query(
+              `update ${schema}.leases set owner = 'new-owner', token = token + 1 where resource = 'account:desk'`,
+            )
+        : undefined,
+    );
+    const body = (await r.json()) as { code: string };
+    const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    try {
+      const stored = await db.query(`select count(*)::int as n from ${schema}.orders`);
       return {
         status: r.status,
         code: body.code,
@@ -85,8 +73,7 @@ describe('an order whose owner loses its lease during the write (Postgres)', () 
         stored: stored.rows[0].n as number,
       };
     } finally {
-      await lock.end();
-      await watch.end();
+      await db.end();
     }
   }
 

@@ -149,6 +149,20 @@ describe('Config', () => {
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
   });
 
+  it('reads the Redis key prefix, default kairos:, and names its rule when bad', () => {
+    expect(loadConfig({}).redisPrefix).toBe('kairos:');
+    expect(loadConfig({ KAIROS_REDIS_PREFIX: 'staging:kairos:' }).redisPrefix).toBe(
+      'staging:kairos:',
+    );
+    expect(maskedConfig(loadConfig({ KAIROS_REDIS_PREFIX: 'prod_1-' })).redisPrefix).toBe(
+      'prod_1-',
+    );
+    for (const bad of ['has space', 'x'.repeat(65), 'a/b', 'é'])
+      expect(() => loadConfig({ KAIROS_REDIS_PREFIX: bad })).toThrow(
+        /KAIROS_REDIS_PREFIX: must be 1-64 characters of A-Z, a-z, 0-9, ":", "_" and "-"/,
+      );
+  });
+
   it('counts an empty variable as unset', () => {
     const empty = Object.fromEntries(SETTINGS.map((s) => [s.variable, '']));
     expect(loadConfig(empty)).toEqual(loadConfig({}));
