@@ -6,6 +6,7 @@ import type {
   CommandAnswer,
   CommandHandler,
 } from '../scalability/bus/command-stream.js';
+import { asStoreUnavailable } from '../store/connection-failure.js';
 import { ROLES, type Role } from '../security/roles/permissions.js';
 import { InvariantError, KairosError } from '../trading/core/errors.js';
 import type { Logger } from '../trading/core/logger.js';
@@ -144,8 +145,9 @@ export class OrderCommands {
         return await this.cancel(caller, cmd.body.id);
       }
       return problem('BAD_REQUEST', `${cmd.route}: not an order command of this version`);
-    } catch (err) {
+    } catch (thrown) {
       // As `problem.ts` answers a local request's error, `Retry-After` included.
+      const err = asStoreUnavailable(thrown);
       if (err instanceof KairosError) {
         const wait = retryAfterOfError(err);
         const answer = problem(err.code, err.message);

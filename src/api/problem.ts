@@ -2,6 +2,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { asStoreUnavailable } from '../store/connection-failure.js';
 import { KairosError } from '../trading/core/errors.js';
 import { noopLogger, type Logger } from '../trading/core/logger.js';
 import { OWNER_RETRY_AFTER_S } from './account-owner.js';
@@ -91,7 +92,8 @@ export function apiError(code: ApiErrorCode, detail: string): KairosError {
  * nothing about its cause (it is logged).
  */
 export function registerProblems(app: FastifyInstance, log: Logger = noopLogger): void {
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+  app.setErrorHandler((thrown: FastifyError, req, reply) => {
+    const err = asStoreUnavailable(thrown) as FastifyError;
     if (err.validation) {
       const v = err.validation[0];
       const field =

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { KairosError } from '../trading/core/errors.js';
 import { isLeaseLost, type Lease, type LeasePort } from '../scalability/leases/lease-port.js';
+import { isConnectionFailure, storeUnavailable } from './connection-failure.js';
 import type { Schema } from './schema.js';
 
 export type { Lease } from '../scalability/leases/lease-port.js';
@@ -65,44 +66,9 @@ export async function fencedTransaction<T>(
     if (lost) throw new KairosError('LEASE_LOST', (lost as Error).message, { cause: e });
     // The database did not answer (the lease may well still be held): nothing was written, and
     // the order is refused as the store being away, never as an internal error.
-    if (away)
-      throw new KairosError(
-        'STORE_UNAVAILABLE',
-        `the database did not answer: ${(e as Error).message}`,
-        { cause: e },
-      );
+    if (away) throw storeUnavailable(e);
     throw e;
   }
-}
-
-/** Postgres class 08 (connection exception), 57P0x (ended by an operator, shutting down), 25P03 (idle in transaction too long). */
-const CONNECTION_SQLSTATE = /^(08|57P0|25P03)/;
-/** Socket errors of a connection that could not be made or was cut. */
-const SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
-/**
- * Whether an error says the database could not be reached or dropped the connection (as
- * opposed to refusing a statement): node-postgres raises these as a SQLSTATE of class 08 or
- * 57P0x, a socket error code, or a bare "Connection terminated" error.
- */
-export function isConnectionFailure(e: unknown): boolean {
-  const err = e as { code?: unknown; message?: unknown } | null;
-  const code = typeof err?.code === 'string' ? err.code : '';
-  const message = typeof err?.message === 'string' ? err.message : '';
-  return (
-    CONNECTION_SQLSTATE.test(code) ||
-    SOCKET_CODES.has(code) ||
-    /Connection terminated|connection error|timeout exceeded when trying to connect/i.test(message)
-  );
 }
 
 /**

@@ -72,6 +72,8 @@ describe('market data on demand in kairos serve', () => {
       20_000,
       'an order accepted (its reference price: the venue’s last close)',
     );
+    // The subscription frame reaches the venue's socket after the answer, not before it.
+    await until(() => klines().length > 0, 10_000, 'the venue’s bars subscribed');
     expect(klines()).toHaveLength(1);
     const fills = await until(
       async () => {
