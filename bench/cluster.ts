@@ -112,6 +112,12 @@ async function trader(url: string, username: string, secret: string): Promise<Tr
   return { token: accessToken!, accountId: account.id! };
 }
 
+/**
+ * Numbers every POST of the run: an `Idempotency-Key` used once in the whole run, so no row is
+ * answered from the idempotency record of an earlier row (a replay is a 200, not an order).
+ */
+let requestSeq = 0;
+
 /** `amount` requests with 50 connections, each request as the next trader in turn. */
 async function load(
   url: string,
@@ -139,7 +145,10 @@ async function load(
                     ...req.headers,
                     authorization: `Bearer ${t.token}`,
                     ...(request.body
-                      ? { 'content-type': 'application/json', 'idempotency-key': `b-${n}` }
+                      ? {
+                          'content-type': 'application/json',
+                          'idempotency-key': `b-${++requestSeq}`,
+                        }
                       : {}),
                   },
                   ...(request.body ? { body: JSON.stringify(request.body(t, n)) } : {}),
@@ -155,11 +164,15 @@ async function load(
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    // For order entry: 201 a new order, 200 a replay of a key already used.
+    statuses: Object.fromEntries(
+      Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count ?? 0]),
+    ),
   };
 }
 
 const fmtLoad = (r: Awaited<ReturnType<typeof load>>) =>
-  `${r.requestsPerSecond}/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}`;
+  `${r.requestsPerSecond}/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}, statuses ${JSON.stringify(r.statuses)}`;
 
 /** `clients` WebSocket clients on `url`'s /ws, subscribed to bars: delivery lag and rate. */
 async function fanOut(url: string, traders: readonly Trader[], clients = WS_CLIENTS) {
