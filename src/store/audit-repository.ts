@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AuditEntry, AuditFields, AuditRecord } from '../security/audit/audit-record.js';
 import {
   canonicalJson,
@@ -33,6 +33,12 @@ export class AuditRepository {
     private readonly db: Kysely<Schema>,
     /** The wall clock (ms); `Date.now` unless the system layer passes its own. */
     private readonly now: () => number = Date.now,
+    /**
+     * The head this process wrote last (`auditHeadOf(rootDb)`), shared by a store's writers: with
+     * it an append is one statement, conditional on the head being unchanged; without it, or
+     * when another writer moved the head, the head is read under its lock first.
+     */
+    private readonly head: AuditHeadHint | null = null,
   ) {}
 
   /**
@@ -55,18 +61,12 @@ export class AuditRepository {
   ): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
     const checked = entries.map(checkEntry);
-    const run = async (tx: Kysely<Schema>): Promise<AuditRecord[]> => {
-      const head = await tx
-        .selectFrom('audit_head')
-        .select(['seq', 'wall_ts', 'hash'])
-        .where('id', '=', 1)
-        .forUpdate()
-        .executeTakeFirstOrThrow();
-      let seq = Number(head.seq);
+    const chain = (head: Head): AuditRecord[] => {
+      let seq = head.seq;
       let hash = head.hash;
-      // Read under the lock: appends take their wall time in the order they take `seq`.
-      const wallTs = Math.max(checkedNow(this.now()), Number(head.wall_ts));
-      const records: AuditRecord[] = entries.map((entry, i) => {
+      // Appends take their wall time in the order they take `seq`.
+      const wallTs = Math.max(checkedNow(this.now()), head.wallTs);
+      return entries.map((entry, i) => {
         // The text fields and payload as stored (`storableText`): what is hashed is what is kept.
         const fields: AuditFields = {
           ...checked[i]!,
@@ -79,6 +79,23 @@ export class AuditRepository {
         hash = record.hash;
         return record;
       });
+    };
+    const run = async (tx: Kysely<Schema>): Promise<AuditRecord[]> => {
+      const known = this.head?.value;
+      if (known && entries.length <= FAST_APPEND_MAX) {
+        const records = chain(known);
+        if (await appendIfHeadIs(tx, known, records)) {
+          this.head!.value = headOf(records);
+          return records;
+        }
+      }
+      const row = await tx
+        .selectFrom('audit_head')
+        .select(['seq', 'wall_ts', 'hash'])
+        .where('id', '=', 1)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
+      const records = chain({ seq: Number(row.seq), wallTs: Number(row.wall_ts), hash: row.hash });
       for (let i = 0; i < records.length; i += 500) {
         await tx
           .insertInto('audit_log')
@@ -99,16 +116,20 @@ export class AuditRepository {
           )
           .execute();
       }
+      const last = records.at(-1)!;
       await tx
         .updateTable('audit_head')
-        .set({ seq, ts: records.at(-1)!.ts, wall_ts: wallTs, hash })
+        .set({ seq: last.seq, ts: last.ts, wall_ts: last.wallTs, hash: last.hash })
         .where('id', '=', 1)
         .execute();
+      if (this.head) this.head.value = headOf(records);
       return records;
     };
     try {
       return db.isTransaction ? await run(db) : await db.transaction().execute(run);
     } catch (e) {
+      // The hint may name a head that was never committed: read the head again next time.
+      if (this.head) this.head.value = null;
       if (e instanceof KairosError) throw e;
       throw new KairosError('AUDIT_WRITE_FAILED', `audit log: ${(e as Error).message}`, {
         cause: e,
@@ -160,6 +181,72 @@ export class AuditRepository {
       .executeTakeFirst();
     return row ? toRecord(row) : null;
   }
+}
+
+/** The chain's last row: what the next append links to. */
+type Head = { seq: number; wallTs: number; hash: string };
+
+/** What a store's writers last wrote as the head: a hint, checked by the statement that uses it. */
+export type AuditHeadHint = { value: Head | null };
+
+const hints = new WeakMap<object, AuditHeadHint>();
+
+/** The head hint shared by every writer of the store whose root handle is `db`. */
+export function auditHeadOf(db: Kysely<Schema>): AuditHeadHint {
+  let hint = hints.get(db);
+  if (!hint) hints.set(db, (hint = { value: null }));
+  return hint;
+}
+
+const headOf = (records: readonly AuditRecord[]): Head => {
+  const last = records.at(-1)!;
+  return { seq: last.seq, wallTs: last.wallTs, hash: last.hash };
+};
+
+/** Appends in one statement; more rows than this take the locked path (its inserts in chunks). */
+const FAST_APPEND_MAX = 500;
+
+/**
+ * After a conditional append, the server ends this session if it stays idle in its transaction
+ * longer than this (ms): the head's row lock is then held only until the commit that follows at
+ * once, so a writer paused there (SIGSTOP, a partition) stalls the other writers for this long at
+ * most instead of the pool's 10 s (`open-store.ts`).
+ */
+export const HEAD_HELD_IDLE_MS = 2_000;
+
+/**
+ * Moves the head from `head` to the last of `records` and inserts them, in one statement, only if
+ * the head is still `head` (seq and hash). False: another writer moved it; nothing was written
+ * (the update waited for that writer's commit, then matched no row).
+ */
+async function appendIfHeadIs(
+  tx: Kysely<Schema>,
+  head: Head,
+  records: readonly AuditRecord[],
+): Promise<boolean> {
+  const last = records.at(-1)!;
+  const col = <K extends keyof AuditRecord>(k: K) => records.map((r) => r[k]);
+  const { rows } = await sql<{ moved: number }>`
+    with upd as (
+      update audit_head set seq = ${last.seq}, ts = ${last.ts}, wall_ts = ${last.wallTs},
+        hash = ${last.hash}
+      where id = 1 and seq = ${head.seq} and hash = ${head.hash}
+      returning 1
+    ), ins as (
+      insert into audit_log
+        (seq, ts, wall_ts, hash_version, actor, role, action, subject, payload, prev_hash, hash)
+      select * from unnest(${col('seq')}::bigint[], ${col('ts')}::bigint[],
+        ${col('wallTs')}::bigint[], ${col('hashVersion')}::smallint[], ${col('actor')}::text[],
+        ${col('role')}::text[], ${col('action')}::text[], ${col('subject')}::text[],
+        ${records.map((r) => canonicalJson(r.payload))}::text[], ${col('prevHash')}::text[],
+        ${col('hash')}::text[])
+      where exists (select 1 from upd)
+    )
+    select (select count(*) from upd)::int as moved,
+      case when exists (select 1 from upd) then set_config(
+        'idle_in_transaction_session_timeout', ${String(HEAD_HELD_IDLE_MS)}, true) end as idle
+  `.execute(tx);
+  return rows[0]?.moved === 1;
 }
 
 function toRecord(r: AuditLogTable): AuditRecord {

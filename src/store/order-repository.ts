@@ -9,7 +9,7 @@ import type { Order } from '../trading/model/order.js';
 import { orderEventFromJson, type OrderEventJson } from '../trading/model/order-json.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
 import type { AuditEntry } from '../security/audit/audit-record.js';
-import { AuditRepository } from './audit-repository.js';
+import { auditHeadOf, AuditRepository } from './audit-repository.js';
 import { fencedTransaction, type Fence } from './lease-repository.js';
 import type { FillsTable, OrdersTable, Schema } from './schema.js';
 import { PageCursor } from './page-cursor.js';
@@ -265,7 +265,7 @@ export class OrderRepository implements OrderStore {
       for (const rows of chunks(events, 500))
         await tx.insertInto('order_events').values(rows).execute();
       // Every order command and state change, in the same transaction (invariant 9).
-      await new AuditRepository(tx, this.now).appendMany(
+      await new AuditRepository(tx, this.now, auditHeadOf(this.db)).appendMany(
         written.map(({ after, event }) => auditEntry(after, event)),
         tx,
       );
@@ -301,7 +301,10 @@ export class OrderRepository implements OrderStore {
         payload: JSON.stringify(event, storableStrings),
       })
       .execute();
-    await new AuditRepository(tx, this.now).append(auditEntry(after, event), tx);
+    await new AuditRepository(tx, this.now, auditHeadOf(this.db)).append(
+      auditEntry(after, event),
+      tx,
+    );
     return true;
   }
 
