@@ -529,6 +529,7 @@ export async function startTradingServer(
         ...(venues ? { venue: candlesOf(venues, store.db) } : {}),
       },
       risk: handOff ? handOff.riskDesk(riskControl) : riskControl,
+      riskChanges: riskControl,
       userAdmin: new UserAccounts(store.db, cipher),
       credentials: new CredentialVault(store.db, cipher),
       auditLog: {
