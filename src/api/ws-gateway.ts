@@ -187,8 +187,10 @@ interface LoggedFrame {
  * before it expires to stay connected), subscribes to `orders` (the order events and fills of
  * its accounts, of its own orders on the shared account and of the strategy instances it
  * started there; an oversight role: every account's), `fills` (those fills alone), `positions` and `balances` (after each
- * such fill: the position and balance it changed) and `bars`; every order, fill, position and
- * balance frame names its `accountId` and carries `seq`, its place in the account's channel.
+ * such fill: the position and balance it changed), `risk` (its own accounts' kill switch and
+ * limits: a snapshot, then each change made on any instance; an oversight role: every account's)
+ * and `bars`; every order, fill, position, balance and risk frame names its `accountId` and
+ * carries `seq`, its place in the account's channel (`risk`: a channel of its own).
  * Every frame is appended to the event log first and pushed from it, so each instance pushes
  * the frames of every instance; a client resumes after its last `seq` per account
  * (`subscribe` with `after`) on any instance, or gets a snapshot (`resumed: false`) when the
