@@ -30,7 +30,7 @@ import { orderRoutes } from './routes/order-routes.js';
 import { OrderCommands, RUN_HERE } from './order-commands.js';
 import { StrategyOwners } from './strategy-owners.js';
 import { wsGateway } from './ws-gateway.js';
-import { riskSnapshot, type RiskAccount } from './risk-frames.js';
+import { riskSnapshot, sharedRead, type RiskAccount } from './risk-frames.js';
 
 // Each of our plugins named for Fastify by its function name (the name Fastify settles on
 // anyway): a plugin without one makes Fastify search every loaded module (`require.cache`) for
@@ -196,6 +196,8 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     id,
     ownerUserId: accounts.get(id)?.ownerUserId ?? null,
   });
+  // The `risk` snapshots of one subscription (every account, for an oversight role) share reads.
+  const riskView = sharedRead(() => ports.risk.view());
   await app.register(wsGateway, {
     tokens: ports.tokens,
     events: ports.events,
@@ -220,7 +222,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
         : kind === 'trades' || kind === 'book'
           ? []
           : kind === 'risk'
-            ? [riskSnapshot(await ports.risk.view(), riskAccount(key))]
+            ? [riskSnapshot(await riskView(), riskAccount(key))]
             : accountState(accounts, access, ports.orderReads, instruments, claims, key, kind),
     ...(ports.riskChanges ? { riskChanges: ports.riskChanges } : {}),
     allAccounts: () => accounts.all().map((a) => riskAccount(a.id)),

@@ -137,3 +137,34 @@ export function riskSnapshot(settings: RiskSettingsView, account: RiskAccount) {
     },
   };
 }
+
+/**
+ * A read shared by the callers that ask while one is under way: each gets a read that started
+ * after it asked (one already under way may predate a change its caller must see), so N
+ * snapshots asked together cost two reads, not N.
+ *
+ * @example
+ * const view = sharedRead(() => risk.view());
+ * await Promise.all(accounts.map(() => view())); // at most two reads
+ */
+export function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | null = null;
+  let queued: Promise<T> | null = null;
+  const start = (): Promise<T> => {
+    const p = read();
+    running = p;
+    const done = () => {
+      if (running === p) running = null;
+    };
+    p.then(done, done);
+    return p;
+  };
+  const settled = () => undefined;
+  return () => {
+    if (!running) return start();
+    return (queued ??= running.then(settled, settled).then(() => {
+      queued = null;
+      return start();
+    }));
+  };
+}

@@ -3,10 +3,12 @@ import {
   accountTradingState,
   riskFrame,
   riskSnapshot,
+  sharedRead,
   type RiskChange,
   type RiskSettingsView,
 } from '../../../src/api/risk-frames.js';
 import { Dec } from '../../../src/trading/core/decimal.js';
+import { until } from '../../support/until.js';
 
 const mine = { id: 'acc-1', ownerUserId: 'u-1' };
 const hers = { id: 'acc-2', ownerUserId: 'u-2' };
@@ -110,5 +112,40 @@ describe('risk frames: which accounts a change reaches, and what they say', () =
       states: { user: null },
       limits: { account: {} },
     });
+  });
+});
+
+describe('sharedRead', () => {
+  it('callers asking while a read is under way share one that starts after they asked', async () => {
+    const reads: { n: number; resolve: (v: number) => void }[] = [];
+    const read = sharedRead(
+      () => new Promise<number>((resolve) => reads.push({ n: reads.length + 1, resolve })),
+    );
+    const first = read();
+    const [second, third] = [read(), read()];
+    // The second and third asked while read 1 ran: they wait for a read of their own.
+    expect(reads.map((r) => r.n)).toEqual([1]);
+    reads[0]!.resolve(1);
+    expect(await first).toBe(1);
+    await Promise.resolve();
+    await until(() => reads.length === 2);
+    reads[1]!.resolve(2);
+    expect([await second, await third]).toEqual([2, 2]);
+    // Nothing under way: a new read at once.
+    const fourth = read();
+    expect(reads).toHaveLength(3);
+    reads[2]!.resolve(3);
+    expect(await fourth).toBe(3);
+  });
+
+  it('a failed read fails its callers, and the next callers read again', async () => {
+    let n = 0;
+    const read = sharedRead(async () => {
+      n++;
+      if (n === 1) throw new Error('store away');
+      return n;
+    });
+    await expect(read()).rejects.toThrow('store away');
+    expect(await read()).toBe(2);
   });
 });
