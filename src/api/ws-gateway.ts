@@ -354,7 +354,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     else deliver(owner ?? null);
   });
   // The instance that makes a risk change appends its frames (`docs/scalability.md`, "Risk
-  // changes"): for the account's owner (null: oversight only), in the order of the changes.
+  // changes through the log"): for the account's owner (null: oversight only), in order.
   const unsubscribeRisk =
     opts.riskChanges?.subscribe(async (change) => {
       const accounts = accountsOfChange(change, opts.allAccounts?.() ?? []);
