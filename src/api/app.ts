@@ -30,6 +30,7 @@ import { orderRoutes } from './routes/order-routes.js';
 import { OrderCommands, RUN_HERE } from './order-commands.js';
 import { StrategyOwners } from './strategy-owners.js';
 import { wsGateway } from './ws-gateway.js';
+import { riskSnapshot, sharedRead, type RiskAccount } from './risk-frames.js';
 
 // Each of our plugins named for Fastify by its function name (the name Fastify settles on
 // anyway): a plugin without one makes Fastify search every loaded module (`require.cache`) for
@@ -191,6 +192,12 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   await app.register(auditRoutes, { auditLog: ports.auditLog });
   await app.register(strategyRoutes, { strategies: ports.strategies, owners, access });
   await app.register(backtestRoutes, { backtests: ports.backtests });
+  const riskAccount = (id: string): RiskAccount => ({
+    id,
+    ownerUserId: accounts.get(id)?.ownerUserId ?? null,
+  });
+  // The `risk` snapshots of one subscription (every account, for an oversight role) share reads.
+  const riskView = sharedRead(() => ports.risk.view());
   await app.register(wsGateway, {
     tokens: ports.tokens,
     events: ports.events,
@@ -214,7 +221,11 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
         ? ports.candles.recent(key, 1)
         : kind === 'trades' || kind === 'book'
           ? []
-          : accountState(accounts, access, ports.orderReads, instruments, claims, key, kind),
+          : kind === 'risk'
+            ? [riskSnapshot(await riskView(), riskAccount(key))]
+            : accountState(accounts, access, ports.orderReads, instruments, claims, key, kind),
+    ...(ports.riskChanges ? { riskChanges: ports.riskChanges } : {}),
+    allAccounts: () => accounts.all().map((a) => riskAccount(a.id)),
     now,
     logger: logger.child({ component: 'ws' }),
     ...(ports.metrics ? { metrics: ports.metrics } : {}),

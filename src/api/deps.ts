@@ -37,6 +37,7 @@ import type { TokenService } from '../security/tokens/token-service.js';
 import type { MfaVerifier } from '../security/totp/mfa-verifier.js';
 import type { TradingCore } from '../trading/live/trading-core.js';
 import type { TradingDesk } from '../trading/live/trading-desk.js';
+import type { RiskChanges } from './risk-frames.js';
 
 /** A user as the API sees one (the TOTP secret decrypted, only for the second factor). */
 export interface ApiUser {
@@ -376,6 +377,8 @@ export interface ApiPorts {
   /** The market feed's bars as they come (the WebSocket `bars` channel). */
   readonly bars: { subscribe(fn: (bar: Bar) => void): () => void };
   readonly risk: RiskDesk;
+  /** The risk changes made on this instance, for the WebSocket `risk` channel (none: snapshots only). */
+  readonly riskChanges?: RiskChanges;
   readonly userAdmin: UserAdmin;
   readonly credentials: CredentialStore;
   readonly auditLog: AuditDesk;

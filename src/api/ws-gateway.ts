@@ -23,6 +23,7 @@ import { ClientCursors, type ResumeSource } from './ws-cursors.js';
 import type { EventLog } from '../scalability/bus/event-log.js';
 import { EventFollower } from '../scalability/bus/event-follower.js';
 import { MemoryEventLog } from '../scalability/bus/memory-event-log.js';
+import { accountsOfChange, riskFrame, type RiskAccount, type RiskChanges } from './risk-frames.js';
 
 /** Limits of one socket. */
 export const WS_LIMITS = {
@@ -44,6 +45,9 @@ export const CHANNEL_PERMISSION = {
   book: 'market-data:read',
   positions: 'positions:read',
   balances: 'positions:read',
+  // An account's kill switch and limits: its owner and the oversight roles (an admin, who may
+  // halt any account, included), whatever their risk permissions (`docs/api.md`, "WebSocket").
+  risk: 'accounts:read',
 } as const satisfies Readonly<Record<string, Permission>>;
 export type Channel = keyof typeof CHANNEL_PERMISSION;
 /** The channels of an instrument's market data (the others are an account's). */
@@ -132,6 +136,14 @@ export interface WsGatewayOptions {
    * (`orders`), positions, balances; bars: the instrument's last bar.
    */
   snapshot(claims: AccessClaims, kind: Channel, key: string): Promise<readonly unknown[]>;
+  /**
+   * The risk changes made on this instance (`risk` channel): each is appended, for every account
+   * it applies to, before the change's answer; those of other instances come through the log.
+   * None: the channel carries snapshots only.
+   */
+  readonly riskChanges?: RiskChanges;
+  /** Every account (a global risk change applies to each); default none. */
+  allAccounts?(): readonly RiskAccount[];
   /** Wall-clock ms. */
   readonly now: () => number;
   /** Where handler bugs are logged (component `ws`). */
@@ -142,6 +154,11 @@ export interface WsGatewayOptions {
 
 /** The event-log channel of an account's frames (orders, fills, positions, balances). */
 export const accountChannel = (accountId: string) => `ws:${accountId}`;
+/**
+ * The event-log channel of an account's `risk` frames: its own sequence, so the kill switch and
+ * limits shift none of the account's order, fill, position and balance sequences.
+ */
+export const riskChannel = (accountId: string) => `ws:risk:${accountId}`;
 /** The event-log channel of an instrument's bars. */
 export const barsChannel = (instrumentId: string) => `ws:bars:${instrumentId}`;
 /**
@@ -170,8 +187,10 @@ interface LoggedFrame {
  * before it expires to stay connected), subscribes to `orders` (the order events and fills of
  * its accounts, of its own orders on the shared account and of the strategy instances it
  * started there; an oversight role: every account's), `fills` (those fills alone), `positions` and `balances` (after each
- * such fill: the position and balance it changed) and `bars`; every order, fill, position and
- * balance frame names its `accountId` and carries `seq`, its place in the account's channel.
+ * such fill: the position and balance it changed), `risk` (its own accounts' kill switch and
+ * limits: a snapshot, then each change made on any instance; an oversight role: every account's)
+ * and `bars`; every order, fill, position, balance and risk frame names its `accountId` and
+ * carries `seq`, its place in the account's channel (`risk`: a channel of its own).
  * Every frame is appended to the event log first and pushed from it, so each instance pushes
  * the frames of every instance; a client resumes after its last `seq` per account
  * (`subscribe` with `after`) on any instance, or gets a snapshot (`resumed: false`) when the
@@ -246,13 +265,22 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     },
   );
 
+  /**
+   * The accounts whose `kind` frames a user gets: those they see; for `risk`, only those they
+   * own (the shared account's kill switch and limits are the oversight roles').
+   */
+  const accountsOf = (claims: AccessClaims, kind: Channel): string[] => {
+    const seen = opts.visibleAccounts(claims);
+    if (kind !== 'risk' || seesEveryAccount(claims.role)) return [...seen];
+    return seen.filter((id) => opts.accountOwner(id) === claims.sub);
+  };
   /** The channels client `c` gets frames of for `kind` (and would, for `pending` kinds). */
   const channelsOf = (c: Client, kind: Channel): string[] =>
     !c.claims
       ? []
       : isMarket(kind)
         ? [...(c.markets.get(kind) ?? []), ...c.pendingMarkets]
-        : opts.visibleAccounts(c.claims).map(accountChannel);
+        : accountsOf(c.claims, kind).map(kind === 'risk' ? riskChannel : accountChannel);
   // When each channel was last wanted: one no client wants is still followed for a minute, so
   // clients that come and go do not restart the log's follower (a connection) each time.
   const wantedAt = new Map<string, number>();
@@ -281,9 +309,18 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
   const resync = setInterval(requestSync, 1_000);
 
   // Frames are appended in the order their events happen (one connection keeps the order).
-  const append = (channel: string, k: Channel, u: string | null, frame: string, once?: string) => {
+  const append = (channel: string, k: Channel, u: string | null, frame: string, once?: string) =>
+    void appended(channel, k, u, frame, once);
+  /** Appends a frame; resolves once it is in the log (or its failure is logged). */
+  const appended = (
+    channel: string,
+    k: Channel,
+    u: string | null,
+    frame: string,
+    once?: string,
+  ) => {
     const payload = `{"k":${JSON.stringify(k)},"u":${JSON.stringify(u)},"f":${frame}}`;
-    log
+    return log
       .append(channel, payload, once === undefined ? undefined : { once })
       .then(() => {
         if (!follower.has(channel)) requestSync();
@@ -316,6 +353,17 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     if (owner === null) opts.owners.withOwner(e.strategyId, deliver);
     else deliver(owner ?? null);
   });
+  // The instance that makes a risk change appends its frames (`docs/scalability.md`, "Risk
+  // changes through the log"): for the account's owner (null: oversight only), in order.
+  const unsubscribeRisk =
+    opts.riskChanges?.subscribe(async (change) => {
+      const accounts = accountsOfChange(change, opts.allAccounts?.() ?? []);
+      await Promise.all(
+        accounts.map((a) =>
+          appended(riskChannel(a.id), 'risk', a.ownerUserId, JSON.stringify(riskFrame(change, a))),
+        ),
+      );
+    }) ?? (() => undefined);
   /**
    * The venue streams the clients of this instance want, counted: subscribed at the venue at the
    * first client, released after the last. Each instance that has clients of a stream appends
@@ -428,6 +476,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     if (syncSoon) clearTimeout(syncSoon);
     unsubscribeBars();
     unsubscribeOrders();
+    unsubscribeRisk();
     for (const w of watches.values()) void w.release.then((off) => off()).catch(() => undefined);
     watches.clear();
     for (const c of clients) c.socket.close(1001, 'server stopping');
@@ -449,25 +498,43 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
    * frames since it. Answers whether it resumed.
    */
   const resume = async (c: Client, kind: Channel, ch: string, key: string, after: number) => {
-    const src: ResumeSource = {
-      read: async (channel, afterSeq, limit) => {
-        await drained(c);
-        return log.read(channel, afterSeq, limit);
-      },
-      pushed: (channel) => follower.pushed(channel) ?? 0,
-      push: (e) => {
-        const lf = readLogged(e.payload);
-        if (lf && lf.k === kind && sees(c, kind, lf.u, e.channel))
-          push(c, JSON.stringify({ ...lf.f, seq: e.seq }));
-      },
-    };
-    const claims = c.claims!;
+    const src = resumeSource(c, kind);
     if (after <= (await log.last(ch)) && (await c.cursors.resume(kind, ch, after, src))) {
       resumes.inc({ result: 'resumed' });
       return true;
     }
     resumes.inc({ result: 'snapshot' });
-    // What it missed is gone: the state now, then the frames since `seq` (none twice for state).
+    await snapshotThenLive(c, kind, ch, key, true);
+    return false;
+  };
+
+  /** Where a resume of `kind` for `c` reads and pushes. */
+  const resumeSource = (c: Client, kind: Channel): ResumeSource => ({
+    read: async (channel, afterSeq, limit) => {
+      await drained(c);
+      return log.read(channel, afterSeq, limit);
+    },
+    pushed: (channel) => follower.pushed(channel) ?? 0,
+    push: (e) => {
+      const lf = readLogged(e.payload);
+      if (lf && lf.k === kind && sees(c, kind, lf.u, e.channel))
+        push(c, JSON.stringify({ ...lf.f, seq: e.seq }));
+    },
+  });
+
+  /**
+   * The state of `key` now (a snapshot, `resumed: false` when a resume fell back to it), then
+   * the frames since its `seq` (none twice for state).
+   */
+  const snapshotThenLive = async (
+    c: Client,
+    kind: Channel,
+    ch: string,
+    key: string,
+    fellBack: boolean,
+  ) => {
+    const src = resumeSource(c, kind);
+    const claims = c.claims!;
     const seq = follower.pushed(ch) ?? (await log.last(ch));
     c.cursors.hold(kind, ch, seq);
     const vk = venueKeys.get(ch);
@@ -480,12 +547,12 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       channel: kind,
       ...(isMarket(kind) ? { instrumentId: key } : { accountId: key }),
       seq,
-      resumed: false,
-      [kind]: items,
+      ...(fellBack ? { resumed: false } : {}),
+      // An account's risk is one value (its state and limits); the others are lists.
+      [kind]: kind === 'risk' ? (items[0] ?? null) : items,
     });
     if (!(await c.cursors.resume(kind, ch, seq, src)))
       c.cursors.startAfter(kind, ch, follower.pushed(ch) ?? seq);
-    return false;
   };
 
   const subscribe = async (
@@ -498,7 +565,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     if (!isMarket(kind)) {
       if (instruments)
         return error(c, 'WS_BAD_MESSAGE', `message.instruments: only for bars, trades and book`);
-      const keys = opts.visibleAccounts(claims);
+      const keys = accountsOf(claims, kind);
       for (const key of Object.keys(after ?? {}))
         if (!keys.includes(key))
           return error(c, 'ACCOUNT_NOT_FOUND', `after.${key}: account ${key} not found`);
@@ -506,7 +573,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
         c,
         kind,
         after,
-        keys.map((key) => [key, accountChannel(key)]),
+        keys.map((key) => [key, kind === 'risk' ? riskChannel(key) : accountChannel(key)]),
       );
     }
     // The instruments named, else (bars) the replay's; those resumed are subscribed too.
@@ -586,12 +653,17 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       c.markets.set(kind, set);
     }
     const resumes: Promise<[string, boolean]>[] = [];
+    const snapshots: Promise<void>[] = [];
     for (const [key, ch] of pairs) {
       const from = after?.[key];
       if (from === undefined) {
-        if (!before.get(ch)) c.cursors.startAfter(kind, ch, follower.pushed(ch) ?? 0);
+        if (before.get(ch)) continue;
+        // `risk` starts with the account's state and limits now; the others with what comes.
+        if (kind === 'risk') snapshots.push(snapshotThenLive(c, kind, ch, key, false));
+        else c.cursors.startAfter(kind, ch, follower.pushed(ch) ?? 0);
       } else resumes.push(resume(c, kind, ch, key, from).then((ok) => [key, ok]));
     }
+    await Promise.all(snapshots);
     const resumed = Object.fromEntries(await Promise.all(resumes));
     push(c, {
       type: 'subscribed',

@@ -10,6 +10,7 @@ const Channel = Type.Union([
   Type.Literal('book'),
   Type.Literal('positions'),
   Type.Literal('balances'),
+  Type.Literal('risk'),
 ]);
 
 /**

@@ -13,6 +13,11 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number;
   /** Time a command may take before it fails (default 1000 ms). */
   readonly commandTimeoutMs?: number;
+  /**
+   * Memcached: the prefix of the key a probe reads (`<prefix>probe`; default `kairos:`), the
+   * service's key prefix (`KAIROS_REDIS_PREFIX`), so that it too stays in its deployment's keys.
+   */
+  readonly keyPrefix?: string;
 }
 
 /**
@@ -76,7 +81,7 @@ export async function connectMemcached(
   for (const server of servers.split(',')) {
     const probe = Client.create(server.trim(), { ...timeouts, retries: 0 });
     try {
-      await probe.get('kairos:probe');
+      await probe.get(`${options.keyPrefix ?? 'kairos:'}probe`);
     } catch (cause) {
       throw new KairosError(
         'CACHE_UNAVAILABLE',
@@ -119,7 +124,7 @@ export function memcachedProbe(
   );
   return {
     ping: async () => {
-      await Promise.all(clients.map((c) => c.get('kairos:probe')));
+      await Promise.all(clients.map((c) => c.get(`${options.keyPrefix ?? 'kairos:'}probe`)));
     },
     close: () => {
       for (const c of clients) c.close();

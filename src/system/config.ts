@@ -81,8 +81,9 @@ export interface Config {
   /** Redis URL (`REDIS_URL`): shared caches and rate limits; absent means in memory. */
   readonly redisUrl: string | undefined;
   /**
-   * The prefix of every Redis key of the service (`KAIROS_REDIS_PREFIX`, default `kairos:`):
-   * deployments with different prefixes share one Redis without hearing each other.
+   * The prefix of every Redis and Memcached key of the service (`KAIROS_REDIS_PREFIX`, default
+   * `kairos:`): deployments with different prefixes share one Redis or Memcached without hearing
+   * each other.
    */
   readonly redisPrefix: string;
   /** Memcached servers (`MEMCACHED_SERVERS`, `host:port,host:port`): a shared cache. */

@@ -10,6 +10,10 @@ import { isLeaseLost } from '../scalability/leases/lease-port.js';
 import { stricter } from '../trading/risk/trading-state.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import type { ChangeActor } from './user-accounts.js';
+import type { RiskChange, RiskChanges } from '../api/risk-frames.js';
+
+/** A change as stored, before the settings after it are read. */
+type Made<C = RiskChange> = C extends RiskChange ? Omit<C, 'settings'> : never;
 
 /** The audit action of each trading state a person sets. */
 const STATE_ACTION: Readonly<Record<TradingState, string>> = {
@@ -38,8 +42,9 @@ export type RiskCores = () => Iterable<{
  * const risk = new RiskControl(repo, core);
  * await risk.setState({}, 'HALTED', 'runaway', { actor: 'user:7', role: 'risk' });
  */
-export class RiskControl {
+export class RiskControl implements RiskChanges {
   #tail: Promise<void> = Promise.resolve();
+  readonly #listeners = new Set<(change: RiskChange) => Promise<void>>();
 
   constructor(
     private readonly repo: RiskRepository,
@@ -59,6 +64,23 @@ export class RiskControl {
    */
   onApplied(listener: (states: StoredStates) => void): void {
     this.#applied = listener;
+  }
+
+  /**
+   * Hears each change stored through this instance, with the settings right after it (the
+   * WebSocket `risk` channel); awaited before the change is applied and answered.
+   */
+  subscribe(fn: (change: RiskChange) => Promise<void>): () => void {
+    this.#listeners.add(fn);
+    return () => void this.#listeners.delete(fn);
+  }
+
+  /** Tells the listeners of a stored change (one that fails is theirs to log: none stops it). */
+  async #made(change: Made): Promise<void> {
+    if (this.#listeners.size === 0) return;
+    const settings = await this.view();
+    const full = { ...change, settings } as RiskChange;
+    await Promise.allSettled([...this.#listeners].map((fn) => fn(full)));
   }
 
   /** The stored limits and states. */
@@ -103,10 +125,12 @@ export class RiskControl {
 
   /** Stores one limit (`RISK_LIMIT_INVALID` naming the rule) and applies it. */
   async setLimit(scope: LimitTarget, name: string, value: string, by: ChangeActor): Promise<void> {
-    await this.repo.setLimit(scope, name, value, by.actor, this.now(), {
+    const ts = this.now();
+    await this.repo.setLimit(scope, name, value, by.actor, ts, {
       role: by.role,
       action: 'risk.limit_changed',
     });
+    await this.#made({ kind: 'limit', scope, name, value, actor: by.actor, role: by.role, ts });
     await this.sync(by.actor);
   }
 
@@ -117,10 +141,12 @@ export class RiskControl {
     reason: string | null,
     by: ChangeActor,
   ): Promise<void> {
-    await this.repo.setState(scope, state, reason, by.actor, this.now(), {
+    const ts = this.now();
+    await this.repo.setState(scope, state, reason, by.actor, ts, {
       role: by.role,
       action: STATE_ACTION[state],
     });
+    await this.#made({ kind: 'state', scope, state, reason, actor: by.actor, role: by.role, ts });
     await this.sync(by.actor);
   }
 }

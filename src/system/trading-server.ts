@@ -10,7 +10,8 @@ import { processMetrics } from './process-metrics.js';
 import { startMetricsServer } from '../monitoring/metrics-server.js';
 import type { Cache } from '../scalability/cache/cache.js';
 import { RedisCache } from '../scalability/cache/redis-cache.js';
-import { connectRedis, memcachedProbe } from '../scalability/connections.js';
+import { connectMemcached, connectRedis, memcachedProbe } from '../scalability/connections.js';
+import { MemcachedCache } from '../scalability/cache/memcached-cache.js';
 import type { EnvelopeCipher } from '../security/encryption/envelope-cipher.js';
 import { PasswordHasher } from '../security/passwords/password-hasher.js';
 import { SigningKeys } from '../security/tokens/signing-keys.js';
@@ -186,6 +187,19 @@ export async function startTradingServer(
     const users = new UserRepository(store.db);
     const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
     if (redis) stops.push(async () => void redis.disconnect());
+    // The shared caches (sessions found live, logins): Redis when set, else Memcached when set
+    // (`docs/scalability.md`, "Caches"), else this process's memory; every key under the prefix.
+    const memcachedCaches =
+      !redis && config.memcachedServers
+        ? await connectMemcached(config.memcachedServers, { keyPrefix: config.redisPrefix })
+        : null;
+    if (memcachedCaches) stops.push(async () => memcachedCaches.close());
+    const sharedCache = (name: string): Cache =>
+      redis
+        ? new RedisCache(redis, `${config.redisPrefix}${name}:`)
+        : memcachedCaches
+          ? new MemcachedCache(memcachedCaches, `${config.redisPrefix}${name}:`)
+          : new MemoryCache({ now });
     // On Postgres, several instances may share the accounts: each trades one only while it holds
     // its lease (`docs/scalability.md`, "Ownership"). The embedded store has one process.
     let leases: AccountLeases | null = null;
@@ -198,9 +212,7 @@ export async function startTradingServer(
       // Writes trust a session found live for 1 s; with Redis every instance shares that memory,
       // so a revocation on one applies on all at once (T19).
       liveCheckMs: 1_000,
-      liveCache: redis
-        ? new RedisCache(redis, `${config.redisPrefix}session:`)
-        : new MemoryCache({ now }),
+      liveCache: sharedCache('session'),
       roleOf: async (id) => {
         const u = await users.findById(id);
         return u && u.disabledAt === null ? u.role : null;
@@ -439,13 +451,11 @@ export async function startTradingServer(
       }),
     );
     // Login challenges and rate limits are shared through Redis when several instances run.
-    const challenges: Cache = countedCache(
-      redis ? new RedisCache(redis, `${config.redisPrefix}login:`) : new MemoryCache({ now }),
-      metrics,
-      'login',
-    );
+    const challenges: Cache = countedCache(sharedCache('login'), metrics, 'login');
     const audit = new AuditRepository(store.db);
-    const memcached = config.memcachedServers ? memcachedProbe(config.memcachedServers) : null;
+    const memcached = config.memcachedServers
+      ? memcachedProbe(config.memcachedServers, { keyPrefix: config.redisPrefix })
+      : null;
     if (memcached) stops.push(async () => memcached.close());
     // The replayed feed is the venue's market data; the paper venue runs in this process.
     let feed = { up: true, detail: 'replaying' };
@@ -529,6 +539,7 @@ export async function startTradingServer(
         ...(venues ? { venue: candlesOf(venues, store.db) } : {}),
       },
       risk: handOff ? handOff.riskDesk(riskControl) : riskControl,
+      riskChanges: riskControl,
       userAdmin: new UserAccounts(store.db, cipher),
       credentials: new CredentialVault(store.db, cipher),
       auditLog: {

@@ -34,3 +34,15 @@ export async function apiCall(
     json: text && type.includes('json') ? JSON.parse(text) : null,
   };
 }
+
+/** Opens a paper account of `token`'s user on the server at `url` (expects 201): its id. */
+export async function openAccount(
+  url: string,
+  token: string,
+  name: string,
+  startingCash = '1000',
+): Promise<string> {
+  const r = await apiCall(url, 'POST', '/accounts', { token, body: { name, startingCash } });
+  expect(r.status).toBe(201);
+  return r.json.id as string;
+}

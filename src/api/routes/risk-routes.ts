@@ -2,13 +2,13 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { seesEveryAccount, type Permission } from '../../security/roles/permissions.js';
 import type { AccessClaims } from '../../security/tokens/access-tokens.js';
-import type { RiskLimits } from '../../trading/risk/risk-limits.js';
 import type { TradingState } from '../../trading/risk/trading-state.js';
 import type { AccountAccess } from '../account-access.js';
 import { actorOf } from '../authenticated-context.js';
 import type { RiskDesk, UserDirectory } from '../deps.js';
 import { AccountIdString } from '../order-schemas.js';
 import { ProblemSchema, apiError } from '../problem.js';
+import { limitStrings } from '../risk-frames.js';
 
 const ScopeId = Type.String({ pattern: '^[A-Za-z0-9:_./-]{1,64}$' });
 const Limits = Type.Record(Type.String(), Type.String());
@@ -36,11 +36,6 @@ const RiskView = Type.Object({
   states: States,
 });
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
-
-/** Limits as decimal strings. */
-function limitStrings(l: RiskLimits): Record<string, string> {
-  return Object.fromEntries(Object.entries(l).map(([k, v]) => [k, String(v)]));
-}
 
 const mapValues = <T>(o: Readonly<Record<string, T>>, f: (v: T) => Record<string, string>) =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));

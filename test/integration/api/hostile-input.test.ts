@@ -24,12 +24,14 @@ async function openSocket(url: string) {
     ws,
     messages,
     closed: () => closed,
-    /** Sends `frame` and answers the first message after it. */
+    /** Sends `frame` and answers the first message after it (snapshots are state, not answers). */
     async ask(frame: string | Buffer, binary = false): Promise<Json> {
       const from = messages.length;
       ws.send(frame, { binary });
-      await until(() => messages.length > from, 10_000);
-      return messages[from];
+      return until(
+        () => messages.slice(from).find((m) => (m as { type?: unknown }).type !== 'snapshot'),
+        10_000,
+      );
     },
   };
 }

@@ -1,11 +1,10 @@
-import { RedisEventLog } from '../../../src/scalability/bus/redis-event-log.js';
+import type { RedisEventLog } from '../../../src/scalability/bus/redis-event-log.js';
 import type { RunningServer } from '../../../src/system/trading-server.js';
-import { apiCall } from '../../support/api-call.js';
-import { startTestServer, type TestServer } from '../../support/api-server.js';
-import { dropTestSchema } from '../../support/postgres.js';
+import { apiCall, openAccount } from '../../support/api-call.js';
+import type { TestServer } from '../../support/api-server.js';
+import { sharedLogServers, type SharedLogServers } from '../../support/shared-log-servers.js';
 import { until } from '../../support/until.js';
 import { subscribedSocket } from '../../support/ws-client.js';
-import { testRedis, TEST_REDIS_URL, uniquePrefix } from '../scalability/services.js';
 
 interface Frame {
   readonly type: string;
@@ -29,39 +28,27 @@ const CHANNELS = ['orders', 'positions', 'balances'];
  * log's bound it gets the account's state with `resumed: false`.
  */
 describe('WebSocket frames through the shared event log, resumed on any instance', () => {
-  const schema = `kairos_ws_resume_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
-  const prefix = uniquePrefix();
+  let servers: SharedLogServers;
   let t: TestServer;
   let a: RunningServer;
   let b: RunningServer;
   let account: string;
-  let redis: Awaited<ReturnType<typeof testRedis>>;
   let log: RedisEventLog;
   let keys = 0;
 
   beforeAll(async () => {
-    t = await startTestServer({
-      postgresSchema: schema,
-      env: { REDIS_URL: TEST_REDIS_URL, KAIROS_WS_RESUME_EVENTS: String(KEEP) },
-      eventLogPrefix: prefix,
+    servers = await sharedLogServers('ws_resume', {
+      keep: KEEP,
+      env: { KAIROS_WS_RESUME_EVENTS: String(KEEP) },
+      // The second instance starts with the account known (ownership is another slice).
+      before: async (first) => {
+        account = await openAccount(first.server.url, first.token, 'ws-resume');
+      },
     });
-    a = t.server;
-    const opened = await apiCall(a.url, 'POST', '/accounts', {
-      token: t.token,
-      body: { name: 'ws-resume', startingCash: '1000' },
-    });
-    expect(opened.status).toBe(201);
-    account = opened.json.id as string;
-    // The second instance starts with the account known (ownership is another slice).
-    b = await t.another();
-    redis = await testRedis(prefix);
-    log = new RedisEventLog(redis.redis, { prefix, keep: KEEP });
+    ({ t, a, b, log } = servers);
   }, 120_000);
   afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await redis?.cleanup();
-    await dropTestSchema(schema);
+    await servers?.close();
   });
 
   /** A resting limit order of tom's (far below the market), on `on`: its id. */
