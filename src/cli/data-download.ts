@@ -72,6 +72,9 @@ export async function download(flags: DownloadFlags): Promise<void> {
   const { exchange } = await createExchange({
     exchangeId: venue,
     exchangeUrl: flags.exchangeUrl ?? cliConfig().exchange.url,
+    ...(cliConfig().exchange.rateLimitMs === undefined
+      ? {}
+      : { rateLimitMs: cliConfig().exchange.rateLimitMs }),
     ...exchangeKeys(cliConfig()),
     budget: { budget },
   });

@@ -66,6 +66,9 @@ export async function openVenueFeed(
     exchangeId: flags.exchange,
     ...credentials,
     exchangeUrl: flags.exchangeUrl ?? config.exchange.url,
+    ...(config.exchange.rateLimitMs === undefined
+      ? {}
+      : { rateLimitMs: config.exchange.rateLimitMs }),
     budget: venueBudget(redis, on, undefined, config.redisPrefix),
   };
   const { exchange, gate } = await createExchange(exchangeConfig);

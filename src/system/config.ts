@@ -22,6 +22,11 @@ export interface ExchangeSettings {
   readonly credential: string | undefined;
   /** `EXCHANGE_URL`: another REST + WebSocket base URL; `--exchange-url` wins over it. */
   readonly url: string | undefined;
+  /**
+   * `EXCHANGE_RATE_LIMIT_MS`: ccxt's own spacing of requests, ms per unit of a request's cost;
+   * undefined: the venue's (Binance 50). Lower only for a venue you run (a simulator, a sandbox).
+   */
+  readonly rateLimitMs: number | undefined;
   /** `KAIROS_VENUES` (comma-separated ccxt ids): `kairos serve`'s venues for live accounts; `--venue` wins. */
   readonly venues: readonly string[];
 }
@@ -259,6 +264,12 @@ export const SETTINGS: readonly Setting[] = [
     secret: false,
   },
   {
+    variable: 'EXCHANGE_RATE_LIMIT_MS',
+    rule: 'an integer 1-60000',
+    default: "the venue's (ccxt)",
+    secret: false,
+  },
+  {
     variable: 'KAIROS_VENUES',
     rule: 'ccxt exchange ids, comma-separated',
     default: 'none',
@@ -426,6 +437,10 @@ export function loadConfig(env: Environment): Config {
       password: secret(env, 'EXCHANGE_PASSWORD'),
       credential: text(env, 'EXCHANGE_CREDENTIAL'),
       url: httpUrl('EXCHANGE_URL', text(env, 'EXCHANGE_URL')),
+      rateLimitMs:
+        text(env, 'EXCHANGE_RATE_LIMIT_MS') === undefined
+          ? undefined
+          : boundedInteger(env, 'EXCHANGE_RATE_LIMIT_MS', 60_000, 0),
       venues: venueList(text(env, 'KAIROS_VENUES')),
     },
     adminPassword: secret(env, 'KAIROS_ADMIN_PASSWORD'),
@@ -740,6 +755,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     exchangePassword: masked(config.exchange.password),
     exchangeCredential: config.exchange.credential ?? null,
     exchangeUrl: maskUrl(config.exchange.url),
+    exchangeRateLimitMs: config.exchange.rateLimitMs ?? null,
     venues: config.exchange.venues.join(',') || null,
     adminPassword: masked(config.adminPassword),
     userPassword: masked(config.userPassword),

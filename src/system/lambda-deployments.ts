@@ -11,7 +11,22 @@ import { AuditRepository } from '../store/audit-repository.js';
 import type { Store } from '../store/open-store.js';
 import type { Config } from './config.js';
 import { deployDescription } from '../cloud/lambda/strategy-manifest.js';
-import { packageStrategy } from './strategy-package.js';
+
+/**
+ * A function's published versions (`kairos strategy versions`): a read, so no store is opened
+ * and nothing is audited, only the Lambda client made and ended.
+ */
+export async function functionVersions(
+  config: Pick<Config, 'lambda'>,
+  name: string,
+): Promise<FunctionVersionInfo[]> {
+  const client = lambdaClient(config.lambda);
+  try {
+    return await listVersions(client, name);
+  } finally {
+    client.destroy();
+  }
+}
 
 /** Who makes a change (recorded in the audit log). */
 export interface ChangeBy {
@@ -61,6 +76,8 @@ export class LambdaDeployments {
     req: DeployRequest,
     by: ChangeBy,
   ): Promise<DeployResult & { strategy: string; zipSha256: string }> {
+    // esbuild and the strategy loader only for a deploy (not a rollback or a removal).
+    const { packageStrategy } = await import('./strategy-package.js');
     const pkg = await packageStrategy(req.file, `${this.config.home}/build`, req.exportName);
     const local = this.config.lambda.endpoint !== undefined;
     const r = await deployFunction(this.#client, {

@@ -1,8 +1,8 @@
 import { EmfSink } from '../cloud/cloudwatch/emf-sink.js';
 import { IntervalMetrics } from '../cloud/cloudwatch/interval-metrics.js';
-import { cloudWatchClient, PutMetricDataSink } from '../cloud/cloudwatch/put-metric-data-sink.js';
 import { METRICS, RUNTIME_METRICS } from '../monitoring/metric-catalogue.js';
 import { MetricsRegistry } from '../monitoring/metrics-registry.js';
+import type { PutMetricDataSinkOptions } from '../cloud/cloudwatch/put-metric-data-sink.js';
 import type { MetricUnit } from '../trading/core/metrics.js';
 import type { Config } from './config.js';
 
@@ -25,6 +25,8 @@ const RUNTIME: readonly { name: string; help: string; unit: MetricUnit }[] = [
  * registry; `emf` / `cloudwatch` → the registry mirrored into an interval that is written as EMF
  * lines on stdout or sent with `PutMetricData` every `KAIROS_METRICS_INTERVAL_MS`, with the
  * runtime gauges the alarms read (event-loop lag, heap) sampled from the registry each time.
+ * The AWS SDK's CloudWatch client loads only for `cloudwatch` (every `serve`, `paper` and `live`
+ * process paid for it before, whatever the sink).
  *
  * @example
  * const metrics = processMetrics(config);
@@ -42,12 +44,11 @@ export function processMetrics(
   const registry = new MetricsRegistry({ mirror: source });
   const now = options.now ?? Date.now;
   const common = { source, namespace: m.namespace, dimensions: m.dimensions, now };
-  const sink =
+  const sink: { flush(): void; stop(): Promise<void> } =
     m.sink === 'emf'
       ? new EmfSink({ ...common, ...(options.write ? { write: options.write } : {}) })
-      : new PutMetricDataSink({
+      : putMetricDataSink(m.cloudwatch, {
           ...common,
-          client: cloudWatchClient(m.cloudwatch),
           dropped: registry.counter(METRICS.metricsDropped),
         });
   const runtime = RUNTIME.map((r) => ({ name: r.name, gauge: source.gauge(r) }));
@@ -75,5 +76,22 @@ export function processMetrics(
       await flush();
       await sink.stop();
     },
+  };
+}
+
+/**
+ * A `PutMetricDataSink` whose module (and the AWS SDK's CloudWatch client) loads in the
+ * background: a flush asked for before it is there drains once it is.
+ */
+function putMetricDataSink(
+  settings: Config['metrics']['cloudwatch'],
+  options: Omit<PutMetricDataSinkOptions, 'client'>,
+): { flush(): void; stop(): Promise<void> } {
+  const loading = import('../cloud/cloudwatch/put-metric-data-sink.js').then(
+    (m) => new m.PutMetricDataSink({ ...options, client: m.cloudWatchClient(settings) }),
+  );
+  return {
+    flush: () => void loading.then((sink) => sink.flush()),
+    stop: async () => (await loading).stop(),
   };
 }

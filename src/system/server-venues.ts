@@ -23,6 +23,8 @@ export interface VenueSetting {
   readonly id: string;
   /** Another REST + WebSocket base URL (`--exchange-url`, `EXCHANGE_URL`): a simulator, a sandbox. */
   readonly url?: string;
+  /** ccxt's spacing of requests, ms per unit of cost (`EXCHANGE_RATE_LIMIT_MS`); absent: the venue's. */
+  readonly rateLimitMs?: number;
   /**
    * Only these symbols are traded there (`--venue-symbol`): a restriction. Absent: any market
    * the venue lists, taken on demand (`docs/decisions/accounts.md`, "Instruments on demand").
@@ -367,6 +369,7 @@ export class ServerVenues {
       exchangeId: s.id,
       ...keys,
       ...(s.url === undefined ? {} : { exchangeUrl: s.url }),
+      ...(s.rateLimitMs === undefined ? {} : { rateLimitMs: s.rateLimitMs }),
       budget: venueBudget(
         null,
         { ...this.on, orderLimit: (l) => this.#orderLimits.set(s.id, l) },

@@ -15,6 +15,7 @@ describe('kairos config', () => {
       EXCHANGE_API_KEY: `${CANARY}-key`,
       EXCHANGE_SECRET: `${CANARY}-secret`,
       EXCHANGE_PASSWORD: '',
+      EXCHANGE_RATE_LIMIT_MS: '20',
       KAIROS_ADMIN_PASSWORD: `${CANARY}-admin`,
       LOG_LEVEL: 'warn',
       PORT: '9090',
@@ -32,6 +33,7 @@ describe('kairos config', () => {
       exchangeApiKey: '***',
       exchangeSecret: '***',
       exchangePassword: null,
+      exchangeRateLimitMs: 20,
       adminPassword: '***',
       actor: 'rita',
     });

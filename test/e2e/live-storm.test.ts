@@ -7,19 +7,20 @@ import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { MINUTE, simExchange, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
 import { pgliteTemplate } from '../support/stores.js';
 
-const STORM_MS = 30_000;
+/** 60 bars of storm at four bars a second. */
+const STORM_MS = 15_000;
 
 /**
  * T11 compressed: `kairos live` trades while the simulator drops every WebSocket after a
- * random (seeded) 0.5–1.5 s, again and again, for 60 bars (half a minute at two bars a second). Nothing may be missed: every venue trade
+ * random (seeded) 1–3 bars, again and again, for 60 bars (15 s at four bars a second). Nothing may be missed: every venue trade
  * of our orders stored exactly once, the position equal to the venue's, and the bars the strategy
  * saw contiguous and equal to the venue's klines.
  */
 describe('kairos live through a WebSocket disconnect storm (T11)', () => {
   let sim: BinanceSim;
   beforeAll(async () => {
-    // Two bars a second: about 60 bars and 30 orders during the storm.
-    sim = await startLiveSim({ realtime: { speed: 120 }, seed: 11 });
+    // Four bars a second: about 60 bars and 30 orders during the storm.
+    sim = await startLiveSim({ realtime: { speed: 240 }, seed: 11 });
   });
   afterAll(async () => {
     await sim.close();
@@ -45,7 +46,8 @@ describe('kairos live through a WebSocket disconnect storm (T11)', () => {
     );
     await until(() => /trading from/.test(output()), 90_000, 'the node to start');
     await until(() => /^bar /m.test(output()), 30_000, 'the first traded bar');
-    sim.faults.set({ wsDropRandomMs: { min: 500, max: 1500 } });
+    // Every 1–3 bars (250 ms each).
+    sim.faults.set({ wsDropRandomMs: { min: 250, max: 750 } });
     const stormStart = Date.now();
     const dropsBefore = sim.faults.stats.wsDrops;
     await until(() => Date.now() - stormStart >= STORM_MS, STORM_MS + 5_000, 'the storm');
@@ -63,7 +65,7 @@ describe('kairos live through a WebSocket disconnect storm (T11)', () => {
     expect(await exited).toBe(0);
     const out = output();
     expect(out).not.toMatch(/RECONCILIATION_DRIFT|ORDER_OVERFILL|Error/);
-    // The storm happened: 20–60 drop rounds in 30 s, each closing the node's sockets.
+    // The storm happened: 20–60 drop rounds in 15 s, each closing the node's sockets.
     expect(drops).toBeGreaterThanOrEqual(20);
     // ... which the node felt on its candle stream and on its order/fill stream.
     expect((out.match(/candles stream failed/g) ?? []).length).toBeGreaterThanOrEqual(10);

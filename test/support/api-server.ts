@@ -166,7 +166,9 @@ export async function startTestServer(
       : { authRateLimitPerMinute: opts.authRateLimitPerMinute }),
     now,
     ...(opts.passwordHasher ? { passwordHasher: opts.passwordHasher } : {}),
-    ...(opts.venues ? { venues: opts.venues } : {}),
+    // The tests' venues are the local simulator: ccxt's spacing from EXCHANGE_RATE_LIMIT_MS
+    // (global-setup.mjs), as `kairos serve` takes it, unless the test gives its own.
+    ...(opts.venues ? { venues: opts.venues.map((v) => ({ ...simulatorPace(), ...v })) } : {}),
     ...(opts.liveConfirmEveryMs === undefined
       ? {}
       : { liveConfirmEveryMs: opts.liveConfirmEveryMs }),
@@ -235,4 +237,10 @@ export async function secondTrader(
     })
   ).json()) as { user: { id: string }; secret: string };
   return { id: made.user.id, token: await t.login(username, password, made.secret) };
+}
+
+/** `rateLimitMs` from EXCHANGE_RATE_LIMIT_MS (unset: ccxt's own spacing of the venue). */
+function simulatorPace(): { rateLimitMs?: number } {
+  const ms = process.env.EXCHANGE_RATE_LIMIT_MS;
+  return ms === undefined ? {} : { rateLimitMs: Number(ms) };
 }

@@ -35,6 +35,12 @@ async function reachable() {
 }
 
 export default async function globalSetup() {
+  // Every venue the tests reach is the local Binance simulator: ccxt's own spacing of requests
+  // (Binance's 50 ms per unit of cost: 250 ms after each signed trades query) would pace every
+  // `kairos live`/`serve` process for nothing (live-parity waited ~250 ms a bar). Kairos's own
+  // request budget, the venue's advertised limits, still applies. Inherited by the workers and
+  // every process they start; a test that wants ccxt's default unsets it.
+  process.env.EXCHANGE_RATE_LIMIT_MS ??= '1';
   await Promise.all([
     ensurePostgres(),
     ensureService(REDIS),

@@ -1,4 +1,5 @@
-import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type * as KmsSdk from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { FieldLocation, KeyProvider } from '../../security/encryption/key-provider.js';
 import { KairosError } from '../../trading/core/errors.js';
 import { kmsError } from './kms-errors.js';
@@ -10,7 +11,9 @@ import { kmsError } from './kms-errors.js';
  * another row or column does not decrypt (`ENCRYPTION_DECRYPT_FAILED`), and a key policy can
  * condition `kms:Decrypt` on `kms:EncryptionContext:table`. `keyId` is the key's ARN (what KMS
  * answers, whatever id or alias was configured), so a stored value names the exact key and
- * region that unwraps it. Made by `KmsKeys` (`open` checks the key, `forArn` does not).
+ * region that unwraps it. Made by `KmsKeys` (`open` checks the key, `forArn` does not). The
+ * client comes from `client()` at the first call: a process that only might read a KMS-wrapped
+ * value does not load the AWS SDK's KMS client (~0.3 s) until it does.
  *
  * @example
  * const provider = await kmsKeys.open('alias/kairos');
@@ -18,16 +21,17 @@ import { kmsError } from './kms-errors.js';
  */
 export class KmsKeyProvider implements KeyProvider {
   constructor(
-    private readonly client: KMSClient,
+    private readonly client: () => Promise<KMSClient>,
     /** The key ARN. */
     readonly keyId: string,
     private readonly region: string,
   ) {}
 
   async wrap(dataKey: Uint8Array, at: FieldLocation): Promise<Uint8Array> {
+    const [client, { EncryptCommand }] = await Promise.all([this.client(), kmsSdk()]);
     let out;
     try {
-      out = await this.client.send(
+      out = await client.send(
         new EncryptCommand({
           KeyId: this.keyId,
           Plaintext: dataKey,
@@ -47,10 +51,11 @@ export class KmsKeyProvider implements KeyProvider {
   }
 
   async unwrap(wrapped: Uint8Array, at: FieldLocation): Promise<Uint8Array> {
+    const [client, { DecryptCommand }] = await Promise.all([this.client(), kmsSdk()]);
     let out;
     try {
       // KeyId pins the key: a ciphertext of another key is refused (IncorrectKeyException).
-      out = await this.client.send(
+      out = await client.send(
         new DecryptCommand({
           KeyId: this.keyId,
           CiphertextBlob: wrapped,
@@ -76,6 +81,11 @@ export class KmsKeyProvider implements KeyProvider {
     }
     return out.Plaintext;
   }
+}
+
+/** The AWS SDK's KMS module, loaded on first use. */
+export function kmsSdk(): Promise<typeof KmsSdk> {
+  return import('@aws-sdk/client-kms');
 }
 
 /** The encryption context of a field: its location, which KMS also writes to CloudTrail. */

@@ -1,14 +1,16 @@
-import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { KairosError } from '../../trading/core/errors.js';
-import { kmsClient, type KmsSettings } from './kms-client.js';
+import type { KmsSettings } from './kms-client.js';
 import { kmsError } from './kms-errors.js';
 import { isKmsKeyArn, isKmsKeyId, KMS_KEY_ID_RULE, kmsRegionOf } from './kms-key-id.js';
-import { KmsKeyProvider } from './kms-key-provider.js';
+import { KmsKeyProvider, kmsSdk } from './kms-key-provider.js';
 
 /**
  * The KMS keys of field encryption, one client per region: `open` the configured key (checked
  * with `DescribeKey`), and `forArn` the key a stored value names (a value moved off KMS, or
- * onto another KMS key, still unwraps until `kairos keys rotate` has moved it).
+ * onto another KMS key, still unwraps until `kairos keys rotate` has moved it). The AWS SDK's
+ * KMS client loads at the first call to KMS, not when the keys are made (every command that
+ * opens the field cipher makes them; most never call KMS).
  *
  * @example
  * const kms = new KmsKeys({ region: 'eu-west-1', endpoint: undefined });
@@ -16,7 +18,7 @@ import { KmsKeyProvider } from './kms-key-provider.js';
  * kms.destroy();
  */
 export class KmsKeys {
-  readonly #clients = new Map<string, KMSClient>();
+  readonly #clients = new Map<string, Promise<KMSClient>>();
   readonly #providers = new Map<string, KmsKeyProvider>();
 
   constructor(private readonly settings: KmsSettings) {}
@@ -37,8 +39,8 @@ export class KmsKeys {
     const region = kmsRegionOf(configured) ?? this.settings.region;
     let meta;
     try {
-      meta = (await this.#client(region).send(new DescribeKeyCommand({ KeyId: configured })))
-        .KeyMetadata;
+      const [client, { DescribeKeyCommand }] = await Promise.all([this.#client(region), kmsSdk()]);
+      meta = (await client.send(new DescribeKeyCommand({ KeyId: configured }))).KeyMetadata;
     } catch (e) {
       throw kmsError(e, `DescribeKey ${configured}`, region);
     }
@@ -73,7 +75,7 @@ export class KmsKeys {
     let p = this.#providers.get(arn);
     if (!p) {
       const region = kmsRegionOf(arn) ?? this.settings.region;
-      p = new KmsKeyProvider(this.#client(region), arn, region);
+      p = new KmsKeyProvider(() => this.#client(region), arn, region);
       this.#providers.set(arn, p);
     }
     return p;
@@ -81,15 +83,15 @@ export class KmsKeys {
 
   /** Closes the clients' connections. */
   destroy(): void {
-    for (const c of this.#clients.values()) c.destroy();
+    for (const c of this.#clients.values()) void c.then((client) => client.destroy());
     this.#clients.clear();
     this.#providers.clear();
   }
 
-  #client(region: string): KMSClient {
+  #client(region: string): Promise<KMSClient> {
     let c = this.#clients.get(region);
     if (!c) {
-      c = kmsClient({ ...this.settings, region });
+      c = import('./kms-client.js').then((m) => m.kmsClient({ ...this.settings, region }));
       this.#clients.set(region, c);
     }
     return c;

@@ -45,6 +45,7 @@ describe('Config', () => {
       EXCHANGE_PASSWORD: 'pass',
       EXCHANGE_CREDENTIAL: 'main',
       EXCHANGE_URL: 'http://127.0.0.1:9444',
+      EXCHANGE_RATE_LIMIT_MS: '5',
       KAIROS_ADMIN_PASSWORD: 'admin pw',
       KAIROS_USER_PASSWORD: 'user pw',
       KAIROS_FAILPOINT: 'after-send:3',
@@ -60,6 +61,9 @@ describe('Config', () => {
     expect(exchangeKeys(c)).toEqual({ apiKey: 'key', secret: ' sec ', password: 'pass' });
     expect(c.exchange.credential).toBe('main');
     expect(c.exchange.url).toBe('http://127.0.0.1:9444');
+    expect(c.exchange.rateLimitMs).toBe(5);
+    // Unset: ccxt's own spacing of the venue.
+    expect(loadConfig({}).exchange.rateLimitMs).toBeUndefined();
     expect(c.adminPassword?.reveal()).toBe('admin pw');
     expect(c.userPassword?.reveal()).toBe('user pw');
     expect(c.failpoint).toBe('after-send:3');
@@ -189,6 +193,9 @@ describe('Config', () => {
     ['KAIROS_WS_RESUME_EVENTS', '1e4', 'KAIROS_WS_RESUME_EVENTS: must be an integer 1-1000000'],
     ['EXCHANGE_URL', 'ws://127.0.0.1:9444', 'EXCHANGE_URL: must be an http:// or https:// URL'],
     ['EXCHANGE_URL', 'not a url', 'EXCHANGE_URL: must be an http:// or https:// URL'],
+    ['EXCHANGE_RATE_LIMIT_MS', '0', 'EXCHANGE_RATE_LIMIT_MS: must be an integer 1-60000, was "0"'],
+    ['EXCHANGE_RATE_LIMIT_MS', '2.5', 'EXCHANGE_RATE_LIMIT_MS: must be an integer 1-60000'],
+    ['EXCHANGE_RATE_LIMIT_MS', '60001', 'EXCHANGE_RATE_LIMIT_MS: must be an integer 1-60000'],
     [
       'KAIROS_FAILPOINT',
       'after-send',

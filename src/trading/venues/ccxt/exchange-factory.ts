@@ -4,6 +4,7 @@ import { KairosError } from '../../core/errors.js';
 import type { Alert } from '../../model/alert.js';
 import type { RequestBudget } from '../../../scalability/rate-limit/request-budget.js';
 import { installRequestGate, type AdvertisedLimit, type RequestGate } from './request-gate.js';
+import { CCXT_EXCHANGE_IDS } from './exchange-ids.js';
 
 /** ccxt's cost units per unit of the venue's request weight (Binance spot: cost = 0.2 × weight). */
 const WEIGHT_PER_COST: Readonly<Record<string, number>> = { binance: 5 };
@@ -100,9 +101,12 @@ function loadCcxt(): Promise<Ccxt> {
   return ccxtModule;
 }
 
-/** Whether `id` is a ccxt exchange id (`binance`, `kraken`, ...; `ccxt.exchanges`). */
+/**
+ * Whether `id` is a ccxt exchange id (`binance`, `kraken`, ...; `ccxt.exchanges`), answered from
+ * the list in `exchange-ids.ts` without loading ccxt.
+ */
 export async function isExchangeId(id: string): Promise<boolean> {
-  return ((await loadCcxt()).exchanges as readonly string[]).includes(id);
+  return Promise.resolve(CCXT_EXCHANGE_IDS.has(id));
 }
 
 /**
