@@ -1,21 +1,27 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { assertChannel, type EventLog, type LoggedEvent, type Replay } from './event-log.js';
 import { unblock } from './unblock.js';
 
-// KEYS[1] the stream, KEYS[2] its counter, KEYS[3] the `once` key ('' for none). ARGV: payload,
-// how many to keep. The stream id is "<seq>-0", so a channel's sequence is its Redis stream id
+// KEYS[1] the stream, KEYS[2] its counter, KEYS[3] the `once` key. ARGV: payload, how many to
+// keep, how long the `once` key is kept (ms). The stream id is "<seq>-0", so a channel's sequence is its Redis stream id
 // and a resume is one XRANGE. The length is trimmed exactly (not `~`): the bound a client may
 // resume within is the configured number, not "at least".
 const APPEND = `
-if KEYS[3] ~= '' then
-  local seen = redis.call('GET', KEYS[3])
-  if seen then return tonumber(seen) end
-end
+local seen = redis.call('GET', KEYS[3])
+if seen then return tonumber(seen) end
 local seq = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], seq .. '-0', 'p', ARGV[1])
-if KEYS[3] ~= '' then redis.call('SET', KEYS[3], seq, 'PX', 3600000) end
+redis.call('SET', KEYS[3], seq, 'PX', ARGV[3])
 return seq
 `;
+
+/** How long a caller's `once` key is kept (the contract's hour). */
+const ONCE_KEPT_MS = 3_600_000;
+/** How long the key of an append without one is kept: long enough for its retries. */
+const RETRY_KEY_KEPT_MS = 120_000;
+/** Waits before each retry of an append the connection did not confirm (ms). */
+const RETRY_AFTER_MS = [50, 200, 500, 1_000, 2_000];
 
 type Entry = [id: string, fields: string[]];
 const seqOf = (id: string) => Number(id.slice(0, id.indexOf('-')));
@@ -40,20 +46,28 @@ export class RedisEventLog implements EventLog {
     return `${this.opts.prefix ?? 'kairos:events:'}${channel}`;
   }
 
+  /**
+   * Appends under a `once` key, the caller's or one of its own: an append whose answer was lost
+   * (a command timeout that fired while the event loop was held up, a connection cut after the
+   * script ran) is retried, and a retry of one that did land answers its sequence, never a copy.
+   */
   async append(channel: string, payload: string, opts?: { once?: string }): Promise<number> {
     const stream = this.#stream(channel);
-    const once = opts?.once === undefined ? '' : `${stream}:once:${opts.once}`;
-    return Number(
-      await this.redis.eval(
-        APPEND,
-        3,
-        stream,
-        `${stream}:seq`,
-        once,
-        payload,
-        this.opts.keep ?? 10_000,
-      ),
-    );
+    const once = `${stream}:once:${opts?.once ?? `r:${randomUUID()}`}`;
+    const keptMs = opts?.once === undefined ? RETRY_KEY_KEPT_MS : ONCE_KEPT_MS;
+    const keep = this.opts.keep ?? 10_000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return Number(
+          await this.redis.eval(APPEND, 3, stream, `${stream}:seq`, once, payload, keep, keptMs),
+        );
+      } catch (e) {
+        // Redis refusing the script (a wrong type, out of memory) is an answer: not retried.
+        const wait = (e as Error).name === 'ReplyError' ? undefined : RETRY_AFTER_MS[attempt];
+        if (wait === undefined || this.redis.status === 'end') throw e;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   async read(channel: string, afterSeq: number, limit: number): Promise<Replay> {
