@@ -191,6 +191,13 @@ describe('strategy started on the API on a live account vs kairos live (sma-cros
           -1,
         )?.closeTime as number | undefined;
       const replayAtStart = await replayed();
+      // As for kairos live above: the bars are driven once the strategy listens at the venue (a
+      // bar that closes before its subscription reaches the venue is one it never hears).
+      await until(
+        () => simServe.state.subscriptions().some((s) => s.includes('@kline')),
+        60_000,
+        'the strategy’s bars subscribed at the venue',
+      );
       viaApi = await drive(simServe, (k) =>
         until(
           async () => {

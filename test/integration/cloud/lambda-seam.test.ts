@@ -155,7 +155,7 @@ describe('a strategy as a Lambda function behind the seam', () => {
       await deployFunction(client, { name, zip: pkg.zip, role: ROLE, timeoutS: 5 });
     }
     feed = bars(300);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     delete process.env.AWS_SECRET_ACCESS_KEY;
@@ -234,7 +234,7 @@ describe('a strategy as a Lambda function behind the seam', () => {
     expect(remote.snapshot).toEqual(local.snapshot);
     expect(remote.result.cash.toFixed()).toBe(local.result.cash.toFixed());
     expect(remote.alerts).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('EMA, RSI, MACD and ATR come back bit for bit: the same orders, fills and snapshots', async () => {
     const local = await paper('recursive', {});
@@ -245,7 +245,7 @@ describe('a strategy as a Lambda function behind the seam', () => {
     expect(remote.fills).toEqual(local.fills);
     expect(remote.snapshot).toEqual(local.snapshot);
     expect(remote.alerts).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('after a failed step the indicators take the bars they missed: still the same orders', async () => {
     const local = await paper('recursive', {});
@@ -276,7 +276,7 @@ describe('a strategy as a Lambda function behind the seam', () => {
     expect(remote.orders).toEqual(local.orders);
     expect(remote.fills).toEqual(local.fills);
     expect(remote.snapshot).toEqual(local.snapshot);
-  }, 60_000);
+  }, 120_000);
 
   it('a strategy with limits, cancels and order events too; no payload or function env holds a credential', async () => {
     const local = await paper('limits', {});
@@ -300,7 +300,7 @@ describe('a strategy as a Lambda function behind the seam', () => {
       AWS_LAMBDA_FUNCTION_NAME: 'limits',
       AWS_LAMBDA_FUNCTION_VERSION: '1',
     });
-  }, 60_000);
+  }, 120_000);
 
   it('a failed step makes no orders and alerts; three in a row HALT the strategy alone', async () => {
     const local = (smaLocal ??= await paper('sma', SMA_PARAMS));
@@ -335,7 +335,7 @@ describe('a strategy as a Lambda function behind the seam', () => {
     expect(remote.orders.every((o) => o.at < feed[202]!.closeTime)).toBe(true);
     // After the halt nothing is invoked.
     expect(invocations).toBe(atHalt);
-  }, 60_000);
+  }, 120_000);
 
   it('a throttled invocation is tried again with backoff: the same orders, no alert', async () => {
     const local = (smaLocal ??= await paper('sma', SMA_PARAMS));
@@ -357,7 +357,7 @@ describe('a strategy as a Lambda function behind the seam', () => {
     expect(remote.alerts).toEqual([]);
     expect(remote.orders).toEqual(local.orders);
     expect(remote.fills).toEqual(local.fills);
-  }, 60_000);
+  }, 120_000);
 
   it('an answer that forges a client order id is refused whole: no order from it', async () => {
     const remote = await paper('sma', SMA_PARAMS, {
@@ -371,7 +371,7 @@ describe('a strategy as a Lambda function behind the seam', () => {
     expect(remote.orders).toEqual([]);
     expect(remote.alerts.map((a) => a.code)).toEqual(['LAMBDA_STEP_FAILED', 'STRATEGY_HALTED']);
     expect(remote.alerts[0]!.message).toContain('must use the next client order id sma-cross-1');
-  }, 60_000);
+  }, 120_000);
 
   it('a strategy that throws inside the function fails the run as in-process: STRATEGY_FAILED', async () => {
     const local = await paper('throws', {});
@@ -381,7 +381,7 @@ describe('a strategy as a Lambda function behind the seam', () => {
     expect(remote.result.failure?.message).toContain('gave up at bar 150');
     expect(remote.orders).toEqual(local.orders);
     expect(remote.orders.length).toBe(3);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('a backtest through the local Lambda endpoint', () => {
