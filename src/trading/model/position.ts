@@ -72,6 +72,7 @@ export function applyFill(pos: Position, fill: Fill): PositionChange {
     }
     // Opposite sign: this fill closes (part of) the lot.
     const closeQty = lot.quantity.abs().lt(remaining.abs()) ? lot.quantity.abs() : remaining.abs();
+    // Stryker disable next-line EqualityOperator: equivalent, a lot is never 0 (a closed lot is dropped)
     const direction = signOf(lot.quantity) > 0 ? 1 : -1;
     realized = realized.plus(fill.price.minus(lot.price).times(closeQty).times(direction));
     const left = lot.quantity.minus(closeQty.times(direction));
