@@ -71,6 +71,7 @@ export function isOnGrid(x: Decimal, step: Decimal): boolean {
   const scale = Math.max(decimalPlaces(x), decimalPlaces(step));
   const xs = scaledInteger(x, scale);
   const ss = scaledInteger(step, scale);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent for a step > 0 (every caller's is validated positive), the exact path gives the same answer
   if (xs === xs && ss === ss && ss !== 0) return xs % ss === 0;
   return x.mod(step).eq(Dec(0));
 }
