@@ -145,6 +145,53 @@ export function testsFor(folder) {
 const slug = (folder) => folder.replace('/', '-');
 const dirOf = (folder) => path.join(root, 'reports/mutation', slug(folder));
 
+// ---- what an earlier run killed before its end left behind ----
+
+// A run writes its pid here while it works on a folder; a file whose process is gone marks
+// leftovers of a killed run (its sandbox and its checker tsconfig).
+const lockOf = (folder) => path.join(root, '.stryker-tmp', `${slug(folder)}.pid`);
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+/** Whether another `npm run mutate` still works on `folder` in this checkout. */
+function busy(folder) {
+  const file = lockOf(folder);
+  if (!existsSync(file)) return false;
+  const pid = Number(readFileSync(file, 'utf8'));
+  return Number.isInteger(pid) && pid !== process.pid && alive(pid);
+}
+
+/**
+ * Removes the Stryker sandbox (`.stryker-tmp/<folder>`) and checker tsconfig
+ * (`tsconfig.mutate-<folder>.json`) that a killed run left, for every folder no live run works
+ * on. Stryker removes its sandbox only when it ends by itself; a killed run's sandboxes (a copy
+ * of the project each) pile up beside the next run's, and its tsconfig stays in the checkout.
+ * Returns what it removed.
+ */
+export function removeStale() {
+  const removed = [];
+  for (const folder of FOLDERS) {
+    if (busy(folder)) continue;
+    for (const stale of [
+      path.join(root, '.stryker-tmp', slug(folder)),
+      path.join(root, `tsconfig.mutate-${slug(folder)}.json`),
+      lockOf(folder),
+    ]) {
+      if (!existsSync(stale)) continue;
+      rmSync(stale, { recursive: true, force: true });
+      removed.push(rel(stale));
+    }
+  }
+  return removed;
+}
+
 function configFor(folder, concurrency) {
   const dir = dirOf(folder);
   // The checker's tsconfig must be in the sandbox Stryker copies, which leaves out reports/.
@@ -293,12 +340,22 @@ async function main() {
     }
     return 0;
   }
+  const stale = removeStale();
+  if (stale.length) console.log(`mutate: removed what a killed run left: ${stale.join(', ')}`);
+  for (const folder of folders) {
+    if (busy(folder)) {
+      console.error(`mutate: another run works on src/${folder} (${rel(lockOf(folder))})`);
+      return 2;
+    }
+  }
   const results = [];
   let interrupted = false;
   // Ctrl-C stops Stryker (it gets the signal too); end after it, without the next folders.
   process.on('SIGINT', () => (interrupted = true));
   for (const folder of folders) {
     if (interrupted) break;
+    mkdirSync(path.dirname(lockOf(folder)), { recursive: true });
+    writeFileSync(lockOf(folder), String(process.pid));
     const { file, tsconfig, tests } = configFor(folder, concurrency);
     console.log(`\nmutate: src/${folder}: ${tests.length} test files, config ${rel(file)}`);
     const started = Date.now();
@@ -307,6 +364,7 @@ async function main() {
       code = await stryker(file, passThrough);
     } finally {
       rmSync(path.join(root, tsconfig), { force: true });
+      rmSync(lockOf(folder), { force: true });
     }
     const ms = Date.now() - started;
     const report = readReport(folder);

@@ -66,12 +66,19 @@ export function applyFill(pos: Position, fill: Fill): PositionChange {
   let realized = ZERO;
   const lots: Lot[] = [];
   for (const lot of pos.lots) {
-    if (signOf(remaining) === 0 || lot.quantity.s === remaining.s) {
+    // The fill is used up: the rest of the lots stay as they are.
+    // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent, a used-up fill closes 0 of a lot below and keeps it as it is (this only saves the work)
+    if (signOf(remaining) === 0) {
+      lots.push(lot);
+      continue;
+    }
+    if (lot.quantity.s === remaining.s) {
       lots.push(lot);
       continue;
     }
     // Opposite sign: this fill closes (part of) the lot.
     const closeQty = lot.quantity.abs().lt(remaining.abs()) ? lot.quantity.abs() : remaining.abs();
+    // Stryker disable next-line EqualityOperator: equivalent, a lot is never 0 (a closed lot is dropped)
     const direction = signOf(lot.quantity) > 0 ? 1 : -1;
     realized = realized.plus(fill.price.minus(lot.price).times(closeQty).times(direction));
     const left = lot.quantity.minus(closeQty.times(direction));

@@ -14,7 +14,7 @@ function at(p: Position, s: 'BUY' | 'SELL', price: string, q: string, ts: number
 }
 
 describe('position from fills', () => {
-  it('a round trip realizes (exit - entry) x quantity for a long and (entry - exit) x quantity for a short, and ends flat', () => {
+  it('a round trip realizes (exit - entry) x quantity for a long and (entry - exit) x quantity for a short, and ends flat, with no open time', () => {
     fc.assert(
       fc.property(side, px, px, qty, (s, entry, exit, q) => {
         const opened = at(flatPosition('TEST/USD'), s, entry, q, 1).position;
@@ -24,6 +24,27 @@ describe('position from fills', () => {
         expect(position.realizedPnl.toFixed()).toBe(realized.toFixed());
         expect(position.quantity.toFixed()).toBe('0');
         expect(position.lots).toEqual([]);
+        expect(position.openedAt).toBeNull();
+      }),
+    );
+  });
+
+  it('scaling into a position realizes nothing and keeps each fill as its own lot at its price', () => {
+    fc.assert(
+      fc.property(side, fc.array(fc.tuple(px, qty), { minLength: 2, maxLength: 6 }), (s, fills) => {
+        let pos = flatPosition('TEST/USD');
+        for (const [i, [p, q]] of fills.entries()) {
+          const { position, realized, closed } = at(pos, s, p, q, 1 + i);
+          expect(realized.toFixed()).toBe('0');
+          expect(closed).toBe(false);
+          pos = position;
+        }
+        const sign = s === 'BUY' ? 1 : -1;
+        expect(pos.lots.map((l) => [l.quantity.toFixed(), l.price.toFixed()])).toEqual(
+          fills.map(([p, q]) => [Dec(q).times(sign).toFixed(), Dec(p).toFixed()]),
+        );
+        expect(pos.realizedPnl.toFixed()).toBe('0');
+        expect(pos.openedAt).toBe(1);
       }),
     );
   });
