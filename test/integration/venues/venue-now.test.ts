@@ -20,7 +20,7 @@ describe("kairos live takes 'now' from the venue", () => {
     // The venue's clock when the node starts (it moves 10 minutes a second meanwhile).
     const startedFrom = sim.market.now();
     const feed = await openVenueFeed(
-      { redisUrl: undefined } as unknown as Config,
+      { redisUrl: undefined, exchange: {} } as unknown as Config,
       {
         exchange: 'binance',
         symbol: 'BTC/USDT',
