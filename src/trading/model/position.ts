@@ -66,13 +66,14 @@ export function applyFill(pos: Position, fill: Fill): PositionChange {
   let realized = ZERO;
   const lots: Lot[] = [];
   for (const lot of pos.lots) {
+    // Stryker disable next-line ConditionalExpression: equivalent, a spent fill closes 0 of a later lot; the check only keeps those lots as they are
     if (signOf(remaining) === 0 || lot.quantity.s === remaining.s) {
       lots.push(lot);
       continue;
     }
     // Opposite sign: this fill closes (part of) the lot.
     const closeQty = lot.quantity.abs().lt(remaining.abs()) ? lot.quantity.abs() : remaining.abs();
-    const direction = signOf(lot.quantity) > 0 ? 1 : -1;
+    const direction = lot.quantity.s; // 1 for a long lot, -1 for a short one (a lot is never 0)
     realized = realized.plus(fill.price.minus(lot.price).times(closeQty).times(direction));
     const left = lot.quantity.minus(closeQty.times(direction));
     remaining = remaining.plus(closeQty.times(direction));

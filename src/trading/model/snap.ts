@@ -13,9 +13,11 @@ export type SnapMode = 'down' | 'up' | 'nearest';
  */
 export function snapToGrid(x: Decimal, step: Decimal, mode: SnapMode): Decimal {
   // The fast path: both on a common scale as safe integers (ticks and lots), the same results.
+  // Stryker disable next-line MethodExpression: equivalent, at the smaller scale one value is no integer (NaN) and the exact path below answers the same
   const scale = Math.max(decimalPlaces(x), decimalPlaces(step));
   const xs = scaledInteger(x, scale);
   const ss = scaledInteger(step, scale);
+  // Stryker disable next-line ConditionalExpression: equivalent, never taking the fast path gives the same results from the exact path below
   if (xs === xs && ss === ss && ss !== 0) return snapScaled(x, xs, ss, scale, mode);
   // Exact remainder arithmetic: division would round at its last decimal place.
   const rem = x.mod(step);
@@ -30,6 +32,7 @@ export function snapToGrid(x: Decimal, step: Decimal, mode: SnapMode): Decimal {
 function snapScaled(x: Decimal, xs: number, ss: number, scale: number, mode: SnapMode): Decimal {
   const rem = xs % ss; // the sign of x, as big.js's mod
   if (rem === 0) return x;
+  // Stryker disable next-line EqualityOperator: equivalent, rem is not 0 here (returned above)
   const floor = rem > 0 ? xs - rem : xs - rem - ss;
   if (mode === 'down') return fromScaled(floor, scale);
   if (mode === 'up') return fromScaled(floor + ss, scale);
@@ -64,9 +67,11 @@ export function snapPrice(x: Decimal, tickSize: Decimal, mode: SnapMode): Price 
  * isOnGrid(Dec('0.3'), Dec('0.1')); // true
  */
 export function isOnGrid(x: Decimal, step: Decimal): boolean {
+  // Stryker disable next-line MethodExpression: equivalent, at the smaller scale one value is no integer (NaN) and the exact path below answers the same
   const scale = Math.max(decimalPlaces(x), decimalPlaces(step));
   const xs = scaledInteger(x, scale);
   const ss = scaledInteger(step, scale);
+  // Stryker disable next-line ConditionalExpression: equivalent, never taking the fast path gives the same answer from the exact path below
   if (xs === xs && ss === ss && ss !== 0) return xs % ss === 0;
   return x.mod(step).eq(Dec(0));
 }
