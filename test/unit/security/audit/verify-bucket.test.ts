@@ -144,6 +144,73 @@ describe('verifying an export from a bucket', () => {
   });
 });
 
+describe('a manifest or file an auditor must not trust', () => {
+  let root: string;
+  let signer: LocalSigner;
+  const objects = new Map<string, Uint8Array>();
+  const CSV = JSONL.replace('.jsonl', '.csv');
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'kairos-audit-shape-'));
+    signer = await LocalSigner.open(root);
+    await exportAudit({
+      rows: auditChain(4),
+      from: FROM,
+      to: TO,
+      store: { put: async (key, bytes) => void objects.set(key, bytes) },
+      signer,
+      now: TO,
+    });
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  const text = (name: string) => Buffer.from(objects.get(name)!).toString('utf8');
+  /** Verifies with one object replaced by `body`. */
+  const withObject = (name: string, body: string) =>
+    verifyExport(
+      {
+        location: 'mem',
+        read: async (n) => (n === name ? Buffer.from(body, 'utf8') : (objects.get(n) ?? null)),
+      },
+      signer.publicKeyPem,
+    );
+  const manifest = () => JSON.parse(text(MANIFEST_FILE)) as Record<string, unknown>;
+  const shapeMessage = async (m: unknown) =>
+    (await withObject(MANIFEST_FILE, JSON.stringify(m))).problems.map((p) => p.message);
+
+  it('reports a CSV whose header row was changed', async () => {
+    const report = await withObject(CSV, text(CSV).replace('seq', 'SEQ'));
+    expect(report.problems).toContainEqual({
+      kind: 'format',
+      file: CSV,
+      message: 'the header row is not the expected one',
+    });
+  });
+
+  it('reports a manifest that is not an object, a version id that is not text and a signature that is not one', async () => {
+    expect(await shapeMessage([manifest()])).toEqual(['not an object']);
+    const files = manifest().files as Record<string, unknown>[];
+    expect(
+      await shapeMessage({ ...manifest(), files: files.map((f) => ({ ...f, versionId: 7 })) }),
+    ).toEqual([`files: ${files[0]!.name as string} has a versionId that is not a string`]);
+    expect(await shapeMessage({ ...manifest(), signature: null })).toEqual([
+      'signature: must be an Ed25519 signature',
+    ]);
+  });
+
+  it('takes a manifest that names only the JSONL or only the CSV as data (the signature then fails)', async () => {
+    const files = manifest().files as { name: string }[];
+    for (const ext of ['.jsonl', '.csv']) {
+      const only = files.filter((f) => !f.name.endsWith(ext === '.jsonl' ? '.csv' : '.jsonl'));
+      const problems = await withObject(
+        MANIFEST_FILE,
+        JSON.stringify({ ...manifest(), files: only }),
+      );
+      expect(problems.problems.map((p) => p.kind)).toEqual(['signature']);
+    }
+  });
+});
+
 describe('an export range [from, to)', () => {
   it('holds a row recorded exactly at from', async () => {
     const rows = auditChain(3);
