@@ -188,7 +188,8 @@ describe('a manifest or file an auditor must not trust', () => {
   });
 
   it('reports a manifest that is not an object, a version id that is not text and a signature that is not one', async () => {
-    expect(await shapeMessage([manifest()])).toEqual(['not an object']);
+    for (const m of [[manifest()], 5, 'manifest'])
+      expect(await shapeMessage(m)).toEqual(['not an object']);
     const files = manifest().files as Record<string, unknown>[];
     expect(
       await shapeMessage({ ...manifest(), files: files.map((f) => ({ ...f, versionId: 7 })) }),
