@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { KairosError } from '../../../../src/trading/core/errors.js';
-import { makeInstrument } from '../../../../src/trading/model/instrument.js';
+import { instrumentToJson, makeInstrument } from '../../../../src/trading/model/instrument.js';
 
 const base = { id: 'ETH/USD', base: 'ETH', quote: 'USD', tickSize: '0.05', lotSize: '0.001' };
 
@@ -62,5 +62,25 @@ describe('instrument specs a trader configures', () => {
     const noId = refusal({ ...base, id: '' });
     expect(noId.code).toBe('INSTRUMENT_INVALID');
     expect(noId.message).toBe('instrument: id must not be empty');
+  });
+});
+
+describe('an instrument as JSON (the API, the market catalog)', () => {
+  it('carries every rule as an exact decimal string and makes the same instrument back', () => {
+    // Every field as the text a venue's catalog gives: the JSON must be exactly this.
+    const spec = {
+      id: 'PEPE/USDT',
+      base: 'PEPE',
+      quote: 'USDT',
+      tickSize: '0.00000001',
+      lotSize: '1000',
+      minQuantity: '5000',
+      minNotional: '1',
+      makerFee: '0.0002',
+      takerFee: '0.0007',
+    };
+    const json = instrumentToJson(makeInstrument(spec));
+    expect(json).toEqual(spec);
+    expect(instrumentToJson(makeInstrument(JSON.parse(JSON.stringify(json))))).toEqual(spec);
   });
 });

@@ -197,4 +197,29 @@ describe('an order through its venue reports', () => {
       );
     }
   });
+
+  it('shows no reason while an order works, and keeps the last one given', () => {
+    const working = apply(
+      order,
+      ev({ kind: 'OrderAccepted', venueOrderId: 'V' }),
+      filled('BUY', '100', '1', 't1'),
+      ev({ kind: 'OrderPendingCancel' }),
+      // The venue's text for a refused cancel is not the order's reason: it works on.
+      ev({ kind: 'OrderCancelRejected', reason: 'CANCEL_REJECTED' }),
+    );
+    expect(working.status).toBe('PARTIALLY_FILLED');
+    expect(working.reason).toBeNull();
+    expect(averageFillPrice(order)).toBeNull();
+    expect(averageFillPrice(working)?.toFixed()).toBe('100');
+    // A timed-out submit resolved by reconciliation: accepted, the timeout still on record.
+    const resolved = apply(
+      order,
+      ev({ kind: 'OrderUnknown', reason: 'VENUE_TIMEOUT' }),
+      ev({ kind: 'OrderAccepted', venueOrderId: 'V9' }),
+      filled('BUY', '100', '10', 't2'),
+    );
+    expect(resolved.status).toBe('FILLED');
+    expect(resolved.venueOrderId).toBe('V9');
+    expect(resolved.reason).toBe('VENUE_TIMEOUT');
+  });
 });

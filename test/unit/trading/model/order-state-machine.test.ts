@@ -3,6 +3,8 @@ import { InvariantError } from '../../../../src/trading/core/errors.js';
 import {
   ORDER_STATUSES,
   canTransition,
+  closedButFillable,
+  isOpen,
   isTerminal,
   transition,
 } from '../../../../src/trading/model/order-state-machine.js';
@@ -76,5 +78,16 @@ describe('order state machine', () => {
         }
       }),
     );
+  });
+
+  it('closes an order for good only when DENIED, REJECTED, FILLED, CANCELED or EXPIRED; every status between INITIALIZED and those is open', () => {
+    const closed = ['DENIED', 'REJECTED', 'FILLED', 'CANCELED', 'EXPIRED'];
+    for (const s of ORDER_STATUSES) {
+      expect(isTerminal(s)).toBe(closed.includes(s));
+      // Open: in flight or working at the venue, so it counts against the limits.
+      expect(isOpen(s)).toBe(s !== 'INITIALIZED' && !closed.includes(s));
+      // Only a cancel or an expiry can meet a trade made before it took effect.
+      expect(closedButFillable(s)).toBe(s === 'CANCELED' || s === 'EXPIRED');
+    }
   });
 });

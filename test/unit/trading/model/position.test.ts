@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { Dec } from '../../../../src/trading/core/decimal.js';
-import { applyFill, flatPosition, type Position } from '../../../../src/trading/model/position.js';
+import {
+  applyFill,
+  flatPosition,
+  openCost,
+  unrealizedPnl,
+  type Position,
+} from '../../../../src/trading/model/position.js';
 import { fill } from '../../../support/builders.js';
 
 // Prices on a 0.25 tick, quantities on a 0.001 lot: nothing rounds by accident.
@@ -18,12 +24,14 @@ describe('position from fills', () => {
     fc.assert(
       fc.property(side, px, px, qty, (s, entry, exit, q) => {
         const opened = at(flatPosition('TEST/USD'), s, entry, q, 1).position;
-        const { position, realized } = at(opened, opposite(s), exit, q, 2);
+        const { position, realized, closed } = at(opened, opposite(s), exit, q, 2);
         const perUnit = s === 'BUY' ? Dec(exit).minus(entry) : Dec(entry).minus(exit);
         expect(realized.toFixed()).toBe(perUnit.times(q).toFixed());
         expect(position.realizedPnl.toFixed()).toBe(realized.toFixed());
         expect(position.quantity.toFixed()).toBe('0');
         expect(position.lots).toEqual([]);
+        // The trip is over: closed, and a flat position has no open time.
+        expect(closed).toBe(true);
         expect(position.openedAt).toBeNull();
       }),
     );
@@ -91,5 +99,52 @@ describe('position from fills', () => {
     expect(flipped.closed).toBe(true);
     expect(flipped.position.quantity.toFixed()).toBe('-1');
     expect(flipped.position.openedAt).toBe(8);
+  });
+});
+
+describe('the PnL a trader reads off a position', () => {
+  const fee = fc.integer({ min: 0, max: 5_000 }).map((n) => Dec(n).times('0.0001').toFixed());
+
+  it('realized plus unrealized at any mark is the mark value less what the fills cost; fees add up apart', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(side, px, qty, fee), { minLength: 1, maxLength: 12 }),
+        px,
+        (fills, mark) => {
+          let pos = flatPosition('TEST/USD');
+          let cash = Dec(0); // what the fills paid (negative) or received, before fees
+          let fees = Dec(0);
+          for (const [i, [s, p, q, f]] of fills.entries()) {
+            pos = applyFill(pos, { ...fill(s, p, q, f), ts: i }).position;
+            cash = s === 'BUY' ? cash.minus(Dec(p).times(q)) : cash.plus(Dec(p).times(q));
+            fees = fees.plus(f);
+          }
+          const m = Dec(mark);
+          const total = pos.realizedPnl.plus(unrealizedPnl(pos, m));
+          expect(total.toFixed()).toBe(cash.plus(m.times(pos.quantity)).toFixed());
+          expect(pos.fees.toFixed()).toBe(fees.toFixed());
+          // The open lots cost what they were opened at; at their own cost nothing is unrealized.
+          expect(unrealizedPnl(pos, m).toFixed()).toBe(
+            m.times(pos.quantity).minus(openCost(pos)).toFixed(),
+          );
+          const lotsQuantity = pos.lots.reduce((a, l) => a.plus(l.quantity), Dec(0));
+          expect(lotsQuantity.toFixed()).toBe(pos.quantity.toFixed());
+          for (const l of pos.lots) expect(l.quantity.s).toBe(pos.quantity.s);
+        },
+      ),
+    );
+  });
+
+  it('closes the oldest lot first: a sale after buys at 10 then 20 realizes against 10', () => {
+    let pos = at(flatPosition('TEST/USD'), 'BUY', '10', '1', 1).position;
+    pos = at(pos, 'BUY', '20', '1', 2).position;
+    const { position, realized } = at(pos, 'SELL', '15', '1.5', 3);
+    expect(realized.toFixed()).toBe('2.5'); // +5 on the first lot, -2.5 on half of the second
+    expect(position.lots.map((l) => [l.quantity.toFixed(), l.price.toFixed()])).toEqual([
+      ['0.5', '20'],
+    ]);
+    expect(openCost(position).toFixed()).toBe('10');
+    expect(unrealizedPnl(position, Dec('22')).toFixed()).toBe('1');
+    expect(unrealizedPnl(flatPosition('TEST/USD'), Dec('22')).toFixed()).toBe('0');
   });
 });
