@@ -33,7 +33,7 @@ export class AccountAccess {
   }
 
   /** One account the caller sees; else `ACCOUNT_NOT_FOUND` naming `field`. */
-  find(claims: AccessClaims, id: string, field = 'account'): ApiAccount {
+  find(claims: Caller, id: string, field = 'account'): ApiAccount {
     const a = this.accounts.get(id);
     if (!a || !this.#sees(claims, a)) throw notFound(id, field);
     return a;

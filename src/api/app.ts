@@ -28,6 +28,7 @@ import { userRoutes } from './routes/user-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { orderRoutes } from './routes/order-routes.js';
 import { OrderCommands, RUN_HERE } from './order-commands.js';
+import { PortfolioReads } from './portfolio-reads.js';
 import { StrategyOwners } from './strategy-owners.js';
 import { wsGateway } from './ws-gateway.js';
 import { riskSnapshot, sharedRead, type RiskAccount } from './risk-frames.js';
@@ -161,13 +162,16 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   await app.register(accountRoutes, { accounts, access });
   // Place and cancel run where the account is owned: here, or handed to its owner (several
   // instances), which runs the commands handed to it with the same `OrderCommands`.
+  const handOff = ports.orderHandOff ?? RUN_HERE;
+  // Positions and balances live in the owner's core: read there (handed over like orders).
+  const portfolio = new PortfolioReads({ accounts, access, instruments, handOff });
   const orders = new OrderCommands({
     accounts,
     access,
     reads: ports.orderReads,
     logger: logger.child({ component: 'api' }),
+    portfolio: portfolio.handle,
   });
-  const handOff = ports.orderHandOff ?? RUN_HERE;
   handOff.serve(orders.handle);
   await app.register(orderRoutes, {
     access,
@@ -176,8 +180,8 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     handOff,
     ...(ports.draining ? { draining: ports.draining } : {}),
   });
-  await app.register(positionRoutes, { accounts, access });
-  await app.register(balanceRoutes, { accounts, access, instruments });
+  await app.register(positionRoutes, { reads: portfolio, access });
+  await app.register(balanceRoutes, { reads: portfolio, access });
   await app.register(fillRoutes, { reads: ports.orderReads, access });
   const venueMarket = ports.venueMarket;
   await app.register(instrumentRoutes, {

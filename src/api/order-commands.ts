@@ -15,6 +15,7 @@ import type { AccountAccess, Caller } from './account-access.js';
 import { ownerOf } from './authenticated-context.js';
 import type { AccountDesk, OrderHandOff, OrderReads } from './deps.js';
 import { OrderBody, orderView } from './order-schemas.js';
+import { PORTFOLIO } from './portfolio-reads.js';
 import { problemBody, retryAfterOfError } from './problem.js';
 
 /** The routes of the order commands an instance hands to an account's owner. */
@@ -48,6 +49,8 @@ export interface OrderCommandsOptions {
   readonly reads: OrderReads;
   /** Where a handed-off command's internal error is logged (component `api`). */
   readonly logger: Logger;
+  /** Runs the positions and balances reads handed to this owner (`PortfolioReads.handle`). */
+  readonly portfolio?: CommandHandler;
 }
 
 /**
@@ -136,6 +139,7 @@ export class OrderCommands {
    * refusal with its problem, an internal error as `INTERNAL` (logged here, where it happened).
    */
   readonly handle: CommandHandler = async (cmd) => {
+    if (cmd.route === PORTFOLIO && this.opts.portfolio) return this.opts.portfolio(cmd);
     try {
       const caller = callerOf(cmd);
       if (cmd.route === PLACE && orderBody.Check(cmd.body) && cmd.idempotencyKey !== null) {

@@ -439,8 +439,8 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
         for (const s of sockets) s.close();
       }
 
-      // Each account's position as its owner's core holds it (asked of the owner itself: reads
-      // of positions are not handed over) equals the fills stored for it at that moment: orders
+      // Each account's position as its owner's core holds it (asked of the owner itself, so a
+      // read is never one handed over mid-move) equals the fills stored for it at that moment: orders
       // keep filling while the replays go on (an account just taken over fills a batch at once
       // when its new owner's replay passes its venue's bars), so both are read until they agree.
       // The owner is asked anew at each read: accounts still move to the instance restarted last

@@ -27,6 +27,8 @@ export async function sharedLogServers(
   opts: {
     readonly keep: number;
     readonly env?: Readonly<Record<string, string>>;
+    /** The replay's speed and length (default: bars that do not move). */
+    readonly replay?: { readonly speed: number; readonly bars: number };
     readonly before?: (t: TestServer) => Promise<void>;
   },
 ): Promise<SharedLogServers> {
@@ -36,6 +38,7 @@ export async function sharedLogServers(
     postgresSchema: schema,
     env: { REDIS_URL: TEST_REDIS_URL, ...opts.env },
     eventLogPrefix: prefix,
+    ...opts.replay,
   });
   await opts.before?.(t);
   const b = await t.another();

@@ -1,23 +1,20 @@
 import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Instrument } from '../../trading/model/instrument.js';
 import type { AccountAccess } from '../account-access.js';
-import type { AccountDesk } from '../deps.js';
-import { accountBalances } from '../account-state.js';
+import type { PortfolioReads } from '../portfolio-reads.js';
 import { BalanceView } from '../portfolio-views.js';
 import { AccountQuery } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
 
 /** What `/balances` reads. */
 export interface BalanceRoutesOptions {
-  readonly accounts: Pick<AccountDesk, 'trading' | 'venueLink' | 'instrumentsOf'>;
+  readonly reads: PortfolioReads;
   readonly access: AccountAccess;
-  readonly instruments: readonly Instrument[];
 }
 
 /**
  * `GET /balances?accountId`: each account's cash per quote currency of its instruments, from its
- * trading core's ledger (the accounts you see, or one); equity marks each position at its last
+ * trading core's ledger, here or on the instance that owns it (the accounts you see, or one); equity marks each position at its last
  * price (entry cost before any). A live account's are its venue's, as last confirmed
  * (`source: venue`, `confirmedAt`). Each row names its account.
  */
@@ -34,17 +31,17 @@ export const balanceRoutes: FastifyPluginAsync<BalanceRoutesOptions> = async (ap
           401: ProblemSchema,
           403: ProblemSchema,
           404: ProblemSchema,
+          503: ProblemSchema,
         },
       },
     },
     async (req) => {
-      return {
-        balances: opts.access
+      const lists = await Promise.all(
+        opts.access
           .readable(req.claims, req.query.accountId)
-          .flatMap((a): Static<typeof BalanceView>[] =>
-            accountBalances(opts.accounts, a, opts.instruments),
-          ),
-      };
+          .map((a) => opts.reads.of(req, a, 'balances')),
+      );
+      return { balances: lists.flat() as Static<typeof BalanceView>[] };
     },
   );
 };

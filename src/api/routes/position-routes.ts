@@ -1,22 +1,21 @@
 import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AccountAccess } from '../account-access.js';
-import type { AccountDesk } from '../deps.js';
-import { accountPositions } from '../account-state.js';
+import type { PortfolioReads } from '../portfolio-reads.js';
 import { PositionView } from '../portfolio-views.js';
 import { AccountQuery } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
 
 /** What `/positions` reads. */
 export interface PositionRoutesOptions {
-  readonly accounts: Pick<AccountDesk, 'trading' | 'venueLink'>;
+  readonly reads: PortfolioReads;
   readonly access: AccountAccess;
 }
 
 /**
  * `GET /positions?accountId`: the positions of the accounts you see (or of one), from each
- * account's trading core (a live account's quantity: its venue's holding, as last confirmed);
- * each row names its account.
+ * account's trading core, here or on the instance that owns it (a live account's quantity: its
+ * venue's holding, as last confirmed); each row names its account.
  */
 export const positionRoutes: FastifyPluginAsync<PositionRoutesOptions> = async (app, opts) => {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
@@ -31,15 +30,17 @@ export const positionRoutes: FastifyPluginAsync<PositionRoutesOptions> = async (
           401: ProblemSchema,
           403: ProblemSchema,
           404: ProblemSchema,
+          503: ProblemSchema,
         },
       },
     },
     async (req) => {
-      return {
-        positions: opts.access
+      const lists = await Promise.all(
+        opts.access
           .readable(req.claims, req.query.accountId)
-          .flatMap((a): Static<typeof PositionView>[] => accountPositions(opts.accounts, a.id)),
-      };
+          .map((a) => opts.reads.of(req, a, 'positions')),
+      );
+      return { positions: lists.flat() as Static<typeof PositionView>[] };
     },
   );
 };
