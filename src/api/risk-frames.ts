@@ -52,7 +52,7 @@ export interface RiskAccount {
 
 /**
  * The trading state an account trades under: the strictest of the global kill switch, its own
- * and its owner's (`RiskControl.sync` applies the same to the account's core).
+ * and its owner's (`RiskControl.sync` runs each account's core under it).
  */
 export function accountTradingState(states: StoredStates, a: RiskAccount): TradingState {
   const own = states.accounts?.[a.id] ?? 'ACTIVE';

@@ -159,6 +159,9 @@ export const accountChannel = (accountId: string) => `ws:${accountId}`;
  * limits shift none of the account's order, fill, position and balance sequences.
  */
 export const riskChannel = (accountId: string) => `ws:risk:${accountId}`;
+/** The event-log channel an account's `kind` frames are in (`risk` has one of its own). */
+const logChannelOf = (kind: Channel, accountId: string) =>
+  kind === 'risk' ? riskChannel(accountId) : accountChannel(accountId);
 /** The event-log channel of an instrument's bars. */
 export const barsChannel = (instrumentId: string) => `ws:bars:${instrumentId}`;
 /**
@@ -280,7 +283,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       ? []
       : isMarket(kind)
         ? [...(c.markets.get(kind) ?? []), ...c.pendingMarkets]
-        : accountsOf(c.claims, kind).map(kind === 'risk' ? riskChannel : accountChannel);
+        : accountsOf(c.claims, kind).map((id) => logChannelOf(kind, id));
   // When each channel was last wanted: one no client wants is still followed for a minute, so
   // clients that come and go do not restart the log's follower (a connection) each time.
   const wantedAt = new Map<string, number>();
@@ -573,7 +576,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
         c,
         kind,
         after,
-        keys.map((key) => [key, kind === 'risk' ? riskChannel(key) : accountChannel(key)]),
+        keys.map((key) => [key, logChannelOf(kind, key)]),
       );
     }
     // The instruments named, else (bars) the replay's; those resumed are subscribed too.

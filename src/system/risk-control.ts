@@ -10,7 +10,7 @@ import { isLeaseLost } from '../scalability/leases/lease-port.js';
 import { stricter } from '../trading/risk/trading-state.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import type { ChangeActor } from './user-accounts.js';
-import type { RiskChange, RiskChanges } from '../api/risk-frames.js';
+import { accountTradingState, type RiskChange, type RiskChanges } from '../api/risk-frames.js';
 
 /** A change as stored, before the settings after it are read. */
 type Made<C = RiskChange> = C extends RiskChange ? Omit<C, 'settings'> : never;
@@ -94,8 +94,6 @@ export class RiskControl implements RiskChanges {
       const { limits, states } = await this.view();
       const cores = [...this.cores()];
       for (const { accountId, core, ownerUserId } of cores) {
-        const own = states.accounts?.[accountId] ?? 'ACTIVE';
-        const owner = (ownerUserId && states.users?.[ownerUserId]) || 'ACTIVE';
         const { accounts, ...every } = limits;
         const account = accounts[accountId];
         core.applyRisk(
@@ -103,7 +101,10 @@ export class RiskControl implements RiskChanges {
             limits: account ? { ...every, account } : every,
             states: {
               ...states,
-              global: stricter(stricter(states.global, own), owner),
+              global: accountTradingState(states, {
+                id: accountId,
+                ownerUserId: ownerUserId ?? null,
+              }),
               // On an account no one owns (the shared one), a user's switch stops the orders
               // they place by hand there (`user:<id>`, as the API names them).
               strategies: ownerUserId ? states.strategies : withUsers(states),
