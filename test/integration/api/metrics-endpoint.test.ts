@@ -14,6 +14,17 @@ describe('GET /metrics of a running server (METRICS_PORT)', () => {
     // Bars move (5 a second) so market orders fill.
     t = await startTestServer({ speed: 300, bars: 3000, env: { METRICS_PORT: '0' } });
     metricsUrl = t.server.metricsUrl!;
+    // A market order needs the replay's first price (else 422 NO_REFERENCE_PRICE).
+    await until(
+      async () => {
+        const r = await fetch(`${t.server.url}/candles?instrumentId=BTC/X&limit=1`, {
+          headers: { authorization: `Bearer ${t.token}` },
+        });
+        return ((await r.json()) as { candles?: unknown[] }).candles?.length === 1;
+      },
+      30_000,
+      'the replay’s first bar',
+    );
   }, 120_000);
   afterAll(async () => {
     await t?.server.close();
