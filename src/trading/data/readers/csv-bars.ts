@@ -152,11 +152,13 @@ export async function* readCsvBars(
     for (let nl = bytes.indexOf(10, pos); nl >= 0; nl = bytes.indexOf(10, pos)) {
       line(bytes, pos, nl);
       pos = nl + 1;
+      // A batch leaves as soon as it is full, not at the chunk's end: a chunk holds ~20k rows,
+      // and bars kept that long outlive the young generation (4x the CPU in garbage collection).
+      const out = b.take();
+      if (out) yield out;
     }
     // A copy of the tail (Buffer's slice would be a view keeping the whole chunk).
     rest = Uint8Array.prototype.slice.call(bytes, pos);
-    const out = b.take();
-    if (out) yield out;
   }
   if (rest.length > 0) line(rest, 0, rest.length);
   if (cols === null) throw new DataFormatError(opts.source, 1, 'header', 'the file is empty');

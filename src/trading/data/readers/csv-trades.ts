@@ -60,9 +60,10 @@ export async function* readCsvTrades(
         q === '' ? NaN : +q,
         tRaw,
       );
+      // A batch leaves as soon as it is full (see csv-bars.ts).
+      const out = b.take();
+      if (out) yield out;
     }
-    const out = b.take();
-    if (out) yield out;
   }
   if (cols === null) throw new DataFormatError(opts.source, 1, 'header', 'the file is empty');
   const last = b.finish();

@@ -20,9 +20,10 @@ export async function* readJsonBars(
   for await (const rows of jsonRows(chunks, opts.source)) {
     for (const { values: r, line } of rows) {
       b.add(line, num(r[0]), num(r[1]), num(r[2]), num(r[3]), num(r[4]), num(r[5]), String(r[0]));
+      // A batch leaves as soon as it is full (see csv-bars.ts).
+      const out = b.take();
+      if (out) yield out;
     }
-    const out = b.take();
-    if (out) yield out;
   }
   const last = b.finish();
   if (last.length > 0) yield last;

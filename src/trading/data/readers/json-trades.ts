@@ -21,9 +21,10 @@ export async function* readJsonTrades(
   for await (const rows of jsonRows(chunks, opts.source)) {
     for (const { values: r, line } of rows) {
       b.add(line, num(r[0]), String(r[1]), String(r[3]), num(r[4]), num(r[5]), String(r[0]));
+      // A batch leaves as soon as it is full (see csv-bars.ts).
+      const out = b.take();
+      if (out) yield out;
     }
-    const out = b.take();
-    if (out) yield out;
   }
   const last = b.finish();
   if (last.length > 0) yield last;
