@@ -12,11 +12,15 @@ const pct = (xs: number[], p: number) =>
 /** `POST /orders` on a server whose store is PGlite, or Postgres (`postgres`: a schema in a database of its own). */
 async function orders(store: 'PGlite' | 'Postgres') {
   const db = store === 'Postgres' ? await createBenchDatabase() : undefined;
+  // Logging as `kairos serve` does by default (JSON lines at info), no answer kept in memory.
   const t = await startTestServer({
     rateLimitPerMinute: 1e9,
+    asServed: true,
     ...(db ? { env: { DATABASE_URL: db.url } } : {}),
   });
+  const cpu = cpuPerRequest();
   const result = await postOrders(t.server.url, { seconds: 10, token: t.token });
+  const cpuMs = cpu(result.requests.total);
   await t.server.close();
   await db?.drop();
   const r = {
@@ -24,11 +28,12 @@ async function orders(store: 'PGlite' | 'Postgres') {
     ordersPerSecond: Math.round(result.requests.average),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
+    cpuMsPerRequest: cpuMs,
     non2xx: result.non2xx,
     errors: result.errors,
   };
   process.stdout.write(
-    `POST /orders, ${store} (50 connections, 10 s): ${r.ordersPerSecond} orders/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}\n`,
+    `POST /orders, ${store} (50 connections, 10 s): ${r.ordersPerSecond} orders/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${cpuMs} ms CPU/request, non-2xx ${r.non2xx}, errors ${r.errors}\n`,
   );
   return r;
 }
@@ -70,8 +75,31 @@ async function fanOut(clients = 1000) {
   return r;
 }
 
+/** The HTTP stack alone, with its CPU per request as the rows have theirs. */
+async function ceiling() {
+  const cpu = cpuPerRequest();
+  const seconds = 10;
+  const r = await httpCeiling(seconds);
+  const cpuMs = cpu(r.requestsPerSecond * seconds);
+  process.stdout.write(`    (${cpuMs} ms CPU/request)\n`);
+  return { ...r, cpuMsPerRequest: cpuMs };
+}
+
+/**
+ * This process's CPU time (user + system, every thread) from now, per request (ms): the
+ * server's work and the load generator's (autocannon runs in the same process, for the rows and
+ * for the HTTP ceiling alike), a figure that other work on the machine changes less than the rate.
+ */
+function cpuPerRequest(): (requests: number) => number {
+  const start = process.cpuUsage();
+  return (requests) => {
+    const { user, system } = process.cpuUsage(start);
+    return +((user + system) / 1000 / Math.max(1, requests)).toFixed(3);
+  };
+}
+
 export const apiResults = {
   orders: [await orders('Postgres'), await orders('PGlite')],
-  httpCeiling: await httpCeiling(),
+  httpCeiling: await ceiling(),
   fanOut: await fanOut(),
 };

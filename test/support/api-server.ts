@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, openSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
@@ -84,6 +84,12 @@ export async function startTestServer(
     env?: Record<string, string>;
     /** No logger at all (benchmarks measuring the cost of logging); default: every line kept. */
     quiet?: boolean;
+    /**
+     * For benchmarks: the server logs as `kairos serve` does by default (JSON lines at `info`,
+     * each built and written, here to /dev/null, none kept) and its answers are not recorded
+     * for the OpenAPI check (the default keeps every debug line and every answer in memory).
+     */
+    asServed?: boolean;
     /** The server's password hasher (default: argon2id at the minimum cost). */
     passwordHasher?: PasswordHasher;
     /** ccxt venues for live accounts (`kairos serve --venue`), e.g. the Binance simulator. */
@@ -159,7 +165,9 @@ export async function startTestServer(
     // Every line the server logs, at the most verbose level (canary tests read them all).
     ...(opts.quiet
       ? {}
-      : { logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }) }),
+      : opts.asServed
+        ? { logger: createLogger({ level: 'info', format: 'json', write: devNull() }) }
+        : { logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }) }),
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000,
     ...(opts.authRateLimitPerMinute === undefined
       ? {}
@@ -179,6 +187,7 @@ export async function startTestServer(
   // Every answer of every API test is checked against the OpenAPI document when the server
   // closes: a status, content type or body the document does not describe fails the test file.
   const checked = (running: RunningServer): RunningServer => {
+    if (opts.asServed) return running;
     const answers = recordAnswers(running.app.server);
     return {
       ...running,
@@ -237,6 +246,12 @@ export async function secondTrader(
     })
   ).json()) as { user: { id: string }; secret: string };
   return { id: made.user.id, token: await t.login(username, password, made.secret) };
+}
+
+/** Writes each line to /dev/null, synchronously, as `kairos serve` writes its lines to stderr. */
+function devNull(): (line: string) => void {
+  const fd = openSync('/dev/null', 'w');
+  return (line) => void writeSync(fd, `${line}\n`);
 }
 
 /** `rateLimitMs` from EXCHANGE_RATE_LIMIT_MS (unset: ccxt's own spacing of the venue). */

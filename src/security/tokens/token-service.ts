@@ -76,6 +76,12 @@ export class TokenService {
   readonly refreshTokens: RefreshTokens;
   /** Sessions found live (`live`) or revoked (`revoked`, a tombstone), when `liveCheckMs` is set. */
   private readonly liveCache: LiveSessionCache | undefined;
+  /**
+   * The store reads of sessions' liveness under way (with `liveCheckMs`), by session id: one per
+   * session at a time, shared by the checks that find no mark meanwhile. Each leaves when it
+   * settles, so it holds at most the sessions being read now.
+   */
+  readonly #reading = new Map<string, { from: number; done: Promise<void> }>();
 
   constructor(private readonly config: TokenServiceConfig) {
     if ((config.liveCheckMs ?? 0) > 0 && !config.liveCache) {
@@ -130,11 +136,36 @@ export class TokenService {
     const claims = this.access.verify(token);
     const ttl = this.config.liveCheckMs ?? 0;
     const cache = ttl > 0 ? this.liveCache : undefined;
-    if (cache && (await cache.get(liveKey(claims.sid))) === LIVE) return claims;
-    await this.refreshTokens.usable(claims.sid);
-    // `add`, not `set`: a revocation's tombstone written since the store was read wins.
-    await cache?.add(liveKey(claims.sid), LIVE, ttl);
+    if (!cache) {
+      await this.refreshTokens.usable(claims.sid);
+      return claims;
+    }
+    const mark = await cache.get(liveKey(claims.sid));
+    if (mark === LIVE) return claims;
+    // No mark at all: a store read of this session begun less than `ttl` ago answers for this
+    // check too (when a session's mark lapses, every request in flight would otherwise read the
+    // store at once). It cannot predate a revocation finished before this check: that
+    // revocation's tombstone (2 × ttl) would still be in the cache. A tombstone: read anew.
+    const reading = mark === undefined ? this.#reading.get(claims.sid) : undefined;
+    if (reading && this.config.now() - reading.from < ttl) {
+      await reading.done;
+      return claims;
+    }
+    const done = this.#readLive(claims.sid, ttl, cache);
+    this.#reading.set(claims.sid, { from: this.config.now(), done });
+    try {
+      await done;
+    } finally {
+      if (this.#reading.get(claims.sid)?.done === done) this.#reading.delete(claims.sid);
+    }
     return claims;
+  }
+
+  /** Reads the session from the store; marks it live when it is usable, else throws. */
+  async #readLive(sessionId: string, ttl: number, cache: LiveSessionCache): Promise<void> {
+    await this.refreshTokens.usable(sessionId);
+    // `add`, not `set`: a revocation's tombstone written since the store was read wins.
+    await cache.add(liveKey(sessionId), LIVE, ttl);
   }
 
   /** Logs a session out. */
