@@ -11,6 +11,7 @@ import type { OrderEvent } from '../trading/model/order-events.js';
 import type { AuditEntry } from '../security/audit/audit-record.js';
 import { auditHeadOf, AuditRepository } from './audit-repository.js';
 import { fencedTransaction, fencedWriteFailure, type Fence } from './lease-repository.js';
+import { COMMITTED_STATEMENT } from './committed-statement.js';
 import { isConnectionFailure } from './connection-failure.js';
 import type { FillsTable, OrdersTable, Schema } from './schema.js';
 import { PageCursor } from './page-cursor.js';
@@ -376,7 +377,8 @@ export class OrderRepository implements OrderStore {
     try {
       ({
         rows: [result],
-      } = await sql<{ fenced: number; moved: number }>`with ${sql.join(parts)}
+      } = await sql<{ fenced: number; moved: number }>`${sql.raw(COMMITTED_STATEMENT)}
+        with ${sql.join(parts)}
         select ${fenced} as fenced, (select count(*) from upd)::int as moved`.execute(this.db));
     } catch (e) {
       // Refused by the database: nothing was written, and the transaction will say why.

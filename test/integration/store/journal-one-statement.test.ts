@@ -1,4 +1,5 @@
 import { sql, type KyselyPlugin } from 'kysely';
+import { MemoryMetrics } from '../../../src/monitoring/memory-metrics.js';
 import { GENESIS_HASH } from '../../../src/security/audit/chain.js';
 import { firstBreak } from '../../../src/security/audit/first-break.js';
 import { AuditRepository } from '../../../src/store/audit-repository.js';
@@ -79,6 +80,31 @@ describe.each(DIALECTS)('a journal batch as one statement on %s', (dialect) => {
     const { rows, broken } = await chain();
     expect(broken).toBeNull();
     expect(rows.map((r) => r.subject)).toEqual(['s-1', 's-1', 's-2', 's-2', 's-3', 's-3']);
+  });
+
+  it('the statement is timed as a commit and, on Postgres, prepared once per connection', async () => {
+    const metrics = new MemoryMetrics();
+    const measured = await freshStore(dialect, metrics);
+    try {
+      const repo = new OrderRepository(measured.db, 'acct');
+      await repo.commitBatch(entry('p-1')); // a transaction: timed at its COMMIT
+      const commits = () => metrics.histogramValue('kairos_db_commit_duration_seconds')!.count;
+      const before = commits();
+      for (const id of ['p-2', 'p-3', 'p-4']) await repo.commitBatch(entry(id));
+      expect(commits()).toBe(before + 3);
+      if (dialect === 'postgres') {
+        // One connection served them all (nothing ran beside): one statement prepared there.
+        const { rows } = await sql<{ n: string }>`select count(*) as n from pg_prepared_statements
+          where name like 'kairos_%'`.execute(measured.db);
+        expect(Number(rows[0]!.n)).toBe(1);
+      }
+      expect((await repo.events('p-4')).map((e) => e.kind)).toEqual([
+        'OrderInitialized',
+        'OrderSubmitted',
+      ]);
+    } finally {
+      await measured.drop();
+    }
   });
 
   it('a writer that moves the audit head while the statement waits: the batch is written once, on one gapless chain', async () => {
