@@ -1,12 +1,13 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { AuditEntry, AuditFields, AuditRecord } from '../security/audit/audit-record.js';
 import {
   canonicalJson,
+  mayHoldUnstorable,
   storableJson,
   storableText,
   type JsonValue,
 } from '../security/audit/canonical.js';
-import { chainHash, CURRENT_HASH_VERSION } from '../security/audit/chain.js';
+import { chainHashWith, CURRENT_HASH_VERSION } from '../security/audit/chain.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { AuditLogTable, Schema } from './schema.js';
 
@@ -61,30 +62,13 @@ export class AuditRepository {
   ): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
     const checked = entries.map(checkEntry);
-    const chain = (head: Head): AuditRecord[] => {
-      let seq = head.seq;
-      let hash = head.hash;
-      // Appends take their wall time in the order they take `seq`.
-      const wallTs = Math.max(checkedNow(this.now()), head.wallTs);
-      return entries.map((entry, i) => {
-        // The text fields and payload as stored (`storableText`): what is hashed is what is kept.
-        const fields: AuditFields = {
-          ...checked[i]!,
-          seq: ++seq,
-          ts: entry.ts,
-          wallTs,
-          hashVersion: CURRENT_HASH_VERSION,
-        };
-        const record = { ...fields, prevHash: hash, hash: chainHash(hash, fields) };
-        hash = record.hash;
-        return record;
-      });
-    };
+    const chain = (head: Head): Chained => this.#chain(head, entries, checked);
     const run = async (tx: Kysely<Schema>): Promise<AuditRecord[]> => {
       const known = this.head?.value;
       if (known && entries.length <= FAST_APPEND_MAX) {
-        const records = chain(known);
-        if (await appendIfHeadIs(tx, known, records)) {
+        const chained = chain(known);
+        const { records } = chained;
+        if (await appendIfHeadIs(tx, known, chained)) {
           this.head!.value = headOf(records);
           return records;
         }
@@ -95,25 +79,15 @@ export class AuditRepository {
         .where('id', '=', 1)
         .forUpdate()
         .executeTakeFirstOrThrow();
-      const records = chain({ seq: Number(row.seq), wallTs: Number(row.wall_ts), hash: row.hash });
+      const { records, payloads } = chain({
+        seq: Number(row.seq),
+        wallTs: Number(row.wall_ts),
+        hash: row.hash,
+      });
       for (let i = 0; i < records.length; i += 500) {
         await tx
           .insertInto('audit_log')
-          .values(
-            records.slice(i, i + 500).map((r) => ({
-              seq: r.seq,
-              ts: r.ts,
-              wall_ts: r.wallTs,
-              hash_version: r.hashVersion,
-              actor: r.actor,
-              role: r.role,
-              action: r.action,
-              subject: r.subject,
-              payload: canonicalJson(r.payload),
-              prev_hash: r.prevHash,
-              hash: r.hash,
-            })),
-          )
+          .values(records.slice(i, i + 500).map((r, j) => auditRow(r, payloads[i + j]!)))
           .execute();
       }
       const last = records.at(-1)!;
@@ -135,6 +109,56 @@ export class AuditRepository {
         cause: e,
       });
     }
+  }
+
+  /**
+   * For a writer that appends inside a statement of its own (the order journal's one-statement
+   * commit): the records `entries` make after the head this store's writers wrote last, and
+   * the statement's parts that append them only if the head is still that one. Null when the
+   * head is not known or the batch is too large: append with `appendMany` then. After the
+   * statement, call `settled` with whether it moved the head.
+   */
+  prepareConditional(entries: readonly AuditEntry[]): ConditionalAppend | null {
+    const known = this.head?.value;
+    if (!known || entries.length === 0 || entries.length > STATEMENT_APPEND_MAX) return null;
+    const chained = this.#chain(known, entries, entries.map(checkEntry));
+    return { records: chained.records, ...conditionalAppendSql(known, chained) };
+  }
+
+  /**
+   * What became of a `prepareConditional` statement: `true`, it committed and moved the head to
+   * its last record; `false`, it wrote nothing (the hint stays a guess the next statement
+   * checks); `null`, unknown (the connection was lost): the head is read again next time.
+   */
+  settled(append: ConditionalAppend, moved: boolean | null): void {
+    if (!this.head) return;
+    if (moved === true) this.head.value = headOf(append.records);
+    else if (moved === null) this.head.value = null;
+  }
+
+  #chain(head: Head, entries: readonly AuditEntry[], checked: readonly CheckedEntry[]): Chained {
+    let seq = head.seq;
+    let hash = head.hash;
+    // Appends take their wall time in the order they take `seq`.
+    const wallTs = Math.max(checkedNow(this.now()), head.wallTs);
+    const records = entries.map((entry, i) => {
+      // The text fields and payload as stored (`storableText`): what is hashed is what is kept.
+      const fields: AuditFields = {
+        ...checked[i]!.fields,
+        seq: ++seq,
+        ts: entry.ts,
+        wallTs,
+        hashVersion: CURRENT_HASH_VERSION,
+      };
+      const record = {
+        ...fields,
+        prevHash: hash,
+        hash: chainHashWith(hash, fields, checked[i]!.payloadJson),
+      };
+      hash = record.hash;
+      return record;
+    });
+    return { records, payloads: checked.map((c) => c.payloadJson) };
   }
 
   /** The rows recorded (wall time) in `from <= wallTs < to` (ms), in `seq` order. */
@@ -207,6 +231,13 @@ const headOf = (records: readonly AuditRecord[]): Head => {
 const FAST_APPEND_MAX = 500;
 
 /**
+ * The most rows a caller's own statement appends (`prepareConditional`): one array per column,
+ * so the statement's size grows with the rows but its parameters do not (a burst of orders at
+ * the open is one batch of this order of size).
+ */
+export const STATEMENT_APPEND_MAX = 20_000;
+
+/**
  * After a conditional append, the server ends this session if it stays idle in its transaction
  * longer than this (ms): the head's row lock is then held only until the commit that follows at
  * once, so a writer paused there (SIGSTOP, a partition) stalls the other writers for this long at
@@ -219,34 +250,65 @@ export const HEAD_HELD_IDLE_MS = 2_000;
  * the head is still `head` (seq and hash). False: another writer moved it; nothing was written
  * (the update waited for that writer's commit, then matched no row).
  */
-async function appendIfHeadIs(
-  tx: Kysely<Schema>,
-  head: Head,
-  records: readonly AuditRecord[],
-): Promise<boolean> {
-  const last = records.at(-1)!;
-  const col = <K extends keyof AuditRecord>(k: K) => records.map((r) => r[k]);
+async function appendIfHeadIs(tx: Kysely<Schema>, head: Head, chained: Chained): Promise<boolean> {
+  const { moveHead, insertRows } = conditionalAppendSql(head, chained);
   const { rows } = await sql<{ moved: number }>`
-    with upd as (
-      update audit_head set seq = ${last.seq}, ts = ${last.ts}, wall_ts = ${last.wallTs},
-        hash = ${last.hash}
-      where id = 1 and seq = ${head.seq} and hash = ${head.hash}
-      returning 1
-    ), ins as (
-      insert into audit_log
-        (seq, ts, wall_ts, hash_version, actor, role, action, subject, payload, prev_hash, hash)
-      select * from unnest(${col('seq')}::bigint[], ${col('ts')}::bigint[],
-        ${col('wallTs')}::bigint[], ${col('hashVersion')}::smallint[], ${col('actor')}::text[],
-        ${col('role')}::text[], ${col('action')}::text[], ${col('subject')}::text[],
-        ${records.map((r) => canonicalJson(r.payload))}::text[], ${col('prevHash')}::text[],
-        ${col('hash')}::text[])
-      where exists (select 1 from upd)
-    )
+    with upd as (${moveHead} returning 1), ins as (${insertRows} where exists (select 1 from upd))
     select (select count(*) from upd)::int as moved,
       case when exists (select 1 from upd) then set_config(
         'idle_in_transaction_session_timeout', ${String(HEAD_HELD_IDLE_MS)}, true) end as idle
   `.execute(tx);
   return rows[0]?.moved === 1;
+}
+
+/** A conditional append's records and the two parts of the statement that writes them. */
+export interface ConditionalAppend {
+  readonly records: readonly AuditRecord[];
+  /**
+   * `update audit_head … where id = 1 and <the head is still the hint>`: the caller may add
+   * `and …` conditions, then `returning 1`, and use it as a CTE (`upd`).
+   */
+  readonly moveHead: RawBuilder<unknown>;
+  /** `insert into audit_log … select … from unnest(…)`: the caller adds `where <upd moved>`. */
+  readonly insertRows: RawBuilder<unknown>;
+}
+
+/** Records stamped with their place in the chain, and each one's payload as stored. */
+type Chained = { readonly records: AuditRecord[]; readonly payloads: readonly string[] };
+
+function conditionalAppendSql(
+  head: Head,
+  { records, payloads }: Chained,
+): Omit<ConditionalAppend, 'records'> {
+  const last = records.at(-1)!;
+  return {
+    moveHead: sql`update audit_head set seq = ${last.seq}, ts = ${last.ts},
+      wall_ts = ${last.wallTs}, hash = ${last.hash}
+      where id = 1 and seq = ${head.seq} and hash = ${head.hash}`,
+    insertRows: sql`insert into audit_log
+        (seq, ts, wall_ts, hash_version, actor, role, action, subject, payload, prev_hash, hash)
+      select * from json_to_recordset(${JSON.stringify(
+        records.map((r, i) => auditRow(r, payloads[i]!)),
+      )}::json) as r(seq bigint, ts bigint, wall_ts bigint, hash_version smallint, actor text,
+        role text, action text, subject text, payload text, prev_hash text, hash text)`,
+  };
+}
+
+/** A record as its `audit_log` row, with its payload as stored (canonical JSON). */
+function auditRow(r: AuditRecord, payload: string): AuditLogTable {
+  return {
+    seq: r.seq,
+    ts: r.ts,
+    wall_ts: r.wallTs,
+    hash_version: r.hashVersion,
+    actor: r.actor,
+    role: r.role,
+    action: r.action,
+    subject: r.subject,
+    payload,
+    prev_hash: r.prevHash,
+    hash: r.hash,
+  };
 }
 
 function toRecord(r: AuditLogTable): AuditRecord {
@@ -273,7 +335,13 @@ function checkedNow(ms: number): number {
   return ms;
 }
 
-function checkEntry(e: AuditEntry): Omit<AuditFields, 'seq' | 'ts' | 'wallTs' | 'hashVersion'> {
+/** An entry's fields as stored, and its payload as stored (canonical JSON). */
+type CheckedEntry = {
+  readonly fields: Omit<AuditFields, 'seq' | 'ts' | 'wallTs' | 'hashVersion'>;
+  readonly payloadJson: string;
+};
+
+function checkEntry(e: AuditEntry): CheckedEntry {
   const invalid = (field: string, rule: string) =>
     new KairosError('AUDIT_ENTRY_INVALID', `audit entry ${field}: ${rule}`);
   if (!Number.isSafeInteger(e.ts) || e.ts < 0)
@@ -285,12 +353,19 @@ function checkEntry(e: AuditEntry): Omit<AuditFields, 'seq' | 'ts' | 'wallTs' | 
   if (typeof e.subject !== 'string') throw invalid('subject', 'must be a string');
   // Round-trips through canonical JSON (so the stored row equals what was hashed), with every
   // string as Postgres keeps it: a NUL or lone surrogate becomes U+FFFD before hashing.
-  const payload = storableJson(JSON.parse(canonicalJson(e.payload ?? {}, 'payload')) as JsonValue);
+  const text = canonicalJson(e.payload ?? {}, 'payload');
+  const parsed = JSON.parse(text) as JsonValue;
+  const clean = !mayHoldUnstorable(text);
+  const payload = clean ? parsed : storableJson(parsed);
   return {
-    actor: storableText(e.actor),
-    role: storableText(e.role),
-    action: storableText(e.action),
-    subject: storableText(e.subject),
-    payload,
+    fields: {
+      actor: storableText(e.actor),
+      role: storableText(e.role),
+      action: storableText(e.action),
+      subject: storableText(e.subject),
+      payload,
+    },
+    // Canonical JSON of a parsed canonical text is that text.
+    payloadJson: clean ? text : canonicalJson(payload),
   };
 }

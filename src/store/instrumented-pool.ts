@@ -2,11 +2,13 @@ import { performance } from 'node:perf_hooks';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import { METRICS } from '../monitoring/metric-catalogue.js';
 import type { Metrics } from '../trading/core/metrics.js';
+import { isCommittedStatement } from './committed-statement.js';
 
 /**
  * A pool that reports to the `Metrics` port: the time of every `COMMIT`
  * (`kairos_db_commit_duration_seconds`: kysely ends each transaction with one, so this times
- * every repository's commits, whatever it writes) and its connections by state
+ * every repository's commits, whatever it writes) and of every `COMMITTED_STATEMENT` (a
+ * transaction of one statement: the whole of it, its commit included) and its connections by state
  * (`kairos_db_pool_connections`: `total`, `idle`, `waiting`), updated as connections are taken
  * and given back. `size` tells how many connections the pool has open (pg's `totalCount`; 1 for
  * PGlite). Clients keep their identity (kysely remembers its connection per client).
@@ -35,7 +37,7 @@ export function instrumentedPool(
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     return {
       query: ((...args: unknown[]) => {
-        if (typeof args[0] !== 'string' || args[0] !== 'commit') return query(...args);
+        if (args[0] !== 'commit' && !isCommittedStatement(args[0])) return query(...args);
         const start = performance.now();
         const done = () => commit.observe((performance.now() - start) / 1000);
         const out = query(...args) as Promise<unknown>;

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { KairosError } from '../trading/core/errors.js';
 import { isLeaseLost, type Lease, type LeasePort } from '../scalability/leases/lease-port.js';
 import { isConnectionFailure, storeUnavailable } from './connection-failure.js';
@@ -6,8 +6,21 @@ import type { Schema } from './schema.js';
 
 export type { Lease } from '../scalability/leases/lease-port.js';
 
-/** Checks, inside a write's transaction, that the writer still holds its lease (or throws). */
-export type Fence = (tx: Transaction<Schema>) => Promise<void>;
+/**
+ * Checks, inside a write's transaction, that the writer still holds its lease (or throws).
+ * `inStatement`, when present, is the same check for use inside one statement.
+ */
+export type Fence = ((tx: Transaction<Schema>) => Promise<void>) & {
+  readonly inStatement?: {
+    /**
+     * A query that yields a row (and holds the lease row `for key share`, as the check does)
+     * only while the lease is current: a one-statement write makes every change conditional on it.
+     */
+    readonly rows: RawBuilder<unknown>;
+    /** The error a write that `rows` refused throws (the one the check throws). */
+    readonly lost: () => KairosError;
+  };
+};
 
 // Every instance reads time from the one database, so their clocks never need to agree.
 const DB_NOW = sql<string>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
@@ -52,23 +65,36 @@ export async function fencedTransaction<T>(
       return body(tx);
     });
   } catch (e) {
-    if (isLeaseLost(e)) throw e;
-    let lost: unknown = null;
-    let away = isConnectionFailure(e);
-    if (fence)
-      await db
-        .transaction()
-        .execute((tx) => fence(tx))
-        .catch((again: unknown) => {
-          if (isLeaseLost(again)) lost = again;
-          else away ||= isConnectionFailure(again);
-        });
-    if (lost) throw new KairosError('LEASE_LOST', (lost as Error).message, { cause: e });
-    // The database did not answer (the lease may well still be held): nothing was written, and
-    // the order is refused as the store being away, never as an internal error.
-    if (away) throw storeUnavailable(e);
-    throw e;
+    throw await fencedWriteFailure(db, fence, e);
   }
+}
+
+/**
+ * The error a fenced write that failed with `e` throws, as `fencedTransaction` explains it (a
+ * one-statement write explains its failures the same way): `LEASE_LOST` when the lease is no
+ * longer current, `STORE_UNAVAILABLE` when the database did not answer, else `e`.
+ */
+export async function fencedWriteFailure(
+  db: Kysely<Schema>,
+  fence: Fence | undefined,
+  e: unknown,
+): Promise<unknown> {
+  if (isLeaseLost(e)) return e;
+  let lost: unknown = null;
+  let away = isConnectionFailure(e);
+  if (fence)
+    await db
+      .transaction()
+      .execute((tx) => fence(tx))
+      .catch((again: unknown) => {
+        if (isLeaseLost(again)) lost = again;
+        else away ||= isConnectionFailure(again);
+      });
+  if (lost) return new KairosError('LEASE_LOST', (lost as Error).message, { cause: e });
+  // The database did not answer (the lease may well still be held): nothing was written, and
+  // the order is refused as the store being away, never as an internal error.
+  if (away) return storeUnavailable(e);
+  return e;
 }
 
 /**
@@ -154,18 +180,20 @@ export class LeaseRepository implements LeasePort {
    * does not.
    */
   fence(held: Lease): Fence {
-    return async (tx) => {
-      const r = await sql<{ token: string }>`
-        select token from leases
-        where resource = ${held.resource} and owner = ${held.owner} and token = ${held.token}
-          and expires_at > ${DB_NOW}
-        for key share`.execute(tx);
-      if (r.rows.length === 0) {
-        throw new KairosError(
-          'LEASE_LOST',
-          `lease ${held.resource}: token ${held.token} of ${held.owner} is no longer current; nothing was written`,
-        );
-      }
+    const lost = () =>
+      new KairosError(
+        'LEASE_LOST',
+        `lease ${held.resource}: token ${held.token} of ${held.owner} is no longer current; nothing was written`,
+      );
+    const rows = sql`
+      select token from leases
+      where resource = ${held.resource} and owner = ${held.owner} and token = ${held.token}
+        and expires_at > ${DB_NOW}
+      for key share`;
+    const check = async (tx: Transaction<Schema>) => {
+      const r = await rows.execute(tx);
+      if (r.rows.length === 0) throw lost();
     };
+    return Object.assign(check, { inStatement: { rows, lost } });
   }
 }

@@ -7,6 +7,7 @@ import { KairosError } from '../trading/core/errors.js';
 import type { Logger } from '../trading/core/logger.js';
 import type { Metrics } from '../trading/core/metrics.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { preparingClient } from './committed-statement.js';
 import { instrumentedPool } from './instrumented-pool.js';
 import { migrations } from './migrations/index.js';
 import { OneSchemaDialect } from './one-schema-dialect.js';
@@ -68,6 +69,7 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
     // PGlite (a few tenths of a second of CPU each, paid by every short `kairos` command).
     const { default: pg } = await import('pg');
     const pool = new pg.Pool({
+      Client: preparingClient(pg.Client),
       connectionString: opts.databaseUrl,
       max: 10,
       // A database that does not answer (black-holed, failing over) refuses within 5 s instead

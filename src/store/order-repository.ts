@@ -1,6 +1,6 @@
-import { storableText } from '../security/audit/canonical.js';
+import { mayHoldUnstorable, storableText } from '../security/audit/canonical.js';
 import { InvariantError, KairosError } from '../trading/core/errors.js';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { toDecimal } from '../trading/core/decimal.js';
 import { money, price, quantity } from '../trading/core/money.js';
 import type { OrderStore } from '../trading/execution/order-store.js';
@@ -10,7 +10,9 @@ import { orderEventFromJson, type OrderEventJson } from '../trading/model/order-
 import type { OrderEvent } from '../trading/model/order-events.js';
 import type { AuditEntry } from '../security/audit/audit-record.js';
 import { auditHeadOf, AuditRepository } from './audit-repository.js';
-import { fencedTransaction, type Fence } from './lease-repository.js';
+import { fencedTransaction, fencedWriteFailure, type Fence } from './lease-repository.js';
+import { COMMITTED_STATEMENT } from './committed-statement.js';
+import { isConnectionFailure } from './connection-failure.js';
 import type { FillsTable, OrdersTable, Schema } from './schema.js';
 import { PageCursor } from './page-cursor.js';
 
@@ -75,6 +77,59 @@ function fillRow(f: Fill, accountId: string): FillsTable {
 /** A JSON.stringify replacer: every string as Postgres jsonb can keep it. */
 function storableStrings(_key: string, value: unknown): unknown {
   return typeof value === 'string' ? storableText(value) : value;
+}
+
+/** The stored row of an order event. */
+function eventRow({ after, event }: { readonly after: Order; readonly event: OrderEvent }) {
+  // The replacer only when a string may need it: JSON.stringify is several times slower with one.
+  const plain = JSON.stringify(event);
+  return {
+    client_order_id: after.clientOrderId,
+    kind: event.kind,
+    ts: event.ts,
+    payload: mayHoldUnstorable(plain) ? JSON.stringify(event, storableStrings) : plain,
+  };
+}
+
+/**
+ * `(columns) select … from json_to_recordset(…)`: order rows as one JSON parameter (what
+ * JSON.stringify writes natively; numeric columns go as decimal strings, exact).
+ */
+function orderColumns(rows: readonly OrdersTable[]): RawBuilder<unknown> {
+  return sql`(client_order_id, account_id, strategy_id, instrument_id, side, type,
+      time_in_force, quantity, price, trigger_price, post_only, reduce_only, status,
+      venue_order_id, filled_quantity, filled_notional, reason, tag, created_at, updated_at)
+    select * from json_to_recordset(${JSON.stringify(rows)}::json) as r(client_order_id text,
+      account_id text, strategy_id text, instrument_id text, side text, type text,
+      time_in_force text, quantity numeric, price numeric, trigger_price numeric,
+      post_only boolean, reduce_only boolean, status text, venue_order_id text,
+      filled_quantity numeric, filled_notional numeric, reason text, tag text,
+      created_at bigint, updated_at bigint)`;
+}
+
+/** `insert into fills … select … from json_to_recordset(…)`: fill rows as one JSON parameter. */
+function fillInsert(rows: readonly FillsTable[]): RawBuilder<unknown> {
+  return sql`insert into fills (account_id, venue, trade_id, client_order_id, instrument_id,
+      side, price, quantity, fee, fee_currency, liquidity, ts)
+    select * from json_to_recordset(${JSON.stringify(rows)}::json) as r(account_id text,
+      venue text, trade_id text, client_order_id text, instrument_id text, side text,
+      price numeric, quantity numeric, fee numeric, fee_currency text, liquidity text,
+      ts bigint)`;
+}
+
+/**
+ * The events as one JSON parameter, each payload (JSON text already) written in as it is, not
+ * quoted again; `i` keeps their order.
+ */
+function eventsJson(rows: readonly ReturnType<typeof eventRow>[]): string {
+  const str = JSON.stringify;
+  return `[${rows
+    .map(
+      (e, i) =>
+        `{"i":${i},"client_order_id":${str(e.client_order_id)},"kind":${str(e.kind)},` +
+        `"ts":${str(e.ts)},"payload":${e.payload}}`,
+    )
+    .join(',')}]`;
 }
 
 function chunks<T>(xs: readonly T[], size: number): T[][] {
@@ -214,8 +269,7 @@ export class OrderRepository implements OrderStore {
     items: readonly { readonly after: Order; readonly event: OrderEvent }[],
   ): Promise<void> {
     if (items.length === 0) return;
-    // A handful of multi-row statements per batch, whatever its size: the last state of each
-    // order, the new fills, then the events in order.
+    // The last state of each order, the new fills, then the events in order.
     const finalState = new Map<string, OrdersTable>();
     for (const { after } of items)
       finalState.set(after.clientOrderId, orderRow(after, this.accountId));
@@ -229,6 +283,7 @@ export class OrderRepository implements OrderStore {
     );
     const newRows = [...finalState.values()].filter((r) => created.has(r.client_order_id));
     const changed = [...finalState.values()].filter((r) => !created.has(r.client_order_id));
+    if (await this.#commitInOneStatement(items, newRows, changed, fills)) return;
     await this.#write(async (tx) => {
       // A new order's client order id must be free: a plain insert fails on a taken one.
       for (const rows of chunks(newRows, 500)) await tx.insertInto('orders').values(rows).execute();
@@ -256,13 +311,7 @@ export class OrderRepository implements OrderStore {
         ({ event: e }) =>
           e.kind !== 'OrderFilled' || fresh.has(`${e.fill.venue}:${e.fill.tradeId}`),
       );
-      const events = written.map(({ after, event }) => ({
-        client_order_id: after.clientOrderId,
-        kind: event.kind,
-        ts: event.ts,
-        payload: JSON.stringify(event, storableStrings),
-      }));
-      for (const rows of chunks(events, 500))
+      for (const rows of chunks(written.map(eventRow), 500))
         await tx.insertInto('order_events').values(rows).execute();
       // Every order command and state change, in the same transaction (invariant 9).
       await new AuditRepository(tx, this.now, auditHeadOf(this.db)).appendMany(
@@ -270,6 +319,84 @@ export class OrderRepository implements OrderStore {
         tx,
       );
     });
+  }
+
+  /**
+   * The whole batch as one statement, committed on its own (one round trip instead of BEGIN,
+   * the fence, three to five statements and COMMIT): the lease check, the audit head moved
+   * from the head this store's writers wrote last, and every insert made conditional on both,
+   * so a statement that finds the lease lost or the head moved writes nothing. True when the
+   * batch is committed; false when it must take the transaction instead: the head is not known
+   * or another writer moved it, the repository runs inside a caller's transaction, or the
+   * database refused the statement (a fill already stored, a taken client order id: the
+   * transaction sorts those out and raises what it must; the refused statement wrote nothing).
+   */
+  async #commitInOneStatement(
+    items: readonly { readonly after: Order; readonly event: OrderEvent }[],
+    newRows: readonly OrdersTable[],
+    changed: readonly OrdersTable[],
+    fills: readonly FillsTable[],
+  ): Promise<boolean> {
+    const fence = this.fence;
+    const check = fence?.inStatement;
+    if (this.db.isTransaction || (fence && !check)) return false;
+    const audit = new AuditRepository(this.db, this.now, auditHeadOf(this.db));
+    // Every order command and state change, in the same statement (invariant 9).
+    const append = audit.prepareConditional(
+      items.map(({ after, event }) => auditEntry(after, event)),
+    );
+    if (!append) return false;
+    const parts: RawBuilder<unknown>[] = [];
+    const whenMoved = sql`where exists (select 1 from upd)`;
+    if (check) parts.push(sql`fence as materialized (${check.rows})`);
+    parts.push(
+      check
+        ? sql`upd as (${append.moveHead} and exists (select 1 from fence) returning 1)`
+        : sql`upd as (${append.moveHead} returning 1)`,
+    );
+    if (newRows.length > 0)
+      parts.push(sql`new_orders as (insert into orders ${orderColumns(newRows)} ${whenMoved})`);
+    if (changed.length > 0)
+      parts.push(sql`changed_orders as (insert into orders ${orderColumns(changed)} ${whenMoved}
+        on conflict (client_order_id) do update set status = excluded.status,
+          venue_order_id = excluded.venue_order_id, filled_quantity = excluded.filled_quantity,
+          filled_notional = excluded.filled_notional, reason = excluded.reason,
+          updated_at = excluded.updated_at)`);
+    // A plain insert: a trade already stored fails the statement, and the transaction then
+    // tells a venue's repeat (skipped) from a conflict (FILL_CONFLICT).
+    if (fills.length > 0) parts.push(sql`new_fills as (${fillInsert(fills)} ${whenMoved})`);
+    const events = items.map(eventRow);
+    parts.push(sql`new_events as (insert into order_events (client_order_id, kind, ts, payload)
+      select e.client_order_id, e.kind, e.ts, e.payload
+      from json_to_recordset(${eventsJson(events)}::json)
+        as e(i int, client_order_id text, kind text, ts bigint, payload jsonb)
+      ${whenMoved} order by e.i)`);
+    parts.push(sql`audit_rows as (${append.insertRows} ${whenMoved})`);
+    const fenced = check ? sql`(select count(*) from fence)::int` : sql`1`;
+    let result: { fenced: number; moved: number } | undefined;
+    try {
+      ({
+        rows: [result],
+      } = await sql<{ fenced: number; moved: number }>`${sql.raw(COMMITTED_STATEMENT)}
+        with ${sql.join(parts)}
+        select ${fenced} as fenced, (select count(*) from upd)::int as moved`.execute(this.db));
+    } catch (e) {
+      // Refused by the database: nothing was written, and the transaction will say why.
+      if (!isConnectionFailure(e) && typeof (e as { code?: unknown }).code === 'string') {
+        audit.settled(append, false);
+        return false;
+      }
+      // The connection was lost: committed or not, nobody knows; nothing more is written.
+      audit.settled(append, null);
+      throw await fencedWriteFailure(this.db, fence, e);
+    }
+    if (check && result?.fenced !== 1) {
+      audit.settled(append, false);
+      throw check.lost();
+    }
+    const moved = result?.moved === 1;
+    audit.settled(append, moved);
+    return moved;
   }
 
   /** One event inside a transaction; false when it was a fill already stored. */
@@ -292,15 +419,7 @@ export class OrderRepository implements OrderStore {
         .where('client_order_id', '=', after.clientOrderId)
         .execute();
     }
-    await tx
-      .insertInto('order_events')
-      .values({
-        client_order_id: after.clientOrderId,
-        kind: event.kind,
-        ts: event.ts,
-        payload: JSON.stringify(event, storableStrings),
-      })
-      .execute();
+    await tx.insertInto('order_events').values(eventRow({ after, event })).execute();
     await new AuditRepository(tx, this.now, auditHeadOf(this.db)).append(
       auditEntry(after, event),
       tx,

@@ -66,15 +66,29 @@ export function storableText(s: string): string {
   return s.replace(UNSTORABLE, '\uFFFD');
 }
 
+const ESCAPED_UNSTORABLE = /\\u(0000|d[89a-f])/i;
+
+/**
+ * Whether JSON text (as `JSON.stringify` writes it) may hold a string `storableText` would
+ * change: such a string's NUL or lone surrogate is written as an escape (`\u0000`, `\ud800`).
+ * False means none does; true may be a false alarm (an escaped backslash before a `u`).
+ *
+ * @example
+ * mayHoldUnstorable(JSON.stringify({ a: 'x\u0000' })); // true
+ */
+export function mayHoldUnstorable(json: string): boolean {
+  return ESCAPED_UNSTORABLE.test(json);
+}
+
 /** `storableText` applied to every string and key of a JSON value. */
 export function storableJson(value: JsonValue): JsonValue {
   const fix = (v: unknown): unknown => {
     if (typeof v === 'string') return storableText(v);
     if (v === null || typeof v !== 'object') return v;
     if (Array.isArray(v)) return v.map(fix);
-    const out: Record<string, unknown> = {};
-    for (const [k, item] of Object.entries(v)) out[storableText(k)] = fix(item);
-    return out;
+    // Own properties, as JSON.parse makes them: a key `__proto__` is kept, not taken as the
+    // prototype (an assignment would drop it).
+    return Object.fromEntries(Object.entries(v).map(([k, item]) => [storableText(k), fix(item)]));
   };
   return fix(value) as JsonValue;
 }

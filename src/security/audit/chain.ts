@@ -56,6 +56,26 @@ export function chainHash(prevHash: string, row: AuditFields): string {
 }
 
 /**
+ * `chainHash` for a row whose payload's canonical JSON is known already (`payloadJson`, which
+ * must be `canonicalJson(row.payload)`): the same hash, without writing the payload again. A
+ * writer hashes many rows per commit; this is the part of that it can skip.
+ *
+ * @example
+ * chainHashWith(prev, row, canonicalJson(row.payload)) === chainHash(prev, row); // true
+ */
+export function chainHashWith(prevHash: string, row: AuditFields, payloadJson: string): string {
+  if (row.hashVersion !== 2) return chainHash(prevHash, row);
+  const str = JSON.stringify;
+  // canonicalRow's version 2 form: its keys in sorted order, strings and integers as
+  // JSON.stringify writes them.
+  const text =
+    `{"action":${str(row.action)},"actor":${str(row.actor)},"hash_version":2,` +
+    `"payload":${payloadJson},"role":${str(row.role)},"seq":${str(row.seq)},` +
+    `"subject":${str(row.subject)},"ts":${str(row.ts)},"wall_ts":${str(row.wallTs)}}`;
+  return createHash('sha256').update(prevHash, 'utf8').update(text, 'utf8').digest('hex');
+}
+
+/**
  * Why a row is not intact in itself, or null when it is: it must hash (from its own `prevHash`)
  * to its `hash`, and a version 1 row, whose hash does not cover the wall time, must carry its
  * `ts` as wall time (what migration 0008 gave it), so that field cannot be changed unseen either.

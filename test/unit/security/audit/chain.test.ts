@@ -1,7 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from '../../../../src/security/audit/audit-record.js';
-import { canonicalJson } from '../../../../src/security/audit/canonical.js';
-import { canonicalRow, chainHash, GENESIS_HASH } from '../../../../src/security/audit/chain.js';
+import fc from 'fast-check';
+import {
+  canonicalJson,
+  mayHoldUnstorable,
+  storableJson,
+  type JsonValue,
+} from '../../../../src/security/audit/canonical.js';
+import {
+  canonicalRow,
+  chainHash,
+  chainHashWith,
+  GENESIS_HASH,
+} from '../../../../src/security/audit/chain.js';
 import { firstBreak, type ReadRow } from '../../../../src/security/audit/first-break.js';
 import { auditChain } from './audit-chain.js';
 
@@ -166,5 +177,51 @@ describe('firstBreak', () => {
   it('notices a chain recomputed from some row on: the signed last hash differs', () => {
     const rebuilt = auditChain(8, { actor: 'mallory' });
     expect(firstBreak(ok(rebuilt), expect8)).toMatchObject({ kind: 'changed' });
+  });
+});
+
+describe('chainHashWith (a row whose payload is written already)', () => {
+  it('gives chainHash for any row, hostile strings included', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 12 });
+    const json = fc.jsonValue({ maxDepth: 3 });
+    fc.assert(
+      fc.property(
+        fc.record({
+          seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+          ts: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+          wallTs: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+          hashVersion: fc.constantFrom(1 as const, 2 as const),
+          actor: text,
+          role: text,
+          action: text,
+          subject: text,
+          payload: fc.oneof(json, fc.dictionary(text, json)),
+        }),
+        (row) => {
+          const payload = JSON.parse(JSON.stringify(row.payload)) as JsonValue;
+          const r = { ...row, payload };
+          expect(chainHashWith(GENESIS_HASH, r, canonicalJson(payload))).toBe(
+            chainHash(GENESIS_HASH, r),
+          );
+        },
+      ),
+    );
+  });
+});
+
+describe('mayHoldUnstorable', () => {
+  it('is true whenever storableText would change a string of the value', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' })),
+        (v) => {
+          const changes = JSON.stringify(storableJson(v)) !== JSON.stringify(v);
+          if (changes) expect(mayHoldUnstorable(JSON.stringify(v))).toBe(true);
+        },
+      ),
+    );
+    expect(mayHoldUnstorable(JSON.stringify({ a: 'x\u0000' }))).toBe(true);
+    expect(mayHoldUnstorable(JSON.stringify({ a: '\ud800' }))).toBe(true);
+    expect(mayHoldUnstorable(JSON.stringify({ a: '\ud83d\ude00 \u00e9' }))).toBe(false);
   });
 });
