@@ -231,8 +231,8 @@ const headOf = (records: readonly AuditRecord[]): Head => {
 const FAST_APPEND_MAX = 500;
 
 /**
- * The most rows a caller's own statement appends (`prepareConditional`): one array per column,
- * so the statement's size grows with the rows but its parameters do not (a burst of orders at
+ * The most rows a caller's own statement appends (`prepareConditional`): the rows go as one
+ * JSON parameter, so the statement's size grows with the rows but its parameters do not (a burst of orders at
  * the open is one batch of this order of size).
  */
 export const STATEMENT_APPEND_MAX = 20_000;
@@ -269,7 +269,7 @@ export interface ConditionalAppend {
    * `and …` conditions, then `returning 1`, and use it as a CTE (`upd`).
    */
   readonly moveHead: RawBuilder<unknown>;
-  /** `insert into audit_log … select … from unnest(…)`: the caller adds `where <upd moved>`. */
+  /** `insert into audit_log … select … from json_to_recordset(…)`: the caller adds `where <upd moved>`. */
   readonly insertRows: RawBuilder<unknown>;
 }
 
