@@ -18,7 +18,9 @@ export class MemoryEventLog implements EventLog {
     this.#channels.set(channel, c);
     const e = { channel, seq: ++c.last, payload };
     c.events.push(e);
-    if (c.events.length > this.keep) c.events.splice(0, c.events.length - this.keep);
+    // Trimmed once per `keep` appends, not on each: dropping the oldest event from a full array
+    // moves all the others (10,000 of them by default) on every append.
+    if (c.events.length >= 2 * this.keep) c.events = c.events.slice(-this.keep);
     if (onceKey !== undefined) {
       this.#once.set(onceKey, e.seq);
       if (this.#once.size > this.keep) this.#once.delete(this.#once.keys().next().value!);
@@ -31,9 +33,10 @@ export class MemoryEventLog implements EventLog {
     assertChannel(channel);
     const c = this.#channels.get(channel);
     if (!c) return { events: [], truncated: false };
-    const first = c.events[0]?.seq ?? c.last + 1;
+    const kept = this.#kept(c);
+    const first = kept[0]?.seq ?? c.last + 1;
     return {
-      events: c.events.filter((e) => e.seq > afterSeq).slice(0, limit),
+      events: kept.filter((e) => e.seq > afterSeq).slice(0, limit),
       truncated: afterSeq + 1 < first,
     };
   }
@@ -51,9 +54,15 @@ export class MemoryEventLog implements EventLog {
     // The kept events after `from` first, then the new ones: one process, so nothing in between.
     for (const [channel, after] of from ?? [])
       if (channels.includes(channel))
-        for (const e of this.#channels.get(channel)?.events ?? []) if (e.seq > after) onEvent(e);
+        for (const e of this.#kept(this.#channels.get(channel))) if (e.seq > after) onEvent(e);
     const f = { channels: new Set(channels), on: onEvent };
     this.#followers.add(f);
     return async () => void this.#followers.delete(f);
+  }
+
+  /** The last `keep` events of a channel (the array holds up to twice as many between trims). */
+  #kept(c: { events: LoggedEvent[] } | undefined): LoggedEvent[] {
+    if (!c) return [];
+    return c.events.length > this.keep ? c.events.slice(-this.keep) : c.events;
   }
 }
