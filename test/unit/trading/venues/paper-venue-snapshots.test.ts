@@ -1,0 +1,43 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PaperVenue } from '../../../../src/trading/venues/paper/paper-venue.js';
+import { instrument, submittedOrder } from '../../../support/builders.js';
+
+/**
+ * The paper venue's state only grows (every order stays queryable), so a snapshot written every
+ * 2,000 ops costs more per op the longer it runs. A new snapshot is written only once the log is
+ * at least as large as the last one: what snapshots cost stays a fixed share of the log's writes.
+ */
+describe('PaperVenue snapshots', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-venue-snap-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes a snapshot only when the log has grown as large as the last one, and reopens to the same state', () => {
+    const inst = instrument();
+    const options = { venue: 'PAPER', instruments: [inst] };
+    const file = path.join(dir, 'venue.json');
+    const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
+    const venue = new PaperVenue(file, options, () => undefined);
+    const snapshots: { op: number; logBefore: number; snapshotBefore: number }[] = [];
+    for (let i = 1; i <= 9_000; i++) {
+      const logBefore = size(`${file}.log`);
+      const snapshotBefore = size(file);
+      // Resting buys far under the market: each one stays in the venue's state.
+      venue.submit(
+        submittedOrder({ instrumentId: inst.id, type: 'LIMIT', price: '1' as never }, `o-${i}`),
+        i,
+      );
+      if (size(`${file}.log`) < logBefore) snapshots.push({ op: i, logBefore, snapshotBefore });
+    }
+    expect(snapshots[0]?.op).toBe(2_000);
+    expect(snapshots.length).toBeGreaterThan(1);
+    for (const s of snapshots) expect(s.logBefore).toBeGreaterThanOrEqual(s.snapshotBefore);
+    const reopened = new PaperVenue(file, options, () => undefined);
+    expect(reopened.state()).toEqual(venue.state());
+    expect(reopened.state().reports).toHaveLength(9_000);
+  });
+});
