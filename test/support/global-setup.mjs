@@ -41,6 +41,10 @@ export default async function globalSetup() {
   // request budget, the venue's advertised limits, still applies. Inherited by the workers and
   // every process they start; a test that wants ccxt's default unsets it.
   process.env.EXCHANGE_RATE_LIMIT_MS ??= '1';
+  // A venue's circuit breaker, open after repeated failures, tries again after 30 s: a test that
+  // kills its simulator and starts it again waited those 30 s for its accounts to be UP again
+  // (`serve-two-traders-live`: 29 s of its 60). The simulator is back in about a second.
+  process.env.EXCHANGE_CIRCUIT_HALF_OPEN_MS ??= '500';
   await Promise.all([
     ensurePostgres(),
     ensureService(REDIS),
