@@ -2,6 +2,7 @@ import path from 'node:path';
 import { OrderRepository } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
+import { createVenuePolicy } from '../scalability/resilience/venue-policy.js';
 import { exchangeKeys, type Config } from '../system/config.js';
 import { openFieldCipher } from '../system/field-cipher.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
@@ -203,6 +204,14 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
             onAlert,
             onLog: venueLine,
             bannedUntil: feed.bannedUntil,
+            ...(config.exchange.circuitHalfOpenMs === undefined
+              ? {}
+              : {
+                  policy: createVenuePolicy({
+                    venue: exchange.id,
+                    halfOpenAfterMs: config.exchange.circuitHalfOpenMs,
+                  }),
+                }),
           },
           deliver,
         ));

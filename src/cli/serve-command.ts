@@ -143,11 +143,12 @@ export function serveVenues(
 ): VenueSetting[] {
   const ids = flags.venue.length > 0 ? flags.venue : config.exchange.venues;
   const url = flags.exchangeUrl ?? config.exchange.url;
-  const { rateLimitMs } = config.exchange;
+  const { rateLimitMs, circuitHalfOpenMs } = config.exchange;
   return ids.map((id) => ({
     id,
     ...(url === undefined ? {} : { url }),
     ...(rateLimitMs === undefined ? {} : { rateLimitMs }),
+    ...(circuitHalfOpenMs === undefined ? {} : { circuitHalfOpenMs }),
     ...(flags.venueSymbol.length > 0 ? { symbols: flags.venueSymbol } : {}),
   }));
 }

@@ -27,6 +27,11 @@ export interface ExchangeSettings {
    * undefined: the venue's (Binance 50). Lower only for a venue you run (a simulator, a sandbox).
    */
   readonly rateLimitMs: number | undefined;
+  /**
+   * `EXCHANGE_CIRCUIT_HALF_OPEN_MS`: how long a venue's circuit breaker stays open (after repeated
+   * failures) before one trial call; undefined: 30 s. Shorter only for a venue you run.
+   */
+  readonly circuitHalfOpenMs: number | undefined;
   /** `KAIROS_VENUES` (comma-separated ccxt ids): `kairos serve`'s venues for live accounts; `--venue` wins. */
   readonly venues: readonly string[];
 }
@@ -270,6 +275,12 @@ export const SETTINGS: readonly Setting[] = [
     secret: false,
   },
   {
+    variable: 'EXCHANGE_CIRCUIT_HALF_OPEN_MS',
+    rule: 'an integer 1-600000',
+    default: '30000',
+    secret: false,
+  },
+  {
     variable: 'KAIROS_VENUES',
     rule: 'ccxt exchange ids, comma-separated',
     default: 'none',
@@ -441,6 +452,10 @@ export function loadConfig(env: Environment): Config {
         text(env, 'EXCHANGE_RATE_LIMIT_MS') === undefined
           ? undefined
           : boundedInteger(env, 'EXCHANGE_RATE_LIMIT_MS', 60_000, 0),
+      circuitHalfOpenMs:
+        text(env, 'EXCHANGE_CIRCUIT_HALF_OPEN_MS') === undefined
+          ? undefined
+          : boundedInteger(env, 'EXCHANGE_CIRCUIT_HALF_OPEN_MS', 600_000, 0),
       venues: venueList(text(env, 'KAIROS_VENUES')),
     },
     adminPassword: secret(env, 'KAIROS_ADMIN_PASSWORD'),
@@ -756,6 +771,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     exchangeCredential: config.exchange.credential ?? null,
     exchangeUrl: maskUrl(config.exchange.url),
     exchangeRateLimitMs: config.exchange.rateLimitMs ?? null,
+    exchangeCircuitHalfOpenMs: config.exchange.circuitHalfOpenMs ?? null,
     venues: config.exchange.venues.join(',') || null,
     adminPassword: masked(config.adminPassword),
     userPassword: masked(config.userPassword),

@@ -3,6 +3,7 @@ import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
 import type { Order } from '../trading/model/order.js';
+import { createVenuePolicy } from '../scalability/resilience/venue-policy.js';
 import { CcxtExecutionClient } from '../trading/venues/ccxt/ccxt-execution.js';
 import type { PrivateConnection } from './server-venues.js';
 
@@ -58,6 +59,14 @@ export function liveAccountVenue(
           onAlert: o.onAlert,
           onLog: o.onLog,
           bannedUntil: () => conn.rest.gate?.bannedUntil()?.untilMs,
+          ...(conn.circuitHalfOpenMs === undefined
+            ? {}
+            : {
+                policy: createVenuePolicy({
+                  venue: conn.rest.exchange.id,
+                  halfOpenAfterMs: conn.circuitHalfOpenMs,
+                }),
+              }),
         },
         deliver,
       ));

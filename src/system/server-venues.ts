@@ -25,6 +25,8 @@ export interface VenueSetting {
   readonly url?: string;
   /** ccxt's spacing of requests, ms per unit of cost (`EXCHANGE_RATE_LIMIT_MS`); absent: the venue's. */
   readonly rateLimitMs?: number;
+  /** How long the circuit breaker of an account's connection stays open, ms (`EXCHANGE_CIRCUIT_HALF_OPEN_MS`); absent: 30 s. */
+  readonly circuitHalfOpenMs?: number;
   /**
    * Only these symbols are traded there (`--venue-symbol`): a restriction. Absent: any market
    * the venue lists, taken on demand (`docs/decisions/accounts.md`, "Instruments on demand").
@@ -36,6 +38,8 @@ export interface VenueSetting {
 export interface PrivateConnection {
   readonly rest: BuiltExchange;
   readonly stream: BuiltExchange['exchange'];
+  /** How long its circuit breaker stays open, ms (the venue's `circuitHalfOpenMs`); absent: 30 s. */
+  readonly circuitHalfOpenMs?: number;
   close(): Promise<void>;
 }
 
@@ -198,6 +202,7 @@ export class ServerVenues {
     return {
       rest,
       stream,
+      ...(s.circuitHalfOpenMs === undefined ? {} : { circuitHalfOpenMs: s.circuitHalfOpenMs }),
       close: async () => {
         unfollow.forEach((off) => off());
         await stream.close();

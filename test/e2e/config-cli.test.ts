@@ -16,6 +16,7 @@ describe('kairos config', () => {
       EXCHANGE_SECRET: `${CANARY}-secret`,
       EXCHANGE_PASSWORD: '',
       EXCHANGE_RATE_LIMIT_MS: '20',
+      EXCHANGE_CIRCUIT_HALF_OPEN_MS: '750',
       KAIROS_ADMIN_PASSWORD: `${CANARY}-admin`,
       LOG_LEVEL: 'warn',
       PORT: '9090',
@@ -34,6 +35,7 @@ describe('kairos config', () => {
       exchangeSecret: '***',
       exchangePassword: null,
       exchangeRateLimitMs: 20,
+      exchangeCircuitHalfOpenMs: 750,
       adminPassword: '***',
       actor: 'rita',
     });

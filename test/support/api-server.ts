@@ -174,8 +174,9 @@ export async function startTestServer(
       : { authRateLimitPerMinute: opts.authRateLimitPerMinute }),
     now,
     ...(opts.passwordHasher ? { passwordHasher: opts.passwordHasher } : {}),
-    // The tests' venues are the local simulator: ccxt's spacing from EXCHANGE_RATE_LIMIT_MS
-    // (global-setup.mjs), as `kairos serve` takes it, unless the test gives its own.
+    // The tests' venues are the local simulator: ccxt's spacing from EXCHANGE_RATE_LIMIT_MS and
+    // the breaker's open time from EXCHANGE_CIRCUIT_HALF_OPEN_MS (global-setup.mjs), as
+    // `kairos serve` takes them, unless the test gives its own.
     ...(opts.venues ? { venues: opts.venues.map((v) => ({ ...simulatorPace(), ...v })) } : {}),
     ...(opts.liveConfirmEveryMs === undefined
       ? {}
@@ -254,8 +255,15 @@ function devNull(): (line: string) => void {
   return (line) => void writeSync(fd, `${line}\n`);
 }
 
-/** `rateLimitMs` from EXCHANGE_RATE_LIMIT_MS (unset: ccxt's own spacing of the venue). */
-function simulatorPace(): { rateLimitMs?: number } {
+/**
+ * `rateLimitMs` from EXCHANGE_RATE_LIMIT_MS (unset: ccxt's own spacing of the venue) and
+ * `circuitHalfOpenMs` from EXCHANGE_CIRCUIT_HALF_OPEN_MS (unset: 30 s).
+ */
+function simulatorPace(): { rateLimitMs?: number; circuitHalfOpenMs?: number } {
   const ms = process.env.EXCHANGE_RATE_LIMIT_MS;
-  return ms === undefined ? {} : { rateLimitMs: Number(ms) };
+  const open = process.env.EXCHANGE_CIRCUIT_HALF_OPEN_MS;
+  return {
+    ...(ms === undefined ? {} : { rateLimitMs: Number(ms) }),
+    ...(open === undefined ? {} : { circuitHalfOpenMs: Number(open) }),
+  };
 }

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL, URL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -41,8 +41,12 @@ export default async function globalSetup() {
   // request budget, the venue's advertised limits, still applies. Inherited by the workers and
   // every process they start; a test that wants ccxt's default unsets it.
   process.env.EXCHANGE_RATE_LIMIT_MS ??= '1';
+  // A venue's circuit breaker, open after repeated failures, tries again after 30 s: a test that
+  // kills its simulator and starts it again waited those 30 s for its accounts to be UP again
+  // (`serve-two-traders-live`: 29 s of its 60). The simulator is back in about a second.
+  process.env.EXCHANGE_CIRCUIT_HALF_OPEN_MS ??= '500';
   await Promise.all([
-    ensurePostgres(),
+    ensurePostgres().then(asyncCommitDatabase),
     ensureService(REDIS),
     ensureService(MEMCACHED),
     ensureInstalled(NGINX),
@@ -230,6 +234,38 @@ async function ensureService(service) {
   }
   if (failed) throw new Error(`${fix} (start failed: ${failed.message})`, { cause: failed });
   throw new Error(fix);
+}
+
+/**
+ * The tests' Postgres database, unless `KAIROS_TEST_DATABASE_URL` names one: `kairos_test_async`
+ * on the same server, made here once, with `synchronous_commit = off` as its own setting (no
+ * other database, and nothing outside the tests, is changed). Every commit otherwise waits for
+ * its WAL flush: 3.9–4.8 ms a one-row commit on this machine under load, 1.1–1.4 ms without
+ * (`docs/testing.md`), and the suite commits tens of thousands of times (migrations, journals,
+ * audit rows). A commit is still atomic and seen by every other session at once; only a crash of
+ * the Postgres server itself, which no test makes, could lose the last few. Inherited by the
+ * workers and every process they start (`TEST_DATABASE_URL`, `test/support/postgres.ts`).
+ */
+async function asyncCommitDatabase() {
+  if (process.env.KAIROS_TEST_DATABASE_URL) return;
+  const name = 'kairos_test_async';
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (rowCount === 0) {
+      // Another run's setup may make it at the same moment: that one's is as good.
+      await client.query(`create database ${name}`).catch((e) => {
+        if (e.code !== '42P04' && e.code !== '23505') throw e;
+      });
+    }
+    await client.query(`alter database ${name} set synchronous_commit = off`);
+  } finally {
+    await client.end();
+  }
+  const async = new URL(url);
+  async.pathname = `/${name}`;
+  process.env.KAIROS_TEST_DATABASE_URL = async.toString();
 }
 
 async function ensurePostgres() {

@@ -1,4 +1,7 @@
-/** The Postgres the tests use: `KAIROS_TEST_DATABASE_URL`, or the machine's local server. */
+/**
+ * The Postgres the tests use: `KAIROS_TEST_DATABASE_URL`, which the global setup sets to its
+ * `kairos_test_async` database unless given; the machine's local server without the setup.
+ */
 export const TEST_DATABASE_URL =
   process.env.KAIROS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DATA, ROOT, KAIROS_ARGV, runCli } from './run-cli.js';
@@ -30,7 +30,10 @@ export function spawnServe(
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   // Its log goes to stderr: drained, or a long run fills the pipe and the process cannot exit.
-  child.stderr.resume();
+  // `KAIROS_TEST_SERVE_LOG=dir` keeps it there (`serve-<pid>.log`), to see what a slow test waits on.
+  const keep = process.env.KAIROS_TEST_SERVE_LOG;
+  if (keep) child.stderr.pipe(createWriteStream(path.join(keep, `serve-${child.pid}.log`)));
+  else child.stderr.resume();
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const api = () => until(() => /kairos listening on (\S+) /.exec(out)?.[1], 60_000, 'listening');
   return { child, exited, api, out: () => out };

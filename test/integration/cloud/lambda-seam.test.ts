@@ -222,7 +222,9 @@ describe('a strategy as a Lambda function behind the seam', () => {
     }
   }
 
+  // The in-process runs that several tests compare with, each made once.
   let smaLocal: Awaited<ReturnType<typeof paper>> | undefined;
+  let recursiveLocal: Awaited<ReturnType<typeof paper>> | undefined;
   it('sma-cross makes exactly the orders, fills and snapshots of the in-process node', async () => {
     const local = (smaLocal = await paper('sma', SMA_PARAMS));
     const remote = await paper('sma', SMA_PARAMS, {});
@@ -237,7 +239,7 @@ describe('a strategy as a Lambda function behind the seam', () => {
   }, 120_000);
 
   it('EMA, RSI, MACD and ATR come back bit for bit: the same orders, fills and snapshots', async () => {
-    const local = await paper('recursive', {});
+    const local = (recursiveLocal ??= await paper('recursive', {}));
     const remote = await paper('recursive', {}, {});
     expect(local.result.failure).toBeNull();
     expect(local.orders.length).toBeGreaterThan(10);
@@ -248,7 +250,7 @@ describe('a strategy as a Lambda function behind the seam', () => {
   }, 120_000);
 
   it('after a failed step the indicators take the bars they missed: still the same orders', async () => {
-    const local = await paper('recursive', {});
+    const local = (recursiveLocal ??= await paper('recursive', {}));
     const ordered = new Set(local.orders.map((o) => o.at));
     // Two bars in a row whose steps fail, where the in-process run made no order.
     const k = feed.findIndex(

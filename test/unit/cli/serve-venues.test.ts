@@ -24,6 +24,13 @@ describe('kairos serve --venue', () => {
     ]);
   });
 
+  it("gives each venue ccxt's spacing and the breaker's open time when they are set", () => {
+    const env = loadConfig({ EXCHANGE_RATE_LIMIT_MS: '1', EXCHANGE_CIRCUIT_HALF_OPEN_MS: '500' });
+    expect(serveVenues(flags(['binance']), env)).toEqual([
+      { id: 'binance', rateLimitMs: 1, circuitHalfOpenMs: 500 },
+    ]);
+  });
+
   it('refuses a KAIROS_VENUES entry that is not an exchange id, naming it', () => {
     fc.assert(
       fc.property(

@@ -46,6 +46,7 @@ describe('Config', () => {
       EXCHANGE_CREDENTIAL: 'main',
       EXCHANGE_URL: 'http://127.0.0.1:9444',
       EXCHANGE_RATE_LIMIT_MS: '5',
+      EXCHANGE_CIRCUIT_HALF_OPEN_MS: '250',
       KAIROS_ADMIN_PASSWORD: 'admin pw',
       KAIROS_USER_PASSWORD: 'user pw',
       KAIROS_FAILPOINT: 'after-send:3',
@@ -64,6 +65,9 @@ describe('Config', () => {
     expect(c.exchange.rateLimitMs).toBe(5);
     // Unset: ccxt's own spacing of the venue.
     expect(loadConfig({}).exchange.rateLimitMs).toBeUndefined();
+    expect(c.exchange.circuitHalfOpenMs).toBe(250);
+    // Unset: the breaker's own 30 s.
+    expect(loadConfig({}).exchange.circuitHalfOpenMs).toBeUndefined();
     expect(c.adminPassword?.reveal()).toBe('admin pw');
     expect(c.userPassword?.reveal()).toBe('user pw');
     expect(c.failpoint).toBe('after-send:3');
@@ -196,6 +200,16 @@ describe('Config', () => {
     ['EXCHANGE_RATE_LIMIT_MS', '0', 'EXCHANGE_RATE_LIMIT_MS: must be an integer 1-60000, was "0"'],
     ['EXCHANGE_RATE_LIMIT_MS', '2.5', 'EXCHANGE_RATE_LIMIT_MS: must be an integer 1-60000'],
     ['EXCHANGE_RATE_LIMIT_MS', '60001', 'EXCHANGE_RATE_LIMIT_MS: must be an integer 1-60000'],
+    [
+      'EXCHANGE_CIRCUIT_HALF_OPEN_MS',
+      '0',
+      'EXCHANGE_CIRCUIT_HALF_OPEN_MS: must be an integer 1-600000, was "0"',
+    ],
+    [
+      'EXCHANGE_CIRCUIT_HALF_OPEN_MS',
+      '600001',
+      'EXCHANGE_CIRCUIT_HALF_OPEN_MS: must be an integer 1-600000',
+    ],
     [
       'KAIROS_FAILPOINT',
       'after-send',
