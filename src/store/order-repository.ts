@@ -118,18 +118,26 @@ function fillInsert(rows: readonly FillsTable[]): RawBuilder<unknown> {
 }
 
 /**
- * The events as one JSON parameter, each payload (JSON text already) written in as it is, not
- * quoted again; `i` keeps their order.
+ * A Postgres array literal of texts (`{"a","b\\"c"}`): every element quoted, `\\` and `"`
+ * escaped, so any text goes (NUL aside, which no stored text holds: `storableText`).
  */
-function eventsJson(rows: readonly ReturnType<typeof eventRow>[]): string {
-  const str = JSON.stringify;
-  return `[${rows
-    .map(
-      (e, i) =>
-        `{"i":${i},"client_order_id":${str(e.client_order_id)},"kind":${str(e.kind)},` +
-        `"ts":${str(e.ts)},"payload":${e.payload}}`,
-    )
-    .join(',')}]`;
+function textArray(xs: readonly string[]): string {
+  return `{${xs.map((x) => `"${x.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+}
+
+/**
+ * The events as four parallel arrays (`unnest`, in order): each payload (JSON text already) an
+ * element, cast to `jsonb` one by one. Postgres reads these about five times faster than the
+ * same rows as one `json_to_recordset` document with a `jsonb` column (10,000 events of a burst:
+ * 0.1–0.2 s against 0.75–0.83 s in psql, under load; docs/benchmarks.md).
+ */
+function eventArrays(rows: readonly ReturnType<typeof eventRow>[]) {
+  return {
+    ids: textArray(rows.map((e) => e.client_order_id)),
+    kinds: textArray(rows.map((e) => e.kind)),
+    ts: `{${rows.map((e) => e.ts).join(',')}}`,
+    payloads: textArray(rows.map((e) => e.payload)),
+  };
 }
 
 function chunks<T>(xs: readonly T[], size: number): T[][] {
@@ -421,11 +429,11 @@ export class OrderRepository implements OrderStore {
     // A plain insert: a trade already stored fails the statement, and the transaction then
     // tells a venue's repeat (skipped) from a conflict (FILL_CONFLICT).
     if (fills.length > 0) parts.push(sql`new_fills as (${fillInsert(fills)} ${whenMoved})`);
-    const events = items.map(eventRow);
+    const events = eventArrays(items.map(eventRow));
     parts.push(sql`new_events as (insert into order_events (client_order_id, kind, ts, payload)
-      select e.client_order_id, e.kind, e.ts, e.payload
-      from json_to_recordset(${eventsJson(events)}::json)
-        as e(i int, client_order_id text, kind text, ts bigint, payload jsonb)
+      select e.client_order_id, e.kind, e.ts, e.payload::jsonb
+      from unnest(${events.ids}::text[], ${events.kinds}::text[], ${events.ts}::bigint[],
+        ${events.payloads}::text[]) with ordinality as e(client_order_id, kind, ts, payload, i)
       ${whenMoved} order by e.i)`);
     parts.push(sql`audit_rows as (${append.insertRows} ${whenMoved})`);
     const fenced = check ? sql`(select count(*) from fence)::int` : sql`1`;

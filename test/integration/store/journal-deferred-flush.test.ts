@@ -8,6 +8,7 @@ import { applyOrderEvent } from '../../../src/trading/model/apply-order-event.js
 import type { Order } from '../../../src/trading/model/order.js';
 import type { OrderEvent } from '../../../src/trading/model/order-events.js';
 import { newOrder } from '../../support/builders.js';
+import { statementKinds } from '../../support/statement-kinds.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
 
 const ids = (id: string) => ({
@@ -109,6 +110,45 @@ describe.each(DIALECTS)('deferred flushes of the order journal on %s', (dialect)
       { firstSeq: 1, anchorHash: GENESIS_HASH, count: rows.length, lastHash: rows.at(-1)!.hash },
     );
     expect(broken).toBeNull();
+  });
+
+  it('events with quotes, backslashes, braces, commas and any Unicode go through the one statement as they are', async () => {
+    // Counts the statements: the batch must be the one statement, not the transaction a
+    // statement the database refused (a malformed array) falls back to.
+    const { plugin, kinds: statements } = statementKinds();
+    const repo = new OrderRepository(store.db.withPlugin(plugin), 'acct');
+    await repo.commitBatch(order('h-0').placed); // learns the head: the next batch is one statement
+    const nasty = ['q"uote', 'back\\slash\\', '{br,ace}', 'NULL', '', 'é€😀', '\\"{,}"\\'];
+    const items = nasty.map((text, i) => {
+      const id = `h-${i + 1}${text}`;
+      const o = newOrder({ accountId: 'acct', tag: text }, id);
+      const denied = {
+        kind: 'OrderDenied',
+        ...ids(id),
+        ts: 2,
+        reason: text,
+        message: `${text}\n${text}`,
+      } as OrderEvent;
+      return [
+        {
+          after: o,
+          event: { kind: 'OrderInitialized', ...ids(id), ts: 1, order: o } as OrderEvent,
+        },
+        { after: applyOrderEvent(o, denied), event: denied },
+      ];
+    });
+    statements.length = 0;
+    await repo.commitBatch(items.flat());
+    expect(statements).toEqual(['RawNode']);
+    for (const pair of items) {
+      const id = pair[0]!.event.clientOrderId;
+      const { rows } = await sql<{ payload: unknown }>`select payload from order_events
+        where client_order_id = ${id} order by seq`.execute(store.db);
+      expect(rows.map((r) => r.payload)).toEqual(
+        pair.map((p) => JSON.parse(JSON.stringify(p.event)) as unknown),
+      );
+      expect((await repo.order(id))!.tag).toBe(pair[0]!.after.tag);
+    }
   });
 
   if (dialect === 'postgres') {
