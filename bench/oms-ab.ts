@@ -54,6 +54,18 @@ async function backendCpu(url: string): Promise<number> {
   return seconds;
 }
 
+/**
+ * The server's WAL flushes so far (`pg_stat_wal.wal_sync`, every database's: other work on the
+ * server counts too, so read it as an upper bound).
+ */
+async function walSyncs(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  const { rows } = await c.query<{ n: string }>('select wal_sync::text as n from pg_stat_wal');
+  await c.end();
+  return Number(rows[0]?.n ?? 0);
+}
+
 const cpu = (since: NodeJS.CpuUsage) => {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1e6;
@@ -69,6 +81,7 @@ try {
   let q0 = queries;
   let c0 = process.cpuUsage();
   let b0 = await backendCpu(db.url);
+  const w0 = await walSyncs(db.url);
   for (let i = 0; i < ticks; i++) {
     const t0 = process.hrtime.bigint();
     await n.tick(100 + (i % 7));
@@ -78,6 +91,7 @@ try {
     queries: (queries - q0) / ticks,
     nodeCpuMs: (cpu(c0) * 1e3) / ticks,
     pgCpuMs: (((await backendCpu(db.url)) - b0) * 1e3) / ticks,
+    walSyncs: ((await walSyncs(db.url)) - w0) / ticks,
   };
   lat.sort((a, b) => a - b);
   await n.journal.committed();
@@ -94,6 +108,7 @@ try {
     p50Ms: +pct(lat, 50).toFixed(3),
     p99Ms: +pct(lat, 99).toFixed(3),
     queriesPerTick: +tick.queries.toFixed(2),
+    walSyncsPerTick: +tick.walSyncs.toFixed(2),
     nodeCpuMsPerTick: +tick.nodeCpuMs.toFixed(3),
     pgCpuMsPerTick: +tick.pgCpuMs.toFixed(3),
     ordersPerSecond: Math.round(count / secs),

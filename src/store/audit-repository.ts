@@ -9,6 +9,7 @@ import {
 } from '../security/audit/canonical.js';
 import { chainHashWith, CURRENT_HASH_VERSION } from '../security/audit/chain.js';
 import { KairosError } from '../trading/core/errors.js';
+import { numberArray, textArray } from './array-literal.js';
 import type { AuditLogTable, Schema } from './schema.js';
 
 /**
@@ -232,8 +233,8 @@ const FAST_APPEND_MAX = 500;
 
 /**
  * The most rows a caller's own statement appends (`prepareConditional`): the rows go as one
- * JSON parameter, so the statement's size grows with the rows but its parameters do not (a burst of orders at
- * the open is one batch of this order of size).
+ * array parameter per column, so the statement's size grows with the rows but its parameters do
+ * not (a burst of orders at the open is one batch of this order of size).
  */
 export const STATEMENT_APPEND_MAX = 20_000;
 
@@ -269,7 +270,7 @@ export interface ConditionalAppend {
    * `and …` conditions, then `returning 1`, and use it as a CTE (`upd`).
    */
   readonly moveHead: RawBuilder<unknown>;
-  /** `insert into audit_log … select … from json_to_recordset(…)`: the caller adds `where <upd moved>`. */
+  /** `insert into audit_log … select … from unnest(…)`: the caller adds `where <upd moved>`. */
   readonly insertRows: RawBuilder<unknown>;
 }
 
@@ -287,10 +288,16 @@ function conditionalAppendSql(
       where id = 1 and seq = ${head.seq} and hash = ${head.hash}`,
     insertRows: sql`insert into audit_log
         (seq, ts, wall_ts, hash_version, actor, role, action, subject, payload, prev_hash, hash)
-      select * from json_to_recordset(${JSON.stringify(
-        records.map((r, i) => auditRow(r, payloads[i]!)),
-      )}::json) as r(seq bigint, ts bigint, wall_ts bigint, hash_version smallint, actor text,
-        role text, action text, subject text, payload text, prev_hash text, hash text)`,
+      select * from unnest(${numberArray(records.map((r) => r.seq))}::bigint[],
+        ${numberArray(records.map((r) => r.ts))}::bigint[],
+        ${numberArray(records.map((r) => r.wallTs))}::bigint[],
+        ${numberArray(records.map((r) => r.hashVersion))}::smallint[],
+        ${textArray(records.map((r) => r.actor))}::text[],
+        ${textArray(records.map((r) => r.role))}::text[],
+        ${textArray(records.map((r) => r.action))}::text[],
+        ${textArray(records.map((r) => r.subject))}::text[], ${textArray(payloads)}::text[],
+        ${textArray(records.map((r) => r.prevHash))}::text[],
+        ${textArray(records.map((r) => r.hash))}::text[])`,
   };
 }
 

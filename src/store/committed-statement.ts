@@ -44,3 +44,18 @@ export function preparingClient(Base: typeof pg.Client): typeof pg.Client {
     }
   } as typeof pg.Client;
 }
+
+const deferrable = new WeakSet<object>();
+
+/**
+ * Marks a store's root handle as one whose committed statements may defer their flush
+ * (`synchronous_commit = off` for that statement's transaction alone): Postgres, whose log is
+ * written in order, so a later flushed commit makes the deferred ones durable too. Not PGlite,
+ * which runs in the process and would lose them with it.
+ */
+export function allowDeferredFlush(db: object): void {
+  deferrable.add(db);
+}
+
+/** Whether `db` is a root handle marked by `allowDeferredFlush`. */
+export const canDeferFlush = (db: object): boolean => deferrable.has(db);

@@ -7,7 +7,7 @@ import { KairosError } from '../trading/core/errors.js';
 import type { Logger } from '../trading/core/logger.js';
 import type { Metrics } from '../trading/core/metrics.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { preparingClient } from './committed-statement.js';
+import { allowDeferredFlush, preparingClient } from './committed-statement.js';
 import { instrumentedPool } from './instrumented-pool.js';
 import { migrations } from './migrations/index.js';
 import { OneSchemaDialect } from './one-schema-dialect.js';
@@ -128,6 +128,7 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
       dialect: 'postgres',
       close: () => store.db.destroy(),
     };
+    allowDeferredFlush(store.db);
   } else {
     if (opts.dataDir) await mkdir(opts.dataDir, { recursive: true });
     const release = opts.dataDir ? await lockDataDir(opts.dataDir) : async () => undefined;

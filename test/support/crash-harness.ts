@@ -69,7 +69,8 @@ function killableOrders(repo: OrderRepository, k: Killer): OrderStore {
   return {
     insertOrder: (o, e) => k.around(() => repo.insertOrder(o, e)),
     recordEvent: (o, e) => k.around(() => repo.recordEvent(o, e)),
-    commitBatch: (items) => k.around(() => repo.commitBatch(items)),
+    commitBatch: (items, durability) => k.around(() => repo.commitBatch(items, durability)),
+    flush: () => k.around(() => repo.flush()),
     order: (id) => k.around(() => repo.order(id)),
     orders: (ids) => k.around(() => repo.orders(ids)),
     openOrders: () => k.around(() => repo.openOrders()),

@@ -2,6 +2,9 @@ import type { Fill } from '../model/fill.js';
 import type { Order } from '../model/order.js';
 import type { OrderEvent } from '../model/order-events.js';
 
+/** Whether a commit returns once on disk (`'flushed'`, the default) or may return before. */
+export type CommitDurability = 'flushed' | 'deferred';
+
 /**
  * Durable orders: the port the OMS writes through before any venue call (write before send).
  * `src/store` implements it on Postgres or PGlite.
@@ -20,10 +23,22 @@ export interface OrderStore {
   /**
    * Commits many events at once, in order, in one transaction (group commit): new orders for
    * `OrderInitialized`, the rest as `recordEvent` would. Duplicate fills are skipped.
+   *
+   * `'deferred'` (for a store that has `flush`): the commit may return before it is on disk;
+   * it is visible at once, it is made durable by the next `'flushed'` commit or `flush()` (the
+   * database's log is written in order, so a later flush covers it), and a store that finds a
+   * deferred commit lost (the database crashed before a flush) refuses every later write.
+   * Nothing may be sent to a venue on the strength of a deferred commit.
    */
   commitBatch(
     items: readonly { readonly after: Order; readonly event: OrderEvent }[],
+    durability?: CommitDurability,
   ): Promise<void>;
+  /**
+   * Makes every deferred commit so far durable (resolves at once when there is none); rejects,
+   * failing closed, when one of them was lost. Absent: the store never defers.
+   */
+  flush?(): Promise<void>;
   /** One order by client order id. */
   order(clientOrderId: string): Promise<Order | undefined>;
   /** The orders with these client order ids (those that exist, in no particular order). */

@@ -3,7 +3,7 @@ import { Topics } from '../bus/topics.js';
 import type { Alert } from '../model/alert.js';
 import type { Order } from '../model/order.js';
 import type { OrderEvent } from '../model/order-events.js';
-import type { OrderStore } from '../execution/order-store.js';
+import type { CommitDurability, OrderStore } from '../execution/order-store.js';
 import { SerialQueue } from './serial-queue.js';
 
 /**
@@ -13,14 +13,28 @@ import { SerialQueue } from './serial-queue.js';
  * fails, the journal is failed: `failed` turns true, an `Alert` (`PERSISTENCE_FAILED`) is
  * published, and the write-ahead client refuses to send anything more (fail closed).
  *
+ * A batch made only of the venue's reports (acknowledgements, fills), that nobody waits on
+ * with `durable()` or `committed()` before it starts, is committed with its flush deferred
+ * when the store can (`OrderStore.flush`): the next batch, usually the next order's, then
+ * does not wait behind a flush of its own, and its flush covers both. Every order of ours
+ * (created, denied, submitted, a cancel requested, unknown) is flushed before anything is sent
+ * on it; a report lost with the database before its flush is the venue's to tell again
+ * (reconciliation), and the store refuses every later write when it finds one lost.
+ *
  * @example
  * const journal = new OrderJournal(bus, store, (id) => exec.order(id));
  */
 export class OrderJournal {
   readonly #queue = new SerialQueue();
   #batch: { after: Order; event: OrderEvent }[] = [];
+  /** Someone waits for the filling batch to be durable (it must not defer its flush). */
+  #batchAwaited = false;
   /** The commit that covers the latest event (the batch filling, or the one being written). */
   #latest: Promise<void> = Promise.resolve();
+  /** Whether `#latest`, once settled, is durable (false: a commit whose flush was deferred). */
+  #latestFlushed = true;
+  /** The time of the latest event (an alert's time). */
+  #lastTs = 0;
 
   constructor(
     private readonly bus: MessageBus,
@@ -42,6 +56,7 @@ export class OrderJournal {
 
   /** Resolves when every event so far is committed; rejects if a write failed. */
   async committed(): Promise<void> {
+    this.#needDurable();
     await this.#queue.idle();
     if (this.#queue.failure !== null) throw this.#queue.failure;
   }
@@ -52,7 +67,21 @@ export class OrderJournal {
    * rejects if that write, or one before it, failed.
    */
   durable(): Promise<void> {
+    this.#needDurable();
     return this.#latest;
+  }
+
+  /** The commit that covers the latest event must be durable: not deferred, or flushed after. */
+  #needDurable(): void {
+    if (this.#batch.length > 0) this.#batchAwaited = true;
+    else if (!this.#latestFlushed) {
+      const store = this.store;
+      this.#latestFlushed = true;
+      this.#track(
+        this.#queue.add(() => store.flush!()),
+        this.#lastTs,
+      );
+    }
   }
 
   #write(event: OrderEvent): void {
@@ -60,14 +89,28 @@ export class OrderJournal {
     const after =
       event.kind === 'OrderInitialized' ? event.order : this.orderNow(event.clientOrderId);
     if (!after) return;
+    this.#lastTs = event.ts;
     this.#batch.push({ after, event });
     // Group commit: events that arrive while a commit is running go together in the next one.
     if (this.#batch.length > 1) return;
     const job = this.#queue.add(() => {
       const items = this.#batch;
+      const durability: CommitDurability =
+        this.store.flush && !this.#batchAwaited && items.every(isVenueReport)
+          ? 'deferred'
+          : 'flushed';
       this.#batch = [];
-      return this.store.commitBatch(items);
+      this.#batchAwaited = false;
+      // No batch is filling while this one starts: `#latest` is this job.
+      this.#latestFlushed = durability === 'flushed';
+      return this.store.commitBatch(items, durability);
     });
+    this.#latestFlushed = true; // decided when the batch starts; `durable()` marks it awaited
+    this.#track(job, event.ts);
+  }
+
+  /** `job` as the latest commit; its failure, when it is the journal's, is alerted. */
+  #track(job: Promise<void>, ts: number): void {
     this.#latest = job;
     job.catch((e: unknown) => {
       if (this.#queue.failure !== e) return;
@@ -77,9 +120,18 @@ export class OrderJournal {
         kind: 'Alert',
         code: conflict ? 'FILL_CONFLICT' : 'PERSISTENCE_FAILED',
         message: `order journal write failed: ${(e as Error).message}`,
-        ts: event.ts,
+        ts,
       };
       this.bus.publish(Topics.alerts, alert);
     });
   }
+}
+
+/**
+ * The venue's reports on an order it holds: lost with the database before their flush, the
+ * venue tells them again (reconciliation by client order id and trade id). Our own decisions
+ * (an order made, denied, submitted, a cancel asked, an outcome unknown) are not.
+ */
+function isVenueReport({ event }: { readonly event: OrderEvent }): boolean {
+  return event.kind === 'OrderAccepted' || event.kind === 'OrderFilled';
 }

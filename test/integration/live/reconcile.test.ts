@@ -69,6 +69,8 @@ describe.each(DIALECTS)('recovery and reconciliation on %s', (dialect) => {
         await held;
         return repo.commitBatch(...args);
       },
+      // The repository's own state (its deferred commits) lives on `repo`, not on this view.
+      flush: () => repo.flush(),
     });
     const node = makeNode(venue, slow, { deliver: true, drop: new Set() });
     const order = newOrder({ quantity: quantity('2') }, 'c-racing');

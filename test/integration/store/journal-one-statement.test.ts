@@ -1,4 +1,4 @@
-import { sql, type KyselyPlugin } from 'kysely';
+import { sql } from 'kysely';
 import { MemoryMetrics } from '../../../src/monitoring/memory-metrics.js';
 import { GENESIS_HASH } from '../../../src/security/audit/chain.js';
 import { firstBreak } from '../../../src/security/audit/first-break.js';
@@ -11,6 +11,7 @@ import type { Order } from '../../../src/trading/model/order.js';
 import type { OrderEvent } from '../../../src/trading/model/order-events.js';
 import { newOrder } from '../../support/builders.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
+import { statementKinds } from '../../support/statement-kinds.js';
 import { until } from '../../support/until.js';
 
 const ids = (id: string) => ({
@@ -59,15 +60,8 @@ describe.each(DIALECTS)('a journal batch as one statement on %s', (dialect) => {
     );
 
   it('once the head is known, a batch is one statement (no transaction around it)', async () => {
-    const statements: string[] = [];
-    const counting: KyselyPlugin = {
-      transformQuery: (a) => {
-        statements.push(a.node.kind);
-        return a.node;
-      },
-      transformResult: (a) => Promise.resolve(a.result),
-    };
-    const repo = new OrderRepository(store.db.withPlugin(counting), 'acct');
+    const { plugin, kinds: statements } = statementKinds();
+    const repo = new OrderRepository(store.db.withPlugin(plugin), 'acct');
     await repo.commitBatch(entry('s-1')); // the head read under its lock
     statements.length = 0;
     await repo.commitBatch([...entry('s-2'), ...entry('s-3')]);

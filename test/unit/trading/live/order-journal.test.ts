@@ -1,0 +1,280 @@
+import fc from 'fast-check';
+import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
+import { Topics } from '../../../../src/trading/bus/topics.js';
+import type {
+  CommitDurability,
+  OrderStore,
+} from '../../../../src/trading/execution/order-store.js';
+import { OrderJournal } from '../../../../src/trading/live/order-journal.js';
+import type { Alert } from '../../../../src/trading/model/alert.js';
+import type { Order } from '../../../../src/trading/model/order.js';
+import type { OrderEvent } from '../../../../src/trading/model/order-events.js';
+import { newOrder } from '../../../support/builders.js';
+
+type Kind = 'OrderInitialized' | 'OrderSubmitted' | 'OrderAccepted' | 'OrderFilled';
+
+/**
+ * A store that models a database's log: a commit is visible at once, durable when it was
+ * flushed or a later flushed commit or `flush()` came after it (the log is written in order).
+ * Each call waits until the test lets it finish (`finish`), and may be told to fail.
+ */
+class ModelStore {
+  readonly visible: OrderEvent[] = [];
+  durableCount = 0;
+  readonly calls: { op: 'commit' | 'flush'; durability?: CommitDurability; kinds?: Kind[] }[] = [];
+  #pending: { run: () => void; fail: (e: Error) => void } | null = null;
+  /** Calls after a failure (the journal must make none). */
+  callsAfterFailure = 0;
+  failed = false;
+  flushes = true;
+
+  get pending(): boolean {
+    return this.#pending !== null;
+  }
+
+  /** Lets the running call finish (or fail). */
+  finish(fail = false): void {
+    const p = this.#pending!;
+    this.#pending = null;
+    if (fail) {
+      this.failed = true;
+      p.fail(new Error('disk gone'));
+    } else p.run();
+  }
+
+  #call(run: () => void): Promise<void> {
+    if (this.failed) this.callsAfterFailure++;
+    if (this.#pending) throw new Error('two store calls at once');
+    return new Promise((resolve, reject) => {
+      this.#pending = {
+        run: () => {
+          run();
+          resolve();
+        },
+        fail: reject,
+      };
+    });
+  }
+
+  readonly port = (): OrderStore => {
+    const unused = () => Promise.reject(new Error('not used'));
+    const store: OrderStore = {
+      insertOrder: unused,
+      recordEvent: unused,
+      order: unused,
+      orders: unused,
+      openOrders: unused,
+      ordersSince: unused,
+      fills: unused,
+      events: unused,
+      commitBatch: (items, durability = 'flushed') => {
+        this.calls.push({
+          op: 'commit',
+          durability,
+          kinds: items.map((i) => i.event.kind as Kind),
+        });
+        return this.#call(() => {
+          this.visible.push(...items.map((i) => i.event));
+          if (durability === 'flushed') this.durableCount = this.visible.length;
+        });
+      },
+    };
+    if (this.flushes)
+      store.flush = () => {
+        this.calls.push({ op: 'flush' });
+        return this.#call(() => {
+          this.durableCount = this.visible.length;
+        });
+      };
+    return store;
+  };
+}
+
+const ids = (id: string) => ({
+  clientOrderId: id,
+  accountId: 'paper',
+  strategyId: 's',
+  instrumentId: 'TEST/USD',
+});
+
+function setUp(opts: { flushes?: boolean } = {}) {
+  const bus = new MessageBus();
+  const model = new ModelStore();
+  model.flushes = opts.flushes ?? true;
+  const orders = new Map<string, Order>();
+  const journal = new OrderJournal(bus, model.port(), (id) => orders.get(id));
+  const alerts: Alert[] = [];
+  bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
+  let ts = 0;
+  const published: OrderEvent[] = [];
+  const publish = (kind: Kind, id: string): void => {
+    let event: OrderEvent;
+    // The OMS holds every order an event is about (the journal skips an event of none).
+    const order = orders.get(id) ?? newOrder({}, id);
+    orders.set(id, order);
+    if (kind === 'OrderInitialized') {
+      event = { kind, ...ids(id), ts: ++ts, order };
+    } else if (kind === 'OrderAccepted') {
+      event = { kind, ...ids(id), venueOrderId: `v-${id}`, ts: ++ts };
+    } else if (kind === 'OrderSubmitted') {
+      event = { kind, ...ids(id), ts: ++ts };
+    } else {
+      // The journal stores what the fill says; the model store does not look inside.
+      event = { kind: 'OrderFilled', ...ids(id), ts: ++ts } as unknown as OrderEvent;
+    }
+    published.push(event);
+    bus.publish(Topics.orderEvents('s'), event);
+  };
+  return { journal, model, publish, published, alerts };
+}
+
+/** Lets every job the journal can start start (promise callbacks and what they chain). */
+const settle = () => new Promise<void>((r) => setImmediate(r));
+
+describe('OrderJournal: deferred flushes', () => {
+  it("commits an order's batch flushed and a batch of venue reports nobody waits on deferred", async () => {
+    const { journal, model, publish } = setUp();
+    publish('OrderInitialized', 'o-1');
+    const sent = journal.durable();
+    await settle();
+    expect(model.calls.at(-1)).toEqual({
+      op: 'commit',
+      durability: 'flushed',
+      kinds: ['OrderInitialized'],
+    });
+    model.finish();
+    await sent;
+    publish('OrderAccepted', 'o-1');
+    await settle();
+    expect(model.calls.at(-1)).toMatchObject({ durability: 'deferred', kinds: ['OrderAccepted'] });
+    model.finish();
+    await settle();
+    // The next order's commit is flushed, and covers the acknowledgement before it.
+    publish('OrderInitialized', 'o-2');
+    const next = journal.durable();
+    await settle();
+    expect(model.calls.at(-1)).toMatchObject({ durability: 'flushed' });
+    model.finish();
+    await next;
+    expect(model.durableCount).toBe(3);
+  });
+
+  it('flushes a deferred commit before durable() or committed() resolves on it', async () => {
+    const { journal, model, publish } = setUp();
+    publish('OrderAccepted', 'o-1');
+    await settle();
+    expect(model.calls.at(-1)).toMatchObject({ durability: 'deferred' });
+    const d = journal.durable(); // asked while the deferred commit runs
+    let resolved = false;
+    void d.then(() => (resolved = true));
+    model.finish();
+    await settle();
+    expect(resolved).toBe(false);
+    expect(model.calls.at(-1)).toEqual({ op: 'flush' });
+    model.finish();
+    await d;
+    expect(model.durableCount).toBe(1);
+    publish('OrderFilled', 'o-1');
+    const all = journal.committed(); // asked before the batch starts: it is flushed
+    await settle();
+    expect(model.calls.at(-1)).toMatchObject({ durability: 'flushed' });
+    model.finish();
+    await all;
+    expect(model.durableCount).toBe(2);
+  });
+
+  it('never defers on a store without flush', async () => {
+    const { journal, model, publish } = setUp({ flushes: false });
+    publish('OrderAccepted', 'o-1');
+    await settle();
+    expect(model.calls.at(-1)).toMatchObject({ durability: 'flushed' });
+    model.finish();
+    await journal.committed();
+  });
+
+  it('a failed deferred commit fails the flush and every later batch (nothing is called)', async () => {
+    const { journal, model, publish, alerts } = setUp();
+    publish('OrderAccepted', 'o-1');
+    await settle();
+    publish('OrderInitialized', 'o-2');
+    const sent = journal.durable();
+    model.finish(true);
+    await expect(sent).rejects.toThrow('refused: an earlier write failed');
+    await expect(journal.committed()).rejects.toThrow('disk gone');
+    expect(model.callsAfterFailure).toBe(0);
+    expect(model.visible).toEqual([]);
+    expect(alerts.map((a) => a.code)).toEqual(['PERSISTENCE_FAILED']);
+  });
+
+  // Any interleaving of events, waits and store outcomes: what `durable()`/`committed()` promise
+  // is on disk when they resolve, the store sees the events in order, one call at a time, and
+  // nothing after a failure; our own orders are never committed with their flush deferred.
+  it('keeps write-before-send and fail-closed under any interleaving (property)', async () => {
+    const action = fc.oneof(
+      fc.record({
+        t: fc.constant('event' as const),
+        kind: fc.constantFrom<Kind>(
+          'OrderInitialized',
+          'OrderSubmitted',
+          'OrderAccepted',
+          'OrderFilled',
+        ),
+      }),
+      fc.record({ t: fc.constantFrom('durable' as const, 'committed' as const) }),
+      fc.record({ t: fc.constant('finish' as const), fail: fc.boolean() }),
+      fc.record({ t: fc.constant('settle' as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(action, { maxLength: 40 }),
+        fc.boolean(),
+        async (script, flushes) => {
+          const { journal, model, publish, published } = setUp({ flushes });
+          const waits: Promise<void>[] = [];
+          let n = 0;
+          const wait = (p: Promise<void>, covers: number) =>
+            waits.push(
+              p.then(
+                () => {
+                  // Resolved: every event published before the call is committed and durable.
+                  expect(model.failed).toBe(false);
+                  expect(model.durableCount).toBeGreaterThanOrEqual(covers);
+                },
+                () => expect(model.failed).toBe(true),
+              ),
+            );
+          for (const a of script) {
+            if (a.t === 'event') publish(a.kind, `o-${a.kind === 'OrderInitialized' ? ++n : n}`);
+            else if (a.t === 'durable') wait(journal.durable(), published.length);
+            else if (a.t === 'committed') wait(journal.committed(), published.length);
+            else if (a.t === 'finish') {
+              if (model.pending) model.finish(a.fail && !model.failed);
+            } else await settle();
+          }
+          wait(journal.committed(), published.length);
+          // Drain: every call the journal makes finishes.
+          for (let i = 0; i < 1_000; i++) {
+            await settle();
+            if (!model.pending) break;
+            model.finish();
+          }
+          await Promise.all(waits);
+          expect(model.pending).toBe(false);
+          expect(model.callsAfterFailure).toBe(0);
+          // In order, no gaps: what is stored is a prefix of what was published.
+          expect(model.visible).toEqual(published.slice(0, model.visible.length));
+          if (!model.failed) expect(model.durableCount).toBe(published.length);
+          for (const c of model.calls) {
+            if (c.durability === 'deferred') {
+              expect(flushes).toBe(true);
+              expect(c.kinds!.every((k) => k === 'OrderAccepted' || k === 'OrderFilled')).toBe(
+                true,
+              );
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
