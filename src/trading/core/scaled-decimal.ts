@@ -34,6 +34,31 @@ export function signOf(d: Decimal): -1 | 0 | 1 {
 }
 
 /**
+ * `x.plus(y)`, the same value and sign big.js gives, without a new decimal when one side is
+ * zero: the other is returned as it is (decimals are immutable). A run keeps the amounts of
+ * every order, fill and round trip for its report, and most start from zero (an order's first
+ * fill, a position opened from flat, a round trip's exit): sharing them keeps one decimal, not
+ * two equal ones. Two zeros go through big.js (the sign of their sum is big.js's rule).
+ *
+ * @example
+ * addDecimals(ZERO, fill.quantity) === fill.quantity; // true
+ */
+export function addDecimals(x: Decimal, y: Decimal): Decimal {
+  if (y.c[0] === 0) return x.c[0] === 0 ? x.plus(y) : x;
+  return x.c[0] === 0 ? y : x.plus(y);
+}
+
+/**
+ * `x.minus(y)` as big.js gives it; `x` itself when `y` is zero and `x` is not.
+ *
+ * @example
+ * subtractDecimals(order.quantity, ZERO) === order.quantity; // true
+ */
+export function subtractDecimals(x: Decimal, y: Decimal): Decimal {
+  return y.c[0] === 0 && x.c[0] !== 0 ? x : x.minus(y);
+}
+
+/**
  * The decimal places of `d` (0 for an integer).
  *
  * @example

@@ -26,7 +26,8 @@ export class ExecutionEngine {
   /** The open orders with their running totals (what the risk gate reads). */
   readonly open = new OpenOrders();
   readonly #tradeIds = new Set<string>();
-  readonly #history: Order[] = [];
+  /** Client order ids in creation order (the orders themselves are in `#orders`). */
+  readonly #history: string[] = [];
   /** Cancels asked while the order's outcome was UNKNOWN: sent once the venue's answer is known. */
   readonly #queuedCancels = new Map<string, number>();
 
@@ -157,7 +158,7 @@ export class ExecutionEngine {
 
   /** Every order as it is now, in creation order. */
   allOrders(): Order[] {
-    return this.#history.map((o) => this.#orders.get(o.clientOrderId)!);
+    return this.#history.map((id) => this.#orders.get(id)!);
   }
 
   #track(order: Order): void {
@@ -168,7 +169,7 @@ export class ExecutionEngine {
       );
     }
     this.#orders.set(order.clientOrderId, order);
-    this.#history.push(order);
+    this.#history.push(order.clientOrderId);
   }
 
   #submit(cmd: SubmitOrder): void {

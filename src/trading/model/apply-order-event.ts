@@ -1,5 +1,5 @@
 import { assertNever, InvariantError } from '../core/errors.js';
-import { signOf } from '../core/scaled-decimal.js';
+import { addDecimals, signOf } from '../core/scaled-decimal.js';
 import type { Quantity } from '../core/money.js';
 import { copyOrder, type Order, type OrderState } from './order.js';
 import type { OrderEvent } from './order-events.js';
@@ -64,7 +64,7 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
           `fill ${fill.tradeId} side ${fill.side} on a ${order.side} order`,
         );
       }
-      const filled = order.filledQuantity.plus(fill.quantity) as Quantity;
+      const filled = addDecimals(order.filledQuantity, fill.quantity) as Quantity;
       if (filled.gt(order.quantity)) {
         throw new InvariantError(
           'ORDER_OVERFILL',
@@ -74,7 +74,7 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
       }
       const amounts = {
         filledQuantity: filled,
-        filledNotional: order.filledNotional.plus(fill.price.times(fill.quantity)),
+        filledNotional: addDecimals(order.filledNotional, fill.price.times(fill.quantity)),
       };
       // A trade made before a cancel or expiry took effect, reported after it: the order stays
       // closed and its filled amounts count the trade.

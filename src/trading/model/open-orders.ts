@@ -1,5 +1,5 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
-import { signOf } from '../core/scaled-decimal.js';
+import { addDecimals, signOf } from '../core/scaled-decimal.js';
 import { assertNever } from '../core/errors.js';
 import { leavesQuantity, type Order } from './order.js';
 import type { OrderSide } from './order-types.js';
@@ -117,7 +117,7 @@ export class OpenOrders {
       if (n === 0) this.#counts.delete(key);
       else this.#counts.set(key, n);
       const leavesKey = leavesKeys[i]!;
-      const sum = (this.#leaves.get(leavesKey) ?? ZERO).plus(leaves);
+      const sum = addDecimals(this.#leaves.get(leavesKey) ?? ZERO, leaves);
       // Stryker disable next-line ConditionalExpression: equivalent, a kept 0 reads as the 0 of an absent key
       if (signOf(sum) === 0) this.#leaves.delete(leavesKey);
       else this.#leaves.set(leavesKey, sum);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { Dec, type Decimal } from '../../../../src/trading/core/decimal.js';
 import {
+  addDecimals,
   decimalOf,
   decimalPlaces,
   decimalToNumber,
@@ -9,6 +10,7 @@ import {
   fromScaled,
   scaledInteger,
   signOf,
+  subtractDecimals,
 } from '../../../../src/trading/core/scaled-decimal.js';
 import { averageFillPrice, initOrder, type Order } from '../../../../src/trading/model/order.js';
 import { isOnGrid, snapToGrid, type SnapMode } from '../../../../src/trading/model/snap.js';
@@ -109,12 +111,36 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
       }),
       { numRuns: 3000 },
     );
+    // A decimal is immutable: it is returned as it is, not copied.
     const d = Dec('101.37');
-    expect(decimalOf(d)).not.toBe(d);
-    expect(exact(decimalOf(d))).toEqual(exact(d));
+    expect(decimalOf(d)).toBe(d);
     expect(exact(decimalOf('1.50'))).toEqual(exact(Dec('1.5')));
     for (const bad of [Number.NaN, Infinity, -Infinity, 'abc'])
       expect(() => decimalOf(bad)).toThrow(RangeError);
+  });
+
+  it('adds and subtracts as big.js does, sharing the other side when one is zero', () => {
+    // Zeros of both signs on either side: big.js's sum of two zeros takes a sign by its own rule.
+    const withZeros = fc.oneof(decimal, fc.constantFrom(Dec(0), Dec('-0'), Dec(0).neg()));
+    fc.assert(
+      fc.property(withZeros, withZeros, (x, y) => {
+        expect(exact(addDecimals(x, y))).toEqual(exact(x.plus(y)));
+        expect(exact(subtractDecimals(x, y))).toEqual(exact(x.minus(y)));
+      }),
+      { numRuns: 3000 },
+    );
+    const q = Dec('10');
+    expect(addDecimals(Dec(0), q)).toBe(q);
+    expect(addDecimals(q, Dec('-0'))).toBe(q);
+    expect(subtractDecimals(q, Dec(0))).toBe(q);
+    for (const [a, b] of [
+      [Dec(0), Dec('-0')],
+      [Dec('-0'), Dec(0)],
+      [Dec('-0'), Dec('-0')],
+    ] as const) {
+      expect(exact(addDecimals(a, b))).toEqual(exact(a.plus(b)));
+      expect(exact(subtractDecimals(a, b))).toEqual(exact(a.minus(b)));
+    }
   });
 
   it('divides as big.js does: 30 places, half-even, then rounded again when asked', () => {
