@@ -1,7 +1,12 @@
 import { toDecimal, ZERO, type Decimal } from '../core/decimal.js';
 import { money, price as toPrice, quantity as toQuantity } from '../core/money.js';
 import { Reason } from '../core/reason-codes.js';
-import { addDecimals, decimalToNumber, subtractDecimals } from '../core/scaled-decimal.js';
+import {
+  addDecimals,
+  compareDecimals,
+  decimalToNumber,
+  subtractDecimals,
+} from '../core/scaled-decimal.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { ExecutionClient } from '../execution/execution-client.js';
 import type { VenueOrderReport, VenueQueries } from '../execution/venue-queries.js';
@@ -278,7 +283,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     };
     this.#trades.push(fill);
     w.filled = addDecimals(w.filled, quantity);
-    const done = w.filled.gte(w.order.quantity);
+    const done = compareDecimals(w.filled, w.order.quantity) >= 0;
     this.#report(w, done ? 'FILLED' : 'OPEN', null);
     this.#out({ kind: 'OrderFilled', ...orderRef(w.order), ts, fill });
     if (done) this.#remove(w);

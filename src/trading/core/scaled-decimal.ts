@@ -34,6 +34,31 @@ export function signOf(d: Decimal): -1 | 0 | 1 {
 }
 
 /**
+ * `x.cmp(y)`: -1, 0 or 1, exactly as big.js compares, without the copy of `y` big.js makes on
+ * every comparison (`gt`, `lt`, `eq`… all go through it). Both must be decimals.
+ *
+ * @example
+ * compareDecimals(order.quantity, inst.minQuantity) < 0; // order.quantity.lt(inst.minQuantity)
+ */
+export function compareDecimals(x: Decimal, y: Decimal): -1 | 0 | 1 {
+  const xc = x.c;
+  const yc = y.c;
+  const xs = x.s;
+  const ys = y.s;
+  if (!xc[0] || !yc[0]) return !xc[0] ? (!yc[0] ? 0 : ys < 0 ? 1 : -1) : xs < 0 ? -1 : 1;
+  if (xs !== ys) return xs < 0 ? -1 : 1;
+  const neg = xs < 0;
+  if (x.e !== y.e) return x.e > y.e !== neg ? 1 : -1;
+  const xl = xc.length;
+  const yl = yc.length;
+  const n = xl < yl ? xl : yl;
+  for (let i = 0; i < n; i++) {
+    if (xc[i] !== yc[i]) return xc[i]! > yc[i]! !== neg ? 1 : -1;
+  }
+  return xl === yl ? 0 : xl > yl !== neg ? 1 : -1;
+}
+
+/**
  * `x.plus(y)`, the same value and sign big.js gives, without a new decimal when one side is
  * zero: the other is returned as it is (decimals are immutable). A run keeps the amounts of
  * every order, fill and round trip for its report, and most start from zero (an order's first

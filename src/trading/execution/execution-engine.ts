@@ -1,6 +1,7 @@
 import type { MessageBus } from '../bus/message-bus.js';
 import { Endpoints, Topics } from '../bus/topics.js';
 import { assertNever, InvariantError } from '../core/errors.js';
+import { addDecimals, compareDecimals } from '../core/scaled-decimal.js';
 import type { Alert } from '../model/alert.js';
 import { applyOrderEvent } from '../model/apply-order-event.js';
 import type { CancelOrder, SubmitOrder, TradingCommand } from '../model/commands.js';
@@ -93,7 +94,9 @@ export class ExecutionEngine {
     if (event.kind === 'OrderFilled') {
       const key = `${event.fill.venue}:${event.fill.tradeId}`;
       if (this.#tradeIds.has(key)) return;
-      if (order.filledQuantity.plus(event.fill.quantity).gt(order.quantity)) {
+      if (
+        compareDecimals(addDecimals(order.filledQuantity, event.fill.quantity), order.quantity) > 0
+      ) {
         this.#alert(
           'ORDER_OVERFILL',
           `fill ${event.fill.tradeId} would overfill ${order.clientOrderId}`,

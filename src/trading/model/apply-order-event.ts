@@ -1,5 +1,5 @@
 import { assertNever, InvariantError } from '../core/errors.js';
-import { addDecimals, signOf } from '../core/scaled-decimal.js';
+import { addDecimals, compareDecimals, signOf } from '../core/scaled-decimal.js';
 import type { Quantity } from '../core/money.js';
 import { copyOrder, type Order, type OrderState } from './order.js';
 import type { OrderEvent } from './order-events.js';
@@ -65,7 +65,7 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
         );
       }
       const filled = addDecimals(order.filledQuantity, fill.quantity) as Quantity;
-      if (filled.gt(order.quantity)) {
+      if (compareDecimals(filled, order.quantity) > 0) {
         throw new InvariantError(
           'ORDER_OVERFILL',
           // Stryker disable next-line StringLiteral: message text; the stable code before it is asserted
