@@ -1,11 +1,31 @@
 import { toDecimal, type Decimal } from '../core/decimal.js';
-import { decimalToNumber, signOf } from '../core/scaled-decimal.js';
+import {
+  decimalPlaces,
+  decimalToNumber,
+  fromScaled,
+  scaledInteger,
+  signOf,
+} from '../core/scaled-decimal.js';
 
-/** Cash and position from one fill on, exact. */
+/**
+ * Cash and position from one fill on, exact. The cash is kept as an integer count of its last
+ * decimal place when it fits in 15 digits (8 bytes, not a ~200-byte decimal: a run keeps one per
+ * fill), else as the decimal.
+ */
 interface Segment {
   readonly fromIndex: number;
-  readonly cash: Decimal;
+  readonly cash: Decimal | null;
+  readonly cashUnits: number;
+  readonly cashScale: number;
   readonly quantity: Decimal;
+}
+
+function segment(fromIndex: number, cash: Decimal, quantity: Decimal): Segment {
+  const scale = decimalPlaces(cash);
+  const units = signOf(cash) === 0 ? Number.NaN : scaledInteger(cash, scale);
+  return Number.isNaN(units)
+    ? { fromIndex, cash, cashUnits: 0, cashScale: 0, quantity }
+    : { fromIndex, cash: null, cashUnits: units, cashScale: scale, quantity };
 }
 
 /**
@@ -40,14 +60,14 @@ export class EquityRecorder {
     this.lows = new Float64Array(n);
     this.closes = new Float64Array(n);
     this.#cashF = decimalToNumber(startCash);
-    this.#segments.push({ fromIndex: 0, cash: startCash, quantity: toDecimal(0) });
+    this.#segments.push(segment(0, startCash, toDecimal(0)));
   }
 
   /** Records the state after a fill; it applies from the next recorded bar on. */
   onFill(cash: Decimal, quantity: Decimal): void {
     this.#cashF = decimalToNumber(cash);
     this.#qtyF = decimalToNumber(quantity);
-    const seg = { fromIndex: this.length, cash, quantity };
+    const seg = segment(this.length, cash, quantity);
     const last = this.#segments[this.#segments.length - 1]!;
     if (last.fromIndex === this.length) this.#segments[this.#segments.length - 1] = seg;
     else this.#segments.push(seg);
@@ -76,9 +96,10 @@ export class EquityRecorder {
       else hi = mid - 1;
     }
     const seg = this.#segments[lo]!;
+    const cash = seg.cash ?? fromScaled(seg.cashUnits, seg.cashScale);
     return signOf(seg.quantity) === 0
-      ? seg.cash
-      : seg.cash.plus(seg.quantity.times(toDecimal(this.closes[index]!)));
+      ? cash
+      : cash.plus(seg.quantity.times(toDecimal(this.closes[index]!)));
   }
 
   #grow(): void {

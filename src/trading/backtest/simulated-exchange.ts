@@ -1,7 +1,12 @@
-import { toDecimal, type Decimal } from '../core/decimal.js';
+import { toDecimal, ZERO, type Decimal } from '../core/decimal.js';
 import { money, price as toPrice, quantity as toQuantity } from '../core/money.js';
 import { Reason } from '../core/reason-codes.js';
-import { decimalToNumber } from '../core/scaled-decimal.js';
+import {
+  addDecimals,
+  compareDecimals,
+  decimalToNumber,
+  subtractDecimals,
+} from '../core/scaled-decimal.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { ExecutionClient } from '../execution/execution-client.js';
 import type { VenueOrderReport, VenueQueries } from '../execution/venue-queries.js';
@@ -142,7 +147,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       accepted: false,
       fresh: true,
       triggered: false,
-      filled: toDecimal(0),
+      filled: ZERO,
       cancelAt: null,
       venueOrderId: '',
     };
@@ -277,8 +282,8 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       ts,
     };
     this.#trades.push(fill);
-    w.filled = w.filled.plus(quantity);
-    const done = w.filled.gte(w.order.quantity);
+    w.filled = addDecimals(w.filled, quantity);
+    const done = compareDecimals(w.filled, w.order.quantity) >= 0;
     this.#report(w, done ? 'FILLED' : 'OPEN', null);
     this.#out({ kind: 'OrderFilled', ...orderRef(w.order), ts, fill });
     if (done) this.#remove(w);
@@ -370,5 +375,9 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
 }
 
 function state(w: Working) {
-  return { leaves: w.order.quantity.minus(w.filled), fresh: w.fresh, triggered: w.triggered };
+  return {
+    leaves: subtractDecimals(w.order.quantity, w.filled),
+    fresh: w.fresh,
+    triggered: w.triggered,
+  };
 }

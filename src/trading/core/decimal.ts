@@ -35,6 +35,8 @@ export function toDecimal(x: DecimalInput): Decimal {
     // Stryker disable next-line StringLiteral: message text
     throw new RangeError(`${x} is not a finite number`);
   }
+  // A decimal is immutable: it is its own value (big.js would copy its digits).
+  if (x instanceof Dec) return x;
   try {
     return Dec(x);
   } catch {

@@ -1,6 +1,7 @@
 import type { MessageBus } from '../bus/message-bus.js';
 import { Endpoints, Topics } from '../bus/topics.js';
 import { assertNever, InvariantError } from '../core/errors.js';
+import { addDecimals, compareDecimals } from '../core/scaled-decimal.js';
 import type { Alert } from '../model/alert.js';
 import { applyOrderEvent } from '../model/apply-order-event.js';
 import type { CancelOrder, SubmitOrder, TradingCommand } from '../model/commands.js';
@@ -26,7 +27,8 @@ export class ExecutionEngine {
   /** The open orders with their running totals (what the risk gate reads). */
   readonly open = new OpenOrders();
   readonly #tradeIds = new Set<string>();
-  readonly #history: Order[] = [];
+  /** Client order ids in creation order (the orders themselves are in `#orders`). */
+  readonly #history: string[] = [];
   /** Cancels asked while the order's outcome was UNKNOWN: sent once the venue's answer is known. */
   readonly #queuedCancels = new Map<string, number>();
 
@@ -92,7 +94,9 @@ export class ExecutionEngine {
     if (event.kind === 'OrderFilled') {
       const key = `${event.fill.venue}:${event.fill.tradeId}`;
       if (this.#tradeIds.has(key)) return;
-      if (order.filledQuantity.plus(event.fill.quantity).gt(order.quantity)) {
+      if (
+        compareDecimals(addDecimals(order.filledQuantity, event.fill.quantity), order.quantity) > 0
+      ) {
         this.#alert(
           'ORDER_OVERFILL',
           `fill ${event.fill.tradeId} would overfill ${order.clientOrderId}`,
@@ -157,7 +161,7 @@ export class ExecutionEngine {
 
   /** Every order as it is now, in creation order. */
   allOrders(): Order[] {
-    return this.#history.map((o) => this.#orders.get(o.clientOrderId)!);
+    return this.#history.map((id) => this.#orders.get(id)!);
   }
 
   #track(order: Order): void {
@@ -168,7 +172,7 @@ export class ExecutionEngine {
       );
     }
     this.#orders.set(order.clientOrderId, order);
-    this.#history.push(order);
+    this.#history.push(order.clientOrderId);
   }
 
   #submit(cmd: SubmitOrder): void {

@@ -1,6 +1,7 @@
 import { toDecimal, ZERO, type Decimal, type DecimalInput } from '../core/decimal.js';
 import type { Price, Quantity } from '../core/money.js';
 import { Reason } from '../core/reason-codes.js';
+import { signOf } from '../core/scaled-decimal.js';
 import type { Instrument } from '../model/instrument.js';
 import { initOrder, type Order } from '../model/order.js';
 import { snapPrice, snapQuantity } from '../model/snap.js';
@@ -17,7 +18,7 @@ function parse(x: DecimalInput | undefined): Decimal | null | 'invalid' {
   if (x === undefined) return null;
   try {
     const d = toDecimal(x);
-    return d.gt(0) ? d : 'invalid';
+    return signOf(d) > 0 ? d : 'invalid';
   } catch {
     return 'invalid';
   }

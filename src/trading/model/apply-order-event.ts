@@ -1,5 +1,5 @@
 import { assertNever, InvariantError } from '../core/errors.js';
-import { signOf } from '../core/scaled-decimal.js';
+import { addDecimals, compareDecimals, signOf } from '../core/scaled-decimal.js';
 import type { Quantity } from '../core/money.js';
 import { copyOrder, type Order, type OrderState } from './order.js';
 import type { OrderEvent } from './order-events.js';
@@ -64,8 +64,8 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
           `fill ${fill.tradeId} side ${fill.side} on a ${order.side} order`,
         );
       }
-      const filled = order.filledQuantity.plus(fill.quantity) as Quantity;
-      if (filled.gt(order.quantity)) {
+      const filled = addDecimals(order.filledQuantity, fill.quantity) as Quantity;
+      if (compareDecimals(filled, order.quantity) > 0) {
         throw new InvariantError(
           'ORDER_OVERFILL',
           // Stryker disable next-line StringLiteral: message text; the stable code before it is asserted
@@ -74,7 +74,7 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
       }
       const amounts = {
         filledQuantity: filled,
-        filledNotional: order.filledNotional.plus(fill.price.times(fill.quantity)),
+        filledNotional: addDecimals(order.filledNotional, fill.price.times(fill.quantity)),
       };
       // A trade made before a cancel or expiry took effect, reported after it: the order stays
       // closed and its filled amounts count the trade.

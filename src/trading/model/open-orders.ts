@@ -1,5 +1,5 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
-import { signOf } from '../core/scaled-decimal.js';
+import { addDecimals, signOf, subtractDecimals } from '../core/scaled-decimal.js';
 import { assertNever } from '../core/errors.js';
 import { leavesQuantity, type Order } from './order.js';
 import type { OrderSide } from './order-types.js';
@@ -106,7 +106,8 @@ export class OpenOrders {
   }
 
   #apply(o: Order, sign: 1 | -1): void {
-    const leaves = sign === 1 ? leavesQuantity(o) : leavesQuantity(o).neg();
+    // Added or taken away as it is: big.js's x - y is x + (-y), without the negated copy.
+    const leaves = leavesQuantity(o);
     const keys = this.#keysOf(o);
     const leavesKeys = keys[o.side];
     // Stryker disable next-line EqualityOperator: unobservable, one step past the end counts under an undefined key that no scope reads
@@ -117,7 +118,8 @@ export class OpenOrders {
       if (n === 0) this.#counts.delete(key);
       else this.#counts.set(key, n);
       const leavesKey = leavesKeys[i]!;
-      const sum = (this.#leaves.get(leavesKey) ?? ZERO).plus(leaves);
+      const before = this.#leaves.get(leavesKey) ?? ZERO;
+      const sum = sign === 1 ? addDecimals(before, leaves) : subtractDecimals(before, leaves);
       // Stryker disable next-line ConditionalExpression: equivalent, a kept 0 reads as the 0 of an absent key
       if (signOf(sum) === 0) this.#leaves.delete(leavesKey);
       else this.#leaves.set(leavesKey, sum);
@@ -131,7 +133,11 @@ export class OpenOrders {
     }
     const buys = this.#buys.get(o.instrumentId) ?? { maker: ZERO, worst: ZERO };
     const fee = feeClass(o);
-    const next = { ...buys, [fee]: buys[fee].plus(leaves.times(price)) };
+    const add = (sign === 1 ? leaves : leaves.neg()).times(price);
+    const next =
+      fee === 'maker'
+        ? { maker: buys.maker.plus(add), worst: buys.worst }
+        : { maker: buys.maker, worst: buys.worst.plus(add) };
     if (signOf(next.maker) === 0 && signOf(next.worst) === 0) this.#buys.delete(o.instrumentId);
     else this.#buys.set(o.instrumentId, next);
   }

@@ -1,6 +1,6 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
 import type { Price, Quantity } from '../core/money.js';
-import { divide, signOf } from '../core/scaled-decimal.js';
+import { divide, signOf, subtractDecimals } from '../core/scaled-decimal.js';
 import type { OrderSide, OrderStatus, OrderType, TimeInForce } from './order-types.js';
 
 /**
@@ -121,7 +121,7 @@ export function copyOrder(o: NewOrder, state: OrderState): Order {
  * leavesQuantity(order).toFixed();
  */
 export function leavesQuantity(order: Order): Decimal {
-  return order.quantity.minus(order.filledQuantity);
+  return subtractDecimals(order.quantity, order.filledQuantity);
 }
 
 /**

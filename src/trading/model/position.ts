@@ -1,5 +1,5 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
-import { signOf } from '../core/scaled-decimal.js';
+import { addDecimals, compareDecimals, signOf } from '../core/scaled-decimal.js';
 import type { Fill } from './fill.js';
 
 /** One open lot: a signed quantity (negative for short) bought or sold at one price. */
@@ -77,24 +77,30 @@ export function applyFill(pos: Position, fill: Fill): PositionChange {
       continue;
     }
     // Opposite sign: this fill closes (part of) the lot.
-    const closeQty = lot.quantity.abs().lt(remaining.abs()) ? lot.quantity.abs() : remaining.abs();
+    const lotQty = lot.quantity.abs();
+    const remainingQty = remaining.abs();
+    const closeQty = compareDecimals(lotQty, remainingQty) < 0 ? lotQty : remainingQty;
     // Stryker disable next-line EqualityOperator: equivalent, a lot is never 0 (a closed lot is dropped)
     const direction = signOf(lot.quantity) > 0 ? 1 : -1;
-    realized = realized.plus(fill.price.minus(lot.price).times(closeQty).times(direction));
-    const left = lot.quantity.minus(closeQty.times(direction));
-    remaining = remaining.plus(closeQty.times(direction));
+    // × direction as a negation: big.js's × 1 and × -1 give the same value and sign of zero as
+    // the value itself and its negation, without parsing the number each time.
+    const gain = fill.price.minus(lot.price).times(closeQty);
+    realized = addDecimals(realized, direction === 1 ? gain : gain.neg());
+    const closed = direction === 1 ? closeQty : closeQty.neg();
+    const left = lot.quantity.minus(closed);
+    remaining = remaining.plus(closed);
     if (signOf(left) !== 0) lots.push({ quantity: left, price: lot.price });
   }
   if (signOf(remaining) !== 0) lots.push({ quantity: remaining, price: fill.price });
-  const quantity = pos.quantity.plus(signed);
+  const quantity = addDecimals(pos.quantity, signed);
   const wasFlat = signOf(pos.quantity) === 0;
   const crossed = !wasFlat && (signOf(quantity) === 0 || quantity.s !== pos.quantity.s);
   const position: Position = Object.freeze({
     instrumentId: pos.instrumentId,
     quantity,
     lots,
-    realizedPnl: pos.realizedPnl.plus(realized),
-    fees: pos.fees.plus(fill.fee.amount),
+    realizedPnl: addDecimals(pos.realizedPnl, realized),
+    fees: addDecimals(pos.fees, fill.fee.amount),
     openedAt: signOf(quantity) === 0 ? null : wasFlat || crossed ? fill.ts : pos.openedAt,
   });
   return { position, realized, closed: crossed };

@@ -1,5 +1,5 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
-import { divide, signOf } from '../core/scaled-decimal.js';
+import { addDecimals, compareDecimals, divide, signOf } from '../core/scaled-decimal.js';
 import type { Fill } from '../model/fill.js';
 import type { PositionChange } from '../model/position.js';
 
@@ -54,20 +54,21 @@ export class RoundTripTracker {
     if (trip) {
       const closing = (trip.side === 'LONG') === (fill.side === 'SELL');
       if (!closing) {
-        trip.size = trip.size.plus(qty);
-        if (trip.size.gt(trip.maxSize)) trip.maxSize = trip.size;
-        trip.entryNotional = trip.entryNotional.plus(fill.price.times(qty));
-        trip.entryQuantity = trip.entryQuantity.plus(qty);
-        trip.fees = trip.fees.plus(fee);
+        trip.size = addDecimals(trip.size, qty);
+        if (compareDecimals(trip.size, trip.maxSize) > 0) trip.maxSize = trip.size;
+        trip.entryNotional = addDecimals(trip.entryNotional, fill.price.times(qty));
+        trip.entryQuantity = addDecimals(trip.entryQuantity, qty);
+        trip.fees = addDecimals(trip.fees, fee);
         return;
       }
-      const closeQty = qty.gt(trip.size) ? trip.size : qty;
-      const closeFee = closeQty.eq(qty) ? fee : divide(fee.times(closeQty), qty);
+      const closeQty = compareDecimals(qty, trip.size) > 0 ? trip.size : qty;
+      const closeFee =
+        compareDecimals(closeQty, qty) === 0 ? fee : divide(fee.times(closeQty), qty);
       trip.size = trip.size.minus(closeQty);
-      trip.exitNotional = trip.exitNotional.plus(fill.price.times(closeQty));
-      trip.exitQuantity = trip.exitQuantity.plus(closeQty);
-      trip.grossPnl = trip.grossPnl.plus(change.realized);
-      trip.fees = trip.fees.plus(closeFee);
+      trip.exitNotional = addDecimals(trip.exitNotional, fill.price.times(closeQty));
+      trip.exitQuantity = addDecimals(trip.exitQuantity, closeQty);
+      trip.grossPnl = addDecimals(trip.grossPnl, change.realized);
+      trip.fees = addDecimals(trip.fees, closeFee);
       qty = qty.minus(closeQty);
       fee = fee.minus(closeFee);
       if (signOf(trip.size) !== 0) return;

@@ -1,4 +1,5 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
+import { compareDecimals, signOf } from '../core/scaled-decimal.js';
 import { Reason, type ReasonCode } from '../core/reason-codes.js';
 import type { Instrument } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
@@ -51,7 +52,7 @@ export function buyCost(
 ): Decimal {
   const p = valuationPrice(order, lastPrice);
   if (p === null) return ZERO;
-  return qty.times(p).times(buyFeeRate(inst, feeClass(order)).plus(1));
+  return qty.times(p).times(onePlusFeeRate(inst, feeClass(order)));
 }
 
 /**
@@ -63,7 +64,22 @@ export function buyCost(
  */
 export function buyFeeRate(inst: Instrument, fee: FeeClass): Decimal {
   if (fee === 'maker') return inst.makerFee;
-  return inst.takerFee.gt(inst.makerFee) ? inst.takerFee : inst.makerFee;
+  return compareDecimals(inst.takerFee, inst.makerFee) > 0 ? inst.takerFee : inst.makerFee;
+}
+
+/** 1 + `buyFeeRate`, made once per instrument value and fee class (instruments are immutable). */
+const onePlus = new WeakMap<Instrument, Partial<Record<FeeClass, Decimal>>>();
+
+/**
+ * 1 + `buyFeeRate(inst, fee)`, the factor an open buy's notional is reserved with.
+ *
+ * @example
+ * onePlusFeeRate(instrument, 'worst'); // 1.001 with a 0.1 % taker fee
+ */
+export function onePlusFeeRate(inst: Instrument, fee: FeeClass): Decimal {
+  let rates = onePlus.get(inst);
+  if (rates === undefined) onePlus.set(inst, (rates = {}));
+  return (rates[fee] ??= buyFeeRate(inst, fee).plus(1));
 }
 
 /**
@@ -84,25 +100,25 @@ export function preTradeCheck(order: Order, inst: Instrument, view: RiskView): D
   }
   const needsPrice = order.type === 'LIMIT' || order.type === 'STOP_LIMIT';
   const needsTrigger = order.type === 'STOP_MARKET' || order.type === 'STOP_LIMIT';
-  if (needsPrice && (order.price === null || order.price.lte(0))) {
+  if (needsPrice && (order.price === null || signOf(order.price) <= 0)) {
     return deny(
       Reason.PRICE_INVALID,
       `price must be a positive multiple of the tick ${inst.tickSize.toFixed()}`,
     );
   }
-  if (needsTrigger && (order.triggerPrice === null || order.triggerPrice.lte(0))) {
+  if (needsTrigger && (order.triggerPrice === null || signOf(order.triggerPrice) <= 0)) {
     return deny(
       Reason.PRICE_INVALID,
       `trigger price must be a positive multiple of the tick ${inst.tickSize.toFixed()}`,
     );
   }
-  if (order.quantity.eq(0)) {
+  if (signOf(order.quantity) === 0) {
     return deny(
       Reason.QUANTITY_ROUNDS_TO_ZERO,
       `quantity rounds to zero on the lot ${inst.lotSize.toFixed()}`,
     );
   }
-  if (order.quantity.lt(inst.minQuantity)) {
+  if (compareDecimals(order.quantity, inst.minQuantity) < 0) {
     return deny(
       Reason.QUANTITY_BELOW_MIN,
       `quantity ${order.quantity.toFixed()} is below the minimum ${inst.minQuantity.toFixed()}`,
@@ -110,7 +126,7 @@ export function preTradeCheck(order: Order, inst: Instrument, view: RiskView): D
   }
   const ref = valuationPrice(order, view.lastPrice);
   if (ref === null) return deny(Reason.NO_REFERENCE_PRICE, 'no market price is known yet');
-  if (order.quantity.times(ref).lt(inst.minNotional)) {
+  if (compareDecimals(order.quantity.times(ref), inst.minNotional) < 0) {
     return deny(
       Reason.NOTIONAL_BELOW_MIN,
       `notional is below the minimum ${inst.minNotional.toFixed()}`,
@@ -132,7 +148,7 @@ export function preTradeCheck(order: Order, inst: Instrument, view: RiskView): D
   }
   if (order.side === 'SELL' && !view.allowShort) {
     const available = view.position.minus(view.openSellQuantity);
-    if (order.quantity.gt(available)) {
+    if (compareDecimals(order.quantity, available) > 0) {
       return deny(
         Reason.INSUFFICIENT_POSITION,
         `sell ${order.quantity.toFixed()} exceeds the ${available.toFixed()} held and not already offered`,
@@ -142,7 +158,7 @@ export function preTradeCheck(order: Order, inst: Instrument, view: RiskView): D
   if (order.side === 'BUY') {
     // A buy that only covers a short needs no cash beyond its fee, but keep it simple and safe.
     const cost = buyCost(order, inst, view.lastPrice);
-    if (cost.gt(view.freeCash)) {
+    if (compareDecimals(cost, view.freeCash) > 0) {
       return deny(
         Reason.INSUFFICIENT_BALANCE,
         `cost ${cost.toFixed()} exceeds free cash ${view.freeCash.toFixed()}`,

@@ -3,6 +3,7 @@ import { Endpoints, Topics } from '../bus/topics.js';
 import type { Decimal } from '../core/decimal.js';
 import { ZERO } from '../core/decimal.js';
 import { Reason } from '../core/reason-codes.js';
+import { addDecimals, subtractDecimals } from '../core/scaled-decimal.js';
 import type { TradingCommand } from '../model/commands.js';
 import type { Instrument } from '../model/instrument.js';
 import { inScope, type OpenOrders } from '../model/open-orders.js';
@@ -23,7 +24,7 @@ import {
 import { MessageThrottle } from './message-throttle.js';
 import {
   buyCost,
-  buyFeeRate,
+  onePlusFeeRate,
   preTradeCheck,
   type Denial,
   type RiskView,
@@ -317,13 +318,16 @@ export class RiskEngine {
       const oi = this.sources.instrument(id);
       if (!oi || oi.quote !== inst.quote) continue;
       reserved = reserved
-        .plus(open.buyNotional(id, 'maker').times(buyFeeRate(oi, 'maker').plus(1)))
-        .plus(open.buyNotional(id, 'worst').times(buyFeeRate(oi, 'worst').plus(1)));
+        .plus(open.buyNotional(id, 'maker').times(onePlusFeeRate(oi, 'maker')))
+        .plus(open.buyNotional(id, 'worst').times(onePlusFeeRate(oi, 'worst')));
     }
     for (const o of open.unpricedBuys()) {
       const oi = this.sources.instrument(o.instrumentId);
       if (oi?.quote === inst.quote)
-        reserved = reserved.plus(buyCost(o, oi, this.sources.lastPrice(oi.id), leavesQuantity(o)));
+        reserved = addDecimals(
+          reserved,
+          buyCost(o, oi, this.sources.lastPrice(oi.id), leavesQuantity(o)),
+        );
     }
     // Stryker disable next-line ConditionalExpression: equivalent when true, `self` is this order, in this instrument
     if (self?.side === 'BUY' && self.instrumentId === inst.id)
@@ -331,7 +335,7 @@ export class RiskEngine {
     const openSell = leavesApart(open.leaves(account, inst.id, 'SELL'), self, 'SELL');
     const openBuy = leavesApart(open.leaves(account, inst.id, 'BUY'), self, 'BUY');
     return {
-      freeCash: this.sources.cash(inst.quote).minus(reserved),
+      freeCash: subtractDecimals(this.sources.cash(inst.quote), reserved),
       position: this.sources.position(inst.id).quantity,
       openSellQuantity: openSell,
       openBuyQuantity: openBuy,

@@ -2,6 +2,7 @@ import type { MessageBus } from '../bus/message-bus.js';
 import { Endpoints, Topics } from '../bus/topics.js';
 import { ClientOrderIds } from '../core/client-order-id.js';
 import type { Decimal, DecimalInput } from '../core/decimal.js';
+import { signOf } from '../core/scaled-decimal.js';
 import type { Clock } from '../clock/clock.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import { makeOrder } from '../execution/order-factory.js';
@@ -373,12 +374,12 @@ function positionView(p: Position): PositionView {
   const q = p.quantity;
   return {
     quantity: q,
-    isFlat: q.eq(0),
-    isLong: q.gt(0),
-    isShort: q.lt(0),
+    isFlat: signOf(q) === 0,
+    isLong: signOf(q) > 0,
+    isShort: signOf(q) < 0,
     // A division, so only when asked.
     get averagePrice() {
-      return q.eq(0) ? null : openCost(p).div(q);
+      return signOf(q) === 0 ? null : openCost(p).div(q);
     },
     realizedPnl: p.realizedPnl,
   };

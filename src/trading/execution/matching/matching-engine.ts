@@ -2,7 +2,7 @@ import { Dec, toDecimal, type Decimal } from '../../core/decimal.js';
 import { money, price as toPrice, type Money, type Price } from '../../core/money.js';
 import type { Liquidity, OrderType, TimeInForce } from '../../model/order-types.js';
 import { snapPrice, snapQuantity } from '../../model/snap.js';
-import { decimalToNumber } from '../../core/scaled-decimal.js';
+import { compareDecimals, decimalOf, decimalToNumber, signOf } from '../../core/scaled-decimal.js';
 import { firstTouch } from './intrabar-path.js';
 
 /** The asset a buy's commission is charged in: the quote paid, or the base received (Binance). */
@@ -127,7 +127,7 @@ export class MatchingEngine {
     let fillPrice: Price;
     let liquidity: Liquidity;
     if (o.type === 'MARKET' || o.type === 'STOP_MARKET') {
-      fillPrice = this.#slipped(toDecimal(price), buy, grid);
+      fillPrice = this.#slipped(decimalOf(price), buy, grid);
       liquidity = 'TAKER';
     } else {
       const limit = decimalToNumber(o.price!);
@@ -139,11 +139,11 @@ export class MatchingEngine {
     if (available !== null) {
       // Stryker disable next-line EqualityOperator: equivalent at 0, a zero cap leaves nothing to fill (a negative size would throw)
       if (typeof available === 'number' ? available <= 0 : available.lte(0)) return none;
-      const cap = snapQuantity(toDecimal(available), grid.lotSize);
-      if (o.timeInForce === 'FOK' && cap.lt(qty)) return none;
-      if (cap.lt(qty)) qty = cap;
+      const cap = snapQuantity(decimalOf(available), grid.lotSize);
+      if (o.timeInForce === 'FOK' && compareDecimals(cap, qty) < 0) return none;
+      if (compareDecimals(cap, qty) < 0) qty = cap;
     }
-    if (qty.lte(0)) return none;
+    if (signOf(qty) <= 0) return none;
     return { match: { price: fillPrice, quantity: qty, liquidity, at: 0 }, triggered };
   }
 
@@ -160,13 +160,13 @@ export class MatchingEngine {
     const buy = o.side === 'BUY';
     // A stop-market triggered earlier (by a trade too small to fill it) is a market order now.
     if (o.type === 'MARKET' || (o.type === 'STOP_MARKET' && s.triggered))
-      return this.#take(toDecimal(path[0]!), buy, s, 0, grid, s.triggered);
+      return this.#take(decimalOf(path[0]!), buy, s, 0, grid, s.triggered);
     if (o.type === 'LIMIT' || s.triggered) return this.#limitOnPath(o, s, path, 0, true);
     const trigger = decimalToNumber(o.triggerPrice!);
     const touch = firstTouch(path, trigger, buy ? 'up' : 'down');
     if (!touch) return UNTRIGGERED;
     if (o.type === 'STOP_MARKET') {
-      const at = touch.gap ? toDecimal(touch.price) : o.triggerPrice!;
+      const at = touch.gap ? decimalOf(touch.price) : o.triggerPrice!;
       return this.#take(at, buy, s, touch.index, grid, true);
     }
     const limit = decimalToNumber(o.price!);
@@ -233,7 +233,7 @@ export class MatchingEngine {
   }
 
   #slipped(x: Decimal, buy: boolean, grid: MatchGrid): Price {
-    if (this.#slip.eq(0)) return toPrice(x);
+    if (signOf(this.#slip) === 0) return toPrice(x);
     return buy
       ? snapPrice(x.times(this.#slip.plus(1)), grid.tickSize, 'up')
       : snapPrice(x.times(this.#slip.neg().plus(1)), grid.tickSize, 'down');

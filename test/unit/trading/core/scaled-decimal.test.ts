@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { Dec, type Decimal } from '../../../../src/trading/core/decimal.js';
 import {
+  addDecimals,
+  compareDecimals,
   decimalOf,
   decimalPlaces,
   decimalToNumber,
@@ -9,6 +11,7 @@ import {
   fromScaled,
   scaledInteger,
   signOf,
+  subtractDecimals,
 } from '../../../../src/trading/core/scaled-decimal.js';
 import { averageFillPrice, initOrder, type Order } from '../../../../src/trading/model/order.js';
 import { isOnGrid, snapToGrid, type SnapMode } from '../../../../src/trading/model/snap.js';
@@ -93,7 +96,7 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
     expect(decimalToNumber(Dec('5839.89787577219777017'))).toBe(Number('5839.89787577219777017'));
   });
 
-  it('makes a decimal of a number as big.js does (its shortest string), and copies a decimal', () => {
+  it('makes a decimal of a number as big.js does (its shortest string), and keeps a decimal as it is', () => {
     const numbers = fc.oneof(
       fc.double({ noNaN: true, noDefaultInfinity: true }),
       fc.integer({ min: -(10 ** 9), max: 10 ** 9 }).map((i) => i / 100), // prices on a cent grid
@@ -109,12 +112,66 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
       }),
       { numRuns: 3000 },
     );
+    // A decimal is immutable: it is returned as it is, not copied.
     const d = Dec('101.37');
-    expect(decimalOf(d)).not.toBe(d);
-    expect(exact(decimalOf(d))).toEqual(exact(d));
+    expect(decimalOf(d)).toBe(d);
     expect(exact(decimalOf('1.50'))).toEqual(exact(Dec('1.5')));
     for (const bad of [Number.NaN, Infinity, -Infinity, 'abc'])
       expect(() => decimalOf(bad)).toThrow(RangeError);
+  });
+
+  it('compares as big.js does, on any two decimals, zeros of both signs and equal values', () => {
+    const withZeros = fc.oneof(decimal, fc.constantFrom(Dec(0), Dec('-0'), Dec('10'), Dec('-10')));
+    fc.assert(
+      fc.property(withZeros, withZeros, (x, y) => {
+        expect(compareDecimals(x, y)).toBe(x.cmp(y));
+        expect(compareDecimals(x, x.plus(0))).toBe(0);
+        // the same digits, shorter or longer, and the same length with one digit apart
+        const z = x.times('1.0000000001');
+        expect(compareDecimals(x, z)).toBe(x.cmp(z));
+        expect(compareDecimals(z, x)).toBe(z.cmp(x));
+      }),
+      { numRuns: 3000 },
+    );
+    for (const [a, b] of [
+      ['1.5', '1.25'],
+      ['-1.5', '-1.25'],
+      ['1.25', '1.3'],
+      ['-1.25', '-1.3'],
+      ['100', '99.999'],
+      ['-100', '-99.999'],
+      ['0', '-0'],
+      ['0.001', '0'],
+      ['-0.001', '-0'],
+    ])
+      expect([compareDecimals(Dec(a!), Dec(b!)), compareDecimals(Dec(b!), Dec(a!))]).toEqual([
+        Dec(a!).cmp(Dec(b!)),
+        Dec(b!).cmp(Dec(a!)),
+      ]);
+  });
+
+  it('adds and subtracts as big.js does, sharing the other side when one is zero', () => {
+    // Zeros of both signs on either side: big.js's sum of two zeros takes a sign by its own rule.
+    const withZeros = fc.oneof(decimal, fc.constantFrom(Dec(0), Dec('-0'), Dec(0).neg()));
+    fc.assert(
+      fc.property(withZeros, withZeros, (x, y) => {
+        expect(exact(addDecimals(x, y))).toEqual(exact(x.plus(y)));
+        expect(exact(subtractDecimals(x, y))).toEqual(exact(x.minus(y)));
+      }),
+      { numRuns: 3000 },
+    );
+    const q = Dec('10');
+    expect(addDecimals(Dec(0), q)).toBe(q);
+    expect(addDecimals(q, Dec('-0'))).toBe(q);
+    expect(subtractDecimals(q, Dec(0))).toBe(q);
+    for (const [a, b] of [
+      [Dec(0), Dec('-0')],
+      [Dec('-0'), Dec(0)],
+      [Dec('-0'), Dec('-0')],
+    ] as const) {
+      expect(exact(addDecimals(a, b))).toEqual(exact(a.plus(b)));
+      expect(exact(subtractDecimals(a, b))).toEqual(exact(a.minus(b)));
+    }
   });
 
   it('divides as big.js does: 30 places, half-even, then rounded again when asked', () => {

@@ -53,6 +53,17 @@ describe('crossOf', () => {
     expect(crossOf(1, 1, 1)).toEqual({ sign: 1, cross: null });
     expect(crossOf(1, 1, 2)).toEqual({ sign: -1, cross: 'down' });
     expect(crossOf(1, null, 2)).toEqual({ sign: 1, cross: null });
+    expect(crossOf(undefined, 1, 2)).toEqual({ sign: -1, cross: null });
+    expect(crossOf(-3, 1, 1)).toEqual({ sign: -1, cross: null });
+    expect(crossOf('x', null, null)).toEqual({ sign: 0, cross: null });
+  });
+
+  it('answers with shared, frozen values (no object per bar)', () => {
+    expect(crossOf(-1, 2, 1)).toBe(crossOf(-1, 3, 1));
+    expect(crossOf(0, 2, 1)).toBe(crossOf(1, 5, 1));
+    expect(crossOf(1, 1, 2)).toBe(crossOf(1, 0, 2));
+    expect(Object.isFrozen(crossOf(1, 1, 2))).toBe(true);
+    expect(Object.isFrozen(crossOf(0, null, 2))).toBe(true);
   });
 });
 
