@@ -382,6 +382,7 @@ describe('the fast path handles every value of its documented range (its speed i
       ['1234567890123456', '2', 0],
       ['2', '1234567890123456', 30],
       ['0', '1000', 0],
+      ['0', '1234567890123456', 5], // a zero over a divisor past 15 digits: out of range too
       ['0', '-0.001', 0],
       ['-0', '7', 0],
       ['0.123', '1', 2],
