@@ -6,6 +6,8 @@ import { Dec, toDecimal, type Decimal, type DecimalInput } from './decimal.js';
 // Every function here returns exactly what the big.js expression it names returns (the same
 // value, sign and rounding; proven by a property test against big.js, including values that
 // leave the fast range), and falls back to that expression whenever a value does not fit.
+// Which values the fast path handles is tested too (that is its point: speed on the money path):
+// `bigJsCalls` and `bigIntDivisions` count the calls that left it. Not part of the SDK.
 
 /** The most significant digits a safe-integer mantissa may hold (10^15 < 2^53). */
 const MAX_DIGITS = 15;
@@ -15,12 +17,22 @@ const BIG_POW10: bigint[] = [];
 
 function bigPow10(n: number): bigint {
   let p = BIG_POW10[n];
+  // Stryker disable next-line ConditionalExpression: equivalent, a cache: the power made again on every call is the same value
   if (p === undefined) BIG_POW10[n] = p = 10n ** BigInt(n);
   return p;
 }
 
 /** Big.js's `roundHalfEven` rounding mode (2). */
 const HALF_EVEN = 2;
+
+/**
+ * Calls that left the fast path for big.js (`decimalOf` of a number out of its range, of text or
+ * of a decimal; `decimalToNumber` past 15 digits or 10^±22; a division under another rounding
+ * mode or by zero). Tests read it; nothing else does.
+ */
+export let bigJsCalls = 0;
+/** Divisions (`divide`, `divideRounded`) whose quotient `exactQuotient` could not find. */
+export let bigIntDivisions = 0;
 
 /**
  * The sign of `d`: -1, 0 or 1, exactly `d.cmp(0)` (a negative zero is 0) without making a
@@ -30,7 +42,8 @@ const HALF_EVEN = 2;
  * signOf(Dec('-0.5')); // -1
  */
 export function signOf(d: Decimal): -1 | 0 | 1 {
-  return d.c[0] === 0 ? 0 : d.s < 0 ? -1 : 1;
+  // big.js's sign is 1 or -1, also for a zero
+  return d.c[0] === 0 ? 0 : d.s === 1 ? 1 : -1;
 }
 
 /**
@@ -90,8 +103,7 @@ export function subtractDecimals(x: Decimal, y: Decimal): Decimal {
  * decimalPlaces(Dec('1.250')); // 2
  */
 export function decimalPlaces(d: Decimal): number {
-  const places = d.c.length - 1 - d.e;
-  return places > 0 ? places : 0;
+  return Math.max(d.c.length - 1 - d.e, 0);
 }
 
 /**
@@ -124,25 +136,28 @@ function make(sign: number, e: number, c: number[]): Decimal {
 /** ±q × 10^power for a safe integer q ≥ 0 (a zero keeps `sign`, as big.js's quotients do). */
 function fromInteger(sign: number, q: number, power: number): Decimal {
   if (q === 0) return make(sign, 0, [0]);
+  let digits = 1;
+  while (POW10[digits]! <= q) digits++; // q < 2^53 < 10^16
+  let len = digits;
   while (q % 10 === 0) {
     q /= 10;
-    power++;
+    len--;
   }
-  let len = 1;
-  while (len < 16 && POW10[len]! <= q) len++;
   // exactly as long as the digits (an array grown by push keeps room for 17)
+  // Stryker disable next-line ArrayDeclaration: equivalent, every element is set below; only the array's spare room differs
   const c = new Array<number>(len);
   for (let i = len - 1; i >= 0; i--, q = (q - (q % 10)) / 10) c[i] = q % 10;
-  return make(sign, power + len - 1, c);
+  return make(sign, power + digits - 1, c);
 }
 
 /** ±digits × 10^power for the decimal digits of a BigInt ≥ 0. */
 function fromBigInt(sign: number, q: bigint, power: number): Decimal {
-  if (q <= 9_007_199_254_740_991n) return fromInteger(sign, Number(q), power);
+  if (q === 0n) return make(sign, 0, [0]);
   const text = q.toString();
   let end = text.length;
   while (text.charCodeAt(end - 1) === 48) end--;
-  const c: number[] = new Array<number>(end);
+  // Stryker disable next-line ArrayDeclaration: equivalent, every element is set below; only the array's spare room differs
+  const c = new Array<number>(end);
   for (let i = 0; i < end; i++) c[i] = text.charCodeAt(i) - 48;
   return make(sign, power + text.length - 1, c);
 }
@@ -157,14 +172,14 @@ function fromBigInt(sign: number, q: bigint, power: number): Decimal {
  */
 export function scaledInteger(d: Decimal, scale: number): number {
   const c = d.c;
-  if (!c[0]) return d.s < 0 ? -0 : 0;
+  if (!c[0]) return d.s === 1 ? 0 : -0;
   const len = c.length;
   const shift = d.e - len + 1 + scale;
   if (shift < 0 || len + shift > MAX_DIGITS) return Number.NaN;
   let m = 0;
   for (let i = 0; i < len; i++) m = m * 10 + c[i]!;
   m *= POW10[shift]!;
-  return d.s < 0 ? -m : m;
+  return d.s === 1 ? m : -m;
 }
 
 /**
@@ -175,30 +190,33 @@ export function scaledInteger(d: Decimal, scale: number): number {
  * fromScaled(10125, 2).toFixed(); // '101.25'
  */
 export function fromScaled(m: number, scale: number): Decimal {
-  return m < 0 ? fromInteger(-1, -m, -scale) : fromInteger(1, m === 0 ? 0 : m, -scale);
+  return m < 0 ? fromInteger(-1, -m, -scale) : fromInteger(1, m, -scale);
 }
 
 /**
- * Exactly `toDecimal(x)` (`Dec(x)`): a number with at most 15 significant digits is found as
- * integer ÷ 10^k (the shortest decimal that reads back as the same double, which is what
- * `String(x)` prints) without a string, its digits in an array of their own length; anything
- * else goes to `toDecimal` (a decimal is copied: the copy's digits are compact, so a value kept
- * for the report does not keep the spare room of the array big.js computed it in).
+ * Exactly `toDecimal(x)` (`Dec(x)`). The fast path: a number that is zero, or under 10^15 with
+ * at most 15 significant digits and 22 decimals, is found as integer ÷ 10^k (the shortest
+ * decimal that reads back as the same double, which is what `String(x)` prints) without a
+ * string, its digits in an array of their own length. Anything else goes to `toDecimal` (a
+ * decimal is copied: the copy's digits are compact, so a value kept for the report does not keep
+ * the spare room of the array big.js computed it in).
  *
  * @example
  * decimalOf(101.37).toFixed(); // '101.37'
  */
 export function decimalOf(x: DecimalInput): Decimal {
   if (typeof x === 'number') {
-    const a = x < 0 ? -x : x;
-    if (a > 0 && a < 1e15) {
-      for (let k = 0; k <= 22; k++) {
-        const m = Math.round(a * POW10[k]!);
-        if (m >= 1e15) break;
-        if (m / POW10[k]! === a) return fromInteger(x < 0 ? -1 : 1, m, -k);
-      }
+    const a = Math.abs(x);
+    if (a === 0) return make(Object.is(x, -0) ? -1 : 1, 0, [0]);
+    for (let k = 0; k <= 22; k++) {
+      const m = Math.round(a * POW10[k]!);
+      // (an m of exactly 10^15 never reads back as a: 10^(15-k) is found at a smaller k)
+      // Stryker disable next-line EqualityOperator: equivalent, see above
+      if (m >= 1e15) break;
+      if (m / POW10[k]! === a) return fromInteger(a === x ? 1 : -1, m, -k);
     }
   }
+  bigJsCalls++;
   return toDecimal(x);
 }
 
@@ -213,29 +231,17 @@ export function decimalOf(x: DecimalInput): Decimal {
 export function decimalToNumber(d: Decimal): number {
   const c = d.c;
   const len = c.length;
-  if (len <= MAX_DIGITS) {
-    const shift = d.e - len + 1;
-    if (shift >= -22 && shift <= 22) {
-      let m = 0;
-      for (let i = 0; i < len; i++) m = m * 10 + c[i]!;
-      const v = shift >= 0 ? m * POW10[shift]! : m / POW10[-shift]!;
-      // big.js prints a negative zero as '0'
-      return d.s < 0 && v !== 0 ? -v : v;
-    }
-  }
-  return Number(d.toString());
-}
-
-/** |d| as a BigInt mantissa: |d| = mantissa × 10^(d.e − digits + 1). */
-function bigMantissa(d: Decimal): bigint {
-  const c = d.c;
-  const len = c.length;
-  if (len <= MAX_DIGITS) {
+  const shift = d.e - len + 1;
+  if (len <= MAX_DIGITS && shift >= -22 && shift <= 22) {
     let m = 0;
     for (let i = 0; i < len; i++) m = m * 10 + c[i]!;
-    return BigInt(m);
+    // Stryker disable next-line EqualityOperator: equivalent, at shift 0 both sides are m
+    const v = shift >= 0 ? m * POW10[shift]! : m / POW10[-shift]!;
+    // big.js prints a negative zero as '0'
+    return d.s === 1 || v === 0 ? v : -v;
   }
-  return BigInt(c.join(''));
+  bigJsCalls++;
+  return Number(d.toString());
 }
 
 /** |d|'s digits as a safe integer, or NaN past 15 digits. */
@@ -248,23 +254,36 @@ function mantissa(d: Decimal): number {
   return m;
 }
 
+/** |d| as a BigInt mantissa: |d| = mantissa × 10^(d.e − digits + 1). */
+function bigMantissa(d: Decimal): bigint {
+  const m = mantissa(d);
+  // Stryker disable next-line ConditionalExpression: equivalent, the digits joined as text are the same integer (only slower)
+  return m === m ? BigInt(m) : BigInt(d.c.join(''));
+}
+
 /**
  * n / d when it is exact with at most `places` decimals (an average fill price: a notional over
- * its quantity), found on safe integers; else null. d is non-zero.
+ * its quantity), found on safe integers; else null. The range: n and d of at most 15 digits, and
+ * the quotient's digits times the divisor's at most 9 × 10^15 (so every step stays an exact
+ * double). d is non-zero.
+ *
+ * @example
+ * exactQuotient(Dec('2027.4'), Dec('3'), 30)?.toFixed(); // '675.8'
+ * exactQuotient(Dec('2'), Dec('3'), 30); // null
  */
-function exactQuotient(n: Decimal, d: Decimal, places: number): Decimal | null {
+export function exactQuotient(n: Decimal, d: Decimal, places: number): Decimal | null {
   const den = mantissa(d);
   let num = mantissa(n);
   // Stryker disable next-line ConditionalExpression: equivalent, NaN fails every test below too
   if (num !== num || den !== den) return null;
+  const sign = n.s === d.s ? 1 : -1;
+  if (num === 0) return make(sign, 0, [0]);
   let power = n.e - n.c.length + 1 - (d.e - d.c.length + 1);
   for (;;) {
-    if (num % den === 0) {
-      if (-power > places) return null;
-      return fromInteger(n.s === d.s ? 1 : -1, num / den, power);
-    }
+    if (-power > places) return null;
+    if (num % den === 0) return fromInteger(sign, num / den, power);
     // one more decimal while num × 10 stays an exact double
-    if (num > 9e14 || -power >= places) return null;
+    if (num > 9e14) return null;
     num *= 10;
     power--;
   }
@@ -275,6 +294,7 @@ function scaledQuotient(n: Decimal, d: Decimal, dp: number): bigint {
   let num = bigMantissa(n);
   let den = bigMantissa(d);
   const shift = n.e - n.c.length + 1 - (d.e - d.c.length + 1) + dp;
+  // Stryker disable next-line EqualityOperator: equivalent, at shift 0 either side multiplies by 1
   if (shift >= 0) num *= bigPow10(shift);
   else den *= bigPow10(-shift);
   return roundHalfEven(num, den);
@@ -289,32 +309,42 @@ function roundHalfEven(num: bigint, den: bigint): bigint {
 /**
  * Exactly `n.div(d)`: the quotient rounded half-even to `Dec.DP` (30) places, computed on
  * integers (big.js divides digit by digit, ~10× slower). Throws as big.js does for a zero
- * divisor.
+ * divisor; under another rounding mode (Dec's is half-even) it is big.js's division.
  *
  * @example
  * divide(Dec('2027.41'), Dec('3')).toFixed(); // '675.803333333333333333333333333333'
  */
 export function divide(n: Decimal, d: Decimal): Decimal {
-  // Stryker disable next-line ConditionalExpression: equivalent, the same rounding as big.js unless Dec's settings change
-  if (Dec.RM !== HALF_EVEN || !d.c[0]) return n.div(d);
+  if (Dec.RM !== HALF_EVEN || !d.c[0]) {
+    bigJsCalls++;
+    return n.div(d);
+  }
   const exactly = exactQuotient(n, d, Dec.DP);
   if (exactly) return exactly;
+  bigIntDivisions++;
   return fromBigInt(n.s === d.s ? 1 : -1, scaledQuotient(n, d, Dec.DP), -Dec.DP);
 }
 
 /**
  * Exactly `n.div(d).round(places)`: the quotient to `Dec.DP` places, then rounded half-even to
- * `places` (both roundings, as big.js does them).
+ * `places` (both roundings, as big.js does them). `places` is a whole number ≥ 0 (a
+ * `RangeError` otherwise); from `Dec.DP` up it is `divide`.
  *
  * @example
  * divideRounded(Dec('2'), Dec('3'), 12).toFixed(); // '0.666666666667'
  */
 export function divideRounded(n: Decimal, d: Decimal, places: number): Decimal {
+  if (!Number.isInteger(places) || places < 0)
+    throw new RangeError(`divideRounded: places must be a whole number ≥ 0, was ${places}`);
+  if (Dec.RM !== HALF_EVEN || !d.c[0]) {
+    bigJsCalls++;
+    return n.div(d).round(places);
+  }
   const dp = Dec.DP;
-  // Stryker disable next-line ConditionalExpression: equivalent, the same rounding as big.js unless Dec's settings change
-  if (Dec.RM !== HALF_EVEN || !d.c[0] || places < 0 || places >= dp) return n.div(d).round(places);
-  const exactly = exactQuotient(n, d, places);
+  const p = Math.min(places, dp);
+  const exactly = exactQuotient(n, d, p);
   if (exactly) return exactly;
-  const q = roundHalfEven(scaledQuotient(n, d, dp), bigPow10(dp - places));
-  return fromBigInt(n.s === d.s ? 1 : -1, q, -places);
+  bigIntDivisions++;
+  const q = roundHalfEven(scaledQuotient(n, d, dp), bigPow10(dp - p));
+  return fromBigInt(n.s === d.s ? 1 : -1, q, -p);
 }

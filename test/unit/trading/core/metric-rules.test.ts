@@ -101,6 +101,10 @@ describe('the rules of the metrics port', () => {
     expectCode(observe(), 'METRIC_LABELS');
     expectCode(() => checkLabels({ name: 'up', help: '' }), null);
     expectCode(() => checkLabels({ name: 'up', help: '' }, { venue: 'x' }), 'METRIC_LABELS');
+    // the refusal names both lists, so the operator sees which label is wrong
+    expect(observe({ venue: 'binance', state: 'FILLED' })).toThrow(
+      'kairos_orders_total: labels must be exactly [venue, status], were [venue, state]',
+    );
   });
 
   it('records only finite values, unchanged', () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { Dec, type Decimal } from '../../../../src/trading/core/decimal.js';
+import * as fast from '../../../../src/trading/core/scaled-decimal.js';
 import {
   addDecimals,
   compareDecimals,
@@ -8,6 +9,7 @@ import {
   decimalToNumber,
   divide,
   divideRounded,
+  exactQuotient,
   fromScaled,
   scaledInteger,
   signOf,
@@ -178,11 +180,20 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
     fc.assert(
       fc.property(decimal, decimal, fc.integer({ min: 0, max: 35 }), (n, d, places) => {
         if (d.eq(0)) {
-          expect(() => divide(n, d)).toThrow();
+          expect(() => divide(n, d)).toThrow('[big.js] Division by zero');
+          expect(() => divideRounded(n, d, places)).toThrow('[big.js] Division by zero');
           return;
         }
-        expect(exact(divide(n, d))).toEqual(exact(n.div(d)));
-        expect(exact(divideRounded(n, d, places))).toEqual(exact(n.div(d).round(places)));
+        // the BigInt path only when the quotient is not exact on safe integers, never big.js
+        const whole = paths(() => divide(n, d));
+        expect(exact(whole.value)).toEqual(exact(n.div(d)));
+        expect(whole).toMatchObject({ bigJs: 0, bigInt: exactQuotient(n, d, 30) ? 0 : 1 });
+        const rounded = paths(() => divideRounded(n, d, places));
+        expect(exact(rounded.value)).toEqual(exact(n.div(d).round(places)));
+        expect(rounded).toMatchObject({
+          bigJs: 0,
+          bigInt: exactQuotient(n, d, Math.min(places, 30)) ? 0 : 1,
+        });
       }),
       { numRuns: 1000 },
     );
@@ -292,5 +303,180 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
       ),
       { numRuns: 400 },
     );
+  });
+});
+
+/** What `run` returns and how many of its calls left the fast path (for big.js, for BigInt). */
+function paths<T>(run: () => T): { value: T; bigJs: number; bigInt: number } {
+  const [bigJs, bigInt] = [fast.bigJsCalls, fast.bigIntDivisions];
+  const value = run();
+  return { value, bigJs: fast.bigJsCalls - bigJs, bigInt: fast.bigIntDivisions - bigInt };
+}
+
+/** A decimal of 1 to 17 significant digits (the last not 0) whose last digit is at 10^-25…10^25. */
+const decimalAt = fc
+  .tuple(
+    fc.boolean(),
+    fc.integer({ min: 1, max: 17 }),
+    fc.bigInt({ min: 0n, max: 10n ** 17n }),
+    fc.integer({ min: -25, max: 25 }),
+  )
+  .map(([neg, len, r, last]) => {
+    const low = 10n ** BigInt(len - 1);
+    let digits = low + (r % (9n * low));
+    if (digits % 10n === 0n) digits += 1n;
+    return Dec(`${neg ? '-' : ''}${digits}e${last}`);
+  });
+
+describe('the fast path handles every value of its documented range (its speed is the point)', () => {
+  it('makes a decimal of every number that is zero, or under 10^15 with at most 15 digits and 22 decimals, without big.js', () => {
+    const inRange = (x: number) => {
+      if (x === 0) return true;
+      if (!Number.isFinite(x) || Math.abs(x) >= 1e15) return false;
+      const d = Dec(x);
+      return d.c.length <= 15 && decimalPlaces(d) <= 22;
+    };
+    const check = (x: number) => {
+      const made = paths(() => decimalOf(x));
+      expect(exact(made.value)).toEqual(exact(Dec(x)));
+      expect(made.bigJs).toBe(inRange(x) ? 0 : 1);
+    };
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          decimalAt.map((d) => Number(d.toString())),
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+        ),
+        check,
+      ),
+      { numRuns: 3000 },
+    );
+    // the edges: 15 and 16 digits, 22 and 23 decimals, 10^15, both zeros, both signs
+    for (const x of [
+      0,
+      -0,
+      999999999999999,
+      123456789012345,
+      1e15,
+      1234567890123456,
+      1e-22,
+      1.5e-22,
+      1e-23,
+      1.23456789012345e-8,
+      1.234567890123456e-7,
+      0.1 + 0.2,
+      5e-324,
+      1e300,
+      99.5,
+      1e14,
+    ]) {
+      check(x);
+      check(-x);
+    }
+    // text and decimals go to big.js, whatever their sign and length
+    for (const v of ['1.50', '-0.1000000000000000000001', '7', Dec('101.37'), Dec('-2.5')]) {
+      const made = paths(() => decimalOf(v));
+      expect(exact(made.value)).toEqual(exact(Dec(v)));
+      expect(made.bigJs).toBe(1);
+    }
+  });
+
+  it('turns every decimal of at most 15 digits whose last digit is within 10^±22 into a number without big.js', () => {
+    const check = (d: Decimal) => {
+      const shift = d.e - d.c.length + 1;
+      const made = paths(() => decimalToNumber(d));
+      expect(Object.is(made.value, Number(d.toString()))).toBe(true);
+      expect(made.bigJs).toBe(d.c.length <= 15 && shift >= -22 && shift <= 22 ? 0 : 1);
+    };
+    fc.assert(fc.property(decimalAt, check), { numRuns: 2000 });
+    for (const sign of ['', '-'])
+      for (const digits of ['123456789012345', '1234567890123456', '7', '0'])
+        for (const last of [-23, -22, 0, 22, 23]) check(Dec(`${sign}${digits}e${last}`));
+  });
+
+  it('gives a zero of either sign as a zero of that sign on every scale', () => {
+    for (let scale = 0; scale <= 20; scale++) {
+      expect(Object.is(scaledInteger(Dec('-0'), scale), -0)).toBe(true);
+      expect(Object.is(scaledInteger(Dec('0'), scale), 0)).toBe(true);
+    }
+  });
+
+  it('finds on safe integers every quotient that is exact within its places and 9 × 10^15', () => {
+    // The range: n and d of at most 15 digits, the quotient exact with at most `places`
+    // decimals, its digits times the divisor's at most 9 × 10^15 (each step an exact double).
+    const inRange = (n: Decimal, d: Decimal, places: number) => {
+      const q = n.div(d);
+      if (n.c.length > 15 || d.c.length > 15 || !q.times(d).eq(n)) return false;
+      const digits = BigInt(q.c.join('')) * BigInt(d.c.join(''));
+      return decimalPlaces(q) <= places && digits <= 9_000_000_000_000_000n;
+    };
+    const check = (n: Decimal, d: Decimal, places: number) => {
+      const q = exactQuotient(n, d, places);
+      expect(q !== null).toBe(inRange(n, d, places));
+      if (q) expect(exact(q)).toEqual(exact(n.div(d)));
+    };
+    const nonZero = decimalAt;
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          // exact quotients: n is q × d
+          fc.tuple(decimalAt, nonZero).map(([q, d]) => [q.times(d), d] as const),
+          fc.tuple(gridDecimal, nonZero),
+        ),
+        fc.integer({ min: 0, max: 30 }),
+        ([n, d], places) => check(n, d, places),
+      ),
+      { numRuns: 3000 },
+    );
+    const cases: [string, string, number][] = [
+      ['9', '32768', 15], // 0.000274658203125: 9 × 10^15 / 2^15, the last step that fits
+      ['9', '32768', 14],
+      ['9.1', '32768', 20], // 91 × 10^14 is past 9 × 10^15
+      ['1', '8', 3],
+      ['1', '8', 2],
+      ['-1', '8', 3],
+      ['123456789012345', '123456789012345', 0],
+      ['1234567890123456', '2', 0],
+      ['2', '1234567890123456', 30],
+      ['0', '1000', 0],
+      ['0', '1234567890123456', 5], // a zero over a divisor past 15 digits: out of range too
+      ['0', '-0.001', 0],
+      ['-0', '7', 0],
+      ['0.123', '1', 2],
+      ['0.123', '1', 3],
+      ['2', '3', 30],
+    ];
+    for (const [n, d, places] of cases) check(Dec(n), Dec(d), places);
+  });
+
+  it('refuses a negative or fractional number of places', () => {
+    for (const bad of [-1, 1.5, Number.NaN, Infinity])
+      expect(() => divideRounded(Dec(1), Dec(3), bad)).toThrow(
+        new RangeError(`divideRounded: places must be a whole number ≥ 0, was ${bad}`),
+      );
+    expect(divideRounded(Dec(1), Dec(3), 0).toFixed()).toBe('0');
+  });
+
+  it("divides as big.js does under another rounding mode, should Dec's ever change", () => {
+    const rm = Dec.RM;
+    try {
+      for (const mode of [Dec.roundHalfUp, Dec.roundDown, Dec.roundUp]) {
+        Dec.RM = mode;
+        for (const [n, d] of [
+          ['1e-30', '2'],
+          ['-2', '3'],
+          ['1.0000000000005', '1'],
+        ] as const) {
+          const whole = paths(() => divide(Dec(n), Dec(d)));
+          expect(exact(whole.value)).toEqual(exact(Dec(n).div(d)));
+          expect(whole.bigJs).toBe(1);
+          const rounded = paths(() => divideRounded(Dec(n), Dec(d), 12));
+          expect(exact(rounded.value)).toEqual(exact(Dec(n).div(d).round(12)));
+          expect(rounded.bigJs).toBe(1);
+        }
+      }
+    } finally {
+      Dec.RM = rm;
+    }
   });
 });
