@@ -54,18 +54,29 @@ describe('positions and balances read through any instance', () => {
     const other = owner === a ? b : a;
     expect(other.ownership.owns(account)).toBe(false);
 
-    // A market buy through the instance that does not own the account (handed to the owner).
-    const placed = await apiCall(other.url, 'POST', '/orders', {
-      token: t.token,
-      headers: { 'idempotency-key': 'portfolio-1' },
-      body: {
-        accountId: account,
-        instrumentId: 'BTC/X',
-        side: 'BUY',
-        type: 'MARKET',
-        quantity: '2',
+    // A market buy through the instance that does not own the account (handed to the owner),
+    // once the owner's core has a reference price (before its first bar the gate denies it,
+    // NO_REFERENCE_PRICE, and nothing is sent: on a loaded machine the first bar can be late).
+    let attempt = 0;
+    const placed = await until(
+      async () => {
+        const r = await apiCall(other.url, 'POST', '/orders', {
+          token: t.token,
+          headers: { 'idempotency-key': `portfolio-${++attempt}` },
+          body: {
+            accountId: account,
+            instrumentId: 'BTC/X',
+            side: 'BUY',
+            type: 'MARKET',
+            quantity: '2',
+          },
+        });
+        if (r.status === 422 && (r.json as Json).code === 'NO_REFERENCE_PRICE') return false;
+        return r;
       },
-    });
+      30_000,
+      "a reference price on the owner's core",
+    );
     expect(placed.status).toBe(201);
     const id = placed.json.clientOrderId as string;
     await until(
