@@ -56,19 +56,21 @@ export function signOf(d: Decimal): -1 | 0 | 1 {
 export function compareDecimals(x: Decimal, y: Decimal): -1 | 0 | 1 {
   const xc = x.c;
   const yc = y.c;
-  const xs = x.s;
-  const ys = y.s;
-  if (!xc[0] || !yc[0]) return !xc[0] ? (!yc[0] ? 0 : ys < 0 ? 1 : -1) : xs < 0 ? -1 : 1;
-  if (xs !== ys) return xs < 0 ? -1 : 1;
-  const neg = xs < 0;
-  if (x.e !== y.e) return x.e > y.e !== neg ? 1 : -1;
-  const xl = xc.length;
-  const yl = yc.length;
-  const n = xl < yl ? xl : yl;
+  // big.js's sign is 1 or -1, also for a zero
+  const xSign = x.s === 1 ? 1 : -1;
+  if (!xc[0]) return !yc[0] ? 0 : y.s === 1 ? -1 : 1;
+  if (!yc[0] || x.s !== y.s) return xSign;
+  // Both non-zero, one sign: the larger exponent, then the first larger digit, then the longer
+  // digits is the larger magnitude. The sign of a difference, not `>` after `!==`, so that a
+  // changed bound changes an answer (mutation testing).
+  const byExponent = x.e - y.e;
+  if (byExponent !== 0) return (Math.sign(byExponent) * xSign) as -1 | 1;
+  const n = Math.min(xc.length, yc.length);
   for (let i = 0; i < n; i++) {
-    if (xc[i] !== yc[i]) return xc[i]! > yc[i]! !== neg ? 1 : -1;
+    const byDigit = xc[i]! - yc[i]!;
+    if (byDigit !== 0) return (Math.sign(byDigit) * xSign) as -1 | 1;
   }
-  return xl === yl ? 0 : xl > yl !== neg ? 1 : -1;
+  return xc.length === yc.length ? 0 : ((Math.sign(xc.length - yc.length) * xSign) as -1 | 1);
 }
 
 /**
@@ -175,7 +177,9 @@ export function scaledInteger(d: Decimal, scale: number): number {
   if (!c[0]) return d.s === 1 ? 0 : -0;
   const len = c.length;
   const shift = d.e - len + 1 + scale;
-  if (shift < 0 || len + shift > MAX_DIGITS) return Number.NaN;
+  if (len + shift > MAX_DIGITS) return Number.NaN;
+  // Stryker disable next-line ConditionalExpression: equivalent, POW10 has no negative index and m × undefined is NaN too
+  if (shift < 0) return Number.NaN;
   let m = 0;
   for (let i = 0; i < len; i++) m = m * 10 + c[i]!;
   m *= POW10[shift]!;

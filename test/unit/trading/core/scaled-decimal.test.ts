@@ -145,6 +145,14 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
       ['0', '-0'],
       ['0.001', '0'],
       ['-0.001', '-0'],
+      ['1e5', '9e4'], // exponents one apart
+      ['-1e5', '-9e4'],
+      ['1.2', '1.3'], // the last of equal-length digits
+      ['-1.2', '-1.3'],
+      ['1.2', '1.2'],
+      ['-1.2', '-1.2'],
+      ['1.2', '1.21'], // the same digits, one longer
+      ['-1.2', '-1.21'],
     ])
       expect([compareDecimals(Dec(a!), Dec(b!)), compareDecimals(Dec(b!), Dec(a!))]).toEqual([
         Dec(a!).cmp(Dec(b!)),
@@ -392,6 +400,21 @@ describe('the fast path handles every value of its documented range (its speed i
     for (const sign of ['', '-'])
       for (const digits of ['123456789012345', '1234567890123456', '7', '0'])
         for (const last of [-23, -22, 0, 22, 23]) check(Dec(`${sign}${digits}e${last}`));
+  });
+
+  it('scales to a safe integer exactly on the grid and within 15 digits, at each bound', () => {
+    // the decimals exactly at the scale (no zeros to append), and one place finer
+    expect(scaledInteger(Dec('101.25'), 2)).toBe(10125);
+    expect(scaledInteger(Dec('-101.25'), 2)).toBe(-10125);
+    expect(scaledInteger(Dec('101.255'), 2)).toBeNaN();
+    expect(scaledInteger(Dec('101.25'), 3)).toBe(101250);
+    // 15 digits scaled, and 16
+    expect(scaledInteger(Dec('999999999999999'), 0)).toBe(999999999999999);
+    expect(scaledInteger(Dec('99999999999999.9'), 1)).toBe(999999999999999);
+    expect(scaledInteger(Dec('1e14'), 0)).toBe(1e14);
+    expect(scaledInteger(Dec('1e15'), 0)).toBeNaN();
+    expect(scaledInteger(Dec('1e14'), 1)).toBeNaN();
+    expect(scaledInteger(Dec('1234567890123456'), 0)).toBeNaN();
   });
 
   it('gives a zero of either sign as a zero of that sign on every scale', () => {
