@@ -12,7 +12,9 @@
 // - a mutant's run loads only the test files that hold the tests covering it (Stryker passes
 //   their names; `bin/mutate/test-files.mjs` knows their files from the dry run), not every
 //   test file related to the mutated file;
-// - its own incremental file and reports under `reports/mutation/<folder>/`.
+// - its own reports under `reports/mutation/<folder>/`, and its incremental file, committed, in
+//   `test/mutation/<folder>.json`: a fresh clone's run tests only the mutants whose code or
+//   covering tests changed since the run that wrote it.
 // At the end: one line per folder with its score, pass or fail against 90 %, and a merged
 // `reports/mutation/mutation.json` / `mutation.html`; the exit code is non-zero when a folder is
 // below 90 % or its run failed.
@@ -144,6 +146,8 @@ export function testsFor(folder) {
 
 const slug = (folder) => folder.replace('/', '-');
 const dirOf = (folder) => path.join(root, 'reports/mutation', slug(folder));
+/** A folder's incremental file, kept in git (docs/testing.md, "Baselines"). */
+const baselineOf = (folder) => path.join(root, 'test/mutation', `${slug(folder)}.json`);
 
 // ---- what an earlier run killed before its end left behind ----
 
@@ -218,13 +222,14 @@ function configFor(folder, concurrency) {
       enableFindRelatedTests: false,
     },
     dryRunTimeoutMinutes: 30,
-    incrementalFile: rel(path.join(dir, 'stryker-incremental.json')),
+    incrementalFile: rel(baselineOf(folder)),
     htmlReporter: { fileName: rel(path.join(dir, 'mutation.html')) },
     jsonReporter: { fileName: rel(path.join(dir, 'mutation.json')) },
     reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
     tempDirName: `.stryker-tmp/${slug(folder)}`,
   };
   mkdirSync(dir, { recursive: true });
+  mkdirSync(path.dirname(baselineOf(folder)), { recursive: true });
   const file = path.join(dir, 'stryker.config.json');
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
   return { file, tsconfig, tests };
