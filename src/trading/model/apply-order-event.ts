@@ -1,5 +1,5 @@
 import { assertNever, InvariantError } from '../core/errors.js';
-import { addDecimals, compareDecimals, signOf } from '../core/scaled-decimal.js';
+import { addDecimals, compareDecimals, multiplyDecimals, signOf } from '../core/scaled-decimal.js';
 import type { Quantity } from '../core/money.js';
 import { copyOrder, type Order, type OrderState } from './order.js';
 import type { OrderEvent } from './order-events.js';
@@ -74,7 +74,10 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
       }
       const amounts = {
         filledQuantity: filled,
-        filledNotional: addDecimals(order.filledNotional, fill.price.times(fill.quantity)),
+        filledNotional: addDecimals(
+          order.filledNotional,
+          multiplyDecimals(fill.price, fill.quantity),
+        ),
       };
       // A trade made before a cancel or expiry took effect, reported after it: the order stays
       // closed and its filled amounts count the trade.

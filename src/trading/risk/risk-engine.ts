@@ -331,7 +331,7 @@ export class RiskEngine {
     }
     // Stryker disable next-line ConditionalExpression: equivalent when true, `self` is this order, in this instrument
     if (self?.side === 'BUY' && self.instrumentId === inst.id)
-      reserved = reserved.minus(buyCost(self, inst, last, leavesQuantity(self)));
+      reserved = subtractDecimals(reserved, buyCost(self, inst, last, leavesQuantity(self)));
     const openSell = leavesApart(open.leaves(account, inst.id, 'SELL'), self, 'SELL');
     const openBuy = leavesApart(open.leaves(account, inst.id, 'BUY'), self, 'BUY');
     return {
@@ -347,7 +347,7 @@ export class RiskEngine {
 
 /** `total` without the leaves of `self` when it is on that side. */
 function leavesApart(total: Decimal, self: Order | undefined, side: Order['side']): Decimal {
-  return self?.side === side ? total.minus(leavesQuantity(self)) : total;
+  return self?.side === side ? subtractDecimals(total, leavesQuantity(self)) : total;
 }
 
 /** What makes two orders "the same" for the duplicate guard. */
