@@ -116,7 +116,7 @@ const TWO_POW_53 = 9_007_199_254_740_992;
 /**
  * x + |y| × ySign for non-zero x and y, on safe integers: both of at most 15 digits, aligned on
  * the place of the finer last digit by at most 10^22, each aligned mantissa and the sum under
- * 2^53 (so every step is exact); else null. A zero sum is +0, as big.js's n − n.
+ * 2^53 (so every step is exact); else null. A zero sum is +0, as big.js's n − n (`POSITIVE_ZERO`).
  */
 function sumOf(x: Decimal, y: Decimal, ySign: number): Decimal | null {
   const px = x.e - x.c.length + 1;
@@ -127,7 +127,7 @@ function sumOf(x: Decimal, y: Decimal, ySign: number): Decimal | null {
   const ay = mantissa(y) * POW10[py - p]!;
   if (!(ax < TWO_POW_53 && ay < TWO_POW_53)) return null;
   const sum = (x.s === 1 ? ax : -ax) + (ySign === 1 ? ay : -ay);
-  if (sum === 0) return make(1, 0, [0]);
+  if (sum === 0) return POSITIVE_ZERO;
   const magnitude = sum < 0 ? -sum : sum;
   if (magnitude >= TWO_POW_53) return null;
   return fromInteger(sum < 0 ? -1 : 1, magnitude, p);
@@ -211,6 +211,12 @@ function make(sign: number, e: number, c: number[]): Decimal {
   // double in every decimal made here (16 more bytes each). `| 0` keeps it a small integer.
   return new Made(sign, e | 0, c);
 }
+
+/**
+ * The +0 every zero sum is (big.js's n − n), one value: an order's leaves, a position or a round
+ * trip back to zero would otherwise each make one.
+ */
+const POSITIVE_ZERO = make(1, 0, [0]);
 
 /** ±q × 10^power for a safe integer q ≥ 0 (a zero keeps `sign`, as big.js's quotients do). */
 function fromInteger(sign: number, q: number, power: number): Decimal {

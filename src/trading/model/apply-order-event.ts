@@ -83,7 +83,10 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
       // closed and its filled amounts count the trade.
       if (closedButFillable(order.status))
         return copyOrder(order, { ...order, ...amounts, updatedAt: event.ts });
-      return next(filled.eq(order.quantity) ? 'FILLED' : 'PARTIALLY_FILLED', amounts);
+      return next(
+        compareDecimals(filled, order.quantity) === 0 ? 'FILLED' : 'PARTIALLY_FILLED',
+        amounts,
+      );
     }
     default:
       return assertNever(event);

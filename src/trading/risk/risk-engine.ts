@@ -33,6 +33,9 @@ import { PriceWindow } from './price-window.js';
 import { DEFAULT_RISK_WINDOW_MS, type LimitSet, type RiskLimits } from './risk-limits.js';
 import { TradingStates, type TradingState } from './trading-state.js';
 
+/** The limit sets of an engine without limits (one value, not an array per order). */
+const NO_LIMITS: readonly RiskLimits[] = [];
+
 /**
  * What the risk engine reads: instruments, cash, positions, open orders and last prices. A
  * denial goes to the OMS as an `OrderDenied` report on the bus.
@@ -186,8 +189,8 @@ export class RiskEngine {
     for (const [k, t] of this.#recent) if (t < horizon) this.#recent.delete(k);
   }
 
-  #all(): RiskLimits[] {
-    return this.settings.limits ? allLimits(this.settings.limits) : [];
+  #all(): readonly RiskLimits[] {
+    return this.settings.limits ? allLimits(this.settings.limits) : NO_LIMITS;
   }
 
   /** True when some limit set uses this limit (so its bookkeeping is needed). */

@@ -188,6 +188,13 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
     }
   });
 
+  it('gives every zero sum of two non-zero decimals as one value, the +0 big.js gives', () => {
+    const zero = subtractDecimals(Dec('10'), Dec('10'));
+    expect(exact(zero)).toEqual(exact(Dec('10').minus(Dec('10'))));
+    expect(addDecimals(Dec('-2.5'), Dec('2.5'))).toBe(zero);
+    expect(subtractDecimals(Dec('0.001'), Dec('1e-3'))).toBe(zero);
+  });
+
   it('gives the product of the same two decimals as one of the last two calls as that value itself', () => {
     const [price, qty, rate, other] = [Dec('101.37'), Dec('10'), Dec('0.001'), Dec('3')];
     const notional = multiplyDecimals(price, qty);
