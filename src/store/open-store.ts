@@ -23,6 +23,11 @@ export interface StoreOptions {
   /** A Postgres schema to use (created when missing), e.g. one per test run. */
   readonly schema?: string;
   /**
+   * Postgres: how long (ms) the server lets a session sit idle inside a transaction before it
+   * ends the session and rolls the transaction back (default 10000; `DATABASE_IDLE_IN_TRANSACTION_MS`).
+   */
+  readonly idleInTransactionMs?: number;
+  /**
    * What a new embedded database starts from instead of running initdb, several times faster
    * (the test suite makes one per run): a PGlite data-folder dump (`PGlite.dumpDataDir`, a tar
    * file), or a closed PGlite data folder, which is copied (a new `dataDir` only: faster again,
@@ -78,9 +83,11 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
       keepAlive: true,
       // A transaction left open by a paused or partitioned process (SIGSTOP, a GC pause, a lost
       // network) holds its row locks, and so would hold a lease takeover (the fence holds the
-      // lease row): the server ends such a session after 10 s idle and rolls it back.
+      // lease row) and every audited write (the audit chain's head): the server ends such a
+      // session after 10 s idle and rolls it back. Each of the process's other transactions
+      // that was waiting on that lock then gets it and sits idle as long in turn.
       options: [
-        `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}`,
+        `-c idle_in_transaction_session_timeout=${opts.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS}`,
         ...(opts.schema ? [`-c search_path=${opts.schema}`] : []),
       ].join(' '),
     });

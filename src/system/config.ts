@@ -86,6 +86,11 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Postgres schema to use (`DATABASE_SCHEMA`, created when missing); absent: the default. */
   readonly databaseSchema: string | undefined;
+  /**
+   * `DATABASE_IDLE_IN_TRANSACTION_MS` (default 10000): Postgres ends a session left idle inside a
+   * transaction this long (a paused or partitioned process) and rolls it back, freeing its locks.
+   */
+  readonly databaseIdleInTransactionMs: number;
   /** A PGlite data-folder dump a new embedded database starts from (`KAIROS_PGLITE_TEMPLATE`). */
   readonly pgliteTemplate: string | undefined;
   /** Redis URL (`REDIS_URL`): shared caches and rate limits; absent means in memory. */
@@ -189,6 +194,12 @@ export const SETTINGS: readonly Setting[] = [
     variable: 'DATABASE_SCHEMA',
     rule: 'lower-case letters, digits and _ (at most 63)',
     default: 'the default schema',
+    secret: false,
+  },
+  {
+    variable: 'DATABASE_IDLE_IN_TRANSACTION_MS',
+    rule: 'an integer 1000-600000',
+    default: '10000',
     secret: false,
   },
   {
@@ -426,6 +437,7 @@ export function loadConfig(env: Environment): Config {
     home: path.resolve(text(env, 'KAIROS_HOME') ?? 'var'),
     databaseUrl: url,
     databaseSchema: schema,
+    databaseIdleInTransactionMs: atLeastASecond(env, 'DATABASE_IDLE_IN_TRANSACTION_MS', 10_000),
     pgliteTemplate: template === undefined ? undefined : path.resolve(template),
     redisUrl: redisUrl(env.REDIS_URL),
     redisPrefix: redisPrefix(env.KAIROS_REDIS_PREFIX),
@@ -438,7 +450,7 @@ export function loadConfig(env: Environment): Config {
       timeoutMs: boundedInteger(env, 'KAIROS_READY_TIMEOUT_MS', 60_000, 1_000),
     },
     instances: {
-      leaseTtlMs: leaseTtl(text(env, 'KAIROS_LEASE_TTL_MS')),
+      leaseTtlMs: atLeastASecond(env, 'KAIROS_LEASE_TTL_MS', 10_000),
       drainTimeoutMs: boundedInteger(env, 'KAIROS_DRAIN_TIMEOUT_MS', 600_000, 30_000),
     },
     wsResumeEvents: boundedInteger(env, 'KAIROS_WS_RESUME_EVENTS', 1_000_000, 10_000),
@@ -676,12 +688,17 @@ function port(value: string | undefined, variable = 'PORT'): number | undefined 
   return n;
 }
 
-/** `KAIROS_LEASE_TTL_MS`: renewed every third of it, so under a second would renew too often. */
-function leaseTtl(value: string | undefined): number {
-  if (value === undefined) return 10_000;
+/**
+ * An integer 1000-600000 ms: `KAIROS_LEASE_TTL_MS` (renewed every third of it, so under a second
+ * would renew too often), `DATABASE_IDLE_IN_TRANSACTION_MS` (under a second would end the
+ * transactions of a process merely slowed down).
+ */
+function atLeastASecond(env: Environment, variable: string, fallback: number): number {
+  const value = text(env, variable);
+  if (value === undefined) return fallback;
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1000 || n > 600_000)
-    throw invalid('KAIROS_LEASE_TTL_MS', `must be an integer 1000-600000, was "${value}"`);
+    throw invalid(variable, `must be an integer 1000-600000, was "${value}"`);
   return n;
 }
 
@@ -752,6 +769,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     databaseUrl: maskUrl(config.databaseUrl),
     store: config.databaseUrl ? 'postgres' : `pglite (${path.join(config.home, 'db')})`,
     databaseSchema: config.databaseSchema ?? null,
+    databaseIdleInTransactionMs: config.databaseIdleInTransactionMs,
     pgliteTemplate: config.pgliteTemplate ?? null,
     redisUrl: maskUrl(config.redisUrl),
     redisPrefix: config.redisPrefix,

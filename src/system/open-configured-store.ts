@@ -16,6 +16,7 @@ export async function openConfiguredStore(
     databaseUrl: config.databaseUrl,
     dataDir: path.join(config.home, 'db'),
     ...(config.databaseUrl && config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    idleInTransactionMs: config.databaseIdleInTransactionMs,
     ...(config.pgliteTemplate ? { template: config.pgliteTemplate } : {}),
     ...(metrics ? { metrics } : {}),
     ...(logger ? { logger } : {}),

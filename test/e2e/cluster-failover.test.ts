@@ -23,9 +23,18 @@ type Json = any;
  * seconds while it starts (module loading, schema compilation: 3–7 s measured at a load average
  * of 12–16), before it takes a lease; once listening, under 1.3 s in those runs, inside the 2 s
  * a renewal may be late by. A renewal never waits for its owner's writes (the fence's `for key
- * share`), which a paused instance's audit-head lock can hold for 10 s.
+ * share`), which a paused instance's audit-head lock can hold for the idle-in-transaction timeout.
  */
 const TTL_MS = 3_000;
+/**
+ * Postgres's idle-in-transaction timeout for the instances (`DATABASE_IDLE_IN_TRANSACTION_MS`,
+ * 10 s by default): how long the SIGSTOPped instance's open transaction holds the audit chain's
+ * head and its fence's lease rows, and so the takeover. Each of its other transactions queued
+ * behind that lock then gets it and holds it as long in turn (takeovers after 10.2–10.6 s, and
+ * 20.2 s for two in a row, in the runs that paused it mid-write at 10 s). The TTL: a live
+ * instance stalled that long in a transaction has lost its leases anyway.
+ */
+const IDLE_IN_TRANSACTION_MS = TTL_MS;
 /**
  * The test's bound (`FAILOVER_TIMEOUT_MS` sets another): most of its time is the instances'
  * starts, 10–60 s each on a loaded 2-core machine (the run takes 100–200 s there, 290 s with a
@@ -132,6 +141,8 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
   const env = { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema };
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   let cluster: Cluster | undefined;
+  /** The WebSocket clients (closed in afterAll too: a failed run's would reconnect forever). */
+  let sockets: ReturnType<typeof resumingSocket>[] = [];
   const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
 
   const keep = process.env.FAILOVER_KEEP;
@@ -141,6 +152,7 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
 
   afterAll(async () => {
     if (cluster) keepFor('logs', cluster.dir);
+    for (const s of sockets) s.close();
     await cluster?.stop();
     await db.end().catch(() => undefined);
     if (keep) {
@@ -176,6 +188,7 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
         serveArgs: ['--data', data, '--symbol', 'BTC/USDT', '--lot', '0.001', '--speed', '600'],
         env: {
           KAIROS_LEASE_TTL_MS: String(TTL_MS),
+          DATABASE_IDLE_IN_TRANSACTION_MS: String(IDLE_IN_TRANSACTION_MS),
           KAIROS_DRAIN_TIMEOUT_MS: '10000',
           LOG_LEVEL: process.env.FAILOVER_LOG_LEVEL ?? 'warn',
         },
@@ -233,7 +246,7 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
       const ALL = [1, 2, 3];
       const first = await until(() => owners(ALL), 30_000, 'every account owned');
 
-      const sockets = traders.map((t) => resumingSocket(c.url, t.token));
+      sockets = traders.map((t) => resumingSocket(c.url, t.token));
 
       // The load: each trader places marketable limit buys, one at a time, account after account (the first
       // account of the first trader twice as often: the busiest), each retried with its own key.
@@ -338,8 +351,9 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
             const m = await owners(others);
             return orFail(m && pausedAccounts.every((a) => m.get(a) !== paused));
           },
-          // The TTL, and at most Postgres's idle-in-transaction timeout (10 s) when it was paused
-          // in the middle of a write (the fence's row lock holds the takeover until then).
+          // The TTL, and Postgres's idle-in-transaction timeout once per transaction of the
+          // paused instance holding or queued on a lock the takeover needs (the fence's lease
+          // rows, the audit chain's head) when it was paused in the middle of writes.
           TTL_MS * 2 + 25_000,
           "the paused instance's accounts taken over",
         );

@@ -28,7 +28,8 @@ const HALF_EVEN = 2;
 /**
  * Calls that left the fast path for big.js (`decimalOf` of a number out of its range, of text or
  * of a decimal; `decimalToNumber` past 15 digits or 10^±22; a division under another rounding
- * mode or by zero). Tests read it; nothing else does.
+ * mode or by zero; a sum or difference of two non-zero values, or a product, out of `sumOf`'s or
+ * `productOf`'s range). Tests read it; nothing else does.
  */
 export let bigJsCalls = 0;
 /** Divisions (`divide`, `divideRounded`) whose quotient `exactQuotient` could not find. */
@@ -78,24 +79,100 @@ export function compareDecimals(x: Decimal, y: Decimal): -1 | 0 | 1 {
  * zero: the other is returned as it is (decimals are immutable). A run keeps the amounts of
  * every order, fill and round trip for its report, and most start from zero (an order's first
  * fill, a position opened from flat, a round trip's exit): sharing them keeps one decimal, not
- * two equal ones. Two zeros go through big.js (the sign of their sum is big.js's rule).
+ * two equal ones. Two zeros go through big.js (the sign of their sum is big.js's rule). Two
+ * non-zero values are added on safe integers (`sumOf`) when they fit, else by big.js.
  *
  * @example
  * addDecimals(ZERO, fill.quantity) === fill.quantity; // true
  */
 export function addDecimals(x: Decimal, y: Decimal): Decimal {
   if (y.c[0] === 0) return x.c[0] === 0 ? x.plus(y) : x;
-  return x.c[0] === 0 ? y : x.plus(y);
+  if (x.c[0] === 0) return y;
+  const sum = sumOf(x, y, y.s);
+  if (sum) return sum;
+  bigJsCalls++;
+  return x.plus(y);
 }
 
 /**
- * `x.minus(y)` as big.js gives it; `x` itself when `y` is zero and `x` is not.
+ * `x.minus(y)` as big.js gives it; `x` itself when `y` is zero and `x` is not; on safe integers
+ * when both are non-zero and fit (`sumOf`).
  *
  * @example
  * subtractDecimals(order.quantity, ZERO) === order.quantity; // true
  */
 export function subtractDecimals(x: Decimal, y: Decimal): Decimal {
-  return y.c[0] === 0 && x.c[0] !== 0 ? x : x.minus(y);
+  if (y.c[0] === 0) return x.c[0] !== 0 ? x : x.minus(y);
+  if (x.c[0] === 0) return x.minus(y);
+  const difference = sumOf(x, y, -y.s);
+  if (difference) return difference;
+  bigJsCalls++;
+  return x.minus(y);
+}
+
+/** 2^53: a safe integer's magnitude is below it. */
+const TWO_POW_53 = 9_007_199_254_740_992;
+
+/**
+ * x + |y| × ySign for non-zero x and y, on safe integers: both of at most 15 digits, aligned on
+ * the place of the finer last digit by at most 10^22, each aligned mantissa and the sum under
+ * 2^53 (so every step is exact); else null. A zero sum is +0, as big.js's n − n (`POSITIVE_ZERO`).
+ */
+function sumOf(x: Decimal, y: Decimal, ySign: number): Decimal | null {
+  const px = x.e - x.c.length + 1;
+  const py = y.e - y.c.length + 1;
+  const p = px < py ? px : py;
+  // NaN past 15 digits (mantissa) or past 10^22 (POW10): both fail the bounds below.
+  const ax = mantissa(x) * POW10[px - p]!;
+  const ay = mantissa(y) * POW10[py - p]!;
+  if (!(ax < TWO_POW_53 && ay < TWO_POW_53)) return null;
+  const sum = (x.s === 1 ? ax : -ax) + (ySign === 1 ? ay : -ay);
+  if (sum === 0) return POSITIVE_ZERO;
+  const magnitude = sum < 0 ? -sum : sum;
+  if (magnitude >= TWO_POW_53) return null;
+  return fromInteger(sum < 0 ? -1 : 1, magnitude, p);
+}
+
+/** The last two products (`multiplyDecimals`), the most recent at `recent`. */
+const lastX: (Decimal | null)[] = [null, null];
+const lastY: (Decimal | null)[] = [null, null];
+const lastProduct: (Decimal | null)[] = [null, null];
+let recent = 0;
+
+/**
+ * `x.times(y)`, the same value and sign big.js gives (a zero product keeps the sign of the
+ * signs' product), on safe integers when the product of the two mantissas (at most 15 digits
+ * each) is under 2^53, else by big.js. The same two decimals as in one of the last two calls
+ * give that call's product itself (decimals are immutable): a fill's price × quantity is asked
+ * by the fee, the order, the ledger and the round trip, and they share one value.
+ *
+ * @example
+ * multiplyDecimals(fill.price, fill.quantity).toFixed(); // the fill's notional
+ */
+export function multiplyDecimals(x: Decimal, y: Decimal): Decimal {
+  const r = recent;
+  if (lastX[r] === x && lastY[r] === y) return lastProduct[r]!;
+  const other = 1 - r;
+  if (lastX[other] === x && lastY[other] === y) {
+    recent = other;
+    return lastProduct[other]!;
+  }
+  const product = productOf(x, y);
+  lastX[other] = x;
+  lastY[other] = y;
+  lastProduct[other] = product;
+  recent = other;
+  return product;
+}
+
+function productOf(x: Decimal, y: Decimal): Decimal {
+  const sign = x.s === y.s ? 1 : -1;
+  if (x.c[0] === 0 || y.c[0] === 0) return make(sign, 0, [0]);
+  // NaN past 15 digits fails the bound
+  const m = mantissa(x) * mantissa(y);
+  if (m < TWO_POW_53) return fromInteger(sign, m, x.e - x.c.length + 1 + (y.e - y.c.length + 1));
+  bigJsCalls++;
+  return x.times(y);
 }
 
 /**
@@ -134,6 +211,12 @@ function make(sign: number, e: number, c: number[]): Decimal {
   // double in every decimal made here (16 more bytes each). `| 0` keeps it a small integer.
   return new Made(sign, e | 0, c);
 }
+
+/**
+ * The +0 every zero sum is (big.js's n − n), one value: an order's leaves, a position or a round
+ * trip back to zero would otherwise each make one.
+ */
+const POSITIVE_ZERO = make(1, 0, [0]);
 
 /** ±q × 10^power for a safe integer q ≥ 0 (a zero keeps `sign`, as big.js's quotients do). */
 function fromInteger(sign: number, q: number, power: number): Decimal {

@@ -1,6 +1,7 @@
 import type { MessageBus } from '../bus/message-bus.js';
 import { Topics } from '../bus/topics.js';
-import { toDecimal, type Decimal } from '../core/decimal.js';
+import type { Decimal } from '../core/decimal.js';
+import { decimalOf } from '../core/scaled-decimal.js';
 import type { Bar, TradeTick } from './market-data.js';
 
 /**
@@ -15,7 +16,8 @@ import type { Bar, TradeTick } from './market-data.js';
  */
 export class DataEngine {
   readonly #last = new Map<string, number>();
-  readonly #lastDecimal = new Map<string, Decimal>();
+  /** The last price as a decimal once asked; null when the price changed since. */
+  readonly #lastDecimal = new Map<string, Decimal | null>();
   readonly #marks = new Map<string, Decimal>();
   readonly #barTopics = new Map<string, string>();
   readonly #tradeTopics = new Map<string, string>();
@@ -48,7 +50,7 @@ export class DataEngine {
     if (cached) return cached;
     const n = this.#last.get(instrumentId);
     if (n === undefined) return null;
-    const d = toDecimal(n);
+    const d = decimalOf(n);
     this.#lastDecimal.set(instrumentId, d);
     return d;
   }
@@ -65,7 +67,8 @@ export class DataEngine {
   #setLast(instrumentId: string, price: number): void {
     if (this.#last.get(instrumentId) === price) return;
     this.#last.set(instrumentId, price);
-    this.#lastDecimal.delete(instrumentId);
+    // Kept as null, not deleted: a map emptied by a delete is reallocated (V8 shrinks it).
+    this.#lastDecimal.set(instrumentId, null);
   }
 }
 

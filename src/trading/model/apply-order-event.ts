@@ -1,7 +1,8 @@
 import { assertNever, InvariantError } from '../core/errors.js';
-import { addDecimals, compareDecimals, signOf } from '../core/scaled-decimal.js';
+import { addDecimals, compareDecimals, multiplyDecimals, signOf } from '../core/scaled-decimal.js';
+import type { Decimal } from '../core/decimal.js';
 import type { Quantity } from '../core/money.js';
-import { copyOrder, type Order, type OrderState } from './order.js';
+import { copyOrder, type Order } from './order.js';
 import type { OrderEvent } from './order-events.js';
 import { closedButFillable, transition } from './order-state-machine.js';
 import type { OrderStatus } from './order-types.js';
@@ -21,15 +22,7 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
       `${event.kind} for ${event.clientOrderId} applied to ${order.clientOrderId}`,
     );
   }
-  const next = (status: OrderStatus, extra: Partial<OrderState> = {}): Order =>
-    copyOrder(order, {
-      status: transition(order.status, status),
-      venueOrderId: extra.venueOrderId !== undefined ? extra.venueOrderId : order.venueOrderId,
-      filledQuantity: extra.filledQuantity ?? order.filledQuantity,
-      filledNotional: extra.filledNotional ?? order.filledNotional,
-      reason: extra.reason !== undefined ? extra.reason : order.reason,
-      updatedAt: event.ts,
-    });
+  const ts = event.ts;
   switch (event.kind) {
     case 'OrderInitialized':
       throw new InvariantError(
@@ -38,23 +31,23 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
         `order ${order.clientOrderId} is already initialized`,
       );
     case 'OrderDenied':
-      return next('DENIED', { reason: event.reason });
+      return moved(order, ts, 'DENIED', event.reason);
     case 'OrderSubmitted':
-      return next('SUBMITTED');
+      return moved(order, ts, 'SUBMITTED');
     case 'OrderAccepted':
-      return next('ACCEPTED', { venueOrderId: event.venueOrderId });
+      return moved(order, ts, 'ACCEPTED', undefined, event.venueOrderId);
     case 'OrderRejected':
-      return next('REJECTED', { reason: event.reason });
+      return moved(order, ts, 'REJECTED', event.reason);
     case 'OrderUnknown':
-      return next('UNKNOWN', { reason: event.reason });
+      return moved(order, ts, 'UNKNOWN', event.reason);
     case 'OrderPendingCancel':
-      return next('PENDING_CANCEL');
+      return moved(order, ts, 'PENDING_CANCEL');
     case 'OrderCancelRejected':
-      return next(signOf(order.filledQuantity) > 0 ? 'PARTIALLY_FILLED' : 'ACCEPTED');
+      return moved(order, ts, signOf(order.filledQuantity) > 0 ? 'PARTIALLY_FILLED' : 'ACCEPTED');
     case 'OrderCanceled':
-      return next('CANCELED', { reason: event.reason });
+      return moved(order, ts, 'CANCELED', event.reason);
     case 'OrderExpired':
-      return next('EXPIRED', { reason: event.reason });
+      return moved(order, ts, 'EXPIRED', event.reason);
     case 'OrderFilled': {
       const fill = event.fill;
       if (fill.side !== order.side) {
@@ -72,17 +65,47 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
           `fill ${fill.tradeId} overfills ${order.clientOrderId}`,
         );
       }
-      const amounts = {
-        filledQuantity: filled,
-        filledNotional: addDecimals(order.filledNotional, fill.price.times(fill.quantity)),
-      };
+      const notional = addDecimals(
+        order.filledNotional,
+        multiplyDecimals(fill.price, fill.quantity),
+      );
       // A trade made before a cancel or expiry took effect, reported after it: the order stays
       // closed and its filled amounts count the trade.
       if (closedButFillable(order.status))
-        return copyOrder(order, { ...order, ...amounts, updatedAt: event.ts });
-      return next(filled.eq(order.quantity) ? 'FILLED' : 'PARTIALLY_FILLED', amounts);
+        return copyOrder(order, {
+          ...order,
+          filledQuantity: filled,
+          filledNotional: notional,
+          updatedAt: ts,
+        });
+      const status = compareDecimals(filled, order.quantity) === 0 ? 'FILLED' : 'PARTIALLY_FILLED';
+      return moved(order, ts, status, undefined, undefined, filled, notional);
     }
     default:
       return assertNever(event);
   }
+}
+
+/**
+ * The order moved to `status` by an event at `ts` (the transition checked): a reason or venue
+ * order id given (not undefined) replaces the order's, and so do filled amounts. A function, not a
+ * closure made for each event.
+ */
+function moved(
+  order: Order,
+  ts: number,
+  status: OrderStatus,
+  reason?: string,
+  venueOrderId?: string,
+  filledQuantity: Quantity = order.filledQuantity,
+  filledNotional: Decimal = order.filledNotional,
+): Order {
+  return copyOrder(order, {
+    status: transition(order.status, status),
+    venueOrderId: venueOrderId !== undefined ? venueOrderId : order.venueOrderId,
+    filledQuantity,
+    filledNotional,
+    reason: reason !== undefined ? reason : order.reason,
+    updatedAt: ts,
+  });
 }

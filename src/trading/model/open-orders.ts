@@ -113,16 +113,14 @@ export class OpenOrders {
     // Stryker disable next-line EqualityOperator: unobservable, one step past the end counts under an undefined key that no scope reads
     for (let i = 0; i < keys.scopes.length; i++) {
       const key = keys.scopes[i]!;
-      const n = (this.#counts.get(key) ?? 0) + sign;
-      // Stryker disable next-line ConditionalExpression: equivalent, a kept 0 reads as the 0 of an absent key
-      if (n === 0) this.#counts.delete(key);
-      else this.#counts.set(key, n);
+      // A total back at zero keeps its key (a 0, and ZERO for a sum, read as an absent key does):
+      // a map emptied by deletes is reallocated by V8, and the next order adds the key again.
+      this.#counts.set(key, (this.#counts.get(key) ?? 0) + sign);
       const leavesKey = leavesKeys[i]!;
       const before = this.#leaves.get(leavesKey) ?? ZERO;
       const sum = sign === 1 ? addDecimals(before, leaves) : subtractDecimals(before, leaves);
-      // Stryker disable next-line ConditionalExpression: equivalent, a kept 0 reads as the 0 of an absent key
-      if (signOf(sum) === 0) this.#leaves.delete(leavesKey);
-      else this.#leaves.set(leavesKey, sum);
+      // Stryker disable next-line ConditionalExpression: equivalent, a zero sum is +0 (n − n), the value ZERO has
+      this.#leaves.set(leavesKey, signOf(sum) === 0 ? ZERO : sum);
     }
     if (o.side !== 'BUY') return;
     const price = o.price ?? o.triggerPrice;

@@ -1,5 +1,11 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
-import { addDecimals, compareDecimals, signOf } from '../core/scaled-decimal.js';
+import {
+  addDecimals,
+  compareDecimals,
+  multiplyDecimals,
+  signOf,
+  subtractDecimals,
+} from '../core/scaled-decimal.js';
 import type { Fill } from './fill.js';
 
 /** One open lot: a signed quantity (negative for short) bought or sold at one price. */
@@ -84,11 +90,11 @@ export function applyFill(pos: Position, fill: Fill): PositionChange {
     const direction = signOf(lot.quantity) > 0 ? 1 : -1;
     // × direction as a negation: big.js's × 1 and × -1 give the same value and sign of zero as
     // the value itself and its negation, without parsing the number each time.
-    const gain = fill.price.minus(lot.price).times(closeQty);
+    const gain = multiplyDecimals(subtractDecimals(fill.price, lot.price), closeQty);
     realized = addDecimals(realized, direction === 1 ? gain : gain.neg());
     const closed = direction === 1 ? closeQty : closeQty.neg();
-    const left = lot.quantity.minus(closed);
-    remaining = remaining.plus(closed);
+    const left = subtractDecimals(lot.quantity, closed);
+    remaining = addDecimals(remaining, closed);
     if (signOf(left) !== 0) lots.push({ quantity: left, price: lot.price });
   }
   if (signOf(remaining) !== 0) lots.push({ quantity: remaining, price: fill.price });

@@ -1,5 +1,5 @@
 import { toDecimal, ZERO, type Decimal, type DecimalInput } from '../core/decimal.js';
-import { signOf } from '../core/scaled-decimal.js';
+import { addDecimals, multiplyDecimals, signOf, subtractDecimals } from '../core/scaled-decimal.js';
 import type { Fill } from '../model/fill.js';
 import { applyFill, flatPosition, unrealizedPnl, type Position } from '../model/position.js';
 import { bookedFill, type FillCurrencies } from './booked-fill.js';
@@ -46,12 +46,18 @@ export class Ledger {
     // Stryker disable next-line ConditionalExpression: equivalent, calling #addOwner for the sole owner only starts per-owner books earlier
     if (owner !== this.#soleOwner) this.#addOwner(owner);
     const { quote } = currencies;
-    const notional = fill.price.times(fill.quantity);
+    const notional = multiplyDecimals(fill.price, fill.quantity);
     const cash = this.cash(quote);
-    this.#cash.set(quote, fill.side === 'BUY' ? cash.minus(notional) : cash.plus(notional));
+    this.#cash.set(
+      quote,
+      fill.side === 'BUY' ? subtractDecimals(cash, notional) : addDecimals(cash, notional),
+    );
     const booked = bookedFill(fill, currencies);
     if (booked === fill)
-      this.#cash.set(fill.fee.currency, this.cash(fill.fee.currency).minus(fill.fee.amount));
+      this.#cash.set(
+        fill.fee.currency,
+        subtractDecimals(this.cash(fill.fee.currency), fill.fee.amount),
+      );
     const change = applyFill(this.position(fill.instrumentId), booked);
     this.#positions.set(fill.instrumentId, change.position);
     if (this.#owned) {
@@ -62,7 +68,7 @@ export class Ledger {
       );
     }
     this.#trips.onFill(booked, change);
-    this.#fees = this.#fees.plus(booked.fee.amount);
+    this.#fees = addDecimals(this.#fees, booked.fee.amount);
     this.#fills++;
   }
 

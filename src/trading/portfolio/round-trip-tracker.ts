@@ -1,5 +1,12 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
-import { addDecimals, compareDecimals, divide, signOf } from '../core/scaled-decimal.js';
+import {
+  addDecimals,
+  compareDecimals,
+  divide,
+  multiplyDecimals,
+  signOf,
+  subtractDecimals,
+} from '../core/scaled-decimal.js';
 import type { Fill } from '../model/fill.js';
 import type { PositionChange } from '../model/position.js';
 
@@ -56,21 +63,21 @@ export class RoundTripTracker {
       if (!closing) {
         trip.size = addDecimals(trip.size, qty);
         if (compareDecimals(trip.size, trip.maxSize) > 0) trip.maxSize = trip.size;
-        trip.entryNotional = addDecimals(trip.entryNotional, fill.price.times(qty));
+        trip.entryNotional = addDecimals(trip.entryNotional, multiplyDecimals(fill.price, qty));
         trip.entryQuantity = addDecimals(trip.entryQuantity, qty);
         trip.fees = addDecimals(trip.fees, fee);
         return;
       }
       const closeQty = compareDecimals(qty, trip.size) > 0 ? trip.size : qty;
       const closeFee =
-        compareDecimals(closeQty, qty) === 0 ? fee : divide(fee.times(closeQty), qty);
-      trip.size = trip.size.minus(closeQty);
-      trip.exitNotional = addDecimals(trip.exitNotional, fill.price.times(closeQty));
+        compareDecimals(closeQty, qty) === 0 ? fee : divide(multiplyDecimals(fee, closeQty), qty);
+      trip.size = subtractDecimals(trip.size, closeQty);
+      trip.exitNotional = addDecimals(trip.exitNotional, multiplyDecimals(fill.price, closeQty));
       trip.exitQuantity = addDecimals(trip.exitQuantity, closeQty);
       trip.grossPnl = addDecimals(trip.grossPnl, change.realized);
       trip.fees = addDecimals(trip.fees, closeFee);
-      qty = qty.minus(closeQty);
-      fee = fee.minus(closeFee);
+      qty = subtractDecimals(qty, closeQty);
+      fee = subtractDecimals(fee, closeFee);
       if (signOf(trip.size) !== 0) return;
       this.closed.push({
         instrumentId: id,
@@ -95,7 +102,7 @@ export class RoundTripTracker {
       openedAt: fill.ts,
       size: qty,
       maxSize: qty,
-      entryNotional: fill.price.times(qty),
+      entryNotional: multiplyDecimals(fill.price, qty),
       entryQuantity: qty,
       exitNotional: ZERO,
       exitQuantity: ZERO,

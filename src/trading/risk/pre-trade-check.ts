@@ -1,5 +1,10 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
-import { compareDecimals, signOf } from '../core/scaled-decimal.js';
+import {
+  compareDecimals,
+  multiplyDecimals,
+  signOf,
+  subtractDecimals,
+} from '../core/scaled-decimal.js';
 import { Reason, type ReasonCode } from '../core/reason-codes.js';
 import type { Instrument } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
@@ -52,7 +57,7 @@ export function buyCost(
 ): Decimal {
   const p = valuationPrice(order, lastPrice);
   if (p === null) return ZERO;
-  return qty.times(p).times(onePlusFeeRate(inst, feeClass(order)));
+  return multiplyDecimals(multiplyDecimals(qty, p), onePlusFeeRate(inst, feeClass(order)));
 }
 
 /**
@@ -126,7 +131,7 @@ export function preTradeCheck(order: Order, inst: Instrument, view: RiskView): D
   }
   const ref = valuationPrice(order, view.lastPrice);
   if (ref === null) return deny(Reason.NO_REFERENCE_PRICE, 'no market price is known yet');
-  if (compareDecimals(order.quantity.times(ref), inst.minNotional) < 0) {
+  if (compareDecimals(multiplyDecimals(order.quantity, ref), inst.minNotional) < 0) {
     return deny(
       Reason.NOTIONAL_BELOW_MIN,
       `notional is below the minimum ${inst.minNotional.toFixed()}`,
@@ -147,7 +152,7 @@ export function preTradeCheck(order: Order, inst: Instrument, view: RiskView): D
     }
   }
   if (order.side === 'SELL' && !view.allowShort) {
-    const available = view.position.minus(view.openSellQuantity);
+    const available = subtractDecimals(view.position, view.openSellQuantity);
     if (compareDecimals(order.quantity, available) > 0) {
       return deny(
         Reason.INSUFFICIENT_POSITION,

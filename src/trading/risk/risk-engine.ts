@@ -33,6 +33,9 @@ import { PriceWindow } from './price-window.js';
 import { DEFAULT_RISK_WINDOW_MS, type LimitSet, type RiskLimits } from './risk-limits.js';
 import { TradingStates, type TradingState } from './trading-state.js';
 
+/** The limit sets of an engine without limits (one value, not an array per order). */
+const NO_LIMITS: readonly RiskLimits[] = [];
+
 /**
  * What the risk engine reads: instruments, cash, positions, open orders and last prices. A
  * denial goes to the OMS as an `OrderDenied` report on the bus.
@@ -186,8 +189,8 @@ export class RiskEngine {
     for (const [k, t] of this.#recent) if (t < horizon) this.#recent.delete(k);
   }
 
-  #all(): RiskLimits[] {
-    return this.settings.limits ? allLimits(this.settings.limits) : [];
+  #all(): readonly RiskLimits[] {
+    return this.settings.limits ? allLimits(this.settings.limits) : NO_LIMITS;
   }
 
   /** True when some limit set uses this limit (so its bookkeeping is needed). */
@@ -331,7 +334,7 @@ export class RiskEngine {
     }
     // Stryker disable next-line ConditionalExpression: equivalent when true, `self` is this order, in this instrument
     if (self?.side === 'BUY' && self.instrumentId === inst.id)
-      reserved = reserved.minus(buyCost(self, inst, last, leavesQuantity(self)));
+      reserved = subtractDecimals(reserved, buyCost(self, inst, last, leavesQuantity(self)));
     const openSell = leavesApart(open.leaves(account, inst.id, 'SELL'), self, 'SELL');
     const openBuy = leavesApart(open.leaves(account, inst.id, 'BUY'), self, 'BUY');
     return {
@@ -347,7 +350,7 @@ export class RiskEngine {
 
 /** `total` without the leaves of `self` when it is on that side. */
 function leavesApart(total: Decimal, self: Order | undefined, side: Order['side']): Decimal {
-  return self?.side === side ? total.minus(leavesQuantity(self)) : total;
+  return self?.side === side ? subtractDecimals(total, leavesQuantity(self)) : total;
 }
 
 /** What makes two orders "the same" for the duplicate guard. */

@@ -2,7 +2,13 @@ import type { FaultSettings } from '../../../src/simulators/binance/faults.js';
 import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { defineStrategy } from '../../../src/trading/strategy/index.js';
 import { until } from '../../support/until.js';
-import { nowSim, revealed, runLiveNode, storeVersusVenue } from './live-node-harness.js';
+import {
+  nowSim,
+  revealed,
+  runLiveNode,
+  storeVersusVenue,
+  type NodeProbe,
+} from './live-node-harness.js';
 
 /** Every bar: cancels what is open, then buys at market or rests a buy just under the close. */
 const mixed = defineStrategy({
@@ -53,20 +59,32 @@ describe('kairos live under every simulator fault, alone and combined', () => {
     async (_name, faults) => {
       const s = await nowSim();
       sim = s.sim;
-      let setAt = 0;
+      const probe: NodeProbe = {};
       const run = await runLiveNode(
         sim,
         revealed(sim, s.bars, 10, async (i) => {
-          if (i === 1) {
-            setAt = Date.now();
-            sim.faults.set(faults);
-          }
-          // Any ban is over before the last bars: they reconcile and trade again.
+          if (i === 1) sim.faults.set(faults);
+          // Any ban is over before the last bars: they reconcile and trade again. The node
+          // has heard every 429/418 the venue sent (one at least) and its ban from them is over:
+          // it lasts until the later of each answer's Retry-After and its "banned until", so a
+          // ban of the venue's that began is over too. (A 418 still to come, the fault's next
+          // step, comes with the node's next read, as it did after a fixed wait.)
           if (i === 7 && faults.rateLimit)
-            await until(() => Date.now() > setAt + 3500, 6000, 'bans to end');
+            await until(
+              () => {
+                const { rateLimited, banned } = sim.faults.stats;
+                const heard = probe.bansHeard!();
+                return (
+                  heard > 0 && heard === rateLimited + banned && probe.bannedUntil!() === undefined
+                );
+              },
+              10_000,
+              'bans to end',
+            );
           if (i === 8) sim.faults.set({ dropOrderResponseRate: 0, rejectNextOrders: null });
         }),
         { strategy: mixed, onStop: 'cancel', inflightCheckMs: 1 },
+        { probe },
       );
       try {
         expect(run.error).toBeUndefined();

@@ -49,6 +49,14 @@ export interface LiveRun {
   readonly orders: OrderRepository;
 }
 
+/** What a test may ask of a running node (filled in by `runLiveNode` before the first bar). */
+export interface NodeProbe {
+  /** Until when (epoch ms) the node's request gate holds a ban from a 429/418; undefined: none. */
+  bannedUntil?: () => number | undefined;
+  /** How many 429/418 answers the node's request gate has recorded as bans. */
+  bansHeard?: () => number;
+}
+
 /**
  * `kairos live` in-process: a TradingNode with ccxt's real `binance` (REST, behind the request
  * gate) and `pro.binance` (user-data stream) against the simulator, on a fresh store. `feed`
@@ -58,7 +66,7 @@ export async function runLiveNode(
   sim: BinanceSim,
   feed: AsyncIterable<readonly Bar[]>,
   over: Partial<TradingNodeConfig> & Pick<TradingNodeConfig, 'strategy'>,
-  options: { store?: Awaited<ReturnType<typeof freshStore>> } = {},
+  options: { store?: Awaited<ReturnType<typeof freshStore>>; probe?: NodeProbe } = {},
 ): Promise<LiveRun> {
   const alerts: Alert[] = [];
   const logs: string[] = [];
@@ -76,6 +84,11 @@ export async function runLiveNode(
     },
   });
   const exchange = built.exchange;
+  if (options.probe) {
+    const gate = built.gate;
+    options.probe.bannedUntil = () => gate?.bannedUntil()?.untilMs;
+    options.probe.bansHeard = () => gate?.bans ?? 0;
+  }
   const { exchange: stream } = await createExchange({
     exchangeId: 'binance',
     apiKey: sim.apiKey,

@@ -257,6 +257,19 @@ describe('Config', () => {
     );
   });
 
+  it("reads Postgres's idle-in-transaction timeout, default 10000, at least a second", () => {
+    expect(loadConfig({}).databaseIdleInTransactionMs).toBe(10_000);
+    expect(
+      loadConfig({ DATABASE_IDLE_IN_TRANSACTION_MS: '3000' }).databaseIdleInTransactionMs,
+    ).toBe(3_000);
+    expect(() => loadConfig({ DATABASE_IDLE_IN_TRANSACTION_MS: '999' })).toThrow(
+      'DATABASE_IDLE_IN_TRANSACTION_MS: must be an integer 1000-600000, was "999"',
+    );
+    expect(() => loadConfig({ DATABASE_IDLE_IN_TRANSACTION_MS: '1.5e3' })).toThrow(
+      'DATABASE_IDLE_IN_TRANSACTION_MS: must be an integer 1000-600000',
+    );
+  });
+
   it('reads the WebSocket resume bound, default 10000', () => {
     expect(loadConfig({}).wsResumeEvents).toBe(10_000);
     expect(loadConfig({ KAIROS_WS_RESUME_EVENTS: '50' }).wsResumeEvents).toBe(50);

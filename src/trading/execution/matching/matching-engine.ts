@@ -2,7 +2,13 @@ import { Dec, toDecimal, type Decimal } from '../../core/decimal.js';
 import { money, price as toPrice, type Money, type Price } from '../../core/money.js';
 import type { Liquidity, OrderType, TimeInForce } from '../../model/order-types.js';
 import { snapPrice, snapQuantity } from '../../model/snap.js';
-import { compareDecimals, decimalOf, decimalToNumber, signOf } from '../../core/scaled-decimal.js';
+import {
+  compareDecimals,
+  decimalOf,
+  decimalToNumber,
+  multiplyDecimals,
+  signOf,
+} from '../../core/scaled-decimal.js';
 import { firstTouch } from './intrabar-path.js';
 
 /** The asset a buy's commission is charged in: the quote paid, or the base received (Binance). */
@@ -189,7 +195,7 @@ export class MatchingEngine {
     quote: string,
   ): Money {
     const inBase = side === 'BUY' && this.#buyFeeInBase;
-    let amount = (inBase ? quantity : price.times(quantity)).times(rate);
+    let amount = multiplyDecimals(inBase ? quantity : multiplyDecimals(price, quantity), rate);
     if (this.#feeDecimals !== undefined) amount = amount.round(this.#feeDecimals, Dec.roundHalfUp);
     return money(amount, inBase ? base : quote);
   }

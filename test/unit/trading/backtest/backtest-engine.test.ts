@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { BacktestEngine } from '../../../../src/trading/backtest/backtest-engine.js';
+import { KairosError } from '../../../../src/trading/core/errors.js';
 import type { Bar } from '../../../../src/trading/data/market-data.js';
 import { defineStrategy } from '../../../../src/trading/strategy/define-strategy.js';
 import { param } from '../../../../src/trading/strategy/params.js';
@@ -139,5 +141,67 @@ describe('strategy state', () => {
       cash: '100',
     }).runBars(source(bars([1, 2, 3, 2])));
     expect(run.finalState).toEqual({ lastSign: -1 });
+  });
+
+  it('shows the last `history` bars (any count asked) and the last close, after any number of bars', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(
+          fc.oneof(fc.integer({ min: 0, max: 60 }), fc.constantFrom(Infinity, -3, 2.7, -0.5)),
+          { minLength: 1, maxLength: 250 },
+        ),
+        async (history, counts) => {
+          const seen: Bar[] = [];
+          const prices: (number | null)[] = [];
+          const strategy = defineStrategy({
+            name: 'window',
+            history,
+            init(ctx) {
+              prices.push(ctx.lastPrice());
+              return {};
+            },
+            onBar(ctx, bar) {
+              seen.push(bar);
+              prices.push(ctx.lastPrice());
+              const count = counts[(seen.length - 1) % counts.length]!;
+              // the window, then its last floor(count) bars (all of them past them)
+              const held = seen.slice(-history);
+              const k = Math.max(0, Math.floor(count));
+              const expected = k >= held.length ? held : held.slice(held.length - k);
+              expect(ctx.bars(count)).toEqual(expected);
+            },
+          });
+          const closes = counts.map((_, i) => 10 + ((i * 7) % 13) / 4);
+          await new BacktestEngine({ instrument: inst, strategy, cash: '1000' }).runBars(
+            source(bars(closes)),
+          );
+          expect(prices).toEqual([null, ...closes]);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('refuses a bar that opens before the previous one closed, naming both times', async () => {
+    const [a, b] = bars([10, 11]);
+    const overlapping = { ...b!, openTime: a!.closeTime - 1 };
+    await expect(
+      new BacktestEngine({ instrument: inst, strategy: smaCross, cash: '1000' }).runBars(
+        source([a!, overlapping]),
+      ),
+    ).rejects.toThrow(
+      new KairosError(
+        'DATA_ORDER',
+        `bar at ${a!.closeTime - 1} opens before the previous bar closed (${a!.closeTime})`,
+      ),
+    );
+    // a bar that opens exactly at the previous close, or one that repeats a time, is in order
+    const run = await new BacktestEngine({
+      instrument: inst,
+      strategy: smaCross,
+      cash: '1000',
+    }).runBars(source([a!, b!, { ...b!, openTime: b!.closeTime, closeTime: b!.closeTime }]));
+    expect(run.events).toBe(3);
   });
 });

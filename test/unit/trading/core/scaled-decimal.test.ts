@@ -11,6 +11,7 @@ import {
   divideRounded,
   exactQuotient,
   fromScaled,
+  multiplyDecimals,
   scaledInteger,
   signOf,
   subtractDecimals,
@@ -160,13 +161,16 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
       ]);
   });
 
-  it('adds and subtracts as big.js does, sharing the other side when one is zero', () => {
+  it('adds, subtracts and multiplies as big.js does, sharing the other side of a sum when one is zero', () => {
     // Zeros of both signs on either side: big.js's sum of two zeros takes a sign by its own rule.
     const withZeros = fc.oneof(decimal, fc.constantFrom(Dec(0), Dec('-0'), Dec(0).neg()));
     fc.assert(
       fc.property(withZeros, withZeros, (x, y) => {
         expect(exact(addDecimals(x, y))).toEqual(exact(x.plus(y)));
         expect(exact(subtractDecimals(x, y))).toEqual(exact(x.minus(y)));
+        expect(exact(multiplyDecimals(x, y))).toEqual(exact(x.times(y)));
+        // asked again (the product kept from the last calls): the same value
+        expect(exact(multiplyDecimals(x, y))).toEqual(exact(x.times(y)));
       }),
       { numRuns: 3000 },
     );
@@ -182,6 +186,31 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
       expect(exact(addDecimals(a, b))).toEqual(exact(a.plus(b)));
       expect(exact(subtractDecimals(a, b))).toEqual(exact(a.minus(b)));
     }
+  });
+
+  it('gives every zero sum of two non-zero decimals as one value, the +0 big.js gives', () => {
+    const zero = subtractDecimals(Dec('10'), Dec('10'));
+    expect(exact(zero)).toEqual(exact(Dec('10').minus(Dec('10'))));
+    expect(addDecimals(Dec('-2.5'), Dec('2.5'))).toBe(zero);
+    expect(subtractDecimals(Dec('0.001'), Dec('1e-3'))).toBe(zero);
+  });
+
+  it('gives the product of the same two decimals as one of the last two calls as that value itself', () => {
+    const [price, qty, rate, other] = [Dec('101.37'), Dec('10'), Dec('0.001'), Dec('3')];
+    const notional = multiplyDecimals(price, qty);
+    expect(multiplyDecimals(price, qty)).toBe(notional);
+    const fee = multiplyDecimals(notional, rate);
+    expect(multiplyDecimals(price, qty)).toBe(notional); // the older of the two
+    // a third product replaces the one asked least recently (the fee), not the notional
+    const third = multiplyDecimals(other, qty);
+    expect(multiplyDecimals(price, qty)).toBe(notional);
+    expect(multiplyDecimals(other, qty)).toBe(third);
+    expect(multiplyDecimals(notional, rate)).not.toBe(fee);
+    expect(exact(multiplyDecimals(notional, rate))).toEqual(exact(fee));
+    // equal values in other decimals are another pair: computed, the same value
+    const again = multiplyDecimals(Dec('101.37'), Dec('10'));
+    expect(again).not.toBe(notional);
+    expect(exact(again)).toEqual(exact(notional));
   });
 
   it('divides as big.js does: 30 places, half-even, then rounded again when asked', () => {
@@ -321,6 +350,16 @@ function paths<T>(run: () => T): { value: T; bigJs: number; bigInt: number } {
   return { value, bigJs: fast.bigJsCalls - bigJs, bigInt: fast.bigIntDivisions - bigInt };
 }
 
+/** Checks each pair both ways round and with either side negated. */
+function eachWay(pairs: [string, string][], check: (x: Decimal, y: Decimal) => void): void {
+  for (const [a, b] of pairs) {
+    check(Dec(a), Dec(b));
+    check(Dec(b), Dec(a));
+    check(Dec(a).neg(), Dec(b));
+    check(Dec(a), Dec(b).neg());
+  }
+}
+
 /** A decimal of 1 to 17 significant digits (the last not 0) whose last digit is at 10^-25…10^25. */
 const decimalAt = fc
   .tuple(
@@ -387,6 +426,78 @@ describe('the fast path handles every value of its documented range (its speed i
       expect(exact(made.value)).toEqual(exact(Dec(v)));
       expect(made.bigJs).toBe(1);
     }
+  });
+
+  it('adds and subtracts on safe integers every two non-zero decimals of at most 15 digits that fit under 2^53 on a common place', () => {
+    // The range: both non-zero, at most 15 digits each, the coarser one's last digit at most
+    // 10^22 above the finer one's, each aligned on the finer place and the result under 2^53.
+    const inRange = (x: Decimal, y: Decimal, ySign: number) => {
+      if (!x.c[0] || !y.c[0] || x.c.length > 15 || y.c.length > 15) return false;
+      const px = x.e - x.c.length + 1;
+      const py = y.e - y.c.length + 1;
+      const p = Math.min(px, py);
+      if (px - p > 22 || py - p > 22) return false;
+      const limit = 2n ** 53n;
+      const ax = BigInt(x.c.join('')) * 10n ** BigInt(px - p);
+      const ay = BigInt(y.c.join('')) * 10n ** BigInt(py - p);
+      const sum = BigInt(x.s) * ax + BigInt(ySign) * ay;
+      return ax < limit && ay < limit && sum < limit && -sum < limit;
+    };
+    const check = (x: Decimal, y: Decimal) => {
+      const sum = paths(() => addDecimals(x, y));
+      expect(exact(sum.value)).toEqual(exact(x.plus(y)));
+      expect(sum.bigJs).toBe(x.c[0] && y.c[0] && !inRange(x, y, y.s) ? 1 : 0);
+      const difference = paths(() => subtractDecimals(x, y));
+      expect(exact(difference.value)).toEqual(exact(x.minus(y)));
+      expect(difference.bigJs).toBe(x.c[0] && y.c[0] && !inRange(x, y, -y.s) ? 1 : 0);
+    };
+    fc.assert(fc.property(decimalAt, decimalAt, check), { numRuns: 3000 });
+    fc.assert(fc.property(gridDecimal, gridDecimal, check), { numRuns: 1000 });
+    // the edges: 2^53 − 1 and 2^53 as an aligned mantissa and as a sum, 15 and 16 digits,
+    // last places 22 and 23 apart, equal values (a +0)
+    const cases: [string, string][] = [
+      ['900719925474099.1', '0.0000000000000001'],
+      ['900719925474099.2', '0.0000000000000001'],
+      ['4503599627370496', '1'],
+      ['450359962737049', '450359962737049'],
+      ['4503599627370.49', '4503599627370.50'],
+      ['4503599627370.49', '4503599627370.48'],
+      ['999999999999999', '1'],
+      ['9999999999999999', '1'],
+      ['1e22', '1'],
+      ['1e23', '1'],
+      ['1e-22', '1'],
+      ['1e-23', '1'],
+      ['101.37', '101.37'],
+      ['-101.37', '101.37'],
+    ];
+    eachWay(cases, check);
+  });
+
+  it('multiplies on safe integers every two decimals whose mantissas multiply to under 2^53', () => {
+    const check = (x: Decimal, y: Decimal) => {
+      const fits =
+        !x.c[0] ||
+        !y.c[0] ||
+        (x.c.length <= 15 &&
+          y.c.length <= 15 &&
+          BigInt(x.c.join('')) * BigInt(y.c.join('')) < 2n ** 53n);
+      // two fresh decimals: never one of the last products
+      const product = paths(() => multiplyDecimals(Dec(x), Dec(y)));
+      expect(exact(product.value)).toEqual(exact(x.times(y)));
+      expect(product.bigJs).toBe(fits ? 0 : 1);
+    };
+    fc.assert(fc.property(decimalAt, decimalAt, check), { numRuns: 3000 });
+    const edges: [string, string][] = [
+      ['94906265', '94906265'], // 9007199136250225 < 2^53
+      ['94906267', '94906267'], // 9007199515875289 > 2^53
+      ['4503599627370496', '1'], // 16 digits
+      ['450359962737049.6', '2'], // 2^53 − 8 with a 16-digit mantissa: past 15 digits
+      ['4503599627370.48', '2'],
+      ['0', '1234567890123456789'],
+      ['-0', '3'],
+    ];
+    eachWay(edges, check);
   });
 
   it('turns every decimal of at most 15 digits whose last digit is within 10^±22 into a number without big.js', () => {
