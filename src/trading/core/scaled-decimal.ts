@@ -75,6 +75,28 @@ export function compareDecimals(x: Decimal, y: Decimal): -1 | 0 | 1 {
 }
 
 /**
+ * The smaller of `x` and `y` by value, `y` when they are equal.
+ *
+ * @example
+ * smallerDecimal(lot.quantity.abs(), remaining.abs()); // what a fill closes of a lot
+ */
+export function smallerDecimal(x: Decimal, y: Decimal): Decimal {
+  // Stryker disable next-line EqualityOperator: equivalent, equal values are the same answer
+  return compareDecimals(x, y) < 0 ? x : y;
+}
+
+/**
+ * The larger of `x` and `y` by value, `y` when they are equal.
+ *
+ * @example
+ * largerDecimal(inst.takerFee, inst.makerFee); // the dearer fee rate
+ */
+export function largerDecimal(x: Decimal, y: Decimal): Decimal {
+  // Stryker disable next-line EqualityOperator: equivalent, equal values are the same answer
+  return compareDecimals(x, y) > 0 ? x : y;
+}
+
+/**
  * `x.plus(y)`, the same value and sign big.js gives, without a new decimal when one side is
  * zero: the other is returned as it is (decimals are immutable). A run keeps the amounts of
  * every order, fill and round trip for its report, and most start from zero (an order's first

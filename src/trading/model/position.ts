@@ -1,9 +1,9 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
 import {
   addDecimals,
-  compareDecimals,
   multiplyDecimals,
   signOf,
+  smallerDecimal,
   subtractDecimals,
 } from '../core/scaled-decimal.js';
 import type { Fill } from './fill.js';
@@ -85,7 +85,7 @@ export function applyFill(pos: Position, fill: Fill): PositionChange {
     // Opposite sign: this fill closes (part of) the lot.
     const lotQty = lot.quantity.abs();
     const remainingQty = remaining.abs();
-    const closeQty = compareDecimals(lotQty, remainingQty) < 0 ? lotQty : remainingQty;
+    const closeQty = smallerDecimal(lotQty, remainingQty);
     // Stryker disable next-line EqualityOperator: equivalent, a lot is never 0 (a closed lot is dropped)
     const direction = signOf(lot.quantity) > 0 ? 1 : -1;
     // × direction as a negation: big.js's × 1 and × -1 give the same value and sign of zero as

@@ -3,8 +3,10 @@ import {
   addDecimals,
   compareDecimals,
   divide,
+  largerDecimal,
   multiplyDecimals,
   signOf,
+  smallerDecimal,
   subtractDecimals,
 } from '../core/scaled-decimal.js';
 import type { Fill } from '../model/fill.js';
@@ -62,13 +64,13 @@ export class RoundTripTracker {
       const closing = (trip.side === 'LONG') === (fill.side === 'SELL');
       if (!closing) {
         trip.size = addDecimals(trip.size, qty);
-        if (compareDecimals(trip.size, trip.maxSize) > 0) trip.maxSize = trip.size;
+        trip.maxSize = largerDecimal(trip.size, trip.maxSize);
         trip.entryNotional = addDecimals(trip.entryNotional, multiplyDecimals(fill.price, qty));
         trip.entryQuantity = addDecimals(trip.entryQuantity, qty);
         trip.fees = addDecimals(trip.fees, fee);
         return;
       }
-      const closeQty = compareDecimals(qty, trip.size) > 0 ? trip.size : qty;
+      const closeQty = smallerDecimal(trip.size, qty);
       const closeFee =
         compareDecimals(closeQty, qty) === 0 ? fee : divide(multiplyDecimals(fee, closeQty), qty);
       trip.size = subtractDecimals(trip.size, closeQty);

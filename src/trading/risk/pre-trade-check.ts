@@ -1,6 +1,7 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
 import {
   compareDecimals,
+  largerDecimal,
   multiplyDecimals,
   signOf,
   subtractDecimals,
@@ -69,7 +70,7 @@ export function buyCost(
  */
 export function buyFeeRate(inst: Instrument, fee: FeeClass): Decimal {
   if (fee === 'maker') return inst.makerFee;
-  return compareDecimals(inst.takerFee, inst.makerFee) > 0 ? inst.takerFee : inst.makerFee;
+  return largerDecimal(inst.takerFee, inst.makerFee);
 }
 
 /** 1 + `buyFeeRate`, made once per instrument value and fee class (instruments are immutable). */

@@ -8,6 +8,7 @@ import {
   decimalToNumber,
   multiplyDecimals,
   signOf,
+  smallerDecimal,
 } from '../../core/scaled-decimal.js';
 import { firstTouch } from './intrabar-path.js';
 
@@ -147,7 +148,7 @@ export class MatchingEngine {
       if (typeof available === 'number' ? available <= 0 : available.lte(0)) return none;
       const cap = snapQuantity(decimalOf(available), grid.lotSize);
       if (o.timeInForce === 'FOK' && compareDecimals(cap, qty) < 0) return none;
-      if (compareDecimals(cap, qty) < 0) qty = cap;
+      qty = smallerDecimal(cap, qty);
     }
     if (signOf(qty) <= 0) return none;
     return { match: { price: fillPrice, quantity: qty, liquidity, at: 0 }, triggered };

@@ -11,9 +11,11 @@ import {
   divideRounded,
   exactQuotient,
   fromScaled,
+  largerDecimal,
   multiplyDecimals,
   scaledInteger,
   signOf,
+  smallerDecimal,
   subtractDecimals,
 } from '../../../../src/trading/core/scaled-decimal.js';
 import { averageFillPrice, initOrder, type Order } from '../../../../src/trading/model/order.js';
@@ -121,6 +123,28 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
     expect(exact(decimalOf('1.50'))).toEqual(exact(Dec('1.5')));
     for (const bad of [Number.NaN, Infinity, -Infinity, 'abc'])
       expect(() => decimalOf(bad)).toThrow(RangeError);
+  });
+
+  it('picks the smaller and the larger of two decimals by value, the second of two equal ones', () => {
+    fc.assert(
+      fc.property(decimal, decimal, (x, y) => {
+        const lo = smallerDecimal(x, y);
+        const hi = largerDecimal(x, y);
+        expect(lo.eq(x.lt(y) ? x : y)).toBe(true);
+        expect(hi.eq(x.gt(y) ? x : y)).toBe(true);
+        // one of the two given, never a copy
+        expect([x, y]).toContain(lo);
+        expect([x, y]).toContain(hi);
+        const same = x.plus(0); // equal to x, another object
+        expect(smallerDecimal(x, same)).toBe(same);
+        expect(largerDecimal(x, same)).toBe(same);
+      }),
+      { numRuns: 1000 },
+    );
+    expect(smallerDecimal(Dec('1.5'), Dec('1.25')).toFixed()).toBe('1.25');
+    expect(smallerDecimal(Dec('1.25'), Dec('1.5')).toFixed()).toBe('1.25');
+    expect(largerDecimal(Dec('-1.5'), Dec('-1.25')).toFixed()).toBe('-1.25');
+    expect(largerDecimal(Dec('-1.25'), Dec('-1.5')).toFixed()).toBe('-1.25');
   });
 
   it('compares as big.js does, on any two decimals, zeros of both signs and equal values', () => {
