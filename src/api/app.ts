@@ -32,6 +32,7 @@ import { PortfolioReads } from './portfolio-reads.js';
 import { StrategyOwners } from './strategy-owners.js';
 import { wsGateway } from './ws-gateway.js';
 import { riskSnapshot, sharedRead, type RiskAccount } from './risk-frames.js';
+import { redisRateLimitStore } from './rate-limit-store.js';
 
 // Each of our plugins named for Fastify by its function name (the name Fastify settles on
 // anyway): a plugin without one makes Fastify search every loaded module (`require.cache`) for
@@ -112,10 +113,14 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     // Per client address and user: the subject of a token that verifies, never one the client
     // merely asserts (a forged token would otherwise buy a fresh budget per made-up subject).
     keyGenerator: (req) => `${req.ip}|${verifiedSub(req.headers.authorization)}`,
+    // Counted in Redis (every instance shares the counts); Redis not answering refuses the
+    // request with 503 CACHE_UNAVAILABLE (the plugin's own store answered it 500).
     ...(ports.rateLimit?.redis
       ? {
-          redis: ports.rateLimit.redis,
-          nameSpace: `${ports.rateLimit.redisPrefix ?? 'kairos:'}api-rl:`,
+          store: redisRateLimitStore(
+            ports.rateLimit.redis,
+            `${ports.rateLimit.redisPrefix ?? 'kairos:'}api-rl:`,
+          ),
         }
       : {}),
     errorResponseBuilder: (_req, ctx) => ({

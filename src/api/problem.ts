@@ -52,6 +52,8 @@ const RETRY_AFTER_S: Readonly<Record<string, number>> = {
   // The database away: an account whose journal failed takes orders again within a lease round
   // of its answering again (`docs/scalability.md`, "Ownership").
   STORE_UNAVAILABLE: 2,
+  // Redis away, or late (the API's rate limit could not count the request).
+  CACHE_UNAVAILABLE: 2,
 };
 
 /** The `Retry-After` (seconds) of a code a client retries after a while; undefined for others. */

@@ -211,8 +211,11 @@ export class AuditRepository {
 /** The chain's last row: what the next append links to. */
 type Head = { seq: number; wallTs: number; hash: string };
 
-/** What a store's writers last wrote as the head: a hint, checked by the statement that uses it. */
-export type AuditHeadHint = { value: Head | null };
+/**
+ * What a store's writers last wrote as the head: a hint, checked by the statement that uses it.
+ * `turn` is the end of the last write queued by `inChainTurn`.
+ */
+export type AuditHeadHint = { value: Head | null; turn?: Promise<void> };
 
 const hints = new WeakMap<object, AuditHeadHint>();
 
@@ -221,6 +224,30 @@ export function auditHeadOf(db: Kysely<Schema>): AuditHeadHint {
   let hint = hints.get(db);
   if (!hint) hints.set(db, (hint = { value: null }));
   return hint;
+}
+
+/**
+ * Runs `write` once every write queued before it on `hint` has ended, one at a time: a process's
+ * order journals (one per account) then extend the chain in turn, each from the head the one
+ * before wrote, in one statement. Concurrent, all but one of them found the head moved by
+ * another and took the locked path, which holds the head's row lock across three round trips
+ * while every other write of every instance waits on it in the database, each holding a pool
+ * connection: a process that stalled (a burst of fills on the event loop, a long GC) with the
+ * lock held left its own lease renewals with no connection (leases lost under load), and its
+ * sessions idle in their transactions (ended at 10 s, 25P03). In turn, a write waits here, before
+ * it takes a connection, and holds none while it waits. Never call it inside a transaction (the
+ * transaction's connection would wait on the queue).
+ *
+ * @example
+ * await inChainTurn(auditHeadOf(store.db), () => journal.commitBatch(items));
+ */
+export function inChainTurn<T>(hint: AuditHeadHint, write: () => Promise<T>): Promise<T> {
+  const run = (hint.turn ?? Promise.resolve()).then(write);
+  hint.turn = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
 }
 
 const headOf = (records: readonly AuditRecord[]): Head => {

@@ -104,12 +104,19 @@ export async function fencedWriteFailure(
  * takeover's `for update` waits for and a renewal's `update` of `expires_at` does not).
  *
  * @example
- * const leases = new LeaseRepository(store.db);
+ * const leases = new LeaseRepository(store.db, store.leaseDb);
  * const held = await leases.acquire('account:a1', instanceId, 10_000);
  * if (held) orders = new OrderRepository(store.db, 'a1', Date.now, leases.fence(held));
  */
 export class LeaseRepository implements LeasePort {
-  constructor(private readonly db: Kysely<Schema>) {}
+  constructor(
+    private readonly db: Kysely<Schema>,
+    /**
+     * Where renewals and releases run (`Store.leaseDb`: connections of their own, so a renewal
+     * never waits for a connection behind the writes it keeps fenced); default `db`.
+     */
+    private readonly keepDb: Kysely<Schema> = db,
+  ) {}
 
   /**
    * Takes `resource` for `owner` for `ttlMs` when it is free, expired or released, with the next
@@ -150,7 +157,7 @@ export class LeaseRepository implements LeasePort {
       update leases set expires_at = ${DB_NOW} + ${ttlMs}
       where resource = ${held.resource} and owner = ${held.owner} and token = ${held.token}
         and expires_at > ${DB_NOW}
-      returning resource, owner, token, expires_at`.execute(this.db);
+      returning resource, owner, token, expires_at`.execute(this.keepDb);
     return r.rows[0] ? lease(r.rows[0]) : null;
   }
 
@@ -159,7 +166,7 @@ export class LeaseRepository implements LeasePort {
     await sql`
       update leases set expires_at = 0
       where resource = ${held.resource} and owner = ${held.owner} and token = ${held.token}`.execute(
-      this.db,
+      this.keepDb,
     );
   }
 

@@ -39,16 +39,28 @@ export interface StoreOptions {
   readonly metrics?: Metrics;
   /** Where the store says what it did (migrations applied, connections the server dropped). */
   readonly logger?: Logger;
+  /** Postgres: the most connections the pool opens (default 10). */
+  readonly poolSize?: number;
 }
 
 /** An open store. */
 export interface Store {
   readonly db: Kysely<Schema>;
+  /**
+   * Postgres: connections of their own (at most `LEASE_POOL_SIZE`) for lease renewals
+   * (`LeaseRepository`'s second argument), which must never wait in the pool's queue behind
+   * the writes they keep fenced: a renewal held up there lets the lease run out under a live
+   * owner. Absent on PGlite (one process, no leases).
+   */
+  readonly leaseDb?: Kysely<Schema>;
   readonly dialect: 'postgres' | 'pglite';
   close(): Promise<void>;
 }
 
 const INT8 = 20;
+const POOL_SIZE = 10;
+/** Connections the lease renewals have to themselves (`Store.leaseDb`). */
+export const LEASE_POOL_SIZE = 2;
 const IDLE_IN_TRANSACTION_MS = 10_000;
 const NUMERIC = 1700;
 const SAFE_SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -73,10 +85,8 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
     // Each driver loads when used: a process on PGlite does not load pg, nor one on Postgres
     // PGlite (a few tenths of a second of CPU each, paid by every short `kairos` command).
     const { default: pg } = await import('pg');
-    const pool = new pg.Pool({
-      Client: preparingClient(pg.Client),
+    const settings = {
       connectionString: opts.databaseUrl,
-      max: 10,
       // A database that does not answer (black-holed, failing over) refuses within 5 s instead
       // of holding a request, or an order, forever; TCP keepalive finds connections that died.
       connectionTimeoutMillis: 5000,
@@ -90,16 +100,24 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
         `-c idle_in_transaction_session_timeout=${opts.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS}`,
         ...(opts.schema ? [`-c search_path=${opts.schema}`] : []),
       ].join(' '),
+    };
+    const pool = new pg.Pool({
+      ...settings,
+      Client: preparingClient(pg.Client),
+      max: opts.poolSize ?? POOL_SIZE,
     });
+    // Opened at the first renewal (a process that holds no lease never connects it).
+    const leasePool = new pg.Pool({ ...settings, max: LEASE_POOL_SIZE });
     // An idle connection the server drops (a restart, a failover) is an 'error' event on the
     // pool; unheard, it would crash the process. The pool discards that client and the next
     // query opens a new connection; a query that fails meanwhile rejects as usual.
-    pool.on('error', (e: Error & { code?: string }) =>
+    const dropped = (e: Error & { code?: string }) =>
       opts.logger?.warn('database dropped an idle connection; the next query reconnects', {
         component: 'store',
         code: e.code ?? null,
-      }),
-    );
+      });
+    pool.on('error', dropped);
+    leasePool.on('error', dropped);
     // The same for a connection in use (a transaction between two queries, its process paused
     // past the idle-in-transaction timeout: SIGSTOP, a long GC): the pool hears only its idle
     // connections, and an unheard 'error' crashed the whole instance (found by the failover
@@ -120,6 +138,7 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
       client.release();
     } catch (e) {
       await pool.end();
+      await leasePool.end();
       throw new KairosError(
         'STORE_UNAVAILABLE',
         `cannot connect to DATABASE_URL: ${(e as Error).message}`,
@@ -132,8 +151,12 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
           pool: opts.metrics ? instrumentedPool(pool, opts.metrics, () => pool.totalCount) : pool,
         }),
       }),
+      leaseDb: new Kysely<Schema>({ dialect: new OneSchemaDialect({ pool: leasePool }) }),
       dialect: 'postgres',
-      close: () => store.db.destroy(),
+      close: async () => {
+        await store.db.destroy();
+        await store.leaseDb?.destroy();
+      },
     };
     allowDeferredFlush(store.db);
   } else {

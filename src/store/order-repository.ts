@@ -9,7 +9,7 @@ import type { Order } from '../trading/model/order.js';
 import { orderEventFromJson, type OrderEventJson } from '../trading/model/order-json.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
 import type { AuditEntry } from '../security/audit/audit-record.js';
-import { auditHeadOf, AuditRepository } from './audit-repository.js';
+import { auditHeadOf, AuditRepository, inChainTurn } from './audit-repository.js';
 import { fencedTransaction, fencedWriteFailure, type Fence } from './lease-repository.js';
 import { numberArray, textArray } from './array-literal.js';
 import { canDeferFlush, COMMITTED_STATEMENT } from './committed-statement.js';
@@ -272,11 +272,21 @@ export class OrderRepository implements OrderStore {
   ) {}
 
   async insertOrder(order: Order, event: OrderEvent): Promise<void> {
-    await this.#write((tx) => this.#apply(tx, order, event));
+    await this.#inTurn(() => this.#write((tx) => this.#apply(tx, order, event)));
   }
 
   async recordEvent(after: Order, event: OrderEvent): Promise<boolean> {
-    return this.#write((tx) => this.#apply(tx, after, event));
+    return this.#inTurn(() => this.#write((tx) => this.#apply(tx, after, event)));
+  }
+
+  /**
+   * Runs a write that moves the audit chain's head in this store's turn (`inChainTurn`): the
+   * process's journals write one at a time, each from the head the one before wrote, so none
+   * finds the head moved by its own process and waits for its lock in the database. Inside a
+   * caller's transaction it runs at once (that connection must not wait on the queue).
+   */
+  #inTurn<T>(write: () => Promise<T>): Promise<T> {
+    return this.db.isTransaction ? write() : inChainTurn(auditHeadOf(this.db), write);
   }
 
   /** One write transaction, fenced when the repository has a lease. */
@@ -290,13 +300,16 @@ export class OrderRepository implements OrderStore {
    * lost it (a crash before its flush) fails this (`AUDIT_HEAD_LOST`) rather than hides it.
    */
   async flush(): Promise<void> {
-    const unflushed = this.#unflushed;
-    if (!unflushed) return;
-    const { rows } = await sql<{ kept: number }>`${sql.raw(COMMITTED_STATEMENT)}
-      update audit_head set seq = seq where id = 1 and ${stillStored(unflushed)}
-      returning 1 as kept`.execute(this.db);
-    if (rows.length !== 1) throw headLost(unflushed);
-    if (this.#unflushed === unflushed) this.#unflushed = null;
+    if (!this.#unflushed) return;
+    await this.#inTurn(async () => {
+      const unflushed = this.#unflushed;
+      if (!unflushed) return;
+      const { rows } = await sql<{ kept: number }>`${sql.raw(COMMITTED_STATEMENT)}
+        update audit_head set seq = seq where id = 1 and ${stillStored(unflushed)}
+        returning 1 as kept`.execute(this.db);
+      if (rows.length !== 1) throw headLost(unflushed);
+      if (this.#unflushed === unflushed) this.#unflushed = null;
+    });
   }
 
   async commitBatch(
@@ -319,7 +332,19 @@ export class OrderRepository implements OrderStore {
     const newRows = [...finalState.values()].filter((r) => created.has(r.client_order_id));
     const changed = [...finalState.values()].filter((r) => !created.has(r.client_order_id));
     const defer = durability === 'deferred' && canDeferFlush(this.db);
-    if (await this.#commitInOneStatement(items, newRows, changed, fills, defer)) return;
+    await this.#inTurn(async () => {
+      if (await this.#commitInOneStatement(items, newRows, changed, fills, defer)) return;
+      await this.#commitInTransaction(items, newRows, changed, fills);
+    });
+  }
+
+  /** The batch in a transaction, the audit head read under its lock when the hint is stale. */
+  async #commitInTransaction(
+    items: readonly { readonly after: Order; readonly event: OrderEvent }[],
+    newRows: readonly OrdersTable[],
+    changed: readonly OrdersTable[],
+    fills: readonly FillsTable[],
+  ): Promise<void> {
     const unflushed = this.#unflushed;
     await this.#write(async (tx) => {
       // A deferred commit the database no longer has: fail closed, write nothing after it.

@@ -392,7 +392,7 @@ export async function startTradingServer(
     // On Postgres, instances share the accounts through leases (unless a test hands in who owns
     // what); embedded, this one process owns them all.
     if (config.databaseUrl && opts.ownership === undefined) {
-      const leaseStore = new LeaseRepository(store.db);
+      const leaseStore = new LeaseRepository(store.db, store.leaseDb);
       leases = new AccountLeases({
         leases: leaseStore,
         instances: redis
