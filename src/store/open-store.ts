@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { cp, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
+import type { PoolClient } from 'pg';
 import { Kysely, Migrator, sql } from 'kysely';
 import { KairosError } from '../trading/core/errors.js';
 import type { Logger } from '../trading/core/logger.js';
@@ -123,7 +124,7 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
     // connections, and an unheard 'error' crashed the whole instance (found by the failover
     // test). Heard here, the next query of that transaction fails (its writes roll back) and the
     // pool discards the connection when it comes back.
-    pool.on('connect', (client) =>
+    const inUse = (client: PoolClient) =>
       client.on('error', (e: Error & { code?: string }) => {
         // Idle, the pool's own listener hears it too (and logs above).
         if (client.listenerCount('error') > 1) return;
@@ -131,8 +132,9 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
           component: 'store',
           code: e.code ?? null,
         });
-      }),
-    );
+      });
+    pool.on('connect', inUse);
+    leasePool.on('connect', inUse);
     try {
       const client = await pool.connect();
       client.release();
