@@ -22,6 +22,7 @@ describe.each(DIALECTS)('write before send on %s', (dialect) => {
     const bus = new MessageBus();
     const repo = new OrderRepository(store.db, 'acct');
     const seenAtSend: string[] = [];
+    const reads: Promise<unknown>[] = [];
     const refused: string[] = [];
     const alerts: Alert[] = [];
     bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
@@ -29,9 +30,11 @@ describe.each(DIALECTS)('write before send on %s', (dialect) => {
     const venue: ExecutionClient = {
       submit: (o, ts) => {
         // What is committed at the moment the venue is called.
-        void repo
-          .order(o.clientOrderId)
-          .then((stored) => seenAtSend.push(`${o.clientOrderId}:${stored?.status ?? 'MISSING'}`));
+        reads.push(
+          repo
+            .order(o.clientOrderId)
+            .then((stored) => seenAtSend.push(`${o.clientOrderId}:${stored?.status ?? 'MISSING'}`)),
+        );
         engine.exec!.process({
           kind: 'OrderAccepted',
           clientOrderId: o.clientOrderId,
@@ -52,7 +55,7 @@ describe.each(DIALECTS)('write before send on %s', (dialect) => {
       exec.add(order);
       bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts: 1 });
     };
-    return { repo, journal, client, exec, submit, seenAtSend, refused, alerts };
+    return { repo, journal, client, exec, submit, seenAtSend, reads, refused, alerts };
   }
 
   it('commits every order as SUBMITTED before the venue sees it, and journals the venue events', async () => {
@@ -60,7 +63,8 @@ describe.each(DIALECTS)('write before send on %s', (dialect) => {
     for (let i = 1; i <= 20; i++) n.submit(`c${i}`);
     await n.client.idle();
     await n.journal.committed();
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Each read was started at the moment of its send; wait for all of them, not for a tick.
+    await Promise.all(n.reads);
     for (let i = 1; i <= 20; i++) {
       expect((await n.repo.order(`c${i}`))!.status).toBe('ACCEPTED');
       expect((await n.repo.events(`c${i}`)).map((e) => e.kind)).toEqual([
