@@ -30,7 +30,7 @@ export const ZERO: Decimal = Dec(0);
  * toDecimal(0.1).toString(); // '0.1'
  */
 export function toDecimal(x: DecimalInput): Decimal {
-  // Stryker disable next-line BlockStatement: message text, Dec refuses NaN and Infinity with a RangeError too
+  // Stryker disable next-line BlockStatement,ConditionalExpression: message text, Dec refuses NaN and Infinity with a RangeError too
   if (typeof x === 'number' && !Number.isFinite(x)) {
     // Stryker disable next-line StringLiteral: message text
     throw new RangeError(`${x} is not a finite number`);

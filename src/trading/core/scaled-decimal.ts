@@ -28,8 +28,8 @@ const HALF_EVEN = 2;
 /**
  * Calls that left the fast path for big.js (`decimalOf` of a number out of its range, of text or
  * of a decimal; `decimalToNumber` past 15 digits or 10^±22; a division under another rounding
- * mode or by zero; a sum or difference of two non-zero values, or a product, out of `sumOf`'s or
- * `productOf`'s range). Tests read it; nothing else does.
+ * mode or by zero; a sum of two non-zero values, a difference by a non-zero value or a product, out of
+ * `sumOf`'s or `productOf`'s range). Tests read it; nothing else does.
  */
 export let bigJsCalls = 0;
 /** Divisions (`divide`, `divideRounded`) whose quotient `exactQuotient` could not find. */
@@ -118,14 +118,13 @@ export function addDecimals(x: Decimal, y: Decimal): Decimal {
 
 /**
  * `x.minus(y)` as big.js gives it; `x` itself when `y` is zero and `x` is not; on safe integers
- * when both are non-zero and fit (`sumOf`).
+ * when `y` is non-zero and both fit (`sumOf`; a zero `x` is the mantissa 0 on its own place).
  *
  * @example
  * subtractDecimals(order.quantity, ZERO) === order.quantity; // true
  */
 export function subtractDecimals(x: Decimal, y: Decimal): Decimal {
   if (y.c[0] === 0) return x.c[0] !== 0 ? x : x.minus(y);
-  if (x.c[0] === 0) return x.minus(y);
   const difference = sumOf(x, y, -y.s);
   if (difference) return difference;
   bigJsCalls++;
@@ -136,28 +135,33 @@ export function subtractDecimals(x: Decimal, y: Decimal): Decimal {
 const TWO_POW_53 = 9_007_199_254_740_992;
 
 /**
- * x + |y| × ySign for non-zero x and y, on safe integers: both of at most 15 digits, aligned on
+ * x + |y| × ySign for a non-zero y, on safe integers: both of at most 15 digits, aligned on
  * the place of the finer last digit by at most 10^22, each aligned mantissa and the sum under
  * 2^53 (so every step is exact); else null. A zero sum is +0, as big.js's n − n (`POSITIVE_ZERO`).
  */
 function sumOf(x: Decimal, y: Decimal, ySign: number): Decimal | null {
   const px = x.e - x.c.length + 1;
   const py = y.e - y.c.length + 1;
-  const p = px < py ? px : py;
+  const p = Math.min(px, py);
   // NaN past 15 digits (mantissa) or past 10^22 (POW10): both fail the bounds below.
   const ax = mantissa(x) * POW10[px - p]!;
   const ay = mantissa(y) * POW10[py - p]!;
+  // Stryker disable next-line EqualityOperator: equivalent, no aligned mantissa is 2^53 (16 digits, and 2^53 is no multiple of 10)
   if (!(ax < TWO_POW_53 && ay < TWO_POW_53)) return null;
   const sum = (x.s === 1 ? ax : -ax) + (ySign === 1 ? ay : -ay);
   if (sum === 0) return POSITIVE_ZERO;
-  const magnitude = sum < 0 ? -sum : sum;
+  const magnitude = Math.abs(sum);
+  // A true sum of 2^53 + 1 rounds to 2^53: only a magnitude under it is exact.
   if (magnitude >= TWO_POW_53) return null;
-  return fromInteger(sum < 0 ? -1 : 1, magnitude, p);
+  return fromInteger(Math.sign(sum), magnitude, p);
 }
 
 /** The last two products (`multiplyDecimals`), the most recent at `recent`. */
+// Stryker disable next-line ArrayDeclaration: equivalent, an empty slot misses as null does
 const lastX: (Decimal | null)[] = [null, null];
+// Stryker disable next-line ArrayDeclaration: equivalent, an empty slot misses as null does
 const lastY: (Decimal | null)[] = [null, null];
+// Stryker disable next-line ArrayDeclaration: equivalent, read only after its x and y matched
 const lastProduct: (Decimal | null)[] = [null, null];
 let recent = 0;
 
@@ -192,6 +196,7 @@ function productOf(x: Decimal, y: Decimal): Decimal {
   if (x.c[0] === 0 || y.c[0] === 0) return make(sign, 0, [0]);
   // NaN past 15 digits fails the bound
   const m = mantissa(x) * mantissa(y);
+  // A true product of 2^53 + 1 (321 × 28059810762433) rounds to 2^53: only one under it is exact.
   if (m < TWO_POW_53) return fromInteger(sign, m, x.e - x.c.length + 1 + (y.e - y.c.length + 1));
   bigJsCalls++;
   return x.times(y);
