@@ -61,7 +61,11 @@ export interface StrategyContext<P extends ParamSpecs, S extends JsonObject, I> 
   now(): number;
   /** A seeded random number in [0, 1): the same seed gives the same backtest. */
   random(): number;
-  /** The last `count` bars, oldest first, up to and including the current one. */
+  /**
+   * The last `count` bars, oldest first, up to and including the current one, from the bars the
+   * strategy keeps (`history`): a fraction is rounded down, 0 or less gives none, `Infinity`
+   * every kept bar; NaN throws a `RangeError`.
+   */
   bars(count: number): readonly Bar[];
   /** The last trade or close price seen, or null. */
   lastPrice(): number | null;

@@ -331,6 +331,8 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
       now: () => services.clock.now(),
       random: () => services.random(),
       bars: (count) => {
+        if (typeof count !== 'number' || Number.isNaN(count))
+          throw new RangeError(`ctx.bars(count): count must be a number, got ${String(count)}`);
         const start = Math.max(
           this.#historyStart,
           this.#history.length - Math.max(0, Math.floor(count)),

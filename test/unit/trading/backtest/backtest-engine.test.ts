@@ -183,6 +183,28 @@ describe('strategy state', () => {
     );
   });
 
+  it('refuses a count that is not a number, and keeps the window for every other count', async () => {
+    const asked: unknown[] = [];
+    const strategy = defineStrategy({
+      name: 'nan-window',
+      history: 3,
+      init: () => ({}),
+      onBar(ctx) {
+        try {
+          asked.push(ctx.bars(Number.NaN).length);
+        } catch (e) {
+          asked.push((e as Error).message);
+        }
+        asked.push(ctx.bars(Infinity).length);
+      },
+    });
+    await new BacktestEngine({ instrument: inst, strategy, cash: '1000' }).runBars(
+      source(bars([10, 11, 12, 13, 14, 15, 16, 17])),
+    );
+    const refusal = 'ctx.bars(count): count must be a number, got NaN';
+    expect(asked).toEqual([refusal, 1, refusal, 2, ...Array(6).fill([refusal, 3]).flat()]);
+  });
+
   it('refuses a bar that opens before the previous one closed, naming both times', async () => {
     const [a, b] = bars([10, 11]);
     const overlapping = { ...b!, openTime: a!.closeTime - 1 };
