@@ -213,14 +213,18 @@ async function fanOut(url: string, traders: readonly Trader[], clients = WS_CLIE
 const fmtFan = (r: Awaited<ReturnType<typeof fanOut>>) =>
   `${r.deliveriesPerSecond} bar deliveries/s, lag p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`;
 
-/** A resting limit buy far below the market on the trader's own account. */
+/**
+ * A resting limit buy far below the market on the trader's own account: the replayed data
+ * (freqtrade's UNITTEST_BTC-1m) trades at 0.0016–0.0037, so a buy at 0.0001 never fills (at 1 it
+ * filled at once, and the rows measured fills, not order entry).
+ */
 const restingBuy = (t: Trader) => ({
   accountId: t.accountId,
   instrumentId: 'BTC/USDT',
   side: 'BUY',
   type: 'LIMIT',
   quantity: '0.001',
-  price: '1',
+  price: '0.0001',
 });
 
 /** Order entry through nginx: any instance takes POST /orders and hands it to the account's owner. */
