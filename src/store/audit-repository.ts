@@ -74,9 +74,16 @@ export class AuditRepository {
           return records;
         }
       }
+      // Holding the head's lock, this session is ended if it idles in its transaction longer
+      // than HEAD_HELD_IDLE_MS, as after a conditional append.
       const row = await tx
         .selectFrom('audit_head')
         .select(['seq', 'wall_ts', 'hash'])
+        .select(
+          sql<string>`set_config('idle_in_transaction_session_timeout', ${String(HEAD_HELD_IDLE_MS)}, true)`.as(
+            'idle',
+          ),
+        )
         .where('id', '=', 1)
         .forUpdate()
         .executeTakeFirstOrThrow();
@@ -266,10 +273,11 @@ const FAST_APPEND_MAX = 500;
 export const STATEMENT_APPEND_MAX = 20_000;
 
 /**
- * After a conditional append, the server ends this session if it stays idle in its transaction
- * longer than this (ms): the head's row lock is then held only until the commit that follows at
- * once, so a writer paused there (SIGSTOP, a partition) stalls the other writers for this long at
- * most instead of the pool's 10 s (`open-store.ts`).
+ * Once an append holds the head's row lock (a conditional append that moved it, or the locked
+ * path's `select … for update`), the server ends the session if it stays idle in its transaction
+ * longer than this (ms): the lock is then held only for the append's own round trips and the
+ * commit that follows, so a writer paused there (SIGSTOP, a partition) stalls the other writers
+ * for this long at most instead of the pool's 10 s (`open-store.ts`).
  */
 export const HEAD_HELD_IDLE_MS = 2_000;
 

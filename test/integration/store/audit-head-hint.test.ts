@@ -108,29 +108,35 @@ describe.each(DIALECTS)('audit appends from a head hint on %s', (dialect) => {
   });
 
   if (dialect === 'postgres')
-    it('a writer paused after its append holds the head only briefly: the server ends its session', async () => {
-      const paused = new AuditRepository(store.db, Date.now, hint());
-      await paused.append(entry(0));
-      let release!: () => void;
-      const resumed = new Promise<void>((r) => (release = r));
-      let appended!: () => void;
-      const holding = new Promise<void>((r) => (appended = r));
-      const pausedTx = store.db.transaction().execute(async (tx) => {
-        await paused.append(entry(1), tx);
-        const { rows } = await sql<{ t: string }>`
+    it.each([
+      ['conditional (the head known)', () => hint()],
+      ['locked (no head known)', () => undefined],
+    ])(
+      'a writer paused after its %s append holds the head only briefly: the server ends its session',
+      async (_, headOf) => {
+        const paused = new AuditRepository(store.db, Date.now, headOf());
+        await paused.append(entry(0));
+        let release!: () => void;
+        const resumed = new Promise<void>((r) => (release = r));
+        let appended!: () => void;
+        const holding = new Promise<void>((r) => (appended = r));
+        const pausedTx = store.db.transaction().execute(async (tx) => {
+          await paused.append(entry(1), tx);
+          const { rows } = await sql<{ t: string }>`
           select current_setting('idle_in_transaction_session_timeout') as t`.execute(tx);
-        expect(rows[0]!.t).toBe(`${HEAD_HELD_IDLE_MS / 1000}s`);
-        appended();
-        await resumed; // idle in its transaction, the head's row locked
-      });
-      await holding;
-      // Another instance appends: it waits for the lock until the server ends the paused session.
-      const other = await new AuditRepository(store.db).append(entry(2));
-      release();
-      await expect(pausedTx).rejects.toThrow();
-      const { rows, broken } = await chainOf();
-      expect(broken).toBeNull();
-      expect(rows.map((r) => r.subject)).toEqual(['c-0', 'c-2']);
-      expect(other.seq).toBe(2);
-    });
+          expect(rows[0]!.t).toBe(`${HEAD_HELD_IDLE_MS / 1000}s`);
+          appended();
+          await resumed; // idle in its transaction, the head's row locked
+        });
+        await holding;
+        // Another instance appends: it waits for the lock until the server ends the paused session.
+        const other = await new AuditRepository(store.db).append(entry(2));
+        release();
+        await expect(pausedTx).rejects.toThrow();
+        const { rows, broken } = await chainOf();
+        expect(broken).toBeNull();
+        expect(rows.map((r) => r.subject)).toEqual(['c-0', 'c-2']);
+        expect(other.seq).toBe(2);
+      },
+    );
 });
