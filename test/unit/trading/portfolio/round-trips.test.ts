@@ -86,4 +86,15 @@ describe('round trips', () => {
       },
     ]);
   });
+
+  it('a fill that closes exactly the rest of a trip books its whole fee, however many places it has', () => {
+    // A fee with more places than a division keeps (30): split pro rata it would round away.
+    const tiny = '0.0000000000000000000000000000000007';
+    const l = new Ledger({ USD: '10000' });
+    l.applyFill(at(1, fill('BUY', '3', '7', tiny, 'a')), TEST_USD);
+    l.applyFill(at(2, fill('SELL', '4', '7', tiny, 'b')), TEST_USD);
+    expect(l.roundTrips.map(fixed)).toMatchObject([
+      { side: 'LONG', quantity: '7', grossPnl: '7', fees: '0.0000000000000000000000000000000014' },
+    ]);
+  });
 });
