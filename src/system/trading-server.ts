@@ -651,13 +651,27 @@ export async function startTradingServer(
     );
     let closed: Promise<void> | null = null;
     const close = async () => {
-      abort.abort();
-      await replayDone.catch(() => undefined);
-      host.halt();
-      await backtests.close();
-      await app.close();
-      for (const rt of accounts.runtimes()) await rt.core.settle();
-      for (const stop of stops.reverse()) await stop();
+      try {
+        abort.abort();
+        await replayDone.catch(() => undefined);
+        host.halt();
+        await backtests.close();
+        await app.close();
+        for (const rt of accounts.runtimes()) {
+          // A core whose journal failed (its lease lost, the store away) keeps the failure, and
+          // its order was already answered with it: nothing is left to settle, the close goes on.
+          await rt.core.settle().catch((e: unknown) =>
+            logger.warn('account core not settled at close: its journal failed', {
+              component: 'server',
+              accountId: rt.accountId,
+              err: e,
+            }),
+          );
+        }
+      } finally {
+        // Whatever failed above, the lease keepers, the store and the rest stop.
+        for (const stop of stops.reverse()) await stop();
+      }
     };
     return {
       url,

@@ -77,12 +77,31 @@ describe('an order whose owner loses its lease during the write (Postgres)', () 
     }
   }
 
+  /** The shared account's lease row: its owner, and whether it was released (`expires_at = 0`). */
+  async function lease() {
+    const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    try {
+      const r = await db.query(
+        `select owner, expires_at from ${schema}.leases where resource = 'account:desk'`,
+      );
+      return { owner: r.rows[0].owner as string, released: Number(r.rows[0].expires_at) === 0 };
+    } finally {
+      await db.end();
+    }
+  }
+
   it('is answered 503 LEASE_LOST with Retry-After, never 500 INTERNAL; nothing stored', async () => {
     await start();
     const r = await placeWhileEnded('during-takeover', true);
     expect([r.status, r.code]).toEqual([503, 'LEASE_LOST']);
     expect(r.retryAfter).toBe('1');
     expect(r.stored).toBe(0);
+    // The server's close goes through although its core's journal failed, and leaves the lease
+    // to its new owner (it used to reject there and skip its stops: the lease keeper and the
+    // ownership rounds went on renewing after the close, on a store left open).
+    await expect(t!.server.close()).resolves.toBeUndefined();
+    expect(await lease()).toEqual({ owner: 'new-owner', released: false });
   }, 120_000);
 
   // The database ends the write's session while the lease is still held (an outage, a failover
@@ -92,5 +111,9 @@ describe('an order whose owner loses its lease during the write (Postgres)', () 
     const r = await placeWhileEnded('during-outage', false);
     expect([r.status, r.code]).toEqual([503, 'STORE_UNAVAILABLE']);
     expect(r.stored).toBe(0);
+    // Closed, the server hands its lease back (its keeper stopped: released, not left to expire)
+    // although the core's journal holds the store's failure.
+    await expect(t!.server.close()).resolves.toBeUndefined();
+    expect(await lease()).toEqual({ owner: t!.server.instanceId, released: true });
   }, 120_000);
 });
