@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { byteDiff } from '../support/bytes.js';
 import { DATA, runCli } from '../support/run-cli.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'kairos-bt-'));
@@ -87,12 +88,10 @@ describe('kairos backtest (as a process)', () => {
     ];
     expect(runCli([...args, '--out', a]).code).toBe(0);
     expect(runCli([...args, '--out', b]).code).toBe(0);
-    expect(readFileSync(path.join(a, 'report.json'))).toEqual(
-      readFileSync(path.join(b, 'report.json')),
-    );
-    expect(readFileSync(path.join(a, 'report.html'))).toEqual(
-      readFileSync(path.join(b, 'report.html')),
-    );
+    for (const report of ['report.json', 'report.html'])
+      expect(byteDiff(readFileSync(path.join(a, report)), readFileSync(path.join(b, report)))).toBe(
+        'identical',
+      );
   });
 
   it('runs on freqtrade 1m candles and on gzipped trade ticks', () => {

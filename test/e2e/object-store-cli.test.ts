@@ -6,6 +6,7 @@ import { loadBars } from '../../src/simulators/binance/load-bars.js';
 import type { Bar } from '../../src/trading/data/market-data.js';
 import { start, type BinanceSim } from '../../src/simulators/binance/server.js';
 import { AuditRepository } from '../../src/store/audit-repository.js';
+import { byteDiff } from '../support/bytes.js';
 import { TEST_DATABASE_URL } from '../support/postgres.js';
 import { DATA, runCliAsync } from '../support/run-cli.js';
 import { spawnServe } from '../support/spawn-serve.js';
@@ -82,8 +83,11 @@ describe('kairos with s3:// paths (s3rver)', () => {
       expect(s.out()).toMatch(/kairos listening on \S+ \(BTC\/USDT;/);
       // The feed is the staged copy, checked against the object's SHA-256, and it runs.
       expect(
-        readFileSync(path.join(dir, 'serve-home/cache/s3/kairos-data/freqtrade/BTC-1m.json')),
-      ).toEqual(readFileSync(BTC));
+        byteDiff(
+          readFileSync(path.join(dir, 'serve-home/cache/s3/kairos-data/freqtrade/BTC-1m.json')),
+          readFileSync(BTC),
+        ),
+      ).toBe('identical');
       const ready = await until(
         async () => {
           const res = await fetch(`${api}/health/ready`);
