@@ -129,9 +129,11 @@ describe('a paper node with its strategy behind the remote seam', () => {
     trades = (await realTrades(INST)).slice(0, 1500);
   });
 
+  // The run behind the seam that two tests compare (with the in-process node, the backtest), made once.
+  let crossRemote: Awaited<ReturnType<typeof paper>> | undefined;
   it('makes exactly the orders, fills, position and snapshots of the in-process node', async () => {
     const local = await paper(crossWithLimits, trades, false);
-    const remote = await paper(crossWithLimits, trades, true);
+    const remote = (crossRemote ??= await paper(crossWithLimits, trades, true));
     expect(local.result.failure).toBeNull();
     expect(remote.result.failure).toBeNull();
     expect(local.orders.length).toBeGreaterThan(8);
@@ -150,7 +152,7 @@ describe('a paper node with its strategy behind the remote seam', () => {
       strategy: crossWithLimits,
       cash: '10',
     }).runTrades(batches(trades, 1000), (emit) => new BarAggregator(60_000, emit));
-    const remote = await paper(crossWithLimits, trades, true);
+    const remote = (crossRemote ??= await paper(crossWithLimits, trades, true));
     expect(remote.orders.map((o) => [o.id, o.side, o.type, o.status])).toEqual(
       expected.orders.map((o) => [o.clientOrderId, o.side, o.type, o.status]),
     );
