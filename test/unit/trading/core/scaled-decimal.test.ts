@@ -21,6 +21,7 @@ import {
 import { averageFillPrice, initOrder, type Order } from '../../../../src/trading/model/order.js';
 import { isOnGrid, snapToGrid, type SnapMode } from '../../../../src/trading/model/snap.js';
 import type { Price, Quantity } from '../../../../src/trading/core/money.js';
+import { hot } from '../../../support/hot-expect.js';
 
 // The scaled-integer fast path must give exactly what big.js gives: the same digits, exponent
 // and sign (so the same strings in every report), on grid values and on values that leave the
@@ -64,18 +65,18 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
   it('converts to and from scaled integers, to numbers and to a sign, as big.js and Number do', () => {
     fc.assert(
       fc.property(decimal, fc.integer({ min: 0, max: 20 }), (d, scale) => {
-        expect(Object.is(decimalToNumber(d), Number(d.toString()))).toBe(true);
-        expect(signOf(d)).toBe(d.cmp(0));
+        hot(Object.is(decimalToNumber(d), Number(d.toString()))).toBe(true);
+        hot(signOf(d)).toBe(d.cmp(0));
         const m = scaledInteger(d, scale);
         const times = d.times(Dec(10).pow(scale));
         const fits = times.eq(times.round(0, Dec.roundDown)) && times.abs().lt('1e15');
-        expect(Number.isNaN(m)).toBe(!fits);
+        hot(Number.isNaN(m)).toBe(!fits);
         if (fits) {
-          expect(m === Number(times.toFixed())).toBe(true); // a negative zero gives -0
+          hot(m === Number(times.toFixed())).toBe(true); // a negative zero gives -0
           // back to the same value (a zero always as +0, as big.js's x − x)
-          expect(exact(fromScaled(m, scale))).toEqual(exact(d.eq(0) ? Dec(0) : d));
+          hot(exact(fromScaled(m, scale))).toEqual(exact(d.eq(0) ? Dec(0) : d));
         }
-        expect(decimalPlaces(d)).toBe(Math.max(0, d.c.length - 1 - d.e));
+        hot(decimalPlaces(d)).toBe(Math.max(0, d.c.length - 1 - d.e));
       }),
       { numRuns: 1000 },
     );
@@ -94,7 +95,7 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
       .map(([neg, digits, e]) => Dec(`${neg ? '-' : ''}${digits}e${e - digits.length + 1}`));
     fc.assert(
       fc.property(long, (d) => {
-        expect(Object.is(decimalToNumber(d), Number(d.toString()))).toBe(true);
+        hot(Object.is(decimalToNumber(d), Number(d.toString()))).toBe(true);
       }),
       { numRuns: 300 },
     );
@@ -113,7 +114,7 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
     );
     fc.assert(
       fc.property(numbers, (n) => {
-        expect(exact(decimalOf(n))).toEqual(exact(Dec(n)));
+        hot(exact(decimalOf(n))).toEqual(exact(Dec(n)));
       }),
       { numRuns: 3000 },
     );
@@ -130,14 +131,14 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
       fc.property(decimal, decimal, (x, y) => {
         const lo = smallerDecimal(x, y);
         const hi = largerDecimal(x, y);
-        expect(lo.eq(x.lt(y) ? x : y)).toBe(true);
-        expect(hi.eq(x.gt(y) ? x : y)).toBe(true);
+        hot(lo.eq(x.lt(y) ? x : y)).toBe(true);
+        hot(hi.eq(x.gt(y) ? x : y)).toBe(true);
         // one of the two given, never a copy
         expect([x, y]).toContain(lo);
         expect([x, y]).toContain(hi);
         const same = x.plus(0); // equal to x, another object
-        expect(smallerDecimal(x, same)).toBe(same);
-        expect(largerDecimal(x, same)).toBe(same);
+        hot(smallerDecimal(x, same)).toBe(same);
+        hot(largerDecimal(x, same)).toBe(same);
       }),
       { numRuns: 1000 },
     );
@@ -151,12 +152,12 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
     const withZeros = fc.oneof(decimal, fc.constantFrom(Dec(0), Dec('-0'), Dec('10'), Dec('-10')));
     fc.assert(
       fc.property(withZeros, withZeros, (x, y) => {
-        expect(compareDecimals(x, y)).toBe(x.cmp(y));
-        expect(compareDecimals(x, x.plus(0))).toBe(0);
+        hot(compareDecimals(x, y)).toBe(x.cmp(y));
+        hot(compareDecimals(x, x.plus(0))).toBe(0);
         // the same digits, shorter or longer, and the same length with one digit apart
         const z = x.times('1.0000000001');
-        expect(compareDecimals(x, z)).toBe(x.cmp(z));
-        expect(compareDecimals(z, x)).toBe(z.cmp(x));
+        hot(compareDecimals(x, z)).toBe(x.cmp(z));
+        hot(compareDecimals(z, x)).toBe(z.cmp(x));
       }),
       { numRuns: 3000 },
     );
@@ -190,11 +191,11 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
     const withZeros = fc.oneof(decimal, fc.constantFrom(Dec(0), Dec('-0'), Dec(0).neg()));
     fc.assert(
       fc.property(withZeros, withZeros, (x, y) => {
-        expect(exact(addDecimals(x, y))).toEqual(exact(x.plus(y)));
-        expect(exact(subtractDecimals(x, y))).toEqual(exact(x.minus(y)));
-        expect(exact(multiplyDecimals(x, y))).toEqual(exact(x.times(y)));
+        hot(exact(addDecimals(x, y))).toEqual(exact(x.plus(y)));
+        hot(exact(subtractDecimals(x, y))).toEqual(exact(x.minus(y)));
+        hot(exact(multiplyDecimals(x, y))).toEqual(exact(x.times(y)));
         // asked again (the product kept from the last calls): the same value
-        expect(exact(multiplyDecimals(x, y))).toEqual(exact(x.times(y)));
+        hot(exact(multiplyDecimals(x, y))).toEqual(exact(x.times(y)));
       }),
       { numRuns: 3000 },
     );
@@ -247,10 +248,10 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
         }
         // the BigInt path only when the quotient is not exact on safe integers, never big.js
         const whole = paths(() => divide(n, d));
-        expect(exact(whole.value)).toEqual(exact(n.div(d)));
+        hot(exact(whole.value)).toEqual(exact(n.div(d)));
         expect(whole).toMatchObject({ bigJs: 0, bigInt: exactQuotient(n, d, 30) ? 0 : 1 });
         const rounded = paths(() => divideRounded(n, d, places));
-        expect(exact(rounded.value)).toEqual(exact(n.div(d).round(places)));
+        hot(exact(rounded.value)).toEqual(exact(n.div(d).round(places)));
         expect(rounded).toMatchObject({
           bigJs: 0,
           bigInt: exactQuotient(n, d, Math.min(places, 30)) ? 0 : 1,
@@ -285,11 +286,11 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
         fc.constantFrom<SnapMode>('down', 'up', 'nearest'),
         (x, s, mode) => {
           const st = Dec(s);
-          expect(isOnGrid(x, st)).toBe(x.mod(st).eq(0));
+          hot(isOnGrid(x, st)).toBe(x.mod(st).eq(0));
           const fast = snapToGrid(x, st, mode);
           const big = snapBig(x, st, mode);
-          expect(exact(fast)).toEqual(exact(big));
-          expect(fast === x).toBe(big === x);
+          hot(exact(fast)).toEqual(exact(big));
+          hot(fast === x).toBe(big === x);
         },
       ),
       { numRuns: 1000 },
@@ -323,12 +324,10 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
             // a fee split pro rata between the part that closes a trip and the rest
             const fee = f.p.times(f.q).times(r);
             if (!filled.eq(0))
-              expect(exact(divide(fee.times(f.q), filled))).toEqual(
-                exact(fee.times(f.q).div(filled)),
-              );
+              hot(exact(divide(fee.times(f.q), filled))).toEqual(exact(fee.times(f.q).div(filled)));
             // the fill price snapped to the instrument's tick, as slippage does
             for (const mode of ['down', 'up', 'nearest'] as const)
-              expect(exact(snapToGrid(f.p, Dec(tick), mode))).toEqual(
+              hot(exact(snapToGrid(f.p, Dec(tick), mode))).toEqual(
                 exact(snapBig(f.p, Dec(tick), mode)),
               );
           }
@@ -355,8 +354,8 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
           const avg = averageFillPrice(order);
           if (filled.eq(0)) expect(avg).toBeNull();
           else {
-            expect(exact(avg!)).toEqual(exact(notional.div(filled)));
-            expect(exact(divideRounded(notional, filled, 12))).toEqual(
+            hot(exact(avg!)).toEqual(exact(notional.div(filled)));
+            hot(exact(divideRounded(notional, filled, 12))).toEqual(
               exact(notional.div(filled).round(12)),
             );
           }
@@ -409,8 +408,8 @@ describe('the fast path handles every value of its documented range (its speed i
     };
     const check = (x: number) => {
       const made = paths(() => decimalOf(x));
-      expect(exact(made.value)).toEqual(exact(Dec(x)));
-      expect(made.bigJs).toBe(inRange(x) ? 0 : 1);
+      hot(exact(made.value)).toEqual(exact(Dec(x)));
+      hot(made.bigJs).toBe(inRange(x) ? 0 : 1);
     };
     fc.assert(
       fc.property(
@@ -470,11 +469,11 @@ describe('the fast path handles every value of its documented range (its speed i
     };
     const check = (x: Decimal, y: Decimal) => {
       const sum = paths(() => addDecimals(x, y));
-      expect(exact(sum.value)).toEqual(exact(x.plus(y)));
-      expect(sum.bigJs).toBe(x.c[0] && y.c[0] && !inRange(x, y, y.s) ? 1 : 0);
+      hot(exact(sum.value)).toEqual(exact(x.plus(y)));
+      hot(sum.bigJs).toBe(x.c[0] && y.c[0] && !inRange(x, y, y.s) ? 1 : 0);
       const difference = paths(() => subtractDecimals(x, y));
-      expect(exact(difference.value)).toEqual(exact(x.minus(y)));
-      expect(difference.bigJs).toBe(y.c[0] && !inRange(x, y, -y.s) ? 1 : 0);
+      hot(exact(difference.value)).toEqual(exact(x.minus(y)));
+      hot(difference.bigJs).toBe(y.c[0] && !inRange(x, y, -y.s) ? 1 : 0);
     };
     fc.assert(fc.property(decimalAt, decimalAt, check), { numRuns: 3000 });
     fc.assert(fc.property(gridDecimal, gridDecimal, check), { numRuns: 1000 });
@@ -519,8 +518,8 @@ describe('the fast path handles every value of its documented range (its speed i
           BigInt(x.c.join('')) * BigInt(y.c.join('')) < 2n ** 53n);
       // two fresh decimals: never one of the last products
       const product = paths(() => multiplyDecimals(Dec(x), Dec(y)));
-      expect(exact(product.value)).toEqual(exact(x.times(y)));
-      expect(product.bigJs).toBe(fits ? 0 : 1);
+      hot(exact(product.value)).toEqual(exact(x.times(y)));
+      hot(product.bigJs).toBe(fits ? 0 : 1);
     };
     fc.assert(fc.property(decimalAt, decimalAt, check), { numRuns: 3000 });
     const edges: [string, string][] = [
@@ -541,8 +540,8 @@ describe('the fast path handles every value of its documented range (its speed i
     const check = (d: Decimal) => {
       const shift = d.e - d.c.length + 1;
       const made = paths(() => decimalToNumber(d));
-      expect(Object.is(made.value, Number(d.toString()))).toBe(true);
-      expect(made.bigJs).toBe(d.c.length <= 15 && shift >= -22 && shift <= 22 ? 0 : 1);
+      hot(Object.is(made.value, Number(d.toString()))).toBe(true);
+      hot(made.bigJs).toBe(d.c.length <= 15 && shift >= -22 && shift <= 22 ? 0 : 1);
     };
     fc.assert(fc.property(decimalAt, check), { numRuns: 2000 });
     for (const sign of ['', '-'])
@@ -583,8 +582,8 @@ describe('the fast path handles every value of its documented range (its speed i
     };
     const check = (n: Decimal, d: Decimal, places: number) => {
       const q = exactQuotient(n, d, places);
-      expect(q !== null).toBe(inRange(n, d, places));
-      if (q) expect(exact(q)).toEqual(exact(n.div(d)));
+      hot(q !== null).toBe(inRange(n, d, places));
+      if (q) hot(exact(q)).toEqual(exact(n.div(d)));
     };
     const nonZero = decimalAt;
     fc.assert(
