@@ -9,6 +9,7 @@ import {
 } from '../../../../src/trading/model/snap.js';
 import { preTradeCheck } from '../../../../src/trading/risk/pre-trade-check.js';
 import { instrument } from '../../../support/builders.js';
+import { hot } from '../../../support/hot-expect.js';
 
 const steps = fc.constantFrom('1', '0.01', '0.5', '0.001', '0.00000001', '0.25', '5', '0.003');
 const decimal = fc
@@ -23,11 +24,11 @@ describe('snapping to the grid', () => {
         const down = snapToGrid(x, step, 'down');
         const up = snapToGrid(x, step, 'up');
         const near = snapToGrid(x, step, 'nearest');
-        for (const v of [down, up, near]) expect(isOnGrid(v, step)).toBe(true);
-        expect(down.lte(x)).toBe(true);
-        expect(up.gte(x)).toBe(true);
-        expect(up.minus(down).lte(step)).toBe(true);
-        expect(near.minus(x).abs().times(2).lte(step)).toBe(true);
+        for (const v of [down, up, near]) hot(isOnGrid(v, step)).toBe(true);
+        hot(down.lte(x)).toBe(true);
+        hot(up.gte(x)).toBe(true);
+        hot(up.minus(down).lte(step)).toBe(true);
+        hot(near.minus(x).abs().times(2).lte(step)).toBe(true);
       }),
       { numRuns: 2000 },
     );
@@ -64,9 +65,9 @@ describe('snapping to the grid', () => {
               ts: 0,
             },
           );
-          expect(isOnGrid(order.quantity, inst.lotSize)).toBe(true);
-          expect(isOnGrid(order.price!, inst.tickSize)).toBe(true);
-          expect(order.quantity.lte(q)).toBe(true);
+          hot(isOnGrid(order.quantity, inst.lotSize)).toBe(true);
+          hot(isOnGrid(order.price!, inst.tickSize)).toBe(true);
+          hot(order.quantity.lte(q)).toBe(true);
           const d =
             denial ??
             preTradeCheck(order, inst, {
@@ -80,11 +81,11 @@ describe('snapping to the grid', () => {
           if (order.quantity.eq(0))
             expect(d?.reason).toMatch(/QUANTITY_ROUNDS_TO_ZERO|QUANTITY_INVALID|PRICE_INVALID/);
           if (order.quantity.eq(0) && order.price!.gt(0) && q.gt(0))
-            expect(d?.reason).toBe('QUANTITY_ROUNDS_TO_ZERO');
+            hot(d?.reason).toBe('QUANTITY_ROUNDS_TO_ZERO');
           if (order.price!.eq(0)) expect(d).not.toBeNull();
           if (d === null) {
-            expect(order.quantity.gt(0)).toBe(true);
-            expect(order.price!.gt(0)).toBe(true);
+            hot(order.quantity.gt(0)).toBe(true);
+            hot(order.price!.gt(0)).toBe(true);
           }
         },
       ),
@@ -127,14 +128,14 @@ describe('snapping values of any size (18-decimal tokens, quantities past 15 dig
     fc.assert(
       fc.property(big, step, (x, s) => {
         const want = onGridByInteger(x, s);
-        expect(snapToGrid(Dec(x), Dec(s), 'down').toFixed()).toBe(want.down);
-        expect(snapToGrid(Dec(x), Dec(s), 'up').toFixed()).toBe(want.up);
-        expect(snapToGrid(Dec(x), Dec(s), 'nearest').toFixed()).toBe(want.nearest);
-        expect(isOnGrid(Dec(x), Dec(s))).toBe(want.onGrid);
+        hot(snapToGrid(Dec(x), Dec(s), 'down').toFixed()).toBe(want.down);
+        hot(snapToGrid(Dec(x), Dec(s), 'up').toFixed()).toBe(want.up);
+        hot(snapToGrid(Dec(x), Dec(s), 'nearest').toFixed()).toBe(want.nearest);
+        hot(isOnGrid(Dec(x), Dec(s))).toBe(want.onGrid);
         // A value already on the grid stays where it is, in every mode.
-        expect(snapToGrid(Dec(want.down), Dec(s), 'down').toFixed()).toBe(want.down);
-        expect(snapToGrid(Dec(want.down), Dec(s), 'up').toFixed()).toBe(want.down);
-        expect(isOnGrid(Dec(want.up), Dec(s))).toBe(true);
+        hot(snapToGrid(Dec(want.down), Dec(s), 'down').toFixed()).toBe(want.down);
+        hot(snapToGrid(Dec(want.down), Dec(s), 'up').toFixed()).toBe(want.down);
+        hot(isOnGrid(Dec(want.up), Dec(s))).toBe(true);
       }),
       { numRuns: 300 },
     );
