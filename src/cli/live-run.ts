@@ -21,6 +21,7 @@ import { busyError } from '../trading/venues/ccxt/error-mapping.js';
 import { LiveClock } from '../trading/clock/live-clock.js';
 import { openVenueFeed, type VenueFeedFlags } from './venue-feed.js';
 import { runLines } from './run-lines.js';
+import { lambdaTarget } from '../system/lambda-target.js';
 import { lambdaRuntime } from './lambda-runtime.js';
 import { cliConfig } from './cli-config.js';
 import { runLogging } from './run-logging.js';
@@ -110,6 +111,8 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
   if (onStop !== 'cancel' && onStop !== 'leave')
     throw new KairosError('CONFIG_INVALID', `--on-stop: must be cancel or leave, was ${onStop}`);
   const maxBanWaitMs = numberFlag('--max-ban-wait', flags.maxBanWait ?? '120') * 1000;
+  // A bad --lambda name is refused before the strategy is loaded and the store opened.
+  if (flags.lambda !== undefined) lambdaTarget(flags.lambda);
   const strategy = await loadStrategy(file, path.join(config.home, 'build'), flags.export);
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const logs = runLogging(config, 'live', flags.exchange);

@@ -22,6 +22,7 @@ import {
 import { cliConfig } from './cli-config.js';
 import { failpointFromEnv } from './failpoint.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
+import { lambdaTarget } from '../system/lambda-target.js';
 import { lambdaRuntime } from './lambda-runtime.js';
 import { runLines } from './run-lines.js';
 import type { RunLogging } from './run-logging.js';
@@ -153,6 +154,8 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   }
   const cash = decimalFlag('--cash', flags.cash, 'positive');
   const params = flags.params ? parseParamList(flags.params) : {};
+  // A bad --lambda name is refused before the strategy is loaded and the store opened.
+  if (flags.lambda !== undefined) lambdaTarget(flags.lambda);
   const strategy = await loadStrategy(file, path.join(config.home, 'build'), flags.export);
   // A replay tells its whole story on stdout and ends: its log starts at `warn` (docs/logging.md).
   const { runLogging } = await import('./run-logging.js');

@@ -1,5 +1,5 @@
 import { lambdaClient } from '../cloud/lambda/lambda-client.js';
-import { checkFunction, invokeFunction, LIVE_ALIAS } from '../cloud/lambda/lambda-functions.js';
+import { checkFunction, invokeFunction } from '../cloud/lambda/lambda-functions.js';
 import { LambdaSeam } from '../cloud/lambda/lambda-seam.js';
 import { deployedStrategyIs } from '../cloud/lambda/strategy-manifest.js';
 import { KairosError } from '../trading/core/errors.js';
@@ -8,32 +8,8 @@ import type { SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.j
 import type { LambdaBinding } from '../store/strategy-deployment-repository.js';
 import type { Config } from './config.js';
 import type { LambdaRuntime } from './strategy-host.js';
-
-/** `name[:alias|version]`: a Lambda function name (1-64 letters, digits, - or _), then a qualifier. */
-export const LAMBDA_SPEC = /^([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9_$-]{1,128}))?$/;
 import { countedInvoke } from './lambda-metrics.js';
-
-/** A function and the alias or version to run (`name[:alias|version]`, default alias `live`). */
-export interface LambdaTarget {
-  readonly name: string;
-  readonly qualifier: string;
-}
-
-/**
- * Parses `--lambda name[:alias|version]`.
- *
- * @example
- * lambdaTarget('sma:3'); // { name: 'sma', qualifier: '3' }
- */
-export function lambdaTarget(spec: string, field = '--lambda'): LambdaTarget {
-  const m = LAMBDA_SPEC.exec(spec);
-  if (!m)
-    throw new KairosError(
-      'USAGE',
-      `${field}: must be a function name, optionally :alias or :version (e.g. sma, sma:live, sma:3), was ${JSON.stringify(spec)}`,
-    );
-  return { name: m[1]!, qualifier: m[2] ?? LIVE_ALIAS };
-}
+import { lambdaTarget, type LambdaTarget } from './lambda-target.js';
 
 /**
  * What a node needs to run its strategy through Lambda: checks the function and its alias or

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
@@ -220,5 +220,7 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^kairos: --lambda: must be a function name/);
+    // Refused before the run opened its store (it used to load the strategy and open it first).
+    expect(existsSync(path.join(dir, 'c', 'db'))).toBe(false);
   }, 60_000);
 });

@@ -16,10 +16,10 @@ import {
 import { createHash } from 'node:crypto';
 import { KairosError } from '../../trading/core/errors.js';
 import { lambdaError } from './lambda-errors.js';
-import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from './strategy-manifest.js';
+import { LAMBDA_HANDLER, LAMBDA_RUNTIME, LIVE_ALIAS } from './strategy-manifest.js';
 
-/** The alias a deploy moves and `--lambda name` runs by default. */
-export const LIVE_ALIAS = 'live';
+// The alias a deploy moves and `--lambda name` runs by default (with the function's contract).
+export { LIVE_ALIAS } from './strategy-manifest.js';
 
 /**
  * Invokes a function (RequestResponse) with a JSON text payload and answers the function's JSON

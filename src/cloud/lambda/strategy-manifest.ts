@@ -1,6 +1,9 @@
 import type { StrategyDefinition } from '../../trading/strategy/define-strategy.js';
 import type { ParamSpecs } from '../../trading/strategy/params.js';
 
+/** The alias a deploy moves and `--lambda name` runs by default. */
+export const LIVE_ALIAS = 'live';
+
 /** The file names inside a strategy package. */
 export const PACKAGE_FILES = { code: 'index.mjs', manifest: 'kairos-manifest.json' } as const;
 

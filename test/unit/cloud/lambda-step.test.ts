@@ -6,7 +6,7 @@ import { lambdaError } from '../../../src/cloud/lambda/lambda-errors.js';
 import { runLambdaStep } from '../../../src/cloud/lambda/lambda-handler.js';
 import { trimWarmup, type WarmEntry } from '../../../src/cloud/lambda/lambda-protocol.js';
 import { LambdaStepper } from '../../../src/cloud/lambda/lambda-stepper.js';
-import { lambdaTarget } from '../../../src/system/lambda-strategy.js';
+import { lambdaTarget } from '../../../src/system/lambda-target.js';
 import { defineStrategy, ema, param, sma } from '../../../src/trading/strategy/index.js';
 import { instrument } from '../../support/builders.js';
 
