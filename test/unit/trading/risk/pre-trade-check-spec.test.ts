@@ -8,6 +8,7 @@ import type { OrderType, TimeInForce } from '../../../../src/trading/model/order
 import {
   buyCost,
   buyFeeRate,
+  onePlusFeeRate,
   preTradeCheck,
   valuationPrice,
   type RiskView,
@@ -126,6 +127,19 @@ describe('the pre-trade check', () => {
       }),
       { numRuns: 5000, seed: 20261203 },
     );
+  });
+
+  it("makes an instrument's reserve factor (1 + fee rate) once per fee class, for that instrument only", () => {
+    const a = instrument({ makerFee: '0.001', takerFee: '0.004' });
+    const b = instrument({ makerFee: '0.001', takerFee: '0.004' });
+    const worst = onePlusFeeRate(a, 'worst');
+    expect([worst.toFixed(), onePlusFeeRate(a, 'maker').toFixed()]).toEqual(['1.004', '1.001']);
+    // The same value each time (every open buy of the instrument reserves with it), not a new one.
+    expect(onePlusFeeRate(a, 'worst')).toBe(worst);
+    expect(onePlusFeeRate(a, 'maker')).toBe(onePlusFeeRate(a, 'maker'));
+    // An equal but other instrument value (its rules changed, say) gets its own.
+    expect(onePlusFeeRate(b, 'worst')).not.toBe(worst);
+    expect(onePlusFeeRate(instrument({ takerFee: '0.002' }), 'worst').toFixed()).toBe('1.002');
   });
 
   it('values a resting post-only buy at the maker fee, any other buy at the higher fee', () => {
