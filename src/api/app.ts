@@ -99,8 +99,9 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   // Which of several instances behind a load balancer answered (`docs/scalability.md`).
   const instance = ports.instanceId;
   if (instance !== undefined)
-    app.addHook('onRequest', async (_req, reply) => {
+    app.addHook('onRequest', (_req, reply, done) => {
       void reply.header('x-kairos-instance', instance);
+      done();
     });
   if (ports.metrics) countRequests(app, ports.metrics);
   registerProblems(app, logger.child({ component: 'api' }));

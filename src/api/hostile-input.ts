@@ -57,12 +57,13 @@ export function firstHostile(
  * the body nests too deep, before any schema, handler or store sees them.
  */
 export function refuseHostileInput(app: FastifyInstance): void {
-  app.addHook('preValidation', async (req) => {
+  // A callback hook, not an async one: no promise and no microtask a request.
+  app.addHook('preValidation', (req, _reply, done) => {
     const found =
       firstHostile(req.params, 'params') ??
       firstHostile(req.query, 'query') ??
       firstHostile(req.headers, 'headers') ??
       firstHostile(req.body, 'body');
-    if (found) throw apiError('VALIDATION', `${found.field}: ${found.rule}`);
+    done(found ? apiError('VALIDATION', `${found.field}: ${found.rule}`) : undefined);
   });
 }

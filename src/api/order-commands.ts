@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Type, type Static } from '@fastify/type-provider-typebox';
 import { Compile } from 'typebox/compile';
 import type {
@@ -36,7 +36,8 @@ export const RUN_HERE: OrderHandOff = {
  */
 export function clientOrderIdFor(userId: string, key: string, accountId?: string): string {
   const seed = accountId === undefined ? `${userId}\0${key}` : `${userId}\0${accountId}\0${key}`;
-  return `k${createHash('sha256').update(seed).digest('hex').slice(0, 31)}`;
+  // One-shot: the same digest as a Hash object's (UTF-8), without making one per order.
+  return `k${hash('sha256', seed, 'hex').slice(0, 31)}`;
 }
 
 const orderBody = Compile(OrderBody);

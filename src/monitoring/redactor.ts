@@ -60,6 +60,27 @@ const NAMING_SUFFIX = /(id|ids|label|labels|count|enrolled)$/;
  * isSecretKey('credentialId'); // false
  */
 export function isSecretKey(key: string): boolean {
+  let secret = SECRET_KEYS.get(key);
+  if (secret === undefined) {
+    secret = secretName(key);
+    // A line's keys are few and repeat: each name is judged once (a bounded memo).
+    if (key.length <= MEMO_MAX_LENGTH) remember(SECRET_KEYS, key, secret);
+  }
+  return secret;
+}
+
+/** The longest key or string remembered by the memos below, and how many each keeps. */
+const MEMO_MAX_LENGTH = 200;
+const MEMO_MAX_ENTRIES = 2_000;
+const SECRET_KEYS = new Map<string, boolean>();
+
+/** Adds to a bounded memo: a full one starts again empty. */
+function remember<T>(memo: Map<string, T>, key: string, value: T): void {
+  if (memo.size >= MEMO_MAX_ENTRIES) memo.clear();
+  memo.set(key, value);
+}
+
+function secretName(key: string): boolean {
   const k = key.toLowerCase().replace(/[^a-z0-9]/g, '');
   if (SECRET_NAMES.has(k)) return true;
   if (NAMING_SUFFIX.test(k)) return false;
@@ -124,6 +145,21 @@ function scrubPairs(s: string): string {
  */
 const MAY_LOOK_SECRET = /[:=\s]|eyJ|krt_/;
 
+/**
+ * Strings `scrubPatterns` left unchanged (messages, `user:<id>` strategy ids: each line repeats
+ * them), so they are scanned once. Only strings with nothing to scrub are kept: a memo never
+ * holds a secret.
+ */
+const CLEAN = new Map<string, true>();
+
+/** `scrubPatterns(s)`, remembering short strings it finds nothing in. */
+function scrubPatternsOnce(s: string): string {
+  if (CLEAN.has(s)) return s;
+  const out = scrubPatterns(s);
+  if (out === s && s.length <= MEMO_MAX_LENGTH) remember(CLEAN, s, true);
+  return out;
+}
+
 /** `s` with every secret-looking value replaced (the patterns above, then `name=value` pairs). */
 export function scrubPatterns(s: string): string {
   return scrubPairs(
@@ -169,7 +205,7 @@ export class Redactor {
     let s = text;
     for (const secret of this.#known) if (s.includes(secret)) s = s.split(secret).join(REDACTED);
     // Most strings logged (ids, routes, codes) can hold none of the patterns: no scan for them.
-    if (MAY_LOOK_SECRET.test(s)) s = scrubPatterns(s);
+    if (MAY_LOOK_SECRET.test(s)) s = scrubPatternsOnce(s);
     return s.length > MAX_STRING ? `${s.slice(0, MAX_STRING)}…[${s.length - MAX_STRING} more]` : s;
   }
 

@@ -8,7 +8,16 @@
  * sql`select * from unnest(${textArray(ids)}::text[], ${numberArray(ts)}::bigint[])`;
  */
 export function textArray(xs: readonly string[]): string {
-  return `{${xs.map((x) => `"${x.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+  // Built in one pass; `replaceAll` twice, and only when needed, is about twice as fast as one
+  // `replace` with a pattern (most elements, ids and hashes, need no escape at all).
+  let out = '{';
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    const escaped =
+      x.includes('"') || x.includes('\\') ? x.replaceAll('\\', '\\\\').replaceAll('"', '\\"') : x;
+    out += i === 0 ? `"${escaped}"` : `,"${escaped}"`;
+  }
+  return `${out}}`;
 }
 
 /** A Postgres array literal of integers (`{1,2,3}`) for a `$n::bigint[]` parameter. */

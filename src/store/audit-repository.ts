@@ -149,22 +149,36 @@ export class AuditRepository {
     let hash = head.hash;
     // Appends take their wall time in the order they take `seq`.
     const wallTs = Math.max(checkedNow(this.now()), head.wallTs);
-    const records = entries.map((entry, i) => {
+    const records = entries.map((entry, i): AuditRecord => {
       // The text fields and payload as stored (`storableText`): what is hashed is what is kept.
+      // Written out, not spread: on Node 20 a spread that adds keys costs microseconds a row.
+      const { fields: f, payloadJson } = checked[i]!;
       const fields: AuditFields = {
-        ...checked[i]!.fields,
+        actor: f.actor,
+        role: f.role,
+        action: f.action,
+        subject: f.subject,
+        payload: f.payload,
         seq: ++seq,
         ts: entry.ts,
         wallTs,
         hashVersion: CURRENT_HASH_VERSION,
       };
-      const record = {
-        ...fields,
-        prevHash: hash,
-        hash: chainHashWith(hash, fields, checked[i]!.payloadJson),
+      const prevHash = hash;
+      hash = chainHashWith(prevHash, fields, payloadJson);
+      return {
+        actor: f.actor,
+        role: f.role,
+        action: f.action,
+        subject: f.subject,
+        payload: f.payload,
+        seq: fields.seq,
+        ts: fields.ts,
+        wallTs,
+        hashVersion: fields.hashVersion,
+        prevHash,
+        hash,
       };
-      hash = record.hash;
-      return record;
     });
     return { records, payloads: checked.map((c) => c.payloadJson) };
   }

@@ -208,17 +208,29 @@ function headLost(head: { seq: number; hash: string }): KairosError {
   );
 }
 
+const AUDIT_ACTIONS = new Map<OrderEvent['kind'], string>();
+
+/** An order event's audit action (`OrderPendingCancel`: `order.pending_cancel`), made once a kind. */
+function auditAction(kind: OrderEvent['kind']): string {
+  let action = AUDIT_ACTIONS.get(kind);
+  if (action === undefined) {
+    const what = kind
+      .replace(/^Order/, '')
+      .replace(/([a-z])([A-Z])/g, '$1_$2')
+      .toLowerCase();
+    action = `order.${what === 'initialized' ? 'created' : what}`;
+    AUDIT_ACTIONS.set(kind, action);
+  }
+  return action;
+}
+
 /** The audit row of an order event: who (the strategy or user), what, the order's state after. */
 function auditEntry(after: Order, event: OrderEvent): AuditEntry {
-  const what = event.kind
-    .replace(/^Order/, '')
-    .replace(/([a-z])([A-Z])/g, '$1_$2')
-    .toLowerCase();
   return {
     ts: event.ts,
     actor: after.strategyId,
     role: after.strategyId.startsWith('user:') ? 'trader' : 'strategy',
-    action: `order.${what === 'initialized' ? 'created' : what}`,
+    action: auditAction(event.kind),
     subject: after.clientOrderId,
     payload: {
       instrumentId: after.instrumentId,

@@ -59,58 +59,63 @@ export function logTradingEvents(bus: EventSource, logger: Logger, venue: string
 
 /** One order event as one line: denials, rejections and unknown outcomes at `warn`. */
 function logOrderEvent(log: Logger, e: OrderEvent): void {
-  const ids: LogFields = {
-    accountId: e.accountId,
-    clientOrderId: e.clientOrderId,
-    strategyId: e.strategyId,
-    instrumentId: e.instrumentId,
-    event: e.kind,
+  // Each line's fields written out, the ids first: on Node 20 a spread that adds keys costs
+  // microseconds, and an order logs three lines.
+  const ids = (more?: LogFields): LogFields => {
+    const fields: Record<string, unknown> = {
+      accountId: e.accountId,
+      clientOrderId: e.clientOrderId,
+      strategyId: e.strategyId,
+      instrumentId: e.instrumentId,
+      event: e.kind,
+    };
+    return more === undefined ? fields : Object.assign(fields, more);
   };
   switch (e.kind) {
     case 'OrderInitialized': {
       const o = e.order;
-      return log.info('order initialized', {
-        ...ids,
-        side: o.side,
-        type: o.type,
-        quantity: o.quantity.toString(),
-        price: o.price?.toString() ?? null,
-        timeInForce: o.timeInForce,
-      });
+      return log.info(
+        'order initialized',
+        ids({
+          side: o.side,
+          type: o.type,
+          quantity: o.quantity.toString(),
+          price: o.price?.toString() ?? null,
+          timeInForce: o.timeInForce,
+        }),
+      );
     }
     case 'OrderDenied':
-      return log.warn('order denied by risk', { ...ids, reason: e.reason, detail: e.message });
+      return log.warn('order denied by risk', ids({ reason: e.reason, detail: e.message }));
     case 'OrderSubmitted':
-      return log.info('order submitted', ids);
+      return log.info('order submitted', ids());
     case 'OrderAccepted':
-      return log.info('order accepted', { ...ids, venueOrderId: e.venueOrderId });
+      return log.info('order accepted', ids({ venueOrderId: e.venueOrderId }));
     case 'OrderRejected':
-      return log.warn('order rejected by the venue', {
-        ...ids,
-        reason: e.reason,
-        detail: e.message,
-      });
+      return log.warn('order rejected by the venue', ids({ reason: e.reason, detail: e.message }));
     case 'OrderUnknown':
-      return log.warn('order outcome unknown', { ...ids, reason: e.reason });
+      return log.warn('order outcome unknown', ids({ reason: e.reason }));
     case 'OrderPendingCancel':
-      return log.info('order cancel sent', ids);
+      return log.info('order cancel sent', ids());
     case 'OrderCancelRejected':
-      return log.warn('order cancel rejected', { ...ids, reason: e.reason });
+      return log.warn('order cancel rejected', ids({ reason: e.reason }));
     case 'OrderCanceled':
-      return log.info('order canceled', { ...ids, reason: e.reason });
+      return log.info('order canceled', ids({ reason: e.reason }));
     case 'OrderExpired':
-      return log.info('order expired', { ...ids, reason: e.reason });
+      return log.info('order expired', ids({ reason: e.reason }));
     case 'OrderFilled': {
       const f = e.fill;
-      return log.info('order filled', {
-        ...ids,
-        tradeId: f.tradeId,
-        side: f.side,
-        quantity: f.quantity.toString(),
-        price: f.price.toString(),
-        fee: `${f.fee.amount.toFixed()} ${f.fee.currency}`,
-        liquidity: f.liquidity,
-      });
+      return log.info(
+        'order filled',
+        ids({
+          tradeId: f.tradeId,
+          side: f.side,
+          quantity: f.quantity.toString(),
+          price: f.price.toString(),
+          fee: `${f.fee.amount.toFixed()} ${f.fee.currency}`,
+          liquidity: f.liquidity,
+        }),
+      );
     }
     default:
       return assertNever(e);

@@ -609,11 +609,19 @@ export async function startTradingServer(
     });
     // The requests in flight, so that a drain that does not end says which ones it waits for.
     const inFlight = new Map<string, { method: string; url: string; since: number }>();
-    app.addHook('onRequest', async (req) => {
+    // Callback hooks, not async ones: no promise and no microtask a request for each.
+    app.addHook('onRequest', (req, _reply, done) => {
       inFlight.set(req.id, { method: req.method, url: req.url, since: Date.now() });
+      done();
     });
-    app.addHook('onResponse', async (req) => void inFlight.delete(req.id));
-    app.addHook('onRequestAbort', async (req) => void inFlight.delete(req.id));
+    app.addHook('onResponse', (req, _reply, done) => {
+      inFlight.delete(req.id);
+      done();
+    });
+    app.addHook('onRequestAbort', (req, done) => {
+      inFlight.delete(req.id);
+      done();
+    });
     if (leases) {
       const l = leases;
       // The first round opens this instance's share before the API listens, once the app is

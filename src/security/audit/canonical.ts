@@ -15,6 +15,14 @@ export type JsonValue =
  * canonicalJson({ b: 1, a: [true, 'x'] }); // '{"a":[true,"x"],"b":1}'
  */
 export function canonicalJson(value: unknown, path = '$'): string {
+  // Written without tracking paths; a value JSON cannot carry (rare) is walked again for its path.
+  const text = canonical(value);
+  if (text === undefined) throw firstInvalid(value, path);
+  return text;
+}
+
+/** `canonicalJson`'s text, or undefined when `value` holds anything JSON cannot carry. */
+function canonical(value: unknown): string | undefined {
   if (value === null) return 'null';
   switch (typeof value) {
     // Stryker disable next-line ConditionalExpression: equivalent, without this case a boolean falls to JSON.stringify, which writes it the same
@@ -23,27 +31,64 @@ export function canonicalJson(value: unknown, path = '$'): string {
     case 'string':
       return JSON.stringify(value);
     case 'number':
-      if (!Number.isFinite(value)) throw invalid(path, `${value} is not a JSON number`);
-      return JSON.stringify(value);
+      return Number.isFinite(value) ? JSON.stringify(value) : undefined;
     case 'object':
       break;
     default:
-      throw invalid(path, `a ${typeof value} is not JSON`);
+      return undefined;
   }
   if (Array.isArray(value)) {
-    return `[${value.map((v, i) => canonicalJson(v, `${path}[${i}]`)).join(',')}]`;
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      // A hole is written as nothing, as `map` and `join` always wrote it.
+      const item = i in value ? canonical(value[i]) : '';
+      if (item === undefined) return undefined;
+      out += i === 0 ? item : `,${item}`;
+    }
+    return `${out}]`;
   }
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) {
-    throw invalid(path, 'only plain objects are JSON (convert dates, decimals… to strings)');
-  }
+  if (!isPlain(value)) return undefined;
   const obj = value as Record<string, unknown>;
-  const parts: string[] = [];
+  let out = '{';
   for (const key of Object.keys(obj).sort()) {
     if (obj[key] === undefined) continue;
-    parts.push(`${JSON.stringify(key)}:${canonicalJson(obj[key], `${path}.${key}`)}`);
+    const item = canonical(obj[key]);
+    if (item === undefined) return undefined;
+    out += `${out === '{' ? '' : ','}${JSON.stringify(key)}:${item}`;
   }
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
+}
+
+const isPlain = (value: object): boolean => {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+};
+
+/** Why `value` (at `path`) is not JSON: the first thing in it, in the order it is written. */
+function firstInvalid(value: unknown, path: string): KairosError {
+  const at = (v: unknown, p: string): KairosError | null => {
+    if (typeof v === 'number' && !Number.isFinite(v))
+      return invalid(p, `${v} is not a JSON number`);
+    if (v === null || ['boolean', 'string', 'number'].includes(typeof v)) return null;
+    if (typeof v !== 'object') return invalid(p, `a ${typeof v} is not JSON`);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const e = i in v ? at(v[i], `${p}[${i}]`) : null;
+        if (e) return e;
+      }
+      return null;
+    }
+    if (!isPlain(v))
+      return invalid(p, 'only plain objects are JSON (convert dates, decimals… to strings)');
+    const obj = v as Record<string, unknown>;
+    for (const key of Object.keys(obj).sort()) {
+      const e = obj[key] === undefined ? null : at(obj[key], `${p}.${key}`);
+      if (e) return e;
+    }
+    return null;
+  };
+  // Stryker disable next-line all: unreachable, `canonical` finds nothing `at` does not
+  return at(value, path) ?? invalid(path, 'is not JSON');
 }
 
 function invalid(path: string, why: string): KairosError {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as digest } from 'node:crypto';
 import type { AuditFields, AuditRecord, HashVersion } from './audit-record.js';
 import { canonicalJson } from './canonical.js';
 
@@ -72,7 +72,8 @@ export function chainHashWith(prevHash: string, row: AuditFields, payloadJson: s
     `{"action":${str(row.action)},"actor":${str(row.actor)},"hash_version":2,` +
     `"payload":${payloadJson},"role":${str(row.role)},"seq":${str(row.seq)},` +
     `"subject":${str(row.subject)},"ts":${str(row.ts)},"wall_ts":${str(row.wallTs)}}`;
-  return createHash('sha256').update(prevHash, 'utf8').update(text, 'utf8').digest('hex');
+  // One-shot: the same bytes as two updates of a Hash object (UTF-8), without making one.
+  return digest('sha256', prevHash + text, 'hex');
 }
 
 /**

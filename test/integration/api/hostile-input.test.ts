@@ -217,4 +217,48 @@ describe('hostile input: refused at the edge, never a 500, never an exit', () =>
     ]);
     expect(((await big.json()) as Json).code).toBe('HEADERS_TOO_LARGE');
   });
+
+  // The server's own request hooks (callbacks, not async functions, since issue 18) on every
+  // kind of answer: the request id echoed and logged once, hostile input refused before validation.
+  it('each answer carries its request id, logged on exactly one request line with its status and route', async () => {
+    const key = (n: number) => ({ 'idempotency-key': `hooks-${n}` });
+    const answers = await Promise.all([
+      apiCall(t.server.url, 'POST', '/orders', { token: t.token, body: ORDER, headers: key(1) }),
+      apiCall(t.server.url, 'POST', '/orders', { token: t.token, body: ORDER, headers: key(1) }),
+      apiCall(t.server.url, 'POST', '/orders', {
+        token: t.token,
+        body: { ...ORDER, instrumentId: 'BTC\u0000X' },
+        headers: key(2),
+      }),
+      apiCall(t.server.url, 'POST', '/orders', { body: ORDER, headers: key(3) }),
+      apiCall(t.server.url, 'GET', '/no-such-route', { token: t.token }),
+      apiCall(t.server.url, 'GET', '/orders', {
+        token: t.token,
+        headers: { 'x-request-id': 'client-chosen-1' },
+      }),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 201, 200, 400, 401, 404].sort());
+    const hostile = answers[2]!;
+    expect(hostile.json).toMatchObject({ code: 'VALIDATION' });
+    expect(String(hostile.json.detail)).toMatch(/^body\.instrumentId: /);
+    expect(answers[5]!.headers['x-request-id']).toBe('client-chosen-1');
+    const ids = answers.map((a) => a.headers['x-request-id']);
+    expect(new Set(ids).size).toBe(answers.length);
+    const lines = () =>
+      t.logs
+        .map((l) => JSON.parse(l) as Json)
+        .filter(
+          (l) => l.component === 'http' && l.message === 'request' && ids.includes(l.requestId),
+        );
+    // The line is written once the answer is sent: wait for all of them.
+    await until(() => lines().length >= answers.length || undefined, 10_000);
+    expect(lines()).toHaveLength(answers.length);
+    for (const a of answers) {
+      const line = lines().find((l) => l.requestId === a.headers['x-request-id']);
+      expect(line).toMatchObject({ status: a.status, method: expect.any(String) });
+      expect(typeof line.durationMs).toBe('number');
+    }
+    expect(lines().find((l) => l.status === 404).route).toBe('(no route)');
+    expect(lines().filter((l) => l.route === '/orders').length).toBe(5);
+  });
 });

@@ -238,9 +238,34 @@ describe('Redactor', () => {
     fc.assert(
       fc.property(text, (s) => {
         expect(r.text(s)).toBe(scrubPatterns(s));
+        expect(r.text(s)).toBe(scrubPatterns(s)); // again, from the memo when it was clean
       }),
       { numRuns: 3_000 },
     );
+  });
+
+  it('scans a repeated string once and answers the same each time: a secret in it is scrubbed every time', () => {
+    const r = new Redactor();
+    const clean = 'order accepted by user:0b6f6c1e for BTC/X';
+    const leaky = 'retrying with token=abc123def456 after 503';
+    for (let i = 0; i < 3; i++) {
+      expect(r.text(clean)).toBe(clean);
+      expect(r.text(leaky)).toBe(`retrying with token=${REDACTED} after 503`);
+      expect(isSecretKey('refresh_token')).toBe(true);
+      expect(isSecretKey('credentialId')).toBe(false);
+    }
+    // A string first seen clean, once a secret it holds is known, loses the secret.
+    const later = 'strategy user:s3cr3t-value-xyz started';
+    expect(r.text(later)).toBe(later);
+    r.addSecret('s3cr3t-value-xyz');
+    expect(r.text(later)).toBe(`strategy user:${REDACTED} started`);
+    // Past the memo's bound (it starts again empty) the answers stay the same.
+    for (let i = 0; i < 5_000; i++) r.text(`order ${i} accepted`);
+    for (let i = 0; i < 5_000; i++) isSecretKey(`field${i}`);
+    expect(r.text(clean)).toBe(clean);
+    expect(r.text(leaky)).toBe(`retrying with token=${REDACTED} after 503`);
+    expect(isSecretKey('apiKey')).toBe(true);
+    expect(isSecretKey('tokenCount')).toBe(false);
   });
 
   it('turns any value into plain JSON data without throwing', () => {

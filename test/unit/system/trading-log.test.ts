@@ -98,6 +98,26 @@ describe('trading log: what an operator reads from the bus', () => {
       price: '100',
       fee: '0.05 USDT',
     });
+    // Each line's keys, in order: the head, the logger's, the ids, then the event's own.
+    const head = ['time', 'level', 'message', 'component', 'venue'];
+    const idKeys = ['accountId', 'clientOrderId', 'strategyId', 'instrumentId', 'event'];
+    expect(lines.map((l) => Object.keys(l).join(','))).toEqual(
+      [
+        ['side', 'type', 'quantity', 'price', 'timeInForce'],
+        ['reason', 'detail'],
+        [],
+        ['venueOrderId'],
+        ['reason', 'detail'],
+        ['reason'],
+        [],
+        ['reason'],
+        ['reason'],
+        ['reason'],
+        ['tradeId', 'side', 'quantity', 'price', 'fee', 'liquidity'],
+      ].map((own) => [...head, ...idKeys, ...own].join(',')),
+    );
+    expect(lines.map((l) => l.event)).toEqual(events.map((e) => e.kind));
+    expect(lines[0]).toMatchObject({ instrumentId: 'BTC/USDT', quantity: '0.5', price: '100' });
   });
 
   it('logs the kill switch at warn and other trading states at info', () => {

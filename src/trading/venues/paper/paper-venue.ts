@@ -1,11 +1,14 @@
 import {
   appendFileSync,
+  closeSync,
   existsSync,
   mkdirSync,
+  openSync,
   readFileSync,
   renameSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import {
@@ -48,6 +51,15 @@ export interface PaperVenueWriter {
   readonly token: number;
 }
 
+/** Closes the op log a venue kept open once the venue is gone (it has no close of its own). */
+const openLogs = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeSync(fd);
+  } catch {
+    // Closed already: nothing to do.
+  }
+});
+
 /** The fewest ops between snapshots: bounds how often a small state is written. */
 const COMPACT_EVERY = 2_000;
 
@@ -86,6 +98,12 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
   #snapshotSize = 0;
   /** The token this process writes with (no writer: the file's own, as the only writer). */
   readonly #token: number;
+  /**
+   * The op log, open for appending from the first op on: one write a op instead of an open, a
+   * write and a close. Every write goes to the file's end (O_APPEND), after another owner's
+   * fence or ops and after a compaction's truncation alike, as `appendFileSync` did.
+   */
+  #logFd: number | null = null;
 
   constructor(
     private readonly file: string,
@@ -212,11 +230,21 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     } else {
       this.#sinceSnapshot++;
       const line = `${JSON.stringify(op)}\n`;
-      appendFileSync(this.#log, line);
+      this.#append(line);
       this.#logSize += line.length;
     }
     const events = this.#buffer.splice(0);
     for (const e of events) this.deliver(e);
+  }
+
+  /** Appends `line` to the op log, whole (a short write goes on from where it stopped). */
+  #append(line: string): void {
+    if (this.#logFd === null) {
+      this.#logFd = openSync(this.#log, 'a');
+      openLogs.register(this, this.#logFd);
+    }
+    const bytes = Buffer.from(line);
+    for (let at = 0; at < bytes.length;) at += writeSync(this.#logFd, bytes, at);
   }
 }
 

@@ -27,10 +27,36 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ é: 1, z: 2, A: 3 })).toBe('{"A":3,"z":2,"é":1}');
   });
 
+  it('writes any JSON value as JCS does: keys sorted at every depth, undefined members left out', () => {
+    // An independent reference: JSON.stringify of each scalar, keys sorted by UTF-16 code unit.
+    const reference = (v: unknown): string => {
+      if (v === null || typeof v !== 'object') return JSON.stringify(v);
+      if (Array.isArray(v)) return `[${v.map(reference).join(',')}]`;
+      const o = v as Record<string, unknown>;
+      return `{${Object.keys(o)
+        .sort()
+        .filter((k) => o[k] !== undefined)
+        .map((k) => `${JSON.stringify(k)}:${reference(o[k])}`)
+        .join(',')}}`;
+    };
+    const json = fc.jsonValue({ maxDepth: 4, stringUnit: 'binary' });
+    const withUndefined = fc.dictionary(fc.string(), fc.option(json, { nil: undefined }));
+    fc.assert(
+      fc.property(fc.oneof(json, withUndefined, fc.array(withUndefined)), (v) => {
+        expect(canonicalJson(v)).toBe(reference(v));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('refuses what JSON cannot carry, naming the path', () => {
     expect(() => canonicalJson({ a: [1, NaN] })).toThrow('$.a[1]: NaN is not a JSON number');
     expect(() => canonicalJson({ when: new Date(0) })).toThrow('$.when: only plain objects');
     expect(() => canonicalJson({ n: 1n })).toThrow('$.n: a bigint is not JSON');
+    expect(() => canonicalJson({ ok: [1, 'x'], deep: [{ f: () => 1 }] })).toThrow(
+      '$.deep[0].f: a function is not JSON',
+    );
+    expect(() => canonicalJson([1, undefined])).toThrow('$[1]: a undefined is not JSON');
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PaperVenue } from '../../../../src/trading/venues/paper/paper-venue.js';
@@ -81,5 +81,52 @@ describe('PaperVenue fenced by the lease token', () => {
     v.submit(limitBuy('a'), 1);
     expect(readFileSync(`${file}.log`, 'utf8')).not.toContain('"t"');
     expect(ids(reader())).toEqual(['a']);
+  });
+});
+
+describe('PaperVenue op log', () => {
+  const inst = instrument();
+  const options = { venue: 'PAPER', instruments: [inst] };
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-venue-log-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('holds each op before its reports are delivered, through compactions and another writer appending', () => {
+    const file = path.join(dir, 'venue.json');
+    const seen: string[] = [];
+    const checkAt = new Set(['o-1', 'o-2', 'o-1999', 'o-2000', 'o-2001', 'o-2002', 'o-2600']);
+    const venue = new PaperVenue(
+      file,
+      options,
+      (e) => {
+        // Delivered: a reader opening the files now finds the order (write before answer).
+        if (e.kind !== 'OrderAccepted' || !checkAt.has(e.clientOrderId)) return;
+        const reader = new PaperVenue(file, options, () => undefined);
+        seen.push(
+          ...reader
+            .state()
+            .reports.slice(-1)
+            .map((r) => r.clientOrderId),
+        );
+      },
+      { token: 1 },
+    );
+    for (let i = 1; i <= 2_600; i++) {
+      // Another process appends to the same log meanwhile (a fence of the same token).
+      if (i === 2_300) appendFileSync(`${file}.log`, `${JSON.stringify({ op: 'fence', t: 1 })}\n`);
+      venue.submit(
+        submittedOrder({ instrumentId: inst.id, type: 'LIMIT', price: '1' as never }, `o-${i}`),
+        i,
+      );
+    }
+    expect(seen).toEqual([...checkAt]);
+    // The log after the compaction starts at its beginning: whole lines, no gap where the
+    // truncated log used to end.
+    const log = readFileSync(`${file}.log`, 'utf8');
+    expect(log).not.toContain('\u0000');
+    expect(log.split('\n').filter(Boolean).length).toBeLessThan(2_600);
+    expect(new PaperVenue(file, options, () => undefined).state()).toEqual(venue.state());
   });
 });
