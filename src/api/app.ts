@@ -33,6 +33,7 @@ import { StrategyOwners } from './strategy-owners.js';
 import { wsGateway } from './ws-gateway.js';
 import { riskSnapshot, sharedRead, type RiskAccount } from './risk-frames.js';
 import { redisRateLimitStore } from './rate-limit-store.js';
+import { lazySchemas } from './lazy-schemas.js';
 
 // Each of our plugins named for Fastify by its function name (the name Fastify settles on
 // anyway): a plugin without one makes Fastify search every loaded module (`require.cache`) for
@@ -58,6 +59,17 @@ for (const plugin of [
   wsGateway,
 ] as unknown as Array<{ name: string } & Record<symbol, string | undefined>>) {
   plugin[Symbol.for('fastify.display-name')] ??= plugin.name;
+}
+
+/** Each app's `compileAll` (`lazy-schemas.ts`). */
+const schemaCompilers = new WeakMap<FastifyInstance, () => void>();
+
+/**
+ * Compiles every request and answer schema of an app `buildApp` made now (they are compiled at
+ * first use): throws, naming the route, if one does not compile. For tests.
+ */
+export function compileSchemasNow(app: FastifyInstance): void {
+  schemaCompilers.get(app)?.();
 }
 
 /** Request bodies above this are refused with 413. */
@@ -95,6 +107,10 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     clientErrorHandler: clientErrorProblem,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
+  // Fastify's compilers, each schema compiled at its first use (`lazy-schemas.ts`).
+  const schemas = lazySchemas();
+  app.setSchemaController({ compilersFactory: schemas.compilersFactory });
+  schemaCompilers.set(app, schemas.compileAll);
   logRequests(app, logger.child({ component: 'http' }));
   // Which of several instances behind a load balancer answered (`docs/scalability.md`).
   const instance = ports.instanceId;

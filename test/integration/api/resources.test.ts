@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { compileSchemasNow } from '../../../src/api/app.js';
 import { verifyExport } from '../../../src/security/audit/verify.js';
 import { can, ROLES, type Permission, type Role } from '../../../src/security/roles/permissions.js';
 import { apiCall, type Answer } from '../../support/api-call.js';
@@ -721,4 +722,8 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
     expect(hits).toEqual([]);
     expect(bodies.length).toBeGreaterThan(20);
   }, 60_000);
+
+  it("compiles every route's request and answer schemas (compiled at first use when served)", () => {
+    expect(() => compileSchemasNow(t.server.app)).not.toThrow();
+  });
 });
