@@ -1,5 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
-import { cp, mkdir, readFile } from 'node:fs/promises';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PoolClient } from 'pg';
@@ -205,7 +205,7 @@ async function openPglite(opts: StoreOptions): Promise<PGlite> {
       `PGlite template ${opts.template}: a data folder is copied into a data folder; an in-memory database needs a dump (tar)`,
     );
   }
-  if (folder) await copyTemplate(opts.template!, opts.dataDir!);
+  if (folder) copyTemplate(opts.template!, opts.dataDir!);
   const template =
     fresh && !folder && opts.template ? new Blob([await readFile(opts.template)]) : undefined;
   const { PGlite } = await import('@electric-sql/pglite');
@@ -218,14 +218,36 @@ async function openPglite(opts: StoreOptions): Promise<PGlite> {
 
 /**
  * Copies a closed PGlite data folder into the new `dataDir`, PG_VERSION last: a copy cut short
- * leaves a folder without it, which the next open treats as new again (and copies over).
+ * leaves a folder without it, which the next open treats as new again (and copies over). Folders
+ * and files keep their modes. One listing and a `copyFile` per file (~1,100 files, 40 MB): what
+ * `fs.cp` did with several `stat`s per file in JavaScript, at ~0.2 s more of a start's CPU.
  */
-async function copyTemplate(template: string, dataDir: string): Promise<void> {
-  await cp(template, dataDir, {
-    recursive: true,
-    filter: (src) => path.relative(template, src) !== 'PG_VERSION',
-  });
-  await cp(path.join(template, 'PG_VERSION'), path.join(dataDir, 'PG_VERSION'));
+function copyTemplate(template: string, dataDir: string): void {
+  const entries = readdirSync(template, { recursive: true, withFileTypes: true });
+  const folders = [template, ...entries.filter((e) => e.isDirectory()).map(at)];
+  // Parents before their children.
+  for (const folder of folders.sort((a, b) => a.length - b.length)) {
+    const to = path.join(dataDir, path.relative(template, folder));
+    mkdirSync(to, { recursive: true });
+    chmodSync(to, statSync(folder).mode & 0o7777);
+  }
+  const version = path.join(template, 'PG_VERSION');
+  for (const e of entries) {
+    if (e.isDirectory()) continue;
+    if (!e.isFile())
+      throw new KairosError(
+        'CONFIG_INVALID',
+        `PGlite template ${template}: ${at(e)} is not a file`,
+      );
+    const from = at(e);
+    if (from !== version) copyFileSync(from, path.join(dataDir, path.relative(template, from)));
+  }
+  copyFileSync(version, path.join(dataDir, 'PG_VERSION'));
+}
+
+/** The path of an entry of a recursive listing. */
+function at(e: { name: string; parentPath: string }): string {
+  return path.join(e.parentPath, e.name);
 }
 
 /**
