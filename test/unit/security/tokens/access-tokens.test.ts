@@ -215,7 +215,15 @@ describe('AccessTokens', () => {
     const { access } = setup();
     const { token } = access.sign({ sub: 'u1', role: 'trader', sid: 's1' });
     expect(access.verify(token).sub).toBe('u1');
-    for (const wrapped of [[token], new String(token), { toString: () => token }]) {
+    // A missing header read by hand is null or undefined: the same refusal, never a TypeError.
+    for (const wrapped of [
+      [token],
+      new String(token),
+      { toString: () => token },
+      null,
+      undefined,
+      42,
+    ]) {
       expect(() => access.verify(wrapped as unknown as string)).toThrow(
         expect.objectContaining({ code: 'AUTH_INVALID_TOKEN', message: 'access token: malformed' }),
       );

@@ -24,6 +24,11 @@ class SlowStore extends MemorySessionStore {
     return record;
   }
 
+  /** Answers the oldest held read only. */
+  releaseOne(): void {
+    this.#waiting.shift()?.();
+  }
+
   /** Answers the held reads. */
   release(): void {
     this.held = false;
@@ -40,11 +45,31 @@ class SlowStore extends MemorySessionStore {
   }
 }
 
+/** A shared cache that can lose everything it holds, as Redis or Memcached does on a restart. */
+class RestartingCache {
+  #cache: MemoryCache;
+  constructor(private readonly now: () => number) {
+    this.#cache = new MemoryCache({ now });
+  }
+  restart(): void {
+    this.#cache = new MemoryCache({ now: this.now });
+  }
+  get(key: string) {
+    return this.#cache.get(key);
+  }
+  set(key: string, value: string, ttlMs: number) {
+    return this.#cache.set(key, value, ttlMs);
+  }
+  add(key: string, value: string, ttlMs: number) {
+    return this.#cache.add(key, value, ttlMs);
+  }
+}
+
 function setup() {
   const clock = { t: T0 };
   const now = () => clock.t;
   const store = new SlowStore();
-  const liveCache = new MemoryCache({ now });
+  const liveCache = new RestartingCache(now);
   const service = (): TokenService =>
     new TokenService({
       keys: new SigningKeys(now, keys),
@@ -140,5 +165,35 @@ describe('TokenService: the store reads of the live check', () => {
     await expect(tokens.verifyAccessLive(pair.accessToken)).rejects.toEqual(refused);
     await expect(tokens.verifyAccessLive(pair.accessToken)).rejects.toEqual(refused);
     expect(store.reads).toBe(4);
+  });
+
+  it('a cache restart inside the live window sends the next check to the store: a revoked session is refused', async () => {
+    const { store, liveCache, service } = setup();
+    const tokens = service();
+    const pair = await tokens.startSession('u1', 'trader');
+    await tokens.verifyAccessLive(pair.accessToken);
+    await tokens.logout(pair.sessionId);
+    liveCache.restart(); // the live mark and the logout's tombstone are gone with it
+    await expect(tokens.verifyAccessLive(pair.accessToken)).rejects.toEqual(refused);
+    expect(store.reads).toBe(2);
+  });
+
+  it('an older read settling late leaves the newer read under way to be joined', async () => {
+    const { clock, store, liveCache, service } = setup();
+    const tokens = service();
+    const pair = await tokens.startSession('u1', 'trader');
+    store.held = true;
+    const first = tokens.verifyAccessLive(pair.accessToken);
+    await store.holding(1);
+    clock.t += TTL; // the first read is too old to join: a second one starts
+    const second = tokens.verifyAccessLive(pair.accessToken);
+    await store.holding(2);
+    store.releaseOne();
+    await first;
+    liveCache.restart(); // the first read's live mark is lost: the next check finds no mark
+    const third = tokens.verifyAccessLive(pair.accessToken);
+    store.release();
+    await Promise.all([second, third]);
+    expect(store.reads).toBe(2);
   });
 });

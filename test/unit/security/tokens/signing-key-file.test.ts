@@ -1,3 +1,4 @@
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile, access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,6 +85,21 @@ describe('the JWT signing key is encrypted at rest under the master key', () => 
     await expect(rewrapSigningKey(dir, rotated.cipher(), rotated.current)).resolves.toBe(true);
     expect(await readFile(path.join(dir, SIGNING_KEY_FILE), 'utf8')).not.toBe(before);
     await expect(rewrapSigningKey(dir, rotated.cipher(), rotated.current)).resolves.toBe(false);
+  });
+
+  it('holds no file of the keys folder open after a re-wrap (a long-running server rotates keys)', async () => {
+    const openIn = (folder: string) =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(folder);
+        } catch {
+          return false; // the listing's own descriptor, closed by now
+        }
+      });
+    await open();
+    const rotated = await LocalKeyring.rotate(dir);
+    await expect(rewrapSigningKey(dir, rotated.cipher(), rotated.current)).resolves.toBe(true);
+    expect(openIn(dir)).toEqual([]);
   });
 
   it('reads a key file with a trailing newline (edited by hand)', async () => {
