@@ -193,6 +193,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   let store: Awaited<ReturnType<typeof openConfiguredStore>> | null = null;
   let result: NodeRunResult | null = null;
   let lambda: Awaited<ReturnType<typeof lambdaRuntime>> = null;
+  let venue: PaperVenue | null = null;
   try {
     store = await openConfiguredStore(config, logs.metrics ?? undefined, logs.logger);
     lambda = await lambdaRuntime(config, flags.lambda, strategy, params, store, logs.metrics);
@@ -215,7 +216,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       snapshots: lines.snapshots(new StrategySnapshotRepository(store.db, flags.account)),
       risk: () => riskRepo.settings(),
       venue: (deliver) =>
-        new PaperVenue(venueFile, { venue: 'PAPER', instruments: [instrument] }, deliver),
+        (venue = new PaperVenue(venueFile, { venue: 'PAPER', instruments: [instrument] }, deliver)),
       pace: source.pace,
       ...(source.warmUntil === undefined ? {} : { warmUntil: source.warmUntil }),
       onAlert: logs.onAlert,
@@ -234,6 +235,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
         `${result.reconciliations} reconciliations, drift ${result.drift}; ${result.barsProcessed} bars traded\n`,
     );
   } catch (e) {
+    (venue as PaperVenue | null)?.close();
     lines.end(result, instrument);
     // A fatal error ends the command at once (one line, non-zero): a live feed that is slow to
     // close must not keep it hanging.
@@ -243,6 +245,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
     await logs.closeMetrics();
     throw e;
   }
+  (venue as PaperVenue | null)?.close();
   lines.end(result, instrument);
   lambda?.close();
   await source.close();

@@ -1,4 +1,5 @@
 import { fencedTransaction, type Fence } from './lease-repository.js';
+import { isDeepStrictEqual } from 'node:util';
 import type { Kysely, Transaction } from 'kysely';
 import { KairosError } from '../trading/core/errors.js';
 import type {
@@ -68,7 +69,7 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
       // Once this repository has seen the id belong to this strategy, every later save skips the
       // check (one snapshot is saved per bar).
       if (!known) await this.#claim(tx, strategyId, name, s.ts);
-      await tx
+      const inserted = await tx
         .insertInto('strategy_snapshots')
         .values({
           account_id: this.accountId,
@@ -79,16 +80,43 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
           state: JSON.stringify(s.state),
           random_state: s.random ? JSON.stringify(s.random) : null,
         })
-        .onConflict((oc) =>
-          oc.columns(['account_id', 'strategy_id', 'seq']).doUpdateSet({
-            orders_made: s.ordersMade,
-            state: JSON.stringify(s.state),
-            random_state: s.random ? JSON.stringify(s.random) : null,
-          }),
-        )
-        .execute();
+        .onConflict((oc) => oc.columns(['account_id', 'strategy_id', 'seq']).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0)
+        await this.#sameAsStored(tx, strategyId, s);
     });
     this.#owned.add(owner);
+  }
+
+  /**
+   * A snapshot already stored under (account, strategy, time): the same one saved again (a
+   * retried save) is kept as it is; a different one is `SNAPSHOT_CONFLICT` (DESIGN invariant 13),
+   * never a silent skip or overwrite. The transaction then stores nothing.
+   */
+  async #sameAsStored(tx: Transaction<Schema>, strategyId: string, s: StrategySnapshot) {
+    const stored = await tx
+      .selectFrom('strategy_snapshots')
+      .select(['orders_made', 'state', 'random_state'])
+      .where('account_id', '=', this.accountId)
+      .where('strategy_id', '=', strategyId)
+      .where('seq', '=', s.ts)
+      .executeTakeFirstOrThrow();
+    // As stored (jsonb: its own key order, numbers as JSON reads them back): compared as values.
+    const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+    const diffs = [
+      Number(stored.orders_made) !== s.ordersMade &&
+        `ordersMade ${String(stored.orders_made)} stored, ${s.ordersMade} now`,
+      !isDeepStrictEqual(json(stored.state), JSON.parse(JSON.stringify(s.state))) && 'state',
+      !isDeepStrictEqual(
+        json(stored.random_state),
+        s.random ? JSON.parse(JSON.stringify(s.random)) : null,
+      ) && 'random state',
+    ].filter((d): d is string => d !== false);
+    if (diffs.length > 0)
+      throw new KairosError(
+        'SNAPSHOT_CONFLICT',
+        `strategy "${strategyId}" of account "${this.accountId}": a different snapshot is stored for ${s.ts} (${diffs.join(', ')} differ)`,
+      );
   }
 
   /** Makes the strategy's row, or checks that the id is taken by this same strategy. */

@@ -312,6 +312,9 @@ export class StrategyHost {
     for (const inst of [...this.#live.values()]) {
       if (inst.halted || inst.instrument.id !== bar.instrumentId) continue;
       if (!feeds(inst.deployment.accountId)) continue;
+      // A bar it was saved after already (resumed from a later snapshot, on a replay that starts
+      // again from its first bar; a bar delivered twice): never heard, nor saved, again.
+      if (inst.lastBarAt !== null && bar.closeTime <= inst.lastBarAt) continue;
       await this.#call(inst, () => inst.seam.onBar(bar));
       if (!inst.halted) ran.push(inst);
     }

@@ -131,8 +131,14 @@ export interface AccountsBus {
  */
 export class TradingAccounts {
   readonly #runtimes = new Map<string, AccountRuntime>();
-  /** Per open core: its bus subscriptions and the switch in front of its venue. */
-  readonly #wiring = new Map<string, { offs: (() => void)[]; gate: VenueGate }>();
+  /**
+   * Per open core: its bus subscriptions, the switch in front of its venue and, a paper account,
+   * the venue itself (closed with the core).
+   */
+  readonly #wiring = new Map<
+    string,
+    { offs: (() => void)[]; gate: VenueGate; paper?: PaperVenue | null }
+  >();
   readonly #infos = new Map<string, AccountInfo>();
   readonly #defaults = new Map<string, string>();
   /** Accounts being closed: they take no new order. */
@@ -242,8 +248,21 @@ export class TradingAccounts {
       for (const off of wiring?.offs ?? []) off();
       this.#wiring.delete(accountId);
       this.#release(accountId);
+      wiring?.paper?.close();
       await this.cfg.live?.drop(accountId);
     });
+  }
+
+  /**
+   * Stops every account's trading on this instance, as the server closes (after its cores are
+   * settled): the venues' bars are released and each paper venue's op log is closed; a late op
+   * on one is refused (`VENUE_CLOSED`). Idempotent.
+   */
+  stop(): void {
+    for (const [accountId, wiring] of this.#wiring) {
+      this.#release(accountId);
+      wiring.paper?.close();
+    }
   }
 
   /**
@@ -836,8 +855,13 @@ export class TradingAccounts {
       // commit and send; the client may have its 201), and is sent now, as it would have been.
       sendUnsent: true,
       ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
+    }).catch((e: unknown) => {
+      // Not opened: its venue (built, maybe written at recovery) is closed with it.
+      (paper as PaperVenue | null)?.close();
+      throw e;
     });
     const rt = this.#register(accountId, 'paper', core, orders, recovery, gate, fence);
+    this.#wiring.get(accountId)!.paper = paper;
     if (onVenue) {
       const market = cfg.market!;
       const held = new AccountInstruments({

@@ -283,6 +283,9 @@ export async function startTradingServer(
         : {}),
     });
     serialize = (fn) => accounts.exclusive(fn);
+    // Stops run in reverse: the paper venues' op logs close after what is started below, before
+    // the live accounts, the venues and the store.
+    stops.push(async () => accounts.stop());
     // Every account's events, as one stream: logged and counted once each.
     const stopLogging = logTradingEvents(accounts.bus, logger, VENUE);
     stops.push(async () => stopLogging());

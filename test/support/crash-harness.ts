@@ -143,6 +143,7 @@ export function crashRig(opts: {
         latest: (id) => k.around(() => snaps.latest(id)),
         save: (id, name, s) => k.around(() => snaps.save(id, name, s)),
       };
+      let venue: PaperVenue | null = null;
       const node = new TradingNode({
         instrument: opts.instrument,
         strategy: opts.strategy,
@@ -154,7 +155,11 @@ export function crashRig(opts: {
         snapshots,
         venue: (deliver) =>
           killableVenue(
-            new PaperVenue(venueFile, { venue: 'PAPER', instruments: [opts.instrument] }, deliver),
+            (venue = new PaperVenue(
+              venueFile,
+              { venue: 'PAPER', instruments: [opts.instrument] },
+              deliver,
+            )),
             k,
           ),
         onAlert: (a) => alerts.push(a),
@@ -173,6 +178,8 @@ export function crashRig(opts: {
       } catch (e) {
         if (k.dead) return { finished: false, steps: k.steps, alerts, state: null };
         throw e;
+      } finally {
+        (venue as PaperVenue | null)?.close();
       }
     },
     async outcome() {

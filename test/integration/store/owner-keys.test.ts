@@ -6,6 +6,7 @@ import type { Order } from '../../../src/trading/model/order.js';
 import { orderRef, type OrderEvent } from '../../../src/trading/model/order-events.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
+import type { StrategySnapshot } from '../../../src/trading/live/strategy-snapshot-store.js';
 import { newOrder } from '../../support/builders.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
 
@@ -145,6 +146,46 @@ describe.each(DIALECTS)('records keyed by their owner on %s', (dialect) => {
     await b.save('sma', 'sma-cross', { ts: 120_000, ordersMade: 1, state: { x: 2 } });
     expect((await a.latest('sma'))?.ordersMade).toBe(3);
     expect((await b.latest('sma'))?.ordersMade).toBe(1);
+  });
+
+  it('refuses a different snapshot under a stored (account, strategy, time): SNAPSHOT_CONFLICT, the stored one kept; the same one again is fine', async () => {
+    const repo = new StrategySnapshotRepository(store.db, 'snap-conflicts');
+    const first: StrategySnapshot = {
+      ts: 60_000,
+      ordersMade: 2,
+      // Keys in an order jsonb does not keep; nested values; a random source's state.
+      state: { zeta: 1, a: [1, 2.5, { b: null, aa: 'x' }], long_key_name: true },
+      random: [1, 2, 3, 4],
+    };
+    await repo.save('s1', 'sma-cross', first);
+    // A retried save of the same snapshot: kept, no error (also from another repository).
+    await repo.save('s1', 'sma-cross', { ...first, state: { ...first.state } });
+    await new StrategySnapshotRepository(store.db, 'snap-conflicts').save('s1', 'sma-cross', first);
+    const variants = fc.constantFrom<Partial<StrategySnapshot>>(
+      { ordersMade: 3 },
+      { state: { ...first.state, zeta: 2 } },
+      { state: { zeta: 1 } },
+      { state: { ...first.state, extra: 0 } },
+      { random: [1, 2, 3, 5] },
+      { random: [] },
+      { random: undefined },
+    );
+    await fc.assert(
+      fc.asyncProperty(variants, async (over) => {
+        await expect(repo.save('s1', 'sma-cross', { ...first, ...over })).rejects.toMatchObject({
+          code: 'SNAPSHOT_CONFLICT',
+        });
+      }),
+      { numRuns: 12 },
+    );
+    const kept = await repo.latest('s1');
+    expect(kept).toEqual(first);
+    // The same time of another account or another strategy id is another key: stored.
+    const other = { ...first, ordersMade: 9 };
+    await new StrategySnapshotRepository(store.db, 'snap-other').save('s1', 'sma-cross', other);
+    await repo.save('s2', 'sma-cross', other);
+    expect((await repo.latest('s2'))?.ordersMade).toBe(9);
+    expect((await repo.latest('s1'))?.ordersMade).toBe(2);
   });
 
   it('refuses a strategy id that belongs to another strategy (the strategies row is never silently kept)', async () => {

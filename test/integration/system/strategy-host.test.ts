@@ -94,6 +94,14 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     const resumed = await second.host.state(owner, started.id);
     expect(resumed).toMatchObject({ status: 'running', state: before!.state });
     expect(resumed!.lastBarAt).toBe(bars[119]!.closeTime);
+    // A feed that starts again from its first bar: the bars it was saved after are not heard
+    // again, nor saved again (a different snapshot at their time is SNAPSHOT_CONFLICT).
+    await second.play(bars.slice(100, 120));
+    expect(await second.host.state(owner, started.id)).toMatchObject({
+      status: 'running',
+      state: before!.state,
+      lastBarAt: bars[119]!.closeTime,
+    });
     await second.play(bars.slice(120));
     const after = await new OrderRepository(store.db, 'desk').page(started.id, { limit: 500 });
     const ids = after.orders.map((o) => o.clientOrderId);

@@ -1,13 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { LeaseRepository } from '../../../src/store/lease-repository.js';
 import { accountResource } from '../../../src/system/account-leases.js';
-import { SHARED_ACCOUNT, TradingAccounts } from '../../../src/system/trading-accounts.js';
+import { SHARED_ACCOUNT } from '../../../src/system/trading-accounts.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
 import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { btcInstrument } from '../../support/paper-args.js';
-import { freshStore } from '../../support/stores.js';
+import { flatBar, paperAccountsRig } from '../../support/paper-accounts.js';
 
 /**
  * Found by the failover scenario (issue 16): an order committed by its account's owner and
@@ -20,41 +18,13 @@ import { freshStore } from '../../support/stores.js';
  */
 describe('an order committed and never sent, across a change of owner', () => {
   const inst = btcInstrument();
-  let dir: string;
-  let store: Awaited<ReturnType<typeof freshStore>>;
-  beforeEach(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-unsent-'));
-    store = await freshStore('pglite');
-  });
-  afterEach(async () => {
-    await store.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
+  const rig = paperAccountsRig('kairos-unsent-', inst);
   const instance = (alerts: Alert[]) =>
-    TradingAccounts.open({
-      db: store.db,
-      home: dir,
-      instrument: inst,
-      venue: 'PAPER',
-      sharedCash: '1000000',
-      now: Date.now,
-      onAlert: (a) => alerts.push(a),
-      leased: { adopt: async () => undefined },
-    });
-  const bar = (i: number) => ({
-    instrumentId: inst.id,
-    openTime: 1_700_000_000_000 + i * 60_000,
-    closeTime: 1_700_000_060_000 + i * 60_000,
-    open: 100,
-    high: 100,
-    low: 100,
-    close: 100,
-    volume: 1000,
-  });
+    rig.open({ onAlert: (a) => alerts.push(a), leased: { adopt: async () => undefined } });
+  const bar = (i: number) => flatBar(inst, i);
 
   it('reaches the venue once, sent by the next owner at its recovery', async () => {
-    const leases = new LeaseRepository(store.db);
+    const leases = new LeaseRepository(rig.store.db);
     const resource = accountResource(SHARED_ACCOUNT);
     const alertsA: Alert[] = [];
     const a = await instance(alertsA);
@@ -81,7 +51,7 @@ describe('an order committed and never sent, across a change of owner', () => {
     await closing;
     expect([placed.created, placed.order.status]).toEqual([true, 'SUBMITTED']);
     expect(alertsA.map((x) => x.code)).toContain('ORDER_NOT_SENT');
-    const file = path.join(dir, 'paper', SHARED_ACCOUNT, 'venue.json');
+    const file = path.join(rig.dir, 'paper', SHARED_ACCOUNT, 'venue.json');
     const venueNow = () =>
       new PaperVenue(file, { venue: 'PAPER', instruments: [inst] }, () => undefined);
     expect(await venueNow().orderByClientId('k-unsent')).toBeNull();
@@ -107,7 +77,7 @@ describe('an order committed and never sent, across a change of owner', () => {
       await rtB.core.settle();
     });
     expect(rtB.core.exec.order('k-unsent')?.status).toBe('FILLED');
-    const events = await store.db
+    const events = await rig.store.db
       .selectFrom('order_events')
       .select(['kind'])
       .where('client_order_id', '=', 'k-unsent')

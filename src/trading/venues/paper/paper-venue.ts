@@ -51,15 +51,6 @@ export interface PaperVenueWriter {
   readonly token: number;
 }
 
-/** Closes the op log a venue kept open once the venue is gone (it has no close of its own). */
-const openLogs = new FinalizationRegistry<number>((fd) => {
-  try {
-    closeSync(fd);
-  } catch {
-    // Closed already: nothing to do.
-  }
-});
-
 /** The fewest ops between snapshots: bounds how often a small state is written. */
 const COMPACT_EVERY = 2_000;
 
@@ -84,6 +75,10 @@ const COMPACT_EVERY = 2_000;
  * compacts the file over the new owner's (it finds the newer fence first and refuses:
  * `LEASE_LOST`).
  *
+ * The op log stays open (one file descriptor) until `close()`, which whoever built the venue
+ * calls once its account stops trading; an op after that is refused (`VENUE_CLOSED`), never
+ * written. Its queries still answer from the state in memory.
+ *
  * @example
  * const venue = new PaperVenue('var/paper/venue.json', { venue: 'PAPER', instruments }, (e) => exec.process(e));
  */
@@ -93,7 +88,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
   readonly #log: string;
   #seq = 0;
   #sinceSnapshot = 0;
-  /** Characters in the log and in the snapshot (JSON, mostly ASCII): when to compact. */
+  /** Bytes in the log and in the snapshot: when to compact. */
   #logSize = 0;
   #snapshotSize = 0;
   /** The token this process writes with (no writer: the file's own, as the only writer). */
@@ -104,6 +99,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
    * fence or ops and after a compaction's truncation alike, as `appendFileSync` did.
    */
   #logFd: number | null = null;
+  #closed = false;
 
   constructor(
     private readonly file: string,
@@ -118,9 +114,9 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     if (writer) appendFileSync(this.#log, `${JSON.stringify(fenceLine(writer.token))}\n`);
     let fence = 0;
     if (existsSync(file)) {
-      const text = readFileSync(file, 'utf8');
-      this.#snapshotSize = text.length;
-      const snap = JSON.parse(text) as Snapshot;
+      const bytes = readFileSync(file);
+      this.#snapshotSize = bytes.length;
+      const snap = JSON.parse(bytes.toString('utf8')) as Snapshot;
       this.#exchange.restore(snap.state);
       this.#seq = snap.seq;
       fence = snap.t ?? 0;
@@ -180,6 +176,15 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     return this.#exchange.tradesSince(ts);
   }
 
+  /** Closes the op log; from now on every op is refused (`VENUE_CLOSED`). Idempotent. */
+  close(): void {
+    this.#closed = true;
+    if (this.#logFd === null) return;
+    const fd = this.#logFd;
+    this.#logFd = null;
+    closeSync(fd);
+  }
+
   #apply(op: Change): void {
     switch (op.op) {
       case 'submit':
@@ -193,6 +198,11 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
 
   /** Applies an op, makes it durable (log, or a new snapshot), then delivers its reports. */
   #record(change: Change): void {
+    if (this.#closed)
+      throw new KairosError(
+        'VENUE_CLOSED',
+        `paper venue ${this.file}: closed; its ${change.op} was not recorded`,
+      );
     // Object.assign, not a spread: on Node 20 a spread that adds a key costs microseconds.
     const op: Op = this.#token > 0 ? Object.assign({}, change, { t: this.#token }) : change;
     const compact = this.#sinceSnapshot + 1 >= COMPACT_EVERY && this.#logSize >= this.#snapshotSize;
@@ -220,31 +230,30 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
         state: this.#exchange.snapshot(),
         ...(this.#token > 0 ? { t: this.#token } : {}),
       };
-      const text = JSON.stringify(snap);
-      writeFileSync(tmp, text);
+      const bytes = Buffer.from(JSON.stringify(snap));
+      writeFileSync(tmp, bytes);
       renameSync(tmp, this.file);
       writeFileSync(this.#log, '');
       this.#sinceSnapshot = 0;
-      this.#snapshotSize = text.length;
+      this.#snapshotSize = bytes.length;
       this.#logSize = 0;
     } else {
       this.#sinceSnapshot++;
-      const line = `${JSON.stringify(op)}\n`;
-      this.#append(line);
-      this.#logSize += line.length;
+      this.#logSize += this.#append(`${JSON.stringify(op)}\n`);
     }
     const events = this.#buffer.splice(0);
     for (const e of events) this.deliver(e);
   }
 
-  /** Appends `line` to the op log, whole (a short write goes on from where it stopped). */
-  #append(line: string): void {
-    if (this.#logFd === null) {
-      this.#logFd = openSync(this.#log, 'a');
-      openLogs.register(this, this.#logFd);
-    }
+  /**
+   * Appends `line` to the op log, whole (a short write goes on from where it stopped); answers
+   * its size in bytes.
+   */
+  #append(line: string): number {
+    this.#logFd ??= openSync(this.#log, 'a');
     const bytes = Buffer.from(line);
     for (let at = 0; at < bytes.length;) at += writeSync(this.#logFd, bytes, at);
+    return bytes.length;
   }
 }
 

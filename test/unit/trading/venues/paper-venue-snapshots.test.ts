@@ -39,5 +39,41 @@ describe('PaperVenue snapshots', () => {
     const reopened = new PaperVenue(file, options, () => undefined);
     expect(reopened.state()).toEqual(venue.state());
     expect(reopened.state().reports).toHaveLength(9_000);
+    venue.close();
+    reopened.close();
+  });
+
+  it('counts the log and the snapshot in bytes, also across a restart, when its ops are not ASCII', () => {
+    const inst = instrument();
+    const options = { venue: 'PAPER', instruments: [inst] };
+    const file = path.join(dir, 'venue.json');
+    const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
+    // Three UTF-8 bytes, one UTF-16 unit each: counted in characters, the sizes are far off.
+    const id = (i: number) => `${'€'.repeat(40)}-${i}`;
+    let venue = new PaperVenue(file, options, () => undefined);
+    let since = 0;
+    const compactions: number[] = [];
+    for (let i = 1; i <= 7_000; i++) {
+      // Restarted: the sizes it starts from are read from the files.
+      if (i === 3_000) {
+        venue.close();
+        venue = new PaperVenue(file, options, () => undefined);
+      }
+      const logBefore = size(`${file}.log`);
+      const snapshotBefore = size(file);
+      venue.submit(
+        submittedOrder({ instrumentId: inst.id, type: 'LIMIT', price: '1' as never }, id(i)),
+        i,
+      );
+      const compacted = size(`${file}.log`) < logBefore;
+      // The rule, in the files' own sizes: at least 2,000 ops and a log as large as the snapshot.
+      expect([i, compacted]).toEqual([i, since + 1 >= 2_000 && logBefore >= snapshotBefore]);
+      if (compacted) compactions.push(i);
+      since = compacted ? 0 : since + 1;
+    }
+    venue.close();
+    // One before the restart, and one after it at least (the rule was checked there too).
+    expect(compactions[0]).toBe(2_000);
+    expect(compactions.some((i) => i > 3_000)).toBe(true);
   });
 });
