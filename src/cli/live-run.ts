@@ -21,8 +21,7 @@ import { busyError } from '../trading/venues/ccxt/error-mapping.js';
 import { LiveClock } from '../trading/clock/live-clock.js';
 import { openVenueFeed, type VenueFeedFlags } from './venue-feed.js';
 import { runLines } from './run-lines.js';
-import { lambdaTarget } from '../system/lambda-target.js';
-import { lambdaRuntime } from './lambda-runtime.js';
+import { lambdaRuntime, type LambdaRuntime } from './lambda-runtime.js';
 import { cliConfig } from './cli-config.js';
 import { runLogging } from './run-logging.js';
 
@@ -111,8 +110,35 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
   if (onStop !== 'cancel' && onStop !== 'leave')
     throw new KairosError('CONFIG_INVALID', `--on-stop: must be cancel or leave, was ${onStop}`);
   const maxBanWaitMs = numberFlag('--max-ban-wait', flags.maxBanWait ?? '120') * 1000;
-  // A bad --lambda name is refused before the strategy is loaded and the store opened.
-  if (flags.lambda !== undefined) lambdaTarget(flags.lambda);
+  // A bad --lambda name, or a function that is not there, is refused before the strategy is
+  // loaded, the store opened and the venue reached.
+  const lambda = await lambdaRuntime(config, flags.lambda);
+  try {
+    await liveWith(file, flags, { config, cash, params, onStop, maxBanWaitMs, lambda });
+  } finally {
+    lambda?.close();
+  }
+}
+
+async function liveWith(
+  file: string,
+  flags: LiveFlags,
+  {
+    config,
+    cash,
+    params,
+    onStop,
+    maxBanWaitMs,
+    lambda,
+  }: {
+    config: Config;
+    cash: ReturnType<typeof decimalFlag>;
+    params: Record<string, unknown>;
+    onStop: 'cancel' | 'leave';
+    maxBanWaitMs: number;
+    lambda: LambdaRuntime | null;
+  },
+): Promise<void> {
   const strategy = await loadStrategy(file, path.join(config.home, 'build'), flags.export);
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const logs = runLogging(config, 'live', flags.exchange);
@@ -125,7 +151,6 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       throw e;
     },
   );
-  let lambda: Awaited<ReturnType<typeof lambdaRuntime>> = null;
   let client: CcxtExecutionClient | null = null;
   let venue: Awaited<ReturnType<typeof openVenueFeed>> | null = null;
   let lines: ReturnType<typeof runLines> | null = null;
@@ -163,7 +188,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
     const { exchange, instrument: inst, startedAt, bars } = venue;
     const { exchange: stream } = await createExchange({ ...venue.exchangeConfig, pro: true });
     const riskRepo = new RiskRepository(store.db);
-    lambda = await lambdaRuntime(config, flags.lambda, strategy, params, store, logs.metrics);
+    const seam = lambda?.seam(strategy, params, store, logs.metrics);
     const feed = venue;
     lines = runLines(
       {
@@ -238,7 +263,7 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
       onLog: log,
       observe: logs.observe,
       onReconciled: logs.onReconciled,
-      ...(lambda ? { strategySeam: lambda.seam } : {}),
+      ...(seam ? { strategySeam: seam } : {}),
     });
     // The venue's new rules (hourly markets refresh) reach the node: new orders snap to them.
     venue.onInstrument((rules) => {
@@ -286,7 +311,6 @@ export async function runLive(file: string, flags: LiveFlags): Promise<void> {
     if (venue) lines?.end(result, venue.instrument);
     await (client as CcxtExecutionClient | null)?.close();
     await venue?.close();
-    lambda?.close();
     await store.close();
     await logs.closeMetrics();
   }

@@ -22,8 +22,7 @@ import {
 import { cliConfig } from './cli-config.js';
 import { failpointFromEnv } from './failpoint.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
-import { lambdaTarget } from '../system/lambda-target.js';
-import { lambdaRuntime } from './lambda-runtime.js';
+import { lambdaRuntime, type LambdaRuntime } from './lambda-runtime.js';
 import { runLines } from './run-lines.js';
 import type { RunLogging } from './run-logging.js';
 import { checkRunOwner, claimVenueFolder } from '../system/run-owner.js';
@@ -154,8 +153,24 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   }
   const cash = decimalFlag('--cash', flags.cash, 'positive');
   const params = flags.params ? parseParamList(flags.params) : {};
-  // A bad --lambda name is refused before the strategy is loaded and the store opened.
-  if (flags.lambda !== undefined) lambdaTarget(flags.lambda);
+  // A bad --lambda name, or a function that is not there, is refused before the strategy is
+  // loaded and the store opened.
+  const lambda = await lambdaRuntime(config, flags.lambda);
+  try {
+    await paperWith(file, flags, config, cash, params, lambda);
+  } finally {
+    lambda?.close();
+  }
+}
+
+async function paperWith(
+  file: string,
+  flags: PaperFlags,
+  config: Config,
+  cash: ReturnType<typeof decimalFlag>,
+  params: Record<string, unknown>,
+  lambda: LambdaRuntime | null,
+): Promise<void> {
   const strategy = await loadStrategy(file, path.join(config.home, 'build'), flags.export);
   // A replay tells its whole story on stdout and ends: its log starts at `warn` (docs/logging.md).
   const { runLogging } = await import('./run-logging.js');
@@ -192,11 +207,9 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
   );
   let store: Awaited<ReturnType<typeof openConfiguredStore>> | null = null;
   let result: NodeRunResult | null = null;
-  let lambda: Awaited<ReturnType<typeof lambdaRuntime>> = null;
   let venue: PaperVenue | null = null;
   try {
     store = await openConfiguredStore(config, logs.metrics ?? undefined, logs.logger);
-    lambda = await lambdaRuntime(config, flags.lambda, strategy, params, store, logs.metrics);
     await checkRunOwner(store.db, {
       accountId: flags.account,
       strategyId,
@@ -227,7 +240,7 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
       failpoint: failpointFromEnv(config.failpoint),
       // A replay owns its time: a crashed bar is replayed exactly (docs/paper.md).
       ownsTime: source.warmUntil === undefined,
-      ...(lambda ? { strategySeam: lambda.seam } : {}),
+      ...(lambda ? { strategySeam: lambda.seam(strategy, params, store, logs.metrics) } : {}),
     });
     result = await node.run(lines.feed(source.bars));
     process.stdout.write(
@@ -240,14 +253,12 @@ async function runPaper(file: string, flags: PaperFlags): Promise<void> {
     // A fatal error ends the command at once (one line, non-zero): a live feed that is slow to
     // close must not keep it hanging.
     void source.close().catch(() => undefined);
-    lambda?.close();
     await store?.close();
     await logs.closeMetrics();
     throw e;
   }
   (venue as PaperVenue | null)?.close();
   lines.end(result, instrument);
-  lambda?.close();
   await source.close();
   await store.close();
   await logs.closeMetrics();

@@ -11,10 +11,55 @@ import type { LambdaRuntime } from './strategy-host.js';
 import { countedInvoke } from './lambda-metrics.js';
 import { lambdaTarget, type LambdaTarget } from './lambda-target.js';
 
+/** A `--lambda` function checked to exist, and its client (`close` ends it). */
+export interface CheckedLambda {
+  readonly target: LambdaTarget;
+  /** The node's `strategySeam` factory on this function; `onHalt` is told when failed steps halt it. */
+  seam(
+    params: Readonly<Record<string, unknown>>,
+    onHalt: (strategyId: string, reason: string) => Promise<void>,
+    /** Invocations counted and timed here (`docs/operations.md`, "Metrics"; default none). */
+    metrics?: Metrics,
+  ): (host: SeamHost) => StrategySeam;
+  close(): void;
+}
+
+/**
+ * Checks that a `--lambda` function and its alias or version exist (a clear `LAMBDA_NOT_FOUND`
+ * before any trading): `paper` and `live` call it before they load the strategy, open the store
+ * or reach the venue, and make the seam later.
+ *
+ * @example
+ * const fn = await checkedLambda(config, 'sma');
+ * new TradingNode({ ..., strategySeam: fn.seam(params, (id, why) => risk.setState(...)) });
+ */
+export async function checkedLambda(config: Config, spec: string): Promise<CheckedLambda> {
+  const target = lambdaTarget(spec);
+  const client = lambdaClient(config.lambda);
+  try {
+    await checkFunction(client, target.name, target.qualifier);
+  } catch (e) {
+    client.destroy();
+    throw e;
+  }
+  const invoke = (payload: string) =>
+    invokeFunction(client, target.name, target.qualifier, payload);
+  return {
+    target,
+    seam: (params, onHalt, metrics) => (host) =>
+      new LambdaSeam(host, {
+        params,
+        invoke: metrics ? countedInvoke(invoke, metrics) : invoke,
+        onHalt,
+      }),
+    close: () => client.destroy(),
+  };
+}
+
 /**
  * What a node needs to run its strategy through Lambda: checks the function and its alias or
- * version exist (a clear `LAMBDA_NOT_FOUND` before any trading), and answers the node's
- * `strategySeam` factory. `onHalt` is told when failed steps halt the strategy.
+ * version exist (`checkedLambda`), and answers the node's `strategySeam` factory. `onHalt` is
+ * told when failed steps halt the strategy.
  *
  * @example
  * const seam = await lambdaSeamFor(config, 'sma', params, (id, why) => risk.setState(...));
@@ -28,26 +73,8 @@ export async function lambdaSeamFor(
   /** Invocations counted and timed here (`docs/operations.md`, "Metrics"; default none). */
   metrics?: Metrics,
 ): Promise<{ target: LambdaTarget; seam: (host: SeamHost) => StrategySeam; close: () => void }> {
-  const target = lambdaTarget(spec);
-  const client = lambdaClient(config.lambda);
-  try {
-    await checkFunction(client, target.name, target.qualifier);
-  } catch (e) {
-    client.destroy();
-    throw e;
-  }
-  const invoke = (payload: string) =>
-    invokeFunction(client, target.name, target.qualifier, payload);
-  return {
-    target,
-    seam: (host) =>
-      new LambdaSeam(host, {
-        params,
-        invoke: metrics ? countedInvoke(invoke, metrics) : invoke,
-        onHalt,
-      }),
-    close: () => client.destroy(),
-  };
+  const fn = await checkedLambda(config, spec);
+  return { target: fn.target, seam: fn.seam(params, onHalt, metrics), close: () => fn.close() };
 }
 
 /**

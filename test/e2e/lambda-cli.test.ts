@@ -116,6 +116,8 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
     const gone = runCli([...paperArgs(data), '--lambda', 'sma'], env('gone'));
     expect(gone.code).toBe(2);
     expect(gone.stderr).toMatch(/^kairos: lambda: function sma:live: ResourceNotFoundException/);
+    // Refused before the strategy was loaded and the store opened.
+    expect(existsSync(path.join(dir, 'gone'))).toBe(false);
 
     const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(dir, 'a', 'db') });
     try {
@@ -207,12 +209,27 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
   }, 60_000);
 
   it('an endpoint that does not answer, and a bad --lambda, are one line with exit 2', async () => {
-    const [r, bad] = await Promise.all([
+    const [r, bad, live] = await Promise.all([
       runCliAsync(['strategy', 'versions', 'sma'], {
         KAIROS_HOME: path.join(dir, 'b'),
         AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:1',
       }),
       runCliAsync([...paperArgs(data), '--lambda', 'no such'], env('c')),
+      runCliAsync(
+        [
+          'live',
+          SMA,
+          '--exchange',
+          'binance',
+          '--symbol',
+          'BTC/USDT',
+          '--cash',
+          '100',
+          '--lambda',
+          'sma',
+        ],
+        { KAIROS_HOME: path.join(dir, 'e'), AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:1' },
+      ),
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
@@ -222,5 +239,11 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
     expect(bad.stderr).toMatch(/^kairos: --lambda: must be a function name/);
     // Refused before the run opened its store (it used to load the strategy and open it first).
     expect(existsSync(path.join(dir, 'c', 'db'))).toBe(false);
+    // `live` checks its function first: no strategy loaded, no store opened, no venue reached.
+    expect(live.code).toBe(2);
+    expect(live.stderr).toMatch(
+      /^kairos: lambda: function sma:live: .*ECONNREFUSED.* \[LAMBDA_UNREACHABLE\]\n$/,
+    );
+    expect(existsSync(path.join(dir, 'e'))).toBe(false);
   }, 60_000);
 });

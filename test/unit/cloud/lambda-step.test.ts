@@ -150,11 +150,13 @@ describe('the Lambda step', () => {
   /** Steps `def` through a stepper over bars of `CLOSES`, the step of bar 5 failing. */
   async function failingBar5(def: ReturnType<typeof defineStrategy>) {
     const steps: { warmup: WarmEntry[]; indicators: { from: number } | null }[] = [];
+    const payloads: string[] = [];
     const stepper = new LambdaStepper({
       strategyId: def.name,
       instrument: instrument(),
       params: {},
       invoke: async (p) => {
+        payloads.push(p);
         const step = JSON.parse(p) as Parameters<typeof runLambdaStep>[1];
         steps.push(step as never);
         if (step.request.kind === 'bar' && step.request.bar.closeTime === 5)
@@ -171,7 +173,7 @@ describe('the Lambda step', () => {
         .transport(JSON.stringify({ kind: 'bar', bar: { ...bar, close, volume: 1 }, view }))
         .catch(() => undefined);
     }
-    return { steps, state: stepper.state!.state };
+    return { steps, payloads, state: stepper.state!.state };
   }
   const CLOSES = [10, 11.5, 9.25, 12, 13.5, 8.75, 10.125];
 
@@ -183,7 +185,15 @@ describe('the Lambda step', () => {
       init: (): { e: number | null } => ({ e: null }),
       onBar: (ctx) => void (ctx.state.e = ctx.indicators.e.value),
     });
-    const { steps, state } = await failingBar5(def as never);
+    const { steps, payloads, state } = await failingBar5(def as never);
+    // Each payload is exactly JSON.stringify of its step, fields in order (the warm-up entries'
+    // texts are made once and reused).
+    const fields = ['v', 'seq', 'strategyId', 'accountId', 'instrument', 'params', 'state'];
+    for (const p of payloads) {
+      const step = JSON.parse(p) as Record<string, unknown>;
+      const inOrder = [...fields, 'warmup', 'indicators', 'request'].map((k) => [k, step[k]]);
+      expect(p).toBe(JSON.stringify(Object.fromEntries(inOrder)));
+    }
     // The step after the failed one (bar 5) holds the history (bars 3, 4) and bar 5 from index 2.
     expect(steps[6]!.warmup.map((e) => e[2])).toEqual([3, 4, 5]);
     expect(steps[6]!.indicators!.from).toBe(2);
