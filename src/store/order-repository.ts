@@ -75,6 +75,100 @@ function fillRow(f: Fill, accountId: string): FillsTable {
   };
 }
 
+/**
+ * The columns that make an order what it is: set when it is made, never changed after. A state
+ * written under a client order id applies only to the stored row they all match (DESIGN
+ * invariant 13): an order of another account (or strategy, instrument, side, …) under the same
+ * id is `ORDER_CONFLICT`, never overwritten.
+ */
+const ORDER_IDENTITY = [
+  'account_id',
+  'strategy_id',
+  'instrument_id',
+  'side',
+  'type',
+  'time_in_force',
+  'quantity',
+  'price',
+  'trigger_price',
+  'post_only',
+  'reduce_only',
+  'created_at',
+] as const;
+
+/** `orders` is the stored row of `excluded`'s order (an upsert's `do update … where`). */
+const SAME_ORDER = sql.raw<boolean>(
+  ORDER_IDENTITY.map((c) => `orders.${c} is not distinct from excluded.${c}`).join(' and '),
+);
+
+/**
+ * The first of `keys` a stored row differs in from a new one, as `key stored, now`, or null:
+ * the `decimals` compared as numbers (`100` and `100.0` are the same), the rest as text.
+ */
+function firstDiff<R extends object>(
+  stored: R,
+  row: R,
+  keys: readonly (keyof R & string)[],
+  decimals: readonly (keyof R & string)[],
+): string | null {
+  for (const k of keys) {
+    const x = stored[k];
+    const y = row[k];
+    const same =
+      decimals.includes(k) && x !== null && y !== null
+        ? toDecimal(String(x)).eq(toDecimal(String(y)))
+        : String(x) === String(y);
+    if (!same) return `${k} ${String(x)} stored, ${String(y)} now`;
+  }
+  return null;
+}
+
+/**
+ * `ORDER_CONFLICT` for the first of `rows` (orders of `accountId` a write did not store) whose
+ * client order id is stored for another order, or for any order when `fresh` (a new order needs
+ * a free id); null when none is. Read in the refused write's transaction, which then rolls back.
+ */
+async function orderConflict(
+  tx: Transaction<Schema>,
+  accountId: string,
+  rows: readonly OrdersTable[],
+  fresh: boolean,
+): Promise<KairosError | null> {
+  const stored = await tx
+    .selectFrom('orders')
+    .selectAll()
+    .where(
+      'client_order_id',
+      'in',
+      rows.map((r) => r.client_order_id),
+    )
+    .execute();
+  const byId = new Map(stored.map((r) => [r.client_order_id, r]));
+  for (const r of rows) {
+    const before = byId.get(r.client_order_id);
+    const diff = before
+      ? firstDiff<OrdersTable>(before, r, ORDER_IDENTITY, ['quantity', 'price', 'trigger_price'])
+      : null;
+    if (!before || (diff === null && !fresh)) continue;
+    const whose =
+      diff === null
+        ? 'this order already: a new order needs a free id'
+        : `${before.account_id === accountId ? 'another order of this account' : `account ${before.account_id}`} (${diff})`;
+    return new KairosError(
+      'ORDER_CONFLICT',
+      `account ${accountId}: client order id ${r.client_order_id} is stored for ${whose}`,
+    );
+  }
+  return null;
+}
+
+/** A write of orders that stored fewer rows than it sent, none of them in conflict: a bug. */
+const rowsLost = (accountId: string) =>
+  new InvariantError(
+    'ORDER_ROWS_LOST',
+    `account ${accountId}: an order write stored fewer rows than it sent`,
+  );
+
 /** A JSON.stringify replacer: every string as Postgres jsonb can keep it. */
 function storableStrings(_key: string, value: unknown): unknown {
   return typeof value === 'string' ? storableText(value) : value;
@@ -131,6 +225,31 @@ function eventArrays(rows: readonly ReturnType<typeof eventRow>[]) {
     ts: numberArray(rows.map((e) => e.ts)),
     payloads: textArray(rows.map((e) => e.payload)),
   };
+}
+
+/** Inserts new orders of `accountId`, each under a free client order id, or none of them. */
+async function insertNewOrders(
+  tx: Transaction<Schema>,
+  accountId: string,
+  rows: readonly OrdersTable[],
+): Promise<void> {
+  const done = await tx
+    .insertInto('orders')
+    .values([...rows])
+    .onConflict((oc) => oc.column('client_order_id').doNothing())
+    .returning('client_order_id')
+    .execute();
+  if (done.length !== rows.length)
+    throw (await orderConflict(tx, accountId, unwritten(rows, done), true)) ?? rowsLost(accountId);
+}
+
+/** The rows an insert did not return (`done`: the client order ids it wrote). */
+function unwritten(
+  rows: readonly OrdersTable[],
+  done: readonly { client_order_id: string }[],
+): OrdersTable[] {
+  const written = new Set(done.map((d) => d.client_order_id));
+  return rows.filter((r) => !written.has(r.client_order_id));
 }
 
 function chunks<T>(xs: readonly T[], size: number): T[][] {
@@ -369,23 +488,33 @@ export class OrderRepository implements OrderStore {
           .executeTakeFirst();
         if (!kept) throw headLost(unflushed);
       }
-      // A new order's client order id must be free: a plain insert fails on a taken one.
-      for (const rows of chunks(newRows, 500)) await tx.insertInto('orders').values(rows).execute();
+      // A new order's client order id must be free; a state change applies only to the same
+      // order's row. Either way a taken id is ORDER_CONFLICT, and the transaction rolls back.
+      for (const rows of chunks(newRows, 500)) await insertNewOrders(tx, this.accountId, rows);
       for (const rows of chunks(changed, 500)) {
-        await tx
+        const done = await tx
           .insertInto('orders')
           .values(rows)
           .onConflict((oc) =>
-            oc.column('client_order_id').doUpdateSet((eb) => ({
-              status: eb.ref('excluded.status'),
-              venue_order_id: eb.ref('excluded.venue_order_id'),
-              filled_quantity: eb.ref('excluded.filled_quantity'),
-              filled_notional: eb.ref('excluded.filled_notional'),
-              reason: eb.ref('excluded.reason'),
-              updated_at: eb.ref('excluded.updated_at'),
-            })),
+            oc
+              .column('client_order_id')
+              .doUpdateSet((eb) => ({
+                status: eb.ref('excluded.status'),
+                venue_order_id: eb.ref('excluded.venue_order_id'),
+                filled_quantity: eb.ref('excluded.filled_quantity'),
+                filled_notional: eb.ref('excluded.filled_notional'),
+                reason: eb.ref('excluded.reason'),
+                updated_at: eb.ref('excluded.updated_at'),
+              }))
+              .where(SAME_ORDER),
           )
+          .returning('client_order_id')
           .execute();
+        if (done.length !== rows.length)
+          throw (
+            (await orderConflict(tx, this.accountId, unwritten(rows, done), false)) ??
+            rowsLost(this.accountId)
+          );
       }
       const fresh = new Set<string>();
       for (const rows of chunks(fills, 500)) {
@@ -414,8 +543,9 @@ export class OrderRepository implements OrderStore {
    * so a statement that finds the lease lost or the head moved writes nothing. True when the
    * batch is committed; false when it must take the transaction instead: the head is not known
    * or another writer moved it, the repository runs inside a caller's transaction, or the
-   * database refused the statement (a fill already stored, a taken client order id: the
-   * transaction sorts those out and raises what it must; the refused statement wrote nothing).
+   * database refused the statement (a fill already stored, a taken client order id, a state
+   * change that met another order's row: the transaction sorts those out and raises what it
+   * must, `FILL_CONFLICT`, `ORDER_CONFLICT`; the refused statement wrote nothing).
    */
   async #commitInOneStatement(
     items: readonly { readonly after: Order; readonly event: OrderEvent }[],
@@ -450,12 +580,16 @@ export class OrderRepository implements OrderStore {
     if (defer) parts.push(sql`deferred as (select set_config('synchronous_commit', 'off', true))`);
     if (newRows.length > 0)
       parts.push(sql`new_orders as (insert into orders ${orderColumns(newRows)} ${whenMoved})`);
+    // A state change applies only to the same order's row; a row of another order under its id
+    // is left as it is, returns nothing, and the count below then fails the whole statement.
     if (changed.length > 0)
       parts.push(sql`changed_orders as (insert into orders ${orderColumns(changed)} ${whenMoved}
         on conflict (client_order_id) do update set status = excluded.status,
           venue_order_id = excluded.venue_order_id, filled_quantity = excluded.filled_quantity,
           filled_notional = excluded.filled_notional, reason = excluded.reason,
-          updated_at = excluded.updated_at)`);
+          updated_at = excluded.updated_at
+        where ${SAME_ORDER}
+        returning 1)`);
     // A plain insert: a trade already stored fails the statement, and the transaction then
     // tells a venue's repeat (skipped) from a conflict (FILL_CONFLICT).
     if (fills.length > 0) parts.push(sql`new_fills as (${fillInsert(fills)} ${whenMoved})`);
@@ -467,13 +601,20 @@ export class OrderRepository implements OrderStore {
       ${whenMoved} order by e.i)`);
     parts.push(sql`audit_rows as (${append.insertRows} ${whenMoved})`);
     const fenced = check ? sql`(select count(*) from fence)::int` : sql`1`;
+    // A state change that met another order's row: a division by zero, so the statement writes
+    // nothing and the transaction raises ORDER_CONFLICT (a count, not a constant: never folded).
+    const owned =
+      changed.length > 0
+        ? sql`, 1 / ((select count(*) from changed_orders) = ${changed.length}
+            or not exists (select 1 from upd))::int as owned`
+        : sql``;
     let result: { fenced: number; moved: number } | undefined;
     try {
       ({
         rows: [result],
       } = await sql<{ fenced: number; moved: number }>`${sql.raw(COMMITTED_STATEMENT)}
         with ${sql.join(parts)}
-        select ${fenced} as fenced, (select count(*) from upd)::int as moved
+        select ${fenced} as fenced, (select count(*) from upd)::int as moved ${owned}
           ${defer ? sql`, (select count(*) from deferred)::int as deferred` : sql``}`.execute(
         this.db,
       ));
@@ -503,23 +644,32 @@ export class OrderRepository implements OrderStore {
 
   /** One event inside a transaction; false when it was a fill already stored. */
   async #apply(tx: Transaction<Schema>, after: Order, event: OrderEvent): Promise<boolean> {
+    const row = orderRow(after, this.accountId);
     if (event.kind === 'OrderInitialized') {
-      await tx.insertInto('orders').values(orderRow(after, this.accountId)).execute();
+      await insertNewOrders(tx, this.accountId, [row]);
     } else {
       if (event.kind === 'OrderFilled') {
         const fresh = await insertFills(tx, [fillRow(event.fill, this.accountId)]);
         if (fresh.size === 0) return false;
       }
-      const {
-        client_order_id: _id,
-        account_id: _acc,
-        ...changes
-      } = orderRow(after, this.accountId);
-      await tx
+      // Only the same order's row (every identity column matches), only its state.
+      const done = await tx
         .updateTable('orders')
-        .set(changes)
-        .where('client_order_id', '=', after.clientOrderId)
+        .set({
+          status: row.status,
+          venue_order_id: row.venue_order_id,
+          filled_quantity: row.filled_quantity,
+          filled_notional: row.filled_notional,
+          reason: row.reason,
+          updated_at: row.updated_at,
+        })
+        .where('client_order_id', '=', row.client_order_id)
+        .where((eb) => eb.and(ORDER_IDENTITY.map((c) => eb(c, 'is not distinct from', row[c]))))
+        .returning('client_order_id')
         .execute();
+      // No row under the id at all: as before, the event's insert below refuses it.
+      const conflict = done.length === 0 && (await orderConflict(tx, this.accountId, [row], false));
+      if (conflict) throw conflict;
     }
     await tx.insertInto('order_events').values(eventRow({ after, event })).execute();
     await new AuditRepository(tx, this.now, auditHeadOf(this.db)).append(
@@ -815,20 +965,6 @@ const FILL_FIELDS = [
   'ts',
 ] as const;
 
-/** Whether a stored fill row is the same trade as a new one (numbers compared as numbers). */
-function sameFill(a: Selectable<FillsTable>, b: FillsTable): string | null {
-  for (const k of FILL_FIELDS) {
-    const x = a[k];
-    const y = b[k];
-    const same =
-      k === 'price' || k === 'quantity' || k === 'fee'
-        ? toDecimal(String(x)).eq(toDecimal(String(y)))
-        : String(x) === String(y);
-    if (!same) return `${k} ${String(x)} stored, ${String(y)} now`;
-  }
-  return null;
-}
-
 /**
  * Inserts fills keyed by (account, venue, trade id) and returns the keys (`venue:tradeId`) it
  * stored. A key already stored is skipped only when the stored row is the same trade (a venue
@@ -865,7 +1001,9 @@ async function insertFills(
   for (const r of skipped) {
     // A key twice in one batch: the first was inserted; the second must be the same trade.
     const before = byKey.get(`${r.venue}:${r.trade_id}`);
-    const diff = before ? sameFill(before, r) : null;
+    const diff = before
+      ? firstDiff<FillsTable>(before, r, FILL_FIELDS, ['price', 'quantity', 'fee'])
+      : null;
     if (diff !== null) {
       throw new KairosError(
         'FILL_CONFLICT',

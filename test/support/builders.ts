@@ -5,6 +5,7 @@ import type { Fill } from '../../src/trading/model/fill.js';
 import { makeInstrument, type InstrumentSpec } from '../../src/trading/model/instrument.js';
 import { initOrder, type NewOrder, type Order } from '../../src/trading/model/order.js';
 import { applyOrderEvent } from '../../src/trading/model/apply-order-event.js';
+import { orderRef, type OrderEvent } from '../../src/trading/model/order-events.js';
 
 /** An instrument with sensible test defaults. */
 export function instrument(over: Partial<InstrumentSpec> = {}) {
@@ -52,6 +53,16 @@ export function newOrder(over: Partial<NewOrder> = {}, id = 'o-1'): Order {
     tag: null,
     ...over,
   });
+}
+
+/** A new order of `accountId` as the order journal commits it: initialized, then submitted. */
+export function journalEntry(accountId: string, id: string): { after: Order; event: OrderEvent }[] {
+  const o = newOrder({ accountId }, id);
+  const submitted: OrderEvent = { kind: 'OrderSubmitted', ...orderRef(o), ts: 2 };
+  return [
+    { after: o, event: { kind: 'OrderInitialized', ...orderRef(o), ts: 1, order: o } },
+    { after: applyOrderEvent(o, submitted), event: submitted },
+  ];
 }
 
 let barT = 0;

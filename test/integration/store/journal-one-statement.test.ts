@@ -7,9 +7,8 @@ import { LeaseRepository } from '../../../src/store/lease-repository.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { money, price, quantity } from '../../../src/trading/core/money.js';
 import { applyOrderEvent } from '../../../src/trading/model/apply-order-event.js';
-import type { Order } from '../../../src/trading/model/order.js';
 import type { OrderEvent } from '../../../src/trading/model/order-events.js';
-import { newOrder } from '../../support/builders.js';
+import { journalEntry } from '../../support/builders.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
 import { statementKinds } from '../../support/statement-kinds.js';
 import { until } from '../../support/until.js';
@@ -22,14 +21,7 @@ const ids = (id: string) => ({
 });
 
 /** An order's entry as the journal commits it: initialized and submitted. */
-function entry(id: string): { after: Order; event: OrderEvent }[] {
-  const o = newOrder({ accountId: 'acct' }, id);
-  const submitted: OrderEvent = { kind: 'OrderSubmitted', ...ids(id), ts: 2 };
-  return [
-    { after: o, event: { kind: 'OrderInitialized', ...ids(id), ts: 1, order: o } },
-    { after: applyOrderEvent(o, submitted), event: submitted },
-  ];
-}
+const entry = (id: string) => journalEntry('acct', id);
 
 /**
  * The order journal commits a batch as one statement once its store knows the audit head

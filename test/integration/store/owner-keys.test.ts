@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { sql } from 'kysely';
 import { money, price, quantity } from '../../../src/trading/core/money.js';
 import { applyOrderEvent } from '../../../src/trading/model/apply-order-event.js';
 import type { Fill } from '../../../src/trading/model/fill.js';
@@ -7,8 +8,9 @@ import { orderRef, type OrderEvent } from '../../../src/trading/model/order-even
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import type { StrategySnapshot } from '../../../src/trading/live/strategy-snapshot-store.js';
-import { newOrder } from '../../support/builders.js';
+import { journalEntry, newOrder } from '../../support/builders.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
+import { statementKinds } from '../../support/statement-kinds.js';
 
 /** An accepted order of `account`, stored, ready to take fills. */
 async function acceptedOrder(repo: OrderRepository, id: string): Promise<Order> {
@@ -196,5 +198,187 @@ describe.each(DIALECTS)('records keyed by their owner on %s', (dialect) => {
       a.save('mine', 'churn', { ts: 180_000, ordersMade: 0, state: {} }),
     ).rejects.toThrow(/strategy id "mine" belongs to strategy "sma-cross", not "churn"/);
     expect((await a.latest('mine'))?.ts).toBe(120_000);
+  });
+
+  /** Every row an order write may add or change, to show that a refused one changed nothing. */
+  const everything = async () => {
+    const rows = async (q: ReturnType<typeof sql<Record<string, unknown>>>) =>
+      (await q.execute(store.db)).rows;
+    return {
+      orders: await rows(sql`select * from orders order by client_order_id`),
+      events: await rows(sql`select seq, client_order_id, kind from order_events order by seq`),
+      fills: await rows(sql`select * from fills order by account_id, venue, trade_id`),
+      audit: await rows(sql`select seq, hash from audit_log order by seq`),
+    };
+  };
+
+  /**
+   * A repository of `accountId` on its own handle, to reach either path of `commitBatch`: on a
+   * handle that knows the audit head a batch is tried as one statement first (the handle writes
+   * one batch of its own to learn it), on a fresh one it goes straight to the transaction.
+   * `tried()`: whether the last batch was tried as one statement.
+   */
+  async function onPath(accountId: string, path: 'statement' | 'transaction', warm: string) {
+    const { plugin, kinds } = statementKinds();
+    const repo = new OrderRepository(store.db.withPlugin(plugin), accountId);
+    if (path === 'statement') await repo.commitBatch(journalEntry(accountId, warm));
+    kinds.length = 0;
+    return { repo, tried: () => kinds[0] === 'RawNode' };
+  }
+
+  const PATHS = ['statement', 'transaction'] as const;
+
+  it('a new order of account B under a client order id stored for account A is ORDER_CONFLICT on every path; nothing of it or of its batch is written', async () => {
+    const a = new OrderRepository(store.db, 'own-a');
+    await acceptedOrder(a, 'new-1');
+    const theirs = newOrder({ accountId: 'own-b' }, 'new-1');
+    const init: OrderEvent = {
+      kind: 'OrderInitialized',
+      ...orderRef(theirs),
+      ts: 1,
+      order: theirs,
+    };
+    const refused = {
+      code: 'ORDER_CONFLICT',
+      message: expect.stringMatching(
+        /account own-b: client order id new-1 is stored for account own-a/,
+      ),
+    };
+    const before = await everything();
+    await expect(
+      new OrderRepository(store.db, 'own-b').insertOrder(theirs, init),
+    ).rejects.toMatchObject(refused);
+    expect(await everything()).toEqual(before);
+    for (const path of PATHS) {
+      const { repo, tried } = await onPath('own-b', path, `new-warm-${path}`);
+      const start = await everything();
+      await expect(
+        repo.commitBatch([
+          ...journalEntry('own-b', `new-mine-${path}`),
+          { after: theirs, event: init },
+        ]),
+      ).rejects.toMatchObject(refused);
+      expect(tried()).toBe(path === 'statement');
+      expect(await everything()).toEqual(start);
+    }
+    expect((await a.order('new-1'))?.status).toBe('ACCEPTED');
+  });
+
+  it('a state change of account B under a client order id stored for account A is ORDER_CONFLICT in a batch (one statement or transaction) and through recordEvent; nothing of the batch is written', async () => {
+    const a = new OrderRepository(store.db, 'own-a');
+    const b = new OrderRepository(store.db, 'own-b');
+    await acceptedOrder(a, 'chg-1');
+    const mine = await acceptedOrder(b, 'chg-mine');
+    // Account B's order under A's client order id, moving as B's journal would move it.
+    let theirs = newOrder({ accountId: 'own-b' }, 'chg-1');
+    const submitted: OrderEvent = { kind: 'OrderSubmitted', ...orderRef(theirs), ts: 2 };
+    theirs = applyOrderEvent(theirs, submitted);
+    const accepted: OrderEvent = {
+      kind: 'OrderAccepted',
+      ...orderRef(theirs),
+      ts: 3,
+      venueOrderId: 'V-B',
+    };
+    const theirsAccepted = applyOrderEvent(theirs, accepted);
+    const theirFill = fillOf(theirsAccepted, { tradeId: 'CHG-T1' });
+    const refused = {
+      code: 'ORDER_CONFLICT',
+      message: expect.stringMatching(
+        /account own-b: client order id chg-1 is stored for account own-a/,
+      ),
+    };
+    const stored = await everything();
+    await expect(b.recordEvent(theirs, submitted)).rejects.toMatchObject(refused);
+    await expect(
+      b.recordEvent(applyOrderEvent(theirsAccepted, theirFill), theirFill),
+    ).rejects.toMatchObject(refused);
+    expect(await everything()).toEqual(stored);
+    let n = 0;
+    for (const path of PATHS) {
+      for (const [after, event] of [
+        [theirsAccepted, accepted],
+        [applyOrderEvent(theirsAccepted, theirFill), theirFill],
+      ] as const) {
+        const { repo, tried } = await onPath('own-b', path, `chg-warm-${path}-${++n}`);
+        const ownFill = fillOf(mine, { tradeId: `CHG-MINE-${n}` });
+        const start = await everything();
+        await expect(
+          repo.commitBatch([
+            ...journalEntry('own-b', `chg-new-${n}`),
+            { after: applyOrderEvent(mine, ownFill), event: ownFill },
+            { after, event },
+          ]),
+        ).rejects.toMatchObject(refused);
+        expect(tried()).toBe(path === 'statement');
+        expect(await everything()).toEqual(start);
+      }
+    }
+    const kept = await a.order('chg-1');
+    expect([kept?.accountId, kept?.status, kept?.venueOrderId]).toEqual([
+      'own-a',
+      'ACCEPTED',
+      'V-chg-1',
+    ]);
+    expect((await a.events('chg-1')).map((e) => e.kind)).toEqual([
+      'OrderInitialized',
+      'OrderSubmitted',
+      'OrderAccepted',
+    ]);
+  });
+
+  it('within one account, a state change of another order (strategy, instrument, side, quantity, …) under a stored id is ORDER_CONFLICT; the same order’s changes are written on every path', async () => {
+    const a = new OrderRepository(store.db, 'own-c');
+    let o = await acceptedOrder(a, 'same-1');
+    const variants: Partial<Order>[] = [
+      { strategyId: 'other' },
+      { instrumentId: 'OTHER/USD' },
+      { side: 'SELL' },
+      { quantity: quantity('11') },
+      { type: 'LIMIT', price: price('100') },
+      { createdAt: 7 },
+    ];
+    const stored = await everything();
+    for (const over of variants) {
+      const other: Order = { ...o, ...over };
+      const pending: OrderEvent = { kind: 'OrderPendingCancel', ...orderRef(other), ts: 5 };
+      const after = applyOrderEvent(other, pending);
+      await expect(a.recordEvent(after, pending)).rejects.toMatchObject({
+        code: 'ORDER_CONFLICT',
+        message: expect.stringMatching(
+          /client order id same-1 is stored for another order of this account/,
+        ),
+      });
+      for (const path of PATHS) {
+        const { repo } = await onPath('own-c', path, `same-warm-${path}-${JSON.stringify(over)}`);
+        const start = await everything();
+        await expect(repo.commitBatch([{ after, event: pending }])).rejects.toMatchObject({
+          code: 'ORDER_CONFLICT',
+        });
+        expect(await everything()).toEqual(start);
+      }
+    }
+    expect((await everything()).orders).toEqual(expect.arrayContaining(stored.orders as unknown[]));
+    // The same order's changes: through recordEvent, then a batch on each path.
+    const steps: OrderEvent[] = [
+      { kind: 'OrderPendingCancel', ...orderRef(o), ts: 5 },
+      { kind: 'OrderCancelRejected', ...orderRef(o), ts: 6, reason: 'late' },
+      fillOf(o, { tradeId: 'SAME-T1', ts: 7 }),
+    ] as OrderEvent[];
+    o = applyOrderEvent(o, steps[0]!);
+    expect(await a.recordEvent(o, steps[0]!)).toBe(true);
+    for (const [i, path] of PATHS.entries()) {
+      const { repo, tried } = await onPath('own-c', path, `same-ok-${path}`);
+      const e = steps[i + 1]!;
+      o = applyOrderEvent(o, e);
+      await repo.commitBatch([{ after: o, event: e }]);
+      expect(tried()).toBe(path === 'statement');
+    }
+    const now = await a.order('same-1');
+    expect([now?.status, now?.filledQuantity.toFixed()]).toEqual(['PARTIALLY_FILLED', '1']);
+    expect((await a.events('same-1')).map((e) => e.kind).slice(-3)).toEqual([
+      'OrderPendingCancel',
+      'OrderCancelRejected',
+      'OrderFilled',
+    ]);
   });
 });
