@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { Client } from 'memjs';
+import type * as Memjs from 'memjs';
+import type { Client } from 'memjs';
 import { KairosError } from '../trading/core/errors.js';
 
 /** The Redis client type, for folders that may not import ioredis themselves (e.g. the API). */
@@ -76,6 +77,7 @@ export async function connectMemcached(
   servers: string,
   options: ConnectOptions = {},
 ): Promise<Client> {
+  const { Client } = await memjs();
   const timeouts = {
     timeout: (options.commandTimeoutMs ?? 1000) / 1000,
     conntimeout: (options.connectTimeoutMs ?? 2000) / 1000,
@@ -98,6 +100,14 @@ export async function connectMemcached(
   return Client.create(servers, { ...timeouts, retries: 1, keepAlive: true });
 }
 
+/**
+ * memjs, loaded by the first Memcached connection or probe: a process without Memcached never
+ * loads it (docs/testing.md, "Test suite time").
+ */
+function memjs(): Promise<typeof Memjs> {
+  return import('memjs');
+}
+
 /** Hides the password in `scheme://user:pass@host` and `user:pass@host`. */
 function maskSecret(text: string): string {
   return text.replace(/^((?:[a-z]+:\/\/)?[^:/@]*):[^@]*@/i, '$1:***@');
@@ -116,21 +126,26 @@ export function memcachedProbe(
   servers: string,
   options: ConnectOptions = {},
 ): { ping(): Promise<void>; close(): void } {
-  const clients = servers.split(',').map((server) =>
-    Client.create(server.trim(), {
-      timeout: (options.commandTimeoutMs ?? 1000) / 1000,
-      conntimeout: (options.connectTimeoutMs ?? 2000) / 1000,
-      retries: 0,
-      keepAlive: true,
-      logger: { log: () => {} },
-    }),
-  );
+  // The clients are made at the first ping (memjs connects only at a first command anyway).
+  let clients: Client[] | undefined;
   return {
     ping: async () => {
+      if (!clients) {
+        const { Client: Driver } = await memjs();
+        clients ??= servers.split(',').map((server) =>
+          Driver.create(server.trim(), {
+            timeout: (options.commandTimeoutMs ?? 1000) / 1000,
+            conntimeout: (options.connectTimeoutMs ?? 2000) / 1000,
+            retries: 0,
+            keepAlive: true,
+            logger: { log: () => {} },
+          }),
+        );
+      }
       await Promise.all(clients.map((c) => c.get(`${options.keyPrefix ?? 'kairos:'}probe`)));
     },
     close: () => {
-      for (const c of clients) c.close();
+      for (const c of clients ?? []) c.close();
     },
   };
 }

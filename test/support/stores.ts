@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { openStore, type Store } from '../../src/store/open-store.js';
 import type { Metrics } from '../../src/trading/core/metrics.js';
 import { TEST_DATABASE_URL } from './postgres.js';
@@ -51,6 +50,8 @@ export async function freshStore(
     schema,
     drop: async () => {
       await s.close();
+      // pg loads here, as openStore loads it: a PGlite-only test file never loads it.
+      const { default: pg } = await import('pg');
       const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await c.connect();
       await c.query(`drop schema if exists ${schema} cascade`);
