@@ -41,6 +41,14 @@ describe('instrument specs a trader configures', () => {
         },
       ),
     );
+    // A zero tick or lot would snap every price or quantity to nothing: refused in every spelling.
+    for (const name of ['tickSize', 'lotSize'] as const) {
+      for (const zero of ['0', '0.000', '-0', '0e3']) {
+        expect(refusal({ ...base, [name]: zero }).message).toBe(
+          `instrument ETH/USD: ${name} must be positive`,
+        );
+      }
+    }
   });
 
   it('refuses a negative fee or minimum but takes 0', () => {
