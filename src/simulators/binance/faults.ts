@@ -198,6 +198,11 @@ export class Faults {
     return next;
   }
 
+  /** When the 418 ban under way ends (ms), or null when none is. */
+  get banUntil(): number | null {
+    return this.#banUntil;
+  }
+
   /** Turns every fault off (delivering any held events). */
   reset(): FaultSettings {
     return this.set(OFF);
