@@ -1,4 +1,3 @@
-import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile, access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import {
   rewrapSigningKey,
 } from '../../../../src/security/tokens/signing-key-file.js';
 import { SigningKeys } from '../../../../src/security/tokens/signing-keys.js';
+import { fdsOn } from '../../../support/open-fds.js';
 
 describe('the JWT signing key is encrypted at rest under the master key', () => {
   let dir: string;
@@ -88,18 +88,10 @@ describe('the JWT signing key is encrypted at rest under the master key', () => 
   });
 
   it('holds no file of the keys folder open after a re-wrap (a long-running server rotates keys)', async () => {
-    const openIn = (folder: string) =>
-      readdirSync('/proc/self/fd').filter((fd) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(folder);
-        } catch {
-          return false; // the listing's own descriptor, closed by now
-        }
-      });
     await open();
     const rotated = await LocalKeyring.rotate(dir);
     await expect(rewrapSigningKey(dir, rotated.cipher(), rotated.current)).resolves.toBe(true);
-    expect(openIn(dir)).toEqual([]);
+    expect(fdsOn(path.join(dir, SIGNING_KEY_FILE))).toEqual([]);
   });
 
   it('reads a key file with a trailing newline (edited by hand)', async () => {
