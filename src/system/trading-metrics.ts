@@ -243,7 +243,11 @@ export function killSwitchMetrics(metrics: Metrics): (states: TradingStatesView)
 }
 
 /** The alerts of a journal write that failed (the node then refuses every new order). */
-const PERSISTENCE_ALERTS: readonly string[] = ['PERSISTENCE_FAILED', 'FILL_CONFLICT'];
+const PERSISTENCE_ALERTS: readonly string[] = [
+  'PERSISTENCE_FAILED',
+  'FILL_CONFLICT',
+  'ORDER_CONFLICT',
+];
 
 /**
  * An `onAlert` that counts what alerts tell: request-budget bans

@@ -114,11 +114,12 @@ export class OrderJournal {
     this.#latest = job;
     job.catch((e: unknown) => {
       if (this.#queue.failure !== e) return;
-      // A trade stored for another fill is its own alert: a venue or a key is wrong, not the disk.
-      const conflict = (e as { code?: unknown }).code === 'FILL_CONFLICT';
+      // A trade stored for another fill, or a client order id stored for another order, is its
+      // own alert: a venue, a key or another writer is wrong, not the disk.
+      const code = (e as { code?: unknown }).code;
       const alert: Alert = {
         kind: 'Alert',
-        code: conflict ? 'FILL_CONFLICT' : 'PERSISTENCE_FAILED',
+        code: code === 'FILL_CONFLICT' || code === 'ORDER_CONFLICT' ? code : 'PERSISTENCE_FAILED',
         message: `order journal write failed: ${(e as Error).message}`,
         ts,
       };

@@ -120,9 +120,12 @@ describe('trading metrics: what the bus says, counted', () => {
     counted.onAlert({ kind: 'Alert', code: 'VENUE_BANNED', message: '', ts: 1 });
     counted.onAlert({ kind: 'Alert', code: 'ORDER_OVERFILL', message: '', ts: 1 });
     counted.onAlert({ kind: 'Alert', code: 'PERSISTENCE_FAILED', message: '', ts: 1 });
+    counted.onAlert({ kind: 'Alert', code: 'ORDER_CONFLICT', message: '', ts: 1 });
     const persistence = (code: string) =>
       metrics.value('kairos_persistence_failures_total', { code });
-    expect([persistence('PERSISTENCE_FAILED'), persistence('FILL_CONFLICT')]).toEqual([1, 0]);
+    expect(
+      ['PERSISTENCE_FAILED', 'FILL_CONFLICT', 'ORDER_CONFLICT', 'ORDER_OVERFILL'].map(persistence),
+    ).toEqual([1, 0, 1, undefined]);
     const rec = (result: string) =>
       metrics.value('kairos_reconciliations_total', { venue: 'PAPER', result });
     expect([rec('clean'), rec('drift'), rec('failed')]).toEqual([1, 1, 1]);

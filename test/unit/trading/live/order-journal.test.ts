@@ -32,13 +32,13 @@ class ModelStore {
     return this.#pending !== null;
   }
 
-  /** Lets the running call finish (or fail). */
-  finish(fail = false): void {
+  /** Lets the running call finish (or fail: with `fail` when it is an error). */
+  finish(fail: boolean | Error = false): void {
     const p = this.#pending!;
     this.#pending = null;
     if (fail) {
       this.failed = true;
-      p.fail(new Error('disk gone'));
+      p.fail(fail instanceof Error ? fail : new Error('disk gone'));
     } else p.run();
   }
 
@@ -204,6 +204,31 @@ describe('OrderJournal: deferred flushes', () => {
     expect(model.callsAfterFailure).toBe(0);
     expect(model.visible).toEqual([]);
     expect(alerts.map((a) => a.code)).toEqual(['PERSISTENCE_FAILED']);
+  });
+
+  it('alerts a conflict under its own code, anything else as PERSISTENCE_FAILED', async () => {
+    const coded = (code: string | number | undefined) =>
+      Object.assign(new Error(`refused (${String(code)})`), code === undefined ? {} : { code });
+    const cases: [Error, string][] = [
+      [coded('FILL_CONFLICT'), 'FILL_CONFLICT'],
+      [coded('ORDER_CONFLICT'), 'ORDER_CONFLICT'],
+      // Another error's code (Postgres's, Node's) is still a failed write, not a conflict.
+      [coded('23505'), 'PERSISTENCE_FAILED'],
+      [coded('ECONNRESET'), 'PERSISTENCE_FAILED'],
+      [coded(23505), 'PERSISTENCE_FAILED'],
+      [coded(undefined), 'PERSISTENCE_FAILED'],
+    ];
+    const seen: string[][] = [];
+    for (const [error] of cases) {
+      const { journal, model, publish, alerts } = setUp();
+      publish('OrderInitialized', 'o-1');
+      const sent = journal.durable();
+      await settle();
+      model.finish(error);
+      await expect(sent).rejects.toBe(error);
+      seen.push(alerts.map((a) => a.code));
+    }
+    expect(seen).toEqual(cases.map(([, code]) => [code]));
   });
 
   // Any interleaving of events, waits and store outcomes: what `durable()`/`committed()` promise
