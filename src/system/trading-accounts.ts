@@ -480,10 +480,15 @@ export class TradingAccounts {
     return run;
   }
 
-  /** Every core sees the bar (call inside `exclusive`). */
+  /** Every open account's core sees the bar (call inside `exclusive`). */
   onBar(bar: Bar): void {
     this.#lastBar = bar;
-    for (const rt of this.paperRuntimes()) rt.core.onBar(bar);
+    for (const rt of this.paperRuntimes()) if (!this.#disabled(rt.accountId)) rt.core.onBar(bar);
+  }
+
+  /** Closed (stored as such): it trades no more, and its paper venue is closed. */
+  #disabled(accountId: string): boolean {
+    return (this.#infos.get(accountId)?.disabledAt ?? null) !== null;
   }
 
   /**
@@ -761,8 +766,10 @@ export class TradingAccounts {
       const closed = { ...info, disabledAt: ts };
       this.#infos.set(accountId, closed);
       // A closed account trades no more: the venue's bars it watched are released (the last
-      // account or strategy on a symbol releases its subscription).
+      // account or strategy on a symbol releases its subscription), its paper venue takes no
+      // more ops (its orders, trades and balances stay readable).
       this.#release(accountId);
+      this.#wiring.get(accountId)?.paper?.close();
       return closed;
     } finally {
       this.#closing.delete(accountId);
@@ -877,9 +884,10 @@ export class TradingAccounts {
       });
       this.#onVenue.set(accountId, held);
       // Bars for what it trades now (open orders, positions); a closed account needs none.
-      if ((this.#infos.get(accountId)?.disabledAt ?? null) === null)
-        for (const id of inUse(core)) await held.use(id);
+      if (!this.#disabled(accountId)) for (const id of inUse(core)) await held.use(id);
     }
+    // A closed account's venue was read at recovery (its orders, trades); it takes no op.
+    if (this.#disabled(accountId)) (paper as PaperVenue | null)?.close();
     return rt;
   }
 
@@ -893,7 +901,7 @@ export class TradingAccounts {
   #venueBar(rt: AccountRuntime, bar: Bar): void {
     void this.exclusive(async () => {
       // Closed or handed over meanwhile: no more bars.
-      if (this.#runtimes.get(rt.accountId) !== rt) return;
+      if (this.#runtimes.get(rt.accountId) !== rt || this.#disabled(rt.accountId)) return;
       rt.core.onBar(bar);
       await this.cfg.onMarketBar?.(rt.accountId, bar);
       await rt.core.settle();

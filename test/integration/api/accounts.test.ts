@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { toDecimal, type Decimal } from '../../../src/trading/core/decimal.js';
@@ -88,6 +89,26 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     expect(r.status).toBe(200);
     return r.json.fills;
   };
+  /**
+   * An account's paper venue on disk (its state and op log), to see whether it took an op; a
+   * lease holder's fence line (written when an instance opens it) is no op.
+   */
+  const venueFiles = (accountId: string): string =>
+    ['venue.json', 'venue.json.log']
+      .map((f) => path.join(t.home, 'paper', accountId, f))
+      .map((f) => (existsSync(f) ? readFileSync(f, 'latin1') : '-'))
+      .map((text) => text.split('\n').filter((line) => !line.includes('"op":"fence"')))
+      .join('\n--\n');
+  /** Waits until `n` more bars reached an open account's paper venue (it logs each). */
+  const barsPass = async (accountId: string, n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      const seen = venueFiles(accountId);
+      await until(() => venueFiles(accountId) !== seen, 30_000, `a bar to ${accountId}`);
+    }
+  };
+  /** The account the close test closes. */
+  let closedAccount = '';
+
   /** Waits until every order id given is FILLED. */
   const filled = (token: string, ids: readonly string[], ms = 60_000) =>
     until(
@@ -331,6 +352,11 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     const closed = await call('DELETE', `/accounts/${b3}`, { token: tina.token });
     expect(closed.status).toBe(200);
     expect(closed.json).toMatchObject({ id: b3, status: 'closed', default: false });
+    closedAccount = b3;
+    // Closed, its paper venue takes no more bars (nor anything else) while the others do.
+    const atClose = venueFiles(b3);
+    await barsPass(acc.B1, 3);
+    expect(venueFiles(b3)).toBe(atClose);
     // Her default moved to her oldest open account.
     const list = await call('GET', '/accounts', { token: tina.token });
     expect(list.json.accounts.find((a: Json) => a.default)?.id).toBe(acc.B1);
@@ -510,6 +536,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     ] as const)
       before.set(id, [(await positionOf(token, id)).toFixed(), (await balanceOf(token, id)).cash]);
     const listed = (await call('GET', '/accounts', { token: tom })).json.accounts;
+    const closedVenue = venueFiles(closedAccount);
     // Ten times faster after the restart: the replay starts again from its first bar, and the
     // cores fill nothing until it passes the bars they saw before (5 s at 300, each dialect).
     server = await t.restart({ speed: 3000 });
@@ -541,5 +568,10 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     expect((await positionOf(tom, acc.A2)).toFixed()).toBe(
       toDecimal(before.get(acc.A2)![0]).plus(1).toFixed(),
     );
+    // The closed account was recovered (its orders readable) but its venue took no op since.
+    await barsPass(acc.B1, 2);
+    expect(venueFiles(closedAccount)).toBe(closedVenue);
+    const history = await call('GET', `/orders?accountId=${closedAccount}`, { token: tina.token });
+    expect([history.status, history.json.orders.length]).toEqual([200, 1]);
   }, 240_000);
 });
