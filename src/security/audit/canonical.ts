@@ -72,6 +72,7 @@ function firstInvalid(value: unknown, path: string): KairosError {
     if (v === null || ['boolean', 'string', 'number'].includes(typeof v)) return null;
     if (typeof v !== 'object') return invalid(p, `a ${typeof v} is not JSON`);
     if (Array.isArray(v)) {
+      // Stryker disable next-line EqualityOperator: equivalent, index v.length is never `in` v (a hole: skipped)
       for (let i = 0; i < v.length; i++) {
         const e = i in v ? at(v[i], `${p}[${i}]`) : null;
         if (e) return e;

@@ -58,6 +58,87 @@ describe('canonicalJson', () => {
     );
     expect(() => canonicalJson([1, undefined])).toThrow('$[1]: a undefined is not JSON');
   });
+
+  it('writes a hole in an array as nothing, as before, and finds no error in one', () => {
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the point
+    const holed = [1, , 2];
+    expect(canonicalJson(holed)).toBe('[1,,2]');
+    // eslint-disable-next-line no-sparse-arrays -- a hole, then what JSON cannot carry
+    expect(() => canonicalJson([, NaN])).toThrow('$[1]: NaN is not a JSON number');
+  });
+
+  it('names the first thing JSON cannot carry, in written order, as AUDIT_ENTRY_INVALID', () => {
+    // Where canonicalJson must stop: keys sorted, undefined members and holes skipped, every
+    // JSON scalar passed over (an independent walk of the rules in its comment).
+    const firstBad = (v: unknown, p: string): string | null => {
+      if (typeof v === 'number') return Number.isFinite(v) ? null : p;
+      if (v === null || typeof v === 'boolean' || typeof v === 'string') return null;
+      if (typeof v !== 'object') return p;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) {
+          const bad = i in v ? firstBad(v[i], `${p}[${i}]`) : null;
+          if (bad) return bad;
+        }
+        return null;
+      }
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== Object.prototype && proto !== null) return p;
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o).sort()) {
+        const bad = o[k] === undefined ? null : firstBad(o[k], `${p}.${k}`);
+        if (bad) return bad;
+      }
+      return null;
+    };
+    const notJson = fc.constantFrom<unknown>(NaN, Infinity, -Infinity, 1n, () => 1, new Date(0));
+    const scalar = fc.oneof(
+      fc.boolean(),
+      fc.string({ maxLength: 3 }),
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.constant(null),
+    );
+    const { value } = fc.letrec<{ value: unknown }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        { arbitrary: scalar, weight: 6 },
+        { arbitrary: notJson, weight: 1 },
+        { arbitrary: fc.array(tie('value'), { maxLength: 4 }), weight: 2 },
+        { arbitrary: fc.sparseArray(tie('value'), { maxLength: 4 }), weight: 1 },
+        {
+          arbitrary: fc.dictionary(
+            fc.constantFrom('a', 'b', 'c', 'B', 'é', '10', '9'),
+            fc.option(tie('value'), { nil: undefined, freq: 4 }),
+            { maxKeys: 5 },
+          ),
+          weight: 3,
+        },
+      ),
+    }));
+    let refused = 0;
+    fc.assert(
+      fc.property(value, (v) => {
+        const bad = firstBad(v, '$');
+        let error: unknown = null;
+        try {
+          canonicalJson(v);
+        } catch (e) {
+          error = e;
+        }
+        if (bad === null) return error === null;
+        refused++;
+        const { code, message } = error as { code?: string; message?: string };
+        return code === 'AUDIT_ENTRY_INVALID' && message?.startsWith(`${bad}: `) === true;
+      }),
+      { numRuns: 500 },
+    );
+    expect(refused).toBeGreaterThan(50);
+    // Written order, not insertion order; undefined members are not errors.
+    expect(() => canonicalJson({ b: NaN, a: Infinity })).toThrow('$.a: Infinity');
+    expect(() => canonicalJson({ a: undefined, b: [true, 'x', 1, null, NaN] })).toThrow(
+      '$.b[4]: NaN is not a JSON number',
+    );
+  });
 });
 
 describe('chainHash', () => {
