@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import { Kysely, Migrator, sql } from 'kysely';
 import pg from 'pg';
 import { GENESIS_HASH } from '../../../src/security/audit/chain.js';
 import { firstBreak } from '../../../src/security/audit/first-break.js';
@@ -12,6 +12,7 @@ import { verifyExport } from '../../../src/security/audit/verify.js';
 import { AuditRepository } from '../../../src/store/audit-repository.js';
 import { migrations } from '../../../src/store/migrations/index.js';
 import { migrate } from '../../../src/store/open-store.js';
+import { OneSchemaDialect } from '../../../src/store/one-schema-dialect.js';
 import { pglitePool } from '../../../src/store/pglite-pool.js';
 import type { Schema } from '../../../src/store/schema.js';
 import { exportAuditRange } from '../../../src/system/audit-export.js';
@@ -26,7 +27,7 @@ async function storeAt0007(
   let schema: string | undefined;
   if (dialect === 'pglite') {
     const lite = await PGlite.create({ parsers: { 20: (v: string) => v } });
-    db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: pglitePool(lite) }) });
+    db = new Kysely<Schema>({ dialect: new OneSchemaDialect({ pool: pglitePool(lite) }) });
   } else {
     schema = `kairos_mig_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
     const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -37,7 +38,8 @@ async function storeAt0007(
       connectionString: TEST_DATABASE_URL,
       options: `-c search_path=${schema}`,
     });
-    db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    // Introspection of its own schema only: another worker's schema dropped meanwhile is no error.
+    db = new Kysely<Schema>({ dialect: new OneSchemaDialect({ pool }) });
   }
   const migrator = new Migrator({
     db,
