@@ -451,9 +451,7 @@ export class TradingAccounts {
 
   /** Whether an account takes no order (closed, or being closed). */
   isClosed(accountId: string): boolean {
-    return (
-      this.#closing.has(accountId) || (this.#infos.get(accountId)?.disabledAt ?? null) !== null
-    );
+    return this.#closing.has(accountId) || this.#disabled(accountId);
   }
 
   /** An order as its account's OMS holds it now. */
