@@ -174,6 +174,20 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     if (bar.openTime <= this.#lastBarOpen) return;
     this.#lastBarOpen = bar.openTime;
     if (this.#working.size === 0) return;
+    if (this.#working.size === 1) {
+      // One order working (the common case): its events in the order made, nothing to sort.
+      const w = this.#working.values().next().value!;
+      if (w.order.instrumentId !== bar.instrumentId) return;
+      const events: OrderEvent[] = (this.#group = []);
+      this.#groupAt = Infinity;
+      if (this.#arrive(w, bar.openTime, bar.open)) {
+        this.#matchBar(w, bar);
+        if (w.fresh) this.#afterFirstChance(w, bar.openTime);
+      }
+      this.#group = null;
+      for (let i = 0; i < events.length; i++) this.#emit(events[i]!);
+      return;
+    }
     const groups: { at: number; events: OrderEvent[] }[] = [];
     for (const w of [...this.#working.values()]) {
       if (w.order.instrumentId !== bar.instrumentId) continue;
@@ -198,13 +212,24 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
 
   onTrade(tick: TradeTick): void {
     if (this.#working.size === 0) return;
-    let available = tick.size * this.#fraction;
-    for (const w of [...this.#working.values()]) {
-      if (w.order.instrumentId !== tick.instrumentId || !this.#arrive(w, tick.ts, tick.price))
-        continue;
-      available -= this.#matchTick(w, tick, available);
-      if (w.fresh) this.#afterFirstChance(w, tick.ts);
+    const available = tick.size * this.#fraction;
+    // With one order working there is nothing after it to visit: no copy.
+    if (this.#working.size === 1) {
+      this.#tradeWith(this.#working.values().next().value!, tick, available);
+      return;
     }
+    // A copy: reports go out as they are made, and a strategy may submit or cancel on hearing one.
+    let left = available;
+    for (const w of [...this.#working.values()]) left -= this.#tradeWith(w, tick, left);
+  }
+
+  /** One working order against a trade; returns the size it took. */
+  #tradeWith(w: Working, tick: TradeTick, available: number): number {
+    if (w.order.instrumentId !== tick.instrumentId || !this.#arrive(w, tick.ts, tick.price))
+      return 0;
+    const taken = this.#matchTick(w, tick, available);
+    if (w.fresh) this.#afterFirstChance(w, tick.ts);
+    return taken;
   }
 
   /** Accepts / cancels what has arrived by `t`; true when the order may trade at `t`. */

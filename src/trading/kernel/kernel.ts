@@ -103,6 +103,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
   readonly journal: OrderJournal | null;
   readonly #client: WriteAheadClient | null;
   readonly #instruments: Map<string, Instrument>;
+  /** The day's PnL, for the daily loss limit: observed only when limits apply (none read it else). */
   readonly #dayPnl: DayPnl;
   #limits: LimitSet = NO_LIMITS;
   readonly #applied = new Map<string, TradingState>([['', 'ACTIVE']]);
@@ -248,7 +249,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
    */
   onBar(bar: Bar): void {
     this.advanceTo(bar.openTime);
-    this.#dayPnl.observe(this.clock.now());
+    if (this.cfg.limits) this.#dayPnl.observe(this.clock.now());
     this.venue.onBar?.(bar);
     this.advanceTo(bar.closeTime);
     this.data.onBar(bar);
@@ -257,7 +258,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
   /** A public trade: the venue matches it, then it is the last price and is published. */
   onTrade(tick: TradeTick): void {
     this.advanceTo(tick.ts);
-    this.#dayPnl.observe(this.clock.now());
+    if (this.cfg.limits) this.#dayPnl.observe(this.clock.now());
     this.venue.onTrade?.(tick);
     this.data.onTrade(tick);
   }
