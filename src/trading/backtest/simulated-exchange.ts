@@ -37,6 +37,8 @@ export interface SimulatedExchangeOptions {
   readonly buyFeeIn?: BuyFeeIn;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 interface Working {
   readonly order: Order;
   readonly inst: Instrument;
@@ -99,8 +101,11 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   #duplicatesRefused = 0;
   #tradeSeq = 0;
   #group: OrderEvent[] | null = null;
-  /** What the venue knows of every order it saw, and its trades: for reconciliation. */
-  readonly #reports = new Map<string, VenueOrderReport>();
+  /**
+   * What the venue knows of every order it saw, and its trades: for reconciliation. A report is
+   * changed in place as its order moves on (no new object per change); queries get copies.
+   */
+  readonly #reports = new Map<string, Mutable<VenueOrderReport>>();
   readonly #trades: Fill[] = [];
   #lastBarOpen = -Infinity;
   #groupAt = Infinity;
@@ -254,9 +259,14 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     w.accepted = true;
     w.venueOrderId = `${this.#venue}-${++this.#orderSeq}`;
     this.#report(w, 'OPEN', null);
+    // orderRef's fields written out: a spread of it is an extra object and a copy per event.
+    const o = w.order;
     this.#out({
       kind: 'OrderAccepted',
-      ...orderRef(w.order),
+      clientOrderId: o.clientOrderId,
+      accountId: o.accountId,
+      strategyId: o.strategyId,
+      instrumentId: o.instrumentId,
       ts: w.arrival,
       venueOrderId: w.venueOrderId,
     });
@@ -310,7 +320,16 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     w.filled = addDecimals(w.filled, quantity);
     const done = compareDecimals(w.filled, w.order.quantity) >= 0;
     this.#report(w, done ? 'FILLED' : 'OPEN', null);
-    this.#out({ kind: 'OrderFilled', ...orderRef(w.order), ts, fill });
+    const o = w.order;
+    this.#out({
+      kind: 'OrderFilled',
+      clientOrderId: o.clientOrderId,
+      accountId: o.accountId,
+      strategyId: o.strategyId,
+      instrumentId: o.instrumentId,
+      ts,
+      fill,
+    });
     if (done) this.#remove(w);
   }
 
@@ -373,11 +392,12 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   async orderByClientId(clientOrderId: string): Promise<VenueOrderReport | null> {
-    return this.#reports.get(clientOrderId) ?? null;
+    const r = this.#reports.get(clientOrderId);
+    return r ? { ...r } : null;
   }
 
   async openOrders(): Promise<readonly VenueOrderReport[]> {
-    return [...this.#reports.values()].filter((r) => r.status === 'OPEN');
+    return [...this.#reports.values()].filter((r) => r.status === 'OPEN').map((r) => ({ ...r }));
   }
 
   async tradesSince(ts: number): Promise<readonly Fill[]> {
@@ -385,13 +405,22 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   #report(w: Working, status: VenueOrderReport['status'], reason: string | null): void {
-    this.#reports.set(w.order.clientOrderId, {
-      clientOrderId: w.order.clientOrderId,
-      venueOrderId: w.venueOrderId,
-      status,
-      filledQuantity: w.filled,
-      reason,
-    });
+    const id = w.order.clientOrderId;
+    const r = this.#reports.get(id);
+    if (r === undefined) {
+      this.#reports.set(id, {
+        clientOrderId: id,
+        venueOrderId: w.venueOrderId,
+        status,
+        filledQuantity: w.filled,
+        reason,
+      });
+      return;
+    }
+    r.venueOrderId = w.venueOrderId;
+    r.status = status;
+    r.filledQuantity = w.filled;
+    r.reason = reason;
   }
 
   #remove(w: Working): void {

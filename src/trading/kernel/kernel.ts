@@ -152,6 +152,9 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
         );
       const id = e.fill.instrumentId;
       this.ledger.applyFill(e.fill, this.instrumentOf(id), e.strategyId);
+      const topic = Topics.positions(e.strategyId);
+      // Made only when heard (a backtest has no listener).
+      if (!bus.hasSubscribers(topic)) return;
       const changed: PositionChanged = {
         kind: 'PositionChanged',
         accountId: this.accountId,
@@ -161,7 +164,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
         accountQuantity: this.ledger.position(id).quantity,
         ts: e.ts,
       };
-      bus.publish(Topics.positions(e.strategyId), changed);
+      bus.publish(topic, changed);
     });
     if (cfg.onAlert) bus.subscribe<Alert>(Topics.alerts, cfg.onAlert);
     const account = cfg.instruments[0]?.quote ?? '';
