@@ -99,6 +99,10 @@ export class BacktestEngine {
   readonly #inst: Instrument;
   readonly #params: Readonly<Record<string, number | string | boolean>>;
   #events = 0;
+  /** The close of the last bar run (a bar must not open before it). */
+  #prevClose = -Infinity;
+  /** The index in its batch of the bar being run. */
+  #at = 0;
 
   constructor(config: BacktestConfig) {
     const inst = (this.#inst = config.instrument);
@@ -149,7 +153,7 @@ export class BacktestEngine {
     kernel.bus.subscribe<Bar>(Topics.bars(inst.id), (bar) => {
       const call = seam.onBar(bar);
       if (call instanceof Promise) pending.push(call);
-      rec.onBar(bar.closeTime, bar.open, bar.high, bar.low, bar.close);
+      rec.recordBar(bar);
     });
     kernel.bus.subscribe<TradeTick>(Topics.trades(inst.id), (tick) => {
       const call = seam.onTrade(tick);
@@ -176,29 +180,71 @@ export class BacktestEngine {
     const clock = this.#clock;
     const kernel = this.#kernel;
     const remote = this.#seam instanceof InProcessSeam ? null : this.#pending;
-    let prevClose = -Infinity;
     for await (const batch of source) {
       let i = 0;
       try {
-        for (; i < batch.length; i++) {
-          const bar = batch[i]!;
-          if (bar.openTime < prevClose) {
-            throw new KairosError(
-              'DATA_ORDER',
-              `bar at ${bar.openTime} opens before the previous bar closed (${prevClose})`,
-            );
+        if (!remote) i = this.#barsInProcess(batch);
+        else
+          for (; i < batch.length; i++) {
+            this.#checkOrder(batch[i]!);
+            kernel.onBar(batch[i]!);
+            await this.#settle();
           }
-          prevClose = bar.closeTime;
-          kernel.onBar(bar);
-          if (remote) await this.#settle();
-        }
       } catch (e) {
-        return this.#failedAt(e, i + 1);
+        return this.#failedAt(e, (remote ? i : this.#at) + 1);
       }
       this.#events += batch.length;
       onProgress?.(this.#events, clock.now());
     }
     return this.#finish();
+  }
+
+  /**
+   * A batch of bars with an in-process strategy: a plain loop, outside the async function (whose
+   * locals live in its suspended frame, where a number is boxed anew at each store). Returns the
+   * batch's length; `#at` is the bar being run, should one throw.
+   */
+  #barsInProcess(batch: readonly Bar[]): number {
+    const kernel = this.#kernel;
+    for (let i = 0; i < batch.length; i++) {
+      this.#at = i;
+      this.#checkOrder(batch[i]!);
+      kernel.onBar(batch[i]!);
+    }
+    return batch.length;
+  }
+
+  /** `#barsInProcess` for trades. */
+  #tradesInProcess(batch: readonly TradeTick[], agg: { push(t: TradeTick): void }): number {
+    for (let i = 0; i < batch.length; i++) {
+      this.#at = i;
+      this.#trade(batch[i]!, agg);
+    }
+    return batch.length;
+  }
+
+  /** One trade: refused if earlier than the clock, else aggregated, matched and published. */
+  #trade(tick: TradeTick, agg: { push(t: TradeTick): void }): void {
+    if (tick.ts < this.#clock.now()) {
+      throw new KairosError(
+        'DATA_ORDER',
+        `trade ${tick.tradeId} at ${tick.ts} is earlier than the one before`,
+      );
+    }
+    // A completed bar is emitted (and seen) before the first trade of the next interval.
+    agg.push(tick);
+    this.#kernel.onTrade(tick);
+  }
+
+  /** A bar that opens before the previous one closed is refused (`DATA_ORDER`). */
+  #checkOrder(bar: Bar): void {
+    if (bar.openTime < this.#prevClose) {
+      throw new KairosError(
+        'DATA_ORDER',
+        `bar at ${bar.openTime} opens before the previous bar closed (${this.#prevClose})`,
+      );
+    }
+    this.#prevClose = bar.closeTime;
   }
 
   /**
@@ -223,21 +269,14 @@ export class BacktestEngine {
     for await (const batch of source) {
       let i = 0;
       try {
-        for (; i < batch.length; i++) {
-          const tick = batch[i]!;
-          if (tick.ts < clock.now()) {
-            throw new KairosError(
-              'DATA_ORDER',
-              `trade ${tick.tradeId} at ${tick.ts} is earlier than the one before`,
-            );
+        if (!remote) i = this.#tradesInProcess(batch, agg);
+        else
+          for (; i < batch.length; i++) {
+            this.#trade(batch[i]!, agg);
+            await this.#settle();
           }
-          // A completed bar is emitted (and seen) before the first trade of the next interval.
-          agg.push(tick);
-          kernel.onTrade(tick);
-          if (remote) await this.#settle();
-        }
       } catch (e) {
-        return this.#failedAt(e, i + 1);
+        return this.#failedAt(e, (remote ? i : this.#at) + 1);
       }
       this.#events += batch.length;
       onProgress?.(this.#events, clock.now());

@@ -1,4 +1,5 @@
 import { toDecimal, type Decimal } from '../core/decimal.js';
+import type { Bar } from '../data/market-data.js';
 import {
   decimalPlaces,
   decimalToNumber,
@@ -81,6 +82,23 @@ export class EquityRecorder {
     this.opens[i] = open;
     this.highs[i] = high;
     this.lows[i] = low;
+    this.closes[i] = close;
+    this.equity[i] = this.#cashF + this.#qtyF * close;
+    if (this.#qtyF !== 0) this.barsInMarket++;
+  }
+
+  /**
+   * `onBar` of a bar's close time and prices, read here: passed as five arguments, each price
+   * would be boxed anew whenever the call is not inlined.
+   */
+  recordBar(bar: Bar): void {
+    if (this.length === this.times.length) this.#grow();
+    const i = this.length++;
+    const close = bar.close;
+    this.times[i] = bar.closeTime;
+    this.opens[i] = bar.open;
+    this.highs[i] = bar.high;
+    this.lows[i] = bar.low;
     this.closes[i] = close;
     this.equity[i] = this.#cashF + this.#qtyF * close;
     if (this.#qtyF !== 0) this.barsInMarket++;

@@ -37,6 +37,8 @@ export interface SimulatedExchangeOptions {
   readonly buyFeeIn?: BuyFeeIn;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 interface Working {
   readonly order: Order;
   readonly inst: Instrument;
@@ -99,8 +101,11 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   #duplicatesRefused = 0;
   #tradeSeq = 0;
   #group: OrderEvent[] | null = null;
-  /** What the venue knows of every order it saw, and its trades: for reconciliation. */
-  readonly #reports = new Map<string, VenueOrderReport>();
+  /**
+   * What the venue knows of every order it saw, and its trades: for reconciliation. A report is
+   * changed in place as its order moves on (no new object per change); queries get copies.
+   */
+  readonly #reports = new Map<string, Mutable<VenueOrderReport>>();
   readonly #trades: Fill[] = [];
   #lastBarOpen = -Infinity;
   #groupAt = Infinity;
@@ -174,6 +179,20 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     if (bar.openTime <= this.#lastBarOpen) return;
     this.#lastBarOpen = bar.openTime;
     if (this.#working.size === 0) return;
+    if (this.#working.size === 1) {
+      // One order working (the common case): its events in the order made, nothing to sort.
+      const w = this.#working.values().next().value!;
+      if (w.order.instrumentId !== bar.instrumentId) return;
+      const events: OrderEvent[] = (this.#group = []);
+      this.#groupAt = Infinity;
+      if (this.#arrive(w, bar.openTime, bar.open)) {
+        this.#matchBar(w, bar);
+        if (w.fresh) this.#afterFirstChance(w, bar.openTime);
+      }
+      this.#group = null;
+      for (let i = 0; i < events.length; i++) this.#emit(events[i]!);
+      return;
+    }
     const groups: { at: number; events: OrderEvent[] }[] = [];
     for (const w of [...this.#working.values()]) {
       if (w.order.instrumentId !== bar.instrumentId) continue;
@@ -198,13 +217,24 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
 
   onTrade(tick: TradeTick): void {
     if (this.#working.size === 0) return;
-    let available = tick.size * this.#fraction;
-    for (const w of [...this.#working.values()]) {
-      if (w.order.instrumentId !== tick.instrumentId || !this.#arrive(w, tick.ts, tick.price))
-        continue;
-      available -= this.#matchTick(w, tick, available);
-      if (w.fresh) this.#afterFirstChance(w, tick.ts);
+    const available = tick.size * this.#fraction;
+    // With one order working there is nothing after it to visit: no copy.
+    if (this.#working.size === 1) {
+      this.#tradeWith(this.#working.values().next().value!, tick, available);
+      return;
     }
+    // A copy: reports go out as they are made, and a strategy may submit or cancel on hearing one.
+    let left = available;
+    for (const w of [...this.#working.values()]) left -= this.#tradeWith(w, tick, left);
+  }
+
+  /** One working order against a trade; returns the size it took. */
+  #tradeWith(w: Working, tick: TradeTick, available: number): number {
+    if (w.order.instrumentId !== tick.instrumentId || !this.#arrive(w, tick.ts, tick.price))
+      return 0;
+    const taken = this.#matchTick(w, tick, available);
+    if (w.fresh) this.#afterFirstChance(w, tick.ts);
+    return taken;
   }
 
   /** Accepts / cancels what has arrived by `t`; true when the order may trade at `t`. */
@@ -229,9 +259,14 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     w.accepted = true;
     w.venueOrderId = `${this.#venue}-${++this.#orderSeq}`;
     this.#report(w, 'OPEN', null);
+    // orderRef's fields written out: a spread of it is an extra object and a copy per event.
+    const o = w.order;
     this.#out({
       kind: 'OrderAccepted',
-      ...orderRef(w.order),
+      clientOrderId: o.clientOrderId,
+      accountId: o.accountId,
+      strategyId: o.strategyId,
+      instrumentId: o.instrumentId,
       ts: w.arrival,
       venueOrderId: w.venueOrderId,
     });
@@ -285,7 +320,16 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     w.filled = addDecimals(w.filled, quantity);
     const done = compareDecimals(w.filled, w.order.quantity) >= 0;
     this.#report(w, done ? 'FILLED' : 'OPEN', null);
-    this.#out({ kind: 'OrderFilled', ...orderRef(w.order), ts, fill });
+    const o = w.order;
+    this.#out({
+      kind: 'OrderFilled',
+      clientOrderId: o.clientOrderId,
+      accountId: o.accountId,
+      strategyId: o.strategyId,
+      instrumentId: o.instrumentId,
+      ts,
+      fill,
+    });
     if (done) this.#remove(w);
   }
 
@@ -348,11 +392,12 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   async orderByClientId(clientOrderId: string): Promise<VenueOrderReport | null> {
-    return this.#reports.get(clientOrderId) ?? null;
+    const r = this.#reports.get(clientOrderId);
+    return r ? { ...r } : null;
   }
 
   async openOrders(): Promise<readonly VenueOrderReport[]> {
-    return [...this.#reports.values()].filter((r) => r.status === 'OPEN');
+    return [...this.#reports.values()].filter((r) => r.status === 'OPEN').map((r) => ({ ...r }));
   }
 
   async tradesSince(ts: number): Promise<readonly Fill[]> {
@@ -360,13 +405,22 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   #report(w: Working, status: VenueOrderReport['status'], reason: string | null): void {
-    this.#reports.set(w.order.clientOrderId, {
-      clientOrderId: w.order.clientOrderId,
-      venueOrderId: w.venueOrderId,
-      status,
-      filledQuantity: w.filled,
-      reason,
-    });
+    const id = w.order.clientOrderId;
+    const r = this.#reports.get(id);
+    if (r === undefined) {
+      this.#reports.set(id, {
+        clientOrderId: id,
+        venueOrderId: w.venueOrderId,
+        status,
+        filledQuantity: w.filled,
+        reason,
+      });
+      return;
+    }
+    r.venueOrderId = w.venueOrderId;
+    r.status = status;
+    r.filledQuantity = w.filled;
+    r.reason = reason;
   }
 
   #remove(w: Working): void {

@@ -52,6 +52,11 @@ export class MessageBus {
     for (let i = 0; i < handlers.length; i++) handlers[i]!(message);
   }
 
+  /** Whether anyone hears a topic: a publisher may skip making a message no one reads. */
+  hasSubscribers(topic: string): boolean {
+    return (this.#resolved.get(topic) ?? this.#resolve(topic)).length > 0;
+  }
+
   #resolve(topic: string): Handler[] {
     const handlers = this.#subscriptions
       .filter(({ pattern }) =>

@@ -15,25 +15,24 @@ import type { Bar, TradeTick } from './market-data.js';
  * data.onBar(bar);
  */
 export class DataEngine {
-  readonly #last = new Map<string, number>();
-  /** The last price as a decimal once asked; null when the price changed since. */
-  readonly #lastDecimal = new Map<string, Decimal | null>();
+  /** Per instrument, in the order first seen: its last price and topics (one look-up a bar). */
+  readonly #feeds = new Map<string, Feed>();
   readonly #marks = new Map<string, Decimal>();
-  readonly #barTopics = new Map<string, string>();
-  readonly #tradeTopics = new Map<string, string>();
 
   constructor(private readonly bus: MessageBus) {}
 
   /** A closed bar: its close becomes the last price, then it is published. */
   onBar(bar: Bar): void {
-    this.#setLast(bar.instrumentId, bar.close);
-    this.bus.publish(topic(this.#barTopics, Topics.bars, bar.instrumentId), bar);
+    const feed = this.#feed(bar.instrumentId);
+    setLast(feed, bar.close);
+    this.bus.publish(feed.barTopic, bar);
   }
 
   /** A public trade: its price becomes the last price, then it is published. */
   onTrade(tick: TradeTick): void {
-    this.#setLast(tick.instrumentId, tick.price);
-    this.bus.publish(topic(this.#tradeTopics, Topics.trades, tick.instrumentId), tick);
+    const feed = this.#feed(tick.instrumentId);
+    setLast(feed, tick.price);
+    this.bus.publish(feed.tradeTopic, tick);
   }
 
   /**
@@ -41,39 +40,56 @@ export class DataEngine {
    * asked when it was taken on demand); published to no one, and the first bar or trade replaces it.
    */
   seed(instrumentId: string, price: number): void {
-    if (!this.#last.has(instrumentId)) this.#setLast(instrumentId, price);
+    const feed = this.#feed(instrumentId);
+    if (!feed.seen) setLast(feed, price);
   }
 
   /** The last price seen of an instrument, exact (converted once per new price). */
   lastPrice(instrumentId: string): Decimal | null {
-    const cached = this.#lastDecimal.get(instrumentId);
-    if (cached) return cached;
-    const n = this.#last.get(instrumentId);
-    if (n === undefined) return null;
-    const d = decimalOf(n);
-    this.#lastDecimal.set(instrumentId, d);
-    return d;
+    const feed = this.#feeds.get(instrumentId);
+    if (!feed?.seen) return null;
+    return (feed.decimal ??= decimalOf(feed.last));
   }
 
   /** Every instrument's last price (the marks equity is valued at). */
   marks(): ReadonlyMap<string, Decimal> {
-    for (const id of this.#last.keys()) {
+    for (const id of this.#feeds.keys()) {
       const d = this.lastPrice(id);
       if (d) this.#marks.set(id, d);
     }
     return this.#marks;
   }
 
-  #setLast(instrumentId: string, price: number): void {
-    if (this.#last.get(instrumentId) === price) return;
-    this.#last.set(instrumentId, price);
-    // Kept as null, not deleted: a map emptied by a delete is reallocated (V8 shrinks it).
-    this.#lastDecimal.set(instrumentId, null);
+  #feed(instrumentId: string): Feed {
+    let feed = this.#feeds.get(instrumentId);
+    if (feed === undefined) {
+      feed = {
+        seen: false,
+        last: 0,
+        decimal: null,
+        barTopic: Topics.bars(instrumentId),
+        tradeTopic: Topics.trades(instrumentId),
+      };
+      this.#feeds.set(instrumentId, feed);
+    }
+    return feed;
   }
 }
 
-function topic(cache: Map<string, string>, make: (id: string) => string, id: string): string {
-  let t = cache.get(id);
-  if (t === undefined) cache.set(id, (t = make(id)));
-  return t;
+/** An instrument's feed: the last price (a number changed in place, no box per bar). */
+interface Feed {
+  /** Whether a price was set (a bar, a trade or a seed). */
+  seen: boolean;
+  last: number;
+  /** The last price as a decimal once asked; null when the price changed since. */
+  decimal: Decimal | null;
+  readonly barTopic: string;
+  readonly tradeTopic: string;
+}
+
+function setLast(feed: Feed, price: number): void {
+  if (feed.seen && feed.last === price) return;
+  feed.seen = true;
+  feed.last = price;
+  feed.decimal = null;
 }

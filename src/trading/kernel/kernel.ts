@@ -103,6 +103,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
   readonly journal: OrderJournal | null;
   readonly #client: WriteAheadClient | null;
   readonly #instruments: Map<string, Instrument>;
+  /** The day's PnL, for the daily loss limit: observed only when limits apply (none read it else). */
   readonly #dayPnl: DayPnl;
   #limits: LimitSet = NO_LIMITS;
   readonly #applied = new Map<string, TradingState>([['', 'ACTIVE']]);
@@ -151,6 +152,9 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
         );
       const id = e.fill.instrumentId;
       this.ledger.applyFill(e.fill, this.instrumentOf(id), e.strategyId);
+      const topic = Topics.positions(e.strategyId);
+      // Made only when heard (a backtest has no listener).
+      if (!bus.hasSubscribers(topic)) return;
       const changed: PositionChanged = {
         kind: 'PositionChanged',
         accountId: this.accountId,
@@ -160,7 +164,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
         accountQuantity: this.ledger.position(id).quantity,
         ts: e.ts,
       };
-      bus.publish(Topics.positions(e.strategyId), changed);
+      bus.publish(topic, changed);
     });
     if (cfg.onAlert) bus.subscribe<Alert>(Topics.alerts, cfg.onAlert);
     const account = cfg.instruments[0]?.quote ?? '';
@@ -248,7 +252,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
    */
   onBar(bar: Bar): void {
     this.advanceTo(bar.openTime);
-    this.#dayPnl.observe(this.clock.now());
+    if (this.cfg.limits) this.#dayPnl.observe(this.clock.now());
     this.venue.onBar?.(bar);
     this.advanceTo(bar.closeTime);
     this.data.onBar(bar);
@@ -257,7 +261,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
   /** A public trade: the venue matches it, then it is the last price and is published. */
   onTrade(tick: TradeTick): void {
     this.advanceTo(tick.ts);
-    this.#dayPnl.observe(this.clock.now());
+    if (this.cfg.limits) this.#dayPnl.observe(this.clock.now());
     this.venue.onTrade?.(tick);
     this.data.onTrade(tick);
   }

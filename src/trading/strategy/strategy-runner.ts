@@ -111,8 +111,12 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
   readonly #capacity: number;
   readonly #ids: ClientOrderIds;
   readonly #pending: OrderEvent[] = [];
+  /** The bars in view are `#history[#historyStart .. #historyEnd)`. */
   #historyStart = 0;
-  #last: number | null = null;
+  #historyEnd = 0;
+  /** The last price seen (meaningful once `#hasLast`): a number field, not boxed per bar. */
+  #last = 0;
+  #hasLast = false;
   #busy = false;
   /** Bars fed so far (warm-up included): the index of the next one. */
   #bars = 0;
@@ -179,7 +183,7 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
    * last price, and only the indicators that cannot save a state.
    */
   rewarm(bar: Bar): void {
-    this.#last = bar.close;
+    this.#setLast(bar.close);
     const inds = this.#barFed;
     for (let i = 0; i < inds.length; i++) if (!hasState(inds[i]!)) inds[i]!.updateBar(bar);
     this.#pushHistory(bar);
@@ -187,14 +191,14 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
 
   /** `rewarm` for a trade: the last price, and the trade-fed indicators without a state. */
   rewarmTrade(tick: TradeTick): void {
-    this.#last = tick.price;
+    this.#setLast(tick.price);
     const inds = this.#tradeFed;
     for (let i = 0; i < inds.length; i++) if (!hasState(inds[i]!)) inds[i]!.updateValue(tick.price);
   }
 
   /** Feeds a bar already handled before a restart: indicators and history only, no handler. */
   warm(bar: Bar): void {
-    this.#last = bar.close;
+    this.#setLast(bar.close);
     this.#bars++;
     const inds = this.#barFed;
     for (let i = 0; i < inds.length; i++) inds[i]!.updateBar(bar);
@@ -205,14 +209,21 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
   onBar(bar: Bar): void {
     this.warm(bar);
     const onBar = this.def.onBar;
-    if (!onBar) return;
-    // The hot path: no closure per bar.
+    if (onBar) this.#handle('onBar', onBar, bar);
+  }
+
+  /** Calls a bar or trade handler (the hot path: no closure per call), then the events it made. */
+  #handle<E>(
+    phase: StrategyPhase,
+    handler: (ctx: StrategyContext<P, S, I>, event: E) => void,
+    event: E,
+  ): void {
     this.#busy = true;
     try {
-      onBar(this.ctx, bar);
+      handler(this.ctx, event);
       if (this.#pending.length > 0) this.#drain();
     } catch (e) {
-      throw this.#failed(e, 'onBar');
+      throw this.#failed(e, phase);
     } finally {
       this.#busy = false;
     }
@@ -220,7 +231,7 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
 
   /** Feeds a trade already handled before a restart: trade-fed indicators only, no handler. */
   warmTrade(tick: TradeTick): void {
-    this.#last = tick.price;
+    this.#setLast(tick.price);
     const inds = this.#tradeFed;
     for (let i = 0; i < inds.length; i++) inds[i]!.updateValue(tick.price);
   }
@@ -229,7 +240,12 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
   onTrade(tick: TradeTick): void {
     this.warmTrade(tick);
     const onTrade = this.def.onTrade;
-    if (onTrade) this.#run('onTrade', () => onTrade(this.ctx, tick));
+    if (onTrade) this.#handle('onTrade', onTrade, tick);
+  }
+
+  #setLast(price: number): void {
+    this.#last = price;
+    this.#hasLast = true;
   }
 
   /** Calls `onStop` and returns the final state, checked to be plain JSON. */
@@ -295,13 +311,25 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
   }
 
   #pushHistory(bar: Bar): void {
-    // A ring kept as an array: trimmed in blocks so each push is amortised O(1).
-    this.#history.push(bar);
-    if (this.#history.length - this.#historyStart > this.#capacity) this.#historyStart++;
-    if (this.#historyStart > 4096 && this.#historyStart > this.#capacity) {
-      this.#history.splice(0, this.#historyStart);
+    // A window sliding over an array that stops growing: when the array is full and more than a
+    // block (and the capacity) has slid out, the bars in view move down in place and the slots
+    // after them are cleared, so each push is amortised O(1) and allocates nothing once warm.
+    const history = this.#history;
+    let end = this.#historyEnd;
+    if (
+      end === history.length &&
+      this.#historyStart > 4096 &&
+      this.#historyStart > this.#capacity
+    ) {
+      history.copyWithin(0, this.#historyStart, end);
+      end -= this.#historyStart;
+      history.fill(undefined as unknown as Bar, end);
       this.#historyStart = 0;
     }
+    if (end === history.length) history.push(bar);
+    else history[end] = bar;
+    this.#historyEnd = ++end;
+    if (end - this.#historyStart > this.#capacity) this.#historyStart++;
   }
 
   #submit(req: OrderRequest): OrderTicket {
@@ -333,13 +361,11 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
       bars: (count) => {
         if (typeof count !== 'number' || Number.isNaN(count))
           throw new RangeError(`ctx.bars(count): count must be a number, got ${String(count)}`);
-        const start = Math.max(
-          this.#historyStart,
-          this.#history.length - Math.max(0, Math.floor(count)),
-        );
-        return this.#history.slice(start);
+        const end = this.#historyEnd;
+        const start = Math.max(this.#historyStart, end - Math.max(0, Math.floor(count)));
+        return this.#history.slice(start, end);
       },
-      lastPrice: () => this.#last,
+      lastPrice: () => (this.#hasLast ? this.#last : null),
       position: (instrumentId = instrument.id) => positionView(services.position(instrumentId)),
       cash: (currency = instrument.quote) => services.cash(currency),
       openOrders: () => services.openOrders(strategyId),
@@ -372,17 +398,35 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
   }
 }
 
+/**
+ * A strategy's view of a position. A class, not an object literal with a getter: a literal's
+ * getter is a new function (and a slow object) each time, and strategies ask on every cross.
+ */
+class PositionViewOf implements PositionView {
+  readonly quantity: Decimal;
+  readonly isFlat: boolean;
+  readonly isLong: boolean;
+  readonly isShort: boolean;
+  readonly realizedPnl: Decimal;
+  readonly #position: Position;
+
+  constructor(p: Position) {
+    const q = p.quantity;
+    const sign = signOf(q);
+    this.quantity = q;
+    this.isFlat = sign === 0;
+    this.isLong = sign > 0;
+    this.isShort = sign < 0;
+    this.realizedPnl = p.realizedPnl;
+    this.#position = p;
+  }
+
+  /** A division, so only when asked. */
+  get averagePrice(): Decimal | null {
+    return this.isFlat ? null : openCost(this.#position).div(this.quantity);
+  }
+}
+
 function positionView(p: Position): PositionView {
-  const q = p.quantity;
-  return {
-    quantity: q,
-    isFlat: signOf(q) === 0,
-    isLong: signOf(q) > 0,
-    isShort: signOf(q) < 0,
-    // A division, so only when asked.
-    get averagePrice() {
-      return signOf(q) === 0 ? null : openCost(p).div(q);
-    },
-    realizedPnl: p.realizedPnl,
-  };
+  return new PositionViewOf(p);
 }

@@ -19,32 +19,37 @@ export function parseNumericLine(
   out: Float64Array,
   dots: Uint8Array,
 ): number {
+  // One field per turn: an optional minus, digits, an optional point and digits, then a comma
+  // or the end of the line (read as a comma).
   let f = 0;
-  let m = 0;
-  let digits = 0;
-  let dec = -1;
-  let neg = false;
-  for (let i = start; i <= end; i++) {
-    const c = i < end ? buf[i]! : 44;
-    if (c >= 48 && c <= 57) {
+  let i = start;
+  for (;;) {
+    if (f >= out.length) return -1;
+    let c = i < end ? buf[i]! : 44;
+    const neg = c === 45;
+    if (neg) c = ++i < end ? buf[i]! : 44;
+    let m = 0;
+    let digits = 0;
+    while (c >= 48 && c <= 57) {
       m = m * 10 + (c - 48);
-      if (++digits > MAX_DIGITS) return -1;
-      if (dec >= 0) dec++;
-    } else if (c === 44) {
-      if (digits === 0 || f >= out.length) return -1;
-      out[f] = (neg ? -m : m) / POW10[dec > 0 ? dec : 0]!;
-      dots[f++] = dec >= 0 ? 1 : 0;
-      m = 0;
-      digits = 0;
-      dec = -1;
-      neg = false;
-    } else if (c === 46 && dec < 0) {
-      dec = 0;
-    } else if (c === 45 && digits === 0 && !neg && dec < 0) {
-      neg = true;
-    } else {
-      return -1;
+      digits++;
+      c = ++i < end ? buf[i]! : 44;
     }
+    let dec = -1;
+    if (c === 46) {
+      dec = 0;
+      c = ++i < end ? buf[i]! : 44;
+      while (c >= 48 && c <= 57) {
+        m = m * 10 + (c - 48);
+        digits++;
+        dec++;
+        c = ++i < end ? buf[i]! : 44;
+      }
+    }
+    if (c !== 44 || digits === 0 || digits > MAX_DIGITS) return -1;
+    out[f] = (neg ? -m : m) / POW10[dec > 0 ? dec : 0]!;
+    dots[f++] = dec >= 0 ? 1 : 0;
+    if (i >= end) return f;
+    i++;
   }
-  return f;
 }

@@ -14,6 +14,11 @@ export class TradeBuilder {
 
   constructor(private readonly opts: ReadOptions) {}
 
+  /** The time of the last row added (a row before it is refused). */
+  get lastTs(): number {
+    return this.#last;
+  }
+
   add(
     line: number,
     ts: number,

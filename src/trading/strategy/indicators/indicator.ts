@@ -45,6 +45,8 @@ export interface Indicator<V = number> {
  * pick(bar, 'hlc3'); // (high + low + close) / 3
  */
 export function pick(bar: Bar, input: IndicatorInput): number {
+  // The usual input first: a switch tests its cases in order.
+  if (input === 'close') return bar.close;
   switch (input) {
     case 'open':
       return bar.open;

@@ -182,6 +182,7 @@ export async function* openTrades(file: string, opts: OpenOptions): AsyncGenerat
   if (fmt.kind !== 'trades')
     throw new KairosError('DATA_FORMAT', `${path.basename(file)}: holds bars, not trades`);
   const o = { ...opts, source: path.basename(file) };
-  const text = textChunks(file, fmt.gzip);
-  yield* fmt.layout === 'json' ? readJsonTrades(text, o) : readCsvTrades(text, o);
+  yield* fmt.layout === 'json'
+    ? readJsonTrades(textChunks(file, fmt.gzip), o)
+    : readCsvTrades(byteChunks(file, fmt.gzip), o);
 }

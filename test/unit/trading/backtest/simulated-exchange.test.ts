@@ -3,7 +3,11 @@ import { Dec } from '../../../../src/trading/core/decimal.js';
 import { price, quantity } from '../../../../src/trading/core/money.js';
 import { SimulatedExchange } from '../../../../src/trading/backtest/simulated-exchange.js';
 import type { TradeTick } from '../../../../src/trading/data/market-data.js';
-import type { OrderEvent, OrderFilled } from '../../../../src/trading/model/order-events.js';
+import {
+  orderRef,
+  type OrderEvent,
+  type OrderFilled,
+} from '../../../../src/trading/model/order-events.js';
 import { isOnGrid } from '../../../../src/trading/model/snap.js';
 import { bar, instrument, submittedOrder } from '../../../support/builders.js';
 
@@ -26,6 +30,35 @@ function venue(
 }
 
 describe('SimulatedExchange, bar model', () => {
+  it("reports what it knows of an order (a report once given does not change) and its events carry the order's reference", async () => {
+    const { ex, events } = venue();
+    const order = submittedOrder({ quantity: quantity('3') });
+    ex.submit(order, 0);
+    const open = await ex.orderByClientId(order.clientOrderId);
+    expect(open).toEqual({
+      clientOrderId: order.clientOrderId,
+      venueOrderId: 'SIM-1',
+      status: 'OPEN',
+      filledQuantity: Dec(0),
+      reason: null,
+    });
+    expect(await ex.openOrders()).toEqual([open]);
+    ex.onBar(bar(100.1, 101, 99, 100.5, 60_000));
+    const filled = await ex.orderByClientId(order.clientOrderId);
+    expect([filled!.status, filled!.filledQuantity.toFixed()]).toEqual(['FILLED', '3']);
+    expect(open!.status).toBe('OPEN');
+    expect(await ex.openOrders()).toEqual([]);
+    expect(await ex.orderByClientId('nope')).toBeNull();
+    const [accepted, fill] = events as [OrderEvent, OrderFilled];
+    // The same fields, in the same order, as a spread of orderRef (what the events were made of).
+    expect(Object.entries(accepted)).toEqual(
+      Object.entries({ kind: 'OrderAccepted', ...orderRef(order), ts: 0, venueOrderId: 'SIM-1' }),
+    );
+    expect(Object.entries(fill)).toEqual(
+      Object.entries({ kind: 'OrderFilled', ...orderRef(order), ts: 60_000, fill: fill.fill }),
+    );
+  });
+
   it('fills a market order at the next bar open, taker fee exact', () => {
     const { ex, events, fills } = venue();
     ex.submit(submittedOrder({ quantity: quantity('3') }), 0);

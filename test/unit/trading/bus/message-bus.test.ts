@@ -24,6 +24,21 @@ describe('MessageBus', () => {
     bus.publish('events.order.a', {});
     expect(got).toEqual(['wild', 'exact', 'wild']);
   });
+
+  it('tells whether a topic has subscribers, exact or by pattern, before and after unsubscribing', () => {
+    const bus = new MessageBus();
+    expect(bus.hasSubscribers('events.position.a')).toBe(false);
+    const offExact = bus.subscribe('events.position.a', () => undefined);
+    expect(bus.hasSubscribers('events.position.a')).toBe(true);
+    expect(bus.hasSubscribers('events.position.b')).toBe(false);
+    const offWild = bus.subscribe('events.position.*', () => undefined);
+    expect(bus.hasSubscribers('events.position.b')).toBe(true);
+    offExact();
+    expect(bus.hasSubscribers('events.position.a')).toBe(true);
+    offWild();
+    expect(bus.hasSubscribers('events.position.a')).toBe(false);
+    expect(bus.hasSubscribers('events.position.b')).toBe(false);
+  });
 });
 
 describe('SimClock', () => {

@@ -144,6 +144,7 @@ describe('parsers', () => {
       await batchesOf(
         readCsvTrades(chunked(trades, [trades.length]) as AsyncIterable<string>, opts),
       ),
+      await batchesOf(readCsvTrades(chunked(trades, [trades.length], true), opts)),
     ]) {
       expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(4096);
       const times = batches.flat().map((x) => ('openTime' in x ? x.openTime : x.ts));
@@ -189,6 +190,156 @@ describe('parsers', () => {
         aggressor: 'BUY',
       },
     ]);
+  });
+});
+
+describe('readCsvTrades from bytes', () => {
+  // The fast path reads epoch times, plain decimals, numeric ids and sides straight from the
+  // bytes; text chunks take the general parser (split, parseTime, Number). Both must give the
+  // same trades and the same error, whatever the rows and wherever the chunks are cut.
+  const field = {
+    // 'T': the next of increasing epoch milliseconds (most rows), else a time to test.
+    time: fc.oneof(
+      { arbitrary: fc.constant('T'), weight: 6 },
+      fc.integer({ min: 1_577_836_800_000, max: 1_577_836_900_000 }).map(String),
+      fc.constantFrom(
+        '1577836800',
+        '0001577836800052',
+        '15778368000521234',
+        '1577836800.5',
+        '2020-01-01',
+        '2020-01-01T00:00:00Z',
+        '',
+        ' 1577836800052',
+        'x',
+        '9',
+      ),
+    ),
+    number: fc.oneof(
+      {
+        arbitrary: fc.integer({ min: 1, max: 10 ** 9 }).map((n) => (n / 1000).toFixed(3)),
+        weight: 6,
+      },
+      fc.constantFrom(
+        '100.02',
+        '.5',
+        '5.',
+        '-1',
+        '-0',
+        '0',
+        '',
+        '1e3',
+        ' 2',
+        '123456789012345',
+        '1234567890123456',
+        '0.000000000000001',
+        '00012.5',
+        '+3',
+        'Infinity',
+        '1.2.3',
+        '-',
+        '0x10',
+      ),
+    ),
+    id: fc.constantFrom(
+      '1',
+      '0',
+      '007',
+      '123456789012345',
+      '1234567890123456',
+      'abc',
+      '',
+      'é',
+      '12a',
+    ),
+    side: fc.constantFrom('buy', 'sell', 'BUY', 'SELL', 'Buy', '', 'sells', 'é'),
+    other: fc.constantFrom('', 'x', '2023-02-02 09:20:00.138000+00:00'),
+  };
+  const headers = [
+    ['timestamp', 'id', 'side', 'price', 'amount'],
+    ['', 'timestamp', 'id', 'type', 'side', 'price', 'amount', 'cost', 'date'],
+    ['time', 'price', 'size'],
+    ['date', 'qty', 'price', 'side'],
+  ];
+  const kindOf = (name: string): keyof typeof field =>
+    ['timestamp', 'time', 'date'].includes(name)
+      ? 'time'
+      : ['price', 'amount', 'size', 'qty'].includes(name)
+        ? 'number'
+        : name === 'id' || name === 'side'
+          ? name
+          : 'other';
+  const file = fc
+    .constantFrom(...headers)
+    .chain((names) =>
+      fc.tuple(
+        fc.constant(names.join(',')),
+        fc.array(
+          fc.tuple(
+            fc.tuple(...names.map((n) => field[kindOf(n)])),
+            fc.integer({ min: -1, max: 1 }),
+            fc.boolean(),
+          ),
+          { maxLength: 12 },
+        ),
+        fc.constantFrom('', '\n', '\r\n', '\n\n'),
+      ),
+    )
+    .map(
+      ([header, rows, end]) =>
+        [
+          header,
+          ...rows.map(([cells, extra, cr], i) => {
+            const filled = cells.map((c) => (c === 'T' ? String(1_577_836_800_000 + i * 7) : c));
+            const row = extra < 0 ? filled.slice(0, -1) : extra > 0 ? [...filled, 'x'] : filled;
+            return row.join(',') + (cr ? '\r' : '');
+          }),
+        ].join('\n') + end,
+    );
+  const outcome = async (batches: AsyncIterable<TradeTick[]>) => {
+    try {
+      return { trades: await all(batches) };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+  async function* bytesOf(text: string, sizes: number[]): AsyncGenerator<Uint8Array> {
+    const b = new TextEncoder().encode(text);
+    for (let i = 0, k = 0; i < b.length;) {
+      const n = Math.max(1, sizes[k++ % sizes.length]!);
+      yield b.subarray(i, i + n);
+      i += n;
+    }
+  }
+
+  it('gives what the general parser gives, errors included (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        file,
+        fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 5 }),
+        async (text, sizes) => {
+          const general = await outcome(readCsvTrades(chunked(text, [text.length]), opts));
+          expect(await outcome(readCsvTrades(bytesOf(text, sizes), opts))).toEqual(general);
+          expect(await outcome(readCsvTrades(bytesOf(text, [text.length * 2]), opts))).toEqual(
+            general,
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('strips a byte-order mark at the start of the bytes only', async () => {
+    const text = '\ufefftimestamp,id,side,price,amount\n1000,\ufeff7,buy,1.5,2\n';
+    const [t] = await all(readCsvTrades(bytesOf(text, [2]), opts));
+    expect(t).toEqual({
+      instrumentId: 'X',
+      ts: 1_000_000,
+      tradeId: '\ufeff7',
+      price: 1.5,
+      size: 2,
+      aggressor: 'BUY',
+    });
   });
 });
 
