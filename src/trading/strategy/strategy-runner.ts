@@ -425,6 +425,12 @@ class PositionViewOf implements PositionView {
   get averagePrice(): Decimal | null {
     return this.isFlat ? null : openCost(this.#position).div(this.quantity);
   }
+
+  /** `JSON.stringify` (a strategy's log line or state) sees every field, the getter's too. */
+  toJSON(): PositionView {
+    const { quantity, isFlat, isLong, isShort, averagePrice, realizedPnl } = this;
+    return { quantity, isFlat, isLong, isShort, averagePrice, realizedPnl };
+  }
 }
 
 function positionView(p: Position): PositionView {

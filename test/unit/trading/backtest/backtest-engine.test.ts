@@ -47,6 +47,43 @@ describe('BacktestEngine', () => {
     expect(run.roundTrips).toHaveLength(1);
   });
 
+  it('ctx.position(): flat, then long with its average entry price, in fields and in JSON', async () => {
+    const seen: string[] = [];
+    const strategy = defineStrategy({
+      name: 'position-view',
+      onBar(ctx) {
+        const p = ctx.position();
+        seen.push(JSON.stringify(p));
+        const n = ctx.bars(10).length;
+        if (n === 1) ctx.buy('2');
+        if (n === 2) ctx.buy('1');
+        if (n === 4) {
+          expect([p.isFlat, p.isLong, p.isShort, p.quantity.toFixed()]).toEqual([
+            false,
+            true,
+            false,
+            '3',
+          ]);
+          // (2 × 11 + 1 × 13) / 3, fees aside
+          expect(p.averagePrice?.toFixed(4)).toBe('11.6667');
+        }
+      },
+    });
+    await new BacktestEngine({ instrument: inst, strategy, cash: '1000' }).runBars(
+      source(bars([10, 12, 14, 14], [10, 11, 13, 14])),
+    );
+    expect(JSON.parse(seen[0]!)).toEqual({
+      quantity: '0',
+      isFlat: true,
+      isLong: false,
+      isShort: false,
+      averagePrice: null,
+      realizedPnl: '0',
+    });
+    expect(JSON.parse(seen[3]!)).toMatchObject({ quantity: '3', isLong: true });
+    expect(JSON.parse(seen[3]!).averagePrice).toMatch(/^11\.666/);
+  });
+
   it('treats an exact tie as no cross (judged against the last non-zero difference)', async () => {
     // fast=1, slow=2 diffs: bar1 −0.5, bar2 0 (tie), bar3 −0.5 → never crosses up.
     const closes = [10, 9, 9, 8.0, 8];
