@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { fieldKeysDir } from '../system/field-cipher.js';
+import { fieldKeysDir, openFieldKeys } from '../system/field-cipher.js';
 import { checkBatchSize, FieldKeys } from '../system/key-rotation.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { KairosError } from '../trading/core/errors.js';
@@ -84,6 +84,9 @@ async function retire(k: FieldKeys, by: { actor: string; role: string }): Promis
 
 async function withKeys(run: (keys: FieldKeys) => Promise<void>): Promise<void> {
   const config = cliConfig();
+  // A KMS key that is not there, disabled or unreachable is refused before the store opens.
+  if (config.kms.keyId !== undefined)
+    (await openFieldKeys(fieldKeysDir(config), config.kms)).close();
   const store = await openConfiguredStore(config);
   try {
     await run(new FieldKeys(store.db, fieldKeysDir(config), config.kms));

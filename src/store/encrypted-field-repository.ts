@@ -97,4 +97,32 @@ export class EncryptedFieldRepository {
       where id = ${id} and ${sql.ref(c.column)} = ${before} returning id`.execute(db);
     return rows.length === 1;
   }
+
+  /**
+   * `replace` for many rows of `c` in one statement: each row's value becomes its `next` only if
+   * it still is its `before`; answers how many were replaced. (The key rotation's batches: one
+   * update per batch, not one per value.)
+   */
+  async replaceMany(
+    c: EncryptedColumn,
+    swaps: readonly EnvelopeSwap[],
+    db: Kysely<Schema> = this.db,
+  ): Promise<number> {
+    if (swaps.length === 0) return 0;
+    const values = sql.join(
+      swaps.map((w) => sql`(${w.id}::text, ${w.before}::text, ${w.next}::text)`),
+    );
+    const { rows } = await sql<{ id: string }>`
+      update ${sql.table(c.table)} as t set ${sql.ref(c.column)} = v.next
+      from (values ${values}) as v(id, before, next)
+      where t.id = v.id and ${sql.ref(`t.${c.column}`)} = v.before returning t.id`.execute(db);
+    return rows.length;
+  }
+}
+
+/** A value to swap: row `id`'s `before` becomes `next`. */
+export interface EnvelopeSwap {
+  readonly id: string;
+  readonly before: string;
+  readonly next: string;
 }

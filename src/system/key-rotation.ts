@@ -125,7 +125,7 @@ export class FieldKeys {
    * the current key already, it first makes a new one (the old one stays as a previous
    * version). When values are on other keys (an interrupted rotation, a move between local keys
    * and KMS, another KMS key) it moves them to the current key and makes none. Each value's data
-   * key is re-wrapped in batches, one transaction each, leaving nonce, ciphertext and tag
+   * key is re-wrapped in batches, one statement each, leaving nonce, ciphertext and tag
    * unchanged. Audited: `keys.rotation_started` when a key is made or a move starts,
    * `keys.rotated` at the end.
    */
@@ -196,15 +196,12 @@ export class FieldKeys {
         for (let after = ''; ;) {
           const batch = await this.fields.notWrappedBy(c, to.keyId, after, batchSize);
           if (batch.length === 0) break;
-          // Re-wrapped before the transaction (a KMS provider calls the network), swapped in it.
+          // Re-wrapped before the swap (a KMS provider calls the network), swapped in one statement.
           const next = await Promise.all(batch.map((v) => cipher.rewrap(v.value, to, c.at(v.id))));
-          const done = await this.db.transaction().execute(async (tx) => {
-            let n = 0;
-            for (const [i, v] of batch.entries()) {
-              if (await this.fields.replace(c, v.id, v.value, next[i] as string, tx)) n++;
-            }
-            return n;
-          });
+          const done = await this.fields.replaceMany(
+            c,
+            batch.map((v, i) => ({ id: v.id, before: v.value, next: next[i] as string })),
+          );
           rewrapped += done;
           after = batch[batch.length - 1]!.id;
           await onBatch?.(rewrapped);

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -126,11 +126,18 @@ describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
   }, 180_000);
 
   it('bad input: an unknown key, a disabled key, a bad KMS_KEY_ID, an endpoint that is down', async () => {
-    let r = await kairos(['keys', 'rotate'], { ...base(), KMS_KEY_ID: 'alias/none' });
+    // In a new home: refused before the store is opened (no database made).
+    const fresh = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-keys-kms-')), 'home');
+    let r = await kairos(['keys', 'rotate'], {
+      ...base(),
+      KAIROS_HOME: fresh,
+      KMS_KEY_ID: 'alias/none',
+    });
     expect([r.code, r.stdout]).toEqual([2, '']);
     expect(r.stderr).toBe(
       "kairos: kms: DescribeKey alias/none: no such key in us-east-1 (check KMS_KEY_ID and AWS_REGION, or the key ARN's region) [KMS_KEY_NOT_FOUND]\n",
     );
+    expect(existsSync(path.join(fresh, 'db'))).toBe(false);
     const off = kms.createKey('alias/off');
     kms.setEnabled(off.keyId, false);
     r = await kairos(['keys', 'status'], { ...base(), KMS_KEY_ID: 'alias/off' });

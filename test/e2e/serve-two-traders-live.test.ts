@@ -2,11 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
+import { openStore } from '../../src/store/open-store.js';
+import { openFieldKeys } from '../../src/system/field-cipher.js';
+import { UserAccounts } from '../../src/system/user-accounts.js';
 import { toDecimal } from '../../src/trading/core/decimal.js';
 import { apiCall } from '../support/api-call.js';
 import { syntheticBars, writeBarsFile } from '../support/ccxt-sim.js';
 import { btcSlice } from '../support/paper-args.js';
-import { runCli } from '../support/run-cli.js';
 import { spawnServe } from '../support/spawn-serve.js';
 import { addToCatalog } from '../support/strategy-catalog.js';
 import { killVenue, spawnVenue, type VenueProcess } from '../support/spawn-venue.js';
@@ -14,6 +16,8 @@ import { until } from '../support/until.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
 type Json = any;
+
+const BY = { actor: 'ops', role: 'cli' };
 
 interface Trader {
   readonly name: string;
@@ -90,13 +94,29 @@ describe('kairos serve: two traders, each live on their own key at the simulator
   ];
 
   beforeAll(async () => {
-    for (const [name, role] of [...traders.map((t) => [t.name, 'trader']), [quant.name, 'quant']]) {
-      const made = runCli(['user', 'create', name!, '--role', role!], {
-        KAIROS_HOME: home,
-        KAIROS_USER_PASSWORD: password,
-      });
-      expect(made.code).toBe(0);
-      totp[name!] = /secret: (\S+)/.exec(made.stdout)![1]!;
+    // The three users, made in this process as `kairos user create` makes them (`UserAccounts`
+    // on the home's store and keys; that command has its own e2e tests): three processes fewer.
+    const keys = await openFieldKeys(path.join(home, 'keys'), {
+      keyId: undefined,
+      region: 'us-east-1',
+      endpoint: undefined,
+    });
+    const store = await openStore({
+      dataDir: path.join(home, 'db'),
+      template: process.env.KAIROS_PGLITE_TEMPLATE,
+    });
+    try {
+      const accounts = new UserAccounts(store.db, keys.cipher());
+      for (const [name, role] of [
+        ...traders.map((t) => [t.name, 'trader']),
+        [quant.name, 'quant'],
+      ] as const) {
+        const made = await accounts.create({ username: name, password, role }, BY);
+        totp[name] = made.secret;
+      }
+    } finally {
+      keys.close();
+      await store.close();
     }
     venue = await spawnVenue(venueArgs(0));
     serve = spawnServe({}, data, home, [

@@ -9,6 +9,7 @@ import { CredentialRepository } from '../../../src/store/credential-repository.j
 import {
   ENCRYPTED_COLUMNS,
   EncryptedFieldRepository,
+  type StoredEnvelope,
 } from '../../../src/store/encrypted-field-repository.js';
 import type { Store } from '../../../src/store/open-store.js';
 import { UserRepository } from '../../../src/store/user-repository.js';
@@ -275,6 +276,17 @@ describe.each(DIALECTS)('key rotation on %s', (dialect) => {
       .then((r) => r.filter((v) => v.id === id));
     expect(await fields.replace(col, id, `${row!.value}x`, 'kx1.other')).toBe(false);
     expect(await fields.replace(col, id, row!.value, row!.value)).toBe(true);
+    // The same per row in one statement (the rotation's batches): the stale one is left alone.
+    const [a, b] = (await fields.notWrappedBy(col, 'no-such-key', '', 2)) as [
+      StoredEnvelope,
+      StoredEnvelope,
+    ];
+    expect(
+      await fields.replaceMany(col, [
+        { id: a.id, before: a.value, next: a.value },
+        { id: b.id, before: `${b.value}x`, next: 'kx1.other' },
+      ]),
+    ).toBe(1);
     await expectAllDecrypt();
   }, 300_000);
 

@@ -1,5 +1,4 @@
 import type { FaultSettings } from '../../../src/simulators/binance/faults.js';
-import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { defineStrategy } from '../../../src/trading/strategy/index.js';
 import { until } from '../../support/until.js';
 import {
@@ -7,6 +6,7 @@ import {
   revealed,
   runLiveNode,
   storeVersusVenue,
+  type LiveRun,
   type NodeProbe,
 } from './live-node-harness.js';
 
@@ -43,69 +43,92 @@ const ALL: Partial<FaultSettings> = {
   rateLimit: { after: 6, tooMany: 1, banMs: 500, readsOnly: true },
 };
 
+/** What a run under one fault ended with, read before its simulator and store went away. */
+interface Outcome {
+  readonly run: Omit<LiveRun, 'store' | 'orders'>;
+  readonly v: Awaited<ReturnType<typeof storeVersusVenue>>;
+  /** Each stored order's id, status and filled quantity (printed when the fills differ). */
+  readonly orders: string[];
+}
+
+/** A live node run on a new simulator under `faults` (from the second bar; the order faults lifted at the ninth). */
+async function faultedRun(faults: Partial<FaultSettings>): Promise<Outcome> {
+  const { sim, bars } = await nowSim();
+  try {
+    const probe: NodeProbe = {};
+    const run = await runLiveNode(
+      sim,
+      revealed(sim, bars, 10, async (i) => {
+        if (i === 1) sim.faults.set(faults);
+        // Any ban is over before the last bars: they reconcile and trade again. The node
+        // has heard every 429/418 the venue sent (one at least) and its ban from them is over:
+        // it lasts until the later of each answer's Retry-After and its "banned until", so a
+        // ban of the venue's that began is over too. (A 418 still to come, the fault's next
+        // step, comes with the node's next read, as it did after a fixed wait.)
+        if (i === 7 && faults.rateLimit)
+          await until(
+            () => {
+              const { rateLimited, banned } = sim.faults.stats;
+              const heard = probe.bansHeard!();
+              return (
+                heard > 0 && heard === rateLimited + banned && probe.bannedUntil!() === undefined
+              );
+            },
+            10_000,
+            'bans to end',
+          );
+        if (i === 8) sim.faults.set({ dropOrderResponseRate: 0, rejectNextOrders: null });
+      }),
+      { strategy: mixed, onStop: 'cancel', inflightCheckMs: 1 },
+      { probe },
+    );
+    try {
+      return {
+        run,
+        v: await storeVersusVenue(sim, run.orders),
+        orders: (await run.orders.ordersSince(0)).map(
+          (o) => `${o.clientOrderId} ${o.status} ${o.filledQuantity.toFixed()}`,
+        ),
+      };
+    } finally {
+      await run.store.drop();
+    }
+  } finally {
+    await sim.close();
+  }
+}
+
+const CASES = [...Object.entries(FAULTS), ['all of them at once', ALL] as const];
+
 /**
  * The done-when of issue 12: under every fault the simulator has, alone and all together, the
  * node keeps running (or ends as a failure, never with an error) and ends with the store equal to
  * the venue.
  */
 describe('kairos live under every simulator fault, alone and combined', () => {
-  let sim: BinanceSim;
-  afterEach(async () => {
-    await sim.close();
-  });
+  // The runs share nothing (each its own simulator, node and store) and spend most of their time
+  // waiting on the node's timers (request timeouts, grace periods, bans), so they run at once:
+  // the file takes about its slowest run, not the sum of them. Each test then checks its own.
+  // (Not `it.concurrent`: Jest refuses a dynamic import, ccxt's or pg's, between two tests.)
+  const outcomes = new Map<string, Promise<Outcome>>();
+  beforeAll(async () => {
+    for (const [name, faults] of CASES) outcomes.set(name, faultedRun(faults));
+    await Promise.allSettled(outcomes.values());
+  }, 120_000);
 
-  it.each([...Object.entries(FAULTS), ['all of them at once', ALL] as const])(
-    '%s: keeps running and ends with the store equal to the venue',
-    async (_name, faults) => {
-      const s = await nowSim();
-      sim = s.sim;
-      const probe: NodeProbe = {};
-      const run = await runLiveNode(
-        sim,
-        revealed(sim, s.bars, 10, async (i) => {
-          if (i === 1) sim.faults.set(faults);
-          // Any ban is over before the last bars: they reconcile and trade again. The node
-          // has heard every 429/418 the venue sent (one at least) and its ban from them is over:
-          // it lasts until the later of each answer's Retry-After and its "banned until", so a
-          // ban of the venue's that began is over too. (A 418 still to come, the fault's next
-          // step, comes with the node's next read, as it did after a fixed wait.)
-          if (i === 7 && faults.rateLimit)
-            await until(
-              () => {
-                const { rateLimited, banned } = sim.faults.stats;
-                const heard = probe.bansHeard!();
-                return (
-                  heard > 0 && heard === rateLimited + banned && probe.bannedUntil!() === undefined
-                );
-              },
-              10_000,
-              'bans to end',
-            );
-          if (i === 8) sim.faults.set({ dropOrderResponseRate: 0, rejectNextOrders: null });
-        }),
-        { strategy: mixed, onStop: 'cancel', inflightCheckMs: 1 },
-        { probe },
+  it.each(CASES)('%s: keeps running and ends with the store equal to the venue', async (name) => {
+    const { run, v, orders } = await outcomes.get(name)!;
+    expect(run.error).toBeUndefined();
+    expect(run.result!.failure).toBeNull();
+    expect(run.alerts.map((a) => a.code)).not.toContain('PERSISTENCE_FAILED');
+    if (JSON.stringify(v.fills) !== JSON.stringify(v.venue))
+      console.log(
+        run.alerts.map((a) => `${a.code} ${a.message}`).join('\n'),
+        run.logs.join('\n'),
+        orders,
       );
-      try {
-        expect(run.error).toBeUndefined();
-        expect(run.result!.failure).toBeNull();
-        expect(run.alerts.map((a) => a.code)).not.toContain('PERSISTENCE_FAILED');
-        const v = await storeVersusVenue(sim, run.orders);
-        if (JSON.stringify(v.fills) !== JSON.stringify(v.venue))
-          console.log(
-            run.alerts.map((a) => `${a.code} ${a.message}`).join('\n'),
-            run.logs.join('\n'),
-            (await run.orders.ordersSince(0)).map(
-              (o) => `${o.clientOrderId} ${o.status} ${o.filledQuantity.toFixed()}`,
-            ),
-          );
-        expect(v.fills).toEqual(v.venue);
-        expect(v.open).toEqual(v.venueOpen);
-        expect(Number(run.result!.position.toFixed())).toBe(v.venueBtc);
-      } finally {
-        await run.store.drop();
-      }
-    },
-    40_000,
-  );
+    expect(v.fills).toEqual(v.venue);
+    expect(v.open).toEqual(v.venueOpen);
+    expect(Number(run.result!.position.toFixed())).toBe(v.venueBtc);
+  });
 });
