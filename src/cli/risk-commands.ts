@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { LIMIT_NAMES, RiskRepository } from '../store/risk-repository.js';
+import { checkLimit, LIMIT_NAMES, RiskRepository } from '../store/risk-repository.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { KairosError } from '../trading/core/errors.js';
@@ -67,6 +67,7 @@ export function registerRisk(program: Command): void {
       if (flags.clear !== undefined) {
         if (name !== undefined)
           throw new KairosError('USAGE', '--clear NAME takes no other name or value');
+        checkLimit(scope, flags.clear); // before the store opens: a typo is refused at once
         const cleared = await withRisk((r) =>
           r.clearLimit(scope, flags.clear!, actorOf(flags), Date.now()),
         );
@@ -79,6 +80,7 @@ export function registerRisk(program: Command): void {
       }
       if (name === undefined || value === undefined)
         throw new KairosError('USAGE', 'give NAME VALUE to set a limit, or --clear NAME');
+      checkLimit(scope, name, value);
       await withRisk((r) => r.setLimit(scope, name, value, actorOf(flags), Date.now()));
       process.stdout.write(`limit ${name} = ${value} (${where || 'account'})\n`);
     });

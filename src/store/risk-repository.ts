@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { toDecimal } from '../trading/core/decimal.js';
+import { toDecimal, type Decimal } from '../trading/core/decimal.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { LimitSet, RiskLimits } from '../trading/risk/risk-limits.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
@@ -141,22 +141,7 @@ export class RiskRepository {
     ts: number,
     as: RiskAuditAs = {},
   ): Promise<void> {
-    checkLimitTarget(scope, name);
-    let v;
-    try {
-      v = toDecimal(value);
-    } catch {
-      throw new KairosError(
-        'RISK_LIMIT_INVALID',
-        `limit "${name}": must be a number, was ${JSON.stringify(value)}`,
-      );
-    }
-    if (v.lt(0) || ((INTEGER_LIMITS as readonly string[]).includes(name) && !v.round(0).eq(v))) {
-      throw new KairosError(
-        'RISK_LIMIT_INVALID',
-        `limit "${name}": must be a non-negative ${(INTEGER_LIMITS as readonly string[]).includes(name) ? 'integer' : 'number'}`,
-      );
-    }
+    const v = checkLimit(scope, name, value);
     const row = {
       ...scopeKey(scope, LIMIT_SCOPES),
       name,
@@ -302,6 +287,38 @@ export class RiskRepository {
       );
     });
   }
+}
+
+/**
+ * Checks a limit change before anything is opened or written: one scope at most, a known name
+ * and (when setting) a non-negative number, an integer for a count; else `RISK_LIMIT_INVALID`
+ * naming the rule. Answers the value. (`kairos risk limit` checks before it opens the store: a
+ * typo is refused at once, and even while a `kairos serve` holds the embedded store.)
+ *
+ * @example
+ * checkLimit({ strategyId: 'sma' }, 'maxPosition', '10'); // Decimal 10
+ */
+export function checkLimit(scope: LimitTarget, name: string, value: string): Decimal;
+export function checkLimit(scope: LimitTarget, name: string): undefined;
+export function checkLimit(scope: LimitTarget, name: string, value?: string): Decimal | undefined {
+  checkLimitTarget(scope, name);
+  if (value === undefined) return undefined;
+  let v;
+  try {
+    v = toDecimal(value);
+  } catch {
+    throw new KairosError(
+      'RISK_LIMIT_INVALID',
+      `limit "${name}": must be a number, was ${JSON.stringify(value)}`,
+    );
+  }
+  if (v.lt(0) || ((INTEGER_LIMITS as readonly string[]).includes(name) && !v.round(0).eq(v))) {
+    throw new KairosError(
+      'RISK_LIMIT_INVALID',
+      `limit "${name}": must be a non-negative ${(INTEGER_LIMITS as readonly string[]).includes(name) ? 'integer' : 'number'}`,
+    );
+  }
+  return v;
 }
 
 /** A limit names one scope at most and a known limit; else `RISK_LIMIT_INVALID`. */

@@ -17,7 +17,7 @@ import { apiCall } from '../support/api-call.js';
 import { btcInstrument, btcSlice } from '../support/paper-args.js';
 import { runCli } from '../support/run-cli.js';
 import { until } from '../support/until.js';
-import { pgliteTemplate } from '../support/stores.js';
+import { pgliteFolderTemplate } from '../support/stores.js';
 
 /**
  * The issue-10 walk-through on one KAIROS_HOME: `kairos paper --data`, then `kairos serve` (its
@@ -172,7 +172,7 @@ describe('paper, serve and a second paper account on one KAIROS_HOME', () => {
     expect(again.stdout).toMatch(/resume[sd] after/);
 
     // Every fill of every account is stored, each account's the same as its venue's trades.
-    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
+    const store = await openStore({ ...pgliteFolderTemplate(), dataDir: path.join(home, 'db') });
     try {
       for (const account of ['paper', 'venue1', 'desk']) {
         const venue = venueOf(account);

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { openStore } from '../../../src/store/open-store.js';
-import { pgliteTemplate } from '../../support/stores.js';
+import { pgliteFolderTemplate } from '../../support/stores.js';
 
 describe('the embedded store folder', () => {
   let dir: string;
@@ -12,13 +12,13 @@ describe('the embedded store folder', () => {
   });
 
   it('is taken by one opener at a time, and free again once closed', async () => {
-    const first = await openStore({ ...pgliteTemplate(), dataDir: dir });
-    await expect(openStore({ ...pgliteTemplate(), dataDir: dir })).rejects.toMatchObject({
+    const first = await openStore({ ...pgliteFolderTemplate(), dataDir: dir });
+    await expect(openStore({ ...pgliteFolderTemplate(), dataDir: dir })).rejects.toMatchObject({
       code: 'STORE_LOCKED',
       message: expect.stringContaining(`process ${process.pid} (this one)`),
     });
     await first.close();
-    const again = await openStore({ ...pgliteTemplate(), dataDir: dir });
+    const again = await openStore({ ...pgliteFolderTemplate(), dataDir: dir });
     expect(await readFile(`${dir}.lock`, 'utf8')).toBe(String(process.pid));
     await again.close();
   });
@@ -27,14 +27,14 @@ describe('the embedded store folder', () => {
     const other = spawn(process.execPath, ['-e', 'process.stdin.resume()'], { stdio: 'pipe' });
     const pid = other.pid!;
     await writeFile(`${dir}.lock`, String(pid));
-    await expect(openStore({ ...pgliteTemplate(), dataDir: dir })).rejects.toMatchObject({
+    await expect(openStore({ ...pgliteFolderTemplate(), dataDir: dir })).rejects.toMatchObject({
       code: 'STORE_LOCKED',
       message: expect.stringContaining(`in use by process ${pid}:`),
     });
     const exited = new Promise((r) => other.once('exit', r));
     other.kill('SIGKILL');
     await exited;
-    const store = await openStore({ ...pgliteTemplate(), dataDir: dir });
+    const store = await openStore({ ...pgliteFolderTemplate(), dataDir: dir });
     expect(await readFile(`${dir}.lock`, 'utf8')).toBe(String(process.pid));
     await store.close();
   });

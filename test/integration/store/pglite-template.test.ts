@@ -1,21 +1,34 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
 import { openStore } from '../../../src/store/open-store.js';
 import { loadConfig } from '../../../src/system/config.js';
-import { pgliteTemplate } from '../../support/stores.js';
+import { pgliteFolderTemplate } from '../../support/stores.js';
 
 /**
- * A dump whose database holds a mark no initdb makes, so the test can tell where a store came
- * from (made from the suite's own template when there is one: initdb costs seconds of CPU).
+ * A database holding a mark no initdb makes, so the test can tell where a store came from: as a
+ * closed data folder (`folder`) and as its dump (`file`), made by one PGlite start on a copy of
+ * the suite's own template folder when there is one (initdb costs seconds of CPU; unpacking a
+ * dump, half a second more than opening a copy).
  */
-async function markedDump(file: string): Promise<void> {
-  const base = pgliteTemplate().template;
-  const lite = await PGlite.create(
-    base ? { loadDataDir: new Blob([readFileSync(base)]) } : undefined,
-  );
+async function markedTemplates(folder: string, file: string): Promise<void> {
+  const base = pgliteFolderTemplate().template;
+  const fromDump = base !== undefined && !statSync(base).isDirectory();
+  if (base !== undefined && !fromDump) cpSync(base, folder, { recursive: true });
+  const lite = await PGlite.create({
+    dataDir: folder,
+    ...(fromDump ? { loadDataDir: new Blob([readFileSync(base)]) } : {}),
+  });
   await lite.exec(
     "create table template_mark (note text); insert into template_mark values ('from the dump')",
   );
@@ -34,8 +47,9 @@ const marks = async (s: Awaited<ReturnType<typeof openStore>>) =>
 describe('KAIROS_PGLITE_TEMPLATE: a new embedded database starts from a dump', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-template-'));
   const file = path.join(dir, 'template.tar');
+  const folder = path.join(dir, 'template.d');
   beforeAll(async () => {
-    await markedDump(file);
+    await markedTemplates(folder, file);
   }, 120_000);
 
   it('a new data folder starts from the dump, migrated; the next open keeps its own rows', async () => {
@@ -58,7 +72,7 @@ describe('KAIROS_PGLITE_TEMPLATE: a new embedded database starts from a dump', (
 
   it('an existing database is never replaced by the dump', async () => {
     const dataDir = path.join(dir, 'plain');
-    const s = await openStore({ dataDir, ...pgliteTemplate() });
+    const s = await openStore({ dataDir, ...pgliteFolderTemplate() });
     expect(await marks(s)).toBe(0);
     await s.close();
     const again = await openStore({ dataDir, template: file });
@@ -80,16 +94,8 @@ describe('KAIROS_PGLITE_TEMPLATE: a new embedded database starts from a dump', (
     expect(loadConfig({ KAIROS_PGLITE_TEMPLATE: dir }).pgliteTemplate).toBe(dir);
   });
 
+  // `folder`: the marked database as a closed data folder (made with the dump, above).
   describe('a closed data folder as the template', () => {
-    const folder = path.join(dir, 'template.d');
-    beforeAll(async () => {
-      const lite = await PGlite.create({
-        dataDir: folder,
-        loadDataDir: new Blob([readFileSync(file)]),
-      });
-      await lite.close();
-    }, 120_000);
-
     it('a new data folder is a copy of it, migrated; the template is left as it was', async () => {
       const before = readdirSync(folder, { recursive: true }).length;
       const dataDir = path.join(dir, 'copied');
