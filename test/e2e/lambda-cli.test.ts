@@ -13,7 +13,8 @@ const SMA = 'examples/strategies/sma-cross.ts';
 
 describe('kairos strategy deploy | versions | rollback | remove, and paper --lambda', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-lambda-cli-'));
-  const data = btcSlice(path.join(dir, 'btc.json'), 240);
+  // 120 bars: 32 order lines to compare (the function's invocations cost `lambda serve` ~5 ms a bar).
+  const data = btcSlice(path.join(dir, 'btc.json'), 120);
   let server: ChildProcess;
   let url = '';
   const env = (home: string) => ({

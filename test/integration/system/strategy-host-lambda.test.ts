@@ -7,7 +7,7 @@ import {
   startLocalLambda,
   type LocalLambda,
 } from '../../../src/cloud/lambda/local-lambda-server.js';
-import { openStore, type Store } from '../../../src/store/open-store.js';
+import type { Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { RiskRepository } from '../../../src/store/risk-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
@@ -24,7 +24,7 @@ import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
-import { pgliteTemplate } from '../../support/stores.js';
+import { freshStore } from '../../support/stores.js';
 
 const by = { actor: 'user:q', role: 'quant' };
 const PARAMS = { fast: 2, slow: 4, size: '1' };
@@ -51,7 +51,7 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
   let dir: string;
   let bars: Bar[];
   const inst = btcInstrument();
-  const stores: Store[] = [];
+  const stores: Awaited<ReturnType<typeof freshStore>>[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-host-lambda-'));
@@ -78,7 +78,7 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
       bars.push(...batch);
   }, 120_000);
   afterAll(async () => {
-    for (const s of stores) await s.close();
+    for (const s of stores) await s.drop();
     await lambda?.close();
   });
 
@@ -126,8 +126,9 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
     return { core, host, play, stop };
   }
 
+  /** A new PGlite store on a copy of the template's folder (cheaper than unpacking its dump). */
   async function fresh(): Promise<Store> {
-    const s = await openStore(pgliteTemplate());
+    const s = await freshStore('pglite');
     stores.push(s);
     return s;
   }
