@@ -148,6 +148,8 @@ interface Instance {
   halted: boolean;
   state: JsonObject | null;
   lastBarAt: number | null;
+  /** Close time of the last bar its indicators took since it was launched (heard or warmed). */
+  fedTo: number | null;
 }
 
 /**
@@ -313,8 +315,16 @@ export class StrategyHost {
       if (inst.halted || inst.instrument.id !== bar.instrumentId) continue;
       if (!feeds(inst.deployment.accountId)) continue;
       // A bar it was saved after already (resumed from a later snapshot, on a replay that starts
-      // again from its first bar; a bar delivered twice): never heard, nor saved, again.
-      if (inst.lastBarAt !== null && bar.closeTime <= inst.lastBarAt) continue;
+      // again from its first bar; a bar delivered twice): never heard, nor saved, again. Its
+      // indicators and history take it once, as before the restart (they are not in the snapshot).
+      if (inst.lastBarAt !== null && bar.closeTime <= inst.lastBarAt) {
+        if (inst.fedTo === null || bar.closeTime > inst.fedTo) {
+          inst.fedTo = bar.closeTime;
+          await this.#call(inst, () => inst.seam.warm(bar));
+        }
+        continue;
+      }
+      inst.fedTo = bar.closeTime;
       await this.#call(inst, () => inst.seam.onBar(bar));
       if (!inst.halted) ran.push(inst);
     }
@@ -469,6 +479,7 @@ export class StrategyHost {
       halted: false,
       state: snapshot?.state ?? null,
       lastBarAt: snapshot?.ts ?? null,
+      fedTo: null,
     });
     this.#live.set(d.id, inst);
     await this.#call(inst, () =>

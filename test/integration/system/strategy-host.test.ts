@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AuditRepository } from '../../../src/store/audit-repository.js';
@@ -8,12 +8,13 @@ import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot
 import { FileCatalog } from '../../../src/system/file-catalog.js';
 import { StrategyHost } from '../../../src/system/strategy-host.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
+import type { Order } from '../../../src/trading/model/order.js';
 import { TradingCore } from '../../../src/trading/live/trading-core.js';
 import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
-import { pgliteTemplate } from '../../support/stores.js';
+import { freshStore, pgliteTemplate } from '../../support/stores.js';
 
 const by = { actor: 'user:q', role: 'quant' };
 
@@ -40,25 +41,25 @@ describe('strategy host: a started strategy resumes after a restart from its sna
   });
 
   /** What `kairos serve` builds: the core on the paper venue, and the host beside it. */
-  async function boot() {
+  async function boot(on: Store = store, venue = 'venue') {
     const { core } = await TradingCore.open({
       accountId: 'desk',
       instruments: [inst],
       cash: { X: '1000' },
-      orders: new OrderRepository(store.db, 'desk'),
+      orders: new OrderRepository(on.db, 'desk'),
       venue: (deliver) =>
         new PaperVenue(
-          path.join(dir, 'venue.json'),
+          path.join(dir, `${venue}.json`),
           { venue: 'PAPER', instruments: [inst] },
           deliver,
         ),
     });
     const host = new StrategyHost({
-      db: store.db,
+      db: on.db,
       core,
       instrument: inst,
       catalog: FileCatalog.strategies(path.join(dir, 'strategies')),
-      snapshots: new StrategySnapshotRepository(store.db, 'desk'),
+      snapshots: new StrategySnapshotRepository(on.db, 'desk'),
       buildDir: path.join(dir, 'build'),
       now: Date.now,
     });
@@ -131,5 +132,57 @@ describe('strategy host: a started strategy resumes after a restart from its sna
       'strategy.started',
       'strategy.failed',
     ]);
+  }, 120_000);
+
+  it('a restart at any bar, the replay starting again from its first bar: the orders of the run never stopped', async () => {
+    // An EMA (every bar it ever took counts) and the bar history: a resumed strategy whose
+    // indicators start empty, or take a bar twice, trades elsewhere and traces other values.
+    writeFileSync(
+      path.join(dir, 'strategies', 'ema-trace.ts'),
+      `import { defineStrategy, ema } from 'kairos/sdk';
+export default defineStrategy({
+  name: 'ema-trace',
+  indicators: () => ({ e: ema(12) }),
+  init: () => ({ trace: [] as (number | null)[] }),
+  onBar(ctx, bar) {
+    const e = ctx.indicators.e.value;
+    ctx.state.trace.push(e, ctx.bars(20).length, ctx.bars(20)[0]?.closeTime ?? null);
+    if (e === null) return;
+    if (bar.close > e && ctx.position().isFlat && ctx.openOrders().length === 0) ctx.buy('0.001');
+    else if (bar.close < e && ctx.position().isLong) ctx.sell(ctx.position().quantity);
+  },
+});
+`,
+    );
+    const outcome = (o: Order) =>
+      `${o.clientOrderId.split('-').at(-1)} ${o.side} ${o.quantity.toFixed()} ${o.status} ${o.filledQuantity.toFixed()}`;
+    const run = async (restartAt: number | null, name: string): Promise<string[]> => {
+      const on = await freshStore('pglite');
+      try {
+        const user = await addUser(on.db, 'quinn', 'quant');
+        const first = await boot(on, name);
+        const s = await first.host.start(user, { name: 'ema-trace' }, by);
+        await first.play(restartAt === null ? bars : bars.slice(0, restartAt));
+        first.host.halt();
+        if (restartAt !== null) {
+          const second = await boot(on, name);
+          expect(await second.host.resume()).toBe(1);
+          // The bars before the restart come twice: the indicators take each once.
+          await second.play(bars.slice(0, restartAt));
+          await second.play(bars);
+          second.host.halt();
+        }
+        const { orders } = await new OrderRepository(on.db, 'desk').page(s.id, { limit: 500 });
+        const { state } = (await new StrategySnapshotRepository(on.db, 'desk').latest(s.id))!;
+        return [...orders.map(outcome).sort(), JSON.stringify(state)];
+      } finally {
+        await on.drop();
+      }
+    };
+    const never = await run(null, 'never-stopped');
+    expect(never.length).toBeGreaterThan(3);
+    // Before the average has a value, soon after, in the middle, near the end.
+    for (const at of [5, 20, 170])
+      expect([at, await run(at, `restarted-${at}`)]).toEqual([at, never]);
   }, 120_000);
 });
