@@ -134,8 +134,10 @@ describe.each(DIALECTS)('audit appends from a head hint on %s', (dialect) => {
           await byDefault.append(entry(1), tx);
           expect(await idleSetting(tx)).toBe(`${HEAD_HELD_IDLE_MS / 1000}s`);
         });
-        // The paused writer's limit is shorter, so the other writer waits 0.5 s, not 2 s.
-        const paused = new AuditRepository(store.db, Date.now, headOf(), 500);
+        // The paused writer's limit is shorter, so the other writer waits 1 s, not 2 s (shorter
+        // would risk the server ending the session between the paused writer's own statements
+        // on a loaded machine).
+        const paused = new AuditRepository(store.db, Date.now, headOf(), 1_000);
         await paused.append(entry(2));
         let release!: () => void;
         const resumed = new Promise<void>((r) => (release = r));
@@ -143,7 +145,7 @@ describe.each(DIALECTS)('audit appends from a head hint on %s', (dialect) => {
         const holding = new Promise<void>((r) => (appended = r));
         const pausedTx = store.db.transaction().execute(async (tx) => {
           await paused.append(entry(3), tx);
-          expect(await idleSetting(tx)).toBe('500ms');
+          expect(await idleSetting(tx)).toBe('1s');
           appended();
           await resumed; // idle in its transaction, the head's row locked
         });
