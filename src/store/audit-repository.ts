@@ -41,6 +41,8 @@ export class AuditRepository {
      * when another writer moved the head, the head is read under its lock first.
      */
     private readonly head: AuditHeadHint | null = null,
+    /** How long (ms) a session holding the head's lock may idle in its transaction (tests shorten it). */
+    private readonly headHeldIdleMs: number = HEAD_HELD_IDLE_MS,
   ) {}
 
   /**
@@ -69,18 +71,18 @@ export class AuditRepository {
       if (known && entries.length <= FAST_APPEND_MAX) {
         const chained = chain(known);
         const { records } = chained;
-        if (await appendIfHeadIs(tx, known, chained)) {
+        if (await appendIfHeadIs(tx, known, chained, this.headHeldIdleMs)) {
           this.head!.value = headOf(records);
           return records;
         }
       }
       // Holding the head's lock, this session is ended if it idles in its transaction longer
-      // than HEAD_HELD_IDLE_MS, as after a conditional append.
+      // than headHeldIdleMs (HEAD_HELD_IDLE_MS), as after a conditional append.
       const row = await tx
         .selectFrom('audit_head')
         .select(['seq', 'wall_ts', 'hash'])
         .select(
-          sql<string>`set_config('idle_in_transaction_session_timeout', ${String(HEAD_HELD_IDLE_MS)}, true)`.as(
+          sql<string>`set_config('idle_in_transaction_session_timeout', ${String(this.headHeldIdleMs)}, true)`.as(
             'idle',
           ),
         )
@@ -300,13 +302,18 @@ export const HEAD_HELD_IDLE_MS = 2_000;
  * the head is still `head` (seq and hash). False: another writer moved it; nothing was written
  * (the update waited for that writer's commit, then matched no row).
  */
-async function appendIfHeadIs(tx: Kysely<Schema>, head: Head, chained: Chained): Promise<boolean> {
+async function appendIfHeadIs(
+  tx: Kysely<Schema>,
+  head: Head,
+  chained: Chained,
+  idleMs: number,
+): Promise<boolean> {
   const { moveHead, insertRows } = conditionalAppendSql(head, chained);
   const { rows } = await sql<{ moved: number }>`
     with upd as (${moveHead} returning 1), ins as (${insertRows} where exists (select 1 from upd))
     select (select count(*) from upd)::int as moved,
       case when exists (select 1 from upd) then set_config(
-        'idle_in_transaction_session_timeout', ${String(HEAD_HELD_IDLE_MS)}, true) end as idle
+        'idle_in_transaction_session_timeout', ${String(idleMs)}, true) end as idle
   `.execute(tx);
   return rows[0]?.moved === 1;
 }

@@ -16,16 +16,27 @@ export interface PaperAccountsRig {
 
 /**
  * Gives each test of the calling `describe` a new home folder (`prefix`) and PGlite store on
- * `inst`'s paper venue; both go after the test.
+ * `inst`'s paper venue; both go after the test. `storePerFile`: one store for the describe's
+ * tests (opened before the first, dropped after the last), each test still its own home: for
+ * tests whose accounts restart on the store another test left (a PGlite store costs ~1 s of CPU).
  */
-export function paperAccountsRig(prefix: string, inst: Instrument): PaperAccountsRig {
+export function paperAccountsRig(
+  prefix: string,
+  inst: Instrument,
+  { storePerFile = false }: { storePerFile?: boolean } = {},
+): PaperAccountsRig {
   const rig = { dir: '', store: null as unknown as PaperAccountsRig['store'] };
-  beforeEach(async () => {
-    rig.dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const [openStore, closeStore] = storePerFile ? [beforeAll, afterAll] : [beforeEach, afterEach];
+  openStore(async () => {
     rig.store = await freshStore('pglite');
   });
-  afterEach(async () => {
-    await rig.store.drop();
+  closeStore(async () => {
+    await rig.store?.drop();
+  });
+  beforeEach(() => {
+    rig.dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterEach(() => {
     rmSync(rig.dir, { recursive: true, force: true });
   });
   return {

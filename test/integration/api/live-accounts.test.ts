@@ -52,18 +52,21 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
     if (dialect === 'Postgres') await dropTestSchema(schema);
   });
 
-  /** `kairos_live_accounts{venue="binance", state}` as the server's registry shows it now. */
-  const liveGauge = async (state: string) =>
-    sampleValue(parsePrometheus(await server.metrics!.text()), 'kairos_live_accounts', {
-      venue: 'binance',
-      state,
-    });
+  /**
+   * `kairos_live_accounts{venue="binance", state}` of each state, from one render of the
+   * server's registry (rendered and parsed once a poll, not once a state).
+   */
+  const liveGauges = async (states: readonly string[]) => {
+    const samples = parsePrometheus(await server.metrics!.text());
+    return states.map((state) =>
+      sampleValue(samples, 'kairos_live_accounts', { venue: 'binance', state }),
+    );
+  };
   const gaugeShows = (state: string) => {
     const states = ['UP', 'DOWN', 'DISABLED'];
     return until(
       async () =>
-        (await Promise.all(states.map(liveGauge))).join() ===
-        states.map((s) => (s === state ? 1 : 0)).join(),
+        (await liveGauges(states)).join() === states.map((s) => (s === state ? 1 : 0)).join(),
       10_000,
       `kairos_live_accounts: the one live account ${state}, no other`,
     );

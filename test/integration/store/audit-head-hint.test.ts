@@ -24,21 +24,29 @@ const entry = (i: number) => ({
  * names a head that was never committed.
  */
 describe.each(DIALECTS)('audit appends from a head hint on %s', (dialect) => {
+  // One store for the file's tests: each reads the rows it appended after the head it found (`base`),
+  // and checks the whole chain, every test's rows in it, from the genesis.
   let store: Awaited<ReturnType<typeof freshStore>>;
-  beforeEach(async () => {
+  let base = 0;
+  beforeAll(async () => {
     store = await freshStore(dialect);
   });
-  afterEach(async () => {
-    await store.drop();
+  afterAll(async () => {
+    await store?.drop();
+  });
+  beforeEach(async () => {
+    const head = await store.db.selectFrom('audit_head').select('seq').executeTakeFirstOrThrow();
+    base = Number(head.seq);
   });
   const hint = (): AuditHeadHint => ({ value: null });
+  /** The rows appended by this test (the whole chain checked). */
   const chainOf = async () => {
-    const rows = await new AuditRepository(store.db).list(0, Number.MAX_SAFE_INTEGER);
+    const all = await new AuditRepository(store.db).list(0, Number.MAX_SAFE_INTEGER);
     const broken = firstBreak(
-      rows.map((record) => ({ ok: true, record })),
-      { firstSeq: 1, anchorHash: GENESIS_HASH, count: rows.length, lastHash: rows.at(-1)!.hash },
+      all.map((record) => ({ ok: true, record })),
+      { firstSeq: 1, anchorHash: GENESIS_HASH, count: all.length, lastHash: all.at(-1)!.hash },
     );
-    return { rows, broken };
+    return { rows: all.filter((r) => r.seq > base), broken };
   };
 
   it('writers of several instances, each with its own hint, interleave into one chain', async () => {
@@ -60,14 +68,14 @@ describe.each(DIALECTS)('audit appends from a head hint on %s', (dialect) => {
     );
     const { rows, broken } = await chainOf();
     expect(broken).toBeNull();
-    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: n }, (_, i) => base + i + 1));
     expect(new Set(rows.map((r) => r.subject)).size).toBe(n);
     for (let i = 1; i < rows.length; i++)
       expect(rows[i]!.wallTs).toBeGreaterThanOrEqual(rows[i - 1]!.wallTs);
     // Each writer's hint is the head it wrote last, which is in the chain.
     for (const w of writers) {
       const h = (w as unknown as { head: AuditHeadHint }).head.value!;
-      expect(rows[h.seq - 1]!.hash).toBe(h.hash);
+      expect(rows[h.seq - base - 1]!.hash).toBe(h.hash);
     }
   });
 
@@ -92,7 +100,7 @@ describe.each(DIALECTS)('audit appends from a head hint on %s', (dialect) => {
     const { rows, broken } = await chainOf();
     expect(broken).toBeNull();
     expect(rows.map((r) => r.subject)).toEqual(['c-0', 'c-1', 'c-4', 'c-5', 'c-6']);
-    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5].map((i) => base + i));
   });
 
   it('more entries than one statement takes go the locked path, still one chain', async () => {
@@ -104,7 +112,7 @@ describe.each(DIALECTS)('audit appends from a head hint on %s', (dialect) => {
     const { rows, broken } = await chainOf();
     expect(broken).toBeNull();
     expect(rows).toHaveLength(1_202);
-    expect(h.value).toMatchObject({ seq: 1_202, hash: rows.at(-1)!.hash });
+    expect(h.value).toMatchObject({ seq: base + 1_202, hash: rows.at(-1)!.hash });
   });
 
   if (dialect === 'postgres')
@@ -114,29 +122,42 @@ describe.each(DIALECTS)('audit appends from a head hint on %s', (dialect) => {
     ])(
       'a writer paused after its %s append holds the head only briefly: the server ends its session',
       async (_, headOf) => {
-        const paused = new AuditRepository(store.db, Date.now, headOf());
-        await paused.append(entry(0));
+        const idleSetting = async (tx: typeof store.db) =>
+          (
+            await sql<{ t: string }>`
+              select current_setting('idle_in_transaction_session_timeout') as t`.execute(tx)
+          ).rows[0]!.t;
+        // By default the head's lock may idle for HEAD_HELD_IDLE_MS.
+        const byDefault = new AuditRepository(store.db, Date.now, headOf());
+        await byDefault.append(entry(0));
+        await store.db.transaction().execute(async (tx) => {
+          await byDefault.append(entry(1), tx);
+          expect(await idleSetting(tx)).toBe(`${HEAD_HELD_IDLE_MS / 1000}s`);
+        });
+        // The paused writer's limit is shorter, so the other writer waits 1 s, not 2 s (shorter
+        // would risk the server ending the session between the paused writer's own statements
+        // on a loaded machine).
+        const paused = new AuditRepository(store.db, Date.now, headOf(), 1_000);
+        await paused.append(entry(2));
         let release!: () => void;
         const resumed = new Promise<void>((r) => (release = r));
         let appended!: () => void;
         const holding = new Promise<void>((r) => (appended = r));
         const pausedTx = store.db.transaction().execute(async (tx) => {
-          await paused.append(entry(1), tx);
-          const { rows } = await sql<{ t: string }>`
-          select current_setting('idle_in_transaction_session_timeout') as t`.execute(tx);
-          expect(rows[0]!.t).toBe(`${HEAD_HELD_IDLE_MS / 1000}s`);
+          await paused.append(entry(3), tx);
+          expect(await idleSetting(tx)).toBe('1s');
           appended();
           await resumed; // idle in its transaction, the head's row locked
         });
         await holding;
         // Another instance appends: it waits for the lock until the server ends the paused session.
-        const other = await new AuditRepository(store.db).append(entry(2));
+        const other = await new AuditRepository(store.db).append(entry(4));
         release();
         await expect(pausedTx).rejects.toThrow();
         const { rows, broken } = await chainOf();
         expect(broken).toBeNull();
-        expect(rows.map((r) => r.subject)).toEqual(['c-0', 'c-2']);
-        expect(other.seq).toBe(2);
+        expect(rows.map((r) => r.subject)).toEqual(['c-0', 'c-1', 'c-2', 'c-4']);
+        expect(other.seq).toBe(base + 4);
       },
     );
 });

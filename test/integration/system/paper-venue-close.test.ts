@@ -14,7 +14,8 @@ import { flatBar, paperAccountsRig } from '../../support/paper-accounts.js';
  */
 describe('paper venues closed with their accounts', () => {
   const inst = btcInstrument();
-  const rig = paperAccountsRig('kairos-venue-closed-', inst);
+  // One store for the three tests below: each opens the accounts afresh on it (a restart).
+  const rig = paperAccountsRig('kairos-venue-closed-', inst, { storePerFile: true });
   const logOf = (home: string, accountId: string) =>
     path.join(home, 'paper', accountId, 'venue.json.log');
   /** A bar through every open core: each paper venue logs it (its log is open from then on). */
