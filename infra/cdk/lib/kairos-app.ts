@@ -16,6 +16,12 @@ export interface KairosAppOptions {
   readonly outdir?: string;
   /** Tests skip copying the image's build context into the assembly. */
   readonly stageAssets?: boolean;
+  /**
+   * aws-cdk-lib's built-in CloudFormation validation (default on, as `cdk synth` runs it; its
+   * findings are warnings). Tests turn it off but in the one test that checks it: its WebAssembly
+   * engine costs ~4 s of CPU a synth under Jest.
+   */
+  readonly cloudFormationValidation?: boolean;
 }
 
 export interface StagePair {
@@ -33,6 +39,7 @@ export function kairosApp(options: KairosAppOptions): {
 } {
   const app = new App({
     ...(options.outdir ? { outdir: options.outdir } : {}),
+    builtinCloudFormationValidation: options.cloudFormationValidation ?? true,
     context: {
       // Server access logs delivered under a bucket policy, not an ACL (buckets own their objects).
       '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,

@@ -15,7 +15,7 @@ const base: Omit<AlarmDefinitionLike, 'name' | 'series'> = {
 
 describe('Alarms', () => {
   it('maps label filters to a Metrics Insights query and math over series', () => {
-    const stack = new Stack(new App(), 'T');
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'T');
     new Alarms(stack, 'A', {
       namePrefix: 'k-',
       dimensions: { Environment: 'prod' },
@@ -60,7 +60,10 @@ describe('Alarms', () => {
 
   it('rejects a percentile over filtered labels, names twice and several series without math', () => {
     const make = (defs: AlarmDefinitionLike[]) => () =>
-      new Alarms(new Stack(new App(), 'T'), 'A', { namePrefix: '', definitions: defs });
+      new Alarms(new Stack(new App({ builtinCloudFormationValidation: false }), 'T'), 'A', {
+        namePrefix: '',
+        definitions: defs,
+      });
     const s = { id: 'a', metricName: 'm', statistic: 'p99' };
     expect(make([{ ...base, name: 'x', series: [{ ...s, where: { v: { in: ['1'] } } }] }])).toThrow(
       /alarm x: series a filters labels.*no p99/,

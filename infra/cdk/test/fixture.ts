@@ -9,13 +9,21 @@ export const CONFIG_FILE = path.join(
   '../config/stages.json',
 );
 
-/** The app as `bin/app.ts` builds it, with a registry image (no build context to copy). */
-export function testApp(edit?: (stages: Record<'dev' | 'prod', StageConfig>) => void) {
+/**
+ * The app as `bin/app.ts` builds it, with a registry image (no build context to copy) and
+ * without aws-cdk-lib's built-in CloudFormation validation unless asked (`nag.test.ts` checks
+ * it on the real stacks; cdk-nag's checks run in every synth).
+ */
+export function testApp(
+  edit?: (stages: Record<'dev' | 'prod', StageConfig>) => void,
+  { cloudFormationValidation = false }: { cloudFormationValidation?: boolean } = {},
+) {
   const stages = loadStageConfigs(CONFIG_FILE);
   edit?.(stages);
   return kairosApp({
     stages,
     stageAssets: false,
+    cloudFormationValidation,
     image: () => ecs.ContainerImage.fromRegistry('kairos:test'),
   });
 }
