@@ -50,6 +50,19 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
     };
   }
 
+  /** The time of the first snapshot of `strategyId` on this account (null: none). */
+  async first(strategyId: string): Promise<number | null> {
+    const r = await this.db
+      .selectFrom('strategy_snapshots')
+      .select('ts')
+      .where('account_id', '=', this.accountId)
+      .where('strategy_id', '=', strategyId)
+      .orderBy('seq', 'asc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? Number(r.ts) : null;
+  }
+
   /** The accounts other than this one with snapshots of `strategyId` (a clash to refuse). */
   async otherAccounts(strategyId: string): Promise<string[]> {
     const rows = await this.db

@@ -14,6 +14,7 @@ import { noopLogger, type Logger } from '../trading/core/logger.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-store.js';
 import type { TradingCore } from '../trading/live/trading-core.js';
+import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { Order } from '../trading/model/order.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
@@ -80,7 +81,30 @@ export interface StrategyHostConfig {
   ) => StrategySeam;
   /** How an instance started with runtime `lambda` is reached (none: such a start is refused). */
   readonly lambda?: LambdaRuntime;
+  /**
+   * The newest `limit` closed bars of an instrument on a venue-fed account (its venue's REST,
+   * `ServerVenues.recentBars`), oldest first; null for an account the replay feeds (its old bars
+   * come again). An instance resumed there warms on them before it hears a bar.
+   */
+  readonly venueBars?: (
+    accountId: string,
+    instrumentId: string,
+    limit: number,
+  ) => Promise<readonly Bar[]> | null;
+  /**
+   * Most bars a resumed instance on a venue warms on (default: its history capacity, the
+   * definition's `history`, else 500; at most 999, one venue request).
+   */
+  readonly warmBars?: number;
+  /** How long a resumed instance waits for its venue's bars, else resumes cold (default 10 s). */
+  readonly warmWaitMs?: number;
+  /** Where an instance resumed cold is told (`STRATEGY_NOT_WARMED`). */
+  readonly onAlert?: (alert: Alert) => void;
 }
+
+/** The most bars one venue request answers (Binance: 1000, one of them the forming bar). */
+const MAX_WARM_BARS = 999;
+const DEFAULT_WARM_WAIT_MS = 10_000;
 
 /** Strategies as Lambda functions, for the host (`LambdaStrategies` in `lambda-strategy.ts`). */
 export interface LambdaRuntime {
@@ -150,6 +174,8 @@ interface Instance {
   lastBarAt: number | null;
   /** Close time of the last bar its indicators took since it was launched (heard or warmed). */
   fedTo: number | null;
+  /** Resumed on a venue: its warm on the venue's bars, until done (no bar is heard before). */
+  warming: Promise<void> | null;
 }
 
 /**
@@ -314,6 +340,9 @@ export class StrategyHost {
     for (const inst of [...this.#live.values()]) {
       if (inst.halted || inst.instrument.id !== bar.instrumentId) continue;
       if (!feeds(inst.deployment.accountId)) continue;
+      // Resumed on a venue: its indicators take the venue's bars before it hears one.
+      if (inst.warming) await inst.warming;
+      if (inst.halted) continue;
       // A bar it was saved after already (resumed from a later snapshot, on a replay that starts
       // again from its first bar; a bar delivered twice): never heard, nor saved, again. Its
       // indicators and history take it once, as before the restart (they are not in the snapshot).
@@ -324,6 +353,8 @@ export class StrategyHost {
         }
         continue;
       }
+      // Warmed on the venue's bars after its snapshot (the outage): gone as decisions.
+      if (inst.fedTo !== null && bar.closeTime <= inst.fedTo) continue;
       inst.fedTo = bar.closeTime;
       await this.#call(inst, () => inst.seam.onBar(bar));
       if (!inst.halted) ran.push(inst);
@@ -480,6 +511,7 @@ export class StrategyHost {
       state: snapshot?.state ?? null,
       lastBarAt: snapshot?.ts ?? null,
       fedTo: null,
+      warming: null,
     });
     this.#live.set(d.id, inst);
     await this.#call(inst, () =>
@@ -489,6 +521,83 @@ export class StrategyHost {
         random: snapshot?.random ?? 1,
       }),
     );
+    if (!snapshot || inst.halted) return;
+    // On a venue the bars it heard never come again: it warms on the venue's history. Not awaited
+    // (a venue that does not answer blocks no start-up); its first bar waits for it (`onBar`).
+    const limit = Math.min(MAX_WARM_BARS, this.cfg.warmBars ?? def.history ?? 500);
+    let bars: Promise<readonly Bar[]> | null;
+    try {
+      bars = this.cfg.venueBars?.(d.accountId, instrument.id, limit) ?? null;
+    } catch (e) {
+      bars = Promise.reject(e as Error);
+    }
+    if (!bars) return;
+    const warming = this.#warmOnVenue(inst, snapshot.ts, bars, account.snapshots);
+    inst.warming = warming.finally(() => {
+      if (inst.warming === warming) inst.warming = null;
+    });
+  }
+
+  /**
+   * Warms a resumed instance (indicators and history, no handler, each bar once) on its venue's
+   * closed bars from the first one it heard (its first snapshot) to the newest, the ones after its
+   * snapshot (the outage) too. A venue that does not answer within `warmWaitMs`, or fails: it
+   * resumes cold, with a warning and an alert.
+   */
+  async #warmOnVenue(
+    inst: Instance,
+    snapshotAt: number,
+    load: Promise<readonly Bar[]>,
+    snapshots: StrategySnapshotStore,
+  ): Promise<void> {
+    const strategyId = inst.deployment.id;
+    const waitMs = this.cfg.warmWaitMs ?? DEFAULT_WARM_WAIT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the venue did not answer within ${waitMs} ms`)),
+        waitMs,
+      );
+      timer.unref?.();
+    });
+    load.catch(() => undefined); // an answer after the wait is dropped
+    let bars: readonly Bar[];
+    let first: number | null;
+    try {
+      [bars, first] = await Promise.race([
+        Promise.all([load, snapshots.first?.(strategyId) ?? null]),
+        late,
+      ]);
+    } catch (e) {
+      const message = `strategy ${strategyId} resumed without the venue's bars (cold indicators and history): ${(e as Error).message}`;
+      this.#log.warn('strategy not warmed; resumed cold', { strategyId, err: e });
+      this.cfg.onAlert?.({
+        kind: 'Alert',
+        code: 'STRATEGY_NOT_WARMED',
+        message,
+        ts: this.cfg.now(),
+      });
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    let warmed = 0;
+    let outage = 0;
+    for (const bar of bars) {
+      if (inst.halted) return;
+      if (bar.instrumentId !== inst.instrument.id) continue;
+      if (first !== null && bar.closeTime < first) continue;
+      if (inst.fedTo !== null && bar.closeTime <= inst.fedTo) continue;
+      inst.fedTo = bar.closeTime;
+      await this.#call(inst, () => inst.seam.warm(bar));
+      warmed++;
+      if (bar.closeTime > snapshotAt) outage++;
+    }
+    this.#log.info('strategy warmed on its venue’s bars', {
+      strategyId,
+      bars: warmed,
+      afterSnapshot: outage,
+    });
   }
 
   /** One call through the seam; a failure fails the instance (never the feed or another). */

@@ -369,6 +369,12 @@ export async function startTradingServer(
       buildDir,
       now,
       logger,
+      // A resumed instance on a venue's market warms on its closed bars (the replay's come again).
+      venueBars: (id, symbol, limit) => {
+        const market = accounts.marketOf(id);
+        return market === 'replay' || !venues ? null : venues.recentBars(market, symbol, limit);
+      },
+      onAlert,
       lambda: {
         bind: async (spec, field, strategy) => (await lambdaOf()).bind(spec, field, strategy),
         seam: async (binding, params, seamHost) =>

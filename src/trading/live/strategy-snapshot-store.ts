@@ -18,5 +18,10 @@ export interface StrategySnapshot {
  */
 export interface StrategySnapshotStore {
   latest(strategyId: string): Promise<StrategySnapshot | null>;
+  /**
+   * The time of the first snapshot of a run: the close of the first bar it heard (null: none).
+   * Optional: a store without it makes a resumed instance warm on as many bars as it may.
+   */
+  first?(strategyId: string): Promise<number | null>;
   save(strategyId: string, name: string, snapshot: StrategySnapshot): Promise<void>;
 }

@@ -1,0 +1,323 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BinanceSim } from '../../../src/simulators/binance/server.js';
+import { OrderRepository } from '../../../src/store/order-repository.js';
+import type { Store } from '../../../src/store/open-store.js';
+import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
+import { FileCatalog } from '../../../src/system/file-catalog.js';
+import { ServerVenues } from '../../../src/system/server-venues.js';
+import { StrategyHost } from '../../../src/system/strategy-host.js';
+import type { LogFields, Logger } from '../../../src/trading/core/logger.js';
+import type { Bar } from '../../../src/trading/data/market-data.js';
+import { TradingCore } from '../../../src/trading/live/trading-core.js';
+import type { Alert } from '../../../src/trading/model/alert.js';
+import type { Instrument } from '../../../src/trading/model/instrument.js';
+import type { Order } from '../../../src/trading/model/order.js';
+import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
+import { MINUTE, startLiveSim, startSim, syntheticBars } from '../../support/ccxt-sim.js';
+import { apiCall } from '../../support/api-call.js';
+import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { openLiveAccount } from '../../support/live-account.js';
+import { addUser } from '../../support/strategy-catalog.js';
+import { freshStore } from '../../support/stores.js';
+import { until } from '../../support/until.js';
+
+const by = { actor: 'user:q', role: 'quant' };
+const SYMBOL = 'BTC/USDT';
+/** Bars of the venue's market, all closed by now (the venue's REST says which are closed). */
+const N = 200;
+const DATA = syntheticBars(N, 7, Math.floor(Date.now() / MINUTE) * MINUTE - (N + 5) * MINUTE);
+
+/** An EMA (every bar it ever took counts) and the bar history, traced per bar. */
+const EMA_TRACE = `import { defineStrategy, ema } from 'kairos/sdk';
+export default defineStrategy({
+  name: 'ema-trace',
+  indicators: () => ({ e: ema(12) }),
+  init: () => ({ trace: [] as (number | null)[] }),
+  onBar(ctx, bar) {
+    const e = ctx.indicators.e.value;
+    ctx.state.trace.push(bar.closeTime, e, ctx.bars(20).length, ctx.bars(20)[0]?.closeTime ?? null);
+    if (e === null) return;
+    if (bar.close > e && ctx.position().isFlat && ctx.openOrders().length === 0) ctx.buy('0.001');
+    else if (bar.close < e && ctx.position().isLong) ctx.sell(ctx.position().quantity);
+  },
+});
+`;
+
+/** The Binance simulator with `revealed` bars closed, and the server's venues on it (real ccxt). */
+async function venueAt(revealed: number): Promise<{ sim: BinanceSim; venues: ServerVenues }> {
+  const sim = await startSim({ data: DATA, preloadBars: revealed });
+  const venues = await ServerVenues.open([{ id: 'binance', url: sim.url }], {
+    alert: () => undefined,
+    log: () => undefined,
+  });
+  return { sim, venues };
+}
+
+/** Log lines, as written. */
+function memoryLogger(lines: { level: string; message: string; fields: LogFields }[]): Logger {
+  const at =
+    (level: string, base: LogFields) =>
+    (message: string, fields: LogFields = {}) =>
+      void lines.push({ level, message, fields: { ...base, ...fields } });
+  const make = (base: LogFields): Logger => ({
+    debug: at('debug', base),
+    info: at('info', base),
+    warn: at('warn', base),
+    error: at('error', base),
+    child: (f) => make({ ...base, ...f }),
+    enabled: () => true,
+  });
+  return make({});
+}
+
+/**
+ * DESIGN invariant 11 on a venue's market: the bars an instance heard before a restart never come
+ * again there, so a resumed instance warms its indicators and bar history on the venue's closed
+ * bars (`ServerVenues.recentBars`, ccxt's binance against the simulator) before it hears one.
+ */
+describe('strategy host: an instance resumed on a venue’s market warms on the venue’s bars', () => {
+  let dir: string;
+  let bars: Bar[];
+  let inst: Instrument;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-host-warm-'));
+    // An EMA (every bar it ever took counts) and the bar history: a resumed strategy whose
+    // indicators start empty, or take a bar twice, trades elsewhere and traces other values.
+    const strategies = path.join(dir, 'strategies');
+    mkdirSync(strategies, { recursive: true });
+    writeFileSync(path.join(strategies, 'ema-trace.ts'), EMA_TRACE);
+    // The bars as the venue tells them (what its feed would play).
+    const { sim, venues } = await venueAt(N - 1);
+    try {
+      bars = await venues.recentBars('binance', SYMBOL, N - 1);
+      inst = venues.instrument('binance', SYMBOL);
+    } finally {
+      await venues.close();
+      await sim.close();
+    }
+    expect(bars.length).toBe(N - 1);
+  }, 60_000);
+
+  /** What `kairos serve` builds for an account on a venue: its core, and the host beside it. */
+  async function boot(
+    on: Store,
+    name: string,
+    venueBars?: (limit: number) => Promise<readonly Bar[]>,
+    extra: { logger?: Logger; onAlert?: (a: Alert) => void; warmWaitMs?: number } = {},
+  ) {
+    const { core } = await TradingCore.open({
+      accountId: 'desk',
+      instruments: [inst],
+      cash: { USDT: '1000000' },
+      orders: new OrderRepository(on.db, 'desk'),
+      venue: (deliver) =>
+        new PaperVenue(
+          path.join(dir, `${name}.json`),
+          { venue: 'PAPER', instruments: [inst] },
+          deliver,
+        ),
+    });
+    const host = new StrategyHost({
+      db: on.db,
+      core,
+      instrument: inst,
+      catalog: FileCatalog.strategies(path.join(dir, 'strategies')),
+      snapshots: new StrategySnapshotRepository(on.db, 'desk'),
+      buildDir: path.join(dir, 'build'),
+      now: Date.now,
+      ...(venueBars
+        ? { venueBars: (_a: string, _i: string, limit: number) => venueBars(limit) }
+        : {}),
+      ...extra,
+    });
+    const play = async (some: Bar[]) => {
+      for (const bar of some) {
+        core.onBar(bar);
+        await host.onBar(bar);
+        await core.settle();
+        await core.reconcile();
+      }
+    };
+    return { core, host, play };
+  }
+
+  const outcome = (o: Order) =>
+    `${o.clientOrderId.split('-').at(-1)} ${o.side} ${o.quantity.toFixed()} ${o.status} ${o.filledQuantity.toFixed()}`;
+
+  interface Outcome {
+    readonly orders: string[];
+    /** Per bar heard: its close, the EMA, the history's length and first close. */
+    readonly trace: (number | null)[][];
+    readonly state: string;
+  }
+
+  /**
+   * A run started at the venue's first bar; with `restartAt`, the server stops after that many
+   * bars and starts again when the venue has `restartAt + outage` closed (the ones between: the
+   * outage), its feed going on from there.
+   */
+  async function run(name: string, restartAt: number | null, outage = 0): Promise<Outcome> {
+    const on = await freshStore('pglite');
+    try {
+      const user = await addUser(on.db, 'quinn', 'quant');
+      const first = await boot(on, name);
+      const s = await first.host.start(user, { name: 'ema-trace' }, by);
+      await first.play(restartAt === null ? bars : bars.slice(0, restartAt));
+      first.host.halt();
+      if (restartAt !== null) {
+        const { sim, venues } = await venueAt(restartAt + outage);
+        try {
+          const second = await boot(on, name, (limit) =>
+            venues.recentBars('binance', SYMBOL, limit),
+          );
+          expect(await second.host.resume()).toBe(1);
+          // A venue's feed may tell its last bar again on (re)subscribing: taken once.
+          await second.play(bars.slice(restartAt + outage - 1));
+          second.host.halt();
+        } finally {
+          await venues.close();
+          await sim.close();
+        }
+      }
+      const { orders } = await new OrderRepository(on.db, 'desk').page(s.id, { limit: 500 });
+      const { state } = (await new StrategySnapshotRepository(on.db, 'desk').latest(s.id))!;
+      const flat = (state as { trace: (number | null)[] }).trace;
+      const trace: (number | null)[][] = [];
+      for (let i = 0; i < flat.length; i += 4) trace.push(flat.slice(i, i + 4));
+      return { orders: orders.map(outcome).sort(), trace, state: JSON.stringify(state) };
+    } finally {
+      await on.drop();
+    }
+  }
+
+  it('a restart at any bar, the venue’s feed going on from there: the orders and state of the run never stopped', async () => {
+    const never = await run('never-stopped', null);
+    expect(never.orders.length).toBeGreaterThan(3);
+    expect(never.trace.length).toBe(bars.length);
+    // Before the average has a value, soon after, in the middle, near the end.
+    for (const at of [5, 20, 170]) {
+      const restarted = await run(`restarted-${at}`, at);
+      expect([at, restarted]).toEqual([at, never]);
+    }
+  }, 120_000);
+
+  it('bars closed while it was down warm it too, and no order is made for them', async () => {
+    const never = await run('never-stopped-2', null);
+    const [at, outage] = [60, 30];
+    const down = await run('outage', at, outage);
+    const heard = (t: (number | null)[][]) => new Set(t.map((row) => row[0]));
+    // It heard every bar but the outage's: the indicators and history of the run never stopped.
+    const missed = bars.slice(at, at + outage).map((b) => b.closeTime);
+    expect(down.trace).toEqual(never.trace.filter((row) => !missed.includes(row[0]!)));
+    expect(missed.some((t) => heard(down.trace).has(t))).toBe(false);
+    expect(heard(down.trace).size).toBe(bars.length - outage);
+  }, 120_000);
+
+  it('a venue that does not answer, or fails: it resumes cold after the wait, with a warning and an alert', async () => {
+    for (const [name, venueBars] of [
+      ['hangs', () => new Promise<readonly Bar[]>(() => undefined)],
+      ['fails', () => Promise.reject(new Error('429 Too Many Requests'))],
+    ] as const) {
+      const on = await freshStore('pglite');
+      try {
+        const user = await addUser(on.db, 'quinn', 'quant');
+        const first = await boot(on, `cold-${name}`);
+        const s = await first.host.start(user, { name: 'ema-trace' }, by);
+        await first.play(bars.slice(0, 30));
+        first.host.halt();
+        const lines: { level: string; message: string; fields: LogFields }[] = [];
+        const alerts: Alert[] = [];
+        const second = await boot(on, `cold-${name}`, venueBars, {
+          logger: memoryLogger(lines),
+          onAlert: (a) => alerts.push(a),
+          warmWaitMs: 200,
+        });
+        // The start-up does not wait for the venue.
+        expect(await second.host.resume()).toBe(1);
+        await second.play(bars.slice(30, 31));
+        const view = await second.host.state(user, s.id);
+        expect(view).toMatchObject({ status: 'running', lastBarAt: bars[30]!.closeTime });
+        // Cold: the EMA and the history start again at the first bar heard.
+        const trace = (view!.state as { trace: (number | null)[] }).trace;
+        expect(trace.slice(-4)).toEqual([bars[30]!.closeTime, null, 1, bars[30]!.closeTime]);
+        await until(() => alerts.length === 1, 5_000, 'the alert');
+        expect(alerts[0]).toMatchObject({
+          code: 'STRATEGY_NOT_WARMED',
+          message: expect.stringContaining(s.id),
+        });
+        expect(
+          lines.filter((l) => l.level === 'warn' && l.message.includes('not warmed')),
+        ).toHaveLength(1);
+        second.host.halt();
+      } finally {
+        await on.drop();
+      }
+    }
+  }, 60_000);
+});
+
+/**
+ * `kairos serve`'s wiring: an instance on a live account (its venue's bars, the simulator replaying
+ * by itself) resumed at a restart warms on the venue's closed bars before its first bar.
+ */
+describe('kairos serve: a strategy on a live account, restarted, hears its first bar warm', () => {
+  let sim: BinanceSim;
+  let t: TestServer;
+  /** The server running now (the test restarts it). */
+  let server: TestServer['server'] | undefined;
+
+  beforeAll(async () => {
+    sim = await startLiveSim();
+    t = await startTestServer({ venues: [{ id: 'binance', url: sim.url }] });
+    server = t.server;
+    mkdirSync(path.join(t.home, 'strategies'), { recursive: true });
+    writeFileSync(path.join(t.home, 'strategies', 'ema-trace.ts'), EMA_TRACE);
+  }, 120_000);
+  afterAll(async () => {
+    await server?.close();
+    await sim?.close();
+  });
+
+  it('warms on the venue’s bars (the ones it heard, and the outage’s): its first bar after the restart has the EMA and a full history', async () => {
+    const call = (method: string, route: string, body?: unknown) =>
+      apiCall(server!.url, method, route, {
+        token: t.tokens.quant,
+        ...(body === undefined ? {} : { body }),
+      });
+    const { account } = await openLiveAccount(call, { apiKey: sim.apiKey, secret: sim.secret });
+    expect([account.status, account.json.venueStatus?.venue]).toEqual([201, 'UP']);
+    const started = await call('POST', '/strategies/ema-trace/start', {
+      accountId: account.json.id,
+    });
+    expect(started.status).toBe(201);
+    const id = started.json.id as string;
+    const trace = async () =>
+      ((await call('GET', `/strategies/instances/${id}/state`)).json.state?.trace ?? []) as (
+        number | null
+      )[];
+    await until(async () => (await trace()).length >= 4 * 25, 30_000, '25 bars heard');
+    server = await t.restart();
+    const before = (await trace()).length;
+    expect(before).toBeGreaterThanOrEqual(4 * 25);
+    // The first bar heard after the restart: the EMA has a value, the history holds 20 bars.
+    const after = await until(
+      async () => {
+        const now = await trace();
+        return now.length > before && now;
+      },
+      30_000,
+      'a bar heard after the restart',
+    );
+    const [, ema, history] = after.slice(before, before + 4);
+    expect(ema).not.toBeNull();
+    expect(history).toBe(20);
+    const warmed = t.logs.filter((l) => l.includes('strategy warmed on its venue’s bars'));
+    expect(warmed).toHaveLength(1);
+    expect(JSON.parse(warmed[0]!)).toMatchObject({ strategyId: id });
+    expect(JSON.parse(warmed[0]!).bars).toBeGreaterThanOrEqual(25);
+    expect((await call('POST', `/strategies/instances/${id}/stop`)).status).toBe(200);
+  }, 90_000);
+});
