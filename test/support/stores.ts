@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openStore, type Store } from '../../src/store/open-store.js';
@@ -22,13 +22,27 @@ export const pgliteFolderTemplate = (): { template?: string } =>
     ? { template: process.env.KAIROS_PGLITE_TEMPLATE }
     : pgliteTemplate();
 
+/**
+ * Where a test's PGlite data folder goes: tmpfs (/dev/shm) when the machine has one. On a /tmp
+ * mounted with `discard` (this machine's ext4), removing a data folder PGlite has written blocks
+ * the test 1.5–1.7 s (each file's blocks discarded; ~80 ms of it CPU); on tmpfs, ~30 ms.
+ */
+export const STORE_ROOT = (() => {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return os.tmpdir();
+  }
+})();
+
 /** The two dialects every repository test runs on. */
 export const DIALECTS = ['pglite', 'postgres'] as const;
 
 /**
  * Opens a fresh store: PGlite, or a new schema of the test Postgres (dropped by `drop`). PGlite
- * runs on a copy of the template's data folder in a temp folder (removed by `drop`), as `kairos`
- * runs it: about 0.7 s of CPU less per store than unpacking the dump into memory (in memory
+ * runs on a copy of the template's data folder in a temp folder (`STORE_ROOT`, removed by
+ * `drop`), as `kairos` runs it: about 0.7 s of CPU less per store than unpacking the dump into memory (in memory
  * from the dump, or new, when the global setup made no template).
  */
 export async function freshStore(
@@ -43,7 +57,7 @@ export async function freshStore(
       const s = await openStore({ ...m, ...pgliteTemplate() });
       return { ...s, drop: () => s.close() };
     }
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-store-'));
+    const dir = mkdtempSync(path.join(STORE_ROOT, 'kairos-store-'));
     const s = await openStore({ ...m, dataDir: path.join(dir, 'db'), template: folder });
     return {
       ...s,

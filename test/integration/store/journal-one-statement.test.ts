@@ -31,8 +31,12 @@ const entry = (id: string) => journalEntry('acct', id);
  */
 describe.each(DIALECTS)('a journal batch as one statement on %s', (dialect) => {
   let store: Awaited<ReturnType<typeof freshStore>>;
+  let metrics: MemoryMetrics;
   beforeEach(async () => {
-    store = await freshStore(dialect);
+    // Each test on a store of its own, with its commit times (one store less than a second
+    // store for the test that reads them).
+    metrics = new MemoryMetrics();
+    store = await freshStore(dialect, metrics);
   });
   afterEach(async () => {
     await store.drop();
@@ -69,28 +73,22 @@ describe.each(DIALECTS)('a journal batch as one statement on %s', (dialect) => {
   });
 
   it('the statement is timed as a commit and, on Postgres, prepared once per connection', async () => {
-    const metrics = new MemoryMetrics();
-    const measured = await freshStore(dialect, metrics);
-    try {
-      const repo = new OrderRepository(measured.db, 'acct');
-      await repo.commitBatch(entry('p-1')); // a transaction: timed at its COMMIT
-      const commits = () => metrics.histogramValue('kairos_db_commit_duration_seconds')!.count;
-      const before = commits();
-      for (const id of ['p-2', 'p-3', 'p-4']) await repo.commitBatch(entry(id));
-      expect(commits()).toBe(before + 3);
-      if (dialect === 'postgres') {
-        // One connection served them all (nothing ran beside): one statement prepared there.
-        const { rows } = await sql<{ n: string }>`select count(*) as n from pg_prepared_statements
-          where name like 'kairos_%'`.execute(measured.db);
-        expect(Number(rows[0]!.n)).toBe(1);
-      }
-      expect((await repo.events('p-4')).map((e) => e.kind)).toEqual([
-        'OrderInitialized',
-        'OrderSubmitted',
-      ]);
-    } finally {
-      await measured.drop();
+    const repo = new OrderRepository(store.db, 'acct');
+    await repo.commitBatch(entry('p-1')); // a transaction: timed at its COMMIT
+    const commits = () => metrics.histogramValue('kairos_db_commit_duration_seconds')!.count;
+    const before = commits();
+    for (const id of ['p-2', 'p-3', 'p-4']) await repo.commitBatch(entry(id));
+    expect(commits()).toBe(before + 3);
+    if (dialect === 'postgres') {
+      // One connection served them all (nothing ran beside): one statement prepared there.
+      const { rows } = await sql<{ n: string }>`select count(*) as n from pg_prepared_statements
+        where name like 'kairos_%'`.execute(store.db);
+      expect(Number(rows[0]!.n)).toBe(1);
     }
+    expect((await repo.events('p-4')).map((e) => e.kind)).toEqual([
+      'OrderInitialized',
+      'OrderSubmitted',
+    ]);
   });
 
   it('a writer that moves the audit head while the statement waits: the batch is written once, on one gapless chain', async () => {
