@@ -93,7 +93,9 @@ async function pgliteTemplate() {
   const key = createHash('sha256')
     .update(JSON.stringify([version, migrations, TEMPLATE_CONF]))
     .digest('hex');
-  const file = path.join(os.tmpdir(), `kairos-pglite-template-${key.slice(0, 16)}.tar`);
+  // Kept between runs where `npm test` says (its run's own temp folder is removed at the end).
+  const cache = process.env.KAIROS_TEST_CACHE_DIR ?? os.tmpdir();
+  const file = path.join(cache, `kairos-pglite-template-${key.slice(0, 16)}.tar`);
   const folder = file.replace(/\.tar$/, '.d');
   if (!existsSync(file) || !existsSync(path.join(folder, 'PG_VERSION'))) {
     let dump;
