@@ -77,6 +77,10 @@ const jest = run(
     path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'),
     '--maxWorkers=2',
     `--cacheDirectory=${path.join(usualTmp, 'jest-kairos')}`,
+    // Each test file leaves ~15-20 MB in its worker's heap (what keeps it is not found yet), and
+    // a file's CPU grows with that heap (GC): a worker is replaced once its heap passes 400 MB
+    // after a file (docs/testing.md, "Test suite time").
+    '--workerIdleMemoryLimit=400MB',
     ...process.argv.slice(2),
   ],
   false,

@@ -13,6 +13,7 @@ import { RedisCache } from '../scalability/cache/redis-cache.js';
 import { connectMemcached, connectRedis, memcachedProbe } from '../scalability/connections.js';
 import { MemcachedCache } from '../scalability/cache/memcached-cache.js';
 import type { EnvelopeCipher } from '../security/encryption/envelope-cipher.js';
+import type { Store } from '../store/open-store.js';
 import { PasswordHasher } from '../security/passwords/password-hasher.js';
 import { SigningKeys } from '../security/tokens/signing-keys.js';
 import { TokenService } from '../security/tokens/token-service.js';
@@ -84,6 +85,11 @@ export interface ServerOptions {
   readonly now?: () => number;
   /** Hashes and verifies passwords (default: argon2id at `ARGON2ID_MIN`). */
   readonly passwordHasher?: PasswordHasher;
+  /**
+   * Runs on the opened store, with the encrypted fields' cipher, before the server reads it
+   * (a test's users written on the server's own store: one store opened per start, not two).
+   */
+  readonly seed?: (store: Store, cipher: EnvelopeCipher) => Promise<void>;
   /** The strategy catalog (`*.ts`; default `$KAIROS_HOME/strategies`). */
   readonly strategiesDir?: string;
   /** The data files backtests may name (default `$KAIROS_HOME/data`). */
@@ -179,6 +185,7 @@ export async function startTradingServer(
     const fieldKeys = await openFieldKeys(fieldKeysDir(config), config.kms);
     stops.push(async () => fieldKeys.close());
     const cipher = fieldKeys.cipher();
+    if (opts.seed) await opts.seed(store, cipher);
     // The access-token signing key, encrypted under the master key (never in the clear on disk).
     const keys = new SigningKeys(
       now,

@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
 import { createLogger } from '../../src/monitoring/logger.js';
+import type { EnvelopeCipher } from '../../src/security/encryption/envelope-cipher.js';
 import { PasswordHasher } from '../../src/security/passwords/password-hasher.js';
 import type { Role } from '../../src/security/roles/permissions.js';
 import { Totp } from '../../src/security/totp/totp.js';
+import type { Store } from '../../src/store/open-store.js';
 import { UserRepository } from '../../src/store/user-repository.js';
 import { loadConfig } from '../../src/system/config.js';
-import { openFieldCipher } from '../../src/system/field-cipher.js';
-import { openConfiguredStore } from '../../src/system/open-configured-store.js';
 import {
   startTradingServer,
   type RunningServer,
@@ -128,7 +128,6 @@ export async function startTestServer(
   });
   const totp = new Totp(Date.now);
   const hasher = new PasswordHasher();
-  const store = await openConfiguredStore(config);
   const users = {} as Record<Role, TestUser>;
   // Another instance: the same keys (tokens and encrypted fields), the users already made.
   const first = opts.instanceOf;
@@ -136,24 +135,26 @@ export async function startTestServer(
     cpSync(path.join(first.home, 'keys'), path.join(home, 'keys'), { recursive: true });
     Object.assign(users, first.users);
   }
-  try {
+  // The users are written on the server's own store when it opens (one store start, not two),
+  // their password hashes made once per run (`testUserHashes`, global-setup.mjs).
+  const hashes = JSON.parse(process.env.KAIROS_TEST_USER_HASHES ?? '{}') as Record<string, string>;
+  const seed = async (store: Store, cipher: EnvelopeCipher) => {
     const repo = new UserRepository(store.db);
-    const cipher = await openFieldCipher(config);
-    for (const [role, username] of first ? [] : (Object.entries(NAMES) as [Role, string][])) {
+    for (const [role, username] of Object.entries(NAMES) as [Role, string][]) {
       const password = `a ${role} passphrase for tests`;
       const secret = totp.generateSecret();
+      const made = hashes[password];
       const u = await repo.create({
         username,
-        passwordHash: await hasher.hash(password),
+        passwordHash:
+          made !== undefined && !hasher.needsRehash(made) ? made : await hasher.hash(password),
         role,
         createdAt: Date.now(),
       });
       await repo.setTotpSecret(u.id, secret, cipher);
       users[role] = { id: u.id, username, password, secret };
     }
-  } finally {
-    await store.close();
-  }
+  };
   const logs: string[] = [];
   const serverOptions: ServerOptions = {
     data: btcSlice(path.join(dir, 'BTC-1m.json'), opts.bars ?? 50),
@@ -205,7 +206,9 @@ export async function startTestServer(
       },
     };
   };
-  const server = checked(await startTradingServer(config, serverOptions));
+  const server = checked(
+    await startTradingServer(config, { ...serverOptions, ...(first ? {} : { seed }) }),
+  );
   const restart = async (again: { speed?: number } = {}) => {
     await server.close();
     return checked(await startTradingServer(config, { ...serverOptions, ...again }));

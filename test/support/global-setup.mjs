@@ -51,7 +51,29 @@ export default async function globalSetup() {
     ensureService(MEMCACHED),
     ensureInstalled(NGINX),
     pgliteTemplate(),
+    testUserHashes(),
   ]);
+}
+
+/**
+ * The password hashes of the users every test server makes (`startTestServer`,
+ * test/support/api-server.ts: five a start, ~40 ms of argon2id each at the minimum cost), made
+ * once a run and inherited by the workers as `KAIROS_TEST_USER_HASHES` (password → PHC hash).
+ * Tests about hashing and logins make their own users; these users still log in for real.
+ */
+async function testUserHashes() {
+  if (process.env.KAIROS_TEST_USER_HASHES) return;
+  const { hash } = await import('@node-rs/argon2');
+  // `ARGON2ID_MIN` (src/security/passwords/password-hasher.ts), algorithm 2: argon2id. A hash
+  // the server's hasher would rehash is not used (api-server.ts hashes the password itself).
+  const options = { algorithm: 2, outputLen: 32, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+  const passwords = ['trader', 'admin', 'risk', 'quant', 'auditor'].map(
+    (role) => `a ${role} passphrase for tests`,
+  );
+  const hashes = await Promise.all(passwords.map((p) => hash(p, options)));
+  process.env.KAIROS_TEST_USER_HASHES = JSON.stringify(
+    Object.fromEntries(passwords.map((p, i) => [p, hashes[i]])),
+  );
 }
 
 /**
