@@ -10,21 +10,17 @@ import {
 import type { Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { RiskRepository } from '../../../src/store/risk-repository.js';
-import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import { loadConfig } from '../../../src/system/config.js';
 import { deployDescription } from '../../../src/cloud/lambda/strategy-manifest.js';
-import { FileCatalog } from '../../../src/system/file-catalog.js';
 import { LambdaStrategies } from '../../../src/system/lambda-strategy.js';
-import { StrategyHost } from '../../../src/system/strategy-host.js';
 import { packageStrategy } from '../../../src/system/strategy-package.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
-import { TradingCore } from '../../../src/trading/live/trading-core.js';
 import type { Order } from '../../../src/trading/model/order.js';
-import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { freshStore } from '../../support/stores.js';
+import { bootStrategyHost } from '../../support/strategy-host-rig.js';
 
 const by = { actor: 'user:q', role: 'quant' };
 const PARAMS = { fast: 2, slow: 4, size: '1' };
@@ -89,36 +85,14 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
     const lambdas = new LambdaStrategies(config, (strategyId, reason) =>
       risk.setState({ strategyId }, 'HALTED', reason, 'lambda', Date.now()),
     );
-    const { core } = await TradingCore.open({
-      accountId: 'desk',
-      instruments: [inst],
-      cash: { X: '1000' },
-      orders: new OrderRepository(store.db, 'desk'),
-      venue: (deliver) =>
-        new PaperVenue(
-          path.join(dir, `${name}-venue.json`),
-          { venue: 'PAPER', instruments: [inst] },
-          deliver,
-        ),
-    });
-    const host = new StrategyHost({
-      db: store.db,
-      core,
+    const { core, host, play } = await bootStrategyHost({
+      store,
+      dir,
+      venue: `${name}-venue`,
       instrument: inst,
-      catalog: FileCatalog.strategies(path.join(dir, 'strategies')),
-      snapshots: new StrategySnapshotRepository(store.db, 'desk'),
-      buildDir: path.join(dir, 'build'),
-      now: Date.now,
-      lambda: lambdas,
+      cash: { X: '1000' },
+      host: { lambda: lambdas },
     });
-    const play = async (some: Bar[]) => {
-      for (const bar of some) {
-        core.onBar(bar);
-        await host.onBar(bar);
-        await core.settle();
-        await core.reconcile();
-      }
-    };
     const stop = () => {
       host.halt();
       lambdas.close();

@@ -5,22 +5,19 @@ import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import type { Store } from '../../../src/store/open-store.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
-import { FileCatalog } from '../../../src/system/file-catalog.js';
 import { ServerVenues } from '../../../src/system/server-venues.js';
-import { StrategyHost } from '../../../src/system/strategy-host.js';
 import type { LogFields, Logger } from '../../../src/trading/core/logger.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
-import { TradingCore } from '../../../src/trading/live/trading-core.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
 import type { Instrument } from '../../../src/trading/model/instrument.js';
 import type { Order } from '../../../src/trading/model/order.js';
-import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { MINUTE, startLiveSim, startSim, syntheticBars } from '../../support/ccxt-sim.js';
 import { apiCall } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { openLiveAccount } from '../../support/live-account.js';
 import { addUser } from '../../support/strategy-catalog.js';
 import { freshStore } from '../../support/stores.js';
+import { bootStrategyHost } from '../../support/strategy-host-rig.js';
 import { until } from '../../support/until.js';
 
 const by = { actor: 'user:q', role: 'quant' };
@@ -102,47 +99,25 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
   }, 60_000);
 
   /** What `kairos serve` builds for an account on a venue: its core, and the host beside it. */
-  async function boot(
+  const boot = (
     on: Store,
     name: string,
     venueBars?: (limit: number) => Promise<readonly Bar[]>,
     extra: { logger?: Logger; onAlert?: (a: Alert) => void; warmWaitMs?: number } = {},
-  ) {
-    const { core } = await TradingCore.open({
-      accountId: 'desk',
-      instruments: [inst],
-      cash: { USDT: '1000000' },
-      orders: new OrderRepository(on.db, 'desk'),
-      venue: (deliver) =>
-        new PaperVenue(
-          path.join(dir, `${name}.json`),
-          { venue: 'PAPER', instruments: [inst] },
-          deliver,
-        ),
-    });
-    const host = new StrategyHost({
-      db: on.db,
-      core,
+  ) =>
+    bootStrategyHost({
+      store: on,
+      dir,
+      venue: name,
       instrument: inst,
-      catalog: FileCatalog.strategies(path.join(dir, 'strategies')),
-      snapshots: new StrategySnapshotRepository(on.db, 'desk'),
-      buildDir: path.join(dir, 'build'),
-      now: Date.now,
-      ...(venueBars
-        ? { venueBars: (_a: string, _i: string, limit: number) => venueBars(limit) }
-        : {}),
-      ...extra,
+      cash: { USDT: '1000000' },
+      host: {
+        ...(venueBars
+          ? { venueBars: (_a: string, _i: string, limit: number) => venueBars(limit) }
+          : {}),
+        ...extra,
+      },
     });
-    const play = async (some: Bar[]) => {
-      for (const bar of some) {
-        core.onBar(bar);
-        await host.onBar(bar);
-        await core.settle();
-        await core.reconcile();
-      }
-    };
-    return { core, host, play };
-  }
 
   const outcome = (o: Order) =>
     `${o.clientOrderId.split('-').at(-1)} ${o.side} ${o.quantity.toFixed()} ${o.status} ${o.filledQuantity.toFixed()}`;

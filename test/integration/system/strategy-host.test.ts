@@ -5,16 +5,13 @@ import { AuditRepository } from '../../../src/store/audit-repository.js';
 import { openStore, type Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
-import { FileCatalog } from '../../../src/system/file-catalog.js';
-import { StrategyHost } from '../../../src/system/strategy-host.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import type { Order } from '../../../src/trading/model/order.js';
-import { TradingCore } from '../../../src/trading/live/trading-core.js';
-import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { freshStore, pgliteTemplate } from '../../support/stores.js';
+import { bootStrategyHost } from '../../support/strategy-host-rig.js';
 
 const by = { actor: 'user:q', role: 'quant' };
 
@@ -41,38 +38,8 @@ describe('strategy host: a started strategy resumes after a restart from its sna
   });
 
   /** What `kairos serve` builds: the core on the paper venue, and the host beside it. */
-  async function boot(on: Store = store, venue = 'venue') {
-    const { core } = await TradingCore.open({
-      accountId: 'desk',
-      instruments: [inst],
-      cash: { X: '1000' },
-      orders: new OrderRepository(on.db, 'desk'),
-      venue: (deliver) =>
-        new PaperVenue(
-          path.join(dir, `${venue}.json`),
-          { venue: 'PAPER', instruments: [inst] },
-          deliver,
-        ),
-    });
-    const host = new StrategyHost({
-      db: on.db,
-      core,
-      instrument: inst,
-      catalog: FileCatalog.strategies(path.join(dir, 'strategies')),
-      snapshots: new StrategySnapshotRepository(on.db, 'desk'),
-      buildDir: path.join(dir, 'build'),
-      now: Date.now,
-    });
-    const play = async (some: Bar[]) => {
-      for (const bar of some) {
-        core.onBar(bar);
-        await host.onBar(bar);
-        await core.settle();
-        await core.reconcile();
-      }
-    };
-    return { core, host, play };
-  }
+  const boot = (on: Store = store, venue = 'venue') =>
+    bootStrategyHost({ store: on, dir, venue, instrument: inst, cash: { X: '1000' } });
 
   it('keeps trading where it was, with no client order id used twice; a strategy gone from the catalog fails', async () => {
     const first = await boot();
