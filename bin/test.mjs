@@ -4,7 +4,7 @@
 // rules. Their output is held and printed after Jest's; any failure fails the run.
 // Arguments go to Jest (`npm test -- test/unit`).
 import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +58,10 @@ const usualTmp = os.tmpdir();
 const runTmp = (() => {
   try {
     accessSync('/dev/shm', constants.W_OK);
-    return mkdtempSync(path.join('/dev/shm', 'kairos-test-'));
+    const dir = mkdtempSync(path.join('/dev/shm', 'kairos-test-'));
+    // As /tmp: a server a test runs as another user (Postgres as `postgres`) reaches its folder.
+    chmodSync(dir, 0o1777);
+    return dir;
   } catch {
     return null;
   }

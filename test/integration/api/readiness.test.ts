@@ -55,7 +55,12 @@ describe('GET /health/ready with a Postgres and a Redis that go away', () => {
   let base: string;
 
   beforeAll(async () => {
-    [pg, redis] = await Promise.all([PrivatePostgres.start(), PrivateRedis.start()]);
+    // Each kept as it starts: when the other fails, afterAll still stops it (a Redis left running
+    // holds the worker's output open, and Jest waits for it).
+    await Promise.all([
+      PrivatePostgres.start().then((p) => (pg = p)),
+      PrivateRedis.start().then((r) => (redis = r)),
+    ]);
     t = await startTestServer({ env: { DATABASE_URL: pg.url, REDIS_URL: redis.url } });
     base = t.server.url;
   }, 120_000);
