@@ -8,11 +8,13 @@ import { startCluster, type Cluster } from '../../scripts/cluster.js';
 import { apiCall } from '../support/api-call.js';
 import { btcSlice } from '../support/paper-args.js';
 import { dropTestSchema, TEST_DATABASE_URL } from '../support/postgres.js';
-import { runCli, runCliAsync } from '../support/run-cli.js';
 import { ownedAccounts } from '../support/owned-accounts.js';
 import { until } from '../support/until.js';
 import { replayInstrument } from '../../src/cli/replay-instrument.js';
 import { connectRedis } from '../../src/scalability/connections.js';
+import { openStore } from '../../src/store/open-store.js';
+import { openFieldKeys } from '../../src/system/field-cipher.js';
+import { UserAccounts } from '../../src/system/user-accounts.js';
 import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON frames, checked field by field
@@ -138,7 +140,6 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
   const home = path.join(dir, 'home');
   const data = btcSlice(path.join(dir, 'BTC-1m.json'), 3000);
   const schema = `failover_${process.pid}_${Date.now() % 100_000}`;
-  const env = { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema };
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   let cluster: Cluster | undefined;
   /** The WebSocket clients (closed in afterAll too: a failed run's would reconnect forever). */
@@ -166,19 +167,34 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
     'loses, doubles and misorders nothing; prints the failover time',
     async () => {
       const secrets = new Map<string, string>();
-      const userEnv = { ...env, KAIROS_HOME: home, KAIROS_USER_PASSWORD: PASSWORD };
       const t0 = Date.now();
       const say = (line: string) =>
         process.stdout.write(`failover +${Date.now() - t0} ms: ${line}\n`);
-      // The first alone (it migrates the schema and makes the keys), then the others and the
-      // three instances together (the schema and keys are there: `prepared`).
-      const [firstName, ...rest] = TRADERS;
-      const made = [runCli(['user', 'create', firstName!, '--role', 'trader'], userEnv)];
-      const others = Promise.all(
-        rest.map((name) => runCliAsync(['user', 'create', name, '--role', 'trader'], userEnv)),
-      );
-      const starting = startCluster({
-        prepared: made[0]!.code === 0,
+      // The traders, made in this process as `kairos user create` makes them (`UserAccounts` on
+      // the schema and the home's keys; that command has its own e2e tests): three processes
+      // fewer. The schema is migrated and the keys are made before the instances start, so all
+      // three start at once (`prepared`).
+      const keys = await openFieldKeys(path.join(home, 'keys'), {
+        keyId: undefined,
+        region: 'us-east-1',
+        endpoint: undefined,
+      });
+      const store = await openStore({ databaseUrl: TEST_DATABASE_URL, schema });
+      try {
+        const users = new UserAccounts(store.db, keys.cipher());
+        for (const name of TRADERS) {
+          const made = await users.create(
+            { username: name, password: PASSWORD, role: 'trader' },
+            { actor: 'ops', role: 'cli' },
+          );
+          secrets.set(name, made.secret);
+        }
+      } finally {
+        keys.close();
+        await store.close();
+      }
+      const c = await startCluster({
+        prepared: true,
         instances: 3,
         port: 0,
         home,
@@ -194,13 +210,7 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
         },
         print: (line) => void (line.includes('exited') && say(line)),
       });
-      made.push(...(await others));
-      const c = await starting;
       cluster = c;
-      for (const [i, m] of made.entries()) {
-        expect([TRADERS[i], m.code, m.code === 0 ? '' : m.stderr]).toEqual([TRADERS[i], 0, '']);
-        secrets.set(TRADERS[i]!, /secret: (\S+)/.exec(m.stdout)![1]!);
-      }
       await db.connect();
       say('cluster up');
 

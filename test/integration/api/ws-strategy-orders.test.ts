@@ -123,8 +123,10 @@ describe('WebSocket orders channel: the orders of the strategy instances a user 
 
   it('after a restart, pushes the orders of an instance resumed from the store to its starter only', async () => {
     const id = await startStrategy();
-    // The new server learns the instance from the store, not from a start through its API.
-    server = await t.restart();
+    // The new server learns the instance from the store, not from a start through its API. Ten
+    // times faster after the restart: the replay starts again from its first bar, and the resumed
+    // instance hears no bar older than its last until the replay passes it (~6 s at 300).
+    server = await t.restart({ speed: 3000 });
     const quant = await ordersSocket(server.url, t.tokens.quant);
     const trader = await ordersSocket(server.url, t.tokens.trader);
     try {

@@ -168,8 +168,13 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
     }
   }
 
+  // The run never stopped, made once for the two tests that compare with it (the venue's name is
+  // the paper venue's file, nothing the outcome shows: the restarted runs have their own).
+  let neverRun: Promise<Outcome> | undefined;
+  const neverStopped = () => (neverRun ??= run('never-stopped', null));
+
   it('a restart at any bar, the venue’s feed going on from there: the orders and state of the run never stopped', async () => {
-    const never = await run('never-stopped', null);
+    const never = await neverStopped();
     expect(never.orders.length).toBeGreaterThan(3);
     expect(never.trace.length).toBe(bars.length);
     // Before the average has a value, soon after, in the middle, near the end.
@@ -180,7 +185,7 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
   }, 120_000);
 
   it('bars closed while it was down warm it too, and no order is made for them', async () => {
-    const never = await run('never-stopped-2', null);
+    const never = await neverStopped();
     const [at, outage] = [60, 30];
     const down = await run('outage', at, outage);
     const heard = (t: (number | null)[][]) => new Set(t.map((row) => row[0]));
