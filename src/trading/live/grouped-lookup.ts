@@ -4,8 +4,11 @@ interface Waiter<V> {
 }
 
 /**
- * Look-ups by key that share queries: the first runs at once, and those asked while it runs go
- * together in the next (one query for many keys, as the order journal groups its commits).
+ * Look-ups by key that share queries: those asked in the same turn of the event loop go in one
+ * query, run at the turn's end (`setImmediate`), and those asked while it runs go together in the
+ * next (one query for many keys, as the order journal groups its commits). Requests that arrive
+ * together (read in one poll of the sockets) so share one query, not one for the first and one
+ * for the rest, which then also split the journal's commit in two.
  *
  * @example
  * const orders = new GroupedLookup((ids) => store.orders(ids), (o) => o.clientOrderId);
@@ -33,6 +36,7 @@ export class GroupedLookup<V> {
   async #run(): Promise<void> {
     this.#running = true;
     while (this.#pending.size > 0) {
+      await new Promise((r) => setImmediate(r));
       const batch = this.#pending;
       this.#pending = new Map();
       try {
