@@ -101,6 +101,8 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   #duplicatesRefused = 0;
   #tradeSeq = 0;
   #group: OrderEvent[] | null = null;
+  /** The events of a bar with one order working: one array, emptied for each such bar. */
+  readonly #oneGroup: OrderEvent[] = [];
   /**
    * What the venue knows of every order it saw, and its trades: for reconciliation. A report is
    * changed in place as its order moves on (no new object per change); queries get copies.
@@ -183,14 +185,18 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       // One order working (the common case): its events in the order made, nothing to sort.
       const w = this.#working.values().next().value!;
       if (w.order.instrumentId !== bar.instrumentId) return;
-      const events: OrderEvent[] = (this.#group = []);
+      // Reused: nothing adds to it while it is emitted (`#group` is null by then).
+      const events = (this.#group = this.#oneGroup);
+      events.length = 0;
       this.#groupAt = Infinity;
       if (this.#arrive(w, bar.openTime, bar.open)) {
         this.#matchBar(w, bar);
         if (w.fresh) this.#afterFirstChance(w, bar.openTime);
       }
       this.#group = null;
-      for (let i = 0; i < events.length; i++) this.#emit(events[i]!);
+      const n = events.length;
+      for (let i = 0; i < n; i++) this.#emit(events[i]!);
+      events.length = 0;
       return;
     }
     const groups: { at: number; events: OrderEvent[] }[] = [];
@@ -336,9 +342,20 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   #close(w: Working, kind: 'OrderCanceled' | 'OrderRejected', reason: string, ts: number): void {
     this.#remove(w);
     this.#report(w, kind === 'OrderCanceled' ? 'CANCELED' : 'REJECTED', reason);
+    const o = w.order;
+    const { clientOrderId, accountId, strategyId, instrumentId } = o;
     if (kind === 'OrderRejected')
-      this.#out({ kind, ...orderRef(w.order), ts, reason, message: reason });
-    else this.#out({ kind, ...orderRef(w.order), ts, reason });
+      this.#out({
+        kind,
+        clientOrderId,
+        accountId,
+        strategyId,
+        instrumentId,
+        ts,
+        reason,
+        message: reason,
+      });
+    else this.#out({ kind, clientOrderId, accountId, strategyId, instrumentId, ts, reason });
   }
 
   /** The venue's whole state as plain JSON (the paper venue persists it). */

@@ -43,7 +43,16 @@ export class ExecutionEngine {
   /** Records a new INITIALIZED order. A duplicate client order id is a bug. */
   add(order: Order): void {
     this.#track(order);
-    this.#publish({ kind: 'OrderInitialized', order, ...orderRef(order), ts: order.createdAt });
+    // orderRef's fields written out, in its order: a spread of it is an extra object and a copy.
+    this.#publish({
+      kind: 'OrderInitialized',
+      order,
+      clientOrderId: order.clientOrderId,
+      accountId: order.accountId,
+      strategyId: order.strategyId,
+      instrumentId: order.instrumentId,
+      ts: order.createdAt,
+    });
   }
 
   /**
@@ -61,7 +70,10 @@ export class ExecutionEngine {
   deny(order: Order, denial: Denial, ts: number): void {
     this.process({
       kind: 'OrderDenied',
-      ...orderRef(order),
+      clientOrderId: order.clientOrderId,
+      accountId: order.accountId,
+      strategyId: order.strategyId,
+      instrumentId: order.instrumentId,
       ts,
       reason: denial.reason,
       message: denial.message,
@@ -182,7 +194,14 @@ export class ExecutionEngine {
         'UNKNOWN_ORDER',
         `submit of unknown order ${cmd.order.clientOrderId}`,
       );
-    this.process({ kind: 'OrderSubmitted', ...orderRef(order), ts: cmd.ts });
+    this.process({
+      kind: 'OrderSubmitted',
+      clientOrderId: order.clientOrderId,
+      accountId: order.accountId,
+      strategyId: order.strategyId,
+      instrumentId: order.instrumentId,
+      ts: cmd.ts,
+    });
     this.route(order).submit(this.#orders.get(order.clientOrderId)!, cmd.ts);
   }
 

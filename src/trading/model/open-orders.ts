@@ -27,8 +27,9 @@ export type FeeClass = 'maker' | 'worst';
  */
 export class OpenOrders {
   readonly #orders = new Map<string, Order>();
-  readonly #counts = new Map<string, number>();
-  readonly #leaves = new Map<string, Decimal>();
+  /** Totals by key, for the readers; an order's events reach the same records through `#keys`. */
+  readonly #counts = new Map<string, Count>();
+  readonly #leaves = new Map<string, Leaves>();
   readonly #buys = new Map<string, Record<FeeClass, Decimal>>();
   readonly #unpriced = new Map<string, Order>();
   /** The keys an order counts under, per strategy and instrument (made once, not per event). */
@@ -67,12 +68,12 @@ export class OpenOrders {
 
   /** Open orders in the scope. */
   count(scope: OpenOrderScope): number {
-    return this.#counts.get(scopeKey(scope)) ?? 0;
+    return this.#counts.get(scopeKey(scope))?.n ?? 0;
   }
 
   /** Leaves quantity of the scope's open orders on one instrument and side. */
   leaves(scope: OpenOrderScope, instrumentId: string, side: OrderSide): Decimal {
-    return this.#leaves.get(`${scopeKey(scope)}|${instrumentId}|${side}`) ?? ZERO;
+    return this.#leaves.get(`${scopeKey(scope)}|${instrumentId}|${side}`)?.total ?? ZERO;
   }
 
   /** Σ leaves × (limit or trigger) price of the open buys on an instrument in one fee class. */
@@ -98,8 +99,13 @@ export class OpenOrders {
     // Stryker disable next-line ConditionalExpression: equivalent, a cache miss only makes the same keys again
     if (keys === undefined) {
       const scopes = orderKeys(o);
-      const leavesKeys = (side: OrderSide) => scopes.map((k) => `${k}|${o.instrumentId}|${side}`);
-      keys = { scopes, BUY: leavesKeys('BUY'), SELL: leavesKeys('SELL') };
+      const leavesOf = (side: OrderSide) =>
+        scopes.map((k) => record(this.#leaves, `${k}|${o.instrumentId}|${side}`, newLeaves));
+      keys = {
+        counts: scopes.map((k) => record(this.#counts, k, newCount)),
+        BUY: leavesOf('BUY'),
+        SELL: leavesOf('SELL'),
+      };
       byInstrument.set(o.instrumentId, keys);
     }
     return keys;
@@ -109,18 +115,16 @@ export class OpenOrders {
     // Added or taken away as it is: big.js's x - y is x + (-y), without the negated copy.
     const leaves = leavesQuantity(o);
     const keys = this.#keysOf(o);
-    const leavesKeys = keys[o.side];
-    // Stryker disable next-line EqualityOperator: unobservable, one step past the end counts under an undefined key that no scope reads
-    for (let i = 0; i < keys.scopes.length; i++) {
-      const key = keys.scopes[i]!;
-      // A total back at zero keeps its key (a 0, and ZERO for a sum, read as an absent key does):
-      // a map emptied by deletes is reallocated by V8, and the next order adds the key again.
-      this.#counts.set(key, (this.#counts.get(key) ?? 0) + sign);
-      const leavesKey = leavesKeys[i]!;
-      const before = this.#leaves.get(leavesKey) ?? ZERO;
-      const sum = sign === 1 ? addDecimals(before, leaves) : subtractDecimals(before, leaves);
+    const counts = keys.counts;
+    const totals = keys[o.side];
+    // The records themselves, no map look-up per event. A total back at zero keeps its record
+    // (a 0, and ZERO for a sum, read as an absent key does).
+    for (let i = 0; i < counts.length; i++) {
+      counts[i]!.n += sign;
+      const t = totals[i]!;
+      const sum = sign === 1 ? addDecimals(t.total, leaves) : subtractDecimals(t.total, leaves);
       // Stryker disable next-line ConditionalExpression: equivalent, a zero sum is +0 (n − n), the value ZERO has
-      this.#leaves.set(leavesKey, signOf(sum) === 0 ? ZERO : sum);
+      t.total = signOf(sum) === 0 ? ZERO : sum;
     }
     if (o.side !== 'BUY') return;
     const price = o.price ?? o.triggerPrice;
@@ -141,11 +145,36 @@ export class OpenOrders {
   }
 }
 
-/** The keys of the scopes an order counts in, and its leaves keys per side. */
+/** A count of open orders in one scope. */
+interface Count {
+  n: number;
+}
+
+/** A leaves total of one scope, instrument and side. */
+interface Leaves {
+  total: Decimal;
+}
+
+/** The totals an order counts in: a count per scope, and per side a leaves total per scope. */
 interface OrderKeys {
-  readonly scopes: readonly string[];
-  readonly BUY: readonly string[];
-  readonly SELL: readonly string[];
+  readonly counts: readonly Count[];
+  readonly BUY: readonly Leaves[];
+  readonly SELL: readonly Leaves[];
+}
+
+function newCount(): Count {
+  return { n: 0 };
+}
+
+function newLeaves(): Leaves {
+  return { total: ZERO };
+}
+
+/** The record under `key`, made (and kept) on first use. */
+function record<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let r = map.get(key);
+  if (r === undefined) map.set(key, (r = make()));
+  return r;
 }
 
 /**

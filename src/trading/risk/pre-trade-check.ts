@@ -88,6 +88,11 @@ export function onePlusFeeRate(inst: Instrument, fee: FeeClass): Decimal {
   return (rates[fee] ??= buyFeeRate(inst, fee).plus(1));
 }
 
+/** A denial (a module function: a closure per check was made for every order). */
+function deny(reason: ReasonCode, message: string): Denial {
+  return { reason, message };
+}
+
 /**
  * The first-version pre-trade checks, in order: options, price, precision, minimums, reduce-only,
  * position and balance. Returns null when the order may go, else the denial.
@@ -97,7 +102,6 @@ export function onePlusFeeRate(inst: Instrument, fee: FeeClass): Decimal {
  * if (denial) deny(order, denial.reason);
  */
 export function preTradeCheck(order: Order, inst: Instrument, view: RiskView): Denial | null {
-  const deny = (reason: ReasonCode, message: string): Denial => ({ reason, message });
   if (order.postOnly && order.type !== 'LIMIT') {
     return deny(Reason.INVALID_ORDER_OPTIONS, 'post-only needs a LIMIT order');
   }
@@ -138,8 +142,9 @@ export function preTradeCheck(order: Order, inst: Instrument, view: RiskView): D
       `notional is below the minimum ${inst.minNotional.toFixed()}`,
     );
   }
-  const signed = order.side === 'BUY' ? order.quantity : order.quantity.neg();
   if (order.reduceOnly) {
+    // Only here: a sell's negated quantity is a new decimal.
+    const signed = order.side === 'BUY' ? order.quantity : order.quantity.neg();
     const after = view.position.plus(signed);
     if (
       view.position.eq(0) ||

@@ -6,7 +6,7 @@ import { Reason } from '../core/reason-codes.js';
 import { addDecimals, subtractDecimals } from '../core/scaled-decimal.js';
 import type { TradingCommand } from '../model/commands.js';
 import type { Instrument } from '../model/instrument.js';
-import { inScope, type OpenOrders } from '../model/open-orders.js';
+import { inScope, type OpenOrderScope, type OpenOrders } from '../model/open-orders.js';
 import type { Order } from '../model/order.js';
 import { leavesQuantity } from '../model/order.js';
 import type { Position } from '../model/position.js';
@@ -35,6 +35,8 @@ import { TradingStates, type TradingState } from './trading-state.js';
 
 /** The limit sets of an engine without limits (one value, not an array per order). */
 const NO_LIMITS: readonly RiskLimits[] = [];
+/** The account's scope of the open orders (made once, not per order). */
+const ACCOUNT: OpenOrderScope = { kind: 'account' };
 
 /**
  * What the risk engine reads: instruments, cash, positions, open orders and last prices. A
@@ -173,11 +175,19 @@ export class RiskEngine {
 
   /** The longest collar window any scope needs, or null when no scope has a window collar. */
   #collarHorizon(): number | null {
-    // Stryker disable next-line MethodExpression,ConditionalExpression: memory only, a longer horizon keeps samples no scope's window reads
-    const using = this.#all().filter((l) => l.windowCollarPct !== undefined);
-    // Stryker disable next-line ConditionalExpression: memory only, without a collar no scope reads the samples
-    if (using.length === 0) return null;
-    return Math.max(...using.map((l) => l.collarWindowMs ?? DEFAULT_RISK_WINDOW_MS));
+    // A loop, not filter and map: it runs for every order event, and without limits (a
+    // backtest) it returns at once, with no array or closure made.
+    const all = this.#all();
+    let horizon: number | null = null;
+    for (let i = 0; i < all.length; i++) {
+      const l = all[i]!;
+      // Stryker disable next-line ConditionalExpression: memory only, a longer horizon keeps samples no scope's window reads
+      if (l.windowCollarPct === undefined) continue;
+      const ms = l.collarWindowMs ?? DEFAULT_RISK_WINDOW_MS;
+      // Stryker disable next-line EqualityOperator: equivalent, an equal window gives the same horizon
+      if (horizon === null || ms > horizon) horizon = ms;
+    }
+    return horizon;
   }
 
   #remember(order: Order, ts: number): void {
@@ -195,8 +205,12 @@ export class RiskEngine {
 
   /** True when some limit set uses this limit (so its bookkeeping is needed). */
   #uses(name: keyof RiskLimits): boolean {
-    // Stryker disable next-line ConditionalExpression: equivalent, bookkeeping kept for no scope is read by none
-    return this.#all().some((x) => x[name] !== undefined);
+    // A loop, not `some` with a closure: asked for every order.
+    const all = this.#all();
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: equivalent, bookkeeping kept for no scope is read by none
+    for (let i = 0; i < all.length; i++) if (all[i]![name] !== undefined) return true;
+    // Stryker disable next-line BooleanLiteral: equivalent, bookkeeping kept for no scope is read by none
+    return false;
   }
 
   /**
@@ -315,7 +329,6 @@ export class RiskEngine {
     const last = this.sources.lastPrice(inst.id);
     const open = this.sources.open;
     const self = open.get(order.clientOrderId);
-    const account = { kind: 'account' } as const;
     let reserved = ZERO;
     for (const id of open.instrumentsWithBuys()) {
       const oi = this.sources.instrument(id);
@@ -335,8 +348,8 @@ export class RiskEngine {
     // Stryker disable next-line ConditionalExpression: equivalent when true, `self` is this order, in this instrument
     if (self?.side === 'BUY' && self.instrumentId === inst.id)
       reserved = subtractDecimals(reserved, buyCost(self, inst, last, leavesQuantity(self)));
-    const openSell = leavesApart(open.leaves(account, inst.id, 'SELL'), self, 'SELL');
-    const openBuy = leavesApart(open.leaves(account, inst.id, 'BUY'), self, 'BUY');
+    const openSell = leavesApart(open.leaves(ACCOUNT, inst.id, 'SELL'), self, 'SELL');
+    const openBuy = leavesApart(open.leaves(ACCOUNT, inst.id, 'BUY'), self, 'BUY');
     return {
       freeCash: subtractDecimals(this.sources.cash(inst.quote), reserved),
       position: this.sources.position(inst.id).quantity,

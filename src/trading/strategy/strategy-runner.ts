@@ -348,8 +348,9 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
 
   #context(params: ParamValues<P>, indicators: I): StrategyContext<P, S, I> {
     const { services, strategyId, instrument } = this;
-    const trade = (side: 'BUY' | 'SELL', quantity: DecimalInput, options: TradeOptions = {}) =>
-      this.#submit({ ...options, side, quantity });
+    // Without options (the usual call) the request is made directly, with no spread of an empty object.
+    const trade = (side: 'BUY' | 'SELL', quantity: DecimalInput, options?: TradeOptions) =>
+      this.#submit(options === undefined ? { side, quantity } : { ...options, side, quantity });
     return {
       strategyId,
       params,

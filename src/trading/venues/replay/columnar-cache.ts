@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Bar } from '../../data/market-data.js';
-import { BATCH } from '../../data/readers/read-options.js';
 import { openBars, type OpenOptions } from './open-data.js';
 
 const MAGIC = 0x4b424152; // "KBAR"
@@ -111,6 +110,13 @@ export async function loadColumns(
 }
 
 /**
+ * Bars per batch from the cache: fewer than the readers' `BATCH`. A batch's bars stay reachable
+ * until the whole batch is run, so every young-generation collection during it copies them
+ * (4,096 bars are ~0.9 MB); at 512 they mostly die young, and a batch still costs one await.
+ */
+const BARS_PER_BATCH = 512;
+
+/**
  * Streams bars from columns in batches, with the same from/to filter as `openBars`.
  *
  * @example
@@ -132,7 +138,7 @@ export async function* barsFromColumns(cols: BarColumns, opts: OpenOptions): Asy
       close: cols.close[i]!,
       volume: cols.volume[i]!,
     });
-    if (batch.length === BATCH) {
+    if (batch.length === BARS_PER_BATCH) {
       yield batch;
       batch = [];
     }

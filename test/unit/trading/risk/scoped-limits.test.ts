@@ -314,13 +314,16 @@ describe('message throttle scopes', () => {
 });
 
 describe('what the gate remembers', () => {
-  it('keeps prices for the longest collar window any scope needs', () => {
+  it.each([
+    ['the longest first', ['long', 'short']],
+    ['the longest last', ['short', 'long']],
+  ])('keeps prices for the longest collar window any scope needs (%s)', (_, order) => {
+    const windows: Record<string, number> = { long: 60_000, short: 1_000 };
     const r = setup({
       global: {},
-      strategies: {
-        long: { windowCollarPct: Dec(5), collarWindowMs: 60_000 },
-        short: { windowCollarPct: Dec(5), collarWindowMs: 1_000 },
-      },
+      strategies: Object.fromEntries(
+        order.map((s) => [s, { windowCollarPct: Dec(5), collarWindowMs: windows[s] }]),
+      ),
     });
     expect(r.submit({ side: 'BUY', quantity: '1' }, { strategyId: 'long', ts: 0 }).reason).toBe(
       'SENT',
