@@ -23,7 +23,6 @@ let lastParsed: Decimal = ZERO;
 
 function parse(x: DecimalInput | undefined): Decimal | null | 'invalid' {
   if (x === undefined) return null;
-  // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,StringLiteral: equivalent, a miss parses the same string to an equal decimal
   if (typeof x === 'string' && x === lastText) return lastParsed;
   try {
     const d = toDecimal(x);
