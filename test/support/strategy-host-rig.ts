@@ -7,6 +7,7 @@ import { StrategyHost, type StrategyHostConfig } from '../../src/system/strategy
 import type { Bar } from '../../src/trading/data/market-data.js';
 import { TradingCore } from '../../src/trading/live/trading-core.js';
 import type { Instrument } from '../../src/trading/model/instrument.js';
+import type { Order } from '../../src/trading/model/order.js';
 import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
 
 /** What a strategy-host test boots: the store, its folder (catalog, build, venue files), what it trades. */
@@ -59,3 +60,28 @@ export async function bootStrategyHost(o: HostRigOptions) {
   };
   return { core, host, play };
 }
+
+/**
+ * A strategy whose decisions and state show every bar its indicators and history took: an EMA
+ * (every bar it ever took counts) and the bar history, traced per bar (close time, EMA, the
+ * history's length and first close). A resumed instance whose indicators start empty, or take a
+ * bar twice, trades elsewhere and traces other values. Its catalog name is `ema-trace`.
+ */
+export const EMA_TRACE = `import { defineStrategy, ema } from 'kairos/sdk';
+export default defineStrategy({
+  name: 'ema-trace',
+  indicators: () => ({ e: ema(12) }),
+  init: () => ({ trace: [] as (number | null)[] }),
+  onBar(ctx, bar) {
+    const e = ctx.indicators.e.value;
+    ctx.state.trace.push(bar.closeTime, e, ctx.bars(20).length, ctx.bars(20)[0]?.closeTime ?? null);
+    if (e === null) return;
+    if (bar.close > e && ctx.position().isFlat && ctx.openOrders().length === 0) ctx.buy('0.001');
+    else if (bar.close < e && ctx.position().isLong) ctx.sell(ctx.position().quantity);
+  },
+});
+`;
+
+/** An order as two runs of one strategy compare it: its sequence, side, size, status and fill. */
+export const orderOutcome = (o: Order): string =>
+  `${o.clientOrderId.split('-').at(-1)} ${o.side} ${o.quantity.toFixed()} ${o.status} ${o.filledQuantity.toFixed()}`;

@@ -10,14 +10,13 @@ import type { LogFields, Logger } from '../../../src/trading/core/logger.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
 import type { Instrument } from '../../../src/trading/model/instrument.js';
-import type { Order } from '../../../src/trading/model/order.js';
 import { MINUTE, startLiveSim, startSim, syntheticBars } from '../../support/ccxt-sim.js';
 import { apiCall } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { openLiveAccount } from '../../support/live-account.js';
 import { addUser } from '../../support/strategy-catalog.js';
 import { freshStore } from '../../support/stores.js';
-import { bootStrategyHost } from '../../support/strategy-host-rig.js';
+import { bootStrategyHost, EMA_TRACE, orderOutcome } from '../../support/strategy-host-rig.js';
 import { until } from '../../support/until.js';
 
 const by = { actor: 'user:q', role: 'quant' };
@@ -25,22 +24,6 @@ const SYMBOL = 'BTC/USDT';
 /** Bars of the venue's market, all closed by now (the venue's REST says which are closed). */
 const N = 200;
 const DATA = syntheticBars(N, 7, Math.floor(Date.now() / MINUTE) * MINUTE - (N + 5) * MINUTE);
-
-/** An EMA (every bar it ever took counts) and the bar history, traced per bar. */
-const EMA_TRACE = `import { defineStrategy, ema } from 'kairos/sdk';
-export default defineStrategy({
-  name: 'ema-trace',
-  indicators: () => ({ e: ema(12) }),
-  init: () => ({ trace: [] as (number | null)[] }),
-  onBar(ctx, bar) {
-    const e = ctx.indicators.e.value;
-    ctx.state.trace.push(bar.closeTime, e, ctx.bars(20).length, ctx.bars(20)[0]?.closeTime ?? null);
-    if (e === null) return;
-    if (bar.close > e && ctx.position().isFlat && ctx.openOrders().length === 0) ctx.buy('0.001');
-    else if (bar.close < e && ctx.position().isLong) ctx.sell(ctx.position().quantity);
-  },
-});
-`;
 
 /** The Binance simulator with `revealed` bars closed, and the server's venues on it (real ccxt). */
 async function venueAt(revealed: number): Promise<{ sim: BinanceSim; venues: ServerVenues }> {
@@ -119,9 +102,6 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
       },
     });
 
-  const outcome = (o: Order) =>
-    `${o.clientOrderId.split('-').at(-1)} ${o.side} ${o.quantity.toFixed()} ${o.status} ${o.filledQuantity.toFixed()}`;
-
   interface Outcome {
     readonly orders: string[];
     /** Per bar heard: its close, the EMA, the history's length and first close. */
@@ -162,7 +142,7 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
       const flat = (state as { trace: (number | null)[] }).trace;
       const trace: (number | null)[][] = [];
       for (let i = 0; i < flat.length; i += 4) trace.push(flat.slice(i, i + 4));
-      return { orders: orders.map(outcome).sort(), trace, state: JSON.stringify(state) };
+      return { orders: orders.map(orderOutcome).sort(), trace, state: JSON.stringify(state) };
     } finally {
       await on.drop();
     }

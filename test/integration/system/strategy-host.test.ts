@@ -6,12 +6,11 @@ import { openStore, type Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
-import type { Order } from '../../../src/trading/model/order.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { freshStore, pgliteTemplate } from '../../support/stores.js';
-import { bootStrategyHost } from '../../support/strategy-host-rig.js';
+import { bootStrategyHost, EMA_TRACE, orderOutcome } from '../../support/strategy-host-rig.js';
 
 const by = { actor: 'user:q', role: 'quant' };
 
@@ -102,29 +101,9 @@ describe('strategy host: a started strategy resumes after a restart from its sna
   }, 120_000);
 
   it('a restart at any bar, the replay starting again from its first bar: the orders of the run never stopped', async () => {
-    // An EMA (every bar it ever took counts) and the bar history: a resumed strategy whose
-    // indicators start empty, or take a bar twice, trades elsewhere and traces other values.
-    writeFileSync(
-      path.join(dir, 'strategies', 'ema-trace.ts'),
-      `import { defineStrategy, ema } from 'kairos/sdk';
-export default defineStrategy({
-  name: 'ema-trace',
-  indicators: () => ({ e: ema(12) }),
-  init: () => ({ trace: [] as (number | null)[] }),
-  onBar(ctx, bar) {
-    const e = ctx.indicators.e.value;
-    ctx.state.trace.push(e, ctx.bars(20).length, ctx.bars(20)[0]?.closeTime ?? null);
-    if (e === null) return;
-    if (bar.close > e && ctx.position().isFlat && ctx.openOrders().length === 0) ctx.buy('0.001');
-    else if (bar.close < e && ctx.position().isLong) ctx.sell(ctx.position().quantity);
-  },
-});
-`,
-    );
+    writeFileSync(path.join(dir, 'strategies', 'ema-trace.ts'), EMA_TRACE);
     // Half the file's bars: enough for orders before and after every restart point.
     const some = bars.slice(0, 130);
-    const outcome = (o: Order) =>
-      `${o.clientOrderId.split('-').at(-1)} ${o.side} ${o.quantity.toFixed()} ${o.status} ${o.filledQuantity.toFixed()}`;
     const run = async (restartAt: number | null, name: string): Promise<string[]> => {
       const on = await freshStore('pglite');
       try {
@@ -143,7 +122,7 @@ export default defineStrategy({
         }
         const { orders } = await new OrderRepository(on.db, 'desk').page(s.id, { limit: 500 });
         const { state } = (await new StrategySnapshotRepository(on.db, 'desk').latest(s.id))!;
-        return [...orders.map(outcome).sort(), JSON.stringify(state)];
+        return [...orders.map(orderOutcome).sort(), JSON.stringify(state)];
       } finally {
         await on.drop();
       }
