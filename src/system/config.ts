@@ -122,6 +122,12 @@ export interface Config {
    * an instrument's bars), the bound within which a WebSocket client resumes (default 10000).
    */
   readonly wsResumeEvents: number;
+  /**
+   * How a strategy instance resumed on a venue-fed account warms on the venue's closed bars:
+   * `KAIROS_WARM_BARS` (at most that many, 1-999; default the strategy's history, else 500) and
+   * `KAIROS_WARM_WAIT_MS` (how long it waits for them before resuming cold; default 10000).
+   */
+  readonly strategyWarm: { readonly bars: number | undefined; readonly waitMs: number };
   /** Venue keys and addresses (`EXCHANGE_*`). */
   readonly exchange: ExchangeSettings;
   /** `KAIROS_ADMIN_PASSWORD`: the password `kairos user create-admin` gives (else stdin). */
@@ -256,6 +262,18 @@ export const SETTINGS: readonly Setting[] = [
     variable: 'KAIROS_DRAIN_TIMEOUT_MS',
     rule: 'an integer 1-600000',
     default: '30000',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_WARM_BARS',
+    rule: 'an integer 1-999',
+    default: "the strategy's history, else 500",
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_WARM_WAIT_MS',
+    rule: 'an integer 1-600000',
+    default: '10000',
     secret: false,
   },
   {
@@ -454,6 +472,13 @@ export function loadConfig(env: Environment): Config {
       drainTimeoutMs: boundedInteger(env, 'KAIROS_DRAIN_TIMEOUT_MS', 600_000, 30_000),
     },
     wsResumeEvents: boundedInteger(env, 'KAIROS_WS_RESUME_EVENTS', 1_000_000, 10_000),
+    strategyWarm: {
+      bars:
+        text(env, 'KAIROS_WARM_BARS') === undefined
+          ? undefined
+          : boundedInteger(env, 'KAIROS_WARM_BARS', 999, 0),
+      waitMs: boundedInteger(env, 'KAIROS_WARM_WAIT_MS', 600_000, 10_000),
+    },
     exchange: {
       apiKey: secret(env, 'EXCHANGE_API_KEY'),
       secret: secret(env, 'EXCHANGE_SECRET'),
@@ -783,6 +808,8 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     leaseTtlMs: config.instances.leaseTtlMs,
     drainTimeoutMs: config.instances.drainTimeoutMs,
     wsResumeEvents: config.wsResumeEvents,
+    warmBars: config.strategyWarm.bars ?? null,
+    warmWaitMs: config.strategyWarm.waitMs,
     exchangeApiKey: masked(config.exchange.apiKey),
     exchangeSecret: masked(config.exchange.secret),
     exchangePassword: masked(config.exchange.password),

@@ -381,6 +381,8 @@ export async function startTradingServer(
         const market = accounts.marketOf(id);
         return market === 'replay' || !venues ? null : venues.recentBars(market, symbol, limit);
       },
+      warmBars: config.strategyWarm.bars,
+      warmWaitMs: config.strategyWarm.waitMs,
       onAlert,
       lambda: {
         bind: async (spec, field, strategy) => (await lambdaOf()).bind(spec, field, strategy),

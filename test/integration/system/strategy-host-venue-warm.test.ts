@@ -231,7 +231,11 @@ describe('kairos serve: a strategy on a live account, restarted, hears its first
 
   beforeAll(async () => {
     sim = await startLiveSim();
-    t = await startTestServer({ venues: [{ id: 'binance', url: sim.url }] });
+    // At most 22 bars warm (`KAIROS_WARM_BARS`), fewer than the 25+ it hears before the restart.
+    t = await startTestServer({
+      venues: [{ id: 'binance', url: sim.url }],
+      env: { KAIROS_WARM_BARS: '22' },
+    });
     server = t.server;
     mkdirSync(path.join(t.home, 'strategies'), { recursive: true });
     writeFileSync(path.join(t.home, 'strategies', 'ema-trace.ts'), EMA_TRACE);
@@ -241,7 +245,7 @@ describe('kairos serve: a strategy on a live account, restarted, hears its first
     await sim?.close();
   });
 
-  it('warms on the venue’s bars (the ones it heard, and the outage’s): its first bar after the restart has the EMA and a full history', async () => {
+  it('warms on the venue’s newest bars, as many as KAIROS_WARM_BARS: its first bar after the restart has the EMA and a full history', async () => {
     const call = (method: string, route: string, body?: unknown) =>
       apiCall(server!.url, method, route, {
         token: t.tokens.quant,
@@ -277,7 +281,8 @@ describe('kairos serve: a strategy on a live account, restarted, hears its first
     const warmed = t.logs.filter((l) => l.includes('strategy warmed on its venue’s bars'));
     expect(warmed).toHaveLength(1);
     expect(JSON.parse(warmed[0]!)).toMatchObject({ strategyId: id });
-    expect(JSON.parse(warmed[0]!).bars).toBeGreaterThanOrEqual(25);
+    // The newest 22 closed bars: the setting's bound, not the strategy's 500.
+    expect(JSON.parse(warmed[0]!).bars).toBe(22);
     expect((await call('POST', `/strategies/instances/${id}/stop`)).status).toBe(200);
   }, 90_000);
 });

@@ -193,6 +193,10 @@ describe('Config', () => {
     ],
     ['KAIROS_READY_TIMEOUT_MS', '1.5', 'KAIROS_READY_TIMEOUT_MS: must be an integer 1-60000'],
     ['KAIROS_READY_TIMEOUT_MS', '60001', 'KAIROS_READY_TIMEOUT_MS: must be an integer 1-60000'],
+    ['KAIROS_WARM_BARS', '0', 'KAIROS_WARM_BARS: must be an integer 1-999, was "0"'],
+    ['KAIROS_WARM_BARS', '1000', 'KAIROS_WARM_BARS: must be an integer 1-999, was "1000"'],
+    ['KAIROS_WARM_WAIT_MS', '2.5', 'KAIROS_WARM_WAIT_MS: must be an integer 1-600000'],
+    ['KAIROS_WARM_WAIT_MS', '600001', 'KAIROS_WARM_WAIT_MS: must be an integer 1-600000'],
     ['KAIROS_WS_RESUME_EVENTS', '0', 'KAIROS_WS_RESUME_EVENTS: must be an integer 1-1000000'],
     ['KAIROS_WS_RESUME_EVENTS', '1e4', 'KAIROS_WS_RESUME_EVENTS: must be an integer 1-1000000'],
     ['EXCHANGE_URL', 'ws://127.0.0.1:9444', 'EXCHANGE_URL: must be an http:// or https:// URL'],
@@ -268,6 +272,17 @@ describe('Config', () => {
     expect(() => loadConfig({ DATABASE_IDLE_IN_TRANSACTION_MS: '1.5e3' })).toThrow(
       'DATABASE_IDLE_IN_TRANSACTION_MS: must be an integer 1000-600000',
     );
+  });
+
+  it("reads a resumed strategy's warm on its venue's bars: the strategy's bound unless set, 10 s wait", () => {
+    expect(loadConfig({}).strategyWarm).toEqual({ bars: undefined, waitMs: 10_000 });
+    expect(
+      loadConfig({ KAIROS_WARM_BARS: '999', KAIROS_WARM_WAIT_MS: '2500' }).strategyWarm,
+    ).toEqual({ bars: 999, waitMs: 2_500 });
+    expect(maskedConfig(loadConfig({ KAIROS_WARM_BARS: '1' }))).toMatchObject({
+      warmBars: 1,
+      warmWaitMs: 10_000,
+    });
   });
 
   it('reads the WebSocket resume bound, default 10000', () => {
