@@ -16,7 +16,10 @@ import { SerialQueue } from './serial-queue.js';
  * A batch made only of the venue's reports (acknowledgements, fills), that nobody waits on
  * with `durable()` or `committed()` before it starts, is committed with its flush deferred
  * when the store can (`OrderStore.flush`): the next batch, usually the next order's, then
- * does not wait behind a flush of its own, and its flush covers both. Every order of ours
+ * does not wait behind a flush of its own, and its flush covers both. Such a batch also waits
+ * out the event loop's turn it was written in before it starts, so events written in that turn
+ * (a strategy's next order, made on the acknowledgement) join it: one commit, flushed, not two
+ * (a reader waits for the report at most that turn longer). Every order of ours
  * (created, denied, submitted, a cancel requested, unknown) is flushed before anything is sent
  * on it; a report lost with the database before its flush is the venue's to tell again
  * (reconciliation), and the store refuses every later write when it finds one lost.
@@ -93,7 +96,9 @@ export class OrderJournal {
     this.#batch.push({ after, event });
     // Group commit: events that arrive while a commit is running go together in the next one.
     if (this.#batch.length > 1) return;
-    const job = this.#queue.add(() => {
+    const job = this.#queue.add(async () => {
+      if (this.store.flush && !this.#batchAwaited && this.#batch.every(isVenueReport))
+        await new Promise((r) => setImmediate(r)); // the turn's other events join the batch
       const items = this.#batch;
       const durability: CommitDurability =
         this.store.flush && !this.#batchAwaited && items.every(isVenueReport)

@@ -129,7 +129,12 @@ function setUp(opts: { flushes?: boolean } = {}) {
 }
 
 /** Lets every job the journal can start start (promise callbacks and what they chain). */
-const settle = () => new Promise<void>((r) => setImmediate(r));
+const turn = () => new Promise<void>((r) => setImmediate(r));
+/** Two turns of the event loop: a batch of reports waits out the turn it was written in. */
+const settle = async () => {
+  await turn();
+  await turn();
+};
 
 describe('OrderJournal: deferred flushes', () => {
   it("commits an order's batch flushed and a batch of venue reports nobody waits on deferred", async () => {
@@ -157,6 +162,28 @@ describe('OrderJournal: deferred flushes', () => {
     model.finish();
     await next;
     expect(model.durableCount).toBe(3);
+  });
+
+  it('a batch of venue reports waits out its turn: an order written in the same turn joins it, and the batch is flushed', async () => {
+    const { journal, model, publish } = setUp();
+    publish('OrderAccepted', 'o-1');
+    await Promise.resolve();
+    publish('OrderInitialized', 'o-2');
+    const sent = journal.durable();
+    await settle();
+    expect(model.calls).toEqual([
+      { op: 'commit', durability: 'flushed', kinds: ['OrderAccepted', 'OrderInitialized'] },
+    ]);
+    model.finish();
+    await sent;
+    // Alone, it is committed after its turn, deferred.
+    publish('OrderFilled', 'o-2');
+    await turn();
+    expect(model.calls).toHaveLength(1);
+    await turn();
+    expect(model.calls.at(-1)).toMatchObject({ durability: 'deferred', kinds: ['OrderFilled'] });
+    model.finish();
+    await settle();
   });
 
   it('flushes a deferred commit before durable() or committed() resolves on it', async () => {
