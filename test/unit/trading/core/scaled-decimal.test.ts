@@ -82,6 +82,26 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
     );
   });
 
+  it('makes the decimal of any safe integer over a power of ten as big.js parses it, trailing zeros included', () => {
+    // fromScaled's digits come from two halves of the integer (below and above 10^8): values
+    // across the whole safe range, with up to 15 trailing zeros, and at the halves' seams.
+    const MAX = Number.MAX_SAFE_INTEGER;
+    const safe = fc.oneof(
+      fc.integer({ min: -MAX, max: MAX }),
+      fc
+        .tuple(fc.integer({ min: -MAX, max: MAX }), fc.integer({ min: 0, max: 15 }))
+        .map(([m, k]) => Math.trunc(m / 10 ** k) * 10 ** k),
+      fc.constantFrom(MAX, -MAX, 1e8, 1e8 - 1, 1e8 + 1, 1e15, 9e15, 2e8, 12e7, 100000010, 1, 10),
+    );
+    fc.assert(
+      fc.property(safe, fc.integer({ min: 0, max: 30 }), (m, scale) => {
+        // big.js parses the integer's text; a zero is +0 (m − m)
+        hot(exact(fromScaled(m, scale))).toEqual(exact(Dec(`${m === 0 ? 0 : m}e-${scale}`)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('turns a decimal of 16 to 25 digits into the double its text reads as, not a rounded sum of its digits', () => {
     // Past 15 digits the mantissa is no longer an exact double: summing the digits as a number
     // and scaling it rounds twice and is one unit in the last place off for about a third of
