@@ -16,8 +16,10 @@ import { SerialQueue } from './serial-queue.js';
  * A batch made only of the venue's reports (acknowledgements, fills), that nobody waits on
  * with `durable()` or `committed()` before it starts, is committed with its flush deferred
  * when the store can (`OrderStore.flush`): the next batch, usually the next order's, then
- * does not wait behind a flush of its own, and its flush covers both. Every order of ours
- * (created, denied, submitted, a cancel requested, unknown) is flushed before anything is sent
+ * does not wait behind a flush of its own, and its flush covers both. Such a batch starts at the
+ * end of the event loop's turn, so the reports of every send made in the turn (one for each order
+ * of a group commit) go in one statement. Every order of ours (created, denied, submitted, a
+ * cancel requested, unknown) is flushed before anything is sent
  * on it; a report lost with the database before its flush is the venue's to tell again
  * (reconciliation), and the store refuses every later write when it finds one lost.
  *
@@ -93,12 +95,13 @@ export class OrderJournal {
     this.#batch.push({ after, event });
     // Group commit: events that arrive while a commit is running go together in the next one.
     if (this.#batch.length > 1) return;
-    const job = this.#queue.add(() => {
+    const job = this.#queue.add(async () => {
+      // The venue's reports nobody waits on start at the end of this turn of the event loop, so
+      // the reports of every send made in it (a send per order of a group commit) go in one
+      // statement, not the first alone and then the rest.
+      if (this.#mayDefer()) await new Promise((r) => setImmediate(r));
       const items = this.#batch;
-      const durability: CommitDurability =
-        this.store.flush && !this.#batchAwaited && items.every(isVenueReport)
-          ? 'deferred'
-          : 'flushed';
+      const durability: CommitDurability = this.#mayDefer() ? 'deferred' : 'flushed';
       this.#batch = [];
       this.#batchAwaited = false;
       // No batch is filling while this one starts: `#latest` is this job.
@@ -107,6 +110,13 @@ export class OrderJournal {
     });
     this.#latestFlushed = true; // decided when the batch starts; `durable()` marks it awaited
     this.#track(job, event.ts);
+  }
+
+  /** Whether the filling batch may be committed with its flush deferred. */
+  #mayDefer(): boolean {
+    return (
+      this.store.flush !== undefined && !this.#batchAwaited && this.#batch.every(isVenueReport)
+    );
   }
 
   /** `job` as the latest commit; its failure, when it is the journal's, is alerted. */
