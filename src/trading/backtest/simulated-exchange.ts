@@ -360,21 +360,24 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
 
   /** The venue's whole state as plain JSON (the paper venue persists it). */
   snapshot(): SimulatedExchangeState {
-    return JSON.parse(
-      JSON.stringify({
-        orderSeq: this.#orderSeq,
-        duplicatesRefused: this.#duplicatesRefused,
-        tradeSeq: this.#tradeSeq,
-        lastBarOpen: Number.isFinite(this.#lastBarOpen) ? this.#lastBarOpen : null,
-        working: [...this.#working.values()].map((w) => ({
-          ...w,
-          inst: w.inst.id,
-          order: orderToJson(w.order),
-        })),
-        reports: [...this.#reports.values()],
-        trades: this.#trades,
-      }),
-    ) as SimulatedExchangeState;
+    return JSON.parse(this.snapshotJson()) as SimulatedExchangeState;
+  }
+
+  /** `snapshot()` as JSON text, without making the copy (what a snapshot file holds). */
+  snapshotJson(): string {
+    return JSON.stringify({
+      orderSeq: this.#orderSeq,
+      duplicatesRefused: this.#duplicatesRefused,
+      tradeSeq: this.#tradeSeq,
+      lastBarOpen: Number.isFinite(this.#lastBarOpen) ? this.#lastBarOpen : null,
+      working: [...this.#working.values()].map((w) => ({
+        ...w,
+        inst: w.inst.id,
+        order: orderToJson(w.order),
+      })),
+      reports: [...this.#reports.values()],
+      trades: this.#trades,
+    });
   }
 
   /** Takes over a state from `snapshot()` (on a fresh instance). */

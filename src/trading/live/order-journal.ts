@@ -16,10 +16,11 @@ import { SerialQueue } from './serial-queue.js';
  * A batch made only of the venue's reports (acknowledgements, fills), that nobody waits on
  * with `durable()` or `committed()` before it starts, is committed with its flush deferred
  * when the store can (`OrderStore.flush`): the next batch, usually the next order's, then
- * does not wait behind a flush of its own, and its flush covers both. Such a batch also waits
- * out the event loop's turn it was written in before it starts, so events written in that turn
- * (a strategy's next order, made on the acknowledgement) join it: one commit, flushed, not two
- * (a reader waits for the report at most that turn longer). Every order of ours
+ * does not wait behind a flush of its own, and its flush covers both. Such a batch starts at the
+ * end of the event loop's turn it was written in, so the events of that turn join it: the
+ * reports of every send made in the turn (one for each order of a group commit) go in one
+ * statement, and a strategy's next order, made on the acknowledgement, makes it one commit,
+ * flushed, not two (a reader waits for a report at most that turn longer). Every order of ours
  * (created, denied, submitted, a cancel requested, unknown) is flushed before anything is sent
  * on it; a report lost with the database before its flush is the venue's to tell again
  * (reconciliation), and the store refuses every later write when it finds one lost.
@@ -97,13 +98,12 @@ export class OrderJournal {
     // Group commit: events that arrive while a commit is running go together in the next one.
     if (this.#batch.length > 1) return;
     const job = this.#queue.add(async () => {
-      if (this.store.flush && !this.#batchAwaited && this.#batch.every(isVenueReport))
-        await new Promise((r) => setImmediate(r)); // the turn's other events join the batch
+      // The venue's reports nobody waits on start at the end of this turn of the event loop, so
+      // the turn's other events join them: the reports of every send made in it (a send per
+      // order of a group commit), the next order made on an acknowledgement.
+      if (this.#mayDefer()) await new Promise((r) => setImmediate(r));
       const items = this.#batch;
-      const durability: CommitDurability =
-        this.store.flush && !this.#batchAwaited && items.every(isVenueReport)
-          ? 'deferred'
-          : 'flushed';
+      const durability: CommitDurability = this.#mayDefer() ? 'deferred' : 'flushed';
       this.#batch = [];
       this.#batchAwaited = false;
       // No batch is filling while this one starts: `#latest` is this job.
@@ -112,6 +112,13 @@ export class OrderJournal {
     });
     this.#latestFlushed = true; // decided when the batch starts; `durable()` marks it awaited
     this.#track(job, event.ts);
+  }
+
+  /** Whether the filling batch may be committed with its flush deferred. */
+  #mayDefer(): boolean {
+    return (
+      this.store.flush !== undefined && !this.#batchAwaited && this.#batch.every(isVenueReport)
+    );
   }
 
   /** `job` as the latest commit; its failure, when it is the journal's, is alerted. */

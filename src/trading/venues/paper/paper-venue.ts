@@ -9,6 +9,7 @@ import {
   statSync,
   writeFileSync,
   writeSync,
+  type BigIntStats,
 } from 'node:fs';
 import path from 'node:path';
 import {
@@ -100,6 +101,8 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
    */
   #logFd: number | null = null;
   #closed = false;
+  /** The snapshot file this writer's last compaction put in place (null: none yet). */
+  #compacted: BigIntStats | null = null;
 
   constructor(
     private readonly file: string,
@@ -209,10 +212,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     // A snapshot replaces the log: never over a newer owner's (its fence is in the log, or in
     // the snapshot it wrote). A bar is dropped; an order or a cancel is refused, not sent.
     if (compact && this.#token > 0) {
-      const newer = Math.max(
-        snapshotToken(this.file),
-        ...readLines(this.#log).map((l) => l.t ?? 0),
-      );
+      const newer = this.#newestToken();
       if (newer > this.#token) {
         if (change.op === 'bar') return;
         throw new KairosError(
@@ -225,24 +225,50 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     this.#seq = op.seq;
     if (compact) {
       const tmp = `${this.file}.${process.pid}.tmp`;
-      const snap: Snapshot = {
-        seq: this.#seq,
-        state: this.#exchange.snapshot(),
-        ...(this.#token > 0 ? { t: this.#token } : {}),
-      };
-      const bytes = Buffer.from(JSON.stringify(snap));
+      // A `Snapshot` as JSON, the state's text written in as the exchange gives it (not parsed
+      // into a copy and stringified again: at tens of thousands of orders that was most of a
+      // compaction's stall). The same bytes as `JSON.stringify` of the object.
+      const bytes = Buffer.from(
+        `{"seq":${this.#seq},"state":${this.#exchange.snapshotJson()}${this.#token > 0 ? `,"t":${this.#token}` : ''}}`,
+      );
       writeFileSync(tmp, bytes);
+      // Stated before the rename: after it, the name may already be a newer owner's file.
+      const written = statSync(tmp, { bigint: true });
       renameSync(tmp, this.file);
       writeFileSync(this.#log, '');
       this.#sinceSnapshot = 0;
       this.#snapshotSize = bytes.length;
       this.#logSize = 0;
+      this.#compacted = written;
     } else {
       this.#sinceSnapshot++;
       this.#logSize += this.#append(`${JSON.stringify(op)}\n`);
     }
     const events = this.#buffer.splice(0);
     for (const e of events) this.deliver(e);
+  }
+
+  /**
+   * The largest fencing token on file: the snapshot's and every logged line's. Read back only
+   * when the files may hold another writer's: not when the snapshot is the file this writer's
+   * last compaction renamed into place (same inode, size and modification time; another
+   * writer's compaction renames a file of its own there) and the log is as long as what this
+   * writer appended since (another writer's fence or op makes it longer; its compaction, which
+   * truncates the log, renames its snapshot first, and the log is stated before the snapshot).
+   * A compaction then does not parse the whole snapshot and log again.
+   */
+  #newestToken(): number {
+    const mine = this.#compacted;
+    if (mine !== null) {
+      const log = statSync(this.#log, { throwIfNoEntry: false });
+      const snap =
+        log?.size === this.#logSize && statSync(this.file, { bigint: true, throwIfNoEntry: false });
+      if (snap && snap.ino === mine.ino && snap.size === mine.size && snap.mtimeNs === mine.mtimeNs)
+        return this.#token;
+    }
+    let newest = snapshotToken(this.file);
+    for (const line of readLines(this.#log)) newest = Math.max(newest, line.t ?? 0);
+    return newest;
   }
 
   /**

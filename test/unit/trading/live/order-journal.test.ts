@@ -128,9 +128,12 @@ function setUp(opts: { flushes?: boolean } = {}) {
   return { journal, model, publish, published, alerts };
 }
 
-/** Lets every job the journal can start start (promise callbacks and what they chain). */
+/** One turn of the event loop. */
 const turn = () => new Promise<void>((r) => setImmediate(r));
-/** Two turns of the event loop: a batch of reports waits out the turn it was written in. */
+/**
+ * Lets every job the journal can start start (promise callbacks and what they chain, and a batch
+ * of venue reports the end of the turn it waits for).
+ */
 const settle = async () => {
   await turn();
   await turn();
@@ -208,6 +211,50 @@ describe('OrderJournal: deferred flushes', () => {
     model.finish();
     await all;
     expect(model.durableCount).toBe(2);
+  });
+
+  // The write-ahead client sends a group commit's orders one after the other, a few promise
+  // callbacks apart, and each send's acknowledgement is journaled at once: the reports of every
+  // send made in one turn go in one deferred commit, not the first alone and then the rest.
+  it('commits the venue reports of one turn of the event loop together, deferred', async () => {
+    const { model, publish } = setUp();
+    for (const id of ['o-1', 'o-2', 'o-3']) {
+      publish('OrderAccepted', id);
+      for (let i = 0; i < 3; i++) await Promise.resolve();
+    }
+    await settle();
+    expect(model.calls).toEqual([
+      {
+        op: 'commit',
+        durability: 'deferred',
+        kinds: ['OrderAccepted', 'OrderAccepted', 'OrderAccepted'],
+      },
+    ]);
+    model.finish();
+  });
+
+  it('reports waiting for the end of the turn are flushed with an order that joins them, or when awaited', async () => {
+    const joined = setUp();
+    joined.publish('OrderAccepted', 'o-1');
+    await Promise.resolve();
+    joined.publish('OrderInitialized', 'o-2');
+    await settle();
+    expect(joined.model.calls).toEqual([
+      { op: 'commit', durability: 'flushed', kinds: ['OrderAccepted', 'OrderInitialized'] },
+    ]);
+    joined.model.finish();
+
+    const awaited = setUp();
+    awaited.publish('OrderAccepted', 'o-1');
+    await Promise.resolve();
+    const d = awaited.journal.durable();
+    await settle();
+    expect(awaited.model.calls).toEqual([
+      { op: 'commit', durability: 'flushed', kinds: ['OrderAccepted'] },
+    ]);
+    awaited.model.finish();
+    await d;
+    expect(awaited.model.durableCount).toBe(1);
   });
 
   it('never defers on a store without flush', async () => {

@@ -1,4 +1,11 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PaperVenue } from '../../../../src/trading/venues/paper/paper-venue.js';
@@ -67,6 +74,53 @@ describe('PaperVenue fenced by the lease token', () => {
     const late = new PaperVenue(file, options, () => undefined, { token: 1 });
     late.submit(limitBuy('late'), 3);
     expect(ids(reader())).toEqual(['kept']);
+  });
+
+  // A compaction reads the files back for a newer fence only when they may hold another
+  // writer's lines: after this writer's own compaction it checks that the snapshot is the file it
+  // renamed there and the log holds only its appends. Each way a newer owner shows is still found.
+  describe('after its own compaction, a writer still finds a newer owner', () => {
+    const compacted = () => {
+      const old = new PaperVenue(file, options, () => undefined, { token: 1 });
+      for (let i = 0; i < 2_000; i++) old.onBar(bar(100, 100, 100, 100, i * 60_000));
+      expect(readFileSync(`${file}.log`, 'utf8')).toBe(''); // compacted: the log starts again
+      // One op short of its next compaction.
+      for (let i = 2_000; i < 3_999; i++) old.onBar(bar(100, 100, 100, 100, i * 60_000));
+      return old;
+    };
+    const refusal = (old: PaperVenue) => {
+      try {
+        old.submit(limitBuy('stale'), 1);
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+      return 'sent';
+    };
+
+    it('its fence in the log', () => {
+      const old = compacted();
+      new PaperVenue(file, options, () => undefined, { token: 2 });
+      expect(refusal(old)).toBe('LEASE_LOST');
+    });
+
+    it('its snapshot, with a log as long as this writer left it', () => {
+      const old = compacted();
+      const log = readFileSync(`${file}.log`);
+      // A newer owner's compaction: its snapshot renamed into place, then the log rewritten
+      // (here to the very bytes this writer left, so only the snapshot tells).
+      const snap = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      writeFileSync(`${file}.tmp`, JSON.stringify({ ...snap, t: 2 }));
+      renameSync(`${file}.tmp`, file);
+      writeFileSync(`${file}.log`, log);
+      expect(refusal(old)).toBe('LEASE_LOST');
+    });
+
+    it('and none: it compacts without reading them back', () => {
+      const old = compacted();
+      expect(refusal(old)).toBe('sent');
+      expect(readFileSync(`${file}.log`, 'utf8')).toBe('');
+      expect(ids(reader())).toEqual(['stale']);
+    });
   });
 
   it('a writer with no token keeps the fence it found (one instance after several)', () => {

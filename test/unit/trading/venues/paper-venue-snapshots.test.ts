@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PaperVenue } from '../../../../src/trading/venues/paper/paper-venue.js';
@@ -41,6 +41,28 @@ describe('PaperVenue snapshots', () => {
     expect(reopened.state().reports).toHaveLength(9_000);
     venue.close();
     reopened.close();
+  });
+
+  it('writes the snapshot as JSON.stringify of { seq, state, t } would, byte for byte', () => {
+    const inst = instrument();
+    const options = { venue: 'PAPER', instruments: [inst] };
+    for (const writer of [undefined, { token: 7 }]) {
+      const file = path.join(dir, `venue-${writer?.token ?? 0}.json`);
+      const venue = new PaperVenue(file, options, () => undefined, writer);
+      for (let i = 1; i <= 2_000; i++) {
+        // Quotes, backslashes and non-ASCII in a tag: the state's text is written in as it is.
+        const order = submittedOrder(
+          { instrumentId: inst.id, type: 'LIMIT', price: '1' as never, tag: `t"\\é${i}` },
+          `o-${i}`,
+        );
+        venue.submit(order, i);
+      }
+      const state = venue.state();
+      expect(readFileSync(file, 'utf8')).toBe(
+        JSON.stringify({ seq: 2_000, state, ...(writer ? { t: writer.token } : {}) }),
+      );
+      expect(new PaperVenue(file, options, () => undefined).state()).toEqual(state);
+    }
   });
 
   it('counts the log and the snapshot in bytes, also across a restart, when its ops are not ASCII', () => {
