@@ -14,9 +14,11 @@
 // "`kairos serve` start-up"). Lazy imports stay lazy: an `import()` of a vendor entry.
 //
 // Which packages: an explicit list (VENDORED), not "every bare specifier but a deny-list".
-// Jest runs src/ from node_modules, so only the e2e tests that spawn `kairos` run the vendored
-// copies: a new dependency that does not survive bundling (files found from its own folder,
-// workers started from a path, a native addon) would break only there. So a new bare import
+// Jest runs src/, on these vendored copies while they are the installed versions
+// (test/support/vendor-resolver.mjs) and on node_modules otherwise, and a package's own imports
+// always from node_modules: a new dependency that does not survive bundling (files found from
+// its own folder, workers started from a path, a native addon) could break only in dist/ and
+// under Jest after a build. So a new bare import
 // fails this build until it is put in one list or the other (KEPT says why a package stays in
 // node_modules), and test/e2e/vendor-build.test.ts checks dist/ imports no vendored
 // package from node_modules.

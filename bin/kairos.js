@@ -3,9 +3,10 @@
 // as new as every source file and its vendored packages (dist/vendor/) are the installed ones;
 // otherwise (a fresh edit, no build, an upgraded package, KAIROS_DEV=1) the TypeScript sources
 // through tsx, so an edit or an install never runs stale code.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { vendorIsCurrent } from './vendor-current.mjs';
 
 // Stack traces name the TypeScript files (ours from dist's maps, a strategy's from its bundle).
 process.setSourceMapsEnabled(true);
@@ -24,32 +25,7 @@ function builtIsFresh() {
   for (const f of readdirSync(src, { recursive: true })) {
     if (f.endsWith('.ts') && statSync(path.join(src, f)).mtimeMs > built) return false;
   }
-  return vendorIsCurrent();
-}
-
-/** Whether dist/vendor/ holds the versions installed in node_modules (bin/build.mjs). */
-function vendorIsCurrent() {
-  let recorded;
-  try {
-    recorded = JSON.parse(readFileSync(path.join(root, 'dist', 'vendor', 'packages.json'), 'utf8'));
-  } catch {
-    return false;
-  }
-  try {
-    // npm rewrites this file at each install: unchanged since the build, so are the packages.
-    const s = statSync(path.join(root, 'node_modules', '.package-lock.json'));
-    if (`${s.mtimeMs}:${s.size}` === recorded.install) return true;
-  } catch {
-    // not installed by npm: compare each version (~20 ms)
-  }
-  for (const [file, version] of Object.entries(recorded.packages)) {
-    try {
-      if (JSON.parse(readFileSync(path.join(root, file), 'utf8')).version !== version) return false;
-    } catch {
-      return false;
-    }
-  }
-  return true;
+  return vendorIsCurrent(root);
 }
 
 if (builtIsFresh()) {

@@ -13,11 +13,13 @@ import {
 import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT } from '../support/run-cli.js';
 
 // `npm run build` pre-bundles the heavy third-party packages into dist/vendor/ and points
-// dist/'s imports of them there (bin/build.mjs). Jest runs src/, so only processes run the
-// vendored copies: these tests check the build wired them as it says.
+// dist/'s imports of them there (bin/build.mjs); Jest loads the same copies for src/ while they
+// are current (test/support/vendor-resolver.mjs). These tests check the build wired them as it
+// says.
 
 const DIST = path.join(ROOT, 'dist');
 const VENDOR = path.join(DIST, 'vendor');
@@ -162,7 +164,8 @@ describe('bin/kairos.js', () => {
     writeFileSync(path.join(root, file), text);
   };
   mkdirSync(path.join(root, 'bin'));
-  copyFileSync(path.join(ROOT, 'bin/kairos.js'), path.join(root, 'bin/kairos.js'));
+  for (const file of ['bin/kairos.js', 'bin/vendor-current.mjs'])
+    copyFileSync(path.join(ROOT, file), path.join(root, file));
   put('package.json', '{ "type": "module" }\n');
   put('src/cli/main.ts', '');
   utimesSync(path.join(root, 'src/cli/main.ts'), new Date(2020, 0, 1), new Date(2020, 0, 1));
@@ -197,5 +200,41 @@ describe('bin/kairos.js', () => {
     const s = statSync(path.join(root, 'node_modules/.package-lock.json'));
     vendored(`${s.mtimeMs}:${s.size}`, '0.9.0');
     expect(launch()).toBe('dist');
+  });
+});
+
+describe("Jest's resolver (test/support/vendor-resolver.mjs)", () => {
+  const load = async <T>(file: string) =>
+    (await import(pathToFileURL(path.join(ROOT, file)).href)) as T;
+
+  it('loads our imports of a vendored package from dist/vendor/ while it is current', async () => {
+    const { vendorIsCurrent } = await load<{ vendorIsCurrent(root: string): boolean }>(
+      'bin/vendor-current.mjs',
+    );
+    const bundle = await import(pathToFileURL(path.join(VENDOR, 'kysely.js')).href);
+    // One module record for one resolved file: the same namespace only if `kysely` is the bundle.
+    expect((await import('kysely')) === bundle).toBe(
+      process.env.KAIROS_TEST_VENDOR !== '0' && vendorIsCurrent(ROOT),
+    );
+  });
+
+  it("leaves a package's own imports, packages not vendored and those loaded on first use to node_modules", async () => {
+    type Resolve = (
+      spec: string,
+      o: { basedir: string; defaultResolver: (spec: string) => string },
+    ) => string;
+    const { default: resolve } = await load<{ default: Resolve }>(
+      'test/support/vendor-resolver.mjs',
+    );
+    const from = (spec: string, dir: string) =>
+      resolve(spec, { basedir: path.join(ROOT, dir), defaultResolver: (s) => `node_modules:${s}` });
+    expect(from('commander', 'src/cli')).toBe(path.join(VENDOR, 'commander.js'));
+    expect(from('typebox/compile', 'test/unit')).toBe(path.join(VENDOR, 'typebox/compile.js'));
+    // s3rver (not vendored) requires commander and winston: its own copies, as before.
+    expect(from('commander', 'node_modules/s3rver/lib')).toBe('node_modules:commander');
+    expect(from('ioredis', 'src/scalability')).toBe('node_modules:ioredis');
+    // Loaded on first use: as CommonJS, whose concurrent imports Jest links (its bundle's it did not).
+    expect(from('@aws-sdk/client-kms', 'src/cloud/kms')).toBe('node_modules:@aws-sdk/client-kms');
+    expect(from('pg', 'src/store')).toBe('node_modules:pg');
   });
 });
