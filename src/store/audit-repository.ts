@@ -9,7 +9,7 @@ import {
 } from '../security/audit/canonical.js';
 import { chainHashWith, CURRENT_HASH_VERSION } from '../security/audit/chain.js';
 import { KairosError } from '../trading/core/errors.js';
-import { numberArray, textArray } from './array-literal.js';
+import { jsonArray, numberArray, textArray } from './array-literal.js';
 import type { AuditLogTable, Schema } from './schema.js';
 
 /**
@@ -344,16 +344,21 @@ function conditionalAppendSql(
       where id = 1 and seq = ${head.seq} and hash = ${head.hash}`,
     insertRows: sql`insert into audit_log
         (seq, ts, wall_ts, hash_version, actor, role, action, subject, payload, prev_hash, hash)
-      select * from unnest(${numberArray(records.map((r) => r.seq))}::bigint[],
-        ${numberArray(records.map((r) => r.ts))}::bigint[],
-        ${numberArray(records.map((r) => r.wallTs))}::bigint[],
-        ${numberArray(records.map((r) => r.hashVersion))}::smallint[],
-        ${textArray(records.map((r) => r.actor))}::text[],
-        ${textArray(records.map((r) => r.role))}::text[],
-        ${textArray(records.map((r) => r.action))}::text[],
-        ${textArray(records.map((r) => r.subject))}::text[], ${textArray(payloads)}::text[],
-        ${textArray(records.map((r) => r.prevHash))}::text[],
-        ${textArray(records.map((r) => r.hash))}::text[])`,
+      select a.seq, a.ts, a.wall_ts, a.hash_version, a.actor, a.role, a.action, a.subject,
+        a.payload::text, a.prev_hash, a.hash
+      from rows from (unnest(${numberArray(records.map((r) => r.seq))}::bigint[]),
+        unnest(${numberArray(records.map((r) => r.ts))}::bigint[]),
+        unnest(${numberArray(records.map((r) => r.wallTs))}::bigint[]),
+        unnest(${numberArray(records.map((r) => r.hashVersion))}::smallint[]),
+        unnest(${textArray(records.map((r) => r.actor))}::text[]),
+        unnest(${textArray(records.map((r) => r.role))}::text[]),
+        unnest(${textArray(records.map((r) => r.action))}::text[]),
+        unnest(${textArray(records.map((r) => r.subject))}::text[]),
+        json_array_elements(${jsonArray(payloads)}::json),
+        unnest(${textArray(records.map((r) => r.prevHash))}::text[]),
+        unnest(${textArray(records.map((r) => r.hash))}::text[]))
+        as a(seq, ts, wall_ts, hash_version, actor, role, action, subject, payload, prev_hash,
+          hash)`,
   };
 }
 

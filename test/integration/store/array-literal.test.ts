@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
-import { numberArray, textArray } from '../../../src/store/array-literal.js';
+import { jsonArray, numberArray, textArray } from '../../../src/store/array-literal.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
 
 /** Any text a row may hold: quotes, backslashes, braces, commas, blanks, `NULL`, any code point but NUL. */
@@ -34,6 +34,33 @@ describe.each(DIALECTS)('array literals read back by %s', (dialect) => {
           expect(rows[0]!.n.map(Number)).toEqual(ints);
         },
       ),
+      { numRuns: 60, seed: 18 },
+    );
+  });
+
+  it('gives back each JSON text of a JSON array byte for byte, in order', async () => {
+    // JSON texts as the journal writes them: any storable string (quotes, backslashes, control
+    // characters, non-ASCII), numbers as JSON.stringify writes them, nesting.
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        storable,
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.boolean(),
+        fc.constantFrom(null, '\u0001\n\t\u001f', 'é😀 \u2028'),
+        fc.array(tie('v'), { maxLength: 3 }),
+        fc.dictionary(storable, tie('v'), { maxKeys: 3 }),
+      ),
+    })).v;
+    await fc.assert(
+      fc.asyncProperty(fc.array(value, { maxLength: 8 }), async (values) => {
+        const texts = values.map((v) => JSON.stringify(v));
+        const { rows } = await sql<{ t: string; i: string }>`
+          select p::text as t, i::text from json_array_elements(${jsonArray(texts)}::json)
+            with ordinality as e(p, i)`.execute(store.db);
+        expect(rows.map((r) => r.t)).toEqual(texts);
+        expect(rows.map((r) => Number(r.i))).toEqual(texts.map((_, i) => i + 1));
+      }),
       { numRuns: 60, seed: 18 },
     );
   });
