@@ -29,8 +29,13 @@ export class LocalSigner implements ManifestSigner {
   static async open(keysDir: string): Promise<LocalSigner> {
     const file = path.join(keysDir, SIGNING_KEY_FILE);
     const pem = await readOrCreateSecretFile(file, () =>
+      // Encoded by the key generation itself: no KeyObject shares the generating job's key (see
+      // `SigningKeys.generateKey`, a deadlock of Node 20's).
       Buffer.from(
-        generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }),
+        generateKeyPairSync('ed25519', {
+          privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+          publicKeyEncoding: { type: 'spki', format: 'pem' },
+        }).privateKey,
       ),
     );
     let privateKey;

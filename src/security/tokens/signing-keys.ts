@@ -52,7 +52,18 @@ export class SigningKeys {
 
   /** A new random P-256 key pair. */
   static generateKey(): SigningKey {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    // The pair comes encoded and is read back as new keys. Node 20's KeyObjects from
+    // generateKeyPairSync share a lock with the job that made them, and the job's destructor
+    // takes it: a garbage collection that frees the job while that lock is held (reading
+    // `asymmetricKeyDetails`, which allocates under it) hangs the thread for good (seen in a
+    // test run: GetEcKeyDetail -> GC -> ~KeyGenJob -> pthread_mutex_lock).
+    const { privateKey: der } = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+      privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+      publicKeyEncoding: { type: 'spki', format: 'der' },
+    });
+    const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    const publicKey = createPublicKey(privateKey);
     return { kid: thumbprint(publicKey), privateKey, publicKey };
   }
 
