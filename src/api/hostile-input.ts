@@ -26,45 +26,6 @@ export function firstHostile(
   value: unknown,
   root: string,
 ): { readonly field: string; readonly rule: string } | null {
-  // Nearly every input is clean: walked first without naming each place (no path string and no
-  // tuple a value), and walked again, naming them, only when something is found.
-  return isClean(value) ? null : placeOfHostile(value, root);
-}
-
-/** Whether no string (value or key) of `value` breaks `textRule` and it nests no deeper than allowed. */
-function isClean(value: unknown): boolean {
-  const values: unknown[] = [value];
-  const depths: number[] = [0];
-  while (values.length > 0) {
-    const v = values.pop();
-    const depth = depths.pop()!;
-    if (typeof v === 'string') {
-      if (textRule(v) !== null) return false;
-      continue;
-    }
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= MAX_INPUT_DEPTH) return false;
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        values.push(v[i]);
-        depths.push(depth + 1);
-      }
-      continue;
-    }
-    for (const k in v) {
-      if (!Object.hasOwn(v, k)) continue;
-      if (textRule(k) !== null) return false;
-      values.push((v as Record<string, unknown>)[k]);
-      depths.push(depth + 1);
-    }
-  }
-  return true;
-}
-
-function placeOfHostile(
-  value: unknown,
-  root: string,
-): { readonly field: string; readonly rule: string } | null {
   const stack: [unknown, string, number][] = [[value, root, 0]];
   while (stack.length > 0) {
     const [v, at, depth] = stack.pop()!;

@@ -36,6 +36,8 @@ export const STORE_ROOT = (() => {
   }
 })();
 
+let schemaScript: { readonly file: string; readonly text: string } | undefined;
+
 /**
  * Makes `schema` on the test Postgres as every migration leaves it, from the global setup's
  * script (`KAIROS_TEST_PG_SCHEMA_SQL`: pg_dump of a migrated schema, sent as one query; about
@@ -45,11 +47,13 @@ export const STORE_ROOT = (() => {
 export async function migratedSchema(schema: string): Promise<void> {
   const file = process.env.KAIROS_TEST_PG_SCHEMA_SQL;
   if (!file) return;
+  // Read once a worker (a run's script never changes), not once a store.
+  if (schemaScript?.file !== file) schemaScript = { file, text: readFileSync(file, 'utf8') };
   const { default: pg } = await import('pg');
   const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await c.connect();
   try {
-    await c.query(readFileSync(file, 'utf8').replaceAll('__kairos_test_schema__', schema));
+    await c.query(schemaScript.text.replaceAll('__kairos_test_schema__', schema));
   } finally {
     await c.end();
   }
