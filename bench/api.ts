@@ -2,9 +2,11 @@
 // on this machine), and one market-data stream fanned out to 1,000 WebSocket clients.
 import { postOrders } from './post-orders.js';
 import WebSocket from 'ws';
+import os from 'node:os';
 import { startTestServer } from '../test/support/api-server.js';
 import { createBenchDatabase } from './bench-database.js';
 import { httpCeiling } from './ceilings.js';
+import { postgresCpu, serveInChild } from './served.js';
 
 const pct = (xs: number[], p: number) =>
   xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
@@ -75,6 +77,48 @@ async function fanOut(clients = 1000) {
   return r;
 }
 
+/**
+ * Where the Postgres row's CPU goes: the same load on a server in its own process (so its CPU is
+ * its own), 2 s of warm-up, then 10 s with the CPU a request of the server, of every `postgres`
+ * process and of the load generator (this process). Two cores allow at most 2,000 / (their sum)
+ * orders a second, and one event loop 1,000 / (the server's): the order path's ceiling on this
+ * machine at today's cost of each part.
+ */
+async function cpuShares() {
+  const served = await serveInChild('postgres');
+  try {
+    await postOrders(served.url, { seconds: 2, token: served.token, keyPrefix: 'warm' });
+    const server0 = served.cpuMs();
+    const database = postgresCpu();
+    const generator0 = process.cpuUsage();
+    const result = await postOrders(served.url, {
+      seconds: 10,
+      token: served.token,
+      keyPrefix: 'run',
+    });
+    const generator = process.cpuUsage(generator0);
+    const perRequest = (ms: number) => +(ms / Math.max(1, result.requests.total)).toFixed(3);
+    const r = {
+      ordersPerSecond: Math.round(result.requests.average),
+      p99Ms: result.latency.p99,
+      cpuMsPerRequest: {
+        server: perRequest(served.cpuMs() - server0),
+        postgres: perRequest(database.since()),
+        loadGenerator: perRequest((generator.user + generator.system) / 1000),
+      },
+    };
+    const cpu = r.cpuMsPerRequest;
+    const cores = os.cpus().length;
+    process.stdout.write(
+      `  the same, the server in its own process: ${r.ordersPerSecond} orders/s, p99 ${r.p99Ms} ms; CPU ms a request: server ${cpu.server}, Postgres ${cpu.postgres}, load generator ${cpu.loadGenerator}\n` +
+        `  ceiling, that CPU on ${cores} cores: ${Math.round((cores * 1000) / (cpu.server + cpu.postgres + cpu.loadGenerator))} orders/s (all three shares), ${Math.round(1000 / cpu.server)} (the server's, one event loop); 3,000/s needs the three ≤ ${(cores / 3).toFixed(3)} ms\n`,
+    );
+    return r;
+  } finally {
+    await served.stop();
+  }
+}
+
 /** The HTTP stack alone, with its CPU per request as the rows have theirs. */
 async function ceiling() {
   const cpu = cpuPerRequest();
@@ -98,8 +142,11 @@ function cpuPerRequest(): (requests: number) => number {
   };
 }
 
+const postgresRow = await orders('Postgres');
+const shares = await cpuShares();
 export const apiResults = {
-  orders: [await orders('Postgres'), await orders('PGlite')],
+  orders: [postgresRow, await orders('PGlite')],
+  cpuShares: shares,
   httpCeiling: await ceiling(),
   fanOut: await fanOut(),
 };

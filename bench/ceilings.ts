@@ -53,16 +53,22 @@ export async function databaseCeiling(url: string, n = 2000) {
   }
 }
 
-/** The HTTP stack alone: `POST /orders`'s body validation and a 201, nothing behind it. */
-export async function httpCeiling(seconds = 10) {
+/** A Fastify route with `POST /orders`'s body validation that answers 201, nothing behind it. */
+export async function startHttpStub(): Promise<{ url: string; close(): Promise<void> }> {
   const app = Fastify().withTypeProvider<TypeBoxTypeProvider>();
   app.post('/orders', { schema: { body: OrderBody } }, async (req, reply) =>
     reply.code(201).send({ clientOrderId: 'x', ...req.body }),
   );
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
+  return { url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
+
+/** The HTTP stack alone, in this process (the load generator's): `bench/venues.ts`'s ceiling. */
+export async function httpCeiling(seconds = 10) {
+  const stub = await startHttpStub();
   try {
-    const result = await postOrders(`http://127.0.0.1:${address.port}`, { seconds });
+    const result = await postOrders(stub.url, { seconds });
     const r = {
       requestsPerSecond: Math.round(result.requests.average),
       p50Ms: result.latency.p50,
@@ -74,6 +80,6 @@ export async function httpCeiling(seconds = 10) {
     );
     return r;
   } finally {
-    await app.close();
+    await stub.close();
   }
 }
