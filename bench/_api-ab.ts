@@ -6,20 +6,12 @@
 // costs CPU, so a run measures one or the other).
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
-import type * as ApiServer from '../test/support/api-server.js';
-import type * as BenchDatabase from './bench-database.js';
-import type * as PostOrders from './post-orders.js';
+import { loadTree } from './_ab-tree.js';
 
 const root = path.resolve(process.argv[2] ?? '.');
 const label = process.argv[3] ?? root;
 const alloc = process.argv[4] === 'alloc';
-const { startTestServer } = (await import(
-  path.join(root, 'test/support/api-server.ts')
-)) as typeof ApiServer;
-const { createBenchDatabase } = (await import(
-  path.join(root, 'bench/bench-database.ts')
-)) as typeof BenchDatabase;
-const { postOrders } = (await import(path.join(root, 'bench/post-orders.ts'))) as typeof PostOrders;
+const { startTestServer, createBenchDatabase, postOrders } = await loadTree(root);
 
 type HeapNode = { selfSize: number; children: HeapNode[] };
 const bytes = (n: HeapNode): number => n.children.reduce((s, c) => s + bytes(c), n.selfSize);

@@ -229,7 +229,14 @@ async function paperWith(
       snapshots: lines.snapshots(new StrategySnapshotRepository(store.db, flags.account)),
       risk: () => riskRepo.settings(),
       venue: (deliver) =>
-        (venue = new PaperVenue(venueFile, { venue: 'PAPER', instruments: [instrument] }, deliver)),
+        (venue = new PaperVenue(
+          venueFile,
+          { venue: 'PAPER', instruments: [instrument] },
+          deliver,
+          undefined,
+          // A live feed's bars never wait for a snapshot (a replay's neither).
+          { compactOffThread: true },
+        )),
       pace: source.pace,
       ...(source.warmUntil === undefined ? {} : { warmUntil: source.warmUntil }),
       onAlert: logs.onAlert,

@@ -852,7 +852,9 @@ export class TradingAccounts {
             { venue: cfg.venue, instruments },
             deliver,
             // Fenced by the lease's token: a previous owner's late writes are void.
-            ...(lease ? [{ token: lease.token }] : []),
+            lease ? { token: lease.token } : undefined,
+            // Snapshots written off the event loop: the server's orders never wait for one.
+            { compactOffThread: true },
           )),
         ),
       // The paper venue records an order before it answers, in the file every owner reads: an

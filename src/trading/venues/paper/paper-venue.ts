@@ -1,12 +1,13 @@
 import {
   appendFileSync,
   closeSync,
-  existsSync,
+  linkSync,
   mkdirSync,
   openSync,
-  readFileSync,
   renameSync,
+  rmSync,
   statSync,
+  unlinkSync,
   writeFileSync,
   writeSync,
   type BigIntStats,
@@ -21,30 +22,23 @@ import type { Bar } from '../../data/market-data.js';
 import type { ExecutionClient } from '../../execution/execution-client.js';
 import type { VenueOrderReport, VenueQueries } from '../../execution/venue-queries.js';
 import type { Fill } from '../../model/fill.js';
-import type { Instrument } from '../../model/instrument.js';
+import type { Instrument, InstrumentSpec } from '../../model/instrument.js';
 import type { Order } from '../../model/order.js';
 import type { OrderEvent } from '../../model/order-events.js';
-import { orderFromJson, orderToJson, type OrderJson } from '../../model/order-json.js';
+import { orderToJson } from '../../model/order-json.js';
 import { KairosError } from '../../core/errors.js';
-
-/** One change to the venue, as logged; `t`: the writer's fencing token (absent: 0). */
-type Change =
-  | { readonly seq: number; readonly op: 'submit'; readonly order: OrderJson; readonly ts: number }
-  | { readonly seq: number; readonly op: 'cancel'; readonly id: string; readonly ts: number }
-  | { readonly seq: number; readonly op: 'bar'; readonly bar: Bar };
-type Op = Change & { readonly t?: number };
-/** A writer with fencing token `t` opened the venue: every later line of a smaller token is void. */
-interface FenceLine {
-  readonly op: 'fence';
-  readonly t: number;
-}
-
-/** The snapshot file: the exchange's state after the op numbered `seq`, and the fence then. */
-interface Snapshot {
-  readonly seq: number;
-  readonly state: SimulatedExchangeState;
-  readonly t?: number;
-}
+import { compactInWorker, instrumentSpec, type RunningCompaction } from './compaction.js';
+import {
+  applyOp,
+  fenceLine,
+  loadVenue,
+  newestToken,
+  snapshotText,
+  venueFiles,
+  type Change,
+  type Op,
+  type VenueFiles,
+} from './venue-files.js';
 
 /** Who writes the venue: the fencing token of its lease (`PaperVenueWriter`). */
 export interface PaperVenueWriter {
@@ -52,8 +46,27 @@ export interface PaperVenueWriter {
   readonly token: number;
 }
 
+/** How a paper venue compacts. */
+export interface PaperVenueSettings {
+  /**
+   * Builds and writes each snapshot in a worker thread, off the event loop (a server's venue:
+   * at tens of thousands of orders one snapshot is most of a second of CPU). Default: on the
+   * event loop, within the op that compacts (tools and tests that read the files right after).
+   */
+  readonly compactOffThread?: boolean;
+}
+
 /** The fewest ops between snapshots: bounds how often a small state is written. */
 const COMPACT_EVERY = 2_000;
+
+/** A compaction in a worker. */
+interface Compaction {
+  readonly running: RunningCompaction;
+  /** Settles once the snapshot is in place, or given up (its temp file removed). */
+  readonly ended: Promise<void>;
+}
+
+let compactions = 0;
 
 /**
  * The paper venue: the simulated exchange, with its state kept on disk so it survives restarts
@@ -66,6 +79,13 @@ const COMPACT_EVERY = 2_000;
  * would cost more per op the longer the venue runs; this way writing snapshots costs a fixed
  * share of what the log writes, and a start reads at most twice the snapshot's size.
  *
+ * With `compactOffThread`, the op that compacts only moves the log aside (`<file>.prev.log`, a
+ * hard link and an unlink: the new log starts empty) and a worker thread builds the snapshot
+ * after that op from the files, replaying them as a restart would; when it is written, the venue
+ * renames it into place and removes the moved log. Readers read the snapshot, the moved log and
+ * the log, in that order, so every moment of a compaction reads back the same state. If the
+ * worker fails, the next op compacts on the event loop (docs/decisions/paper-venue-compaction.md).
+ *
  * Several processes may open one venue file in turn (the instances of `kairos serve`, each while
  * it holds the account's lease): given a `writer`, the venue is fenced by the lease's token, as
  * the journal is in the database. Opening appends a fence line with the token before reading, and
@@ -74,11 +94,12 @@ const COMPACT_EVERY = 2_000;
  * or an order afterwards changes nothing any later owner loads: its op can neither take the
  * sequence number of the new owner's next op nor reach the venue's record. It also never
  * compacts the file over the new owner's (it finds the newer fence first and refuses:
- * `LEASE_LOST`).
+ * `LEASE_LOST`; a snapshot a worker built is checked again before it is renamed into place).
  *
  * The op log stays open (one file descriptor) until `close()`, which whoever built the venue
  * calls once its account stops trading; an op after that is refused (`VENUE_CLOSED`), never
- * written. Its queries still answer from the state in memory.
+ * written, and a compaction in progress is given up. Its queries still answer from the state in
+ * memory.
  *
  * @example
  * const venue = new PaperVenue('var/paper/venue.json', { venue: 'PAPER', instruments }, (e) => exec.process(e));
@@ -86,11 +107,13 @@ const COMPACT_EVERY = 2_000;
 export class PaperVenue implements ExecutionClient, VenueQueries {
   readonly #exchange: SimulatedExchange;
   readonly #buffer: OrderEvent[] = [];
-  readonly #log: string;
+  readonly #files: VenueFiles;
   #seq = 0;
+  /** Ops since the snapshot in place (the moved log's included). */
   #sinceSnapshot = 0;
-  /** Bytes in the log and in the snapshot: when to compact. */
+  /** Bytes in the log and in the moved log (null: none) as this writer left them, and in the snapshot. */
   #logSize = 0;
+  #prevSize: number | null = null;
   #snapshotSize = 0;
   /** The token this process writes with (no writer: the file's own, as the only writer). */
   readonly #token: number;
@@ -101,46 +124,39 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
    */
   #logFd: number | null = null;
   #closed = false;
-  /** The snapshot file this writer's last compaction put in place (null: none yet). */
-  #compacted: BigIntStats | null = null;
+  /**
+   * The snapshot file (null: none) as it was when this writer last found no newer token in the
+   * files, or the one its last compaction renamed into place; undefined: not known yet.
+   */
+  #clean: BigIntStats | null | undefined = undefined;
+  readonly #offThread: boolean;
+  #compacting: Compaction | null = null;
+  /** What a worker needs to rebuild the state: the options, and each `setInstrument` since. */
+  readonly #options: SimulatedExchangeOptions;
+  readonly #instrumentChanges: { after: number; instrument: InstrumentSpec }[] = [];
 
   constructor(
     private readonly file: string,
     options: SimulatedExchangeOptions,
     private readonly deliver: (event: OrderEvent) => void,
     writer?: PaperVenueWriter,
+    settings: PaperVenueSettings = {},
   ) {
-    this.#log = `${file}.log`;
+    this.#files = venueFiles(file);
+    this.#options = options;
+    this.#offThread = settings.compactOffThread ?? false;
     this.#exchange = new SimulatedExchange(options, (e) => this.#buffer.push(e));
     mkdirSync(path.dirname(file), { recursive: true });
     // The fence first, then the read: whatever a previous owner appends after it is void.
-    if (writer) appendFileSync(this.#log, `${JSON.stringify(fenceLine(writer.token))}\n`);
-    let fence = 0;
-    if (existsSync(file)) {
-      const bytes = readFileSync(file);
-      this.#snapshotSize = bytes.length;
-      const snap = JSON.parse(bytes.toString('utf8')) as Snapshot;
-      this.#exchange.restore(snap.state);
-      this.#seq = snap.seq;
-      fence = snap.t ?? 0;
-    }
-    if (existsSync(this.#log)) {
-      for (const line of readLines(this.#log)) {
-        if (line.op === 'fence') {
-          fence = Math.max(fence, line.t);
-          continue;
-        }
-        // A stale writer's op (its lease was taken since): void. A newer writer's fences too.
-        if ((line.t ?? 0) < fence) continue;
-        fence = line.t ?? 0;
-        if (line.seq <= this.#seq) continue; // already in the snapshot
-        this.#apply(line);
-        this.#seq = line.seq;
-        this.#sinceSnapshot++;
-      }
-      this.#logSize = statSync(this.#log).size;
-    }
-    this.#token = writer?.token ?? fence;
+    if (writer) appendFileSync(this.#files.log, `${JSON.stringify(fenceLine(writer.token))}\n`);
+    const { snapshot, prev, log } = this.#files;
+    const loaded = loadVenue(this.#exchange, snapshot, [prev, log]);
+    this.#seq = loaded.seq;
+    this.#sinceSnapshot = loaded.replayed;
+    this.#snapshotSize = loaded.snapshotBytes;
+    this.#logSize = statSync(this.#files.log, { throwIfNoEntry: false })?.size ?? 0;
+    this.#prevSize = statSync(this.#files.prev, { throwIfNoEntry: false })?.size ?? null;
+    this.#token = writer?.token ?? loaded.fence;
     this.#buffer.length = 0; // replayed reports were delivered before the restart
   }
 
@@ -152,6 +168,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
   /** An instrument it matches from now on, or its new rules (working orders keep theirs). */
   setInstrument(inst: Instrument): void {
     this.#exchange.setInstrument(inst);
+    this.#instrumentChanges.push({ after: this.#seq, instrument: instrumentSpec(inst) });
   }
 
   submit(order: Order, ts: number): void {
@@ -179,24 +196,30 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     return this.#exchange.tradesSince(ts);
   }
 
-  /** Closes the op log; from now on every op is refused (`VENUE_CLOSED`). Idempotent. */
+  /**
+   * Settles once no compaction is in progress: the one running (`compactOffThread`) has put its
+   * snapshot in place or been given up, and its thread has ended. Never rejects. Its worker keeps
+   * the process alive only while someone waits here (else a process may exit mid-compaction).
+   */
+  settled(): Promise<void> {
+    const compacting = this.#compacting;
+    if (compacting === null) return Promise.resolve();
+    compacting.running.ref();
+    return compacting.ended;
+  }
+
+  /**
+   * Closes the op log; from now on every op is refused (`VENUE_CLOSED`), and a compaction in
+   * progress is given up (its worker ended, its temp file removed; the files read back as they
+   * are). Idempotent.
+   */
   close(): void {
     this.#closed = true;
+    this.#compacting?.running.stop();
     if (this.#logFd === null) return;
     const fd = this.#logFd;
     this.#logFd = null;
     closeSync(fd);
-  }
-
-  #apply(op: Change): void {
-    switch (op.op) {
-      case 'submit':
-        return this.#exchange.submit(orderFromJson(op.order), op.ts);
-      case 'cancel':
-        return this.#exchange.cancel(op.id, op.ts);
-      case 'bar':
-        return this.#exchange.onBar(op.bar);
-    }
   }
 
   /** Applies an op, makes it durable (log, or a new snapshot), then delivers its reports. */
@@ -208,7 +231,10 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
       );
     // Object.assign, not a spread: on Node 20 a spread that adds a key costs microseconds.
     const op: Op = this.#token > 0 ? Object.assign({}, change, { t: this.#token }) : change;
-    const compact = this.#sinceSnapshot + 1 >= COMPACT_EVERY && this.#logSize >= this.#snapshotSize;
+    const compact =
+      this.#compacting === null &&
+      this.#sinceSnapshot + 1 >= COMPACT_EVERY &&
+      this.#logSize + (this.#prevSize ?? 0) >= this.#snapshotSize;
     // A snapshot replaces the log: never over a newer owner's (its fence is in the log, or in
     // the snapshot it wrote). A bar is dropped; an order or a cancel is refused, not sent.
     if (compact && this.#token > 0) {
@@ -221,53 +247,140 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
         );
       }
     }
-    this.#apply(op);
+    applyOp(this.#exchange, op);
     this.#seq = op.seq;
-    if (compact) {
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      // A `Snapshot` as JSON, the state's text written in as the exchange gives it (not parsed
-      // into a copy and stringified again: at tens of thousands of orders that was most of a
-      // compaction's stall). The same bytes as `JSON.stringify` of the object.
-      const bytes = Buffer.from(
-        `{"seq":${this.#seq},"state":${this.#exchange.snapshotJson()}${this.#token > 0 ? `,"t":${this.#token}` : ''}}`,
-      );
-      writeFileSync(tmp, bytes);
-      // Stated before the rename: after it, the name may already be a newer owner's file.
-      const written = statSync(tmp, { bigint: true });
-      renameSync(tmp, this.file);
-      writeFileSync(this.#log, '');
-      this.#sinceSnapshot = 0;
-      this.#snapshotSize = bytes.length;
-      this.#logSize = 0;
-      this.#compacted = written;
-    } else {
+    // Off the loop unless a moved log is left from before (a worker that failed, a process that
+    // ended mid-compaction): this op's snapshot then replaces both logs.
+    if (compact && !(this.#offThread && this.#prevSize === null)) this.#compactOnLoop();
+    else {
       this.#sinceSnapshot++;
       this.#logSize += this.#append(`${JSON.stringify(op)}\n`);
+      if (compact) this.#compactOffLoop();
     }
     const events = this.#buffer.splice(0);
     for (const e of events) this.deliver(e);
   }
 
+  /** Writes the snapshot after the last op (not logged) and empties the logs. */
+  #compactOnLoop(): void {
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    const bytes = Buffer.from(snapshotText(this.#seq, this.#exchange.snapshotJson(), this.#token));
+    writeFileSync(tmp, bytes);
+    // Stated before the rename: after it, the name may already be a newer owner's file.
+    const written = statSync(tmp, { bigint: true });
+    renameSync(tmp, this.file);
+    rmSync(this.#files.prev, { force: true });
+    writeFileSync(this.#files.log, '');
+    this.#sinceSnapshot = 0;
+    this.#snapshotSize = bytes.length;
+    this.#logSize = 0;
+    this.#prevSize = null;
+    this.#clean = written;
+  }
+
+  /**
+   * Moves the log (which ends with the last op) aside and starts a worker on the snapshot after
+   * that op. The link fails only if a moved log appeared since the check (another writer's):
+   * then this op's snapshot is written on the loop.
+   */
+  #compactOffLoop(): void {
+    const { log, prev } = this.#files;
+    try {
+      linkSync(log, prev);
+    } catch {
+      this.#compactOnLoop();
+      return;
+    }
+    // The next op opens the new log.
+    if (this.#logFd !== null) closeSync(this.#logFd);
+    this.#logFd = null;
+    const seq = this.#seq;
+    const tmp = `${this.file}.${process.pid}.${++compactions}.tmp`;
+    let running: RunningCompaction;
+    try {
+      unlinkSync(log);
+      running = compactInWorker({
+        files: this.#files,
+        seq,
+        token: this.#token,
+        tmp,
+        options: { ...this.#options, instruments: this.#options.instruments.map(instrumentSpec) },
+        changes: this.#instrumentChanges,
+      });
+    } catch {
+      // No worker (or the log is under both names, which reads back the same): on the loop.
+      this.#compactOnLoop();
+      return;
+    }
+    this.#prevSize = this.#logSize;
+    this.#logSize = 0;
+    const ended = running.done.then(
+      (size) => this.#ended(seq, tmp, size),
+      () => this.#ended(seq, tmp, null),
+    );
+    this.#compacting = { running, ended };
+  }
+
+  /**
+   * A worker's snapshot (its size, or null: it failed or was stopped) is renamed into place,
+   * unless the venue was closed since or a newer owner wrote the files: then it is removed, and
+   * the moved log stays (the next op here compacts on the loop, or is refused).
+   */
+  #ended(seq: number, tmp: string, size: number | null): void {
+    this.#compacting = null;
+    try {
+      if (size === null || this.#closed) return;
+      if (this.#token > 0 && this.#newestToken() > this.#token) return;
+      // Stated before the rename: after it, the name may already be a newer owner's file.
+      const written = statSync(tmp, { bigint: true });
+      renameSync(tmp, this.file);
+      rmSync(this.#files.prev, { force: true });
+      this.#sinceSnapshot = this.#seq - seq;
+      this.#snapshotSize = size;
+      this.#prevSize = null;
+      this.#clean = written;
+    } catch {
+      // Not in place (the files read back as they are); the next op compacts on the loop.
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+
   /**
    * The largest fencing token on file: the snapshot's and every logged line's. Read back only
-   * when the files may hold another writer's: not when the snapshot is the file this writer's
-   * last compaction renamed into place (same inode, size and modification time; another
-   * writer's compaction renames a file of its own there) and the log is as long as what this
-   * writer appended since (another writer's fence or op makes it longer; its compaction, which
-   * truncates the log, renames its snapshot first, and the log is stated before the snapshot).
-   * A compaction then does not parse the whole snapshot and log again.
+   * when the files may hold another writer's: not when the snapshot is the one this writer last
+   * found clean or renamed into place (same inode, size and modification time; another writer's
+   * compaction renames a file of its own there) and the logs are as long as this writer left
+   * them (another writer's fence or op makes one longer; its compaction, which empties or moves
+   * the log, renames its snapshot first or leaves a moved log this writer does not expect, and
+   * the logs are stated before the snapshot). A compaction then does not parse the whole
+   * snapshot and logs again.
    */
   #newestToken(): number {
-    const mine = this.#compacted;
-    if (mine !== null) {
-      const log = statSync(this.#log, { throwIfNoEntry: false });
-      const snap =
-        log?.size === this.#logSize && statSync(this.file, { bigint: true, throwIfNoEntry: false });
-      if (snap && snap.ino === mine.ino && snap.size === mine.size && snap.mtimeNs === mine.mtimeNs)
-        return this.#token;
+    const { snapshot, prev, log } = this.#files;
+    const logSize = statSync(log, { throwIfNoEntry: false })?.size ?? 0;
+    const prevSize = statSync(prev, { throwIfNoEntry: false })?.size ?? null;
+    const snap = statSync(snapshot, { bigint: true, throwIfNoEntry: false }) ?? null;
+    const known = this.#clean;
+    if (
+      known !== undefined &&
+      logSize === this.#logSize &&
+      prevSize === this.#prevSize &&
+      (snap === null
+        ? known === null
+        : known !== null &&
+          snap.ino === known.ino &&
+          snap.size === known.size &&
+          snap.mtimeNs === known.mtimeNs)
+    )
+      return this.#token;
+    const newest = newestToken(this.#files);
+    if (newest <= this.#token) {
+      // As read: the next check reads back only what changes after this one.
+      this.#clean = snap;
+      this.#logSize = logSize;
+      this.#prevSize = prevSize;
     }
-    let newest = snapshotToken(this.file);
-    for (const line of readLines(this.#log)) newest = Math.max(newest, line.t ?? 0);
     return newest;
   }
 
@@ -276,32 +389,9 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
    * its size in bytes.
    */
   #append(line: string): number {
-    this.#logFd ??= openSync(this.#log, 'a');
+    this.#logFd ??= openSync(this.#files.log, 'a');
     const bytes = Buffer.from(line);
     for (let at = 0; at < bytes.length;) at += writeSync(this.#logFd, bytes, at);
     return bytes.length;
   }
-}
-
-const fenceLine = (t: number): FenceLine => ({ op: 'fence', t });
-
-/** The fencing token of the snapshot file (0: none, or no snapshot). */
-function snapshotToken(file: string): number {
-  return existsSync(file) ? ((JSON.parse(readFileSync(file, 'utf8')) as Snapshot).t ?? 0) : 0;
-}
-
-/** The logged lines; a last line cut short by a crash (never answered) is dropped. */
-function readLines(file: string): (Op | FenceLine)[] {
-  if (!existsSync(file)) return [];
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const ops: (Op | FenceLine)[] = [];
-  for (const [i, line] of lines.entries()) {
-    if (line === '') continue;
-    try {
-      ops.push(JSON.parse(line) as Op | FenceLine);
-    } catch (e) {
-      if (i < lines.length - 1 && lines.slice(i + 1).some((l) => l !== '')) throw e;
-    }
-  }
-  return ops;
 }

@@ -1,0 +1,83 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { SimulatedExchangeOptions } from '../../backtest/simulated-exchange.js';
+import { decimalString } from '../../core/decimal.js';
+import type { Instrument, InstrumentSpec } from '../../model/instrument.js';
+import type { VenueFiles } from './venue-files.js';
+
+/** A snapshot to build off the event loop (compaction-worker.ts): plain data, as posted. */
+export interface CompactionJob {
+  readonly files: VenueFiles;
+  /** The op the snapshot is after: the last op of `files.prev`. */
+  readonly seq: number;
+  /** The fencing token written into it (0: none). */
+  readonly token: number;
+  /** Where the worker writes it; the venue renames it into place. */
+  readonly tmp: string;
+  readonly options: Omit<SimulatedExchangeOptions, 'instruments'> & {
+    readonly instruments: readonly InstrumentSpec[];
+  };
+  /** The venue's `setInstrument` calls, each made after op `after`, in order. */
+  readonly changes: readonly { readonly after: number; readonly instrument: InstrumentSpec }[];
+}
+
+/** A running compaction: `done` answers the snapshot's size in bytes, or rejects; either once its thread has ended. */
+export interface RunningCompaction {
+  readonly done: Promise<number>;
+  /** Ends the worker (`done` rejects, unless it had answered). */
+  stop(): void;
+  /** Keeps the process alive until the worker ends (someone waits for it). */
+  ref(): void;
+}
+
+export const instrumentSpec = (i: Instrument): InstrumentSpec => ({
+  id: i.id,
+  base: i.base,
+  quote: i.quote,
+  tickSize: decimalString(i.tickSize),
+  lotSize: decimalString(i.lotSize),
+  minQuantity: decimalString(i.minQuantity),
+  minNotional: decimalString(i.minNotional),
+  makerFee: decimalString(i.makerFee),
+  takerFee: decimalString(i.takerFee),
+});
+
+/**
+ * Runs `job` in a worker thread of its own, which ends when the snapshot is written. The worker
+ * does not keep the process alive (unref'd) unless `ref()` is called: a process that exits
+ * mid-compaction leaves the files as they were, which a restart reads as it reads them any time.
+ */
+export function compactInWorker(job: CompactionJob): RunningCompaction {
+  const worker = startWorker(job);
+  worker.unref();
+  // Settles once the thread has ended: whoever awaits it knows no thread is left.
+  const done = new Promise<number>((resolve, reject) => {
+    let size: number | null = null;
+    let error: unknown = null;
+    worker.once('message', (bytes: number) => (size = bytes));
+    worker.once('error', (e) => (error = e));
+    worker.once('exit', (code) =>
+      size !== null
+        ? resolve(size)
+        : reject(error ?? new Error(`compaction worker exited (${code})`)),
+    );
+  });
+  // Handled by whoever awaits it; never an unhandled rejection if nobody does.
+  done.catch(() => undefined);
+  return { done, stop: () => void worker.terminate(), ref: () => worker.ref() };
+}
+
+// Built (dist/): the worker's JavaScript file. From the TypeScript sources (tests, `tsx`): the
+// worker registers tsx first (a worker does not inherit the loader of the thread that starts it).
+function startWorker(job: CompactionJob): Worker {
+  const self = import.meta.url;
+  if (!self.endsWith('.ts'))
+    return new Worker(new URL('./compaction-worker.js', self), { workerData: job });
+  const tsx = createRequire(self)
+    .resolve('tsx/package.json')
+    .replace(/package\.json$/, 'dist/esm/api/index.mjs');
+  const entry = new URL('./compaction-worker.ts', self).href;
+  const code = `import(${JSON.stringify(pathToFileURL(tsx).href)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(code, { eval: true, workerData: job });
+}
