@@ -26,8 +26,10 @@ function lastOp(): number {
   return seq;
 }
 
+// A snapshot every 200 ops at the least (2,000 served): several compactions in a short run.
 const venue = new PaperVenue(file, VENUE_OPTIONS, () => undefined, undefined, {
   compactOffThread: true,
+  compactEvery: 200,
 });
 for (let i = lastOp() + 1; i <= last; i++) {
   venueOp(venue, i);

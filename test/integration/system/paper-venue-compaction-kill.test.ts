@@ -15,7 +15,8 @@ import { VENUE_OPTIONS, venueOp } from '../../support/venue-ops.js';
  * `KAIROS_CRASH_SEED=<seed>` reproduces a run.
  */
 const SEED = Number(process.env.KAIROS_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const LAST = 12_000;
+// The writer snapshots every 200 ops at the least: several compactions in 1,200 ops.
+const LAST = 1_200;
 
 describe('a paper venue compacting off the event loop, killed at any moment', () => {
   let dir: string;
@@ -90,8 +91,8 @@ describe('a paper venue compacting off the event loop, killed at any moment', ()
 
   it('a process that ends mid-compaction exits without waiting for the worker, and its files read back', async () => {
     const file = path.join(dir, 'leave', 'venue.json');
-    // 2,000 ops: the last one compacts, and the process ends at once.
-    const run = spawnScript('test/support/venue-writer.ts', [file, '2000', 'leave']);
+    // 200 ops: the last one compacts, and the process ends at once.
+    const run = spawnScript('test/support/venue-writer.ts', [file, '200', 'leave']);
     expect(await run.exited).toBe(0);
     expect(run.out()).toContain('done');
     // Ended before its worker wrote the snapshot: the log still moved aside, no snapshot.
@@ -99,6 +100,6 @@ describe('a paper venue compacting off the event loop, killed at any moment', ()
     expect(existsSync(file)).toBe(false);
     const back = new PaperVenue(file, VENUE_OPTIONS, () => undefined);
     back.close();
-    expect(back.state()).toEqual(uninterrupted(2_000));
+    expect(back.state()).toEqual(uninterrupted(200));
   }, 120_000);
 });

@@ -54,10 +54,12 @@ export interface PaperVenueSettings {
    * event loop, within the op that compacts (tools and tests that read the files right after).
    */
   readonly compactOffThread?: boolean;
+  /**
+   * The fewest ops between snapshots (default 2,000): bounds how often a small state is written.
+   * Tests set fewer, to see several compactions in a short run.
+   */
+  readonly compactEvery?: number;
 }
-
-/** The fewest ops between snapshots: bounds how often a small state is written. */
-const COMPACT_EVERY = 2_000;
 
 /** A compaction in a worker. */
 interface Compaction {
@@ -130,6 +132,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
    */
   #clean: BigIntStats | null | undefined = undefined;
   readonly #offThread: boolean;
+  readonly #compactEvery: number;
   #compacting: Compaction | null = null;
   /** What a worker needs to rebuild the state: the options, and each `setInstrument` since. */
   readonly #options: SimulatedExchangeOptions;
@@ -145,6 +148,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     this.#files = venueFiles(file);
     this.#options = options;
     this.#offThread = settings.compactOffThread ?? false;
+    this.#compactEvery = settings.compactEvery ?? 2_000;
     this.#exchange = new SimulatedExchange(options, (e) => this.#buffer.push(e));
     mkdirSync(path.dirname(file), { recursive: true });
     // The fence first, then the read: whatever a previous owner appends after it is void.
@@ -233,7 +237,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     const op: Op = this.#token > 0 ? Object.assign({}, change, { t: this.#token }) : change;
     const compact =
       this.#compacting === null &&
-      this.#sinceSnapshot + 1 >= COMPACT_EVERY &&
+      this.#sinceSnapshot + 1 >= this.#compactEvery &&
       this.#logSize + (this.#prevSize ?? 0) >= this.#snapshotSize;
     // A snapshot replaces the log: never over a newer owner's (its fence is in the log, or in
     // the snapshot it wrote). A bar is dropped; an order or a cancel is refused, not sent.

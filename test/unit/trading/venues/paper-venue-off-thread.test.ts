@@ -25,7 +25,9 @@ import { VENUE_OPTIONS, venueOp } from '../../../support/venue-ops.js';
 describe('PaperVenue compacting off the event loop', () => {
   const options = VENUE_OPTIONS;
   const op = venueOp;
-  const offThread = { compactOffThread: true };
+  // Snapshots every 200 ops at the least (2,000 served): several compactions in a short run.
+  const every = { compactEvery: 200 };
+  const offThread = { compactOffThread: true, ...every };
   let dir: string;
   let file: string;
   beforeEach(() => {
@@ -45,20 +47,20 @@ describe('PaperVenue compacting off the event loop', () => {
   it('builds the snapshot in a worker: the loop turns and ops are taken meanwhile, and the state is never serialized on it', async () => {
     const calls = serialized();
     const venue = new PaperVenue(file, options, () => undefined, { token: 7 }, offThread);
-    for (let i = 1; i <= 2_000; i++) op(venue, i);
+    for (let i = 1; i <= 200; i++) op(venue, i);
     // The op that compacts moved the log aside; the snapshot is not there yet.
     expect(files()).toEqual(['venue.json.prev.log']);
     let turns = 0;
-    let i = 2_000;
+    let i = 200;
     while (!existsSync(file)) {
       await turn();
       turns++;
-      if (i < 2_300) op(venue, ++i);
+      if (i < 230) op(venue, ++i);
     }
     await venue.settled();
     expect(turns).toBeGreaterThan(0);
     expect(calls).not.toHaveBeenCalled();
-    expect(JSON.parse(readFileSync(file, 'utf8')).seq).toBe(2_000);
+    expect(JSON.parse(readFileSync(file, 'utf8')).seq).toBe(200);
     expect(files()).toEqual(['venue.json', 'venue.json.log']);
     expect(reader().state()).toEqual(venue.state());
     venue.close();
@@ -68,10 +70,10 @@ describe('PaperVenue compacting off the event loop', () => {
     for (const writer of [undefined, { token: 7 }]) {
       const onLoop = path.join(dir, `loop-${writer?.token ?? 0}`, 'venue.json');
       const offLoop = path.join(dir, `off-${writer?.token ?? 0}`, 'venue.json');
-      const a = new PaperVenue(onLoop, options, () => undefined, writer);
+      const a = new PaperVenue(onLoop, options, () => undefined, writer, every);
       const b = new PaperVenue(offLoop, options, () => undefined, writer, offThread);
       const snapshots: number[] = [];
-      for (let i = 1; i <= 9_000; i++) {
+      for (let i = 1; i <= 500; i++) {
         op(a, i);
         op(b, i);
         if (!existsSync(`${offLoop}.prev.log`)) continue;
@@ -80,7 +82,7 @@ describe('PaperVenue compacting off the event loop', () => {
         expect([i, readFileSync(offLoop, 'utf8')]).toEqual([i, readFileSync(onLoop, 'utf8')]);
       }
       expect(snapshots.length).toBeGreaterThan(1);
-      expect(snapshots[0]).toBe(2_000);
+      expect(snapshots[0]).toBe(200);
       expect(reader(offLoop).state()).toEqual(a.state());
       a.close();
       b.close();
@@ -89,10 +91,10 @@ describe('PaperVenue compacting off the event loop', () => {
 
   it('reads back the same state at every moment of a compaction', async () => {
     const venue = new PaperVenue(file, options, () => undefined, { token: 3 }, offThread);
-    for (let i = 1; i <= 2_000; i++) op(venue, i);
+    for (let i = 1; i <= 200; i++) op(venue, i);
     const atCompaction = venue.state();
     const moved = readFileSync(`${file}.prev.log`);
-    for (let i = 2_001; i <= 2_100; i++) op(venue, i);
+    for (let i = 201; i <= 210; i++) op(venue, i);
     // The files as each step leaves them, read by a process that starts then.
     const moment = (name: string, content: Record<string, Buffer>) => {
       const at = path.join(dir, name);
@@ -123,28 +125,28 @@ describe('PaperVenue compacting off the event loop', () => {
     const venue = new PaperVenue(file, options, () => undefined, undefined, offThread);
     // An instrument the worker cannot rebuild (makeInstrument refuses a zero tick): it throws.
     venue.setInstrument({ ...instrument({ id: 'BAD/USD' }), tickSize: toDecimal(0) });
-    for (let i = 1; i <= 2_000; i++) op(venue, i);
+    for (let i = 1; i <= 200; i++) op(venue, i);
     await venue.settled();
     expect(files()).toEqual(['venue.json.prev.log']);
     const calls = serialized();
-    op(venue, 2_001);
+    op(venue, 201);
     expect(calls).toHaveBeenCalledTimes(1);
     expect(files()).toEqual(['venue.json', 'venue.json.log']);
-    expect(JSON.parse(readFileSync(file, 'utf8')).seq).toBe(2_001);
+    expect(JSON.parse(readFileSync(file, 'utf8')).seq).toBe(201);
     expect(reader().state()).toEqual(venue.state());
     venue.close();
   });
 
   it('closed mid-compaction: the worker ends, its temp file goes, and the next owner compacts what is left', async () => {
     const venue = new PaperVenue(file, options, () => undefined, undefined, offThread);
-    for (let i = 1; i <= 2_000; i++) op(venue, i);
+    for (let i = 1; i <= 200; i++) op(venue, i);
     venue.close();
     await venue.settled();
     expect(files()).toEqual(['venue.json.prev.log']);
     const next = new PaperVenue(file, options, () => undefined, undefined, offThread);
     expect(next.state()).toEqual(venue.state());
     const calls = serialized();
-    op(next, 2_001);
+    op(next, 201);
     expect(calls).toHaveBeenCalledTimes(1); // the moved log left behind: on the loop
     expect(files()).toEqual(['venue.json', 'venue.json.log']);
     expect(reader().state()).toEqual(next.state());
@@ -153,19 +155,19 @@ describe('PaperVenue compacting off the event loop', () => {
 
   it("a stale owner's snapshot is not put in place once a newer owner has opened the venue", async () => {
     const old = new PaperVenue(file, options, () => undefined, { token: 1 }, offThread);
-    for (let i = 1; i <= 2_000; i++) op(old, i);
+    for (let i = 1; i <= 200; i++) op(old, i);
     const next = new PaperVenue(file, options, () => undefined, { token: 2 }, offThread);
     expect(next.state()).toEqual(old.state());
     await old.settled();
     expect(files()).toEqual(['venue.json.log', 'venue.json.prev.log']);
     let refused: unknown = 'sent';
     try {
-      op(old, 2_001);
+      op(old, 201);
     } catch (e) {
       refused = (e as { code?: string }).code;
     }
     expect(refused).toBe('LEASE_LOST');
-    op(next, 2_001); // the moved log left behind: compacted on the loop, under token 2
+    op(next, 201); // the moved log left behind: compacted on the loop, under token 2
     expect(JSON.parse(readFileSync(file, 'utf8')).t).toBe(2);
     expect(files()).toEqual(['venue.json', 'venue.json.log']);
     expect(reader().state()).toEqual(next.state());
