@@ -29,6 +29,7 @@ function lastOp(): number {
 // A snapshot every 200 ops at the least (2,000 served): several compactions in a short run.
 const venue = new PaperVenue(file, VENUE_OPTIONS, () => undefined, undefined, {
   compactOffThread: true,
+  offThreadFromBytes: 0,
   compactEvery: 200,
 });
 for (let i = lastOp() + 1; i <= last; i++) {

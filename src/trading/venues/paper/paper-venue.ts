@@ -55,6 +55,12 @@ export interface PaperVenueSettings {
    */
   readonly compactOffThread?: boolean;
   /**
+   * With `compactOffThread`: the size the last snapshot must have reached (bytes, default 512 KiB)
+   * before the next one is built off the loop. A smaller state is written on the loop in a few
+   * milliseconds, less than starting a thread costs.
+   */
+  readonly offThreadFromBytes?: number;
+  /**
    * The fewest ops between snapshots (default 2,000): bounds how often a small state is written.
    * Tests set fewer, to see several compactions in a short run.
    */
@@ -132,6 +138,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
    */
   #clean: BigIntStats | null | undefined = undefined;
   readonly #offThread: boolean;
+  readonly #offThreadFrom: number;
   readonly #compactEvery: number;
   #compacting: Compaction | null = null;
   /** What a worker needs to rebuild the state: the options, and each `setInstrument` since. */
@@ -148,6 +155,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     this.#files = venueFiles(file);
     this.#options = options;
     this.#offThread = settings.compactOffThread ?? false;
+    this.#offThreadFrom = settings.offThreadFromBytes ?? 512 * 1024;
     this.#compactEvery = settings.compactEvery ?? 2_000;
     this.#exchange = new SimulatedExchange(options, (e) => this.#buffer.push(e));
     mkdirSync(path.dirname(file), { recursive: true });
@@ -253,9 +261,11 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     }
     applyOp(this.#exchange, op);
     this.#seq = op.seq;
-    // Off the loop unless a moved log is left from before (a worker that failed, a process that
-    // ended mid-compaction): this op's snapshot then replaces both logs.
-    if (compact && !(this.#offThread && this.#prevSize === null)) this.#compactOnLoop();
+    // Off the loop once the state is large, unless a moved log is left from before (a worker
+    // that failed, a process that ended mid-compaction): this op's snapshot then replaces both.
+    const offLoop =
+      this.#offThread && this.#prevSize === null && this.#snapshotSize >= this.#offThreadFrom;
+    if (compact && !offLoop) this.#compactOnLoop();
     else {
       this.#sinceSnapshot++;
       this.#logSize += this.#append(`${JSON.stringify(op)}\n`);

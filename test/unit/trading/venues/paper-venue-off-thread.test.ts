@@ -27,7 +27,7 @@ describe('PaperVenue compacting off the event loop', () => {
   const op = venueOp;
   // Snapshots every 200 ops at the least (2,000 served): several compactions in a short run.
   const every = { compactEvery: 200 };
-  const offThread = { compactOffThread: true, ...every };
+  const offThread = { compactOffThread: true, offThreadFromBytes: 0, ...every };
   let dir: string;
   let file: string;
   beforeEach(() => {
@@ -62,6 +62,26 @@ describe('PaperVenue compacting off the event loop', () => {
     expect(calls).not.toHaveBeenCalled();
     expect(JSON.parse(readFileSync(file, 'utf8')).seq).toBe(200);
     expect(files()).toEqual(['venue.json', 'venue.json.log']);
+    expect(reader().state()).toEqual(venue.state());
+    venue.close();
+  });
+
+  it('writes a small state on the loop, and off it once the last snapshot reached offThreadFromBytes', async () => {
+    const venue = new PaperVenue(file, options, () => undefined, undefined, {
+      ...offThread,
+      offThreadFromBytes: 1,
+    });
+    const calls = serialized();
+    for (let i = 1; i <= 200; i++) op(venue, i);
+    // No snapshot yet (0 bytes): the first is written within the op that compacts.
+    expect(calls).toHaveBeenCalledTimes(1);
+    expect(files()).toEqual(['venue.json', 'venue.json.log']);
+    let i = 200;
+    while (!existsSync(`${file}.prev.log`) && i < 2_000) op(venue, ++i);
+    expect(existsSync(`${file}.prev.log`)).toBe(true);
+    await venue.settled();
+    expect(calls).toHaveBeenCalledTimes(1);
+    expect(JSON.parse(readFileSync(file, 'utf8')).seq).toBe(i);
     expect(reader().state()).toEqual(venue.state());
     venue.close();
   });
