@@ -325,8 +325,10 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     frame: Payload,
     once?: string,
   ) => {
-    const logged = (f: string) => `{"k":${JSON.stringify(k)},"u":${JSON.stringify(u)},"f":${f}}`;
-    const payload: Payload = typeof frame === 'string' ? logged(frame) : () => logged(frame());
+    const payload: Payload =
+      typeof frame === 'string'
+        ? `{"k":${JSON.stringify(k)},"u":${JSON.stringify(u)},"f":${frame}}`
+        : () => `{"k":${JSON.stringify(k)},"u":${JSON.stringify(u)},"f":${frame()}}`;
     return log
       .append(channel, payload, once === undefined ? undefined : { once })
       .then(() => {
@@ -343,14 +345,12 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     const order = opts.order(e.clientOrderId);
     if (!order) return;
     const channel = accountChannel(e.accountId);
-    const frames = orderFrames(e, order);
     // The order's frame is made once, and only if read (no client, no resume: never).
-    let orderFrame: string | undefined;
-    const lazyOrder = () => (orderFrame ??= frames.order());
+    const frames = orderFrames(e, order);
     // A fill's position and balance as the ledger has them now (it took the fill first).
     const portfolio = e.kind === 'OrderFilled' ? portfolioFrames(e, opts) : null;
     const deliver = (userId: string | null) => {
-      append(channel, 'orders', userId, lazyOrder);
+      append(channel, 'orders', userId, frames.order);
       if (!frames.fill) return;
       // On `orders` beside its order (as before `fills` existed) and on `fills` alone.
       append(channel, 'orders', userId, frames.fill);
@@ -902,20 +902,21 @@ function marketFrame(
 }
 
 /**
- * The frames of one order event: the order (made when called: orders are immutable values, so
- * it is the order as this event left it whenever it is made), and the fill when it is one (as
- * `GET /fills` shows it).
+ * The frames of one order event: the order (made on the first call, the same text after: orders
+ * are immutable values, so it is the order as this event left it whenever it is made), and the
+ * fill when it is one (as `GET /fills` shows it).
  */
 function orderFrames(e: OrderEvent, order: Order): { order: () => string; fill: string | null } {
   const kind = e.kind;
+  let text: string | undefined;
   return {
     order: () =>
-      JSON.stringify({
+      (text ??= JSON.stringify({
         type: 'order',
         kind,
         accountId: order.accountId,
         order: orderView(order),
-      }),
+      })),
     fill:
       e.kind === 'OrderFilled'
         ? JSON.stringify({ type: 'fill', accountId: order.accountId, fill: fillView(e.fill) })
