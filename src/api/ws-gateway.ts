@@ -20,7 +20,7 @@ import { balanceViews, positionView, type PortfolioSource } from './portfolio-vi
 import type { StrategyOwners } from './strategy-owners.js';
 import { readFrame, type WsMessage } from './ws-messages.js';
 import { ClientCursors, type ResumeSource } from './ws-cursors.js';
-import type { EventLog } from '../scalability/bus/event-log.js';
+import type { EventLog, Payload } from '../scalability/bus/event-log.js';
 import { EventFollower } from '../scalability/bus/event-follower.js';
 import { MemoryEventLog } from '../scalability/bus/memory-event-log.js';
 import { accountsOfChange, riskFrame, type RiskAccount, type RiskChanges } from './risk-frames.js';
@@ -312,17 +312,23 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
   const resync = setInterval(requestSync, 1_000);
 
   // Frames are appended in the order their events happen (one connection keeps the order).
-  const append = (channel: string, k: Channel, u: string | null, frame: string, once?: string) =>
+  const append = (channel: string, k: Channel, u: string | null, frame: Payload, once?: string) =>
     void appended(channel, k, u, frame, once);
-  /** Appends a frame; resolves once it is in the log (or its failure is logged). */
+  /**
+   * Appends a frame; resolves once it is in the log (or its failure is logged). A frame given
+   * as a function is made when the log needs its text: the embedded log, when it is first read.
+   */
   const appended = (
     channel: string,
     k: Channel,
     u: string | null,
-    frame: string,
+    frame: Payload,
     once?: string,
   ) => {
-    const payload = `{"k":${JSON.stringify(k)},"u":${JSON.stringify(u)},"f":${frame}}`;
+    const payload: Payload =
+      typeof frame === 'string'
+        ? `{"k":${JSON.stringify(k)},"u":${JSON.stringify(u)},"f":${frame}}`
+        : () => `{"k":${JSON.stringify(k)},"u":${JSON.stringify(u)},"f":${frame()}}`;
     return log
       .append(channel, payload, once === undefined ? undefined : { once })
       .then(() => {
@@ -339,6 +345,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     const order = opts.order(e.clientOrderId);
     if (!order) return;
     const channel = accountChannel(e.accountId);
+    // The order's frame is made once, and only if read (no client, no resume: never).
     const frames = orderFrames(e, order);
     // A fill's position and balance as the ledger has them now (it took the fill first).
     const portfolio = e.kind === 'OrderFilled' ? portfolioFrames(e, opts) : null;
@@ -894,15 +901,22 @@ function marketFrame(
   }
 }
 
-/** The frames of one order event: the order, and the fill when it is one (as `GET /fills` shows it). */
-function orderFrames(e: OrderEvent, order: Order): { order: string; fill: string | null } {
+/**
+ * The frames of one order event: the order (made on the first call, the same text after: orders
+ * are immutable values, so it is the order as this event left it whenever it is made), and the
+ * fill when it is one (as `GET /fills` shows it).
+ */
+function orderFrames(e: OrderEvent, order: Order): { order: () => string; fill: string | null } {
+  const kind = e.kind;
+  let text: string | undefined;
   return {
-    order: JSON.stringify({
-      type: 'order',
-      kind: e.kind,
-      accountId: order.accountId,
-      order: orderView(order),
-    }),
+    order: () =>
+      (text ??= JSON.stringify({
+        type: 'order',
+        kind,
+        accountId: order.accountId,
+        order: orderView(order),
+      })),
     fill:
       e.kind === 'OrderFilled'
         ? JSON.stringify({ type: 'fill', accountId: order.accountId, fill: fillView(e.fill) })

@@ -64,7 +64,7 @@ export class AuditRepository {
     db: Kysely<Schema> = this.db,
   ): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
-    const checked = entries.map(checkEntry);
+    const checked = entries.map((e) => checkEntry(e));
     const chain = (head: Head): Chained => this.#chain(head, entries, checked);
     const run = async (tx: Kysely<Schema>): Promise<AuditRecord[]> => {
       const known = this.head?.value;
@@ -131,8 +131,10 @@ export class AuditRepository {
   prepareConditional(entries: readonly AuditEntry[]): ConditionalAppend | null {
     const known = this.head?.value;
     if (!known || entries.length === 0 || entries.length > STATEMENT_APPEND_MAX) return null;
-    const chained = this.#chain(known, entries, entries.map(checkEntry));
-    return { records: chained.records, ...conditionalAppendSql(known, chained) };
+    // The caller gets the statement and the new head, never the records: their payloads are
+    // not parsed back from the canonical text (a JSON.parse a row, three rows an order).
+    const chained = this.#chain(known, entries, entries.map(checkedForStatement));
+    return { last: headOf(chained.records), ...conditionalAppendSql(known, chained) };
   }
 
   /**
@@ -142,7 +144,7 @@ export class AuditRepository {
    */
   settled(append: ConditionalAppend, moved: boolean | null): void {
     if (!this.head) return;
-    if (moved === true) this.head.value = headOf(append.records);
+    if (moved === true) this.head.value = append.last;
     else if (moved === null) this.head.value = null;
   }
 
@@ -318,9 +320,10 @@ async function appendIfHeadIs(
   return rows[0]?.moved === 1;
 }
 
-/** A conditional append's records and the two parts of the statement that writes them. */
+/** A conditional append's new head and the two parts of the statement that writes them. */
 export interface ConditionalAppend {
-  readonly records: readonly AuditRecord[];
+  /** The head once the statement moved it: its last record's. */
+  readonly last: Readonly<Head>;
   /**
    * `update audit_head … where id = 1 and <the head is still the hint>`: the caller may add
    * `and …` conditions, then `returning 1`, and use it as a CTE (`upd`).
@@ -336,7 +339,7 @@ type Chained = { readonly records: AuditRecord[]; readonly payloads: readonly st
 function conditionalAppendSql(
   head: Head,
   { records, payloads }: Chained,
-): Omit<ConditionalAppend, 'records'> {
+): Omit<ConditionalAppend, 'last'> {
   const last = records.at(-1)!;
   return {
     moveHead: sql`update audit_head set seq = ${last.seq}, ts = ${last.ts},
@@ -409,9 +412,16 @@ type CheckedEntry = {
   readonly payloadJson: string;
 };
 
-function checkEntry(e: AuditEntry): CheckedEntry {
-  const invalid = (field: string, rule: string) =>
-    new KairosError('AUDIT_ENTRY_INVALID', `audit entry ${field}: ${rule}`);
+const invalid = (field: string, rule: string) =>
+  new KairosError('AUDIT_ENTRY_INVALID', `audit entry ${field}: ${rule}`);
+
+/**
+ * `checkEntry` for `prepareConditional`, whose records stay inside it: a clean payload is not
+ * parsed back (its record's `payload` is left null; what is stored and hashed is `payloadJson`).
+ */
+const checkedForStatement = (e: AuditEntry): CheckedEntry => checkEntry(e, false);
+
+function checkEntry(e: AuditEntry, parsed = true): CheckedEntry {
   if (!Number.isSafeInteger(e.ts) || e.ts < 0)
     throw invalid('ts', 'must be a non-negative integer (ms)');
   for (const k of ['actor', 'role', 'action'] as const) {
@@ -422,9 +432,12 @@ function checkEntry(e: AuditEntry): CheckedEntry {
   // Round-trips through canonical JSON (so the stored row equals what was hashed), with every
   // string as Postgres keeps it: a NUL or lone surrogate becomes U+FFFD before hashing.
   const text = canonicalJson(e.payload ?? {}, 'payload');
-  const parsed = JSON.parse(text) as JsonValue;
   const clean = !mayHoldUnstorable(text);
-  const payload = clean ? parsed : storableJson(parsed);
+  const payload = clean
+    ? parsed
+      ? (JSON.parse(text) as JsonValue)
+      : null
+    : storableJson(JSON.parse(text) as JsonValue);
   return {
     fields: {
       actor: storableText(e.actor),

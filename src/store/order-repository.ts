@@ -637,7 +637,7 @@ export class OrderRepository implements OrderStore {
     const moved = result?.moved === 1;
     audit.settled(append, moved);
     if (moved) {
-      const last = append.records.at(-1)!;
+      const { last } = append;
       // Flushed, it made the deferred commits before it durable (it checked the last one).
       this.#unflushed = defer ? { seq: last.seq, hash: last.hash } : null;
     }

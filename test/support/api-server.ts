@@ -167,7 +167,14 @@ export async function startTestServer(
     ...(opts.quiet
       ? {}
       : opts.asServed
-        ? { logger: createLogger({ level: 'info', format: 'json', write: devNull() }) }
+        ? {
+            logger: createLogger({
+              level: 'info',
+              format: 'json',
+              write: devNull(),
+              flush: 'turn',
+            }),
+          }
         : { logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }) }),
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000,
     ...(opts.authRateLimitPerMinute === undefined
@@ -252,7 +259,10 @@ export async function secondTrader(
   return { id: made.user.id, token: await t.login(username, password, made.secret) };
 }
 
-/** Writes each line to /dev/null, synchronously, as `kairos serve` writes its lines to stderr. */
+/**
+ * Writes lines to /dev/null, synchronously, as `kairos serve` writes its lines to stderr (with
+ * `flush: 'turn'`, as it does: a turn's lines in one write).
+ */
 function devNull(): (line: string) => void {
   const fd = openSync('/dev/null', 'w');
   return (line) => void writeSync(fd, `${line}\n`);

@@ -6,6 +6,9 @@ export interface LoggedEvent {
   readonly payload: string;
 }
 
+/** An event's text (JSON), or a function that makes it (see `EventLog.append`). */
+export type Payload = string | (() => string);
+
 /** What a reader gets back after `afterSeq`: the events kept, and whether some were dropped. */
 export interface Replay {
   readonly events: readonly LoggedEvent[];
@@ -25,9 +28,12 @@ export interface EventLog {
   /**
    * Appends `payload` to `channel`; answers its sequence number. With `once` (a key naming the
    * event, e.g. a bar's time), an event already appended under that key in the last hour (by any
-   * instance) is not appended again: its first sequence is answered.
+   * instance) is not appended again: its first sequence is answered. A function is called for
+   * the text at most once: at once by a log that sends it elsewhere, when the event is first
+   * read by one that keeps it in this process (`MemoryEventLog`), so it must answer the same
+   * text whenever it is called.
    */
-  append(channel: string, payload: string, opts?: { readonly once?: string }): Promise<number>;
+  append(channel: string, payload: Payload, opts?: { readonly once?: string }): Promise<number>;
   /** Up to `limit` events of `channel` after `afterSeq`, in order. */
   read(channel: string, afterSeq: number, limit: number): Promise<Replay>;
   /** The last sequence number of `channel` (0: none yet). */

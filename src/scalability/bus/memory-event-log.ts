@@ -1,22 +1,45 @@
-import { assertChannel, type EventLog, type LoggedEvent, type Replay } from './event-log.js';
+import {
+  assertChannel,
+  type EventLog,
+  type LoggedEvent,
+  type Payload,
+  type Replay,
+} from './event-log.js';
 
-/** The embedded `EventLog`: one process, the last `keep` events of each channel. */
+/** An event as kept: its payload made (a string) once it was first read. */
+interface Kept {
+  readonly channel: string;
+  readonly seq: number;
+  payload: Payload;
+}
+
+/** `e` with its payload made (kept made, so it is made once). */
+function made(e: Kept): LoggedEvent {
+  if (typeof e.payload !== 'string') e.payload = e.payload();
+  return e as LoggedEvent;
+}
+
+/**
+ * The embedded `EventLog`: one process, the last `keep` events of each channel. A payload given
+ * as a function is made when the event is first read (a follower, `read`): the frames of a
+ * server nobody watches are never made (`docs/benchmarks.md`).
+ */
 export class MemoryEventLog implements EventLog {
-  readonly #channels = new Map<string, { last: number; events: LoggedEvent[] }>();
+  readonly #channels = new Map<string, { last: number; events: Kept[] }>();
   readonly #followers = new Set<{ channels: ReadonlySet<string>; on: (e: LoggedEvent) => void }>();
   /** `once` keys: channel and key -> sequence (bounded like the events). */
   readonly #once = new Map<string, number>();
 
   constructor(private readonly keep = 10_000) {}
 
-  async append(channel: string, payload: string, opts?: { once?: string }): Promise<number> {
+  async append(channel: string, payload: Payload, opts?: { once?: string }): Promise<number> {
     assertChannel(channel);
     const onceKey = opts?.once === undefined ? undefined : `${channel}\n${opts.once}`;
     const seen = onceKey === undefined ? undefined : this.#once.get(onceKey);
     if (seen !== undefined) return seen;
     const c = this.#channels.get(channel) ?? { last: 0, events: [] };
     this.#channels.set(channel, c);
-    const e = { channel, seq: ++c.last, payload };
+    const e: Kept = { channel, seq: ++c.last, payload };
     c.events.push(e);
     // Trimmed once per `keep` appends, not on each: dropping the oldest event from a full array
     // moves all the others (10,000 of them by default) on every append.
@@ -25,7 +48,7 @@ export class MemoryEventLog implements EventLog {
       this.#once.set(onceKey, e.seq);
       if (this.#once.size > this.keep) this.#once.delete(this.#once.keys().next().value!);
     }
-    for (const f of this.#followers) if (f.channels.has(channel)) f.on(e);
+    for (const f of this.#followers) if (f.channels.has(channel)) f.on(made(e));
     return e.seq;
   }
 
@@ -36,7 +59,10 @@ export class MemoryEventLog implements EventLog {
     const kept = this.#kept(c);
     const first = kept[0]?.seq ?? c.last + 1;
     return {
-      events: kept.filter((e) => e.seq > afterSeq).slice(0, limit),
+      events: kept
+        .filter((e) => e.seq > afterSeq)
+        .slice(0, limit)
+        .map(made),
       truncated: afterSeq + 1 < first,
     };
   }
@@ -54,14 +80,15 @@ export class MemoryEventLog implements EventLog {
     // The kept events after `from` first, then the new ones: one process, so nothing in between.
     for (const [channel, after] of from ?? [])
       if (channels.includes(channel))
-        for (const e of this.#kept(this.#channels.get(channel))) if (e.seq > after) onEvent(e);
+        for (const e of this.#kept(this.#channels.get(channel)))
+          if (e.seq > after) onEvent(made(e));
     const f = { channels: new Set(channels), on: onEvent };
     this.#followers.add(f);
     return async () => void this.#followers.delete(f);
   }
 
   /** The last `keep` events of a channel (the array holds up to twice as many between trims). */
-  #kept(c: { events: LoggedEvent[] } | undefined): LoggedEvent[] {
+  #kept(c: { events: Kept[] } | undefined): Kept[] {
     if (!c) return [];
     return c.events.length > this.keep ? c.events.slice(-this.keep) : c.events;
   }

@@ -51,7 +51,12 @@ export class RedisEventLog implements EventLog {
    * (a command timeout that fired while the event loop was held up, a connection cut after the
    * script ran) is retried, and a retry of one that did land answers its sequence, never a copy.
    */
-  async append(channel: string, payload: string, opts?: { once?: string }): Promise<number> {
+  async append(
+    channel: string,
+    made: string | (() => string),
+    opts?: { once?: string },
+  ): Promise<number> {
+    const payload = typeof made === 'string' ? made : made();
     const stream = this.#stream(channel);
     const once = `${stream}:once:${opts?.once ?? `r:${randomUUID()}`}`;
     const keptMs = opts?.once === undefined ? RETRY_KEY_KEPT_MS : ONCE_KEPT_MS;

@@ -134,6 +134,30 @@ describe.each(KINDS)('the event log, %s', (_name, open) => {
     expect([dropped.truncated, dropped.events[0]?.seq]).toEqual([true, 11]);
   });
 
+  it('takes a payload as a function: read and followed as its text, made at most once', async () => {
+    const channel = `orders:made${Math.floor(Math.random() * 1e9)}`;
+    let calls = 0;
+    const seen: string[] = [];
+    const stop = log.b.follow([channel], (e) => seen.push(e.payload));
+    await until(
+      async () => {
+        await log.a.append(channel, 'probe');
+        return seen.length > 0;
+      },
+      10_000,
+      'the follower listening',
+    );
+    const seq = await log.a.append(channel, () => `{"n":${++calls}}`);
+    await until(() => seen.length >= 2, 10_000, 'the made event');
+    const read = await log.b.read(channel, seq - 1, 10);
+    expect([seen.at(-1), read.events.map((e) => e.payload), calls]).toEqual([
+      '{"n":1}',
+      ['{"n":1}'],
+      1,
+    ]);
+    await stop();
+  });
+
   it('refuses a channel name that is not a plain key', async () => {
     await expect(log.a.append('orders x', '{}')).rejects.toThrow(/event channel "orders x"/);
     await expect(log.a.append('', '{}')).rejects.toThrow(/event channel/);

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { createLogger, type LoggerOptions } from '../../../src/monitoring/logger.js';
 import { KairosError } from '../../../src/trading/core/errors.js';
 import { isLogLevel, noopLogger } from '../../../src/trading/core/logger.js';
@@ -189,5 +191,90 @@ describe('logger port', () => {
     expect(noopLogger.child({ a: 1 })).toBe(noopLogger);
     expect(noopLogger.enabled('error')).toBe(false);
     expect(() => noopLogger.error('nothing')).not.toThrow();
+  });
+});
+
+describe('logger flush \'turn\' (docs/logging.md, "When a line is written")', () => {
+  const turnEnd = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('holds info and debug lines until the end of the turn, then writes them in one call, in order', async () => {
+    const writes: string[] = [];
+    const log = createLogger({
+      level: 'debug',
+      now: () => T0,
+      write: (t) => writes.push(t),
+      flush: 'turn',
+    });
+    log.info('one', { n: 1 });
+    log.child({ component: 'orders' }).debug('two');
+    expect(writes).toEqual([]);
+    await turnEnd();
+    expect(writes).toEqual([
+      '{"time":"2026-12-03T14:00:00.000Z","level":"info","message":"one","n":1}\n' +
+        '{"time":"2026-12-03T14:00:00.000Z","level":"debug","message":"two","component":"orders"}',
+    ]);
+    await turnEnd();
+    expect(writes).toHaveLength(1);
+  });
+
+  it('writes a warning or an error at once, after the lines waiting before it', () => {
+    const writes: string[] = [];
+    const log = createLogger({ now: () => T0, write: (t) => writes.push(t), flush: 'turn' });
+    log.info('before');
+    log.warn('careful');
+    expect(
+      writes.map((t) => t.split('\n').map((l) => (JSON.parse(l) as { message: string }).message)),
+    ).toEqual([['before', 'careful']]);
+    log.error('bad');
+    expect(writes).toHaveLength(2);
+  });
+
+  it("keeps 'line' for a write of one's own unless told", () => {
+    const { log, lines } = capture();
+    log.info('now');
+    expect(lines).toHaveLength(1);
+  });
+
+  // Child processes, all three at once: their stderr is what an operator's log driver reads.
+  const child = (body: string) =>
+    new Promise<{ code: number | null; messages: string[] }>((resolve, reject) => {
+      const p = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          `const { createLogger } = await import(${JSON.stringify(path.resolve('src/monitoring/logger.ts'))});
+           const log = createLogger({ format: 'json' });
+           ${body}`,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      p.once('error', reject);
+      p.once('close', (code) =>
+        resolve({
+          code,
+          messages: stderr
+            .split('\n')
+            .filter((l) => l.startsWith('{'))
+            .map((l) => (JSON.parse(l) as { message: string }).message),
+        }),
+      );
+    });
+
+  it('writes what waits when the process exits: process.exit, an uncaught exception, the end of its work', async () => {
+    const runs = await Promise.all([
+      child("log.info('a'); log.info('b'); process.exit(3);"),
+      child("log.info('a'); log.info('b'); throw new Error('boom');"),
+      child("log.info('a'); log.info('b');"),
+    ]);
+    expect(runs).toEqual([
+      { code: 3, messages: ['a', 'b'] },
+      { code: 1, messages: ['a', 'b'] },
+      { code: 0, messages: ['a', 'b'] },
+    ]);
   });
 });

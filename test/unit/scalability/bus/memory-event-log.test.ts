@@ -39,4 +39,38 @@ describe('the embedded event log', () => {
       ),
     );
   });
+
+  // The WebSocket gateway hands its order frames as functions: a server nobody watches (no
+  // follower, no resume) never makes them.
+  it('makes a payload given as a function only when the event is first read', async () => {
+    const log = new MemoryEventLog(4);
+    const made: number[] = [];
+    const payload = (n: number) => () => {
+      made.push(n);
+      return `p${n}`;
+    };
+    for (let n = 1; n <= 3; n++) await log.append('orders:a', payload(n));
+    expect(made).toEqual([]);
+    expect((await log.read('orders:a', 1, 1)).events.map((e) => e.payload)).toEqual(['p2']);
+    expect(made).toEqual([2]);
+    const followed: string[] = [];
+    const stop = log.follow(
+      ['orders:a'],
+      (e) => followed.push(e.payload),
+      new Map([['orders:a', 0]]),
+    );
+    await log.append('orders:a', payload(4));
+    expect([followed, made]).toEqual([
+      ['p1', 'p2', 'p3', 'p4'],
+      [2, 1, 3, 4],
+    ]);
+    expect((await log.read('orders:a', 0, 10)).events.map((e) => e.payload)).toEqual([
+      'p1',
+      'p2',
+      'p3',
+      'p4',
+    ]);
+    expect(made).toHaveLength(4);
+    await stop();
+  });
 });
