@@ -127,6 +127,8 @@ export class BacktestEngine {
             latencyMs: config.latencyMs ?? 0,
             maxVolumeFraction: config.maxVolumeFraction ?? 1,
             buyFeeIn: config.buyFeeIn ?? 'quote',
+            // Nothing reconciles with a backtest's venue: it forgets closed orders.
+            keepClosed: false,
           },
           ports.report,
         ),

@@ -9,27 +9,6 @@ import {
 } from '../core/scaled-decimal.js';
 
 /**
- * Cash and position from one fill on, exact. The cash is kept as an integer count of its last
- * decimal place when it fits in 15 digits (8 bytes, not a ~200-byte decimal: a run keeps one per
- * fill), else as the decimal.
- */
-interface Segment {
-  readonly fromIndex: number;
-  readonly cash: Decimal | null;
-  readonly cashUnits: number;
-  readonly cashScale: number;
-  readonly quantity: Decimal;
-}
-
-function segment(fromIndex: number, cash: Decimal, quantity: Decimal): Segment {
-  const scale = decimalPlaces(cash);
-  const units = signOf(cash) === 0 ? Number.NaN : scaledInteger(cash, scale);
-  return Number.isNaN(units)
-    ? { fromIndex, cash, cashUnits: 0, cashScale: 0, quantity }
-    : { fromIndex, cash: null, cashUnits: units, cashScale: scale, quantity };
-}
-
-/**
  * Records the equity curve of a one-instrument run without per-bar decimal work: a float64
  * equity per bar for statistics, plus the exact (cash, position) after each fill, from which the
  * exact equity at any bar is cash + position × close.
@@ -47,7 +26,16 @@ export class EquityRecorder {
   closes: Float64Array;
   length = 0;
   barsInMarket = 0;
-  readonly #segments: Segment[] = [];
+  /**
+   * Cash and position from one fill on, exact, as columns (one row a fill, no object per fill):
+   * the first bar index, the cash as an integer count of its last decimal place with that scale
+   * when it fits in 15 digits (else NaN, and the decimal in `#cashExact` by row), the position.
+   */
+  readonly #from: number[] = [];
+  readonly #cashUnits: number[] = [];
+  readonly #cashScale: number[] = [];
+  readonly #quantity: Decimal[] = [];
+  readonly #cashExact = new Map<number, Decimal>();
   #cashF: number;
   #qtyF = 0;
 
@@ -61,17 +49,27 @@ export class EquityRecorder {
     this.lows = new Float64Array(n);
     this.closes = new Float64Array(n);
     this.#cashF = decimalToNumber(startCash);
-    this.#segments.push(segment(0, startCash, toDecimal(0)));
+    this.#setRow(0, 0, startCash, toDecimal(0));
+  }
+
+  /** Writes row `row` (a new last row, or the last one again). */
+  #setRow(row: number, fromIndex: number, cash: Decimal, quantity: Decimal): void {
+    const scale = decimalPlaces(cash);
+    const units = signOf(cash) === 0 ? Number.NaN : scaledInteger(cash, scale);
+    this.#from[row] = fromIndex;
+    this.#cashUnits[row] = units;
+    this.#cashScale[row] = Number.isNaN(units) ? 0 : scale;
+    this.#quantity[row] = quantity;
+    if (Number.isNaN(units)) this.#cashExact.set(row, cash);
+    else if (this.#cashExact.size > 0) this.#cashExact.delete(row);
   }
 
   /** Records the state after a fill; it applies from the next recorded bar on. */
   onFill(cash: Decimal, quantity: Decimal): void {
     this.#cashF = decimalToNumber(cash);
     this.#qtyF = decimalToNumber(quantity);
-    const seg = segment(this.length, cash, quantity);
-    const last = this.#segments[this.#segments.length - 1]!;
-    if (last.fromIndex === this.length) this.#segments[this.#segments.length - 1] = seg;
-    else this.#segments.push(seg);
+    const last = this.#from.length - 1;
+    this.#setRow(this.#from[last] === this.length ? last : last + 1, this.length, cash, quantity);
   }
 
   /** Records one bar at its close time. */
@@ -107,17 +105,20 @@ export class EquityRecorder {
   /** The exact equity at recorded bar `index`. */
   exactEquity(index: number): Decimal {
     let lo = 0;
-    let hi = this.#segments.length - 1;
+    let hi = this.#from.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.#segments[mid]!.fromIndex <= index) lo = mid;
+      if (this.#from[mid]! <= index) lo = mid;
       else hi = mid - 1;
     }
-    const seg = this.#segments[lo]!;
-    const cash = seg.cash ?? fromScaled(seg.cashUnits, seg.cashScale);
-    return signOf(seg.quantity) === 0
+    const units = this.#cashUnits[lo]!;
+    const cash = Number.isNaN(units)
+      ? this.#cashExact.get(lo)!
+      : fromScaled(units, this.#cashScale[lo]!);
+    const quantity = this.#quantity[lo]!;
+    return signOf(quantity) === 0
       ? cash
-      : cash.plus(seg.quantity.times(toDecimal(this.closes[index]!)));
+      : cash.plus(quantity.times(toDecimal(this.closes[index]!)));
   }
 
   #grow(): void {

@@ -35,6 +35,15 @@ export interface SimulatedExchangeOptions {
   readonly maxVolumeFraction?: number;
   /** The asset a buy's commission is charged in (default `quote`; Binance charges the base). */
   readonly buyFeeIn?: BuyFeeIn;
+  /**
+   * Whether the venue remembers closed orders and its trades, for reconciliation and snapshots
+   * (default true). A backtest, where nothing queries the venue, passes false: it keeps no
+   * report and no trade (a report per order, changed at each step, was ~100 bytes an order kept
+   * to the run's end). Then `orderByClientId` and `openOrders` answer from the working orders
+   * (a closed one is unknown), `tradesSince` answers nothing, and a closed order's client order
+   * id is not refused again (the OMS refuses a taken one first).
+   */
+  readonly keepClosed?: boolean;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -95,6 +104,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   readonly #engine: MatchingEngine;
   readonly #fraction: number;
   readonly #venue: string;
+  readonly #keepClosed: boolean;
   /** Working orders by client order id, in submission order. */
   #working = new Map<string, Working>();
   #orderSeq = 0;
@@ -122,6 +132,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       buyFeeIn: options.buyFeeIn ?? 'quote',
     });
     this.#fraction = options.maxVolumeFraction ?? 1;
+    this.#keepClosed = options.keepClosed ?? true;
   }
 
   /** An instrument it matches from now on, or its new rules (working orders keep theirs). */
@@ -322,7 +333,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       liquidity,
       ts,
     };
-    this.#trades.push(fill);
+    if (this.#keepClosed) this.#trades.push(fill);
     w.filled = addDecimals(w.filled, quantity);
     const done = compareDecimals(w.filled, w.order.quantity) >= 0;
     this.#report(w, done ? 'FILLED' : 'OPEN', null);
@@ -412,11 +423,17 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   async orderByClientId(clientOrderId: string): Promise<VenueOrderReport | null> {
+    if (!this.#keepClosed) {
+      const w = this.#working.get(clientOrderId);
+      return w?.accepted ? openReport(w) : null;
+    }
     const r = this.#reports.get(clientOrderId);
     return r ? { ...r } : null;
   }
 
   async openOrders(): Promise<readonly VenueOrderReport[]> {
+    if (!this.#keepClosed)
+      return [...this.#working.values()].filter((w) => w.accepted).map(openReport);
     return [...this.#reports.values()].filter((r) => r.status === 'OPEN').map((r) => ({ ...r }));
   }
 
@@ -425,6 +442,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   #report(w: Working, status: VenueOrderReport['status'], reason: string | null): void {
+    if (!this.#keepClosed) return;
     const id = w.order.clientOrderId;
     const r = this.#reports.get(id);
     if (r === undefined) {
@@ -446,6 +464,17 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   #remove(w: Working): void {
     this.#working.delete(w.order.clientOrderId);
   }
+}
+
+/** What the venue says of a working order it accepted. */
+function openReport(w: Working): VenueOrderReport {
+  return {
+    clientOrderId: w.order.clientOrderId,
+    venueOrderId: w.venueOrderId,
+    status: 'OPEN',
+    filledQuantity: w.filled,
+    reason: null,
+  };
 }
 
 function state(w: Working) {

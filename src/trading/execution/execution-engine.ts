@@ -26,7 +26,13 @@ export class ExecutionEngine {
   readonly #orders = new Map<string, Order>();
   /** The open orders with their running totals (what the risk gate reads). */
   readonly open = new OpenOrders();
-  readonly #tradeIds = new Set<string>();
+  /**
+   * The venue trade ids of the fills applied, per venue: the fill's own strings, where one
+   * `venue:tradeId` key per fill was a string made, hashed and kept for the whole run.
+   */
+  readonly #tradeIds = new Map<string, Set<string>>();
+  /** The `venue:tradeId` keys of stored fills given to `restore`. */
+  readonly #restoredKeys = new Set<string>();
   /** Client order ids in creation order (the orders themselves are in `#orders`). */
   readonly #history: string[] = [];
   /** Cancels asked while the order's outcome was UNKNOWN: sent once the venue's answer is known. */
@@ -63,7 +69,7 @@ export class ExecutionEngine {
   restore(order: Order, tradeKeys: readonly string[] = []): void {
     this.#track(order);
     if (isOpen(order.status)) this.open.update(undefined, order);
-    for (const k of tradeKeys) this.#tradeIds.add(k);
+    for (const k of tradeKeys) this.#restoredKeys.add(k);
   }
 
   /** Denies an INITIALIZED order (called by the risk engine). */
@@ -104,8 +110,12 @@ export class ExecutionEngine {
       return;
     }
     if (event.kind === 'OrderFilled') {
-      const key = `${event.fill.venue}:${event.fill.tradeId}`;
-      if (this.#tradeIds.has(key)) return;
+      const { venue, tradeId } = event.fill;
+      let ids = this.#tradeIds.get(venue);
+      if (ids?.has(tradeId)) return;
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, an empty set has no key (its size spares making one per fill)
+      const restored = this.#restoredKeys.size > 0;
+      if (restored && this.#restoredKeys.has(`${venue}:${tradeId}`)) return;
       if (
         compareDecimals(addDecimals(order.filledQuantity, event.fill.quantity), order.quantity) > 0
       ) {
@@ -116,7 +126,8 @@ export class ExecutionEngine {
         );
         return;
       }
-      this.#tradeIds.add(key);
+      if (ids === undefined) this.#tradeIds.set(venue, (ids = new Set()));
+      ids.add(tradeId);
     }
     const lateFill = event.kind === 'OrderFilled' && closedButFillable(order.status);
     if (lateFill) {

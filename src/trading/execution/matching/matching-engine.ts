@@ -72,6 +72,16 @@ export interface MatchResult {
 const UNTRIGGERED: MatchResult = Object.freeze({ match: null, triggered: false });
 const TRIGGERED: MatchResult = Object.freeze({ match: null, triggered: true });
 
+/** A fee `MatchingEngine.fee` made, with what it was made of (but the price, its key). */
+interface FeeMade {
+  readonly quantity: Decimal;
+  readonly rate: Decimal;
+  readonly side: 'BUY' | 'SELL';
+  readonly base: string;
+  readonly quote: string;
+  readonly fee: Money;
+}
+
 /**
  * The one matching engine of Kairos: it decides whether an order fills, how much, at what price,
  * as maker or taker, and the fee in which asset. Pure: no state, no clock. The backtest's and
@@ -94,7 +104,16 @@ const TRIGGERED: MatchResult = Object.freeze({ match: null, triggered: true });
  * if (match) engine.fee('BUY', match.price, match.quantity, Dec('0.001'), 'BTC', 'USDT');
  */
 export class MatchingEngine {
+  /** How many market prices `#priceOf` keeps at a time. */
+  static readonly PRICES_KEPT = 1024;
   readonly #slip: Decimal;
+  /**
+   * Market prices made into decimals, by number: fills at a price seen before share its decimal
+   * (immutable), where each made its own, which a run keeps with the fill to its end.
+   */
+  readonly #prices = new Map<number, Decimal>();
+  /** The last fee made at each price (by its decimal), of `PRICES_KEPT` prices at most. */
+  readonly #fees = new Map<Decimal, FeeMade>();
   readonly #buyFeeInBase: boolean;
   readonly #feeDecimals: number | undefined;
 
@@ -134,7 +153,11 @@ export class MatchingEngine {
     let fillPrice: Price;
     let liquidity: Liquidity;
     if (o.type === 'MARKET' || o.type === 'STOP_MARKET') {
-      fillPrice = this.#slipped(decimalOf(price), buy, grid);
+      fillPrice = this.#slipped(
+        typeof price === 'number' ? this.#priceOf(price) : price,
+        buy,
+        grid,
+      );
       liquidity = 'TAKER';
     } else {
       const limit = decimalToNumber(o.price!);
@@ -167,7 +190,7 @@ export class MatchingEngine {
     const buy = o.side === 'BUY';
     // A stop-market triggered earlier (by a trade too small to fill it) is a market order now.
     if (o.type === 'MARKET' || (o.type === 'STOP_MARKET' && s.triggered))
-      return this.#take(decimalOf(path[0]!), buy, s, 0, grid, s.triggered);
+      return this.#take(this.#priceOf(path[0]!), buy, s, 0, grid, s.triggered);
     if (o.type === 'LIMIT' || s.triggered) return this.#limitOnPath(o, s, path, 0, true);
     const trigger = decimalToNumber(o.triggerPrice!);
     const touch = firstTouch(path, trigger, buy ? 'up' : 'down');
@@ -195,10 +218,25 @@ export class MatchingEngine {
     base: string,
     quote: string,
   ): Money {
+    // Fills alike (the same price, quantity and rate decimals: a shared market price, a
+    // strategy's fixed size) share one fee (immutable), where each kept its own to the run's end.
+    const last = this.#fees.get(price);
+    if (
+      last !== undefined &&
+      last.quantity === quantity &&
+      last.rate === rate &&
+      last.side === side &&
+      last.base === base &&
+      last.quote === quote
+    )
+      return last.fee;
     const inBase = side === 'BUY' && this.#buyFeeInBase;
     let amount = multiplyDecimals(inBase ? quantity : multiplyDecimals(price, quantity), rate);
     if (this.#feeDecimals !== undefined) amount = amount.round(this.#feeDecimals, Dec.roundHalfUp);
-    return money(amount, inBase ? base : quote);
+    const fee = money(amount, inBase ? base : quote);
+    if (this.#fees.size >= MatchingEngine.PRICES_KEPT) this.#fees.clear();
+    this.#fees.set(price, { quantity, rate, side, base, quote, fee });
+    return fee;
   }
 
   #take(
@@ -237,6 +275,19 @@ export class MatchingEngine {
       }
     }
     return s.triggered ? TRIGGERED : UNTRIGGERED;
+  }
+
+  /** `decimalOf(x)`: the same decimal for the same number, of the last `PRICES_KEPT` or fewer. */
+  #priceOf(x: number): Decimal {
+    // A zero is made each time: a map holds -0 and +0 as one key.
+    if (x === 0) return decimalOf(x);
+    let d = this.#prices.get(x);
+    if (d === undefined) {
+      if (this.#prices.size >= MatchingEngine.PRICES_KEPT) this.#prices.clear();
+      d = decimalOf(x);
+      this.#prices.set(x, d);
+    }
+    return d;
   }
 
   #slipped(x: Decimal, buy: boolean, grid: MatchGrid): Price {

@@ -30,6 +30,56 @@ function venue(
 }
 
 describe('SimulatedExchange, bar model', () => {
+  it('without keepClosed (a backtest) it reports the same events and answers for working orders only', async () => {
+    const keep = venue({ latencyMs: 1000 });
+    const lean = new SimulatedExchange(
+      { venue: 'SIM', instruments: [instrument()], latencyMs: 1000, keepClosed: false },
+      (e) => leanEvents.push(e),
+    );
+    const leanEvents: OrderEvent[] = [];
+    const orders = [
+      submittedOrder({ quantity: quantity('3') }, 'market'),
+      submittedOrder({ type: 'LIMIT', price: price('90') }, 'resting'),
+      submittedOrder({ type: 'LIMIT', price: price('80') }, 'canceled'),
+    ];
+    for (const ex of [keep.ex, lean]) for (const o of orders) ex.submit(o, 0);
+    // Not yet arrived: neither knows of an order.
+    expect(await lean.orderByClientId('market')).toBeNull();
+    expect(await keep.ex.orderByClientId('market')).toBeNull();
+    const bars = [bar(100, 101, 99, 100.5, 0), bar(100, 101, 99, 100, 60_000)];
+    for (const ex of [keep.ex, lean]) {
+      ex.onBar(bars[0]!);
+      ex.cancel('canceled', 30_000);
+      ex.onBar(bars[1]!);
+    }
+    expect(leanEvents).toEqual(keep.events);
+    expect(leanEvents.map((e) => e.kind)).toEqual([
+      'OrderAccepted',
+      'OrderFilled',
+      'OrderAccepted',
+      'OrderAccepted',
+      'OrderCanceled',
+    ]);
+    // The working order: the same report from both.
+    const resting = await keep.ex.orderByClientId('resting');
+    expect(resting).toMatchObject({ status: 'OPEN', venueOrderId: 'SIM-2' });
+    expect(await lean.orderByClientId('resting')).toEqual(resting);
+    expect(await lean.openOrders()).toEqual(await keep.ex.openOrders());
+    expect(await lean.openOrders()).toEqual([resting]);
+    // The closed ones and the trades: kept by one, forgotten by the other.
+    expect((await keep.ex.orderByClientId('market'))!.status).toBe('FILLED');
+    expect((await keep.ex.orderByClientId('canceled'))!.status).toBe('CANCELED');
+    expect(await lean.orderByClientId('market')).toBeNull();
+    expect(await lean.orderByClientId('canceled')).toBeNull();
+    expect(await keep.ex.tradesSince(0)).toHaveLength(1);
+    expect(await lean.tradesSince(0)).toEqual([]);
+    expect(lean.snapshot()).toMatchObject({ reports: [], trades: [] });
+    // A working order's id is still refused.
+    lean.submit(submittedOrder({ type: 'LIMIT', price: price('70') }, 'resting'), 120_000);
+    expect((await lean.orderByClientId('resting'))!.venueOrderId).toBe('SIM-2');
+    expect(lean.snapshot().duplicatesRefused).toBe(1);
+  });
+
   it("reports what it knows of an order (a report once given does not change) and its events carry the order's reference", async () => {
     const { ex, events } = venue();
     const order = submittedOrder({ quantity: quantity('3') });

@@ -84,6 +84,23 @@ describe('ExecutionEngine', () => {
     exec.process({ kind: 'OrderFilled', ...ids, ts: 3, fill: f });
     expect(exec.order('c1')!.filledQuantity.toFixed()).toBe('4');
     expect(exec.order('c1')!.status).toBe('PARTIALLY_FILLED');
+    // Every trade id is remembered, not only the last.
+    const g = { ...fill('BUY', '5', '1', '0', 'T2'), clientOrderId: 'c1' };
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 4, fill: g });
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 5, fill: f });
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 6, fill: g });
+    expect(exec.order('c1')!.filledQuantity.toFixed()).toBe('5');
+  });
+
+  it('a trade id is unique per venue: the same id from another venue is another fill', () => {
+    const { exec, ids } = setup();
+    const f = { ...fill('BUY', '5', '4', '0', 'T1'), clientOrderId: 'c1' };
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 2, fill: f });
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 3, fill: { ...f, venue: 'OTHER' } });
+    expect(exec.order('c1')!.filledQuantity.toFixed()).toBe('8');
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 4, fill: { ...f, venue: 'OTHER' } });
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 5, fill: f });
+    expect(exec.order('c1')!.filledQuantity.toFixed()).toBe('8');
   });
 
   it('refuses an overfill and raises an alert; an unknown order report raises an alert', () => {
@@ -210,6 +227,13 @@ describe('ExecutionEngine: what an operator and a strategy see', () => {
     const fresh = { ...fill('BUY', '5', '4', '0', 'T2'), clientOrderId: 'w1' };
     exec.process({ kind: 'OrderFilled', ...ids, ts: 3, fill: fresh });
     expect(exec.order('w1')!.filledQuantity.toFixed()).toBe('4');
+    // The stored trade is still known after new ones, and so is the new one.
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 4, fill: booked });
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 5, fill: fresh });
+    expect(exec.order('w1')!.filledQuantity.toFixed()).toBe('4');
+    // The same trade id at another venue is not the stored one.
+    exec.process({ kind: 'OrderFilled', ...ids, ts: 6, fill: { ...booked, venue: 'OTHER' } });
+    expect(exec.order('w1')!.filledQuantity.toFixed()).toBe('8');
   });
 
   it('lists open orders per strategy', () => {

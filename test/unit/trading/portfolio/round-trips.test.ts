@@ -1,5 +1,8 @@
+import fc from 'fast-check';
+import { Dec, type Decimal } from '../../../../src/trading/core/decimal.js';
 import type { Fill } from '../../../../src/trading/model/fill.js';
 import { Ledger } from '../../../../src/trading/portfolio/ledger.js';
+import type { ClosedRoundTrip } from '../../../../src/trading/portfolio/round-trip-tracker.js';
 import { fill } from '../../../support/builders.js';
 
 // The round trips a backtest report lists (win rate, average trade, holding time): each one from
@@ -9,16 +12,31 @@ import { fill } from '../../../support/builders.js';
 const TEST_USD = { base: 'TEST', quote: 'USD' };
 const at = (ts: number, f: Fill, instrumentId = 'TEST/USD'): Fill => ({ ...f, ts, instrumentId });
 
-function fixed(trip: object): Record<string, unknown> {
+/** Every field of a trip, its decimals as strings (some are getters, which a spread would miss). */
+function fixed(trip: ClosedRoundTrip): Record<string, unknown> {
+  const fields = [
+    'instrumentId',
+    'side',
+    'openedAt',
+    'closedAt',
+    'quantity',
+    'entryNotional',
+    'entryQuantity',
+    'exitNotional',
+    'exitQuantity',
+    'grossPnl',
+    'fees',
+  ] as const;
   return Object.fromEntries(
-    Object.entries(trip).map(([k, v]) => [
-      k,
-      typeof v === 'object' && v !== null && 'toFixed' in v
-        ? (v as { toFixed(): string }).toFixed()
-        : v,
-    ]),
+    fields.map((k) => {
+      const v = trip[k];
+      return [k, typeof v === 'object' ? v.toFixed() : v];
+    }),
   );
 }
+
+/** A decimal's parts: sign, exponent and digits (what every string of it is made of). */
+const parts = (d: Decimal) => ({ s: d.s, e: d.e, c: [...d.c] });
 
 describe('round trips', () => {
   it('a long built in two buys and closed in two sells is one trip with its largest size', () => {
@@ -96,5 +114,78 @@ describe('round trips', () => {
     expect(l.roundTrips.map(fixed)).toMatchObject([
       { side: 'LONG', quantity: '7', grossPnl: '7', fees: '0.0000000000000000000000000000000014' },
     ]);
+  });
+
+  it("a trip's fees and gross PnL are the exact sums, whatever their size, sign or places", () => {
+    // Prices and fees of 1 to 20 digits (as many short as long) and 0 to 12 places: sums within
+    // and past 15 digits, zeros and losses included. Each trip: buys, then sells of the same total (a long back to flat).
+    const amount = fc
+      .integer({ min: 1, max: 20 })
+      .chain((digits) =>
+        fc.tuple(
+          fc.bigInt({ min: 0n, max: 10n ** BigInt(digits) - 1n }),
+          fc.integer({ min: 0, max: 12 }),
+        ),
+      )
+      .map(([m, places]) => Dec(m.toString()).div(Dec(10).pow(places)));
+    const leg = fc.tuple(
+      amount.filter((p) => p.gt(0)),
+      fc.integer({ min: 1, max: 9 }),
+      amount,
+    );
+    fc.assert(
+      fc.property(
+        fc.array(leg, { minLength: 1, maxLength: 4 }),
+        fc.array(leg, { minLength: 1, maxLength: 4 }),
+        (buys, sells) => {
+          const l = new Ledger({ USD: '1' });
+          const total = buys.reduce((n, [, q]) => n + q, 0);
+          let fees = Dec(0);
+          let cost = Dec(0);
+          let proceeds = Dec(0);
+          let t = 0;
+          for (const [p, q, f] of buys) {
+            l.applyFill(at(++t, fill('BUY', p, String(q), f, `b${t}`)), TEST_USD);
+            fees = fees.plus(f);
+            cost = cost.plus(p.times(q));
+          }
+          // The sells' quantities: the buys' total split as the sells ask, the last takes the rest.
+          let left = total;
+          sells.forEach(([p, q, f], i) => {
+            const n = i === sells.length - 1 ? left : Math.min(q, left - (sells.length - 1 - i));
+            if (n <= 0) return;
+            left -= n;
+            l.applyFill(at(++t, fill('SELL', p, String(n), f, `s${t}`)), TEST_USD);
+            fees = fees.plus(f);
+            proceeds = proceeds.plus(p.times(n));
+          });
+          const [trip] = l.roundTrips;
+          expect(l.roundTrips).toHaveLength(1);
+          expect(parts(trip!.fees)).toEqual(parts(fees));
+          expect(parts(trip!.grossPnl)).toEqual(parts(proceeds.minus(cost)));
+        },
+      ),
+    );
+  });
+
+  it('keeps no decimal of its own for fees and gross PnL that fit 15 digits: each read makes one', () => {
+    const l = new Ledger({ USD: '10000' });
+    l.applyFill(at(1, fill('BUY', '10', '2', '0.2', 'a')), TEST_USD);
+    l.applyFill(at(2, fill('SELL', '12.5', '2', '0.25', 'b')), TEST_USD);
+    const [trip] = l.roundTrips;
+    expect([trip!.fees.toFixed(), trip!.grossPnl.toFixed()]).toEqual(['0.45', '5']);
+    expect(trip!.fees).not.toBe(trip!.fees);
+    expect(trip!.grossPnl).not.toBe(trip!.grossPnl);
+    // Past 15 digits (16 here), and a zero (whose sign is big.js's), the decimal itself is kept.
+    const big = new Ledger({ USD: '10000' });
+    big.applyFill(
+      at(1, fill('BUY', '1.000000000000001', '1', '0.1234567890123456', 'a')),
+      TEST_USD,
+    );
+    big.applyFill(at(2, fill('SELL', '1.000000000000001', '1', '0', 'b')), TEST_USD);
+    const [kept] = big.roundTrips;
+    expect([kept!.fees.toFixed(), kept!.grossPnl.toFixed()]).toEqual(['0.1234567890123456', '0']);
+    expect(kept!.grossPnl).toBe(kept!.grossPnl);
+    expect(kept!.fees).toBe(kept!.fees);
   });
 });

@@ -214,3 +214,87 @@ describe('MatchingEngine', () => {
     expect(engine.matchTrade(fok, s, 99, Dec('2'), grid).match!.quantity.toFixed()).toBe('2');
   });
 });
+
+describe('MatchingEngine, market prices made once', () => {
+  const market: MatchableOrder = {
+    side: 'BUY',
+    type: 'MARKET',
+    price: null,
+    triggerPrice: null,
+    timeInForce: 'GTC',
+  };
+  const s = { leaves: Dec('1'), fresh: true, triggered: false };
+  const atOpen = (e: MatchingEngine, open: number) =>
+    e.matchPath(market, s, [open, open, open, open], grid).match!.price;
+  const atTrade = (e: MatchingEngine, p: number) =>
+    e.matchTrade(market, s, p, null, grid).match!.price;
+
+  it('fills at a price seen before share its decimal, the last PRICES_KEPT prices at most', () => {
+    const e = new MatchingEngine();
+    const first = atOpen(e, 101.25);
+    for (let k = 1; k < MatchingEngine.PRICES_KEPT; k++) atOpen(e, 200 + k / 100);
+    // PRICES_KEPT prices seen: the first is still kept, by bars and by trades alike.
+    expect(atOpen(e, 101.25)).toBe(first);
+    expect(atTrade(e, 101.25)).toBe(first);
+    expect(first.toFixed()).toBe('101.25');
+    // One more: the prices kept start again, and the first is made anew (the same value).
+    atTrade(e, 999.99);
+    const again = atOpen(e, 101.25);
+    expect(again).not.toBe(first);
+    expect(again.toFixed()).toBe('101.25');
+    expect(atOpen(e, 101.25)).toBe(again);
+  });
+
+  it('a zero price keeps its sign: +0 and -0 are one key of a map, not one decimal', () => {
+    const e = new MatchingEngine();
+    expect(atOpen(e, 0).s).toBe(1);
+    expect(atOpen(e, -0).s).toBe(-1);
+    expect(atTrade(e, 0).s).toBe(1);
+  });
+});
+
+describe('MatchingEngine, fees made once', () => {
+  const p = Dec('101.25');
+  const q = Dec('10');
+  const rate = Dec('0.001');
+
+  it('a fill alike (the same price, quantity, rate, side and currencies) shares the fee; any other gets its own', () => {
+    const e = new MatchingEngine({ buyFeeIn: 'base' });
+    const first = e.fee('SELL', p, q, rate, 'B', 'Q');
+    expect([first.amount.toFixed(), first.currency]).toEqual(['1.0125', 'Q']);
+    expect(e.fee('SELL', p, q, rate, 'B', 'Q')).toBe(first);
+    const shown = (f: ReturnType<MatchingEngine['fee']>) => [f.amount.toFixed(), f.currency];
+    // Each argument changed alone, right after a fee at the same price: its own value.
+    const after = (side: 'BUY' | 'SELL', made: () => ReturnType<MatchingEngine['fee']>) => {
+      e.fee(side, p, q, rate, 'B', 'Q');
+      return shown(made());
+    };
+    expect(after('SELL', () => e.fee('SELL', p, Dec('20'), rate, 'B', 'Q'))).toEqual([
+      '2.025',
+      'Q',
+    ]);
+    expect(after('SELL', () => e.fee('SELL', p, q, Dec('0.002'), 'B', 'Q'))).toEqual([
+      '2.025',
+      'Q',
+    ]);
+    expect(after('SELL', () => e.fee('BUY', p, q, rate, 'B', 'Q'))).toEqual(['0.01', 'B']);
+    expect(after('SELL', () => e.fee('SELL', p, q, rate, 'B', 'USD'))).toEqual(['1.0125', 'USD']);
+    expect(after('BUY', () => e.fee('BUY', p, q, rate, 'C', 'Q'))).toEqual(['0.01', 'C']);
+    // An equal decimal of another object is another key: a fee of its own, the same value.
+    const again = e.fee('SELL', p, Dec('10'), rate, 'B', 'Q');
+    expect(again).not.toBe(first);
+    expect(shown(again)).toEqual(['1.0125', 'Q']);
+  });
+
+  it('keeps the fees of PRICES_KEPT prices at most', () => {
+    const e = new MatchingEngine();
+    const first = e.fee('BUY', p, q, rate, 'B', 'Q');
+    for (let k = 1; k < MatchingEngine.PRICES_KEPT; k++) e.fee('BUY', Dec(k), q, rate, 'B', 'Q');
+    expect(e.fee('BUY', p, q, rate, 'B', 'Q')).toBe(first);
+    e.fee('BUY', Dec('99999'), q, rate, 'B', 'Q');
+    const again = e.fee('BUY', p, q, rate, 'B', 'Q');
+    expect(again).not.toBe(first);
+    expect(again.amount.toFixed()).toBe('1.0125');
+    expect(e.fee('BUY', p, q, rate, 'B', 'Q')).toBe(again);
+  });
+});
