@@ -13,7 +13,7 @@ import type { VenueOrderReport, VenueQueries } from '../execution/venue-queries.
 import type { Fill } from '../model/fill.js';
 import type { Instrument } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
-import { orderFromJson, orderToJson, type FillJson, type OrderJson } from '../model/order-json.js';
+import { orderFromJson, type FillJson, type OrderJson } from '../model/order-json.js';
 import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { intrabarPath } from '../execution/matching/intrabar-path.js';
 import {
@@ -381,11 +381,9 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       duplicatesRefused: this.#duplicatesRefused,
       tradeSeq: this.#tradeSeq,
       lastBarOpen: Number.isFinite(this.#lastBarOpen) ? this.#lastBarOpen : null,
-      working: [...this.#working.values()].map((w) => ({
-        ...w,
-        inst: w.inst.id,
-        order: orderToJson(w.order),
-      })),
+      // The order itself, not `orderToJson(order)`: that is the parse of this same text, so
+      // stringifying it again wrote the same bytes after a parse and a stringify more per order.
+      working: [...this.#working.values()].map((w) => ({ ...w, inst: w.inst.id })),
       reports: [...this.#reports.values()],
       trades: this.#trades,
     });
