@@ -84,7 +84,8 @@ interface FeeMade {
 
 /**
  * The one matching engine of Kairos: it decides whether an order fills, how much, at what price,
- * as maker or taker, and the fee in which asset. Pure: no state, no clock. The backtest's and
+ * as maker or taker, and the fee in which asset. No clock, and no state that changes an answer
+ * (it keeps the price and fee decimals it made, immutable, to give them again). The backtest's and
  * paper venue's `SimulatedExchange` and the Binance simulator (`src/simulators/binance`) both use
  * it; each keeps its own book-keeping (latency, order records, balances). Rules:
  * docs/simulated-exchange.md.

@@ -2,8 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SimulatedExchangeOptions } from '../../backtest/simulated-exchange.js';
-import { decimalString } from '../../core/decimal.js';
-import type { Instrument, InstrumentSpec } from '../../model/instrument.js';
+import type { InstrumentJson } from '../../model/instrument.js';
 import type { VenueFiles } from './venue-files.js';
 
 /** A snapshot to build off the event loop (compaction-worker.ts): plain data, as posted. */
@@ -16,10 +15,10 @@ export interface CompactionJob {
   /** Where the worker writes it; the venue renames it into place. */
   readonly tmp: string;
   readonly options: Omit<SimulatedExchangeOptions, 'instruments'> & {
-    readonly instruments: readonly InstrumentSpec[];
+    readonly instruments: readonly InstrumentJson[];
   };
   /** The venue's `setInstrument` calls, each made after op `after`, in order. */
-  readonly changes: readonly { readonly after: number; readonly instrument: InstrumentSpec }[];
+  readonly changes: readonly { readonly after: number; readonly instrument: InstrumentJson }[];
 }
 
 /** A running compaction: `done` answers the snapshot's size in bytes, or rejects; either once its thread has ended. */
@@ -30,18 +29,6 @@ export interface RunningCompaction {
   /** Keeps the process alive until the worker ends (someone waits for it). */
   ref(): void;
 }
-
-export const instrumentSpec = (i: Instrument): InstrumentSpec => ({
-  id: i.id,
-  base: i.base,
-  quote: i.quote,
-  tickSize: decimalString(i.tickSize),
-  lotSize: decimalString(i.lotSize),
-  minQuantity: decimalString(i.minQuantity),
-  minNotional: decimalString(i.minNotional),
-  makerFee: decimalString(i.makerFee),
-  takerFee: decimalString(i.takerFee),
-});
 
 /**
  * Runs `job` in a worker thread of its own, which ends when the snapshot is written. The worker

@@ -22,12 +22,12 @@ import type { Bar } from '../../data/market-data.js';
 import type { ExecutionClient } from '../../execution/execution-client.js';
 import type { VenueOrderReport, VenueQueries } from '../../execution/venue-queries.js';
 import type { Fill } from '../../model/fill.js';
-import type { Instrument, InstrumentSpec } from '../../model/instrument.js';
+import { instrumentToJson, type Instrument, type InstrumentJson } from '../../model/instrument.js';
 import type { Order } from '../../model/order.js';
 import type { OrderEvent } from '../../model/order-events.js';
 import { orderToJson } from '../../model/order-json.js';
 import { KairosError } from '../../core/errors.js';
-import { compactInWorker, instrumentSpec, type RunningCompaction } from './compaction.js';
+import { compactInWorker, type RunningCompaction } from './compaction.js';
 import {
   applyOp,
   fenceLine,
@@ -143,7 +143,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
   #compacting: Compaction | null = null;
   /** What a worker needs to rebuild the state: the options, and each `setInstrument` since. */
   readonly #options: SimulatedExchangeOptions;
-  readonly #instrumentChanges: { after: number; instrument: InstrumentSpec }[] = [];
+  readonly #instrumentChanges: { after: number; instrument: InstrumentJson }[] = [];
 
   constructor(
     private readonly file: string,
@@ -180,7 +180,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
   /** An instrument it matches from now on, or its new rules (working orders keep theirs). */
   setInstrument(inst: Instrument): void {
     this.#exchange.setInstrument(inst);
-    this.#instrumentChanges.push({ after: this.#seq, instrument: instrumentSpec(inst) });
+    this.#instrumentChanges.push({ after: this.#seq, instrument: instrumentToJson(inst) });
   }
 
   submit(order: Order, ts: number): void {
@@ -318,7 +318,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
         seq,
         token: this.#token,
         tmp,
-        options: { ...this.#options, instruments: this.#options.instruments.map(instrumentSpec) },
+        options: { ...this.#options, instruments: this.#options.instruments.map(instrumentToJson) },
         changes: this.#instrumentChanges,
       });
     } catch {
