@@ -17,7 +17,8 @@ const byId = (a: Trade, b: Trade) => {
  * It asks day-long windows (Binance answers at most 24 hours per request) from `from` up to our
  * clock (+1 min) until one has a trade; from that trade on it pages by trade id (`fromId`, on
  * Binance; by time elsewhere) until a page comes back short. With no trade in the windows it asks
- * for the newest trades (a venue clock ahead of ours). The follow-up is skipped when the last
+ * for the newest trades (a venue clock ahead of ours); when that page is full, the windows go on
+ * up to its oldest trade, so none between is missed. The follow-up is skipped when the last
  * window already reaches `aheadMs` (6 h) past our clock and came back short: then one request
  * when nothing is new, as a reconciliation asks every minute.
  *
@@ -64,27 +65,36 @@ export async function myTradesSince(
   const end = Math.max(now, from) + 60_000;
   let since = from;
   let first: Trade | undefined;
-  for (; since <= end && !first; since += DAY) {
-    const page = await read(() =>
-      exchange.fetchMyTrades(symbol, since, pageSize, { until: since + DAY - 1 }),
-    );
-    add(page);
-    first = page.length > 0 ? [...page].sort(byId).at(-1) : undefined;
-  }
-  const lastEnd = since - 1; // the end of the last window asked
+  // Day windows from `since` while none has a trade, up to the window holding `until`.
+  const windows = async (until: number) => {
+    for (; since <= until && !first; since += DAY) {
+      const page = await read(() =>
+        exchange.fetchMyTrades(symbol, since, pageSize, { until: since + DAY - 1 }),
+      );
+      add(page);
+      first = page.length > 0 ? [...page].sort(byId).at(-1) : undefined;
+    }
+  };
+  await windows(end);
   if (first) {
     // Everything after the first window with trades, whatever its stamp; not needed when that
     // window was the last, came back short and reaches `aheadMs` past our clock.
-    const complete = since > end && out.length < pageSize && lastEnd >= now + aheadMs;
+    const complete = since > end && out.length < pageSize && since - 1 >= now + aheadMs;
     if (!complete) await after(first);
-  } else if (lastEnd < now + aheadMs) {
-    // None up to our clock: the newest trades, in case the venue's clock runs ahead.
-    const newer = (await read(() => exchange.fetchMyTrades(symbol, undefined, pageSize))).filter(
-      (t) => (t.timestamp ?? 0) >= from,
-    );
-    add(newer);
-    const last = newer.sort(byId).at(-1);
-    if (last && newer.length >= pageSize) await after(last);
+  } else if (since - 1 < now + aheadMs) {
+    // None up to our clock: the newest trades, in case the venue's clock runs ahead. A full page
+    // of them may start after trades our windows have not reached: the windows go on up to it.
+    const newest = await read(() => exchange.fetchMyTrades(symbol, undefined, pageSize));
+    if (newest.length >= pageSize) {
+      await windows(Math.min(...newest.map((t) => t.timestamp ?? 0)));
+      if (first) await after(first);
+    }
+    if (!first) {
+      const newer = newest.filter((t) => (t.timestamp ?? 0) >= from);
+      add(newer);
+      const last = newer.sort(byId).at(-1);
+      if (last && newest.length >= pageSize) await after(last);
+    }
   }
   return sorted(out);
 }

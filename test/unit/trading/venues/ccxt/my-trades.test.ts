@@ -45,7 +45,14 @@ describe('myTradesSince', () => {
   it('returns every trade since `from` exactly once, whatever the page size and clock offset', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.integer({ min: -3 * DAY, max: 2 * 3_600_000 }), { maxLength: 60 }),
+        // Stamps anywhere in three days and some hours ahead, and clusters that share a stamp.
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: -3 * DAY, max: 2 * 3_600_000 }),
+            fc.constantFrom(-DAY, -1, 0, 1, 20 * 60_000, 3_600_000),
+          ),
+          { maxLength: 60 },
+        ),
         fc.integer({ min: 1, max: 7 }),
         fc.integer({ min: -2 * DAY, max: 3_600_000 }),
         async (offsets, pageSize, fromOffset) => {
@@ -61,8 +68,40 @@ describe('myTradesSince', () => {
           );
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
+  });
+
+  it('misses none of a burst stamped by a venue clock ahead of ours, however many pages it fills', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        // Up to `aheadMs` (6 h) past our clock, as the function promises.
+        fc.integer({ min: 0, max: 5 * 3_600_000 }),
+        fc.array(fc.integer({ min: 0, max: 3_600_000 }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: -DAY, max: 0 }),
+        async (skew, offsets, pageSize, fromOffset) => {
+          const trades = offsets
+            .map((o) => now + skew + o)
+            .sort((a, b) => a - b)
+            .map((timestamp, i) => ({ id: i + 1, timestamp }));
+          const { ex } = venue(trades);
+          const got = await myTradesSince(ex, 'BTC/USDT', now + fromOffset, now, read, pageSize);
+          expect(got.map((t) => t.id)).toEqual(trades.map((t) => t.id));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('finds two trades of one stamp past the last window when a page holds one', async () => {
+    const at = now + 1_203_998;
+    const { ex } = venue([
+      { id: 1, timestamp: at },
+      { id: 2, timestamp: at },
+    ]);
+    const got = await myTradesSince(ex, 'BTC/USDT', at - DAY, now, read, 1);
+    expect(got.map((t) => t.id)).toEqual([1, 2]);
   });
 
   it('asks one window when nothing new happened and the window reaches 6 h past the clock', async () => {
