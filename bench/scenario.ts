@@ -5,7 +5,8 @@ import path from 'node:path';
 import { BacktestEngine } from '../src/trading/backtest/backtest-engine.js';
 import { BarAggregator } from '../src/trading/data/bar-aggregator.js';
 import { makeInstrument } from '../src/trading/model/instrument.js';
-import { barsFromColumns, loadColumns } from '../src/trading/venues/replay/columnar-cache.js';
+import { barsFromColumns } from '../src/trading/data/bar-columns.js';
+import { loadColumns } from '../src/trading/venues/replay/columnar-cache.js';
 import { detectFormat, openBars, openTrades } from '../src/trading/venues/replay/open-data.js';
 import { loadStrategy } from '../src/cli/load-strategy.js';
 
@@ -57,7 +58,9 @@ if (kind === 'csv-read' || kind === 'columnar-read') {
 const run =
   kind === 'trades'
     ? await engine.runTrades(openTrades(file, opts), (emit) => new BarAggregator(60_000, emit))
-    : await engine.runBars(cols ? barsFromColumns(cols, opts) : openBars(file, opts));
+    : cols
+      ? await engine.runBarColumns(cols, opts)
+      : await engine.runBars(openBars(file, opts));
 if (process.env.BENCH_HEAP) {
   (globalThis as { gc?: () => void }).gc?.();
   process.stderr.write(

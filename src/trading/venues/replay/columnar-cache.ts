@@ -1,25 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Bar } from '../../data/market-data.js';
+import type { BarColumns } from '../../data/bar-columns.js';
 import { openBars, type OpenOptions } from './open-data.js';
 
 const MAGIC = 0x4b424152; // "KBAR"
 const VERSION = 1;
 const HEADER = 16; // magic u32, version u32, rows f64
 const COLUMNS = 7;
-
-/** A bar file as columns of float64. */
-export interface BarColumns {
-  readonly length: number;
-  readonly openTime: Float64Array;
-  readonly closeTime: Float64Array;
-  readonly open: Float64Array;
-  readonly high: Float64Array;
-  readonly low: Float64Array;
-  readonly close: Float64Array;
-  readonly volume: Float64Array;
-}
 
 async function cachePath(file: string, opts: OpenOptions, dir: string): Promise<string> {
   const abs = path.resolve(file);
@@ -107,41 +95,4 @@ export async function loadColumns(
   await writeFile(tmp, buf);
   await rename(tmp, target);
   return decode(buf)!;
-}
-
-/**
- * Bars per batch from the cache: fewer than the readers' `BATCH`. A batch's bars stay reachable
- * until the whole batch is run, so every young-generation collection during it copies them
- * (4,096 bars are ~0.9 MB); at 512 they mostly die young, and a batch still costs one await.
- */
-const BARS_PER_BATCH = 512;
-
-/**
- * Streams bars from columns in batches, with the same from/to filter as `openBars`.
- *
- * @example
- * await engine.runBars(barsFromColumns(cols, { instrumentId: 'BTC/USDT' }));
- */
-export async function* barsFromColumns(cols: BarColumns, opts: OpenOptions): AsyncGenerator<Bar[]> {
-  const { instrumentId, from = -Infinity, to = Infinity } = opts;
-  let batch: Bar[] = [];
-  for (let i = 0; i < cols.length; i++) {
-    const t = cols.openTime[i]!;
-    if (t < from || t >= to) continue;
-    batch.push({
-      instrumentId,
-      openTime: t,
-      closeTime: cols.closeTime[i]!,
-      open: cols.open[i]!,
-      high: cols.high[i]!,
-      low: cols.low[i]!,
-      close: cols.close[i]!,
-      volume: cols.volume[i]!,
-    });
-    if (batch.length === BARS_PER_BATCH) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
 }

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { BacktestEngine } from '../../../../src/trading/backtest/backtest-engine.js';
+import { buildReport } from '../../../../src/trading/backtest/build-report.js';
 import { KairosError } from '../../../../src/trading/core/errors.js';
+import { barsFromColumns, type BarColumns } from '../../../../src/trading/data/bar-columns.js';
 import type { Bar } from '../../../../src/trading/data/market-data.js';
 import { defineStrategy } from '../../../../src/trading/strategy/define-strategy.js';
 import { param } from '../../../../src/trading/strategy/params.js';
@@ -262,5 +264,72 @@ describe('strategy state', () => {
       cash: '1000',
     }).runBars(source([a!, b!, { ...b!, openTime: b!.closeTime, closeTime: b!.closeTime }]));
     expect(run.events).toBe(3);
+  });
+});
+
+describe('BacktestEngine.runBarColumns', () => {
+  const runOf = async (cols: BarColumns, from?: number, to?: number, useColumns = true) => {
+    const engine = new BacktestEngine({
+      instrument: inst,
+      strategy: smaCross,
+      params: { fast: 2, slow: 5, size: '3' },
+      cash: '1000',
+    });
+    const range = { instrumentId: 'TEST/USD', from, to };
+    return useColumns
+      ? engine.runBarColumns(cols, range)
+      : engine.runBars(barsFromColumns(cols, range));
+  };
+  const report = async (cols: BarColumns, from?: number, to?: number, useColumns = true) => {
+    const run = await runOf(cols, from, to, useColumns);
+    const labels = { strategy: 's', instrumentId: 'TEST/USD', dataFile: 'f', settings: {} };
+    return JSON.stringify(buildReport(run, labels));
+  };
+  const columnsOf = (b: Bar[]): BarColumns => {
+    const col = (f: (x: Bar) => number) => Float64Array.from(b, f);
+    return {
+      length: b.length,
+      openTime: col((x) => x.openTime),
+      closeTime: col((x) => x.closeTime),
+      open: col((x) => x.open),
+      high: col((x) => x.high),
+      low: col((x) => x.low),
+      close: col((x) => x.close),
+      volume: col((x) => x.volume),
+    };
+  };
+
+  it('gives the report runBars gives on the same bars, any from/to', async () => {
+    const walk = Array.from({ length: 300 }, (_, i) => 100 + 10 * Math.sin(i / 7) + (i % 5));
+    const cols = columnsOf(bars(walk));
+    for (const [from, to] of [
+      [undefined, undefined],
+      [40 * DAY, undefined],
+      [undefined, 250 * DAY],
+      [17 * DAY, 123 * DAY],
+    ])
+      expect(await report(cols, from, to)).toBe(await report(cols, from, to, false));
+    // the recorder reads the columns themselves, no copy
+    expect((await runOf(cols, 40 * DAY)).recorder.closes.buffer).toBe(cols.close.buffer);
+  });
+
+  it('runs rows that are not consecutive (others between them out of range) as runBars does', async () => {
+    const b = bars([10, 11, 12, 13, 9, 8, 7, 12, 14, 15]);
+    const late = { ...b[9]!, openTime: 50 * DAY, closeTime: 51 * DAY };
+    const cols = columnsOf([b[0]!, late, ...b.slice(1, 9)]);
+    expect(await report(cols, undefined, 20 * DAY)).toBe(
+      await report(cols, undefined, 20 * DAY, false),
+    );
+    expect((await runOf(cols, undefined, 20 * DAY)).recorder.closes.buffer).not.toBe(
+      cols.close.buffer,
+    );
+  });
+
+  it('runs columns out of time order as runBars does (refused, naming the bar)', async () => {
+    const b = bars([10, 11, 12, 13]);
+    const cols = columnsOf([b[0]!, b[2]!, b[1]!, b[3]!]);
+    await expect(report(cols)).rejects.toThrow(
+      `bar at ${DAY} opens before the previous bar closed (${3 * DAY})`,
+    );
   });
 });

@@ -1,10 +1,8 @@
 import { mkdtempSync, readdirSync, writeFileSync, truncateSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  barsFromColumns,
-  loadColumns,
-} from '../../../../../src/trading/venues/replay/columnar-cache.js';
+import { barsFromColumns } from '../../../../../src/trading/data/bar-columns.js';
+import { loadColumns } from '../../../../../src/trading/venues/replay/columnar-cache.js';
 import { openBars } from '../../../../../src/trading/venues/replay/open-data.js';
 import { DATA } from '../../../../support/run-cli.js';
 import { collect as all } from '../../../../support/collect.js';
