@@ -41,6 +41,7 @@ interface BacktestFlags {
   barInterval: string;
   allowShort?: boolean;
   progress: boolean;
+  cache?: boolean;
 }
 
 /** Registers `kairos backtest`. */
@@ -89,6 +90,10 @@ export function registerBacktest(program: Command): void {
     .option('--bar-interval <duration>', 'bars built from trades, for onBar and charts', '1m')
     .option('--allow-short', 'let sells exceed the position (margin account)')
     .option('--no-progress', 'no progress bar')
+    .option(
+      '--cache',
+      'run from a columnar copy of the bar file, kept in $KAIROS_HOME/cache/bars (built on first use): the same report, faster for repeated runs and sweeps',
+    )
     .option(
       '--lambda <function>',
       'run the strategy as this Lambda function, name[:alias|version]: the same report, slower (docs/cloud.md)',
@@ -145,6 +150,7 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
     strategy: def ? async () => def : load,
     ...(lambda ? { strategySeam: lambda.seam } : {}),
     params: rawParams,
+    ...(flags.cache ? { columnCache: path.join(cliConfig().home, 'cache', 'bars') } : {}),
     settings: {
       ...settings,
       from,

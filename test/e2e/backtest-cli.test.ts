@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { byteDiff } from '../support/bytes.js';
@@ -71,9 +71,10 @@ describe('kairos backtest (as a process)', () => {
     expect(bad.stderr).toMatch(/--buy-fee-in: must be quote or base, was btc/);
   });
 
-  it('gives byte-identical report.json on two runs', () => {
+  it('gives byte-identical reports on two runs, the second from the columnar copy (--cache)', () => {
     const a = tmp();
     const b = tmp();
+    const home = tmp();
     const args = [
       'backtest',
       SMA,
@@ -87,7 +88,10 @@ describe('kairos backtest (as a process)', () => {
       '7',
     ];
     expect(runCli([...args, '--out', a]).code).toBe(0);
-    expect(runCli([...args, '--out', b]).code).toBe(0);
+    expect(runCli([...args, '--out', b, '--cache'], { KAIROS_HOME: home }).code).toBe(0);
+    expect(readdirSync(path.join(home, 'cache', 'bars'))).toEqual([
+      expect.stringMatching(/^[0-9a-f]{32}\.kbar$/),
+    ]);
     for (const report of ['report.json', 'report.html'])
       expect(byteDiff(readFileSync(path.join(a, report)), readFileSync(path.join(b, report)))).toBe(
         'identical',
