@@ -126,40 +126,37 @@ describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
   }, 180_000);
 
   it('bad input: an unknown key, a disabled key, a bad KMS_KEY_ID, an endpoint that is down', async () => {
-    // In a new home: refused before the store is opened (no database made).
+    // Four refusals, each before the store is opened, so they run at once (one home's store
+    // is never opened by two of them).
     const fresh = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-keys-kms-')), 'home');
-    let r = await kairos(['keys', 'rotate'], {
-      ...base(),
-      KAIROS_HOME: fresh,
-      KMS_KEY_ID: 'alias/none',
-    });
-    expect([r.code, r.stdout]).toEqual([2, '']);
-    expect(r.stderr).toBe(
-      "kairos: kms: DescribeKey alias/none: no such key in us-east-1 (check KMS_KEY_ID and AWS_REGION, or the key ARN's region) [KMS_KEY_NOT_FOUND]\n",
-    );
-    expect(existsSync(path.join(fresh, 'db'))).toBe(false);
     const off = kms.createKey('alias/off');
     kms.setEnabled(off.keyId, false);
-    r = await kairos(['keys', 'status'], { ...base(), KMS_KEY_ID: 'alias/off' });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(
-      /^kairos: kms: alias\/off \(arn:aws:kms:[^)]+\) is Disabled; enable it[^\n]*\n$/,
-    );
-    r = await kairos(['keys', 'status'], { ...base(), KMS_KEY_ID: 'my key' });
-    expect([r.code, r.stderr]).toEqual([
-      2,
-      'kairos: KMS_KEY_ID: must be a KMS key id, key ARN, alias name (alias/…) or alias ARN, was "my key" [CONFIG_INVALID]\n',
-    ]);
     const s = createServer();
     await new Promise<void>((res) => s.listen(0, '127.0.0.1', res));
     const { port } = s.address() as AddressInfo;
     await new Promise<void>((res) => s.close(() => res()));
-    r = await kairos(['keys', 'rotate'], {
-      ...onKms(),
-      AWS_ENDPOINT_URL_KMS: `http://127.0.0.1:${port}`,
-    });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe(
+    const [unknown, disabled, bad, down] = await Promise.all([
+      kairos(['keys', 'rotate'], { ...base(), KAIROS_HOME: fresh, KMS_KEY_ID: 'alias/none' }),
+      kairos(['keys', 'status'], { ...base(), KMS_KEY_ID: 'alias/off' }),
+      kairos(['keys', 'status'], { ...base(), KMS_KEY_ID: 'my key' }),
+      kairos(['keys', 'rotate'], { ...onKms(), AWS_ENDPOINT_URL_KMS: `http://127.0.0.1:${port}` }),
+    ]);
+    // In a new home: refused before the store is opened (no database made).
+    expect([unknown.code, unknown.stdout]).toEqual([2, '']);
+    expect(unknown.stderr).toBe(
+      "kairos: kms: DescribeKey alias/none: no such key in us-east-1 (check KMS_KEY_ID and AWS_REGION, or the key ARN's region) [KMS_KEY_NOT_FOUND]\n",
+    );
+    expect(existsSync(path.join(fresh, 'db'))).toBe(false);
+    expect(disabled.code).toBe(2);
+    expect(disabled.stderr).toMatch(
+      /^kairos: kms: alias\/off \(arn:aws:kms:[^)]+\) is Disabled; enable it[^\n]*\n$/,
+    );
+    expect([bad.code, bad.stderr]).toEqual([
+      2,
+      'kairos: KMS_KEY_ID: must be a KMS key id, key ARN, alias name (alias/…) or alias ARN, was "my key" [CONFIG_INVALID]\n',
+    ]);
+    expect(down.code).toBe(2);
+    expect(down.stderr).toBe(
       'kairos: kms: DescribeKey alias/kairos: cannot reach KMS (ECONNREFUSED); is AWS_ENDPOINT_URL_KMS right and the endpoint up? [KMS_UNREACHABLE]\n',
     );
   }, 120_000);
