@@ -15,7 +15,7 @@ import { sql, type Kysely } from 'kysely';
  *   covers its row's `seq`, the primary key, so two rows cannot share one but by a SHA-256
  *   collision; the verifier checks every link. The checks that `hash` and `prev_hash` are 64
  *   lower-case hex digits stay, written as a length and a character class (the counted `{64}`
- *   form ran ~8 times slower a row).
+ *   form ran ~8 times slower a row; adding them reads the log once, under the migration's lock).
  * - `audit_head`, one row updated by every append, keeps its page pruned (fill factor 10: pruned
  *   whenever less than 90 % of the page is free), so an append does not walk a chain of its
  *   dead versions to find the head.
