@@ -169,6 +169,13 @@ const rowsLost = (accountId: string) =>
     `account ${accountId}: an order write stored fewer rows than it sent`,
   );
 
+/** A state change of an order this store does not hold: the OMS's bug; nothing is written. */
+const orderNotStored = (row: OrdersTable) =>
+  new InvariantError(
+    'ORDER_NOT_STORED',
+    `account ${row.account_id}: an event of order ${row.client_order_id}, which is not stored`,
+  );
+
 /** A JSON.stringify replacer: every string as Postgres jsonb can keep it. */
 function storableStrings(_key: string, value: unknown): unknown {
   return typeof value === 'string' ? storableText(value) : value;
@@ -669,9 +676,10 @@ export class OrderRepository implements OrderStore {
         .where((eb) => eb.and(ORDER_IDENTITY.map((c) => eb(c, 'is not distinct from', row[c]))))
         .returning('client_order_id')
         .execute();
-      // No row under the id at all: as before, the event's insert below refuses it.
-      const conflict = done.length === 0 && (await orderConflict(tx, this.accountId, [row], false));
-      if (conflict) throw conflict;
+      // No row under the id at all: an event of an order never stored (the OMS's bug) is
+      // refused here, as `order_events` keeps no foreign key (migration 0014).
+      if (done.length === 0)
+        throw (await orderConflict(tx, this.accountId, [row], false)) ?? orderNotStored(row);
     }
     await tx.insertInto('order_events').values(eventRow({ after, event })).execute();
     await new AuditRepository(tx, this.now, auditHeadOf(this.db)).append(

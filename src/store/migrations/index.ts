@@ -12,6 +12,7 @@ import * as m0010 from './0010-accounts.js';
 import * as m0011 from './0011-leases.js';
 import * as m0012 from './0012-user-kill-switch.js';
 import * as m0013 from './0013-strategy-instrument.js';
+import * as m0014 from './0014-journal-write-cost.js';
 
 /** Every migration, in order. Listed statically so bundles and Lambda packages carry them. */
 export const migrations: MigrationProvider = {
@@ -29,5 +30,6 @@ export const migrations: MigrationProvider = {
     '0011-leases': m0011,
     '0012-user-kill-switch': m0012,
     '0013-strategy-instrument': m0013,
+    '0014-journal-write-cost': m0014,
   }),
 };

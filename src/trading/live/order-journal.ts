@@ -25,14 +25,19 @@ import { SerialQueue } from './serial-queue.js';
  * on it; a report lost with the database before its flush is the venue's to tell again
  * (reconciliation), and the store refuses every later write when it finds one lost.
  *
+ * A burst (events written faster than commits end) goes in commits of at most `MAX_BATCH`
+ * events, in order: the first orders are sent once their own commit is durable, while the
+ * database writes the next, instead of every order waiting for one commit of the whole burst.
+ *
  * @example
  * const journal = new OrderJournal(bus, store, (id) => exec.order(id));
  */
 export class OrderJournal {
   readonly #queue = new SerialQueue();
-  #batch: { after: Order; event: OrderEvent }[] = [];
-  /** Someone waits for the filling batch to be durable (it must not defer its flush). */
-  #batchAwaited = false;
+  /** The batch new events join, until its commit starts or it holds `MAX_BATCH` events. */
+  #filling: Batch | null = null;
+  /** The newest batch whose commit has not started (the filling one, or the last one filled). */
+  #waiting: Batch | null = null;
   /** The commit that covers the latest event (the batch filling, or the one being written). */
   #latest: Promise<void> = Promise.resolve();
   /** Whether `#latest`, once settled, is durable (false: a commit whose flush was deferred). */
@@ -44,6 +49,8 @@ export class OrderJournal {
     private readonly bus: MessageBus,
     private readonly store: OrderStore,
     private readonly orderNow: (clientOrderId: string) => Order | undefined,
+    /** The most events one commit takes (`MAX_BATCH`; tests make it small). */
+    private readonly maxBatch: number = MAX_BATCH,
   ) {
     bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => this.#write(e));
   }
@@ -77,7 +84,7 @@ export class OrderJournal {
 
   /** The commit that covers the latest event must be durable: not deferred, or flushed after. */
   #needDurable(): void {
-    if (this.#batch.length > 0) this.#batchAwaited = true;
+    if (this.#waiting) this.#waiting.awaited = true;
     else if (!this.#latestFlushed) {
       const store = this.store;
       this.#latestFlushed = true;
@@ -94,31 +101,38 @@ export class OrderJournal {
       event.kind === 'OrderInitialized' ? event.order : this.orderNow(event.clientOrderId);
     if (!after) return;
     this.#lastTs = event.ts;
-    this.#batch.push({ after, event });
-    // Group commit: events that arrive while a commit is running go together in the next one.
-    if (this.#batch.length > 1) return;
+    const item = { after, event };
+    // Group commit: events that arrive while a commit is running go together in the next one,
+    // up to `maxBatch` events a commit; the next event then starts the batch after it.
+    const filling = this.#filling;
+    if (filling) {
+      filling.items.push(item);
+      if (filling.items.length >= this.maxBatch) this.#filling = null;
+      return;
+    }
+    const batch: Batch = { items: [item], awaited: false };
+    this.#filling = this.#waiting = batch;
     const job = this.#queue.add(async () => {
       // The venue's reports nobody waits on start at the end of this turn of the event loop, so
       // the turn's other events join them: the reports of every send made in it (a send per
       // order of a group commit), the next order made on an acknowledgement.
-      if (this.#mayDefer()) await new Promise((r) => setImmediate(r));
-      const items = this.#batch;
-      const durability: CommitDurability = this.#mayDefer() ? 'deferred' : 'flushed';
-      this.#batch = [];
-      this.#batchAwaited = false;
-      // No batch is filling while this one starts: `#latest` is this job.
-      this.#latestFlushed = durability === 'flushed';
-      return this.store.commitBatch(items, durability);
+      if (this.#mayDefer(batch)) await new Promise((r) => setImmediate(r));
+      const durability: CommitDurability = this.#mayDefer(batch) ? 'deferred' : 'flushed';
+      if (this.#filling === batch) this.#filling = null;
+      if (this.#waiting === batch) {
+        // No batch is waiting behind this one: `#latest` is this job.
+        this.#waiting = null;
+        this.#latestFlushed = durability === 'flushed';
+      }
+      return this.store.commitBatch(batch.items, durability);
     });
     this.#latestFlushed = true; // decided when the batch starts; `durable()` marks it awaited
     this.#track(job, event.ts);
   }
 
-  /** Whether the filling batch may be committed with its flush deferred. */
-  #mayDefer(): boolean {
-    return (
-      this.store.flush !== undefined && !this.#batchAwaited && this.#batch.every(isVenueReport)
-    );
+  /** Whether `batch` may be committed with its flush deferred. */
+  #mayDefer(batch: Batch): boolean {
+    return this.store.flush !== undefined && !batch.awaited && batch.items.every(isVenueReport);
   }
 
   /** `job` as the latest commit; its failure, when it is the journal's, is alerted. */
@@ -138,6 +152,21 @@ export class OrderJournal {
       this.bus.publish(Topics.alerts, alert);
     });
   }
+}
+
+/**
+ * The most events one commit takes. A larger burst (every order of a strategy at the open, a
+ * basket from the API) goes as several commits in turn, so the first orders are sent, and their
+ * acknowledgements handled, while the database writes the next: the process and the database
+ * each work on a core instead of taking turns on one (each commit is still written before any
+ * of its orders is sent).
+ */
+export const MAX_BATCH = 1_000;
+
+/** Events waiting for one commit; `awaited`: someone waits for it to be durable. */
+interface Batch {
+  readonly items: { after: Order; event: OrderEvent }[];
+  awaited: boolean;
 }
 
 /**

@@ -97,12 +97,12 @@ const ids = (id: string) => ({
   instrumentId: 'TEST/USD',
 });
 
-function setUp(opts: { flushes?: boolean } = {}) {
+function setUp(opts: { flushes?: boolean; maxBatch?: number } = {}) {
   const bus = new MessageBus();
   const model = new ModelStore();
   model.flushes = opts.flushes ?? true;
   const orders = new Map<string, Order>();
-  const journal = new OrderJournal(bus, model.port(), (id) => orders.get(id));
+  const journal = new OrderJournal(bus, model.port(), (id) => orders.get(id), opts.maxBatch);
   const alerts: Alert[] = [];
   bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
   let ts = 0;
@@ -305,6 +305,37 @@ describe('OrderJournal: deferred flushes', () => {
     expect(seen).toEqual(cases.map(([, code]) => [code]));
   });
 
+  it('commits a burst in batches of at most maxBatch events, in order; a send waits for its own batch only', async () => {
+    const { journal, model, publish } = setUp({ maxBatch: 4 });
+    const sends: Promise<void>[] = [];
+    for (const id of ['o-1', 'o-2', 'o-3', 'o-4', 'o-5']) {
+      publish('OrderInitialized', id);
+      publish('OrderSubmitted', id);
+      sends.push(journal.durable());
+    }
+    const sent = sends.map(() => false);
+    sends.forEach((p, i) => void p.then(() => (sent[i] = true)));
+    const batch = ['OrderInitialized', 'OrderSubmitted', 'OrderInitialized', 'OrderSubmitted'];
+    await settle();
+    // Two orders a batch; one commit at a time, each flushed.
+    expect(model.calls).toEqual([{ op: 'commit', durability: 'flushed', kinds: batch }]);
+    model.finish();
+    await settle();
+    // The first batch is durable: its two orders go; the others wait for their own batch.
+    expect(sent).toEqual([true, true, false, false, false]);
+    expect(model.calls.at(-1)).toEqual({ op: 'commit', durability: 'flushed', kinds: batch });
+    model.finish();
+    await settle();
+    expect(sent).toEqual([true, true, true, true, false]);
+    expect(model.calls.at(-1)!.kinds).toEqual(['OrderInitialized', 'OrderSubmitted']);
+    model.finish();
+    await settle();
+    expect(sent).toEqual([true, true, true, true, true]);
+    expect(model.durableCount).toBe(10);
+    expect(model.calls).toHaveLength(3);
+    expect(model.pending).toBe(false);
+  });
+
   // Any interleaving of events, waits and store outcomes: what `durable()`/`committed()` promise
   // is on disk when they resolve, the store sees the events in order, one call at a time, and
   // nothing after a failure; our own orders are never committed with their flush deferred.
@@ -327,8 +358,10 @@ describe('OrderJournal: deferred flushes', () => {
       fc.asyncProperty(
         fc.array(action, { maxLength: 40 }),
         fc.boolean(),
-        async (script, flushes) => {
-          const { journal, model, publish, published } = setUp({ flushes });
+        // Small batches too: a burst split into several commits keeps the same promises.
+        fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+        async (script, flushes, maxBatch) => {
+          const { journal, model, publish, published } = setUp({ flushes, maxBatch });
           const waits: Promise<void>[] = [];
           let n = 0;
           const wait = (p: Promise<void>, covers: number) =>
