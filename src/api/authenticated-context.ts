@@ -50,21 +50,28 @@ function bearer(req: FastifyRequest): string {
   return h.slice('Bearer '.length).trim();
 }
 
+/** Where a guard leaves the verified claims on the request. */
+const CLAIMS = Symbol('kairos.claims');
+type WithClaims = { [CLAIMS]: AccessClaims | null };
+
 const authenticatedContext: FastifyPluginAsync<{ readonly tokens: AccessVerifier }> = async (
   app,
   { tokens },
 ) => {
-  const claimsOf = new WeakMap<FastifyRequest, AccessClaims>();
+  // A field every request is made with (Fastify sets it in the request's constructor, so every
+  // request keeps one shape), not a WeakMap: an entry a request, which the GC must trace apart.
+  app.decorateRequest(CLAIMS as unknown as string, null);
+  const claimsOf = (req: FastifyRequest) => (req as unknown as WithClaims)[CLAIMS];
   app.decorateRequest('claims', {
     getter(this: FastifyRequest): AccessClaims {
-      const claims = claimsOf.get(this);
+      const claims = claimsOf(this);
       if (!claims) throw new InvariantError('CLAIMS_MISSING', `${this.url}: no guard ran`);
       return claims;
     },
   });
   app.decorateRequest('verifiedUserId', {
     getter(this: FastifyRequest): string | null {
-      return claimsOf.get(this)?.sub ?? null;
+      return claimsOf(this)?.sub ?? null;
     },
   });
   const guard = (permission: Permission | undefined, live: boolean): Guard => {
@@ -74,7 +81,7 @@ const authenticatedContext: FastifyPluginAsync<{ readonly tokens: AccessVerifier
       if (permission !== undefined && !can(claims.role, permission)) {
         throw apiError('FORBIDDEN', `role ${claims.role} may not ${permission}`);
       }
-      claimsOf.set(req, claims);
+      (req as unknown as WithClaims)[CLAIMS] = claims;
     };
     return Object.assign(check, {
       authenticated: true as const,

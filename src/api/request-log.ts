@@ -34,14 +34,15 @@ export function logRequests(app: FastifyInstance, log: Logger): void {
   });
   app.addHook('onResponse', (req, reply, done) => {
     const status = reply.statusCode;
-    const fields = {
+    const fields: Record<string, unknown> = {
       requestId: req.id,
       method: req.method,
       route: routeOf(req),
       status,
       durationMs: Math.round(reply.elapsedTime * 10) / 10,
-      ...(req.verifiedUserId ? { userId: req.verifiedUserId } : {}),
     };
+    const userId = req.verifiedUserId;
+    if (userId) fields.userId = userId;
     if (status >= 500) log.error('request', fields);
     else log.info('request', fields);
     done();

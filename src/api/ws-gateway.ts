@@ -329,15 +329,18 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       typeof frame === 'string'
         ? `{"k":${JSON.stringify(k)},"u":${JSON.stringify(u)},"f":${frame}}`
         : () => `{"k":${JSON.stringify(k)},"u":${JSON.stringify(u)},"f":${frame()}}`;
-    return log
-      .append(channel, payload, once === undefined ? undefined : { once })
-      .then(() => {
+    const failed = (e: unknown) => {
+      logErrors.inc({ kind: 'append' });
+      warn('event log: frame not appended', { channel, err: e });
+    };
+    // One promise a frame past the append's (three frames an order): both outcomes in one `then`.
+    return log.append(channel, payload, once === undefined ? undefined : { once }).then(() => {
+      try {
         if (!follower.has(channel)) requestSync();
-      })
-      .catch((e: unknown) => {
-        logErrors.inc({ kind: 'append' });
-        warn('event log: frame not appended', { channel, err: e });
-      });
+      } catch (e) {
+        failed(e);
+      }
+    }, failed);
   };
 
   const unsubscribeOrders = opts.events.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {

@@ -5,7 +5,8 @@ export const REDACTED = '[REDACTED]';
 export const MIN_KNOWN_SECRET_LENGTH = 8;
 
 const MAX_DEPTH = 8;
-const MAX_ITEMS = 100;
+/** The most keys of an object (items of a list) a redacted value keeps. */
+export const MAX_ITEMS = 100;
 const MAX_STRING = 8_192;
 
 /** Key names (lower case, letters and digits only) that hold a secret wherever they contain one of these. */
@@ -188,6 +189,7 @@ export function scrubPatterns(s: string): string {
  */
 export class Redactor {
   #known: string[] = [];
+  #secrets = 0;
 
   constructor(secrets: Iterable<string> = []) {
     for (const s of secrets) this.addSecret(s);
@@ -198,6 +200,12 @@ export class Redactor {
     if (value.length < MIN_KNOWN_SECRET_LENGTH || this.#known.includes(value)) return;
     // Longest first, so a secret containing another is replaced whole.
     this.#known = [...this.#known, value].sort((a, b) => b.length - a.length);
+    this.#secrets++;
+  }
+
+  /** How many known secrets were added: what was redacted before it changed may need it again. */
+  get secretsAdded(): number {
+    return this.#secrets;
   }
 
   /** `text` with every secret-looking value and known secret replaced, cut to 8 KiB. */
@@ -211,15 +219,34 @@ export class Redactor {
 
   /** Structured fields as plain, redacted JSON data (never throws). */
   fields(fields: Readonly<Record<string, unknown>>): Record<string, unknown> {
-    return this.#object(Object.entries(fields), 0, new WeakSet());
+    const keys = Object.keys(fields);
+    // Most lines' fields are flat (ids, codes, counts): no entries copied, and the set of the
+    // objects being walked (cycles) made only when a field holds one.
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (i === MAX_ITEMS) {
+        out['[more]'] = keys.length - MAX_ITEMS;
+        break;
+      }
+      out[this.text(key)] = this.#field(key, fields[key], 0, undefined);
+    }
+    return out;
   }
 
   /** Any value as plain, redacted JSON data (never throws). */
   value(value: unknown): unknown {
-    return this.#value(value, 0, new WeakSet());
+    return this.#value(value, 0, undefined);
   }
 
-  #value(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  /** The value of a field named `key`, redacted whole when the name is a secret's. */
+  #field(key: string, v: unknown, depth: number, seen: WeakSet<object> | undefined): unknown {
+    return isSecretKey(key) && v !== null && v !== undefined && typeof v !== 'boolean'
+      ? REDACTED
+      : this.#value(v, depth + 1, seen);
+  }
+
+  #value(value: unknown, depth: number, walking: WeakSet<object> | undefined): unknown {
     switch (typeof value) {
       case 'string':
         return this.text(value);
@@ -238,6 +265,7 @@ export class Redactor {
     }
     if (value === null) return null;
     const obj = value as object;
+    const seen = walking ?? new WeakSet<object>();
     if (seen.has(obj)) return '[circular]';
     if (depth >= MAX_DEPTH) return '[too deep]';
     seen.add(obj);
@@ -286,11 +314,7 @@ export class Redactor {
         out['[more]'] = entries.length - MAX_ITEMS;
         break;
       }
-      const safeKey = this.text(key);
-      out[safeKey] =
-        isSecretKey(key) && v !== null && v !== undefined && typeof v !== 'boolean'
-          ? REDACTED
-          : this.#value(v, depth + 1, seen);
+      out[this.text(key)] = this.#field(key, v, depth, seen);
     }
     return out;
   }

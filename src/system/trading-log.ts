@@ -57,26 +57,29 @@ export function logTradingEvents(bus: EventSource, logger: Logger, venue: string
   };
 }
 
+/**
+ * An order line's fields, the ids first, written out: on Node 20 a spread that adds keys costs
+ * microseconds, and an order logs three lines.
+ */
+function idsOf(e: OrderEvent, more: LogFields | undefined): LogFields {
+  const fields: Record<string, unknown> = {
+    accountId: e.accountId,
+    clientOrderId: e.clientOrderId,
+    strategyId: e.strategyId,
+    instrumentId: e.instrumentId,
+    event: e.kind,
+  };
+  return more === undefined ? fields : Object.assign(fields, more);
+}
+
 /** One order event as one line: denials, rejections and unknown outcomes at `warn`. */
 function logOrderEvent(log: Logger, e: OrderEvent): void {
-  // Each line's fields written out, the ids first: on Node 20 a spread that adds keys costs
-  // microseconds, and an order logs three lines.
-  const ids = (more?: LogFields): LogFields => {
-    const fields: Record<string, unknown> = {
-      accountId: e.accountId,
-      clientOrderId: e.clientOrderId,
-      strategyId: e.strategyId,
-      instrumentId: e.instrumentId,
-      event: e.kind,
-    };
-    return more === undefined ? fields : Object.assign(fields, more);
-  };
   switch (e.kind) {
     case 'OrderInitialized': {
       const o = e.order;
       return log.info(
         'order initialized',
-        ids({
+        idsOf(e, {
           side: o.side,
           type: o.type,
           quantity: o.quantity.toString(),
@@ -86,28 +89,31 @@ function logOrderEvent(log: Logger, e: OrderEvent): void {
       );
     }
     case 'OrderDenied':
-      return log.warn('order denied by risk', ids({ reason: e.reason, detail: e.message }));
+      return log.warn('order denied by risk', idsOf(e, { reason: e.reason, detail: e.message }));
     case 'OrderSubmitted':
-      return log.info('order submitted', ids());
+      return log.info('order submitted', idsOf(e, undefined));
     case 'OrderAccepted':
-      return log.info('order accepted', ids({ venueOrderId: e.venueOrderId }));
+      return log.info('order accepted', idsOf(e, { venueOrderId: e.venueOrderId }));
     case 'OrderRejected':
-      return log.warn('order rejected by the venue', ids({ reason: e.reason, detail: e.message }));
+      return log.warn(
+        'order rejected by the venue',
+        idsOf(e, { reason: e.reason, detail: e.message }),
+      );
     case 'OrderUnknown':
-      return log.warn('order outcome unknown', ids({ reason: e.reason }));
+      return log.warn('order outcome unknown', idsOf(e, { reason: e.reason }));
     case 'OrderPendingCancel':
-      return log.info('order cancel sent', ids());
+      return log.info('order cancel sent', idsOf(e, undefined));
     case 'OrderCancelRejected':
-      return log.warn('order cancel rejected', ids({ reason: e.reason }));
+      return log.warn('order cancel rejected', idsOf(e, { reason: e.reason }));
     case 'OrderCanceled':
-      return log.info('order canceled', ids({ reason: e.reason }));
+      return log.info('order canceled', idsOf(e, { reason: e.reason }));
     case 'OrderExpired':
-      return log.info('order expired', ids({ reason: e.reason }));
+      return log.info('order expired', idsOf(e, { reason: e.reason }));
     case 'OrderFilled': {
       const f = e.fill;
       return log.info(
         'order filled',
-        ids({
+        idsOf(e, {
           tradeId: f.tradeId,
           side: f.side,
           quantity: f.quantity.toString(),

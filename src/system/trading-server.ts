@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildApp } from '../api/app.js';
 import type { ApiUser, UserDirectory } from '../api/deps.js';
 import { MemoryCache } from '../scalability/cache/memory-cache.js';
@@ -626,18 +626,19 @@ export async function startTradingServer(
       },
     });
     // The requests in flight, so that a drain that does not end says which ones it waits for.
-    const inFlight = new Map<string, { method: string; url: string; since: number }>();
+    // Each request with its reply (which knows its age): nothing made a request.
+    const inFlight = new Map<FastifyRequest, FastifyReply>();
     // Callback hooks, not async ones: no promise and no microtask a request for each.
-    app.addHook('onRequest', (req, _reply, done) => {
-      inFlight.set(req.id, { method: req.method, url: req.url, since: Date.now() });
+    app.addHook('onRequest', (req, reply, done) => {
+      inFlight.set(req, reply);
       done();
     });
     app.addHook('onResponse', (req, _reply, done) => {
-      inFlight.delete(req.id);
+      inFlight.delete(req);
       done();
     });
     app.addHook('onRequestAbort', (req, done) => {
-      inFlight.delete(req.id);
+      inFlight.delete(req);
       done();
     });
     if (leases) {
@@ -735,8 +736,11 @@ export async function startTradingServer(
             component: 'server',
             err: e,
             // What the listener still waits for (a request in flight, with its age).
-            inFlight: [...inFlight.values()]
-              .map((r) => `${r.method} ${r.url.split('?')[0]} ${Date.now() - r.since} ms`)
+            inFlight: [...inFlight]
+              .map(
+                ([r, reply]) =>
+                  `${r.method} ${r.url.split('?')[0]} ${Math.round(reply.elapsedTime)} ms`,
+              )
               .join(', '),
             webSockets: app.websocketServer?.clients.size ?? 0,
           }),

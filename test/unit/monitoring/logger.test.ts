@@ -179,6 +179,31 @@ describe('logger (winston)', () => {
       expect(all).not.toContain(s);
     expect(lines).toHaveLength(3);
   });
+
+  it("redacts a child's own fields with a secret added after the child has logged", () => {
+    const { log, json } = capture();
+    const child = log.child({ component: 'venue', venueKey: 'later-secret-789' });
+    child.info('before');
+    log.addSecret('later-secret-789');
+    child.info('after', { more: 'later-secret-789' });
+    expect(json().map((l) => [l.venueKey, l.more])).toEqual([
+      ['later-secret-789', undefined],
+      ['[REDACTED]', '[REDACTED]'],
+    ]);
+  });
+
+  it("a child's fields that hold an object are read at each line, as the line's own", () => {
+    const { log, json } = capture();
+    const state = { phase: 'start' };
+    const child = log.child({ component: 'x', state, n: 1 });
+    child.info('one');
+    state.phase = 'end';
+    child.info('two', { n: 2 });
+    expect(json().map((l) => [l.state, l.n])).toEqual([
+      [{ phase: 'start' }, 1],
+      [{ phase: 'end' }, 2],
+    ]);
+  });
 });
 
 describe('logger port', () => {
