@@ -26,14 +26,6 @@ export function firstHostile(
   value: unknown,
   root: string,
 ): { readonly field: string; readonly rule: string } | null {
-  return mayBeHostile(value) ? namedHostile(value, root) : null;
-}
-
-/** `firstHostile`'s walk, naming each place it visits. */
-function namedHostile(
-  value: unknown,
-  root: string,
-): { readonly field: string; readonly rule: string } | null {
   const stack: [unknown, string, number][] = [[value, root, 0]];
   while (stack.length > 0) {
     const [v, at, depth] = stack.pop()!;
@@ -57,42 +49,6 @@ function namedHostile(
     }
   }
   return null;
-}
-
-/**
- * Whether `value` holds anything `namedHostile` would name: the same walk without the paths
- * (a request's clean inputs, nearly all of them, then cost no string and no tuple per value).
- */
-function mayBeHostile(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') {
-    return typeof value === 'string' && textRule(value) !== null;
-  }
-  const values: unknown[] = [value];
-  const depths: number[] = [0];
-  while (values.length > 0) {
-    const v = values.pop()!;
-    const depth = depths.pop()!;
-    if (typeof v === 'string') {
-      if (textRule(v) !== null) return true;
-      continue;
-    }
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= MAX_INPUT_DEPTH) return true;
-    if (Array.isArray(v)) {
-      for (const item of v as unknown[]) {
-        values.push(item);
-        depths.push(depth + 1);
-      }
-      continue;
-    }
-    const record = v as Record<string, unknown>;
-    for (const k of Object.keys(record)) {
-      if (textRule(k) !== null) return true;
-      values.push(record[k]);
-      depths.push(depth + 1);
-    }
-  }
-  return false;
 }
 
 /**
