@@ -37,6 +37,13 @@ export class ExecutionEngine {
   readonly #history: string[] = [];
   /** Cancels asked while the order's outcome was UNKNOWN: sent once the venue's answer is known. */
   readonly #queuedCancels = new Map<string, number>();
+  /**
+   * The order looked up or stored last, and its id: an order's events, its submit and the
+   * strategy's reads of it come one after another, and a look-up in the map of every order of a
+   * run (megabytes in a backtest) costs a cache miss or more each time (issue 18).
+   */
+  #lastId: string | null = null;
+  #last: Order | undefined = undefined;
 
   constructor(
     private readonly bus: MessageBus,
@@ -100,7 +107,7 @@ export class ExecutionEngine {
 
   /** Applies a venue report or an internal event. */
   process(event: OrderEvent): void {
-    const order = this.#orders.get(event.clientOrderId);
+    const order = this.#get(event.clientOrderId);
     if (!order) {
       this.#alert(
         'UNKNOWN_ORDER_REPORT',
@@ -112,13 +119,22 @@ export class ExecutionEngine {
     if (event.kind === 'OrderFilled') {
       const { venue, tradeId } = event.fill;
       let ids = this.#tradeIds.get(venue);
-      if (ids?.has(tradeId)) return;
+      if (ids === undefined) this.#tradeIds.set(venue, (ids = new Set()));
+      // Added first, one look-up in a set of every trade id of the run where `has` and then `add`
+      // were two; taken out again when the fill is not applied.
+      const seen = ids.size;
+      ids.add(tradeId);
+      if (ids.size === seen) return;
       // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, an empty set has no key (its size spares making one per fill)
       const restored = this.#restoredKeys.size > 0;
-      if (restored && this.#restoredKeys.has(`${venue}:${tradeId}`)) return;
+      if (restored && this.#restoredKeys.has(`${venue}:${tradeId}`)) {
+        ids.delete(tradeId);
+        return;
+      }
       if (
         compareDecimals(addDecimals(order.filledQuantity, event.fill.quantity), order.quantity) > 0
       ) {
+        ids.delete(tradeId);
         this.#alert(
           'ORDER_OVERFILL',
           `fill ${event.fill.tradeId} would overfill ${order.clientOrderId}`,
@@ -126,8 +142,6 @@ export class ExecutionEngine {
         );
         return;
       }
-      if (ids === undefined) this.#tradeIds.set(venue, (ids = new Set()));
-      ids.add(tradeId);
     }
     const lateFill = event.kind === 'OrderFilled' && closedButFillable(order.status);
     if (lateFill) {
@@ -149,7 +163,7 @@ export class ExecutionEngine {
       return;
     }
     const next = applyOrderEvent(order, event);
-    this.#orders.set(order.clientOrderId, next);
+    this.#set(order.clientOrderId, next);
     this.open.update(
       isOpen(order.status) ? order : undefined,
       isOpen(next.status) ? next : undefined,
@@ -165,7 +179,7 @@ export class ExecutionEngine {
 
   /** One order by client order id. */
   order(clientOrderId: string): Order | undefined {
-    return this.#orders.get(clientOrderId);
+    return this.#get(clientOrderId);
   }
 
   /** Open orders (submitted and not terminal), in creation order, optionally of one strategy. */
@@ -187,19 +201,34 @@ export class ExecutionEngine {
     return this.#history.map((id) => this.#orders.get(id)!);
   }
 
+  #get(clientOrderId: string): Order | undefined {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, a cache: a miss looks the order up in the map
+    if (clientOrderId === this.#lastId) return this.#last;
+    const order = this.#orders.get(clientOrderId);
+    this.#lastId = clientOrderId;
+    this.#last = order;
+    return order;
+  }
+
+  #set(clientOrderId: string, order: Order): void {
+    this.#orders.set(clientOrderId, order);
+    this.#lastId = clientOrderId;
+    this.#last = order;
+  }
+
   #track(order: Order): void {
-    if (this.#orders.has(order.clientOrderId)) {
+    if (this.#get(order.clientOrderId) !== undefined) {
       throw new InvariantError(
         'DUPLICATE_CLIENT_ORDER_ID',
         `client order id ${order.clientOrderId} is taken`,
       );
     }
-    this.#orders.set(order.clientOrderId, order);
+    this.#set(order.clientOrderId, order);
     this.#history.push(order.clientOrderId);
   }
 
   #submit(cmd: SubmitOrder): void {
-    const order = this.#orders.get(cmd.order.clientOrderId);
+    const order = this.#get(cmd.order.clientOrderId);
     if (!order)
       throw new InvariantError(
         'UNKNOWN_ORDER',
@@ -213,11 +242,11 @@ export class ExecutionEngine {
       instrumentId: order.instrumentId,
       ts: cmd.ts,
     });
-    this.route(order).submit(this.#orders.get(order.clientOrderId)!, cmd.ts);
+    this.route(order).submit(this.#get(order.clientOrderId)!, cmd.ts);
   }
 
   #cancel(cmd: CancelOrder): void {
-    const order = this.#orders.get(cmd.clientOrderId);
+    const order = this.#get(cmd.clientOrderId);
     if (!order || !isOpen(order.status) || order.status === 'PENDING_CANCEL') return;
     // The venue may or may not have it: the cancel waits until reconciliation knows (an order
     // that turns out open is then cancelled; one that turns out closed needs nothing).

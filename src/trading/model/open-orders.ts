@@ -29,7 +29,11 @@ export class OpenOrders {
   readonly #orders = new Map<string, Order>();
   /** Totals by key, for the readers; an order's events reach the same records through `#keys`. */
   readonly #counts = new Map<string, Count>();
-  readonly #leaves = new Map<string, Leaves>();
+  /**
+   * Leaves totals by scope key, instrument and side: nested, so a reader's look-up (the risk gate,
+   * twice an order) makes no key string to flatten and hash.
+   */
+  readonly #leaves = new Map<string, Map<string, SideLeaves>>();
   readonly #buys = new Map<string, Record<FeeClass, Decimal>>();
   readonly #unpriced = new Map<string, Order>();
   /** The keys an order counts under, per strategy and instrument (made once, not per event). */
@@ -73,7 +77,7 @@ export class OpenOrders {
 
   /** Leaves quantity of the scope's open orders on one instrument and side. */
   leaves(scope: OpenOrderScope, instrumentId: string, side: OrderSide): Decimal {
-    return this.#leaves.get(`${scopeKey(scope)}|${instrumentId}|${side}`)?.total ?? ZERO;
+    return this.#leaves.get(scopeKey(scope))?.get(instrumentId)?.[side]?.total ?? ZERO;
   }
 
   /** Σ leaves × (limit or trigger) price of the open buys on an instrument in one fee class. */
@@ -100,7 +104,14 @@ export class OpenOrders {
     if (keys === undefined) {
       const scopes = orderKeys(o);
       const leavesOf = (side: OrderSide) =>
-        scopes.map((k) => record(this.#leaves, `${k}|${o.instrumentId}|${side}`, newLeaves));
+        scopes.map((k) => {
+          const bySide = record(
+            record(this.#leaves, k, newSideLeavesMap),
+            o.instrumentId,
+            newSideLeaves,
+          );
+          return (bySide[side] ??= newLeaves());
+        });
       keys = {
         counts: scopes.map((k) => record(this.#counts, k, newCount)),
         BUY: leavesOf('BUY'),
@@ -155,6 +166,9 @@ interface Leaves {
   total: Decimal;
 }
 
+/** The leaves totals of one scope and instrument, per side (made on first use). */
+type SideLeaves = Partial<Record<OrderSide, Leaves>>;
+
 /** The totals an order counts in: a count per scope, and per side a leaves total per scope. */
 interface OrderKeys {
   readonly counts: readonly Count[];
@@ -168,6 +182,14 @@ function newCount(): Count {
 
 function newLeaves(): Leaves {
   return { total: ZERO };
+}
+
+function newSideLeaves(): SideLeaves {
+  return {};
+}
+
+function newSideLeavesMap(): Map<string, SideLeaves> {
+  return new Map();
 }
 
 /** The record under `key`, made (and kept) on first use. */

@@ -5,6 +5,7 @@ import type { ExecutionClient } from '../../../../src/trading/execution/executio
 import type { Alert } from '../../../../src/trading/model/alert.js';
 import type { Order } from '../../../../src/trading/model/order.js';
 import type { OrderEvent } from '../../../../src/trading/model/order-events.js';
+import { quantity } from '../../../../src/trading/core/money.js';
 import { fill, newOrder } from '../../../support/builders.js';
 
 function setup() {
@@ -120,6 +121,45 @@ describe('ExecutionEngine', () => {
       venueOrderId: 'x',
     });
     expect(alerts.map((a) => a.code)).toEqual(['ORDER_OVERFILL', 'UNKNOWN_ORDER_REPORT']);
+  });
+
+  it('a fill refused as an overfill or as already stored is not remembered as applied', () => {
+    const { exec, ids, alerts, filled } = setup();
+    filled(2, '11', 'T9');
+    filled(3, '12', 'T9');
+    expect(alerts.map((a) => a.code)).toEqual(['ORDER_OVERFILL', 'ORDER_OVERFILL']);
+    filled(4, '3', 'T9');
+    expect(exec.order('c1')!.filledQuantity.toFixed()).toBe('3');
+    filled(5, '3', 'T9');
+    expect(exec.order('c1')!.filledQuantity.toFixed()).toBe('3');
+    // A stored trade refused after a restart stays refused, however often it is reported.
+    const again = new ExecutionEngine(new MessageBus(), () => {
+      throw new Error('no venue in this test');
+    });
+    again.restore({ ...newOrder({}, 'c1'), status: 'ACCEPTED' }, ['SIM:T1']);
+    const booked = { ...fill('BUY', '5', '4', '0', 'T1'), clientOrderId: 'c1' };
+    again.process({ kind: 'OrderFilled', ...ids, ts: 2, fill: booked });
+    again.process({ kind: 'OrderFilled', ...ids, ts: 3, fill: booked });
+    expect(again.order('c1')!.filledQuantity.toFixed()).toBe('0');
+  });
+
+  it('answers for each order whichever order was looked up or changed last', () => {
+    const { exec, bus, ids } = setup();
+    expect(exec.order('c2')).toBeUndefined();
+    const second: Order = newOrder({ quantity: quantity('7') }, 'c2');
+    exec.add(second);
+    expect(exec.order('c2')).toBe(second);
+    expect(() => exec.add(second)).toThrow('client order id c2 is taken');
+    bus.send(Endpoints.execution, { kind: 'SubmitOrder', order: second, ts: 2 });
+    exec.process({ kind: 'OrderAccepted', ...ids, ts: 3, venueOrderId: 'v1' });
+    expect(exec.order('c2')!.status).toBe('SUBMITTED');
+    exec.process({ kind: 'OrderAccepted', ...ids, clientOrderId: 'c2', ts: 4, venueOrderId: 'v2' });
+    expect(exec.order('c1')!.venueOrderId).toBe('v1');
+    expect(exec.order('c2')!.venueOrderId).toBe('v2');
+    expect(exec.order('c2')!.quantity.toFixed()).toBe('7');
+    expect(exec.order('c1')!.status).toBe('ACCEPTED');
+    expect(exec.order('c3')).toBeUndefined();
+    expect(exec.allOrders().map((o) => o.status)).toEqual(['ACCEPTED', 'ACCEPTED']);
   });
 
   it('applies a fill reported after a cancel (the order stays CANCELED) and raises it; other late reports are ignored', () => {
