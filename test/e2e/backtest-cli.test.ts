@@ -90,7 +90,7 @@ describe('kairos backtest (as a process)', () => {
     expect(runCli([...args, '--out', a]).code).toBe(0);
     expect(runCli([...args, '--out', b, '--cache'], { KAIROS_HOME: home }).code).toBe(0);
     expect(readdirSync(path.join(home, 'cache', 'bars'))).toEqual([
-      expect.stringMatching(/^[0-9a-f]{32}\.kbar$/),
+      expect.stringMatching(/^[0-9a-f]{16}-[0-9a-f]{16}\.kbar$/),
     ]);
     for (const report of ['report.json', 'report.html'])
       expect(byteDiff(readFileSync(path.join(a, report)), readFileSync(path.join(b, report)))).toBe(

@@ -86,7 +86,7 @@ describe('a backtest from the columnar copy of its bar file', () => {
     );
   });
 
-  it('builds the copy again when the file changes', async () => {
+  it('builds the copy again when the file changes, and drops the old one', async () => {
     const file = path.join(dir, 'bars.csv');
     const cache = path.join(dir, 'cache-changed');
     const rows = readFileSync(path.join(DATA, 'backtrader/orcl-1995-2014.txt'), 'utf8')
@@ -98,6 +98,11 @@ describe('a backtest from the columnar copy of its bar file', () => {
     const plain = await text(input(file));
     expect(plain).not.toBe(first);
     expect(await text({ ...input(file), columnCache: cache })).toBe(plain);
+    // The earlier version's copy is gone; another file's copy stays.
+    const other = path.join(dir, 'other.csv');
+    writeFileSync(other, rows.slice(0, 300).join('\n'));
+    await text({ ...input(other), columnCache: cache });
+    expect(readdirSync(cache).filter((f) => f.endsWith('.kbar'))).toHaveLength(2);
   });
 
   it('refuses a bad row with the error the reader gives, and keeps no copy', async () => {

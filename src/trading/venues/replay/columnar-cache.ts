@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BarColumns } from '../../data/bar-columns.js';
 import { openBars, type OpenOptions } from './open-data.js';
@@ -9,17 +9,21 @@ const VERSION = 1;
 const HEADER = 16; // magic u32, version u32, rows f64
 const COLUMNS = 7;
 
-async function cachePath(file: string, opts: OpenOptions, dir: string): Promise<string> {
+/**
+ * A copy's path: `<which>-<version>.kbar`, `which` from the file's path, instrument and interval,
+ * `version` from its size and mtime; the copies of the file's earlier versions share `which`.
+ */
+async function cachePath(
+  file: string,
+  opts: OpenOptions,
+  dir: string,
+): Promise<{ target: string; which: string }> {
   const abs = path.resolve(file);
   const st = await stat(abs);
-  const key = JSON.stringify([
-    abs,
-    st.size,
-    st.mtimeMs,
-    opts.instrumentId,
-    opts.intervalMs ?? null,
-  ]);
-  return path.join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.kbar`);
+  const hash = (key: unknown) =>
+    createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
+  const which = hash([abs, opts.instrumentId, opts.intervalMs ?? null]);
+  return { target: path.join(dir, `${which}-${hash([st.size, st.mtimeMs])}.kbar`), which };
 }
 
 function decode(buf: Buffer): BarColumns | null {
@@ -61,7 +65,7 @@ export async function loadColumns(
   opts: OpenOptions,
   dir: string,
 ): Promise<BarColumns> {
-  const target = await cachePath(file, opts, dir);
+  const { target, which } = await cachePath(file, opts, dir);
   try {
     const cols = decode(await readFile(target));
     if (cols) return cols;
@@ -94,5 +98,9 @@ export async function loadColumns(
   const tmp = `${target}.${process.pid}.tmp`;
   await writeFile(tmp, buf);
   await rename(tmp, target);
+  // The copies of the file's earlier versions are of no more use.
+  for (const name of await readdir(dir))
+    if (name.startsWith(`${which}-`) && name.endsWith('.kbar') && name !== path.basename(target))
+      await rm(path.join(dir, name), { force: true });
   return decode(buf)!;
 }
