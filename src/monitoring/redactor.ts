@@ -189,7 +189,6 @@ export function scrubPatterns(s: string): string {
  */
 export class Redactor {
   #known: string[] = [];
-  #secrets = 0;
 
   constructor(secrets: Iterable<string> = []) {
     for (const s of secrets) this.addSecret(s);
@@ -200,12 +199,11 @@ export class Redactor {
     if (value.length < MIN_KNOWN_SECRET_LENGTH || this.#known.includes(value)) return;
     // Longest first, so a secret containing another is replaced whole.
     this.#known = [...this.#known, value].sort((a, b) => b.length - a.length);
-    this.#secrets++;
   }
 
   /** How many known secrets were added: what was redacted before it changed may need it again. */
   get secretsAdded(): number {
-    return this.#secrets;
+    return this.#known.length;
   }
 
   /** `text` with every secret-looking value and known secret replaced, cut to 8 KiB. */

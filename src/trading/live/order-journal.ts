@@ -34,9 +34,10 @@ import { SerialQueue } from './serial-queue.js';
  */
 export class OrderJournal {
   readonly #queue = new SerialQueue();
-  /** The batch new events join, until its commit starts or it holds `MAX_BATCH` events. */
-  #filling: Batch | null = null;
-  /** The newest batch whose commit has not started (the filling one, or the last one filled). */
+  /**
+   * The newest batch whose commit has not started: new events join it until it holds
+   * `maxBatch` events.
+   */
   #waiting: Batch | null = null;
   /** The commit that covers the latest event (the batch filling, or the one being written). */
   #latest: Promise<void> = Promise.resolve();
@@ -104,21 +105,19 @@ export class OrderJournal {
     const item = { after, event };
     // Group commit: events that arrive while a commit is running go together in the next one,
     // up to `maxBatch` events a commit; the next event then starts the batch after it.
-    const filling = this.#filling;
-    if (filling) {
-      filling.items.push(item);
-      if (filling.items.length >= this.maxBatch) this.#filling = null;
+    const waiting = this.#waiting;
+    if (waiting && waiting.items.length < this.maxBatch) {
+      waiting.items.push(item);
       return;
     }
     const batch: Batch = { items: [item], awaited: false };
-    this.#filling = this.#waiting = batch;
+    this.#waiting = batch;
     const job = this.#queue.add(async () => {
       // The venue's reports nobody waits on start at the end of this turn of the event loop, so
       // the turn's other events join them: the reports of every send made in it (a send per
       // order of a group commit), the next order made on an acknowledgement.
       if (this.#mayDefer(batch)) await new Promise((r) => setImmediate(r));
       const durability: CommitDurability = this.#mayDefer(batch) ? 'deferred' : 'flushed';
-      if (this.#filling === batch) this.#filling = null;
       if (this.#waiting === batch) {
         // No batch is waiting behind this one: `#latest` is this job.
         this.#waiting = null;
