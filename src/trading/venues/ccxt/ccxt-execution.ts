@@ -531,7 +531,23 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     const read = <T>(call: () => Promise<T>) => this.#policy.read(call);
     const out: Fill[] = [];
     for (const [symbol, inst] of this.#instruments) {
-      for (const t of await myTradesSince(this.#o.exchange, symbol, from, now, read)) {
+      const hidden = (ts: number) =>
+        this.#alert(
+          'VENUE_TRADES_HIDDEN',
+          `${symbol}: a full page of our trades is stamped ${ts}; the venue pages by time only, ` +
+            'so more at that stamp cannot be read: compare with the venue',
+        );
+      const trades = await myTradesSince(
+        this.#o.exchange,
+        symbol,
+        from,
+        now,
+        read,
+        undefined,
+        undefined,
+        hidden,
+      );
+      for (const t of trades) {
         const id = await this.#clientIdOfTrade(t, symbol);
         const fill = fillFromTrade(t, {
           venue: this.#venue,

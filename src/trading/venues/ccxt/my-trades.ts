@@ -16,7 +16,7 @@ const byId = (a: Trade, b: Trade) => {
  *
  * It asks day-long windows (Binance answers at most 24 hours per request) from `from` up to our
  * clock (+1 min) until one has a trade; from that trade on it pages by trade id (`fromId`, on
- * Binance; by time elsewhere) until a page comes back short. With no trade in the windows it asks
+ * Binance; by time elsewhere, from each page's newest stamp) until a page comes back short. With no trade in the windows it asks
  * for the newest trades (a venue clock ahead of ours); when that page is full, the windows go on
  * up to its oldest trade, so none between is missed. The follow-up is skipped when the last
  * window already reaches `aheadMs` (6 h) past our clock and came back short: then one request
@@ -34,6 +34,8 @@ export async function myTradesSince(
   pageSize = 1000,
   /** Trades stamped up to this far past our clock are found by the time windows alone (6 h). */
   aheadMs = 6 * 3_600_000,
+  /** Told of a stamp with a full page of trades, paging by time: more there cannot be asked for. */
+  onHidden?: (ts: number) => void,
 ): Promise<Trade[]> {
   const out: Trade[] = [];
   const seen = new Set<string>();
@@ -53,13 +55,32 @@ export async function myTradesSince(
   const after = async (last: Trade) => {
     for (let cursor = last; ;) {
       const id = Number(cursor.id);
+      const byIdNow = byTradeId && Number.isSafeInteger(id);
+      const at = cursor.timestamp ?? 0;
       const page = await read(() =>
-        byTradeId && Number.isSafeInteger(id)
+        byIdNow
           ? exchange.fetchMyTrades(symbol, undefined, pageSize, { fromId: id + 1 })
-          : exchange.fetchMyTrades(symbol, cursor.timestamp ?? 0, pageSize),
+          : exchange.fetchMyTrades(symbol, at, pageSize),
       );
-      if (add(page) === 0 || page.length < pageSize) return;
-      cursor = [...page].sort(byId).at(-1)!;
+      const fresh = add(page);
+      if (page.length < pageSize) return;
+      if (byIdNow) {
+        if (fresh === 0) return;
+        cursor = [...page].sort(byId).at(-1)!;
+        continue;
+      }
+      // By time the next page starts at this page's newest stamp (trade ids need not follow
+      // time). A full page all at the cursor's stamp is all a `since` can show of it: the
+      // paging steps past that stamp, so no later trade is missed, and says what it could not see.
+      const newest = page.reduce((a, t) => ((t.timestamp ?? 0) > (a.timestamp ?? 0) ? t : a));
+      const top = newest.timestamp ?? 0;
+      if (top > at) cursor = newest;
+      else if (top < at)
+        return; // a venue that does not page by time: nothing more to ask
+      else if (fresh === 0) {
+        onHidden?.(at);
+        cursor = { ...cursor, timestamp: at + 1 };
+      }
     }
   };
   const end = Math.max(now, from) + 60_000;

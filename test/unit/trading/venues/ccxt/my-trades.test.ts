@@ -30,6 +30,31 @@ function venue(trades: { id: number; timestamp: number }[]) {
 
 const read = <T>(call: () => Promise<T>) => call();
 
+/**
+ * A venue that pages our trades by time only (no `fromId`): a `since` gives the trades from that
+ * stamp on in (stamp, id) order, `until` bounds it, no `since` gives the newest. Its trade ids are
+ * strings that need not follow time.
+ */
+function byTimeVenue(trades: { id: string; timestamp: number }[]) {
+  const ordered = [...trades].sort((a, b) => a.timestamp - b.timestamp || a.id.localeCompare(b.id));
+  const ex = {
+    id: 'okx',
+    async fetchMyTrades(
+      _s: string,
+      since?: number,
+      limit = 100,
+      params: Record<string, number> = {},
+    ) {
+      if (since === undefined) return ordered.slice(-limit) as unknown as Trade[];
+      const until = params.until ?? Infinity;
+      return ordered
+        .filter((t) => t.timestamp >= since && t.timestamp <= until)
+        .slice(0, limit) as unknown as Trade[];
+    },
+  };
+  return ex as unknown as Exchange;
+}
+
 describe('myTradesSince', () => {
   const now = 1_800_000_000_000;
 
@@ -102,6 +127,62 @@ describe('myTradesSince', () => {
     ]);
     const got = await myTradesSince(ex, 'BTC/USDT', at - DAY, now, read, 1);
     expect(got.map((t) => t.id)).toEqual([1, 2]);
+  });
+
+  it('pages by time past a page whose ids do not follow time, and past a stamp fuller than a page', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            at: fc.oneof(
+              fc.integer({ min: -3 * DAY, max: 2 * 3_600_000 }),
+              fc.constantFrom(-DAY, -1, 0, 1, 20 * 60_000),
+            ),
+            id: fc.stringMatching(/^[a-z0-9]{1,6}$/),
+          }),
+          { maxLength: 60 },
+        ),
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: -2 * DAY, max: 3_600_000 }),
+        async (drawn, pageSize, fromOffset) => {
+          const ids = new Set<string>();
+          const trades = drawn
+            .filter((d) => !ids.has(d.id) && ids.add(d.id))
+            .map((d) => ({ id: d.id, timestamp: now + d.at }));
+          const from = now + fromOffset;
+          const hidden: number[] = [];
+          const got = await myTradesSince(
+            byTimeVenue(trades),
+            'BTC/USDT',
+            from,
+            now,
+            read,
+            pageSize,
+            undefined,
+            (ts) => hidden.push(ts),
+          );
+          const gotIds = got.map((t) => String(t.id));
+          expect(new Set(gotIds).size).toBe(gotIds.length);
+          const wanted = trades.filter((t) => t.timestamp >= from);
+          const perStamp = new Map<number, number>();
+          for (const t of wanted) perStamp.set(t.timestamp, (perStamp.get(t.timestamp) ?? 0) + 1);
+          // Every trade of a stamp a page can hold, and of a fuller stamp at least a page, which
+          // is reported; nothing before `from`; oldest first.
+          for (const t of wanted)
+            if (perStamp.get(t.timestamp)! <= pageSize) expect(gotIds).toContain(t.id);
+          for (const [ts, n] of perStamp) {
+            const found = got.filter((t) => t.timestamp === ts).length;
+            expect(found).toBeGreaterThanOrEqual(Math.min(n, pageSize));
+            if (found < n) expect(hidden).toContain(ts);
+          }
+          for (const ts of hidden) expect(perStamp.get(ts)).toBeGreaterThanOrEqual(pageSize);
+          expect(got.every((t) => t.timestamp! >= from)).toBe(true);
+          const stamps = got.map((t) => t.timestamp!);
+          expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 
   it('asks one window when nothing new happened and the window reaches 6 h past the clock', async () => {
