@@ -460,7 +460,12 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   #remove(w: Working): void {
-    this.#working.delete(w.order.clientOrderId);
+    const id = w.order.clientOrderId;
+    // The last working order leaves a new empty map instead: V8 shrinks a map that a delete
+    // empties (a runtime call and a new table), which a backtest's one order at a time did once
+    // per order (issue 18). No iterator of the map outlives a call (loops run over copies).
+    if (this.#working.size === 1 && this.#working.has(id)) this.#working = new Map();
+    else this.#working.delete(id);
   }
 }
 

@@ -75,6 +75,11 @@ describe('round trips', () => {
     });
     l.applyFill(at(8, fill('BUY', '17', '4', '0.4', 'd')), TEST_USD); // closes 2 (+3 +2), opens 2
     l.applyFill(at(9, fill('SELL', '16', '2', '0.1', 'e')), TEST_USD); // closes the long: −2
+    // The other instrument's trip outlived both closes: it closes now, from its own opening.
+    l.applyFill(at(10, fill('SELL', '6', '4', '0.04', 'y'), 'OTHER/USD'), {
+      base: 'OTHER',
+      quote: 'USD',
+    });
     expect(l.roundTrips.map(fixed)).toEqual([
       {
         instrumentId: 'TEST/USD',
@@ -101,6 +106,19 @@ describe('round trips', () => {
         exitQuantity: '2',
         grossPnl: '-2',
         fees: '0.3',
+      },
+      {
+        instrumentId: 'OTHER/USD',
+        side: 'LONG',
+        openedAt: 7,
+        closedAt: 10,
+        quantity: '4',
+        entryNotional: '20',
+        entryQuantity: '4',
+        exitNotional: '24',
+        exitQuantity: '4',
+        grossPnl: '4',
+        fees: '0.06',
       },
     ]);
   });
