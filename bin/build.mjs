@@ -104,9 +104,6 @@ const { outputFiles } = await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  // The maps name the sources (src/ ships beside dist/) without a copy of them: Node reads and
-  // parses the map of every module it loads, when source maps are on (bin/kairos.js).
-  sourcesContent: false,
   logLevel: 'warning',
   write: false,
 });
