@@ -17,6 +17,11 @@ export interface HostRigOptions {
   readonly dir: string;
   /** The paper venue's file name in `dir` (one per run that must not share a venue). */
   readonly venue: string;
+  /**
+   * The account the core trades (default `desk`, the host's default account). Runs that share one
+   * store each take their own: orders, fills and snapshots are keyed by account.
+   */
+  readonly accountId?: string;
   readonly instrument: Instrument;
   readonly cash: Record<string, string>;
   /** More of the host's settings (Lambda, venue bars, alerts...). */
@@ -24,15 +29,17 @@ export interface HostRigOptions {
 }
 
 /**
- * What `kairos serve` builds for the account `desk`: its core on a paper venue, and the strategy
- * host beside it; `play` feeds bars as the server does (core, host, settle, reconcile).
+ * What `kairos serve` builds for an account (`desk` unless `accountId` says): its core on a paper
+ * venue, and the strategy host beside it; `play` feeds bars as the server does (core, host,
+ * settle, reconcile).
  */
 export async function bootStrategyHost(o: HostRigOptions) {
+  const accountId = o.accountId ?? 'desk';
   const { core } = await TradingCore.open({
-    accountId: 'desk',
+    accountId,
     instruments: [o.instrument],
     cash: o.cash,
-    orders: new OrderRepository(o.store.db, 'desk'),
+    orders: new OrderRepository(o.store.db, accountId),
     venue: (deliver) =>
       new PaperVenue(
         path.join(o.dir, `${o.venue}.json`),
@@ -40,12 +47,16 @@ export async function bootStrategyHost(o: HostRigOptions) {
         deliver,
       ),
   });
+  const snapshots = new StrategySnapshotRepository(o.store.db, accountId);
   const host = new StrategyHost({
     db: o.store.db,
     core,
     instrument: o.instrument,
     catalog: FileCatalog.strategies(path.join(o.dir, 'strategies')),
-    snapshots: new StrategySnapshotRepository(o.store.db, 'desk'),
+    snapshots,
+    ...(accountId === 'desk'
+      ? {}
+      : { account: (id: string) => (id === accountId ? { core, snapshots } : undefined) }),
     buildDir: path.join(o.dir, 'build'),
     now: Date.now,
     ...o.host,

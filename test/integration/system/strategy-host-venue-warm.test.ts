@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
-import type { Store } from '../../../src/store/open-store.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import { ServerVenues } from '../../../src/system/server-venues.js';
 import type { LogFields, Logger } from '../../../src/trading/core/logger.js';
@@ -65,9 +64,18 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
   let dir: string;
   let bars: Bar[];
   let inst: Instrument;
+  /**
+   * One store for every run of this block, each run on an account of its own (its name): orders,
+   * fills, snapshots and instances are keyed by account, as on a server's one store (a store's
+   * start is ~0.7 s of CPU; this block made seven).
+   */
+  let on: Awaited<ReturnType<typeof freshStore>>;
+  let user: Awaited<ReturnType<typeof addUser>>;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-host-warm-'));
+    on = await freshStore('pglite');
+    user = await addUser(on.db, 'quinn', 'quant');
     // An EMA (every bar it ever took counts) and the bar history: a resumed strategy whose
     // indicators start empty, or take a bar twice, trades elsewhere and traces other values.
     const strategies = path.join(dir, 'strategies');
@@ -84,10 +92,12 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
     }
     expect(bars.length).toBe(N - 1);
   }, 60_000);
+  afterAll(async () => {
+    await on?.drop();
+  });
 
   /** What `kairos serve` builds for an account on a venue: its core, and the host beside it. */
   const boot = (
-    on: Store,
     name: string,
     venueBars?: (limit: number) => Promise<readonly Bar[]>,
     extra: { logger?: Logger; onAlert?: (a: Alert) => void; warmWaitMs?: number } = {},
@@ -96,6 +106,7 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
       store: on,
       dir,
       venue: name,
+      accountId: name,
       instrument: inst,
       cash: { USDT: '1000000' },
       host: {
@@ -119,37 +130,30 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
    * outage), its feed going on from there.
    */
   async function run(name: string, restartAt: number | null, outage = 0): Promise<Outcome> {
-    const on = await freshStore('pglite');
-    try {
-      const user = await addUser(on.db, 'quinn', 'quant');
-      const first = await boot(on, name);
-      const s = await first.host.start(user, { name: 'ema-trace' }, by);
-      await first.play(restartAt === null ? bars : bars.slice(0, restartAt));
-      first.host.halt();
-      if (restartAt !== null) {
-        const { sim, venues } = await venueAt(restartAt + outage);
-        try {
-          const second = await boot(on, name, (limit) =>
-            venues.recentBars('binance', SYMBOL, limit),
-          );
-          expect(await second.host.resume()).toBe(1);
-          // A venue's feed may tell its last bar again on (re)subscribing: taken once.
-          await second.play(bars.slice(restartAt + outage - 1));
-          second.host.halt();
-        } finally {
-          await venues.close();
-          await sim.close();
-        }
+    const first = await boot(name);
+    const s = await first.host.start(user, { name: 'ema-trace', accountId: name }, by);
+    await first.play(restartAt === null ? bars : bars.slice(0, restartAt));
+    first.host.halt();
+    if (restartAt !== null) {
+      const { sim, venues } = await venueAt(restartAt + outage);
+      try {
+        const second = await boot(name, (limit) => venues.recentBars('binance', SYMBOL, limit));
+        // The instances running on its account (the store's other runs are on theirs).
+        expect(await second.host.resume(name)).toBe(1);
+        // A venue's feed may tell its last bar again on (re)subscribing: taken once.
+        await second.play(bars.slice(restartAt + outage - 1));
+        second.host.halt();
+      } finally {
+        await venues.close();
+        await sim.close();
       }
-      const { orders } = await new OrderRepository(on.db, 'desk').page(s.id, { limit: 500 });
-      const { state } = (await new StrategySnapshotRepository(on.db, 'desk').latest(s.id))!;
-      const flat = (state as { trace: (number | null)[] }).trace;
-      const trace: (number | null)[][] = [];
-      for (let i = 0; i < flat.length; i += 4) trace.push(flat.slice(i, i + 4));
-      return { orders: orders.map(orderOutcome).sort(), trace, state: JSON.stringify(state) };
-    } finally {
-      await on.drop();
     }
+    const { orders } = await new OrderRepository(on.db, name).page(s.id, { limit: 500 });
+    const { state } = (await new StrategySnapshotRepository(on.db, name).latest(s.id))!;
+    const flat = (state as { trace: (number | null)[] }).trace;
+    const trace: (number | null)[][] = [];
+    for (let i = 0; i < flat.length; i += 4) trace.push(flat.slice(i, i + 4));
+    return { orders: orders.map(orderOutcome).sort(), trace, state: JSON.stringify(state) };
   }
 
   // The run never stopped, made once for the two tests that compare with it (the venue's name is
@@ -185,40 +189,35 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
       ['hangs', () => new Promise<readonly Bar[]>(() => undefined)],
       ['fails', () => Promise.reject(new Error('429 Too Many Requests'))],
     ] as const) {
-      const on = await freshStore('pglite');
-      try {
-        const user = await addUser(on.db, 'quinn', 'quant');
-        const first = await boot(on, `cold-${name}`);
-        const s = await first.host.start(user, { name: 'ema-trace' }, by);
-        await first.play(bars.slice(0, 30));
-        first.host.halt();
-        const lines: { level: string; message: string; fields: LogFields }[] = [];
-        const alerts: Alert[] = [];
-        const second = await boot(on, `cold-${name}`, venueBars, {
-          logger: memoryLogger(lines),
-          onAlert: (a) => alerts.push(a),
-          warmWaitMs: 200,
-        });
-        // The start-up does not wait for the venue.
-        expect(await second.host.resume()).toBe(1);
-        await second.play(bars.slice(30, 31));
-        const view = await second.host.state(user, s.id);
-        expect(view).toMatchObject({ status: 'running', lastBarAt: bars[30]!.closeTime });
-        // Cold: the EMA and the history start again at the first bar heard.
-        const trace = (view!.state as { trace: (number | null)[] }).trace;
-        expect(trace.slice(-4)).toEqual([bars[30]!.closeTime, null, 1, bars[30]!.closeTime]);
-        await until(() => alerts.length === 1, 5_000, 'the alert');
-        expect(alerts[0]).toMatchObject({
-          code: 'STRATEGY_NOT_WARMED',
-          message: expect.stringContaining(s.id),
-        });
-        expect(
-          lines.filter((l) => l.level === 'warn' && l.message.includes('not warmed')),
-        ).toHaveLength(1);
-        second.host.halt();
-      } finally {
-        await on.drop();
-      }
+      const account = `cold-${name}`;
+      const first = await boot(account);
+      const s = await first.host.start(user, { name: 'ema-trace', accountId: account }, by);
+      await first.play(bars.slice(0, 30));
+      first.host.halt();
+      const lines: { level: string; message: string; fields: LogFields }[] = [];
+      const alerts: Alert[] = [];
+      const second = await boot(account, venueBars, {
+        logger: memoryLogger(lines),
+        onAlert: (a) => alerts.push(a),
+        warmWaitMs: 200,
+      });
+      // The start-up does not wait for the venue.
+      expect(await second.host.resume(account)).toBe(1);
+      await second.play(bars.slice(30, 31));
+      const view = await second.host.state(user, s.id);
+      expect(view).toMatchObject({ status: 'running', lastBarAt: bars[30]!.closeTime });
+      // Cold: the EMA and the history start again at the first bar heard.
+      const trace = (view!.state as { trace: (number | null)[] }).trace;
+      expect(trace.slice(-4)).toEqual([bars[30]!.closeTime, null, 1, bars[30]!.closeTime]);
+      await until(() => alerts.length === 1, 5_000, 'the alert');
+      expect(alerts[0]).toMatchObject({
+        code: 'STRATEGY_NOT_WARMED',
+        message: expect.stringContaining(s.id),
+      });
+      expect(
+        lines.filter((l) => l.level === 'warn' && l.message.includes('not warmed')),
+      ).toHaveLength(1);
+      second.host.halt();
     }
   }, 60_000);
 });

@@ -1,8 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { lazySchemas } from '../../../src/api/lazy-schemas.js';
 
-/** A Fastify app with the lazy compilers and three routes; listening on a free port. */
-async function app(): Promise<{ app: FastifyInstance; url: string; compileAll(): void }> {
+/**
+ * A Fastify app with the lazy compilers and three routes; listening on a free port. `min`: the
+ * body's least `n` (apps with another are another schema).
+ */
+async function app(min = 1): Promise<{ app: FastifyInstance; url: string; compileAll(): void }> {
   const f = Fastify({
     logger: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -22,7 +25,7 @@ async function app(): Promise<{ app: FastifyInstance; url: string; compileAll():
         body: {
           type: 'object',
           properties: {
-            n: { type: 'integer', minimum: 1 },
+            n: { type: 'integer', minimum: min },
             tag: { type: 'string', default: 'none' },
           },
           required: ['n'],
@@ -93,5 +96,35 @@ describe('lazy schema compilers', () => {
     const r = await fetch(`${t.url}/broken?q=1`);
     expect(r.status).toBe(500);
     expect(() => t.compileAll()).toThrow(/nope/);
+  });
+
+  it('shares compiled schemas between apps only where the schema is the same', async () => {
+    // Compiled once a process by the schema's JSON: an app whose body schema differs by one
+    // keyword validates by its own, an app with the same schema as another by the same rules.
+    const same = await app();
+    const other = await app(5);
+    try {
+      for (const [url, n, status] of [
+        [other.url, 3, 400],
+        [t.url, 3, 200],
+        [same.url, 3, 200],
+        [other.url, 5, 200],
+        [same.url, 0, 400],
+        [t.url, 0, 400],
+      ] as const) {
+        const r = await post(url, { n });
+        expect([url, n, r.status]).toEqual([url, n, status]);
+        expect(await r.json()).toEqual(
+          status === 200
+            ? { n, tag: 'none' }
+            : expect.objectContaining({
+                message: `body/n must be >= ${url === other.url ? 5 : 1}`,
+              }),
+        );
+      }
+    } finally {
+      await same.app.close();
+      await other.app.close();
+    }
   });
 });
