@@ -64,7 +64,8 @@ export class ClientCursors {
   /**
    * Pushes the frames of `channel` after `after` from the log, then hands the channel to the
    * live frames at the sequence reached: none missed, none twice. Answers false when the log no
-   * longer keeps the frame after `after` (nothing pushed; the caller sends a snapshot).
+   * longer keeps the frame after `after` (nothing pushed, live frames still held back: the caller
+   * sends a snapshot, then places the channel).
    */
   async resume(
     kind: string,
@@ -80,10 +81,8 @@ export class ClientCursors {
       const r = await src.read(channel, cur.seq, batch);
       // Unsubscribed (or resumed again) meanwhile: this resume is over.
       if (this.#cursors.get(k) !== cur) return true;
-      if (r.truncated) {
-        this.#cursors.delete(k);
-        return false;
-      }
+      // Still held: the caller sends a snapshot and places the channel after it.
+      if (r.truncated) return false;
       for (const e of r.events) {
         if (e.seq <= cur.seq) continue;
         cur.seq = e.seq;

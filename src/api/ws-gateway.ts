@@ -512,6 +512,9 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
    */
   const resume = async (c: Client, kind: Channel, ch: string, key: string, after: number) => {
     const src = resumeSource(c, kind);
+    // Held from this tick, the one `c` subscribed in: a live frame handed on while the log is
+    // asked would start the channel's place past `after`, and the resume push it again.
+    c.cursors.hold(kind, ch, after);
     if (after <= (await log.last(ch)) && (await c.cursors.resume(kind, ch, after, src))) {
       resumes.inc({ result: 'resumed' });
       return true;
@@ -548,6 +551,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
   ) => {
     const src = resumeSource(c, kind);
     const claims = c.claims!;
+    c.cursors.hold(kind, ch, follower.pushed(ch) ?? 0);
     const seq = follower.pushed(ch) ?? (await log.last(ch));
     c.cursors.hold(kind, ch, seq);
     const vk = venueKeys.get(ch);

@@ -17,6 +17,7 @@ interface Frame {
 }
 
 const KEEP = 5;
+const bars = (frames: readonly Frame[]) => frames.filter((f) => f.type === 'bar');
 const bar = (i: number): Bar => ({
   instrumentId: 'BTC/X',
   openTime: i * 60_000,
@@ -56,8 +57,6 @@ describe('WebSocket bars: a sequence per instrument, resume, snapshot past the b
   afterAll(async () => {
     await app.close();
   });
-
-  const bars = (frames: readonly Frame[]) => frames.filter((f) => f.type === 'bar');
 
   it('numbers bars per instrument and resumes after a sequence', async () => {
     const live = await subscribedSocket<Frame>(url, 't', ['bars']);
@@ -150,6 +149,59 @@ describe('WebSocket subscribe when the event log does not answer', () => {
       ws.send({ type: 'subscribe', channel: 'bars' });
       await until(() => ws.frames.some((f) => f.type === 'subscribed'));
       ws.close();
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('WebSocket resume while a frame is handed on live', () => {
+  // The resume asks the log where the channel ends; a frame handed on live meanwhile (the client
+  // is subscribed from the tick it asked) must reach it once, in its place: found by the
+  // failover test as frames 299-302, then 296-302 again.
+  it.each([
+    ['resumed from the log', 10, 1, [2, 3, 4, 5]],
+    ['past the bound: a snapshot, then live', 3, 1, []],
+    ['never reached: a snapshot, then live', 10, 1_000, []],
+  ])('%s: every frame once, in order', async (_name, keep, after, want) => {
+    const shared = new MemoryEventLog(keep);
+    let gate: Promise<void> | undefined;
+    let open = () => undefined as void;
+    let asked = 0;
+    const { app, url, emit } = await gatewayApp({
+      log: {
+        append: (c, p, o) => shared.append(c, p, o),
+        read: (c, a, l) => shared.read(c, a, l),
+        last: async (c) => {
+          asked++;
+          await gate;
+          return shared.last(c);
+        },
+        follow: (c, on, from) => shared.follow(c, on, from),
+      },
+      snapshot: async () => [],
+    });
+    try {
+      const live = await subscribedSocket<Frame>(url, 't', ['bars']);
+      for (const i of [1, 2, 3]) emit(bar(i));
+      await until(() => bars(live.frames).length === 3, 5_000, 'three bars');
+      gate = new Promise<void>((r) => (open = r));
+      const askedBefore = asked;
+      const resuming = subscribedSocket<Frame>(url, 't', ['bars'], { 'BTC/X': after });
+      await until(() => asked > askedBefore, 5_000, 'the resume asking the log');
+      for (const i of [4, 5]) emit(bar(i));
+      await until(() => bars(live.frames).length === 5, 5_000, 'the live bars handed on');
+      open();
+      const back = await resuming;
+      emit(bar(6));
+      await until(() => bars(back.frames).at(-1)?.seq === 6, 5_000, 'the next live bar');
+      expect(bars(back.frames).map((f) => f.seq)).toEqual([...want, 6]);
+      const snapshot = back.frames.find((f) => f.type === 'snapshot');
+      expect(snapshot && [snapshot.seq, snapshot.resumed]).toEqual(
+        want.length > 0 ? undefined : [5, false],
+      );
+      back.close();
+      live.close();
     } finally {
       await app.close();
     }
