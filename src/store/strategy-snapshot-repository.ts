@@ -78,27 +78,41 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
   async save(strategyId: string, name: string, s: StrategySnapshot): Promise<void> {
     const owner = `${strategyId}\n${name}`;
     const known = this.#owned.has(owner);
+    if (known && !this.fence && !this.db.isTransaction) {
+      // The strategy's row checked and no lease to check: the insert alone, committed on its own
+      // (one round trip a bar instead of BEGIN, INSERT, COMMIT). A snapshot stored under the key
+      // is never changed, so a read after the refused insert sees what the insert met.
+      const inserted = await this.#insert(this.db, strategyId, s);
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0)
+        await this.#sameAsStored(this.db, strategyId, s);
+      return;
+    }
     await fencedTransaction(this.db, this.fence, async (tx) => {
       // Once this repository has seen the id belong to this strategy, every later save skips the
       // check (one snapshot is saved per bar).
       if (!known) await this.#claim(tx, strategyId, name, s.ts);
-      const inserted = await tx
-        .insertInto('strategy_snapshots')
-        .values({
-          account_id: this.accountId,
-          strategy_id: strategyId,
-          seq: s.ts,
-          ts: s.ts,
-          orders_made: s.ordersMade,
-          state: JSON.stringify(s.state),
-          random_state: s.random ? JSON.stringify(s.random) : null,
-        })
-        .onConflict((oc) => oc.columns(['account_id', 'strategy_id', 'seq']).doNothing())
-        .executeTakeFirst();
+      const inserted = await this.#insert(tx, strategyId, s);
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0)
         await this.#sameAsStored(tx, strategyId, s);
     });
     this.#owned.add(owner);
+  }
+
+  /** Inserts the snapshot unless one is stored under its key (then nothing). */
+  #insert(db: Kysely<Schema>, strategyId: string, s: StrategySnapshot) {
+    return db
+      .insertInto('strategy_snapshots')
+      .values({
+        account_id: this.accountId,
+        strategy_id: strategyId,
+        seq: s.ts,
+        ts: s.ts,
+        orders_made: s.ordersMade,
+        state: JSON.stringify(s.state),
+        random_state: s.random ? JSON.stringify(s.random) : null,
+      })
+      .onConflict((oc) => oc.columns(['account_id', 'strategy_id', 'seq']).doNothing())
+      .executeTakeFirst();
   }
 
   /**
@@ -106,8 +120,8 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
    * retried save) is kept as it is; a different one is `SNAPSHOT_CONFLICT` (DESIGN invariant 13),
    * never a silent skip or overwrite. The transaction then stores nothing.
    */
-  async #sameAsStored(tx: Transaction<Schema>, strategyId: string, s: StrategySnapshot) {
-    const stored = await tx
+  async #sameAsStored(db: Kysely<Schema>, strategyId: string, s: StrategySnapshot) {
+    const stored = await db
       .selectFrom('strategy_snapshots')
       .select(['orders_made', 'state', 'random_state'])
       .where('account_id', '=', this.accountId)

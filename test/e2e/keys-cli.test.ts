@@ -4,12 +4,11 @@ import path from 'node:path';
 import { LocalKeyring } from '../../src/security/encryption/local-keyring.js';
 import { CredentialRepository } from '../../src/store/credential-repository.js';
 import { openStore } from '../../src/store/open-store.js';
-import { UserRepository } from '../../src/store/user-repository.js';
 import { FieldKeys } from '../../src/system/key-rotation.js';
 import { runCli } from '../support/run-cli.js';
+import { seedCredentials } from '../support/seed-credentials.js';
 import { pgliteFolderTemplate } from '../support/stores.js';
 
-const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2g';
 // 30 credentials, 60 wrapped values: a rotation killed after 2 batches of 10 leaves 4 to resume.
 const COUNT = 30;
 
@@ -46,25 +45,8 @@ describe('kairos keys', () => {
     const ring = await LocalKeyring.open(keysDir);
     oldKey = ring.current.keyId;
     await withStore(async (store) => {
-      const u = await new UserRepository(store.db).create({
-        username: 'rita',
-        passwordHash: HASH,
-        role: 'admin',
-        createdAt: 1,
-      });
-      const creds = new CredentialRepository(store.db, ring.cipher());
-      for (let i = 0; i < COUNT; i++) {
-        const secret = `CANARY-CLI-${i}`;
-        const c = await creds.add({
-          ownerUserId: u.id,
-          venue: 'binance',
-          label: `k${i}`,
-          apiKey: `key-${i}`,
-          secret,
-          createdAt: i,
-        });
-        secrets.set(c.id, secret);
-      }
+      const seeded = await seedCredentials(store.db, ring.cipher(), COUNT, 'CANARY-CLI-');
+      for (const [id, secret] of seeded) secrets.set(id, secret);
     });
   }, 120_000);
 

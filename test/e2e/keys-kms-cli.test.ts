@@ -4,27 +4,30 @@ import os from 'node:os';
 import path from 'node:path';
 import { LocalKeyring } from '../../src/security/encryption/local-keyring.js';
 import { CredentialRepository } from '../../src/store/credential-repository.js';
-import { openStore } from '../../src/store/open-store.js';
-import { UserRepository } from '../../src/store/user-repository.js';
 import { openFieldKeys } from '../../src/system/field-cipher.js';
 import { startLocalKms, type LocalKms } from '../support/local-kms.js';
+import { TEST_DATABASE_URL } from '../support/postgres.js';
 import { runCliAsync } from '../support/run-cli.js';
-import { pgliteTemplate } from '../support/stores.js';
+import { seedCredentials } from '../support/seed-credentials.js';
+import { freshStore } from '../support/stores.js';
 
-const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2g';
 const COUNT = 30;
 const TOTAL = COUNT * 2;
 
+// The commands share the test's Postgres schema: PGlite would start in each process that opens
+// the store (~0.5 s of CPU each). `keys-cli.test.ts` runs the same commands on PGlite.
 describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
   const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-keys-kms-')), 'home');
   const keysDir = path.join(home, 'keys');
   let kms: LocalKms;
+  let store: Awaited<ReturnType<typeof freshStore>>;
   let arn = '';
   let localKey = '';
   const secrets = new Map<string, string>();
   const base = () => ({
     KAIROS_HOME: home,
-    DATABASE_URL: '',
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: store.schema!,
     KAIROS_FAILPOINT: '',
     KMS_KEY_ID: '',
     AWS_REGION: '',
@@ -39,32 +42,13 @@ describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
     arn = kms.createKey('alias/kairos').arn;
     const ring = await LocalKeyring.open(keysDir);
     localKey = ring.current.keyId;
-    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
-    try {
-      const u = await new UserRepository(store.db).create({
-        username: 'rita',
-        passwordHash: HASH,
-        role: 'admin',
-        createdAt: 1,
-      });
-      const creds = new CredentialRepository(store.db, ring.cipher());
-      for (let i = 0; i < COUNT; i++) {
-        const c = await creds.add({
-          ownerUserId: u.id,
-          venue: 'binance',
-          label: `k${i}`,
-          apiKey: `key-${i}`,
-          secret: `CANARY-KMS-${i}`,
-          createdAt: i,
-        });
-        secrets.set(c.id, `CANARY-KMS-${i}`);
-      }
-    } finally {
-      await store.close();
-    }
+    store = await freshStore('postgres');
+    const seeded = await seedCredentials(store.db, ring.cipher(), COUNT, 'CANARY-KMS-');
+    for (const [id, secret] of seeded) secrets.set(id, secret);
   }, 120_000);
   afterAll(async () => {
     await kms?.close();
+    await store?.drop();
   });
 
   it('status names each key provider; rotate moves local -> KMS -> local, each resumed after a kill', async () => {
@@ -110,7 +94,6 @@ describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
       `resumed: ${TOTAL - 30} values re-wrapped from ${arn} to ${localKey}\n`,
     ]);
 
-    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
     const keys = await openFieldKeys(keysDir, {
       keyId: undefined,
       region: 'us-east-1',
@@ -121,7 +104,6 @@ describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
       for (const [id, secret] of secrets) expect((await creds.reveal(id)).secret).toBe(secret);
     } finally {
       keys.close();
-      await store.close();
     }
   }, 180_000);
 
@@ -136,12 +118,17 @@ describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
     const { port } = s.address() as AddressInfo;
     await new Promise<void>((res) => s.close(() => res()));
     const [unknown, disabled, bad, down] = await Promise.all([
-      kairos(['keys', 'rotate'], { ...base(), KAIROS_HOME: fresh, KMS_KEY_ID: 'alias/none' }),
+      kairos(['keys', 'rotate'], {
+        ...base(),
+        KAIROS_HOME: fresh,
+        DATABASE_URL: '',
+        KMS_KEY_ID: 'alias/none',
+      }),
       kairos(['keys', 'status'], { ...base(), KMS_KEY_ID: 'alias/off' }),
       kairos(['keys', 'status'], { ...base(), KMS_KEY_ID: 'my key' }),
       kairos(['keys', 'rotate'], { ...onKms(), AWS_ENDPOINT_URL_KMS: `http://127.0.0.1:${port}` }),
     ]);
-    // In a new home: refused before the store is opened (no database made).
+    // In a new embedded home: refused before the store is opened (no database made).
     expect([unknown.code, unknown.stdout]).toEqual([2, '']);
     expect(unknown.stderr).toBe(
       "kairos: kms: DescribeKey alias/none: no such key in us-east-1 (check KMS_KEY_ID and AWS_REGION, or the key ARN's region) [KMS_KEY_NOT_FOUND]\n",

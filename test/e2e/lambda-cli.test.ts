@@ -2,12 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openStore } from '../../src/store/open-store.js';
 import { btcSlice, paperArgs } from '../support/paper-args.js';
 import { startLambdaFaultProxy } from '../support/lambda-fault-proxy.js';
+import { TEST_DATABASE_URL } from '../support/postgres.js';
 import { ROOT, runCli, runCliAsync, KAIROS_ARGV } from '../support/run-cli.js';
+import { freshStore } from '../support/stores.js';
 import { until } from '../support/until.js';
-import { pgliteTemplate } from '../support/stores.js';
 
 const SMA = 'examples/strategies/sma-cross.ts';
 
@@ -17,7 +17,19 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
   const data = btcSlice(path.join(dir, 'btc.json'), 120);
   let server: ChildProcess;
   let url = '';
+  /**
+   * The homes whose commands open a store keep it in a Postgres schema of their own: PGlite
+   * would start in each of their eleven processes (~0.5 s of CPU each). The commands refused before
+   * they open a store run in embedded homes (`embedded`), where no database folder must appear.
+   */
+  const stores: Record<string, Awaited<ReturnType<typeof freshStore>>> = {};
   const env = (home: string) => ({
+    KAIROS_HOME: path.join(dir, home),
+    AWS_ENDPOINT_URL_LAMBDA: url,
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: stores[home]!.schema!,
+  });
+  const embedded = (home: string) => ({
     KAIROS_HOME: path.join(dir, home),
     AWS_ENDPOINT_URL_LAMBDA: url,
   });
@@ -44,6 +56,8 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
   };
 
   beforeAll(async () => {
+    for (const home of ['a', 'd', 'in-process', 'lambda'])
+      stores[home] = await freshStore('postgres');
     server = spawn(process.execPath, [...KAIROS_ARGV, 'lambda', 'serve', '--port', '0'], {
       cwd: ROOT,
       env: { ...process.env, KAIROS_HOME: path.join(dir, 'server') },
@@ -56,8 +70,9 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
       'lambda serve',
     );
   }, 40_000);
-  afterAll(() => {
+  afterAll(async () => {
     server.kill('SIGTERM');
+    for (const store of Object.values(stores)) await store.drop();
   });
 
   it('deploys, trades through Lambda with the in-process orders, rolls back, removes; each change audited', async () => {
@@ -114,32 +129,27 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
     );
     expect(runCli(['strategy', 'remove', 'sma', '--actor', 'rita'], env('a')).code).toBe(0);
 
-    const gone = runCli([...paperArgs(data), '--lambda', 'sma'], env('gone'));
+    const gone = runCli([...paperArgs(data), '--lambda', 'sma'], embedded('gone'));
     expect(gone.code).toBe(2);
     expect(gone.stderr).toMatch(/^kairos: lambda: function sma:live: ResourceNotFoundException/);
     // Refused before the strategy was loaded and the store opened.
     expect(existsSync(path.join(dir, 'gone'))).toBe(false);
 
-    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(dir, 'a', 'db') });
-    try {
-      const rows = await store.db
-        .selectFrom('audit_log')
-        .select(['actor', 'action', 'subject', 'payload'])
-        .where('action', 'like', 'strategy.%')
-        .orderBy('seq')
-        .execute();
-      expect(rows.map((r) => [r.actor, r.action, r.subject])).toEqual([
-        ['quinn', 'strategy.deployed', 'lambda:sma'],
-        ['quinn', 'strategy.deployed', 'lambda:sma'],
-        ['rita', 'strategy.rolled_back', 'lambda:sma'],
-        ['rita', 'strategy.removed', 'lambda:sma'],
-      ]);
-      const payload = (p: unknown) => (typeof p === 'string' ? JSON.parse(p) : p) as object;
-      expect(payload(rows[1]!.payload)).toMatchObject({ version: '2', previousVersion: '1' });
-      expect(payload(rows[2]!.payload)).toMatchObject({ from: '2', to: '1' });
-    } finally {
-      await store.close();
-    }
+    const rows = await stores
+      .a!.db.selectFrom('audit_log')
+      .select(['actor', 'action', 'subject', 'payload'])
+      .where('action', 'like', 'strategy.%')
+      .orderBy('seq')
+      .execute();
+    expect(rows.map((r) => [r.actor, r.action, r.subject])).toEqual([
+      ['quinn', 'strategy.deployed', 'lambda:sma'],
+      ['quinn', 'strategy.deployed', 'lambda:sma'],
+      ['rita', 'strategy.rolled_back', 'lambda:sma'],
+      ['rita', 'strategy.removed', 'lambda:sma'],
+    ]);
+    const payload = (p: unknown) => (typeof p === 'string' ? JSON.parse(p) : p) as object;
+    expect(payload(rows[1]!.payload)).toMatchObject({ version: '2', previousVersion: '1' });
+    expect(payload(rows[2]!.payload)).toMatchObject({ from: '2', to: '1' });
     // Nine CLI processes, mostly one after the other: on a loaded machine each takes tens of seconds.
   }, 360_000);
 
@@ -181,17 +191,12 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
       /^kairos: lambda: [^\n]+: InvalidSignatureException: Credential should be scoped to a valid region, not 'eu-west-1'\. \(set AWS_REGION to the region of the function's endpoint\) \[LAMBDA_WRONG_REGION\]\n$/,
     );
 
-    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(dir, 'd', 'db') });
-    try {
-      const rows = await store.db
-        .selectFrom('audit_log')
-        .select(['action', 'subject'])
-        .where('action', 'like', 'strategy.%')
-        .execute();
-      expect(rows).toEqual([{ action: 'strategy.deployed', subject: 'lambda:guarded' }]);
-    } finally {
-      await store.close();
-    }
+    const rows = await stores
+      .d!.db.selectFrom('audit_log')
+      .select(['action', 'subject'])
+      .where('action', 'like', 'strategy.%')
+      .execute();
+    expect(rows).toEqual([{ action: 'strategy.deployed', subject: 'lambda:guarded' }]);
   }, 120_000);
 
   it("a second lambda serve on the taken port stops at once, one line, exit 2, leaving the first server's code", () => {
@@ -215,7 +220,7 @@ describe('kairos strategy deploy | versions | rollback | remove, and paper --lam
         KAIROS_HOME: path.join(dir, 'b'),
         AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:1',
       }),
-      runCliAsync([...paperArgs(data), '--lambda', 'no such'], env('c')),
+      runCliAsync([...paperArgs(data), '--lambda', 'no such'], embedded('c')),
       runCliAsync(
         [
           'live',

@@ -25,6 +25,7 @@ describe('kairos with s3:// paths (s3rver)', () => {
   let dir: string;
   let env: Record<string, string>;
   let store: Awaited<ReturnType<typeof freshStore>>;
+  let serveStore: Awaited<ReturnType<typeof freshStore>>;
   const run = (args: string[], extra: Record<string, string> = {}) =>
     runCliAsync(args, { ...env, ...extra });
   const exportArgs = (out: string, ...more: string[]) => [
@@ -44,6 +45,8 @@ describe('kairos with s3:// paths (s3rver)', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-s3-cli-'));
     // The commands share the test's Postgres schema (PGlite would start in each process).
     store = await freshStore('postgres');
+    // The server's own schema (PGlite's start was half of its CPU); its rows are not the export's.
+    serveStore = await freshStore('postgres');
     env = {
       ...s3.env,
       KAIROS_HOME: path.join(dir, 'home'),
@@ -75,7 +78,12 @@ describe('kairos with s3:// paths (s3rver)', () => {
 
   it('serve --data s3:// replays the object (the deployment keeps its feed in a bucket)', async () => {
     const s = spawnServe(
-      { ...s3.env, KAIROS_HOME: path.join(dir, 'serve-home') },
+      {
+        ...s3.env,
+        KAIROS_HOME: path.join(dir, 'serve-home'),
+        DATABASE_URL: TEST_DATABASE_URL,
+        DATABASE_SCHEMA: serveStore.schema!,
+      },
       's3://kairos-data/freqtrade/BTC-1m.json',
     );
     try {
@@ -121,6 +129,7 @@ describe('kairos with s3:// paths (s3rver)', () => {
     await sim.close();
     await s3.close();
     await store.drop();
+    await serveStore.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -159,11 +159,26 @@ describe('a strategy as a Lambda function behind the seam', () => {
     feed = bars(200);
   }, 120_000);
 
+  /**
+   * The Postgres schemas the runs write, made as needed: the n-th run of each strategy writes
+   * the n-th, on an account of that strategy's own, so no two runs in a schema share an account
+   * or a client order id (each repository reads its own account's rows). Five schemas for the
+   * twelve runs: a schema costs ~0.25 s of CPU, Postgres's most of it, to make and drop.
+   */
+  const schemas: Awaited<ReturnType<typeof freshStore>>[] = [];
+  const runs = new Map<string, number>();
+  async function storeFor(name: string) {
+    const n = runs.get(name) ?? 0;
+    runs.set(name, n + 1);
+    return (schemas[n] ??= await freshStore('postgres'));
+  }
+
   afterAll(async () => {
     delete process.env.AWS_SECRET_ACCESS_KEY;
     delete process.env.EXCHANGE_SECRET;
     client.destroy();
     await lambda.close();
+    for (const store of schemas) await store.drop();
   });
 
   /** A paper node on Postgres; the strategy in-process, or behind a LambdaSeam on `fn`. */
@@ -172,56 +187,53 @@ describe('a strategy as a Lambda function behind the seam', () => {
     params: Record<string, unknown>,
     lambdaOptions?: Partial<LambdaSeamOptions> & { fn?: string },
   ) {
-    const store = await freshStore('postgres');
+    const store = await storeFor(name);
+    const accountId = `paper-${name}`;
     const strategy = defs[name]!;
     const alerts: Alert[] = [];
     const payloads: string[] = [];
     const logs: string[] = [];
     let seam: LambdaSeam | null = null;
-    try {
-      const orders = new OrderRepository(store.db, 'paper');
-      const snapshots = new StrategySnapshotRepository(store.db, 'paper');
-      const node = new TradingNode({
-        instrument: INST,
-        strategy,
-        params,
-        strategyId: strategy.name,
-        accountId: 'paper',
-        cash: '10',
-        orders,
-        snapshots,
-        ownsTime: true,
-        returnFailures: true,
-        onAlert: (a) => alerts.push(a),
-        onLog: (m) => logs.push(m),
-        ...(lambdaOptions
-          ? {
-              strategySeam: (host) =>
-                (seam = new LambdaSeam(host, {
-                  params: resolveParams(strategy.params, params),
-                  invoke: (p) => invokeFunction(client, lambdaOptions.fn ?? name, 'live', p),
-                  onPayload: (p) => payloads.push(p),
-                  backoffMs: 1,
-                  ...lambdaOptions,
-                })),
-            }
-          : {}),
-        venue: (deliver) => simVenue(INST, deliver),
-      });
-      const result = await node.run(batches<MarketEvent>(feed, 100));
-      return {
-        result,
-        alerts,
-        payloads,
-        logs,
-        seam: seam as LambdaSeam | null,
-        orders: (await orders.ordersSince(Number.MIN_SAFE_INTEGER)).map(outcome),
-        fills: (await orders.fills()).map(fillOf),
-        snapshot: await snapshots.latest(strategy.name),
-      };
-    } finally {
-      await store.drop();
-    }
+    const orders = new OrderRepository(store.db, accountId);
+    const snapshots = new StrategySnapshotRepository(store.db, accountId);
+    const node = new TradingNode({
+      instrument: INST,
+      strategy,
+      params,
+      strategyId: strategy.name,
+      accountId,
+      cash: '10',
+      orders,
+      snapshots,
+      ownsTime: true,
+      returnFailures: true,
+      onAlert: (a) => alerts.push(a),
+      onLog: (m) => logs.push(m),
+      ...(lambdaOptions
+        ? {
+            strategySeam: (host) =>
+              (seam = new LambdaSeam(host, {
+                params: resolveParams(strategy.params, params),
+                invoke: (p) => invokeFunction(client, lambdaOptions.fn ?? name, 'live', p),
+                onPayload: (p) => payloads.push(p),
+                backoffMs: 1,
+                ...lambdaOptions,
+              })),
+          }
+        : {}),
+      venue: (deliver) => simVenue(INST, deliver),
+    });
+    const result = await node.run(batches<MarketEvent>(feed, 100));
+    return {
+      result,
+      alerts,
+      payloads,
+      logs,
+      seam: seam as LambdaSeam | null,
+      orders: (await orders.ordersSince(Number.MIN_SAFE_INTEGER)).map(outcome),
+      fills: (await orders.fills()).map(fillOf),
+      snapshot: await snapshots.latest(strategy.name),
+    };
   }
 
   // The in-process runs that several tests compare with, each made once.
