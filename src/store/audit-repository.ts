@@ -347,8 +347,11 @@ export type AuditAppendSlot =
 export interface ConditionalAppend {
   /** The head once the statement moved it: its last record's. */
   readonly last: Readonly<Head>;
-  /** The values of `conditionalAppendParts`' slots for these records. */
-  readonly values: Readonly<Record<AuditAppendSlot, string | number>>;
+  /**
+   * The values of `conditionalAppendParts`' slots for these records: a fresh object, to which
+   * the caller may add the values of its own statement's slots.
+   */
+  readonly values: Record<AuditAppendSlot, string | number>;
 }
 
 /**
