@@ -1,9 +1,9 @@
-// The order journal's own CPU (building a batch's statement and its values, as
-// `OrderRepository.commitBatch` does) without a database: a kysely dialect whose driver answers
-// every committed statement "moved" at once, so only this process's work is timed (no socket, no
-// pg). Batches as `_journal-cpu.ts` makes them; run it on two trees alternately:
-//   for r in 1 2 3; do node --import tsx bench/_journal-cpu-nodb.ts var/ab-base main 23;
-//     node --import tsx bench/_journal-cpu-nodb.ts . branch 23; done
+// The order journal's own CPU an order (building a batch's statement and its values, as
+// `OrderRepository.commitBatch` does) without a database, two source trees in one process, in
+// turns (A B A B …): a kysely dialect whose driver answers every statement "moved" at once, so
+// only this process's work is timed (no socket, no pg, no Postgres). Each batch: `size` orders
+// initialized and submitted, then their acceptances (two statements, as `POST /orders` makes).
+//   node --import tsx bench/_journal-cpu-nodb.ts var/ab-base var/ab-br [size] [rounds]
 import path from 'node:path';
 import {
   Kysely,
@@ -15,20 +15,14 @@ import {
 } from 'kysely';
 import type * as Audit from '../src/store/audit-repository.js';
 import type * as Orders from '../src/store/order-repository.js';
-import type * as Builders from '../test/support/builders.js';
-import type * as Apply from '../src/trading/model/apply-order-event.js';
-import type * as Money from '../src/trading/core/money.js';
+import { newOrder } from '../test/support/builders.js';
+import { applyOrderEvent } from '../src/trading/model/apply-order-event.js';
+import { price } from '../src/trading/core/money.js';
 import type { OrderEvent } from '../src/trading/model/order-events.js';
 
-const root = path.resolve(process.argv[2] ?? '.');
-const label = process.argv[3] ?? root;
-const [size = 23, batches = 4000] = process.argv.slice(4).map(Number);
-const load = async <T>(p: string) => (await import(path.join(root, p))) as T;
-const { OrderRepository } = await load<typeof Orders>('src/store/order-repository.ts');
-const { auditHeadOf } = await load<typeof Audit>('src/store/audit-repository.ts');
-const { newOrder } = await load<typeof Builders>('test/support/builders.ts');
-const { applyOrderEvent } = await load<typeof Apply>('src/trading/model/apply-order-event.ts');
-const { price } = await load<typeof Money>('src/trading/core/money.ts');
+const [a = 'var/ab-base', b = '.', ...rest] = process.argv.slice(2);
+const [size = 5, rounds = 6] = rest.map(Number);
+const BATCHES = 2_000;
 
 const connection: DatabaseConnection = {
   executeQuery: <R>() => Promise.resolve({ rows: [{ fenced: 1, moved: 1 } as R] }),
@@ -45,16 +39,25 @@ const driver: Driver = {
   releaseConnection: async () => undefined,
   destroy: async () => undefined,
 };
-const db = new Kysely<never>({
-  dialect: {
-    createAdapter: () => new PostgresAdapter(),
-    createDriver: () => driver,
-    createIntrospector: (k) => new PostgresIntrospector(k),
-    createQueryCompiler: () => new PostgresQueryCompiler(),
-  },
-});
-auditHeadOf(db as never).value = { seq: 1, wallTs: 0, hash: '0'.repeat(64) };
-const repo = new OrderRepository(db as never, 'acct');
+const makeDb = () =>
+  new Kysely<never>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => driver,
+      createIntrospector: (k) => new PostgresIntrospector(k),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  });
+/** A tree's journal on a database of its own that knows the audit head (one statement a batch). */
+async function journalOf(root: string): Promise<Orders.OrderRepository> {
+  const load = async <T>(p: string) => (await import(path.resolve(root, p))) as T;
+  const { OrderRepository } = await load<typeof Orders>('src/store/order-repository.ts');
+  const { auditHeadOf } = await load<typeof Audit>('src/store/audit-repository.ts');
+  const db = makeDb();
+  auditHeadOf(db as never).value = { seq: 1, wallTs: 0, hash: '0'.repeat(64) };
+  return new OrderRepository(db as never, 'acct');
+}
+const journals = [await journalOf(a), await journalOf(b)];
 let n = 0;
 function batch() {
   const placed: { after: ReturnType<typeof newOrder>; event: OrderEvent }[] = [];
@@ -81,17 +84,24 @@ function batch() {
   return { placed, accepted };
 }
 const made = Array.from({ length: 200 }, batch);
-const run = async (k: number) => {
-  for (let b = 0; b < k; b++) {
-    const { placed, accepted } = made[b % made.length]!;
+const run = async (repo: Orders.OrderRepository, k: number) => {
+  for (let i = 0; i < k; i++) {
+    const { placed, accepted } = made[i % made.length]!;
     await repo.commitBatch(placed, 'flushed');
     await repo.commitBatch(accepted, 'flushed');
   }
 };
-await run(Math.max(500, batches / 4)); // the JIT warm
-const t = process.cpuUsage();
-await run(batches);
-const u = process.cpuUsage(t);
+for (const j of journals) await run(j, BATCHES); // the JIT warm
+const us: [number[], number[]] = [[], []];
+for (let r = 0; r < rounds; r++) {
+  for (const i of [0, 1] as const) {
+    const t = process.cpuUsage();
+    await run(journals[i]!, BATCHES);
+    const u = process.cpuUsage(t);
+    us[i].push(+((u.user + u.system) / (BATCHES * size)).toFixed(2));
+  }
+}
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 process.stdout.write(
-  `${JSON.stringify({ label, size, usPerOrder: +((u.user + u.system) / (batches * size)).toFixed(2) })}\n`,
+  `${JSON.stringify({ size, aUsPerOrder: us[0], bUsPerOrder: us[1], medians: [median(us[0]), median(us[1])] })}\n`,
 );
