@@ -15,10 +15,7 @@ import {
 } from 'kysely';
 import type * as Audit from '../src/store/audit-repository.js';
 import type * as Orders from '../src/store/order-repository.js';
-import { newOrder } from '../test/support/builders.js';
-import { applyOrderEvent } from '../src/trading/model/apply-order-event.js';
-import { price } from '../src/trading/core/money.js';
-import type { OrderEvent } from '../src/trading/model/order-events.js';
+import { journalBatch } from './journal-batches.js';
 
 const [a = 'var/ab-base', b = '.', ...rest] = process.argv.slice(2);
 const [size = 5, rounds = 6] = rest.map(Number);
@@ -58,32 +55,7 @@ async function journalOf(root: string): Promise<Orders.OrderRepository> {
   return new OrderRepository(db as never, 'acct');
 }
 const journals = [await journalOf(a), await journalOf(b)];
-let n = 0;
-function batch() {
-  const placed: { after: ReturnType<typeof newOrder>; event: OrderEvent }[] = [];
-  const accepted: typeof placed = [];
-  for (let i = 0; i < size; i++) {
-    const id = `api-u1-${++n}`;
-    const o = newOrder(
-      { accountId: 'acct', strategyId: 'user:u1', type: 'LIMIT', price: price('100.5') },
-      id,
-    );
-    const ref = {
-      clientOrderId: id,
-      accountId: 'acct',
-      strategyId: 'user:u1',
-      instrumentId: o.instrumentId,
-    };
-    const sub: OrderEvent = { kind: 'OrderSubmitted', ...ref, ts: n };
-    const s = applyOrderEvent(o, sub);
-    const acc: OrderEvent = { kind: 'OrderAccepted', ...ref, ts: n, venueOrderId: `V${n}` };
-    placed.push({ after: o, event: { kind: 'OrderInitialized', ...ref, ts: n, order: o } });
-    placed.push({ after: s, event: sub });
-    accepted.push({ after: applyOrderEvent(s, acc), event: acc });
-  }
-  return { placed, accepted };
-}
-const made = Array.from({ length: 200 }, batch);
+const made = Array.from({ length: 200 }, () => journalBatch(size));
 const run = async (repo: Orders.OrderRepository, k: number) => {
   for (let i = 0; i < k; i++) {
     const { placed, accepted } = made[i % made.length]!;
@@ -101,7 +73,11 @@ for (let r = 0; r < rounds; r++) {
     us[i].push(+((u.user + u.system) / (BATCHES * size)).toFixed(2));
   }
 }
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : +((s[m - 1]! + s[m]!) / 2).toFixed(2);
+};
 process.stdout.write(
   `${JSON.stringify({ size, aUsPerOrder: us[0], bUsPerOrder: us[1], medians: [median(us[0]), median(us[1])] })}\n`,
 );

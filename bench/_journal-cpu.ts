@@ -7,11 +7,8 @@
 import path from 'node:path';
 import type * as Stores from '../src/store/open-store.js';
 import type * as Orders from '../src/store/order-repository.js';
-import type * as Builders from '../test/support/builders.js';
-import type * as Apply from '../src/trading/model/apply-order-event.js';
-import type { OrderEvent } from '../src/trading/model/order-events.js';
 import { createBenchDatabase } from './bench-database.js';
-import type * as Money from '../src/trading/core/money.js';
+import { journalBatch } from './journal-batches.js';
 
 const root = path.resolve(process.argv[2] ?? '.');
 const label = process.argv[3] ?? root;
@@ -19,42 +16,13 @@ const [size = 23, batches = 400] = process.argv.slice(4).map(Number);
 const load = async <T>(p: string) => (await import(path.join(root, p))) as T;
 const { openStore } = await load<typeof Stores>('src/store/open-store.ts');
 const { OrderRepository } = await load<typeof Orders>('src/store/order-repository.ts');
-const { newOrder } = await load<typeof Builders>('test/support/builders.ts');
-const { applyOrderEvent } = await load<typeof Apply>('src/trading/model/apply-order-event.ts');
-const { price } = await load<typeof Money>('src/trading/core/money.ts');
 
 const db = await createBenchDatabase();
 const store = await openStore({ databaseUrl: db.url });
 const repo = new OrderRepository(store.db, 'acct');
-let n = 0;
-/** One batch's orders: their creation and submission, then their acceptance. */
-function batch() {
-  const placed: { after: ReturnType<typeof newOrder>; event: OrderEvent }[] = [];
-  const accepted: typeof placed = [];
-  for (let i = 0; i < size; i++) {
-    const id = `api-u1-${++n}`;
-    const o = newOrder(
-      { accountId: 'acct', strategyId: 'user:u1', type: 'LIMIT', price: price('100.5') },
-      id,
-    );
-    const ref = {
-      clientOrderId: id,
-      accountId: 'acct',
-      strategyId: 'user:u1',
-      instrumentId: o.instrumentId,
-    };
-    const sub: OrderEvent = { kind: 'OrderSubmitted', ...ref, ts: n };
-    const s = applyOrderEvent(o, sub);
-    const acc: OrderEvent = { kind: 'OrderAccepted', ...ref, ts: n, venueOrderId: `V${n}` };
-    placed.push({ after: o, event: { kind: 'OrderInitialized', ...ref, ts: n, order: o } });
-    placed.push({ after: s, event: sub });
-    accepted.push({ after: applyOrderEvent(s, acc), event: acc });
-  }
-  return { placed, accepted };
-}
 const run = async (k: number) => {
   for (let b = 0; b < k; b++) {
-    const { placed, accepted } = batch();
+    const { placed, accepted } = journalBatch(size);
     await repo.commitBatch(placed, 'flushed');
     await repo.commitBatch(accepted, 'deferred');
   }

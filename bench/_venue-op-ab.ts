@@ -50,7 +50,11 @@ for (let r = 0; r < Number(rounds); r++) {
 }
 for (const v of venues) v.close();
 rmSync(dir, { recursive: true, force: true });
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : +((s[m - 1]! + s[m]!) / 2).toFixed(2);
+};
 process.stdout.write(
   `${JSON.stringify({ aUsPerOp: us[0], bUsPerOp: us[1], medians: [median(us[0]), median(us[1])] })}\n`,
 );
