@@ -2,14 +2,16 @@
 // the same fixed offered rate: the CPU a `POST /orders` of each, and B's over A's in the same
 // round. On a loaded machine a run of one tree moves with the load by 2x and more; two servers
 // measured side by side share it (docs/benchmarks.md, "The API's own share of a request").
-//   node --import tsx bench/_pair-cpu.ts var/ab-base var/ab-br [rate/s] [seconds] [rounds]
+//   node --import tsx bench/_pair-cpu.ts var/ab-base var/ab-br [rate/s] [seconds] [rounds] [warm-up s]
+// A server's first tens of seconds under load are V8 compiling its hot code on background threads
+// (counted in its CPU): a warm-up of 20 s or more leaves the code's own cost (docs/benchmarks.md).
 import path from 'node:path';
 import autocannon from 'autocannon';
 import type * as Served from './served.js';
 import { BENCH_ORDER } from './post-orders.js';
 
 const [a = 'var/ab-base', b = '.', ...rest] = process.argv.slice(2);
-const [rate = 150, seconds = 12, rounds = 5] = rest.map(Number);
+const [rate = 150, seconds = 12, rounds = 5, warm = 2] = rest.map(Number);
 const roots = [a, b].map((r) => path.resolve(r));
 
 /** `seconds` of orders at `rate` a second on 20 connections, each with a fresh key. */
@@ -40,7 +42,7 @@ for (let round = 1; round <= rounds; round++) {
     const { serveInChild } = (await import(path.join(root, 'bench/served.ts'))) as typeof Served;
     served.push(await serveInChild('postgres'));
   }
-  await Promise.all(served.map((s, i) => load(s.url, s.token!, 2, `warm${i}`)));
+  await Promise.all(served.map((s, i) => load(s.url, s.token!, warm, `warm${i}`)));
   const before = served.map((s) => s.cpuMs());
   const runs = await Promise.all(served.map((s, i) => load(s.url, s.token!, seconds, `run${i}`)));
   const per = served.map((s, i) => (s.cpuMs() - before[i]!) / runs[i]!.requests.total);

@@ -15,6 +15,8 @@ import type * as Served from './served.js';
 const root = path.resolve(process.argv[2] ?? '.');
 const label = process.argv[3] ?? root;
 const seconds = Number(process.argv[4] ?? 10);
+/** Seconds of load before the measured ones (V8 compiles the hot code meanwhile: `_pair-cpu.ts`). */
+const warm = Number(process.argv[5] ?? 2);
 const { postOrders } = (await import(path.join(root, 'bench/post-orders.ts'))) as typeof PostOrders;
 const { serveInChild, postgresCpu } = (await import(
   path.join(root, 'bench/served.ts')
@@ -62,7 +64,7 @@ async function backendMs(): Promise<number> {
   return ms;
 }
 
-await postOrders(server.url, { seconds: 2, token: server.token, keyPrefix: 'warm' });
+await postOrders(server.url, { seconds: warm, token: server.token, keyPrefix: 'warm' });
 const serverMs0 = server.cpuMs();
 const everyPostgres = postgresCpu();
 const backendMs0 = await backendMs();

@@ -10,6 +10,7 @@ import {
 import { chainHashWith, CURRENT_HASH_VERSION } from '../security/audit/chain.js';
 import { KairosError } from '../trading/core/errors.js';
 import { jsonArray, numberArray, textArray } from './array-literal.js';
+import { boundSlots, type Slot } from './fixed-statement.js';
 import type { AuditLogTable, Schema } from './schema.js';
 
 /**
@@ -124,17 +125,17 @@ export class AuditRepository {
   /**
    * For a writer that appends inside a statement of its own (the order journal's one-statement
    * commit): the records `entries` make after the head this store's writers wrote last, and
-   * the statement's parts that append them only if the head is still that one. Null when the
-   * head is not known or the batch is too large: append with `appendMany` then. After the
-   * statement, call `settled` with whether it moved the head.
+   * the values of the statement's parts (`conditionalAppendParts`) that append them only if the
+   * head is still that one. Null when the head is not known or the batch is too large: append
+   * with `appendMany` then. After the statement, call `settled` with whether it moved the head.
    */
   prepareConditional(entries: readonly AuditEntry[]): ConditionalAppend | null {
     const known = this.head?.value;
     if (!known || entries.length === 0 || entries.length > STATEMENT_APPEND_MAX) return null;
-    // The caller gets the statement and the new head, never the records: their payloads are
+    // The caller gets the values and the new head, never the records: their payloads are
     // not parsed back from the canonical text (a JSON.parse a row, three rows an order).
     const chained = this.#chain(known, entries, entries.map(checkedForStatement));
-    return { last: headOf(chained.records), ...conditionalAppendSql(known, chained) };
+    return { last: headOf(chained.records), values: conditionalAppendValues(known, chained) };
   }
 
   /**
@@ -310,7 +311,9 @@ async function appendIfHeadIs(
   chained: Chained,
   idleMs: number,
 ): Promise<boolean> {
-  const { moveHead, insertRows } = conditionalAppendSql(head, chained);
+  const { moveHead, insertRows } = conditionalAppendParts(
+    boundSlots(conditionalAppendValues(head, chained)),
+  );
   const { rows } = await sql<{ moved: number }>`
     with upd as (${moveHead} returning 1), ins as (${insertRows} where exists (select 1 from upd))
     select (select count(*) from upd)::int as moved,
@@ -320,48 +323,101 @@ async function appendIfHeadIs(
   return rows[0]?.moved === 1;
 }
 
-/** A conditional append's new head and the two parts of the statement that writes them. */
+/** The values of a conditional append's statement parts (`conditionalAppendParts`). */
+export type AuditAppendSlot =
+  | 'audit_head_seq'
+  | 'audit_head_hash'
+  | 'audit_last_seq'
+  | 'audit_last_ts'
+  | 'audit_last_wall_ts'
+  | 'audit_last_hash'
+  | 'audit_seqs'
+  | 'audit_ts'
+  | 'audit_wall_ts'
+  | 'audit_hash_versions'
+  | 'audit_actors'
+  | 'audit_roles'
+  | 'audit_actions'
+  | 'audit_subjects'
+  | 'audit_payloads'
+  | 'audit_prev_hashes'
+  | 'audit_hashes';
+
+/** A conditional append's new head and the values of the statement parts that write them. */
 export interface ConditionalAppend {
   /** The head once the statement moved it: its last record's. */
   readonly last: Readonly<Head>;
   /**
-   * `update audit_head … where id = 1 and <the head is still the hint>`: the caller may add
-   * `and …` conditions, then `returning 1`, and use it as a CTE (`upd`).
+   * The values of `conditionalAppendParts`' slots for these records: a fresh object, to which
+   * the caller may add the values of its own statement's slots.
    */
-  readonly moveHead: RawBuilder<unknown>;
-  /** `insert into audit_log … select … from unnest(…)`: the caller adds `where <upd moved>`. */
-  readonly insertRows: RawBuilder<unknown>;
+  readonly values: Record<AuditAppendSlot, string | number>;
+}
+
+/**
+ * The two parts of a statement that appends records only if the head is still the one they
+ * were chained from, their values as slots (the text is the same for any rows: the order
+ * journal compiles it once, `FixedStatement`):
+ * - `moveHead`: `update audit_head … where id = 1 and <the head is still the hint>`; the caller
+ *   may add `and …` conditions, then `returning 1`, and use it as a CTE (`upd`);
+ * - `insertRows`: `insert into audit_log … select … from unnest(…)`; the caller adds
+ *   `where <upd moved>`.
+ */
+export function conditionalAppendParts(p: Slot<AuditAppendSlot>): {
+  moveHead: RawBuilder<unknown>;
+  insertRows: RawBuilder<unknown>;
+} {
+  return {
+    moveHead: sql`update audit_head set seq = ${p('audit_last_seq')}, ts = ${p('audit_last_ts')},
+      wall_ts = ${p('audit_last_wall_ts')}, hash = ${p('audit_last_hash')}
+      where id = 1 and seq = ${p('audit_head_seq')} and hash = ${p('audit_head_hash')}`,
+    insertRows: sql`insert into audit_log
+        (seq, ts, wall_ts, hash_version, actor, role, action, subject, payload, prev_hash, hash)
+      select a.seq, a.ts, a.wall_ts, a.hash_version, a.actor, a.role, a.action, a.subject,
+        a.payload::text, a.prev_hash, a.hash
+      from rows from (unnest(${p('audit_seqs')}::bigint[]),
+        unnest(${p('audit_ts')}::bigint[]),
+        unnest(${p('audit_wall_ts')}::bigint[]),
+        unnest(${p('audit_hash_versions')}::smallint[]),
+        unnest(${p('audit_actors')}::text[]),
+        unnest(${p('audit_roles')}::text[]),
+        unnest(${p('audit_actions')}::text[]),
+        unnest(${p('audit_subjects')}::text[]),
+        json_array_elements(${p('audit_payloads')}::json),
+        unnest(${p('audit_prev_hashes')}::text[]),
+        unnest(${p('audit_hashes')}::text[]))
+        as a(seq, ts, wall_ts, hash_version, actor, role, action, subject, payload, prev_hash,
+          hash)`,
+  };
 }
 
 /** Records stamped with their place in the chain, and each one's payload as stored. */
 type Chained = { readonly records: AuditRecord[]; readonly payloads: readonly string[] };
 
-function conditionalAppendSql(
+/** The slots' values that append `records` after `head`. */
+function conditionalAppendValues(
   head: Head,
   { records, payloads }: Chained,
-): Omit<ConditionalAppend, 'last'> {
+): ConditionalAppend['values'] {
   const last = records.at(-1)!;
   return {
-    moveHead: sql`update audit_head set seq = ${last.seq}, ts = ${last.ts},
-      wall_ts = ${last.wallTs}, hash = ${last.hash}
-      where id = 1 and seq = ${head.seq} and hash = ${head.hash}`,
-    insertRows: sql`insert into audit_log
-        (seq, ts, wall_ts, hash_version, actor, role, action, subject, payload, prev_hash, hash)
-      select a.seq, a.ts, a.wall_ts, a.hash_version, a.actor, a.role, a.action, a.subject,
-        a.payload::text, a.prev_hash, a.hash
-      from rows from (unnest(${numberArray(records.map((r) => r.seq))}::bigint[]),
-        unnest(${numberArray(records.map((r) => r.ts))}::bigint[]),
-        unnest(${numberArray(records.map((r) => r.wallTs))}::bigint[]),
-        unnest(${numberArray(records.map((r) => r.hashVersion))}::smallint[]),
-        unnest(${textArray(records.map((r) => r.actor))}::text[]),
-        unnest(${textArray(records.map((r) => r.role))}::text[]),
-        unnest(${textArray(records.map((r) => r.action))}::text[]),
-        unnest(${textArray(records.map((r) => r.subject))}::text[]),
-        json_array_elements(${jsonArray(payloads)}::json),
-        unnest(${textArray(records.map((r) => r.prevHash))}::text[]),
-        unnest(${textArray(records.map((r) => r.hash))}::text[]))
-        as a(seq, ts, wall_ts, hash_version, actor, role, action, subject, payload, prev_hash,
-          hash)`,
+    audit_head_seq: head.seq,
+    audit_head_hash: head.hash,
+    audit_last_seq: last.seq,
+    audit_last_ts: last.ts,
+    audit_last_wall_ts: last.wallTs,
+    audit_last_hash: last.hash,
+    audit_seqs: numberArray(records.map((r) => r.seq)),
+    audit_ts: numberArray(records.map((r) => r.ts)),
+    audit_wall_ts: numberArray(records.map((r) => r.wallTs)),
+    audit_hash_versions: numberArray(records.map((r) => r.hashVersion)),
+    audit_actors: textArray(records.map((r) => r.actor)),
+    audit_roles: textArray(records.map((r) => r.role)),
+    audit_actions: textArray(records.map((r) => r.action)),
+    audit_subjects: textArray(records.map((r) => r.subject)),
+    audit_payloads: jsonArray(payloads),
+    audit_prev_hashes: textArray(records.map((r) => r.prevHash)),
+    audit_hashes: textArray(records.map((r) => r.hash)),
   };
 }
 

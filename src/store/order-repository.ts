@@ -9,10 +9,17 @@ import type { Order } from '../trading/model/order.js';
 import { orderEventFromJson, type OrderEventJson } from '../trading/model/order-json.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
 import type { AuditEntry } from '../security/audit/audit-record.js';
-import { auditHeadOf, AuditRepository, inChainTurn } from './audit-repository.js';
+import {
+  auditHeadOf,
+  AuditRepository,
+  conditionalAppendParts,
+  inChainTurn,
+  type AuditAppendSlot,
+} from './audit-repository.js';
 import { fencedTransaction, fencedWriteFailure, type Fence } from './lease-repository.js';
 import { jsonArray, numberArray, textArray } from './array-literal.js';
 import { canDeferFlush, COMMITTED_STATEMENT } from './committed-statement.js';
+import { boundSlots, FixedStatement, type Slot } from './fixed-statement.js';
 import { isConnectionFailure } from './connection-failure.js';
 import type { FillsTable, OrdersTable, Schema } from './schema.js';
 import { PageCursor } from './page-cursor.js';
@@ -194,14 +201,14 @@ function eventRow({ after, event }: { readonly after: Order; readonly event: Ord
 }
 
 /**
- * `(columns) select … from json_to_recordset(…)`: order rows as one JSON parameter (what
+ * `(columns) select … from json_to_recordset(…)`: order rows as one JSON parameter, `rows` (what
  * JSON.stringify writes natively; numeric columns go as decimal strings, exact).
  */
-function orderColumns(rows: readonly OrdersTable[]): RawBuilder<unknown> {
+function orderColumns(rows: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`(client_order_id, account_id, strategy_id, instrument_id, side, type,
       time_in_force, quantity, price, trigger_price, post_only, reduce_only, status,
       venue_order_id, filled_quantity, filled_notional, reason, tag, created_at, updated_at)
-    select * from json_to_recordset(${JSON.stringify(rows)}::json) as r(client_order_id text,
+    select * from json_to_recordset(${rows}::json) as r(client_order_id text,
       account_id text, strategy_id text, instrument_id text, side text, type text,
       time_in_force text, quantity numeric, price numeric, trigger_price numeric,
       post_only boolean, reduce_only boolean, status text, venue_order_id text,
@@ -210,10 +217,10 @@ function orderColumns(rows: readonly OrdersTable[]): RawBuilder<unknown> {
 }
 
 /** `insert into fills … select … from json_to_recordset(…)`: fill rows as one JSON parameter. */
-function fillInsert(rows: readonly FillsTable[]): RawBuilder<unknown> {
+function fillInsert(rows: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`insert into fills (account_id, venue, trade_id, client_order_id, instrument_id,
       side, price, quantity, fee, fee_currency, liquidity, ts)
-    select * from json_to_recordset(${JSON.stringify(rows)}::json) as r(account_id text,
+    select * from json_to_recordset(${rows}::json) as r(account_id text,
       venue text, trade_id text, client_order_id text, instrument_id text, side text,
       price numeric, quantity numeric, fee numeric, fee_currency text, liquidity text,
       ts bigint)`;
@@ -323,9 +330,10 @@ function toEvent(payload: unknown, accountId: string): OrderEvent {
   return orderEventFromJson(j);
 }
 
-/** A condition: the audit row `head` names is stored. */
-const stillStored = (head: { seq: number; hash: string }) =>
-  sql`exists (select 1 from audit_log where seq = ${head.seq} and hash = ${head.hash})`;
+/** A condition: the audit row the slots `unflushed_seq` and `unflushed_hash` name is stored. */
+const stillStored = (p: Slot<'unflushed_seq' | 'unflushed_hash'>) =>
+  sql`exists (select 1 from audit_log
+    where seq = ${p('unflushed_seq')} and hash = ${p('unflushed_hash')})`;
 
 /** A deferred commit the database no longer holds: nothing may be written after it. */
 function headLost(head: { seq: number; hash: string }): KairosError {
@@ -381,6 +389,87 @@ function auditEntry(after: Order, event: OrderEvent): AuditEntry {
   };
 }
 
+/** The slots of the one-statement commit (`commitStatement`). */
+type CommitSlot =
+  | AuditAppendSlot
+  | 'unflushed_seq'
+  | 'unflushed_hash'
+  | 'new_orders'
+  | 'changed_orders'
+  | 'changed_count'
+  | 'new_fills'
+  | 'event_ids'
+  | 'event_kinds'
+  | 'event_ts'
+  | 'event_payloads';
+
+/** The parts a one-statement commit has (a shape: these bits or'ed; its text is made once). */
+const UNFLUSHED = 1;
+const DEFER = 2;
+const NEW_ORDERS = 4;
+const CHANGED_ORDERS = 8;
+const NEW_FILLS = 16;
+
+/**
+ * The one-statement commit of a batch of `shape` (`OrderRepository.commitBatch`), its values as
+ * slots; `fence`: the lease check's query (its values bound once, with the text).
+ */
+function commitStatement(
+  p: Slot<CommitSlot>,
+  shape: number,
+  fence: RawBuilder<unknown> | undefined,
+): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [];
+  const whenMoved = sql`where exists (select 1 from upd)`;
+  if (fence) parts.push(sql`fence as materialized (${fence})`);
+  parts.push(
+    sql`upd as (${conditionalAppendParts(p).moveHead}
+      ${fence ? sql`and exists (select 1 from fence)` : sql``}
+      ${shape & UNFLUSHED ? sql`and ${stillStored(p)}` : sql``}
+      returning 1)`,
+  );
+  // Read by the final select, so it runs: the setting lasts until this statement commits.
+  if (shape & DEFER)
+    parts.push(sql`deferred as (select set_config('synchronous_commit', 'off', true))`);
+  if (shape & NEW_ORDERS)
+    parts.push(
+      sql`new_orders as (insert into orders ${orderColumns(p('new_orders'))} ${whenMoved})`,
+    );
+  // A state change applies only to the same order's row; a row of another order under its id
+  // is left as it is, returns nothing, and the count below then fails the whole statement.
+  if (shape & CHANGED_ORDERS)
+    parts.push(sql`changed_orders as (insert into orders ${orderColumns(p('changed_orders'))}
+      ${whenMoved}
+      on conflict (client_order_id) do update set status = excluded.status,
+        venue_order_id = excluded.venue_order_id, filled_quantity = excluded.filled_quantity,
+        filled_notional = excluded.filled_notional, reason = excluded.reason,
+        updated_at = excluded.updated_at
+      where ${SAME_ORDER}
+      returning 1)`);
+  // A plain insert: a trade already stored fails the statement, and the transaction then
+  // tells a venue's repeat (skipped) from a conflict (FILL_CONFLICT).
+  if (shape & NEW_FILLS) parts.push(sql`new_fills as (${fillInsert(p('new_fills'))} ${whenMoved})`);
+  parts.push(sql`new_events as (insert into order_events (client_order_id, kind, ts, payload)
+    select e.client_order_id, e.kind, e.ts, e.payload::jsonb
+    from rows from (unnest(${p('event_ids')}::text[]), unnest(${p('event_kinds')}::text[]),
+      unnest(${p('event_ts')}::bigint[]), json_array_elements(${p('event_payloads')}::json))
+      with ordinality as e(client_order_id, kind, ts, payload, i)
+    ${whenMoved} order by e.i)`);
+  parts.push(sql`audit_rows as (${conditionalAppendParts(p).insertRows} ${whenMoved})`);
+  const fenced = fence ? sql`(select count(*) from fence)::int` : sql`1`;
+  // A state change that met another order's row: a division by zero, so the statement writes
+  // nothing and the transaction raises ORDER_CONFLICT (a count, not a constant: never folded).
+  const owned =
+    shape & CHANGED_ORDERS
+      ? sql`, 1 / ((select count(*) from changed_orders) = ${p('changed_count')}
+          or not exists (select 1 from upd))::int as owned`
+      : sql``;
+  return sql`${sql.raw(COMMITTED_STATEMENT)}
+    with ${sql.join(parts)}
+    select ${fenced} as fenced, (select count(*) from upd)::int as moved ${owned}
+      ${shape & DEFER ? sql`, (select count(*) from deferred)::int as deferred` : sql``}`;
+}
+
 /**
  * Orders, their append-only events and fills in Postgres or PGlite (the OMS's `OrderStore`).
  * Each write is one transaction: the order row, its event and, for a fill, the fill row, with
@@ -396,6 +485,8 @@ export class OrderRepository implements OrderStore {
    * commit or `flush()` has checked it is still there (and so made it durable); null when none.
    */
   #unflushed: { seq: number; hash: string } | null = null;
+  /** The one-statement commit of each shape met so far, its text made once. */
+  readonly #statements = new Map<number, FixedStatement<CommitSlot>>();
 
   constructor(
     private readonly db: Kysely<Schema>,
@@ -444,7 +535,8 @@ export class OrderRepository implements OrderStore {
       const unflushed = this.#unflushed;
       if (!unflushed) return;
       const { rows } = await sql<{ kept: number }>`${sql.raw(COMMITTED_STATEMENT)}
-        update audit_head set seq = seq where id = 1 and ${stillStored(unflushed)}
+        update audit_head set seq = seq where id = 1
+          and ${stillStored(boundSlots({ unflushed_seq: unflushed.seq, unflushed_hash: unflushed.hash }))}
         returning 1 as kept`.execute(this.db);
       if (rows.length !== 1) throw headLost(unflushed);
       if (this.#unflushed === unflushed) this.#unflushed = null;
@@ -572,62 +664,47 @@ export class OrderRepository implements OrderStore {
       items.map(({ after, event }) => auditEntry(after, event)),
     );
     if (!append) return false;
-    const parts: RawBuilder<unknown>[] = [];
-    const whenMoved = sql`where exists (select 1 from upd)`;
-    if (check) parts.push(sql`fence as materialized (${check.rows})`);
     // After a deferred commit, the head moves only if its audit row is still stored: a
     // database that lost it (crashed before its flush) gets nothing written after it.
     const unflushed = this.#unflushed;
-    parts.push(
-      sql`upd as (${append.moveHead}
-        ${check ? sql`and exists (select 1 from fence)` : sql``}
-        ${unflushed ? sql`and ${stillStored(unflushed)}` : sql``}
-        returning 1)`,
-    );
-    // Read by the final select, so it runs: the setting lasts until this statement commits.
-    if (defer) parts.push(sql`deferred as (select set_config('synchronous_commit', 'off', true))`);
-    if (newRows.length > 0)
-      parts.push(sql`new_orders as (insert into orders ${orderColumns(newRows)} ${whenMoved})`);
-    // A state change applies only to the same order's row; a row of another order under its id
-    // is left as it is, returns nothing, and the count below then fails the whole statement.
-    if (changed.length > 0)
-      parts.push(sql`changed_orders as (insert into orders ${orderColumns(changed)} ${whenMoved}
-        on conflict (client_order_id) do update set status = excluded.status,
-          venue_order_id = excluded.venue_order_id, filled_quantity = excluded.filled_quantity,
-          filled_notional = excluded.filled_notional, reason = excluded.reason,
-          updated_at = excluded.updated_at
-        where ${SAME_ORDER}
-        returning 1)`);
-    // A plain insert: a trade already stored fails the statement, and the transaction then
-    // tells a venue's repeat (skipped) from a conflict (FILL_CONFLICT).
-    if (fills.length > 0) parts.push(sql`new_fills as (${fillInsert(fills)} ${whenMoved})`);
+    const shape =
+      (unflushed ? UNFLUSHED : 0) |
+      (defer ? DEFER : 0) |
+      (newRows.length > 0 ? NEW_ORDERS : 0) |
+      (changed.length > 0 ? CHANGED_ORDERS : 0) |
+      (fills.length > 0 ? NEW_FILLS : 0);
+    let statement = this.#statements.get(shape);
+    if (!statement) {
+      statement = new FixedStatement(this.db, (p) => commitStatement(p, shape, check?.rows));
+      this.#statements.set(shape, statement);
+    }
     const events = eventArrays(items.map(eventRow));
-    parts.push(sql`new_events as (insert into order_events (client_order_id, kind, ts, payload)
-      select e.client_order_id, e.kind, e.ts, e.payload::jsonb
-      from rows from (unnest(${events.ids}::text[]), unnest(${events.kinds}::text[]),
-        unnest(${events.ts}::bigint[]), json_array_elements(${events.payloads}::json))
-        with ordinality as e(client_order_id, kind, ts, payload, i)
-      ${whenMoved} order by e.i)`);
-    parts.push(sql`audit_rows as (${append.insertRows} ${whenMoved})`);
-    const fenced = check ? sql`(select count(*) from fence)::int` : sql`1`;
-    // A state change that met another order's row: a division by zero, so the statement writes
-    // nothing and the transaction raises ORDER_CONFLICT (a count, not a constant: never folded).
-    const owned =
-      changed.length > 0
-        ? sql`, 1 / ((select count(*) from changed_orders) = ${changed.length}
-            or not exists (select 1 from upd))::int as owned`
-        : sql``;
+    // Only the slots of this shape are read; the others stay as they are, unused. The audit's
+    // values (a fresh object) take the journal's: on Node 20 a spread into a new object literal
+    // that adds keys cost more than building this statement's text had.
+    const values: Record<CommitSlot, string | number> = Object.assign(append.values, {
+      unflushed_seq: unflushed?.seq ?? 0,
+      unflushed_hash: unflushed?.hash ?? '',
+      new_orders: newRows.length > 0 ? JSON.stringify(newRows) : '',
+      changed_orders: changed.length > 0 ? JSON.stringify(changed) : '',
+      changed_count: changed.length,
+      new_fills: fills.length > 0 ? JSON.stringify(fills) : '',
+      event_ids: events.ids,
+      event_kinds: events.kinds,
+      event_ts: events.ts,
+      event_payloads: events.payloads,
+    });
     let result: { fenced: number; moved: number } | undefined;
     try {
       ({
         rows: [result],
-      } = await sql<{ fenced: number; moved: number }>`${sql.raw(COMMITTED_STATEMENT)}
-        with ${sql.join(parts)}
-        select ${fenced} as fenced, (select count(*) from upd)::int as moved ${owned}
-          ${defer ? sql`, (select count(*) from deferred)::int as deferred` : sql``}`.execute(
-        this.db,
-      ));
+      } = await statement.execute<{ fenced: number; moved: number }>(this.db, values));
     } catch (e) {
+      // Our own bug (a slot with no value): nothing was sent.
+      if (e instanceof InvariantError) {
+        audit.settled(append, false);
+        throw e;
+      }
       // Refused by the database: nothing was written, and the transaction will say why.
       if (!isConnectionFailure(e) && typeof (e as { code?: unknown }).code === 'string') {
         audit.settled(append, false);

@@ -56,12 +56,22 @@ describe.each(DIALECTS)('a journal batch as one statement on %s', (dialect) => {
     );
 
   it('once the head is known, a batch is one statement (no transaction around it)', async () => {
-    const { plugin, kinds: statements } = statementKinds();
+    const { plugin, kinds: statements, executed } = statementKinds();
     const repo = new OrderRepository(store.db.withPlugin(plugin), 'acct');
     await repo.commitBatch(entry('s-1')); // the head read under its lock
     statements.length = 0;
+    let runs = executed();
     await repo.commitBatch([...entry('s-2'), ...entry('s-3')]);
     expect(statements).toEqual(['RawNode']);
+    expect(executed()).toBe(runs + 1);
+    // A batch of the same shape (new orders, flushed), another size: the text made for the
+    // first is run again with the new values; nothing is built or compiled for it.
+    statements.length = 0;
+    runs = executed();
+    await repo.commitBatch([...entry('s-4'), ...entry('s-5'), ...entry('s-6')]);
+    expect(statements).toEqual([]);
+    expect(executed()).toBe(runs + 1);
+    expect((await repo.order('s-6'))!.status).toBe('SUBMITTED');
     expect((await repo.order('s-3'))!.status).toBe('SUBMITTED');
     expect((await repo.events('s-2')).map((e) => e.kind)).toEqual([
       'OrderInitialized',
@@ -69,7 +79,52 @@ describe.each(DIALECTS)('a journal batch as one statement on %s', (dialect) => {
     ]);
     const { rows, broken } = await chain();
     expect(broken).toBeNull();
-    expect(rows.map((r) => r.subject)).toEqual(['s-1', 's-1', 's-2', 's-2', 's-3', 's-3']);
+    expect(rows.map((r) => r.subject)).toEqual(
+      ['s-1', 's-2', 's-3', 's-4', 's-5', 's-6'].flatMap((id) => [id, id]),
+    );
+  });
+
+  it('a statement compiled once refuses a taken client order id in a later batch as a fresh one does: ORDER_CONFLICT, nothing written; the next batch runs it again', async () => {
+    const { plugin, kinds: statements, executed } = statementKinds();
+    // Both accounts' journals on one handle: they share its audit head, so the batch below is
+    // tried as the statement (the head it knows is current) and refused by the database.
+    const db = store.db.withPlugin(plugin);
+    const repo = new OrderRepository(db, 'acct');
+    await repo.commitBatch(entry('t-1')); // the head read under its lock
+    await repo.commitBatch(entry('t-2')); // the shape's statement made
+    await new OrderRepository(db, 'other').commitBatch(journalEntry('other', 'x-1'));
+    const before = await Promise.all(
+      (['orders', 'order_events', 'fills', 'audit_log'] as const).map(count),
+    );
+    statements.length = 0;
+    await expect(
+      repo.commitBatch([...entry('t-3'), ...journalEntry('acct', 'x-1')]),
+    ).rejects.toMatchObject({
+      code: 'ORDER_CONFLICT',
+      message: expect.stringMatching(
+        /account acct: client order id x-1 is stored for account other/,
+      ),
+    });
+    // Tried as the statement already made (nothing compiled for it), then as the transaction.
+    expect(statements[0]).not.toBe('RawNode');
+    expect(
+      await Promise.all((['orders', 'order_events', 'fills', 'audit_log'] as const).map(count)),
+    ).toEqual(before);
+    expect(await repo.order('t-3')).toBeUndefined();
+    // The refused transaction forgot the head: the next batch reads it under its lock, and the
+    // one after runs the statement made before, compiling nothing.
+    await repo.commitBatch(entry('t-4'));
+    statements.length = 0;
+    const runs = executed();
+    await repo.commitBatch(entry('t-5'));
+    expect(statements).toEqual([]);
+    expect(executed()).toBe(runs + 1);
+    expect((await repo.order('t-5'))!.status).toBe('SUBMITTED');
+    const { rows, broken } = await chain();
+    expect(broken).toBeNull();
+    expect(rows.map((r) => r.subject)).toEqual(
+      ['t-1', 't-2', 'x-1', 't-4', 't-5'].flatMap((id) => [id, id]),
+    );
   });
 
   it('the statement is timed as a commit and, on Postgres, prepared once per connection', async () => {

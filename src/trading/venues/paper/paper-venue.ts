@@ -25,7 +25,7 @@ import type { Fill } from '../../model/fill.js';
 import { instrumentToJson, type Instrument, type InstrumentJson } from '../../model/instrument.js';
 import type { Order } from '../../model/order.js';
 import type { OrderEvent } from '../../model/order-events.js';
-import { orderToJson } from '../../model/order-json.js';
+import type { OrderJson } from '../../model/order-json.js';
 import { KairosError } from '../../core/errors.js';
 import { compactInWorker, type RunningCompaction } from './compaction.js';
 import {
@@ -75,6 +75,18 @@ interface Compaction {
 }
 
 let compactions = 0;
+
+/**
+ * An op's log line: `JSON.stringify(op)` and a newline. A submit's order is written from its
+ * text (`orderText`, its JSON already made), not stringified a second time: the same bytes, its
+ * keys in the op's order (`seq`, `op`, `order`, `ts`, then the token `t`).
+ */
+function opLine(op: Op, orderText: string | undefined): string {
+  if (op.op !== 'submit' || orderText === undefined) return `${JSON.stringify(op)}\n`;
+  const str = JSON.stringify;
+  const t = op.t === undefined ? '' : `,"t":${str(op.t)}`;
+  return `{"seq":${str(op.seq)},"op":"submit","order":${orderText},"ts":${str(op.ts)}${t}}\n`;
+}
 
 /**
  * The paper venue: the simulated exchange, with its state kept on disk so it survives restarts
@@ -184,7 +196,16 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
   }
 
   submit(order: Order, ts: number): void {
-    this.#record({ seq: this.#seq + 1, op: 'submit', order: orderToJson(order), ts });
+    // The order's JSON is made once: the op's line carries this text as it is, and the exchange
+    // gets the order read back from it (`orderToJson`), as a restart replaying the line does.
+    const text = JSON.stringify(order);
+    const change: Change = {
+      seq: this.#seq + 1,
+      op: 'submit',
+      order: JSON.parse(text) as OrderJson,
+      ts,
+    };
+    this.#record(change, text);
   }
 
   cancel(clientOrderId: string, ts: number): void {
@@ -234,8 +255,11 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     closeSync(fd);
   }
 
-  /** Applies an op, makes it durable (log, or a new snapshot), then delivers its reports. */
-  #record(change: Change): void {
+  /**
+   * Applies an op, makes it durable (log, or a new snapshot), then delivers its reports.
+   * `orderText`: a submit's order as `JSON.stringify` wrote it, written into the op's line.
+   */
+  #record(change: Change, orderText?: string): void {
     if (this.#closed)
       throw new KairosError(
         'VENUE_CLOSED',
@@ -268,7 +292,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     if (compact && !offLoop) this.#compactOnLoop();
     else {
       this.#sinceSnapshot++;
-      this.#logSize += this.#append(`${JSON.stringify(op)}\n`);
+      this.#logSize += this.#append(opLine(op, orderText));
       if (compact) this.#compactOffLoop();
     }
     const events = this.#buffer.splice(0);
