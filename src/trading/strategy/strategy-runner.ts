@@ -327,8 +327,10 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
       this.#historyStart > HISTORY_BLOCK &&
       this.#historyStart > this.#capacity
     ) {
-      history.copyWithin(0, this.#historyStart, end);
-      end -= this.#historyStart;
+      // A plain loop: `copyWithin` takes the generic path, an element look-up at a time.
+      const from = this.#historyStart;
+      for (let k = from; k < end; k++) history[k - from] = history[k]!;
+      end -= from;
       history.fill(undefined as unknown as Bar, end);
       this.#historyStart = 0;
     }
