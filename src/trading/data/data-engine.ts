@@ -18,6 +18,9 @@ export class DataEngine {
   /** Per instrument, in the order first seen: its last price and topics (one look-up a bar). */
   readonly #feeds = new Map<string, Feed>();
   readonly #marks = new Map<string, Decimal>();
+  /** The instrument `#feed` last answered for, and its feed (feeds are never removed). */
+  #lastId: string | null = null;
+  #lastFeed: Feed | null = null;
 
   constructor(private readonly bus: MessageBus) {}
 
@@ -61,6 +64,8 @@ export class DataEngine {
   }
 
   #feed(instrumentId: string): Feed {
+    // The instrument of the last call first: a backtest asks for one instrument a million times.
+    if (instrumentId === this.#lastId) return this.#lastFeed!;
     let feed = this.#feeds.get(instrumentId);
     if (feed === undefined) {
       feed = {
@@ -72,6 +77,8 @@ export class DataEngine {
       };
       this.#feeds.set(instrumentId, feed);
     }
+    this.#lastId = instrumentId;
+    this.#lastFeed = feed;
     return feed;
   }
 }

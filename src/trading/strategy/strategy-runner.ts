@@ -93,6 +93,9 @@ export function submitRequest(
   return { clientOrderId, accepted: !denied, reason: denied ? now.reason : null };
 }
 
+/** Bars slid out of a strategy's history before the bars in view move down (see `#pushHistory`). */
+const HISTORY_BLOCK = 256;
+
 /**
  * Runs one strategy: feeds its indicators, keeps its bar history, builds its context and calls
  * its handlers. Order events that happen while a handler runs are queued and delivered after it
@@ -314,15 +317,20 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
     // A window sliding over an array that stops growing: when the array is full and more than a
     // block (and the capacity) has slid out, the bars in view move down in place and the slots
     // after them are cleared, so each push is amortised O(1) and allocates nothing once warm.
+    // The block is small: a bar that slid out stays reachable until the next move, and bars kept
+    // past a young-generation collection are copied by it and make V8 grow the young generation
+    // (more fresh memory a run writes; docs/benchmarks.md, "history moved down sooner").
     const history = this.#history;
     let end = this.#historyEnd;
     if (
       end === history.length &&
-      this.#historyStart > 4096 &&
+      this.#historyStart > HISTORY_BLOCK &&
       this.#historyStart > this.#capacity
     ) {
-      history.copyWithin(0, this.#historyStart, end);
-      end -= this.#historyStart;
+      // A plain loop: `copyWithin` takes the generic path, an element look-up at a time.
+      const from = this.#historyStart;
+      for (let k = from; k < end; k++) history[k - from] = history[k]!;
+      end -= from;
       history.fill(undefined as unknown as Bar, end);
       this.#historyStart = 0;
     }

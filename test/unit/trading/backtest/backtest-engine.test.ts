@@ -222,6 +222,29 @@ describe('strategy state', () => {
     );
   });
 
+  it('shows the same bars, in order, in a window that slides over thousands of bars', async () => {
+    // Long enough for the history to move its bars down many times, whatever the capacity.
+    const closes = Array.from({ length: 6_000 }, (_, i) => 10 + ((i * 7) % 13) / 4);
+    for (const history of [1, 3, 255, 256, 257, 500, 1_000, 5_000]) {
+      const seen: Bar[] = [];
+      let wrong = 0;
+      const strategy = defineStrategy({
+        name: 'long-window',
+        history,
+        onBar(ctx, bar) {
+          seen.push(bar);
+          const got = ctx.bars(Infinity);
+          const held = seen.slice(-history);
+          if (got.length !== held.length || got.some((b, i) => b !== held[i])) wrong++;
+        },
+      });
+      await new BacktestEngine({ instrument: inst, strategy, cash: '1000' }).runBars(
+        source(bars(closes)),
+      );
+      expect({ history, bars: seen.length, wrong }).toEqual({ history, bars: 6_000, wrong: 0 });
+    }
+  });
+
   it('refuses a count that is not a number, and keeps the window for every other count', async () => {
     const asked: unknown[] = [];
     const strategy = defineStrategy({
