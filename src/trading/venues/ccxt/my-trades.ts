@@ -16,7 +16,8 @@ const byId = (a: Trade, b: Trade) => {
  *
  * It asks day-long windows (Binance answers at most 24 hours per request) from `from` up to our
  * clock (+1 min) until one has a trade; from that trade on it pages by trade id (`fromId`, on
- * Binance; by time elsewhere, from each page's newest stamp) until a page comes back short. With no trade in the windows it asks
+ * Binance; by time elsewhere, from each page's newest stamp) until a page comes back short of the
+ * venue's own bound (ccxt's `features`; with none stated, until a page brings nothing new). With no trade in the windows it asks
  * for the newest trades (a venue clock ahead of ours); when that page is full, the windows go on
  * up to its oldest trade, so none between is missed. The follow-up is skipped when the last
  * window already reaches `aheadMs` (6 h) past our clock and came back short: then one request
@@ -37,6 +38,13 @@ export async function myTradesSince(
   /** Told of a stamp with a full page of trades, paging by time: more there cannot be asked for. */
   onHidden?: (ts: number) => void,
 ): Promise<Trade[]> {
+  // The venue's own page bound (ccxt's `features`: 100 on OKX and Bybit, 1,000 on Binance): a
+  // page that long may be cut. With no bound known, any page may be cut, so paging goes on
+  // until a page brings nothing new (one request more).
+  const cap = venuePageLimit(exchange);
+  const size = cap === undefined ? pageSize : Math.min(pageSize, cap);
+  const full = (page: readonly Trade[]) =>
+    cap === undefined ? page.length > 0 : page.length >= size;
   const out: Trade[] = [];
   const seen = new Set<string>();
   const add = (page: readonly Trade[]): number => {
@@ -51,6 +59,14 @@ export async function myTradesSince(
     return fresh;
   };
   const byTradeId = exchange.id.startsWith('binance');
+  const newestOf = (page: readonly Trade[]) =>
+    page.reduce<Trade | undefined>(
+      (a, t) => (a === undefined || (t.timestamp ?? 0) > (a.timestamp ?? 0) ? t : a),
+      undefined,
+    );
+  // Where paging goes on from: by trade id on Binance, else the newest stamp.
+  const cursorOf = (page: readonly Trade[]) =>
+    byTradeId ? [...page].sort(byId).at(-1) : newestOf(page);
   // After `last`, with no time bound: by trade id on Binance, by time elsewhere; page by page.
   const after = async (last: Trade) => {
     for (let cursor = last; ;) {
@@ -59,26 +75,26 @@ export async function myTradesSince(
       const at = cursor.timestamp ?? 0;
       const page = await read(() =>
         byIdNow
-          ? exchange.fetchMyTrades(symbol, undefined, pageSize, { fromId: id + 1 })
-          : exchange.fetchMyTrades(symbol, at, pageSize),
+          ? exchange.fetchMyTrades(symbol, undefined, size, { fromId: id + 1 })
+          : exchange.fetchMyTrades(symbol, at, size),
       );
       const fresh = add(page);
-      if (page.length < pageSize) return;
+      if (!full(page)) return;
       if (byIdNow) {
         if (fresh === 0) return;
         cursor = [...page].sort(byId).at(-1)!;
         continue;
       }
       // By time the next page starts at this page's newest stamp (trade ids need not follow
-      // time). A full page all at the cursor's stamp is all a `since` can show of it: the
-      // paging steps past that stamp, so no later trade is missed, and says what it could not see.
-      const newest = page.reduce((a, t) => ((t.timestamp ?? 0) > (a.timestamp ?? 0) ? t : a));
+      // time). A page all at the cursor's stamp and seen already is all a `since` shows of that
+      // stamp: the paging steps past it, so no later trade is missed; when that page was as long
+      // as asked, more trades of that stamp may be hidden, and `onHidden` is told.
+      const newest = newestOf(page)!;
       const top = newest.timestamp ?? 0;
+      if (top < at) return; // a venue that does not page by time: nothing more to ask
       if (top > at) cursor = newest;
-      else if (top < at)
-        return; // a venue that does not page by time: nothing more to ask
       else if (fresh === 0) {
-        onHidden?.(at);
+        if (page.length >= size) onHidden?.(at);
         cursor = { ...cursor, timestamp: at + 1 };
       }
     }
@@ -90,34 +106,43 @@ export async function myTradesSince(
   const windows = async (until: number) => {
     for (; since <= until && !first; since += DAY) {
       const page = await read(() =>
-        exchange.fetchMyTrades(symbol, since, pageSize, { until: since + DAY - 1 }),
+        exchange.fetchMyTrades(symbol, since, size, { until: since + DAY - 1 }),
       );
       add(page);
-      first = page.length > 0 ? [...page].sort(byId).at(-1) : undefined;
+      first = cursorOf(page);
     }
   };
   await windows(end);
   if (first) {
     // Everything after the first window with trades, whatever its stamp; not needed when that
     // window was the last, came back short and reaches `aheadMs` past our clock.
-    const complete = since > end && out.length < pageSize && since - 1 >= now + aheadMs;
+    const complete =
+      since > end && out.length < size && cap !== undefined && since - 1 >= now + aheadMs;
     if (!complete) await after(first);
   } else if (since - 1 < now + aheadMs) {
     // None up to our clock: the newest trades, in case the venue's clock runs ahead. A full page
     // of them may start after trades our windows have not reached: the windows go on up to it.
-    const newest = await read(() => exchange.fetchMyTrades(symbol, undefined, pageSize));
-    if (newest.length >= pageSize) {
+    const newest = await read(() => exchange.fetchMyTrades(symbol, undefined, size));
+    if (full(newest)) {
       await windows(Math.min(...newest.map((t) => t.timestamp ?? 0)));
       if (first) await after(first);
     }
     if (!first) {
       const newer = newest.filter((t) => (t.timestamp ?? 0) >= from);
       add(newer);
-      const last = newer.sort(byId).at(-1);
-      if (last && newest.length >= pageSize) await after(last);
+      const last = cursorOf(newer);
+      if (last && full(newest)) await after(last);
     }
   }
   return sorted(out);
+}
+
+/** The most trades the venue answers in one `fetchMyTrades` (ccxt's `features`), if it says. */
+function venuePageLimit(exchange: Exchange): number | undefined {
+  const features = (exchange as { features?: { spot?: { fetchMyTrades?: { limit?: unknown } } } })
+    .features;
+  const limit = features?.spot?.fetchMyTrades?.limit;
+  return typeof limit === 'number' && Number.isSafeInteger(limit) && limit > 0 ? limit : undefined;
 }
 
 function sorted(trades: Trade[]): Trade[] {

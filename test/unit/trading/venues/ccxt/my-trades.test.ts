@@ -9,6 +9,8 @@ function venue(trades: { id: number; timestamp: number }[]) {
   const calls: string[] = [];
   const ex = {
     id: 'binance',
+    // As ccxt's binance class says (its `features`): at most 1,000 trades a request.
+    features: { spot: { fetchMyTrades: { limit: 1000 } } },
     async fetchMyTrades(
       _s: string,
       since?: number,
@@ -33,18 +35,25 @@ const read = <T>(call: () => Promise<T>) => call();
 /**
  * A venue that pages our trades by time only (no `fromId`): a `since` gives the trades from that
  * stamp on in (stamp, id) order, `until` bounds it, no `since` gives the newest. Its trade ids are
- * strings that need not follow time.
+ * strings that need not follow time. With `cap`, it answers at most that many whatever is asked
+ * (OKX and Bybit: 100), saying so in ccxt's `features` when `declared`.
  */
-function byTimeVenue(trades: { id: string; timestamp: number }[]) {
+function byTimeVenue(
+  trades: { id: string; timestamp: number }[],
+  cap = Infinity,
+  declared = false,
+) {
   const ordered = [...trades].sort((a, b) => a.timestamp - b.timestamp || a.id.localeCompare(b.id));
   const ex = {
     id: 'okx',
+    ...(declared ? { features: { spot: { fetchMyTrades: { limit: cap } } } } : {}),
     async fetchMyTrades(
       _s: string,
       since?: number,
-      limit = 100,
+      asked = 100,
       params: Record<string, number> = {},
     ) {
+      const limit = Math.min(asked, cap);
       if (since === undefined) return ordered.slice(-limit) as unknown as Trade[];
       const until = params.until ?? Infinity;
       return ordered
@@ -144,7 +153,11 @@ describe('myTradesSince', () => {
         ),
         fc.integer({ min: 1, max: 7 }),
         fc.integer({ min: -2 * DAY, max: 3_600_000 }),
-        async (drawn, pageSize, fromOffset) => {
+        // The venue's own bound, below what is asked or not, said in `features` or not.
+        fc.option(fc.integer({ min: 1, max: 7 }), { nil: undefined }),
+        fc.boolean(),
+        async (drawn, asked, fromOffset, cap, declared) => {
+          const pageSize = Math.min(asked, cap ?? Infinity);
           const ids = new Set<string>();
           const trades = drawn
             .filter((d) => !ids.has(d.id) && ids.add(d.id))
@@ -152,12 +165,12 @@ describe('myTradesSince', () => {
           const from = now + fromOffset;
           const hidden: number[] = [];
           const got = await myTradesSince(
-            byTimeVenue(trades),
+            byTimeVenue(trades, cap, declared),
             'BTC/USDT',
             from,
             now,
             read,
-            pageSize,
+            asked,
             undefined,
             (ts) => hidden.push(ts),
           );
@@ -173,7 +186,9 @@ describe('myTradesSince', () => {
           for (const [ts, n] of perStamp) {
             const found = got.filter((t) => t.timestamp === ts).length;
             expect(found).toBeGreaterThanOrEqual(Math.min(n, pageSize));
-            if (found < n) expect(hidden).toContain(ts);
+            // Told whenever the venue's bound is known (asked for, or said in `features`).
+            if (found < n && (cap === undefined || cap >= asked || declared))
+              expect(hidden).toContain(ts);
           }
           for (const ts of hidden) expect(perStamp.get(ts)).toBeGreaterThanOrEqual(pageSize);
           expect(got.every((t) => t.timestamp! >= from)).toBe(true);
