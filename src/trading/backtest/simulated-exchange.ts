@@ -1,6 +1,7 @@
 import { toDecimal, ZERO, type Decimal } from '../core/decimal.js';
 import { money, price as toPrice, quantity as toQuantity } from '../core/money.js';
 import { Reason } from '../core/reason-codes.js';
+import { without } from '../core/map-without.js';
 import {
   addDecimals,
   compareDecimals,
@@ -460,12 +461,8 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   #remove(w: Working): void {
-    const id = w.order.clientOrderId;
-    // The last working order leaves a new empty map instead: V8 shrinks a map that a delete
-    // empties (a runtime call and a new table), which a backtest's one order at a time did once
-    // per order (issue 18). No iterator of the map outlives a call (loops run over copies).
-    if (this.#working.size === 1 && this.#working.has(id)) this.#working = new Map();
-    else this.#working.delete(id);
+    // No iterator of the map outlives a call (loops run over copies).
+    this.#working = without(this.#working, w.order.clientOrderId);
   }
 }
 

@@ -1,6 +1,7 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
 import { addDecimals, signOf, subtractDecimals } from '../core/scaled-decimal.js';
 import { assertNever } from '../core/errors.js';
+import { without } from '../core/map-without.js';
 import { leavesQuantity, type Order } from './order.js';
 import type { OrderSide } from './order-types.js';
 
@@ -190,19 +191,6 @@ function newSideLeaves(): SideLeaves {
 
 function newSideLeavesMap(): Map<string, SideLeaves> {
   return new Map();
-}
-
-/**
- * `map` without `key`, which it holds: its last entry leaves a new empty map instead of a delete,
- * since V8 shrinks a map that a delete empties (a runtime call and a new table), and a backtest's
- * one open order at a time emptied these maps once per order (issue 18). Every reader takes the
- * map's iterators whole at once, never across an update, so none sees the map replaced.
- */
-function without<V>(map: Map<string, V>, key: string): Map<string, V> {
-  // Stryker disable next-line ConditionalExpression: equivalent when forced false, a delete leaves the same (empty) map, only V8's table differs
-  if (map.size === 1) return new Map();
-  map.delete(key);
-  return map;
 }
 
 /** The record under `key`, made (and kept) on first use. */

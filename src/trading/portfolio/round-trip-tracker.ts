@@ -1,4 +1,5 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
+import { without } from '../core/map-without.js';
 import {
   addDecimals,
   compareDecimals,
@@ -154,11 +155,7 @@ export class RoundTripTracker {
           trip.fees,
         ),
       );
-      // The last open trip leaves a new empty map, not a delete: V8 shrinks a map a delete
-      // empties (a runtime call and a new table), once per round trip of one instrument.
-      // Stryker disable next-line ConditionalExpression: equivalent when forced false, a delete leaves the same (empty) map
-      if (this.#open.size === 1) this.#open = new Map();
-      else this.#open.delete(id);
+      this.#open = without(this.#open, id);
     }
     // Nothing left to open (also: a base fee as large as its buy leaves nothing to hold).
     if (signOf(qty) === 0) return;

@@ -82,7 +82,7 @@ export async function myTradesSince(
       if (!full(page)) return;
       if (byIdNow) {
         if (fresh === 0) return;
-        cursor = [...page].sort(byId).at(-1)!;
+        cursor = cursorOf(page)!;
         continue;
       }
       // By time the next page starts at this page's newest stamp (trade ids need not follow

@@ -197,7 +197,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
 
   submit(order: Order, ts: number): void {
     // The order's JSON is made once: the op's line carries this text as it is, and the exchange
-    // gets the order read back from it (`orderToJson`), as a restart replaying the line does.
+    // gets the order parsed back from it, as a restart replaying the line does.
     const text = JSON.stringify(order);
     const change: Change = {
       seq: this.#seq + 1,
