@@ -9,17 +9,10 @@ import { barsFromColumns } from '../src/trading/data/bar-columns.js';
 import { loadColumns } from '../src/trading/venues/replay/columnar-cache.js';
 import { detectFormat, openBars, openTrades } from '../src/trading/venues/replay/open-data.js';
 import { loadStrategy } from '../src/cli/load-strategy.js';
+import { BENCH_INSTRUMENT } from './bench-instrument.js';
 
 const [kind, file, cacheDir] = process.argv.slice(2) as [string, string, string];
-const instrument = makeInstrument({
-  id: 'BENCH/USD',
-  base: 'BENCH',
-  quote: 'USD',
-  tickSize: '0.01',
-  lotSize: '1',
-  takerFee: '0.001',
-  makerFee: '0.001',
-});
+const instrument = makeInstrument(BENCH_INSTRUMENT);
 const strategyFile =
   process.env.BENCH_STRATEGY ??
   (kind === 'trades'

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
 import { Endpoints, Topics } from '../../../../src/trading/bus/topics.js';
 import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
@@ -141,6 +142,62 @@ describe('ExecutionEngine', () => {
     again.process({ kind: 'OrderFilled', ...ids, ts: 2, fill: booked });
     again.process({ kind: 'OrderFilled', ...ids, ts: 3, fill: booked });
     expect(again.order('c1')!.filledQuantity.toFixed()).toBe('0');
+  });
+
+  it('answers every order as it is now, and lists them in creation order, whatever the order of adds, events and reads', () => {
+    // The last order stored reaches the map only when another is looked up or stored: any
+    // sequence of steps and reads must still see each order's latest value.
+    const ids = ['a', 'b', 'c', 'd'];
+    const op = fc.record({
+      kind: fc.constantFrom('step', 'read', 'all'),
+      id: fc.constantFrom(...ids),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const { exec, bus } = setup();
+        const status = new Map<string, string>([['c1', 'SUBMITTED']]);
+        const made = ['c1'];
+        let ts = 10;
+        const ref = (id: string) => ({
+          clientOrderId: id,
+          accountId: 'paper',
+          strategyId: 's',
+          instrumentId: 'TEST/USD',
+        });
+        for (const { kind, id } of ops) {
+          ts++;
+          if (kind === 'read') expect(exec.order(id)?.status).toBe(status.get(id));
+          else if (kind === 'all')
+            expect(exec.allOrders().map((o) => `${o.clientOrderId}:${o.status}`)).toEqual(
+              made.map((m) => `${m}:${status.get(m)}`),
+            );
+          else if (!status.has(id)) {
+            exec.add(newOrder({}, id));
+            status.set(id, 'INITIALIZED');
+            made.push(id);
+          } else if (status.get(id) === 'INITIALIZED') {
+            bus.send(Endpoints.execution, { kind: 'SubmitOrder', order: exec.order(id)!, ts });
+            status.set(id, 'SUBMITTED');
+          } else if (status.get(id) === 'SUBMITTED') {
+            exec.process({ kind: 'OrderAccepted', ...ref(id), ts, venueOrderId: `v-${id}` });
+            status.set(id, 'ACCEPTED');
+          } else if (status.get(id) === 'ACCEPTED') {
+            const f = { ...fill('BUY', '5', '10', '0', `t-${id}`), clientOrderId: id };
+            exec.process({ kind: 'OrderFilled', ...ref(id), ts, fill: f });
+            status.set(id, 'FILLED');
+          }
+        }
+        for (const id of [...ids, 'c1']) expect(exec.order(id)?.status).toBe(status.get(id));
+        expect(exec.allOrders().map((o) => o.clientOrderId)).toEqual(made);
+        expect(
+          exec
+            .allOrders()
+            .filter((o) => o.status === 'ACCEPTED')
+            .map((o) => o.venueOrderId),
+        ).toEqual(made.filter((m) => status.get(m) === 'ACCEPTED').map((m) => `v-${m}`));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('answers for each order whichever order was looked up or changed last', () => {
