@@ -38,14 +38,10 @@ export class ExecutionEngine {
   /**
    * The order looked up or stored last, and its id: an order's events, its submit and the
    * strategy's reads of it come one after another, and a look-up in the map of every order of a
-   * run (megabytes in a backtest) costs a cache miss or more each time (issue 18). A store is
-   * written to the map only when another order is looked up or stored (`#dirty` until then), so
-   * an order's submit, accept and fill are one write to the map, not four: the map is read only
-   * through `#get` and `allOrders`, which write it first.
+   * run (megabytes in a backtest) costs a cache miss or more each time (issue 18).
    */
   #lastId: string | null = null;
   #last: Order | undefined = undefined;
-  #dirty = false;
 
   constructor(
     private readonly bus: MessageBus,
@@ -200,15 +196,13 @@ export class ExecutionEngine {
 
   /** Every order as it is now, in creation order. */
   allOrders(): Order[] {
-    this.#flush();
-    // A map iterates in insertion order, and an order is written to it before the next is made.
+    // A map iterates in insertion order (an update keeps an entry's place): creation order.
     return [...this.#orders.values()];
   }
 
   #get(clientOrderId: string): Order | undefined {
     // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, a cache: a miss looks the order up in the map
     if (clientOrderId === this.#lastId) return this.#last;
-    this.#flush();
     const order = this.#orders.get(clientOrderId);
     this.#lastId = clientOrderId;
     this.#last = order;
@@ -216,17 +210,9 @@ export class ExecutionEngine {
   }
 
   #set(clientOrderId: string, order: Order): void {
-    if (clientOrderId !== this.#lastId) this.#flush();
+    this.#orders.set(clientOrderId, order);
     this.#lastId = clientOrderId;
     this.#last = order;
-    this.#dirty = true;
-  }
-
-  /** Writes the order stored last to the map, if it is not there yet. */
-  #flush(): void {
-    if (!this.#dirty) return;
-    this.#dirty = false;
-    this.#orders.set(this.#lastId!, this.#last!);
   }
 
   #track(order: Order): void {

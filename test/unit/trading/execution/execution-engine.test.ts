@@ -145,8 +145,8 @@ describe('ExecutionEngine', () => {
   });
 
   it('answers every order as it is now, and lists them in creation order, whatever the order of adds, events and reads', () => {
-    // The last order stored reaches the map only when another is looked up or stored: any
-    // sequence of steps and reads must still see each order's latest value.
+    // Reads come from the last order looked up or stored, or from the map: any sequence of
+    // steps and reads must see each order's latest value, and the list its creation order.
     const ids = ['a', 'b', 'c', 'd'];
     const op = fc.record({
       kind: fc.constantFrom('step', 'read', 'all'),
