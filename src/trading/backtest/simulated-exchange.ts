@@ -1,7 +1,7 @@
 import { toDecimal, ZERO, type Decimal } from '../core/decimal.js';
 import { money, price as toPrice, quantity as toQuantity } from '../core/money.js';
 import { Reason } from '../core/reason-codes.js';
-import { without } from '../core/map-without.js';
+import { SmallMap } from '../core/small-map.js';
 import {
   addDecimals,
   compareDecimals,
@@ -107,7 +107,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   readonly #venue: string;
   readonly #keepClosed: boolean;
   /** Working orders by client order id, in submission order. */
-  #working = new Map<string, Working>();
+  #working = new SmallMap<string, Working>();
   #orderSeq = 0;
   #duplicatesRefused = 0;
   #tradeSeq = 0;
@@ -195,7 +195,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     if (this.#working.size === 0) return;
     if (this.#working.size === 1) {
       // One order working (the common case): its events in the order made, nothing to sort.
-      const w = this.#working.values().next().value!;
+      const w = this.#working.first()!;
       if (w.order.instrumentId !== bar.instrumentId) return;
       // Reused: nothing adds to it while it is emitted (`#group` is null by then).
       const events = (this.#group = this.#oneGroup);
@@ -238,7 +238,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     const available = tick.size * this.#fraction;
     // With one order working there is nothing after it to visit: no copy.
     if (this.#working.size === 1) {
-      this.#tradeWith(this.#working.values().next().value!, tick, available);
+      this.#tradeWith(this.#working.first()!, tick, available);
       return;
     }
     // A copy: reports go out as they are made, and a strategy may submit or cancel on hearing one.
@@ -396,7 +396,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     this.#duplicatesRefused = state.duplicatesRefused ?? 0;
     this.#tradeSeq = state.tradeSeq;
     this.#lastBarOpen = state.lastBarOpen ?? -Infinity;
-    this.#working = new Map(
+    this.#working = new SmallMap(
       state.working.map((w) => [
         w.order.clientOrderId,
         {
@@ -462,7 +462,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
 
   #remove(w: Working): void {
     // No iterator of the map outlives a call (loops run over copies).
-    this.#working = without(this.#working, w.order.clientOrderId);
+    this.#working.delete(w.order.clientOrderId);
   }
 }
 

@@ -1,7 +1,7 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
 import { addDecimals, signOf, subtractDecimals } from '../core/scaled-decimal.js';
 import { assertNever } from '../core/errors.js';
-import { without } from '../core/map-without.js';
+import { SmallMap } from '../core/small-map.js';
 import { leavesQuantity, type Order } from './order.js';
 import type { OrderSide } from './order-types.js';
 
@@ -27,7 +27,7 @@ export type FeeClass = 'maker' | 'worst';
  * open.leaves({ kind: 'account' }, 'BTC/USDT', 'BUY');
  */
 export class OpenOrders {
-  #orders = new Map<string, Order>();
+  readonly #orders = new SmallMap<string, Order>();
   /** Totals by key, for the readers; an order's events reach the same records through `#keys`. */
   readonly #counts = new Map<string, Count>();
   /**
@@ -36,7 +36,7 @@ export class OpenOrders {
    */
   readonly #leaves = new Map<string, Map<string, SideLeaves>>();
   readonly #buys = new Map<string, Record<FeeClass, Decimal>>();
-  #unpriced = new Map<string, Order>();
+  readonly #unpriced = new SmallMap<string, Order>();
   /** The keys an order counts under, per strategy and instrument (made once, not per event). */
   readonly #keys = new Map<string, Map<string, OrderKeys>>();
 
@@ -53,7 +53,7 @@ export class OpenOrders {
     if (after) {
       this.#apply(after, 1);
       this.#orders.set(after.clientOrderId, after); // an update keeps the order's place
-    } else if (before) this.#orders = without(this.#orders, before.clientOrderId);
+    } else if (before) this.#orders.delete(before.clientOrderId);
   }
 
   /** The open order with this client order id. */
@@ -142,7 +142,7 @@ export class OpenOrders {
     const price = o.price ?? o.triggerPrice;
     if (price === null) {
       if (sign === 1) this.#unpriced.set(o.clientOrderId, o);
-      else this.#unpriced = without(this.#unpriced, o.clientOrderId);
+      else this.#unpriced.delete(o.clientOrderId);
       return;
     }
     const buys = this.#buys.get(o.instrumentId) ?? { maker: ZERO, worst: ZERO };

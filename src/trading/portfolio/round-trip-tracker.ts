@@ -1,5 +1,5 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
-import { without } from '../core/map-without.js';
+import { SmallMap } from '../core/small-map.js';
 import {
   addDecimals,
   compareDecimals,
@@ -111,7 +111,7 @@ interface OpenTrip {
  */
 export class RoundTripTracker {
   readonly closed: ClosedRoundTrip[] = [];
-  #open = new Map<string, OpenTrip>();
+  readonly #open = new SmallMap<string, OpenTrip>();
 
   onFill(fill: Fill, change: PositionChange): void {
     const id = fill.instrumentId;
@@ -155,7 +155,7 @@ export class RoundTripTracker {
           trip.fees,
         ),
       );
-      this.#open = without(this.#open, id);
+      this.#open.delete(id);
     }
     // Nothing left to open (also: a base fee as large as its buy leaves nothing to hold).
     if (signOf(qty) === 0) return;
