@@ -25,10 +25,12 @@ async function backtests() {
   await generateBars(bars, 1_000_000);
   await generateTrades(trades, 1_000_000);
   const cacheDir = path.join(home, 'cache', 'bars');
+  // The scenarios run the product from dist/, as `kairos backtest` does: built from the sources
+  // now, so the rows measure them.
+  execFileSync(process.execPath, ['bin/build.mjs'], { stdio: 'inherit' });
   // Build the columnar cache outside the measured run.
   execFileSync(process.execPath, [
-    '--import',
-    'tsx',
+    'bench/tsx-main.mjs',
     'bench/scenario.ts',
     'columnar',
     bars,
@@ -71,7 +73,7 @@ async function backtests() {
   const runScenario = (kind: string, file: string, strategy?: string): ScenarioRun => {
     const out = execFileSync(
       process.execPath,
-      ['--import', 'tsx', 'bench/scenario.ts', kind, file, cacheDir],
+      ['bench/tsx-main.mjs', 'bench/scenario.ts', kind, file, cacheDir],
       {
         encoding: 'utf8',
         env: strategy ? { ...process.env, BENCH_STRATEGY: strategy } : process.env,

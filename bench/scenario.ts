@@ -1,14 +1,30 @@
 // One benchmark scenario in its own process, so peak RSS is its own. Prints one JSON line.
 // Kinds: csv, columnar, trades (a backtest), and the machine's ceilings for the first two:
 // csv-read and columnar-read read the same bars the same way with no engine behind them.
+// The product comes from dist/ (`npm run build`; bench/run.ts builds it first), as `kairos
+// backtest` runs it: compiled JavaScript, not the TypeScript sources through tsx. Run it with
+// `node bench/tsx-main.mjs bench/scenario.ts <kind> <file> <cacheDir>`.
 import path from 'node:path';
-import { BacktestEngine } from '../src/trading/backtest/backtest-engine.js';
-import { BarAggregator } from '../src/trading/data/bar-aggregator.js';
-import { makeInstrument } from '../src/trading/model/instrument.js';
-import { barsFromColumns } from '../src/trading/data/bar-columns.js';
-import { loadColumns } from '../src/trading/venues/replay/columnar-cache.js';
-import { detectFormat, openBars, openTrades } from '../src/trading/venues/replay/open-data.js';
-import { loadStrategy } from '../src/cli/load-strategy.js';
+import { pathToFileURL } from 'node:url';
+import type * as Engine from '../src/trading/backtest/backtest-engine.js';
+import type * as Aggregator from '../src/trading/data/bar-aggregator.js';
+import type * as Instrument from '../src/trading/model/instrument.js';
+import type * as Columns from '../src/trading/data/bar-columns.js';
+import type * as Cache from '../src/trading/venues/replay/columnar-cache.js';
+import type * as OpenData from '../src/trading/venues/replay/open-data.js';
+import type * as LoadStrategy from '../src/system/load-strategy.js';
+
+const built = (file: string) =>
+  import(pathToFileURL(path.resolve(import.meta.dirname, '..', 'dist', file)).href);
+const { BacktestEngine } = (await built('trading/backtest/backtest-engine.js')) as typeof Engine;
+const { BarAggregator } = (await built('trading/data/bar-aggregator.js')) as typeof Aggregator;
+const { makeInstrument } = (await built('trading/model/instrument.js')) as typeof Instrument;
+const { barsFromColumns } = (await built('trading/data/bar-columns.js')) as typeof Columns;
+const { loadColumns } = (await built('trading/venues/replay/columnar-cache.js')) as typeof Cache;
+const { detectFormat, openBars, openTrades } = (await built(
+  'trading/venues/replay/open-data.js',
+)) as typeof OpenData;
+const { loadStrategy } = (await built('system/load-strategy.js')) as typeof LoadStrategy;
 
 const [kind, file, cacheDir] = process.argv.slice(2) as [string, string, string];
 const instrument = makeInstrument({
