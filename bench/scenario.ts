@@ -1,8 +1,9 @@
 // One benchmark scenario in its own process, so peak RSS is its own. Prints one JSON line.
 // Kinds: csv, columnar, trades (a backtest), and the machine's ceilings for the first two:
 // csv-read and columnar-read read the same bars the same way with no engine behind them. The csv
-// row reads the file on a second thread, as `kairos backtest` does (openBarsOffThread); its
-// ceiling is the reader alone on one thread, the bound of that second thread.
+// row reads the file on a second thread, as `kairos backtest` does (openBarsOffThread): its
+// ceilings are csv-thread-read (the bars through that thread, no engine) and csv-read (the
+// reader alone on one thread, what bounds that thread).
 // The product comes from dist/ (`npm run build`; bench/run.ts builds it first), as `kairos
 // backtest` runs it: compiled JavaScript, not the TypeScript sources through tsx. Run it with
 // `node bench/tsx-main.mjs bench/scenario.ts <kind> <file> <cacheDir>`.
@@ -68,11 +69,16 @@ if (kind === 'columnar' || kind === 'columnar-read') cols = await loadColumns(fi
 const cpu0 = process.cpuUsage();
 const main0 = mainThreadCpu();
 const start = process.hrtime.bigint();
-if (kind === 'csv-read' || kind === 'columnar-read') {
+if (kind === 'csv-read' || kind === 'csv-thread-read' || kind === 'columnar-read') {
   // The ceiling: every bar read into the same objects the engine gets, and its close summed.
   let events = 0;
   let sum = 0;
-  for await (const batch of cols ? barsFromColumns(cols, opts) : openBars(file, opts)) {
+  const bars = cols
+    ? barsFromColumns(cols, opts)
+    : kind === 'csv-thread-read'
+      ? openBarsOffThread(file, opts)
+      : openBars(file, opts);
+  for await (const batch of bars) {
     for (const bar of batch) sum += bar.close;
     events += batch.length;
   }
