@@ -32,7 +32,15 @@ export type ToReader = number | 'stop';
  * (the reader alone is ~2-3x faster than the engine), few enough that memory stays bounded
  * (4,096 bars a batch: ~230 KB of columns, and the objects the reader made for it).
  */
-export const CREDITS = 4;
+export const CREDITS = 8;
+
+/**
+ * Credits handed back at once, each time the engine has taken that many batches: a thread that
+ * is ahead waits for its credits, and each message wakes it (a context switch, which on a busy
+ * machine also costs this thread its core for a while), so it is woken once per 4 batches, not
+ * once per batch.
+ */
+export const CREDITS_BACK = 4;
 
 /**
  * Files smaller than this are read on the engine's thread: a thread's start and first batch take
@@ -91,6 +99,7 @@ export async function* openBarsOffThread(
   const tell = (m: ToReader) => worker.postMessage(m);
   const inbox = new ThreadInbox<FromReader>(worker);
   let heard = false;
+  let taken = 0;
   try {
     for (;;) {
       const m = await inbox.next();
@@ -110,7 +119,7 @@ export async function* openBarsOffThread(
         if (m.kind === 'error') throw errorFromData(m.error);
         return;
       }
-      tell(1);
+      if (++taken % CREDITS_BACK === 0) tell(CREDITS_BACK);
       yield barsOfColumns(m.columns, opts.instrumentId);
     }
   } finally {

@@ -10,6 +10,7 @@ import { defineStrategy } from '../../../../../src/trading/strategy/define-strat
 import { StrategyError } from '../../../../../src/trading/strategy/strategy-error.js';
 import {
   CREDITS,
+  CREDITS_BACK,
   OFF_THREAD_MIN_BYTES,
   openBarsOffThread,
   startBarReader,
@@ -228,17 +229,18 @@ describe('openBarsOffThread', () => {
     expect(several).toBeGreaterThan(0);
   });
 
-  it('keeps the thread at most CREDITS batches ahead of what has been taken', async () => {
-    const file = write('long.csv', csv(60_000)); // 15 batches
+  it('keeps the thread at most CREDITS batches ahead, handing credits back CREDITS_BACK at a time', async () => {
+    const file = write('long.csv', csv(100_000)); // 25 batches
     let taken = 0;
     const { threads, start } = watched(() => taken);
     for await (const _ of openBarsOffThread(file, opts, { start, minBytes: 0 })) {
       taken++;
-      // Once it is as far ahead as it may be (or has read everything), take the next.
+      // Once it is as far ahead as its credits let it be (or has read everything), take the next.
+      const back = taken - (taken % CREDITS_BACK);
       const t = threads[0]!;
-      await until(t.worker, () => t.posted >= Math.min(taken + CREDITS, 15));
+      await until(t.worker, () => t.posted >= Math.min(back + CREDITS, 25));
     }
-    expect(taken).toBe(15);
+    expect(taken).toBe(25);
     expect(threads[0]!.ahead).toBe(CREDITS);
   });
 
