@@ -222,7 +222,36 @@ describe('openBarsOffThread', () => {
           if (off.batches.length > 1) several++;
         },
       ),
-      { numRuns: 30 },
+      {
+        numRuns: 30,
+        // Always among them: a good file of three batches, and one failing in its third batch.
+        examples: [
+          [
+            {
+              n: 9_000,
+              flaw: 'none',
+              at: 0,
+              json: false,
+              gzip: false,
+              seconds: false,
+              from: null,
+              span: null,
+            },
+          ],
+          [
+            {
+              n: 9_000,
+              flaw: 'high below low',
+              at: 0.95,
+              json: true,
+              gzip: true,
+              seconds: true,
+              from: null,
+              span: null,
+            },
+          ],
+        ],
+      },
     );
     // Both kinds were met: streams that failed, and streams of several batches.
     expect(failed).toBeGreaterThan(0);
