@@ -11,7 +11,8 @@ import type { SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.j
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
 import { KairosError } from '../trading/core/errors.js';
 import { loadColumns } from '../trading/venues/replay/columnar-cache.js';
-import { detectFormat, openBars, openTrades } from '../trading/venues/replay/open-data.js';
+import { openBarsOffThread } from '../trading/venues/replay/open-bars-off-thread.js';
+import { detectFormat, openTrades } from '../trading/venues/replay/open-data.js';
 import { instrumentFromFlags } from './instrument-from-flags.js';
 
 /** The market model and account of a backtest (the `kairos backtest` flags, checked). */
@@ -115,10 +116,11 @@ export async function runBacktest(
         )
       : null;
   const progress = input.progress?.(columns?.length ?? format.estimatedRows ?? null);
+  // A bar file is parsed on a second thread while the engine runs its bars on this one.
   const run = columns
     ? await engine.runBarColumns(columns, range, progress?.update)
     : format.kind === 'bars'
-      ? await engine.runBars(openBars(input.data, range), progress?.update)
+      ? await engine.runBars(openBarsOffThread(input.data, range), progress?.update)
       : await engine.runTrades(
           openTrades(input.data, range),
           (emit) => new BarAggregator(settings.barIntervalMs, emit),

@@ -19,6 +19,31 @@ export interface BarColumns {
   readonly volume: Float64Array;
 }
 
+/** The number of columns of `BarColumns`. */
+export const BAR_COLUMNS = 7;
+
+/**
+ * The columns of `length` bars laid out one after another in `all` (open time, close time, open,
+ * high, low, close, volume: the columnar cache's file and a batch posted between threads), as
+ * views of it.
+ *
+ * @example
+ * const cols = columnsIn(new Float64Array(7 * 2), 2); // cols.close is all.subarray(10, 12)
+ */
+export function columnsIn(all: Float64Array, length: number): BarColumns {
+  const col = (i: number) => all.subarray(i * length, (i + 1) * length);
+  return {
+    length,
+    openTime: col(0),
+    closeTime: col(1),
+    open: col(2),
+    high: col(3),
+    low: col(4),
+    close: col(5),
+    volume: col(6),
+  };
+}
+
 /** Which rows of columns a run takes: their instrument, and open times in `[from, to)`. */
 export interface BarColumnsRange {
   readonly instrumentId: string;

@@ -1,8 +1,6 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { SimulatedExchangeOptions } from '../../backtest/simulated-exchange.js';
 import type { InstrumentJson } from '../../model/instrument.js';
+import { startWorker } from '../start-worker.js';
 import type { VenueFiles } from './venue-files.js';
 
 /** A snapshot to build off the event loop (compaction-worker.ts): plain data, as posted. */
@@ -36,7 +34,7 @@ export interface RunningCompaction {
  * mid-compaction leaves the files as they were, which a restart reads as it reads them any time.
  */
 export function compactInWorker(job: CompactionJob): RunningCompaction {
-  const worker = startWorker(job);
+  const worker = startWorker(import.meta.url, 'compaction-worker', job);
   worker.unref();
   // Settles once the thread has ended: whoever awaits it knows no thread is left.
   const done = new Promise<number>((resolve, reject) => {
@@ -53,18 +51,4 @@ export function compactInWorker(job: CompactionJob): RunningCompaction {
   // Handled by whoever awaits it; never an unhandled rejection if nobody does.
   done.catch(() => undefined);
   return { done, stop: () => void worker.terminate(), ref: () => worker.ref() };
-}
-
-// Built (dist/): the worker's JavaScript file. From the TypeScript sources (tests, `tsx`): the
-// worker registers tsx first (a worker does not inherit the loader of the thread that starts it).
-function startWorker(job: CompactionJob): Worker {
-  const self = import.meta.url;
-  if (!self.endsWith('.ts'))
-    return new Worker(new URL('./compaction-worker.js', self), { workerData: job });
-  const tsx = createRequire(self)
-    .resolve('tsx/package.json')
-    .replace(/package\.json$/, 'dist/esm/api/index.mjs');
-  const entry = new URL('./compaction-worker.ts', self).href;
-  const code = `import(${JSON.stringify(pathToFileURL(tsx).href)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(code, { eval: true, workerData: job });
 }

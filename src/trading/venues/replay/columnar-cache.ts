@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BarColumns } from '../../data/bar-columns.js';
+import { BAR_COLUMNS, columnsIn, type BarColumns } from '../../data/bar-columns.js';
 import { openBars, type OpenOptions } from './open-data.js';
 
 const MAGIC = 0x4b424152; // "KBAR"
 const VERSION = 1;
 const HEADER = 16; // magic u32, version u32, rows f64
-const COLUMNS = 7;
+const COLUMNS = BAR_COLUMNS;
 
 /**
  * A copy's path: `<which>-<version>.kbar`, `which` from the file's path, instrument and interval,
@@ -40,17 +40,7 @@ function decode(buf: Buffer): BarColumns | null {
     aligned = new Float64Array((buf.length - HEADER) / 8);
     new Uint8Array(aligned.buffer).set(buf.subarray(HEADER));
   }
-  const col = (i: number) => aligned.subarray(i * n, (i + 1) * n);
-  return {
-    length: n,
-    openTime: col(0),
-    closeTime: col(1),
-    open: col(2),
-    high: col(3),
-    low: col(4),
-    close: col(5),
-    volume: col(6),
-  };
+  return columnsIn(aligned, n);
 }
 
 /**
