@@ -48,17 +48,21 @@ export function syntheticBars(n: number, seed = 7, start?: number): Bar[] {
   return bars;
 }
 
-/** Starts the simulator on a free port with the synthetic market. */
-export function startSim(over: Partial<BinanceSimOptions> = {}): Promise<BinanceSim> {
-  return start({
+/** The synthetic market the simulators start with: a free port, 3,000 bars, 600 revealed. */
+export function simMarket() {
+  return {
     port: 0,
     data: syntheticBars(3000),
     symbol: 'BTC/USDT',
     filters: { tickSize: '0.01', stepSize: '0.0001', minQty: '0.001', minNotional: '10' },
     preloadBars: 600,
     balances: { BTC: '10000', USDT: '1000000000' },
-    ...over,
-  });
+  };
+}
+
+/** Starts the simulator on a free port with the synthetic market. */
+export function startSim(over: Partial<BinanceSimOptions> = {}): Promise<BinanceSim> {
+  return start({ ...simMarket(), ...over });
 }
 
 /**
