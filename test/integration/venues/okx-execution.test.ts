@@ -1,7 +1,8 @@
 import type { Exchange } from 'ccxt';
 import { ClientOrderIds } from '../../../src/trading/core/client-order-id.js';
-import { toDecimal } from '../../../src/trading/core/decimal.js';
+import { Dec, toDecimal, type Decimal } from '../../../src/trading/core/decimal.js';
 import { reconcile } from '../../../src/trading/live/reconciler.js';
+import type { Order } from '../../../src/trading/model/order.js';
 import type { OkxSim } from '../../../src/simulators/okx/server.js';
 import { fetchVenueBalances } from '../../../src/trading/venues/ccxt/venue-balances.js';
 import { venueClientIds } from '../../../src/trading/venues/ccxt/venue-client-ids.js';
@@ -21,6 +22,18 @@ const node = (exchange: Exchange, ids = new ClientOrderIds('sma-cross')) =>
 /** The venue's order of Kairos's client order id (OKX is sent it in letters and digits). */
 const atVenue = (sim: OkxSim, id: string) =>
   sim.state.orders().find((o) => o.clientOrderId === venueClientIds('okx').toVenue(id));
+
+/** Base received minus base given, less the fees OKX charged in base. */
+const baseDelta = (sim: OkxSim): Decimal =>
+  sim.state
+    .trades()
+    .reduce(
+      (s, t) =>
+        (t.side === 'BUY' ? s.plus(t.qty) : s.minus(t.qty)).minus(
+          t.commissionAsset === 'BTC' ? t.commission : 0,
+        ),
+      Dec(0) as Decimal,
+    );
 
 describe('CcxtExecutionClient against the OKX simulator (ccxt okx)', () => {
   let sim: OkxSim;
@@ -60,5 +73,39 @@ describe('CcxtExecutionClient against the OKX simulator (ccxt okx)', () => {
     expect(toDecimal(btc.total).toFixed()).toBe('10000.4995');
     expect(sim.state.errors).toEqual([]);
     await n.close();
+  });
+
+  it('a restart reconciles 250 fills (five to a millisecond) through fills-history pages of 100', async () => {
+    sim = await startOkxSim({ rateLimitScale: 0 });
+    const first = await node(await okxExchange(sim));
+    const sent: Order[] = [];
+    // 50 stamps of 5 market orders each: the five fills of a stamp share its millisecond.
+    for (let stamp = 0; stamp < 50; stamp++) {
+      for (let i = 0; i < 5; i++)
+        sent.push(first.send({ side: (stamp + i) % 3 === 0 ? 'SELL' : 'BUY', quantity: '0.01' }));
+      await first.client.idle();
+      const t = sim.market.now();
+      while (sim.market.now() === t) sim.market.step();
+    }
+    expect(sim.state.trades()).toHaveLength(250);
+    expect(new Set(sim.state.trades().map((t) => t.time)).size).toBe(50);
+    // The node stops before learning any fill (OKX's answers only say "placed"); it starts again
+    // with the orders as it wrote them (accepted) and reconciles before trading.
+    const written = sent.map((o) => first.exec.order(o.clientOrderId)!);
+    expect(written.every((o) => o.status === 'ACCEPTED')).toBe(true);
+    await first.close();
+
+    const ids = new ClientOrderIds('sma-cross', sent.length);
+    const second = await node(await okxExchange(sim), ids);
+    for (const o of written) second.exec.restore(o);
+    const result = await reconcile(second.exec, second.client, second.bus, 0, Date.now());
+    expect(result.drift).toEqual([]);
+    expect(result.fillsApplied).toBe(250);
+    expect(second.alerts).toEqual([]);
+    for (const o of sent) expect(second.exec.order(o.clientOrderId)!.status).toBe('FILLED');
+    expect(second.ledger.position(SYMBOL).quantity.toFixed()).toBe(baseDelta(sim).toFixed());
+    // Paged by time, 100 a page at most: more than one page was asked for.
+    expect(sim.state.requests.get('GET /api/v5/trade/fills-history')).toBeGreaterThan(3);
+    await second.close();
   });
 });
