@@ -1,7 +1,9 @@
 import type { Exchange } from 'ccxt';
+import { MemoryBudget } from '../../../src/scalability/rate-limit/memory-budget.js';
 import { ClientOrderIds } from '../../../src/trading/core/client-order-id.js';
 import { Dec, toDecimal, type Decimal } from '../../../src/trading/core/decimal.js';
 import { reconcile } from '../../../src/trading/live/reconciler.js';
+import type { Alert } from '../../../src/trading/model/alert.js';
 import type { Order } from '../../../src/trading/model/order.js';
 import type { OkxSim } from '../../../src/simulators/okx/server.js';
 import { fetchVenueBalances } from '../../../src/trading/venues/ccxt/venue-balances.js';
@@ -107,5 +109,51 @@ describe('CcxtExecutionClient against the OKX simulator (ccxt okx)', () => {
     // Paged by time, 100 a page at most: more than one page was asked for.
     expect(sim.state.requests.get('GET /api/v5/trade/fills-history')).toBeGreaterThan(3);
     await second.close();
+  });
+
+  it("a 429 (50011) bans the venue as Binance's does: nothing is sent until it ends, then trading resumes", async () => {
+    sim = await startOkxSim();
+    const clock = { offset: 0, now: () => Date.now() + clock.offset };
+    const budget = new MemoryBudget({
+      rule: { capacity: 100_000, intervalMs: 60_000 },
+      now: clock.now,
+    });
+    const gate: Alert[] = [];
+    const onAlert = (a: Alert) => gate.push(a);
+    const n = await node(await okxExchange(sim, { budget, now: clock.now, onAlert }));
+    const reached = () =>
+      [...sim.state.requests.values()].reduce((a, b) => a + b, 0) + sim.state.rateLimited();
+    sim.refuseNext(1);
+    const first = n.send({ side: 'BUY', quantity: '0.01', price: '20000' });
+    await n.client.idle();
+    expect(n.exec.order(first.clientOrderId)).toMatchObject({
+      status: 'REJECTED',
+      reason: 'VENUE_RATE_LIMITED',
+    });
+    expect(gate.map((a) => a.code)).toEqual(['VENUE_RATE_LIMITED']);
+    expect(gate[0]!.message).toMatch(/429/);
+    expect(sim.state.rateLimited()).toBe(1);
+    const before = reached();
+    // OKX gives no Retry-After: the ban lasts the gate's default minute, sending nothing.
+    const during = [1, 2, 3].map(() => n.send({ side: 'BUY', quantity: '0.01', price: '20000' }));
+    await n.client.idle();
+    for (const o of during)
+      expect(n.exec.order(o.clientOrderId)).toMatchObject({
+        status: 'REJECTED',
+        reason: 'VENUE_RATE_LIMITED',
+      });
+    await expect(reconcile(n.exec, n.client, n.bus, 0, Date.now())).rejects.toMatchObject({
+      code: 'VENUE_RATE_LIMITED',
+    });
+    expect(reached()).toBe(before);
+    clock.offset += 60_001;
+    const after = n.send({ side: 'BUY', quantity: '0.01', price: '20000' });
+    await n.client.idle();
+    expect(n.exec.order(after.clientOrderId)!.status).toBe('ACCEPTED');
+    expect((await reconcile(n.exec, n.client, n.bus, 0, Date.now())).drift).toEqual([]);
+    expect(atVenue(sim, after.clientOrderId)).toMatchObject({ status: 'NEW' });
+    expect(sim.state.orders()).toHaveLength(1);
+    expect(sim.state.errors).toEqual([]);
+    await n.close();
   });
 });
