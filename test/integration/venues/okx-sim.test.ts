@@ -39,6 +39,8 @@ describe('OKX simulator through ccxt okx', () => {
     const ex = await okxExchange(sim);
     expect(Math.abs((await ex.fetchTime())! - Date.now())).toBeLessThan(5000);
     await ex.loadMarkets();
+    // Spot only (exchange-factory's options): one instruments request, not five.
+    expect(sim.state.requests.get('GET /api/v5/public/instruments')).toBe(1);
     expect(ex.market(SYMBOL)).toMatchObject({
       id: 'BTC-USDT',
       spot: true,
