@@ -1,0 +1,52 @@
+import type { Bar } from '../../../src/trading/data/market-data.js';
+import type { OkxSim } from '../../../src/simulators/okx/server.js';
+import { CcxtMarketData } from '../../../src/trading/venues/ccxt/ccxt-market-data.js';
+import { createExchange } from '../../../src/trading/venues/ccxt/exchange-factory.js';
+import { MINUTE, until } from '../../support/ccxt-sim.js';
+import { okxExchange, startOkxSim } from '../../support/okx-sim.js';
+
+const SYMBOL = 'BTC/USDT';
+
+describe('CcxtMarketData against the OKX simulator (no WebSocket)', () => {
+  let sim: OkxSim;
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  it("ccxt.pro okx's watchOHLCV finds no WebSocket: the feed polls REST candles, complete and in order", async () => {
+    sim = await startOkxSim({ preloadBars: 50, realtime: { speed: 600, stepMs: 10 } });
+    const since = sim.market.bar(45).openTime;
+    const { exchange } = await createExchange({
+      exchangeId: 'okx',
+      exchangeUrl: sim.url,
+      pro: true,
+      rateLimitMs: 1,
+    });
+    const bars: Bar[] = [];
+    const logs: string[] = [];
+    const feed = new CcxtMarketData({
+      exchange,
+      symbol: SYMBOL,
+      timeframe: '1m',
+      since,
+      maxWsFailures: 2,
+      backoff: { initialMs: 10, maxMs: 20 },
+      pollMs: 100,
+      onBars: (b) => bars.push(...b),
+      onLog: (l) => logs.push(l),
+    });
+    await feed.start();
+    // The WebSocket fails twice, then REST polls bring the bars that close meanwhile.
+    await until(() => feed.stats.polls >= 3, 10_000, 'polling');
+    const polled = bars.length;
+    await until(() => bars.length >= polled + 5, 10_000, 'polled bars');
+    await feed.stop();
+    expect(feed.stats).toMatchObject({ mode: 'rest', wsBars: 0 });
+    expect(logs.at(-1)).toMatch(/WebSocket keeps failing; polling REST/);
+    bars.forEach((b, i) => expect(b.openTime).toBe(since + i * MINUTE));
+    const rest = await okxExchange(sim);
+    const venue = await rest.fetchOHLCV(SYMBOL, '1m', since, bars.length);
+    await rest.close();
+    expect(bars.map((b) => [b.openTime, b.open, b.high, b.low, b.close, b.volume])).toEqual(venue);
+  });
+});
