@@ -49,4 +49,32 @@ describe('CcxtMarketData against the OKX simulator (no WebSocket)', () => {
     await rest.close();
     expect(bars.map((b) => [b.openTime, b.open, b.high, b.low, b.close, b.volume])).toEqual(venue);
   });
+
+  it('while the WebSocket is being retried, bars keep coming from REST after each failure', async () => {
+    sim = await startOkxSim({ preloadBars: 50, realtime: { speed: 600, stepMs: 10 } });
+    const since = sim.market.bar(45).openTime;
+    const { exchange } = await createExchange({
+      exchangeId: 'okx',
+      exchangeUrl: sim.url,
+      pro: true,
+      rateLimitMs: 1,
+    });
+    const bars: Bar[] = [];
+    // It never gives up on the WebSocket here: every bar comes between two attempts.
+    const feed = new CcxtMarketData({
+      exchange,
+      symbol: SYMBOL,
+      timeframe: '1m',
+      since,
+      maxWsFailures: 1_000,
+      backoff: { initialMs: 50, maxMs: 100 },
+      onBars: (b) => bars.push(...b),
+    });
+    await feed.start();
+    const started = bars.length;
+    await until(() => bars.length >= started + 5, 10_000, 'bars while the WebSocket fails');
+    await feed.stop();
+    expect(feed.stats).toMatchObject({ mode: 'ws', wsBars: 0, polls: 0 });
+    bars.forEach((b, i) => expect(b.openTime).toBe(since + i * MINUTE));
+  });
 });
