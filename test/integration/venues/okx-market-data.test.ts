@@ -1,6 +1,9 @@
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import type { OkxSim } from '../../../src/simulators/okx/server.js';
-import { CcxtMarketData } from '../../../src/trading/venues/ccxt/ccxt-market-data.js';
+import {
+  CcxtMarketData,
+  type CcxtMarketDataOptions,
+} from '../../../src/trading/venues/ccxt/ccxt-market-data.js';
 import { createExchange } from '../../../src/trading/venues/ccxt/exchange-factory.js';
 import { MINUTE, until } from '../../support/ccxt-sim.js';
 import { okxExchange, startOkxSim } from '../../support/okx-sim.js';
@@ -13,7 +16,8 @@ describe('CcxtMarketData against the OKX simulator (no WebSocket)', () => {
     await sim.close();
   });
 
-  it("ccxt.pro okx's watchOHLCV finds no WebSocket: the feed polls REST candles, complete and in order", async () => {
+  /** The simulator replaying at 600x from bar 50, and a candle feed on ccxt.pro okx from bar 45. */
+  async function feedOn(over: Partial<CcxtMarketDataOptions>) {
     sim = await startOkxSim({ preloadBars: 50, realtime: { speed: 600, stepMs: 10 } });
     const since = sim.market.bar(45).openTime;
     const { exchange } = await createExchange({
@@ -29,11 +33,18 @@ describe('CcxtMarketData against the OKX simulator (no WebSocket)', () => {
       symbol: SYMBOL,
       timeframe: '1m',
       since,
+      onBars: (b) => bars.push(...b),
+      onLog: (l) => logs.push(l),
+      ...over,
+    });
+    return { feed, bars, logs, since };
+  }
+
+  it("ccxt.pro okx's watchOHLCV finds no WebSocket: the feed polls REST candles, complete and in order", async () => {
+    const { feed, bars, logs, since } = await feedOn({
       maxWsFailures: 2,
       backoff: { initialMs: 10, maxMs: 20 },
       pollMs: 100,
-      onBars: (b) => bars.push(...b),
-      onLog: (l) => logs.push(l),
     });
     await feed.start();
     // The WebSocket fails twice, then REST polls bring the bars that close meanwhile.
@@ -51,24 +62,10 @@ describe('CcxtMarketData against the OKX simulator (no WebSocket)', () => {
   });
 
   it('while the WebSocket is being retried, bars keep coming from REST after each failure', async () => {
-    sim = await startOkxSim({ preloadBars: 50, realtime: { speed: 600, stepMs: 10 } });
-    const since = sim.market.bar(45).openTime;
-    const { exchange } = await createExchange({
-      exchangeId: 'okx',
-      exchangeUrl: sim.url,
-      pro: true,
-      rateLimitMs: 1,
-    });
-    const bars: Bar[] = [];
     // It never gives up on the WebSocket here: every bar comes between two attempts.
-    const feed = new CcxtMarketData({
-      exchange,
-      symbol: SYMBOL,
-      timeframe: '1m',
-      since,
+    const { feed, bars, since } = await feedOn({
       maxWsFailures: 1_000,
       backoff: { initialMs: 50, maxMs: 100 },
-      onBars: (b) => bars.push(...b),
     });
     await feed.start();
     const started = bars.length;
