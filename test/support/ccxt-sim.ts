@@ -142,7 +142,7 @@ export function spawnLive(
   home: string,
   args: readonly string[],
   extraEnv: NodeJS.ProcessEnv = {},
-  { command = 'live', strategy = 'examples/strategies/sma-cross.ts' } = {},
+  { command = 'live', strategy = 'examples/strategies/sma-cross.ts', exchange = 'binance' } = {},
 ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -155,16 +155,7 @@ export function spawnLive(
   delete env.DATABASE_URL; // the embedded store, so a test can read it once the node stopped
   const child = spawn(
     process.execPath,
-    [
-      ...KAIROS_ARGV,
-      command,
-      strategy,
-      '--exchange',
-      'binance',
-      '--exchange-url',
-      sim.url,
-      ...args,
-    ],
+    [...KAIROS_ARGV, command, strategy, '--exchange', exchange, '--exchange-url', sim.url, ...args],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
