@@ -29,10 +29,15 @@ describe('kairos live against the OKX simulator', () => {
       { EXCHANGE_PASSWORD: sim.key.passphrase },
       { exchange: 'okx' },
     );
-    await until(() => /trading from/.test(output()), 60_000, 'the node to start');
-    await until(() => sim.state.orders().length >= 4, 60_000, 'four orders at the venue');
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    let code: number | null;
+    try {
+      await until(() => /trading from/.test(output()), 60_000, 'the node to start');
+      await until(() => sim.state.orders().length >= 4, 60_000, 'four orders at the venue');
+    } finally {
+      child.kill('SIGTERM');
+      code = await exited;
+    }
+    expect(code).toBe(0);
     expect(output()).not.toMatch(/RECONCILIATION_DRIFT|ORDER_OVERFILL|Error/);
     const ids = sim.state.orders().map((o) => o.clientOrderId);
     expect(new Set(ids).size).toBe(ids.length);
