@@ -4,7 +4,9 @@ import { cliConfig } from './cli-config.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { renamedOptions } from './renamed-options.js';
 
-interface SimulateFlags {
+export interface SimulateFlags {
+  venue: 'binance' | 'okx';
+  passphrase?: string;
   data: string;
   port: string;
   host: string;
@@ -77,7 +79,7 @@ function accountsOf(flags: SimulateFlags) {
   return { accounts };
 }
 
-/** Registers `kairos venue simulate`: a local Binance-compatible venue over a candle file. */
+/** Registers `kairos venue simulate`: a local Binance- or OKX-compatible venue over a candle file. */
 export function registerVenue(program: Command): void {
   const venue = program.command('venue').description('venue tools');
   const simulateCmd = venue.command('simulate');
@@ -87,6 +89,14 @@ export function registerVenue(program: Command): void {
       'serve a simulated Binance spot venue (REST + WebSocket) that replays a candle file; ccxt talks to it with only its URLs changed',
     )
     .requiredOption('--data <file>', 'candles to replay (CSV, freqtrade JSON; gzip ok)')
+    .addOption(
+      new Option(
+        '--venue <name>',
+        "whose API to speak: Binance's spot REST + WebSocket, or OKX's API v5 spot REST (docs/venues.md)",
+      )
+        .choices(['binance', 'okx'])
+        .default('binance'),
+    )
     .option('--port <port>', 'TCP port (0 = any free port)', '9444')
     .option('--host <address>', 'interface to listen on', '127.0.0.1')
     .option('--symbol <symbol>', 'the one listed symbol, BASE/QUOTE', 'BTC/USDT')
@@ -108,11 +118,11 @@ export function registerVenue(program: Command): void {
     )
     .option(
       '--weight-per-minute <n>',
-      'request weight allowed per minute, advertised in exchangeInfo and enforced',
-      '6000',
+      'request weight allowed per minute, advertised in exchangeInfo and enforced (default 6000)',
     )
     .option('--api-key <key>', 'the API key to accept (default: an example key)')
     .option('--secret <secret>', 'its secret (default: an example secret)')
+    .option('--passphrase <text>', 'okx: the passphrase to accept (default: an example one)')
     .option(
       '--account <apiKey:secret[:balances]>',
       'an account of its own per API key, repeatable, e.g. alice-key:alice-secret:USDT=10000 (default: the one of --api-key)',
@@ -133,13 +143,27 @@ async function simulate(flags: SimulateFlags): Promise<void> {
   const speed = numberFlag('--speed', flags.speed);
   const fee = decimalFlag('--commission', flags.commission, 'non-negative');
   const { loadBars } = await import('../simulators/binance/load-bars.js');
-  const { start } = await import('../simulators/binance/server.js');
   const { rootLogger } = await import('./root-logger.js');
   const { bars, tick } = await loadBars(flags.data, flags.symbol);
   const preload =
     flags.preload !== undefined
       ? numberFlag('--preload', flags.preload, { integer: true, max: bars.length - 1 })
       : Math.min(500, bars.length - 1);
+  // Requests are logged at debug: --verbose shows them whatever LOG_LEVEL says.
+  const logger = rootLogger(cliConfig(), 'venue simulate', flags.verbose ? { level: 'debug' } : {});
+  if (flags.venue === 'okx') {
+    const { simulateOkx } = await import('./venue-simulate-okx.js');
+    const filters = {
+      tickSize: flags.tick !== undefined ? decimalFlag('--tick', flags.tick, 'positive') : tick,
+      stepSize: decimalFlag('--lot', flags.lot, 'positive'),
+      minNotional: decimalFlag('--min-notional', flags.minNotional, 'non-negative'),
+    };
+    const balances = flags.balance !== undefined ? balanceList(flags.balance) : undefined;
+    return simulateOkx(flags, { port, speed, fee, bars, preload, filters, balances, logger });
+  }
+  if (flags.passphrase !== undefined)
+    throw new KairosError('USAGE', '--passphrase: only with --venue okx');
+  const { start } = await import('../simulators/binance/server.js');
   const sim = await start({
     port,
     host: flags.host,
@@ -163,8 +187,7 @@ async function simulate(flags: SimulateFlags): Promise<void> {
     stateFile: flags.state,
     preloadBars: preload,
     realtime: speed > 0 ? { speed, rebase: flags.rebase } : undefined,
-    // Requests are logged at debug: --verbose shows them whatever LOG_LEVEL says.
-    logger: rootLogger(cliConfig(), 'venue simulate', flags.verbose ? { level: 'debug' } : {}),
+    logger,
   });
   const m = sim.market;
   process.stdout.write(
@@ -182,9 +205,14 @@ async function simulate(flags: SimulateFlags): Promise<void> {
       '',
     ].join('\n'),
   );
-  await new Promise<void>((resolve) => {
+  await untilStopped();
+  await sim.close();
+}
+
+/** Resolves on Ctrl+C or SIGTERM. */
+export function untilStopped(): Promise<void> {
+  return new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await sim.close();
 }

@@ -48,17 +48,21 @@ export function syntheticBars(n: number, seed = 7, start?: number): Bar[] {
   return bars;
 }
 
-/** Starts the simulator on a free port with the synthetic market. */
-export function startSim(over: Partial<BinanceSimOptions> = {}): Promise<BinanceSim> {
-  return start({
+/** The synthetic market the simulators start with: a free port, 3,000 bars, 600 revealed. */
+export function simMarket() {
+  return {
     port: 0,
     data: syntheticBars(3000),
     symbol: 'BTC/USDT',
     filters: { tickSize: '0.01', stepSize: '0.0001', minQty: '0.001', minNotional: '10' },
     preloadBars: 600,
     balances: { BTC: '10000', USDT: '1000000000' },
-    ...over,
-  });
+  };
+}
+
+/** Starts the simulator on a free port with the synthetic market. */
+export function startSim(over: Partial<BinanceSimOptions> = {}): Promise<BinanceSim> {
+  return start({ ...simMarket(), ...over });
 }
 
 /**
@@ -138,7 +142,7 @@ export function spawnLive(
   home: string,
   args: readonly string[],
   extraEnv: NodeJS.ProcessEnv = {},
-  { command = 'live', strategy = 'examples/strategies/sma-cross.ts' } = {},
+  { command = 'live', strategy = 'examples/strategies/sma-cross.ts', exchange = 'binance' } = {},
 ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -151,16 +155,7 @@ export function spawnLive(
   delete env.DATABASE_URL; // the embedded store, so a test can read it once the node stopped
   const child = spawn(
     process.execPath,
-    [
-      ...KAIROS_ARGV,
-      command,
-      strategy,
-      '--exchange',
-      'binance',
-      '--exchange-url',
-      sim.url,
-      ...args,
-    ],
+    [...KAIROS_ARGV, command, strategy, '--exchange', exchange, '--exchange-url', sim.url, ...args],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

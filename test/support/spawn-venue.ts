@@ -31,7 +31,7 @@ export async function spawnVenue(args: readonly string[]): Promise<VenueProcess>
   const rest = await until(
     () => {
       if (gone) throw new Error(`venue simulate exited: ${out}`);
-      return /Ctrl\+C/.test(out) && /REST:\s+(\S+)\/api\/v3/.exec(out)?.[1];
+      return /Ctrl\+C/.test(out) && /REST:\s+(\S+)\/api\/v[35]/.exec(out)?.[1];
     },
     60_000,
     'venue simulate listening',

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const BODY_LIMIT = 1 << 20;
 
@@ -26,4 +27,36 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
     ...headers,
   });
   res.end(text);
+}
+
+/**
+ * A node:http server running `handle` for each request; an exception it lets out is kept in
+ * `errors` and answered 500 with `fallback` (a venue's "internal error" body).
+ */
+export function serverOf(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  errors: unknown[],
+  fallback: unknown,
+): Server {
+  return createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      errors.push(e);
+      if (!res.headersSent) sendJson(res, 500, fallback);
+    });
+  });
+}
+
+/** Starts listening; answers the base URL (`http://host:port`) and the port. */
+export async function listen(
+  server: Server,
+  port = 0,
+  host = '127.0.0.1',
+): Promise<{ url: string; host: string; port: number }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const h = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `http://${h}:${address.port}`, host: h, port: address.port };
 }

@@ -1,3 +1,4 @@
+import { KairosError } from '../../trading/core/errors.js';
 import type { Bar } from '../../trading/data/market-data.js';
 import { detectFormat, openBars } from '../../trading/venues/replay/open-data.js';
 
@@ -17,4 +18,22 @@ export async function loadBars(
   const bars: Bar[] = [];
   for await (const batch of openBars(file, { instrumentId, ...range })) bars.push(...batch);
   return { bars, tick: format.tick };
+}
+
+/**
+ * Checks a venue's replay settings against its data: `preloadBars` an integer below the number
+ * of bars, a `realtime` speed above zero (CONFIG_INVALID naming the setting otherwise).
+ */
+export function checkReplay(
+  bars: number,
+  preload: number,
+  realtime: { readonly speed: number } | undefined,
+): void {
+  if (!Number.isInteger(preload) || preload < 0 || preload >= bars)
+    throw new KairosError(
+      'CONFIG_INVALID',
+      `preloadBars: must be an integer in [0, ${bars - 1}] (the data has ${bars} bars)`,
+    );
+  if (realtime && !(realtime.speed > 0))
+    throw new KairosError('CONFIG_INVALID', 'realtime.speed: must be a positive number');
 }

@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toDecimal } from '../../trading/core/decimal.js';
 import { KairosError } from '../../trading/core/errors.js';
@@ -8,8 +7,8 @@ import type { Bar } from '../../trading/data/market-data.js';
 import { BINANCE_MESSAGES, BinanceError, BinanceErrors } from './binance-error.js';
 import { adminRoute } from './admin-routes.js';
 import { Faults } from './faults.js';
-import { readBody, sendJson } from './http-io.js';
-import { loadBars } from './load-bars.js';
+import { listen, readBody, sendJson, serverOf } from './http-io.js';
+import { checkReplay, loadBars } from './load-bars.js';
 import { periodStart } from './market-views.js';
 import { ReplayMarket } from './market.js';
 import { IdSequence } from './matching.js';
@@ -203,14 +202,8 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     Object.assign(spec as { -readonly [K in keyof typeof spec]: (typeof spec)[K] }, next);
   };
   const preload = options.preloadBars ?? 0;
-  if (!Number.isInteger(preload) || preload < 0 || preload >= bars.length)
-    throw new KairosError(
-      'CONFIG_INVALID',
-      `preloadBars: must be an integer in [0, ${bars.length - 1}] (the data has ${bars.length} bars)`,
-    );
   const rt = options.realtime;
-  if (rt && !(rt.speed > 0))
-    throw new KairosError('CONFIG_INVALID', 'realtime.speed: must be a positive number');
+  checkReplay(bars.length, preload, rt);
   const configured = accountList(options);
   const stateFile = options.stateFile !== undefined ? new StateFile(options.stateFile) : null;
   const saved = stateFile?.read() ?? null;
@@ -418,12 +411,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     }
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      errors.push(e);
-      if (!res.headersSent) sendJson(res, 500, { code: -1000, msg: BINANCE_MESSAGES[-1000] });
-    });
-  });
+  const server = serverOf(handle, errors, { code: -1000, msg: BINANCE_MESSAGES[-1000] });
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://sim');
@@ -477,17 +465,12 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     );
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const { url: restUrl, host, port } = await listen(server, options.port, options.host);
 
   return {
-    url: `http://${host}:${address.port}`,
-    wsUrl: `ws://${host}:${address.port}`,
-    port: address.port,
+    url: restUrl,
+    wsUrl: `ws://${host}:${port}`,
+    port,
     apiKey: first.apiKey,
     secret: first.secret,
     keys: accounts.all().map((a) => ({ apiKey: a.apiKey, secret: a.secret })),

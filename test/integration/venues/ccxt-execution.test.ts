@@ -5,26 +5,20 @@ import {
   createVenuePolicy,
   type VenuePolicy,
 } from '../../../src/scalability/resilience/venue-policy.js';
-import { MessageBus } from '../../../src/trading/bus/message-bus.js';
-import { Topics } from '../../../src/trading/bus/topics.js';
 import { Dec, toDecimal, type Decimal } from '../../../src/trading/core/decimal.js';
 import { KairosError } from '../../../src/trading/core/errors.js';
 import { SeededRandom } from '../../../src/trading/core/random.js';
-import { ExecutionEngine } from '../../../src/trading/execution/execution-engine.js';
 import { makeOrder } from '../../../src/trading/execution/order-factory.js';
 import { reconcile } from '../../../src/trading/live/reconciler.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
 import type { Instrument } from '../../../src/trading/model/instrument.js';
 import type { Order } from '../../../src/trading/model/order.js';
-import type { OrderEvent } from '../../../src/trading/model/order-events.js';
 import { isOnGrid } from '../../../src/trading/model/snap.js';
-import { Ledger } from '../../../src/trading/portfolio/ledger.js';
 import { preTradeCheck } from '../../../src/trading/risk/pre-trade-check.js';
 import type { BinanceSim } from '../../../src/simulators/binance/server.js';
-import { CcxtExecutionClient } from '../../../src/trading/venues/ccxt/ccxt-execution.js';
 import { ClockSkew } from '../../../src/trading/venues/ccxt/clock-skew.js';
-import { Markets } from '../../../src/trading/venues/ccxt/markets.js';
 import { simExchange, startSim, until } from '../../support/ccxt-sim.js';
+import { executionHarness } from '../../support/execution-harness.js';
 
 const SYMBOL = 'BTC/USDT';
 
@@ -41,60 +35,12 @@ async function harness(
     onLog?: (line: string) => void;
   } = {},
 ) {
-  const exchange = over.exchange ?? (await simExchange(sim));
-  const markets = new Markets(exchange);
-  await markets.load();
-  const inst = markets.instrument(SYMBOL);
-  const stream = over.stream ? await simExchange(sim, { pro: true }) : undefined;
-  const bus = new MessageBus();
-  const events: OrderEvent[] = [];
-  const alerts: Alert[] = [];
-  const ledger = new Ledger({ USDT: '1000000000' });
-  bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
-    events.push(e);
-    if (e.kind === 'OrderFilled') ledger.applyFill(e.fill, inst);
+  const { stream, exchange, ...options } = over;
+  return executionHarness(exchange ?? (await simExchange(sim)), {
+    ...options,
+    symbol: SYMBOL,
+    stream: stream ? await simExchange(sim, { pro: true }) : undefined,
   });
-  bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
-  const box: { exec?: ExecutionEngine } = {};
-  const client = new CcxtExecutionClient(
-    {
-      exchange,
-      stream,
-      instruments: [inst],
-      accountId: 'main',
-      order: (id) => box.exec!.order(id),
-      notFoundGraceMs: over.notFoundGraceMs,
-      policy: over.policy,
-      onClockError: over.onClockError,
-      onLog: over.onLog,
-      onAlert: (a) => {
-        alerts.push(a);
-        over.onAlert?.(a);
-      },
-      backoff: { initialMs: 20, maxMs: 200 },
-    },
-    (e) => box.exec!.process(e),
-  );
-  const exec = (box.exec = new ExecutionEngine(bus, () => client));
-  let n = 0;
-  const send = (req: Parameters<typeof makeOrder>[0], id = `k-${++n}`): Order => {
-    const { order, denial } = makeOrder(req, inst, {
-      clientOrderId: id,
-      accountId: 'main',
-      strategyId: 's',
-      ts: 0,
-    });
-    if (denial) throw new Error(`${id}: ${denial.reason}`);
-    exec.add(order);
-    exec.execute({ kind: 'SubmitOrder', order, ts: Date.now() });
-    return order;
-  };
-  const close = async () => {
-    await client.idle();
-    await client.close();
-    await exchange.close();
-  };
-  return { exchange, inst, bus, exec, client, ledger, events, alerts, send, close };
 }
 
 const statusOf = (sim: BinanceSim, id: string) =>
@@ -118,12 +64,7 @@ describe('CcxtExecutionClient against the Binance simulator', () => {
     expect(statusOf(sim, rest.clientOrderId)).toMatchObject({ status: 'NEW' });
     // The 0.1 % commission of a buy is charged in BTC: the position is what the venue holds.
     expect(h.ledger.position(SYMBOL).quantity.toFixed()).toBe('0.4995');
-    h.exec.execute({
-      kind: 'CancelOrder',
-      clientOrderId: rest.clientOrderId,
-      strategyId: 's',
-      ts: 0,
-    });
+    h.cancel(rest.clientOrderId);
     await h.client.idle();
     expect(h.exec.order(rest.clientOrderId)).toMatchObject({
       status: 'CANCELED',

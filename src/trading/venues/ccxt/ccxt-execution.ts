@@ -25,6 +25,7 @@ import {
 } from './error-mapping.js';
 import { isLegalReport } from './event-screen.js';
 import { myTradesSince } from './my-trades.js';
+import { venueClientIds, type VenueClientIds } from './venue-client-ids.js';
 import { WatchLoop } from './watch-loop.js';
 
 /** Options of {@link CcxtExecutionClient}. */
@@ -108,6 +109,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   readonly #held = new Map<string, Held>();
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #loops: WatchLoop<unknown>[] = [];
+  /** Client order ids as the venue takes them (OKX: letters and digits only), and back. */
+  readonly #cids: VenueClientIds;
   #lastFillTs: number;
   #catchingUp: Promise<void> | null = null;
 
@@ -121,6 +124,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     this.#now = options.now ?? (() => Date.now());
     this.#instruments = new Map(options.instruments.map((i) => [i.id, i]));
     this.#lastFillTs = this.#now();
+    this.#cids = venueClientIds(options.exchange.id);
   }
 
   /**
@@ -255,7 +259,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     const out: VenueOrderReport[] = [];
     for (const symbol of this.#instruments.keys()) {
       const orders = await this.#policy.read(() => this.#o.exchange.fetchOpenOrders(symbol));
-      for (const o of orders) {
+      for (const answer of orders) {
+        const o = this.#ours(answer);
         const id = o.clientOrderId ?? this.#byVenueId.get(String(o.id)) ?? `venue-order-${o.id}`;
         this.#link(id, String(o.id));
         out.push(venueReport(o, id));
@@ -275,7 +280,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   async #create(order: Order): Promise<void> {
     const id = order.clientOrderId;
-    const params: Record<string, unknown> = { clientOrderId: id };
+    const params: Record<string, unknown> = { clientOrderId: this.#cids.toVenue(id) };
     const limit = order.type === 'LIMIT' || order.type === 'STOP_LIMIT';
     if (order.triggerPrice) params.triggerPrice = Number(order.triggerPrice.toFixed());
     if (limit && order.postOnly) params.postOnly = true;
@@ -315,7 +320,9 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     this.#cancelAsked.add(id);
     try {
       const answer = await this.#policy.write(() =>
-        this.#o.exchange.cancelOrder(this.#venueId.get(id) ?? '', symbol, { clientOrderId: id }),
+        this.#o.exchange.cancelOrder(this.#venueId.get(id) ?? '', symbol, {
+          clientOrderId: this.#cids.toVenue(id),
+        }),
       );
       if (answer && typeof answer.status === 'string' && answer.status !== 'open')
         this.#onVenueOrder(answer, id);
@@ -349,7 +356,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   }
 
   /** Applies what the venue says about an order: its fills, acceptance, end. */
-  #onVenueOrder(o: CcxtOrder, hint?: string): void {
+  #onVenueOrder(answer: CcxtOrder, hint?: string): void {
+    const o = this.#ours(answer);
     const venueId = o.id ? String(o.id) : undefined;
     // The venue id first: on a cancel, some venues report the cancel request's client id.
     const id = hint ?? (venueId ? this.#byVenueId.get(venueId) : undefined) ?? o.clientOrderId;
@@ -489,7 +497,9 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   /** A trade of an order known only by its venue id (sent before a restart): look it up. */
   async #resolveTrade(t: Trade, venueOrderId: string, symbol: string): Promise<void> {
     try {
-      const o = await this.#policy.read(() => this.#o.exchange.fetchOrder(venueOrderId, symbol));
+      const o = this.#ours(
+        await this.#policy.read(() => this.#o.exchange.fetchOrder(venueOrderId, symbol)),
+      );
       if (o.clientOrderId && this.#current(o.clientOrderId)) {
         this.#link(o.clientOrderId, venueOrderId);
         this.#onTrade(t, o.clientOrderId);
@@ -570,11 +580,16 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     if (known) return known;
     const info = (t.info ?? {}) as Record<string, unknown>;
     if (typeof info.c === 'string') return info.c;
+    // OKX names the order's client order id in each fill.
+    const own = typeof info.clOrdId === 'string' ? this.#cids.fromVenue(info.clOrdId) : undefined;
+    if (own !== undefined && this.#current(own)) return own;
     // The trade proves the order exists; a venue may not show a fresh order for a moment.
     const graceEnd = this.#now() + this.#grace();
     for (;;) {
       try {
-        const o = await this.#policy.read(() => this.#o.exchange.fetchOrder(venueOrderId, symbol));
+        const o = this.#ours(
+          await this.#policy.read(() => this.#o.exchange.fetchOrder(venueOrderId, symbol)),
+        );
         if (o.clientOrderId) {
           this.#link(o.clientOrderId, venueOrderId);
           return o.clientOrderId;
@@ -623,11 +638,20 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     return this.#o.notFoundGraceMs ?? 5000;
   }
 
+  /** A venue's order with Kairos's client order id in `clientOrderId` (see `#cids`). */
+  #ours(o: CcxtOrder): CcxtOrder {
+    const id = this.#cids.fromVenue(o.clientOrderId);
+    return id === o.clientOrderId ? o : { ...o, clientOrderId: id as string };
+  }
+
   async #fetchByClientId(id: string, symbol: string): Promise<CcxtOrder | null> {
     try {
-      return await this.#policy.read(() =>
-        this.#o.exchange.fetchOrder(this.#venueId.get(id) ?? '', symbol, { clientOrderId: id }),
+      const o = await this.#policy.read(() =>
+        this.#o.exchange.fetchOrder(this.#venueId.get(id) ?? '', symbol, {
+          clientOrderId: this.#cids.toVenue(id),
+        }),
       );
+      return this.#ours(o);
     } catch (e) {
       if (isOrderNotFound(e)) return null;
       throw e;

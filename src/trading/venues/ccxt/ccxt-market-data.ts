@@ -53,8 +53,9 @@ const MAX_TRADE_PAGES = 20;
  * the WebSocket (`watchOHLCV`), reconnecting with exponential backoff; after every reconnect,
  * and whenever a closed bar does not follow the last one, it fills the gap from REST
  * (`fetchOHLCV`), so the bars it emits are complete, in order and never repeated. A bar is
- * emitted once closed (a later bar has started, or its close time has passed). Where the venue
- * has no WebSocket, or it keeps failing, it polls REST instead.
+ * emitted once closed (a later bar has started, or its close time has passed). While the
+ * WebSocket is down it fills from REST before each new attempt; where the venue has none, or it
+ * keeps failing, it polls REST instead.
  *
  * @example
  * const feed = new CcxtMarketData({ exchange, symbol: 'BTC/USDT', timeframe: '1m', onBars });
@@ -142,6 +143,10 @@ export class CcxtMarketData {
             await this.#serial(() => this.#gapFill());
           },
           connections: () => o.exchange.clients ?? {},
+          // While the socket is down, each attempt first brings the bars closed meanwhile from
+          // REST: a venue whose WebSocket fails (or has none) still feeds the strategy until
+          // the feed gives up on it and polls.
+          beforeRetry: async () => void (await this.#serial(() => this.#gapFill())),
           onError: (e, n) => this.#log(`candles stream failed (${n} in a row): ${msg(e)}`),
           backoff: o.backoff,
           maxFailures: o.mode === 'ws' ? undefined : (o.maxWsFailures ?? 10),

@@ -58,10 +58,15 @@ export interface BuiltExchange {
 
 /**
  * Options that keep each venue to its spot API. Binance's `loadMarkets` otherwise also calls the
- * futures, margin and wallet endpoints (and needs permissions Kairos does not use).
+ * futures, margin and wallet endpoints (and needs permissions Kairos does not use); OKX's lists
+ * its futures, swaps and options too (four more requests, thousands of markets).
  */
+const OKX_SPOT = { fetchMarkets: { types: ['spot'] } };
 const SPOT_OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   binance: { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, fetchMargins: false },
+  okx: OKX_SPOT,
+  okxus: OKX_SPOT,
+  myokx: OKX_SPOT,
 };
 
 /** Replaces scheme and host of every URL in ccxt's `urls.api` tree, keeping paths. */

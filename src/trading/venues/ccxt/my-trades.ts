@@ -16,7 +16,8 @@ const byId = (a: Trade, b: Trade) => {
  *
  * It asks day-long windows (Binance answers at most 24 hours per request) from `from` up to our
  * clock (+1 min) until one has a trade; from that trade on it pages by trade id (`fromId`, on
- * Binance; by time elsewhere, from each page's newest stamp) until a page comes back short of the
+ * Binance; by time elsewhere, from each page's newest stamp, and down the range of every full
+ * page, as OKX and Bybit answer the newest of a range first) until a page comes back short of the
  * venue's own bound (ccxt's `features`; with none stated, until a page brings nothing new). With no trade in the windows it asks
  * for the newest trades (a venue clock ahead of ours); when that page is full, the windows go on
  * up to its oldest trade, so none between is missed. The follow-up is skipped when the last
@@ -67,6 +68,32 @@ export async function myTradesSince(
   // Where paging goes on from: by trade id on Binance, else the newest stamp.
   const cursorOf = (page: readonly Trade[]) =>
     byTradeId ? [...page].sort(byId).at(-1) : newestOf(page);
+  const stamp = (t: Trade) => t.timestamp ?? 0;
+  const hidden = new Set<number>();
+  const hide = (ts: number) => {
+    if (!hidden.has(ts)) onHidden?.(ts);
+    hidden.add(ts);
+  };
+  // A full page paged by time may hold only the newest of its range (OKX and Bybit answer
+  // newest first): the rest of [lo, its oldest stamp] is asked for, page by page, until one is
+  // short. The range ends at the oldest stamp itself, so trades sharing its millisecond are not
+  // missed; a page all at that stamp and seen already steps below it (when full, more of that
+  // stamp may be hidden: `onHidden`). A venue answering oldest first gives a page seen already
+  // that reaches back to `lo` (one request more).
+  const back = async (lo: number, page: readonly Trade[]) => {
+    if (!full(page)) return;
+    for (let top = Math.min(...page.map(stamp)); top >= lo;) {
+      const until = top;
+      const p = await read(() => exchange.fetchMyTrades(symbol, lo, size, { until }));
+      const fresh = add(p);
+      if (!full(p)) return;
+      if (fresh > 0) top = Math.min(...p.map(stamp));
+      else if (p.every((t) => stamp(t) === top)) {
+        if (p.length >= size) hide(top);
+        top -= 1;
+      } else return;
+    }
+  };
   // After `last`, with no time bound: by trade id on Binance, by time elsewhere; page by page.
   const after = async (last: Trade) => {
     for (let cursor = last; ;) {
@@ -80,6 +107,7 @@ export async function myTradesSince(
       );
       const fresh = add(page);
       if (!full(page)) return;
+      if (!byIdNow) await back(at, page);
       if (byIdNow) {
         if (fresh === 0) return;
         cursor = cursorOf(page)!;
@@ -94,7 +122,7 @@ export async function myTradesSince(
       if (top < at) return; // a venue that does not page by time: nothing more to ask
       if (top > at) cursor = newest;
       else if (fresh === 0) {
-        if (page.length >= size) onHidden?.(at);
+        if (page.length >= size) hide(at);
         cursor = { ...cursor, timestamp: at + 1 };
       }
     }
@@ -109,6 +137,7 @@ export async function myTradesSince(
         exchange.fetchMyTrades(symbol, since, size, { until: since + DAY - 1 }),
       );
       add(page);
+      if (!byTradeId) await back(since, page);
       first = cursorOf(page);
     }
   };

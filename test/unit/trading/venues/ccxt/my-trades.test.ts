@@ -36,12 +36,14 @@ const read = <T>(call: () => Promise<T>) => call();
  * A venue that pages our trades by time only (no `fromId`): a `since` gives the trades from that
  * stamp on in (stamp, id) order, `until` bounds it, no `since` gives the newest. Its trade ids are
  * strings that need not follow time. With `cap`, it answers at most that many whatever is asked
- * (OKX and Bybit: 100), saying so in ccxt's `features` when `declared`.
+ * (OKX and Bybit: 100), saying so in ccxt's `features` when `declared`. With `newestFirst` a
+ * page cut by the limit holds the newest of the range, not the oldest (OKX's fills-history).
  */
 function byTimeVenue(
   trades: { id: string; timestamp: number }[],
   cap = Infinity,
   declared = false,
+  newestFirst = false,
 ) {
   const ordered = [...trades].sort((a, b) => a.timestamp - b.timestamp || a.id.localeCompare(b.id));
   const ex = {
@@ -56,9 +58,8 @@ function byTimeVenue(
       const limit = Math.min(asked, cap);
       if (since === undefined) return ordered.slice(-limit) as unknown as Trade[];
       const until = params.until ?? Infinity;
-      return ordered
-        .filter((t) => t.timestamp >= since && t.timestamp <= until)
-        .slice(0, limit) as unknown as Trade[];
+      const range = ordered.filter((t) => t.timestamp >= since && t.timestamp <= until);
+      return (newestFirst ? range.slice(-limit) : range.slice(0, limit)) as unknown as Trade[];
     },
   };
   return ex as unknown as Exchange;
@@ -138,7 +139,7 @@ describe('myTradesSince', () => {
     expect(got.map((t) => t.id)).toEqual([1, 2]);
   });
 
-  it('pages by time past a page whose ids do not follow time, and past a stamp fuller than a page', async () => {
+  it('pages by time past a page whose ids do not follow time, and past a stamp fuller than a page, whichever end of a range a page holds', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(
@@ -156,7 +157,8 @@ describe('myTradesSince', () => {
         // The venue's own bound, below what is asked or not, said in `features` or not.
         fc.option(fc.integer({ min: 1, max: 7 }), { nil: undefined }),
         fc.boolean(),
-        async (drawn, asked, fromOffset, cap, declared) => {
+        fc.boolean(),
+        async (drawn, asked, fromOffset, cap, declared, newestFirst) => {
           const pageSize = Math.min(asked, cap ?? Infinity);
           const ids = new Set<string>();
           const trades = drawn
@@ -165,7 +167,7 @@ describe('myTradesSince', () => {
           const from = now + fromOffset;
           const hidden: number[] = [];
           const got = await myTradesSince(
-            byTimeVenue(trades, cap, declared),
+            byTimeVenue(trades, cap, declared, newestFirst),
             'BTC/USDT',
             from,
             now,

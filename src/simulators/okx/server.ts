@@ -1,0 +1,273 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { toDecimal } from '../../trading/core/decimal.js';
+import { KairosError } from '../../trading/core/errors.js';
+import { noopLogger, type Logger } from '../../trading/core/logger.js';
+import type { Bar } from '../../trading/data/market-data.js';
+import { Account } from '../binance/account.js';
+import { BinanceError } from '../binance/binance-error.js';
+import { listen, readBody, sendJson, serverOf } from '../binance/http-io.js';
+import { checkReplay, loadBars } from '../binance/load-bars.js';
+import { ReplayMarket } from '../binance/market.js';
+import { periodStart } from '../binance/market-views.js';
+import { IdSequence, SpotMatcher } from '../binance/matching.js';
+import type { SimOrder, SimTrade } from '../binance/sim-order.js';
+import { symbolSpec, type SymbolSpecInput } from '../binance/symbol-spec.js';
+import type { OkxAccount, OkxContext, OkxRoute } from './okx-context.js';
+import { okxErrorOf, OkxError, OkxErrors } from './okx-error.js';
+import { OkxParams } from './okx-params.js';
+import { PUBLIC_ROUTES } from './public-routes.js';
+import { OkxRateLimits } from './rate-limits.js';
+import { verifyOkxRequest, type OkxCredentials } from './signature.js';
+import { TRADE_ROUTES } from './trade-routes.js';
+
+/** The example credentials the venue accepts unless told otherwise (they guard nothing). */
+export const OKX_EXAMPLE_KEY: OkxCredentials = {
+  apiKey: 'kairos-okx-sim-key',
+  secret: 'kairos-okx-sim-secret',
+  passphrase: 'kairos-okx-sim-passphrase',
+};
+
+/** How to start the simulated OKX venue. */
+export interface OkxSimOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  readonly port?: number;
+  /** Interface to listen on (default 127.0.0.1). */
+  readonly host?: string;
+  /** The market to replay: a candle file (read with the project's readers) or bars. */
+  readonly data: string | readonly Bar[];
+  /** Unified symbol (default `BTC/USDT`; OKX's `BTC-USDT`). */
+  readonly symbol?: string;
+  /** tickSz, lotSz (`stepSize`), minSz (`minQty`), ...; the tick defaults to the file's finest step. */
+  readonly filters?: Omit<SymbolSpecInput, 'symbol'>;
+  /** Accounts, one per API key (default: one with `OKX_EXAMPLE_KEY`); the first is `sim.key`. */
+  readonly accounts?: readonly (OkxCredentials & { balances?: Readonly<Record<string, string>> })[];
+  /** Starting balances (default 10 base, 100000 quote); an account's own win. */
+  readonly balances?: Readonly<Record<string, string>>;
+  /** Fee rates (default 0.001 each); charged in the asset received, as OKX does on spot. */
+  readonly makerFee?: string;
+  readonly takerFee?: string;
+  /** Largest fraction of a replayed trade's size resting orders take (default 1). */
+  readonly maxVolumeFraction?: number;
+  /** The server's clock: `public/time`, the 30 s signature window, the rate-limit windows. */
+  readonly clock?: { now(): number };
+  /** Bars revealed before the venue opens (default 0). */
+  readonly preloadBars?: number;
+  /**
+   * Replays by itself: venue time runs `speed` times the clock, the bars moved so the first
+   * unrevealed one opens now. Omitted: time moves only by `advance`.
+   */
+  readonly realtime?: { readonly speed: number; readonly stepMs?: number };
+  /** Multiplies OKX's per-endpoint limits (default 1; 0 turns them off). */
+  readonly rateLimitScale?: number;
+  /** One line per request (`debug`), refusals at `info` (component `okx-sim`). */
+  readonly logger?: Logger;
+}
+
+/** What the running venue holds, read-only. */
+export interface OkxSimState {
+  /** The default (first) account's orders, open orders, fills and balances. */
+  orders(): readonly SimOrder[];
+  openOrders(): readonly SimOrder[];
+  trades(): readonly SimTrade[];
+  balances(): { asset: string; free: string; locked: string }[];
+  /** Requests served, by `METHOD path`. */
+  readonly requests: ReadonlyMap<string, number>;
+  /** Requests refused with 429 (50011). */
+  rateLimited(): number;
+  /** Unexpected exceptions (each answered 500, 50000); empty in a healthy run. */
+  readonly errors: readonly unknown[];
+}
+
+/** A running simulated OKX venue. */
+export interface OkxSim {
+  /** REST base, e.g. `http://127.0.0.1:9445` (endpoints under `/api/v5`). */
+  readonly url: string;
+  readonly port: number;
+  /** The default (first) account's credentials. */
+  readonly key: OkxCredentials;
+  readonly symbol: string;
+  readonly market: ReplayMarket;
+  readonly state: OkxSimState;
+  /** Reveals `n` more bars (manual time). */
+  advance(n?: number): void;
+  /** The next `n` requests are refused with HTTP 429, code 50011 (a fault switch). */
+  refuseNext(n: number): void;
+  close(): Promise<void>;
+}
+
+const ROUTES: readonly OkxRoute[] = [...PUBLIC_ROUTES, ...TRADE_ROUTES];
+
+/** The JSON object(s) a request carries: its query (GET), or its JSON body (POST). */
+function paramsOf(route: OkxRoute, url: URL, body: string): OkxParams[] {
+  if (route.method === 'GET') return [new OkxParams(Object.fromEntries(url.searchParams))];
+  let parsed: unknown;
+  try {
+    parsed = body === '' ? {} : JSON.parse(body);
+  } catch {
+    throw OkxErrors.param('body');
+  }
+  const items = route.batch && Array.isArray(parsed) ? parsed : [parsed];
+  if (items.some((i) => i === null || typeof i !== 'object' || Array.isArray(i)))
+    throw OkxErrors.param('body');
+  return items.map((i) => new OkxParams(i as Record<string, unknown>));
+}
+
+/**
+ * Starts a local server that speaks the part of OKX's API v5 (spot, cash trade mode) Kairos uses
+ * through ccxt's `okx` class: public time, instruments, candles, trades; balance, place (limit,
+ * market, post-only, IOC, FOK), cancel, get order, pending orders, fills and fills history. Every
+ * private request's OK-ACCESS-* signature is checked; each endpoint has OKX's 2-second request
+ * limit. Orders fill against the replayed bars by the same matcher as the Binance simulator's
+ * (the domain's matching engine). See README.md.
+ *
+ * @example
+ * const sim = await startOkx({ data: bars, preloadBars: 100 });
+ * // ccxt: new ccxt.okx({ apiKey: sim.key.apiKey, secret: sim.key.secret, password: sim.key.passphrase })
+ * sim.advance(5);
+ * await sim.close();
+ */
+export async function startOkx(options: OkxSimOptions): Promise<OkxSim> {
+  const clock = options.clock ?? { now: () => Date.now() };
+  const symbol = options.symbol ?? 'BTC/USDT';
+  let bars: readonly Bar[];
+  let tick: string | undefined;
+  if (typeof options.data === 'string') {
+    ({ bars, tick } = await loadBars(options.data, symbol));
+  } else bars = options.data;
+  const spec = symbolSpec({ symbol, tickSize: tick, ...options.filters });
+  const preload = options.preloadBars ?? 0;
+  const rt = options.realtime;
+  checkReplay(bars.length, preload, rt);
+  const wall0 = clock.now();
+  const interval = bars[0]!.closeTime - bars[0]!.openTime;
+  const shift = rt ? periodStart(wall0, interval) - bars[preload]!.openTime : 0;
+  const market = new ReplayMarket(bars, shift);
+  const fees = {
+    maker: toDecimal(options.makerFee ?? '0.001'),
+    taker: toDecimal(options.takerFee ?? '0.001'),
+  };
+  const ids = new IdSequence();
+  const startBalances = options.balances ?? { [spec.base]: '10', [spec.quote]: '100000' };
+  const accounts = new Map<string, OkxAccount>();
+  const configured: readonly (OkxCredentials & { balances?: Readonly<Record<string, string>> })[] =
+    options.accounts ?? [OKX_EXAMPLE_KEY];
+  for (const c of configured) {
+    if (accounts.has(c.apiKey))
+      throw new KairosError('CONFIG_INVALID', `accounts: the API key ${c.apiKey} is given twice`);
+    const account = new Account(c.balances ?? startBalances);
+    const matcher = new SpotMatcher({
+      spec,
+      account,
+      makerFee: fees.maker,
+      takerFee: fees.taker,
+      maxVolumeFraction: options.maxVolumeFraction,
+      emit: () => undefined, // no WebSocket: nothing streams the reports
+      marketNow: () => market.now(),
+      serverNow: () => clock.now(),
+      lastPrice: () => market.lastPrice(),
+      buyFeeIn: 'base',
+      ids,
+    });
+    accounts.set(c.apiKey, {
+      apiKey: c.apiKey,
+      secret: c.secret,
+      passphrase: c.passphrase,
+      account,
+      matcher,
+    });
+  }
+  const first = [...accounts.values()][0]!;
+  market.onEvent((e) => {
+    if (e.kind === 'trade')
+      for (const a of accounts.values())
+        a.matcher.onMarketTrade(e.tick.price, e.tick.qty, e.tick.ts);
+  });
+  if (preload > 0) market.advance(preload);
+  const from = market.now();
+  const catchUp = () => {
+    if (rt) market.advanceTo(from + (clock.now() - wall0) * rt.speed);
+  };
+  const limits = new OkxRateLimits(options.rateLimitScale ?? 1);
+  const requests = new Map<string, number>();
+  const errors: unknown[] = [];
+  const log = (options.logger ?? noopLogger).child({ component: 'okx-sim' });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    const body = await readBody(req);
+    const now = clock.now();
+    catchUp();
+    try {
+      const route = ROUTES.find((r) => r.method === method && r.path === path);
+      if (!route) throw OkxErrors.notFound();
+      const keyHeader = req.headers['ok-access-key'];
+      const who = route.private
+        ? String((Array.isArray(keyHeader) ? keyHeader[0] : keyHeader) ?? '')
+        : (req.socket.remoteAddress ?? '');
+      if (!limits.allow(now, path, who, route.per2s)) throw OkxErrors.tooMany();
+      requests.set(`${method} ${path}`, (requests.get(`${method} ${path}`) ?? 0) + 1);
+      const caller = route.private
+        ? accounts.get(
+            verifyOkxRequest(
+              { method, requestPath: req.url ?? path, body, headers: req.headers },
+              (k) => accounts.get(k),
+              now,
+            ).apiKey,
+          )!
+        : null;
+      const ctx: OkxContext = { spec, market, fees, caller, serverNow: () => clock.now() };
+      const answer = route.handle(paramsOf(route, url, body), ctx);
+      sendJson(res, 200, { code: answer.code ?? '0', msg: answer.msg ?? '', data: answer.data });
+      log.debug('request', { method, path, status: 200 });
+    } catch (e) {
+      let err: OkxError;
+      if (e instanceof OkxError) err = e;
+      else if (e instanceof BinanceError) err = okxErrorOf(e);
+      else {
+        errors.push(e);
+        err = OkxErrors.internal();
+      }
+      sendJson(res, err.status, err.body());
+      log.info('request refused', {
+        method,
+        path,
+        status: err.status,
+        code: err.code,
+        detail: err.message,
+      });
+    }
+  }
+
+  const server = serverOf(handle, errors, OkxErrors.internal().body());
+  // Upgrades (ccxt.pro's WebSocket) are refused: this venue has no WebSocket API.
+  server.on('upgrade', (_req, socket) => socket.destroy());
+  const timer = rt ? setInterval(catchUp, rt.stepMs ?? 100) : null;
+  timer?.unref();
+  const { url, port } = await listen(server, options.port, options.host);
+  return {
+    url,
+    port,
+    key: { apiKey: first.apiKey, secret: first.secret, passphrase: first.passphrase },
+    symbol,
+    market,
+    state: {
+      orders: () => first.matcher.orders(),
+      openOrders: () => first.matcher.openOrders(),
+      trades: () => first.matcher.trades(),
+      balances: () => first.account.balances(),
+      requests,
+      rateLimited: () => limits.refused,
+      errors,
+    },
+    advance: (n = 1) => market.advance(n),
+    refuseNext: (n) => limits.forceNext(n),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (timer) clearInterval(timer);
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

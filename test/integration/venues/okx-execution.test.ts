@@ -1,0 +1,162 @@
+import type { Exchange } from 'ccxt';
+import { MemoryBudget } from '../../../src/scalability/rate-limit/memory-budget.js';
+import { ClientOrderIds } from '../../../src/trading/core/client-order-id.js';
+import { Dec, toDecimal, type Decimal } from '../../../src/trading/core/decimal.js';
+import { reconcile } from '../../../src/trading/live/reconciler.js';
+import type { Alert } from '../../../src/trading/model/alert.js';
+import type { Order } from '../../../src/trading/model/order.js';
+import type { OkxSim } from '../../../src/simulators/okx/server.js';
+import { fetchVenueBalances } from '../../../src/trading/venues/ccxt/venue-balances.js';
+import { venueClientIds } from '../../../src/trading/venues/ccxt/venue-client-ids.js';
+import { executionHarness } from '../../support/execution-harness.js';
+import { okxExchange, startOkxSim } from '../../support/okx-sim.js';
+
+const SYMBOL = 'BTC/USDT';
+
+/**
+ * One node against the OKX simulator: the OMS, a ledger and a ccxt `okx` client (REST only:
+ * OKX's reports reach it by reconciliation). Client order ids are made as a strategy makes them
+ * (`<strategy>-<n>`).
+ */
+const node = (exchange: Exchange, ids = new ClientOrderIds('sma-cross')) =>
+  executionHarness(exchange, { symbol: SYMBOL, strategyId: 'sma-cross', nextId: () => ids.next() });
+
+/** The venue's order of Kairos's client order id (OKX is sent it in letters and digits). */
+const atVenue = (sim: OkxSim, id: string) =>
+  sim.state.orders().find((o) => o.clientOrderId === venueClientIds('okx').toVenue(id));
+
+/** Base received minus base given, less the fees OKX charged in base. */
+const baseDelta = (sim: OkxSim): Decimal =>
+  sim.state
+    .trades()
+    .reduce(
+      (s, t) =>
+        (t.side === 'BUY' ? s.plus(t.qty) : s.minus(t.qty)).minus(
+          t.commissionAsset === 'BTC' ? t.commission : 0,
+        ),
+      Dec(0) as Decimal,
+    );
+
+describe('CcxtExecutionClient against the OKX simulator (ccxt okx)', () => {
+  let sim: OkxSim;
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  it('places, fills, cancels and reads back orders by client order id; fees in the asset received', async () => {
+    sim = await startOkxSim();
+    const n = await node(await okxExchange(sim));
+    const buy = n.send({ side: 'BUY', quantity: '0.5' });
+    const rest = n.send({ side: 'BUY', quantity: '1', price: '100' });
+    await n.client.idle();
+    expect(n.alerts).toEqual([]);
+    // OKX's place answer says only "placed": both are accepted, the fill comes by reconciliation.
+    expect(n.exec.order(buy.clientOrderId)!.status).not.toBe('REJECTED');
+    expect(atVenue(sim, buy.clientOrderId)).toMatchObject({ status: 'FILLED' });
+    expect(atVenue(sim, rest.clientOrderId)).toMatchObject({ status: 'NEW' });
+    const result = await reconcile(n.exec, n.client, n.bus, 0, Date.now());
+    expect(result.drift).toEqual([]);
+    expect(n.exec.order(buy.clientOrderId)).toMatchObject({ status: 'FILLED' });
+    expect(n.exec.order(rest.clientOrderId)).toMatchObject({ status: 'ACCEPTED' });
+    // The 0.1 % fee of a buy is charged (negative, OKX's sign) in BTC: 0.5 - 0.0005.
+    expect(n.ledger.position(SYMBOL).quantity.toFixed()).toBe('0.4995');
+    expect((await n.client.openOrders()).map((o) => o.clientOrderId)).toEqual([rest.clientOrderId]);
+    n.cancel(rest.clientOrderId);
+    await n.client.idle();
+    expect(n.exec.order(rest.clientOrderId)).toMatchObject({
+      status: 'CANCELED',
+      reason: 'CANCELED_BY_USER',
+    });
+    expect(await n.client.orderByClientId(rest.clientOrderId)).toMatchObject({
+      clientOrderId: rest.clientOrderId,
+      status: 'CANCELED',
+    });
+    const btc = (await fetchVenueBalances(n.exchange)).find((b) => b.currency === 'BTC')!;
+    expect(toDecimal(btc.total).toFixed()).toBe('10000.4995');
+    expect(sim.state.errors).toEqual([]);
+    await n.close();
+  });
+
+  it('a restart reconciles 250 fills (five to a millisecond) through fills-history pages of 100', async () => {
+    sim = await startOkxSim({ rateLimitScale: 0 });
+    const first = await node(await okxExchange(sim));
+    const sent: Order[] = [];
+    // 50 stamps of 5 market orders each: the five fills of a stamp share its millisecond.
+    for (let stamp = 0; stamp < 50; stamp++) {
+      for (let i = 0; i < 5; i++)
+        sent.push(first.send({ side: (stamp + i) % 3 === 0 ? 'SELL' : 'BUY', quantity: '0.01' }));
+      await first.client.idle();
+      const t = sim.market.now();
+      while (sim.market.now() === t) sim.market.step();
+    }
+    expect(sim.state.trades()).toHaveLength(250);
+    expect(new Set(sim.state.trades().map((t) => t.time)).size).toBe(50);
+    // The node stops before learning any fill (OKX's answers only say "placed"); it starts again
+    // with the orders as it wrote them (accepted) and reconciles before trading.
+    const written = sent.map((o) => first.exec.order(o.clientOrderId)!);
+    expect(written.every((o) => o.status === 'ACCEPTED')).toBe(true);
+    await first.close();
+
+    const ids = new ClientOrderIds('sma-cross', sent.length);
+    const second = await node(await okxExchange(sim), ids);
+    for (const o of written) second.exec.restore(o);
+    const result = await reconcile(second.exec, second.client, second.bus, 0, Date.now());
+    expect(result.drift).toEqual([]);
+    expect(result.fillsApplied).toBe(250);
+    expect(second.alerts).toEqual([]);
+    for (const o of sent) expect(second.exec.order(o.clientOrderId)!.status).toBe('FILLED');
+    expect(second.ledger.position(SYMBOL).quantity.toFixed()).toBe(baseDelta(sim).toFixed());
+    // Paged by time, 100 a page at most: more than one page was asked for.
+    expect(sim.state.requests.get('GET /api/v5/trade/fills-history')).toBeGreaterThan(3);
+    // One look-up per open order (reconciliation asks each by client id); a fill names its
+    // order's client id (clOrdId), so none is asked for per fill.
+    expect(sim.state.requests.get('GET /api/v5/trade/order')).toBe(250);
+    await second.close();
+  });
+
+  it("a 429 (50011) bans the venue as Binance's does: nothing is sent until it ends, then trading resumes", async () => {
+    sim = await startOkxSim();
+    const clock = { offset: 0, now: () => Date.now() + clock.offset };
+    const budget = new MemoryBudget({
+      rule: { capacity: 100_000, intervalMs: 60_000 },
+      now: clock.now,
+    });
+    const gate: Alert[] = [];
+    const onAlert = (a: Alert) => gate.push(a);
+    const n = await node(await okxExchange(sim, { budget, now: clock.now, onAlert }));
+    const reached = () =>
+      [...sim.state.requests.values()].reduce((a, b) => a + b, 0) + sim.state.rateLimited();
+    sim.refuseNext(1);
+    const first = n.send({ side: 'BUY', quantity: '0.01', price: '20000' });
+    await n.client.idle();
+    expect(n.exec.order(first.clientOrderId)).toMatchObject({
+      status: 'REJECTED',
+      reason: 'VENUE_RATE_LIMITED',
+    });
+    expect(gate.map((a) => a.code)).toEqual(['VENUE_RATE_LIMITED']);
+    expect(gate[0]!.message).toMatch(/429/);
+    expect(sim.state.rateLimited()).toBe(1);
+    const before = reached();
+    // OKX gives no Retry-After: the ban lasts the gate's default minute, sending nothing.
+    const during = [1, 2, 3].map(() => n.send({ side: 'BUY', quantity: '0.01', price: '20000' }));
+    await n.client.idle();
+    for (const o of during)
+      expect(n.exec.order(o.clientOrderId)).toMatchObject({
+        status: 'REJECTED',
+        reason: 'VENUE_RATE_LIMITED',
+      });
+    await expect(reconcile(n.exec, n.client, n.bus, 0, Date.now())).rejects.toMatchObject({
+      code: 'VENUE_RATE_LIMITED',
+    });
+    expect(reached()).toBe(before);
+    clock.offset += 60_001;
+    const after = n.send({ side: 'BUY', quantity: '0.01', price: '20000' });
+    await n.client.idle();
+    expect(n.exec.order(after.clientOrderId)!.status).toBe('ACCEPTED');
+    expect((await reconcile(n.exec, n.client, n.bus, 0, Date.now())).drift).toEqual([]);
+    expect(atVenue(sim, after.clientOrderId)).toMatchObject({ status: 'NEW' });
+    expect(sim.state.orders()).toHaveLength(1);
+    expect(sim.state.errors).toEqual([]);
+    await n.close();
+  });
+});
