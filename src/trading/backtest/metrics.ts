@@ -112,7 +112,8 @@ export function computeMetrics(input: MetricsInput): Metrics {
     startEquity: input.startEquity,
     endEquity: input.endEquity,
     totalReturn: r10(total),
-    cagr: r10(years > 0 && end > 0 && start > 0 ? (end / start) ** (1 / years) - 1 : 0),
+    // Everything lost (an end of 0) is -100 % a year; a negative end has no real root: 0.
+    cagr: r10(years > 0 && end >= 0 && start > 0 ? (end / start) ** (1 / years) - 1 : 0),
     // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent at sd 0, r10 makes a NaN or infinite ratio 0
     sharpe: r10(sd > 0 ? (mean / sd) * Math.sqrt(ppy) : 0),
     // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent at dd 0, r10 makes a NaN or infinite ratio 0

@@ -188,7 +188,8 @@ function reference(
   const grossLoss = losses.reduce((a, p) => a.plus(p), new Big(0));
   return {
     totalReturn: start === 0 ? 0 : end / start - 1,
-    cagr: years > 0 && end > 0 && start > 0 ? (end / start) ** (1 / years) - 1 : 0,
+    // Everything lost is -100 % a year; a negative end has no real root.
+    cagr: years > 0 && end >= 0 && start > 0 ? (end / start) ** (1 / years) - 1 : 0,
     sharpe: sd > 0 ? (mean / sd) * Math.sqrt(ppy) : 0,
     sortino: downside > 0 ? (mean / downside) * Math.sqrt(ppy) : 0,
     maxDrawdown,
@@ -284,9 +285,11 @@ describe('CAGR at its edges', () => {
       barsInMarket: 0,
     }).cagr;
 
-  it('is the total return over exactly one year', () => {
+  it('is the total return over exactly one year, -100 % when everything is lost', () => {
     expect(cagr(100, 121, 1)).toBe(0.21);
     expect(cagr(100, 121, 2)).toBe(0.1);
+    expect(cagr(100, 0, 1)).toBe(-1);
+    expect(cagr(100, 0, 0.5)).toBe(-1);
   });
 
   it('is 0 for a negative end or a start at or below zero, even where a power would be real', () => {
