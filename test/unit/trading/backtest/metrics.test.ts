@@ -296,6 +296,7 @@ describe('CAGR at its edges', () => {
     expect(cagr(100, -10, 1)).toBe(0);
     expect(cagr(100, -10, 0.5)).toBe(0);
     expect(cagr(-100, -50, 1)).toBe(0);
+    expect(cagr(-100, 50, 1)).toBe(0);
     expect(cagr(0, 50, 1)).toBe(0);
   });
 });
