@@ -3,6 +3,7 @@ import { parseNumericLine } from '../../../../../src/trading/data/readers/fast-f
 import { jsonRows, type JsonRow } from '../../../../../src/trading/data/readers/json-rows.js';
 import { readJsonTrades } from '../../../../../src/trading/data/readers/json-trades.js';
 import { readCsvBars } from '../../../../../src/trading/data/readers/csv-bars.js';
+import { readJsonBars } from '../../../../../src/trading/data/readers/json-bars.js';
 import { collect } from '../../../../support/collect.js';
 
 async function* chunks(text: string, sizes: number[]): AsyncGenerator<string> {
@@ -200,5 +201,20 @@ describe('readCsvBars', () => {
         b.volume,
       ]),
     ).toEqual([0, 1, 2, 3].map((i) => [t0 + i * day, day, 1.5, 3, 1, 2, 0]));
+  });
+});
+
+describe('readJsonBars', () => {
+  it('reads numbers written as text as the numbers, and an empty text as no number', async () => {
+    const opts = { source: 'c.json', instrumentId: 'X', intervalMs: 60_000 };
+    const text = '[[1000,"1.5","2.25","-1","1.75","10"],["2000",1.5,2.25,-1,1.75,10]]';
+    const bars = await collect(readJsonBars(chunks(text, [7]), opts));
+    expect(bars.map((b) => [b.openTime, b.open, b.high, b.low, b.close, b.volume])).toEqual([
+      [1000, 1.5, 2.25, -1, 1.75, 10],
+      [2000, 1.5, 2.25, -1, 1.75, 10],
+    ]);
+    expect(await outcome(readJsonBars(chunks('[[1000,1,2,1,1,""]]', [5]), opts))).toEqual({
+      error: 'c.json:1: field "volume": is not a number',
+    });
   });
 });

@@ -292,3 +292,33 @@ describe('parseTime', () => {
       expect(parseTime(bad)).toBeNaN();
   });
 });
+
+describe('BarBuilder, more edges', () => {
+  it('accepts finite values whose sum overflows (each is a number)', () => {
+    const b = new BarBuilder({ ...opts, intervalMs: 1 });
+    b.add(2, 1000, 1.5e308, 1.6e308, 1.5e308, 1.5e308, 1e308, '1000');
+    expect(b.finish().map((x) => x.high)).toEqual([1.6e308]);
+  });
+
+  it('infers the interval from the first 64 rows only', () => {
+    // 64 rows 10 ms apart, then a 65th only 1 ms after the 64th.
+    const b = new BarBuilder(opts);
+    const times = [...Array.from({ length: 64 }, (_, i) => i * 10), 631];
+    times.forEach((t, i) => b.add(i + 2, t, 1, 1, 1, 1, 1, String(t)));
+    expect(new Set(b.finish().map((x) => x.closeTime - x.openTime))).toEqual(new Set([10]));
+  });
+});
+
+describe('DataFormatError', () => {
+  it('carries the code DATA_FORMAT, its name, and the file, line and field', () => {
+    const e = new DataFormatError('orcl.txt', 17, 'close', '"abc" is not a number');
+    expect([e.code, e.name, e.file, e.line, e.field, e.message]).toEqual([
+      'DATA_FORMAT',
+      'DataFormatError',
+      'orcl.txt',
+      17,
+      'close',
+      'orcl.txt:17: field "close": "abc" is not a number',
+    ]);
+  });
+});
