@@ -30,6 +30,9 @@ export default {
     'src/security/totp/**/*.ts',
     'src/security/tokens/**/*.ts',
     'src/security/encryption/**/*.ts',
+    // The fill, fee, slippage and latency rules and the metrics; not the report's rendering.
+    'src/trading/backtest/{simulated-exchange,metrics}.ts',
+    'src/trading/data/readers/**/*.ts',
   ],
   incremental: true,
   incrementalFile: 'reports/mutation/stryker-incremental.json',

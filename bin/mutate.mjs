@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run mutate`: mutation testing of the core, one StrykerJS run per folder (docs/testing.md).
 //
-// One run over all nine folders type-checks the whole project for every mutant and lets Jest
+// One run over all the folders type-checks the whole project for every mutant and lets Jest
 // look for the tests of a mutant among every unit test; on a 2-core machine that is hours. Here
 // each folder gets its own run, with what makes it cheap and still complete:
 // - the TypeScript checker starts from that folder only (a generated tsconfig that extends the
@@ -41,10 +41,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TARGET = 90;
 const { default: base } = await import(pathToFileURL(path.join(root, 'stryker.config.mjs')).href);
-// The folders of the config's `mutate` (`src/trading/core/**/*.ts` is `trading/core`).
-export const FOLDERS = base.mutate.map((glob) =>
-  glob.replace(/^src\//, '').replace(/\/\*\*.*$/, ''),
-);
+// The folders of the config's `mutate`: a glob's path up to its first pattern
+// (`src/trading/core/**/*.ts` is `trading/core`; `src/trading/backtest/{a,b}.ts`, some files
+// of a folder, is `trading/backtest`), and each folder's glob.
+function folderOf(glob) {
+  const parts = glob.replace(/^src\//, '').split('/');
+  const first = parts.findIndex((part) => /[*?{[]/.test(part));
+  return parts.slice(0, first === -1 ? parts.length - 1 : first).join('/');
+}
+const GLOBS = new Map(base.mutate.map((glob) => [folderOf(glob), glob]));
+export const FOLDERS = [...GLOBS.keys()];
 
 function usage(message) {
   if (message) console.error(`mutate: ${message}`);
@@ -144,7 +150,7 @@ export function testsFor(folder) {
 
 // ---- one Stryker run per folder ----
 
-const slug = (folder) => folder.replace('/', '-');
+const slug = (folder) => folder.replaceAll('/', '-');
 const dirOf = (folder) => path.join(root, 'reports/mutation', slug(folder));
 /** A folder's incremental file, kept in git (docs/testing.md, "Baselines"). */
 const baselineOf = (folder) => path.join(root, 'test/mutation', `${slug(folder)}.json`);
@@ -207,7 +213,7 @@ function configFor(folder, concurrency) {
   const tests = testsFor(folder);
   const config = {
     ...base,
-    mutate: [`src/${folder}/**/*.ts`],
+    mutate: [GLOBS.get(folder)],
     concurrency: concurrency ?? base.concurrency,
     tsconfigFile: tsconfig,
     jest: {

@@ -67,11 +67,15 @@ export function computeMetrics(input: MetricsInput): Metrics {
     const d = r - mean;
     mean += d / count;
     m2 += d * (r - mean);
+    // Stryker disable next-line EqualityOperator: equivalent, a return of 0 adds 0 to the downside sum
     if (r < 0) down += r * r;
   }
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, with one return or none m2 is 0 and 0 / 0 or -0 gives no positive sd either
   const sd = count > 1 ? Math.sqrt(m2 / (count - 1)) : 0;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, with no return down / 0 is NaN, no positive dd either
   const dd = count > 0 ? Math.sqrt(down / count) : 0;
   let peak = start;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, with no bar nothing reads peakAt
   let peakAt = n > 0 ? times[0]! : 0;
   let under = false;
   let maxDd = 0;
@@ -89,7 +93,9 @@ export function computeMetrics(input: MetricsInput): Metrics {
     }
   }
   if (under) maxDur = Math.max(maxDur, times[n - 1]! - peakAt);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, one bar spans 0 years and no bar NaN: neither is > 0
   const years = n > 1 ? (times[n - 1]! - times[0]!) / YEAR : 0;
+  // Stryker disable next-line ConditionalExpression: equivalent, r10 makes a NaN or infinite ratio 0
   const total = start !== 0 ? end / start - 1 : 0;
   let wins = 0;
   let grossWin = ZERO;
@@ -106,15 +112,20 @@ export function computeMetrics(input: MetricsInput): Metrics {
     startEquity: input.startEquity,
     endEquity: input.endEquity,
     totalReturn: r10(total),
-    cagr: r10(years > 0 && end > 0 && start > 0 ? (end / start) ** (1 / years) - 1 : 0),
+    // Everything lost (an end of 0) is -100 % a year; a negative end has no real root: 0.
+    cagr: r10(years > 0 && end >= 0 && start > 0 ? (end / start) ** (1 / years) - 1 : 0),
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent at sd 0, r10 makes a NaN or infinite ratio 0
     sharpe: r10(sd > 0 ? (mean / sd) * Math.sqrt(ppy) : 0),
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent at dd 0, r10 makes a NaN or infinite ratio 0
     sortino: r10(dd > 0 ? (mean / dd) * Math.sqrt(ppy) : 0),
     maxDrawdown: r10(maxDd),
     maxDrawdownDuration: maxDur,
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent at 0 trips, r10 makes a NaN or infinite ratio 0
     winRate: r10(trips > 0 ? wins / trips : 0),
     profitFactor:
       signOf(grossLoss) === 0 ? null : r10(Number(grossWin.div(grossLoss.abs()).toString())),
     roundTrips: trips,
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent at 0 bars, r10 makes a NaN or infinite ratio 0
     exposure: r10(n > 0 ? input.barsInMarket / n : 0),
     fees: input.fees,
     periodsPerYear: r10(ppy),

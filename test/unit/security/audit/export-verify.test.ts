@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { cp, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -119,9 +119,16 @@ describe('audit export and verify', () => {
     const r = await verifyExport(dir, signer.publicKeyPem);
     expect(r.ok).toBe(false);
     expect(r.firstBad).toMatchObject({ seq: 5, kind: 'changed', file: `${BASE}.jsonl` });
-    expect(r.problems).toContainEqual(
-      expect.objectContaining({ kind: 'file-hash', file: `${BASE}.jsonl` }),
-    );
+    // The file's hash as read and as signed, so the two can be compared by hand.
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const signed = (
+      JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest
+    ).files.find((f) => f.name === `${BASE}.jsonl`)!.sha256;
+    expect(r.problems).toContainEqual({
+      kind: 'file-hash',
+      file: `${BASE}.jsonl`,
+      message: `SHA-256 is ${sha}, the manifest says ${signed}`,
+    });
   });
 
   it('names a deleted, an inserted and a reordered row', async () => {
@@ -183,16 +190,27 @@ describe('audit export and verify', () => {
     );
     const r = await verifyExport(dir, signer.publicKeyPem);
     expect(r.ok).toBe(false);
-    expect(r.problems.map((p) => p.kind)).toEqual(['signature']);
+    expect(r.problems).toEqual([
+      {
+        kind: 'signature',
+        file: 'manifest.json',
+        message:
+          'the signature does not match the manifest (the manifest was changed or re-signed)',
+      },
+    ]);
   });
 
   it('reports a folder without a manifest, and refuses a key that is not one', async () => {
     const r = await verifyExport(path.join(root, 'nowhere'), signer.publicKeyPem);
     expect(r).toMatchObject({ ok: false, problems: [{ kind: 'manifest' }] });
     const rsa = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' });
-    await expect(verifyExport(root, rsa.toString('base64'))).rejects.toMatchObject({
+    const refused = await verifyExport(root, rsa.toString('base64')).catch((e: unknown) => e);
+    expect(refused).toMatchObject({
       code: 'KEY_FILE_INVALID',
+      message: 'the public key is not a PEM public key',
     });
+    // The parser's own error stays as the cause (what was wrong with the text).
+    expect((refused as Error).cause).toHaveProperty('message', expect.any(String));
   });
 
   it.each([

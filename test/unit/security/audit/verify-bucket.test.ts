@@ -194,9 +194,11 @@ describe('a manifest or file an auditor must not trust', () => {
     expect(
       await shapeMessage({ ...manifest(), files: files.map((f) => ({ ...f, versionId: 7 })) }),
     ).toEqual([`files: ${files[0]!.name as string} has a versionId that is not a string`]);
-    expect(await shapeMessage({ ...manifest(), signature: null })).toEqual([
-      'signature: must be an Ed25519 signature',
-    ]);
+    // No signature at all, or one that is text: the same refusal, never a crash.
+    for (const signature of [null, undefined, 'Ed25519'])
+      expect(await shapeMessage({ ...manifest(), signature })).toEqual([
+        'signature: must be an Ed25519 signature',
+      ]);
   });
 
   it('takes a manifest that names only the JSONL or only the CSV as data (the signature then fails)', async () => {
