@@ -1,6 +1,8 @@
 /**
- * Parses a time field: `YYYY-MM-DD` (midnight UTC), epoch seconds (10 digits or fewer), epoch
- * milliseconds, or an ISO-8601 date-time (UTC when it has no zone). Returns NaN when invalid.
+ * Parses a time field: `YYYY-MM-DD` (midnight UTC), epoch seconds (10 digits or fewer before
+ * any fraction: `1577836800.25` is 1577836800250 ms), epoch milliseconds (more digits), or an
+ * ISO-8601 date-time (UTC when it has no zone). Returns NaN when invalid, a day its month does
+ * not have (`2021-02-30`) included.
  *
  * @example
  * parseTime('1995-01-03'); // 789091200000
@@ -8,17 +10,29 @@
 export function parseTime(s: string): number {
   const c = s.charCodeAt(0);
   if (s.length === 10 && s.charCodeAt(4) === 45 /* - */ && s.charCodeAt(7) === 45) {
-    const y = +s.slice(0, 4);
-    const m = +s.slice(5, 7);
-    const d = +s.slice(8, 10);
-    if (!(m >= 1 && m <= 12 && d >= 1 && d <= 31) || !Number.isInteger(y)) return NaN;
-    return Date.UTC(y, m - 1, d);
+    return dayOf(s);
   }
   if (c >= 48 && c <= 57 && /^\d+(\.\d+)?$/.test(s)) {
-    const n = +s;
-    return s.indexOf('.') < 0 && s.length <= 10 ? n * 1000 : Math.floor(n);
+    const dot = s.indexOf('.');
+    if (dot < 0) return s.length <= 10 ? +s * 1000 : +s;
+    // From the digits, not a float (whose rounding can reach the next millisecond): seconds with
+    // a fraction as whole milliseconds, milliseconds with one rounded down.
+    if (dot > 10) return +s.slice(0, dot);
+    return +s.slice(0, dot) * 1000 + +s.slice(dot + 1, dot + 4).padEnd(3, '0');
   }
-  if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(s)) return NaN;
+  if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(s) || Number.isNaN(dayOf(s.slice(0, 10))))
+    return NaN;
   const iso = s.replace(' ', 'T');
   return Date.parse(/(Z|[+-]\d{2}:?\d{2})$/.test(iso) ? iso : `${iso}Z`);
+}
+
+/** `YYYY-MM-DD` as midnight UTC; NaN unless the month has that day. */
+function dayOf(s: string): number {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return NaN;
+  const y = +s.slice(0, 4);
+  const m = +s.slice(5, 7);
+  const d = +s.slice(8, 10);
+  if (m < 1 || m > 12 || d < 1) return NaN;
+  // Day 0 of the next month is this month's last.
+  return d <= new Date(Date.UTC(y, m, 0)).getUTCDate() ? Date.UTC(y, m - 1, d) : NaN;
 }

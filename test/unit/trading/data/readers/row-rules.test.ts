@@ -239,7 +239,7 @@ describe('TradeBuilder', () => {
 });
 
 describe('parseTime', () => {
-  it('reads a date as midnight UTC, and refuses a month or day out of range (property)', () => {
+  it('reads a date as midnight UTC, and refuses a month or day out of range, or one its month has not (property)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1000, max: 9999 }),
@@ -247,19 +247,19 @@ describe('parseTime', () => {
         fc.integer({ min: 0, max: 32 }),
         (y, m, d) => {
           const text = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-          const inRange = m >= 1 && m <= 12 && d >= 1 && d <= 31;
-          const daysInMonth = inRange ? new Date(Date.UTC(y, m, 0)).getUTCDate() : 0;
-          if (!inRange) expect(parseTime(text)).toBeNaN();
-          else if (d <= daysInMonth) expect(parseTime(text)).toBe(Date.UTC(y, m - 1, d));
-          // Not asserted: a day past its month's end (2021-02-30) is read as a day of the next
-          // month, not refused; left open (docs/testing.md).
+          // The month's days counted independently: 28-31, February's by the leap-year rule.
+          const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+          const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] ?? 0;
+          const valid = m >= 1 && m <= 12 && d >= 1 && d <= days;
+          expect(parseTime(text)).toBe(valid ? Date.UTC(y, m - 1, d) : NaN);
+          // The same day in a date-time: refused alike.
+          const at = parseTime(`${text}T12:00Z`);
+          expect(at).toBe(valid ? Date.UTC(y, m - 1, d, 12) : NaN);
         },
       ),
     );
   });
 
-  // Not asserted: a fraction (1577836800.5) is read as milliseconds, whatever its digits before
-  // the point; left open (docs/testing.md).
   it('reads up to 10 digits as epoch seconds, more as milliseconds (property)', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.boolean(), (n, pad) => {
@@ -267,6 +267,30 @@ describe('parseTime', () => {
         const text = pad && digits.length < 10 ? digits.padStart(10, '0') : digits;
         expect(parseTime(text)).toBe(text.length <= 10 ? Number(n) * 1000 : Number(n));
       }),
+    );
+  });
+
+  it('reads a fraction of epoch seconds as whole milliseconds, and one of milliseconds down (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.stringMatching(/^[0-9]{1,6}$/),
+        (n, fraction) => {
+          const digits = n.toString();
+          const text = `${digits}.${fraction}`;
+          // Seconds: the fraction's first three digits are milliseconds (the rest dropped).
+          const ms = BigInt(fraction.slice(0, 3).padEnd(3, '0'));
+          const want = digits.length <= 10 ? Number(n * 1000n + ms) : Number(n);
+          expect(parseTime(text)).toBe(want);
+        },
+      ),
+      {
+        examples: [
+          [1577836800n, '5'],
+          [1577836800n, '123456'],
+          [1577836800123n, '9'],
+        ],
+      },
     );
   });
 
