@@ -57,5 +57,5 @@ export function omsNode(store: Store, observe?: (bus: MessageBus) => void) {
     bus.send(Endpoints.risk, { kind: 'SubmitOrder', order, ts: n });
     return acked;
   };
-  return { tick, journal, client };
+  return { tick, journal, client, repo };
 }
