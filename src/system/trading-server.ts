@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildApp } from '../api/app.js';
 import type { ApiUser, UserDirectory } from '../api/deps.js';
@@ -630,7 +631,8 @@ export async function startTradingServer(
     const inFlight = new Map<FastifyRequest, FastifyReply>();
     // Callback hooks, not async ones: no promise and no microtask a request for each.
     app.addHook('onRequest', (req, reply, done) => {
-      inFlight.set(req, reply);
+      // Not a WebSocket's upgrade: it never answers (counted apart, as the server's clients).
+      if (req.raw.headers.upgrade === undefined) inFlight.set(req, reply);
       done();
     });
     app.addHook('onResponse', (req, _reply, done) => {
@@ -650,6 +652,14 @@ export async function startTradingServer(
       await l.start();
       stops.push(() => l.drain());
     }
+    // Every connection the listener takes (upgraded WebSockets too), so that a drain past its
+    // bound cuts what is still open: a request that never ends, or an upgrade that arrived as the
+    // WebSocket server closed, must not keep a stopped instance alive (and exiting 1).
+    const sockets = new Set<Socket>();
+    app.server.on('connection', (s: Socket) => {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+    });
     const url = await app.listen({ host: opts.host, port: opts.port });
     logger.info('server listening', {
       component: 'server',
@@ -743,8 +753,11 @@ export async function startTradingServer(
               )
               .join(', '),
             webSockets: app.websocketServer?.clients.size ?? 0,
+            connections: sockets.size,
           }),
         );
+        // Past the bound (or once drained, a connection nobody closes): cut, so the close ends.
+        for (const s of sockets) s.destroy();
         await (closed ??= close());
       },
       close: () => (closed ??= close()),

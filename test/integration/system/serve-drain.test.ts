@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import net from 'node:net';
 import pg from 'pg';
 import { LeaseRepository } from '../../../src/store/lease-repository.js';
 import { openStore } from '../../../src/store/open-store.js';
@@ -94,4 +96,25 @@ describe('kairos serve drain (Postgres)', () => {
       await store.close();
     }
   }, 120_000);
+
+  it('cuts a connection still open at the drain bound, so the drain ends and the close with it', async () => {
+    // A request whose headers never end: the listener's close would wait for it (Node's own
+    // headers timeout is a minute), and `kairos serve` would exit 1 at its hard bound instead of
+    // 0. The same for an upgrade that reached the server as its WebSocket server closed.
+    const s = await startTestServer({ env: { KAIROS_DRAIN_TIMEOUT_MS: '300' } });
+    try {
+      const { hostname, port } = new URL(s.server.url);
+      const socket = net.connect(Number(port), hostname);
+      await once(socket, 'connect');
+      const closed = once(socket, 'close');
+      socket.write('GET /health HTTP/1.1\r\nHost: kairos\r\n');
+      // The server has the connection before the drain begins (it answers another request).
+      expect((await fetch(`${s.server.url}/health`)).status).toBe(200);
+      await s.server.drain();
+      await closed;
+      expect(socket.destroyed).toBe(true);
+    } finally {
+      await s.server.close().catch(() => undefined);
+    }
+  }, 30_000);
 });
