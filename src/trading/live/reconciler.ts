@@ -68,15 +68,15 @@ export async function reconcile(
   apply(await venue.tradesSince(since));
   const reports = new Map<Order, VenueOrderReport | null>();
   for (const order of open) reports.set(order, await venue.orderByClientId(order.clientOrderId));
-  // An open order the venue has filled further than the trades since `since` show (a fill lost
-  // before the last stored one): its own trades, from when it was made.
+  // An open order the venue has filled further than the trades since `since` show: a fill lost
+  // before the last stored one, or one made after those trades were read and before the order
+  // was (a market order filled meanwhile). Its own trades, read again from when it was made.
   const behind = [...reports].filter(
     ([o, r]) => r && r.filledQuantity.gt(exec.order(o.clientOrderId)!.filledQuantity),
   );
   if (behind.length > 0) {
-    const from = Math.min(...behind.map(([o]) => o.createdAt));
-    if (from < since)
-      apply(await venue.tradesSince(from), new Set(behind.map(([o]) => o.clientOrderId)));
+    const from = Math.min(since, ...behind.map(([o]) => o.createdAt));
+    apply(await venue.tradesSince(from), new Set(behind.map(([o]) => o.clientOrderId)));
   }
   for (const [order, report] of reports) {
     const current = exec.order(order.clientOrderId)!;

@@ -121,6 +121,48 @@ describe.each(DIALECTS)('fills reported late, on %s', (dialect) => {
     await reconcile(exec, venue, bus, 5, 11, new Set(['SIM:T1', 'SIM:T2']));
     expect(asked).toEqual([5]);
   });
+
+  it('a fill made between the read of the trades and the read of its order is applied, not drift', async () => {
+    // A market order the venue fills while reconciliation runs (no private stream): the trades
+    // read first do not have it, the order read next says filled.
+    const inst = instrument();
+    const bus = new MessageBus();
+    const alerts: Alert[] = [];
+    bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
+    const exec = new ExecutionEngine(bus, () => ({
+      submit: () => undefined,
+      cancel: () => undefined,
+    }));
+    const order = newOrder({ quantity: quantity('5'), createdAt: 8 }, 'mkt');
+    exec.add(order);
+    bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts: 8 });
+    exec.process({ kind: 'OrderAccepted', ...idsOf('mkt', inst.id), ts: 8, venueOrderId: 'V-mkt' });
+    const t = { ...fill('BUY', '10', '5', '0', 'T9'), clientOrderId: 'mkt', ts: 9 };
+    let filled = false;
+    const asked: number[] = [];
+    const venue: VenueQueries = {
+      orderByClientId: (id) => {
+        filled = true; // the venue matched it just before this read
+        return Promise.resolve({
+          clientOrderId: id,
+          venueOrderId: `V-${id}`,
+          status: 'FILLED',
+          filledQuantity: quantity('5'),
+          reason: null,
+        });
+      },
+      openOrders: () => Promise.resolve([]),
+      tradesSince: (ts) => {
+        asked.push(ts);
+        return Promise.resolve(filled ? [t].filter((x) => x.ts >= ts) : []);
+      },
+    };
+    const result = await reconcile(exec, venue, bus, 5, 10);
+    expect(asked).toEqual([5, 5]);
+    expect(result).toMatchObject({ fillsApplied: 1, drift: [] });
+    expect(exec.order('mkt')!.filledQuantity.toFixed()).toBe('5');
+    expect(alerts).toEqual([]);
+  });
 });
 
 function idsOf(clientOrderId: string, instrumentId: string) {
