@@ -20,6 +20,15 @@ export async function loadBars(
   return { bars, tick: format.tick };
 }
 
+/** A venue's replay data: the bars given, or those of a candle file with the tick its rows suggest. */
+export async function replayData(
+  data: string | readonly Bar[],
+  instrumentId: string,
+  range: { from?: number; to?: number } = {},
+): Promise<{ bars: readonly Bar[]; tick?: string }> {
+  return typeof data === 'string' ? loadBars(data, instrumentId, range) : { bars: data };
+}
+
 /**
  * Checks a venue's replay settings against its data: `preloadBars` an integer below the number
  * of bars, a `realtime` speed above zero (CONFIG_INVALID naming the setting otherwise).

@@ -8,7 +8,7 @@ import { BINANCE_MESSAGES, BinanceError, BinanceErrors } from './binance-error.j
 import { adminRoute } from './admin-routes.js';
 import { Faults } from './faults.js';
 import { listen, readBody, sendJson, serverOf } from './http-io.js';
-import { checkReplay, loadBars } from './load-bars.js';
+import { checkReplay, replayData } from './load-bars.js';
 import { periodStart } from './market-views.js';
 import { ReplayMarket } from './market.js';
 import { IdSequence } from './matching.js';
@@ -183,15 +183,10 @@ export interface BinanceSim {
 export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
   const clock = options.clock ?? { now: () => Date.now() };
   const symbol = options.symbol ?? 'BTC/USDT';
-  let bars: readonly Bar[];
-  let tick: string | undefined;
-  if (typeof options.data === 'string') {
-    const loaded = await loadBars(options.data, symbol, { from: options.from, to: options.to });
-    bars = loaded.bars;
-    tick = loaded.tick;
-  } else {
-    bars = options.data;
-  }
+  const { bars, tick } = await replayData(options.data, symbol, {
+    from: options.from,
+    to: options.to,
+  });
   const spec = symbolSpec({ symbol, tickSize: tick, ...options.filters });
   const listed = (options.listed ?? []).map((s) => symbolSpec(s));
   // The one spec object every part reads: a filter change is seen by all of them at once.

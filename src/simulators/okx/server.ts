@@ -6,7 +6,7 @@ import type { Bar } from '../../trading/data/market-data.js';
 import { Account } from '../binance/account.js';
 import { BinanceError } from '../binance/binance-error.js';
 import { listen, readBody, sendJson, serverOf } from '../binance/http-io.js';
-import { checkReplay, loadBars } from '../binance/load-bars.js';
+import { checkReplay, replayData } from '../binance/load-bars.js';
 import { ReplayMarket } from '../binance/market.js';
 import { periodStart } from '../binance/market-views.js';
 import { IdSequence, SpotMatcher } from '../binance/matching.js';
@@ -129,11 +129,7 @@ function paramsOf(route: OkxRoute, url: URL, body: string): OkxParams[] {
 export async function startOkx(options: OkxSimOptions): Promise<OkxSim> {
   const clock = options.clock ?? { now: () => Date.now() };
   const symbol = options.symbol ?? 'BTC/USDT';
-  let bars: readonly Bar[];
-  let tick: string | undefined;
-  if (typeof options.data === 'string') {
-    ({ bars, tick } = await loadBars(options.data, symbol));
-  } else bars = options.data;
+  const { bars, tick } = await replayData(options.data, symbol);
   const spec = symbolSpec({ symbol, tickSize: tick, ...options.filters });
   const preload = options.preloadBars ?? 0;
   const rt = options.realtime;

@@ -76,20 +76,7 @@ describe.each(DIALECTS)('fills reported late, on %s', (dialect) => {
   });
 
   it('a lost fill of an open order older than the last known fill is found from the order itself', async () => {
-    const inst = instrument();
-    const bus = new MessageBus();
-    const alerts: Alert[] = [];
-    bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
-    const exec = new ExecutionEngine(bus, () => ({
-      submit: () => undefined,
-      cancel: () => undefined,
-    }));
-    const open = (id: string, ts: number) => {
-      const order = newOrder({ quantity: quantity('5'), createdAt: ts }, id);
-      exec.add(order);
-      bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts });
-      exec.process({ kind: 'OrderAccepted', ...idsOf(id, inst.id), ts, venueOrderId: `V-${id}` });
-    };
+    const { inst, bus, exec, alerts, open } = acceptedOrders();
     open('old', 1);
     open('new', 3);
     const t1 = { ...fill('BUY', '10', '1', '0', 'T1'), clientOrderId: 'old', ts: 2 }; // lost
@@ -125,18 +112,8 @@ describe.each(DIALECTS)('fills reported late, on %s', (dialect) => {
   it('a fill made between the read of the trades and the read of its order is applied, not drift', async () => {
     // A market order the venue fills while reconciliation runs (no private stream): the trades
     // read first do not have it, the order read next says filled.
-    const inst = instrument();
-    const bus = new MessageBus();
-    const alerts: Alert[] = [];
-    bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
-    const exec = new ExecutionEngine(bus, () => ({
-      submit: () => undefined,
-      cancel: () => undefined,
-    }));
-    const order = newOrder({ quantity: quantity('5'), createdAt: 8 }, 'mkt');
-    exec.add(order);
-    bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts: 8 });
-    exec.process({ kind: 'OrderAccepted', ...idsOf('mkt', inst.id), ts: 8, venueOrderId: 'V-mkt' });
+    const { bus, exec, alerts, open } = acceptedOrders();
+    open('mkt', 8);
     const t = { ...fill('BUY', '10', '5', '0', 'T9'), clientOrderId: 'mkt', ts: 9 };
     let filled = false;
     const asked: number[] = [];
@@ -164,6 +141,25 @@ describe.each(DIALECTS)('fills reported late, on %s', (dialect) => {
     expect(alerts).toEqual([]);
   });
 });
+
+/** An OMS with no venue behind it, its alerts, and `open`: an order of 5 made and accepted at `ts`. */
+function acceptedOrders() {
+  const inst = instrument();
+  const bus = new MessageBus();
+  const alerts: Alert[] = [];
+  bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
+  const exec = new ExecutionEngine(bus, () => ({
+    submit: () => undefined,
+    cancel: () => undefined,
+  }));
+  const open = (id: string, ts: number) => {
+    const order = newOrder({ quantity: quantity('5'), createdAt: ts }, id);
+    exec.add(order);
+    bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts });
+    exec.process({ kind: 'OrderAccepted', ...idsOf(id, inst.id), ts, venueOrderId: `V-${id}` });
+  };
+  return { inst, bus, exec, alerts, open };
+}
 
 function idsOf(clientOrderId: string, instrumentId: string) {
   return { clientOrderId, accountId: 'paper', strategyId: 's', instrumentId };
