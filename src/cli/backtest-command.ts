@@ -40,6 +40,7 @@ interface BacktestFlags {
   interval?: string;
   barInterval: string;
   allowShort?: boolean;
+  adjustClose?: boolean;
   progress: boolean;
   cache?: boolean;
 }
@@ -89,6 +90,10 @@ export function registerBacktest(program: Command): void {
     )
     .option('--bar-interval <duration>', 'bars built from trades, for onBar and charts', '1m')
     .option('--allow-short', 'let sells exceed the position (margin account)')
+    .option(
+      '--adjust-close',
+      "split/dividend-adjust prices from the CSV's Adj Close column (open, high, low scaled by adj close / close), rounded half to even to the tick (default 0.01 with this flag): how backtrader's Yahoo feed reads the same file (docs/simulated-exchange.md)",
+    )
     .option('--no-progress', 'no progress bar')
     .option(
       '--cache',
@@ -156,6 +161,7 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
       from,
       to,
       allowShort: flags.allowShort ?? false,
+      adjustClose: flags.adjustClose ?? false,
       symbol: flags.symbol,
       quote: flags.quote,
     },

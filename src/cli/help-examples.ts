@@ -12,9 +12,9 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'kairos serve --data ../shared/data/freqtrade/UNITTEST_BTC-1m.json --symbol BTC/USDT --lot 0.001',
   ],
   backtest: [
-    `kairos backtest ${SMA} --data ${ORCL} --cash 100000 --params fast=10,slow=30,size=100`,
     `kairos backtest ${SMA} --data ${BTC} --cash 100 --lot 0.001 --params size=0.01 --out var/reports/btc`,
     `kairos backtest examples/strategies/rsi-reversion.ts --data ../shared/data/backtrader/nvda-1999-2014.txt --commission 0.0005 --slippage-bps 5`,
+    `kairos backtest examples/strategies/close-above-sma.ts --data ${ORCL} --adjust-close --from 2000-01-01 --to 2001-01-01 --cash 1000 --commission 0`,
   ],
   data: [
     'kairos data download --exchange binance --symbol BTC/USDT --timeframe 1m --since 2024-01-01',

@@ -41,6 +41,11 @@ export interface BacktestSettings {
   /** Instrument id (default: from the file name) and the quote currency when it has none. */
   readonly symbol?: string;
   readonly quote?: string;
+  /**
+   * Prices adjusted from the file's "Adj Close" column and rounded to the tick (default 0.01
+   * with it), as backtrader's Yahoo feed reads the same files. Default false: the prices as they are.
+   */
+  readonly adjustClose?: boolean;
 }
 
 /** What a backtest runs: a strategy (loaded once the data file is known good) on a data file. */
@@ -83,9 +88,10 @@ export async function runBacktest(
     );
   const strategy = await input.strategy();
   const instrument = instrumentFromFlags(
-    { ...settings, tick: settings.tick ?? format.tick },
+    { ...settings, tick: settings.tick ?? (settings.adjustClose ? '0.01' : format.tick) },
     input.data,
   );
+  const adjustClose = settings.adjustClose ? { tick: instrument.tickSize.toFixed() } : undefined;
   const engine = new BacktestEngine({
     instrument,
     expectedBars: format.kind === 'bars' ? (format.estimatedRows ?? undefined) : undefined,
@@ -104,6 +110,7 @@ export async function runBacktest(
     from: settings.from,
     to: settings.to,
     intervalMs: settings.intervalMs,
+    ...(adjustClose ? { adjustClose } : {}),
   };
   // The whole file goes in the copy (its key: path, size, mtime, instrument, interval); the run
   // takes the rows of the range, as the reader would.
@@ -111,7 +118,7 @@ export async function runBacktest(
     input.columnCache !== undefined
       ? await loadColumns(
           input.data,
-          { instrumentId: instrument.id, intervalMs: settings.intervalMs },
+          { instrumentId: instrument.id, intervalMs: settings.intervalMs, adjustClose },
           input.columnCache,
         )
       : null;
@@ -141,6 +148,7 @@ export async function runBacktest(
       slippageBps: settings.slippageBps,
       latencyMs: settings.latencyMs,
       ...(settings.buyFeeIn === 'base' ? { buyFeeIn: 'base' } : {}),
+      ...(adjustClose ? { prices: 'adj-close' } : {}),
       seed: settings.seed,
       from: settings.from ?? null,
       to: settings.to ?? null,

@@ -1,5 +1,6 @@
 import { KairosError } from '../../core/errors.js';
 import type { Bar } from '../market-data.js';
+import { closeAdjuster, type AdjustedPrices } from './adjust-close.js';
 import { DataFormatError } from './data-format-error.js';
 import { BATCH, type ReadOptions } from './read-options.js';
 
@@ -20,8 +21,11 @@ export class BarBuilder {
   readonly #from: number;
   readonly #to: number;
   readonly #instrumentId: string;
+  readonly #adjust:
+    ((...p: [number, number, number, number, number]) => AdjustedPrices | null) | null;
 
   constructor(private readonly opts: ReadOptions) {
+    this.#adjust = opts.adjustClose ? closeAdjuster(opts.adjustClose.tick) : null;
     this.#interval = opts.intervalMs ?? 0;
     this.#from = opts.from ?? -Infinity;
     this.#to = opts.to ?? Infinity;
@@ -29,7 +33,10 @@ export class BarBuilder {
     if (this.#interval > 0) this.#probe = null;
   }
 
-  /** Adds one row; `line` is its 1-based line (or row) number. */
+  /**
+   * Adds one row; `line` is its 1-based line (or row) number. With `adjustClose`, `adj` is the
+   * row's Adj Close and the prices are adjusted from it first.
+   */
   add(
     line: number,
     t: number,
@@ -39,8 +46,14 @@ export class BarBuilder {
     c: number,
     v: number,
     tRaw: string,
+    adj = NaN,
   ): void {
     const src = this.opts.source;
+    if (this.#adjust) {
+      const p = this.#adjust(o, h, l, c, adj);
+      if (p === null) throw new DataFormatError(src, line, 'adj close', 'is not a positive number');
+      [o, h, l, c] = p;
+    }
     if (Number.isNaN(t))
       throw new DataFormatError(
         src,

@@ -15,9 +15,11 @@ interface Columns {
   readonly l: number;
   readonly c: number;
   readonly v: number;
+  /** "Adj Close", read only when prices are adjusted (else -1). */
+  readonly a: number;
 }
 
-function columns(header: string, source: string): Columns {
+function columns(header: string, source: string, adjust: boolean): Columns {
   const names = header.split(',').map((s) => s.trim().toLowerCase().replace(/^"|"$/g, ''));
   const find = (...want: string[]) => names.findIndex((n) => want.includes(n));
   const cols = {
@@ -27,6 +29,7 @@ function columns(header: string, source: string): Columns {
     l: find('low'),
     c: find('close'),
     v: find('volume', 'vol'),
+    a: adjust ? find('adj close', 'adj_close', 'adjclose', 'adjusted close') : -1,
   };
   const missing = Object.entries({
     time: cols.t,
@@ -34,6 +37,7 @@ function columns(header: string, source: string): Columns {
     high: cols.h,
     low: cols.l,
     close: cols.c,
+    ...(adjust ? { 'adj close': cols.a } : {}),
   })
     .filter(([, i]) => i < 0)
     .map(([n]) => n);
@@ -51,7 +55,8 @@ function columns(header: string, source: string): Columns {
 /**
  * Streams bars from an OHLCV CSV with a header (backtrader/Yahoo files and generic ones:
  * time, open, high, low, close[, volume] in any order; the time as YYYY-MM-DD, epoch s/ms or
- * ISO-8601). Byte chunks take a fast path that parses numbers straight from the bytes; rows it
+ * ISO-8601). With `adjustClose`, prices are adjusted from the "Adj Close" column
+ * (`closeAdjuster`). Byte chunks take a fast path that parses numbers straight from the bytes; rows it
  * cannot take (dates as text, quotes, exponents) and string chunks go through the general
  * parser. Hand-written for speed: see docs/decisions/data-readers.md.
  *
@@ -74,8 +79,8 @@ export async function* readCsvBars(
   const slow = (text: string) => {
     const line = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
     if (cols === null) {
-      cols = columns(line, opts.source);
-      width = Math.max(cols.t, cols.o, cols.h, cols.l, cols.c, cols.v) + 1;
+      cols = columns(line, opts.source, opts.adjustClose !== undefined);
+      width = Math.max(cols.t, cols.o, cols.h, cols.l, cols.c, cols.v, cols.a) + 1;
       vals = new Float64Array(Math.max(width, 16));
       dots = new Uint8Array(vals.length);
       return;
@@ -100,6 +105,7 @@ export async function* readCsvBars(
       num(f[cols.c]!),
       cols.v >= 0 ? num(f[cols.v]!) : 0,
       tRaw,
+      cols.a >= 0 ? num(f[cols.a]!) : NaN,
     );
   };
   const line = (buf: Uint8Array, start: number, end: number) => {
@@ -122,6 +128,7 @@ export async function* readCsvBars(
             vals[c.c]!,
             c.v >= 0 ? vals[c.v]! : 0,
             '',
+            c.a >= 0 ? vals[c.a]! : NaN,
           );
           return;
         }

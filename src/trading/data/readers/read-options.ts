@@ -9,6 +9,11 @@ export interface ReadOptions {
   readonly to?: number;
   /** Bar interval in ms, when the data cannot tell. */
   readonly intervalMs?: number;
+  /**
+   * Adjust prices from the file's "Adj Close" column, rounded to `tick` (CSV bars only; see
+   * `closeAdjuster`). Default: the prices as they are.
+   */
+  readonly adjustClose?: { readonly tick: string };
 }
 
 /** Rows per yielded batch. */

@@ -22,7 +22,13 @@ async function cachePath(
   const st = await stat(abs);
   const hash = (key: unknown) =>
     createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
-  const which = hash([abs, opts.instrumentId, opts.intervalMs ?? null]);
+  // Adjusted prices are a copy of their own (the key of a plain copy is unchanged).
+  const which = hash([
+    abs,
+    opts.instrumentId,
+    opts.intervalMs ?? null,
+    ...(opts.adjustClose ? [opts.adjustClose.tick] : []),
+  ]);
   return { target: path.join(dir, `${which}-${hash([st.size, st.mtimeMs])}.kbar`), which };
 }
 
@@ -66,6 +72,7 @@ export async function loadColumns(
   for await (const batch of openBars(file, {
     instrumentId: opts.instrumentId,
     intervalMs: opts.intervalMs,
+    ...(opts.adjustClose ? { adjustClose: opts.adjustClose } : {}),
   })) {
     for (const b of batch) {
       cols[0]!.push(b.openTime);

@@ -28,6 +28,8 @@ export interface OpenOptions {
   readonly from?: number;
   readonly to?: number;
   readonly intervalMs?: number;
+  /** Prices adjusted from an "Adj Close" column (CSV bars only), rounded to `tick`. */
+  readonly adjustClose?: { readonly tick: string };
 }
 
 const UNIT: Record<string, number> = {
@@ -161,6 +163,11 @@ export async function* openBars(file: string, opts: OpenOptions): AsyncGenerator
   const fmt = await detectFormat(file);
   if (fmt.kind !== 'bars')
     throw new KairosError('DATA_FORMAT', `${path.basename(file)}: holds trades, not bars`);
+  if (opts.adjustClose && fmt.layout === 'json')
+    throw new KairosError(
+      'DATA_FORMAT',
+      `${path.basename(file)}: JSON bars have no Adj Close column to adjust prices from`,
+    );
   const o = {
     ...opts,
     source: path.basename(file),

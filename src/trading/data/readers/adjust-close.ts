@@ -1,0 +1,52 @@
+import { Dec } from '../../core/decimal.js';
+
+/** Adjusted open, high, low and close of one row. */
+export type AdjustedPrices = [open: number, high: number, low: number, close: number];
+
+/**
+ * Split- and dividend-adjusts a row from its "Adj Close" column, as backtrader's Yahoo feed does
+ * by default (`adjclose=True, round=True, decimals=2`): open, high and low are divided by
+ * `close / adjClose` (the same float operations, in the same order), the close becomes
+ * `adjClose`, and each is rounded half to even to `tick` on its exact binary value (Python's
+ * `round`). Volume is left as it is. Returns null when `adjClose` is not a positive number.
+ *
+ * @example
+ * const adjust = closeAdjuster('0.01');
+ * adjust(100.16, 105, 94.69, 96, 22.63); // [23.61, 24.75, 22.32, 22.63]
+ */
+export function closeAdjuster(
+  tick: string,
+): (o: number, h: number, l: number, c: number, adjClose: number) => AdjustedPrices | null {
+  const round = tickRounder(tick);
+  return (o, h, l, c, adjClose) => {
+    if (!(adjClose > 0) || !Number.isFinite(adjClose)) return null;
+    const factor = c / adjClose;
+    return [round(o / factor), round(h / factor), round(l / factor), round(adjClose)];
+  };
+}
+
+/**
+ * Rounds a number half to even to a multiple of `tick`, judged on the number's exact binary
+ * value (so 2.675, stored as 2.67499999..., rounds to 2.67 at 0.01, and 30.875 to 30.88).
+ * A power-of-ten tick takes a float path away from ties; ties and other ticks go exact.
+ *
+ * @example
+ * tickRounder('0.01')(23.625); // 23.62
+ */
+export function tickRounder(tick: string): (x: number) => number {
+  const t = Dec(tick);
+  if (t.lte(0)) throw new RangeError(`tick ${tick}: must be positive`);
+  const exact = (x: number) =>
+    Number(Dec(x.toFixed(100)).div(t).round(0, Dec.roundHalfEven).times(t).toString());
+  const pow = /^0\.0*1$|^1$/.test(t.toFixed()) ? -t.e : -1;
+  if (pow < 0 || pow > 15) return exact;
+  const scale = 10 ** pow;
+  return (x) => {
+    if (!Number.isFinite(x)) return x;
+    const m = x * scale;
+    const frac = m - Math.floor(m);
+    // Far from a tie the float product rounds the same way as the exact value.
+    if (Math.abs(m) < 1e9 && Math.abs(frac - 0.5) > 1e-6) return Math.round(m) / scale;
+    return exact(x);
+  };
+}
