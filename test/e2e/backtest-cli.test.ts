@@ -71,6 +71,19 @@ describe('kairos backtest (as a process)', () => {
     expect(bad.stderr).toMatch(/--buy-fee-in: must be quote or base, was btc/);
   });
 
+  it("reads adjusted prices with --adjust-close: backtrader's quickstart SMA(15) result", () => {
+    const out = tmp();
+    const flags = '--adjust-close --from 2000-01-01 --to 2001-01-01 --cash 1000 --commission 0';
+    const strategy = 'examples/strategies/close-above-sma.ts';
+    const r = runCli(['backtest', strategy, '--data', orcl, ...flags.split(' '), '--out', out]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    expect(report.settings).toMatchObject({ tick: '0.01', prices: 'adj-close' });
+    // backtrader 1.9.78.123 on this file: BUY EXECUTED 2000-01-26 at 25.24; final 975.60.
+    expect(report.fills[0]).toMatchObject({ ts: Date.UTC(2000, 0, 26), price: '25.24' });
+    expect(report.metrics.endEquity).toBe('975.6');
+  });
+
   it('gives byte-identical reports on two runs, the second from the columnar copy (--cache)', () => {
     const a = tmp();
     const b = tmp();
