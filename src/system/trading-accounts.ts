@@ -143,6 +143,12 @@ export class TradingAccounts {
   readonly #defaults = new Map<string, string>();
   /** Accounts being closed: they take no new order. */
   readonly #closing = new Set<string>();
+  /**
+   * Cores being handed over (`closeAccount` with `release`): out of `#runtimes`, so nothing new
+   * reaches them, while the orders being placed are recorded and sent; their events (accepted,
+   * filled) still name their orders through `order`, so they reach the WebSocket clients.
+   */
+  readonly #handingOver = new Map<string, AccountRuntime>();
   readonly #subscriptions = new Set<{
     readonly pattern: string;
     readonly handler: (event: never, accountId: string) => void;
@@ -235,22 +241,30 @@ export class TradingAccounts {
     const rt = this.#runtimes.get(accountId);
     const wiring = this.#wiring.get(accountId);
     if (how === 'lost') wiring?.gate.close(`the lease of account ${accountId} was lost`);
-    // From now on no request, bar or strategy of this instance reaches the core.
+    // From now on no request, bar or strategy of this instance reaches the core. Handed over,
+    // its orders are still found by their events until it is closed: the orders being placed
+    // are stored and sent under its lease, and their frames are the clients'. A lost lease's
+    // are not: its writes are refused, so its events may not be what was stored.
     this.#runtimes.delete(accountId);
-    await this.exclusive(async () => {
-      if (rt) {
-        if (how === 'release') {
-          await rt.desk.idle();
-          await rt.core.settle();
-        } else await rt.core.settle().catch(() => undefined);
-      }
-      wiring?.gate.close(`account ${accountId} was handed over`);
-      for (const off of wiring?.offs ?? []) off();
-      this.#wiring.delete(accountId);
-      this.#release(accountId);
-      wiring?.paper?.close();
-      await this.cfg.live?.drop(accountId);
-    });
+    if (rt && how === 'release') this.#handingOver.set(accountId, rt);
+    try {
+      await this.exclusive(async () => {
+        if (rt) {
+          if (how === 'release') {
+            await rt.desk.idle();
+            await rt.core.settle();
+          } else await rt.core.settle().catch(() => undefined);
+        }
+        wiring?.gate.close(`account ${accountId} was handed over`);
+        for (const off of wiring?.offs ?? []) off();
+        this.#wiring.delete(accountId);
+        this.#release(accountId);
+        wiring?.paper?.close();
+        await this.cfg.live?.drop(accountId);
+      });
+    } finally {
+      if (this.#handingOver.get(accountId) === rt) this.#handingOver.delete(accountId);
+    }
   }
 
   /**
@@ -454,9 +468,13 @@ export class TradingAccounts {
     return this.#closing.has(accountId) || this.#disabled(accountId);
   }
 
-  /** An order as its account's OMS holds it now. */
+  /** An order as its account's OMS holds it now (an account being handed over included). */
   order(clientOrderId: string): Order | undefined {
     for (const rt of this.#runtimes.values()) {
+      const o = rt.core.exec.order(clientOrderId);
+      if (o) return o;
+    }
+    for (const rt of this.#handingOver.values()) {
       const o = rt.core.exec.order(clientOrderId);
       if (o) return o;
     }

@@ -48,34 +48,51 @@ const PASSWORD = 'failover trader passphrase';
 /** The load's bound: orders per trader (one in flight each). */
 const MAX_ORDERS_PER_TRADER = 150;
 
-/** A `/ws` client through nginx on `orders` that reconnects with `after` (the last seq per account). */
-function resumingSocket(url: string, token: string) {
-  const last = new Map<string, number>();
+/**
+ * A `/ws` client through nginx on `orders` that resumes with `after` (the last seq per account)
+ * from its first subscription on: it knows its `accounts` (`after` 0 for one it has no frame of
+ * yet), so it is owed every `orders` frame the log holds for them, whenever it subscribed. An
+ * `error` frame (`CACHE_UNAVAILABLE`: the event log did not answer the subscription, nothing is
+ * subscribed) is answered as the protocol asks, by subscribing again (here: reconnecting).
+ * `history` tells each connection's story (for a failure's message): times from `t0` (the test's
+ * `failover +… ms` lines), the `after` sent, the server's `subscribed`, `error` and snapshot
+ * frames, and, at its close, the frames it got per account (how many, first and last seq).
+ */
+function resumingSocket(url: string, token: string, accounts: readonly string[], t0: number) {
+  const last = new Map(accounts.map((a) => [a, 0]));
   /** Every frame's seq per account, in the order received (checked against the log at the end). */
   const seen = new Map<string, number[]>();
   const problems: string[] = [];
+  const history: string[] = [];
   let reconnects = 0;
   let stopped = false;
   let ws: WebSocket | undefined;
+  let connections = 0;
   const connect = () => {
     const s = new WebSocket(`${url.replace('http', 'ws')}/ws`);
     ws = s;
+    const n = ++connections;
+    const note = (line: string) => history.push(`+${Date.now() - t0} ms #${n} ${line}`);
+    /** This connection's frames per account: how many, the first and last seq. */
+    const got = new Map<string, { n: number; first: number; last: number }>();
     s.on('open', () => {
       s.send(JSON.stringify({ type: 'auth', token }));
       const after = Object.fromEntries(last);
-      s.send(
-        JSON.stringify({
-          type: 'subscribe',
-          channel: 'orders',
-          ...(last.size > 0 ? { after } : {}),
-        }),
-      );
+      note(`open; subscribe after ${JSON.stringify(after)}`);
+      s.send(JSON.stringify({ type: 'subscribe', channel: 'orders', after }));
     });
     s.on('message', (m) => {
       const f = JSON.parse(String(m)) as Json;
+      if (f.type === 'subscribed' || f.type === 'error') note(String(m));
+      // Not subscribed (the log did not answer in time: a loaded instance's Redis command timed
+      // out): subscribed again, from a new connection. Left as it was, the client got nothing
+      // until its instance restarted, and the frames of an account it had no frame of yet were
+      // never owed to it.
+      if (f.type === 'error') return s.terminate();
       if (f.type === 'snapshot' && f.resumed === false) {
         // Frames missed for good (past the log's bound): not expected here.
         problems.push(`${f.accountId}: snapshot at ${f.seq} instead of a resume`);
+        note(`snapshot ${f.accountId} at ${f.seq} (${f.orders?.length} open orders)`);
         last.set(f.accountId, f.seq);
         return;
       }
@@ -86,26 +103,51 @@ function resumingSocket(url: string, token: string) {
         problems.push(`${f.accountId}: seq ${f.seq} after ${prev}`);
       seen.set(f.accountId, [...(seen.get(f.accountId) ?? []), f.seq]);
       last.set(f.accountId, Math.max(prev ?? 0, f.seq));
+      const g = got.get(f.accountId) ?? { n: 0, first: f.seq, last: f.seq };
+      got.set(f.accountId, { n: g.n + 1, first: g.first, last: f.seq });
     });
-    const again = () => {
+    const again = (code?: number, reason?: Buffer) => {
+      note(
+        `closed ${code ?? ''} ${String(reason ?? '')}; frames ${JSON.stringify(Object.fromEntries(got))}`,
+      );
       if (stopped || ws !== s) return;
       reconnects++;
       setTimeout(connect, 200);
     };
     s.on('close', again);
-    s.on('error', () => s.terminate());
+    s.on('error', (e) => {
+      note(`socket error: ${e.message}`);
+      s.terminate();
+    });
   };
   connect();
   return {
     last,
     seen,
     problems,
+    history,
     reconnects: () => reconnects,
     close: () => {
       stopped = true;
       ws?.terminate();
     },
   };
+}
+
+/**
+ * The runs of `seqs` (in order) that `pick` takes, as "first-last" seqs ("4-19 23 30-52"): which
+ * of the log's frames a client saw or missed, for a failure's message.
+ */
+function runs(seqs: readonly number[], pick: (seq: number) => boolean): string {
+  const out: string[] = [];
+  for (let i = 0; i < seqs.length; i++) {
+    if (!pick(seqs[i]!)) continue;
+    let j = i;
+    while (j + 1 < seqs.length && pick(seqs[j + 1]!)) j++;
+    out.push(i === j ? `${seqs[i]}` : `${seqs[i]}-${seqs[j]}`);
+    i = j;
+  }
+  return out.join(' ');
 }
 
 /**
@@ -256,7 +298,7 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
       const ALL = [1, 2, 3];
       const first = await until(() => owners(ALL), 30_000, 'every account owned');
 
-      sockets = traders.map((t) => resumingSocket(c.url, t.token));
+      sockets = traders.map((t) => resumingSocket(c.url, t.token, t.accounts, t0));
 
       // The load: each trader places marketable limit buys, one at a time, account after account (the first
       // account of the first trader twice as often: the busiest), each retried with its own key.
@@ -425,36 +467,81 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
       const redis = await connectRedis(redisUrl);
       try {
         for (const [ti, s] of sockets.entries()) {
+          const { name, accounts } = traders[ti]!;
           // The `orders` frames of each account in the shared log (the client does not subscribe
-          // to its positions and balances frames): the client saw exactly these, in order.
+          // to its positions and balances frames): the client saw exactly these, in order. Each
+          // with the user it is for (`u`), for a failure's message.
           const want = async () =>
             Promise.all(
-              traders[ti]!.accounts.map(async (a) => {
+              accounts.map(async (a) => {
                 const all = (await redis.xrange(`kairos:events:ws:${a}`, '-', '+')) as [
                   string,
                   string[],
                 ][];
                 return all
                   .filter(([, f]) => f[1]!.startsWith('{"k":"orders"'))
-                  .map(([id]) => Number(id.split('-')[0]));
+                  .map(([id, f]) => ({
+                    seq: Number(id.split('-')[0]),
+                    u: (JSON.parse(f[1]!) as Json).u as string | null,
+                  }));
               }),
             );
           // Orders keep filling (each fill is a frame), so the log grows while it is read: the
           // check is against one snapshot of it, once the client has reached that snapshot's last.
-          const log = await want();
-          await until(
-            () =>
-              traders[ti]!.accounts.every((a, k) => (s.last.get(a) ?? 0) >= (log[k]!.at(-1) ?? 0)),
-            20_000,
-            `${traders[ti]!.name}'s frames up to the log's last`,
-          );
-          // (From its first frame: an order placed while the client subscribed is not its to see.)
-          for (const [k, a] of traders[ti]!.accounts.entries()) {
-            const end = log[k]!.at(-1) ?? 0;
-            const saw = (s.seen.get(a) ?? []).filter((seq) => seq <= end);
-            expect([a, saw]).toEqual([a, log[k]!.filter((seq) => seq >= (saw[0] ?? 0))]);
+          const logged = await want();
+          const log = logged.map((frames) => frames.map((f) => f.seq));
+          /**
+           * The client's story beside the log's, for a failure's message: its problems (a
+           * snapshot instead of a resume, a frame out of order), per account the frames it saw
+           * and missed and whom the log's were for, each connection's history, and what the
+           * instances logged of their WebSocket gateway and event log.
+           */
+          const diagnose = () => {
+            const lines = [
+              `${name}'s client: problems ${JSON.stringify(s.problems)}; reconnects ${s.reconnects()}`,
+            ];
+            for (const [k, a] of accounts.entries()) {
+              const seen = s.seen.get(a) ?? [];
+              const users = new Map<string, number>();
+              for (const f of logged[k]!) users.set(`${f.u}`, (users.get(`${f.u}`) ?? 0) + 1);
+              const had = new Set(seen);
+              const after = seen.filter((q) => q > (log[k]!.at(-1) ?? 0));
+              lines.push(
+                `${a}: the log's ${log[k]!.length} orders frames up to ${log[k]!.at(-1) ?? 0}` +
+                  ` (for users ${JSON.stringify(Object.fromEntries(users))}); the client's last` +
+                  ` ${s.last.get(a)}; of the log's frames it saw [${runs(log[k]!, (q) => had.has(q))}]` +
+                  ` and missed [${runs(log[k]!, (q) => !had.has(q))}]; ${after.length} frames after them`,
+              );
+            }
+            lines.push(...s.history);
+            const logs = c.instances
+              .flatMap((i) =>
+                readFileSync(i.logFile, 'utf8')
+                  .split('\n')
+                  .map((l) => `instance ${i.index}: ${l}`),
+              )
+              .filter((l) => l.includes('"component":"ws"') || l.includes('event log'));
+            lines.push(...logs.slice(-50));
+            return lines.join('\n');
+          };
+          try {
+            await until(
+              () => accounts.every((a, k) => (s.last.get(a) ?? 0) >= (log[k]!.at(-1) ?? 0)),
+              20_000,
+              `${name}'s frames up to the log's last`,
+            );
+            // Every one of them, from the first (its first subscription resumed after 0).
+            for (const [k, a] of accounts.entries()) {
+              const end = log[k]!.at(-1) ?? 0;
+              const saw = (s.seen.get(a) ?? []).filter((seq) => seq <= end);
+              expect([a, saw]).toEqual([a, log[k]]);
+            }
+            expect(s.problems).toEqual([]);
+          } catch (e) {
+            // The cause's message leads this one (as a cause, Jest would print its diff twice).
+            // eslint-disable-next-line preserve-caught-error
+            throw new Error(`${(e as Error).message}\n${diagnose()}`);
           }
-          expect(s.problems).toEqual([]);
           expect(s.reconnects()).toBeGreaterThan(0);
         }
       } finally {
