@@ -9,6 +9,7 @@ import type { OkxSim } from '../../../src/simulators/okx/server.js';
 import { fetchVenueBalances } from '../../../src/trading/venues/ccxt/venue-balances.js';
 import { venueClientIds } from '../../../src/trading/venues/ccxt/venue-client-ids.js';
 import { executionHarness } from '../../support/execution-harness.js';
+import { expectEveryFillAfterCancel } from '../../support/many-fills.js';
 import { okxExchange, startOkxSim } from '../../support/okx-sim.js';
 
 const SYMBOL = 'BTC/USDT';
@@ -18,8 +19,17 @@ const SYMBOL = 'BTC/USDT';
  * OKX's reports reach it by reconciliation). Client order ids are made as a strategy makes them
  * (`<strategy>-<n>`).
  */
-const node = (exchange: Exchange, ids = new ClientOrderIds('sma-cross')) =>
-  executionHarness(exchange, { symbol: SYMBOL, strategyId: 'sma-cross', nextId: () => ids.next() });
+const node = (
+  exchange: Exchange,
+  ids = new ClientOrderIds('sma-cross'),
+  over: { fillGraceMs?: number } = {},
+) =>
+  executionHarness(exchange, {
+    ...over,
+    symbol: SYMBOL,
+    strategyId: 'sma-cross',
+    nextId: () => ids.next(),
+  });
 
 /** The venue's order of Kairos's client order id (OKX is sent it in letters and digits). */
 const atVenue = (sim: OkxSim, id: string) =>
@@ -112,6 +122,14 @@ describe('CcxtExecutionClient against the OKX simulator (ccxt okx)', () => {
     // order's client id (clOrdId), so none is asked for per fill.
     expect(sim.state.requests.get('GET /api/v5/trade/order')).toBe(250);
     await second.close();
+  });
+
+  it('an order filled in 250 trades, then cancelled: every fill is fetched, page by page of 100 (no VENUE_FILLS_MISSING)', async () => {
+    sim = await startOkxSim({ rateLimitScale: 0, tradesPerFill: 250 });
+    const n = await node(await okxExchange(sim), undefined, { fillGraceMs: 20 });
+    await expectEveryFillAfterCancel(n, sim, 250, venueClientIds('okx').toVenue);
+    expect(sim.state.requests.get('GET /api/v5/trade/fills-history')).toBeGreaterThanOrEqual(3);
+    await n.close();
   });
 
   it("a burst past an endpoint's limit (429, 50011, no Retry-After) pauses that endpoint for OKX's 2 s window, not the venue for a minute", async () => {
