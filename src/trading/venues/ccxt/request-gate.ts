@@ -161,7 +161,8 @@ export function installRequestGate(exchange: Exchange, options: RequestGateOptio
   const initialMs = options.backoff?.initialMs ?? 1_000;
   const maxMs = options.backoff?.maxMs ?? 60_000;
   let local: Ban | undefined;
-  let alertedUntil = 0;
+  /** The end of the last ban alerted, by scope (`''`: the venue): one alert per ban. */
+  const alertedUntil = new Map<string, number>();
   const state = { refused: 0, bans: 0 };
   /** Pauses after limits that did not say how long, by scope: the venue (`''`) or an endpoint. */
   const untimed = new Map<string, Untimed>();
@@ -209,11 +210,12 @@ export function installRequestGate(exchange: Exchange, options: RequestGateOptio
   const alert = (
     ban: Ban,
     code: 'VENUE_RATE_LIMITED' | 'VENUE_BANNED',
-    what: string,
+    scope: string,
     t: number,
   ) => {
-    if (ban.untilMs <= alertedUntil) return;
-    alertedUntil = ban.untilMs;
+    if (ban.untilMs <= (alertedUntil.get(scope) ?? 0)) return;
+    alertedUntil.set(scope, ban.untilMs);
+    const what = scope === '' ? '' : `to ${scope} `;
     options.onAlert?.({
       kind: 'Alert',
       code,
@@ -251,7 +253,7 @@ export function installRequestGate(exchange: Exchange, options: RequestGateOptio
     untimed.set(scope, { streak, lastSent: sent, ban });
     if (scope === '') return banVenue(ban, 'VENUE_RATE_LIMITED', t);
     state.bans++;
-    alert(ban, 'VENUE_RATE_LIMITED', `to ${scope} `, t);
+    alert(ban, 'VENUE_RATE_LIMITED', scope, t);
   };
 
   /** An answer to a request sent after its scope's pause began: the backoff starts again. */
