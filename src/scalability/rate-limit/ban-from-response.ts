@@ -11,7 +11,8 @@ export interface VenueResponse {
  * The ban a venue answer imposes, or `undefined` when it imposes none: HTTP 429 bans for its
  * `Retry-After` (seconds or an HTTP date), 418 (Binance's IP ban) until the later of
  * `Retry-After` and the "banned until <ms>" time in the body. Without either, the ban lasts
- * `defaultMs` (60 s). Record it with `RequestBudget.block`.
+ * `defaultMs` (60 s); with `defaultMs` null there is none (the caller decides how long, e.g. the
+ * request gate's backoff). Record it with `RequestBudget.block`.
  *
  * @example
  * const ban = banFromResponse({ status: 429, headers: { 'retry-after': '30' } }, now);
@@ -20,7 +21,7 @@ export interface VenueResponse {
 export function banFromResponse(
   response: VenueResponse,
   nowMs: number,
-  defaultMs = 60_000,
+  defaultMs: number | null = 60_000,
 ): Ban | undefined {
   if (response.status !== 429 && response.status !== 418) return undefined;
   const candidates: number[] = [];
@@ -34,7 +35,11 @@ export function banFromResponse(
     // Binance writes milliseconds; a 10-digit number is seconds.
     candidates.push(Number(bannedUntil) * (bannedUntil.length <= 11 ? 1000 : 1));
   }
-  const untilMs = Math.max(nowMs + 1, ...(candidates.length ? candidates : [nowMs + defaultMs]));
+  if (candidates.length === 0) {
+    if (defaultMs === null) return undefined;
+    candidates.push(nowMs + defaultMs);
+  }
+  const untilMs = Math.max(nowMs + 1, ...candidates);
   const what = response.status === 418 ? 'IP banned' : 'rate limited';
   return {
     untilMs,

@@ -51,6 +51,12 @@ export interface MatcherOptions {
    * unless BNB pays) or the quote paid.
    */
   readonly buyFeeIn?: BuyFeeIn;
+  /**
+   * Each fill is made of up to this many trades (default 1): equal parts on the lot grid, the last
+   * taking the rest, stamped one ms apart, as a maker order hit by that many takers in turn (on a
+   * real venue, an order with many fills). A switch for tests of long fills histories.
+   */
+  readonly tradesPerFill?: number;
   /** Ms added to every trade's time (a venue clock running ahead; default 0). */
   readonly tradeTimeAheadMs?: () => number;
   /**
@@ -160,7 +166,7 @@ export class SpotMatcher {
     this.#byId.set(order.orderId, order);
     this.#report(order, 'NEW', null, now);
     const fills: SimTrade[] = [];
-    if (match) fills.push(this.#fill(order, match, now));
+    if (match) fills.push(...this.#fillInParts(order, match, now));
     else if (req.timeInForce === 'GTC') this.#open.push(order);
     else this.#close(order, 'EXPIRED', now);
     return { order, fills };
@@ -234,9 +240,24 @@ export class SpotMatcher {
         this.#grid,
       );
       if (!match) continue;
-      this.#fill(o, match, ts);
+      this.#fillInParts(o, match, ts);
       if (available !== null) available = available.minus(match.quantity);
     }
+  }
+
+  /** A fill as `tradesPerFill` trades (see there), or one. */
+  #fillInParts(o: SimOrder, m: Match, ts: number): SimTrade[] {
+    const lot = this.#o.spec.stepSize;
+    const parts = Math.min(this.#o.tradesPerFill ?? 1, Number(m.quantity.div(lot).toFixed(0, 0)));
+    if (parts <= 1) return [this.#fill(o, m, ts)];
+    const each = snapToGrid(m.quantity.div(parts), lot, 'down');
+    const out: SimTrade[] = [];
+    for (let k = 0, left = m.quantity; k < parts; k++) {
+      const quantity = k === parts - 1 ? left : each;
+      out.push(this.#fill(o, { ...m, quantity }, ts + k));
+      left = left.minus(quantity);
+    }
+    return out;
   }
 
   #fill(o: SimOrder, m: Match, ts: number): SimTrade {

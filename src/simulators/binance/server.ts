@@ -76,6 +76,8 @@ export interface BinanceSimOptions {
   readonly takerFee?: string;
   /** Largest fraction of a replayed trade's size resting orders take (default 1). */
   readonly maxVolumeFraction?: number;
+  /** Each fill is made of up to this many trades, one ms apart (default 1; `SpotMatcher`). */
+  readonly tradesPerFill?: number;
   /** The server's clock: serverTime, the timestamp window, rate-limit minutes and bans. */
   readonly clock?: { now(): number };
   /** Bars revealed before the venue opens (default 0). */
@@ -229,6 +231,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       makerFee: fees.maker,
       takerFee: fees.taker,
       maxVolumeFraction: options.maxVolumeFraction,
+      tradesPerFill: options.tradesPerFill,
       marketNow: () => market.now(),
       serverNow: () => clock.now(),
       lastPrice: () => market.lastPrice(),

@@ -48,6 +48,8 @@ export interface OkxSimOptions {
   readonly takerFee?: string;
   /** Largest fraction of a replayed trade's size resting orders take (default 1). */
   readonly maxVolumeFraction?: number;
+  /** Each fill is made of up to this many trades, one ms apart (default 1; `SpotMatcher`). */
+  readonly tradesPerFill?: number;
   /** The server's clock: `public/time`, the 30 s signature window, the rate-limit windows. */
   readonly clock?: { now(): number };
   /** Bars revealed before the venue opens (default 0). */
@@ -157,6 +159,7 @@ export async function startOkx(options: OkxSimOptions): Promise<OkxSim> {
       makerFee: fees.maker,
       takerFee: fees.taker,
       maxVolumeFraction: options.maxVolumeFraction,
+      tradesPerFill: options.tradesPerFill,
       emit: () => undefined, // no WebSocket: nothing streams the reports
       marketNow: () => market.now(),
       serverNow: () => clock.now(),

@@ -19,6 +19,7 @@ import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { ClockSkew } from '../../../src/trading/venues/ccxt/clock-skew.js';
 import { simExchange, startSim, until } from '../../support/ccxt-sim.js';
 import { executionHarness } from '../../support/execution-harness.js';
+import { expectEveryFillAfterCancel } from '../../support/many-fills.js';
 
 const SYMBOL = 'BTC/USDT';
 
@@ -33,6 +34,7 @@ async function harness(
     policy?: VenuePolicy;
     onClockError?: () => void;
     onLog?: (line: string) => void;
+    fillGraceMs?: number;
   } = {},
 ) {
   const { stream, exchange, ...options } = over;
@@ -73,6 +75,14 @@ describe('CcxtExecutionClient against the Binance simulator', () => {
     expect(await h.client.orderByClientId(rest.clientOrderId)).toMatchObject({
       status: 'CANCELED',
     });
+    await h.close();
+  });
+
+  it('an order filled in 1,200 trades, then cancelled: every fill is fetched, by trade id past pages of 1,000 (no VENUE_FILLS_MISSING)', async () => {
+    sim = await startSim({ tradesPerFill: 1200 });
+    const h = await harness(sim, { fillGraceMs: 20 });
+    await expectEveryFillAfterCancel(h, sim, 1200);
+    expect(sim.state.requests.get('GET /api/v3/myTrades')).toBe(2);
     await h.close();
   });
 

@@ -9,6 +9,7 @@ import type { OkxSim } from '../../../src/simulators/okx/server.js';
 import { fetchVenueBalances } from '../../../src/trading/venues/ccxt/venue-balances.js';
 import { venueClientIds } from '../../../src/trading/venues/ccxt/venue-client-ids.js';
 import { executionHarness } from '../../support/execution-harness.js';
+import { expectEveryFillAfterCancel } from '../../support/many-fills.js';
 import { okxExchange, startOkxSim } from '../../support/okx-sim.js';
 
 const SYMBOL = 'BTC/USDT';
@@ -18,8 +19,17 @@ const SYMBOL = 'BTC/USDT';
  * OKX's reports reach it by reconciliation). Client order ids are made as a strategy makes them
  * (`<strategy>-<n>`).
  */
-const node = (exchange: Exchange, ids = new ClientOrderIds('sma-cross')) =>
-  executionHarness(exchange, { symbol: SYMBOL, strategyId: 'sma-cross', nextId: () => ids.next() });
+const node = (
+  exchange: Exchange,
+  ids = new ClientOrderIds('sma-cross'),
+  over: { fillGraceMs?: number } = {},
+) =>
+  executionHarness(exchange, {
+    ...over,
+    symbol: SYMBOL,
+    strategyId: 'sma-cross',
+    nextId: () => ids.next(),
+  });
 
 /** The venue's order of Kairos's client order id (OKX is sent it in letters and digits). */
 const atVenue = (sim: OkxSim, id: string) =>
@@ -114,48 +124,59 @@ describe('CcxtExecutionClient against the OKX simulator (ccxt okx)', () => {
     await second.close();
   });
 
-  it("a 429 (50011) bans the venue as Binance's does: nothing is sent until it ends, then trading resumes", async () => {
-    sim = await startOkxSim();
-    const clock = { offset: 0, now: () => Date.now() + clock.offset };
+  it('an order filled in 250 trades, then cancelled: every fill is fetched, page by page of 100 (no VENUE_FILLS_MISSING)', async () => {
+    sim = await startOkxSim({ rateLimitScale: 0, tradesPerFill: 250 });
+    const n = await node(await okxExchange(sim), undefined, { fillGraceMs: 20 });
+    await expectEveryFillAfterCancel(n, sim, 250, venueClientIds('okx').toVenue);
+    expect(sim.state.requests.get('GET /api/v5/trade/fills-history')).toBeGreaterThanOrEqual(3);
+    await n.close();
+  });
+
+  it("a burst past an endpoint's limit (429, 50011, no Retry-After) pauses that endpoint for OKX's 2 s window, not the venue for a minute", async () => {
+    // One clock for the venue's 2 s windows, the gate and the budget; it starts a window and
+    // moves only when the test moves it.
+    let t = Math.ceil(Date.now() / 2000) * 2000;
+    const clock = { now: () => t };
+    // batch-orders (ccxt's place) allows 300 per 2 s: 6 at this scale; orders-pending 2.
+    sim = await startOkxSim({ clock, rateLimitScale: 0.02 });
     const budget = new MemoryBudget({
       rule: { capacity: 100_000, intervalMs: 60_000 },
       now: clock.now,
     });
     const gate: Alert[] = [];
-    const onAlert = (a: Alert) => gate.push(a);
-    const n = await node(await okxExchange(sim, { budget, now: clock.now, onAlert }));
-    const reached = () =>
-      [...sim.state.requests.values()].reduce((a, b) => a + b, 0) + sim.state.rateLimited();
-    sim.refuseNext(1);
-    const first = n.send({ side: 'BUY', quantity: '0.01', price: '20000' });
+    const n = await node(
+      await okxExchange(sim, { budget, now: clock.now, onAlert: (a) => gate.push(a) }),
+    );
+    const placed = () => sim.state.requests.get('POST /api/v5/trade/batch-orders') ?? 0;
+    const burst = Array.from({ length: 10 }, () =>
+      n.send({ side: 'BUY', quantity: '0.01', price: '20000' }),
+    );
     await n.client.idle();
-    expect(n.exec.order(first.clientOrderId)).toMatchObject({
-      status: 'REJECTED',
-      reason: 'VENUE_RATE_LIMITED',
-    });
+    const status = (o: Order) => n.exec.order(o.clientOrderId)!;
+    expect(burst.filter((o) => status(o).status === 'ACCEPTED')).toHaveLength(6);
+    for (const o of burst.filter((o) => status(o).status !== 'ACCEPTED'))
+      expect(status(o)).toMatchObject({ status: 'REJECTED', reason: 'VENUE_RATE_LIMITED' });
+    expect(sim.state.rateLimited()).toBeGreaterThanOrEqual(1);
+    // One pause, of that endpoint, for the window: the rest of the burst does not lengthen it.
     expect(gate.map((a) => a.code)).toEqual(['VENUE_RATE_LIMITED']);
-    expect(gate[0]!.message).toMatch(/429/);
-    expect(sim.state.rateLimited()).toBe(1);
-    const before = reached();
-    // OKX gives no Retry-After: the ban lasts the gate's default minute, sending nothing.
-    const during = [1, 2, 3].map(() => n.send({ side: 'BUY', quantity: '0.01', price: '20000' }));
+    expect(gate[0]!.message).toMatch(
+      /HTTP 429 rate limited on POST trade\/batch-orders until .*2000 ms/,
+    );
+    expect(await budget.blockedUntil('okx')).toBeUndefined();
+    // Meanwhile other endpoints answer (the open orders), and a new order is not sent.
+    expect(await n.client.openOrders()).toHaveLength(6);
+    const before = placed();
+    const during = n.send({ side: 'BUY', quantity: '0.01', price: '20000' });
     await n.client.idle();
-    for (const o of during)
-      expect(n.exec.order(o.clientOrderId)).toMatchObject({
-        status: 'REJECTED',
-        reason: 'VENUE_RATE_LIMITED',
-      });
-    await expect(reconcile(n.exec, n.client, n.bus, 0, Date.now())).rejects.toMatchObject({
-      code: 'VENUE_RATE_LIMITED',
-    });
-    expect(reached()).toBe(before);
-    clock.offset += 60_001;
+    expect(status(during)).toMatchObject({ status: 'REJECTED', reason: 'VENUE_RATE_LIMITED' });
+    expect(placed()).toBe(before);
+    // 2 s later (the venue's next window), orders go through again.
+    t += 2000;
     const after = n.send({ side: 'BUY', quantity: '0.01', price: '20000' });
     await n.client.idle();
-    expect(n.exec.order(after.clientOrderId)!.status).toBe('ACCEPTED');
-    expect((await reconcile(n.exec, n.client, n.bus, 0, Date.now())).drift).toEqual([]);
+    expect(status(after).status).toBe('ACCEPTED');
     expect(atVenue(sim, after.clientOrderId)).toMatchObject({ status: 'NEW' });
-    expect(sim.state.orders()).toHaveLength(1);
+    expect(sim.state.openOrders()).toHaveLength(7);
     expect(sim.state.errors).toEqual([]);
     await n.close();
   });

@@ -71,6 +71,8 @@ export interface CcxtExecutionOptions {
 interface Held {
   event: OrderEvent | null;
   venueFilled: Decimal;
+  /** When the venue says it made the order (its clock), if it said: its fills are not older. */
+  since: number | undefined;
   attempts: number;
   timer: ReturnType<typeof setTimeout> | null;
 }
@@ -379,13 +381,18 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     const filled = dec(o.filled);
     switch (o.status) {
       case 'closed':
-        return this.#finish(id, null, filled);
+        return this.#finish(id, null, filled, o.timestamp);
       case 'canceled':
       case 'cancelled': {
         const reason = this.#cancelAsked.has(id)
           ? Reason.CANCELED_BY_USER
           : VenueReason.CANCELED_AT_VENUE;
-        return this.#finish(id, (ids) => ({ kind: 'OrderCanceled', ...ids, reason }), filled);
+        return this.#finish(
+          id,
+          (ids) => ({ kind: 'OrderCanceled', ...ids, reason }),
+          filled,
+          o.timestamp,
+        );
       }
       case 'expired': {
         const tif = this.#current(id)!.timeInForce;
@@ -395,10 +402,16 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
             : tif === 'FOK'
               ? Reason.FOK_NOT_FILLABLE
               : VenueReason.EXPIRED_AT_VENUE;
-        return this.#finish(id, (ids) => ({ kind: 'OrderExpired', ...ids, reason }), filled);
+        return this.#finish(
+          id,
+          (ids) => ({ kind: 'OrderExpired', ...ids, reason }),
+          filled,
+          o.timestamp,
+        );
       }
       default:
-        if (this.#current(id)!.filledQuantity.lt(filled)) this.#finish(id, null, filled);
+        if (this.#current(id)!.filledQuantity.lt(filled))
+          this.#finish(id, null, filled, o.timestamp);
     }
   }
 
@@ -406,7 +419,12 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
    * Delivers a terminal report once the order's fills reach what the venue says was filled;
    * until then it is held and the missing fills are fetched (`null`: only the fills are awaited).
    */
-  #finish(id: string, make: ((ids: EventIds) => OrderEvent) | null, venueFilled: Decimal): void {
+  #finish(
+    id: string,
+    make: ((ids: EventIds) => OrderEvent) | null,
+    venueFilled: Decimal,
+    since?: number,
+  ): void {
     const cur = this.#current(id)!;
     const event = make ? make(this.#ids(cur)) : null;
     if (cur.filledQuantity.gte(venueFilled)) {
@@ -420,7 +438,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       if (venueFilled.gt(held.venueFilled)) held.venueFilled = venueFilled;
       return;
     }
-    this.#held.set(id, { event, venueFilled, attempts: 0, timer: null });
+    this.#held.set(id, { event, venueFilled, since, attempts: 0, timer: null });
     this.#scheduleFetch(id);
   }
 
@@ -439,14 +457,21 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     const symbol = this.#symbolOf(id);
     if (!h || !venueId || !symbol) return;
     try {
-      const ex = this.#o.exchange;
-      const trades = ex.has.fetchOrderTrades
-        ? await this.#policy.read(() => ex.fetchOrderTrades(venueId, symbol))
-        : (
-            await this.#policy.read(() =>
-              ex.fetchMyTrades(symbol, (this.#sentAt.get(id) ?? this.#now()) - 60_000),
-            )
-          ).filter((t) => String(t.order) === venueId);
+      // Every page of the order's fills (an order may have more than a page: 100 on OKX).
+      const now = this.#now();
+      const made = h.since ?? this.#sentAt.get(id) ?? now;
+      const from = Math.max(made - 60_000, now - (this.#o.lookbackMs ?? 7 * DAY));
+      const trades = await myTradesSince(
+        this.#o.exchange,
+        symbol,
+        from,
+        now,
+        (call) => this.#policy.read(call),
+        undefined,
+        undefined,
+        this.#hidden(symbol),
+        venueId,
+      );
       for (const t of trades) this.#onTrade(t, id);
     } catch (e) {
       this.#log(`fills of ${id}: ${(e as Error).message}`);
@@ -541,12 +566,6 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     const read = <T>(call: () => Promise<T>) => this.#policy.read(call);
     const out: Fill[] = [];
     for (const [symbol, inst] of this.#instruments) {
-      const hidden = (ts: number) =>
-        this.#alert(
-          'VENUE_TRADES_HIDDEN',
-          `${symbol}: a full page of our trades is stamped ${ts}; the venue pages by time only, ` +
-            'so more at that stamp cannot be read: compare with the venue',
-        );
       const trades = await myTradesSince(
         this.#o.exchange,
         symbol,
@@ -555,7 +574,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
         read,
         undefined,
         undefined,
-        hidden,
+        this.#hidden(symbol),
       );
       for (const t of trades) {
         const id = await this.#clientIdOfTrade(t, symbol);
@@ -572,6 +591,16 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       }
     }
     return out.sort((a, b) => a.ts - b.ts);
+  }
+
+  /** Told of a stamp with a full page of our trades, which time paging cannot read past. */
+  #hidden(symbol: string): (ts: number) => void {
+    return (ts) =>
+      this.#alert(
+        'VENUE_TRADES_HIDDEN',
+        `${symbol}: a full page of our trades is stamped ${ts}; the venue pages by time only, ` +
+          'so more at that stamp cannot be read: compare with the venue',
+      );
   }
 
   async #clientIdOfTrade(t: Trade, symbol: string): Promise<string> {

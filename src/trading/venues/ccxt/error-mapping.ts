@@ -226,6 +226,8 @@ export function busyError(
     isCcxt(e, 'RateLimitExceeded') ||
     (e instanceof KairosError && e.code === 'VENUE_RATE_LIMITED')
   ) {
+    // The request gate writes its ban's or pause's end on the error (`retryAfterMs`: an untimed
+    // 429 backs off from 1 s there); 60 s only for a limit it did not see (no budget).
     const t = until(now + 60_000);
     return new VenueBusyError(
       banned ? 'VENUE_BANNED' : 'VENUE_RATE_LIMITED',

@@ -9,6 +9,18 @@ import { CCXT_EXCHANGE_IDS } from './exchange-ids.js';
 /** ccxt's cost units per unit of the venue's request weight (Binance spot: cost = 0.2 × weight). */
 const WEIGHT_PER_COST: Readonly<Record<string, number>> = { binance: 5 };
 
+/**
+ * Venues that document a request limit per endpoint over a fixed window (OKX: so many requests
+ * per 2 s for each endpoint, refused with a 429, code 50011, that does not say how long): such a
+ * limit pauses that endpoint only, first for the window (a full window surely ends within it),
+ * doubled if the limit is met again.
+ */
+const ENDPOINT_LIMIT_WINDOW_MS: Readonly<Record<string, number>> = {
+  okx: 2_000,
+  okxus: 2_000,
+  myokx: 2_000,
+};
+
 /** How to build one ccxt exchange. */
 export interface ExchangeConfig {
   /** A ccxt exchange id: `binance`, `kraken`, ... (`ccxt.exchanges`). */
@@ -182,6 +194,8 @@ export async function createExchange(config: ExchangeConfig): Promise<BuiltExcha
         weightPerCost: WEIGHT_PER_COST[id] ?? 1,
         maxWeight: b.maxWeight,
         onRateLimits: b.onRateLimits,
+        perEndpoint: ENDPOINT_LIMIT_WINDOW_MS[id] !== undefined,
+        backoff: { initialMs: ENDPOINT_LIMIT_WINDOW_MS[id] },
       })
     : null;
   return { exchange, gate };

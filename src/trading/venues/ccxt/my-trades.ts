@@ -24,6 +24,11 @@ const byId = (a: Trade, b: Trade) => {
  * window already reaches `aheadMs` (6 h) past our clock and came back short: then one request
  * when nothing is new, as a reconciliation asks every minute.
  *
+ * With `order` (a venue order id), only that order's trades, paged the same way: each request
+ * asks for that order's (ccxt's `fetchOrderTrades`: OKX `ordId`, Binance `orderId`); on Binance,
+ * which takes an order's trades by trade id only (no time range), from its first trade on. A
+ * venue without `fetchOrderTrades` has all trades since `from` read and the order's kept.
+ *
  * @example
  * const trades = await myTradesSince(exchange, 'BTC/USDT', since, Date.now(), policy.read);
  */
@@ -38,6 +43,8 @@ export async function myTradesSince(
   aheadMs = 6 * 3_600_000,
   /** Told of a stamp with a full page of trades, paging by time: more there cannot be asked for. */
   onHidden?: (ts: number) => void,
+  /** Only this order's trades (its venue order id). */
+  order?: string,
 ): Promise<Trade[]> {
   // The venue's own page bound (ccxt's `features`: 100 on OKX and Bybit, 1,000 on Binance): a
   // page that long may be cut. With no bound known, any page may be cut, so paging goes on
@@ -60,6 +67,11 @@ export async function myTradesSince(
     return fresh;
   };
   const byTradeId = exchange.id.startsWith('binance');
+  const ofOrder = order !== undefined && exchange.has.fetchOrderTrades === true;
+  const fetchPage = (since: number | undefined, params: Record<string, unknown> = {}) =>
+    ofOrder
+      ? exchange.fetchOrderTrades(order, symbol, since, size, params)
+      : exchange.fetchMyTrades(symbol, since, size, params);
   const newestOf = (page: readonly Trade[]) =>
     page.reduce<Trade | undefined>(
       (a, t) => (a === undefined || (t.timestamp ?? 0) > (a.timestamp ?? 0) ? t : a),
@@ -84,7 +96,7 @@ export async function myTradesSince(
     if (!full(page)) return;
     for (let top = Math.min(...page.map(stamp)); top >= lo;) {
       const until = top;
-      const p = await read(() => exchange.fetchMyTrades(symbol, lo, size, { until }));
+      const p = await read(() => fetchPage(lo, { until }));
       const fresh = add(p);
       if (!full(p)) return;
       if (fresh > 0) top = Math.min(...p.map(stamp));
@@ -101,9 +113,7 @@ export async function myTradesSince(
       const byIdNow = byTradeId && Number.isSafeInteger(id);
       const at = cursor.timestamp ?? 0;
       const page = await read(() =>
-        byIdNow
-          ? exchange.fetchMyTrades(symbol, undefined, size, { fromId: id + 1 })
-          : exchange.fetchMyTrades(symbol, at, size),
+        byIdNow ? fetchPage(undefined, { fromId: id + 1 }) : fetchPage(at),
       );
       const fresh = add(page);
       if (!full(page)) return;
@@ -133,14 +143,17 @@ export async function myTradesSince(
   // Day windows from `since` while none has a trade, up to the window holding `until`.
   const windows = async (until: number) => {
     for (; since <= until && !first; since += DAY) {
-      const page = await read(() =>
-        exchange.fetchMyTrades(symbol, since, size, { until: since + DAY - 1 }),
-      );
+      const page = await read(() => fetchPage(since, { until: since + DAY - 1 }));
       add(page);
       if (!byTradeId) await back(since, page);
       first = cursorOf(page);
     }
   };
+  if (ofOrder && byTradeId) {
+    // An order's trades by trade id from its first (Binance: `orderId` with `fromId`, no times).
+    await after({ id: '-1', timestamp: from } as Trade);
+    return sorted(out);
+  }
   await windows(end);
   if (first) {
     // Everything after the first window with trades, whatever its stamp; not needed when that
@@ -151,7 +164,7 @@ export async function myTradesSince(
   } else if (since - 1 < now + aheadMs) {
     // None up to our clock: the newest trades, in case the venue's clock runs ahead. A full page
     // of them may start after trades our windows have not reached: the windows go on up to it.
-    const newest = await read(() => exchange.fetchMyTrades(symbol, undefined, size));
+    const newest = await read(() => fetchPage(undefined));
     if (full(newest)) {
       await windows(Math.min(...newest.map((t) => t.timestamp ?? 0)));
       if (first) await after(first);
@@ -163,7 +176,9 @@ export async function myTradesSince(
       if (last && full(newest)) await after(last);
     }
   }
-  return sorted(out);
+  return sorted(
+    order === undefined || ofOrder ? out : out.filter((t) => String(t.order) === order),
+  );
 }
 
 /** The most trades the venue answers in one `fetchMyTrades` (ccxt's `features`), if it says. */

@@ -35,4 +35,11 @@ describe('banFromResponse', () => {
       NOW + 60_000,
     );
   });
+
+  it('with defaultMs null imposes no ban when the venue gives no time (the caller backs off)', () => {
+    expect(banFromResponse({ status: 429, body: '{"code":"50011"}' }, NOW, null)).toBeUndefined();
+    expect(
+      banFromResponse({ status: 429, headers: { 'retry-after': '3' } }, NOW, null)?.untilMs,
+    ).toBe(NOW + 3_000);
+  });
 });

@@ -207,4 +207,25 @@ describe('myTradesSince', () => {
     await myTradesSince(ex, 'BTC/USDT', now - 1000, now, read);
     expect(calls).toHaveLength(1);
   });
+
+  it("with an order, on a venue without fetchOrderTrades, pages all our trades since `from` and keeps the order's", async () => {
+    const trades = Array.from({ length: 250 }, (_, i) => ({
+      id: `t${i}`,
+      timestamp: now - 10_000 + i,
+      order: i % 3 === 0 ? 'a' : 'b',
+    }));
+    const ex = Object.assign(byTimeVenue(trades, 100, true, true), { has: {} });
+    const got = await myTradesSince(
+      ex,
+      'BTC/USDT',
+      now - 20_000,
+      now,
+      read,
+      100,
+      0,
+      undefined,
+      'a',
+    );
+    expect(got.map((t) => t.id)).toEqual(trades.filter((t) => t.order === 'a').map((t) => t.id));
+  });
 });

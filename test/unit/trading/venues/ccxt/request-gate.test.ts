@@ -85,6 +85,119 @@ describe('installRequestGate', () => {
     expect(alerts.map((a) => a.code)).toEqual(['VENUE_RATE_LIMITED', 'VENUE_BANNED']);
   });
 
+  /** The gate on `f` for `venue` with room in its budget, and the alerts it raises. */
+  const gated = (f: ReturnType<typeof fakeExchange>, venue: string, perEndpoint = false) => {
+    const budget = new MemoryBudget({ rule: { capacity: 1000, intervalMs: 60_000 }, now });
+    const alerts: Alert[] = [];
+    const onAlert = (a: Alert) => alerts.push(a);
+    const ex = f.ex as unknown as Exchange;
+    return {
+      budget,
+      alerts,
+      gate: installRequestGate(ex, { budget, venue, now, onAlert, perEndpoint }),
+    };
+  };
+
+  it('a 429 that does not say how long pauses the venue 1 s, doubled while the limit is met again, up to 60 s; an answer starts it again at 1 s', async () => {
+    let status = 429;
+    const f = fakeExchange(() => ({ status, body: '{"code":"50011","msg":"Too Many Requests"}' }));
+    const { budget, alerts, gate } = gated(f, 'kraken');
+    const pauses: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      await f.call('limited');
+      const pause = gate.bannedUntil()!.untilMs - t;
+      pauses.push(pause);
+      // Recorded on the venue's scope of the shared budget, as a ban that says is.
+      expect((await budget.blockedUntil('kraken'))?.untilMs).toBe(t + pause);
+      // Nothing is sent during the pause, and the whole venue waits (no endpoints of its own).
+      await expect(f.call('other')).rejects.toMatchObject({ retryAfterMs: pause });
+      t += pause;
+    }
+    expect(pauses).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect(alerts).toHaveLength(9);
+    expect(alerts[0]).toMatchObject({ code: 'VENUE_RATE_LIMITED' });
+    expect(alerts[0]!.message).toMatch(/HTTP 429 rate limited until .*1000 ms backoff/);
+    status = 200;
+    await f.call('answered');
+    status = 429;
+    await f.call('limited again');
+    expect(gate.bannedUntil()!.untilMs - t).toBe(1000);
+    expect(f.sent.filter((p) => p === 'other')).toEqual([]);
+  });
+
+  it('per endpoint (OKX), an untimed 429 pauses only its endpoint; the rest of the same burst does not lengthen it', async () => {
+    const limited = new Set(['trade/order']);
+    const f = fakeExchange(() => ({ status: 200 }));
+    // The limited endpoint answers 429 (the rest 200), once `release` lets the answers go.
+    let release = () => {};
+    let released = Promise.resolve();
+    const answer = f.ex.fetch2.bind(f.ex);
+    f.ex.fetch2 = async function (path: string, ...rest: unknown[]) {
+      if (!limited.has(path)) return answer(path, ...rest);
+      f.sent.push(path);
+      await released;
+      this.onRestResponse(429, '', path, 'GET', {}, '{"code":"50011"}');
+      return 429;
+    };
+    const { budget, alerts, gate } = gated(f, 'okx', true);
+    // A burst of three to the limited endpoint, sent together: one pause of 1 s, not 1 + 2 + 4.
+    released = new Promise((r) => (release = r));
+    const burst = [f.call('trade/order'), f.call('trade/order'), f.call('trade/order')];
+    while (f.sent.length < 3) await new Promise(setImmediate);
+    release();
+    await Promise.all(burst);
+    released = Promise.resolve();
+    await expect(f.call('trade/order')).rejects.toMatchObject({
+      code: 'VENUE_RATE_LIMITED',
+      retryAfterMs: 1000,
+    });
+    // Other endpoints go on; the venue is not banned, nor the shared budget.
+    await f.call('trade/batch-orders');
+    expect(gate.bannedUntil()).toBeUndefined();
+    expect(await budget.blockedUntil('okx')).toBeUndefined();
+    expect(alerts.map((a) => a.message)).toEqual([
+      expect.stringMatching(
+        /^okx: HTTP 429 rate limited on GET trade\/order until .*; no requests to GET trade\/order until then$/,
+      ),
+    ]);
+    t += 1000;
+    await f.call('trade/order'); // limited again after the pause: 2 s
+    await expect(f.call('trade/order')).rejects.toMatchObject({ retryAfterMs: 2000 });
+    t += 2000;
+    limited.clear();
+    await f.call('trade/order');
+    limited.add('trade/order');
+    await f.call('trade/order'); // answered in between: 1 s again
+    await expect(f.call('trade/order')).rejects.toMatchObject({ retryAfterMs: 1000 });
+    expect(f.sent.filter((p) => p === 'trade/batch-orders')).toHaveLength(1);
+  });
+
+  it("a venue's rate-limit error that is not a 429 (ccxt RateLimitExceeded) pauses the same way", async () => {
+    // ccxt's class names, as `isCcxt` reads them (loading ccxt itself takes seconds).
+    class BaseError extends Error {}
+    class RateLimitExceeded extends BaseError {}
+    const f = fakeExchange(() => ({ status: 200 }));
+    let limited = true;
+    const answer = f.ex.fetch2.bind(f.ex);
+    f.ex.fetch2 = async function (path: string, ...rest: unknown[]) {
+      const r = await answer(path, ...rest);
+      if (limited) throw new RateLimitExceeded('kraken {"error":["EAPI:Rate limit exceeded"]}');
+      return r;
+    };
+    const { gate } = gated(f, 'kraken');
+    await expect(f.call('a')).rejects.toMatchObject({ retryAfterMs: 1000 });
+    expect(gate.bannedUntil()?.reason).toMatch(/rate-limit error rate limited until/);
+    await expect(f.call('b')).rejects.toMatchObject({ code: 'VENUE_RATE_LIMITED' });
+    t += 1000;
+    await expect(f.call('c')).rejects.toMatchObject({ retryAfterMs: 2000 });
+    t += 2000;
+    limited = false;
+    await f.call('d');
+    limited = true;
+    await expect(f.call('e')).rejects.toMatchObject({ retryAfterMs: 1000 });
+    expect(f.sent).toEqual(['a', 'c', 'd', 'e']);
+  });
+
   it("counts the venue's weight of every call (ccxt cost × weightPerCost), capped at the capacity", async () => {
     const budget = new MemoryBudget({ rule, now });
     const f = fakeExchange(() => ({ status: 200 }));
