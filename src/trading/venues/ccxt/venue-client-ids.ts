@@ -187,7 +187,8 @@ export const CLIENT_ID_RULES: readonly ClientIdRule[] = [
       digest: (h) => h.slice(0, 32),
       isDigest: (b) => /^[0-9a-f]{32}$/.test(b),
     }),
-    queryParam: 'cl_ord_id',
+    // QueryOrders needs the order's txid: ccxt's fetchOrder cannot ask by cl_ord_id.
+    queryParam: null,
   },
   // Gate's text: `t-` and up to 28 of [0-9A-Za-z_.-]; ccxt refuses one over 28 with its `t-`.
   {
@@ -225,6 +226,13 @@ export const CLIENT_ID_RULES: readonly ClientIdRule[] = [
   { venues: ['htx'], encoding: integer(2n ** 53n - 1n), integer: true },
   // WOO X's client order id: an integer in [0, 2^63-1].
   { venues: ['woo'], encoding: integer(2n ** 53n - 1n), integer: true },
+  // ccxt reads these as integers: Backpack's clientId and dYdX's clientId are uint32, Lighter's
+  // client_order_index is kept to an int32 by ccxt, NDAX's ClientOrderId is a long.
+  {
+    venues: ['backpack', 'dydx', 'lighter', 'ndax'],
+    encoding: integer(2n ** 31n - 1n),
+    integer: true,
+  },
 ];
 
 /**

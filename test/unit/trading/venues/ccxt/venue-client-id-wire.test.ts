@@ -64,6 +64,7 @@ const CASES: Record<string, Case> = {
   },
   htx: { field: 'client-order-id', rule: digits(2n ** 63n - 1n) },
   woo: { field: 'clientOrderId', rule: digits(2n ** 63n - 1n) },
+  backpack: { field: 'clientId', rule: (v) => typeof v === 'number' && digits(2n ** 32n - 1n)(v) },
   // Venues not in the table: the default, 1-32 letters and digits, reaches their field.
   bitget: { field: 'clientOid', rule: SAFE_SUBSET },
   mexc: { field: 'newClientOrderId', rule: SAFE_SUBSET },
@@ -113,7 +114,7 @@ async function onTheWire(venue: string, id: string): Promise<{ sent: unknown; ba
   const c = CASES[venue]!;
   const ex = new ccxt[venue]({
     apiKey: c.apiKey ?? 'key',
-    secret: 'c2VjcmV0c2VjcmV0',
+    secret: Buffer.alloc(32, 7).toString('base64'), // Backpack's ed25519 key: 32 bytes
     password: 'pw',
     uid: '1',
     walletAddress: `0x${'1'.repeat(40)}`,
