@@ -176,6 +176,14 @@ export const CLIENT_ID_RULES: readonly ClientIdRule[] = [
   { venues: ['deribit'], encoding: same, param: 'label', queryParam: null, field: 'label' },
   // OKX's clOrdId: 1-32 letters and digits.
   { venues: ['okx', 'okxus', 'myokx'], encoding: escaped('X') },
+  // HitBTC's client_order_id (ccxt's order id there): ccxt does not map `clientOrderId`; its
+  // own example is 32 of letters, digits, `-` and `_`.
+  {
+    venues: ['hitbtc', 'fmfwio', 'bequant'],
+    encoding: escaped('X'),
+    param: 'client_order_id',
+    queryParam: null,
+  },
   // BingX's clientOrderID: 1-40 characters, stored in lower case.
   { venues: ['bingx'], encoding: escaped('x'), queryParam: null },
   // Kraken's cl_ord_id: free text of up to 18 ASCII characters, or a UUID (32 hex, or 36 with dashes).

@@ -40,6 +40,8 @@ const DOCUMENTED: Record<string, Rule> = {
   deribit: text(/^.{1,64}$/),
   // clOrdId: 1-32 case-sensitive letters and digits.
   okx: text(/^[A-Za-z0-9]{1,32}$/),
+  // client_order_id: ccxt's example, 32 of letters, digits, `-` and `_`.
+  hitbtc: text(/^[A-Za-z0-9_-]{1,32}$/),
   // clientOrderID: 1-40 characters, stored in lower case (so sent in lower case).
   bingx: text(/^[a-z0-9_-]{1,40}$/),
   // cl_ord_id: free text of up to 18 ASCII characters, or a UUID (32 hex, or 8-4-4-4-12).
@@ -81,6 +83,8 @@ const FAMILY: Record<string, string> = {
   okxus: 'okx',
   myokx: 'okx',
   gateeu: 'gate',
+  fmfwio: 'hitbtc',
+  bequant: 'hitbtc',
 };
 /** A venue whose rule is not known gets what every documented text rule above accepts. */
 const SAFE_SUBSET = text(/^[A-Za-z0-9]{1,32}$/);

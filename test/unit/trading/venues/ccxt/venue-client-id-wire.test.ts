@@ -42,6 +42,7 @@ const CASES: Record<string, Case> = {
   deribit: { field: 'label', rule: text(/^.{1,64}$/) },
   okx: { field: 'clOrdId', rule: text(/^[A-Za-z0-9]{1,32}$/) },
   bingx: { field: 'newClientOrderId', rule: text(/^[a-z0-9_-]{1,40}$/) },
+  hitbtc: { field: 'client_order_id', rule: text(/^[A-Za-z0-9_-]{1,32}$/) },
   kraken: {
     field: 'cl_ord_id',
     rule: (v) =>
