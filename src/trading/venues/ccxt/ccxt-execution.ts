@@ -657,7 +657,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     try {
       const venueId = this.#venueId.get(id);
       const params = this.#cids.queryParams(id, venueId);
-      if (params === null) return await this.#searchLists(id, symbol);
+      if (params === null || !this.#o.exchange.has.fetchOrder)
+        return await this.#searchLists(id, symbol);
       const o = await this.#policy.read(() =>
         this.#o.exchange.fetchOrder(venueId ?? '', symbol, params),
       );
@@ -670,7 +671,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   /**
    * An order looked for by its client id in the open orders, then in the closed ones since it
-   * was made (one page), on a venue that ccxt cannot ask by client id (Bitfinex, Deribit, …).
+   * was made (one page), on a venue that ccxt cannot ask by client id (Bitfinex, Deribit, …) or
+   * that has no `fetchOrder` (Backpack, Lighter).
    */
   async #searchLists(id: string, symbol: string): Promise<CcxtOrder | null> {
     const ex = this.#o.exchange;

@@ -235,11 +235,13 @@ export const CLIENT_ID_RULES: readonly ClientIdRule[] = [
   // WOO X's client order id: an integer in [0, 2^63-1].
   { venues: ['woo'], encoding: integer(2n ** 53n - 1n), integer: true },
   // ccxt reads these as integers: Backpack's clientId and dYdX's clientId are uint32, Lighter's
-  // client_order_index is kept to an int32 by ccxt, NDAX's ClientOrderId is a long.
+  // client_order_index is kept to an int32 by ccxt, NDAX's ClientOrderId is a long. ccxt looks
+  // their orders up by venue id (Backpack and Lighter have no fetchOrder at all).
   {
     venues: ['backpack', 'dydx', 'lighter', 'ndax'],
     encoding: integer(2n ** 31n - 1n),
     integer: true,
+    queryParam: null,
   },
 ];
 

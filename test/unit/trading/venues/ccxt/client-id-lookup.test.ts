@@ -107,4 +107,19 @@ describe('finding an order by client id where ccxt cannot ask the venue by it', 
     expect(asked.filter((a) => a.startsWith('fetchOrder'))).toEqual([]);
     await known.close();
   });
+
+  it('a venue with no fetchOrder in ccxt: the order is looked for in its lists', async () => {
+    const sent = venueClientIds('zaif').toVenue('sma-cross-3'); // the default form
+    const { exchange, asked } = listingVenue('zaif', [order('7', 'open', { clientOrderId: sent })]);
+    expect(exchange.has.fetchOrder).toBeUndefined();
+    const client = restarted(exchange);
+    expect(await client.orderByClientId('sma-cross-3')).toMatchObject({
+      clientOrderId: 'sma-cross-3',
+      venueOrderId: '7',
+    });
+    // Its venue id is known now; still no fetchOrder.
+    expect(await client.orderByClientId('sma-cross-3')).toMatchObject({ venueOrderId: '7' });
+    expect(asked).toEqual(['fetchOpenOrders', 'fetchOpenOrders']);
+    await client.close();
+  });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { clientOrderIdFor } from '../../../../../src/api/order-commands.js';
 import { ClientOrderIds } from '../../../../../src/trading/core/client-order-id.js';
+import { createExchange } from '../../../../../src/trading/venues/ccxt/exchange-factory.js';
 import {
   CLIENT_ID_RULES,
   venueClientIds,
@@ -108,24 +109,14 @@ beforeAll(async () => {
 });
 
 /**
- * What ccxt's `venue` class sends as the client order id for Kairos's `id`, and the Kairos id
- * that value reads back to (ccxt sending an id of its own instead would not).
+ * Readies a ccxt exchange to be called without a venue: one spot market, one account, and every
+ * request handed to `seen` and then failed before it leaves.
  */
-async function onTheWire(venue: string, id: string): Promise<{ sent: unknown; back: unknown }> {
-  const c = CASES[venue]!;
-  const ex = new ccxt[venue]({
-    apiKey: c.apiKey ?? 'key',
-    secret: Buffer.alloc(32, 7).toString('base64'), // Backpack's ed25519 key: 32 bytes
-    password: 'pw',
-    uid: '1',
-    walletAddress: `0x${'1'.repeat(40)}`,
-    privateKey: `0x${'2'.repeat(64)}`,
-    options: c.options ?? {},
-  });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function catching(ex: any, c: Case, seen: (url: string, body: unknown) => void): void {
   ex.accounts = [{ id: '1', type: 'spot', code: undefined, info: {} }];
-  const requests: unknown[] = [];
   ex.fetch = async (url: string, _method: string, _headers: unknown, body: unknown) => {
-    requests.push(...parse(url, body));
+    seen(url, body);
     throw new ccxt.NetworkError('caught before sending');
   };
   ex.setMarkets([
@@ -147,6 +138,25 @@ async function onTheWire(venue: string, id: string): Promise<{ sent: unknown; ba
       ...c.market,
     },
   ]);
+}
+
+/**
+ * What ccxt's `venue` class sends as the client order id for Kairos's `id`, and the Kairos id
+ * that value reads back to (ccxt sending an id of its own instead would not).
+ */
+async function onTheWire(venue: string, id: string): Promise<{ sent: unknown; back: unknown }> {
+  const c = CASES[venue]!;
+  const ex = new ccxt[venue]({
+    apiKey: c.apiKey ?? 'key',
+    secret: Buffer.alloc(32, 7).toString('base64'), // Backpack's ed25519 key: 32 bytes
+    password: 'pw',
+    uid: '1',
+    walletAddress: `0x${'1'.repeat(40)}`,
+    privateKey: `0x${'2'.repeat(64)}`,
+    options: c.options ?? {},
+  });
+  const requests: unknown[] = [];
+  catching(ex, c, (url, body) => requests.push(...parse(url, body)));
   const cids = venueClientIds(venue);
   const params = cids.createParams(id);
   await expect(ex.createOrder('BTC/USDT', 'limit', 'buy', 1, 100, params)).rejects.toThrow(
@@ -188,5 +198,42 @@ describe("the client order id ccxt's real classes send", () => {
       }),
       { numRuns: 10 },
     );
+  });
+
+  /**
+   * A look-up by client id (an order whose answer was lost, or after a restart: no venue id),
+   * through the exchange as Kairos builds it: ccxt puts the value sent in the request.
+   */
+  const asking = Object.keys(CASES).filter(
+    (v) => v !== 'hyperliquid' && venueClientIds(v).queryParams('a-1', undefined) !== null,
+  );
+  it.each(asking)('%s: fetchOrder and cancelOrder by client id name the order', async (venue) => {
+    const c = CASES[venue]!;
+    const { exchange } = await createExchange({
+      exchangeId: venue,
+      apiKey: c.apiKey ?? 'key',
+      secret: Buffer.alloc(32, 7).toString('base64'),
+      password: 'pw',
+      options: c.options ?? {},
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const ex = exchange as any;
+    const requests: string[] = [];
+    catching(ex, c, (url, body) =>
+      requests.push(decodeURIComponent(`${url} ${typeof body === 'string' ? body : ''}`)),
+    );
+    const cids = venueClientIds(venue);
+    const id = 'sma_cross-12';
+    const sent = cids.toVenue(id);
+    for (const call of ['fetchOrder', 'cancelOrder'] as const) {
+      if (!ex.has[call]) continue; // CcxtExecutionClient looks in the order lists then
+      requests.length = 0;
+      const params = cids.queryParams(id, undefined)!;
+      await expect(ex[call]('', 'BTC/USDT', params)).rejects.toThrow('caught before sending');
+      expect({ call, named: requests.some((r) => r.includes(sent)) }).toEqual({
+        call,
+        named: true,
+      });
+    }
   });
 });
