@@ -229,6 +229,7 @@ describe('client order ids at each venue', () => {
       'deribit',
       'okx',
       'coinbase',
+      'hitbtc',
     ];
     fc.assert(
       fc.property(fc.stringMatching(/^[A-Za-z0-9]{1,32}$/), (v) => {
