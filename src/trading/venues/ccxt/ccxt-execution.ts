@@ -83,8 +83,9 @@ const DAY = 86_400_000;
  * A ccxt venue as Kairos's execution port: `submit` and `cancel` are fire-and-forget, and every
  * outcome comes back as an `OrderEvent` through `deliver`; reconciliation asks `VenueQueries`.
  *
- * - Orders carry their client order id in ccxt's `clientOrderId` param (Binance:
- *   `newClientOrderId`). Writes go through the venue policy once, never retried.
+ * - Orders carry their client order id as the venue takes it (`venue-client-ids.ts`), in the
+ *   param ccxt maps to the venue's field (ccxt's `clientOrderId`: Binance `newClientOrderId`,
+ *   OKX `clOrdId`, …). Writes go through the venue policy once, never retried.
  * - A create with no answer (timeout, dropped connection, 5xx) gives `OrderUnknown` and is never
  *   resent; a refusal gives `OrderRejected` with a stable reason (`error-mapping.ts`).
  * - Fills come from the create answer, `watchMyTrades` and `watchOrders` (ccxt.pro), REST
@@ -111,7 +112,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   readonly #held = new Map<string, Held>();
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #loops: WatchLoop<unknown>[] = [];
-  /** Client order ids as the venue takes them (OKX: letters and digits only), and back. */
+  /** Client order ids as the venue takes them (`venue-client-ids.ts`: OKX, Gate, Kraken, …), and back. */
   readonly #cids: VenueClientIds;
   #lastFillTs: number;
   #catchingUp: Promise<void> | null = null;
@@ -282,7 +283,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   async #create(order: Order): Promise<void> {
     const id = order.clientOrderId;
-    const params: Record<string, unknown> = { clientOrderId: this.#cids.toVenue(id) };
+    const params: Record<string, unknown> = this.#cids.createParams(id);
     const limit = order.type === 'LIMIT' || order.type === 'STOP_LIMIT';
     if (order.triggerPrice) params.triggerPrice = Number(order.triggerPrice.toFixed());
     if (limit && order.postOnly) params.postOnly = true;
@@ -321,10 +322,17 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     if (!symbol) return this.#log(`cancel ${id}: not an order of this venue`);
     this.#cancelAsked.add(id);
     try {
+      let venueId = this.#venueId.get(id);
+      let params = this.#cids.queryParams(id, venueId);
+      if (params === null) {
+        // The venue cannot be asked by client id: find the order's venue id first.
+        venueId = (await this.#searchLists(id, symbol))?.id;
+        if (!venueId) return await this.#settleCancel(id);
+        params = {};
+      }
+      const query = params;
       const answer = await this.#policy.write(() =>
-        this.#o.exchange.cancelOrder(this.#venueId.get(id) ?? '', symbol, {
-          clientOrderId: this.#cids.toVenue(id),
-        }),
+        this.#o.exchange.cancelOrder(venueId ?? '', symbol, query),
       );
       if (answer && typeof answer.status === 'string' && answer.status !== 'open')
         this.#onVenueOrder(answer, id);
@@ -500,7 +508,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     const id =
       hint ??
       (venueOrderId ? this.#byVenueId.get(venueOrderId) : undefined) ??
-      (typeof info.c === 'string' ? info.c : undefined);
+      (typeof info.c === 'string' ? this.#cids.fromVenue(info.c) : undefined);
     if (id === undefined) {
       if (venueOrderId && t.symbol) this.#track(this.#resolveTrade(t, venueOrderId, t.symbol));
       return;
@@ -608,7 +616,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     const known = this.#byVenueId.get(venueOrderId);
     if (known) return known;
     const info = (t.info ?? {}) as Record<string, unknown>;
-    if (typeof info.c === 'string') return info.c;
+    const c = typeof info.c === 'string' ? this.#cids.fromVenue(info.c) : undefined;
+    if (c !== undefined) return c;
     // OKX names the order's client order id in each fill.
     const own = typeof info.clOrdId === 'string' ? this.#cids.fromVenue(info.clOrdId) : undefined;
     if (own !== undefined && this.#current(own)) return own;
@@ -669,22 +678,49 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   /** A venue's order with Kairos's client order id in `clientOrderId` (see `#cids`). */
   #ours(o: CcxtOrder): CcxtOrder {
-    const id = this.#cids.fromVenue(o.clientOrderId);
+    const id = this.#cids.fromVenue(this.#cids.reported(o));
     return id === o.clientOrderId ? o : { ...o, clientOrderId: id as string };
   }
 
   async #fetchByClientId(id: string, symbol: string): Promise<CcxtOrder | null> {
     try {
+      const venueId = this.#venueId.get(id);
+      const params = this.#cids.queryParams(id, venueId);
+      if (params === null || !this.#o.exchange.has.fetchOrder)
+        return await this.#searchLists(id, symbol);
       const o = await this.#policy.read(() =>
-        this.#o.exchange.fetchOrder(this.#venueId.get(id) ?? '', symbol, {
-          clientOrderId: this.#cids.toVenue(id),
-        }),
+        this.#o.exchange.fetchOrder(venueId ?? '', symbol, params),
       );
       return this.#ours(o);
     } catch (e) {
       if (isOrderNotFound(e)) return null;
       throw e;
     }
+  }
+
+  /**
+   * An order looked for by its client id in the open orders, then in the closed ones since it
+   * was made (one page), on a venue that ccxt cannot ask by client id (Bitfinex, Deribit, …) or
+   * that has no `fetchOrder` (Backpack, Lighter).
+   */
+  async #searchLists(id: string, symbol: string): Promise<CcxtOrder | null> {
+    const ex = this.#o.exchange;
+    const since = (this.#current(id)?.createdAt ?? this.#sentAt.get(id) ?? this.#now()) - 60_000;
+    const lists = [
+      ex.has.fetchOpenOrders ? () => ex.fetchOpenOrders(symbol) : null,
+      ex.has.fetchClosedOrders ? () => ex.fetchClosedOrders(symbol, since) : null,
+    ];
+    for (const list of lists) {
+      if (!list) continue;
+      const found = (await this.#policy.read(list))
+        .map((o) => this.#ours(o))
+        .find((o) => o.clientOrderId === id);
+      if (found) {
+        if (found.id) this.#link(id, String(found.id));
+        return found;
+      }
+    }
+    return null;
   }
 
   /** Without an OMS view, keep the own copy in step with what reconciliation will apply. */

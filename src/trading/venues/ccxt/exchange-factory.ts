@@ -81,6 +81,17 @@ const SPOT_OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> 
   myokx: OKX_SPOT,
 };
 
+/**
+ * Options that let Kairos look an order up (by client id after a lost answer or a restart):
+ * ccxt's Bybit `fetchOrder` refuses to run unless told the venue shows only the last 500 orders.
+ */
+const BYBIT_LOOKUP = { fetchOrder: { acknowledged: true } };
+const LOOKUP_OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  bybit: BYBIT_LOOKUP,
+  bybiteu: BYBIT_LOOKUP,
+  bybitid: BYBIT_LOOKUP,
+};
+
 /** Replaces scheme and host of every URL in ccxt's `urls.api` tree, keeping paths. */
 function rewrite(tree: unknown, rest: string, ws: string): unknown {
   if (typeof tree === 'string')
@@ -163,7 +174,12 @@ export async function createExchange(config: ExchangeConfig): Promise<BuiltExcha
     enableRateLimit: config.enableRateLimit ?? true,
     timeout: config.timeoutMs ?? 10_000,
     ...(config.rateLimitMs !== undefined ? { rateLimit: config.rateLimitMs } : {}),
-    options: { maxRetriesOnFailure: 0, ...SPOT_OPTIONS[id], ...config.options },
+    options: {
+      maxRetriesOnFailure: 0,
+      ...SPOT_OPTIONS[id],
+      ...LOOKUP_OPTIONS[id],
+      ...config.options,
+    },
   });
   if (config.pro) {
     // Reconnect backoff is Kairos's (`WatchLoop`, cockatiel); ccxt's own would add up to a minute.

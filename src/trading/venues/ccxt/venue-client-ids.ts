@@ -3,28 +3,267 @@ import { createHash } from 'node:crypto';
 /**
  * Kairos's client order ids (`<strategy tag>-<n>`: letters, digits, `_` and `-`, up to 36
  * characters; `core/client-order-id.ts`) as a venue with a narrower rule takes them, and back.
+ * Each venue's rule and its source: `docs/venues-client-order-ids.md`.
  */
 export interface VenueClientIds {
-  /** The id the venue is sent for Kairos's `id`. */
+  /** The id the venue is sent for Kairos's `id` (the same in every process: a restart asks with it). */
   toVenue(id: string): string;
   /**
-   * Kairos's id for one the venue reports; undefined for none, or for an id that is not one of
-   * ours (an order placed elsewhere) and was not sent from this process.
+   * Kairos's id for one the venue reports; undefined for none, or for a hashed form (an integer,
+   * a UUID, a digest) that this process neither sent nor asked for. An id that Kairos did not
+   * write (an order placed elsewhere) comes back as it is.
    */
   fromVenue(venueId: string | undefined): string | undefined;
+  /** `createOrder`'s params carrying `id` (the venue's own key where ccxt drops its unified one). */
+  createParams(id: string): Record<string, unknown>;
+  /**
+   * `fetchOrder`/`cancelOrder`'s params that name the order by `id`, given its venue id if known:
+   * empty to ask by the venue id alone; null where the venue id is unknown and ccxt cannot ask
+   * this venue by client id (the order is then looked for in the open and closed orders).
+   */
+  queryParams(id: string, venueOrderId: string | undefined): Record<string, unknown> | null;
+  /** The client order id a venue's order carries as ccxt parsed it (ccxt's field, else the venue's). */
+  reported(order: { readonly clientOrderId?: string; readonly info?: unknown }): string | undefined;
 }
 
-/** Venues whose client order id must be 1 to 32 letters and digits (OKX and its sites). */
-const ALNUM_32 = new Set(['okx', 'okxus', 'myokx']);
+/** How one rule writes ids: `hashed` forms read back only from memory (see `venueClientIds`). */
+interface Encoding {
+  encode(id: string): { readonly sent: string; readonly hashed: boolean };
+  /** Kairos's id of a venue id in the readable form; undefined for a hashed form. */
+  decode(venueId: string): string | undefined;
+}
 
-const SAME: VenueClientIds = { toVenue: (id) => id, fromVenue: (id) => id || undefined };
+/** One venue family's rule (ccxt ids), as `docs/venues-client-order-ids.md` records it. */
+export interface ClientIdRule {
+  readonly venues: readonly string[];
+  readonly encoding: Encoding;
+  /** The `createOrder` param ccxt maps to the venue's field (default: ccxt's `clientOrderId`). */
+  readonly param?: string;
+  /** The param naming the order in `fetchOrder`/`cancelOrder` (null: ccxt cannot; default `param`). */
+  readonly queryParam?: string | null;
+  /** Ask by client id only when the venue id is unknown (Gate finds a finished order only by its id). */
+  readonly queryByVenueIdFirst?: boolean;
+  /** The field of the venue's order that carries the id, where ccxt does not parse it. */
+  readonly field?: string;
+  /** Sent as a JSON number (the venue takes an integer). */
+  readonly integer?: boolean;
+}
+
+const hex = (id: string) => createHash('sha256').update(id).digest('hex');
+
+/** The venue takes every Kairos id as it is. */
+const same: Encoding = { encode: (id) => ({ sent: id, hashed: false }), decode: (v) => v };
 
 /**
- * How client order ids travel to `exchangeId` (ccxt's id): unchanged, except where the venue
- * allows only letters and digits, up to 32 (OKX's `clOrdId`). There each `-`, `_` and `X` is
- * written `XH`, `XU` and `XX` (`sma-cross-12` → `smaXHcrossXH12`), which reads back exactly; an
- * id that would not fit 32 characters goes as `XK` and 30 hex digits of its SHA-256, read back
- * only by the process that sent it (a restarted one asks by its own id, which it encodes alike).
+ * Letters and digits only, up to 32: `-`, `_` and the escape letter `e` are written `eH`, `eU`
+ * and `eX` (`sma-cross-12` → `smaXHcrossXH12`), which reads back exactly; an id that would not
+ * fit (or, lower case only, one with a capital) goes as `eK` and 30 hex digits of its SHA-256.
+ * `e` is `X` (OKX, and venues whose rule is not known) or `x` for a venue that folds case.
+ */
+function escaped(e: 'X' | 'x'): Encoding {
+  const lower = e === 'x';
+  const code = (c: string) => (lower ? c.toLowerCase() : c);
+  const [H, U, X, K] = ['H', 'U', 'X', 'K'].map(code) as [string, string, string, string];
+  const special = new RegExp(`[-_${e}]`, 'g');
+  const valid = lower ? /^[a-z0-9]+$/ : /^[A-Za-z0-9]+$/;
+  return {
+    encode(id) {
+      const plain = id.replace(special, (c) => e + (c === '-' ? H : c === '_' ? U : X));
+      if (plain.length <= 32 && valid.test(plain)) return { sent: plain, hashed: false };
+      return { sent: `${e}${K}${hex(id).slice(0, 30)}`, hashed: true };
+    },
+    decode(venueId) {
+      if (venueId.startsWith(e + K)) return undefined;
+      let out = '';
+      for (let i = 0; i < venueId.length; i++) {
+        const c = venueId[i]!;
+        if (c !== e) {
+          out += c;
+          continue;
+        }
+        const next = venueId[++i];
+        if (next === H) out += '-';
+        else if (next === U) out += '_';
+        else if (next === X) out += e;
+        else return venueId; // not written by Kairos: the venue's id as it is
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * The id as it is (after `prefix`) where it has at most `max` characters, all of `chars`; else
+ * `prefix` and `digest(sha256 hex)`, a form `isDigest` tells apart from every readable one.
+ */
+function fitting(o: {
+  max: number;
+  chars: RegExp;
+  prefix?: string;
+  digest: (hex: string) => string;
+  isDigest: (body: string) => boolean;
+}): Encoding {
+  const prefix = o.prefix ?? '';
+  return {
+    encode(id) {
+      if (id.length <= o.max && o.chars.test(id)) return { sent: prefix + id, hashed: false };
+      return { sent: prefix + o.digest(hex(id)), hashed: true };
+    },
+    decode(venueId) {
+      if (!venueId.startsWith(prefix)) return venueId;
+      const body = venueId.slice(prefix.length);
+      return o.isDigest(body) ? undefined : body;
+    },
+  };
+}
+
+/** Always a digest (a UUID, a hex string): read back only from memory. */
+function digestOnly(digest: (hex: string) => string): Encoding {
+  return { encode: (id) => ({ sent: digest(hex(id)), hashed: true }), decode: () => undefined };
+}
+
+/** A UUID (8-4-4-4-12 hex, version 4 and variant bits set) from the id's SHA-256: 122 bits. */
+const uuidOf = (h: string) =>
+  [
+    h.slice(0, 8),
+    h.slice(8, 12),
+    `4${h.slice(13, 16)}`,
+    ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16) + h.slice(17, 20),
+    h.slice(20, 32),
+  ].join('-');
+
+/**
+ * An integer in [1, max]. An id `<tag>-<n>` goes as `1 + (H(tag) + n) mod max`, H being 62 bits
+ * of the tag's SHA-256: the orders of one strategy take consecutive integers, so two of them
+ * never share one (while fewer than `max`); two strategies collide only if their runs of
+ * integers overlap, which for tags with N orders each has probability about 2N/max. Any other
+ * id goes as `1 + H(id) mod max`.
+ */
+function integer(max: bigint): Encoding {
+  const h = (s: string) => BigInt(`0x${hex(s).slice(0, 16)}`) >> 2n;
+  return {
+    encode(id) {
+      const m = /^(.+)-(0|[1-9]\d{0,14})$/.exec(id);
+      const v = m ? (h(m[1]!) + BigInt(m[2]!)) % max : h(id) % max;
+      return { sent: (v + 1n).toString(), hashed: true };
+    },
+    decode: () => undefined,
+  };
+}
+
+const KAIROS_CHARS = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The rules of the venues a user is likely to trade (ccxt ids). A venue not named here gets
+ * {@link DEFAULT_RULE}. Sources and the rules in words: `docs/venues-client-order-ids.md`.
+ */
+export const CLIENT_ID_RULES: readonly ClientIdRule[] = [
+  // 1-36 of [.A-Z:/a-z0-9_-] (newClientOrderId, spot and futures).
+  {
+    venues: ['binance', 'binanceusdm', 'binancecoinm', 'binanceus'],
+    encoding: same,
+  },
+  // orderLinkId: up to 36 letters, digits, `-` and `_`.
+  // ccxt's fetchOrder/cancelOrder pass the venue's `orderLinkId` through, not `clientOrderId`.
+  { venues: ['bybit', 'bybiteu', 'bybitid'], encoding: same, queryParam: 'orderLinkId' },
+  // clientOid: up to 40 letters, digits, `-` and `_`.
+  { venues: ['kucoin', 'kucoinfutures'], encoding: same },
+  // cliOrdId: up to 100 characters (cancelorder takes it; ccxt passes it through).
+  { venues: ['krakenfutures'], encoding: same, queryParam: 'cliOrdId' },
+  // client_oid: up to 36 characters; ccxt drops its unified `clientOrderId` here.
+  { venues: ['cryptocom'], encoding: same, param: 'client_oid', queryParam: null },
+  // label: up to 64 characters; ccxt neither maps nor parses it as the client order id.
+  { venues: ['deribit'], encoding: same, param: 'label', queryParam: null, field: 'label' },
+  // OKX's clOrdId: 1-32 letters and digits.
+  { venues: ['okx', 'okxus', 'myokx'], encoding: escaped('X') },
+  // HitBTC's client_order_id (ccxt's order id there): ccxt does not map `clientOrderId`; its
+  // own example is 32 of letters, digits, `-` and `_`.
+  {
+    venues: ['hitbtc', 'fmfwio', 'bequant'],
+    encoding: escaped('X'),
+    param: 'client_order_id',
+    queryParam: null,
+  },
+  // BingX's clientOrderID: 1-40 characters, stored in lower case.
+  { venues: ['bingx'], encoding: escaped('x'), queryParam: null },
+  // Kraken's cl_ord_id: free text of up to 18 ASCII characters, or a UUID (32 hex, or 36 with dashes).
+  {
+    venues: ['kraken'],
+    encoding: fitting({
+      max: 18,
+      chars: KAIROS_CHARS,
+      digest: (h) => h.slice(0, 32),
+      isDigest: (b) => /^[0-9a-f]{32}$/.test(b),
+    }),
+    // QueryOrders needs the order's txid: ccxt's fetchOrder cannot ask by cl_ord_id.
+    queryParam: null,
+  },
+  // Gate's text: `t-` and up to 28 of [0-9A-Za-z_.-]; ccxt refuses one over 28 with its `t-`.
+  {
+    venues: ['gate', 'gateeu'],
+    encoding: fitting({
+      prefix: 't-',
+      max: 26,
+      chars: KAIROS_CHARS,
+      digest: (h) => `.${h.slice(0, 25)}`,
+      isDigest: (b) => b.startsWith('.'),
+    }),
+    queryByVenueIdFirst: true,
+  },
+  // Coinbase Advanced's client_order_id: ccxt sends its own (`ccxt-` and a UUID) unless given
+  // `client_order_id`; letters, digits and `-` are what that form proves accepted.
+  {
+    venues: ['coinbase'],
+    encoding: fitting({
+      max: 36,
+      chars: /^[A-Za-z0-9-]+$/,
+      digest: (h) => h.slice(0, 40),
+      isDigest: (b) => /^[0-9a-f]{40}$/.test(b),
+    }),
+    param: 'client_order_id',
+    queryParam: null,
+  },
+  // Coinbase Exchange's client_oid: a UUID.
+  { venues: ['coinbaseexchange'], encoding: digestOnly(uuidOf) },
+  // Hyperliquid's cloid: 128 bits as `0x` and 32 hex digits.
+  { venues: ['hyperliquid'], encoding: digestOnly((h) => `0x${h.slice(0, 32)}`) },
+  // Bitfinex's cid: an int45; a cancel by cid also needs the day it was made (cid_date).
+  { venues: ['bitfinex'], encoding: integer(2n ** 45n - 1n), integer: true, queryParam: null },
+  // HTX contracts' client_order_id: an integer in [1, 2^63-1] (ccxt reads it as a JS number:
+  // at most 2^53-1); spot's client-order-id (up to 64 characters) takes its digits too.
+  { venues: ['htx'], encoding: integer(2n ** 53n - 1n), integer: true },
+  // WOO X's client order id: an integer in [0, 2^63-1].
+  { venues: ['woo'], encoding: integer(2n ** 53n - 1n), integer: true },
+  // ccxt reads these as integers: Backpack's clientId and dYdX's clientId are uint32, Lighter's
+  // client_order_index is kept to an int32 by ccxt, NDAX's ClientOrderId is a long. ccxt looks
+  // their orders up by venue id (Backpack and Lighter have no fetchOrder at all).
+  {
+    venues: ['backpack', 'dydx', 'lighter', 'ndax'],
+    encoding: integer(2n ** 31n - 1n),
+    integer: true,
+    queryParam: null,
+  },
+];
+
+/**
+ * A venue whose rule is not known: 1-32 letters and digits (OKX's encoding), the widest form
+ * that every documented text rule above accepts (see the docs for why).
+ */
+export const DEFAULT_RULE: ClientIdRule = { venues: [], encoding: escaped('X') };
+
+const BY_VENUE = new Map(CLIENT_ID_RULES.flatMap((r) => r.venues.map((v) => [v, r] as const)));
+
+/** The rule of `exchangeId` (ccxt's id), or the default. */
+export function clientIdRule(exchangeId: string): ClientIdRule {
+  return BY_VENUE.get(exchangeId) ?? DEFAULT_RULE;
+}
+
+/**
+ * How client order ids travel to `exchangeId` (ccxt's id), by its rule in `CLIENT_ID_RULES`.
+ * A readable form (the id as it is, OKX's escapes, Gate's `t-` prefix) reads back in any
+ * process; a hashed one (a digest, a UUID, an integer) reads back only in the process that sent
+ * or asked for it, so a restarted one finds its orders by asking with its own ids, which it
+ * encodes alike.
  *
  * @example
  * const ids = venueClientIds('okx');
@@ -32,33 +271,35 @@ const SAME: VenueClientIds = { toVenue: (id) => id, fromVenue: (id) => id || und
  * ids.fromVenue('smaXHcrossXH12'); // 'sma-cross-12'
  */
 export function venueClientIds(exchangeId: string): VenueClientIds {
-  if (!ALNUM_32.has(exchangeId)) return SAME;
+  const rule = clientIdRule(exchangeId);
+  const param = rule.param ?? 'clientOrderId';
+  const queryParam = rule.queryParam === undefined ? param : rule.queryParam;
   const hashed = new Map<string, string>();
+  const toVenue = (id: string) => {
+    const { sent, hashed: h } = rule.encoding.encode(id);
+    if (h) hashed.set(sent, id);
+    return sent;
+  };
+  const value = (id: string) => (rule.integer ? Number(toVenue(id)) : toVenue(id));
   return {
-    toVenue(id) {
-      const plain = id.replace(/[-_X]/g, (c) => (c === '-' ? 'XH' : c === '_' ? 'XU' : 'XX'));
-      if (plain.length <= 32 && /^[A-Za-z0-9]+$/.test(plain)) return plain;
-      const h = `XK${createHash('sha256').update(id).digest('hex').slice(0, 30)}`;
-      hashed.set(h, id);
-      return h;
-    },
+    toVenue,
     fromVenue(venueId) {
       if (!venueId) return undefined;
-      if (venueId.startsWith('XK')) return hashed.get(venueId);
-      let out = '';
-      for (let i = 0; i < venueId.length; i++) {
-        const c = venueId[i]!;
-        if (c !== 'X') {
-          out += c;
-          continue;
-        }
-        const next = venueId[++i];
-        if (next === 'H') out += '-';
-        else if (next === 'U') out += '_';
-        else if (next === 'X') out += 'X';
-        else return venueId; // not written by Kairos: the venue's id as it is
-      }
-      return out;
+      return hashed.get(venueId) ?? rule.encoding.decode(venueId);
+    },
+    createParams: (id) => ({ [param]: value(id) }),
+    queryParams(id, venueOrderId) {
+      // Encoded even when not sent: the venue's answers (open orders, fills) then read back.
+      const v = value(id);
+      if (queryParam === null) return venueOrderId ? {} : null;
+      if (rule.queryByVenueIdFirst && venueOrderId) return {};
+      return { [queryParam]: v };
+    },
+    reported(order) {
+      if (order.clientOrderId) return order.clientOrderId;
+      const info = order.info as Record<string, unknown> | undefined;
+      const v = rule.field ? info?.[rule.field] : undefined;
+      return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
     },
   };
 }

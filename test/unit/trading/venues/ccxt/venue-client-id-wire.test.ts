@@ -1,0 +1,239 @@
+import fc from 'fast-check';
+import { clientOrderIdFor } from '../../../../../src/api/order-commands.js';
+import { ClientOrderIds } from '../../../../../src/trading/core/client-order-id.js';
+import { createExchange } from '../../../../../src/trading/venues/ccxt/exchange-factory.js';
+import {
+  CLIENT_ID_RULES,
+  venueClientIds,
+} from '../../../../../src/trading/venues/ccxt/venue-client-ids.js';
+
+/**
+ * What ccxt's real exchange classes put on the wire for `createOrder` with Kairos's params: the
+ * request is caught before it leaves (`fetch` replaced), and the venue's own field is checked
+ * against the venue's documented rule (docs/venues-client-order-ids.md). This catches a param
+ * ccxt drops or renames, a prefix ccxt adds, and a value ccxt refuses before sending.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const digits = (max: bigint) => (v: unknown) =>
+  (typeof v === 'number' || typeof v === 'string') &&
+  /^[1-9][0-9]*$/.test(String(v)) &&
+  BigInt(String(v)) <= max;
+const text = (re: RegExp) => (v: unknown) => typeof v === 'string' && re.test(v);
+const SAFE_SUBSET = text(/^[A-Za-z0-9]{1,32}$/);
+
+interface Case {
+  /** The venue's field for the client order id in its order request. */
+  readonly field: string;
+  readonly rule: (v: unknown) => boolean;
+  readonly options?: Record<string, unknown>;
+  readonly market?: Record<string, unknown>;
+  readonly apiKey?: string;
+}
+
+const CASES: Record<string, Case> = {
+  binance: { field: 'newClientOrderId', rule: text(/^[.A-Z:/a-z0-9_-]{1,36}$/) },
+  bybit: {
+    field: 'orderLinkId',
+    rule: text(/^[A-Za-z0-9_-]{1,36}$/),
+    options: { enableUnifiedMargin: false, enableUnifiedAccount: true },
+  },
+  kucoin: { field: 'clientOid', rule: text(/^[A-Za-z0-9_-]{1,40}$/), options: { uta: false } },
+  krakenfutures: { field: 'cliOrdId', rule: text(/^.{1,100}$/) },
+  cryptocom: { field: 'client_oid', rule: text(/^.{1,36}$/) },
+  deribit: { field: 'label', rule: text(/^.{1,64}$/) },
+  okx: { field: 'clOrdId', rule: text(/^[A-Za-z0-9]{1,32}$/) },
+  bingx: { field: 'newClientOrderId', rule: text(/^[a-z0-9_-]{1,40}$/) },
+  hitbtc: { field: 'client_order_id', rule: text(/^[A-Za-z0-9_-]{1,32}$/) },
+  kraken: {
+    field: 'cl_ord_id',
+    rule: (v) =>
+      typeof v === 'string' &&
+      (/^[\x20-\x7e]{1,18}$/.test(v) || /^[0-9a-f]{32}$/i.test(v) || UUID.test(v)),
+  },
+  gate: { field: 'text', rule: text(/^t-[0-9A-Za-z_.-]{1,28}$/) },
+  coinbase: { field: 'client_order_id', rule: text(/^[A-Za-z0-9-]{1,41}$/) },
+  coinbaseexchange: { field: 'client_oid', rule: text(UUID) },
+  hyperliquid: {
+    field: 'c',
+    rule: text(/^0x[0-9a-f]{32}$/),
+    options: { builderFee: false },
+    market: { baseId: 0 },
+  },
+  bitfinex: {
+    field: 'cid',
+    rule: (v) => typeof v === 'number' && digits(2n ** 45n - 1n)(v),
+    market: { id: 'tBTCUSD', precision: { amount: 8, price: 5 } },
+  },
+  htx: { field: 'client-order-id', rule: digits(2n ** 63n - 1n) },
+  woo: { field: 'clientOrderId', rule: digits(2n ** 63n - 1n) },
+  backpack: { field: 'clientId', rule: (v) => typeof v === 'number' && digits(2n ** 32n - 1n)(v) },
+  // Venues not in the table: the default, 1-32 letters and digits, reaches their field.
+  bitget: { field: 'clientOid', rule: SAFE_SUBSET },
+  mexc: { field: 'newClientOrderId', rule: SAFE_SUBSET },
+  phemex: { field: 'clOrdID', rule: SAFE_SUBSET },
+  bitstamp: { field: 'client_order_id', rule: SAFE_SUBSET },
+  gemini: { field: 'client_order_id', rule: SAFE_SUBSET, apiKey: 'account-key' },
+};
+
+/** The first value under `key` anywhere in a request (query string, form or JSON body). */
+function find(value: unknown, key: string): unknown {
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const found = find(v, key);
+      if (found !== undefined) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (key in o) return o[key];
+    return find(Object.values(o), key);
+  }
+  return undefined;
+}
+
+function parse(url: string, body: unknown): unknown[] {
+  const out: unknown[] = [Object.fromEntries(new URL(url).searchParams)];
+  if (typeof body === 'string' && body.length > 0) {
+    try {
+      out.push(JSON.parse(body));
+    } catch {
+      out.push(Object.fromEntries(new URLSearchParams(body)));
+    }
+  }
+  return out;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+let ccxt: any;
+beforeAll(async () => {
+  ccxt = (await import('ccxt')).default;
+});
+
+/**
+ * Readies a ccxt exchange to be called without a venue: one spot market, one account, and every
+ * request handed to `seen` and then failed before it leaves.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function catching(ex: any, c: Case, seen: (url: string, body: unknown) => void): void {
+  ex.accounts = [{ id: '1', type: 'spot', code: undefined, info: {} }];
+  ex.fetch = async (url: string, _method: string, _headers: unknown, body: unknown) => {
+    seen(url, body);
+    throw new ccxt.NetworkError('caught before sending');
+  };
+  ex.setMarkets([
+    {
+      id: 'BTCUSDT',
+      symbol: 'BTC/USDT',
+      base: 'BTC',
+      quote: 'USDT',
+      baseId: 'BTC',
+      quoteId: 'USDT',
+      type: 'spot',
+      spot: true,
+      swap: false,
+      contract: false,
+      active: true,
+      precision: { amount: 0.0001, price: 0.01 },
+      limits: { amount: {}, price: {}, cost: {} },
+      info: { orderTypes: ['LIMIT', 'MARKET'] },
+      ...c.market,
+    },
+  ]);
+}
+
+/**
+ * What ccxt's `venue` class sends as the client order id for Kairos's `id`, and the Kairos id
+ * that value reads back to (ccxt sending an id of its own instead would not).
+ */
+async function onTheWire(venue: string, id: string): Promise<{ sent: unknown; back: unknown }> {
+  const c = CASES[venue]!;
+  const ex = new ccxt[venue]({
+    apiKey: c.apiKey ?? 'key',
+    secret: Buffer.alloc(32, 7).toString('base64'), // Backpack's ed25519 key: 32 bytes
+    password: 'pw',
+    uid: '1',
+    walletAddress: `0x${'1'.repeat(40)}`,
+    privateKey: `0x${'2'.repeat(64)}`,
+    options: c.options ?? {},
+  });
+  const requests: unknown[] = [];
+  catching(ex, c, (url, body) => requests.push(...parse(url, body)));
+  const cids = venueClientIds(venue);
+  const params = cids.createParams(id);
+  await expect(ex.createOrder('BTC/USDT', 'limit', 'buy', 1, 100, params)).rejects.toThrow(
+    'caught before sending',
+  );
+  const sent = requests.map((r) => find(r, c.field)).find((v) => v !== undefined);
+  return { sent, back: sent === undefined ? undefined : cids.fromVenue(String(sent)) };
+}
+
+const ids = fc.oneof(
+  fc
+    .tuple(fc.string({ maxLength: 40 }), fc.integer({ min: 0, max: 1e12 - 2 }))
+    .map(([s, start]) => new ClientOrderIds(s, start).next()),
+  fc.tuple(fc.string(), fc.string()).map(([u, k]) => clientOrderIdFor(u, k, 'acc-1')),
+);
+
+describe("the client order id ccxt's real classes send", () => {
+  it('covers every venue of the table', () => {
+    for (const r of CLIENT_ID_RULES) expect(r.venues.some((v) => v in CASES)).toBe(true);
+  });
+
+  it.each(Object.keys(CASES))('%s: the venue field follows the documented rule', async (venue) => {
+    const fixed = [
+      'sma_cross-12',
+      'X_very-long_strategy_Na-999999999999',
+      clientOrderIdFor('user', 'key-1', 'acc-1'),
+    ];
+    for (const id of fixed) {
+      const { sent, back } = await onTheWire(venue, id);
+      expect({ sent, ok: CASES[venue]!.rule(sent), back }).toEqual({ sent, ok: true, back: id });
+    }
+    // Hyperliquid signs each order (EIP-712, ~1 s here): its fixed ids only.
+    if (venue === 'hyperliquid') return;
+    await fc.assert(
+      fc.asyncProperty(ids, async (id) => {
+        const { sent, back } = await onTheWire(venue, id);
+        expect(CASES[venue]!.rule(sent)).toBe(true);
+        expect(back).toBe(id);
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  /**
+   * A look-up by client id (an order whose answer was lost, or after a restart: no venue id),
+   * through the exchange as Kairos builds it: ccxt puts the value sent in the request.
+   */
+  const asking = Object.keys(CASES).filter(
+    (v) => v !== 'hyperliquid' && venueClientIds(v).queryParams('a-1', undefined) !== null,
+  );
+  it.each(asking)('%s: fetchOrder and cancelOrder by client id name the order', async (venue) => {
+    const c = CASES[venue]!;
+    const { exchange } = await createExchange({
+      exchangeId: venue,
+      apiKey: c.apiKey ?? 'key',
+      secret: Buffer.alloc(32, 7).toString('base64'),
+      password: 'pw',
+      options: c.options ?? {},
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const ex = exchange as any;
+    const requests: string[] = [];
+    catching(ex, c, (url, body) =>
+      requests.push(decodeURIComponent(`${url} ${typeof body === 'string' ? body : ''}`)),
+    );
+    const cids = venueClientIds(venue);
+    const id = 'sma_cross-12';
+    const sent = cids.toVenue(id);
+    for (const call of ['fetchOrder', 'cancelOrder'] as const) {
+      if (!ex.has[call]) continue; // CcxtExecutionClient looks in the order lists then
+      requests.length = 0;
+      const params = cids.queryParams(id, undefined)!;
+      await expect(ex[call]('', 'BTC/USDT', params)).rejects.toThrow('caught before sending');
+      expect({ call, named: requests.some((r) => r.includes(sent)) }).toEqual({
+        call,
+        named: true,
+      });
+    }
+  });
+});
