@@ -35,6 +35,7 @@ async function harness(
     onClockError?: () => void;
     onLog?: (line: string) => void;
     fillGraceMs?: number;
+    now?: () => number;
   } = {},
 ) {
   const { stream, exchange, ...options } = over;
@@ -171,6 +172,37 @@ describe('T9: unknown outcome (answers lost)', () => {
     expect(h.exec.order(a.clientOrderId)!.status).toBe('ACCEPTED');
     expect(h.exec.order(b.clientOrderId)).toMatchObject({ status: 'FILLED' });
     expect(sim.state.orders()).toHaveLength(2);
+    await h.close();
+  });
+
+  it('a create slower than the not-found grace: reconciliation meanwhile waits for its answer and finds the order, never NOT_AT_VENUE', async () => {
+    // One clock for the venue and the client; the create's trip takes 3 s of it (a loaded machine
+    // or network), against a grace of 1.5 s after the order is sent and a venue that hides a new
+    // order from queries for 1 s after it took it.
+    let skew = 0;
+    const now = () => Date.now() + skew;
+    sim = await startSim({ clock: { now } });
+    sim.faults.set({ hideNewOrdersMs: 1000 });
+    const exchange = await simExchange(sim);
+    const create = exchange.createOrder.bind(exchange);
+    let onCreate!: () => void;
+    const creating = new Promise<void>((r) => (onCreate = r));
+    exchange.createOrder = ((...args: Parameters<Exchange['createOrder']>) => {
+      skew += 3000;
+      onCreate();
+      return create(...args);
+    }) as Exchange['createOrder'];
+    const h = await harness(sim, { exchange, notFoundGraceMs: 1500, now });
+    const order = h.send({ side: 'BUY', quantity: '0.01', price: '20000' });
+    await creating;
+    // The create is under way: the order is SUBMITTED, and the venue will hold it open.
+    const result = await reconcile(h.exec, h.client, h.bus, 0, now());
+    await h.client.idle();
+    expect(statusOf(sim, order.clientOrderId)).toMatchObject({ status: 'NEW' });
+    expect(h.exec.order(order.clientOrderId)).toMatchObject({ status: 'ACCEPTED' });
+    expect(result.drift).toEqual([]);
+    // Answered and still hidden for a while at the venue: found all the same.
+    expect(await h.client.orderByClientId(order.clientOrderId)).toMatchObject({ status: 'OPEN' });
     await h.close();
   });
 

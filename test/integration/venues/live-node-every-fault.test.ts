@@ -87,7 +87,7 @@ async function faultedRun(faults: Partial<FaultSettings>): Promise<Outcome> {
         run,
         v: await storeVersusVenue(sim, run.orders),
         orders: (await run.orders.ordersSince(0)).map(
-          (o) => `${o.clientOrderId} ${o.status} ${o.filledQuantity.toFixed()}`,
+          (o) => `${o.clientOrderId} ${o.status} ${o.reason ?? '-'} ${o.filledQuantity.toFixed()}`,
         ),
       };
     } finally {
@@ -121,7 +121,10 @@ describe('kairos live under every simulator fault, alone and combined', () => {
     expect(run.error).toBeUndefined();
     expect(run.result!.failure).toBeNull();
     expect(run.alerts.map((a) => a.code)).not.toContain('PERSISTENCE_FAILED');
-    if (JSON.stringify(v.fills) !== JSON.stringify(v.venue))
+    if (
+      JSON.stringify(v.fills) !== JSON.stringify(v.venue) ||
+      JSON.stringify(v.open) !== JSON.stringify(v.venueOpen)
+    )
       console.log(
         run.alerts.map((a) => `${a.code} ${a.message}`).join('\n'),
         run.logs.join('\n'),

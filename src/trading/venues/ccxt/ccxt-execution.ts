@@ -57,7 +57,10 @@ export interface CcxtExecutionOptions {
   readonly bannedUntil?: () => number | undefined;
   /** Told on a timestamp refusal (-1021), so the clock offset is measured again. */
   readonly onClockError?: () => void;
-  /** A fresh order not found is looked for again until this many ms after sending (default 5 000). */
+  /**
+   * A fresh order not found is looked for again until this many ms after its create call was
+   * answered (or failed), never while that call is under way (default 5 000).
+   */
   readonly notFoundGraceMs?: number;
   /** A cancel/expiry waits this long for its fills before fetching them (default 1 000 ms). */
   readonly fillGraceMs?: number;
@@ -105,6 +108,9 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   readonly #instruments: Map<string, Instrument>;
   readonly #mirror = new Map<string, Order>();
   readonly #sentAt = new Map<string, number>();
+  /** Create calls under way, and when each create call ended (answered or failed). */
+  readonly #creating = new Map<string, Promise<void>>();
+  readonly #createEnded = new Map<string, number>();
   readonly #byVenueId = new Map<string, string>();
   readonly #venueId = new Map<string, string>();
   readonly #tradeIds = new Set<string>();
@@ -207,7 +213,9 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   submit(order: Order, _ts: number): void {
     this.#mirror.set(order.clientOrderId, order);
-    this.#track(this.#create(order));
+    const create = this.#create(order);
+    this.#creating.set(order.clientOrderId, create);
+    this.#track(create);
   }
 
   cancel(clientOrderId: string, _ts: number): void {
@@ -241,7 +249,14 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   async #orderByClientId(clientOrderId: string): Promise<VenueOrderReport | null> {
     const known = this.#symbolOf(clientOrderId);
     const symbols = known ? [known] : [...this.#instruments.keys()];
-    const graceEnd = (this.#sentAt.get(clientOrderId) ?? -Infinity) + this.#grace();
+    // A venue may not show an order for a moment after it took it (eventual consistency), and
+    // it takes it by the time it answers the create at the latest: not found counts only after
+    // the create call ended, and the grace runs from then. (From the send, a create slower than
+    // the grace, on a loaded machine or network, lost an order open at the venue: rejected or
+    // cancelled here as NOT_AT_VENUE, the venue's acceptance then dropped as a stale report.)
+    await this.#creating.get(clientOrderId)?.catch(() => undefined);
+    const from = this.#createEnded.get(clientOrderId) ?? this.#sentAt.get(clientOrderId);
+    const graceEnd = (from ?? -Infinity) + this.#grace();
     for (;;) {
       for (const symbol of symbols) {
         const o = await this.#fetchByClientId(clientOrderId, symbol);
@@ -314,6 +329,9 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
           message: out.message,
         }));
       else this.#emit(id, (ids) => ({ kind: 'OrderUnknown', ...ids, reason: out.reason }));
+    } finally {
+      this.#createEnded.set(id, this.#now());
+      this.#creating.delete(id);
     }
   }
 
