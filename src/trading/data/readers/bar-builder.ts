@@ -33,6 +33,11 @@ export class BarBuilder {
     if (this.#interval > 0) this.#probe = null;
   }
 
+  /** The time of the last row added (-Infinity before the first; a row not after it is refused). */
+  get lastTime(): number {
+    return this.#lastTime;
+  }
+
   /**
    * Adds one row; `line` is its 1-based line (or row) number. With `adjustClose`, `adj` is the
    * row's Adj Close and the prices are adjusted from it first.

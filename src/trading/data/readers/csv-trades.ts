@@ -220,26 +220,20 @@ export async function* readCsvTrades(
       restText = '';
     }
     let pos = 0;
-    if (restBytes.length > 0) {
-      // Only the line cut by the chunk boundary is joined (see csv-bars.ts).
-      const nl = buf.indexOf(10);
-      if (nl < 0) {
-        restBytes = join(restBytes, buf);
-        continue;
-      }
-      const joined = join(restBytes, buf.subarray(0, nl));
-      bytes(joined, 0, joined.length);
-      pos = nl + 1;
-    }
-    for (let nl = buf.indexOf(10, pos); nl >= 0; nl = buf.indexOf(10, pos)) {
-      bytes(buf, pos, nl);
+    for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10, pos)) {
+      if (pos === 0) {
+        // Only the line cut by the chunk boundary is joined (see csv-bars.ts).
+        const joined = join(restBytes, buf.subarray(0, nl));
+        bytes(joined, 0, joined.length);
+      } else bytes(buf, pos, nl);
       pos = nl + 1;
       // A batch leaves as soon as it is full (see csv-bars.ts).
       const out = b.take();
       if (out) yield out;
     }
-    // A copy of the tail (Buffer's slice would be a view keeping the whole chunk).
-    restBytes = Uint8Array.prototype.slice.call(buf, pos);
+    // A chunk with no line end adds to the rest; else a copy of the tail (Buffer's slice would be
+    // a view keeping the whole chunk).
+    restBytes = pos === 0 ? join(restBytes, buf) : Uint8Array.prototype.slice.call(buf, pos);
   }
   if (restBytes.length > 0) bytes(restBytes, 0, restBytes.length);
   else if (restText.length > 0) text(restText);

@@ -5,14 +5,7 @@ import { readJsonTrades } from '../../../../../src/trading/data/readers/json-tra
 import { readCsvBars } from '../../../../../src/trading/data/readers/csv-bars.js';
 import { readJsonBars } from '../../../../../src/trading/data/readers/json-bars.js';
 import { collect } from '../../../../support/collect.js';
-
-async function* chunks(text: string, sizes: number[]): AsyncGenerator<string> {
-  for (let i = 0, k = 0; i < text.length;) {
-    const n = Math.max(1, sizes[k++ % sizes.length]!);
-    yield text.slice(i, i + n);
-    i += n;
-  }
-}
+import { textOf as chunks } from '../../../../support/chunks.js';
 
 async function outcome<T>(batches: AsyncIterable<T[]>): Promise<{ rows: T[] } | { error: string }> {
   try {
@@ -109,27 +102,29 @@ describe('parseNumericLine', () => {
     .tuple(fc.boolean(), fc.stringMatching(/^\d{1,8}$/), fc.option(fc.stringMatching(/^\d{0,7}$/)))
     .map(([neg, int, frac]) => `${neg ? '-' : ''}${int}${frac === null ? '' : `.${frac}`}`);
 
-  it('reads each plain decimal as parseFloat does, and tells which had a point (property)', () => {
+  it('reads each plain decimal as parseFloat does, and tells which are whole numbers as String writes them (property)', () => {
     fc.assert(
       fc.property(fc.array(plain, { minLength: 1, maxLength: 16 }), (fields) => {
         const bytes = new TextEncoder().encode(`xx${fields.join(',')}yy`);
         const out = new Float64Array(16);
-        const dots = new Uint8Array(16);
-        expect(parseNumericLine(bytes, 2, bytes.length - 2, out, dots)).toBe(fields.length);
+        const whole = new Uint8Array(16);
+        expect(parseNumericLine(bytes, 2, bytes.length - 2, out, whole)).toBe(fields.length);
         fields.forEach((f, i) => {
           expect(Object.is(out[i], parseFloat(f)) || out[i] === parseFloat(f)).toBe(true);
-          expect(dots[i]).toBe(f.includes('.') ? 1 : 0);
+          // No sign, no point, no leading zero: the text String(n) gives back.
+          expect([f, whole[i]]).toEqual([f, /^(0|[1-9][0-9]*)$/.test(f) ? 1 : 0]);
         });
       }),
+      { examples: [[['0', '00', '-0', '05', '0.5', '10', '-1', '1.']]] },
     );
   });
 
   it('sends anything else to the general parser (-1)', () => {
     const out = new Float64Array(4);
-    const dots = new Uint8Array(4);
+    const whole = new Uint8Array(4);
     const parse = (s: string) => {
       const b = new TextEncoder().encode(s);
-      return parseNumericLine(b, 0, b.length, out, dots);
+      return parseNumericLine(b, 0, b.length, out, whole);
     };
     for (const s of [
       '',
@@ -156,7 +151,7 @@ describe('parseNumericLine', () => {
     expect([out[0], out[1]]).toEqual([1234567.12345678, 0.5]);
     expect(parse('1,2,3,4')).toBe(4);
     expect(parse('.5,5.')).toBe(2);
-    expect([out[0], out[1], dots[0], dots[1]]).toEqual([0.5, 5, 1, 1]);
+    expect([out[0], out[1], whole[0], whole[1]]).toEqual([0.5, 5, 0, 0]);
   });
 });
 

@@ -12,6 +12,7 @@ import {
 } from '../../../../../src/trading/venues/replay/open-data.js';
 import { DATA } from '../../../../support/run-cli.js';
 import { collect as all } from '../../../../support/collect.js';
+import { bytesOf } from '../../../../support/chunks.js';
 
 async function* chunked(
   text: string,
@@ -303,15 +304,6 @@ describe('readCsvTrades from bytes', () => {
       return { error: (e as Error).message };
     }
   };
-  async function* bytesOf(text: string, sizes: number[]): AsyncGenerator<Uint8Array> {
-    const b = new TextEncoder().encode(text);
-    for (let i = 0, k = 0; i < b.length;) {
-      const n = Math.max(1, sizes[k++ % sizes.length]!);
-      yield b.subarray(i, i + n);
-      i += n;
-    }
-  }
-
   it('gives what the general parser gives, errors included (property)', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -89,8 +89,11 @@ describe('BarBuilder', () => {
           const times = [...raw].sort((a, b) => a - b);
           const b = new BarBuilder({ ...opts, from, to, intervalMs });
           const out: Bar[] = [];
+          expect(b.lastTime).toBe(-Infinity);
           times.forEach((t, i) => {
             b.add(i + 2, t, 1, 2, 0.5, 1.5, 3, String(t));
+            // The last row's time, kept or not (the CSV fast path compares with it).
+            expect(b.lastTime).toBe(t);
             out.push(...(b.take() ?? []));
           });
           out.push(...allBars(b));
