@@ -3,8 +3,9 @@ import { BarBuilder } from './bar-builder.js';
 import { jsonRows } from './json-rows.js';
 import type { ReadOptions } from './read-options.js';
 
+// Text that is blank is no number (`+' '` is 0), as in the CSV readers.
 const num = (x: unknown) =>
-  typeof x === 'number' ? x : typeof x === 'string' && x !== '' ? +x : NaN;
+  typeof x === 'number' ? x : typeof x === 'string' && x.trim() !== '' ? +x : NaN;
 
 /**
  * Streams bars from freqtrade-style JSON candles: `[[ts_ms, open, high, low, close, volume], ...]`.

@@ -3,8 +3,9 @@ import { jsonRows } from './json-rows.js';
 import type { ReadOptions } from './read-options.js';
 import { TradeBuilder } from './trade-builder.js';
 
+// Text that is blank is no number (`+' '` is 0), as in the CSV readers.
 const num = (x: unknown) =>
-  typeof x === 'number' ? x : typeof x === 'string' && x !== '' ? +x : NaN;
+  typeof x === 'number' ? x : typeof x === 'string' && x.trim() !== '' ? +x : NaN;
 
 /**
  * Streams trades from a ccxt-ordered JSON trade list:

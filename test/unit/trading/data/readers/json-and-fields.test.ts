@@ -88,7 +88,10 @@ describe('readJsonTrades', () => {
       ['[[1000,"a",null,"buy","",2]]', 'price'],
       ['[[1000,"a",null,"buy",true,2]]', 'price'],
       ['[[1000,"a",null,"buy",1,""]]', 'amount'],
+      ['[[1000,"a",null,"buy"," ",2]]', 'price'],
+      ['[[1000,"a",null,"buy",1,"\\t"]]', 'amount'],
       ['[["",1,null,"buy",1,1]]', 'timestamp'],
+      ['[[" ",1,null,"buy",1,1]]', 'timestamp'],
     ] as const)
       expect(
         await outcome(readJsonTrades(chunks(bad, [4]), { source: 't.json', instrumentId: 'X' })),
@@ -212,4 +215,15 @@ describe('readJsonBars', () => {
       error: 'c.json:1: field "volume": is not a number',
     });
   });
+
+  it.each([' ', '\\t', ' \\n '])(
+    'refuses blank text %j as a number, not reads it as 0',
+    async (blank) => {
+      const opts = { source: 'c.json', instrumentId: 'X', intervalMs: 60_000 };
+      const text = `[[1000,1,2,1,"${blank}",5]]`;
+      expect(await outcome(readJsonBars(chunks(text, [9]), opts))).toEqual({
+        error: 'c.json:1: field "close": is not a number',
+      });
+    },
+  );
 });
