@@ -7,6 +7,7 @@ import type { Fill } from '../model/fill.js';
 import type { Order } from '../model/order.js';
 import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { isOpen } from '../model/order-state-machine.js';
+import { orderReports } from './venue-order-reports.js';
 
 /** What one reconciliation did. */
 export interface ReconciliationResult {
@@ -20,9 +21,10 @@ export interface ReconciliationResult {
 
 /**
  * Makes the OMS agree with the venue: applies the venue's trades since `since` (deduplicated by
- * trade id), then asks the venue about every open order by client order id and applies what it
- * says. An order the venue never saw is rejected (`NOT_AT_VENUE`), never resent. Anything else
- * that does not add up is reported as drift. It runs at start-up (before strategies), after a
+ * trade id), then learns what the venue says of every open order (from one `openOrders()` answer,
+ * and by client order id for each order that answer does not hold: `orderReports`) and applies
+ * it. An order the venue never saw is rejected (`NOT_AT_VENUE`), never resent. Anything else that
+ * does not add up is reported as drift. It runs at start-up (before strategies), after a
  * reconnect and periodically.
  *
  * @example
@@ -66,8 +68,19 @@ export async function reconcile(
     }
   };
   apply(await venue.tradesSince(since));
-  const reports = new Map<Order, VenueOrderReport | null>();
-  for (const order of open) reports.set(order, await venue.orderByClientId(order.clientOrderId));
+  // Read after the trades (a report is never older than them) and after `sent()` (every order
+  // in `open` has gone out). It answers for every open order it lists; the rest are asked for one
+  // by one. It is also the drift check's list: an order sent after it was read is not in it, and
+  // every order in it was committed (write before send) before `known` is read below.
+  const listed = await venue.openOrders();
+  const byId = await orderReports(
+    venue,
+    open.map((o) => o.clientOrderId),
+    listed,
+  );
+  const reports = new Map<Order, VenueOrderReport | null>(
+    open.map((o) => [o, byId.get(o.clientOrderId)!]),
+  );
   // An open order the venue has filled further than the trades since `since` show: a fill lost
   // before the last stored one, or one made after those trades were read and before the order
   // was (a market order filled meanwhile). Its own trades, read again from when it was made.
@@ -93,8 +106,12 @@ export async function reconcile(
     }
   }
   const known = new Set(exec.allOrders().map((o) => o.clientOrderId));
-  for (const r of await venue.openOrders()) {
-    if (!known.has(r.clientOrderId)) drift.push(`venue order ${r.clientOrderId} is not known here`);
+  // A listed order of ours under an id this process could not read back until it asked for the
+  // order by client id (a digest form): the look-up's answer names its venue order id.
+  const asked = new Set([...byId.values()].map((r) => r?.venueOrderId).filter((v) => !!v));
+  for (const r of listed) {
+    if (!known.has(r.clientOrderId) && !asked.has(r.venueOrderId))
+      drift.push(`venue order ${r.clientOrderId} is not known here`);
   }
   for (const message of drift) {
     const alert: Alert = { kind: 'Alert', code: 'RECONCILIATION_DRIFT', message, ts: now };
@@ -103,7 +120,18 @@ export async function reconcile(
   return { resolved: [...resolved], fillsApplied, drift };
 }
 
-function resolution(order: Order, report: VenueOrderReport | null, ts: number): OrderEvent | null {
+/**
+ * The event that makes an open order agree with what the venue says of it (`null`: no such
+ * order), or null when nothing is to change (its fills come with the trade history).
+ *
+ * @example
+ * const event = resolution(order, await venue.orderByClientId(order.clientOrderId), now);
+ */
+export function resolution(
+  order: Order,
+  report: VenueOrderReport | null,
+  ts: number,
+): OrderEvent | null {
   const base = { ...orderRef(order), ts };
   const unacked = order.status === 'SUBMITTED' || order.status === 'UNKNOWN';
   if (report === null) {

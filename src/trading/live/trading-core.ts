@@ -15,6 +15,7 @@ import { orderRef, type OrderEvent } from '../model/order-events.js';
 import type { Order } from '../model/order.js';
 import { reconcile, type ReconciliationResult } from './reconciler.js';
 import type { OrderJournal } from './order-journal.js';
+import { orderReports } from './venue-order-reports.js';
 import type { Failpoint } from './write-ahead-client.js';
 
 export type { RiskSettings } from '../kernel/kernel.js';
@@ -137,9 +138,9 @@ export class TradingCore extends Kernel<NodeVenue> {
         : [];
     const unsent: Order[] = [];
     if (redo?.resendUnsent) {
-      for (const o of made) {
-        if (o.status === 'INITIALIZED' || (await core.#neverSent(o))) unsent.push(o);
-      }
+      const neverSent = await core.#neverSent(made);
+      for (const o of made)
+        if (o.status === 'INITIALIZED' || neverSent.has(o.clientOrderId)) unsent.push(o);
     }
     const held = new Set(unsent.map((o) => o.clientOrderId));
     let latest = core.#lastFillTs;
@@ -168,19 +169,26 @@ export class TradingCore extends Kernel<NodeVenue> {
     return { core, recovery, redo: { made, unsent } };
   }
 
-  /** Committed and never sent: passed the gate, unacknowledged, and unknown to the venue. */
-  async #neverSent(o: Order): Promise<boolean> {
-    return (
-      (o.status === 'SUBMITTED' || o.status === 'UNKNOWN') &&
-      (await this.venue.orderByClientId(o.clientOrderId)) === null
-    );
+  /**
+   * The ids of `orders` committed and never sent: passed the gate, unacknowledged, and unknown to
+   * the venue. Two or more are checked against one `openOrders()` answer first (`orderReports`).
+   */
+  async #neverSent(orders: readonly Order[]): Promise<Set<string>> {
+    const ids = orders
+      .filter((o) => o.status === 'SUBMITTED' || o.status === 'UNKNOWN')
+      .map((o) => o.clientOrderId);
+    if (ids.length === 0) return new Set();
+    const listed = ids.length > 1 ? await this.venue.openOrders() : [];
+    const reports = await orderReports(this.venue, ids, listed);
+    return new Set(ids.filter((id) => reports.get(id) === null));
   }
 
   /** Recovery: sends the open orders committed and never sent (`sendUnsent`), in the order made. */
   async #sendUnsent(onAlert: TradingCoreConfig['onAlert']): Promise<void> {
     const open = this.exec.openOrders().sort((a, b) => a.createdAt - b.createdAt);
+    const neverSent = await this.#neverSent(open);
     for (const o of open) {
-      if (!(await this.#neverSent(o))) continue;
+      if (!neverSent.has(o.clientOrderId)) continue;
       onAlert?.({
         kind: 'Alert',
         code: 'ORDER_SENT_ON_RECOVERY',

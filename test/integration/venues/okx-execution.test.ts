@@ -118,8 +118,9 @@ describe('CcxtExecutionClient against the OKX simulator (ccxt okx)', () => {
     expect(second.ledger.position(SYMBOL).quantity.toFixed()).toBe(baseDelta(sim).toFixed());
     // Paged by time, 100 a page at most: more than one page was asked for.
     expect(sim.state.requests.get('GET /api/v5/trade/fills-history')).toBeGreaterThan(3);
-    // One look-up per open order (reconciliation asks each by client id); a fill names its
-    // order's client id (clOrdId), so none is asked for per fill.
+    // One look-up per order the venue's open orders do not hold (all 250 are filled: each is
+    // asked for by client id); a fill names its order's client id (clOrdId), so none is asked
+    // for per fill.
     expect(sim.state.requests.get('GET /api/v5/trade/order')).toBe(250);
     await second.close();
   });
