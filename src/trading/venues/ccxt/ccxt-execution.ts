@@ -487,17 +487,15 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       const now = this.#now();
       const made = h.since ?? this.#sentAt.get(id) ?? now;
       const from = Math.max(made - 60_000, now - (this.#o.lookbackMs ?? 7 * DAY));
-      const trades = await myTradesSince(
-        this.#o.exchange,
+      const trades = await myTradesSince({
+        exchange: this.#o.exchange,
         symbol,
         from,
         now,
-        (call) => this.#policy.read(call),
-        undefined,
-        undefined,
-        this.#hidden(symbol),
-        venueId,
-      );
+        read: (call) => this.#policy.read(call),
+        onHidden: this.#hidden(symbol),
+        order: venueId,
+      });
       for (const t of trades) this.#onTrade(t, id);
     } catch (e) {
       this.#log(`fills of ${id}: ${(e as Error).message}`);
@@ -592,16 +590,14 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     const read = <T>(call: () => Promise<T>) => this.#policy.read(call);
     const out: Fill[] = [];
     for (const [symbol, inst] of this.#instruments) {
-      const trades = await myTradesSince(
-        this.#o.exchange,
+      const trades = await myTradesSince({
+        exchange: this.#o.exchange,
         symbol,
         from,
         now,
         read,
-        undefined,
-        undefined,
-        this.#hidden(symbol),
-      );
+        onHidden: this.#hidden(symbol),
+      });
       for (const t of trades) {
         const id = await this.#clientIdOfTrade(t, symbol);
         const fill = fillFromTrade(t, {
