@@ -25,6 +25,7 @@ import {
 } from './error-mapping.js';
 import { isLegalReport } from './event-screen.js';
 import { myTradesSince } from './my-trades.js';
+import { OrderLookup } from './order-lookup.js';
 import { venueClientIds, type VenueClientIds } from './venue-client-ids.js';
 import { WatchLoop } from './watch-loop.js';
 
@@ -120,6 +121,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   readonly #loops: WatchLoop<unknown>[] = [];
   /** Client order ids as the venue takes them (`venue-client-ids.ts`: OKX, Gate, Kraken, …), and back. */
   readonly #cids: VenueClientIds;
+  readonly #lookup: OrderLookup;
   #lastFillTs: number;
   #catchingUp: Promise<void> | null = null;
 
@@ -134,6 +136,11 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     this.#instruments = new Map(options.instruments.map((i) => [i.id, i]));
     this.#lastFillTs = this.#now();
     this.#cids = venueClientIds(options.exchange.id);
+    this.#lookup = new OrderLookup({
+      exchange: options.exchange,
+      read: (call) => this.#policy.read(call),
+      cids: this.#cids,
+    });
   }
 
   /**
@@ -344,7 +351,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       let params = this.#cids.queryParams(id, venueId);
       if (params === null) {
         // The venue cannot be asked by client id: find the order's venue id first.
-        venueId = (await this.#searchLists(id, symbol))?.id;
+        venueId = this.#linked(id, await this.#lookup.inLists(id, symbol, this.#madeSince(id)))?.id;
         if (!venueId) return await this.#settleCancel(id);
         params = {};
       }
@@ -692,49 +699,25 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   /** A venue's order with Kairos's client order id in `clientOrderId` (see `#cids`). */
   #ours(o: CcxtOrder): CcxtOrder {
-    const id = this.#cids.fromVenue(this.#cids.reported(o));
-    return id === o.clientOrderId ? o : { ...o, clientOrderId: id as string };
+    return this.#lookup.ours(o);
   }
 
+  /** The order at the venue by its client id (`order-lookup.ts`); null: not there. */
   async #fetchByClientId(id: string, symbol: string): Promise<CcxtOrder | null> {
-    try {
-      const venueId = this.#venueId.get(id);
-      const params = this.#cids.queryParams(id, venueId);
-      if (params === null || !this.#o.exchange.has.fetchOrder)
-        return await this.#searchLists(id, symbol);
-      const o = await this.#policy.read(() =>
-        this.#o.exchange.fetchOrder(venueId ?? '', symbol, params),
-      );
-      return this.#ours(o);
-    } catch (e) {
-      if (isOrderNotFound(e)) return null;
-      throw e;
-    }
+    const venueId = this.#venueId.get(id);
+    const found = await this.#lookup.byClientId(id, symbol, venueId, this.#madeSince(id));
+    return this.#linked(id, found);
   }
 
-  /**
-   * An order looked for by its client id in the open orders, then in the closed ones since it
-   * was made (one page), on a venue that ccxt cannot ask by client id (Bitfinex, Deribit, …) or
-   * that has no `fetchOrder` (Backpack, Lighter).
-   */
-  async #searchLists(id: string, symbol: string): Promise<CcxtOrder | null> {
-    const ex = this.#o.exchange;
-    const since = (this.#current(id)?.createdAt ?? this.#sentAt.get(id) ?? this.#now()) - 60_000;
-    const lists = [
-      ex.has.fetchOpenOrders ? () => ex.fetchOpenOrders(symbol) : null,
-      ex.has.fetchClosedOrders ? () => ex.fetchClosedOrders(symbol, since) : null,
-    ];
-    for (const list of lists) {
-      if (!list) continue;
-      const found = (await this.#policy.read(list))
-        .map((o) => this.#ours(o))
-        .find((o) => o.clientOrderId === id);
-      if (found) {
-        if (found.id) this.#link(id, String(found.id));
-        return found;
-      }
-    }
-    return null;
+  /** Links the order found by a look-up to its venue id; returns it. */
+  #linked(id: string, found: CcxtOrder | null): CcxtOrder | null {
+    if (found?.id) this.#link(id, String(found.id));
+    return found;
+  }
+
+  /** When the order was made, less a minute: where a search of the closed orders starts. */
+  #madeSince(id: string): number {
+    return (this.#current(id)?.createdAt ?? this.#sentAt.get(id) ?? this.#now()) - 60_000;
   }
 
   /** Without an OMS view, keep the own copy in step with what reconciliation will apply. */
