@@ -53,6 +53,31 @@ export class OrderLookup {
     }
   }
 
+  /**
+   * Our client order id of the venue's order `venueOrderId`, asked again while the venue does not
+   * show it, until `graceEnd` on `now` (a trade proves the order exists; a fresh one may not show
+   * for a moment); undefined when its answer carries none, or it stays unseen. Any other failed
+   * read (429, 418, network) says nothing and throws: the caller asks again later.
+   */
+  async clientIdOfVenueOrder(
+    venueOrderId: string,
+    symbol: string,
+    graceEnd: number,
+    now: () => number,
+  ): Promise<string | undefined> {
+    for (;;) {
+      try {
+        const o = await this.o.read(() => this.o.exchange.fetchOrder(venueOrderId, symbol));
+        return this.ours(o).clientOrderId || undefined;
+      } catch (e) {
+        if (!isOrderNotFound(e)) throw e;
+        const left = graceEnd - now();
+        if (left <= 0) return undefined;
+        await new Promise((r) => setTimeout(r, Math.min(250, left)));
+      }
+    }
+  }
+
   /** The order `id` in the open orders, then in the closed ones since `since` (one page). */
   async inLists(id: string, symbol: string, since: number): Promise<CcxtOrder | null> {
     const ex = this.o.exchange;
