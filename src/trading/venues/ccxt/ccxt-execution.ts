@@ -581,7 +581,10 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       if (id !== undefined && this.#current(id)) {
         this.#link(id, venueOrderId);
         this.#onTrade(t, id);
-      } else this.#log(`trade ${t.id}: order ${venueOrderId} not ours; left to reconciliation`);
+      } else
+        this.#log(
+          `trade ${t.id}: order ${venueOrderId} not found or not ours; left to reconciliation`,
+        );
     } catch (e) {
       this.#log(`trade ${t.id}: order ${venueOrderId} not resolved: ${(e as Error).message}`);
     }
