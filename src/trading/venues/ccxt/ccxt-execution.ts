@@ -20,11 +20,12 @@ import {
   cancelOutcome,
   createOutcome,
   isClockError,
-  isOrderNotFound,
   VenueReason,
 } from './error-mapping.js';
 import { isLegalReport } from './event-screen.js';
 import { myTradesSince } from './my-trades.js';
+import { OrderLookup } from './order-lookup.js';
+import { CLOSED_ORDER_RETENTION_MS, type ClientMemory, OrderMemory } from './order-memory.js';
 import { venueClientIds, type VenueClientIds } from './venue-client-ids.js';
 import { WatchLoop } from './watch-loop.js';
 
@@ -68,6 +69,11 @@ export interface CcxtExecutionOptions {
   readonly lookbackMs?: number;
   /** WebSocket reconnect backoff (defaults 100 ms to 10 s). */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /**
+   * An order closed (terminal, its fills in) is forgotten this long after it was first seen
+   * closed, on `now` (default 600 000: 10 minutes; `docs/decisions/execution-client-retention.md`).
+   */
+  readonly closedOrderRetentionMs?: number;
 }
 
 /** A terminal report held back until the order's fills have arrived. */
@@ -106,20 +112,16 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   readonly #policy: VenuePolicy;
   readonly #now: () => number;
   readonly #instruments: Map<string, Instrument>;
-  readonly #mirror = new Map<string, Order>();
-  readonly #sentAt = new Map<string, number>();
-  /** Create calls under way, and when each create call ended (answered or failed). */
+  /** Per order: its copy, send and create times, venue id, trade ids; released once closed. */
+  readonly #mem: OrderMemory;
+  /** Create calls under way. */
   readonly #creating = new Map<string, Promise<void>>();
-  readonly #createEnded = new Map<string, number>();
-  readonly #byVenueId = new Map<string, string>();
-  readonly #venueId = new Map<string, string>();
-  readonly #tradeIds = new Set<string>();
-  readonly #cancelAsked = new Set<string>();
   readonly #held = new Map<string, Held>();
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #loops: WatchLoop<unknown>[] = [];
   /** Client order ids as the venue takes them (`venue-client-ids.ts`: OKX, Gate, Kraken, …), and back. */
   readonly #cids: VenueClientIds;
+  readonly #lookup: OrderLookup;
   #lastFillTs: number;
   #catchingUp: Promise<void> | null = null;
 
@@ -134,6 +136,26 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     this.#instruments = new Map(options.instruments.map((i) => [i.id, i]));
     this.#lastFillTs = this.#now();
     this.#cids = venueClientIds(options.exchange.id);
+    this.#lookup = new OrderLookup({
+      exchange: options.exchange,
+      read: (call) => this.#policy.read(call),
+      cids: this.#cids,
+    });
+    this.#mem = new OrderMemory({
+      retentionMs: options.closedOrderRetentionMs ?? CLOSED_ORDER_RETENTION_MS,
+      now: this.#now,
+      closed: (id) => {
+        const cur = this.#current(id);
+        return cur === undefined || isTerminal(cur.status);
+      },
+      busy: (id) => this.#creating.has(id) || this.#held.has(id),
+      onRelease: (id) => this.#cids.forget(id),
+    });
+  }
+
+  /** What the client holds now: it stays bounded by the open and recently closed orders. */
+  get memory(): ClientMemory {
+    return { ...this.#mem.size, held: this.#held.size, hashedIds: this.#cids.remembered };
   }
 
   /**
@@ -212,7 +234,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   onBar(): void {}
 
   submit(order: Order, _ts: number): void {
-    this.#mirror.set(order.clientOrderId, order);
+    this.#mem.sweep();
+    this.#mem.entry(order.clientOrderId).order = order;
     const create = this.#create(order);
     this.#creating.set(order.clientOrderId, create);
     this.#track(create);
@@ -227,6 +250,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
    * or an unreachable venue is a `VenueBusyError` saying until when (the node waits it out).
    */
   async #query<T>(ask: () => Promise<T>): Promise<T> {
+    this.#mem.sweep();
     try {
       return await ask();
     } catch (e) {
@@ -255,7 +279,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     // the grace, on a loaded machine or network, lost an order open at the venue: rejected or
     // cancelled here as NOT_AT_VENUE, the venue's acceptance then dropped as a stale report.)
     await this.#creating.get(clientOrderId)?.catch(() => undefined);
-    const from = this.#createEnded.get(clientOrderId) ?? this.#sentAt.get(clientOrderId);
+    const rec = this.#mem.get(clientOrderId);
+    const from = rec?.createEnded ?? rec?.sentAt;
     const graceEnd = (from ?? -Infinity) + this.#grace();
     for (;;) {
       for (const symbol of symbols) {
@@ -279,7 +304,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       const orders = await this.#policy.read(() => this.#o.exchange.fetchOpenOrders(symbol));
       for (const answer of orders) {
         const o = this.#ours(answer);
-        const id = o.clientOrderId ?? this.#byVenueId.get(String(o.id)) ?? `venue-order-${o.id}`;
+        const id =
+          o.clientOrderId ?? this.#mem.idOfVenueOrder(String(o.id)) ?? `venue-order-${o.id}`;
         this.#link(id, String(o.id));
         out.push(venueReport(o, id));
       }
@@ -304,7 +330,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     if (limit && order.postOnly) params.postOnly = true;
     else if (limit) params.timeInForce = order.timeInForce;
     if (order.reduceOnly) params.reduceOnly = true;
-    this.#sentAt.set(id, this.#now());
+    this.#mem.entry(id).sentAt = this.#now();
     try {
       const answer = await this.#policy.write(() =>
         this.#o.exchange.createOrder(
@@ -330,7 +356,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
         }));
       else this.#emit(id, (ids) => ({ kind: 'OrderUnknown', ...ids, reason: out.reason }));
     } finally {
-      this.#createEnded.set(id, this.#now());
+      this.#mem.entry(id).createEnded = this.#now();
       this.#creating.delete(id);
     }
   }
@@ -338,13 +364,13 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   async #cancel(id: string): Promise<void> {
     const symbol = this.#symbolOf(id);
     if (!symbol) return this.#log(`cancel ${id}: not an order of this venue`);
-    this.#cancelAsked.add(id);
+    this.#mem.entry(id).cancelAsked = true;
     try {
-      let venueId = this.#venueId.get(id);
+      let venueId = this.#mem.get(id)?.venueId;
       let params = this.#cids.queryParams(id, venueId);
       if (params === null) {
         // The venue cannot be asked by client id: find the order's venue id first.
-        venueId = (await this.#searchLists(id, symbol))?.id;
+        venueId = this.#linked(id, await this.#lookup.inLists(id, symbol, this.#madeSince(id)))?.id;
         if (!venueId) return await this.#settleCancel(id);
         params = {};
       }
@@ -379,7 +405,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   }
 
   #cancelRejected(id: string, reason: string): void {
-    this.#cancelAsked.delete(id);
+    this.#noCancelAsked(id);
     this.#emit(id, (ids) => ({ kind: 'OrderCancelRejected', ...ids, reason }));
   }
 
@@ -388,7 +414,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     const o = this.#ours(answer);
     const venueId = o.id ? String(o.id) : undefined;
     // The venue id first: on a cancel, some venues report the cancel request's client id.
-    const id = hint ?? (venueId ? this.#byVenueId.get(venueId) : undefined) ?? o.clientOrderId;
+    const id = hint ?? (venueId ? this.#mem.idOfVenueOrder(venueId) : undefined) ?? o.clientOrderId;
     if (id === undefined || !this.#current(id)) return;
     if (venueId) this.#link(id, venueId);
     const cur = this.#current(id)!;
@@ -410,7 +436,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
         return this.#finish(id, null, filled, o.timestamp);
       case 'canceled':
       case 'cancelled': {
-        const reason = this.#cancelAsked.has(id)
+        const reason = this.#mem.get(id)?.cancelAsked
           ? Reason.CANCELED_BY_USER
           : VenueReason.CANCELED_AT_VENUE;
         return this.#finish(
@@ -479,25 +505,23 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   async #fetchOrderFills(id: string): Promise<void> {
     const h = this.#held.get(id);
-    const venueId = this.#venueId.get(id);
+    const venueId = this.#mem.get(id)?.venueId;
     const symbol = this.#symbolOf(id);
     if (!h || !venueId || !symbol) return;
     try {
       // Every page of the order's fills (an order may have more than a page: 100 on OKX).
       const now = this.#now();
-      const made = h.since ?? this.#sentAt.get(id) ?? now;
+      const made = h.since ?? this.#mem.get(id)?.sentAt ?? now;
       const from = Math.max(made - 60_000, now - (this.#o.lookbackMs ?? 7 * DAY));
-      const trades = await myTradesSince(
-        this.#o.exchange,
+      const trades = await myTradesSince({
+        exchange: this.#o.exchange,
         symbol,
         from,
         now,
-        (call) => this.#policy.read(call),
-        undefined,
-        undefined,
-        this.#hidden(symbol),
-        venueId,
-      );
+        read: (call) => this.#policy.read(call),
+        onHidden: this.#hidden(symbol),
+        order: venueId,
+      });
       for (const t of trades) this.#onTrade(t, id);
     } catch (e) {
       this.#log(`fills of ${id}: ${(e as Error).message}`);
@@ -525,14 +549,14 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     const info = (t.info ?? {}) as Record<string, unknown>;
     const id =
       hint ??
-      (venueOrderId ? this.#byVenueId.get(venueOrderId) : undefined) ??
+      (venueOrderId ? this.#mem.idOfVenueOrder(venueOrderId) : undefined) ??
       (typeof info.c === 'string' ? this.#cids.fromVenue(info.c) : undefined);
     if (id === undefined) {
       if (venueOrderId && t.symbol) this.#track(this.#resolveTrade(t, venueOrderId, t.symbol));
       return;
     }
     const cur = this.#current(id);
-    if (!cur) return;
+    if (!cur) return this.#log(`trade ${t.id}: order ${id} not known here; left to reconciliation`);
     const fill = fillFromTrade(t, {
       venue: this.#venue,
       accountId: this.#o.accountId,
@@ -548,23 +572,30 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   /** A trade of an order known only by its venue id (sent before a restart): look it up. */
   async #resolveTrade(t: Trade, venueOrderId: string, symbol: string): Promise<void> {
     try {
-      const o = this.#ours(
-        await this.#policy.read(() => this.#o.exchange.fetchOrder(venueOrderId, symbol)),
+      const id = await this.#lookup.clientIdOfVenueOrder(
+        venueOrderId,
+        symbol,
+        -Infinity,
+        this.#now,
       );
-      if (o.clientOrderId && this.#current(o.clientOrderId)) {
-        this.#link(o.clientOrderId, venueOrderId);
-        this.#onTrade(t, o.clientOrderId);
-      }
+      if (id !== undefined && this.#current(id)) {
+        this.#link(id, venueOrderId);
+        this.#onTrade(t, id);
+      } else
+        this.#log(
+          `trade ${t.id}: order ${venueOrderId} not found or not ours; left to reconciliation`,
+        );
     } catch (e) {
       this.#log(`trade ${t.id}: order ${venueOrderId} not resolved: ${(e as Error).message}`);
     }
   }
 
   #deliverFill(fill: Fill): void {
-    if (this.#tradeIds.has(fill.tradeId)) return;
+    if (this.#mem.hasTrade(fill.tradeId)) return;
     const cur = this.#current(fill.clientOrderId)!;
+    if (this.#o.order && isTerminal(cur.status)) return this.#lateFill(cur, fill);
     if (cur.filledQuantity.plus(fill.quantity).gt(cur.quantity)) {
-      this.#tradeIds.add(fill.tradeId);
+      this.#mem.addTrade(fill.clientOrderId, fill.tradeId);
       return this.#alert(
         'ORDER_OVERFILL',
         `fill ${fill.tradeId} would overfill ${fill.clientOrderId}; not applied`,
@@ -575,14 +606,32 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
         'VENUE_LATE_FILL',
         `fill ${fill.tradeId} arrived after ${fill.clientOrderId} was ${cur.status}; left to reconciliation`,
       );
-    this.#tradeIds.add(fill.tradeId);
+    this.#mem.addTrade(fill.clientOrderId, fill.tradeId);
     this.#lastFillTs = Math.max(this.#lastFillTs, fill.ts);
     this.#emitEvent({ kind: 'OrderFilled', ...this.#ids(cur), ts: fill.ts, fill });
-    const h = this.#held.get(fill.clientOrderId);
-    if (h && this.#current(fill.clientOrderId)!.filledQuantity.gte(h.venueFilled)) {
-      this.#drop(fill.clientOrderId);
+    this.#fillsArrived(fill.clientOrderId);
+  }
+
+  /** A held terminal report goes out once the order's fills reach what the venue said. */
+  #fillsArrived(id: string): void {
+    const h = this.#held.get(id);
+    if (h && this.#current(id)!.filledQuantity.gte(h.venueFilled)) {
+      this.#drop(id);
       if (h.event) this.#emitEvent(h.event);
     }
+  }
+
+  /**
+   * A fill not seen here of an order the OMS has closed (its fills after a cancel the venue did
+   * not count, or a copy of one reported after the order was released here): handed to the OMS
+   * as it is, which knows every trade id it applied (a copy ends there), applies a fill made
+   * before a cancel or expiry took effect (`LATE_FILL`) and raises the rest. Never dropped here.
+   */
+  #lateFill(cur: Order, fill: Fill): void {
+    this.#mem.addTrade(fill.clientOrderId, fill.tradeId);
+    this.#mem.closedNow(fill.clientOrderId);
+    this.deliver({ kind: 'OrderFilled', ...this.#ids(cur), ts: fill.ts, fill });
+    this.#fillsArrived(fill.clientOrderId);
   }
 
   /** Our trades since `ts` (at most `lookbackMs` back) as fills, oldest first. */
@@ -592,16 +641,14 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     const read = <T>(call: () => Promise<T>) => this.#policy.read(call);
     const out: Fill[] = [];
     for (const [symbol, inst] of this.#instruments) {
-      const trades = await myTradesSince(
-        this.#o.exchange,
+      const trades = await myTradesSince({
+        exchange: this.#o.exchange,
         symbol,
         from,
         now,
         read,
-        undefined,
-        undefined,
-        this.#hidden(symbol),
-      );
+        onHidden: this.#hidden(symbol),
+      });
       for (const t of trades) {
         const id = await this.#clientIdOfTrade(t, symbol);
         const fill = fillFromTrade(t, {
@@ -631,7 +678,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   async #clientIdOfTrade(t: Trade, symbol: string): Promise<string> {
     const venueOrderId = String(t.order ?? '');
-    const known = this.#byVenueId.get(venueOrderId);
+    const known = this.#mem.idOfVenueOrder(venueOrderId);
     if (known) return known;
     const info = (t.info ?? {}) as Record<string, unknown>;
     const c = typeof info.c === 'string' ? this.#cids.fromVenue(info.c) : undefined;
@@ -639,27 +686,11 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     // OKX names the order's client order id in each fill.
     const own = typeof info.clOrdId === 'string' ? this.#cids.fromVenue(info.clOrdId) : undefined;
     if (own !== undefined && this.#current(own)) return own;
-    // The trade proves the order exists; a venue may not show a fresh order for a moment.
     const graceEnd = this.#now() + this.#grace();
-    for (;;) {
-      try {
-        const o = this.#ours(
-          await this.#policy.read(() => this.#o.exchange.fetchOrder(venueOrderId, symbol)),
-        );
-        if (o.clientOrderId) {
-          this.#link(o.clientOrderId, venueOrderId);
-          return o.clientOrderId;
-        }
-        break;
-      } catch (e) {
-        const left = graceEnd - this.#now();
-        // A read that failed (429, 418, network) says nothing: the caller asks again later.
-        if (!isOrderNotFound(e)) throw e;
-        if (left <= 0) break; // reconciliation reports it as drift
-        await new Promise((r) => setTimeout(r, Math.min(250, left)));
-      }
-    }
-    return `venue-order-${venueOrderId}`;
+    const id = await this.#lookup.clientIdOfVenueOrder(venueOrderId, symbol, graceEnd, this.#now);
+    if (id === undefined) return `venue-order-${venueOrderId}`; // reconciliation reports it as drift
+    this.#link(id, venueOrderId);
+    return id;
   }
 
   /** After a stream reconnect: fetch what may have been missed (concurrent calls share one). */
@@ -677,7 +708,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   // ---- bookkeeping ----
 
   #current(id: string): Order | undefined {
-    return this.#o.order?.(id) ?? this.#mirror.get(id);
+    return this.#o.order?.(id) ?? this.#mem.get(id)?.order;
   }
 
   #symbolOf(id: string): string | undefined {
@@ -686,8 +717,23 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   #link(clientOrderId: string, venueOrderId: string): void {
     if (!venueOrderId) return;
-    this.#byVenueId.set(venueOrderId, clientOrderId);
-    this.#venueId.set(clientOrderId, venueOrderId);
+    this.#mem.link(clientOrderId, venueOrderId);
+  }
+
+  /** Links the order found by a list search to its venue id; returns it. */
+  #linked(id: string, found: CcxtOrder | null): CcxtOrder | null {
+    if (found?.id) this.#link(id, String(found.id));
+    return found;
+  }
+
+  /** When the order was made, less a minute: where a search of the closed orders starts. */
+  #madeSince(id: string): number {
+    return (this.#current(id)?.createdAt ?? this.#mem.get(id)?.sentAt ?? this.#now()) - 60_000;
+  }
+
+  #noCancelAsked(id: string): void {
+    const rec = this.#mem.get(id);
+    if (rec) rec.cancelAsked = false;
   }
 
   #grace(): number {
@@ -696,75 +742,38 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   /** A venue's order with Kairos's client order id in `clientOrderId` (see `#cids`). */
   #ours(o: CcxtOrder): CcxtOrder {
-    const id = this.#cids.fromVenue(this.#cids.reported(o));
-    return id === o.clientOrderId ? o : { ...o, clientOrderId: id as string };
+    return this.#lookup.ours(o);
   }
 
+  /** The order at the venue by its client id (`order-lookup.ts`); null: not there. */
   async #fetchByClientId(id: string, symbol: string): Promise<CcxtOrder | null> {
-    try {
-      const venueId = this.#venueId.get(id);
-      const params = this.#cids.queryParams(id, venueId);
-      if (params === null || !this.#o.exchange.has.fetchOrder)
-        return await this.#searchLists(id, symbol);
-      const o = await this.#policy.read(() =>
-        this.#o.exchange.fetchOrder(venueId ?? '', symbol, params),
-      );
-      return this.#ours(o);
-    } catch (e) {
-      if (isOrderNotFound(e)) return null;
-      throw e;
-    }
-  }
-
-  /**
-   * An order looked for by its client id in the open orders, then in the closed ones since it
-   * was made (one page), on a venue that ccxt cannot ask by client id (Bitfinex, Deribit, …) or
-   * that has no `fetchOrder` (Backpack, Lighter).
-   */
-  async #searchLists(id: string, symbol: string): Promise<CcxtOrder | null> {
-    const ex = this.#o.exchange;
-    const since = (this.#current(id)?.createdAt ?? this.#sentAt.get(id) ?? this.#now()) - 60_000;
-    const lists = [
-      ex.has.fetchOpenOrders ? () => ex.fetchOpenOrders(symbol) : null,
-      ex.has.fetchClosedOrders ? () => ex.fetchClosedOrders(symbol, since) : null,
-    ];
-    for (const list of lists) {
-      if (!list) continue;
-      const found = (await this.#policy.read(list))
-        .map((o) => this.#ours(o))
-        .find((o) => o.clientOrderId === id);
-      if (found) {
-        if (found.id) this.#link(id, String(found.id));
-        return found;
-      }
-    }
-    return null;
+    const rec = this.#mem.entry(id);
+    const found = await this.#lookup.byClientId(id, symbol, rec.venueId, this.#madeSince(id));
+    return this.#linked(id, found);
   }
 
   /** Without an OMS view, keep the own copy in step with what reconciliation will apply. */
   #expectResolution(id: string, report: VenueOrderReport): void {
-    const mine = this.#mirror.get(id);
-    if (this.#o.order || !mine) return;
+    const rec = this.#mem.get(id);
+    const mine = rec?.order;
+    if (this.#o.order || !rec || !mine) return;
     if ((mine.status === 'SUBMITTED' || mine.status === 'UNKNOWN') && report.status === 'OPEN')
-      this.#mirror.set(
-        id,
-        applyOrderEvent(mine, {
-          kind: 'OrderAccepted',
-          ...this.#ids(mine),
-          ts: this.#now(),
-          venueOrderId: report.venueOrderId,
-        }),
-      );
+      rec.order = applyOrderEvent(mine, {
+        kind: 'OrderAccepted',
+        ...this.#ids(mine),
+        ts: this.#now(),
+        venueOrderId: report.venueOrderId,
+      });
   }
 
   #note(fill: Fill): void {
-    if (this.#tradeIds.has(fill.tradeId)) return;
-    this.#tradeIds.add(fill.tradeId);
-    const mine = this.#mirror.get(fill.clientOrderId);
+    if (this.#mem.hasTrade(fill.tradeId)) return;
+    this.#mem.addTrade(fill.clientOrderId, fill.tradeId);
+    const rec = this.#mem.get(fill.clientOrderId)!;
+    const mine = rec.order;
     if (this.#o.order || !mine) return;
     const event: OrderEvent = { kind: 'OrderFilled', ...this.#ids(mine), ts: fill.ts, fill };
-    if (isLegalReport(mine, event))
-      this.#mirror.set(fill.clientOrderId, applyOrderEvent(mine, event));
+    if (isLegalReport(mine, event)) rec.order = applyOrderEvent(mine, event);
   }
 
   #ids(o: Order): EventIds {
@@ -780,9 +789,11 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   #emitEvent(event: OrderEvent): boolean {
     const cur = this.#current(event.clientOrderId);
     if (!cur || !isLegalReport(cur, event)) return false;
-    this.#mirror.set(event.clientOrderId, applyOrderEvent(cur, event));
+    const next = applyOrderEvent(cur, event);
+    this.#mem.entry(event.clientOrderId).order = next;
+    if (isTerminal(next.status)) this.#mem.closedNow(event.clientOrderId);
     if (event.kind === 'OrderCanceled' || event.kind === 'OrderCancelRejected')
-      this.#cancelAsked.delete(event.clientOrderId);
+      this.#noCancelAsked(event.clientOrderId);
     this.deliver(event);
     return true;
   }

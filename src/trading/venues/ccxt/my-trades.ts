@@ -10,6 +10,25 @@ const byId = (a: Trade, b: Trade) => {
     : String(a.id).localeCompare(String(b.id));
 };
 
+/** What {@link myTradesSince} reads: one market's own trades from `from`, or one order's. */
+export interface MyTradesQuery {
+  readonly exchange: Exchange;
+  readonly symbol: string;
+  readonly from: number;
+  /** Our clock: the time windows reach a minute past it. */
+  readonly now: number;
+  /** Every request goes through this (the venue policy's read). */
+  readonly read: <T>(call: () => Promise<T>) => Promise<T>;
+  /** Trades asked per request, at most the venue's own bound (default 1,000). */
+  readonly pageSize?: number;
+  /** Trades stamped up to this far past our clock are found by the time windows alone (6 h). */
+  readonly aheadMs?: number;
+  /** Told of a stamp with a full page of trades, paging by time: more there cannot be asked for. */
+  readonly onHidden?: (ts: number) => void;
+  /** Only this order's trades (its venue order id). */
+  readonly order?: string;
+}
+
 /**
  * Our own trades in one market since `from`, oldest first, each once, with no upper bound set by
  * our clock: a venue whose trade stamps run ahead of its own clock (or of ours) hides nothing.
@@ -30,22 +49,12 @@ const byId = (a: Trade, b: Trade) => {
  * venue without `fetchOrderTrades` has all trades since `from` read and the order's kept.
  *
  * @example
- * const trades = await myTradesSince(exchange, 'BTC/USDT', since, Date.now(), policy.read);
+ * const trades = await myTradesSince({ exchange, symbol: 'BTC/USDT', from: since, now: Date.now(), read: policy.read });
  */
-export async function myTradesSince(
-  exchange: Exchange,
-  symbol: string,
-  from: number,
-  now: number,
-  read: <T>(call: () => Promise<T>) => Promise<T>,
-  pageSize = 1000,
-  /** Trades stamped up to this far past our clock are found by the time windows alone (6 h). */
-  aheadMs = 6 * 3_600_000,
-  /** Told of a stamp with a full page of trades, paging by time: more there cannot be asked for. */
-  onHidden?: (ts: number) => void,
-  /** Only this order's trades (its venue order id). */
-  order?: string,
-): Promise<Trade[]> {
+export async function myTradesSince(options: MyTradesQuery): Promise<Trade[]> {
+  const { exchange, symbol, from, now, read, onHidden, order } = options;
+  const pageSize = options.pageSize ?? 1000;
+  const aheadMs = options.aheadMs ?? 6 * 3_600_000;
   // The venue's own page bound (ccxt's `features`: 100 on OKX and Bybit, 1,000 on Binance): a
   // page that long may be cut. With no bound known, any page may be cut, so paging goes on
   // until a page brings nothing new (one request more).

@@ -24,6 +24,13 @@ export interface VenueClientIds {
   queryParams(id: string, venueOrderId: string | undefined): Record<string, unknown> | null;
   /** The client order id a venue's order carries as ccxt parsed it (ccxt's field, else the venue's). */
   reported(order: { readonly clientOrderId?: string; readonly info?: unknown }): string | undefined;
+  /**
+   * Forgets the hashed form of `id` (its order released): a report in that form then no longer
+   * reads back here, and the order is found again by asking with `id`.
+   */
+  forget(id: string): void;
+  /** How many hashed forms are remembered (a diagnostic). */
+  readonly remembered: number;
 }
 
 /** How one rule writes ids: `hashed` forms read back only from memory (see `venueClientIds`). */
@@ -300,6 +307,13 @@ export function venueClientIds(exchangeId: string): VenueClientIds {
       const info = order.info as Record<string, unknown> | undefined;
       const v = rule.field ? info?.[rule.field] : undefined;
       return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+    },
+    forget(id) {
+      const { sent, hashed: h } = rule.encoding.encode(id);
+      if (h && hashed.get(sent) === id) hashed.delete(sent);
+    },
+    get remembered() {
+      return hashed.size;
     },
   };
 }

@@ -73,7 +73,13 @@ describe('myTradesSince', () => {
       { id: 1, timestamp: now + 5 * 60_000 },
       { id: 2, timestamp: now + 10 * 60_000 },
     ]);
-    const got = await myTradesSince(ex, 'BTC/USDT', now + 5 * 60_000, now, read);
+    const got = await myTradesSince({
+      exchange: ex,
+      symbol: 'BTC/USDT',
+      from: now + 5 * 60_000,
+      now,
+      read,
+    });
     expect(got.map((t) => t.id)).toEqual([1, 2]);
   });
 
@@ -97,7 +103,14 @@ describe('myTradesSince', () => {
             .map((timestamp, i) => ({ id: i + 1, timestamp }));
           const from = now + fromOffset;
           const { ex } = venue(trades);
-          const got = await myTradesSince(ex, 'BTC/USDT', from, now, read, pageSize);
+          const got = await myTradesSince({
+            exchange: ex,
+            symbol: 'BTC/USDT',
+            from,
+            now,
+            read,
+            pageSize,
+          });
           expect(got.map((t) => t.id)).toEqual(
             trades.filter((t) => t.timestamp >= from).map((t) => t.id),
           );
@@ -121,7 +134,14 @@ describe('myTradesSince', () => {
             .sort((a, b) => a - b)
             .map((timestamp, i) => ({ id: i + 1, timestamp }));
           const { ex } = venue(trades);
-          const got = await myTradesSince(ex, 'BTC/USDT', now + fromOffset, now, read, pageSize);
+          const got = await myTradesSince({
+            exchange: ex,
+            symbol: 'BTC/USDT',
+            from: now + fromOffset,
+            now,
+            read,
+            pageSize,
+          });
           expect(got.map((t) => t.id)).toEqual(trades.map((t) => t.id));
         },
       ),
@@ -135,7 +155,14 @@ describe('myTradesSince', () => {
       { id: 1, timestamp: at },
       { id: 2, timestamp: at },
     ]);
-    const got = await myTradesSince(ex, 'BTC/USDT', at - DAY, now, read, 1);
+    const got = await myTradesSince({
+      exchange: ex,
+      symbol: 'BTC/USDT',
+      from: at - DAY,
+      now,
+      read,
+      pageSize: 1,
+    });
     expect(got.map((t) => t.id)).toEqual([1, 2]);
   });
 
@@ -166,16 +193,15 @@ describe('myTradesSince', () => {
             .map((d) => ({ id: d.id, timestamp: now + d.at }));
           const from = now + fromOffset;
           const hidden: number[] = [];
-          const got = await myTradesSince(
-            byTimeVenue(trades, cap, declared, newestFirst),
-            'BTC/USDT',
+          const got = await myTradesSince({
+            exchange: byTimeVenue(trades, cap, declared, newestFirst),
+            symbol: 'BTC/USDT',
             from,
             now,
             read,
-            asked,
-            undefined,
-            (ts) => hidden.push(ts),
-          );
+            pageSize: asked,
+            onHidden: (ts) => hidden.push(ts),
+          });
           const gotIds = got.map((t) => String(t.id));
           expect(new Set(gotIds).size).toBe(gotIds.length);
           const wanted = trades.filter((t) => t.timestamp >= from);
@@ -204,7 +230,7 @@ describe('myTradesSince', () => {
 
   it('asks one window when nothing new happened and the window reaches 6 h past the clock', async () => {
     const { ex, calls } = venue([{ id: 1, timestamp: now - 1000 }]);
-    await myTradesSince(ex, 'BTC/USDT', now - 1000, now, read);
+    await myTradesSince({ exchange: ex, symbol: 'BTC/USDT', from: now - 1000, now, read });
     expect(calls).toHaveLength(1);
   });
 
@@ -215,17 +241,16 @@ describe('myTradesSince', () => {
       order: i % 3 === 0 ? 'a' : 'b',
     }));
     const ex = Object.assign(byTimeVenue(trades, 100, true, true), { has: {} });
-    const got = await myTradesSince(
-      ex,
-      'BTC/USDT',
-      now - 20_000,
+    const got = await myTradesSince({
+      exchange: ex,
+      symbol: 'BTC/USDT',
+      from: now - 20_000,
       now,
       read,
-      100,
-      0,
-      undefined,
-      'a',
-    );
+      pageSize: 100,
+      aheadMs: 0,
+      order: 'a',
+    });
     expect(got.map((t) => t.id)).toEqual(trades.filter((t) => t.order === 'a').map((t) => t.id));
   });
 });

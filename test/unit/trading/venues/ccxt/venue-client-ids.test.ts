@@ -30,6 +30,24 @@ describe('venueClientIds', () => {
     }
   });
 
+  it('forgets a hashed form (its order released): it no longer reads back; a readable one still does', () => {
+    const ids = venueClientIds('coinbaseexchange');
+    const sent = ids.toVenue('sma-cross-1');
+    ids.toVenue('sma-cross-2');
+    expect(ids.remembered).toBe(2);
+    expect(ids.fromVenue(sent)).toBe('sma-cross-1');
+    ids.forget('sma-cross-1');
+    expect(ids.remembered).toBe(1);
+    expect(ids.fromVenue(sent)).toBeUndefined();
+    // Asked for again by its own id (as a restarted process asks), it reads back again.
+    expect(ids.toVenue('sma-cross-1')).toBe(sent);
+    expect(ids.fromVenue(sent)).toBe('sma-cross-1');
+    const okx = venueClientIds('okx');
+    okx.forget('sma-cross-12');
+    expect(okx.fromVenue(okx.toVenue('sma-cross-12'))).toBe('sma-cross-12');
+    expect(okx.remembered).toBe(0);
+  });
+
   it('OKX: a short id is readable; one too long goes hashed, known to the process that sent it', () => {
     const ids = venueClientIds('myokx');
     expect(ids.toVenue('sma-cross-12')).toBe('smaXHcrossXH12');
