@@ -10,8 +10,8 @@ const released = new WeakSet<object>();
 
 /**
  * ioredis clears a command's `commandTimeout` timer only when the command is answered, not when it
- * is rejected (cut by `disconnect()` while in flight, refused while the connection is down:
- * redis/ioredis#1535, open). Such a timer kept a drained `kairos serve` alive for up to the
+ * is rejected (an error reply such as the command stream's `BUSYGROUP`, cut by `disconnect()`
+ * while in flight, refused while the connection is down: redis/ioredis#1535, open). Such a timer kept a drained `kairos serve` alive for up to the
  * command timeout after everything had stopped (3 s for a blocking read cut at the stop, seen in
  * the failover test's rolling restarts). From this call on, a rejected command's timer is
  * unref'd: it still fires (a no-op on a settled command), but holds no process. Every client of

@@ -1,7 +1,7 @@
 /**
  * A process whose Redis commands are rejected rather than answered, then stops every connection:
- * a blocking read cut by `disconnect()` while in flight, and a command sent on a connection that
- * is not open (no offline queue). Prints how each ended; with a command timeout of `argv[3]` ms
+ * an error reply, a blocking read cut by `disconnect()` while in flight, and a command sent on a
+ * connection that is not open (no offline queue). Prints how each ended; with a command timeout of `argv[3]` ms
  * (default two minutes) a timer left running would hold this process that long after its end.
  * `argv[2]`: the Redis URL.
  */
@@ -16,9 +16,13 @@ const ended = (p: Promise<unknown>) =>
   );
 
 const redis = await connectRedis(url, { commandTimeoutMs });
+const key = `kairos:test:cut:${process.pid}`;
+await redis.set(key, 'text', 'EX', 60);
+process.stdout.write(`error reply: ${await ended(redis.lpush(key, 'x'))}\n`);
+await redis.del(key);
 const reader = redis.duplicate();
 await reader.connect();
-const read = ended(reader.xread('BLOCK', 0, 'STREAMS', `kairos:test:cut:${process.pid}`, '$'));
+const read = ended(reader.xread('BLOCK', 0, 'STREAMS', key, '$'));
 reader.disconnect();
 process.stdout.write(`blocking read: ${await read}\n`);
 const closed = redis.duplicate();
