@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type * as Memjs from 'memjs';
 import type { Client } from 'memjs';
 import { KairosError } from '../trading/core/errors.js';
+import { releaseRejectedCommandTimers } from './redis-command-timers.js';
 
 /** The Redis client type, for folders that may not import ioredis themselves (e.g. the API). */
 export type RedisClient = Redis;
@@ -36,6 +37,8 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
   // The driver is loaded by the first connection: a process without Redis never loads it (~0.1 s
   // of an embedded `kairos serve` start's CPU).
   const { Redis: Driver } = await import('ioredis');
+  // A command cut by a disconnect must not hold the process for its timeout (ioredis#1535).
+  releaseRejectedCommandTimers(Driver);
   const client = new Driver(url, {
     lazyConnect: true,
     enableOfflineQueue: false,

@@ -32,6 +32,12 @@ export interface ExchangeSettings {
    * failures) before one trial call; undefined: 30 s. Shorter only for a venue you run.
    */
   readonly circuitHalfOpenMs: number | undefined;
+  /**
+   * `KAIROS_LIVE_CONFIRM_MS`: how often `kairos serve` confirms each live account with its venue
+   * (balances asked, orders reconciled; a venue that stopped answering shows `DOWN`, one that
+   * answers again `UP`); undefined: every 2 s.
+   */
+  readonly liveConfirmMs: number | undefined;
   /** `KAIROS_VENUES` (comma-separated ccxt ids): `kairos serve`'s venues for live accounts; `--venue` wins. */
   readonly venues: readonly string[];
 }
@@ -310,6 +316,12 @@ export const SETTINGS: readonly Setting[] = [
     secret: false,
   },
   {
+    variable: 'KAIROS_LIVE_CONFIRM_MS',
+    rule: 'an integer 1-600000',
+    default: '2000',
+    secret: false,
+  },
+  {
     variable: 'KAIROS_VENUES',
     rule: 'ccxt exchange ids, comma-separated',
     default: 'none',
@@ -493,6 +505,10 @@ export function loadConfig(env: Environment): Config {
         text(env, 'EXCHANGE_CIRCUIT_HALF_OPEN_MS') === undefined
           ? undefined
           : boundedInteger(env, 'EXCHANGE_CIRCUIT_HALF_OPEN_MS', 600_000, 0),
+      liveConfirmMs:
+        text(env, 'KAIROS_LIVE_CONFIRM_MS') === undefined
+          ? undefined
+          : boundedInteger(env, 'KAIROS_LIVE_CONFIRM_MS', 600_000, 0),
       venues: venueList(text(env, 'KAIROS_VENUES')),
     },
     adminPassword: secret(env, 'KAIROS_ADMIN_PASSWORD'),
@@ -817,6 +833,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     exchangeUrl: maskUrl(config.exchange.url),
     exchangeRateLimitMs: config.exchange.rateLimitMs ?? null,
     exchangeCircuitHalfOpenMs: config.exchange.circuitHalfOpenMs ?? null,
+    liveConfirmMs: config.exchange.liveConfirmMs ?? null,
     venues: config.exchange.venues.join(',') || null,
     adminPassword: masked(config.adminPassword),
     userPassword: masked(config.userPassword),

@@ -104,7 +104,7 @@ export interface ServerOptions {
   readonly metrics?: MetricsRegistry | null;
   /** The ccxt venues live accounts trade on (`--venue`, `--exchange-url`; none: paper only). */
   readonly venues?: readonly VenueSetting[];
-  /** How often each live account is confirmed with its venue, ms (default 2 000). */
+  /** How often each live account is confirmed with its venue, ms (default `KAIROS_LIVE_CONFIRM_MS`, else 2 000). */
   readonly liveConfirmEveryMs?: number;
   /**
    * Which accounts this instance trades (default `SOLE_OWNER`: all). Any other: an order for an
@@ -253,6 +253,7 @@ export async function startTradingServer(
     if ((opts.venues ?? []).length > 0) {
       const v = (venues = await ServerVenues.open(opts.venues!, { alert: onAlert, log: venueLog }));
       stops.push(() => v.close());
+      const confirmEveryMs = opts.liveConfirmEveryMs ?? config.exchange.liveConfirmMs;
       live = new LiveAccounts({
         db: store.db,
         cipher,
@@ -262,9 +263,7 @@ export async function startTradingServer(
         log: venueLog,
         serialize: (fn) => serialize(fn),
         onBar: (accountId, bar) => onVenueBar(accountId, bar),
-        ...(opts.liveConfirmEveryMs === undefined
-          ? {}
-          : { confirmEveryMs: opts.liveConfirmEveryMs }),
+        ...(confirmEveryMs === undefined ? {} : { confirmEveryMs }),
       });
       const l = live;
       stops.push(() => l.close());

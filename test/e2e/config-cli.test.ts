@@ -17,6 +17,7 @@ describe('kairos config', () => {
       EXCHANGE_PASSWORD: '',
       EXCHANGE_RATE_LIMIT_MS: '20',
       EXCHANGE_CIRCUIT_HALF_OPEN_MS: '750',
+      KAIROS_LIVE_CONFIRM_MS: '300',
       KAIROS_ADMIN_PASSWORD: `${CANARY}-admin`,
       LOG_LEVEL: 'warn',
       PORT: '9090',
@@ -36,6 +37,7 @@ describe('kairos config', () => {
       exchangePassword: null,
       exchangeRateLimitMs: 20,
       exchangeCircuitHalfOpenMs: 750,
+      liveConfirmMs: 300,
       adminPassword: '***',
       actor: 'rita',
     });

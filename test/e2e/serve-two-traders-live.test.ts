@@ -119,7 +119,9 @@ describe('kairos serve: two traders, each live on their own key at the simulator
       await store.close();
     }
     venue = await spawnVenue(venueArgs(0));
-    serve = spawnServe({}, data, home, [
+    // Live accounts confirmed with the venue every 250 ms (2 s by default): the test waits for
+    // them to be DOWN after the venue is killed and UP once it is back.
+    serve = spawnServe({ KAIROS_LIVE_CONFIRM_MS: '250' }, data, home, [
       '--venue',
       'binance',
       '--exchange-url',

@@ -45,9 +45,9 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
   let keys = 0;
 
   beforeAll(async () => {
-    // Bars move (5 a second) so market orders fill at the next bar.
+    // Bars move (10 a second) so market orders fill at the next bar.
     t = await startTestServer({
-      speed: 300,
+      speed: 600,
       bars: 3000,
       ...(dialect === 'Postgres' ? { postgresSchema: schema } : {}),
     });
@@ -476,6 +476,8 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     }
   }, 60_000);
 
+  // sma-cross at 1 and 2 bars: its first cross up comes a few bars after it starts (each bar it
+  // waits for is 0.1 s of this test).
   it("runs a strategy started on the API on its starter's account, its orders on that account only", async () => {
     const quant = t.tokens.quant;
     const q = await call('POST', '/accounts', {
@@ -485,7 +487,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     expect(q.status).toBe(201);
     const notHers = await call('POST', '/strategies/sma-cross/start', {
       token: quant,
-      body: { params: { fast: 2, slow: 4, size: '1' }, accountId: acc.A1 },
+      body: { params: { fast: 1, slow: 2, size: '1' }, accountId: acc.A1 },
     });
     expect([notHers.status, notHers.json.code]).toEqual([404, 'ACCOUNT_NOT_FOUND']);
     const ws = await socket(server.url, quant);
@@ -493,7 +495,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
       // No account named: the quant's default (their only one).
       const started = await call('POST', '/strategies/sma-cross/start', {
         token: quant,
-        body: { params: { fast: 2, slow: 4, size: '1' } },
+        body: { params: { fast: 1, slow: 2, size: '1' } },
       });
       expect(started.status).toBe(201);
       expect(started.json.accountId).toBe(q.json.id);
@@ -538,8 +540,8 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     const listed = (await call('GET', '/accounts', { token: tom })).json.accounts;
     const closedVenue = venueFiles(closedAccount);
     // Ten times faster after the restart: the replay starts again from its first bar, and the
-    // cores fill nothing until it passes the bars they saw before (5 s at 300, each dialect).
-    server = await t.restart({ speed: 3000 });
+    // cores fill nothing until it passes the bars they saw before (5 s at 600, each dialect).
+    server = await t.restart({ speed: 6000 });
     expect((await call('GET', '/accounts', { token: tom })).json.accounts).toEqual(listed);
     for (const [token, id] of [
       [tom, acc.A1],

@@ -233,7 +233,9 @@ describe('kairos serve: a strategy on a live account, restarted, hears its first
   let server: TestServer['server'] | undefined;
 
   beforeAll(async () => {
-    sim = await startLiveSim();
+    // A bar every 50 ms (twice `startLiveSim`'s pace, with the weight allowance to match): the
+    // test waits for 25 of them before the restart.
+    sim = await startLiveSim({ realtime: { speed: 1200 }, weightPerMinute: 400_000 });
     // At most 22 bars warm (`KAIROS_WARM_BARS`), fewer than the 25+ it hears before the restart.
     t = await startTestServer({
       venues: [{ id: 'binance', url: sim.url }],

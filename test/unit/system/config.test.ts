@@ -47,6 +47,7 @@ describe('Config', () => {
       EXCHANGE_URL: 'http://127.0.0.1:9444',
       EXCHANGE_RATE_LIMIT_MS: '5',
       EXCHANGE_CIRCUIT_HALF_OPEN_MS: '250',
+      KAIROS_LIVE_CONFIRM_MS: '400',
       KAIROS_ADMIN_PASSWORD: 'admin pw',
       KAIROS_USER_PASSWORD: 'user pw',
       KAIROS_FAILPOINT: 'after-send:3',
@@ -68,6 +69,9 @@ describe('Config', () => {
     expect(c.exchange.circuitHalfOpenMs).toBe(250);
     // Unset: the breaker's own 30 s.
     expect(loadConfig({}).exchange.circuitHalfOpenMs).toBeUndefined();
+    expect(c.exchange.liveConfirmMs).toBe(400);
+    // Unset: the live accounts' own 2 s.
+    expect(loadConfig({}).exchange.liveConfirmMs).toBeUndefined();
     expect(c.adminPassword?.reveal()).toBe('admin pw');
     expect(c.userPassword?.reveal()).toBe('user pw');
     expect(c.failpoint).toBe('after-send:3');
@@ -214,6 +218,9 @@ describe('Config', () => {
       '600001',
       'EXCHANGE_CIRCUIT_HALF_OPEN_MS: must be an integer 1-600000',
     ],
+    ['KAIROS_LIVE_CONFIRM_MS', '0', 'KAIROS_LIVE_CONFIRM_MS: must be an integer 1-600000, was "0"'],
+    ['KAIROS_LIVE_CONFIRM_MS', '1.5', 'KAIROS_LIVE_CONFIRM_MS: must be an integer 1-600000'],
+    ['KAIROS_LIVE_CONFIRM_MS', '600001', 'KAIROS_LIVE_CONFIRM_MS: must be an integer 1-600000'],
     [
       'KAIROS_FAILPOINT',
       'after-send',
