@@ -41,7 +41,11 @@ const databases = async () =>
 
 // The server's database: the one bench database that appeared while it started.
 const before = await databases();
-const server = await serveInChild('postgres');
+// SERVER_NODE_OPTIONS: flags for the server's process alone (e.g. '--max-semi-space-size=64').
+const server = await serveInChild(
+  'postgres',
+  (process.env.SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+);
 const mine = [...(await databases())].filter(
   (d) => !before.has(d) && d.startsWith('kairos_bench_'),
 );
