@@ -398,6 +398,7 @@ type CommitSlot =
   | 'changed_orders'
   | 'changed_count'
   | 'new_fills'
+  | 'fill_count'
   | 'event_ids'
   | 'event_kinds'
   | 'event_ts'
@@ -447,8 +448,11 @@ function commitStatement(
       where ${SAME_ORDER}
       returning 1)`);
   // A plain insert: a trade already stored fails the statement, and the transaction then
-  // tells a venue's repeat (skipped) from a conflict (FILL_CONFLICT).
-  if (shape & NEW_FILLS) parts.push(sql`new_fills as (${fillInsert(p('new_fills'))} ${whenMoved})`);
+  // tells a venue's repeat (skipped) from a conflict (FILL_CONFLICT). A fill the database did
+  // not store (a trigger dropped it) fails it by the count below, and the transaction raises
+  // FILL_NOT_STORED.
+  if (shape & NEW_FILLS)
+    parts.push(sql`new_fills as (${fillInsert(p('new_fills'))} ${whenMoved} returning 1)`);
   parts.push(sql`new_events as (insert into order_events (client_order_id, kind, ts, payload)
     select e.client_order_id, e.kind, e.ts, e.payload::jsonb
     from rows from (unnest(${p('event_ids')}::text[]), unnest(${p('event_kinds')}::text[]),
@@ -464,9 +468,14 @@ function commitStatement(
       ? sql`, 1 / ((select count(*) from changed_orders) = ${p('changed_count')}
           or not exists (select 1 from upd))::int as owned`
       : sql``;
+  const stored =
+    shape & NEW_FILLS
+      ? sql`, 1 / ((select count(*) from new_fills) = ${p('fill_count')}
+          or not exists (select 1 from upd))::int as stored`
+      : sql``;
   return sql`${sql.raw(COMMITTED_STATEMENT)}
     with ${sql.join(parts)}
-    select ${fenced} as fenced, (select count(*) from upd)::int as moved ${owned}
+    select ${fenced} as fenced, (select count(*) from upd)::int as moved ${owned} ${stored}
       ${shape & DEFER ? sql`, (select count(*) from deferred)::int as deferred` : sql``}`;
 }
 
@@ -689,6 +698,7 @@ export class OrderRepository implements OrderStore {
       changed_orders: changed.length > 0 ? JSON.stringify(changed) : '',
       changed_count: changed.length,
       new_fills: fills.length > 0 ? JSON.stringify(fills) : '',
+      fill_count: fills.length,
       event_ids: events.ids,
       event_kinds: events.kinds,
       event_ts: events.ts,
@@ -1052,11 +1062,19 @@ const FILL_FIELDS = [
   'ts',
 ] as const;
 
+/** A fill the insert skipped that is not stored under its key either: nothing is written. */
+const fillLost = (r: FillsTable) =>
+  new InvariantError(
+    'FILL_NOT_STORED',
+    `account ${r.account_id}: trade ${r.venue} ${r.trade_id} was neither inserted nor found under its key`,
+  );
+
 /**
  * Inserts fills keyed by (account, venue, trade id) and returns the keys (`venue:tradeId`) it
  * stored. A key already stored is skipped only when the stored row is the same trade (a venue
  * reporting it twice); a different row under the key is a `FILL_CONFLICT` (the transaction
- * rolls back and the journal fails closed), never a silent skip.
+ * rolls back and the journal fails closed), no row under it at all `FILL_NOT_STORED`, never a
+ * silent skip.
  */
 async function insertFills(
   tx: Transaction<Schema>,
@@ -1088,9 +1106,10 @@ async function insertFills(
   for (const r of skipped) {
     // A key twice in one batch: the first was inserted; the second must be the same trade.
     const before = byKey.get(`${r.venue}:${r.trade_id}`);
-    const diff = before
-      ? firstDiff<FillsTable>(before, r, FILL_FIELDS, ['price', 'quantity', 'fee'])
-      : null;
+    // Skipped, yet nothing under its key: the database did not store the row (a trigger, a
+    // rule) and the journal must not go on as if it had (invariant 13: never a silent skip).
+    if (!before) throw fillLost(r);
+    const diff = firstDiff<FillsTable>(before, r, FILL_FIELDS, ['price', 'quantity', 'fee']);
     if (diff !== null) {
       throw new KairosError(
         'FILL_CONFLICT',

@@ -3,7 +3,6 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { toDecimal } from '../../trading/core/decimal.js';
 import { KairosError } from '../../trading/core/errors.js';
 import { noopLogger, type Logger } from '../../trading/core/logger.js';
-import type { Bar } from '../../trading/data/market-data.js';
 import { BINANCE_MESSAGES, BinanceError, BinanceErrors } from './binance-error.js';
 import { adminRoute } from './admin-routes.js';
 import { Faults } from './faults.js';
@@ -13,6 +12,7 @@ import { periodStart } from './market-views.js';
 import { ReplayMarket } from './market.js';
 import { IdSequence } from './matching.js';
 import { findRoute } from './rest-routes.js';
+import type { ReplayVenueOptions } from './replay-venue-options.js';
 import { RestParams } from './rest-params.js';
 import { RequestWeight } from './request-weight.js';
 import { checkApiKey, verifySignedRequest, type Credentials } from './signature.js';
@@ -30,21 +30,16 @@ export const EXAMPLE_API_KEY = 'kairos-sim-api-key';
 /** The example secret matching `EXAMPLE_API_KEY`. */
 export const EXAMPLE_SECRET = 'kairos-sim-secret';
 
-/** How to start the simulated Binance venue. */
-export interface BinanceSimOptions {
-  /** TCP port; 0 (default) picks a free one. */
-  readonly port?: number;
-  /** Interface to listen on (default 127.0.0.1). */
-  readonly host?: string;
-  /** The market to replay: a candle file (read with the project's readers) or bars. */
-  readonly data: string | readonly Bar[];
+/**
+ * How to start the simulated Binance venue (its clock answers serverTime and bounds the
+ * timestamp window; the logger's component is `binance-sim`).
+ */
+export interface BinanceSimOptions extends ReplayVenueOptions {
   /** Only the bars in [from, to) of a file. */
   readonly from?: number;
   readonly to?: number;
   /** Unified symbol (default `BTC/USDT`). */
   readonly symbol?: string;
-  /** Exchange filters; the tick defaults to the finest price step in the file. */
-  readonly filters?: Omit<SymbolSpecInput, 'symbol'>;
   /**
    * More symbols `exchangeInfo` lists (with their filters) that the venue does not trade: a venue
    * listing many markets (an order on one is refused -1121, as for an unknown symbol).
@@ -53,8 +48,6 @@ export interface BinanceSimOptions {
   /** The one account's key pair (default: the example pair); not with `accounts`. */
   readonly apiKey?: string;
   readonly secret?: string;
-  /** Starting balances (default 10 base, 100000 quote); an account's own win. */
-  readonly balances?: Readonly<Record<string, string>>;
   /**
    * Several accounts, one per API key, each with its own secret, balances, orders, fills and
    * user data stream (default: one account with `apiKey`/`secret`). The first is `sim.apiKey`.
@@ -71,17 +64,6 @@ export interface BinanceSimOptions {
    * does unless BNB pays it) or `quote`.
    */
   readonly buyFeeIn?: 'base' | 'quote';
-  /** Commission rates (default 0.001 each). */
-  readonly makerFee?: string;
-  readonly takerFee?: string;
-  /** Largest fraction of a replayed trade's size resting orders take (default 1). */
-  readonly maxVolumeFraction?: number;
-  /** Each fill is made of up to this many trades, one ms apart (default 1; `SpotMatcher`). */
-  readonly tradesPerFill?: number;
-  /** The server's clock: serverTime, the timestamp window, rate-limit minutes and bans. */
-  readonly clock?: { now(): number };
-  /** Bars revealed before the venue opens (default 0). */
-  readonly preloadBars?: number;
   /**
    * Replays by itself: venue time runs `speed` times the clock; with `rebase` (default true) the
    * bars are moved so the first unrevealed one opens now. Omitted: time moves only by `advance`.

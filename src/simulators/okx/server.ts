@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toDecimal } from '../../trading/core/decimal.js';
 import { KairosError } from '../../trading/core/errors.js';
-import { noopLogger, type Logger } from '../../trading/core/logger.js';
-import type { Bar } from '../../trading/data/market-data.js';
+import { noopLogger } from '../../trading/core/logger.js';
 import { Account } from '../binance/account.js';
 import { BinanceError } from '../binance/binance-error.js';
 import { listen, readBody, sendJson, serverOf } from '../binance/http-io.js';
@@ -10,6 +9,7 @@ import { checkReplay, replayData } from '../binance/load-bars.js';
 import { ReplayMarket } from '../binance/market.js';
 import { periodStart } from '../binance/market-views.js';
 import { IdSequence, SpotMatcher } from '../binance/matching.js';
+import type { ReplayVenueOptions } from '../binance/replay-venue-options.js';
 import type { SimOrder, SimTrade } from '../binance/sim-order.js';
 import { symbolSpec, type SymbolSpecInput } from '../binance/symbol-spec.js';
 import type { OkxAccount, OkxContext, OkxRoute } from './okx-context.js';
@@ -27,33 +27,18 @@ export const OKX_EXAMPLE_KEY: OkxCredentials = {
   passphrase: 'kairos-okx-sim-passphrase',
 };
 
-/** How to start the simulated OKX venue. */
-export interface OkxSimOptions {
-  /** TCP port; 0 (default) picks a free one. */
-  readonly port?: number;
-  /** Interface to listen on (default 127.0.0.1). */
-  readonly host?: string;
-  /** The market to replay: a candle file (read with the project's readers) or bars. */
-  readonly data: string | readonly Bar[];
+/**
+ * How to start the simulated OKX venue (fees in the asset received, as OKX charges on spot; its
+ * clock answers `public/time` and bounds the 30 s signature window; the logger's component is
+ * `okx-sim`).
+ */
+export interface OkxSimOptions extends ReplayVenueOptions {
   /** Unified symbol (default `BTC/USDT`; OKX's `BTC-USDT`). */
   readonly symbol?: string;
   /** tickSz, lotSz (`stepSize`), minSz (`minQty`), ...; the tick defaults to the file's finest step. */
   readonly filters?: Omit<SymbolSpecInput, 'symbol'>;
   /** Accounts, one per API key (default: one with `OKX_EXAMPLE_KEY`); the first is `sim.key`. */
   readonly accounts?: readonly (OkxCredentials & { balances?: Readonly<Record<string, string>> })[];
-  /** Starting balances (default 10 base, 100000 quote); an account's own win. */
-  readonly balances?: Readonly<Record<string, string>>;
-  /** Fee rates (default 0.001 each); charged in the asset received, as OKX does on spot. */
-  readonly makerFee?: string;
-  readonly takerFee?: string;
-  /** Largest fraction of a replayed trade's size resting orders take (default 1). */
-  readonly maxVolumeFraction?: number;
-  /** Each fill is made of up to this many trades, one ms apart (default 1; `SpotMatcher`). */
-  readonly tradesPerFill?: number;
-  /** The server's clock: `public/time`, the 30 s signature window, the rate-limit windows. */
-  readonly clock?: { now(): number };
-  /** Bars revealed before the venue opens (default 0). */
-  readonly preloadBars?: number;
   /**
    * Replays by itself: venue time runs `speed` times the clock, the bars moved so the first
    * unrevealed one opens now. Omitted: time moves only by `advance`.
@@ -61,8 +46,6 @@ export interface OkxSimOptions {
   readonly realtime?: { readonly speed: number; readonly stepMs?: number };
   /** Multiplies OKX's per-endpoint limits (default 1; 0 turns them off). */
   readonly rateLimitScale?: number;
-  /** One line per request (`debug`), refusals at `info` (component `okx-sim`). */
-  readonly logger?: Logger;
 }
 
 /** What the running venue holds, read-only. */

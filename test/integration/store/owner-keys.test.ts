@@ -139,6 +139,45 @@ describe.each(DIALECTS)('records keyed by their owner on %s', (dialect) => {
     expect((await repo.events('k-2')).map((e) => e.kind)).not.toContain('OrderFilled');
   });
 
+  it('refuses a fill the database skipped yet does not hold (a trigger drops it): FILL_NOT_STORED, nothing written', async () => {
+    const repo = new OrderRepository(store.db, 'lost-fills');
+    const o = await acceptedOrder(repo, 'lost-1');
+    // A trigger that drops the row: the insert skips it, and nothing is stored under its key.
+    const fills = store.schema ? sql.id(store.schema, 'fills') : sql.id('fills');
+    const fn = store.schema ? sql.id(store.schema, 'drop_lost_fill') : sql.id('drop_lost_fill');
+    await sql`create function ${fn}() returns trigger language plpgsql as $$
+      begin if new.trade_id like 'LOST-%' then return null; end if; return new; end $$`.execute(
+      store.db,
+    );
+    await sql`create trigger drop_lost_fill before insert on ${fills}
+      for each row execute function ${fn}()`.execute(store.db);
+    try {
+      const lost = fillOf(o, { tradeId: 'LOST-1' });
+      await expect(repo.recordEvent(applyOrderEvent(o, lost), lost)).rejects.toMatchObject({
+        code: 'FILL_NOT_STORED',
+      });
+      await expect(
+        repo.commitBatch([{ after: applyOrderEvent(o, lost), event: lost }]),
+      ).rejects.toMatchObject({ code: 'FILL_NOT_STORED' });
+      // A fill beside it in the batch is not written either; a fill the trigger keeps still is.
+      const kept = fillOf(o, { tradeId: 'KEPT-1' });
+      const both = applyOrderEvent(applyOrderEvent(o, kept), lost);
+      await expect(
+        repo.commitBatch([
+          { after: applyOrderEvent(o, kept), event: kept },
+          { after: both, event: lost },
+        ]),
+      ).rejects.toMatchObject({ code: 'FILL_NOT_STORED' });
+      expect(await repo.fills()).toEqual([]);
+      expect((await repo.events('lost-1')).map((e) => e.kind)).not.toContain('OrderFilled');
+      expect(await repo.recordEvent(applyOrderEvent(o, kept), kept)).toBe(true);
+      expect((await repo.fills()).map((f) => f.tradeId)).toEqual(['KEPT-1']);
+    } finally {
+      await sql`drop trigger drop_lost_fill on ${fills}`.execute(store.db);
+      await sql`drop function ${fn}()`.execute(store.db);
+    }
+  });
+
   it('keys snapshots by account: one account never resumes from another account’s snapshot', async () => {
     const a = new StrategySnapshotRepository(store.db, 'paper');
     const b = new StrategySnapshotRepository(store.db, 'venue1');

@@ -2,6 +2,7 @@ import { KairosError } from '../../core/errors.js';
 import type { Bar } from '../market-data.js';
 import { closeAdjuster, type AdjustedPrices } from './adjust-close.js';
 import { DataFormatError } from './data-format-error.js';
+import { DECIMAL_RULE, decimalText } from './decimal-text.js';
 import { BATCH, type ReadOptions } from './read-options.js';
 
 const FIELDS = ['open', 'high', 'low', 'close', 'volume'] as const;
@@ -40,7 +41,8 @@ export class BarBuilder {
 
   /**
    * Adds one row; `line` is its 1-based line (or row) number. With `adjustClose`, `adj` is the
-   * row's Adj Close and the prices are adjusted from it first.
+   * row's Adj Close and the prices are adjusted from it first. `texts`: open, high, low, close
+   * and volume as written, quoted with the grammar in the error for one outside it.
    */
   add(
     line: number,
@@ -52,6 +54,7 @@ export class BarBuilder {
     v: number,
     tRaw: string,
     adj = NaN,
+    texts?: readonly string[],
   ): void {
     const src = this.opts.source;
     if (this.#adjust) {
@@ -74,7 +77,15 @@ export class BarBuilder {
       const values = [o, h, l, c, v];
       for (let i = 0; i < 5; i++) {
         if (!Number.isFinite(values[i]))
-          throw new DataFormatError(src, line, FIELDS[i]!, 'is not a number');
+          throw new DataFormatError(
+            src,
+            line,
+            FIELDS[i]!,
+            // A text in the grammar can still give no number once adjusted (a close of 0).
+            texts && Number.isNaN(decimalText(texts[i]!))
+              ? `is not a number: ${JSON.stringify(texts[i])} (${DECIMAL_RULE})`
+              : 'is not a number',
+          );
       }
     }
     if (h < l) throw new DataFormatError(src, line, 'high', `${h} is below low ${l}`);

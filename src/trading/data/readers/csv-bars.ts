@@ -1,8 +1,9 @@
 import type { Bar } from '../market-data.js';
 import { BarBuilder } from './bar-builder.js';
 import { DataFormatError } from './data-format-error.js';
+import { decimalText } from './decimal-text.js';
 import { parseNumericLine } from './fast-fields.js';
-import { parseTime } from './parse-time.js';
+import { MAX_EPOCH_SECONDS, parseTime } from './parse-time.js';
 import type { ReadOptions } from './read-options.js';
 
 const TIME_NAMES = ['timestamp', 'time', 'date', 'datetime', 'open_time', 'opentime'];
@@ -57,8 +58,8 @@ function columns(header: string, source: string, adjust: boolean): Columns {
  * time, open, high, low, close[, volume] in any order; the time as YYYY-MM-DD, epoch s/ms or
  * ISO-8601). With `adjustClose`, prices are adjusted from the "Adj Close" column
  * (`closeAdjuster`). Rows take a fast path that parses numbers straight from the bytes (text
- * chunks are encoded first); rows it cannot take (dates as text, quotes, exponents, a time not
- * after the previous one) go through the general parser, which gives the same bars and the
+ * chunks are encoded first); rows it cannot take (dates as text, quotes, a time not after the
+ * previous one) go through the general parser, which gives the same bars and the
  * precise errors. Hand-written for speed: see docs/decisions/data-readers.md.
  *
  * @example
@@ -100,16 +101,18 @@ export async function* readCsvBars(
       );
     }
     const tRaw = f[cols.t]!;
+    const texts = [f[cols.o]!, f[cols.h]!, f[cols.l]!, f[cols.c]!, cols.v >= 0 ? f[cols.v]! : '0'];
     b.add(
       lineNo,
       parseTime(tRaw),
-      num(f[cols.o]!),
-      num(f[cols.h]!),
-      num(f[cols.l]!),
-      num(f[cols.c]!),
-      cols.v >= 0 ? num(f[cols.v]!) : 0,
+      decimalText(texts[0]!),
+      decimalText(texts[1]!),
+      decimalText(texts[2]!),
+      decimalText(texts[3]!),
+      decimalText(texts[4]!),
       tRaw,
-      cols.a >= 0 ? num(f[cols.a]!) : NaN,
+      cols.a >= 0 ? decimalText(f[cols.a]!) : NaN,
+      texts,
     );
   };
   const line = (buf: Uint8Array, start: number, end: number) => {
@@ -120,10 +123,11 @@ export async function* readCsvBars(
       const n = parseNumericLine(buf, start, end, vals, whole);
       if (n >= width) {
         const raw = vals[c.t]!;
-        // As parseTime: a whole number of ≤ 10 digits is epoch seconds, a longer one milliseconds.
-        // Any other time (a sign, a point, a leading zero) goes to parseTime, and so does one not
-        // after the previous row, for the error quoting its text.
-        const t = whole[c.t] ? (raw < 1e10 ? raw * 1000 : raw) : NaN;
+        // parseTime's rule: a whole number of ≤ 10 digits is epoch seconds, a longer one
+        // milliseconds. Without a leading zero, ≤ 10 digits is ≤ MAX_EPOCH_SECONDS. Any other
+        // time (a sign, a point, a leading zero) goes to parseTime, and so does one not after the
+        // previous row, for the error quoting its text.
+        const t = whole[c.t] ? (raw <= MAX_EPOCH_SECONDS ? raw * 1000 : raw) : NaN;
         if (t > b.lastTime) {
           b.add(
             lineNo,
@@ -135,7 +139,6 @@ export async function* readCsvBars(
             c.v >= 0 ? vals[c.v]! : 0,
             // Stryker disable next-line StringLiteral: equivalent, only a time error quotes the raw text, and a time that would fail goes to the general parser
             '',
-            // Stryker disable next-line ConditionalExpression: equivalent, without the column (no adjustClose) the builder never reads adj
             c.a >= 0 ? vals[c.a]! : NaN,
           );
           return;
@@ -172,9 +175,4 @@ export async function* readCsvBars(
   if (cols === null) throw new DataFormatError(opts.source, 1, 'header', 'the file is empty');
   const last = b.finish();
   if (last.length > 0) yield last;
-}
-
-/** A number field; an empty or blank one is none (`+' '` would be 0). */
-function num(s: string): number {
-  return s.trim() === '' ? NaN : +s;
 }

@@ -1,5 +1,6 @@
 import type { TradeTick } from '../market-data.js';
 import { DataFormatError } from './data-format-error.js';
+import { decimalText } from './decimal-text.js';
 import { parseTime } from './parse-time.js';
 import type { ReadOptions } from './read-options.js';
 import { TradeBuilder } from './trade-builder.js';
@@ -31,31 +32,51 @@ function columns(line: string, source: string): Columns {
   return cols;
 }
 
-const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const MAX_DIGITS = 15;
 
 /**
- * A plain decimal field (`-12.345`: digits, at most one point, a leading minus) of at most 15
- * digits, from bytes: `+text` exactly (an exact mantissa over an exact power of ten, one correctly
- * rounded division, as `fast-fields.ts`). NaN when the field needs the general parser.
+ * A plain decimal field (`-12.345`, `1.5e-7`: the grammar of `decimal-text.ts`) of at most 15
+ * digits and a power of ten up to 22, from bytes: `+text` exactly (an exact mantissa and an exact
+ * power of ten, one correctly rounded operation, as `fast-fields.ts`). NaN when the field needs
+ * the general parser.
  */
 function decimalField(buf: Uint8Array, start: number, end: number): number {
   let m = 0;
   let digits = 0;
   let dec = -1;
   let neg = false;
-  for (let i = start; i < end; i++) {
+  let i = start;
+  for (; i < end; i++) {
     const c = buf[i]!;
     if (c >= 48 && c <= 57) {
       m = m * 10 + (c - 48);
       if (++digits > MAX_DIGITS) return NaN;
       if (dec >= 0) dec++;
     } else if (c === 46 && dec < 0) dec = 0;
-    else if (c === 45 && digits === 0 && !neg && dec < 0) neg = true;
-    else return NaN;
+    else if (c === 45 && i === start) neg = true;
+    else break;
   }
   if (digits === 0) return NaN;
-  return (neg ? -m : m) / POW10[dec > 0 ? dec : 0]!;
+  // The power of ten the mantissa is divided by (negative: multiplied by).
+  let k = dec > 0 ? dec : 0;
+  if (i < end) {
+    if (buf[i] !== 101 && buf[i] !== 69) return NaN;
+    i++;
+    const minus = i < end && buf[i] === 45;
+    if (minus || (i < end && buf[i] === 43)) i++;
+    if (i >= end) return NaN;
+    let e = 0;
+    for (; i < end; i++) {
+      const c = buf[i]!;
+      if (c < 48 || c > 57) return NaN;
+      // A long exponent grows to Infinity at worst: out of range below.
+      e = e * 10 + (c - 48);
+    }
+    k += minus ? e : -e;
+  }
+  if (k > 22 || k < -22) return NaN;
+  return k >= 0 ? (neg ? -m : m) / POW10[k]! : (neg ? -m : m) * POW10[-k]!;
 }
 
 /** A field of 1 to 15 digits and nothing else, as an integer; -1 otherwise. */
@@ -95,7 +116,7 @@ function is(buf: Uint8Array, start: number, word: string): boolean {
  * `amount` (or `size`/`qty`), and optionally `id` and `side` (freqtrade's public trades CSV).
  * Byte chunks take a fast path that reads the fields it needs straight from the bytes (epoch
  * times, plain decimals, numeric ids); a row it cannot take, and string chunks, go through the
- * general parser (`split`, `parseTime`, `Number`), which gives the same values and the precise
+ * general parser (`split`, `parseTime`, `decimalText`), which gives the same values and the precise
  * errors. Hand-written for speed: see docs/decisions/data-readers.md.
  *
  * @example
@@ -138,9 +159,10 @@ export async function* readCsvTrades(
       parseTime(tRaw),
       cols.id >= 0 ? f[cols.id]! : String(lineNo),
       cols.side >= 0 ? f[cols.side]! : '',
-      p === '' ? NaN : +p,
-      q === '' ? NaN : +q,
+      decimalText(p),
+      decimalText(q),
       tRaw,
+      [p, q],
     );
   };
   /** One line of bytes (no LF): the fast path, else the general parser on its text. */

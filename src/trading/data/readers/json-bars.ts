@@ -1,11 +1,12 @@
 import type { Bar } from '../market-data.js';
 import { BarBuilder } from './bar-builder.js';
+import { decimalText } from './decimal-text.js';
 import { jsonRows } from './json-rows.js';
 import type { ReadOptions } from './read-options.js';
 
-// Text that is blank is no number (`+' '` is 0), as in the CSV readers.
+// A number given as text follows the CSV readers' grammar (`decimal-text.ts`).
 const num = (x: unknown) =>
-  typeof x === 'number' ? x : typeof x === 'string' && x.trim() !== '' ? +x : NaN;
+  typeof x === 'number' ? x : typeof x === 'string' ? decimalText(x) : NaN;
 
 /**
  * Streams bars from freqtrade-style JSON candles: `[[ts_ms, open, high, low, close, volume], ...]`.
@@ -20,7 +21,15 @@ export async function* readJsonBars(
   const b = new BarBuilder(opts);
   for await (const rows of jsonRows(chunks, opts.source)) {
     for (const { values: r, line } of rows) {
-      b.add(line, num(r[0]), num(r[1]), num(r[2]), num(r[3]), num(r[4]), num(r[5]), String(r[0]));
+      const t = num(r[0]);
+      // The texts, quoted in an error, only for a row with a value that is not a number.
+      const o = num(r[1]);
+      const h = num(r[2]);
+      const l = num(r[3]);
+      const c = num(r[4]);
+      const v = num(r[5]);
+      const texts = Number.isFinite(o + h + l + c + v) ? undefined : r.slice(1, 6).map(String);
+      b.add(line, t, o, h, l, c, v, String(r[0]), NaN, texts);
       // A batch leaves as soon as it is full (see csv-bars.ts).
       const out = b.take();
       if (out) yield out;

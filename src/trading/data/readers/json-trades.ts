@@ -1,11 +1,12 @@
 import type { TradeTick } from '../market-data.js';
+import { decimalText } from './decimal-text.js';
 import { jsonRows } from './json-rows.js';
 import type { ReadOptions } from './read-options.js';
 import { TradeBuilder } from './trade-builder.js';
 
-// Text that is blank is no number (`+' '` is 0), as in the CSV readers.
+// A number given as text follows the CSV readers' grammar (`decimal-text.ts`).
 const num = (x: unknown) =>
-  typeof x === 'number' ? x : typeof x === 'string' && x.trim() !== '' ? +x : NaN;
+  typeof x === 'number' ? x : typeof x === 'string' ? decimalText(x) : NaN;
 
 /**
  * Streams trades from a ccxt-ordered JSON trade list:
@@ -21,7 +22,8 @@ export async function* readJsonTrades(
   const b = new TradeBuilder(opts);
   for await (const rows of jsonRows(chunks, opts.source)) {
     for (const { values: r, line } of rows) {
-      b.add(line, num(r[0]), String(r[1]), String(r[3]), num(r[4]), num(r[5]), String(r[0]));
+      const texts = [String(r[4]), String(r[5])] as const;
+      b.add(line, num(r[0]), String(r[1]), String(r[3]), num(r[4]), num(r[5]), String(r[0]), texts);
       // A batch leaves as soon as it is full (see csv-bars.ts).
       const out = b.take();
       if (out) yield out;

@@ -1,4 +1,11 @@
 /**
+ * The largest epoch time read as seconds written without a leading zero: `parseTime` reads a
+ * whole number of up to 10 digits (leading zeros count) as seconds, a longer one as milliseconds,
+ * so `9999999999` is seconds and `10000000000` milliseconds.
+ */
+export const MAX_EPOCH_SECONDS = 9_999_999_999;
+
+/**
  * Parses a time field: `YYYY-MM-DD` (midnight UTC), epoch seconds (10 digits or fewer before
  * any fraction: `1577836800.25` is 1577836800250 ms), epoch milliseconds (more digits), or an
  * ISO-8601 date-time (UTC when it has no zone). Returns NaN when invalid, a day its month does

@@ -1,6 +1,7 @@
 import { KairosError } from '../../core/errors.js';
 import type { AggressorSide, TradeTick } from '../market-data.js';
 import { DataFormatError } from './data-format-error.js';
+import { DECIMAL_RULE } from './decimal-text.js';
 import { BATCH, type ReadOptions } from './read-options.js';
 
 /**
@@ -27,6 +28,7 @@ export class TradeBuilder {
     price: number,
     size: number,
     tsRaw: string,
+    texts?: readonly [price: string, amount: string],
   ): void {
     const src = this.opts.source;
     if (!Number.isFinite(ts))
@@ -39,9 +41,9 @@ export class TradeBuilder {
     if (ts < this.#last)
       throw new DataFormatError(src, line, 'timestamp', `${tsRaw} is before the previous trade`);
     if (!(price > 0) || !Number.isFinite(price))
-      throw new DataFormatError(src, line, 'price', 'is not a positive number');
+      throw new DataFormatError(src, line, 'price', notPositive(price, texts?.[0]));
     if (!(size > 0) || !Number.isFinite(size))
-      throw new DataFormatError(src, line, 'amount', 'is not a positive number');
+      throw new DataFormatError(src, line, 'amount', notPositive(size, texts?.[1]));
     this.#last = ts;
     this.#rows++;
     const { from, to } = this.opts;
@@ -75,4 +77,12 @@ export class TradeBuilder {
     this.#out = [];
     return out;
   }
+}
+
+/** The problem of a price or amount that is not a positive number, its text quoted if known. */
+function notPositive(value: number, text: string | undefined): string {
+  // A number that is not positive is in the grammar; only text outside it is told the rule.
+  return text !== undefined && Number.isNaN(value)
+    ? `is not a positive number: ${JSON.stringify(text)} (${DECIMAL_RULE})`
+    : 'is not a positive number';
 }

@@ -285,6 +285,27 @@ describe('audit export and verify', () => {
         message: expect.stringContaining('outside'),
       }),
     );
+    // And one recorded before it: the first row, a millisecond before `from`.
+    const earlyDir = path.join(root, 'before');
+    await exportAudit({
+      rows: late,
+      from: late[0]!.wallTs + 1,
+      to: TO,
+      store: new LocalObjectStore(earlyDir),
+      signer,
+      now: TO,
+    });
+    const early = await verifyExport(earlyDir, signer.publicKeyPem);
+    const range = '2024-01-01T00:01:00.001Z…2024-01-02T00:00:00.000Z';
+    // Reported in each file, JSONL and CSV.
+    expect(
+      early.problems
+        .filter((p) => p.kind === 'format')
+        .map((p) => [path.extname(p.file ?? ''), p.seq, p.message]),
+    ).toEqual([
+      ['.jsonl', 1, `seq 1 lies outside ${range}`],
+      ['.csv', 1, `seq 1 lies outside ${range}`],
+    ]);
   });
 
   it('fails an export whose wall time was changed, in the JSONL or the CSV, naming the seq', async () => {
