@@ -33,6 +33,11 @@ export default {
     // The fill, fee, slippage and latency rules and the metrics; not the report's rendering.
     'src/trading/backtest/{simulated-exchange,metrics}.ts',
     'src/trading/data/readers/**/*.ts',
+    // Write before send and fail closed (DESIGN 4, 7): the journal, the write-ahead client, the
+    // queue they share; reconciliation (DESIGN 5). Not yet the core's recovery, the node's run
+    // loop, the replayed bar or the desk: only test/integration/live holds them (a store and a
+    // venue), which the unit-test runs here do not load.
+    'src/trading/live/{reconciler,venue-order-reports,order-journal,write-ahead-client,grouped-lookup,serial-queue}.ts',
   ],
   incremental: true,
   incrementalFile: 'reports/mutation/stryker-incremental.json',

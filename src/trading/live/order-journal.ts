@@ -125,6 +125,7 @@ export class OrderJournal {
       }
       return this.store.commitBatch(batch.items, durability);
     });
+    // Stryker disable next-line BooleanLiteral: equivalent, read only once no batch waits, and the batch sets it when it starts
     this.#latestFlushed = true; // decided when the batch starts; `durable()` marks it awaited
     this.#track(job, event.ts);
   }

@@ -28,20 +28,23 @@ export class SerialQueue {
   add<T>(job: () => Promise<T>): Promise<T> {
     this.#pending++;
     const run = this.#tail.then(async () => {
-      if (this.#failure !== null) {
-        // With the first failure's code when it has one (a lease lost: the order is answered as
-        // that loss, 503 with Retry-After, not as an internal error).
-        const f = this.#failure;
-        throw f instanceof KairosError
-          ? new KairosError(f.code, `refused: an earlier write failed: ${f.message}`, { cause: f })
-          : new Error('refused: an earlier write failed', { cause: f });
-      }
       try {
+        if (this.#failure !== null) {
+          // With the first failure's code when it has one (a lease lost: the order is answered
+          // as that loss, 503 with Retry-After, not as an internal error).
+          const f = this.#failure;
+          throw f instanceof KairosError
+            ? new KairosError(f.code, `refused: an earlier write failed: ${f.message}`, {
+                cause: f,
+              })
+            : new Error('refused: an earlier write failed', { cause: f });
+        }
         return await job();
       } catch (e) {
         this.#failure ??= e;
         throw e;
       } finally {
+        // A refused job is finished too.
         this.#pending--;
       }
     });

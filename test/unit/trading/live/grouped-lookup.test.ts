@@ -64,3 +64,16 @@ describe('GroupedLookup', () => {
     expect(await b).toBe('b');
   });
 });
+
+describe('GroupedLookup when idle', () => {
+  it('asks nothing more once every look-up is answered', async () => {
+    const { calls, fetch } = controlledFetch();
+    const lookup = new GroupedLookup(fetch, (v: string) => v);
+    const a = lookup.get('a');
+    await settle();
+    calls[0]!.answer(['a']);
+    expect(await a).toBe('a');
+    for (let i = 0; i < 5; i++) await settle();
+    expect(calls.map((c) => c.keys)).toEqual([['a']]);
+  });
+});

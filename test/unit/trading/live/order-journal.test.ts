@@ -410,3 +410,54 @@ describe('OrderJournal: deferred flushes', () => {
     );
   });
 });
+
+describe('OrderJournal: what waits on it', () => {
+  it("starts an order's commit at once, not at the end of the turn", async () => {
+    const { journal, model, publish } = setUp();
+    publish('OrderInitialized', 'o-1');
+    const sent = journal.durable();
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(model.calls).toEqual([
+      { op: 'commit', durability: 'flushed', kinds: ['OrderInitialized'] },
+    ]);
+    model.finish();
+    await sent;
+  });
+
+  it('flushes a deferred commit once, however often it is waited on', async () => {
+    const { journal, model, publish } = setUp();
+    publish('OrderAccepted', 'o-1');
+    await settle();
+    model.finish(); // committed, deferred
+    await settle();
+    const first = journal.durable();
+    await settle();
+    expect(model.calls.at(-1)).toEqual({ op: 'flush' });
+    model.finish();
+    await first;
+    await journal.durable();
+    await journal.committed();
+    expect(model.calls.filter((c) => c.op === 'flush')).toHaveLength(1);
+    expect(model.durableCount).toBe(1);
+  });
+
+  it('says it failed, with the error, and alerts with the write error named', async () => {
+    const { journal, model, publish, alerts } = setUp();
+    publish('OrderInitialized', 'o-1');
+    const sent = journal.durable();
+    await settle();
+    expect([journal.failed, journal.failure]).toEqual([false, null]);
+    const disk = new Error('disk full');
+    model.finish(disk);
+    await expect(sent).rejects.toBe(disk);
+    expect([journal.failed, journal.failure]).toEqual([true, disk]);
+    expect(alerts).toEqual([
+      {
+        kind: 'Alert',
+        code: 'PERSISTENCE_FAILED',
+        message: 'order journal write failed: disk full',
+        ts: 1,
+      },
+    ]);
+  });
+});
