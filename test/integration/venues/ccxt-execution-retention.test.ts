@@ -86,6 +86,7 @@ describe('CcxtExecutionClient: what it keeps of closed orders', () => {
       tradeIds: 0,
       held: 0,
       hashedIds: 0,
+      parkedTrades: 0,
     });
     // The released orders are found again by asking the venue: a reconciliation reading the
     // whole trade history counts nothing twice and finds no drift.

@@ -26,6 +26,7 @@ import { isLegalReport } from './event-screen.js';
 import { myTradesSince } from './my-trades.js';
 import { OrderLookup } from './order-lookup.js';
 import { CLOSED_ORDER_RETENTION_MS, type ClientMemory, OrderMemory } from './order-memory.js';
+import { ParkedTrades } from './parked-trades.js';
 import { venueClientIds, type VenueClientIds } from './venue-client-ids.js';
 import { WatchLoop } from './watch-loop.js';
 
@@ -88,6 +89,9 @@ interface Held {
 
 const DAY = 86_400_000;
 
+/** The name of a venue order whose client id does not read back here; never remembered. */
+const placeholderId = (venueOrderId: string) => `venue-order-${venueOrderId}`;
+
 /**
  * A ccxt venue as Kairos's execution port: `submit` and `cancel` are fire-and-forget, and every
  * outcome comes back as an `OrderEvent` through `deliver`; reconciliation asks `VenueQueries`.
@@ -122,6 +126,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   /** Client order ids as the venue takes them (`venue-client-ids.ts`: OKX, Gate, Kraken, …), and back. */
   readonly #cids: VenueClientIds;
   readonly #lookup: OrderLookup;
+  /** Trades of orders whose client id does not read back yet: applied once the order is linked. */
+  readonly #parked: ParkedTrades;
   #lastFillTs: number;
   #catchingUp: Promise<void> | null = null;
 
@@ -151,11 +157,21 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       busy: (id) => this.#creating.has(id) || this.#held.has(id),
       onRelease: (id) => this.#cids.forget(id),
     });
+    this.#parked = new ParkedTrades({
+      keepMs: options.closedOrderRetentionMs ?? CLOSED_ORDER_RETENTION_MS,
+      max: 1000,
+      now: this.#now,
+    });
   }
 
   /** What the client holds now: it stays bounded by the open and recently closed orders. */
   get memory(): ClientMemory {
-    return { ...this.#mem.size, held: this.#held.size, hashedIds: this.#cids.remembered };
+    return {
+      ...this.#mem.size,
+      held: this.#held.size,
+      hashedIds: this.#cids.remembered,
+      parkedTrades: this.#parked.size,
+    };
   }
 
   /**
@@ -304,10 +320,11 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       const orders = await this.#policy.read(() => this.#o.exchange.fetchOpenOrders(symbol));
       for (const answer of orders) {
         const o = this.#ours(answer);
-        const id =
-          o.clientOrderId ?? this.#mem.idOfVenueOrder(String(o.id)) ?? `venue-order-${o.id}`;
-        this.#link(id, String(o.id));
-        out.push(venueReport(o, id));
+        const id = o.clientOrderId ?? this.#mem.idOfVenueOrder(String(o.id));
+        // An id that does not read back (a hashed form not sent or asked for here) is reported
+        // under a placeholder, never linked: the look-up by client id links the order.
+        if (id !== undefined) this.#link(id, String(o.id));
+        out.push(venueReport(o, id ?? placeholderId(String(o.id))));
       }
     }
     return out;
@@ -315,9 +332,10 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   async #tradesSince(ts: number): Promise<readonly Fill[]> {
     const fills = await this.#fetchFills(ts);
-    // Reconciliation applies these itself; note them so a stream copy is not counted twice.
-    for (const f of fills) this.#note(f);
-    return fills;
+    // Reconciliation applies these itself; note them so a stream copy is not counted twice
+    // (not those under a placeholder: no order has it, and the trade is parked until linked).
+    for (const { fill, resolved } of fills) if (resolved) this.#note(fill);
+    return fills.map((f) => f.fill);
   }
 
   // ---- orders ----
@@ -581,7 +599,11 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       if (id !== undefined && this.#current(id)) {
         this.#link(id, venueOrderId);
         this.#onTrade(t, id);
-      } else
+      } else if (id === undefined && !this.#mem.idOfVenueOrder(venueOrderId)) {
+        this.#parked.park(venueOrderId, t);
+        this.#log(`trade ${t.id}: order ${venueOrderId} not read back yet; applied once it is`);
+      } else if (id === undefined) this.#onTrade(t);
+      else
         this.#log(
           `trade ${t.id}: order ${venueOrderId} not found or not ours; left to reconciliation`,
         );
@@ -634,12 +656,15 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     this.#fillsArrived(fill.clientOrderId);
   }
 
-  /** Our trades since `ts` (at most `lookbackMs` back) as fills, oldest first. */
-  async #fetchFills(ts: number): Promise<Fill[]> {
+  /**
+   * Our trades since `ts` (at most `lookbackMs` back) as fills, oldest first; `resolved` false for
+   * one whose order's client id does not read back (under a placeholder; the trade is parked).
+   */
+  async #fetchFills(ts: number): Promise<{ fill: Fill; resolved: boolean }[]> {
     const now = this.#now();
     const from = Math.max(ts, now - (this.#o.lookbackMs ?? 7 * DAY));
     const read = <T>(call: () => Promise<T>) => this.#policy.read(call);
-    const out: Fill[] = [];
+    const out: { fill: Fill; resolved: boolean }[] = [];
     for (const [symbol, inst] of this.#instruments) {
       const trades = await myTradesSince({
         exchange: this.#o.exchange,
@@ -650,7 +675,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
         onHidden: this.#hidden(symbol),
       });
       for (const t of trades) {
-        const id = await this.#clientIdOfTrade(t, symbol);
+        const known = await this.#clientIdOfTrade(t, symbol);
+        const id = known ?? placeholderId(String(t.order ?? ''));
         const fill = fillFromTrade(t, {
           venue: this.#venue,
           accountId: this.#o.accountId,
@@ -660,10 +686,10 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
           quote: inst.quote,
           ts: now,
         });
-        if (fill) out.push(fill);
+        if (fill) out.push({ fill, resolved: known !== undefined });
       }
     }
-    return out.sort((a, b) => a.ts - b.ts);
+    return out.sort((a, b) => a.fill.ts - b.fill.ts);
   }
 
   /** Told of a stamp with a full page of our trades, which time paging cannot read past. */
@@ -676,7 +702,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       );
   }
 
-  async #clientIdOfTrade(t: Trade, symbol: string): Promise<string> {
+  /** Our client id of a trade's order; undefined (the trade parked) when it does not read back. */
+  async #clientIdOfTrade(t: Trade, symbol: string): Promise<string | undefined> {
     const venueOrderId = String(t.order ?? '');
     const known = this.#mem.idOfVenueOrder(venueOrderId);
     if (known) return known;
@@ -688,7 +715,11 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     if (own !== undefined && this.#current(own)) return own;
     const graceEnd = this.#now() + this.#grace();
     const id = await this.#lookup.clientIdOfVenueOrder(venueOrderId, symbol, graceEnd, this.#now);
-    if (id === undefined) return `venue-order-${venueOrderId}`; // reconciliation reports it as drift
+    if (id === undefined) {
+      // Reconciliation reports it as drift; the order's look-up by client id applies it.
+      if (venueOrderId) this.#parked.park(venueOrderId, t);
+      return undefined;
+    }
     this.#link(id, venueOrderId);
     return id;
   }
@@ -701,7 +732,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   async #fetchMissed(): Promise<void> {
     const fills = await this.#fetchFills(this.#lastFillTs - 60_000);
-    for (const f of fills) if (this.#current(f.clientOrderId)) this.#deliverFill(f);
+    for (const { fill, resolved } of fills)
+      if (resolved && this.#current(fill.clientOrderId)) this.#deliverFill(fill);
     for (const id of this.#held.keys()) this.#track(this.#fetchOrderFills(id));
   }
 
@@ -715,9 +747,13 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     return this.#current(id)?.instrumentId;
   }
 
+  /** Links an order's client id (read back or known, never a placeholder) to its venue id. */
   #link(clientOrderId: string, venueOrderId: string): void {
     if (!venueOrderId) return;
     this.#mem.link(clientOrderId, venueOrderId);
+    if (!this.#current(clientOrderId)) return;
+    // Its trades that arrived before its client id read back.
+    for (const t of this.#parked.take(venueOrderId)) this.#onTrade(t, clientOrderId);
   }
 
   /** Links the order found by a list search to its venue id; returns it. */

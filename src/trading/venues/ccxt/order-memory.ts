@@ -48,6 +48,8 @@ export interface ClientMemory extends OrderMemorySize {
   readonly held: number;
   /** Hashed client order ids remembered (`venue-client-ids.ts`). */
   readonly hashedIds: number;
+  /** Trades waiting for their order's client id to read back (`parked-trades.ts`). */
+  readonly parkedTrades: number;
 }
 
 /**
