@@ -62,7 +62,8 @@ export class BarBuilder {
       if (p === null) throw new DataFormatError(src, line, 'adj close', 'is not a positive number');
       [o, h, l, c] = p;
     }
-    if (Number.isNaN(t))
+    // An infinite time (JSON's 1e999, a CSV time of 400 digits) too: it would end the file.
+    if (!Number.isFinite(t))
       throw new DataFormatError(
         src,
         line,

@@ -1,12 +1,14 @@
 import type { Bar } from '../market-data.js';
 import { BarBuilder } from './bar-builder.js';
 import { decimalText } from './decimal-text.js';
-import { jsonRows } from './json-rows.js';
+import { jsonRows, valuesOf } from './json-rows.js';
 import type { ReadOptions } from './read-options.js';
 
 // A number given as text follows the CSV readers' grammar (`decimal-text.ts`).
 const num = (x: unknown) =>
   typeof x === 'number' ? x : typeof x === 'string' ? decimalText(x) : NaN;
+
+const LAYOUT = { min: 6, names: 'time (ms), open, high, low, close, volume' };
 
 /**
  * Streams bars from freqtrade-style JSON candles: `[[ts_ms, open, high, low, close, volume], ...]`.
@@ -20,14 +22,17 @@ export async function* readJsonBars(
 ): AsyncGenerator<Bar[]> {
   const b = new BarBuilder(opts);
   for await (const rows of jsonRows(chunks, opts.source)) {
-    for (const { values: r, line } of rows) {
+    for (const row of rows) {
+      const { line } = row;
+      const r = valuesOf(row, opts.source, LAYOUT);
       const t = num(r[0]);
-      // The texts, quoted in an error, only for a row with a value that is not a number.
       const o = num(r[1]);
       const h = num(r[2]);
       const l = num(r[3]);
       const c = num(r[4]);
       const v = num(r[5]);
+      // The texts, quoted in an error, only for a row with a value that is not a number.
+      // Stryker disable next-line ArithmeticOperator: equivalent, with a minus the sum is still non-finite whenever a value is (the one case the texts are read); an overflow of finite values only builds texts never read
       const texts = Number.isFinite(o + h + l + c + v) ? undefined : r.slice(1, 6).map(String);
       b.add(line, t, o, h, l, c, v, String(r[0]), NaN, texts);
       // A batch leaves as soon as it is full (see csv-bars.ts).

@@ -77,3 +77,26 @@ export async function* jsonRows(
   if (depth !== 0 || inString)
     throw new DataFormatError(source, line, 'file', 'ends in the middle of a row');
 }
+
+/**
+ * A row's values, refused naming the row when it has fewer than a reader reads; `layout` says
+ * how many and what they are (more values are not read).
+ *
+ * @example
+ * const r = valuesOf(row, 'btc.json', { min: 6, names: 'time (ms), open, high, low, close, volume' });
+ */
+export function valuesOf(
+  row: JsonRow,
+  source: string,
+  layout: { readonly min: number; readonly names: string },
+): unknown[] {
+  const n = row.values.length;
+  if (n < layout.min)
+    throw new DataFormatError(
+      source,
+      row.line,
+      'row',
+      `has ${n} values, wanted at least ${layout.min}: ${layout.names}`,
+    );
+  return row.values;
+}

@@ -1,12 +1,15 @@
 import type { TradeTick } from '../market-data.js';
 import { decimalText } from './decimal-text.js';
-import { jsonRows } from './json-rows.js';
+import { jsonRows, valuesOf } from './json-rows.js';
 import type { ReadOptions } from './read-options.js';
 import { TradeBuilder } from './trade-builder.js';
 
 // A number given as text follows the CSV readers' grammar (`decimal-text.ts`).
 const num = (x: unknown) =>
   typeof x === 'number' ? x : typeof x === 'string' ? decimalText(x) : NaN;
+
+// The cost, seventh, and any more values are not read.
+const LAYOUT = { min: 6, names: 'time (ms), id, order type, side, price, amount' };
 
 /**
  * Streams trades from a ccxt-ordered JSON trade list:
@@ -21,7 +24,9 @@ export async function* readJsonTrades(
 ): AsyncGenerator<TradeTick[]> {
   const b = new TradeBuilder(opts);
   for await (const rows of jsonRows(chunks, opts.source)) {
-    for (const { values: r, line } of rows) {
+    for (const row of rows) {
+      const { line } = row;
+      const r = valuesOf(row, opts.source, LAYOUT);
       const texts = [String(r[4]), String(r[5])] as const;
       b.add(line, num(r[0]), String(r[1]), String(r[3]), num(r[4]), num(r[5]), String(r[0]), texts);
       // A batch leaves as soon as it is full (see csv-bars.ts).

@@ -251,3 +251,261 @@ describe('readJsonBars', () => {
     },
   );
 });
+
+// The JSON readers against a model of their rules: freqtrade's row layouts (candles
+// `[ms, open, high, low, close, volume]`, trades `[ms, id, order, side, price, amount, cost]`),
+// each number as a JSON number or as text in the grammar, from (inclusive) and to (exclusive),
+// times increasing (bars) or not decreasing (trades), any chunking; and batches: none empty,
+// none over 4,096, even when from/to keep no row.
+describe('the JSON readers against a model of their rules', () => {
+  /** The rows a reader gives, each batch's size, or its error. */
+  async function read<T>(batches: AsyncIterable<T[]>) {
+    const rows: T[] = [];
+    const sizes: number[] = [];
+    try {
+      for await (const b of batches) {
+        sizes.push(b.length);
+        rows.push(...b);
+      }
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+    return { rows, sizes };
+  }
+
+  // A positive number up to 1,000 with up to 4 decimals, written as a number or as text.
+  const amount = fc.integer({ min: 1, max: 10_000_000 }).map((n) => n / 10_000);
+  const written = (x: number, asText: boolean) => (asText ? `"${x}"` : String(x));
+  const t0 = 1_600_000_000_000;
+  // 1 to 13 items, each with its time: t0 first, then each at least `minGap` ms after the last.
+  const timed = <T>(minGap: number, item: fc.Arbitrary<T>) =>
+    fc
+      .array(fc.tuple(fc.integer({ min: minGap, max: 120_000 }), item), {
+        minLength: 1,
+        maxLength: 13,
+      })
+      .map((xs) => {
+        let t = t0;
+        return xs.map(([gap, x], i) => [i === 0 ? t : (t += gap), x] as const);
+      });
+  const window = fc.record({
+    from: fc.option(fc.integer({ min: t0 - 10, max: t0 + 1_500_000 }), { nil: undefined }),
+    to: fc.option(fc.integer({ min: t0 - 10, max: t0 + 1_500_000 }), { nil: undefined }),
+  });
+  const sizes = fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 5 });
+  const kept = (t: number, w: { from?: number; to?: number }) =>
+    (w.from === undefined || t >= w.from) && (w.to === undefined || t < w.to);
+
+  it('reads freqtrade candles as the model does (property)', async () => {
+    const candle = fc.tuple(amount, amount, amount, amount, amount, fc.nat({ max: 31 }));
+    await fc.assert(
+      fc.asyncProperty(timed(1, candle), window, sizes, async (candles, w, cut) => {
+        const rows = candles.map(([t, [o, a, b, c, v, text]]) => {
+          const [low, high] = a <= b ? [a, b] : [b, a];
+          // Bit k of `text`: the k-th field (time first) written as text.
+          const fields = [t, o, high, low, c, v].map((x, k) => written(x, ((text >> k) & 1) === 1));
+          return {
+            line: `[${fields.join(',')}]`,
+            bar: {
+              instrumentId: 'X',
+              openTime: t,
+              closeTime: t + 60_000,
+              open: o,
+              high,
+              low,
+              close: c,
+              volume: v,
+            },
+          };
+        });
+        const text = `[${rows.map((r) => r.line).join(',\n')}]`;
+        const got = await read(
+          readJsonBars(chunks(text, cut), {
+            source: 'c.json',
+            instrumentId: 'X',
+            intervalMs: 60_000,
+            ...w,
+          }),
+        );
+        const bars = rows.map((r) => r.bar).filter((b) => kept(b.openTime, w));
+        expect(got).toEqual({ rows: bars, sizes: bars.length ? [bars.length] : [] });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('reads ccxt-ordered trades as the model does (property)', async () => {
+    const side = fc.constantFrom('buy', 'sell', 'BUY', 'SELL', 'Buy', '', 'x');
+    const id = fc.oneof(
+      fc.nat().map(String),
+      fc.stringMatching(/^[a-z0-9-]{1,8}$/).map((s) => JSON.stringify(s)),
+    );
+    const trade = fc.tuple(id, side, amount, amount, fc.nat({ max: 7 }));
+    await fc.assert(
+      fc.asyncProperty(timed(0, trade), window, sizes, async (trades, w, cut) => {
+        const rows = trades.map(([t, [tid, s, price, size, text]]) => {
+          const [ts, p, q] = [t, price, size].map((x, k) => written(x, ((text >> k) & 1) === 1));
+          const aggressor =
+            s === 'buy' || s === 'BUY' ? 'BUY' : s === 'sell' || s === 'SELL' ? 'SELL' : 'NONE';
+          return {
+            line: `[${ts},${tid},null,"${s}",${p},${q},${price * size}]`,
+            trade: {
+              instrumentId: 'X',
+              ts: t,
+              tradeId: String(JSON.parse(tid)),
+              price,
+              size,
+              aggressor,
+            },
+          };
+        });
+        const text = `[${rows.map((r) => r.line).join(',\n')}]`;
+        const got = await read(
+          readJsonTrades(chunks(text, cut), { source: 't.json', instrumentId: 'X', ...w }),
+        );
+        const want = rows.map((r) => r.trade).filter((t) => kept(t.ts, w));
+        expect(got).toEqual({ rows: want, sizes: want.length ? [want.length] : [] });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('refuses a bad value naming its line and field, quoting it with the grammar (property)', async () => {
+    const RULE =
+      'wanted a plain decimal: digits with an optional point, leading minus and exponent, as -12.5 or 1.5e-7';
+    // JSON values that are no number, and what the error quotes for them.
+    const bad = fc.constantFrom(
+      ['""', '""'],
+      ['" "', '" "'],
+      ['"0x10"', '"0x10"'],
+      ['"+1"', '"+1"'],
+      ['"1_0"', '"1_0"'],
+      ['"Infinity"', '"Infinity"'],
+      ['"1e999"', null],
+      // JSON.parse reads it as Infinity: its text is lost.
+      ['1e999', '"Infinity"'],
+      ['null', '"null"'],
+      ['true', '"true"'],
+      ['{"a":1}', '"[object Object]"'],
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 5 }),
+        bad,
+        sizes,
+        async (n, field, [value, quoted], cut) => {
+          const row = (i: number) => [t0 + i * 60_000, 1, 2, 0.5, 1.5, 3].map(String);
+          const rows = Array.from({ length: n + 1 }, (_, i) => row(i));
+          rows[n]![field] = value;
+          const text = `[${rows.map((r) => `[${r.join(',')}]`).join(',\n')}]`;
+          const name = ['time', 'open', 'high', 'low', 'close', 'volume'][field]!;
+          // The time's text as the reader quotes it: String of the JSON value.
+          const raw = String(JSON.parse(`[${value}]`)[0]);
+          const problem =
+            field === 0
+              ? `${JSON.stringify(raw)} is not a date or timestamp`
+              : quoted === null
+                ? 'is not a number'
+                : `is not a number: ${quoted} (${RULE})`;
+          const opts = { source: 'c.json', instrumentId: 'X', intervalMs: 60_000 };
+          expect(await read(readJsonBars(chunks(text, cut), opts))).toEqual({
+            error: `c.json:${n + 1}: field "${name}": ${problem}`,
+          });
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('refuses a row with fewer values than its layout, naming the row', async () => {
+    const bars = (text: string) =>
+      read(readJsonBars(chunks(text, [5]), { source: 'c.json', instrumentId: 'X' }));
+    const trades = (text: string) =>
+      read(readJsonTrades(chunks(text, [5]), { source: 't.json', instrumentId: 'X' }));
+    expect(await bars('[[1000,1,2,1,1,1],\n[2000,1,2,1,1]]')).toEqual({
+      error:
+        'c.json:2: field "row": has 5 values, wanted at least 6: time (ms), open, high, low, close, volume',
+    });
+    expect(await bars('[[]]')).toEqual({
+      error:
+        'c.json:1: field "row": has 0 values, wanted at least 6: time (ms), open, high, low, close, volume',
+    });
+    expect(await trades('[[1000,"a",null,"buy",1.5,2],\n[2000,"b",null,"buy",1.5]]')).toEqual({
+      error:
+        't.json:2: field "row": has 5 values, wanted at least 6: time (ms), id, order type, side, price, amount',
+    });
+    // Six values (no cost) and more than the layout are read.
+    expect(await trades('[[1000,"a",null,"buy",1.5,2]]')).toEqual({
+      rows: [{ instrumentId: 'X', ts: 1000, tradeId: 'a', price: 1.5, size: 2, aggressor: 'BUY' }],
+      sizes: [1],
+    });
+    expect(await bars('[[60000,1,2,1,1.5,3,"x",8]]')).toEqual({
+      rows: [
+        {
+          instrumentId: 'X',
+          openTime: 60_000,
+          closeTime: 86_460_000,
+          open: 1,
+          high: 2,
+          low: 1,
+          close: 1.5,
+          volume: 3,
+        },
+      ],
+      sizes: [1],
+    });
+  });
+
+  it('refuses an infinite time, not drops its row', async () => {
+    const opts = { source: 'c.json', instrumentId: 'X', intervalMs: 60_000 };
+    for (const [t, raw] of [
+      ['1e999', 'Infinity'],
+      ['"1e999"', '1e999'],
+    ])
+      expect(
+        await read(readJsonBars(chunks(`[[1000,1,2,1,1,1],\n[${t},1,2,1,1,1]]`, [9]), opts)),
+      ).toEqual({
+        error: `c.json:2: field "time": "${raw}" is not a date or timestamp`,
+      });
+    expect(
+      await read(
+        readJsonTrades(chunks('[[1e999,"a",null,"buy",1,1]]', [9]), { ...opts, source: 't.json' }),
+      ),
+    ).toEqual({ error: 't.json:1: field "timestamp": "Infinity" is not a timestamp' });
+  });
+
+  it('hands rows over in full batches of 4,096 and the rest, never an empty batch', async () => {
+    const candles = (n: number) =>
+      `[${Array.from({ length: n }, (_, i) => `[${t0 + i * 60_000},1,2,0.5,1.5,3]`).join(',\n')}]`;
+    const trades = (n: number) =>
+      `[${Array.from({ length: n }, (_, i) => `[${t0 + i},"${i}",null,"buy",1.5,2,3]`).join(',\n')}]`;
+    const bars = (text: string, size: number, w = {}) =>
+      read(
+        readJsonBars(chunks(text, [size]), {
+          source: 'c.json',
+          instrumentId: 'X',
+          intervalMs: 60_000,
+          ...w,
+        }),
+      );
+    const ticks = (text: string, size: number, w = {}) =>
+      read(readJsonTrades(chunks(text, [size]), { source: 't.json', instrumentId: 'X', ...w }));
+    for (const [reader, make] of [
+      [bars, candles],
+      [ticks, trades],
+    ] as const) {
+      for (const size of [7, 100_000, 1_000_000])
+        expect([size, (await reader(make(4096 * 2 + 3), size)).sizes]).toEqual([
+          size,
+          [4096, 4096, 3],
+        ]);
+      // Exactly full: no empty batch after it; every row before `from`: no batch at all.
+      expect((await reader(make(4096), 1_000_000)).sizes).toEqual([4096]);
+      expect(await reader(make(10), 50, { from: t0 + 1_000_000_000 })).toEqual({
+        rows: [],
+        sizes: [],
+      });
+    }
+  });
+});

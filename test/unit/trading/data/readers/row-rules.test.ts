@@ -76,6 +76,11 @@ describe('BarBuilder', () => {
     expect(same.message).toBe('rows.csv:4: field "time": 5000 is not after the previous row');
     const before = thrown(() => b.add(5, 4999, 1, 1, 1, 1, 1, '4999')) as DataFormatError;
     expect([before.line, before.field]).toEqual([5, 'time']);
+    // An infinite time is no time either: taken, it would refuse every later row, or drop itself.
+    for (const t of [Infinity, -Infinity]) {
+      const e = thrown(() => b.add(6, t, 1, 1, 1, 1, 1, String(t))) as DataFormatError;
+      expect(e.message).toBe(`rows.csv:6: field "time": "${t}" is not a date or timestamp`);
+    }
   });
 
   it('keeps the rows from `from` (inclusive) to `to` (exclusive), each with its interval (property)', () => {
