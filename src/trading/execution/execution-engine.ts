@@ -175,6 +175,11 @@ export class ExecutionEngine {
     return this.#queuedCancels.has(clientOrderId);
   }
 
+  /** Whether a fill with this venue trade id was applied in this run. */
+  hasTrade(venue: string, tradeId: string): boolean {
+    return this.#tradeIds.get(venue)?.has(tradeId) === true;
+  }
+
   /** One order by client order id. */
   order(clientOrderId: string): Order | undefined {
     return this.#get(clientOrderId);

@@ -7,7 +7,7 @@ import type {
   VenueOrderReport,
   VenueQueries,
 } from '../../../../src/trading/execution/venue-queries.js';
-import { reconcile } from '../../../../src/trading/live/reconciler.js';
+import { reconcile, type ReconciliationResult } from '../../../../src/trading/live/reconciler.js';
 import type { Alert } from '../../../../src/trading/model/alert.js';
 import { applyOrderEvent } from '../../../../src/trading/model/apply-order-event.js';
 import type { Fill } from '../../../../src/trading/model/fill.js';
@@ -19,7 +19,9 @@ import { oldReconcile } from './reconcile-per-order.js';
 // Restart reconciliation learns the open orders from one `openOrders()` answer and asks by
 // client order id only for the orders that answer does not hold. Over generated restarts it must
 // end exactly where the per-order algorithm it replaced ends (`reconcile-per-order.ts`, a copy of
-// it): the same resolutions, fills, drift, alerts, events and orders, with fewer look-ups.
+// it): the same resolutions, fills, drift, alerts, events and orders, with fewer look-ups; and
+// without the old one's false drift: a trade of ours read under a placeholder before the look-up
+// that links its order (a venue whose client ids do not read back after a restart).
 
 const SINCE = 50_000;
 const NOW = 100_000;
@@ -100,6 +102,8 @@ interface Facts {
   readonly storedKeys: readonly string[];
   readonly report: VenueOrderReport | null;
   readonly listing: Listing | 'unlisted';
+  /** Its client id is a form this process reads back only once it asked for the order. */
+  readonly hashed: boolean;
   readonly trades: readonly Fill[];
 }
 
@@ -176,15 +180,25 @@ function factsOf(c: OrderCase, i: number): Facts {
             reason: fate === 'CANCELED' ? 'CANCELED_AT_VENUE' : null,
           },
     listing: fate === 'OPEN' ? c.listing : 'unlisted',
+    hashed: c.listing === 'hashed',
     trades: [...known, ...later],
   };
 }
 
-/** A venue answering from the scenario's facts, counting what it is asked. */
+/** How the venue names the order of a trade it cannot name yet (`venue-client-ids.ts`). */
+const placeholder = (venueId: string) => `venue-order-${venueId}`;
+
+/**
+ * A venue answering from the scenario's facts, counting what it is asked. A hashed order's
+ * trades read before its look-up name a placeholder and are kept aside; the look-up applies them
+ * (`deliver`), as the ccxt venue client does with its parked trades.
+ */
 class FactsVenue implements VenueQueries {
   readonly asked = { orderByClientId: 0, openOrders: 0, tradesSince: 0 };
-  /** Ids asked for by client id: from then on they read back in the listing. */
+  /** Ids asked for by client id: from then on they read back in the listing and the trades. */
   readonly #learned = new Set<string>();
+  readonly #parked: Fill[] = [];
+  deliver: (fill: Fill) => void = () => undefined;
 
   constructor(
     private readonly orders: readonly Facts[],
@@ -195,6 +209,7 @@ class FactsVenue implements VenueQueries {
   async orderByClientId(id: string): Promise<VenueOrderReport | null> {
     this.asked.orderByClientId++;
     this.#learned.add(id);
+    for (const f of this.#parked.filter((p) => p.clientOrderId === id)) this.deliver(f);
     return this.orders.find((f) => f.id === id)?.report ?? null;
   }
 
@@ -212,7 +227,13 @@ class FactsVenue implements VenueQueries {
 
   async tradesSince(ts: number): Promise<readonly Fill[]> {
     this.asked.tradesSince++;
-    return this.trades.filter((t) => t.ts >= ts).sort((a, b) => a.ts - b.ts);
+    const read = this.trades.filter((t) => t.ts >= ts).sort((a, b) => a.ts - b.ts);
+    return read.map((t) => {
+      const f = this.orders.find((o) => o.id === t.clientOrderId);
+      if (!f?.hashed || this.#learned.has(f.id)) return t;
+      this.#parked.push(t);
+      return { ...t, clientOrderId: placeholder(f.venueId) };
+    });
   }
 }
 
@@ -260,6 +281,13 @@ function world(s: Scenario) {
     submit: () => undefined,
     cancel: () => undefined,
   }));
+  venue.deliver = (fill) =>
+    exec.process({
+      kind: 'OrderFilled',
+      ...orderRef(exec.order(fill.clientOrderId)!),
+      ts: NOW,
+      fill,
+    });
   const keys = new Set<string>();
   for (const f of all) {
     exec.restore(f.stored, f.storedKeys);
@@ -291,12 +319,20 @@ async function outcome(s: Scenario, run: Run) {
 
 describe('reconcile asks in bulk and ends where the per-order algorithm ends', () => {
   it('gives the same resolutions, fills, drift, alerts, events and orders (property)', async () => {
+    let falseAlerts = 0;
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
         const now = await outcome(s, reconcile);
         const before = await outcome(s, oldReconcile);
-        expect(now.result).toEqual(before.result);
-        expect(now.seen).toEqual(before.seen);
+        // The old algorithm's false drift: a trade of ours read under a placeholder, which the
+        // look-up of its order then applied. Nothing else differs.
+        const falseDrift = (m: string) => /^trade \S+ for unknown order venue-order-/.test(m);
+        const old = before.result as ReconciliationResult;
+        expect(now.result).toEqual({ ...old, drift: old.drift.filter((m) => !falseDrift(m)) });
+        falseAlerts += old.drift.filter(falseDrift).length;
+        expect(now.seen).toEqual(
+          before.seen.filter((e) => e.kind !== 'Alert' || !falseDrift(e.message)),
+        );
         expect(now.orders).toEqual(before.orders);
         // One listing (the drift check reuses it); a look-up for each open order it does not
         // hold once under the order's own id; the old loop asked for every one.
@@ -306,6 +342,8 @@ describe('reconcile asks in bulk and ends where the per-order algorithm ends', (
       }),
       { numRuns: 400 },
     );
+    // The restarts generated include ones the old algorithm raised false drift on.
+    expect(falseAlerts).toBeGreaterThan(0);
   });
 
   it('a restart with 200 orders open, 195 still open at the venue: one listing and 5 look-ups', async () => {

@@ -1,8 +1,10 @@
 import type { Exchange, Order as CcxtOrder, Trade } from 'ccxt';
 import { quantity } from '../../../../../src/trading/core/money.js';
 import { MessageBus } from '../../../../../src/trading/bus/message-bus.js';
+import { Topics } from '../../../../../src/trading/bus/topics.js';
 import { ExecutionEngine } from '../../../../../src/trading/execution/execution-engine.js';
 import { reconcile } from '../../../../../src/trading/live/reconciler.js';
+import type { Alert } from '../../../../../src/trading/model/alert.js';
 import { applyOrderEvent } from '../../../../../src/trading/model/apply-order-event.js';
 import type { Order } from '../../../../../src/trading/model/order.js';
 import { orderRef, type OrderEvent } from '../../../../../src/trading/model/order-events.js';
@@ -39,11 +41,14 @@ const venueOrder = (id: string, clientOrderId: string, filled: number) => ({
   info: {},
 });
 
+/** A trade of order `13`, placed elsewhere. */
+const foreignTrade = { ...trade, id: 't-2', order: '13', amount: 0.25 } as unknown as Trade;
+
 /**
  * Bitfinex as ccxt sees it: asked by venue id only. Its order `11` is ours, 0.5 of it filled
- * (`trade`); `13` was placed elsewhere.
+ * (`trade`); `13` was placed elsewhere (its `trades`, if any, are read too).
  */
-function bitfinex(): Exchange {
+function bitfinex(trades: readonly Trade[] = [trade]): Exchange {
   const orders = [venueOrder('11', cid, 0.5), venueOrder('13', '424242', 0)];
   return {
     id: 'bitfinex',
@@ -51,7 +56,7 @@ function bitfinex(): Exchange {
     fetchOrder: async (id: string) => orders.find((o) => o.id === id) as unknown as CcxtOrder,
     fetchOpenOrders: async () => orders as unknown as CcxtOrder[],
     fetchClosedOrders: async () => [] as CcxtOrder[],
-    fetchMyTrades: async () => [trade],
+    fetchMyTrades: async () => [...trades],
   } as unknown as Exchange;
 }
 
@@ -126,12 +131,18 @@ describe('a restarted client lists an order whose hashed client id it cannot rea
     await client.close();
   });
 
-  it('restart reconciliation still matches the listed order to ours by venue id, and reports one placed elsewhere', async () => {
+  it('restart reconciliation applies the fills of our order once, without drift, and reports those of one placed elsewhere', async () => {
     const bus = new MessageBus();
+    const fills: string[] = [];
+    bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
+      if (e.kind === 'OrderFilled') fills.push(`${e.clientOrderId} ${e.fill.tradeId}`);
+    });
+    const alerts: string[] = [];
+    bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(`${a.code}: ${a.message}`));
     const box: { exec?: ExecutionEngine } = {};
     const client = new CcxtExecutionClient(
       {
-        exchange: bitfinex(),
+        exchange: bitfinex([trade, foreignTrade]),
         instruments: [btcInstrument()],
         accountId: 'main',
         now: () => NOW,
@@ -145,13 +156,20 @@ describe('a restarted client lists an order whose hashed client id it cannot rea
     const r = await reconcile(exec, client, bus, NOW - 60_000, NOW);
     expect(exec.order('sma-cross-1')).toMatchObject({ status: 'PARTIALLY_FILLED' });
     expect(exec.order('sma-cross-1')!.filledQuantity.toFixed()).toBe('0.5');
+    expect(fills).toEqual(['sma-cross-1 t-1']);
+    // Read before the look-up, our trade named no order of ours: it is held until the look-up
+    // links the order (which applies it), then not reported. The order placed elsewhere and its
+    // trade are drift; the listed order of ours is matched by its venue id.
     expect(r.drift).toEqual([
-      // Read before the look-up, the trade names no order of ours (its fill is applied once the
-      // look-up links the order); the listed order itself is matched by its venue id.
-      'trade t-1 for unknown order venue-order-11',
+      'trade t-2 for unknown order venue-order-13',
       'venue order venue-order-13 is not known here',
     ]);
-    expect(client.memory).toMatchObject({ orders: 1, venueIds: 1, parkedTrades: 0 });
+    expect(alerts).toEqual(r.drift.map((m) => `RECONCILIATION_DRIFT: ${m}`));
+    expect(client.memory).toMatchObject({ orders: 1, venueIds: 1, parkedTrades: 1 });
+    // A second reconciliation finds nothing new: the fill is not applied again.
+    const again = await reconcile(exec, client, bus, NOW - 60_000, NOW);
+    expect(fills).toEqual(['sma-cross-1 t-1']);
+    expect(again.drift).toEqual(r.drift);
     await client.close();
   });
 });
