@@ -642,6 +642,14 @@ export async function startTradingServer(
       inFlight.delete(req);
       done();
     });
+    // Draining: every answer closes its connection. A request in flight when the listener began
+    // to close was answered keep-alive, and its connection, then idle, held the close (and the
+    // drain) until the client used or closed it: behind nginx, whose `fail_timeout` kept a
+    // refused instance out of its rotation, 5 s and more (`docs/decisions/instances.md`).
+    app.addHook('onSend', (_req, reply, payload, done) => {
+      if (draining) void reply.header('connection', 'close');
+      done(null, payload);
+    });
     if (leases) {
       const l = leases;
       // The first round opens this instance's share before the API listens, once the app is
