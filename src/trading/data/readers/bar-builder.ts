@@ -23,7 +23,7 @@ export class BarBuilder {
   readonly #to: number;
   readonly #instrumentId: string;
   readonly #adjust:
-    ((...p: [number, number, number, number, number]) => AdjustedPrices | null) | null;
+    ((...p: [number, number, number, number, number, number]) => AdjustedPrices | null) | null;
 
   constructor(private readonly opts: ReadOptions) {
     this.#adjust = opts.adjustClose ? closeAdjuster(opts.adjustClose.tick) : null;
@@ -41,7 +41,7 @@ export class BarBuilder {
 
   /**
    * Adds one row; `line` is its 1-based line (or row) number. With `adjustClose`, `adj` is the
-   * row's Adj Close and the prices are adjusted from it first. `texts`: open, high, low, close
+   * row's Adj Close and the prices and volume are adjusted from it first. `texts`: open, high, low, close
    * and volume as written, quoted with the grammar in the error for one outside it.
    */
   add(
@@ -58,9 +58,9 @@ export class BarBuilder {
   ): void {
     const src = this.opts.source;
     if (this.#adjust) {
-      const p = this.#adjust(o, h, l, c, adj);
+      const p = this.#adjust(o, h, l, c, v, adj);
       if (p === null) throw new DataFormatError(src, line, 'adj close', 'is not a positive number');
-      [o, h, l, c] = p;
+      [o, h, l, c, v] = p;
     }
     // An infinite time (JSON's 1e999, a CSV time of 400 digits) too: it would end the file.
     if (!Number.isFinite(t))

@@ -279,14 +279,14 @@ function model(f: File): { text: string; want: Outcome } {
       continue;
     }
     let [o, h, l, c] = [cells.open[1], cells.high[1], cells.low[1], cells.close[1]];
-    const v = idx.volume >= 0 ? cells.volume[1] : 0;
+    let v = idx.volume >= 0 ? cells.volume[1] : 0;
     if (f.adjust) {
-      const p = adjust(o, h, l, c, cells.adj[1]);
+      const p = adjust(o, h, l, c, v, cells.adj[1]);
       if (p === null) {
         want = fail(lineNo, 'adj close', 'is not a positive number');
         continue;
       }
-      [o, h, l, c] = p;
+      [o, h, l, c, v] = p;
     }
     if (Number.isNaN(tValue)) {
       want = fail(lineNo, 'time', `${JSON.stringify(tText)} is not a date or timestamp`);
