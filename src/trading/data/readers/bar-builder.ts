@@ -3,6 +3,7 @@ import type { Bar } from '../market-data.js';
 import { closeAdjuster, type AdjustedPrices } from './adjust-close.js';
 import { DataFormatError } from './data-format-error.js';
 import { DECIMAL_RULE, decimalText } from './decimal-text.js';
+import { TIME_RULE } from './parse-time.js';
 import { BATCH, type ReadOptions } from './read-options.js';
 
 const FIELDS = ['open', 'high', 'low', 'close', 'volume'] as const;
@@ -68,7 +69,7 @@ export class BarBuilder {
         src,
         line,
         'time',
-        `${JSON.stringify(tRaw)} is not a date or timestamp`,
+        `${JSON.stringify(tRaw)} is not a date or timestamp (${TIME_RULE})`,
       );
     if (t <= this.#lastTime)
       throw new DataFormatError(src, line, 'time', `${tRaw} is not after the previous row`);
