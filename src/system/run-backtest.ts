@@ -119,7 +119,9 @@ export async function runBacktest(
       ? await loadColumns(
           input.data,
           { instrumentId: instrument.id, intervalMs: settings.intervalMs, adjustClose },
-          input.columnCache,
+          // Adjusted copies live in a folder of their own since volume is adjusted too
+          // (2026-12-06): one built before, with the volume as written, is never read.
+          adjustClose ? path.join(input.columnCache, 'adj-close-volume') : input.columnCache,
         )
       : null;
   const progress = input.progress?.(columns?.length ?? format.estimatedRows ?? null);

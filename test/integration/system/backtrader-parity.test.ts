@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadStrategy } from '../../../src/system/load-strategy.js';
@@ -7,6 +7,9 @@ import { reportText, runBacktest, type BacktestInput } from '../../../src/system
 import type { BacktestReport } from '../../../src/trading/backtest/report.js';
 import { Dec } from '../../../src/trading/core/decimal.js';
 import type { StrategyDefinition } from '../../../src/trading/strategy/define-strategy.js';
+import { loadColumns } from '../../../src/trading/venues/replay/columnar-cache.js';
+import { openBars } from '../../../src/trading/venues/replay/open-data.js';
+import { collect } from '../../support/collect.js';
 import { DATA, ROOT } from '../../support/run-cli.js';
 
 // Kairos against backtrader's quickstart, trade by trade: every fill's date, side, price and
@@ -175,6 +178,18 @@ describe("backtrader's quickstart on the shared orcl-1995-2014.txt, with --adjus
     const adjusted = reportText(await backtest(input(run, data)));
     expect(reportText(await backtest({ ...input(run, data, {}), columnCache: cache }))).toBe(plain);
     expect(reportText(await backtest({ ...input(run, data), columnCache: cache }))).toBe(adjusted);
+    // The report has no volume: the adjusted copy's volume column is the reader's adjusted
+    // volume (backtrader's adjvolume), read from the copy the run built, not a new one.
+    const copies = path.join(cache, 'adj-close-volume');
+    const kbar = () => readdirSync(copies).filter((f) => f.endsWith('.kbar'));
+    expect(kbar()).toHaveLength(1);
+    const opts = { instrumentId: 'ORCL', adjustClose: { tick: '0.01' } };
+    const copy = await loadColumns(data, opts, copies);
+    expect(kbar()).toHaveLength(1);
+    const read = await collect(openBars(data, opts));
+    const raw = await collect(openBars(data, { instrumentId: 'ORCL' }));
+    expect(Array.from(copy.volume)).toEqual(read.map((b) => b.volume));
+    expect(read.filter((b, i) => b.volume !== raw[i]!.volume).length).toBeGreaterThan(1000);
   });
 });
 

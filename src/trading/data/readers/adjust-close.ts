@@ -1,27 +1,51 @@
 import { Dec } from '../../core/decimal.js';
 
-/** Adjusted open, high, low and close of one row. */
-export type AdjustedPrices = [open: number, high: number, low: number, close: number];
+/** Adjusted open, high, low, close and volume of one row. */
+export type AdjustedPrices = [
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+];
+
+/** backtrader's `round(volume, 0)`: half to even on the exact value. */
+const wholeUnits = tickRounder('1');
 
 /**
  * Split- and dividend-adjusts a row from its "Adj Close" column, as backtrader's Yahoo feed does
  * by default (`adjclose=True, round=True, decimals=2`): open, high and low are divided by
  * `close / adjClose` (the same float operations, in the same order), the close becomes
  * `adjClose`, and each is rounded half to even to `tick` on its exact binary value (Python's
- * `round`). Volume is left as it is. Returns null when `adjClose` is not a positive number.
+ * `round`). Volume is multiplied by the same factor (`adjvolume=True`: divided by
+ * `adjClose / close`) and rounded half to even to a whole number (`roundvolume=0`), a float64
+ * market-data value. Returns null when `adjClose` is not a positive number.
  *
  * @example
  * const adjust = closeAdjuster('0.01');
- * adjust(100.16, 105, 94.69, 96, 22.63); // [23.61, 24.75, 22.32, 22.63]
+ * adjust(100.16, 105, 94.69, 96, 5_000_000, 22.63); // [23.61, 24.75, 22.32, 22.63, 21210782]
  */
 export function closeAdjuster(
   tick: string,
-): (o: number, h: number, l: number, c: number, adjClose: number) => AdjustedPrices | null {
+): (
+  o: number,
+  h: number,
+  l: number,
+  c: number,
+  v: number,
+  adjClose: number,
+) => AdjustedPrices | null {
   const round = tickRounder(tick);
-  return (o, h, l, c, adjClose) => {
+  return (o, h, l, c, v, adjClose) => {
     if (!(adjClose > 0) || !Number.isFinite(adjClose)) return null;
     const factor = c / adjClose;
-    return [round(o / factor), round(h / factor), round(l / factor), round(adjClose)];
+    return [
+      round(o / factor),
+      round(h / factor),
+      round(l / factor),
+      round(adjClose),
+      wholeUnits(v * factor),
+    ];
   };
 }
 

@@ -3,6 +3,7 @@ import type { Bar } from '../market-data.js';
 import { closeAdjuster, type AdjustedPrices } from './adjust-close.js';
 import { DataFormatError } from './data-format-error.js';
 import { DECIMAL_RULE, decimalText } from './decimal-text.js';
+import { TIME_RULE } from './parse-time.js';
 import { BATCH, type ReadOptions } from './read-options.js';
 
 const FIELDS = ['open', 'high', 'low', 'close', 'volume'] as const;
@@ -23,7 +24,7 @@ export class BarBuilder {
   readonly #to: number;
   readonly #instrumentId: string;
   readonly #adjust:
-    ((...p: [number, number, number, number, number]) => AdjustedPrices | null) | null;
+    ((...p: [number, number, number, number, number, number]) => AdjustedPrices | null) | null;
 
   constructor(private readonly opts: ReadOptions) {
     this.#adjust = opts.adjustClose ? closeAdjuster(opts.adjustClose.tick) : null;
@@ -41,7 +42,7 @@ export class BarBuilder {
 
   /**
    * Adds one row; `line` is its 1-based line (or row) number. With `adjustClose`, `adj` is the
-   * row's Adj Close and the prices are adjusted from it first. `texts`: open, high, low, close
+   * row's Adj Close and the prices and volume are adjusted from it first. `texts`: open, high, low, close
    * and volume as written, quoted with the grammar in the error for one outside it.
    */
   add(
@@ -58,9 +59,9 @@ export class BarBuilder {
   ): void {
     const src = this.opts.source;
     if (this.#adjust) {
-      const p = this.#adjust(o, h, l, c, adj);
+      const p = this.#adjust(o, h, l, c, v, adj);
       if (p === null) throw new DataFormatError(src, line, 'adj close', 'is not a positive number');
-      [o, h, l, c] = p;
+      [o, h, l, c, v] = p;
     }
     // An infinite time (JSON's 1e999, a CSV time of 400 digits) too: it would end the file.
     if (!Number.isFinite(t))
@@ -68,7 +69,7 @@ export class BarBuilder {
         src,
         line,
         'time',
-        `${JSON.stringify(tRaw)} is not a date or timestamp`,
+        `${JSON.stringify(tRaw)} is not a date or timestamp (${TIME_RULE})`,
       );
     if (t <= this.#lastTime)
       throw new DataFormatError(src, line, 'time', `${tRaw} is not after the previous row`);

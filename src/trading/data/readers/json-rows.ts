@@ -83,7 +83,7 @@ export async function* jsonRows(
  * how many and what they are (more values are not read).
  *
  * @example
- * const r = valuesOf(row, 'btc.json', { min: 6, names: 'time (ms), open, high, low, close, volume' });
+ * const r = valuesOf(row, 'btc.json', { min: 6, names: 'time, open, high, low, close, volume' });
  */
 export function valuesOf(
   row: JsonRow,

@@ -5,6 +5,28 @@
  */
 export const MAX_EPOCH_SECONDS = 9_999_999_999;
 
+/** The rule of a time field in every reader, for error messages. */
+export const TIME_RULE =
+  'wanted epoch seconds (up to 10 digits) or milliseconds (more) as digits with an optional fraction and no sign, or a date as YYYY-MM-DD or ISO-8601';
+
+/**
+ * The text a JSON time value is read from by `parseTime`, so a JSON reader takes a time as the
+ * CSV readers take the same text: a string as it is; a number as the plain decimal JavaScript
+ * writes for it (`1577836800.25`; `-0` kept, digits for what `String` writes with an exponent);
+ * anything else as `String` writes it (no time).
+ *
+ * @example
+ * parseTime(timeText(1000.5)); // 1000500 (seconds, as the CSV's 1000.5)
+ */
+export function timeText(x: unknown): string {
+  if (typeof x !== 'number') return String(x);
+  if (Object.is(x, -0)) return '-0';
+  const s = String(x);
+  // String writes |x| ≥ 1e21 and 0 < |x| < 1e-6 with an exponent (1e+21, 1e-7).
+  if (!s.includes('e')) return s;
+  return Math.abs(x) >= 1 ? BigInt(x).toString() : x.toFixed(20);
+}
+
 /**
  * Parses a time field: `YYYY-MM-DD` (midnight UTC), epoch seconds (10 digits or fewer before
  * any fraction: `1577836800.25` is 1577836800250 ms), epoch milliseconds (more digits), or an

@@ -10,7 +10,7 @@ export interface ReadOptions {
   /** Bar interval in ms, when the data cannot tell. */
   readonly intervalMs?: number;
   /**
-   * Adjust prices from the file's "Adj Close" column, rounded to `tick` (CSV bars only; see
+   * Adjust prices (rounded to `tick`) and volume from the file's "Adj Close" column (CSV bars only; see
    * `closeAdjuster`). Default: the prices as they are.
    */
   readonly adjustClose?: { readonly tick: string };

@@ -2,6 +2,7 @@ import { KairosError } from '../../core/errors.js';
 import type { AggressorSide, TradeTick } from '../market-data.js';
 import { DataFormatError } from './data-format-error.js';
 import { DECIMAL_RULE } from './decimal-text.js';
+import { TIME_RULE } from './parse-time.js';
 import { BATCH, type ReadOptions } from './read-options.js';
 
 /**
@@ -36,7 +37,7 @@ export class TradeBuilder {
         src,
         line,
         'timestamp',
-        `${JSON.stringify(tsRaw)} is not a timestamp`,
+        `${JSON.stringify(tsRaw)} is not a timestamp (${TIME_RULE})`,
       );
     if (ts < this.#last)
       throw new DataFormatError(src, line, 'timestamp', `${tsRaw} is before the previous trade`);

@@ -44,11 +44,26 @@ describe('tickRounder', () => {
 describe('closeAdjuster', () => {
   it("scales open, high and low by adj close / close and takes adj close as the close (backtrader's Yahoo feed)", () => {
     // ORCL 2000-01-06 in backtrader's 2015 sample file: the guide's BUY EXECUTED at 23.61.
-    expect(closeAdjuster('0.01')(100.16, 105, 94.69, 96, 22.63)).toEqual([
-      23.61, 24.75, 22.32, 22.63,
+    // Volume: backtrader's `v *= c / adjustedclose; v = round(v, 0)`, 5e6 × 96 / 22.63 =
+    // 21210782.1475... → 21210782.
+    expect(closeAdjuster('0.01')(100.16, 105, 94.69, 96, 5_000_000, 22.63)).toEqual([
+      23.61, 24.75, 22.32, 22.63, 21210782,
     ]);
-    expect(closeAdjuster('0.01')(1, 1, 1, 1, 0)).toBeNull();
-    expect(closeAdjuster('0.01')(1, 1, 1, 1, NaN)).toBeNull();
+    expect(closeAdjuster('0.01')(1, 1, 1, 1, 1, 0)).toBeNull();
+    expect(closeAdjuster('0.01')(1, 1, 1, 1, 1, NaN)).toBeNull();
+  });
+
+  it("scales volume by close / adj close and rounds it half to even to a whole number (backtrader's adjvolume, roundvolume=0)", () => {
+    const adjust = closeAdjuster('0.01');
+    const volume = (c: number, v: number, adj: number) => adjust(1, 1, 1, c, v, adj)![4];
+    // By hand from backtrader's _loadline: factor = c / adj; v * factor; Python's round(x, 0).
+    expect(volume(2, 5, 4)).toBe(2); // 2.5 → 2 (half to even)
+    expect(volume(2, 7, 4)).toBe(4); // 3.5 → 4
+    expect(volume(3, 1, 2)).toBe(2); // 1.5 → 2
+    expect(volume(3, 3, 2)).toBe(4); // 4.5 → 4
+    expect(volume(1, 0, 1)).toBe(0);
+    expect(volume(24, 109_880_000, 21.347761)).toBe(123_531_456); // 123531456.0623...
+    expect(volume(1, NaN, 1)).toBeNaN();
   });
 });
 
@@ -56,19 +71,20 @@ describe('readCsvBars with adjustClose', () => {
   const opts = { source: 'y.csv', instrumentId: 'X', adjustClose: { tick: '0.01' } };
   const header = 'Date,Open,High,Low,Close,Adj Close,Volume\n';
 
-  it('adjusts every row, on the fast path and the general one, and leaves volume alone', async () => {
+  it('adjusts every row and its volume, on the fast path and the general one', async () => {
     const rows = '2000-01-06,25.039049,26.25,23.671875,24,21.347761,109880000\n';
     const epoch = '947116800,25.039049,26.25,23.671875,24,21.347761,109880000\n';
     for (const text of [header + rows, header + epoch]) {
       const bars = (await collect(readCsvBars(bytes(text), opts))).flat();
       expect(bars.map((b) => [b.open, b.high, b.low, b.close, b.volume])).toEqual([
-        [22.27, 23.35, 21.06, 21.35, 109880000],
+        // Volume 109880000 × 24 / 21.347761 = 123531456.06..., rounded to 123531456.
+        [22.27, 23.35, 21.06, 21.35, 123531456],
       ]);
     }
     const plain = await collect(
       readCsvBars(bytes(header + rows), { source: 'y.csv', instrumentId: 'X' }),
     );
-    expect(plain.flat()[0]).toMatchObject({ open: 25.039049, close: 24 });
+    expect(plain.flat()[0]).toMatchObject({ open: 25.039049, close: 24, volume: 109880000 });
   });
 
   it('names a missing Adj Close column and a bad value', async () => {

@@ -4,12 +4,14 @@ import { readCsvBars } from '../../../../../src/trading/data/readers/csv-bars.js
 import { readCsvTrades } from '../../../../../src/trading/data/readers/csv-trades.js';
 import type { Bar } from '../../../../../src/trading/data/market-data.js';
 import { bytesOf, textOf } from '../../../../support/chunks.js';
+import { TIME_FORMS, TIME_RULE } from '../../../../support/time-forms.js';
 
 // readCsvBars over generated files, against a model written from its documented rules: the
 // header's names (any order, any case, blanks and one pair of quotes around a name, a byte-order
 // mark; volume optional; the four spellings of Adj Close), line endings (\n, \r\n, \r\r\n, a last
 // line with none), blank lines, rows with too few or extra fields, every time form (epoch seconds
-// and milliseconds by their digits, a fraction, a date, ISO, a sign or a leading zero), number
+// and milliseconds by their digits, a fraction, a date, ISO, a sign or a leading zero: the
+// forms of test/support/time-forms.ts, which the JSON readers' model reads too), number
 // forms (plain, exponent, blanks around; empty or blank is no number), the errors' line, field
 // and text, and batches (none empty, none over 4,096). The rows are cut into chunks anywhere,
 // as bytes and as text: the byte-level fast path and the general parser must give the model's
@@ -84,31 +86,6 @@ const header = fc
     return fc.tuple(...order.map((i) => headerCell(cols[i]!)));
   });
 
-/** A time cell's text and the milliseconds it means (NaN: not a time). */
-type TimeForm = (s: number, k: number) => [string, number];
-const TIME_FORMS: Record<string, TimeForm> = {
-  ms: (s, k) => [String(s * 1000 + k), s * 1000 + k],
-  seconds: (s) => [String(s), s * 1000],
-  fraction: (s, k) => [`${s}.${String(k).padStart(3, '0')}`, s * 1000 + k],
-  short: (s, k) => [`${s}.${Math.floor(k / 100)}`, s * 1000 + Math.floor(k / 100) * 100],
-  // Leading zeros count as digits: 13 of them are milliseconds, whatever their value.
-  paddedSeconds: (s) => [`000${s}`, s],
-  paddedMs: (s) => [`00${s * 1000}`, s * 1000],
-  date: (s) => {
-    const day = Math.floor((s * 1000) / 86_400_000) * 86_400_000;
-    return [new Date(day).toISOString().slice(0, 10), day];
-  },
-  iso: (s) => [new Date(s * 1000).toISOString().replace('.000Z', 'Z'), s * 1000],
-  zero: () => ['0', 0],
-  // The edge of seconds: 10 digits are seconds, 11 milliseconds.
-  lastSeconds: () => ['9999999999', 9_999_999_999_000],
-  firstMs: () => ['10000000000', 10_000_000_000],
-  negative: (s) => [`-${s}`, NaN],
-  minusZero: () => ['-0', NaN],
-  spaced: (s) => [` ${s}`, NaN],
-  empty: () => ['', NaN],
-  text: () => ['x', NaN],
-};
 const timeForm = fc.oneof(
   { arbitrary: fc.constantFrom('ms', 'seconds'), weight: 30 },
   { arbitrary: fc.constantFrom('fraction', 'short', 'paddedMs', 'iso'), weight: 4 },
@@ -279,17 +256,21 @@ function model(f: File): { text: string; want: Outcome } {
       continue;
     }
     let [o, h, l, c] = [cells.open[1], cells.high[1], cells.low[1], cells.close[1]];
-    const v = idx.volume >= 0 ? cells.volume[1] : 0;
+    let v = idx.volume >= 0 ? cells.volume[1] : 0;
     if (f.adjust) {
-      const p = adjust(o, h, l, c, cells.adj[1]);
+      const p = adjust(o, h, l, c, v, cells.adj[1]);
       if (p === null) {
         want = fail(lineNo, 'adj close', 'is not a positive number');
         continue;
       }
-      [o, h, l, c] = p;
+      [o, h, l, c, v] = p;
     }
     if (Number.isNaN(tValue)) {
-      want = fail(lineNo, 'time', `${JSON.stringify(tText)} is not a date or timestamp`);
+      want = fail(
+        lineNo,
+        'time',
+        `${JSON.stringify(tText)} is not a date or timestamp (${TIME_RULE})`,
+      );
       continue;
     }
     if (tValue <= last) {
@@ -386,10 +367,10 @@ describe('readCsvBars against a model of its rules', () => {
       bars: [expect.objectContaining({ openTime: 1_577_836_800 })],
     });
     expect(await read1('-1577836800,1,2,1,1\n')).toEqual({
-      error: 'm.csv:2: field "time": "-1577836800" is not a date or timestamp',
+      error: `m.csv:2: field "time": "-1577836800" is not a date or timestamp (${TIME_RULE})`,
     });
     expect(await read1('-0,1,2,1,1\n')).toEqual({
-      error: 'm.csv:2: field "time": "-0" is not a date or timestamp',
+      error: `m.csv:2: field "time": "-0" is not a date or timestamp (${TIME_RULE})`,
     });
     expect(await read1('1577836800,1,2,1,1\n1577836800,1,2,1,1\n')).toEqual({
       error: 'm.csv:3: field "time": 1577836800 is not after the previous row',

@@ -4,8 +4,10 @@ import { jsonRows, type JsonRow } from '../../../../../src/trading/data/readers/
 import { readJsonTrades } from '../../../../../src/trading/data/readers/json-trades.js';
 import { readCsvBars } from '../../../../../src/trading/data/readers/csv-bars.js';
 import { readJsonBars } from '../../../../../src/trading/data/readers/json-bars.js';
+import type { Bar, TradeTick } from '../../../../../src/trading/data/market-data.js';
 import { collect } from '../../../../support/collect.js';
 import { textOf as chunks } from '../../../../support/chunks.js';
+import { JSON_NUMBER_FORMS, TIME_FORMS, TIME_RULE } from '../../../../support/time-forms.js';
 
 async function outcome<T>(batches: AsyncIterable<T[]>): Promise<{ rows: T[] } | { error: string }> {
   try {
@@ -74,14 +76,21 @@ describe('jsonRows', () => {
 describe('readJsonTrades', () => {
   it('reads ccxt-ordered rows: time, id, order, side, price, amount; numbers as text too', async () => {
     const text =
-      '[[1000,"a",null,"buy",1.5,2,3],\n[1000,7,null,"sell","2.5","0.1",0],\n[2000,"c",null,"x",3,4,12]]';
+      '[[1600000000000,"a",null,"buy",1.5,2,3],\n[1600000000000,7,null,"sell","2.5","0.1",0],\n[1600000001000,"c",null,"x",3,4,12]]';
     expect(
       await outcome(readJsonTrades(chunks(text, [5]), { source: 't.json', instrumentId: 'X' })),
     ).toEqual({
       rows: [
-        { instrumentId: 'X', ts: 1000, tradeId: 'a', price: 1.5, size: 2, aggressor: 'BUY' },
-        { instrumentId: 'X', ts: 1000, tradeId: '7', price: 2.5, size: 0.1, aggressor: 'SELL' },
-        { instrumentId: 'X', ts: 2000, tradeId: 'c', price: 3, size: 4, aggressor: 'NONE' },
+        { instrumentId: 'X', ts: 1.6e12, tradeId: 'a', price: 1.5, size: 2, aggressor: 'BUY' },
+        { instrumentId: 'X', ts: 1.6e12, tradeId: '7', price: 2.5, size: 0.1, aggressor: 'SELL' },
+        {
+          instrumentId: 'X',
+          ts: 1.6e12 + 1000,
+          tradeId: 'c',
+          price: 3,
+          size: 4,
+          aggressor: 'NONE',
+        },
       ],
     });
     for (const [bad, field] of [
@@ -228,11 +237,12 @@ describe('readCsvBars', () => {
 describe('readJsonBars', () => {
   it('reads numbers written as text as the numbers, and an empty text as no number', async () => {
     const opts = { source: 'c.json', instrumentId: 'X', intervalMs: 60_000 };
-    const text = '[[1000,"1.5","2.25","-1","1.75","10"],["2000",1.5,2.25,-1,1.75,10]]';
+    const text =
+      '[[1600000000000,"1.5","2.25","-1","1.75","10"],["1600000060",1.5,2.25,-1,1.75,10]]';
     const bars = await collect(readJsonBars(chunks(text, [7]), opts));
     expect(bars.map((b) => [b.openTime, b.open, b.high, b.low, b.close, b.volume])).toEqual([
-      [1000, 1.5, 2.25, -1, 1.75, 10],
-      [2000, 1.5, 2.25, -1, 1.75, 10],
+      [1.6e12, 1.5, 2.25, -1, 1.75, 10],
+      [1.6e12 + 60_000, 1.5, 2.25, -1, 1.75, 10],
     ]);
     expect(await outcome(readJsonBars(chunks('[[1000,1,2,1,1,""]]', [5]), opts))).toEqual({
       error:
@@ -296,29 +306,67 @@ describe('the JSON readers against a model of their rules', () => {
   const kept = (t: number, w: { from?: number; to?: number }) =>
     (w.from === undefined || t >= w.from) && (w.to === undefined || t < w.to);
 
-  it('reads freqtrade candles as the model does (property)', async () => {
-    const candle = fc.tuple(amount, amount, amount, amount, amount, fc.nat({ max: 31 }));
+  // The time of each row in a form of the CSV's rule (test/support/time-forms.ts), mostly
+  // milliseconds: written as a JSON number when its text is one, or as text; what it means, and
+  // the text an error quotes (a number as JavaScript writes it: 1600000000.050 is 1600000000.05).
+  const timeForm = fc.oneof(
+    { arbitrary: fc.constant('ms'), weight: 12 },
+    fc.constantFrom(...Object.keys(TIME_FORMS)),
+  );
+  const timeCell = (t: number, form: string, asText: boolean) => {
+    const [text, ms] = TIME_FORMS[form]!(Math.floor(t / 1000), t % 1000);
+    const number = !asText && JSON_NUMBER_FORMS.has(form);
+    const quoted = number ? (text === '-0' ? text : String(JSON.parse(text))) : text;
+    return { cell: number ? text : JSON.stringify(text), ms, quoted };
+  };
+
+  /** What an error says of a row's time, or null when it is taken (bars increase, trades do not decrease). */
+  const timeProblem = (
+    time: { ms: number; quoted: string },
+    last: number,
+    kind: 'bars' | 'trades',
+  ): string | null => {
+    if (Number.isNaN(time.ms))
+      return `${JSON.stringify(time.quoted)} is not ${kind === 'bars' ? 'a date or timestamp' : 'a timestamp'} (${TIME_RULE})`;
+    if (kind === 'bars')
+      return time.ms <= last ? `${time.quoted} is not after the previous row` : null;
+    return time.ms < last ? `${time.quoted} is before the previous trade` : null;
+  };
+
+  it('reads freqtrade candles as the model does, each time by the CSV rule (property)', async () => {
+    const candle = fc.tuple(amount, amount, amount, amount, amount, fc.nat({ max: 63 }), timeForm);
     await fc.assert(
       fc.asyncProperty(timed(1, candle), window, sizes, async (candles, w, cut) => {
-        const rows = candles.map(([t, [o, a, b, c, v, text]]) => {
+        let want: { error: string } | null = null;
+        let last = -Infinity;
+        const bars: Bar[] = [];
+        const lines = candles.map(([t, [o, a, b, c, v, text, form]], i) => {
           const [low, high] = a <= b ? [a, b] : [b, a];
+          const time = timeCell(t, form, (text & 1) === 1);
           // Bit k of `text`: the k-th field (time first) written as text.
-          const fields = [t, o, high, low, c, v].map((x, k) => written(x, ((text >> k) & 1) === 1));
-          return {
-            line: `[${fields.join(',')}]`,
-            bar: {
-              instrumentId: 'X',
-              openTime: t,
-              closeTime: t + 60_000,
-              open: o,
-              high,
-              low,
-              close: c,
-              volume: v,
-            },
-          };
+          const fields = [o, high, low, c, v].map((x, k) =>
+            written(x, ((text >> (k + 1)) & 1) === 1),
+          );
+          // The reader stops at the first bad row.
+          const problem = want ? null : timeProblem(time, last, 'bars');
+          if (problem) want = { error: `c.json:${i + 1}: field "time": ${problem}` };
+          else if (!want) {
+            last = time.ms;
+            if (kept(time.ms, w))
+              bars.push({
+                instrumentId: 'X',
+                openTime: time.ms,
+                closeTime: time.ms + 60_000,
+                open: o,
+                high,
+                low,
+                close: c,
+                volume: v,
+              });
+          }
+          return `[${[time.cell, ...fields].join(',')}]`;
         });
-        const text = `[${rows.map((r) => r.line).join(',\n')}]`;
+        const text = `[${lines.join(',\n')}]`;
         const got = await read(
           readJsonBars(chunks(text, cut), {
             source: 'c.json',
@@ -327,46 +375,52 @@ describe('the JSON readers against a model of their rules', () => {
             ...w,
           }),
         );
-        const bars = rows.map((r) => r.bar).filter((b) => kept(b.openTime, w));
-        expect(got).toEqual({ rows: bars, sizes: bars.length ? [bars.length] : [] });
+        expect(got).toEqual(want ?? { rows: bars, sizes: bars.length ? [bars.length] : [] });
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 
-  it('reads ccxt-ordered trades as the model does (property)', async () => {
+  it('reads ccxt-ordered trades as the model does, each time by the CSV rule (property)', async () => {
     const side = fc.constantFrom('buy', 'sell', 'BUY', 'SELL', 'Buy', '', 'x');
     const id = fc.oneof(
       fc.nat().map(String),
       fc.stringMatching(/^[a-z0-9-]{1,8}$/).map((s) => JSON.stringify(s)),
     );
-    const trade = fc.tuple(id, side, amount, amount, fc.nat({ max: 7 }));
+    const trade = fc.tuple(id, side, amount, amount, fc.nat({ max: 7 }), timeForm);
     await fc.assert(
       fc.asyncProperty(timed(0, trade), window, sizes, async (trades, w, cut) => {
-        const rows = trades.map(([t, [tid, s, price, size, text]]) => {
-          const [ts, p, q] = [t, price, size].map((x, k) => written(x, ((text >> k) & 1) === 1));
+        let want: { error: string } | null = null;
+        let last = -Infinity;
+        const ticks: TradeTick[] = [];
+        const lines = trades.map(([t, [tid, s, price, size, text, form]], i) => {
+          const time = timeCell(t, form, (text & 1) === 1);
+          const [p, q] = [price, size].map((x, k) => written(x, ((text >> (k + 1)) & 1) === 1));
           const aggressor =
             s === 'buy' || s === 'BUY' ? 'BUY' : s === 'sell' || s === 'SELL' ? 'SELL' : 'NONE';
-          return {
-            line: `[${ts},${tid},null,"${s}",${p},${q},${price * size}]`,
-            trade: {
-              instrumentId: 'X',
-              ts: t,
-              tradeId: String(JSON.parse(tid)),
-              price,
-              size,
-              aggressor,
-            },
-          };
+          const problem = want ? null : timeProblem(time, last, 'trades');
+          if (problem) want = { error: `t.json:${i + 1}: field "timestamp": ${problem}` };
+          else if (!want) {
+            last = time.ms;
+            if (kept(time.ms, w))
+              ticks.push({
+                instrumentId: 'X',
+                ts: time.ms,
+                tradeId: String(JSON.parse(tid)),
+                price,
+                size,
+                aggressor,
+              });
+          }
+          return `[${time.cell},${tid},null,"${s}",${p},${q},${price * size}]`;
         });
-        const text = `[${rows.map((r) => r.line).join(',\n')}]`;
+        const text = `[${lines.join(',\n')}]`;
         const got = await read(
           readJsonTrades(chunks(text, cut), { source: 't.json', instrumentId: 'X', ...w }),
         );
-        const want = rows.map((r) => r.trade).filter((t) => kept(t.ts, w));
-        expect(got).toEqual({ rows: want, sizes: want.length ? [want.length] : [] });
+        expect(got).toEqual(want ?? { rows: ticks, sizes: ticks.length ? [ticks.length] : [] });
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 
@@ -404,7 +458,7 @@ describe('the JSON readers against a model of their rules', () => {
           const raw = String(JSON.parse(`[${value}]`)[0]);
           const problem =
             field === 0
-              ? `${JSON.stringify(raw)} is not a date or timestamp`
+              ? `${JSON.stringify(raw)} is not a date or timestamp (${TIME_RULE})`
               : quoted === null
                 ? 'is not a number'
                 : `is not a number: ${quoted} (${RULE})`;
@@ -418,6 +472,42 @@ describe('the JSON readers against a model of their rules', () => {
     );
   });
 
+  it('reads a time as the CSV readers read its text: no sign, seconds by their digits, a fraction of a ms dropped', async () => {
+    const opts = { source: 'c.json', instrumentId: 'X', intervalMs: 60_000 };
+    const first = async (t: string) => {
+      const bars = await read(readJsonBars(chunks(`[[${t},1,2,1,1,1]]`, [4]), opts));
+      const trades = await read(
+        readJsonTrades(chunks(`[[${t},"a",null,"buy",1,1]]`, [4]), { ...opts, source: 't.json' }),
+      );
+      return [bars.rows?.[0]?.openTime ?? bars.error, trades.rows?.[0]?.ts ?? trades.error];
+    };
+    const refused = (raw: string) => [
+      `c.json:1: field "time": "${raw}" is not a date or timestamp (${TIME_RULE})`,
+      `t.json:1: field "timestamp": "${raw}" is not a timestamp (${TIME_RULE})`,
+    ];
+    for (const [t, want] of [
+      ['1000.5', [1_000_500, 1_000_500]],
+      ['"1000.5"', [1_000_500, 1_000_500]],
+      ['1600000000123.9', [1_600_000_000_123, 1_600_000_000_123]],
+      ['1577836800.2509', [1_577_836_800_250, 1_577_836_800_250]],
+      // A number is read by its value: its exponent is JSON's notation, not the time's text.
+      ['1.6e12', [1.6e12, 1.6e12]],
+      ['16e8', [1.6e12, 1.6e12]],
+      ['1e21', [1e21, 1e21]],
+      ['1e-7', [0, 0]],
+      ['0', [0, 0]],
+      ['-5', refused('-5')],
+      ['"-5"', refused('-5')],
+      ['-0', refused('-0')],
+      ['-0.0', refused('-0')],
+      ['-1e-7', refused('-0.00000010000000000000')],
+      ['-1e21', refused('-1000000000000000000000')],
+      ['"1.6e12"', refused('1.6e12')],
+      ['"+5"', refused('+5')],
+    ] as const)
+      expect([t, await first(t)]).toEqual([t, want]);
+  });
+
   it('refuses a row with fewer values than its layout, naming the row', async () => {
     const bars = (text: string) =>
       read(readJsonBars(chunks(text, [5]), { source: 'c.json', instrumentId: 'X' }));
@@ -425,27 +515,29 @@ describe('the JSON readers against a model of their rules', () => {
       read(readJsonTrades(chunks(text, [5]), { source: 't.json', instrumentId: 'X' }));
     expect(await bars('[[1000,1,2,1,1,1],\n[2000,1,2,1,1]]')).toEqual({
       error:
-        'c.json:2: field "row": has 5 values, wanted at least 6: time (ms), open, high, low, close, volume',
+        'c.json:2: field "row": has 5 values, wanted at least 6: time (epoch s or ms), open, high, low, close, volume',
     });
     expect(await bars('[[]]')).toEqual({
       error:
-        'c.json:1: field "row": has 0 values, wanted at least 6: time (ms), open, high, low, close, volume',
+        'c.json:1: field "row": has 0 values, wanted at least 6: time (epoch s or ms), open, high, low, close, volume',
     });
     expect(await trades('[[1000,"a",null,"buy",1.5,2],\n[2000,"b",null,"buy",1.5]]')).toEqual({
       error:
-        't.json:2: field "row": has 5 values, wanted at least 6: time (ms), id, order type, side, price, amount',
+        't.json:2: field "row": has 5 values, wanted at least 6: time (epoch s or ms), id, order type, side, price, amount',
     });
     // Six values (no cost) and more than the layout are read.
-    expect(await trades('[[1000,"a",null,"buy",1.5,2]]')).toEqual({
-      rows: [{ instrumentId: 'X', ts: 1000, tradeId: 'a', price: 1.5, size: 2, aggressor: 'BUY' }],
+    expect(await trades('[[1600000000000,"a",null,"buy",1.5,2]]')).toEqual({
+      rows: [
+        { instrumentId: 'X', ts: 1.6e12, tradeId: 'a', price: 1.5, size: 2, aggressor: 'BUY' },
+      ],
       sizes: [1],
     });
-    expect(await bars('[[60000,1,2,1,1.5,3,"x",8]]')).toEqual({
+    expect(await bars('[[1600000000000,1,2,1,1.5,3,"x",8]]')).toEqual({
       rows: [
         {
           instrumentId: 'X',
-          openTime: 60_000,
-          closeTime: 86_460_000,
+          openTime: 1.6e12,
+          closeTime: 1.6e12 + 86_400_000,
           open: 1,
           high: 2,
           low: 1,
@@ -466,13 +558,15 @@ describe('the JSON readers against a model of their rules', () => {
       expect(
         await read(readJsonBars(chunks(`[[1000,1,2,1,1,1],\n[${t},1,2,1,1,1]]`, [9]), opts)),
       ).toEqual({
-        error: `c.json:2: field "time": "${raw}" is not a date or timestamp`,
+        error: `c.json:2: field "time": "${raw}" is not a date or timestamp (${TIME_RULE})`,
       });
     expect(
       await read(
         readJsonTrades(chunks('[[1e999,"a",null,"buy",1,1]]', [9]), { ...opts, source: 't.json' }),
       ),
-    ).toEqual({ error: 't.json:1: field "timestamp": "Infinity" is not a timestamp' });
+    ).toEqual({
+      error: `t.json:1: field "timestamp": "Infinity" is not a timestamp (${TIME_RULE})`,
+    });
   });
 
   it('hands rows over in full batches of 4,096 and the rest, never an empty batch', async () => {

@@ -4,6 +4,7 @@ import { DataFormatError } from '../../../../../src/trading/data/readers/data-fo
 import { parseTime } from '../../../../../src/trading/data/readers/parse-time.js';
 import { TradeBuilder } from '../../../../../src/trading/data/readers/trade-builder.js';
 import type { AggressorSide, Bar, TradeTick } from '../../../../../src/trading/data/market-data.js';
+import { TIME_RULE } from '../../../../support/time-forms.js';
 
 // The rules every reader's rows go through (bar-builder.ts, trade-builder.ts, parse-time.ts),
 // stated over random rows and compared with an independent statement of each rule: what is
@@ -70,7 +71,9 @@ describe('BarBuilder', () => {
   it('refuses a time that is not a number, or not after the previous row, quoting the raw text', () => {
     const b = new BarBuilder(opts);
     const e1 = thrown(() => b.add(2, NaN, 1, 1, 1, 1, 1, '2020-13-01')) as DataFormatError;
-    expect(e1.message).toBe('rows.csv:2: field "time": "2020-13-01" is not a date or timestamp');
+    expect(e1.message).toBe(
+      `rows.csv:2: field "time": "2020-13-01" is not a date or timestamp (${TIME_RULE})`,
+    );
     b.add(3, 5000, 1, 1, 1, 1, 1, '5000');
     const same = thrown(() => b.add(4, 5000, 1, 1, 1, 1, 1, '5000')) as DataFormatError;
     expect(same.message).toBe('rows.csv:4: field "time": 5000 is not after the previous row');
@@ -79,7 +82,9 @@ describe('BarBuilder', () => {
     // An infinite time is no time either: taken, it would refuse every later row, or drop itself.
     for (const t of [Infinity, -Infinity]) {
       const e = thrown(() => b.add(6, t, 1, 1, 1, 1, 1, String(t))) as DataFormatError;
-      expect(e.message).toBe(`rows.csv:6: field "time": "${t}" is not a date or timestamp`);
+      expect(e.message).toBe(
+        `rows.csv:6: field "time": "${t}" is not a date or timestamp (${TIME_RULE})`,
+      );
     }
   });
 
@@ -228,7 +233,7 @@ describe('TradeBuilder', () => {
   it('refuses a time that is not a number, quoting its text', () => {
     const b = new TradeBuilder(opts);
     expect(thrown(() => b.add(7, NaN, '1', 'buy', 1, 1, 'soon'))!.message).toBe(
-      'rows.csv:7: field "timestamp": "soon" is not a timestamp',
+      `rows.csv:7: field "timestamp": "soon" is not a timestamp (${TIME_RULE})`,
     );
     expect(thrown(() => b.add(8, Infinity, '1', 'buy', 1, 1, 'x'))).toBeInstanceOf(DataFormatError);
   });
