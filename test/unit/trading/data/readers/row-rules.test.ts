@@ -273,6 +273,14 @@ describe('parseTime', () => {
     );
   });
 
+  it('refuses a date whose month or day is not two digits, though Number() would read it', () => {
+    // `+'+1'` and `+' 1'` are 1: only the date's own shape keeps them out.
+    for (const text of ['2020-+1-01', '2020-01- 1', '2020-01-+1', '2020- 1-01', '2020-1.-01'])
+      expect([text, parseTime(text)]).toEqual([text, NaN]);
+    expect(parseTime('2020-01-01 12:00')).toBe(Date.UTC(2020, 0, 1, 12));
+    expect(parseTime('2020-01- 1T12:00Z')).toBeNaN();
+  });
+
   it('reads up to 10 digits as epoch seconds, more as milliseconds (property)', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.boolean(), (n, pad) => {
