@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { generateBars, generateTrades } from './generate.js';
+import { orderShare } from './order-share.js';
 
 const PARTS = ['backtest', 'oms', 'api', 'venues', 'lambda', 'monitoring', 'cluster'] as const;
 const onlyAt = process.argv.indexOf('--only');
@@ -72,6 +73,8 @@ async function backtests() {
     peakRssMb: number;
     /** The main thread's own CPU seconds (Linux), beside the process's. */
     mainThreadCpuSeconds: number | null;
+    orders: number;
+    events: number;
   }
   const runScenario = (kind: string, file: string, strategy?: string): ScenarioRun => {
     const out = execFileSync(
@@ -110,11 +113,13 @@ async function backtests() {
     process.stdout.write(`${s.name}: ${fmt(b)} (best of 3)\n`);
     for (const c of ceilings) process.stdout.write(`  ceiling, ${c.kind} (no engine): ${fmt(c)}\n`);
   }
+  const split = orderShare(best(keyOf(scenarios[1]!)), best(keyOf(scenarios[2]!)), 3_000_000);
+  process.stdout.write(`  ${split.line}\n`);
   const loadavg = os.loadavg();
   process.stdout.write(
     `load average during the backtests: ${loadavg.map((l) => l.toFixed(2)).join(' ')}\n`,
   );
-  return { results, loadavg };
+  return { results, loadavg, orderShare: split };
 }
 
 const backtestOnly = process.argv.includes('--backtest');
@@ -122,14 +127,21 @@ if (backtestOnly) {
   only.clear();
   only.add('backtest');
 }
-const { results, loadavg } = runs('backtest')
+const {
+  results,
+  loadavg,
+  orderShare: columnarOrders,
+} = runs('backtest')
   ? await backtests()
-  : { results: [], loadavg: os.loadavg() };
+  : { results: [], loadavg: os.loadavg(), orderShare: undefined };
 if (backtestOnly) {
   await mkdir('bench/results', { recursive: true });
   const date = new Date().toISOString();
   const file = path.join('bench/results', `backtest-${date.slice(0, 10)}.json`);
-  const report = { date, node: process.version, cpus: os.cpus().length, loadavg, results };
+  const report = {
+    ...{ date, node: process.version, cpus: os.cpus().length, loadavg, results },
+    columnarOrders,
+  };
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`written ${file}\n`);
   process.exit(0);
@@ -173,6 +185,7 @@ const report = {
   loadavg,
   parts: [...only],
   results,
+  columnarOrders,
   oms: omsResults,
   api: apiResults,
   venues: venueResults,

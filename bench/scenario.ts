@@ -75,7 +75,7 @@ if (kind === 'csv-read' || kind === 'csv-thread-read' || kind === 'columnar-read
     for (const bar of batch) sum += bar.close;
     events += batch.length;
   }
-  report(events, 0, sum);
+  report(events, 0, 0, sum);
   process.exit(0);
 }
 const run =
@@ -90,9 +90,9 @@ if (process.env.BENCH_HEAP) {
     `retained heap ${Math.round(process.memoryUsage().heapUsed / 1048576)} MB, external ${Math.round(process.memoryUsage().arrayBuffers / 1048576)} MB\n`,
   );
 }
-report(run.events, run.fills.length);
+report(run.events, run.fills.length, run.orders.length);
 
-function report(events: number, fills: number, checksum?: number): void {
+function report(events: number, fills: number, orders: number, checksum?: number): void {
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   // CPU time beside wall time: on a shared machine the wall clock includes waiting for a core.
@@ -100,7 +100,7 @@ function report(events: number, fills: number, checksum?: number): void {
   // The engine's own thread apart: the process's CPU also counts a reading thread's and V8's.
   const mainThreadCpuSeconds = main0 === null ? null : mainThreadCpu()! - main0;
   process.stdout.write(
-    `${JSON.stringify({ kind, events, seconds, perSecond: Math.round(events / seconds), cpuSeconds, mainThreadCpuSeconds, perCpuSecond: Math.round(events / cpuSeconds), fills, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), ...(checksum === undefined ? {} : { checksum }) })}\n`,
+    `${JSON.stringify({ kind, events, seconds, perSecond: Math.round(events / seconds), cpuSeconds, mainThreadCpuSeconds, perCpuSecond: Math.round(events / cpuSeconds), fills, orders, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), ...(checksum === undefined ? {} : { checksum }) })}\n`,
   );
 }
 
