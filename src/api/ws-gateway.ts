@@ -758,9 +758,12 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     if (!request || c.socket.readyState !== c.socket.OPEN) return;
     try {
       await subscribe(c, kind, request.after, request.instruments);
-      c.retries.answered(kind);
-      // A retry went through, so the log answers again: the client's others need not wait.
-      if (retry) c.retries.now();
+      // A retry went through (the client's own `subscribe` leaves a waiting one as it is: it may
+      // name other instruments), so the log answers again: the client's others need not wait.
+      if (retry) {
+        c.retries.answered(kind);
+        c.retries.now();
+      }
     } catch (e) {
       warn('event log: subscribe failed', { channel: kind, retry, err: e });
       // A retry names the instruments (bars without them: the replay's), so an `unsubscribe`

@@ -110,7 +110,10 @@ export class SubscribeRetries<K extends string> {
     return w && w.timer === null ? w.request : undefined;
   }
 
-  /** The attempt of `kind` under way answered (subscribed, or refused with a reason): forgotten. */
+  /**
+   * The retry of `kind` under way answered (subscribed, or refused with a reason): forgotten.
+   * One that waits (a `subscribe` failed and joined it meanwhile) is not.
+   */
   answered(kind: K): void {
     if (this.#waiting.get(kind)?.timer === null) this.#forget(kind);
   }
