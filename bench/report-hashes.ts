@@ -1,9 +1,11 @@
 // Backtests every example strategy on the shared data (and the benchmark's generated data) with
 // the CLI and prints the SHA-256 of each report.json: run it before and after a change to the
 // engine and compare (`diff`). Usage: node --import tsx bench/report-hashes.ts [out.txt]
+// With KAIROS_KEEP_REPORTS=<folder>, each report.json is also kept there (`<case>.json`), so two
+// runs' reports can be diffed field by field when a hash changes.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateBars, generateTrades } from './generate.js';
@@ -12,6 +14,8 @@ const shared = process.env.KAIROS_SHARED_DATA ?? '/work/shared/data';
 const bt = (f: string): string => path.join(shared, 'backtrader', f);
 const ft = (f: string): string => path.join(shared, 'freqtrade', f);
 const home = path.resolve(process.env.KAIROS_HOME ?? 'var');
+const keep = process.env.KAIROS_KEEP_REPORTS;
+if (keep) mkdirSync(keep, { recursive: true });
 const benchBars = path.join(home, 'bench', 'bars-1m-1000000.csv');
 const benchTrades = path.join(home, 'bench', 'trades-1000000.csv');
 await generateBars(benchBars, 1_000_000);
@@ -118,6 +122,11 @@ for (const [name, args] of cases) {
       .update(readFileSync(path.join(out, 'report.json')))
       .digest('hex');
     lines.push(`${hash}  ${name}`);
+    if (keep)
+      copyFileSync(
+        path.join(out, 'report.json'),
+        path.join(keep, `${name.replace(/[^\w.-]+/g, '_')}.json`),
+      );
   } catch (e) {
     lines.push(`FAILED  ${name}: ${(e as Error).message.split('\n')[0]}`);
   } finally {

@@ -24,6 +24,12 @@ import type { EventLog, Payload } from '../scalability/bus/event-log.js';
 import { EventFollower } from '../scalability/bus/event-follower.js';
 import { MemoryEventLog } from '../scalability/bus/memory-event-log.js';
 import { accountsOfChange, riskFrame, type RiskAccount, type RiskChanges } from './risk-frames.js';
+import {
+  SUBSCRIBE_RETRY,
+  SubscribeRetries,
+  type SubscribeRequest,
+  type SubscribeRetryPolicy,
+} from './ws-subscribe-retries.js';
 
 /** Limits of one socket. */
 export const WS_LIMITS = {
@@ -94,6 +100,8 @@ interface Client {
   readonly pendingMarkets: Set<string>;
   /** Where the client is in each channel: each frame pushed once, in order. */
   readonly cursors: ClientCursors;
+  /** Subscriptions the event log did not answer, retried by the server until they go through. */
+  readonly retries: SubscribeRetries<Channel>;
   /** The messages of this client, handled one after the other. */
   work: Promise<void>;
   expiry: NodeJS.Timeout | null;
@@ -150,6 +158,11 @@ export interface WsGatewayOptions {
   readonly logger?: Logger;
   /** Clients connected (`kairos_ws_clients`) and slow consumers dropped (default none). */
   readonly metrics?: Metrics;
+  /**
+   * How a `subscribe` the event log did not answer is retried before the socket is closed with
+   * 1013 (default `SUBSCRIBE_RETRY`: about 30 s).
+   */
+  readonly subscribeRetry?: SubscribeRetryPolicy;
 }
 
 /** The event-log channel of an account's frames (orders, fills, positions, balances). */
@@ -224,7 +237,9 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
   const dropped = metrics.counter(METRICS.wsDropped);
   const resumes = metrics.counter(METRICS.wsResumes);
   const logErrors = metrics.counter(METRICS.wsLogErrors);
+  const retrying = metrics.gauge(METRICS.wsSubscribeRetries);
   connected.set(0);
+  retrying.set(0);
   dropped.inc({}, 0);
   const log = opts.log ?? new MemoryEventLog();
   const warn = (message: string, fields: Record<string, unknown>) =>
@@ -508,20 +523,25 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
   /**
    * Resumes `kind` of channel `ch` for `c` after `after`: the frames it missed, or (past the
    * log's bound, or an `after` this log never reached) a snapshot with `resumed: false` and the
-   * frames since it. Answers whether it resumed.
+   * frames since it. Answers whether it resumed, and the `seq` the client gets every frame after.
    */
-  const resume = async (c: Client, kind: Channel, ch: string, key: string, after: number) => {
+  const resume = async (
+    c: Client,
+    kind: Channel,
+    ch: string,
+    key: string,
+    after: number,
+  ): Promise<[boolean, number]> => {
     const src = resumeSource(c, kind);
     // Held from this tick, the one `c` subscribed in: a live frame handed on while the log is
     // asked would start the channel's place past `after`, and the resume push it again.
     c.cursors.hold(kind, ch, after);
     if (after <= (await log.last(ch)) && (await c.cursors.resume(kind, ch, after, src))) {
       resumes.inc({ result: 'resumed' });
-      return true;
+      return [true, after];
     }
     resumes.inc({ result: 'snapshot' });
-    await snapshotThenLive(c, kind, ch, key, true);
-    return false;
+    return [false, await snapshotThenLive(c, kind, ch, key, true)];
   };
 
   /** Where a resume of `kind` for `c` reads and pushes. */
@@ -540,7 +560,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
 
   /**
    * The state of `key` now (a snapshot, `resumed: false` when a resume fell back to it), then
-   * the frames since its `seq` (none twice for state).
+   * the frames since its `seq` (none twice for state). Answers that `seq`.
    */
   const snapshotThenLive = async (
     c: Client,
@@ -570,6 +590,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     });
     if (!(await c.cursors.resume(kind, ch, seq, src)))
       c.cursors.startAfter(kind, ch, follower.pushed(ch) ?? seq);
+    return seq;
   };
 
   const subscribe = async (
@@ -586,12 +607,19 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       for (const key of Object.keys(after ?? {}))
         if (!keys.includes(key))
           return error(c, 'ACCOUNT_NOT_FOUND', `after.${key}: account ${key} not found`);
-      return subscribeTo(
-        c,
-        kind,
-        after,
-        keys.map((key) => [key, logChannelOf(kind, key)]),
-      );
+      try {
+        return await subscribeTo(
+          c,
+          kind,
+          after,
+          keys.map((key) => [key, logChannelOf(kind, key)]),
+        );
+      } catch (e) {
+        // Nothing of the channel is left half-subscribed (the server retries the whole).
+        c.channels.delete(kind);
+        c.cursors.drop(kind);
+        throw e;
+      }
     }
     // The instruments named, else (bars) the replay's; those resumed are subscribed too.
     const names = [
@@ -635,7 +663,14 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       const code = e instanceof KairosError ? e.code : 'VENUE_UNAVAILABLE';
       return error(c, code, `${kind}: the venue's stream did not start: ${(e as Error).message}`);
     }
-    return subscribeTo(c, kind, after, pairs, had, instruments !== undefined);
+    try {
+      return await subscribeTo(c, kind, after, pairs, had, instruments !== undefined);
+    } catch (e) {
+      // The instruments asked leave (their venue streams released); the others keep their place.
+      for (const ch of acquired) if (!c.markets.get(kind)?.has(ch)) releaseWatch(ch);
+      dropMarkets(c, kind, new Set(pairs.map(([, ch]) => ch)));
+      throw e;
+    }
   };
 
   /**
@@ -669,16 +704,30 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       for (const [, ch] of pairs) set.add(ch);
       c.markets.set(kind, set);
     }
+    // Per key started here, the `seq` after which the client gets every frame.
+    const from = new Map<string, number>();
     const resumes: Promise<[string, boolean]>[] = [];
     const snapshots: Promise<void>[] = [];
     for (const [key, ch] of pairs) {
-      const from = after?.[key];
-      if (from === undefined) {
+      const start = after?.[key];
+      if (start === undefined) {
         if (before.get(ch)) continue;
         // `risk` starts with the account's state and limits now; the others with what comes.
-        if (kind === 'risk') snapshots.push(snapshotThenLive(c, kind, ch, key, false));
-        else c.cursors.startAfter(kind, ch, follower.pushed(ch) ?? 0);
-      } else resumes.push(resume(c, kind, ch, key, from).then((ok) => [key, ok]));
+        if (kind === 'risk')
+          snapshots.push(
+            snapshotThenLive(c, kind, ch, key, false).then((seq) => void from.set(key, seq)),
+          );
+        else {
+          from.set(key, follower.pushed(ch) ?? 0);
+          c.cursors.startAfter(kind, ch, from.get(key)!);
+        }
+      } else
+        resumes.push(
+          resume(c, kind, ch, key, start).then(([ok, seq]) => {
+            from.set(key, seq);
+            return [key, ok];
+          }),
+        );
     }
     await Promise.all(snapshots);
     const resumed = Object.fromEntries(await Promise.all(resumes));
@@ -687,11 +736,67 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       channel: kind,
       ...(named ? { instruments: pairs.map(([key]) => key) } : {}),
       ...(after ? { resumed } : {}),
+      from: Object.fromEntries(
+        pairs.flatMap(([key]) => (from.has(key) ? [[key, from.get(key)]] : [])),
+      ),
     });
   };
 
   const error = (c: Client, code: string, detail: string) =>
     push(c, { type: 'error', code, detail });
+
+  /**
+   * Runs a `subscribe`, the client's or the server's retry of one. One the event log does not
+   * answer (Redis away or late) leaves nothing of it subscribed and is retried with backoff
+   * (`SubscribeRetries`) until it goes through (`subscribed`, whose `from` says after which `seq`
+   * the client gets every frame) or the attempts run out: then the socket closes with 1013. The
+   * client is told once, at its own `subscribe` (`retrying: true`); never a silent socket.
+   */
+  const attempt = async (c: Client, kind: Channel, asked: SubscribeRequest, retry: boolean) => {
+    // A retry is of what waits now (an `unsubscribe` queued before it may have dropped it).
+    const request = retry ? c.retries.request(kind) : asked;
+    if (!request || c.socket.readyState !== c.socket.OPEN) return;
+    try {
+      await subscribe(c, kind, request.after, request.instruments);
+      // A retry went through (the client's own `subscribe` leaves a waiting one as it is: it may
+      // name other instruments), so the log answers again: the client's others need not wait.
+      if (retry) {
+        c.retries.answered(kind);
+        c.retries.now();
+      }
+    } catch (e) {
+      warn('event log: subscribe failed', { channel: kind, retry, err: e });
+      // A retry names the instruments (bars without them: the replay's), so an `unsubscribe`
+      // of some of them narrows it.
+      const named =
+        isMarket(kind) && request.instruments === undefined
+          ? { ...request, instruments: kind === 'bars' ? opts.instruments.map((i) => i.id) : [] }
+          : request;
+      const outcome = c.retries.failed(kind, named);
+      if (outcome === 'retrying' && !retry)
+        push(c, {
+          type: 'error',
+          code: 'CACHE_UNAVAILABLE',
+          channel: kind,
+          retrying: true,
+          detail: `${kind}: the event log did not answer; the server subscribes again by itself: "subscribed" follows, or a close (1013)`,
+        });
+      if (outcome === 'gave-up') {
+        push(c, {
+          type: 'error',
+          code: 'CACHE_UNAVAILABLE',
+          channel: kind,
+          retrying: false,
+          detail: `${kind}: the event log did not answer the subscription or its retries; closing (1013): reconnect and resume with "after"`,
+        });
+        c.socket.close(1013, 'event log unavailable: try again later');
+      }
+    } finally {
+      // Closed meanwhile: what it subscribed (a venue stream) is released with the rest.
+      if (c.socket.readyState !== c.socket.OPEN)
+        for (const k of [...c.markets.keys()]) dropMarkets(c, k);
+    }
+  };
 
   app.get('/ws', { websocket: true }, (socket) => {
     const c: Client = {
@@ -702,6 +807,14 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       markets: new Map(),
       pendingMarkets: new Set(),
       cursors: new ClientCursors(),
+      // Each retry is queued behind the client's messages, like the `subscribe` it repeats.
+      retries: new SubscribeRetries<Channel>(
+        opts.subscribeRetry ?? SUBSCRIBE_RETRY,
+        (kind) => {
+          c.work = c.work.then(() => attempt(c, kind, {}, true)).catch(failed);
+        },
+        (delta) => retrying.add(delta),
+      ),
       work: Promise.resolve(),
       expiry: null,
       alive: true,
@@ -719,6 +832,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       clients.delete(c);
       connected.set(clients.size);
       clearTimeout(authDeadline);
+      c.retries.close();
       for (const kind of [...c.markets.keys()]) dropMarkets(c, kind);
       if (c.expiry) clearTimeout(c.expiry);
       requestSync();
@@ -761,6 +875,8 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
             c.channels.delete(ch);
             c.cursors.drop(ch);
           }
+        for (const ch of Object.keys(CHANNEL_PERMISSION) as Channel[])
+          if (!can(claims.role, CHANNEL_PERMISSION[ch])) c.retries.cancel(ch);
         if (c.expiry) clearTimeout(c.expiry);
         c.expiry = setTimeout(
           () => socket.close(4401, 'token expired'),
@@ -782,19 +898,11 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
         // Subscribed already, without a resume or new instruments: nothing changes.
         if (c.channels.has(channel) && !msg.after && !msg.instruments)
           return push(c, { type: 'subscribed', channel });
-        return subscribe(c, channel, msg.after, msg.instruments).catch((e: unknown) => {
-          // The log did not answer (Redis away): nothing is subscribed; the client tries again.
-          warn('event log: subscribe failed', { channel, err: e });
-          if (isMarket(channel)) dropMarkets(c, channel);
-          c.channels.delete(channel);
-          c.cursors.drop(channel);
-          error(
-            c,
-            'CACHE_UNAVAILABLE',
-            `${channel}: the event log did not answer; subscribe again`,
-          );
-        });
+        return attempt(c, channel, { after: msg.after, instruments: msg.instruments }, false);
       }
+      // A retry waiting for the log is dropped with what it would have subscribed.
+      if (isMarket(channel) && msg.instruments) c.retries.narrow(channel, msg.instruments);
+      else c.retries.cancel(channel);
       if (isMarket(channel) && msg.instruments) {
         const only = new Set<string>();
         for (const name of msg.instruments) {

@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import type { BacktestRun } from '../trading/backtest/backtest-engine.js';
+import { barCount, DAILY_BAR_MS } from '../trading/backtest/build-report.js';
 import type { BacktestReport } from '../trading/backtest/report.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
@@ -10,11 +11,14 @@ export function printSummary(report: BacktestReport, run: BacktestRun): void {
   const m = report.metrics;
   const t = new Table({ head: ['metric', 'value'], style: { head: [], border: [] } });
   const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+  // Daily bars are named by their date (the period's from and to are their opens).
+  const daily = report.period.barMs >= DAILY_BAR_MS;
+  const when = (ms: number) => (daily ? iso(ms).slice(0, 10) : iso(ms));
   t.push(
     ['strategy', `${report.strategy} on ${report.instrumentId}`],
     [
       'period',
-      `${iso(report.period.from)} → ${iso(report.period.to)} (${report.period.bars} bars)`,
+      `${when(report.period.from)} → ${when(report.period.to)} (${barCount(report.period)})`,
     ],
     ['start equity', m.startEquity],
     ['end equity', m.endEquity],

@@ -94,6 +94,10 @@ export const METRICS = {
     help: 'WebSocket frames not appended to the event log, or lost to this instance',
     labelNames: ['kind'],
   },
+  wsSubscribeRetries: {
+    name: 'kairos_ws_subscribe_retries',
+    help: 'WebSocket subscriptions the event log did not answer, waiting for the server to retry them',
+  },
   killSwitch: {
     name: 'kairos_kill_switch_engaged',
     help: 'Scopes (global, account, strategy) in which trading is halted or reducing only',

@@ -30,6 +30,13 @@ describe('kairos backtest (as a process)', () => {
     expect(r.stdout).toMatch(/Sharpe/);
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
     expect(report.period.bars).toBe(5036);
+    // The daily bars' own dates (before: each bar's close, 1995-01-04 → 2015-01-01).
+    expect(r.stdout).toContain('1995-01-03 → 2014-12-31 (5036 daily bars)');
+    expect([report.period.from, report.period.to, report.period.barMs]).toEqual([
+      Date.UTC(1995, 0, 3),
+      Date.UTC(2014, 11, 31),
+      86_400_000,
+    ]);
     expect(report.parameters).toEqual({ fast: 10, slow: 30, size: '100' });
     expect(report.fills.length).toBeGreaterThan(10);
     for (const f of report.fills) {

@@ -16,10 +16,16 @@ export async function subscribedSocket<F extends { readonly type: string }>(
   close: () => void;
   open: () => boolean;
   send: (message: unknown) => void;
+  /** Sends `data` as it is (text, or binary for a Buffer). */
+  sendRaw: (data: string | Buffer) => void;
+  /** The close's code and reason, once it closed. */
+  closed: () => { code: number; reason: string } | undefined;
 }> {
   const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
   const frames: F[] = [];
   ws.on('message', (m) => frames.push(JSON.parse(String(m)) as F));
+  let closed: { code: number; reason: string } | undefined;
+  ws.on('close', (code, reason) => (closed = { code, reason: String(reason) }));
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
@@ -37,5 +43,7 @@ export async function subscribedSocket<F extends { readonly type: string }>(
     close: () => ws.close(),
     open: () => ws.readyState === WebSocket.OPEN,
     send: (m) => ws.send(JSON.stringify(m)),
+    sendRaw: (data) => ws.send(data),
+    closed: () => closed,
   };
 }

@@ -47,3 +47,15 @@ export async function gatewayApp(
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, url, emit: (bar) => emit(bar) };
 }
+
+/** Bar `i` of BTC/X (`gatewayApp`'s instrument): minute `i`, every price `i`. */
+export const minuteBar = (i: number): Bar => ({
+  instrumentId: 'BTC/X',
+  openTime: i * 60_000,
+  closeTime: i * 60_000 + 59_999,
+  open: i,
+  high: i,
+  low: i,
+  close: i,
+  volume: 1,
+});

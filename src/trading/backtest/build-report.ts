@@ -16,6 +16,34 @@ import type {
 /** Points kept for the equity curve and the price chart. */
 export const MAX_POINTS = 5000;
 
+/** Bars this long or longer are named by the day they open, shorter ones by their close. */
+export const DAILY_BAR_MS = 86_400_000;
+
+/**
+ * What a bar recorded at its close time `closeTime` is named by: a daily (or longer) bar by its
+ * open, the day it is the bar of (a bar of 2000-01-03 closes at 2000-01-04T00:00Z); a shorter one
+ * by its close, as before.
+ *
+ * @example
+ * barName(Date.UTC(2000, 0, 4), 86_400_000); // Date.UTC(2000, 0, 3)
+ * barName(120_000, 60_000); // 120_000
+ */
+export function barName(closeTime: number, barMs: number): number {
+  return barMs >= DAILY_BAR_MS ? closeTime - barMs : closeTime;
+}
+
+/**
+ * How many bars a period has, for people: "255 daily bars", "52 bars of 7 days", "13681 bars".
+ *
+ * @example
+ * barCount({ bars: 255, barMs: 86_400_000 }); // '255 daily bars'
+ */
+export function barCount(period: { readonly bars: number; readonly barMs: number }): string {
+  const days = period.barMs / DAILY_BAR_MS;
+  if (days === 1) return `${period.bars} daily bars`;
+  return days > 1 ? `${period.bars} bars of ${days} days` : `${period.bars} bars`;
+}
+
 /** The labels of a report. */
 export interface ReportLabels {
   readonly strategy: string;
@@ -96,7 +124,12 @@ export function buildReport(run: BacktestRun, labels: ReportLabels): BacktestRep
     dataFile: labels.dataFile,
     parameters: run.params,
     settings: labels.settings,
-    period: { from: n > 0 ? rec.times[0]! : 0, to: n > 0 ? rec.times[n - 1]! : 0, bars: n },
+    period: {
+      from: n > 0 ? barName(rec.times[0]!, rec.barMs) : 0,
+      to: n > 0 ? barName(rec.times[n - 1]!, rec.barMs) : 0,
+      bars: n,
+      barMs: rec.barMs,
+    },
     metrics,
     orders,
     fills,

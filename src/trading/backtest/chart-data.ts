@@ -1,3 +1,4 @@
+import { DAILY_BAR_MS } from './build-report.js';
 import type { BacktestReport } from './report.js';
 
 /** Most trade markers drawn on the price chart; past it they are grouped, then thinned. */
@@ -22,6 +23,12 @@ export interface ChartData {
   readonly markersDropped: number;
   /** Buy and hold: the starting equity put into the instrument at the first open (no fees). */
   readonly buyAndHold: readonly { readonly ts: number; readonly value: number }[];
+  /**
+   * How far back every point is drawn: daily (or longer) bars one bar, so that a bar's candle and
+   * the equity at its close (both at the close, the next midnight) sit on the bar's own date, as
+   * daily charts show them; 0 for shorter bars (drawn at their close).
+   */
+  readonly timeShiftMs: number;
 }
 
 const decimalsOf = (s: string) => {
@@ -48,15 +55,16 @@ export function chartData(report: BacktestReport): ChartData {
   const equityPrecision =
     range > 0 ? Math.min(10, Math.max(2, Math.ceil(-Math.log10(range)) + 2)) : 2;
 
-  // Each fill on the price bar it happened in (the last bar starting at or before it).
+  // Each fill on the price bar it happened in: the first that closes after it (points are at
+  // bar closes; a fill at a bar's open, the previous one's close, is the later bar's).
   const times = report.prices.map((p) => p.ts);
   const barOf = (ts: number) => {
     let lo = 0;
     let hi = times.length - 1;
     while (lo < hi) {
-      const m = (lo + hi + 1) >> 1;
-      if (times[m]! <= ts) lo = m;
-      else hi = m - 1;
+      const m = (lo + hi) >> 1;
+      if (times[m]! > ts) hi = m;
+      else lo = m + 1;
     }
     return times[lo] ?? ts;
   };
@@ -95,5 +103,6 @@ export function chartData(report: BacktestReport): ChartData {
     markerFills: report.fills.length,
     markersDropped: grouped - markers.length,
     buyAndHold,
+    timeShiftMs: report.period.barMs >= DAILY_BAR_MS ? report.period.barMs : 0,
   };
 }

@@ -29,6 +29,8 @@ export class EquityRecorder {
   closes: Float64Array;
   length = 0;
   barsInMarket = 0;
+  /** The bars' interval: the first bar's close − open (ms; 0 before it, or when only `onBar` ran). */
+  barMs = 0;
   /**
    * Cash and position from one fill on, exact, as columns (one row a fill, no object per fill):
    * the first bar index, the cash as an integer count of its last decimal place with that scale
@@ -122,6 +124,7 @@ export class EquityRecorder {
     if (this.length === this.equity.length) this.#grow();
     const i = this.length++;
     const close = bar.close;
+    if (i === 0) this.barMs = bar.closeTime - bar.openTime;
     if (!this.#lent) {
       this.times[i] = bar.closeTime;
       this.opens[i] = bar.open;

@@ -1,3 +1,4 @@
+import { barCount } from './build-report.js';
 import { chartData } from './chart-data.js';
 import type { BacktestReport } from './report.js';
 
@@ -28,12 +29,13 @@ const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const CHART_SCRIPT = `
 const R = JSON.parse(document.getElementById('kairos-data').textContent);
 const LC = window.LightweightCharts;
-const sec = (ms) => Math.floor(ms / 1000);
+const C = R.chart;
+// Daily bars are drawn on their own date (\`timeShiftMs\`, chart-data.ts).
+const sec = (ms) => Math.floor((ms - C.timeShiftMs) / 1000);
 const dedupe = (pts) => { const out = []; for (const p of pts) { if (out.length && out[out.length - 1].time >= p.time) out[out.length - 1] = p; else out.push(p); } return out; };
 const base = (el) => LC.createChart(el, { autoSize: true, layout: { background: { color: '#ffffff' }, textColor: '#333', fontFamily: 'system-ui, sans-serif' }, grid: { vertLines: { color: '#f0f0f0' }, horzLines: { color: '#f0f0f0' } }, timeScale: { timeVisible: true, minBarSpacing: 0.001 } });
 const eq = dedupe(R.equityCurve.map((p) => ({ time: sec(p.ts), value: Number(p.equity) })));
 const c1 = base(document.getElementById('equity'));
-const C = R.chart;
 const eqFormat = { type: 'price', precision: C.equityPrecision, minMove: Math.pow(10, -C.equityPrecision) };
 c1.addSeries(LC.AreaSeries, { title: 'strategy', lineColor: '#2962ff', topColor: 'rgba(41,98,255,0.25)', bottomColor: 'rgba(41,98,255,0.02)', priceFormat: eqFormat }).setData(eq);
 if (C.buyAndHold.length) c1.addSeries(LC.LineSeries, { title: 'buy & hold', color: '#9e9e9e', lineWidth: 1, lineStyle: 2, priceFormat: eqFormat }).setData(dedupe(C.buyAndHold.map((p) => ({ time: sec(p.ts), value: p.value }))));
@@ -141,16 +143,17 @@ export function renderReportHtml(
       ? `<p class="note">${esc(chart.markerFills)} fills shown as ${esc(chart.markers.length)} markers (fills of one side on one bar grouped as B×n / S×n${chart.markersDropped > 0 ? `, then ${esc(chart.markersDropped)} groups left out evenly` : ''}); the orders table and report.json have every one.</p>`
       : '';
   const lib = opts.chartLibrarySource.replace(/<\/script/gi, '<\\/script');
+  const daily = chart.timeShiftMs > 0;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(report.strategy)} on ${esc(report.instrumentId)} — Kairos backtest</title>
 <style>${STYLE}</style></head>
 <body>
 <header><h1>${esc(report.strategy)} on ${esc(report.instrumentId)}</h1>
-<div class="sub">${esc(report.dataFile)} · ${esc(iso(report.period.from))} → ${esc(iso(report.period.to))} · ${esc(report.period.bars)} bars · ${esc(report.orders.length)} orders · ${esc(report.fills.length)} fills</div></header>
+<div class="sub">${esc(report.dataFile)} · ${esc(iso(report.period.from))} → ${esc(iso(report.period.to))} · ${esc(barCount(report.period))} · ${esc(report.orders.length)} orders · ${esc(report.fills.length)} fills</div></header>
 <main>
 ${failed}<div class="kpis">${kpis.map(([k, v]) => `<div class="kpi"><span>${esc(k)}</span><b>${esc(v)}</b></div>`).join('')}</div>
-<section><h2>Equity</h2><div id="equity" class="chart"></div><p class="note">Dashed: buy and hold (the starting equity in ${esc(report.instrumentId)} at the first open, no fees).</p></section>
+<section><h2>Equity</h2><div id="equity" class="chart"></div><p class="note">${daily ? 'Each point: the equity at the close of a day’s bar, drawn on that day. ' : ''}Dashed: buy and hold (the starting equity in ${esc(report.instrumentId)} at the first open, no fees).</p></section>
 <section><h2>Drawdown (%)</h2><div id="drawdown" class="chart small"></div></section>
 <section><h2>Trades on price</h2><div id="price" class="chart"></div>${markerNote}</section>
 <section><h2>Parameters and settings</h2>${table(['name', 'value'], [...params, ...settings], params.length + settings.length, 1000)}</section>

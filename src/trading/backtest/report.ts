@@ -103,7 +103,17 @@ export interface BacktestReport {
   readonly dataFile: string;
   readonly parameters: Readonly<Record<string, number | string | boolean>>;
   readonly settings: Readonly<Record<string, string | number | null>>;
-  readonly period: { readonly from: number; readonly to: number; readonly bars: number };
+  /**
+   * The bars run over, each named as a quant reads it (`docs/metrics.md`, "Times in the report"):
+   * bars of a day or longer by the day they open (their date: `from` the first bar's open, `to`
+   * the last one's), shorter bars by their close time. `barMs`: the bars' interval.
+   */
+  readonly period: {
+    readonly from: number;
+    readonly to: number;
+    readonly bars: number;
+    readonly barMs: number;
+  };
   readonly metrics: Metrics;
   readonly orders: readonly ReportOrder[];
   readonly fills: readonly ReportFill[];

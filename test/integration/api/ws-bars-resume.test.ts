@@ -4,7 +4,7 @@ import { MemoryEventLog } from '../../../src/scalability/bus/memory-event-log.js
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import { until } from '../../support/until.js';
 import { subscribedSocket } from '../../support/ws-client.js';
-import { gatewayApp } from '../../support/ws-gateway-app.js';
+import { gatewayApp, minuteBar } from '../../support/ws-gateway-app.js';
 
 interface Frame {
   readonly type: string;
@@ -18,16 +18,7 @@ interface Frame {
 
 const KEEP = 5;
 const bars = (frames: readonly Frame[]) => frames.filter((f) => f.type === 'bar');
-const bar = (i: number): Bar => ({
-  instrumentId: 'BTC/X',
-  openTime: i * 60_000,
-  closeTime: i * 60_000 + 59_999,
-  open: i,
-  high: i,
-  low: i,
-  close: i,
-  volume: 1,
-});
+const bar = minuteBar;
 
 /** The gateway alone (no server composition): bars through the event log, resumed, snapshotted. */
 describe('WebSocket bars: a sequence per instrument, resume, snapshot past the bound', () => {
@@ -75,6 +66,7 @@ describe('WebSocket bars: a sequence per instrument, resume, snapshot past the b
       type: 'subscribed',
       channel: 'bars',
       resumed: { 'BTC/X': true },
+      from: { 'BTC/X': 3 },
     });
     expect(resumes('resumed')).toBe(1);
     emit(bar(7));
@@ -123,7 +115,7 @@ describe('WebSocket bars: a sequence per instrument, resume, snapshot past the b
 });
 
 describe('WebSocket subscribe when the event log does not answer', () => {
-  it('answers CACHE_UNAVAILABLE, subscribes nothing, and keeps the socket', async () => {
+  it('answers CACHE_UNAVAILABLE (retrying), subscribes nothing, and subscribes by itself once it answers', async () => {
     const down = new MemoryEventLog();
     let answering = false;
     const { app, url } = await gatewayApp({
@@ -136,17 +128,23 @@ describe('WebSocket subscribe when the event log does not answer', () => {
         },
         follow: (c, on, from) => down.follow(c, on, from),
       },
+      subscribeRetry: { initialMs: 10, maxMs: 50, attempts: 1_000 },
     });
     try {
       const ws = await subscribedSocket<Frame>(url, 't', []);
       ws.send({ type: 'subscribe', channel: 'bars' });
       const e = await until(() => ws.frames.find((f) => f.type === 'error'));
-      expect([e.code, e.detail]).toEqual([
-        'CACHE_UNAVAILABLE',
-        'bars: the event log did not answer; subscribe again',
-      ]);
+      expect(e).toEqual({
+        type: 'error',
+        code: 'CACHE_UNAVAILABLE',
+        channel: 'bars',
+        retrying: true,
+        detail:
+          'bars: the event log did not answer; the server subscribes again by itself: "subscribed" follows, or a close (1013)',
+      });
+      expect(ws.frames.some((f) => f.type === 'subscribed')).toBe(false);
       answering = true;
-      ws.send({ type: 'subscribe', channel: 'bars' });
+      // No second `subscribe`: the server's retry goes through.
       await until(() => ws.frames.some((f) => f.type === 'subscribed'));
       ws.close();
     } finally {

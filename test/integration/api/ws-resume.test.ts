@@ -155,6 +155,8 @@ describe('WebSocket frames through the shared event log, resumed on any instance
           type: 'subscribed',
           channel: 'orders',
           resumed: { [account]: true },
+          // desk (not resumed) starts at its end now.
+          from: { [account]: before, desk: expect.any(Number) },
         });
         // Then live, from B's orders too: nothing twice.
         const next = await place(b);

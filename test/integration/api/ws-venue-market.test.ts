@@ -136,6 +136,7 @@ describe('venue market channels on the WebSocket', () => {
     expect(a.frames.find((f) => f.type === 'subscribed')).toEqual({
       type: 'subscribed',
       channel: 'bars',
+      from: { 'BTC/X': expect.any(Number) },
     });
     a.send({ type: 'subscribe', channel: 'bars', instruments: [KEY] });
     await until(() => a.frames.some((f) => f.type === 'bar' && f.venue === 'binance'), 30_000);

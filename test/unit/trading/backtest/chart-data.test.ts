@@ -11,7 +11,7 @@ const report = (fills: ReportFill[], tick = '0.00000001', bars = 400): BacktestR
   dataFile: 'f.json',
   parameters: {},
   settings: { tick },
-  period: { from: 0, to: bars * MIN, bars },
+  period: { from: 0, to: bars * MIN, bars, barMs: MIN },
   metrics: {
     startEquity: '100',
     endEquity: '100.00001',
@@ -63,6 +63,19 @@ describe('report chart data', () => {
     expect(d.equityPrecision).toBeGreaterThanOrEqual(6);
     expect(chartData(report([], '0.01')).price).toEqual({ precision: 2, minMove: 0.01 });
     expect(chartData(report([], '1')).price).toEqual({ precision: 0, minMove: 1 });
+  });
+
+  it('marks a fill on the bar it happened in: one at a bar’s open (the previous close) on that bar', () => {
+    // Price points are at bar closes: the bar closing at 3 min opened at 2 min.
+    const d = chartData(report([fill(2 * MIN, 'BUY'), fill(2 * MIN + 1, 'SELL'), fill(0, 'BUY')]));
+    expect(d.markers.map((m) => [m.ts / MIN, m.side])).toEqual([
+      [1, 'BUY'],
+      [3, 'BUY'],
+      [3, 'SELL'],
+    ]);
+    // Past the last close (not made by a run): the last bar.
+    expect(chartData(report([fill(10_000 * MIN, 'SELL')])).markers[0]!.ts).toBe(399 * MIN);
+    expect(d.timeShiftMs).toBe(0);
   });
 
   it('draws at most MAX_MARKERS markers, grouping per bar and side, and accounts for every fill', () => {

@@ -8,7 +8,7 @@ const report = (name: string): BacktestReport => ({
   dataFile: 'f.csv',
   parameters: { evil: '<img src=x onerror=alert(1)>' },
   settings: {},
-  period: { from: 0, to: 86_400_000, bars: 2 },
+  period: { from: 0, to: 86_400_000, bars: 2, barMs: 86_400_000 },
   metrics: {
     startEquity: '1',
     endEquity: '1',
