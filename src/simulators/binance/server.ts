@@ -214,6 +214,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       takerFee: fees.taker,
       maxVolumeFraction: options.maxVolumeFraction,
       tradesPerFill: options.tradesPerFill,
+      tradesApartMs: options.tradesApartMs,
       marketNow: () => market.now(),
       serverNow: () => clock.now(),
       lastPrice: () => market.lastPrice(),

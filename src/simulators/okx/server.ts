@@ -143,6 +143,7 @@ export async function startOkx(options: OkxSimOptions): Promise<OkxSim> {
       takerFee: fees.taker,
       maxVolumeFraction: options.maxVolumeFraction,
       tradesPerFill: options.tradesPerFill,
+      tradesApartMs: options.tradesApartMs,
       emit: () => undefined, // no WebSocket: nothing streams the reports
       marketNow: () => market.now(),
       serverNow: () => clock.now(),

@@ -125,6 +125,29 @@ describe('CcxtExecutionClient against the OKX simulator (ccxt okx)', () => {
     await second.close();
   });
 
+  it('a restart reconciles 250 fills of one order stamped in one millisecond, paged by billId (no VENUE_TRADES_HIDDEN)', async () => {
+    sim = await startOkxSim({ rateLimitScale: 0, tradesPerFill: 250, tradesApartMs: 0 });
+    const first = await node(await okxExchange(sim));
+    const buy = first.send({ side: 'BUY', quantity: '0.25' });
+    await first.client.idle();
+    expect(sim.state.trades()).toHaveLength(250);
+    expect(new Set(sim.state.trades().map((t) => t.time)).size).toBe(1);
+    const written = first.exec.order(buy.clientOrderId)!;
+    expect(written.status).toBe('ACCEPTED');
+    await first.close();
+
+    const second = await node(await okxExchange(sim), new ClientOrderIds('sma-cross', 1));
+    second.exec.restore(written);
+    const result = await reconcile(second.exec, second.client, second.bus, 0, Date.now());
+    expect(second.alerts).toEqual([]);
+    expect(result.drift).toEqual([]);
+    expect(result.fillsApplied).toBe(250);
+    expect(second.exec.order(buy.clientOrderId)).toMatchObject({ status: 'FILLED' });
+    expect(second.ledger.position(SYMBOL).quantity.toFixed()).toBe(baseDelta(sim).toFixed());
+    expect(sim.state.errors).toEqual([]);
+    await second.close();
+  });
+
   it('an order filled in 250 trades, then cancelled: every fill is fetched, page by page of 100 (no VENUE_FILLS_MISSING)', async () => {
     sim = await startOkxSim({ rateLimitScale: 0, tradesPerFill: 250 });
     const n = await node(await okxExchange(sim), undefined, { fillGraceMs: 20 });
