@@ -16,7 +16,7 @@ import type { OkxAccount, OkxContext, OkxRoute } from './okx-context.js';
 import { okxErrorOf, OkxError, OkxErrors } from './okx-error.js';
 import { OkxParams } from './okx-params.js';
 import { PUBLIC_ROUTES } from './public-routes.js';
-import { OkxRateLimits } from './rate-limits.js';
+import { chargesOf, OkxRateLimits } from './rate-limits.js';
 import { verifyOkxRequest, type OkxCredentials } from './signature.js';
 import { TRADE_ROUTES } from './trade-routes.js';
 
@@ -189,7 +189,8 @@ export async function startOkx(options: OkxSimOptions): Promise<OkxSim> {
       const who = route.private
         ? String((Array.isArray(keyHeader) ? keyHeader[0] : keyHeader) ?? '')
         : (req.socket.remoteAddress ?? '');
-      if (!limits.allow(now, path, who, route.per2s)) throw OkxErrors.tooMany();
+      const params = paramsOf(route, url, body);
+      if (!limits.allow(now, chargesOf(route, params, who))) throw OkxErrors.tooMany();
       requests.set(`${method} ${path}`, (requests.get(`${method} ${path}`) ?? 0) + 1);
       const caller = route.private
         ? accounts.get(
@@ -201,7 +202,7 @@ export async function startOkx(options: OkxSimOptions): Promise<OkxSim> {
           )!
         : null;
       const ctx: OkxContext = { spec, market, fees, caller, serverNow: () => clock.now() };
-      const answer = route.handle(paramsOf(route, url, body), ctx);
+      const answer = route.handle(params, ctx);
       sendJson(res, 200, { code: answer.code ?? '0', msg: answer.msg ?? '', data: answer.data });
       log.debug('request', { method, path, status: 200 });
     } catch (e) {

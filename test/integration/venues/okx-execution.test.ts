@@ -161,8 +161,9 @@ describe('CcxtExecutionClient against the OKX simulator (ccxt okx)', () => {
     // moves only when the test moves it.
     let t = Math.ceil(Date.now() / 2000) * 2000;
     const clock = { now: () => t };
-    // batch-orders (ccxt's place) allows 300 per 2 s: 6 at this scale; orders-pending 2.
-    sim = await startOkxSim({ clock, rateLimitScale: 0.02 });
+    // ccxt places one order through batch-orders, which OKX counts against place order's 60 per
+    // 2 s (a batch of one): 6 at this scale; orders-pending 6.
+    sim = await startOkxSim({ clock, rateLimitScale: 0.1 });
     const budget = new MemoryBudget({
       rule: { capacity: 100_000, intervalMs: 60_000 },
       now: clock.now,
