@@ -34,6 +34,8 @@ export interface OkxRoute {
   readonly per2s: number;
   /** The limit's rule is "User ID + Instrument ID": a window per `instId` too. */
   readonly perInstrument?: boolean;
+  /** A place request: honours the `expTime` header, and can be held in flight (`InFlightOrders`). */
+  readonly expiring?: boolean;
   /** The POST body is an array of objects (batch endpoints). */
   readonly batch?: boolean;
   handle(p: OkxParams[], ctx: OkxContext): OkxAnswer;

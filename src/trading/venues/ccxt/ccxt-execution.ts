@@ -22,6 +22,7 @@ import {
   isClockError,
   VenueReason,
 } from './error-mapping.js';
+import { createTakeWindowMs, lastTakeAt } from './create-expiry.js';
 import { isLegalReport } from './event-screen.js';
 import { myTradesSince } from './my-trades.js';
 import { OrderLookup } from './order-lookup.js';
@@ -64,6 +65,12 @@ export interface CcxtExecutionOptions {
    * answered (or failed), never while that call is under way (default 5 000).
    */
   readonly notFoundGraceMs?: number;
+  /**
+   * A create with no answer (timeout, dropped connection) on a venue that does not bound how late
+   * it may take it (no `expTime` or `recvWindow`: `create-expiry.ts`): its look-up by client id
+   * answers "not there" only this long after the call ended (default 60 000).
+   */
+  readonly unansweredCreateGraceMs?: number;
   /** A cancel/expiry waits this long for its fills before fetching them (default 1 000 ms). */
   readonly fillGraceMs?: number;
   /** `tradesSince` looks back at most this far (default 7 days). */
@@ -297,7 +304,10 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     await this.#creating.get(clientOrderId)?.catch(() => undefined);
     const rec = this.#mem.get(clientOrderId);
     const from = rec?.createEnded ?? rec?.sentAt;
-    const graceEnd = (from ?? -Infinity) + this.#grace();
+    const visibleBy = (from ?? -Infinity) + this.#grace();
+    // A create with no answer may be taken later still, up to the venue's own bound on it (OKX's
+    // expTime, Binance's recvWindow; else a rule): "not there" is an answer only after that.
+    const graceEnd = Math.max(visibleBy, rec?.takeBy ?? -Infinity);
     for (;;) {
       for (const symbol of symbols) {
         const o = await this.#fetchByClientId(clientOrderId, symbol);
@@ -308,9 +318,11 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
         return report;
       }
       // Venues may not show an order for a moment after accepting it: not found is not final yet.
-      const left = graceEnd - this.#now();
+      const now = this.#now();
+      const left = graceEnd - now;
       if (left <= 0) return null;
-      await new Promise((r) => setTimeout(r, Math.min(250, left)));
+      // Every 250 ms while a fresh order may not show yet, then every second.
+      await new Promise((r) => setTimeout(r, Math.min(now < visibleBy ? 250 : 1000, left)));
     }
   }
 
@@ -349,6 +361,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     else if (limit) params.timeInForce = order.timeInForce;
     if (order.reduceOnly) params.reduceOnly = true;
     this.#mem.entry(id).sentAt = this.#now();
+    const windowAtSend = createTakeWindowMs(this.#o.exchange);
+    let unanswered = false;
     try {
       const answer = await this.#policy.write(() =>
         this.#o.exchange.createOrder(
@@ -364,6 +378,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     } catch (e) {
       if (isClockError(e)) this.#o.onClockError?.();
       const out = createOutcome(e);
+      unanswered = out.kind === 'unknown';
       this.#log(`create ${id}: ${out.kind} ${out.reason}: ${out.message}`);
       if (out.kind === 'rejected')
         this.#emit(id, (ids) => ({
@@ -374,7 +389,15 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
         }));
       else this.#emit(id, (ids) => ({ kind: 'OrderUnknown', ...ids, reason: out.reason }));
     } finally {
-      this.#mem.entry(id).createEnded = this.#now();
+      const rec = this.#mem.entry(id);
+      rec.createEnded = this.#now();
+      if (unanswered) {
+        // The venue may still take it: until when, where it bounds that (create-expiry.ts).
+        const now = createTakeWindowMs(this.#o.exchange);
+        const window =
+          windowAtSend === undefined || now === undefined ? now : Math.max(windowAtSend, now);
+        rec.takeBy = lastTakeAt(rec.createEnded, window, this.#o.unansweredCreateGraceMs ?? 60_000);
+      }
       this.#creating.delete(id);
     }
   }
