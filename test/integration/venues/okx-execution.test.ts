@@ -24,7 +24,7 @@ const SYMBOL = 'BTC/USDT';
 const node = (
   exchange: Exchange,
   ids = new ClientOrderIds('sma-cross'),
-  over: { fillGraceMs?: number; notFoundGraceMs?: number } = {},
+  over: { fillGraceMs?: number; notFoundGraceMs?: number; onClockError?: () => void } = {},
 ) =>
   executionHarness(exchange, {
     ...over,
@@ -217,6 +217,24 @@ describe('CcxtExecutionClient against the OKX simulator (ccxt okx)', () => {
     });
     expect(result.drift).toEqual([]);
     expect(sim.state.errors).toEqual([]);
+    await n.close();
+  });
+
+  it('a venue clock past the expTime sent refuses the create: REJECTED VENUE_REQUEST_EXPIRED, the clock measured again', async () => {
+    // OKX's clock 20 s ahead of ours (its signature window is 30 s): expTime, our clock + 5 s
+    // (the request timeout) with no offset measured, has passed on arrival.
+    sim = await startOkxSim({ clock: { now: () => Date.now() + 20_000 } });
+    let remeasured = 0;
+    const n = await node(await okxExchange(sim), undefined, { onClockError: () => remeasured++ });
+    const buy = n.send({ side: 'BUY', quantity: '0.5', price: '20000' });
+    await n.client.idle();
+    expect(n.exec.order(buy.clientOrderId)).toMatchObject({
+      status: 'REJECTED',
+      reason: 'VENUE_REQUEST_EXPIRED',
+    });
+    expect(sim.state.expTimes).toHaveLength(1);
+    expect(atVenue(sim, buy.clientOrderId)).toBeUndefined();
+    expect(remeasured).toBe(1);
     await n.close();
   });
 
