@@ -19,6 +19,8 @@ export async function okxExchange(
     now?: () => number;
     onAlert?: (a: Alert) => void;
     rateLimitMs?: number;
+    timeoutMs?: number;
+    createExpiryMs?: number;
   } = {},
 ): Promise<Exchange> {
   const { exchange } = await createExchange({
@@ -27,7 +29,8 @@ export async function okxExchange(
     secret: sim.key.secret,
     password: sim.key.passphrase,
     exchangeUrl: sim.url,
-    timeoutMs: 5000,
+    timeoutMs: over.timeoutMs ?? 5000,
+    createExpiryMs: over.createExpiryMs,
     rateLimitMs: over.rateLimitMs ?? 1,
     budget: {
       budget: over.budget ?? new MemoryBudget({ rule: { capacity: 100_000, intervalMs: 60_000 } }),

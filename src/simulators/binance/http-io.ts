@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../trading/core/logger.js';
 
 const BODY_LIMIT = 1 << 20;
 
@@ -27,6 +28,20 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
     ...headers,
   });
   res.end(text);
+}
+
+/** Logs a refused request at `info`: method, path, HTTP status, the venue's code and message. */
+export function logRefusal(
+  log: Logger,
+  request: { readonly method: string; readonly path: string },
+  err: { readonly status: number; readonly code: string | number; readonly message: string },
+): void {
+  log.info('request refused', {
+    ...request,
+    status: err.status,
+    code: err.code,
+    detail: err.message,
+  });
 }
 
 /**

@@ -53,10 +53,15 @@ export interface MatcherOptions {
   readonly buyFeeIn?: BuyFeeIn;
   /**
    * Each fill is made of up to this many trades (default 1): equal parts on the lot grid, the last
-   * taking the rest, stamped one ms apart, as a maker order hit by that many takers in turn (on a
-   * real venue, an order with many fills). A switch for tests of long fills histories.
+   * taking the rest, stamped `tradesApartMs` apart, as a maker order hit by that many takers in
+   * turn (on a real venue, an order with many fills). A switch for tests of long fills histories.
    */
   readonly tradesPerFill?: number;
+  /**
+   * Ms between the trades of one fill (default 1); 0 stamps them all in one millisecond, as one
+   * order matched against many resting orders in a single match.
+   */
+  readonly tradesApartMs?: number;
   /** Ms added to every trade's time (a venue clock running ahead; default 0). */
   readonly tradeTimeAheadMs?: () => number;
   /**
@@ -254,7 +259,7 @@ export class SpotMatcher {
     const out: SimTrade[] = [];
     for (let k = 0, left = m.quantity; k < parts; k++) {
       const quantity = k === parts - 1 ? left : each;
-      out.push(this.#fill(o, { ...m, quantity }, ts + k));
+      out.push(this.#fill(o, { ...m, quantity }, ts + k * (this.#o.tradesApartMs ?? 1)));
       left = left.minus(quantity);
     }
     return out;

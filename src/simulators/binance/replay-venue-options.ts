@@ -22,6 +22,8 @@ export interface ReplayVenueOptions {
   readonly maxVolumeFraction?: number;
   /** Each fill is made of up to this many trades, one ms apart (default 1; `SpotMatcher`). */
   readonly tradesPerFill?: number;
+  /** Ms between those trades (default 1; 0: all in one millisecond, `SpotMatcher`). */
+  readonly tradesApartMs?: number;
   /** The server's clock: its time answers, the signature window, rate-limit windows and bans. */
   readonly clock?: { now(): number };
   /** Bars revealed before the venue opens (default 0). */

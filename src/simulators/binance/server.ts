@@ -6,7 +6,7 @@ import { noopLogger, type Logger } from '../../trading/core/logger.js';
 import { BINANCE_MESSAGES, BinanceError, BinanceErrors } from './binance-error.js';
 import { adminRoute } from './admin-routes.js';
 import { Faults } from './faults.js';
-import { listen, readBody, sendJson, serverOf } from './http-io.js';
+import { listen, logRefusal, readBody, sendJson, serverOf } from './http-io.js';
 import { checkReplay, replayData } from './load-bars.js';
 import { periodStart } from './market-views.js';
 import { ReplayMarket } from './market.js';
@@ -214,6 +214,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       takerFee: fees.taker,
       maxVolumeFraction: options.maxVolumeFraction,
       tradesPerFill: options.tradesPerFill,
+      tradesApartMs: options.tradesApartMs,
       marketNow: () => market.now(),
       serverNow: () => clock.now(),
       lastPrice: () => market.lastPrice(),
@@ -381,13 +382,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
         err = new BinanceError(-1000, BINANCE_MESSAGES[-1000]!, 500);
       }
       sendJson(res, err.status, err.body(), { ...headers, ...err.headers });
-      log.info('request refused', {
-        method,
-        path,
-        status: err.status,
-        code: err.code,
-        detail: err.message,
-      });
+      logRefusal(log, { method, path }, err);
     }
   }
 

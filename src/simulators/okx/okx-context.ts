@@ -27,8 +27,15 @@ export interface OkxRoute {
   readonly method: 'GET' | 'POST';
   readonly path: string;
   readonly private: boolean;
-  /** OKX's documented limit: requests per 2 s (per account on private routes, else per IP). */
+  /**
+   * OKX's documented limit of this endpoint and method: requests per 2 s (per account on private
+   * routes, else per IP; orders on `batch` routes); `rate-limits.ts` says what each costs.
+   */
   readonly per2s: number;
+  /** The limit's rule is "User ID + Instrument ID": a window per `instId` too. */
+  readonly perInstrument?: boolean;
+  /** A place request: honours the `expTime` header, and can be held in flight (`InFlightOrders`). */
+  readonly expiring?: boolean;
   /** The POST body is an array of objects (batch endpoints). */
   readonly batch?: boolean;
   handle(p: OkxParams[], ctx: OkxContext): OkxAnswer;

@@ -5,8 +5,11 @@ import type { SymbolSpec } from '../binance/symbol-spec.js';
 
 /** OKX's order ids are long numbers; ours count from this (per venue). */
 const ORDER_ID_BASE = 600_000_000_000;
-/** Bill ids (one per fill) count from this; trade ids are the matcher's. */
-const BILL_ID_BASE = 900_000_000_000;
+/**
+ * Bill ids (one per fill) count from this; trade ids are the matcher's. 18 digits, past 2^53, as
+ * OKX's are (`317321390265368576` in its docs): a client reading them as numbers loses digits.
+ */
+const BILL_ID_BASE = 317_321_390_265_368_576n;
 
 /** The instrument id of a spec: `BTC-USDT`. */
 export const instIdOf = (s: SymbolSpec): string => `${s.base}-${s.quote}`;
@@ -18,9 +21,10 @@ export const OkxIds = {
     const n = /^\d{1,18}$/.test(ordId) ? Number(ordId) - ORDER_ID_BASE : NaN;
     return Number.isSafeInteger(n) && n > 0 ? n : undefined;
   },
-  billId: (tradeId: number): string => String(BILL_ID_BASE + tradeId),
+  billId: (tradeId: number): string => String(BILL_ID_BASE + BigInt(tradeId)),
   tradeIdOfBill: (billId: string): number | undefined => {
-    const n = /^\d{1,18}$/.test(billId) ? Number(billId) - BILL_ID_BASE : NaN;
+    if (!/^\d{1,19}$/.test(billId)) return undefined;
+    const n = Number(BigInt(billId) - BILL_ID_BASE);
     return Number.isSafeInteger(n) ? n : undefined;
   },
 };

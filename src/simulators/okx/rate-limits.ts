@@ -1,15 +1,62 @@
+import type { OkxRoute } from './okx-context.js';
+import type { OkxParams } from './okx-params.js';
+
 /** OKX counts requests per endpoint over a 2-second window (per account, or per IP when public). */
 export const WINDOW_MS = 2_000;
 
+/** What one request costs in one of OKX's limit windows: `cost` of `limit` per 2 s under `key`. */
+export interface RateCharge {
+  readonly key: string;
+  readonly limit: number;
+  readonly cost: number;
+}
+
+/** The place order endpoint: a batch of one order is counted against its limit (OKX's rule). */
+const PLACE_ORDER = { method: 'POST', path: '/api/v5/trade/order', per2s: 60 } as const;
+
 /**
- * OKX's request limits: each endpoint allows `per2s` requests in a fixed 2-second window, per
- * account (private endpoints) or per IP (public ones); one more is refused with HTTP 429, code
- * 50011, and no Retry-After. `forceNext(n)` refuses the next `n` requests whatever their count
- * (a fault switch). `scale` multiplies every limit (0: no limit).
+ * What a request costs, as OKX documents its limits: each endpoint and method has its own
+ * window (`GET` and `POST trade/order` are two endpoints: get order details, place order), per
+ * User ID on private endpoints (`who`: the API key) or per IP on public ones, and per
+ * instrument too where the endpoint's rule says "User ID + Instrument ID" (`perInstrument`:
+ * place, cancel, get order). `trade/batch-orders` counts orders, not requests, per instrument;
+ * a batch of one order is counted as a place order ("it will consume the rate limit of Place
+ * order").
+ */
+export function chargesOf(route: OkxRoute, ps: readonly OkxParams[], who: string): RateCharge[] {
+  const key = (method: string, path: string, instId?: string) =>
+    `${method} ${path} ${who}${instId === undefined ? '' : ` ${instId}`}`;
+  const instOf = (p: OkxParams | undefined) => p?.get('instId') ?? '';
+  if (route.batch && ps.length === 1)
+    return [
+      {
+        key: key(PLACE_ORDER.method, PLACE_ORDER.path, instOf(ps[0])),
+        limit: PLACE_ORDER.per2s,
+        cost: 1,
+      },
+    ];
+  if (route.batch) {
+    const perInst = new Map<string, number>();
+    for (const p of ps) perInst.set(instOf(p), (perInst.get(instOf(p)) ?? 0) + 1);
+    return [...perInst].map(([inst, n]) => ({
+      key: key(route.method, route.path, inst),
+      limit: route.per2s,
+      cost: n,
+    }));
+  }
+  const inst = route.perInstrument ? instOf(ps[0]) : undefined;
+  return [{ key: key(route.method, route.path, inst), limit: route.per2s, cost: 1 }];
+}
+
+/**
+ * OKX's request limits: each charge's key allows `limit` in a fixed 2-second window; a request
+ * over any of them is refused with HTTP 429, code 50011, and no Retry-After, and counts in
+ * none. `forceNext(n)` refuses the next `n` requests whatever their count (a fault switch).
+ * `scale` multiplies every limit, rounded, at least 1 (0: no limit).
  *
  * @example
  * const limits = new OkxRateLimits(1);
- * if (!limits.allow(now, '/api/v5/trade/fills-history', apiKey, 10)) throw OkxErrors.tooMany();
+ * if (!limits.allow(now, chargesOf(route, params, apiKey))) throw OkxErrors.tooMany();
  */
 export class OkxRateLimits {
   readonly #windows = new Map<string, { start: number; count: number }>();
@@ -24,23 +71,26 @@ export class OkxRateLimits {
     this.#forced = n;
   }
 
-  /** Counts one request of `who` at `path`; false (and counted as refused) when over the limit. */
-  allow(now: number, path: string, who: string, per2s: number): boolean {
+  /** Counts one request's charges; false (nothing counted, the refusal counted) when one is over. */
+  allow(now: number, charges: readonly RateCharge[]): boolean {
     if (this.#forced > 0) {
       this.#forced--;
       this.refused++;
       return false;
     }
     if (this.scale <= 0) return true;
-    const key = `${path} ${who}`;
     const start = Math.floor(now / WINDOW_MS) * WINDOW_MS;
-    let w = this.#windows.get(key);
-    if (!w || w.start !== start) this.#windows.set(key, (w = { start, count: 0 }));
-    if (w.count >= per2s * this.scale) {
+    const windows = charges.map((c) => {
+      let w = this.#windows.get(c.key);
+      if (!w || w.start !== start) this.#windows.set(c.key, (w = { start, count: 0 }));
+      return w;
+    });
+    const allowed = (limit: number) => Math.max(1, Math.round(limit * this.scale));
+    if (charges.some((c, i) => windows[i]!.count + c.cost > allowed(c.limit))) {
       this.refused++;
       return false;
     }
-    w.count++;
+    charges.forEach((c, i) => (windows[i]!.count += c.cost));
     return true;
   }
 }

@@ -4,7 +4,7 @@ import { KairosError } from '../../trading/core/errors.js';
 import { noopLogger } from '../../trading/core/logger.js';
 import { Account } from '../binance/account.js';
 import { BinanceError } from '../binance/binance-error.js';
-import { listen, readBody, sendJson, serverOf } from '../binance/http-io.js';
+import { listen, logRefusal, readBody, sendJson, serverOf } from '../binance/http-io.js';
 import { checkReplay, replayData } from '../binance/load-bars.js';
 import { ReplayMarket } from '../binance/market.js';
 import { periodStart } from '../binance/market-views.js';
@@ -16,7 +16,8 @@ import type { OkxAccount, OkxContext, OkxRoute } from './okx-context.js';
 import { okxErrorOf, OkxError, OkxErrors } from './okx-error.js';
 import { OkxParams } from './okx-params.js';
 import { PUBLIC_ROUTES } from './public-routes.js';
-import { OkxRateLimits } from './rate-limits.js';
+import { expiredRequest, expTimeOf, InFlightOrders } from './in-flight-orders.js';
+import { chargesOf, OkxRateLimits } from './rate-limits.js';
 import { verifyOkxRequest, type OkxCredentials } from './signature.js';
 import { TRADE_ROUTES } from './trade-routes.js';
 
@@ -61,6 +62,8 @@ export interface OkxSimState {
   rateLimited(): number;
   /** Unexpected exceptions (each answered 500, 50000); empty in a healthy run. */
   readonly errors: readonly unknown[];
+  /** The `expTime` header of each place request that carried one, in arrival order. */
+  readonly expTimes: readonly number[];
 }
 
 /** A running simulated OKX venue. */
@@ -77,6 +80,15 @@ export interface OkxSim {
   advance(n?: number): void;
   /** The next `n` requests are refused with HTTP 429, code 50011 (a fault switch). */
   refuseNext(n: number): void;
+  /**
+   * Place requests received from now on stay in flight inside the venue: unprocessed and
+   * unanswered (a client's create times out) until `releaseOrders()` (a fault switch).
+   */
+  holdOrders(): void;
+  /** Processes the held place requests now, in order (each `expTime` checked now); resolves when done. */
+  releaseOrders(): Promise<void>;
+  /** How many place requests are held. */
+  ordersInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -143,6 +155,7 @@ export async function startOkx(options: OkxSimOptions): Promise<OkxSim> {
       takerFee: fees.taker,
       maxVolumeFraction: options.maxVolumeFraction,
       tradesPerFill: options.tradesPerFill,
+      tradesApartMs: options.tradesApartMs,
       emit: () => undefined, // no WebSocket: nothing streams the reports
       marketNow: () => market.now(),
       serverNow: () => clock.now(),
@@ -172,6 +185,8 @@ export async function startOkx(options: OkxSimOptions): Promise<OkxSim> {
   const limits = new OkxRateLimits(options.rateLimitScale ?? 1);
   const requests = new Map<string, number>();
   const errors: unknown[] = [];
+  const expTimes: number[] = [];
+  const inFlight = new InFlightOrders();
   const log = (options.logger ?? noopLogger).child({ component: 'okx-sim' });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -181,6 +196,17 @@ export async function startOkx(options: OkxSimOptions): Promise<OkxSim> {
     const body = await readBody(req);
     const now = clock.now();
     catchUp();
+    const refuse = (e: unknown) => {
+      let err: OkxError;
+      if (e instanceof OkxError) err = e;
+      else if (e instanceof BinanceError) err = okxErrorOf(e);
+      else {
+        errors.push(e);
+        err = OkxErrors.internal();
+      }
+      sendJson(res, err.status, err.body());
+      logRefusal(log, { method, path }, err);
+    };
     try {
       const route = ROUTES.find((r) => r.method === method && r.path === path);
       if (!route) throw OkxErrors.notFound();
@@ -188,7 +214,8 @@ export async function startOkx(options: OkxSimOptions): Promise<OkxSim> {
       const who = route.private
         ? String((Array.isArray(keyHeader) ? keyHeader[0] : keyHeader) ?? '')
         : (req.socket.remoteAddress ?? '');
-      if (!limits.allow(now, path, who, route.per2s)) throw OkxErrors.tooMany();
+      const params = paramsOf(route, url, body);
+      if (!limits.allow(now, chargesOf(route, params, who))) throw OkxErrors.tooMany();
       requests.set(`${method} ${path}`, (requests.get(`${method} ${path}`) ?? 0) + 1);
       const caller = route.private
         ? accounts.get(
@@ -200,25 +227,27 @@ export async function startOkx(options: OkxSimOptions): Promise<OkxSim> {
           )!
         : null;
       const ctx: OkxContext = { spec, market, fees, caller, serverNow: () => clock.now() };
-      const answer = route.handle(paramsOf(route, url, body), ctx);
-      sendJson(res, 200, { code: answer.code ?? '0', msg: answer.msg ?? '', data: answer.data });
-      log.debug('request', { method, path, status: 200 });
+      const expTime = route.expiring ? expTimeOf(req.headers) : undefined;
+      if (expTime !== undefined) expTimes.push(expTime);
+      // Processed now, or when a held place request is let through: its expTime is checked then.
+      const run = () => {
+        try {
+          if (expTime !== undefined && clock.now() > expTime) throw expiredRequest();
+          const answer = route.handle(params, ctx);
+          sendJson(res, 200, {
+            code: answer.code ?? '0',
+            msg: answer.msg ?? '',
+            data: answer.data,
+          });
+          log.debug('request', { method, path, status: 200 });
+        } catch (e) {
+          refuse(e);
+        }
+      };
+      if (route.expiring) await inFlight.pass(run);
+      else run();
     } catch (e) {
-      let err: OkxError;
-      if (e instanceof OkxError) err = e;
-      else if (e instanceof BinanceError) err = okxErrorOf(e);
-      else {
-        errors.push(e);
-        err = OkxErrors.internal();
-      }
-      sendJson(res, err.status, err.body());
-      log.info('request refused', {
-        method,
-        path,
-        status: err.status,
-        code: err.code,
-        detail: err.message,
-      });
+      refuse(e);
     }
   }
 
@@ -242,11 +271,16 @@ export async function startOkx(options: OkxSimOptions): Promise<OkxSim> {
       requests,
       rateLimited: () => limits.refused,
       errors,
+      expTimes,
     },
     advance: (n = 1) => market.advance(n),
     refuseNext: (n) => limits.forceNext(n),
+    holdOrders: () => inFlight.hold(),
+    releaseOrders: () => inFlight.release(),
+    ordersInFlight: () => inFlight.waiting,
     close: () =>
       new Promise<void>((resolve) => {
+        inFlight.drop();
         if (timer) clearInterval(timer);
         server.closeAllConnections();
         server.close(() => resolve());

@@ -209,14 +209,18 @@ export const TRADE_ROUTES: readonly OkxRoute[] = [
     method: 'POST',
     path: '/api/v5/trade/order',
     private: true,
+    expiring: true,
     per2s: 60,
+    perInstrument: true,
     handle: ([p], ctx) => batchAnswer([placeOne(p!, ctx)]),
   },
   {
     method: 'POST',
     path: '/api/v5/trade/batch-orders',
     private: true,
+    expiring: true,
     per2s: 300,
+    perInstrument: true,
     batch: true,
     handle: (ps, ctx) => {
       if (ps.length === 0 || ps.length > 20) throw OkxErrors.param('orders');
@@ -228,6 +232,7 @@ export const TRADE_ROUTES: readonly OkxRoute[] = [
     path: '/api/v5/trade/cancel-order',
     private: true,
     per2s: 60,
+    perInstrument: true,
     handle: ([p], ctx) => {
       instrument(p!, ctx);
       const o = named(p!, ctx);
@@ -255,6 +260,7 @@ export const TRADE_ROUTES: readonly OkxRoute[] = [
     path: '/api/v5/trade/order',
     private: true,
     per2s: 60,
+    perInstrument: true,
     handle: ([p], ctx) => {
       instrument(p!, ctx);
       const o = named(p!, ctx);
@@ -297,7 +303,7 @@ export const TRADE_ROUTES: readonly OkxRoute[] = [
     method: 'GET',
     path: '/api/v5/trade/fills',
     private: true,
-    per2s: 30,
+    per2s: 60,
     handle: ([p], ctx) => ({ data: fills(p!, ctx, 3) }),
   },
 ];

@@ -5,12 +5,14 @@ import { Dec, toDecimal, type Decimal } from '../../../src/trading/core/decimal.
 import { reconcile } from '../../../src/trading/live/reconciler.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
 import type { Order } from '../../../src/trading/model/order.js';
+import { OkxIds } from '../../../src/simulators/okx/okx-json.js';
 import type { OkxSim } from '../../../src/simulators/okx/server.js';
 import { fetchVenueBalances } from '../../../src/trading/venues/ccxt/venue-balances.js';
 import { venueClientIds } from '../../../src/trading/venues/ccxt/venue-client-ids.js';
 import { executionHarness } from '../../support/execution-harness.js';
 import { expectEveryFillAfterCancel } from '../../support/many-fills.js';
 import { okxExchange, startOkxSim } from '../../support/okx-sim.js';
+import { until } from '../../support/until.js';
 
 const SYMBOL = 'BTC/USDT';
 
@@ -22,7 +24,7 @@ const SYMBOL = 'BTC/USDT';
 const node = (
   exchange: Exchange,
   ids = new ClientOrderIds('sma-cross'),
-  over: { fillGraceMs?: number } = {},
+  over: { fillGraceMs?: number; notFoundGraceMs?: number; onClockError?: () => void } = {},
 ) =>
   executionHarness(exchange, {
     ...over,
@@ -125,6 +127,29 @@ describe('CcxtExecutionClient against the OKX simulator (ccxt okx)', () => {
     await second.close();
   });
 
+  it('a restart reconciles 250 fills of one order stamped in one millisecond, paged by billId (no VENUE_TRADES_HIDDEN)', async () => {
+    sim = await startOkxSim({ rateLimitScale: 0, tradesPerFill: 250, tradesApartMs: 0 });
+    const first = await node(await okxExchange(sim));
+    const buy = first.send({ side: 'BUY', quantity: '0.25' });
+    await first.client.idle();
+    expect(sim.state.trades()).toHaveLength(250);
+    expect(new Set(sim.state.trades().map((t) => t.time)).size).toBe(1);
+    const written = first.exec.order(buy.clientOrderId)!;
+    expect(written.status).toBe('ACCEPTED');
+    await first.close();
+
+    const second = await node(await okxExchange(sim), new ClientOrderIds('sma-cross', 1));
+    second.exec.restore(written);
+    const result = await reconcile(second.exec, second.client, second.bus, 0, Date.now());
+    expect(second.alerts).toEqual([]);
+    expect(result.drift).toEqual([]);
+    expect(result.fillsApplied).toBe(250);
+    expect(second.exec.order(buy.clientOrderId)).toMatchObject({ status: 'FILLED' });
+    expect(second.ledger.position(SYMBOL).quantity.toFixed()).toBe(baseDelta(sim).toFixed());
+    expect(sim.state.errors).toEqual([]);
+    await second.close();
+  });
+
   it('an order filled in 250 trades, then cancelled: every fill is fetched, page by page of 100 (no VENUE_FILLS_MISSING)', async () => {
     sim = await startOkxSim({ rateLimitScale: 0, tradesPerFill: 250 });
     const n = await node(await okxExchange(sim), undefined, { fillGraceMs: 20 });
@@ -133,13 +158,94 @@ describe('CcxtExecutionClient against the OKX simulator (ccxt okx)', () => {
     await n.close();
   });
 
+  /**
+   * A create held inside the venue (`holdOrders`) past the client's 300 ms timeout: the order is
+   * UNKNOWN, and reconciliation looks it up by client id while the venue may still take it. The
+   * venue lets it through once the look-up has asked twice (the second 250 ms after the first,
+   * past the 100 ms grace), or reconciliation has ended.
+   */
+  const lateCreate = async (createExpiryMs: number | undefined) => {
+    sim = await startOkxSim();
+    const n = await node(
+      await okxExchange(sim, { timeoutMs: 300, createExpiryMs }),
+      new ClientOrderIds('sma-cross'),
+      { notFoundGraceMs: 100 },
+    );
+    sim.holdOrders();
+    const buy = n.send({ side: 'BUY', quantity: '0.5', price: '20000' });
+    await n.client.idle();
+    expect(n.exec.order(buy.clientOrderId)).toMatchObject({
+      status: 'UNKNOWN',
+      reason: 'VENUE_TIMEOUT',
+    });
+    expect(sim.ordersInFlight()).toBe(1);
+    const asked = () => sim.state.requests.get('GET /api/v5/trade/order') ?? 0;
+    let settled = false;
+    const result = reconcile(n.exec, n.client, n.bus, 0, Date.now()).finally(
+      () => (settled = true),
+    );
+    // (A look-up that gives up within the grace ends reconciliation first: the order is lost.)
+    await until(() => asked() >= 2 || settled, 10_000, 'two look-ups of the held order');
+    await sim.releaseOrders();
+    return { n, buy, result: await result };
+  };
+
+  it('a create taken by the venue after the not-found grace began (before its expTime) is found and linked, not lost', async () => {
+    const { n, buy, result } = await lateCreate(3_000);
+    // The header reached the venue: the send time + 3 s, on the venue's clock.
+    expect(sim.state.expTimes).toHaveLength(1);
+    const venue = atVenue(sim, buy.clientOrderId)!;
+    expect(venue).toMatchObject({ status: 'NEW' });
+    expect(sim.state.expTimes[0]! - venue.time).toBeGreaterThan(2_000);
+    expect(result.drift).toEqual([]);
+    expect(n.exec.order(buy.clientOrderId)).toMatchObject({
+      status: 'ACCEPTED',
+      venueOrderId: OkxIds.ordId(venue.orderId),
+    });
+    expect(n.alerts).toEqual([]);
+    await n.close();
+  });
+
+  it('a create the venue would process after its expTime is refused (50036), and found not at the venue', async () => {
+    // The default expiry: the request timeout (300 ms); the venue lets it through later.
+    const { n, buy, result } = await lateCreate(undefined);
+    expect(sim.state.expTimes).toHaveLength(1);
+    expect(atVenue(sim, buy.clientOrderId)).toBeUndefined();
+    expect(n.exec.order(buy.clientOrderId)).toMatchObject({
+      status: 'REJECTED',
+      reason: 'NOT_AT_VENUE',
+    });
+    expect(result.drift).toEqual([]);
+    expect(sim.state.errors).toEqual([]);
+    await n.close();
+  });
+
+  it('a venue clock past the expTime sent refuses the create: REJECTED VENUE_REQUEST_EXPIRED, the clock measured again', async () => {
+    // OKX's clock 20 s ahead of ours (its signature window is 30 s): expTime, our clock + 5 s
+    // (the request timeout) with no offset measured, has passed on arrival.
+    sim = await startOkxSim({ clock: { now: () => Date.now() + 20_000 } });
+    let remeasured = 0;
+    const n = await node(await okxExchange(sim), undefined, { onClockError: () => remeasured++ });
+    const buy = n.send({ side: 'BUY', quantity: '0.5', price: '20000' });
+    await n.client.idle();
+    expect(n.exec.order(buy.clientOrderId)).toMatchObject({
+      status: 'REJECTED',
+      reason: 'VENUE_REQUEST_EXPIRED',
+    });
+    expect(sim.state.expTimes).toHaveLength(1);
+    expect(atVenue(sim, buy.clientOrderId)).toBeUndefined();
+    expect(remeasured).toBe(1);
+    await n.close();
+  });
+
   it("a burst past an endpoint's limit (429, 50011, no Retry-After) pauses that endpoint for OKX's 2 s window, not the venue for a minute", async () => {
     // One clock for the venue's 2 s windows, the gate and the budget; it starts a window and
     // moves only when the test moves it.
     let t = Math.ceil(Date.now() / 2000) * 2000;
     const clock = { now: () => t };
-    // batch-orders (ccxt's place) allows 300 per 2 s: 6 at this scale; orders-pending 2.
-    sim = await startOkxSim({ clock, rateLimitScale: 0.02 });
+    // ccxt places one order through batch-orders, which OKX counts against place order's 60 per
+    // 2 s (a batch of one): 6 at this scale; orders-pending 6.
+    sim = await startOkxSim({ clock, rateLimitScale: 0.1 });
     const budget = new MemoryBudget({
       rule: { capacity: 100_000, intervalMs: 60_000 },
       now: clock.now,

@@ -156,6 +156,46 @@ describe('OKX simulator through ccxt okx', () => {
     await ex.close();
   });
 
+  it("counts each endpoint and method in its own 2 s window, per instrument where OKX's rule says so", async () => {
+    const now = 1_800_000_000_000;
+    // 0.1 of OKX's limits: get order details and place order 6 each, place multiple orders 30.
+    sim = await startOkxSim({ clock: { now: () => now }, rateLimitScale: 0.1 });
+    const ts = new Date(now).toISOString();
+    const at = async (method: 'GET' | 'POST', path: string, body = '') =>
+      (
+        await signed(sim, method, path, body, {
+          'OK-ACCESS-TIMESTAMP': ts,
+          'OK-ACCESS-SIGN': okxSign(sim.key.secret, ts + method + path + body),
+        })
+      ).json.code;
+    const getOrder = (instId = 'BTC-USDT') =>
+      at('GET', `/api/v5/trade/order?instId=${instId}&clOrdId=nope`);
+    const order = (i: number) => ({
+      instId: 'BTC-USDT',
+      tdMode: 'cash',
+      side: 'buy',
+      ordType: 'limit',
+      px: '20000',
+      sz: '0.01',
+      clOrdId: `r${i}`,
+    });
+    const codes: string[] = [];
+    for (let i = 0; i < 7; i++) codes.push(await getOrder());
+    expect(codes).toEqual([...Array(6).fill('51603'), '50011']);
+    // Place order (POST) is another endpoint than get order details (GET), same path.
+    expect(await at('POST', '/api/v5/trade/order', JSON.stringify(order(0)))).toBe('0');
+    // Get order details is limited per User ID + Instrument ID: another instrument is answered.
+    expect(await getOrder('ETH-USDT')).toBe('51001');
+    // A batch of one order counts against place order (6, one used above); of two, against its own.
+    const batch = (...items: object[]) =>
+      at('POST', '/api/v5/trade/batch-orders', JSON.stringify(items));
+    const ones: string[] = [];
+    for (let i = 1; i <= 6; i++) ones.push(await batch(order(i)));
+    expect(ones).toEqual([...Array(5).fill('0'), '50011']);
+    expect(await batch(order(7), order(8))).toBe('0');
+    expect(sim.state.openOrders()).toHaveLength(8);
+  });
+
   it('answers 429 (50011) over an endpoint limit per 2 s, and when told to', async () => {
     let now = 1_800_000_000_000;
     sim = await startOkxSim({ clock: { now: () => now } });

@@ -19,6 +19,7 @@ export const VenueReason = {
   VENUE_CIRCUIT_OPEN: 'VENUE_CIRCUIT_OPEN',
   RATE_LIMITER_UNAVAILABLE: 'RATE_LIMITER_UNAVAILABLE',
   VENUE_CLOCK_SKEW: 'VENUE_CLOCK_SKEW',
+  VENUE_REQUEST_EXPIRED: 'VENUE_REQUEST_EXPIRED',
   VENUE_INVALID_ORDER: 'VENUE_INVALID_ORDER',
   VENUE_ORDER_NOT_FILLABLE: 'VENUE_ORDER_NOT_FILLABLE',
   VENUE_BAD_SYMBOL: 'VENUE_BAD_SYMBOL',
@@ -91,6 +92,18 @@ function localRefusal(e: unknown): string | null {
   return null;
 }
 
+/**
+ * OKX refused a place request it would have processed after its `expTime` (50036; 50037 "Order
+ * expired"), which Kairos sends (`create-expiry.ts`); ccxt knows neither code (an
+ * `ExchangeError` whose message carries OKX's answer).
+ */
+function isExpiredRequest(e: unknown): boolean {
+  return (
+    isCcxt(e, 'ExchangeError') &&
+    /^(okx|okxus|myokx) [\s\S]*"s?[cC]ode"\s*:\s*"5003[67]"/.test(message(e))
+  );
+}
+
 /** The reason of a definite refusal by the venue, or null when the error does not say. */
 function venueRefusal(e: unknown): string | null {
   // Order matters: subclasses first. RateLimitExceeded and InvalidNonce are NetworkErrors in
@@ -98,6 +111,7 @@ function venueRefusal(e: unknown): string | null {
   if (isCcxt(e, 'DDoSProtection') || isCcxt(e, 'RateLimitExceeded'))
     return VenueReason.VENUE_RATE_LIMITED;
   if (isCcxt(e, 'InvalidNonce')) return VenueReason.VENUE_CLOCK_SKEW;
+  if (isExpiredRequest(e)) return VenueReason.VENUE_REQUEST_EXPIRED;
   if (isCcxt(e, 'NetworkError') || isCcxt(e, 'OperationFailed')) return null;
   if (isCcxt(e, 'OrderImmediatelyFillable')) return Reason.POST_ONLY_WOULD_TAKE;
   if (isCcxt(e, 'OrderNotFillable')) return VenueReason.VENUE_ORDER_NOT_FILLABLE;
@@ -177,7 +191,7 @@ export function isOrderNotFound(e: unknown): boolean {
  * if (isClockError(e)) void skew.measure();
  */
 export function isClockError(e: unknown): boolean {
-  return isCcxt(e, 'InvalidNonce');
+  return isCcxt(e, 'InvalidNonce') || isExpiredRequest(e);
 }
 
 /**

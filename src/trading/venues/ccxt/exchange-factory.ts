@@ -3,6 +3,7 @@ import type { Exchange } from 'ccxt';
 import { KairosError } from '../../core/errors.js';
 import type { Alert } from '../../model/alert.js';
 import type { RequestBudget } from '../../../scalability/rate-limit/request-budget.js';
+import { installCreateExpiry } from './create-expiry.js';
 import { installRequestGate, type AdvertisedLimit, type RequestGate } from './request-gate.js';
 import { CCXT_EXCHANGE_IDS } from './exchange-ids.js';
 
@@ -40,6 +41,11 @@ export interface ExchangeConfig {
   readonly pro?: boolean;
   /** ccxt request timeout, ms (default 10 000). */
   readonly timeoutMs?: number;
+  /**
+   * OKX: a place request not processed this long after it was sent is refused by the venue
+   * (the `expTime` header; default: the request timeout). See `create-expiry.ts`.
+   */
+  readonly createExpiryMs?: number;
   /** ccxt's own spacing of requests, ms per unit of cost (default: the exchange's). */
   readonly rateLimitMs?: number;
   /** ccxt's own request throttle (default on; leave it on against a real venue). */
@@ -181,6 +187,7 @@ export async function createExchange(config: ExchangeConfig): Promise<BuiltExcha
       ...config.options,
     },
   });
+  installCreateExpiry(exchange, config.createExpiryMs);
   if (config.pro) {
     // Reconnect backoff is Kairos's (`WatchLoop`, cockatiel); ccxt's own would add up to a minute.
     const opts = exchange.options as Record<string, unknown>;

@@ -1,4 +1,5 @@
 import type { Exchange, Trade } from 'ccxt';
+import { tradeCursor } from './trade-cursors.js';
 
 const DAY = 86_400_000;
 
@@ -36,8 +37,10 @@ export interface MyTradesQuery {
  * It asks day-long windows (Binance answers at most 24 hours per request) from `from` up to our
  * clock (+1 min) until one has a trade; from that trade on it pages by trade id (`fromId`, on
  * Binance; by time elsewhere, from each page's newest stamp, and down the range of every full
- * page, as OKX and Bybit answer the newest of a range first) until a page comes back short of the
- * venue's own bound (ccxt's `features`; with none stated, until a page brings nothing new). With no trade in the windows it asks
+ * page, as OKX and Bybit answer the newest of a range first: by the venue's cursor where it has
+ * one, `trade-cursors.ts`, so a millisecond with more trades than a page hides none) until a page
+ * comes back short of the venue's own bound (ccxt's `features`; with none stated, until a page
+ * brings nothing new). With no trade in the windows it asks
  * for the newest trades (a venue clock ahead of ours); when that page is full, the windows go on
  * up to its oldest trade, so none between is missed. The follow-up is skipped when the last
  * window already reaches `aheadMs` (6 h) past our clock and came back short: then one request
@@ -76,6 +79,7 @@ export async function myTradesSince(options: MyTradesQuery): Promise<Trade[]> {
     return fresh;
   };
   const byTradeId = exchange.id.startsWith('binance');
+  const pageAfter = tradeCursor(exchange);
   const ofOrder = order !== undefined && exchange.has.fetchOrderTrades === true;
   const fetchPage = (since: number | undefined, params: Record<string, unknown> = {}) =>
     ofOrder
@@ -95,28 +99,44 @@ export async function myTradesSince(options: MyTradesQuery): Promise<Trade[]> {
     if (!hidden.has(ts)) onHidden?.(ts);
     hidden.add(ts);
   };
-  // A full page paged by time may hold only the newest of its range (OKX and Bybit answer
-  // newest first): the rest of [lo, its oldest stamp] is asked for, page by page, until one is
-  // short. The range ends at the oldest stamp itself, so trades sharing its millisecond are not
-  // missed; a page all at that stamp and seen already steps below it (when full, more of that
-  // stamp may be hidden: `onHidden`). A venue answering oldest first gives a page seen already
-  // that reaches back to `lo` (one request more).
-  const back = async (lo: number, page: readonly Trade[]) => {
-    if (!full(page)) return;
+  // A full page may hold only the newest of its range (OKX and Bybit answer newest first): the
+  // rest of the range is asked for. By the venue's cursor where it has one (OKX's `after` bill id,
+  // Bybit's `cursor`), with the request's own bounds, until a page is short: any number of trades
+  // of one millisecond is read, and true is answered (the range read to its end).
+  // Else (or from a page naming no cursor, or a cursor the venue did not move) by time: [lo, the
+  // oldest stamp], page by page, until one is short. The range ends at the oldest stamp itself,
+  // so trades sharing its millisecond are not missed; a page all at that stamp and seen already
+  // steps below it (when full, more of that stamp may be hidden: `onHidden`). A venue answering
+  // oldest first gives a page seen already that reaches back to `lo` (one request more).
+  const back = async (lo: number, first: readonly Trade[], bound = {}): Promise<boolean> => {
+    let page = first;
+    for (let asked = ''; full(page);) {
+      const next = pageAfter?.(page);
+      if (next === null) return true; // the venue names no more pages
+      if (next === undefined) break;
+      const params = { ...bound, ...next };
+      if (JSON.stringify(params) === asked) break; // a cursor the venue did not move
+      asked = JSON.stringify(params);
+      page = await read(() => fetchPage(lo, params));
+      add(page);
+    }
+    if (!full(page)) return page !== first;
     for (let top = Math.min(...page.map(stamp)); top >= lo;) {
       const until = top;
       const p = await read(() => fetchPage(lo, { until }));
       const fresh = add(p);
-      if (!full(p)) return;
+      if (!full(p)) return false;
       if (fresh > 0) top = Math.min(...p.map(stamp));
       else if (p.every((t) => stamp(t) === top)) {
         if (p.length >= size) hide(top);
         top -= 1;
-      } else return;
+      } else return false;
     }
+    return false;
   };
   // After `last`, with no time bound: by trade id on Binance, by time elsewhere; page by page.
   const after = async (last: Trade) => {
+    let complete = false;
     for (let cursor = last; ;) {
       const id = Number(cursor.id);
       const byIdNow = byTradeId && Number.isSafeInteger(id);
@@ -126,7 +146,9 @@ export async function myTradesSince(options: MyTradesQuery): Promise<Trade[]> {
       );
       const fresh = add(page);
       if (!full(page)) return;
-      if (!byIdNow) await back(at, page);
+      // After a range read to its end by the venue's cursor, a page with nothing new ends it.
+      if (!byIdNow && complete && fresh === 0) return;
+      if (!byIdNow) complete = await back(at, page);
       if (byIdNow) {
         if (fresh === 0) return;
         cursor = cursorOf(page)!;
@@ -140,8 +162,8 @@ export async function myTradesSince(options: MyTradesQuery): Promise<Trade[]> {
       const top = newest.timestamp ?? 0;
       if (top < at) return; // a venue that does not page by time: nothing more to ask
       if (top > at) cursor = newest;
-      else if (fresh === 0) {
-        if (page.length >= size) hide(at);
+      else if (fresh === 0 || complete) {
+        if (page.length >= size && !complete) hide(at);
         cursor = { ...cursor, timestamp: at + 1 };
       }
     }
@@ -154,7 +176,7 @@ export async function myTradesSince(options: MyTradesQuery): Promise<Trade[]> {
     for (; since <= until && !first; since += DAY) {
       const page = await read(() => fetchPage(since, { until: since + DAY - 1 }));
       add(page);
-      if (!byTradeId) await back(since, page);
+      if (!byTradeId) await back(since, page, { until: since + DAY - 1 });
       first = cursorOf(page);
     }
   };

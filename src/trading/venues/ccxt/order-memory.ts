@@ -11,6 +11,11 @@ export interface OrderRecord {
   sentAt: number | undefined;
   /** When its create call ended (answered or failed). */
   createEnded: number | undefined;
+  /**
+   * A create that got no answer: the latest moment, on the client's clock, the venue may still
+   * take it (`create-expiry.ts`); its look-up by client id does not answer "not there" before.
+   */
+  takeBy: number | undefined;
   venueId: string | undefined;
   /** Venue ids it was linked to before `venueId` (rare: released with it). */
   readonly earlierVenueIds: string[];
@@ -93,6 +98,7 @@ export class OrderMemory {
         order: undefined,
         sentAt: undefined,
         createEnded: undefined,
+        takeBy: undefined,
         venueId: undefined,
         earlierVenueIds: [],
         cancelAsked: false,

@@ -33,6 +33,19 @@ describe('createOutcome', () => {
     [new KairosError('VENUE_CIRCUIT_OPEN', 'open'), 'rejected', 'VENUE_CIRCUIT_OPEN'],
     [new KairosError('CACHE_UNAVAILABLE', 'redis'), 'rejected', 'RATE_LIMITER_UNAVAILABLE'],
     [new ccxt.ExchangeError('-9999 something'), 'rejected', 'VENUE_REJECTED'],
+    [
+      new ccxt.ExchangeError(
+        'okx {"code":"50036","msg":"The expTime can\'t be earlier than the current system time.","data":[]}',
+      ),
+      'rejected',
+      'VENUE_REQUEST_EXPIRED',
+    ],
+    [
+      new ccxt.ExchangeError('okx {"code":"1","data":[{"sCode":"50037","sMsg":"Order expired."}]}'),
+      'rejected',
+      'VENUE_REQUEST_EXPIRED',
+    ],
+    [new ccxt.ExchangeError('kraken {"code":"50036"}'), 'rejected', 'VENUE_REJECTED'],
   ])('%s → %s %s', (error, kind, reason) => {
     expect(createOutcome(error)).toMatchObject({ kind, reason });
   });

@@ -32,6 +32,12 @@ function venue(trades: { id: number; timestamp: number }[]) {
 
 const read = <T>(call: () => Promise<T>) => call();
 
+/** A trade's stamp from our clock: anywhere in three days and some hours ahead, or one of a few shared ones. */
+const anOffset = fc.oneof(
+  fc.integer({ min: -3 * DAY, max: 2 * 3_600_000 }),
+  fc.constantFrom(-DAY, -1, 0, 1, 20 * 60_000),
+);
+
 /**
  * A venue that pages our trades by time only (no `fromId`): a `since` gives the trades from that
  * stamp on in (stamp, id) order, `until` bounds it, no `since` gives the newest. Its trade ids are
@@ -63,6 +69,55 @@ function byTimeVenue(
     },
   };
   return ex as unknown as Exchange;
+}
+
+/**
+ * A venue answering our trades newest first, at most `cap` a request, and paging by a cursor as
+ * OKX does (`after`: the fills older than a `billId`, 18 digits past 2^53) or Bybit does (`cursor`:
+ * the `nextPageCursor` ccxt puts in the first item's `info`). `since`/`until` bound a range.
+ */
+function cursorVenue(
+  trades: { id: string; timestamp: number }[],
+  cap: number,
+  kind: 'okx' | 'bybit',
+) {
+  const ordered = [...trades]
+    .sort((a, b) => a.timestamp - b.timestamp || a.id.localeCompare(b.id))
+    // Bill ids follow time and differ only past a double's precision.
+    .map((t, i) => ({ ...t, bill: (317_321_390_265_368_576n + BigInt(i)).toString() }));
+  const calls: Record<string, unknown>[] = [];
+  const ex = {
+    id: kind,
+    features: { spot: { fetchMyTrades: { limit: cap } } },
+    has: { fetchOrderTrades: false },
+    async fetchMyTrades(
+      _s: string,
+      since?: number,
+      asked = 100,
+      params: { until?: number; after?: string; cursor?: string } = {},
+    ) {
+      calls.push({ since, ...params });
+      const limit = Math.min(asked, cap);
+      const older = params.after ?? params.cursor?.replace(/^c/, '');
+      const range = ordered.filter(
+        (t) =>
+          (since === undefined || t.timestamp >= since) &&
+          (params.until === undefined || t.timestamp <= params.until) &&
+          (older === undefined || BigInt(t.bill) < BigInt(older)),
+      );
+      const newest = range.slice(-limit);
+      const page = newest.map((t) => ({
+        id: t.id,
+        timestamp: t.timestamp,
+        info: kind === 'okx' ? { billId: t.bill } : ({} as Record<string, string>),
+      }));
+      // Bybit names the next page (its oldest's bill id here: opaque to the client) while there is one.
+      if (kind === 'bybit' && page.length > 0 && range.length > limit)
+        page[0]!.info = { nextPageCursor: `c${newest[0]!.bill}` };
+      return page as unknown as Trade[];
+    },
+  };
+  return { ex: ex as unknown as Exchange, calls };
 }
 
 describe('myTradesSince', () => {
@@ -171,10 +226,7 @@ describe('myTradesSince', () => {
       fc.asyncProperty(
         fc.array(
           fc.record({
-            at: fc.oneof(
-              fc.integer({ min: -3 * DAY, max: 2 * 3_600_000 }),
-              fc.constantFrom(-DAY, -1, 0, 1, 20 * 60_000),
-            ),
+            at: anOffset,
             id: fc.stringMatching(/^[a-z0-9]{1,6}$/),
           }),
           { maxLength: 60 },
@@ -226,6 +278,68 @@ describe('myTradesSince', () => {
       ),
       { numRuns: 1000 },
     );
+  });
+
+  it('reads every trade through the venue cursor (OKX `after`, Bybit `cursor`), however many share a millisecond', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            at: anOffset,
+            n: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 25 })),
+          }),
+          { maxLength: 20 },
+        ),
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: -2 * DAY, max: 3_600_000 }),
+        fc.constantFrom('okx' as const, 'bybit' as const),
+        async (drawn, cap, fromOffset, kind) => {
+          let k = 0;
+          const trades = drawn.flatMap((d) =>
+            Array.from({ length: d.n }, () => ({ id: `t${k++}`, timestamp: now + d.at })),
+          );
+          const from = now + fromOffset;
+          const hidden: number[] = [];
+          const { ex } = cursorVenue(trades, cap, kind);
+          const got = await myTradesSince({
+            exchange: ex,
+            symbol: 'BTC/USDT',
+            from,
+            now,
+            read,
+            onHidden: (ts) => hidden.push(ts),
+          });
+          const wanted = trades.filter((t) => t.timestamp >= from);
+          expect(new Set(got.map((t) => t.id))).toEqual(new Set(wanted.map((t) => t.id)));
+          expect(got).toHaveLength(wanted.length);
+          expect(hidden).toEqual([]);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("pages 250 fills of one millisecond by bill id, with the request's own time bound", async () => {
+    const at = now - 60_000;
+    const trades = Array.from({ length: 250 }, (_, i) => ({ id: `t${i}`, timestamp: at }));
+    const { ex, calls } = cursorVenue(trades, 100, 'okx');
+    const hidden: number[] = [];
+    const got = await myTradesSince({
+      exchange: ex,
+      symbol: 'BTC/USDT',
+      from: at,
+      now,
+      read,
+      onHidden: (ts) => hidden.push(ts),
+    });
+    expect(got).toHaveLength(250);
+    expect(hidden).toEqual([]);
+    // The window's first page, then two older pages by bill id within the same window.
+    expect(calls.slice(0, 3)).toEqual([
+      { since: at, until: at + DAY - 1 },
+      { since: at, until: at + DAY - 1, after: '317321390265368726' },
+      { since: at, until: at + DAY - 1, after: '317321390265368626' },
+    ]);
   });
 
   it('asks one window when nothing new happened and the window reaches 6 h past the clock', async () => {

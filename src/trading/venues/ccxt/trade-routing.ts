@@ -1,0 +1,220 @@
+import type { Order as CcxtOrder, Trade } from 'ccxt';
+import { applyOrderEvent } from '../../model/apply-order-event.js';
+import type { Fill } from '../../model/fill.js';
+import type { Order } from '../../model/order.js';
+import type { OrderEvent } from '../../model/order-events.js';
+import { isTerminal } from '../../model/order-state-machine.js';
+import { fillFromTrade } from './ccxt-reports.js';
+import { isLegalReport } from './event-screen.js';
+import type { ExecutionContext } from './execution-context.js';
+import { myTradesSince } from './my-trades.js';
+import { ParkedTrades } from './parked-trades.js';
+
+/** The name of a venue order whose client id does not read back here; never remembered. */
+export const placeholderId = (venueOrderId: string) => `venue-order-${venueOrderId}`;
+
+/**
+ * Our trades, from any source (create answers, `watchMyTrades`, reports, REST reads), to the
+ * order each belongs to, as fills, each once: by the order's venue id, the client id the trade
+ * names (Binance `c`, OKX `clOrdId`), or a look-up of its venue order. A trade whose order's
+ * client id does not read back yet is parked until a look-up links the order. A fill of an order
+ * the OMS has closed goes to the OMS as it is (it knows every trade id it applied); one that
+ * would overfill is raised.
+ *
+ * @example
+ * const trades = new TradeRouting(ctx, { closedOrderRetentionMs: 600_000 });
+ * trades.onTrade(trade);
+ */
+export class TradeRouting {
+  /** Trades of orders whose client id does not read back yet: applied once the order is linked. */
+  readonly #parked: ParkedTrades;
+  /** The newest fill's time: a reconnect's catch-up reads from a minute before it. */
+  lastFillTs: number;
+
+  constructor(
+    private readonly c: ExecutionContext,
+    options: { readonly closedOrderRetentionMs: number },
+  ) {
+    this.lastFillTs = c.now();
+    this.#parked = new ParkedTrades({
+      keepMs: options.closedOrderRetentionMs,
+      max: 1000,
+      now: () => c.now(),
+    });
+  }
+
+  /** Trades parked for an order not linked yet. */
+  get parkedCount(): number {
+    return this.#parked.size;
+  }
+
+  /** The order `clientOrderId` is now linked to `venueOrderId`: its parked trades apply. */
+  linked(clientOrderId: string, venueOrderId: string): void {
+    for (const t of this.#parked.take(venueOrderId)) this.onTrade(t, clientOrderId);
+  }
+
+  /** A trade of ours from any source: becomes a fill once, for the order it belongs to. */
+  onTrade(t: Trade, hint?: string, order?: CcxtOrder): void {
+    const venueOrderId = t.order !== undefined && t.order !== null ? String(t.order) : undefined;
+    const info = (t.info ?? {}) as Record<string, unknown>;
+    const id =
+      hint ??
+      (venueOrderId ? this.c.mem.idOfVenueOrder(venueOrderId) : undefined) ??
+      (typeof info.c === 'string' ? this.c.cids.fromVenue(info.c) : undefined);
+    if (id === undefined) {
+      if (venueOrderId && t.symbol) this.c.track(this.#resolveTrade(t, venueOrderId, t.symbol));
+      return;
+    }
+    const cur = this.c.current(id);
+    if (!cur)
+      return this.c.log(`trade ${t.id}: order ${id} not known here; left to reconciliation`);
+    const fill = fillFromTrade(t, {
+      venue: this.c.venue,
+      accountId: this.c.accountId,
+      clientOrderId: id,
+      instrumentId: cur.instrumentId,
+      side: cur.side,
+      quote: this.c.instruments.get(cur.instrumentId)?.quote ?? '',
+      ts: order?.lastTradeTimestamp ?? order?.timestamp ?? this.c.now(),
+    });
+    if (fill) this.deliverFill(fill);
+  }
+
+  /** A trade of an order known only by its venue id (sent before a restart): look it up. */
+  async #resolveTrade(t: Trade, venueOrderId: string, symbol: string): Promise<void> {
+    try {
+      const id = await this.c.lookup.clientIdOfVenueOrder(
+        venueOrderId,
+        symbol,
+        -Infinity,
+        this.c.now,
+      );
+      if (id !== undefined && this.c.current(id)) {
+        this.c.link(id, venueOrderId);
+        this.onTrade(t, id);
+      } else if (id === undefined && !this.c.mem.idOfVenueOrder(venueOrderId)) {
+        this.#parked.park(venueOrderId, t);
+        this.c.log(`trade ${t.id}: order ${venueOrderId} not read back yet; applied once it is`);
+      } else if (id === undefined) this.onTrade(t);
+      else
+        this.c.log(
+          `trade ${t.id}: order ${venueOrderId} not found or not ours; left to reconciliation`,
+        );
+    } catch (e) {
+      this.c.log(`trade ${t.id}: order ${venueOrderId} not resolved: ${(e as Error).message}`);
+    }
+  }
+
+  deliverFill(fill: Fill): void {
+    if (this.c.mem.hasTrade(fill.tradeId)) return;
+    const cur = this.c.current(fill.clientOrderId)!;
+    if (this.c.omsView && isTerminal(cur.status)) return this.#lateFill(cur, fill);
+    if (cur.filledQuantity.plus(fill.quantity).gt(cur.quantity)) {
+      this.c.mem.addTrade(fill.clientOrderId, fill.tradeId);
+      return this.c.alert(
+        'ORDER_OVERFILL',
+        `fill ${fill.tradeId} would overfill ${fill.clientOrderId}; not applied`,
+      );
+    }
+    if (isTerminal(cur.status))
+      return this.c.alert(
+        'VENUE_LATE_FILL',
+        `fill ${fill.tradeId} arrived after ${fill.clientOrderId} was ${cur.status}; left to reconciliation`,
+      );
+    this.c.mem.addTrade(fill.clientOrderId, fill.tradeId);
+    this.lastFillTs = Math.max(this.lastFillTs, fill.ts);
+    this.c.emitEvent({ kind: 'OrderFilled', ...this.c.ids(cur), ts: fill.ts, fill });
+    this.c.fillsArrived(fill.clientOrderId);
+  }
+
+  /**
+   * A fill not seen here of an order the OMS has closed (its fills after a cancel the venue did
+   * not count, or a copy of one reported after the order was released here): handed to the OMS
+   * as it is, which knows every trade id it applied (a copy ends there), applies a fill made
+   * before a cancel or expiry took effect (`LATE_FILL`) and raises the rest. Never dropped here.
+   */
+  #lateFill(cur: Order, fill: Fill): void {
+    this.c.mem.addTrade(fill.clientOrderId, fill.tradeId);
+    this.c.mem.closedNow(fill.clientOrderId);
+    this.c.deliver({ kind: 'OrderFilled', ...this.c.ids(cur), ts: fill.ts, fill });
+    this.c.fillsArrived(fill.clientOrderId);
+  }
+
+  /**
+   * Our trades since `ts` (at most `lookbackMs` back) as fills, oldest first; `resolved` false for
+   * one whose order's client id does not read back (under a placeholder; the trade is parked).
+   */
+  async fetchFills(ts: number): Promise<{ fill: Fill; resolved: boolean }[]> {
+    const now = this.c.now();
+    const from = Math.max(ts, now - this.c.lookbackMs);
+    const read = <T>(call: () => Promise<T>) => this.c.read(call);
+    const out: { fill: Fill; resolved: boolean }[] = [];
+    for (const [symbol, inst] of this.c.instruments) {
+      const trades = await myTradesSince({
+        exchange: this.c.exchange,
+        symbol,
+        from,
+        now,
+        read,
+        onHidden: this.hidden(symbol),
+      });
+      for (const t of trades) {
+        const known = await this.#clientIdOfTrade(t, symbol);
+        const id = known ?? placeholderId(String(t.order ?? ''));
+        const fill = fillFromTrade(t, {
+          venue: this.c.venue,
+          accountId: this.c.accountId,
+          clientOrderId: id,
+          instrumentId: symbol,
+          side: this.c.current(id)?.side ?? 'BUY',
+          quote: inst.quote,
+          ts: now,
+        });
+        if (fill) out.push({ fill, resolved: known !== undefined });
+      }
+    }
+    return out.sort((a, b) => a.fill.ts - b.fill.ts);
+  }
+
+  /** Told of a stamp with a full page of our trades, which time paging cannot read past. */
+  hidden(symbol: string): (ts: number) => void {
+    return (ts) =>
+      this.c.alert(
+        'VENUE_TRADES_HIDDEN',
+        `${symbol}: a full page of our trades is stamped ${ts}; the venue pages by time only, ` +
+          'so more at that stamp cannot be read: compare with the venue',
+      );
+  }
+
+  /** Our client id of a trade's order; undefined (the trade parked) when it does not read back. */
+  async #clientIdOfTrade(t: Trade, symbol: string): Promise<string | undefined> {
+    const venueOrderId = String(t.order ?? '');
+    const known = this.c.mem.idOfVenueOrder(venueOrderId);
+    if (known) return known;
+    const info = (t.info ?? {}) as Record<string, unknown>;
+    const c = typeof info.c === 'string' ? this.c.cids.fromVenue(info.c) : undefined;
+    if (c !== undefined) return c;
+    // OKX names the order's client order id in each fill.
+    const own = typeof info.clOrdId === 'string' ? this.c.cids.fromVenue(info.clOrdId) : undefined;
+    if (own !== undefined && this.c.current(own)) return own;
+    const graceEnd = this.c.now() + this.c.grace();
+    const id = await this.c.lookup.clientIdOfVenueOrder(venueOrderId, symbol, graceEnd, this.c.now);
+    if (id === undefined) {
+      // Reconciliation reports it as drift; the order's look-up by client id applies it.
+      if (venueOrderId) this.#parked.park(venueOrderId, t);
+      return undefined;
+    }
+    this.c.link(id, venueOrderId);
+    return id;
+  }
+
+  note(fill: Fill): void {
+    if (this.c.mem.hasTrade(fill.tradeId)) return;
+    this.c.mem.addTrade(fill.clientOrderId, fill.tradeId);
+    const rec = this.c.mem.get(fill.clientOrderId)!;
+    const mine = rec.order;
+    if (this.c.omsView || !mine) return;
+    const event: OrderEvent = { kind: 'OrderFilled', ...this.c.ids(mine), ts: fill.ts, fill };
+    if (isLegalReport(mine, event)) rec.order = applyOrderEvent(mine, event);
+  }
+}
