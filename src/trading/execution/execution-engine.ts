@@ -11,9 +11,41 @@ import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { closedButFillable, isOpen, isTerminal } from '../model/order-state-machine.js';
 import type { Denial } from '../risk/pre-trade-check.js';
 import type { ExecutionClient } from './execution-client.js';
+import { OrderRetention, type OmsMemory } from './order-retention.js';
+
+/** How the OMS of a node that runs for weeks (live, paper) bounds what it holds; a backtest gives none. */
+export interface ExecutionEngineOptions {
+  /**
+   * Releases an order closed for `ms` of `now` (the injected clock) with its trade ids. Absent:
+   * every order is kept (a backtest's report reads them all at the end).
+   */
+  readonly retention?: { readonly ms: number; readonly now: () => number };
+  /**
+   * Takes a report of an order not held (released, or closed before a restart) instead of
+   * raising `UNKNOWN_ORDER_REPORT`: the store may hold it (`OrderRecall`), which then restores it
+   * and hands the report back.
+   */
+  readonly unheld?: (event: OrderEvent) => void;
+}
 
 /**
- * The order management system: owns every order, applies venue reports through the order state
+ * The alert for a report of an order neither held nor stored.
+ *
+ * @example
+ * bus.publish(Topics.alerts, unknownOrderAlert(event));
+ */
+export function unknownOrderAlert(event: OrderEvent): Alert {
+  return {
+    kind: 'Alert',
+    code: 'UNKNOWN_ORDER_REPORT',
+    message: `${event.kind} for unknown order ${event.clientOrderId}`,
+    ts: event.ts,
+  };
+}
+
+/**
+ * The order management system: owns every order (in live and paper, the open ones and those
+ * closed within `retention`: `docs/decisions/oms-retention.md`), applies venue reports through the order state
  * machine, deduplicates fills by venue trade id, refuses overfills (raising an alert) and publishes
  * each order event on `events.order.<strategyId>`. It receives commands that passed risk on
  * `ExecutionEngine.execute` and venue reports on `ExecutionEngine.process`.
@@ -42,18 +74,32 @@ export class ExecutionEngine {
    */
   #lastId: string | null = null;
   #last: Order | undefined = undefined;
+  /** Null: every order is kept (a backtest). */
+  readonly #retention: OrderRetention | null;
+  /** Calls of `add` and `process` under way (a sweep runs when the outermost ends). */
+  #depth = 0;
 
   constructor(
     private readonly bus: MessageBus,
     private readonly route: (order: Order) => ExecutionClient,
+    private readonly options: ExecutionEngineOptions = {},
   ) {
+    const r = options.retention;
+    this.#retention = r ? new OrderRetention(r.ms, r.now) : null;
     bus.register<TradingCommand>(Endpoints.execution, (cmd) => this.execute(cmd));
     bus.register<OrderEvent>(Endpoints.executionReports, (e) => this.process(e));
   }
 
   /** Records a new INITIALIZED order. A duplicate client order id is a bug. */
   add(order: Order): void {
+    if (this.#retention !== null)
+      return this.#outermost(order.clientOrderId, () => this.#add(order));
+    this.#add(order);
+  }
+
+  #add(order: Order): void {
     this.#track(order);
+    this.#retention?.held(order.clientOrderId);
     // orderRef's fields written out, in its order: a spread of it is an extra object and a copy.
     this.#publish({
       kind: 'OrderInitialized',
@@ -75,6 +121,10 @@ export class ExecutionEngine {
     this.#track(order);
     if (isOpen(order.status)) this.open.update(undefined, order);
     for (const k of tradeKeys) this.#restoredKeys.add(k);
+    if (this.#retention === null) return;
+    // Kept a whole window from now, like an order just closed.
+    this.#retention.held(order.clientOrderId, tradeKeys);
+    this.#retention.touched(order.clientOrderId, isTerminal(order.status));
   }
 
   /** Denies an INITIALIZED order (called by the risk engine). */
@@ -105,13 +155,16 @@ export class ExecutionEngine {
 
   /** Applies a venue report or an internal event. */
   process(event: OrderEvent): void {
+    if (this.#retention !== null)
+      return this.#outermost(event.clientOrderId, () => this.#process(event));
+    this.#process(event);
+  }
+
+  #process(event: OrderEvent): void {
     const order = this.#get(event.clientOrderId);
     if (!order) {
-      this.#alert(
-        'UNKNOWN_ORDER_REPORT',
-        `${event.kind} for unknown order ${event.clientOrderId}`,
-        event.ts,
-      );
+      if (this.options.unheld) return this.options.unheld(event);
+      this.bus.publish(Topics.alerts, unknownOrderAlert(event));
       return;
     }
     if (event.kind === 'OrderFilled') {
@@ -140,6 +193,7 @@ export class ExecutionEngine {
         );
         return;
       }
+      this.#retention?.held(order.clientOrderId).trades.push(venue, tradeId);
     }
     const lateFill = event.kind === 'OrderFilled' && closedButFillable(order.status);
     if (lateFill) {
@@ -197,6 +251,52 @@ export class ExecutionEngine {
   /** True when any order is open. */
   get hasOpenOrders(): boolean {
     return this.open.size > 0;
+  }
+
+  /** What the OMS holds now (a diagnostic: with retention, the open and recently closed orders). */
+  get memory(): OmsMemory {
+    let tradeIds = 0;
+    for (const ids of this.#tradeIds.values()) tradeIds += ids.size;
+    return {
+      orders: this.#orders.size,
+      tradeIds,
+      restoredKeys: this.#restoredKeys.size,
+      queuedCancels: this.#queuedCancels.size,
+    };
+  }
+
+  /**
+   * Runs one call of `add` or `process` about an order; when it is the outermost one, the orders
+   * closed for the retention window are released after it (at most once a minute), never the
+   * order it was about (its caller reads it next). A report about a closed order keeps it a
+   * whole window from now.
+   */
+  #outermost(clientOrderId: string, call: () => void): void {
+    const retention = this.#retention!;
+    this.#depth++;
+    try {
+      call();
+    } finally {
+      const o = this.#get(clientOrderId);
+      if (o) retention.touched(clientOrderId, isTerminal(o.status));
+      if (--this.#depth === 0) {
+        const due = retention.due((id) => isTerminal(this.#orders.get(id)!.status), clientOrderId);
+        for (const [id, held] of due) this.#release(id, held.trades, held.restored);
+      }
+    }
+  }
+
+  /** Forgets a closed order: the store answers for it from now on (`OrderRecall`). */
+  #release(clientOrderId: string, trades: readonly string[], restored: readonly string[]): void {
+    this.#orders.delete(clientOrderId);
+    if (this.#lastId === clientOrderId) {
+      this.#lastId = null;
+      this.#last = undefined;
+    }
+    for (let i = 0; i < trades.length; i += 2)
+      this.#tradeIds.get(trades[i]!)?.delete(trades[i + 1]!);
+    for (const k of restored) this.#restoredKeys.delete(k);
+    this.#queuedCancels.delete(clientOrderId);
   }
 
   /** Every order as it is now, in creation order. */
