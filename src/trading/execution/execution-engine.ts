@@ -1,5 +1,6 @@
 import type { MessageBus } from '../bus/message-bus.js';
 import { Endpoints, Topics } from '../bus/topics.js';
+import { ZERO, type Decimal } from '../core/decimal.js';
 import { assertNever, InvariantError } from '../core/errors.js';
 import { addDecimals, compareDecimals } from '../core/scaled-decimal.js';
 import type { Alert } from '../model/alert.js';
@@ -26,6 +27,13 @@ export interface ExecutionEngineOptions {
    * and hands the report back.
    */
   readonly unheld?: (event: OrderEvent) => void;
+}
+
+/** An owner's orders taken by this OMS since it started, and the net quantity their fills bought. */
+export interface OwnerTally {
+  readonly orders: number;
+  /** Bought (+) minus sold (-). */
+  readonly position: Decimal;
 }
 
 /**
@@ -78,6 +86,8 @@ export class ExecutionEngine {
   readonly #retention: OrderRetention | null;
   /** Calls of `add` and `process` under way (a sweep runs when the outermost ends). */
   #depth = 0;
+  /** With retention: each owner's tally, kept as orders come (released orders still count). */
+  readonly #tallies = new Map<string, { orders: number; position: Decimal }>();
 
   constructor(
     private readonly bus: MessageBus,
@@ -99,7 +109,10 @@ export class ExecutionEngine {
 
   #add(order: Order): void {
     this.#track(order);
-    this.#retention?.held(order.clientOrderId);
+    if (this.#retention !== null) {
+      this.#retention.held(order.clientOrderId);
+      this.#count(order, 1, order.filledQuantity);
+    }
     // orderRef's fields written out, in its order: a spread of it is an extra object and a copy.
     this.#publish({
       kind: 'OrderInitialized',
@@ -117,11 +130,17 @@ export class ExecutionEngine {
    * venue trade ids of its stored fills so they are never applied twice.
    */
   // Stryker disable next-line ArrayDeclaration: equivalent, no trade key ("venue:tradeId") is Stryker's filler text
-  restore(order: Order, tradeKeys: readonly string[] = []): void {
+  restore(
+    order: Order,
+    tradeKeys: readonly string[] = [],
+    /** Taken back after a release (`OrderRecall`): counted already, or before this OMS started. */
+    recalled = false,
+  ): void {
     this.#track(order);
     if (isOpen(order.status)) this.open.update(undefined, order);
     for (const k of tradeKeys) this.#restoredKeys.add(k);
     if (this.#retention === null) return;
+    if (!recalled) this.#count(order, 1, order.filledQuantity);
     // Kept a whole window from now, like an order just closed.
     this.#retention.held(order.clientOrderId, tradeKeys);
     this.#retention.touched(order.clientOrderId, isTerminal(order.status));
@@ -193,7 +212,10 @@ export class ExecutionEngine {
         );
         return;
       }
-      this.#retention?.held(order.clientOrderId).trades.push(venue, tradeId);
+      if (this.#retention !== null) {
+        this.#retention.held(order.clientOrderId).trades.push(venue, tradeId);
+        this.#count(order, 0, event.fill.quantity);
+      }
     }
     const lateFill = event.kind === 'OrderFilled' && closedButFillable(order.status);
     if (lateFill) {
@@ -251,6 +273,32 @@ export class ExecutionEngine {
   /** True when any order is open. */
   get hasOpenOrders(): boolean {
     return this.open.size > 0;
+  }
+
+  /**
+   * An owner's (strategy's or trader's) orders taken since this OMS started (made, or restored at
+   * start-up) and the net quantity their fills bought: released orders still count.
+   */
+  tally(strategyId: string): OwnerTally {
+    if (this.#retention !== null)
+      return this.#tallies.get(strategyId) ?? { orders: 0, position: ZERO };
+    let orders = 0;
+    let position = ZERO;
+    for (const o of this.#orders.values()) {
+      if (o.strategyId !== strategyId) continue;
+      orders++;
+      position =
+        o.side === 'BUY' ? position.plus(o.filledQuantity) : position.minus(o.filledQuantity);
+    }
+    return { orders, position };
+  }
+
+  /** Adds `orders` and `filled` (on the order's side) to its owner's tally. */
+  #count(order: Order, orders: number, filled: Decimal): void {
+    let t = this.#tallies.get(order.strategyId);
+    if (t === undefined) this.#tallies.set(order.strategyId, (t = { orders: 0, position: ZERO }));
+    t.orders += orders;
+    t.position = order.side === 'BUY' ? t.position.plus(filled) : t.position.minus(filled);
   }
 
   /** What the OMS holds now (a diagnostic: with retention, the open and recently closed orders). */

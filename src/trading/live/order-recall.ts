@@ -99,7 +99,7 @@ export class OrderRecall {
     }
     // Another report may have brought one back meanwhile.
     for (const o of orders)
-      if (!exec.order(o.clientOrderId)) exec.restore(o, keysOf.get(o.clientOrderId) ?? []);
+      if (!exec.order(o.clientOrderId)) exec.restore(o, keysOf.get(o.clientOrderId) ?? [], true);
   }
 
   #recallFailed(e: OrderEvent, failure: unknown): void {

@@ -1,5 +1,4 @@
 import { OrderRepository } from '../../../src/store/order-repository.js';
-import { SimulatedExchange } from '../../../src/trading/backtest/simulated-exchange.js';
 import { Endpoints } from '../../../src/trading/bus/topics.js';
 import { makeOrder } from '../../../src/trading/execution/order-factory.js';
 import { TradingCore } from '../../../src/trading/live/trading-core.js';
@@ -7,6 +6,7 @@ import type { Alert } from '../../../src/trading/model/alert.js';
 import type { Fill } from '../../../src/trading/model/fill.js';
 import { orderRef, type OrderEvent } from '../../../src/trading/model/order-events.js';
 import { bar, fill, instrument } from '../../support/builders.js';
+import { simVenue } from '../../support/paper-trades.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
 
 const MINUTE = 60_000;
@@ -39,13 +39,9 @@ async function openCore(store: Store, retentionMs: number) {
     closedOrderRetentionMs: retentionMs,
     venue: (deliver) => {
       venue.deliver = (e) => deliver(e);
-      const sim = new SimulatedExchange({ venue: 'SIM', instruments: [INST] }, deliver);
+      const sim = simVenue(INST, deliver);
       return {
-        submit: (o, ts) => sim.submit(o, ts),
-        cancel: (id, ts) => sim.cancel(id, ts),
-        onBar: (b) => sim.onBar(b),
-        orderByClientId: (id) => sim.orderByClientId(id),
-        openOrders: () => sim.openOrders(),
+        ...sim,
         tradesSince: async (ts) => {
           const from = venue.whole ? -Infinity : ts;
           return [...(await sim.tradesSince(from)), ...venue.extra.filter((t) => t.ts >= from)];
