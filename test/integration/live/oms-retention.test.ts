@@ -2,6 +2,7 @@ import { OrderRepository } from '../../../src/store/order-repository.js';
 import { Endpoints } from '../../../src/trading/bus/topics.js';
 import { makeOrder } from '../../../src/trading/execution/order-factory.js';
 import { TradingCore } from '../../../src/trading/live/trading-core.js';
+import { TradingDesk } from '../../../src/trading/live/trading-desk.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
 import type { Fill } from '../../../src/trading/model/fill.js';
 import { orderRef, type OrderEvent } from '../../../src/trading/model/order-events.js';
@@ -230,6 +231,27 @@ describe.each(DIALECTS)('the OMS forgets closed orders after its window, on %s',
       'LATE_FILL: fill LATE-1 for k-0-5, already CANCELED: applied',
       'LATE_FILL: fill LATE-2 for k-0-10, already CANCELED: applied',
     ]);
+  });
+
+  it("the desk reads, cancels and places again by a released order's id through the store", async () => {
+    const s = await openCore(store, RETENTION);
+    await tradePastWindow(s, 12);
+    const filled = (await s.orders.ordersSince(0)).find((o) => o.status === 'FILLED')!;
+    const id = filled.clientOrderId;
+    expect(s.core.exec.order(id)).toBeUndefined();
+    const desk = new TradingDesk(s.core, s.orders);
+    expect(await desk.find('s', id)).toEqual(filled);
+    expect((await desk.cancel('s', 'k-0-5'))?.status).toBe('CANCELED');
+    const again = await desk.place('s', id, {
+      instrumentId: INST.id,
+      side: filled.side === 'BUY' ? 'SELL' : 'BUY',
+      quantity: '5',
+    });
+    expect(again).toEqual({ created: false, order: filled });
+    await s.core.settle();
+    expect(s.core.exec.order(id)).toBeUndefined();
+    expect((await s.orders.ordersSince(0)).length).toBe(13);
+    expect(s.alerts).toEqual([]);
   });
 
   it('a report of an order neither held nor stored is still UNKNOWN_ORDER_REPORT, and its trade drift', async () => {
