@@ -14,7 +14,10 @@ import type { Denial } from '../risk/pre-trade-check.js';
 import type { ExecutionClient } from './execution-client.js';
 import { OrderRetention, type OmsMemory } from './order-retention.js';
 
-/** How the OMS of a node that runs for weeks (live, paper) bounds what it holds; a backtest gives none. */
+/**
+ * How the OMS of a node that runs for weeks (live, paper) bounds what it holds; a backtest gives
+ * none.
+ */
 export interface ExecutionEngineOptions {
   /**
    * Releases an order closed for `ms` of `now` (the injected clock) with its trade ids. Absent:
@@ -53,9 +56,9 @@ export function unknownOrderAlert(event: OrderEvent): Alert {
 
 /**
  * The order management system: owns every order (in live and paper, the open ones and those
- * closed within `retention`: `docs/decisions/oms-retention.md`), applies venue reports through the order state
- * machine, deduplicates fills by venue trade id, refuses overfills (raising an alert) and publishes
- * each order event on `events.order.<strategyId>`. It receives commands that passed risk on
+ * closed within `retention`: `docs/decisions/oms-retention.md`), applies venue reports through
+ * the order state machine, deduplicates fills by venue trade id, refuses overfills (raising an
+ * alert) and publishes each order event on `events.order.<strategyId>`. It receives commands that passed risk on
  * `ExecutionEngine.execute` and venue reports on `ExecutionEngine.process`.
  *
  * @example
