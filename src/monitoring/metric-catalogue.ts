@@ -56,6 +56,10 @@ export const METRICS = {
     help: 'Age of the oldest order whose outcome is still unknown (0 when none)',
     unit: 'seconds',
   },
+  omsOrdersHeld: {
+    name: 'kairos_oms_orders_held',
+    help: 'Orders the OMS holds in memory: the open ones and those closed within closedOrderRetentionMs',
+  },
   venueConnected: {
     name: 'kairos_venue_connected',
     help: '1 when the venue connection (market data or private stream) is up, else 0',

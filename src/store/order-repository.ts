@@ -3,7 +3,7 @@ import { InvariantError, KairosError } from '../trading/core/errors.js';
 import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { toDecimal } from '../trading/core/decimal.js';
 import { money, price, quantity } from '../trading/core/money.js';
-import type { CommitDurability, OrderStore } from '../trading/execution/order-store.js';
+import type { CommitDurability, OrderStore, TradeKey } from '../trading/execution/order-store.js';
 import type { Fill } from '../trading/model/fill.js';
 import type { Order } from '../trading/model/order.js';
 import { orderEventFromJson, type OrderEventJson } from '../trading/model/order-json.js';
@@ -842,6 +842,55 @@ export class OrderRepository implements OrderStore {
       .orderBy('fills.trade_id')
       .execute();
     return rows.map(toFill);
+  }
+
+  async fillsOf(clientOrderIds: readonly string[]): Promise<Fill[]> {
+    const out: Fill[] = [];
+    // Through the orders' fill events: `order_events` is indexed by order, `fills` is not (an
+    // index more on every fill written, issue 18). A fill's event is written with it, only then.
+    for (const ids of chunks([...new Set(clientOrderIds)], 1_000)) {
+      const rows = await this.db
+        .selectFrom('order_events')
+        .innerJoin('orders', 'orders.client_order_id', 'order_events.client_order_id')
+        .select(['order_events.payload'])
+        .where('orders.account_id', '=', this.accountId)
+        .where('order_events.client_order_id', 'in', ids)
+        .where('order_events.kind', '=', 'OrderFilled')
+        .orderBy('order_events.seq')
+        .execute();
+      for (const r of rows) {
+        const e = toEvent(
+          typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
+          this.accountId,
+        );
+        if (e.kind === 'OrderFilled') out.push(e.fill);
+      }
+    }
+    return out;
+  }
+
+  async storedFills(trades: readonly TradeKey[]): Promise<Fill[]> {
+    const byVenue = new Map<string, Set<string>>();
+    for (const t of trades) {
+      let ids = byVenue.get(t.venue);
+      if (!ids) byVenue.set(t.venue, (ids = new Set()));
+      ids.add(t.tradeId);
+    }
+    const out: Fill[] = [];
+    // By venue: each look-up is on the fills' key (account, venue, trade id).
+    for (const [venue, ids] of byVenue) {
+      for (const chunk of chunks([...ids], 1_000)) {
+        const rows = await this.db
+          .selectFrom('fills')
+          .selectAll()
+          .where('account_id', '=', this.accountId)
+          .where('venue', '=', venue)
+          .where('trade_id', 'in', chunk)
+          .execute();
+        out.push(...rows.map(toFill));
+      }
+    }
+    return out;
   }
 
   /**

@@ -146,7 +146,7 @@ const inProcess = (
 export interface InstanceView extends Deployment {
   /** The instrument it trades (its bars are the ones it hears). */
   readonly instrumentId: string;
-  /** Orders of this instance the core holds (made since the server started), open ones, fills. */
+  /** Orders of this instance its core took since the server started (made, or restored). */
   readonly orders: number;
   readonly openOrders: readonly Order[];
   /** Net quantity its fills bought (+) or sold (-), since the server started. */
@@ -696,16 +696,14 @@ export class StrategyHost {
     const inst = this.#live.get(d.id);
     // An instance of a closed account (or one gone) shows no orders of this run.
     const core = inst?.core ?? this.#account(d.accountId)?.core;
-    const orders = core ? core.exec.allOrders().filter((o) => o.strategyId === d.id) : [];
-    let position = toDecimal(0);
-    for (const o of orders) {
-      position =
-        o.side === 'BUY' ? position.plus(o.filledQuantity) : position.minus(o.filledQuantity);
-    }
+    // Counted as orders came: the OMS holds only the open and recently closed ones.
+    const { orders, position } = core
+      ? core.exec.tally(d.id)
+      : { orders: 0, position: toDecimal(0) };
     return {
       ...d,
       instrumentId: inst?.instrument.id ?? d.instrumentId ?? this.#firstInstrument(d.accountId),
-      orders: orders.length,
+      orders,
       openOrders: core ? core.exec.openOrders(d.id) : [],
       position,
       state: inst?.state ?? null,

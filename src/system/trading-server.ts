@@ -310,8 +310,10 @@ export async function startTradingServer(
     venue.up('orders');
     venue.up('market-data');
     const liveGauge = metrics.gauge(METRICS.liveAccounts);
+    const heldGauge = metrics.gauge(METRICS.omsOrdersHeld);
     const sampling = setInterval(() => {
       counted.sample();
+      heldGauge.set(accounts.runtimes().reduce((n, rt) => n + rt.core.memory.orders, 0));
       for (const c of live?.counts() ?? [])
         liveGauge.set(c.accounts, { venue: c.venue, state: c.state });
     }, 1_000);

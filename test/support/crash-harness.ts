@@ -76,6 +76,8 @@ function killableOrders(repo: OrderRepository, k: Killer): OrderStore {
     openOrders: () => k.around(() => repo.openOrders()),
     ordersSince: (ts) => k.around(() => repo.ordersSince(ts)),
     fills: (since) => k.around(() => repo.fills(since)),
+    fillsOf: (ids) => k.around(() => repo.fillsOf(ids)),
+    storedFills: (keys) => k.around(() => repo.storedFills(keys)),
     events: (id) => k.around(() => repo.events(id)),
   };
 }

@@ -20,9 +20,15 @@ export async function* batches<T>(items: readonly T[], size: number): AsyncItera
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
-/** A paper node's venue: the backtester's simulated exchange, reporting to `deliver`. */
-export function simVenue(inst: Instrument, deliver: (event: OrderEvent) => void): NodeVenue {
-  const sim = new SimulatedExchange({ venue: 'SIM', instruments: [inst] }, deliver);
+/**
+ * A paper node's venue: the backtester's simulated exchange, reporting to `deliver` (or `sim`, one
+ * that outlives the node, reporting where its maker says).
+ */
+export function simVenue(
+  inst: Instrument,
+  deliver: (event: OrderEvent) => void,
+  sim = new SimulatedExchange({ venue: 'SIM', instruments: [inst] }, deliver),
+): NodeVenue {
   return {
     submit: (o, ts) => sim.submit(o, ts),
     cancel: (id, ts) => sim.cancel(id, ts),

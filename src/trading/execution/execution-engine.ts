@@ -1,5 +1,6 @@
 import type { MessageBus } from '../bus/message-bus.js';
 import { Endpoints, Topics } from '../bus/topics.js';
+import { ZERO, type Decimal } from '../core/decimal.js';
 import { assertNever, InvariantError } from '../core/errors.js';
 import { addDecimals, compareDecimals } from '../core/scaled-decimal.js';
 import type { Alert } from '../model/alert.js';
@@ -11,11 +12,53 @@ import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { closedButFillable, isOpen, isTerminal } from '../model/order-state-machine.js';
 import type { Denial } from '../risk/pre-trade-check.js';
 import type { ExecutionClient } from './execution-client.js';
+import { OrderRetention, type OmsMemory } from './order-retention.js';
 
 /**
- * The order management system: owns every order, applies venue reports through the order state
- * machine, deduplicates fills by venue trade id, refuses overfills (raising an alert) and publishes
- * each order event on `events.order.<strategyId>`. It receives commands that passed risk on
+ * How the OMS of a node that runs for weeks (live, paper) bounds what it holds; a backtest gives
+ * none.
+ */
+export interface ExecutionEngineOptions {
+  /**
+   * Releases an order closed for `ms` of `now` (the injected clock) with its trade ids. Absent:
+   * every order is kept (a backtest's report reads them all at the end).
+   */
+  readonly retention?: { readonly ms: number; readonly now: () => number };
+  /**
+   * Takes a report of an order not held (released, or closed before a restart) instead of
+   * raising `UNKNOWN_ORDER_REPORT`: the store may hold it (`OrderRecall`), which then restores it
+   * and hands the report back.
+   */
+  readonly unheld?: (event: OrderEvent) => void;
+}
+
+/** An owner's orders taken by this OMS since it started, and the net quantity their fills bought. */
+export interface OwnerTally {
+  readonly orders: number;
+  /** Bought (+) minus sold (-). */
+  readonly position: Decimal;
+}
+
+/**
+ * The alert for a report of an order neither held nor stored.
+ *
+ * @example
+ * bus.publish(Topics.alerts, unknownOrderAlert(event));
+ */
+export function unknownOrderAlert(event: OrderEvent): Alert {
+  return {
+    kind: 'Alert',
+    code: 'UNKNOWN_ORDER_REPORT',
+    message: `${event.kind} for unknown order ${event.clientOrderId}`,
+    ts: event.ts,
+  };
+}
+
+/**
+ * The order management system: owns every order (in live and paper, the open ones and those
+ * closed within `retention`: `docs/decisions/oms-retention.md`), applies venue reports through
+ * the order state machine, deduplicates fills by venue trade id, refuses overfills (raising an
+ * alert) and publishes each order event on `events.order.<strategyId>`. It receives commands that passed risk on
  * `ExecutionEngine.execute` and venue reports on `ExecutionEngine.process`.
  *
  * @example
@@ -42,18 +85,37 @@ export class ExecutionEngine {
    */
   #lastId: string | null = null;
   #last: Order | undefined = undefined;
+  /** Null: every order is kept (a backtest). */
+  readonly #retention: OrderRetention | null;
+  /** Calls of `add` and `process` under way (a sweep runs when the outermost ends). */
+  #depth = 0;
+  /** With retention: each owner's tally, kept as orders come (released orders still count). */
+  readonly #tallies = new Map<string, { orders: number; position: Decimal }>();
 
   constructor(
     private readonly bus: MessageBus,
     private readonly route: (order: Order) => ExecutionClient,
+    private readonly options: ExecutionEngineOptions = {},
   ) {
+    const r = options.retention;
+    this.#retention = r ? new OrderRetention(r.ms, r.now) : null;
     bus.register<TradingCommand>(Endpoints.execution, (cmd) => this.execute(cmd));
     bus.register<OrderEvent>(Endpoints.executionReports, (e) => this.process(e));
   }
 
   /** Records a new INITIALIZED order. A duplicate client order id is a bug. */
   add(order: Order): void {
+    if (this.#retention !== null)
+      return this.#outermost(order.clientOrderId, () => this.#add(order));
+    this.#add(order);
+  }
+
+  #add(order: Order): void {
     this.#track(order);
+    if (this.#retention !== null) {
+      this.#retention.held(order.clientOrderId);
+      this.#count(order, 1, order.filledQuantity);
+    }
     // orderRef's fields written out, in its order: a spread of it is an extra object and a copy.
     this.#publish({
       kind: 'OrderInitialized',
@@ -71,10 +133,20 @@ export class ExecutionEngine {
    * venue trade ids of its stored fills so they are never applied twice.
    */
   // Stryker disable next-line ArrayDeclaration: equivalent, no trade key ("venue:tradeId") is Stryker's filler text
-  restore(order: Order, tradeKeys: readonly string[] = []): void {
+  restore(
+    order: Order,
+    tradeKeys: readonly string[] = [],
+    /** Taken back after a release (`OrderRecall`): counted already, or before this OMS started. */
+    recalled = false,
+  ): void {
     this.#track(order);
     if (isOpen(order.status)) this.open.update(undefined, order);
     for (const k of tradeKeys) this.#restoredKeys.add(k);
+    if (this.#retention === null) return;
+    if (!recalled) this.#count(order, 1, order.filledQuantity);
+    // Kept a whole window from now, like an order just closed.
+    this.#retention.held(order.clientOrderId, tradeKeys);
+    this.#retention.touched(order.clientOrderId, isTerminal(order.status));
   }
 
   /** Denies an INITIALIZED order (called by the risk engine). */
@@ -105,13 +177,16 @@ export class ExecutionEngine {
 
   /** Applies a venue report or an internal event. */
   process(event: OrderEvent): void {
+    if (this.#retention !== null)
+      return this.#outermost(event.clientOrderId, () => this.#process(event));
+    this.#process(event);
+  }
+
+  #process(event: OrderEvent): void {
     const order = this.#get(event.clientOrderId);
     if (!order) {
-      this.#alert(
-        'UNKNOWN_ORDER_REPORT',
-        `${event.kind} for unknown order ${event.clientOrderId}`,
-        event.ts,
-      );
+      if (this.options.unheld) return this.options.unheld(event);
+      this.bus.publish(Topics.alerts, unknownOrderAlert(event));
       return;
     }
     if (event.kind === 'OrderFilled') {
@@ -139,6 +214,10 @@ export class ExecutionEngine {
           event.ts,
         );
         return;
+      }
+      if (this.#retention !== null) {
+        this.#retention.held(order.clientOrderId).trades.push(venue, tradeId);
+        this.#count(order, 0, event.fill.quantity);
       }
     }
     const lateFill = event.kind === 'OrderFilled' && closedButFillable(order.status);
@@ -197,6 +276,78 @@ export class ExecutionEngine {
   /** True when any order is open. */
   get hasOpenOrders(): boolean {
     return this.open.size > 0;
+  }
+
+  /**
+   * An owner's (strategy's or trader's) orders taken since this OMS started (made, or restored at
+   * start-up) and the net quantity their fills bought: released orders still count.
+   */
+  tally(strategyId: string): OwnerTally {
+    if (this.#retention !== null)
+      return this.#tallies.get(strategyId) ?? { orders: 0, position: ZERO };
+    let orders = 0;
+    let position = ZERO;
+    for (const o of this.#orders.values()) {
+      if (o.strategyId !== strategyId) continue;
+      orders++;
+      position =
+        o.side === 'BUY' ? position.plus(o.filledQuantity) : position.minus(o.filledQuantity);
+    }
+    return { orders, position };
+  }
+
+  /** Adds `orders` and `filled` (on the order's side) to its owner's tally. */
+  #count(order: Order, orders: number, filled: Decimal): void {
+    let t = this.#tallies.get(order.strategyId);
+    if (t === undefined) this.#tallies.set(order.strategyId, (t = { orders: 0, position: ZERO }));
+    t.orders += orders;
+    t.position = order.side === 'BUY' ? t.position.plus(filled) : t.position.minus(filled);
+  }
+
+  /** What the OMS holds now (a diagnostic: with retention, the open and recently closed orders). */
+  get memory(): OmsMemory {
+    let tradeIds = 0;
+    for (const ids of this.#tradeIds.values()) tradeIds += ids.size;
+    return {
+      orders: this.#orders.size,
+      tradeIds,
+      restoredKeys: this.#restoredKeys.size,
+      queuedCancels: this.#queuedCancels.size,
+    };
+  }
+
+  /**
+   * Runs one call of `add` or `process` about an order; when it is the outermost one, the orders
+   * closed for the retention window are released after it (at most once a minute), never the
+   * order it was about (its caller reads it next). A report about a closed order keeps it a
+   * whole window from now.
+   */
+  #outermost(clientOrderId: string, call: () => void): void {
+    const retention = this.#retention!;
+    this.#depth++;
+    try {
+      call();
+    } finally {
+      const o = this.#get(clientOrderId);
+      if (o) retention.touched(clientOrderId, isTerminal(o.status));
+      if (--this.#depth === 0) {
+        const due = retention.due((id) => isTerminal(this.#orders.get(id)!.status), clientOrderId);
+        for (const [id, held] of due) this.#release(id, held.trades, held.restored);
+      }
+    }
+  }
+
+  /** Forgets a closed order: the store answers for it from now on (`OrderRecall`). */
+  #release(clientOrderId: string, trades: readonly string[], restored: readonly string[]): void {
+    this.#orders.delete(clientOrderId);
+    if (this.#lastId === clientOrderId) {
+      this.#lastId = null;
+      this.#last = undefined;
+    }
+    for (let i = 0; i < trades.length; i += 2)
+      this.#tradeIds.get(trades[i]!)?.delete(trades[i + 1]!);
+    for (const k of restored) this.#restoredKeys.delete(k);
+    this.#queuedCancels.delete(clientOrderId);
   }
 
   /** Every order as it is now, in creation order. */

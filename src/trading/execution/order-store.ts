@@ -2,6 +2,12 @@ import type { Fill } from '../model/fill.js';
 import type { Order } from '../model/order.js';
 import type { OrderEvent } from '../model/order-events.js';
 
+/** A fill's key in the store (with the account): its venue and the venue's trade id. */
+export interface TradeKey {
+  readonly venue: string;
+  readonly tradeId: string;
+}
+
 /** Whether a commit returns once on disk (`'flushed'`, the default) or may return before. */
 export type CommitDurability = 'flushed' | 'deferred';
 
@@ -49,6 +55,13 @@ export interface OrderStore {
   ordersSince(ts: number): Promise<Order[]>;
   /** Fills in time order, optionally since a time (inclusive). */
   fills(since?: number): Promise<Fill[]>;
+  /** The stored fills of these orders (of those that have any), each order's in the order stored. */
+  fillsOf(clientOrderIds: readonly string[]): Promise<Fill[]>;
+  /**
+   * The stored fills under these keys (venue and trade id; of those stored): a trade found here
+   * is known, whatever the OMS holds (`docs/decisions/oms-retention.md`).
+   */
+  storedFills(trades: readonly TradeKey[]): Promise<Fill[]>;
   /** The events of one order, in the order they were committed. */
   events(clientOrderId: string): Promise<OrderEvent[]>;
 }

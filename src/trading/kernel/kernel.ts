@@ -76,6 +76,13 @@ export interface KernelConfig<V extends KernelVenue> {
   readonly failpoint?: (at: Failpoint) => void;
   /** The venue's order-rate window of the account, asked by the risk gate (`RiskSettings`). */
   readonly venueOrderRate?: (clientOrderId: string) => string | null;
+  /**
+   * The OMS releases an order closed this many ms of the clock (a node that runs for weeks);
+   * absent: it keeps every order (a backtest's report reads them all).
+   */
+  readonly closedOrderRetentionMs?: number;
+  /** Reports of orders the OMS does not hold (`ExecutionEngineOptions.unheld`). */
+  readonly unheld?: (event: OrderEvent) => void;
 }
 
 /**
@@ -141,7 +148,13 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
         )
       : null;
     const client: ExecutionClient = this.#client ?? this.venue;
-    this.exec = holder.exec = new ExecutionEngine(bus, () => client);
+    const clock = this.clock;
+    this.exec = holder.exec = new ExecutionEngine(bus, () => client, {
+      ...(cfg.closedOrderRetentionMs !== undefined
+        ? { retention: { ms: cfg.closedOrderRetentionMs, now: () => clock.now() } }
+        : {}),
+      ...(cfg.unheld ? { unheld: cfg.unheld } : {}),
+    });
     // The ledger books a fill before anyone else hears of it: a strategy sees it booked.
     bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
       if (e.kind !== 'OrderFilled') return;
@@ -172,7 +185,6 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
     this.#dayPnl = new DayPnl(() => this.ledger.equity(account, this.data.marks(), quoteOf));
     const limits = () => this.#limits;
     const dayPnl = this.#dayPnl;
-    const clock = this.clock;
     const rate = cfg.venueOrderRate ? { venueOrderRate: cfg.venueOrderRate } : {};
     this.risk = new RiskEngine(
       bus,

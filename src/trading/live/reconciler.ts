@@ -19,10 +19,20 @@ export interface ReconciliationResult {
   readonly drift: readonly string[];
 }
 
+/** The store's word on trades of orders the OMS does not hold (`OrderRecall`). */
+export interface UnheldTrades {
+  /**
+   * Those of `fills` the store does not hold, their stored orders taken back into the OMS first
+   * (released, or closed before a restart); a stored one is a copy, applied already.
+   */
+  unstored(fills: readonly Fill[]): Promise<Fill[]>;
+}
+
 /**
  * Makes the OMS agree with the venue: applies the venue's trades since `since` (deduplicated by
- * trade id; one of an order not known here is drift only if no order took it by the end of the
- * look-ups: `unknownTrades`), then learns what the venue says of every open order (from one
+ * trade id; one of an order not held here is asked of the store, `unheld`: a stored trade is a
+ * copy, another's stored order is taken back and the trade applied; what is left is drift only
+ * if no order took it by the end of the look-ups: `unknownTrades`), then learns what the venue says of every open order (from one
  * `openOrders()` answer, and by client order id for each order that answer does not hold:
  * `orderReports`) and applies it. An order the venue never saw is rejected (`NOT_AT_VENUE`), never resent. Anything else that
  * does not add up is reported as drift. It runs at start-up (before strategies), after a
@@ -45,6 +55,8 @@ export async function reconcile(
    * while a reconciliation starts) is never taken for one the venue lost.
    */
   sent: () => Promise<void> = async () => undefined,
+  /** Where trades of orders not held are checked (absent: only against `knownTradeKeys`). */
+  unheld?: UnheldTrades,
 ): Promise<ReconciliationResult> {
   const open = exec.openOrders();
   await sent();
@@ -64,6 +76,7 @@ export async function reconcile(
       }
       const before = order.filledQuantity;
       exec.process({ kind: 'OrderFilled', ...orderRef(order), ts: fill.ts, fill });
+      // The order a call of `process` is about stays held after it (`ExecutionEngine`).
       if (!exec.order(fill.clientOrderId)!.filledQuantity.eq(before)) {
         fillsApplied++;
         resolved.add(fill.clientOrderId);
@@ -87,16 +100,23 @@ export async function reconcile(
   // An open order the venue has filled further than the trades since `since` show: a fill lost
   // before the last stored one, or one made after those trades were read and before the order
   // was (a market order filled meanwhile). Its own trades, read again from when it was made.
-  const behind = [...reports].filter(
-    ([o, r]) => r && r.filledQuantity.gt(exec.order(o.clientOrderId)!.filledQuantity),
-  );
+  const behind = [...reports].filter(([o, r]) => {
+    const held = exec.order(o.clientOrderId);
+    return r && held && r.filledQuantity.gt(held.filledQuantity);
+  });
   if (behind.length > 0) {
     const from = Math.min(since, ...behind.map(([o]) => o.createdAt));
     apply(await venue.tradesSince(from), new Set(behind.map(([o]) => o.clientOrderId)));
   }
+  if (unheld && held.length > 0) {
+    const fresh = await unheld.unstored(held.splice(0));
+    apply(fresh);
+  }
   drift.push(...unknownTrades(exec, held));
   for (const [order, report] of reports) {
-    const current = exec.order(order.clientOrderId)!;
+    const current = exec.order(order.clientOrderId);
+    // Closed meanwhile (a stream's report) and released already: nothing to resolve.
+    if (!current) continue;
     const event = isOpen(current.status) ? resolution(current, report, now) : null;
     if (event) {
       exec.process(event);

@@ -3,6 +3,8 @@ import type { Clock } from '../clock/clock.js';
 import { SimClock } from '../clock/sim-clock.js';
 import type { Decimal, DecimalInput } from '../core/decimal.js';
 import { KairosError } from '../core/errors.js';
+import { CLOSED_ORDER_RETENTION_MS, retentionMs } from '../execution/order-retention.js';
+import type { OmsMemory } from '../execution/order-retention.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { ExecutionClient } from '../execution/execution-client.js';
 import type { OrderStore } from '../execution/order-store.js';
@@ -15,6 +17,7 @@ import { orderRef, type OrderEvent } from '../model/order-events.js';
 import type { Order } from '../model/order.js';
 import { reconcile, type ReconciliationResult } from './reconciler.js';
 import type { OrderJournal } from './order-journal.js';
+import { OrderRecall } from './order-recall.js';
 import { orderReports } from './venue-order-reports.js';
 import type { Failpoint } from './write-ahead-client.js';
 
@@ -60,6 +63,18 @@ export interface TradingCoreConfig {
   readonly sendUnsent?: boolean;
   /** A live account's venue order-rate window, asked by the risk gate (`RiskSettings`). */
   readonly venueOrderRate?: (clientOrderId: string) => string | null;
+  /**
+   * How long (ms of `clock`, ≥ 0) the OMS keeps an order after it closed; then the store answers
+   * for it (`OrderRecall`). Default 10 minutes (`CLOSED_ORDER_RETENTION_MS`), as the ccxt
+   * client's: `docs/decisions/oms-retention.md`.
+   */
+  readonly closedOrderRetentionMs?: number;
+}
+
+/** What a trading core holds now (`TradingCore.memory`, a diagnostic). */
+export interface CoreMemory extends OmsMemory {
+  /** Orders being taken back from the store for a report that named them. */
+  readonly recalling: number;
 }
 
 /**
@@ -86,13 +101,14 @@ export interface RedoOrders {
 export class TradingCore extends Kernel<NodeVenue> {
   /** Always there: a trading core persists every order event. */
   declare readonly journal: OrderJournal;
-  /** `venue:tradeId` of every fill known here, so reconciliation never counts one twice. */
-  readonly #known = new Set<string>();
+  /** Takes back from the store the orders the OMS released (or never restored) when named. */
+  readonly #recall: OrderRecall;
   #lastFillTs = 0;
   /** The earliest order this node restored or sent: no fill of its orders can be older. */
   #firstOrderTs = Infinity;
 
   private constructor(cfg: TradingCoreConfig) {
+    const late: { recall?: OrderRecall } = {};
     super({
       accountId: cfg.accountId,
       clock: cfg.clock ?? new SimClock(cfg.startAt ?? 0),
@@ -105,7 +121,26 @@ export class TradingCore extends Kernel<NodeVenue> {
       ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
       ...(cfg.failpoint ? { failpoint: cfg.failpoint } : {}),
       ...(cfg.venueOrderRate ? { venueOrderRate: cfg.venueOrderRate } : {}),
+      closedOrderRetentionMs: retentionMs(cfg.closedOrderRetentionMs ?? CLOSED_ORDER_RETENTION_MS),
+      unheld: (e) => late.recall!.report(e),
     });
+    this.#recall = late.recall = new OrderRecall(
+      cfg.orders,
+      () => this.exec,
+      this.bus,
+      () => this.journal.durable(),
+    );
+  }
+
+  /** What the core holds now: bounded by the open orders and those closed within the window. */
+  get memory(): CoreMemory {
+    return { ...this.exec.memory, recalling: this.#recall.waiting };
+  }
+
+  /** Resolves when every send, every report of an order taken back, and every event is committed. */
+  override async settle(): Promise<void> {
+    await this.#recall.idle();
+    await super.settle();
   }
 
   /**
@@ -119,19 +154,23 @@ export class TradingCore extends Kernel<NodeVenue> {
     redo?: { readonly strategyId: string; readonly resendUnsent: boolean },
   ): Promise<{ core: TradingCore; recovery: ReconciliationResult; redo: RedoOrders }> {
     const core = new TradingCore(cfg);
+    const open = await cfg.orders.openOrders();
+    const recent = alsoRestoreSince !== null ? await cfg.orders.ordersSince(alsoRestoreSince) : [];
+    const openIds = new Set(open.map((o) => o.clientOrderId));
+    // Every stored fill rebuilds the ledger; only the restored orders' trade keys are kept (the
+    // store answers for the others: `OrderRecall`).
+    const restoring = new Set([...openIds, ...recent.map((o) => o.clientOrderId)]);
     const storedFills = await cfg.orders.fills();
     const keysOf = new Map<string, string[]>();
     const ownerOf = await ownersOf(cfg.orders, storedFills);
     for (const f of storedFills) {
       core.ledger.applyFill(f, core.instrumentOf(f.instrumentId), ownerOf.get(f.clientOrderId));
-      const key = `${f.venue}:${f.tradeId}`;
-      core.#known.add(key);
       core.#lastFillTs = Math.max(core.#lastFillTs, f.ts);
-      keysOf.set(f.clientOrderId, [...(keysOf.get(f.clientOrderId) ?? []), key]);
+      if (!restoring.has(f.clientOrderId)) continue;
+      const keys = keysOf.get(f.clientOrderId);
+      if (keys) keys.push(`${f.venue}:${f.tradeId}`);
+      else keysOf.set(f.clientOrderId, [`${f.venue}:${f.tradeId}`]);
     }
-    const open = await cfg.orders.openOrders();
-    const recent = alsoRestoreSince !== null ? await cfg.orders.ordersSince(alsoRestoreSince) : [];
-    const openIds = new Set(open.map((o) => o.clientOrderId));
     const made =
       redo && alsoRestoreSince !== null
         ? recent.filter((o) => o.strategyId === redo.strategyId && o.createdAt > alsoRestoreSince)
@@ -155,7 +194,6 @@ export class TradingCore extends Kernel<NodeVenue> {
     core.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
       if (e.kind === 'OrderSubmitted') core.#firstOrderTs = Math.min(core.#firstOrderTs, e.ts);
       if (e.kind !== 'OrderFilled') return;
-      core.#known.add(`${e.fill.venue}:${e.fill.tradeId}`);
       core.#lastFillTs = Math.max(core.#lastFillTs, e.fill.ts);
     });
     if (cfg.sendUnsent) await core.#sendUnsent(cfg.onAlert);
@@ -252,8 +290,15 @@ export class TradingCore extends Kernel<NodeVenue> {
         : Number.isFinite(this.#firstOrderTs)
           ? this.#firstOrderTs
           : now;
-    const r = await reconcile(this.exec, this.venue, this.bus, since, now, this.#known, () =>
-      this.settle(),
+    const r = await reconcile(
+      this.exec,
+      this.venue,
+      this.bus,
+      since,
+      now,
+      undefined,
+      () => this.settle(),
+      this.#recall,
     );
     await this.settle();
     return r;

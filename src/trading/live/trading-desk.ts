@@ -118,7 +118,9 @@ export class TradingDesk {
     // Answer once this order is on record (not when every other order's events are): its
     // venue outcome follows on the WebSocket and in GET /orders/{id}.
     await this.core.journal.durable();
-    return { order: this.core.exec.order(clientOrderId)!, created: true };
+    // Released meanwhile (closed for the whole retention window): the store has it as it ended.
+    const now = this.core.exec.order(clientOrderId) ?? (await this.store.order(clientOrderId));
+    return { order: now ?? order, created: true };
   }
 
   #same(owner: string, order: Order): Placed {

@@ -22,7 +22,7 @@ import type {
 } from '../strategy/strategy-seam.js';
 import type { ReconciliationResult } from './reconciler.js';
 import type { StrategySnapshotStore } from './strategy-snapshot-store.js';
-import { TradingCore, type NodeVenue, type RiskSettings } from './trading-core.js';
+import { TradingCore, type CoreMemory, type NodeVenue, type RiskSettings } from './trading-core.js';
 
 export type { NodeVenue } from './trading-core.js';
 import type { Failpoint } from './write-ahead-client.js';
@@ -107,6 +107,11 @@ export interface TradingNodeConfig {
    * dropped feed). Absent: a `SimClock` moved by the bars (a replay).
    */
   readonly clock?: Clock;
+  /**
+   * How long the OMS keeps an order after it closed (ms of the node's clock; default 10 minutes):
+   * `TradingCoreConfig.closedOrderRetentionMs`.
+   */
+  readonly closedOrderRetentionMs?: number;
 }
 
 /** Why a run ended early. */
@@ -152,6 +157,11 @@ export class TradingNode {
   #rules: Instrument | null = null;
 
   constructor(private readonly config: TradingNodeConfig) {}
+
+  /** What the node's core holds now (null before it started): a diagnostic. */
+  get memory(): CoreMemory | null {
+    return this.#core?.memory ?? null;
+  }
 
   /**
    * The instrument's new rules (the venue changed its tick, lot or minimums: a markets refresh):
@@ -515,6 +525,9 @@ export class TradingNode {
             failpoint: cfg.failpoint,
             ...(snapshotTs !== null ? { startAt: snapshotTs } : {}),
             ...(cfg.clock ? { clock: cfg.clock } : {}),
+            ...(cfg.closedOrderRetentionMs !== undefined
+              ? { closedOrderRetentionMs: cfg.closedOrderRetentionMs }
+              : {}),
           },
           // Orders made after the snapshot were made by the bar it was in when it stopped
           // (before any snapshot: by the first bar).

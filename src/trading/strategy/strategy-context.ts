@@ -75,7 +75,14 @@ export interface StrategyContext<P extends ParamSpecs, S extends JsonObject, I> 
   cash(currency?: string): Decimal;
   /** The strategy's open orders. */
   openOrders(): readonly Order[];
-  /** One of the strategy's orders. */
+  /**
+   * One of the strategy's orders. In paper and live, an order closed more than
+   * `closedOrderRetentionMs` ago (10 minutes by default) is no longer held and reads `undefined`,
+   * as after a restart; keep what you need of it in the state, from `onOrderEvent`.
+   *
+   * @example
+   * const o = ctx.order(ctx.state.entryId); if (o?.status === 'FILLED') ctx.state.entered = true;
+   */
   order(clientOrderId: string): Order | undefined;
   /** Submits an order; it is snapped to the grid and passes the risk gate. */
   submit(request: OrderRequest): OrderTicket;

@@ -115,6 +115,12 @@ describe('GET /metrics of a running server (METRICS_PORT)', () => {
     ).toBe(1);
     // The concrete id is never a label value.
     expect(after.some((s) => Object.values(s.labels).some((v) => v.includes(id)))).toBe(false);
+    // What the OMS holds (both orders made here, at least: closed within the window).
+    await until(
+      async () => (sampleValue((await scrape()).samples, METRICS.omsOrdersHeld.name) ?? 0) >= 2,
+      5_000,
+      'the orders held sampled',
+    );
   }, 60_000);
 
   it('labels a path that matched no route with one fixed value, never the URL', async () => {

@@ -80,6 +80,17 @@ describe.each(DIALECTS)('records keyed by their owner on %s', (dialect) => {
     await a.commitBatch([{ after: applyOrderEvent(oa, fa), event: fa }]);
     expect(await a.fills()).toHaveLength(1);
     expect((await a.events('a-1')).filter((e) => e.kind === 'OrderFilled')).toHaveLength(1);
+    // What the OMS asks of an order it released: each account's own stored fills, once each.
+    const key = { venue: 'PAPER', tradeId: 'PAPER-T1' };
+    const absent = { venue: 'PAPER', tradeId: 'PAPER-T2' };
+    const other = { venue: 'OTHER', tradeId: 'PAPER-T1' };
+    const brief = (fs: readonly Fill[]) => fs.map((f) => `${f.clientOrderId} ${f.price.toFixed()}`);
+    expect(brief(await a.storedFills([key, absent, other, key]))).toEqual(['a-1 100']);
+    expect(brief(await b.storedFills([key]))).toEqual(['b-1 101']);
+    expect(brief(await a.fillsOf(['a-1', 'b-1', 'none']))).toEqual(['a-1 100']);
+    expect(brief(await b.fillsOf(['b-1', 'a-1']))).toEqual(['b-1 101']);
+    expect(await a.storedFills([])).toEqual([]);
+    expect(await a.fillsOf([])).toEqual([]);
   });
 
   it("reads and writes one account only: another account's orders, events and fills are not there, and writing them is refused", async () => {

@@ -114,10 +114,12 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
     const a = await plain.host.start(owner1, { name: 'sma-cross', params: PARAMS }, by);
     expect(a).toMatchObject({ runtime: 'in-process', lambda: null });
     await plain.play(bars);
-    const expected = plain.core.exec
-      .allOrders()
-      .filter((o) => o.strategyId === a.id)
-      .map(outcome);
+    // The store's: the OMS holds only the open and recently closed orders.
+    const expected = (
+      await new OrderRepository(plainStore.db, 'desk').page(a.id, { limit: 1000 })
+    ).orders
+      .map(outcome)
+      .sort((x, y) => x.n - y.n);
     expect(expected.length).toBeGreaterThan(4);
     plain.stop();
 

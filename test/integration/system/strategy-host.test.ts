@@ -50,10 +50,10 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     await first.play(bars.slice(0, 120));
     const before = await first.host.state(owner, started.id);
     expect(before!.orders).toBeGreaterThan(0);
-    const idsBefore = first.core.exec
-      .allOrders()
-      .filter((o) => o.strategyId === started.id)
-      .map((o) => o.clientOrderId);
+    // The store's: the OMS holds only the open and recently closed orders.
+    const idsBefore = (
+      await new OrderRepository(store.db, 'desk').page(started.id, { limit: 500 })
+    ).orders.map((o) => o.clientOrderId);
     first.host.halt();
 
     const second = await boot();

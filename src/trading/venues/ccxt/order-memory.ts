@@ -1,8 +1,8 @@
-import { KairosError } from '../../core/errors.js';
+import { retentionMs } from '../../execution/order-retention.js';
 import type { Order } from '../../model/order.js';
 
-/** How long a closed order is kept by default (`closedOrderRetentionMs`): 10 minutes. */
-export const CLOSED_ORDER_RETENTION_MS = 600_000;
+/** How long a closed order is kept by default (`closedOrderRetentionMs`): 10 minutes, as the OMS. */
+export { CLOSED_ORDER_RETENTION_MS } from '../../execution/order-retention.js';
 
 /** What the execution client keeps of one order, until the order is released. */
 export interface OrderRecord {
@@ -77,12 +77,7 @@ export class OrderMemory {
   #nextSweep = -Infinity;
 
   constructor(options: OrderMemoryOptions) {
-    const ms = options.retentionMs;
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
-      throw new KairosError(
-        'CONFIG_INVALID',
-        `closedOrderRetentionMs: must be a finite number of milliseconds >= 0, was ${String(ms)}`,
-      );
+    retentionMs(options.retentionMs);
     this.#o = options;
   }
 

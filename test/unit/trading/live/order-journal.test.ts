@@ -66,6 +66,8 @@ class ModelStore {
       openOrders: unused,
       ordersSince: unused,
       fills: unused,
+      fillsOf: unused,
+      storedFills: unused,
       events: unused,
       commitBatch: (items, durability = 'flushed') => {
         this.calls.push({

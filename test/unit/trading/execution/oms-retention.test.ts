@@ -1,0 +1,171 @@
+import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
+import { Endpoints, Topics } from '../../../../src/trading/bus/topics.js';
+import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
+import { retentionMs } from '../../../../src/trading/execution/order-retention.js';
+import type { Alert } from '../../../../src/trading/model/alert.js';
+import { orderRef, type OrderEvent } from '../../../../src/trading/model/order-events.js';
+import { fill, newOrder } from '../../../support/builders.js';
+
+const MINUTE = 60_000;
+const WINDOW = 10 * MINUTE;
+
+/** An OMS on a clock the test moves; `window` null: no retention (a backtest's). */
+function setup(window: number | null = WINDOW) {
+  const bus = new MessageBus();
+  const clock = { t: 0 };
+  const unheld: OrderEvent[] = [];
+  const alerts: Alert[] = [];
+  bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(a));
+  const exec = new ExecutionEngine(
+    bus,
+    () => ({ submit: () => undefined, cancel: () => undefined }),
+    window === null
+      ? {}
+      : { retention: { ms: window, now: () => clock.t }, unheld: (e) => unheld.push(e) },
+  );
+  /** A market buy of 10, submitted and filled at once by trade `T-<id>`. */
+  const filledOrder = (id: string) => {
+    const o = newOrder({}, id);
+    exec.add(o);
+    bus.send(Endpoints.execution, { kind: 'SubmitOrder', order: o, ts: clock.t });
+    exec.process({
+      kind: 'OrderFilled',
+      ...orderRef(o),
+      ts: clock.t,
+      fill: { ...fill('BUY', '5', '10', '0', `T-${id}`), clientOrderId: id },
+    });
+    return o;
+  };
+  return { bus, exec, clock, unheld, alerts, filledOrder };
+}
+
+describe('the OMS with a retention window', () => {
+  it('releases an order closed for the whole window, with its trade ids; keeps open and recent ones', () => {
+    const { exec, clock, filledOrder } = setup();
+    filledOrder('a');
+    clock.t = 5 * MINUTE;
+    filledOrder('b');
+    const open = newOrder({}, 'open');
+    exec.add(open);
+    exec.execute({ kind: 'SubmitOrder', order: open, ts: clock.t });
+    expect(exec.memory).toEqual({ orders: 3, tradeIds: 2, restoredKeys: 0, queuedCancels: 0 });
+    clock.t = WINDOW + MINUTE;
+    filledOrder('c');
+    // `a` closed 11 minutes ago: gone with its trade id; `b` (6 minutes) and `open` stay.
+    expect(exec.order('a')).toBeUndefined();
+    expect(exec.hasTrade('SIM', 'T-a')).toBe(false);
+    expect(exec.allOrders().map((o) => o.clientOrderId)).toEqual(['b', 'open', 'c']);
+    clock.t = 100 * WINDOW;
+    filledOrder('d');
+    expect(exec.allOrders().map((o) => o.clientOrderId)).toEqual(['open', 'd']);
+    expect(exec.memory).toEqual({ orders: 2, tradeIds: 1, restoredKeys: 0, queuedCancels: 0 });
+  });
+
+  it('sweeps at most once a minute of its clock, and never on the wall clock', () => {
+    const { exec, clock, filledOrder } = setup();
+    filledOrder('a');
+    clock.t = WINDOW - 1;
+    filledOrder('b'); // sweeps: `a` is not due yet; the next sweep is a minute later
+    clock.t = WINDOW + 1;
+    filledOrder('c');
+    expect(exec.order('a')).toBeDefined();
+    clock.t = WINDOW + MINUTE;
+    filledOrder('d');
+    expect(exec.order('a')).toBeUndefined();
+  });
+
+  it('a report about a closed order keeps it a whole window more', () => {
+    const { exec, clock, filledOrder } = setup();
+    const a = filledOrder('a');
+    clock.t = MINUTE;
+    filledOrder('z'); // a sweep: `a` is noted closed
+    clock.t = 9 * MINUTE;
+    exec.process({ kind: 'OrderCanceled', ...orderRef(a), ts: clock.t, reason: 'again' });
+    clock.t = WINDOW + MINUTE;
+    filledOrder('b');
+    expect(exec.order('a')).toBeDefined();
+    clock.t = 9 * MINUTE + WINDOW;
+    filledOrder('c');
+    expect(exec.order('a')).toBeUndefined();
+  });
+
+  it('never releases the order a call is about, even with a window of 0', () => {
+    const { exec, clock, filledOrder } = setup(0);
+    const a = filledOrder('a');
+    clock.t = MINUTE;
+    // A copy of its fill: the call is about `a`, which stays (its caller reads it next) ...
+    exec.process({
+      kind: 'OrderFilled',
+      ...orderRef(a),
+      ts: clock.t,
+      fill: { ...fill('BUY', '5', '10', '0', 'T-a'), clientOrderId: 'a' },
+    });
+    expect(exec.order('a')!.status).toBe('FILLED');
+    // ... and goes with the next call about another order.
+    clock.t = 2 * MINUTE;
+    filledOrder('b');
+    expect(exec.order('a')).toBeUndefined();
+  });
+
+  it('hands a report of an order it does not hold to `unheld`, not to an alert; restore takes one back with its trade keys', () => {
+    const { exec, clock, unheld, alerts, filledOrder } = setup();
+    const a = filledOrder('a');
+    clock.t = 2 * WINDOW;
+    filledOrder('b');
+    clock.t = 4 * WINDOW;
+    filledOrder('c');
+    expect(exec.order('a')).toBeUndefined();
+    const copy: OrderEvent = {
+      kind: 'OrderFilled',
+      ...orderRef(a),
+      ts: clock.t,
+      fill: { ...fill('BUY', '5', '10', '0', 'T-a'), clientOrderId: 'a' },
+    };
+    exec.process(copy);
+    expect(unheld).toEqual([copy]);
+    expect(alerts).toEqual([]);
+    exec.restore({ ...a, status: 'FILLED' }, ['SIM:T-a']);
+    expect(exec.memory.restoredKeys).toBe(1);
+    exec.process(copy);
+    expect(exec.order('a')!.filledQuantity.toFixed()).toBe('0');
+    // Taken back: kept a window from now, then released with its keys.
+    clock.t = 6 * WINDOW;
+    filledOrder('d');
+    expect(exec.order('a')).toBeUndefined();
+    expect(exec.memory.restoredKeys).toBe(0);
+  });
+
+  it('without a window (a backtest) every order is kept and an unknown report is alerted', () => {
+    const { exec, clock, alerts, filledOrder } = setup(null);
+    filledOrder('a');
+    clock.t = 1000 * WINDOW;
+    filledOrder('b');
+    expect(exec.allOrders().map((o) => o.clientOrderId)).toEqual(['a', 'b']);
+    exec.process({ kind: 'OrderCanceled', ...orderRef(newOrder({}, 'x')), ts: 1, reason: 'r' });
+    expect(alerts.map((a) => a.code)).toEqual(['UNKNOWN_ORDER_REPORT']);
+  });
+
+  it("an owner's tally (the server's instance view) counts released orders as a run that keeps them", () => {
+    const tallies = [WINDOW, null].map((window) => {
+      const { exec, clock, filledOrder } = setup(window);
+      for (let i = 0; i < 5; i++) {
+        clock.t = i * WINDOW;
+        filledOrder(`o${i}`);
+      }
+      const t = exec.tally('s');
+      return { held: exec.memory.orders, orders: t.orders, position: t.position.toFixed() };
+    });
+    expect(tallies).toEqual([
+      { held: 1, orders: 5, position: '50' },
+      { held: 5, orders: 5, position: '50' },
+    ]);
+  });
+
+  it('refuses a window that is not a finite number of milliseconds >= 0, naming the setting', () => {
+    for (const bad of [-1, Number.NaN, Infinity, '600000'])
+      expect(() => retentionMs(bad)).toThrow(
+        `closedOrderRetentionMs: must be a finite number of milliseconds >= 0, was ${String(bad)}`,
+      );
+    expect(retentionMs(0)).toBe(0);
+  });
+});
