@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { accountOwnerUnavailable } from '../api/account-owner.js';
-import type { ApiAccount } from '../api/deps.js';
 import { AccountRepository, type AccountRecord } from '../store/account-repository.js';
-import { AuditRepository } from '../store/audit-repository.js';
 import type { Store } from '../store/open-store.js';
 import type { Fence } from '../store/lease-repository.js';
 import { OrderRepository } from '../store/order-repository.js';
@@ -12,54 +9,27 @@ import { toDecimal, type DecimalInput } from '../trading/core/decimal.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { ReconciliationResult } from '../trading/live/reconciler.js';
-import { TradingCore } from '../trading/live/trading-core.js';
+import type { TradingCore } from '../trading/live/trading-core.js';
 import { TradingDesk } from '../trading/live/trading-desk.js';
 import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { Order } from '../trading/model/order.js';
-import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
+import type { PaperVenue } from '../trading/venues/paper/paper-venue.js';
+import { checkClosable } from './account-close-checks.js';
 import { AccountInstruments, ACCOUNT_HOLDER } from './account-instruments.js';
+import { storeAccount, storeClosed, storeDefault } from './account-records.js';
+import type { AccountInfo, AccountRuntime, HeldLease } from './account-runtime.js';
+import { JoinedAccountsBus, type AccountsBus } from './accounts-bus.js';
 import { inUse, type LiveAccounts, type LiveAccountSpec } from './live-accounts.js';
+import { checkLiveRequest, paperStartingCash, type NewAccount } from './new-account.js';
+import { openPaperCore } from './paper-account-core.js';
 import { venueNotConfigured } from './server-venues.js';
 import { VenueGate } from './venue-gate.js';
+import { venueInstruments, type VenueMarket } from './venue-market.js';
 import type { ChangeActor } from './user-accounts.js';
-
-/** An account's lease as its core is opened with it: the journal's fence and the token. */
-export interface HeldLease {
-  readonly fence: Fence;
-  readonly token: number;
-}
 
 /** The server's shared paper account: orders of a user with no account of their own go there. */
 export const SHARED_ACCOUNT = 'desk';
-
-/** An account as the server knows it: a user's, or the shared one (no owner). */
-export type AccountInfo = ApiAccount;
-
-/** One account's trading: its core (OMS, ledger, paper venue), order entry and journal. */
-export interface AccountRuntime {
-  readonly accountId: string;
-  /** Paper: the replay drives it; live: its venue's market and its own confirmation timer. */
-  readonly mode: 'paper' | 'live';
-  readonly core: TradingCore;
-  readonly desk: TradingDesk;
-  readonly orders: OrderRepository;
-  readonly snapshots: StrategySnapshotRepository;
-}
-
-/** What a user asks for in `POST /accounts`. */
-export interface NewAccount {
-  readonly name: string;
-  readonly mode: 'paper' | 'live';
-  /** Live: the venue (one of the server's `--venue`s). */
-  readonly venue?: string;
-  /** Paper: the starting cash, a decimal string in the instrument's quote currency. */
-  readonly startingCash?: string;
-  /** Live: the stored credential to trade with. */
-  readonly credentialId?: string;
-  /** Make it the owner's default account (the first one always is). */
-  readonly default?: boolean;
-}
 
 /** What the accounts of a server are built from. */
 export interface TradingAccountsConfig {
@@ -96,26 +66,6 @@ export interface TradingAccountsConfig {
   readonly leased?: { readonly adopt: (accountId: string) => Promise<unknown> };
 }
 
-/** A venue's public market data, as paper accounts on it use it (`ServerVenues`). */
-export interface VenueMarket {
-  names(): string[];
-  /** `VENUE_NOT_CONFIGURED` for a venue the server does not have. */
-  instruments(venue: string): readonly Instrument[];
-  /** The venue's instrument of `symbol`, its rules now (`UNKNOWN_INSTRUMENT` naming both). */
-  instrument(venue: string, symbol: string): Instrument;
-  /** The last `limit` closed 1m bars of `symbol` (the venue's REST), oldest first. */
-  recentBars(venue: string, symbol: string, limit: number): Promise<Bar[]>;
-  /** `listener` after each markets refresh of a venue; answers the stop. */
-  onMarkets(listener: (venue: string) => void): () => void;
-  /** Closed bars of `symbol` to `listener` from now on; answers the unsubscribe. */
-  watchBars(venue: string, symbol: string, listener: (bar: Bar) => void): Promise<() => void>;
-}
-
-/** Every account's bus as one; each handler also gets the account whose core published. */
-export interface AccountsBus {
-  subscribe<T>(pattern: string, handler: (event: T, accountId: string) => void): () => void;
-}
-
 /**
  * Every account of `kairos serve` with one `TradingCore` each (`docs/decisions/accounts.md`): the
  * shared `desk` account and every user's paper account, each on its own paper venue file
@@ -149,11 +99,10 @@ export class TradingAccounts {
    * filled) still name their orders through `order`, so they reach the WebSocket clients.
    */
   readonly #handingOver = new Map<string, AccountRuntime>();
-  readonly #subscriptions = new Set<{
-    readonly pattern: string;
-    readonly handler: (event: never, accountId: string) => void;
-    readonly off: (() => void)[];
-  }>();
+  readonly #bus = new JoinedAccountsBus(
+    () => this.#runtimes.values(),
+    (accountId) => this.#wiring.get(accountId)?.offs,
+  );
   /** Per paper account on a venue: its instruments, taken on demand, and the bars they hold. */
   readonly #onVenue = new Map<string, AccountInstruments>();
   #tail: Promise<unknown> = Promise.resolve();
@@ -320,28 +269,9 @@ export class TradingAccounts {
 
   /**
    * Every core's bus as one: a subscription reaches the cores opened later too. A handler is
-   * also told the account whose core published the event (a trading-state change does not
-   * carry it: each core's `GLOBAL` scope is its own account).
+   * also told the account whose core published the event (`JoinedAccountsBus`).
    */
-  readonly bus: AccountsBus = {
-    subscribe: <T>(pattern: string, handler: (event: T, accountId: string) => void) => {
-      const sub = {
-        pattern,
-        handler: handler as (event: never, accountId: string) => void,
-        off: [] as (() => void)[],
-      };
-      for (const rt of this.#runtimes.values()) {
-        const off = rt.core.bus.subscribe<T>(pattern, (e) => handler(e, rt.accountId));
-        sub.off.push(off);
-        this.#wiring.get(rt.accountId)?.offs.push(off);
-      }
-      this.#subscriptions.add(sub);
-      return () => {
-        this.#subscriptions.delete(sub);
-        for (const off of sub.off) off();
-      };
-    },
-  };
+  readonly bus: AccountsBus = this.#bus;
 
   /** Refuses to close an account while this says it is in use (a strategy runs on it). */
   guardClose(inUse: (accountId: string) => boolean): void {
@@ -518,13 +448,10 @@ export class TradingAccounts {
     // A paper account on a venue fills on that venue's live market; else on the replay.
     const venue = req.venue ?? this.cfg.venue;
     const instruments = this.#venueInstruments(venue);
-    if (req.startingCash === undefined)
-      throw new KairosError('ACCOUNT_INVALID', 'startingCash: required for a paper account');
-    const cash = toDecimal(req.startingCash);
-    if (!cash.gt(0))
-      throw new KairosError('ACCOUNT_INVALID', 'startingCash: must be greater than 0');
+    const cash = paperStartingCash(req);
     const id = newAccountId();
-    const record = await this.#store(
+    const record = await storeAccount(
+      this.cfg,
       ownerUserId,
       {
         id,
@@ -566,18 +493,7 @@ export class TradingAccounts {
    */
   async #createLive(ownerUserId: string, req: NewAccount, by: ChangeActor): Promise<AccountInfo> {
     const live = this.cfg.live ?? null;
-    if (req.venue === undefined)
-      throw new KairosError(
-        'ACCOUNT_INVALID',
-        `venue: required for a live account (this server has: ${live?.venues().join(', ') || 'none'})`,
-      );
-    if (req.startingCash !== undefined)
-      throw new KairosError(
-        'ACCOUNT_INVALID',
-        'startingCash: only for a paper account (a live account trades the venue balance)',
-      );
-    if (req.credentialId === undefined)
-      throw new KairosError('ACCOUNT_INVALID', 'credentialId: required for a live account');
+    checkLiveRequest(req, live);
     if (!live) throw venueNotConfigured(req.venue, []);
     await live.check(ownerUserId, req.venue, req.credentialId);
     const id = newAccountId();
@@ -586,7 +502,8 @@ export class TradingAccounts {
     const info = await this.exclusive(async () => {
       const opened = await live.open(spec, orders, null);
       try {
-        const record = await this.#store(
+        const record = await storeAccount(
+          this.cfg,
           ownerUserId,
           {
             id,
@@ -672,43 +589,6 @@ export class TradingAccounts {
     return info;
   }
 
-  /** Stores a new account with its audit row (and the owner's default) in one transaction. */
-  #store(
-    ownerUserId: string,
-    a: Omit<AccountRecord, 'ownerUserId' | 'createdAt' | 'disabledAt'>,
-    makeItDefault: boolean,
-    by: ChangeActor,
-  ): Promise<{ a: AccountRecord; makeDefault: boolean }> {
-    const createdAt = this.cfg.now();
-    return this.cfg.db.transaction().execute(async (tx) => {
-      const repo = new AccountRepository(tx);
-      const stored = await repo.create({ ...a, ownerUserId, createdAt });
-      const makeDefault = makeItDefault || (await repo.defaultOf(ownerUserId)) === null;
-      if (makeDefault) await repo.setDefault(ownerUserId, a.id);
-      await new AuditRepository(tx, this.cfg.now).append(
-        {
-          ts: createdAt,
-          actor: by.actor,
-          role: by.role,
-          action: 'account.created',
-          subject: a.id,
-          payload: {
-            owner: ownerUserId,
-            name: stored.name,
-            mode: stored.mode,
-            venue: stored.venue,
-            ...(stored.credentialId === null ? {} : { credentialId: stored.credentialId }),
-            startingCash: stored.startingCash,
-            currency: stored.currency,
-            default: makeDefault,
-          },
-        },
-        tx,
-      );
-      return { a: stored, makeDefault };
-    });
-  }
-
   /**
    * Closes an account (it stays readable with its orders and fills; it takes no order): only
    * when it has no open order (`ACCOUNT_HAS_OPEN_ORDERS`), no position (`ACCOUNT_NOT_FLAT`) and
@@ -729,52 +609,15 @@ export class TradingAccounts {
       // An order being placed when the close began is on record before the checks.
       await rt.desk.idle();
       await rt.core.settle();
-      const open = rt.core.exec.openOrders();
-      if (open.length > 0) {
-        throw new KairosError(
-          'ACCOUNT_HAS_OPEN_ORDERS',
-          `account ${accountId}: ${open.length} open order(s); cancel them first`,
-        );
-      }
-      const held = rt.core.ledger.allPositions().filter((p) => !p.quantity.eq(0));
-      if (held.length > 0) {
-        throw new KairosError(
-          'ACCOUNT_NOT_FLAT',
-          `account ${accountId}: holds ${held.map((p) => `${p.quantity.toFixed()} ${p.instrumentId}`).join(', ')}; close the position(s) first`,
-        );
-      }
-      if (this.#inUse(accountId)) {
-        throw new KairosError(
-          'ACCOUNT_IN_USE',
-          `account ${accountId}: a strategy runs on it; stop it first`,
-        );
-      }
+      checkClosable(accountId, rt, (id) => this.#inUse(id));
       const ts = this.cfg.now();
       const owner = info.ownerUserId;
-      const nextDefault = await this.cfg.db.transaction().execute(async (tx) => {
-        const repo = new AccountRepository(tx);
-        if (!(await repo.disable(accountId, ts)))
-          throw new KairosError('ACCOUNT_DISABLED', `account ${accountId}: already closed`);
-        let next: string | null | undefined;
-        if ((await repo.defaultOf(owner)) === accountId) {
-          next =
-            (await repo.list(owner)).find((a) => a.disabledAt === null && a.id !== accountId)?.id ??
-            null;
-          await repo.setDefault(owner, next);
-        }
-        await new AuditRepository(tx, this.cfg.now).append(
-          {
-            ts,
-            actor: by.actor,
-            role: by.role,
-            action: 'account.closed',
-            subject: accountId,
-            payload: { owner, name: info.name, ...(next === undefined ? {} : { default: next }) },
-          },
-          tx,
-        );
-        return next;
-      });
+      const nextDefault = await storeClosed(
+        this.cfg,
+        { id: accountId, owner, name: info.name },
+        ts,
+        by,
+      );
       if (nextDefault !== undefined) {
         if (nextDefault === null) this.#defaults.delete(owner);
         else this.#defaults.set(owner, nextDefault);
@@ -799,35 +642,14 @@ export class TradingAccounts {
       throw new KairosError('ACCOUNT_NOT_FOUND', `accountId: account ${accountId} not found`);
     if (this.isClosed(accountId))
       throw new KairosError('ACCOUNT_DISABLED', `accountId: account ${accountId} is closed`);
-    const ts = this.cfg.now();
-    await this.cfg.db.transaction().execute(async (tx) => {
-      await new AccountRepository(tx).setDefault(userId, accountId);
-      await new AuditRepository(tx, this.cfg.now).append(
-        {
-          ts,
-          actor: by.actor,
-          role: by.role,
-          action: 'account.default_set',
-          subject: accountId,
-          payload: { owner: userId },
-        },
-        tx,
-      );
-    });
+    await storeDefault(this.cfg, userId, accountId, by);
     this.#defaults.set(userId, accountId);
     return info;
   }
 
-  /**
-   * The instruments of an account on `venue`: the replayed one on the paper venue, else the
-   * venue's (`VENUE_NOT_CONFIGURED`, naming it, for a venue the server does not have).
-   */
+  /** The instruments of an account on `venue` (`venueInstruments`). */
   #venueInstruments(venue: string): readonly Instrument[] {
-    if (venue === this.cfg.venue) return [this.cfg.instrument];
-    const market = this.cfg.market;
-    if (!market?.names().includes(venue))
-      throw venueNotConfigured(venue, [this.cfg.venue, ...(market?.names() ?? [])]);
-    return market.instruments(venue);
+    return venueInstruments(this.cfg, this.cfg.market, venue);
   }
 
   /**
@@ -856,44 +678,26 @@ export class TradingAccounts {
             .map((id) => cfg.market!.instrument(venue, id)),
         ]
       : listed;
-    const gate = new VenueGate();
-    let paper: PaperVenue | null = null;
-    const { core, recovery } = await TradingCore.open({
+    const opened = await openPaperCore({
       accountId,
+      home: cfg.home,
+      venue: cfg.venue,
       instruments,
-      cash: { [instruments[0]!.quote]: cash },
+      cash,
       orders,
-      venue: (deliver) =>
-        gate.wrap(
-          (paper = new PaperVenue(
-            path.join(cfg.home, 'paper', accountId, 'venue.json'),
-            { venue: cfg.venue, instruments },
-            deliver,
-            // Fenced by the lease's token: a previous owner's late writes are void.
-            lease ? { token: lease.token } : undefined,
-            // Snapshots written off the event loop: the server's orders never wait for one.
-            { compactOffThread: true },
-          )),
-        ),
-      // The paper venue records an order before it answers, in the file every owner reads: an
-      // open order it does not know was committed and never sent (a crash or a lost lease between
-      // commit and send; the client may have its 201), and is sent now, as it would have been.
-      sendUnsent: true,
+      ...(lease ? { leaseToken: lease.token } : {}),
       ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
-    }).catch((e: unknown) => {
-      // Not opened: its venue (built, maybe written at recovery) is closed with it.
-      (paper as PaperVenue | null)?.close();
-      throw e;
     });
+    const { core, recovery, gate } = opened;
     const rt = this.#register(accountId, 'paper', core, orders, recovery, gate, fence);
-    this.#wiring.get(accountId)!.paper = paper;
+    this.#wiring.get(accountId)!.paper = opened.paper();
     if (onVenue) {
       const market = cfg.market!;
       const held = new AccountInstruments({
         resolve: (symbol) => market.instrument(venue, symbol),
         apply: (inst) => {
           core.setInstrument(inst);
-          (paper as PaperVenue | null)?.setInstrument(inst);
+          opened.paper()?.setInstrument(inst);
         },
         watchBars: (symbol, listener) => market.watchBars(venue, symbol, listener),
         lastBar: async (symbol) => (await market.recentBars(venue, symbol, 1))[0] ?? null,
@@ -905,7 +709,7 @@ export class TradingAccounts {
       if (!this.#disabled(accountId)) for (const id of inUse(core)) await held.use(id);
     }
     // A closed account's venue was read at recovery (its orders, trades); it takes no op.
-    if (this.#disabled(accountId)) (paper as PaperVenue | null)?.close();
+    if (this.#disabled(accountId)) opened.paper()?.close();
     return rt;
   }
 
@@ -955,12 +759,7 @@ export class TradingAccounts {
       orders,
       snapshots: new StrategySnapshotRepository(this.cfg.db, accountId, fence),
     };
-    const offs: (() => void)[] = [];
-    for (const sub of this.#subscriptions) {
-      const off = core.bus.subscribe<never>(sub.pattern, (e) => sub.handler(e, accountId));
-      sub.off.push(off);
-      offs.push(off);
-    }
+    const offs = this.#bus.join(accountId, core);
     this.#wiring.set(accountId, { offs, gate });
     this.#runtimes.set(accountId, rt);
     this.cfg.onOpened?.(rt, recovery);
