@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { accountOwnerUnavailable } from '../api/account-owner.js';
-import { AccountRepository, type AccountRecord } from '../store/account-repository.js';
 import type { Store } from '../store/open-store.js';
 import type { Fence } from '../store/lease-repository.js';
 import { OrderRepository } from '../store/order-repository.js';
@@ -16,6 +15,8 @@ import type { Instrument } from '../trading/model/instrument.js';
 import type { Order } from '../trading/model/order.js';
 import type { PaperVenue } from '../trading/venues/paper/paper-venue.js';
 import { checkClosable } from './account-close-checks.js';
+import { AccountMarkets } from './account-markets.js';
+import { AccountDirectory } from './account-directory.js';
 import { AccountInstruments, ACCOUNT_HOLDER } from './account-instruments.js';
 import { storeAccount, storeClosed, storeDefault } from './account-records.js';
 import type { AccountInfo, AccountRuntime, HeldLease } from './account-runtime.js';
@@ -25,7 +26,7 @@ import { checkLiveRequest, paperStartingCash, type NewAccount } from './new-acco
 import { openPaperCore } from './paper-account-core.js';
 import { venueNotConfigured } from './server-venues.js';
 import { VenueGate } from './venue-gate.js';
-import { venueInstruments, type VenueMarket } from './venue-market.js';
+import type { VenueMarket } from './venue-market.js';
 import type { ChangeActor } from './user-accounts.js';
 
 /** The server's shared paper account: orders of a user with no account of their own go there. */
@@ -89,8 +90,8 @@ export class TradingAccounts {
     string,
     { offs: (() => void)[]; gate: VenueGate; paper?: PaperVenue | null }
   >();
-  readonly #infos = new Map<string, AccountInfo>();
-  readonly #defaults = new Map<string, string>();
+  /** The accounts known and each user's default account. */
+  readonly #directory: AccountDirectory;
   /** Accounts being closed: they take no new order. */
   readonly #closing = new Set<string>();
   /**
@@ -103,14 +104,21 @@ export class TradingAccounts {
     () => this.#runtimes.values(),
     (accountId) => this.#wiring.get(accountId)?.offs,
   );
-  /** Per paper account on a venue: its instruments, taken on demand, and the bars they hold. */
-  readonly #onVenue = new Map<string, AccountInstruments>();
+  /** Which market drives each account, and what it trades there. */
+  readonly #markets: AccountMarkets;
   #tail: Promise<unknown> = Promise.resolve();
   #lastBar: Bar | null = null;
   #inUse: (accountId: string) => boolean = () => false;
   #prepare: (runtime: AccountRuntime) => Promise<void> = async () => undefined;
 
-  private constructor(private readonly cfg: TradingAccountsConfig) {}
+  private constructor(private readonly cfg: TradingAccountsConfig) {
+    this.#directory = new AccountDirectory(cfg.db);
+    this.#markets = new AccountMarkets(cfg, {
+      info: (accountId) => this.#directory.get(accountId),
+      runtime: (accountId) => this.#runtimes.get(accountId),
+      runtimes: () => this.#runtimes.values(),
+    });
+  }
 
   /**
    * Opens and recovers the shared account and every stored account (leased: reads them, and
@@ -119,9 +127,9 @@ export class TradingAccounts {
   static async open(cfg: TradingAccountsConfig): Promise<TradingAccounts> {
     const accounts = new TradingAccounts(cfg);
     // A venue's new rules (tick, lot, minimums) reach every account on it: new orders snap to them.
-    cfg.market?.onMarkets((venue) => accounts.#marketsRefreshed(venue));
+    cfg.market?.onMarkets((venue) => accounts.#markets.refreshed(venue));
     const inst = cfg.instrument;
-    accounts.#infos.set(SHARED_ACCOUNT, {
+    accounts.#directory.set({
       id: SHARED_ACCOUNT,
       ownerUserId: null,
       venue: cfg.venue,
@@ -148,13 +156,8 @@ export class TradingAccounts {
    * Reads the accounts and default accounts from the store again (another instance creates and
    * closes accounts too); answers every account id, the shared one first.
    */
-  async refresh(): Promise<string[]> {
-    const repo = new AccountRepository(this.cfg.db);
-    for (const a of await repo.list(null)) this.#infos.set(a.id, { ...a, shared: false });
-    const defaults = await repo.defaults();
-    this.#defaults.clear();
-    for (const [user, account] of defaults) this.#defaults.set(user, account);
-    return [...this.#infos.keys()];
+  refresh(): Promise<string[]> {
+    return this.#directory.refresh();
   }
 
   /**
@@ -164,8 +167,8 @@ export class TradingAccounts {
    * here (a live account on a server without venues).
    */
   async openAccount(accountId: string, lease?: HeldLease): Promise<boolean> {
-    if (!this.#infos.has(accountId)) await this.refresh();
-    const info = this.#infos.get(accountId);
+    if (!this.#directory.has(accountId)) await this.refresh();
+    const info = this.#directory.get(accountId);
     if (!info || !this.#tradable(info)) return false;
     return this.exclusive(async () => {
       if (this.#runtimes.has(accountId)) return true;
@@ -245,7 +248,7 @@ export class TradingAccounts {
 
   /** Opens the core of a known account (a live one: tracked, retried while its venue is down). */
   async #openAt(accountId: string, lease?: HeldLease): Promise<void> {
-    const info = this.#infos.get(accountId)!;
+    const info = this.#directory.get(accountId)!;
     // A paper account on a venue this server was started without: kept, not opened here.
     if (info.mode === 'paper' && !this.#tradable(info)) return;
     if (accountId === SHARED_ACCOUNT) await this.#openCore(accountId, this.cfg.sharedCash, lease);
@@ -305,10 +308,7 @@ export class TradingAccounts {
    * paper accounts), else the venue whose bars reach it (a live account's).
    */
   marketOf(accountId: string): string {
-    const info = this.#infos.get(accountId);
-    return !info || (info.mode === 'paper' && info.venue === this.cfg.venue)
-      ? 'replay'
-      : info.venue;
+    return this.#markets.marketOf(accountId);
   }
 
   /**
@@ -316,17 +316,7 @@ export class TradingAccounts {
    * else the replayed one; none for a venue this server no longer has (it does not open here).
    */
   instrumentsOf(accountId: string): readonly Instrument[] {
-    const market = this.marketOf(accountId);
-    const rt = this.#runtimes.get(accountId);
-    // On a venue, open here: those it trades now (any other the venue lists comes on demand).
-    if (rt && market !== 'replay')
-      return rt.core.instrumentIds().map((id) => rt.core.instrumentOf(id));
-    try {
-      return this.#venueInstruments(market === 'replay' ? this.cfg.venue : market);
-    } catch (e) {
-      if (e instanceof KairosError && e.code === 'VENUE_NOT_CONFIGURED') return [];
-      throw e;
-    }
+    return this.#markets.instrumentsOf(accountId);
   }
 
   /**
@@ -334,40 +324,17 @@ export class TradingAccounts {
    * the account itself) until `releaseInstrument`: on a venue, any market it lists, taken on
    * demand; on the replay, the replayed one. `UNKNOWN_INSTRUMENT` names the venue and symbol.
    */
-  async useInstrument(
+  useInstrument(
     accountId: string,
     symbol: string,
     holder: string = ACCOUNT_HOLDER,
   ): Promise<Instrument> {
-    const market = this.marketOf(accountId);
-    if (market === 'replay') {
-      if (symbol === this.cfg.instrument.id) return this.cfg.instrument;
-      throw new KairosError(
-        'UNKNOWN_INSTRUMENT',
-        `instrumentId: account ${accountId} trades no instrument "${symbol}" (it trades: ${this.cfg.instrument.id})`,
-      );
-    }
-    const held = this.#held(accountId);
-    if (!held) throw accountOwnerUnavailable(accountId);
-    return held.use(symbol, holder);
+    return this.#markets.use(accountId, symbol, holder);
   }
 
   /** Lets go of what `holder` held on an account (its last holder releases a symbol's bars). */
   releaseInstrument(accountId: string, holder: string): void {
-    this.#held(accountId)?.release(holder);
-  }
-
-  /** The instruments of an account on a venue open here (paper or live). */
-  #held(accountId: string): AccountInstruments | null {
-    return this.#onVenue.get(accountId) ?? this.cfg.live?.instrumentsOf(accountId) ?? null;
-  }
-
-  /** A venue's markets were loaded again: each account on it takes the new rules. */
-  #marketsRefreshed(venue: string): void {
-    for (const rt of this.#runtimes.values()) {
-      if (this.marketOf(rt.accountId) !== venue) continue;
-      this.#held(rt.accountId)?.refresh(rt.core.instrumentIds());
-    }
+    this.#markets.release(accountId, holder);
   }
 
   /** A live account's link to its venue; null for a paper account. */
@@ -381,16 +348,16 @@ export class TradingAccounts {
   }
 
   info(accountId: string): AccountInfo | undefined {
-    return this.#infos.get(accountId);
+    return this.#directory.get(accountId);
   }
 
   infos(): AccountInfo[] {
-    return [...this.#infos.values()];
+    return this.#directory.all();
   }
 
   /** The user's default account; null when none is set (their orders go to the shared one). */
   defaultOf(userId: string): string | null {
-    return this.#defaults.get(userId) ?? null;
+    return this.#directory.defaultOf(userId);
   }
 
   /** Whether an account takes no order (closed, or being closed). */
@@ -434,7 +401,7 @@ export class TradingAccounts {
 
   /** Closed (stored as such): it trades no more, and its paper venue is closed. */
   #disabled(accountId: string): boolean {
-    return (this.#infos.get(accountId)?.disabledAt ?? null) !== null;
+    return this.#directory.disabled(accountId);
   }
 
   /**
@@ -447,7 +414,7 @@ export class TradingAccounts {
       throw new KairosError('ACCOUNT_INVALID', 'credentialId: only for a live account');
     // A paper account on a venue fills on that venue's live market; else on the replay.
     const venue = req.venue ?? this.cfg.venue;
-    const instruments = this.#venueInstruments(venue);
+    const instruments = this.#markets.venueInstruments(venue);
     const cash = paperStartingCash(req);
     const id = newAccountId();
     const record = await storeAccount(
@@ -468,7 +435,7 @@ export class TradingAccounts {
     // Leased: it is taken like any account (its lease, then its core); another instance that
     // took it first trades it.
     if (this.cfg.leased) {
-      const info = this.#registered(record);
+      const info = this.#directory.registered(record);
       await this.cfg.leased.adopt(id);
       return info;
     }
@@ -481,7 +448,7 @@ export class TradingAccounts {
       }
       await this.#prepare(rt);
     });
-    return this.#registered(record);
+    return this.#directory.registered(record);
   }
 
   /**
@@ -517,7 +484,7 @@ export class TradingAccounts {
           req.default === true,
           by,
         );
-        const info = this.#registered(record);
+        const info = this.#directory.registered(record);
         if (this.cfg.leased) {
           // Checked and stored: from here it is opened like any account, under its lease.
           await live.drop(id);
@@ -582,13 +549,6 @@ export class TradingAccounts {
     );
   }
 
-  #registered(record: { a: AccountRecord; makeDefault: boolean }): AccountInfo {
-    const info: AccountInfo = { ...record.a, shared: false };
-    this.#infos.set(info.id, info);
-    if (record.makeDefault) this.#defaults.set(info.ownerUserId!, info.id);
-    return info;
-  }
-
   /**
    * Closes an account (it stays readable with its orders and fills; it takes no order): only
    * when it has no open order (`ACCOUNT_HAS_OPEN_ORDERS`), no position (`ACCOUNT_NOT_FLAT`) and
@@ -596,7 +556,7 @@ export class TradingAccounts {
    * other open account becomes the default (none: orders go to the shared account).
    */
   async close(accountId: string, by: ChangeActor): Promise<AccountInfo> {
-    const info = this.#infos.get(accountId);
+    const info = this.#directory.get(accountId);
     const rt = this.#runtimes.get(accountId);
     if (!info || info.ownerUserId === null)
       throw new KairosError('ACCOUNT_NOT_FOUND', `account ${accountId}: not found`);
@@ -619,11 +579,10 @@ export class TradingAccounts {
         by,
       );
       if (nextDefault !== undefined) {
-        if (nextDefault === null) this.#defaults.delete(owner);
-        else this.#defaults.set(owner, nextDefault);
+        this.#directory.setDefault(owner, nextDefault);
       }
       const closed = { ...info, disabledAt: ts };
-      this.#infos.set(accountId, closed);
+      this.#directory.set(closed);
       // A closed account trades no more: the venue's bars it watched are released (the last
       // account or strategy on a symbol releases its subscription), its paper venue takes no
       // more ops (its orders, trades and balances stay readable).
@@ -637,19 +596,14 @@ export class TradingAccounts {
 
   /** Makes an open account of `userId` their default (audited). */
   async setDefault(userId: string, accountId: string, by: ChangeActor): Promise<AccountInfo> {
-    const info = this.#infos.get(accountId);
+    const info = this.#directory.get(accountId);
     if (!info || info.ownerUserId !== userId)
       throw new KairosError('ACCOUNT_NOT_FOUND', `accountId: account ${accountId} not found`);
     if (this.isClosed(accountId))
       throw new KairosError('ACCOUNT_DISABLED', `accountId: account ${accountId} is closed`);
     await storeDefault(this.cfg, userId, accountId, by);
-    this.#defaults.set(userId, accountId);
+    this.#directory.setDefault(userId, accountId);
     return info;
-  }
-
-  /** The instruments of an account on `venue` (`venueInstruments`). */
-  #venueInstruments(venue: string): readonly Instrument[] {
-    return venueInstruments(this.cfg, this.cfg.market, venue);
   }
 
   /**
@@ -669,7 +623,7 @@ export class TradingAccounts {
     const orders = new OrderRepository(cfg.db, accountId, Date.now, fence);
     // On a venue: its first instrument (the account's currency) and those it has traded; any
     // other comes on demand.
-    const listed = this.#venueInstruments(venue);
+    const listed = this.#markets.venueInstruments(venue);
     const instruments = onVenue
       ? [
           listed[0]!,
@@ -704,7 +658,7 @@ export class TradingAccounts {
         seed: (symbol, price) => core.seedPrice(symbol, price),
         onBar: (bar) => this.#venueBar(rt, bar),
       });
-      this.#onVenue.set(accountId, held);
+      this.#markets.hold(accountId, held);
       // Bars for what it trades now (open orders, positions); a closed account needs none.
       if (!this.#disabled(accountId)) for (const id of inUse(core)) await held.use(id);
     }
@@ -715,8 +669,7 @@ export class TradingAccounts {
 
   /** Releases the venue bars an account holds (none: nothing). */
   #release(accountId: string): void {
-    this.#held(accountId)?.close();
-    this.#onVenue.delete(accountId);
+    this.#markets.drop(accountId);
   }
 
   /** A venue's bar to a paper account on it: its core, its strategies, settled and reconciled. */
