@@ -1,7 +1,7 @@
 import path from 'node:path';
 import WebSocket from 'ws';
 import { ROLES, can, type Role } from '../../../src/security/roles/permissions.js';
-import { CHANNEL_PERMISSION } from '../../../src/api/ws-gateway.js';
+import { CHANNEL_PERMISSION } from '../../../src/api/ws-channels.js';
 import { apiCall } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { addToCatalog } from '../../support/strategy-catalog.js';
