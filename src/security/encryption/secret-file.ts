@@ -33,7 +33,7 @@ export async function readOrCreateSecretFile(file: string, make: () => Buffer): 
   if (existing) return existing;
   const dir = path.dirname(file);
   const made = await mkdir(dir, { recursive: true, mode: 0o700 });
-  // Stryker disable next-line ConditionalExpression,StringLiteral: Windows only, not run here
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: Windows only, not run here
   if (made !== undefined && HOST.platform === 'win32') await restrictWindowsFolder(dir);
   const bytes = make();
   await writeNewFile(file, bytes, 0o600); // another process may have won: its key is read below

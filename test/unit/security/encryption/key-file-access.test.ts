@@ -48,6 +48,21 @@ describe('keyFileProblem', () => {
     expect(keyFileProblem(win(`PAI(A;;FR;;;WD)(A;;FA;;;${OTHER})(A;;FA;;;${ME})`))).toBe(
       `readable by Everyone, ${OTHER} (its access control list); ${FIX}`,
     );
+    // Well-known principals by name, any other by its SID.
+    const names = {
+      WD: 'Everyone',
+      AU: 'Authenticated Users',
+      BU: 'Users',
+      BG: 'Guests',
+      AN: 'Anonymous',
+      NU: 'Network',
+      IU: 'Interactive',
+      'S-1-5-32-545': 'S-1-5-32-545',
+    };
+    for (const [sid, name] of Object.entries(names))
+      expect(keyFileProblem(win(`PAI(A;;FR;;;${sid})(A;;FA;;;${ME})`))).toBe(
+        `readable by ${name} (its access control list); ${FIX}`,
+      );
     // A null DACL lets everyone in; a descriptor without an owner cannot be judged.
     const open = 'O:BAG:SYD:NO_ACCESS_CONTROL';
     expect(keyFileProblem({ platform: 'win32', sddl: open })).toBe(
@@ -59,7 +74,7 @@ describe('keyFileProblem', () => {
   });
 
   it('on Windows: refuses exactly the files whose allow entries name someone else (property)', () => {
-    const trusted = [ME, 'SY', 'BA', 'S-1-5-18', 'S-1-5-32-544', 'OW'];
+    const trusted = [ME, 'SY', 'BA', 'S-1-5-18', 'S-1-5-32-544', 'OW', 'S-1-3-4'];
     const untrusted = ['WD', 'BU', 'AU', OTHER];
     const ace = fc.record({
       type: fc.constantFrom('A', 'D'),
@@ -106,6 +121,7 @@ describe('readSecret on Windows (platform injected)', () => {
     await expect(readSecret(file, { platform: 'win32', sddl: broken })).rejects.toMatchObject({
       code: 'KEY_FILE_INVALID',
       message: `${file}: its access control list could not be read: powershell.exe: not found`,
+      cause: { message: 'powershell.exe: not found' },
     });
   });
 });
