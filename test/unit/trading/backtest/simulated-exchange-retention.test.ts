@@ -177,6 +177,10 @@ describe('SimulatedExchange, closed reports on the market clock', () => {
       () => undefined,
     );
     ex.submit({ ...newOrder({ quantity: quantity('1') }, 'old'), status: 'SUBMITTED' }, 0);
+    ex.submit(
+      { ...newOrder({ type: 'LIMIT', price: price('1') }, 'resting'), status: 'SUBMITTED' },
+      0,
+    );
     ex.onBar(bar(100, 101, 99, 100, HOUR));
     const { closed, ...older } = ex.snapshot();
     expect(closed).toEqual([['old', HOUR]]);
@@ -191,6 +195,32 @@ describe('SimulatedExchange, closed reports on the market clock', () => {
     expect(await restored.orderByClientId('old')).toMatchObject({ status: 'FILLED' });
     restored.onBar(bar(100, 101, 99, 100, 11 * DAY));
     expect(await restored.orderByClientId('old')).toBeNull();
+    // The open order is never released.
+    restored.onBar(bar(100, 101, 99, 100, 30 * DAY));
+    expect(await restored.orderByClientId('resting')).toMatchObject({ status: 'OPEN' });
+  });
+
+  it("on trade ticks too, releases on the trades' times", async () => {
+    const ex = new SimulatedExchange(
+      { venue: 'PAPER', instruments: [instrument()], closedRetentionMs: HOUR },
+      () => undefined,
+    );
+    const tick = (ts: number) => ({
+      instrumentId: 'TEST/USD',
+      ts,
+      tradeId: String(ts),
+      price: 100,
+      size: 100,
+      aggressor: 'NONE' as const,
+    });
+    ex.submit({ ...newOrder({ quantity: quantity('1') }, 'a'), status: 'SUBMITTED' }, 0);
+    ex.onTrade(tick(1_000));
+    expect(await ex.orderByClientId('a')).toMatchObject({ status: 'FILLED' });
+    ex.onTrade(tick(1_000 + HOUR - 1));
+    expect(await ex.orderByClientId('a')).toMatchObject({ status: 'FILLED' });
+    ex.onTrade(tick(1_000 + HOUR));
+    expect(await ex.orderByClientId('a')).toBeNull();
+    expect(await ex.tradesSince(0)).toHaveLength(1);
   });
 
   it('refuses a retention that is not a finite number of milliseconds >= 0, naming it', () => {
@@ -201,6 +231,11 @@ describe('SimulatedExchange, closed reports on the market clock', () => {
             { venue: 'PAPER', instruments: [instrument()], closedRetentionMs: bad },
             () => undefined,
           ),
-      ).toThrow(/closedRetentionMs: must be a finite number of milliseconds >= 0/);
+      ).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: `closedRetentionMs: must be a finite number of milliseconds >= 0, was ${String(bad)}`,
+        }),
+      );
   });
 });
