@@ -154,7 +154,7 @@ describe('hostile input: refused at the edge, never a 500, never an exit', () =>
       'idempotency-key': 'after-hostile',
     });
     expect(ok.status).toBe(201);
-    expect(t.server.core.journal.failed).toBe(false);
+    expect(t.server.core.journal.failure).toBeNull();
   });
 
   it('strategy params that break their declared rules: 400 PARAM_INVALID naming the param', async () => {
