@@ -9,7 +9,7 @@ import { orderRef } from '../../../src/trading/model/order-events.js';
 import { CcxtExecutionClient } from '../../../src/trading/venues/ccxt/ccxt-execution.js';
 import { Markets } from '../../../src/trading/venues/ccxt/markets.js';
 import { venueClientIds } from '../../../src/trading/venues/ccxt/venue-client-ids.js';
-import { simExchange, startSim } from '../../support/ccxt-sim.js';
+import { MINUTE, simExchange, startSim, syntheticBars } from '../../support/ccxt-sim.js';
 import { nextDip, revealTo } from '../../support/many-fills.js';
 import { freshStore } from '../../support/stores.js';
 import { until } from '../../support/until.js';
@@ -121,6 +121,37 @@ async function openNode(sim: BinanceSim, retentionMs: number, hashed = false) {
   };
 }
 
+/**
+ * Closes `id` in the OMS while it still rests at the venue (CANCELED NOT_AT_VENUE, as a
+ * reconciliation that could not find it decides), then moves past both layers' windows.
+ */
+async function closedButResting(n: Node, id: string): Promise<void> {
+  n.core.bus.send(Endpoints.executionReports, {
+    kind: 'OrderCanceled',
+    ...orderRef(n.core.exec.order(id)!),
+    ts: n.now(),
+    reason: 'NOT_AT_VENUE',
+  });
+  await n.settle();
+  await n.release();
+}
+
+/** Runs `body` on a node over `sim`, then closes both (also when it fails). */
+async function onNode<T>(
+  sim: BinanceSim,
+  body: (n: Node) => Promise<T>,
+  retentionMs = RETENTION,
+  hashed = false,
+): Promise<T> {
+  const n = await openNode(sim, retentionMs, hashed);
+  try {
+    return await body(n);
+  } finally {
+    await n.close();
+    await sim.close();
+  }
+}
+
 /** What a run came to: cash, position, the stored fills and orders (times aside). */
 async function outcome(n: Node) {
   return {
@@ -144,47 +175,41 @@ async function outcome(n: Node) {
  */
 async function lateTradeRun(retentionMs: number, hashed = false) {
   const sim = await startSim();
-  const n = await openNode(sim, retentionMs, hashed);
-  try {
-    const dip = nextDip(sim.market);
-    await n.placed('k-a', { side: 'BUY', quantity: '0.001', price: dip.price }, 'ACCEPTED');
-    await n.placed('k-b', n.taker(), 'FILLED');
-    n.core.bus.send(Endpoints.executionReports, {
-      kind: 'OrderCanceled',
-      ...orderRef(n.core.exec.order('k-a')!),
-      ts: n.now(),
-      reason: 'NOT_AT_VENUE',
-    });
-    await n.settle();
-    await n.release();
-    sim.faults.set({ holdReports: true });
-    revealTo(sim.market, dip.tradeId);
-    const asSent = hashed ? venueClientIds('hyperliquid').toVenue('k-a') : 'k-a';
-    const late = sim.state.trades().find((t) => t.clientOrderId === asSent)!;
-    // The venue's market moves on a bar: the next trade is stamped later.
-    sim.advance(1);
-    // This order's call sweeps the OMS: k-a and k-b are released (k-c is what it was about).
-    await n.placed('k-c', n.taker(), 'FILLED');
-    if (retentionMs !== NEVER) {
-      expect(n.core.exec.order('k-a')).toBeUndefined();
-      expect(n.client.memory).toMatchObject({ orders: 1 });
-    }
-    const lastFill = Math.max(...(await n.orders.fills()).map((f) => f.ts));
-    expect(lastFill).toBeGreaterThan(late.time);
-    sim.faults.set({ holdReports: false });
-    await until(
-      async () => (await n.orders.fills()).some((f) => f.clientOrderId === 'k-a'),
-      10_000,
-      `the late trade of k-a stored (alerts ${JSON.stringify(n.alerts)})`,
-    );
-    await n.settle();
-    // The stored fills' window does not reach it: nothing more from reconciliation.
-    expect(await n.core.reconcile()).toMatchObject({ fillsApplied: 0, drift: [] });
-    return await outcome(n);
-  } finally {
-    await n.close();
-    await sim.close();
-  }
+  return onNode(
+    sim,
+    async (n) => {
+      const dip = nextDip(sim.market);
+      await n.placed('k-a', { side: 'BUY', quantity: '0.001', price: dip.price }, 'ACCEPTED');
+      await n.placed('k-b', n.taker(), 'FILLED');
+      await closedButResting(n, 'k-a');
+      sim.faults.set({ holdReports: true });
+      revealTo(sim.market, dip.tradeId);
+      const asSent = hashed ? venueClientIds('hyperliquid').toVenue('k-a') : 'k-a';
+      const late = sim.state.trades().find((t) => t.clientOrderId === asSent)!;
+      // The venue's market moves on a bar: the next trade is stamped later.
+      sim.advance(1);
+      // This order's call sweeps the OMS: k-a and k-b are released (k-c is what it was about).
+      await n.placed('k-c', n.taker(), 'FILLED');
+      if (retentionMs !== NEVER) {
+        expect(n.core.exec.order('k-a')).toBeUndefined();
+        expect(n.client.memory).toMatchObject({ orders: 1 });
+      }
+      const lastFill = Math.max(...(await n.orders.fills()).map((f) => f.ts));
+      expect(lastFill).toBeGreaterThan(late.time);
+      sim.faults.set({ holdReports: false });
+      await until(
+        async () => (await n.orders.fills()).some((f) => f.clientOrderId === 'k-a'),
+        10_000,
+        `the late trade of k-a stored (alerts ${JSON.stringify(n.alerts)})`,
+      );
+      await n.settle();
+      // The stored fills' window does not reach it: nothing more from reconciliation.
+      expect(await n.core.reconcile()).toMatchObject({ fillsApplied: 0, drift: [] });
+      return outcome(n);
+    },
+    retentionMs,
+    hashed,
+  );
 }
 
 describe('a late trade of an order both the ccxt client and the OMS released (Binance simulator, PGlite)', () => {
@@ -205,10 +230,42 @@ describe('a late trade of an order both the ccxt client and the OMS released (Bi
     expect(released.alerts).toEqual(['LATE_FILL']);
   });
 
+  it("a trade whose report the stream lost, read by a reconnect's catch-up (a minute before the last fill), is applied once too", async () => {
+    // Bars reaching the present: the catch-up reads from a minute before the client's last fill.
+    const t0 = Math.floor(Date.now() / MINUTE) * MINUTE - 600 * MINUTE;
+    const sim = await startSim({ data: syntheticBars(1200, 7, t0) });
+    await onNode(sim, async (n) => {
+      const dip = nextDip(sim.market);
+      sim.faults.set({ loseOrderReports: 1 });
+      await n.placed('k-a', { side: 'BUY', quantity: '0.001', price: dip.price }, 'ACCEPTED');
+      await closedButResting(n, 'k-a');
+      revealTo(sim.market, dip.tradeId);
+      const late = sim.state.trades().find((t) => t.clientOrderId === 'k-a')!;
+      // One replayed trade on (15 s of the venue's clock): the next fill is stamped after it.
+      sim.market.step();
+      await n.placed('k-c', n.taker(), 'FILLED');
+      expect(n.core.exec.order('k-a')).toBeUndefined();
+      const lastFill = Math.max(...(await n.orders.fills()).map((f) => f.ts));
+      expect(lastFill).toBeGreaterThan(late.time);
+      expect(lastFill - late.time).toBeLessThan(MINUTE);
+      expect(sim.dropWebSockets()).toBeGreaterThan(0);
+      await until(
+        async () => (await n.orders.fills()).some((f) => f.clientOrderId === 'k-a'),
+        10_000,
+        `the lost trade of k-a stored (alerts ${JSON.stringify(n.alerts)})`,
+      );
+      await n.settle();
+      expect(await n.core.reconcile()).toMatchObject({ fillsApplied: 0, drift: [] });
+      const end = await outcome(n);
+      expect(end.orders).toContain('k-a CANCELED 0.001');
+      expect(end.fills.filter((f) => f.includes(' k-a '))).toHaveLength(1);
+      expect(end.alerts).toEqual(['LATE_FILL']);
+    });
+  });
+
   it('a stream copy of a stored trade is applied zero times: the order comes back, the copy ends there', async () => {
     const sim = await startSim();
-    const n = await openNode(sim, RETENTION);
-    try {
+    await onNode(sim, async (n) => {
       sim.faults.set({ holdReports: true });
       await n.placed('k-b', n.taker(), 'FILLED');
       const before = await outcome(n);
@@ -225,10 +282,7 @@ describe('a late trade of an order both the ccxt client and the OMS released (Bi
       const after = await outcome(n);
       expect(after).toEqual({ ...before, orders: [...before.orders, 'k-d ACCEPTED 0'] });
       expect(after.alerts).toEqual([]);
-    } finally {
-      await n.close();
-      await sim.close();
-    }
+    });
   });
 
   it('a trade of an order the store does not know either raises UNKNOWN_ORDER_REPORT', async () => {

@@ -477,8 +477,13 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   async #fetchMissed(): Promise<void> {
     const fills = await this.#trades.fetchFills(this.#trades.lastFillTs - 60_000);
-    for (const { fill, resolved } of fills)
-      if (resolved && this.#current(fill.clientOrderId)) this.#trades.deliverFill(fill);
+    for (const { fill, resolved } of fills) {
+      if (!resolved) continue;
+      if (this.#current(fill.clientOrderId)) this.#trades.deliverFill(fill);
+      // Of an order released here and by the OMS: the store's (reconciliation reads only since
+      // the last stored fill, this a minute before the client's last one).
+      else this.#trades.releasedFill(fill);
+    }
     this.#reports.refetchHeld();
   }
 

@@ -126,15 +126,8 @@ export class TradeRouting {
    * id; else parked (a fresh order's venue id is stored once its create answer is).
    */
   async #fromStore(t: Trade, ref: StoredOrderRef): Promise<void> {
-    let o: Order | undefined;
-    try {
-      o = await this.c.storedOrder!(ref);
-    } catch (e) {
-      return this.c.alert(
-        'ORDER_RECALL_FAILED',
-        `trade ${t.id} of order ${ref.clientOrderId ?? ref.venueOrderId}: the store could not be read (${(e as Error).message}); not applied, left to reconciliation`,
-      );
-    }
+    const o = await this.#stored(String(t.id), ref);
+    if (o === null) return;
     const venueOrderId = ref.venueOrderId;
     if (o === undefined) {
       if (ref.clientOrderId === undefined && venueOrderId !== undefined) {
@@ -161,8 +154,42 @@ export class TradeRouting {
       quote: this.c.instruments.get(o.instrumentId)?.quote ?? '',
       ts: this.c.now(),
     });
-    if (!fill || this.c.mem.hasTrade(fill.tradeId)) return;
-    this.c.mem.addTrade(id, fill.tradeId);
+    if (fill) this.#toOms(o, fill);
+  }
+
+  /**
+   * A fill a reconnect's catch-up read of an order neither the OMS nor this client holds: handed
+   * to the OMS as a report of the store's order, as a stream trade of it is (`#fromStore`). One
+   * the store does not know is left to reconciliation (its drift).
+   */
+  releasedFill(fill: Fill): void {
+    if (this.c.storedOrder) this.c.track(this.#storedFill(fill));
+  }
+
+  async #storedFill(fill: Fill): Promise<void> {
+    const o = await this.#stored(fill.tradeId, { clientOrderId: fill.clientOrderId });
+    if (!o) return;
+    if (this.c.current(o.clientOrderId)) return this.deliverFill(fill);
+    this.#toOms(o, { ...fill, instrumentId: o.instrumentId });
+  }
+
+  /** The store's order (undefined: none), or null when the store could not be read (raised). */
+  async #stored(tradeId: string, ref: StoredOrderRef): Promise<Order | undefined | null> {
+    try {
+      return await this.c.storedOrder!(ref);
+    } catch (e) {
+      this.c.alert(
+        'ORDER_RECALL_FAILED',
+        `trade ${tradeId} of order ${ref.clientOrderId ?? ref.venueOrderId}: the store could not be read (${(e as Error).message}); not applied, left to reconciliation`,
+      );
+      return null;
+    }
+  }
+
+  /** A fill of a released order to the OMS, as it is, once here (the OMS takes the order back). */
+  #toOms(o: Order, fill: Fill): void {
+    if (this.c.mem.hasTrade(fill.tradeId)) return;
+    this.c.mem.addTrade(o.clientOrderId, fill.tradeId);
     this.c.deliver({ kind: 'OrderFilled', ...orderRef(o), ts: fill.ts, fill });
   }
 
