@@ -62,6 +62,7 @@ class ModelStore {
       insertOrder: unused,
       recordEvent: unused,
       order: unused,
+      orderByVenueId: unused,
       orders: unused,
       openOrders: unused,
       ordersSince: unused,
