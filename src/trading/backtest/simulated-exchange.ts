@@ -49,10 +49,11 @@ export interface SimulatedExchangeOptions {
   /**
    * With `keepClosed`: how long a closed order's report is kept after it closed, in ms of the
    * market's time (the bars' open times and the trades' times it is given; no wall clock).
-   * Default {@link CLOSED_REPORT_RETENTION_MS} (7 days). Then `orderByClientId` answers null for
-   * it and its client order id is not refused again (the OMS refuses a taken one first), as a
-   * real venue forgets old orders. Its trades are kept (a node's ledger may need them after a
-   * store outage): docs/decisions/paper-venue-retention.md.
+   * Default {@link CLOSED_REPORT_RETENTION_MS} (7 days). Then only a tombstone is kept (its final
+   * status, reason and filled quantity): `orderByClientId` still answers the order's outcome and
+   * its client order id is still refused, so a node whose store missed the window recovers it
+   * as it ended and never sends it again. Its trades are kept (a node's ledger may need them
+   * after a store outage): docs/decisions/paper-venue-retention.md.
    */
   readonly closedRetentionMs?: number;
 }
@@ -61,6 +62,17 @@ export interface SimulatedExchangeOptions {
 export const CLOSED_REPORT_RETENTION_MS = 7 * 24 * 3_600_000;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * What the venue keeps of a released order: what reconciliation reads of a closed report (its
+ * final status, reason and filled quantity), nothing else. Shared when nothing was filled (a
+ * cancel or a rejection of a given reason): `#tombstone`.
+ */
+interface Tombstone {
+  readonly status: VenueOrderReport['status'];
+  readonly reason: string | null;
+  readonly filledQuantity: Decimal;
+}
 
 interface Working {
   readonly order: Order;
@@ -103,6 +115,16 @@ export interface SimulatedExchangeState {
    * is then kept for a whole window from the first bar after the restore).
    */
   readonly closed?: readonly (readonly [clientOrderId: string, closedAt: number | null])[];
+  /**
+   * The released orders, in the order they were released: client order id, final status, reason
+   * and filled quantity (absent in a state written before tombstones: none).
+   */
+  readonly released?: readonly (readonly [
+    clientOrderId: string,
+    status: VenueOrderReport['status'],
+    reason: string | null,
+    filledQuantity: string,
+  ])[];
 }
 
 /**
@@ -146,6 +168,10 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
    * so what it asks of is still here.
    */
   readonly #closed = new Map<string, number | null>();
+  /** The released orders' outcomes, in the order released (never removed: ids are taken once). */
+  readonly #released = new Map<string, Tombstone>();
+  /** The tombstones with nothing filled, one per status and reason. */
+  readonly #unfilled = new Map<string, Tombstone>();
   readonly #retention: number;
   readonly #trades: Fill[] = [];
   #lastBarOpen = -Infinity;
@@ -179,7 +205,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   submit(order: Order, ts: number): void {
     // Like a real venue, a client order id is taken once; the first order stands, unchanged.
     const id = order.clientOrderId;
-    if (this.#reports.has(id) || this.#working.has(id)) {
+    if (this.#reports.has(id) || this.#working.has(id) || this.#released.has(id)) {
       this.#duplicatesRefused++;
       return;
     }
@@ -427,6 +453,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       reports: [...this.#reports.values()],
       trades: this.#trades,
       closed: [...this.#closed],
+      released: [...this.#released].map(([id, t]) => [id, t.status, t.reason, t.filledQuantity]),
     });
   }
 
@@ -455,6 +482,9 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     else
       for (const r of state.reports)
         if (r.status !== 'OPEN') this.#closed.set(r.clientOrderId, null);
+    this.#released.clear();
+    for (const [id, status, reason, filled] of state.released ?? [])
+      this.#released.set(id, this.#tombstone(status, reason, toDecimal(filled)));
     this.#trades.length = 0;
     for (const t of state.trades) {
       this.#trades.push({
@@ -472,7 +502,10 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       return w?.accepted ? openReport(w) : null;
     }
     const r = this.#reports.get(clientOrderId);
-    return r ? { ...r } : null;
+    if (r) return { ...r };
+    const t = this.#released.get(clientOrderId);
+    // A released order's venue order id is not kept: reconciliation reads none of a closed order.
+    return t ? { clientOrderId, venueOrderId: '', ...t } : null;
   }
 
   async openOrders(): Promise<readonly VenueOrderReport[]> {
@@ -519,8 +552,23 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       }
       if (now - at < this.#retention) return;
       this.#closed.delete(id);
+      const r = this.#reports.get(id)!;
       this.#reports.delete(id);
+      this.#released.set(id, this.#tombstone(r.status, r.reason, r.filledQuantity));
     }
+  }
+
+  /** A released order's outcome; one shared object per status and reason when nothing filled. */
+  #tombstone(
+    status: VenueOrderReport['status'],
+    reason: string | null,
+    filledQuantity: Decimal,
+  ): Tombstone {
+    if (!filledQuantity.eq(ZERO)) return { status, reason, filledQuantity };
+    const key = `${status}:${reason ?? ''}`;
+    let t = this.#unfilled.get(key);
+    if (t === undefined) this.#unfilled.set(key, (t = { status, reason, filledQuantity: ZERO }));
+    return t;
   }
 
   #remove(w: Working): void {

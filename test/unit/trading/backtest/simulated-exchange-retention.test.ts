@@ -10,7 +10,8 @@ import { ExecutionEngine } from '../../../../src/trading/execution/execution-eng
 import type { Order } from '../../../../src/trading/model/order.js';
 import type { OrderEvent } from '../../../../src/trading/model/order-events.js';
 import { reconcile } from '../../../../src/trading/live/reconciler.js';
-import { bar, instrument, newOrder } from '../../../support/builders.js';
+import { orderReports } from '../../../../src/trading/live/venue-order-reports.js';
+import { bar, instrument, newOrder, submittedOrder } from '../../../support/builders.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -105,7 +106,16 @@ describe('SimulatedExchange, closed reports on the market clock', () => {
       status: 'CANCELED',
       reason: 'CANCELED_BY_USER',
     });
-    expect(await venue.orderByClientId('m-1')).toBeNull();
+    // Released: only its outcome is kept (a tombstone), and answered.
+    expect(await venue.orderByClientId('m-1')).toEqual({
+      clientOrderId: 'm-1',
+      venueOrderId: '',
+      status: 'FILLED',
+      reason: null,
+      filledQuantity: expect.objectContaining({}),
+    });
+    expect((await venue.orderByClientId('m-1'))!.filledQuantity.toFixed()).toBe('10');
+    expect(state.released).toHaveLength(closedAt.size - recent.length);
     // Every trade is kept (a node's ledger may need them after a store outage).
     expect(state.trades).toHaveLength(30 * 24 - 1);
   });
@@ -194,7 +204,8 @@ describe('SimulatedExchange, closed reports on the market clock', () => {
     restored.onBar(bar(100, 101, 99, 100, 11 * DAY - 1));
     expect(await restored.orderByClientId('old')).toMatchObject({ status: 'FILLED' });
     restored.onBar(bar(100, 101, 99, 100, 11 * DAY));
-    expect(await restored.orderByClientId('old')).toBeNull();
+    expect(restored.snapshot().reports.map((r) => r.clientOrderId)).toEqual(['resting']);
+    expect(await restored.orderByClientId('old')).toMatchObject({ status: 'FILLED' });
     // The open order is never released.
     restored.onBar(bar(100, 101, 99, 100, 30 * DAY));
     expect(await restored.orderByClientId('resting')).toMatchObject({ status: 'OPEN' });
@@ -219,7 +230,9 @@ describe('SimulatedExchange, closed reports on the market clock', () => {
     ex.onTrade(tick(1_000 + HOUR - 1));
     expect(await ex.orderByClientId('a')).toMatchObject({ status: 'FILLED' });
     ex.onTrade(tick(1_000 + HOUR));
-    expect(await ex.orderByClientId('a')).toBeNull();
+    expect(ex.snapshot().reports).toEqual([]);
+    expect(ex.snapshot().released).toEqual([['a', 'FILLED', null, '1']]);
+    expect(await ex.orderByClientId('a')).toMatchObject({ status: 'FILLED', venueOrderId: '' });
     expect(await ex.tradesSince(0)).toHaveLength(1);
   });
 
@@ -237,5 +250,124 @@ describe('SimulatedExchange, closed reports on the market clock', () => {
           message: `closedRetentionMs: must be a finite number of milliseconds >= 0, was ${String(bad)}`,
         }),
       );
+  });
+
+  it('a node whose store was down past the window recovers every order as it ended and sends none again', async () => {
+    const opts = {
+      venue: 'PAPER',
+      instruments: [instrument()],
+      closedRetentionMs: DAY,
+    };
+    // Two venues fed the same: A's node hears everything; B's store holds its orders as committed
+    // (SUBMITTED, before any answer) while B's venue goes on for two days without the node.
+    let a: ReturnType<typeof oms> | null = null;
+    const va = new SimulatedExchange(opts, (e) => a!.exec.process(e));
+    const vb = new SimulatedExchange(opts, (e) => b?.exec.process(e));
+    let b: ReturnType<typeof oms> | null = null;
+    a = oms(() => va);
+    let sentToB = 0;
+    const specs: [Parameters<typeof newOrder>[0], string][] = [
+      [{ quantity: quantity('1') }, 'market'],
+      [{ type: 'LIMIT', price: price('50'), timeInForce: 'IOC' }, 'ioc'],
+      [{ type: 'LIMIT', price: price('150'), postOnly: true }, 'post'],
+      [{ type: 'LIMIT', price: price('50') }, 'rest'],
+      // Committed, never sent (the node died between commit and send): recovery sends it once.
+      [{ type: 'LIMIT', price: price('40') }, 'unsent'],
+    ];
+    for (const [over, id] of specs) a.place(newOrder(over, id), 0);
+    const stored = specs.map(([over, id]) => submittedOrder(over, id));
+    for (const o of stored.slice(0, 4)) vb.submit(o, 0);
+    for (let i = 1; i <= 48; i++)
+      for (const v of [va, vb]) v.onBar(bar(100, 101, 99, 100, i * HOUR));
+    // Released by now: all but the resting order (closed at the first bar, a day is 24 bars).
+    expect(vb.snapshot().reports.map((r) => r.clientOrderId)).toEqual(['rest']);
+
+    // B reopens: its store's orders, recovery as `TradingCore.open` does it (sendUnsent: an
+    // unacknowledged order the venue does not know is sent now), then reconciliation.
+    b = oms(
+      () =>
+        ({
+          submit: (o: Order, ts: number) => (sentToB++, vb.submit(o, ts)),
+        }) as unknown as SimulatedExchange,
+    );
+    for (const o of stored) b.exec.restore(o);
+    const end = 48 * HOUR;
+    const ids = stored.map((o) => o.clientOrderId);
+    const reports = await orderReports(vb, ids, await vb.openOrders());
+    const neverSent = ids.filter((id) => reports.get(id) === null);
+    expect(neverSent).toEqual(['unsent']);
+    for (const id of neverSent) vb.submit(b.exec.order(id)!, end);
+    sentToB += neverSent.length;
+    const result = await reconcile(b.exec, vb, b.bus, 0, end);
+    expect(result.drift).toEqual([]);
+    // One bar more for both: what was sent again would be taken (and a market order filled).
+    va.onBar(bar(100, 101, 99, 100, 49 * HOUR));
+    vb.onBar(bar(100, 101, 99, 100, 49 * HOUR));
+    await reconcile(b.exec, vb, b.bus, end, 49 * HOUR);
+
+    const outcome = (n: ReturnType<typeof oms>) =>
+      ids.map((id) => {
+        const o = n.exec.order(id)!;
+        return `${id}:${o.status}:${o.reason}:${o.filledQuantity.toFixed()}`;
+      });
+    expect(outcome(b)).toEqual(outcome(a));
+    expect(outcome(a)).toEqual([
+      'market:FILLED:null:1',
+      'ioc:CANCELED:IOC_REMAINDER_CANCELED:0',
+      'post:REJECTED:POST_ONLY_WOULD_TAKE:0',
+      'rest:ACCEPTED:null:0',
+      'unsent:ACCEPTED:null:0',
+    ]);
+    // Nothing sent twice: the venue took as many orders, made the same trades, refused none.
+    expect(sentToB).toBe(1);
+    const [sa, sb] = [va.snapshot(), vb.snapshot()];
+    expect(sb.orderSeq).toBe(sa.orderSeq);
+    expect(sb.duplicatesRefused).toBe(0);
+    expect(sb.trades.map((t) => [t.clientOrderId, t.price, t.quantity])).toEqual(
+      sa.trades.map((t) => [t.clientOrderId, t.price, t.quantity]),
+    );
+    for (const t of sb.trades) expect(b.exec.hasTrade(t.venue, t.tradeId)).toBe(true);
+  });
+
+  it('keeps a taken client order id after release, in its snapshot, and loads a state without tombstones', async () => {
+    const opts = { venue: 'PAPER', instruments: [instrument()], closedRetentionMs: HOUR };
+    const ex = new SimulatedExchange(opts, () => undefined);
+    ex.submit({ ...newOrder({ quantity: quantity('1') }, 'x'), status: 'SUBMITTED' }, 0);
+    ex.submit(
+      {
+        ...newOrder({ type: 'LIMIT', price: price('50'), timeInForce: 'IOC' }, 'y'),
+        status: 'SUBMITTED',
+      },
+      0,
+    );
+    ex.onBar(bar(100, 101, 99, 100, HOUR));
+    ex.onBar(bar(100, 101, 99, 100, 2 * HOUR));
+    const state = ex.snapshot();
+    expect(state.reports).toEqual([]);
+    expect(state.released).toEqual([
+      ['x', 'FILLED', null, '1'],
+      ['y', 'CANCELED', 'IOC_REMAINDER_CANCELED', '0'],
+    ]);
+    // Taken once: a second order under a released id is refused, as before its release.
+    ex.submit({ ...newOrder({}, 'x'), status: 'SUBMITTED' }, 2 * HOUR);
+    expect(ex.snapshot().duplicatesRefused).toBe(1);
+    expect(ex.openOrderIds()).toEqual([]);
+    const restored = new SimulatedExchange(opts, () => undefined);
+    restored.restore(JSON.parse(ex.snapshotJson()) as SimulatedExchangeState);
+    expect(restored.snapshotJson()).toBe(ex.snapshotJson());
+    expect(await restored.orderByClientId('y')).toEqual({
+      clientOrderId: 'y',
+      venueOrderId: '',
+      status: 'CANCELED',
+      reason: 'IOC_REMAINDER_CANCELED',
+      filledQuantity: expect.objectContaining({}),
+    });
+    // A state written before tombstones has none.
+    const { released, ...older } = state;
+    expect(released).toHaveLength(2);
+    const old = new SimulatedExchange(opts, () => undefined);
+    old.restore(older);
+    expect(old.snapshot().released).toEqual([]);
+    expect(await old.orderByClientId('x')).toBeNull();
   });
 });

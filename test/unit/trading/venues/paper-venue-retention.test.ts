@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { price } from '../../../../src/trading/core/money.js';
@@ -49,9 +49,46 @@ describe('PaperVenue, closed reports released on the market clock', () => {
     expect(reopened.state()).toEqual(state);
     // What the last bar closed is there for a restarted node's reconciliation.
     expect(await reopened.orderByClientId(`m-${bars}`)).toMatchObject({ status: 'FILLED' });
-    expect(await reopened.orderByClientId('m-1')).toBeNull();
+    // Released long ago: its outcome is kept (a tombstone), and its id stays taken.
+    expect(await reopened.orderByClientId('m-1')).toMatchObject({ status: 'FILLED', reason: null });
+    expect(await reopened.orderByClientId('l-1')).toMatchObject({
+      status: 'CANCELED',
+      reason: 'CANCELED_BY_USER',
+    });
+    expect(state.released).toHaveLength(2 * bars - state.reports.length);
     expect(reopened.state().trades).toHaveLength(bars);
+    const seq = reopened.state().orderSeq;
+    reopened.submit(submittedOrder({ createdAt: bars * HOUR }, 'm-1'), bars * HOUR);
+    expect(reopened.state()).toMatchObject({ orderSeq: seq, duplicatesRefused: 1 });
+    expect(new PaperVenue(file, options, () => undefined).state()).toEqual(reopened.state());
     venue.close();
     reopened.close();
+  });
+
+  it('a compaction worker writes the tombstones the event loop writes, byte for byte', async () => {
+    const inst = instrument();
+    const options = { venue: 'PAPER', instruments: [inst], closedRetentionMs: 6 * HOUR };
+    const onLoop = path.join(dir, 'loop.json');
+    const offLoop = path.join(dir, 'off.json');
+    const a = new PaperVenue(onLoop, options, () => undefined, undefined, { compactEvery: 40 });
+    const b = new PaperVenue(offLoop, options, () => undefined, undefined, {
+      compactEvery: 40,
+      compactOffThread: true,
+      offThreadFromBytes: 0,
+    });
+    for (let i = 1; i <= 60; i++) {
+      const t = i * HOUR;
+      for (const v of [a, b]) {
+        v.onBar(bar(100, 101, 99, 100, t));
+        v.submit(submittedOrder({ createdAt: t }, `m-${i}`), t);
+      }
+      await b.settled();
+    }
+    expect(a.state().released!.length).toBeGreaterThan(40);
+    expect(readFileSync(offLoop, 'utf8')).toBe(readFileSync(onLoop, 'utf8'));
+    expect(readFileSync(offLoop, 'utf8')).toContain('"released":[["m-1","FILLED",null,"10"]');
+    expect(new PaperVenue(offLoop, options, () => undefined).state()).toEqual(a.state());
+    a.close();
+    b.close();
   });
 });
