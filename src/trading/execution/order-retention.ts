@@ -7,17 +7,17 @@ export const CLOSED_ORDER_RETENTION_MS = 600_000;
 const SWEEP_EVERY_MS = 60_000;
 
 /**
- * `closedOrderRetentionMs` checked: a finite number of milliseconds ≥ 0, else `CONFIG_INVALID`
- * naming the setting.
+ * `closedOrderRetentionMs` (or the setting `name`) checked: a finite number of milliseconds ≥ 0,
+ * else `CONFIG_INVALID` naming the setting.
  *
  * @example
  * const ms = retentionMs(options.closedOrderRetentionMs ?? CLOSED_ORDER_RETENTION_MS);
  */
-export function retentionMs(ms: unknown): number {
+export function retentionMs(ms: unknown, name = 'closedOrderRetentionMs'): number {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
     throw new KairosError(
       'CONFIG_INVALID',
-      `closedOrderRetentionMs: must be a finite number of milliseconds >= 0, was ${String(ms)}`,
+      `${name}: must be a finite number of milliseconds >= 0, was ${String(ms)}`,
     );
   return ms;
 }
@@ -75,10 +75,14 @@ export class OrderRetention {
     return h;
   }
 
-  /** A report about a closed order: it is kept a whole window from now. */
-  touched(clientOrderId: string, closed: boolean): void {
+  /**
+   * A report about a closed order: it is kept a whole window from now, and never less than a
+   * window from its last event (`updatedAt`, a venue's time that may run ahead of the clock), so
+   * a strategy reading it within the window (`inOrderWindow`) finds it in every mode.
+   */
+  touched(clientOrderId: string, closed: boolean, updatedAt = -Infinity): void {
     const h = this.#held.get(clientOrderId);
-    if (h) h.closedAt = closed ? this.now() : undefined;
+    if (h) h.closedAt = closed ? Math.max(this.now(), updatedAt) : undefined;
   }
 
   /**
