@@ -146,7 +146,7 @@ export class ExecutionEngine {
     if (!recalled) this.#count(order, 1, order.filledQuantity);
     // Kept a whole window from now, like an order just closed.
     this.#retention.held(order.clientOrderId, tradeKeys);
-    this.#retention.touched(order.clientOrderId, isTerminal(order.status), order.updatedAt);
+    this.#retention.touched(order.clientOrderId, isTerminal(order.status));
   }
 
   /** Denies an INITIALIZED order (called by the risk engine). */
@@ -329,9 +329,12 @@ export class ExecutionEngine {
       call();
     } finally {
       const o = this.#get(clientOrderId);
-      if (o) retention.touched(clientOrderId, isTerminal(o.status), o.updatedAt);
+      if (o) retention.touched(clientOrderId, isTerminal(o.status));
       if (--this.#depth === 0) {
-        const due = retention.due((id) => isTerminal(this.#orders.get(id)!.status), clientOrderId);
+        const due = retention.due((id) => {
+          const held = this.#orders.get(id)!;
+          return isTerminal(held.status) ? held.updatedAt : undefined;
+        }, clientOrderId);
         for (const [id, held] of due) this.#release(id, held.trades, held.restored);
       }
     }

@@ -54,7 +54,8 @@ export interface OmsMemory {
  * @example
  * const retention = new OrderRetention(600_000, () => clock.now());
  * retention.held('k-1').trades.push('SIM', 'T1');
- * for (const id of retention.due((id) => isTerminal(orders.get(id)!.status), 'k-1')) release(id);
+ * const closedSince = (id: string) => (isTerminal(orders.get(id)!.status) ? orders.get(id)!.updatedAt : undefined);
+ * for (const id of retention.due(closedSince, 'k-1').keys()) release(id);
  */
 export class OrderRetention {
   readonly #held = new Map<string, Held>();
@@ -75,33 +76,36 @@ export class OrderRetention {
     return h;
   }
 
-  /**
-   * A report about a closed order: it is kept a whole window from now, and never less than a
-   * window from its last event (`updatedAt`, a venue's time that may run ahead of the clock), so
-   * a strategy reading it within the window (`inOrderWindow`) finds it in every mode.
-   */
-  touched(clientOrderId: string, closed: boolean, updatedAt = -Infinity): void {
+  /** A report about a closed order: it is kept a whole window from now. */
+  touched(clientOrderId: string, closed: boolean): void {
     const h = this.#held.get(clientOrderId);
-    if (h) h.closedAt = closed ? Math.max(this.now(), updatedAt) : undefined;
+    if (h) h.closedAt = closed ? this.now() : undefined;
   }
 
   /**
-   * The orders to release now (removed here): closed, and closed for `retentionMs`. Notes the
-   * closed ones not yet noted. Runs at most once a minute of the clock; `keep` is never released
-   * (the order the current call is about: its caller reads it next).
+   * The orders to release now (removed here): closed, and closed for `retentionMs` both since it
+   * was seen closed and since its last event (`closedSince`: the order's `updatedAt`, undefined
+   * while open; a venue's time may run ahead of the clock), so a strategy reading it within the
+   * window (`inOrderWindow`) finds it in every mode. Notes the closed ones not yet noted. Runs at
+   * most once a minute of the clock; `keep` is never released (the order the current call is
+   * about: its caller reads it next).
    */
-  due(closed: (clientOrderId: string) => boolean, keep: string | null): Map<string, Held> {
+  due(
+    closedSince: (clientOrderId: string) => number | undefined,
+    keep: string | null,
+  ): Map<string, Held> {
     const out = new Map<string, Held>();
     const now = this.now();
     if (now < this.#nextSweep) return out;
     this.#nextSweep = now + Math.min(this.retentionMs, SWEEP_EVERY_MS);
     for (const [id, h] of this.#held) {
-      if (!closed(id)) {
+      const since = closedSince(id);
+      if (since === undefined) {
         h.closedAt = undefined;
         continue;
       }
       h.closedAt ??= now;
-      if (id === keep || now - h.closedAt < this.retentionMs) continue;
+      if (id === keep || now - Math.max(h.closedAt, since) < this.retentionMs) continue;
       this.#held.delete(id);
       out.set(id, h);
     }
