@@ -4,7 +4,7 @@
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { VenueMarketStreams } from '../src/api/ws-gateway.js';
+import type { VenueMarketStreams } from '../src/api/ws-gateway-options.js';
 import type { TradeTick } from '../src/trading/data/market-data.js';
 import { startTestServer } from '../test/support/api-server.js';
 import { simExchange, startLiveSim } from '../test/support/ccxt-sim.js';

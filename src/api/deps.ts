@@ -18,7 +18,7 @@ import type { Decimal } from '../trading/core/decimal.js';
 import type { Order } from '../trading/model/order.js';
 import type { JsonObject } from '../trading/strategy/strategy-context.js';
 import type { Bar } from '../trading/data/market-data.js';
-import type { VenueMarketStreams } from './ws-gateway.js';
+import type { VenueMarketStreams } from './ws-gateway-options.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import type { OrderPageQuery, OrderRepository, OrderScope } from '../store/order-repository.js';

@@ -219,7 +219,7 @@ async function liveWith(
         new StrategySnapshotRepository(store.db, flags.account ?? flags.exchange),
       ),
       risk: () => riskRepo.settings(),
-      venue: (deliver, order) => {
+      venue: (deliver, order, stored) => {
         // A recovery retried after a ban builds the venue again: the first one's streams stop.
         void client?.close();
         const c = (client = new CcxtExecutionClient(
@@ -229,6 +229,7 @@ async function liveWith(
             instruments: [inst],
             accountId: flags.account ?? flags.exchange,
             order,
+            storedOrder: stored,
             onAlert,
             onLog: venueLine,
             bannedUntil: feed.bannedUntil,

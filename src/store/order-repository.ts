@@ -786,6 +786,25 @@ export class OrderRepository implements OrderStore {
     return r ? toOrder(r) : undefined;
   }
 
+  /**
+   * No index on `venue_order_id`: every state change of an order is written to each index of
+   * `orders` (issue 18), and this is asked only for a trade whose order neither the OMS nor the
+   * venue client holds and whose client id the trade does not name readably (a hashed-id venue):
+   * one scan of the account's orders then (`docs/decisions/execution-client-retention.md`).
+   */
+  async orderByVenueId(venueOrderId: string): Promise<Order | undefined> {
+    const r = await this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('account_id', '=', this.accountId)
+      .where('venue_order_id', '=', venueOrderId)
+      .orderBy('created_at', 'desc')
+      .orderBy('client_order_id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? toOrder(r) : undefined;
+  }
+
   async orders(clientOrderIds: readonly string[]): Promise<Order[]> {
     if (clientOrderIds.length === 0) return [];
     const rows = await this.db

@@ -3,6 +3,7 @@ import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { OrderEvent } from '../trading/model/order-events.js';
 import type { Order } from '../trading/model/order.js';
+import type { StoredOrderLookup } from '../trading/execution/order-store.js';
 import { createVenuePolicy } from '../scalability/resilience/venue-policy.js';
 import { CcxtExecutionClient } from '../trading/venues/ccxt/ccxt-execution.js';
 import type { PrivateConnection } from './server-venues.js';
@@ -13,6 +14,8 @@ export interface LiveVenue {
   readonly build: (
     deliver: (event: OrderEvent) => void,
     order: (clientOrderId: string) => Order | undefined,
+    /** The store's order for a trade of one released by the OMS and the client (`OrderRecall`). */
+    stored?: StoredOrderLookup,
   ) => NodeVenue;
   /** An instrument the account trades from now on, or its new rules (reconciliation asks about it). */
   setInstrument(inst: Instrument): void;
@@ -45,7 +48,7 @@ export function liveAccountVenue(
       instruments.set(inst.id, inst);
       client?.setInstrument(inst);
     },
-    build: (deliver, order) => {
+    build: (deliver, order, stored) => {
       void client?.close();
       const c = (client = new CcxtExecutionClient(
         {
@@ -56,6 +59,7 @@ export function liveAccountVenue(
           growing: true,
           accountId: o.accountId,
           order,
+          ...(stored ? { storedOrder: stored } : {}),
           onAlert: o.onAlert,
           onLog: o.onLog,
           bannedUntil: () => conn.rest.gate?.bannedUntil()?.untilMs,

@@ -238,7 +238,9 @@ export class LiveAccounts {
         instruments,
         cash: { [currency]: start },
         orders,
-        venue: gate ? (deliver, order) => gate.wrap(venue!.build(deliver, order)) : venue.build,
+        venue: gate
+          ? (deliver, order, stored) => gate.wrap(venue!.build(deliver, order, stored))
+          : venue.build,
         clock: new LiveClock(),
         onAlert: cfg.onAlert,
         // A strategy's new orders count in the one window with the API's, denied past it.

@@ -1,9 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { accountOwnerUnavailable } from '../api/account-owner.js';
-import type { ApiAccount } from '../api/deps.js';
-import { AccountRepository, type AccountRecord } from '../store/account-repository.js';
-import { AuditRepository } from '../store/audit-repository.js';
 import type { Store } from '../store/open-store.js';
 import type { Fence } from '../store/lease-repository.js';
 import { OrderRepository } from '../store/order-repository.js';
@@ -12,54 +8,29 @@ import { toDecimal, type DecimalInput } from '../trading/core/decimal.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { ReconciliationResult } from '../trading/live/reconciler.js';
-import { TradingCore } from '../trading/live/trading-core.js';
+import type { TradingCore } from '../trading/live/trading-core.js';
 import { TradingDesk } from '../trading/live/trading-desk.js';
 import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { Order } from '../trading/model/order.js';
-import { PaperVenue } from '../trading/venues/paper/paper-venue.js';
+import type { PaperVenue } from '../trading/venues/paper/paper-venue.js';
+import { checkClosable } from './account-close-checks.js';
+import { AccountMarkets } from './account-markets.js';
+import { AccountDirectory } from './account-directory.js';
 import { AccountInstruments, ACCOUNT_HOLDER } from './account-instruments.js';
+import { storeAccount, storeClosed, storeDefault } from './account-records.js';
+import type { AccountInfo, AccountRuntime, HeldLease } from './account-runtime.js';
+import { JoinedAccountsBus, type AccountsBus } from './accounts-bus.js';
 import { inUse, type LiveAccounts, type LiveAccountSpec } from './live-accounts.js';
+import { checkLiveRequest, paperStartingCash, type NewAccount } from './new-account.js';
+import { openPaperCore } from './paper-account-core.js';
 import { venueNotConfigured } from './server-venues.js';
 import { VenueGate } from './venue-gate.js';
+import type { VenueMarket } from './venue-market.js';
 import type { ChangeActor } from './user-accounts.js';
-
-/** An account's lease as its core is opened with it: the journal's fence and the token. */
-export interface HeldLease {
-  readonly fence: Fence;
-  readonly token: number;
-}
 
 /** The server's shared paper account: orders of a user with no account of their own go there. */
 export const SHARED_ACCOUNT = 'desk';
-
-/** An account as the server knows it: a user's, or the shared one (no owner). */
-export type AccountInfo = ApiAccount;
-
-/** One account's trading: its core (OMS, ledger, paper venue), order entry and journal. */
-export interface AccountRuntime {
-  readonly accountId: string;
-  /** Paper: the replay drives it; live: its venue's market and its own confirmation timer. */
-  readonly mode: 'paper' | 'live';
-  readonly core: TradingCore;
-  readonly desk: TradingDesk;
-  readonly orders: OrderRepository;
-  readonly snapshots: StrategySnapshotRepository;
-}
-
-/** What a user asks for in `POST /accounts`. */
-export interface NewAccount {
-  readonly name: string;
-  readonly mode: 'paper' | 'live';
-  /** Live: the venue (one of the server's `--venue`s). */
-  readonly venue?: string;
-  /** Paper: the starting cash, a decimal string in the instrument's quote currency. */
-  readonly startingCash?: string;
-  /** Live: the stored credential to trade with. */
-  readonly credentialId?: string;
-  /** Make it the owner's default account (the first one always is). */
-  readonly default?: boolean;
-}
 
 /** What the accounts of a server are built from. */
 export interface TradingAccountsConfig {
@@ -96,26 +67,6 @@ export interface TradingAccountsConfig {
   readonly leased?: { readonly adopt: (accountId: string) => Promise<unknown> };
 }
 
-/** A venue's public market data, as paper accounts on it use it (`ServerVenues`). */
-export interface VenueMarket {
-  names(): string[];
-  /** `VENUE_NOT_CONFIGURED` for a venue the server does not have. */
-  instruments(venue: string): readonly Instrument[];
-  /** The venue's instrument of `symbol`, its rules now (`UNKNOWN_INSTRUMENT` naming both). */
-  instrument(venue: string, symbol: string): Instrument;
-  /** The last `limit` closed 1m bars of `symbol` (the venue's REST), oldest first. */
-  recentBars(venue: string, symbol: string, limit: number): Promise<Bar[]>;
-  /** `listener` after each markets refresh of a venue; answers the stop. */
-  onMarkets(listener: (venue: string) => void): () => void;
-  /** Closed bars of `symbol` to `listener` from now on; answers the unsubscribe. */
-  watchBars(venue: string, symbol: string, listener: (bar: Bar) => void): Promise<() => void>;
-}
-
-/** Every account's bus as one; each handler also gets the account whose core published. */
-export interface AccountsBus {
-  subscribe<T>(pattern: string, handler: (event: T, accountId: string) => void): () => void;
-}
-
 /**
  * Every account of `kairos serve` with one `TradingCore` each (`docs/decisions/accounts.md`): the
  * shared `desk` account and every user's paper account, each on its own paper venue file
@@ -139,8 +90,8 @@ export class TradingAccounts {
     string,
     { offs: (() => void)[]; gate: VenueGate; paper?: PaperVenue | null }
   >();
-  readonly #infos = new Map<string, AccountInfo>();
-  readonly #defaults = new Map<string, string>();
+  /** The accounts known and each user's default account. */
+  readonly #directory: AccountDirectory;
   /** Accounts being closed: they take no new order. */
   readonly #closing = new Set<string>();
   /**
@@ -149,19 +100,25 @@ export class TradingAccounts {
    * filled) still name their orders through `order`, so they reach the WebSocket clients.
    */
   readonly #handingOver = new Map<string, AccountRuntime>();
-  readonly #subscriptions = new Set<{
-    readonly pattern: string;
-    readonly handler: (event: never, accountId: string) => void;
-    readonly off: (() => void)[];
-  }>();
-  /** Per paper account on a venue: its instruments, taken on demand, and the bars they hold. */
-  readonly #onVenue = new Map<string, AccountInstruments>();
+  readonly #bus = new JoinedAccountsBus(
+    () => this.#runtimes.values(),
+    (accountId) => this.#wiring.get(accountId)?.offs,
+  );
+  /** Which market drives each account, and what it trades there. */
+  readonly #markets: AccountMarkets;
   #tail: Promise<unknown> = Promise.resolve();
   #lastBar: Bar | null = null;
   #inUse: (accountId: string) => boolean = () => false;
   #prepare: (runtime: AccountRuntime) => Promise<void> = async () => undefined;
 
-  private constructor(private readonly cfg: TradingAccountsConfig) {}
+  private constructor(private readonly cfg: TradingAccountsConfig) {
+    this.#directory = new AccountDirectory(cfg.db);
+    this.#markets = new AccountMarkets(cfg, {
+      info: (accountId) => this.#directory.get(accountId),
+      runtime: (accountId) => this.#runtimes.get(accountId),
+      runtimes: () => this.#runtimes.values(),
+    });
+  }
 
   /**
    * Opens and recovers the shared account and every stored account (leased: reads them, and
@@ -170,9 +127,9 @@ export class TradingAccounts {
   static async open(cfg: TradingAccountsConfig): Promise<TradingAccounts> {
     const accounts = new TradingAccounts(cfg);
     // A venue's new rules (tick, lot, minimums) reach every account on it: new orders snap to them.
-    cfg.market?.onMarkets((venue) => accounts.#marketsRefreshed(venue));
+    cfg.market?.onMarkets((venue) => accounts.#markets.refreshed(venue));
     const inst = cfg.instrument;
-    accounts.#infos.set(SHARED_ACCOUNT, {
+    accounts.#directory.set({
       id: SHARED_ACCOUNT,
       ownerUserId: null,
       venue: cfg.venue,
@@ -199,13 +156,8 @@ export class TradingAccounts {
    * Reads the accounts and default accounts from the store again (another instance creates and
    * closes accounts too); answers every account id, the shared one first.
    */
-  async refresh(): Promise<string[]> {
-    const repo = new AccountRepository(this.cfg.db);
-    for (const a of await repo.list(null)) this.#infos.set(a.id, { ...a, shared: false });
-    const defaults = await repo.defaults();
-    this.#defaults.clear();
-    for (const [user, account] of defaults) this.#defaults.set(user, account);
-    return [...this.#infos.keys()];
+  refresh(): Promise<string[]> {
+    return this.#directory.refresh();
   }
 
   /**
@@ -215,8 +167,8 @@ export class TradingAccounts {
    * here (a live account on a server without venues).
    */
   async openAccount(accountId: string, lease?: HeldLease): Promise<boolean> {
-    if (!this.#infos.has(accountId)) await this.refresh();
-    const info = this.#infos.get(accountId);
+    if (!this.#directory.has(accountId)) await this.refresh();
+    const info = this.#directory.get(accountId);
     if (!info || !this.#tradable(info)) return false;
     return this.exclusive(async () => {
       if (this.#runtimes.has(accountId)) return true;
@@ -296,7 +248,7 @@ export class TradingAccounts {
 
   /** Opens the core of a known account (a live one: tracked, retried while its venue is down). */
   async #openAt(accountId: string, lease?: HeldLease): Promise<void> {
-    const info = this.#infos.get(accountId)!;
+    const info = this.#directory.get(accountId)!;
     // A paper account on a venue this server was started without: kept, not opened here.
     if (info.mode === 'paper' && !this.#tradable(info)) return;
     if (accountId === SHARED_ACCOUNT) await this.#openCore(accountId, this.cfg.sharedCash, lease);
@@ -320,28 +272,9 @@ export class TradingAccounts {
 
   /**
    * Every core's bus as one: a subscription reaches the cores opened later too. A handler is
-   * also told the account whose core published the event (a trading-state change does not
-   * carry it: each core's `GLOBAL` scope is its own account).
+   * also told the account whose core published the event (`JoinedAccountsBus`).
    */
-  readonly bus: AccountsBus = {
-    subscribe: <T>(pattern: string, handler: (event: T, accountId: string) => void) => {
-      const sub = {
-        pattern,
-        handler: handler as (event: never, accountId: string) => void,
-        off: [] as (() => void)[],
-      };
-      for (const rt of this.#runtimes.values()) {
-        const off = rt.core.bus.subscribe<T>(pattern, (e) => handler(e, rt.accountId));
-        sub.off.push(off);
-        this.#wiring.get(rt.accountId)?.offs.push(off);
-      }
-      this.#subscriptions.add(sub);
-      return () => {
-        this.#subscriptions.delete(sub);
-        for (const off of sub.off) off();
-      };
-    },
-  };
+  readonly bus: AccountsBus = this.#bus;
 
   /** Refuses to close an account while this says it is in use (a strategy runs on it). */
   guardClose(inUse: (accountId: string) => boolean): void {
@@ -375,10 +308,7 @@ export class TradingAccounts {
    * paper accounts), else the venue whose bars reach it (a live account's).
    */
   marketOf(accountId: string): string {
-    const info = this.#infos.get(accountId);
-    return !info || (info.mode === 'paper' && info.venue === this.cfg.venue)
-      ? 'replay'
-      : info.venue;
+    return this.#markets.marketOf(accountId);
   }
 
   /**
@@ -386,17 +316,7 @@ export class TradingAccounts {
    * else the replayed one; none for a venue this server no longer has (it does not open here).
    */
   instrumentsOf(accountId: string): readonly Instrument[] {
-    const market = this.marketOf(accountId);
-    const rt = this.#runtimes.get(accountId);
-    // On a venue, open here: those it trades now (any other the venue lists comes on demand).
-    if (rt && market !== 'replay')
-      return rt.core.instrumentIds().map((id) => rt.core.instrumentOf(id));
-    try {
-      return this.#venueInstruments(market === 'replay' ? this.cfg.venue : market);
-    } catch (e) {
-      if (e instanceof KairosError && e.code === 'VENUE_NOT_CONFIGURED') return [];
-      throw e;
-    }
+    return this.#markets.instrumentsOf(accountId);
   }
 
   /**
@@ -404,40 +324,17 @@ export class TradingAccounts {
    * the account itself) until `releaseInstrument`: on a venue, any market it lists, taken on
    * demand; on the replay, the replayed one. `UNKNOWN_INSTRUMENT` names the venue and symbol.
    */
-  async useInstrument(
+  useInstrument(
     accountId: string,
     symbol: string,
     holder: string = ACCOUNT_HOLDER,
   ): Promise<Instrument> {
-    const market = this.marketOf(accountId);
-    if (market === 'replay') {
-      if (symbol === this.cfg.instrument.id) return this.cfg.instrument;
-      throw new KairosError(
-        'UNKNOWN_INSTRUMENT',
-        `instrumentId: account ${accountId} trades no instrument "${symbol}" (it trades: ${this.cfg.instrument.id})`,
-      );
-    }
-    const held = this.#held(accountId);
-    if (!held) throw accountOwnerUnavailable(accountId);
-    return held.use(symbol, holder);
+    return this.#markets.use(accountId, symbol, holder);
   }
 
   /** Lets go of what `holder` held on an account (its last holder releases a symbol's bars). */
   releaseInstrument(accountId: string, holder: string): void {
-    this.#held(accountId)?.release(holder);
-  }
-
-  /** The instruments of an account on a venue open here (paper or live). */
-  #held(accountId: string): AccountInstruments | null {
-    return this.#onVenue.get(accountId) ?? this.cfg.live?.instrumentsOf(accountId) ?? null;
-  }
-
-  /** A venue's markets were loaded again: each account on it takes the new rules. */
-  #marketsRefreshed(venue: string): void {
-    for (const rt of this.#runtimes.values()) {
-      if (this.marketOf(rt.accountId) !== venue) continue;
-      this.#held(rt.accountId)?.refresh(rt.core.instrumentIds());
-    }
+    this.#markets.release(accountId, holder);
   }
 
   /** A live account's link to its venue; null for a paper account. */
@@ -451,16 +348,16 @@ export class TradingAccounts {
   }
 
   info(accountId: string): AccountInfo | undefined {
-    return this.#infos.get(accountId);
+    return this.#directory.get(accountId);
   }
 
   infos(): AccountInfo[] {
-    return [...this.#infos.values()];
+    return this.#directory.all();
   }
 
   /** The user's default account; null when none is set (their orders go to the shared one). */
   defaultOf(userId: string): string | null {
-    return this.#defaults.get(userId) ?? null;
+    return this.#directory.defaultOf(userId);
   }
 
   /** Whether an account takes no order (closed, or being closed). */
@@ -504,7 +401,7 @@ export class TradingAccounts {
 
   /** Closed (stored as such): it trades no more, and its paper venue is closed. */
   #disabled(accountId: string): boolean {
-    return (this.#infos.get(accountId)?.disabledAt ?? null) !== null;
+    return this.#directory.disabled(accountId);
   }
 
   /**
@@ -517,14 +414,11 @@ export class TradingAccounts {
       throw new KairosError('ACCOUNT_INVALID', 'credentialId: only for a live account');
     // A paper account on a venue fills on that venue's live market; else on the replay.
     const venue = req.venue ?? this.cfg.venue;
-    const instruments = this.#venueInstruments(venue);
-    if (req.startingCash === undefined)
-      throw new KairosError('ACCOUNT_INVALID', 'startingCash: required for a paper account');
-    const cash = toDecimal(req.startingCash);
-    if (!cash.gt(0))
-      throw new KairosError('ACCOUNT_INVALID', 'startingCash: must be greater than 0');
+    const instruments = this.#markets.venueInstruments(venue);
+    const cash = paperStartingCash(req);
     const id = newAccountId();
-    const record = await this.#store(
+    const record = await storeAccount(
+      this.cfg,
       ownerUserId,
       {
         id,
@@ -541,7 +435,7 @@ export class TradingAccounts {
     // Leased: it is taken like any account (its lease, then its core); another instance that
     // took it first trades it.
     if (this.cfg.leased) {
-      const info = this.#registered(record);
+      const info = this.#directory.registered(record);
       await this.cfg.leased.adopt(id);
       return info;
     }
@@ -554,7 +448,7 @@ export class TradingAccounts {
       }
       await this.#prepare(rt);
     });
-    return this.#registered(record);
+    return this.#directory.registered(record);
   }
 
   /**
@@ -566,18 +460,7 @@ export class TradingAccounts {
    */
   async #createLive(ownerUserId: string, req: NewAccount, by: ChangeActor): Promise<AccountInfo> {
     const live = this.cfg.live ?? null;
-    if (req.venue === undefined)
-      throw new KairosError(
-        'ACCOUNT_INVALID',
-        `venue: required for a live account (this server has: ${live?.venues().join(', ') || 'none'})`,
-      );
-    if (req.startingCash !== undefined)
-      throw new KairosError(
-        'ACCOUNT_INVALID',
-        'startingCash: only for a paper account (a live account trades the venue balance)',
-      );
-    if (req.credentialId === undefined)
-      throw new KairosError('ACCOUNT_INVALID', 'credentialId: required for a live account');
+    checkLiveRequest(req, live);
     if (!live) throw venueNotConfigured(req.venue, []);
     await live.check(ownerUserId, req.venue, req.credentialId);
     const id = newAccountId();
@@ -586,7 +469,8 @@ export class TradingAccounts {
     const info = await this.exclusive(async () => {
       const opened = await live.open(spec, orders, null);
       try {
-        const record = await this.#store(
+        const record = await storeAccount(
+          this.cfg,
           ownerUserId,
           {
             id,
@@ -600,7 +484,7 @@ export class TradingAccounts {
           req.default === true,
           by,
         );
-        const info = this.#registered(record);
+        const info = this.#directory.registered(record);
         if (this.cfg.leased) {
           // Checked and stored: from here it is opened like any account, under its lease.
           await live.drop(id);
@@ -665,50 +549,6 @@ export class TradingAccounts {
     );
   }
 
-  #registered(record: { a: AccountRecord; makeDefault: boolean }): AccountInfo {
-    const info: AccountInfo = { ...record.a, shared: false };
-    this.#infos.set(info.id, info);
-    if (record.makeDefault) this.#defaults.set(info.ownerUserId!, info.id);
-    return info;
-  }
-
-  /** Stores a new account with its audit row (and the owner's default) in one transaction. */
-  #store(
-    ownerUserId: string,
-    a: Omit<AccountRecord, 'ownerUserId' | 'createdAt' | 'disabledAt'>,
-    makeItDefault: boolean,
-    by: ChangeActor,
-  ): Promise<{ a: AccountRecord; makeDefault: boolean }> {
-    const createdAt = this.cfg.now();
-    return this.cfg.db.transaction().execute(async (tx) => {
-      const repo = new AccountRepository(tx);
-      const stored = await repo.create({ ...a, ownerUserId, createdAt });
-      const makeDefault = makeItDefault || (await repo.defaultOf(ownerUserId)) === null;
-      if (makeDefault) await repo.setDefault(ownerUserId, a.id);
-      await new AuditRepository(tx, this.cfg.now).append(
-        {
-          ts: createdAt,
-          actor: by.actor,
-          role: by.role,
-          action: 'account.created',
-          subject: a.id,
-          payload: {
-            owner: ownerUserId,
-            name: stored.name,
-            mode: stored.mode,
-            venue: stored.venue,
-            ...(stored.credentialId === null ? {} : { credentialId: stored.credentialId }),
-            startingCash: stored.startingCash,
-            currency: stored.currency,
-            default: makeDefault,
-          },
-        },
-        tx,
-      );
-      return { a: stored, makeDefault };
-    });
-  }
-
   /**
    * Closes an account (it stays readable with its orders and fills; it takes no order): only
    * when it has no open order (`ACCOUNT_HAS_OPEN_ORDERS`), no position (`ACCOUNT_NOT_FLAT`) and
@@ -716,7 +556,7 @@ export class TradingAccounts {
    * other open account becomes the default (none: orders go to the shared account).
    */
   async close(accountId: string, by: ChangeActor): Promise<AccountInfo> {
-    const info = this.#infos.get(accountId);
+    const info = this.#directory.get(accountId);
     const rt = this.#runtimes.get(accountId);
     if (!info || info.ownerUserId === null)
       throw new KairosError('ACCOUNT_NOT_FOUND', `account ${accountId}: not found`);
@@ -729,58 +569,20 @@ export class TradingAccounts {
       // An order being placed when the close began is on record before the checks.
       await rt.desk.idle();
       await rt.core.settle();
-      const open = rt.core.exec.openOrders();
-      if (open.length > 0) {
-        throw new KairosError(
-          'ACCOUNT_HAS_OPEN_ORDERS',
-          `account ${accountId}: ${open.length} open order(s); cancel them first`,
-        );
-      }
-      const held = rt.core.ledger.allPositions().filter((p) => !p.quantity.eq(0));
-      if (held.length > 0) {
-        throw new KairosError(
-          'ACCOUNT_NOT_FLAT',
-          `account ${accountId}: holds ${held.map((p) => `${p.quantity.toFixed()} ${p.instrumentId}`).join(', ')}; close the position(s) first`,
-        );
-      }
-      if (this.#inUse(accountId)) {
-        throw new KairosError(
-          'ACCOUNT_IN_USE',
-          `account ${accountId}: a strategy runs on it; stop it first`,
-        );
-      }
+      checkClosable(accountId, rt, (id) => this.#inUse(id));
       const ts = this.cfg.now();
       const owner = info.ownerUserId;
-      const nextDefault = await this.cfg.db.transaction().execute(async (tx) => {
-        const repo = new AccountRepository(tx);
-        if (!(await repo.disable(accountId, ts)))
-          throw new KairosError('ACCOUNT_DISABLED', `account ${accountId}: already closed`);
-        let next: string | null | undefined;
-        if ((await repo.defaultOf(owner)) === accountId) {
-          next =
-            (await repo.list(owner)).find((a) => a.disabledAt === null && a.id !== accountId)?.id ??
-            null;
-          await repo.setDefault(owner, next);
-        }
-        await new AuditRepository(tx, this.cfg.now).append(
-          {
-            ts,
-            actor: by.actor,
-            role: by.role,
-            action: 'account.closed',
-            subject: accountId,
-            payload: { owner, name: info.name, ...(next === undefined ? {} : { default: next }) },
-          },
-          tx,
-        );
-        return next;
-      });
+      const nextDefault = await storeClosed(
+        this.cfg,
+        { id: accountId, owner, name: info.name },
+        ts,
+        by,
+      );
       if (nextDefault !== undefined) {
-        if (nextDefault === null) this.#defaults.delete(owner);
-        else this.#defaults.set(owner, nextDefault);
+        this.#directory.setDefault(owner, nextDefault);
       }
       const closed = { ...info, disabledAt: ts };
-      this.#infos.set(accountId, closed);
+      this.#directory.set(closed);
       // A closed account trades no more: the venue's bars it watched are released (the last
       // account or strategy on a symbol releases its subscription), its paper venue takes no
       // more ops (its orders, trades and balances stay readable).
@@ -794,40 +596,14 @@ export class TradingAccounts {
 
   /** Makes an open account of `userId` their default (audited). */
   async setDefault(userId: string, accountId: string, by: ChangeActor): Promise<AccountInfo> {
-    const info = this.#infos.get(accountId);
+    const info = this.#directory.get(accountId);
     if (!info || info.ownerUserId !== userId)
       throw new KairosError('ACCOUNT_NOT_FOUND', `accountId: account ${accountId} not found`);
     if (this.isClosed(accountId))
       throw new KairosError('ACCOUNT_DISABLED', `accountId: account ${accountId} is closed`);
-    const ts = this.cfg.now();
-    await this.cfg.db.transaction().execute(async (tx) => {
-      await new AccountRepository(tx).setDefault(userId, accountId);
-      await new AuditRepository(tx, this.cfg.now).append(
-        {
-          ts,
-          actor: by.actor,
-          role: by.role,
-          action: 'account.default_set',
-          subject: accountId,
-          payload: { owner: userId },
-        },
-        tx,
-      );
-    });
-    this.#defaults.set(userId, accountId);
+    await storeDefault(this.cfg, userId, accountId, by);
+    this.#directory.setDefault(userId, accountId);
     return info;
-  }
-
-  /**
-   * The instruments of an account on `venue`: the replayed one on the paper venue, else the
-   * venue's (`VENUE_NOT_CONFIGURED`, naming it, for a venue the server does not have).
-   */
-  #venueInstruments(venue: string): readonly Instrument[] {
-    if (venue === this.cfg.venue) return [this.cfg.instrument];
-    const market = this.cfg.market;
-    if (!market?.names().includes(venue))
-      throw venueNotConfigured(venue, [this.cfg.venue, ...(market?.names() ?? [])]);
-    return market.instruments(venue);
   }
 
   /**
@@ -847,7 +623,7 @@ export class TradingAccounts {
     const orders = new OrderRepository(cfg.db, accountId, Date.now, fence);
     // On a venue: its first instrument (the account's currency) and those it has traded; any
     // other comes on demand.
-    const listed = this.#venueInstruments(venue);
+    const listed = this.#markets.venueInstruments(venue);
     const instruments = onVenue
       ? [
           listed[0]!,
@@ -856,63 +632,44 @@ export class TradingAccounts {
             .map((id) => cfg.market!.instrument(venue, id)),
         ]
       : listed;
-    const gate = new VenueGate();
-    let paper: PaperVenue | null = null;
-    const { core, recovery } = await TradingCore.open({
+    const opened = await openPaperCore({
       accountId,
+      home: cfg.home,
+      venue: cfg.venue,
       instruments,
-      cash: { [instruments[0]!.quote]: cash },
+      cash,
       orders,
-      venue: (deliver) =>
-        gate.wrap(
-          (paper = new PaperVenue(
-            path.join(cfg.home, 'paper', accountId, 'venue.json'),
-            { venue: cfg.venue, instruments },
-            deliver,
-            // Fenced by the lease's token: a previous owner's late writes are void.
-            lease ? { token: lease.token } : undefined,
-            // Snapshots written off the event loop: the server's orders never wait for one.
-            { compactOffThread: true },
-          )),
-        ),
-      // The paper venue records an order before it answers, in the file every owner reads: an
-      // open order it does not know was committed and never sent (a crash or a lost lease between
-      // commit and send; the client may have its 201), and is sent now, as it would have been.
-      sendUnsent: true,
+      ...(lease ? { leaseToken: lease.token } : {}),
       ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
-    }).catch((e: unknown) => {
-      // Not opened: its venue (built, maybe written at recovery) is closed with it.
-      (paper as PaperVenue | null)?.close();
-      throw e;
     });
+    const { core, recovery, gate } = opened;
     const rt = this.#register(accountId, 'paper', core, orders, recovery, gate, fence);
-    this.#wiring.get(accountId)!.paper = paper;
+    this.#wiring.get(accountId)!.paper = opened.paper();
     if (onVenue) {
       const market = cfg.market!;
       const held = new AccountInstruments({
         resolve: (symbol) => market.instrument(venue, symbol),
         apply: (inst) => {
           core.setInstrument(inst);
-          (paper as PaperVenue | null)?.setInstrument(inst);
+          opened.paper()?.setInstrument(inst);
         },
         watchBars: (symbol, listener) => market.watchBars(venue, symbol, listener),
         lastBar: async (symbol) => (await market.recentBars(venue, symbol, 1))[0] ?? null,
         seed: (symbol, price) => core.seedPrice(symbol, price),
         onBar: (bar) => this.#venueBar(rt, bar),
       });
-      this.#onVenue.set(accountId, held);
+      this.#markets.hold(accountId, held);
       // Bars for what it trades now (open orders, positions); a closed account needs none.
       if (!this.#disabled(accountId)) for (const id of inUse(core)) await held.use(id);
     }
     // A closed account's venue was read at recovery (its orders, trades); it takes no op.
-    if (this.#disabled(accountId)) (paper as PaperVenue | null)?.close();
+    if (this.#disabled(accountId)) opened.paper()?.close();
     return rt;
   }
 
   /** Releases the venue bars an account holds (none: nothing). */
   #release(accountId: string): void {
-    this.#held(accountId)?.close();
-    this.#onVenue.delete(accountId);
+    this.#markets.drop(accountId);
   }
 
   /** A venue's bar to a paper account on it: its core, its strategies, settled and reconciled. */
@@ -955,12 +712,7 @@ export class TradingAccounts {
       orders,
       snapshots: new StrategySnapshotRepository(this.cfg.db, accountId, fence),
     };
-    const offs: (() => void)[] = [];
-    for (const sub of this.#subscriptions) {
-      const off = core.bus.subscribe<never>(sub.pattern, (e) => sub.handler(e, accountId));
-      sub.off.push(off);
-      offs.push(off);
-    }
+    const offs = this.#bus.join(accountId, core);
     this.#wiring.set(accountId, { offs, gate });
     this.#runtimes.set(accountId, rt);
     this.cfg.onOpened?.(rt, recovery);

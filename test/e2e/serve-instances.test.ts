@@ -147,7 +147,10 @@ describe('kairos serve: instances share the accounts through leases', () => {
           if (accepted.has(id)) continue;
           const r = await call(b.url, 'POST', '/orders', order(id), `after-kill-${tries++}`);
           if (r.status === 201) accepted.set(id, Date.now() - killedAt);
-          else expect([r.status, r.json.code]).toEqual([503, 'ACCOUNT_OWNER_UNAVAILABLE']);
+          // Anything else fails with the whole answer (one loaded run answered 422
+          // UNKNOWN_INSTRUMENT here once: not reproduced alone; its detail names the path).
+          else if (r.status !== 503 || r.json.code !== 'ACCOUNT_OWNER_UNAVAILABLE')
+            throw new Error(`${id} during the takeover: ${r.status} ${JSON.stringify(r.json)}`);
         }
         return accepted.size === victims.length;
       },

@@ -72,6 +72,7 @@ function killableOrders(repo: OrderRepository, k: Killer): OrderStore {
     commitBatch: (items, durability) => k.around(() => repo.commitBatch(items, durability)),
     flush: () => k.around(() => repo.flush()),
     order: (id) => k.around(() => repo.order(id)),
+    orderByVenueId: (id) => k.around(() => repo.orderByVenueId(id)),
     orders: (ids) => k.around(() => repo.orders(ids)),
     openOrders: () => k.around(() => repo.openOrders()),
     ordersSince: (ts) => k.around(() => repo.ordersSince(ts)),

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { wsGateway, type WsGatewayOptions } from '../../src/api/ws-gateway.js';
+import type { WsGatewayOptions } from '../../src/api/ws-gateway-options.js';
+import { wsGateway } from '../../src/api/ws-gateway.js';
 import type { AccessClaims } from '../../src/security/tokens/access-tokens.js';
 import { MessageBus } from '../../src/trading/bus/message-bus.js';
 import type { Bar } from '../../src/trading/data/market-data.js';

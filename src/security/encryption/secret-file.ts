@@ -2,12 +2,28 @@ import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../../trading/core/errors.js';
 import { writeNewFile } from '../write-new-file.js';
+import {
+  keyFileProblem,
+  restrictWindowsFolder,
+  windowsSddl,
+  type KeyFileAccess,
+} from './key-file-access.js';
+
+/** The platform a key file is checked for, and how its Windows ACL is read (tests inject both). */
+export interface KeyFilePlatform {
+  readonly platform: NodeJS.Platform;
+  readonly sddl: (file: string) => Promise<string>;
+}
+
+const HOST: KeyFilePlatform = { platform: process.platform, sddl: windowsSddl };
 
 /**
  * Reads a secret file (a key), creating it first when it is missing: owner-only (`0600`, folder
  * `0700`), written to a temporary file, synced, then hard-linked into place so two processes
- * starting together end up with the same key. An existing file that group or others can read is
- * refused with `KEY_FILE_INSECURE` (on POSIX systems).
+ * starting together end up with the same key. An existing file that others can read is refused
+ * with `KEY_FILE_INSECURE`: on POSIX a bit for group or others; on Windows an ACL entry for anyone
+ * but the owner, SYSTEM and Administrators (a keys folder this creates there is made its owner's
+ * alone first): `keyFileProblem`, docs/encryption.md.
  *
  * @example
  * const key = await readOrCreateSecretFile('var/keys/master.key', () => randomBytes(32));
@@ -16,7 +32,9 @@ export async function readOrCreateSecretFile(file: string, make: () => Buffer): 
   const existing = await readSecret(file);
   if (existing) return existing;
   const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const made = await mkdir(dir, { recursive: true, mode: 0o700 });
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: Windows only, not run here
+  if (made !== undefined && HOST.platform === 'win32') await restrictWindowsFolder(dir);
   const bytes = make();
   await writeNewFile(file, bytes, 0o600); // another process may have won: its key is read below
   await syncDir(dir);
@@ -27,10 +45,13 @@ export async function readOrCreateSecretFile(file: string, make: () => Buffer): 
 }
 
 /**
- * A private file's bytes, or null when missing; one readable by group or others is
- * `KEY_FILE_INSECURE`.
+ * A private file's bytes, or null when missing; one others can read (`keyFileProblem`) is
+ * `KEY_FILE_INSECURE`, one whose Windows ACL cannot be read `KEY_FILE_INVALID`.
  */
-export async function readSecret(file: string): Promise<Buffer | null> {
+export async function readSecret(
+  file: string,
+  host: KeyFilePlatform = HOST,
+): Promise<Buffer | null> {
   let mode: number;
   try {
     mode = (await stat(file)).mode;
@@ -38,12 +59,20 @@ export async function readSecret(file: string): Promise<Buffer | null> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new KairosError('KEY_FILE_INVALID', `${file}: ${(e as Error).message}`, { cause: e });
   }
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new KairosError(
-      'KEY_FILE_INSECURE',
-      `${file}: readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`,
-    );
+  let access: KeyFileAccess = { platform: 'posix', mode };
+  if (host.platform === 'win32') {
+    try {
+      access = { platform: 'win32', sddl: await host.sddl(file) };
+    } catch (e) {
+      throw new KairosError(
+        'KEY_FILE_INVALID',
+        `${file}: its access control list could not be read: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
   }
+  const problem = keyFileProblem(access);
+  if (problem !== null) throw new KairosError('KEY_FILE_INSECURE', `${file}: ${problem}`);
   return readFile(file);
 }
 

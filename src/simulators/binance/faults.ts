@@ -30,6 +30,11 @@ export interface FaultSettings {
   readonly loseOrderReports: number;
   /** Hold every user-data report this many ms before sending it (fills arrive late; 0: off). */
   readonly delayReportsMs: number;
+  /**
+   * Hold every user-data report (executionReport) while true; setting it false sends those held,
+   * in order (a stream that delivers a trade minutes late, at a moment a test chooses).
+   */
+  readonly holdReports: boolean;
   /** Stamp trades this many ms ahead of the venue's clock (a venue clock running ahead; 0: off). */
   readonly tradeClockAheadMs: number;
   /** Close every WebSocket connection (abruptly) every N ms; null: off. */
@@ -83,6 +88,7 @@ const OFF: FaultSettings = {
   keyRevoked: false,
   loseOrderReports: 0,
   delayReportsMs: 0,
+  holdReports: false,
   tradeClockAheadMs: 0,
 };
 
@@ -132,6 +138,7 @@ function check(s: FaultSettings): void {
     throw bad('keyRevoked', 'true, false or a list of API keys');
   if (!isCount(s.loseOrderReports)) throw bad('loseOrderReports', 'an integer ≥ 0');
   if (!isCount(s.delayReportsMs)) throw bad('delayReportsMs', 'an integer of ms ≥ 0');
+  if (typeof s.holdReports !== 'boolean') throw bad('holdReports', 'true or false');
   if (!isCount(s.tradeClockAheadMs)) throw bad('tradeClockAheadMs', 'an integer of ms ≥ 0');
   if (r !== null && r.readsOnly !== undefined && typeof r.readsOnly !== 'boolean')
     throw bad('rateLimit.readsOnly', 'true or false');
@@ -165,6 +172,8 @@ export class Faults {
   #banUntil: number | null = null;
   #rejected = 0;
   #pending: (() => void)[] = [];
+  /** Reports held while `holdReports` is on, in order. */
+  #held: (() => void)[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(seed = 1) {
@@ -194,6 +203,7 @@ export class Faults {
     if ('rejectNextOrders' in changes) this.#rejected = 0;
     this.#s = next;
     if (next.duplicateFills === null) this.#flush();
+    if (!next.holdReports) for (const send of this.#held.splice(0)) send();
     for (const l of this.#listeners) l(next);
     return next;
   }
@@ -310,6 +320,8 @@ export class Faults {
       this.stats.lostReports++;
       return;
     }
+    if (this.#s.holdReports && event.e === 'executionReport')
+      return void this.#held.push(() => this.#deliver(event, send));
     const delay = this.#s.delayReportsMs;
     if (delay > 0 && event.e === 'executionReport') {
       const timer = setTimeout(() => {
@@ -347,6 +359,7 @@ export class Faults {
   close(): void {
     for (const t of this.#delayed) clearTimeout(t);
     this.#delayed.clear();
+    this.#held = [];
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
     this.#pending = [];

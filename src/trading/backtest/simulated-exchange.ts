@@ -1,4 +1,5 @@
 import { toDecimal, ZERO, type Decimal } from '../core/decimal.js';
+import { KairosError } from '../core/errors.js';
 import { money, price as toPrice, quantity as toQuantity } from '../core/money.js';
 import { Reason } from '../core/reason-codes.js';
 import { SmallMap } from '../core/small-map.js';
@@ -45,7 +46,19 @@ export interface SimulatedExchangeOptions {
    * id is not refused again (the OMS refuses a taken one first).
    */
   readonly keepClosed?: boolean;
+  /**
+   * With `keepClosed`: how long a closed order's report is kept after it closed, in ms of the
+   * market's time (the bars' open times and the trades' times it is given; no wall clock).
+   * Default {@link CLOSED_REPORT_RETENTION_MS} (7 days). Then `orderByClientId` answers null for
+   * it and its client order id is not refused again (the OMS refuses a taken one first), as a
+   * real venue forgets old orders. Its trades are kept (a node's ledger may need them after a
+   * store outage): docs/decisions/paper-venue-retention.md.
+   */
+  readonly closedRetentionMs?: number;
 }
+
+/** How long the venue keeps a closed order's report by default: 7 days of market time. */
+export const CLOSED_REPORT_RETENTION_MS = 7 * 24 * 3_600_000;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -84,6 +97,12 @@ export interface SimulatedExchangeState {
     readonly filledQuantity: string;
   })[];
   readonly trades: readonly FillJson[];
+  /**
+   * The closed orders whose reports are kept, in the order they closed, with the market time
+   * they closed at (absent in a state written before reports were released: each closed report
+   * is then kept for a whole window from the first bar after the restore).
+   */
+  readonly closed?: readonly (readonly [clientOrderId: string, closedAt: number | null])[];
 }
 
 /**
@@ -115,10 +134,19 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   /** The events of a bar with one order working: one array, emptied for each such bar. */
   readonly #oneGroup: OrderEvent[] = [];
   /**
-   * What the venue knows of every order it saw, and its trades: for reconciliation. A report is
-   * changed in place as its order moves on (no new object per change); queries get copies.
+   * What the venue knows of every order it saw (a closed one until it is released: `#closed`),
+   * and its trades: for reconciliation. A report is changed in place as its order moves on (no
+   * new object per change); queries get copies.
    */
   readonly #reports = new Map<string, Mutable<VenueOrderReport>>();
+  /**
+   * The closed reports, in the order they closed, with the market time they closed at (null: not
+   * known, a state from before; set at the next release): each is released `closedRetentionMs`
+   * of market time after it closed. A restarted node reconciles before the venue sees a new bar,
+   * so what it asks of is still here.
+   */
+  readonly #closed = new Map<string, number | null>();
+  readonly #retention: number;
   readonly #trades: Fill[] = [];
   #lastBarOpen = -Infinity;
   #groupAt = Infinity;
@@ -134,6 +162,13 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     });
     this.#fraction = options.maxVolumeFraction ?? 1;
     this.#keepClosed = options.keepClosed ?? true;
+    const ms = options.closedRetentionMs ?? CLOSED_REPORT_RETENTION_MS;
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new KairosError(
+        'CONFIG_INVALID',
+        `closedRetentionMs: must be a finite number of milliseconds >= 0, was ${String(ms)}`,
+      );
+    this.#retention = ms;
   }
 
   /** An instrument it matches from now on, or its new rules (working orders keep theirs). */
@@ -192,6 +227,8 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     // A bar it has already matched (a restarted node may feed it again) changes nothing.
     if (bar.openTime <= this.#lastBarOpen) return;
     this.#lastBarOpen = bar.openTime;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, releasing with no closed report kept does nothing (the check spares a backtest an iterator a bar); the release itself is tested
+    if (this.#closed.size > 0) this.#release(bar.openTime);
     if (this.#working.size === 0) return;
     if (this.#working.size === 1) {
       // One order working (the common case): its events in the order made, nothing to sort.
@@ -234,6 +271,8 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   }
 
   onTrade(tick: TradeTick): void {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, releasing with no closed report kept does nothing (the check spares a backtest an iterator a trade); the release itself is tested
+    if (this.#closed.size > 0) this.#release(tick.ts);
     if (this.#working.size === 0) return;
     const available = tick.size * this.#fraction;
     // With one order working there is nothing after it to visit: no copy.
@@ -276,7 +315,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   #accept(w: Working): void {
     w.accepted = true;
     w.venueOrderId = `${this.#venue}-${++this.#orderSeq}`;
-    this.#report(w, 'OPEN', null);
+    this.#report(w, 'OPEN', null, w.arrival);
     // orderRef's fields written out: a spread of it is an extra object and a copy per event.
     const o = w.order;
     this.#out({
@@ -337,7 +376,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     if (this.#keepClosed) this.#trades.push(fill);
     w.filled = addDecimals(w.filled, quantity);
     const done = compareDecimals(w.filled, w.order.quantity) >= 0;
-    this.#report(w, done ? 'FILLED' : 'OPEN', null);
+    this.#report(w, done ? 'FILLED' : 'OPEN', null, ts);
     const o = w.order;
     this.#out({
       kind: 'OrderFilled',
@@ -353,7 +392,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
 
   #close(w: Working, kind: 'OrderCanceled' | 'OrderRejected', reason: string, ts: number): void {
     this.#remove(w);
-    this.#report(w, kind === 'OrderCanceled' ? 'CANCELED' : 'REJECTED', reason);
+    this.#report(w, kind === 'OrderCanceled' ? 'CANCELED' : 'REJECTED', reason, ts);
     const o = w.order;
     const { clientOrderId, accountId, strategyId, instrumentId } = o;
     if (kind === 'OrderRejected')
@@ -387,6 +426,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       working: [...this.#working.values()].map((w) => ({ ...w, inst: w.inst.id })),
       reports: [...this.#reports.values()],
       trades: this.#trades,
+      closed: [...this.#closed],
     });
   }
 
@@ -410,6 +450,11 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     this.#reports.clear();
     for (const r of state.reports)
       this.#reports.set(r.clientOrderId, { ...r, filledQuantity: toDecimal(r.filledQuantity) });
+    this.#closed.clear();
+    if (state.closed) for (const [id, at] of state.closed) this.#closed.set(id, at);
+    else
+      for (const r of state.reports)
+        if (r.status !== 'OPEN') this.#closed.set(r.clientOrderId, null);
     this.#trades.length = 0;
     for (const t of state.trades) {
       this.#trades.push({
@@ -440,9 +485,11 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     return this.#trades.filter((t) => t.ts >= ts);
   }
 
-  #report(w: Working, status: VenueOrderReport['status'], reason: string | null): void {
+  /** Records what the venue says of `w` now; a closed report's retention runs from `at`. */
+  #report(w: Working, status: VenueOrderReport['status'], reason: string | null, at: number): void {
     if (!this.#keepClosed) return;
     const id = w.order.clientOrderId;
+    if (status !== 'OPEN') this.#closed.set(id, at);
     const r = this.#reports.get(id);
     if (r === undefined) {
       this.#reports.set(id, {
@@ -458,6 +505,22 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     r.status = status;
     r.filledQuantity = w.filled;
     r.reason = reason;
+  }
+
+  /**
+   * Releases the reports closed at least `closedRetentionMs` before `now` (market time), oldest
+   * first; stops at the first one kept (close times follow the market, so the rest are younger).
+   */
+  #release(now: number): void {
+    for (const [id, at] of this.#closed) {
+      if (at === null) {
+        this.#closed.set(id, now);
+        continue;
+      }
+      if (now - at < this.#retention) return;
+      this.#closed.delete(id);
+      this.#reports.delete(id);
+    }
   }
 
   #remove(w: Working): void {

@@ -8,6 +8,25 @@ export interface TradeKey {
   readonly tradeId: string;
 }
 
+/**
+ * How a venue's trade names its order: our client order id when the trade carries it in a form
+ * that reads back, and the venue's order id.
+ */
+export interface StoredOrderRef {
+  readonly clientOrderId?: string;
+  readonly venueOrderId?: string;
+}
+
+/**
+ * The store's order for a trade whose order neither the OMS nor the venue client holds any more
+ * (both released it, or it closed before a restart): by client order id, else by venue order id
+ * (`OrderRecall.stored`; `docs/decisions/execution-client-retention.md`).
+ *
+ * @example
+ * const order = await stored({ venueOrderId: '8121' });
+ */
+export type StoredOrderLookup = (ref: StoredOrderRef) => Promise<Order | undefined>;
+
 /** Whether a commit returns once on disk (`'flushed'`, the default) or may return before. */
 export type CommitDurability = 'flushed' | 'deferred';
 
@@ -47,6 +66,11 @@ export interface OrderStore {
   flush?(): Promise<void>;
   /** One order by client order id. */
   order(clientOrderId: string): Promise<Order | undefined>;
+  /**
+   * The order the venue knows by `venueOrderId` (of the store's account; the latest made, should a
+   * venue ever reuse one), or undefined. Rare (a late trade naming only its venue order): no index.
+   */
+  orderByVenueId(venueOrderId: string): Promise<Order | undefined>;
   /** The orders with these client order ids (those that exist, in no particular order). */
   orders(clientOrderIds: readonly string[]): Promise<Order[]>;
   /** Orders that are not terminal (submitted, accepted, partially filled, pending cancel…). */

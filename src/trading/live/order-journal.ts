@@ -10,7 +10,7 @@ import { SerialQueue } from './serial-queue.js';
  * Writes every order event to the `OrderStore`, in the order the OMS applied them, one
  * transaction each (the order row as it is after the event, the event, and a fill). Venue calls
  * wait on `committed()` so nothing is sent before it is written (write before send). If a write
- * fails, the journal is failed: `failed` turns true, an `Alert` (`PERSISTENCE_FAILED`) is
+ * fails, the journal is failed: `failure` holds the error, an `Alert` (`PERSISTENCE_FAILED`) is
  * published, and the write-ahead client refuses to send anything more (fail closed).
  *
  * A batch made only of the venue's reports (acknowledgements, fills), that nobody waits on
@@ -56,12 +56,10 @@ export class OrderJournal {
     bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => this.#write(e));
   }
 
-  /** True once a write has failed; nothing more may be sent. */
-  get failed(): boolean {
-    return this.#queue.failure !== null;
-  }
-
-  /** The write error that failed the journal (null while it has not failed). */
+  /**
+   * The write error that failed the journal (null while it has not failed): once set, nothing
+   * more may be sent.
+   */
   get failure(): unknown {
     return this.#queue.failure;
   }

@@ -2,10 +2,11 @@ import type { MessageBus } from '../bus/message-bus.js';
 import { Topics } from '../bus/topics.js';
 import type { ExecutionEngine } from '../execution/execution-engine.js';
 import { unknownOrderAlert } from '../execution/execution-engine.js';
-import type { OrderStore } from '../execution/order-store.js';
+import type { OrderStore, StoredOrderRef } from '../execution/order-store.js';
 import type { Alert } from '../model/alert.js';
 import type { Fill } from '../model/fill.js';
 import type { OrderEvent } from '../model/order-events.js';
+import type { Order } from '../model/order.js';
 
 /**
  * Takes back from the store an order the OMS does not hold (released after its retention
@@ -54,6 +55,19 @@ export class OrderRecall {
     const fresh = fills.filter((f) => !known.has(`${f.venue}:${f.tradeId}`));
     await this.#takeBack(fresh.map((f) => f.clientOrderId));
     return fresh;
+  }
+
+  /**
+   * The stored order a venue's trade names (its client id, else its venue order id), read once
+   * everything journaled so far is committed: the venue client hands the trade back as a report of
+   * it, which brings the order back here (`StoredOrderLookup`).
+   */
+  async stored(ref: StoredOrderRef): Promise<Order | undefined> {
+    await this.durable();
+    const byId =
+      ref.clientOrderId === undefined ? undefined : await this.store.order(ref.clientOrderId);
+    if (byId || ref.venueOrderId === undefined || ref.venueOrderId === '') return byId;
+    return this.store.orderByVenueId(ref.venueOrderId);
   }
 
   /** Resolves when every report handed over so far has been applied (or raised). */

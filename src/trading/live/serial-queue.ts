@@ -12,21 +12,14 @@ import { KairosError } from '../core/errors.js';
 export class SerialQueue {
   #tail: Promise<void> = Promise.resolve();
   #failure: unknown = null;
-  #pending = 0;
 
   /** The first error a job threw, or null. */
   get failure(): unknown {
     return this.#failure;
   }
 
-  /** Jobs not finished yet. */
-  get pending(): number {
-    return this.#pending;
-  }
-
   /** Adds a job; the returned promise settles when it has run (or was refused). */
   add<T>(job: () => Promise<T>): Promise<T> {
-    this.#pending++;
     const run = this.#tail.then(async () => {
       try {
         if (this.#failure !== null) {
@@ -43,9 +36,6 @@ export class SerialQueue {
       } catch (e) {
         this.#failure ??= e;
         throw e;
-      } finally {
-        // A refused job is finished too.
-        this.#pending--;
       }
     });
     this.#tail = run.then(

@@ -7,7 +7,7 @@ import { CLOSED_ORDER_RETENTION_MS, retentionMs } from '../execution/order-reten
 import type { OmsMemory } from '../execution/order-retention.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { ExecutionClient } from '../execution/execution-client.js';
-import type { OrderStore } from '../execution/order-store.js';
+import type { OrderStore, StoredOrderLookup } from '../execution/order-store.js';
 import type { VenueQueries } from '../execution/venue-queries.js';
 import { Kernel } from '../kernel/kernel.js';
 import type { Alert } from '../model/alert.js';
@@ -40,6 +40,11 @@ export interface TradingCoreConfig {
     deliver: (event: OrderEvent) => void,
     /** The OMS's view of an order (venues screen out reports its state cannot take). */
     order: (clientOrderId: string) => Order | undefined,
+    /**
+     * The store's order for a trade of one the OMS and the venue both released (`OrderRecall`):
+     * a venue hands such a trade back as a report of it instead of leaving it to reconciliation.
+     */
+    stored: StoredOrderLookup,
   ) => NodeVenue;
   readonly allowShort?: boolean;
   readonly onAlert?: (alert: Alert) => void;
@@ -117,7 +122,7 @@ export class TradingCore extends Kernel<NodeVenue> {
       orders: cfg.orders,
       limits: true,
       allowShort: cfg.allowShort ?? false,
-      venue: (ports) => cfg.venue(ports.report, ports.order),
+      venue: (ports) => cfg.venue(ports.report, ports.order, (ref) => late.recall!.stored(ref)),
       ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
       ...(cfg.failpoint ? { failpoint: cfg.failpoint } : {}),
       ...(cfg.venueOrderRate ? { venueOrderRate: cfg.venueOrderRate } : {}),

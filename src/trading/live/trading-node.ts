@@ -4,7 +4,7 @@ import { Topics } from '../bus/topics.js';
 import type { Clock } from '../clock/clock.js';
 import { isTrade, type Bar, type MarketEvent, type TradeTick } from '../data/market-data.js';
 import { InvariantError } from '../core/errors.js';
-import type { OrderStore } from '../execution/order-store.js';
+import type { OrderStore, StoredOrderLookup } from '../execution/order-store.js';
 import { isVenueBusy, type VenueBusyError } from '../execution/venue-busy.js';
 import type { Alert } from '../model/alert.js';
 import type { Instrument } from '../model/instrument.js';
@@ -50,6 +50,8 @@ export interface TradingNodeConfig {
   readonly venue: (
     deliver: (event: OrderEvent) => void,
     order: (clientOrderId: string) => Order | undefined,
+    /** The store's order for a trade of one released by the OMS and the venue (`TradingCoreConfig`). */
+    stored: StoredOrderLookup,
   ) => NodeVenue;
   /** Bars that close at or before this time only warm the strategy (a live feed's history). */
   readonly warmUntil?: number;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import WebSocket from 'ws';
 import { ROLES, can, type Role } from '../../../src/security/roles/permissions.js';
-import { CHANNEL_PERMISSION } from '../../../src/api/ws-gateway.js';
+import { CHANNEL_PERMISSION } from '../../../src/api/ws-channels.js';
 import { apiCall } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { addToCatalog } from '../../support/strategy-catalog.js';
@@ -154,7 +154,7 @@ describe('hostile input: refused at the edge, never a 500, never an exit', () =>
       'idempotency-key': 'after-hostile',
     });
     expect(ok.status).toBe(201);
-    expect(t.server.core.journal.failed).toBe(false);
+    expect(t.server.core.journal.failure).toBeNull();
   });
 
   it('strategy params that break their declared rules: 400 PARAM_INVALID naming the param', async () => {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import WebSocket from 'ws';
 import { gatewayApp } from '../../support/ws-gateway-app.js';
-import { WS_LIMITS } from '../../../src/api/ws-gateway.js';
+import { WS_LIMITS } from '../../../src/api/ws-client.js';
 
 /** A WebSocket peer that completes the upgrade, then never answers again (stalled). */
 async function silentPeer(url: string): Promise<net.Socket> {

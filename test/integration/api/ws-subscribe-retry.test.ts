@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { VenueMarketStreams } from '../../../src/api/ws-gateway.js';
+import type { VenueMarketStreams } from '../../../src/api/ws-gateway-options.js';
 import type { SubscribeRetryPolicy } from '../../../src/api/ws-subscribe-retries.js';
 import { MemoryMetrics } from '../../../src/monitoring/memory-metrics.js';
 import { RedisEventLog } from '../../../src/scalability/bus/redis-event-log.js';

@@ -1,5 +1,6 @@
 import { KairosError } from '../../../src/trading/core/errors.js';
-import { MAX_VENUE_STREAMS, type VenueMarketStreams } from '../../../src/api/ws-gateway.js';
+import type { VenueMarketStreams } from '../../../src/api/ws-gateway-options.js';
+import { MAX_VENUE_STREAMS } from '../../../src/api/ws-venue-watches.js';
 import { until } from '../../support/until.js';
 import { subscribedSocket } from '../../support/ws-client.js';
 import { gatewayApp } from '../../support/ws-gateway-app.js';

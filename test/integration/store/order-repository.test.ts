@@ -70,6 +70,10 @@ describe.each(DIALECTS)('store on %s', (dialect) => {
     expect(stored!.filledQuantity.toFixed()).toBe('0.1');
     expect(typeof stored!.createdAt).toBe('number');
     expect((await repo.openOrders()).map((o) => o.clientOrderId)).toEqual(['c1']);
+    // Found by the venue's order id too (a late trade naming only that), of this account only.
+    expect((await repo.orderByVenueId('V1'))?.clientOrderId).toBe('c1');
+    expect(await repo.orderByVenueId('V2')).toBeUndefined();
+    expect(await new OrderRepository(store.db, 'other').orderByVenueId('V1')).toBeUndefined();
     const fills = await repo.fills();
     expect(fills).toHaveLength(1);
     expect(fills[0]!.fee.amount.toFixed()).toBe('0.0101250000000000001');

@@ -52,7 +52,8 @@ export function closeAdjuster(
 /**
  * Rounds a number half to even to a multiple of `tick`, judged on the number's exact binary
  * value (so 2.675, stored as 2.67499999..., rounds to 2.67 at 0.01, and 30.875 to 30.88).
- * A power-of-ten tick takes a float path away from ties; ties and other ticks go exact.
+ * A power-of-ten tick takes a float path, except for ties and products of 2^52 and more; those
+ * and other ticks go exact.
  *
  * @example
  * tickRounder('0.01')(23.625); // 23.62
@@ -60,17 +61,26 @@ export function closeAdjuster(
 export function tickRounder(tick: string): (x: number) => number {
   const t = Dec(tick);
   if (t.lte(0)) throw new RangeError(`tick ${tick}: must be positive`);
+  // A value that is not finite (a volume missing: NaN) passes through.
   const exact = (x: number) =>
-    Number(Dec(x.toFixed(100)).div(t).round(0, Dec.roundHalfEven).times(t).toString());
-  const pow = /^0\.0*1$|^1$/.test(t.toFixed()) ? -t.e : -1;
-  if (pow < 0 || pow > 15) return exact;
+    Number.isFinite(x)
+      ? Number(Dec(x.toFixed(100)).div(t).round(0, Dec.roundHalfEven).times(t).toString())
+      : x;
+  // 10^-pow: its multiples k are found as k / 10^pow, the double nearest k × tick, while 10^pow
+  // is a double exactly (pow <= 22).
+  const pow = Dec(`1e${t.e}`).eq(t) ? -t.e : -1;
+  if (pow < 0) return exact;
+  // Stryker disable next-line EqualityOperator: equivalent, `>=` sends 1e-22 to the exact path, where the float path is right too (10^22 is a double)
+  if (pow > 22) return exact;
   const scale = 10 ** pow;
   return (x) => {
-    if (!Number.isFinite(x)) return x;
     const m = x * scale;
-    const frac = m - Math.floor(m);
-    // Far from a tie the float product rounds the same way as the exact value.
-    if (Math.abs(m) < 1e9 && Math.abs(frac - 0.5) > 1e-6) return Math.round(m) / scale;
+    // Below 2^52 every half is a double, so the float product lies on the same side of a tie as
+    // the exact one, or on the tie: only a tie (or a larger product, or NaN) needs the exact value.
+    // Stryker disable next-line ConditionalExpression: equivalent, `true` sends every value to `exact` (always right, only slower); `false` (ties on the float path) is the `!==` mutant's case, killed by the ties of the property
+    if (m - Math.floor(m) === 0.5) return exact(x);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, `false` sends every value to `exact` (always right, only slower), `<=` lets 2^52 itself take the float path, right there too; `true` and `>=` (products past 2^52 on the float path) are killed by the property's large products
+    if (Math.abs(m) < 2 ** 52) return Math.round(m) / scale;
     return exact(x);
   };
 }

@@ -4,6 +4,7 @@ import {
   type VenuePolicy,
 } from '../../../scalability/resilience/venue-policy.js';
 import type { ExecutionClient } from '../../execution/execution-client.js';
+import type { StoredOrderLookup } from '../../execution/order-store.js';
 import type { VenueOrderReport, VenueQueries } from '../../execution/venue-queries.js';
 import type { Alert } from '../../model/alert.js';
 import { applyOrderEvent } from '../../model/apply-order-event.js';
@@ -81,6 +82,14 @@ export interface CcxtExecutionOptions {
    * closed, on `now` (default 600 000: 10 minutes; `docs/decisions/execution-client-retention.md`).
    */
   readonly closedOrderRetentionMs?: number;
+  /**
+   * The store's order for a trade of one that this client and the OMS have both released
+   * (`TradingCore` gives it to its venue): the trade is handed to the OMS as a report of that
+   * order, which takes it back from the store and applies the trade once (`LATE_FILL`) or drops a
+   * copy; one the store does not know either is `UNKNOWN_ORDER_REPORT`. Absent: such a trade is
+   * logged and left to reconciliation, which reads trades only since the last fill.
+   */
+  readonly storedOrder?: StoredOrderLookup;
 }
 
 const DAY = 86_400_000;
@@ -162,6 +171,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       cids: this.#cids,
       lookup: this.#lookup,
       instruments: this.#instruments,
+      storedOrder: options.storedOrder,
       now: this.#now,
       read: (call) => this.#policy.read(call),
       current: (id) => this.#current(id),
@@ -467,8 +477,13 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   async #fetchMissed(): Promise<void> {
     const fills = await this.#trades.fetchFills(this.#trades.lastFillTs - 60_000);
-    for (const { fill, resolved } of fills)
-      if (resolved && this.#current(fill.clientOrderId)) this.#trades.deliverFill(fill);
+    for (const { fill, resolved } of fills) {
+      if (!resolved) continue;
+      if (this.#current(fill.clientOrderId)) this.#trades.deliverFill(fill);
+      // Of an order released here and by the OMS: the store's (reconciliation reads only since
+      // the last stored fill, this a minute before the client's last one).
+      else this.#trades.releasedFill(fill);
+    }
     this.#reports.refetchHeld();
   }
 

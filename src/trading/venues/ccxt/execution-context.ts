@@ -1,4 +1,5 @@
 import type { Exchange } from 'ccxt';
+import type { StoredOrderLookup } from '../../execution/order-store.js';
 import type { Instrument } from '../../model/instrument.js';
 import type { Order } from '../../model/order.js';
 import type { OrderEvent, OrderRef } from '../../model/order-events.js';
@@ -29,6 +30,8 @@ export interface ExecutionContext {
   readonly cids: VenueClientIds;
   readonly lookup: OrderLookup;
   readonly instruments: ReadonlyMap<string, Instrument>;
+  /** The store's order for a trade of one released here and by the OMS (`storedOrder`); none: logged. */
+  readonly storedOrder: StoredOrderLookup | undefined;
   now(): number;
   /** Every venue read goes through this (the venue policy's read). */
   read<T>(call: () => Promise<T>): Promise<T>;

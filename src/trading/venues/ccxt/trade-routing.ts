@@ -1,8 +1,9 @@
 import type { Order as CcxtOrder, Trade } from 'ccxt';
 import { applyOrderEvent } from '../../model/apply-order-event.js';
+import type { StoredOrderRef } from '../../execution/order-store.js';
 import type { Fill } from '../../model/fill.js';
 import type { Order } from '../../model/order.js';
-import type { OrderEvent } from '../../model/order-events.js';
+import { orderRef, type OrderEvent } from '../../model/order-events.js';
 import { isTerminal } from '../../model/order-state-machine.js';
 import { fillFromTrade } from './ccxt-reports.js';
 import { isLegalReport } from './event-screen.js';
@@ -19,7 +20,8 @@ export const placeholderId = (venueOrderId: string) => `venue-order-${venueOrder
  * names (Binance `c`, OKX `clOrdId`), or a look-up of its venue order. A trade whose order's
  * client id does not read back yet is parked until a look-up links the order. A fill of an order
  * the OMS has closed goes to the OMS as it is (it knows every trade id it applied); one that
- * would overfill is raised.
+ * would overfill is raised. A trade of an order this client and the OMS have both released goes
+ * to the OMS as a report of the store's order (`storedOrder`), which takes it back.
  *
  * @example
  * const trades = new TradeRouting(ctx, { closedOrderRetentionMs: 600_000 });
@@ -66,8 +68,7 @@ export class TradeRouting {
       return;
     }
     const cur = this.c.current(id);
-    if (!cur)
-      return this.c.log(`trade ${t.id}: order ${id} not known here; left to reconciliation`);
+    if (!cur) return this.#released(t, { clientOrderId: id, venueOrderId });
     const fill = fillFromTrade(t, {
       venue: this.c.venue,
       accountId: this.c.accountId,
@@ -92,17 +93,104 @@ export class TradeRouting {
       if (id !== undefined && this.c.current(id)) {
         this.c.link(id, venueOrderId);
         this.onTrade(t, id);
-      } else if (id === undefined && !this.c.mem.idOfVenueOrder(venueOrderId)) {
-        this.#parked.park(venueOrderId, t);
-        this.c.log(`trade ${t.id}: order ${venueOrderId} not read back yet; applied once it is`);
-      } else if (id === undefined) this.onTrade(t);
-      else
-        this.c.log(
-          `trade ${t.id}: order ${venueOrderId} not found or not ours; left to reconciliation`,
-        );
+      } else if (id !== undefined) this.#released(t, { clientOrderId: id, venueOrderId });
+      else if (this.c.mem.idOfVenueOrder(venueOrderId)) this.onTrade(t);
+      // Its client id does not read back (a hashed form forgotten, or sent before a restart).
+      else if (this.c.storedOrder) await this.#fromStore(t, { venueOrderId });
+      else this.#park(t, venueOrderId);
     } catch (e) {
       this.c.log(`trade ${t.id}: order ${venueOrderId} not resolved: ${(e as Error).message}`);
     }
+  }
+
+  #park(t: Trade, venueOrderId: string): void {
+    this.#parked.park(venueOrderId, t);
+    this.c.log(`trade ${t.id}: order ${venueOrderId} not read back yet; applied once it is`);
+  }
+
+  /**
+   * A trade of an order neither the OMS nor this client holds (both released it, or it closed
+   * before a restart): asked of the store (`storedOrder`); without one, logged and left to
+   * reconciliation, which reads trades since the last fill only and so misses an older one.
+   */
+  #released(t: Trade, ref: StoredOrderRef): void {
+    if (this.c.storedOrder) return this.c.track(this.#fromStore(t, ref));
+    this.c.log(`trade ${t.id}: order ${ref.clientOrderId} not known here; left to reconciliation`);
+  }
+
+  /**
+   * The store's order of a trade, if it holds one: a trade of an order held again meanwhile is
+   * applied as any other; one of a released order goes to the OMS as a report of it, as it is
+   * (the OMS takes the order back from the store: a copy of a stored fill ends there, a new one
+   * is applied, `LATE_FILL`). Not stored: `UNKNOWN_ORDER_REPORT` when the trade named our client
+   * id; else parked (a fresh order's venue id is stored once its create answer is).
+   */
+  async #fromStore(t: Trade, ref: StoredOrderRef): Promise<void> {
+    const o = await this.#stored(String(t.id), ref);
+    if (o === null) return;
+    const venueOrderId = ref.venueOrderId;
+    if (o === undefined) {
+      if (ref.clientOrderId === undefined && venueOrderId !== undefined) {
+        // Linked meanwhile (its create answered): applied now; else kept until it is.
+        if (this.c.mem.idOfVenueOrder(venueOrderId)) return this.onTrade(t);
+        return this.#park(t, venueOrderId);
+      }
+      return this.c.alert(
+        'UNKNOWN_ORDER_REPORT',
+        `trade ${t.id} for unknown order ${ref.clientOrderId} (venue order ${venueOrderId ?? '?'}): neither held nor stored; not applied`,
+      );
+    }
+    const id = o.clientOrderId;
+    if (this.c.current(id)) {
+      if (venueOrderId) this.c.link(id, venueOrderId);
+      return this.onTrade(t, id);
+    }
+    const fill = fillFromTrade(t, {
+      venue: this.c.venue,
+      accountId: this.c.accountId,
+      clientOrderId: id,
+      instrumentId: o.instrumentId,
+      side: o.side,
+      quote: this.c.instruments.get(o.instrumentId)?.quote ?? '',
+      ts: this.c.now(),
+    });
+    if (fill) this.#toOms(o, fill);
+  }
+
+  /**
+   * A fill a reconnect's catch-up read of an order neither the OMS nor this client holds: handed
+   * to the OMS as a report of the store's order, as a stream trade of it is (`#fromStore`). One
+   * the store does not know is left to reconciliation (its drift).
+   */
+  releasedFill(fill: Fill): void {
+    if (this.c.storedOrder) this.c.track(this.#storedFill(fill));
+  }
+
+  async #storedFill(fill: Fill): Promise<void> {
+    const o = await this.#stored(fill.tradeId, { clientOrderId: fill.clientOrderId });
+    if (!o) return;
+    if (this.c.current(o.clientOrderId)) return this.deliverFill(fill);
+    this.#toOms(o, { ...fill, instrumentId: o.instrumentId });
+  }
+
+  /** The store's order (undefined: none), or null when the store could not be read (raised). */
+  async #stored(tradeId: string, ref: StoredOrderRef): Promise<Order | undefined | null> {
+    try {
+      return await this.c.storedOrder!(ref);
+    } catch (e) {
+      this.c.alert(
+        'ORDER_RECALL_FAILED',
+        `trade ${tradeId} of order ${ref.clientOrderId ?? ref.venueOrderId}: the store could not be read (${(e as Error).message}); not applied, left to reconciliation`,
+      );
+      return null;
+    }
+  }
+
+  /** A fill of a released order to the OMS, as it is, once here (the OMS takes the order back). */
+  #toOms(o: Order, fill: Fill): void {
+    if (this.c.mem.hasTrade(fill.tradeId)) return;
+    this.c.mem.addTrade(o.clientOrderId, fill.tradeId);
+    this.c.deliver({ kind: 'OrderFilled', ...orderRef(o), ts: fill.ts, fill });
   }
 
   deliverFill(fill: Fill): void {

@@ -95,7 +95,8 @@ function opLine(op: Op, orderText: string | undefined): string {
  * reports are delivered. On start the last snapshot (`<file>`) is loaded and the log replayed
  * (the simulated exchange is deterministic). Once the log holds at least 2,000 ops and is as
  * large as the snapshot, a new snapshot is written atomically (temp file and rename) and the log
- * starts again: the state only grows (every order stays queryable), so a snapshot every 2,000 ops
+ * starts again: the state grows with the run (every trade, and the orders closed in the last
+ * `closedRetentionMs` of market time, stay queryable), so a snapshot every 2,000 ops
  * would cost more per op the longer the venue runs; this way writing snapshots costs a fixed
  * share of what the log writes, and a start reads at most twice the snapshot's size.
  *

@@ -30,3 +30,24 @@ describe('Faults: random WebSocket drops', () => {
     expect(() => f.set({ wsDropRandomMs: { min: 0, max: 10 } })).toThrow(/wsDropRandomMs/);
   });
 });
+
+describe('Faults: reports held until released', () => {
+  it('holds every executionReport while holdReports is on, then sends them in order; other events pass', () => {
+    const f = new Faults(1);
+    const sent: string[] = [];
+    const report = (id: string) =>
+      f.deliverUserEvent({ e: 'executionReport', c: id }, () => sent.push(id));
+    f.set({ holdReports: true });
+    report('a');
+    f.deliverUserEvent({ e: 'outboundAccountPosition' }, () => sent.push('balance'));
+    report('b');
+    expect(sent).toEqual(['balance']);
+    f.set({ holdReports: false });
+    expect(sent).toEqual(['balance', 'a', 'b']);
+    report('c');
+    expect(sent).toEqual(['balance', 'a', 'b', 'c']);
+    expect(() => f.set({ holdReports: 1 as unknown as boolean })).toThrow(
+      'faults.holdReports: must be true or false',
+    );
+  });
+});

@@ -33,25 +33,46 @@ describe('SerialQueue', () => {
     expect(refused).toMatchObject({ message: 'refused: an earlier write failed', cause: disk });
   });
 
-  it('counts the jobs not finished: run, failed and refused ones leave the count', async () => {
+  it('runs the jobs one at a time, in the order added; idle() waits for every job added so far, failed and refused ones too', async () => {
     const q = new SerialQueue();
+    const log: string[] = [];
     const gates: (() => void)[] = [];
-    const gated = () => new Promise<void>((resolve) => gates.push(resolve));
-    const first = q.add(gated);
-    const second = q.add(gated);
-    expect(q.pending).toBe(2);
+    const gated = (name: string) => () => {
+      log.push(`start ${name}`);
+      return new Promise<void>((resolve) =>
+        gates.push(() => {
+          log.push(`end ${name}`);
+          resolve();
+        }),
+      );
+    };
+    let idle = false;
+    const first = q.add(gated('a'));
+    const second = q.add(gated('b'));
+    void q.idle().then(() => (idle = true));
     await until(() => gates.length === 1);
+    // The second waits for the first.
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(log).toEqual(['start a']);
     gates[0]!();
     await first;
-    expect(q.pending).toBe(1);
     await until(() => gates.length === 2);
+    expect(idle).toBe(false);
     gates[1]!();
     await second;
-    expect(q.pending).toBe(0);
-    await expect(q.add(() => Promise.reject(new Error('disk')))).rejects.toThrow('disk');
-    expect(q.pending).toBe(0);
-    await expect(q.add(() => Promise.resolve(1))).rejects.toThrow('refused');
-    await expect(q.add(() => Promise.resolve(2))).rejects.toThrow('refused');
-    expect(q.pending).toBe(0);
+    await until(() => idle);
+    expect(log).toEqual(['start a', 'end a', 'start b', 'end b']);
+    // A failed job and the refused one after it: idle() resolves (never rejects) once both ran.
+    const failed = q.add(() => Promise.reject(new Error('disk')));
+    const refused = q.add(() => Promise.resolve(1));
+    let refusedSettled = false;
+    refused.then(
+      () => (refusedSettled = true),
+      () => (refusedSettled = true),
+    );
+    await q.idle();
+    expect(refusedSettled).toBe(true);
+    await expect(failed).rejects.toThrow('disk');
+    await expect(refused).rejects.toThrow('refused');
   });
 });

@@ -25,20 +25,66 @@ describe('tickRounder', () => {
     expect(() => tickRounder('0')).toThrow(new RangeError('tick 0: must be positive'));
   });
 
-  it('gives the multiple of the tick nearest the exact value (property)', () => {
+  it('gives the multiple of the tick nearest the exact value, for any tick and value (property)', () => {
+    const ticks = fc.constantFrom(
+      // Powers of ten (the float path while 10^pow is a double: down to 1e-22)...
+      '1',
+      '0.1',
+      '0.01',
+      '0.001',
+      '1e-8',
+      '1e-15',
+      '1e-22',
+      '1e-23',
+      '1e-30',
+      // ...and others, some that start or end like one.
+      '0.05',
+      '0.25',
+      '0.015',
+      '0.21',
+      '1.5',
+      '0.0125',
+      '10',
+    );
+    const values = (tick: string) => {
+      const t = Number(tick);
+      return fc.oneof(
+        // Any double (most of them far under any tick).
+        fc.double({ min: 0, max: 1e6, noNaN: true }),
+        // Prices as a file writes them: up to 8 decimals.
+        fc
+          .tuple(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: 8 }))
+          .map(([n, d]) => n / 10 ** d),
+        // On the tick's own scale: up to a billion ticks, with any fraction of one.
+        fc
+          .tuple(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 0, max: 2 ** 20 }))
+          .map(([k, f]) => (k + f / 2 ** 20) * t),
+        // Ties, as near as a double gets to one.
+        fc.integer({ min: 0, max: 1e9 }).map((k) => (k + 0.5) * t),
+        // 2^52 ticks and more (a volume in a cheap coin's units): no half is a double there.
+        fc
+          .tuple(fc.integer({ min: 2 ** 22, max: 2 ** 30 }), fc.integer({ min: 0, max: 2 ** 30 }))
+          .map(([hi, lo]) => (hi * 2 ** 30 + lo) * t),
+      );
+    };
     fc.assert(
       fc.property(
-        fc.double({ min: 0, max: 1e6, noNaN: true }),
-        // Powers of ten take the float path; the others (some that start or end like one) go exact.
-        fc.constantFrom('0.01', '0.001', '1', '0.05', '0.25', '0.015', '0.21', '1.5', '0.0125'),
-        (x, tick) => {
+        ticks.chain((tick) => fc.tuple(fc.constant(tick), values(tick))),
+        ([tick, x]) => {
           const got = tickRounder(tick)(x);
           const exact = Dec(x.toFixed(100));
           const want = exact.div(tick).round(0, Dec.roundHalfEven).times(tick);
           expect(got).toBe(Number(want.toString()));
         },
       ),
+      { numRuns: 2_000 },
     );
+  });
+
+  it('passes values that are not finite through, for any tick', () => {
+    for (const tick of ['1', '0.01', '1e-23', '0.05'])
+      for (const x of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
+        expect(tickRounder(tick)(x)).toBe(x);
   });
 });
 
