@@ -3,6 +3,7 @@
 // copy's median and range, and the median of its round-by-round ratio to the first copy. A copy is
 // a tree under this one (so the bundle resolves the same node_modules):
 //   git archive main src bench examples | tar -x -C var/ab-main
+//   cp -r <a checkout of main, after npm run build>/dist var/ab-main/   # scenario.ts runs dist/
 //   node --import tsx bench/_backtest-ab.ts 15 var/ab-main .
 // Optional: BENCH_KIND (default columnar), BENCH_STRATEGY (as scenario.ts). Two trees' engines in
 // one process were tried and dropped: an A/A pair there read 0.96 and 1.05, and a third or fourth
@@ -31,6 +32,9 @@ const bundles = await Promise.all(
       platform: 'node',
       format: 'esm',
       packages: 'external',
+      // scenario.ts imports the product from its tree's dist/ (`npm run build` there first), by
+      // its own folder: the bundle lives elsewhere, so that folder is the tree's bench/.
+      define: { 'import.meta.dirname': JSON.stringify(path.resolve(root, 'bench')) },
       outfile,
       logLevel: 'warning',
     });

@@ -46,6 +46,12 @@ export interface BacktestConfig {
   /** A hint of how many bars the run has (sizes the equity arrays once). */
   readonly expectedBars?: number;
   /**
+   * How long after it closed the strategy still reads an order (`ctx.order`), in ms of the
+   * simulated clock: set it as the paper or live node's `closedOrderRetentionMs` (default 10
+   * minutes, the same) so the strategy decides the same here. The report still lists every order.
+   */
+  readonly closedOrderRetentionMs?: number;
+  /**
    * How the backtest talks to its strategy (default: an `InProcessSeam`, the fast path). A
    * seam whose calls answer later (a Lambda function) is awaited after each bar or trade, and
    * the order events it has not seen yet are handed over before the next one.
@@ -123,6 +129,10 @@ export class BacktestEngine {
       instruments: [inst],
       cash: { [inst.quote]: startCash },
       allowShort: config.allowShort ?? false,
+      // The OMS keeps every order (the report reads them all); strategies read the window.
+      ...(config.closedOrderRetentionMs !== undefined
+        ? { strategyOrderWindowMs: config.closedOrderRetentionMs }
+        : {}),
       onAlert: (a) => this.#alerts.push(a),
       venue: (ports) =>
         new SimulatedExchange(

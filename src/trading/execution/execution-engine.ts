@@ -331,7 +331,10 @@ export class ExecutionEngine {
       const o = this.#get(clientOrderId);
       if (o) retention.touched(clientOrderId, isTerminal(o.status));
       if (--this.#depth === 0) {
-        const due = retention.due((id) => isTerminal(this.#orders.get(id)!.status), clientOrderId);
+        const due = retention.due((id) => {
+          const held = this.#orders.get(id)!;
+          return isTerminal(held.status) ? held.updatedAt : undefined;
+        }, clientOrderId);
         for (const [id, held] of due) this.#release(id, held.trades, held.restored);
       }
     }

@@ -7,17 +7,17 @@ export const CLOSED_ORDER_RETENTION_MS = 600_000;
 const SWEEP_EVERY_MS = 60_000;
 
 /**
- * `closedOrderRetentionMs` checked: a finite number of milliseconds ≥ 0, else `CONFIG_INVALID`
- * naming the setting.
+ * `closedOrderRetentionMs` (or the setting `name`) checked: a finite number of milliseconds ≥ 0,
+ * else `CONFIG_INVALID` naming the setting.
  *
  * @example
  * const ms = retentionMs(options.closedOrderRetentionMs ?? CLOSED_ORDER_RETENTION_MS);
  */
-export function retentionMs(ms: unknown): number {
+export function retentionMs(ms: unknown, name = 'closedOrderRetentionMs'): number {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
     throw new KairosError(
       'CONFIG_INVALID',
-      `closedOrderRetentionMs: must be a finite number of milliseconds >= 0, was ${String(ms)}`,
+      `${name}: must be a finite number of milliseconds >= 0, was ${String(ms)}`,
     );
   return ms;
 }
@@ -54,7 +54,8 @@ export interface OmsMemory {
  * @example
  * const retention = new OrderRetention(600_000, () => clock.now());
  * retention.held('k-1').trades.push('SIM', 'T1');
- * for (const id of retention.due((id) => isTerminal(orders.get(id)!.status), 'k-1')) release(id);
+ * const closedSince = (id: string) => (isTerminal(orders.get(id)!.status) ? orders.get(id)!.updatedAt : undefined);
+ * for (const id of retention.due(closedSince, 'k-1').keys()) release(id);
  */
 export class OrderRetention {
   readonly #held = new Map<string, Held>();
@@ -82,22 +83,29 @@ export class OrderRetention {
   }
 
   /**
-   * The orders to release now (removed here): closed, and closed for `retentionMs`. Notes the
-   * closed ones not yet noted. Runs at most once a minute of the clock; `keep` is never released
-   * (the order the current call is about: its caller reads it next).
+   * The orders to release now (removed here): closed, and closed for `retentionMs` both since it
+   * was seen closed and since its last event (`closedSince`: the order's `updatedAt`, undefined
+   * while open; a venue's time may run ahead of the clock), so a strategy reading it within the
+   * window (`inOrderWindow`) finds it in every mode. Notes the closed ones not yet noted. Runs at
+   * most once a minute of the clock; `keep` is never released (the order the current call is
+   * about: its caller reads it next).
    */
-  due(closed: (clientOrderId: string) => boolean, keep: string | null): Map<string, Held> {
+  due(
+    closedSince: (clientOrderId: string) => number | undefined,
+    keep: string | null,
+  ): Map<string, Held> {
     const out = new Map<string, Held>();
     const now = this.now();
     if (now < this.#nextSweep) return out;
     this.#nextSweep = now + Math.min(this.retentionMs, SWEEP_EVERY_MS);
     for (const [id, h] of this.#held) {
-      if (!closed(id)) {
+      const since = closedSince(id);
+      if (since === undefined) {
         h.closedAt = undefined;
         continue;
       }
       h.closedAt ??= now;
-      if (id === keep || now - h.closedAt < this.retentionMs) continue;
+      if (id === keep || now - Math.max(h.closedAt, since) < this.retentionMs) continue;
       this.#held.delete(id);
       out.set(id, h);
     }

@@ -7,6 +7,7 @@ import { DataEngine } from '../data/data-engine.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { ExecutionClient } from '../execution/execution-client.js';
 import { ExecutionEngine } from '../execution/execution-engine.js';
+import { CLOSED_ORDER_RETENTION_MS, retentionMs } from '../execution/order-retention.js';
 import type { OrderStore } from '../execution/order-store.js';
 import type { Alert } from '../model/alert.js';
 import type { Instrument } from '../model/instrument.js';
@@ -81,8 +82,34 @@ export interface KernelConfig<V extends KernelVenue> {
    * absent: it keeps every order (a backtest's report reads them all).
    */
   readonly closedOrderRetentionMs?: number;
+  /**
+   * How long after it closed a strategy still reads an order (`ctx.order`), in ms of the clock:
+   * the same window in every mode, so a strategy decides the same in a backtest (whose OMS keeps
+   * every order for the report) as in paper and live (whose OMS releases it after
+   * `closedOrderRetentionMs`). Default: `closedOrderRetentionMs`, else
+   * `CLOSED_ORDER_RETENTION_MS` (10 minutes).
+   */
+  readonly strategyOrderWindowMs?: number;
   /** Reports of orders the OMS does not hold (`ExecutionEngineOptions.unheld`). */
   readonly unheld?: (event: OrderEvent) => void;
+}
+
+/**
+ * The strategies' window over closed orders: never longer than the OMS keeps them (a strategy
+ * would then read an order in a backtest that paper and live have released).
+ */
+function strategyOrderWindow(cfg: KernelConfig<KernelVenue>): number {
+  const keep = cfg.closedOrderRetentionMs;
+  const ms = retentionMs(
+    cfg.strategyOrderWindowMs ?? keep ?? CLOSED_ORDER_RETENTION_MS,
+    'strategyOrderWindowMs',
+  );
+  if (keep !== undefined && ms > keep)
+    throw new KairosError(
+      'CONFIG_INVALID',
+      `strategyOrderWindowMs: must be at most closedOrderRetentionMs (${keep}), was ${ms}`,
+    );
+  return ms;
 }
 
 /**
@@ -114,11 +141,14 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
   readonly #dayPnl: DayPnl;
   #limits: LimitSet = NO_LIMITS;
   readonly #applied = new Map<string, TradingState>([['', 'ACTIVE']]);
+  /** How long strategies read a closed order (`KernelConfig.strategyOrderWindowMs`). */
+  readonly #orderWindowMs: number;
 
   constructor(private readonly cfg: KernelConfig<V>) {
     const bus = this.bus;
     this.accountId = cfg.accountId;
     this.clock = cfg.clock;
+    this.#orderWindowMs = strategyOrderWindow(cfg);
     this.#instruments = new Map(cfg.instruments.map((i) => [i.id, i]));
     this.data = new DataEngine(bus);
     const cash: Record<string, ReturnType<typeof toDecimal>> = {};
@@ -299,6 +329,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
       addOrder: (o) => exec.add(o),
       deny: (o, d, ts) => exec.deny(o, d, ts),
       order: (id) => exec.order(id),
+      closedOrderWindowMs: this.#orderWindowMs,
       openOrders: (sid) => exec.openOrders(sid),
       position: (id) => this.ledger.ownPosition(strategyId, id),
       cash: (c) => this.ledger.cash(c),

@@ -4,6 +4,7 @@ import { InvariantError, KairosError } from '../core/errors.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { OrderRequest } from '../execution/order-request.js';
 import type { OrderEvent } from '../model/order-events.js';
+import { isOpen } from '../model/order-state-machine.js';
 import { orderEventToJson, orderToJson, type OrderEventJson } from '../model/order-json.js';
 import type {
   SeamErrorJson,
@@ -12,6 +13,7 @@ import type {
   StrategyTransport,
   StrategyView,
 } from './seam-protocol.js';
+import { inOrderWindow } from './order-window.js';
 import { StrategyError } from './strategy-error.js';
 import { submitRequest, type StrategyServices } from './strategy-runner.js';
 import type {
@@ -62,6 +64,11 @@ export class RemoteSeam implements StrategySeam {
   readonly #queue: OrderEvent[] = [];
   #ids: ClientOrderIds;
   #ordersMade = 0;
+  /**
+   * The strategy's orders an event was heard of, while the strategy may still read them: each
+   * view lists those closed within the window (`inOrderWindow`), as `ctx.order` in-process reads.
+   */
+  readonly #heard = new Set<string>();
 
   constructor(
     private readonly host: SeamHost,
@@ -77,7 +84,9 @@ export class RemoteSeam implements StrategySeam {
       );
     });
     this.#services.bus.subscribe<OrderEvent>(Topics.orderEvents(host.strategyId), (e) => {
-      if (e.kind !== 'OrderInitialized') this.#queue.push(e);
+      if (e.kind === 'OrderInitialized') return;
+      this.#queue.push(e);
+      this.#heard.add(e.clientOrderId);
     });
   }
 
@@ -226,12 +235,19 @@ export class RemoteSeam implements StrategySeam {
     const p = s.position(inst.id);
     const open = s.openOrders(this.strategyId);
     const orders = open.map(orderToJson);
+    const now = s.clock.now();
     if (eventOrder !== undefined && !open.some((o) => o.clientOrderId === eventOrder)) {
       const o = s.order(eventOrder);
       if (o && o.strategyId === this.strategyId) orders.push(orderToJson(o));
     }
+    // The closed orders the strategy reads in-process at `now`: those within the window.
+    for (const id of this.#heard) {
+      const o = s.order(id);
+      if (o === undefined || !inOrderWindow(o, now, s.closedOrderWindowMs)) this.#heard.delete(id);
+      else if (!isOpen(o.status) && id !== eventOrder) orders.push(orderToJson(o));
+    }
     return {
-      ts: s.clock.now(),
+      ts: now,
       position: {
         quantity: p.quantity.toFixed(),
         lots: p.lots.map((l) => ({ quantity: l.quantity.toFixed(), price: l.price.toFixed() })),

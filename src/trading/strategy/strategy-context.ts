@@ -76,9 +76,12 @@ export interface StrategyContext<P extends ParamSpecs, S extends JsonObject, I> 
   /** The strategy's open orders. */
   openOrders(): readonly Order[];
   /**
-   * One of the strategy's orders. In paper and live, an order closed more than
-   * `closedOrderRetentionMs` ago (10 minutes by default) is no longer held and reads `undefined`,
-   * as after a restart; keep what you need of it in the state, from `onOrderEvent`.
+   * One of the strategy's orders: an open one, or one closed (its last event, `updatedAt`) less
+   * than `closedOrderRetentionMs` ago (10 minutes by default) on the mode's clock; older ones read
+   * `undefined`. The same in every mode (a backtest hides them too, though its report lists every
+   * order; in paper and live the OMS has released them), in-process and behind a Lambda function:
+   * `docs/decisions/strategy-order-window.md`. Keep what you need of an order in the state, from
+   * `onOrderEvent`.
    *
    * @example
    * const o = ctx.order(ctx.state.entryId); if (o?.status === 'FILLED') ctx.state.entered = true;

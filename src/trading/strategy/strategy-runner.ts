@@ -24,6 +24,7 @@ import type {
   StrategyContext,
   TradeOptions,
 } from './strategy-context.js';
+import { inOrderWindow } from './order-window.js';
 
 /** The services a running strategy uses; the kernel wires them to the engines. */
 export interface StrategyServices {
@@ -36,6 +37,11 @@ export interface StrategyServices {
   addOrder(order: Order): void;
   deny(order: Order, denial: Denial, ts: number): void;
   order(clientOrderId: string): Order | undefined;
+  /**
+   * How long after it closed the strategy still reads an order (`ctx.order`, `inOrderWindow`), in
+   * ms of `clock`; the kernel gives the same window in every mode. Absent: every order is read.
+   */
+  readonly closedOrderWindowMs?: number;
   /**
    * The order already made under this order's client order id, if any (a bar replayed after a
    * restart makes the same decisions again): it stands, and no new order is made. Default:
@@ -380,7 +386,11 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
       openOrders: () => services.openOrders(strategyId),
       order: (id) => {
         const o = services.order(id);
-        return o && o.strategyId === strategyId ? o : undefined;
+        return o !== undefined &&
+          o.strategyId === strategyId &&
+          inOrderWindow(o, services.clock.now(), services.closedOrderWindowMs)
+          ? o
+          : undefined;
       },
       submit: (req) => this.#submit(req),
       buy: (q, o) => trade('BUY', q, o),

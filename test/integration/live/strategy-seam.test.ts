@@ -8,11 +8,9 @@ import type { Fill } from '../../../src/trading/model/fill.js';
 import type { Order } from '../../../src/trading/model/order.js';
 import type { StrategyDefinition } from '../../../src/trading/strategy/define-strategy.js';
 import { crossOf, defineStrategy, param, sma } from '../../../src/trading/strategy/index.js';
-import { resolveParams } from '../../../src/trading/strategy/params.js';
-import { RemoteSeam } from '../../../src/trading/strategy/remote-seam.js';
-import { StrategySide } from '../../../src/trading/strategy/strategy-side.js';
 import { instrument } from '../../support/builders.js';
 import { batches, realTrades, simVenue } from '../../support/paper-trades.js';
+import { remoteSeam } from '../../support/remote-strategy.js';
 import { freshStore } from '../../support/stores.js';
 
 const INST = instrument({
@@ -92,22 +90,7 @@ async function paper(strategy: AnyStrategy, trades: TradeTick[], remote: boolean
       snapshots,
       ownsTime: true,
       returnFailures: true,
-      ...(remote
-        ? {
-            strategySeam: (host) => {
-              const side = new StrategySide(
-                strategy,
-                resolveParams(strategy.params, {}) as never,
-                host.strategyId,
-                host.instrument,
-              );
-              return new RemoteSeam(host, async (text: string) => {
-                crossed++;
-                return side.handle(text);
-              });
-            },
-          }
-        : {}),
+      ...(remote ? { strategySeam: remoteSeam(strategy, () => crossed++) } : {}),
       venue: (deliver) => simVenue(INST, deliver),
     });
     const result = await node.run(batches<MarketEvent>(trades, 1000));

@@ -89,6 +89,31 @@ describe('the OMS with a retention window', () => {
     expect(exec.order('a')).toBeUndefined();
   });
 
+  it("keeps an order a whole window from its last event when the venue's time runs ahead of the clock", () => {
+    const { exec, clock } = setup();
+    const a = newOrder({}, 'a');
+    exec.add(a);
+    exec.execute({ kind: 'SubmitOrder', order: a, ts: 0 });
+    // Filled at a venue time 5 minutes ahead of the node's clock (0): a strategy reads it until
+    // 15 minutes (`inOrderWindow`), so the OMS must hold it that long, not only until 10.
+    exec.process({
+      kind: 'OrderFilled',
+      ...orderRef(a),
+      ts: 5 * MINUTE,
+      fill: { ...fill('BUY', '5', '10', '0', 'T-a'), clientOrderId: 'a' },
+    });
+    const other = (id: string, t: number) => {
+      clock.t = t;
+      exec.add(newOrder({}, id));
+    };
+    other('b', WINDOW + MINUTE);
+    expect(exec.order('a')?.status).toBe('FILLED');
+    other('c', 5 * MINUTE + WINDOW - 1);
+    expect(exec.order('a')?.status).toBe('FILLED');
+    other('d', 5 * MINUTE + WINDOW + MINUTE);
+    expect(exec.order('a')).toBeUndefined();
+  });
+
   it('never releases the order a call is about, even with a window of 0', () => {
     const { exec, clock, filledOrder } = setup(0);
     const a = filledOrder('a');

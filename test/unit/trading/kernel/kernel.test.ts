@@ -161,4 +161,29 @@ describe('Kernel', () => {
     expect(k.ledger.position(INST.id).quantity.toFixed()).toBe('0');
     expect(k.ledger.cash('USD').toFixed()).toBe('100000');
   });
+
+  it("gives strategies one window over closed orders: the OMS's, else 10 minutes; never longer than the OMS keeps them", () => {
+    const windowOf = (extra: { closedOrderRetentionMs?: number; strategyOrderWindowMs?: number }) =>
+      new Kernel({
+        accountId: 'a',
+        clock: new SimClock(0),
+        instruments: [INST],
+        cash: { USD: '1' },
+        venue: () => ({ submit: () => undefined, cancel: () => undefined }),
+        ...extra,
+      }).strategyServices(
+        's',
+        () => 0,
+        () => undefined,
+      ).closedOrderWindowMs;
+    expect(windowOf({})).toBe(600_000);
+    expect(windowOf({ closedOrderRetentionMs: 60_000 })).toBe(60_000);
+    expect(windowOf({ strategyOrderWindowMs: 60_000 })).toBe(60_000);
+    expect(() =>
+      windowOf({ closedOrderRetentionMs: 60_000, strategyOrderWindowMs: 60_001 }),
+    ).toThrow('strategyOrderWindowMs: must be at most closedOrderRetentionMs (60000), was 60001');
+    expect(() => windowOf({ strategyOrderWindowMs: Number.NaN })).toThrow(
+      'strategyOrderWindowMs: must be a finite number of milliseconds >= 0, was NaN',
+    );
+  });
 });
