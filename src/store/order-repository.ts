@@ -841,6 +841,25 @@ export class OrderRepository implements OrderStore {
   }
 
   /**
+   * Read once at start-up. No index on `updated_at`: it changes with every event of an order, so
+   * an index on it would be written on every state change (and forbid HOT updates: issue 18);
+   * no index of `orders` serves time (nor does `ordersSince`'s `created_at`), so this is one
+   * pass over the table, as `openOrders` and `ordersSince` are, that returns only the window.
+   */
+  async ordersClosedSince(ts: number): Promise<Order[]> {
+    const rows = await this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('account_id', '=', this.accountId)
+      .where('status', 'in', [...TERMINAL])
+      .where('updated_at', '>=', ts)
+      .orderBy('created_at')
+      .orderBy('client_order_id')
+      .execute();
+    return rows.map(toOrder);
+  }
+
+  /**
    * One page of an owner's orders, newest first, with optional filters. `before` is the cursor
    * the previous page returned (keyset pagination on creation time and id, stable under inserts).
    */

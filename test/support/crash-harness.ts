@@ -76,6 +76,7 @@ function killableOrders(repo: OrderRepository, k: Killer): OrderStore {
     orders: (ids) => k.around(() => repo.orders(ids)),
     openOrders: () => k.around(() => repo.openOrders()),
     ordersSince: (ts) => k.around(() => repo.ordersSince(ts)),
+    ordersClosedSince: (ts) => k.around(() => repo.ordersClosedSince(ts)),
     fills: (since) => k.around(() => repo.fills(since)),
     fillsOf: (ids) => k.around(() => repo.fillsOf(ids)),
     storedFills: (keys) => k.around(() => repo.storedFills(keys)),

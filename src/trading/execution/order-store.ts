@@ -77,6 +77,11 @@ export interface OrderStore {
   openOrders(): Promise<Order[]>;
   /** Orders created at or after `ts`, whatever their status (to replay a bar after a crash). */
   ordersSince(ts: number): Promise<Order[]>;
+  /**
+   * Terminal orders whose last event (`updatedAt`) is at or after `ts`: those a strategy still
+   * reads (`ctx.order`) after a restart (`docs/decisions/strategy-order-window.md`).
+   */
+  ordersClosedSince(ts: number): Promise<Order[]>;
   /** Fills in time order, optionally since a time (inclusive). */
   fills(since?: number): Promise<Fill[]>;
   /** The stored fills of these orders (of those that have any), each order's in the order stored. */

@@ -149,8 +149,9 @@ export class TradingCore extends Kernel<NodeVenue> {
   }
 
   /**
-   * Builds the core and recovers: `alsoRestore` are orders to bring back besides the open ones
-   * (a node that replays a bar after a crash names the orders made since its snapshot).
+   * Builds the core and recovers: `alsoRestoreSince` brings back, besides the open orders, those
+   * made since then (a node that replays a bar after a crash names its snapshot's time) and those
+   * closed within the window, which its strategy still reads (`ctx.order`).
    */
   static async open(
     cfg: TradingCoreConfig,
@@ -160,8 +161,22 @@ export class TradingCore extends Kernel<NodeVenue> {
   ): Promise<{ core: TradingCore; recovery: ReconciliationResult; redo: RedoOrders }> {
     const core = new TradingCore(cfg);
     const open = await cfg.orders.openOrders();
-    const recent = alsoRestoreSince !== null ? await cfg.orders.ordersSince(alsoRestoreSince) : [];
+    const sinceSnapshot =
+      alsoRestoreSince !== null ? await cfg.orders.ordersSince(alsoRestoreSince) : [];
+    // A node's strategy still reads (`ctx.order`) an order closed within the window, made before
+    // its snapshot too: those come back, so it reads after a restart what it would have read
+    // without one (invariant 11). The window runs back from now on the node's clock (at least the
+    // snapshot's time: a replay's clock starts there); only the window is read and held.
+    const closed =
+      alsoRestoreSince !== null
+        ? await cfg.orders.ordersClosedSince(
+            Math.max(core.clock.now(), alsoRestoreSince) -
+              retentionMs(cfg.closedOrderRetentionMs ?? CLOSED_ORDER_RETENTION_MS),
+          )
+        : [];
     const openIds = new Set(open.map((o) => o.clientOrderId));
+    const madeIds = new Set(sinceSnapshot.map((o) => o.clientOrderId));
+    const recent = [...sinceSnapshot, ...closed.filter((o) => !madeIds.has(o.clientOrderId))];
     // Every stored fill rebuilds the ledger; only the restored orders' trade keys are kept (the
     // store answers for the others: `OrderRecall`).
     const restoring = new Set([...openIds, ...recent.map((o) => o.clientOrderId)]);

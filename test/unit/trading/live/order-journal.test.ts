@@ -66,6 +66,7 @@ class ModelStore {
       orders: unused,
       openOrders: unused,
       ordersSince: unused,
+      ordersClosedSince: unused,
       fills: unused,
       fillsOf: unused,
       storedFills: unused,
