@@ -859,6 +859,16 @@ export class OrderRepository implements OrderStore {
     return rows.map(toOrder);
   }
 
+  /** Read once at start-up, one pass over `orders` as `ordersClosedSince` (no index on `updated_at`). */
+  async lastUpdatedAt(): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('orders')
+      .select((eb) => eb.fn.max('updated_at').as('last'))
+      .where('account_id', '=', this.accountId)
+      .executeTakeFirst();
+    return row?.last == null ? null : Number(row.last);
+  }
+
   /**
    * One page of an owner's orders, newest first, with optional filters. `before` is the cursor
    * the previous page returned (keyset pagination on creation time and id, stable under inserts).

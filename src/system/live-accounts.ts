@@ -243,6 +243,8 @@ export class LiveAccounts {
           : venue.build,
         clock: new LiveClock(),
         onAlert: cfg.onAlert,
+        // Its strategies read (`ctx.order`) the orders closed within the window after a restart too.
+        restoreClosed: true,
         // A strategy's new orders count in the one window with the API's, denied past it.
         venueOrderRate: (id) => {
           const full = this.admitOrder(spec.accountId, id);

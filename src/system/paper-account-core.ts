@@ -67,6 +67,8 @@ export async function openPaperCore(spec: PaperCoreSpec): Promise<PaperCore> {
     // open order it does not know was committed and never sent (a crash or a lost lease between
     // commit and send; the client may have its 201), and is sent now, as it would have been.
     sendUnsent: true,
+    // Its strategies read (`ctx.order`) the orders closed within the window after a restart too.
+    restoreClosed: true,
     ...(spec.onAlert ? { onAlert: spec.onAlert } : {}),
   }).catch((e: unknown) => {
     // Not opened: its venue (built, maybe written at recovery) is closed with it.

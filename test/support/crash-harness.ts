@@ -77,6 +77,7 @@ function killableOrders(repo: OrderRepository, k: Killer): OrderStore {
     openOrders: () => k.around(() => repo.openOrders()),
     ordersSince: (ts) => k.around(() => repo.ordersSince(ts)),
     ordersClosedSince: (ts) => k.around(() => repo.ordersClosedSince(ts)),
+    lastUpdatedAt: () => k.around(() => repo.lastUpdatedAt()),
     fills: (since) => k.around(() => repo.fills(since)),
     fillsOf: (ids) => k.around(() => repo.fillsOf(ids)),
     storedFills: (keys) => k.around(() => repo.storedFills(keys)),

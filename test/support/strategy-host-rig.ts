@@ -3,6 +3,7 @@ import type { Store } from '../../src/store/open-store.js';
 import { OrderRepository } from '../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../src/store/strategy-snapshot-repository.js';
 import { FileCatalog } from '../../src/system/file-catalog.js';
+import { openPaperCore } from '../../src/system/paper-account-core.js';
 import { StrategyHost, type StrategyHostConfig } from '../../src/system/strategy-host.js';
 import type { Bar } from '../../src/trading/data/market-data.js';
 import { TradingCore } from '../../src/trading/live/trading-core.js';
@@ -26,6 +27,11 @@ export interface HostRigOptions {
   readonly cash: Record<string, string>;
   /** More of the host's settings (Lambda, venue bars, alerts...). */
   readonly host?: Partial<StrategyHostConfig>;
+  /**
+   * Open the core as `kairos serve` opens a paper account's (`openPaperCore`, its venue under
+   * `dir/paper/<accountId>/`, cash in the instrument's quote) instead of a bare `TradingCore`.
+   */
+  readonly serverCore?: boolean;
 }
 
 /**
@@ -35,18 +41,29 @@ export interface HostRigOptions {
  */
 export async function bootStrategyHost(o: HostRigOptions) {
   const accountId = o.accountId ?? 'desk';
-  const { core } = await TradingCore.open({
-    accountId,
-    instruments: [o.instrument],
-    cash: o.cash,
-    orders: new OrderRepository(o.store.db, accountId),
-    venue: (deliver) =>
-      new PaperVenue(
-        path.join(o.dir, `${o.venue}.json`),
-        { venue: 'PAPER', instruments: [o.instrument] },
-        deliver,
-      ),
-  });
+  const orders = new OrderRepository(o.store.db, accountId);
+  const server = o.serverCore
+    ? await openPaperCore({
+        accountId,
+        home: o.dir,
+        venue: 'PAPER',
+        instruments: [o.instrument],
+        cash: o.cash[o.instrument.quote]!,
+        orders,
+      })
+    : await TradingCore.open({
+        accountId,
+        instruments: [o.instrument],
+        cash: o.cash,
+        orders,
+        venue: (deliver) =>
+          new PaperVenue(
+            path.join(o.dir, `${o.venue}.json`),
+            { venue: 'PAPER', instruments: [o.instrument] },
+            deliver,
+          ),
+      }).then((opened) => ({ ...opened, paper: () => null }));
+  const { core } = server;
   const snapshots = new StrategySnapshotRepository(o.store.db, accountId);
   const host = new StrategyHost({
     db: o.store.db,
@@ -69,7 +86,9 @@ export async function bootStrategyHost(o: HostRigOptions) {
       await core.reconcile();
     }
   };
-  return { core, host, play };
+  /** Closes the server core's paper venue (its off-thread compaction), as a restart does. */
+  const close = () => server.paper()?.close();
+  return { core, host, play, close };
 }
 
 /**

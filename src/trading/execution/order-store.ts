@@ -82,6 +82,11 @@ export interface OrderStore {
    * reads (`ctx.order`) after a restart (`docs/decisions/strategy-order-window.md`).
    */
   ordersClosedSince(ts: number): Promise<Order[]>;
+  /**
+   * The latest `updatedAt` of the account's orders (null: none): where a server account's window
+   * of closed orders ends at start-up, its clock starting anew (`TradingCoreConfig.restoreClosed`).
+   */
+  lastUpdatedAt(): Promise<number | null>;
   /** Fills in time order, optionally since a time (inclusive). */
   fills(since?: number): Promise<Fill[]>;
   /** The stored fills of these orders (of those that have any), each order's in the order stored. */

@@ -74,6 +74,13 @@ export interface TradingCoreConfig {
    * client's: `docs/decisions/oms-retention.md`.
    */
   readonly closedOrderRetentionMs?: number;
+  /**
+   * A server account's core (no snapshot time): restore the orders closed within the window too,
+   * so a strategy reading through it (`ctx.order`) reads after a restart what it read before. The
+   * window ends at the later of the clock's now and the latest `updatedAt` stored (a paper core's
+   * clock starts anew at every start): never every finished order.
+   */
+  readonly restoreClosed?: boolean;
 }
 
 /** What a trading core holds now (`TradingCore.memory`, a diagnostic). */
@@ -167,10 +174,17 @@ export class TradingCore extends Kernel<NodeVenue> {
     // its snapshot too: those come back, so it reads after a restart what it would have read
     // without one (invariant 11). The window runs back from now on the node's clock (at least the
     // snapshot's time: a replay's clock starts there); only the window is read and held.
-    const closed =
+    // A server account's core has no snapshot: its window ends at the latest update stored.
+    const windowEnd =
       alsoRestoreSince !== null
+        ? alsoRestoreSince
+        : cfg.restoreClosed
+          ? await cfg.orders.lastUpdatedAt()
+          : null;
+    const closed =
+      windowEnd !== null
         ? await cfg.orders.ordersClosedSince(
-            Math.max(core.clock.now(), alsoRestoreSince) -
+            Math.max(core.clock.now(), windowEnd) -
               retentionMs(cfg.closedOrderRetentionMs ?? CLOSED_ORDER_RETENTION_MS),
           )
         : [];

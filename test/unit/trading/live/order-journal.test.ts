@@ -67,6 +67,7 @@ class ModelStore {
       openOrders: unused,
       ordersSince: unused,
       ordersClosedSince: unused,
+      lastUpdatedAt: unused,
       fills: unused,
       fillsOf: unused,
       storedFills: unused,

@@ -1,0 +1,107 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { jest } from '@jest/globals';
+import path from 'node:path';
+import { OrderRepository } from '../../../src/store/order-repository.js';
+import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
+import type { Bar } from '../../../src/trading/data/market-data.js';
+import { openBars } from '../../../src/trading/venues/replay/open-data.js';
+import { btcInstrument, btcSlice } from '../../support/paper-args.js';
+import { addUser } from '../../support/strategy-catalog.js';
+import { freshStore } from '../../support/stores.js';
+import { bootStrategyHost, orderOutcome } from '../../support/strategy-host-rig.js';
+
+const by = { actor: 'user:q', role: 'quant' };
+
+/**
+ * Buys at its first bar and reads `ctx.order` of that order on every bar (kept in its state); at
+ * bar 5 it buys 1 lot if the order still reads, else 2: a crash that lost the read changes a trade.
+ */
+const REREADER = `import { defineStrategy } from 'kairos/sdk';
+export default defineStrategy({
+  name: 'rereader',
+  init: () => ({ n: 0, first: null as string | null, reads: [] as string[] }),
+  onBar(ctx) {
+    const n = ctx.state.n++;
+    const read = ctx.state.first === null ? 'none' : ctx.order(ctx.state.first)?.status ?? '-';
+    ctx.state.reads.push(n + ' ' + read);
+    if (n === 0) ctx.state.first = ctx.buy('0.001').clientOrderId;
+    if (n === 5) ctx.buy(read === '-' ? '0.002' : '0.001');
+  },
+});
+`;
+
+describe('a strategy on a server account reads an order closed within the window after a restart (invariant 11)', () => {
+  let dir: string;
+  let bars: Bar[];
+  const inst = btcInstrument();
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-host-window-'));
+    bars = [];
+    for await (const batch of openBars(btcSlice(path.join(dir, 'bars.json'), 30), {
+      instrumentId: inst.id,
+    }))
+      bars.push(...batch);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('restarted between bars: the same ctx.order reads and trades as the run never stopped, and none past the window', async () => {
+    const run = async (restartAt: number | null, name: string) => {
+      const on = await freshStore('pglite');
+      const home = path.join(dir, name);
+      try {
+        mkdirSync(path.join(home, 'strategies'), { recursive: true });
+        writeFileSync(path.join(home, 'strategies', 'rereader.ts'), REREADER);
+        const user = await addUser(on.db, 'quinn', 'quant');
+        const boot = () =>
+          bootStrategyHost({
+            store: on,
+            dir: home,
+            venue: 'venue',
+            instrument: inst,
+            cash: { X: '1000000' },
+            serverCore: true,
+          });
+        const first = await boot();
+        const s = await first.host.start(user, { name: 'rereader' }, by);
+        await first.play(restartAt === null ? bars : bars.slice(0, restartAt));
+        first.host.halt();
+        first.close();
+        let restart = { read: 0, held: 0 };
+        if (restartAt !== null) {
+          // Only the window is read and restored, not every finished order (the paper core's
+          // clock starts anew): what the store returned at start-up, and what the core holds.
+          const read = jest.spyOn(OrderRepository.prototype, 'ordersClosedSince');
+          const second = await boot();
+          const [restored] = read.mock.results.map((r) => r.value as Promise<unknown[]>);
+          read.mockRestore();
+          restart = { read: (await restored!).length, held: second.core.memory.orders };
+          expect(await second.host.resume()).toBe(1);
+          await second.play(bars.slice(restartAt));
+          second.host.halt();
+          second.close();
+        }
+        const { state } = (await new StrategySnapshotRepository(on.db, 'desk').latest(s.id))!;
+        const { orders } = await new OrderRepository(on.db, 'desk').page(s.id, { limit: 50 });
+        const outcome = {
+          reads: (state as { reads: string[] }).reads,
+          orders: orders.map(orderOutcome),
+        };
+        return { outcome, restart };
+      } finally {
+        await on.drop();
+      }
+    };
+    const { outcome: never } = await run(null, 'never');
+    // Filled at once, read within the window, then no more (the OMS let it go).
+    expect(never.reads.slice(0, 3)).toEqual(['0 none', '1 FILLED', '2 FILLED']);
+    expect(never.reads.at(-1)).toBe(`${bars.length - 1} -`);
+    // At bar 3 the first order (closed within the window) comes back; at bar 8 only the second
+    // (bought at bar 5), the first closed before the window.
+    for (const at of [3, 8]) {
+      const { outcome, restart } = await run(at, `restarted-${at}`);
+      expect({ at, ...outcome, ...restart }).toEqual({ at, ...never, read: 1, held: 1 });
+    }
+  }, 120_000);
+});
