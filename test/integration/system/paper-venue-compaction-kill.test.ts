@@ -98,9 +98,13 @@ describe('a paper venue compacting off the event loop, killed at any moment', ()
     const run = spawnScript('test/support/venue-writer.ts', [file, '200', 'leave']);
     expect(await run.exited).toBe(0);
     expect(run.out()).toContain('done');
-    // Ended before its worker wrote the snapshot: the log still moved aside, no snapshot.
-    expect(existsSync(`${file}.prev.log`)).toBe(true);
-    expect(existsSync(file)).toBe(false);
+    // Ended before its worker wrote the snapshot: the log still moved aside, no snapshot. Under
+    // load the process's own exit can take longer than the worker (a fresh-clone CI run saw the
+    // snapshot in place): then the compaction ended and the moved log is gone. Either way the
+    // files are whole and read back as the uninterrupted run.
+    const moved = existsSync(`${file}.prev.log`);
+    expect(existsSync(file)).toBe(!moved);
+    process.stdout.write(`  the process ended ${moved ? 'mid-compaction' : 'after its worker'}\n`);
     const back = new PaperVenue(file, VENUE_OPTIONS, () => undefined);
     back.close();
     expect(back.state()).toEqual(uninterrupted(200));
