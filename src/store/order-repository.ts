@@ -3,7 +3,13 @@ import { InvariantError, KairosError } from '../trading/core/errors.js';
 import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { toDecimal } from '../trading/core/decimal.js';
 import { money, price, quantity } from '../trading/core/money.js';
-import type { CommitDurability, OrderStore, TradeKey } from '../trading/execution/order-store.js';
+import type {
+  CommitDurability,
+  OrderStore,
+  RestorableOrders,
+  RestoreQuery,
+  TradeKey,
+} from '../trading/execution/order-store.js';
 import type { Fill } from '../trading/model/fill.js';
 import type { Order } from '../trading/model/order.js';
 import { orderEventFromJson, type OrderEventJson } from '../trading/model/order-json.js';
@@ -35,6 +41,14 @@ function ownedBy(accountId: string, record: { readonly accountId: string }, what
       `${what} of account "${record.accountId}" written to account "${accountId}"`,
     );
 }
+
+/** A time of `OrderStore.restorable`'s query must be an integer of ms (the column's type). */
+function restoreTime(field: string, v: number): void {
+  if (!Number.isSafeInteger(v)) throw restoreInvalid(field, v, 'must be an integer of ms');
+}
+
+const restoreInvalid = (field: string, v: number, rule: string): InvariantError =>
+  new InvariantError('RESTORE_QUERY_INVALID', `restorable: ${field} ${v} ${rule}`);
 
 function orderRow(o: Order, accountId: string): OrdersTable {
   ownedBy(accountId, o, `order ${o.clientOrderId}`);
@@ -816,18 +830,69 @@ export class OrderRepository implements OrderStore {
     return rows.map(toOrder);
   }
 
-  async openOrders(): Promise<Order[]> {
-    const rows = await this.db
-      .selectFrom('orders')
-      .selectAll()
-      .where('account_id', '=', this.accountId)
-      .where('status', 'not in', [...TERMINAL, 'INITIALIZED'])
-      .orderBy('created_at')
-      .orderBy('client_order_id')
+  /**
+   * Start-up's one read: the open orders, those made since `madeSince` and those closed within
+   * `closedWithin`, in one statement and one pass over the account's orders (the three lists by
+   * creation time and id, as each was read on its own before). No index serves it: `updated_at`
+   * changes with every event of an order, so an index on it would be written on every state
+   * change (and forbid HOT updates: issue 18), and no index of `orders` serves `created_at`
+   * either. A window that ends at the latest update stored (`orLatestUpdate`) takes it from a
+   * second, narrow pass in the same statement (`max(updated_at)` of the account).
+   */
+  async restorable(query: RestoreQuery): Promise<RestorableOrders> {
+    const made = query.madeSince;
+    const win = query.closedWithin;
+    if (made !== undefined) restoreTime('madeSince', made);
+    if (win) {
+      restoreTime('closedWithin.endsAt', win.endsAt);
+      restoreTime('closedWithin.ms', win.ms);
+      if (win.ms < 0) throw restoreInvalid('closedWithin.ms', win.ms, 'must not be negative');
+    }
+    const open = sql<boolean>`orders.status not in (${sql.join([...TERMINAL, 'INITIALIZED'])})`;
+    const isMade =
+      made === undefined ? sql<boolean>`false` : sql<boolean>`orders.created_at >= ${made}`;
+    const end = !win
+      ? null
+      : win.orLatestUpdate
+        ? sql`greatest(${win.endsAt}::bigint, (select updated_at from latest))`
+        : sql`${win.endsAt}::bigint`;
+    const isClosed =
+      end === null
+        ? sql<boolean>`false`
+        : sql<boolean>`(orders.status in (${sql.join(TERMINAL)}) and orders.updated_at >= ${end} - ${win!.ms}::bigint)`;
+    // The latest update is read once, first (a materialized CTE, a scalar in the scan's filter:
+    // a join to it filtered each row of the scan after the join, dearer than the filter).
+    const base = win?.orLatestUpdate
+      ? this.db
+          .with(
+            (cte) => cte('latest').materialized(),
+            (db) =>
+              db
+                .selectFrom('orders')
+                .select((eb) => eb.fn.max('updated_at').as('updated_at'))
+                .where('account_id', '=', this.accountId),
+          )
+          .selectFrom('orders')
+      : this.db.selectFrom('orders');
+    const rows = await base
+      .selectAll('orders')
+      .select([open.as('is_open'), isMade.as('is_made'), isClosed.as('is_closed')])
+      .where('orders.account_id', '=', this.accountId)
+      .where(sql<boolean>`(${open} or ${isMade} or ${isClosed})`)
+      .orderBy('orders.created_at')
+      .orderBy('orders.client_order_id')
       .execute();
-    return rows.map(toOrder);
+    const out = { open: [] as Order[], made: [] as Order[], closed: [] as Order[] };
+    for (const r of rows) {
+      const o = toOrder(r);
+      if (r.is_open) out.open.push(o);
+      if (r.is_made) out.made.push(o);
+      if (r.is_closed) out.closed.push(o);
+    }
+    return out;
   }
 
+  /** Orders created at or after `ts`, whatever their status, by creation time and id. */
   async ordersSince(ts: number): Promise<Order[]> {
     const rows = await this.db
       .selectFrom('orders')
@@ -838,35 +903,6 @@ export class OrderRepository implements OrderStore {
       .orderBy('client_order_id')
       .execute();
     return rows.map(toOrder);
-  }
-
-  /**
-   * Read once at start-up. No index on `updated_at`: it changes with every event of an order, so
-   * an index on it would be written on every state change (and forbid HOT updates: issue 18);
-   * no index of `orders` serves time (nor does `ordersSince`'s `created_at`), so this is one
-   * pass over the table, as `openOrders` and `ordersSince` are, that returns only the window.
-   */
-  async ordersClosedSince(ts: number): Promise<Order[]> {
-    const rows = await this.db
-      .selectFrom('orders')
-      .selectAll()
-      .where('account_id', '=', this.accountId)
-      .where('status', 'in', [...TERMINAL])
-      .where('updated_at', '>=', ts)
-      .orderBy('created_at')
-      .orderBy('client_order_id')
-      .execute();
-    return rows.map(toOrder);
-  }
-
-  /** Read once at start-up, one pass over `orders` as `ordersClosedSince` (no index on `updated_at`). */
-  async lastUpdatedAt(): Promise<number | null> {
-    const row = await this.db
-      .selectFrom('orders')
-      .select((eb) => eb.fn.max('updated_at').as('last'))
-      .where('account_id', '=', this.accountId)
-      .executeTakeFirst();
-    return row?.last == null ? null : Number(row.last);
   }
 
   /**

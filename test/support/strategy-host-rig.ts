@@ -112,6 +112,25 @@ export default defineStrategy({
 });
 `;
 
+/**
+ * Buys at its first bar and reads `ctx.order` of that order on every bar (kept in its state); at
+ * bar 5 it buys 1 lot if the order still reads, else 2: a crash that lost the read changes a trade.
+ * Its catalog name is `rereader`.
+ */
+export const REREADER = `import { defineStrategy } from 'kairos/sdk';
+export default defineStrategy({
+  name: 'rereader',
+  init: () => ({ n: 0, first: null as string | null, reads: [] as string[] }),
+  onBar(ctx) {
+    const n = ctx.state.n++;
+    const read = ctx.state.first === null ? 'none' : ctx.order(ctx.state.first)?.status ?? '-';
+    ctx.state.reads.push(n + ' ' + read);
+    if (n === 0) ctx.state.first = ctx.buy('0.001').clientOrderId;
+    if (n === 5) ctx.buy(read === '-' ? '0.002' : '0.001');
+  },
+});
+`;
+
 /** An order as two runs of one strategy compare it: its sequence, side, size, status and fill. */
 export const orderOutcome = (o: Order): string =>
   `${o.clientOrderId.split('-').at(-1)} ${o.side} ${o.quantity.toFixed()} ${o.status} ${o.filledQuantity.toFixed()}`;

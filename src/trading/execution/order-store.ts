@@ -27,6 +27,41 @@ export interface StoredOrderRef {
  */
 export type StoredOrderLookup = (ref: StoredOrderRef) => Promise<Order | undefined>;
 
+/**
+ * What `OrderStore.restorable` reads besides the open orders. Times are integer ms.
+ *
+ * @example
+ * // a node replaying from its snapshot at t, its strategies reading 10 minutes of closed orders
+ * await store.restorable({ madeSince: t, closedWithin: { ms: 600_000, endsAt: Math.max(now, t) } });
+ * // a server account's core: the window ends at the later of now and the latest update stored
+ * await store.restorable({ closedWithin: { ms: 600_000, endsAt: now, orLatestUpdate: true } });
+ */
+export interface RestoreQuery {
+  /** Also the orders created at or after this time, whatever their status (a replayed bar's). */
+  readonly madeSince?: number;
+  /**
+   * Also the terminal orders whose last event (`updatedAt`) is at or after the window's end less
+   * `ms`: those a strategy still reads (`ctx.order`). The window ends at `endsAt` or, with
+   * `orLatestUpdate`, at the latest `updatedAt` of the account's orders if that is later (a
+   * server account's core, whose clock may start anew: never every finished order).
+   */
+  readonly closedWithin?: {
+    readonly ms: number;
+    readonly endsAt: number;
+    readonly orLatestUpdate?: boolean;
+  };
+}
+
+/** `OrderStore.restorable`'s answer; an order may be in more than one list. */
+export interface RestorableOrders {
+  /** Orders that are not terminal, nor only initialized (submitted, accepted, partly filled…). */
+  readonly open: Order[];
+  /** Orders created at or after `madeSince` (none without it). */
+  readonly made: Order[];
+  /** Terminal orders updated within `closedWithin` (none without it). */
+  readonly closed: Order[];
+}
+
 /** Whether a commit returns once on disk (`'flushed'`, the default) or may return before. */
 export type CommitDurability = 'flushed' | 'deferred';
 
@@ -73,20 +108,12 @@ export interface OrderStore {
   orderByVenueId(venueOrderId: string): Promise<Order | undefined>;
   /** The orders with these client order ids (those that exist, in no particular order). */
   orders(clientOrderIds: readonly string[]): Promise<Order[]>;
-  /** Orders that are not terminal (submitted, accepted, partially filled, pending cancel…). */
-  openOrders(): Promise<Order[]>;
-  /** Orders created at or after `ts`, whatever their status (to replay a bar after a crash). */
-  ordersSince(ts: number): Promise<Order[]>;
   /**
-   * Terminal orders whose last event (`updatedAt`) is at or after `ts`: those a strategy still
-   * reads (`ctx.order`) after a restart (`docs/decisions/strategy-order-window.md`).
+   * What a core restores at start-up, in one pass over the account's orders (no index serves
+   * time: `docs/decisions/strategy-order-window.md`): the open orders, those made since
+   * `madeSince` and those closed within `closedWithin`, each list by creation time and id.
    */
-  ordersClosedSince(ts: number): Promise<Order[]>;
-  /**
-   * The latest `updatedAt` of the account's orders (null: none): where a server account's window
-   * of closed orders ends at start-up, its clock starting anew (`TradingCoreConfig.restoreClosed`).
-   */
-  lastUpdatedAt(): Promise<number | null>;
+  restorable(query: RestoreQuery): Promise<RestorableOrders>;
   /** Fills in time order, optionally since a time (inclusive). */
   fills(since?: number): Promise<Fill[]>;
   /** The stored fills of these orders (of those that have any), each order's in the order stored. */

@@ -7,7 +7,7 @@ import { CLOSED_ORDER_RETENTION_MS, retentionMs } from '../execution/order-reten
 import type { OmsMemory } from '../execution/order-retention.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { ExecutionClient } from '../execution/execution-client.js';
-import type { OrderStore, StoredOrderLookup } from '../execution/order-store.js';
+import type { OrderStore, RestoreQuery, StoredOrderLookup } from '../execution/order-store.js';
 import type { VenueQueries } from '../execution/venue-queries.js';
 import { Kernel } from '../kernel/kernel.js';
 import type { Alert } from '../model/alert.js';
@@ -101,6 +101,34 @@ export interface RedoOrders {
 }
 
 /**
+ * What `TradingCore.open` reads of the store at start-up (`OrderStore.restorable`), besides the
+ * open orders. A node's strategy still reads (`ctx.order`) an order closed within the window,
+ * made before its snapshot too: those come back, so it reads after a restart what it would have
+ * read without one (invariant 11). The window runs back `windowMs` from `now` on the node's clock
+ * (at least the snapshot's time: a replay's clock starts there), with the orders made since the
+ * snapshot; only the window is read and held. A server account's core (`restoreClosed`) has no
+ * snapshot: its window ends at the latest update stored if that is later than now (a paper
+ * core's clock starts anew). Otherwise only the open orders.
+ *
+ * @example
+ * restoreQuery(null, true, clock.now(), 600_000);
+ * // { closedWithin: { ms: 600_000, endsAt: now, orLatestUpdate: true } }
+ */
+export function restoreQuery(
+  alsoRestoreSince: number | null,
+  restoreClosed: boolean,
+  now: number,
+  windowMs: number,
+): RestoreQuery {
+  if (alsoRestoreSince !== null)
+    return {
+      madeSince: alsoRestoreSince,
+      closedWithin: { ms: windowMs, endsAt: Math.max(now, alsoRestoreSince) },
+    };
+  return restoreClosed ? { closedWithin: { ms: windowMs, endsAt: now, orLatestUpdate: true } } : {};
+}
+
+/**
  * A kernel that persists and recovers: every order event is journaled before anything is sent,
  * and `open` is the recovery path: stored fills rebuild the ledger, open orders (and any the
  * caller names) are restored, and the venue is reconciled by client order id; it refuses to go
@@ -167,27 +195,18 @@ export class TradingCore extends Kernel<NodeVenue> {
     redo?: { readonly strategyId: string; readonly resendUnsent: boolean },
   ): Promise<{ core: TradingCore; recovery: ReconciliationResult; redo: RedoOrders }> {
     const core = new TradingCore(cfg);
-    const open = await cfg.orders.openOrders();
-    const sinceSnapshot =
-      alsoRestoreSince !== null ? await cfg.orders.ordersSince(alsoRestoreSince) : [];
-    // A node's strategy still reads (`ctx.order`) an order closed within the window, made before
-    // its snapshot too: those come back, so it reads after a restart what it would have read
-    // without one (invariant 11). The window runs back from now on the node's clock (at least the
-    // snapshot's time: a replay's clock starts there); only the window is read and held.
-    // A server account's core has no snapshot: its window ends at the latest update stored.
-    const windowEnd =
-      alsoRestoreSince !== null
-        ? alsoRestoreSince
-        : cfg.restoreClosed
-          ? await cfg.orders.lastUpdatedAt()
-          : null;
-    const closed =
-      windowEnd !== null
-        ? await cfg.orders.ordersClosedSince(
-            Math.max(core.clock.now(), windowEnd) -
-              retentionMs(cfg.closedOrderRetentionMs ?? CLOSED_ORDER_RETENTION_MS),
-          )
-        : [];
+    const {
+      open,
+      made: sinceSnapshot,
+      closed,
+    } = await cfg.orders.restorable(
+      restoreQuery(
+        alsoRestoreSince,
+        cfg.restoreClosed ?? false,
+        core.clock.now(),
+        retentionMs(cfg.closedOrderRetentionMs ?? CLOSED_ORDER_RETENTION_MS),
+      ),
+    );
     const openIds = new Set(open.map((o) => o.clientOrderId));
     const madeIds = new Set(sinceSnapshot.map((o) => o.clientOrderId));
     const recent = [...sinceSnapshot, ...closed.filter((o) => !madeIds.has(o.clientOrderId))];

@@ -116,7 +116,7 @@ describe.each(DIALECTS)('recovery and reconciliation on %s', (dialect) => {
     // Restart: load what was committed, then reconcile before anything else runs.
     link.deliver = true;
     const n2 = (current = makeNode(venue, repo, link));
-    const stored = await repo.openOrders();
+    const stored = (await repo.restorable({})).open;
     const fills = await repo.fills();
     for (const o of stored)
       n2.exec.restore(
@@ -160,7 +160,7 @@ describe.each(DIALECTS)('recovery and reconciliation on %s', (dialect) => {
     });
     await n.journal.committed();
     const n2 = makeNode(venue, repo, link);
-    for (const o of await repo.openOrders()) n2.exec.restore(o);
+    for (const o of (await repo.restorable({})).open) n2.exec.restore(o);
     const r = await reconcile(n2.exec, venue, n2.bus, 0, 2);
     await n2.journal.committed();
     expect(r.resolved).toEqual(['lost']);

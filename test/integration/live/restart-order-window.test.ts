@@ -73,7 +73,7 @@ describe('a restarted node reads an order closed within the window as the uninte
     }
   }, 120_000);
 
-  it('start-up reads only the orders closed within the window (ordersClosedSince)', async () => {
+  it('start-up reads only the orders closed within the window (restorable)', async () => {
     const base = crashRig({
       store,
       account: 'window',
@@ -89,12 +89,19 @@ describe('a restarted node reads an order closed within the window as the uninte
     const times = all.map((o) => o.updatedAt).sort((a, b) => a - b);
     expect(new Set(times).size).toBe(3);
     const ids = async (ts: number) =>
-      (await repo.ordersClosedSince(ts)).map((o) => o.clientOrderId).sort();
+      (await repo.restorable({ closedWithin: { ms: 0, endsAt: ts } })).closed
+        .map((o) => o.clientOrderId)
+        .sort();
     expect(await ids(times[0]!)).toEqual(all.map((o) => o.clientOrderId).sort());
     // At or after `ts`: the first order closed before it is left in the store.
     expect(await ids(times[0]! + 1)).toHaveLength(2);
     expect(await ids(times[2]! + 1)).toEqual([]);
     // Another account's orders are never read.
-    expect(await new OrderRepository(store.db, 'nobody').ordersClosedSince(0)).toEqual([]);
+    expect(
+      await new OrderRepository(store.db, 'nobody').restorable({
+        madeSince: 0,
+        closedWithin: { ms: 0, endsAt: 0, orLatestUpdate: true },
+      }),
+    ).toEqual({ open: [], made: [], closed: [] });
   });
 });

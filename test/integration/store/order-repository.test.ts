@@ -69,7 +69,7 @@ describe.each(DIALECTS)('store on %s', (dialect) => {
     expect(stored!.quantity.toFixed()).toBe('0.123456789012345678');
     expect(stored!.filledQuantity.toFixed()).toBe('0.1');
     expect(typeof stored!.createdAt).toBe('number');
-    expect((await repo.openOrders()).map((o) => o.clientOrderId)).toEqual(['c1']);
+    expect((await repo.restorable({})).open.map((o) => o.clientOrderId)).toEqual(['c1']);
     // Found by the venue's order id too (a late trade naming only that), of this account only.
     expect((await repo.orderByVenueId('V1'))?.clientOrderId).toBe('c1');
     expect(await repo.orderByVenueId('V2')).toBeUndefined();

@@ -5,31 +5,14 @@ import path from 'node:path';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
+import type { RestorableOrders } from '../../../src/trading/execution/order-store.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addUser } from '../../support/strategy-catalog.js';
 import { freshStore } from '../../support/stores.js';
-import { bootStrategyHost, orderOutcome } from '../../support/strategy-host-rig.js';
+import { bootStrategyHost, orderOutcome, REREADER } from '../../support/strategy-host-rig.js';
 
 const by = { actor: 'user:q', role: 'quant' };
-
-/**
- * Buys at its first bar and reads `ctx.order` of that order on every bar (kept in its state); at
- * bar 5 it buys 1 lot if the order still reads, else 2: a crash that lost the read changes a trade.
- */
-const REREADER = `import { defineStrategy } from 'kairos/sdk';
-export default defineStrategy({
-  name: 'rereader',
-  init: () => ({ n: 0, first: null as string | null, reads: [] as string[] }),
-  onBar(ctx) {
-    const n = ctx.state.n++;
-    const read = ctx.state.first === null ? 'none' : ctx.order(ctx.state.first)?.status ?? '-';
-    ctx.state.reads.push(n + ' ' + read);
-    if (n === 0) ctx.state.first = ctx.buy('0.001').clientOrderId;
-    if (n === 5) ctx.buy(read === '-' ? '0.002' : '0.001');
-  },
-});
-`;
 
 describe('a strategy on a server account reads an order closed within the window after a restart (invariant 11)', () => {
   let dir: string;
@@ -72,11 +55,13 @@ describe('a strategy on a server account reads an order closed within the window
         if (restartAt !== null) {
           // Only the window is read and restored, not every finished order (the paper core's
           // clock starts anew): what the store returned at start-up, and what the core holds.
-          const read = jest.spyOn(OrderRepository.prototype, 'ordersClosedSince');
+          const spy = jest.spyOn(OrderRepository.prototype, 'restorable');
           const second = await boot();
-          const [restored] = read.mock.results.map((r) => r.value as Promise<unknown[]>);
-          read.mockRestore();
-          restart = { read: (await restored!).length, held: second.core.memory.orders };
+          const [restored] = spy.mock.results.map((r) => r.value as Promise<RestorableOrders>);
+          spy.mockRestore();
+          const { open, made, closed } = await restored!;
+          const read = new Set([...open, ...made, ...closed].map((o) => o.clientOrderId)).size;
+          restart = { read, held: second.core.memory.orders };
           expect(await second.host.resume()).toBe(1);
           await second.play(bars.slice(restartAt));
           second.host.halt();

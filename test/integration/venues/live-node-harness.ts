@@ -177,7 +177,7 @@ export async function storeVersusVenue(sim: BinanceSim, orders: OrderRepository)
     .trades()
     .map((t) => `${t.id} ${t.clientOrderId} ${t.price.toFixed()} ${t.qty.toFixed()}`)
     .sort();
-  const open = (await orders.openOrders()).map((o) => o.clientOrderId).sort();
+  const open = (await orders.restorable({})).open.map((o) => o.clientOrderId).sort();
   const venueOpen = sim.state
     .openOrders()
     .map((o) => o.clientOrderId)

@@ -18,7 +18,7 @@ describe('run observers', () => {
     const store = {
       commitBatch: () => (fail ? Promise.reject(new Error('disk full')) : Promise.resolve()),
       recordEvent: (_o: unknown, e: OrderEvent) => Promise.resolve(e.clientOrderId !== 'dup'),
-      openOrders: () => Promise.resolve([]),
+      restorable: () => Promise.resolve({ open: [], made: [], closed: [] }),
       marker: 42,
     } as unknown as OrderStore & { marker: number };
     const seen: string[] = [];
@@ -34,7 +34,7 @@ describe('run observers', () => {
     await observed.recordEvent({} as never, ev('dup'));
     await observed.recordEvent({} as never, ev('d'));
     expect(seen).toEqual(['a', 'b', 'd']);
-    expect(await observed.openOrders()).toEqual([]);
+    expect(await observed.restorable({})).toEqual({ open: [], made: [], closed: [] });
     expect(observed.marker).toBe(42);
   });
 
