@@ -109,9 +109,10 @@ export interface OrderStore {
   /** The orders with these client order ids (those that exist, in no particular order). */
   orders(clientOrderIds: readonly string[]): Promise<Order[]>;
   /**
-   * What a core restores at start-up, in one pass over the account's orders (no index serves
-   * time: `docs/decisions/strategy-order-window.md`): the open orders, those made since
-   * `madeSince` and those closed within `closedWithin`, each list by creation time and id.
+   * What a core restores at start-up, in one statement (no index serves time: one pass over the
+   * account's orders, and a narrow one before it for `orLatestUpdate`;
+   * `docs/decisions/strategy-order-window.md`): the open orders, those made since `madeSince` and
+   * those closed within `closedWithin`, each list by creation time and id.
    */
   restorable(query: RestoreQuery): Promise<RestorableOrders>;
   /** Fills in time order, optionally since a time (inclusive). */
