@@ -4,7 +4,7 @@ import type { OrderScope } from '../store/order-repository.js';
 import { KairosError } from '../trading/core/errors.js';
 import { accountOwnerUnavailable } from './account-owner.js';
 import { ownerOf } from './authenticated-context.js';
-import type { AccountDesk, AccountTrading, ApiAccount } from './deps.js';
+import type { AccountDesk, AccountTrading, AccountVenueLink, ApiAccount } from './deps.js';
 
 /** Who asks: the user and role of a verified token (or of a command another instance handed over). */
 export type Caller = Pick<AccessClaims, 'sub' | 'role'>;
@@ -67,21 +67,23 @@ export class AccountAccess {
     if (!a || !(a.shared || a.ownerUserId === claims.sub)) throw notFound(id, 'body.accountId');
     if (this.accounts.isClosed(id))
       throw new KairosError('ACCOUNT_DISABLED', `accountId: account ${id} is closed`);
-    const link = this.accounts.venueLink(id);
-    if (link?.state === 'DISABLED')
-      throw new KairosError(
-        'ACCOUNT_CREDENTIAL_REFUSED',
-        `accountId: account ${id} takes no order: ${link.reason ?? 'its key was refused'}; store a new key and open a new account`,
-      );
-    if (link?.state === 'DOWN')
-      throw new KairosError(
-        'ACCOUNT_VENUE_DOWN',
-        `accountId: account ${id} takes no new order while its venue is down (${link.reason ?? 'no answer'}, since ${new Date(link.since).toISOString()})`,
-      );
+    // A live account whose venue is down or refused its key takes no new order, its core here or not.
+    linkRefusal(id, this.accounts.venueLink(id), 'new order');
+    return { account: a, trading: this.tradingHere(id) };
+  }
+
+  /**
+   * A known account's trading core on this instance. Not here, it is never answered as if it
+   * had no order or position: the refusal says why (a live account whose venue was down, or
+   * refused its key, when its core was to open: `ACCOUNT_VENUE_DOWN`,
+   * `ACCOUNT_CREDENTIAL_REFUSED`; else another instance trades it, or it is being taken over
+   * or opened: 503 `ACCOUNT_OWNER_UNAVAILABLE` with `Retry-After`).
+   */
+  tradingHere(id: string, what = 'order'): AccountTrading {
     const trading = this.accounts.trading(id);
-    // Known and open, but its core is not here: another instance trades it.
-    if (!trading) throw accountOwnerUnavailable(id);
-    return { account: a, trading };
+    if (trading) return trading;
+    linkRefusal(id, this.accounts.venueLink(id), what);
+    throw accountOwnerUnavailable(id);
   }
 
   /** The id of the account `forTrading` takes: `accountId`, else the default, else the shared one. */
@@ -127,6 +129,20 @@ function sharedId(accounts: AccountDesk): string {
   const shared = accounts.all().find((a) => a.shared);
   if (!shared) throw new KairosError('ACCOUNT_NOT_FOUND', 'accountId: you have no account');
   return shared.id;
+}
+
+/** Throws the refusal of a live account whose venue link is down or disabled (`what`: of what). */
+function linkRefusal(id: string, link: AccountVenueLink | null, what: string): void {
+  if (link?.state === 'DISABLED')
+    throw new KairosError(
+      'ACCOUNT_CREDENTIAL_REFUSED',
+      `accountId: account ${id} takes no ${what}: ${link.reason ?? 'its key was refused'}; store a new key and open a new account`,
+    );
+  if (link?.state === 'DOWN')
+    throw new KairosError(
+      'ACCOUNT_VENUE_DOWN',
+      `accountId: account ${id} takes no ${what} while its venue is down (${link.reason ?? 'no answer'}, since ${new Date(link.since).toISOString()})`,
+    );
 }
 
 function notFound(id: string, field: string): KairosError {

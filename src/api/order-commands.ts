@@ -124,14 +124,18 @@ export class OrderCommands {
     return order ? { order, events: await trading.orders.events(order.clientOrderId) } : null;
   }
 
-  /** An order the caller sees, on whichever account it is, with that account's trading. */
+  /**
+   * An order the caller sees, on whichever account it is, with that account's trading. Its
+   * account's core not open here (its venue was down when it was to open, or it is being taken
+   * over): the refusal that says so (`AccountAccess.tradingHere`), never "not found".
+   */
   async find(caller: Caller, id: string) {
     const at = await this.opts.reads.locate(id);
     if (!at || !(await this.opts.access.seesOrder(caller, at.accountId, at.strategyId))) {
       return null;
     }
-    const trading = this.opts.accounts.trading(at.accountId);
-    const order = trading && (await trading.desk.find(at.strategyId, id));
+    const trading = this.opts.access.tradingHere(at.accountId, 'cancel');
+    const order = await trading.desk.find(at.strategyId, id);
     return order ? { order, trading } : null;
   }
 

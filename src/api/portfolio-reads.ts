@@ -82,6 +82,13 @@ export class PortfolioReads {
   }
 
   #local(account: ApiAccount, kind: PortfolioKind): unknown[] {
+    // A live account's core not open here (its venue was down when it was to open): its
+    // positions are not known here, and are refused saying why (`tradingHere`), never an empty
+    // list read as flat. Its balances are its venue's as last confirmed, core or not. (A paper
+    // account's core is here whenever a read runs here, but on a server started without its
+    // venue, which keeps it unopened and lists nothing for it.)
+    if (kind === 'positions' && this.opts.accounts.venueLink(account.id))
+      this.opts.access.tradingHere(account.id, 'positions read');
     return kind === 'positions'
       ? accountPositions(this.opts.accounts, account.id)
       : accountBalances(this.opts.accounts, account, this.opts.instruments);

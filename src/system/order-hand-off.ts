@@ -200,11 +200,14 @@ export interface HandOffSettings {
 /**
  * The order hand-off of a server whose accounts are shared with other instances: none for the
  * sole owner (one instance: every order runs here, no Redis needed); else over Redis Streams,
- * which must be configured (`REDIS_URL`).
+ * which must be configured (`REDIS_URL`), one per account of `install` (the instances of one
+ * database: another install's `desk` is another account, whatever the key prefix).
  */
 export function accountHandOff(o: {
   ownership: AccountOwnership;
   redis: RedisClient | null;
+  /** The install (`installGroup`): its accounts' streams are its own. */
+  install: string;
   accounts: () => readonly string[];
   stored?: (accountId: string) => Promise<boolean>;
   accountsOf?: (userId: string) => readonly string[];
@@ -222,6 +225,7 @@ export function accountHandOff(o: {
   const logger = o.logger.child({ component: 'hand-off' });
   const stream = new RedisCommandStream(o.redis, {
     ...o.settings,
+    install: o.install,
     onError: (err, cmd) =>
       logger.error('order command not answered', {
         err,

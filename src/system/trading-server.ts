@@ -506,6 +506,7 @@ export async function startTradingServer(
     const handOff = accountHandOff({
       ownership: opts.ownership ?? (redis ? ownership : SOLE_OWNER),
       redis,
+      install: instanceGroup(config),
       accounts: () => accounts.infos().map((a) => a.id),
       stored: async (id) => (await new AccountRepository(store.db).find(id)) !== null,
       accountsOf: (userId) =>
@@ -789,12 +790,17 @@ function leaseLost(e: unknown): void {
 }
 
 /**
- * The instances that share accounts: those on the same database and schema (the Redis
- * heartbeat keys are scoped by it; credentials never go into a key).
+ * The instances that share accounts (one install): those on the same database and schema, or
+ * the same embedded store (its folder). The Redis heartbeat keys and the hand-off's command
+ * streams are scoped by it, so that two installs on one Redis under one prefix never count or
+ * serve each other (every install has an account `desk`); credentials never go into a key.
  */
 function instanceGroup(config: Config): string {
-  const url = new URL(config.databaseUrl!);
-  const where = `${url.hostname}:${url.port}${url.pathname}#${config.databaseSchema ?? 'public'}`;
+  let where = `embedded:${path.resolve(config.home)}`;
+  if (config.databaseUrl) {
+    const url = new URL(config.databaseUrl);
+    where = `${url.hostname}:${url.port}${url.pathname}#${config.databaseSchema ?? 'public'}`;
+  }
   return createHash('sha256').update(where).digest('hex').slice(0, 12);
 }
 

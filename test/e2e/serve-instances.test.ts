@@ -148,7 +148,8 @@ describe('kairos serve: instances share the accounts through leases', () => {
           const r = await call(b.url, 'POST', '/orders', order(id), `after-kill-${tries++}`);
           if (r.status === 201) accepted.set(id, Date.now() - killedAt);
           // Anything else fails with the whole answer (one loaded run answered 422
-          // UNKNOWN_INSTRUMENT here once: not reproduced alone; its detail names the path).
+          // UNKNOWN_INSTRUMENT here once: another install's desk on the same Redis ran the
+          // command; streams are per install since, docs/decisions/instances.md).
           else if (r.status !== 503 || r.json.code !== 'ACCOUNT_OWNER_UNAVAILABLE')
             throw new Error(`${id} during the takeover: ${r.status} ${JSON.stringify(r.json)}`);
         }

@@ -10,6 +10,7 @@ import type { Role } from '../../src/security/roles/permissions.js';
 import { Totp } from '../../src/security/totp/totp.js';
 import type { Store } from '../../src/store/open-store.js';
 import { UserRepository } from '../../src/store/user-repository.js';
+import type { Instrument } from '../../src/trading/model/instrument.js';
 import { loadConfig } from '../../src/system/config.js';
 import {
   startTradingServer,
@@ -107,6 +108,8 @@ export async function startTestServer(
     instanceOf?: TestServer;
     /** The Redis key prefix of the WebSocket event log (with `REDIS_URL` in `env`). */
     eventLogPrefix?: string;
+    /** The replayed instrument (default `btcInstrument()`, BTC/X). */
+    instrument?: Instrument;
   } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));
@@ -158,7 +161,7 @@ export async function startTestServer(
   const logs: string[] = [];
   const serverOptions: ServerOptions = {
     data: btcSlice(path.join(dir, 'BTC-1m.json'), opts.bars ?? 50),
-    instrument: btcInstrument(),
+    instrument: opts.instrument ?? btcInstrument(),
     cash: '1000',
     speed: opts.speed ?? 1,
     host: '127.0.0.1',

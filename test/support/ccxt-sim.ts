@@ -83,6 +83,19 @@ export function startLiveSim(over: Partial<BinanceSimOptions> = {}): Promise<Bin
   });
 }
 
+/**
+ * `startTestServer`'s options for a server whose live accounts trade on `sim`: the replay at 300x
+ * over 3000 bars, each live account confirmed with the venue every 150 ms.
+ */
+export function liveServerOptions(sim: BinanceSim) {
+  return {
+    speed: 300,
+    bars: 3000,
+    venues: [{ id: 'binance', url: sim.url }],
+    liveConfirmEveryMs: 150,
+  };
+}
+
 /** sma-cross flags that trade every few bars on `startLiveSim`'s market. */
 export const LIVE_ARGS: readonly string[] = [
   '--symbol',

@@ -12,8 +12,15 @@ import { unblock } from './unblock.js';
 
 /** Settings of a `RedisCommandStream`. */
 export interface RedisCommandStreamOptions {
-  /** Key prefix: streams `<prefix>cmd:<account>`, replies `<prefix>reply:<id>` (default `kairos:`). */
+  /** Key prefix: streams `<prefix>cmd:<install>:<account>`, replies `<prefix>reply:<id>` (default `kairos:`). */
   readonly prefix?: string;
+  /**
+   * The install whose accounts the streams carry (`<prefix>cmd:<install>:<account>`; absent:
+   * `<prefix>cmd:<account>`). Account ids repeat between installs (every install has `desk`):
+   * two installs on one Redis under one prefix must not read each other's commands, or an order
+   * handed off in one is placed on the other's account of the same id.
+   */
+  readonly install?: string;
   /** This instance's consumer name in each account's group (default host, pid and a UUID). */
   readonly consumer?: string;
   /** How long `send` waits for the owner's answer, ms (default 5 000). */
@@ -44,7 +51,7 @@ interface Envelope {
 
 /**
  * Commands handed to an account's owner over Redis Streams (`docs/scalability.md`, "Order
- * hand-off"): `XADD` on `<prefix>cmd:<account>`; the owner reads in the group `owners` with
+ * hand-off"): `XADD` on `<prefix>cmd:<install>:<account>`; the owner reads in the group `owners` with
  * `XREADGROUP` on a connection of its own, first claiming with `XAUTOCLAIM` what a previous owner
  * left unacknowledged; it answers by pushing to the caller's reply list and acknowledging in one
  * `MULTI`, and the caller waits on that list with `BLPOP`. A command answered twice (its owner
@@ -58,6 +65,8 @@ interface Envelope {
  */
 export class RedisCommandStream implements CommandStream {
   readonly #prefix: string;
+  /** `<prefix>cmd:` and the install: an account's stream is this and its id. */
+  readonly #streams: string;
   readonly #consumer: string;
   readonly #waitMs: number;
   readonly #replyTtlMs: number;
@@ -73,6 +82,7 @@ export class RedisCommandStream implements CommandStream {
     private readonly opts: RedisCommandStreamOptions = {},
   ) {
     this.#prefix = opts.prefix ?? 'kairos:';
+    this.#streams = `${this.#prefix}cmd:${opts.install === undefined ? '' : `${opts.install}:`}`;
     this.#consumer = opts.consumer ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.#waitMs = opts.waitMs ?? 5_000;
     this.#replyTtlMs = opts.replyTtlMs ?? 60_000;
@@ -80,9 +90,9 @@ export class RedisCommandStream implements CommandStream {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** The stream of an account's commands. */
+  /** The stream of an account's commands (of this install). */
   streamOf(accountId: string): string {
-    return `${this.#prefix}cmd:${accountId}`;
+    return `${this.#streams}${accountId}`;
   }
 
   async send(cmd: AccountCommand): Promise<CommandAnswer> {

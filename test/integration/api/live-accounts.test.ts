@@ -7,7 +7,7 @@ import { apiCall, type Answer } from '../../support/api-call.js';
 import { secondTrader, startTestServer, type TestServer } from '../../support/api-server.js';
 import { parsePrometheus, sampleValue } from '../../support/prometheus-text.js';
 import { dropTestSchema } from '../../support/postgres.js';
-import { startLiveSim } from '../../support/ccxt-sim.js';
+import { liveServerOptions, startLiveSim } from '../../support/ccxt-sim.js';
 import { until } from '../../support/until.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
@@ -36,10 +36,7 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
   beforeAll(async () => {
     sim = await startLiveSim();
     t = await startTestServer({
-      speed: 300,
-      bars: 3000,
-      venues: [{ id: 'binance', url: sim.url }],
-      liveConfirmEveryMs: 150,
+      ...liveServerOptions(sim),
       ...(dialect === 'Postgres' ? { postgresSchema: schema } : {}),
     });
     server = t.server;

@@ -179,6 +179,22 @@ describe('RedisCommandStream: commands to the owner of an account, answers back'
     }
   }, 60_000);
 
+  it("an install's command never reaches another install's account of the same id (same prefix)", async () => {
+    const ours = await instance({ install: 'ours', waitMs: 500 });
+    const theirs = await instance({ install: 'theirs' });
+    const ran: string[] = [];
+    const stop = theirs.stream.serve('desk', async () => {
+      ran.push('theirs');
+      return { status: 201, body: null };
+    });
+    await expect(ours.stream.send(command('desk', 'k-install'))).rejects.toBeInstanceOf(
+      OwnerUnavailableError,
+    );
+    expect(ran).toEqual([]);
+    expect(ours.stream.streamOf('desk')).toBe(`${prefix}cmd:ours:desk`);
+    await stop();
+  });
+
   it('does not run a command older than any caller waits for', async () => {
     const sender = await instance({ waitMs: 200 });
     await expect(sender.stream.send(command('acct-old', 'k'))).rejects.toThrow(

@@ -105,8 +105,12 @@ describe('a drain with a request in flight on a keep-alive connection (Postgres,
         req.end(body);
       });
       // Handed off: the command is on the account's stream, B waits for an owner's answer.
+      // (The account's stream: `<prefix>cmd:<install>:<account>`.)
       await until(
-        async () => (await redis.xlen(`${prefix}cmd:${account}`)) > 0,
+        async () => {
+          const [stream] = await redis.keys(`${prefix}cmd:*:${account}`);
+          return stream !== undefined && (await redis.xlen(stream)) > 0;
+        },
         10_000,
         'the command on the stream',
       );

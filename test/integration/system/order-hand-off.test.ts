@@ -110,7 +110,12 @@ describe('AccountHandOff: where an order command runs as accounts change owner (
   }, 30_000);
 
   it('one instance (SOLE_OWNER) needs no hand-off and no Redis; another ownership needs Redis', () => {
-    const base = { accounts: () => accounts, logger: noopLogger, applyRisk: async () => {} };
+    const base = {
+      accounts: () => accounts,
+      install: 'i1',
+      logger: noopLogger,
+      applyRisk: async () => {},
+    };
     expect(accountHandOff({ ...base, ownership: SOLE_OWNER, redis: null })).toBeNull();
     expect(() => accountHandOff({ ...base, ownership: new TestOwnership(), redis: null })).toThrow(
       expect.objectContaining({

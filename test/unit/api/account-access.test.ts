@@ -25,6 +25,8 @@ const ACCOUNTS = [
 ];
 /** Live accounts' links to their venue, as a test sets them. */
 const links = new Map<string, AccountVenueLink>();
+/** Accounts whose core is not open here (another instance's, or not opened yet). */
+const away = new Set<string>();
 const desk: AccountDesk = {
   all: () => ACCOUNTS,
   get: (id) => ACCOUNTS.find((a) => a.id === id),
@@ -34,7 +36,7 @@ const desk: AccountDesk = {
   close: () => Promise.reject(new Error('unused')),
   setDefault: () => Promise.reject(new Error('unused')),
   trading: (id) =>
-    ACCOUNTS.some((a) => a.id === id)
+    ACCOUNTS.some((a) => a.id === id) && !away.has(id)
       ? ({ desk: {}, core: {}, orders: {} } as ReturnType<AccountDesk['trading']>)
       : undefined,
   venueLink: (id) => links.get(id) ?? null,
@@ -114,6 +116,37 @@ describe('AccountAccess: who sees which account', () => {
       links.set('a1', link('UP', ''));
       expect(access.forTrading(tom, 'a1').account.id).toBe('a1');
     } finally {
+      links.clear();
+    }
+  });
+
+  it('an account whose core is not open here is refused saying why, never taken for one without orders', () => {
+    const down: AccountVenueLink = {
+      state: 'DOWN',
+      reason: 'binance: banned',
+      since: 0,
+      confirmedAt: null,
+      balances: [],
+    };
+    try {
+      expect(access.tradingHere('a1')).toBeDefined();
+      away.add('a1');
+      // Another instance's (or being taken over, or opened): retryable.
+      expect(code(() => access.tradingHere('a1'))).toBe('ACCOUNT_OWNER_UNAVAILABLE');
+      expect(code(() => access.forTrading(tom, 'a1'))).toBe('ACCOUNT_OWNER_UNAVAILABLE');
+      // A live account whose venue was down when its core was to open.
+      links.set('a1', down);
+      expect(code(() => access.tradingHere('a1', 'cancel'))).toBe('ACCOUNT_VENUE_DOWN');
+      expect(message(() => access.tradingHere('a1', 'cancel'))).toContain(
+        'takes no cancel while its venue is down (binance: banned',
+      );
+      links.set('a1', { ...down, state: 'DISABLED', reason: 'key refused' });
+      expect(code(() => access.tradingHere('a1'))).toBe('ACCOUNT_CREDENTIAL_REFUSED');
+      // Its core here: a cancel goes to it whatever the link says (the core decides).
+      away.delete('a1');
+      expect(access.tradingHere('a1', 'cancel')).toBeDefined();
+    } finally {
+      away.clear();
       links.clear();
     }
   });
