@@ -10,7 +10,7 @@ import { loadStrategy } from '../system/load-strategy.js';
 import { dateFlag, decimalFlag, durationFlag, integerFlag, numberFlag } from './parse-flags.js';
 import { createProgress } from './progress.js';
 import { printSummary } from './summary.js';
-import { cliConfig } from './cli-config.js';
+import { cliConfig, closedOrderRetentionOption, withClosedOrderRetention } from './cli-config.js';
 import { isS3Url } from '../cloud/s3-url.js';
 import { chartLibrarySource } from './paths.js';
 import { writeFilesAtomically } from './write-files-atomically.js';
@@ -43,6 +43,7 @@ interface BacktestFlags {
   adjustClose?: boolean;
   progress: boolean;
   cache?: boolean;
+  closedOrderRetentionMs?: string;
 }
 
 /** Registers `kairos backtest`. */
@@ -94,6 +95,7 @@ export function registerBacktest(program: Command): void {
       '--adjust-close',
       "split/dividend-adjust prices from the CSV's Adj Close column (open, high, low scaled by adj close / close), rounded half to even to the tick (default 0.01 with this flag): how backtrader's Yahoo feed reads the same file (docs/simulated-exchange.md)",
     )
+    .option(...closedOrderRetentionOption())
     .option('--no-progress', 'no progress bar')
     .option(
       '--cache',
@@ -139,6 +141,7 @@ async function backtestCommand(strategyFile: string, flags: BacktestFlags): Prom
     intervalMs:
       flags.interval !== undefined ? durationFlag('--interval', flags.interval) : undefined,
     barIntervalMs: durationFlag('--bar-interval', flags.barInterval),
+    closedOrderRetentionMs: withClosedOrderRetention(cliConfig(), flags).closedOrderRetentionMs,
   };
   const rawParams = flags.params !== undefined ? parseParamList(flags.params) : {};
   // s3://bucket/key: read from a local copy, checked against the object's SHA-256.

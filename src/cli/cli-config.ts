@@ -1,4 +1,10 @@
-import { loadConfig, type Config } from '../system/config.js';
+import {
+  CLOSED_ORDER_RETENTION_RULE,
+  closedOrderRetention,
+  loadConfig,
+  type Config,
+} from '../system/config.js';
+import { KairosError } from '../trading/core/errors.js';
 
 let loaded: Config | undefined;
 
@@ -33,6 +39,43 @@ export function actorOption(what = 'who makes the change (audited)'): [string, s
  */
 export function actorOf(flags: { readonly actor?: string }): string {
   return flags.actor ?? cliConfig().actor;
+}
+
+/**
+ * The `--closed-order-retention-ms` option (flag and help) of `serve`, `paper`, `live` and
+ * `backtest`. No commander default: an unset flag falls through to the environment.
+ *
+ * @example
+ * cmd.option(...closedOrderRetentionOption());
+ */
+export function closedOrderRetentionOption(): [string, string] {
+  return [
+    '--closed-order-retention-ms <ms>',
+    "how long a closed order stays held (the OMS, the venue client, a strategy's ctx.order), " +
+      "ms of the run's clock, 60000-86400000 (default: KAIROS_CLOSED_ORDER_RETENTION_MS, else 600000)",
+  ];
+}
+
+/**
+ * The closed-order window a command runs with: `--closed-order-retention-ms`, else
+ * `KAIROS_CLOSED_ORDER_RETENTION_MS`, else 10 minutes. A bad flag is `USAGE` naming it and the rule.
+ *
+ * @example
+ * const config = withClosedOrderRetention(cliConfig(), flags);
+ */
+export function withClosedOrderRetention(
+  config: Config,
+  flags: { readonly closedOrderRetentionMs?: string },
+): Config {
+  const flag = flags.closedOrderRetentionMs;
+  if (flag === undefined) return config;
+  const ms = closedOrderRetention(flag);
+  if (ms === null)
+    throw new KairosError(
+      'USAGE',
+      `--closed-order-retention-ms: must be ${CLOSED_ORDER_RETENTION_RULE}, was ${JSON.stringify(flag)}`,
+    );
+  return { ...config, closedOrderRetentionMs: ms };
 }
 
 /**

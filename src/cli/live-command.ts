@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { closedOrderRetentionOption } from './cli-config.js';
 import type { LiveFlags } from './live-run.js';
 
 /** Registers `kairos live`. */
@@ -46,6 +47,7 @@ export function registerLive(program: Command): void {
       'at start, wait out a venue rate limit or ban this long at most (else exit saying until when)',
       '120',
     )
+    .option(...closedOrderRetentionOption())
     .action(async (file: string, flags: LiveFlags) => {
       const { runLive } = await import('./live-run.js');
       await runLive(file, flags);

@@ -22,7 +22,7 @@ import { LiveClock } from '../trading/clock/live-clock.js';
 import { openVenueFeed, type VenueFeedFlags } from './venue-feed.js';
 import { runLines } from './run-lines.js';
 import { lambdaRuntime, type LambdaRuntime } from './lambda-runtime.js';
-import { cliConfig } from './cli-config.js';
+import { cliConfig, withClosedOrderRetention } from './cli-config.js';
 import { runLogging } from './run-logging.js';
 
 /** The flags of `kairos live`. */
@@ -37,6 +37,7 @@ export interface LiveFlags extends VenueFeedFlags {
   user?: string;
   onStop?: string;
   maxBanWait?: string;
+  closedOrderRetentionMs?: string;
 }
 
 /**
@@ -103,7 +104,7 @@ function startRefused(e: VenueBusyError): KairosError {
 
 /** Runs `kairos live` (loaded only then: it brings ccxt). */
 export async function runLive(file: string, flags: LiveFlags): Promise<void> {
-  const config = cliConfig();
+  const config = withClosedOrderRetention(cliConfig(), flags);
   const cash = decimalFlag('--cash', flags.cash, 'positive');
   const params = flags.params ? parseParamList(flags.params) : {};
   const onStop = flags.onStop ?? 'cancel';
@@ -212,6 +213,7 @@ async function liveWith(
       strategyId,
       accountId: flags.account ?? flags.exchange,
       cash,
+      closedOrderRetentionMs: config.closedOrderRetentionMs,
       orders: lines.orders(
         new OrderRepository(store.db, flags.account ?? flags.exchange, Date.now),
       ),
@@ -230,6 +232,7 @@ async function liveWith(
             accountId: flags.account ?? flags.exchange,
             order,
             storedOrder: stored,
+            closedOrderRetentionMs: config.closedOrderRetentionMs,
             onAlert,
             onLog: venueLine,
             bannedUntil: feed.bannedUntil,

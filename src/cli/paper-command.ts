@@ -19,7 +19,7 @@ import {
   replayInstrumentOptions,
   type ReplayInstrumentFlags,
 } from './replay-instrument.js';
-import { cliConfig } from './cli-config.js';
+import { cliConfig, closedOrderRetentionOption, withClosedOrderRetention } from './cli-config.js';
 import { failpointFromEnv } from './failpoint.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { lambdaRuntime, type LambdaRuntime } from './lambda-runtime.js';
@@ -39,6 +39,7 @@ interface PaperFlags extends Omit<ReplayInstrumentFlags, 'data'> {
   strategyId?: string;
   export?: string;
   lambda?: string;
+  closedOrderRetentionMs?: string;
 }
 
 /** Where a paper run's bars come from: a replayed file or a venue's live market. */
@@ -85,6 +86,7 @@ export function registerPaper(program: Command): void {
       '--lambda <function>',
       'run the strategy as this Lambda function, name[:alias|version] (default alias live; docs/cloud.md)',
     )
+    .option(...closedOrderRetentionOption())
     .action(async (file: string, flags: PaperFlags, cmd: Command) => {
       // With a venue, the instrument (tick, lot, fees) is the venue's: a flag would be ignored.
       for (const name of ['tick', 'lot', 'commission', 'quote', 'speed'])
@@ -144,7 +146,7 @@ async function venueSource(
 }
 
 async function runPaper(file: string, flags: PaperFlags): Promise<void> {
-  const config = cliConfig();
+  const config = withClosedOrderRetention(cliConfig(), flags);
   if ((flags.data === undefined) === (flags.exchange === undefined)) {
     throw new KairosError(
       'USAGE',
@@ -224,6 +226,7 @@ async function paperWith(
       strategyId,
       accountId: flags.account,
       cash,
+      closedOrderRetentionMs: config.closedOrderRetentionMs,
       // The node's clock is the replay's: the audit log stamps its rows with the wall clock too.
       orders: lines.orders(new OrderRepository(store.db, flags.account, Date.now)),
       snapshots: lines.snapshots(new StrategySnapshotRepository(store.db, flags.account)),

@@ -2,7 +2,7 @@ import { isS3Url } from '../cloud/s3-url.js';
 import type { Command } from 'commander';
 import type { Config } from '../system/config.js';
 import type { VenueSetting } from '../system/server-venues.js';
-import { cliConfig } from './cli-config.js';
+import { cliConfig, closedOrderRetentionOption, withClosedOrderRetention } from './cli-config.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { checkPortFree } from './port-check.js';
 import {
@@ -20,6 +20,7 @@ interface ServeFlags extends ReplayInstrumentFlags {
   venue: string[];
   venueSymbol: string[];
   exchangeUrl?: string;
+  closedOrderRetentionMs?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -56,8 +57,9 @@ export function registerServe(program: Command): void {
       collect,
       [],
     )
+    .option(...closedOrderRetentionOption())
     .action(async (flags: ServeFlags) => {
-      const config = cliConfig();
+      const config = withClosedOrderRetention(cliConfig(), flags);
       const speed = numberFlag('--speed', flags.speed);
       const port = servePort(flags.port, config);
       // Bind first: a taken port fails now, before KAIROS_HOME is touched.

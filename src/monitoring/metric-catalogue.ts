@@ -75,6 +75,11 @@ export const METRICS = {
     help: 'Live accounts this instance keeps on a venue, by the state of their link (UP, DOWN, DISABLED)',
     labelNames: ['venue', 'state'],
   },
+  parkedTradesDropped: {
+    name: 'kairos_venue_trades_dropped_total',
+    help: 'Our trades of a venue order never linked, dropped from where they waited (PARKED_TRADE_DROPPED)',
+    labelNames: ['venue'],
+  },
   budgetBans: {
     name: 'kairos_request_budget_bans_total',
     help: 'Rate-limit answers from a venue (429 back-off, 418 ban)',

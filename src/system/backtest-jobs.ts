@@ -53,6 +53,8 @@ export interface BacktestJobsConfig {
   readonly buildDir: string;
   /** Jobs waiting beyond the running one; more are refused with `BACKTEST_QUEUE_FULL`. */
   readonly maxQueued: number;
+  /** The window a backtest's strategy reads closed orders in (`ctx.order`; default 10 minutes). */
+  readonly closedOrderRetentionMs?: number;
   readonly now: () => number;
   /** Where job failures are logged (component `backtests`). */
   readonly logger?: Logger;
@@ -211,6 +213,9 @@ export class BacktestJobs {
       allowShort: request.allowShort ?? false,
       symbol: request.symbol ?? inst?.id,
       quote: request.quote ?? inst?.quote,
+      ...(this.cfg.closedOrderRetentionMs !== undefined
+        ? { closedOrderRetentionMs: this.cfg.closedOrderRetentionMs }
+        : {}),
     };
     const { report, run } = await runBacktest({
       data,

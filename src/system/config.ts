@@ -5,6 +5,7 @@ import { isKmsKeyId, KMS_KEY_ID_RULE } from '../cloud/kms/kms-key-id.js';
 import { isS3Url, parseS3Url, s3Url } from '../cloud/s3-url.js';
 import { KairosError } from '../trading/core/errors.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../trading/core/logger.js';
+import { CLOSED_ORDER_RETENTION_MS } from '../trading/execution/order-retention.js';
 import { Secret } from './secret.js';
 
 /** The environment as `loadConfig` reads it (the process's, or a test's own record). */
@@ -134,6 +135,12 @@ export interface Config {
    * `KAIROS_WARM_WAIT_MS` (how long it waits for them before resuming cold; default 10000).
    */
   readonly strategyWarm: { readonly bars: number | undefined; readonly waitMs: number };
+  /**
+   * `KAIROS_CLOSED_ORDER_RETENTION_MS` (`--closed-order-retention-ms` wins): how long, in ms of
+   * the mode's clock, a closed order stays held by the OMS, the ccxt client and a strategy's
+   * `ctx.order` (default 600000, 10 minutes; {@link CLOSED_ORDER_RETENTION_RULE}).
+   */
+  readonly closedOrderRetentionMs: number;
   /** Venue keys and addresses (`EXCHANGE_*`). */
   readonly exchange: ExchangeSettings;
   /** `KAIROS_ADMIN_PASSWORD`: the password `kairos user create-admin` gives (else stdin). */
@@ -191,6 +198,33 @@ export interface Setting {
   readonly rule: string;
   readonly default: string;
   readonly secret: boolean;
+}
+
+/**
+ * The closed-order window's bounds. At least a minute: what waits on a closed order's record (a
+ * held terminal report, 5 fetches 1 s apart; a look-up's 5 s grace; a reconnect's catch-up, which
+ * reads the minute before the last fill) must find it, and the OMS sweeps at most once a minute.
+ * At most a day: the OMS, the ccxt client and a restart hold every order closed within it.
+ */
+export const CLOSED_ORDER_RETENTION_MIN_MS = 60_000;
+export const CLOSED_ORDER_RETENTION_MAX_MS = 86_400_000;
+export const CLOSED_ORDER_RETENTION_RULE = `an integer ${CLOSED_ORDER_RETENTION_MIN_MS}-${CLOSED_ORDER_RETENTION_MAX_MS} (ms: 1 minute to 1 day)`;
+
+/**
+ * A closed-order window as written (`KAIROS_CLOSED_ORDER_RETENTION_MS`, `--closed-order-retention-ms`):
+ * its milliseconds, or null when it breaks {@link CLOSED_ORDER_RETENTION_RULE}.
+ *
+ * @example
+ * closedOrderRetention('60000'); // 60000
+ * closedOrderRetention('10m'); // null
+ */
+export function closedOrderRetention(value: string): number | null {
+  const n = Number(value);
+  return /^\d+$/.test(value) &&
+    n >= CLOSED_ORDER_RETENTION_MIN_MS &&
+    n <= CLOSED_ORDER_RETENTION_MAX_MS
+    ? n
+    : null;
 }
 
 /** Every environment variable Kairos reads (`docs/configuration.md` has one row for each). */
@@ -286,6 +320,12 @@ export const SETTINGS: readonly Setting[] = [
     variable: 'KAIROS_WS_RESUME_EVENTS',
     rule: 'an integer 1-1000000',
     default: '10000',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_CLOSED_ORDER_RETENTION_MS',
+    rule: CLOSED_ORDER_RETENTION_RULE,
+    default: String(CLOSED_ORDER_RETENTION_MS),
     secret: false,
   },
   { variable: 'EXCHANGE_API_KEY', rule: 'any text', default: 'none', secret: true },
@@ -491,6 +531,7 @@ export function loadConfig(env: Environment): Config {
           : boundedInteger(env, 'KAIROS_WARM_BARS', 999, 0),
       waitMs: boundedInteger(env, 'KAIROS_WARM_WAIT_MS', 600_000, 10_000),
     },
+    closedOrderRetentionMs: closedOrderRetentionMs(text(env, 'KAIROS_CLOSED_ORDER_RETENTION_MS')),
     exchange: {
       apiKey: secret(env, 'EXCHANGE_API_KEY'),
       secret: secret(env, 'EXCHANGE_SECRET'),
@@ -540,6 +581,17 @@ export function loadConfig(env: Environment): Config {
       },
     },
   };
+}
+
+function closedOrderRetentionMs(value: string | undefined): number {
+  if (value === undefined) return CLOSED_ORDER_RETENTION_MS;
+  const ms = closedOrderRetention(value);
+  if (ms === null)
+    throw invalid(
+      'KAIROS_CLOSED_ORDER_RETENTION_MS',
+      `must be ${CLOSED_ORDER_RETENTION_RULE}, was "${value}"`,
+    );
+  return ms;
 }
 
 function kmsKeyId(value: string | undefined, misnamed: string | undefined): string | undefined {
@@ -826,6 +878,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     wsResumeEvents: config.wsResumeEvents,
     warmBars: config.strategyWarm.bars ?? null,
     warmWaitMs: config.strategyWarm.waitMs,
+    closedOrderRetentionMs: config.closedOrderRetentionMs,
     exchangeApiKey: masked(config.exchange.apiKey),
     exchangeSecret: masked(config.exchange.secret),
     exchangePassword: masked(config.exchange.password),

@@ -39,6 +39,8 @@ export function liveAccountVenue(
     readonly instruments: readonly Instrument[];
     readonly onAlert: (a: Alert) => void;
     readonly onLog: (line: string) => void;
+    /** How long the client keeps a closed order (default 10 minutes, as the OMS). */
+    readonly closedOrderRetentionMs?: number;
   },
 ): LiveVenue {
   let client: CcxtExecutionClient | null = null;
@@ -62,6 +64,9 @@ export function liveAccountVenue(
           ...(stored ? { storedOrder: stored } : {}),
           onAlert: o.onAlert,
           onLog: o.onLog,
+          ...(o.closedOrderRetentionMs !== undefined
+            ? { closedOrderRetentionMs: o.closedOrderRetentionMs }
+            : {}),
           bannedUntil: () => conn.rest.gate?.bannedUntil()?.untilMs,
           ...(conn.circuitHalfOpenMs === undefined
             ? {}

@@ -52,6 +52,11 @@ export interface LiveAccountsConfig {
    * strategies on the account hear it there (`StrategyHost.onBar`).
    */
   readonly onBar?: (accountId: string, bar: Bar) => Promise<void>;
+  /**
+   * How long (ms of the core's clock) a closed order stays held: the OMS, the ccxt client and a
+   * strategy's `ctx.order` (`KAIROS_CLOSED_ORDER_RETENTION_MS`; default 10 minutes).
+   */
+  readonly closedOrderRetentionMs?: number;
 }
 
 interface Link {
@@ -232,6 +237,9 @@ export class LiveAccounts {
         instruments,
         onAlert: cfg.onAlert,
         onLog: (line) => cfg.log(`account ${spec.accountId}: ${line}`),
+        ...(cfg.closedOrderRetentionMs !== undefined
+          ? { closedOrderRetentionMs: cfg.closedOrderRetentionMs }
+          : {}),
       });
       const { core, recovery } = await TradingCore.open({
         accountId: spec.accountId,
@@ -245,6 +253,9 @@ export class LiveAccounts {
         onAlert: cfg.onAlert,
         // Its strategies read (`ctx.order`) the orders closed within the window after a restart too.
         restoreClosed: true,
+        ...(cfg.closedOrderRetentionMs !== undefined
+          ? { closedOrderRetentionMs: cfg.closedOrderRetentionMs }
+          : {}),
         // A strategy's new orders count in the one window with the API's, denied past it.
         venueOrderRate: (id) => {
           const full = this.admitOrder(spec.accountId, id);

@@ -23,6 +23,11 @@ export interface PaperCoreSpec {
   /** The token of the account's lease: a previous owner's late writes to the venue are void. */
   readonly leaseToken?: number;
   readonly onAlert?: (alert: Alert) => void;
+  /**
+   * How long (ms of the core's clock) a closed order stays held: the OMS, the ccxt client and a
+   * strategy's `ctx.order` (`KAIROS_CLOSED_ORDER_RETENTION_MS`; default 10 minutes).
+   */
+  readonly closedOrderRetentionMs?: number;
 }
 
 /** A paper account's core, recovered, with the switch in front of its venue and the venue. */
@@ -69,6 +74,9 @@ export async function openPaperCore(spec: PaperCoreSpec): Promise<PaperCore> {
     sendUnsent: true,
     // Its strategies read (`ctx.order`) the orders closed within the window after a restart too.
     restoreClosed: true,
+    ...(spec.closedOrderRetentionMs !== undefined
+      ? { closedOrderRetentionMs: spec.closedOrderRetentionMs }
+      : {}),
     ...(spec.onAlert ? { onAlert: spec.onAlert } : {}),
   }).catch((e: unknown) => {
     // Not opened: its venue (built, maybe written at recovery) is closed with it.

@@ -10,6 +10,7 @@ import { BarAggregator } from '../trading/data/bar-aggregator.js';
 import type { SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.js';
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
 import { KairosError } from '../trading/core/errors.js';
+import { CLOSED_ORDER_RETENTION_MS } from '../trading/execution/order-retention.js';
 import { loadColumns } from '../trading/venues/replay/columnar-cache.js';
 import { openBarsOffThread } from '../trading/venues/replay/open-bars-off-thread.js';
 import { detectFormat, openTrades } from '../trading/venues/replay/open-data.js';
@@ -46,6 +47,12 @@ export interface BacktestSettings {
    * with it), as backtrader's Yahoo feed reads the same files. Default false: the prices as they are.
    */
   readonly adjustClose?: boolean;
+  /**
+   * How long after it closed a strategy still reads an order (`ctx.order`), ms of the simulated
+   * clock, as the paper and live OMS keep it (default 10 minutes). Shown in the report when not
+   * the default.
+   */
+  readonly closedOrderRetentionMs?: number;
 }
 
 /** What a backtest runs: a strategy (loaded once the data file is known good) on a data file. */
@@ -103,6 +110,9 @@ export async function runBacktest(
     buyFeeIn: settings.buyFeeIn ?? 'quote',
     seed: settings.seed,
     allowShort: settings.allowShort,
+    ...(settings.closedOrderRetentionMs !== undefined
+      ? { closedOrderRetentionMs: settings.closedOrderRetentionMs }
+      : {}),
     ...(input.strategySeam ? { strategySeam: input.strategySeam } : {}),
   });
   const range = {
@@ -151,6 +161,11 @@ export async function runBacktest(
       latencyMs: settings.latencyMs,
       ...(settings.buyFeeIn === 'base' ? { buyFeeIn: 'base' } : {}),
       ...(adjustClose ? { prices: 'adj-close' } : {}),
+      // Only when not the default, so the reports of every run before it read the same.
+      ...(settings.closedOrderRetentionMs !== undefined &&
+      settings.closedOrderRetentionMs !== CLOSED_ORDER_RETENTION_MS
+        ? { closedOrderRetentionMs: settings.closedOrderRetentionMs }
+        : {}),
       seed: settings.seed,
       from: settings.from ?? null,
       to: settings.to ?? null,

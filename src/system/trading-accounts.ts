@@ -65,6 +65,11 @@ export interface TradingAccountsConfig {
    * opens every account.
    */
   readonly leased?: { readonly adopt: (accountId: string) => Promise<unknown> };
+  /**
+   * How long (ms of the core's clock) a closed order stays held: the OMS, the ccxt client and a
+   * strategy's `ctx.order` (`KAIROS_CLOSED_ORDER_RETENTION_MS`; default 10 minutes).
+   */
+  readonly closedOrderRetentionMs?: number;
 }
 
 /**
@@ -641,6 +646,9 @@ export class TradingAccounts {
       orders,
       ...(lease ? { leaseToken: lease.token } : {}),
       ...(cfg.onAlert ? { onAlert: cfg.onAlert } : {}),
+      ...(cfg.closedOrderRetentionMs !== undefined
+        ? { closedOrderRetentionMs: cfg.closedOrderRetentionMs }
+        : {}),
     });
     const { core, recovery, gate } = opened;
     const rt = this.#register(accountId, 'paper', core, orders, recovery, gate, fence);

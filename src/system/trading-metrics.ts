@@ -262,13 +262,16 @@ export function countAlerts(metrics: Metrics, venue: string): (alert: Alert) => 
   const reconciliations = metrics.counter(METRICS.reconciliations);
   const bans = metrics.counter(METRICS.budgetBans);
   const persistence = metrics.counter(METRICS.persistenceFailures);
+  const dropped = metrics.counter(METRICS.parkedTradesDropped);
   for (const status_code of ['429', '418']) bans.inc({ venue, status_code }, 0);
+  dropped.inc({ venue }, 0);
   for (const code of PERSISTENCE_ALERTS) persistence.inc({ code }, 0);
   return (a) => {
     if (PERSISTENCE_ALERTS.includes(a.code)) persistence.inc({ code: a.code });
     else if (a.code === 'VENUE_RATE_LIMITED') bans.inc({ venue, status_code: '429' });
     else if (a.code === 'VENUE_BANNED') bans.inc({ venue, status_code: '418' });
     else if (a.code === 'TRADING_PAUSED') reconciliations.inc({ venue, result: 'failed' });
+    else if (a.code === 'PARKED_TRADE_DROPPED') dropped.inc({ venue });
   };
 }
 

@@ -264,6 +264,7 @@ export async function startTradingServer(
         serialize: (fn) => serialize(fn),
         onBar: (accountId, bar) => onVenueBar(accountId, bar),
         ...(confirmEveryMs === undefined ? {} : { confirmEveryMs }),
+        closedOrderRetentionMs: config.closedOrderRetentionMs,
       });
       const l = live;
       stops.push(() => l.close());
@@ -281,6 +282,7 @@ export async function startTradingServer(
       sharedCash: opts.cash,
       now,
       onAlert,
+      closedOrderRetentionMs: config.closedOrderRetentionMs,
       onOpened: (rt, recovery) => {
         logReconciliation(logger, recovery, VENUE);
         onRecovered(recovery);
@@ -403,6 +405,7 @@ export async function startTradingServer(
       feed: { file: opts.data, instrument: inst },
       buildDir,
       maxQueued: opts.backtestQueue ?? 20,
+      closedOrderRetentionMs: config.closedOrderRetentionMs,
       now,
       logger,
       ...(bucket ? { reports: bucket } : {}),

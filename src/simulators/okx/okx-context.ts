@@ -28,10 +28,13 @@ export interface OkxRoute {
   readonly path: string;
   readonly private: boolean;
   /**
-   * OKX's documented limit of this endpoint and method: requests per 2 s (per account on private
-   * routes, else per IP; orders on `batch` routes); `rate-limits.ts` says what each costs.
+   * OKX's documented limit of this endpoint and method: `limit` requests per `windowMs` (per
+   * account on private routes, else per IP; orders on `batch` routes); `rate-limits.ts` says what
+   * each costs. The window is 2 s for the trading and market endpoints, 1 s for some others
+   * (`asset/currencies`: 6 per second).
    */
-  readonly per2s: number;
+  readonly limit: number;
+  readonly windowMs: 1_000 | 2_000;
   /** The limit's rule is "User ID + Instrument ID": a window per `instId` too. */
   readonly perInstrument?: boolean;
   /** A place request: honours the `expTime` header, and can be held in flight (`InFlightOrders`). */

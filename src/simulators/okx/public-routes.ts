@@ -65,14 +65,16 @@ export const PUBLIC_ROUTES: readonly OkxRoute[] = [
     method: 'GET',
     path: '/api/v5/public/time',
     private: false,
-    per2s: 10,
+    limit: 10,
+    windowMs: 2_000,
     handle: (_p, ctx) => ({ data: [{ ts: String(ctx.serverNow()) }] }),
   },
   {
     method: 'GET',
     path: '/api/v5/public/instruments',
     private: false,
-    per2s: 20,
+    limit: 20,
+    windowMs: 2_000,
     handle: ([p], ctx) => {
       const type = p!.need('instType');
       if (!['SPOT', 'MARGIN', 'SWAP', 'FUTURES', 'OPTION'].includes(type))
@@ -86,28 +88,32 @@ export const PUBLIC_ROUTES: readonly OkxRoute[] = [
     method: 'GET',
     path: '/api/v5/market/candles',
     private: false,
-    per2s: 40,
+    limit: 40,
+    windowMs: 2_000,
     handle: ([p], ctx) => ({ data: candles(p!, ctx) }),
   },
   {
     method: 'GET',
     path: '/api/v5/market/history-candles',
     private: false,
-    per2s: 20,
+    limit: 20,
+    windowMs: 2_000,
     handle: ([p], ctx) => ({ data: candles(p!, ctx) }),
   },
   {
     method: 'GET',
     path: '/api/v5/market/trades',
     private: false,
-    per2s: 100,
+    limit: 100,
+    windowMs: 2_000,
     handle: ([p], ctx) => ({ data: trades(p!, ctx) }),
   },
   {
     method: 'GET',
     path: '/api/v5/market/ticker',
     private: false,
-    per2s: 20,
+    limit: 20,
+    windowMs: 2_000,
     handle: ([p], ctx) => {
       instrument(p!, ctx);
       const last = num8(ctx.market.lastPrice() ?? 0);

@@ -1,18 +1,22 @@
 import type { OkxRoute } from './okx-context.js';
 import type { OkxParams } from './okx-params.js';
 
-/** OKX counts requests per endpoint over a 2-second window (per account, or per IP when public). */
-export const WINDOW_MS = 2_000;
-
-/** What one request costs in one of OKX's limit windows: `cost` of `limit` per 2 s under `key`. */
+/** What one request costs in one of OKX's limit windows: `cost` of `limit` per `windowMs` under `key`. */
 export interface RateCharge {
   readonly key: string;
   readonly limit: number;
+  /** OKX's fixed window of this endpoint: 2 s for most, 1 s for some (`asset/currencies`). */
+  readonly windowMs: number;
   readonly cost: number;
 }
 
 /** The place order endpoint: a batch of one order is counted against its limit (OKX's rule). */
-const PLACE_ORDER = { method: 'POST', path: '/api/v5/trade/order', per2s: 60 } as const;
+const PLACE_ORDER = {
+  method: 'POST',
+  path: '/api/v5/trade/order',
+  limit: 60,
+  windowMs: 2_000,
+} as const;
 
 /**
  * What a request costs, as OKX documents its limits: each endpoint and method has its own
@@ -31,7 +35,8 @@ export function chargesOf(route: OkxRoute, ps: readonly OkxParams[], who: string
     return [
       {
         key: key(PLACE_ORDER.method, PLACE_ORDER.path, instOf(ps[0])),
-        limit: PLACE_ORDER.per2s,
+        limit: PLACE_ORDER.limit,
+        windowMs: PLACE_ORDER.windowMs,
         cost: 1,
       },
     ];
@@ -40,16 +45,24 @@ export function chargesOf(route: OkxRoute, ps: readonly OkxParams[], who: string
     for (const p of ps) perInst.set(instOf(p), (perInst.get(instOf(p)) ?? 0) + 1);
     return [...perInst].map(([inst, n]) => ({
       key: key(route.method, route.path, inst),
-      limit: route.per2s,
+      limit: route.limit,
+      windowMs: route.windowMs,
       cost: n,
     }));
   }
   const inst = route.perInstrument ? instOf(ps[0]) : undefined;
-  return [{ key: key(route.method, route.path, inst), limit: route.per2s, cost: 1 }];
+  return [
+    {
+      key: key(route.method, route.path, inst),
+      limit: route.limit,
+      windowMs: route.windowMs,
+      cost: 1,
+    },
+  ];
 }
 
 /**
- * OKX's request limits: each charge's key allows `limit` in a fixed 2-second window; a request
+ * OKX's request limits: each charge's key allows `limit` in a fixed window of its `windowMs`; a request
  * over any of them is refused with HTTP 429, code 50011, and no Retry-After, and counts in
  * none. `forceNext(n)` refuses the next `n` requests whatever their count (a fault switch).
  * `scale` multiplies every limit, rounded, at least 1 (0: no limit).
@@ -79,8 +92,8 @@ export class OkxRateLimits {
       return false;
     }
     if (this.scale <= 0) return true;
-    const start = Math.floor(now / WINDOW_MS) * WINDOW_MS;
     const windows = charges.map((c) => {
+      const start = Math.floor(now / c.windowMs) * c.windowMs;
       let w = this.#windows.get(c.key);
       if (!w || w.start !== start) this.#windows.set(c.key, (w = { start, count: 0 }));
       return w;

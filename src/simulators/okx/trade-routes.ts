@@ -154,7 +154,8 @@ export const TRADE_ROUTES: readonly OkxRoute[] = [
     method: 'GET',
     path: '/api/v5/account/balance',
     private: true,
-    per2s: 10,
+    limit: 10,
+    windowMs: 2_000,
     handle: ([p], ctx) => {
       const want = p!.get('ccy')?.split(',');
       const rows = callerOf(ctx)
@@ -187,7 +188,9 @@ export const TRADE_ROUTES: readonly OkxRoute[] = [
     method: 'GET',
     path: '/api/v5/asset/currencies',
     private: true,
-    per2s: 6,
+    // OKX: 6 requests per second (not per 2 s, as its trading endpoints).
+    limit: 6,
+    windowMs: 1_000,
     handle: (_p, ctx) => ({
       data: [ctx.spec.base, ctx.spec.quote].map((ccy) => ({
         ccy,
@@ -210,7 +213,8 @@ export const TRADE_ROUTES: readonly OkxRoute[] = [
     path: '/api/v5/trade/order',
     private: true,
     expiring: true,
-    per2s: 60,
+    limit: 60,
+    windowMs: 2_000,
     perInstrument: true,
     handle: ([p], ctx) => batchAnswer([placeOne(p!, ctx)]),
   },
@@ -219,7 +223,8 @@ export const TRADE_ROUTES: readonly OkxRoute[] = [
     path: '/api/v5/trade/batch-orders',
     private: true,
     expiring: true,
-    per2s: 300,
+    limit: 300,
+    windowMs: 2_000,
     perInstrument: true,
     batch: true,
     handle: (ps, ctx) => {
@@ -231,7 +236,8 @@ export const TRADE_ROUTES: readonly OkxRoute[] = [
     method: 'POST',
     path: '/api/v5/trade/cancel-order',
     private: true,
-    per2s: 60,
+    limit: 60,
+    windowMs: 2_000,
     perInstrument: true,
     handle: ([p], ctx) => {
       instrument(p!, ctx);
@@ -259,7 +265,8 @@ export const TRADE_ROUTES: readonly OkxRoute[] = [
     method: 'GET',
     path: '/api/v5/trade/order',
     private: true,
-    per2s: 60,
+    limit: 60,
+    windowMs: 2_000,
     perInstrument: true,
     handle: ([p], ctx) => {
       instrument(p!, ctx);
@@ -272,7 +279,8 @@ export const TRADE_ROUTES: readonly OkxRoute[] = [
     method: 'GET',
     path: '/api/v5/trade/orders-pending',
     private: true,
-    per2s: 60,
+    limit: 60,
+    windowMs: 2_000,
     handle: ([p], ctx) => {
       const instId = p!.get('instId');
       const type = p!.get('instType');
@@ -296,14 +304,16 @@ export const TRADE_ROUTES: readonly OkxRoute[] = [
     method: 'GET',
     path: '/api/v5/trade/fills-history',
     private: true,
-    per2s: 10,
+    limit: 10,
+    windowMs: 2_000,
     handle: ([p], ctx) => ({ data: fills(p!, ctx, 90) }),
   },
   {
     method: 'GET',
     path: '/api/v5/trade/fills',
     private: true,
-    per2s: 60,
+    limit: 60,
+    windowMs: 2_000,
     handle: ([p], ctx) => ({ data: fills(p!, ctx, 3) }),
   },
 ];

@@ -1,4 +1,6 @@
+import { PUBLIC_ROUTES } from '../../../src/simulators/okx/public-routes.js';
 import { okxSign } from '../../../src/simulators/okx/signature.js';
+import { TRADE_ROUTES } from '../../../src/simulators/okx/trade-routes.js';
 import type { OkxSim } from '../../../src/simulators/okx/server.js';
 import { okxExchange, startOkxSim } from '../../support/okx-sim.js';
 
@@ -27,6 +29,42 @@ async function signed(
   });
   return { status: res.status, json: (await res.json()) as never };
 }
+
+/**
+ * OKX API v5's documented limit of each endpoint the simulator serves (each endpoint's "Rate
+ * Limit" line: requests per 2 s, or per second for `asset/currencies`; orders per 2 s for
+ * `batch-orders`). ccxt's `okx` encodes the same (its per-endpoint costs at 100 ms a unit:
+ * `asset/currencies` 5/3, i.e. 6 per second).
+ */
+const DOCUMENTED: Readonly<Record<string, string>> = {
+  'GET /api/v5/public/time': '10 per 2 s',
+  'GET /api/v5/public/instruments': '20 per 2 s',
+  'GET /api/v5/market/candles': '40 per 2 s',
+  'GET /api/v5/market/history-candles': '20 per 2 s',
+  'GET /api/v5/market/trades': '100 per 2 s',
+  'GET /api/v5/market/ticker': '20 per 2 s',
+  'GET /api/v5/account/balance': '10 per 2 s',
+  'GET /api/v5/asset/currencies': '6 per 1 s',
+  'POST /api/v5/trade/order': '60 per 2 s',
+  'POST /api/v5/trade/batch-orders': '300 per 2 s',
+  'POST /api/v5/trade/cancel-order': '60 per 2 s',
+  'GET /api/v5/trade/order': '60 per 2 s',
+  'GET /api/v5/trade/orders-pending': '60 per 2 s',
+  'GET /api/v5/trade/fills-history': '10 per 2 s',
+  'GET /api/v5/trade/fills': '60 per 2 s',
+};
+
+describe("the OKX simulator's limits", () => {
+  it("are OKX's documented ones, endpoint by endpoint", () => {
+    const served = Object.fromEntries(
+      [...PUBLIC_ROUTES, ...TRADE_ROUTES].map((r) => [
+        `${r.method} ${r.path}`,
+        `${r.limit} per ${r.windowMs / 1000} s`,
+      ]),
+    );
+    expect(served).toEqual(DOCUMENTED);
+  });
+});
 
 describe('OKX simulator through ccxt okx', () => {
   let sim: OkxSim;
@@ -194,6 +232,32 @@ describe('OKX simulator through ccxt okx', () => {
     expect(ones).toEqual([...Array(5).fill('0'), '50011']);
     expect(await batch(order(7), order(8))).toBe('0');
     expect(sim.state.openOrders()).toHaveLength(8);
+  });
+
+  it('counts asset/currencies over 1 s, as OKX documents it: 6 per second', async () => {
+    // At the start of a 2 s window: the second second is in the same 2 s window, not the same 1 s.
+    let now = 1_800_000_000_000;
+    sim = await startOkxSim({ clock: { now: () => now } });
+    const path = '/api/v5/asset/currencies';
+    const get = async () => {
+      const ts = new Date(now).toISOString();
+      return (
+        await signed(sim, 'GET', path, '', {
+          'OK-ACCESS-TIMESTAMP': ts,
+          'OK-ACCESS-SIGN': okxSign(sim.key.secret, ts + 'GET' + path),
+        })
+      ).json.code;
+    };
+    const second = async () => {
+      const codes: string[] = [];
+      for (let i = 0; i < 7; i++) codes.push(await get());
+      return codes;
+    };
+    expect(await second()).toEqual([...Array(6).fill('0'), '50011']);
+    now += 999;
+    expect(await get()).toBe('50011');
+    now += 1;
+    expect(await second()).toEqual([...Array(6).fill('0'), '50011']);
   });
 
   it('answers 429 (50011) over an endpoint limit per 2 s, and when told to', async () => {

@@ -133,6 +133,11 @@ describe('trading metrics: what the bus says, counted', () => {
     const bans = (status_code: string) =>
       metrics.value('kairos_request_budget_bans_total', { venue: 'PAPER', status_code });
     expect([bans('429'), bans('418')]).toEqual([1, 1]);
+    // A trade kept aside for a venue order never linked, dropped: counted, from 0.
+    const dropped = () => metrics.value('kairos_venue_trades_dropped_total', { venue: 'PAPER' });
+    expect(dropped()).toBe(0);
+    counted.onAlert({ kind: 'Alert', code: 'PARKED_TRADE_DROPPED', message: '', ts: 1 });
+    expect(dropped()).toBe(1);
   });
 
   it('counts scopes per kind on a bus of several accounts: one account never overwrites another', () => {

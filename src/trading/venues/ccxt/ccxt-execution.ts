@@ -277,6 +277,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   submit(order: Order, _ts: number): void {
     this.#mem.sweep();
+    this.#trades.sweepParked();
     this.#mem.entry(order.clientOrderId).order = order;
     const create = this.#create(order);
     this.#creating.set(order.clientOrderId, create);
@@ -293,6 +294,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
    */
   async #query<T>(ask: () => Promise<T>): Promise<T> {
     this.#mem.sweep();
+    this.#trades.sweepParked();
     try {
       return await ask();
     } catch (e) {

@@ -9,7 +9,10 @@ import { fillFromTrade } from './ccxt-reports.js';
 import { isLegalReport } from './event-screen.js';
 import type { ExecutionContext } from './execution-context.js';
 import { myTradesSince } from './my-trades.js';
-import { ParkedTrades } from './parked-trades.js';
+import { type ParkedDrop, ParkedTrades } from './parked-trades.js';
+
+/** How many trades are kept aside for venue orders not linked yet. */
+const MAX_PARKED = 1000;
 
 /** The name of a venue order whose client id does not read back here; never remembered. */
 export const placeholderId = (venueOrderId: string) => `venue-order-${venueOrderId}`;
@@ -38,11 +41,19 @@ export class TradeRouting {
     options: { readonly closedOrderRetentionMs: number },
   ) {
     this.lastFillTs = c.now();
+    const keepMs = options.closedOrderRetentionMs;
     this.#parked = new ParkedTrades({
-      keepMs: options.closedOrderRetentionMs,
-      max: 1000,
+      keepMs,
+      max: MAX_PARKED,
       now: () => c.now(),
+      onDrop: (venueOrderId, t, why) =>
+        c.alert('PARKED_TRADE_DROPPED', dropped(venueOrderId, t, why, keepMs)),
     });
+  }
+
+  /** Drops (and alerts) the trades kept aside a whole window without their order linked. */
+  sweepParked(): void {
+    this.#parked.sweep();
   }
 
   /** Trades parked for an order not linked yet. */
@@ -305,4 +316,17 @@ export class TradeRouting {
     const event: OrderEvent = { kind: 'OrderFilled', ...this.c.ids(mine), ts: fill.ts, fill };
     if (isLegalReport(mine, event)) rec.order = applyOrderEvent(mine, event);
   }
+}
+
+/** The alert of a trade kept aside and dropped before its order was linked. */
+function dropped(venueOrderId: string, t: Trade, why: ParkedDrop, keepMs: number): string {
+  const what = `${t.symbol ?? '?'} ${t.side ?? '?'} ${String(t.amount ?? '?')} at ${String(t.price ?? '?')}`;
+  const when =
+    why === 'expired'
+      ? `unlinked after ${keepMs} ms (the closed-order window)`
+      : `as the oldest of ${MAX_PARKED} kept aside`;
+  return (
+    `trade ${String(t.id)} (${what}) of venue order ${venueOrderId} dropped ${when}: its client id ` +
+    'never read back; if that order is ours, this fill is missing: compare with the venue'
+  );
 }
