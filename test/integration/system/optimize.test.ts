@@ -170,6 +170,19 @@ describe('kairos optimize', () => {
     );
   });
 
+  it('records a combination whose thread dies, starts another and completes the sweep', async () => {
+    const { results } = await optimizeCommand(
+      'test/fixtures/strategies/thread-exit.ts',
+      flags({ param: ['after=3,100000,4'], workers: '1', out: out() }),
+    );
+    expect(results.space).toMatchObject({ run: 3, failed: 2 });
+    expect(results.results.map((r) => [r.params.after, r.error?.code ?? 'ok'])).toEqual([
+      [100000, 'ok'],
+      [3, 'OPTIMIZE_WORKER_EXITED'],
+      [4, 'OPTIMIZE_WORKER_EXITED'],
+    ]);
+  });
+
   it.each([
     [{ objective: 'sharp' }, /^--objective: must be one of sharpe, .*, was "sharp"$/],
     [{ search: 'grd' }, /^--search: must be grid or random, was "grd"$/],
