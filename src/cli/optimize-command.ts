@@ -22,7 +22,7 @@ import { writeFilesAtomically } from './write-files-atomically.js';
 
 /** The flags of `kairos optimize`, as commander gives them. */
 export interface OptimizeFlags extends BacktestModelFlags {
-  param: string[];
+  param?: string[];
   search: string;
   samples?: string;
   objective: string;
@@ -36,7 +36,7 @@ export interface OptimizeFlags extends BacktestModelFlags {
   progress: boolean;
 }
 
-const collect = (v: string, all: string[]) => [...all, v];
+const collect = (v: string, all: string[] = []) => [...all, v];
 
 /** Registers `kairos optimize`. */
 export function registerOptimize(program: Command): void {
@@ -51,7 +51,6 @@ export function registerOptimize(program: Command): void {
       '--param <name=values>',
       'values of a param to sweep: a list 5,10,20, a range 5..30:5 (int, number), * (boolean, choices); repeat for each param',
       collect,
-      [],
     )
     .option('--search <kind>', 'grid (every combination) or random (--samples of them)', 'grid')
     .option('--samples <n>', 'combinations drawn by --search random')
@@ -138,7 +137,7 @@ export async function optimizeCommand(
     buildDir: path.join(home, 'build'),
     settings,
     ...(flags.cache ? { columnCache: path.join(home, 'cache', 'bars') } : {}),
-    params: flags.param,
+    params: flags.param ?? [],
     search,
     objective: flags.objective,
     ...(walkForward ? { walkForward } : {}),
