@@ -1,7 +1,7 @@
 // `npm run bench`: end-to-end backtest throughput, then the OMS, API, Lambda and monitoring
 // benchmarks. Not part of `npm test`. `npm run bench -- --backtest` runs the backtests alone;
-// `npm run bench -- --only oms,api` runs only the parts named (backtest, oms, api, venues,
-// lambda, monitoring, cluster).
+// `npm run bench -- --only oms,api` runs only the parts named (backtest, optimize, oms, api,
+// venues, lambda, monitoring, cluster).
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +9,16 @@ import path from 'node:path';
 import { generateBars, generateTrades } from './generate.js';
 import { orderShare } from './order-share.js';
 
-const PARTS = ['backtest', 'oms', 'api', 'venues', 'lambda', 'monitoring', 'cluster'] as const;
+const PARTS = [
+  'backtest',
+  'optimize',
+  'oms',
+  'api',
+  'venues',
+  'lambda',
+  'monitoring',
+  'cluster',
+] as const;
 const onlyAt = process.argv.indexOf('--only');
 const only = new Set<string>(onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : PARTS);
 for (const p of only)
@@ -146,7 +155,17 @@ if (backtestOnly) {
   process.stdout.write(`written ${file}\n`);
   process.exit(0);
 }
-let omsResults, apiResults, venueResults, lambdaResults, monitoringResults, clusterResults;
+let optimizeResults,
+  omsResults,
+  apiResults,
+  venueResults,
+  lambdaResults,
+  monitoringResults,
+  clusterResults;
+if (runs('optimize')) {
+  process.stdout.write('Optimize: a parameter sweep with 1 and 2 worker threads\n');
+  ({ optimizeResults } = await import('./optimize.js'));
+}
 if (runs('oms')) {
   process.stdout.write('OMS: tick-to-order latency and persisted orders/s (issue #3)\n');
   ({ omsResults } = await import('./oms.js'));
@@ -186,6 +205,7 @@ const report = {
   parts: [...only],
   results,
   columnarOrders,
+  optimize: optimizeResults,
   oms: omsResults,
   api: apiResults,
   venues: venueResults,

@@ -16,6 +16,11 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     `kairos backtest examples/strategies/rsi-reversion.ts --data ../shared/data/backtrader/nvda-1999-2014.txt --commission 0.0005 --slippage-bps 5`,
     `kairos backtest examples/strategies/close-above-sma.ts --data ${ORCL} --adjust-close --from 2000-01-01 --to 2001-01-01 --cash 1000 --commission 0`,
   ],
+  optimize: [
+    `kairos optimize ${SMA} --data ${ORCL} --param fast=5..30:5 --param slow=20,40,60 --objective sharpe`,
+    `kairos optimize ${SMA} --data ${ORCL} --param fast=5..50:5 --param slow=20..200:20 --walk-forward 5 --train-ratio 3`,
+    `kairos optimize ${SMA} --data ${BTC} --lot 0.001 --cash 100 --param fast=2..40 --param slow=10..200:10 --param size=0.01 --search random --samples 50 --seed 7 --workers 2`,
+  ],
   data: [
     'kairos data download --exchange binance --symbol BTC/USDT --timeframe 1m --since 2024-01-01',
   ],

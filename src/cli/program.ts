@@ -12,6 +12,7 @@ type Register = (program: Command) => void;
 const COMMANDS: ReadonlyArray<readonly [names: readonly string[], load: () => Promise<Register>]> =
   [
     [['backtest'], async () => (await import('./backtest-command.js')).registerBacktest],
+    [['optimize'], async () => (await import('./optimize-command.js')).registerOptimize],
     [['data'], async () => (await import('./data-command.js')).registerData],
     [['paper'], async () => (await import('./paper-command.js')).registerPaper],
     [['live'], async () => (await import('./live-command.js')).registerLive],

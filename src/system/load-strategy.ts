@@ -91,9 +91,26 @@ export async function loadBundle(
   exportName?: string,
   file: string = bundle.file,
 ): Promise<StrategyDefinition> {
+  return importStrategy(await writeBundle(bundle, buildDir), exportName, file);
+}
+
+/** Writes a bundle to `buildDir` (named by its hash) and returns the module's path. */
+export async function writeBundle(bundle: StrategyBundle, buildDir: string): Promise<string> {
   await mkdir(buildDir, { recursive: true });
   const out = path.join(buildDir, `strategy-${bundle.sha256.slice(0, 16)}.mjs`);
   await writeFile(out, bundle.code);
+  return out;
+}
+
+/**
+ * Imports a bundle written by `writeBundle` and returns its strategy export (as `loadStrategy`:
+ * `exportName`, else the default export, else the only one); errors name the file `file`.
+ */
+export async function importStrategy(
+  out: string,
+  exportName: string | undefined,
+  file: string,
+): Promise<StrategyDefinition> {
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(out).href)) as Record<string, unknown>;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   BacktestEngine,
+  type BacktestConfig,
   type BacktestRun,
   type ProgressCallback,
 } from '../trading/backtest/backtest-engine.js';
@@ -11,9 +12,11 @@ import type { SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.j
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
 import { KairosError } from '../trading/core/errors.js';
 import { CLOSED_ORDER_RETENTION_MS } from '../trading/execution/order-retention.js';
-import { loadColumns } from '../trading/venues/replay/columnar-cache.js';
+import { loadColumns, readColumns } from '../trading/venues/replay/columnar-cache.js';
+import type { BarColumns } from '../trading/data/bar-columns.js';
 import { openBarsOffThread } from '../trading/venues/replay/open-bars-off-thread.js';
 import { detectFormat, openTrades } from '../trading/venues/replay/open-data.js';
+import type { Instrument } from '../trading/model/instrument.js';
 import { instrumentFromFlags } from './instrument-from-flags.js';
 
 /** The market model and account of a backtest (the `kairos backtest` flags, checked). */
@@ -94,25 +97,10 @@ export async function runBacktest(
       `--cache keeps bar files; ${path.basename(input.data)} holds trades (run it without --cache)`,
     );
   const strategy = await input.strategy();
-  const instrument = instrumentFromFlags(
-    { ...settings, tick: settings.tick ?? (settings.adjustClose ? '0.01' : format.tick) },
-    input.data,
-  );
-  const adjustClose = settings.adjustClose ? { tick: instrument.tickSize.toFixed() } : undefined;
-  const engine = new BacktestEngine({
-    instrument,
+  const instrument = backtestInstrument(settings, format.tick, input.data);
+  const adjustClose = adjustCloseOf(settings, instrument);
+  const engine = backtestEngine(strategy, input.params, settings, instrument, {
     expectedBars: format.kind === 'bars' ? (format.estimatedRows ?? undefined) : undefined,
-    strategy,
-    params: input.params,
-    cash: settings.cash,
-    slippageBps: settings.slippageBps,
-    latencyMs: settings.latencyMs,
-    buyFeeIn: settings.buyFeeIn ?? 'quote',
-    seed: settings.seed,
-    allowShort: settings.allowShort,
-    ...(settings.closedOrderRetentionMs !== undefined
-      ? { closedOrderRetentionMs: settings.closedOrderRetentionMs }
-      : {}),
     ...(input.strategySeam ? { strategySeam: input.strategySeam } : {}),
   });
   const range = {
@@ -126,13 +114,7 @@ export async function runBacktest(
   // takes the rows of the range, as the reader would.
   const columns =
     input.columnCache !== undefined
-      ? await loadColumns(
-          input.data,
-          { instrumentId: instrument.id, intervalMs: settings.intervalMs, adjustClose },
-          // Adjusted copies live in a folder of their own since volume is adjusted too
-          // (2026-12-06): one built before, with the volume as written, is never read.
-          adjustClose ? path.join(input.columnCache, 'adj-close-volume') : input.columnCache,
-        )
+      ? await barColumnsOf(input.data, settings, instrument, input.columnCache)
       : null;
   const progress = input.progress?.(columns?.length ?? format.estimatedRows ?? null);
   // A bar file is parsed on a second thread while the engine runs its bars on this one.
@@ -150,28 +132,107 @@ export async function runBacktest(
     strategy: strategy.name,
     instrumentId: instrument.id,
     dataFile: path.basename(input.data),
-    settings: {
-      cash: settings.cash,
-      currency: instrument.quote,
-      tick: instrument.tickSize.toFixed(),
-      lot: instrument.lotSize.toFixed(),
-      makerFee: settings.makerFee,
-      takerFee: settings.takerFee,
-      slippageBps: settings.slippageBps,
-      latencyMs: settings.latencyMs,
-      ...(settings.buyFeeIn === 'base' ? { buyFeeIn: 'base' } : {}),
-      ...(adjustClose ? { prices: 'adj-close' } : {}),
-      // Only when not the default, so the reports of every run before it read the same.
-      ...(settings.closedOrderRetentionMs !== undefined &&
-      settings.closedOrderRetentionMs !== CLOSED_ORDER_RETENTION_MS
-        ? { closedOrderRetentionMs: settings.closedOrderRetentionMs }
-        : {}),
-      seed: settings.seed,
-      from: settings.from ?? null,
-      to: settings.to ?? null,
-    },
+    settings: reportSettings(settings, instrument),
   });
   return { report, run };
+}
+
+/**
+ * Every bar of a bar file as columns: from its columnar copy in `columnCache` (built on first
+ * use), or, without one, read into memory.
+ */
+export async function barColumnsOf(
+  data: string,
+  settings: BacktestSettings,
+  instrument: Instrument,
+  columnCache: string | undefined,
+): Promise<BarColumns> {
+  const adjustClose = adjustCloseOf(settings, instrument);
+  const opts = { instrumentId: instrument.id, intervalMs: settings.intervalMs, adjustClose };
+  if (columnCache === undefined) return readColumns(data, opts);
+  // Adjusted copies live in a folder of their own since volume is adjusted too
+  // (2026-12-06): one built before, with the volume as written, is never read.
+  return loadColumns(
+    data,
+    opts,
+    adjustClose ? path.join(columnCache, 'adj-close-volume') : columnCache,
+  );
+}
+
+/** The instrument of a backtest: the flags, with the data's finest step as the default tick. */
+export function backtestInstrument(
+  settings: BacktestSettings,
+  dataTick: string,
+  data: string,
+): Instrument {
+  return instrumentFromFlags(
+    { ...settings, tick: settings.tick ?? (settings.adjustClose ? '0.01' : dataTick) },
+    data,
+  );
+}
+
+/** `--adjust-close`: the prices adjusted and rounded to the instrument's tick. */
+export function adjustCloseOf(
+  settings: BacktestSettings,
+  instrument: Instrument,
+): { readonly tick: string } | undefined {
+  return settings.adjustClose ? { tick: instrument.tickSize.toFixed() } : undefined;
+}
+
+/**
+ * The engine of a backtest with these settings (what `runBacktest` and each run of a parameter
+ * sweep build, so both give the same metrics).
+ */
+export function backtestEngine(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  strategy: StrategyDefinition<any, any, any>,
+  params: Readonly<Record<string, unknown>>,
+  settings: BacktestSettings,
+  instrument: Instrument,
+  extra: Pick<BacktestConfig, 'expectedBars' | 'strategySeam'> = {},
+): BacktestEngine {
+  return new BacktestEngine({
+    instrument,
+    ...extra,
+    strategy,
+    params,
+    cash: settings.cash,
+    slippageBps: settings.slippageBps,
+    latencyMs: settings.latencyMs,
+    buyFeeIn: settings.buyFeeIn ?? 'quote',
+    seed: settings.seed,
+    allowShort: settings.allowShort,
+    ...(settings.closedOrderRetentionMs !== undefined
+      ? { closedOrderRetentionMs: settings.closedOrderRetentionMs }
+      : {}),
+  });
+}
+
+/** The settings a report lists. */
+export function reportSettings(
+  settings: BacktestSettings,
+  instrument: Instrument,
+): Record<string, string | number | null> {
+  return {
+    cash: settings.cash,
+    currency: instrument.quote,
+    tick: instrument.tickSize.toFixed(),
+    lot: instrument.lotSize.toFixed(),
+    makerFee: settings.makerFee,
+    takerFee: settings.takerFee,
+    slippageBps: settings.slippageBps,
+    latencyMs: settings.latencyMs,
+    ...(settings.buyFeeIn === 'base' ? { buyFeeIn: 'base' } : {}),
+    ...(settings.adjustClose ? { prices: 'adj-close' } : {}),
+    // Only when not the default, so the reports of every run before it read the same.
+    ...(settings.closedOrderRetentionMs !== undefined &&
+    settings.closedOrderRetentionMs !== CLOSED_ORDER_RETENTION_MS
+      ? { closedOrderRetentionMs: settings.closedOrderRetentionMs }
+      : {}),
+    seed: settings.seed,
+    from: settings.from ?? null,
+    to: settings.to ?? null,
+  };
 }
 
 /** `report.json` as written: the same text from the CLI and the API. */

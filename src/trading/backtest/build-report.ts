@@ -7,6 +7,7 @@ import { computeMetrics } from './metrics.js';
 import type {
   BacktestReport,
   EquityPoint,
+  Metrics,
   PricePoint,
   ReportFill,
   ReportOrder,
@@ -90,33 +91,14 @@ export function buildReport(run: BacktestRun, labels: ReportLabels): BacktestRep
     feeCurrency: f.fee.currency,
     liquidity: f.liquidity,
   }));
-  const roundTrips: RoundTrip[] = run.roundTrips.map((t) => ({
-    instrumentId: t.instrumentId,
-    side: t.side,
-    openedAt: t.openedAt,
-    closedAt: t.closedAt,
-    quantity: decimalString(t.quantity),
-    entryPrice: decimalString(divideRounded(t.entryNotional, t.entryQuantity, 12)),
-    exitPrice: decimalString(divideRounded(t.exitNotional, t.exitQuantity, 12)),
-    pnl: decimalString(t.grossPnl.minus(t.fees)),
-    fees: decimalString(t.fees),
-  }));
+  const roundTrips = reportRoundTrips(run);
   const n = rec.length;
   const equityCurve: EquityPoint[] = sampleIndices(n, MAX_POINTS, rec.equity).map((i) => ({
     ts: rec.times[i]!,
     equity: decimalString(rec.exactEquity(i)),
   }));
   const prices: PricePoint[] = priceSeries(run);
-  const metrics = computeMetrics({
-    times: rec.times,
-    equity: rec.equity,
-    length: n,
-    startEquity: decimalString(run.startEquity),
-    endEquity: decimalString(run.endEquity),
-    roundTrips,
-    fees: decimalString(run.fees),
-    barsInMarket: rec.barsInMarket,
-  });
+  const metrics = runMetrics(run, roundTrips);
   return {
     kairosReportVersion: 1,
     strategy: labels.strategy,
@@ -148,6 +130,50 @@ export function buildReport(run: BacktestRun, labels: ReportLabels): BacktestRep
         }
       : {}),
   };
+}
+
+/**
+ * The round trips of a run as the report has them (decimal strings).
+ *
+ * @example
+ * const trips = reportRoundTrips(run); // trips[0].pnl: '1523.4'
+ */
+export function reportRoundTrips(run: BacktestRun): RoundTrip[] {
+  return run.roundTrips.map((t) => ({
+    instrumentId: t.instrumentId,
+    side: t.side,
+    openedAt: t.openedAt,
+    closedAt: t.closedAt,
+    quantity: decimalString(t.quantity),
+    entryPrice: decimalString(divideRounded(t.entryNotional, t.entryQuantity, 12)),
+    exitPrice: decimalString(divideRounded(t.exitNotional, t.exitQuantity, 12)),
+    pnl: decimalString(t.grossPnl.minus(t.fees)),
+    fees: decimalString(t.fees),
+  }));
+}
+
+/**
+ * The report's metrics of a run (without building the rest of the report: what a parameter
+ * sweep keeps of each run), the same numbers as `buildReport(run, …).metrics`.
+ *
+ * @example
+ * runMetrics(run).sharpe; // 0.41
+ */
+export function runMetrics(
+  run: BacktestRun,
+  roundTrips: readonly RoundTrip[] = reportRoundTrips(run),
+): Metrics {
+  const rec = run.recorder;
+  return computeMetrics({
+    times: rec.times,
+    equity: rec.equity,
+    length: rec.length,
+    startEquity: decimalString(run.startEquity),
+    endEquity: decimalString(run.endEquity),
+    roundTrips,
+    fees: decimalString(run.fees),
+    barsInMarket: rec.barsInMarket,
+  });
 }
 
 /** OHLC merged per bucket so the chart of a long run stays small. */

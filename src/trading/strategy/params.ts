@@ -93,7 +93,18 @@ const invalid = (name: string, rule: string, value: unknown) =>
     `param "${name}": must be ${rule}, was ${JSON.stringify(value)}`,
   );
 
-function resolveOne(name: string, spec: ParamSpec, raw: unknown): number | string | boolean {
+/**
+ * One parameter's value checked against its declaration (type, min, max, choices): numbers for
+ * ints and numbers, exact decimal strings for decimals. Throws `PARAM_INVALID` naming the param.
+ *
+ * @example
+ * resolveParam('fast', param.int(10, { min: 1 }), '12'); // 12
+ */
+export function resolveParam(
+  name: string,
+  spec: ParamSpec,
+  raw: unknown,
+): number | string | boolean {
   switch (spec.type) {
     case 'int':
     case 'number': {
@@ -162,16 +173,32 @@ export function resolveParams<P extends ParamSpecs>(
   }
   const out: Record<string, number | string | boolean> = {};
   for (const [name, spec] of Object.entries(specs)) {
-    out[name] = resolveOne(name, spec, Object.hasOwn(given, name) ? given[name] : spec.default);
+    out[name] = resolveParam(name, spec, Object.hasOwn(given, name) ? given[name] : spec.default);
   }
+  const broken = brokenLessThan(specs, out);
+  if (broken) throw invalid(broken.name, broken.rule, broken.value);
+  return Object.freeze(out) as ParamValues<P>;
+}
+
+/**
+ * The first `lessThan` rule that resolved values break (in declaration order), or null: an int
+ * or number param must be less than the number param it names.
+ *
+ * @example
+ * brokenLessThan(specs, { fast: 30, slow: 10 }); // { name: 'fast', rule: 'less than "slow" (10)', value: 30 }
+ */
+export function brokenLessThan(
+  specs: ParamSpecs,
+  values: Readonly<Record<string, unknown>>,
+): { readonly name: string; readonly rule: string; readonly value: unknown } | null {
   for (const [name, spec] of Object.entries(specs)) {
     if ((spec.type === 'int' || spec.type === 'number') && spec.lessThan !== undefined) {
-      const other = out[spec.lessThan];
-      if (typeof other === 'number' && !((out[name] as number) < other))
-        throw invalid(name, `less than "${spec.lessThan}" (${other})`, out[name]);
+      const other = values[spec.lessThan];
+      if (typeof other === 'number' && !((values[name] as number) < other))
+        return { name, rule: `less than "${spec.lessThan}" (${other})`, value: values[name] };
     }
   }
-  return Object.freeze(out) as ParamValues<P>;
+  return null;
 }
 
 /**

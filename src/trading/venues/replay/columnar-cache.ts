@@ -68,6 +68,35 @@ export async function loadColumns(
   } catch {
     // Missing: build it below.
   }
+  const read = await readColumns(file, opts);
+  const n = read.length;
+  const buf = Buffer.alloc(HEADER + n * 8 * COLUMNS);
+  buf.writeUInt32LE(MAGIC, 0);
+  buf.writeUInt32LE(VERSION, 4);
+  buf.writeDoubleLE(n, 8);
+  copyColumns(
+    read,
+    columnsIn(new Float64Array(buf.buffer, buf.byteOffset + HEADER, n * COLUMNS), n),
+  );
+  await mkdir(dir, { recursive: true });
+  const tmp = `${target}.${process.pid}.tmp`;
+  await writeFile(tmp, buf);
+  await rename(tmp, target);
+  // The copies of the file's earlier versions are of no more use.
+  for (const name of await readdir(dir))
+    if (name.startsWith(`${which}-`) && name.endsWith('.kbar') && name !== path.basename(target))
+      await rm(path.join(dir, name), { force: true });
+  return decode(buf)!;
+}
+
+/**
+ * Every bar of a file as columns in memory (the whole file, as the columnar copy holds it; no
+ * copy written), each column an array of its own.
+ *
+ * @example
+ * const cols = await readColumns('bars.csv', { instrumentId: 'BTC/USDT' });
+ */
+export async function readColumns(file: string, opts: OpenOptions): Promise<BarColumns> {
   const cols: number[][] = Array.from({ length: COLUMNS }, () => []);
   for await (const batch of openBars(file, {
     instrumentId: opts.instrumentId,
@@ -84,20 +113,14 @@ export async function loadColumns(
       cols[6]!.push(b.volume);
     }
   }
-  const n = cols[0]!.length;
-  const buf = Buffer.alloc(HEADER + n * 8 * COLUMNS);
-  buf.writeUInt32LE(MAGIC, 0);
-  buf.writeUInt32LE(VERSION, 4);
-  buf.writeDoubleLE(n, 8);
-  const body = new Float64Array(buf.buffer, buf.byteOffset + HEADER, n * COLUMNS);
-  cols.forEach((c, i) => body.set(c, i * n));
-  await mkdir(dir, { recursive: true });
-  const tmp = `${target}.${process.pid}.tmp`;
-  await writeFile(tmp, buf);
-  await rename(tmp, target);
-  // The copies of the file's earlier versions are of no more use.
-  for (const name of await readdir(dir))
-    if (name.startsWith(`${which}-`) && name.endsWith('.kbar') && name !== path.basename(target))
-      await rm(path.join(dir, name), { force: true });
-  return decode(buf)!;
+  const all = new Float64Array(cols[0]!.length * COLUMNS);
+  cols.forEach((c, i) => all.set(c, i * c.length));
+  return columnsIn(all, cols[0]!.length);
 }
+
+/** Copies columns into others of the same length (a shared buffer, a file's bytes). */
+export function copyColumns(from: BarColumns, to: BarColumns): void {
+  for (const k of COLUMN_NAMES) to[k].set(from[k]);
+}
+
+const COLUMN_NAMES = ['openTime', 'closeTime', 'open', 'high', 'low', 'close', 'volume'] as const;
