@@ -50,7 +50,6 @@ export class SubscribeAttempts {
         c.retries.now();
       }
     } catch (e) {
-      this.#opts.warn('event log: subscribe failed', { channel: kind, retry, err: e });
       // A retry names the instruments (bars without them: the replay's), so an `unsubscribe`
       // of some of them narrows it.
       const named =
@@ -67,6 +66,12 @@ export class SubscribeAttempts {
         e instanceof KairosError
           ? [e.code, e.message]
           : ['CACHE_UNAVAILABLE', 'the event log did not answer'];
+      this.#opts.warn(
+        code === 'CACHE_UNAVAILABLE'
+          ? 'event log: subscribe failed'
+          : 'subscribe: snapshot refused',
+        { channel: kind, retry, code, err: e },
+      );
       if (outcome === 'retrying' && !retry)
         push(c, {
           type: 'error',
