@@ -495,6 +495,8 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
           // check is against one snapshot of it, once the client has reached that snapshot's last.
           const logged = await want();
           const log = logged.map((frames) => frames.map((f) => f.seq));
+          // Every account took orders: an empty log is a key read wrong, not a client that kept up.
+          expect(log.map((frames) => frames.length > 0)).toEqual(accounts.map(() => true));
           /**
            * The client's story beside the log's, for a failure's message: its problems (a
            * snapshot instead of a resume, a frame out of order), per account the frames it saw
