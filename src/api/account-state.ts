@@ -43,24 +43,25 @@ export const SNAPSHOT_FILLS = 500;
  * The state of an account a WebSocket snapshot sends (`resumed: false`): its open orders the
  * caller sees, from the store as `GET /orders` reads them (on the shared account: their own and
  * their strategies'; the newest 500), its newest 500 fills as `GET /fills` reads them, its
- * positions or its balances as their routes show them.
+ * positions or its balances as their routes read them (`portfolio`: from the account's core,
+ * here or on its owner; refused with the route's code when neither answers, never an empty
+ * list that would read as flat).
  *
  * @example
- * await accountState(accounts, access, reads, instruments, claims, 'acc-1', 'orders');
+ * await accountState(accounts, access, reads, portfolio, claims, 'acc-1', 'orders');
  */
 export async function accountState(
-  accounts: Accounts & Pick<AccountDesk, 'get'>,
+  accounts: Pick<AccountDesk, 'get'>,
   access: Pick<AccountAccess, 'orderScope'>,
   reads: Pick<OrderReads, 'page' | 'fillsPage'>,
-  instruments: readonly Instrument[],
+  portfolio: (account: ApiAccount, kind: 'positions' | 'balances') => Promise<unknown[]>,
   claims: AccessClaims,
   accountId: string,
   kind: 'orders' | 'fills' | 'positions' | 'balances',
 ): Promise<unknown[]> {
   const account = accounts.get(accountId);
   if (!account) return [];
-  if (kind === 'positions') return accountPositions(accounts, accountId);
-  if (kind === 'balances') return accountBalances(accounts, account, instruments);
+  if (kind === 'positions' || kind === 'balances') return portfolio(account, kind);
   const scope = await access.orderScope(claims, accountId);
   if (kind === 'fills')
     return (await reads.fillsPage(scope, { limit: SNAPSHOT_FILLS })).fills.map(fillView);

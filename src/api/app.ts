@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -136,7 +137,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
       ? {
           store: redisRateLimitStore(
             ports.rateLimit.redis,
-            `${ports.rateLimit.redisPrefix ?? 'kairos:'}api-rl:`,
+            ports.rateLimit.keyPrefix ?? 'kairos:api-rl:',
           ),
         }
       : {}),
@@ -249,7 +250,18 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
           ? []
           : kind === 'risk'
             ? [riskSnapshot(await riskView(), riskAccount(key))]
-            : accountState(accounts, access, ports.orderReads, instruments, claims, key, kind),
+            : accountState(
+                accounts,
+                access,
+                ports.orderReads,
+                // Positions and balances as their routes read them: from the owner's core when
+                // it runs elsewhere, or refused saying why (the subscription is then retried).
+                (account, k) =>
+                  portfolio.read({ requestId: `ws-${randomUUID()}`, claims }, account, k),
+                claims,
+                key,
+                kind,
+              ),
     ...(ports.riskChanges ? { riskChanges: ports.riskChanges } : {}),
     allAccounts: () => accounts.all().map((a) => riskAccount(a.id)),
     now,

@@ -396,8 +396,11 @@ export interface ApiPorts {
     readonly perMinute: number;
     readonly authPerMinute?: number;
     readonly redis?: unknown;
-    /** The service's Redis key prefix (`KAIROS_REDIS_PREFIX`, default `kairos:`). */
-    readonly redisPrefix?: string;
+    /**
+     * The counts' Redis key prefix (default `kairos:api-rl:`; served:
+     * `<KAIROS_REDIS_PREFIX>api-rl:<install>:`, as user names and ids repeat between installs).
+     */
+    readonly keyPrefix?: string;
   };
   /**
    * True once the server drains (SIGTERM): new orders are refused with 503 `SERVER_DRAINING` and

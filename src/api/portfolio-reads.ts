@@ -3,7 +3,7 @@ import type { CommandAnswer, CommandHandler } from '../scalability/bus/command-s
 import { ROLES, type Role } from '../security/roles/permissions.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { Instrument } from '../trading/model/instrument.js';
-import type { AccountAccess } from './account-access.js';
+import type { AccountAccess, Caller } from './account-access.js';
 import { accountBalances, accountPositions } from './account-state.js';
 import type { AccountDesk, ApiAccount, OrderHandOff } from './deps.js';
 import { problemBody } from './problem.js';
@@ -32,14 +32,27 @@ export class PortfolioReads {
   constructor(private readonly opts: PortfolioReadsOptions) {}
 
   /** The views of `kind` of `account` for the request's caller. */
-  async of(req: FastifyRequest, account: ApiAccount, kind: PortfolioKind): Promise<unknown[]> {
+  of(req: FastifyRequest, account: ApiAccount, kind: PortfolioKind): Promise<unknown[]> {
+    return this.read({ requestId: req.id, claims: req.claims }, account, kind);
+  }
+
+  /**
+   * The views of `kind` of `account` for `caller` (a request's, or a WebSocket snapshot's):
+   * here, or from the owner; else the refusal (`ACCOUNT_OWNER_UNAVAILABLE`,
+   * `ACCOUNT_VENUE_DOWN`…) as a `KairosError`, never an empty list that is not the truth.
+   */
+  async read(
+    caller: { readonly requestId: string; readonly claims: Caller },
+    account: ApiAccount,
+    kind: PortfolioKind,
+  ): Promise<unknown[]> {
     const { handOff } = this.opts;
     if (!handOff || this.#here(account.id)) return this.#local(account, kind);
     const answer = await handOff.dispatch(
       {
-        requestId: req.id,
+        requestId: caller.requestId,
         accountId: account.id,
-        user: { id: req.claims.sub, role: req.claims.role },
+        user: { id: caller.claims.sub, role: caller.claims.role },
         route: PORTFOLIO,
         body: { kind },
         idempotencyKey: null,

@@ -1,3 +1,4 @@
+import { KairosError } from '../trading/core/errors.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import { isMarket, type Channel } from './ws-channels.js';
 import type { WsClient } from './ws-client.js';
@@ -49,7 +50,6 @@ export class SubscribeAttempts {
         c.retries.now();
       }
     } catch (e) {
-      this.#opts.warn('event log: subscribe failed', { channel: kind, retry, err: e });
       // A retry names the instruments (bars without them: the replay's), so an `unsubscribe`
       // of some of them narrows it.
       const named =
@@ -60,23 +60,40 @@ export class SubscribeAttempts {
             }
           : request;
       const outcome = c.retries.failed(kind, named);
+      // What did not answer: the event log (Redis), or a snapshot's source, which says why (the
+      // account's owner, `ACCOUNT_OWNER_UNAVAILABLE`; its venue, `ACCOUNT_VENUE_DOWN`…).
+      const [code, what] =
+        e instanceof KairosError
+          ? [e.code, e.message]
+          : ['CACHE_UNAVAILABLE', 'the event log did not answer'];
+      this.#opts.warn(
+        code === 'CACHE_UNAVAILABLE'
+          ? 'event log: subscribe failed'
+          : 'subscribe: snapshot refused',
+        { channel: kind, retry, code, err: e },
+      );
       if (outcome === 'retrying' && !retry)
         push(c, {
           type: 'error',
-          code: 'CACHE_UNAVAILABLE',
+          code,
           channel: kind,
           retrying: true,
-          detail: `${kind}: the event log did not answer; the server subscribes again by itself: "subscribed" follows, or a close (1013)`,
+          detail: `${kind}: ${what}; the server subscribes again by itself: "subscribed" follows, or a close (1013)`,
         });
       if (outcome === 'gave-up') {
         push(c, {
           type: 'error',
-          code: 'CACHE_UNAVAILABLE',
+          code,
           channel: kind,
           retrying: false,
-          detail: `${kind}: the event log did not answer the subscription or its retries; closing (1013): reconnect and resume with "after"`,
+          detail: `${kind}: ${what}, at the subscription and its retries; closing (1013): reconnect and resume with "after"`,
         });
-        c.socket.close(1013, 'event log unavailable: try again later');
+        c.socket.close(
+          1013,
+          code === 'CACHE_UNAVAILABLE'
+            ? 'event log unavailable: try again later'
+            : 'account state unavailable: try again later',
+        );
       }
     } finally {
       // Closed meanwhile: what it subscribed (a venue stream) is released with the rest.

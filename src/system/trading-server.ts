@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -65,6 +65,7 @@ import type { Bar } from '../trading/data/market-data.js';
 import { CheckFailure, type HealthCheck } from '../monitoring/health-checks.js';
 import { METRICS } from '../monitoring/metric-catalogue.js';
 import { wsEventLog } from './ws-event-log.js';
+import { installGroup } from './install-group.js';
 import { venueCandles } from './venue-candles.js';
 
 /** What `kairos serve` runs on. */
@@ -115,7 +116,10 @@ export interface ServerOptions {
   readonly handOff?: HandOffSettings;
   /** This process's instance id (the `x-kairos-instance` answer header; default: 8 random hex digits). */
   readonly instanceId?: string;
-  /** The Redis key prefix of the WebSocket event log (default `<KAIROS_REDIS_PREFIX>events:`; tests: their own). */
+  /**
+   * The whole Redis key prefix of the WebSocket event log (default
+   * `<KAIROS_REDIS_PREFIX>events:<install>:`, `installGroup`; tests: their own).
+   */
   readonly eventLogPrefix?: string;
 }
 
@@ -193,6 +197,8 @@ export async function startTradingServer(
       await openSigningKey(fieldKeysDir(config), cipher, fieldKeys.current),
     );
     const users = new UserRepository(store.db);
+    // The install: every Redis key whose name repeats between installs is scoped by it.
+    const install = installGroup(config);
     const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
     if (redis) stops.push(async () => void redis.disconnect());
     // The shared caches (sessions found live, logins): Redis when set, else Memcached when set
@@ -419,7 +425,7 @@ export async function startTradingServer(
       leases = new AccountLeases({
         leases: leaseStore,
         instances: redis
-          ? new RedisInstances(redis, `${config.redisPrefix}instances:${instanceGroup(config)}:`)
+          ? new RedisInstances(redis, `${config.redisPrefix}instances:${install}:`)
           : SOLO_INSTANCES,
         owner: instanceId,
         ttlMs: config.instances.leaseTtlMs,
@@ -509,7 +515,7 @@ export async function startTradingServer(
     const handOff = accountHandOff({
       ownership: opts.ownership ?? (redis ? ownership : SOLE_OWNER),
       redis,
-      install: instanceGroup(config),
+      install,
       accounts: () => accounts.infos().map((a) => a.id),
       stored: async (id) => (await new AccountRepository(store.db).find(id)) !== null,
       accountsOf: (userId) =>
@@ -622,13 +628,17 @@ export async function startTradingServer(
       instanceId,
       ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
       // WebSocket frames, through the log every instance shares when Redis is set.
-      eventLog: wsEventLog(config, redis, opts.eventLogPrefix ?? `${config.redisPrefix}events:`),
+      eventLog: wsEventLog(
+        config,
+        redis,
+        opts.eventLogPrefix ?? `${config.redisPrefix}events:${install}:`,
+      ),
       readiness: readiness.checks,
       draining: () => draining,
       rateLimit: {
         perMinute: opts.rateLimitPerMinute ?? 6_000,
         authPerMinute: opts.authRateLimitPerMinute ?? 30,
-        ...(redis ? { redis, redisPrefix: config.redisPrefix } : {}),
+        ...(redis ? { redis, keyPrefix: `${config.redisPrefix}api-rl:${install}:` } : {}),
       },
     });
     // The requests in flight, so that a drain that does not end says which ones it waits for.
@@ -790,21 +800,6 @@ function candlesOf(venues: ServerVenues, db: Parameters<typeof venueCandles>[1])
 /** Rejects with the error unless it is a lost lease (a core that is closing). */
 function leaseLost(e: unknown): void {
   if (!isLeaseLost(e)) throw e;
-}
-
-/**
- * The instances that share accounts (one install): those on the same database and schema, or
- * the same embedded store (its folder). The Redis heartbeat keys and the hand-off's command
- * streams are scoped by it, so that two installs on one Redis under one prefix never count or
- * serve each other (every install has an account `desk`); credentials never go into a key.
- */
-function instanceGroup(config: Config): string {
-  let where = `embedded:${path.resolve(config.home)}`;
-  if (config.databaseUrl) {
-    const url = new URL(config.databaseUrl);
-    where = `${url.hostname}:${url.port}${url.pathname}#${config.databaseSchema ?? 'public'}`;
-  }
-  return createHash('sha256').update(where).digest('hex').slice(0, 12);
 }
 
 /** `draining`: passes while serving; fails once SIGTERM began the drain (the balancer stops). */

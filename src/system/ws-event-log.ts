@@ -11,7 +11,8 @@ import type { Config } from './config.js';
  * per channel.
  *
  * @example
- * const log = wsEventLog(config, redis); // RedisEventLog under `kairos:events:`
+ * // Under the install's group (`installGroup`): another install on this Redis has its own log.
+ * const log = wsEventLog(config, redis, `kairos:events:${installGroup(config)}:`);
  */
 export function wsEventLog(
   config: Pick<Config, 'wsResumeEvents'>,

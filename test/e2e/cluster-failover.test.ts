@@ -14,6 +14,7 @@ import { replayInstrument } from '../../src/cli/replay-instrument.js';
 import { connectRedis } from '../../src/scalability/connections.js';
 import { openStore } from '../../src/store/open-store.js';
 import { openFieldKeys } from '../../src/system/field-cipher.js';
+import { installGroup } from '../../src/system/install-group.js';
 import { UserAccounts } from '../../src/system/user-accounts.js';
 import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
 
@@ -466,6 +467,9 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
       // Each WebSocket client: every `orders` frame of its accounts, in order without a gap
       // through every reconnect, up to the last one the shared log holds.
       const redis = await connectRedis(redisUrl);
+      // The instances' event log: the default prefix, scoped by their install (the schema).
+      const group = installGroup({ home, databaseUrl: TEST_DATABASE_URL, databaseSchema: schema });
+      const events = `kairos:events:${group}:`;
       try {
         for (const [ti, s] of sockets.entries()) {
           const { name, accounts } = traders[ti]!;
@@ -475,7 +479,7 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
           const want = async () =>
             Promise.all(
               accounts.map(async (a) => {
-                const all = (await redis.xrange(`kairos:events:ws:${a}`, '-', '+')) as [
+                const all = (await redis.xrange(`${events}ws:${a}`, '-', '+')) as [
                   string,
                   string[],
                 ][];
@@ -491,6 +495,8 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
           // check is against one snapshot of it, once the client has reached that snapshot's last.
           const logged = await want();
           const log = logged.map((frames) => frames.map((f) => f.seq));
+          // Every account took orders: an empty log is a key read wrong, not a client that kept up.
+          expect(log.map((frames) => frames.length > 0)).toEqual(accounts.map(() => true));
           /**
            * The client's story beside the log's, for a failure's message: its problems (a
            * snapshot instead of a resume, a frame out of order), per account the frames it saw

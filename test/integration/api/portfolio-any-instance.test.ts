@@ -2,11 +2,13 @@ import type { RunningServer } from '../../../src/system/trading-server.js';
 import { apiCall, openAccount } from '../../support/api-call.js';
 import { sharedLogServers, type SharedLogServers } from '../../support/shared-log-servers.js';
 import { until } from '../../support/until.js';
+import { subscribedSocket } from '../../support/ws-client.js';
 
 type Json = Record<string, unknown>;
 
 /**
- * Behind a balancer any instance takes `GET /positions` and `GET /balances`: an account's
+ * Behind a balancer any instance takes `GET /positions` and `GET /balances` (and a WebSocket
+ * snapshot of them): an account's
  * positions and balances live in its owner's trading core, and an instance that does not own
  * the account asks the owner (issue 16), so every instance answers the same; before, it listed
  * none for that account, as if it were flat and had no cash.
@@ -94,6 +96,34 @@ describe('positions and balances read through any instance', () => {
     const cash = await balances(owner);
     expect(cash.length).toBeGreaterThan(0);
     expect(await balances(other)).toEqual(cash);
+
+    // A WebSocket resume on the other instance that falls back to a snapshot (an `after` this
+    // log never reached) reads the owner's too: its positions and balances, never an empty list.
+    const socket = await subscribedSocket<Json & { type: string }>(
+      other.url,
+      t.token,
+      ['positions', 'balances'],
+      {
+        [account]: 1_000_000_000,
+      },
+    );
+    try {
+      const snapshot = (channel: string) =>
+        socket.frames.find((f) => f.type === 'snapshot' && f.channel === channel)!;
+      expect(snapshot('positions').resumed).toBe(false);
+      expect(
+        (snapshot('positions').positions as Json[]).map((p) => [
+          p.instrumentId,
+          p.quantity,
+          p.averagePrice,
+        ]),
+      ).toEqual(held);
+      expect((snapshot('balances').balances as Json[]).map((b) => [b.currency, b.cash])).toEqual(
+        cash,
+      );
+    } finally {
+      socket.close();
+    }
   }, 90_000);
 
   it('an account the caller does not see is refused by the instance taken, as on one instance', async () => {

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { apiCall } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
-import { dropTestSchema } from '../../support/postgres.js';
+import { dropTestSchema, TEST_DATABASE_URL } from '../../support/postgres.js';
 import { TestOwnership } from '../../support/test-ownership.js';
 import { until } from '../../support/until.js';
 import { TEST_REDIS_URL, testRedis, uniquePrefix } from '../scalability/services.js';
+import { installGroup } from '../../../src/system/install-group.js';
 import { SHARED_ACCOUNT } from '../../../src/system/trading-accounts.js';
 
 /**
@@ -81,9 +82,15 @@ describe('the Redis key prefix of a deployment (Postgres, Redis)', () => {
   }, 60_000);
 
   it("keeps the owner's events and commands under its prefix, none under the other", async () => {
-    const stream = `${mine}events:ws:${SHARED_ACCOUNT}`;
+    // (Under the install's group, as every instance of the install: `docs/scalability.md`.)
+    const group = installGroup({
+      home: '',
+      databaseUrl: TEST_DATABASE_URL,
+      databaseSchema: schema,
+    });
+    const stream = `${mine}events:${group}:ws:${SHARED_ACCOUNT}`;
     await until(async () => (await redis.xlen(stream)) > 0, 10_000, 'the events under A');
-    expect(await redis.exists(`${theirs}events:ws:${SHARED_ACCOUNT}`)).toBe(0);
+    expect(await redis.exists(`${theirs}events:${group}:ws:${SHARED_ACCOUNT}`)).toBe(0);
     expect((await keysUnder(mine)).some((k) => k.startsWith(`${mine}cmd:`))).toBe(true);
     expect((await keysUnder(theirs)).some((k) => k.startsWith(`${theirs}events:`))).toBe(false);
   });
