@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
+import { constants } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../../trading/core/errors.js';
@@ -31,6 +32,8 @@ export interface VerifyReport {
 }
 
 const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
+/** The longest file read as text: UTF-8 decodes to at most one UTF-16 unit a byte. */
+const MAX_TEXT_BYTES = constants.MAX_STRING_LENGTH;
 
 /**
  * Verifies an export folder offline with the signer's public key: the manifest signature, the
@@ -91,15 +94,16 @@ export async function verifyExport(
   const shapeError = checkShape(manifest);
   if (shapeError) return fail({ kind: 'manifest', file: MANIFEST_FILE, message: shapeError });
 
+  const signed = unsignable(manifest);
   if (manifest.signature.keyId !== keyId) {
     problems.push({
       kind: 'signature',
       file: MANIFEST_FILE,
       message: `signed by key ${manifest.signature.keyId}, not by the given key ${keyId}`,
     });
-  } else if (
-    !verify(null, signedBytes(manifest), publicKey, Buffer.from(manifest.signature.value, 'base64'))
-  ) {
+  } else if (typeof signed === 'string') {
+    problems.push({ kind: 'signature', file: MANIFEST_FILE, message: signed });
+  } else if (!verify(null, signed, publicKey, Buffer.from(manifest.signature.value, 'base64'))) {
     problems.push({
       kind: 'signature',
       file: MANIFEST_FILE,
@@ -114,7 +118,8 @@ export async function verifyExport(
       const read = await from.read(f.name, f.versionId);
       // Stryker disable next-line StringLiteral: never shown, a missing file is reported as file-missing with its own message
       if (read === null) throw new Error('no such object');
-      bytes = Buffer.from(read);
+      // A view, not a copy: a file too long to be read as text is refused before it is read.
+      bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength);
     } catch (e) {
       if (isChecksumError(e)) {
         problems.push({ kind: 'file-hash', file: f.name, message: (e as Error).message });
@@ -125,6 +130,14 @@ export async function verifyExport(
         kind: 'file-missing',
         file: f.name,
         message: 'named in the manifest but missing',
+      });
+      continue;
+    }
+    if (bytes.length > MAX_TEXT_BYTES) {
+      problems.push({
+        kind: 'format',
+        file: f.name,
+        message: `${bytes.length} bytes: longer than the ${MAX_TEXT_BYTES} bytes of text the verifier can read`,
       });
       continue;
     }
@@ -177,6 +190,20 @@ export async function verifyExport(
   return { ok: problems.length === 0, manifest, keyId, firstBad, problems };
 }
 
+/**
+ * The bytes the signature covers, or why there are none: a manifest holding what canonical JSON
+ * refuses (a number such as `1e999`, read as Infinity; nesting deeper than `MAX_JSON_DEPTH`) is
+ * not one a signer wrote.
+ */
+function unsignable(m: Manifest): Buffer | string {
+  try {
+    return signedBytes(m);
+  } catch (e) {
+    if (!(e instanceof KairosError)) throw e;
+    return `not a manifest a signer wrote: ${e.message}`;
+  }
+}
+
 /** A folder as an export source (the version id means nothing there). */
 function folder(dir: string): ExportSource {
   return { location: dir, read: (name) => readFile(path.join(dir, name)) };
@@ -224,10 +251,14 @@ function rangeProblems(m: Manifest, rows: readonly ReadRow[], file: string): Ver
 function checkShape(m: Manifest): string | null {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'not an object';
   if (m.format !== 'kairos-audit-export' || (m.version !== 1 && m.version !== 2)) {
-    return `format ${String(m.format)} v${String(m.version)}: not a kairos-audit-export v1 or v2`;
+    return `format ${shown(m.format)}, version ${shown(m.version)}: not a kairos-audit-export v1 or v2`;
   }
   const ints = ['fromMs', 'toMs', 'rowCount'] as const;
   for (const k of ints) if (!Number.isSafeInteger(m[k])) return `${k}: must be an integer`;
+  if (m.rowCount < 0) return 'rowCount: must not be negative';
+  for (const k of ['from', 'to'] as const) {
+    if (typeof m[k] !== 'string') return `${k}: must be a string`;
+  }
   const nullableInts = ['firstSeq', 'lastSeq', 'firstTs', 'lastTs'] as const;
   const wallInts = m.version === 1 ? [] : (['firstWallTs', 'lastWallTs'] as const);
   for (const k of [...nullableInts, ...wallInts]) {
@@ -243,7 +274,7 @@ function checkShape(m: Manifest): string | null {
   if (!Array.isArray(m.files)) return 'files: must be a list';
   for (const f of m.files) {
     if (typeof f?.name !== 'string' || !SAFE_NAME.test(f.name))
-      return `files: bad name ${JSON.stringify(f?.name)}`;
+      return `files: bad name ${shown(f?.name)}`;
     if (typeof f.sha256 !== 'string') return `files: ${f.name} has no sha256`;
     if (f.versionId !== undefined && typeof f.versionId !== 'string')
       return `files: ${f.name} has a versionId that is not a string`;
@@ -257,4 +288,14 @@ function checkShape(m: Manifest): string | null {
   if (typeof s.keyId !== 'string' || typeof s.value !== 'string')
     return 'signature: keyId and value required';
   return null;
+}
+
+/**
+ * A value of parsed JSON as text for a message: a string quoted, a list or object by its kind
+ * only (`String` throws on `{"toString": 1}`; `JSON.stringify` on a list nested 10,000 deep).
+ */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v !== 'object' || v === null) return String(v);
+  return Array.isArray(v) ? 'a list' : 'an object';
 }

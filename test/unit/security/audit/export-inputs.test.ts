@@ -109,8 +109,38 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
   it.each([
     ['a list', () => [], 'not an object'],
     ['null', () => null, 'not an object'],
-    ['another format', (m: Record<string, unknown>) => ({ ...m, format: 'x' }), 'format x v2'],
-    ['version 3', (m: Record<string, unknown>) => ({ ...m, version: 3 }), 'v3'],
+    [
+      'another format',
+      (m: Record<string, unknown>) => ({ ...m, format: 'x' }),
+      'format "x", version 2:',
+    ],
+    ['version 3', (m: Record<string, unknown>) => ({ ...m, version: 3 }), ', version 3:'],
+    // Parsed JSON that String() cannot print (its own toString is no function) or a list.
+    [
+      'a format whose toString is a number',
+      (m: Record<string, unknown>) => ({ ...m, format: { toString: 1 } }),
+      'format an object, version 2:',
+    ],
+    [
+      'a version that is a list',
+      (m: Record<string, unknown>) => ({ ...m, version: [2] }),
+      ', version a list:',
+    ],
+    [
+      'a from that is not text',
+      (m: Record<string, unknown>) => ({ ...m, from: { toString: 1 } }),
+      'from: must be a string',
+    ],
+    [
+      'a to that is a number',
+      (m: Record<string, unknown>) => ({ ...m, to: 1 }),
+      'to: must be a string',
+    ],
+    [
+      'a negative rowCount',
+      (m: Record<string, unknown>) => ({ ...m, rowCount: -1 }),
+      'rowCount: must not be negative',
+    ],
     ['a text fromMs', (m: Record<string, unknown>) => ({ ...m, fromMs: '1' }), 'fromMs'],
     ['a fractional toMs', (m: Record<string, unknown>) => ({ ...m, toMs: 1.5 }), 'toMs'],
     ['no rowCount', (m: Record<string, unknown>) => ({ ...m, rowCount: null }), 'rowCount'],
@@ -152,6 +182,11 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
       'a file outside the folder',
       (m: Record<string, unknown>) => ({ ...m, files: [{ name: '../x.jsonl', sha256: '0' }] }),
       'bad name "../x.jsonl"',
+    ],
+    [
+      'a file name that is an object',
+      (m: Record<string, unknown>) => ({ ...m, files: [{ name: { toString: 1 }, sha256: '0' }] }),
+      'bad name an object',
     ],
     [
       'a file entry that is not one',
