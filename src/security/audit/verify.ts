@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { constants } from 'node:buffer';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../../trading/core/errors.js';
 import type { AuditRecord } from './audit-record.js';
@@ -32,6 +32,8 @@ export interface VerifyReport {
 }
 
 const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
+/** An Ed25519 signature (64 bytes) in canonical base64: 88 characters, the last two `=`. */
+const ED25519_BASE64 = /^[A-Za-z0-9+/]{85}[AQgw]==$/;
 /** The longest file read as text: UTF-8 decodes to at most one UTF-16 unit a byte. */
 const MAX_TEXT_BYTES = constants.MAX_STRING_LENGTH;
 
@@ -113,13 +115,9 @@ export async function verifyExport(
 
   const texts = new Map<string, string>();
   for (const f of manifest.files) {
-    let bytes: Buffer;
+    let read: Uint8Array | null;
     try {
-      const read = await from.read(f.name, f.versionId);
-      // Stryker disable next-line StringLiteral: never shown, a missing file is reported as file-missing with its own message
-      if (read === null) throw new Error('no such object');
-      // A view, not a copy: a file too long to be read as text is refused before it is read.
-      bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength);
+      read = await from.read(f.name, f.versionId);
     } catch (e) {
       if (isChecksumError(e)) {
         problems.push({ kind: 'file-hash', file: f.name, message: (e as Error).message });
@@ -129,10 +127,20 @@ export async function verifyExport(
       problems.push({
         kind: 'file-missing',
         file: f.name,
+        message: `named in the manifest but cannot be read: ${(e as Error).message}`,
+      });
+      continue;
+    }
+    if (read === null) {
+      problems.push({
+        kind: 'file-missing',
+        file: f.name,
         message: 'named in the manifest but missing',
       });
       continue;
     }
+    // A view, not a copy: a file too long to be read as text is refused before it is read.
+    const bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength);
     if (bytes.length > MAX_TEXT_BYTES) {
       problems.push({
         kind: 'format',
@@ -204,9 +212,26 @@ function unsignable(m: Manifest): Buffer | string {
   }
 }
 
-/** A folder as an export source (the version id means nothing there). */
+/**
+ * A folder as an export source (the version id means nothing there). Only a regular file is
+ * read: a FIFO left in the folder (or a link to one, or to `/dev/zero`) would block or never end.
+ */
 function folder(dir: string): ExportSource {
-  return { location: dir, read: (name) => readFile(path.join(dir, name)) };
+  return {
+    location: dir,
+    read: async (name) => {
+      const file = path.join(dir, name);
+      let kind;
+      try {
+        kind = await stat(file);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw e;
+      }
+      if (!kind.isFile()) throw new Error('not a regular file');
+      return readFile(file);
+    },
+  };
 }
 
 const isChecksumError = (e: unknown): boolean =>
@@ -287,6 +312,8 @@ function checkShape(m: Manifest): string | null {
   }
   if (typeof s.keyId !== 'string' || typeof s.value !== 'string')
     return 'signature: keyId and value required';
+  // Base64 is decoded leniently (other characters skipped): only the one text of the bytes.
+  if (!ED25519_BASE64.test(s.value)) return 'signature: value must be 64 bytes in base64';
   return null;
 }
 

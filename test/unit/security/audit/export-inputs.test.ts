@@ -224,6 +224,47 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
       }),
       'keyId and value',
     ],
+    // Node decodes base64 leniently: a character added, padding dropped, the URL alphabet or a
+    // different last character would decode to the same 64 bytes.
+    ...['#', ' ', '\n'].map((extra): [string, (m: Record<string, unknown>) => unknown, string] => [
+      `a signature value with ${JSON.stringify(extra)} in it`,
+      (m: Record<string, unknown>) => {
+        const sig = m.signature as { value: string };
+        return {
+          ...m,
+          signature: { ...sig, value: `${sig.value.slice(0, 40)}${extra}${sig.value.slice(40)}` },
+        };
+      },
+      'signature: value must be 64 bytes in base64',
+    ]),
+    [
+      'a signature value without its padding',
+      (m: Record<string, unknown>) => {
+        const sig = m.signature as { value: string };
+        return { ...m, signature: { ...sig, value: sig.value.replace(/=+$/, '') } };
+      },
+      'signature: value must be 64 bytes in base64',
+    ],
+    [
+      'a signature value of 65 bytes',
+      (m: Record<string, unknown>) => {
+        const sig = m.signature as { value: string };
+        const bytes = Buffer.concat([Buffer.from(sig.value, 'base64'), Buffer.from([0])]);
+        return { ...m, signature: { ...sig, value: bytes.toString('base64') } };
+      },
+      'signature: value must be 64 bytes in base64',
+    ],
+    [
+      'a signature value whose last character has bits the bytes do not',
+      (m: Record<string, unknown>) => {
+        const sig = m.signature as { value: string };
+        const last = sig.value.at(-3)!;
+        // A, Q, g, w are the only characters whose low four bits are zero; the next one is not.
+        const next = String.fromCharCode(last.charCodeAt(0) + 1);
+        return { ...m, signature: { ...sig, value: `${sig.value.slice(0, -3)}${next}==` } };
+      },
+      'signature: value must be 64 bytes in base64',
+    ],
     [
       'a signature without keyId',
       (m: Record<string, unknown>) => ({

@@ -1,5 +1,6 @@
 import { constants } from 'node:buffer';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -526,5 +527,49 @@ describe('the offline verifier on hostile exports', () => {
       }),
       { numRuns: 8 },
     );
+  });
+  it('reads only regular files from a folder: a FIFO, a directory or a link to a device is reported, never waited on', async () => {
+    const dir = path.join(root, 'folder');
+    await mkdir(dir);
+    for (const [name, bytes] of good) await writeFile(path.join(dir, name), bytes);
+    // A FIFO blocks a reader until a writer comes; /dev/zero never ends.
+    execFileSync('mkfifo', [path.join(dir, 'fifo')]);
+    await rm(path.join(dir, JSONL));
+    await symlink('/dev/zero', path.join(dir, JSONL));
+    await rm(path.join(dir, CSV));
+    await mkdir(path.join(dir, CSV));
+    const r = await verifyExport(dir, signer.publicKeyPem);
+    const unreadable = (file: string) => ({
+      kind: 'file-missing',
+      file,
+      message: 'named in the manifest but cannot be read: not a regular file',
+    });
+    expect(r.problems).toEqual([unreadable(JSONL), unreadable(CSV)]);
+    // A data file gone is missing, as before.
+    await rm(path.join(dir, JSONL));
+    expect((await verifyExport(dir, signer.publicKeyPem)).problems[0]).toEqual({
+      kind: 'file-missing',
+      file: JSONL,
+      message: 'named in the manifest but missing',
+    });
+    // The manifest itself a FIFO, or absent.
+    await rename(path.join(dir, MANIFEST_FILE), path.join(dir, 'manifest.bak'));
+    await rename(path.join(dir, 'fifo'), path.join(dir, MANIFEST_FILE));
+    expect((await verifyExport(dir, signer.publicKeyPem)).problems).toEqual([
+      { kind: 'manifest', file: MANIFEST_FILE, message: 'cannot read: not a regular file' },
+    ]);
+    await rm(path.join(dir, MANIFEST_FILE));
+    expect((await verifyExport(dir, signer.publicKeyPem)).problems).toEqual([
+      { kind: 'manifest', file: MANIFEST_FILE, message: 'cannot read: no such object' },
+    ]);
+    // A folder that cannot be listed into (a file where the folder should be): its own error.
+    const notDir = path.join(dir, 'manifest.bak');
+    expect((await verifyExport(notDir, signer.publicKeyPem)).problems).toEqual([
+      {
+        kind: 'manifest',
+        file: MANIFEST_FILE,
+        message: expect.stringMatching(/^cannot read: ENOTDIR/),
+      },
+    ]);
   });
 });
