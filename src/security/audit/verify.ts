@@ -3,7 +3,6 @@ import { constants } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../../trading/core/errors.js';
-import type { AuditRecord } from './audit-record.js';
 import { GENESIS_HASH } from './chain.js';
 import { csv } from './csv-format.js';
 import type { ExportSource } from './export-store.js';
@@ -80,7 +79,8 @@ export async function verifyExport(
     if (bytes === null) throw new Error('no such object');
     text = Buffer.from(bytes).toString('utf8');
   } catch (e) {
-    if (typeof source !== 'string' && !isChecksumError(e) && e instanceof KairosError) throw e;
+    // A store that cannot answer. (A folder's reads throw Node's own errors, never this.)
+    if (!isChecksumError(e) && e instanceof KairosError) throw e;
     return fail({
       kind: 'manifest',
       file: MANIFEST_FILE,
@@ -123,7 +123,7 @@ export async function verifyExport(
         problems.push({ kind: 'file-hash', file: f.name, message: (e as Error).message });
         continue;
       }
-      if (typeof source !== 'string' && e instanceof KairosError) throw e;
+      if (e instanceof KairosError) throw e; // a store that cannot answer, as above
       problems.push({
         kind: 'file-missing',
         file: f.name,
@@ -244,8 +244,8 @@ const isChecksumError = (e: unknown): boolean =>
 function rangeProblems(m: Manifest, rows: readonly ReadRow[], file: string): VerifyProblem[] {
   const records = rows.flatMap((r) => (r.ok ? [r.record] : []));
   const out: VerifyProblem[] = [];
-  const timeOf = (r: AuditRecord): number => (m.version === 1 ? r.ts : r.wallTs);
-  const outside = records.find((r) => timeOf(r) < m.fromMs || timeOf(r) >= m.toMs);
+  // A version 1 export's range is of `ts`: its rows read with their wall time equal to it.
+  const outside = records.find((r) => r.wallTs < m.fromMs || r.wallTs >= m.toMs);
   if (outside) {
     out.push({
       kind: 'format',
