@@ -122,6 +122,11 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
       'format an object, version 2:',
     ],
     [
+      'a null format',
+      (m: Record<string, unknown>) => ({ ...m, format: null }),
+      'format null, version 2:',
+    ],
+    [
       'a version that is a list',
       (m: Record<string, unknown>) => ({ ...m, version: [2] }),
       ', version a list:',
@@ -237,6 +242,17 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
       },
       'signature: value must be 64 bytes in base64',
     ]),
+    // Text before or after the 88 characters of a valid value.
+    ...[(v: string) => `A${v}`, (v: string) => `${v}A`].map(
+      (wrap): [string, (m: Record<string, unknown>) => unknown, string] => [
+        `a signature value with text around it (${wrap('…')})`,
+        (m: Record<string, unknown>) => {
+          const sig = m.signature as { value: string };
+          return { ...m, signature: { ...sig, value: wrap(sig.value) } };
+        },
+        'signature: value must be 64 bytes in base64',
+      ],
+    ),
     [
       'a signature value without its padding',
       (m: Record<string, unknown>) => {
