@@ -1,5 +1,10 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { AuditEntry, AuditFields, AuditRecord } from '../security/audit/audit-record.js';
+import {
+  MAX_TIME_MS,
+  type AuditEntry,
+  type AuditFields,
+  type AuditRecord,
+} from '../security/audit/audit-record.js';
 import {
   canonicalJson,
   mayHoldUnstorable,
@@ -480,6 +485,8 @@ const checkedForStatement = (e: AuditEntry): CheckedEntry => checkEntry(e, false
 function checkEntry(e: AuditEntry, parsed = true): CheckedEntry {
   if (!Number.isSafeInteger(e.ts) || e.ts < 0)
     throw invalid('ts', 'must be a non-negative integer (ms)');
+  // The CSV export writes every time as an ISO date too: a later one could never be exported.
+  if (e.ts > MAX_TIME_MS) throw invalid('ts', `must be at most ${MAX_TIME_MS} (ms)`);
   for (const k of ['actor', 'role', 'action'] as const) {
     if (typeof e[k] !== 'string' || e[k].trim() === '')
       throw invalid(k, 'must be a non-empty string');
@@ -487,7 +494,8 @@ function checkEntry(e: AuditEntry, parsed = true): CheckedEntry {
   if (typeof e.subject !== 'string') throw invalid('subject', 'must be a string');
   // Round-trips through canonical JSON (so the stored row equals what was hashed), with every
   // string as Postgres keeps it: a NUL or lone surrogate becomes U+FFFD before hashing.
-  const text = canonicalJson(e.payload ?? {}, 'payload');
+  // At depth 1: the payload's place in the row, whose line must stay within MAX_JSON_DEPTH.
+  const text = canonicalJson(e.payload ?? {}, 'payload', 1);
   const clean = !mayHoldUnstorable(text);
   const payload = clean
     ? parsed

@@ -1,5 +1,11 @@
 import type { JsonValue } from './canonical.js';
 
+/**
+ * The latest time a row may carry (`ts`, `wallTs`): the last millisecond a JavaScript `Date`
+ * holds (+275760-09-13), since the CSV export writes each time as an ISO date as well.
+ */
+export const MAX_TIME_MS = 8_640_000_000_000_000;
+
 /** What a caller records: who did what to which thing, and when (ms since the epoch, UTC). */
 export interface AuditEntry {
   /**

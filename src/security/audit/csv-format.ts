@@ -2,7 +2,7 @@ import type { AuditRecord } from './audit-record.js';
 import { canonicalJson } from './canonical.js';
 import type { ReadRow } from './first-break.js';
 import { EXPORT_VERSION, type ExportVersion } from './manifest.js';
-import { readRecord } from './read-record.js';
+import { readRecord, rewritten } from './read-record.js';
 
 const COLUMNS = [
   'seq',
@@ -97,7 +97,9 @@ export const csv = {
         hash: get('hash'),
       });
       if (typeof record === 'string') return { ok: false, error: `${where}: ${record}` };
-      if (line(record, version) !== raw)
+      const written = rewritten(() => line(record, version));
+      if ('error' in written) return { ok: false, error: `${where}: ${written.error}` };
+      if (written.text !== raw)
         return { ok: false, error: `${where}: not byte-for-byte as exported` };
       return { ok: true, record };
     });
@@ -116,7 +118,8 @@ function line(r: AuditRecord, version: ExportVersion): string {
     role: guard(r.role),
     action: guard(r.action),
     subject: guard(r.subject),
-    payload: guard(canonicalJson(r.payload)),
+    // At the depth it has in a row (level 2), as in the JSONL line and the hash.
+    payload: guard(canonicalJson(r.payload, 'payload', 1)),
     hash_version: String(r.hashVersion),
     prev_hash: r.prevHash,
     hash: r.hash,

@@ -2,7 +2,7 @@ import type { AuditRecord } from './audit-record.js';
 import { canonicalJson } from './canonical.js';
 import type { ReadRow } from './first-break.js';
 import { EXPORT_VERSION, type ExportVersion } from './manifest.js';
-import { readRecord } from './read-record.js';
+import { readRecord, rewritten } from './read-record.js';
 
 /**
  * The JSONL form of the export: one canonical JSON object per line (`\n`), keys
@@ -38,7 +38,9 @@ export const jsonl = {
       }
       const record = readRecord(parsed);
       if (typeof record === 'string') return { ok: false, error: `line ${i + 1}: ${record}` };
-      if (line(record, version) !== l) {
+      const written = rewritten(() => line(record, version));
+      if ('error' in written) return { ok: false, error: `line ${i + 1}: ${written.error}` };
+      if (written.text !== l) {
         return { ok: false, error: `line ${i + 1}: not byte-for-byte as exported` };
       }
       return { ok: true, record };

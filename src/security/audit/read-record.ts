@@ -1,4 +1,5 @@
-import type { AuditRecord } from './audit-record.js';
+import { KairosError } from '../../trading/core/errors.js';
+import { MAX_TIME_MS, type AuditRecord } from './audit-record.js';
 import type { JsonValue } from './canonical.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -36,6 +37,9 @@ export function readRecord(row: Partial<ExportedRow>): AuditRecord | string {
     if (!Number.isSafeInteger(row[k]) || (row[k] as number) < 0) {
       return `${k}: must be a non-negative integer`;
     }
+    if (k !== 'seq' && (row[k] as number) > MAX_TIME_MS) {
+      return `${k}: must be at most ${MAX_TIME_MS} (the last time a date holds)`;
+    }
   }
   if (!legacy && row.hash_version !== 1 && row.hash_version !== 2)
     return 'hash_version: must be 1 or 2';
@@ -57,4 +61,24 @@ export function readRecord(row: Partial<ExportedRow>): AuditRecord | string {
     prevHash: row.prev_hash as string,
     hash: row.hash as string,
   };
+}
+
+/**
+ * A record written again as its export line (`write`), or why it cannot be: the message of the
+ * `AUDIT_ENTRY_INVALID` canonical JSON throws for a payload it refuses (nested deeper than
+ * `MAX_JSON_DEPTH`, or a number such as `1e999` that reads back as Infinity).
+ *
+ * @example
+ * const w = rewritten(() => line(record, version));
+ * if ('error' in w) return { ok: false, error: `line 3: ${w.error}` };
+ */
+export function rewritten(
+  write: () => string,
+): { readonly text: string } | { readonly error: string } {
+  try {
+    return { text: write() };
+  } catch (e) {
+    if (!(e instanceof KairosError)) throw e;
+    return { error: e.message };
+  }
 }

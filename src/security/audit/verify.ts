@@ -1,8 +1,8 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:buffer';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../../trading/core/errors.js';
-import type { AuditRecord } from './audit-record.js';
 import { GENESIS_HASH } from './chain.js';
 import { csv } from './csv-format.js';
 import type { ExportSource } from './export-store.js';
@@ -31,6 +31,10 @@ export interface VerifyReport {
 }
 
 const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
+/** An Ed25519 signature (64 bytes) in canonical base64: 88 characters, the last two `=`. */
+const ED25519_BASE64 = /^[A-Za-z0-9+/]{85}[AQgw]==$/;
+/** The longest file read as text: UTF-8 decodes to at most one UTF-16 unit a byte. */
+const MAX_TEXT_BYTES = constants.MAX_STRING_LENGTH;
 
 /**
  * Verifies an export folder offline with the signer's public key: the manifest signature, the
@@ -75,7 +79,8 @@ export async function verifyExport(
     if (bytes === null) throw new Error('no such object');
     text = Buffer.from(bytes).toString('utf8');
   } catch (e) {
-    if (typeof source !== 'string' && !isChecksumError(e) && e instanceof KairosError) throw e;
+    // A store that cannot answer. (A folder's reads throw Node's own errors, never this.)
+    if (!isChecksumError(e) && e instanceof KairosError) throw e;
     return fail({
       kind: 'manifest',
       file: MANIFEST_FILE,
@@ -91,15 +96,16 @@ export async function verifyExport(
   const shapeError = checkShape(manifest);
   if (shapeError) return fail({ kind: 'manifest', file: MANIFEST_FILE, message: shapeError });
 
+  const signed = unsignable(manifest);
   if (manifest.signature.keyId !== keyId) {
     problems.push({
       kind: 'signature',
       file: MANIFEST_FILE,
       message: `signed by key ${manifest.signature.keyId}, not by the given key ${keyId}`,
     });
-  } else if (
-    !verify(null, signedBytes(manifest), publicKey, Buffer.from(manifest.signature.value, 'base64'))
-  ) {
+  } else if (typeof signed === 'string') {
+    problems.push({ kind: 'signature', file: MANIFEST_FILE, message: signed });
+  } else if (!verify(null, signed, publicKey, Buffer.from(manifest.signature.value, 'base64'))) {
     problems.push({
       kind: 'signature',
       file: MANIFEST_FILE,
@@ -109,22 +115,38 @@ export async function verifyExport(
 
   const texts = new Map<string, string>();
   for (const f of manifest.files) {
-    let bytes: Buffer;
+    let read: Uint8Array | null;
     try {
-      const read = await from.read(f.name, f.versionId);
-      // Stryker disable next-line StringLiteral: never shown, a missing file is reported as file-missing with its own message
-      if (read === null) throw new Error('no such object');
-      bytes = Buffer.from(read);
+      read = await from.read(f.name, f.versionId);
     } catch (e) {
       if (isChecksumError(e)) {
         problems.push({ kind: 'file-hash', file: f.name, message: (e as Error).message });
         continue;
       }
-      if (typeof source !== 'string' && e instanceof KairosError) throw e;
+      if (e instanceof KairosError) throw e; // a store that cannot answer, as above
+      problems.push({
+        kind: 'file-missing',
+        file: f.name,
+        message: `named in the manifest but cannot be read: ${(e as Error).message}`,
+      });
+      continue;
+    }
+    if (read === null) {
       problems.push({
         kind: 'file-missing',
         file: f.name,
         message: 'named in the manifest but missing',
+      });
+      continue;
+    }
+    // A view, not a copy: a file too long to be read as text is refused before it is read.
+    const bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength);
+    // Stryker disable next-line EqualityOperator: untested, a file of exactly the limit is read whole (a test would hold a 512 MiB string); either way a verdict
+    if (bytes.length > MAX_TEXT_BYTES) {
+      problems.push({
+        kind: 'format',
+        file: f.name,
+        message: `${bytes.length} bytes: longer than the ${MAX_TEXT_BYTES} bytes of text the verifier can read`,
       });
       continue;
     }
@@ -177,9 +199,40 @@ export async function verifyExport(
   return { ok: problems.length === 0, manifest, keyId, firstBad, problems };
 }
 
-/** A folder as an export source (the version id means nothing there). */
+/**
+ * The bytes the signature covers, or why there are none: a manifest holding what canonical JSON
+ * refuses (a number such as `1e999`, read as Infinity; nesting deeper than `MAX_JSON_DEPTH`) is
+ * not one a signer wrote.
+ */
+function unsignable(m: Manifest): Buffer | string {
+  try {
+    return signedBytes(m);
+  } catch (e) {
+    if (!(e instanceof KairosError)) throw e;
+    return `not a manifest a signer wrote: ${e.message}`;
+  }
+}
+
+/**
+ * A folder as an export source (the version id means nothing there). Only a regular file is
+ * read: a FIFO left in the folder (or a link to one, or to `/dev/zero`) would block or never end.
+ */
 function folder(dir: string): ExportSource {
-  return { location: dir, read: (name) => readFile(path.join(dir, name)) };
+  return {
+    location: dir,
+    read: async (name) => {
+      const file = path.join(dir, name);
+      let kind;
+      try {
+        kind = await stat(file);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw e;
+      }
+      if (!kind.isFile()) throw new Error('not a regular file');
+      return readFile(file);
+    },
+  };
 }
 
 const isChecksumError = (e: unknown): boolean =>
@@ -192,8 +245,8 @@ const isChecksumError = (e: unknown): boolean =>
 function rangeProblems(m: Manifest, rows: readonly ReadRow[], file: string): VerifyProblem[] {
   const records = rows.flatMap((r) => (r.ok ? [r.record] : []));
   const out: VerifyProblem[] = [];
-  const timeOf = (r: AuditRecord): number => (m.version === 1 ? r.ts : r.wallTs);
-  const outside = records.find((r) => timeOf(r) < m.fromMs || timeOf(r) >= m.toMs);
+  // A version 1 export's range is of `ts`: its rows read with their wall time equal to it.
+  const outside = records.find((r) => r.wallTs < m.fromMs || r.wallTs >= m.toMs);
   if (outside) {
     out.push({
       kind: 'format',
@@ -224,10 +277,14 @@ function rangeProblems(m: Manifest, rows: readonly ReadRow[], file: string): Ver
 function checkShape(m: Manifest): string | null {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'not an object';
   if (m.format !== 'kairos-audit-export' || (m.version !== 1 && m.version !== 2)) {
-    return `format ${String(m.format)} v${String(m.version)}: not a kairos-audit-export v1 or v2`;
+    return `format ${shown(m.format)}, version ${shown(m.version)}: not a kairos-audit-export v1 or v2`;
   }
   const ints = ['fromMs', 'toMs', 'rowCount'] as const;
   for (const k of ints) if (!Number.isSafeInteger(m[k])) return `${k}: must be an integer`;
+  if (m.rowCount < 0) return 'rowCount: must not be negative';
+  for (const k of ['from', 'to'] as const) {
+    if (typeof m[k] !== 'string') return `${k}: must be a string`;
+  }
   const nullableInts = ['firstSeq', 'lastSeq', 'firstTs', 'lastTs'] as const;
   const wallInts = m.version === 1 ? [] : (['firstWallTs', 'lastWallTs'] as const);
   for (const k of [...nullableInts, ...wallInts]) {
@@ -243,7 +300,7 @@ function checkShape(m: Manifest): string | null {
   if (!Array.isArray(m.files)) return 'files: must be a list';
   for (const f of m.files) {
     if (typeof f?.name !== 'string' || !SAFE_NAME.test(f.name))
-      return `files: bad name ${JSON.stringify(f?.name)}`;
+      return `files: bad name ${shown(f?.name)}`;
     if (typeof f.sha256 !== 'string') return `files: ${f.name} has no sha256`;
     if (f.versionId !== undefined && typeof f.versionId !== 'string')
       return `files: ${f.name} has a versionId that is not a string`;
@@ -256,5 +313,17 @@ function checkShape(m: Manifest): string | null {
   }
   if (typeof s.keyId !== 'string' || typeof s.value !== 'string')
     return 'signature: keyId and value required';
+  // Base64 is decoded leniently (other characters skipped): only the one text of the bytes.
+  if (!ED25519_BASE64.test(s.value)) return 'signature: value must be 64 bytes in base64';
   return null;
+}
+
+/**
+ * A value of parsed JSON as text for a message: a string quoted, a list or object by its kind
+ * only (`String` throws on `{"toString": 1}`; `JSON.stringify` on a list nested 10,000 deep).
+ */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v !== 'object' || v === null) return String(v);
+  return Array.isArray(v) ? 'a list' : 'an object';
 }

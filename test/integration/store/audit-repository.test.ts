@@ -1,6 +1,10 @@
 import { sql } from 'kysely';
+import { MAX_TIME_MS } from '../../../src/security/audit/audit-record.js';
+import { MAX_JSON_DEPTH, type JsonValue } from '../../../src/security/audit/canonical.js';
 import { GENESIS_HASH } from '../../../src/security/audit/chain.js';
+import { csv } from '../../../src/security/audit/csv-format.js';
 import { firstBreak } from '../../../src/security/audit/first-break.js';
+import { jsonl } from '../../../src/security/audit/jsonl-format.js';
 import { AuditRepository } from '../../../src/store/audit-repository.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
 
@@ -158,5 +162,28 @@ describe.each(DIALECTS)('audit repository on %s', (dialect) => {
       message: expect.stringContaining('wall clock'),
     });
     expect((await audit.last())!.seq).toBe(before.seq + 2);
+  });
+  it('refuses a time no date holds and a payload nested deeper than an export line holds', async () => {
+    // The CSV export writes each time as an ISO date; JSONL lines stay within MAX_JSON_DEPTH.
+    await expect(audit.append({ ...entry(301), ts: MAX_TIME_MS + 1 })).rejects.toMatchObject({
+      code: 'AUDIT_ENTRY_INVALID',
+      message: `audit entry ts: must be at most ${MAX_TIME_MS} (ms)`,
+    });
+    const nested = (levels: number): JsonValue =>
+      JSON.parse(`${'['.repeat(levels)}${']'.repeat(levels)}`) as JsonValue;
+    await expect(
+      audit.append({ ...entry(302), payload: nested(MAX_JSON_DEPTH) }),
+    ).rejects.toMatchObject({
+      code: 'AUDIT_ENTRY_INVALID',
+      message: `payload${'[0]'.repeat(MAX_JSON_DEPTH - 1)}: nested deeper than ${MAX_JSON_DEPTH} arrays and objects`,
+    });
+    // The latest time and the deepest payload are kept, and read back as an export line.
+    const kept = await audit.append({
+      ...entry(303),
+      ts: MAX_TIME_MS,
+      payload: nested(MAX_JSON_DEPTH - 1),
+    });
+    expect(jsonl.read(jsonl.write([kept]))).toEqual([{ ok: true, record: kept }]);
+    expect(csv.read(csv.write([kept])).rows).toEqual([{ ok: true, record: kept }]);
   });
 });

@@ -3,6 +3,7 @@ import type { AuditRecord } from '../../../../src/security/audit/audit-record.js
 import fc from 'fast-check';
 import {
   canonicalJson,
+  MAX_JSON_DEPTH,
   mayHoldUnstorable,
   storableJson,
   type JsonValue,
@@ -14,6 +15,7 @@ import {
   GENESIS_HASH,
 } from '../../../../src/security/audit/chain.js';
 import { firstBreak, type ReadRow } from '../../../../src/security/audit/first-break.js';
+import { KairosError } from '../../../../src/trading/core/errors.js';
 import { auditChain } from './audit-chain.js';
 
 const ok = (records: readonly AuditRecord[]): ReadRow[] =>
@@ -57,6 +59,43 @@ describe('canonicalJson', () => {
       '$.deep[0].f: a function is not JSON',
     );
     expect(() => canonicalJson([1, undefined])).toThrow('$[1]: a undefined is not JSON');
+  });
+
+  it('writes arrays and objects nested up to MAX_JSON_DEPTH deep, counting where the value sits, and refuses one level more', () => {
+    // `levels` arrays and objects, alternating, innermost empty; the path to the innermost one.
+    const nested = (levels: number): { value: unknown; path: string } => {
+      let value: unknown = levels % 2 ? [] : {};
+      let path = '';
+      for (let i = levels - 1; i >= 1; i--) {
+        value = i % 2 ? [value] : { k: value };
+        path = (i % 2 ? '[0]' : '.k') + path;
+      }
+      return { value, path };
+    };
+    expect(MAX_JSON_DEPTH).toBe(128);
+    const max = nested(MAX_JSON_DEPTH);
+    expect(canonicalJson(max.value)).toBe(JSON.stringify(max.value));
+    const over = nested(MAX_JSON_DEPTH + 1);
+    expect(() => canonicalJson(over.value)).toThrow(
+      new KairosError(
+        'AUDIT_ENTRY_INVALID',
+        `$${over.path}: nested deeper than ${MAX_JSON_DEPTH} arrays and objects`,
+      ),
+    );
+    // A value written one level down (a row's payload) has one level less.
+    expect(() => canonicalJson(max.value, 'payload', 1)).toThrow(
+      `payload${max.path}: nested deeper than ${MAX_JSON_DEPTH} arrays and objects`,
+    );
+    const below = nested(MAX_JSON_DEPTH - 1);
+    expect(canonicalJson(below.value, 'payload', 1)).toBe(JSON.stringify(below.value));
+    // Scalars at the deepest level are no level of their own; and a crafted depth is refused,
+    // never a stack overflow.
+    expect(canonicalJson(JSON.parse(`${'['.repeat(127)}[1,"x",null,true]${']'.repeat(127)}`))).toBe(
+      `${'['.repeat(127)}[1,"x",null,true]${']'.repeat(127)}`,
+    );
+    expect(() => canonicalJson(JSON.parse(`${'['.repeat(50_000)}${']'.repeat(50_000)}`))).toThrow(
+      `$${'[0]'.repeat(128)}: nested deeper than ${MAX_JSON_DEPTH} arrays and objects`,
+    );
   });
 
   it('writes a hole in an array as nothing, as before, and finds no error in one', () => {

@@ -109,8 +109,43 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
   it.each([
     ['a list', () => [], 'not an object'],
     ['null', () => null, 'not an object'],
-    ['another format', (m: Record<string, unknown>) => ({ ...m, format: 'x' }), 'format x v2'],
-    ['version 3', (m: Record<string, unknown>) => ({ ...m, version: 3 }), 'v3'],
+    [
+      'another format',
+      (m: Record<string, unknown>) => ({ ...m, format: 'x' }),
+      'format "x", version 2:',
+    ],
+    ['version 3', (m: Record<string, unknown>) => ({ ...m, version: 3 }), ', version 3:'],
+    // Parsed JSON that String() cannot print (its own toString is no function) or a list.
+    [
+      'a format whose toString is a number',
+      (m: Record<string, unknown>) => ({ ...m, format: { toString: 1 } }),
+      'format an object, version 2:',
+    ],
+    [
+      'a null format',
+      (m: Record<string, unknown>) => ({ ...m, format: null }),
+      'format null, version 2:',
+    ],
+    [
+      'a version that is a list',
+      (m: Record<string, unknown>) => ({ ...m, version: [2] }),
+      ', version a list:',
+    ],
+    [
+      'a from that is not text',
+      (m: Record<string, unknown>) => ({ ...m, from: { toString: 1 } }),
+      'from: must be a string',
+    ],
+    [
+      'a to that is a number',
+      (m: Record<string, unknown>) => ({ ...m, to: 1 }),
+      'to: must be a string',
+    ],
+    [
+      'a negative rowCount',
+      (m: Record<string, unknown>) => ({ ...m, rowCount: -1 }),
+      'rowCount: must not be negative',
+    ],
     ['a text fromMs', (m: Record<string, unknown>) => ({ ...m, fromMs: '1' }), 'fromMs'],
     ['a fractional toMs', (m: Record<string, unknown>) => ({ ...m, toMs: 1.5 }), 'toMs'],
     ['no rowCount', (m: Record<string, unknown>) => ({ ...m, rowCount: null }), 'rowCount'],
@@ -154,6 +189,11 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
       'bad name "../x.jsonl"',
     ],
     [
+      'a file name that is an object',
+      (m: Record<string, unknown>) => ({ ...m, files: [{ name: { toString: 1 }, sha256: '0' }] }),
+      'bad name an object',
+    ],
+    [
       'a file entry that is not one',
       (m: Record<string, unknown>) => ({ ...m, files: [null] }),
       'bad name undefined',
@@ -188,6 +228,58 @@ describe('audit export: inputs, manifest checks, folder store and signer', () =>
         signature: { ...(m.signature as object), value: undefined },
       }),
       'keyId and value',
+    ],
+    // Node decodes base64 leniently: a character added, padding dropped, the URL alphabet or a
+    // different last character would decode to the same 64 bytes.
+    ...['#', ' ', '\n'].map((extra): [string, (m: Record<string, unknown>) => unknown, string] => [
+      `a signature value with ${JSON.stringify(extra)} in it`,
+      (m: Record<string, unknown>) => {
+        const sig = m.signature as { value: string };
+        return {
+          ...m,
+          signature: { ...sig, value: `${sig.value.slice(0, 40)}${extra}${sig.value.slice(40)}` },
+        };
+      },
+      'signature: value must be 64 bytes in base64',
+    ]),
+    // Text before or after the 88 characters of a valid value.
+    ...[(v: string) => `A${v}`, (v: string) => `${v}A`].map(
+      (wrap): [string, (m: Record<string, unknown>) => unknown, string] => [
+        `a signature value with text around it (${wrap('…')})`,
+        (m: Record<string, unknown>) => {
+          const sig = m.signature as { value: string };
+          return { ...m, signature: { ...sig, value: wrap(sig.value) } };
+        },
+        'signature: value must be 64 bytes in base64',
+      ],
+    ),
+    [
+      'a signature value without its padding',
+      (m: Record<string, unknown>) => {
+        const sig = m.signature as { value: string };
+        return { ...m, signature: { ...sig, value: sig.value.replace(/=+$/, '') } };
+      },
+      'signature: value must be 64 bytes in base64',
+    ],
+    [
+      'a signature value of 65 bytes',
+      (m: Record<string, unknown>) => {
+        const sig = m.signature as { value: string };
+        const bytes = Buffer.concat([Buffer.from(sig.value, 'base64'), Buffer.from([0])]);
+        return { ...m, signature: { ...sig, value: bytes.toString('base64') } };
+      },
+      'signature: value must be 64 bytes in base64',
+    ],
+    [
+      'a signature value whose last character has bits the bytes do not',
+      (m: Record<string, unknown>) => {
+        const sig = m.signature as { value: string };
+        const last = sig.value.at(-3)!;
+        // A, Q, g, w are the only characters whose low four bits are zero; the next one is not.
+        const next = String.fromCharCode(last.charCodeAt(0) + 1);
+        return { ...m, signature: { ...sig, value: `${sig.value.slice(0, -3)}${next}==` } };
+      },
+      'signature: value must be 64 bytes in base64',
     ],
     [
       'a signature without keyId',

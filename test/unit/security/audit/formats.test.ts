@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { AuditRecord } from '../../../../src/security/audit/audit-record.js';
+import { MAX_TIME_MS, type AuditRecord } from '../../../../src/security/audit/audit-record.js';
 import {
   canonicalJson,
   storableJson,
@@ -149,6 +149,12 @@ describe('export formats', () => {
       [{ ts: '2' }, 'ts: must be a non-negative integer'],
       [{ wall_ts: -3 }, 'wall_ts: must be a non-negative integer'],
       [{ wall_ts: undefined }, 'wall_ts: must be a non-negative integer'],
+      // A time past the last one a date holds could not be written as the CSV's ISO time.
+      [{ ts: MAX_TIME_MS + 1 }, `ts: must be at most ${MAX_TIME_MS} (the last time a date holds)`],
+      [
+        { wall_ts: MAX_TIME_MS + 1 },
+        `wall_ts: must be at most ${MAX_TIME_MS} (the last time a date holds)`,
+      ],
       [{ hash_version: 3 }, 'hash_version: must be 1 or 2'],
       [{ hash_version: undefined }, 'hash_version: must be 1 or 2'],
       [{ actor: 1 }, 'actor: must be a string'],
@@ -161,6 +167,10 @@ describe('export formats', () => {
       [{ payload: undefined }, 'payload: missing'],
     ];
     for (const [change, message] of cases) expect(readRecord({ ...good, ...change })).toBe(message);
+    // The last time a date holds is a time; so is a seq past it (a seq is no time).
+    expect(
+      readRecord({ ...good, seq: MAX_TIME_MS + 1, ts: MAX_TIME_MS, wall_ts: MAX_TIME_MS }),
+    ).toMatchObject({ seq: MAX_TIME_MS + 1, ts: MAX_TIME_MS, wallTs: MAX_TIME_MS });
     // Without both wall_ts and hash_version, a row of a version 1 export: wall time = ts.
     expect(readRecord({ ...good, wall_ts: undefined, hash_version: undefined })).toMatchObject({
       wallTs: 2,
