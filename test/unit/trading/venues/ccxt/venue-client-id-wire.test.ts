@@ -154,6 +154,8 @@ async function onTheWire(venue: string, id: string): Promise<{ sent: unknown; ba
     walletAddress: `0x${'1'.repeat(40)}`,
     privateKey: `0x${'2'.repeat(64)}`,
     options: c.options ?? {},
+    // No request leaves: ccxt's own spacing between them would only be waited out.
+    enableRateLimit: false,
   });
   const requests: unknown[] = [];
   catching(ex, c, (url, body) => requests.push(...parse(url, body)));
@@ -215,6 +217,7 @@ describe("the client order id ccxt's real classes send", () => {
       secret: Buffer.alloc(32, 7).toString('base64'),
       password: 'pw',
       options: c.options ?? {},
+      rateLimitMs: 1, // as every test's venue (EXCHANGE_RATE_LIMIT_MS): no request leaves
     });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const ex = exchange as any;
