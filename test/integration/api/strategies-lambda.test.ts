@@ -38,9 +38,9 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
     lambda = await startLocalLambda({ port: 0, workDir: path.join(dir, 'lambda') });
     client = lambdaClient({ region: 'us-east-1', endpoint: lambda.url });
     proxy = await startLambdaFaultProxy(lambda.url);
-    // Bars move (5 a second) so started strategies see them.
+    // Bars move (10 a second) so started strategies see them.
     t = await startTestServer({
-      speed: 300,
+      speed: 600,
       bars: 3000,
       env: { AWS_ENDPOINT_URL_LAMBDA: proxy.url },
     });

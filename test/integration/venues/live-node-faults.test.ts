@@ -5,6 +5,7 @@ import { until } from '../../support/until.js';
 import {
   nowSim,
   revealed,
+  type NodeProbe,
   runLiveNode,
   storeVersusVenue,
   type LiveRun,
@@ -61,29 +62,32 @@ describe('kairos live (TradingNode + ccxt binance) survives its venue', () => {
   it('waits out a 429 then a 418 on its reads: trading pauses with an alert, resumes, nothing is lost', async () => {
     const s = await nowSim();
     sim = s.sim;
-    // Reads get a 429 (Retry-After 1 s), then the next read after it a 418 ban of 1.5 s; the
+    // Reads get a 429 (Retry-After 1 s), then the next read after it a 418 ban of 1 s; the
     // node reconciles at every bar, so it meets both, and trades on once they are over.
-    let limitedAt = 0;
-    let bannedAt = 0;
+    // Each wait ends on the node's own record (its request gate), as in live-node-every-fault:
+    // it has heard every 429/418 the venue sent and holds no ban from them (a ban lasts until
+    // the later of the answer's Retry-After and its "banned until": the venue's is over too).
+    const probe: NodeProbe = {};
+    const heardAll = (atLeast: number) => () => {
+      const { rateLimited, banned } = sim.faults.stats;
+      const heard = probe.bansHeard!();
+      return heard >= atLeast && heard === rateLimited + banned && !probe.bannedUntil!();
+    };
     run = await runLiveNode(
       sim,
       revealed(sim, s.bars, 12, async (i) => {
-        if (i === 3) {
-          limitedAt = Date.now();
-          sim.faults.set({ rateLimit: { after: 0, tooMany: 1, banMs: 1500, readsOnly: true } });
-        }
-        if (i === 6) {
-          await until(() => Date.now() > limitedAt + 1100, 5000, 'the 429 to pass');
-          bannedAt = Date.now();
-        }
-        // On a loaded machine the ban may begin well after `bannedAt`: wait for its own end too.
+        if (i === 3)
+          sim.faults.set({ rateLimit: { after: 0, tooMany: 1, banMs: 1000, readsOnly: true } });
+        // The 429 heard and waited out: the next read meets the 418.
+        if (i === 6) await until(heardAll(1), 5000, 'the 429 to pass');
+        // The 418 heard and its ban over.
         if (i === 9) {
-          const over = () =>
-            Date.now() > Math.max(bannedAt + 2300, (sim.faults.banUntil ?? 0) + 800);
-          await until(over, 10_000, 'the ban to end');
+          const after429 = sim.faults.stats.rateLimited;
+          await until(heardAll(after429 + 1), 10_000, 'the ban to end');
         }
       }),
       { strategy: barFlip, params: { every: 1 }, reconcileIntervalMs: 60_000 },
+      { probe },
     );
     await expectStoreEqualsVenue(sim, run);
     expect(sim.faults.stats.rateLimited).toBeGreaterThan(0);

@@ -19,6 +19,7 @@ import {
 } from '../../../../../src/trading/venues/replay/open-bars-off-thread.js';
 import { openBars } from '../../../../../src/trading/venues/replay/open-data.js';
 import { instrument } from '../../../../support/builders.js';
+import { hot } from '../../../../support/hot-expect.js';
 import { DATA } from '../../../../support/run-cli.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-offthread-'));
@@ -124,7 +125,7 @@ describe('openBarsOffThread', () => {
       const file = path.join(DATA, name);
       const { threads, start } = watched(undefined, startBarReader);
       const off = await outcome(openBarsOffThread(file, opts, { start, minBytes: 0 }));
-      expect(off).toEqual(await outcome(openBars(file, opts)));
+      hot(off).toEqual(await outcome(openBars(file, opts)));
       expect(off.batches.length).toBeGreaterThan(1);
       expect(threads).toHaveLength(1);
       expect(threads[0]!.exited).toBe(true);
@@ -137,12 +138,10 @@ describe('openBarsOffThread', () => {
     expect(size).toBeLessThan(OFF_THREAD_MIN_BYTES);
     const here = await outcome(openBars(file, opts));
     const { threads, start } = watched();
-    expect(await outcome(openBarsOffThread(file, opts, { start }))).toEqual(here);
-    expect(await outcome(openBarsOffThread(file, opts, { start, minBytes: size + 1 }))).toEqual(
-      here,
-    );
+    hot(await outcome(openBarsOffThread(file, opts, { start }))).toEqual(here);
+    hot(await outcome(openBarsOffThread(file, opts, { start, minBytes: size + 1 }))).toEqual(here);
     expect(threads).toHaveLength(0);
-    expect(await outcome(openBarsOffThread(file, opts, { start, minBytes: size }))).toEqual(here);
+    hot(await outcome(openBarsOffThread(file, opts, { start, minBytes: size }))).toEqual(here);
     expect(threads).toHaveLength(1);
   });
 
@@ -150,7 +149,7 @@ describe('openBarsOffThread', () => {
     const file = write('range.csv.gz', gzipSync(csv(10_000)));
     const range = { ...opts, from: T0 + 1234 * MIN, to: T0 + 9000 * MIN };
     const off = await outcome(openBarsOffThread(file, range, { minBytes: 0 }));
-    expect(off).toEqual(await outcome(openBars(file, range)));
+    hot(off).toEqual(await outcome(openBars(file, range)));
     expect(off.batches.flat()).toHaveLength(9000 - 1234);
   });
 
@@ -165,7 +164,7 @@ describe('openBarsOffThread', () => {
     const off = await outcome(openBarsOffThread(file, opts, { start, minBytes: 0 }));
     const here = await outcome(openBars(file, opts));
     expect(here.error).not.toBeNull();
-    expect(off).toEqual(here);
+    hot(off).toEqual(here);
     expect(threads[0]!.exited).toBe(true);
   });
 
@@ -173,7 +172,7 @@ describe('openBarsOffThread', () => {
     const file = path.join(dir, 'missing.csv');
     const off = await outcome(openBarsOffThread(file, opts, { minBytes: 0 }));
     expect(off.error).toMatchObject({ code: 'DATA_NOT_FOUND' });
-    expect(off).toEqual(await outcome(openBars(file, opts)));
+    hot(off).toEqual(await outcome(openBars(file, opts)));
   });
 
   it('any file, good or bad: the same batches and the same error as openBars (property)', async () => {
@@ -234,7 +233,7 @@ describe('openBarsOffThread', () => {
           };
           const { threads, start } = watched();
           const off = await outcome(openBarsOffThread(file, range, { start, minBytes: 0 }));
-          expect(off).toEqual(await outcome(openBars(file, range)));
+          hot(off).toEqual(await outcome(openBars(file, range)));
           expect(threads.every((t) => t.exited)).toBe(true);
           if (off.error) failed++;
           if (off.batches.length > 1) several++;
@@ -344,13 +343,9 @@ describe('openBarsOffThread', () => {
     const cannot = () => {
       throw new Error('no threads here');
     };
-    expect(await outcome(openBarsOffThread(file, opts, { start: cannot, minBytes: 0 }))).toEqual(
-      here,
-    );
+    hot(await outcome(openBarsOffThread(file, opts, { start: cannot, minBytes: 0 }))).toEqual(here);
     const dies = () => new Worker('throw new Error("dead on arrival")', { eval: true });
-    expect(await outcome(openBarsOffThread(file, opts, { start: dies, minBytes: 0 }))).toEqual(
-      here,
-    );
+    hot(await outcome(openBarsOffThread(file, opts, { start: dies, minBytes: 0 }))).toEqual(here);
   });
 
   it('fails with DATA_READER_FAILED when the thread dies after its first batch', async () => {
