@@ -5,6 +5,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { KairosError } from '../trading/core/errors.js';
 import { OBJECTIVE_NAMES } from '../trading/backtest/optimize/objective.js';
+import type { PoolLimits } from '../system/optimize-pool.js';
 import { runOptimize, type OptimizeResults } from '../system/run-optimize.js';
 import { isS3Url } from '../cloud/s3-url.js';
 import {
@@ -17,7 +18,7 @@ import {
 } from './backtest-options.js';
 import { cliConfig } from './cli-config.js';
 import { optimizeCsv, optimizeJson, printOptimize } from './optimize-output.js';
-import { integerFlag, numberFlag } from './parse-flags.js';
+import { durationFlag, integerFlag, numberFlag } from './parse-flags.js';
 import { writeFilesAtomically } from './write-files-atomically.js';
 
 /** The flags of `kairos optimize`, as commander gives them. */
@@ -29,6 +30,7 @@ export interface OptimizeFlags extends BacktestModelFlags {
   walkForward?: string;
   trainRatio: string;
   workers?: string;
+  runTimeout: string;
   top: string;
   out?: string;
   export?: string;
@@ -37,6 +39,28 @@ export interface OptimizeFlags extends BacktestModelFlags {
 }
 
 const collect = (v: string, all: string[] = []) => [...all, v];
+
+/** `--run-timeout`'s default: hundreds of times a 1M-bar backtest (docs/optimize.md). */
+export const RUN_TIMEOUT = '30m';
+/** The longest delay a Node timer keeps (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `--run-timeout`: a duration, or `none` for no limit. */
+function runTimeoutFlag(value: string): PoolLimits {
+  if (value === 'none') return { runTimeoutMs: null };
+  let ms: number;
+  try {
+    ms = durationFlag('--run-timeout', value);
+  } catch {
+    throw new KairosError(
+      'USAGE',
+      `--run-timeout: must be a duration like 30s, 10m or 2h, or none, was "${value}"`,
+    );
+  }
+  if (ms > MAX_TIMER_MS)
+    throw new KairosError('USAGE', `--run-timeout: must be at most 24d, or none, was "${value}"`);
+  return { runTimeoutMs: ms, runTimeoutText: value };
+}
 
 /** Registers `kairos optimize`. */
 export function registerOptimize(program: Command): void {
@@ -66,6 +90,11 @@ export function registerOptimize(program: Command): void {
     )
     .option('--train-ratio <r>', 'train window length / test window length (walk-forward)', '3')
     .option('--workers <n>', 'worker threads (default: the cores)')
+    .option(
+      '--run-timeout <duration>',
+      'a run still going after this (30s, 10m, 2h) has its thread ended and is recorded as OPTIMIZE_RUN_TIMEOUT; none: no limit',
+      RUN_TIMEOUT,
+    )
     .option('--top <n>', 'rows of the ranked table', '10')
     .option(
       '--out <dir>',
@@ -125,6 +154,7 @@ export async function optimizeCommand(
     );
   const workers =
     flags.workers !== undefined ? positive('--workers', flags.workers) : os.availableParallelism();
+  const limits = runTimeoutFlag(flags.runTimeout);
   const top = positive('--top', flags.top);
   const data = isS3Url(flags.data)
     ? (await (await import('./object-file.js')).stageObject(flags.data, { mustExist: true })).file
@@ -142,6 +172,7 @@ export async function optimizeCommand(
     objective: flags.objective,
     ...(walkForward ? { walkForward } : {}),
     workers,
+    limits,
     progress: (total) => progressBar(flags.progress && process.stderr.isTTY === true, total),
   });
   const out =

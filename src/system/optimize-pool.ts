@@ -20,6 +20,13 @@ export interface OptimizeWorkerData {
   readonly settings: BacktestSettings;
 }
 
+/** How long one run may take before its thread is ended (`--run-timeout`); null: no limit. */
+export interface PoolLimits {
+  readonly runTimeoutMs: number | null;
+  /** The limit as the user wrote it, for the error message (`30m`). */
+  readonly runTimeoutText?: string;
+}
+
 /** What a worker posts: it is ready, it could not load, or a job's result. */
 export type FromOptimizeWorker =
   | { readonly kind: 'ready' }
@@ -32,11 +39,14 @@ class Slot {
   #reply: ((m: FromOptimizeWorker | null) => void) | null = null;
   #exited = false;
 
-  private constructor(readonly data: OptimizeWorkerData) {}
+  private constructor(
+    readonly data: OptimizeWorkerData,
+    readonly limits: PoolLimits,
+  ) {}
 
   /** A thread that has loaded the strategy and the bars. */
-  static async open(data: OptimizeWorkerData): Promise<Slot> {
-    const slot = new Slot(data);
+  static async open(data: OptimizeWorkerData, limits: PoolLimits): Promise<Slot> {
+    const slot = new Slot(data, limits);
     await slot.#start();
     return slot;
   }
@@ -44,9 +54,14 @@ class Slot {
   async #start(): Promise<void> {
     this.#exited = false;
     const w = (this.#worker = startWorker(import.meta.url, 'optimize-worker', this.data));
-    w.on('message', (m: FromOptimizeWorker) => this.#take(m));
+    // A thread ended for a timeout may still post or exit after its successor started: only the
+    // current thread answers.
+    w.on('message', (m: FromOptimizeWorker) => {
+      if (this.#worker === w) this.#take(m);
+    });
     w.on('error', () => undefined); // its exit follows
     w.once('exit', () => {
+      if (this.#worker !== w) return;
       this.#exited = true;
       this.#take(null);
     });
@@ -68,22 +83,45 @@ class Slot {
     return new Promise((resolve) => (this.#reply = resolve));
   }
 
-  /** Runs a job; a thread that dies meanwhile is the job's error, and is started again. */
+  /**
+   * Runs a job. A thread that dies meanwhile, or that is still running it after the run limit
+   * (then it is ended: a loop in the strategy never yields), is the job's error, and a new thread
+   * takes its place.
+   */
   async call(job: WindowJob): Promise<WindowResult> {
     const answer = this.#next();
     this.#worker.postMessage(job);
-    const m = await answer;
-    if (m?.kind === 'result') return m.result;
+    const m = await this.#within(answer);
+    if (m !== 'timeout' && m?.kind === 'result') return m.result;
     if (!this.#exited) await this.#worker.terminate();
     await this.#start();
     return {
       ok: false,
-      error: {
-        code: 'OPTIMIZE_WORKER_EXITED',
-        message:
-          'the worker thread running this combination ended (out of memory, or the strategy ended its thread)',
-      },
+      error:
+        m === 'timeout'
+          ? {
+              code: 'OPTIMIZE_RUN_TIMEOUT',
+              message: `the run took longer than --run-timeout ${this.limits.runTimeoutText ?? `${this.limits.runTimeoutMs} ms`}; its worker thread was ended`,
+            }
+          : {
+              code: 'OPTIMIZE_WORKER_EXITED',
+              message:
+                'the worker thread running this combination ended (out of memory, or the strategy ended its thread)',
+            },
     };
+  }
+
+  /** The answer, or 'timeout' once the run limit has passed (a wall-clock limit: system layer). */
+  async #within<T>(answer: Promise<T>): Promise<T | 'timeout'> {
+    const ms = this.limits.runTimeoutMs;
+    if (ms === null) return answer;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, ms, 'timeout')));
+    try {
+      return await Promise.race([answer, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   close(): Promise<number> {
@@ -95,7 +133,8 @@ class Slot {
  * Worker threads that each load the strategy and see the bars once (shared memory), then run
  * backtests one after another: a warm process per thread, not a fresh one per run. Results come
  * back in the order of the jobs, whichever thread ran them and whenever they ended, so the same
- * jobs give the same results with 1 thread or many.
+ * jobs give the same results with 1 thread or many. A run still going after
+ * `limits.runTimeoutMs` has its thread ended and is recorded as `OPTIMIZE_RUN_TIMEOUT`.
  *
  * @example
  * const pool = await BacktestPool.start(2, data);
@@ -109,9 +148,13 @@ export class BacktestPool {
   }
 
   /** Starts `threads` threads (at least one) and waits until each has loaded. */
-  static async start(threads: number, data: OptimizeWorkerData): Promise<BacktestPool> {
+  static async start(
+    threads: number,
+    data: OptimizeWorkerData,
+    limits: PoolLimits = { runTimeoutMs: null },
+  ): Promise<BacktestPool> {
     const opened = await Promise.allSettled(
-      Array.from({ length: Math.max(1, threads) }, () => Slot.open(data)),
+      Array.from({ length: Math.max(1, threads) }, () => Slot.open(data, limits)),
     );
     const slots = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
     const failed = opened.find((o) => o.status === 'rejected');

@@ -26,7 +26,7 @@ import { KairosError } from '../trading/core/errors.js';
 import { copyColumns } from '../trading/venues/replay/columnar-cache.js';
 import { detectFormat } from '../trading/venues/replay/open-data.js';
 import { bundleStrategy, importStrategy, writeBundle } from './load-strategy.js';
-import { BacktestPool } from './optimize-pool.js';
+import { BacktestPool, type PoolLimits } from './optimize-pool.js';
 import type { WindowError, WindowJob, WindowResult } from './optimize-window.js';
 import {
   backtestInstrument,
@@ -55,6 +55,8 @@ export interface OptimizeInput {
   readonly walkForward?: { readonly folds: number; readonly trainRatio: number };
   /** Worker threads (default: the cores). */
   readonly workers?: number;
+  /** How long one run may take (`--run-timeout`); default: no limit. */
+  readonly limits?: PoolLimits;
   /** Told the number of runs ahead (it grows once for walk-forward tests); `tick` after each. */
   readonly progress?: (total: number) => { tick(): void; stop(): void };
 }
@@ -214,6 +216,7 @@ export async function runOptimize(input: OptimizeInput): Promise<OptimizeResults
       dataTick: format.tick,
       settings,
     },
+    input.limits,
   );
   try {
     const first = await pool.run(firstJobs, () => progress?.tick());

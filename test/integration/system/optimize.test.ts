@@ -31,6 +31,7 @@ const flags = (over: Partial<OptimizeFlags>): OptimizeFlags => ({
   search: 'grid',
   objective: 'sharpe',
   trainRatio: '3',
+  runTimeout: '30m',
   top: '5',
   progress: false,
   from: '2004-01-01',
@@ -183,6 +184,38 @@ describe('kairos optimize', () => {
     ]);
   });
 
+  // Before --run-timeout this sweep never ended: the test's own limit makes it fail instead.
+  it('ends a run past --run-timeout, records it, and the other runs are a sweep without it', async () => {
+    const SPIN = 'test/fixtures/strategies/spin.ts'; // sma-cross; fast = 13 never returns
+    const [one, two] = [out(), out()];
+    const hung = { param: ['fast=5,13,10,20', 'slow=30'], runTimeout: '3s' };
+    const { results } = await optimizeCommand(SPIN, flags({ ...hung, workers: '2', out: two }));
+    expect(results.space).toMatchObject({ run: 4, failed: 1 });
+    expect(results.results[3]).toMatchObject({
+      rank: 4,
+      params: { fast: 13 },
+      objective: null,
+      metrics: null,
+      error: {
+        code: 'OPTIMIZE_RUN_TIMEOUT',
+        message: 'the run took longer than --run-timeout 3s; its worker thread was ended',
+      },
+    });
+    // The same results whichever thread ran the hung combination.
+    await optimizeCommand(SPIN, flags({ ...hung, workers: '1', out: one }));
+    expect(readFileSync(path.join(one, 'results.json'), 'utf8')).toBe(
+      readFileSync(path.join(two, 'results.json'), 'utf8'),
+    );
+    const without = await optimizeCommand(
+      SPIN,
+      flags({ param: ['fast=5,10,20', 'slow=30'], workers: '2', out: out() }),
+    );
+    expect(without.results.space).toMatchObject({ run: 3, failed: 0 });
+    const figures = (rs: typeof results.results) =>
+      rs.flatMap((r) => (r.error ? [] : [[r.rank, r.params, r.objective, r.metrics]]));
+    expect(figures(results.results)).toEqual(figures(without.results.results));
+  }, 30_000);
+
   it.each([
     [{ objective: 'sharp' }, /^--objective: must be one of sharpe, .*, was "sharp"$/],
     [{ search: 'grd' }, /^--search: must be grid or random, was "grd"$/],
@@ -195,6 +228,12 @@ describe('kairos optimize', () => {
       /^--train-ratio: must be a non-negative number, was "-1"$/,
     ],
     [{ workers: 'two' }, /^--workers: must be a non-negative integer, was "two"$/],
+    [
+      { runTimeout: 'soon' },
+      /^--run-timeout: must be a duration like 30s, 10m or 2h, or none, was "soon"$/,
+    ],
+    [{ runTimeout: '0s' }, /^--run-timeout: must be a duration like 30s, 10m or 2h, or none/],
+    [{ runTimeout: '25d' }, /^--run-timeout: must be at most 24d, or none, was "25d"$/],
     [{ param: ['fsat=3'] }, /^--param: unknown param "fsat" \(known: fast, slow, size\)$/],
     [{ param: ['fast=0..10:5'] }, /^param "fast": must be an integer ≥ 1, was 0$/],
     [
