@@ -124,18 +124,49 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     );
 
   it('opens paper accounts: the first is the default; names, cash and live are checked; another’s is not found', async () => {
-    const open = async (token: string, body: Json) => {
+    /**
+     * Opens one, checks the answer field by field against the request (a client keeps the id
+     * and shows the rest), and that a read right after answers the same account.
+     */
+    const open = async (
+      token: string,
+      owner: string,
+      body: { name: string; startingCash: string; default?: boolean },
+      isDefault: boolean,
+    ) => {
       const r = await call('POST', '/accounts', { token, body });
       expect(r.status).toBe(201);
+      expect(r.json).toEqual({
+        id: expect.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]*$/),
+        ownerUserId: owner,
+        name: body.name,
+        mode: 'paper',
+        venue: 'PAPER',
+        credentialId: null,
+        startingCash: body.startingCash,
+        currency: 'X',
+        status: 'open',
+        default: isDefault,
+        shared: false,
+        createdAt: expect.any(Number),
+        disabledAt: null,
+        venueStatus: null,
+      });
+      expect(r.headers.location).toBe(`/accounts/${r.json.id}`);
+      const read = await call('GET', `/accounts/${r.json.id}`, { token });
+      expect({ status: read.status, body: read.json }).toEqual({ status: 200, body: r.json });
       return r.json;
     };
-    const a1 = await open(tom, { name: 'main', startingCash: '10' });
-    expect(a1).toMatchObject({ mode: 'paper', venue: 'PAPER', currency: 'X', default: true });
-    expect(a1.startingCash).toBe('10');
-    const a2 = await open(tom, { name: 'second', startingCash: '20.5' });
-    expect(a2.default).toBe(false);
-    const b1 = await open(tina.token, { name: 'main', startingCash: '30' });
-    const b2 = await open(tina.token, { name: 'other', startingCash: '40', default: true });
+    const a1 = await open(tom, t.users.trader.id, { name: 'main', startingCash: '10' }, true);
+    const a2 = await open(tom, t.users.trader.id, { name: 'second', startingCash: '20.5' }, false);
+    const b1 = await open(tina.token, tina.id, { name: 'main', startingCash: '30' }, true);
+    const b2 = await open(
+      tina.token,
+      tina.id,
+      { name: 'other', startingCash: '40', default: true },
+      true,
+    );
+    expect(new Set([a1.id, a2.id, b1.id, b2.id, 'desk']).size).toBe(5);
     Object.assign(acc, { A1: a1.id, A2: a2.id, B1: b1.id, B2: b2.id });
 
     const mine = await call('GET', '/accounts', { token: tom });

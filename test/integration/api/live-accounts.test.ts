@@ -149,16 +149,35 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
       body: live({ credentialId: ids.tomKey }),
     });
     expect(r.status).toBe(201);
-    expect(r.json).toMatchObject({
+    expect(r.json).toEqual({
+      id: expect.any(String),
+      ownerUserId: t.users.trader.id,
+      name: 'real',
       mode: 'live',
       venue: 'binance',
       credentialId: ids.tomKey,
       currency: 'USDT',
       // The venue's balance when it was opened: the risk gate's cash.
       startingCash: '1000000',
-      venueStatus: { venue: 'UP', reason: null },
+      status: 'open',
+      default: false,
+      shared: false,
+      createdAt: expect.any(Number),
+      disabledAt: null,
+      venueStatus: {
+        venue: 'UP',
+        reason: null,
+        since: expect.any(Number),
+        confirmedAt: expect.any(Number),
+      },
     });
     ids.live = r.json.id;
+    expect(r.json.id).not.toBe(ids.paper);
+    const read = await call('GET', `/accounts/${ids.live}`, { token: tom });
+    expect({ status: read.status, body: read.json }).toEqual({
+      status: 200,
+      body: { ...r.json, venueStatus: { ...r.json.venueStatus, confirmedAt: expect.any(Number) } },
+    });
     // Only the two accounts made were stored, each with its audit row.
     const rows = await call('GET', `/audit?from=0&to=${Date.now() + 60_000}&limit=1000`, {
       token: t.tokens.auditor,

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileSchemasNow } from '../../../src/api/app.js';
+import { clientOrderIdFor } from '../../../src/api/order-commands.js';
 import { verifyExport } from '../../../src/security/audit/verify.js';
 import { can, ROLES, type Permission, type Role } from '../../../src/security/roles/permissions.js';
+import { toDecimal, type Decimal } from '../../../src/trading/core/decimal.js';
 import { apiCall, type Answer } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { canaryCredential } from '../../support/canary.js';
@@ -42,12 +44,38 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
   }
 
   let keys = 0;
+  /** The idempotency key of the last order placed. */
+  let lastKey = '';
   const placeOrder = (token: string, order: Record<string, unknown>) =>
     call('POST', '/orders', {
       token,
       body: { instrumentId: 'BTC/X', side: 'BUY', quantity: '1', ...order },
-      headers: { 'idempotency-key': `key-${keys++}` },
+      headers: { 'idempotency-key': (lastKey = `key-${keys++}`) },
     });
+  /**
+   * The trader's order just placed (`lastKey`) on the shared account as the API must show it:
+   * its id derived from the user and the key, every field as asked, open and unfilled.
+   */
+  const orderAsAsked = (o: { type: string; quantity: string; price?: string }) => ({
+    clientOrderId: clientOrderIdFor(t.users.trader.id, lastKey),
+    accountId: 'desk',
+    instrumentId: 'BTC/X',
+    side: 'BUY',
+    type: o.type,
+    timeInForce: 'GTC',
+    quantity: o.quantity,
+    price: o.price ?? null,
+    triggerPrice: null,
+    postOnly: false,
+    reduceOnly: false,
+    status: expect.stringMatching(/^(SUBMITTED|ACCEPTED)$/),
+    filledQuantity: '0',
+    averagePrice: null,
+    reason: null,
+    createdAt: expect.any(Number),
+    updatedAt: expect.any(Number),
+    tag: null,
+  });
 
   /** An admin creates a user; the new user logs in with the second factor the answer showed. */
   async function newUser(role: Role, password = 'a fresh user passphrase 42') {
@@ -123,11 +151,16 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
   }, 60_000);
 
   it('positions, balances and fills: a trader’s market orders fill and show up; fills are owner-scoped and paged', async () => {
+    const placed: Json[] = [];
     for (const key of ['a', 'b']) {
-      const placed = await placeOrder(t.token, { type: 'MARKET' });
-      expect(placed.status).toBe(201);
+      const r = await placeOrder(t.token, { type: 'MARKET' });
+      expect(r.status).toBe(201);
+      // The answer is the order as asked: a client keeps its id and shows the rest.
+      expect(r.json).toEqual(orderAsAsked({ type: 'MARKET', quantity: '1' }));
+      placed.push(r.json);
       void key;
     }
+    expect(placed[0].clientOrderId).not.toBe(placed[1].clientOrderId);
     const fills = await until(async () => {
       const f = await call('GET', '/fills', { token: t.token });
       expect(f.status).toBe(200);
@@ -141,6 +174,22 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
       clientOrderId: expect.stringMatching(/^k/),
     });
     expect(fills[0].ts).toBeGreaterThanOrEqual(fills[1].ts);
+    // The fills are those of the orders placed, and each order reads back FILLED at its fill.
+    expect(fills.map((f: Json) => f.clientOrderId).sort()).toEqual(
+      placed.map((o) => o.clientOrderId).sort(),
+    );
+    for (const o of placed) {
+      const fill = fills.find((f: Json) => f.clientOrderId === o.clientOrderId);
+      const read = await call('GET', `/orders/${o.clientOrderId}`, { token: t.token });
+      expect(read.status).toBe(200);
+      expect(read.json.order).toEqual({
+        ...o,
+        status: 'FILLED',
+        filledQuantity: '1',
+        averagePrice: fill.price,
+        updatedAt: expect.any(Number),
+      });
+    }
 
     // Cursor pages: one fill each, no overlap, then the end.
     const first = await call('GET', '/fills?limit=1', { token: t.token });
@@ -157,9 +206,23 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
     const positions = await call('GET', '/positions', { token: t.token });
     expect(positions.status).toBe(200);
     const btc = positions.json.positions.find((p: Json) => p.instrumentId === 'BTC/X');
-    expect(btc).toMatchObject({ quantity: '2', realizedPnl: '0' });
-    expect(Number(btc.averagePrice)).toBeGreaterThan(0);
-    expect(btc.lastPrice).toEqual(expect.any(String));
+    // Every figure a client shows, from the two fills: exact decimals.
+    const sum = (f: (x: Json) => Decimal) =>
+      fills.reduce((a: Decimal, x: Json) => a.plus(f(x)), toDecimal(0));
+    const average = sum((f) => toDecimal(f.price).times(f.quantity)).div(2);
+    expect(btc).toEqual({
+      accountId: placed[0].accountId,
+      instrumentId: 'BTC/X',
+      quantity: '2',
+      averagePrice: average.toFixed(),
+      lastPrice: expect.stringMatching(/^\d+(\.\d+)?$/),
+      unrealizedPnl: toDecimal(btc.lastPrice).minus(average).times(2).toFixed(),
+      realizedPnl: '0',
+      fees: sum((f) => toDecimal(f.fee)).toFixed(),
+      openedAt: expect.any(Number),
+      source: 'ledger',
+      confirmedAt: null,
+    });
 
     const balances = await call('GET', '/balances', { token: t.token });
     expect(balances.status).toBe(200);
@@ -175,6 +238,33 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
     const cancel = await call('DELETE', `/orders/${fills[0].clientOrderId}`, { token: t.token });
     expect([cancel.status, cancel.json.code]).toEqual([409, 'ORDER_NOT_OPEN']);
     expect(cancel.json.detail).toMatch(/is FILLED: only an open order can be canceled/);
+
+    // An open order is canceled: 202 with that order, then it reads back CANCELED.
+    const resting = await placeOrder(t.token, { type: 'LIMIT', price: '0.0001' });
+    expect(resting.status).toBe(201);
+    expect(resting.json).toEqual(orderAsAsked({ type: 'LIMIT', quantity: '1', price: '0.0001' }));
+    const canceled = await call('DELETE', `/orders/${resting.json.clientOrderId}`, {
+      token: t.token,
+    });
+    expect(canceled.status).toBe(202);
+    // The venue may have answered already (CANCELED, with why) or not yet (PENDING_CANCEL).
+    const done = canceled.json.status === 'CANCELED';
+    expect(canceled.json).toEqual({
+      ...resting.json,
+      status: done ? 'CANCELED' : 'PENDING_CANCEL',
+      reason: done ? 'CANCELED_BY_USER' : null,
+      updatedAt: expect.any(Number),
+    });
+    const gone = await until(async () => {
+      const r = await call('GET', `/orders/${resting.json.clientOrderId}`, { token: t.token });
+      return r.json?.order?.status === 'CANCELED' ? r.json.order : undefined;
+    }, 30_000);
+    expect(gone).toEqual({
+      ...resting.json,
+      status: 'CANCELED',
+      reason: 'CANCELED_BY_USER',
+      updatedAt: expect.any(Number),
+    });
 
     // Another trader sees none of these fills.
     const other = await newUser('trader');
@@ -257,18 +347,31 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
 
   it('users: created with a second factor shown once, listed without secrets, disabled with sessions revoked at once', async () => {
     const tina = await newUser('trader');
-    expect(tina.made.json).toMatchObject({
-      user: { username: tina.username, role: 'trader', status: 'active', mfa: 'pending' },
+    // The whole answer, as asked: the admin's client shows it and keeps the id.
+    expect(tina.made.json).toEqual({
+      user: {
+        id: expect.any(String),
+        username: tina.username,
+        role: 'trader',
+        status: 'active',
+        mfa: 'pending',
+        createdAt: expect.any(Number),
+        disabledAt: null,
+      },
       otpauthUri: expect.stringMatching(new RegExp(`^otpauth://totp/Kairos:${tina.username}\\?`)),
       secret: expect.stringMatching(/^[A-Z2-7]+$/),
+      recoveryCodes: expect.any(Array),
     });
-    expect(tina.made.json.recoveryCodes).toHaveLength(10);
+    expect(new Set(tina.made.json.recoveryCodes).size).toBe(10);
+    // The id answered is the user who logs in (the token's subject).
+    const claims = JSON.parse(Buffer.from(tina.token.split('.')[1]!, 'base64url').toString());
+    expect(claims.sub).toBe(tina.id);
 
     const list = await call('GET', '/users', { token: t.tokens.admin });
     expect(list.status).toBe(200);
-    expect(list.json.users).toContainEqual(
-      expect.objectContaining({ id: tina.id, mfa: 'confirmed', status: 'active' }),
-    );
+    expect(list.json.users.filter((u: Json) => u.id === tina.id)).toEqual([
+      { ...tina.made.json.user, mfa: 'confirmed' },
+    ]);
     expect(list.text).not.toMatch(/argon2|kx1\.|passwordHash|secret/i);
 
     const taken = await call('POST', '/users', {

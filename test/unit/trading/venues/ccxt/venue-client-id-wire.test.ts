@@ -223,12 +223,67 @@ describe("the client order id ccxt's real classes send", () => {
 
   /**
    * A look-up by client id (an order whose answer was lost, or after a restart: no venue id),
-   * through the exchange as Kairos builds it: ccxt puts the value sent in the request.
+   * through the exchange as Kairos builds it: the value must travel under the field (or in the
+   * path) the venue documents for that call, or the venue ignores it. The fields are ccxt's own
+   * (node_modules/ccxt/js/src/<venue>.js, 4.5.84): what its fetchOrder/cancelOrder build for
+   * each venue's endpoint, cross-checked with the venues' API docs where known.
    */
   const asking = Object.keys(CASES).filter(
     (v) => v !== 'hyperliquid' && venueClientIds(v).queryParams('a-1', undefined) !== null,
   );
-  it.each(asking)('%s: fetchOrder and cancelOrder by client id name the order', async (venue) => {
+  /** Where one call carries the client id: a request whose URL has `url` and the id under `key`. */
+  interface Where {
+    readonly url: string;
+    /** The field; none: the id is a segment of the path (`url` then ends where it starts). */
+    readonly key?: string;
+  }
+  type Lookup = Readonly<Record<'fetchOrder' | 'cancelOrder', Where>>;
+  const both = (w: Where): Lookup => ({ fetchOrder: w, cancelOrder: w });
+  /** The id under `key` in both calls, each to its own endpoint. */
+  const at = (key: string, fetchOrder: string, cancelOrder: string): Lookup => ({
+    fetchOrder: { url: fetchOrder, key },
+    cancelOrder: { url: cancelOrder, key },
+  });
+  const LOOKUP: Record<string, Lookup> = {
+    // GET/DELETE /api/v3/order: orderId or origClientOrderId.
+    binance: both({ url: '/api/v3/order?', key: 'origClientOrderId' }),
+    bybit: at('orderLinkId', '/v5/order/realtime?', '/v5/order/cancel'),
+    // GET/DELETE /api/v1/order/client-order/{clientOid}.
+    kucoin: both({ url: '/api/v1/order/client-order/' }),
+    krakenfutures: at('cliOrdId', '/api/v3/orders/status?', '/api/v3/cancelorder?'),
+    okx: at('clOrdId', '/api/v5/trade/order?', '/api/v5/trade/cancel-order'),
+    // GET/DELETE /spot/orders/{order_id}: order_id may be the `t-…` text (ccxt L5386).
+    gate: both({ url: '/api/v4/spot/orders/' }),
+    // GET/DELETE /orders/client:<client_oid>.
+    coinbaseexchange: both({ url: '/orders/client:' }),
+    htx: {
+      fetchOrder: { url: '/v1/order/orders/getClientOrder?', key: 'clientOrderId' },
+      cancelOrder: { url: '/v1/order/orders/submitCancelClientOrder', key: 'client-order-id' },
+    },
+    woo: both({ url: '/v3/trade/order?', key: 'clientOrderId' }),
+    bitget: at('clientOid', '/api/v2/spot/trade/orderInfo?', '/api/v2/spot/trade/cancel-order'),
+    mexc: both({ url: '/api/v3/order?', key: 'origClientOrderId' }),
+    phemex: at('clOrdID', '/spots/orders/by-order-id?', '/spot/orders?'),
+    // ccxt's cancelOrder builds `id` only; Bitstamp's client id field is `client_order_id`.
+    bitstamp: at('client_order_id', '/api/v2/order_status/', '/api/v2/cancel_order/'),
+    // ccxt builds `order_id` only; Gemini's orders carry the client id as `client_order_id`.
+    gemini: at('client_order_id', '/v1/order/status', '/v1/order/cancel'),
+  };
+  /**
+   * Look-ups the venue would not match today: ccxt's class puts Kairos's param where the venue
+   * does not read it (Gate's cancel: `?clientOrderId=` on an empty path; Bitstamp's cancel and
+   * Gemini's both: `clientOrderId`, not `client_order_id`). Kairos then settles the cancel by a
+   * fetch, and a Gemini fetch fails. Each case fails until the rule is fixed; then move it out.
+   */
+  const GAPS = new Set([
+    'gate cancelOrder',
+    'bitstamp cancelOrder',
+    'gemini fetchOrder',
+    'gemini cancelOrder',
+  ]);
+
+  /** The client id `call` of `venue`'s exchange sends for Kairos's `id`, and the requests made. */
+  async function lookUp(venue: string, call: 'fetchOrder' | 'cancelOrder') {
     const c = CASES[venue]!;
     const { exchange } = await createExchange({
       exchangeId: venue,
@@ -240,22 +295,53 @@ describe("the client order id ccxt's real classes send", () => {
     });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const ex = exchange as any;
-    const requests: string[] = [];
+    const requests: { url: string; fields: unknown[] }[] = [];
     catching(ex, c, (url, body) =>
-      requests.push(decodeURIComponent(`${url} ${typeof body === 'string' ? body : ''}`)),
+      requests.push({ url: decodeURIComponent(url), fields: parse(url, body) }),
     );
     const cids = venueClientIds(venue);
     const id = 'sma_cross-12';
-    const sent = cids.toVenue(id);
-    for (const call of ['fetchOrder', 'cancelOrder'] as const) {
-      if (!ex.has[call]) continue; // CcxtExecutionClient looks in the order lists then
-      requests.length = 0;
-      const params = cids.queryParams(id, undefined)!;
-      await expect(ex[call]('', 'BTC/USDT', params)).rejects.toThrow('caught before sending');
-      expect({ call, named: requests.some((r) => r.includes(sent)) }).toEqual({
-        call,
-        named: true,
+    expect(ex.has[call]).toBe(true);
+    const params = cids.queryParams(id, undefined)!;
+    await expect(ex[call]('', 'BTC/USDT', params)).rejects.toThrow('caught before sending');
+    return { sent: cids.toVenue(id), requests };
+  }
+
+  /** Whether one of `requests` carries `sent` where `w` says (the field's value exactly). */
+  function carries(requests: { url: string; fields: unknown[] }[], w: Where, sent: string) {
+    return requests.some(({ url, fields }) => {
+      const at = url.indexOf(w.url);
+      if (at < 0) return false;
+      if (w.key === undefined) return url.slice(at + w.url.length).split(/[?/]/)[0] === sent;
+      return fields.some((f) => {
+        const v = find(f, w.key!);
+        return v !== undefined && String(v) === sent;
       });
-    }
+    });
+  }
+
+  it('documents the look-up of every venue that asks by client id', () => {
+    expect([...asking].sort()).toEqual(Object.keys(LOOKUP).sort());
   });
+
+  const rows = asking.flatMap((v) =>
+    (['fetchOrder', 'cancelOrder'] as const).map((call) => [v, call] as const),
+  );
+  const check = async (venue: string, call: 'fetchOrder' | 'cancelOrder') => {
+    const w = LOOKUP[venue]![call];
+    const { sent, requests } = await lookUp(venue, call);
+    expect({ where: w, sent, found: carries(requests, w, sent) }).toEqual({
+      where: w,
+      sent,
+      found: true,
+    });
+  };
+  it.each(rows.filter(([v, c]) => !GAPS.has(`${v} ${c}`)))(
+    '%s: %s by client id sends it under the documented field',
+    check,
+  );
+  it.failing.each(rows.filter(([v, c]) => GAPS.has(`${v} ${c}`)))(
+    '%s: %s by client id (known gap: not under the documented field)',
+    check,
+  );
 });
