@@ -28,7 +28,7 @@ import { OrderLookup } from './order-lookup.js';
 import { CLOSED_ORDER_RETENTION_MS, type ClientMemory, OrderMemory } from './order-memory.js';
 import { ReportRouting } from './report-routing.js';
 import { placeholderId, TradeRouting } from './trade-routing.js';
-import { venueClientIds, type VenueClientIds } from './venue-client-ids.js';
+import { venueClientIds, type OrderAsk, type VenueClientIds } from './venue-client-ids.js';
 import { WatchLoop } from './watch-loop.js';
 
 /** Options of {@link CcxtExecutionClient}. */
@@ -428,17 +428,11 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     if (!symbol) return this.#log(`cancel ${id}: not an order of this venue`);
     this.#mem.entry(id).cancelAsked = true;
     try {
-      let venueId = this.#mem.get(id)?.venueId;
-      let params = this.#cids.queryParams(id, venueId);
-      if (params === null) {
-        // The venue cannot be asked by client id: find the order's venue id first.
-        venueId = this.#linked(id, await this.#lookup.inLists(id, symbol, this.#madeSince(id)))?.id;
-        if (!venueId) return await this.#settleCancel(id);
-        params = {};
-      }
-      const query = params;
+      const ask = await this.#cancelAsk(id, symbol);
+      if (!ask) return await this.#settleCancel(id);
+      const { id: orderId, params } = ask;
       const answer = await this.#policy.write(() =>
-        this.#o.exchange.cancelOrder(venueId ?? '', symbol, query),
+        this.#o.exchange.cancelOrder(orderId ?? '', symbol, params),
       );
       if (answer && typeof answer.status === 'string' && answer.status !== 'open')
         this.#reports.onVenueOrder(answer, id);
@@ -449,6 +443,18 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       if (out.kind === 'refused') this.#cancelRejected(id, out.reason);
       else await this.#settleCancel(id);
     }
+  }
+
+  /**
+   * `cancelOrder`'s arguments naming `id` (`VenueClientIds.ask`). Where the venue cancels only by
+   * its own id and that is not known here, it is found first: by client id where the venue looks
+   * orders up by it (Gemini, Bitstamp), else in its lists (Deribit, …). Null: not found.
+   */
+  async #cancelAsk(id: string, symbol: string): Promise<OrderAsk | null> {
+    const ask = this.#cids.ask('cancelOrder', id, this.#mem.get(id)?.venueId);
+    if (ask) return ask;
+    const venueId = (await this.#fetchByClientId(id, symbol))?.id;
+    return venueId ? this.#cids.ask('cancelOrder', id, String(venueId)) : null;
   }
 
   /** After a cancel that did not say: ask the venue, apply what it says. */

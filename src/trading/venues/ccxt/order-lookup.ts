@@ -13,7 +13,7 @@ export interface OrderLookupOptions {
 
 /**
  * One of our orders at the venue by its client order id, each venue asked the way ccxt can ask
- * it (`VenueClientIds.queryParams`): by client id in `fetchOrder`'s params, by the venue id when
+ * it (`VenueClientIds.ask`): by client id in `fetchOrder`'s params, by the venue id when
  * known and the venue's rule says so, or searched for in the open and closed order lists where
  * ccxt cannot ask by client id (Bitfinex, Deribit, …) or the venue has no `fetchOrder`
  * (Backpack, Lighter). Answers carry Kairos's id in `clientOrderId` (`ours`).
@@ -42,10 +42,13 @@ export class OrderLookup {
     since: number,
   ): Promise<CcxtOrder | null> {
     try {
-      const params = this.o.cids.queryParams(id, venueId);
-      if (params === null || !this.o.exchange.has.fetchOrder)
+      const ask = this.o.cids.ask('fetchOrder', id, venueId);
+      if (ask === null || !this.o.exchange.has.fetchOrder)
         return await this.inLists(id, symbol, since);
-      const o = await this.o.read(() => this.o.exchange.fetchOrder(venueId ?? '', symbol, params));
+      // ccxt's types want a string; `undefined` sends no order id (Gemini: not beside the client id).
+      const o = await this.o.read(() =>
+        this.o.exchange.fetchOrder(ask.id as string, symbol, ask.params),
+      );
       return this.ours(o);
     } catch (e) {
       if (isOrderNotFound(e)) return null;

@@ -17,11 +17,12 @@ export interface VenueClientIds {
   /** `createOrder`'s params carrying `id` (the venue's own key where ccxt drops its unified one). */
   createParams(id: string): Record<string, unknown>;
   /**
-   * `fetchOrder`/`cancelOrder`'s params that name the order by `id`, given its venue id if known:
-   * empty to ask by the venue id alone; null where the venue id is unknown and ccxt cannot ask
-   * this venue by client id (the order is then looked for in the open and closed orders).
+   * How `call` names the order `id` (its venue id if known): ccxt's id argument and params, or
+   * null where the venue id is unknown and the venue cannot be asked this way by client id: then
+   * the venue id is found first (`fetchOrder` by client id where the venue has it, else the open
+   * and closed orders), and the call names the order by it.
    */
-  queryParams(id: string, venueOrderId: string | undefined): Record<string, unknown> | null;
+  ask(call: OrderCall, id: string, venueOrderId: string | undefined): OrderAsk | null;
   /** The client order id a venue's order carries as ccxt parsed it (ccxt's field, else the venue's). */
   reported(order: { readonly clientOrderId?: string; readonly info?: unknown }): string | undefined;
   /**
@@ -31,6 +32,15 @@ export interface VenueClientIds {
   forget(id: string): void;
   /** How many hashed forms are remembered (a diagnostic). */
   readonly remembered: number;
+}
+
+/** The ccxt calls that name one order. */
+export type OrderCall = 'fetchOrder' | 'cancelOrder';
+
+/** ccxt's arguments naming one order: `id` (undefined: none sent) and `params`. */
+export interface OrderAsk {
+  readonly id: string | undefined;
+  readonly params: Record<string, unknown>;
 }
 
 /** How one rule writes ids: `hashed` forms read back only from memory (see `venueClientIds`). */
@@ -48,8 +58,19 @@ export interface ClientIdRule {
   readonly param?: string;
   /** The param naming the order in `fetchOrder`/`cancelOrder` (null: ccxt cannot; default `param`). */
   readonly queryParam?: string | null;
-  /** Ask by client id only when the venue id is unknown (Gate finds a finished order only by its id). */
+  /**
+   * Ask by client id only when the venue id is unknown (Gate finds a finished order only by its
+   * id; Gemini takes one of the two, never both).
+   */
   readonly queryByVenueIdFirst?: boolean;
+  /** `fetchOrder` by client id sends no order id (ccxt would send an empty one beside it). */
+  readonly queryWithoutId?: boolean;
+  /**
+   * How `cancelOrder` names an order whose venue id is unknown, where not as `fetchOrder` does:
+   * `asId`, the client id is ccxt's id argument (Gate: `t-…` in the path); `venueId`, the venue
+   * cancels by its own id only, so that is found first (Gemini, Bitstamp).
+   */
+  readonly cancelBy?: 'asId' | 'venueId';
   /** The field of the venue's order that carries the id, where ccxt does not parse it. */
   readonly field?: string;
   /** Sent as a JSON number (the venue takes an integer). */
@@ -160,6 +181,9 @@ function integer(max: bigint): Encoding {
 
 const KAIROS_CHARS = /^[A-Za-z0-9_-]+$/;
 
+/** The form for a venue whose rule is not known: OKX's (see {@link DEFAULT_RULE}). */
+const UNKNOWN = escaped('X');
+
 /**
  * The rules of the venues a user is likely to trade (ccxt ids). A venue not named here gets
  * {@link DEFAULT_RULE}. Sources and the rules in words: `docs/venues-client-order-ids.md`.
@@ -216,6 +240,9 @@ export const CLIENT_ID_RULES: readonly ClientIdRule[] = [
       isDigest: (b) => b.startsWith('.'),
     }),
     queryByVenueIdFirst: true,
+    // DELETE /spot/orders/{order_id} takes the `t-…` text as the id; ccxt would send an empty
+    // path and `?clientOrderId=`, which Gate does not read.
+    cancelBy: 'asId',
   },
   // Coinbase Advanced's client_order_id: ccxt sends its own (`ccxt-` and a UUID) unless given
   // `client_order_id`; letters, digits and `-` are what that form proves accepted.
@@ -250,13 +277,26 @@ export const CLIENT_ID_RULES: readonly ClientIdRule[] = [
     integer: true,
     queryParam: null,
   },
+  // Bitstamp and Gemini: their rule for the id is not recorded, so the default form (below). These
+  // rows say how they are asked: Bitstamp's order_status takes `client_order_id` (ccxt maps
+  // `clientOrderId` to it) but its cancel_order takes `id` only. Gemini's /v1/order/status takes
+  // `client_order_id` instead of `order_id`, never both; /v1/order/cancel takes `order_id` only.
+  { venues: ['bitstamp'], encoding: UNKNOWN, cancelBy: 'venueId' },
+  {
+    venues: ['gemini'],
+    encoding: UNKNOWN,
+    queryParam: 'client_order_id',
+    queryByVenueIdFirst: true,
+    queryWithoutId: true,
+    cancelBy: 'venueId',
+  },
 ];
 
 /**
  * A venue whose rule is not known: 1-32 letters and digits (OKX's encoding), the widest form
  * that every documented text rule above accepts (see the docs for why).
  */
-export const DEFAULT_RULE: ClientIdRule = { venues: [], encoding: escaped('X') };
+export const DEFAULT_RULE: ClientIdRule = { venues: [], encoding: UNKNOWN };
 
 const BY_VENUE = new Map(CLIENT_ID_RULES.flatMap((r) => r.venues.map((v) => [v, r] as const)));
 
@@ -295,12 +335,18 @@ export function venueClientIds(exchangeId: string): VenueClientIds {
       return hashed.get(venueId) ?? rule.encoding.decode(venueId);
     },
     createParams: (id) => ({ [param]: value(id) }),
-    queryParams(id, venueOrderId) {
+    ask(call, id, venueOrderId) {
       // Encoded even when not sent: the venue's answers (open orders, fills) then read back.
       const v = value(id);
-      if (queryParam === null) return venueOrderId ? {} : null;
-      if (rule.queryByVenueIdFirst && venueOrderId) return {};
-      return { [queryParam]: v };
+      const byVenueId = { id: venueOrderId, params: {} };
+      if (call === 'cancelOrder' && rule.cancelBy !== undefined) {
+        if (venueOrderId) return byVenueId;
+        return rule.cancelBy === 'asId' ? { id: String(v), params: {} } : null;
+      }
+      if (queryParam === null) return venueOrderId ? byVenueId : null;
+      if (rule.queryByVenueIdFirst && venueOrderId) return byVenueId;
+      const noId = rule.queryWithoutId && !venueOrderId;
+      return { id: noId ? undefined : (venueOrderId ?? ''), params: { [queryParam]: v } };
     },
     reported(order) {
       if (order.clientOrderId) return order.clientOrderId;

@@ -1,11 +1,14 @@
 import fc from 'fast-check';
 import { clientOrderIdFor } from '../../../../../src/api/order-commands.js';
 import { ClientOrderIds } from '../../../../../src/trading/core/client-order-id.js';
+import { CcxtExecutionClient } from '../../../../../src/trading/venues/ccxt/ccxt-execution.js';
 import { createExchange } from '../../../../../src/trading/venues/ccxt/exchange-factory.js';
 import {
   CLIENT_ID_RULES,
   venueClientIds,
 } from '../../../../../src/trading/venues/ccxt/venue-client-ids.js';
+import { submittedOrder } from '../../../../support/builders.js';
+import { btcInstrument } from '../../../../support/paper-args.js';
 
 /**
  * What ccxt's real exchange classes put on the wire for `createOrder` with Kairos's params: the
@@ -229,15 +232,24 @@ describe("the client order id ccxt's real classes send", () => {
    * each venue's endpoint, cross-checked with the venues' API docs where known.
    */
   const asking = Object.keys(CASES).filter(
-    (v) => v !== 'hyperliquid' && venueClientIds(v).queryParams('a-1', undefined) !== null,
+    (v) => v !== 'hyperliquid' && venueClientIds(v).ask('fetchOrder', 'a-1', undefined) !== null,
   );
   /** Where one call carries the client id: a request whose URL has `url` and the id under `key`. */
   interface Where {
     readonly url: string;
     /** The field; none: the id is a segment of the path (`url` then ends where it starts). */
     readonly key?: string;
+    /** A field the request must not carry (Gemini: `order_id` beside `client_order_id`). */
+    readonly absent?: string;
   }
-  type Lookup = Readonly<Record<'fetchOrder' | 'cancelOrder', Where>>;
+  /**
+   * A cancel where the venue cancels by its own id only: the order is looked up by client id
+   * first (the venue's `fetchOrder` row), then the cancel names the venue id it found, here.
+   */
+  interface ByVenueId {
+    readonly byVenueId: Where;
+  }
+  type Lookup = Readonly<{ fetchOrder: Where; cancelOrder: Where | ByVenueId }>;
   const both = (w: Where): Lookup => ({ fetchOrder: w, cancelOrder: w });
   /** The id under `key` in both calls, each to its own endpoint. */
   const at = (key: string, fetchOrder: string, cancelOrder: string): Lookup => ({
@@ -252,7 +264,8 @@ describe("the client order id ccxt's real classes send", () => {
     kucoin: both({ url: '/api/v1/order/client-order/' }),
     krakenfutures: at('cliOrdId', '/api/v3/orders/status?', '/api/v3/cancelorder?'),
     okx: at('clOrdId', '/api/v5/trade/order?', '/api/v5/trade/cancel-order'),
-    // GET/DELETE /spot/orders/{order_id}: order_id may be the `t-…` text (ccxt L5386).
+    // GET/DELETE /spot/orders/{order_id}: order_id may be the `t-…` text (ccxt L5386); the
+    // cancel passes it as ccxt's id (ccxt would send `?clientOrderId=` on an empty path).
     gate: both({ url: '/api/v4/spot/orders/' }),
     // GET/DELETE /orders/client:<client_oid>.
     coinbaseexchange: both({ url: '/orders/client:' }),
@@ -264,26 +277,21 @@ describe("the client order id ccxt's real classes send", () => {
     bitget: at('clientOid', '/api/v2/spot/trade/orderInfo?', '/api/v2/spot/trade/cancel-order'),
     mexc: both({ url: '/api/v3/order?', key: 'origClientOrderId' }),
     phemex: at('clOrdID', '/spots/orders/by-order-id?', '/spot/orders?'),
-    // ccxt's cancelOrder builds `id` only; Bitstamp's client id field is `client_order_id`.
-    bitstamp: at('client_order_id', '/api/v2/order_status/', '/api/v2/cancel_order/'),
-    // ccxt builds `order_id` only; Gemini's orders carry the client id as `client_order_id`.
-    gemini: at('client_order_id', '/v1/order/status', '/v1/order/cancel'),
+    // order_status takes `id` or `client_order_id`; cancel_order takes `id` only.
+    bitstamp: {
+      fetchOrder: { url: '/api/v2/order_status/', key: 'client_order_id', absent: 'id' },
+      cancelOrder: { byVenueId: { url: '/api/v2/cancel_order/', key: 'id' } },
+    },
+    // /v1/order/status takes `client_order_id` instead of `order_id`, never both;
+    // /v1/order/cancel takes `order_id` only.
+    gemini: {
+      fetchOrder: { url: '/v1/order/status', key: 'client_order_id', absent: 'order_id' },
+      cancelOrder: { byVenueId: { url: '/v1/order/cancel', key: 'order_id' } },
+    },
   };
-  /**
-   * Look-ups the venue would not match today: ccxt's class puts Kairos's param where the venue
-   * does not read it (Gate's cancel: `?clientOrderId=` on an empty path; Bitstamp's cancel and
-   * Gemini's both: `clientOrderId`, not `client_order_id`). Kairos then settles the cancel by a
-   * fetch, and a Gemini fetch fails. Each case fails until the rule is fixed; then move it out.
-   */
-  const GAPS = new Set([
-    'gate cancelOrder',
-    'bitstamp cancelOrder',
-    'gemini fetchOrder',
-    'gemini cancelOrder',
-  ]);
 
-  /** The client id `call` of `venue`'s exchange sends for Kairos's `id`, and the requests made. */
-  async function lookUp(venue: string, call: 'fetchOrder' | 'cancelOrder') {
+  /** `venue`'s exchange as Kairos builds it (`createExchange`), and ccxt's class under it. */
+  async function built(venue: string) {
     const c = CASES[venue]!;
     const { exchange } = await createExchange({
       exchangeId: venue,
@@ -294,7 +302,12 @@ describe("the client order id ccxt's real classes send", () => {
       rateLimitMs: 1, // as every test's venue (EXCHANGE_RATE_LIMIT_MS): no request leaves
     });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const ex = exchange as any;
+    return { c, exchange, ex: exchange as any };
+  }
+
+  /** The client id `call` of `venue`'s exchange sends for Kairos's `id`, and the requests made. */
+  async function lookUp(venue: string, call: 'fetchOrder' | 'cancelOrder') {
+    const { c, ex } = await built(venue);
     const requests: { url: string; fields: unknown[] }[] = [];
     catching(ex, c, (url, body) =>
       requests.push({ url: decodeURIComponent(url), fields: parse(url, body) }),
@@ -302,8 +315,8 @@ describe("the client order id ccxt's real classes send", () => {
     const cids = venueClientIds(venue);
     const id = 'sma_cross-12';
     expect(ex.has[call]).toBe(true);
-    const params = cids.queryParams(id, undefined)!;
-    await expect(ex[call]('', 'BTC/USDT', params)).rejects.toThrow('caught before sending');
+    const ask = cids.ask(call, id, undefined)!;
+    await expect(ex[call](ask.id, 'BTC/USDT', ask.params)).rejects.toThrow('caught before sending');
     return { sent: cids.toVenue(id), requests };
   }
 
@@ -313,6 +326,8 @@ describe("the client order id ccxt's real classes send", () => {
       const at = url.indexOf(w.url);
       if (at < 0) return false;
       if (w.key === undefined) return url.slice(at + w.url.length).split(/[?/]/)[0] === sent;
+      if (w.absent !== undefined && fields.some((f) => find(f, w.absent!) !== undefined))
+        return false;
       return fields.some((f) => {
         const v = find(f, w.key!);
         return v !== undefined && String(v) === sent;
@@ -328,7 +343,7 @@ describe("the client order id ccxt's real classes send", () => {
     (['fetchOrder', 'cancelOrder'] as const).map((call) => [v, call] as const),
   );
   const check = async (venue: string, call: 'fetchOrder' | 'cancelOrder') => {
-    const w = LOOKUP[venue]![call];
+    const w = LOOKUP[venue]![call] as Where;
     const { sent, requests } = await lookUp(venue, call);
     expect({ where: w, sent, found: carries(requests, w, sent) }).toEqual({
       where: w,
@@ -336,12 +351,81 @@ describe("the client order id ccxt's real classes send", () => {
       found: true,
     });
   };
-  it.each(rows.filter(([v, c]) => !GAPS.has(`${v} ${c}`)))(
+  const cancelsByVenueId = (v: string) => 'byVenueId' in LOOKUP[v]!.cancelOrder;
+  it.each(rows.filter(([v, c]) => c === 'fetchOrder' || !cancelsByVenueId(v)))(
     '%s: %s by client id sends it under the documented field',
     check,
   );
-  it.failing.each(rows.filter(([v, c]) => GAPS.has(`${v} ${c}`)))(
-    '%s: %s by client id (known gap: not under the documented field)',
-    check,
+
+  /** The venue's answer to a look-up of its order `42` carrying the client id `sent`. */
+  const STATUS: Record<string, (sent: string) => unknown> = {
+    gemini: (sent) => ({
+      order_id: '42',
+      id: '42',
+      symbol: 'btcusdt',
+      side: 'buy',
+      type: 'exchange limit',
+      timestampms: 1_800_000_000_000,
+      is_live: true,
+      is_cancelled: false,
+      price: '100',
+      original_amount: '1',
+      executed_amount: '0',
+      remaining_amount: '1',
+      client_order_id: sent,
+    }),
+    bitstamp: (sent) => ({
+      id: 42,
+      datetime: '2027-01-15 08:00:00',
+      type: '0',
+      status: 'Open',
+      market: 'BTC/USDT',
+      transactions: [],
+      amount_remaining: '1',
+      client_order_id: sent,
+    }),
+  };
+
+  /**
+   * A cancel by client id where the venue cancels by its own id only, through the client as a
+   * restarted node has it (the order known, its venue id not): the first request looks the order
+   * up by client id where the venue documents it, the cancel then names the venue id found, and
+   * no request to the cancel endpoint carries the client id (which the venue would ignore).
+   */
+  it.each(asking.filter(cancelsByVenueId))(
+    '%s: cancelOrder by client id finds the venue id by it, then cancels by that',
+    async (venue) => {
+      const { c, exchange, ex } = await built(venue);
+      const lookup = LOOKUP[venue]!;
+      const cancel = (lookup.cancelOrder as ByVenueId).byVenueId;
+      const id = 'sma_cross-12';
+      const sent = venueClientIds(venue).toVenue(id);
+      const requests: { url: string; fields: unknown[] }[] = [];
+      catching(ex, c, () => undefined);
+      ex.fetch = async (url: string, _m: string, _h: unknown, body: unknown) => {
+        requests.push({ url: decodeURIComponent(url), fields: parse(url, body) });
+        if (url.includes(lookup.fetchOrder.url)) return STATUS[venue]!(sent);
+        throw new ccxt.NetworkError('caught before sending');
+      };
+      const client = new CcxtExecutionClient(
+        {
+          exchange,
+          instruments: [btcInstrument()],
+          accountId: 'main',
+          now: () => 1_800_000_000_000,
+          order: (o) => submittedOrder({ instrumentId: 'BTC/USDT' }, o),
+        },
+        () => undefined,
+      );
+      client.cancel(id, 0);
+      await client.idle();
+      await client.close();
+      const toCancel = requests.filter((r) => r.url.includes(cancel.url));
+      expect({
+        lookedUp: carries(requests.slice(0, 1), lookup.fetchOrder, sent),
+        cancelledByVenueId: carries(requests.slice(1, 2), cancel, '42'),
+        clientIdAtCancel: toCancel.some((r) => JSON.stringify(r.fields).includes(sent)),
+      }).toEqual({ lookedUp: true, cancelledByVenueId: true, clientIdAtCancel: false });
+    },
   );
 });
