@@ -242,6 +242,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     bars: ports.bars,
     owners,
     ...(ports.eventLog ? { log: ports.eventLog } : {}),
+    ...(ports.wsSubscribeRetry ? { subscribeRetry: ports.wsSubscribeRetry } : {}),
     visibleAccounts: (claims) => access.visible(claims).map((a) => a.id),
     snapshot: async (claims, kind, key) =>
       kind === 'bars'

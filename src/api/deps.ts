@@ -38,6 +38,7 @@ import type { MfaVerifier } from '../security/totp/mfa-verifier.js';
 import type { TradingCore } from '../trading/live/trading-core.js';
 import type { TradingDesk } from '../trading/live/trading-desk.js';
 import type { RiskChanges } from './risk-frames.js';
+import type { SubscribeRetryPolicy } from './ws-subscribe-retries.js';
 
 /** A user as the API sees one (the TOTP secret decrypted, only for the second factor). */
 export interface ApiUser {
@@ -412,6 +413,8 @@ export interface ApiPorts {
    * `RedisEventLog` shared by every instance, or (default) a `MemoryEventLog` of this process.
    */
   readonly eventLog?: EventLog;
+  /** How a WebSocket subscription refused for a while is retried (default `SUBSCRIBE_RETRY`). */
+  readonly wsSubscribeRetry?: SubscribeRetryPolicy;
   /** The readiness checks `GET /health/ready` runs (`src/monitoring/health-checks.ts`). */
   readonly readiness: { run(): Promise<HealthReport> };
   /** The API's logger: one line per request (component `http`), internal errors (component `api`). */

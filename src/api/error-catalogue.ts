@@ -158,6 +158,21 @@ export function apiErrorOf(code: string): ApiErrorEntry {
   return Object.hasOwn(API_ERRORS, code) ? API_ERRORS[code as ApiErrorCode] : OTHER;
 }
 
+/**
+ * Whether a refusal with `code` passes by itself, so retrying later may succeed: the catalogue's
+ * 503 codes (no owner answered, the venue down, Redis or the database away…). Any other stands
+ * until someone changes something (a key the venue refused, a role, an account not seen): a
+ * retry would meet it again. The one classification the WebSocket's retries follow
+ * (`ws-subscribe-attempts.ts`; `docs/errors.md`, "Transient and permanent").
+ *
+ * @example
+ * isTransient('ACCOUNT_OWNER_UNAVAILABLE'); // true
+ * isTransient('ACCOUNT_CREDENTIAL_REFUSED'); // false
+ */
+export function isTransient(code: string): boolean {
+  return apiErrorOf(code).status === 503;
+}
+
 /** Each HTTP status the API answers errors with, ascending, and its codes in catalogue order. */
 export function codesByStatus(): ReadonlyMap<number, readonly ApiErrorCode[]> {
   const by = new Map<number, ApiErrorCode[]>();

@@ -1,3 +1,4 @@
+import { KairosError } from '../trading/core/errors.js';
 import type { Counter } from '../trading/core/metrics.js';
 import { isMarket, type Channel } from './ws-channels.js';
 import { drained } from './ws-back-pressure.js';
@@ -18,6 +19,21 @@ export interface ResumesOptions {
   push(c: WsClient, message: unknown): void;
   /** `kairos_ws_resumes_total`, by result (`resumed`, `snapshot`). */
   readonly resumes: Counter;
+}
+
+/**
+ * An account's state a snapshot needed was refused (its owner did not answer,
+ * `ACCOUNT_OWNER_UNAVAILABLE`; its key was refused, `ACCOUNT_CREDENTIAL_REFUSED`…): that one
+ * account is not subscribed, the channel's others are (`Subscriptions`). Its `code` is the
+ * refusal's.
+ */
+export class AccountRefusal extends KairosError {
+  constructor(
+    readonly accountId: string,
+    refused: KairosError,
+  ) {
+    super(refused.code, refused.message, { cause: refused });
+  }
 }
 
 /**
@@ -77,7 +93,11 @@ export class Resumes {
     const items =
       vk && isMarket(kind)
         ? [gateway.market?.last(kind, vk.venue!, vk.symbol)].filter((x) => x != null)
-        : await gateway.snapshot(claims, kind, key);
+        : await gateway.snapshot(claims, kind, key).catch((e: unknown) => {
+            // An account's state refused: that account's live frames stay held (none reaches
+            // the client without its snapshot) until a retry or a new `subscribe` places it.
+            throw !isMarket(kind) && e instanceof KairosError ? new AccountRefusal(key, e) : e;
+          });
     this.#opts.push(c, {
       type: 'snapshot',
       channel: kind,

@@ -14,6 +14,13 @@ export interface SubscribeRetryPolicy {
   readonly maxMs: number;
   /** Attempts after the failed one before the server gives up and closes the socket (1013). */
   readonly attempts: number;
+  /**
+   * …and at most this long (ms) from the first failure to the end of the last attempt: each
+   * attempt's own time counts (a snapshot's owner that does not answer takes the hand-off's 5 s
+   * each), so no next attempt starts whose wait plus the last attempt's time would end past it.
+   * Default: no bound but the attempts.
+   */
+  readonly totalMs?: number;
 }
 
 /**
@@ -21,7 +28,12 @@ export interface SubscribeRetryPolicy {
  * failover (Sentinel, ElastiCache) takes; past it the client does better to reconnect, perhaps
  * to an instance that reaches the log.
  */
-export const SUBSCRIBE_RETRY: SubscribeRetryPolicy = { initialMs: 250, maxMs: 5_000, attempts: 10 };
+export const SUBSCRIBE_RETRY: SubscribeRetryPolicy = {
+  initialMs: 250,
+  maxMs: 5_000,
+  attempts: 10,
+  totalMs: 30_000,
+};
 
 /** What became of a failed subscription: retried later, given up (close the socket), or none. */
 export type RetryOutcome = 'retrying' | 'gave-up' | 'closed';
@@ -32,6 +44,10 @@ interface Waiting {
   backoff: IBackoff<unknown>;
   /** Attempts scheduled so far. */
   attempts: number;
+  /** When the first failure was (`now`, ms). */
+  readonly since: number;
+  /** When the attempt under way (or the last one) started; null before the first retry. */
+  started: number | null;
   /** Set while the next attempt waits; null while it runs (queued behind the client's messages). */
   timer: NodeJS.Timeout | null;
 }
@@ -39,7 +55,8 @@ interface Waiting {
 /**
  * One WebSocket client's subscriptions that failed for want of the event log, each retried by
  * the server with backoff until it subscribes (`subscribed`), the client drops it
- * (`unsubscribe`, a close), or the attempts run out (`gave-up`: the caller closes with 1013).
+ * (`unsubscribe`, a close), or the attempts or `totalMs` run out (`gave-up`: the caller closes
+ * with 1013, or, for an account's refused snapshot, tells the client of that account).
  * At most one per channel: a subscription that fails while one waits joins it (its instruments
  * and `after` merged, a later `after` winning), so no client can make the server keep more than
  * one timer per channel. Timers are cleared on `cancel` and `close`.
@@ -61,6 +78,8 @@ export class SubscribeRetries<K extends string> {
     private readonly fire: (kind: K) => void,
     /** +1 when a subscription starts waiting, -1 when it stops (a gauge). */
     private readonly count: (delta: number) => void = () => undefined,
+    /** A monotonic clock (ms), for `totalMs`. */
+    private readonly clock: () => number = () => performance.now(),
   ) {}
 
   /** Subscriptions waiting (each with one timer, or its attempt under way). */
@@ -85,17 +104,22 @@ export class SubscribeRetries<K extends string> {
         initialDelay: this.policy.initialMs,
         maxDelay: this.policy.maxMs,
       }).next();
-      w = { request, backoff, attempts: 0, timer: null };
+      w = { request, backoff, attempts: 0, since: this.clock(), started: null, timer: null };
       this.#waiting.set(kind, w);
       this.count(1);
     } else w.request = merge(w.request, request);
     // One waiting already keeps its time (a client sending again does not push it back).
     if (w.timer) return 'retrying';
-    if (w.attempts >= this.policy.attempts) {
+    const wait = w.backoff.duration;
+    const now = this.clock();
+    const took = w.started === null ? 0 : now - w.started;
+    if (
+      w.attempts >= this.policy.attempts ||
+      now - w.since + wait + took > (this.policy.totalMs ?? Infinity)
+    ) {
       this.#forget(kind);
       return 'gave-up';
     }
-    const wait = w.backoff.duration;
     w.backoff = w.backoff.next(undefined);
     w.attempts++;
     w.timer = setTimeout(() => this.#run(kind), wait);
@@ -159,6 +183,7 @@ export class SubscribeRetries<K extends string> {
     const w = this.#waiting.get(kind);
     if (!w) return;
     w.timer = null;
+    w.started = this.clock();
     this.fire(kind);
   }
 

@@ -10,7 +10,7 @@ import { accountsOf, type WsClient } from './ws-client.js';
 import type { FrameLog } from './ws-frame-log.js';
 import type { WsGatewayOptions } from './ws-gateway-options.js';
 import { instrumentKey, namedChannel, type InstrumentKey } from './ws-instruments.js';
-import type { Resumes } from './ws-resume.js';
+import { AccountRefusal, type Resumes } from './ws-resume.js';
 import type { VenueWatches } from './ws-venue-watches.js';
 
 /** What the subscriptions work with. */
@@ -26,6 +26,14 @@ export interface SubscriptionsOptions {
   /** Sends a frame to a client (`pushTo`, back-pressure included). */
   push(c: WsClient, message: unknown): void;
 }
+
+/** An account a `subscribe` resumed whose snapshot was refused, and the `after` it asked. */
+export interface RefusedAccount {
+  readonly refusal: AccountRefusal;
+  readonly after: number;
+}
+
+const NONE: readonly RefusedAccount[] = [];
 
 /**
  * A client's `subscribe` and `unsubscribe` of a channel: for an account's channels, every
@@ -45,22 +53,25 @@ export class Subscriptions {
     this.#opts = opts;
   }
 
-  #error(c: WsClient, code: string, detail: string) {
+  #error(c: WsClient, code: string, detail: string): readonly RefusedAccount[] {
     this.#opts.push(c, { type: 'error', code, detail });
+    return NONE;
   }
 
   /**
    * Subscribes `c` to `kind`; throws when the event log does not answer, leaving nothing of it
-   * subscribed (the caller retries: `SubscribeAttempts`). A request the server refuses (an
-   * account or instrument it does not have, a venue stream that did not start) is answered with
-   * an `error` frame.
+   * subscribed that was not before (the caller retries: `SubscribeAttempts`). A request the
+   * server refuses (an account or instrument it does not have, a venue stream that did not
+   * start) is answered with an `error` frame. Answers the accounts whose resume fell back to a
+   * snapshot that was refused: the channel's other accounts are subscribed, those are not
+   * (their frames held back) and the caller tells the client.
    */
   async subscribe(
     c: WsClient,
     kind: Channel,
     after: Readonly<Record<string, number>> | undefined,
     instruments: readonly string[] | undefined,
-  ) {
+  ): Promise<readonly RefusedAccount[]> {
     const { gateway, watches } = this.#opts;
     const claims = c.claims!;
     if (!isMarket(kind)) {
@@ -74,6 +85,7 @@ export class Subscriptions {
       for (const key of Object.keys(after ?? {}))
         if (!keys.includes(key))
           return this.#error(c, 'ACCOUNT_NOT_FOUND', `after.${key}: account ${key} not found`);
+      const had = c.channels.has(kind);
       try {
         return await this.#subscribeTo(
           c,
@@ -82,9 +94,12 @@ export class Subscriptions {
           keys.map((key) => [key, logChannelOf(kind, key)]),
         );
       } catch (e) {
-        // Nothing of the channel is left half-subscribed (the server retries the whole).
-        c.channels.delete(kind);
-        c.cursors.drop(kind);
+        // Nothing of a new channel is left half-subscribed (the server retries the whole); one
+        // subscribed already keeps its accounts, those resumed stay held until the retry.
+        if (!had) {
+          c.channels.delete(kind);
+          c.cursors.drop(kind);
+        }
         throw e;
       }
     }
@@ -154,7 +169,7 @@ export class Subscriptions {
     pairs: readonly (readonly [string, string])[],
     had?: ReadonlySet<string>,
     named = false,
-  ) {
+  ): Promise<readonly RefusedAccount[]> {
     const { frames, resumer } = this.#opts;
     const fresh = had ? pairs.map(([, ch]) => ch).filter((ch) => !had.has(ch)) : [];
     c.pending.add(kind);
@@ -177,7 +192,9 @@ export class Subscriptions {
     }
     // Per key started here, the `seq` after which the client gets every frame.
     const from = new Map<string, number>();
-    const resumes: Promise<[string, boolean]>[] = [];
+    const resumes: Promise<[string, boolean] | null>[] = [];
+    // Accounts whose snapshot was refused: not subscribed (their frames held), the others are.
+    const refused: RefusedAccount[] = [];
     const snapshots: Promise<void>[] = [];
     for (const [key, ch] of pairs) {
       const start = after?.[key];
@@ -196,14 +213,21 @@ export class Subscriptions {
         }
       } else
         resumes.push(
-          resumer.resume(c, kind, ch, key, start).then(([ok, seq]) => {
-            from.set(key, seq);
-            return [key, ok];
-          }),
+          resumer.resume(c, kind, ch, key, start).then(
+            ([ok, seq]): [string, boolean] => {
+              from.set(key, seq);
+              return [key, ok];
+            },
+            (e: unknown) => {
+              if (!(e instanceof AccountRefusal)) throw e;
+              refused.push({ refusal: e, after: start });
+              return null;
+            },
+          ),
         );
     }
     await Promise.all(snapshots);
-    const resumed = Object.fromEntries(await Promise.all(resumes));
+    const resumed = Object.fromEntries((await Promise.all(resumes)).filter((r) => r !== null));
     this.#opts.push(c, {
       type: 'subscribed',
       channel: kind,
@@ -213,6 +237,7 @@ export class Subscriptions {
         pairs.flatMap(([key]) => (from.has(key) ? [[key, from.get(key)]] : [])),
       ),
     });
+    return refused;
   }
 
   /**

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildApp } from '../api/app.js';
 import type { ApiUser, UserDirectory } from '../api/deps.js';
+import type { SubscribeRetryPolicy } from '../api/ws-subscribe-retries.js';
 import { MemoryCache } from '../scalability/cache/memory-cache.js';
 import { countedCache } from '../scalability/cache/counted-cache.js';
 import type { MetricsRegistry } from '../monitoring/metrics-registry.js';
@@ -121,6 +122,8 @@ export interface ServerOptions {
    * `<KAIROS_REDIS_PREFIX>events:<install>:`, `installGroup`; tests: their own).
    */
   readonly eventLogPrefix?: string;
+  /** How a WebSocket subscription refused for a while is retried (default `SUBSCRIBE_RETRY`; tests: shorter). */
+  readonly wsSubscribeRetry?: SubscribeRetryPolicy;
 }
 
 /** A running server. */
@@ -633,6 +636,7 @@ export async function startTradingServer(
         redis,
         opts.eventLogPrefix ?? `${config.redisPrefix}events:${install}:`,
       ),
+      ...(opts.wsSubscribeRetry ? { wsSubscribeRetry: opts.wsSubscribeRetry } : {}),
       readiness: readiness.checks,
       draining: () => draining,
       rateLimit: {

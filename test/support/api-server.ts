@@ -108,6 +108,8 @@ export async function startTestServer(
     instanceOf?: TestServer;
     /** The Redis key prefix of the WebSocket event log (with `REDIS_URL` in `env`). */
     eventLogPrefix?: string;
+    /** How a WebSocket subscription refused for a while is retried (`ServerOptions.wsSubscribeRetry`). */
+    wsSubscribeRetry?: ServerOptions['wsSubscribeRetry'];
     /** The replayed instrument (default `btcInstrument()`, BTC/X). */
     instrument?: Instrument;
   } = {},
@@ -195,6 +197,7 @@ export async function startTestServer(
     ...(opts.ownership ? { ownership: opts.ownership } : {}),
     ...(opts.handOff ? { handOff: opts.handOff } : {}),
     ...(opts.eventLogPrefix === undefined ? {} : { eventLogPrefix: opts.eventLogPrefix }),
+    ...(opts.wsSubscribeRetry ? { wsSubscribeRetry: opts.wsSubscribeRetry } : {}),
   };
   // Every answer of every API test is checked against the OpenAPI document when the server
   // closes: a status, content type or body the document does not describe fails the test file.

@@ -75,4 +75,25 @@ describe('SubscribeRetries: one waiting retry per channel, until it goes through
     r.now();
     expect([r.size, waiting(), fired]).toEqual([0, 0, []]);
   });
+
+  it("gives up once the next wait and the last attempt's time would end past totalMs", async () => {
+    let now = 0;
+    const fired: string[] = [];
+    const r = new SubscribeRetries<string>(
+      { initialMs: 1, maxMs: 1, attempts: 100, totalMs: 10_000 },
+      (kind) => fired.push(kind),
+      () => undefined,
+      () => now,
+    );
+    expect(r.failed('positions', { after: { a: 1 } })).toBe('retrying');
+    await until(() => fired.length === 1, 5_000, 'the first attempt');
+    // Each attempt takes 4 s (an owner that does not answer): at 4 s, one more fits (4+1+4 < 10)…
+    now += 4_000;
+    expect(r.failed('positions', { after: { a: 1 } })).toBe('retrying');
+    await until(() => fired.length === 2, 5_000, 'the second attempt');
+    // …at 8 s, another would end at about 12 s: given up, not 100 attempts later.
+    now += 4_000;
+    expect(r.failed('positions', { after: { a: 1 } })).toBe('gave-up');
+    expect(r.has('positions')).toBe(false);
+  });
 });
