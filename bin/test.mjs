@@ -78,7 +78,7 @@ const jest = run(
     '--liftoff-only',
     '--experimental-vm-modules',
     path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'),
-    '--maxWorkers=2',
+    '--maxWorkers=3',
     `--cacheDirectory=${path.join(usualTmp, 'jest-kairos')}`,
     // Each test file leaves ~15-20 MB in its worker's heap (what keeps it is not found yet), and
     // a file's CPU grows with that heap (GC): a worker is replaced once its heap passes 400 MB
