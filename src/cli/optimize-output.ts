@@ -44,6 +44,9 @@ const figures = (f: RunFigures): string[] =>
       ]
     : [f.error ? `failed: ${f.error.code}` : 'n/a', '', '', '', ''];
 
+/** The objectives the out-of-sample line shows anyway (return, Sharpe, max drawdown). */
+const ALWAYS_SHOWN: ReadonlySet<string> = new Set(['sharpe', 'total-return', 'max-drawdown']);
+
 /** Prints the ranked table (top `top`) and, with walk-forward, the folds and out-of-sample lines. */
 export function printOptimize(results: OptimizeResults, top: number): void {
   const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -114,7 +117,10 @@ export function printOptimize(results: OptimizeResults, top: number): void {
   const c = wf.combined.metrics;
   out(
     c
-      ? `out of sample (the ${wf.folds.length} test windows chained): return ${pct(c.totalReturn)}, ${obj} ${num(wf.combined.objective)}, Sharpe ${c.sharpe.toFixed(3)}, max DD ${pct(c.maxDrawdown)}, ${c.roundTrips} round trips`
+      ? `out of sample (the ${wf.folds.length} test windows chained): return ${pct(c.totalReturn)}, ` +
+          // The objective once: not again when it is one of the figures the line always shows.
+          `${ALWAYS_SHOWN.has(obj) ? '' : `${obj} ${num(wf.combined.objective)}, `}` +
+          `Sharpe ${c.sharpe.toFixed(3)}, max DD ${pct(c.maxDrawdown)}, ${c.roundTrips} round trips`
       : 'out of sample: n/a (a fold has no test run)',
   );
   for (const p of wf.stability)

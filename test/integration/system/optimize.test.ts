@@ -94,6 +94,8 @@ describe('kairos optimize', () => {
     const wf = r.walkForward!;
     expect(wf.folds).toHaveLength(3);
     expect(printed).toMatch(/out of sample \(the 3 test windows chained\)/);
+    // The objective (sharpe, the default) once on that line: the line shows Sharpe anyway.
+    expect(printed).toMatch(/chained\): return -?[0-9.]+ %, Sharpe -?[0-9.]+, max DD/);
     // Each fold's best in its train window, and its run on the test window, as `kairos backtest`.
     for (const fold of wf.folds) {
       const best = fold.best!;
