@@ -2,17 +2,14 @@ import path from 'node:path';
 import { OrderRepository } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
-import { createVenuePolicy } from '../scalability/resilience/venue-policy.js';
 import { exchangeKeys, type Config } from '../system/config.js';
 import { openFieldCipher } from '../system/field-cipher.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
 import { openVenueCredential } from '../system/venue-credentials.js';
-import { ccxtNodeVenue } from '../system/live-account-venue.js';
+import { liveAccountVenue, type LiveVenue } from '../system/live-account-venue.js';
 import type { Store } from '../store/open-store.js';
 import { TradingNode, type NodeRunResult } from '../trading/live/trading-node.js';
 import { parseParamList, resolveParams } from '../trading/strategy/params.js';
-import { CcxtExecutionClient } from '../trading/venues/ccxt/ccxt-execution.js';
-import { createExchange } from '../trading/venues/ccxt/exchange-factory.js';
 import { loadStrategy } from './load-strategy.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { KairosError } from '../trading/core/errors.js';
@@ -152,7 +149,7 @@ async function liveWith(
       throw e;
     },
   );
-  let client: CcxtExecutionClient | null = null;
+  let liveVenue: LiveVenue | null = null;
   let venue: Awaited<ReturnType<typeof openVenueFeed>> | null = null;
   let lines: ReturnType<typeof runLines> | null = null;
   let result: NodeRunResult | null = null;
@@ -186,8 +183,17 @@ async function liveWith(
         if (!(await waitForVenue(busy))) throw startRefused(busy);
       }
     }
-    const { exchange, instrument: inst, startedAt, bars } = venue;
-    const { exchange: stream } = await createExchange({ ...venue.exchangeConfig, pro: true });
+    const { instrument: inst, startedAt, bars } = venue;
+    // Orders and fills on the key's private connection, as a live account of `kairos serve`
+    // trades (its stream in the venue's time too), and the same client on it.
+    const live = (liveVenue = liveAccountVenue(await venue.connectPrivate(), {
+      accountId: flags.account ?? flags.exchange,
+      instruments: [inst],
+      growing: false,
+      closedOrderRetentionMs: config.closedOrderRetentionMs,
+      onAlert,
+      onLog: venueLine,
+    }));
     const riskRepo = new RiskRepository(store.db);
     const seam = lambda?.seam(strategy, params, store, logs.metrics);
     const feed = venue;
@@ -221,35 +227,8 @@ async function liveWith(
         new StrategySnapshotRepository(store.db, flags.account ?? flags.exchange),
       ),
       risk: () => riskRepo.settings(),
-      venue: (deliver, order, stored) => {
-        // A recovery retried after a ban builds the venue again: the first one's streams stop.
-        void client?.close();
-        const c = (client = new CcxtExecutionClient(
-          {
-            exchange,
-            stream,
-            instruments: [inst],
-            accountId: flags.account ?? flags.exchange,
-            order,
-            storedOrder: stored,
-            closedOrderRetentionMs: config.closedOrderRetentionMs,
-            onAlert,
-            onLog: venueLine,
-            bannedUntil: feed.bannedUntil,
-            ...(config.exchange.circuitHalfOpenMs === undefined
-              ? {}
-              : {
-                  policy: createVenuePolicy({
-                    venue: exchange.id,
-                    halfOpenAfterMs: config.exchange.circuitHalfOpenMs,
-                  }),
-                }),
-          },
-          deliver,
-        ));
-        c.start();
-        return ccxtNodeVenue(c);
-      },
+      // A recovery retried after a ban builds the venue again: the first one's streams stop.
+      venue: (deliver, order, stored) => live.build(deliver, order, stored),
       warmUntil: startedAt,
       // Timers and reconciliation run on the wall clock, whether bars arrive or not.
       clock,
@@ -257,11 +236,7 @@ async function liveWith(
       waitForVenue,
       returnFailures: true,
       // The streams stop, then the venue calls still running finish (their reports are stored).
-      closeVenue: async () => {
-        const c = client as CcxtExecutionClient | null;
-        await c?.close();
-        await c?.idle();
-      },
+      closeVenue: () => live.close(),
       onAlert,
       // The strategy's own messages are the user's output.
       onLog: log,
@@ -272,7 +247,7 @@ async function liveWith(
     // The venue's new rules (hourly markets refresh) reach the node: new orders snap to them.
     venue.onInstrument((rules) => {
       node.setInstrument(rules);
-      (client as CcxtExecutionClient | null)?.setInstrument(rules);
+      live.setInstrument(rules);
     });
     await venue.start();
     log(
@@ -313,7 +288,7 @@ async function liveWith(
     }
   } finally {
     if (venue) lines?.end(result, venue.instrument);
-    await (client as CcxtExecutionClient | null)?.close();
+    await (liveVenue as LiveVenue | null)?.close();
     await venue?.close();
     await store.close();
     await logs.closeMetrics();

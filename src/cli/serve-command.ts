@@ -1,7 +1,7 @@
 import { isS3Url } from '../cloud/s3-url.js';
 import type { Command } from 'commander';
 import type { Config } from '../system/config.js';
-import type { VenueSetting } from '../system/server-venues.js';
+import { venueSettings, type VenueSetting } from '../system/venue-settings.js';
 import { cliConfig, closedOrderRetentionOption, withClosedOrderRetention } from './cli-config.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { checkPortFree } from './port-check.js';
@@ -144,15 +144,7 @@ export function serveVenues(
   config: Pick<Config, 'exchange'>,
 ): VenueSetting[] {
   const ids = flags.venue.length > 0 ? flags.venue : config.exchange.venues;
-  const url = flags.exchangeUrl ?? config.exchange.url;
-  const { rateLimitMs, circuitHalfOpenMs } = config.exchange;
-  return ids.map((id) => ({
-    id,
-    ...(url === undefined ? {} : { url }),
-    ...(rateLimitMs === undefined ? {} : { rateLimitMs }),
-    ...(circuitHalfOpenMs === undefined ? {} : { circuitHalfOpenMs }),
-    ...(flags.venueSymbol.length > 0 ? { symbols: flags.venueSymbol } : {}),
-  }));
+  return venueSettings(ids, config.exchange, flags.exchangeUrl, flags.venueSymbol);
 }
 
 /**

@@ -2,12 +2,19 @@ import { connectRedis } from '../scalability/connections.js';
 import { AsyncQueue } from '../system/async-queue.js';
 import type { Config } from '../system/config.js';
 import { venueBudget } from '../system/venue-budget.js';
+import {
+  openPrivateConnection,
+  venueExchangeConfig,
+  type PrivateConnection,
+  type VenueKeys,
+} from '../system/venue-connection.js';
+import { venueSettings, type VenueSetting } from '../system/venue-settings.js';
 import type { MarketEvent } from '../trading/data/market-data.js';
 import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import { CcxtMarketData } from '../trading/venues/ccxt/ccxt-market-data.js';
 import { ClockSkew } from '../trading/venues/ccxt/clock-skew.js';
-import { createExchange, type ExchangeConfig } from '../trading/venues/ccxt/exchange-factory.js';
+import { createExchange, type BuiltExchange } from '../trading/venues/ccxt/exchange-factory.js';
 import { Markets } from '../trading/venues/ccxt/markets.js';
 import { timeframeMs } from '../trading/venues/ccxt/ohlcv-pages.js';
 import { numberFlag } from './parse-flags.js';
@@ -23,9 +30,14 @@ export interface VenueFeedFlags {
 
 /** A venue's market, open: its REST exchange, the instrument and the live closed bars. */
 export interface VenueFeed {
-  /** Options to build more ccxt exchanges of the same venue, key and budget. */
-  readonly exchangeConfig: ExchangeConfig;
-  readonly exchange: Awaited<ReturnType<typeof createExchange>>['exchange'];
+  /** The venue as the flags and `EXCHANGE_*` set it (as `kairos serve` reads its venues). */
+  readonly setting: VenueSetting;
+  readonly exchange: BuiltExchange['exchange'];
+  /**
+   * The key's private connection for orders and fills, as `kairos serve` opens a live account's
+   * (`openPrivateConnection`): this feed's REST client and a stream, both in the venue's time.
+   */
+  connectPrivate(): Promise<PrivateConnection>;
   readonly instrument: Instrument;
   /** `listener` with the instrument's rules after each hourly markets refresh (a tick may change). */
   onInstrument(listener: (inst: Instrument) => void): void;
@@ -47,31 +59,41 @@ export interface VenueFeed {
 }
 
 /**
+ * The venue `kairos live` and `kairos paper --exchange` trade on (`--exchange`, `--exchange-url`
+ * over `EXCHANGE_URL`, `EXCHANGE_*`), read as `kairos serve` reads its venues.
+ *
+ * @example
+ * feedVenueSetting(config, { exchange: 'binance' }); // { id: 'binance', … }
+ */
+export function feedVenueSetting(
+  config: Pick<Config, 'exchange'>,
+  flags: Pick<VenueFeedFlags, 'exchange' | 'exchangeUrl'>,
+): VenueSetting {
+  return venueSettings([flags.exchange], config.exchange, flags.exchangeUrl)[0]!;
+}
+
+/**
  * Opens one symbol of a ccxt venue as a market-data feed, the way `kairos live` and
- * `kairos paper --exchange` both trade on it: one request budget per venue (in Redis with
- * `REDIS_URL`), the venue's markets (refreshed hourly) for the instrument, the clock offset
- * measured every minute, and `CcxtMarketData` pushing closed bars into a queue.
+ * `kairos paper --exchange` both trade on it: the venue's setting read and its clients built as
+ * `kairos serve` does (`venue-settings.ts`, `venue-connection.ts`), one request budget per venue
+ * (in Redis with `REDIS_URL`), the venue's markets (refreshed hourly) for the instrument, the
+ * clock offset measured every minute, and `CcxtMarketData` pushing closed bars into a queue.
  */
 export async function openVenueFeed(
   config: Config,
   flags: VenueFeedFlags,
-  credentials: { apiKey?: string; secret?: string; password?: string },
+  credentials: VenueKeys,
   on: { alert: (a: Alert) => void; log: (line: string) => void },
   options: { readonly trades?: boolean } = {},
 ): Promise<VenueFeed> {
   const warmup = numberFlag('--warmup', flags.warmup, { integer: true, max: 1000 });
   // One request budget per venue and key; shared through Redis by every process when configured.
   const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
-  const exchangeConfig: ExchangeConfig = {
-    exchangeId: flags.exchange,
-    ...credentials,
-    exchangeUrl: flags.exchangeUrl ?? config.exchange.url,
-    ...(config.exchange.rateLimitMs === undefined
-      ? {}
-      : { rateLimitMs: config.exchange.rateLimitMs }),
-    budget: venueBudget(redis, on, undefined, config.redisPrefix),
-  };
-  const { exchange, gate } = await createExchange(exchangeConfig);
+  const setting = feedVenueSetting(config, flags);
+  const budget = venueBudget(redis, on, undefined, config.redisPrefix);
+  const exchangeConfig = venueExchangeConfig(setting, credentials, budget);
+  const built = await createExchange(exchangeConfig);
+  const { exchange, gate } = built;
   const { exchange: feedExchange } = await createExchange({ ...exchangeConfig, pro: true });
   const markets = new Markets(exchange);
   let skew: ClockSkew | null = null;
@@ -89,7 +111,7 @@ export async function openVenueFeed(
     markets.startRefresh(3_600_000, (e) =>
       on.log(`markets refresh failed: ${(e as Error).message}`),
     );
-    skew = new ClockSkew(exchange, { onWarn: on.log });
+    const venueClock = (skew = new ClockSkew(exchange, { onWarn: on.log }));
     await skew.measure();
     skew.start(60_000, (e) => on.log(`clock skew check failed: ${(e as Error).message}`));
     // "Now" is the venue's: its server time, or its newest bar when its market runs ahead of
@@ -109,8 +131,9 @@ export async function openVenueFeed(
       onLog: on.log,
     });
     return {
-      exchangeConfig,
+      setting,
       exchange,
+      connectPrivate: () => openPrivateConnection(setting, credentials, budget, venueClock, built),
       bannedUntil: () => gate?.bannedUntil()?.untilMs,
       instrument,
       onInstrument: (listener) =>

@@ -6,7 +6,7 @@ import type { Order } from '../trading/model/order.js';
 import type { StoredOrderLookup } from '../trading/execution/order-store.js';
 import { createVenuePolicy } from '../scalability/resilience/venue-policy.js';
 import { CcxtExecutionClient } from '../trading/venues/ccxt/ccxt-execution.js';
-import type { PrivateConnection } from './server-venues.js';
+import type { PrivateConnection } from './venue-connection.js';
 
 /** A live account's venue for its `TradingCore`, with the client behind it. */
 export interface LiveVenue {
@@ -24,9 +24,10 @@ export interface LiveVenue {
 }
 
 /**
- * The venue of a live account, exactly as `kairos live` builds it: a `CcxtExecutionClient` on the
- * account's own private connection (its key, its request budget), fills booked to the account,
- * orders by client order id (write-before-send and reconciliation are the core's).
+ * The venue of a live account, of `kairos serve` and of `kairos live` alike: a
+ * `CcxtExecutionClient` on the account's own private connection (`openPrivateConnection`: its
+ * key, its request budget, the venue's time), fills booked to the account, orders by client order
+ * id (write-before-send and reconciliation are the core's).
  *
  * @example
  * const venue = liveAccountVenue(conn, { accountId, instruments, onAlert, onLog });
@@ -41,6 +42,11 @@ export function liveAccountVenue(
     readonly onLog: (line: string) => void;
     /** How long the client keeps a closed order (default 10 minutes, as the OMS). */
     readonly closedOrderRetentionMs?: number;
+    /**
+     * More instruments may come (default true: a served account takes them on demand, and its
+     * private streams watch every symbol); false: only `instruments` (`kairos live`'s one symbol).
+     */
+    readonly growing?: boolean;
   },
 ): LiveVenue {
   let client: CcxtExecutionClient | null = null;
@@ -58,7 +64,7 @@ export function liveAccountVenue(
           stream: conn.stream,
           instruments: [...instruments.values()],
           // Instruments come on demand: the private streams watch every symbol.
-          growing: true,
+          growing: o.growing ?? true,
           accountId: o.accountId,
           order,
           ...(stored ? { storedOrder: stored } : {}),

@@ -17,7 +17,8 @@ import { fetchVenueBalances } from '../trading/venues/ccxt/venue-balances.js';
 import { AccountInstruments, ACCOUNT_HOLDER } from './account-instruments.js';
 import { liveAccountVenue, type LiveVenue } from './live-account-venue.js';
 import type { VenueGate } from './venue-gate.js';
-import type { PrivateConnection, ServerVenues } from './server-venues.js';
+import type { ServerVenues } from './server-venues.js';
+import type { PrivateConnection } from './venue-connection.js';
 import { OrderRate, orderRateDetail, type OrderLimit } from './order-rate.js';
 
 /** A live account as the server opens it. */

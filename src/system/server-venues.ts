@@ -7,41 +7,20 @@ import type { Instrument } from '../trading/model/instrument.js';
 import { CcxtBookTop } from '../trading/venues/ccxt/ccxt-book-top.js';
 import { CcxtMarketData } from '../trading/venues/ccxt/ccxt-market-data.js';
 import { ClockSkew, type SkewSample } from '../trading/venues/ccxt/clock-skew.js';
-import {
-  createExchange,
-  type BuiltExchange,
-  type ExchangeConfig,
-} from '../trading/venues/ccxt/exchange-factory.js';
+import { createExchange, type BuiltExchange } from '../trading/venues/ccxt/exchange-factory.js';
 import { Markets } from '../trading/venues/ccxt/markets.js';
 import { barFromOhlcv, timeframeMs } from '../trading/venues/ccxt/ohlcv-pages.js';
 import { BINANCE_ORDER_LIMIT, type OrderLimit } from './order-rate.js';
 import { venueBudget } from './venue-budget.js';
+import {
+  openPrivateConnection,
+  venueExchangeConfig,
+  type PrivateConnection,
+  type VenueKeys,
+  type VenueSetting,
+} from './venue-connection.js';
 
-/** A venue `kairos serve` offers (`--venue`, `KAIROS_VENUES`). */
-export interface VenueSetting {
-  /** A ccxt exchange id, e.g. `binance`. */
-  readonly id: string;
-  /** Another REST + WebSocket base URL (`--exchange-url`, `EXCHANGE_URL`): a simulator, a sandbox. */
-  readonly url?: string;
-  /** ccxt's spacing of requests, ms per unit of cost (`EXCHANGE_RATE_LIMIT_MS`); absent: the venue's. */
-  readonly rateLimitMs?: number;
-  /** How long the circuit breaker of an account's connection stays open, ms (`EXCHANGE_CIRCUIT_HALF_OPEN_MS`); absent: 30 s. */
-  readonly circuitHalfOpenMs?: number;
-  /**
-   * Only these symbols are traded there (`--venue-symbol`): a restriction. Absent: any market
-   * the venue lists, taken on demand (`docs/decisions/accounts.md`, "Instruments on demand").
-   */
-  readonly symbols?: readonly string[];
-}
-
-/** A live account's own connection: REST for orders and queries, WebSocket for its fills. */
-export interface PrivateConnection {
-  readonly rest: BuiltExchange;
-  readonly stream: BuiltExchange['exchange'];
-  /** How long its circuit breaker stays open, ms (the venue's `circuitHalfOpenMs`); absent: 30 s. */
-  readonly circuitHalfOpenMs?: number;
-  close(): Promise<void>;
-}
+export type { PrivateConnection, VenueSetting } from './venue-connection.js';
 
 /** How often the markets are loaded again (as `kairos live`), and the clock offset measured. */
 const MARKETS_REFRESH_MS = 3_600_000;
@@ -179,36 +158,23 @@ export class ServerVenues {
     return this.#orderLimits.get(venue) ?? BINANCE_ORDER_LIMIT;
   }
 
-  /** A private connection with `secrets`, and its own request budget (keyed by `budgetKey`). */
+  /**
+   * A private connection with `secrets`, and its own request budget (keyed by `budgetKey`), stamped
+   * in the venue's time as the public connection measures it (`openPrivateConnection`, as
+   * `kairos live` builds its own).
+   */
   async connect(
     venue: string,
     secrets: { apiKey: string; secret: string; passphrase?: string },
     budgetKey: string,
   ): Promise<PrivateConnection> {
     const v = this.#venue(venue);
-    const s = v.setting;
     const keys = {
       apiKey: secrets.apiKey,
       secret: secrets.secret,
       ...(secrets.passphrase === undefined ? {} : { password: secrets.passphrase }),
     };
-    const rest = await createExchange(this.#config(s, keys, budgetKey));
-    const { exchange: stream } = await createExchange({
-      ...this.#config(s, keys, budgetKey),
-      pro: true,
-    });
-    // Signed requests are stamped in the venue's time, as the public connection measures it.
-    const unfollow = [v.skew.follow(rest.exchange), v.skew.follow(stream)];
-    return {
-      rest,
-      stream,
-      ...(s.circuitHalfOpenMs === undefined ? {} : { circuitHalfOpenMs: s.circuitHalfOpenMs }),
-      close: async () => {
-        unfollow.forEach((off) => off());
-        await stream.close();
-        await rest.exchange.close();
-      },
-    };
+    return openPrivateConnection(v.setting, keys, this.#budget(v.setting, budgetKey), v.skew);
   }
 
   /** Closed bars of `symbol` on `venue` to `listener` from now on; answers the unsubscribe. */
@@ -365,22 +331,16 @@ export class ServerVenues {
     return v;
   }
 
-  #config(
-    s: VenueSetting,
-    keys: Pick<ExchangeConfig, 'apiKey' | 'secret' | 'password'>,
-    budgetKey: string,
-  ): ExchangeConfig {
-    return {
-      exchangeId: s.id,
-      ...keys,
-      ...(s.url === undefined ? {} : { exchangeUrl: s.url }),
-      ...(s.rateLimitMs === undefined ? {} : { rateLimitMs: s.rateLimitMs }),
-      budget: venueBudget(
-        null,
-        { ...this.on, orderLimit: (l) => this.#orderLimits.set(s.id, l) },
-        budgetKey,
-      ),
-    };
+  #config(s: VenueSetting, keys: VenueKeys, budgetKey: string) {
+    return venueExchangeConfig(s, keys, this.#budget(s, budgetKey));
+  }
+
+  #budget(s: VenueSetting, budgetKey: string) {
+    return venueBudget(
+      null,
+      { ...this.on, orderLimit: (l) => this.#orderLimits.set(s.id, l) },
+      budgetKey,
+    );
   }
 }
 
