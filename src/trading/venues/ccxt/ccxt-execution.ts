@@ -279,6 +279,9 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     this.#mem.sweep();
     this.#trades.sweepParked();
     this.#mem.entry(order.clientOrderId).order = order;
+    // An id the venue's rule does not take (`venue-client-ids.ts`) is refused here, never sent.
+    const refused = this.#cids.refusal(order.clientOrderId);
+    if (refused !== null) return this.#track(this.#refuseId(order.clientOrderId, refused));
     const create = this.#create(order);
     this.#creating.set(order.clientOrderId, create);
     this.#track(create);
@@ -421,6 +424,18 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
       }
       this.#creating.delete(id);
     }
+  }
+
+  /** Rejects an order whose client id the venue's rule refuses, after `submit` returned. */
+  async #refuseId(id: string, message: string): Promise<void> {
+    await Promise.resolve();
+    this.#log(`create ${id}: refused before sending: ${message}`);
+    this.#emit(id, (ids) => ({
+      kind: 'OrderRejected',
+      ...ids,
+      reason: VenueReason.CLIENT_ORDER_ID_INVALID,
+      message,
+    }));
   }
 
   async #cancel(id: string): Promise<void> {

@@ -34,6 +34,7 @@ export const VenueReason = {
   CANCELED_AT_VENUE: 'CANCELED_AT_VENUE',
   EXPIRED_AT_VENUE: 'EXPIRED_AT_VENUE',
   REJECTED_AT_VENUE: 'REJECTED_AT_VENUE',
+  CLIENT_ORDER_ID_INVALID: 'CLIENT_ORDER_ID_INVALID',
 } as const;
 
 /** ccxt's error classes this module tells apart (ccxt's names; each extends `BaseError`). */

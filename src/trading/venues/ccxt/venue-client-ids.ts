@@ -17,6 +17,11 @@ export interface VenueClientIds {
   /** `createOrder`'s params carrying `id` (the venue's own key where ccxt drops its unified one). */
   createParams(id: string): Record<string, unknown>;
   /**
+   * Why the venue must not be sent `id` (`CLIENT_ORDER_ID_INVALID`: the message names the field
+   * and the rule), where its row checks ids (`ClientIdRule.check`); null: it may be sent.
+   */
+  refusal(id: string): string | null;
+  /**
    * How `call` names the order `id` (its venue id if known): ccxt's id argument and params, or
    * null where the venue id is unknown and the venue cannot be asked this way by client id: then
    * the venue id is found first (`fetchOrder` by client id where the venue has it, else the open
@@ -75,6 +80,23 @@ export interface ClientIdRule {
   readonly field?: string;
   /** Sent as a JSON number (the venue takes an integer). */
   readonly integer?: boolean;
+  /**
+   * The rule an id sent as it is must meet, checked before any request (an id that breaks it
+   * is refused, never rewritten): for a venue whose rule reads back every Kairos id unchanged.
+   */
+  readonly check?: IdCheck;
+}
+
+/** A venue's rule for an id it is sent as it is (`ClientIdRule.check`). */
+export interface IdCheck {
+  /** The venue's field, e.g. `client_order_id`. */
+  readonly field: string;
+  /** At most this many characters (at least one). */
+  readonly max: number;
+  /** Every character one of these (a one-character class, e.g. `/[A-Za-z0-9_-]/`). */
+  readonly chars: RegExp;
+  /** The rule in words, as the refusal says it. */
+  readonly rule: string;
 }
 
 const hex = (id: string) => createHash('sha256').update(id).digest('hex');
@@ -277,18 +299,37 @@ export const CLIENT_ID_RULES: readonly ClientIdRule[] = [
     integer: true,
     queryParam: null,
   },
-  // Bitstamp and Gemini: their rule for the id is not recorded, so the default form (below). These
-  // rows say how they are asked: Bitstamp's order_status takes `client_order_id` (ccxt maps
-  // `clientOrderId` to it) but its cancel_order takes `id` only. Gemini's /v1/order/status takes
-  // `client_order_id` instead of `order_id`, never both; /v1/order/cancel takes `order_id` only.
-  { venues: ['bitstamp'], encoding: UNKNOWN, cancelBy: 'venueId' },
+  // Bitstamp's client_order_id: "a unique string", usable once; Bitstamp documents no length
+  // or characters, and ccxt passes it through as a string (`createOrder`, `fetchOrder`). Kairos
+  // sends its own id as it is, so only its own form: 1-36 of letters, digits, `_` and `-`.
+  // order_status takes `client_order_id` (ccxt maps `clientOrderId` to it); cancel_order `id` only.
+  {
+    venues: ['bitstamp'],
+    encoding: same,
+    cancelBy: 'venueId',
+    check: {
+      field: 'client_order_id',
+      max: 36,
+      chars: /[A-Za-z0-9_-]/,
+      rule: 'a unique string; Bitstamp documents no length or characters, so Kairos sends 1-36 of A-Z a-z 0-9 _ - (its own form)',
+    },
+  },
+  // Gemini's client_order_id: a string under 100 characters (its errors ClientOrderIdTooLong and
+  // ClientOrderIdMustBeString, in ccxt's table); no characters documented, so Kairos's own.
+  // /v1/order/status takes it instead of `order_id`, never both; /v1/order/cancel `order_id` only.
   {
     venues: ['gemini'],
-    encoding: UNKNOWN,
+    encoding: same,
     queryParam: 'client_order_id',
     queryByVenueIdFirst: true,
     queryWithoutId: true,
     cancelBy: 'venueId',
+    check: {
+      field: 'client_order_id',
+      max: 99,
+      chars: /[A-Za-z0-9_-]/,
+      rule: 'a string under 100 characters (Gemini); Kairos sends 1-99 of A-Z a-z 0-9 _ -',
+    },
   },
 ];
 
@@ -335,6 +376,20 @@ export function venueClientIds(exchangeId: string): VenueClientIds {
       return hashed.get(venueId) ?? rule.encoding.decode(venueId);
     },
     createParams: (id) => ({ [param]: value(id) }),
+    refusal(id) {
+      const c = rule.check;
+      if (c === undefined) return null;
+      const bad = [...id].find((ch) => !c.chars.test(ch));
+      if (id.length >= 1 && id.length <= c.max && bad === undefined) return null;
+      const shown = id.length > 48 ? `${JSON.stringify(id.slice(0, 48))}…` : JSON.stringify(id);
+      const why =
+        id.length === 0
+          ? 'empty'
+          : id.length > c.max
+            ? `${id.length} characters`
+            : `${JSON.stringify(bad)} is not allowed`;
+      return `clientOrderId: ${exchangeId}'s ${c.field} takes ${c.rule}; ${shown} is refused (${why})`;
+    },
     ask(call, id, venueOrderId) {
       // Encoded even when not sent: the venue's answers (open orders, fills) then read back.
       const v = value(id);

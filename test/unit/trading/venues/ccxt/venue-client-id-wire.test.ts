@@ -74,8 +74,9 @@ const CASES: Record<string, Case> = {
   bitget: { field: 'clientOid', rule: SAFE_SUBSET },
   mexc: { field: 'newClientOrderId', rule: SAFE_SUBSET },
   phemex: { field: 'clOrdID', rule: SAFE_SUBSET },
-  bitstamp: { field: 'client_order_id', rule: SAFE_SUBSET },
-  gemini: { field: 'client_order_id', rule: SAFE_SUBSET, apiKey: 'account-key' },
+  // Kairos's id as it is, in the venue's field (Bitstamp: any unique string; Gemini: under 100).
+  bitstamp: { field: 'client_order_id', rule: text(/^[A-Za-z0-9_-]{1,36}$/) },
+  gemini: { field: 'client_order_id', rule: text(/^[A-Za-z0-9_-]{1,99}$/), apiKey: 'account-key' },
 };
 
 /** The first value under `key` anywhere in a request (query string, form or JSON body). */
