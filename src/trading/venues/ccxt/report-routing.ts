@@ -155,13 +155,19 @@ export class ReportRouting {
 
   async #fetchOrderFills(id: string): Promise<void> {
     const h = this.#held.get(id);
-    const venueId = this.c.mem.get(id)?.venueId;
     const symbol = this.c.symbolOf(id);
-    if (!h || !venueId || !symbol) return;
+    if (!h) return;
     try {
-      // Every page of the order's fills (an order may have more than a page: 100 on OKX).
       const now = this.c.now();
       const made = h.since ?? this.c.mem.get(id)?.sentAt ?? now;
+      // A report that named no venue id (and none known): the order is looked up by client id
+      // first. Without one, the attempt counts all the same: a held report never stays for good.
+      const venueId =
+        this.c.mem.get(id)?.venueId ??
+        (symbol === undefined ? undefined : await this.#venueIdOf(id, symbol, made));
+      if (venueId === undefined || symbol === undefined)
+        throw new Error('its venue order id is not known');
+      // Every page of the order's fills (an order may have more than a page: 100 on OKX).
       const from = Math.max(made - 60_000, now - this.c.lookbackMs);
       const trades = await myTradesSince({
         exchange: this.c.exchange,
@@ -183,6 +189,14 @@ export class ReportRouting {
       'VENUE_FILLS_MISSING',
       `${id}: the venue reports ${h.venueFilled.toFixed()} filled, fewer fills arrived; left to reconciliation`,
     );
+  }
+
+  /** The venue id of our order `id`, found by its client id (linked); undefined: not found. */
+  async #venueIdOf(id: string, symbol: string, made: number): Promise<string | undefined> {
+    const found = await this.c.lookup.byClientId(id, symbol, undefined, made - 60_000);
+    if (!found?.id) return undefined;
+    this.c.link(id, String(found.id));
+    return String(found.id);
   }
 
   #drop(id: string): void {
