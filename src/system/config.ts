@@ -34,6 +34,11 @@ export interface ExchangeSettings {
    */
   readonly circuitHalfOpenMs: number | undefined;
   /**
+   * `EXCHANGE_SANDBOX` (0 or 1): the venue's own sandbox or testnet (ccxt's `setSandboxMode`) for
+   * `live`, `paper --exchange` and `serve`'s venues; refused for a venue ccxt knows no sandbox of.
+   */
+  readonly sandbox: boolean;
+  /**
    * `KAIROS_LIVE_CONFIRM_MS`: how often `kairos serve` confirms each live account with its venue
    * (balances asked, orders reconciled; a venue that stopped answering shows `DOWN`, one that
    * answers again `UP`); undefined: every 2 s.
@@ -355,6 +360,7 @@ export const SETTINGS: readonly Setting[] = [
     default: '30000',
     secret: false,
   },
+  { variable: 'EXCHANGE_SANDBOX', rule: '0 or 1', default: '0', secret: false },
   {
     variable: 'KAIROS_LIVE_CONFIRM_MS',
     rule: 'an integer 1-600000',
@@ -546,6 +552,7 @@ export function loadConfig(env: Environment): Config {
         text(env, 'EXCHANGE_CIRCUIT_HALF_OPEN_MS') === undefined
           ? undefined
           : boundedInteger(env, 'EXCHANGE_CIRCUIT_HALF_OPEN_MS', 600_000, 0),
+      sandbox: zeroOrOne('EXCHANGE_SANDBOX', text(env, 'EXCHANGE_SANDBOX')),
       liveConfirmMs:
         text(env, 'KAIROS_LIVE_CONFIRM_MS') === undefined
           ? undefined
@@ -886,6 +893,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     exchangeUrl: maskUrl(config.exchange.url),
     exchangeRateLimitMs: config.exchange.rateLimitMs ?? null,
     exchangeCircuitHalfOpenMs: config.exchange.circuitHalfOpenMs ?? null,
+    exchangeSandbox: config.exchange.sandbox,
     liveConfirmMs: config.exchange.liveConfirmMs ?? null,
     venues: config.exchange.venues.join(',') || null,
     adminPassword: masked(config.adminPassword),

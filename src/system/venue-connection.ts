@@ -39,6 +39,7 @@ export function venueExchangeConfig(
     ...(keys.password === undefined ? {} : { password: keys.password }),
     ...(s.url === undefined ? {} : { exchangeUrl: s.url }),
     ...(s.rateLimitMs === undefined ? {} : { rateLimitMs: s.rateLimitMs }),
+    ...(s.sandbox ? { sandbox: true } : {}),
     ...(budget === undefined ? {} : { budget }),
   };
 }

@@ -2,7 +2,7 @@ import type { ExchangeSettings } from './config.js';
 
 /**
  * One ccxt venue as `kairos live` and `kairos serve` both take it (`--exchange-url` over
- * `EXCHANGE_URL`, `EXCHANGE_RATE_LIMIT_MS`, `EXCHANGE_CIRCUIT_HALF_OPEN_MS`): `venueSettings` reads
+ * `EXCHANGE_URL`, `EXCHANGE_RATE_LIMIT_MS`, `EXCHANGE_CIRCUIT_HALF_OPEN_MS`, `EXCHANGE_SANDBOX`): `venueSettings` reads
  * it, `venueExchangeConfig` and `openPrivateConnection` build its ccxt clients, the same on both
  * paths (`docs/venues.md`, "One venue, two paths").
  */
@@ -15,6 +15,8 @@ export interface VenueSetting {
   readonly rateLimitMs?: number;
   /** How long the circuit breaker of an account's connection stays open, ms (`EXCHANGE_CIRCUIT_HALF_OPEN_MS`); absent: 30 s. */
   readonly circuitHalfOpenMs?: number;
+  /** The venue's own sandbox or testnet (`EXCHANGE_SANDBOX=1`, ccxt's `setSandboxMode`). */
+  readonly sandbox?: true;
   /**
    * Only these symbols are traded there (`kairos serve --venue-symbol`): a restriction. Absent: any
    * market the venue lists, taken on demand (`docs/decisions/accounts.md`, "Instruments on demand").
@@ -31,7 +33,7 @@ export interface VenueSetting {
  */
 export function venueSettings(
   ids: readonly string[],
-  exchange: Pick<ExchangeSettings, 'url' | 'rateLimitMs' | 'circuitHalfOpenMs'>,
+  exchange: Pick<ExchangeSettings, 'url' | 'rateLimitMs' | 'circuitHalfOpenMs' | 'sandbox'>,
   urlFlag?: string,
   symbols: readonly string[] = [],
 ): VenueSetting[] {
@@ -42,6 +44,7 @@ export function venueSettings(
     ...(url === undefined ? {} : { url }),
     ...(rateLimitMs === undefined ? {} : { rateLimitMs }),
     ...(circuitHalfOpenMs === undefined ? {} : { circuitHalfOpenMs }),
+    ...(exchange.sandbox ? { sandbox: true as const } : {}),
     ...(symbols.length > 0 ? { symbols } : {}),
   }));
 }

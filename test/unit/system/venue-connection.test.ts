@@ -75,6 +75,16 @@ async function measuredSkew(offsetMs: number, rttMs: number): Promise<ClockSkew>
   return skew;
 }
 
+/** A connection built, with its configuration, or the error building it. */
+async function outcome(build: () => Promise<PrivateConnection>) {
+  try {
+    const conn = await build();
+    return { conn, config: connectionConfig(conn), error: undefined };
+  } catch (e) {
+    return { conn: undefined, config: undefined, error: (e as Error).message };
+  }
+}
+
 const url = fc.constantFrom(
   'http://127.0.0.1:9444',
   'https://sandbox.example.com',
@@ -89,9 +99,10 @@ describe('one venue, two paths: kairos live and a served live account build the 
           id: fc.constantFrom(...VENUES),
           envUrl: fc.option(url, { nil: undefined }),
           flagUrl: fc.option(url, { nil: undefined }),
-          rateLimitMs: fc.option(fc.integer({ min: 0, max: 60_000 }), { nil: undefined }),
-          circuitMs: fc.option(fc.integer({ min: 0, max: 600_000 }), { nil: undefined }),
+          rateLimitMs: fc.option(fc.integer({ min: 1, max: 60_000 }), { nil: undefined }),
+          circuitMs: fc.option(fc.integer({ min: 1, max: 600_000 }), { nil: undefined }),
           password: fc.option(fc.constant('pass'), { nil: undefined }),
+          sandbox: fc.boolean(),
           offsetMs: fc.integer({ min: -120_000, max: 120_000 }),
           rttMs: fc.integer({ min: 0, max: 2_000 }),
         }),
@@ -100,6 +111,7 @@ describe('one venue, two paths: kairos live and a served live account build the 
             EXCHANGE_URL: a.envUrl,
             EXCHANGE_RATE_LIMIT_MS: a.rateLimitMs?.toString(),
             EXCHANGE_CIRCUIT_HALF_OPEN_MS: a.circuitMs?.toString(),
+            EXCHANGE_SANDBOX: a.sandbox ? '1' : '0',
           });
           const keys = {
             apiKey: 'key',
@@ -121,19 +133,28 @@ describe('one venue, two paths: kairos live and a served live account build the 
           });
           // Serve: `ServerVenues.connect` builds both clients; live: its feed's REST client
           // (`openVenueFeed`), then the stream beside it (`VenueFeed.connectPrivate`).
-          const serveConn = await openPrivateConnection(served, keys, budget(), skew);
-          const liveBudget = budget();
-          const feedRest = await createExchange(venueExchangeConfig(live, keys, liveBudget));
-          const liveConn = await openPrivateConnection(live, keys, liveBudget, skew, feedRest);
+          const serve = () => openPrivateConnection(served, keys, budget(), skew);
+          const viaLive = async () => {
+            const liveBudget = budget();
+            const feedRest = await createExchange(venueExchangeConfig(live, keys, liveBudget));
+            return openPrivateConnection(live, keys, liveBudget, skew, feedRest);
+          };
+          const [l, s] = [await outcome(viaLive), await outcome(serve)];
           try {
-            expect(connectionConfig(liveConn)).toEqual(connectionConfig(serveConn));
-            // Both are in the venue's time, the stream too (signed WebSocket logins).
-            expect(liveConn.stream.options.timeDifference).toBe(-skew.last!.offsetMs);
-            expect(serveConn.stream.options.timeDifference).toBe(-skew.last!.offsetMs);
+            expect([l.config, l.error]).toEqual([s.config, s.error]);
+            // A sandbox ccxt does not know is refused alike, naming the setting.
+            if (s.error !== undefined) expect(s.error).toMatch(/^EXCHANGE_SANDBOX: /);
+            else {
+              // Both are in the venue's time, the stream too (signed WebSocket logins).
+              expect(l.conn!.stream.options.timeDifference).toBe(-skew.last!.offsetMs);
+              expect(s.conn!.stream.options.timeDifference).toBe(-skew.last!.offsetMs);
+              expect(l.conn!.rest.exchange.isSandboxModeEnabled).toBe(a.sandbox);
+            }
           } finally {
-            await liveConn.close();
-            await serveConn.close();
-            await feedRest.exchange.close();
+            for (const c of [l.conn, s.conn]) {
+              await c?.close();
+              await c?.rest.exchange.close();
+            }
           }
         },
       ),
@@ -160,5 +181,27 @@ describe('one venue, two paths: kairos live and a served live account build the 
       expect(conn.stream.options.recvWindow).toBe(conn.rest.exchange.options.recvWindow);
       await conn.close();
     }
+  });
+
+  it('EXCHANGE_SANDBOX=1 reaches REST and WebSocket of both paths; a venue without one is refused', async () => {
+    const config = loadConfig({ EXCHANGE_SANDBOX: '1' });
+    const skew = await measuredSkew(0, 10);
+    for (const setting of [
+      serveVenues({ venue: ['binance'], venueSymbol: [] }, config)[0]!,
+      feedVenueSetting(config, { exchange: 'binance' }),
+    ]) {
+      const conn = await openPrivateConnection(setting, {}, undefined, skew);
+      expect(JSON.stringify(conn.rest.exchange.urls.api)).toContain('testnet.binance.vision');
+      expect(JSON.stringify(conn.stream.urls.api)).toContain('testnet.binance.vision');
+      await conn.close();
+    }
+    await expect(
+      openPrivateConnection(
+        feedVenueSetting(config, { exchange: 'bitstamp' }),
+        {},
+        undefined,
+        skew,
+      ),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: /^EXCHANGE_SANDBOX: .*bitstamp/ });
   });
 });

@@ -35,6 +35,11 @@ export interface ExchangeConfig {
    * simulator, a sandbox, a proxy). Paths are kept; WebSocket URLs get `ws(s)://` of the same host.
    */
   readonly exchangeUrl?: string;
+  /**
+   * The venue's own sandbox or testnet URLs (ccxt's `setSandboxMode`; `EXCHANGE_SANDBOX`), before
+   * any `exchangeUrl` rewrite; `CONFIG_INVALID` for a venue ccxt knows no sandbox of.
+   */
+  readonly sandbox?: boolean;
   /** The WebSocket base when it differs from `exchangeUrl` (default: derived from it). */
   readonly wsUrl?: string;
   /** The ccxt.pro class (WebSocket `watch*` methods) instead of the REST one. */
@@ -187,6 +192,16 @@ export async function createExchange(config: ExchangeConfig): Promise<BuiltExcha
       ...config.options,
     },
   });
+  if (config.sandbox) {
+    // ccxt lists `test` on every class, undefined where the venue has no sandbox.
+    const test = (exchange.urls as Record<string, unknown>).test;
+    if (test === undefined || test === null)
+      throw new KairosError(
+        'CONFIG_INVALID',
+        `EXCHANGE_SANDBOX: ccxt knows no sandbox of ${id}; unset it, or point EXCHANGE_URL at the sandbox`,
+      );
+    exchange.setSandboxMode(true);
+  }
   installCreateExpiry(exchange, config.createExpiryMs);
   if (config.pro) {
     // Reconnect backoff is Kairos's (`WatchLoop`, cockatiel); ccxt's own would add up to a minute.
