@@ -8,6 +8,8 @@ import { ClockSkew } from '../trading/venues/ccxt/clock-skew.js';
 import { asKairosError } from '../trading/venues/ccxt/error-mapping.js';
 import { exchangeKeys } from '../system/config.js';
 import { createExchange } from '../trading/venues/ccxt/exchange-factory.js';
+import { venueExchangeConfig } from '../system/venue-connection.js';
+import { venueSettings } from '../system/venue-settings.js';
 import { ohlcvPages, timeframeMs } from '../trading/venues/ccxt/ohlcv-pages.js';
 import { VenueRateLimitedError } from '../trading/venues/ccxt/request-gate.js';
 import { CandleFile } from './candle-file.js';
@@ -69,15 +71,11 @@ export async function download(flags: DownloadFlags): Promise<void> {
 
   const venue = flags.exchange;
   const budget = new MemoryBudget({ rule: { capacity: 960, intervalMs: 60_000 } });
-  const { exchange } = await createExchange({
-    exchangeId: venue,
-    exchangeUrl: flags.exchangeUrl ?? cliConfig().exchange.url,
-    ...(cliConfig().exchange.rateLimitMs === undefined
-      ? {}
-      : { rateLimitMs: cliConfig().exchange.rateLimitMs }),
-    ...exchangeKeys(cliConfig()),
-    budget: { budget },
-  });
+  // The venue's options as `live` and `serve` read them (URL, rate limit, sandbox).
+  const [setting] = venueSettings([venue], cliConfig().exchange, flags.exchangeUrl);
+  const { exchange } = await createExchange(
+    venueExchangeConfig(setting!, exchangeKeys(cliConfig()), { budget }),
+  );
   const policy = createVenuePolicy({ venue });
   // Waits out the venue's Retry-After (recorded by the gate) instead of failing the download.
   const read = async <T>(call: () => Promise<T>): Promise<T> => {

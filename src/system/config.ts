@@ -35,7 +35,8 @@ export interface ExchangeSettings {
   readonly circuitHalfOpenMs: number | undefined;
   /**
    * `EXCHANGE_SANDBOX` (0 or 1): the venue's own sandbox or testnet (ccxt's `setSandboxMode`) for
-   * `live`, `paper --exchange` and `serve`'s venues; refused for a venue ccxt knows no sandbox of.
+   * `live`, `paper --exchange`, `data download` and `serve`'s venues; refused for a venue ccxt
+   * knows no sandbox of.
    */
   readonly sandbox: boolean;
   /**
