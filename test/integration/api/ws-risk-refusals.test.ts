@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { isTransient } from '../../../src/api/error-catalogue.js';
 import { KairosError } from '../../../src/trading/core/errors.js';
@@ -9,13 +10,28 @@ import { gatewayApp, TRADER } from '../../support/ws-gateway-app.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON frames, checked field by field
 type Frame = any;
 
-/** Codes a `risk` snapshot of one account may be refused with: passing (503) and standing. */
+/**
+ * Codes a `risk` snapshot of one account may be refused with: passing (503) and standing;
+ * `ECONNREFUSED`: node-postgres's own error for a database that is not there (the store away),
+ * told as `STORE_UNAVAILABLE`.
+ */
 const CODES = [
   'ACCOUNT_OWNER_UNAVAILABLE',
   'STORE_UNAVAILABLE',
   'ACCOUNT_CREDENTIAL_REFUSED',
   'ACCOUNT_DISABLED',
+  'ECONNREFUSED',
 ] as const;
+const told = (code: string) => (code === 'ECONNREFUSED' ? 'STORE_UNAVAILABLE' : code);
+
+/** node-postgres's error for a database that does not listen (nothing does on port 1). */
+async function connectionRefused(): Promise<unknown> {
+  const c = new pg.Client({ connectionString: 'postgres://x@127.0.0.1:1/none' });
+  return c.connect().then(
+    () => new Error('connected to port 1'),
+    (e: unknown) => e,
+  );
+}
 
 /** Per account: its snapshot answers, or is refused with `code` the first `times` asks. */
 const accountCase = fc.record({
@@ -51,7 +67,10 @@ describe('WebSocket `risk` snapshot refused for one account', () => {
         const n = (asked.get(key) ?? 0) + 1;
         asked.set(key, n);
         const r = plan.get(key);
-        if (r && n <= r.times) throw new KairosError(r.code, `account ${key}: refused (${n})`);
+        if (r && n <= r.times)
+          throw r.code === 'ECONNREFUSED'
+            ? await connectionRefused()
+            : new KairosError(r.code, `account ${key}: refused (${n})`);
         return [{ accountId: key, tradingState: 'ACTIVE' }];
       },
     }));
@@ -70,7 +89,7 @@ describe('WebSocket `risk` snapshot refused for one account', () => {
           ws.send({ type: 'subscribe', channel: 'risk' });
           const snapshotOf = (id: string) =>
             ws.frames.find((f) => f.type === 'snapshot' && f.accountId === id);
-          const answered = [...plan].filter(([, r]) => r === null || isTransient(r.code));
+          const answered = [...plan].filter(([, r]) => r === null || isTransient(told(r.code)));
           await until(
             () =>
               ws.frames.some((f) => f.type === 'subscribed') &&
@@ -80,19 +99,20 @@ describe('WebSocket `risk` snapshot refused for one account', () => {
           );
           const first = ws.frames.find((f) => f.type === 'subscribed');
           for (const [id, r] of plan) {
-            const told = ws.frames.filter((f) => f.type === 'error' && f.accountId === id);
+            const errors = ws.frames.filter((f) => f.type === 'error' && f.accountId === id);
             if (r === null) {
-              expect(told).toEqual([]);
+              expect(errors).toEqual([]);
               expect(snapshotOf(id).risk).toEqual({ accountId: id, tradingState: 'ACTIVE' });
               expect(first.from).toHaveProperty(id);
               continue;
             }
             // Told once, at the subscription, naming the account and whether it is retried.
-            expect(told.map((f) => [f.code, f.channel, f.retrying])).toEqual([
-              [r.code, 'risk', isTransient(r.code)],
+            const code = told(r.code);
+            expect(errors.map((f) => [f.code, f.channel, f.retrying])).toEqual([
+              [code, 'risk', isTransient(code)],
             ]);
             expect(first.from).not.toHaveProperty(id);
-            if (isTransient(r.code)) expect(asked.get(id)).toBe(r.times + 1);
+            if (isTransient(code)) expect(asked.get(id)).toBe(r.times + 1);
             else {
               expect(snapshotOf(id)).toBeUndefined();
               expect(asked.get(id)).toBe(1);
