@@ -304,6 +304,22 @@ describe('closing and reopening accounts (kairos serve, the Binance simulator, P
     expect([reopened.status, reopened.json.status]).toEqual([200, 'open']);
   }, 60_000);
 
+  it('a restart opens no core and no venue connection for a closed live account; reopened after it, it trades', async () => {
+    expect((await call('DELETE', `/accounts/${ids.live}`)).json.status).toBe('closed');
+    await until(() => listeners() === 0, 10_000, 'the private stream closed');
+    server = await t.restart();
+    await until(() => server.ownership.owns(ids.live), 30_000, 'the closed account held again');
+    const view = (await call('GET', `/accounts/${ids.live}`)).json;
+    expect([view.status, view.venueStatus]).toEqual(['closed', null]);
+    expect(server.accountCore(ids.live)).toBeUndefined();
+    expect(listeners()).toBe(0);
+    const read = await call('GET', `/positions?accountId=${ids.live}`);
+    expect([read.status, read.json.code]).toEqual([409, 'ACCOUNT_DISABLED']);
+    const reopened = await call('POST', `/accounts/${ids.live}/reopen`);
+    expect([reopened.status, reopened.json.venueStatus?.venue]).toEqual([200, 'UP']);
+    expect(server.accountCore(ids.live)).toBeDefined();
+  }, 120_000);
+
   it('another instance: the owner answers for a closed account (reads and orders handed to it), and only the owner reopens it', async () => {
     const other = await t.another();
     try {
