@@ -65,21 +65,22 @@ export class AccountAccess {
     const id = this.tradingAccountId(claims, accountId);
     const a = this.accounts.get(id);
     if (!a || !(a.shared || a.ownerUserId === claims.sub)) throw notFound(id, 'body.accountId');
-    if (this.accounts.isClosed(id))
-      throw new KairosError('ACCOUNT_DISABLED', `accountId: account ${id} is closed`);
+    if (this.accounts.isClosed(id)) throw closed(id, 'new order');
     // A live account whose venue is down or refused its key takes no new order, its core here or not.
     linkRefusal(id, this.accounts.venueLink(id), 'new order');
     return { account: a, trading: this.tradingHere(id) };
   }
 
   /**
-   * A known account's trading core on this instance. Not here, it is never answered as if it
-   * had no order or position: the refusal says why (a live account whose venue was down, or
+   * A known account's trading core on this instance; a closed one's, never (`ACCOUNT_DISABLED`:
+   * it takes no order or cancel, and a live one's venue is not watched). Not here, it is never
+   * answered as if it had no order or position: the refusal says why (a live account whose venue was down, or
    * refused its key, when its core was to open: `ACCOUNT_VENUE_DOWN`,
    * `ACCOUNT_CREDENTIAL_REFUSED`; else another instance trades it, or it is being taken over
    * or opened: 503 `ACCOUNT_OWNER_UNAVAILABLE` with `Retry-After`).
    */
   tradingHere(id: string, what = 'order'): AccountTrading {
+    if (isStoredClosed(this.accounts.get(id))) throw closed(id, what);
     const trading = this.accounts.trading(id);
     if (trading) return trading;
     linkRefusal(id, this.accounts.venueLink(id), what);
@@ -143,6 +144,19 @@ function linkRefusal(id: string, link: AccountVenueLink | null, what: string): v
       'ACCOUNT_VENUE_DOWN',
       `accountId: account ${id} takes no ${what} while its venue is down (${link.reason ?? 'no answer'}, since ${new Date(link.since).toISOString()})`,
     );
+}
+
+/** Closed (`DELETE /accounts/{id}`, stored), as opposed to being closed now (`isClosed`). */
+export function isStoredClosed(a: ApiAccount | undefined): boolean {
+  return a !== undefined && a.disabledAt !== null;
+}
+
+/** An account closed: 409 `ACCOUNT_DISABLED` naming the state, `why` and the way back. */
+export function closed(id: string, what: string, why = `it takes no ${what}`): KairosError {
+  return new KairosError(
+    'ACCOUNT_DISABLED',
+    `accountId: account ${id} is closed: ${why}; its orders and fills stay readable (GET /orders, /fills); POST /accounts/${id}/reopen opens it again`,
+  );
 }
 
 function notFound(id: string, field: string): KairosError {

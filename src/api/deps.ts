@@ -122,6 +122,11 @@ export interface AccountDesk {
   ): Promise<ApiAccount>;
   /** Closes an account (`ACCOUNT_HAS_OPEN_ORDERS`, `ACCOUNT_NOT_FLAT`, `ACCOUNT_IN_USE`). */
   close(id: string, by: Actor): Promise<ApiAccount>;
+  /**
+   * Opens a closed account again, recovered before it trades (a live one: `CREDENTIAL_REFUSED`,
+   * `VENUE_UNAVAILABLE`, `ACCOUNT_NAME_TAKEN`; nothing changes then).
+   */
+  reopen(id: string, by: Actor): Promise<ApiAccount>;
   setDefault(userId: string, id: string, by: Actor): Promise<ApiAccount>;
   trading(id: string): AccountTrading | undefined;
   /** A live account's link to its venue; null for a paper account. */

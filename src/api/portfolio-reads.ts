@@ -3,7 +3,7 @@ import type { CommandAnswer, CommandHandler } from '../scalability/bus/command-s
 import { ROLES, type Role } from '../security/roles/permissions.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { Instrument } from '../trading/model/instrument.js';
-import type { AccountAccess, Caller } from './account-access.js';
+import { closed, isStoredClosed, type AccountAccess, type Caller } from './account-access.js';
 import { accountBalances, accountPositions } from './account-state.js';
 import type { AccountDesk, ApiAccount, OrderHandOff } from './deps.js';
 import { problemBody } from './problem.js';
@@ -31,9 +31,23 @@ export interface PortfolioReadsOptions {
 export class PortfolioReads {
   constructor(private readonly opts: PortfolioReadsOptions) {}
 
-  /** The views of `kind` of `account` for the request's caller. */
-  of(req: FastifyRequest, account: ApiAccount, kind: PortfolioKind): Promise<unknown[]> {
-    return this.read({ requestId: req.id, claims: req.claims }, account, kind);
+  /**
+   * The views of `kind` of `account` for the request's caller. `every` (a read of every account
+   * the caller sees): a closed account whose state is not kept (`ACCOUNT_DISABLED`) has no rows,
+   * as it trades no more; named alone, it is refused saying so.
+   */
+  async of(
+    req: FastifyRequest,
+    account: ApiAccount,
+    kind: PortfolioKind,
+    every = false,
+  ): Promise<unknown[]> {
+    try {
+      return await this.read({ requestId: req.id, claims: req.claims }, account, kind);
+    } catch (e) {
+      if (every && e instanceof KairosError && e.code === 'ACCOUNT_DISABLED') return [];
+      throw e;
+    }
   }
 
   /**
@@ -95,6 +109,15 @@ export class PortfolioReads {
   }
 
   #local(account: ApiAccount, kind: PortfolioKind): unknown[] {
+    // A closed account whose core is not kept (a live one: its core and venue connection closed
+    // with it): nothing confirms its state any more, so none is shown as current, and no empty
+    // list reads as flat. A closed paper account's core stays, frozen: its state is the truth.
+    if (isStoredClosed(account) && !this.#here(account.id))
+      throw closed(
+        account.id,
+        `${kind} read`,
+        `its venue is no longer watched, so its ${kind} are not known here`,
+      );
     // A live account's core not open here (its venue was down when it was to open): its
     // positions are not known here, and are refused saying why (`tradingHere`), never an empty
     // list read as flat. Its balances are its venue's as last confirmed, core or not. (A paper

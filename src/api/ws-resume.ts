@@ -1,3 +1,4 @@
+import { asStoreUnavailable } from '../store/connection-failure.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { Counter } from '../trading/core/metrics.js';
 import { isMarket, type Channel } from './ws-channels.js';
@@ -93,9 +94,11 @@ export class Resumes {
     const items =
       vk && isMarket(kind)
         ? [gateway.market?.last(kind, vk.venue!, vk.symbol)].filter((x) => x != null)
-        : await gateway.snapshot(claims, kind, key).catch((e: unknown) => {
-            // An account's state refused: that account's live frames stay held (none reaches
-            // the client without its snapshot) until a retry or a new `subscribe` places it.
+        : await gateway.snapshot(claims, kind, key).catch((thrown: unknown) => {
+            // An account's state refused (the database away too: `STORE_UNAVAILABLE`, not the
+            // event log): that account's live frames stay held (none reaches the client
+            // without its snapshot) until a retry or a new `subscribe` places it.
+            const e = asStoreUnavailable(thrown);
             throw !isMarket(kind) && e instanceof KairosError ? new AccountRefusal(key, e) : e;
           });
     this.#opts.push(c, {

@@ -48,7 +48,13 @@ export class SubscribeAttempts {
     const request = retry ? c.retries.request(kind) : asked;
     if (!request || c.socket.readyState !== c.socket.OPEN) return;
     try {
-      const refused = await subscriptions.subscribe(c, kind, request.after, request.instruments);
+      const refused = await subscriptions.subscribe(
+        c,
+        kind,
+        request.after,
+        request.instruments,
+        request.snapshot,
+      );
       const again = refused.filter((r) => isTransient(r.refusal.code));
       // A retry went through (the client's own `subscribe` leaves a waiting one as it is: it may
       // name other instruments), so the log answers again: the client's others need not wait.
@@ -59,7 +65,9 @@ export class SubscribeAttempts {
           const waits = new Set(again.map((r) => r.refusal.accountId));
           c.retries.narrow(
             kind,
-            Object.keys(request.after ?? {}).filter((id) => !waits.has(id)),
+            [...Object.keys(request.after ?? {}), ...(request.snapshot ?? [])].filter(
+              (id) => !waits.has(id),
+            ),
           );
         }
         c.retries.now();
@@ -145,12 +153,7 @@ export class SubscribeAttempts {
     retry: boolean,
   ): void {
     if (refused.length === 0) return;
-    const outcome =
-      again.length === 0
-        ? null
-        : c.retries.failed(kind, {
-            after: Object.fromEntries(again.map((r) => [r.refusal.accountId, r.after])),
-          });
+    const outcome = again.length === 0 ? null : c.retries.failed(kind, retryOf(again));
     for (const { refusal } of refused) {
       const { code, accountId } = refusal;
       const waits = outcome === 'retrying' && again.some((r) => r.refusal === refusal);
@@ -179,4 +182,14 @@ export class SubscribeAttempts {
       });
     }
   }
+}
+
+/** The retry of the accounts refused for a while: resumed after their `after`, else snapshotted. */
+function retryOf(again: readonly RefusedAccount[]): SubscribeRequest {
+  const after = again.flatMap((r) => (r.after === null ? [] : [[r.refusal.accountId, r.after]]));
+  const snapshot = again.filter((r) => r.after === null).map((r) => r.refusal.accountId);
+  return {
+    ...(after.length > 0 ? { after: Object.fromEntries(after) } : {}),
+    ...(snapshot.length > 0 ? { snapshot } : {}),
+  };
 }

@@ -1,9 +1,13 @@
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 
-/** What a `subscribe` asked for: the accounts' (instruments') `after`, the instruments named. */
+/**
+ * What a `subscribe` asked for: the accounts' (instruments') `after`, the instruments named, and
+ * (a retry of `risk`) the accounts whose starting snapshot was refused, snapshotted again.
+ */
 export interface SubscribeRequest {
   readonly after?: Readonly<Record<string, number>>;
   readonly instruments?: readonly string[];
+  readonly snapshot?: readonly string[];
 }
 
 /** How a subscription the event log did not answer is retried (`docs/api.md`, "WebSocket"). */
@@ -161,10 +165,13 @@ export class SubscribeRetries<K extends string> {
     const gone = new Set(names);
     const instruments = w.request.instruments?.filter((n) => !gone.has(n));
     const after = Object.entries(w.request.after ?? {}).filter(([n]) => !gone.has(n));
-    if ((instruments?.length ?? 1) === 0 && after.length === 0) return this.cancel(kind);
+    const snapshot = (w.request.snapshot ?? []).filter((n) => !gone.has(n));
+    if ((instruments?.length ?? 1) === 0 && after.length === 0 && snapshot.length === 0)
+      return this.cancel(kind);
     w.request = {
       ...(instruments ? { instruments } : {}),
       ...(after.length > 0 ? { after: Object.fromEntries(after) } : {}),
+      ...(snapshot.length > 0 ? { snapshot } : {}),
     };
   }
 
@@ -196,12 +203,19 @@ export class SubscribeRetries<K extends string> {
   }
 }
 
-/** Two requests of one channel as one: the instruments of both (none: the default), `after` of both. */
+/**
+ * Two requests of one channel as one: the instruments of both (none: the default), `after` and
+ * the accounts to snapshot of both.
+ */
 function merge(a: SubscribeRequest, b: SubscribeRequest): SubscribeRequest {
   const after = a.after || b.after ? { ...a.after, ...b.after } : undefined;
-  const instruments =
-    a.instruments || b.instruments
-      ? [...new Set([...(a.instruments ?? []), ...(b.instruments ?? [])])]
-      : undefined;
-  return { ...(after ? { after } : {}), ...(instruments ? { instruments } : {}) };
+  const union = (x?: readonly string[], y?: readonly string[]) =>
+    x || y ? [...new Set([...(x ?? []), ...(y ?? [])])] : undefined;
+  const instruments = union(a.instruments, b.instruments);
+  const snapshot = union(a.snapshot, b.snapshot);
+  return {
+    ...(after ? { after } : {}),
+    ...(instruments ? { instruments } : {}),
+    ...(snapshot ? { snapshot } : {}),
+  };
 }

@@ -27,10 +27,13 @@ export interface SubscriptionsOptions {
   push(c: WsClient, message: unknown): void;
 }
 
-/** An account a `subscribe` resumed whose snapshot was refused, and the `after` it asked. */
+/**
+ * An account whose snapshot was refused: one a `subscribe` resumed (the `after` it asked), or
+ * one of `risk` that starts with a snapshot (`after` null).
+ */
 export interface RefusedAccount {
   readonly refusal: AccountRefusal;
-  readonly after: number;
+  readonly after: number | null;
 }
 
 const NONE: readonly RefusedAccount[] = [];
@@ -63,14 +66,16 @@ export class Subscriptions {
    * subscribed that was not before (the caller retries: `SubscribeAttempts`). A request the
    * server refuses (an account or instrument it does not have, a venue stream that did not
    * start) is answered with an `error` frame. Answers the accounts whose resume fell back to a
-   * snapshot that was refused: the channel's other accounts are subscribed, those are not
-   * (their frames held back) and the caller tells the client.
+   * snapshot that was refused, and (`risk`) those whose starting snapshot was: the channel's
+   * other accounts are subscribed, those are not (their frames held back) and the caller tells
+   * the client. `snapshot`: accounts of `risk` to start again with a snapshot (a retry of those).
    */
   async subscribe(
     c: WsClient,
     kind: Channel,
     after: Readonly<Record<string, number>> | undefined,
     instruments: readonly string[] | undefined,
+    snapshot: readonly string[] = [],
   ): Promise<readonly RefusedAccount[]> {
     const { gateway, watches } = this.#opts;
     const claims = c.claims!;
@@ -92,6 +97,9 @@ export class Subscriptions {
           kind,
           after,
           keys.map((key) => [key, logChannelOf(kind, key)]),
+          undefined,
+          false,
+          new Set(snapshot),
         );
       } catch (e) {
         // Nothing of a new channel is left half-subscribed (the server retries the whole); one
@@ -160,7 +168,8 @@ export class Subscriptions {
 
   /**
    * Subscribes `c` to `kind` of each `[key, log channel]`: live from now on, or resumed after
-   * `after[key]`. `had`: the market channels `c` had already (they keep their place).
+   * `after[key]`. `had`: the market channels `c` had already (they keep their place). `again`:
+   * accounts of `risk` whose snapshot was refused, snapshotted now though the channel is subscribed.
    */
   async #subscribeTo(
     c: WsClient,
@@ -169,6 +178,7 @@ export class Subscriptions {
     pairs: readonly (readonly [string, string])[],
     had?: ReadonlySet<string>,
     named = false,
+    again: ReadonlySet<string> = new Set(),
   ): Promise<readonly RefusedAccount[]> {
     const { frames, resumer } = this.#opts;
     const fresh = had ? pairs.map(([, ch]) => ch).filter((ch) => !had.has(ch)) : [];
@@ -199,13 +209,18 @@ export class Subscriptions {
     for (const [key, ch] of pairs) {
       const start = after?.[key];
       if (start === undefined) {
-        if (before.get(ch)) continue;
+        if (before.get(ch) && !(kind === 'risk' && again.has(key))) continue;
         // `risk` starts with the account's state and limits now; the others with what comes.
+        // A refused one is that account's alone, as a resume's is: the others go on.
         if (kind === 'risk')
           snapshots.push(
-            resumer
-              .snapshotThenLive(c, kind, ch, key, false)
-              .then((seq) => void from.set(key, seq)),
+            resumer.snapshotThenLive(c, kind, ch, key, false).then(
+              (seq) => void from.set(key, seq),
+              (e: unknown) => {
+                if (!(e instanceof AccountRefusal)) throw e;
+                refused.push({ refusal: e, after: null });
+              },
+            ),
           );
         else {
           from.set(key, frames.pushed(ch) ?? 0);

@@ -50,14 +50,7 @@ export class AccountRepository {
   constructor(private readonly db: Kysely<Schema>) {}
 
   async create(a: Omit<AccountRecord, 'disabledAt'>): Promise<AccountRecord> {
-    const taken = await this.db
-      .selectFrom('accounts')
-      .select('id')
-      .where('owner_user_id', '=', a.ownerUserId)
-      .where('disabled_at', 'is', null)
-      .where((eb) => eb(eb.fn('lower', ['name']), '=', a.name.toLowerCase()))
-      .executeTakeFirst();
-    if (taken) throw nameTaken(a.name);
+    await this.#nameFree(a);
     const row: AccountsTable = {
       id: a.id,
       owner_user_id: a.ownerUserId,
@@ -99,14 +92,47 @@ export class AccountRepository {
   }
 
   /** Closes an open account; false when it was already closed (or is unknown). */
-  async disable(id: string, ts: number): Promise<boolean> {
+  disable(id: string, ts: number): Promise<boolean> {
+    return this.#setDisabled(id, ts);
+  }
+
+  /**
+   * Opens a closed account again; false when it was open (or is unknown). `ACCOUNT_NAME_TAKEN`
+   * when its owner opened another of its name since.
+   */
+  async enable(id: string): Promise<boolean> {
+    const a = await this.find(id);
+    if (!a || a.disabledAt === null) return false;
+    await this.#nameFree(a);
+    try {
+      return await this.#setDisabled(id, null);
+    } catch (e) {
+      if ((e as { code?: unknown }).code === '23505') throw nameTaken(a.name);
+      throw e;
+    }
+  }
+
+  /** Sets `disabled_at` (null: open) of an account that is not so yet; false when it was. */
+  async #setDisabled(id: string, ts: number | null): Promise<boolean> {
     const r = await this.db
       .updateTable('accounts')
       .set({ disabled_at: ts })
       .where('id', '=', id)
-      .where('disabled_at', 'is', null)
+      .where('disabled_at', ts === null ? 'is not' : 'is', null)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** `ACCOUNT_NAME_TAKEN` when the owner has an open account of that name (any case). */
+  async #nameFree(a: { readonly ownerUserId: string; readonly name: string }): Promise<void> {
+    const taken = await this.db
+      .selectFrom('accounts')
+      .select('id')
+      .where('owner_user_id', '=', a.ownerUserId)
+      .where('disabled_at', 'is', null)
+      .where((eb) => eb(eb.fn('lower', ['name']), '=', a.name.toLowerCase()))
+      .executeTakeFirst();
+    if (taken) throw nameTaken(a.name);
   }
 
   /** The default account of a user, null when none is set. */

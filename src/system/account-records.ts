@@ -94,6 +94,38 @@ export function storeClosed(
   });
 }
 
+/**
+ * Stores a closed account as open again with its audit row (`account.reopened`), in one
+ * transaction (`ACCOUNT_NAME_TAKEN` when its owner opened another of its name since). When its
+ * owner has no default account, it becomes theirs. Answers whether it did; null when it was
+ * open already (nothing written).
+ */
+export function storeReopened(
+  store: AccountStore,
+  account: { readonly id: string; readonly owner: string; readonly name: string },
+  by: ChangeActor,
+): Promise<boolean | null> {
+  const ts = store.now();
+  return store.db.transaction().execute(async (tx) => {
+    const repo = new AccountRepository(tx);
+    if (!(await repo.enable(account.id))) return null;
+    const makeDefault = (await repo.defaultOf(account.owner)) === null;
+    if (makeDefault) await repo.setDefault(account.owner, account.id);
+    await new AuditRepository(tx, store.now).append(
+      {
+        ts,
+        actor: by.actor,
+        role: by.role,
+        action: 'account.reopened',
+        subject: account.id,
+        payload: { owner: account.owner, name: account.name, default: makeDefault },
+      },
+      tx,
+    );
+    return makeDefault;
+  });
+}
+
 /** Stores `accountId` as `userId`'s default account with its audit row, in one transaction. */
 export async function storeDefault(
   store: AccountStore,

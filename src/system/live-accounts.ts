@@ -382,6 +382,8 @@ export class LiveAccounts {
       });
       if (wasDown) this.cfg.log(`account ${spec.accountId}: venue ${spec.venue} is UP again`);
     } catch (e) {
+      // Dropped meanwhile (closed, handed over): its connection's failure is no fault of its venue.
+      if (this.#links.get(spec.accountId) !== l) return;
       await this.#fault(spec, e);
     }
   }

@@ -18,7 +18,7 @@ import { checkClosable } from './account-close-checks.js';
 import { AccountMarkets } from './account-markets.js';
 import { AccountDirectory } from './account-directory.js';
 import { AccountInstruments, ACCOUNT_HOLDER } from './account-instruments.js';
-import { storeAccount, storeClosed, storeDefault } from './account-records.js';
+import { storeAccount, storeClosed, storeDefault, storeReopened } from './account-records.js';
 import type { AccountInfo, AccountRuntime, HeldLease } from './account-runtime.js';
 import { JoinedAccountsBus, type AccountsBus } from './accounts-bus.js';
 import { inUse, type LiveAccounts, type LiveAccountSpec } from './live-accounts.js';
@@ -100,6 +100,11 @@ export class TradingAccounts {
   /** Accounts being closed: they take no new order. */
   readonly #closing = new Set<string>();
   /**
+   * The accounts this instance holds (leased: their lease; else every one), core or not (a
+   * closed live account has none): only here are they closed and opened again.
+   */
+  readonly #held = new Map<string, HeldLease | undefined>();
+  /**
    * Cores being handed over (`closeAccount` with `release`): out of `#runtimes`, so nothing new
    * reaches them, while the orders being placed are recorded and sent; their events (accepted,
    * filled) still name their orders through `order`, so they reach the WebSocket clients.
@@ -177,6 +182,7 @@ export class TradingAccounts {
     if (!info || !this.#tradable(info)) return false;
     return this.exclusive(async () => {
       if (this.#runtimes.has(accountId)) return true;
+      this.#held.set(accountId, lease);
       await this.#openAt(accountId, lease);
       const rt = this.#runtimes.get(accountId);
       if (!rt) return true; // a live account whose venue is down: tracked, opened when it is back
@@ -203,6 +209,7 @@ export class TradingAccounts {
     // are stored and sent under its lease, and their frames are the clients'. A lost lease's
     // are not: its writes are refused, so its events may not be what was stored.
     this.#runtimes.delete(accountId);
+    this.#held.delete(accountId);
     if (rt && how === 'release') this.#handingOver.set(accountId, rt);
     try {
       await this.exclusive(async () => {
@@ -254,8 +261,11 @@ export class TradingAccounts {
   /** Opens the core of a known account (a live one: tracked, retried while its venue is down). */
   async #openAt(accountId: string, lease?: HeldLease): Promise<void> {
     const info = this.#directory.get(accountId)!;
+    this.#held.set(accountId, lease);
     // A paper account on a venue this server was started without: kept, not opened here.
     if (info.mode === 'paper' && !this.#tradable(info)) return;
+    // A closed live account has no core and no venue connection (`reopen` opens them).
+    if (info.mode === 'live' && this.#disabled(accountId)) return;
     if (accountId === SHARED_ACCOUNT) await this.#openCore(accountId, this.cfg.sharedCash, lease);
     else if (info.mode === 'live') await this.#startLive(info, lease?.fence);
     else await this.#openCore(accountId, info.startingCash ?? '0', lease, info.venue);
@@ -445,6 +455,7 @@ export class TradingAccounts {
       return info;
     }
     await this.exclusive(async () => {
+      this.#held.set(id, undefined);
       const rt = await this.#openCore(id, cash.toFixed(), undefined, venue);
       // Between two bars: it starts where the others are.
       if (venue === this.cfg.venue && this.#lastBar) {
@@ -503,12 +514,14 @@ export class TradingAccounts {
           opened.recovery,
           new VenueGate(),
         );
+        this.#held.set(id, undefined);
         await this.#prepare(rt);
         this.#track(spec, opened.cash);
         return info;
       } catch (e) {
         await live.drop(id);
         this.#runtimes.delete(id);
+        this.#held.delete(id);
         throw e;
       }
     });
@@ -565,6 +578,8 @@ export class TradingAccounts {
     const rt = this.#runtimes.get(accountId);
     if (!info || info.ownerUserId === null)
       throw new KairosError('ACCOUNT_NOT_FOUND', `account ${accountId}: not found`);
+    // Closed already (a live one has no core): answered as it is.
+    if (this.#disabled(accountId) && this.#held.has(accountId)) return info;
     // Its core runs on another instance (leased): that one closes it.
     if (!rt) throw accountOwnerUnavailable(accountId);
     if (this.isClosed(accountId)) return info;
@@ -590,13 +605,90 @@ export class TradingAccounts {
       this.#directory.set(closed);
       // A closed account trades no more: the venue's bars it watched are released (the last
       // account or strategy on a symbol releases its subscription), its paper venue takes no
-      // more ops (its orders, trades and balances stay readable).
+      // more ops (its orders, trades and balances stay readable). A live account's core is
+      // closed with its venue connection: nothing confirms its balances any more, so nothing
+      // shows them as current (`docs/decisions/accounts.md`, "Closing and reopening").
       this.#release(accountId);
       this.#wiring.get(accountId)?.paper?.close();
+      if (info.mode === 'live') await this.exclusive(() => this.#shut(accountId));
       return closed;
     } finally {
       this.#closing.delete(accountId);
     }
+  }
+
+  /**
+   * Opens a closed account again, on the instance that holds it (else
+   * `ACCOUNT_OWNER_UNAVAILABLE`): recovered and reconciled with its venue before it trades, as
+   * at start. A live account is connected with its key and recovered first; a venue that
+   * refuses the key (`CREDENTIAL_REFUSED`) or does not answer (`VENUE_UNAVAILABLE`) leaves it
+   * closed, nothing written. Stored with its audit row (`account.reopened`); its owner's default
+   * when they have none. An open account: answered as it is.
+   */
+  async reopen(accountId: string, by: ChangeActor): Promise<AccountInfo> {
+    const info = this.#directory.get(accountId);
+    if (!info || info.ownerUserId === null)
+      throw new KairosError('ACCOUNT_NOT_FOUND', `account ${accountId}: not found`);
+    if (!this.#held.has(accountId)) throw accountOwnerUnavailable(accountId);
+    return this.exclusive(async () => {
+      const now = this.#directory.get(accountId)!;
+      if (!this.#disabled(accountId) || !this.#held.has(accountId)) return now;
+      const lease = this.#held.get(accountId);
+      const record = { id: accountId, owner: now.ownerUserId!, name: now.name };
+      let madeDefault: boolean | null = null;
+      // Open from here: it takes orders.
+      const open = () => {
+        this.#directory.set({ ...now, disabledAt: null });
+        if (madeDefault) this.#directory.setDefault(record.owner, accountId);
+      };
+      if (now.mode === 'live') {
+        if (!this.cfg.live) throw venueNotConfigured(now.venue, []);
+        const spec = { accountId, venue: now.venue, credentialId: now.credentialId ?? '' };
+        const cash = now.startingCash ?? '0';
+        // Connected, recovered and given its risk settings first (closed, it takes no order
+        // meanwhile): a venue that refuses or does not answer leaves it closed.
+        await this.#openLive(spec, cash, lease?.fence).catch(async (e: unknown) => {
+          await this.#shut(accountId);
+          throw e;
+        });
+        try {
+          madeDefault = await storeReopened(this.cfg, record, by);
+        } catch (e) {
+          await this.#shut(accountId);
+          throw e;
+        }
+        open();
+        this.#track(spec, cash, lease?.fence);
+      } else {
+        madeDefault = await storeReopened(this.cfg, record, by);
+        open();
+        // Its frozen core (kept for reads) goes; a new one opens its venue, recovered.
+        await this.#shut(accountId);
+        await this.#openAt(accountId, lease);
+        const rt = this.#runtimes.get(accountId);
+        if (rt && this.#replayed(rt) && this.#lastBar) {
+          rt.core.onBar(this.#lastBar);
+          await rt.core.settle();
+        }
+        if (rt) await this.#prepare(rt);
+      }
+      return this.#directory.get(accountId)!;
+    });
+  }
+
+  /**
+   * Closes an account's core here for good (closed, or reopened on a fresh core): its bus
+   * subscriptions, its venue's sends, bars and paper op log; a live account's venue connection.
+   */
+  async #shut(accountId: string): Promise<void> {
+    const wiring = this.#wiring.get(accountId);
+    this.#runtimes.delete(accountId);
+    wiring?.gate.close(`account ${accountId} was closed`);
+    for (const off of wiring?.offs ?? []) off();
+    this.#wiring.delete(accountId);
+    this.#release(accountId);
+    wiring?.paper?.close();
+    if (this.#directory.get(accountId)?.mode === 'live') await this.cfg.live?.drop(accountId);
   }
 
   /** Makes an open account of `userId` their default (audited). */

@@ -545,6 +545,7 @@ export async function startTradingServer(
         isClosed: (id) => accounts.isClosed(id),
         create: (owner, req, by) => accounts.create(owner, req, by),
         close: (id, by) => accounts.close(id, by),
+        reopen: (id, by) => accounts.reopen(id, by),
         setDefault: (userId, id, by) => accounts.setDefault(userId, id, by),
         trading: (id) => accounts.runtime(id),
         venueLink: (id) => accounts.venueLink(id),

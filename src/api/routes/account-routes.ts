@@ -81,7 +81,7 @@ export interface AccountRoutesOptions {
 /**
  * Trading accounts (`docs/api.md`, "Accounts"): open a paper account with its own cash, list
  * yours (an oversight role: every account), read one, close one (only flat and with no open
- * order), and set your default account. Another user's account is not found.
+ * order) and open it again, and set your default account. Another user's account is not found.
  */
 export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (app, opts) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -187,6 +187,23 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
       const claims = req.claims;
       const a = opts.access.own(claims, req.params.id);
       return view(await opts.accounts.close(a.id, actorOf(claims)));
+    },
+  );
+
+  r.post(
+    '/accounts/:id/reopen',
+    {
+      onRequest: app.requires('accounts:write', { live: true }),
+      schema: {
+        tags: ['accounts'],
+        params: IdParams,
+        response: { ...ChangeAnswers, 422: ProblemSchema },
+      },
+    },
+    async (req) => {
+      const claims = req.claims;
+      const a = opts.access.own(claims, req.params.id);
+      return view(await opts.accounts.reopen(a.id, actorOf(claims)));
     },
   );
 

@@ -31,6 +31,7 @@ export const balanceRoutes: FastifyPluginAsync<BalanceRoutesOptions> = async (ap
           401: ProblemSchema,
           403: ProblemSchema,
           404: ProblemSchema,
+          409: ProblemSchema,
           503: ProblemSchema,
         },
       },
@@ -39,7 +40,7 @@ export const balanceRoutes: FastifyPluginAsync<BalanceRoutesOptions> = async (ap
       const lists = await Promise.all(
         opts.access
           .readable(req.claims, req.query.accountId)
-          .map((a) => opts.reads.of(req, a, 'balances')),
+          .map((a) => opts.reads.of(req, a, 'balances', req.query.accountId === undefined)),
       );
       return { balances: lists.flat() as Static<typeof BalanceView>[] };
     },

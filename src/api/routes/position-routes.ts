@@ -30,6 +30,7 @@ export const positionRoutes: FastifyPluginAsync<PositionRoutesOptions> = async (
           401: ProblemSchema,
           403: ProblemSchema,
           404: ProblemSchema,
+          409: ProblemSchema,
           503: ProblemSchema,
         },
       },
@@ -38,7 +39,7 @@ export const positionRoutes: FastifyPluginAsync<PositionRoutesOptions> = async (
       const lists = await Promise.all(
         opts.access
           .readable(req.claims, req.query.accountId)
-          .map((a) => opts.reads.of(req, a, 'positions')),
+          .map((a) => opts.reads.of(req, a, 'positions', req.query.accountId === undefined)),
       );
       return { positions: lists.flat() as Static<typeof PositionView>[] };
     },

@@ -34,6 +34,7 @@ const desk: AccountDesk = {
   isClosed: (id) => ACCOUNTS.find((a) => a.id === id)?.disabledAt !== null,
   create: () => Promise.reject(new Error('unused')),
   close: () => Promise.reject(new Error('unused')),
+  reopen: () => Promise.reject(new Error('unused')),
   setDefault: () => Promise.reject(new Error('unused')),
   trading: (id) =>
     ACCOUNTS.some((a) => a.id === id) && !away.has(id)
@@ -93,6 +94,9 @@ describe('AccountAccess: who sees which account', () => {
     expect(access.forTrading(tina, 'desk').account.id).toBe('desk');
     expect(code(() => access.forTrading(tina, 'a1'))).toBe('ACCOUNT_NOT_FOUND');
     expect(code(() => access.forTrading(tom, 'a2'))).toBe('ACCOUNT_DISABLED');
+    // Closed: no cancel (nor read of a core) either, its core kept or not.
+    expect(code(() => access.tradingHere('a2', 'cancel'))).toBe('ACCOUNT_DISABLED');
+    expect(message(() => access.tradingHere('a2', 'cancel'))).toContain('/accounts/a2/reopen');
     // An oversight role reads every account but trades on none of another's.
     expect(code(() => access.forTrading(claims('r', 'risk'), 'b1'))).toBe('ACCOUNT_NOT_FOUND');
   });

@@ -62,6 +62,21 @@ describe('SubscribeRetries: one waiting retry per channel, until it goes through
     expect([r.size, waiting(), fired]).toEqual([0, 0, ['trades']]);
   });
 
+  it("risk accounts to snapshot again join and narrow like the others' after", () => {
+    const { r, fired, waiting } = retries();
+    r.failed('risk', { snapshot: ['a'] });
+    r.failed('risk', { snapshot: ['b', 'a'], after: { c: 3 } });
+    r.now();
+    expect(r.request('risk')).toEqual({ after: { c: 3 }, snapshot: ['a', 'b'] });
+    r.failed('risk', { snapshot: ['a', 'b'], after: { c: 3 } });
+    r.narrow('risk', ['a', 'c']);
+    r.now();
+    expect(r.request('risk')).toEqual({ snapshot: ['b'] });
+    expect(fired).toEqual(['risk', 'risk']);
+    r.cancel('risk');
+    expect([r.size, waiting()]).toEqual([0, 0]);
+  });
+
   it('cancel and close clear every timer; nothing waits after a close', () => {
     const { r, fired, waiting } = retries();
     r.failed('orders', {});
