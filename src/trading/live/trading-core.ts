@@ -11,7 +11,6 @@ import type { OrderStore, RestoreQuery, StoredOrderLookup } from '../execution/o
 import type { VenueQueries } from '../execution/venue-queries.js';
 import { Kernel } from '../kernel/kernel.js';
 import type { Alert } from '../model/alert.js';
-import type { Fill } from '../model/fill.js';
 import type { Instrument } from '../model/instrument.js';
 import { orderRef, type OrderEvent } from '../model/order-events.js';
 import type { Order } from '../model/order.js';
@@ -19,6 +18,9 @@ import { reconcile, type ReconciliationResult } from './reconciler.js';
 import type { OrderJournal } from './order-journal.js';
 import { OrderRecall } from './order-recall.js';
 import { orderReports } from './venue-order-reports.js';
+import { LEDGER_CHECKPOINT_FILLS, LedgerCheckpoints } from './ledger-checkpoints.js';
+import { loadLedger } from './ledger-start.js';
+import { Ledger } from '../portfolio/ledger.js';
 import type { Failpoint } from './write-ahead-client.js';
 
 export type { RiskSettings } from '../kernel/kernel.js';
@@ -81,6 +83,11 @@ export interface TradingCoreConfig {
    * clock starts anew at every start): never every finished order.
    */
   readonly restoreClosed?: boolean;
+  /**
+   * How many fills (≥ 1) the core books between two ledger checkpoints (`LedgerCheckpoints`):
+   * start-up reads the fills after the latest one. Default `LEDGER_CHECKPOINT_FILLS`.
+   */
+  readonly ledgerCheckpointFills?: number;
 }
 
 /** What a trading core holds now (`TradingCore.memory`, a diagnostic). */
@@ -144,6 +151,9 @@ export class TradingCore extends Kernel<NodeVenue> {
   /** Takes back from the store the orders the OMS released (or never restored) when named. */
   readonly #recall: OrderRecall;
   #lastFillTs = 0;
+  /** Fill rows start-up read (a diagnostic: `startFillsRead`). */
+  #startRead = 0;
+  readonly #checkpoints: LedgerCheckpoints;
   /** The earliest order this node restored or sent: no fill of its orders can be older. */
   #firstOrderTs = Infinity;
 
@@ -170,6 +180,25 @@ export class TradingCore extends Kernel<NodeVenue> {
       this.bus,
       () => this.journal.durable(),
     );
+    this.#checkpoints = new LedgerCheckpoints(
+      cfg.orders,
+      cfg.ledgerCheckpointFills ?? LEDGER_CHECKPOINT_FILLS,
+      () => new Ledger(cfg.cash),
+      (id) => this.instrumentOf(id),
+      () => this.journal.durable(),
+      (message) =>
+        cfg.onAlert?.({
+          kind: 'Alert',
+          code: 'LEDGER_CHECKPOINT_FAILED',
+          message,
+          ts: this.clock.now(),
+        }),
+    );
+  }
+
+  /** The fill rows start-up read (the fills after the ledger's checkpoint; a diagnostic). */
+  get startFillsRead(): number {
+    return this.#startRead;
   }
 
   /** What the core holds now: bounded by the open orders and those closed within the window. */
@@ -181,6 +210,7 @@ export class TradingCore extends Kernel<NodeVenue> {
   override async settle(): Promise<void> {
     await this.#recall.idle();
     await super.settle();
+    await this.#checkpoints.idle();
   }
 
   /**
@@ -210,16 +240,15 @@ export class TradingCore extends Kernel<NodeVenue> {
     const openIds = new Set(open.map((o) => o.clientOrderId));
     const madeIds = new Set(sinceSnapshot.map((o) => o.clientOrderId));
     const recent = [...sinceSnapshot, ...closed.filter((o) => !madeIds.has(o.clientOrderId))];
-    // Every stored fill rebuilds the ledger; only the restored orders' trade keys are kept (the
-    // store answers for the others: `OrderRecall`).
-    const restoring = new Set([...openIds, ...recent.map((o) => o.clientOrderId)]);
-    const storedFills = await cfg.orders.fills();
+    // The ledger from its checkpoint and the fills after it (`loadLedger`); only the restored
+    // orders' trade keys are kept (the store answers for the others: `OrderRecall`).
+    const restoring = [...new Set([...openIds, ...recent.map((o) => o.clientOrderId)])];
+    const loaded = await loadLedger(cfg.orders, core.ledger, (id) => core.instrumentOf(id));
+    core.#lastFillTs = loaded.lastFillTs;
+    core.#startRead = loaded.read;
+    if (loaded.next) core.#checkpoints.save(loaded.next);
     const keysOf = new Map<string, string[]>();
-    const ownerOf = await ownersOf(cfg.orders, storedFills);
-    for (const f of storedFills) {
-      core.ledger.applyFill(f, core.instrumentOf(f.instrumentId), ownerOf.get(f.clientOrderId));
-      core.#lastFillTs = Math.max(core.#lastFillTs, f.ts);
-      if (!restoring.has(f.clientOrderId)) continue;
+    for (const f of await cfg.orders.fillsOf(restoring)) {
       const keys = keysOf.get(f.clientOrderId);
       if (keys) keys.push(`${f.venue}:${f.tradeId}`);
       else keysOf.set(f.clientOrderId, [`${f.venue}:${f.tradeId}`]);
@@ -248,6 +277,7 @@ export class TradingCore extends Kernel<NodeVenue> {
       if (e.kind === 'OrderSubmitted') core.#firstOrderTs = Math.min(core.#firstOrderTs, e.ts);
       if (e.kind !== 'OrderFilled') return;
       core.#lastFillTs = Math.max(core.#lastFillTs, e.fill.ts);
+      core.#checkpoints.onFill();
     });
     if (cfg.sendUnsent) await core.#sendUnsent(cfg.onAlert);
     const recovery = await core.reconcile();
@@ -356,15 +386,4 @@ export class TradingCore extends Kernel<NodeVenue> {
     await this.settle();
     return r;
   }
-}
-
-/** The strategy (or trader) of each stored fill's order, asked in chunks. */
-async function ownersOf(store: OrderStore, fills: readonly Fill[]): Promise<Map<string, string>> {
-  const ids = [...new Set(fills.map((f) => f.clientOrderId))];
-  const owners = new Map<string, string>();
-  for (let i = 0; i < ids.length; i += 5_000) {
-    for (const o of await store.orders(ids.slice(i, i + 5_000)))
-      owners.set(o.clientOrderId, o.strategyId);
-  }
-  return owners;
 }
