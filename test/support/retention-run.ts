@@ -77,6 +77,8 @@ export interface RunOptions {
   readonly orders?: (repo: OrderRepository) => OrderStore;
   /** Price and fee of the late trades. */
   readonly late?: { readonly price: string; readonly fee: string };
+  /** The venue's closed-report window (default its 7 days) and whether it hears `confirmStored`. */
+  readonly venue?: { readonly closedRetentionMs: number; readonly confirmStored: boolean };
   /** Called with each core opened, before the run goes on. */
   readonly opened?: (core: TradingCore) => Promise<void>;
 }
@@ -99,7 +101,16 @@ export async function playRun(
   const orders = opts.orders?.(repo) ?? repo;
   const alerts: string[] = [];
   let deliver: (e: OrderEvent) => void = () => undefined;
-  const sim = new SimulatedExchange({ venue: 'SIM', instruments: [INST] }, (e) => deliver(e));
+  const sim = new SimulatedExchange(
+    {
+      venue: 'SIM',
+      instruments: [INST],
+      ...(opts.venue ? { closedRetentionMs: opts.venue.closedRetentionMs } : {}),
+    },
+    (e) => deliver(e),
+  );
+  /** The most the venue held at once (closed reports, tombstones and trades). */
+  let maxHeld = 0;
   const late: Fill[] = [];
   let t = MINUTE;
   let n = 0;
@@ -117,7 +128,13 @@ export async function playRun(
       venue: (d) => {
         deliver = d;
         const v = simVenue(INST, d, sim);
-        return { ...v, tradesSince: async () => [...(await sim.tradesSince(-Infinity)), ...late] };
+        return {
+          ...v,
+          tradesSince: async () => [...(await sim.tradesSince(-Infinity)), ...late],
+          ...(opts.venue?.confirmStored
+            ? { confirmStored: (through: number) => sim.confirmStored(through) }
+            : {}),
+        };
       },
     });
     await opts.opened?.(core);
@@ -186,8 +203,10 @@ export async function playRun(
         break;
     }
     await core.settle();
+    const h = sim.held;
+    maxHeld = Math.max(maxHeld, h.reports + h.tombstones + h.trades);
   }
   await core.reconcile();
   await core.settle();
-  return { core, repo, alerts, reopen: open };
+  return { core, repo, alerts, reopen: open, sim, maxHeld, now: t };
 }

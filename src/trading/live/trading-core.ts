@@ -27,7 +27,16 @@ export type { RiskSettings } from '../kernel/kernel.js';
 
 /** A venue a node can trade on and reconcile with, fed the same bars. */
 export type NodeVenue = ExecutionClient &
-  VenueQueries & { onBar(bar: Bar): void; onTrade?(tick: TradeTick): void };
+  VenueQueries & {
+    onBar(bar: Bar): void;
+    onTrade?(tick: TradeTick): void;
+    /**
+     * The node's store holds every report the venue gave so far, and the trades before
+     * `fillsThrough` it will read again: a paper venue releases what it held only for such a node
+     * (`docs/decisions/paper-venue-retention.md`). Called by `settle()`.
+     */
+    confirmStored?(fillsThrough: number): void;
+  };
 
 /** What a trading core is built from. */
 export interface TradingCoreConfig {
@@ -151,6 +160,14 @@ export class TradingCore extends Kernel<NodeVenue> {
   /** Takes back from the store the orders the OMS released (or never restored) when named. */
   readonly #recall: OrderRecall;
   #lastFillTs = 0;
+  /** Order events published, and the count the venue was last told are stored (`settle`). */
+  #events = 0;
+  #confirmedEvents = 0;
+  /**
+   * Recovery is done: the store holds the venue's outcome of every order it knows. Before, the
+   * venue may hold reports no node heard (a store outage), so nothing is confirmed.
+   */
+  #recovered = false;
   /** Fill rows start-up read (a diagnostic: `startFillsRead`). */
   #startRead = 0;
   readonly #checkpoints: LedgerCheckpoints;
@@ -209,8 +226,22 @@ export class TradingCore extends Kernel<NodeVenue> {
   /** Resolves when every send, every report of an order taken back, and every event is committed. */
   override async settle(): Promise<void> {
     await this.#recall.idle();
+    const events = this.#events;
+    const fills = this.#lastFillTs;
     await super.settle();
     await this.#checkpoints.idle();
+    // Everything published before the commit is stored: the venue may release what it held for
+    // a node that missed it (unless a report came meanwhile, or waits for its order: next time).
+    if (
+      this.#recovered &&
+      this.venue.confirmStored !== undefined &&
+      events !== this.#confirmedEvents &&
+      events === this.#events &&
+      this.#recall.waiting === 0
+    ) {
+      this.#confirmedEvents = events;
+      this.venue.confirmStored(fills);
+    }
   }
 
   /**
@@ -274,6 +305,7 @@ export class TradingCore extends Kernel<NodeVenue> {
     // Recovery happens now: at the latest time the store knows, never at 0.
     core.advanceTo(latest);
     core.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
+      core.#events++;
       if (e.kind === 'OrderSubmitted') core.#firstOrderTs = Math.min(core.#firstOrderTs, e.ts);
       if (e.kind !== 'OrderFilled') return;
       core.#lastFillTs = Math.max(core.#lastFillTs, e.fill.ts);
@@ -287,6 +319,7 @@ export class TradingCore extends Kernel<NodeVenue> {
         'orders remain unresolved after reconciliation; not starting to trade',
       );
     }
+    core.#recovered = true;
     return { core, recovery, redo: { made, unsent } };
   }
 
