@@ -2,9 +2,11 @@ import { mayHoldUnstorable, storableText } from '../security/audit/canonical.js'
 import { InvariantError, KairosError } from '../trading/core/errors.js';
 import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { toDecimal } from '../trading/core/decimal.js';
-import { money, price, quantity } from '../trading/core/money.js';
+import { price, quantity } from '../trading/core/money.js';
 import type {
   CommitDurability,
+  LedgerCheckpoint,
+  LedgerStart,
   OrderStore,
   RestorableOrders,
   RestoreQuery,
@@ -29,6 +31,8 @@ import { boundSlots, FixedStatement, type Slot } from './fixed-statement.js';
 import { isConnectionFailure } from './connection-failure.js';
 import type { FillsTable, OrdersTable, Schema } from './schema.js';
 import { PageCursor } from './page-cursor.js';
+import { toFill } from './fill-row.js';
+import { ledgerStart, saveLedgerCheckpoint } from './ledger-checkpoint-queries.js';
 
 const TERMINAL = ['DENIED', 'REJECTED', 'FILLED', 'CANCELED', 'EXPIRED'];
 const dec = (x: { toFixed(): string } | null) => (x === null ? null : x.toFixed());
@@ -309,22 +313,6 @@ function toOrder(r: Selectable<OrdersTable>): Order {
     tag: r.tag,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
-  };
-}
-
-function toFill(r: Selectable<FillsTable>): Fill {
-  return {
-    venue: r.venue,
-    tradeId: r.trade_id,
-    accountId: r.account_id,
-    clientOrderId: r.client_order_id,
-    instrumentId: r.instrument_id,
-    side: r.side as Fill['side'],
-    price: price(r.price),
-    quantity: quantity(r.quantity),
-    fee: money(r.fee, r.fee_currency),
-    liquidity: r.liquidity as Fill['liquidity'],
-    ts: Number(r.ts),
   };
 }
 
@@ -924,8 +912,17 @@ export class OrderRepository implements OrderStore {
       .where('fills.ts', '>=', since)
       .orderBy('fills.ts')
       .orderBy('fills.trade_id')
+      .orderBy('fills.venue')
       .execute();
     return rows.map(toFill);
+  }
+
+  ledgerStart(whole = false): Promise<LedgerStart> {
+    return ledgerStart(this.db, this.accountId, whole);
+  }
+
+  saveLedgerCheckpoint(checkpoint: LedgerCheckpoint): Promise<void> {
+    return saveLedgerCheckpoint(this.db, this.accountId, checkpoint);
   }
 
   async fillsOf(clientOrderIds: readonly string[]): Promise<Fill[]> {

@@ -10,6 +10,7 @@ export interface Schema {
   orders: OrdersTable;
   order_events: OrderEventsTable;
   fills: FillsTable;
+  ledger_checkpoints: LedgerCheckpointsTable;
   positions: PositionsTable;
   balances: BalancesTable;
   strategies: StrategiesTable;
@@ -110,6 +111,16 @@ export interface FillsTable {
   fee_currency: string;
   liquidity: string;
   ts: Int8;
+}
+
+/** An account's latest ledger checkpoint (0015). */
+export interface LedgerCheckpointsTable {
+  account_id: string;
+  through_ts: Int8;
+  through_trade_id: string;
+  through_venue: string;
+  fills: Int8;
+  state: unknown;
 }
 
 export interface PositionsTable {

@@ -48,6 +48,14 @@ export class VenueGate {
       onBar: (bar) => {
         if (this.#closed === null) v.onBar(bar);
       },
+      // A stale owner's confirmation is not this store's: dropped after the loss.
+      ...(v.confirmStored
+        ? {
+            confirmStored: (fillsThrough: number) => {
+              if (this.#closed === null) v.confirmStored!(fillsThrough);
+            },
+          }
+        : {}),
       ...(v.onTrade
         ? {
             onTrade: (tick: Parameters<NonNullable<NodeVenue['onTrade']>>[0]) => {

@@ -77,6 +77,8 @@ function killableOrders(repo: OrderRepository, k: Killer): OrderStore {
     restorable: (q) => k.around(() => repo.restorable(q)),
     fills: (since) => k.around(() => repo.fills(since)),
     fillsOf: (ids) => k.around(() => repo.fillsOf(ids)),
+    ledgerStart: (whole) => k.around(() => repo.ledgerStart(whole)),
+    saveLedgerCheckpoint: (cp) => k.around(() => repo.saveLedgerCheckpoint(cp)),
     storedFills: (keys) => k.around(() => repo.storedFills(keys)),
     events: (id) => k.around(() => repo.events(id)),
   };

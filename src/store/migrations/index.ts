@@ -13,6 +13,7 @@ import * as m0011 from './0011-leases.js';
 import * as m0012 from './0012-user-kill-switch.js';
 import * as m0013 from './0013-strategy-instrument.js';
 import * as m0014 from './0014-journal-write-cost.js';
+import * as m0015 from './0015-ledger-checkpoints.js';
 
 /** Every migration, in order. Listed statically so bundles and Lambda packages carry them. */
 export const migrations: MigrationProvider = {
@@ -31,5 +32,6 @@ export const migrations: MigrationProvider = {
     '0012-user-kill-switch': m0012,
     '0013-strategy-instrument': m0013,
     '0014-journal-write-cost': m0014,
+    '0015-ledger-checkpoints': m0015,
   }),
 };

@@ -125,6 +125,12 @@ export interface SimulatedExchangeState {
     reason: string | null,
     filledQuantity: string,
   ])[];
+  /**
+   * What the node's store confirmed (`confirmStored`): the time before which every trade is stored
+   * or never read again, and the last closed order whose report was stored then (null: none).
+   * Absent: nothing confirmed.
+   */
+  readonly confirmed?: readonly [fillsThrough: number | null, lastStored: string | null];
 }
 
 /**
@@ -174,6 +180,15 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   readonly #unfilled = new Map<string, Tombstone>();
   readonly #retention: number;
   readonly #trades: Fill[] = [];
+  /** Trades before this time are stored by the node or never read again (`confirmStored`). */
+  #fillsStored = -Infinity;
+  /**
+   * The last closed order (in `#closed`'s order) whose closing report the node's store held at
+   * its last `confirmStored`: it and those before it are released without a tombstone.
+   */
+  #storedLast: string | null = null;
+  /** The last order put in `#closed`. */
+  #lastClosed: string | null = null;
   #lastBarOpen = -Infinity;
   #groupAt = Infinity;
 
@@ -254,7 +269,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     if (bar.openTime <= this.#lastBarOpen) return;
     this.#lastBarOpen = bar.openTime;
     // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, releasing with no closed report kept does nothing (the check spares a backtest an iterator a bar); the release itself is tested
-    if (this.#closed.size > 0) this.#release(bar.openTime);
+    if (this.#closed.size > 0 || this.#trades.length > 0) this.#release(bar.openTime);
     if (this.#working.size === 0) return;
     if (this.#working.size === 1) {
       // One order working (the common case): its events in the order made, nothing to sort.
@@ -298,7 +313,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
 
   onTrade(tick: TradeTick): void {
     // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, releasing with no closed report kept does nothing (the check spares a backtest an iterator a trade); the release itself is tested
-    if (this.#closed.size > 0) this.#release(tick.ts);
+    if (this.#closed.size > 0 || this.#trades.length > 0) this.#release(tick.ts);
     if (this.#working.size === 0) return;
     const available = tick.size * this.#fraction;
     // With one order working there is nothing after it to visit: no copy.
@@ -454,6 +469,14 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       trades: this.#trades,
       closed: [...this.#closed],
       released: [...this.#released].map(([id, t]) => [id, t.status, t.reason, t.filledQuantity]),
+      ...(Number.isFinite(this.#fillsStored) || this.#storedLast !== null
+        ? {
+            confirmed: [
+              Number.isFinite(this.#fillsStored) ? this.#fillsStored : null,
+              this.#storedLast,
+            ],
+          }
+        : {}),
     });
   }
 
@@ -485,6 +508,9 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
     this.#released.clear();
     for (const [id, status, reason, filled] of state.released ?? [])
       this.#released.set(id, this.#tombstone(status, reason, toDecimal(filled)));
+    this.#fillsStored = state.confirmed?.[0] ?? -Infinity;
+    this.#storedLast = state.confirmed?.[1] ?? null;
+    this.#lastClosed = [...this.#closed.keys()].at(-1) ?? null;
     this.#trades.length = 0;
     for (const t of state.trades) {
       this.#trades.push({
@@ -522,7 +548,10 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
   #report(w: Working, status: VenueOrderReport['status'], reason: string | null, at: number): void {
     if (!this.#keepClosed) return;
     const id = w.order.clientOrderId;
-    if (status !== 'OPEN') this.#closed.set(id, at);
+    if (status !== 'OPEN') {
+      if (!this.#closed.has(id)) this.#lastClosed = id;
+      this.#closed.set(id, at);
+    }
     const r = this.#reports.get(id);
     if (r === undefined) {
       this.#reports.set(id, {
@@ -545,6 +574,7 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
    * first; stops at the first one kept (close times follow the market, so the rest are younger).
    */
   #release(now: number): void {
+    this.#releaseTrades(now);
     for (const [id, at] of this.#closed) {
       if (at === null) {
         this.#closed.set(id, now);
@@ -554,8 +584,55 @@ export class SimulatedExchange implements ExecutionClient, VenueQueries {
       this.#closed.delete(id);
       const r = this.#reports.get(id)!;
       this.#reports.delete(id);
+      // Its closing report is in the node's store: nothing of it is kept (the store refuses its id).
+      if (this.#storedLast !== null) {
+        if (this.#storedLast === id) this.#storedLast = null;
+        continue;
+      }
       this.#released.set(id, this.#tombstone(r.status, r.reason, r.filledQuantity));
     }
+  }
+
+  /**
+   * Releases the trades the node's store confirmed (before `#fillsStored`: reconciliation reads
+   * from its last stored fill) that are also older than the window, oldest first.
+   */
+  #releaseTrades(now: number): void {
+    let n = 0;
+    for (const t of this.#trades) {
+      if (t.ts >= this.#fillsStored || now - t.ts < this.#retention) break;
+      n++;
+    }
+    if (n > 0) this.#trades.splice(0, n);
+  }
+
+  /**
+   * The node's store holds every report this venue gave so far, and every trade before
+   * `fillsThrough` that reconciliation will read (it reads from the store's last fill): the
+   * tombstones go, the closed reports kept now go without one when their window ends, and the
+   * trades before `fillsThrough` go when theirs does. A paper venue logs it as an op, so a
+   * reopened venue holds the same (`docs/decisions/paper-venue-retention.md`).
+   *
+   * @example
+   * await journal.committed(); exchange.confirmStored(lastStoredFillTs);
+   */
+  confirmStored(fillsThrough: number): void {
+    if (!this.#keepClosed) return;
+    this.#fillsStored = Math.max(this.#fillsStored, fillsThrough);
+    this.#released.clear();
+    // (A report from a state written before close times were kept has none yet: not marked.)
+    const last = this.#lastClosed;
+    this.#storedLast =
+      last !== null && this.#closed.has(last) && this.#closed.get(last) !== null ? last : null;
+  }
+
+  /** What the venue holds of closed orders and trades (a diagnostic). */
+  get held(): { readonly reports: number; readonly tombstones: number; readonly trades: number } {
+    return {
+      reports: this.#reports.size,
+      tombstones: this.#released.size,
+      trades: this.#trades.length,
+    };
   }
 
   /** A released order's outcome; one shared object per status and reason when nothing filled. */

@@ -1,4 +1,5 @@
 import type { Fill } from '../model/fill.js';
+import type { LedgerState } from '../portfolio/ledger-state.js';
 import type { Order } from '../model/order.js';
 import type { OrderEvent } from '../model/order-events.js';
 
@@ -62,6 +63,46 @@ export interface RestorableOrders {
   readonly closed: Order[];
 }
 
+/**
+ * Where a ledger checkpoint's fills end, in the store's order of fills (time, trade id, venue):
+ * the checkpoint covers every fill at or before it.
+ */
+export interface FillCut {
+  readonly ts: number;
+  readonly tradeId: string;
+  readonly venue: string;
+}
+
+/**
+ * The account's ledger after every stored fill up to `through` (in the store's order), `fills` of
+ * them (`docs/decisions/ledger-checkpoints.md`).
+ *
+ * @example
+ * await store.saveLedgerCheckpoint({ through, fills: 1_204, state: ledger.state() });
+ */
+export interface LedgerCheckpoint {
+  readonly through: FillCut;
+  readonly fills: number;
+  readonly state: LedgerState;
+}
+
+/** A stored fill with the owner (strategy or trader) of its order. */
+export interface OwnedFill {
+  readonly fill: Fill;
+  /** Undefined when the store holds no order for it. */
+  readonly owner: string | undefined;
+}
+
+/**
+ * `OrderStore.ledgerStart`'s answer: the latest checkpoint and the fills after its cut, in the
+ * store's order; or, when there is none or it no longer covers what it counted (a fill stored
+ * since lies behind its cut: a late trade), no checkpoint and every fill.
+ */
+export interface LedgerStart {
+  readonly checkpoint: LedgerCheckpoint | null;
+  readonly after: readonly OwnedFill[];
+}
+
 /** Whether a commit returns once on disk (`'flushed'`, the default) or may return before. */
 export type CommitDurability = 'flushed' | 'deferred';
 
@@ -115,7 +156,18 @@ export interface OrderStore {
    * those closed within `closedWithin`, each list by creation time and id.
    */
   restorable(query: RestoreQuery): Promise<RestorableOrders>;
-  /** Fills in time order, optionally since a time (inclusive). */
+  /**
+   * What a ledger starts from, in one statement (`LedgerStart`): the latest checkpoint if it still
+   * covers the fills it counted, and the fills after its cut with their orders' owners; else, and
+   * with `whole`, every fill.
+   */
+  ledgerStart(whole?: boolean): Promise<LedgerStart>;
+  /**
+   * Keeps `checkpoint` as the account's latest, unless the one kept has a later cut (then
+   * nothing). A state that is not plain JSON throws.
+   */
+  saveLedgerCheckpoint(checkpoint: LedgerCheckpoint): Promise<void>;
+  /** Fills in time order (then trade id and venue), optionally since a time (inclusive). */
   fills(since?: number): Promise<Fill[]>;
   /** The stored fills of these orders (of those that have any), each order's in the order stored. */
   fillsOf(clientOrderIds: readonly string[]): Promise<Fill[]>;

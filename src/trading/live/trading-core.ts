@@ -11,7 +11,6 @@ import type { OrderStore, RestoreQuery, StoredOrderLookup } from '../execution/o
 import type { VenueQueries } from '../execution/venue-queries.js';
 import { Kernel } from '../kernel/kernel.js';
 import type { Alert } from '../model/alert.js';
-import type { Fill } from '../model/fill.js';
 import type { Instrument } from '../model/instrument.js';
 import { orderRef, type OrderEvent } from '../model/order-events.js';
 import type { Order } from '../model/order.js';
@@ -19,13 +18,25 @@ import { reconcile, type ReconciliationResult } from './reconciler.js';
 import type { OrderJournal } from './order-journal.js';
 import { OrderRecall } from './order-recall.js';
 import { orderReports } from './venue-order-reports.js';
+import { LEDGER_CHECKPOINT_FILLS, LedgerCheckpoints } from './ledger-checkpoints.js';
+import { loadLedger } from './ledger-start.js';
+import { Ledger } from '../portfolio/ledger.js';
 import type { Failpoint } from './write-ahead-client.js';
 
 export type { RiskSettings } from '../kernel/kernel.js';
 
 /** A venue a node can trade on and reconcile with, fed the same bars. */
 export type NodeVenue = ExecutionClient &
-  VenueQueries & { onBar(bar: Bar): void; onTrade?(tick: TradeTick): void };
+  VenueQueries & {
+    onBar(bar: Bar): void;
+    onTrade?(tick: TradeTick): void;
+    /**
+     * The node's store holds every report the venue gave so far, and the trades before
+     * `fillsThrough` it will read again: a paper venue releases what it held only for such a node
+     * (`docs/decisions/paper-venue-retention.md`). Called by `settle()`.
+     */
+    confirmStored?(fillsThrough: number): void;
+  };
 
 /** What a trading core is built from. */
 export interface TradingCoreConfig {
@@ -81,6 +92,11 @@ export interface TradingCoreConfig {
    * clock starts anew at every start): never every finished order.
    */
   readonly restoreClosed?: boolean;
+  /**
+   * How many fills (≥ 1) the core books between two ledger checkpoints (`LedgerCheckpoints`):
+   * start-up reads the fills after the latest one. Default `LEDGER_CHECKPOINT_FILLS`.
+   */
+  readonly ledgerCheckpointFills?: number;
 }
 
 /** What a trading core holds now (`TradingCore.memory`, a diagnostic). */
@@ -144,6 +160,17 @@ export class TradingCore extends Kernel<NodeVenue> {
   /** Takes back from the store the orders the OMS released (or never restored) when named. */
   readonly #recall: OrderRecall;
   #lastFillTs = 0;
+  /** Order events published, and the count the venue was last told are stored (`settle`). */
+  #events = 0;
+  #confirmedEvents = 0;
+  /**
+   * Recovery is done: the store holds the venue's outcome of every order it knows. Before, the
+   * venue may hold reports no node heard (a store outage), so nothing is confirmed.
+   */
+  #recovered = false;
+  /** Fill rows start-up read (a diagnostic: `startFillsRead`). */
+  #startRead = 0;
+  readonly #checkpoints: LedgerCheckpoints;
   /** The earliest order this node restored or sent: no fill of its orders can be older. */
   #firstOrderTs = Infinity;
 
@@ -170,6 +197,25 @@ export class TradingCore extends Kernel<NodeVenue> {
       this.bus,
       () => this.journal.durable(),
     );
+    this.#checkpoints = new LedgerCheckpoints(
+      cfg.orders,
+      cfg.ledgerCheckpointFills ?? LEDGER_CHECKPOINT_FILLS,
+      () => new Ledger(cfg.cash),
+      (id) => this.instrumentOf(id),
+      () => this.journal.durable(),
+      (message) =>
+        cfg.onAlert?.({
+          kind: 'Alert',
+          code: 'LEDGER_CHECKPOINT_FAILED',
+          message,
+          ts: this.clock.now(),
+        }),
+    );
+  }
+
+  /** The fill rows start-up read (the fills after the ledger's checkpoint; a diagnostic). */
+  get startFillsRead(): number {
+    return this.#startRead;
   }
 
   /** What the core holds now: bounded by the open orders and those closed within the window. */
@@ -180,7 +226,22 @@ export class TradingCore extends Kernel<NodeVenue> {
   /** Resolves when every send, every report of an order taken back, and every event is committed. */
   override async settle(): Promise<void> {
     await this.#recall.idle();
+    const events = this.#events;
+    const fills = this.#lastFillTs;
     await super.settle();
+    await this.#checkpoints.idle();
+    // Everything published before the commit is stored: the venue may release what it held for
+    // a node that missed it (unless a report came meanwhile, or waits for its order: next time).
+    if (
+      this.#recovered &&
+      this.venue.confirmStored !== undefined &&
+      events !== this.#confirmedEvents &&
+      events === this.#events &&
+      this.#recall.waiting === 0
+    ) {
+      this.#confirmedEvents = events;
+      this.venue.confirmStored(fills);
+    }
   }
 
   /**
@@ -210,16 +271,15 @@ export class TradingCore extends Kernel<NodeVenue> {
     const openIds = new Set(open.map((o) => o.clientOrderId));
     const madeIds = new Set(sinceSnapshot.map((o) => o.clientOrderId));
     const recent = [...sinceSnapshot, ...closed.filter((o) => !madeIds.has(o.clientOrderId))];
-    // Every stored fill rebuilds the ledger; only the restored orders' trade keys are kept (the
-    // store answers for the others: `OrderRecall`).
-    const restoring = new Set([...openIds, ...recent.map((o) => o.clientOrderId)]);
-    const storedFills = await cfg.orders.fills();
+    // The ledger from its checkpoint and the fills after it (`loadLedger`); only the restored
+    // orders' trade keys are kept (the store answers for the others: `OrderRecall`).
+    const restoring = [...new Set([...openIds, ...recent.map((o) => o.clientOrderId)])];
+    const loaded = await loadLedger(cfg.orders, core.ledger, (id) => core.instrumentOf(id));
+    core.#lastFillTs = loaded.lastFillTs;
+    core.#startRead = loaded.read;
+    if (loaded.next) core.#checkpoints.save(loaded.next);
     const keysOf = new Map<string, string[]>();
-    const ownerOf = await ownersOf(cfg.orders, storedFills);
-    for (const f of storedFills) {
-      core.ledger.applyFill(f, core.instrumentOf(f.instrumentId), ownerOf.get(f.clientOrderId));
-      core.#lastFillTs = Math.max(core.#lastFillTs, f.ts);
-      if (!restoring.has(f.clientOrderId)) continue;
+    for (const f of await cfg.orders.fillsOf(restoring)) {
       const keys = keysOf.get(f.clientOrderId);
       if (keys) keys.push(`${f.venue}:${f.tradeId}`);
       else keysOf.set(f.clientOrderId, [`${f.venue}:${f.tradeId}`]);
@@ -245,9 +305,11 @@ export class TradingCore extends Kernel<NodeVenue> {
     // Recovery happens now: at the latest time the store knows, never at 0.
     core.advanceTo(latest);
     core.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
+      core.#events++;
       if (e.kind === 'OrderSubmitted') core.#firstOrderTs = Math.min(core.#firstOrderTs, e.ts);
       if (e.kind !== 'OrderFilled') return;
       core.#lastFillTs = Math.max(core.#lastFillTs, e.fill.ts);
+      core.#checkpoints.onFill();
     });
     if (cfg.sendUnsent) await core.#sendUnsent(cfg.onAlert);
     const recovery = await core.reconcile();
@@ -257,6 +319,7 @@ export class TradingCore extends Kernel<NodeVenue> {
         'orders remain unresolved after reconciliation; not starting to trade',
       );
     }
+    core.#recovered = true;
     return { core, recovery, redo: { made, unsent } };
   }
 
@@ -356,15 +419,4 @@ export class TradingCore extends Kernel<NodeVenue> {
     await this.settle();
     return r;
   }
-}
-
-/** The strategy (or trader) of each stored fill's order, asked in chunks. */
-async function ownersOf(store: OrderStore, fills: readonly Fill[]): Promise<Map<string, string>> {
-  const ids = [...new Set(fills.map((f) => f.clientOrderId))];
-  const owners = new Map<string, string>();
-  for (let i = 0; i < ids.length; i += 5_000) {
-    for (const o of await store.orders(ids.slice(i, i + 5_000)))
-      owners.set(o.clientOrderId, o.strategyId);
-  }
-  return owners;
 }

@@ -1,8 +1,16 @@
+import { InvariantError } from '../core/errors.js';
 import { toDecimal, ZERO, type Decimal, type DecimalInput } from '../core/decimal.js';
 import { addDecimals, multiplyDecimals, signOf, subtractDecimals } from '../core/scaled-decimal.js';
 import type { Fill } from '../model/fill.js';
 import { applyFill, flatPosition, unrealizedPnl, type Position } from '../model/position.js';
 import { bookedFill, type FillCurrencies } from './booked-fill.js';
+import {
+  decimalText,
+  fromText,
+  positionOf,
+  positionState,
+  type LedgerState,
+} from './ledger-state.js';
 import { RoundTripTracker, type ClosedRoundTrip } from './round-trip-tracker.js';
 
 /**
@@ -84,6 +92,55 @@ export class Ledger {
       this.#soleOwner = null;
     }
     if (!this.#owned.has(owner)) this.#owned.set(owner, new Map());
+  }
+
+  /** The books as JSON: `restore` makes the same ledger (closed round trips aside). */
+  state(): LedgerState {
+    const list = (m: ReadonlyMap<string, Decimal>) =>
+      [...m].map(([c, d]) => [c, decimalText(d)] as const);
+    return {
+      version: 1,
+      cash: list(this.#cash),
+      start: list(this.#start),
+      positions: [...this.#positions.values()].map(positionState),
+      ...(this.#soleOwner === undefined ? {} : { soleOwner: this.#soleOwner }),
+      owned:
+        this.#owned === null
+          ? null
+          : [...this.#owned].map(([o, ps]) => [o, [...ps.values()].map(positionState)] as const),
+      openTrips: this.#trips.openState(),
+      fees: decimalText(this.#fees),
+      fills: this.#fills,
+    };
+  }
+
+  /**
+   * Takes the books of `state` (on a ledger no fill has reached): the same positions, owners,
+   * fees and count, and each currency's cash moved by the difference when this ledger's starting
+   * cash differs from the state's.
+   */
+  restore(state: LedgerState): void {
+    if (this.#fills > 0 || this.#soleOwner !== undefined)
+      throw new InvariantError('LEDGER_RESTORED_LATE', 'a ledger is restored before any fill');
+    const before = new Map(state.start.map(([c, d]) => [c, fromText(d)]));
+    const cash = new Map(this.#cash);
+    this.#cash.clear();
+    for (const [c, d] of state.cash) {
+      const was = before.get(c) ?? ZERO;
+      const now = this.#start.get(c) ?? ZERO;
+      const held = fromText(d);
+      this.#cash.set(c, was.eq(now) ? held : addDecimals(subtractDecimals(held, was), now));
+    }
+    for (const [c, d] of cash) if (!this.#cash.has(c)) this.#cash.set(c, d);
+    for (const p of state.positions) this.#positions.set(p.instrumentId, positionOf(p));
+    if (state.soleOwner !== undefined) this.#soleOwner = state.soleOwner;
+    if (state.owned)
+      this.#owned = new Map(
+        state.owned.map(([o, ps]) => [o, new Map(ps.map((p) => [p.instrumentId, positionOf(p)]))]),
+      );
+    this.#trips.restoreOpen(state.openTrips);
+    this.#fees = fromText(state.fees);
+    this.#fills = state.fills;
   }
 
   /** Cash held in a currency (zero when none). */

@@ -15,6 +15,7 @@ import {
 } from '../core/scaled-decimal.js';
 import type { Fill } from '../model/fill.js';
 import type { PositionChange } from '../model/position.js';
+import { decimalText, fromText, type OpenTripState } from './ledger-state.js';
 
 /** A position opened from flat and closed back to flat (or flipped). Values are exact. */
 export interface ClosedRoundTrip {
@@ -112,6 +113,40 @@ interface OpenTrip {
 export class RoundTripTracker {
   readonly closed: ClosedRoundTrip[] = [];
   readonly #open = new SmallMap<string, OpenTrip>();
+
+  /** The open trips as JSON, in order (`LedgerState`). */
+  openState(): OpenTripState[] {
+    return [...this.#open.entries()].map(([instrumentId, t]) => ({
+      instrumentId,
+      side: t.side,
+      openedAt: t.openedAt,
+      size: decimalText(t.size),
+      maxSize: decimalText(t.maxSize),
+      entryNotional: decimalText(t.entryNotional),
+      entryQuantity: decimalText(t.entryQuantity),
+      exitNotional: decimalText(t.exitNotional),
+      exitQuantity: decimalText(t.exitQuantity),
+      grossPnl: decimalText(t.grossPnl),
+      fees: decimalText(t.fees),
+    }));
+  }
+
+  /** Takes back the open trips of `openState` (on a tracker that has none). */
+  restoreOpen(trips: readonly OpenTripState[]): void {
+    for (const t of trips)
+      this.#open.set(t.instrumentId, {
+        side: t.side,
+        openedAt: t.openedAt,
+        size: fromText(t.size),
+        maxSize: fromText(t.maxSize),
+        entryNotional: fromText(t.entryNotional),
+        entryQuantity: fromText(t.entryQuantity),
+        exitNotional: fromText(t.exitNotional),
+        exitQuantity: fromText(t.exitQuantity),
+        grossPnl: fromText(t.grossPnl),
+        fees: fromText(t.fees),
+      });
+  }
 
   onFill(fill: Fill, change: PositionChange): void {
     const id = fill.instrumentId;

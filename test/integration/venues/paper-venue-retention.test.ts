@@ -129,6 +129,9 @@ describe('a paper account whose store was down past the venue window', () => {
     expect([held(runA), held(runB)]).toEqual(['0.01', '0.01']);
     expect(runA.core.ledger.cash(inst.quote).toFixed()).not.toBe('1000');
     expect((await b.orders.fills()).length).toBe((await a.orders.fills()).length);
+    // Once recovered, each node's settles told its venue the store holds everything: no
+    // tombstone is left (B's were needed by its recovery, and kept until it was done).
+    expect([runA.venue.held.tombstones, runB.venue.held.tombstones]).toEqual([0, 0]);
     runA.venue.close();
     runB.venue.close();
   });

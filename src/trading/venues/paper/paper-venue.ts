@@ -218,6 +218,20 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     this.#record({ seq: this.#seq + 1, op: 'bar', bar });
   }
 
+  /**
+   * The node's store holds every report given so far and the trades before `fillsThrough` it will
+   * read (`SimulatedExchange.confirmStored`), logged as an op: what the venue held only for such a
+   * node is released.
+   */
+  confirmStored(fillsThrough: number): void {
+    this.#record({ seq: this.#seq + 1, op: 'stored', fillsThrough });
+  }
+
+  /** What the venue holds of closed orders and trades (a diagnostic). */
+  get held(): SimulatedExchange['held'] {
+    return this.#exchange.held;
+  }
+
   orderByClientId(clientOrderId: string): Promise<VenueOrderReport | null> {
     return this.#exchange.orderByClientId(clientOrderId);
   }
@@ -277,7 +291,7 @@ export class PaperVenue implements ExecutionClient, VenueQueries {
     if (compact && this.#token > 0) {
       const newer = this.#newestToken();
       if (newer > this.#token) {
-        if (change.op === 'bar') return;
+        if (change.op === 'bar' || change.op === 'stored') return;
         throw new KairosError(
           'LEASE_LOST',
           `paper venue ${this.file}: written under token ${newer} since; this writer's token ${this.#token} is stale`,

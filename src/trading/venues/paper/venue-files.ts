@@ -7,7 +7,8 @@ import { orderFromJson, type OrderJson } from '../../model/order-json.js';
 export type Change =
   | { readonly seq: number; readonly op: 'submit'; readonly order: OrderJson; readonly ts: number }
   | { readonly seq: number; readonly op: 'cancel'; readonly id: string; readonly ts: number }
-  | { readonly seq: number; readonly op: 'bar'; readonly bar: Bar };
+  | { readonly seq: number; readonly op: 'bar'; readonly bar: Bar }
+  | { readonly seq: number; readonly op: 'stored'; readonly fillsThrough: number };
 export type Op = Change & { readonly t?: number };
 /** A writer with fencing token `t` opened the venue: every later line of a smaller token is void. */
 export interface FenceLine {
@@ -51,6 +52,8 @@ export function applyOp(exchange: SimulatedExchange, op: Change): void {
       return exchange.cancel(op.id, op.ts);
     case 'bar':
       return exchange.onBar(op.bar);
+    case 'stored':
+      return exchange.confirmStored(op.fillsThrough);
   }
 }
 

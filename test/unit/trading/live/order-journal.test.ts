@@ -67,6 +67,8 @@ class ModelStore {
       restorable: unused,
       fills: unused,
       fillsOf: unused,
+      ledgerStart: unused,
+      saveLedgerCheckpoint: unused,
       storedFills: unused,
       events: unused,
       commitBatch: (items, durability = 'flushed') => {

@@ -19,6 +19,20 @@ describe('PaperVenue, closed reports released on the market clock', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** Two venues with a 6-hour window compacting every 40 ops: on the loop (a), off it (b). */
+  function twoVenues() {
+    const options = { venue: 'PAPER', instruments: [instrument()], closedRetentionMs: 6 * HOUR };
+    const onLoop = path.join(dir, 'loop.json');
+    const offLoop = path.join(dir, 'off.json');
+    const a = new PaperVenue(onLoop, options, () => undefined, undefined, { compactEvery: 40 });
+    const b = new PaperVenue(offLoop, options, () => undefined, undefined, {
+      compactEvery: 40,
+      compactOffThread: true,
+      offThreadFromBytes: 0,
+    });
+    return { options, onLoop, offLoop, a, b };
+  }
+
   it('reopens to the same state after a run longer than the window, snapshots and log alike', async () => {
     const inst = instrument();
     const options = { venue: 'PAPER', instruments: [inst], closedRetentionMs: 24 * HOUR };
@@ -66,16 +80,7 @@ describe('PaperVenue, closed reports released on the market clock', () => {
   });
 
   it('a compaction worker writes the tombstones the event loop writes, byte for byte', async () => {
-    const inst = instrument();
-    const options = { venue: 'PAPER', instruments: [inst], closedRetentionMs: 6 * HOUR };
-    const onLoop = path.join(dir, 'loop.json');
-    const offLoop = path.join(dir, 'off.json');
-    const a = new PaperVenue(onLoop, options, () => undefined, undefined, { compactEvery: 40 });
-    const b = new PaperVenue(offLoop, options, () => undefined, undefined, {
-      compactEvery: 40,
-      compactOffThread: true,
-      offThreadFromBytes: 0,
-    });
+    const { options, onLoop, offLoop, a, b } = twoVenues();
     for (let i = 1; i <= 60; i++) {
       const t = i * HOUR;
       for (const v of [a, b]) {
@@ -90,5 +95,46 @@ describe('PaperVenue, closed reports released on the market clock', () => {
     expect(new PaperVenue(offLoop, options, () => undefined).state()).toEqual(a.state());
     a.close();
     b.close();
+  });
+
+  it('releases what the store confirmed: logged, reopened and compacted (on and off the loop) alike, bounded', async () => {
+    const { options, onLoop, offLoop, a, b } = twoVenues();
+    const held: number[] = [];
+    for (let i = 1; i <= 60; i++) {
+      const t = i * HOUR;
+      for (const v of [a, b]) {
+        v.onBar(bar(100, 101, 99, 100, t));
+        v.submit(submittedOrder({ createdAt: t }, `m-${i}`), t);
+        v.submit(submittedOrder({ type: 'LIMIT', price: price('50'), createdAt: t }, `l-${i}`), t);
+        v.cancel(`l-${i}`, t);
+        // The node's store holds all of it, its last fill at t.
+        v.confirmStored(t);
+      }
+      await b.settled();
+      held.push(a.held.reports + a.held.tombstones + a.held.trades);
+    }
+    expect(readFileSync(offLoop, 'utf8')).toBe(readFileSync(onLoop, 'utf8'));
+    const reopened = new PaperVenue(onLoop, options, () => undefined);
+    expect(reopened.state()).toEqual(a.state());
+    expect(new PaperVenue(offLoop, options, () => undefined).state()).toEqual(a.state());
+    // Bounded by the window: the last 6 hours' reports and trades (a market order fills on the
+    // next bar: m-60 still open), no tombstone.
+    expect(a.held).toEqual({ reports: 13, tombstones: 0, trades: 6 });
+    expect(Math.max(...held.slice(10))).toBe(Math.max(...held.slice(40)));
+    // Within the window, the same answers; before it, the store answers.
+    expect(await reopened.orderByClientId('m-59')).toMatchObject({ status: 'FILLED' });
+    expect(await reopened.orderByClientId('l-55')).toMatchObject({ status: 'CANCELED' });
+    expect(await reopened.orderByClientId('m-1')).toBeNull();
+    expect((await reopened.tradesSince(54 * HOUR)).map((f) => f.clientOrderId)).toEqual([
+      'm-54',
+      'm-55',
+      'm-56',
+      'm-57',
+      'm-58',
+      'm-59',
+    ]);
+    a.close();
+    b.close();
+    reopened.close();
   });
 });
