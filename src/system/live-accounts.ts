@@ -91,7 +91,8 @@ interface Tracked {
 
 /**
  * The live accounts of `kairos serve` (`docs/decisions/accounts.md`, "Live accounts"): each on a
- * private ccxt connection with its owner's decrypted key and its own request budget, its core
+ * private ccxt connection with its owner's decrypted key (on its venue's one request budget,
+ * shared by every account: the venue limits weight per IP; new orders per account here), its core
  * recovered and reconciled with the venue as `kairos live` does before it trades, and its link to
  * the venue (`UP`, `DOWN` with the reason, `DISABLED` once the venue refused the key) with the
  * balances the venue last confirmed.
@@ -222,11 +223,7 @@ export class LiveAccounts {
           { cause: e },
         );
       });
-    const conn = await cfg.venues.connect(
-      spec.venue,
-      secrets,
-      `${spec.venue}:${spec.credentialId}`,
-    );
+    const conn = await cfg.venues.connect(spec.venue, secrets);
     const link = this.#link(spec.accountId);
     let venue: LiveVenue | null = null;
     let held: AccountInstruments | null = null;

@@ -7,16 +7,19 @@ import type { Instrument } from '../trading/model/instrument.js';
 import { CcxtBookTop } from '../trading/venues/ccxt/ccxt-book-top.js';
 import { CcxtMarketData } from '../trading/venues/ccxt/ccxt-market-data.js';
 import { ClockSkew, type SkewSample } from '../trading/venues/ccxt/clock-skew.js';
-import { createExchange, type BuiltExchange } from '../trading/venues/ccxt/exchange-factory.js';
+import {
+  createExchange,
+  type BuiltExchange,
+  type ExchangeConfig,
+} from '../trading/venues/ccxt/exchange-factory.js';
 import { Markets } from '../trading/venues/ccxt/markets.js';
 import { barFromOhlcv, timeframeMs } from '../trading/venues/ccxt/ohlcv-pages.js';
 import { BINANCE_ORDER_LIMIT, type OrderLimit } from './order-rate.js';
-import { venueBudget } from './venue-budget.js';
+import { venueBudget, type BudgetStore } from './venue-budget.js';
 import {
   openPrivateConnection,
   venueExchangeConfig,
   type PrivateConnection,
-  type VenueKeys,
   type VenueSetting,
 } from './venue-connection.js';
 
@@ -46,6 +49,11 @@ interface Feed {
 
 interface OpenVenue {
   readonly setting: VenueSetting;
+  /**
+   * The venue's one request budget (its IP-wide scope, as `kairos live`'s): every connection to
+   * it, public and each account's, takes weight from it; in Redis with `REDIS_URL`.
+   */
+  readonly budget: NonNullable<ExchangeConfig['budget']>;
   readonly markets: Markets;
   /** The venue's clock against ours; every connection to it is stamped in venue time. */
   readonly skew: ClockSkew;
@@ -59,11 +67,14 @@ interface OpenVenue {
  * public connection shared by every account (markets, refreshed hourly as `kairos live` does and
  * told to `onMarkets`; the clock offset measured every minute; bars of each symbol an account,
  * strategy or client needs, subscribed at the first listener), and per live account a private
- * connection with its own key, its own request budget and the venue's clock offset (`connect`).
+ * connection with its own key and the venue's clock offset (`connect`). Per venue one request
+ * budget, the venue's per-IP weight, shared by all of them and, with `store.redis`, by every
+ * process on the same Redis (`kairos live` too): `docs/venues.md`, "Request budgets in kairos
+ * serve". The order-count limit is per account (`LiveAccounts.admitOrder`).
  *
  * @example
  * const venues = await ServerVenues.open([{ id: 'binance', url: sim.url }], on);
- * const conn = await venues.connect('binance', { apiKey, secret }, 'credential-id');
+ * const conn = await venues.connect('binance', { apiKey, secret });
  */
 export class ServerVenues {
   readonly #venues = new Map<string, OpenVenue>();
@@ -75,22 +86,35 @@ export class ServerVenues {
 
   private constructor(
     private readonly on: { alert: (a: Alert) => void; log: (line: string) => void },
+    private readonly store: BudgetStore,
   ) {}
 
-  /** Connects to every venue and loads its markets (a venue that cannot be reached: the error). */
+  /**
+   * Connects to every venue and loads its markets (a venue that cannot be reached: the error).
+   * `store`: where the venues' request budgets live (Redis when given, else this process).
+   */
   static async open(
     settings: readonly VenueSetting[],
     on: { alert: (a: Alert) => void; log: (line: string) => void },
+    store: BudgetStore = { redis: null },
   ): Promise<ServerVenues> {
-    const venues = new ServerVenues(on);
+    const venues = new ServerVenues(on, store);
     try {
       for (const s of settings) {
         if (venues.#venues.has(s.id))
           throw new KairosError('CONFIG_INVALID', `--venue: ${s.id} is given twice`);
-        const pub = await createExchange(venues.#config(s, {}, `${s.id}:public`));
+        const budget = venues.#budget(s);
+        const pub = await createExchange(venueExchangeConfig(s, {}, budget));
         const markets = new Markets(pub.exchange);
         const skew = new ClockSkew(pub.exchange, { onWarn: (m) => on.log(m) });
-        venues.#venues.set(s.id, { setting: s, markets, skew, public: pub, feeds: new Map() });
+        venues.#venues.set(s.id, {
+          setting: s,
+          budget,
+          markets,
+          skew,
+          public: pub,
+          feeds: new Map(),
+        });
         await markets.load();
         // A restriction names markets the venue lists (VENUE_SYMBOL_UNKNOWN otherwise).
         for (const sym of s.symbols ?? []) markets.instrument(sym);
@@ -159,14 +183,13 @@ export class ServerVenues {
   }
 
   /**
-   * A private connection with `secrets`, and its own request budget (keyed by `budgetKey`), stamped
-   * in the venue's time as the public connection measures it (`openPrivateConnection`, as
-   * `kairos live` builds its own).
+   * A private connection with `secrets`, on the venue's one request budget, stamped in the venue's
+   * time as the public connection measures it (`openPrivateConnection`, as `kairos live` builds
+   * its own).
    */
   async connect(
     venue: string,
     secrets: { apiKey: string; secret: string; passphrase?: string },
-    budgetKey: string,
   ): Promise<PrivateConnection> {
     const v = this.#venue(venue);
     const keys = {
@@ -174,7 +197,7 @@ export class ServerVenues {
       secret: secrets.secret,
       ...(secrets.passphrase === undefined ? {} : { password: secrets.passphrase }),
     };
-    return openPrivateConnection(v.setting, keys, this.#budget(v.setting, budgetKey), v.skew);
+    return openPrivateConnection(v.setting, keys, v.budget, v.skew);
   }
 
   /** Closed bars of `symbol` on `venue` to `listener` from now on; answers the unsubscribe. */
@@ -199,7 +222,7 @@ export class ServerVenues {
     let entry = v.feeds.get(key);
     if (!entry) {
       const { exchange } = await createExchange({
-        ...this.#config(v.setting, {}, `${venue}:public`),
+        ...venueExchangeConfig(v.setting, {}, v.budget),
         pro: true,
       });
       const listeners = new Set<(item: never) => void>();
@@ -331,15 +354,13 @@ export class ServerVenues {
     return v;
   }
 
-  #config(s: VenueSetting, keys: VenueKeys, budgetKey: string) {
-    return venueExchangeConfig(s, keys, this.#budget(s, budgetKey));
-  }
-
-  #budget(s: VenueSetting, budgetKey: string) {
+  /** The venue's request budget: its IP-wide scope (the venue id), as `kairos live` takes it. */
+  #budget(s: VenueSetting) {
     return venueBudget(
-      null,
+      this.store.redis,
       { ...this.on, orderLimit: (l) => this.#orderLimits.set(s.id, l) },
-      budgetKey,
+      undefined,
+      this.store.prefix,
     );
   }
 }

@@ -260,7 +260,13 @@ export async function startTradingServer(
     let live: LiveAccounts | null = null;
     let venues: ServerVenues | null = null;
     if ((opts.venues ?? []).length > 0) {
-      const v = (venues = await ServerVenues.open(opts.venues!, { alert: onAlert, log: venueLog }));
+      // The venues' request budgets: in Redis when set, shared with every instance and with
+      // `kairos live` on it (the venue limits its IP, whatever the install: not scoped by it).
+      const v = (venues = await ServerVenues.open(
+        opts.venues!,
+        { alert: onAlert, log: venueLog },
+        { redis, prefix: config.redisPrefix },
+      ));
       stops.push(() => v.close());
       const confirmEveryMs = opts.liveConfirmEveryMs ?? config.exchange.liveConfirmMs;
       live = new LiveAccounts({

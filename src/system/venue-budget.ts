@@ -7,6 +7,13 @@ import type { ExchangeConfig } from '../trading/venues/ccxt/exchange-factory.js'
 /** A Redis connection (`connectRedis`). */
 type RedisClient = ConstructorParameters<typeof RedisBudget>[0];
 
+/** Where venue budgets live: Redis (shared by every process on it) or, with null, this process. */
+export interface BudgetStore {
+  readonly redis: RedisClient | null;
+  /** The service's Redis key prefix (`KAIROS_REDIS_PREFIX`, default `kairos:`). */
+  readonly prefix?: string;
+}
+
 /**
  * One request budget for one venue key (`ExchangeConfig.budget`): 80 % of the weight per minute
  * the venue advertises (`exchangeInfo.rateLimits`), until it has said 80 % of Binance's

@@ -80,10 +80,17 @@ export const BinanceErrors = {
   apiKeyFormat: () => new BinanceError(-2014, BINANCE_MESSAGES[-2014]!, 401),
   apiKeyInvalid: () => new BinanceError(-2015, BINANCE_MESSAGES[-2015]!, 401),
   listenKeyUnknown: () => new BinanceError(-1125, 'This listenKey does not exist.'),
-  tooManyRequests: (limit: number, retryAfterSec: number) =>
+  tooManyRequests: (
+    limit: number,
+    retryAfterSec: number,
+    per: { readonly interval: string; readonly intervalNum: number } = {
+      interval: 'MINUTE',
+      intervalNum: 1,
+    },
+  ) =>
     new BinanceError(
       -1003,
-      `Too much request weight used; current limit is ${limit} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.`,
+      `Too much request weight used; current limit is ${limit} request weight per ${per.intervalNum} ${per.interval}. Please use WebSocket Streams for live updates to avoid polling the API.`,
       429,
       { 'Retry-After': String(retryAfterSec) },
     ),

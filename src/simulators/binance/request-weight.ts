@@ -4,8 +4,10 @@ const MINUTE = 60_000;
 
 /** Binance's IP request-weight limit settings. */
 export interface WeightLimits {
-  /** Weight allowed per clock minute (Binance spot: 6000). */
+  /** Weight allowed per clock minute (Binance spot: 6000), or per `windowMs` when given. */
   readonly perMinute: number;
+  /** The window the weight counts in, ms, a whole number of seconds (default: Binance's minute). */
+  readonly windowMs?: number;
   /** Requests refused with 429 in one minute before the IP is banned (418). */
   readonly refusalsBeforeBan: number;
   /** How long a ban lasts, ms (Binance starts at 2 minutes). */
@@ -33,7 +35,8 @@ export class RequestWeight {
   charge(now: number, weight: number): number {
     if (now < this.#banUntil)
       throw BinanceErrors.banned(this.#banUntil, Math.ceil((this.#banUntil - now) / 1000));
-    const window = Math.floor(now / MINUTE);
+    const span = this.limits.windowMs ?? MINUTE;
+    const window = Math.floor(now / span);
     if (window !== this.#window) {
       this.#window = window;
       this.#used = 0;
@@ -47,15 +50,26 @@ export class RequestWeight {
       }
       throw BinanceErrors.tooManyRequests(
         this.limits.perMinute,
-        Math.ceil(((window + 1) * MINUTE - now) / 1000),
+        Math.ceil(((window + 1) * span - now) / 1000),
+        weightInterval(span),
       );
     }
     this.#used += weight;
     return this.#used;
   }
 
-  /** Weight used in the current minute. */
+  /** Weight used in the current window. */
   used(now: number): number {
-    return Math.floor(now / MINUTE) === this.#window ? this.#used : 0;
+    return Math.floor(now / (this.limits.windowMs ?? MINUTE)) === this.#window ? this.#used : 0;
   }
+}
+
+/** A weight window as `exchangeInfo.rateLimits` says it: whole minutes, else seconds. */
+export function weightInterval(windowMs: number): {
+  readonly interval: 'MINUTE' | 'SECOND';
+  readonly intervalNum: number;
+} {
+  return windowMs % MINUTE === 0
+    ? { interval: 'MINUTE', intervalNum: windowMs / MINUTE }
+    : { interval: 'SECOND', intervalNum: windowMs / 1000 };
 }

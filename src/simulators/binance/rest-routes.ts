@@ -3,6 +3,7 @@ import { num8 } from './format.js';
 import { klineIntervalMs, MarketViews } from './market-views.js';
 import { ORDER_ROUTES } from './order-routes.js';
 import type { RestParams } from './rest-params.js';
+import { weightInterval } from './request-weight.js';
 import { exchangeInfoSymbol } from './symbol-spec.js';
 import type { Route, VenueContext } from './venue-context.js';
 
@@ -66,8 +67,7 @@ const MARKET_ROUTES: readonly Route[] = [
         rateLimits: [
           {
             rateLimitType: 'REQUEST_WEIGHT',
-            interval: 'MINUTE',
-            intervalNum: 1,
+            ...weightInterval(ctx.weightWindowMs),
             limit: ctx.weightPerMinute,
           },
           { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: ctx.ordersPer10s },

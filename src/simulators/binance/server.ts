@@ -75,6 +75,11 @@ export interface BinanceSimOptions extends ReplayVenueOptions {
   };
   /** Request weight per minute (default 6000), refusals before a ban (5) and its length (2 min). */
   readonly weightPerMinute?: number;
+  /**
+   * The window `weightPerMinute` counts in and `exchangeInfo` advertises, in whole seconds (default
+   * 60: Binance's minute); a shorter one lets a test see a client's per-window budget in seconds.
+   */
+  readonly weightWindowSeconds?: number;
   /** The `ORDERS` limit per 10 s `exchangeInfo` advertises (default 100, as Binance's); not enforced. */
   readonly ordersPer10s?: number;
   readonly refusalsBeforeBan?: number;
@@ -112,6 +117,8 @@ export interface BinanceSimState {
   readonly requests: ReadonlyMap<string, number>;
   /** Every X-MBX-APIKEY header value received, accepted or not, with its count. */
   readonly apiKeys: ReadonlyMap<string, number>;
+  /** REST requests refused for the IP's request weight (429 over the limit, 418 while banned). */
+  weightRefusals(): number;
   /** Open WebSocket connections. */
   wsConnections(): number;
   /** Public stream names someone is subscribed to. */
@@ -231,8 +238,14 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     accounts.add(a, a.balances ?? startBalances, saved?.accounts.get(a.apiKey));
   const first = accounts.all()[0]!;
   const weightPerMinute = options.weightPerMinute ?? 6000;
+  const weightWindowMs = (options.weightWindowSeconds ?? 60) * 1000;
+  if (!Number.isSafeInteger(weightWindowMs) || weightWindowMs <= 0)
+    throw new Error(
+      `weightWindowSeconds: a positive whole number, not ${options.weightWindowSeconds}`,
+    );
   const weightLimits = {
     perMinute: weightPerMinute,
+    windowMs: weightWindowMs,
     refusalsBeforeBan: options.refusalsBeforeBan ?? 5,
     banMs: options.banMs ?? 120_000,
   };
@@ -253,6 +266,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     faults,
     fees,
     weightPerMinute,
+    weightWindowMs,
     ordersPer10s: options.ordersPer10s ?? 100,
     serverNow: () => clock.now(),
   });
@@ -287,6 +301,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
 
   const requests = new Map<string, number>();
   const apiKeysSeen = new Map<string, number>();
+  let weightRefusals = 0;
   const errors: unknown[] = [];
   const sockets = new Set<WebSocket>();
   const hung = new Set<ServerResponse>();
@@ -334,7 +349,13 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       for (const [k, v] of url.searchParams) params.set(k, v);
       const p = new RestParams(params);
       const weight = !route ? 1 : typeof route.weight === 'number' ? route.weight : route.weight(p);
-      const used = weightsOf(req.socket.remoteAddress ?? '').charge(now, weight);
+      let used: number;
+      try {
+        used = weightsOf(req.socket.remoteAddress ?? '').charge(now, weight);
+      } catch (e) {
+        weightRefusals++;
+        throw e;
+      }
       headers['x-mbx-used-weight'] = headers['x-mbx-used-weight-1m'] = String(used);
       if (!route) throw BinanceErrors.unknownEndpoint();
       requests.set(`${method} ${path}`, (requests.get(`${method} ${path}`) ?? 0) + 1);
@@ -462,6 +483,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       accounts: () => accounts.all().map(accountState),
       requests,
       apiKeys: apiKeysSeen,
+      weightRefusals: () => weightRefusals,
       wsConnections: () => sockets.size,
       subscriptions: () => hub.streams(),
       userDataListeners: () => accounts.listeners(),

@@ -19,6 +19,8 @@ export interface VenueContext {
   readonly faults: Faults;
   readonly fees: { readonly maker: Decimal; readonly taker: Decimal };
   readonly weightPerMinute: number;
+  /** The window `weightPerMinute` counts in, ms (Binance's minute unless configured). */
+  readonly weightWindowMs: number;
   /** The `ORDERS` limit per 10 s it advertises. */
   readonly ordersPer10s: number;
   /** Server (wall) clock: serverTime and the timestamp window. */

@@ -1,6 +1,6 @@
 import type { Order as CcxtOrder, Exchange } from 'ccxt';
 import { isOrderNotFound } from './error-mapping.js';
-import type { VenueClientIds } from './venue-client-ids.js';
+import type { OrderAsk, VenueClientIds } from './venue-client-ids.js';
 
 /** What {@link OrderLookup} asks through. */
 export interface OrderLookupOptions {
@@ -33,7 +33,9 @@ export class OrderLookup {
 
   /**
    * The order `id` of `symbol` (its venue id if known; `since`: when it was made, less a margin,
-   * for the closed-order list); null when the venue says there is no such order.
+   * for the closed-order list); null when the venue says there is no such order. Where the venue
+   * was sent another form of the id before (`ClientIdRule.legacy`: Bitstamp and Gemini until
+   * 2026-12-07), an order not found by the id is asked for again in that form.
    */
   async byClientId(
     id: string,
@@ -41,15 +43,28 @@ export class OrderLookup {
     venueId: string | undefined,
     since: number,
   ): Promise<CcxtOrder | null> {
+    const ask = this.o.cids.ask('fetchOrder', id, venueId);
+    if (ask === null || !this.o.exchange.has.fetchOrder)
+      return this.#notFoundAsNull(() => this.inLists(id, symbol, since));
+    const found = await this.#fetch(ask, symbol);
+    if (found !== null) return found;
+    const legacy = this.o.cids.ask('fetchOrder', id, venueId, 'legacy');
+    return legacy === null ? null : this.#fetch(legacy, symbol);
+  }
+
+  /** The order `ask` names; null when the venue says there is no such order. */
+  #fetch(ask: OrderAsk, symbol: string): Promise<CcxtOrder | null> {
+    // ccxt's types want a string; `undefined` sends no order id (Gemini: not beside the client id).
+    return this.#notFoundAsNull(async () =>
+      this.ours(
+        await this.o.read(() => this.o.exchange.fetchOrder(ask.id as string, symbol, ask.params)),
+      ),
+    );
+  }
+
+  async #notFoundAsNull(find: () => Promise<CcxtOrder | null>): Promise<CcxtOrder | null> {
     try {
-      const ask = this.o.cids.ask('fetchOrder', id, venueId);
-      if (ask === null || !this.o.exchange.has.fetchOrder)
-        return await this.inLists(id, symbol, since);
-      // ccxt's types want a string; `undefined` sends no order id (Gemini: not beside the client id).
-      const o = await this.o.read(() =>
-        this.o.exchange.fetchOrder(ask.id as string, symbol, ask.params),
-      );
-      return this.ours(o);
+      return await find();
     } catch (e) {
       if (isOrderNotFound(e)) return null;
       throw e;

@@ -25,17 +25,24 @@ export interface VenueClientIds {
    * How `call` names the order `id` (its venue id if known): ccxt's id argument and params, or
    * null where the venue id is unknown and the venue cannot be asked this way by client id: then
    * the venue id is found first (`fetchOrder` by client id where the venue has it, else the open
-   * and closed orders), and the call names the order by it.
+   * and closed orders), and the call names the order by it. With `form` `legacy`: the same ask
+   * carrying the form the venue was sent before its rule changed (`ClientIdRule.legacy`); null
+   * where there is none, it is the same, or the ask would not carry the client id.
    */
-  ask(call: OrderCall, id: string, venueOrderId: string | undefined): OrderAsk | null;
+  ask(
+    call: OrderCall,
+    id: string,
+    venueOrderId: string | undefined,
+    form?: 'current' | 'legacy',
+  ): OrderAsk | null;
   /** The client order id a venue's order carries as ccxt parsed it (ccxt's field, else the venue's). */
   reported(order: { readonly clientOrderId?: string; readonly info?: unknown }): string | undefined;
   /**
-   * Forgets the hashed form of `id` (its order released): a report in that form then no longer
+   * Forgets the hashed (and legacy) form of `id` (its order released): a report in that form then no longer
    * reads back here, and the order is found again by asking with `id`.
    */
   forget(id: string): void;
-  /** How many hashed forms are remembered (a diagnostic). */
+  /** How many hashed and legacy forms are remembered (a diagnostic). */
   readonly remembered: number;
 }
 
@@ -85,6 +92,12 @@ export interface ClientIdRule {
    * is refused, never rewritten): for a venue whose rule reads back every Kairos id unchanged.
    */
   readonly check?: IdCheck;
+  /**
+   * The form the venue was sent before its row changed (Bitstamp and Gemini until 2026-12-07:
+   * OKX's escapes, then the default): an order placed then carries it, so a look-up by client id
+   * that finds nothing asks again in it; from then on the venue's reports in it read back here.
+   */
+  readonly legacy?: Encoding;
 }
 
 /** A venue's rule for an id it is sent as it is (`ClientIdRule.check`). */
@@ -306,6 +319,7 @@ export const CLIENT_ID_RULES: readonly ClientIdRule[] = [
   {
     venues: ['bitstamp'],
     encoding: same,
+    legacy: UNKNOWN,
     cancelBy: 'venueId',
     check: {
       field: 'client_order_id',
@@ -320,6 +334,7 @@ export const CLIENT_ID_RULES: readonly ClientIdRule[] = [
   {
     venues: ['gemini'],
     encoding: same,
+    legacy: UNKNOWN,
     queryParam: 'client_order_id',
     queryByVenueIdFirst: true,
     queryWithoutId: true,
@@ -368,7 +383,29 @@ export function venueClientIds(exchangeId: string): VenueClientIds {
     if (h) hashed.set(sent, id);
     return sent;
   };
-  const value = (id: string) => (rule.integer ? Number(toVenue(id)) : toVenue(id));
+  const value = (id: string, to = toVenue) => (rule.integer ? Number(to(id)) : to(id));
+  const legacy = rule.legacy;
+  // A legacy form reads back only once asked for, like a hashed one: read back by its escapes, a
+  // current id such as `aXHb` would be taken for the old form of `a-b`.
+  const toLegacy =
+    legacy &&
+    ((id: string) => {
+      const { sent } = legacy.encode(id);
+      hashed.set(sent, id);
+      return sent;
+    });
+  /** `call`'s arguments naming an order by the client id `v` (or by `venueOrderId`). */
+  const askBy = (call: OrderCall, v: string | number, venueOrderId: string | undefined) => {
+    const byVenueId = { id: venueOrderId, params: {} };
+    if (call === 'cancelOrder' && rule.cancelBy !== undefined) {
+      if (venueOrderId) return byVenueId;
+      return rule.cancelBy === 'asId' ? { id: String(v), params: {} } : null;
+    }
+    if (queryParam === null) return venueOrderId ? byVenueId : null;
+    if (rule.queryByVenueIdFirst && venueOrderId) return byVenueId;
+    const noId = rule.queryWithoutId && !venueOrderId;
+    return { id: noId ? undefined : (venueOrderId ?? ''), params: { [queryParam]: v } };
+  };
   return {
     toVenue,
     fromVenue(venueId) {
@@ -390,18 +427,16 @@ export function venueClientIds(exchangeId: string): VenueClientIds {
             : `${JSON.stringify(bad)} is not allowed`;
       return `clientOrderId: ${exchangeId}'s ${c.field} takes ${c.rule}; ${shown} is refused (${why})`;
     },
-    ask(call, id, venueOrderId) {
+    ask(call, id, venueOrderId, form = 'current') {
       // Encoded even when not sent: the venue's answers (open orders, fills) then read back.
       const v = value(id);
-      const byVenueId = { id: venueOrderId, params: {} };
-      if (call === 'cancelOrder' && rule.cancelBy !== undefined) {
-        if (venueOrderId) return byVenueId;
-        return rule.cancelBy === 'asId' ? { id: String(v), params: {} } : null;
-      }
-      if (queryParam === null) return venueOrderId ? byVenueId : null;
-      if (rule.queryByVenueIdFirst && venueOrderId) return byVenueId;
-      const noId = rule.queryWithoutId && !venueOrderId;
-      return { id: noId ? undefined : (venueOrderId ?? ''), params: { [queryParam]: v } };
+      if (form === 'current') return askBy(call, v, venueOrderId);
+      if (!toLegacy) return null;
+      const old = value(id, toLegacy);
+      if (String(old) === String(v)) return null;
+      const a = askBy(call, old, venueOrderId);
+      const carries = a !== null && (a.id === String(old) || Object.values(a.params).includes(old));
+      return carries ? a : null;
     },
     reported(order) {
       if (order.clientOrderId) return order.clientOrderId;
@@ -412,6 +447,8 @@ export function venueClientIds(exchangeId: string): VenueClientIds {
     forget(id) {
       const { sent, hashed: h } = rule.encoding.encode(id);
       if (h && hashed.get(sent) === id) hashed.delete(sent);
+      const old = legacy?.encode(id).sent;
+      if (old !== undefined && hashed.get(old) === id) hashed.delete(old);
     },
     get remembered() {
       return hashed.size;

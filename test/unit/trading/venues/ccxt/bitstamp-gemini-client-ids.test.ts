@@ -10,6 +10,7 @@ import {
   venueClientIds,
 } from '../../../../../src/trading/venues/ccxt/venue-client-ids.js';
 import { submittedOrder } from '../../../../support/builders.js';
+import { spotMarket } from '../../../../support/ccxt-spot-market.js';
 import { btcInstrument } from '../../../../support/paper-args.js';
 
 /**
@@ -98,20 +99,7 @@ describe("Bitstamp's and Gemini's client order ids", () => {
         requests.push(url);
         return Promise.reject(new Error('caught before sending'));
       };
-      ex.setMarkets([
-        {
-          id: 'btcusdt',
-          symbol: 'BTC/USDT',
-          base: 'BTC',
-          quote: 'USDT',
-          type: 'spot',
-          spot: true,
-          active: true,
-          precision: { amount: 0.0001, price: 0.01 },
-          limits: { amount: {}, price: {}, cost: {} },
-          info: {},
-        },
-      ]);
+      ex.setMarkets([spotMarket({ id: 'btcusdt' })]);
       const events: OrderEvent[] = [];
       const order = (id: string) =>
         submittedOrder(

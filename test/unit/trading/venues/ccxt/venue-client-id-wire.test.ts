@@ -8,6 +8,8 @@ import {
   venueClientIds,
 } from '../../../../../src/trading/venues/ccxt/venue-client-ids.js';
 import { submittedOrder } from '../../../../support/builders.js';
+import { spotMarket } from '../../../../support/ccxt-spot-market.js';
+import { ORDER_STATUS } from '../../../../support/venue-order-status.js';
 import { btcInstrument } from '../../../../support/paper-args.js';
 
 /**
@@ -123,25 +125,7 @@ function catching(ex: any, c: Case, seen: (url: string, body: unknown) => void):
     seen(url, body);
     throw new ccxt.NetworkError('caught before sending');
   };
-  ex.setMarkets([
-    {
-      id: 'BTCUSDT',
-      symbol: 'BTC/USDT',
-      base: 'BTC',
-      quote: 'USDT',
-      baseId: 'BTC',
-      quoteId: 'USDT',
-      type: 'spot',
-      spot: true,
-      swap: false,
-      contract: false,
-      active: true,
-      precision: { amount: 0.0001, price: 0.01 },
-      limits: { amount: {}, price: {}, cost: {} },
-      info: { orderTypes: ['LIMIT', 'MARKET'] },
-      ...c.market,
-    },
-  ]);
+  ex.setMarkets([spotMarket({ info: { orderTypes: ['LIMIT', 'MARKET'] }, ...c.market })]);
 }
 
 /**
@@ -359,33 +343,7 @@ describe("the client order id ccxt's real classes send", () => {
   );
 
   /** The venue's answer to a look-up of its order `42` carrying the client id `sent`. */
-  const STATUS: Record<string, (sent: string) => unknown> = {
-    gemini: (sent) => ({
-      order_id: '42',
-      id: '42',
-      symbol: 'btcusdt',
-      side: 'buy',
-      type: 'exchange limit',
-      timestampms: 1_800_000_000_000,
-      is_live: true,
-      is_cancelled: false,
-      price: '100',
-      original_amount: '1',
-      executed_amount: '0',
-      remaining_amount: '1',
-      client_order_id: sent,
-    }),
-    bitstamp: (sent) => ({
-      id: 42,
-      datetime: '2027-01-15 08:00:00',
-      type: '0',
-      status: 'Open',
-      market: 'BTC/USDT',
-      transactions: [],
-      amount_remaining: '1',
-      client_order_id: sent,
-    }),
-  };
+  const STATUS: Record<string, (sent: string) => unknown> = ORDER_STATUS;
 
   /**
    * A cancel by client id where the venue cancels by its own id only, through the client as a
