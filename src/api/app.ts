@@ -11,6 +11,7 @@ import { refuseHostileInput } from './hostile-input.js';
 import { logRequests, requestId } from './request-log.js';
 import { countRequests } from './request-metrics.js';
 import { declareAnswers } from './openapi-truth.js';
+import { answerOutsideFastify, refuseStrayUpgrades } from './raw-answers.js';
 import { clientErrorProblem, frameworkProblem, registerProblems, sendProblem } from './problem.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -113,6 +114,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   app.setSchemaController({ compilersFactory: schemas.compilersFactory });
   schemaCompilers.set(app, schemas.compileAll);
   logRequests(app, logger.child({ component: 'http' }));
+  answerOutsideFastify(app.server);
   // Which of several instances behind a load balancer answered (`docs/scalability.md`).
   const instance = ports.instanceId;
   if (instance !== undefined)
@@ -120,6 +122,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
       void reply.header('x-kairos-instance', instance);
       done();
     });
+  refuseStrayUpgrades(app);
   if (ports.metrics) countRequests(app, ports.metrics);
   registerProblems(app, logger.child({ component: 'api' }));
   refuseHostileInput(app);

@@ -51,6 +51,8 @@ export const API_ERRORS = {
   LAMBDA_NOT_FOUND: e(404, 'Lambda function not found'),
   ACCOUNT_NOT_FOUND: e(404, 'Account not found'),
   REQUEST_TIMEOUT: e(408, 'Request timeout'),
+  // An `Expect` other than `100-continue`: the server cannot meet it
+  EXPECTATION_FAILED: e(417, 'Expectation failed'),
   // 409: the current state refuses it
   USER_EXISTS: e(409, 'User exists'),
   USER_SELF_DISABLE: e(409, 'Cannot disable yourself'),
@@ -102,6 +104,8 @@ export const API_ERRORS = {
   // A live account's new orders past its venue's order rate (Binance: 50 per 10 s): not stored,
   // not sent; `Retry-After` says when a slot frees
   VENUE_ORDER_RATE: e(429, 'Venue order rate reached'),
+  // `GET /ws` as a plain HTTP request (no WebSocket upgrade)
+  UPGRADE_REQUIRED: e(426, 'WebSocket upgrade required'),
   HEADERS_TOO_LARGE: e(431, 'Request headers too large'),
   INTERNAL: e(500, 'Internal error'),
   AUDIT_CHAIN_BROKEN: e(500, 'Audit chain broken'),

@@ -41,7 +41,7 @@ function guards(route: RouteOptions): Partial<Guard>[] {
 /**
  * Makes `/docs/json` say what the API does: every operation lists each status it can answer
  * (400, 429 and 500 everywhere; 401 and 403 where a token is needed; 413 and 415 where a body is
- * read; 404 and 414 where the path has parameters), every error as
+ * read, DELETE included; 404 and 414 where the path has parameters), every error as
  * `application/problem+json` with the problem schema, and protected operations declare bearer
  * security and the permission they need (`x-permission`). Call before any route is added.
  */
@@ -61,7 +61,9 @@ export function declareAnswers(app: FastifyInstance): void {
     const protectedRoute = routeGuards.length > 0;
     if (protectedRoute) statuses.push(401, 403);
     const methods = [route.method].flat();
-    if (methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')) statuses.push(413, 415);
+    // Fastify reads a DELETE's body too: one too big or not JSON is refused like a POST's.
+    if (methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH' || m === 'DELETE'))
+      statuses.push(413, 415);
     if (route.url.includes(':')) statuses.push(404, 414);
     for (const status of statuses) response[String(status)] ??= problem(status);
     schema.response = response;

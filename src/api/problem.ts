@@ -88,6 +88,12 @@ export function apiError(code: ApiErrorCode, detail: string): KairosError {
   return new KairosError(code, detail);
 }
 
+/** An error Fastify raised reading the request (its status a 4xx), not one of a handler's ports. */
+function isRequestError(e: unknown): boolean {
+  const status = (e as { statusCode?: unknown } | null)?.statusCode;
+  return !(e instanceof KairosError) && typeof status === 'number' && status >= 400 && status < 500;
+}
+
 /**
  * Every error becomes `application/problem+json`: validation failures name the field and the
  * rule (400 `VALIDATION`), `KairosError`s keep their code, anything else is a 500 that says
@@ -95,7 +101,16 @@ export function apiError(code: ApiErrorCode, detail: string): KairosError {
  */
 export function registerProblems(app: FastifyInstance, log: Logger = noopLogger): void {
   app.setErrorHandler((thrown: FastifyError, req, reply) => {
-    const err = asStoreUnavailable(thrown) as FastifyError;
+    // A client error of the request itself (Fastify marks it 4xx) is never the database: a
+    // body cut off by the client fails with ECONNRESET, which read as the store away (503).
+    const err = (isRequestError(thrown) ? thrown : asStoreUnavailable(thrown)) as FastifyError;
+    if (isRequestError(err) && err.code === 'ECONNRESET') {
+      return sendProblem(
+        reply,
+        'BAD_REQUEST',
+        'the connection closed before the request body ended',
+      );
+    }
     if (err.validation) {
       const v = err.validation[0];
       const field =
@@ -132,22 +147,39 @@ export function registerProblems(app: FastifyInstance, log: Logger = noopLogger)
 }
 
 /**
+ * Writes a problem answer straight on a socket no Fastify reply owns (Node's parser refused the
+ * request, a WebSocket handshake `ws` refused, a `CONNECT`), then closes it.
+ */
+export function writeRawProblem(
+  socket: Duplex,
+  code: ApiErrorCode,
+  detail: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  if (!socket.writable) return void socket.destroy();
+  const { status } = API_ERRORS[code];
+  const reason = STATUS_CODES[status] ?? 'Error';
+  const body = JSON.stringify(problemBody(code, detail));
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/problem+json\r\n` +
+      `${extra}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/**
  * Errors Node's HTTP parser raises before Fastify sees a request (headers too large: 431; a
  * malformed request line or header: 400), written as problems on the raw socket.
  */
 export function clientErrorProblem(err: Error & { code?: string }, socket: Duplex): void {
-  if (!socket.writable) return void socket.destroy();
   const code: ApiErrorCode =
     err.code === 'HPE_HEADER_OVERFLOW'
       ? 'HEADERS_TOO_LARGE'
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? 'REQUEST_TIMEOUT'
         : 'BAD_REQUEST';
-  const { status } = API_ERRORS[code];
-  const reason = STATUS_CODES[status] ?? 'Error';
-  const body = JSON.stringify(problemBody(code, `${reason}: the request could not be read`));
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/problem+json\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+  const reason = STATUS_CODES[API_ERRORS[code].status] ?? 'Error';
+  writeRawProblem(socket, code, `${reason}: the request could not be read`);
 }

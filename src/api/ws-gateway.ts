@@ -1,5 +1,7 @@
 import websocket from '@fastify/websocket';
+import type { Duplex } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
+import type { WebSocket } from 'ws';
 import { METRICS } from '../monitoring/metric-catalogue.js';
 import { MemoryEventLog } from '../scalability/bus/memory-event-log.js';
 import { noopMetrics } from '../trading/core/metrics.js';
@@ -12,6 +14,7 @@ import { FrameLog } from './ws-frame-log.js';
 import { appendFrameSources } from './ws-frame-sources.js';
 import type { WsGatewayOptions } from './ws-gateway-options.js';
 import { readFrame, type WsMessage } from './ws-messages.js';
+import { sendProblem, writeRawProblem } from './problem.js';
 import { Resumes } from './ws-resume.js';
 import { SubscribeAttempts } from './ws-subscribe-attempts.js';
 import { SUBSCRIBE_RETRY, SubscribeRetries } from './ws-subscribe-retries.js';
@@ -114,7 +117,32 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     await frames.close();
   });
 
-  app.get('/ws', { websocket: true }, (socket) => {
+  // A handshake `ws` refuses (a bad key, version or subprotocol list): a problem, not its text/html.
+  app.websocketServer.on('wsClientError', (err: Error, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    writeRawProblem(
+      socket,
+      'BAD_REQUEST',
+      `WebSocket handshake: ${err.message}`,
+      /Version/.test(err.message) ? { 'sec-websocket-version': '13, 8' } : {},
+    );
+  });
+
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    schema: { hide: true },
+    // A plain HTTP request (no upgrade): 426 as a problem (the plugin's own answer: an empty 404).
+    handler: (_req, reply) =>
+      sendProblem(
+        reply.header('upgrade', 'websocket'),
+        'UPGRADE_REQUIRED',
+        'GET /ws: only a WebSocket upgrade is served here (Upgrade: websocket)',
+      ),
+    wsHandler: (socket) => connect(socket),
+  });
+
+  const connect = (socket: WebSocket): void => {
     const c: WsClient = {
       socket,
       claims: null,
@@ -190,5 +218,5 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
       }
       subscriptions.unsubscribe(c, channel, msg.instruments);
     };
-  });
+  };
 };

@@ -96,7 +96,9 @@ export function conformance(doc: Doc, answers: readonly RecordedAnswer[]): strin
     const at = `${a.method} ${a.url.slice(0, 80)} → ${a.status}`;
     const type = a.contentType.split(';')[0]!.trim();
     const route = routes.find((r) => r.re.test(pathOnly));
-    const op = route ? doc.paths[route.path][a.method.toLowerCase()] : undefined;
+    // HEAD is GET without the body (RFC 9110 §9.3.2): the GET's statuses and content types.
+    const method = a.method === 'HEAD' ? 'get' : a.method.toLowerCase();
+    const op = route ? doc.paths[route.path][method] : undefined;
     if (!op) {
       // No such operation: the not-found handler (or a router error) answers with a problem.
       if (type !== 'application/problem+json') problems.push(`${at}: undocumented, not a problem`);
