@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import {
+  MAX_ROW_BYTES,
   MAX_TIME_MS,
   type AuditEntry,
   type AuditFields,
@@ -502,15 +503,24 @@ function checkEntry(e: AuditEntry, parsed = true): CheckedEntry {
       ? (JSON.parse(text) as JsonValue)
       : null
     : storableJson(JSON.parse(text) as JsonValue);
-  return {
-    fields: {
-      actor: storableText(e.actor),
-      role: storableText(e.role),
-      action: storableText(e.action),
-      subject: storableText(e.subject),
-      payload,
-    },
-    // Canonical JSON of a parsed canonical text is that text.
-    payloadJson: clean ? text : canonicalJson(payload),
+  const fields = {
+    actor: storableText(e.actor),
+    role: storableText(e.role),
+    action: storableText(e.action),
+    subject: storableText(e.subject),
+    payload,
   };
+  // Canonical JSON of a parsed canonical text is that text.
+  const payloadJson = clean ? text : canonicalJson(payload);
+  const bytes = [fields.actor, fields.role, fields.action, fields.subject].reduce(
+    (n, t) => n + Buffer.byteLength(JSON.stringify(t)),
+    Buffer.byteLength(payloadJson),
+  );
+  if (bytes > MAX_ROW_BYTES) {
+    throw invalid(
+      'payload',
+      `the row's text and payload take ${bytes} bytes, more than ${MAX_ROW_BYTES} (an export line the verifier reads)`,
+    );
+  }
+  return { fields, payloadJson };
 }

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
 import { PasswordHasher } from '../../src/security/passwords/password-hasher.js';
@@ -18,6 +16,7 @@ import { btcInstrument, btcSlice } from '../support/paper-args.js';
 import { runCli } from '../support/run-cli.js';
 import { until } from '../support/until.js';
 import { pgliteFolderTemplate } from '../support/stores.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /**
  * The issue-10 walk-through on one KAIROS_HOME: `kairos paper --data`, then `kairos serve` (its
@@ -25,7 +24,7 @@ import { pgliteFolderTemplate } from '../support/stores.js';
  * of every account is stored, and positions equal each paper venue's after restarts.
  */
 describe('paper, serve and a second paper account on one KAIROS_HOME', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-one-home-'));
+  const dir = tempDir('kairos-one-home-');
   const home = path.join(dir, 'home');
   const data = btcSlice(path.join(dir, 'BTC-1m.json'), 40);
   const env = { KAIROS_HOME: home, DATABASE_URL: undefined, DATABASE_SCHEMA: undefined };

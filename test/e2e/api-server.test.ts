@@ -1,6 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
 import WebSocket from 'ws';
@@ -10,9 +8,10 @@ import { btcSlice } from '../support/paper-args.js';
 import { ROOT, runCli, KAIROS_ARGV } from '../support/run-cli.js';
 import { until } from '../support/until.js';
 import { pgliteTemplate } from '../support/stores.js';
+import { tempDir } from '../support/temp-dir.js';
 
 describe('kairos serve: log in with TOTP, place and cancel orders, see them pushed', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));
+  const dir = tempDir('kairos-api-');
   const home = path.join(dir, 'home');
   const data = btcSlice(path.join(dir, 'BTC-1m.json'), 3000);
   const env = { KAIROS_HOME: home };

@@ -1,15 +1,15 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { AuditRepository } from '../../src/store/audit-repository.js';
 import { openStore } from '../../src/store/open-store.js';
 import { btcSlice, paperArgs } from '../support/paper-args.js';
 import { runCli } from '../support/run-cli.js';
 import { pgliteFolderTemplate } from '../support/stores.js';
+import { tempDir } from '../support/temp-dir.js';
 
 describe('kairos audit', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-audit-cli-'));
+  const dir = tempDir('kairos-audit-cli-');
   const home = path.join(dir, 'home');
   const out = path.join(dir, 'export');
   const env = { KAIROS_HOME: home };
@@ -100,7 +100,7 @@ describe('kairos audit', () => {
 });
 
 describe('kairos audit export of a day in which a paper run replayed 2019', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-audit-today-'));
+  const dir = tempDir('kairos-audit-today-');
   const env = { KAIROS_HOME: path.join(dir, 'home') };
   /** The shared BTC candles moved to start on 2019-01-01, as a replay of 2019 reads them. */
   function candles2019(n: number): string {

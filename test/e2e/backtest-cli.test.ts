@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { byteDiff } from '../support/bytes.js';
 import { DATA, runCli } from '../support/run-cli.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'kairos-bt-'));
+const tmp = () => tempDir('kairos-bt-');
 const SMA = 'examples/strategies/sma-cross.ts';
 
 describe('kairos backtest (as a process)', () => {

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../support/run-cli.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const PROBE = 'test/fixtures/strategies/order-window-probe.ts';
 const MINUTE = 60_000;
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'kairos-window-'));
+const tmp = () => tempDir('kairos-window-');
 const MARKET = ['--symbol', 'BTC/X', '--lot', '0.001', '--cash', '1000000'];
 
 /** The bar at which the probe first read its order as gone (`read <n> -`). */

@@ -1,12 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/run-cli.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const CANARY = 'canary-Zq9';
 
 describe('kairos config', () => {
-  const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-config-')), 'home');
+  const home = path.join(tempDir('kairos-config-'), 'home');
 
   it('prints the effective configuration with every secret masked', () => {
     const r = runCli(['config'], {

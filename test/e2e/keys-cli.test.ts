@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LocalKeyring } from '../../src/security/encryption/local-keyring.js';
 import { CredentialRepository } from '../../src/store/credential-repository.js';
@@ -8,6 +7,7 @@ import { FieldKeys } from '../../src/system/key-rotation.js';
 import { runCli } from '../support/run-cli.js';
 import { seedCredentials } from '../support/seed-credentials.js';
 import { pgliteFolderTemplate } from '../support/stores.js';
+import { tempDir } from '../support/temp-dir.js';
 
 // 30 credentials, 60 wrapped values: a rotation killed after 2 batches of 10 leaves 4 to resume.
 const COUNT = 30;
@@ -19,7 +19,7 @@ interface KeyUse {
 }
 
 describe('kairos keys', () => {
-  const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-keys-cli-')), 'home');
+  const home = path.join(tempDir('kairos-keys-cli-'), 'home');
   const keysDir = path.join(home, 'keys');
   const env = { KAIROS_HOME: home, DATABASE_URL: '', KAIROS_FAILPOINT: '' };
   const secrets = new Map<string, string>();

@@ -1,6 +1,5 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { LocalKeyring } from '../../src/security/encryption/local-keyring.js';
 import { CredentialRepository } from '../../src/store/credential-repository.js';
@@ -10,6 +9,7 @@ import { TEST_DATABASE_URL } from '../support/postgres.js';
 import { runCliAsync } from '../support/run-cli.js';
 import { seedCredentials } from '../support/seed-credentials.js';
 import { freshStore } from '../support/stores.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const COUNT = 30;
 const TOTAL = COUNT * 2;
@@ -17,7 +17,7 @@ const TOTAL = COUNT * 2;
 // The commands share the test's Postgres schema: PGlite would start in each process that opens
 // the store (~0.5 s of CPU each). `keys-cli.test.ts` runs the same commands on PGlite.
 describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
-  const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-keys-kms-')), 'home');
+  const home = path.join(tempDir('kairos-keys-kms-'), 'home');
   const keysDir = path.join(home, 'keys');
   let kms: LocalKms;
   let store: Awaited<ReturnType<typeof freshStore>>;
@@ -110,7 +110,7 @@ describe('kairos keys with KMS_KEY_ID (local KMS endpoint)', () => {
   it('bad input: an unknown key, a disabled key, a bad KMS_KEY_ID, an endpoint that is down', async () => {
     // Four refusals, each before the store is opened, so they run at once (one home's store
     // is never opened by two of them).
-    const fresh = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-keys-kms-')), 'home');
+    const fresh = path.join(tempDir('kairos-keys-kms-'), 'home');
     const off = kms.createKey('alias/off');
     kms.setEnabled(off.keyId, false);
     const s = createServer();

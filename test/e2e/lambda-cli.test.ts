@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { btcSlice, paperArgs } from '../support/paper-args.js';
 import { startLambdaFaultProxy } from '../support/lambda-fault-proxy.js';
@@ -8,11 +7,12 @@ import { TEST_DATABASE_URL } from '../support/postgres.js';
 import { ROOT, runCli, runCliAsync, KAIROS_ARGV } from '../support/run-cli.js';
 import { freshStore } from '../support/stores.js';
 import { until } from '../support/until.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const SMA = 'examples/strategies/sma-cross.ts';
 
 describe('kairos strategy deploy | versions | rollback | remove, and paper --lambda', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-lambda-cli-'));
+  const dir = tempDir('kairos-lambda-cli-');
   // 120 bars: 32 order lines to compare (the function's invocations cost `lambda serve` ~5 ms a bar).
   const data = btcSlice(path.join(dir, 'btc.json'), 120);
   let server: ChildProcess;

@@ -1,9 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { connectRedis } from '../../src/scalability/connections.js';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
+import { tempDir } from '../support/temp-dir.js';
 
 describe('kairos live against the Binance simulator', () => {
   let sim: BinanceSim;
@@ -15,7 +13,7 @@ describe('kairos live against the Binance simulator', () => {
   });
 
   it('trades a strategy on the live feed with ccxt, every order once by client id, and stops cleanly', async () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'kairos-live-'));
+    const home = tempDir('kairos-live-');
     const redis = await connectRedis('redis://127.0.0.1:6379');
     const budgetKeys = () => redis.keys('kairos:rl:*binance*');
     for (const k of await budgetKeys()) await redis.del(k);

@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
 import { ROOT, runCli, KAIROS_ARGV } from '../support/run-cli.js';
 import { pgliteTemplate } from '../support/stores.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /** Every file under `dir`, recursively. */
 function files(dir: string): string[] {
@@ -21,7 +21,7 @@ describe('kairos live with a stored, encrypted credential', () => {
   // Canaries: a key pair seen nowhere but the simulator and the encrypted store.
   const apiKey = `canary-key-${randomBytes(12).toString('hex')}`;
   const secret = `canary-secret-${randomBytes(12).toString('hex')}`;
-  const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-live-cred-')), 'home');
+  const home = path.join(tempDir('kairos-live-cred-'), 'home');
   const env = { KAIROS_HOME: home, DATABASE_URL: '', EXCHANGE_API_KEY: '', EXCHANGE_SECRET: '' };
   const outputs: string[] = [];
   const cli = (args: string[], input?: string, extra: NodeJS.ProcessEnv = {}) => {

@@ -1,11 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { OrderRepository } from '../../src/store/order-repository.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
 import { pgliteTemplate } from '../support/stores.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const ARGS = ['--symbol', 'BTC/USDT', '--params', 'size=0.01,every=1', '--cash', '1000000'];
 const STRATEGY = { strategy: 'test/fixtures/strategies/bar-flip.ts' };
@@ -25,7 +24,7 @@ describe('kairos live under 429/418', () => {
   });
 
   it('pauses on a 429 and a 418 of its reads, resumes, and stops with the store equal to the venue', async () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'kairos-live-faults-'));
+    const home = tempDir('kairos-live-faults-');
     const { child, output, exited } = spawnLive(
       sim,
       home,
@@ -62,7 +61,7 @@ describe('kairos live under 429/418', () => {
 
   it('started during a long ban, says until when on one line and exits 2', async () => {
     sim.faults.set({ rateLimit: { after: 0, tooMany: 0, banMs: 600_000, readsOnly: true } });
-    const home = mkdtempSync(path.join(os.tmpdir(), 'kairos-live-ban-'));
+    const home = tempDir('kairos-live-ban-');
     const { output, exited } = spawnLive(
       sim,
       home,

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
+import { tempDir } from '../support/temp-dir.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON log lines, checked field by field
 type Json = any;
@@ -17,7 +16,7 @@ type Json = any;
 describe('kairos live logs at debug with no key or secret', () => {
   const apiKey = `CANARYKEY${randomBytes(12).toString('hex')}`;
   const secret = `CANARYSECRET${randomBytes(12).toString('hex')}`;
-  const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-live-log-')), 'home');
+  const home = path.join(tempDir('kairos-live-log-'), 'home');
   let sim: BinanceSim;
   beforeAll(async () => {
     sim = await startLiveSim({ apiKey, secret });

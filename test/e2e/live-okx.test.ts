@@ -1,10 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { OkxSim } from '../../src/simulators/okx/server.js';
 import { venueClientIds } from '../../src/trading/venues/ccxt/venue-client-ids.js';
 import { LIVE_ARGS, spawnLive, until } from '../support/ccxt-sim.js';
 import { startOkxSim } from '../support/okx-sim.js';
+import { tempDir } from '../support/temp-dir.js';
 
 describe('kairos live against the OKX simulator', () => {
   let sim: OkxSim;
@@ -21,7 +19,7 @@ describe('kairos live against the OKX simulator', () => {
       preloadBars: 100,
       rateLimitScale: 0,
     });
-    const home = mkdtempSync(path.join(os.tmpdir(), 'kairos-live-okx-'));
+    const home = tempDir('kairos-live-okx-');
     const { child, output, exited } = spawnLive(
       { url: sim.url, apiKey: sim.key.apiKey, secret: sim.key.secret },
       home,

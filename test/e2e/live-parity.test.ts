@@ -24,8 +24,6 @@
  * quantity; each fill's price, quantity and liquidity, and its fee to the venue's commission
  * precision (Binance rounds a commission to 8 decimals; the backtest keeps it exact).
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { BacktestEngine } from '../../src/trading/backtest/backtest-engine.js';
 import { Dec, toDecimal } from '../../src/trading/core/decimal.js';
@@ -41,6 +39,7 @@ import smaCross from '../../examples/strategies/sma-cross.js';
 import { MINUTE, spawnLive, until } from '../support/ccxt-sim.js';
 import { DATA } from '../support/run-cli.js';
 import { pgliteTemplate } from '../support/stores.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const SYMBOL = 'UNITTEST/BTC';
 /** 150 bars from the 3,200th: an active stretch (about 30 orders) with a dozen gaps in it. */
@@ -88,7 +87,7 @@ describe('backtest-versus-live parity (sma-cross on recorded bars)', () => {
     const venue = sim;
 
     // ---- live: kairos live against the venue, one bar at a time ----
-    const home = mkdtempSync(path.join(os.tmpdir(), 'kairos-parity-'));
+    const home = tempDir('kairos-parity-');
     const { child, output, exited } = spawnLive(venue, home, [
       '--symbol',
       SYMBOL,

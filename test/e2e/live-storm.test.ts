@@ -1,11 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { OrderRepository } from '../../src/store/order-repository.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { MINUTE, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
 import { pgliteTemplate } from '../support/stores.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /** 60 bars of storm at eight bars a second. */
 const STORM_MS = 7_500;
@@ -27,7 +26,7 @@ describe('kairos live through a WebSocket disconnect storm (T11)', () => {
   });
 
   it('misses no fill and no bar while every WebSocket drops every 1–3 bars for 60 bars', async () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'kairos-live-storm-'));
+    const home = tempDir('kairos-live-storm-');
     const { child, output, exited } = spawnLive(
       sim,
       home,

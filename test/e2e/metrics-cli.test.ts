@@ -1,7 +1,4 @@
-import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { METRICS, RUNTIME_METRICS } from '../../src/monitoring/metric-catalogue.js';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim } from '../support/ccxt-sim.js';
@@ -10,6 +7,7 @@ import { promtoolCheckMetrics } from '../support/promtool.js';
 import { runCli, runCliAsync } from '../support/run-cli.js';
 import { spawnServe } from '../support/spawn-serve.js';
 import { until } from '../support/until.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /** A port nothing listens on now. */
 async function freePort(): Promise<number> {
@@ -41,7 +39,7 @@ describe('metrics of the long-running commands (METRICS_PORT)', () => {
   });
 
   it('kairos live publishes its orders, latency and venue connection; promtool finds no problem', async () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'kairos-live-metrics-'));
+    const home = tempDir('kairos-live-metrics-');
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/metrics`;
     const { child, output, exited } = spawnLive(sim, home, LIVE_ARGS, {

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { openStore, type Store } from '../../src/store/open-store.js';
@@ -12,6 +11,7 @@ import { TEST_DATABASE_URL } from '../support/postgres.js';
 import { ROOT, runCli, KAIROS_ARGV } from '../support/run-cli.js';
 import { until } from '../support/until.js';
 import { pgliteTemplate } from '../support/stores.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /**
  * DESIGN invariant 11 with real processes: `kairos paper` on a replay, killed with SIGKILL
@@ -54,7 +54,7 @@ function seeded(seed: number): () => number {
 }
 
 describe.each(SCENARIOS)('kairos paper under kill -9 on $dialect: $strategy', (s) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-crash-'));
+  const dir = tempDir('kairos-crash-');
   const data = btcSlice(path.join(dir, 'BTC-1m.json'), s.rows);
   const schemas: string[] = [];
   const envOf = (name: string): { home: string; env: Record<string, string> } => {

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OrderRepository } from '../../src/store/order-repository.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -7,6 +6,7 @@ import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
 import { runCli } from '../support/run-cli.js';
 import { pgliteTemplate } from '../support/stores.js';
+import { tempDir } from '../support/temp-dir.js';
 
 describe('kairos paper on a venue’s live market data', () => {
   let sim: BinanceSim;
@@ -18,7 +18,7 @@ describe('kairos paper on a venue’s live market data', () => {
   });
 
   it('trades on the simulator’s live bars, fills in the paper venue, and sends nothing to the exchange', async () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'kairos-paper-venue-'));
+    const home = tempDir('kairos-paper-venue-');
     const opLog = path.join(home, 'paper', 'paper', 'venue.json.log');
     const submits = () =>
       existsSync(opLog) ? (readFileSync(opLog, 'utf8').match(/"op":"submit"/g) ?? []).length : 0;

@@ -1,13 +1,13 @@
-import { existsSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
 import { btcSlice, paperArgs } from '../support/paper-args.js';
 import { runCli } from '../support/run-cli.js';
 import { pgliteFolderTemplate } from '../support/stores.js';
+import { tempDir } from '../support/temp-dir.js';
 
 describe('kairos risk', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-risk-'));
+  const dir = tempDir('kairos-risk-');
   const home = path.join(dir, 'home');
   // 100 bars: sma-cross makes 14 orders on them (13 fills when not halted).
   const data = btcSlice(path.join(dir, 'BTC-1m.json'), 100);

@@ -1,13 +1,13 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { noUsersHint } from '../../src/cli/serve-command.js';
 import { DATA, runCli } from '../support/run-cli.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /** `kairos serve` on the test bars in a new home under a temp folder, with `more` arguments. */
 function serve(more: string[], env: NodeJS.ProcessEnv = {}) {
-  const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-serve-')), 'home');
+  const home = path.join(tempDir('kairos-serve-'), 'home');
   const data = path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json');
   const r = runCli(['serve', '--data', data, '--symbol', 'BTC/USDT', ...more], {
     KAIROS_HOME: home,

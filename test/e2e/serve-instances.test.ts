@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
 import { apiCall } from '../support/api-call.js';
@@ -8,6 +6,7 @@ import { dropTestSchema, TEST_DATABASE_URL } from '../support/postgres.js';
 import { createTrader, spawnServe } from '../support/spawn-serve.js';
 import { ownedAccounts } from '../support/owned-accounts.js';
 import { until } from '../support/until.js';
+import { tempDir } from '../support/temp-dir.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
 type Json = any;
@@ -22,7 +21,7 @@ const TTL_MS = 3_000;
  * before a failover is lost or stored twice. The failover times are printed.
  */
 describe('kairos serve: instances share the accounts through leases', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-instances-'));
+  const dir = tempDir('kairos-instances-');
   const home = path.join(dir, 'home');
   const data = btcSlice(path.join(dir, 'BTC-1m.json'), 3000);
   const schema = `own_${process.pid}_${Date.now() % 100_000}`;

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
@@ -10,6 +8,7 @@ import { btcSlice } from '../support/paper-args.js';
 import { createTrader, spawnServe } from '../support/spawn-serve.js';
 import { until } from '../support/until.js';
 import { subscribedSocket } from '../support/ws-client.js';
+import { tempDir } from '../support/temp-dir.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
 type Json = any;
@@ -26,7 +25,7 @@ interface Frame {
  * the server stopped and started again recovers the live account from the venue.
  */
 describe('kairos serve: a trader’s live account on the simulator next to their paper account', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-live-serve-'));
+  const dir = tempDir('kairos-live-serve-');
   const home = path.join(dir, 'home');
   const data = btcSlice(path.join(dir, 'BTC-1m.json'), 3000);
   const password = 'trader passphrase number 2';

@@ -15,8 +15,6 @@
  * by then, and reveals the rest of the bar. Both start cold (`--warmup 0`: a strategy started on
  * the API has no warm-up either), at the first bar that closes after they started.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
 import type { Bar } from '../../src/trading/data/market-data.js';
@@ -28,6 +26,7 @@ import { btcSlice } from '../support/paper-args.js';
 import { openLiveAccount } from '../support/live-account.js';
 import { ROOT, runCli } from '../support/run-cli.js';
 import { spawnServe } from '../support/spawn-serve.js';
+import { tempDir } from '../support/temp-dir.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
 type Json = any;
@@ -46,7 +45,7 @@ interface Sent {
 }
 
 describe('strategy started on the API on a live account vs kairos live (sma-cross)', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-serve-parity-'));
+  const dir = tempDir('kairos-serve-parity-');
   const now = Math.floor(Date.now() / MINUTE) * MINUTE;
   // Bar 0 closed before the runs start; the rest an hour ahead, so every one of them is traded.
   const bars: Bar[] = syntheticBars(BARS + 1, 11).map((b, i) => {

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
 import { openStore } from '../../src/store/open-store.js';
@@ -13,6 +11,7 @@ import { spawnServe } from '../support/spawn-serve.js';
 import { addToCatalog } from '../support/strategy-catalog.js';
 import { killVenue, spawnVenue, type VenueProcess } from '../support/spawn-venue.js';
 import { until } from '../support/until.js';
+import { tempDir } from '../support/temp-dir.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
 type Json = any;
@@ -46,7 +45,7 @@ interface Trader {
  * the other fills on the strategy's account are another instance's.)
  */
 describe('kairos serve: two traders, each live on their own key at the simulator, and on paper', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-two-traders-'));
+  const dir = tempDir('kairos-two-traders-');
   const home = path.join(dir, 'home');
   const data = btcSlice(path.join(dir, 'BTC-1m.json'), 3000);
   const venueData = writeBarsFile(path.join(dir, 'venue-1m.json'), syntheticBars(20_000));

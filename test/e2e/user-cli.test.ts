@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { EnvelopeCipher } from '../../src/security/encryption/envelope-cipher.js';
 import { LocalKeyProvider } from '../../src/security/encryption/local-key-provider.js';
@@ -12,9 +11,10 @@ import { openStore } from '../../src/store/open-store.js';
 import { UserRepository } from '../../src/store/user-repository.js';
 import { ROOT, runCli, KAIROS_ARGV } from '../support/run-cli.js';
 import { pgliteFolderTemplate } from '../support/stores.js';
+import { tempDir } from '../support/temp-dir.js';
 
 describe('kairos user', () => {
-  const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-user-cli-')), 'home');
+  const home = path.join(tempDir('kairos-user-cli-'), 'home');
   const PASSWORD = 'violet-harbour-lantern-42';
   const env = (password?: string) => ({
     KAIROS_HOME: home,

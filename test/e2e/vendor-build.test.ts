@@ -3,7 +3,6 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   statSync,
@@ -11,10 +10,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { builtinModules } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../support/run-cli.js';
+import { tempDir } from '../support/temp-dir.js';
 
 // `npm run build` pre-bundles the heavy third-party packages into dist/vendor/ and points
 // dist/'s imports of them there (bin/build.mjs); Jest loads the same copies for src/ while they
@@ -132,7 +131,7 @@ describe('the build (dist/)', () => {
   });
 
   it('answers a real command from the built files (a new admin, then the user list)', () => {
-    const home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-vendor-')), 'home');
+    const home = path.join(tempDir('kairos-vendor-'), 'home');
     // The test's environment: KAIROS_PGLITE_TEMPLATE (test/support/global-setup.mjs) included.
     const env = {
       ...process.env,
@@ -158,7 +157,7 @@ describe('the build (dist/)', () => {
 describe('bin/kairos.js', () => {
   // A copy of the launcher in a folder of its own: a dist/ that prints "dist", no tsx (so the
   // source path fails, naming tsx), one vendored package.
-  const root = mkdtempSync(path.join(os.tmpdir(), 'kairos-launcher-'));
+  const root = tempDir('kairos-launcher-');
   const put = (file: string, text: string) => {
     mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
     writeFileSync(path.join(root, file), text);

@@ -1,15 +1,14 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { syntheticBars, writeBarsFile } from '../support/ccxt-sim.js';
 import { okxExchange } from '../support/okx-sim.js';
 import { runCliAsync } from '../support/run-cli.js';
 import { killVenue, spawnVenue } from '../support/spawn-venue.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const SYMBOL = 'BTC/USDT';
 
 describe('kairos venue simulate --venue okx', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-venue-okx-'));
+  const dir = tempDir('kairos-venue-okx-');
   const data = writeBarsFile(path.join(dir, 'BTC-1m.json'), syntheticBars(2000));
 
   it("serves OKX's API v5 with the keys it prints; ccxt okx trades on it", async () => {

@@ -1,9 +1,9 @@
 import type { Exchange } from 'ccxt';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { simExchange, syntheticBars, writeBarsFile } from '../support/ccxt-sim.js';
 import { killVenue, spawnVenue, type VenueProcess } from '../support/spawn-venue.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const SYMBOL = 'BTC/USDT';
 const ALICE = { apiKey: 'alice-key', secret: 'alice-secret' };
@@ -26,7 +26,7 @@ async function seen(ex: Exchange) {
 }
 
 describe('kairos venue simulate --state: killed with SIGKILL and started again', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-venue-restart-'));
+  const dir = tempDir('kairos-venue-restart-');
   const data = writeBarsFile(path.join(dir, 'BTC-1m.json'), syntheticBars(2000));
   const state = path.join(dir, 'state.json');
   const args = (port: number) => [

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, openSync, writeSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from 'otplib';
 import { createLogger } from '../../src/monitoring/logger.js';
@@ -20,6 +19,7 @@ import {
 import { conformance, recordAnswers } from './openapi-conformance.js';
 import { btcInstrument, btcSlice } from './paper-args.js';
 import { TEST_DATABASE_URL } from './postgres.js';
+import { tempDir } from './temp-dir.js';
 
 /** A user of the test server, one per role. */
 export interface TestUser {
@@ -114,7 +114,7 @@ export async function startTestServer(
     instrument?: Instrument;
   } = {},
 ): Promise<TestServer> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-'));
+  const dir = tempDir('kairos-api-');
   const home = path.join(dir, 'home');
   const now = opts.now ?? Date.now;
   // DATABASE_URL (and DATABASE_SCHEMA) from the environment put it on Postgres.

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { OrderRepository } from '../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../src/store/strategy-snapshot-repository.js';
@@ -13,6 +11,7 @@ import type { StrategySnapshotStore } from '../../src/trading/live/strategy-snap
 import { TradingNode, type NodeVenue } from '../../src/trading/live/trading-node.js';
 import type { StrategyDefinition } from '../../src/trading/strategy/define-strategy.js';
 import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
+import { tempDir } from './temp-dir.js';
 
 /** Thrown at a kill point: the "process" is gone; nothing after it reaches the store or venue. */
 export class Killed extends Error {}
@@ -130,7 +129,7 @@ export function crashRig(opts: {
   /** A replay (default) or a live feed (`TradingNodeConfig.ownsTime`). */
   readonly ownsTime?: boolean;
 }): CrashRig {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-crash-rig-'));
+  const dir = tempDir('kairos-crash-rig-');
   const venueFile = path.join(dir, 'venue.json');
   const repo = new OrderRepository(opts.store.db, opts.account);
   const snaps = new StrategySnapshotRepository(opts.store.db, opts.account);

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { DATA, ROOT, KAIROS_ARGV, runCli } from './run-cli.js';
 import { until } from './until.js';
+import { tempDir } from './temp-dir.js';
 
 /**
  * `kairos serve` as a process on a fresh embedded install (PGlite under a new `KAIROS_HOME`),
@@ -14,7 +14,7 @@ export function spawnServe(
   env: Record<string, string>,
   data = path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json'),
   /** An install made before (users created in it); default: a new one. */
-  home = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-serve-')), 'home'),
+  home = path.join(tempDir('kairos-serve-'), 'home'),
   /** More flags, e.g. `--venue binance --exchange-url …`. */
   args: readonly string[] = [],
 ) {

@@ -6,6 +6,13 @@ import type { JsonValue } from './canonical.js';
  */
 export const MAX_TIME_MS = 8_640_000_000_000_000;
 
+/**
+ * The most bytes of a row's `actor`, `role`, `action` and `subject` (each as a JSON string) and
+ * canonical payload together (1 MiB): its export line then stays within what the offline
+ * verifier reads (`MAX_LINE_BYTES`, a CSV record's doubled quotes included).
+ */
+export const MAX_ROW_BYTES = 1024 * 1024;
+
 /** What a caller records: who did what to which thing, and when (ms since the epoch, UTC). */
 export interface AuditEntry {
   /**

@@ -3,6 +3,7 @@ import { canonicalJson } from './canonical.js';
 import type { ReadRow } from './first-break.js';
 import { EXPORT_VERSION, type ExportVersion } from './manifest.js';
 import { readRecord, rewritten } from './read-record.js';
+import { RecordSplitter } from './record-splitter.js';
 
 const COLUMNS = [
   'seq',
@@ -60,50 +61,63 @@ export const csv = {
    * not exactly as that version's writer made it is not a row.
    */
   read(text: string, version: ExportVersion = EXPORT_VERSION): CsvRead {
+    const records: string[] = [];
+    const split = new RecordSplitter('csv', Infinity, (r) => records.push(r!.toString('utf8')));
+    split.push(Buffer.from(text.startsWith(BOM) ? text.slice(1) : text, 'utf8'));
+    split.end();
+    const [header, ...rows] = records;
+    return {
+      headerOk: header !== undefined && csv.headerOk(header, version),
+      rows: rows.map((raw, i) => csv.row(raw, i, version)),
+    };
+  },
+
+  /** Whether a record's text (`RecordSplitter`'s, after the byte-order mark) is the header. */
+  headerOk(raw: string, version: ExportVersion = EXPORT_VERSION): boolean {
+    return csvFields(raw).join(',') === columnsOf(version).join(',');
+  },
+
+  /** The row of the `index`th record after the header, from its text without its line end. */
+  row(raw: string, index: number, version: ExportVersion = EXPORT_VERSION): ReadRow {
     const columns = columnsOf(version);
-    const records = parse(text.startsWith(BOM) ? text.slice(1) : text);
-    const header = records.shift();
-    const headerOk = header?.fields.join(',') === columns.join(',');
+    const fields = csvFields(raw);
     const int = (v: string | undefined): number | undefined =>
       v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : NaN;
-    const rows = records.map(({ fields, raw }, i): ReadRow => {
-      const where = `record ${i + 1}`;
-      if (fields.length !== columns.length) {
-        return {
-          ok: false,
-          error: `${where}: ${fields.length} fields, expected ${columns.length}`,
-        };
-      }
-      const at = (c: Column): string | undefined =>
-        columns.includes(c) ? fields[columns.indexOf(c)] : undefined;
-      const get = (c: Column): string => at(c)!;
-      let payload: unknown;
-      try {
-        payload = JSON.parse(unguard(get('payload')));
-      } catch {
-        return { ok: false, error: `${where}: payload is not JSON` };
-      }
-      const record = readRecord({
-        seq: int(get('seq')),
-        ts: int(get('ts')),
-        wall_ts: int(at('wall_ts')),
-        hash_version: int(at('hash_version')),
-        actor: unguard(get('actor')),
-        role: unguard(get('role')),
-        action: unguard(get('action')),
-        subject: unguard(get('subject')),
-        payload,
-        prev_hash: get('prev_hash'),
-        hash: get('hash'),
-      });
-      if (typeof record === 'string') return { ok: false, error: `${where}: ${record}` };
-      const written = rewritten(() => line(record, version));
-      if ('error' in written) return { ok: false, error: `${where}: ${written.error}` };
-      if (written.text !== raw)
-        return { ok: false, error: `${where}: not byte-for-byte as exported` };
-      return { ok: true, record };
+    const where = `record ${index + 1}`;
+    if (fields.length !== columns.length) {
+      return {
+        ok: false,
+        error: `${where}: ${fields.length} fields, expected ${columns.length}`,
+      };
+    }
+    const at = (c: Column): string | undefined =>
+      columns.includes(c) ? fields[columns.indexOf(c)] : undefined;
+    const get = (c: Column): string => at(c)!;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(unguard(get('payload')));
+    } catch {
+      return { ok: false, error: `${where}: payload is not JSON` };
+    }
+    const record = readRecord({
+      seq: int(get('seq')),
+      ts: int(get('ts')),
+      wall_ts: int(at('wall_ts')),
+      hash_version: int(at('hash_version')),
+      actor: unguard(get('actor')),
+      role: unguard(get('role')),
+      action: unguard(get('action')),
+      subject: unguard(get('subject')),
+      payload,
+      prev_hash: get('prev_hash'),
+      hash: get('hash'),
     });
-    return { headerOk, rows };
+    if (typeof record === 'string') return { ok: false, error: `${where}: ${record}` };
+    const written = rewritten(() => line(record, version));
+    if ('error' in written) return { ok: false, error: `${where}: ${written.error}` };
+    if (written.text !== raw)
+      return { ok: false, error: `${where}: not byte-for-byte as exported` };
+    return { ok: true, record };
   },
 };
 
@@ -141,50 +155,40 @@ function quote(field: string): string {
   return /[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
 }
 
-/** RFC 4180 records, each with its exact text (without the line end). */
-function parse(text: string): { fields: string[]; raw: string }[] {
-  const out: { fields: string[]; raw: string }[] = [];
+/**
+ * The RFC 4180 fields of one record's text (`RecordSplitter` cut it at its line end).
+ *
+ * @example
+ * csvFields('a,"b ""c""",d'); // ['a', 'b "c"', 'd']
+ */
+export function csvFields(text: string): string[] {
   let i = 0;
-  while (i < text.length) {
-    const start = i;
-    const fields: string[] = [];
-    for (;;) {
-      let field = '';
-      if (text[i] === '"') {
-        i++;
-        for (;;) {
-          const q = text.indexOf('"', i);
-          // Stryker disable next-line EqualityOperator: equivalent, q is the index of a quote after the opening one, never 0
-          if (q < 0) {
-            field += text.slice(i);
-            i = text.length;
-            break;
-          }
-          field += text.slice(i, q);
-          i = q + 1;
-          if (text[i] !== '"') break;
-          field += '"';
-          i++;
+  const fields: string[] = [];
+  for (;;) {
+    let field = '';
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        const q = text.indexOf('"', i);
+        // Stryker disable next-line EqualityOperator: equivalent, q is the index of a quote after the opening one, never 0
+        if (q < 0) {
+          field += text.slice(i);
+          i = text.length;
+          break;
         }
-      }
-      // Unquoted text (or stray text after a closing quote) up to the next separator.
-      let j = i;
-      // Stryker disable next-line EqualityOperator: equivalent, one step past the end reads undefined, no separator, and slices the same text
-      while (j < text.length && text[j] !== ',' && text[j] !== '\r' && text[j] !== '\n') j++;
-      field += text.slice(i, j);
-      i = j;
-      fields.push(field);
-      if (text[i] === ',') {
+        field += text.slice(i, q);
+        i = q + 1;
+        if (text[i] !== '"') break;
+        field += '"';
         i++;
-        continue;
       }
-      break;
     }
-    const raw = text.slice(start, i);
-    // Past the line end: CRLF, or one LF or CR (at the end of the text, one past it ends the loop too).
-    if (text.startsWith(EOL, i)) i += 2;
-    else i++;
-    out.push({ fields, raw });
+    // Unquoted text (or stray text after a closing quote) up to the next separator.
+    const j = text.indexOf(',', i);
+    const end = j < 0 ? text.length : j;
+    field += text.slice(i, end);
+    fields.push(field);
+    if (j < 0) return fields;
+    i = j + 1;
   }
-  return out;
 }

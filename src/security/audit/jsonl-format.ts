@@ -26,25 +26,27 @@ export const jsonl = {
   read(text: string, version: ExportVersion = EXPORT_VERSION): ReadRow[] {
     const lines = text.split('\n');
     if (lines.at(-1) === '') lines.pop();
-    return lines.map((l, i): ReadRow => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(l);
-      } catch {
-        return { ok: false, error: `line ${i + 1}: not JSON` };
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        return { ok: false, error: `line ${i + 1}: not a JSON object` };
-      }
-      const record = readRecord(parsed);
-      if (typeof record === 'string') return { ok: false, error: `line ${i + 1}: ${record}` };
-      const written = rewritten(() => line(record, version));
-      if ('error' in written) return { ok: false, error: `line ${i + 1}: ${written.error}` };
-      if (written.text !== l) {
-        return { ok: false, error: `line ${i + 1}: not byte-for-byte as exported` };
-      }
-      return { ok: true, record };
-    });
+    return lines.map((l, i) => jsonl.row(l, i, version));
+  },
+
+  /** The row of the `index`th line (0-based), from its text without the `\n`. */
+  row(l: string, index: number, version: ExportVersion = EXPORT_VERSION): ReadRow {
+    const where = `line ${index + 1}`;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(l);
+    } catch {
+      return { ok: false, error: `${where}: not JSON` };
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      return { ok: false, error: `${where}: not a JSON object` };
+    }
+    const record = readRecord(parsed);
+    if (typeof record === 'string') return { ok: false, error: `${where}: ${record}` };
+    const written = rewritten(() => line(record, version));
+    if ('error' in written) return { ok: false, error: `${where}: ${written.error}` };
+    if (written.text !== l) return { ok: false, error: `${where}: not byte-for-byte as exported` };
+    return { ok: true, record };
   },
 };
 

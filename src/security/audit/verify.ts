@@ -1,15 +1,21 @@
-import { createHash, createPublicKey, verify } from 'node:crypto';
-import { constants } from 'node:buffer';
-import { readFile, stat } from 'node:fs/promises';
+import { createPublicKey, verify } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../../trading/core/errors.js';
 import { GENESIS_HASH } from './chain.js';
-import { csv } from './csv-format.js';
 import type { ExportSource } from './export-store.js';
-import { firstBreak, type BreakKind, type ChainBreak, type ReadRow } from './first-break.js';
-import { jsonl } from './jsonl-format.js';
-import { MANIFEST_FILE, signedBytes, type Manifest } from './manifest.js';
+import type { BreakKind, ChainBreak } from './first-break.js';
+import { MANIFEST_FILE, signedBytes, type Manifest, type ManifestFile } from './manifest.js';
 import { keyIdOf } from './manifest-signer.js';
+import {
+  MAX_FILE_BYTES,
+  MAX_LINE_BYTES,
+  scanFile,
+  type FileScan,
+  type RowSummary,
+  type ScanRules,
+} from './scan-file.js';
 
 /** One thing wrong with an export. */
 export interface VerifyProblem {
@@ -33,8 +39,9 @@ export interface VerifyReport {
 const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
 /** An Ed25519 signature (64 bytes) in canonical base64: 88 characters, the last two `=`. */
 const ED25519_BASE64 = /^[A-Za-z0-9+/]{85}[AQgw]==$/;
-/** The longest file read as text: UTF-8 decodes to at most one UTF-16 unit a byte. */
-const MAX_TEXT_BYTES = constants.MAX_STRING_LENGTH;
+/** The largest manifest read, in bytes (1 MiB; an exporter's is a few kB). */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+export { MAX_FILE_BYTES, MAX_LINE_BYTES };
 
 /**
  * Verifies an export folder offline with the signer's public key: the manifest signature, the
@@ -72,12 +79,27 @@ export async function verifyExport(
     problems: [...problems, p],
   });
 
-  const from = typeof source === 'string' ? folder(source) : source;
+  const open = typeof source === 'string' ? folder(source) : fromSource(source);
   let text: string;
   try {
-    const bytes = await from.read(MANIFEST_FILE);
-    if (bytes === null) throw new Error('no such object');
-    text = Buffer.from(bytes).toString('utf8');
+    const opened = await open(MANIFEST_FILE);
+    if (opened === null) throw new Error('no such object');
+    if (opened.size > MAX_MANIFEST_BYTES) {
+      return fail({
+        kind: 'manifest',
+        file: MANIFEST_FILE,
+        message: `${opened.size} bytes: larger than the ${MAX_MANIFEST_BYTES} bytes a manifest may hold (not read)`,
+      });
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of opened.chunks()) {
+      size += chunk.byteLength;
+      // A file that grew after its size was read.
+      if (size > MAX_MANIFEST_BYTES) throw new Error(`more than ${MAX_MANIFEST_BYTES} bytes`);
+      parts.push(Buffer.from(chunk));
+    }
+    text = Buffer.concat(parts).toString('utf8');
   } catch (e) {
     // A store that cannot answer. (A folder's reads throw Node's own errors, never this.)
     if (!isChecksumError(e) && e instanceof KairosError) throw e;
@@ -113,83 +135,40 @@ export async function verifyExport(
     });
   }
 
-  const texts = new Map<string, string>();
+  const rules = {
+    version: manifest.version,
+    expect: {
+      firstSeq: manifest.firstSeq ?? 1,
+      anchorHash: manifest.anchorHash ?? GENESIS_HASH,
+      count: manifest.rowCount,
+      lastHash: manifest.lastHash,
+    },
+    fromMs: manifest.fromMs,
+    toMs: manifest.toMs,
+  };
+  // Each file is read once, as a stream (hash, rows and chain together); its problems come
+  // first, then each data file's chain, in the manifest's order.
+  const scans: (FileScan | undefined)[] = [];
   for (const f of manifest.files) {
-    let read: Uint8Array | null;
-    try {
-      read = await from.read(f.name, f.versionId);
-    } catch (e) {
-      if (isChecksumError(e)) {
-        problems.push({ kind: 'file-hash', file: f.name, message: (e as Error).message });
-        continue;
-      }
-      if (e instanceof KairosError) throw e; // a store that cannot answer, as above
-      problems.push({
-        kind: 'file-missing',
-        file: f.name,
-        message: `named in the manifest but cannot be read: ${(e as Error).message}`,
-      });
-      continue;
-    }
-    if (read === null) {
-      problems.push({
-        kind: 'file-missing',
-        file: f.name,
-        message: 'named in the manifest but missing',
-      });
-      continue;
-    }
-    // A view, not a copy: a file too long to be read as text is refused before it is read.
-    const bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength);
-    // Stryker disable next-line EqualityOperator: untested, a file of exactly the limit is read whole (a test would hold a 512 MiB string); either way a verdict
-    if (bytes.length > MAX_TEXT_BYTES) {
+    scans.push(await scanOne(open, f, rules, problems));
+  }
+  const breaks: (ChainBreak & { file: string })[] = [];
+  for (const [i, f] of manifest.files.entries()) {
+    const rows = scans[i]?.rows;
+    if (!rows) continue;
+    if (!rows.headerOk) {
       problems.push({
         kind: 'format',
         file: f.name,
-        message: `${bytes.length} bytes: longer than the ${MAX_TEXT_BYTES} bytes of text the verifier can read`,
-      });
-      continue;
-    }
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    if (sha !== f.sha256) {
-      problems.push({
-        kind: 'file-hash',
-        file: f.name,
-        message: `SHA-256 is ${sha}, the manifest says ${f.sha256}`,
+        message: 'the header row is not the expected one',
       });
     }
-    texts.set(f.name, bytes.toString('utf8'));
-  }
-
-  const expect = {
-    firstSeq: manifest.firstSeq ?? 1,
-    anchorHash: manifest.anchorHash ?? GENESIS_HASH,
-    count: manifest.rowCount,
-    lastHash: manifest.lastHash,
-  };
-  const breaks: (ChainBreak & { file: string })[] = [];
-  for (const f of manifest.files) {
-    const body = texts.get(f.name);
-    if (body === undefined) continue;
-    let rows: ReadRow[];
-    if (f.name.endsWith('.jsonl')) rows = jsonl.read(body, manifest.version);
-    else if (f.name.endsWith('.csv')) {
-      const read = csv.read(body, manifest.version);
-      if (!read.headerOk) {
-        problems.push({
-          kind: 'format',
-          file: f.name,
-          message: 'the header row is not the expected one',
-        });
-      }
-      rows = read.rows;
-    } else continue;
-    const broken = firstBreak(rows, expect);
+    const broken = rows.broken;
     if (broken) {
       breaks.push({ ...broken, file: f.name });
       problems.push({ kind: broken.kind, file: f.name, seq: broken.seq, message: broken.detail });
     } else {
-      problems.push(...rangeProblems(manifest, rows, f.name));
+      problems.push(...rangeProblems(manifest, rows.summary, f.name));
     }
   }
   const firstBad = breaks.reduce<(ChainBreak & { file: string }) | null>(
@@ -197,6 +176,71 @@ export async function verifyExport(
     null,
   );
   return { ok: problems.length === 0, manifest, keyId, firstBad, problems };
+}
+
+/**
+ * Reads one file the manifest names: pushes its problems (unreadable, missing, too large, hash)
+ * and answers its scan when it was read through.
+ */
+async function scanOne(
+  open: Open,
+  f: ManifestFile,
+  rules: ScanRules,
+  problems: VerifyProblem[],
+): Promise<FileScan | undefined> {
+  const unreadable = (e: unknown) =>
+    problems.push({
+      kind: 'file-missing',
+      file: f.name,
+      message: `named in the manifest but cannot be read: ${(e as Error).message}`,
+    });
+  let opened: Opened | null;
+  try {
+    opened = await open(f.name, f.versionId);
+  } catch (e) {
+    if (isChecksumError(e)) {
+      problems.push({ kind: 'file-hash', file: f.name, message: (e as Error).message });
+      return undefined;
+    }
+    if (e instanceof KairosError) throw e; // a store that cannot answer: no verdict
+    unreadable(e);
+    return undefined;
+  }
+  if (opened === null) {
+    problems.push({
+      kind: 'file-missing',
+      file: f.name,
+      message: 'named in the manifest but missing',
+    });
+    return undefined;
+  }
+  let scan;
+  try {
+    scan =
+      opened.size > MAX_FILE_BYTES
+        ? { tooLarge: opened.size }
+        : await scanFile(f.name, opened.chunks(), rules);
+  } catch (e) {
+    if (!(e instanceof ReadError)) throw e;
+    unreadable(e);
+    return undefined;
+  }
+  if ('tooLarge' in scan) {
+    problems.push({
+      kind: 'format',
+      file: f.name,
+      message: `${scan.tooLarge} bytes: larger than the ${MAX_FILE_BYTES} bytes the verifier reads (not read)`,
+    });
+    return undefined;
+  }
+  if (scan.sha256 !== f.sha256) {
+    problems.push({
+      kind: 'file-hash',
+      file: f.name,
+      message: `SHA-256 is ${scan.sha256}, the manifest says ${f.sha256}`,
+    });
+  }
+  return scan;
 }
 
 /**
@@ -213,25 +257,54 @@ function unsignable(m: Manifest): Buffer | string {
   }
 }
 
+/** A file to read: its size (read first) and its bytes as a stream. */
+interface Opened {
+  readonly size: number;
+  chunks(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+}
+
+/** Opens a file of the export, or answers null when it is absent. */
+type Open = (name: string, versionId?: string) => Promise<Opened | null>;
+
 /**
- * A folder as an export source (the version id means nothing there). Only a regular file is
- * read: a FIFO left in the folder (or a link to one, or to `/dev/zero`) would block or never end.
+ * A folder's files, each streamed after its size is read (the version id means nothing there).
+ * Only a regular file is read: a FIFO left in the folder (or a link to one, or to `/dev/zero`)
+ * would block or never end.
  */
-function folder(dir: string): ExportSource {
-  return {
-    location: dir,
-    read: async (name) => {
-      const file = path.join(dir, name);
-      let kind;
-      try {
-        kind = await stat(file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw e;
-      }
-      if (!kind.isFile()) throw new Error('not a regular file');
-      return readFile(file);
-    },
+function folder(dir: string): Open {
+  return async (name) => {
+    const file = path.join(dir, name);
+    let kind;
+    try {
+      kind = await stat(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    if (!kind.isFile()) throw new ReadError('not a regular file');
+    return { size: kind.size, chunks: () => streamed(file) };
+  };
+}
+
+/** Why a file could not be read (not what it holds): the verdict names it as unreadable. */
+class ReadError extends Error {}
+
+/** A file's bytes, 1 MiB at a time; a failing read (EACCES, EIO, EISDIR) as a `ReadError`. */
+async function* streamed(file: string): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+      yield chunk as Buffer;
+    }
+  } catch (e) {
+    throw new ReadError((e as Error).message, { cause: e });
+  }
+}
+
+/** An `ExportSource` (a bucket) answers whole objects; their size is known once read. */
+function fromSource(source: ExportSource): Open {
+  return async (name, versionId) => {
+    const bytes = await source.read(name, versionId);
+    return bytes === null ? null : { size: bytes.byteLength, chunks: () => [bytes].values() };
   };
 }
 
@@ -242,11 +315,10 @@ const isChecksumError = (e: unknown): boolean =>
  * With the chain intact: the rows must lie in the range (of wall time; of `ts` in a version 1
  * export) and match the manifest's summary.
  */
-function rangeProblems(m: Manifest, rows: readonly ReadRow[], file: string): VerifyProblem[] {
-  const records = rows.flatMap((r) => (r.ok ? [r.record] : []));
+function rangeProblems(m: Manifest, rows: RowSummary, file: string): VerifyProblem[] {
   const out: VerifyProblem[] = [];
   // A version 1 export's range is of `ts`: its rows read with their wall time equal to it.
-  const outside = records.find((r) => r.wallTs < m.fromMs || r.wallTs >= m.toMs);
+  const { first, last, outside } = rows;
   if (outside) {
     out.push({
       kind: 'format',
@@ -255,8 +327,6 @@ function rangeProblems(m: Manifest, rows: readonly ReadRow[], file: string): Ver
       message: `seq ${outside.seq} lies outside ${m.from}…${m.to}`,
     });
   }
-  const first = records[0];
-  const last = records.at(-1);
   if (
     (first?.hash ?? null) !== m.firstHash ||
     (first?.ts ?? null) !== m.firstTs ||

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   startLocalLambda,
@@ -9,6 +7,7 @@ import type { RunningServer } from '../../../src/system/trading-server.js';
 import { apiCall } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { addToCatalog } from '../../support/strategy-catalog.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /** An order as `GET /orders` lists it (the fields compared). */
 interface ListedOrder {
@@ -45,7 +44,7 @@ describe('API: a strategy started with runtime lambda makes the orders of the sa
   let server: RunningServer | undefined;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-parity-'));
+    const dir = tempDir('kairos-api-parity-');
     lambda = await startLocalLambda({ port: 0, workDir: path.join(dir, 'lambda') });
     // One bar a minute: none arrives before both instances are started. 150 bars: 49 orders.
     t = await startTestServer({

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { lambdaClient } from '../../../src/cloud/lambda/lambda-client.js';
 import {
@@ -18,6 +16,7 @@ import { startLambdaFaultProxy, type LambdaFaultProxy } from '../../support/lamb
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { addToCatalog } from '../../support/strategy-catalog.js';
 import { until } from '../../support/until.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
 type Json = any;
@@ -34,7 +33,7 @@ describe('API: strategies as Lambda functions (deploy, versions, rollback, start
   let proxy: LambdaFaultProxy;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-api-lambda-'));
+    const dir = tempDir('kairos-api-lambda-');
     lambda = await startLocalLambda({ port: 0, workDir: path.join(dir, 'lambda') });
     client = lambdaClient({ region: 'us-east-1', endpoint: lambda.url });
     proxy = await startLambdaFaultProxy(lambda.url);

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { openStore, type Store } from '../../../src/store/open-store.js';
@@ -13,6 +11,7 @@ import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import smaCross from '../../../examples/strategies/sma-cross.js';
 import { instrument } from '../../support/builders.js';
 import { pgliteTemplate } from '../../support/stores.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const MIN = 60_000;
 const inst = instrument({ id: 'BTC/USDT', base: 'BTC', quote: 'USDT', lotSize: '0.001' });
@@ -85,7 +84,7 @@ describe('paper/live run lines', () => {
       riskRefreshBars: 1,
       venue: (deliver) =>
         new PaperVenue(
-          path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-rp-')), 'venue.json'),
+          path.join(tempDir('kairos-rp-'), 'venue.json'),
           { venue: 'PAPER', instruments: [inst] },
           deliver,
         ),

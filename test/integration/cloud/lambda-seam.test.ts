@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { lambdaClient } from '../../../src/cloud/lambda/lambda-client.js';
 import { deployFunction, invokeFunction } from '../../../src/cloud/lambda/lambda-functions.js';
@@ -24,6 +23,7 @@ import { instrument } from '../../support/builders.js';
 import { batches, simVenue } from '../../support/paper-trades.js';
 import { DATA, ROOT } from '../../support/run-cli.js';
 import { freshStore } from '../../support/stores.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyStrategy = StrategyDefinition<any, any, any>;
@@ -39,7 +39,7 @@ const INST = instrument({
 });
 const CANARY = 'canary-9f3b-s3cr3t';
 const SMA_PARAMS = { fast: 3, slow: 8, size: '100' };
-const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-lambda-seam-'));
+const dir = tempDir('kairos-lambda-seam-');
 const ROLE = 'arn:aws:iam::000000000000:role/kairos-strategy';
 
 /** Market orders on crosses, a resting limit canceled on the next cross; counts fills; logs its env. */
@@ -401,7 +401,7 @@ describe('a strategy as a Lambda function behind the seam', () => {
 });
 
 describe('a backtest through the local Lambda endpoint', () => {
-  const dir2 = mkdtempSync(path.join(os.tmpdir(), 'kairos-lambda-backtest-'));
+  const dir2 = tempDir('kairos-lambda-backtest-');
   let lambda: LocalLambda;
   let client: ReturnType<typeof lambdaClient>;
 

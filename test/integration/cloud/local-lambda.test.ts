@@ -1,6 +1,4 @@
-import { mkdtempSync } from 'node:fs';
 import fc from 'fast-check';
-import os from 'node:os';
 import path from 'node:path';
 import { GetFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
 import { lambdaClient } from '../../../src/cloud/lambda/lambda-client.js';
@@ -19,8 +17,9 @@ import {
 } from '../../../src/cloud/lambda/local-lambda-server.js';
 import { packageStrategy } from '../../../src/system/strategy-package.js';
 import { ROOT } from '../../support/run-cli.js';
+import { tempDir } from '../../support/temp-dir.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-local-lambda-'));
+const dir = tempDir('kairos-local-lambda-');
 const ROLE = 'arn:aws:iam::000000000000:role/kairos-strategy';
 const zipOf = (code: string) => deterministicZip({ 'index.mjs': code });
 

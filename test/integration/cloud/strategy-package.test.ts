@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,8 +6,9 @@ import type { LambdaStep, LambdaStepResult } from '../../../src/cloud/lambda/lam
 import { MAX_DIRECT_ZIP_BYTES, readZip } from '../../../src/cloud/lambda/lambda-zip.js';
 import { packageStrategy } from '../../../src/system/strategy-package.js';
 import { ROOT, runCli } from '../../support/run-cli.js';
+import { tempDir } from '../../support/temp-dir.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-package-'));
+const dir = tempDir('kairos-package-');
 const SMA = path.join(ROOT, 'examples/strategies/sma-cross.ts');
 const instrument = { id: 'ORCL', base: 'ORCL', quote: 'USD', tickSize: '0.01', lotSize: '1' };
 const view = (ts: number) => ({

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
@@ -8,6 +6,7 @@ import smaCross from '../../../examples/strategies/sma-cross.js';
 import { crashRig, type Outcome } from '../../support/crash-harness.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /**
  * DESIGN invariant 11, in-process: a paper replay killed at seeded random steps (any store write,
@@ -31,7 +30,7 @@ function seeded(seed: number): () => number {
 }
 
 async function loadBars(rows: number): Promise<Bar[]> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-crash-bars-'));
+  const dir = tempDir('kairos-crash-bars-');
   const file = btcSlice(path.join(dir, `btc-${rows}.json`), rows);
   const bars: Bar[] = [];
   for await (const batch of openBars(file, { instrumentId: 'BTC/X' })) bars.push(...batch);

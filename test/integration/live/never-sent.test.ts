@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import { defineStrategy } from '../../../src/trading/strategy/index.js';
@@ -7,6 +5,7 @@ import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { crashRig } from '../../support/crash-harness.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { freshStore } from '../../support/stores.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /** Buys 1 at market every bar while it has no open order; remembers every rejection it hears. */
 const buyer = defineStrategy({
@@ -27,7 +26,7 @@ describe('an order committed but never sent, on a live feed (the node does not o
   let bars: Bar[];
   beforeAll(async () => {
     store = await freshStore('pglite');
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-never-sent-'));
+    const dir = tempDir('kairos-never-sent-');
     bars = [];
     for await (const b of openBars(btcSlice(path.join(dir, 'btc.json'), 6), {
       instrumentId: 'BTC/X',

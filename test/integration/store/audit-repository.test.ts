@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
-import { MAX_TIME_MS } from '../../../src/security/audit/audit-record.js';
+import { MAX_ROW_BYTES, MAX_TIME_MS } from '../../../src/security/audit/audit-record.js';
 import { MAX_JSON_DEPTH, type JsonValue } from '../../../src/security/audit/canonical.js';
 import { GENESIS_HASH } from '../../../src/security/audit/chain.js';
 import { csv } from '../../../src/security/audit/csv-format.js';
 import { firstBreak } from '../../../src/security/audit/first-break.js';
 import { jsonl } from '../../../src/security/audit/jsonl-format.js';
+import { MAX_LINE_BYTES } from '../../../src/security/audit/scan-file.js';
 import { AuditRepository } from '../../../src/store/audit-repository.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
 
@@ -184,6 +185,30 @@ describe.each(DIALECTS)('audit repository on %s', (dialect) => {
       payload: nested(MAX_JSON_DEPTH - 1),
     });
     expect(jsonl.read(jsonl.write([kept]))).toEqual([{ ok: true, record: kept }]);
+    expect(csv.read(csv.write([kept])).rows).toEqual([{ ok: true, record: kept }]);
+  });
+
+  it('refuses a row longer than an export line the verifier reads, and keeps one at the limit', async () => {
+    // The worst case for the CSV: a payload of quotes, escaped in JSON and doubled in the CSV.
+    const base = entry(304);
+    const texts = [base.actor, base.role, base.action, base.subject];
+    const fixed = texts.reduce((n, t) => n + JSON.stringify(t).length, 0) + '{"q":""}'.length;
+    const payload = (bytes: number) => {
+      const room = bytes - fixed;
+      return { q: '"'.repeat(Math.floor(room / 2)) + 'a'.repeat(room % 2) };
+    };
+    await expect(
+      audit.append({ ...base, payload: payload(MAX_ROW_BYTES + 1) }),
+    ).rejects.toMatchObject({
+      code: 'AUDIT_ENTRY_INVALID',
+      message: `audit entry payload: the row's text and payload take ${MAX_ROW_BYTES + 1} bytes, more than ${MAX_ROW_BYTES} (an export line the verifier reads)`,
+    });
+    const kept = await audit.append({ ...base, payload: payload(MAX_ROW_BYTES) });
+    for (const text of [jsonl.write([kept]), csv.write([kept])]) {
+      expect(Math.max(...text.split('\n').map((l) => Buffer.byteLength(l)))).toBeLessThan(
+        MAX_LINE_BYTES,
+      );
+    }
     expect(csv.read(csv.write([kept])).rows).toEqual([{ ok: true, record: kept }]);
   });
 });

@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openStore } from '../../../src/store/open-store.js';
 import { pgliteFolderTemplate } from '../../support/stores.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 describe('the embedded store folder', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'kairos-lock-')), 'db');
+    dir = path.join(tempDir('kairos-lock-'), 'db');
   });
 
   it('is taken by one opener at a time, and free again once closed', async () => {

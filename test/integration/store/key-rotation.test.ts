@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { LocalKeyring } from '../../../src/security/encryption/local-keyring.js';
@@ -18,6 +17,7 @@ import type { Store } from '../../../src/store/open-store.js';
 import { UserRepository } from '../../../src/store/user-repository.js';
 import { FieldKeys } from '../../../src/system/key-rotation.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2g';
 const CREDENTIALS = 1_000;
@@ -59,7 +59,7 @@ describe.each(DIALECTS)('key rotation on %s', (dialect) => {
 
   beforeAll(async () => {
     store = await freshStore(dialect);
-    keysDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-keys-')), 'keys');
+    keysDir = path.join(tempDir('kairos-keys-'), 'keys');
     const cipher = (await LocalKeyring.open(keysDir)).cipher();
     const users = new UserRepository(store.db);
     const totp = new Totp(Date.now);
@@ -313,7 +313,7 @@ describe.each(DIALECTS)('key rotation on %s', (dialect) => {
   }, 300_000);
 
   it('refuses to rotate when a value names a key the keyring does not hold', async () => {
-    const other = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-keys-')), 'keys');
+    const other = path.join(tempDir('kairos-keys-'), 'keys');
     const keys = new FieldKeys(store.db, other);
     await expect(keys.rotate({ by: BY })).rejects.toMatchObject({
       code: 'ENCRYPTION_KEY_UNKNOWN',

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { LocalKeyring } from '../../../src/security/encryption/local-keyring.js';
@@ -17,6 +16,7 @@ import { openFieldKeys, type KmsConfig } from '../../../src/system/field-cipher.
 import { FieldKeys } from '../../../src/system/key-rotation.js';
 import { startLocalKms, type LocalKms } from '../../support/local-kms.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2g';
 // 60 credentials (138 values with their passphrases and the TOTP seeds): batches of 20 and 25
@@ -54,7 +54,7 @@ describe.each(DIALECTS)('key rotation between local keys and KMS on %s', (dialec
     toKms = { keyId: 'alias/kairos', region: 'us-east-1', endpoint: kms.url };
     toLocal = { keyId: undefined, region: 'us-east-1', endpoint: kms.url };
     store = await freshStore(dialect);
-    keysDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-kms-keys-')), 'keys');
+    keysDir = path.join(tempDir('kairos-kms-keys-'), 'keys');
     const ring = await LocalKeyring.open(keysDir);
     localKey = ring.current.keyId;
     const cipher = ring.cipher();

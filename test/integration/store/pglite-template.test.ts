@@ -1,19 +1,11 @@
-import {
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
 import { openStore } from '../../../src/store/open-store.js';
 import { loadConfig } from '../../../src/system/config.js';
 import { pgliteFolderTemplate } from '../../support/stores.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /**
  * A database holding a mark no initdb makes, so the test can tell where a store came from: as a
@@ -45,7 +37,7 @@ const marks = async (s: Awaited<ReturnType<typeof openStore>>) =>
   ).rows[0]!.n;
 
 describe('KAIROS_PGLITE_TEMPLATE: a new embedded database starts from a dump', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-template-'));
+  const dir = tempDir('kairos-template-');
   const file = path.join(dir, 'template.tar');
   const folder = path.join(dir, 'template.d');
   beforeAll(async () => {

@@ -1,11 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import { checkRunOwner, claimVenueFolder } from '../../../src/system/run-owner.js';
 import { newOrder } from '../../support/builders.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 describe.each(DIALECTS)('one run per account and strategy on %s', (dialect) => {
   let store: Awaited<ReturnType<typeof freshStore>>;
@@ -76,7 +75,7 @@ describe.each(DIALECTS)('one run per account and strategy on %s', (dialect) => {
   });
 
   it('claims a venue folder for one account', () => {
-    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-claim-')), 'a_b');
+    const dir = path.join(tempDir('kairos-claim-'), 'a_b');
     claimVenueFolder(dir, 'a/b');
     claimVenueFolder(dir, 'a/b');
     expect(() => claimVenueFolder(dir, 'a_b')).toThrow(/belongs to account "a\/b"/);

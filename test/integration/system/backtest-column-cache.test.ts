@@ -1,20 +1,13 @@
-import {
-  copyFileSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { loadStrategy } from '../../../src/system/load-strategy.js';
 import { reportText, runBacktest, type BacktestInput } from '../../../src/system/run-backtest.js';
 import type { StrategyDefinition } from '../../../src/trading/strategy/define-strategy.js';
 import { DATA } from '../../support/run-cli.js';
+import { tempDir } from '../../support/temp-dir.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-colcache-'));
+const dir = tempDir('kairos-colcache-');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 let sma: StrategyDefinition<any, any, any>;
 

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { BacktestRepository } from '../../../src/store/backtest-repository.js';
 import { openStore, type Store } from '../../../src/store/open-store.js';
@@ -8,6 +6,7 @@ import { btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { until } from '../../support/until.js';
 import { pgliteTemplate } from '../../support/stores.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const by = { actor: 'user:test', role: 'quant' };
 
@@ -18,7 +17,7 @@ describe('backtest jobs: the queue bound, and jobs a stopped server left unfinis
 
   beforeAll(async () => {
     store = await openStore(pgliteTemplate());
-    dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-jobs-'));
+    dir = tempDir('kairos-jobs-');
     addToCatalog(path.join(dir, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
     btcSlice(path.join(dir, 'feed.json'), 200);
     owner = await addUser(store.db, 'quinn', 'quant');

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadStrategy } from '../../../src/system/load-strategy.js';
 import { reportText, runBacktest, type BacktestInput } from '../../../src/system/run-backtest.js';
@@ -11,6 +10,7 @@ import { loadColumns } from '../../../src/trading/venues/replay/columnar-cache.j
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { collect } from '../../support/collect.js';
 import { DATA, ROOT } from '../../support/run-cli.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 // Kairos against backtrader's quickstart, trade by trade: every fill's date, side, price and
 // commission, every closed trade's gross and net profit, and the final portfolio value, to the
@@ -47,7 +47,7 @@ const fixture = (name: string) =>
 const onShared = fixture('quickstart-on-shared-orcl.json');
 const published = fixture('quickstart-published.json');
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-bt-parity-'));
+const dir = tempDir('kairos-bt-parity-');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const strategies = new Map<string, StrategyDefinition<any, any, any>>();
 

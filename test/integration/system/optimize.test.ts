@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import { optimizeCommand, type OptimizeFlags } from '../../../src/cli/optimize-command.js';
@@ -8,8 +7,9 @@ import { loadStrategy } from '../../../src/system/load-strategy.js';
 import { runBacktest } from '../../../src/system/run-backtest.js';
 import { backtestFlags, type OptimizeWindow } from '../../../src/system/run-optimize.js';
 import { DATA, runCli } from '../../support/run-cli.js';
+import { tempDir } from '../../support/temp-dir.js';
 
-const home = mkdtempSync(path.join(os.tmpdir(), 'kairos-opt-'));
+const home = tempDir('kairos-opt-');
 process.env.KAIROS_HOME = home;
 const ORCL = path.join(DATA, 'backtrader/orcl-1995-2014.txt');
 const SMA = 'examples/strategies/sma-cross.ts';

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { lambdaClient } from '../../../src/cloud/lambda/lambda-client.js';
 import { deployFunction } from '../../../src/cloud/lambda/lambda-functions.js';
@@ -21,6 +19,7 @@ import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { freshStore } from '../../support/stores.js';
 import { bootStrategyHost } from '../../support/strategy-host-rig.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const by = { actor: 'user:q', role: 'quant' };
 const PARAMS = { fast: 2, slow: 4, size: '1' };
@@ -50,7 +49,7 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
   const stores: Awaited<ReturnType<typeof freshStore>>[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-host-lambda-'));
+    dir = tempDir('kairos-host-lambda-');
     lambda = await startLocalLambda({ port: 0, workDir: path.join(dir, 'lambda') });
     const file = addToCatalog(
       path.join(dir, 'strategies'),

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
@@ -17,6 +16,7 @@ import { addUser } from '../../support/strategy-catalog.js';
 import { freshStore } from '../../support/stores.js';
 import { bootStrategyHost, EMA_TRACE, orderOutcome } from '../../support/strategy-host-rig.js';
 import { until } from '../../support/until.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const by = { actor: 'user:q', role: 'quant' };
 const SYMBOL = 'BTC/USDT';
@@ -73,7 +73,7 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
   let user: Awaited<ReturnType<typeof addUser>>;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-host-warm-'));
+    dir = tempDir('kairos-host-warm-');
     on = await freshStore('pglite');
     user = await addUser(on.db, 'quinn', 'quant');
     // An EMA (every bar it ever took counts) and the bar history: a resumed strategy whose

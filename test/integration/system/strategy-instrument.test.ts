@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { AuditRepository } from '../../../src/store/audit-repository.js';
 import { openStore, type Store } from '../../../src/store/open-store.js';
@@ -16,6 +14,7 @@ import { bar as flatBar, instrument } from '../../support/builders.js';
 import { btcInstrument } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { pgliteTemplate } from '../../support/stores.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const by = { actor: 'user:q', role: 'quant' };
 
@@ -38,7 +37,7 @@ describe('strategy host: the instrument a start names', () => {
 
   beforeAll(async () => {
     store = await openStore(pgliteTemplate());
-    dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-host-inst-'));
+    dir = tempDir('kairos-host-inst-');
     addToCatalog(path.join(dir, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
     owner = await addUser(store.db, 'quinn', 'quant');
   });

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore, type Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
@@ -13,6 +12,7 @@ import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { btcInstrument } from '../../support/paper-args.js';
 import { addUser } from '../../support/strategy-catalog.js';
 import { pgliteTemplate } from '../../support/stores.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /** Records the position its context shows on every bar; sells whatever it holds. */
 const WATCHER = `import { defineStrategy } from 'kairos/sdk';
@@ -36,7 +36,7 @@ describe('a strategy on the server sees only its own position', () => {
   const inst = btcInstrument();
   beforeAll(async () => {
     store = await openStore(pgliteTemplate());
-    dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-own-'));
+    dir = tempDir('kairos-own-');
     mkdirSync(path.join(dir, 'strategies'));
     writeFileSync(path.join(dir, 'strategies', 'watcher.ts'), WATCHER);
   });

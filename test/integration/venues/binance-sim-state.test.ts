@@ -1,9 +1,9 @@
 import type { Exchange } from 'ccxt';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { BinanceSim, BinanceSimOptions } from '../../../src/simulators/binance/server.js';
 import { simExchange, startSim, syntheticBars } from '../../support/ccxt-sim.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const BARS = syntheticBars(2000);
 const SYMBOL = 'BTC/USDT';
@@ -14,8 +14,7 @@ function startVenue(over: Partial<BinanceSimOptions> = {}): Promise<BinanceSim> 
   return startSim({ data: BARS, accounts: [ALICE, BOB], maxVolumeFraction: 0.05, ...over });
 }
 
-const tmpFile = () =>
-  path.join(mkdtempSync(path.join(os.tmpdir(), 'kairos-sim-state-')), 'state.json');
+const tmpFile = () => path.join(tempDir('kairos-sim-state-'), 'state.json');
 
 /** Everything the venue answers about its accounts and market (listen keys aside). */
 async function view(sim: BinanceSim) {

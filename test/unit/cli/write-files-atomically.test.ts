@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { writeFilesAtomically } from '../../../src/cli/write-files-atomically.js';
+import { tempDir } from '../../support/temp-dir.js';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'kairos-atomic-'));
+const tmp = () => tempDir('kairos-atomic-');
 
 /** Chunks that break (as a kill or a full disk would) after `n` of them. */
 function* breaksAfter(chunks: string[], n: number): Iterable<string> {

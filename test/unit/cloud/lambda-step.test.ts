@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { lambdaClient } from '../../../src/cloud/lambda/lambda-client.js';
 import { lambdaError } from '../../../src/cloud/lambda/lambda-errors.js';
@@ -9,6 +8,7 @@ import { LambdaStepper } from '../../../src/cloud/lambda/lambda-stepper.js';
 import { lambdaTarget } from '../../../src/system/lambda-target.js';
 import { defineStrategy, ema, param, sma } from '../../../src/trading/strategy/index.js';
 import { instrument } from '../../support/builders.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const b = (t: number): WarmEntry => ['b', t, t + 1, 1, 1, 1, 1, 1];
 const t = (ts: number): WarmEntry => ['t', ts, 1];
@@ -301,7 +301,7 @@ function answer(seq: number, commands: unknown[], ordersMade: number): string {
 
 describe('lambdaClient', () => {
   it("without a region takes the SDK's (the profile's), not us-east-1; with one, that one", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-aws-config-'));
+    const dir = tempDir('kairos-aws-config-');
     const file = path.join(dir, 'config');
     writeFileSync(file, '[profile quant]\nregion = eu-central-1\n');
     const saved = { ...process.env };

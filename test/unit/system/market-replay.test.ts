@@ -1,12 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { MarketReplay, RECENT_BARS } from '../../../src/system/market-replay.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import { btcSlice } from '../../support/paper-args.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 describe('MarketReplay.recent', () => {
-  const file = btcSlice(path.join(mkdtempSync(path.join(os.tmpdir(), 'replay-')), 'b.json'), 1005);
+  const file = btcSlice(path.join(tempDir('replay-'), 'b.json'), 1005);
 
   it('keeps the last RECENT_BARS bars, oldest first, after the buffer wraps', async () => {
     const seen: Bar[] = [];

@@ -1,4 +1,3 @@
-import { constants } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,7 +13,12 @@ import {
   signedBytes,
   type Manifest,
 } from '../../../../src/security/audit/manifest.js';
-import { verifyExport, type VerifyReport } from '../../../../src/security/audit/verify.js';
+import {
+  MAX_LINE_BYTES,
+  MAX_MANIFEST_BYTES,
+  verifyExport,
+  type VerifyReport,
+} from '../../../../src/security/audit/verify.js';
 import { auditChain } from './audit-chain.js';
 
 // The offline verifier is a tool an auditor runs on files an attacker may have made: whatever
@@ -446,17 +450,107 @@ describe('the offline verifier on hostile exports', () => {
     });
   });
 
-  it('refuses a file longer than any text it can read, without reading it', async () => {
-    // Never written to: the pages of an unused allocation cost no memory.
-    const huge = Buffer.allocUnsafe(constants.MAX_STRING_LENGTH + 1);
-    const r = await verdict(withFile(JSONL, huge));
+  it('names a line or CSV record longer than it reads by its number and the rule, and reads on', async () => {
+    const huge = `{"seq":${'9'.repeat(MAX_LINE_BYTES)}}`;
+    const jsonlLines = linesOf(textOf(good.get(JSONL)!));
+    jsonlLines[1] = huge;
+    const r = await verdict(withFile(JSONL, bytesOf(`${jsonlLines.join('\n')}\n`)));
+    expectWellFormed(r);
+    expect(r.firstBad).toEqual({
+      seq: rows[1]!.seq,
+      kind: 'changed',
+      index: 1,
+      file: JSONL,
+      detail: `line 2: longer than ${MAX_LINE_BYTES} bytes, the longest the verifier reads`,
+    });
+    // In the CSV: the record after the header, longer than the limit; the next rows still read
+    // (it is an extra row before seq 3, not a changed one).
+    const csvText = textOf(good.get(CSV)!);
+    const header = csvText.indexOf('\r\n') + 2;
+    const withLong = `${csvText.slice(0, header)}${huge}\r\n${csvText.slice(header)}`;
+    const c = await verdict(withFile(CSV, bytesOf(withLong)));
+    expectWellFormed(c);
+    expect(c.firstBad).toMatchObject({ seq: rows[0]!.seq, kind: 'inserted', file: CSV });
+    // The header itself too long: not the header.
+    const longHeader = await verdict(withFile(CSV, bytesOf(`${huge}\r\n`)));
+    expect(longHeader.problems).toContainEqual({
+      kind: 'format',
+      file: CSV,
+      message: 'the header row is not the expected one',
+    });
+  });
+
+  it('refuses a manifest larger than a manifest may be, without parsing it', async () => {
+    const r = await verdict(withManifestText(' '.repeat(MAX_MANIFEST_BYTES + 1)));
     expect(r.problems).toEqual([
       {
-        kind: 'format',
-        file: JSONL,
-        message: `${constants.MAX_STRING_LENGTH + 1} bytes: longer than the ${constants.MAX_STRING_LENGTH} bytes of text the verifier can read`,
+        kind: 'manifest',
+        file: MANIFEST_FILE,
+        message: `${MAX_MANIFEST_BYTES + 1} bytes: larger than the ${MAX_MANIFEST_BYTES} bytes a manifest may hold (not read)`,
       },
     ]);
+  });
+
+  /** Whole-export mutations an attacker (or a bad copy) makes. */
+  const mutation = fc.oneof(
+    fc.record({ op: fc.constant('edit' as const), edit }),
+    fc.record({ op: fc.constant('swap' as const), a: fc.nat(), b: fc.nat() }),
+    fc.record({
+      op: fc.constant('huge' as const),
+      at: fc.nat(),
+      byte: fc.constantFrom(0, 0x22, 0x7b, 0x61),
+    }),
+    fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat(7) }),
+  );
+  type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
+  function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
+    const b = Buffer.from(bytes);
+    switch (m.op) {
+      case 'edit':
+        return apply(bytes, m.edit);
+      case 'flip': {
+        const at = m.at % Math.max(b.length, 1);
+        if (at < b.length) b[at]! ^= 1 << m.bit;
+        return b;
+      }
+      case 'swap': {
+        const lines = b.toString('latin1').split('\n');
+        const [i, j] = [m.a % lines.length, m.b % lines.length];
+        [lines[i], lines[j]] = [lines[j]!, lines[i]!];
+        return Buffer.from(lines.join('\n'), 'latin1');
+      }
+      case 'huge': {
+        // A line (or, with a quote, a CSV field) past the limit, with no end of its own.
+        const at = m.at % (b.length + 1);
+        const long = Buffer.alloc(MAX_LINE_BYTES + 1, m.byte);
+        return Buffer.concat([b.subarray(0, at), long, b.subarray(at)]);
+      }
+    }
+  }
+
+  it('answers the same whole verdict from a folder (streamed) as from memory, for any mutated export', async () => {
+    const dir = path.join(root, 'mutated');
+    const names = [JSONL, CSV, MANIFEST_FILE];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...names),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        async (name, ms) => {
+          const bytes = ms.reduce<Uint8Array>((b, m) => mutate(b, m), good.get(name)!);
+          const files = withFile(name, bytes);
+          await rm(dir, { recursive: true, force: true });
+          await mkdir(dir);
+          for (const [n, b] of files) await writeFile(path.join(dir, n), b);
+          const fromFolder = await verifyExport(dir, signer.publicKeyPem);
+          expectWellFormed(fromFolder);
+          expect(fromFolder).toEqual(await verdict(files));
+          // A data file is hashed byte for byte (the manifest is signed as canonical JSON).
+          if (name !== MANIFEST_FILE && !Buffer.from(bytes).equals(Buffer.from(good.get(name)!)))
+            expect(fromFolder.ok).toBe(false);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('fails a valid chain under a forged manifest: rows dropped and the summary rewritten, but not re-signed', async () => {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvelopeCipher } from '../../../../src/security/encryption/envelope-cipher.js';
 import type {
@@ -8,6 +7,7 @@ import type {
   KeyProvider,
 } from '../../../../src/security/encryption/key-provider.js';
 import { LocalKeyProvider } from '../../../../src/security/encryption/local-key-provider.js';
+import { tempDir } from '../../../support/temp-dir.js';
 
 const at: FieldLocation = { table: 'exchange_credentials', column: 'secret', rowId: '42' };
 
@@ -164,7 +164,7 @@ describe('EnvelopeCipher', () => {
 
 describe('LocalKeyProvider', () => {
   it('creates the master key file owner-only, and reads the same key back', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'kairos-keys-'));
+    const dir = tempDir('kairos-keys-');
     const file = path.join(dir, 'keys', 'master.key');
     const [a, b] = await Promise.all([LocalKeyProvider.open(file), LocalKeyProvider.open(file)]);
     expect(a.keyId).toBe(b.keyId);
@@ -185,7 +185,7 @@ describe('LocalKeyProvider', () => {
   });
 
   it('refuses a key file others can read, or one of the wrong size', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'kairos-keys-'));
+    const dir = tempDir('kairos-keys-');
     const file = path.join(dir, 'master.key');
     await writeFile(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o644 });
     await chmod(file, 0o644);

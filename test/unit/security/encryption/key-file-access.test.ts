@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { keyFileProblem } from '../../../../src/security/encryption/key-file-access.js';
 import { readSecret } from '../../../../src/security/encryption/secret-file.js';
+import { tempDir } from '../../../support/temp-dir.js';
 
 // Who may read a key file: POSIX mode bits; on Windows (where Node's mode bits mean nothing)
 // the file's ACL, as Get-Acl gives it in SDDL. The platform is injected: these run anywhere.
@@ -95,7 +95,7 @@ describe('keyFileProblem', () => {
 
 describe('readSecret on Windows (platform injected)', () => {
   const keyFile = async (mode: number) => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'kairos-keyacl-'));
+    const dir = tempDir('kairos-keyacl-');
     const file = path.join(dir, 'master.key');
     const bytes = randomBytes(32);
     await writeFile(file, bytes, { mode });

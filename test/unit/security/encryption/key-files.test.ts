@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FieldLocation } from '../../../../src/security/encryption/key-provider.js';
 import { LocalKeyProvider } from '../../../../src/security/encryption/local-key-provider.js';
 import { LocalKeyring } from '../../../../src/security/encryption/local-keyring.js';
 import { readSecret } from '../../../../src/security/encryption/secret-file.js';
+import { tempDir } from '../../../support/temp-dir.js';
 
 // What an operator sees when a master key file is wrong: the file, what is wrong and what to do.
 
 const at: FieldLocation = { table: 'venue_credentials', column: 'secret', rowId: '7' };
-const freshDir = () => mkdtemp(path.join(os.tmpdir(), 'kairos-keyfiles-'));
+const freshDir = async () => tempDir('kairos-keyfiles-');
 
 describe('master key files', () => {
   it('names the file and the rule: size, permissions, an unreadable path', async () => {

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FieldLocation } from '../../../../src/security/encryption/key-provider.js';
 import { LocalKeyProvider } from '../../../../src/security/encryption/local-key-provider.js';
 import { LocalKeyring } from '../../../../src/security/encryption/local-keyring.js';
+import { tempDir } from '../../../support/temp-dir.js';
 
 const at: FieldLocation = { table: 'venue_credentials', column: 'secret', rowId: '7' };
-const freshDir = async () =>
-  path.join(await mkdtemp(path.join(os.tmpdir(), 'kairos-ring-')), 'keys');
+const freshDir = async () => path.join(tempDir('kairos-ring-'), 'keys');
 
 describe('LocalKeyring', () => {
   it('starts with one current key, master.key, as LocalKeyProvider made it', async () => {

@@ -1,7 +1,6 @@
 import { buildSync } from 'esbuild';
 import fc from 'fast-check';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
@@ -21,8 +20,9 @@ import { openBars } from '../../../../../src/trading/venues/replay/open-data.js'
 import { instrument } from '../../../../support/builders.js';
 import { hot } from '../../../../support/hot-expect.js';
 import { DATA } from '../../../../support/run-cli.js';
+import { tempDir } from '../../../../support/temp-dir.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-offthread-'));
+const dir = tempDir('kairos-offthread-');
 const opts = { instrumentId: 'TEST/USD' };
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1);
