@@ -216,7 +216,7 @@ describe('kairos optimize', () => {
     const figures = (rs: typeof results.results) =>
       rs.flatMap((r) => (r.error ? [] : [[r.rank, r.params, r.objective, r.metrics]]));
     expect(figures(results.results)).toEqual(figures(without.results.results));
-  }, 30_000);
+  }, 120_000);
 
   it.each([
     [{ objective: 'sharp' }, /^--objective: must be one of sharpe, .*, was "sharp"$/],
