@@ -129,6 +129,8 @@ export class BacktestEngine {
       instruments: [inst],
       cash: { [inst.quote]: startCash },
       allowShort: config.allowShort ?? false,
+      // The report lists every round trip.
+      keepRoundTrips: true,
       // The OMS keeps every order (the report reads them all); strategies read the window.
       ...(config.closedOrderRetentionMs !== undefined
         ? { strategyOrderWindowMs: config.closedOrderRetentionMs }

@@ -92,6 +92,11 @@ export interface KernelConfig<V extends KernelVenue> {
   readonly strategyOrderWindowMs?: number;
   /** Reports of orders the OMS does not hold (`ExecutionEngineOptions.unheld`). */
   readonly unheld?: (event: OrderEvent) => void;
+  /**
+   * The ledger keeps every closed round trip (`Ledger.roundTrips`): a backtest, whose report lists
+   * them. Absent: it keeps none (paper and live: memory bounded by what is open).
+   */
+  readonly keepRoundTrips?: boolean;
 }
 
 /**
@@ -153,7 +158,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
     this.data = new DataEngine(bus);
     const cash: Record<string, ReturnType<typeof toDecimal>> = {};
     for (const [c, v] of Object.entries(cfg.cash)) cash[c] = toDecimal(v);
-    this.ledger = new Ledger(cash);
+    this.ledger = new Ledger(cash, { keepRoundTrips: cfg.keepRoundTrips ?? false });
     const holder: { exec?: ExecutionEngine } = {};
     this.venue = cfg.venue({
       report: (e) => bus.send(Endpoints.executionReports, e),

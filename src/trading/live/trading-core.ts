@@ -103,6 +103,8 @@ export interface TradingCoreConfig {
 export interface CoreMemory extends OmsMemory {
   /** Orders being taken back from the store for a report that named them. */
   readonly recalling: number;
+  /** Closed round trips the ledger holds: none (only a backtest's report reads them). */
+  readonly roundTrips: number;
 }
 
 /**
@@ -220,7 +222,11 @@ export class TradingCore extends Kernel<NodeVenue> {
 
   /** What the core holds now: bounded by the open orders and those closed within the window. */
   get memory(): CoreMemory {
-    return { ...this.exec.memory, recalling: this.#recall.waiting };
+    return {
+      ...this.exec.memory,
+      recalling: this.#recall.waiting,
+      roundTrips: this.ledger.roundTrips.length,
+    };
   }
 
   /** Resolves when every send, every report of an order taken back, and every event is committed. */

@@ -13,6 +13,15 @@ import {
 } from './ledger-state.js';
 import { RoundTripTracker, type ClosedRoundTrip } from './round-trip-tracker.js';
 
+/** How a ledger is kept beyond its books. */
+export interface LedgerOptions {
+  /**
+   * Keep every closed round trip (`roundTrips`): a backtest, whose report lists them. Paper and
+   * live keep none (nothing there reads them, and a node's life would hold them all).
+   */
+  readonly keepRoundTrips?: boolean;
+}
+
 /**
  * Balances, positions, fees and PnL, exact to the last decimal. Cash moves by price × quantity
  * and fees on each fill; positions keep FIFO lots and equal the base received minus the base
@@ -20,14 +29,14 @@ import { RoundTripTracker, type ClosedRoundTrip } from './round-trip-tracker.js'
  * cash + Σ position × mark = start + realized + unrealized − fees (tested as a property).
  *
  * @example
- * const ledger = new Ledger({ USD: '100000' });
+ * const ledger = new Ledger({ USD: '100000' }, { keepRoundTrips: true });
  * ledger.applyFill(fill, { base: 'ORCL', quote: 'USD' }); // or the fill's Instrument
  */
 export class Ledger {
   readonly #cash = new Map<string, Decimal>();
   readonly #start = new Map<string, Decimal>();
   readonly #positions = new Map<string, Position>();
-  readonly #trips = new RoundTripTracker();
+  readonly #trips: RoundTripTracker;
   /** The one owner (strategy or trader) of every fill so far; null once there are several. */
   #soleOwner: string | undefined | null = undefined;
   /** Positions per owner, kept once a second owner appears (until then: the account's). */
@@ -35,7 +44,8 @@ export class Ledger {
   #fees = ZERO;
   #fills = 0;
 
-  constructor(startingCash: Readonly<Record<string, DecimalInput>>) {
+  constructor(startingCash: Readonly<Record<string, DecimalInput>>, options: LedgerOptions = {}) {
+    this.#trips = new RoundTripTracker(options.keepRoundTrips ?? false);
     for (const [currency, amount] of Object.entries(startingCash)) {
       const d = toDecimal(amount);
       this.#cash.set(currency, d);
@@ -191,7 +201,10 @@ export class Ledger {
     return this.#fills;
   }
 
-  /** Round trips closed so far. */
+  /**
+   * Round trips closed so far, when the ledger keeps them (`keepRoundTrips`); none otherwise
+   * (paper, live: the open trips alone are tracked, as `state` keeps them).
+   */
   get roundTrips(): readonly ClosedRoundTrip[] {
     return this.#trips.closed;
   }

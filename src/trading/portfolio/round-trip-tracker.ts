@@ -40,7 +40,7 @@ export interface ClosedRoundTrip {
  * sums made for this trip alone (the other values are the fills' own, shared), so each is kept
  * as an integer count of its last decimal place with that place when it is not zero and fits 15
  * digits, else as the decimal; reading one makes the same decimal again (`fromScaled`: the same
- * digits, exponent and sign). A run keeps every trip to its end: a number of 8 bytes or less
+ * digits, exponent and sign). A backtest keeps every trip to its end: a number of 8 bytes or less
  * where a decimal is ~150.
  */
 class ClosedTrip implements ClosedRoundTrip {
@@ -105,14 +105,18 @@ interface OpenTrip {
 
 /**
  * Groups fills into round trips. A fill that flips a position closes one trip and opens the
- * next with the remainder; its fee is split pro rata by quantity.
+ * next with the remainder; its fee is split pro rata by quantity. Closed trips are kept in
+ * `closed` only when `keepClosed` (a backtest's report); else only the open ones are held.
  *
  * @example
+ * const tracker = new RoundTripTracker(true);
  * tracker.onFill(fill, applyFill(position, fill));
  */
 export class RoundTripTracker {
   readonly closed: ClosedRoundTrip[] = [];
   readonly #open = new SmallMap<string, OpenTrip>();
+
+  constructor(private readonly keepClosed: boolean) {}
 
   /** The open trips as JSON, in order (`LedgerState`). */
   openState(): OpenTripState[] {
@@ -175,21 +179,22 @@ export class RoundTripTracker {
       qty = subtractDecimals(qty, closeQty);
       fee = subtractDecimals(fee, closeFee);
       if (signOf(trip.size) !== 0) return;
-      this.closed.push(
-        new ClosedTrip(
-          id,
-          trip.side,
-          trip.openedAt,
-          fill.ts,
-          trip.maxSize,
-          trip.entryNotional,
-          trip.entryQuantity,
-          trip.exitNotional,
-          trip.exitQuantity,
-          trip.grossPnl,
-          trip.fees,
-        ),
-      );
+      if (this.keepClosed)
+        this.closed.push(
+          new ClosedTrip(
+            id,
+            trip.side,
+            trip.openedAt,
+            fill.ts,
+            trip.maxSize,
+            trip.entryNotional,
+            trip.entryQuantity,
+            trip.exitNotional,
+            trip.exitQuantity,
+            trip.grossPnl,
+            trip.fees,
+          ),
+        );
       this.#open.delete(id);
     }
     // Nothing left to open (also: a base fee as large as its buy leaves nothing to hold).

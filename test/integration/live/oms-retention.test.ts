@@ -171,6 +171,7 @@ describe.each(DIALECTS)('the OMS forgets closed orders after its window, on %s',
       restoredKeys: 0,
       queuedCancels: 0,
       recalling: 0,
+      roundTrips: 0,
     });
     expect(s.core.exec.openOrders().map((o) => s.bare(o.clientOrderId))).toEqual(['open-1']);
     // The store still answers for every order.

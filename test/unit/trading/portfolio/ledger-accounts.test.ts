@@ -4,6 +4,9 @@ import type { Fill } from '../../../../src/trading/model/fill.js';
 import { Ledger } from '../../../../src/trading/portfolio/ledger.js';
 import { fill } from '../../../support/builders.js';
 
+/** A backtest's ledger: it keeps the closed round trips these tests read. */
+const KEEP = { keepRoundTrips: true };
+
 // The ledger of an account trading in two quote currencies: equity is per currency, counters
 // count every fill, fees add up in the quote currency, and starting cash stays as it was.
 const on = (instrumentId: string, f: Fill, feeCurrency: string): Fill => ({
@@ -17,7 +20,7 @@ const quoteOf = (id: string) => (id === 'BTC/USDT' ? 'USDT' : 'EUR');
 
 describe('Ledger across quote currencies', () => {
   function twoBooks() {
-    const ledger = new Ledger({ USDT: '10000', EUR: '5000' });
+    const ledger = new Ledger({ USDT: '10000', EUR: '5000' }, KEEP);
     ledger.applyFill(on('BTC/USDT', fill('BUY', '100', '2', '0.5', 't1'), 'USDT'), BTC_USDT);
     ledger.applyFill(on('ETH/EUR', fill('BUY', '10', '30', '0.3', 't2'), 'EUR'), ETH_EUR);
     return ledger;

@@ -6,6 +6,9 @@ import { unrealizedPnl } from '../../../../src/trading/model/position.js';
 import { Ledger } from '../../../../src/trading/portfolio/ledger.js';
 import { fill } from '../../../support/builders.js';
 
+/** A backtest's ledger: it keeps the closed round trips these tests read. */
+const KEEP = { keepRoundTrips: true };
+
 const TEST_USD = { base: 'TEST', quote: 'USD' };
 /** A fill whose fee is charged in `currency`. */
 const feeIn = (f: Fill, amount: Decimal | string, currency: string): Fill => ({
@@ -47,7 +50,7 @@ describe('Ledger', () => {
   });
 
   it('realizes FIFO PnL exactly on a partial close and a flip', () => {
-    const l = new Ledger({ USD: '1000' });
+    const l = new Ledger({ USD: '1000' }, KEEP);
     l.applyFill(fill('BUY', '10', '3', '0', 'a'), TEST_USD);
     l.applyFill(fill('BUY', '11', '2', '0', 'b'), TEST_USD);
     l.applyFill(fill('SELL', '12', '4', '0', 'c'), TEST_USD); // closes 3 @10 (+6) and 1 @11 (+1)
@@ -67,7 +70,7 @@ describe('Ledger', () => {
 
 describe('Ledger, fees in the base asset (Binance charges a buy in the asset received)', () => {
   it('books a buy net of its base fee, so selling position.quantity leaves exactly zero', () => {
-    const l = new Ledger({ USD: '1000' });
+    const l = new Ledger({ USD: '1000' }, KEEP);
     l.applyFill(feeIn(fill('BUY', '100', '1', '0', 'a'), '0.001', 'TEST'), TEST_USD);
     let p = l.position('TEST/USD');
     expect(p.quantity.toFixed()).toBe('0.999');
@@ -110,7 +113,7 @@ describe('Ledger, fees in the base asset (Binance charges a buy in the asset rec
   });
 
   it('opens nothing when a base fee takes the whole buy', () => {
-    const l = new Ledger({ USD: '1000' });
+    const l = new Ledger({ USD: '1000' }, KEEP);
     l.applyFill(feeIn(fill('BUY', '100', '1', '0', 'a'), '1', 'TEST'), TEST_USD);
     expect(l.position('TEST/USD').quantity.toFixed()).toBe('0');
     expect(l.fees.toFixed()).toBe('100');

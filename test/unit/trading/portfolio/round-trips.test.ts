@@ -5,6 +5,9 @@ import { Ledger } from '../../../../src/trading/portfolio/ledger.js';
 import type { ClosedRoundTrip } from '../../../../src/trading/portfolio/round-trip-tracker.js';
 import { fill } from '../../../support/builders.js';
 
+/** A backtest's ledger: it keeps the closed round trips these tests read. */
+const KEEP = { keepRoundTrips: true };
+
 // The round trips a backtest report lists (win rate, average trade, holding time): each one from
 // the fill that opened a position to the fill that brought it back to flat, with what went in,
 // what came out, the gross PnL and the fees it bore. Every field is checked, values are exact.
@@ -40,7 +43,7 @@ const parts = (d: Decimal) => ({ s: d.s, e: d.e, c: [...d.c] });
 
 describe('round trips', () => {
   it('a long built in two buys and closed in two sells is one trip with its largest size', () => {
-    const l = new Ledger({ USD: '10000' });
+    const l = new Ledger({ USD: '10000' }, KEEP);
     l.applyFill(at(1, fill('BUY', '10', '2', '0.2', 'a')), TEST_USD);
     l.applyFill(at(2, fill('BUY', '13', '1', '0.1', 'b')), TEST_USD);
     l.applyFill(at(3, fill('SELL', '14', '1.5', '0.15', 'c')), TEST_USD); // 1.5 of the lot @10: +6
@@ -64,7 +67,7 @@ describe('round trips', () => {
   });
 
   it('a short that flips long: the flip closes the trip, its fee is split by quantity, the rest opens the next', () => {
-    const l = new Ledger({ USD: '10000' });
+    const l = new Ledger({ USD: '10000' }, KEEP);
     l.applyFill(at(5, fill('SELL', '20', '3', '0.6', 'a')), TEST_USD);
     l.applyFill(at(6, fill('BUY', '18', '2', '0', 'b')), TEST_USD); // +4, size 1
     l.applyFill(at(7, fill('SELL', '19', '1', '0', 'c')), TEST_USD); // adds: size 2, largest still 3
@@ -126,7 +129,7 @@ describe('round trips', () => {
   it('a fill that closes exactly the rest of a trip books its whole fee, however many places it has', () => {
     // A fee with more places than a division keeps (30): split pro rata it would round away.
     const tiny = '0.0000000000000000000000000000000007';
-    const l = new Ledger({ USD: '10000' });
+    const l = new Ledger({ USD: '10000' }, KEEP);
     l.applyFill(at(1, fill('BUY', '3', '7', tiny, 'a')), TEST_USD);
     l.applyFill(at(2, fill('SELL', '4', '7', tiny, 'b')), TEST_USD);
     expect(l.roundTrips.map(fixed)).toMatchObject([
@@ -156,7 +159,7 @@ describe('round trips', () => {
         fc.array(leg, { minLength: 1, maxLength: 4 }),
         fc.array(leg, { minLength: 1, maxLength: 4 }),
         (buys, sells) => {
-          const l = new Ledger({ USD: '1' });
+          const l = new Ledger({ USD: '1' }, KEEP);
           const total = buys.reduce((n, [, q]) => n + q, 0);
           let fees = Dec(0);
           let cost = Dec(0);
@@ -187,7 +190,7 @@ describe('round trips', () => {
   });
 
   it('keeps no decimal of its own for fees and gross PnL that fit 15 digits: each read makes one', () => {
-    const l = new Ledger({ USD: '10000' });
+    const l = new Ledger({ USD: '10000' }, KEEP);
     l.applyFill(at(1, fill('BUY', '10', '2', '0.2', 'a')), TEST_USD);
     l.applyFill(at(2, fill('SELL', '12.5', '2', '0.25', 'b')), TEST_USD);
     const [trip] = l.roundTrips;
@@ -195,7 +198,7 @@ describe('round trips', () => {
     expect(trip!.fees).not.toBe(trip!.fees);
     expect(trip!.grossPnl).not.toBe(trip!.grossPnl);
     // Past 15 digits (16 here), and a zero (whose sign is big.js's), the decimal itself is kept.
-    const big = new Ledger({ USD: '10000' });
+    const big = new Ledger({ USD: '10000' }, KEEP);
     big.applyFill(
       at(1, fill('BUY', '1.000000000000001', '1', '0.1234567890123456', 'a')),
       TEST_USD,
