@@ -8,6 +8,7 @@ import { accountState } from './account-state.js';
 import { authentication } from './authenticated-context.js';
 import type { ApiPorts } from './deps.js';
 import { refuseHostileInput } from './hostile-input.js';
+import { parseJsonBodies } from './json-body.js';
 import { logRequests, requestId } from './request-log.js';
 import { countRequests } from './request-metrics.js';
 import { declareAnswers } from './openapi-truth.js';
@@ -125,6 +126,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   refuseStrayUpgrades(app);
   if (ports.metrics) countRequests(app, ports.metrics);
   registerProblems(app, logger.child({ component: 'api' }));
+  parseJsonBodies(app);
   refuseHostileInput(app);
   declareAnswers(app);
   const verifiedSub = verifiedSubject(ports);

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@fastify/type-provider-typebox';
 import { Compile } from 'typebox/compile';
+import { firstDuplicateKey } from './duplicate-keys.js';
 import { firstHostile } from './hostile-input.js';
 
 const Channel = Type.Union([
@@ -75,8 +76,8 @@ const FATAL_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Reads one frame: text, valid UTF-8, JSON, an object of a known `type` matching its schema,
- * and no string a store could not keep. Any other frame (binary, `null`, a number, an array,
- * deep nesting, NUL, a lone surrogate…) is refused with a detail that names the field.
+ * no repeated key, and no string a store could not keep. Any other frame (binary, `null`, a
+ * number, an array, a key twice in one object, deep nesting, NUL, a lone surrogate…) is refused with a detail that names the field.
  *
  * @example
  * readFrame(Buffer.from('null'), false); // { ok: false, detail: 'message: must be a JSON object' }
@@ -106,6 +107,8 @@ export function readFrame(
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, detail: 'message: must be a JSON object' };
   }
+  const repeated = firstDuplicateKey(text, 'message');
+  if (repeated) return { ok: false, detail: `${repeated.field}: ${repeated.rule}` };
   const hostile = firstHostile(value, 'message');
   if (hostile) return { ok: false, detail: `${hostile.field}: ${hostile.rule}` };
   const type = (value as { type?: unknown }).type;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { ROLES, can, type Role } from '../../../src/security/roles/permissions.js';
 import { CHANNEL_PERMISSION } from '../../../src/api/ws-channels.js';
+import { DUPLICATE_KEY_RULE } from '../../../src/api/duplicate-keys.js';
 import { apiCall } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { addToCatalog } from '../../support/strategy-catalog.js';
@@ -93,6 +94,35 @@ describe('hostile input: refused at the edge, never a 500, never an exit', () =>
     s.ws.close();
   });
 
+  it('a frame whose object repeats a key (plain or escaped): WS_BAD_MESSAGE naming it, nothing done', async () => {
+    const s = await openSocket(t.server.url);
+    // The last token is the valid one (JSON.parse keeps it): still refused, not authenticated.
+    const auth = await s.ask(`{"type":"auth","token":"nope","\\u0074oken":"${t.token}"}`);
+    expect(auth).toMatchObject({ type: 'error', code: 'WS_BAD_MESSAGE' });
+    expect(auth.detail).toMatch(/^message\.token: must not repeat a key/);
+    expect(await s.ask('{"type":"subscribe","channel":"orders"}')).toMatchObject({
+      code: 'AUTH_REQUIRED',
+    });
+    await s.ask(JSON.stringify({ type: 'auth', token: t.token }));
+    for (const [frame, field] of [
+      ['{"type":"subscribe","channel":"risk","channel":"orders"}', 'message.channel'],
+      [
+        '{"type":"subscribe","channel":"bars","after":{"BTC/X":1,"BTC/X":2}}',
+        'message.after.BTC/X',
+      ],
+      ['{"type":"unsubscribe","type":"subscribe","channel":"orders"}', 'message.type'],
+    ]) {
+      const answer = await s.ask(frame!);
+      expect([frame, answer.type, answer.code]).toEqual([frame, 'error', 'WS_BAD_MESSAGE']);
+      expect(answer.detail).toBe(`${field}: ${DUPLICATE_KEY_RULE}`);
+    }
+    // Still the same socket, still working.
+    expect(await s.ask('{"type":"subscribe","channel":"orders"}')).toMatchObject({
+      type: 'subscribed',
+    });
+    s.ws.close();
+  });
+
   it('socket × role: each channel needs the permission its routes need', async () => {
     for (const role of ROLES as readonly Role[]) {
       const s = await openSocket(t.server.url);
@@ -154,6 +184,54 @@ describe('hostile input: refused at the edge, never a 500, never an exit', () =>
       'idempotency-key': 'after-hostile',
     });
     expect(ok.status).toBe(201);
+    expect(t.server.core.journal.failure).toBeNull();
+  });
+
+  it('a body whose object repeats a key (at any depth, escaped or not): 400 BAD_REQUEST naming it; nothing stored or audited', async () => {
+    const audited = async () =>
+      (
+        await call(
+          'GET',
+          `/audit?from=0&to=${Date.now() + 60_000}&limit=1000`,
+          undefined,
+          t.tokens.auditor,
+        )
+      ).json.rows.length as number;
+    const orders = async () => (await call('GET', '/orders')).json as Json;
+    const [ordersBefore, auditBefore] = [await orders(), await audited()];
+    const order =
+      '{"instrumentId":"BTC/X","side":"BUY","type":"LIMIT","quantity":"1","price":"0.0016"';
+    const cases: [string, string, string, string][] = [
+      ['/orders', t.token, `${order},"side":"SELL"}`, 'body.side'],
+      ['/orders', t.token, `${order},"\\u0073ide":"SELL"}`, 'body.side'],
+      ['/orders', t.token, `${order},"tag":"a","t\\u0061g":"b"}`, 'body.tag'],
+      ['/risk/halt', t.tokens.risk, '{"reason":"a","reason":"b"}', 'body.reason'],
+      [
+        '/strategies/sma-cross/start',
+        t.tokens.quant,
+        '{"params":{"fast":3,"fast":4}}',
+        'body.params.fast',
+      ],
+      ['/auth/login', '', '{"username":"tom","username":"rita","password":"x"}', 'body.username'],
+    ];
+    let n = 0;
+    for (const [url, token, body, field] of cases) {
+      const res = await fetch(`${t.server.url}${url}`, {
+        method: 'POST',
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          'content-type': 'application/json',
+          'idempotency-key': `dup-${n++}`,
+        },
+        body,
+      });
+      const json = (await res.json()) as Json;
+      expect([body, res.status, json.code]).toEqual([body, 400, 'BAD_REQUEST']);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(json.detail).toBe(`${field}: ${DUPLICATE_KEY_RULE}`);
+    }
+    expect(await orders()).toEqual(ordersBefore);
+    expect(await audited()).toBe(auditBefore);
     expect(t.server.core.journal.failure).toBeNull();
   });
 
