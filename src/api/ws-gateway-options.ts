@@ -92,6 +92,11 @@ export interface WsGatewayOptions {
    */
   readonly maxConnectionsPerAddress?: number;
   /**
+   * How long a socket may stay without a successful `auth` before it is closed 4401 (and cut
+   * after `WS_LIMITS.closeGraceMs` if its peer does not answer); default `WS_LIMITS.authTimeoutMs`.
+   */
+  readonly authTimeoutMs?: number;
+  /**
    * Clients connected (`kairos_ws_clients`), slow consumers dropped and connections refused
    * (default none).
    */

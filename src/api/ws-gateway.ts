@@ -185,9 +185,14 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     };
     clients.add(c);
     connected.set(clients.size);
+    // A socket not authenticated in time is closed (4401), and cut after the grace if its peer
+    // does not answer: ws would wait 30 s for it, holding its address's slot.
     const authDeadline = setTimeout(() => {
-      if (!c.claims) socket.close(4401, 'authenticate first');
-    }, WS_LIMITS.authTimeoutMs);
+      if (c.claims) return;
+      socket.close(4401, 'authenticate first');
+      const cut = setTimeout(() => socket.terminate(), WS_LIMITS.closeGraceMs);
+      socket.once('close', () => clearTimeout(cut));
+    }, opts.authTimeoutMs ?? WS_LIMITS.authTimeoutMs);
 
     socket.on('pong', () => (c.alive = true));
     // A protocol error (bad UTF-8, an oversized frame) closes this socket; it is not ours to throw.

@@ -4,6 +4,7 @@ import { WebSocket } from 'ws';
 import { MemoryMetrics } from '../../../src/monitoring/memory-metrics.js';
 import { until } from '../../support/until.js';
 import { gatewayApp, TRADER } from '../../support/ws-gateway-app.js';
+import { silentPeer } from '../../support/ws-silent-peer.js';
 
 /** What an upgrade got: an open socket, or the HTTP answer that refused it. */
 type Upgrade =
@@ -161,4 +162,37 @@ describe('WebSocket connections per client address', () => {
       { numRuns: 25 },
     );
   }, 60_000);
+});
+
+/**
+ * A socket that never authenticates is closed 4401 at the auth deadline; a peer that does not
+ * answer that close is cut after the grace (ws would wait 30 s), so it holds no slot longer.
+ */
+describe('WebSocket sockets that never authenticate', () => {
+  it('are closed at the deadline, a silent one cut, and their address slots given back', async () => {
+    const metrics = new MemoryMetrics();
+    const { app, url } = await gatewayApp({
+      metrics,
+      maxConnectionsPerAddress: 2,
+      authTimeoutMs: 100,
+    });
+    try {
+      const polite = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+      const code = new Promise<number>((r) => polite.once('close', (c) => r(c)));
+      await new Promise((r) => polite.once('open', r));
+      const silent = await silentPeer(url);
+      const cut = new Promise<void>((r) => silent.once('close', () => r()));
+      expect(await code).toBe(4401);
+      // Cut after the grace (1 s), long before ws's own 30 s close timeout.
+      let isCut = false;
+      void cut.then(() => (isCut = true));
+      await until(() => isCut, 10_000, 'the silent peer cut');
+      await until(() => metrics.value('kairos_ws_clients') === 0, 5_000, 'both gone');
+      // Both slots free again: the address opens two more.
+      const again = await Promise.all([silentPeer(url), silentPeer(url)]);
+      for (const s of again) s.destroy();
+    } finally {
+      await app.close();
+    }
+  });
 });
