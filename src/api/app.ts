@@ -248,6 +248,9 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     owners,
     ...(ports.eventLog ? { log: ports.eventLog } : {}),
     ...(ports.wsSubscribeRetry ? { subscribeRetry: ports.wsSubscribeRetry } : {}),
+    ...(ports.wsMaxConnectionsPerAddress === undefined
+      ? {}
+      : { maxConnectionsPerAddress: ports.wsMaxConnectionsPerAddress }),
     visibleAccounts: (claims) => access.visible(claims).map((a) => a.id),
     snapshot: async (claims, kind, key) =>
       kind === 'bars'

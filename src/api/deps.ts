@@ -431,6 +431,11 @@ export interface ApiPorts {
    * count: Fastify's `trustProxy`); absent: the connection's address is the client's.
    */
   readonly trustProxy?: readonly string[] | number;
+  /**
+   * The most WebSocket connections one client address (as `trustProxy` makes it) holds open
+   * (`KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS`; default 50).
+   */
+  readonly wsMaxConnectionsPerAddress?: number;
   /** The API's metrics: request durations per route template, WebSocket clients (default none). */
   readonly metrics?: Metrics;
 }

@@ -101,6 +101,7 @@ export const API_ERRORS = {
   TRADING_REDUCING: denied,
   MFA_LOCKED: e(429, 'Too many second-factor failures'),
   RATE_LIMITED: e(429, 'Too many requests'),
+  WS_CONNECTION_LIMIT: e(429, 'Too many WebSocket connections'),
   // A live account's new orders past its venue's order rate (Binance: 50 per 10 s): not stored,
   // not sent; `Retry-After` says when a slot frees
   VENUE_ORDER_RATE: e(429, 'Venue order rate reached'),

@@ -86,7 +86,20 @@ export interface WsGatewayOptions {
   readonly now: () => number;
   /** Where handler bugs are logged (component `ws`). */
   readonly logger?: Logger;
-  /** Clients connected (`kairos_ws_clients`) and slow consumers dropped (default none). */
+  /**
+   * The most WebSocket connections one client address holds open at once (default
+   * `WS_MAX_CONNECTIONS_PER_ADDRESS`, 50); one more is refused 429 `WS_CONNECTION_LIMIT`.
+   */
+  readonly maxConnectionsPerAddress?: number;
+  /**
+   * How long a socket may stay without a successful `auth` before it is closed 4401 (and cut
+   * after `WS_LIMITS.closeGraceMs` if its peer does not answer); default `WS_LIMITS.authTimeoutMs`.
+   */
+  readonly authTimeoutMs?: number;
+  /**
+   * Clients connected (`kairos_ws_clients`), slow consumers dropped and connections refused
+   * (default none).
+   */
   readonly metrics?: Metrics;
   /**
    * How a `subscribe` the event log did not answer is retried before the socket is closed with

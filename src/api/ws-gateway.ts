@@ -2,6 +2,7 @@ import websocket from '@fastify/websocket';
 import type { Duplex } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
+import { AddressSlots, WS_MAX_CONNECTIONS_PER_ADDRESS } from './ws-address-slots.js';
 import { METRICS } from '../monitoring/metric-catalogue.js';
 import { MemoryEventLog } from '../scalability/bus/memory-event-log.js';
 import { noopMetrics } from '../trading/core/metrics.js';
@@ -65,6 +66,9 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
   const resumes = metrics.counter(METRICS.wsResumes);
   const logErrors = metrics.counter(METRICS.wsLogErrors);
   const retrying = metrics.gauge(METRICS.wsSubscribeRetries);
+  const refused = metrics.counter(METRICS.wsRefused);
+  refused.inc({}, 0);
+  const slots = new AddressSlots(opts.maxConnectionsPerAddress ?? WS_MAX_CONNECTIONS_PER_ADDRESS);
   connected.set(0);
   retrying.set(0);
   dropped.inc({}, 0);
@@ -132,6 +136,22 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     method: 'GET',
     url: '/ws',
     schema: { hide: true },
+    // An upgrade takes a slot of its client address (`req.ip`: X-Forwarded-For from a trusted
+    // proxy), held until its socket closes; over the limit it is refused 429 before the upgrade.
+    onRequest: (req, reply, done) => {
+      if (!req.ws) return done();
+      const address = req.ip;
+      if (!slots.take(address)) {
+        refused.inc();
+        return void sendProblem(
+          reply,
+          'WS_CONNECTION_LIMIT',
+          `GET /ws: this address has ${slots.max} WebSocket connections open, the most allowed; close one first`,
+        );
+      }
+      req.raw.socket.once('close', () => slots.release(address));
+      done();
+    },
     // A plain HTTP request (no upgrade): 426 as a problem (the plugin's own answer: an empty 404).
     handler: (_req, reply) =>
       sendProblem(
@@ -165,9 +185,14 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     };
     clients.add(c);
     connected.set(clients.size);
+    // A socket not authenticated in time is closed (4401), and cut after the grace if its peer
+    // does not answer: ws would wait 30 s for it, holding its address's slot.
     const authDeadline = setTimeout(() => {
-      if (!c.claims) socket.close(4401, 'authenticate first');
-    }, WS_LIMITS.authTimeoutMs);
+      if (c.claims) return;
+      socket.close(4401, 'authenticate first');
+      const cut = setTimeout(() => socket.terminate(), WS_LIMITS.closeGraceMs);
+      socket.once('close', () => clearTimeout(cut));
+    }, opts.authTimeoutMs ?? WS_LIMITS.authTimeoutMs);
 
     socket.on('pong', () => (c.alive = true));
     // A protocol error (bad UTF-8, an oversized frame) closes this socket; it is not ours to throw.

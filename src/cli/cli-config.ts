@@ -2,6 +2,8 @@ import {
   CLOSED_ORDER_RETENTION_RULE,
   closedOrderRetention,
   loadConfig,
+  WS_MAX_CONNECTIONS_RULE,
+  wsMaxConnections,
   type Config,
 } from '../system/config.js';
 import { KairosError } from '../trading/core/errors.js';
@@ -67,15 +69,46 @@ export function withClosedOrderRetention(
   config: Config,
   flags: { readonly closedOrderRetentionMs?: string },
 ): Config {
-  const flag = flags.closedOrderRetentionMs;
-  if (flag === undefined) return config;
-  const ms = closedOrderRetention(flag);
-  if (ms === null)
+  return withIntegerFlag(config, 'closedOrderRetentionMs', flags.closedOrderRetentionMs, {
+    flag: '--closed-order-retention-ms',
+    parse: closedOrderRetention,
+    rule: CLOSED_ORDER_RETENTION_RULE,
+  });
+}
+
+/**
+ * The per-address WebSocket connection limit `serve` runs with: `--ws-max-connections-per-address`,
+ * else `KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS`, else 50. A bad flag is `USAGE` naming it and the rule.
+ *
+ * @example
+ * const config = withWsMaxConnections(cliConfig(), flags);
+ */
+export function withWsMaxConnections(
+  config: Config,
+  flags: { readonly wsMaxConnectionsPerAddress?: string },
+): Config {
+  return withIntegerFlag(config, 'wsMaxConnectionsPerAddress', flags.wsMaxConnectionsPerAddress, {
+    flag: '--ws-max-connections-per-address',
+    parse: wsMaxConnections,
+    rule: WS_MAX_CONNECTIONS_RULE,
+  });
+}
+
+/** `config` with `key` set from a flag's text when given; a bad one is `USAGE` naming it and `rule`. */
+function withIntegerFlag(
+  config: Config,
+  key: 'closedOrderRetentionMs' | 'wsMaxConnectionsPerAddress',
+  value: string | undefined,
+  opts: { flag: string; parse: (text: string) => number | null; rule: string },
+): Config {
+  if (value === undefined) return config;
+  const n = opts.parse(value);
+  if (n === null)
     throw new KairosError(
       'USAGE',
-      `--closed-order-retention-ms: must be ${CLOSED_ORDER_RETENTION_RULE}, was ${JSON.stringify(flag)}`,
+      `${opts.flag}: must be ${opts.rule}, was ${JSON.stringify(value)}`,
     );
-  return { ...config, closedOrderRetentionMs: ms };
+  return { ...config, [key]: n };
 }
 
 /**

@@ -2,7 +2,12 @@ import { isS3Url } from '../cloud/s3-url.js';
 import type { Command } from 'commander';
 import type { Config } from '../system/config.js';
 import { venueSettings, type VenueSetting } from '../system/venue-settings.js';
-import { cliConfig, closedOrderRetentionOption, withClosedOrderRetention } from './cli-config.js';
+import {
+  cliConfig,
+  closedOrderRetentionOption,
+  withClosedOrderRetention,
+  withWsMaxConnections,
+} from './cli-config.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { checkPortFree } from './port-check.js';
 import {
@@ -21,6 +26,7 @@ interface ServeFlags extends ReplayInstrumentFlags {
   venueSymbol: string[];
   exchangeUrl?: string;
   closedOrderRetentionMs?: string;
+  wsMaxConnectionsPerAddress?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -58,8 +64,12 @@ export function registerServe(program: Command): void {
       [],
     )
     .option(...closedOrderRetentionOption())
+    .option(
+      '--ws-max-connections-per-address <n>',
+      'the most WebSocket connections one client address holds open, 1-100000 (default: KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS, else 50)',
+    )
     .action(async (flags: ServeFlags) => {
-      const config = withClosedOrderRetention(cliConfig(), flags);
+      const config = withWsMaxConnections(withClosedOrderRetention(cliConfig(), flags), flags);
       const speed = numberFlag('--speed', flags.speed);
       const port = servePort(flags.port, config);
       // Bind first: a taken port fails now, before KAIROS_HOME is touched.

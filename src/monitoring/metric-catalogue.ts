@@ -93,6 +93,10 @@ export const METRICS = {
     name: 'kairos_ws_dropped_consumers_total',
     help: 'WebSocket clients disconnected for reading too slowly',
   },
+  wsRefused: {
+    name: 'kairos_ws_refused_connections_total',
+    help: 'WebSocket upgrades refused: their client address held the most connections allowed',
+  },
   wsResumes: {
     name: 'kairos_ws_resumes_total',
     help: 'WebSocket resumes per account or instrument: from the event log, or a snapshot past its bound',

@@ -136,6 +136,11 @@ export interface Config {
    */
   readonly wsResumeEvents: number;
   /**
+   * `KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS` (`serve --ws-max-connections-per-address` wins): the
+   * most WebSocket connections one client address holds open on the instance (default 50).
+   */
+  readonly wsMaxConnectionsPerAddress: number;
+  /**
    * How a strategy instance resumed on a venue-fed account warms on the venue's closed bars:
    * `KAIROS_WARM_BARS` (at most that many, 1-999; default the strategy's history, else 500) and
    * `KAIROS_WARM_WAIT_MS` (how long it waits for them before resuming cold; default 10000).
@@ -233,6 +238,11 @@ export function closedOrderRetention(value: string): number | null {
     : null;
 }
 
+/** `KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS`: its default and its bound. */
+const WS_MAX_CONNECTIONS_PER_ADDRESS = 50;
+const WS_MAX_CONNECTIONS_MAX = 100_000;
+export const WS_MAX_CONNECTIONS_RULE = `an integer 1-${WS_MAX_CONNECTIONS_MAX}`;
+
 /** Every environment variable Kairos reads (`docs/configuration.md` has one row for each). */
 export const SETTINGS: readonly Setting[] = [
   { variable: 'KAIROS_HOME', rule: 'a folder', default: './var', secret: false },
@@ -326,6 +336,12 @@ export const SETTINGS: readonly Setting[] = [
     variable: 'KAIROS_WS_RESUME_EVENTS',
     rule: 'an integer 1-1000000',
     default: '10000',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS',
+    rule: WS_MAX_CONNECTIONS_RULE,
+    default: String(WS_MAX_CONNECTIONS_PER_ADDRESS),
     secret: false,
   },
   {
@@ -531,6 +547,12 @@ export function loadConfig(env: Environment): Config {
       drainTimeoutMs: boundedInteger(env, 'KAIROS_DRAIN_TIMEOUT_MS', 600_000, 30_000),
     },
     wsResumeEvents: boundedInteger(env, 'KAIROS_WS_RESUME_EVENTS', 1_000_000, 10_000),
+    wsMaxConnectionsPerAddress: boundedInteger(
+      env,
+      'KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS',
+      WS_MAX_CONNECTIONS_MAX,
+      WS_MAX_CONNECTIONS_PER_ADDRESS,
+    ),
     strategyWarm: {
       bars:
         text(env, 'KAIROS_WARM_BARS') === undefined
@@ -803,6 +825,18 @@ function atLeastASecond(env: Environment, variable: string, fallback: number): n
   return n;
 }
 
+/**
+ * A per-address WebSocket connection limit given as text (the variable or `serve`'s flag): the
+ * number, or null when it breaks `WS_MAX_CONNECTIONS_RULE`.
+ *
+ * @example
+ * wsMaxConnections('50'); // 50
+ */
+export function wsMaxConnections(value: string): number | null {
+  const n = Number(value);
+  return /^\d+$/.test(value) && n >= 1 && n <= WS_MAX_CONNECTIONS_MAX ? n : null;
+}
+
 function boundedInteger(env: Environment, variable: string, max: number, fallback: number): number {
   const value = text(env, variable);
   if (value === undefined) return fallback;
@@ -884,6 +918,7 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     leaseTtlMs: config.instances.leaseTtlMs,
     drainTimeoutMs: config.instances.drainTimeoutMs,
     wsResumeEvents: config.wsResumeEvents,
+    wsMaxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,
     warmBars: config.strategyWarm.bars ?? null,
     warmWaitMs: config.strategyWarm.waitMs,
     closedOrderRetentionMs: config.closedOrderRetentionMs,

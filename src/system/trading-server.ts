@@ -637,6 +637,7 @@ export async function startTradingServer(
       },
       instanceId,
       ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
+      wsMaxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,
       // WebSocket frames, through the log every instance shares when Redis is set.
       eventLog: wsEventLog(
         config,

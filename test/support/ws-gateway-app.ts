@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { WsGatewayOptions } from '../../src/api/ws-gateway-options.js';
 import { wsGateway } from '../../src/api/ws-gateway.js';
 import type { AccessClaims } from '../../src/security/tokens/access-tokens.js';
@@ -19,13 +19,15 @@ export const TRADER: AccessClaims = {
 
 /**
  * The WebSocket gateway alone on a Fastify server (no composition): any token is `TRADER`, no
- * account, BTC/X as the one instrument, and bars the test emits (`emit`). `opts` override.
+ * account, BTC/X as the one instrument, and bars the test emits (`emit`). `opts` override;
+ * `server` goes to Fastify (`trustProxy`).
  */
 export async function gatewayApp(
   opts: Partial<WsGatewayOptions> = {},
+  server: Pick<FastifyServerOptions, 'trustProxy'> = {},
 ): Promise<{ app: FastifyInstance; url: string; emit: (bar: Bar) => void }> {
   let emit: (bar: Bar) => void = () => undefined;
-  const app = Fastify();
+  const app = Fastify(server);
   await app.register(wsGateway, {
     tokens: { verifyAccess: () => TRADER },
     events: new MessageBus(),

@@ -203,6 +203,21 @@ describe('Config', () => {
     ['KAIROS_WARM_WAIT_MS', '600001', 'KAIROS_WARM_WAIT_MS: must be an integer 1-600000'],
     ['KAIROS_WS_RESUME_EVENTS', '0', 'KAIROS_WS_RESUME_EVENTS: must be an integer 1-1000000'],
     ['KAIROS_WS_RESUME_EVENTS', '1e4', 'KAIROS_WS_RESUME_EVENTS: must be an integer 1-1000000'],
+    [
+      'KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS',
+      '0',
+      'KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS: must be an integer 1-100000, was "0"',
+    ],
+    [
+      'KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS',
+      '100001',
+      'KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS: must be an integer 1-100000, was "100001"',
+    ],
+    [
+      'KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS',
+      '2.5',
+      'KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS: must be an integer 1-100000',
+    ],
     ['EXCHANGE_URL', 'ws://127.0.0.1:9444', 'EXCHANGE_URL: must be an http:// or https:// URL'],
     ['EXCHANGE_URL', 'not a url', 'EXCHANGE_URL: must be an http:// or https:// URL'],
     ['EXCHANGE_RATE_LIMIT_MS', '0', 'EXCHANGE_RATE_LIMIT_MS: must be an integer 1-60000, was "0"'],
@@ -295,6 +310,13 @@ describe('Config', () => {
   it('reads the WebSocket resume bound, default 10000', () => {
     expect(loadConfig({}).wsResumeEvents).toBe(10_000);
     expect(loadConfig({ KAIROS_WS_RESUME_EVENTS: '50' }).wsResumeEvents).toBe(50);
+  });
+
+  it('reads the WebSocket connections allowed per client address, default 50, shown by `kairos config`', () => {
+    expect(loadConfig({}).wsMaxConnectionsPerAddress).toBe(50);
+    const c = loadConfig({ KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS: '100000' });
+    expect(c.wsMaxConnectionsPerAddress).toBe(100_000);
+    expect(maskedConfig(c).wsMaxConnectionsPerAddress).toBe(100_000);
   });
 
   it('lists every setting once, secrets marked', () => {
