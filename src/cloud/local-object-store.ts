@@ -1,14 +1,17 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../trading/core/errors.js';
 import { writeNewFile } from '../security/write-new-file.js';
-import { checkChecksum, sha256Of } from './object-checksum.js';
+import { checkChecksum, checkDigest, sha256Of } from './object-checksum.js';
 import { checkKey } from './object-key.js';
 import type {
   GetOptions,
   ObjectBody,
   ObjectInfo,
   ObjectLockStatus,
+  ObjectReader,
   ObjectStore,
   PutOptions,
 } from './object-store.js';
@@ -76,6 +79,31 @@ export class LocalObjectStore implements ObjectStore {
     }
     checkChecksum(file, bytes, { expected: options.sha256 });
     return bytes;
+  }
+
+  /** The file's size from `stat` (null when it is not a regular file, as `head`), then its bytes. */
+  async stream(key: string, options: GetOptions = {}): Promise<ObjectReader | null> {
+    const file = this.#file(key);
+    let size: number;
+    try {
+      const s = await stat(file);
+      if (!s.isFile()) return null;
+      size = s.size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    return {
+      bytes: size,
+      async *chunks() {
+        const hash = createHash('sha256');
+        for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+          hash.update(chunk as Buffer);
+          yield chunk as Buffer;
+        }
+        checkDigest(file, hash.digest('hex'), { expected: options.sha256 });
+      },
+    };
   }
 
   async head(key: string): Promise<ObjectInfo | null> {

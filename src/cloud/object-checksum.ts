@@ -28,7 +28,20 @@ export function checkChecksum(
   bytes: Uint8Array,
   sums: { readonly recorded?: string | null; readonly expected?: string },
 ): string {
-  const actual = createHash('sha256').update(bytes).digest('hex');
+  return checkDigest(where, createHash('sha256').update(bytes).digest('hex'), sums);
+}
+
+/**
+ * `checkChecksum` for a digest computed as the bytes streamed by.
+ *
+ * @example
+ * checkDigest('s3://b/p/x.json', hash.digest('hex'), { recorded: meta.sha256 });
+ */
+export function checkDigest(
+  where: string,
+  actual: string,
+  sums: { readonly recorded?: string | null; readonly expected?: string },
+): string {
   for (const [what, want] of [
     ['recorded on write', sums.recorded],
     ['expected', sums.expected],

@@ -50,6 +50,16 @@ export interface GetOptions {
 }
 
 /**
+ * An object opened for reading as a stream: its size, known before any byte is read, and its
+ * bytes, fetched only when iterated (once). After the last chunk they are checked as `get` checks
+ * them (`OBJECT_CHECKSUM_MISMATCH`, thrown at the end); stopping early reads no further.
+ */
+export interface ObjectReader {
+  readonly bytes: number;
+  chunks(): AsyncIterable<Uint8Array>;
+}
+
+/**
  * Where Kairos keeps files that outlive a process: audit exports, backtest reports, market data.
  * Two adapters: `LocalObjectStore` (a folder, the embedded default) and `S3ObjectStore` (a bucket
  * and prefix, `s3://bucket/prefix`). Keys are relative `/`-separated names (`OBJECT_KEY_INVALID`
@@ -67,6 +77,11 @@ export interface ObjectStore {
   put(key: string, body: ObjectBody, options?: PutOptions): Promise<ObjectInfo>;
   /** The object's bytes, checked; `OBJECT_NOT_FOUND` when there is none. */
   get(key: string, options?: GetOptions): Promise<Uint8Array>;
+  /**
+   * The object's size (a HEAD or a `stat`: nothing read yet) and its bytes as a stream, so a
+   * reader can refuse a large object unread and hold no object whole; null when there is none.
+   */
+  stream(key: string, options?: GetOptions): Promise<ObjectReader | null>;
   /** The object's size, checksum and version; null when there is none. */
   head(key: string): Promise<ObjectInfo | null>;
   /** Every object whose key starts with `prefix` (default: all), in key order. */

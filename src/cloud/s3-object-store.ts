@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -11,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { KairosError } from '../trading/core/errors.js';
-import { checkChecksum, sha256Of } from './object-checksum.js';
+import { checkChecksum, checkDigest, sha256Of } from './object-checksum.js';
 import { checkKey } from './object-key.js';
 import type {
   GetOptions,
@@ -19,6 +20,7 @@ import type {
   ObjectInfo,
   ObjectLock,
   ObjectLockStatus,
+  ObjectReader,
   ObjectStore,
   PutOptions,
 } from './object-store.js';
@@ -154,6 +156,55 @@ export class S3ObjectStore implements ObjectStore {
     } catch (e) {
       throw s3Failure(e, 'get', url);
     }
+  }
+
+  /**
+   * A HEAD (at the version asked for) gives the size; the GET is sent only when the bytes are
+   * iterated, and its body is hashed as it streams, then checked like `get`'s.
+   */
+  async stream(key: string, options: GetOptions = {}): Promise<ObjectReader | null> {
+    const url = this.#url(key);
+    const target = {
+      Bucket: this.where.bucket,
+      Key: this.#key(key),
+      ...(options.versionId ? { VersionId: options.versionId } : {}),
+    };
+    let size: number;
+    try {
+      size = (await this.client.send(new HeadObjectCommand(target))).ContentLength ?? 0;
+    } catch (e) {
+      const failure = s3Failure(e, 'head', url);
+      if (failure.code !== 'OBJECT_NOT_FOUND') throw failure;
+      // A HEAD's 404 has no body: a missing bucket looks like a missing key. A GET tells them
+      // apart (an error body, no object to read).
+      await this.client.send(new GetObjectCommand(target)).then(
+        (out) => (out.Body as { destroy?: () => void } | undefined)?.destroy?.(),
+        (e2: unknown) => {
+          const why = s3Failure(e2, 'get', url);
+          if (why.code !== 'OBJECT_NOT_FOUND') throw why;
+        },
+      );
+      return null;
+    }
+    const client = this.client;
+    return {
+      bytes: size,
+      async *chunks() {
+        const hash = createHash('sha256');
+        let recorded: string | undefined;
+        try {
+          const out = await client.send(new GetObjectCommand(target));
+          recorded = out.Metadata?.[SHA_META];
+          for await (const chunk of out.Body as AsyncIterable<Uint8Array>) {
+            hash.update(chunk);
+            yield chunk;
+          }
+        } catch (e) {
+          throw s3Failure(e, 'get', url);
+        }
+        checkDigest(url, hash.digest('hex'), { recorded, expected: options.sha256 });
+      },
+    };
   }
 
   async head(key: string): Promise<ObjectInfo | null> {

@@ -4,7 +4,6 @@ import { S3ObjectStore, type MultipartSizes } from '../cloud/s3-object-store.js'
 import type { S3Settings } from '../cloud/s3-settings.js';
 import { isS3Url } from '../cloud/s3-url.js';
 import type { ExportSource } from '../security/audit/export-store.js';
-import { KairosError } from '../trading/core/errors.js';
 import type { ObjectStoreSettings } from './config.js';
 
 /** The S3 client settings of the config (credentials: the SDK's default chain). */
@@ -36,7 +35,8 @@ export function openObjectStore(
 
 /**
  * An object store as the source `verifyExport` reads: each file at the version the manifest
- * records, checked against the store's recorded checksum; an absent object reads as null.
+ * records, its size first (a HEAD), then its bytes streamed and checked against the store's
+ * recorded checksum; an absent object reads as null.
  *
  * @example
  * const report = await verifyExport(exportSource(store), publicKeyPem);
@@ -44,13 +44,9 @@ export function openObjectStore(
 export function exportSource(store: ObjectStore): ExportSource {
   return {
     location: store.location,
-    read: async (name, versionId) => {
-      try {
-        return await store.get(name, versionId ? { versionId } : {});
-      } catch (e) {
-        if (e instanceof KairosError && e.code === 'OBJECT_NOT_FOUND') return null;
-        throw e;
-      }
+    open: async (name, versionId) => {
+      const object = await store.stream(name, versionId ? { versionId } : {});
+      return object && { size: object.bytes, chunks: () => object.chunks() };
     },
   };
 }

@@ -29,15 +29,23 @@ export interface ExportStore {
   ): Promise<ExportReceipt | void>;
 }
 
+/** One file of an export opened for reading: its size, known first, then its bytes in order. */
+export interface ExportObject {
+  readonly size: number;
+  chunks(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+}
+
 /**
- * Where an export is read back from, for `verifyExport`: a folder or a bucket. `read` answers
- * null when the object is absent and throws a `KairosError` when the store cannot answer (the
- * verifier reports `OBJECT_CHECKSUM_MISMATCH` as a bad file, and passes other errors on).
+ * Where an export is read back from, for `verifyExport`: a folder or a bucket. `open` answers
+ * the object's size before any byte is read (so the verifier refuses a large one unread) and
+ * its bytes as a stream, or null when the object is absent. Either throws a `KairosError` when
+ * the store cannot answer (the verifier reports `OBJECT_CHECKSUM_MISMATCH` as a bad file, and
+ * passes other codes on); any other error while reading is a file that cannot be read.
  *
  * @example
- * const source: ExportSource = { location: 's3://b/p', read: (name, v) => store.get(name, { versionId: v }) };
+ * const source: ExportSource = { location: 'mem', open: async (name) => ({ size: 2, chunks: () => [bytes] }) };
  */
 export interface ExportSource {
   readonly location: string;
-  read(name: string, versionId?: string): Promise<Uint8Array | null>;
+  open(name: string, versionId?: string): Promise<ExportObject | null>;
 }

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../../trading/core/errors.js';
 import { GENESIS_HASH } from './chain.js';
-import type { ExportSource } from './export-store.js';
+import type { ExportObject, ExportSource } from './export-store.js';
 import type { BreakKind, ChainBreak } from './first-break.js';
 import { MANIFEST_FILE, signedBytes, type Manifest, type ManifestFile } from './manifest.js';
 import { keyIdOf } from './manifest-signer.js';
@@ -50,8 +50,8 @@ export { MAX_FILE_BYTES, MAX_LINE_BYTES };
  * inserted or reordered. Needs nothing but the folder and the key. Reads both export versions
  * (`ExportVersion`): exports made before the wall time still verify. `source` is a folder, or
  * an `ExportSource` (a bucket): then each file is read at the version id the manifest records,
- * a store's own checksum failure is reported as a bad file, and a store that cannot answer
- * (denied, no bucket) throws.
+ * its size first and its bytes streamed as from a folder, a store's own checksum failure is
+ * reported as a bad file, and a store that cannot answer (denied, no bucket) throws.
  *
  * @example
  * const report = await verifyExport('exports/2024-01', readFileSync('audit-signing.pub', 'utf8'));
@@ -221,6 +221,11 @@ async function scanOne(
         ? { tooLarge: opened.size }
         : await scanFile(f.name, opened.chunks(), rules);
   } catch (e) {
+    // A bucket checks its recorded checksum once the last byte streamed by.
+    if (isChecksumError(e)) {
+      problems.push({ kind: 'file-hash', file: f.name, message: (e as Error).message });
+      return undefined;
+    }
     if (!(e instanceof ReadError)) throw e;
     unreadable(e);
     return undefined;
@@ -258,10 +263,7 @@ function unsignable(m: Manifest): Buffer | string {
 }
 
 /** A file to read: its size (read first) and its bytes as a stream. */
-interface Opened {
-  readonly size: number;
-  chunks(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
-}
+type Opened = ExportObject;
 
 /** Opens a file of the export, or answers null when it is absent. */
 type Open = (name: string, versionId?: string) => Promise<Opened | null>;
@@ -300,12 +302,24 @@ async function* streamed(file: string): AsyncGenerator<Buffer> {
   }
 }
 
-/** An `ExportSource` (a bucket) answers whole objects; their size is known once read. */
+/**
+ * An `ExportSource` (a bucket): its sizes and streams as they are. An error while reading that
+ * is not the store's (a `KairosError`) is a file that cannot be read.
+ */
 function fromSource(source: ExportSource): Open {
   return async (name, versionId) => {
-    const bytes = await source.read(name, versionId);
-    return bytes === null ? null : { size: bytes.byteLength, chunks: () => [bytes].values() };
+    const opened = await source.open(name, versionId);
+    return opened && { size: opened.size, chunks: () => storeChunks(opened) };
   };
+}
+
+async function* storeChunks(opened: Opened): AsyncGenerator<Uint8Array> {
+  try {
+    yield* opened.chunks();
+  } catch (e) {
+    if (e instanceof KairosError) throw e;
+    throw new ReadError((e as Error).message, { cause: e });
+  }
 }
 
 const isChecksumError = (e: unknown): boolean =>

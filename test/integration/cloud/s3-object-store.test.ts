@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { LocalObjectStore } from '../../../src/cloud/local-object-store.js';
 import { S3ObjectStore } from '../../../src/cloud/s3-object-store.js';
 import { s3Client } from '../../../src/cloud/s3-settings.js';
 import { startS3, type LocalS3 } from '../../support/s3rver.js';
@@ -105,6 +106,45 @@ describe('S3ObjectStore against s3rver', () => {
     await expect(store.get('good.txt', { sha256: sha(text('other')) })).rejects.toMatchObject({
       code: 'OBJECT_CHECKSUM_MISMATCH',
     });
+  });
+
+  it('streams an object: its size by HEAD first, the GET only when read, checked after the last byte', async () => {
+    const store = open('s3://kairos-objects/stream');
+    const seen = record(store);
+    const bytes = randomBytes(3 * MiB);
+    await store.put('big.bin', bytes);
+    seen.length = 0;
+    const reader = (await store.stream('big.bin'))!;
+    expect(reader.bytes).toBe(bytes.length);
+    expect(seen.map((r) => r.command)).toEqual(['HeadObjectCommand']);
+    const parts: Uint8Array[] = [];
+    for await (const chunk of reader.chunks()) parts.push(chunk);
+    expect(sha(Buffer.concat(parts))).toBe(sha(bytes));
+    expect(seen.map((r) => r.command)).toEqual(['HeadObjectCommand', 'GetObjectCommand']);
+    expect(await store.stream('none.bin')).toBeNull();
+    // Changed on the server: the bytes stream by, the recorded SHA-256 fails at the end.
+    await writeFile(s3.objectFile('kairos-objects', 'stream/big.bin'), randomBytes(3 * MiB));
+    let read = 0;
+    await expect(
+      (async () => {
+        for await (const chunk of (await store.stream('big.bin'))!.chunks()) read += chunk.length;
+      })(),
+    ).rejects.toMatchObject({
+      code: 'OBJECT_CHECKSUM_MISMATCH',
+      message: expect.stringMatching(/^s3:\/\/kairos-objects\/stream\/big\.bin: SHA-256 is /),
+    });
+    expect(read).toBe(3 * MiB);
+    // The folder store answers the same way.
+    const local = new LocalObjectStore(path.join(tmp, 'stream'));
+    await local.put('big.bin', bytes);
+    const fromFolder = (await local.stream('big.bin', { sha256: sha(text('other')) }))!;
+    expect(fromFolder.bytes).toBe(bytes.length);
+    await expect(
+      (async () => {
+        for await (const chunk of fromFolder.chunks()) void chunk;
+      })(),
+    ).rejects.toMatchObject({ code: 'OBJECT_CHECKSUM_MISMATCH' });
+    expect(await local.stream('none.bin')).toBeNull();
   });
 
   it('uploads a large file in parts (lib-storage) and reads it back intact', async () => {

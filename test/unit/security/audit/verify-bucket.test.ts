@@ -7,6 +7,7 @@ import { exportAudit } from '../../../../src/security/audit/export.js';
 import { LocalSigner } from '../../../../src/security/audit/local-signer.js';
 import { MANIFEST_FILE } from '../../../../src/security/audit/manifest.js';
 import { verifyExport } from '../../../../src/security/audit/verify.js';
+import { wholeObjects } from '../../../support/export-source.js';
 import { auditChain } from './audit-chain.js';
 
 // An auditor verifying an export straight from its bucket (Object Lock keeps versions): each
@@ -47,16 +48,13 @@ describe('verifying an export from a bucket', () => {
 
   /** The bucket as a source; `fault` may answer for one object instead. */
   function bucket(fault?: (name: string) => Uint8Array | null | undefined): ExportSource {
-    return {
-      location: 's3://audit/2024-01',
-      read: async (name, versionId) => {
-        const f = fault?.(name);
-        if (f !== undefined) return f;
-        // The manifest is read as the latest version; every other object at its signed version.
-        const v = name === MANIFEST_FILE ? `v1-${name}` : versionId;
-        return objects.get(`${name}@${v}`) ?? null;
-      },
-    };
+    return wholeObjects('s3://audit/2024-01', async (name, versionId) => {
+      const f = fault?.(name);
+      if (f !== undefined) return f;
+      // The manifest is read as the latest version; every other object at its signed version.
+      const v = name === MANIFEST_FILE ? `v1-${name}` : versionId;
+      return objects.get(`${name}@${v}`) ?? null;
+    });
   }
   const checksum = (name: string) => {
     throw new KairosError('OBJECT_CHECKSUM_MISMATCH', `${name}: stored checksum does not match`);
@@ -168,10 +166,9 @@ describe('a manifest or file an auditor must not trust', () => {
   /** Verifies with one object replaced by `body`. */
   const withObject = (name: string, body: string) =>
     verifyExport(
-      {
-        location: 'mem',
-        read: async (n) => (n === name ? Buffer.from(body, 'utf8') : (objects.get(n) ?? null)),
-      },
+      wholeObjects('mem', async (n) =>
+        n === name ? Buffer.from(body, 'utf8') : (objects.get(n) ?? null),
+      ),
       signer.publicKeyPem,
     );
   const manifest = () => JSON.parse(text(MANIFEST_FILE)) as Record<string, unknown>;
@@ -231,7 +228,7 @@ describe('an export range [from, to)', () => {
         now: from + 3_600_000,
       });
       const report = await verifyExport(
-        { location: 'mem', read: async (name) => objects.get(name) ?? null },
+        wholeObjects('mem', async (name) => objects.get(name) ?? null),
         signer.publicKeyPem,
       );
       expect(report.problems).toEqual([]);

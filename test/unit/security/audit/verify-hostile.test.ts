@@ -19,6 +19,7 @@ import {
   verifyExport,
   type VerifyReport,
 } from '../../../../src/security/audit/verify.js';
+import { wholeObjects } from '../../../support/export-source.js';
 import { auditChain } from './audit-chain.js';
 
 // The offline verifier is a tool an auditor runs on files an attacker may have made: whatever
@@ -44,10 +45,8 @@ const KINDS = [
 ];
 
 type Files = Map<string, Uint8Array>;
-const source = (files: Files): ExportSource => ({
-  location: 'memory:',
-  read: async (name) => files.get(name) ?? null,
-});
+const source = (files: Files): ExportSource =>
+  wholeObjects('memory:', async (name) => files.get(name) ?? null);
 const bytesOf = (text: string) => new TextEncoder().encode(text);
 const textOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
 
