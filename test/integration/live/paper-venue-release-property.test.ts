@@ -73,10 +73,10 @@ describe('the paper venue releasing what the store confirmed', () => {
         )
           lighter++;
       }),
-      { numRuns: 20, seed: 20261207 },
+      { numRuns: 12, seed: 20261207 },
     );
     // The venue did release what it would have kept.
-    expect(lighter).toBeGreaterThanOrEqual(10);
+    expect(lighter).toBeGreaterThanOrEqual(6);
   }, 240_000);
 });
 
