@@ -129,35 +129,48 @@ const outcome = (o: Order) => ({
 });
 const fillOf = (f: Fill) => [f.clientOrderId, f.price.toFixed(), f.quantity.toFixed(), f.ts];
 
-describe('a strategy as a Lambda function behind the seam', () => {
-  let lambda: LocalLambda;
-  let client: ReturnType<typeof lambdaClient>;
-  const files: Record<string, string> = {};
-  const defs: Record<string, AnyStrategy> = {};
-  let feed: Bar[];
+/**
+ * One local endpoint for the file, the four strategies loaded and deployed once: both blocks run
+ * sma-cross and the recursive one (an endpoint's start, two builds and deploys, and the sandbox's
+ * import of each version fewer than with an endpoint a block).
+ */
+let lambda: LocalLambda;
+let client: ReturnType<typeof lambdaClient>;
+const files: Record<string, string> = {};
+const defs: Record<string, AnyStrategy> = {};
 
-  beforeAll(async () => {
-    // Canaries where a careless host or endpoint would find credentials.
-    process.env.AWS_SECRET_ACCESS_KEY = CANARY;
-    process.env.EXCHANGE_SECRET = CANARY;
-    lambda = await startLocalLambda({ port: 0, workDir: path.join(dir, 'work') });
-    client = lambdaClient({ region: 'us-east-1', endpoint: lambda.url });
-    files.sma = path.join(ROOT, 'examples/strategies/sma-cross.ts');
-    files.limits = path.join(dir, 'cross-limits.ts');
-    files.throws = path.join(dir, 'throws-late.ts');
-    files.recursive = path.join(dir, 'recursive.ts');
-    writeFileSync(files.limits, LIMITS);
-    writeFileSync(files.throws, THROWS);
-    writeFileSync(files.recursive, RECURSIVE);
-    for (const [name, file] of Object.entries(files)) {
-      defs[name] = await loadStrategy(file, path.join(dir, 'build'));
-      const pkg = await packageStrategy(file, path.join(dir, 'build'));
-      await deployFunction(client, { name, zip: pkg.zip, role: ROLE, timeoutS: 5 });
-    }
-    // 200 one-minute bars: 38 orders for sma-cross, 14 for the recursive one; about 320
-    // invocations a run, each ~2-3 ms of this worker's CPU (the SDK, HTTP, the sandbox).
-    feed = bars(200);
-  }, 120_000);
+beforeAll(async () => {
+  // Canaries where a careless host or endpoint would find credentials (set before the endpoint
+  // starts: it must not hand them to a function whatever its process held from its start).
+  process.env.AWS_SECRET_ACCESS_KEY = CANARY;
+  process.env.EXCHANGE_SECRET = CANARY;
+  lambda = await startLocalLambda({ port: 0, workDir: path.join(dir, 'work') });
+  client = lambdaClient({ region: 'us-east-1', endpoint: lambda.url });
+  files.sma = path.join(ROOT, 'examples/strategies/sma-cross.ts');
+  files.limits = path.join(dir, 'cross-limits.ts');
+  files.throws = path.join(dir, 'throws-late.ts');
+  files.recursive = path.join(dir, 'recursive.ts');
+  writeFileSync(files.limits, LIMITS);
+  writeFileSync(files.throws, THROWS);
+  writeFileSync(files.recursive, RECURSIVE);
+  for (const [name, file] of Object.entries(files)) {
+    defs[name] = await loadStrategy(file, path.join(dir, 'build'));
+    const pkg = await packageStrategy(file, path.join(dir, 'build'));
+    await deployFunction(client, { name, zip: pkg.zip, role: ROLE, timeoutS: 5 });
+  }
+}, 120_000);
+
+afterAll(async () => {
+  delete process.env.AWS_SECRET_ACCESS_KEY;
+  delete process.env.EXCHANGE_SECRET;
+  client.destroy();
+  await lambda.close();
+});
+
+describe('a strategy as a Lambda function behind the seam', () => {
+  // 200 one-minute bars: 38 orders for sma-cross, 14 for the recursive one; about 320
+  // invocations a run, each ~2-3 ms of this worker's CPU (the SDK, HTTP, the sandbox).
+  const feed = bars(200);
 
   /**
    * The Postgres schemas the runs write, made as needed: the n-th run of each strategy writes
@@ -174,10 +187,6 @@ describe('a strategy as a Lambda function behind the seam', () => {
   }
 
   afterAll(async () => {
-    delete process.env.AWS_SECRET_ACCESS_KEY;
-    delete process.env.EXCHANGE_SECRET;
-    client.destroy();
-    await lambda.close();
     for (const store of schemas) await store.drop();
   });
 
@@ -401,26 +410,10 @@ describe('a strategy as a Lambda function behind the seam', () => {
 });
 
 describe('a backtest through the local Lambda endpoint', () => {
-  const dir2 = tempDir('kairos-lambda-backtest-');
-  let lambda: LocalLambda;
-  let client: ReturnType<typeof lambdaClient>;
-
-  beforeAll(async () => {
-    lambda = await startLocalLambda({ port: 0, workDir: path.join(dir2, 'work') });
-    client = lambdaClient({ region: 'us-east-1', endpoint: lambda.url });
-  });
-
-  afterAll(async () => {
-    client.destroy();
-    await lambda.close();
-  });
-
-  /** The report texts of one backtest in-process and through the function, and the steps. */
-  async function both(file: string, fn: string, data: string, params: Record<string, string>) {
+  /** The report texts of one backtest in-process and through function `fn`, and the steps. */
+  async function both(fn: string, data: string, params: Record<string, string>) {
     const { runBacktest, reportText } = await import('../../../src/system/run-backtest.js');
-    const strategy = await loadStrategy(file, path.join(dir2, 'build'));
-    const pkg = await packageStrategy(file, path.join(dir2, 'build'));
-    await deployFunction(client, { name: fn, zip: pkg.zip, role: ROLE });
+    const strategy = defs[fn]!;
     const input = {
       data,
       strategy: async () => strategy,
@@ -459,19 +452,16 @@ describe('a backtest through the local Lambda endpoint', () => {
   }
 
   it('writes a report.json byte-identical to the in-process one (sma-cross on ORCL)', async () => {
-    const file = path.join(ROOT, 'examples/strategies/sma-cross.ts');
     const data = path.join(DATA, 'backtrader/orcl-1995-2014.txt');
-    const r = await both(file, 'sma', data, { fast: '10', slow: '30', size: '100' });
+    const r = await both('sma', data, { fast: '10', slow: '30', size: '100' });
     expect(r.orders).toBeGreaterThan(10);
     expect(r.steps).toBeGreaterThan(500);
     expect(r.remote).toBe(r.local);
   }, 120_000);
 
   it('and with EMA, RSI, MACD and ATR (on NVDA)', async () => {
-    const file = path.join(dir2, 'recursive.ts');
-    writeFileSync(file, RECURSIVE);
     const data = path.join(DATA, 'backtrader/nvda-1999-2014.txt');
-    const r = await both(file, 'recursive', data, { size: '100' });
+    const r = await both('recursive', data, { size: '100' });
     expect(r.orders).toBeGreaterThan(20);
     expect(r.steps).toBeGreaterThan(400);
     expect(r.remote).toBe(r.local);
