@@ -6,6 +6,8 @@ import {
 import type { RunningServer } from '../../../src/system/trading-server.js';
 import { apiCall } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { dropTestSchema } from '../../support/postgres.js';
+import { migratedSchema } from '../../support/stores.js';
 import { addToCatalog } from '../../support/strategy-catalog.js';
 import { tempDir } from '../../support/temp-dir.js';
 
@@ -42,14 +44,22 @@ describe('API: a strategy started with runtime lambda makes the orders of the sa
   let lambda: LocalLambda;
   let t: TestServer;
   let server: RunningServer | undefined;
+  /**
+   * The server's store: a Postgres schema, not PGlite (its two instances' 150 bars each write
+   * orders and a snapshot, which PGlite's WebAssembly ran in this worker at several times
+   * Postgres's CPU; two store starts fewer too). The store is not what this file tests.
+   */
+  const schema = `kairos_parity_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
 
   beforeAll(async () => {
+    await migratedSchema(schema);
     const dir = tempDir('kairos-api-parity-');
     lambda = await startLocalLambda({ port: 0, workDir: path.join(dir, 'lambda') });
     // One bar a minute: none arrives before both instances are started. 150 bars: 49 orders.
     t = await startTestServer({
       speed: 1,
       bars: 150,
+      postgresSchema: schema,
       env: { AWS_ENDPOINT_URL_LAMBDA: lambda.url },
     });
     addToCatalog(path.join(t.home, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
@@ -57,6 +67,7 @@ describe('API: a strategy started with runtime lambda makes the orders of the sa
   afterAll(async () => {
     await (server ?? t?.server)?.close();
     await lambda?.close();
+    await dropTestSchema(schema);
   });
 
   it('the same orders, bar for bar, through the function as in-process', async () => {

@@ -13,7 +13,8 @@ import { apiCall } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { openLiveAccount } from '../../support/live-account.js';
 import { addUser } from '../../support/strategy-catalog.js';
-import { freshStore } from '../../support/stores.js';
+import { dropTestSchema } from '../../support/postgres.js';
+import { freshStore, migratedSchema } from '../../support/stores.js';
 import { bootStrategyHost, EMA_TRACE, orderOutcome } from '../../support/strategy-host-rig.js';
 import { until } from '../../support/until.js';
 import { tempDir } from '../../support/temp-dir.js';
@@ -22,8 +23,8 @@ const by = { actor: 'user:q', role: 'quant' };
 const SYMBOL = 'BTC/USDT';
 /**
  * Bars of the venue's market, all closed by now (the venue's REST says which are closed). Every
- * run plays them through a core, the host and a snapshot commit on PGlite (most of the file's
- * CPU), so no more than the restart points below need: 120 (the EMA has a value from bar 12).
+ * run plays them through a core, the host and a snapshot commit (most of the file's CPU), so no
+ * more than the restart points below need: 120 (the EMA has a value from bar 12).
  */
 const N = 120;
 const DATA = syntheticBars(N, 7, Math.floor(Date.now() / MINUTE) * MINUTE - (N + 5) * MINUTE);
@@ -67,14 +68,16 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
   /**
    * One store for every run of this block, each run on an account of its own (its name): orders,
    * fills, snapshots and instances are keyed by account, as on a server's one store (a store's
-   * start is ~0.7 s of CPU; this block made seven).
+   * start is ~0.7 s of CPU; this block made seven). A Postgres schema, not PGlite: the runs
+   * commit some 650 bars' snapshots, each a few statements that PGlite's WebAssembly ran in this
+   * worker at several times native Postgres's CPU (the store is not what the block tests).
    */
   let on: Awaited<ReturnType<typeof freshStore>>;
   let user: Awaited<ReturnType<typeof addUser>>;
 
   beforeAll(async () => {
     dir = tempDir('kairos-host-warm-');
-    on = await freshStore('pglite');
+    on = await freshStore('postgres');
     user = await addUser(on.db, 'quinn', 'quant');
     // An EMA (every bar it ever took counts) and the bar history: a resumed strategy whose
     // indicators start empty, or take a bar twice, trades elsewhere and traces other values.
@@ -231,13 +234,17 @@ describe('kairos serve: a strategy on a live account, restarted, hears its first
   let t: TestServer;
   /** The server running now (the test restarts it). */
   let server: TestServer['server'] | undefined;
+  /** The server's store, a Postgres schema (as the block above, for its CPU). */
+  const schema = `kairos_warm_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
 
   beforeAll(async () => {
+    await migratedSchema(schema);
     // A bar every 50 ms (twice `startLiveSim`'s pace, with the weight allowance to match): the
     // test waits for 25 of them before the restart.
     sim = await startLiveSim({ realtime: { speed: 1200 }, weightPerMinute: 400_000 });
     // At most 22 bars warm (`KAIROS_WARM_BARS`), fewer than the 25+ it hears before the restart.
     t = await startTestServer({
+      postgresSchema: schema,
       venues: [{ id: 'binance', url: sim.url }],
       env: { KAIROS_WARM_BARS: '22' },
     });
@@ -248,6 +255,7 @@ describe('kairos serve: a strategy on a live account, restarted, hears its first
   afterAll(async () => {
     await server?.close();
     await sim?.close();
+    await dropTestSchema(schema);
   });
 
   it('warms on the venue’s newest bars, as many as KAIROS_WARM_BARS: its first bar after the restart has the EMA and a full history', async () => {
