@@ -50,6 +50,19 @@ beforeEach(() => {
 });
 afterEach(() => jest.restoreAllMocks());
 
+/**
+ * Each strategy file bundled once for the file's in-process backtests (seven of sma-cross): the
+ * same module every time, as a process's later imports of one bundle are.
+ */
+const loaded = new Map<string, ReturnType<typeof loadStrategy>>();
+const strategyOf = (file: string) => {
+  const known = loaded.get(file);
+  if (known) return known;
+  const made = loadStrategy(file, path.join(home, 'build'));
+  loaded.set(file, made);
+  return made;
+};
+
 /** What `kairos backtest` runs, in this process: the metrics of params on a window. */
 async function backtestMetrics(
   file: string,
@@ -63,7 +76,7 @@ async function backtestMetrics(
   });
   const { report } = await runBacktest({
     data: ORCL,
-    strategy: () => loadStrategy(file, path.join(home, 'build')),
+    strategy: () => strategyOf(file),
     params: Object.fromEntries(params.split(',').map((p) => p.split('='))),
     settings,
   });
