@@ -171,6 +171,20 @@ export class TradingAccounts {
   }
 
   /**
+   * Reads one account (`accountId`), one user's accounts (`ownerUserId`) or every account (null)
+   * from the store again before a read of them answers, when several instances share the
+   * accounts (leased): a close, reopen, creation or default made on another instance shows at
+   * once, not at the next `refresh` (a lease round). One instance makes every change itself, so
+   * its memory is the store's: nothing is read.
+   */
+  async reread(scope: { accountId: string } | { ownerUserId: string | null }): Promise<void> {
+    if (!this.cfg.leased) return;
+    if ('accountId' in scope) await this.#directory.refreshAccount(scope.accountId);
+    else if (scope.ownerUserId !== null) await this.#directory.refreshOwner(scope.ownerUserId);
+    else await this.refresh();
+  }
+
+  /**
    * Opens an account's core on this instance, recovered and reconciled with its venue before it
    * trades, its journal writes fenced by `lease.fence` and its paper venue's by `lease.token`
    * (the account's lease); a paper account starts at the last bar. False when it cannot trade
