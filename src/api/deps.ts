@@ -132,6 +132,12 @@ export interface AccountDesk {
   /** A live account's link to its venue; null for a paper account. */
   venueLink(id: string): AccountVenueLink | null;
   /**
+   * Reads one account (`accountId`), one user's (`ownerUserId`) or every account (null) from the
+   * store again before `get`/`all` answer a read of them: a change made on another instance shows
+   * at once. Absent: what `get` and `all` hold is the store's.
+   */
+  reread?(scope: { accountId: string } | { ownerUserId: string | null }): Promise<void>;
+  /**
    * Takes a slot for new order `clientOrderId` in a live account's venue order-rate window
    * (Binance: 50 per 10 s per account; the account's strategies' orders count in it too): null
    * when it may go (and for a paper account), else the venue's limit and the ms until a slot

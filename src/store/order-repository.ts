@@ -1008,6 +1008,21 @@ export class OrderRepository implements OrderStore {
     return r ? { accountId: r.account_id, strategyId: r.strategy_id } : null;
   }
 
+  /**
+   * How many of this account's orders are not finished: any status but a terminal one,
+   * INITIALIZED included (its core would send it at recovery). Closing an account whose core is
+   * not open (its venue down) reads its open orders here.
+   */
+  async unfinishedCount(): Promise<number> {
+    const r = await this.db
+      .selectFrom('orders')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('account_id', '=', this.accountId)
+      .where('status', 'not in', TERMINAL)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
   /** Every instrument this account has an order on (an account trades what it has traded). */
   async instrumentIds(): Promise<string[]> {
     const rows = await this.db

@@ -14,7 +14,7 @@ import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
 import type { Order } from '../trading/model/order.js';
 import type { PaperVenue } from '../trading/venues/paper/paper-venue.js';
-import { checkClosable } from './account-close-checks.js';
+import { checkClosable, checkClosableStored } from './account-close-checks.js';
 import { AccountMarkets } from './account-markets.js';
 import { AccountDirectory } from './account-directory.js';
 import { AccountInstruments, ACCOUNT_HOLDER } from './account-instruments.js';
@@ -168,6 +168,20 @@ export class TradingAccounts {
    */
   refresh(): Promise<string[]> {
     return this.#directory.refresh();
+  }
+
+  /**
+   * Reads one account (`accountId`), one user's accounts (`ownerUserId`) or every account (null)
+   * from the store again before a read of them answers, when several instances share the
+   * accounts (leased): a close, reopen, creation or default made on another instance shows at
+   * once, not at the next `refresh` (a lease round). One instance makes every change itself, so
+   * its memory is the store's: nothing is read.
+   */
+  async reread(scope: { accountId: string } | { ownerUserId: string | null }): Promise<void> {
+    if (!this.cfg.leased) return;
+    if ('accountId' in scope) await this.#directory.refreshAccount(scope.accountId);
+    else if (scope.ownerUserId !== null) await this.#directory.refreshOwner(scope.ownerUserId);
+    else await this.refresh();
   }
 
   /**
@@ -562,7 +576,9 @@ export class TradingAccounts {
   #track(spec: LiveAccountSpec, cash: string, fence?: Fence): void {
     this.cfg.live?.track(spec, () =>
       this.exclusive(async () => {
-        if (!this.#runtimes.has(spec.accountId)) await this.#openLive(spec, cash, fence);
+        // Closed meanwhile (closing needs no venue): no core opens for it.
+        if (this.#runtimes.has(spec.accountId) || this.#disabled(spec.accountId)) return;
+        await this.#openLive(spec, cash, fence);
       }),
     );
   }
@@ -580,8 +596,13 @@ export class TradingAccounts {
       throw new KairosError('ACCOUNT_NOT_FOUND', `account ${accountId}: not found`);
     // Closed already (a live one has no core): answered as it is.
     if (this.#disabled(accountId) && this.#held.has(accountId)) return info;
-    // Its core runs on another instance (leased): that one closes it.
-    if (!rt) throw accountOwnerUnavailable(accountId);
+    if (!rt) {
+      // Held here with no core: a live account whose venue was down when it was to open.
+      // Closing needs no venue.
+      if (info.mode === 'live' && this.#held.has(accountId)) return this.#closeCoreless(info, by);
+      // Its core runs on another instance (leased): that one closes it.
+      throw accountOwnerUnavailable(accountId);
+    }
     if (this.isClosed(accountId)) return info;
     // From here no order is taken on it; refused below, it takes orders again.
     this.#closing.add(accountId);
@@ -590,19 +611,7 @@ export class TradingAccounts {
       await rt.desk.idle();
       await rt.core.settle();
       checkClosable(accountId, rt, (id) => this.#inUse(id));
-      const ts = this.cfg.now();
-      const owner = info.ownerUserId;
-      const nextDefault = await storeClosed(
-        this.cfg,
-        { id: accountId, owner, name: info.name },
-        ts,
-        by,
-      );
-      if (nextDefault !== undefined) {
-        this.#directory.setDefault(owner, nextDefault);
-      }
-      const closed = { ...info, disabledAt: ts };
-      this.#directory.set(closed);
+      const closed = await this.#storeClosed(info, by);
       // A closed account trades no more: the venue's bars it watched are released (the last
       // account or strategy on a symbol releases its subscription), its paper venue takes no
       // more ops (its orders, trades and balances stay readable). A live account's core is
@@ -615,6 +624,73 @@ export class TradingAccounts {
     } finally {
       this.#closing.delete(accountId);
     }
+  }
+
+  /**
+   * Closes a live account held here whose core is not open (its venue was down when it was to
+   * open, and is retried): checked from the store (`checkClosableStored`: its unfinished orders,
+   * the positions of its stored fills, its strategies), stored closed with its audit row, and
+   * no longer retried, so no core opens for it later (`reopen` opens it once the venue answers).
+   * One at a time with the retry (`exclusive`): a core that opened meanwhile is closed with it.
+   */
+  async #closeCoreless(info: AccountInfo, by: ChangeActor): Promise<AccountInfo> {
+    const accountId = info.id;
+    this.#closing.add(accountId);
+    let closed: AccountInfo | null;
+    try {
+      closed = await this.exclusive(async () => {
+        if (this.#runtimes.has(accountId)) return null;
+        if (this.#disabled(accountId)) return this.#directory.get(accountId)!;
+        if (!this.#held.has(accountId)) throw accountOwnerUnavailable(accountId);
+        const fence = this.#held.get(accountId)?.fence;
+        const orders = new OrderRepository(this.cfg.db, accountId, Date.now, fence);
+        await checkClosableStored(
+          accountId,
+          orders,
+          (id) => this.#currenciesOf(info.venue, id),
+          (id) => this.#inUse(id),
+        );
+        const done = await this.#storeClosed(info, by);
+        // No more retries of its core, no venue link (`venueStatus` null), as any closed account.
+        await this.#shut(accountId);
+        return done;
+      });
+    } finally {
+      this.#closing.delete(accountId);
+    }
+    // Its core opened while the close waited: closed like any open account.
+    return closed ?? this.close(accountId, by);
+  }
+
+  /** The currencies of an instrument of a venue, for booking stored fills without a core. */
+  #currenciesOf(venue: string, instrumentId: string): { base: string; quote: string } {
+    try {
+      const inst = this.cfg.market?.instrument(venue, instrumentId);
+      if (inst) return inst;
+    } catch {
+      // Delisted since the server started: read from ccxt's unified symbol, BASE/QUOTE[:SETTLE].
+    }
+    const [base = instrumentId, rest = ''] = instrumentId.split('/');
+    return { base, quote: rest.split(':')[0] ?? '' };
+  }
+
+  /**
+   * Stores an account closed with its audit row (its owner's default moved if it was it) and
+   * remembers it so.
+   */
+  async #storeClosed(info: AccountInfo, by: ChangeActor): Promise<AccountInfo> {
+    const ts = this.cfg.now();
+    const owner = info.ownerUserId!;
+    const nextDefault = await storeClosed(
+      this.cfg,
+      { id: info.id, owner, name: info.name },
+      ts,
+      by,
+    );
+    if (nextDefault !== undefined) this.#directory.setDefault(owner, nextDefault);
+    const closed = { ...info, disabledAt: ts };
+    this.#directory.set(closed);
+    return closed;
   }
 
   /**

@@ -555,6 +555,7 @@ export async function startTradingServer(
         setDefault: (userId, id, by) => accounts.setDefault(userId, id, by),
         trading: (id) => accounts.runtime(id),
         venueLink: (id) => accounts.venueLink(id),
+        reread: (scope) => accounts.reread(scope),
         admitOrder: (id, orderId) => accounts.admitOrder(id, orderId),
         instrumentsOf: (id) => accounts.instrumentsOf(id),
       },

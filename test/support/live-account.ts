@@ -27,3 +27,15 @@ export async function openLiveAccount(
   });
   return { credential, account };
 }
+
+/** An order body of a buy far below the simulator's market: it rests at the venue until canceled. */
+export function restingBuy(accountId: string) {
+  return {
+    accountId,
+    instrumentId: 'BTC/USDT',
+    side: 'BUY',
+    type: 'LIMIT',
+    price: '1000',
+    quantity: '0.02',
+  };
+}

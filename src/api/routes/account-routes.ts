@@ -1,5 +1,6 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { seesEveryAccount } from '../../security/roles/permissions.js';
 import type { AccountAccess } from '../account-access.js';
 import { actorOf } from '../authenticated-context.js';
 import type { AccountDesk, ApiAccount } from '../deps.js';
@@ -154,10 +155,20 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
       onRequest: app.requires('accounts:read'),
       schema: {
         tags: ['accounts'],
-        response: { 200: Type.Object({ accounts: Type.Array(AccountView) }), ...Problems },
+        // 503: the store did not answer (several instances read it before answering).
+        response: {
+          200: Type.Object({ accounts: Type.Array(AccountView) }),
+          503: ProblemSchema,
+          ...Problems,
+        },
       },
     },
-    async (req) => ({ accounts: opts.access.visible(req.claims).map(view) }),
+    async (req) => {
+      // As the store has them now (a change made on another instance included).
+      const every = seesEveryAccount(req.claims.role);
+      await opts.accounts.reread?.({ ownerUserId: every ? null : req.claims.sub });
+      return { accounts: opts.access.visible(req.claims).map(view) };
+    },
   );
 
   r.get(
@@ -167,10 +178,14 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
       schema: {
         tags: ['accounts'],
         params: IdParams,
-        response: { 200: AccountView, 404: ProblemSchema, ...Problems },
+        response: { 200: AccountView, 404: ProblemSchema, 503: ProblemSchema, ...Problems },
       },
     },
-    async (req) => view(opts.access.find(req.claims, req.params.id)),
+    async (req) => {
+      // As the store has it now: closed or reopened on another instance, it shows at once.
+      await opts.accounts.reread?.({ accountId: req.params.id });
+      return view(opts.access.find(req.claims, req.params.id));
+    },
   );
 
   r.delete(

@@ -26,7 +26,7 @@ export interface LoadedLedger {
  * if (next) await store.saveLedgerCheckpoint(next);
  */
 export async function loadLedger(
-  store: OrderStore,
+  store: Pick<OrderStore, 'ledgerStart'>,
   ledger: Ledger,
   currencies: (instrumentId: string) => FillCurrencies,
 ): Promise<LoadedLedger> {

@@ -4,6 +4,7 @@ import { KairosError } from '../../core/errors.js';
 import type { Alert } from '../../model/alert.js';
 import type { RequestBudget } from '../../../scalability/rate-limit/request-budget.js';
 import { installCreateExpiry } from './create-expiry.js';
+import { venueBudgetScope } from './budget-scope.js';
 import { installRequestGate, type AdvertisedLimit, type RequestGate } from './request-gate.js';
 import { CCXT_EXCHANGE_IDS } from './exchange-ids.js';
 
@@ -60,7 +61,10 @@ export interface ExchangeConfig {
   /** The shared request budget and ban record (see `request-gate.ts`); none: no gate. */
   readonly budget?: {
     readonly budget: RequestBudget;
-    /** Budget key to take weight from (default: the exchange id, its IP-wide scope). */
+    /**
+     * Budget key to take weight from (default: the venue's IP-wide scope, `venueBudgetScope`: the
+     * exchange id, or `<id>:sandbox` with `sandbox`).
+     */
     readonly key?: string;
     readonly now?: () => number;
     readonly onAlert?: (alert: Alert) => void;
@@ -224,7 +228,8 @@ export async function createExchange(config: ExchangeConfig): Promise<BuiltExcha
   const gate = b
     ? installRequestGate(exchange, {
         budget: b.budget,
-        venue: id,
+        // The sandbox is another host with its own limits: its own budget and bans.
+        venue: venueBudgetScope(id, config.sandbox),
         key: b.key,
         now: b.now,
         onAlert: b.onAlert,
