@@ -8,14 +8,12 @@ import { startCluster, type Cluster } from '../../scripts/cluster.js';
 import { apiCall } from '../support/api-call.js';
 import { btcSlice } from '../support/paper-args.js';
 import { dropTestSchema, TEST_DATABASE_URL } from '../support/postgres.js';
+import { makeTraders } from '../support/make-traders.js';
 import { ownedAccounts } from '../support/owned-accounts.js';
 import { until } from '../support/until.js';
 import { replayInstrument } from '../../src/cli/replay-instrument.js';
 import { connectRedis } from '../../src/scalability/connections.js';
-import { openStore } from '../../src/store/open-store.js';
-import { openFieldKeys } from '../../src/system/field-cipher.js';
 import { installGroup } from '../../src/system/install-group.js';
-import { UserAccounts } from '../../src/system/user-accounts.js';
 import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON frames, checked field by field
@@ -210,33 +208,13 @@ describe('cluster failover: kill -9, SIGSTOP and a rolling restart under load', 
   it(
     'loses, doubles and misorders nothing; prints the failover time',
     async () => {
-      const secrets = new Map<string, string>();
       const t0 = Date.now();
       const say = (line: string) =>
         process.stdout.write(`failover +${Date.now() - t0} ms: ${line}\n`);
-      // The traders, made in this process as `kairos user create` makes them (`UserAccounts` on
-      // the schema and the home's keys; that command has its own e2e tests): three processes
-      // fewer. The schema is migrated and the keys are made before the instances start, so all
-      // three start at once (`prepared`).
-      const keys = await openFieldKeys(path.join(home, 'keys'), {
-        keyId: undefined,
-        region: 'us-east-1',
-        endpoint: undefined,
-      });
-      const store = await openStore({ databaseUrl: TEST_DATABASE_URL, schema });
-      try {
-        const users = new UserAccounts(store.db, keys.cipher());
-        for (const name of TRADERS) {
-          const made = await users.create(
-            { username: name, password: PASSWORD, role: 'trader' },
-            { actor: 'ops', role: 'cli' },
-          );
-          secrets.set(name, made.secret);
-        }
-      } finally {
-        keys.close();
-        await store.close();
-      }
+      // The traders, made in this process as `kairos user create` makes them (`makeTraders`):
+      // three processes fewer. The schema is migrated and the keys are made before the instances
+      // start, so all three start at once (`prepared`).
+      const secrets = await makeTraders(home, schema, TRADERS, PASSWORD);
       const c = await startCluster({
         prepared: true,
         instances: 3,

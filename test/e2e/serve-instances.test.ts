@@ -3,7 +3,8 @@ import { generate } from 'otplib';
 import { apiCall } from '../support/api-call.js';
 import { btcSlice } from '../support/paper-args.js';
 import { dropTestSchema, TEST_DATABASE_URL } from '../support/postgres.js';
-import { createTrader, spawnServe } from '../support/spawn-serve.js';
+import { makeTraders } from '../support/make-traders.js';
+import { spawnServe } from '../support/spawn-serve.js';
 import { ownedAccounts } from '../support/owned-accounts.js';
 import { until } from '../support/until.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -36,8 +37,10 @@ describe('kairos serve: instances share the accounts through leases', () => {
   const servers: ReturnType<typeof spawnServe>[] = [];
   let secret = '';
 
-  beforeAll(() => {
-    secret = createTrader(home, password, env);
+  // The trader made in this process as `kairos user create` makes them (`makeTraders`; that
+  // command's own e2e tests run it): a process fewer.
+  beforeAll(async () => {
+    secret = (await makeTraders(home, schema, ['tom'], password)).get('tom')!;
   }, 60_000);
   afterAll(async () => {
     for (const s of servers) s.child.kill('SIGKILL');

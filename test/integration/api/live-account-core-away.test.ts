@@ -76,9 +76,14 @@ describe('a live account whose core is not open yet (kairos serve, the venue sim
       'the order resting at the venue',
     );
 
-    // The venue refuses the account's reads (429, then a ban) as the server starts again: the
-    // account's core cannot be recovered, so it does not open (DOWN, retried).
-    sim.faults.set({ rateLimit: { after: 0, tooMany: 1, banMs: 15_000, readsOnly: true } });
+    // The venue refuses the account's reads (429, each with a Retry-After of 1 s) from before
+    // the server starts again until the fault is cleared: the account's core cannot be
+    // recovered, so it does not open (DOWN, retried). (Until 12-07 one 429 and then a 15 s ban:
+    // the ban bounded how long the checks below could take, and the account came UP only when
+    // it ended, ~15 s of the file's time.)
+    sim.faults.set({
+      rateLimit: { after: 0, tooMany: Number.MAX_SAFE_INTEGER, banMs: 0, readsOnly: true },
+    });
     server = await t.restart();
     expect(await venueOf(live)).toBe('DOWN');
     expect(server.accountCore(live)).toBeUndefined();

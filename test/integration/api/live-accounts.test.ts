@@ -7,6 +7,7 @@ import { apiCall, type Answer } from '../../support/api-call.js';
 import { secondTrader, startTestServer, type TestServer } from '../../support/api-server.js';
 import { parsePrometheus, sampleValue } from '../../support/prometheus-text.js';
 import { dropTestSchema } from '../../support/postgres.js';
+import { migratedSchema } from '../../support/stores.js';
 import { liveServerOptions, startLiveSim } from '../../support/ccxt-sim.js';
 import { until } from '../../support/until.js';
 
@@ -35,6 +36,10 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
 
   beforeAll(async () => {
     sim = await startLiveSim();
+    // The schema as every migration leaves it, from the global setup's script (`migratedSchema`):
+    // the server's open then applies none (each migration's DDL on a new schema: CPU of the
+    // worker and of Postgres for nothing this file tests).
+    if (dialect === 'Postgres') await migratedSchema(schema);
     t = await startTestServer({
       ...liveServerOptions(sim),
       ...(dialect === 'Postgres' ? { postgresSchema: schema } : {}),

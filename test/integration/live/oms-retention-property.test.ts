@@ -49,7 +49,11 @@ describe('the OMS forgetting closed orders changes no outcome', () => {
         if (released.held < kept.held) releasing++;
         if (released.fills.some((f) => f.startsWith('L-'))) lateFills++;
       }),
-      { numRuns: 40, seed: 20261206 },
+      // 24 runs (40 until 12-07, cut for CI time: more draws of the same property; each rule the
+      // draws meet, copies, late trades, reconciliation and restarts after a release, also has a
+      // fixed case in oms-retention.test.ts on both dialects). With this seed 16 runs release
+      // orders and 13 take late trades of released ones.
+      { numRuns: 24, seed: 20261206 },
     );
     // The runs did release orders, and took late trades of released ones.
     expect(releasing).toBeGreaterThanOrEqual(10);
