@@ -84,7 +84,8 @@ export class S3ObjectStore implements ObjectStore {
     const url = this.#url(key);
     const sha256 = await sha256Of(body);
     const size = body instanceof Uint8Array ? body.length : (await stat(body.file)).size;
-    if (!options.overwrite && (await this.head(key)) !== null) {
+    // A missing bucket is told by the PUT itself: no GET to tell it from a missing key here.
+    if (!options.overwrite && (await this.#head(key)) !== null) {
       throw new KairosError('OBJECT_EXISTS', `${url} exists; objects are never overwritten`);
     }
     const params: PutObjectCommandInput = {
@@ -175,15 +176,7 @@ export class S3ObjectStore implements ObjectStore {
     } catch (e) {
       const failure = s3Failure(e, 'head', url);
       if (failure.code !== 'OBJECT_NOT_FOUND') throw failure;
-      // A HEAD's 404 has no body: a missing bucket looks like a missing key. A GET tells them
-      // apart (an error body, no object to read).
-      await this.client.send(new GetObjectCommand(target)).then(
-        (out) => (out.Body as { destroy?: () => void } | undefined)?.destroy?.(),
-        (e2: unknown) => {
-          const why = s3Failure(e2, 'get', url);
-          if (why.code !== 'OBJECT_NOT_FOUND') throw why;
-        },
-      );
+      await this.#bucketOrKey(target, url);
       return null;
     }
     const client = this.client;
@@ -207,7 +200,23 @@ export class S3ObjectStore implements ObjectStore {
     };
   }
 
+  /**
+   * The object's size, checksum and version (a HEAD); null when there is no such object. A
+   * missing bucket is an error (`OBJECT_STORE_BUCKET_MISSING`), never an absent object.
+   */
   async head(key: string): Promise<ObjectInfo | null> {
+    const found = await this.#head(key);
+    if (found === null) {
+      await this.#bucketOrKey({ Bucket: this.where.bucket, Key: this.#key(key) }, this.#url(key));
+    }
+    return found;
+  }
+
+  /**
+   * A HEAD: the object's info, or null on a 404 (a HEAD's 404 has no body, so a missing bucket
+   * reads the same: callers tell them apart with `#bucketOrKey`).
+   */
+  async #head(key: string): Promise<ObjectInfo | null> {
     try {
       const out = await this.client.send(
         new HeadObjectCommand({ Bucket: this.where.bucket, Key: this.#key(key) }),
@@ -227,6 +236,24 @@ export class S3ObjectStore implements ObjectStore {
       const failure = s3Failure(e, 'head', this.#url(key));
       if (failure.code === 'OBJECT_NOT_FOUND') return null;
       throw failure;
+    }
+  }
+
+  /**
+   * After a HEAD's 404: a GET tells a missing bucket (`NoSuchBucket`, thrown) from a missing key
+   * (returns). Only `s3:GetObject` is needed (a `HeadBucket` would need `s3:ListBucket`).
+   */
+  async #bucketOrKey(
+    target: { Bucket: string; Key: string; VersionId?: string },
+    url: string,
+  ): Promise<void> {
+    try {
+      const out = await this.client.send(new GetObjectCommand(target));
+      // The object appeared since the HEAD: the HEAD's answer stands.
+      (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
+    } catch (e) {
+      const why = s3Failure(e, 'head', url);
+      if (why.code !== 'OBJECT_NOT_FOUND') throw why;
     }
   }
 
