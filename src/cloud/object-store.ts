@@ -51,8 +51,10 @@ export interface GetOptions {
 
 /**
  * An object opened for reading as a stream: its size, known before any byte is read, and its
- * bytes, fetched only when iterated (once). After the last chunk they are checked as `get` checks
- * them (`OBJECT_CHECKSUM_MISMATCH`, thrown at the end); stopping early reads no further.
+ * bytes, fetched only when iterated (once). The bytes are those of the object whose size was
+ * read: one replaced in between fails with `OBJECT_CHANGED` (S3: the GET is pinned to the HEAD's
+ * ETag) before any byte of it. After the last chunk they are checked as `get` checks them
+ * (`OBJECT_CHECKSUM_MISMATCH`, thrown at the end); stopping early reads no further.
  */
 export interface ObjectReader {
   readonly bytes: number;

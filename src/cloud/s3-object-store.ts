@@ -124,8 +124,7 @@ export class S3ObjectStore implements ObjectStore {
         versionId = (await upload.done()).VersionId;
       }
     } catch (e) {
-      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 412) {
+      if (httpStatus(e) === 412) {
         throw new KairosError('OBJECT_EXISTS', `${url} exists; objects are never overwritten`, {
           cause: e,
         });
@@ -160,8 +159,11 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * A HEAD (at the version asked for) gives the size; the GET is sent only when the bytes are
-   * iterated, and its body is hashed as it streams, then checked like `get`'s.
+   * A HEAD (at the version asked for) gives the size and the ETag; the GET is sent only when the
+   * bytes are iterated, pinned to that ETag (`If-Match`), so the bytes read are those of the
+   * object whose size was checked: one replaced in between fails with `OBJECT_CHANGED` (S3's
+   * 412) before any byte of it is read. The body is hashed as it streams, then checked like
+   * `get`'s.
    */
   async stream(key: string, options: GetOptions = {}): Promise<ObjectReader | null> {
     const url = this.#url(key);
@@ -171,8 +173,11 @@ export class S3ObjectStore implements ObjectStore {
       ...(options.versionId ? { VersionId: options.versionId } : {}),
     };
     let size: number;
+    let etag: string | undefined;
     try {
-      size = (await this.client.send(new HeadObjectCommand(target))).ContentLength ?? 0;
+      const out = await this.client.send(new HeadObjectCommand(target));
+      size = out.ContentLength ?? 0;
+      etag = out.ETag;
     } catch (e) {
       const failure = s3Failure(e, 'head', url);
       if (failure.code !== 'OBJECT_NOT_FOUND') throw failure;
@@ -186,13 +191,22 @@ export class S3ObjectStore implements ObjectStore {
         const hash = createHash('sha256');
         let recorded: string | undefined;
         try {
-          const out = await client.send(new GetObjectCommand(target));
+          const out = await client.send(
+            new GetObjectCommand({ ...target, ...(etag ? { IfMatch: etag } : {}) }),
+          );
           recorded = out.Metadata?.[SHA_META];
           for await (const chunk of out.Body as AsyncIterable<Uint8Array>) {
             hash.update(chunk);
             yield chunk;
           }
         } catch (e) {
+          if (httpStatus(e) === 412) {
+            throw new KairosError(
+              'OBJECT_CHANGED',
+              `get ${url}: the object changed after its size was read (its ETag is no longer ${etag}); nothing of the new one was read: read it again`,
+              { cause: e },
+            );
+          }
           throw s3Failure(e, 'get', url);
         }
         checkDigest(url, hash.digest('hex'), { recorded, expected: options.sha256 });
@@ -308,6 +322,11 @@ export class S3ObjectStore implements ObjectStore {
   #url(key?: string): string {
     return s3Url(this.where, key);
   }
+}
+
+/** The HTTP status of an SDK failure, when it has one. */
+function httpStatus(e: unknown): number | undefined {
+  return (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
 
 function lockParams(lock: ObjectLock | undefined): Partial<PutObjectCommandInput> {

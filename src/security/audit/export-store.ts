@@ -39,8 +39,10 @@ export interface ExportObject {
  * Where an export is read back from, for `verifyExport`: a folder or a bucket. `open` answers
  * the object's size before any byte is read (so the verifier refuses a large one unread) and
  * its bytes as a stream, or null when the object is absent. Either throws a `KairosError` when
- * the store cannot answer (the verifier reports `OBJECT_CHECKSUM_MISMATCH` as a bad file, and
- * passes other codes on); any other error while reading is a file that cannot be read.
+ * the store cannot answer (the verifier reports `OBJECT_CHECKSUM_MISMATCH` as a bad file and
+ * `OBJECT_CHANGED`, an object replaced after its size was read, as a file that changed during
+ * verification, and passes other codes on); any other error while reading is a file that
+ * cannot be read.
  *
  * @example
  * const source: ExportSource = { location: 'mem', open: async (name) => ({ size: 2, chunks: () => [bytes] }) };
