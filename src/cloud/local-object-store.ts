@@ -97,8 +97,10 @@ export class LocalObjectStore implements ObjectStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
     }
+    let digest: string | null = null;
     return {
       bytes: seen.size,
+      digest: () => digest,
       async *chunks() {
         const handle = await openUnchanged(file, seen);
         if (!handle) {
@@ -113,7 +115,7 @@ export class LocalObjectStore implements ObjectStore {
           hash.update(chunk as Buffer);
           yield chunk as Buffer;
         }
-        checkDigest(file, hash.digest('hex'), { expected: options.sha256 });
+        digest = checkDigest(file, hash.digest('hex'), { expected: options.sha256 });
       },
     };
   }

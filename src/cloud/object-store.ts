@@ -59,6 +59,12 @@ export interface GetOptions {
 export interface ObjectReader {
   readonly bytes: number;
   chunks(): AsyncIterable<Uint8Array>;
+  /**
+   * The SHA-256 (hex) of the bytes, computed as they streamed by: once `chunks()` has run to
+   * its end (and the bytes were checked), else null. A reader that needs the hash takes it here
+   * instead of hashing the bytes a second time.
+   */
+  digest(): string | null;
 }
 
 /**

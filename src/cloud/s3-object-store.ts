@@ -163,7 +163,7 @@ export class S3ObjectStore implements ObjectStore {
    * bytes are iterated, pinned to that ETag (`If-Match`), so the bytes read are those of the
    * object whose size was checked: one replaced in between fails with `OBJECT_CHANGED` (S3's
    * 412) before any byte of it is read. The body is hashed as it streams, then checked like
-   * `get`'s.
+   * `get`'s; `digest()` answers that hash, so a reader need not hash the bytes again.
    */
   async stream(key: string, options: GetOptions = {}): Promise<ObjectReader | null> {
     const url = this.#url(key);
@@ -185,8 +185,10 @@ export class S3ObjectStore implements ObjectStore {
       return null;
     }
     const client = this.client;
+    let digest: string | null = null;
     return {
       bytes: size,
+      digest: () => digest,
       async *chunks() {
         const hash = createHash('sha256');
         let recorded: string | undefined;
@@ -209,7 +211,7 @@ export class S3ObjectStore implements ObjectStore {
           }
           throw s3Failure(e, 'get', url);
         }
-        checkDigest(url, hash.digest('hex'), { recorded, expected: options.sha256 });
+        digest = checkDigest(url, hash.digest('hex'), { recorded, expected: options.sha256 });
       },
     };
   }

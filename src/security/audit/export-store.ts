@@ -29,10 +29,16 @@ export interface ExportStore {
   ): Promise<ExportReceipt | void>;
 }
 
-/** One file of an export opened for reading: its size, known first, then its bytes in order. */
+/**
+ * One file of an export opened for reading: its size, known first, then its bytes in order. A
+ * source that hashes the bytes as they stream gives `digest`: their SHA-256 (hex) once the
+ * chunks ran to their end (null before), which the verifier then takes instead of hashing them
+ * again.
+ */
 export interface ExportObject {
   readonly size: number;
   chunks(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  digest?(): string | null;
 }
 
 /**

@@ -226,7 +226,7 @@ async function scanOne(
     scan =
       opened.size > MAX_FILE_BYTES
         ? { tooLarge: opened.size }
-        : await scanFile(f.name, opened.chunks(), rules);
+        : await scanFile(f.name, opened.chunks(), rules, opened.digest);
   } catch (e) {
     // A bucket checks its recorded checksum once the last byte streamed by.
     if (isChecksumError(e)) {
@@ -337,7 +337,13 @@ async function* streamed(file: string, seen: Stats): AsyncGenerator<Buffer> {
 function fromSource(source: ExportSource): Open {
   return async (name, versionId) => {
     const opened = await source.open(name, versionId);
-    return opened && { size: opened.size, chunks: () => storeChunks(opened) };
+    return (
+      opened && {
+        size: opened.size,
+        chunks: () => storeChunks(opened),
+        ...(opened.digest ? { digest: () => opened.digest!() } : {}),
+      }
+    );
   };
 }
 
