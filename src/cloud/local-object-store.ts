@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../trading/core/errors.js';
+import { openUnchanged } from '../security/open-unchanged.js';
 import { writeNewFile } from '../security/write-new-file.js';
 import { checkChecksum, checkDigest, sha256Of } from './object-checksum.js';
 import { checkKey } from './object-key.js';
@@ -81,27 +82,40 @@ export class LocalObjectStore implements ObjectStore {
     return bytes;
   }
 
-  /** The file's size from `stat` (null when it is not a regular file, as `head`), then its bytes. */
+  /**
+   * The file's size from `stat` (null when it is not a regular file, as `head`), then its bytes;
+   * a file replaced or rewritten in between (another inode, size or modification time) fails
+   * with `OBJECT_CHANGED` before any byte is read.
+   */
   async stream(key: string, options: GetOptions = {}): Promise<ObjectReader | null> {
     const file = this.#file(key);
-    let size: number;
+    let seen: Stats;
     try {
-      const s = await stat(file);
-      if (!s.isFile()) return null;
-      size = s.size;
+      seen = await stat(file);
+      if (!seen.isFile()) return null;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
     }
+    let digest: string | null = null;
     return {
-      bytes: size,
+      bytes: seen.size,
+      digest: () => digest,
       async *chunks() {
+        const handle = await openUnchanged(file, seen);
+        if (!handle) {
+          throw new KairosError(
+            'OBJECT_CHANGED',
+            `${file}: the file changed after its size was read; nothing of the new one was read: read it again`,
+          );
+        }
         const hash = createHash('sha256');
-        for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+        // The stream closes the handle when it ends or is destroyed.
+        for await (const chunk of handle.createReadStream({ highWaterMark: 1024 * 1024 })) {
           hash.update(chunk as Buffer);
           yield chunk as Buffer;
         }
-        checkDigest(file, hash.digest('hex'), { expected: options.sha256 });
+        digest = checkDigest(file, hash.digest('hex'), { expected: options.sha256 });
       },
     };
   }

@@ -51,12 +51,20 @@ export interface GetOptions {
 
 /**
  * An object opened for reading as a stream: its size, known before any byte is read, and its
- * bytes, fetched only when iterated (once). After the last chunk they are checked as `get` checks
- * them (`OBJECT_CHECKSUM_MISMATCH`, thrown at the end); stopping early reads no further.
+ * bytes, fetched only when iterated (once). The bytes are those of the object whose size was
+ * read: one replaced in between fails with `OBJECT_CHANGED` (S3: the GET is pinned to the HEAD's
+ * ETag) before any byte of it. After the last chunk they are checked as `get` checks them
+ * (`OBJECT_CHECKSUM_MISMATCH`, thrown at the end); stopping early reads no further.
  */
 export interface ObjectReader {
   readonly bytes: number;
   chunks(): AsyncIterable<Uint8Array>;
+  /**
+   * The SHA-256 (hex) of the bytes, computed as they streamed by: once `chunks()` has run to
+   * its end (and the bytes were checked), else null. A reader that needs the hash takes it here
+   * instead of hashing the bytes a second time.
+   */
+  digest(): string | null;
 }
 
 /**

@@ -45,8 +45,13 @@ export function s3Failure(e: unknown, action: string, where: string): KairosErro
     '';
   const say = (code: string, text: string) =>
     new KairosError(code, `${action} ${where}: ${text}`, { cause: e });
-  if (name === 'NoSuchBucket')
-    return say('OBJECT_STORE_BUCKET_MISSING', 'the bucket does not exist');
+  if (name === 'NoSuchBucket') {
+    const bucket = /^s3:\/\/([^/]+)/.exec(where)?.[1];
+    return say(
+      'OBJECT_STORE_BUCKET_MISSING',
+      `the bucket ${bucket ? `"${bucket}" ` : ''}does not exist (at this endpoint)`,
+    );
+  }
   if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchVersion') {
     return say('OBJECT_NOT_FOUND', 'no such object');
   }

@@ -84,7 +84,8 @@ export class S3ObjectStore implements ObjectStore {
     const url = this.#url(key);
     const sha256 = await sha256Of(body);
     const size = body instanceof Uint8Array ? body.length : (await stat(body.file)).size;
-    if (!options.overwrite && (await this.head(key)) !== null) {
+    // A missing bucket is told by the PUT itself: no GET to tell it from a missing key here.
+    if (!options.overwrite && (await this.#head(key)) !== null) {
       throw new KairosError('OBJECT_EXISTS', `${url} exists; objects are never overwritten`);
     }
     const params: PutObjectCommandInput = {
@@ -123,8 +124,7 @@ export class S3ObjectStore implements ObjectStore {
         versionId = (await upload.done()).VersionId;
       }
     } catch (e) {
-      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 412) {
+      if (httpStatus(e) === 412) {
         throw new KairosError('OBJECT_EXISTS', `${url} exists; objects are never overwritten`, {
           cause: e,
         });
@@ -159,8 +159,11 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * A HEAD (at the version asked for) gives the size; the GET is sent only when the bytes are
-   * iterated, and its body is hashed as it streams, then checked like `get`'s.
+   * A HEAD (at the version asked for) gives the size and the ETag; the GET is sent only when the
+   * bytes are iterated, pinned to that ETag (`If-Match`), so the bytes read are those of the
+   * object whose size was checked: one replaced in between fails with `OBJECT_CHANGED` (S3's
+   * 412) before any byte of it is read. The body is hashed as it streams, then checked like
+   * `get`'s; `digest()` answers that hash, so a reader need not hash the bytes again.
    */
   async stream(key: string, options: GetOptions = {}): Promise<ObjectReader | null> {
     const url = this.#url(key);
@@ -170,44 +173,66 @@ export class S3ObjectStore implements ObjectStore {
       ...(options.versionId ? { VersionId: options.versionId } : {}),
     };
     let size: number;
+    let etag: string | undefined;
     try {
-      size = (await this.client.send(new HeadObjectCommand(target))).ContentLength ?? 0;
+      const out = await this.client.send(new HeadObjectCommand(target));
+      size = out.ContentLength ?? 0;
+      etag = out.ETag;
     } catch (e) {
       const failure = s3Failure(e, 'head', url);
       if (failure.code !== 'OBJECT_NOT_FOUND') throw failure;
-      // A HEAD's 404 has no body: a missing bucket looks like a missing key. A GET tells them
-      // apart (an error body, no object to read).
-      await this.client.send(new GetObjectCommand(target)).then(
-        (out) => (out.Body as { destroy?: () => void } | undefined)?.destroy?.(),
-        (e2: unknown) => {
-          const why = s3Failure(e2, 'get', url);
-          if (why.code !== 'OBJECT_NOT_FOUND') throw why;
-        },
-      );
+      await this.#bucketOrKey(target, url);
       return null;
     }
     const client = this.client;
+    let digest: string | null = null;
     return {
       bytes: size,
+      digest: () => digest,
       async *chunks() {
         const hash = createHash('sha256');
         let recorded: string | undefined;
         try {
-          const out = await client.send(new GetObjectCommand(target));
+          const out = await client.send(
+            new GetObjectCommand({ ...target, ...(etag ? { IfMatch: etag } : {}) }),
+          );
           recorded = out.Metadata?.[SHA_META];
           for await (const chunk of out.Body as AsyncIterable<Uint8Array>) {
             hash.update(chunk);
             yield chunk;
           }
         } catch (e) {
+          if (httpStatus(e) === 412) {
+            throw new KairosError(
+              'OBJECT_CHANGED',
+              `get ${url}: the object changed after its size was read (its ETag is no longer ${etag}); nothing of the new one was read: read it again`,
+              { cause: e },
+            );
+          }
           throw s3Failure(e, 'get', url);
         }
-        checkDigest(url, hash.digest('hex'), { recorded, expected: options.sha256 });
+        digest = checkDigest(url, hash.digest('hex'), { recorded, expected: options.sha256 });
       },
     };
   }
 
+  /**
+   * The object's size, checksum and version (a HEAD); null when there is no such object. A
+   * missing bucket is an error (`OBJECT_STORE_BUCKET_MISSING`), never an absent object.
+   */
   async head(key: string): Promise<ObjectInfo | null> {
+    const found = await this.#head(key);
+    if (found === null) {
+      await this.#bucketOrKey({ Bucket: this.where.bucket, Key: this.#key(key) }, this.#url(key));
+    }
+    return found;
+  }
+
+  /**
+   * A HEAD: the object's info, or null on a 404 (a HEAD's 404 has no body, so a missing bucket
+   * reads the same: callers tell them apart with `#bucketOrKey`).
+   */
+  async #head(key: string): Promise<ObjectInfo | null> {
     try {
       const out = await this.client.send(
         new HeadObjectCommand({ Bucket: this.where.bucket, Key: this.#key(key) }),
@@ -227,6 +252,24 @@ export class S3ObjectStore implements ObjectStore {
       const failure = s3Failure(e, 'head', this.#url(key));
       if (failure.code === 'OBJECT_NOT_FOUND') return null;
       throw failure;
+    }
+  }
+
+  /**
+   * After a HEAD's 404: a GET tells a missing bucket (`NoSuchBucket`, thrown) from a missing key
+   * (returns). Only `s3:GetObject` is needed (a `HeadBucket` would need `s3:ListBucket`).
+   */
+  async #bucketOrKey(
+    target: { Bucket: string; Key: string; VersionId?: string },
+    url: string,
+  ): Promise<void> {
+    try {
+      const out = await this.client.send(new GetObjectCommand(target));
+      // The object appeared since the HEAD: the HEAD's answer stands.
+      (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
+    } catch (e) {
+      const why = s3Failure(e, 'head', url);
+      if (why.code !== 'OBJECT_NOT_FOUND') throw why;
     }
   }
 
@@ -281,6 +324,11 @@ export class S3ObjectStore implements ObjectStore {
   #url(key?: string): string {
     return s3Url(this.where, key);
   }
+}
+
+/** The HTTP status of an SDK failure, when it has one. */
+function httpStatus(e: unknown): number | undefined {
+  return (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
 
 function lockParams(lock: ObjectLock | undefined): Partial<PutObjectCommandInput> {

@@ -35,8 +35,9 @@ export function openObjectStore(
 
 /**
  * An object store as the source `verifyExport` reads: each file at the version the manifest
- * records, its size first (a HEAD), then its bytes streamed and checked against the store's
- * recorded checksum; an absent object reads as null.
+ * records, its size first (a HEAD), then its bytes streamed (pinned to the object whose size was
+ * read) and checked against the store's recorded checksum, hashed once: the verifier takes the
+ * store's digest; an absent object reads as null.
  *
  * @example
  * const report = await verifyExport(exportSource(store), publicKeyPem);
@@ -46,7 +47,13 @@ export function exportSource(store: ObjectStore): ExportSource {
     location: store.location,
     open: async (name, versionId) => {
       const object = await store.stream(name, versionId ? { versionId } : {});
-      return object && { size: object.bytes, chunks: () => object.chunks() };
+      return (
+        object && {
+          size: object.bytes,
+          chunks: () => object.chunks(),
+          digest: () => object.digest(),
+        }
+      );
     },
   };
 }

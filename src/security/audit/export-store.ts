@@ -29,18 +29,26 @@ export interface ExportStore {
   ): Promise<ExportReceipt | void>;
 }
 
-/** One file of an export opened for reading: its size, known first, then its bytes in order. */
+/**
+ * One file of an export opened for reading: its size, known first, then its bytes in order. A
+ * source that hashes the bytes as they stream gives `digest`: their SHA-256 (hex) once the
+ * chunks ran to their end (null before), which the verifier then takes instead of hashing them
+ * again.
+ */
 export interface ExportObject {
   readonly size: number;
   chunks(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  digest?(): string | null;
 }
 
 /**
  * Where an export is read back from, for `verifyExport`: a folder or a bucket. `open` answers
  * the object's size before any byte is read (so the verifier refuses a large one unread) and
  * its bytes as a stream, or null when the object is absent. Either throws a `KairosError` when
- * the store cannot answer (the verifier reports `OBJECT_CHECKSUM_MISMATCH` as a bad file, and
- * passes other codes on); any other error while reading is a file that cannot be read.
+ * the store cannot answer (the verifier reports `OBJECT_CHECKSUM_MISMATCH` as a bad file and
+ * `OBJECT_CHANGED`, an object replaced after its size was read, as a file that changed during
+ * verification, and passes other codes on); any other error while reading is a file that
+ * cannot be read.
  *
  * @example
  * const source: ExportSource = { location: 'mem', open: async (name) => ({ size: 2, chunks: () => [bytes] }) };

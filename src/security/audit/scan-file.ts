@@ -48,7 +48,9 @@ export interface ScanRules {
 /**
  * Reads a file of an export once, as a stream: hashes every byte, and for a data file cuts it
  * into rows (at most `MAX_LINE_BYTES` held) and walks their chain. Answers `tooLarge` as soon as
- * more than `MAX_FILE_BYTES` came (a file that grew after its size was read).
+ * more than `MAX_FILE_BYTES` came (a file that grew after its size was read). `digest`, when the
+ * stream hashes its own bytes (an object store's), answers their SHA-256 after the last chunk:
+ * then the bytes are not hashed a second time here.
  *
  * @example
  * const scan = await scanFile(name, stream, rules);
@@ -57,17 +59,20 @@ export async function scanFile(
   name: string,
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   rules: ScanRules,
+  digest?: () => string | null,
 ): Promise<FileScan | { readonly tooLarge: number }> {
-  const hash = createHash('sha256');
+  const hash = digest ? null : createHash('sha256');
   const rows = dataRows(name, rules);
   let size = 0;
   for await (const chunk of chunks) {
     size += chunk.byteLength;
     if (size > MAX_FILE_BYTES) return { tooLarge: size };
-    hash.update(chunk);
+    hash?.update(chunk);
     rows?.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   }
-  return { sha256: hash.digest('hex'), rows: rows?.end() ?? null };
+  const sha256 = hash ? hash.digest('hex') : digest!();
+  if (sha256 === null) throw new Error(`${name}: the stream ended without its digest`);
+  return { sha256, rows: rows?.end() ?? null };
 }
 
 /** The row reader of a `.jsonl` or `.csv` file, else null. */

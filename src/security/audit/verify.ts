@@ -1,8 +1,9 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosError } from '../../trading/core/errors.js';
+import { openUnchanged } from '../open-unchanged.js';
 import { GENESIS_HASH } from './chain.js';
 import type { ExportObject, ExportSource } from './export-store.js';
 import type { BreakKind, ChainBreak } from './first-break.js';
@@ -19,7 +20,8 @@ import {
 
 /** One thing wrong with an export. */
 export interface VerifyProblem {
-  readonly kind: 'manifest' | 'signature' | 'file-missing' | 'file-hash' | 'format' | BreakKind;
+  readonly kind:
+    'manifest' | 'signature' | 'file-missing' | 'file-hash' | 'file-changed' | 'format' | BreakKind;
   readonly file?: string;
   readonly seq?: number;
   readonly message: string;
@@ -51,7 +53,9 @@ export { MAX_FILE_BYTES, MAX_LINE_BYTES };
  * (`ExportVersion`): exports made before the wall time still verify. `source` is a folder, or
  * an `ExportSource` (a bucket): then each file is read at the version id the manifest records,
  * its size first and its bytes streamed as from a folder, a store's own checksum failure is
- * reported as a bad file, and a store that cannot answer (denied, no bucket) throws.
+ * reported as a bad file, an object replaced after its size was read (`OBJECT_CHANGED`) as a
+ * file that changed during verification (`file-changed`: verify again), and a store that cannot
+ * answer (denied, no bucket) throws.
  *
  * @example
  * const report = await verifyExport('exports/2024-01', readFileSync('audit-signing.pub', 'utf8'));
@@ -101,6 +105,9 @@ export async function verifyExport(
     }
     text = Buffer.concat(parts).toString('utf8');
   } catch (e) {
+    if (isChangedError(e)) {
+      return fail({ kind: 'file-changed', file: MANIFEST_FILE, message: (e as Error).message });
+    }
     // A store that cannot answer. (A folder's reads throw Node's own errors, never this.)
     if (!isChecksumError(e) && e instanceof KairosError) throw e;
     return fail({
@@ -219,11 +226,16 @@ async function scanOne(
     scan =
       opened.size > MAX_FILE_BYTES
         ? { tooLarge: opened.size }
-        : await scanFile(f.name, opened.chunks(), rules);
+        : await scanFile(f.name, opened.chunks(), rules, opened.digest);
   } catch (e) {
     // A bucket checks its recorded checksum once the last byte streamed by.
     if (isChecksumError(e)) {
       problems.push({ kind: 'file-hash', file: f.name, message: (e as Error).message });
+      return undefined;
+    }
+    // Replaced after its size was read: none of the new bytes were read.
+    if (isChangedError(e)) {
+      problems.push({ kind: 'file-changed', file: f.name, message: (e as Error).message });
       return undefined;
     }
     if (!(e instanceof ReadError)) throw e;
@@ -284,17 +296,33 @@ function folder(dir: string): Open {
       throw e;
     }
     if (!kind.isFile()) throw new ReadError('not a regular file');
-    return { size: kind.size, chunks: () => streamed(file) };
+    return { size: kind.size, chunks: () => streamed(file, kind) };
   };
 }
 
 /** Why a file could not be read (not what it holds): the verdict names it as unreadable. */
 class ReadError extends Error {}
 
-/** A file's bytes, 1 MiB at a time; a failing read (EACCES, EIO, EISDIR) as a `ReadError`. */
-async function* streamed(file: string): AsyncGenerator<Buffer> {
+/**
+ * A file's bytes, 1 MiB at a time, if it is still the file `seen` sized (else `OBJECT_CHANGED`,
+ * as from a bucket); a failing read (EACCES, EIO, EISDIR) as a `ReadError`.
+ */
+async function* streamed(file: string, seen: Stats): AsyncGenerator<Buffer> {
+  let handle;
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+    handle = await openUnchanged(file, seen);
+  } catch (e) {
+    throw new ReadError((e as Error).message, { cause: e });
+  }
+  if (!handle) {
+    throw new KairosError(
+      'OBJECT_CHANGED',
+      `${file}: the file changed after its size was read; nothing of the new one was read: verify again`,
+    );
+  }
+  try {
+    // The stream closes the handle when it ends or is destroyed.
+    for await (const chunk of handle.createReadStream({ highWaterMark: 1024 * 1024 })) {
       yield chunk as Buffer;
     }
   } catch (e) {
@@ -309,7 +337,13 @@ async function* streamed(file: string): AsyncGenerator<Buffer> {
 function fromSource(source: ExportSource): Open {
   return async (name, versionId) => {
     const opened = await source.open(name, versionId);
-    return opened && { size: opened.size, chunks: () => storeChunks(opened) };
+    return (
+      opened && {
+        size: opened.size,
+        chunks: () => storeChunks(opened),
+        ...(opened.digest ? { digest: () => opened.digest!() } : {}),
+      }
+    );
   };
 }
 
@@ -324,6 +358,8 @@ async function* storeChunks(opened: Opened): AsyncGenerator<Uint8Array> {
 
 const isChecksumError = (e: unknown): boolean =>
   e instanceof KairosError && e.code === 'OBJECT_CHECKSUM_MISMATCH';
+const isChangedError = (e: unknown): boolean =>
+  e instanceof KairosError && e.code === 'OBJECT_CHANGED';
 
 /**
  * With the chain intact: the rows must lie in the range (of wall time; of `ts` in a version 1

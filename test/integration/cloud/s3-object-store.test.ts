@@ -225,7 +225,8 @@ describe('S3ObjectStore against s3rver', () => {
       const store = open('s3://no-such-bucket/x');
       await expect(store.put('a.txt', text('a'))).rejects.toMatchObject({
         code: 'OBJECT_STORE_BUCKET_MISSING',
-        message: 'put s3://no-such-bucket/x/a.txt: the bucket does not exist',
+        message:
+          'put s3://no-such-bucket/x/a.txt: the bucket "no-such-bucket" does not exist (at this endpoint)',
       });
       await expect(store.objectLock()).rejects.toMatchObject({
         code: 'OBJECT_STORE_BUCKET_MISSING',

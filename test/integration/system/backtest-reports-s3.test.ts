@@ -66,7 +66,7 @@ describe('backtest jobs with a bucket: each report also goes to S3', () => {
     expect(await settled(j, job.id)).toMatchObject({
       status: 'failed',
       error: expect.stringContaining(
-        `s3://no-such-bucket/backtests/${job.id}/report.json: the bucket does not exist`,
+        `s3://no-such-bucket/backtests/${job.id}/report.json: the bucket "no-such-bucket" does not exist (at this endpoint)`,
       ),
     });
     await j.close();

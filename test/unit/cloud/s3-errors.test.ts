@@ -37,7 +37,11 @@ describe('s3Failure: S3 SDK failures as stable codes, one line naming the call a
       'OBJECT_STORE_WRONG_REGION',
       'the bucket is in another region (AuthorizationHeaderMalformed); set AWS_REGION',
     ],
-    [sdkError('NoSuchBucket', 404), 'OBJECT_STORE_BUCKET_MISSING', 'the bucket does not exist'],
+    [
+      sdkError('NoSuchBucket', 404),
+      'OBJECT_STORE_BUCKET_MISSING',
+      'the bucket "b" does not exist (at this endpoint)',
+    ],
     [sdkError('NoSuchKey', 404), 'OBJECT_NOT_FOUND', 'no such object'],
     [
       sdkError('AccessDenied', 403),
