@@ -21,6 +21,7 @@ import { runLines } from './run-lines.js';
 import { lambdaRuntime, type LambdaRuntime } from './lambda-runtime.js';
 import { cliConfig, withClosedOrderRetention } from './cli-config.js';
 import { runLogging } from './run-logging.js';
+import { failpointFromEnv } from './failpoint.js';
 
 /** The flags of `kairos live`. */
 export interface LiveFlags extends VenueFeedFlags {
@@ -230,10 +231,14 @@ async function liveWith(
       // A recovery retried after a ban builds the venue again: the first one's streams stop.
       venue: (deliver, order, stored) => live.build(deliver, order, stored),
       warmUntil: startedAt,
+      // The bar it died in, when the venue closed no other since, is played again (docs/paper.md).
+      ...(venue.latestClosedBar ? { latestClosedBar: venue.latestClosedBar } : {}),
       // Timers and reconciliation run on the wall clock, whether bars arrive or not.
       clock,
       onStop,
       waitForVenue,
+      // Fault tests: KAIROS_FAILPOINT=after-commit:<n> / after-send:<n> kills the process there.
+      failpoint: failpointFromEnv(config.failpoint),
       returnFailures: true,
       // The streams stop, then the venue calls still running finish (their reports are stored).
       closeVenue: () => live.close(),

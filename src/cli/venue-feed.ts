@@ -46,6 +46,13 @@ export interface VenueFeed {
   /** Venue time at start: bars before it only warm the indicators. */
   readonly startedAt: number;
   /**
+   * The venue's latest closed bar at start (its close time) and when the bar before it closed
+   * (none: `Number.MIN_SAFE_INTEGER`); undefined when the venue shows no closed bar. A node that
+   * died in that bar plays it again (`TradingNodeConfig.latestClosedBar`).
+   */
+  readonly latestClosedBar:
+    { readonly closeTime: number; readonly previousCloseTime: number } | undefined;
+  /**
    * The closed bars, from `warmup` bars before `startedAt`, in order, each once; with the
    * public trades too when asked (a strategy with `onTrade`), as they arrive.
    */
@@ -118,14 +125,24 @@ export async function openVenueFeed(
     // its server clock (a simulator replaying faster than real time). Bars closed by then are
     // history: they only warm the strategy, however long ago the venue was started.
     const serverTime = (await exchange.fetchTime()) ?? Date.now();
-    const newest = await exchange.fetchOHLCV(flags.symbol, flags.timeframe, undefined, 1);
+    // The newest candles: the last one still forming, the one before it the latest closed.
+    const newest = await exchange.fetchOHLCV(flags.symbol, flags.timeframe, undefined, 3);
     const startedAt = Math.max(serverTime, Number(newest.at(-1)?.[0] ?? 0));
+    const barMs = timeframeMs(exchange, flags.timeframe);
+    const closed = newest.slice(0, -1).map((c) => Number(c[0]) + barMs);
+    const latestClosedBar =
+      closed.length === 0
+        ? undefined
+        : {
+            closeTime: closed.at(-1)!,
+            previousCloseTime: closed.length > 1 ? closed.at(-2)! : Number.MIN_SAFE_INTEGER,
+          };
     const bars = new AsyncQueue<readonly MarketEvent[]>();
     const feed = new CcxtMarketData({
       exchange: feedExchange,
       symbol: flags.symbol,
       timeframe: flags.timeframe,
-      since: startedAt - warmup * timeframeMs(exchange, flags.timeframe),
+      since: startedAt - warmup * barMs,
       onBars: (b) => bars.push(b),
       ...(options.trades ? { onTrades: (t: readonly MarketEvent[]) => bars.push(t) } : {}),
       onLog: on.log,
@@ -142,6 +159,7 @@ export async function openVenueFeed(
           if (now) listener(now);
         }),
       startedAt,
+      latestClosedBar,
       bars,
       start: () => feed.start(),
       stop: async () => {

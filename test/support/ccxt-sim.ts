@@ -148,7 +148,8 @@ export async function simExchange(
 /**
  * `kairos live` (or another `command`) of sma-cross (or `strategy`) against the simulator, as a process; its
  * output is collected. The simulator's keys are in EXCHANGE_* unless `extraEnv` overrides them
- * (a key set to undefined is removed).
+ * (a key set to undefined is removed). The store is the embedded one under `home`, unless
+ * `extraEnv` sets DATABASE_URL.
  */
 export function spawnLive(
   sim: Pick<BinanceSim, 'url' | 'apiKey' | 'secret'>,
@@ -165,7 +166,9 @@ export function spawnLive(
     KAIROS_HOME: home,
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-  delete env.DATABASE_URL; // the embedded store, so a test can read it once the node stopped
+  // The embedded store, so a test can read it once the node stopped; unless `extraEnv` names a
+  // database (a test that reads the store while the node runs).
+  if (extraEnv.DATABASE_URL === undefined) delete env.DATABASE_URL;
   const child = spawn(
     process.execPath,
     [...KAIROS_ARGV, command, strategy, '--exchange', exchange, '--exchange-url', sim.url, ...args],

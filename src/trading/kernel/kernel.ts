@@ -322,7 +322,9 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
     strategyId: string,
     random: () => number,
     log: StrategyServices['log'],
-    overrides: Partial<Pick<StrategyServices, 'order' | 'remade' | 'openOrders'>> = {},
+    overrides: Partial<
+      Pick<StrategyServices, 'order' | 'remade' | 'openOrders' | 'position' | 'cash'>
+    > = {},
   ): StrategyServices {
     const exec = this.exec;
     return {

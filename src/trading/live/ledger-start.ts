@@ -29,7 +29,17 @@ export async function loadLedger(
   store: Pick<OrderStore, 'ledgerStart'>,
   ledger: Ledger,
   currencies: (instrumentId: string) => FillCurrencies,
-): Promise<LoadedLedger> {
+  /**
+   * Also books the same fills, but those `without` names, into `view.ledger` (one no fill has
+   * reached): the books before those fills. Only when none of them is in the checkpoint (its
+   * fills all at or before `view.after`); else `view.ledger` is left alone and `viewed` is false.
+   */
+  view?: {
+    readonly ledger: Ledger;
+    readonly after: number;
+    readonly without: (fill: Fill) => boolean;
+  },
+): Promise<LoadedLedger & { readonly viewed: boolean }> {
   let start = await store.ledgerStart();
   let read = start.after.length;
   const cp = start.checkpoint;
@@ -45,6 +55,8 @@ export async function loadLedger(
     lastFillTs = cp.through.ts;
     fills = cp.fills;
   }
+  const viewed = view !== undefined && (!usable || cp.through.ts <= view.after);
+  if (viewed && usable) view.ledger.restore(cp.state);
   const after = start.after;
   const newest = after.length > 0 ? after[after.length - 1]!.fill.ts : 0;
   let next: LedgerCheckpoint | null = null;
@@ -53,13 +65,15 @@ export async function loadLedger(
     if (fill.ts === newest && through !== null && next === null)
       next = { through: cutOf(through), fills, state: ledger.state() };
     ledger.applyFill(fill, currencies(fill.instrumentId), owner);
+    if (viewed && !view.without(fill))
+      view.ledger.applyFill(fill, currencies(fill.instrumentId), owner);
     lastFillTs = Math.max(lastFillTs, fill.ts);
     if (fill.ts < newest) {
       through = fill;
       fills++;
     }
   }
-  return { lastFillTs, read, next };
+  return { lastFillTs, read, next, viewed };
 }
 
 const cutOf = (f: Fill): FillCut => ({ ts: f.ts, tradeId: f.tradeId, venue: f.venue });

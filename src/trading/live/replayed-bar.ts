@@ -1,4 +1,6 @@
 import type { Order } from '../model/order.js';
+import type { Position } from '../model/position.js';
+import type { Decimal } from '../core/decimal.js';
 import { orderRef, type OrderEvent } from '../model/order-events.js';
 import type { RedoOrders, TradingCore } from './trading-core.js';
 
@@ -16,15 +18,29 @@ import type { RedoOrders, TradingCore } from './trading-core.js';
 export class ReplayedBar {
   readonly #hidden: Set<string>;
   readonly #unsent: Map<string, Order>;
+  /** Until the replayed bar ends: the books without its orders' fills (`RedoOrders.before`). */
+  #before: RedoOrders['before'];
 
   constructor(
     private readonly core: TradingCore,
     private readonly redo: RedoOrders,
-    private readonly ownsTime: boolean,
+    /** The bar is played again (a replay, or a live node the market waited for). */
+    private readonly replays: boolean,
     private readonly mismatch: (message: string) => void,
   ) {
-    this.#hidden = new Set(ownsTime ? redo.made.map((o) => o.clientOrderId) : []);
+    this.#hidden = new Set(replays ? redo.made.map((o) => o.clientOrderId) : []);
     this.#unsent = new Map(redo.unsent.map((o) => [o.clientOrderId, o]));
+    this.#before = replays ? redo.before : null;
+  }
+
+  /** The strategy's position: during the replayed bar, without the fills of the bar's orders. */
+  position(strategyId: string, instrumentId: string): Position {
+    return (this.#before ?? this.core.ledger).ownPosition(strategyId, instrumentId);
+  }
+
+  /** The account's cash: during the replayed bar, without the fills of the bar's orders. */
+  cash(currency: string): Decimal {
+    return (this.#before ?? this.core.ledger).cash(currency);
   }
 
   order(clientOrderId: string): Order | undefined {
@@ -66,7 +82,7 @@ export class ReplayedBar {
 
   /** Live: the recovery events closing orders never sent, for the strategy to hear. */
   closedUnsent(resolved: readonly string[]): OrderEvent[] {
-    if (this.ownsTime) return [];
+    if (this.replays) return [];
     const out: OrderEvent[] = [];
     for (const id of resolved) {
       const o = this.core.exec.order(id);
@@ -85,6 +101,7 @@ export class ReplayedBar {
 
   /** Ends the replayed bar: what it did not make again is shown, and an unsent order closed. */
   end(ts: number): void {
+    this.#before = null;
     if (this.#hidden.size === 0) return;
     for (const id of this.#hidden) {
       this.mismatch(`${id}: made before the restart, not made again on the replayed bar`);

@@ -116,6 +116,12 @@ export interface CoreMemory extends OmsMemory {
 export interface RedoOrders {
   readonly made: readonly Order[];
   readonly unsent: readonly Order[];
+  /**
+   * The books without the fills of `made`, kept up with every other fill: what the strategy saw
+   * when it first ran the bar (a venue may fill an order at once, before the crash). Null when
+   * nothing was made, or the ledger's checkpoint is later than the snapshot (it may hold one).
+   */
+  readonly before: Ledger | null;
 }
 
 /**
@@ -280,7 +286,21 @@ export class TradingCore extends Kernel<NodeVenue> {
     // The ledger from its checkpoint and the fills after it (`loadLedger`); only the restored
     // orders' trade keys are kept (the store answers for the others: `OrderRecall`).
     const restoring = [...new Set([...openIds, ...recent.map((o) => o.clientOrderId)])];
-    const loaded = await loadLedger(cfg.orders, core.ledger, (id) => core.instrumentOf(id));
+    const made =
+      redo && alsoRestoreSince !== null
+        ? recent.filter((o) => o.strategyId === redo.strategyId && o.createdAt > alsoRestoreSince)
+        : [];
+    const redoIds = new Set(made.map((o) => o.clientOrderId));
+    // A replayed bar's strategy sees the books without the fills of the orders it makes again.
+    const before = redoIds.size > 0 ? new Ledger(cfg.cash) : null;
+    const loaded = await loadLedger(
+      cfg.orders,
+      core.ledger,
+      (id) => core.instrumentOf(id),
+      before && alsoRestoreSince !== null
+        ? { ledger: before, after: alsoRestoreSince, without: (f) => redoIds.has(f.clientOrderId) }
+        : undefined,
+    );
     core.#lastFillTs = loaded.lastFillTs;
     core.#startRead = loaded.read;
     if (loaded.next) core.#checkpoints.save(loaded.next);
@@ -290,16 +310,13 @@ export class TradingCore extends Kernel<NodeVenue> {
       if (keys) keys.push(`${f.venue}:${f.tradeId}`);
       else keysOf.set(f.clientOrderId, [`${f.venue}:${f.tradeId}`]);
     }
-    const made =
-      redo && alsoRestoreSince !== null
-        ? recent.filter((o) => o.strategyId === redo.strategyId && o.createdAt > alsoRestoreSince)
-        : [];
     const unsent: Order[] = [];
     if (redo?.resendUnsent) {
       const neverSent = await core.#neverSent(made);
       for (const o of made)
         if (o.status === 'INITIALIZED' || neverSent.has(o.clientOrderId)) unsent.push(o);
     }
+    const view = loaded.viewed ? before : null;
     const held = new Set(unsent.map((o) => o.clientOrderId));
     let latest = core.#lastFillTs;
     for (const o of [...open, ...recent.filter((r) => !openIds.has(r.clientOrderId))]) {
@@ -316,6 +333,8 @@ export class TradingCore extends Kernel<NodeVenue> {
       if (e.kind !== 'OrderFilled') return;
       core.#lastFillTs = Math.max(core.#lastFillTs, e.fill.ts);
       core.#checkpoints.onFill();
+      if (view && !redoIds.has(e.clientOrderId))
+        view.applyFill(e.fill, core.instrumentOf(e.fill.instrumentId), e.strategyId);
     });
     if (cfg.sendUnsent) await core.#sendUnsent(cfg.onAlert);
     const recovery = await core.reconcile();
@@ -326,7 +345,7 @@ export class TradingCore extends Kernel<NodeVenue> {
       );
     }
     core.#recovered = true;
-    return { core, recovery, redo: { made, unsent } };
+    return { core, recovery, redo: { made, unsent, before: view } };
   }
 
   /**

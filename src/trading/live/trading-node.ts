@@ -100,9 +100,17 @@ export interface TradingNodeConfig {
    * A replay (default false): the node owns time, so after a crash it replays the bar it was in
    * and that bar makes the same orders again, matched by client order id; an order committed
    * but never sent goes out then, as it would have. On a live feed (false) the bar is gone: a
-   * never-sent order is closed (`NOT_AT_VENUE`) and the strategy is told (`onOrderEvent`).
+   * never-sent order is closed (`NOT_AT_VENUE`) and the strategy is told (`onOrderEvent`),
+   * unless the venue has closed no bar since (`latestClosedBar`).
    */
   readonly ownsTime?: boolean;
+  /**
+   * A live feed: the venue's latest closed bar at start (its close time) and when the bar before
+   * it closed. A node whose snapshot lies between the two died in that bar, and the venue has
+   * closed no other since (a quick restart, or a market that waited): the bar is played again as
+   * on a replay (`ownsTime`), so the run goes on as if it had not stopped.
+   */
+  readonly latestClosedBar?: { readonly closeTime: number; readonly previousCloseTime: number };
   /**
    * The clock of a live feed (a `LiveClock`): the node then reconciles on its timers, in-flight
    * checks and the periodic reconciliation alike, whether bars arrive or not (a quiet market, a
@@ -181,7 +189,15 @@ export class TradingNode {
     // orders, every order made after the snapshot comes back (a replayed bar makes them again).
     const snapshot = await cfg.snapshots.latest(cfg.strategyId);
     const ownsTime = cfg.ownsTime ?? false;
-    const { core, recovery, redo } = await this.#open(snapshot?.ts ?? null, ownsTime);
+    const last = cfg.latestClosedBar;
+    // The bar it died in is played again: on a replay, and live when the venue closed no other.
+    const replays =
+      ownsTime ||
+      (snapshot !== null &&
+        last !== undefined &&
+        snapshot.ts >= last.previousCloseTime &&
+        snapshot.ts < last.closeTime);
+    const { core, recovery, redo } = await this.#open(snapshot?.ts ?? null, replays);
     this.#core = core;
     if (this.#rules) core.setInstrument(this.#rules);
     const { exec, ledger, clock } = core;
@@ -223,7 +239,7 @@ export class TradingNode {
         return false;
       }
     };
-    const replayed = new ReplayedBar(core, redo, ownsTime, (message) =>
+    const replayed = new ReplayedBar(core, redo, replays, (message) =>
       alert('REPLAY_MISMATCH', message),
     );
     const host: SeamHost = {
@@ -238,6 +254,8 @@ export class TradingNode {
             order: (id) => replayed.order(id),
             remade: (o) => replayed.remade(o),
             openOrders: (sid) => replayed.openOrders(sid),
+            position: (id) => replayed.position(cfg.strategyId, id),
+            cash: (c) => replayed.cash(c),
           },
         ),
     };
@@ -251,7 +269,7 @@ export class TradingNode {
     const start: StrategyStart = {
       state: snapshot?.state ?? null,
       // Live, the bar is not replayed: new ids start after every id already used.
-      ordersMade: ownsTime
+      ordersMade: replays
         ? (snapshot?.ordersMade ?? 0)
         : replayed.idsUsed(snapshot?.ordersMade ?? 0),
       random: snapshot?.random ?? cfg.seed ?? 1,
@@ -384,7 +402,10 @@ export class TradingNode {
       }
       // Bars and trades before this time were seen before the restart (or are a live feed's
       // history): they only warm the strategy.
-      const seenUntil = Math.max(snapshot?.ts ?? -Infinity, cfg.warmUntil ?? -Infinity);
+      const seenUntil =
+        replays && snapshot
+          ? snapshot.ts
+          : Math.max(snapshot?.ts ?? -Infinity, cfg.warmUntil ?? -Infinity);
       for await (const batch of feed) {
         for (const e of batch) {
           if (failure) break;
@@ -511,7 +532,7 @@ export class TradingNode {
   /** Builds the core and recovers; a busy venue is waited out while `waitForVenue` says so. */
   async #open(
     snapshotTs: number | null,
-    ownsTime: boolean,
+    replays: boolean,
   ): Promise<Awaited<ReturnType<typeof TradingCore.open>>> {
     const cfg = this.config;
     for (;;) {
@@ -534,7 +555,7 @@ export class TradingNode {
           // Orders made after the snapshot were made by the bar it was in when it stopped
           // (before any snapshot: by the first bar).
           snapshotTs ?? Number.MIN_SAFE_INTEGER,
-          { strategyId: cfg.strategyId, resendUnsent: ownsTime },
+          { strategyId: cfg.strategyId, resendUnsent: replays },
         );
       } catch (e) {
         if (!isVenueBusy(e) || !(await cfg.waitForVenue?.(e))) throw e;
