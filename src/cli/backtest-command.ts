@@ -1,11 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { renderReportHtml } from '../trading/backtest/report-html.js';
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
 import { parseParamList, resolveParams } from '../trading/strategy/params.js';
-import { reportText, runBacktest } from '../system/run-backtest.js';
-import { loadStrategy } from '../system/load-strategy.js';
 import {
   addBarOptions,
   addMarketOptions,
@@ -14,8 +11,6 @@ import {
   safeName,
   type BacktestModelFlags,
 } from './backtest-options.js';
-import { createProgress } from './progress.js';
-import { printSummary } from './summary.js';
 import { cliConfig } from './cli-config.js';
 import { isS3Url } from '../cloud/s3-url.js';
 import { chartLibrarySource } from './paths.js';
@@ -66,6 +61,21 @@ export function registerBacktest(program: Command): void {
 
 async function backtestCommand(strategyFile: string, flags: BacktestFlags): Promise<void> {
   const settings = backtestSettingsOf(flags);
+  // The engine, the strategy loader, the report and its printing load when a backtest runs, not
+  // for the command tree of `kairos --help`.
+  const [
+    { reportText, runBacktest },
+    { loadStrategy },
+    { renderReportHtml },
+    { printSummary },
+    { createProgress },
+  ] = await Promise.all([
+    import('../system/run-backtest.js'),
+    import('../system/load-strategy.js'),
+    import('../trading/backtest/report-html.js'),
+    import('./summary.js'),
+    import('./progress.js'),
+  ]);
   const rawParams = flags.params !== undefined ? parseParamList(flags.params) : {};
   // s3://bucket/key: read from a local copy, checked against the object's SHA-256.
   // (The S3 client is loaded only when a URL is given.)

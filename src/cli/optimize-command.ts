@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { KairosError } from '../trading/core/errors.js';
 import { OBJECTIVE_NAMES } from '../trading/backtest/optimize/objective.js';
 import type { PoolLimits } from '../system/optimize-pool.js';
-import { runOptimize, type OptimizeResults } from '../system/run-optimize.js';
+import type { OptimizeResults } from '../system/run-optimize.js';
 import { isS3Url } from '../cloud/s3-url.js';
 import {
   addBarOptions,
@@ -17,7 +17,6 @@ import {
   type BacktestModelFlags,
 } from './backtest-options.js';
 import { cliConfig } from './cli-config.js';
-import { optimizeCsv, optimizeJson, printOptimize } from './optimize-output.js';
 import { durationFlag, integerFlag, numberFlag } from './parse-flags.js';
 import { writeFilesAtomically } from './write-files-atomically.js';
 
@@ -160,6 +159,11 @@ export async function optimizeCommand(
     ? (await (await import('./object-file.js')).stageObject(flags.data, { mustExist: true })).file
     : flags.data;
   const home = cliConfig().home;
+  // The sweep and its output load when one runs, not for the command tree of `kairos --help`.
+  const [{ runOptimize }, { optimizeCsv, optimizeJson, printOptimize }] = await Promise.all([
+    import('../system/run-optimize.js'),
+    import('./optimize-output.js'),
+  ]);
   const results = await runOptimize({
     data,
     strategyFile,

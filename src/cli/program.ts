@@ -53,7 +53,9 @@ export async function buildProgram(command?: string): Promise<Command> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const one = COMMANDS.filter(([names]) => command !== undefined && names.includes(command));
-  for (const [, load] of one.length > 0 ? one : COMMANDS) (await load())(program);
+  // `--version` needs no command (the whole tree is ~240 modules, 0.3 s of CPU).
+  const version = command === '-V' || command === '--version';
+  for (const [, load] of version ? [] : one.length > 0 ? one : COMMANDS) (await load())(program);
   addExamples(program);
   return program;
 }

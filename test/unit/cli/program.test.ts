@@ -53,6 +53,17 @@ describe('the kairos command tree', () => {
   it('answers --version with the package version', async () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     expect(program.version()).toBe(pkg.version);
+    // `kairos --version` / `-V` builds no command (a run of it loads none), with the same answer.
+    for (const flag of ['--version', '-V']) {
+      const alone = await buildProgram(flag);
+      let out = '';
+      alone.configureOutput({ writeOut: (s) => (out += s) });
+      await expect(alone.parseAsync(['node', 'kairos', flag])).rejects.toMatchObject({
+        code: 'commander.version',
+        exitCode: 0,
+      });
+      expect([alone.commands.length, out]).toEqual([0, `${pkg.version}\n`]);
+    }
   });
 
   it.each([
