@@ -49,6 +49,8 @@ interface MarketSource {
   readonly pace?: (bar: Bar) => Promise<void>;
   /** Bars before it only warm the indicators (live data). */
   readonly warmUntil?: number;
+  /** Live data: the venue's latest closed bar at start (`TradingNodeConfig.latestClosedBar`). */
+  readonly latestClosedBar?: { readonly closeTime: number; readonly previousCloseTime: number };
   readonly describe: string;
   /** Bars in the feed, when known (a file). */
   readonly totalBars?: number | null;
@@ -139,6 +141,7 @@ async function venueSource(
     instrument: venue.instrument,
     bars: venue.bars,
     warmUntil: venue.startedAt,
+    ...(venue.latestClosedBar ? { latestClosedBar: venue.latestClosedBar } : {}),
     describe: `${exchange} live data from ${new Date(venue.startedAt).toISOString()}; orders fill in the paper venue`,
     stop: () => venue.stop(),
     close: () => venue.close(),
@@ -242,6 +245,8 @@ async function paperWith(
         )),
       pace: source.pace,
       ...(source.warmUntil === undefined ? {} : { warmUntil: source.warmUntil }),
+      // The bar it died in, when the venue closed no other since, is played again (docs/paper.md).
+      ...(source.latestClosedBar ? { latestClosedBar: source.latestClosedBar } : {}),
       onAlert: logs.onAlert,
       // The strategy's own messages are the user's output.
       onLog: (m) => process.stdout.write(`${m}\n`),

@@ -24,7 +24,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { start, type BinanceSim } from '../../src/simulators/binance/server.js';
 import { SeededRandom } from '../../src/trading/core/random.js';
 import type { Bar } from '../../src/trading/data/market-data.js';
-import { MINUTE, spawnLive, syntheticBars } from '../support/ccxt-sim.js';
+import { MINUTE, manualMarket, spawnLive, syntheticBars } from '../support/ccxt-sim.js';
 import { TEST_DATABASE_URL } from '../support/postgres.js';
 import { tempDir } from '../support/temp-dir.js';
 import { until } from '../support/until.js';
@@ -70,16 +70,7 @@ function market(): Bar[] {
   );
 }
 
-const simOptions = (bars: Bar[]) => ({
-  port: 0,
-  data: bars,
-  symbol: 'BTC/USDT',
-  filters: { tickSize: '0.01', stepSize: '0.00001', minQty: '0.00001', minNotional: '10' },
-  balances: { BTC: '0', USDT: '1000000' },
-  preloadBars: PAST,
-  tradesPerFill: 2,
-  weightPerMinute: 1_000_000,
-});
+const simOptions = (bars: Bar[]) => manualMarket(bars, PAST, { tradesPerFill: 2 });
 
 /** The venues started (closed after all). */
 const sims: BinanceSim[] = [];

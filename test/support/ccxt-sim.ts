@@ -18,6 +18,23 @@ import { until as waitFor } from './until.js';
 export const MINUTE = 60_000;
 
 /**
+ * A simulator's options for a market the test moves by hand (`sim.market.step()`, `sim.advance`):
+ * `bars` on BTC/USDT, the first `past` revealed, a million USDT and generous request weight.
+ */
+export function manualMarket(bars: Bar[], past: number, over: Partial<BinanceSimOptions> = {}) {
+  return {
+    port: 0,
+    data: bars,
+    symbol: 'BTC/USDT',
+    filters: { tickSize: '0.01', stepSize: '0.00001', minQty: '0.00001', minNotional: '10' },
+    balances: { BTC: '0', USDT: '1000000' },
+    preloadBars: past,
+    weightPerMinute: 1_000_000,
+    ...over,
+  };
+}
+
+/**
  * Seeded 1m bars of a BTC-like market (prices with two decimals, volumes of a few BTC),
  * starting at `start` (default: three days ago, on a minute).
  */

@@ -30,20 +30,22 @@ export async function loadLedger(
   ledger: Ledger,
   currencies: (instrumentId: string) => FillCurrencies,
   /**
-   * Also books the same fills, but those `without` names, into `view.ledger` (one no fill has
-   * reached): the books before those fills. Only when none of them is in the checkpoint (its
-   * fills all at or before `view.after`); else `view.ledger` is left alone and `viewed` is false.
+   * Also books the same fills, but those `without` names (all later than `view.after`), into
+   * `view.ledger` (one no fill has reached): the books before those fills. A checkpoint whose cut
+   * is later than `view.after` may hold some of them and cannot be taken apart: it is not used,
+   * and every stored fill is read (a restart in the bar the checkpoint was made in; rare).
    */
   view?: {
     readonly ledger: Ledger;
     readonly after: number;
     readonly without: (fill: Fill) => boolean;
   },
-): Promise<LoadedLedger & { readonly viewed: boolean }> {
+): Promise<LoadedLedger> {
   let start = await store.ledgerStart();
   let read = start.after.length;
   const cp = start.checkpoint;
-  const usable = cp !== null && cp.state.version === 1;
+  const usable =
+    cp !== null && cp.state.version === 1 && (view === undefined || cp.through.ts <= view.after);
   if (cp !== null && !usable) {
     start = await store.ledgerStart(true);
     read += start.after.length;
@@ -55,8 +57,7 @@ export async function loadLedger(
     lastFillTs = cp.through.ts;
     fills = cp.fills;
   }
-  const viewed = view !== undefined && (!usable || cp.through.ts <= view.after);
-  if (viewed && usable) view.ledger.restore(cp.state);
+  if (view && usable) view.ledger.restore(cp.state);
   const after = start.after;
   const newest = after.length > 0 ? after[after.length - 1]!.fill.ts : 0;
   let next: LedgerCheckpoint | null = null;
@@ -65,7 +66,7 @@ export async function loadLedger(
     if (fill.ts === newest && through !== null && next === null)
       next = { through: cutOf(through), fills, state: ledger.state() };
     ledger.applyFill(fill, currencies(fill.instrumentId), owner);
-    if (viewed && !view.without(fill))
+    if (view && !view.without(fill))
       view.ledger.applyFill(fill, currencies(fill.instrumentId), owner);
     lastFillTs = Math.max(lastFillTs, fill.ts);
     if (fill.ts < newest) {
@@ -73,7 +74,7 @@ export async function loadLedger(
       fills++;
     }
   }
-  return { lastFillTs, read, next, viewed };
+  return { lastFillTs, read, next };
 }
 
 const cutOf = (f: Fill): FillCut => ({ ts: f.ts, tradeId: f.tradeId, venue: f.venue });

@@ -31,6 +31,7 @@ export class ReplayedBar {
     this.#hidden = new Set(replays ? redo.made.map((o) => o.clientOrderId) : []);
     this.#unsent = new Map(redo.unsent.map((o) => [o.clientOrderId, o]));
     this.#before = replays ? redo.before : null;
+    if (!this.#before) core.endReplay();
   }
 
   /** The strategy's position: during the replayed bar, without the fills of the bar's orders. */
@@ -101,7 +102,9 @@ export class ReplayedBar {
 
   /** Ends the replayed bar: what it did not make again is shown, and an unsent order closed. */
   end(ts: number): void {
+    // Only the replayed bar reads the books without its fills: no fill is booked there after it.
     this.#before = null;
+    this.core.endReplay();
     if (this.#hidden.size === 0) return;
     for (const id of this.#hidden) {
       this.mismatch(`${id}: made before the restart, not made again on the replayed bar`);

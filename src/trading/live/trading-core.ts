@@ -117,9 +117,10 @@ export interface RedoOrders {
   readonly made: readonly Order[];
   readonly unsent: readonly Order[];
   /**
-   * The books without the fills of `made`, kept up with every other fill: what the strategy saw
-   * when it first ran the bar (a venue may fill an order at once, before the crash). Null when
-   * nothing was made, or the ledger's checkpoint is later than the snapshot (it may hold one).
+   * The books without the fills of `made`, kept up with every other fill until
+   * `TradingCore.endReplay` (the replayed bar is over): what the strategy saw when it first ran
+   * the bar (a venue may fill an order at once, before the crash). Null when nothing was made or
+   * the bar is not played again.
    */
   readonly before: Ledger | null;
 }
@@ -181,6 +182,8 @@ export class TradingCore extends Kernel<NodeVenue> {
   readonly #checkpoints: LedgerCheckpoints;
   /** The earliest order this node restored or sent: no fill of its orders can be older. */
   #firstOrderTs = Infinity;
+  /** A replayed bar's books without its orders' fills (`RedoOrders.before`), until it ends. */
+  #replayBooks: { readonly ledger: Ledger; readonly without: ReadonlySet<string> } | null = null;
 
   private constructor(cfg: TradingCoreConfig) {
     const late: { recall?: OrderRecall } = {};
@@ -264,8 +267,12 @@ export class TradingCore extends Kernel<NodeVenue> {
   static async open(
     cfg: TradingCoreConfig,
     alsoRestoreSince: number | null = null,
-    /** A node's strategy: its orders made after `alsoRestoreSince` are a replayed bar's (`RedoOrders`). */
-    redo?: { readonly strategyId: string; readonly resendUnsent: boolean },
+    /**
+     * A node's strategy: its orders made after `alsoRestoreSince` are a replayed bar's
+     * (`RedoOrders`). `replays`: the bar is played again (its never-sent orders held back, to go
+     * out when made again; the books without its fills kept for the strategy, `before`).
+     */
+    redo?: { readonly strategyId: string; readonly replays: boolean },
   ): Promise<{ core: TradingCore; recovery: ReconciliationResult; redo: RedoOrders }> {
     const core = new TradingCore(cfg);
     const {
@@ -292,7 +299,7 @@ export class TradingCore extends Kernel<NodeVenue> {
         : [];
     const redoIds = new Set(made.map((o) => o.clientOrderId));
     // A replayed bar's strategy sees the books without the fills of the orders it makes again.
-    const before = redoIds.size > 0 ? new Ledger(cfg.cash) : null;
+    const before = redoIds.size > 0 && redo?.replays ? new Ledger(cfg.cash) : null;
     const loaded = await loadLedger(
       cfg.orders,
       core.ledger,
@@ -311,12 +318,12 @@ export class TradingCore extends Kernel<NodeVenue> {
       else keysOf.set(f.clientOrderId, [`${f.venue}:${f.tradeId}`]);
     }
     const unsent: Order[] = [];
-    if (redo?.resendUnsent) {
+    if (redo?.replays) {
       const neverSent = await core.#neverSent(made);
       for (const o of made)
         if (o.status === 'INITIALIZED' || neverSent.has(o.clientOrderId)) unsent.push(o);
     }
-    const view = loaded.viewed ? before : null;
+    if (before) core.#replayBooks = { ledger: before, without: redoIds };
     const held = new Set(unsent.map((o) => o.clientOrderId));
     let latest = core.#lastFillTs;
     for (const o of [...open, ...recent.filter((r) => !openIds.has(r.clientOrderId))]) {
@@ -333,8 +340,9 @@ export class TradingCore extends Kernel<NodeVenue> {
       if (e.kind !== 'OrderFilled') return;
       core.#lastFillTs = Math.max(core.#lastFillTs, e.fill.ts);
       core.#checkpoints.onFill();
-      if (view && !redoIds.has(e.clientOrderId))
-        view.applyFill(e.fill, core.instrumentOf(e.fill.instrumentId), e.strategyId);
+      const books = core.#replayBooks;
+      if (books && !books.without.has(e.clientOrderId))
+        books.ledger.applyFill(e.fill, core.instrumentOf(e.fill.instrumentId), e.strategyId);
     });
     if (cfg.sendUnsent) await core.#sendUnsent(cfg.onAlert);
     const recovery = await core.reconcile();
@@ -345,7 +353,17 @@ export class TradingCore extends Kernel<NodeVenue> {
       );
     }
     core.#recovered = true;
-    return { core, recovery, redo: { made, unsent, before: view } };
+    return { core, recovery, redo: { made, unsent, before } };
+  }
+
+  /** The replayed bar is over: its books without its fills (`RedoOrders.before`) are dropped. */
+  endReplay(): void {
+    this.#replayBooks = null;
+  }
+
+  /** A replayed bar's books are still kept up (a diagnostic: `endReplay`). */
+  get replaying(): boolean {
+    return this.#replayBooks !== null;
   }
 
   /**
