@@ -139,11 +139,15 @@ function linkRefusal(id: string, link: AccountVenueLink | null, what: string): v
       'ACCOUNT_CREDENTIAL_REFUSED',
       `accountId: account ${id} takes no ${what}: ${link.reason ?? 'its key was refused'}; store a new key and open a new account`,
     );
-  if (link?.state === 'DOWN')
-    throw new KairosError(
+  if (link?.state === 'DOWN') {
+    const err = new KairosError(
       'ACCOUNT_VENUE_DOWN',
       `accountId: account ${id} takes no ${what} while its venue is down (${link.reason ?? 'no answer'}, since ${new Date(link.since).toISOString()})`,
     );
+    // Under a ban: `Retry-After` names its end.
+    const left = (link.retryAt ?? 0) - Date.now();
+    throw left > 0 ? Object.assign(err, { retryAfterS: Math.ceil(left / 1000) }) : err;
+  }
 }
 
 /** Closed (`DELETE /accounts/{id}`, stored), as opposed to being closed now (`isClosed`). */

@@ -84,6 +84,11 @@ export interface AccountVenueLink {
   readonly since: number;
   /** When the venue last confirmed the account's orders and balances (ms); null: not yet. */
   readonly confirmedAt: number | null;
+  /**
+   * `DOWN` under a venue ban (a 429/418, its own or recorded by another process on the venue's
+   * shared budget): when it ends (ms), the `Retry-After` of its refusals; absent or null: not known.
+   */
+  readonly retryAt?: number | null;
   readonly balances: readonly {
     readonly currency: string;
     readonly free: Decimal;

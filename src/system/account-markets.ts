@@ -63,6 +63,13 @@ export class AccountMarkets {
     // On a venue, open here: those it trades now (any other the venue lists comes on demand).
     if (rt && market !== 'replay')
       return rt.core.instrumentIds().map((id) => rt.core.instrumentOf(id));
+    // A venue not ready yet (banned or silent since start): none known.
+    if (
+      market !== 'replay' &&
+      this.cfg.market?.names().includes(market) &&
+      !this.cfg.market.ready(market)
+    )
+      return [];
     try {
       return this.venueInstruments(market === 'replay' ? this.cfg.venue : market);
     } catch (e) {

@@ -72,6 +72,8 @@ interface Link {
   instruments: AccountInstruments | null;
   /** Confirmations in a row the venue answered "invalid key" to, ambiguously (`maybeKeyRevoked`). */
   keyRefusals: number;
+  /** `DOWN` under a ban: when it ends (ms); null: not known. */
+  retryAt: number | null;
 }
 
 const LINK_STATES = [
@@ -204,6 +206,8 @@ export class LiveAccounts {
     gate?: VenueGate,
   ): Promise<OpenedLive & { cash: string; currency: string }> {
     const { cfg } = this;
+    // Its venue not ready (its markets not loaded: banned or silent since start): why, at once.
+    cfg.venues.ensureReady(spec.venue);
     // The venue's first instrument (its currency is the account's), and those it has traded
     // (recovery books their fills); any other is taken on demand.
     const first = cfg.venues.instruments(spec.venue)[0];
@@ -286,6 +290,7 @@ export class LiveAccounts {
         instruments: instrumentsHeld,
         state: 'UP',
         reason: null,
+        retryAt: null,
         since: cfg.now(),
         confirmedAt: cfg.now(),
         balances,
@@ -331,6 +336,10 @@ export class LiveAccounts {
           since: l.since,
           confirmedAt: l.confirmedAt,
           balances: l.balances,
+          retryAt:
+            l.state === 'DOWN' && l.retryAt !== null && l.retryAt > this.cfg.now()
+              ? l.retryAt
+              : null,
         }
       : null;
   }
@@ -373,6 +382,7 @@ export class LiveAccounts {
       Object.assign(l, {
         state: 'UP',
         reason: null,
+        retryAt: null,
         since: wasDown ? this.cfg.now() : l.since,
         confirmedAt: this.cfg.now(),
         balances,
@@ -446,9 +456,15 @@ export class LiveAccounts {
       });
       return;
     }
-    if (l.state === 'DOWN' && l.reason === reason) return;
+    const retryAt = banEnd(e, cfg.now());
+    if (l.state === 'DOWN' && l.reason === reason && l.retryAt === retryAt) return;
     const wasUp = l.state === 'UP';
-    Object.assign(l, { state: 'DOWN', reason, since: l.state === 'DOWN' ? l.since : cfg.now() });
+    Object.assign(l, {
+      state: 'DOWN',
+      reason,
+      since: l.state === 'DOWN' ? l.since : cfg.now(),
+      retryAt,
+    });
     if (wasUp)
       cfg.onAlert({
         kind: 'Alert',
@@ -472,6 +488,7 @@ export class LiveAccounts {
         core: null,
         instruments: null,
         keyRefusals: 0,
+        retryAt: null,
       };
       this.#links.set(accountId, l);
     }
@@ -484,6 +501,17 @@ export function inUse(core: TradingCore): string[] {
   const ids = new Set(core.exec.openOrders().map((o) => o.instrumentId));
   for (const p of core.ledger.allPositions()) if (!p.quantity.eq(0)) ids.add(p.instrumentId);
   return [...ids].sort();
+}
+
+/**
+ * When a refusal for a ban ends (ms; `now` + its `retryAfterMs`: a request the gate did not send,
+ * or a venue not ready under a ban); null for another failure.
+ */
+function banEnd(e: unknown, now: number): number | null {
+  const ms = (e as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return e instanceof KairosError && e.code === 'VENUE_RATE_LIMITED' && typeof ms === 'number'
+    ? now + ms
+    : null;
 }
 
 /** An opening failure as the code a caller acts on. */

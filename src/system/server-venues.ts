@@ -13,6 +13,7 @@ import {
   type ExchangeConfig,
 } from '../trading/venues/ccxt/exchange-factory.js';
 import { Markets } from '../trading/venues/ccxt/markets.js';
+import { VenueRateLimitedError } from '../trading/venues/ccxt/request-gate.js';
 import { barFromOhlcv, timeframeMs } from '../trading/venues/ccxt/ohlcv-pages.js';
 import { BINANCE_ORDER_LIMIT, type OrderLimit } from './order-rate.js';
 import { venueBudget, type BudgetStore } from './venue-budget.js';
@@ -28,6 +29,13 @@ export type { PrivateConnection, VenueSetting } from './venue-connection.js';
 /** How often the markets are loaded again (as `kairos live`), and the clock offset measured. */
 const MARKETS_REFRESH_MS = 3_600_000;
 const SKEW_EVERY_MS = 60_000;
+/**
+ * A venue whose markets could not be loaded (no answer, no ban end known): tried again after
+ * the first wait, doubled each time, at most the last.
+ */
+const NOT_READY_RETRY_MS = [1_000, 30_000] as const;
+/** Past a ban's end before the markets are asked again (clocks of processes differ a little). */
+const BAN_END_MARGIN_MS = 100;
 
 /** The market data of a symbol a venue streams: closed bars, public trades, the book's top. */
 export type MarketKind = 'bars' | 'trades' | 'book';
@@ -60,6 +68,16 @@ interface OpenVenue {
   readonly public: BuiltExchange;
   /** Subscribed streams by `<kind>\n<symbol>`. */
   readonly feeds: Map<string, Feed>;
+  /**
+   * Not ready: its markets could not be loaded yet (a ban, no answer), why, until when a ban
+   * known runs (ms; null: not known), and the next try; null once they are loaded.
+   */
+  down: {
+    reason: string;
+    until: number | null;
+    waitMs: number;
+    timer: NodeJS.Timeout | null;
+  } | null;
 }
 
 /**
@@ -90,7 +108,10 @@ export class ServerVenues {
   ) {}
 
   /**
-   * Connects to every venue and loads its markets (a venue that cannot be reached: the error).
+   * Connects to every venue and loads its markets. A venue that does not answer, or bans us (its
+   * own 429/418, or a ban another process recorded in the shared budget), does not stop the
+   * server: it is not ready (`ensureReady`), and its markets are loaded again at the ban's end
+   * (else after a backoff, 1 s doubled up to 30 s) until they are, then `onMarkets` is told.
    * `store`: where the venues' request budgets live (Redis when given, else this process).
    */
   static async open(
@@ -107,37 +128,131 @@ export class ServerVenues {
         const pub = await createExchange(venueExchangeConfig(s, {}, budget));
         const markets = new Markets(pub.exchange);
         const skew = new ClockSkew(pub.exchange, { onWarn: (m) => on.log(m) });
-        venues.#venues.set(s.id, {
+        const v: OpenVenue = {
           setting: s,
           budget,
           markets,
           skew,
           public: pub,
           feeds: new Map(),
-        });
-        await markets.load();
-        // A restriction names markets the venue lists (VENUE_SYMBOL_UNKNOWN otherwise).
-        for (const sym of s.symbols ?? []) markets.instrument(sym);
-        markets.onRefresh(() => venues.#refreshed.forEach((l) => l(s.id)));
-        markets.startRefresh(MARKETS_REFRESH_MS, (e) =>
-          on.log(`${s.id}: markets refresh failed: ${(e as Error).message}`),
-        );
-        // As `kairos live`: measured at start, then every minute; a failure is logged, the
-        // venue's answers still say when a timestamp is refused (VENUE_CLOCK_SKEW).
-        await skew
-          .measure()
-          .catch((e: unknown) =>
-            on.log(`${s.id}: clock skew check failed: ${(e as Error).message}`),
-          );
-        skew.start(SKEW_EVERY_MS, (e) =>
-          on.log(`${s.id}: clock skew check failed: ${(e as Error).message}`),
-        );
+          down: null,
+        };
+        venues.#venues.set(s.id, v);
+        try {
+          await markets.load();
+        } catch (e) {
+          // A venue that does not answer (or bans us) at start does not stop the server: it is
+          // not ready, and is brought up by itself once it answers (`#retry`).
+          venues.#notReady(v, e);
+          continue;
+        }
+        await venues.#up(v);
       }
     } catch (e) {
       await venues.close();
       throw e;
     }
     return venues;
+  }
+
+  /**
+   * A venue whose markets are loaded: its `--venue-symbol` checked (`VENUE_SYMBOL_UNKNOWN`), the
+   * hourly refresh and the clock offset started.
+   */
+  async #up(v: OpenVenue, late = false): Promise<void> {
+    const { setting: s, markets, skew } = v;
+    const { on } = this;
+    // A restriction names markets the venue lists (VENUE_SYMBOL_UNKNOWN otherwise; loaded
+    // after start, logged: its accounts trade the others).
+    for (const sym of s.symbols ?? [])
+      try {
+        markets.instrument(sym);
+      } catch (e) {
+        if (!late) throw e;
+        on.log(`${s.id}: --venue-symbol: ${(e as Error).message}`);
+      }
+    markets.onRefresh(() => this.#refreshed.forEach((l) => l(s.id)));
+    markets.startRefresh(MARKETS_REFRESH_MS, (e) =>
+      on.log(`${s.id}: markets refresh failed: ${(e as Error).message}`),
+    );
+    // As `kairos live`: measured at start, then every minute; a failure is logged, the
+    // venue's answers still say when a timestamp is refused (VENUE_CLOCK_SKEW).
+    await skew
+      .measure()
+      .catch((e: unknown) => on.log(`${s.id}: clock skew check failed: ${(e as Error).message}`));
+    skew.start(SKEW_EVERY_MS, (e) =>
+      on.log(`${s.id}: clock skew check failed: ${(e as Error).message}`),
+    );
+  }
+
+  /**
+   * Marks a venue whose markets could not be loaded not ready (`error`: why) and tries again:
+   * at the end of the ban in force (the venue's 429/418, or one another process recorded in the
+   * shared budget), else after a backoff.
+   */
+  #notReady(v: OpenVenue, error: unknown): void {
+    const now = Date.now();
+    const ban = v.public.gate?.bannedUntil();
+    const until =
+      ban && ban.untilMs > now
+        ? ban.untilMs
+        : error instanceof VenueRateLimitedError
+          ? now + error.retryAfterMs
+          : null;
+    const waitMs = v.down
+      ? Math.min(v.down.waitMs * 2, NOT_READY_RETRY_MS[1])
+      : NOT_READY_RETRY_MS[0];
+    const reason = (error as Error)?.message ?? String(error);
+    const delay = until === null ? waitMs : until - now + BAN_END_MARGIN_MS;
+    const timer = setTimeout(() => void this.#retry(v), delay);
+    timer.unref?.();
+    v.down = { reason, until, waitMs, timer };
+    this.on.log(
+      `${v.setting.id}: not ready, its markets could not be loaded (${reason}); ` +
+        `tried again ${until === null ? `in ${Math.ceil(delay / 1000)} s` : `when the ban ends, ${new Date(until).toISOString()}`}`,
+    );
+  }
+
+  /** Loads a not-ready venue's markets again; loaded, it is up and `onMarkets` is told. */
+  async #retry(v: OpenVenue): Promise<void> {
+    if (!v.down || this.#venues.get(v.setting.id) !== v) return;
+    v.down.timer = null;
+    try {
+      // Loaded again, not `load`: ccxt keeps a failed load's promise and answers it again.
+      await v.markets.refresh();
+    } catch (e) {
+      if (this.#venues.get(v.setting.id) === v) this.#notReady(v, e);
+      return;
+    }
+    v.down = null;
+    await this.#up(v, true);
+    this.on.log(`${v.setting.id}: ready, its markets are loaded`);
+    this.#refreshed.forEach((l) => l(v.setting.id));
+  }
+
+  /**
+   * Throws why a venue takes no request yet (its markets could not be loaded at start): 503
+   * `VENUE_RATE_LIMITED` with the time left of the ban in force (`retryAfterMs`, and
+   * `retryAfterS` for the API's `Retry-After`), else `VENUE_UNAVAILABLE`. Nothing when it is ready.
+   */
+  ensureReady(venue: string): void {
+    const down = this.#venue(venue).down;
+    if (!down) return;
+    const now = Date.now();
+    const what = `${venue}: not ready yet, its markets could not be loaded at start (${down.reason})`;
+    if (down.until !== null && down.until > now) {
+      const err = new VenueRateLimitedError(
+        `${what}; it is banned until ${new Date(down.until).toISOString()} and comes up by itself then`,
+        down.until - now,
+      );
+      throw Object.assign(err, { retryAfterS: Math.ceil((down.until - now) / 1000) });
+    }
+    throw new KairosError('VENUE_UNAVAILABLE', `${what}; it is tried again until it answers`);
+  }
+
+  /** Whether a venue's markets are loaded (false: `ensureReady` says why). */
+  ready(venue: string): boolean {
+    return this.#venue(venue).down === null;
   }
 
   /** The venues' ids, as configured. */
@@ -163,7 +278,15 @@ export class ServerVenues {
 
   /** Loads a venue's markets again now (the hourly refresh does it too), then tells `onMarkets`. */
   async refreshMarkets(venue: string): Promise<void> {
-    await this.#venue(venue).markets.refresh();
+    const v = this.#venue(venue);
+    if (v.down) {
+      // Not ready: tried now (a ban in force refuses at once, nothing sent).
+      if (v.down.timer) clearTimeout(v.down.timer);
+      await this.#retry(v);
+      this.ensureReady(venue);
+      return;
+    }
+    await v.markets.refresh();
   }
 
   /** `listener` after each markets refresh of a venue (rules may have changed); answers the stop. */
@@ -191,6 +314,7 @@ export class ServerVenues {
     venue: string,
     secrets: { apiKey: string; secret: string; passphrase?: string },
   ): Promise<PrivateConnection> {
+    this.ensureReady(venue);
     const v = this.#venue(venue);
     const keys = {
       apiKey: secrets.apiKey,
@@ -217,6 +341,7 @@ export class ServerVenues {
     symbol: string,
     listener: (item: MarketItem[K]) => void,
   ): Promise<() => void> {
+    this.ensureReady(venue);
     const v = this.#venue(venue);
     const key = `${kind}\n${symbol}`;
     let entry = v.feeds.get(key);
@@ -293,6 +418,7 @@ export class ServerVenues {
    * instrument with the rules of the last markets load.
    */
   instrument(venue: string, symbol: string): Instrument {
+    this.ensureReady(venue);
     const v = this.#venue(venue);
     const only = v.setting.symbols;
     if (only !== undefined && !only.includes(symbol))
@@ -338,6 +464,7 @@ export class ServerVenues {
 
   async close(): Promise<void> {
     for (const v of this.#venues.values()) {
+      if (v.down?.timer) clearTimeout(v.down.timer);
       v.markets.stop();
       v.skew.stop();
       for (const feed of v.feeds.values()) await feed.stop();

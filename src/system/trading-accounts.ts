@@ -104,6 +104,8 @@ export class TradingAccounts {
    * closed live account has none): only here are they closed and opened again.
    */
   readonly #held = new Map<string, HeldLease | undefined>();
+  /** Paper accounts on a venue not ready when they were to open: opened once it is. */
+  readonly #waiting = new Set<string>();
   /**
    * Cores being handed over (`closeAccount` with `release`): out of `#runtimes`, so nothing new
    * reaches them, while the orders being placed are recorded and sent; their events (accepted,
@@ -137,7 +139,10 @@ export class TradingAccounts {
   static async open(cfg: TradingAccountsConfig): Promise<TradingAccounts> {
     const accounts = new TradingAccounts(cfg);
     // A venue's new rules (tick, lot, minimums) reach every account on it: new orders snap to them.
-    cfg.market?.onMarkets((venue) => accounts.#markets.refreshed(venue));
+    cfg.market?.onMarkets((venue) => {
+      accounts.#markets.refreshed(venue);
+      accounts.#openWaiting(venue);
+    });
     const inst = cfg.instrument;
     accounts.#directory.set({
       id: SHARED_ACCOUNT,
@@ -282,7 +287,27 @@ export class TradingAccounts {
     if (info.mode === 'live' && this.#disabled(accountId)) return;
     if (accountId === SHARED_ACCOUNT) await this.#openCore(accountId, this.cfg.sharedCash, lease);
     else if (info.mode === 'live') await this.#startLive(info, lease?.fence);
+    else if (info.venue !== this.cfg.venue && this.cfg.market?.ready(info.venue) === false)
+      // Its venue not ready (banned or silent since start): opened once it is (`#openWaiting`).
+      this.#waiting.add(accountId);
     else await this.#openCore(accountId, info.startingCash ?? '0', lease, info.venue);
+  }
+
+  /** Opens the paper accounts on `venue` that waited for it to be ready, recovered first. */
+  #openWaiting(venue: string): void {
+    for (const id of [...this.#waiting]) {
+      if (this.#directory.get(id)?.venue !== venue) continue;
+      this.#waiting.delete(id);
+      void this.exclusive(async () => {
+        // Handed over or closed meanwhile: not here.
+        if (this.#runtimes.has(id) || !this.#held.has(id)) return;
+        await this.#openAt(id, this.#held.get(id));
+        const rt = this.#runtimes.get(id);
+        if (rt) await this.#prepare(rt);
+      }).catch((e: unknown) =>
+        this.cfg.log?.(`account ${id}: could not be opened on ${venue}: ${(e as Error).message}`),
+      );
+    }
   }
 
   /** The shared account's runtime (leased: undefined while another instance owns it). */
