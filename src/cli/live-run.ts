@@ -13,8 +13,8 @@ import { parseParamList, resolveParams } from '../trading/strategy/params.js';
 import { loadStrategy } from './load-strategy.js';
 import { decimalFlag, numberFlag } from './parse-flags.js';
 import { KairosError } from '../trading/core/errors.js';
-import { isVenueBusy, type VenueBusyError } from '../trading/execution/venue-busy.js';
-import { busyError } from '../trading/venues/ccxt/error-mapping.js';
+import { isVenueBusy } from '../trading/execution/venue-busy.js';
+import { banWaiter, openWaitingOutBans, startRefused } from './venue-ban-wait.js';
 import { LiveClock } from '../trading/clock/live-clock.js';
 import { openVenueFeed, type VenueFeedFlags } from './venue-feed.js';
 import { runLines } from './run-lines.js';
@@ -72,32 +72,6 @@ async function venueCredentials(
     secret: secrets.secret,
     ...(secrets.passphrase === undefined ? {} : { password: secrets.passphrase }),
   };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Waits out a venue's rate limit or ban at start-up, up to `maxWaitMs` in all; past that (or a
- * ban longer than what is left) it gives up with one line saying until when.
- */
-function banWaiter(maxWaitMs: number, log: (line: string) => void) {
-  const deadline = Date.now() + maxWaitMs;
-  return async (e: VenueBusyError): Promise<boolean> => {
-    if (e.code === 'VENUE_UNAVAILABLE') return false;
-    const wait = Math.max(250, e.untilMs - Date.now());
-    if (Date.now() + wait > deadline) return false;
-    log(`${e.message}: waiting ${Math.ceil(wait / 1000)} s before starting`);
-    await sleep(wait);
-    return true;
-  };
-}
-
-/** The one line a start-up refused by the venue ends with. */
-function startRefused(e: VenueBusyError): KairosError {
-  return new KairosError(
-    e.code,
-    `${e.message}; not started: start again after ${new Date(e.untilMs).toISOString()} (or give --max-ban-wait)`,
-  );
 }
 
 /** Runs `kairos live` (loaded only then: it brings ccxt). */
@@ -167,23 +141,16 @@ async function liveWith(
     for (const s of [credentials.apiKey, credentials.secret, credentials.password])
       if (s !== undefined) logs.logger.addSecret(s);
     // Start-up during a rate limit or ban: wait it out (bounded) or exit saying until when.
-    for (;;) {
-      try {
-        venue = await openVenueFeed(
-          config,
-          flags,
-          credentials,
-          { alert: onAlert, log: venueLine },
-          // Public trades too, for a strategy that trades on them.
-          { trades: strategy.onTrade !== undefined },
-        );
-        break;
-      } catch (e) {
-        const busy = busyError(e, flags.exchange, Date.now());
-        if (!isVenueBusy(busy) || busy.code === 'VENUE_UNAVAILABLE') throw e;
-        if (!(await waitForVenue(busy))) throw startRefused(busy);
-      }
-    }
+    venue = await openWaitingOutBans(flags.exchange, waitForVenue, () =>
+      openVenueFeed(
+        config,
+        flags,
+        credentials,
+        { alert: onAlert, log: venueLine },
+        // Public trades too, for a strategy that trades on them.
+        { trades: strategy.onTrade !== undefined },
+      ),
+    );
     const { instrument: inst, startedAt, bars } = venue;
     // Orders and fills on the key's private connection, as a live account of `kairos serve`
     // trades (its stream in the venue's time too), and the same client on it.

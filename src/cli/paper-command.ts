@@ -40,6 +40,7 @@ interface PaperFlags extends Omit<ReplayInstrumentFlags, 'data'> {
   export?: string;
   lambda?: string;
   closedOrderRetentionMs?: string;
+  maxBanWait: string;
 }
 
 /** Where a paper run's bars come from: a replayed file or a venue's live market. */
@@ -75,6 +76,11 @@ export function registerPaper(program: Command): void {
     .option('--exchange-url <url>', 'with --exchange: another base URL (a sandbox, a simulator)')
     .option('--timeframe <tf>', 'with --exchange: bar interval', '1m')
     .option('--warmup <bars>', 'with --exchange: past bars that only warm the indicators', '200')
+    .option(
+      '--max-ban-wait <seconds>',
+      'with --exchange: at start, wait out a venue rate limit or ban this long at most (else exit saying until when)',
+      '120',
+    )
     .option('--params <list>', 'strategy params, e.g. fast=10,slow=30,size=100')
     .option(
       '--speed <factor>',
@@ -129,12 +135,19 @@ async function venueSource(
     throw new KairosError('USAGE', '--symbol: required with --exchange, e.g. BTC/USDT');
   }
   const { openVenueFeed } = await import('./venue-feed.js');
-  const venue = await openVenueFeed(
-    config,
-    { ...flags, exchange, symbol: flags.symbol },
-    {},
-    { alert: logs.onAlert, log: logs.venueLine },
-    { trades },
+  const { banWaiter, openWaitingOutBans } = await import('./venue-ban-wait.js');
+  // Start-up during a rate limit or ban: waited out (bounded) or one line saying until when, as
+  // `kairos live`.
+  const maxBanWaitMs = numberFlag('--max-ban-wait', flags.maxBanWait) * 1000;
+  const symbol = flags.symbol;
+  const venue = await openWaitingOutBans(exchange, banWaiter(maxBanWaitMs, logs.venueLine), () =>
+    openVenueFeed(
+      config,
+      { ...flags, exchange, symbol },
+      {},
+      { alert: logs.onAlert, log: logs.venueLine },
+      { trades },
+    ),
   );
   await venue.start(); // bars queue up until the node reads them
   return {

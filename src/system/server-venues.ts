@@ -78,6 +78,11 @@ interface OpenVenue {
     waitMs: number;
     timer: NodeJS.Timeout | null;
   } | null;
+  /**
+   * The start-up under way (markets loaded again, then `#up`): one at a time, a second asker
+   * (the timer's retry, `refreshMarkets`) waits for its outcome; null when none runs.
+   */
+  starting: Promise<void> | null;
 }
 
 /**
@@ -136,6 +141,7 @@ export class ServerVenues {
           public: pub,
           feeds: new Map(),
           down: null,
+          starting: null,
         };
         venues.#venues.set(s.id, v);
         try {
@@ -213,9 +219,23 @@ export class ServerVenues {
     );
   }
 
-  /** Loads a not-ready venue's markets again; loaded, it is up and `onMarkets` is told. */
-  async #retry(v: OpenVenue): Promise<void> {
+  /**
+   * Loads a not-ready venue's markets again; loaded, it is up and `onMarkets` is told. One at a
+   * time: asked while one runs, answers that one's outcome (the steps run, and the refresh
+   * listener is registered, once).
+   */
+  #retry(v: OpenVenue): Promise<void> {
+    if (v.starting) return v.starting;
+    const run = this.#startUp(v).finally(() => {
+      v.starting = null;
+    });
+    v.starting = run;
+    return run;
+  }
+
+  async #startUp(v: OpenVenue): Promise<void> {
     if (!v.down || this.#venues.get(v.setting.id) !== v) return;
+    if (v.down.timer) clearTimeout(v.down.timer);
     v.down.timer = null;
     try {
       // Loaded again, not `load`: ccxt keeps a failed load's promise and answers it again.
@@ -280,8 +300,8 @@ export class ServerVenues {
   async refreshMarkets(venue: string): Promise<void> {
     const v = this.#venue(venue);
     if (v.down) {
-      // Not ready: tried now (a ban in force refuses at once, nothing sent).
-      if (v.down.timer) clearTimeout(v.down.timer);
+      // Not ready: tried now (a ban in force refuses at once, nothing sent); a start-up under
+      // way (the timer's) is waited for, not run twice.
       await this.#retry(v);
       this.ensureReady(venue);
       return;

@@ -70,6 +70,32 @@ describe('kairos paper on a venue’s live market data', () => {
     }
   }, 180_000);
 
+  it('started during the venue’s 418 ban, waits it out (--max-ban-wait) and starts, as kairos live', async () => {
+    // The first request is answered 418, banned for 2 s.
+    sim.faults.set({ rateLimit: { after: 0, tooMany: 0, banMs: 2_000 } });
+    const home = tempDir('kairos-paper-ban-');
+    const { child, output, exited } = spawnLive(
+      sim,
+      home,
+      [...LIVE_ARGS, '--max-ban-wait', '30'],
+      { EXCHANGE_API_KEY: undefined, EXCHANGE_SECRET: undefined },
+      { command: 'paper' },
+    );
+    let code: number | null | undefined;
+    void exited.then((c) => (code = c));
+    // Until 2026-12-07 it exited 2 with the ban's error instead.
+    await until(
+      () => code !== undefined || /orders fill in the paper venue/.test(output()),
+      60_000,
+      'the node to start, or the process to end',
+    );
+    expect(code).toBeUndefined();
+    expect(output()).toMatch(/banned until \d{4}-.*: waiting \d+ s before starting/);
+    sim.faults.reset();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 90_000);
+
   it('refuses instrument and replay flags with --exchange, naming the flag', () => {
     const base = ['paper', 'examples/strategies/sma-cross.ts', '--exchange', 'binance'];
     for (const [flag, value] of [
