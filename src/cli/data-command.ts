@@ -24,6 +24,11 @@ export function registerData(program: Command): void {
     )
     .option('--limit <n>', 'candles per request', '1000')
     .option('--no-progress', 'no progress bar')
+    .option(
+      '--max-ban-wait <seconds>',
+      'at start, wait out a venue rate limit or ban this long at most (else exit saying until when)',
+      '120',
+    )
     .action(async (flags: DownloadFlags) => {
       // Loaded on use: ccxt takes a while to import, and other commands do not need it.
       const { download } = await import('./data-download.js');

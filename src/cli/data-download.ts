@@ -1,17 +1,19 @@
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { MemoryBudget } from '../scalability/rate-limit/memory-budget.js';
+import { connectRedis } from '../scalability/connections.js';
 import { createVenuePolicy } from '../scalability/resilience/venue-policy.js';
 import { KairosError } from '../trading/core/errors.js';
 import type { Bar } from '../trading/data/market-data.js';
 import { ClockSkew } from '../trading/venues/ccxt/clock-skew.js';
-import { asKairosError } from '../trading/venues/ccxt/error-mapping.js';
+import { asKairosError, busyError } from '../trading/venues/ccxt/error-mapping.js';
 import { exchangeKeys } from '../system/config.js';
 import { createExchange } from '../trading/venues/ccxt/exchange-factory.js';
 import { venueExchangeConfig } from '../system/venue-connection.js';
 import { venueSettings } from '../system/venue-settings.js';
 import { ohlcvPages, timeframeMs } from '../trading/venues/ccxt/ohlcv-pages.js';
-import { VenueRateLimitedError } from '../trading/venues/ccxt/request-gate.js';
+import { isVenueBusy } from '../trading/execution/venue-busy.js';
+import { venueBudget } from '../system/venue-budget.js';
+import { banWaiter, openWaitingOutBans } from './venue-ban-wait.js';
 import { CandleFile } from './candle-file.js';
 import { dateFlag, numberFlag } from './parse-flags.js';
 import { cliConfig } from './cli-config.js';
@@ -29,6 +31,8 @@ export interface DownloadFlags {
   out?: string;
   limit: string;
   progress: boolean;
+  /** At start, the longest wait for a venue ban or rate limit, seconds (default 120). */
+  maxBanWait?: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
@@ -42,6 +46,7 @@ export async function download(flags: DownloadFlags): Promise<void> {
   const until = flags.until !== undefined ? dateFlag('--until', flags.until) : undefined;
   if (until !== undefined && until <= since)
     throw new KairosError('USAGE', `--until ${flags.until} is not after --since ${flags.since}`);
+  const maxBanWaitMs = numberFlag('--max-ban-wait', flags.maxBanWait ?? '120') * 1000;
   const limit = numberFlag('--limit', flags.limit, { integer: true, max: 5000 });
   if (limit < 2) throw new KairosError('USAGE', `--limit: must be at least 2, was ${flags.limit}`);
   if (!/^[A-Za-z0-9._-]+\/[A-Za-z0-9._:-]+$/.test(flags.symbol))
@@ -70,27 +75,49 @@ export async function download(flags: DownloadFlags): Promise<void> {
   const out = staged?.file ?? target;
 
   const venue = flags.exchange;
-  const budget = new MemoryBudget({ rule: { capacity: 960, intervalMs: 60_000 } });
+  const config = cliConfig();
+  const log = (line: string) => process.stderr.write(`kairos: ${line}\n`);
+  // The venue's shared request budget and bans, as `live` and `serve` take them: in Redis with
+  // REDIS_URL, so a ban another process met on this venue and IP stops this download too.
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
+  // Quiet: its alerts are the wait lines below, and stderr is for those and errors.
+  const quiet = () => undefined;
+  const budget = venueBudget(redis, { alert: quiet, log: quiet }, undefined, config.redisPrefix);
   // The venue's options as `live` and `serve` read them (URL, rate limit, sandbox).
-  const [setting] = venueSettings([venue], cliConfig().exchange, flags.exchangeUrl);
-  const { exchange } = await createExchange(
-    venueExchangeConfig(setting!, exchangeKeys(cliConfig()), { budget }),
-  );
+  const [setting] = venueSettings([venue], config.exchange, flags.exchangeUrl);
+  let exchange: Awaited<ReturnType<typeof createExchange>>['exchange'];
+  let gate: Awaited<ReturnType<typeof createExchange>>['gate'];
+  try {
+    ({ exchange, gate } = await createExchange(
+      venueExchangeConfig(setting!, exchangeKeys(config), budget),
+    ));
+  } catch (e) {
+    redis?.disconnect();
+    throw e;
+  }
   const policy = createVenuePolicy({ venue });
-  // Waits out the venue's Retry-After (recorded by the gate) instead of failing the download.
+  // A rate limit or ban met mid-way (the venue's 429/418, or one recorded by another process)
+  // is waited out to its end, and the same request sent again: no candle lost or fetched twice.
   const read = async <T>(call: () => Promise<T>): Promise<T> => {
     for (;;) {
       try {
         return await policy.read(call);
       } catch (e) {
-        if (!(e instanceof VenueRateLimitedError)) throw e;
-        process.stderr.write(`kairos: ${e.message}; waiting\n`);
-        await new Promise((r) => setTimeout(r, e.retryAfterMs + 100));
+        const busy = busyError(e, venue, Date.now(), gate?.bannedUntil()?.untilMs);
+        if (!isVenueBusy(busy) || busy.code === 'VENUE_UNAVAILABLE') throw e;
+        log(`${busy.message}; waiting`);
+        await new Promise((r) => setTimeout(r, Math.max(250, busy.untilMs - Date.now())));
       }
     }
   };
   try {
-    await read(() => exchange.loadMarkets());
+    // At start, a ban is waited out up to --max-ban-wait, else one line says until when (exit 2),
+    // as `kairos live` does. A retry loads the markets again: ccxt keeps a failed load's promise
+    // and answers it again without a request.
+    let loads = 0;
+    await openWaitingOutBans(venue, banWaiter(maxBanWaitMs, log), () =>
+      policy.read(() => exchange.loadMarkets(loads++ > 0)),
+    );
     if (!exchange.markets?.[flags.symbol])
       throw new KairosError('USAGE', `--symbol: ${venue} has no market ${flags.symbol}`);
     const interval = timeframeMs(exchange, flags.timeframe);
@@ -153,6 +180,7 @@ export async function download(flags: DownloadFlags): Promise<void> {
   } catch (e) {
     throw asKairosError(e, venue);
   } finally {
+    redis?.disconnect();
     await exchange.close();
   }
 }

@@ -2,10 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Redis } from 'ioredis';
 import type { Bar } from '../../src/trading/data/market-data.js';
 import { loadBars } from '../../src/simulators/binance/load-bars.js';
 import { start, type BinanceSim } from '../../src/simulators/binance/server.js';
 import { DATA, ROOT, runCliAsync as runCli, KAIROS_ARGV } from '../support/run-cli.js';
+import { recordSharedBan } from '../support/shared-ban.js';
+import { TEST_REDIS_URL, testRedis, uniquePrefix } from '../integration/scalability/services.js';
 
 const FILE = path.join(DATA, 'freqtrade/UNITTEST_BTC-1m.json');
 
@@ -83,16 +86,19 @@ describe('kairos data download', () => {
     expect(bt.stdout).toContain(`(${n} bars)`);
   });
 
+  /** The first `n` candles into `file` in KAIROS_HOME. */
+  const firstCandles = (file: string, n: number) => [
+    ...download,
+    '--since',
+    new Date(bars[0]!.openTime).toISOString(),
+    '--until',
+    new Date(bars[n]!.openTime).toISOString(),
+    '--out',
+    path.join(home, file),
+  ];
+
   it('takes the venue URL from EXCHANGE_URL, and --exchange-url wins over it', async () => {
-    const window = (file: string) => [
-      ...download,
-      '--since',
-      new Date(bars[0]!.openTime).toISOString(),
-      '--until',
-      new Date(bars[100]!.openTime).toISOString(),
-      '--out',
-      path.join(home, file),
-    ];
+    const window = (file: string) => firstCandles(file, 100);
     const [fromEnv, flagWins] = await Promise.all([
       runCli(window('env.json'), { KAIROS_HOME: home, EXCHANGE_URL: sim.url }),
       // Nothing listens on port 9: the download only succeeds if the flag is used.
@@ -129,5 +135,74 @@ describe('kairos data download', () => {
     expect(tf.stderr).toMatch(/--timeframe: binance offers 1s, 1m, 3m/);
     expect(market.stderr).toMatch(/--symbol: binance has no market ETH\/BTC/);
     expect(exchange.stderr).toMatch(/exchange "nope": not a ccxt exchange id/);
+  });
+
+  /**
+   * Bans met by the download (`docs/venues.md`, "Downloading history"): each lasts 2 s. Until
+   * 2026-12-07 its budget lived in the process only (a ban another process recorded in Redis did
+   * not stop it), and a 418 to its first `loadMarkets` ended it (ccxt kept the failed load).
+   */
+  describe('during a ban', () => {
+    const BAN_MS = 2_000;
+    const prefix = uniquePrefix();
+    let redis: Redis;
+    let cleanup: () => Promise<void>;
+    beforeAll(async () => ({ redis, cleanup } = await testRedis(prefix)));
+    afterAll(async () => {
+      sim.faults.reset();
+      await cleanup?.();
+    });
+    const env = () => ({
+      KAIROS_HOME: home,
+      REDIS_URL: TEST_REDIS_URL,
+      KAIROS_REDIS_PREFIX: prefix,
+    });
+    const sent = () => [...sim.state.requests.values()].reduce((a, b) => a + b, 0);
+    /** 1000 candles from the first, 200 a request: the file an unbanned run writes. */
+    const window = (file: string) => [
+      ...firstCandles(file, 1000),
+      '--limit',
+      '200',
+      '--exchange-url',
+      sim.url,
+    ];
+    const unbanned = () =>
+      bars.slice(0, 1000).map((b) => [b.openTime, b.open, b.high, b.low, b.close, b.volume]);
+
+    it('a ban another process recorded in Redis: nothing sent until it ends, then a 418 mid-way: the same file', async () => {
+      const endsAt = Date.now() + BAN_MS;
+      await recordSharedBan(redis, prefix, endsAt);
+      // Once the shared ban is over: markets, time and one page answered, then a 418 for 2 s.
+      sim.faults.set({ rateLimit: { after: 3, tooMany: 0, banMs: BAN_MS } });
+      const before = sent();
+      let firstSentAt: number | null = null;
+      let done = false;
+      const run = runCli(window('banned.json'), env()).finally(() => (done = true));
+      while (!done) {
+        if (firstSentAt === null && sent() > before) firstSentAt = Date.now();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const r = await run;
+      expect(firstSentAt).not.toBeNull();
+      expect(firstSentAt!).toBeGreaterThanOrEqual(endsAt); // nothing reached the venue during it
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/IP banned until .*: waiting \d+ s before starting/);
+      expect(sim.faults.stats.banned).toBeGreaterThanOrEqual(1); // the 418 mid-way was met
+      expect(r.stderr).toMatch(/IP banned until .*; waiting/);
+      expect(r.stdout).toContain('1000 new candles');
+      expect(JSON.parse(readFileSync(path.join(home, 'banned.json'), 'utf8'))).toEqual(unbanned());
+    }, 60_000);
+
+    it('a 418 to its first loadMarkets: waits it out, loads them again and completes', async () => {
+      sim.faults.set({ rateLimit: { after: 0, tooMany: 0, banMs: BAN_MS } });
+      const banned = sim.faults.stats.banned;
+      const r = await runCli(window('first-418.json'), env());
+      expect(sim.faults.stats.banned).toBe(banned + 1);
+      expect(r.stderr).toMatch(/IP banned until .*: waiting \d+ s before starting/);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(readFileSync(path.join(home, 'first-418.json'), 'utf8'))).toEqual(
+        unbanned(),
+      );
+    }, 60_000);
   });
 });

@@ -1,12 +1,11 @@
 import type { Redis } from 'ioredis';
-import { RedisBudget } from '../../../src/scalability/rate-limit/redis-budget.js';
 import type { BinanceSim } from '../../../src/simulators/binance/server.js';
 import type { RunningServer } from '../../../src/system/trading-server.js';
-import { venueBudgetScope } from '../../../src/trading/venues/ccxt/budget-scope.js';
 import { apiCall, type Answer } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { liveServerOptions, startLiveSim } from '../../support/ccxt-sim.js';
 import { openLiveAccount, restingBuy } from '../../support/live-account.js';
+import { recordSharedBan } from '../../support/shared-ban.js';
 import { until } from '../../support/until.js';
 import { TEST_REDIS_URL, testRedis, uniquePrefix } from '../scalability/services.js';
 
@@ -101,14 +100,7 @@ describe('kairos serve started while its venue is banned (the simulator, Redis)'
   it('a ban another process recorded in Redis: starts, refuses orders until it ends, then trades', async () => {
     await serveWithLiveAccount();
     const endsAt = Date.now() + BAN_MS;
-    await new RedisBudget(redis, {
-      rule: { capacity: 1_000, intervalMs: 60_000 },
-      prefix: `${prefix}rl:`,
-    }).block(
-      venueBudgetScope('binance'),
-      endsAt,
-      'HTTP 418: banned by the venue (another process)',
-    );
+    await recordSharedBan(redis, prefix, endsAt);
     const sent = sim.state.requests.get('GET /api/v3/exchangeInfo') ?? 0;
     server = await t.restart();
     // Nothing was sent to the venue during the ban: the shared record refused it here.
