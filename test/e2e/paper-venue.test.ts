@@ -83,16 +83,20 @@ describe('kairos paper on a venue’s live market data', () => {
     );
     let code: number | null | undefined;
     void exited.then((c) => (code = c));
-    // Until 2026-12-07 it exited 2 with the ban's error instead.
-    await until(
-      () => code !== undefined || /orders fill in the paper venue/.test(output()),
-      60_000,
-      'the node to start, or the process to end',
-    );
-    expect(code).toBeUndefined();
-    expect(output()).toMatch(/banned until \d{4}-.*: waiting \d+ s before starting/);
-    sim.faults.reset();
-    child.kill('SIGTERM');
+    try {
+      // Until 2026-12-07 it exited 2 with the ban's error instead.
+      await until(
+        () => code !== undefined || /orders fill in the paper venue/.test(output()),
+        60_000,
+        'the node to start, or the process to end',
+      );
+      expect(code).toBeUndefined();
+      expect(output()).toMatch(/banned until \d{4}-.*: waiting \d+ s before starting/);
+    } finally {
+      // The simulator is shared by the file's other cases: its fault never outlives this one.
+      sim.faults.reset();
+      child.kill('SIGTERM');
+    }
     expect(await exited).toBe(0);
   }, 90_000);
 
