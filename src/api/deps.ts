@@ -97,6 +97,18 @@ export interface AccountVenueLink {
   }[];
 }
 
+/**
+ * A live account's link to its venue as `venueStatus` shows it: the owner's link, or on another
+ * instance the owner's last published word (`UNKNOWN`: no owner holds the account now, or its word
+ * could not be read; `reason` says which).
+ */
+export interface AccountVenueStatus {
+  readonly venue: AccountVenueLink['state'] | 'UNKNOWN';
+  readonly reason: string | null;
+  readonly since: number;
+  readonly confirmedAt: number | null;
+}
+
 /** One account's trading: order entry, its core's ledger and prices, its order journal. */
 export interface AccountTrading {
   readonly desk: Pick<TradingDesk, 'place' | 'find' | 'cancel'>;
@@ -136,6 +148,12 @@ export interface AccountDesk {
   trading(id: string): AccountTrading | undefined;
   /** A live account's link to its venue; null for a paper account. */
   venueLink(id: string): AccountVenueLink | null;
+  /**
+   * Several instances: each open live account of `accounts` whose link is not on this instance,
+   * as its owner last published it (`VenueLinkBoard`), so every instance shows the same
+   * `venueStatus`. Absent (one instance): `venueLink` is every account's.
+   */
+  venueStatuses?(accounts: readonly ApiAccount[]): Promise<ReadonlyMap<string, AccountVenueStatus>>;
   /**
    * Reads one account (`accountId`), one user's (`ownerUserId`) or every account (null) from the
    * store again before `get`/`all` answer a read of them: a change made on another instance shows

@@ -58,6 +58,11 @@ export interface LiveAccountsConfig {
    * strategy's `ctx.order` (`KAIROS_CLOSED_ORDER_RETENTION_MS`; default 10 minutes).
    */
   readonly closedOrderRetentionMs?: number;
+  /**
+   * Told each time an account's link may have changed (made, connected, confirmed, down, disabled):
+   * several instances publish it for the others (`VenueLinkBoard`).
+   */
+  readonly onLink?: (accountId: string) => void;
 }
 
 interface Link {
@@ -298,6 +303,7 @@ export class LiveAccounts {
         venue,
         core,
       });
+      cfg.onLink?.(spec.accountId);
       return { core, recovery, instruments: instrumentsHeld, cash: start, currency };
     } catch (e) {
       held?.close();
@@ -387,6 +393,7 @@ export class LiveAccounts {
         confirmedAt: this.cfg.now(),
         balances,
       });
+      this.cfg.onLink?.(spec.accountId);
       if (wasDown) this.cfg.log(`account ${spec.accountId}: venue ${spec.venue} is UP again`);
     } catch (e) {
       // Dropped meanwhile (closed, handed over): its connection's failure is no fault of its venue.
@@ -402,6 +409,11 @@ export class LiveAccounts {
     const l = this.#links.get(accountId);
     this.#links.delete(accountId);
     if (l) await this.#disconnect(l);
+  }
+
+  /** The accounts with a link here (those this instance keeps: it owns them). */
+  linked(): string[] {
+    return [...this.#links.keys()];
   }
 
   /** Whether the account has a core (recovered) on its venue. */
@@ -443,6 +455,7 @@ export class LiveAccounts {
         reason: `key refused by the venue: ${reason}`,
         since: cfg.now(),
       });
+      cfg.onLink?.(spec.accountId);
       await this.#disconnect(l);
       const message = `account ${spec.accountId}: ${spec.venue} refused its key (credential ${spec.credentialId}); the account takes no order`;
       cfg.onAlert({ kind: 'Alert', code: 'ACCOUNT_CREDENTIAL_REFUSED', message, ts: cfg.now() });
@@ -465,6 +478,7 @@ export class LiveAccounts {
       since: l.state === 'DOWN' ? l.since : cfg.now(),
       retryAt,
     });
+    cfg.onLink?.(spec.accountId);
     if (wasUp)
       cfg.onAlert({
         kind: 'Alert',
@@ -491,6 +505,7 @@ export class LiveAccounts {
         retryAt: null,
       };
       this.#links.set(accountId, l);
+      this.cfg.onLink?.(accountId);
     }
     return l;
   }

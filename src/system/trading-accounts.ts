@@ -396,6 +396,11 @@ export class TradingAccounts {
     return this.cfg.live?.link(accountId) ?? null;
   }
 
+  /** The fencing token of the account's lease held here (undefined: not held, or not leased). */
+  leaseToken(accountId: string): number | undefined {
+    return this.#held.get(accountId)?.token;
+  }
+
   /** A live account's new order against its venue's order rate (`LiveAccounts.admitOrder`). */
   admitOrder(accountId: string, clientOrderId: string) {
     return this.cfg.live?.admitOrder(accountId, clientOrderId) ?? null;

@@ -62,11 +62,13 @@ import { accountHandOff, type HandOffSettings } from './order-hand-off.js';
 import { LeaseRepository } from '../store/lease-repository.js';
 import { isLeaseLost } from '../scalability/leases/lease-port.js';
 import { RedisInstances, SOLO_INSTANCES } from '../scalability/leases/live-instances.js';
+import { RedisOwnerStatus } from '../scalability/leases/owner-status.js';
 import type { Bar } from '../trading/data/market-data.js';
 import { CheckFailure, type HealthCheck } from '../monitoring/health-checks.js';
 import { METRICS } from '../monitoring/metric-catalogue.js';
 import { wsEventLog } from './ws-event-log.js';
 import { installGroup } from './install-group.js';
+import { VenueLinkBoard } from './venue-link-board.js';
 import { venueCandles } from './venue-candles.js';
 
 /** What `kairos serve` runs on. */
@@ -257,6 +259,8 @@ export async function startTradingServer(
     let serialize: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn();
     // A venue's bar, once the account's core saw it: its strategies hear it (set once they exist).
     let onVenueBar: (accountId: string, bar: Bar) => Promise<void> = async () => undefined;
+    // A live account's link changed: published for the other instances (set once they share).
+    let onLink: (accountId: string) => void = () => undefined;
     let live: LiveAccounts | null = null;
     let venues: ServerVenues | null = null;
     if ((opts.venues ?? []).length > 0) {
@@ -278,6 +282,7 @@ export async function startTradingServer(
         log: venueLog,
         serialize: (fn) => serialize(fn),
         onBar: (accountId, bar) => onVenueBar(accountId, bar),
+        onLink: (accountId) => onLink(accountId),
         ...(confirmEveryMs === undefined ? {} : { confirmEveryMs }),
         closedOrderRetentionMs: config.closedOrderRetentionMs,
       });
@@ -462,6 +467,26 @@ export async function startTradingServer(
       await host.resume();
     }
     const ownership: AccountOwnership = opts.ownership ?? leases ?? SOLE_OWNER;
+    // Several instances: each live account's owner publishes its venue link, so every instance
+    // answers the owner's `venueStatus` (`docs/scalability.md`, "Venue status on every instance").
+    const linkBoard =
+      leases && redis
+        ? new VenueLinkBoard({
+            status: new RedisOwnerStatus(redis, `${config.redisPrefix}venue-link:${install}:`),
+            link: (id) => live?.link(id) ?? null,
+            linked: () => live?.linked() ?? [],
+            token: (id) => accounts.leaseToken(id),
+            holdMs: config.instances.leaseTtlMs,
+            now,
+            log: (line) => ownerLog.warn(line),
+          })
+        : null;
+    if (linkBoard) {
+      const board = linkBoard;
+      onLink = (id) => board.changed(id);
+      board.start();
+      stops.push(async () => board.close());
+    }
     await backtests.resume();
 
     let bars = 0;
@@ -555,6 +580,7 @@ export async function startTradingServer(
         setDefault: (userId, id, by) => accounts.setDefault(userId, id, by),
         trading: (id) => accounts.runtime(id),
         venueLink: (id) => accounts.venueLink(id),
+        ...(linkBoard ? { venueStatuses: (list) => linkBoard.read(list) } : {}),
         reread: (scope) => accounts.reread(scope),
         admitOrder: (id, orderId) => accounts.admitOrder(id, orderId),
         instrumentsOf: (id) => accounts.instrumentsOf(id),

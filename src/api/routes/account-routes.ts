@@ -3,12 +3,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import { seesEveryAccount } from '../../security/roles/permissions.js';
 import type { AccountAccess } from '../account-access.js';
 import { actorOf } from '../authenticated-context.js';
-import type { AccountDesk, ApiAccount } from '../deps.js';
+import type { AccountDesk, AccountVenueStatus, ApiAccount } from '../deps.js';
 import { AccountIdString, DecimalString } from '../order-schemas.js';
 import { ProblemSchema } from '../problem.js';
 import type { AccountVenueLink } from '../deps.js';
 
-function statusOf(link: AccountVenueLink | null) {
+function statusOf(link: AccountVenueLink | null): AccountVenueStatus | null {
   return (
     link && {
       venue: link.state,
@@ -18,6 +18,8 @@ function statusOf(link: AccountVenueLink | null) {
     }
   );
 }
+
+const NO_STATUSES: ReadonlyMap<string, AccountVenueStatus> = new Map();
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
@@ -45,10 +47,18 @@ export const AccountView = Type.Object({
   venueStatus: Type.Union(
     [
       Type.Object({
-        venue: Type.Union([Type.Literal('UP'), Type.Literal('DOWN'), Type.Literal('DISABLED')], {
-          description:
-            'DOWN: the venue does not answer, bans or throttles (no new order until it recovers); DISABLED: it refused the key',
-        }),
+        venue: Type.Union(
+          [
+            Type.Literal('UP'),
+            Type.Literal('DOWN'),
+            Type.Literal('DISABLED'),
+            Type.Literal('UNKNOWN'),
+          ],
+          {
+            description:
+              'DOWN: the venue does not answer, bans or throttles (no new order until it recovers); DISABLED: it refused the key; UNKNOWN: no instance holds the account now (its owner stopped: another takes it within the lease TTL; orders meanwhile 503 ACCOUNT_OWNER_UNAVAILABLE) or the owner\'s word could not be read (`reason` says which). Every instance answers the owner\'s view, at most a moment old (docs/scalability.md, "Venue status on every instance")',
+          },
+        ),
         reason: NullableString,
         since: Type.Integer(),
         confirmedAt: Type.Union([Type.Integer(), Type.Null()], {
@@ -57,7 +67,10 @@ export const AccountView = Type.Object({
       }),
       Type.Null(),
     ],
-    { description: "a live account's link to its venue; null for a paper account" },
+    {
+      description:
+        "a live account's link to its venue, as its owner sees it on whichever instance answers; null for a paper account and a closed live account",
+    },
   ),
 });
 
@@ -86,7 +99,10 @@ export interface AccountRoutesOptions {
  */
 export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (app, opts) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const view = (a: ApiAccount) => ({
+  /** The owner's `venueStatus` of the live accounts whose link is not here (several instances). */
+  const statuses = async (list: readonly ApiAccount[]) =>
+    (await opts.accounts.venueStatuses?.(list)) ?? NO_STATUSES;
+  const view = (a: ApiAccount, shared: ReadonlyMap<string, AccountVenueStatus>) => ({
     id: a.id,
     ownerUserId: a.ownerUserId,
     name: a.name,
@@ -100,8 +116,9 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
     shared: a.shared,
     createdAt: a.createdAt,
     disabledAt: a.disabledAt,
-    venueStatus: statusOf(opts.accounts.venueLink(a.id)),
+    venueStatus: statusOf(opts.accounts.venueLink(a.id)) ?? shared.get(a.id) ?? null,
   });
+  const viewOne = async (a: ApiAccount) => view(a, await statuses([a]));
 
   r.post(
     '/accounts',
@@ -145,7 +162,10 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
         { ...rest, mode: mode ?? 'paper' },
         actorOf(claims),
       );
-      return reply.code(201).header('location', `/accounts/${a.id}`).send(view(a));
+      return reply
+        .code(201)
+        .header('location', `/accounts/${a.id}`)
+        .send(await viewOne(a));
     },
   );
 
@@ -167,7 +187,9 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
       // As the store has them now (a change made on another instance included).
       const every = seesEveryAccount(req.claims.role);
       await opts.accounts.reread?.({ ownerUserId: every ? null : req.claims.sub });
-      return { accounts: opts.access.visible(req.claims).map(view) };
+      const list = opts.access.visible(req.claims);
+      const shared = await statuses(list);
+      return { accounts: list.map((a) => view(a, shared)) };
     },
   );
 
@@ -184,7 +206,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
     async (req) => {
       // As the store has it now: closed or reopened on another instance, it shows at once.
       await opts.accounts.reread?.({ accountId: req.params.id });
-      return view(opts.access.find(req.claims, req.params.id));
+      return viewOne(opts.access.find(req.claims, req.params.id));
     },
   );
 
@@ -201,7 +223,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
     async (req) => {
       const claims = req.claims;
       const a = opts.access.own(claims, req.params.id);
-      return view(await opts.accounts.close(a.id, actorOf(claims)));
+      return viewOne(await opts.accounts.close(a.id, actorOf(claims)));
     },
   );
 
@@ -218,7 +240,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
     async (req) => {
       const claims = req.claims;
       const a = opts.access.own(claims, req.params.id);
-      return view(await opts.accounts.reopen(a.id, actorOf(claims)));
+      return viewOne(await opts.accounts.reopen(a.id, actorOf(claims)));
     },
   );
 
@@ -235,7 +257,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
     async (req) => {
       const claims = req.claims;
       const a = opts.access.own(claims, req.body.accountId, 'body.accountId');
-      return view(await opts.accounts.setDefault(claims.sub, a.id, actorOf(claims)));
+      return viewOne(await opts.accounts.setDefault(claims.sub, a.id, actorOf(claims)));
     },
   );
 };

@@ -373,6 +373,38 @@ describe('closing and reopening accounts (kairos serve, the Binance simulator, P
       const again = await call('GET', `/balances?accountId=${ids.live}`, undefined, away);
       expect(again.status).toBe(200);
       expect(again.json.balances.length).toBeGreaterThan(0);
+
+      // Its venue status: the owner's on both instances (one account and the list), within a
+      // moment of each change (before: null on the instance that does not hold it).
+      const statusOn = async (on: RunningServer) => {
+        const one = (await call('GET', `/accounts/${ids.live}`, undefined, on)).json.venueStatus;
+        const listed = (await call('GET', '/accounts', undefined, on)).json.accounts.find(
+          (a: Json) => a.id === ids.live,
+        )?.venueStatus;
+        // `confirmedAt` moves at each confirmation (every 150 ms here): the rest must agree.
+        const seen = [one, listed].map((v: Json) => v && [v.venue, v.reason, v.since]);
+        return JSON.stringify(seen[0]) === JSON.stringify(seen[1]) ? seen[0] : 'list differs';
+      };
+      const agreeOn = (venue: string) =>
+        until(
+          async () => {
+            const [mine, theirs] = [await statusOn(owner), await statusOn(away)];
+            return mine?.[0] === venue && JSON.stringify(mine) === JSON.stringify(theirs);
+          },
+          20_000,
+          `both instances show the live account ${venue}`,
+        );
+      await agreeOn('UP');
+      // The venue refuses the account's reads (429 on each, a pause of a second): DOWN at the
+      // owner, with the reason, and the same on the other instance.
+      sim.faults.set({ rateLimit: { after: 0, tooMany: 1e9, banMs: 1, readsOnly: true } });
+      try {
+        await agreeOn('DOWN');
+        expect((await statusOn(away))[1]).toMatch(/binance/);
+      } finally {
+        sim.faults.set({ rateLimit: null });
+      }
+      await agreeOn('UP');
     } finally {
       await other.close();
     }
