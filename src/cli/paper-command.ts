@@ -59,6 +59,14 @@ interface MarketSource {
   close(): Promise<void>;
 }
 
+/** The flags that mean something only with `--exchange` (flag, commander's attribute). */
+const EXCHANGE_ONLY = [
+  ['exchange-url', 'exchangeUrl'],
+  ['timeframe', 'timeframe'],
+  ['warmup', 'warmup'],
+  ['max-ban-wait', 'maxBanWait'],
+] as const;
+
 /** Registers `kairos paper`. */
 export function registerPaper(program: Command): void {
   replayInstrumentOptions(
@@ -100,6 +108,14 @@ export function registerPaper(program: Command): void {
       for (const name of ['tick', 'lot', 'commission', 'quote', 'speed'])
         if (flags.exchange !== undefined && cmd.getOptionValueSource(name) === 'cli')
           throw new KairosError('USAGE', `--${name}: not with --exchange (the venue sets it)`);
+      // A replay reaches no venue: a flag of the venue's market would be ignored.
+      if (flags.data !== undefined && flags.exchange === undefined)
+        for (const [name, attr] of EXCHANGE_ONLY)
+          if (cmd.getOptionValueSource(attr) === 'cli')
+            throw new KairosError(
+              'USAGE',
+              `--${name}: only with --exchange (a replay of --data reaches no venue, so it would be ignored)`,
+            );
       await runPaper(file, flags);
     });
 }

@@ -78,4 +78,18 @@ describe('the kairos command tree', () => {
       message: expect.stringContaining(message),
     });
   });
+
+  // A replay reaches no venue: the flags of `--exchange` are refused before anything runs (before:
+  // `--max-ban-wait` and the others were accepted and ignored). `kairos` exits 2 on `USAGE`.
+  it.each(['--max-ban-wait=5', '--warmup=5', '--timeframe=5m', '--exchange-url=http://x'])(
+    'paper --data refuses %s (only with --exchange)',
+    async (flag) => {
+      const p = await buildProgram('paper');
+      const args = ['paper', 'examples/strategies/sma-cross.ts', '--data', 'x.json', flag];
+      await expect(p.parseAsync(['node', 'kairos', ...args])).rejects.toMatchObject({
+        code: 'USAGE',
+        message: `${flag.split('=')[0]}: only with --exchange (a replay of --data reaches no venue, so it would be ignored)`,
+      });
+    },
+  );
 });
