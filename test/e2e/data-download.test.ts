@@ -144,6 +144,7 @@ describe('kairos data download', () => {
    */
   describe('during a ban', () => {
     const BAN_MS = 2_000;
+    const SHARED_BAN_MS = 8_000;
     const prefix = uniquePrefix();
     let redis: Redis;
     let cleanup: () => Promise<void>;
@@ -170,7 +171,9 @@ describe('kairos data download', () => {
       bars.slice(0, 1000).map((b) => [b.openTime, b.open, b.high, b.low, b.close, b.volume]);
 
     it('a ban another process recorded in Redis: nothing sent until it ends, then a 418 mid-way: the same file', async () => {
-      const endsAt = Date.now() + BAN_MS;
+      // Long enough to outlast the process's start on a loaded machine (a 2 s ban once ended
+      // before the download read it, so it never waited), else nothing here is tested.
+      const endsAt = Date.now() + SHARED_BAN_MS;
       await recordSharedBan(redis, prefix, endsAt);
       // Once the shared ban is over: markets, time and one page answered, then a 418 for 2 s.
       sim.faults.set({ rateLimit: { after: 3, tooMany: 0, banMs: BAN_MS } });
