@@ -1,4 +1,6 @@
+import { Agent, request } from 'node:http';
 import fc from 'fast-check';
+import { routeMethodsOf } from '../../../src/api/app.js';
 import {
   DECIMAL_PATTERN,
   DECIMAL_RULE,
@@ -29,6 +31,8 @@ function patternedFields(doc: Json): NumberField[] {
   const out: NumberField[] = [];
   for (const [path, item] of Object.entries(doc.paths as Record<string, Json>)) {
     for (const [method, op] of Object.entries(item as Record<string, Json>)) {
+      // A HEAD has its GET's query, validated by the same schema.
+      if (method === 'head') continue;
       const at = `${method.toUpperCase()} ${path}`;
       const body = op.requestBody?.content?.['application/json']?.schema?.properties ?? {};
       for (const [name, s] of Object.entries(body as Record<string, Json>))
@@ -207,6 +211,83 @@ describe('GET /docs: a browsable OpenAPI page served with its assets, no CDN', (
         { numRuns: 15, seed: 3 },
       );
     }
+  }, 60_000);
+
+  it('answers exactly the paths and methods /docs/json declares: HEAD with each GET, 405 naming Allow else', async () => {
+    const doc = (await (await get('/docs/json')).json()) as Json;
+    const declared = new Map(
+      Object.entries(doc.paths as Record<string, Json>).map(([p, item]) => [
+        p,
+        Object.keys(item)
+          .map((m) => m.toUpperCase())
+          .sort(),
+      ]),
+    );
+    // The server's routes (Fastify's `:id` as the document's `{id}`), but the page and the socket.
+    const hidden = [
+      '/docs',
+      '/docs/json',
+      '/docs/static/:file',
+      '/docs/static/swagger-initializer.js',
+      '/ws',
+    ];
+    const served = new Map(
+      [...routeMethodsOf(t.server.app)]
+        .filter(([url]) => !hidden.includes(url))
+        .map(([url, ms]) => [url.replace(/:([A-Za-z]+)/g, '{$1}'), [...ms].sort()]),
+    );
+    expect(Object.fromEntries(served)).toEqual(Object.fromEntries(declared));
+    for (const [p, ms] of declared)
+      if (ms.includes('GET')) expect([p, ms]).toContainEqual(expect.arrayContaining(['HEAD']));
+
+    // Every method on every documented path, without a token: a declared one answers one of its
+    // declared statuses; any other is 405, a problem whose Allow is the document's methods.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const { hostname, port } = new URL(t.server.url);
+    const send = (method: string, path: string) =>
+      new Promise<{ status: number; allow: string | undefined; type: string; body: string }>(
+        (resolve, reject) => {
+          const req = request({ hostname, port, path, method, agent }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => (body += c));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                allow: res.headers.allow,
+                type: String(res.headers['content-type'] ?? ''),
+                body,
+              }),
+            );
+          });
+          req.on('error', reject);
+          req.end();
+        },
+      );
+    const wrong: string[] = [];
+    for (const [p, ms] of declared) {
+      const url = p.replace(/\{[^}]+\}/g, 'x');
+      for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE']) {
+        if (p === '/auth/logout' && method === 'POST') continue;
+        const res = await send(method, url);
+        const at = `${method} ${url} → ${res.status}`;
+        if (ms.includes(method)) {
+          const statuses = Object.keys(doc.paths[p][method.toLowerCase()].responses).map(Number);
+          if (!statuses.includes(res.status)) wrong.push(`${at}: not declared (${statuses})`);
+        } else if (
+          res.status !== 405 ||
+          !res.type.startsWith('application/problem+json') ||
+          (res.allow ?? '').split(', ').sort().join() !== ms.join() ||
+          // (A HEAD answer has no body.)
+          (method !== 'HEAD' && (JSON.parse(res.body) as Json).code !== 'METHOD_NOT_ALLOWED')
+        )
+          wrong.push(`${at}: allow ${res.allow} (${ms}) ${res.body.slice(0, 120)}`);
+      }
+    }
+    agent.destroy();
+    expect(wrong).toEqual([]);
+    // A path no route has is still not found.
+    expect((await send('PUT', '/no-such-path')).status).toBe(404);
   }, 60_000);
 
   it('/docs/json is the OpenAPI document of the routes', async () => {
