@@ -11,7 +11,8 @@ import { refuseHostileInput } from './hostile-input.js';
 import { parseJsonBodies } from './json-body.js';
 import { logRequests, requestId } from './request-log.js';
 import { countRequests } from './request-metrics.js';
-import { declareAnswers } from './openapi-truth.js';
+import { declareAnswers, headWithoutBody } from './openapi-truth.js';
+import { PathMethods } from './method-not-allowed.js';
 import { answerOutsideFastify, refuseStrayUpgrades } from './raw-answers.js';
 import { clientErrorProblem, frameworkProblem, registerProblems, sendProblem } from './problem.js';
 import { accountRoutes } from './routes/account-routes.js';
@@ -66,6 +67,16 @@ for (const plugin of [
 
 /** Each app's `compileAll` (`lazy-schemas.ts`). */
 const schemaCompilers = new WeakMap<FastifyInstance, () => void>();
+/** Each app's paths and their methods (`method-not-allowed.ts`). */
+const pathMethods = new WeakMap<FastifyInstance, PathMethods>();
+
+/**
+ * Every route path of an app `buildApp` made (Fastify's form, `/orders/:id`) with the methods it
+ * answers (HEAD with each GET); every other method of the path is a 405. For tests.
+ */
+export function routeMethodsOf(app: FastifyInstance): ReadonlyMap<string, readonly string[]> {
+  return pathMethods.get(app)?.paths ?? new Map();
+}
 
 /**
  * Compiles every request and answer schema of an app `buildApp` made now (they are compiled at
@@ -129,6 +140,8 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
   parseJsonBodies(app);
   refuseHostileInput(app);
   declareAnswers(app);
+  const methods = new PathMethods(app);
+  pathMethods.set(app, methods);
   const verifiedSub = verifiedSubject(ports);
   await app.register(rateLimit, {
     max: ports.rateLimit?.perMinute ?? 6_000,
@@ -152,6 +165,10 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     }),
   });
   await app.register(swagger, {
+    // Fastify answers HEAD for every GET (RFC 9110 §9.3.2): the document says so too.
+    exposeHeadRoutes: true,
+    transformObject: (d) =>
+      headWithoutBody('openapiObject' in d ? d.openapiObject : d.swaggerObject),
     openapi: {
       info: { title: 'Kairos API', version: '0.1.0' },
       components: {
@@ -277,6 +294,8 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     logger: logger.child({ component: 'ws' }),
     ...(ports.metrics ? { metrics: ports.metrics } : {}),
   });
+  // Last: every other method of each path is a 405 naming the path's methods (`Allow`).
+  methods.refuseOthers(app);
   return app;
 }
 

@@ -50,6 +50,8 @@ export const API_ERRORS = {
   DATA_NOT_FOUND: e(404, 'Data file not found'),
   LAMBDA_NOT_FOUND: e(404, 'Lambda function not found'),
   ACCOUNT_NOT_FOUND: e(404, 'Account not found'),
+  // A method the path does not take; `Allow` lists the ones it does
+  METHOD_NOT_ALLOWED: e(405, 'Method not allowed'),
   REQUEST_TIMEOUT: e(408, 'Request timeout'),
   // An `Expect` other than `100-continue`: the server cannot meet it
   EXPECTATION_FAILED: e(417, 'Expectation failed'),
@@ -98,6 +100,7 @@ export const API_ERRORS = {
   DUPLICATE_ORDER: denied,
   DAILY_LOSS_LIMIT: denied,
   TRADING_HALTED: denied,
+  CLIENT_ORDER_ID_INVALID: denied,
   TRADING_REDUCING: denied,
   MFA_LOCKED: e(429, 'Too many second-factor failures'),
   RATE_LIMITED: e(429, 'Too many requests'),

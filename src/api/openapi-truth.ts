@@ -72,8 +72,32 @@ export function declareAnswers(app: FastifyInstance): void {
       if (permission) {
         schema['x-permission'] = permission;
         const text = `Needs a bearer access token whose role holds \`${permission}\`.`;
-        schema.description = schema.description ? `${String(schema.description)}\n\n${text}` : text;
+        // A GET's HEAD twin shares its schema: said once.
+        if (!String(schema.description ?? '').includes(text))
+          schema.description = schema.description
+            ? `${String(schema.description)}\n\n${text}`
+            : text;
       }
     }
   });
+}
+
+/**
+ * The document's HEAD operations (one with each GET, as Fastify answers them) as HEAD answers:
+ * the GET's statuses and headers, no content (RFC 9110 §9.3.2), so a client or fuzzer reading
+ * the document expects no body.
+ */
+export function headWithoutBody<T>(doc: T): T {
+  const paths = (doc as { paths?: Record<string, Record<string, unknown>> }).paths ?? {};
+  for (const item of Object.values(paths)) {
+    const head = item.head as { responses?: Record<string, Record<string, unknown>> } | undefined;
+    if (!head?.responses) continue;
+    const responses: Record<string, Record<string, unknown>> = {};
+    for (const [status, r] of Object.entries(head.responses)) {
+      const { content: _content, ...rest } = r;
+      responses[status] = rest;
+    }
+    item.head = { ...head, responses };
+  }
+  return doc;
 }

@@ -1,11 +1,16 @@
 import { Type } from '@fastify/type-provider-typebox';
 import type { Order } from '../trading/model/order.js';
+import { DECIMAL_PATTERN, DECIMAL_RULE } from './number-grammar.js';
 
-/** A decimal as a string: digits, an optional fraction; no signs, exponents or spaces. */
-export const DecimalString = Type.String({
-  pattern: '^[0-9]{1,20}(\\.[0-9]{1,18})?$',
-  description: 'a positive decimal as a string, e.g. "0.015"',
-});
+/**
+ * A decimal as a string in its one spelling (`number-grammar.ts`): `"0.015"`, never `"00.015"`,
+ * `"-0"`, `".5"` or `"1e3"`. `description` says what the field is; the rule is added to it.
+ */
+export const decimalString = (description = 'a non-negative decimal, e.g. "0.015"') =>
+  Type.String({ pattern: DECIMAL_PATTERN, description: `${description}: ${DECIMAL_RULE}` });
+
+/** A decimal field of a request (`decimalString`). */
+export const DecimalString = decimalString();
 
 /** An account id (`desk`, `acc-…`), as bodies, paths and queries name one. */
 export const AccountIdString = (description?: string) =>

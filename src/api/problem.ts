@@ -7,6 +7,7 @@ import { KairosError } from '../trading/core/errors.js';
 import { noopLogger, type Logger } from '../trading/core/logger.js';
 import { OWNER_RETRY_AFTER_S } from './account-owner.js';
 import { API_ERRORS, apiErrorOf, type ApiErrorCode } from './error-catalogue.js';
+import { ruleOfPattern } from './number-grammar.js';
 
 /** The schema of a problem answer (RFC 9457 fields plus the stable code). */
 export const ProblemSchema = Type.Object({
@@ -119,7 +120,10 @@ export function registerProblems(app: FastifyInstance, log: Logger = noopLogger)
           ? `.${String(v.params.additionalProperty)}`
           : '') +
         (v?.params && 'missingProperty' in v.params ? `.${String(v.params.missingProperty)}` : '');
-      return sendProblem(reply, 'VALIDATION', `${field}: ${v?.message ?? 'is invalid'}`);
+      // A number field's pattern is said as its rule in words (`number-grammar.ts`).
+      const rule = v?.keyword === 'pattern' ? ruleOfPattern(v.params?.pattern) : undefined;
+      const why = rule === undefined ? (v?.message ?? 'is invalid') : `must be ${rule}`;
+      return sendProblem(reply, 'VALIDATION', `${field}: ${why}`);
     }
     if (err instanceof KairosError) {
       // A refusal that passes (no owner of the account yet, a drain…) says when to retry.

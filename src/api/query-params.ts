@@ -1,4 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
+import { INTEGER_PATTERN, INTEGER_RULE } from './number-grammar.js';
 
 const LIMIT_PATTERNS = {
   500: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$',
@@ -23,5 +24,15 @@ export const QueryParams = {
     ),
   /** A time in milliseconds since the epoch, UTC. */
   ms: (description: string) =>
-    Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: `${description} (ms)` })),
+    Type.Optional(
+      Type.String({
+        pattern: INTEGER_PATTERN,
+        description: `${description} (ms): ${INTEGER_RULE}`,
+      }),
+    ),
+  /** A non-negative integer (a sequence number), in its one spelling (`number-grammar.ts`). */
+  integer: (description: string) =>
+    Type.Optional(
+      Type.String({ pattern: INTEGER_PATTERN, description: `${description}: ${INTEGER_RULE}` }),
+    ),
 };

@@ -108,6 +108,7 @@ export function ccxtNodeVenue(c: CcxtExecutionClient): NodeVenue {
   return {
     submit: (x, ts) => c.submit(x, ts),
     cancel: (id, ts) => c.cancel(id, ts),
+    clientIdRefusal: (id) => c.clientIdRefusal(id),
     orderByClientId: (id) => c.orderByClientId(id),
     openOrders: () => c.openOrders(),
     tradesSince: (ts) => c.tradesSince(ts),

@@ -41,6 +41,7 @@ export class VenueGate {
         open();
         v.cancel(id, ts);
       },
+      ...(v.clientIdRefusal ? { clientIdRefusal: (id: string) => v.clientIdRefusal!(id) } : {}),
       orderByClientId: (id) => v.orderByClientId(id),
       openOrders: () => v.openOrders(),
       tradesSince: (ts) => v.tradesSince(ts),

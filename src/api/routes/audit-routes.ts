@@ -79,7 +79,7 @@ export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (app, o
           {
             from: QueryParams.ms('first instant, inclusive'),
             to: QueryParams.ms('end instant, exclusive'),
-            after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+            after: QueryParams.integer('the last seq seen: rows after it'),
             limit: QueryParams.limit(1000, 100),
           },
           { additionalProperties: false },

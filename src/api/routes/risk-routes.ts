@@ -6,7 +6,7 @@ import type { TradingState } from '../../trading/risk/trading-state.js';
 import type { AccountAccess } from '../account-access.js';
 import { actorOf } from '../authenticated-context.js';
 import type { RiskDesk, UserDirectory } from '../deps.js';
-import { AccountIdString } from '../order-schemas.js';
+import { AccountIdString, decimalString } from '../order-schemas.js';
 import { ProblemSchema, apiError } from '../problem.js';
 import { limitStrings } from '../risk-frames.js';
 
@@ -101,10 +101,9 @@ export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opt
         params: Type.Object({ name: Type.String({ pattern: '^[A-Za-z]{1,40}$' }) }),
         body: Type.Object(
           {
-            value: Type.String({
-              pattern: '^[0-9]{1,20}(\\.[0-9]{1,18})?$',
-              description: 'a non-negative decimal as a string (an integer for counts and ms)',
-            }),
+            value: decimalString(
+              'the limit, a non-negative decimal (an integer for counts and ms)',
+            ),
             strategyId: Type.Optional(ScopeId),
             instrumentId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
             accountId: Type.Optional(

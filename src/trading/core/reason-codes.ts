@@ -65,6 +65,8 @@ export const Reason = {
   NOT_SENT: 'NOT_SENT',
   /** Cancel asked for an order that is not open. */
   ORDER_NOT_OPEN: 'ORDER_NOT_OPEN',
+  /** The client order id breaks the venue's rule for it (denied by the gate, or rejected). */
+  CLIENT_ORDER_ID_INVALID: 'CLIENT_ORDER_ID_INVALID',
 } as const;
 
 /** One of the stable reason codes. */

@@ -220,7 +220,14 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
     this.#dayPnl = new DayPnl(() => this.ledger.equity(account, this.data.marks(), quoteOf));
     const limits = () => this.#limits;
     const dayPnl = this.#dayPnl;
-    const rate = cfg.venueOrderRate ? { venueOrderRate: cfg.venueOrderRate } : {};
+    const venue = this.venue;
+    const rate = {
+      ...(cfg.venueOrderRate ? { venueOrderRate: cfg.venueOrderRate } : {}),
+      // The venue's rule for client order ids, before anything is committed (invariant 4).
+      ...(venue.clientIdRefusal
+        ? { clientIdRefusal: (id: string) => venue.clientIdRefusal!(id) }
+        : {}),
+    };
     this.risk = new RiskEngine(
       bus,
       {

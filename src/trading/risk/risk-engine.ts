@@ -65,6 +65,12 @@ export interface RiskSettings {
    * limit and when a slot frees); the order is then denied `VENUE_ORDER_RATE`. Absent: no rate.
    */
   readonly venueOrderRate?: (clientOrderId: string) => string | null;
+  /**
+   * The venue's rule for client order ids (`ExecutionClient.clientIdRefusal`): why it would
+   * refuse the order's id, or null. An id it refuses is denied `CLIENT_ORDER_ID_INVALID` here,
+   * before the order is committed or sent. Absent: every id passes.
+   */
+  readonly clientIdRefusal?: (clientOrderId: string) => string | null;
 }
 
 /** Published on `events.risk` when a trading state changes (the kill switch, a re-enable). */
@@ -109,7 +115,8 @@ export class RiskEngine {
   execute(cmd: TradingCommand): void {
     if (cmd.kind === 'SubmitOrder') {
       this.#sample(cmd.order.instrumentId, cmd.ts);
-      const denial = this.check(cmd.order, cmd.ts) ?? this.#venueRate(cmd.order);
+      const denial =
+        this.#clientId(cmd.order) ?? this.check(cmd.order, cmd.ts) ?? this.#venueRate(cmd.order);
       if (denial) {
         // The denial is the gate's report on the order: to the OMS, through the bus.
         this.bus.send(Endpoints.executionReports, {
@@ -136,6 +143,12 @@ export class RiskEngine {
   observePrice(instrumentId: string, price: Decimal, ts: number): void {
     const horizon = this.#collarHorizon();
     if (horizon !== null) this.#prices.record(instrumentId, price, ts, horizon);
+  }
+
+  /** First: an id the venue would refuse makes every other check moot. */
+  #clientId(order: Order): Denial | null {
+    const why = this.settings.clientIdRefusal?.(order.clientOrderId) ?? null;
+    return why === null ? null : { reason: Reason.CLIENT_ORDER_ID_INVALID, message: why };
   }
 
   /**

@@ -54,8 +54,14 @@ type Opts<T> = {
   readonly description?: string;
 };
 
-/** Decimal params: plain digits, no exponent, at most 30 digits on each side of the point. */
-const PLAIN_DECIMAL = /^-?[0-9]{1,30}(\.[0-9]{1,30})?$/;
+/**
+ * Decimal params: JSON's number grammar without exponent (`docs/api.md`, "Numbers in requests"):
+ * no leading zero, at most 30 digits on each side of the point, `-` only before a value that is
+ * not zero (`"-0"` is refused below).
+ */
+const PLAIN_DECIMAL = /^-?(0|[1-9][0-9]{0,29})(\.[0-9]{1,30})?$/;
+const DECIMAL_RULE =
+  'a decimal number (plain digits, at most 30 on each side of the point, no leading zero, "-" only before a value other than 0)';
 
 /**
  * Builders for parameter declarations.
@@ -124,17 +130,14 @@ export function resolveParam(
     case 'decimal': {
       const text = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
       if (typeof text !== 'string' || !PLAIN_DECIMAL.test(text))
-        throw invalid(
-          name,
-          'a decimal number (plain digits, at most 30 on each side of the point)',
-          raw,
-        );
+        throw invalid(name, DECIMAL_RULE, raw);
       let d;
       try {
         d = toDecimal(text);
       } catch {
         throw invalid(name, 'a decimal number', raw);
       }
+      if (text.startsWith('-') && d.eq(0)) throw invalid(name, DECIMAL_RULE, raw);
       if (spec.min !== undefined && d.lt(spec.min))
         throw invalid(name, `a decimal ≥ ${spec.min}`, raw);
       return d.toFixed();

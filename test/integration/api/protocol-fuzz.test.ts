@@ -221,7 +221,7 @@ describe('fuzz: methods, queries, headers and bodies over every operation, as ea
           const text = await res.text();
           sent++;
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-          const op = r.op.methods.get(method === 'HEAD' ? 'GET' : method);
+          const op = r.op.methods.get(method);
           const why = checkAnswer(op, method, res, text);
           if (why)
             failures.push(`${role} ${method} ${url.slice(0, 100)} ${r.body.slice(0, 80)}: ${why}`);
@@ -291,10 +291,11 @@ describe('fuzz: methods, queries, headers and bodies over every operation, as ea
 
   /** Why an answer is not one the document allows `op` (undefined: it is), or null when it is. */
   function checkAnswer(op: Json, method: string, res: Response, text: string): string | null {
-    // A method the path lacks: no such route, or the request refused while it was read (a
-    // hostile query, a body not JSON or too big). HEAD is GET's answer without the body.
-    const declared = op ? Object.keys(op.responses).map(Number) : [400, 404, 413, 415];
+    // A method the path lacks: 405 naming the path's methods (`Allow`), or the request refused
+    // before it was routed (a bad URL, a path parameter made another path).
+    const declared = op ? Object.keys(op.responses).map(Number) : [400, 404, 405, 414];
     if (!declared.includes(res.status)) return `status ${res.status} not declared (${declared})`;
+    if (res.status === 405 && !res.headers.get('allow')) return '405 without Allow';
     if (res.status >= 500 && res.status !== 503) return `status ${res.status}`;
     if (res.status < 400 || method === 'HEAD') return null;
     const type = res.headers.get('content-type') ?? '';

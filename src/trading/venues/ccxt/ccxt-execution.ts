@@ -291,6 +291,11 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     this.#track(this.#cancel(clientOrderId));
   }
 
+  /** Why the venue's rule refuses `clientOrderId` (`venue-client-ids.ts`), or null. */
+  clientIdRefusal(clientOrderId: string): string | null {
+    return this.#cids.refusal(clientOrderId);
+  }
+
   /**
    * Reconciliation's questions fail as a state, never as a raw venue error: a rate limit, a ban
    * or an unreachable venue is a `VenueBusyError` saying until when (the node waits it out).

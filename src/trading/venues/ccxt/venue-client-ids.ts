@@ -215,6 +215,8 @@ function integer(max: bigint): Encoding {
 }
 
 const KAIROS_CHARS = /^[A-Za-z0-9_-]+$/;
+/** One character of Kairos's own form (`IdCheck.chars` where a venue documents none). */
+const KAIROS_CHAR = /[A-Za-z0-9_-]/;
 
 /** The form for a venue whose rule is not known: OKX's (see {@link DEFAULT_RULE}). */
 const UNKNOWN = escaped('X');
@@ -228,18 +230,76 @@ export const CLIENT_ID_RULES: readonly ClientIdRule[] = [
   {
     venues: ['binance', 'binanceusdm', 'binancecoinm', 'binanceus'],
     encoding: same,
+    check: {
+      field: 'newClientOrderId',
+      max: 36,
+      chars: /[.A-Z:/a-z0-9_-]/,
+      rule: '1-36 of A-Z a-z 0-9 . : / _ - (Binance)',
+    },
   },
   // orderLinkId: up to 36 letters, digits, `-` and `_`.
   // ccxt's fetchOrder/cancelOrder pass the venue's `orderLinkId` through, not `clientOrderId`.
-  { venues: ['bybit', 'bybiteu', 'bybitid'], encoding: same, queryParam: 'orderLinkId' },
+  {
+    venues: ['bybit', 'bybiteu', 'bybitid'],
+    encoding: same,
+    queryParam: 'orderLinkId',
+    check: {
+      field: 'orderLinkId',
+      max: 36,
+      chars: KAIROS_CHAR,
+      rule: '1-36 of A-Z a-z 0-9 _ - (Bybit)',
+    },
+  },
   // clientOid: up to 40 letters, digits, `-` and `_`.
-  { venues: ['kucoin', 'kucoinfutures'], encoding: same },
+  {
+    venues: ['kucoin', 'kucoinfutures'],
+    encoding: same,
+    check: {
+      field: 'clientOid',
+      max: 40,
+      chars: KAIROS_CHAR,
+      rule: '1-40 of A-Z a-z 0-9 _ - (KuCoin)',
+    },
+  },
   // cliOrdId: up to 100 characters (cancelorder takes it; ccxt passes it through).
-  { venues: ['krakenfutures'], encoding: same, queryParam: 'cliOrdId' },
+  {
+    venues: ['krakenfutures'],
+    encoding: same,
+    queryParam: 'cliOrdId',
+    check: {
+      field: 'cliOrdId',
+      max: 100,
+      chars: KAIROS_CHAR,
+      rule: 'up to 100 characters (Kraken Futures; no characters documented); Kairos sends 1-100 of A-Z a-z 0-9 _ -',
+    },
+  },
   // client_oid: up to 36 characters; ccxt drops its unified `clientOrderId` here.
-  { venues: ['cryptocom'], encoding: same, param: 'client_oid', queryParam: null },
+  {
+    venues: ['cryptocom'],
+    encoding: same,
+    param: 'client_oid',
+    queryParam: null,
+    check: {
+      field: 'client_oid',
+      max: 36,
+      chars: KAIROS_CHAR,
+      rule: 'up to 36 characters (Crypto.com; no characters documented); Kairos sends 1-36 of A-Z a-z 0-9 _ -',
+    },
+  },
   // label: up to 64 characters; ccxt neither maps nor parses it as the client order id.
-  { venues: ['deribit'], encoding: same, param: 'label', queryParam: null, field: 'label' },
+  {
+    venues: ['deribit'],
+    encoding: same,
+    param: 'label',
+    queryParam: null,
+    field: 'label',
+    check: {
+      field: 'label',
+      max: 64,
+      chars: KAIROS_CHAR,
+      rule: 'up to 64 characters (Deribit; no characters documented); Kairos sends 1-64 of A-Z a-z 0-9 _ -',
+    },
+  },
   // OKX's clOrdId: 1-32 letters and digits.
   { venues: ['okx', 'okxus', 'myokx'], encoding: escaped('X') },
   // HitBTC's client_order_id (ccxt's order id there): ccxt does not map `clientOrderId`; its
@@ -324,7 +384,7 @@ export const CLIENT_ID_RULES: readonly ClientIdRule[] = [
     check: {
       field: 'client_order_id',
       max: 36,
-      chars: /[A-Za-z0-9_-]/,
+      chars: KAIROS_CHAR,
       rule: 'a unique string; Bitstamp documents no length or characters, so Kairos sends 1-36 of A-Z a-z 0-9 _ - (its own form)',
     },
   },
@@ -342,7 +402,7 @@ export const CLIENT_ID_RULES: readonly ClientIdRule[] = [
     check: {
       field: 'client_order_id',
       max: 99,
-      chars: /[A-Za-z0-9_-]/,
+      chars: KAIROS_CHAR,
       rule: 'a string under 100 characters (Gemini); Kairos sends 1-99 of A-Z a-z 0-9 _ -',
     },
   },

@@ -63,7 +63,7 @@ describe('the parameter space of a sweep', () => {
     ],
     [
       'size=1e3',
-      'PARAM_INVALID: param "size": must be a decimal number (plain digits, at most 30 on each side of the point), was "1e3"',
+      'PARAM_INVALID: param "size": must be a decimal number (plain digits, at most 30 on each side of the point, no leading zero, "-" only before a value other than 0), was "1e3"',
     ],
     ['mode=close,mid', 'PARAM_INVALID: param "mode": must be one of close, open, hl2, was "mid"'],
     ['short=yes', 'PARAM_INVALID: param "short": must be true or false, was "yes"'],

@@ -12,6 +12,12 @@ import {
 import { submittedOrder } from '../../../../support/builders.js';
 import { spotMarket } from '../../../../support/ccxt-spot-market.js';
 import { btcInstrument } from '../../../../support/paper-args.js';
+import { ccxtNodeVenue } from '../../../../../src/system/live-account-venue.js';
+import { VenueGate } from '../../../../../src/system/venue-gate.js';
+import { SimClock } from '../../../../../src/trading/clock/sim-clock.js';
+import { Kernel } from '../../../../../src/trading/kernel/kernel.js';
+import { Topics } from '../../../../../src/trading/bus/topics.js';
+import { submitRequest } from '../../../../../src/trading/strategy/strategy-runner.js';
 
 /**
  * Bitstamp's and Gemini's `client_order_id` (docs/venues-client-order-ids.md), written here from
@@ -45,6 +51,26 @@ const hostile = (ok: RegExp) =>
       fc.constantFrom('', ' ', 'a b', 'a\nb', 'x'.repeat(37), 'x'.repeat(100), 'ä-1', 'a/b', '🙂'),
     )
     .filter((id) => !ok.test(id));
+
+/** ccxt's real class of `venue` with one market, every request caught (listed, never sent). */
+async function caughtExchange(venue: string, market: Record<string, unknown>) {
+  const { exchange } = await createExchange({
+    exchangeId: venue,
+    apiKey: venue === 'gemini' ? 'account-key' : 'key',
+    secret: Buffer.alloc(32, 7).toString('base64'),
+    ...(venue === 'kucoin' ? { password: 'pass' } : {}),
+    enableRateLimit: false,
+  });
+  const requests: string[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const ex = exchange as any;
+  ex.fetch = (url: string) => {
+    requests.push(url);
+    return Promise.reject(new Error('caught before sending'));
+  };
+  ex.setMarkets([market]);
+  return { exchange, requests };
+}
 
 describe("Bitstamp's and Gemini's client order ids", () => {
   it.each(VENUES)('%s: every id Kairos makes goes as it is, in its rule and field', (venue) => {
@@ -86,20 +112,7 @@ describe("Bitstamp's and Gemini's client order ids", () => {
   it.each(VENUES)(
     '%s: the client rejects such an order (CLIENT_ORDER_ID_INVALID) and sends nothing',
     async (venue) => {
-      const { exchange } = await createExchange({
-        exchangeId: venue,
-        apiKey: venue === 'gemini' ? 'account-key' : 'key',
-        secret: Buffer.alloc(32, 7).toString('base64'),
-        enableRateLimit: false,
-      });
-      const requests: string[] = [];
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const ex = exchange as any;
-      ex.fetch = (url: string) => {
-        requests.push(url);
-        return Promise.reject(new Error('caught before sending'));
-      };
-      ex.setMarkets([spotMarket({ id: 'btcusdt' })]);
+      const { exchange, requests } = await caughtExchange(venue, spotMarket({ id: 'btcusdt' }));
       const events: OrderEvent[] = [];
       const order = (id: string) =>
         submittedOrder(
@@ -139,6 +152,94 @@ describe("Bitstamp's and Gemini's client order ids", () => {
       await client.close();
       expect(requests.length).toBeGreaterThan(0);
       expect(requests.join()).not.toContain('evil');
+    },
+  );
+});
+
+/**
+ * A strategy that names its own orders (`submitRequest` takes the id, as a seam's host does):
+ * an id the venue's rule refuses is denied by the risk gate, `CLIENT_ORDER_ID_INVALID` naming
+ * the field and the rule, as a value (an `OrderDenied`, a ticket), before the order is submitted
+ * to the write-ahead client or any request is made; a Kairos id goes to the venue. Through the
+ * real ccxt client, `ccxtNodeVenue` and the server's `VenueGate`, as a live account builds them.
+ */
+const OWN_IDS = {
+  // Binance-like: the id goes as it is, up to 36 of [.A-Z:/a-z0-9_-].
+  binance: ['x'.repeat(37), 'sma cross-1', 'ä-1', ''],
+  bybit: ['x'.repeat(37), 'a/b'],
+  kucoin: ['x'.repeat(41), 'a.b'],
+  cryptocom: ['x'.repeat(37)],
+  deribit: ['x'.repeat(65)],
+  gemini: ['x'.repeat(100)],
+} as const;
+
+describe("a strategy's own client order id meets the venue's rule at the risk gate", () => {
+  it.each(Object.keys(OWN_IDS) as (keyof typeof OWN_IDS)[])(
+    '%s: an id outside the rule is denied before the commit, a Kairos id is sent',
+    async (venue) => {
+      const inst = btcInstrument();
+      const { exchange, requests } = await caughtExchange(
+        venue,
+        spotMarket({ id: 'btcx', symbol: inst.id, quote: inst.quote }),
+      );
+      let client: CcxtExecutionClient | undefined;
+      const submitted: string[] = [];
+      const k = new Kernel({
+        accountId: 'main',
+        clock: new SimClock(1_800_000_000_000),
+        instruments: [inst],
+        cash: { [inst.quote]: '1000000' },
+        venue: (ports) => {
+          client = new CcxtExecutionClient(
+            {
+              exchange,
+              instruments: [inst],
+              accountId: 'main',
+              now: () => 1_800_000_000_000,
+              order: ports.order,
+            },
+            ports.report,
+          );
+          const v = new VenueGate().wrap(ccxtNodeVenue(client));
+          return {
+            ...v,
+            submit: (o, ts) => {
+              submitted.push(o.clientOrderId);
+              v.submit(o, ts);
+            },
+          };
+        },
+      });
+      const events: OrderEvent[] = [];
+      k.bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => events.push(e));
+      const services = k.strategyServices(
+        'own-ids',
+        () => 0,
+        () => undefined,
+      );
+      const req = { side: 'BUY', type: 'LIMIT', quantity: '1', price: '0.0016' } as const;
+      for (const id of OWN_IDS[venue]) {
+        const ticket = submitRequest(services, 'own-ids', req, inst, id, 0);
+        expect(ticket).toEqual({
+          clientOrderId: id,
+          accepted: false,
+          reason: 'CLIENT_ORDER_ID_INVALID',
+        });
+        expect(k.exec.order(id)).toMatchObject({ status: 'DENIED' });
+        const denied = events.find((e) => e.clientOrderId === id && e.kind === 'OrderDenied');
+        expect(denied).toMatchObject({
+          reason: 'CLIENT_ORDER_ID_INVALID',
+          message: expect.stringMatching(new RegExp(`^clientOrderId: ${venue}'s \\S+ takes `)),
+        });
+      }
+      await client!.idle();
+      expect(submitted).toEqual([]);
+      expect(requests).toEqual([]);
+      // A Kairos id passes the gate and is handed to the venue's client.
+      expect(submitRequest(services, 'own-ids', req, inst, 'own-ids-1', 0).accepted).toBe(true);
+      await client!.idle();
+      expect(submitted).toEqual(['own-ids-1']);
+      await client!.close();
     },
   );
 });

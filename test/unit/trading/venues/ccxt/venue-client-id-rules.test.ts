@@ -276,3 +276,60 @@ describe('client order ids at each venue', () => {
     expect(ask('gemini', 'fetchOrder', '8')).toEqual({ id: '8', params: {} });
   });
 });
+
+/** Ids a strategy or caller may name its own orders with: anything, near every venue's limits. */
+const anyIds = fc.oneof(
+  kairosIds,
+  fc.string({ unit: 'binary', maxLength: 120 }),
+  fc.stringMatching(/^[.A-Z:/a-z0-9_ -]{0,110}$/),
+  fc.constantFrom(
+    '',
+    ' ',
+    'a b',
+    'a/b:c.d',
+    'ä-1',
+    '🙂',
+    'x'.repeat(36),
+    'x'.repeat(37),
+    'x'.repeat(40),
+    'x'.repeat(41),
+    'x'.repeat(64),
+    'x'.repeat(65),
+    'x'.repeat(100),
+    'x'.repeat(101),
+  ),
+);
+
+describe("an id the strategy names: every venue's rule, before anything is sent", () => {
+  it.each(RULES)(
+    '%s: an id is refused (naming the field and the rule) or goes in the documented form',
+    (venues) => {
+      fc.assert(
+        fc.property(anyIds, (id) => {
+          for (const venue of venues.split(', ')) {
+            const why = venueClientIds(venue).refusal(id);
+            const check = clientIdRule(venue).check;
+            if (why === null) {
+              const sent = sentValue(venue, id);
+              const ok = documented(venue)!(sent);
+              expect({ venue, id, sent, ok }).toEqual({ venue, id, sent, ok: true });
+            } else {
+              expect(why).toContain(
+                `clientOrderId: ${venue}'s ${check!.field} takes ${check!.rule}`,
+              );
+            }
+            // Where Kairos sends the id as it is and the venue documents its characters, the
+            // check is exactly the venue's rule.
+            if (venue === 'binance' || venue === 'bybit' || venue === 'kucoin')
+              expect({ venue, id, taken: why === null }).toEqual({
+                venue,
+                id,
+                taken: documented(venue)!(id),
+              });
+          }
+        }),
+        { numRuns: 150 },
+      );
+    },
+  );
+});
