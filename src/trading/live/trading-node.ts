@@ -27,6 +27,7 @@ import { TradingCore, type CoreMemory, type NodeVenue, type RiskSettings } from 
 export type { NodeVenue } from './trading-core.js';
 import type { Failpoint } from './write-ahead-client.js';
 import { ReplayedBar } from './replayed-bar.js';
+import { diedInLatestBar, type LatestClosedBar } from './latest-closed-bar.js';
 
 /** Everything a paper node needs besides its feed. */
 export interface TradingNodeConfig {
@@ -106,11 +107,12 @@ export interface TradingNodeConfig {
   readonly ownsTime?: boolean;
   /**
    * A live feed: the venue's latest closed bar at start (its close time) and when the bar before
-   * it closed. A node whose snapshot lies between the two died in that bar, and the venue has
-   * closed no other since (a quick restart, or a market that waited): the bar is played again as
-   * on a replay (`ownsTime`), so the run goes on as if it had not stopped.
+   * it closed (closed candles only, whatever gaps: `latestClosedBar`). A node whose snapshot lies
+   * between the two died in that bar, and the venue has closed no other since (a quick restart,
+   * or a market that waited): the bar is played again as on a replay (`ownsTime`), so the run
+   * goes on as if it had not stopped.
    */
-  readonly latestClosedBar?: { readonly closeTime: number; readonly previousCloseTime: number };
+  readonly latestClosedBar?: LatestClosedBar;
   /**
    * The clock of a live feed (a `LiveClock`): the node then reconciles on its timers, in-flight
    * checks and the periodic reconciliation alike, whether bars arrive or not (a quiet market, a
@@ -192,11 +194,7 @@ export class TradingNode {
     const last = cfg.latestClosedBar;
     // The bar it died in is played again: on a replay, and live when the venue closed no other.
     const replays =
-      ownsTime ||
-      (snapshot !== null &&
-        last !== undefined &&
-        snapshot.ts >= last.previousCloseTime &&
-        snapshot.ts < last.closeTime);
+      ownsTime || (snapshot !== null && last !== undefined && diedInLatestBar(snapshot.ts, last));
     const { core, recovery, redo } = await this.#open(snapshot?.ts ?? null, replays);
     this.#core = core;
     if (this.#rules) core.setInstrument(this.#rules);
