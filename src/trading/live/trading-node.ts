@@ -237,8 +237,14 @@ export class TradingNode {
         return false;
       }
     };
-    const replayed = new ReplayedBar(core, redo, replays, (message) =>
-      alert('REPLAY_MISMATCH', message),
+    // Declared below; the events a replayed bar shows again reach the strategy through it.
+    let seam: StrategySeam | null = null;
+    const replayed = new ReplayedBar(
+      core,
+      redo,
+      replays,
+      (message) => alert('REPLAY_MISMATCH', message),
+      (e) => void guard('onOrderEvent', () => seam!.onOrderEvent(orderEventToJson(e))),
     );
     const host: SeamHost = {
       strategyId: cfg.strategyId,
@@ -252,12 +258,13 @@ export class TradingNode {
             order: (id) => replayed.order(id),
             remade: (o) => replayed.remade(o),
             openOrders: (sid) => replayed.openOrders(sid),
+            canceling: (id) => replayed.canceling(id),
             position: (id) => replayed.position(cfg.strategyId, id),
             cash: (c) => replayed.cash(c),
           },
         ),
     };
-    const seam = cfg.strategySeam
+    seam = cfg.strategySeam
       ? cfg.strategySeam(host)
       : new InProcessSeam(
           cfg.strategy,
@@ -421,6 +428,11 @@ export class TradingNode {
               if (calls.length > 0) await answered();
               if (failure) return;
               await core.settle();
+              // A replayed bar: the venue's answers the first run heard here are heard again.
+              if (replayed.settled()) {
+                if (calls.length > 0) await answered();
+                await core.settle();
+              }
               await handOver();
               checkInflight();
             });
@@ -442,10 +454,16 @@ export class TradingNode {
             if (processed % (cfg.riskRefreshBars ?? 20) === 0) await refreshRisk();
             // The data engine publishes the bar: the strategy hears it (or only warms, paused).
             marketNow = Math.max(marketNow, bar.closeTime);
+            // A replayed bar: the fills its match made in the first run are heard again first.
+            if (!busy && core.replaying) {
+              core.advanceTo(bar.openTime);
+              replayed.atBar();
+            }
             core.onBar(bar);
             if (calls.length > 0) await answered();
             if (busy || failure) return false;
             replayed.end(clock.now());
+            if (calls.length > 0) await answered();
             await core.settle();
             await handOver();
             if (bar.closeTime - lastReconcile >= reconcileIntervalMs)
@@ -488,7 +506,7 @@ export class TradingNode {
     clock.cancelTimer('inflight');
     await turn;
     const finish = async () => {
-      replayed.end(clock.now());
+      replayed.end(clock.now(), false);
       await core.settle();
       if (onStop === 'cancel' && !failure) {
         core.risk.killSwitch(clock.now(), 'node-stop');
