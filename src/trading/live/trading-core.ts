@@ -293,8 +293,12 @@ export class TradingCore extends Kernel<NodeVenue> {
      * A node's strategy: its orders made after `alsoRestoreSince` are a replayed bar's
      * (`RedoOrders`). `replays`: the bar is played again (its never-sent orders held back, to go
      * out when made again; the books without its fills kept for the strategy, `before`).
+     * `ownsTime`: the node's clock is the market's (a replay), so an event stamped at or after the
+     * snapshot's time (a fill: the paper venue stamps a bar's with its open), or after it, came
+     * after the snapshot: older orders' such events are shown again too (`RedoOrders.later`). A
+     * live clock stamps what the node did for the snapshot's own bar after that bar's close.
      */
-    redo?: { readonly strategyId: string; readonly replays: boolean },
+    redo?: { readonly strategyId: string; readonly replays: boolean; readonly ownsTime?: boolean },
   ): Promise<{ core: TradingCore; recovery: ReconciliationResult; redo: RedoOrders }> {
     const core = new TradingCore(cfg);
     const {
@@ -325,8 +329,9 @@ export class TradingCore extends Kernel<NodeVenue> {
     // bar's own fills are stamped with its open), until the replayed bar reaches them again.
     const since = alsoRestoreSince;
     const before = redo?.replays && since !== null ? new Ledger(cfg.cash) : null;
+    const exact = redo?.ownsTime ?? false;
     const unseen = (f: Fill, owner: string | undefined) =>
-      owner === redo?.strategyId && (redoIds.has(f.clientOrderId) || f.ts >= since!);
+      owner === redo?.strategyId && (redoIds.has(f.clientOrderId) || (exact && f.ts >= since!));
     const loaded = await loadLedger(
       cfg.orders,
       core.ledger,
@@ -382,7 +387,7 @@ export class TradingCore extends Kernel<NodeVenue> {
     if (core.#replayBooks) core.#replayBooks.hides = null;
     const later =
       before && redo && since !== null
-        ? await core.#laterEvents(cfg.orders, redo.strategyId, since, made)
+        ? await core.#laterEvents(cfg.orders, redo.strategyId, since, made, exact)
         : new Map<string, LaterEvents>();
     return { core, recovery, redo: { made, unsent, before, later } };
   }
@@ -399,21 +404,21 @@ export class TradingCore extends Kernel<NodeVenue> {
 
   /**
    * `RedoOrders.later`: the stored events of `strategyId`'s orders that it had not heard at its
-   * snapshot (`since`): every event of an order made after it (`made`), and of an older order its
-   * fills at or after that time and its other events after it.
+   * snapshot (`since`): every event of an order made after it (`made`), and with `withOlder` (the
+   * clock is the market's) of an older order its fills at or after that time and its other events
+   * after it.
    */
   async #laterEvents(
     store: Pick<OrderStore, 'events'>,
     strategyId: string,
     since: number,
     made: readonly Order[],
+    withOlder: boolean,
   ): Promise<Map<string, LaterEvents>> {
     const madeIds = new Set(made.map((o) => o.clientOrderId));
-    const older = this.exec
-      .allOrders()
-      .filter(
-        (o) => o.strategyId === strategyId && o.updatedAt >= since && !madeIds.has(o.clientOrderId),
-      );
+    const older = (withOlder ? this.exec.allOrders() : []).filter(
+      (o) => o.strategyId === strategyId && o.updatedAt >= since && !madeIds.has(o.clientOrderId),
+    );
     const out = new Map<string, LaterEvents>();
     for (const o of [...made, ...older]) {
       const seen: OrderEvent[] = [];

@@ -571,7 +571,7 @@ export class TradingNode {
           // Orders made after the snapshot were made by the bar it was in when it stopped
           // (before any snapshot: by the first bar).
           snapshotTs ?? Number.MIN_SAFE_INTEGER,
-          { strategyId: cfg.strategyId, replays },
+          { strategyId: cfg.strategyId, replays, ownsTime: cfg.ownsTime ?? false },
         );
       } catch (e) {
         if (!isVenueBusy(e) || !(await cfg.waitForVenue?.(e))) throw e;
