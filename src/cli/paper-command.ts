@@ -25,6 +25,7 @@ import { openConfiguredStore } from '../system/open-configured-store.js';
 import { lambdaRuntime, type LambdaRuntime } from './lambda-runtime.js';
 import { runLines } from './run-lines.js';
 import type { RunLogging } from './run-logging.js';
+import type { LatestClosedBar } from '../trading/live/latest-closed-bar.js';
 import { checkRunOwner, claimVenueFolder } from '../system/run-owner.js';
 
 interface PaperFlags extends Omit<ReplayInstrumentFlags, 'data'> {
@@ -51,7 +52,7 @@ interface MarketSource {
   /** Bars before it only warm the indicators (live data). */
   readonly warmUntil?: number;
   /** Live data: the venue's latest closed bar at start (`TradingNodeConfig.latestClosedBar`). */
-  readonly latestClosedBar?: { readonly closeTime: number; readonly previousCloseTime: number };
+  readonly latestClosedBar?: LatestClosedBar;
   readonly describe: string;
   /** Bars in the feed, when known (a file). */
   readonly totalBars?: number | null;

@@ -17,6 +17,7 @@ import { ClockSkew } from '../trading/venues/ccxt/clock-skew.js';
 import { createExchange, type BuiltExchange } from '../trading/venues/ccxt/exchange-factory.js';
 import { Markets } from '../trading/venues/ccxt/markets.js';
 import { timeframeMs } from '../trading/venues/ccxt/ohlcv-pages.js';
+import { latestClosedBar, type LatestClosedBar } from '../trading/live/latest-closed-bar.js';
 import { numberFlag } from './parse-flags.js';
 
 /** The flags that choose a ccxt venue's market (`kairos live`, `kairos paper --exchange`). */
@@ -50,8 +51,7 @@ export interface VenueFeed {
    * (none: `Number.MIN_SAFE_INTEGER`); undefined when the venue shows no closed bar. A node that
    * died in that bar plays it again (`TradingNodeConfig.latestClosedBar`).
    */
-  readonly latestClosedBar:
-    { readonly closeTime: number; readonly previousCloseTime: number } | undefined;
+  readonly latestClosedBar: LatestClosedBar | undefined;
   /**
    * The closed bars, from `warmup` bars before `startedAt`, in order, each once; with the
    * public trades too when asked (a strategy with `onTrade`), as they arrive.
@@ -125,18 +125,16 @@ export async function openVenueFeed(
     // its server clock (a simulator replaying faster than real time). Bars closed by then are
     // history: they only warm the strategy, however long ago the venue was started.
     const serverTime = (await exchange.fetchTime()) ?? Date.now();
-    // The newest candles: the last one still forming, the one before it the latest closed.
+    // The newest candles: the last one still forming (when the venue has a candle for it yet),
+    // the ones before it closed.
     const newest = await exchange.fetchOHLCV(flags.symbol, flags.timeframe, undefined, 3);
     const startedAt = Math.max(serverTime, Number(newest.at(-1)?.[0] ?? 0));
     const barMs = timeframeMs(exchange, flags.timeframe);
-    const closed = newest.slice(0, -1).map((c) => Number(c[0]) + barMs);
-    const latestClosedBar =
-      closed.length === 0
-        ? undefined
-        : {
-            closeTime: closed.at(-1)!,
-            previousCloseTime: closed.length > 1 ? closed.at(-2)! : Number.MIN_SAFE_INTEGER,
-          };
+    const latest = latestClosedBar(
+      newest.map((c) => Number(c[0])),
+      barMs,
+      startedAt,
+    );
     const bars = new AsyncQueue<readonly MarketEvent[]>();
     const feed = new CcxtMarketData({
       exchange: feedExchange,
@@ -159,7 +157,7 @@ export async function openVenueFeed(
           if (now) listener(now);
         }),
       startedAt,
-      latestClosedBar,
+      latestClosedBar: latest,
       bars,
       start: () => feed.start(),
       stop: async () => {

@@ -3,7 +3,7 @@ import { OrderRepository } from '../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../src/store/strategy-snapshot-repository.js';
 import type { Store } from '../../src/store/open-store.js';
 import { toDecimal } from '../../src/trading/core/decimal.js';
-import type { Bar } from '../../src/trading/data/market-data.js';
+import { isTrade, type Bar, type MarketEvent } from '../../src/trading/data/market-data.js';
 import type { OrderStore } from '../../src/trading/execution/order-store.js';
 import type { Alert } from '../../src/trading/model/alert.js';
 import type { Instrument } from '../../src/trading/model/instrument.js';
@@ -23,6 +23,10 @@ export class Killed extends Error {}
  */
 export class Killer {
   #steps = 0;
+  /** What each step was (`trace[n - 1]` is step n): the call, before or after it, and `where`. */
+  readonly trace: string[] = [];
+  /** Where the run is (set by its caller: the market event being handled). */
+  where = '';
   #dead = false;
   #submits = 0;
   constructor(
@@ -42,33 +46,38 @@ export class Killer {
   get dead(): boolean {
     return this.#dead;
   }
-  step(): void {
+  step(what = ''): void {
     if (this.#dead) throw new Killed('killed');
+    this.trace.push(`${this.where} ${what}`);
     if (++this.#steps === this.at) {
       this.#dead = true;
       throw new Killed('killed');
     }
   }
   /** A call that is durable once it returns: a kill point before it and after it. */
-  async around<T>(call: () => Promise<T>): Promise<T> {
-    this.step();
+  async around<T>(call: () => Promise<T>, what = ''): Promise<T> {
+    this.step(`before ${what}`);
     const r = await call();
-    this.step();
+    this.step(`after ${what}`);
     return r;
   }
-  aroundSync<T>(call: () => T): T {
-    this.step();
+  aroundSync<T>(call: () => T, what = ''): T {
+    this.step(`before ${what}`);
     const r = call();
-    this.step();
+    this.step(`after ${what}`);
     return r;
   }
 }
 
 function killableOrders(repo: OrderRepository, k: Killer): OrderStore {
   return {
-    insertOrder: (o, e) => k.around(() => repo.insertOrder(o, e)),
-    recordEvent: (o, e) => k.around(() => repo.recordEvent(o, e)),
-    commitBatch: (items, durability) => k.around(() => repo.commitBatch(items, durability)),
+    insertOrder: (o, e) => k.around(() => repo.insertOrder(o, e), `commit ${e.kind}`),
+    recordEvent: (o, e) => k.around(() => repo.recordEvent(o, e), `commit ${e.kind}`),
+    commitBatch: (items, durability) =>
+      k.around(
+        () => repo.commitBatch(items, durability),
+        `commit ${items.map((i) => i.event.kind).join(',')}`,
+      ),
     flush: () => k.around(() => repo.flush()),
     order: (id) => k.around(() => repo.order(id)),
     orderByVenueId: (id) => k.around(() => repo.orderByVenueId(id)),
@@ -87,10 +96,10 @@ function killableVenue(v: PaperVenue, k: Killer): NodeVenue {
   return {
     submit: (o, ts) => {
       k.submitting();
-      k.aroundSync(() => v.submit(o, ts));
+      k.aroundSync(() => v.submit(o, ts), 'send');
     },
-    cancel: (id, ts) => k.aroundSync(() => v.cancel(id, ts)),
-    onBar: (bar) => k.aroundSync(() => v.onBar(bar)),
+    cancel: (id, ts) => k.aroundSync(() => v.cancel(id, ts), 'cancel'),
+    onBar: (bar) => k.aroundSync(() => v.onBar(bar), 'venue bar'),
     orderByClientId: (id) => k.around(() => v.orderByClientId(id)),
     openOrders: () => k.around(() => v.openOrders()),
     tradesSince: (ts) => k.around(() => v.tradesSince(ts)),
@@ -104,7 +113,14 @@ export interface CrashRig {
   run(
     killAt?: number,
     beforeSubmit?: number,
-  ): Promise<{ finished: boolean; steps: number; alerts: Alert[]; state: unknown }>;
+  ): Promise<{
+    finished: boolean;
+    steps: number;
+    alerts: Alert[];
+    state: unknown;
+    /** What each step was (`Killer.trace`): the call, and the market event being handled. */
+    trace: readonly string[];
+  }>;
   /** What the account ended with, as plain comparable values. */
   outcome(): Promise<Outcome>;
 }
@@ -126,6 +142,11 @@ export function crashRig(opts: {
   readonly params: Readonly<Record<string, unknown>>;
   readonly cash: string;
   readonly bars: readonly Bar[];
+  /**
+   * The feed instead of `bars`: trades with the bars they make (each bar after its trades). Each
+   * event is handed over alone, so every step's trace names the event it happened in.
+   */
+  readonly events?: readonly MarketEvent[];
   /** A replay (default) or a live feed (`TradingNodeConfig.ownsTime`). */
   readonly ownsTime?: boolean;
 }): CrashRig {
@@ -143,8 +164,8 @@ export function crashRig(opts: {
       const k = new Killer(killAt, beforeSubmit);
       const alerts: Alert[] = [];
       const snapshots: StrategySnapshotStore = {
-        latest: (id) => k.around(() => snaps.latest(id)),
-        save: (id, name, s) => k.around(() => snaps.save(id, name, s)),
+        latest: (id) => k.around(() => snaps.latest(id), 'read snapshot'),
+        save: (id, name, s) => k.around(() => snaps.save(id, name, s), 'save snapshot'),
       };
       let venue: PaperVenue | null = null;
       const node = new TradingNode({
@@ -168,18 +189,26 @@ export function crashRig(opts: {
         onAlert: (a) => alerts.push(a),
         ownsTime: opts.ownsTime ?? true,
       });
+      const events = opts.events;
+      const died = () => ({ finished: false, steps: k.steps, alerts, state: null, trace: k.trace });
       try {
         const r = await node.run(
           (async function* () {
-            yield opts.bars;
+            if (!events) yield opts.bars;
+            else
+              for (const e of events) {
+                k.where = isTrade(e) ? `trade ${e.tradeId}` : `bar ${e.closeTime}`;
+                yield [e];
+              }
+            k.where = 'end';
           })(),
         );
-        if (k.dead) return { finished: false, steps: k.steps, alerts, state: null };
+        if (k.dead) return died();
         last = { cash: r.cash.toFixed(), position: r.position.toFixed() };
         const state = (await snaps.latest(strategyId))?.state ?? null;
-        return { finished: true, steps: k.steps, alerts, state };
+        return { finished: true, steps: k.steps, alerts, state, trace: k.trace };
       } catch (e) {
-        if (k.dead) return { finished: false, steps: k.steps, alerts, state: null };
+        if (k.dead) return died();
         throw e;
       } finally {
         (venue as PaperVenue | null)?.close();

@@ -5,7 +5,19 @@ import type { NodeVenue } from '../../src/trading/live/trading-node.js';
 import type { Instrument } from '../../src/trading/model/instrument.js';
 import type { OrderEvent } from '../../src/trading/model/order-events.js';
 import { openTrades } from '../../src/trading/venues/replay/open-data.js';
+import { instrument } from './builders.js';
 import { DATA } from './run-cli.js';
+
+/** The instrument of `realTrades`: XRP/ETH, freqtrade's sample, with its tick, lot and fees. */
+export const XRP_ETH = instrument({
+  id: 'XRP/ETH',
+  base: 'XRP',
+  quote: 'ETH',
+  tickSize: '0.00000001',
+  lotSize: '1',
+  makerFee: '0.001',
+  takerFee: '0.001',
+});
 
 /** Real public trades of XRP/ETH (freqtrade's sample), as `instrument`'s ticks. */
 export async function realTrades(inst: Instrument): Promise<TradeTick[]> {

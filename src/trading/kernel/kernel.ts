@@ -330,7 +330,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
     random: () => number,
     log: StrategyServices['log'],
     overrides: Partial<
-      Pick<StrategyServices, 'order' | 'remade' | 'openOrders' | 'position' | 'cash'>
+      Pick<StrategyServices, 'order' | 'remade' | 'openOrders' | 'canceling' | 'position' | 'cash'>
     > = {},
   ): StrategyServices {
     const exec = this.exec;

@@ -30,22 +30,23 @@ export async function loadLedger(
   ledger: Ledger,
   currencies: (instrumentId: string) => FillCurrencies,
   /**
-   * Also books the same fills, but those `without` names (all later than `view.after`), into
-   * `view.ledger` (one no fill has reached): the books before those fills. A checkpoint whose cut
-   * is later than `view.after` may hold some of them and cannot be taken apart: it is not used,
+   * Also books the same fills, but those `without` names (given their orders' owners; none
+   * earlier than `view.after`), into `view.ledger` (one no fill has reached): the books before
+   * those fills. A checkpoint whose cut is not earlier than `view.after` may hold some of them and
+   * cannot be taken apart: it is not used,
    * and every stored fill is read (a restart in the bar the checkpoint was made in; rare).
    */
   view?: {
     readonly ledger: Ledger;
     readonly after: number;
-    readonly without: (fill: Fill) => boolean;
+    readonly without: (fill: Fill, owner: string | undefined) => boolean;
   },
 ): Promise<LoadedLedger> {
   let start = await store.ledgerStart();
   let read = start.after.length;
   const cp = start.checkpoint;
   const usable =
-    cp !== null && cp.state.version === 1 && (view === undefined || cp.through.ts <= view.after);
+    cp !== null && cp.state.version === 1 && (view === undefined || cp.through.ts < view.after);
   if (cp !== null && !usable) {
     start = await store.ledgerStart(true);
     read += start.after.length;
@@ -66,7 +67,7 @@ export async function loadLedger(
     if (fill.ts === newest && through !== null && next === null)
       next = { through: cutOf(through), fills, state: ledger.state() };
     ledger.applyFill(fill, currencies(fill.instrumentId), owner);
-    if (view && !view.without(fill))
+    if (view && !view.without(fill, owner))
       view.ledger.applyFill(fill, currencies(fill.instrumentId), owner);
     lastFillTs = Math.max(lastFillTs, fill.ts);
     if (fill.ts < newest) {

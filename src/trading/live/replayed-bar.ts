@@ -1,8 +1,26 @@
 import type { Order } from '../model/order.js';
 import type { Position } from '../model/position.js';
 import type { Decimal } from '../core/decimal.js';
+import { applyOrderEvent } from '../model/apply-order-event.js';
 import { orderRef, type OrderEvent } from '../model/order-events.js';
-import type { RedoOrders, TradingCore } from './trading-core.js';
+import { isOpen } from '../model/order-state-machine.js';
+import type { LaterEvents, RedoOrders, TradingCore } from './trading-core.js';
+
+/** The events a replayed bar shows again when the strategy makes an order again (the OMS's). */
+const MADE = new Set<OrderEvent['kind']>(['OrderSubmitted', 'OrderDenied']);
+/** … when it cancels an order again. */
+const CANCELED = new Set<OrderEvent['kind']>([...MADE, 'OrderPendingCancel']);
+/** … once what the event it handled sent is stored and sent: the venue's answers. */
+const ANSWERS = new Set<OrderEvent['kind']>([
+  'OrderAccepted',
+  'OrderRejected',
+  'OrderUnknown',
+  'OrderCanceled',
+  'OrderCancelRejected',
+  'OrderExpired',
+]);
+/** … when it reaches the bar itself (the venue matched the bar before the strategy heard it). */
+const AT_BAR = new Set<OrderEvent['kind']>([...ANSWERS, 'OrderFilled']);
 
 /**
  * The strategy's view of orders while a node replays the bar it was in when it stopped. The
@@ -11,6 +29,15 @@ import type { RedoOrders, TradingCore } from './trading-core.js';
  * client order id; then the stored order stands, and one committed but never sent goes out
  * (on a replay). Whatever the bar did not make again is raised as `REPLAY_MISMATCH` at its end.
  *
+ * What the first run of the bar had already done to the strategy's orders before the crash
+ * (`RedoOrders.later`) is shown again where that run met it, in the order stored: the OMS's own
+ * events when the strategy makes the order (or cancels it) again, the venue's answers once that
+ * is stored and sent (`settled`), fills when the replayed bar reaches the bar itself (its trades
+ * first, then the bar, whose match the paper venue makes before `onBar`: `atBar`), the rest at
+ * its end. Until then the strategy reads the order as it was (`order`, `openOrders`) and the
+ * books without those fills (`position`, `cash`); each event shown is handed to it
+ * (`onOrderEvent`) as the first run did.
+ *
  * @example
  * const replayed = new ReplayedBar(core, redo, true, alert);
  * runner.onBar(bar); replayed.end(clock.now());
@@ -18,8 +45,10 @@ import type { RedoOrders, TradingCore } from './trading-core.js';
 export class ReplayedBar {
   readonly #hidden: Set<string>;
   readonly #unsent: Map<string, Order>;
-  /** Until the replayed bar ends: the books without its orders' fills (`RedoOrders.before`). */
+  /** Until the replayed bar ends: the books without fills not shown yet (`RedoOrders.before`). */
   #before: RedoOrders['before'];
+  /** Orders with stored events not shown yet: as the strategy sees them, and those events. */
+  readonly #later: Map<string, { order: Order; readonly events: OrderEvent[] }>;
 
   constructor(
     private readonly core: TradingCore,
@@ -27,10 +56,20 @@ export class ReplayedBar {
     /** The bar is played again (a replay, or a live node the market waited for). */
     private readonly replays: boolean,
     private readonly mismatch: (message: string) => void,
+    /** Hands the strategy an event shown again (`onOrderEvent`). */
+    private readonly deliver: (event: OrderEvent) => void = () => undefined,
   ) {
     this.#hidden = new Set(replays ? redo.made.map((o) => o.clientOrderId) : []);
     this.#unsent = new Map(redo.unsent.map((o) => [o.clientOrderId, o]));
     this.#before = replays ? redo.before : null;
+    this.#later = new Map(
+      replays
+        ? [...redo.later].map(([id, l]: [string, LaterEvents]) => [
+            id,
+            { order: l.order, events: [...l.events] },
+          ])
+        : [],
+    );
     if (!this.#before) core.endReplay();
   }
 
@@ -45,12 +84,61 @@ export class ReplayedBar {
   }
 
   order(clientOrderId: string): Order | undefined {
-    return this.#hidden.has(clientOrderId) ? undefined : this.core.exec.order(clientOrderId);
+    if (this.#hidden.has(clientOrderId)) return undefined;
+    return this.#later.get(clientOrderId)?.order ?? this.core.exec.order(clientOrderId);
   }
 
   openOrders(strategyId: string): readonly Order[] {
     const open = this.core.exec.openOrders(strategyId);
-    return this.#hidden.size === 0 ? open : open.filter((o) => !this.#hidden.has(o.clientOrderId));
+    if (this.#hidden.size === 0 && this.#later.size === 0) return open;
+    const shown = (id: string) => !this.#hidden.has(id) && !this.#later.has(id);
+    const out = open.filter((o) => shown(o.clientOrderId));
+    if (this.#later.size === 0) return out;
+    for (const [id, { order }] of this.#later)
+      if (!this.#hidden.has(id) && order.strategyId === strategyId && isOpen(order.status))
+        out.push(order);
+    // In the order they were made, as the first run listed them.
+    return out.sort((a, b) => a.createdAt - b.createdAt || seq(a) - seq(b));
+  }
+
+  /** The strategy cancels this order (again): the cancel's stored events are shown. */
+  canceling(clientOrderId: string): void {
+    this.#show(clientOrderId, CANCELED);
+  }
+
+  /** What the strategy's last call sent is stored and sent: the venue's answers are shown. */
+  settled(): boolean {
+    return this.#showAll(ANSWERS);
+  }
+
+  /** The replayed bar reaches the bar itself: what the venue's match of it made is shown. */
+  atBar(): boolean {
+    return this.#showAll(AT_BAR);
+  }
+
+  /** True when an event was shown. */
+  #showAll(kinds: ReadonlySet<OrderEvent['kind']>): boolean {
+    let shown = false;
+    for (const id of [...this.#later.keys()])
+      if (!this.#hidden.has(id)) shown = this.#show(id, kinds) || shown;
+    return shown;
+  }
+
+  /** Shows the stored events of an order from the first on, while their kind is in `kinds`. */
+  #show(clientOrderId: string, kinds: ReadonlySet<OrderEvent['kind']> | null): boolean {
+    const later = this.#later.get(clientOrderId);
+    if (!later) return false;
+    const before = later.events.length;
+    while (later.events.length > 0 && (kinds === null || kinds.has(later.events[0]!.kind))) {
+      const e = later.events.shift()!;
+      later.order = applyOrderEvent(later.order, e);
+      if (e.kind === 'OrderFilled')
+        this.#before?.applyFill(e.fill, this.core.instrumentOf(e.fill.instrumentId), e.strategyId);
+      this.deliver(e);
+    }
+    const shown = later.events.length < before;
+    if (later.events.length === 0) this.#later.delete(clientOrderId);
+    return shown;
   }
 
   /** The stored order with this one's client order id (made again), after sending it if unsent. */
@@ -63,12 +151,13 @@ export class ReplayedBar {
         this.mismatch(
           `${id}: the replayed bar made ${describe(order)}, stored ${describe(stored)}`,
         );
+      this.#show(id, MADE);
       if (held) {
         this.#unsent.delete(id);
         this.core.resend(held, this.core.clock.now());
       }
     }
-    return this.core.exec.order(id);
+    return this.order(id);
   }
 
   /** The client order id count to resume from when the bar is not replayed (live). */
@@ -100,8 +189,15 @@ export class ReplayedBar {
     return out;
   }
 
-  /** Ends the replayed bar: what it did not make again is shown, and an unsent order closed. */
-  end(ts: number): void {
+  /**
+   * Ends the replayed bar: the stored events not shown yet are handed over (`tell`), then what it
+   * did not make again is raised, and an unsent order closed.
+   */
+  end(ts: number, tell = true): void {
+    for (const id of [...this.#later.keys()]) {
+      if (tell && !this.#hidden.has(id)) this.#show(id, null);
+      this.#later.delete(id);
+    }
     // Only the replayed bar reads the books without its fills: no fill is booked there after it.
     this.#before = null;
     this.core.endReplay();
@@ -114,6 +210,11 @@ export class ReplayedBar {
     this.#hidden.clear();
     this.#unsent.clear();
   }
+}
+
+/** The client order id's sequence number (0 without one). */
+function seq(o: Order): number {
+  return Number(/-(\d+)$/.exec(o.clientOrderId)?.[1] ?? 0);
 }
 
 function sameDecision(a: Order, b: Order): boolean {

@@ -13,7 +13,9 @@ import { Kernel } from '../kernel/kernel.js';
 import type { Alert } from '../model/alert.js';
 import type { Instrument } from '../model/instrument.js';
 import { orderRef, type OrderEvent } from '../model/order-events.js';
-import type { Order } from '../model/order.js';
+import { initOrder, type Order } from '../model/order.js';
+import { applyOrderEvent } from '../model/apply-order-event.js';
+import type { Fill } from '../model/fill.js';
 import { reconcile, type ReconciliationResult } from './reconciler.js';
 import type { OrderJournal } from './order-journal.js';
 import { OrderRecall } from './order-recall.js';
@@ -117,12 +119,26 @@ export interface RedoOrders {
   readonly made: readonly Order[];
   readonly unsent: readonly Order[];
   /**
-   * The books without the fills of `made`, kept up with every other fill until
+   * The books without the fills the strategy had not seen at its snapshot (those of its orders,
+   * at or after it), kept up with every fill the node makes from now on until
    * `TradingCore.endReplay` (the replayed bar is over): what the strategy saw when it first ran
-   * the bar (a venue may fill an order at once, before the crash). Null when nothing was made or
-   * the bar is not played again.
+   * the bar, until the replayed bar reaches those fills again (`later`). Null when the bar is not
+   * played again.
    */
   readonly before: Ledger | null;
+  /**
+   * The strategy's orders with stored events it had not heard at its snapshot (the orders it
+   * made after it, and older ones filled or cancelled since), by client order id: the order as
+   * it saw it then, and those events in order, for the replayed bar to show again where the
+   * first run met them (`ReplayedBar`). Empty when the bar is not played again.
+   */
+  readonly later: ReadonlyMap<string, LaterEvents>;
+}
+
+/** An order as a strategy saw it at its snapshot, and its stored events since (`RedoOrders`). */
+export interface LaterEvents {
+  readonly order: Order;
+  readonly events: readonly OrderEvent[];
 }
 
 /**
@@ -182,8 +198,14 @@ export class TradingCore extends Kernel<NodeVenue> {
   readonly #checkpoints: LedgerCheckpoints;
   /** The earliest order this node restored or sent: no fill of its orders can be older. */
   #firstOrderTs = Infinity;
-  /** A replayed bar's books without its orders' fills (`RedoOrders.before`), until it ends. */
-  #replayBooks: { readonly ledger: Ledger; readonly without: ReadonlySet<string> } | null = null;
+  /**
+   * A replayed bar's books (`RedoOrders.before`), until it ends; during recovery without the
+   * fills `hides` names (the strategy had not seen them at its snapshot: `ReplayedBar` shows them).
+   */
+  #replayBooks: {
+    readonly ledger: Ledger;
+    hides: ((fill: Fill, owner: string | undefined) => boolean) | null;
+  } | null = null;
 
   private constructor(cfg: TradingCoreConfig) {
     const late: { recall?: OrderRecall } = {};
@@ -271,8 +293,12 @@ export class TradingCore extends Kernel<NodeVenue> {
      * A node's strategy: its orders made after `alsoRestoreSince` are a replayed bar's
      * (`RedoOrders`). `replays`: the bar is played again (its never-sent orders held back, to go
      * out when made again; the books without its fills kept for the strategy, `before`).
+     * `ownsTime`: the node's clock is the market's (a replay), so an event stamped at or after the
+     * snapshot's time (a fill: the paper venue stamps a bar's with its open), or after it, came
+     * after the snapshot: older orders' such events are shown again too (`RedoOrders.later`). A
+     * live clock stamps what the node did for the snapshot's own bar after that bar's close.
      */
-    redo?: { readonly strategyId: string; readonly replays: boolean },
+    redo?: { readonly strategyId: string; readonly replays: boolean; readonly ownsTime?: boolean },
   ): Promise<{ core: TradingCore; recovery: ReconciliationResult; redo: RedoOrders }> {
     const core = new TradingCore(cfg);
     const {
@@ -298,15 +324,19 @@ export class TradingCore extends Kernel<NodeVenue> {
         ? recent.filter((o) => o.strategyId === redo.strategyId && o.createdAt > alsoRestoreSince)
         : [];
     const redoIds = new Set(made.map((o) => o.clientOrderId));
-    // A replayed bar's strategy sees the books without the fills of the orders it makes again.
-    const before = redoIds.size > 0 && redo?.replays ? new Ledger(cfg.cash) : null;
+    // A replayed bar's strategy sees the books without the fills it had not seen at its snapshot:
+    // its own orders' at or after the snapshot's time (a venue may fill an order at once, and the
+    // bar's own fills are stamped with its open), until the replayed bar reaches them again.
+    const since = alsoRestoreSince;
+    const before = redo?.replays && since !== null ? new Ledger(cfg.cash) : null;
+    const exact = redo?.ownsTime ?? false;
+    const unseen = (f: Fill, owner: string | undefined) =>
+      owner === redo?.strategyId && (redoIds.has(f.clientOrderId) || (exact && f.ts >= since!));
     const loaded = await loadLedger(
       cfg.orders,
       core.ledger,
       (id) => core.instrumentOf(id),
-      before && alsoRestoreSince !== null
-        ? { ledger: before, after: alsoRestoreSince, without: (f) => redoIds.has(f.clientOrderId) }
-        : undefined,
+      before && since !== null ? { ledger: before, after: since, without: unseen } : undefined,
     );
     core.#lastFillTs = loaded.lastFillTs;
     core.#startRead = loaded.read;
@@ -323,7 +353,7 @@ export class TradingCore extends Kernel<NodeVenue> {
       for (const o of made)
         if (o.status === 'INITIALIZED' || neverSent.has(o.clientOrderId)) unsent.push(o);
     }
-    if (before) core.#replayBooks = { ledger: before, without: redoIds };
+    if (before) core.#replayBooks = { ledger: before, hides: unseen };
     const held = new Set(unsent.map((o) => o.clientOrderId));
     let latest = core.#lastFillTs;
     for (const o of [...open, ...recent.filter((r) => !openIds.has(r.clientOrderId))]) {
@@ -341,7 +371,7 @@ export class TradingCore extends Kernel<NodeVenue> {
       core.#lastFillTs = Math.max(core.#lastFillTs, e.fill.ts);
       core.#checkpoints.onFill();
       const books = core.#replayBooks;
-      if (books && !books.without.has(e.clientOrderId))
+      if (books && !books.hides?.(e.fill, e.strategyId))
         books.ledger.applyFill(e.fill, core.instrumentOf(e.fill.instrumentId), e.strategyId);
     });
     if (cfg.sendUnsent) await core.#sendUnsent(cfg.onAlert);
@@ -353,7 +383,13 @@ export class TradingCore extends Kernel<NodeVenue> {
       );
     }
     core.#recovered = true;
-    return { core, recovery, redo: { made, unsent, before } };
+    // From now on every fill is one the replayed bar makes as the first run did: booked there.
+    if (core.#replayBooks) core.#replayBooks.hides = null;
+    const later =
+      before && redo && since !== null
+        ? await core.#laterEvents(cfg.orders, redo.strategyId, since, made, exact)
+        : new Map<string, LaterEvents>();
+    return { core, recovery, redo: { made, unsent, before, later } };
   }
 
   /** The replayed bar is over: its books without its fills (`RedoOrders.before`) are dropped. */
@@ -364,6 +400,44 @@ export class TradingCore extends Kernel<NodeVenue> {
   /** A replayed bar's books are still kept up (a diagnostic: `endReplay`). */
   get replaying(): boolean {
     return this.#replayBooks !== null;
+  }
+
+  /**
+   * `RedoOrders.later`: the stored events of `strategyId`'s orders that it had not heard at its
+   * snapshot (`since`): every event of an order made after it (`made`), and with `withOlder` (the
+   * clock is the market's) of an older order its fills at or after that time and its other events
+   * after it.
+   */
+  async #laterEvents(
+    store: Pick<OrderStore, 'events'>,
+    strategyId: string,
+    since: number,
+    made: readonly Order[],
+    withOlder: boolean,
+  ): Promise<Map<string, LaterEvents>> {
+    const madeIds = new Set(made.map((o) => o.clientOrderId));
+    const older = (withOlder ? this.exec.allOrders() : []).filter(
+      (o) => o.strategyId === strategyId && o.updatedAt >= since && !madeIds.has(o.clientOrderId),
+    );
+    const out = new Map<string, LaterEvents>();
+    for (const o of [...made, ...older]) {
+      const seen: OrderEvent[] = [];
+      const events: OrderEvent[] = [];
+      for (const e of await store.events(o.clientOrderId)) {
+        if (e.kind === 'OrderInitialized') continue;
+        const later =
+          madeIds.has(o.clientOrderId) ||
+          (e.kind === 'OrderFilled' ? e.fill.ts >= since : e.ts > since);
+        (later ? events : seen).push(e);
+      }
+      if (events.length === 0) continue;
+      try {
+        out.set(o.clientOrderId, { order: seen.reduce(applyOrderEvent, initOrder(o)), events });
+      } catch {
+        // Events that do not make the order again (never expected): the strategy sees it as it is.
+      }
+    }
+    return out;
   }
 
   /**

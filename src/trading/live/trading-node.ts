@@ -27,6 +27,7 @@ import { TradingCore, type CoreMemory, type NodeVenue, type RiskSettings } from 
 export type { NodeVenue } from './trading-core.js';
 import type { Failpoint } from './write-ahead-client.js';
 import { ReplayedBar } from './replayed-bar.js';
+import { diedInLatestBar, type LatestClosedBar } from './latest-closed-bar.js';
 
 /** Everything a paper node needs besides its feed. */
 export interface TradingNodeConfig {
@@ -106,11 +107,12 @@ export interface TradingNodeConfig {
   readonly ownsTime?: boolean;
   /**
    * A live feed: the venue's latest closed bar at start (its close time) and when the bar before
-   * it closed. A node whose snapshot lies between the two died in that bar, and the venue has
-   * closed no other since (a quick restart, or a market that waited): the bar is played again as
-   * on a replay (`ownsTime`), so the run goes on as if it had not stopped.
+   * it closed (closed candles only, whatever gaps: `latestClosedBar`). A node whose snapshot lies
+   * between the two died in that bar, and the venue has closed no other since (a quick restart,
+   * or a market that waited): the bar is played again as on a replay (`ownsTime`), so the run
+   * goes on as if it had not stopped.
    */
-  readonly latestClosedBar?: { readonly closeTime: number; readonly previousCloseTime: number };
+  readonly latestClosedBar?: LatestClosedBar;
   /**
    * The clock of a live feed (a `LiveClock`): the node then reconciles on its timers, in-flight
    * checks and the periodic reconciliation alike, whether bars arrive or not (a quiet market, a
@@ -192,11 +194,7 @@ export class TradingNode {
     const last = cfg.latestClosedBar;
     // The bar it died in is played again: on a replay, and live when the venue closed no other.
     const replays =
-      ownsTime ||
-      (snapshot !== null &&
-        last !== undefined &&
-        snapshot.ts >= last.previousCloseTime &&
-        snapshot.ts < last.closeTime);
+      ownsTime || (snapshot !== null && last !== undefined && diedInLatestBar(snapshot.ts, last));
     const { core, recovery, redo } = await this.#open(snapshot?.ts ?? null, replays);
     this.#core = core;
     if (this.#rules) core.setInstrument(this.#rules);
@@ -239,8 +237,14 @@ export class TradingNode {
         return false;
       }
     };
-    const replayed = new ReplayedBar(core, redo, replays, (message) =>
-      alert('REPLAY_MISMATCH', message),
+    // Declared below; the events a replayed bar shows again reach the strategy through it.
+    let seam: StrategySeam | null = null;
+    const replayed = new ReplayedBar(
+      core,
+      redo,
+      replays,
+      (message) => alert('REPLAY_MISMATCH', message),
+      (e) => void guard('onOrderEvent', () => seam!.onOrderEvent(orderEventToJson(e))),
     );
     const host: SeamHost = {
       strategyId: cfg.strategyId,
@@ -254,12 +258,13 @@ export class TradingNode {
             order: (id) => replayed.order(id),
             remade: (o) => replayed.remade(o),
             openOrders: (sid) => replayed.openOrders(sid),
+            canceling: (id) => replayed.canceling(id),
             position: (id) => replayed.position(cfg.strategyId, id),
             cash: (c) => replayed.cash(c),
           },
         ),
     };
-    const seam = cfg.strategySeam
+    seam = cfg.strategySeam
       ? cfg.strategySeam(host)
       : new InProcessSeam(
           cfg.strategy,
@@ -423,6 +428,11 @@ export class TradingNode {
               if (calls.length > 0) await answered();
               if (failure) return;
               await core.settle();
+              // A replayed bar: the venue's answers the first run heard here are heard again.
+              if (replayed.settled()) {
+                if (calls.length > 0) await answered();
+                await core.settle();
+              }
               await handOver();
               checkInflight();
             });
@@ -444,10 +454,16 @@ export class TradingNode {
             if (processed % (cfg.riskRefreshBars ?? 20) === 0) await refreshRisk();
             // The data engine publishes the bar: the strategy hears it (or only warms, paused).
             marketNow = Math.max(marketNow, bar.closeTime);
+            // A replayed bar: the fills its match made in the first run are heard again first.
+            if (!busy && core.replaying) {
+              core.advanceTo(bar.openTime);
+              replayed.atBar();
+            }
             core.onBar(bar);
             if (calls.length > 0) await answered();
             if (busy || failure) return false;
             replayed.end(clock.now());
+            if (calls.length > 0) await answered();
             await core.settle();
             await handOver();
             if (bar.closeTime - lastReconcile >= reconcileIntervalMs)
@@ -490,7 +506,7 @@ export class TradingNode {
     clock.cancelTimer('inflight');
     await turn;
     const finish = async () => {
-      replayed.end(clock.now());
+      replayed.end(clock.now(), false);
       await core.settle();
       if (onStop === 'cancel' && !failure) {
         core.risk.killSwitch(clock.now(), 'node-stop');
@@ -555,7 +571,7 @@ export class TradingNode {
           // Orders made after the snapshot were made by the bar it was in when it stopped
           // (before any snapshot: by the first bar).
           snapshotTs ?? Number.MIN_SAFE_INTEGER,
-          { strategyId: cfg.strategyId, replays },
+          { strategyId: cfg.strategyId, replays, ownsTime: cfg.ownsTime ?? false },
         );
       } catch (e) {
         if (!isVenueBusy(e) || !(await cfg.waitForVenue?.(e))) throw e;

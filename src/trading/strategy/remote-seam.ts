@@ -199,6 +199,7 @@ export class RemoteSeam implements StrategySeam {
     for (const cmd of reply.output.commands) {
       const ts = services.clock.now();
       if (cmd.kind === 'cancel') {
+        services.canceling?.(cmd.clientOrderId);
         services.bus.send(Endpoints.risk, {
           kind: 'CancelOrder',
           clientOrderId: cmd.clientOrderId,

@@ -49,6 +49,8 @@ export interface StrategyServices {
    */
   remade?(order: Order): Order | undefined;
   openOrders(strategyId: string): readonly Order[];
+  /** Told before the strategy's cancel of an order goes to the gate (a replayed bar shows its events). */
+  canceling?(clientOrderId: string): void;
   position(instrumentId: string): Position;
   cash(currency: string): Decimal;
   log(strategyId: string, ts: number, message: string): void;
@@ -395,15 +397,18 @@ export class StrategyRunner<P extends ParamSpecs, S extends JsonObject, I extend
       submit: (req) => this.#submit(req),
       buy: (q, o) => trade('BUY', q, o),
       sell: (q, o) => trade('SELL', q, o),
-      cancel: (clientOrderId) =>
+      cancel: (clientOrderId) => {
+        services.canceling?.(clientOrderId);
         services.bus.send(Endpoints.risk, {
           kind: 'CancelOrder',
           clientOrderId,
           strategyId,
           ts: services.clock.now(),
-        }),
+        });
+      },
       cancelAll: () => {
         for (const o of services.openOrders(strategyId)) {
+          services.canceling?.(o.clientOrderId);
           services.bus.send(Endpoints.risk, {
             kind: 'CancelOrder',
             clientOrderId: o.clientOrderId,

@@ -7,21 +7,12 @@ import { TradingNode } from '../../../src/trading/live/trading-node.js';
 import type { Fill } from '../../../src/trading/model/fill.js';
 import type { Order } from '../../../src/trading/model/order.js';
 import tradeMomentum from '../../../examples/strategies/trade-momentum.js';
-import { instrument } from '../../support/builders.js';
 import { crossOf, defineStrategy, param, sma } from '../../../src/trading/strategy/index.js';
 import type { StrategyDefinition } from '../../../src/trading/strategy/define-strategy.js';
-import { batches, realTrades, simVenue } from '../../support/paper-trades.js';
+import { batches, realTrades, simVenue, XRP_ETH } from '../../support/paper-trades.js';
 import { freshStore } from '../../support/stores.js';
 
-const INST = instrument({
-  id: 'XRP/ETH',
-  base: 'XRP',
-  quote: 'ETH',
-  tickSize: '0.00000001',
-  lotSize: '1',
-  makerFee: '0.001',
-  takerFee: '0.001',
-});
+const INST = XRP_ETH;
 
 /** What an order came to, for comparing two runs. */
 const outcome = (o: Order) => ({

@@ -8,20 +8,11 @@ import type { Fill } from '../../../src/trading/model/fill.js';
 import type { Order } from '../../../src/trading/model/order.js';
 import type { StrategyDefinition } from '../../../src/trading/strategy/define-strategy.js';
 import { crossOf, defineStrategy, param, sma } from '../../../src/trading/strategy/index.js';
-import { instrument } from '../../support/builders.js';
-import { batches, realTrades, simVenue } from '../../support/paper-trades.js';
+import { batches, realTrades, simVenue, XRP_ETH } from '../../support/paper-trades.js';
 import { remoteSeam } from '../../support/remote-strategy.js';
 import { freshStore } from '../../support/stores.js';
 
-const INST = instrument({
-  id: 'XRP/ETH',
-  base: 'XRP',
-  quote: 'ETH',
-  tickSize: '0.00000001',
-  lotSize: '1',
-  makerFee: '0.001',
-  takerFee: '0.001',
-});
+const INST = XRP_ETH;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyStrategy = StrategyDefinition<any, any, any>;
