@@ -2,21 +2,24 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AuditRepository } from '../../src/store/audit-repository.js';
-import { openStore } from '../../src/store/open-store.js';
 import { btcSlice, paperArgs } from '../support/paper-args.js';
 import { runCli } from '../support/run-cli.js';
-import { pgliteFolderTemplate } from '../support/stores.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { tempDir } from '../support/temp-dir.js';
 
+// The commands and the test's reads on a Postgres schema of each describe (`processSchema`): the
+// audit log is the subject, not the embedded default (`audit-hostile-strings` exports and
+// verifies a chain stored on either dialect).
 describe('kairos audit', () => {
   const dir = tempDir('kairos-audit-cli-');
   const home = path.join(dir, 'home');
   const out = path.join(dir, 'export');
-  const env = { KAIROS_HOME: home };
+  const db = processSchema('audit_cli');
+  const env = { KAIROS_HOME: home, ...db.env };
   const day = Date.UTC(2024, 0, 1);
 
   beforeAll(async () => {
-    const store = await openStore({ ...pgliteFolderTemplate(), dataDir: path.join(home, 'db') });
+    const store = await db.open();
     // Rows recorded on 2024-01-01 (the log's wall clock is the test's here).
     let wall = 0;
     const audit = new AuditRepository(store.db, () => wall);
@@ -65,7 +68,7 @@ describe('kairos audit', () => {
     expect(await readdir(out)).toEqual(files);
     // The export is itself audited, as the next row of the chain; the refused one added none
     // (one look at the store for both).
-    const store = await openStore({ ...pgliteFolderTemplate(), dataDir: path.join(home, 'db') });
+    const store = await db.open();
     const last = await new AuditRepository(store.db).last();
     await store.close();
     expect(last).toMatchObject({
@@ -101,7 +104,8 @@ describe('kairos audit', () => {
 
 describe('kairos audit export of a day in which a paper run replayed 2019', () => {
   const dir = tempDir('kairos-audit-today-');
-  const env = { KAIROS_HOME: path.join(dir, 'home') };
+  const db = processSchema('audit_today');
+  const env = { KAIROS_HOME: path.join(dir, 'home'), ...db.env };
   /** The shared BTC candles moved to start on 2019-01-01, as a replay of 2019 reads them. */
   function candles2019(n: number): string {
     const file = btcSlice(path.join(dir, 'BTC-1m.json'), n);
@@ -138,10 +142,7 @@ describe('kairos audit export of a day in which a paper run replayed 2019', () =
       expect(r.wall_ts).toBeGreaterThanOrEqual(started);
     }
     // Every order row the run wrote is in today's export.
-    const store = await openStore({
-      ...pgliteFolderTemplate(),
-      dataDir: path.join(env.KAIROS_HOME, 'db'),
-    });
+    const store = await db.open();
     const stored = await new AuditRepository(store.db).list(0, Number.MAX_SAFE_INTEGER);
     await store.close();
     expect(orderRows.length).toBe(stored.filter((r) => r.action.startsWith('order.')).length);

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../support/run-cli.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const PROBE = 'test/fixtures/strategies/order-window-probe.ts';
@@ -72,10 +73,15 @@ describe('the closed-order window reaches each command (KAIROS_CLOSED_ORDER_RETE
     expect(serve.stderr).toContain(`--closed-order-retention-ms: ${rule}, was "86400001"`);
   });
 
+  // Each paper run on a Postgres schema of its own (`processSchema`; a new store, as a new home
+  // gives): the window is the subject, not the embedded store.
+  const paperDbs = ['window_a', 'window_b', 'window_c'].map((n) => processSchema(n));
   it('paper: the node reads the variable, the flag wins over it, and kairos config shows it', () => {
+    let runs = 0;
     const paper = (env: Record<string, string>, ...extra: string[]) => {
       const r = runCli(['paper', PROBE, '--data', data, '--speed', '0', ...MARKET, ...extra], {
         KAIROS_HOME: tmp(),
+        ...paperDbs[runs++]!.env,
         ...env,
       });
       expect(r.code).toBe(0);

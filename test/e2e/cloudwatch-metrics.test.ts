@@ -2,10 +2,15 @@ import { METRICS, RUNTIME_METRICS } from '../../src/monitoring/metric-catalogue.
 import { checkEmf } from '../support/emf-check.js';
 import { startFakeCloudWatch, type FakeCloudWatch } from '../support/fake-cloudwatch.js';
 import { runCli } from '../support/run-cli.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { spawnServe as serve } from '../support/spawn-serve.js';
 import { until } from '../support/until.js';
 
 describe('CloudWatch metrics of kairos serve (KAIROS_METRICS=cloudwatch|emf)', () => {
+  // Each server's store a Postgres schema (`processSchema`): the metrics are the subject, not
+  // the embedded store, and PGlite would run every commit of the server's replay in it.
+  const cwDb = processSchema('cloudwatch');
+  const emfDb = processSchema('emf');
   let cw: FakeCloudWatch;
   beforeAll(async () => {
     cw = await startFakeCloudWatch();
@@ -16,6 +21,7 @@ describe('CloudWatch metrics of kairos serve (KAIROS_METRICS=cloudwatch|emf)', (
 
   it('cloudwatch: batched PutMetricData with the deployment dimensions, per route and rolled up', async () => {
     const s = serve({
+      ...cwDb.env,
       KAIROS_METRICS: 'cloudwatch',
       AWS_ENDPOINT_URL_CLOUDWATCH: cw.url,
       KAIROS_METRICS_INTERVAL_MS: '1000',
@@ -67,7 +73,11 @@ describe('CloudWatch metrics of kairos serve (KAIROS_METRICS=cloudwatch|emf)', (
   }, 120_000);
 
   it('emf: Embedded Metric Format lines on stdout that CloudWatch Logs accepts', async () => {
-    const s = serve({ KAIROS_METRICS: 'emf', KAIROS_METRICS_INTERVAL_MS: '1000' });
+    const s = serve({
+      ...emfDb.env,
+      KAIROS_METRICS: 'emf',
+      KAIROS_METRICS_INTERVAL_MS: '1000',
+    });
     try {
       const api = await s.api();
       expect((await fetch(`${api}/health`)).status).toBe(200);

@@ -1,9 +1,7 @@
-import path from 'node:path';
 import { OrderRepository } from '../../src/store/order-repository.js';
-import { openStore } from '../../src/store/open-store.js';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
-import { pgliteTemplate } from '../support/stores.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const ARGS = ['--symbol', 'BTC/USDT', '--params', 'size=0.01,every=1', '--cash', '1000000'];
@@ -15,6 +13,10 @@ const STRATEGY = { strategy: 'test/fixtures/strategies/bar-flip.ts' };
  * during a long ban ends with one line saying until when.
  */
 describe('kairos live under 429/418', () => {
+  // Each run's store a Postgres schema (`processSchema`): the venue's limits are the subject,
+  // not the embedded store, and PGlite would run every commit of the run in the process.
+  const db = processSchema('live_faults');
+  const banDb = processSchema('live_ban');
   let sim: BinanceSim;
   beforeAll(async () => {
     sim = await startLiveSim({ realtime: { speed: 120 } }); // a bar every 0.5 s
@@ -29,7 +31,7 @@ describe('kairos live under 429/418', () => {
       sim,
       home,
       [...ARGS, '--warmup', '5'],
-      {},
+      db.env,
       STRATEGY,
     );
     await until(() => /^bar /m.test(output()), 60_000, 'the first traded bar');
@@ -44,7 +46,7 @@ describe('kairos live under 429/418', () => {
     expect(out).toMatch(/alert TRADING_PAUSED/);
     expect(out).toMatch(/stopped: \d+ bars traded.*on stop: cancel/);
     expect(out).not.toMatch(/DDoSProtection|PERSISTENCE_FAILED|RECONCILIATION_DRIFT|\n\s+at /);
-    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
+    const store = await db.open();
     try {
       const stored = (await new OrderRepository(store.db, 'binance').fills())
         .map((f) => `${f.tradeId} ${f.quantity.toFixed()}`)
@@ -66,7 +68,7 @@ describe('kairos live under 429/418', () => {
       sim,
       home,
       [...ARGS, '--warmup', '5', '--max-ban-wait', '0'],
-      {},
+      banDb.env,
       STRATEGY,
     );
     expect(await exited).toBe(2);

@@ -2,9 +2,13 @@ import type { OkxSim } from '../../src/simulators/okx/server.js';
 import { venueClientIds } from '../../src/trading/venues/ccxt/venue-client-ids.js';
 import { LIVE_ARGS, spawnLive, until } from '../support/ccxt-sim.js';
 import { startOkxSim } from '../support/okx-sim.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { tempDir } from '../support/temp-dir.js';
 
 describe('kairos live against the OKX simulator', () => {
+  // The run's store a Postgres schema (`processSchema`): the venue is the subject, not the
+  // embedded store (`live-cli` runs the Binance one on the embedded default).
+  const db = processSchema('live_okx');
   let sim: OkxSim;
   afterAll(async () => {
     await sim.close();
@@ -24,7 +28,7 @@ describe('kairos live against the OKX simulator', () => {
       { url: sim.url, apiKey: sim.key.apiKey, secret: sim.key.secret },
       home,
       LIVE_ARGS,
-      { EXCHANGE_PASSWORD: sim.key.passphrase },
+      { ...db.env, EXCHANGE_PASSWORD: sim.key.passphrase },
       { exchange: 'okx' },
     );
     let code: number | null;

@@ -32,13 +32,12 @@ import { makeInstrument } from '../../src/trading/model/instrument.js';
 import type { Fill } from '../../src/trading/model/fill.js';
 import type { Order } from '../../src/trading/model/order.js';
 import { OrderRepository } from '../../src/store/order-repository.js';
-import { openStore } from '../../src/store/open-store.js';
 import { loadBars } from '../../src/simulators/binance/load-bars.js';
 import { start, type BinanceSim } from '../../src/simulators/binance/server.js';
 import smaCross from '../../examples/strategies/sma-cross.js';
 import { MINUTE, spawnLive, until } from '../support/ccxt-sim.js';
 import { DATA } from '../support/run-cli.js';
-import { pgliteTemplate } from '../support/stores.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const SYMBOL = 'UNITTEST/BTC';
@@ -53,6 +52,9 @@ const FEE = '0.001';
 const FILTERS = { stepSize: '0.1', minQty: '0.1', minNotional: '0.0001' };
 
 describe('backtest-versus-live parity (sma-cross on recorded bars)', () => {
+  // The live run's store a Postgres schema (`processSchema`): the parity is the subject, not
+  // the embedded store, and PGlite would run every commit of the run in the process.
+  const db = processSchema('live_parity');
   let sim: BinanceSim | undefined;
   afterAll(async () => {
     await sim?.close();
@@ -88,18 +90,23 @@ describe('backtest-versus-live parity (sma-cross on recorded bars)', () => {
 
     // ---- live: kairos live against the venue, one bar at a time ----
     const home = tempDir('kairos-parity-');
-    const { child, output, exited } = spawnLive(venue, home, [
-      '--symbol',
-      SYMBOL,
-      '--params',
-      Object.entries(PARAMS)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(','),
-      '--cash',
-      '10',
-      '--warmup',
-      String(Math.ceil((now - bars[0]!.openTime) / MINUTE) + 5),
-    ]);
+    const { child, output, exited } = spawnLive(
+      venue,
+      home,
+      [
+        '--symbol',
+        SYMBOL,
+        '--params',
+        Object.entries(PARAMS)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+        '--cash',
+        '10',
+        '--warmup',
+        String(Math.ceil((now - bars[0]!.openTime) / MINUTE) + 5),
+      ],
+      db.env,
+    );
     const wait = async (cond: () => boolean, ms: number, what: string) => {
       try {
         await until(cond, ms, what);
@@ -130,7 +137,7 @@ describe('backtest-versus-live parity (sma-cross on recorded bars)', () => {
     expect(output()).not.toMatch(/RECONCILIATION_DRIFT|ORDER_OVERFILL|Error/);
     expect(output()).toMatch(new RegExp(`stopped: ${BARS - WARM - 1} bars traded`));
 
-    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
+    const store = await db.open();
     let liveOrders: Order[];
     let liveFills: Fill[];
     try {

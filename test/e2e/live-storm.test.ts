@@ -1,9 +1,7 @@
-import path from 'node:path';
 import { OrderRepository } from '../../src/store/order-repository.js';
-import { openStore } from '../../src/store/open-store.js';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { MINUTE, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
-import { pgliteTemplate } from '../support/stores.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /** 60 bars of storm at eight bars a second. */
@@ -16,6 +14,9 @@ const STORM_MS = 7_500;
  * to the venue's, and the bars the strategy saw contiguous and equal to the venue's klines.
  */
 describe('kairos live through a WebSocket disconnect storm (T11)', () => {
+  // The run's store a Postgres schema (`processSchema`): the storm is the subject, not the
+  // embedded store, and PGlite would run every commit of the run in the process.
+  const db = processSchema('live_storm');
   let sim: BinanceSim;
   beforeAll(async () => {
     // Eight bars a second: about 60 bars and 30 orders during the storm.
@@ -40,7 +41,7 @@ describe('kairos live through a WebSocket disconnect storm (T11)', () => {
         '--warmup',
         '20',
       ],
-      {},
+      db.env,
       { strategy: 'test/fixtures/strategies/bar-flip.ts' },
     );
     await until(() => /trading from/.test(output()), 90_000, 'the node to start');
@@ -87,7 +88,7 @@ describe('kairos live through a WebSocket disconnect storm (T11)', () => {
     expect(bars).toEqual(klines.map((k) => k.slice(0, 6).map(Number)));
 
     // Fills: every venue trade of our orders stored exactly once, with its price and quantity.
-    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
+    const store = await db.open();
     try {
       const fills = await new OrderRepository(store.db, 'binance').fills();
       const stored = fills

@@ -6,6 +6,7 @@ import { parsePrometheus, sampleValue, type PromSample } from '../support/promet
 import { promtoolCheckMetrics } from '../support/promtool.js';
 import { runCli, runCliAsync } from '../support/run-cli.js';
 import { spawnServe } from '../support/spawn-serve.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { until } from '../support/until.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -29,7 +30,11 @@ async function scrape(url: string): Promise<{ text: string; samples: PromSample[
   }
 }
 
+// The two runs' stores are Postgres schemas (`processSchema`): the metrics are the subject, not
+// the embedded default, and PGlite would run every commit of the live run in the process.
 describe('metrics of the long-running commands (METRICS_PORT)', () => {
+  const live = processSchema('metrics_live');
+  const serve = processSchema('metrics_serve');
   let sim: BinanceSim;
   beforeAll(async () => {
     sim = await startLiveSim();
@@ -43,6 +48,7 @@ describe('metrics of the long-running commands (METRICS_PORT)', () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/metrics`;
     const { child, output, exited } = spawnLive(sim, home, LIVE_ARGS, {
+      ...live.env,
       METRICS_PORT: String(port),
     });
     try {
@@ -86,7 +92,7 @@ describe('metrics of the long-running commands (METRICS_PORT)', () => {
   }, 180_000);
 
   it('kairos serve prints where its metrics are; its /metrics passes promtool', async () => {
-    const { child, exited, out } = spawnServe({ METRICS_PORT: '0' });
+    const { child, exited, out } = spawnServe({ ...serve.env, METRICS_PORT: '0' });
     try {
       const url = await until(
         () => /^metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)$/m.exec(out())?.[1],

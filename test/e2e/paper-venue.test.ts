@@ -1,14 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OrderRepository } from '../../src/store/order-repository.js';
-import { openStore } from '../../src/store/open-store.js';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
 import { runCli } from '../support/run-cli.js';
-import { pgliteTemplate } from '../support/stores.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { tempDir } from '../support/temp-dir.js';
 
 describe('kairos paper on a venue’s live market data', () => {
+  // Each run's store a Postgres schema (`processSchema`): the paper venue is the subject, not
+  // the embedded store, and PGlite would run every commit of the run in the process.
+  const tradeDb = processSchema('paper_venue');
+  const banDb = processSchema('paper_ban');
   let sim: BinanceSim;
   beforeAll(async () => {
     sim = await startLiveSim();
@@ -27,7 +30,7 @@ describe('kairos paper on a venue’s live market data', () => {
       sim,
       home,
       LIVE_ARGS,
-      { EXCHANGE_API_KEY: undefined, EXCHANGE_SECRET: undefined },
+      { ...tradeDb.env, EXCHANGE_API_KEY: undefined, EXCHANGE_SECRET: undefined },
       { command: 'paper' },
     );
     await until(() => /orders fill in the paper venue/.test(output()), 60_000, 'the node to start');
@@ -44,7 +47,7 @@ describe('kairos paper on a venue’s live market data', () => {
     expect(sim.state.requests.get('GET /api/v3/klines')).toBeGreaterThan(0);
 
     // The orders filled in the paper venue at the simulator's prices, and the position is theirs.
-    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
+    const store = await tradeDb.open();
     try {
       const fills = await new OrderRepository(store.db, 'paper').fills();
       expect(fills.length).toBeGreaterThanOrEqual(2);
@@ -78,7 +81,7 @@ describe('kairos paper on a venue’s live market data', () => {
       sim,
       home,
       [...LIVE_ARGS, '--max-ban-wait', '30'],
-      { EXCHANGE_API_KEY: undefined, EXCHANGE_SECRET: undefined },
+      { ...banDb.env, EXCHANGE_API_KEY: undefined, EXCHANGE_SECRET: undefined },
       { command: 'paper' },
     );
     let code: number | null | undefined;

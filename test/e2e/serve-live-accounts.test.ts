@@ -5,6 +5,7 @@ import { apiCall } from '../support/api-call.js';
 import { openLiveAccount } from '../support/live-account.js';
 import { startLiveSim } from '../support/ccxt-sim.js';
 import { btcSlice } from '../support/paper-args.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { createTrader, spawnServe } from '../support/spawn-serve.js';
 import { until } from '../support/until.js';
 import { subscribedSocket } from '../support/ws-client.js';
@@ -29,13 +30,16 @@ describe('kairos serve: a trader’s live account on the simulator next to their
   const home = path.join(dir, 'home');
   const data = btcSlice(path.join(dir, 'BTC-1m.json'), 3000);
   const password = 'trader passphrase number 2';
+  // The install's store a Postgres schema (`processSchema`): the accounts are the subject, not
+  // the embedded store, and PGlite would run every commit of both servers in the process.
+  const db = processSchema('live_accounts');
   let sim: BinanceSim;
   let secret = '';
   let serve: ReturnType<typeof spawnServe> | null = null;
 
   beforeAll(async () => {
     sim = await startLiveSim();
-    secret = createTrader(home, password);
+    secret = createTrader(home, password, db.env);
   }, 60_000);
   afterAll(async () => {
     serve?.child.kill('SIGTERM');
@@ -44,7 +48,7 @@ describe('kairos serve: a trader’s live account on the simulator next to their
   });
 
   const start = async () => {
-    serve = spawnServe({ KAIROS_VENUES: 'binance', EXCHANGE_URL: sim.url }, data, home);
+    serve = spawnServe({ ...db.env, KAIROS_VENUES: 'binance', EXCHANGE_URL: sim.url }, data, home);
     return serve.api();
   };
   const login = async (url: string) => {

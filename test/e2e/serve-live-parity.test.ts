@@ -26,6 +26,7 @@ import { btcSlice } from '../support/paper-args.js';
 import { openLiveAccount } from '../support/live-account.js';
 import { ROOT, runCli } from '../support/run-cli.js';
 import { spawnServe } from '../support/spawn-serve.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
@@ -46,6 +47,10 @@ interface Sent {
 
 describe('strategy started on the API on a live account vs kairos live (sma-cross)', () => {
   const dir = tempDir('kairos-serve-parity-');
+  // Each run's store a Postgres schema (`processSchema`): the parity is the subject, not the
+  // embedded store, and PGlite would run every commit of both runs and of the server's replay.
+  const liveDb = processSchema('parity_live');
+  const serveDb = processSchema('parity_serve');
   const now = Math.floor(Date.now() / MINUTE) * MINUTE;
   // Bar 0 closed before the runs start; the rest an hour ahead, so every one of them is traded.
   const bars: Bar[] = syntheticBars(BARS + 1, 11).map((b, i) => {
@@ -102,18 +107,23 @@ describe('strategy started on the API on a live account vs kairos live (sma-cros
     // ---- kairos live ----
     const simLive = await venue();
     const liveHome = path.join(dir, 'live-home');
-    const node = spawnLive(simLive, liveHome, [
-      '--symbol',
-      'BTC/USDT',
-      '--params',
-      Object.entries(PARAMS)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(','),
-      '--cash',
-      '1000000',
-      '--warmup',
-      '0',
-    ]);
+    const node = spawnLive(
+      simLive,
+      liveHome,
+      [
+        '--symbol',
+        'BTC/USDT',
+        '--params',
+        Object.entries(PARAMS)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+        '--cash',
+        '1000000',
+        '--warmup',
+        '0',
+      ],
+      liveDb.env,
+    );
     const said = (e: unknown) =>
       new Error(`${(e as Error).message}; kairos live said:\n${node.output().slice(-3000)}`);
     let viaLive: Sent[];
@@ -144,10 +154,11 @@ describe('strategy started on the API on a live account vs kairos live (sma-cros
     const made = runCli(['user', 'create', 'qin', '--role', 'quant'], {
       KAIROS_HOME: home,
       KAIROS_USER_PASSWORD: password,
+      ...serveDb.env,
     });
     expect(made.code).toBe(0);
     const secret = /secret: (\S+)/.exec(made.stdout)![1]!;
-    const serve = spawnServe({}, btcSlice(path.join(dir, 'BTC-1m.json'), 3000), home, [
+    const serve = spawnServe(serveDb.env, btcSlice(path.join(dir, 'BTC-1m.json'), 3000), home, [
       '--venue',
       'binance',
       '--exchange-url',

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { generate } from 'otplib';
-import { openStore } from '../../src/store/open-store.js';
 import { openFieldKeys } from '../../src/system/field-cipher.js';
 import { UserAccounts } from '../../src/system/user-accounts.js';
 import { toDecimal } from '../../src/trading/core/decimal.js';
 import { apiCall } from '../support/api-call.js';
 import { syntheticBars, writeBarsFile } from '../support/ccxt-sim.js';
 import { btcSlice } from '../support/paper-args.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { spawnServe } from '../support/spawn-serve.js';
 import { addToCatalog } from '../support/strategy-catalog.js';
 import { killVenue, spawnVenue, type VenueProcess } from '../support/spawn-venue.js';
@@ -59,6 +59,9 @@ describe('kairos serve: two traders, each live on their own key at the simulator
     { name: 'ann', key: { apiKey: 'ann-key', secret: 'ann-secret' } },
   ].map((t) => ({ ...t, token: '', live: '', paper: '', liveOrders: [], paperOrders: [] }));
   const totp: Record<string, string> = {};
+  // The install's store a Postgres schema (`processSchema`): the traders' accounts are the
+  // subject, not the embedded store, and PGlite would run every commit of the server in it.
+  const db = processSchema('two_traders');
   let venue: VenueProcess | null = null;
   let serve: ReturnType<typeof spawnServe> | null = null;
   let url = '';
@@ -100,10 +103,7 @@ describe('kairos serve: two traders, each live on their own key at the simulator
       region: 'us-east-1',
       endpoint: undefined,
     });
-    const store = await openStore({
-      dataDir: path.join(home, 'db'),
-      template: process.env.KAIROS_PGLITE_TEMPLATE,
-    });
+    const store = await db.open();
     try {
       const accounts = new UserAccounts(store.db, keys.cipher());
       for (const [name, role] of [
@@ -120,7 +120,7 @@ describe('kairos serve: two traders, each live on their own key at the simulator
     venue = await spawnVenue(venueArgs(0));
     // Live accounts confirmed with the venue every 250 ms (2 s by default): the test waits for
     // them to be DOWN after the venue is killed and UP once it is back.
-    serve = spawnServe({ KAIROS_LIVE_CONFIRM_MS: '250' }, data, home, [
+    serve = spawnServe({ ...db.env, KAIROS_LIVE_CONFIRM_MS: '250' }, data, home, [
       '--venue',
       'binance',
       '--exchange-url',

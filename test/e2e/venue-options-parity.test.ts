@@ -16,6 +16,7 @@ import { apiCall } from '../support/api-call.js';
 import { LIVE_ARGS, spawnLive, startLiveSim } from '../support/ccxt-sim.js';
 import { openLiveAccount } from '../support/live-account.js';
 import { btcSlice } from '../support/paper-args.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { createTrader, spawnServe } from '../support/spawn-serve.js';
 import { until } from '../support/until.js';
 
@@ -23,6 +24,10 @@ const AHEAD_MS = 90_000;
 
 describe('a venue option reaches the venue the same way from kairos live and a served live account', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-venue-options-'));
+  // Each run's store a Postgres schema (`processSchema`): the venue option is the subject, not
+  // the embedded store.
+  const liveDb = processSchema('options_live');
+  const serveDb = processSchema('options_serve');
   let sim: BinanceSim;
   beforeAll(async () => {
     sim = await startLiveSim({ clock: { now: () => Date.now() + AHEAD_MS } });
@@ -37,7 +42,7 @@ describe('a venue option reaches the venue the same way from kairos live and a s
   };
 
   it('kairos live: REST and the private stream stamped in venue time', async () => {
-    const { child, output, exited } = spawnLive(sim, path.join(dir, 'live'), LIVE_ARGS);
+    const { child, output, exited } = spawnLive(sim, path.join(dir, 'live'), LIVE_ARGS, liveDb.env);
     try {
       await until(() => /trading from/.test(output()), 60_000, 'the node to start');
       await reached();
@@ -53,10 +58,10 @@ describe('a venue option reaches the venue the same way from kairos live and a s
   it('kairos serve: a live account on the venue, the same', async () => {
     const home = path.join(dir, 'serve');
     const password = 'trader passphrase number 7';
-    const secret = createTrader(home, password);
+    const secret = createTrader(home, password, serveDb.env);
     const before = sim.state.orders().length;
     const serve = spawnServe(
-      { KAIROS_VENUES: 'binance', EXCHANGE_URL: sim.url },
+      { ...serveDb.env, KAIROS_VENUES: 'binance', EXCHANGE_URL: sim.url },
       btcSlice(path.join(dir, 'BTC-1m.json'), 300),
       home,
     );
