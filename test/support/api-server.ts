@@ -35,7 +35,7 @@ let servers = 0;
 /**
  * Where a test server's store is by default: in a test file (Jest), a new Postgres schema of the
  * test database (`migratedSchema`), dropped when the last server on it closes; PGlite in the home
- * with `store: 'pglite'`, or for every server with `KAIROS_TEST_SERVER_STORE=pglite`. Outside
+ * with `store: 'pglite'`, or for every server with `KAIROS_TEST_STORE=pglite`. Outside
  * Jest (the benchmarks), PGlite in the home, as `kairos serve` runs with no environment.
  */
 const inJest = typeof afterAll === 'function';
@@ -163,7 +163,7 @@ export async function startTestServer(
     opts.store === 'postgres' ||
     (opts.store === undefined &&
       inJest &&
-      process.env.KAIROS_TEST_SERVER_STORE !== 'pglite' &&
+      process.env.KAIROS_TEST_STORE !== 'pglite' &&
       !process.env.DATABASE_URL &&
       opts.env?.DATABASE_URL === undefined);
   if (opts.postgresSchema === undefined && first?.schema === undefined && onPostgres) {
