@@ -18,7 +18,8 @@ import {
 } from '../../src/system/trading-server.js';
 import { conformance, recordAnswers } from './openapi-conformance.js';
 import { btcInstrument, btcSlice } from './paper-args.js';
-import { TEST_DATABASE_URL } from './postgres.js';
+import { dropTestSchema, TEST_DATABASE_URL } from './postgres.js';
+import { migratedSchema } from './stores.js';
 import { tempDir } from './temp-dir.js';
 
 /** A user of the test server, one per role. */
@@ -31,6 +32,33 @@ export interface TestUser {
 
 let servers = 0;
 
+/**
+ * Where a test server's store is by default: in a test file (Jest), a new Postgres schema of the
+ * test database (`migratedSchema`), dropped when the last server on it closes; PGlite in the home
+ * with `store: 'pglite'`, or for every server with `KAIROS_TEST_STORE=pglite`. Outside
+ * Jest (the benchmarks), PGlite in the home, as `kairos serve` runs with no environment.
+ */
+const inJest = typeof afterAll === 'function';
+
+/** Schemas made here for servers, still open: dropped when their last server closes. */
+const ownSchemas = new Map<string, { open: number }>();
+
+async function release(schema: string): Promise<void> {
+  const s = ownSchemas.get(schema);
+  if (s === undefined || --s.open > 0) return;
+  ownSchemas.delete(schema);
+  await dropTestSchema(schema);
+}
+
+// A server a test never closed: its schema is dropped once the file's tests are done.
+if (inJest) {
+  afterAll(async () => {
+    const left = [...ownSchemas.keys()];
+    ownSchemas.clear();
+    for (const schema of left) await dropTestSchema(schema);
+  });
+}
+
 /** A server in this process on a temp home, with one trader logged in (HTTP: Jest cannot load `inject`). */
 export interface TestServer {
   readonly server: RunningServer;
@@ -41,6 +69,8 @@ export interface TestServer {
   readonly users: Readonly<Record<Role, TestUser>>;
   /** Each role's access token. */
   readonly tokens: Readonly<Record<Role, string>>;
+  /** The Postgres schema of the test database it runs on; none on PGlite (in `home`). */
+  readonly schema?: string;
   /** Every line the server logged. */
   readonly logs: readonly string[];
   /** Logs in with password and a fresh TOTP code; answers the access token. */
@@ -69,6 +99,7 @@ const NAMES: Readonly<Record<Role, string>> = {
 /**
  * Starts `kairos serve`'s composition in-process. By default the replay is slow (bars do not
  * move in a test); `speed` (bar time / real time) and `bars` (how many one-minute bars) make it move.
+ * Its store: a new schema of the test Postgres, dropped when its last server closes (`store`).
  */
 export async function startTestServer(
   opts: {
@@ -81,6 +112,13 @@ export async function startTestServer(
     now?: () => number;
     /** Runs on this new schema of the test Postgres (the test drops it), so the test can read the tables. */
     postgresSchema?: string;
+    /**
+     * `pglite`: the embedded store in the home's data folder, as `kairos serve` with no
+     * environment (tests about the embedded default, its one connection, the home folder).
+     * Default (and `postgres`): a schema of the test Postgres made and dropped here (see
+     * `inJest`); `postgresSchema` names one the test owns instead.
+     */
+    store?: 'pglite' | 'postgres';
     /** More settings for the server's config (`S3_BUCKET`, `AWS_ENDPOINT_URL_S3`…). */
     env?: Record<string, string>;
     /** No logger at all (benchmarks measuring the cost of logging); default: every line kept. */
@@ -117,10 +155,29 @@ export async function startTestServer(
   const dir = tempDir('kairos-api-');
   const home = path.join(dir, 'home');
   const now = opts.now ?? Date.now;
+  const first = opts.instanceOf;
+  // Another instance runs on its first's schema; else a new one, unless the test names one, asks
+  // for PGlite, or the environment puts every server on a DATABASE_URL.
+  let own: string | undefined;
+  const onPostgres =
+    opts.store === 'postgres' ||
+    (opts.store === undefined &&
+      inJest &&
+      process.env.KAIROS_TEST_STORE !== 'pglite' &&
+      !process.env.DATABASE_URL &&
+      opts.env?.DATABASE_URL === undefined);
+  if (opts.postgresSchema === undefined && first?.schema === undefined && onPostgres) {
+    own = `kairos_srv_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+    await migratedSchema(own);
+    ownSchemas.set(own, { open: 0 });
+  }
+  const schema = opts.postgresSchema ?? first?.schema ?? own;
+  // Every server on a schema made here (a restart, another instance) holds it while it runs.
+  const tracked = schema !== undefined && ownSchemas.has(schema) ? schema : undefined;
   // DATABASE_URL (and DATABASE_SCHEMA) from the environment put it on Postgres.
   const config = loadConfig({
-    ...(opts.postgresSchema
-      ? { KAIROS_HOME: home, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: opts.postgresSchema }
+    ...(schema
+      ? { KAIROS_HOME: home, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema }
       : {
           KAIROS_HOME: home,
           DATABASE_URL: process.env.DATABASE_URL,
@@ -135,7 +192,6 @@ export async function startTestServer(
   const hasher = new PasswordHasher();
   const users = {} as Record<Role, TestUser>;
   // Another instance: the same keys (tokens and encrypted fields), the users already made.
-  const first = opts.instanceOf;
   if (first) {
     cpSync(path.join(first.home, 'keys'), path.join(home, 'keys'), { recursive: true });
     Object.assign(users, first.users);
@@ -199,9 +255,28 @@ export async function startTestServer(
     ...(opts.eventLogPrefix === undefined ? {} : { eventLogPrefix: opts.eventLogPrefix }),
     ...(opts.wsSubscribeRetry ? { wsSubscribeRetry: opts.wsSubscribeRetry } : {}),
   };
+  // A server on a schema made here holds it: the last one to close drops it (once per server).
+  const held = (running: RunningServer): RunningServer => {
+    const s = tracked === undefined ? undefined : ownSchemas.get(tracked);
+    if (tracked === undefined || s === undefined) return running;
+    s.open++;
+    let closed: Promise<void> | undefined;
+    return {
+      ...running,
+      close: () =>
+        (closed ??= (async () => {
+          try {
+            await running.close();
+          } finally {
+            await release(tracked);
+          }
+        })()),
+    };
+  };
   // Every answer of every API test is checked against the OpenAPI document when the server
   // closes: a status, content type or body the document does not describe fails the test file.
-  const checked = (running: RunningServer): RunningServer => {
+  const checked = (started: RunningServer): RunningServer => {
+    const running = held(started);
     if (opts.asServed) return running;
     const answers = recordAnswers(running.app.server);
     return {
@@ -219,12 +294,26 @@ export async function startTestServer(
       },
     };
   };
-  const server = checked(
-    await startTradingServer(config, { ...serverOptions, ...(first ? {} : { seed }) }),
-  );
+  const start = async (o: ServerOptions): Promise<RunningServer> => {
+    try {
+      return checked(await startTradingServer(config, o));
+    } catch (e) {
+      // A first server that did not start leaves no schema behind.
+      if (tracked !== undefined && ownSchemas.get(tracked)?.open === 0) await release(tracked);
+      throw e;
+    }
+  };
+  const server = await start({ ...serverOptions, ...(first ? {} : { seed }) });
+  // A restart reopens the same home and schema: the schema is held while the server is down.
   const restart = async (again: { speed?: number } = {}) => {
-    await server.close();
-    return checked(await startTradingServer(config, { ...serverOptions, ...again }));
+    const s = tracked === undefined ? undefined : ownSchemas.get(tracked);
+    if (s) s.open++;
+    try {
+      await server.close();
+      return await start({ ...serverOptions, ...again });
+    } finally {
+      if (s && tracked !== undefined) await release(tracked);
+    }
   };
   const post = (url: string, body: unknown) =>
     fetch(`${server.url}${url}`, {
@@ -244,8 +333,19 @@ export async function startTestServer(
   const tokens = { ...first?.tokens } as Record<Role, string>;
   for (const [role, u] of first ? [] : (Object.entries(users) as [Role, TestUser][]))
     tokens[role] = await login(u.username, u.password, u.secret);
-  const another = async () => checked(await startTradingServer(config, serverOptions));
-  return { server, token: tokens.trader, home, users, tokens, logs, login, restart, another };
+  const another = () => start(serverOptions);
+  return {
+    server,
+    token: tokens.trader,
+    home,
+    users,
+    tokens,
+    logs,
+    login,
+    restart,
+    another,
+    ...(schema === undefined ? {} : { schema }),
+  };
 }
 
 /** Another trader on `t`'s server, made by its admin, logged in: their id and access token. */

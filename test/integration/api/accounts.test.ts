@@ -49,7 +49,7 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
     t = await startTestServer({
       speed: 600,
       bars: 3000,
-      ...(dialect === 'Postgres' ? { postgresSchema: schema } : {}),
+      ...(dialect === 'Postgres' ? { postgresSchema: schema } : { store: 'pglite' as const }),
     });
     server = t.server;
     tom = t.token;

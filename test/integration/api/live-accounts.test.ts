@@ -42,7 +42,7 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
     if (dialect === 'Postgres') await migratedSchema(schema);
     t = await startTestServer({
       ...liveServerOptions(sim),
-      ...(dialect === 'Postgres' ? { postgresSchema: schema } : {}),
+      ...(dialect === 'Postgres' ? { postgresSchema: schema } : { store: 'pglite' as const }),
     });
     server = t.server;
     tom = t.token;

@@ -20,8 +20,10 @@ describe('API resources: portfolio, market data, risk, users, credentials, audit
   const bodies: string[] = [];
 
   beforeAll(async () => {
-    // Bars move (5 a second) so orders fill; 3000 bars outlast the file.
-    t = await startTestServer({ speed: 300, bars: 3000 });
+    // Bars move (5 a second) so orders fill; 3000 bars outlast the file. On PGlite, in the home:
+    // the whole API as `kairos serve` with no environment serves it (docs/testing.md, "Test
+    // suite time": which test servers keep the embedded store).
+    t = await startTestServer({ speed: 300, bars: 3000, store: 'pglite' });
     // A strategy in the server's catalog (the matrix starts it).
     mkdirSync(path.join(t.home, 'strategies'));
     writeFileSync(

@@ -28,8 +28,10 @@ describe('WebSocket orders channel: the orders of the strategy instances a user 
   let server: RunningServer;
 
   beforeAll(async () => {
-    // Bars move (5 a second) so the strategy trades.
-    t = await startTestServer({ speed: 300, bars: 3000 });
+    // Bars move (5 a second) so the strategy trades. On PGlite, in the home: its restart reopens
+    // the embedded store's data folder and resumes the instance from it, as `kairos serve` with
+    // no environment does.
+    t = await startTestServer({ speed: 300, bars: 3000, store: 'pglite' });
     server = t.server;
     addToCatalog(path.join(t.home, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
   }, 120_000);

@@ -4,7 +4,7 @@ import type { TradingCore } from '../../../src/trading/live/trading-core.js';
 import type { OrderEvent } from '../../../src/trading/model/order-events.js';
 import { Ledger } from '../../../src/trading/portfolio/ledger.js';
 import { playRun, RUN_CASH, RUN_INSTRUMENT, type RunOp } from '../../support/retention-run.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 // A paper or live core keeps no closed round trip (only a backtest's report reads them): over a
 // long run it holds none, and books what a ledger that keeps them books.
@@ -32,12 +32,12 @@ const step: fc.Arbitrary<RunOp[]> = fc.oneof(
   },
 );
 
-type Store = Awaited<ReturnType<typeof freshStore>>;
+type Store = Awaited<ReturnType<typeof anyStore>>;
 
 describe('a paper/live core holds no closed round trip', () => {
   let store: Store;
   beforeAll(async () => {
-    store = await freshStore('pglite');
+    store = await anyStore();
   });
   afterAll(async () => {
     await store.drop();

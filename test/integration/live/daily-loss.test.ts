@@ -7,7 +7,7 @@ import type { RiskSettings } from '../../../src/trading/live/trading-core.js';
 import { defineStrategy } from '../../../src/trading/strategy/index.js';
 import { bar, instrument } from '../../support/builders.js';
 import { simVenue } from '../../support/paper-trades.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -48,7 +48,7 @@ const withLimit =
 
 /** The reason of each bar's buy (null: it went through) with `limit` as the daily loss limit. */
 async function reasonsWith(limit: string): Promise<(string | null)[]> {
-  const store = await freshStore('pglite');
+  const store = await anyStore();
   try {
     const snapshots = new StrategySnapshotRepository(store.db, 'paper');
     await new TradingNode({

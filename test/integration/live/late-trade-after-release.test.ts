@@ -11,7 +11,7 @@ import { Markets } from '../../../src/trading/venues/ccxt/markets.js';
 import { venueClientIds } from '../../../src/trading/venues/ccxt/venue-client-ids.js';
 import { MINUTE, simExchange, startSim, syntheticBars } from '../../support/ccxt-sim.js';
 import { nextDip, revealTo } from '../../support/many-fills.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 import { until } from '../../support/until.js';
 
 const RETENTION = 120_000;
@@ -21,11 +21,11 @@ const NEVER = Number.MAX_SAFE_INTEGER;
 type Node = Awaited<ReturnType<typeof openNode>>;
 
 /**
- * A trading core on PGlite with ccxt's real `binance` and `pro.binance` on the simulator, both
+ * A trading core with ccxt's real `binance` and `pro.binance` on the simulator, both
  * retention layers on a clock the test moves forward (`jump`).
  */
 async function openNode(sim: BinanceSim, retentionMs: number, hashed = false) {
-  const store = await freshStore('pglite');
+  const store = await anyStore();
   const exchange = await simExchange(sim);
   // Hyperliquid's rule on Binance's API: client ids sent as `0x` and a digest (Binance takes 34
   // such characters), read back only while the client remembers what it sent.
@@ -212,7 +212,7 @@ async function lateTradeRun(retentionMs: number, hashed = false) {
   );
 }
 
-describe('a late trade of an order both the ccxt client and the OMS released (Binance simulator, PGlite)', () => {
+describe('a late trade of an order both the ccxt client and the OMS released (Binance simulator)', () => {
   it('older than the last stored fill, it is applied once (LATE_FILL): as in a run that never released', async () => {
     const released = await lateTradeRun(RETENTION);
     const kept = await lateTradeRun(NEVER);

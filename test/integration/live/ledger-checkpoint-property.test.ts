@@ -11,13 +11,13 @@ import {
   type RunOp,
 } from '../../support/retention-run.js';
 import { withOverrides } from '../../support/store-overrides.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 const MINUTE = 60_000;
 // Market orders of two owners at random bar prices; restarts often.
 const op = runOp([6, 1, 1, 4, 2, 2, 1, 1, 3], true);
 
-type Store = Awaited<ReturnType<typeof freshStore>>;
+type Store = Awaited<ReturnType<typeof anyStore>>;
 
 /** The old start-up read: every stored fill, in the store's order, booked with its order's owner. */
 async function wholeRead(orders: OrderRepository): Promise<Ledger> {
@@ -96,7 +96,7 @@ async function play(store: Store, account: string, ops: readonly RunOp[], every:
 describe('start-up from a ledger checkpoint', () => {
   let store: Store;
   beforeAll(async () => {
-    store = await freshStore('pglite');
+    store = await anyStore();
   });
   afterAll(async () => {
     await store.drop();

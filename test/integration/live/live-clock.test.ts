@@ -8,7 +8,7 @@ import { TradingNode, type NodeVenue } from '../../../src/trading/live/trading-n
 import type { OrderEvent } from '../../../src/trading/model/order-events.js';
 import { defineStrategy } from '../../../src/trading/strategy/index.js';
 import { bar, instrument } from '../../support/builders.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 import { until } from '../../support/until.js';
 
 const MINUTE = 60_000;
@@ -52,7 +52,7 @@ function silentVenue(deliver: (e: OrderEvent) => void): NodeVenue {
 // feed), so did the in-flight checks and the periodic reconciliation.
 describe('a live node on the live clock', () => {
   it('reconciles while no bar arrives: an unanswered order is resolved, and the periodic check runs', async () => {
-    const store = await freshStore('pglite');
+    const store = await anyStore();
     const clock = new LiveClock();
     try {
       const orders = new OrderRepository(store.db, 'live');

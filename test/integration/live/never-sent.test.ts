@@ -4,7 +4,7 @@ import { defineStrategy } from '../../../src/trading/strategy/index.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { crashRig } from '../../support/crash-harness.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 /** Buys 1 at market every bar while it has no open order; remembers every rejection it hears. */
@@ -22,10 +22,10 @@ const buyer = defineStrategy({
 });
 
 describe('an order committed but never sent, on a live feed (the node does not own time)', () => {
-  let store: Awaited<ReturnType<typeof freshStore>>;
+  let store: Awaited<ReturnType<typeof anyStore>>;
   let bars: Bar[];
   beforeAll(async () => {
-    store = await freshStore('pglite');
+    store = await anyStore();
     const dir = tempDir('kairos-never-sent-');
     bars = [];
     for await (const b of openBars(btcSlice(path.join(dir, 'btc.json'), 6), {

@@ -5,7 +5,7 @@ import type { Bar } from '../../../src/trading/data/market-data.js';
 import { TradingNode } from '../../../src/trading/live/trading-node.js';
 import { defineStrategy } from '../../../src/trading/strategy/index.js';
 import { bar, instrument } from '../../support/builders.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 const MINUTE = 60_000;
 const INST = instrument({ tickSize: '0.01' });
@@ -23,7 +23,7 @@ const restingBuys = defineStrategy({
 // (`VenueFeed.onInstrument` -> `TradingNode.setInstrument`): the next order snaps to them.
 describe('a trading node told its instrument’s new rules', () => {
   it('snaps the orders made after the change to the new tick; the open ones keep theirs', async () => {
-    const store = await freshStore('pglite');
+    const store = await anyStore();
     try {
       const orders = new OrderRepository(store.db, 'live');
       const t0 = Math.floor(Date.now() / MINUTE) * MINUTE - 3 * MINUTE;

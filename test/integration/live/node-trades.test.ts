@@ -10,7 +10,7 @@ import tradeMomentum from '../../../examples/strategies/trade-momentum.js';
 import { crossOf, defineStrategy, param, sma } from '../../../src/trading/strategy/index.js';
 import type { StrategyDefinition } from '../../../src/trading/strategy/define-strategy.js';
 import { batches, realTrades, simVenue, XRP_ETH } from '../../support/paper-trades.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 const INST = XRP_ETH;
 
@@ -58,7 +58,7 @@ function backtest(strategy: AnyStrategy, params: Record<string, unknown>, trades
 
 /** A paper node on a replay of `trades`, its venue the backtester's exchange; its stored orders. */
 async function paper(strategy: AnyStrategy, params: Record<string, unknown>, trades: TradeTick[]) {
-  const store = await freshStore('pglite');
+  const store = await anyStore();
   try {
     const orders = new OrderRepository(store.db, 'paper');
     const node = new TradingNode({

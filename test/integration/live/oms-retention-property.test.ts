@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { playRun, RUN_INSTRUMENT, runOp, type RunOp } from '../../support/retention-run.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 const MINUTE = 60_000;
 const op = runOp([4, 2, 2, 4, 3, 2, 2, 1, 1]);
 
-type Store = Awaited<ReturnType<typeof freshStore>>;
+type Store = Awaited<ReturnType<typeof anyStore>>;
 
 /**
  * Plays `ops` as `account` with the OMS's window `retentionMs` (`playRun`). What it came to
@@ -29,7 +29,7 @@ async function play(store: Store, account: string, ops: readonly RunOp[], retent
 describe('the OMS forgetting closed orders changes no outcome', () => {
   let store: Store;
   beforeAll(async () => {
-    store = await freshStore('pglite');
+    store = await anyStore();
   });
   afterAll(async () => {
     await store.drop();

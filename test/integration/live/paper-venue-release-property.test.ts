@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { playRun, RUN_INSTRUMENT, runOp, type RunOp } from '../../support/retention-run.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 const MINUTE = 60_000;
 // Many bars and clock jumps: the venue's 5-minute window passes again and again.
 const op = runOp([5, 2, 2, 6, 3, 2, 2, 1, 2], true);
 
-type Store = Awaited<ReturnType<typeof freshStore>>;
+type Store = Awaited<ReturnType<typeof anyStore>>;
 
 /**
  * Plays `ops` (`playRun`) on a venue whose closed-report window is 5 minutes of market time, told
@@ -46,10 +46,10 @@ async function play(store: Store, account: string, ops: readonly RunOp[], confir
   };
 }
 
-// One store for both blocks (a PGlite start is ~0.6 s of CPU): every play is an account of its own.
+// One store for both blocks: every play is an account of its own.
 let store: Store;
 beforeAll(async () => {
-  store = await freshStore('pglite');
+  store = await anyStore();
 });
 afterAll(async () => {
   await store.drop();

@@ -10,7 +10,7 @@ import { orderRef, type OrderEvent } from '../../../src/trading/model/order-even
 import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { newOrder } from '../../support/builders.js';
 import { btcInstrument } from '../../support/paper-args.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 /** A venue's queries, counted. */
 function counted(v: NodeVenue) {
@@ -29,10 +29,10 @@ function counted(v: NodeVenue) {
 describe('recovery of orders committed and maybe never sent (sendUnsent)', () => {
   const inst = btcInstrument();
   let dir: string;
-  let store: Awaited<ReturnType<typeof freshStore>>;
+  let store: Awaited<ReturnType<typeof anyStore>>;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-recovery-requests-'));
-    store = await freshStore('pglite');
+    store = await anyStore();
   });
   afterAll(async () => {
     await store.drop();

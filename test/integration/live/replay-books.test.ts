@@ -7,7 +7,7 @@ import type { OrderEvent } from '../../../src/trading/model/order-events.js';
 import { Ledger } from '../../../src/trading/portfolio/ledger.js';
 import { bar, instrument } from '../../support/builders.js';
 import { simVenue } from '../../support/paper-trades.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 const MINUTE = 60_000;
 const INST = instrument();
@@ -16,11 +16,11 @@ const CASH = { USD: '1000000' };
 const SNAPSHOT = 3 * MINUTE;
 
 /**
- * An account on PGlite whose venue (the simulated exchange) fills market orders on the next bar:
+ * An account whose venue (the simulated exchange) fills market orders on the next bar:
  * `s` buys 1 before the snapshot and 2 after it (its order of the replayed bar, filled before the
  * "crash"), `t` sells 1 after it. Then the core opens again as a node replaying that bar does.
  */
-async function replayedBar(store: Awaited<ReturnType<typeof freshStore>>, checkpointEvery: number) {
+async function replayedBar(store: Awaited<ReturnType<typeof anyStore>>, checkpointEvery: number) {
   const repo = new OrderRepository(store.db, 'acct');
   let deliver: (e: OrderEvent) => void = () => undefined;
   const sim = new SimulatedExchange({ venue: 'SIM', instruments: [INST] }, (e) => deliver(e));
@@ -80,9 +80,9 @@ async function replayedBar(store: Awaited<ReturnType<typeof freshStore>>, checkp
 }
 
 describe('a replayed bar’s books without its own fills (RedoOrders.before)', () => {
-  let store: Awaited<ReturnType<typeof freshStore>>;
+  let store: Awaited<ReturnType<typeof anyStore>>;
   beforeEach(async () => {
-    store = await freshStore('pglite');
+    store = await anyStore();
   });
   afterEach(async () => {
     await store.drop();

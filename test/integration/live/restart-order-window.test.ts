@@ -3,7 +3,7 @@ import type { Bar } from '../../../src/trading/data/market-data.js';
 import { defineStrategy } from '../../../src/trading/strategy/index.js';
 import { bar, instrument } from '../../support/builders.js';
 import { crashRig } from '../../support/crash-harness.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 const MINUTE = 60_000;
 const INST = instrument();
@@ -30,9 +30,9 @@ const rereader = defineStrategy({
 /** One bar a minute, from minute 1. */
 const bars: Bar[] = Array.from({ length: 6 }, (_, i) => bar(100, 101, 99, 100, (i + 1) * MINUTE));
 
-let store: Awaited<ReturnType<typeof freshStore>>;
+let store: Awaited<ReturnType<typeof anyStore>>;
 beforeAll(async () => {
-  store = await freshStore('pglite');
+  store = await anyStore();
 });
 afterAll(async () => {
   await store.drop();

@@ -10,7 +10,7 @@ import type { StrategyDefinition } from '../../../src/trading/strategy/define-st
 import { crossOf, defineStrategy, param, sma } from '../../../src/trading/strategy/index.js';
 import { batches, realTrades, simVenue, XRP_ETH } from '../../support/paper-trades.js';
 import { remoteSeam } from '../../support/remote-strategy.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 const INST = XRP_ETH;
 
@@ -64,9 +64,9 @@ const outcome = (o: Order) => ({
 });
 const fillOf = (f: Fill) => [f.clientOrderId, f.price.toFixed(), f.quantity.toFixed(), f.ts];
 
-/** A paper node on PGlite, the strategy in-process or behind the remote seam (text only). */
+/** A paper node, the strategy in-process or behind the remote seam (text only). */
 async function paper(strategy: AnyStrategy, trades: TradeTick[], remote: boolean) {
-  const store = await freshStore('pglite');
+  const store = await anyStore();
   try {
     const orders = new OrderRepository(store.db, 'paper');
     const snapshots = new StrategySnapshotRepository(store.db, 'paper');

@@ -3,7 +3,7 @@ import type { LiveInstances } from '../../../src/scalability/leases/live-instanc
 import { AccountLeases, type AccountCores } from '../../../src/system/account-leases.js';
 import type { OwnershipChange } from '../../../src/system/account-ownership.js';
 import { LeaseRepository } from '../../../src/store/lease-repository.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 import { until } from '../../support/until.js';
 
 const ACCOUNTS = ['desk', 'a1', 'a2', 'a3'];
@@ -37,9 +37,9 @@ function recordingCores(refuse: Set<string> = new Set()) {
 
 /** Runs `fn` on a fresh embedded store and its lease repository, then drops the store. */
 async function withLeases(
-  fn: (store: Awaited<ReturnType<typeof freshStore>>, leases: LeaseRepository) => Promise<void>,
+  fn: (store: Awaited<ReturnType<typeof anyStore>>, leases: LeaseRepository) => Promise<void>,
 ): Promise<void> {
-  const store = await freshStore('pglite');
+  const store = await anyStore();
   try {
     await fn(store, new LeaseRepository(store.db));
   } finally {
@@ -48,7 +48,7 @@ async function withLeases(
 }
 
 /**
- * `AccountLeases` on the real lease store (PGlite): instances split the accounts by the fair
+ * `AccountLeases` on the real lease store: instances split the accounts by the fair
  * share, hand the surplus back, take a drained instance's accounts at once, close a core whose
  * lease another owner took, and give back the lease of a core that could not open.
  */

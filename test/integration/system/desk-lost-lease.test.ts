@@ -7,7 +7,7 @@ import { TradingCore } from '../../../src/trading/live/trading-core.js';
 import { TradingDesk } from '../../../src/trading/live/trading-desk.js';
 import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { btcInstrument } from '../../support/paper-args.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 /**
  * Found by the failover test (issue 16): an owner paused in the middle of an order's journal
@@ -19,10 +19,10 @@ import { freshStore } from '../../support/stores.js';
 describe('the desk of a core whose journal lost its lease', () => {
   const inst = btcInstrument();
   let dir: string;
-  let store: Awaited<ReturnType<typeof freshStore>>;
+  let store: Awaited<ReturnType<typeof anyStore>>;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-desk-lost-'));
-    store = await freshStore('pglite');
+    store = await anyStore();
   });
   afterAll(async () => {
     await store.drop();

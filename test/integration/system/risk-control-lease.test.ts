@@ -2,7 +2,7 @@ import { RiskRepository } from '../../../src/store/risk-repository.js';
 import { RiskControl } from '../../../src/system/risk-control.js';
 import { KairosError } from '../../../src/trading/core/errors.js';
 import type { TradingCore } from '../../../src/trading/live/trading-core.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 /**
  * Several instances: a core whose lease was taken is closing, and its writes are refused
@@ -21,7 +21,7 @@ describe('risk changes beside a core whose lease was lost', () => {
   };
 
   it('applies and settles every other core; only a lease lost is passed over', async () => {
-    const store = await freshStore('pglite');
+    const store = await anyStore();
     try {
       const repo = new RiskRepository(store.db);
       const lost = core(() =>

@@ -17,7 +17,7 @@ import type { Order } from '../../../src/trading/model/order.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 import { bootStrategyHost } from '../../support/strategy-host-rig.js';
 import { tempDir } from '../../support/temp-dir.js';
 
@@ -46,7 +46,7 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
   let dir: string;
   let bars: Bar[];
   const inst = btcInstrument();
-  const stores: Awaited<ReturnType<typeof freshStore>>[] = [];
+  const stores: Awaited<ReturnType<typeof anyStore>>[] = [];
 
   beforeAll(async () => {
     dir = tempDir('kairos-host-lambda-');
@@ -99,9 +99,9 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
     return { core, host, play, stop };
   }
 
-  /** A new PGlite store on a copy of the template's folder (cheaper than unpacking its dump). */
+  /** A new store (`anyStore`). */
   async function fresh(): Promise<Store> {
-    const s = await freshStore('pglite');
+    const s = await anyStore();
     stores.push(s);
     return s;
   }

@@ -9,7 +9,7 @@ import type { RestorableOrders } from '../../../src/trading/execution/order-stor
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addUser } from '../../support/strategy-catalog.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 import { bootStrategyHost, orderOutcome, REREADER } from '../../support/strategy-host-rig.js';
 
 const by = { actor: 'user:q', role: 'quant' };
@@ -31,7 +31,7 @@ describe('a strategy on a server account reads an order closed within the window
 
   it('restarted between bars: the same ctx.order reads and trades as the run never stopped, and none past the window', async () => {
     const run = async (restartAt: number | null, name: string) => {
-      const on = await freshStore('pglite');
+      const on = await anyStore();
       const home = path.join(dir, name);
       try {
         mkdirSync(path.join(home, 'strategies'), { recursive: true });

@@ -10,7 +10,7 @@ import { orderRef, type OrderEvent } from '../../../src/trading/model/order-even
 import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { bar, newOrder } from '../../support/builders.js';
 import { btcInstrument } from '../../support/paper-args.js';
-import { freshStore } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 const HOUR = 3_600_000;
 
@@ -24,10 +24,10 @@ describe('a paper account whose store was down past the venue window', () => {
   const options = { venue: 'PAPER', instruments: [inst], closedRetentionMs: 24 * HOUR };
   const btcBar = (t: number) => ({ ...bar(100, 101, 99, 100, t), instrumentId: inst.id });
   let dir: string;
-  let store: Awaited<ReturnType<typeof freshStore>>;
+  let store: Awaited<ReturnType<typeof anyStore>>;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-venue-window-'));
-    store = await freshStore('pglite');
+    store = await anyStore();
   });
   afterAll(async () => {
     await store.drop();
