@@ -2,6 +2,7 @@ import path from 'node:path';
 import { OrderRepository } from '../store/order-repository.js';
 import { RiskRepository } from '../store/risk-repository.js';
 import { StrategySnapshotRepository } from '../store/strategy-snapshot-repository.js';
+import { replayedTradesSince } from '../trading/live/latest-closed-bar.js';
 import { exchangeKeys, type Config } from '../system/config.js';
 import { openFieldCipher } from '../system/field-cipher.js';
 import { openConfiguredStore } from '../system/open-configured-store.js';
@@ -179,6 +180,7 @@ async function liveWith(
       },
       { onStop: () => feed.stop() },
     );
+    const snapshots = new StrategySnapshotRepository(store.db, flags.account ?? flags.exchange);
     const clock = new LiveClock();
     const node = new TradingNode({
       instrument: inst,
@@ -191,9 +193,7 @@ async function liveWith(
       orders: lines.orders(
         new OrderRepository(store.db, flags.account ?? flags.exchange, Date.now),
       ),
-      snapshots: lines.snapshots(
-        new StrategySnapshotRepository(store.db, flags.account ?? flags.exchange),
-      ),
+      snapshots: lines.snapshots(snapshots),
       risk: () => riskRepo.settings(),
       // A recovery retried after a ban builds the venue again: the first one's streams stop.
       venue: (deliver, order, stored) => live.build(deliver, order, stored),
@@ -221,7 +221,9 @@ async function liveWith(
       node.setInstrument(rules);
       live.setInstrument(rules);
     });
-    await venue.start();
+    // A node that plays again the bar it died in hears that bar's trades again first.
+    const resume = await snapshots.latest(strategyId);
+    await venue.start(replayedTradesSince(resume?.ts ?? null, venue.latestClosedBar));
     log(
       `live ${strategyId} on ${flags.exchange} ${inst.id}: trading from ${new Date(startedAt).toISOString()} (on stop: ${onStop} resting orders)`,
     );

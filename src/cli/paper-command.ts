@@ -25,7 +25,7 @@ import { openConfiguredStore } from '../system/open-configured-store.js';
 import { lambdaRuntime, type LambdaRuntime } from './lambda-runtime.js';
 import { runLines } from './run-lines.js';
 import type { RunLogging } from './run-logging.js';
-import type { LatestClosedBar } from '../trading/live/latest-closed-bar.js';
+import { replayedTradesSince, type LatestClosedBar } from '../trading/live/latest-closed-bar.js';
 import { checkRunOwner, claimVenueFolder } from '../system/run-owner.js';
 
 interface PaperFlags extends Omit<ReplayInstrumentFlags, 'data'> {
@@ -57,6 +57,8 @@ interface MarketSource {
   /** Bars in the feed, when known (a file). */
   readonly totalBars?: number | null;
   readonly stop?: () => Promise<void>;
+  /** Live data: starts the feed once the store is read (`VenueFeed.start`). */
+  readonly start?: (tradesSince?: number) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -166,8 +168,9 @@ async function venueSource(
       { trades },
     ),
   );
-  await venue.start(); // bars queue up until the node reads them
   return {
+    // Started once the store is read; bars queue up until the node reads them.
+    start: (tradesSince) => venue.start(tradesSince),
     instrument: venue.instrument,
     bars: venue.bars,
     warmUntil: venue.startedAt,
@@ -251,6 +254,10 @@ async function paperWith(
       instrumentId: instrument.id,
     });
     claimVenueFolder(path.dirname(venueFile), flags.account);
+    const snapshots = new StrategySnapshotRepository(store.db, flags.account);
+    // A node that plays again the bar it died in hears that bar's trades again first.
+    const resume = source.start ? await snapshots.latest(strategyId) : null;
+    await source.start?.(replayedTradesSince(resume?.ts ?? null, source.latestClosedBar));
     const riskRepo = new RiskRepository(store.db);
     const node = new TradingNode({
       instrument,
@@ -262,7 +269,7 @@ async function paperWith(
       closedOrderRetentionMs: config.closedOrderRetentionMs,
       // The node's clock is the replay's: the audit log stamps its rows with the wall clock too.
       orders: lines.orders(new OrderRepository(store.db, flags.account, Date.now)),
-      snapshots: lines.snapshots(new StrategySnapshotRepository(store.db, flags.account)),
+      snapshots: lines.snapshots(snapshots),
       risk: () => riskRepo.settings(),
       venue: (deliver) =>
         (venue = new PaperVenue(

@@ -57,8 +57,12 @@ export interface VenueFeed {
    * public trades too when asked (a strategy with `onTrade`), as they arrive.
    */
   readonly bars: AsyncQueue<readonly MarketEvent[]>;
-  /** Starts the bar feed (history over REST first, then live). */
-  start(): Promise<void>;
+  /**
+   * Starts the bar feed (history over REST first, then live). With `tradesSince` (a restarted
+   * node that plays again the bar it died in: `replayedTradesSince`), the public trades from
+   * then on come too, each before its bar.
+   */
+  start(tradesSince?: number): Promise<void>;
   /** Ends the feed: `bars` drains and ends. */
   stop(): Promise<void>;
   /** Releases the exchange, the timers and Redis (after the node finished). */
@@ -159,7 +163,7 @@ export async function openVenueFeed(
       startedAt,
       latestClosedBar: latest,
       bars,
-      start: () => feed.start(),
+      start: (tradesSince) => feed.start(tradesSince === undefined ? {} : { tradesSince }),
       stop: async () => {
         await feed.stop();
         bars.end();

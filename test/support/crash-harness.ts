@@ -2,6 +2,7 @@ import path from 'node:path';
 import { OrderRepository } from '../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../src/store/strategy-snapshot-repository.js';
 import type { Store } from '../../src/store/open-store.js';
+import type { Clock } from '../../src/trading/clock/clock.js';
 import { toDecimal } from '../../src/trading/core/decimal.js';
 import { isTrade, type Bar, type MarketEvent } from '../../src/trading/data/market-data.js';
 import type { OrderStore } from '../../src/trading/execution/order-store.js';
@@ -12,6 +13,30 @@ import { TradingNode, type NodeVenue } from '../../src/trading/live/trading-node
 import type { StrategyDefinition } from '../../src/trading/strategy/define-strategy.js';
 import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
 import { tempDir } from './temp-dir.js';
+
+/**
+ * A live node's clock, without the wall: it reads `lagMs` past the latest market time it was
+ * moved to (a bar's close, a trade), as a `LiveClock` does when the node handles a bar some time
+ * after it closed. Its timers never fire (the node reconciles at bar ends).
+ */
+class LaggingClock implements Clock {
+  #now: number;
+  constructor(
+    private readonly lagMs: number,
+    /** The venue's time at start. */
+    start: number,
+  ) {
+    this.#now = start + lagMs;
+  }
+  now(): number {
+    return this.#now;
+  }
+  advanceTo(to: number): void {
+    this.#now = Math.max(this.#now, to + this.lagMs);
+  }
+  setTimer(): void {}
+  cancelTimer(): void {}
+}
 
 /** Thrown at a kill point: the "process" is gone; nothing after it reaches the store or venue. */
 export class Killed extends Error {}
@@ -149,6 +174,14 @@ export function crashRig(opts: {
   readonly events?: readonly MarketEvent[];
   /** A replay (default) or a live feed (`TradingNodeConfig.ownsTime`). */
   readonly ownsTime?: boolean;
+  /**
+   * A live feed on a real-like clock (`ownsTime` false): the node's clock reads `lagMs` past the
+   * latest bar close or trade it was handed (it decides on a bar after the bar closed, so its
+   * orders carry times inside the next bar); the first `warmBars` bars are history at the first
+   * start. The market waits while the node is down: a restart's venue has closed no bar after
+   * the last one handed to the node that died (`latestClosedBar`, `warmUntil`).
+   */
+  readonly live?: { readonly lagMs: number; readonly warmBars: number };
 }): CrashRig {
   const dir = tempDir('kairos-crash-rig-');
   const venueFile = path.join(dir, 'venue.json');
@@ -158,6 +191,10 @@ export function crashRig(opts: {
   // Client order ids are global: each account's run has its own strategy id (compared without it).
   const strategyId = `${opts.strategy.name}-${opts.account}`;
   const local = (id: string) => id.replace(`${strategyId}-`, '#');
+  const live = opts.live;
+  const closes = opts.bars.map((b) => b.closeTime);
+  /** Live: the close of the latest bar the venue has closed (the last one handed to a node). */
+  let reached = live ? closes[live.warmBars - 1]! : -Infinity;
   return {
     venueFile,
     async run(killAt = Infinity, beforeSubmit = Infinity) {
@@ -187,17 +224,29 @@ export function crashRig(opts: {
             k,
           ),
         onAlert: (a) => alerts.push(a),
-        ownsTime: opts.ownsTime ?? true,
+        ownsTime: live ? false : (opts.ownsTime ?? true),
+        ...(live
+          ? {
+              clock: new LaggingClock(live.lagMs, reached),
+              warmUntil: reached,
+              latestClosedBar: {
+                closeTime: reached,
+                previousCloseTime:
+                  closes.filter((c) => c < reached).at(-1) ?? Number.MIN_SAFE_INTEGER,
+              },
+            }
+          : {}),
       });
       const events = opts.events;
       const died = () => ({ finished: false, steps: k.steps, alerts, state: null, trace: k.trace });
       try {
         const r = await node.run(
           (async function* () {
-            if (!events) yield opts.bars;
+            if (!events && !live) yield opts.bars;
             else
-              for (const e of events) {
+              for (const e of events ?? opts.bars) {
                 k.where = isTrade(e) ? `trade ${e.tradeId}` : `bar ${e.closeTime}`;
+                if (!isTrade(e)) reached = Math.max(reached, e.closeTime);
                 yield [e];
               }
             k.where = 'end';

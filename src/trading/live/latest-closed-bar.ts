@@ -41,3 +41,19 @@ export function latestClosedBar(
 export function diedInLatestBar(snapshotTs: number, latest: LatestClosedBar): boolean {
   return snapshotTs >= latest.previousCloseTime && snapshotTs < latest.closeTime;
 }
+
+/**
+ * Where a restarted live node's feed starts its trades: the snapshot's time when the node died in
+ * the venue's latest closed bar (that bar is played again, its trades first), else undefined.
+ *
+ * @example
+ * replayedTradesSince(120_000, { closeTime: 240_000, previousCloseTime: 120_000 }); // 120_000
+ */
+export function replayedTradesSince(
+  snapshotTs: number | null,
+  latest: LatestClosedBar | undefined,
+): number | undefined {
+  return snapshotTs !== null && latest !== undefined && diedInLatestBar(snapshotTs, latest)
+    ? snapshotTs
+    : undefined;
+}

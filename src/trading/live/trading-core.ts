@@ -298,7 +298,18 @@ export class TradingCore extends Kernel<NodeVenue> {
      * after the snapshot: older orders' such events are shown again too (`RedoOrders.later`). A
      * live clock stamps what the node did for the snapshot's own bar after that bar's close.
      */
-    redo?: { readonly strategyId: string; readonly replays: boolean; readonly ownsTime?: boolean },
+    redo?: {
+      readonly strategyId: string;
+      readonly replays: boolean;
+      readonly ownsTime?: boolean;
+      /**
+       * The client order ids the strategy had used at its snapshot: its orders with a later
+       * sequence number are the replayed bar's, whatever their time (a live clock stamps the
+       * orders decided on the snapshot's own bar after that bar's close). Absent: those made
+       * after `alsoRestoreSince`.
+       */
+      readonly ordersMade?: number;
+    },
   ): Promise<{ core: TradingCore; recovery: ReconciliationResult; redo: RedoOrders }> {
     const core = new TradingCore(cfg);
     const {
@@ -319,9 +330,15 @@ export class TradingCore extends Kernel<NodeVenue> {
     // The ledger from its checkpoint and the fills after it (`loadLedger`); only the restored
     // orders' trade keys are kept (the store answers for the others: `OrderRecall`).
     const restoring = [...new Set([...openIds, ...recent.map((o) => o.clientOrderId)])];
+    // The orders the strategy made after its snapshot, by the client order id sequence it had
+    // reached then: an order is the bar's it was decided on, not the one its time falls in.
+    const afterSnapshot = (o: Order) =>
+      redo?.ordersMade === undefined
+        ? o.createdAt > alsoRestoreSince!
+        : idSequence(o.clientOrderId) > redo.ordersMade;
     const made =
       redo && alsoRestoreSince !== null
-        ? recent.filter((o) => o.strategyId === redo.strategyId && o.createdAt > alsoRestoreSince)
+        ? recent.filter((o) => o.strategyId === redo.strategyId && afterSnapshot(o))
         : [];
     const redoIds = new Set(made.map((o) => o.clientOrderId));
     // A replayed bar's strategy sees the books without the fills it had not seen at its snapshot:
@@ -536,4 +553,9 @@ export class TradingCore extends Kernel<NodeVenue> {
     await this.settle();
     return r;
   }
+}
+
+/** The sequence number a strategy's client order id ends with (`<tag>-<n>`; 0 without one). */
+function idSequence(clientOrderId: string): number {
+  return Number(/-(\d+)$/.exec(clientOrderId)?.[1] ?? 0);
 }

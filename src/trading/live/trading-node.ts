@@ -195,7 +195,11 @@ export class TradingNode {
     // The bar it died in is played again: on a replay, and live when the venue closed no other.
     const replays =
       ownsTime || (snapshot !== null && last !== undefined && diedInLatestBar(snapshot.ts, last));
-    const { core, recovery, redo } = await this.#open(snapshot?.ts ?? null, replays);
+    const { core, recovery, redo } = await this.#open(
+      snapshot?.ts ?? null,
+      replays,
+      snapshot?.ordersMade ?? 0,
+    );
     this.#core = core;
     if (this.#rules) core.setInstrument(this.#rules);
     const { exec, ledger, clock } = core;
@@ -394,6 +398,16 @@ export class TradingNode {
       }
     });
 
+    const saveSnapshot = async (ts: number) => {
+      const saved = await seam.snapshot();
+      await cfg.snapshots.save(cfg.strategyId, cfg.strategy.name, {
+        ts,
+        ordersMade: saved.ordersMade,
+        state: saved.state,
+        random: saved.random,
+      });
+    };
+
     let processed = 0;
     try {
       await refreshRisk();
@@ -405,6 +419,11 @@ export class TradingNode {
         guard('onOrderEvent', () => seam.onOrderEvent(orderEventToJson(e)));
         if (calls.length > 0) await answered();
       }
+      // A fresh run on a live feed saves where it starts (the strategy's state after `init`, at
+      // the venue's time at start) before its first bar: a crash in that bar then finds a
+      // snapshot, and a restart before the venue closed another bar plays it again as any other.
+      if (!snapshot && !ownsTime && cfg.warmUntil !== undefined && !failure)
+        await saveSnapshot(cfg.warmUntil);
       // Bars and trades before this time were seen before the restart (or are a live feed's
       // history): they only warm the strategy.
       const seenUntil =
@@ -472,13 +491,7 @@ export class TradingNode {
             checkInflight();
             await handOver();
             if (failure) return false;
-            const saved = await seam.snapshot();
-            await cfg.snapshots.save(cfg.strategyId, cfg.strategy.name, {
-              ts: bar.closeTime,
-              ordersMade: saved.ordersMade,
-              state: saved.state,
-              random: saved.random,
-            });
+            await saveSnapshot(bar.closeTime);
             return true;
           });
           if (failure) break;
@@ -549,6 +562,8 @@ export class TradingNode {
   async #open(
     snapshotTs: number | null,
     replays: boolean,
+    /** The client order ids the strategy had used at its snapshot (0 without one). */
+    snapshotOrders: number,
   ): Promise<Awaited<ReturnType<typeof TradingCore.open>>> {
     const cfg = this.config;
     for (;;) {
@@ -571,7 +586,12 @@ export class TradingNode {
           // Orders made after the snapshot were made by the bar it was in when it stopped
           // (before any snapshot: by the first bar).
           snapshotTs ?? Number.MIN_SAFE_INTEGER,
-          { strategyId: cfg.strategyId, replays, ownsTime: cfg.ownsTime ?? false },
+          {
+            strategyId: cfg.strategyId,
+            replays,
+            ownsTime: cfg.ownsTime ?? false,
+            ordersMade: snapshotOrders,
+          },
         );
       } catch (e) {
         if (!isVenueBusy(e) || !(await cfg.waitForVenue?.(e))) throw e;

@@ -1,12 +1,9 @@
-import path from 'node:path';
-import type { Bar } from '../../../src/trading/data/market-data.js';
-import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import churn from '../../fixtures/strategies/churn.js';
 import smaCross from '../../../examples/strategies/sma-cross.js';
 import { crashRig, type Outcome } from '../../support/crash-harness.js';
-import { btcInstrument, btcSlice } from '../../support/paper-args.js';
+import { btcBars } from '../../support/btc-bars.js';
+import { btcInstrument } from '../../support/paper-args.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
-import { tempDir } from '../../support/temp-dir.js';
 
 /**
  * DESIGN invariant 11, in-process: a paper replay killed at seeded random steps (any store write,
@@ -27,14 +24,6 @@ function seeded(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-async function loadBars(rows: number): Promise<Bar[]> {
-  const dir = tempDir('kairos-crash-bars-');
-  const file = btcSlice(path.join(dir, `btc-${rows}.json`), rows);
-  const bars: Bar[] = [];
-  for await (const batch of openBars(file, { instrumentId: 'BTC/X' })) bars.push(...batch);
-  return bars;
 }
 
 const SCENARIOS = [
@@ -61,7 +50,7 @@ describe.each(DIALECTS)('a crashed replay ends as the uninterrupted run on %s', 
     '%s',
     async (_name, i) => {
       const s = SCENARIOS[i]!;
-      const bars = await loadBars(s.rows);
+      const bars = await btcBars(s.rows);
       const rig = (account: string) =>
         crashRig({
           store,

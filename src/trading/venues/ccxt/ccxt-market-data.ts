@@ -81,6 +81,8 @@ export class CcxtMarketData {
   readonly #tradeIds = new Set<string>();
   #lastTradeTs = 0;
   #tradeGap = false;
+  /** At start (`start`'s `tradesSince`): the closed bars' trades from then on go before them. */
+  #backfillFrom: number | null = null;
   #last = -Infinity;
   #tail: Promise<unknown> = Promise.resolve();
   #running = false;
@@ -100,11 +102,22 @@ export class CcxtMarketData {
     return this.#last;
   }
 
-  /** Emits the bars from `since` (REST), then runs until `stop()`. */
-  async start(): Promise<void> {
+  /**
+   * Emits the bars from `since` (REST), then runs until `stop()`. Trades are those from the start
+   * on; with `tradesSince` (earlier), also those from then on, read from REST, each before the
+   * closed bar it falls in (a restarted node plays the bar it died in again with its trades).
+   */
+  async start(from: { readonly tradesSince?: number } = {}): Promise<void> {
     const o = this.#o;
     this.#running = true;
     if (o.onTrades) this.#lastTradeTs = this.#now();
+    if (o.onBars && o.onTrades && from.tradesSince !== undefined) {
+      if (from.tradesSince < this.#lastTradeTs) {
+        this.#backfillFrom = this.#lastTradeTs = from.tradesSince;
+        // The stream's first update reads the trades after the last closed bar from REST.
+        this.#tradeGap = true;
+      }
+    }
     if (!o.onBars) {
       // Trades only (the WebSocket `trades` channel): no candles, no bar gap-fill.
       if (o.onTrades && o.exchange.has.watchTrades) this.#done = this.#tradesLoop().run();
@@ -113,6 +126,7 @@ export class CcxtMarketData {
     if (o.since !== undefined) this.#last = o.since - this.#interval;
     else await this.#startAtLatest();
     await this.#serial(() => this.#gapFill());
+    this.#backfillFrom = null;
     this.#done = this.#run();
   }
 
@@ -248,9 +262,20 @@ export class CcxtMarketData {
       })) {
         const fresh = page.filter((b) => b.openTime > this.#last);
         if (fresh.length === 0) continue;
-        this.#last = fresh.at(-1)!.openTime;
-        this.stats.restBars += fresh.length;
-        o.onBars?.(fresh);
+        const from = this.#backfillFrom;
+        const plain = from === null ? fresh : fresh.filter((b) => b.closeTime <= from);
+        if (plain.length > 0) {
+          this.#last = plain.at(-1)!.openTime;
+          this.stats.restBars += plain.length;
+          o.onBars?.(plain);
+        }
+        // Bars closing after `tradesSince`: each after its trades.
+        for (const bar of fresh.slice(plain.length)) {
+          await this.#tradesBefore(from!, bar.closeTime);
+          this.#last = bar.openTime;
+          this.stats.restBars++;
+          o.onBars?.([bar]);
+        }
       }
     } catch (e) {
       this.#log(`gap fill failed: ${msg(e)}`);
@@ -302,6 +327,25 @@ export class CcxtMarketData {
     } catch (e) {
       this.#log(`trades gap fill failed, retrying on the next update: ${msg(e)}`);
       return false;
+    }
+  }
+
+  /**
+   * At start: emits from REST the trades from `from` (on) to `end` (before) not emitted yet,
+   * page after page. A failed read is logged and the bar goes on without the rest of them.
+   */
+  async #tradesBefore(from: number, end: number): Promise<void> {
+    const o = this.#o;
+    try {
+      for (;;) {
+        const since = Math.max(from, this.#lastTradeTs - 1000);
+        const rows = await this.#read(() => o.exchange.fetchTrades(o.symbol, since, TRADE_PAGE));
+        const within = (t: Trade) =>
+          typeof t.timestamp === 'number' && t.timestamp >= from && t.timestamp < end;
+        if (this.#emitTrades(rows.filter(within)) === 0) return;
+      }
+    } catch (e) {
+      this.#log(`trades of the bar closing at ${end} not read: ${msg(e)}`);
     }
   }
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   diedInLatestBar,
   latestClosedBar,
+  replayedTradesSince,
 } from '../../../../src/trading/live/latest-closed-bar.js';
 
 const M = 60_000;
@@ -53,5 +54,13 @@ describe('the bar a restarted live node died in, on a venue whose bars have gaps
     // Bar 4 closed since (the venue did not wait): bar 3 is gone.
     expect(replays([true, true, false, true, true, false], 5 * M + 10, S)).toBe(false);
     expect(replays([true, true, false, true, true, true], 5 * M + 10, S)).toBe(false);
+  });
+
+  it('a restarted feed replays the trades from the snapshot only when the bar is replayed', () => {
+    const latest = { closeTime: 4 * M, previousCloseTime: 3 * M };
+    expect(replayedTradesSince(3 * M, latest)).toBe(3 * M);
+    expect(replayedTradesSince(4 * M, latest)).toBeUndefined();
+    expect(replayedTradesSince(null, latest)).toBeUndefined();
+    expect(replayedTradesSince(3 * M, undefined)).toBeUndefined();
   });
 });
