@@ -23,7 +23,7 @@
 // node_modules), and test/e2e/vendor-build.test.ts checks dist/ imports no vendored
 // package from node_modules.
 import { execFileSync } from 'node:child_process';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,7 @@ const src = path.join(root, 'src');
 const dist = path.join(root, 'dist');
 const vendor = path.join(dist, 'vendor');
 const builtins = new Set(builtinModules);
+const requireHere = createRequire(path.join(root, 'package.json'));
 
 rmSync(dist, { recursive: true, force: true });
 const vendorFiles = await buildVendor();
@@ -240,20 +241,49 @@ function packageOf(spec) {
 }
 
 /**
+ * One entry per ccxt exchange class, `ccxt/<id>` and `ccxt/pro/<id>` (dist/vendor/ccxt/<id>.js,
+ * dist/vendor/ccxt/pro/<id>.js): the default export of ccxt's own module of that class, the one
+ * its index imports for `ccxt[id]` and `ccxt.pro[id]`. src/trading/venues/ccxt/exchange-modules.ts
+ * loads the one a venue needs: ~0.15 s of CPU where all of ccxt (dist/vendor/ccxt.js, 14 MB, every
+ * exchange) takes ~0.5 s. Bundled with the other entries, they share their chunks with
+ * dist/vendor/ccxt.js: one copy of ccxt's base classes and errors in a process that loads both.
+ * ccxt's `exports` offer no subpaths: the entries import the files by path.
+ */
+function ccxtExchangeEntries(ccxt, stubs) {
+  const modules = path.join(path.dirname(requireHere.resolve('ccxt')), '..', 'js', 'src');
+  const entries = {};
+  for (const [kind, ids] of [
+    ['', ccxt.rest],
+    ['pro/', ccxt.pro],
+  ]) {
+    for (const id of ids) {
+      const file = path.join(stubs, 'ccxt', `${kind}${id}.mjs`);
+      mkdirSync(path.dirname(file), { recursive: true });
+      const target = path.join(modules, `${kind}${id}.js`);
+      writeFileSync(file, `export { default } from ${JSON.stringify(target)};\n`);
+      entries[`ccxt/${kind}${id}`] = file;
+    }
+  }
+  return entries;
+}
+
+/**
  * Bundles VENDORED into dist/vendor/. Each entry re-exports what Node's own `import` of the
  * specifier gives (its namespace's names, read in a child process: a CommonJS package's
  * named exports are what Node's lexer finds, which esbuild cannot know statically).
  */
 async function buildVendor() {
-  const names = JSON.parse(
+  const { names, ccxt } = JSON.parse(
     execFileSync(
       process.execPath,
       [
         '--input-type=module',
         '-e',
-        `const out = {};
-         for (const s of ${JSON.stringify(VENDORED)}) out[s] = Object.keys(await import(s));
-         process.stdout.write(JSON.stringify(out));`,
+        `const names = {};
+         for (const s of ${JSON.stringify(VENDORED)}) names[s] = Object.keys(await import(s));
+         const { exchanges, pro } = (await import('ccxt')).default;
+         const ccxt = { rest: exchanges, pro: pro.exchanges };
+         process.stdout.write(JSON.stringify({ names, ccxt }));`,
       ],
       { cwd: root, encoding: 'utf8' },
     ),
@@ -270,6 +300,7 @@ async function buildVendor() {
     writeFileSync(file, `export { ${ids.join(', ')} } from ${JSON.stringify(spec)};\n`);
     entries[spec] = file;
   }
+  Object.assign(entries, ccxtExchangeEntries(ccxt, stubs));
   const result = await build({
     entryPoints: entries,
     outdir: vendor,

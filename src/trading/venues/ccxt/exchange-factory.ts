@@ -7,6 +7,7 @@ import { installCreateExpiry } from './create-expiry.js';
 import { venueBudgetScope } from './budget-scope.js';
 import { installRequestGate, type AdvertisedLimit, type RequestGate } from './request-gate.js';
 import { CCXT_EXCHANGE_IDS } from './exchange-ids.js';
+import { importExchangeClass, type ExchangeClass } from './exchange-modules.js';
 
 /** ccxt's cost units per unit of the venue's request weight (Binance spot: cost = 0.2 × weight). */
 const WEIGHT_PER_COST: Readonly<Record<string, number>> = { binance: 5 };
@@ -136,8 +137,9 @@ type Ccxt = typeof ccxtDefault;
 let ccxtModule: Promise<Ccxt> | undefined;
 
 /**
- * ccxt, loaded on first use: its hundreds of modules cost about a second of CPU, which a process
- * (or a test file) that never builds a venue does not pay.
+ * All of ccxt, loaded on first use: its hundreds of modules cost about a second of CPU, which a
+ * process (or a test file) that never builds a venue does not pay. Only for an id without a module
+ * of its own (`exchangeClass`).
  */
 function loadCcxt(): Promise<Ccxt> {
   ccxtModule ??= import('ccxt').then((m) => m.default);
@@ -166,22 +168,7 @@ export async function isExchangeId(id: string): Promise<boolean> {
  */
 export async function createExchange(config: ExchangeConfig): Promise<BuiltExchange> {
   const id = config.exchangeId;
-  const ccxt = await loadCcxt();
-  if (!(ccxt.exchanges as readonly string[]).includes(id))
-    throw new KairosError(
-      'VENUE_UNKNOWN',
-      `exchange ${JSON.stringify(id)}: not a ccxt exchange id (e.g. binance, kraken, okx; see ccxt.exchanges)`,
-    );
-  const classes = (config.pro ? ccxt.pro : ccxt) as unknown as Record<
-    string,
-    new (args: object) => Exchange
-  >;
-  const Cls = classes[id];
-  if (typeof Cls !== 'function')
-    throw new KairosError(
-      'VENUE_UNSUPPORTED',
-      `exchange ${id}: ccxt has no WebSocket (pro) class for it; use REST polling`,
-    );
+  const Cls = await exchangeClass(id, config.pro === true);
   const exchange = new Cls({
     apiKey: config.apiKey,
     secret: config.secret,
@@ -242,6 +229,31 @@ export async function createExchange(config: ExchangeConfig): Promise<BuiltExcha
       })
     : null;
   return { exchange, gate };
+}
+
+/**
+ * ccxt's class `id` (`ccxt.pro[id]` with `pro`): from its own module (`exchange-modules.ts`), so a
+ * process loads the exchanges it uses and not ccxt's hundred others; else from all of ccxt, which
+ * then tells an unknown id (`VENUE_UNKNOWN`) or a venue with no WebSocket class
+ * (`VENUE_UNSUPPORTED`).
+ */
+async function exchangeClass(id: string, pro: boolean): Promise<ExchangeClass> {
+  const own = await importExchangeClass(id, pro);
+  if (own) return own;
+  const ccxt = await loadCcxt();
+  if (!(ccxt.exchanges as readonly string[]).includes(id))
+    throw new KairosError(
+      'VENUE_UNKNOWN',
+      `exchange ${JSON.stringify(id)}: not a ccxt exchange id (e.g. binance, kraken, okx; see ccxt.exchanges)`,
+    );
+  const classes = (pro ? ccxt.pro : ccxt) as unknown as Record<string, ExchangeClass>;
+  const Cls = classes[id];
+  if (typeof Cls !== 'function')
+    throw new KairosError(
+      'VENUE_UNSUPPORTED',
+      `exchange ${id}: ccxt has no WebSocket (pro) class for it; use REST polling`,
+    );
+  return Cls;
 }
 
 type WsClient = { future(hash: string): Promise<unknown> };
