@@ -1,6 +1,13 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { INTEGER_PATTERN, INTEGER_RULE } from './number-grammar.js';
 
+/** An optional integer query parameter in its one spelling (`number-grammar.ts`). */
+function integer(description: string) {
+  return Type.Optional(
+    Type.String({ pattern: INTEGER_PATTERN, description: `${description}: ${INTEGER_RULE}` }),
+  );
+}
+
 const LIMIT_PATTERNS = {
   500: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$',
   1000: '^([1-9][0-9]{0,2}|1000)$',
@@ -23,16 +30,7 @@ export const QueryParams = {
       }),
     ),
   /** A time in milliseconds since the epoch, UTC. */
-  ms: (description: string) =>
-    Type.Optional(
-      Type.String({
-        pattern: INTEGER_PATTERN,
-        description: `${description} (ms): ${INTEGER_RULE}`,
-      }),
-    ),
+  ms: (description: string) => integer(`${description} (ms)`),
   /** A non-negative integer (a sequence number), in its one spelling (`number-grammar.ts`). */
-  integer: (description: string) =>
-    Type.Optional(
-      Type.String({ pattern: INTEGER_PATTERN, description: `${description}: ${INTEGER_RULE}` }),
-    ),
+  integer,
 };

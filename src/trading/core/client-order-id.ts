@@ -25,6 +25,17 @@ export class ClientOrderIds {
     return strategyId.replace(UNSAFE, '_').slice(0, MAX_LENGTH - 13) || 'S';
   }
 
+  /**
+   * The sequence number an id of this form ends with (`<tag>-<n>`: `n`), 0 for an id without one
+   * (a trader's, a venue's).
+   *
+   * @example
+   * ClientOrderIds.sequenceOf('sma_cross-12'); // 12
+   */
+  static sequenceOf(clientOrderId: string): number {
+    return Number(/-(\d+)$/.exec(clientOrderId)?.[1] ?? 0);
+  }
+
   /** The next id. */
   next(): string {
     this.#seq += 1;

@@ -221,7 +221,7 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
     const limits = () => this.#limits;
     const dayPnl = this.#dayPnl;
     const venue = this.venue;
-    const rate = {
+    const venueChecks = {
       ...(cfg.venueOrderRate ? { venueOrderRate: cfg.venueOrderRate } : {}),
       // The venue's rule for client order ids, before anything is committed (invariant 4).
       ...(venue.clientIdRefusal
@@ -244,9 +244,9 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
               return limits();
             },
             dayPnl: () => dayPnl.value(clock.now()),
-            ...rate,
+            ...venueChecks,
           }
-        : { allowShort: cfg.allowShort ?? false, ...rate },
+        : { allowShort: cfg.allowShort ?? false, ...venueChecks },
     );
     for (const inst of cfg.instruments) this.#observe(inst.id);
   }

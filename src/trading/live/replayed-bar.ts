@@ -1,10 +1,13 @@
 import type { Order } from '../model/order.js';
 import type { Position } from '../model/position.js';
 import type { Decimal } from '../core/decimal.js';
+import { ClientOrderIds } from '../core/client-order-id.js';
 import { applyOrderEvent } from '../model/apply-order-event.js';
 import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { isOpen } from '../model/order-state-machine.js';
 import type { LaterEvents, RedoOrders, TradingCore } from './trading-core.js';
+
+const seqOf = ClientOrderIds.sequenceOf;
 
 /** The events a replayed bar shows again when the strategy makes an order again (the OMS's). */
 const MADE = new Set<OrderEvent['kind']>(['OrderSubmitted', 'OrderDenied']);
@@ -98,7 +101,9 @@ export class ReplayedBar {
       if (!this.#hidden.has(id) && order.strategyId === strategyId && isOpen(order.status))
         out.push(order);
     // In the order they were made, as the first run listed them.
-    return out.sort((a, b) => a.createdAt - b.createdAt || seq(a) - seq(b));
+    return out.sort(
+      (a, b) => a.createdAt - b.createdAt || seqOf(a.clientOrderId) - seqOf(b.clientOrderId),
+    );
   }
 
   /** The strategy cancels this order (again): the cancel's stored events are shown. */
@@ -163,10 +168,7 @@ export class ReplayedBar {
   /** The client order id count to resume from when the bar is not replayed (live). */
   idsUsed(ordersMade: number): number {
     let n = ordersMade;
-    for (const o of this.redo.made) {
-      const seq = /-(\d+)$/.exec(o.clientOrderId);
-      if (seq) n = Math.max(n, Number(seq[1]));
-    }
+    for (const o of this.redo.made) n = Math.max(n, seqOf(o.clientOrderId));
     return n;
   }
 
@@ -210,11 +212,6 @@ export class ReplayedBar {
     this.#hidden.clear();
     this.#unsent.clear();
   }
-}
-
-/** The client order id's sequence number (0 without one). */
-function seq(o: Order): number {
-  return Number(/-(\d+)$/.exec(o.clientOrderId)?.[1] ?? 0);
 }
 
 function sameDecision(a: Order, b: Order): boolean {

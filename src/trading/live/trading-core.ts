@@ -2,6 +2,7 @@ import { Topics } from '../bus/topics.js';
 import type { Clock } from '../clock/clock.js';
 import { SimClock } from '../clock/sim-clock.js';
 import type { Decimal, DecimalInput } from '../core/decimal.js';
+import { ClientOrderIds } from '../core/client-order-id.js';
 import { KairosError } from '../core/errors.js';
 import { CLOSED_ORDER_RETENTION_MS, retentionMs } from '../execution/order-retention.js';
 import type { OmsMemory } from '../execution/order-retention.js';
@@ -335,7 +336,7 @@ export class TradingCore extends Kernel<NodeVenue> {
     const afterSnapshot = (o: Order) =>
       redo?.ordersMade === undefined
         ? o.createdAt > alsoRestoreSince!
-        : idSequence(o.clientOrderId) > redo.ordersMade;
+        : ClientOrderIds.sequenceOf(o.clientOrderId) > redo.ordersMade;
     const made =
       redo && alsoRestoreSince !== null
         ? recent.filter((o) => o.strategyId === redo.strategyId && afterSnapshot(o))
@@ -553,9 +554,4 @@ export class TradingCore extends Kernel<NodeVenue> {
     await this.settle();
     return r;
   }
-}
-
-/** The sequence number a strategy's client order id ends with (`<tag>-<n>`; 0 without one). */
-function idSequence(clientOrderId: string): number {
-  return Number(/-(\d+)$/.exec(clientOrderId)?.[1] ?? 0);
 }
