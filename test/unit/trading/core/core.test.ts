@@ -40,6 +40,18 @@ describe('core', () => {
     expect(ClientOrderIds.tagOf('x'.repeat(40))).toBe('x'.repeat(23));
   });
 
+  it('sequenceOf reads back the sequence of every id made, and 0 from an id without one', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 60 }), fc.nat({ max: 1_000_000 }), (name, start) => {
+        const ids = new ClientOrderIds(name, start);
+        expect(ClientOrderIds.sequenceOf(ids.next())).toBe(start + 1);
+      }),
+    );
+    expect(ClientOrderIds.sequenceOf('a-b-12')).toBe(12);
+    for (const id of ['trader-order', 'abc', '12', 'x-12a', ''])
+      expect(ClientOrderIds.sequenceOf(id)).toBe(0);
+  });
+
   it('decimals are exact and refuse non-numbers', () => {
     expect(Dec('0.1').plus('0.2').eq('0.3')).toBe(true);
     expect(toDecimal(0.1).toFixed()).toBe('0.1');
