@@ -80,8 +80,17 @@ describe('kairos paper --exchange restarted in the bar it died in', () => {
       nodes.push(node);
       return node;
     };
-    const started = (output: () => string) =>
-      until(() => /orders fill in the paper venue/.test(output()), 60_000, 'the node to start');
+    // The start line comes before the candle stream is subscribed: the market moves only once it
+    // is (the simulator's manual market sends nothing after, so an earlier step would be lost).
+    const klines = () => sim.state.subscriptions().some((s) => s.includes('@kline'));
+    const started = async (output: () => string) => {
+      await until(
+        () => /orders fill in the paper venue/.test(output()),
+        60_000,
+        'the node to start',
+      );
+      await until(klines, 30_000, 'the candle stream subscribed');
+    };
 
     // Bar 1 buys (filled at bar 2's open); bar 2 sells: killed once that sell is committed.
     const first = spawn('after-commit:2');
@@ -97,6 +106,7 @@ describe('kairos paper --exchange restarted in the bar it died in', () => {
     // Committed (past the gate), never sent.
     expect(await orders()).toEqual(['bar-flip-1 FILLED', 'bar-flip-2 SUBMITTED']);
 
+    await until(() => !klines(), 30_000, "the killed node's stream closed");
     // Back before bar 3 closed: bar 2 is the venue's latest closed bar, and is played again.
     const second = spawn();
     await started(second.output);

@@ -169,7 +169,9 @@ describe('market data on demand in kairos serve', () => {
       20_000,
       'three venue bars heard',
     );
-    for (const ts of seen) expect(ts).toBeGreaterThan(venueNow - 120_000);
+    // Within a venue day of its now (warm-up bars included, however late the first read comes on
+    // a loaded machine: the market runs 600x); the replay's are years before.
+    for (const ts of seen) expect(ts).toBeGreaterThan(venueNow - 86_400_000);
     expect(
       (await call('POST', `/strategies/instances/${started.json.id}/stop`, undefined, quant))
         .status,
