@@ -21,6 +21,7 @@ import { btcInstrument, btcSlice } from './paper-args.js';
 import { dropTestSchema, TEST_DATABASE_URL } from './postgres.js';
 import { migratedSchema } from './stores.js';
 import { tempDir } from './temp-dir.js';
+import { until } from './until.js';
 
 /** A user of the test server, one per role. */
 export interface TestUser {
@@ -385,4 +386,22 @@ function simulatorPace(): { rateLimitMs?: number; circuitHalfOpenMs?: number } {
     ...(ms === undefined ? {} : { rateLimitMs: Number(ms) }),
     ...(open === undefined ? {} : { circuitHalfOpenMs: Number(open) }),
   };
+}
+
+/**
+ * Waits for the replay's first bar (`GET /candles` answers one): before it, a market order has no
+ * reference price and the gate denies it (422 `NO_REFERENCE_PRICE`); a fast machine sends its
+ * first order before the first bar of a replay at 300x.
+ */
+export async function replayPriced(t: TestServer, instrumentId = 'BTC/X'): Promise<void> {
+  await until(
+    async () => {
+      const r = await fetch(`${t.server.url}/candles?instrumentId=${instrumentId}&limit=1`, {
+        headers: { authorization: `Bearer ${t.token}` },
+      });
+      return ((await r.json()) as { candles?: unknown[] }).candles?.length === 1;
+    },
+    30_000,
+    'the replay’s first bar',
+  );
 }

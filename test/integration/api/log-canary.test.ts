@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { generate } from 'otplib';
 import { apiCall, type Answer } from '../../support/api-call.js';
-import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { replayPriced, startTestServer, type TestServer } from '../../support/api-server.js';
 import { canaryCredential } from '../../support/canary.js';
 import { until } from '../../support/until.js';
 
@@ -18,6 +18,7 @@ describe('logs: no secret reaches a log line, and an operator can follow what ha
   let t: TestServer;
   beforeAll(async () => {
     t = await startTestServer({ speed: 300, bars: 3000 });
+    await replayPriced(t);
   }, 120_000);
   afterAll(async () => {
     await t?.server.close();

@@ -1,7 +1,7 @@
 import { WebSocket } from 'ws';
 import { METRICS, RUNTIME_METRICS } from '../../../src/monitoring/metric-catalogue.js';
 import { apiCall, type Answer } from '../../support/api-call.js';
-import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { replayPriced, startTestServer, type TestServer } from '../../support/api-server.js';
 import { parsePrometheus, sampleValue, type PromSample } from '../../support/prometheus-text.js';
 import { promtoolCheckMetrics } from '../../support/promtool.js';
 import { until } from '../../support/until.js';
@@ -14,17 +14,7 @@ describe('GET /metrics of a running server (METRICS_PORT)', () => {
     // Bars move (5 a second) so market orders fill.
     t = await startTestServer({ speed: 300, bars: 3000, env: { METRICS_PORT: '0' } });
     metricsUrl = t.server.metricsUrl!;
-    // A market order needs the replay's first price (else 422 NO_REFERENCE_PRICE).
-    await until(
-      async () => {
-        const r = await fetch(`${t.server.url}/candles?instrumentId=BTC/X&limit=1`, {
-          headers: { authorization: `Bearer ${t.token}` },
-        });
-        return ((await r.json()) as { candles?: unknown[] }).candles?.length === 1;
-      },
-      30_000,
-      'the replay’s first bar',
-    );
+    await replayPriced(t);
   }, 120_000);
   afterAll(async () => {
     await t?.server.close();

@@ -1,6 +1,6 @@
 import type { RunningServer } from '../../../src/system/trading-server.js';
 import { apiCall } from '../../support/api-call.js';
-import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { replayPriced, startTestServer, type TestServer } from '../../support/api-server.js';
 import { until } from '../../support/until.js';
 import { subscribedSocket } from '../../support/ws-client.js';
 
@@ -54,6 +54,7 @@ describe('the WebSocket fills channel', () => {
     });
     expect(opened.status).toBe(201);
     account = opened.json.id as string;
+    await replayPriced(t);
   }, 120_000);
   afterAll(async () => {
     await server?.close();

@@ -1,5 +1,5 @@
 import { apiCall } from '../../support/api-call.js';
-import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { replayPriced, startTestServer, type TestServer } from '../../support/api-server.js';
 import { until } from '../../support/until.js';
 
 const MINUTE = 60_000;
@@ -24,6 +24,7 @@ describe('kairos serve: the closed-order window of its accounts', () => {
       env: { KAIROS_CLOSED_ORDER_RETENTION_MS: String(MINUTE) },
     });
     const { server, token } = t;
+    await replayPriced(t);
     const core = server.core;
     let keys = 0;
     const buyFilled = async () => {
