@@ -41,7 +41,13 @@ async function orders(store: 'PGlite' | 'Postgres') {
 }
 
 async function fanOut(clients = 1000) {
-  const t = await startTestServer({ speed: 600, bars: 400 });
+  // The clients come from one address here; behind a load balancer they come from many, so the
+  // per-address limit (50 by default: 429 WS_CONNECTION_LIMIT) is raised to the clients measured.
+  const t = await startTestServer({
+    speed: 600,
+    bars: 400,
+    env: { KAIROS_WS_MAX_CONNECTIONS_PER_ADDRESS: String(clients) },
+  });
   const ws = t.server.url.replace('http', 'ws') + '/ws';
   const lags: number[] = [];
   let measuring = false;
