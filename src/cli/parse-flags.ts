@@ -1,22 +1,25 @@
+import { DECIMAL_PATTERN } from '../api/number-grammar.js';
 import { toDecimal } from '../trading/core/decimal.js';
 import { KairosError } from '../trading/core/errors.js';
+
+const DECIMAL = new RegExp(DECIMAL_PATTERN);
 
 const bad = (flag: string, rule: string, value: string) =>
   new KairosError('USAGE', `${flag}: must be ${rule}, was ${JSON.stringify(value)}`);
 
-/** A decimal flag (`--cash 100000`), checked against a rule. */
+/**
+ * A decimal flag (`--cash 100000`), checked against a rule. Spelled as the API takes decimals
+ * (`docs/api.md`, "Numbers in requests"): "007", "1e6", "+5", ".5" and spaces are refused.
+ */
 export function decimalFlag(
   flag: string,
   value: string,
   rule: 'positive' | 'non-negative',
 ): string {
-  let d;
-  try {
-    d = toDecimal(value);
-  } catch {
-    throw bad(flag, `a ${rule} decimal`, value);
-  }
-  if (rule === 'positive' ? d.lte(0) : d.lt(0)) throw bad(flag, `a ${rule} decimal`, value);
+  const why = `a ${rule} decimal ("0.5", "100000"; no leading zero, sign, exponent or space)`;
+  if (!DECIMAL.test(value)) throw bad(flag, why, value);
+  const d = toDecimal(value);
+  if (rule === 'positive' && d.lte(0)) throw bad(flag, why, value);
   return d.toFixed();
 }
 
