@@ -107,6 +107,8 @@ export interface AccountVenueStatus {
   readonly reason: string | null;
   readonly since: number;
   readonly confirmedAt: number | null;
+  /** `DOWN` under a venue ban: when it ends (ms); null: not banned, or its end not known. */
+  readonly retryAt: number | null;
 }
 
 /** One account's trading: order entry, its core's ledger and prices, its order journal. */

@@ -23,6 +23,7 @@ interface Word {
   readonly reason: string | null;
   readonly since: number;
   readonly confirmedAt: number | null;
+  readonly retryAt: number | null;
 }
 
 /**
@@ -83,6 +84,7 @@ export class VenueLinkBoard {
       reason: link.reason,
       since: link.since,
       confirmedAt: link.confirmedAt,
+      retryAt: link.state === 'DOWN' ? (link.retryAt ?? null) : null,
     };
     this.#inFlight.add(accountId);
     void this.cfg.status
@@ -114,7 +116,13 @@ export class VenueLinkBoard {
     } catch (e) {
       const reason = `its owner's venue link could not be read (Redis: ${(e as Error).message})`;
       for (const a of away)
-        out.set(a.id, { venue: 'UNKNOWN', reason, since: this.cfg.now(), confirmedAt: null });
+        out.set(a.id, {
+          venue: 'UNKNOWN',
+          reason,
+          since: this.cfg.now(),
+          confirmedAt: null,
+          retryAt: null,
+        });
       return out;
     }
     for (const a of away) {
@@ -126,6 +134,7 @@ export class VenueLinkBoard {
           reason: 'no instance has connected the account to its venue yet',
           since: a.createdAt,
           confirmedAt: null,
+          retryAt: null,
         });
       } else if (said.heldUntil <= read.now) {
         out.set(a.id, {
@@ -134,6 +143,7 @@ export class VenueLinkBoard {
             'no instance holds the account now (its owner stopped); another takes it within the lease TTL',
           since: said.heldUntil,
           confirmedAt: word.confirmedAt,
+          retryAt: null,
         });
       } else {
         out.set(a.id, {
@@ -141,6 +151,7 @@ export class VenueLinkBoard {
           reason: word.reason,
           since: word.since,
           confirmedAt: word.confirmedAt,
+          retryAt: word.retryAt !== null && word.retryAt > read.now ? word.retryAt : null,
         });
       }
     }
@@ -158,6 +169,7 @@ function parseWord(text: string): Word | null {
           reason: typeof w.reason === 'string' ? w.reason : null,
           since: w.since,
           confirmedAt: typeof w.confirmedAt === 'number' ? w.confirmedAt : null,
+          retryAt: typeof w.retryAt === 'number' ? w.retryAt : null,
         }
       : null;
   } catch {

@@ -15,6 +15,7 @@ function statusOf(link: AccountVenueLink | null): AccountVenueStatus | null {
       reason: link.reason,
       since: link.since,
       confirmedAt: link.confirmedAt,
+      retryAt: link.state === 'DOWN' ? (link.retryAt ?? null) : null,
     }
   );
 }
@@ -63,6 +64,10 @@ export const AccountView = Type.Object({
         since: Type.Integer(),
         confirmedAt: Type.Union([Type.Integer(), Type.Null()], {
           description: "when the venue last confirmed the account's orders and balances (ms)",
+        }),
+        retryAt: Type.Union([Type.Integer(), Type.Null()], {
+          description:
+            "DOWN under the venue's ban (its 429/418, or one another process recorded on the venue's shared budget): when it ends (ms), as an order's 503 ACCOUNT_VENUE_DOWN names it in Retry-After; null otherwise, or when the venue did not say",
         }),
       }),
       Type.Null(),

@@ -382,7 +382,7 @@ describe('closing and reopening accounts (kairos serve, the Binance simulator, P
           (a: Json) => a.id === ids.live,
         )?.venueStatus;
         // `confirmedAt` moves at each confirmation (every 150 ms here): the rest must agree.
-        const seen = [one, listed].map((v: Json) => v && [v.venue, v.reason, v.since]);
+        const seen = [one, listed].map((v: Json) => v && [v.venue, v.reason, v.since, v.retryAt]);
         return JSON.stringify(seen[0]) === JSON.stringify(seen[1]) ? seen[0] : 'list differs';
       };
       /** Both instances show the live account's status as `venue`, the same: that status. */
@@ -404,6 +404,8 @@ describe('closing and reopening accounts (kairos serve, the Binance simulator, P
       try {
         const down = await agreeOn('DOWN');
         expect(down[1]).toMatch(/^binance: .*(429|rate limited until)/);
+        // The ban's end as the owner knows it, on both (null when the venue did not say one).
+        expect(down[3] === null || typeof down[3] === 'number').toBe(true);
       } finally {
         sim.faults.set({ rateLimit: null });
       }

@@ -174,6 +174,7 @@ describe.each(['PGlite', 'Postgres'])('live accounts in kairos serve (%s)', (dia
         reason: null,
         since: expect.any(Number),
         confirmedAt: expect.any(Number),
+        retryAt: null,
       },
     });
     ids.live = r.json.id;

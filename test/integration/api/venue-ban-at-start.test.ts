@@ -72,6 +72,10 @@ describe('kairos serve started while its venue is banned (the simulator, Redis)'
     expect((await call('GET', '/health')).status).toBe(200);
     const account = await call('GET', `/accounts/${live}`);
     expect([account.status, account.json.venueStatus?.venue]).toEqual([200, 'DOWN']);
+    // The account says when the ban ends, as the refusal's Retry-After does.
+    const retryAt = account.json.venueStatus.retryAt as number;
+    expect(retryAt).toBeGreaterThan(Date.now() - 1_000);
+    expect(retryAt).toBeLessThanOrEqual(endsAt + 1_000);
     const before = await stored();
     const refused = await order();
     const retryAfter = Number(refused.headers['retry-after']);

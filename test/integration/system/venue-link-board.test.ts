@@ -20,11 +20,16 @@ const account = (id: string, over: Partial<ApiAccount> = {}): ApiAccount => ({
   ...over,
 });
 
-const link = (state: AccountVenueLink['state'], reason: string | null): AccountVenueLink => ({
+const link = (
+  state: AccountVenueLink['state'],
+  reason: string | null,
+  retryAt: number | null = null,
+): AccountVenueLink => ({
   state,
   reason,
   since: 2_000,
   confirmedAt: 3_000,
+  retryAt,
   balances: [],
 });
 
@@ -80,7 +85,9 @@ describe('VenueLinkBoard on Redis (RedisOwnerStatus)', () => {
     const away = board();
     // Changes in a row (one publish in flight at a time): the newest is the one left.
     owner.changed('acc-1');
-    state = link('DOWN', 'binance: 429 Too Many Requests');
+    // Under a ban whose end the venue said (Redis's clock decides what is still ahead).
+    const banEnds = Date.now() + 600_000;
+    state = link('DOWN', 'binance: 429 Too Many Requests', banEnds);
     owner.changed('acc-1');
     owner.changed('acc-1');
     const want = {
@@ -88,6 +95,7 @@ describe('VenueLinkBoard on Redis (RedisOwnerStatus)', () => {
       reason: 'binance: 429 Too Many Requests',
       since: 2_000,
       confirmedAt: 3_000,
+      retryAt: banEnds,
     };
     await until(
       async () =>
@@ -102,6 +110,14 @@ describe('VenueLinkBoard on Redis (RedisOwnerStatus)', () => {
       account('acc-c', { disabledAt: 5 }),
     ]);
     expect(others.size).toBe(0);
+    // A ban over by the time it is read: no end shown.
+    state = link('DOWN', 'binance: 429 Too Many Requests', Date.now() - 1_000);
+    owner.changed('acc-1');
+    await until(
+      async () => (await away.read([account('acc-1')])).get('acc-1')?.retryAt === null,
+      5_000,
+      'a past ban end read as null',
+    );
   });
 
   it('an owner gone (its word lapsed) or never heard of: UNKNOWN, saying why; Redis away: UNKNOWN too', async () => {
