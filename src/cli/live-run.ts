@@ -153,6 +153,13 @@ async function liveWith(
       ),
     );
     const { instrument: inst, startedAt, bars } = venue;
+    // Real money on the embedded store: said once, before trading (docs/store.md, "What the
+    // embedded store survives").
+    if (config.databaseUrl === undefined)
+      logs.logger.warn(
+        'the embedded store (PGlite) survives a crash of this process, not of the machine (fsync off): set DATABASE_URL for Postgres',
+        { component: 'store' },
+      );
     // Orders and fills on the key's private connection, as a live account of `kairos serve`
     // trades (its stream in the venue's time too), and the same client on it.
     const live = (liveVenue = liveAccountVenue(await venue.connectPrivate(), {

@@ -27,6 +27,8 @@ describe('kairos live against the Binance simulator', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output()).not.toMatch(/RECONCILIATION_DRIFT|ORDER_OVERFILL|Error/);
+    // Real money on the embedded store: the node says what it does not survive (docs/store.md).
+    expect(output()).toMatch(/"level":"warn","message":"the embedded store \(PGlite\) survives/);
     const orders = sim.state.orders();
     const ids = orders.map((o) => o.clientOrderId);
     expect(new Set(ids).size).toBe(ids.length);
