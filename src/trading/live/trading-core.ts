@@ -134,12 +134,20 @@ export interface RedoOrders {
    * first run met them (`ReplayedBar`). Empty when the bar is not played again.
    */
   readonly later: ReadonlyMap<string, LaterEvents>;
+  /**
+   * The strategy's orders whose cancel it decided after its snapshot, committed and never sent
+   * (a crash between the two): left PENDING_CANCEL by recovery, their cancel goes out when the
+   * replayed bar cancels them again (`TradingCore.resendCancel`). Empty when not played again.
+   */
+  readonly cancels: readonly string[];
 }
 
 /** An order as a strategy saw it at its snapshot, and its stored events since (`RedoOrders`). */
 export interface LaterEvents {
   readonly order: Order;
   readonly events: readonly OrderEvent[];
+  /** Each event's place among all the strategy's events since, in the order committed. */
+  readonly at: readonly number[];
 }
 
 /**
@@ -194,6 +202,10 @@ export class TradingCore extends Kernel<NodeVenue> {
    * venue may hold reports no node heard (a store outage), so nothing is confirmed.
    */
   #recovered = false;
+  /** Cancels committed and never sent, held for a replayed bar (`RedoOrders.cancels`). */
+  readonly #heldCancels = new Set<string>();
+  /** Of those, the venue order ids of orders whose acknowledgement was lost too. */
+  readonly #heldAcks = new Map<string, string>();
   /** Fill rows start-up read (a diagnostic: `startFillsRead`). */
   #startRead = 0;
   readonly #checkpoints: LedgerCheckpoints;
@@ -310,6 +322,13 @@ export class TradingCore extends Kernel<NodeVenue> {
        * after `alsoRestoreSince`.
        */
       readonly ordersMade?: number;
+      /**
+       * The order events stored at the snapshot (`StrategySnapshot.eventsThrough`): of the
+       * strategy's orders, those committed after it are the ones it had not heard, whatever their
+       * time (a bar's venue events carry its open, the snapshot's own time), live too. Absent (a
+       * snapshot saved before stores kept it): told by time, with `ownsTime`.
+       */
+      readonly eventsThrough?: number;
     },
   ): Promise<{ core: TradingCore; recovery: ReconciliationResult; redo: RedoOrders }> {
     const core = new TradingCore(cfg);
@@ -348,8 +367,19 @@ export class TradingCore extends Kernel<NodeVenue> {
     const since = alsoRestoreSince;
     const before = redo?.replays && since !== null ? new Ledger(cfg.cash) : null;
     const exact = redo?.ownsTime ?? false;
+    const through = before ? redo?.eventsThrough : undefined;
+    // With the snapshot's place among the events: the strategy's fills committed after it.
+    const after =
+      through === undefined
+        ? null
+        : await core.#afterSnapshot(cfg.orders, redo!.strategyId, [...open, ...recent], through);
+    const unheard = after?.fills ?? null;
+    // Cancels the strategy decided after its snapshot: recovery leaves those the venue never got.
+    for (const id of after?.cancels ?? []) core.#heldCancels.add(id);
     const unseen = (f: Fill, owner: string | undefined) =>
-      owner === redo?.strategyId && (redoIds.has(f.clientOrderId) || (exact && f.ts >= since!));
+      owner === redo?.strategyId &&
+      (redoIds.has(f.clientOrderId) ||
+        (unheard ? unheard.has(`${f.venue}:${f.tradeId}`) : exact && f.ts >= since!));
     const loaded = await loadLedger(
       cfg.orders,
       core.ledger,
@@ -367,11 +397,14 @@ export class TradingCore extends Kernel<NodeVenue> {
     }
     const unsent: Order[] = [];
     if (redo?.replays) {
-      const neverSent = await core.#neverSent(made);
+      // One the strategy cancelled before it went out too: it goes out, then its cancel.
+      const neverSent = await core.#neverSent(made, true);
       for (const o of made)
         if (o.status === 'INITIALIZED' || neverSent.has(o.clientOrderId)) unsent.push(o);
     }
-    if (before) core.#replayBooks = { ledger: before, hides: unseen };
+    // Recovery's own fills of the strategy's orders came after the snapshot, whatever their time.
+    const mine = (_f: Fill, owner: string | undefined) => owner === redo?.strategyId;
+    if (before) core.#replayBooks = { ledger: before, hides: unheard ? mine : unseen };
     const held = new Set(unsent.map((o) => o.clientOrderId));
     let latest = core.#lastFillTs;
     for (const o of [...open, ...recent.filter((r) => !openIds.has(r.clientOrderId))]) {
@@ -393,7 +426,11 @@ export class TradingCore extends Kernel<NodeVenue> {
         books.ledger.applyFill(e.fill, core.instrumentOf(e.fill.instrumentId), e.strategyId);
     });
     if (cfg.sendUnsent) await core.#sendUnsent(cfg.onAlert);
-    const recovery = await core.reconcile();
+    // A replayed bar's fills are stamped from its open on (the paper venue's match of a bar, of
+    // orders made on its trades too): a lost one is read from there, whatever the orders' times.
+    const recovery = await core.reconcile(
+      redo?.replays && alsoRestoreSince !== null ? alsoRestoreSince : undefined,
+    );
     if (core.unresolved()) {
       throw new KairosError(
         'RECOVERY_UNRESOLVED',
@@ -405,9 +442,21 @@ export class TradingCore extends Kernel<NodeVenue> {
     if (core.#replayBooks) core.#replayBooks.hides = null;
     const later =
       before && redo && since !== null
-        ? await core.#laterEvents(cfg.orders, redo.strategyId, since, made, exact)
+        ? await core.#laterEvents(cfg.orders, redo.strategyId, since, made, exact, through)
         : new Map<string, LaterEvents>();
-    return { core, recovery, redo: { made, unsent, before, later } };
+    // Those the venue had (canceled, or filled meanwhile) are resolved: no cancel to send.
+    for (const id of core.#heldCancels) {
+      const o = core.exec.order(id);
+      // (One never sent is held back from the OMS: `unsent`, its cancel after it.)
+      if (held.has(id) ? false : o?.status !== 'PENDING_CANCEL') core.#heldCancels.delete(id);
+      // Its acknowledgement lost too: given when the cancel goes out again, as it came then.
+      else if (o && o.venueOrderId === null) {
+        const r = await core.venue.orderByClientId(id);
+        if (r) core.#heldAcks.set(id, r.venueOrderId);
+      }
+    }
+    const cancels = [...core.#heldCancels];
+    return { core, recovery, redo: { made, unsent, before, later, cancels } };
   }
 
   /** The replayed bar is over: its books without its fills (`RedoOrders.before`) are dropped. */
@@ -427,30 +476,52 @@ export class TradingCore extends Kernel<NodeVenue> {
    * after it.
    */
   async #laterEvents(
-    store: Pick<OrderStore, 'events'>,
+    store: Pick<OrderStore, 'eventsOf'>,
     strategyId: string,
     since: number,
     made: readonly Order[],
     withOlder: boolean,
+    /** The events stored at the snapshot (`eventsThrough`): those after it are later, of any order. */
+    through?: number,
   ): Promise<Map<string, LaterEvents>> {
     const madeIds = new Set(made.map((o) => o.clientOrderId));
-    const older = (withOlder ? this.exec.allOrders() : []).filter(
-      (o) => o.strategyId === strategyId && o.updatedAt >= since && !madeIds.has(o.clientOrderId),
+    const older = (withOlder || through !== undefined ? this.exec.allOrders() : []).filter(
+      (o) =>
+        o.strategyId === strategyId &&
+        (through !== undefined || o.updatedAt >= since) &&
+        !madeIds.has(o.clientOrderId),
     );
-    const out = new Map<string, LaterEvents>();
-    for (const o of [...made, ...older]) {
-      const seen: OrderEvent[] = [];
-      const events: OrderEvent[] = [];
-      for (const e of await store.events(o.clientOrderId)) {
-        if (e.kind === 'OrderInitialized') continue;
-        const later =
-          madeIds.has(o.clientOrderId) ||
-          (e.kind === 'OrderFilled' ? e.fill.ts >= since : e.ts > since);
-        (later ? events : seen).push(e);
+    const orders = [...made, ...older];
+    // One read, in the order committed across the orders: each event's place (`at`) in it.
+    const stored = await store.eventsOf(orders.map((o) => o.clientOrderId));
+    const byId = new Map<string, { seen: OrderEvent[]; events: OrderEvent[]; at: number[] }>();
+    for (const o of orders) byId.set(o.clientOrderId, { seen: [], events: [], at: [] });
+    stored.forEach(({ seq, event: e }, at) => {
+      const of = byId.get(e.clientOrderId);
+      if (!of || e.kind === 'OrderInitialized') return;
+      const later =
+        madeIds.has(e.clientOrderId) ||
+        (through !== undefined
+          ? seq > through
+          : e.kind === 'OrderFilled'
+            ? e.fill.ts >= since
+            : e.ts > since);
+      if (!later) of.seen.push(e);
+      else {
+        of.events.push(e);
+        of.at.push(at);
       }
+    });
+    const out = new Map<string, LaterEvents>();
+    for (const o of orders) {
+      const { seen, events, at } = byId.get(o.clientOrderId)!;
       if (events.length === 0) continue;
       try {
-        out.set(o.clientOrderId, { order: seen.reduce(applyOrderEvent, initOrder(o)), events });
+        out.set(o.clientOrderId, {
+          order: seen.reduce(applyOrderEvent, initOrder(o)),
+          events,
+          at,
+        });
       } catch {
         // Events that do not make the order again (never expected): the strategy sees it as it is.
       }
@@ -459,12 +530,80 @@ export class TradingCore extends Kernel<NodeVenue> {
   }
 
   /**
-   * The ids of `orders` committed and never sent: passed the gate, unacknowledged, and unknown to
-   * the venue. Two or more are checked against one `openOrders()` answer first (`orderReports`).
+   * Of `strategyId`'s `orders`, what was committed after `through` (the snapshot): the trade keys
+   * of their fills, and the orders PENDING_CANCEL by a cancel made after it.
    */
-  async #neverSent(orders: readonly Order[]): Promise<Set<string>> {
+  async #afterSnapshot(
+    store: Pick<OrderStore, 'eventsOf'>,
+    strategyId: string,
+    orders: readonly Order[],
+    through: number,
+  ): Promise<{ fills: Set<string>; cancels: string[] }> {
+    const mine = orders.filter((o) => o.strategyId === strategyId);
+    const pending = new Set(
+      mine.filter((o) => o.status === 'PENDING_CANCEL').map((o) => o.clientOrderId),
+    );
+    const fills = new Set<string>();
+    const cancels = new Set<string>();
+    for (const { seq, event } of await store.eventsOf([
+      ...new Set(mine.map((o) => o.clientOrderId)),
+    ])) {
+      if (seq <= through) continue;
+      if (event.kind === 'OrderFilled') fills.add(`${event.fill.venue}:${event.fill.tradeId}`);
+      if (event.kind === 'OrderPendingCancel' && pending.has(event.clientOrderId))
+        cancels.add(event.clientOrderId);
+    }
+    return { fills, cancels: [...cancels] };
+  }
+
+  /**
+   * Sends the cancel of an order held at recovery (`RedoOrders.cancels`) when the replayed bar
+   * cancels it again; false when it is not held.
+   */
+  resendCancel(clientOrderId: string, ts: number): boolean {
+    if (!this.#heldCancels.delete(clientOrderId)) return false;
+    this.sendCancel(clientOrderId, ts);
+    return true;
+  }
+
+  /**
+   * Gives the venue's acknowledgement lost with a held cancel's order (recovery left it out), once
+   * the replayed bar has cancelled it again and its call is over: where the first run heard it.
+   */
+  acknowledgeHeld(clientOrderId: string, ts: number): void {
+    const venueOrderId = this.#heldAcks.get(clientOrderId);
+    const o = this.exec.order(clientOrderId);
+    if (venueOrderId === undefined || !o) return;
+    this.#heldAcks.delete(clientOrderId);
+    this.exec.process({ kind: 'OrderAccepted', ...orderRef(o), ts, venueOrderId });
+  }
+
+  /** Closes a held cancel the replayed bar did not make again: the order stays working. */
+  dropCancel(clientOrderId: string, ts: number): void {
+    this.acknowledgeHeld(clientOrderId, ts);
+    if (!this.#heldCancels.delete(clientOrderId)) return;
+    const o = this.exec.order(clientOrderId);
+    if (o?.status !== 'PENDING_CANCEL') return;
+    this.exec.process({
+      kind: 'OrderCancelRejected',
+      ...orderRef(o),
+      ts,
+      reason: 'NOT_SENT',
+    });
+  }
+
+  /**
+   * The ids of `orders` committed and never sent: passed the gate, unacknowledged (`cancelled`:
+   * also those cancelled since, never acknowledged), and unknown to the venue. Two or more are checked against one `openOrders()` answer first (`orderReports`).
+   */
+  async #neverSent(orders: readonly Order[], cancelled = false): Promise<Set<string>> {
     const ids = orders
-      .filter((o) => o.status === 'SUBMITTED' || o.status === 'UNKNOWN')
+      .filter(
+        (o) =>
+          o.status === 'SUBMITTED' ||
+          o.status === 'UNKNOWN' ||
+          (cancelled && o.status === 'PENDING_CANCEL' && o.venueOrderId === null),
+      )
       .map((o) => o.clientOrderId);
     if (ids.length === 0) return new Set();
     const listed = ids.length > 1 ? await this.venue.openOrders() : [];
@@ -531,16 +670,21 @@ export class TradingCore extends Kernel<NodeVenue> {
   }
 
   /** Reconciles with the venue now, then waits until what it changed is committed. */
-  async reconcile(): Promise<ReconciliationResult> {
+  async reconcile(
+    /** Read the trades from this time at the latest (start-up of a replayed bar: its open). */
+    from?: number,
+  ): Promise<ReconciliationResult> {
     const now = this.clock.now();
     // Trades since the last fill; before any, since the first order (not the venue's whole
     // history: a live venue pages it day by day).
-    const since =
+    const since = Math.min(
       this.#lastFillTs > 0
         ? this.#lastFillTs
         : Number.isFinite(this.#firstOrderTs)
           ? this.#firstOrderTs
-          : now;
+          : now,
+      from ?? Infinity,
+    );
     const r = await reconcile(
       this.exec,
       this.venue,
@@ -550,6 +694,7 @@ export class TradingCore extends Kernel<NodeVenue> {
       undefined,
       () => this.settle(),
       this.#recall,
+      this.#heldCancels,
     );
     await this.settle();
     return r;
