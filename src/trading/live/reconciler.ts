@@ -59,8 +59,9 @@ export async function reconcile(
   /** Where trades of orders not held are checked (absent: only against `knownTradeKeys`). */
   unheld?: UnheldTrades,
   /**
-   * Orders whose cancel is committed and not sent yet, to go out later (a replayed bar's:
-   * `TradingCore.resendCancel`): left PENDING_CANCEL while the venue still shows them open.
+   * Orders held for a replayed bar, left as they are while the venue shows them open: a cancel
+   * committed and not sent yet, to go out later (`TradingCore.resendCancel`), or an
+   * acknowledgement lost, given later (`TradingCore.acknowledgeHeld`).
    */
   heldCancels: ReadonlySet<string> = new Set(),
 ): Promise<ReconciliationResult> {
@@ -163,7 +164,7 @@ export function resolveOpen(
   reports: ReadonlyMap<Order, VenueOrderReport | null>,
   now: number,
   resolved: Set<string>,
-  /** Cancels held for later (`reconcile`'s `heldCancels`): left pending while the venue shows them open. */
+  /** Orders held for a replayed bar (`reconcile`'s `heldCancels`): left as they are while open. */
   heldCancels: ReadonlySet<string> = new Set(),
 ): string[] {
   const drift: string[] = [];
@@ -172,8 +173,8 @@ export function resolveOpen(
     const current = exec.order(order.clientOrderId);
     // Closed meanwhile (a stream's report) and released already: nothing to resolve.
     if (!current) continue;
-    // A held cancel the venue never got stays pending, as it was (its acknowledgement, if lost
-    // too, is given when the cancel goes out again: `TradingCore.acknowledgeHeld`).
+    // Held for a replayed bar while the venue shows it open: a cancel the venue never got stays
+    // pending, a lost acknowledgement waits (`TradingCore.acknowledgeHeld`), as they were then.
     if (heldCancels.has(order.clientOrderId) && report?.status === 'OPEN') {
       changes.push([order, report, null]);
       continue;
@@ -203,7 +204,7 @@ export function resolveOpen(
 }
 
 /** Orders in the order they were made: time, then client order id sequence. */
-function byMade(a: Order, b: Order): number {
+export function byMade(a: Order, b: Order): number {
   return (
     a.createdAt - b.createdAt ||
     ClientOrderIds.sequenceOf(a.clientOrderId) - ClientOrderIds.sequenceOf(b.clientOrderId)

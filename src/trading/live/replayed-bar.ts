@@ -55,8 +55,6 @@ export class ReplayedBar {
   #before: RedoOrders['before'];
   /** Cancels committed and never sent (`RedoOrders.cancels`), until cancelled again. */
   readonly #cancels: Set<string>;
-  /** Held cancels sent again, their order's lost acknowledgement still to give. */
-  readonly #acks: string[] = [];
   /** Orders the strategy made or cancelled again since it last settled (`atBar`). */
   readonly #commanded = new Set<string>();
   /**
@@ -129,7 +127,6 @@ export class ReplayedBar {
     if (this.#cancels.delete(clientOrderId)) {
       this.#show(clientOrderId, CANCELED);
       this.core.resendCancel(clientOrderId, this.core.clock.now());
-      this.#acks.push(clientOrderId);
       return;
     }
     const o = this.core.exec.order(clientOrderId);
@@ -143,9 +140,9 @@ export class ReplayedBar {
     this.#skip(clientOrderId, 'OrderPendingCancel');
   }
 
-  /** The acknowledgements lost with cancels sent again (`TradingCore.acknowledgeHeld`). */
+  /** The acknowledgements held for the orders made again (`TradingCore.acknowledgeHeld`). */
   #acknowledge(): void {
-    for (const id of this.#acks.splice(0)) this.core.acknowledgeHeld(id, this.core.clock.now());
+    this.core.acknowledgeHeld(this.core.clock.now(), (id) => !this.#hidden.has(id));
   }
 
   /** Passes over an order's next stored event of this kind without handing it over. */
@@ -286,7 +283,6 @@ export class ReplayedBar {
     this.#hidden.clear();
     this.#unsent.clear();
     this.#cancels.clear();
-    this.#acks.length = 0;
     this.#commanded.clear();
   }
 
@@ -300,6 +296,8 @@ export class ReplayedBar {
     this.#showAll(null);
     this.#later.clear();
     this.#commanded.clear();
+    // Those of orders not made again too: they are at the venue.
+    this.core.acknowledgeHeld(ts);
     // Only the replayed bar reads the books without its fills: no fill is booked there after it.
     this.#before = null;
     this.core.endReplay();

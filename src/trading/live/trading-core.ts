@@ -17,10 +17,11 @@ import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { initOrder, type Order } from '../model/order.js';
 import { applyOrderEvent } from '../model/apply-order-event.js';
 import type { Fill } from '../model/fill.js';
-import { reconcile, type ReconciliationResult } from './reconciler.js';
+import { byMade, reconcile, type ReconciliationResult } from './reconciler.js';
 import type { OrderJournal } from './order-journal.js';
 import { OrderRecall } from './order-recall.js';
 import { orderReports } from './venue-order-reports.js';
+import { isOpen } from '../model/order-state-machine.js';
 import { LEDGER_CHECKPOINT_FILLS, LedgerCheckpoints } from './ledger-checkpoints.js';
 import { loadLedger } from './ledger-start.js';
 import { Ledger } from '../portfolio/ledger.js';
@@ -204,7 +205,7 @@ export class TradingCore extends Kernel<NodeVenue> {
   #recovered = false;
   /** Cancels committed and never sent, held for a replayed bar (`RedoOrders.cancels`). */
   readonly #heldCancels = new Set<string>();
-  /** Of those, the venue order ids of orders whose acknowledgement was lost too. */
+  /** Acknowledgements lost and held for a replayed bar (`#holdAcks`), by client order id. */
   readonly #heldAcks = new Map<string, string>();
   /** Fill rows start-up read (a diagnostic: `startFillsRead`). */
   #startRead = 0;
@@ -426,6 +427,7 @@ export class TradingCore extends Kernel<NodeVenue> {
         books.ledger.applyFill(e.fill, core.instrumentOf(e.fill.instrumentId), e.strategyId);
     });
     if (cfg.sendUnsent) await core.#sendUnsent(cfg.onAlert);
+    if (core.#heldCancels.size > 0) await core.#holdAcks(made, held);
     // A replayed bar's fills are stamped from its open on (the paper venue's match of a bar, of
     // orders made on its trades too): a lost one is read from there, whatever the orders' times.
     const recovery = await core.reconcile(
@@ -446,14 +448,9 @@ export class TradingCore extends Kernel<NodeVenue> {
         : new Map<string, LaterEvents>();
     // Those the venue had (canceled, or filled meanwhile) are resolved: no cancel to send.
     for (const id of core.#heldCancels) {
-      const o = core.exec.order(id);
       // (One never sent is held back from the OMS: `unsent`, its cancel after it.)
-      if (held.has(id) ? false : o?.status !== 'PENDING_CANCEL') core.#heldCancels.delete(id);
-      // Its acknowledgement lost too: given when the cancel goes out again, as it came then.
-      else if (o && o.venueOrderId === null) {
-        const r = await core.venue.orderByClientId(id);
-        if (r) core.#heldAcks.set(id, r.venueOrderId);
-      }
+      if (!held.has(id) && core.exec.order(id)?.status !== 'PENDING_CANCEL')
+        core.#heldCancels.delete(id);
     }
     const cancels = [...core.#heldCancels];
     return { core, recovery, redo: { made, unsent, before, later, cancels } };
@@ -567,20 +564,65 @@ export class TradingCore extends Kernel<NodeVenue> {
   }
 
   /**
-   * Gives the venue's acknowledgement lost with a held cancel's order (recovery left it out), once
-   * the replayed bar has cancelled it again and its call is over: where the first run heard it.
+   * Acknowledgements a crash lost, held for the replayed bar instead of given by recovery: those
+   * of its orders with a held cancel never acknowledged, and of every order it made after the
+   * first of those that the venue shows open and the OMS never heard acknowledged. Recovery would
+   * give the others at once and these only once the cancel went out again, in another order than
+   * the venue gave them: the replayed bar gives them all, in the order made (`acknowledgeHeld`).
    */
-  acknowledgeHeld(clientOrderId: string, ts: number): void {
-    const venueOrderId = this.#heldAcks.get(clientOrderId);
-    const o = this.exec.order(clientOrderId);
-    if (venueOrderId === undefined || !o) return;
-    this.#heldAcks.delete(clientOrderId);
-    this.exec.process({ kind: 'OrderAccepted', ...orderRef(o), ts, venueOrderId });
+  async #holdAcks(made: readonly Order[], unsent: ReadonlySet<string>): Promise<void> {
+    const unacked = (o: Order | undefined): o is Order =>
+      o !== undefined &&
+      o.venueOrderId === null &&
+      (o.status === 'SUBMITTED' || o.status === 'UNKNOWN' || o.status === 'PENDING_CANCEL');
+    const cancels = [...this.#heldCancels].map((id) => this.exec.order(id)).filter(unacked);
+    if (cancels.length === 0) return;
+    const orders = [
+      ...new Set([
+        ...cancels,
+        ...made
+          .filter((o) => !unsent.has(o.clientOrderId))
+          .map((o) => this.exec.order(o.clientOrderId))
+          .filter(unacked)
+          .filter((o) => o.status !== 'PENDING_CANCEL'),
+      ]),
+    ].sort(byMade);
+    const ids = orders.map((o) => o.clientOrderId);
+    const reports = await orderReports(
+      this.venue,
+      ids,
+      ids.length > 1 ? await this.venue.openOrders() : [],
+    );
+    const open = (o: Order) => reports.get(o.clientOrderId)?.status === 'OPEN';
+    // The first order whose cancel the venue never got: from it on, every one still open.
+    const first = orders.find((o) => this.#heldCancels.has(o.clientOrderId) && open(o));
+    if (!first) return;
+    for (const o of orders)
+      if (byMade(o, first) >= 0 && open(o))
+        this.#heldAcks.set(o.clientOrderId, reports.get(o.clientOrderId)!.venueOrderId);
+  }
+
+  /**
+   * Gives the acknowledgements held for the replayed bar (`#holdAcks`), in the order the orders
+   * were made, while `shown` says the strategy has made the next one again (default: all): once
+   * its call is over, where the first run heard them.
+   */
+  acknowledgeHeld(ts: number, shown: (clientOrderId: string) => boolean = () => true): void {
+    const orders = [...this.#heldAcks.keys()]
+      .map((id) => this.exec.order(id))
+      .filter((o): o is Order => o !== undefined)
+      .sort(byMade);
+    for (const o of orders) {
+      if (!shown(o.clientOrderId)) return;
+      const venueOrderId = this.#heldAcks.get(o.clientOrderId)!;
+      this.#heldAcks.delete(o.clientOrderId);
+      if (isOpen(o.status) && o.venueOrderId === null)
+        this.exec.process({ kind: 'OrderAccepted', ...orderRef(o), ts, venueOrderId });
+    }
   }
 
   /** Closes a held cancel the replayed bar did not make again: the order stays working. */
   dropCancel(clientOrderId: string, ts: number): void {
-    this.acknowledgeHeld(clientOrderId, ts);
     if (!this.#heldCancels.delete(clientOrderId)) return;
     const o = this.exec.order(clientOrderId);
     if (o?.status !== 'PENDING_CANCEL') return;
@@ -666,7 +708,14 @@ export class TradingCore extends Kernel<NodeVenue> {
 
   /** Whether some order is still SUBMITTED or UNKNOWN (its outcome not known). */
   unresolved(): boolean {
-    return this.exec.openOrders().some((o) => o.status === 'SUBMITTED' || o.status === 'UNKNOWN');
+    // (One whose acknowledgement is held for a replayed bar is open at the venue: resolved.)
+    return this.exec
+      .openOrders()
+      .some(
+        (o) =>
+          (o.status === 'SUBMITTED' || o.status === 'UNKNOWN') &&
+          !this.#heldAcks.has(o.clientOrderId),
+      );
   }
 
   /** Reconciles with the venue now, then waits until what it changed is committed. */
@@ -694,7 +743,9 @@ export class TradingCore extends Kernel<NodeVenue> {
       undefined,
       () => this.settle(),
       this.#recall,
-      this.#heldCancels,
+      this.#heldAcks.size > 0
+        ? new Set([...this.#heldCancels, ...this.#heldAcks.keys()])
+        : this.#heldCancels,
     );
     await this.settle();
     return r;
