@@ -10,6 +10,7 @@ import type {
   OrderStore,
   RestorableOrders,
   RestoreQuery,
+  StoredOrderEvent,
   TradeKey,
 } from '../trading/execution/order-store.js';
 import type { Fill } from '../trading/model/fill.js';
@@ -1047,17 +1048,26 @@ export class OrderRepository implements OrderStore {
   }
 
   async events(clientOrderId: string): Promise<OrderEvent[]> {
+    return (await this.eventsOf([clientOrderId])).map((e) => e.event);
+  }
+
+  async eventsOf(clientOrderIds: readonly string[]): Promise<StoredOrderEvent[]> {
+    if (clientOrderIds.length === 0) return [];
     const rows = await this.db
       .selectFrom('order_events')
       .innerJoin('orders', 'orders.client_order_id', 'order_events.client_order_id')
-      .select(['order_events.payload'])
+      .select(['order_events.seq', 'order_events.payload'])
       .where('orders.account_id', '=', this.accountId)
-      .where('order_events.client_order_id', '=', clientOrderId)
+      .where('order_events.client_order_id', 'in', clientOrderIds)
       .orderBy('order_events.seq')
       .execute();
-    return rows.map((r) =>
-      toEvent(typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload, this.accountId),
-    );
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      event: toEvent(
+        typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
+        this.accountId,
+      ),
+    }));
   }
 }
 

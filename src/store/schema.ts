@@ -158,6 +158,8 @@ export interface StrategySnapshotsTable {
   orders_made: Int8;
   state: unknown;
   random_state: unknown;
+  /** The largest `order_events.seq` when it was saved (null: saved before migration 0016). */
+  events_through: Int8 | null;
 }
 
 export interface RiskLimitsTable {

@@ -1,6 +1,6 @@
 import { fencedTransaction, type Fence } from './lease-repository.js';
 import { isDeepStrictEqual } from 'node:util';
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { KairosError } from '../trading/core/errors.js';
 import type {
   StrategySnapshot,
@@ -47,6 +47,7 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
       ordersMade: Number(r.orders_made),
       state,
       ...(random && { random }),
+      ...(r.events_through !== null && { eventsThrough: Number(r.events_through) }),
     };
   }
 
@@ -110,6 +111,9 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
         orders_made: s.ordersMade,
         state: JSON.stringify(s.state),
         random_state: s.random ? JSON.stringify(s.random) : null,
+        // Every order event committed by now (the node saves once its events are): those after
+        // it are what a restart shows its strategy again. The sequence's largest, one index read.
+        events_through: sql<string>`(select coalesce(max(seq), 0) from order_events)`,
       })
       .onConflict((oc) => oc.columns(['account_id', 'strategy_id', 'seq']).doNothing())
       .executeTakeFirst();

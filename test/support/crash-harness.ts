@@ -114,6 +114,7 @@ function killableOrders(repo: OrderRepository, k: Killer): OrderStore {
     saveLedgerCheckpoint: (cp) => k.around(() => repo.saveLedgerCheckpoint(cp)),
     storedFills: (keys) => k.around(() => repo.storedFills(keys)),
     events: (id) => k.around(() => repo.events(id)),
+    eventsOf: (ids) => k.around(() => repo.eventsOf(ids)),
   };
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { SimulatedExchange } from '../../src/trading/backtest/simulated-exchange.js';
-import type { TradeTick } from '../../src/trading/data/market-data.js';
+import { BarAggregator } from '../../src/trading/data/bar-aggregator.js';
+import type { Bar, MarketEvent, TradeTick } from '../../src/trading/data/market-data.js';
 import type { NodeVenue } from '../../src/trading/live/trading-node.js';
 import type { Instrument } from '../../src/trading/model/instrument.js';
 import type { OrderEvent } from '../../src/trading/model/order-events.js';
@@ -25,6 +26,28 @@ export async function realTrades(inst: Instrument): Promise<TradeTick[]> {
   const file = path.join(DATA, 'freqtrade/XRP_ETH-trades.json.gz');
   for await (const batch of openTrades(file, { instrumentId: inst.id })) out.push(...batch);
   return out;
+}
+
+/**
+ * The first `count` of `realTrades` and their one-minute bars, as a live feed hands them: each bar
+ * after its trades (`events`), and the bars alone.
+ */
+export async function tradesWithBars(
+  inst: Instrument,
+  count: number,
+): Promise<{ events: MarketEvent[]; bars: Bar[] }> {
+  const events: MarketEvent[] = [];
+  const bars: Bar[] = [];
+  const agg = new BarAggregator(60_000, (b) => {
+    bars.push(b);
+    events.push(b);
+  });
+  for (const t of (await realTrades(inst)).slice(0, count)) {
+    agg.push(t);
+    events.push(t);
+  }
+  agg.flush();
+  return { events, bars };
 }
 
 /** `items` as a feed of batches of `size`. */

@@ -14,6 +14,7 @@ import * as m0012 from './0012-user-kill-switch.js';
 import * as m0013 from './0013-strategy-instrument.js';
 import * as m0014 from './0014-journal-write-cost.js';
 import * as m0015 from './0015-ledger-checkpoints.js';
+import * as m0016 from './0016-snapshot-events-through.js';
 
 /** Every migration, in order. Listed statically so bundles and Lambda packages carry them. */
 export const migrations: MigrationProvider = {
@@ -33,5 +34,6 @@ export const migrations: MigrationProvider = {
     '0013-strategy-instrument': m0013,
     '0014-journal-write-cost': m0014,
     '0015-ledger-checkpoints': m0015,
+    '0016-snapshot-events-through': m0016,
   }),
 };

@@ -39,6 +39,14 @@ export class DataEngine {
   }
 
   /**
+   * A price seen before (a bar or trade a restarted node only warms its strategy on, as it handled
+   * it before the restart): it becomes the last price, as then, and is published to no one.
+   */
+  warm(instrumentId: string, price: number): void {
+    setLast(this.#feed(instrumentId), price);
+  }
+
+  /**
    * A reference price for an instrument that has seen no bar or trade yet (the venue's last close,
    * asked when it was taken on demand); published to no one, and the first bar or trade replaces it.
    */

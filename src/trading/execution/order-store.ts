@@ -178,4 +178,15 @@ export interface OrderStore {
   storedFills(trades: readonly TradeKey[]): Promise<Fill[]>;
   /** The events of one order, in the order they were committed. */
   events(clientOrderId: string): Promise<OrderEvent[]>;
+  /**
+   * The events of these orders (of those stored), in the order they were committed across them:
+   * what a strategy heard of them, in the order it heard it (a replayed bar shows them again).
+   */
+  eventsOf(clientOrderIds: readonly string[]): Promise<StoredOrderEvent[]>;
+}
+
+/** An order event as stored: `seq` is its place in the order every event was committed. */
+export interface StoredOrderEvent {
+  readonly seq: number;
+  readonly event: OrderEvent;
 }

@@ -282,6 +282,11 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
     this.data.seed(instrumentId, price);
   }
 
+  /** A price seen before a restart (a bar or trade only warmed on): the last price, unpublished. */
+  warmPrice(instrumentId: string, price: number): void {
+    this.data.warm(instrumentId, price);
+  }
+
   /** The ids of the instruments this account trades. */
   instrumentIds(): string[] {
     return [...this.#instruments.keys()];
@@ -360,6 +365,11 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
   /** Sends an order that passed the gate before (recovery) straight to the venue. */
   send(order: Order, ts: number): void {
     (this.#client ?? this.venue).submit(order, ts);
+  }
+
+  /** Sends a cancel committed before (its order PENDING_CANCEL) straight to the venue. */
+  sendCancel(clientOrderId: string, ts: number): void {
+    (this.#client ?? this.venue).cancel(clientOrderId, ts);
   }
 
   /** Resolves when every send so far is made and every event so far is committed. */

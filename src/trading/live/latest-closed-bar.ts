@@ -43,8 +43,21 @@ export function diedInLatestBar(snapshotTs: number, latest: LatestClosedBar): bo
 }
 
 /**
- * Where a restarted live node's feed starts its trades: the snapshot's time when the node died in
- * the venue's latest closed bar (that bar is played again, its trades first), else undefined.
+ * A restarted node plays again the bar it died in: the venue's latest closed bar
+ * (`diedInLatestBar`), or the bar still forming when its snapshot is of the latest closed one
+ * (what it did in that bar so far, on trades and order events, is played again from the
+ * snapshot; the bar itself comes when it closes).
+ *
+ * @example
+ * playsAgain(240_000, { closeTime: 240_000, previousCloseTime: 180_000 }); // true: forming
+ */
+export function playsAgain(snapshotTs: number, latest: LatestClosedBar): boolean {
+  return diedInLatestBar(snapshotTs, latest) || snapshotTs >= latest.closeTime;
+}
+
+/**
+ * Where a restarted live node's feed starts its trades: the snapshot's time when the node plays
+ * again the bar it died in (`playsAgain`: its trades first), else undefined.
  *
  * @example
  * replayedTradesSince(120_000, { closeTime: 240_000, previousCloseTime: 120_000 }); // 120_000
@@ -53,7 +66,7 @@ export function replayedTradesSince(
   snapshotTs: number | null,
   latest: LatestClosedBar | undefined,
 ): number | undefined {
-  return snapshotTs !== null && latest !== undefined && diedInLatestBar(snapshotTs, latest)
+  return snapshotTs !== null && latest !== undefined && playsAgain(snapshotTs, latest)
     ? snapshotTs
     : undefined;
 }

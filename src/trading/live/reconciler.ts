@@ -8,6 +8,7 @@ import type { Order } from '../model/order.js';
 import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { isOpen } from '../model/order-state-machine.js';
 import { orderReports } from './venue-order-reports.js';
+import { ClientOrderIds } from '../core/client-order-id.js';
 
 /** What one reconciliation did. */
 export interface ReconciliationResult {
@@ -57,6 +58,12 @@ export async function reconcile(
   sent: () => Promise<void> = async () => undefined,
   /** Where trades of orders not held are checked (absent: only against `knownTradeKeys`). */
   unheld?: UnheldTrades,
+  /**
+   * Orders held for a replayed bar, left as they are while the venue shows them open: a cancel
+   * committed and not sent yet, to go out later (`TradingCore.resendCancel`), or an
+   * acknowledgement lost, given later (`TradingCore.acknowledgeHeld`).
+   */
+  heldCancels: ReadonlySet<string> = new Set(),
 ): Promise<ReconciliationResult> {
   const open = exec.openOrders();
   await sent();
@@ -113,22 +120,7 @@ export async function reconcile(
     apply(fresh);
   }
   drift.push(...unknownTrades(exec, held));
-  for (const [order, report] of reports) {
-    const current = exec.order(order.clientOrderId);
-    // Closed meanwhile (a stream's report) and released already: nothing to resolve.
-    if (!current) continue;
-    const event = isOpen(current.status) ? resolution(current, report, now) : null;
-    if (event) {
-      exec.process(event);
-      resolved.add(order.clientOrderId);
-    }
-    const after = exec.order(order.clientOrderId)!;
-    if (report && !after.filledQuantity.eq(report.filledQuantity)) {
-      drift.push(
-        `${order.clientOrderId}: filled ${after.filledQuantity.toFixed()} here, ${report.filledQuantity.toFixed()} at the venue`,
-      );
-    }
-  }
+  drift.push(...resolveOpen(exec, reports, now, resolved, heldCancels));
   const known = new Set(exec.allOrders().map((o) => o.clientOrderId));
   // A listed order of ours under an id this process could not read back until it asked for the
   // order by client id (a digest form): the look-up's answer names its venue order id.
@@ -156,6 +148,91 @@ function unknownTrades(exec: ExecutionEngine, held: readonly Fill[]): string[] {
   return held
     .filter((f) => !exec.hasTrade(f.venue, f.tradeId))
     .map((f) => `trade ${f.tradeId} for unknown order ${f.clientOrderId}`);
+}
+
+/**
+ * Makes each open order agree with what the venue says of it (`reports`), and answers the drift
+ * in fills: the venue's acknowledgements first, in the order the orders were made (as it gave
+ * them), then what closed or failed to cancel, so the node hears what it would have heard had it
+ * not stopped. `resolved` takes the ids changed.
+ *
+ * @example
+ * const drift = resolveOpen(exec, new Map([[order, report]]), now, resolved);
+ */
+export function resolveOpen(
+  exec: ExecutionEngine,
+  reports: ReadonlyMap<Order, VenueOrderReport | null>,
+  now: number,
+  resolved: Set<string>,
+  /** Orders held for a replayed bar (`reconcile`'s `heldCancels`): left as they are while open. */
+  heldCancels: ReadonlySet<string> = new Set(),
+): string[] {
+  const drift: string[] = [];
+  const changes: [Order, VenueOrderReport | null, OrderEvent | null][] = [];
+  for (const [order, report] of [...reports].sort(([a], [b]) => byMade(a, b))) {
+    const current = exec.order(order.clientOrderId);
+    // Closed meanwhile (a stream's report) and released already: nothing to resolve.
+    if (!current) continue;
+    // Held for a replayed bar while the venue shows it open: a cancel the venue never got stays
+    // pending, a lost acknowledgement waits (`TradingCore.acknowledgeHeld`), as they were then.
+    if (heldCancels.has(order.clientOrderId) && report?.status === 'OPEN') {
+      changes.push([order, report, null]);
+      continue;
+    }
+    const event = isOpen(current.status) ? resolution(current, report, now) : null;
+    const ack =
+      event?.kind === 'OrderAccepted' ? event : event && unheardAck(current, report, event, now);
+    if (ack) {
+      exec.process(ack);
+      resolved.add(order.clientOrderId);
+    }
+    changes.push([order, report, event === ack ? null : event]);
+  }
+  for (const [order, report, event] of changes) {
+    if (event) {
+      exec.process(event);
+      resolved.add(order.clientOrderId);
+    }
+    const after = exec.order(order.clientOrderId)!;
+    if (report && !after.filledQuantity.eq(report.filledQuantity)) {
+      drift.push(
+        `${order.clientOrderId}: filled ${after.filledQuantity.toFixed()} here, ${report.filledQuantity.toFixed()} at the venue`,
+      );
+    }
+  }
+  return drift;
+}
+
+/** Orders in the order they were made: time, then client order id sequence. */
+export function byMade(a: Order, b: Order): number {
+  return (
+    a.createdAt - b.createdAt ||
+    ClientOrderIds.sequenceOf(a.clientOrderId) - ClientOrderIds.sequenceOf(b.clientOrderId)
+  );
+}
+
+/**
+ * The venue's acknowledgement of an order the OMS never heard acknowledged (no venue order id),
+ * when what the venue says of it now (`event`: closed, or a cancel that did not take) came after
+ * one: the `OrderAccepted` a crash lost, before that event. Null otherwise.
+ */
+function unheardAck(
+  order: Order,
+  report: VenueOrderReport | null,
+  event: OrderEvent,
+  ts: number,
+): OrderEvent | null {
+  if (report === null || report.status === 'REJECTED') return null;
+  if (order.venueOrderId !== null || report.venueOrderId === '') return null;
+  // (One the venue filled in part is acknowledged by its fill.)
+  if (!['SUBMITTED', 'UNKNOWN', 'PENDING_CANCEL'].includes(order.status)) return null;
+  const after =
+    event.kind === 'OrderCanceled' ||
+    event.kind === 'OrderExpired' ||
+    event.kind === 'OrderCancelRejected';
+  return after
+    ? { kind: 'OrderAccepted', ...orderRef(order), ts, venueOrderId: report.venueOrderId }
+    : null;
 }
 
 /**

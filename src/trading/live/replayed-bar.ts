@@ -30,14 +30,17 @@ const AT_BAR = new Set<OrderEvent['kind']>([...ANSWERS, 'OrderFilled']);
  * orders that bar had made (after the last snapshot) stay hidden from the strategy (`order`,
  * `openOrders`, so `cancelAll` never cancels them) until it makes each again under the same
  * client order id; then the stored order stands, and one committed but never sent goes out
- * (on a replay). Whatever the bar did not make again is raised as `REPLAY_MISMATCH` at its end.
+ * (on a replay), as does a cancel committed and never sent (`RedoOrders.cancels`) when the
+ * strategy cancels the order again. Whatever the bar did not make again is raised as
+ * `REPLAY_MISMATCH` at its end.
  *
  * What the first run of the bar had already done to the strategy's orders before the crash
- * (`RedoOrders.later`) is shown again where that run met it, in the order stored: the OMS's own
- * events when the strategy makes the order (or cancels it) again, the venue's answers once that
- * is stored and sent (`settled`), fills when the replayed bar reaches the bar itself (its trades
- * first, then the bar, whose match the paper venue makes before `onBar`: `atBar`), the rest at
- * its end. Until then the strategy reads the order as it was (`order`, `openOrders`) and the
+ * (`RedoOrders.later`) is shown again where that run met it, in the order committed across the
+ * orders (so an order made on hearing one takes the id it took then): the OMS's own events when
+ * the strategy makes the order (or cancels it) again, the venue's answers once that is stored and
+ * sent (`settled`), fills when the replayed bar reaches the bar itself (its trades first, then the
+ * bar, whose match the paper venue makes before `onBar`: `atBar`; not the answers to what the
+ * strategy sent on hearing them, which wait for its call to end), the rest at its end. Until then the strategy reads the order as it was (`order`, `openOrders`) and the
  * books without those fills (`position`, `cash`); each event shown is handed to it
  * (`onOrderEvent`) as the first run did.
  *
@@ -50,8 +53,18 @@ export class ReplayedBar {
   readonly #unsent: Map<string, Order>;
   /** Until the replayed bar ends: the books without fills not shown yet (`RedoOrders.before`). */
   #before: RedoOrders['before'];
-  /** Orders with stored events not shown yet: as the strategy sees them, and those events. */
-  readonly #later: Map<string, { order: Order; readonly events: OrderEvent[] }>;
+  /** Cancels committed and never sent (`RedoOrders.cancels`), until cancelled again. */
+  readonly #cancels: Set<string>;
+  /** Orders the strategy made or cancelled again since it last settled (`atBar`). */
+  readonly #commanded = new Set<string>();
+  /**
+   * Orders with stored events not shown yet: as the strategy sees them, those events, and each
+   * one's place in the order they were committed across the orders (`LaterEvents.at`).
+   */
+  readonly #later: Map<
+    string,
+    { order: Order; readonly events: OrderEvent[]; readonly at: number[] }
+  >;
 
   constructor(
     private readonly core: TradingCore,
@@ -64,12 +77,13 @@ export class ReplayedBar {
   ) {
     this.#hidden = new Set(replays ? redo.made.map((o) => o.clientOrderId) : []);
     this.#unsent = new Map(redo.unsent.map((o) => [o.clientOrderId, o]));
+    this.#cancels = new Set(redo.cancels);
     this.#before = replays ? redo.before : null;
     this.#later = new Map(
       replays
         ? [...redo.later].map(([id, l]: [string, LaterEvents]) => [
             id,
-            { order: l.order, events: [...l.events] },
+            { order: l.order, events: [...l.events], at: [...l.at] },
           ])
         : [],
     );
@@ -108,34 +122,99 @@ export class ReplayedBar {
 
   /** The strategy cancels this order (again): the cancel's stored events are shown. */
   canceling(clientOrderId: string): void {
-    this.#show(clientOrderId, CANCELED);
+    this.#commanded.add(clientOrderId);
+    // Committed before the crash and never sent: it goes out now, as it did then.
+    if (this.#cancels.delete(clientOrderId)) {
+      this.#show(clientOrderId, CANCELED);
+      this.core.resendCancel(clientOrderId, this.core.clock.now());
+      return;
+    }
+    const o = this.core.exec.order(clientOrderId);
+    if (!o || !isOpen(o.status) || o.status === 'PENDING_CANCEL') {
+      this.#show(clientOrderId, CANCELED);
+      return;
+    }
+    // Still working (recovery heard the venue acknowledge it after that cancel, which never
+    // went out): the cancel is made again, and the strategy hears that one, not the stored one.
+    this.#show(clientOrderId, MADE);
+    this.#skip(clientOrderId, 'OrderPendingCancel');
+  }
+
+  /** The acknowledgements held for the orders made again (`TradingCore.acknowledgeHeld`). */
+  #acknowledge(): void {
+    this.core.acknowledgeHeld(this.core.clock.now(), (id) => !this.#hidden.has(id));
+  }
+
+  /** Passes over an order's next stored event of this kind without handing it over. */
+  #skip(clientOrderId: string, kind: OrderEvent['kind']): void {
+    const later = this.#later.get(clientOrderId);
+    if (later?.events[0]?.kind !== kind) return;
+    later.order = applyOrderEvent(later.order, later.events.shift()!);
+    later.at.shift();
+    if (later.events.length === 0) this.#later.delete(clientOrderId);
   }
 
   /** What the strategy's last call sent is stored and sent: the venue's answers are shown. */
   settled(): boolean {
-    return this.#showAll(ANSWERS);
-  }
-
-  /** The replayed bar reaches the bar itself: what the venue's match of it made is shown. */
-  atBar(): boolean {
-    return this.#showAll(AT_BAR);
-  }
-
-  /** True when an event was shown. */
-  #showAll(kinds: ReadonlySet<OrderEvent['kind']>): boolean {
-    let shown = false;
-    for (const id of [...this.#later.keys()])
-      if (!this.#hidden.has(id)) shown = this.#show(id, kinds) || shown;
+    this.#acknowledge();
+    const shown = this.#showAll(ANSWERS);
+    this.#commanded.clear();
     return shown;
   }
 
-  /** Shows the stored events of an order from the first on, while their kind is in `kinds`. */
-  #show(clientOrderId: string, kinds: ReadonlySet<OrderEvent['kind']> | null): boolean {
+  /**
+   * The replayed bar reaches the bar itself: what the venue's match of it made is shown; not the
+   * answers to what the strategy sent or cancelled since it last settled (on hearing a fill of
+   * the bar, say): those came once its call was over (`settled`, `end`).
+   */
+  atBar(): boolean {
+    return this.#showAll(AT_BAR, this.#commanded);
+  }
+
+  /**
+   * Shows, one at a time and in the order they were committed across the orders, the next events
+   * of orders the strategy sees whose kind is in `kinds` (null: any): what the first run heard,
+   * in the order it heard it, so orders it makes on hearing them take the ids they took then.
+   * True when an event was shown.
+   */
+  #showAll(
+    kinds: ReadonlySet<OrderEvent['kind']> | null,
+    /** Orders whose events wait (`atBar`). */
+    waiting: ReadonlySet<string> = new Set(),
+  ): boolean {
+    let shown = false;
+    for (;;) {
+      let next: string | null = null;
+      let first = Infinity;
+      for (const [id, { events, at }] of this.#later) {
+        if (this.#hidden.has(id) || waiting.has(id) || events.length === 0) continue;
+        if ((kinds === null || kinds.has(events[0]!.kind)) && at[0]! < first) {
+          first = at[0]!;
+          next = id;
+        }
+      }
+      if (next === null) return shown;
+      this.#show(next, kinds, 1);
+      shown = true;
+    }
+  }
+
+  /** Shows the stored events of an order from the first on (at most `most`), while their kind is in `kinds`. */
+  #show(
+    clientOrderId: string,
+    kinds: ReadonlySet<OrderEvent['kind']> | null,
+    most = Infinity,
+  ): boolean {
     const later = this.#later.get(clientOrderId);
     if (!later) return false;
     const before = later.events.length;
-    while (later.events.length > 0 && (kinds === null || kinds.has(later.events[0]!.kind))) {
+    while (
+      later.events.length > 0 &&
+      before - later.events.length < most &&
+      (kinds === null || kinds.has(later.events[0]!.kind))
+    ) {
       const e = later.events.shift()!;
+      later.at.shift();
       later.order = applyOrderEvent(later.order, e);
       if (e.kind === 'OrderFilled')
         this.#before?.applyFill(e.fill, this.core.instrumentOf(e.fill.instrumentId), e.strategyId);
@@ -157,6 +236,7 @@ export class ReplayedBar {
           `${id}: the replayed bar made ${describe(order)}, stored ${describe(stored)}`,
         );
       this.#show(id, MADE);
+      this.#commanded.add(id);
       if (held) {
         this.#unsent.delete(id);
         this.core.resend(held, this.core.clock.now());
@@ -192,17 +272,40 @@ export class ReplayedBar {
   }
 
   /**
-   * Ends the replayed bar: the stored events not shown yet are handed over (`tell`), then what it
-   * did not make again is raised, and an unsent order closed.
+   * The run stops before the replayed bar ended (a failure, a kill, the feed ended): nothing is
+   * decided of what it has not made again yet. Its orders stay as stored (one never sent, or a
+   * cancel never sent, for the next start to play again) and no mismatch is raised.
    */
-  end(ts: number, tell = true): void {
-    for (const id of [...this.#later.keys()]) {
-      if (tell && !this.#hidden.has(id)) this.#show(id, null);
-      this.#later.delete(id);
-    }
+  stop(): void {
+    this.#later.clear();
+    this.#before = null;
+    this.core.endReplay();
+    this.#hidden.clear();
+    this.#unsent.clear();
+    this.#cancels.clear();
+    this.#commanded.clear();
+  }
+
+  /**
+   * Ends the replayed bar: the stored events not shown yet are handed over, then what it did not
+   * make again is raised, and an unsent order (or cancel) closed.
+   */
+  end(ts: number): void {
+    this.#acknowledge();
+    // In the order committed: an order made again on hearing one of them is shown in turn.
+    this.#showAll(null);
+    this.#later.clear();
+    this.#commanded.clear();
+    // Those of orders not made again too: they are at the venue.
+    this.core.acknowledgeHeld(ts);
     // Only the replayed bar reads the books without its fills: no fill is booked there after it.
     this.#before = null;
     this.core.endReplay();
+    for (const id of this.#cancels) {
+      this.mismatch(`${id}: cancelled before the restart, not cancelled again on the replayed bar`);
+      this.core.dropCancel(id, ts);
+    }
+    this.#cancels.clear();
     if (this.#hidden.size === 0) return;
     for (const id of this.#hidden) {
       this.mismatch(`${id}: made before the restart, not made again on the replayed bar`);

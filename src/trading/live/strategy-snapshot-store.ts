@@ -7,6 +7,12 @@ export interface StrategySnapshot {
   readonly state: JsonObject;
   /** The state of the strategy's seeded random source (`ctx.random()`), when saved. */
   readonly random?: readonly number[];
+  /**
+   * Read back only (the store sets it when it saves): the order events stored by then, as their
+   * place in the order committed (`StoredOrderEvent.seq`). Those after it the strategy had not
+   * heard at its snapshot; absent on snapshots saved before stores kept it.
+   */
+  readonly eventsThrough?: number;
 }
 
 /**

@@ -17,10 +17,11 @@ import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { initOrder, type Order } from '../model/order.js';
 import { applyOrderEvent } from '../model/apply-order-event.js';
 import type { Fill } from '../model/fill.js';
-import { reconcile, type ReconciliationResult } from './reconciler.js';
+import { byMade, reconcile, type ReconciliationResult } from './reconciler.js';
 import type { OrderJournal } from './order-journal.js';
 import { OrderRecall } from './order-recall.js';
 import { orderReports } from './venue-order-reports.js';
+import { isOpen } from '../model/order-state-machine.js';
 import { LEDGER_CHECKPOINT_FILLS, LedgerCheckpoints } from './ledger-checkpoints.js';
 import { loadLedger } from './ledger-start.js';
 import { Ledger } from '../portfolio/ledger.js';
@@ -134,12 +135,20 @@ export interface RedoOrders {
    * first run met them (`ReplayedBar`). Empty when the bar is not played again.
    */
   readonly later: ReadonlyMap<string, LaterEvents>;
+  /**
+   * The strategy's orders whose cancel it decided after its snapshot, committed and never sent
+   * (a crash between the two): left PENDING_CANCEL by recovery, their cancel goes out when the
+   * replayed bar cancels them again (`TradingCore.resendCancel`). Empty when not played again.
+   */
+  readonly cancels: readonly string[];
 }
 
 /** An order as a strategy saw it at its snapshot, and its stored events since (`RedoOrders`). */
 export interface LaterEvents {
   readonly order: Order;
   readonly events: readonly OrderEvent[];
+  /** Each event's place among all the strategy's events since, in the order committed. */
+  readonly at: readonly number[];
 }
 
 /**
@@ -194,6 +203,10 @@ export class TradingCore extends Kernel<NodeVenue> {
    * venue may hold reports no node heard (a store outage), so nothing is confirmed.
    */
   #recovered = false;
+  /** Cancels committed and never sent, held for a replayed bar (`RedoOrders.cancels`). */
+  readonly #heldCancels = new Set<string>();
+  /** Acknowledgements lost and held for a replayed bar (`#holdAcks`), by client order id. */
+  readonly #heldAcks = new Map<string, string>();
   /** Fill rows start-up read (a diagnostic: `startFillsRead`). */
   #startRead = 0;
   readonly #checkpoints: LedgerCheckpoints;
@@ -310,6 +323,13 @@ export class TradingCore extends Kernel<NodeVenue> {
        * after `alsoRestoreSince`.
        */
       readonly ordersMade?: number;
+      /**
+       * The order events stored at the snapshot (`StrategySnapshot.eventsThrough`): of the
+       * strategy's orders, those committed after it are the ones it had not heard, whatever their
+       * time (a bar's venue events carry its open, the snapshot's own time), live too. Absent (a
+       * snapshot saved before stores kept it): told by time, with `ownsTime`.
+       */
+      readonly eventsThrough?: number;
     },
   ): Promise<{ core: TradingCore; recovery: ReconciliationResult; redo: RedoOrders }> {
     const core = new TradingCore(cfg);
@@ -348,8 +368,19 @@ export class TradingCore extends Kernel<NodeVenue> {
     const since = alsoRestoreSince;
     const before = redo?.replays && since !== null ? new Ledger(cfg.cash) : null;
     const exact = redo?.ownsTime ?? false;
+    const through = before ? redo?.eventsThrough : undefined;
+    // With the snapshot's place among the events: the strategy's fills committed after it.
+    const after =
+      through === undefined
+        ? null
+        : await core.#afterSnapshot(cfg.orders, redo!.strategyId, [...open, ...recent], through);
+    const unheard = after?.fills ?? null;
+    // Cancels the strategy decided after its snapshot: recovery leaves those the venue never got.
+    for (const id of after?.cancels ?? []) core.#heldCancels.add(id);
     const unseen = (f: Fill, owner: string | undefined) =>
-      owner === redo?.strategyId && (redoIds.has(f.clientOrderId) || (exact && f.ts >= since!));
+      owner === redo?.strategyId &&
+      (redoIds.has(f.clientOrderId) ||
+        (unheard ? unheard.has(`${f.venue}:${f.tradeId}`) : exact && f.ts >= since!));
     const loaded = await loadLedger(
       cfg.orders,
       core.ledger,
@@ -367,11 +398,14 @@ export class TradingCore extends Kernel<NodeVenue> {
     }
     const unsent: Order[] = [];
     if (redo?.replays) {
-      const neverSent = await core.#neverSent(made);
+      // One the strategy cancelled before it went out too: it goes out, then its cancel.
+      const neverSent = await core.#neverSent(made, true);
       for (const o of made)
         if (o.status === 'INITIALIZED' || neverSent.has(o.clientOrderId)) unsent.push(o);
     }
-    if (before) core.#replayBooks = { ledger: before, hides: unseen };
+    // Recovery's own fills of the strategy's orders came after the snapshot, whatever their time.
+    const mine = (_f: Fill, owner: string | undefined) => owner === redo?.strategyId;
+    if (before) core.#replayBooks = { ledger: before, hides: unheard ? mine : unseen };
     const held = new Set(unsent.map((o) => o.clientOrderId));
     let latest = core.#lastFillTs;
     for (const o of [...open, ...recent.filter((r) => !openIds.has(r.clientOrderId))]) {
@@ -393,7 +427,12 @@ export class TradingCore extends Kernel<NodeVenue> {
         books.ledger.applyFill(e.fill, core.instrumentOf(e.fill.instrumentId), e.strategyId);
     });
     if (cfg.sendUnsent) await core.#sendUnsent(cfg.onAlert);
-    const recovery = await core.reconcile();
+    if (core.#heldCancels.size > 0) await core.#holdAcks(made, held);
+    // A replayed bar's fills are stamped from its open on (the paper venue's match of a bar, of
+    // orders made on its trades too): a lost one is read from there, whatever the orders' times.
+    const recovery = await core.reconcile(
+      redo?.replays && alsoRestoreSince !== null ? alsoRestoreSince : undefined,
+    );
     if (core.unresolved()) {
       throw new KairosError(
         'RECOVERY_UNRESOLVED',
@@ -405,9 +444,16 @@ export class TradingCore extends Kernel<NodeVenue> {
     if (core.#replayBooks) core.#replayBooks.hides = null;
     const later =
       before && redo && since !== null
-        ? await core.#laterEvents(cfg.orders, redo.strategyId, since, made, exact)
+        ? await core.#laterEvents(cfg.orders, redo.strategyId, since, made, exact, through)
         : new Map<string, LaterEvents>();
-    return { core, recovery, redo: { made, unsent, before, later } };
+    // Those the venue had (canceled, or filled meanwhile) are resolved: no cancel to send.
+    for (const id of core.#heldCancels) {
+      // (One never sent is held back from the OMS: `unsent`, its cancel after it.)
+      if (!held.has(id) && core.exec.order(id)?.status !== 'PENDING_CANCEL')
+        core.#heldCancels.delete(id);
+    }
+    const cancels = [...core.#heldCancels];
+    return { core, recovery, redo: { made, unsent, before, later, cancels } };
   }
 
   /** The replayed bar is over: its books without its fills (`RedoOrders.before`) are dropped. */
@@ -427,30 +473,52 @@ export class TradingCore extends Kernel<NodeVenue> {
    * after it.
    */
   async #laterEvents(
-    store: Pick<OrderStore, 'events'>,
+    store: Pick<OrderStore, 'eventsOf'>,
     strategyId: string,
     since: number,
     made: readonly Order[],
     withOlder: boolean,
+    /** The events stored at the snapshot (`eventsThrough`): those after it are later, of any order. */
+    through?: number,
   ): Promise<Map<string, LaterEvents>> {
     const madeIds = new Set(made.map((o) => o.clientOrderId));
-    const older = (withOlder ? this.exec.allOrders() : []).filter(
-      (o) => o.strategyId === strategyId && o.updatedAt >= since && !madeIds.has(o.clientOrderId),
+    const older = (withOlder || through !== undefined ? this.exec.allOrders() : []).filter(
+      (o) =>
+        o.strategyId === strategyId &&
+        (through !== undefined || o.updatedAt >= since) &&
+        !madeIds.has(o.clientOrderId),
     );
-    const out = new Map<string, LaterEvents>();
-    for (const o of [...made, ...older]) {
-      const seen: OrderEvent[] = [];
-      const events: OrderEvent[] = [];
-      for (const e of await store.events(o.clientOrderId)) {
-        if (e.kind === 'OrderInitialized') continue;
-        const later =
-          madeIds.has(o.clientOrderId) ||
-          (e.kind === 'OrderFilled' ? e.fill.ts >= since : e.ts > since);
-        (later ? events : seen).push(e);
+    const orders = [...made, ...older];
+    // One read, in the order committed across the orders: each event's place (`at`) in it.
+    const stored = await store.eventsOf(orders.map((o) => o.clientOrderId));
+    const byId = new Map<string, { seen: OrderEvent[]; events: OrderEvent[]; at: number[] }>();
+    for (const o of orders) byId.set(o.clientOrderId, { seen: [], events: [], at: [] });
+    stored.forEach(({ seq, event: e }, at) => {
+      const of = byId.get(e.clientOrderId);
+      if (!of || e.kind === 'OrderInitialized') return;
+      const later =
+        madeIds.has(e.clientOrderId) ||
+        (through !== undefined
+          ? seq > through
+          : e.kind === 'OrderFilled'
+            ? e.fill.ts >= since
+            : e.ts > since);
+      if (!later) of.seen.push(e);
+      else {
+        of.events.push(e);
+        of.at.push(at);
       }
+    });
+    const out = new Map<string, LaterEvents>();
+    for (const o of orders) {
+      const { seen, events, at } = byId.get(o.clientOrderId)!;
       if (events.length === 0) continue;
       try {
-        out.set(o.clientOrderId, { order: seen.reduce(applyOrderEvent, initOrder(o)), events });
+        out.set(o.clientOrderId, {
+          order: seen.reduce(applyOrderEvent, initOrder(o)),
+          events,
+          at,
+        });
       } catch {
         // Events that do not make the order again (never expected): the strategy sees it as it is.
       }
@@ -459,12 +527,125 @@ export class TradingCore extends Kernel<NodeVenue> {
   }
 
   /**
-   * The ids of `orders` committed and never sent: passed the gate, unacknowledged, and unknown to
-   * the venue. Two or more are checked against one `openOrders()` answer first (`orderReports`).
+   * Of `strategyId`'s `orders`, what was committed after `through` (the snapshot): the trade keys
+   * of their fills, and the orders PENDING_CANCEL by a cancel made after it.
    */
-  async #neverSent(orders: readonly Order[]): Promise<Set<string>> {
+  async #afterSnapshot(
+    store: Pick<OrderStore, 'eventsOf'>,
+    strategyId: string,
+    orders: readonly Order[],
+    through: number,
+  ): Promise<{ fills: Set<string>; cancels: string[] }> {
+    const mine = orders.filter((o) => o.strategyId === strategyId);
+    const pending = new Set(
+      mine.filter((o) => o.status === 'PENDING_CANCEL').map((o) => o.clientOrderId),
+    );
+    const fills = new Set<string>();
+    const cancels = new Set<string>();
+    for (const { seq, event } of await store.eventsOf([
+      ...new Set(mine.map((o) => o.clientOrderId)),
+    ])) {
+      if (seq <= through) continue;
+      if (event.kind === 'OrderFilled') fills.add(`${event.fill.venue}:${event.fill.tradeId}`);
+      if (event.kind === 'OrderPendingCancel' && pending.has(event.clientOrderId))
+        cancels.add(event.clientOrderId);
+    }
+    return { fills, cancels: [...cancels] };
+  }
+
+  /**
+   * Sends the cancel of an order held at recovery (`RedoOrders.cancels`) when the replayed bar
+   * cancels it again; false when it is not held.
+   */
+  resendCancel(clientOrderId: string, ts: number): boolean {
+    if (!this.#heldCancels.delete(clientOrderId)) return false;
+    this.sendCancel(clientOrderId, ts);
+    return true;
+  }
+
+  /**
+   * Acknowledgements a crash lost, held for the replayed bar instead of given by recovery: those
+   * of its orders with a held cancel never acknowledged, and of every order it made after the
+   * first of those that the venue shows open and the OMS never heard acknowledged. Recovery would
+   * give the others at once and these only once the cancel went out again, in another order than
+   * the venue gave them: the replayed bar gives them all, in the order made (`acknowledgeHeld`).
+   */
+  async #holdAcks(made: readonly Order[], unsent: ReadonlySet<string>): Promise<void> {
+    const unacked = (o: Order | undefined): o is Order =>
+      o !== undefined &&
+      o.venueOrderId === null &&
+      (o.status === 'SUBMITTED' || o.status === 'UNKNOWN' || o.status === 'PENDING_CANCEL');
+    const cancels = [...this.#heldCancels].map((id) => this.exec.order(id)).filter(unacked);
+    if (cancels.length === 0) return;
+    const orders = [
+      ...new Set([
+        ...cancels,
+        ...made
+          .filter((o) => !unsent.has(o.clientOrderId))
+          .map((o) => this.exec.order(o.clientOrderId))
+          .filter(unacked)
+          .filter((o) => o.status !== 'PENDING_CANCEL'),
+      ]),
+    ].sort(byMade);
+    const ids = orders.map((o) => o.clientOrderId);
+    const reports = await orderReports(
+      this.venue,
+      ids,
+      ids.length > 1 ? await this.venue.openOrders() : [],
+    );
+    const open = (o: Order) => reports.get(o.clientOrderId)?.status === 'OPEN';
+    // The first order whose cancel the venue never got: from it on, every one still open.
+    const first = orders.find((o) => this.#heldCancels.has(o.clientOrderId) && open(o));
+    if (!first) return;
+    for (const o of orders)
+      if (byMade(o, first) >= 0 && open(o))
+        this.#heldAcks.set(o.clientOrderId, reports.get(o.clientOrderId)!.venueOrderId);
+  }
+
+  /**
+   * Gives the acknowledgements held for the replayed bar (`#holdAcks`), in the order the orders
+   * were made, while `shown` says the strategy has made the next one again (default: all): once
+   * its call is over, where the first run heard them.
+   */
+  acknowledgeHeld(ts: number, shown: (clientOrderId: string) => boolean = () => true): void {
+    const orders = [...this.#heldAcks.keys()]
+      .map((id) => this.exec.order(id))
+      .filter((o): o is Order => o !== undefined)
+      .sort(byMade);
+    for (const o of orders) {
+      if (!shown(o.clientOrderId)) return;
+      const venueOrderId = this.#heldAcks.get(o.clientOrderId)!;
+      this.#heldAcks.delete(o.clientOrderId);
+      if (isOpen(o.status) && o.venueOrderId === null)
+        this.exec.process({ kind: 'OrderAccepted', ...orderRef(o), ts, venueOrderId });
+    }
+  }
+
+  /** Closes a held cancel the replayed bar did not make again: the order stays working. */
+  dropCancel(clientOrderId: string, ts: number): void {
+    if (!this.#heldCancels.delete(clientOrderId)) return;
+    const o = this.exec.order(clientOrderId);
+    if (o?.status !== 'PENDING_CANCEL') return;
+    this.exec.process({
+      kind: 'OrderCancelRejected',
+      ...orderRef(o),
+      ts,
+      reason: 'NOT_SENT',
+    });
+  }
+
+  /**
+   * The ids of `orders` committed and never sent: passed the gate, unacknowledged (`cancelled`:
+   * also those cancelled since, never acknowledged), and unknown to the venue. Two or more are checked against one `openOrders()` answer first (`orderReports`).
+   */
+  async #neverSent(orders: readonly Order[], cancelled = false): Promise<Set<string>> {
     const ids = orders
-      .filter((o) => o.status === 'SUBMITTED' || o.status === 'UNKNOWN')
+      .filter(
+        (o) =>
+          o.status === 'SUBMITTED' ||
+          o.status === 'UNKNOWN' ||
+          (cancelled && o.status === 'PENDING_CANCEL' && o.venueOrderId === null),
+      )
       .map((o) => o.clientOrderId);
     if (ids.length === 0) return new Set();
     const listed = ids.length > 1 ? await this.venue.openOrders() : [];
@@ -527,20 +708,32 @@ export class TradingCore extends Kernel<NodeVenue> {
 
   /** Whether some order is still SUBMITTED or UNKNOWN (its outcome not known). */
   unresolved(): boolean {
-    return this.exec.openOrders().some((o) => o.status === 'SUBMITTED' || o.status === 'UNKNOWN');
+    // (One whose acknowledgement is held for a replayed bar is open at the venue: resolved.)
+    return this.exec
+      .openOrders()
+      .some(
+        (o) =>
+          (o.status === 'SUBMITTED' || o.status === 'UNKNOWN') &&
+          !this.#heldAcks.has(o.clientOrderId),
+      );
   }
 
   /** Reconciles with the venue now, then waits until what it changed is committed. */
-  async reconcile(): Promise<ReconciliationResult> {
+  async reconcile(
+    /** Read the trades from this time at the latest (start-up of a replayed bar: its open). */
+    from?: number,
+  ): Promise<ReconciliationResult> {
     const now = this.clock.now();
     // Trades since the last fill; before any, since the first order (not the venue's whole
     // history: a live venue pages it day by day).
-    const since =
+    const since = Math.min(
       this.#lastFillTs > 0
         ? this.#lastFillTs
         : Number.isFinite(this.#firstOrderTs)
           ? this.#firstOrderTs
-          : now;
+          : now,
+      from ?? Infinity,
+    );
     const r = await reconcile(
       this.exec,
       this.venue,
@@ -550,6 +743,9 @@ export class TradingCore extends Kernel<NodeVenue> {
       undefined,
       () => this.settle(),
       this.#recall,
+      this.#heldAcks.size > 0
+        ? new Set([...this.#heldCancels, ...this.#heldAcks.keys()])
+        : this.#heldCancels,
     );
     await this.settle();
     return r;

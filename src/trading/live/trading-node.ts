@@ -27,7 +27,7 @@ import { TradingCore, type CoreMemory, type NodeVenue, type RiskSettings } from 
 export type { NodeVenue } from './trading-core.js';
 import type { Failpoint } from './write-ahead-client.js';
 import { ReplayedBar } from './replayed-bar.js';
-import { diedInLatestBar, type LatestClosedBar } from './latest-closed-bar.js';
+import { playsAgain, type LatestClosedBar } from './latest-closed-bar.js';
 
 /** Everything a paper node needs besides its feed. */
 export interface TradingNodeConfig {
@@ -192,13 +192,15 @@ export class TradingNode {
     const snapshot = await cfg.snapshots.latest(cfg.strategyId);
     const ownsTime = cfg.ownsTime ?? false;
     const last = cfg.latestClosedBar;
-    // The bar it died in is played again: on a replay, and live when the venue closed no other.
+    // The bar it died in is played again: on a replay, and live when the venue closed no other
+    // (that bar, or the one still forming after the snapshot's).
     const replays =
-      ownsTime || (snapshot !== null && last !== undefined && diedInLatestBar(snapshot.ts, last));
+      ownsTime || (snapshot !== null && last !== undefined && playsAgain(snapshot.ts, last));
     const { core, recovery, redo } = await this.#open(
       snapshot?.ts ?? null,
       replays,
       snapshot?.ordersMade ?? 0,
+      snapshot?.eventsThrough,
     );
     this.#core = core;
     if (this.#rules) core.setInstrument(this.#rules);
@@ -435,6 +437,8 @@ export class TradingNode {
           if (failure) break;
           if (isTrade(e)) {
             if (e.ts < seenUntil) {
+              // The last price too: what the replayed bar's first decisions were priced at.
+              core.warmPrice(e.instrumentId, e.price);
               const w = seam.warmTrade(e);
               if (w) await w;
               continue;
@@ -460,6 +464,7 @@ export class TradingNode {
           }
           const bar = e;
           if (bar.closeTime <= seenUntil) {
+            core.warmPrice(bar.instrumentId, bar.close);
             const w = seam.warm(bar);
             if (w) await w;
             continue;
@@ -519,7 +524,8 @@ export class TradingNode {
     clock.cancelTimer('inflight');
     await turn;
     const finish = async () => {
-      replayed.end(clock.now(), false);
+      // A replayed bar not over yet is left to the next start, as it is.
+      replayed.stop();
       await core.settle();
       if (onStop === 'cancel' && !failure) {
         core.risk.killSwitch(clock.now(), 'node-stop');
@@ -564,6 +570,8 @@ export class TradingNode {
     replays: boolean,
     /** The client order ids the strategy had used at its snapshot (0 without one). */
     snapshotOrders: number,
+    /** The order events stored at the snapshot (`StrategySnapshot.eventsThrough`). */
+    eventsThrough: number | undefined,
   ): Promise<Awaited<ReturnType<typeof TradingCore.open>>> {
     const cfg = this.config;
     for (;;) {
@@ -591,6 +599,7 @@ export class TradingNode {
             replays,
             ownsTime: cfg.ownsTime ?? false,
             ordersMade: snapshotOrders,
+            ...(eventsThrough !== undefined ? { eventsThrough } : {}),
           },
         );
       } catch (e) {

@@ -1,9 +1,8 @@
-import { BarAggregator } from '../../../src/trading/data/bar-aggregator.js';
-import { isTrade, type Bar, type MarketEvent } from '../../../src/trading/data/market-data.js';
+import { isTrade, type MarketEvent } from '../../../src/trading/data/market-data.js';
 import { SeededRandom } from '../../../src/trading/core/random.js';
 import tradeChurn from '../../fixtures/strategies/trade-churn.js';
 import { crashRig } from '../../support/crash-harness.js';
-import { realTrades, XRP_ETH } from '../../support/paper-trades.js';
+import { tradesWithBars, XRP_ETH } from '../../support/paper-trades.js';
 import { freshStore } from '../../support/stores.js';
 
 /**
@@ -18,22 +17,6 @@ const SEED = Number(process.env.KAIROS_CRASH_SEED ?? Math.floor(Math.random() * 
 
 const INST = XRP_ETH;
 
-/** Trades and their one-minute bars, each bar after its trades (as a live feed hands them). */
-async function market(count: number): Promise<{ events: MarketEvent[]; bars: Bar[] }> {
-  const events: MarketEvent[] = [];
-  const bars: Bar[] = [];
-  const agg = new BarAggregator(60_000, (b) => {
-    bars.push(b);
-    events.push(b);
-  });
-  for (const t of (await realTrades(INST)).slice(0, count)) {
-    agg.push(t);
-    events.push(t);
-  }
-  agg.flush();
-  return { events, bars };
-}
-
 describe('a crashed trade-tick replay ends as the uninterrupted run', () => {
   let store: Awaited<ReturnType<typeof freshStore>>;
   beforeAll(async () => {
@@ -44,7 +27,7 @@ describe('a crashed trade-tick replay ends as the uninterrupted run', () => {
   });
 
   it('killed before a commit, between commit and send, after a send, after a fill, mid-bar, before the snapshot', async () => {
-    const { events, bars } = await market(120);
+    const { events, bars } = await tradesWithBars(INST, 120);
     const rig = (account: string) =>
       crashRig({
         store,

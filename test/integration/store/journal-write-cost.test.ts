@@ -110,6 +110,7 @@ describe.each(DIALECTS)('the journal’s rows after migration 0014 on %s', (dial
     const down = await migrator.migrateTo('0013-strategy-instrument');
     expect(down.error).toBeUndefined();
     expect(down.results?.map((r) => r.migrationName)).toEqual([
+      '0016-snapshot-events-through',
       '0015-ledger-checkpoints',
       '0014-journal-write-cost',
     ]);
@@ -120,6 +121,7 @@ describe.each(DIALECTS)('the journal’s rows after migration 0014 on %s', (dial
     expect(await migrate(store.db, store.schema)).toEqual([
       '0014-journal-write-cost',
       '0015-ledger-checkpoints',
+      '0016-snapshot-events-through',
     ]);
     const repo = new OrderRepository(store.db, 'acct');
     await repo.commitBatch(journalEntry('acct', 'after-up'));

@@ -283,6 +283,8 @@ describe.each(DIALECTS)('group commit on %s', (dialect) => {
       ordersMade: 4,
       state: { a: [2] },
       random: [1, -2, 3, 4],
+      // The order events stored by then (migration 0016): a restart shows again those after it.
+      eventsThrough: expect.any(Number),
     });
   });
 });

@@ -71,6 +71,7 @@ class ModelStore {
       saveLedgerCheckpoint: unused,
       storedFills: unused,
       events: unused,
+      eventsOf: unused,
       commitBatch: (items, durability = 'flushed') => {
         this.calls.push({
           op: 'commit',

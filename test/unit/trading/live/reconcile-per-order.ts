@@ -1,6 +1,7 @@
 // The per-order reconciliation as it was before it asked in bulk (src/trading/live/reconciler.ts
-// at d490d68), kept verbatim but for its imports and name (`resolution`, unchanged, is the
-// reconciler's own): reconcile-bulk.test.ts compares with it.
+// at d490d68), kept verbatim but for its imports and name, and how it resolves the open orders
+// (`resolveOpen`, the reconciler's own since the acknowledgements a crash lost are given first):
+// reconcile-bulk.test.ts compares with it.
 import type { MessageBus } from '../../../../src/trading/bus/message-bus.js';
 import { Topics } from '../../../../src/trading/bus/topics.js';
 import type { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
@@ -12,8 +13,7 @@ import type { Alert } from '../../../../src/trading/model/alert.js';
 import type { Fill } from '../../../../src/trading/model/fill.js';
 import type { Order } from '../../../../src/trading/model/order.js';
 import { orderRef } from '../../../../src/trading/model/order-events.js';
-import { isOpen } from '../../../../src/trading/model/order-state-machine.js';
-import { resolution, type ReconciliationResult } from '../../../../src/trading/live/reconciler.js';
+import { resolveOpen, type ReconciliationResult } from '../../../../src/trading/live/reconciler.js';
 
 /** One request for each open order, then one for the open orders (the drift check). */
 export async function oldReconcile(
@@ -66,20 +66,8 @@ export async function oldReconcile(
     const from = Math.min(since, ...behind.map(([o]) => o.createdAt));
     apply(await venue.tradesSince(from), new Set(behind.map(([o]) => o.clientOrderId)));
   }
-  for (const [order, report] of reports) {
-    const current = exec.order(order.clientOrderId)!;
-    const event = isOpen(current.status) ? resolution(current, report, now) : null;
-    if (event) {
-      exec.process(event);
-      resolved.add(order.clientOrderId);
-    }
-    const after = exec.order(order.clientOrderId)!;
-    if (report && !after.filledQuantity.eq(report.filledQuantity)) {
-      drift.push(
-        `${order.clientOrderId}: filled ${after.filledQuantity.toFixed()} here, ${report.filledQuantity.toFixed()} at the venue`,
-      );
-    }
-  }
+  // How the open orders are resolved is the reconciler's own (`resolveOpen`, as `resolution`).
+  drift.push(...resolveOpen(exec, reports, now, resolved));
   const known = new Set(exec.allOrders().map((o) => o.clientOrderId));
   for (const r of await venue.openOrders()) {
     if (!known.has(r.clientOrderId)) drift.push(`venue order ${r.clientOrderId} is not known here`);
