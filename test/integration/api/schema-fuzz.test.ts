@@ -1,10 +1,16 @@
+import path from 'node:path';
 import fc from 'fast-check';
+import jwt from 'jsonwebtoken';
 import { API_ERRORS } from '../../../src/api/error-catalogue.js';
+import { LocalKeyring } from '../../../src/security/encryption/local-keyring.js';
 import { ROLES, can, type Role } from '../../../src/security/roles/permissions.js';
+import { openSigningKey } from '../../../src/security/tokens/signing-key-file.js';
 import { apiCall } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 import { rawRequest, sendRaw, type RawAnswer } from '../../support/raw-http.js';
+import { rawWs } from '../../support/raw-ws.js';
 import { invalidFor, takes, validFor } from '../../support/schema-arbitraries.js';
+import { until } from '../../support/until.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an OpenAPI document and JSON answers, walked by key
 type Json = any;
@@ -401,6 +407,86 @@ describe('fuzz: requests generated from /docs/json, valid and with one part brok
     expect(failures).toEqual([]);
     expect(sent).toBeGreaterThan(500);
   }, 120_000);
+
+  it('refuses tokens signed with the server key but for another audience, issuer or type, stale, early or of no role, on every guarded operation and /ws', async () => {
+    // The server's own signing key, read as the server reads it (from its home): the tokens
+    // below differ from a real one only in the claim named, so only the claim checks refuse them.
+    const keysDir = path.join(t.home, 'keys');
+    const ring = await LocalKeyring.open(keysDir);
+    const key = await openSigningKey(keysDir, ring.cipher(), ring.current);
+    const real = jwt.decode(t.token) as Json;
+    const nowS = Math.floor(Date.now() / 1000);
+    const sign = (claims: Json, header: Json = {}) =>
+      jwt.sign(claims, key.privateKey, {
+        algorithm: 'ES256',
+        header: { alg: 'ES256', typ: 'at+jwt', kid: key.kid, ...header },
+      });
+    const forged: Record<string, string> = {
+      'another audience': sign({ ...real, aud: 'kairos-ws' }),
+      'two audiences': sign({ ...real, aud: ['kairos-api', 'other'] }),
+      'no audience': sign({ ...real, aud: undefined }),
+      'another issuer': sign({ ...real, iss: 'someone' }),
+      'typ refresh': sign({ ...real, typ: 'refresh' }),
+      'header typ JWT': sign(real, { typ: 'JWT' }),
+      expired: sign({ ...real, iat: nowS - 700, exp: nowS - 100 }),
+      'not yet valid': sign({ ...real, nbf: nowS + 3_600 }),
+      'issued in the future': sign({ ...real, iat: nowS + 3_600, exp: nowS + 3_900 }),
+      'an hour long': sign({ ...real, iat: nowS - 10, exp: nowS + 3_600 }),
+      'role root': sign({ ...real, role: 'root' }),
+      'no sub': sign({ ...real, sub: undefined }),
+      'no sid': sign({ ...real, sid: undefined }),
+      'unknown kid': sign(real, { kid: 'k-unknown' }),
+    };
+    // The real token signed again the same way is taken: the refusals are the claims'.
+    expect((await apiCall(t.server.url, 'GET', '/orders', { token: sign(real) })).status).toBe(200);
+    const guarded = ops.filter((o) => o.op['x-permission']);
+    const kinds = Object.keys(forged);
+    const wrongAnswers: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.tuple(...guarded.map(() => fc.constantFrom(...kinds))),
+        async (picked) => {
+          const answers = await Promise.all(
+            guarded.map((o, i) => {
+              const r = build(
+                o,
+                Object.fromEntries(
+                  o.params.map((p) => [`${p.in}:${p.name}`, p.in === 'path' ? 'desk' : undefined]),
+                ),
+                {
+                  auth: `Bearer ${forged[picked[i]!]}`,
+                  raw: o.body ? ['{}', 'application/json'] : [undefined, undefined],
+                },
+              );
+              return sendRaw(port, rawRequest(o.method, r.target, r.headers, r.body));
+            }),
+          );
+          answers.forEach((a, i) => {
+            const code = a.status === 401 ? (JSON.parse(a.body) as Json).code : undefined;
+            if (code !== 'AUTH_INVALID_TOKEN' && code !== 'AUTH_TOKEN_EXPIRED')
+              wrongAnswers.push(
+                `${guarded[i]!.method} ${guarded[i]!.path} ${picked[i]}: ${a.status} ${a.body.slice(0, 120)}`,
+              );
+          });
+        },
+      ),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 6), seed: Number(process.env.FUZZ_SEED ?? 23) },
+    );
+    expect(wrongAnswers).toEqual([]);
+    // On the socket: refused, then closed 4401.
+    for (const kind of kinds) {
+      const ws = await rawWs(port);
+      ws.text(JSON.stringify({ type: 'auth', token: forged[kind] }));
+      await until(() => ws.closeCode() !== null, 10_000, `${kind}: its close frame`);
+      ws.destroy();
+      expect([kind, ws.closeCode(), JSON.parse(ws.texts[0] ?? '{}').code]).toEqual([
+        kind,
+        4401,
+        expect.stringMatching(/^AUTH_(INVALID_TOKEN|TOKEN_EXPIRED)$/),
+      ]);
+    }
+    expect((await apiCall(t.server.url, 'GET', '/health')).status).toBe(200);
+  });
 
   it('leaves nothing half-written: every order answered 2xx is stored with its audit rows, the journal is not failed', async () => {
     const orders = new Map(t.server.core.exec.allOrders().map((o) => [o.clientOrderId, o]));
