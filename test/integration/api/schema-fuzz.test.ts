@@ -6,7 +6,7 @@ import { LocalKeyring } from '../../../src/security/encryption/local-keyring.js'
 import { ROLES, can, type Role } from '../../../src/security/roles/permissions.js';
 import { openSigningKey } from '../../../src/security/tokens/signing-key-file.js';
 import { apiCall } from '../../support/api-call.js';
-import { startTestServer, type TestServer } from '../../support/api-server.js';
+import { secondTrader, startTestServer, type TestServer } from '../../support/api-server.js';
 import { rawRequest, sendRaw, type RawAnswer } from '../../support/raw-http.js';
 import { rawWs } from '../../support/raw-ws.js';
 import { invalidFor, takes, validFor } from '../../support/schema-arbitraries.js';
@@ -137,8 +137,9 @@ describe('fuzz: requests generated from /docs/json, valid and with one part brok
     });
     expect(first.status).toBe(201);
     placed.add(first.json.clientOrderId);
-    // Ids that exist, so that valid requests reach past the look-up.
-    known = ['desk', first.json.clientOrderId, t.users.trader.id, 'sma-cross', 'maxOrderQty'];
+    // Ids that exist, so that valid requests reach past the look-up (no user's: the fuzz would
+    // disable the trader whose token the requests carry).
+    known = ['desk', first.json.clientOrderId, 'sma-cross', 'maxOrderQty'];
   }, 120_000);
   afterAll(async () => {
     await t?.server.close();
@@ -266,6 +267,59 @@ describe('fuzz: requests generated from /docs/json, valid and with one part brok
     );
     return { failures, sent };
   }
+
+  it('makes one order per Idempotency-Key however many requests carry it at once, whatever their bodies', async () => {
+    // A trader of its own, before the fuzz below (which may disable tom or halt trading).
+    const { token } = await secondTrader(t);
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            key: fc.constantFrom('a', 'b', 'c'),
+            side: fc.constantFrom('BUY', 'SELL'),
+            quantity: fc.constantFrom('1', '2'),
+          }),
+          { minLength: 40, maxLength: 40 },
+        ),
+        async (wave) => {
+          round++;
+          const answers = await Promise.all(
+            wave.map((w) =>
+              apiCall(t.server.url, 'POST', '/orders', {
+                token,
+                body: { ...ORDER, side: w.side, quantity: w.quantity },
+                headers: { 'idempotency-key': `same-${round}-${w.key}` },
+              }),
+            ),
+          );
+          for (const key of new Set(wave.map((w) => w.key))) {
+            const mine = answers.filter((_, i) => wave[i]!.key === key);
+            // One made (201) and the rest 200 with it, or all 422 naming one order the gate
+            // denied (recorded, never sent): the key names one order, the first body's.
+            const statuses = mine.map((a) => a.status).sort();
+            const denied = statuses.every((x) => x === 422);
+            if (!denied)
+              expect([key, statuses]).toEqual([
+                key,
+                [...Array<number>(mine.length - 1).fill(200), 201],
+              ]);
+            const ids = new Set(
+              mine.map((a) =>
+                denied
+                  ? /^order (\S+) denied/.exec(String(a.json.detail))?.[1]
+                  : (a.json.clientOrderId as string),
+              ),
+            );
+            expect(ids.size).toBe(1);
+            expect([...ids][0]).toEqual(expect.any(String));
+            placed.add([...ids][0]!);
+          }
+        },
+      ),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 5), seed: Number(process.env.FUZZ_SEED ?? 24) },
+    );
+  });
 
   it('answers requests the document allows, on every operation, with a documented status and problems of listed codes', async () => {
     const arbs = ops.map((o) => validParts(o).map((parts) => build(o, parts)));
@@ -488,7 +542,17 @@ describe('fuzz: requests generated from /docs/json, valid and with one part brok
     expect((await apiCall(t.server.url, 'GET', '/health')).status).toBe(200);
   });
 
-  it('leaves nothing half-written: every order answered 2xx is stored with its audit rows, the journal is not failed', async () => {
+  it('leaves nothing half-written: every order answered (2xx, or 422 denied) is stored with its audit row, the journal is not failed', async () => {
+    // The trader's session survived the fuzz (so its requests were judged, not refused 401).
+    const last = await apiCall(t.server.url, 'POST', '/orders', {
+      token: t.token,
+      body: ORDER,
+      headers: { 'idempotency-key': 'after-fuzz' },
+    });
+    expect([201, 422]).toContain(last.status);
+    placed.add(
+      last.json.clientOrderId ?? /^order (\S+) denied/.exec(String(last.json.detail))?.[1],
+    );
     const orders = new Map(t.server.core.exec.allOrders().map((o) => [o.clientOrderId, o]));
     for (const id of placed) expect([id, orders.has(id)]).toEqual([id, true]);
     const audit = await apiCall(
