@@ -29,6 +29,8 @@ const u16 = (n: number) => {
 type Action = { readonly name: string; readonly bytes: (token: string) => Buffer };
 const frame = (name: string, bytes: (token: string) => Buffer): Action => ({ name, bytes });
 const text = (s: string) => wsFrame(OP.text, Buffer.from(s));
+const auth = frame('auth', (token) => text(JSON.stringify({ type: 'auth', token })));
+const badToken = frame('auth with a bad token', () => text('{"type":"auth","token":"x.y.z"}'));
 const actions: fc.Arbitrary<Action> = fc.oneof(
   {
     weight: 4,
@@ -43,8 +45,8 @@ const actions: fc.Arbitrary<Action> = fc.oneof(
       )
       .map((s) => frame(`text ${s}`, () => text(s))),
   },
-  fc.constant(frame('auth', (token) => text(JSON.stringify({ type: 'auth', token })))),
-  fc.constant(frame('auth with a bad token', () => text('{"type":"auth","token":"x.y.z"}'))),
+  fc.constant(auth),
+  fc.constant(badToken),
   // A message in fragments, a ping between them (allowed), and one of 100 fragments.
   fc.constant(
     frame('fragmented, a ping inside', () =>
@@ -167,7 +169,9 @@ describe('fuzz: raw WebSocket frames, valid and breaking the protocol', () => {
           'the last frame answered, or the socket closed',
         );
         if (ws.closeCode() !== null)
-          await until(() => ws.ended(), 5_000, 'closed after its close frame');
+          // The server ends the connection when this client, which never answers a close,
+          // has had the grace (1 s) to: it does not hold the address's slot for ws's 30 s.
+          await until(() => ws.ended(), 3_000, 'the connection ended after its close frame');
         const names = sequence.map((a) => a.name).join(', ');
         // Cut without a close frame: the client sees 1006.
         const close = ws.ended() ? (ws.closeCode() ?? 1006) : null;
@@ -196,7 +200,12 @@ describe('fuzz: raw WebSocket frames, valid and breaking the protocol', () => {
         await until(() => frames.some((f) => f.type === 'subscribed'), 10_000, 'subscribed');
         next.close();
       }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 60), seed: Number(process.env.FUZZ_SEED ?? 31) },
+      {
+        numRuns: Number(process.env.FUZZ_RUNS ?? 60),
+        seed: Number(process.env.FUZZ_SEED ?? 31),
+        // A bad token after a good one: closed 4401, and cut if the client does not answer.
+        examples: [[[auth, badToken]]],
+      },
     );
     expect(wrong).toEqual([]);
     // The protocol errors were met, not only answered frames.
