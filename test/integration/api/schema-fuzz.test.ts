@@ -382,6 +382,10 @@ describe('fuzz: requests generated from /docs/json, valid and with one part brok
               ),
             ),
         );
+        if (p.required && p.in !== 'path')
+          out.push(
+            base.map((parts) => build(o, { ...parts, [key]: undefined }, { broken: `no ${key}` })),
+          );
         if (p.in === 'query')
           // An array where one value is expected: the key twice.
           out.push(
