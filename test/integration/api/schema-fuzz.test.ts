@@ -449,6 +449,40 @@ describe('fuzz: requests generated from /docs/json, valid and with one part brok
               ),
             ),
         );
+        // A body the schema takes, but labelled another charset, or with a byte that is not
+        // UTF-8 in its first string value: read as UTF-8 anyway, it was taken (U+FFFD unseen).
+        // The required fields alone: a body most operations take (a halt of everything).
+        const lean = (parts: Record<string, unknown>) =>
+          JSON.stringify(
+            Object.fromEntries(
+              Object.entries(parts.body as object).filter(([k]) => required.includes(k)),
+            ),
+          );
+        for (const charset of ['latin1', 'utf-16', '"ISO-8859-1"'])
+          out.push(
+            base.map((parts) =>
+              build(o, parts, {
+                broken: `charset=${charset}`,
+                raw: [lean(parts), `application/json; charset=${charset}`],
+              }),
+            ),
+          );
+        out.push(
+          base.map((parts) => {
+            // The first character of the first string value (or key) becomes the byte 0xFF:
+            // the same length, so only the byte can be why it is refused.
+            const b = Buffer.from(lean(parts));
+            const value = b.indexOf('":"') + 3;
+            const text = value > 2 && b[value] !== 0x22 ? b : Buffer.from('{"x":1}');
+            const at = text === b ? value : 2;
+            const bad = Buffer.concat([
+              text.subarray(0, at),
+              Buffer.from([0xff]),
+              text.subarray(at + 1),
+            ]);
+            return build(o, parts, { broken: 'a byte not UTF-8', raw: [bad, 'application/json'] });
+          }),
+        );
         // Each raw body on each operation, every run. No body at all is refused where the
         // document requires one.
         for (const [name, text, type] of RAW_BODIES)
