@@ -11,7 +11,7 @@ import { refuseHostileInput } from './hostile-input.js';
 import { parseJsonBodies } from './json-body.js';
 import { logRequests, requestId } from './request-log.js';
 import { countRequests } from './request-metrics.js';
-import { declareAnswers, headWithoutBody } from './openapi-truth.js';
+import { declareAnswers, headWithoutBody, optionalBodies } from './openapi-truth.js';
 import { PathMethods } from './method-not-allowed.js';
 import { answerOutsideFastify, refuseStrayUpgrades } from './raw-answers.js';
 import { clientErrorProblem, frameworkProblem, registerProblems, sendProblem } from './problem.js';
@@ -168,7 +168,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     // Fastify answers HEAD for every GET (RFC 9110 §9.3.2): the document says so too.
     exposeHeadRoutes: true,
     transformObject: (d) =>
-      headWithoutBody('openapiObject' in d ? d.openapiObject : d.swaggerObject),
+      optionalBodies(headWithoutBody('openapiObject' in d ? d.openapiObject : d.swaggerObject)),
     openapi: {
       info: { title: 'Kairos API', version: '0.1.0' },
       components: {

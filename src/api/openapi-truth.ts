@@ -40,7 +40,7 @@ function guards(route: RouteOptions): Partial<Guard>[] {
 
 /**
  * Makes `/docs/json` say what the API does: every operation lists each status it can answer
- * (400, 429 and 500 everywhere; 401 and 403 where a token is needed; 413 and 415 where a body is
+ * (400, 429, 431 and 500 everywhere; 401 and 403 where a token is needed; 413 and 415 where a body is
  * read, DELETE included; 404 and 414 where the path has parameters), every error as
  * `application/problem+json` with the problem schema, and protected operations declare bearer
  * security and the permission they need (`x-permission`). Call before any route is added.
@@ -55,7 +55,8 @@ export function declareAnswers(app: FastifyInstance): void {
     for (const [status, s] of Object.entries(response)) {
       if (isProblemSchema(s)) response[status] = problem(Number(status));
     }
-    const statuses = [400, 429, 500];
+    // 431: Node refuses a request head over 16 KiB (a long query or token) before any route.
+    const statuses = [400, 429, 431, 500];
     const routeGuards = guards(route);
     const permission = routeGuards.find((g) => g.permission)?.permission;
     const protectedRoute = routeGuards.length > 0;
@@ -98,6 +99,27 @@ export function headWithoutBody<T>(doc: T): T {
       responses[status] = rest;
     }
     item.head = { ...head, responses };
+  }
+  return doc;
+}
+
+/** A route schema's mark: the route takes no body at all as an empty one. */
+export const OPTIONAL_BODY = 'x-body-optional';
+
+/**
+ * The document's request bodies that a route marked `OPTIONAL_BODY` may go without, as not
+ * required (the plugin makes every body required), so a fuzzer expects the request to be
+ * taken without one; the mark itself is left out.
+ */
+export function optionalBodies<T>(doc: T): T {
+  const paths = (doc as { paths?: Record<string, Record<string, Record<string, unknown>>> }).paths;
+  for (const item of Object.values(paths ?? {})) {
+    for (const op of Object.values(item)) {
+      if (op[OPTIONAL_BODY] !== true) continue;
+      delete op[OPTIONAL_BODY];
+      const body = op.requestBody as { required?: boolean } | undefined;
+      if (body) body.required = false;
+    }
   }
   return doc;
 }

@@ -1,7 +1,7 @@
 import { can } from '../security/roles/permissions.js';
 import type { AccessClaims } from '../security/tokens/access-tokens.js';
 import { CHANNEL_PERMISSION, isMarket, type Channel } from './ws-channels.js';
-import type { WsClient } from './ws-client.js';
+import { closeThenCut, type WsClient } from './ws-client.js';
 import type { WsGatewayOptions } from './ws-gateway-options.js';
 import type { Subscriptions } from './ws-subscriptions.js';
 
@@ -31,7 +31,9 @@ export function authenticate(opts: WsAuthOptions, c: WsClient, token: string): v
     claims = gateway.tokens.verifyAccess(token);
   } catch (e) {
     error('AUTH_INVALID_TOKEN', (e as Error).message);
-    return socket.close(4401, 'invalid token');
+    // A peer that does not answer the close is cut (it may have authenticated before: the
+    // auth deadline, which cuts an unauthenticated one, is past).
+    return closeThenCut(socket, 4401, 'invalid token');
   }
   if (c.claims && c.claims.sub !== claims.sub) {
     return error('WS_BAD_MESSAGE', 'token: belongs to another user');
@@ -48,7 +50,7 @@ export function authenticate(opts: WsAuthOptions, c: WsClient, token: string): v
     if (!can(claims.role, CHANNEL_PERMISSION[ch])) c.retries.cancel(ch);
   if (c.expiry) clearTimeout(c.expiry);
   c.expiry = setTimeout(
-    () => socket.close(4401, 'token expired'),
+    () => closeThenCut(socket, 4401, 'token expired'),
     Math.max(0, Math.min(claims.exp * 1000 - gateway.now(), MAX_TIMER_MS)),
   );
   return push(c, { type: 'authenticated', expiresAt: claims.exp * 1000 });

@@ -17,6 +17,17 @@ export const WS_LIMITS = {
   closeGraceMs: 1_000,
 } as const;
 
+/**
+ * Closes `socket` with `code` and cuts it if its peer does not answer the close within
+ * `WS_LIMITS.closeGraceMs`: `ws` would wait 30 s for the answer, and the connection would hold
+ * its address's slot (`ws-address-slots.ts`) all that time.
+ */
+export function closeThenCut(socket: WebSocket, code: number, reason: string): void {
+  socket.close(code, reason);
+  const cut = setTimeout(() => socket.terminate(), WS_LIMITS.closeGraceMs);
+  socket.once('close', () => clearTimeout(cut));
+}
+
 /** One connected WebSocket client: who it is, what it subscribed, where it is in each channel. */
 export interface WsClient {
   readonly socket: WebSocket;

@@ -9,7 +9,7 @@ import { noopMetrics } from '../trading/core/metrics.js';
 import { authenticate, channelRefusal } from './ws-auth.js';
 import { pushTo } from './ws-back-pressure.js';
 import type { Channel } from './ws-channels.js';
-import { channelsOf, WS_LIMITS, type WsClient } from './ws-client.js';
+import { channelsOf, closeThenCut, WS_LIMITS, type WsClient } from './ws-client.js';
 import { ClientCursors } from './ws-cursors.js';
 import { FrameLog } from './ws-frame-log.js';
 import { appendFrameSources } from './ws-frame-sources.js';
@@ -188,10 +188,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     // A socket not authenticated in time is closed (4401), and cut after the grace if its peer
     // does not answer: ws would wait 30 s for it, holding its address's slot.
     const authDeadline = setTimeout(() => {
-      if (c.claims) return;
-      socket.close(4401, 'authenticate first');
-      const cut = setTimeout(() => socket.terminate(), WS_LIMITS.closeGraceMs);
-      socket.once('close', () => clearTimeout(cut));
+      if (!c.claims) closeThenCut(socket, 4401, 'authenticate first');
     }, opts.authTimeoutMs ?? WS_LIMITS.authTimeoutMs);
 
     socket.on('pong', () => (c.alive = true));
@@ -211,7 +208,7 @@ export const wsGateway: FastifyPluginAsync<WsGatewayOptions> = async (app, opts)
     const failed = (e: unknown) => {
       opts.logger?.error('websocket handler error', { err: e });
       error(c, 'INTERNAL', 'internal error');
-      socket.close(1011, 'internal error');
+      closeThenCut(socket, 1011, 'internal error');
     };
     socket.on('message', (raw, isBinary) => {
       try {

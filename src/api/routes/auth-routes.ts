@@ -131,7 +131,13 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, opt
         tags: ['auth'],
         body: Type.Object(
           {
-            challenge: Type.String({ minLength: 1, maxLength: 128 }),
+            // As `/auth/login` makes them (base64url): any other string is no challenge, and
+            // would not be a key of the challenge cache either (CACHE_KEY_INVALID, a 400 not
+            // in the catalogue, before this pattern).
+            challenge: Type.String({
+              pattern: '^[A-Za-z0-9_-]{1,128}$',
+              description: 'the challenge `/auth/login` answered: 1-128 of A-Z a-z 0-9 _ -',
+            }),
             code: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
             recoveryCode: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
           },

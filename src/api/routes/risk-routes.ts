@@ -7,6 +7,7 @@ import type { AccountAccess } from '../account-access.js';
 import { actorOf } from '../authenticated-context.js';
 import type { RiskDesk, UserDirectory } from '../deps.js';
 import { AccountIdString, decimalString } from '../order-schemas.js';
+import { OPTIONAL_BODY } from '../openapi-truth.js';
 import { ProblemSchema, apiError } from '../problem.js';
 import { limitStrings } from '../risk-frames.js';
 
@@ -135,10 +136,15 @@ export const riskRoutes: FastifyPluginAsync<RiskRoutesOptions> = async (app, opt
       url,
       {
         onRequest: app.requires(permission, { live: true }),
-        // Every field may be optional: no body at all is an empty one.
-        preValidation: async (req) => void (req.body ??= {} as typeof req.body),
+        // Every field may be optional: no body at all is an empty one (a JSON `null` is a
+        // body, and not an object: refused by the schema, as before it was taken as `{}`).
+        preValidation: async (req) => {
+          if (req.body === undefined) req.body = {} as typeof req.body;
+        },
         schema: {
           tags: ['risk'],
+          // The document says so (`openapi-truth.ts`, `optionalBodies`).
+          ...(reasonRequired ? {} : { [OPTIONAL_BODY]: true }),
           body: Type.Object(
             {
               reason: reasonRequired ? reason : Type.Optional(reason),
