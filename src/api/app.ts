@@ -38,6 +38,7 @@ import { wsGateway } from './ws-gateway.js';
 import { riskSnapshot, sharedRead, type RiskAccount } from './risk-frames.js';
 import { redisRateLimitStore } from './rate-limit-store.js';
 import { lazySchemas } from './lazy-schemas.js';
+import { bearerToken } from './bearer-token.js';
 
 // Each of our plugins named for Fastify by its function name (the name Fastify settles on
 // anyway): a plugin without one makes Fastify search every loaded module (`require.cache`) for
@@ -308,8 +309,8 @@ function verifiedSubject(
 ): (authorization: string | undefined) => string {
   const seen = new Map<string, { sub: string; until: number }>();
   return (authorization) => {
-    if (!authorization?.startsWith('Bearer ')) return '';
-    const token = authorization.slice('Bearer '.length).trim();
+    const token = bearerToken(authorization);
+    if (token === null) return '';
     const now = ports.now();
     const hit = seen.get(token);
     if (hit && hit.until > now) return hit.sub;

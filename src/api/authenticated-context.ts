@@ -5,6 +5,7 @@ import type { AccessClaims } from '../security/tokens/access-tokens.js';
 import type { TokenService } from '../security/tokens/token-service.js';
 import { InvariantError } from '../trading/core/errors.js';
 import { apiError } from './problem.js';
+import { bearerToken } from './bearer-token.js';
 
 /** What the authenticated context verifies tokens with. */
 export type AccessVerifier = Pick<TokenService, 'verifyAccess' | 'verifyAccessLive'>;
@@ -43,11 +44,10 @@ declare module 'fastify' {
 
 /** The bearer token of a request, or a clear 401. */
 function bearer(req: FastifyRequest): string {
-  const h = req.headers.authorization;
-  if (!h || !h.startsWith('Bearer ')) {
+  const token = bearerToken(req.headers.authorization);
+  if (token === null)
     throw apiError('AUTH_REQUIRED', 'Authorization: a Bearer access token is required');
-  }
-  return h.slice('Bearer '.length).trim();
+  return token;
 }
 
 /** Where a guard leaves the verified claims on the request. */
