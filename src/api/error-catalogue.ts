@@ -76,6 +76,8 @@ export const API_ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: e(415, 'Unsupported media type'),
   // 422: `POST /orders` denied at the gate (the order reason code: `docs/errors.md`)
   UNKNOWN_INSTRUMENT: e(422, 'Unknown instrument'),
+  // The key already made another order: a retry must repeat the request it made
+  IDEMPOTENCY_KEY_REUSED: e(422, 'Idempotency key used for another order'),
   VENUE_NOT_CONFIGURED: e(422, 'Venue not on this server'),
   CREDENTIAL_WRONG_VENUE: e(422, 'Credential for another venue'),
   CREDENTIAL_REFUSED: e(422, 'Venue refused the key'),

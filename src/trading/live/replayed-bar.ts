@@ -5,6 +5,7 @@ import { ClientOrderIds } from '../core/client-order-id.js';
 import { applyOrderEvent } from '../model/apply-order-event.js';
 import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { isOpen } from '../model/order-state-machine.js';
+import { describeDecision as describe, sameDecision } from '../model/same-decision.js';
 import type { LaterEvents, RedoOrders, TradingCore } from './trading-core.js';
 
 const seqOf = ClientOrderIds.sequenceOf;
@@ -315,21 +316,4 @@ export class ReplayedBar {
     this.#hidden.clear();
     this.#unsent.clear();
   }
-}
-
-function sameDecision(a: Order, b: Order): boolean {
-  const eq = (x: { eq(y: never): boolean } | null, y: unknown) =>
-    x === null ? y === null : y !== null && x.eq(y as never);
-  return (
-    a.instrumentId === b.instrumentId &&
-    a.side === b.side &&
-    a.type === b.type &&
-    a.quantity.eq(b.quantity) &&
-    eq(a.price, b.price) &&
-    eq(a.triggerPrice, b.triggerPrice)
-  );
-}
-
-function describe(o: Order): string {
-  return `${o.side} ${o.quantity.toFixed()} ${o.type}${o.price ? ` @ ${o.price.toFixed()}` : ''}`;
 }

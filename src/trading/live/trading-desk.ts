@@ -4,6 +4,7 @@ import type { OrderRequest } from '../execution/order-request.js';
 import { makeOrder } from '../execution/order-factory.js';
 import type { OrderStore } from '../execution/order-store.js';
 import type { Order } from '../model/order.js';
+import { describeDecision, sameDecision } from '../model/same-decision.js';
 import { GroupedLookup } from './grouped-lookup.js';
 import type { TradingCore } from './trading-core.js';
 
@@ -48,7 +49,13 @@ export class TradingDesk {
 
   place(owner: string, clientOrderId: string, req: DeskOrderRequest): Promise<Placed> {
     const inFlight = this.#pending.get(clientOrderId);
-    if (inFlight) return inFlight.then((p) => this.#same(owner, p.order));
+    // Another call with this id is under way: its order, once on record, answers this one (its
+    // refusal is its own: another request under the key; this one is then placed on its own).
+    if (inFlight)
+      return inFlight.then(
+        (p) => this.#same(owner, p.order, req),
+        () => this.place(owner, clientOrderId, req),
+      );
     const placing = this.#place(owner, clientOrderId, req).finally(() =>
       this.#pending.delete(clientOrderId),
     );
@@ -92,10 +99,10 @@ export class TradingDesk {
       // failed: its lease lost meanwhile) stays in memory but was never stored, so it is never
       // answered from memory: the journal's failure is (LEASE_LOST: 503, retried elsewhere).
       await this.core.journal.durable();
-      return this.#same(owner, this.core.exec.order(clientOrderId) ?? held);
+      return this.#same(owner, this.core.exec.order(clientOrderId) ?? held, req);
     }
     const known = await this.#stored.get(clientOrderId);
-    if (known) return this.#same(owner, known);
+    if (known) return this.#same(owner, known, req);
     await this.useInstrument?.(req.instrumentId);
     const inst = this.core.instrument(req.instrumentId);
     if (!inst) {
@@ -123,11 +130,29 @@ export class TradingDesk {
     return { order: now ?? order, created: true };
   }
 
-  #same(owner: string, order: Order): Placed {
+  #same(owner: string, order: Order, req: DeskOrderRequest): Placed {
     // The same key from another owner cannot happen (ids are derived from the owner); if it
     // does, it is refused rather than shown.
     if (order.strategyId !== owner) {
       throw new KairosError('IDEMPOTENCY_CONFLICT', 'Idempotency-Key: already used');
+    }
+    // A retry must ask for the order the key made: another request under it is a client's bug
+    // (a SELL sent with the BUY's key), answered as such, never with the BUY as if placed.
+    const inst = this.core.instrument(req.instrumentId);
+    const asked =
+      req.instrumentId === order.instrumentId && inst
+        ? makeOrder(req, inst, {
+            clientOrderId: order.clientOrderId,
+            accountId: order.accountId,
+            strategyId: owner,
+            ts: order.createdAt,
+          }).order
+        : null;
+    if (req.instrumentId !== order.instrumentId || (asked && !sameDecision(asked, order))) {
+      throw new KairosError(
+        'IDEMPOTENCY_KEY_REUSED',
+        `Idempotency-Key: already used for another order (${order.instrumentId} ${describeDecision(order)}, ${order.clientOrderId}); this request asks for ${req.instrumentId} ${asked ? describeDecision(asked) : 'another'}: use a new key for a new order`,
+      );
     }
     return { order, created: false };
   }

@@ -277,7 +277,7 @@ describe('fuzz: requests generated from /docs/json, valid and with one part brok
       expect([bad, await read(bad)]).toEqual([bad, 401]);
   });
 
-  it('makes one order per Idempotency-Key however many requests carry it at once, whatever their bodies', async () => {
+  it('makes one order per Idempotency-Key however many requests carry it at once; a body other than the first is 422 IDEMPOTENCY_KEY_REUSED', async () => {
     // A trader of its own, before the fuzz below (which may disable tom or halt trading).
     const { token } = await secondTrader(t);
     let round = 0;
@@ -303,23 +303,29 @@ describe('fuzz: requests generated from /docs/json, valid and with one part brok
             ),
           );
           for (const key of new Set(wave.map((w) => w.key))) {
-            const mine = answers.filter((_, i) => wave[i]!.key === key);
-            // One made (201) and the rest 200 with it, or all 422 naming one order the gate
-            // denied (recorded, never sent): the key names one order, the first body's.
-            const statuses = mine.map((a) => a.status).sort();
-            const denied = statuses.every((x) => x === 422);
-            if (!denied)
-              expect([key, statuses]).toEqual([
-                key,
-                [...Array<number>(mine.length - 1).fill(200), 201],
-              ]);
-            const ids = new Set(
-              mine.map((a) =>
-                denied
-                  ? /^order (\S+) denied/.exec(String(a.json.detail))?.[1]
-                  : (a.json.clientOrderId as string),
-              ),
-            );
+            const mine = wave.flatMap((w, i) => (w.key === key ? [{ w, a: answers[i]! }] : []));
+            // The key names one order, made from the body that came first: 201 for it; the same
+            // body again 200 with it; another body 422 IDEMPOTENCY_KEY_REUSED naming it. Or the
+            // gate denied the first (recorded, never sent): 422 with its reason for that body.
+            const made = mine.filter(({ a }) => a.status === 201);
+            expect([key, made.length <= 1]).toEqual([key, true]);
+            const first = made[0]?.a.json as Json | undefined;
+            const idOf = ({ a }: (typeof mine)[number]): string | undefined =>
+              a.status === 422
+                ? (a.json.code === 'IDEMPOTENCY_KEY_REUSED'
+                    ? /, (\S+)\); this request/.exec(String(a.json.detail))
+                    : /^order (\S+) denied/.exec(String(a.json.detail)))?.[1]
+                : (a.json.clientOrderId as string);
+            for (const m of mine) {
+              const same =
+                first === undefined
+                  ? m.a.json.code !== 'IDEMPOTENCY_KEY_REUSED'
+                  : m.w.side === first.side && m.w.quantity === first.quantity;
+              const want = first === undefined ? 422 : m.a === made[0]!.a ? 201 : same ? 200 : 422;
+              expect([key, m.w, m.a.status]).toEqual([key, m.w, want]);
+              if (!same) expect(m.a.json.code).toBe('IDEMPOTENCY_KEY_REUSED');
+            }
+            const ids = new Set(mine.map(idOf));
             expect(ids.size).toBe(1);
             expect([...ids][0]).toEqual(expect.any(String));
             placed.add([...ids][0]!);

@@ -258,12 +258,21 @@ describe.each(DIALECTS)('the OMS forgets closed orders after its window, on %s',
     const desk = new TradingDesk(s.core, s.orders);
     expect(await desk.find('s', id)).toEqual(filled);
     expect((await desk.cancel('s', s.id('k-0-5')))?.status).toBe('CANCELED');
+    // Its id again with its request: the stored order; with another request: refused, nothing made.
     const again = await desk.place('s', id, {
       instrumentId: INST.id,
-      side: filled.side === 'BUY' ? 'SELL' : 'BUY',
-      quantity: '5',
+      side: filled.side,
+      type: filled.type,
+      quantity: filled.quantity.toFixed(),
     });
     expect(again).toEqual({ created: false, order: filled });
+    await expect(
+      desk.place('s', id, {
+        instrumentId: INST.id,
+        side: filled.side === 'BUY' ? 'SELL' : 'BUY',
+        quantity: '5',
+      }),
+    ).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
     await s.core.settle();
     expect(s.core.exec.order(id)).toBeUndefined();
     expect((await s.orders.ordersSince(0)).length).toBe(13);
