@@ -40,7 +40,7 @@ function guards(route: RouteOptions): Partial<Guard>[] {
 
 /**
  * Makes `/docs/json` say what the API does: every operation lists each status it can answer
- * (400, 429, 431 and 500 everywhere; 401 and 403 where a token is needed; 413 and 415 where a body is
+ * (400, 408, 429, 431 and 500 everywhere; 401 and 403 where a token is needed; 413 and 415 where a body is
  * read, DELETE included; 404 and 414 where the path has parameters), every error as
  * `application/problem+json` with the problem schema, and protected operations declare bearer
  * security and the permission they need (`x-permission`). Call before any route is added.
@@ -55,8 +55,9 @@ export function declareAnswers(app: FastifyInstance): void {
     for (const [status, s] of Object.entries(response)) {
       if (isProblemSchema(s)) response[status] = problem(Number(status));
     }
-    // 431: Node refuses a request head over 16 KiB (a long query or token) before any route.
-    const statuses = [400, 429, 431, 500];
+    // 408: Node ends a request whose head or body does not arrive in time (a slow client); 431:
+    // it refuses a request head over 16 KiB (a long query or token). Both before any route.
+    const statuses = [400, 408, 429, 431, 500];
     const routeGuards = guards(route);
     const permission = routeGuards.find((g) => g.permission)?.permission;
     const protectedRoute = routeGuards.length > 0;

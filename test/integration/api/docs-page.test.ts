@@ -239,6 +239,15 @@ describe('GET /docs: a browsable OpenAPI page served with its assets, no CDN', (
     expect(Object.fromEntries(served)).toEqual(Object.fromEntries(declared));
     for (const [p, ms] of declared)
       if (ms.includes('GET')) expect([p, ms]).toContainEqual(expect.arrayContaining(['HEAD']));
+    // What Node answers before any route, every operation can get, so every one declares it: a
+    // slow client's 408 and a too-large head's 431 (with 400, 429 and 500).
+    for (const [p, item] of Object.entries(doc.paths as Record<string, Json>))
+      for (const [m, op] of Object.entries(item as Record<string, Json>))
+        expect([p, m, Object.keys(op.responses)]).toEqual([
+          p,
+          m,
+          expect.arrayContaining(['400', '408', '429', '431', '500']),
+        ]);
 
     // Every method on every documented path, without a token: a declared one answers one of its
     // declared statuses; any other is 405, a problem whose Allow is the document's methods.
