@@ -121,6 +121,8 @@ export interface BinanceSimState {
   weightRefusals(): number;
   /** Open WebSocket connections. */
   wsConnections(): number;
+  /** Open market-stream connections (`/ws`, `/stream`; not listen keys or the WebSocket API). */
+  streamConnections(): number;
   /** Public stream names someone is subscribed to. */
   subscriptions(): string[];
   /** Live user-data listeners (listen-key connections and WebSocket API subscriptions). */
@@ -304,6 +306,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
   let weightRefusals = 0;
   const errors: unknown[] = [];
   const sockets = new Set<WebSocket>();
+  const streamSockets = new Set<WebSocket>();
   const hung = new Set<ServerResponse>();
   const log = (options.logger ?? noopLogger).child({ component: 'binance-sim' });
 
@@ -414,14 +417,21 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
     const path = url.pathname;
     const rest = path.startsWith('/ws/') ? decodeURIComponent(path.slice(4)) : null;
     let attach: ((ws: WebSocket) => void) | null = null;
+    const stream = (ws: WebSocket) => {
+      streamSockets.add(ws);
+      ws.on('close', () => streamSockets.delete(ws));
+    };
     if (path === '/ws-api/v3') attach = (ws) => wsApi.attach(ws);
-    else if (path === '/ws') attach = (ws) => hub.attach(ws, false, []);
+    else if (path === '/ws') attach = (ws) => (stream(ws), hub.attach(ws, false, []));
     else if (path === '/stream' || path === '/stream/')
-      attach = (ws) => hub.attach(ws, true, (url.searchParams.get('streams') ?? '').split('/'));
+      attach = (ws) => (
+        stream(ws),
+        hub.attach(ws, true, (url.searchParams.get('streams') ?? '').split('/'))
+      );
     else if (rest !== null && accounts.byListenKey(rest)) {
       const owner = accounts.byListenKey(rest)!;
       attach = (ws) => owner.userData.attachListenKey(ws, rest);
-    } else if (rest !== null) attach = (ws) => hub.attach(ws, false, rest.split('/'));
+    } else if (rest !== null) attach = (ws) => (stream(ws), hub.attach(ws, false, rest.split('/')));
     if (!attach) {
       socket.destroy();
       return;
@@ -485,6 +495,7 @@ export async function start(options: BinanceSimOptions): Promise<BinanceSim> {
       apiKeys: apiKeysSeen,
       weightRefusals: () => weightRefusals,
       wsConnections: () => sockets.size,
+      streamConnections: () => streamSockets.size,
       subscriptions: () => hub.streams(),
       userDataListeners: () => accounts.listeners(),
       errors,

@@ -54,7 +54,7 @@ describe('a strategy on a live account reads an order closed within the window a
         until(
           () =>
             sim.state.subscriptions().some((s) => s.includes('@kline')) &&
-            (connections === null || sim.state.wsConnections() === connections),
+            (connections === null || sim.state.streamConnections() === connections),
           30_000,
           'the strategy’s bars subscribed at the venue',
         );
@@ -72,7 +72,7 @@ describe('a strategy on a live account reads an order closed within the window a
             `bar ${k - 1} handled (the instance is at ${instance?.lastBarAt})`,
           );
           if (k - 1 === restartAt) {
-            const connections = sim.state.wsConnections();
+            const connections = sim.state.streamConnections();
             server = await t.restart();
             await until(
               async () =>
@@ -80,7 +80,7 @@ describe('a strategy on a live account reads an order closed within the window a
               30_000,
               'the instance resumed',
             );
-            // Its feed again (and the old server's sockets gone), before the next bar closes.
+            // Its feed again (and the old server's market streams gone), before the next bar closes.
             await listening(connections);
           }
         }
