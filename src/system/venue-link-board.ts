@@ -84,7 +84,7 @@ export class VenueLinkBoard {
       reason: link.reason,
       since: link.since,
       confirmedAt: link.confirmedAt,
-      retryAt: link.state === 'DOWN' ? (link.retryAt ?? null) : null,
+      retryAt: link.retryAt ?? null,
     };
     this.#inFlight.add(accountId);
     void this.cfg.status

@@ -15,7 +15,7 @@ function statusOf(link: AccountVenueLink | null): AccountVenueStatus | null {
       reason: link.reason,
       since: link.since,
       confirmedAt: link.confirmedAt,
-      retryAt: link.state === 'DOWN' ? (link.retryAt ?? null) : null,
+      retryAt: link.retryAt ?? null,
     }
   );
 }
