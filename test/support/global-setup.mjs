@@ -45,20 +45,17 @@ export default async function globalSetup() {
   // kills its simulator and starts it again waited those 30 s for its accounts to be UP again
   // (`serve-two-traders-live`: 29 s of its 60). The simulator is back in about a second.
   process.env.EXCHANGE_CIRCUIT_HALF_OPEN_MS ??= '500';
-  // The services first, with nothing else on this thread: building the PGlite template (WASM,
-  // on this thread) can hold the event loop for seconds on a loaded machine, and a port check's
-  // timeout then fires before its connect is heard, so a running Redis looked down (a fresh
-  // clone's CI on a machine at load 7).
-  // One after another: an install (apt-get, synchronous) holds the loop as well.
+  // The network's part first, with nothing else on this thread: building the PGlite template
+  // (WASM, on this thread) can hold the event loop for seconds on a loaded machine, and a
+  // timeout then fires before the answer it waits for is heard: a running Redis looked down, a
+  // Postgres connection failed mid-migration (fresh clones' CI at load 7-8). One after another:
+  // an install (apt-get, synchronous) holds the loop as well.
   await ensurePostgres();
   await ensureService(REDIS);
   await ensureService(MEMCACHED);
   ensureInstalled(NGINX);
-  await Promise.all([
-    asyncCommitDatabase().then(postgresSchemaScript),
-    pgliteTemplate(),
-    testUserHashes(),
-  ]);
+  await Promise.all([asyncCommitDatabase().then(postgresSchemaScript), testUserHashes()]);
+  await pgliteTemplate();
 }
 
 /**
