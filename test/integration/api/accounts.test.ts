@@ -341,9 +341,13 @@ describe.each(['PGlite', 'Postgres'])('accounts in kairos serve (%s)', (dialect)
             expect((await positionOf(owners[n], acc[n])).minus(before.get(n)!).toFixed()).toBe(
               String(bought),
             );
-            // The account's core holds only its own orders.
+            // The account's core holds no other account's order. (Its own filled ones it may
+            // have released already: closed orders are kept 10 minutes of the market's clock,
+            // 1 s of wall time at this replay's 600x, and a loaded machine takes longer.)
             const core = server.accountCore(acc[n])!;
-            for (const m of made) expect(core.exec.order(m.id) !== undefined).toBe(m.account === n);
+            expect(
+              made.filter((m) => m.account !== n && core.exec.order(m.id) !== undefined),
+            ).toEqual([]);
           }
         },
       ),

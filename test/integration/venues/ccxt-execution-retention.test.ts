@@ -17,7 +17,9 @@ let cleanup: (() => Promise<void>) | null = null;
  */
 async function harness(sim: BinanceSim, over: { stream?: boolean; notFoundGraceMs?: number } = {}) {
   let skew = 0;
-  const h = await executionHarness(await simExchange(sim), {
+  // What is kept is the subject, not timeouts: 150 orders sent at once on a loaded machine took
+  // over the 5 s default, and an order UNKNOWN was not the CANCELED the test expects.
+  const h = await executionHarness(await simExchange(sim, { timeoutMs: 30_000 }), {
     symbol: SYMBOL,
     now: () => Date.now() + skew,
     closedOrderRetentionMs: RETENTION,
