@@ -25,6 +25,7 @@ import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import pg from 'pg';
 import { auditHeadOf } from '../src/store/audit-repository.js';
+import { FixedStatement } from '../src/store/fixed-statement.js';
 import { openStore } from '../src/store/open-store.js';
 import { createBenchDatabase } from './bench-database.js';
 import { omsNode } from './oms-node.js';
@@ -55,6 +56,22 @@ const kindOf = (text: string): string => {
   const unflushed = /exists \(select 1 from audit_log/.test(text);
   return `commit${deferred ? '-deferred' : '-flushed'}${unflushed ? '+check' : ''}`;
 };
+// Marks: when a tick's statement is handed to kysely, when a pool connection is asked for and given.
+const mark = (kind: string) => {
+  if (recording) spans.push({ kind, t0: performance.now(), t1: performance.now() });
+};
+const execute = FixedStatement.prototype.execute;
+FixedStatement.prototype.execute = function (this: FixedStatement<string>, ...a: unknown[]) {
+  mark('statement-execute');
+  return (execute as (...a: unknown[]) => unknown).apply(this, a);
+} as typeof execute;
+const connect = pg.Pool.prototype.connect;
+pg.Pool.prototype.connect = function (this: pg.Pool, ...a: unknown[]) {
+  mark('pool-connect');
+  const r = (connect as (...a: unknown[]) => unknown).apply(this, a);
+  if (r instanceof Promise) void r.then(() => mark('pool-connected'));
+  return r;
+} as typeof connect;
 const query = pg.Client.prototype.query;
 const raw = (c: pg.Client, ...a: unknown[]) =>
   (query as (...a: unknown[]) => Promise<pg.QueryResult>).apply(c, a);
