@@ -1,10 +1,11 @@
 // Diagnostic for issue 18's tick-to-ack row (not part of `npm run bench`): the OMS node of
 // `oms-node.ts` on Postgres, every `pg` query of a tick timed (when it was sent after the tick
 // began, how long it took, its kind: the journal's flushed or deferred commit, with or without
-// the check of a deferred one, or a flush), the garbage collector's pauses in each tick, and the
-// CPU of this process and of the journal's backends a tick. Ticks run in blocks of 50, each block
-// followed by 50 of each ceiling on a connection of its own, so ticks and ceilings share the
-// same minutes of the machine's load:
+// the check of a deferred one, or a flush; and the moments the journal's `commitBatch` was entered,
+// its statement handed to kysely, a pool connection asked for and given), the garbage collector's
+// pauses in each tick, and the CPU of this process and of the journal's backends a tick. Ticks
+// run in blocks of 50, each followed by 50 of each ceiling on a connection of its own, so ticks
+// and ceilings share the same minutes of the machine's load:
 //   rows3   BEGIN, a one-row insert, COMMIT (bench/ceilings.ts's ceiling)
 //   row1    the same insert as one statement, committed on its own (as the journal commits)
 //   rowWal  row1 with as much WAL beside it as a tick's statement writes (a WAL message,
