@@ -27,29 +27,45 @@ async function timed(n: number, step: () => Promise<unknown>) {
   return { p50Ms: +pct(lat, 50).toFixed(3), p99Ms: +pct(lat, 99).toFixed(3) };
 }
 
-/** The database alone: a one-row commit and a bare round trip, one after another. */
-export async function databaseCeiling(url: string, n = 2000) {
+/**
+ * The ceiling's step on a connection of its own: one flushed one-row commit (BEGIN, one insert,
+ * COMMIT), timed in ms. `bench/oms.ts` also runs it between blocks of ticks, so a tick and its
+ * ceiling share the same minutes of the machine's load.
+ */
+export async function oneRowCommits(url: string) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  try {
-    // A real table: a temporary one writes no WAL, so its commit would flush nothing.
-    await client.query(
-      'create table if not exists kairos_ceiling (id bigserial primary key, qty numeric, note text)',
-    );
-    const commit = await timed(n, async () => {
+  // A real table: a temporary one writes no WAL, so its commit would flush nothing.
+  await client.query(
+    'create table if not exists kairos_ceiling (id bigserial primary key, qty numeric, note text)',
+  );
+  return {
+    client,
+    async commit(): Promise<void> {
       await client.query('begin');
       await client.query("insert into kairos_ceiling (qty, note) values (1.5, 'x')");
       await client.query('commit');
-    });
-    const roundTrip = await timed(n, () => client.query('select 1'));
+    },
+    async close(): Promise<void> {
+      await client.query('drop table if exists kairos_ceiling').catch(() => undefined);
+      await client.end();
+    },
+  };
+}
+
+/** The database alone: a one-row commit and a bare round trip, one after another. */
+export async function databaseCeiling(url: string, n = 2000) {
+  const rows = await oneRowCommits(url);
+  try {
+    const commit = await timed(n, () => rows.commit());
+    const roundTrip = await timed(n, () => rows.client.query('select 1'));
     const r = { commit, roundTrip };
     process.stdout.write(
       `  ceiling, the database alone: one-row commit p50 ${commit.p50Ms} ms, p99 ${commit.p99Ms} ms; select 1 p50 ${roundTrip.p50Ms} ms, p99 ${roundTrip.p99Ms} ms\n`,
     );
     return r;
   } finally {
-    await client.query('drop table if exists kairos_ceiling').catch(() => undefined);
-    await client.end();
+    await rows.close();
   }
 }
 

@@ -5,10 +5,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { openStore, type Store } from '../src/store/open-store.js';
 import type { OrderRepository } from '../src/store/order-repository.js';
 import { createBenchDatabase } from './bench-database.js';
-import { databaseCeiling } from './ceilings.js';
+import { databaseCeiling, oneRowCommits } from './ceilings.js';
 import { omsNode as node } from './oms-node.js';
 
 const benchDb = await createBenchDatabase();
@@ -46,20 +47,57 @@ function timeDatabase(repo: OrderRepository): { since(t0: number, t1: number): n
   };
 }
 
-async function measure(label: string, store: Store) {
+/** The garbage collector's pauses on this thread, as [start, end] (ms, `performance.now()`). */
+function gcPauses(): { during(t0: number, t1: number): number; stop(): void } {
+  const pauses: [number, number][] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push([e.startTime, e.startTime + e.duration]);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    during: (t0, t1) =>
+      pauses.reduce((ms, [a, b]) => ms + Math.max(0, Math.min(b, t1) - Math.max(a, t0)), 0),
+    stop: () => observer.disconnect(),
+  };
+}
+
+/**
+ * `ceiling`: a database to time one-row commits on between blocks of ticks (100 commits after
+ * every 100 ticks), so the ceiling shares the ticks' minutes, not a later, quieter or busier one.
+ */
+async function measure(label: string, store: Store, ceiling?: string) {
   const n = node(store);
   for (let i = 0; i < 200; i++) await n.tick(100 + (i % 7));
   const db = timeDatabase(n.repo);
   db.since(0, 0);
+  const rows = ceiling ? await oneRowCommits(ceiling) : null;
+  const gc = gcPauses();
   const lat: number[] = [];
   const dbLat: number[] = [];
+  const ticks: [number, number][] = [];
+  const beside: number[] = [];
   for (let i = 0; i < 2000; i++) {
     const t0 = performance.now();
     await n.tick(100 + (i % 7));
     const t1 = performance.now();
     lat.push(t1 - t0);
     dbLat.push(db.since(t0, t1));
+    ticks.push([t0, t1]);
+    if (rows && i % 100 === 99) {
+      // The last acknowledgement's deferred commit made durable first, outside any tick.
+      await n.journal.committed();
+      for (let k = 0; k < 100; k++) {
+        const c0 = performance.now();
+        await rows.commit();
+        beside.push(performance.now() - c0);
+      }
+    }
   }
+  await new Promise((r) => setImmediate(r)); // the observer's last entries
+  gc.stop();
+  await rows?.close();
+  const gcTicks = ticks.filter(([a, b]) => gc.during(a, b) > 0).length;
+  beside.sort((a, b) => a - b);
   lat.sort((a, b) => a - b);
   dbLat.sort((a, b) => a - b);
   const count = 5000;
@@ -78,10 +116,22 @@ async function measure(label: string, store: Store) {
     databaseP50Ms: +pct(dbLat, 50).toFixed(3),
     databaseP99Ms: +pct(dbLat, 99).toFixed(3),
     ordersPerSecond: Math.round(count / secs),
+    // Ticks that met a pause of this process's garbage collector.
+    ticksWithGcPause: gcTicks,
+    ...(beside.length > 0
+      ? {
+          // One flushed one-row commit, measured between the blocks of these ticks.
+          ceilingBesideP50Ms: +pct(beside, 50).toFixed(3),
+          ceilingBesideP99Ms: +pct(beside, 99).toFixed(3),
+        }
+      : {}),
   };
   process.stdout.write(
     `${label}: tick-to-ack p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms; sustained ${r.ordersPerSecond} persisted orders/s\n` +
-      `  of which the journal's statements (the same ticks): p50 ${r.databaseP50Ms} ms, p99 ${r.databaseP99Ms} ms\n`,
+      `  of which the journal's statements (the same ticks): p50 ${r.databaseP50Ms} ms, p99 ${r.databaseP99Ms} ms; ${gcTicks} of ${lat.length} ticks met a GC pause\n` +
+      (beside.length > 0
+        ? `  ceiling in the same minutes (100 one-row commits after every 100 ticks): p50 ${r.ceilingBesideP50Ms} ms, p99 ${r.ceilingBesideP99Ms} ms\n`
+        : ''),
   );
   return r;
 }
@@ -119,7 +169,7 @@ try {
   results.push(await measure('PGlite (in memory)', lite));
   await lite.close();
   const pgStore = await openStore({ databaseUrl: URL });
-  results.push(await measure('Postgres 15 (local)', pgStore));
+  results.push(await measure('Postgres 15 (local)', pgStore, URL));
   await pgStore.close();
   ceiling = await databaseCeiling(URL);
   pgbench = pgbenchInsertRate();
