@@ -125,10 +125,37 @@ export function addDecimals(x: Decimal, y: Decimal): Decimal {
  */
 export function subtractDecimals(x: Decimal, y: Decimal): Decimal {
   if (y.c[0] === 0) return x.c[0] !== 0 ? x : x.minus(y);
+  // A non-zero value less itself (a round trip's size less what closed it, a fee less the share
+  // that closed with it): big.js's n − n, +0, without reading either mantissa.
+  if (x === y) return POSITIVE_ZERO;
   const difference = sumOf(x, y, -y.s);
   if (difference) return difference;
   bigJsCalls++;
   return x.minus(y);
+}
+
+/**
+ * `x.neg()`, the same value and sign big.js gives (a zero's sign flips too), without copying the
+ * digits: decimals are immutable (big.js copies an operand's digits before changing them), so
+ * the negation shares them. A fill's signed quantity, a lot closed, a loss: a new digit array
+ * each time with big.js.
+ *
+ * @example
+ * negateDecimal(Dec('2.5')).toFixed(); // '-2.5'
+ */
+export function negateDecimal(x: Decimal): Decimal {
+  return make(-x.s, x.e, x.c);
+}
+
+/**
+ * `x.abs()`, the same value big.js gives (sign 1, a zero's too): `x` itself when its sign is
+ * already 1 (a decimal is immutable: it is its own value), else its digits shared under sign 1.
+ *
+ * @example
+ * absDecimal(Dec('-2.5')).toFixed(); // '2.5'
+ */
+export function absDecimal(x: Decimal): Decimal {
+  return x.s === 1 ? x : make(1, x.e, x.c);
 }
 
 /** 2^53: a safe integer's magnitude is below it. */

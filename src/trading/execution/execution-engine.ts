@@ -13,6 +13,7 @@ import { closedButFillable, isOpen, isTerminal } from '../model/order-state-mach
 import type { Denial } from '../risk/pre-trade-check.js';
 import type { ExecutionClient } from './execution-client.js';
 import { OrderRetention, type OmsMemory } from './order-retention.js';
+import { TradeIdSet } from './trade-id-set.js';
 
 /**
  * How the OMS of a node that runs for weeks (live, paper) bounds what it holds; a backtest gives
@@ -71,9 +72,10 @@ export class ExecutionEngine {
   readonly open = new OpenOrders();
   /**
    * The venue trade ids of the fills applied, per venue: the fill's own strings, where one
-   * `venue:tradeId` key per fill was a string made, hashed and kept for the whole run.
+   * `venue:tradeId` key per fill was a string made, hashed and kept for the whole run; a venue's
+   * numbered ids as runs of numbers (`TradeIdSet`).
    */
-  readonly #tradeIds = new Map<string, Set<string>>();
+  readonly #tradeIds = new Map<string, TradeIdSet>();
   /** The `venue:tradeId` keys of stored fills given to `restore`. */
   readonly #restoredKeys = new Set<string>();
   /** Cancels asked while the order's outcome was UNKNOWN: sent once the venue's answer is known. */
@@ -192,12 +194,10 @@ export class ExecutionEngine {
     if (event.kind === 'OrderFilled') {
       const { venue, tradeId } = event.fill;
       let ids = this.#tradeIds.get(venue);
-      if (ids === undefined) this.#tradeIds.set(venue, (ids = new Set()));
-      // Added first, one look-up in a set of every trade id of the run where `has` and then `add`
-      // were two; taken out again when the fill is not applied.
-      const seen = ids.size;
-      ids.add(tradeId);
-      if (ids.size === seen) return;
+      if (ids === undefined) this.#tradeIds.set(venue, (ids = new TradeIdSet()));
+      // Added first, one look-up where `has` and then `add` were two; taken out again when the
+      // fill is not applied.
+      if (!ids.add(tradeId)) return;
       // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, an empty set has no key (its size spares making one per fill)
       const restored = this.#restoredKeys.size > 0;
       if (restored && this.#restoredKeys.has(`${venue}:${tradeId}`)) {

@@ -1,7 +1,9 @@
 import { ZERO, type Decimal } from '../core/decimal.js';
 import {
+  absDecimal,
   addDecimals,
   multiplyDecimals,
+  negateDecimal,
   signOf,
   smallerDecimal,
   subtractDecimals,
@@ -67,7 +69,7 @@ export function flatPosition(instrumentId: string): Position {
  * const { position, realized } = applyFill(flatPosition('ORCL'), buyFill);
  */
 export function applyFill(pos: Position, fill: Fill): PositionChange {
-  const signed = fill.side === 'BUY' ? fill.quantity : fill.quantity.neg();
+  const signed = fill.side === 'BUY' ? fill.quantity : negateDecimal(fill.quantity);
   let remaining = signed;
   let realized = ZERO;
   const lots: Lot[] = [];
@@ -83,16 +85,17 @@ export function applyFill(pos: Position, fill: Fill): PositionChange {
       continue;
     }
     // Opposite sign: this fill closes (part of) the lot.
-    const lotQty = lot.quantity.abs();
-    const remainingQty = remaining.abs();
+    // (magnitudes and negations share the digits: big.js's abs and neg copy them)
+    const lotQty = absDecimal(lot.quantity);
+    const remainingQty = absDecimal(remaining);
     const closeQty = smallerDecimal(lotQty, remainingQty);
     // Stryker disable next-line EqualityOperator: equivalent, a lot is never 0 (a closed lot is dropped)
     const direction = signOf(lot.quantity) > 0 ? 1 : -1;
     // × direction as a negation: big.js's × 1 and × -1 give the same value and sign of zero as
     // the value itself and its negation, without parsing the number each time.
     const gain = multiplyDecimals(subtractDecimals(fill.price, lot.price), closeQty);
-    realized = addDecimals(realized, direction === 1 ? gain : gain.neg());
-    const closed = direction === 1 ? closeQty : closeQty.neg();
+    realized = addDecimals(realized, direction === 1 ? gain : negateDecimal(gain));
+    const closed = direction === 1 ? closeQty : negateDecimal(closeQty);
     const left = subtractDecimals(lot.quantity, closed);
     remaining = addDecimals(remaining, closed);
     if (signOf(left) !== 0) lots.push({ quantity: left, price: lot.price });

@@ -108,7 +108,11 @@ export class RiskEngine {
   ) {
     this.states = settings.states ?? new TradingStates();
     bus.register<TradingCommand>(Endpoints.risk, (cmd) => this.execute(cmd));
-    bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => this.#onOrderEvent(e));
+    // What it hears of order events (the collar's prices, the executions counted) is kept only
+    // for limits: settings without any (a backtest's) can never have one, so it does not listen
+    // (four events an order, each a call that returned at once).
+    if ('limits' in settings)
+      bus.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => this.#onOrderEvent(e));
   }
 
   /** Checks a command and forwards it, or denies it. Cancels always pass (and count as messages). */

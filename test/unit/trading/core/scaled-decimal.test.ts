@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { Dec, type Decimal } from '../../../../src/trading/core/decimal.js';
 import * as fast from '../../../../src/trading/core/scaled-decimal.js';
 import {
+  absDecimal,
   addDecimals,
   compareDecimals,
   decimalOf,
@@ -13,6 +14,7 @@ import {
   fromScaled,
   largerDecimal,
   multiplyDecimals,
+  negateDecimal,
   scaledInteger,
   signOf,
   smallerDecimal,
@@ -231,6 +233,44 @@ describe('the scaled-integer fast path agrees exactly with big.js', () => {
       expect(exact(addDecimals(a, b))).toEqual(exact(a.plus(b)));
       expect(exact(subtractDecimals(a, b))).toEqual(exact(a.minus(b)));
     }
+  });
+
+  it('negates and takes magnitudes as big.js does, zeros of both signs included, sharing the digits', () => {
+    const withZeros = fc.oneof(decimal, fc.constantFrom(Dec(0), Dec('-0'), Dec(0).neg()));
+    fc.assert(
+      fc.property(withZeros, (x) => {
+        const before = exact(x);
+        hot(exact(negateDecimal(x))).toEqual(exact(x.neg()));
+        hot(exact(absDecimal(x))).toEqual(exact(x.abs()));
+        // twice negated: the value itself again; the operand is never changed
+        hot(exact(negateDecimal(negateDecimal(x)))).toEqual(before);
+        hot(exact(x)).toEqual(before);
+      }),
+      { numRuns: 3000 },
+    );
+    const q = Dec('10');
+    expect(absDecimal(q)).toBe(q);
+    expect(negateDecimal(q).c).toBe(q.c);
+    // big.js's arithmetic on a negation leaves the shared digits as they were
+    const n = negateDecimal(Dec('123.45'));
+    expect(exact(n.plus('0.001').minus('7e-9').times(3).div(7).round(4))).toEqual(
+      exact(Dec('-123.45').plus('0.001').minus('7e-9').times(3).div(7).round(4)),
+    );
+    expect(exact(n)).toEqual(exact(Dec('-123.45')));
+  });
+
+  it('subtracts a decimal from itself as big.js does: +0 for any non-zero value, of any size', () => {
+    const withZeros = fc.oneof(decimal, fc.constantFrom(Dec(0), Dec('-0'), Dec(0).neg()));
+    fc.assert(
+      fc.property(withZeros, (x) => {
+        hot(exact(subtractDecimals(x, x))).toEqual(exact(x.minus(x)));
+      }),
+      { numRuns: 2000 },
+    );
+    const zero = subtractDecimals(Dec('10'), Dec('10'));
+    const big = Dec('123456789012345678901234.5');
+    expect(subtractDecimals(big, big)).toBe(zero);
+    expect(subtractDecimals(Dec('-3'), Dec('-3'))).toBe(zero);
   });
 
   it('gives every zero sum of two non-zero decimals as one value, the +0 big.js gives', () => {

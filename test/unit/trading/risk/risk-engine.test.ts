@@ -1,5 +1,5 @@
 import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
-import { Endpoints } from '../../../../src/trading/bus/topics.js';
+import { Endpoints, Topics } from '../../../../src/trading/bus/topics.js';
 import { Dec } from '../../../../src/trading/core/decimal.js';
 import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
 import { makeOrder } from '../../../../src/trading/execution/order-factory.js';
@@ -56,6 +56,28 @@ function setup(
 }
 
 describe('RiskEngine', () => {
+  it('hears order events only when its settings have limits (a backtest has none, and never will)', () => {
+    const sources = {
+      instrument: () => inst,
+      cash: () => Dec('1000'),
+      position: () => flatPosition(inst.id),
+      open: new ExecutionEngine(new MessageBus(), () => ({
+        submit: () => undefined,
+        cancel: () => undefined,
+      })).open,
+      lastPrice: () => Dec('10'),
+    };
+    const without = new MessageBus();
+    new RiskEngine(without, sources, { allowShort: false });
+    expect(without.hasSubscribers(Topics.orderEvents('s'))).toBe(false);
+    const withLimits = new MessageBus();
+    new RiskEngine(withLimits, sources, {
+      allowShort: false,
+      limits: { global: {}, strategies: {} },
+    });
+    expect(withLimits.hasSubscribers(Topics.orderEvents('s'))).toBe(true);
+  });
+
   it('asks the venue order rate last: past it an order is denied VENUE_ORDER_RATE; one denied before takes no slot', () => {
     const asked: string[] = [];
     const r = setup('1000', '0', false, (id) => {
