@@ -93,6 +93,11 @@ export interface CcxtExecutionOptions {
 }
 
 const DAY = 86_400_000;
+/**
+ * How often `close` looks again for a socket a stream loop made after the stream closed, while
+ * the loop is still in its watch (a REST call before the socket: rare, markets are given).
+ */
+const CLOSE_RECHECK_MS = 25;
 
 /**
  * A ccxt venue as Kairos's execution port: `submit` and `cancel` are fire-and-forget, and every
@@ -125,6 +130,8 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   readonly #creating = new Map<string, Promise<void>>();
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #loops: WatchLoop<unknown>[] = [];
+  /** The private streams' loops running (`WatchLoop.run`), until each has returned. */
+  readonly #running: Promise<unknown>[] = [];
   /** Client order ids as the venue takes them (`venue-client-ids.ts`: OKX, Gate, Kraken, …), and back. */
   readonly #cids: VenueClientIds;
   readonly #lookup: OrderLookup;
@@ -213,6 +220,12 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   start(): void {
     const ws = this.#o.stream;
     if (!ws || this.#loops.length > 0) return;
+    // The REST client's markets (the same venue): a first watch then makes its socket at once,
+    // not after loading them over REST. Until a watch has its socket, closing the stream closes
+    // nothing of it, and the socket it makes after would stay open (`close`).
+    const rest = this.#o.exchange;
+    if (ws.markets === undefined && rest.markets !== undefined && ws !== rest)
+      ws.setMarkets(rest.markets);
     const symbols = [...this.#instruments.keys()];
     const symbol = symbols.length === 1 && this.#o.growing !== true ? symbols[0] : undefined;
     const onReconnect = () => {
@@ -251,7 +264,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
           backoff: this.#o.backoff,
         }),
       );
-    for (const loop of this.#loops) void loop.run();
+    for (const loop of this.#loops) this.#running.push(loop.run());
   }
 
   /** Stream reconnections so far. */
@@ -259,12 +272,28 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     return this.#loops.reduce((n, l) => n + l.reconnects, 0);
   }
 
-  /** Stops the streams and timers and closes the stream exchange; calls already sent finish (`idle`). */
+  /**
+   * Stops the streams and timers and closes the stream exchange; calls already sent finish
+   * (`idle`). Resolves once every stream loop has returned: a watch still making its socket when
+   * the stream closed (ccxt closes only the sockets it has) is closed once it has one, so no
+   * socket of this client stays open at the venue.
+   */
   async close(): Promise<void> {
     for (const loop of this.#loops) loop.stop();
     this.#loops.length = 0;
     this.#reports.close();
-    await this.#o.stream?.close();
+    const ws = this.#o.stream;
+    if (!ws) return;
+    await ws.close();
+    const running = this.#running.splice(0);
+    let over = false;
+    const ended = Promise.allSettled(running).then(() => (over = true));
+    while (!over) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([ended, new Promise((r) => (timer = setTimeout(r, CLOSE_RECHECK_MS)))]);
+      clearTimeout(timer);
+      if (!over && Object.keys(ws.clients ?? {}).length > 0) await ws.close();
+    }
   }
 
   /** Resolves when every venue call started so far has been answered and reported. */
