@@ -191,15 +191,13 @@ export class TradingNode {
     // Recovery: the store first, then the venue; the strategy runs only after. Besides the open
     // orders, every order made after the snapshot comes back (a replayed bar makes them again).
     const snapshot = await cfg.snapshots.latest(cfg.strategyId);
-    // Where the stored events end before this node writes any (it is its account's one writer).
-    const storedAtStart = await cfg.snapshots.eventsStored?.();
     const ownsTime = cfg.ownsTime ?? false;
     const last = cfg.latestClosedBar;
     // The bar it died in is played again: on a replay, and live when the venue closed no other
     // (that bar, or the one still forming after the snapshot's).
     const replays =
       ownsTime || (snapshot !== null && last !== undefined && playsAgain(snapshot.ts, last));
-    const { core, recovery, redo } = await this.#open(
+    const { core, recovery, redo, storedAtStart } = await this.#open(
       snapshot?.ts ?? null,
       replays,
       snapshot?.ordersMade ?? 0,
@@ -417,7 +415,7 @@ export class TradingNode {
       const heard = drained ?? core.journal.mark();
       const saved = await seam.snapshot();
       const place = await core.journal.placeOf(heard);
-      // None written by this node yet: what was stored before it started (heard, or shown again).
+      // None written by its core yet: what was stored before the core opened (heard, or shown again).
       const eventsThrough = place === null ? storedAtStart : place;
       await cfg.snapshots.save(cfg.strategyId, cfg.strategy.name, {
         ts,
@@ -592,11 +590,21 @@ export class TradingNode {
     snapshotOrders: number,
     /** The order events stored at the snapshot (`StrategySnapshot.eventsThrough`). */
     eventsThrough: number | undefined,
-  ): Promise<Awaited<ReturnType<typeof TradingCore.open>>> {
+  ): Promise<
+    Awaited<ReturnType<typeof TradingCore.open>> & {
+      /**
+       * Where the stored order events ended before the core that opened wrote any (this node is
+       * its account's one writer): the place of what its strategy heard until it writes one.
+       */
+      readonly storedAtStart: number | undefined;
+    }
+  > {
     const cfg = this.config;
     for (;;) {
+      // Read again before each attempt: one given up on (a busy venue) may have written some.
+      const storedAtStart = await cfg.snapshots.eventsStored?.();
       try {
-        return await TradingCore.open(
+        const opened = await TradingCore.open(
           {
             accountId: cfg.accountId,
             instruments: [cfg.instrument],
@@ -622,6 +630,7 @@ export class TradingNode {
             ...(eventsThrough !== undefined ? { eventsThrough } : {}),
           },
         );
+        return { ...opened, storedAtStart };
       } catch (e) {
         if (!isVenueBusy(e) || !(await cfg.waitForVenue?.(e))) throw e;
       }

@@ -130,8 +130,6 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   readonly #creating = new Map<string, Promise<void>>();
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #loops: WatchLoop<unknown>[] = [];
-  /** The private streams' loops running (`WatchLoop.run`), until each has returned. */
-  readonly #running: Promise<unknown>[] = [];
   /** Client order ids as the venue takes them (`venue-client-ids.ts`: OKX, Gate, Kraken, …), and back. */
   readonly #cids: VenueClientIds;
   readonly #lookup: OrderLookup;
@@ -264,7 +262,7 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
           backoff: this.#o.backoff,
         }),
       );
-    for (const loop of this.#loops) this.#running.push(loop.run());
+    for (const loop of this.#loops) void loop.run();
   }
 
   /** Stream reconnections so far. */
@@ -274,25 +272,20 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
 
   /**
    * Stops the streams and timers and closes the stream exchange; calls already sent finish
-   * (`idle`). Resolves once every stream loop has returned: a watch still making its socket when
-   * the stream closed (ccxt closes only the sockets it has) is closed once it has one, so no
-   * socket of this client stays open at the venue.
+   * (`idle`). Resolves once no stream loop is in a watch: one still before its socket when the
+   * stream closed (ccxt closes only the sockets it has) is closed once it has one, so no socket
+   * of this client stays open at the venue.
    */
   async close(): Promise<void> {
-    for (const loop of this.#loops) loop.stop();
-    this.#loops.length = 0;
+    const loops = this.#loops.splice(0);
+    for (const loop of loops) loop.stop();
     this.#reports.close();
     const ws = this.#o.stream;
     if (!ws) return;
     await ws.close();
-    const running = this.#running.splice(0);
-    let over = false;
-    const ended = Promise.allSettled(running).then(() => (over = true));
-    while (!over) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([ended, new Promise((r) => (timer = setTimeout(r, CLOSE_RECHECK_MS)))]);
-      clearTimeout(timer);
-      if (!over && Object.keys(ws.clients ?? {}).length > 0) await ws.close();
+    while (loops.some((l) => l.watching)) {
+      await new Promise((r) => setTimeout(r, CLOSE_RECHECK_MS));
+      if (Object.keys(ws.clients ?? {}).length > 0) await ws.close();
     }
   }
 
