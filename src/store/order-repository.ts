@@ -461,7 +461,7 @@ function commitStatement(
     from rows from (unnest(${p('event_ids')}::text[]), unnest(${p('event_kinds')}::text[]),
       unnest(${p('event_ts')}::bigint[]), json_array_elements(${p('event_payloads')}::json))
       with ordinality as e(client_order_id, kind, ts, payload, i)
-    ${whenMoved} order by e.i)`);
+    ${whenMoved} order by e.i returning seq)`);
   parts.push(sql`audit_rows as (${conditionalAppendParts(p).insertRows} ${whenMoved})`);
   const fenced = fence ? sql`(select count(*) from fence)::int` : sql`1`;
   // A state change that met another order's row: a division by zero, so the statement writes
@@ -478,7 +478,8 @@ function commitStatement(
       : sql``;
   return sql`${sql.raw(COMMITTED_STATEMENT)}
     with ${sql.join(parts)}
-    select ${fenced} as fenced, (select count(*) from upd)::int as moved ${owned} ${stored}
+    select ${fenced} as fenced, (select count(*) from upd)::int as moved ${owned} ${stored},
+      (select string_agg(seq::text, ',' order by seq) from new_events) as seqs
       ${shape & DEFER ? sql`, (select count(*) from deferred)::int as deferred` : sql``}`;
 }
 
@@ -558,8 +559,8 @@ export class OrderRepository implements OrderStore {
   async commitBatch(
     items: readonly { readonly after: Order; readonly event: OrderEvent }[],
     durability: CommitDurability = 'flushed',
-  ): Promise<void> {
-    if (items.length === 0) return;
+  ): Promise<(number | null)[]> {
+    if (items.length === 0) return [];
     // The last state of each order, the new fills, then the events in order.
     const finalState = new Map<string, OrdersTable>();
     for (const { after } of items)
@@ -575,10 +576,11 @@ export class OrderRepository implements OrderStore {
     const newRows = [...finalState.values()].filter((r) => created.has(r.client_order_id));
     const changed = [...finalState.values()].filter((r) => !created.has(r.client_order_id));
     const defer = durability === 'deferred' && canDeferFlush(this.db);
-    await this.#inTurn(async () => {
-      if (await this.#commitInOneStatement(items, newRows, changed, fills, defer)) return;
-      await this.#commitInTransaction(items, newRows, changed, fills);
-    });
+    return this.#inTurn(
+      async () =>
+        (await this.#commitInOneStatement(items, newRows, changed, fills, defer)) ??
+        this.#commitInTransaction(items, newRows, changed, fills),
+    );
   }
 
   /** The batch in a transaction, the audit head read under its lock when the hint is stale. */
@@ -587,9 +589,9 @@ export class OrderRepository implements OrderStore {
     newRows: readonly OrdersTable[],
     changed: readonly OrdersTable[],
     fills: readonly FillsTable[],
-  ): Promise<void> {
+  ): Promise<(number | null)[]> {
     const unflushed = this.#unflushed;
-    await this.#write(async (tx) => {
+    const seqs = await this.#write(async (tx) => {
       // A deferred commit the database no longer has: fail closed, write nothing after it.
       if (unflushed) {
         const kept = await tx
@@ -636,16 +638,26 @@ export class OrderRepository implements OrderStore {
         ({ event: e }) =>
           e.kind !== 'OrderFilled' || fresh.has(`${e.fill.venue}:${e.fill.tradeId}`),
       );
-      for (const rows of chunks(written.map(eventRow), 500))
-        await tx.insertInto('order_events').values(rows).execute();
+      const stored = new Map<object, number>();
+      for (const rows of chunks(written, 500)) {
+        const got = await tx
+          .insertInto('order_events')
+          .values(rows.map(eventRow))
+          .returning('seq')
+          .execute();
+        rows.forEach((item, i) => stored.set(item, Number(got[i]!.seq)));
+      }
       // Every order command and state change, in the same transaction (invariant 9).
       await new AuditRepository(tx, this.now, auditHeadOf(this.db)).appendMany(
         written.map(({ after, event }) => auditEntry(after, event)),
         tx,
       );
+      // Each event's place; null for a fill already stored (not written again).
+      return items.map((item) => stored.get(item) ?? null);
     });
     // Flushed, and checked above: the deferred commits before it are durable.
     if (this.#unflushed === unflushed) this.#unflushed = null;
+    return seqs;
   }
 
   /**
@@ -658,6 +670,7 @@ export class OrderRepository implements OrderStore {
    * database refused the statement (a fill already stored, a taken client order id, a state
    * change that met another order's row: the transaction sorts those out and raises what it
    * must, `FILL_CONFLICT`, `ORDER_CONFLICT`; the refused statement wrote nothing).
+   * Committed: each event's `seq`, in order; else null.
    */
   async #commitInOneStatement(
     items: readonly { readonly after: Order; readonly event: OrderEvent }[],
@@ -666,16 +679,16 @@ export class OrderRepository implements OrderStore {
     fills: readonly FillsTable[],
     /** Commit without waiting for the flush (`synchronous_commit` off for this one statement). */
     defer: boolean,
-  ): Promise<boolean> {
+  ): Promise<number[] | null> {
     const fence = this.fence;
     const check = fence?.inStatement;
-    if (this.db.isTransaction || (fence && !check)) return false;
+    if (this.db.isTransaction || (fence && !check)) return null;
     const audit = new AuditRepository(this.db, this.now, auditHeadOf(this.db));
     // Every order command and state change, in the same statement (invariant 9).
     const append = audit.prepareConditional(
       items.map(({ after, event }) => auditEntry(after, event)),
     );
-    if (!append) return false;
+    if (!append) return null;
     // After a deferred commit, the head moves only if its audit row is still stored: a
     // database that lost it (crashed before its flush) gets nothing written after it.
     const unflushed = this.#unflushed;
@@ -707,11 +720,12 @@ export class OrderRepository implements OrderStore {
       event_ts: events.ts,
       event_payloads: events.payloads,
     });
-    let result: { fenced: number; moved: number } | undefined;
+    type Answer = { fenced: number; moved: number; seqs: string | null };
+    let result: Answer | undefined;
     try {
       ({
         rows: [result],
-      } = await statement.execute<{ fenced: number; moved: number }>(this.db, values));
+      } = await statement.execute<Answer>(this.db, values));
     } catch (e) {
       // Our own bug (a slot with no value): nothing was sent.
       if (e instanceof InvariantError) {
@@ -721,7 +735,7 @@ export class OrderRepository implements OrderStore {
       // Refused by the database: nothing was written, and the transaction will say why.
       if (!isConnectionFailure(e) && typeof (e as { code?: unknown }).code === 'string') {
         audit.settled(append, false);
-        return false;
+        return null;
       }
       // The connection was lost: committed or not, nobody knows; nothing more is written.
       audit.settled(append, null);
@@ -738,7 +752,8 @@ export class OrderRepository implements OrderStore {
       // Flushed, it made the deferred commits before it durable (it checked the last one).
       this.#unflushed = defer ? { seq: last.seq, hash: last.hash } : null;
     }
-    return moved;
+    // Every event is written, in order (a fill already stored fails the statement).
+    return moved ? (result?.seqs ?? '').split(',').map(Number) : null;
   }
 
   /** One event inside a transaction; false when it was a fill already stored. */

@@ -76,6 +76,19 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
     return rows.map((r) => r.account_id);
   }
 
+  /**
+   * The largest `order_events.seq` committed (0: none), one index read. Read by a node before it
+   * writes anything: this account's events are all committed then (it is their one writer), so
+   * every one it writes later has a greater place. Not a cut while the account writes: another
+   * account's event may hold a smaller `seq` not committed yet, and so may this account's.
+   */
+  async eventsStored(): Promise<number> {
+    const r = await sql<{
+      seq: string | number;
+    }>`select coalesce(max(seq), 0) as seq from order_events`.execute(this.db);
+    return Number(r.rows[0]!.seq);
+  }
+
   async save(strategyId: string, name: string, s: StrategySnapshot): Promise<void> {
     const owner = `${strategyId}\n${name}`;
     const known = this.#owned.has(owner);
@@ -111,9 +124,8 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
         orders_made: s.ordersMade,
         state: JSON.stringify(s.state),
         random_state: s.random ? JSON.stringify(s.random) : null,
-        // Every order event committed by now (the node saves once its events are): those after
-        // it are what a restart shows its strategy again. The sequence's largest, one index read.
-        events_through: sql<string>`(select coalesce(max(seq), 0) from order_events)`,
+        // What the strategy had heard, as the node says (null: it cannot tell).
+        events_through: s.eventsThrough ?? null,
       })
       .onConflict((oc) => oc.columns(['account_id', 'strategy_id', 'seq']).doNothing())
       .executeTakeFirst();

@@ -204,6 +204,7 @@ export function crashRig(opts: {
       const snapshots: StrategySnapshotStore = {
         latest: (id) => k.around(() => snaps.latest(id), 'read snapshot'),
         save: (id, name, s) => k.around(() => snaps.save(id, name, s), 'save snapshot'),
+        eventsStored: () => k.around(() => snaps.eventsStored(), 'read stored events'),
       };
       let venue: PaperVenue | null = null;
       const node = new TradingNode({

@@ -130,11 +130,15 @@ export interface OrderStore {
    * database's log is written in order, so a later flush covers it), and a store that finds a
    * deferred commit lost (the database crashed before a flush) refuses every later write.
    * Nothing may be sent to a venue on the strength of a deferred commit.
+   *
+   * Answers the `seq` each event was stored under (`StoredOrderEvent.seq`), in the order given
+   * (null: a fill already stored, not written again), or nothing when the store does not tell:
+   * the order journal then knows no place for a strategy snapshot (`OrderJournal.mark`).
    */
   commitBatch(
     items: readonly { readonly after: Order; readonly event: OrderEvent }[],
     durability?: CommitDurability,
-  ): Promise<void>;
+  ): Promise<readonly (number | null)[] | void>;
   /**
    * Makes every deferred commit so far durable (resolves at once when there is none); rejects,
    * failing closed, when one of them was lost. Absent: the store never defers.

@@ -45,6 +45,15 @@ export class OrderJournal {
   #latestFlushed = true;
   /** The time of the latest event (an alert's time). */
   #lastTs = 0;
+  /** Events written so far, and how many of them are committed (`mark`). */
+  #written = 0;
+  #committed = 0;
+  /**
+   * The largest `seq` the store gave the events committed so far (null: none stored yet;
+   * undefined: the store does not tell), and the marks whose events are not all committed yet.
+   */
+  #place: number | null | undefined = null;
+  readonly #marks: JournalMark[] = [];
 
   constructor(
     private readonly bus: MessageBus,
@@ -81,6 +90,46 @@ export class OrderJournal {
     return this.#latest;
   }
 
+  /**
+   * Marks where the journal is now: `placeOf` tells, once they are committed, the store's place of
+   * the events written until now (`StoredOrderEvent.seq`). The journal is its account's one
+   * writer and commits in the order written, so every event written after the mark gets a
+   * greater `seq`, whatever other accounts write meanwhile.
+   */
+  mark(): JournalMark {
+    const m: JournalMark = { at: this.#written, place: this.#place };
+    if (m.at > this.#committed) this.#marks.push(m);
+    return m;
+  }
+
+  /**
+   * The largest `seq` stored for the events written before `mark`, once they are committed: null
+   * when this journal stored none of them, undefined when its store does not tell (a store
+   * whose `commitBatch` returns nothing). Rejects when their commit failed.
+   */
+  async placeOf(mark: JournalMark): Promise<number | null | undefined> {
+    if (mark.at > this.#committed) await this.durable();
+    return mark.place;
+  }
+
+  /** The places the store gave a committed batch (`commitBatch`'s answer), for the marks in it. */
+  #placed(start: number, count: number, seqs: readonly (number | null)[] | void): void {
+    let place = this.#place;
+    for (let i = 0; i < count; i++) {
+      const seq = seqs ? seqs[i] : undefined;
+      if (!seqs) place = undefined;
+      else if (seq !== null && seq !== undefined && place !== undefined) place = seq;
+      for (let k = 0; k < this.#marks.length; k++) {
+        const m = this.#marks[k]!;
+        if (m.at !== start + i + 1) continue;
+        m.place = place;
+        this.#marks.splice(k--, 1);
+      }
+    }
+    this.#place = place;
+    this.#committed = start + count;
+  }
+
   /** The commit that covers the latest event must be durable: not deferred, or flushed after. */
   #needDurable(): void {
     if (this.#waiting) this.#waiting.awaited = true;
@@ -100,6 +149,7 @@ export class OrderJournal {
       event.kind === 'OrderInitialized' ? event.order : this.orderNow(event.clientOrderId);
     if (!after) return;
     this.#lastTs = event.ts;
+    this.#written++;
     const item = { after, event };
     // Group commit: events that arrive while a commit is running go together in the next one,
     // up to `maxBatch` events a commit; the next event then starts the batch after it.
@@ -108,7 +158,7 @@ export class OrderJournal {
       waiting.items.push(item);
       return;
     }
-    const batch: Batch = { items: [item], awaited: false };
+    const batch: Batch = { items: [item], awaited: false, start: this.#written - 1 };
     this.#waiting = batch;
     const job = this.#queue.add(async () => {
       // The venue's reports nobody waits on start at the end of this turn of the event loop, so
@@ -121,7 +171,8 @@ export class OrderJournal {
         this.#waiting = null;
         this.#latestFlushed = durability === 'flushed';
       }
-      return this.store.commitBatch(batch.items, durability);
+      const seqs = await this.store.commitBatch(batch.items, durability);
+      this.#placed(batch.start, batch.items.length, seqs);
     });
     // Stryker disable next-line BooleanLiteral: equivalent, read only once no batch waits, and the batch sets it when it starts
     this.#latestFlushed = true; // decided when the batch starts; `durable()` marks it awaited
@@ -161,10 +212,20 @@ export class OrderJournal {
  */
 export const MAX_BATCH = 1_000;
 
-/** Events waiting for one commit; `awaited`: someone waits for it to be durable. */
+/**
+ * Events waiting for one commit; `awaited`: someone waits for it to be durable; `start`: how many
+ * events were written before its first.
+ */
 interface Batch {
   readonly items: { after: Order; event: OrderEvent }[];
   awaited: boolean;
+  readonly start: number;
+}
+
+/** Where the journal was when marked (`OrderJournal.mark`), and the store's place there once known. */
+export interface JournalMark {
+  readonly at: number;
+  place: number | null | undefined;
 }
 
 /**

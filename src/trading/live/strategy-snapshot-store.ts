@@ -8,9 +8,12 @@ export interface StrategySnapshot {
   /** The state of the strategy's seeded random source (`ctx.random()`), when saved. */
   readonly random?: readonly number[];
   /**
-   * Read back only (the store sets it when it saves): the order events stored by then, as their
-   * place in the order committed (`StoredOrderEvent.seq`). Those after it the strategy had not
-   * heard at its snapshot; absent on snapshots saved before stores kept it.
+   * The order events the strategy had heard at its snapshot, as their place in the order
+   * committed (`StoredOrderEvent.seq`): of its orders' events, those stored at or before it, and
+   * none after. Those after it a restart shows it again. The node says it (the place of the last
+   * event written before the strategy's state was taken: `OrderJournal.mark`); absent when it
+   * cannot tell (then a restart tells them by their time), and on snapshots saved before stores
+   * kept it.
    */
   readonly eventsThrough?: number;
 }
@@ -30,4 +33,11 @@ export interface StrategySnapshotStore {
    */
   first?(strategyId: string): Promise<number | null>;
   save(strategyId: string, name: string, snapshot: StrategySnapshot): Promise<void>;
+  /**
+   * Where the stored order events end now (the largest `StoredOrderEvent.seq`, 0: none): a node
+   * asks once, before its recovery writes anything, for the place of what was stored before it
+   * started (its snapshots' `eventsThrough` while it has written nothing). Optional: without it
+   * a node saves no place.
+   */
+  eventsStored?(): Promise<number>;
 }

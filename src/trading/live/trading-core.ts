@@ -3,7 +3,7 @@ import type { Clock } from '../clock/clock.js';
 import { SimClock } from '../clock/sim-clock.js';
 import type { Decimal, DecimalInput } from '../core/decimal.js';
 import { ClientOrderIds } from '../core/client-order-id.js';
-import { KairosError } from '../core/errors.js';
+import { InvariantError, KairosError } from '../core/errors.js';
 import { CLOSED_ORDER_RETENTION_MS, retentionMs } from '../execution/order-retention.js';
 import type { OmsMemory } from '../execution/order-retention.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
@@ -141,6 +141,13 @@ export interface RedoOrders {
    * replayed bar cancels them again (`TradingCore.resendCancel`). Empty when not played again.
    */
   readonly cancels: readonly string[];
+  /**
+   * A broken invariant met after recovery, while reading what the bar is to show again (the
+   * store's events of an order do not make it: `STORED_EVENTS_INVALID`): the core is recovered,
+   * its writes stored, and nothing may run on it. The caller stops as on any invariant error in
+   * a running node (the node throws it before its strategy starts). Null otherwise.
+   */
+  readonly failure: InvariantError | null;
 }
 
 /** An order as a strategy saw it at its snapshot, and its stored events since (`RedoOrders`). */
@@ -442,10 +449,16 @@ export class TradingCore extends Kernel<NodeVenue> {
     core.#recovered = true;
     // From now on every fill is one the replayed bar makes as the first run did: booked there.
     if (core.#replayBooks) core.#replayBooks.hides = null;
-    const later =
-      before && redo && since !== null
-        ? await core.#laterEvents(cfg.orders, redo.strategyId, since, made, exact, through)
-        : new Map<string, LaterEvents>();
+    let later = new Map<string, LaterEvents>();
+    let failure: InvariantError | null = null;
+    try {
+      if (before && redo && since !== null)
+        later = await core.#laterEvents(cfg.orders, redo.strategyId, since, made, exact, through);
+    } catch (e) {
+      // Recovery is done and stored: the caller stops the core in order (`RedoOrders.failure`).
+      if (!(e instanceof InvariantError)) throw e;
+      failure = e;
+    }
     // Those the venue had (canceled, or filled meanwhile) are resolved: no cancel to send.
     for (const id of core.#heldCancels) {
       // (One never sent is held back from the OMS: `unsent`, its cancel after it.)
@@ -453,7 +466,7 @@ export class TradingCore extends Kernel<NodeVenue> {
         core.#heldCancels.delete(id);
     }
     const cancels = [...core.#heldCancels];
-    return { core, recovery, redo: { made, unsent, before, later, cancels } };
+    return { core, recovery, redo: { made, unsent, before, later, cancels, failure } };
   }
 
   /** The replayed bar is over: its books without its fills (`RedoOrders.before`) are dropped. */
@@ -513,15 +526,18 @@ export class TradingCore extends Kernel<NodeVenue> {
     for (const o of orders) {
       const { seen, events, at } = byId.get(o.clientOrderId)!;
       if (events.length === 0) continue;
+      let order: Order;
       try {
-        out.set(o.clientOrderId, {
-          order: seen.reduce(applyOrderEvent, initOrder(o)),
-          events,
-          at,
-        });
-      } catch {
-        // Events that do not make the order again (never expected): the strategy sees it as it is.
+        order = seen.reduce(applyOrderEvent, initOrder(o));
+      } catch (e) {
+        // The store's own events do not make its order (corrupt state, or our bug): never
+        // shown as something else; the node stops (invariant 12).
+        throw new InvariantError(
+          'STORED_EVENTS_INVALID',
+          `${o.clientOrderId}: its stored events up to the strategy's snapshot do not make the order again (${(e as Error).message})`,
+        );
       }
+      out.set(o.clientOrderId, { order, events, at });
     }
     return out;
   }

@@ -26,6 +26,7 @@ import { TradingCore, type CoreMemory, type NodeVenue, type RiskSettings } from 
 
 export type { NodeVenue } from './trading-core.js';
 import type { Failpoint } from './write-ahead-client.js';
+import type { JournalMark } from './order-journal.js';
 import { ReplayedBar } from './replayed-bar.js';
 import { playsAgain, type LatestClosedBar } from './latest-closed-bar.js';
 
@@ -196,7 +197,7 @@ export class TradingNode {
     // (that bar, or the one still forming after the snapshot's).
     const replays =
       ownsTime || (snapshot !== null && last !== undefined && playsAgain(snapshot.ts, last));
-    const { core, recovery, redo } = await this.#open(
+    const { core, recovery, redo, storedAtStart } = await this.#open(
       snapshot?.ts ?? null,
       replays,
       snapshot?.ordersMade ?? 0,
@@ -287,19 +288,22 @@ export class TradingNode {
     };
     // In-process, order events reach the strategy as they happen. Behind a remote seam they wait
     // for the next call: those that came while the node settled are handed over now, and what
-    // the strategy made of them is settled in turn.
-    const handOver = async () => {
+    // the strategy made of them is settled in turn. Answers, behind a remote seam, the journal's
+    // mark right before the drain that found none left: the strategy has heard every event
+    // written before it, and none after (null in-process, or on a failure).
+    const handOver = async (): Promise<JournalMark | null> => {
       for (;;) {
+        const mark = core.journal.mark();
         const call = seam.drain();
-        if (!(call instanceof Promise) || failure) return;
+        if (!(call instanceof Promise) || failure) return null;
         let out: StrategyOutput;
         try {
           out = await call;
         } catch (e) {
           failed('onOrderEvent', e);
-          return;
+          return null;
         }
-        if (out.events === 0) return;
+        if (out.events === 0) return mark;
         await core.settle();
       }
     };
@@ -401,17 +405,31 @@ export class TradingNode {
     });
 
     const saveSnapshot = async (ts: number) => {
+      const drained = await handOver();
+      if (failure) return;
+      // The events the strategy had heard when its state was taken: those written before the
+      // snapshot call in-process (each reaches it as it is published, after the journal wrote
+      // it), before the last drain behind a remote seam (the snapshot call hands over none).
+      // Their place in the store, not the store's latest: an event written since (a venue's
+      // report after the node settled), or another account's commit, is not one it heard.
+      const heard = drained ?? core.journal.mark();
       const saved = await seam.snapshot();
+      const place = await core.journal.placeOf(heard);
+      // None written by its core yet: what was stored before the core opened (heard, or shown again).
+      const eventsThrough = place === null ? storedAtStart : place;
       await cfg.snapshots.save(cfg.strategyId, cfg.strategy.name, {
         ts,
         ordersMade: saved.ordersMade,
         state: saved.state,
         random: saved.random,
+        ...(eventsThrough !== undefined && { eventsThrough }),
       });
     };
 
     let processed = 0;
     try {
+      // Recovery met a broken invariant: stopped here, in order, before the strategy runs.
+      if (redo.failure) throw redo.failure;
       await refreshRisk();
       if (snapshot) await seam.start(start);
       else guard('init', () => seam.start(start));
@@ -572,11 +590,21 @@ export class TradingNode {
     snapshotOrders: number,
     /** The order events stored at the snapshot (`StrategySnapshot.eventsThrough`). */
     eventsThrough: number | undefined,
-  ): Promise<Awaited<ReturnType<typeof TradingCore.open>>> {
+  ): Promise<
+    Awaited<ReturnType<typeof TradingCore.open>> & {
+      /**
+       * Where the stored order events ended before the core that opened wrote any (this node is
+       * its account's one writer): the place of what its strategy heard until it writes one.
+       */
+      readonly storedAtStart: number | undefined;
+    }
+  > {
     const cfg = this.config;
     for (;;) {
+      // Read again before each attempt: one given up on (a busy venue) may have written some.
+      const storedAtStart = await cfg.snapshots.eventsStored?.();
       try {
-        return await TradingCore.open(
+        const opened = await TradingCore.open(
           {
             accountId: cfg.accountId,
             instruments: [cfg.instrument],
@@ -602,6 +630,7 @@ export class TradingNode {
             ...(eventsThrough !== undefined ? { eventsThrough } : {}),
           },
         );
+        return { ...opened, storedAtStart };
       } catch (e) {
         if (!isVenueBusy(e) || !(await cfg.waitForVenue?.(e))) throw e;
       }

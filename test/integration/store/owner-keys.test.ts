@@ -208,6 +208,7 @@ describe.each(DIALECTS)('records keyed by their owner on %s', (dialect) => {
       // Keys in an order jsonb does not keep; nested values; a random source's state.
       state: { zeta: 1, a: [1, 2.5, { b: null, aa: 'x' }], long_key_name: true },
       random: [1, 2, 3, 4],
+      eventsThrough: 17,
     };
     await repo.save('s1', 'sma-cross', first);
     // A retried save of the same snapshot: kept, no error (also from another repository).
@@ -231,7 +232,7 @@ describe.each(DIALECTS)('records keyed by their owner on %s', (dialect) => {
       { numRuns: 12 },
     );
     const kept = await repo.latest('s1');
-    expect(kept).toEqual({ ...first, eventsThrough: expect.any(Number) });
+    expect(kept).toEqual(first);
     // The same time of another account or another strategy id is another key: stored.
     const other = { ...first, ordersMade: 9 };
     await new StrategySnapshotRepository(store.db, 'snap-other').save('s1', 'sma-cross', other);

@@ -93,6 +93,11 @@ export interface CcxtExecutionOptions {
 }
 
 const DAY = 86_400_000;
+/**
+ * How often `close` looks again for a socket a stream loop made after the stream closed, while
+ * the loop is still in its watch (a REST call before the socket: rare, markets are given).
+ */
+const CLOSE_RECHECK_MS = 25;
 
 /**
  * A ccxt venue as Kairos's execution port: `submit` and `cancel` are fire-and-forget, and every
@@ -213,6 +218,12 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
   start(): void {
     const ws = this.#o.stream;
     if (!ws || this.#loops.length > 0) return;
+    // The REST client's markets (the same venue): a first watch then makes its socket at once,
+    // not after loading them over REST. Until a watch has its socket, closing the stream closes
+    // nothing of it, and the socket it makes after would stay open (`close`).
+    const rest = this.#o.exchange;
+    if (ws.markets === undefined && rest.markets !== undefined && ws !== rest)
+      ws.setMarkets(rest.markets);
     const symbols = [...this.#instruments.keys()];
     const symbol = symbols.length === 1 && this.#o.growing !== true ? symbols[0] : undefined;
     const onReconnect = () => {
@@ -259,12 +270,23 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     return this.#loops.reduce((n, l) => n + l.reconnects, 0);
   }
 
-  /** Stops the streams and timers and closes the stream exchange; calls already sent finish (`idle`). */
+  /**
+   * Stops the streams and timers and closes the stream exchange; calls already sent finish
+   * (`idle`). Resolves once no stream loop is in a watch: one still before its socket when the
+   * stream closed (ccxt closes only the sockets it has) is closed once it has one, so no socket
+   * of this client stays open at the venue.
+   */
   async close(): Promise<void> {
-    for (const loop of this.#loops) loop.stop();
-    this.#loops.length = 0;
+    const loops = this.#loops.splice(0);
+    for (const loop of loops) loop.stop();
     this.#reports.close();
-    await this.#o.stream?.close();
+    const ws = this.#o.stream;
+    if (!ws) return;
+    await ws.close();
+    while (loops.some((l) => l.watching)) {
+      await new Promise((r) => setTimeout(r, CLOSE_RECHECK_MS));
+      if (Object.keys(ws.clients ?? {}).length > 0) await ws.close();
+    }
   }
 
   /** Resolves when every venue call started so far has been answered and reported. */

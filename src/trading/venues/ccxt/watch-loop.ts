@@ -40,6 +40,7 @@ export interface WatchLoopOptions<T> {
  */
 export class WatchLoop<T> {
   #running = false;
+  #watching = false;
   #failures = 0;
   #reconnects = 0;
   #wake: (() => void) | null = null;
@@ -57,6 +58,14 @@ export class WatchLoop<T> {
     return this.#running;
   }
 
+  /**
+   * True while a `watch` call is pending (stopped or not): a ccxt.pro watch may still be before its
+   * socket (loading markets, signing in), which it then opens even on a closed exchange.
+   */
+  get watching(): boolean {
+    return this.#watching;
+  }
+
   /** Loops until `stop()` ('stopped') or `maxFailures` consecutive failures ('gave-up'). */
   async run(): Promise<'stopped' | 'gave-up'> {
     const o = this.options;
@@ -71,7 +80,13 @@ export class WatchLoop<T> {
     this.#failures = 0;
     while (this.#running) {
       try {
-        const value = await o.watch();
+        this.#watching = true;
+        let value: T;
+        try {
+          value = await o.watch();
+        } finally {
+          this.#watching = false;
+        }
         this.#failures = 0;
         backoff = undefined;
         const now = o.connections?.() ?? {};
