@@ -57,7 +57,9 @@ export function liveAccountVenue(
       client?.setInstrument(inst);
     },
     build: (deliver, order, stored) => {
-      void client?.close();
+      // The new client's streams start once the old one's close is over: both use `conn.stream`,
+      // and that close closes every socket of it it finds while its loops wind down.
+      const previous = client?.close();
       const c = (client = new CcxtExecutionClient(
         {
           exchange: conn.rest.exchange,
@@ -85,7 +87,11 @@ export function liveAccountVenue(
         },
         deliver,
       ));
-      c.start();
+      const start = () => {
+        if (client === c) c.start();
+      };
+      if (previous) void previous.then(start, start);
+      else start();
       return ccxtNodeVenue(c);
     },
     close: async () => {

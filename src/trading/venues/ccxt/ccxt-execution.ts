@@ -283,7 +283,10 @@ export class CcxtExecutionClient implements ExecutionClient, VenueQueries {
     const ws = this.#o.stream;
     if (!ws) return;
     await ws.close();
-    while (loops.some((l) => l.watching)) {
+    // Bounded: a watch before its socket is a REST call under the exchange's own timeout; one
+    // that never settles (not ccxt's: its close rejects what waits) must not hold a shutdown.
+    let checks = Math.ceil((ws.timeout > 0 ? ws.timeout : 10_000) / CLOSE_RECHECK_MS) + 1;
+    while (loops.some((l) => l.watching) && checks-- > 0) {
       await new Promise((r) => setTimeout(r, CLOSE_RECHECK_MS));
       if (Object.keys(ws.clients ?? {}).length > 0) await ws.close();
     }

@@ -74,16 +74,28 @@ function restored(): Order {
   });
 }
 
-/** A private stream that delivers `trade` once, then stays quiet. */
+/**
+ * A private stream that delivers `trade` once, then stays quiet; its close rejects the watch
+ * that waits, as ccxt's does.
+ */
 function stream() {
   let calls = 0;
+  let waiting: ((e: Error) => void) | null = null;
   const ws = {
     id: 'bitfinex',
     has: { watchMyTrades: true },
     clients: {},
+    timeout: 10_000,
     watchMyTrades: () =>
-      ++calls === 1 ? Promise.resolve([trade]) : new Promise<Trade[]>(() => undefined),
-    close: async () => undefined,
+      ++calls === 1
+        ? Promise.resolve([trade])
+        : new Promise<Trade[]>((_, reject) => {
+            waiting = reject;
+          }),
+    close: async () => {
+      waiting?.(new Error('connection closed by remote server, closing code 1000'));
+      waiting = null;
+    },
   };
   return { ws: ws as unknown as Exchange, watched: () => calls };
 }
