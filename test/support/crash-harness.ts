@@ -11,6 +11,7 @@ import type { Instrument } from '../../src/trading/model/instrument.js';
 import type { StrategySnapshotStore } from '../../src/trading/live/strategy-snapshot-store.js';
 import { TradingNode, type NodeVenue } from '../../src/trading/live/trading-node.js';
 import type { StrategyDefinition } from '../../src/trading/strategy/define-strategy.js';
+import type { SeamHost, StrategySeam } from '../../src/trading/strategy/strategy-seam.js';
 import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
 import { tempDir } from './temp-dir.js';
 
@@ -183,6 +184,11 @@ export function crashRig(opts: {
    * the last one handed to the node that died (`latestClosedBar`, `warmUntil`).
    */
   readonly live?: { readonly lagMs: number; readonly warmBars: number };
+  /**
+   * Hosts the strategy behind this seam (a `LambdaSeam` on the local Lambda endpoint) instead of
+   * in-process: each run (each restart) builds a new one, as a restarted process would.
+   */
+  readonly strategySeam?: (host: SeamHost) => StrategySeam;
 }): CrashRig {
   const dir = tempDir('kairos-crash-rig-');
   const venueFile = path.join(dir, 'venue.json');
@@ -226,6 +232,7 @@ export function crashRig(opts: {
             k,
           ),
         onAlert: (a) => alerts.push(a),
+        ...(opts.strategySeam ? { strategySeam: opts.strategySeam } : {}),
         ownsTime: live ? false : (opts.ownsTime ?? true),
         ...(live
           ? {

@@ -16,15 +16,16 @@ import type {
 import { inOrderWindow } from './order-window.js';
 import { StrategyError } from './strategy-error.js';
 import { submitRequest, type StrategyServices } from './strategy-runner.js';
-import type {
-  OrderRequestJson,
-  SeamHost,
-  StrategyCommand,
-  StrategyLogLine,
-  StrategyOutput,
-  StrategySeam,
-  StrategySnapshotJson,
-  StrategyStart,
+import {
+  NO_OUTPUT,
+  type OrderRequestJson,
+  type SeamHost,
+  type StrategyCommand,
+  type StrategyLogLine,
+  type StrategyOutput,
+  type StrategySeam,
+  type StrategySnapshotJson,
+  type StrategyStart,
 } from './strategy-seam.js';
 
 /** The strategy's error, rebuilt on the host: a `StrategyError` when a handler threw. */
@@ -61,7 +62,20 @@ const request = (j: OrderRequestJson): OrderRequest => j;
 export class RemoteSeam implements StrategySeam {
   readonly strategyId: string;
   readonly #services: StrategyServices;
-  readonly #queue: OrderEvent[] = [];
+  readonly #queue: OrderEventJson[] = [];
+  /**
+   * Order events that reached the topic while a request was out (the venue's answers to orders
+   * committed meanwhile, at the pace of the store and the network): in-process they come after
+   * the call's synchronous work, so they are handed over after the events that work caused, and
+   * never before the bar or trade of a call that is handing over earlier events first.
+   */
+  readonly #later: OrderEventJson[] = [];
+  #out = false;
+  /** Calls run one at a time, in the order they were made (`#serial`); true while one runs. */
+  #turn: Promise<unknown> = Promise.resolve();
+  #busy = false;
+  /** Calls made and not ended (the one running and those waiting their turn). */
+  #calls = 0;
   #ids: ClientOrderIds;
   #ordersMade = 0;
   /**
@@ -85,7 +99,7 @@ export class RemoteSeam implements StrategySeam {
     });
     this.#services.bus.subscribe<OrderEvent>(Topics.orderEvents(host.strategyId), (e) => {
       if (e.kind === 'OrderInitialized') return;
-      this.#queue.push(e);
+      (this.#out ? this.#later : this.#queue).push(orderEventToJson(e));
       this.#heard.add(e.clientOrderId);
     });
   }
@@ -94,64 +108,109 @@ export class RemoteSeam implements StrategySeam {
     this.#ids = new ClientOrderIds(this.strategyId, input.ordersMade);
     this.#ordersMade = input.ordersMade;
     const accountId = this.#services.accountId;
-    return this.#handle(() => ({ kind: 'start', start: input, accountId, view: this.#view() }));
+    return this.#serial(() =>
+      this.#handle(() => ({ kind: 'start', start: input, accountId, view: this.#view() })),
+    );
   }
 
   async onBar(bar: Bar): Promise<StrategyOutput> {
-    return this.#handle(() => ({ kind: 'bar', bar, view: this.#view() }), true);
+    return this.#serial(() => this.#handle(() => ({ kind: 'bar', bar, view: this.#view() }), true));
   }
 
   async onTrade(tick: TradeTick): Promise<StrategyOutput> {
-    return this.#handle(() => ({ kind: 'trade', tick, view: this.#view() }), true);
+    return this.#serial(() =>
+      this.#handle(() => ({ kind: 'trade', tick, view: this.#view() }), true),
+    );
   }
 
   async warm(bar: Bar): Promise<void> {
-    await this.#call({ kind: 'warm', bar });
+    await this.#serial(() => this.#call({ kind: 'warm', bar }));
   }
 
   async warmTrade(tick: TradeTick): Promise<void> {
-    await this.#call({ kind: 'warmTrade', tick });
+    await this.#serial(() => this.#call({ kind: 'warmTrade', tick }));
   }
 
+  /**
+   * An event handed over while a call runs (a replayed bar shows an event again when the
+   * strategy's command remakes its order, or before the bar's own call has ended) is heard as
+   * in-process: after the handler that runs, with the events its commands caused (queued).
+   */
   async onOrderEvent(event: OrderEventJson): Promise<StrategyOutput> {
-    const all = new Collected();
-    await this.#deliver(event, all);
-    await this.#drain(all);
-    return all.output();
+    if (this.#busy) {
+      (this.#out ? this.#later : this.#queue).push(event);
+      return NO_OUTPUT;
+    }
+    return this.#serial(async () => {
+      const all = new Collected();
+      await this.#deliver(event, all);
+      await this.#drain(all);
+      return all.output();
+    });
   }
 
   async drain(): Promise<StrategyOutput> {
-    const all = new Collected();
-    await this.#drain(all);
-    return all.output();
+    return this.#serial(async () => {
+      const all = new Collected();
+      await this.#drain(all);
+      return all.output();
+    });
   }
 
   async snapshot(): Promise<StrategySnapshotJson> {
-    return (await this.#call({ kind: 'snapshot' })).snapshot!;
+    return this.#serial(async () => (await this.#call({ kind: 'snapshot' })).snapshot!);
   }
 
   async stop(): Promise<StrategySnapshotJson> {
-    const all = new Collected();
-    await this.#drain(all);
-    const reply = await this.#call({ kind: 'stop', view: this.#view() });
-    this.#execute(reply, all);
-    return reply.snapshot!;
+    return this.#serial(async () => {
+      const all = new Collected();
+      await this.#drain(all);
+      const reply = await this.#call({ kind: 'stop', view: this.#view() });
+      this.#execute(reply, all);
+      return reply.snapshot!;
+    });
+  }
+
+  /**
+   * Runs calls one at a time, as in-process: a call made while another runs (a host that does
+   * not wait, such as a replayed bar showing events) starts once that one has ended, so its view
+   * holds what the earlier call's commands did.
+   */
+  #serial<T>(job: () => Promise<T>): Promise<T> {
+    this.#calls++;
+    const run = this.#turn.then(async () => {
+      this.#busy = true;
+      try {
+        return await job();
+      } finally {
+        this.#busy = false;
+        this.#calls--;
+      }
+    });
+    this.#turn = run.catch(() => undefined);
+    return run;
   }
 
   /** One handler call: events that came before it first, then it, then the events it caused. */
   async #handle(req: () => SeamRequest, drainFirst = false): Promise<StrategyOutput> {
     const all = new Collected();
-    if (drainFirst) await this.#drain(all);
+    if (drainFirst) await this.#drain(all, false);
     // The view is taken after the earlier events were handed over (their commands executed).
     this.#execute(await this.#call(req()), all);
     await this.#drain(all);
     return all.output();
   }
 
-  async #drain(all: Collected): Promise<void> {
-    while (this.#queue.length > 0) {
-      const event = this.#queue.shift()!;
-      await this.#deliver(orderEventToJson(event), all);
+  /** Hands over the queued events, then (`late`) those that came while a request was out. */
+  async #drain(all: Collected, late = true): Promise<void> {
+    for (;;) {
+      // Not while the host has made more calls: in-process those come first (one stretch of
+      // its synchronous work, such as a replayed bar's fills then the bar).
+      if (late && this.#calls <= 1 && this.#queue.length === 0)
+        this.#queue.push(...this.#later.splice(0));
+      const event = this.#queue.shift();
+      if (event === undefined) return;
+      await this.#deliver(event, all);
     }
   }
 
@@ -166,7 +225,13 @@ export class RemoteSeam implements StrategySeam {
   }
 
   async #call(req: SeamRequest): Promise<Extract<SeamReply, { ok: true }>> {
-    const text = await this.transport(JSON.stringify(req));
+    this.#out = true;
+    let text: string;
+    try {
+      text = await this.transport(JSON.stringify(req));
+    } finally {
+      this.#out = false;
+    }
     let reply: SeamReply;
     try {
       reply = JSON.parse(text) as SeamReply;

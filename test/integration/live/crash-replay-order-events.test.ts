@@ -1,7 +1,19 @@
 import { isTrade, type MarketEvent } from '../../../src/trading/data/market-data.js';
-import { SeededRandom } from '../../../src/trading/core/random.js';
 import bracket from '../../fixtures/strategies/bracket.js';
 import { crashRig, type CrashRig } from '../../support/crash-harness.js';
+import {
+  BETWEEN_COMMIT_AND_SEND,
+  crashEnv,
+  describePlan,
+  differingKeys,
+  drawPlans,
+  KINDS,
+  localState,
+  runPlan,
+  stateDiff,
+  stepsOf,
+  type Kinds,
+} from '../../support/crash-plans.js';
 import { btcBars } from '../../support/btc-bars.js';
 import { btcInstrument } from '../../support/paper-args.js';
 import { tradesWithBars, XRP_ETH } from '../../support/paper-trades.js';
@@ -19,23 +31,8 @@ import { freshStore } from '../../support/stores.js';
  * seeded kill in the restart. Each ends with exactly the orders, fills, cash, equity and strategy
  * snapshot of the uninterrupted run, and no run raises `REPLAY_MISMATCH`.
  */
-const SEED = Number(process.env.KAIROS_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const PLANS = Number(process.env.KAIROS_CRASH_PLANS ?? 32);
-/** Runs only this plan (a failure's number, to look at it alone). */
-const ONLY = process.env.KAIROS_CRASH_PLAN ? Number(process.env.KAIROS_CRASH_PLAN) : null;
-
-type Kinds = Record<string, (step: string) => boolean>;
-
-/** Kill points of every kind, as the steps of a run's trace name them. */
-const KINDS: Kinds = {
-  'before an order commit': (s) => s.includes('before commit') && s.includes('OrderInitialized'),
-  'after a send': (s) => s.endsWith('after send'),
-  "after a cancel's send": (s) => s.endsWith('after cancel'),
-  'after a fill is stored': (s) => s.includes('after commit') && s.includes('OrderFilled'),
-  'after a cancel is stored': (s) => s.includes('after commit') && s.includes('OrderCanceled'),
-  'after the bar, before its snapshot': (s) => s.includes('before save snapshot'),
-  anywhere: () => true,
-};
+/** `KAIROS_CRASH_PLAN=<n>` runs only plan n (a failure's number, to look at it alone). */
+const { seed: SEED, plans: PLANS, only: ONLY } = crashEnv(32);
 
 /** The kinds over trade ticks: also between two trades of a bar. */
 function tradeKinds(events: readonly MarketEvent[]): Kinds {
@@ -51,13 +48,6 @@ function tradeKinds(events: readonly MarketEvent[]): Kinds {
       return s.startsWith('trade') && s.includes(' after ') && n !== undefined && isTrade(n);
     },
   };
-}
-
-interface Plan {
-  readonly kind: string;
-  readonly at: number;
-  readonly beforeSubmit: number;
-  readonly restartAt: number;
 }
 
 describe('a crashed run whose strategy orders from onOrderEvent ends as the uninterrupted run', () => {
@@ -85,54 +75,30 @@ describe('a crashed run whose strategy orders from onOrderEvent ends as the unin
     expect(expected.orders.filter((o) => o.includes(' CANCELED ')).length).toBeGreaterThan(2);
     expect(expected.fills.length).toBeGreaterThan(8);
 
-    const rng = new SeededRandom(SEED);
-    const names = [...Object.keys(kinds), 'between commit and send'];
-    const sends = clean.trace.filter((s) => s.endsWith('before send')).length;
-    const plans: Plan[] = [];
-    for (let i = 0; i < PLANS; i++) {
-      const kind = names[i % names.length]!;
-      const restartAt = 1 + rng.int(0, Math.floor(clean.steps / 4));
-      if (kind === 'between commit and send') {
-        plans.push({ kind, at: Infinity, beforeSubmit: rng.int(1, sends), restartAt });
-        continue;
-      }
-      const steps = clean.trace.flatMap((s, n) => (kinds[kind]!(s) ? [n + 1] : []));
-      expect({ kind, some: steps.length > 0 }).toEqual({ kind, some: true });
-      plans.push({
+    const names = [...Object.keys(kinds), BETWEEN_COMMIT_AND_SEND];
+    for (const kind of names.slice(0, PLANS).filter((k) => k !== BETWEEN_COMMIT_AND_SEND))
+      expect({ kind, some: stepsOf(clean.trace, kinds, kind).length > 0 }).toEqual({
         kind,
-        at: steps[rng.int(0, steps.length - 1)]!,
-        beforeSubmit: Infinity,
-        restartAt,
+        some: true,
       });
-    }
+    const plans = drawPlans(clean, kinds, names, SEED, PLANS);
     process.stdout.write(`crash-replay-order-events ${name}: seed ${SEED}, ${PLANS} plans\n`);
 
     const failures: string[] = [];
     for (const [i, p] of plans.entries()) {
       if (ONLY !== null && i !== ONLY) continue;
-      const where = `plan ${i}: ${p.kind} @${p.at === Infinity ? `submit ${p.beforeSubmit}` : `${p.at} (${clean.trace[p.at - 1]})`}, restart killed @${p.restartAt}`;
+      const where = describePlan(i, p, clean.trace);
       const crashed = rig(`${name}${i}`);
-      const first = await crashed.run(p.at, p.beforeSubmit);
-      if (first.finished) {
+      const ran = await runPlan(crashed, p);
+      if (!ran) {
         failures.push(`${where}: not killed`);
         continue;
       }
-      const again = await crashed.run(p.restartAt);
-      const last = again.finished ? again : await crashed.run();
-      const mismatches = [...first.alerts, ...again.alerts, ...(last === again ? [] : last.alerts)]
-        .filter((a) => a.code === 'REPLAY_MISMATCH')
-        .map((a) => a.message);
-      const alerts = last.alerts
-        .filter((a) => a.code !== 'RECONCILIATION_DRIFT')
-        .map((a) => a.code);
+      const { last, mismatches, alerts } = ran;
       const got = last.finished ? await crashed.outcome() : null;
-      const differs = got
-        ? (Object.keys(expected) as (keyof typeof expected)[]).filter(
-            (k) => JSON.stringify(got[k]) !== JSON.stringify(expected[k]),
-          )
-        : ['not finished'];
+      const differs: string[] = got ? differingKeys(got, expected) : ['not finished'];
       if (local(last.state) !== local(clean.state))
-        differs.push(`state ${stateDiff(last.state, clean.state)}`);
+        differs.push(`state ${stateDiff(last.state, clean.state, IDS)}`);
       if (mismatches.length > 0 || alerts.length > 0 || differs.length > 0)
         failures.push(
           `${where}: ${[...new Set([...mismatches, ...alerts.filter((a) => a !== 'REPLAY_MISMATCH')])].join('; ')}${differs.length > 0 ? ` differs: ${differs.join(', ')}` : ''}`,
@@ -189,17 +155,10 @@ describe('a crashed run whose strategy orders from onOrderEvent ends as the unin
   );
 });
 
+/** A client order id of a run (its number in group 1). */
+const IDS = /bracket-[a-z0-9]+-(\d+)/g;
+
 /** A state's JSON with client order ids without their run's strategy id. */
 function local(state: unknown): string {
-  return JSON.stringify(state).replace(/bracket-[a-z0-9]+-(\d+)/g, '#$1');
-}
-
-/** The fields of two strategy states that differ, each as got / expected. */
-function stateDiff(got: unknown, want: unknown): string {
-  const g = JSON.parse(local(got ?? {})) as Record<string, unknown>;
-  const w = JSON.parse(local(want ?? {})) as Record<string, unknown>;
-  return [...new Set([...Object.keys(g), ...Object.keys(w)])]
-    .filter((k) => JSON.stringify(g[k]) !== JSON.stringify(w[k]))
-    .map((k) => `${k}: ${JSON.stringify(g[k])} / ${JSON.stringify(w[k])}`)
-    .join(', ');
+  return localState(state, IDS);
 }
