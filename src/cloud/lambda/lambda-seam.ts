@@ -118,6 +118,10 @@ export class LambdaSeam implements StrategySeam {
     return this.#step('order events', () => this.#inner.drain());
   }
 
+  hold(on: boolean): void {
+    this.#inner.hold(on);
+  }
+
   async snapshot(): Promise<StrategySnapshotJson> {
     return this.#inner.snapshot();
   }

@@ -6,6 +6,7 @@ import { applyOrderEvent } from '../model/apply-order-event.js';
 import { orderRef, type OrderEvent } from '../model/order-events.js';
 import { isOpen } from '../model/order-state-machine.js';
 import { describeDecision as describe, sameDecision } from '../model/same-decision.js';
+import type { Awaitable } from '../strategy/strategy-seam.js';
 import type { LaterEvents, RedoOrders, TradingCore } from './trading-core.js';
 
 const seqOf = ClientOrderIds.sequenceOf;
@@ -45,9 +46,15 @@ const AT_BAR = new Set<OrderEvent['kind']>([...ANSWERS, 'OrderFilled']);
  * books without those fills (`position`, `cash`); each event shown is handed to it
  * (`onOrderEvent`) as the first run did.
  *
+ * Each event shown in turn (`settled`, `atBar`, `end`) waits for the strategy's call on it to end
+ * (`wait`) before the next is chosen: an in-process strategy makes its orders again during the
+ * call, a remote one (a Lambda) once the call answers; only then are those orders seen, their
+ * stored events shown in turn, and what was not made again known. Those methods then answer a
+ * promise (await it); with nothing to wait for they end at once, as in-process.
+ *
  * @example
- * const replayed = new ReplayedBar(core, redo, true, alert);
- * runner.onBar(bar); replayed.end(clock.now());
+ * const replayed = new ReplayedBar(core, redo, true, alert, deliver, () => pending());
+ * runner.onBar(bar); await pending(); await replayed.end(clock.now());
  */
 export class ReplayedBar {
   readonly #hidden: Set<string>;
@@ -75,6 +82,8 @@ export class ReplayedBar {
     private readonly mismatch: (message: string) => void,
     /** Hands the strategy an event shown again (`onOrderEvent`). */
     private readonly deliver: (event: OrderEvent) => void = () => undefined,
+    /** The strategy's calls not ended yet, to wait for (null: none; in-process, always none). */
+    private readonly wait: () => Promise<void> | null = () => null,
   ) {
     this.#hidden = new Set(replays ? redo.made.map((o) => o.clientOrderId) : []);
     this.#unsent = new Map(redo.unsent.map((o) => [o.clientOrderId, o]));
@@ -124,6 +133,7 @@ export class ReplayedBar {
   /** The strategy cancels this order (again): the cancel's stored events are shown. */
   canceling(clientOrderId: string): void {
     this.#commanded.add(clientOrderId);
+    this.#ownCancelFirst(clientOrderId);
     // Committed before the crash and never sent: it goes out now, as it did then.
     if (this.#cancels.delete(clientOrderId)) {
       this.#show(clientOrderId, CANCELED);
@@ -146,6 +156,22 @@ export class ReplayedBar {
     this.core.acknowledgeHeld(this.core.clock.now(), (id) => !this.#hidden.has(id));
   }
 
+  /**
+   * The cancel's stored `OrderPendingCancel` goes before the venue's answers stored ahead of it,
+   * not shown yet: those answers came while the strategy's call that cancelled was out (a remote
+   * seam, a Lambda), so they were committed first, but the strategy heard its own cancel during
+   * that call and them after it (as in-process, where they come after the call). Those answers
+   * keep their place in the order committed (`at`), shown once the call is over.
+   */
+  #ownCancelFirst(clientOrderId: string): void {
+    const later = this.#later.get(clientOrderId);
+    if (!later) return;
+    const i = later.events.findIndex((e) => !ANSWERS.has(e.kind));
+    if (i <= 0 || later.events[i]!.kind !== 'OrderPendingCancel') return;
+    later.events.unshift(...later.events.splice(i, 1));
+    later.at.unshift(...later.at.splice(i, 1));
+  }
+
   /** Passes over an order's next stored event of this kind without handing it over. */
   #skip(clientOrderId: string, kind: OrderEvent['kind']): void {
     const later = this.#later.get(clientOrderId);
@@ -156,11 +182,12 @@ export class ReplayedBar {
   }
 
   /** What the strategy's last call sent is stored and sent: the venue's answers are shown. */
-  settled(): boolean {
+  settled(): Awaitable<boolean> {
     this.#acknowledge();
-    const shown = this.#showAll(ANSWERS);
-    this.#commanded.clear();
-    return shown;
+    return then(this.#showAll(ANSWERS), (shown) => {
+      this.#commanded.clear();
+      return shown;
+    });
   }
 
   /**
@@ -168,7 +195,7 @@ export class ReplayedBar {
    * answers to what the strategy sent or cancelled since it last settled (on hearing a fill of
    * the bar, say): those came once its call was over (`settled`, `end`).
    */
-  atBar(): boolean {
+  atBar(): Awaitable<boolean> {
     return this.#showAll(AT_BAR, this.#commanded);
   }
 
@@ -176,14 +203,15 @@ export class ReplayedBar {
    * Shows, one at a time and in the order they were committed across the orders, the next events
    * of orders the strategy sees whose kind is in `kinds` (null: any): what the first run heard,
    * in the order it heard it, so orders it makes on hearing them take the ids they took then.
-   * True when an event was shown.
+   * After each, the strategy's call on it ends (`wait`): the orders it made again are seen before
+   * the next is chosen. True when an event was shown.
    */
   #showAll(
     kinds: ReadonlySet<OrderEvent['kind']> | null,
     /** Orders whose events wait (`atBar`). */
     waiting: ReadonlySet<string> = new Set(),
-  ): boolean {
-    let shown = false;
+    shown = false,
+  ): Awaitable<boolean> {
     for (;;) {
       let next: string | null = null;
       let first = Infinity;
@@ -197,6 +225,8 @@ export class ReplayedBar {
       if (next === null) return shown;
       this.#show(next, kinds, 1);
       shown = true;
+      const call = this.wait();
+      if (call) return call.then(() => this.#showAll(kinds, waiting, true));
     }
   }
 
@@ -288,13 +318,18 @@ export class ReplayedBar {
   }
 
   /**
-   * Ends the replayed bar: the stored events not shown yet are handed over, then what it did not
-   * make again is raised, and an unsent order (or cancel) closed.
+   * Ends the replayed bar: the stored events not shown yet are handed over (each once the
+   * strategy's call on the one before has ended), then what it did not make again is raised, and
+   * an unsent order (or cancel) closed.
    */
-  end(ts: number): void {
+  end(ts: number): Awaitable<void> {
     this.#acknowledge();
     // In the order committed: an order made again on hearing one of them is shown in turn.
-    this.#showAll(null);
+    return then(this.#showAll(null), () => this.#check(ts));
+  }
+
+  /** The replayed bar's end, once every stored event was shown and heard (`end`). */
+  #check(ts: number): void {
     this.#later.clear();
     this.#commanded.clear();
     // Those of orders not made again too: they are at the venue.
@@ -316,4 +351,9 @@ export class ReplayedBar {
     this.#hidden.clear();
     this.#unsent.clear();
   }
+}
+
+/** `f` of a value, at once when it is one, or once its promise resolves. */
+function then<T, U>(v: Awaitable<T>, f: (t: T) => U): Awaitable<U> {
+  return v instanceof Promise ? v.then(f) : f(v);
 }

@@ -252,6 +252,8 @@ export class TradingNode {
       replays,
       (message) => alert('REPLAY_MISMATCH', message),
       (e) => void guard('onOrderEvent', () => seam!.onOrderEvent(orderEventToJson(e))),
+      // Each event shown waits for the strategy's call on it: a remote one remakes orders after.
+      () => (calls.length > 0 ? answered() : null),
     );
     const host: SeamHost = {
       strategyId: cfg.strategyId,
@@ -285,6 +287,23 @@ export class TradingNode {
         ? (snapshot?.ordersMade ?? 0)
         : replayed.idsUsed(snapshot?.ordersMade ?? 0),
       random: snapshot?.random ?? cfg.seed ?? 1,
+    };
+    // What a replayed bar shows, event by event (`ReplayedBar`'s `wait`), is one stretch of the
+    // node's work: a remote seam holds the venue's answers that come meanwhile until it is over,
+    // as in-process, where they come after it (and `shown` runs as it is, in the same step).
+    const shownInOne = <T>(shown: () => T | Promise<T>, hold = true): T | Promise<T> => {
+      const s = seam!;
+      if (!hold || !s.hold) return shown();
+      s.hold(true);
+      let out: T | Promise<T>;
+      try {
+        out = shown();
+      } catch (e) {
+        s.hold(false);
+        throw e;
+      }
+      if (!(out instanceof Promise)) s.hold(false);
+      return out instanceof Promise ? out.finally(() => s.hold!(false)) : out;
     };
     // In-process, order events reach the strategy as they happen. Behind a remote seam they wait
     // for the next call: those that came while the node settled are handed over now, and what
@@ -470,7 +489,8 @@ export class TradingNode {
               if (failure) return;
               await core.settle();
               // A replayed bar: the venue's answers the first run heard here are heard again.
-              if (replayed.settled()) {
+              const answers = shownInOne(() => replayed.settled());
+              if (answers instanceof Promise ? await answers : answers) {
                 if (calls.length > 0) await answered();
                 await core.settle();
               }
@@ -497,14 +517,21 @@ export class TradingNode {
             // The data engine publishes the bar: the strategy hears it (or only warms, paused).
             marketNow = Math.max(marketNow, bar.closeTime);
             // A replayed bar: the fills its match made in the first run are heard again first.
-            if (!busy && core.replaying) {
-              core.advanceTo(bar.openTime);
-              replayed.atBar();
-            }
-            core.onBar(bar);
-            if (calls.length > 0) await answered();
-            if (busy || failure) return false;
-            replayed.end(clock.now());
+            const replaying = !busy && core.replaying;
+            const played = await shownInOne(async () => {
+              if (replaying) {
+                core.advanceTo(bar.openTime);
+                const shown = replayed.atBar();
+                if (shown instanceof Promise) await shown;
+              }
+              core.onBar(bar);
+              if (calls.length > 0) await answered();
+              if (busy || failure) return false;
+              const ended = replayed.end(clock.now());
+              if (ended) await ended;
+              return true;
+            }, replaying);
+            if (!played) return false;
             if (calls.length > 0) await answered();
             await core.settle();
             await handOver();

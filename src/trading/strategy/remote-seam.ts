@@ -71,6 +71,8 @@ export class RemoteSeam implements StrategySeam {
    */
   readonly #later: OrderEventJson[] = [];
   #out = false;
+  /** The host holds the events in `#later` (`hold`). */
+  #held = false;
   /** Calls run one at a time, in the order they were made (`#serial`); true while one runs. */
   #turn: Promise<unknown> = Promise.resolve();
   #busy = false;
@@ -157,6 +159,10 @@ export class RemoteSeam implements StrategySeam {
     });
   }
 
+  hold(on: boolean): void {
+    this.#held = on;
+  }
+
   async snapshot(): Promise<StrategySnapshotJson> {
     return this.#serial(async () => (await this.#call({ kind: 'snapshot' })).snapshot!);
   }
@@ -206,7 +212,7 @@ export class RemoteSeam implements StrategySeam {
     for (;;) {
       // Not while the host has made more calls: in-process those come first (one stretch of
       // its synchronous work, such as a replayed bar's fills then the bar).
-      if (late && this.#calls <= 1 && this.#queue.length === 0)
+      if (late && this.#calls <= 1 && !this.#held && this.#queue.length === 0)
         this.#queue.push(...this.#later.splice(0));
       const event = this.#queue.shift();
       if (event === undefined) return;

@@ -105,6 +105,13 @@ export interface StrategySeam {
   onOrderEvent(event: OrderEventJson): Awaitable<StrategyOutput>;
   /** Hands over the order events that reached the strategy since the last call. */
   drain(): Awaitable<StrategyOutput>;
+  /**
+   * While held (a replayed bar the node shows event by event, waiting for each call), events
+   * that came while a request was out wait, as behind further calls, for the next call after
+   * it is let go (`drain`): in-process they come after the node's whole synchronous stretch.
+   * Nothing to do in-process.
+   */
+  hold?(on: boolean): void;
   /** The state to save (checked to be plain JSON), the ids used and the random source's state. */
   snapshot(): Awaitable<StrategySnapshotJson>;
   /** Calls `onStop`, then returns the final snapshot. */
