@@ -139,7 +139,7 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
   async #sameAsStored(db: Kysely<Schema>, strategyId: string, s: StrategySnapshot) {
     const stored = await db
       .selectFrom('strategy_snapshots')
-      .select(['orders_made', 'state', 'random_state'])
+      .select(['orders_made', 'state', 'random_state', 'events_through'])
       .where('account_id', '=', this.accountId)
       .where('strategy_id', '=', strategyId)
       .where('seq', '=', s.ts)
@@ -154,6 +154,11 @@ export class StrategySnapshotRepository implements StrategySnapshotStore {
         json(stored.random_state),
         s.random ? JSON.parse(JSON.stringify(s.random)) : null,
       ) && 'random state',
+      // What the strategy had heard: a restart replays the events after it, so another value is
+      // another snapshot even with the same state.
+      (stored.events_through === null ? null : Number(stored.events_through)) !==
+        (s.eventsThrough ?? null) &&
+        `eventsThrough ${String(stored.events_through)} stored, ${String(s.eventsThrough ?? null)} now`,
     ].filter((d): d is string => d !== false);
     if (diffs.length > 0)
       throw new KairosError(

@@ -283,8 +283,11 @@ export class ExecutionEngine {
    * start-up) and the net quantity their fills bought: released orders still count.
    */
   tally(strategyId: string): OwnerTally {
-    if (this.#retention !== null)
-      return this.#tallies.get(strategyId) ?? { orders: 0, position: ZERO };
+    if (this.#retention !== null) {
+      // A copy: the kept tally changes with the next order.
+      const t = this.#tallies.get(strategyId);
+      return t ? { orders: t.orders, position: t.position } : { orders: 0, position: ZERO };
+    }
     let orders = 0;
     let position = ZERO;
     for (const o of this.#orders.values()) {

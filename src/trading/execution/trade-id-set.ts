@@ -27,6 +27,14 @@ export class TradeIdSet {
     return this.#numbered + this.#other.size;
   }
 
+  /**
+   * How it holds its ids (a diagnostic): `runs` of consecutive numbers under the numbered ids'
+   * prefix, and the `others` kept one by one.
+   */
+  get layout(): { readonly runs: number; readonly others: number } {
+    return { runs: this.#runs.length / 2, others: this.#other.size };
+  }
+
   /** Whether it holds `id`. */
   has(id: string): boolean {
     const n = this.#numberOf(id);

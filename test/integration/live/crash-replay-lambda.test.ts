@@ -68,7 +68,7 @@ describe('a crashed run whose strategy is a Lambda function ends as the uninterr
   let store: Awaited<ReturnType<typeof freshStore>>;
 
   beforeAll(async () => {
-    store = await freshStore('pglite');
+    store = await freshStore('postgres');
     lambda = await startLocalLambda({ port: 0, workDir: path.join(dir, 'work') });
     client = lambdaClient({ region: 'us-east-1', endpoint: lambda.url });
     for (const s of SCENARIOS) {

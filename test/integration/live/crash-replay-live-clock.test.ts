@@ -23,7 +23,7 @@ describe('a crashed live run on a real clock ends as the uninterrupted run', () 
   let store: Awaited<ReturnType<typeof freshStore>>;
   let bars: Bar[];
   beforeAll(async () => {
-    store = await freshStore('pglite');
+    store = await freshStore('postgres');
     bars = await btcBars(20);
   });
   afterAll(async () => {

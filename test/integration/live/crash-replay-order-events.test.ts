@@ -53,7 +53,7 @@ function tradeKinds(events: readonly MarketEvent[]): Kinds {
 describe('a crashed run whose strategy orders from onOrderEvent ends as the uninterrupted run', () => {
   let store: Awaited<ReturnType<typeof freshStore>>;
   beforeAll(async () => {
-    store = await freshStore('pglite');
+    store = await freshStore('postgres');
   });
   afterAll(async () => {
     await store.drop();

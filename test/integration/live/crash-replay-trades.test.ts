@@ -20,7 +20,7 @@ const INST = XRP_ETH;
 describe('a crashed trade-tick replay ends as the uninterrupted run', () => {
   let store: Awaited<ReturnType<typeof freshStore>>;
   beforeAll(async () => {
-    store = await freshStore('pglite');
+    store = await freshStore('postgres');
   });
   afterAll(async () => {
     await store.drop();

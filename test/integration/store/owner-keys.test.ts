@@ -222,6 +222,9 @@ describe.each(DIALECTS)('records keyed by their owner on %s', (dialect) => {
       { random: [1, 2, 3, 5] },
       { random: [] },
       { random: undefined },
+      { eventsThrough: 18 },
+      { eventsThrough: 16 },
+      { eventsThrough: undefined },
     );
     await fc.assert(
       fc.asyncProperty(variants, async (over) => {
@@ -229,7 +232,7 @@ describe.each(DIALECTS)('records keyed by their owner on %s', (dialect) => {
           code: 'SNAPSHOT_CONFLICT',
         });
       }),
-      { numRuns: 12 },
+      { numRuns: 20 },
     );
     const kept = await repo.latest('s1');
     expect(kept).toEqual(first);

@@ -1,6 +1,7 @@
 import { MessageBus } from '../../../../src/trading/bus/message-bus.js';
 import { Endpoints, Topics } from '../../../../src/trading/bus/topics.js';
 import { ExecutionEngine } from '../../../../src/trading/execution/execution-engine.js';
+import { quantity } from '../../../../src/trading/core/money.js';
 import { retentionMs } from '../../../../src/trading/execution/order-retention.js';
 import type { Alert } from '../../../../src/trading/model/alert.js';
 import { orderRef, type OrderEvent } from '../../../../src/trading/model/order-events.js';
@@ -183,6 +184,41 @@ describe('the OMS with a retention window', () => {
     expect(tallies).toEqual([
       { held: 1, orders: 5, position: '50' },
       { held: 5, orders: 5, position: '50' },
+    ]);
+  });
+
+  it("counts an order taken back at start-up in its owner's tally, and one recalled after a release only once", () => {
+    const tallies = [WINDOW, null].map((window) => {
+      const { exec, clock, filledOrder } = setup(window);
+      filledOrder('made');
+      // Loaded from the store at start-up: a filled sell of 4 and an open buy.
+      const sold = newOrder({ side: 'SELL', quantity: quantity('4') }, 'sold');
+      exec.restore({ ...sold, status: 'FILLED', filledQuantity: sold.quantity }, ['SIM:T-sold']);
+      exec.restore(newOrder({}, 'open'));
+      // Another owner's: not in this one's tally.
+      exec.restore({
+        ...newOrder({ strategyId: 'other' }, 'theirs'),
+        status: 'FILLED',
+        filledQuantity: quantity('10'),
+      });
+      const before = exec.tally('s');
+      // Released, then taken back for a late report (`OrderRecall`): counted already.
+      clock.t = 100 * WINDOW;
+      filledOrder('late');
+      const released = exec.order('made') === undefined;
+      const made = exec.order('made');
+      if (released) exec.restore({ ...newOrder({}, 'made'), status: 'FILLED' }, [], true);
+      const t = exec.tally('s');
+      return {
+        released,
+        kept: made !== undefined,
+        before: [before.orders, before.position.toFixed()],
+        after: [t.orders, t.position.toFixed()],
+      };
+    });
+    expect(tallies).toEqual([
+      { released: true, kept: false, before: [3, '6'], after: [4, '16'] },
+      { released: false, kept: true, before: [3, '6'], after: [4, '16'] },
     ]);
   });
 
