@@ -6,9 +6,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { OrderRepository } from '../../src/store/order-repository.js';
 import { UserRepository } from '../../src/store/user-repository.js';
 import { loadConfig } from '../../src/system/config.js';
-import { openFieldCipher } from '../../src/system/field-cipher.js';
-import { openConfiguredStore } from '../../src/system/open-configured-store.js';
-import { startTradingServer } from '../../src/system/trading-server.js';
+import { startTradingServer, type ServerOptions } from '../../src/system/trading-server.js';
 import { toDecimal } from '../../src/trading/core/decimal.js';
 import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
 import { apiCall } from '../support/api-call.js';
@@ -63,7 +61,7 @@ describe('paper, serve and a second paper account on one KAIROS_HOME', () => {
         toDecimal(0),
       )
       .toFixed();
-  const serve = (speed: number) =>
+  const serve = (speed: number, seed?: ServerOptions['seed']) =>
     startTradingServer(config, {
       data,
       instrument: btcInstrument(),
@@ -71,6 +69,7 @@ describe('paper, serve and a second paper account on one KAIROS_HOME', () => {
       speed,
       host: '127.0.0.1',
       port: 0,
+      ...(seed ? { seed } : {}),
     });
 
   it('stores every fill of every account; positions equal the venues’ after restarts', async () => {
@@ -81,22 +80,20 @@ describe('paper, serve and a second paper account on one KAIROS_HOME', () => {
     // 2. The server's desk, with a trader who buys twice (its trades are PAPER-T1, PAPER-T2 too).
     const secret = new Totp(Date.now).generateSecret();
     const password = 'a trader passphrase for tests';
-    const setup = await openConfiguredStore(config);
-    try {
-      const users = new UserRepository(setup.db);
+    // Written on the server's own store as it opens (one PGlite start in this process, not two).
+    const seedTom: ServerOptions['seed'] = async (store, cipher) => {
+      const users = new UserRepository(store.db);
       const u = await users.create({
         username: 'tom',
         passwordHash: await new PasswordHasher().hash(password),
         role: 'trader',
         createdAt: Date.now(),
       });
-      await users.setTotpSecret(u.id, secret, await openFieldCipher(config));
-    } finally {
-      await setup.close();
-    }
+      await users.setTotpSecret(u.id, secret, cipher);
+    };
     // 0.25 s a bar: the replay is still running when the trader's orders arrive.
     let deskToken: string;
-    let server = await serve(240);
+    let server = await serve(240, seedTom);
     try {
       const login = await apiCall(server.url, 'POST', '/auth/login', {
         body: { username: 'tom', password },

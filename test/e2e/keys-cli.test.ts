@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LocalKeyring } from '../../src/security/encryption/local-keyring.js';
 import { CredentialRepository } from '../../src/store/credential-repository.js';
-import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/open-store.js';
 import { FieldKeys } from '../../src/system/key-rotation.js';
 import { runCli } from '../support/run-cli.js';
 import { seedCredentials } from '../support/seed-credentials.js';
-import { pgliteFolderTemplate } from '../support/stores.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // 30 credentials, 60 wrapped values: a rotation killed after 2 batches of 10 leaves 4 to resume.
@@ -21,14 +21,15 @@ interface KeyUse {
 describe('kairos keys', () => {
   const home = path.join(tempDir('kairos-keys-cli-'), 'home');
   const keysDir = path.join(home, 'keys');
-  const env = { KAIROS_HOME: home, DATABASE_URL: '', KAIROS_FAILPOINT: '' };
+  // The store on a Postgres schema (the rotation, not the store's dialect, is the subject: PGlite
+  // started in each process and each read); the keys stay in the home.
+  const db = processSchema('keys_cli');
+  const env = { KAIROS_HOME: home, ...db.env, KAIROS_FAILPOINT: '' };
   const secrets = new Map<string, string>();
   let oldKey = '';
 
-  const withStore = async <T>(
-    fn: (s: Awaited<ReturnType<typeof openStore>>) => Promise<T>,
-  ): Promise<T> => {
-    const store = await openStore({ ...pgliteFolderTemplate(), dataDir: path.join(home, 'db') });
+  const withStore = async <T>(fn: (s: Store) => Promise<T>): Promise<T> => {
+    const store = await db.open();
     try {
       return await fn(store);
     } finally {

@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { openStore } from '../../src/store/open-store.js';
+import { sql } from 'kysely';
 import type { BinanceSim } from '../../src/simulators/binance/server.js';
 import { LIVE_ARGS, spawnLive, startLiveSim, until } from '../support/ccxt-sim.js';
 import { ROOT, runCli, KAIROS_ARGV } from '../support/run-cli.js';
-import { pgliteTemplate } from '../support/stores.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /** Every file under `dir`, recursively. */
@@ -22,7 +22,10 @@ describe('kairos live with a stored, encrypted credential', () => {
   const apiKey = `canary-key-${randomBytes(12).toString('hex')}`;
   const secret = `canary-secret-${randomBytes(12).toString('hex')}`;
   const home = path.join(tempDir('kairos-live-cred-'), 'home');
-  const env = { KAIROS_HOME: home, DATABASE_URL: '', EXCHANGE_API_KEY: '', EXCHANGE_SECRET: '' };
+  // The store on a Postgres schema (its dialect is not the subject: PGlite started in each of the
+  // eleven processes); the canary check below reads every row of it besides the home's files.
+  const db = processSchema('live_cred');
+  const env = { KAIROS_HOME: home, ...db.env, EXCHANGE_API_KEY: '', EXCHANGE_SECRET: '' };
   const outputs: string[] = [];
   const cli = (args: string[], input?: string, extra: NodeJS.ProcessEnv = {}) => {
     const r = spawnSync(process.execPath, [...KAIROS_ARGV, ...args], {
@@ -117,6 +120,7 @@ describe('kairos live with a stored, encrypted credential', () => {
   it('trades with the decrypted key, which wins over EXCHANGE_*, and never prints it', async () => {
     const wrongKey = `env-key-${randomBytes(6).toString('hex')}`;
     const { child, output, exited } = spawnLive(sim, home, [...LIVE_ARGS, '--credential', 'main'], {
+      ...db.env,
       EXCHANGE_API_KEY: wrongKey,
       EXCHANGE_SECRET: 'env-secret',
     });
@@ -133,7 +137,9 @@ describe('kairos live with a stored, encrypted credential', () => {
     expect(sim.state.orders().every((o) => /^sma-cross-\d+$/.test(o.clientOrderId))).toBe(true);
 
     // The use is audited (venue, label, owner; no secret).
-    const store = await openStore({ ...pgliteTemplate(), dataDir: path.join(home, 'db') });
+    const store = await db.open();
+    // Every row of every table of the store, as text (a bytea column in hex).
+    let rows: { table: string; text: string }[] = [];
     try {
       const used = await store.db
         .selectFrom('audit_log')
@@ -142,15 +148,32 @@ describe('kairos live with a stored, encrypted credential', () => {
         .execute();
       expect(used).toHaveLength(1);
       expect(JSON.stringify(used[0])).toMatch(/"label\\?":\\?"main\\?"/);
+      const tables = await sql<{ table_name: string }>`
+        select table_name from information_schema.tables
+        where table_schema = ${db.schema} and table_type = 'BASE TABLE'`.execute(store.db);
+      for (const { table_name: t } of tables.rows) {
+        const r = await sql<{ text: string }>`select r::text as text from ${sql.table(
+          `${db.schema}.${t}`,
+        )} r`.execute(store.db);
+        rows = rows.concat(r.rows.map(({ text }) => ({ table: t, text })));
+      }
     } finally {
       await store.close();
     }
+    // The credential's row is among them (encrypted), so the check below reads real rows.
+    expect(rows.filter((r) => r.table === 'venue_credentials').length).toBe(2);
 
-    // Canary: no output of any command, and no file of the install, holds the key or secret in clear.
+    // Canary: no output of any command, no row of the store and no file of the install holds the
+    // key or secret in clear.
     const everything = outputs.join('\n');
     expect(everything.length).toBeGreaterThan(0);
     for (const canary of [apiKey, secret]) {
       expect(everything).not.toContain(canary);
+      const hex = Buffer.from(canary).toString('hex');
+      for (const { table, text } of rows) {
+        const found = text.includes(canary) || text.includes(hex);
+        expect({ table, found }).toEqual({ table, found: false });
+      }
       for (const f of files(home)) {
         expect({ f, found: readFileSync(f).includes(canary) }).toEqual({ f, found: false });
       }

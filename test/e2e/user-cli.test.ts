@@ -7,18 +7,20 @@ import { PasswordHasher } from '../../src/security/passwords/password-hasher.js'
 import { recoveryCodeHash } from '../../src/security/totp/recovery-codes.js';
 import { AuditRepository } from '../../src/store/audit-repository.js';
 import { MfaRepository } from '../../src/store/mfa-repository.js';
-import { openStore } from '../../src/store/open-store.js';
 import { UserRepository } from '../../src/store/user-repository.js';
 import { ROOT, runCli, KAIROS_ARGV } from '../support/run-cli.js';
-import { pgliteFolderTemplate } from '../support/stores.js';
+import { processSchema } from '../support/spawn-schema.js';
 import { tempDir } from '../support/temp-dir.js';
 
 describe('kairos user', () => {
   const home = path.join(tempDir('kairos-user-cli-'), 'home');
   const PASSWORD = 'violet-harbour-lantern-42';
+  // The users on a Postgres schema: the commands, not the store's dialect, are the subject (PGlite
+  // started in each process). The keys stay in the home.
+  const db = processSchema('user_cli');
   const env = (password?: string) => ({
     KAIROS_HOME: home,
-    DATABASE_URL: '',
+    ...db.env,
     KAIROS_ADMIN_PASSWORD: password ?? '',
   });
   let secret = '';
@@ -43,7 +45,7 @@ describe('kairos user', () => {
 
     // What was stored: an admin whose password verifies, the printed secret (encrypted with
     // that key), the printed codes (as hashes) and an audit row.
-    const store = await openStore({ ...pgliteFolderTemplate(), dataDir: path.join(home, 'db') });
+    const store = await db.open();
     try {
       const users = new UserRepository(store.db);
       const root = (await users.findByUsername('root'))!;

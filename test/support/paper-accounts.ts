@@ -4,21 +4,23 @@ import path from 'node:path';
 import { TradingAccounts, type TradingAccountsConfig } from '../../src/system/trading-accounts.js';
 import type { Bar } from '../../src/trading/data/market-data.js';
 import type { Instrument } from '../../src/trading/model/instrument.js';
-import { freshStore } from './stores.js';
+import { anyStore } from './stores.js';
 
-/** A home folder and a PGlite store for each test, and the server's accounts opened on them. */
+/** A home folder and a store for each test, and the server's accounts opened on them. */
 export interface PaperAccountsRig {
   readonly dir: string;
-  readonly store: Awaited<ReturnType<typeof freshStore>>;
+  readonly store: Awaited<ReturnType<typeof anyStore>>;
   /** The accounts of one instance on the rig's store and home (more settings in `extra`). */
   open(extra?: Partial<TradingAccountsConfig>): Promise<TradingAccounts>;
 }
 
 /**
- * Gives each test of the calling `describe` a new home folder (`prefix`) and PGlite store on
- * `inst`'s paper venue; both go after the test. `storePerFile`: one store for the describe's
- * tests (opened before the first, dropped after the last), each test still its own home: for
- * tests whose accounts restart on the store another test left (a PGlite store costs ~1 s of CPU).
+ * Gives each test of the calling `describe` a new home folder (`prefix`) and store on
+ * `inst`'s paper venue; both go after the test. The store is a new Postgres schema (`anyStore()`:
+ * the accounts, not the dialect, are the subject; PGlite with `KAIROS_TEST_STORE=pglite`).
+ * `storePerFile`: one store for the describe's tests (opened before the first, dropped after the
+ * last), each test still its own home: for tests whose accounts restart on the store another
+ * test left.
  */
 export function paperAccountsRig(
   prefix: string,
@@ -28,7 +30,7 @@ export function paperAccountsRig(
   const rig = { dir: '', store: null as unknown as PaperAccountsRig['store'] };
   const [openStore, closeStore] = storePerFile ? [beforeAll, afterAll] : [beforeEach, afterEach];
   openStore(async () => {
-    rig.store = await freshStore('pglite');
+    rig.store = await anyStore();
   });
   closeStore(async () => {
     await rig.store?.drop();

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { OrderRepository } from '../../../src/store/order-repository.js';
-import { openStore, type Store } from '../../../src/store/open-store.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import { RunPrinter } from '../../../src/cli/run-printer.js';
 import { observeOrders, observeResume, stoppableFeed } from '../../../src/cli/run-observers.js';
@@ -10,7 +9,7 @@ import { TradingNode } from '../../../src/trading/live/trading-node.js';
 import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import smaCross from '../../../examples/strategies/sma-cross.js';
 import { instrument } from '../../support/builders.js';
-import { pgliteTemplate } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 const MIN = 60_000;
@@ -31,12 +30,12 @@ async function* feed(): AsyncIterable<readonly Bar[]> {
 }
 
 describe('paper/live run lines', () => {
-  let store: Store;
+  let store: Awaited<ReturnType<typeof anyStore>>;
   beforeAll(async () => {
-    store = await openStore(pgliteTemplate());
+    store = await anyStore();
   });
   afterAll(async () => {
-    await store.close();
+    await store?.drop();
   });
 
   it('prints a start line, every decision (denials included) and a summary whose counts match the store', async () => {

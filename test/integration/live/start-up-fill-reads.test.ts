@@ -1,3 +1,4 @@
+import type { Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { SimulatedExchange } from '../../../src/trading/backtest/simulated-exchange.js';
 import { makeOrder } from '../../../src/trading/execution/order-factory.js';
@@ -30,67 +31,73 @@ function counting(repo: OrderRepository, rows: { n: number }): OrderStore {
 }
 
 /**
- * `bars` bars of one buy and one sell each (two fills a bar, two strategies), then a restart: the
+ * `bars` bars of one buy and one sell each (two fills a bar, two strategies) on an account of its
+ * own (`acct-<bars>`, in the store the other runs of the dialect wrote to), then a restart: the
  * fill rows the start read, and its cash and position next to a ledger of every fill.
  */
-async function rowsReadAtStart(kind: 'pglite' | 'postgres', bars: number) {
-  const store = await freshStore(kind);
-  try {
-    const repo = new OrderRepository(store.db, 'acct');
-    const rows = { n: 0 };
-    const orders = counting(repo, rows);
-    let deliver: (e: OrderEvent) => void = () => undefined;
-    const sim = new SimulatedExchange({ venue: 'SIM', instruments: [INST] }, (e) => deliver(e));
-    let t = MINUTE;
-    const open = async () =>
-      (
-        await TradingCore.open({
-          accountId: 'acct',
-          instruments: [INST],
-          cash: { USD: '1000000' },
-          orders,
-          allowShort: true,
-          startAt: t,
-          ledgerCheckpointFills: EVERY,
-          venue: (d) => {
-            deliver = d;
-            return simVenue(INST, d, sim);
-          },
-        })
-      ).core;
-    let core = await open();
-    for (let i = 0; i < bars; i++) {
-      for (const [side, owner] of [
-        ['BUY', 's'],
-        ['SELL', 't'],
-      ] as const) {
-        const { order } = makeOrder({ side, quantity: String(1 + (i % 3)) }, INST, {
-          clientOrderId: `k-${i}-${side}`,
-          accountId: 'acct',
-          strategyId: owner,
-          ts: t,
-        });
-        core.exec.add(order);
-        core.submit(order, t);
-      }
-      core.onBar(bar(100 + (i % 7), 110, 90, 100, t));
-      t += MINUTE;
-      await core.settle();
+async function rowsReadAtStart(store: Store, bars: number) {
+  const accountId = `acct-${bars}`;
+  const repo = new OrderRepository(store.db, accountId);
+  const rows = { n: 0 };
+  const orders = counting(repo, rows);
+  let deliver: (e: OrderEvent) => void = () => undefined;
+  const sim = new SimulatedExchange({ venue: 'SIM', instruments: [INST] }, (e) => deliver(e));
+  let t = MINUTE;
+  const open = async () =>
+    (
+      await TradingCore.open({
+        accountId,
+        instruments: [INST],
+        cash: { USD: '1000000' },
+        orders,
+        allowShort: true,
+        startAt: t,
+        ledgerCheckpointFills: EVERY,
+        venue: (d) => {
+          deliver = d;
+          return simVenue(INST, d, sim);
+        },
+      })
+    ).core;
+  let core = await open();
+  for (let i = 0; i < bars; i++) {
+    for (const [side, owner] of [
+      ['BUY', 's'],
+      ['SELL', 't'],
+    ] as const) {
+      const { order } = makeOrder({ side, quantity: String(1 + (i % 3)) }, INST, {
+        clientOrderId: `k${bars}-${i}-${side}`,
+        accountId,
+        strategyId: owner,
+        ts: t,
+      });
+      core.exec.add(order);
+      core.submit(order, t);
     }
-    const before = core.ledger.state();
-    rows.n = 0;
-    core = await open();
-    expect(core.ledger.state()).toEqual(before);
-    return { rows: rows.n, diagnostic: core.startFillsRead, stored: (await repo.fills()).length };
-  } finally {
-    await store.drop();
+    core.onBar(bar(100 + (i % 7), 110, 90, 100, t));
+    t += MINUTE;
+    await core.settle();
   }
+  const before = core.ledger.state();
+  rows.n = 0;
+  core = await open();
+  expect(core.ledger.state()).toEqual(before);
+  return { rows: rows.n, diagnostic: core.startFillsRead, stored: (await repo.fills()).length };
 }
 
 describe.each(['pglite', 'postgres'] as const)('fill rows read at start (%s)', (kind) => {
+  // One store for the three histories (each its own account): a store is ~1 s of CPU on PGlite.
+  let store: Awaited<ReturnType<typeof freshStore>>;
+  beforeAll(async () => {
+    store = await freshStore(kind);
+  });
+  afterAll(async () => {
+    await store?.drop();
+  });
+
   it('do not grow with the history: the fills after the last checkpoint only', async () => {
     const reads = [];
-    for (const bars of [15, 60, 240]) reads.push(await rowsReadAtStart(kind, bars));
+    for (const bars of [15, 60, 240]) reads.push(await rowsReadAtStart(store, bars));
     // A few rows after ~30, ~120 and ~480 stored fills (a checkpoint every 20 fills booked: those
     // since the last one); before checkpoints, every stored fill.
     expect(reads[2]!.stored).toBeGreaterThan(400);

@@ -1,29 +1,28 @@
 import path from 'node:path';
 import { BacktestRepository } from '../../../src/store/backtest-repository.js';
-import { openStore, type Store } from '../../../src/store/open-store.js';
 import { folderJobs } from '../../support/backtest-jobs.js';
 import { btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { until } from '../../support/until.js';
-import { pgliteTemplate } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 const by = { actor: 'user:test', role: 'quant' };
 
 describe('backtest jobs: the queue bound, and jobs a stopped server left unfinished', () => {
-  let store: Store;
+  let store: Awaited<ReturnType<typeof anyStore>>;
   let dir: string;
   let owner: string;
 
   beforeAll(async () => {
-    store = await openStore(pgliteTemplate());
+    store = await anyStore();
     dir = tempDir('kairos-jobs-');
     addToCatalog(path.join(dir, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
     btcSlice(path.join(dir, 'feed.json'), 200);
     owner = await addUser(store.db, 'quinn', 'quant');
   });
   afterAll(async () => {
-    await store?.close();
+    await store?.drop();
   });
 
   const jobs = (maxQueued: number) => folderJobs(store.db, dir, { maxQueued });

@@ -1,12 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { healthRoutes } from '../../../src/api/routes/health-routes.js';
-import { openStore, type Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { TradingCore } from '../../../src/trading/live/trading-core.js';
 import { TradingDesk } from '../../../src/trading/live/trading-desk.js';
 import { serverReadiness } from '../../../src/system/server-readiness.js';
 import { bar, instrument } from '../../support/builders.js';
-import { pgliteTemplate } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 
 /** A venue that takes orders and never answers: each order stays SUBMITTED (outcome unknown). */
 const silentVenue = () => ({
@@ -19,15 +18,15 @@ const silentVenue = () => ({
 });
 
 describe('readiness of a server whose order stays unresolved past the bound', () => {
-  let store: Store;
+  let store: Awaited<ReturnType<typeof anyStore>>;
   let app: FastifyInstance;
   afterEach(async () => {
     await app?.close();
-    await store?.close();
+    await store?.drop();
   });
 
   it('passes while the order is younger than the bound, then answers 503 naming `unresolved-orders`', async () => {
-    store = await openStore(pgliteTemplate());
+    store = await anyStore();
     const orders = new OrderRepository(store.db, 'desk');
     const inst = instrument();
     const { core } = await TradingCore.open({

@@ -2,27 +2,27 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AuditRepository } from '../../../src/store/audit-repository.js';
-import { openStore, type Store } from '../../../src/store/open-store.js';
+import type { Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
-import { freshStore, pgliteTemplate } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 import { bootStrategyHost, EMA_TRACE, orderOutcome } from '../../support/strategy-host-rig.js';
 
 const by = { actor: 'user:q', role: 'quant' };
 
 describe('strategy host: a started strategy resumes after a restart from its snapshot', () => {
-  let store: Store;
+  let store: Awaited<ReturnType<typeof anyStore>>;
   let dir: string;
   let owner: string;
   let bars: Bar[];
   const inst = btcInstrument();
 
   beforeAll(async () => {
-    store = await openStore(pgliteTemplate());
+    store = await anyStore();
     dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-host-'));
     addToCatalog(path.join(dir, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
     bars = [];
@@ -33,7 +33,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     owner = await addUser(store.db, 'quinn', 'quant');
   });
   afterAll(async () => {
-    await store?.close();
+    await store?.drop();
   });
 
   /** What `kairos serve` builds: the core on the paper venue, and the host beside it. */
@@ -105,7 +105,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     // Half the file's bars: enough for orders before and after every restart point.
     const some = bars.slice(0, 130);
     const run = async (restartAt: number | null, name: string): Promise<string[]> => {
-      const on = await freshStore('pglite');
+      const on = await anyStore();
       try {
         const user = await addUser(on.db, 'quinn', 'quant');
         const first = await boot(on, name);

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { AuditRepository } from '../../../src/store/audit-repository.js';
-import { openStore, type Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategyDeploymentRepository } from '../../../src/store/strategy-deployment-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
@@ -13,7 +12,7 @@ import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { bar as flatBar, instrument } from '../../support/builders.js';
 import { btcInstrument } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
-import { pgliteTemplate } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 const by = { actor: 'user:q', role: 'quant' };
@@ -25,7 +24,7 @@ const by = { actor: 'user:q', role: 'quant' };
  * it and the account's) with nothing stored.
  */
 describe('strategy host: the instrument a start names', () => {
-  let store: Store;
+  let store: Awaited<ReturnType<typeof anyStore>>;
   let dir: string;
   let owner: string;
   const btc = btcInstrument();
@@ -36,13 +35,13 @@ describe('strategy host: the instrument a start names', () => {
   });
 
   beforeAll(async () => {
-    store = await openStore(pgliteTemplate());
+    store = await anyStore();
     dir = tempDir('kairos-host-inst-');
     addToCatalog(path.join(dir, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
     owner = await addUser(store.db, 'quinn', 'quant');
   });
   afterAll(async () => {
-    await store?.close();
+    await store?.drop();
   });
 
   async function boot() {

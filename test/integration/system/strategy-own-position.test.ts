@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { openStore, type Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import { FileCatalog } from '../../../src/system/file-catalog.js';
@@ -11,7 +10,7 @@ import { TradingDesk } from '../../../src/trading/live/trading-desk.js';
 import { PaperVenue } from '../../../src/trading/venues/paper/paper-venue.js';
 import { btcInstrument } from '../../support/paper-args.js';
 import { addUser } from '../../support/strategy-catalog.js';
-import { pgliteTemplate } from '../../support/stores.js';
+import { anyStore } from '../../support/stores.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 /** Records the position its context shows on every bar; sells whatever it holds. */
@@ -31,17 +30,17 @@ export default defineStrategy({
 // A strategy started on the server saw the whole desk's position (every trader's fills): a
 // strategy that sells what it holds would have sold a trader's holdings.
 describe('a strategy on the server sees only its own position', () => {
-  let store: Store;
+  let store: Awaited<ReturnType<typeof anyStore>>;
   let dir: string;
   const inst = btcInstrument();
   beforeAll(async () => {
-    store = await openStore(pgliteTemplate());
+    store = await anyStore();
     dir = tempDir('kairos-own-');
     mkdirSync(path.join(dir, 'strategies'));
     writeFileSync(path.join(dir, 'strategies', 'watcher.ts'), WATCHER);
   });
   afterAll(async () => {
-    await store?.close();
+    await store?.drop();
   });
 
   it("never counts, or trades away, a trader's fills on the same account", async () => {
