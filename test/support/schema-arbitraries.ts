@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { binaryString } from './binary-string.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON Schema from /docs/json, walked by key
 type Schema = any;
@@ -8,7 +9,7 @@ function anyString(minLength: number, maxLength: number): fc.Arbitrary<string> {
   const max = Math.min(maxLength, 200);
   return fc.oneof(
     fc.string({ minLength, maxLength: max, unit: 'grapheme' }),
-    fc.string({ minLength, maxLength: max, unit: 'binary' }),
+    binaryString({ minLength, maxLength: max }),
     fc.constant('x'.repeat(maxLength === Infinity ? 5_000 : maxLength)),
   );
 }

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
+import { BINARY_UNIT, binaryString } from '../../support/binary-string.js';
 import { GENESIS_HASH } from '../../../src/security/audit/chain.js';
 import { canonicalJson, type JsonValue } from '../../../src/security/audit/canonical.js';
 import { MAX_EXPORT_MS, exportAudit } from '../../../src/security/audit/export.js';
@@ -13,14 +14,14 @@ import { AuditRepository, auditHeadOf } from '../../../src/store/audit-repositor
 import { DIALECTS, freshStore } from '../../support/stores.js';
 
 /** Any UTF-16 string: NUL, lone surrogates, pairs, controls. */
-const hostile = fc.string({ unit: 'binary', maxLength: 12 });
+const hostile = binaryString({ maxLength: 12 });
 const hostileText = fc.oneof(
   hostile,
   fc.constantFrom('\ud800', 'a\u0000b', '\udfff\ud800', '\ud83d\ude00', '\u0000'),
 );
 const payload: fc.Arbitrary<JsonValue> = fc.jsonValue({
   maxDepth: 3,
-  stringUnit: 'binary',
+  stringUnit: BINARY_UNIT,
 }) as fc.Arbitrary<JsonValue>;
 const entry = fc.record({
   ts: fc.integer({ min: 0, max: 2_000_000_000_000 }),

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { binaryString } from '../../../../support/binary-string.js';
 import { clientOrderIdFor } from '../../../../../src/api/order-commands.js';
 import { ClientOrderIds } from '../../../../../src/trading/core/client-order-id.js';
 import {
@@ -280,7 +281,7 @@ describe('client order ids at each venue', () => {
 /** Ids a strategy or caller may name its own orders with: anything, near every venue's limits. */
 const anyIds = fc.oneof(
   kairosIds,
-  fc.string({ unit: 'binary', maxLength: 120 }),
+  binaryString({ maxLength: 120 }),
   fc.stringMatching(/^[.A-Z:/a-z0-9_ -]{0,110}$/),
   fc.constantFrom(
     '',
