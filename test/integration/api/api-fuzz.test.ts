@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { binaryString } from '../../support/binary-string.js';
 import WebSocket from 'ws';
 import { ROLES, can, type Role } from '../../../src/security/roles/permissions.js';
+import { binaryString } from '../../support/binary-string.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an OpenAPI document, walked by key

@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { BINARY_UNIT, binaryString } from '../../support/binary-string.js';
 import { GENESIS_HASH } from '../../../src/security/audit/chain.js';
 import { canonicalJson, type JsonValue } from '../../../src/security/audit/canonical.js';
 import { MAX_EXPORT_MS, exportAudit } from '../../../src/security/audit/export.js';
@@ -11,6 +10,7 @@ import { LocalObjectStore } from '../../../src/cloud/local-object-store.js';
 import { LocalSigner, PUBLIC_KEY_FILE } from '../../../src/security/audit/local-signer.js';
 import { verifyExport } from '../../../src/security/audit/verify.js';
 import { AuditRepository, auditHeadOf } from '../../../src/store/audit-repository.js';
+import { BINARY_UNIT, binaryString } from '../../support/binary-string.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
 
 /** Any UTF-16 string: NUL, lone surrogates, pairs, controls. */

@@ -1,6 +1,4 @@
 import fc from 'fast-check';
-import { binaryString } from '../../support/binary-string.js';
-import { hot } from '../../support/hot-expect.js';
 import { createLogger } from '../../../src/monitoring/logger.js';
 import {
   isSecretKey,
@@ -8,6 +6,8 @@ import {
   Redactor,
   scrubPatterns,
 } from '../../../src/monitoring/redactor.js';
+import { binaryString } from '../../support/binary-string.js';
+import { hot } from '../../support/hot-expect.js';
 
 /** Field names that hold a secret, as code, headers and venues spell them. */
 const SECRET_KEYS = [

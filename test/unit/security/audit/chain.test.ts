@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from '../../../../src/security/audit/audit-record.js';
 import fc from 'fast-check';
-import { BINARY_UNIT, binaryString } from '../../../support/binary-string.js';
 import {
   canonicalJson,
   MAX_JSON_DEPTH,
@@ -17,6 +16,7 @@ import {
 } from '../../../../src/security/audit/chain.js';
 import { firstBreak, type ReadRow } from '../../../../src/security/audit/first-break.js';
 import { KairosError } from '../../../../src/trading/core/errors.js';
+import { BINARY_UNIT, binaryString } from '../../../support/binary-string.js';
 import { auditChain } from './audit-chain.js';
 
 const ok = (records: readonly AuditRecord[]): ReadRow[] =>

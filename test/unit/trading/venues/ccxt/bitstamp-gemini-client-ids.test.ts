@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { binaryString } from '../../../../support/binary-string.js';
 import { clientOrderIdFor } from '../../../../../src/api/order-commands.js';
 import { ClientOrderIds } from '../../../../../src/trading/core/client-order-id.js';
 import { price, quantity } from '../../../../../src/trading/core/money.js';
@@ -10,6 +9,7 @@ import {
   clientIdRule,
   venueClientIds,
 } from '../../../../../src/trading/venues/ccxt/venue-client-ids.js';
+import { binaryString } from '../../../../support/binary-string.js';
 import { submittedOrder } from '../../../../support/builders.js';
 import { spotMarket } from '../../../../support/ccxt-spot-market.js';
 import { btcInstrument } from '../../../../support/paper-args.js';

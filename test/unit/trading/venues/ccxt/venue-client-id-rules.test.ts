@@ -1,6 +1,4 @@
 import fc from 'fast-check';
-import { binaryString } from '../../../../support/binary-string.js';
-import { hot } from '../../../../support/hot-expect.js';
 import { clientOrderIdFor } from '../../../../../src/api/order-commands.js';
 import { ClientOrderIds } from '../../../../../src/trading/core/client-order-id.js';
 import {
@@ -11,6 +9,8 @@ import {
   type OrderCall,
 } from '../../../../../src/trading/venues/ccxt/venue-client-ids.js';
 import { CCXT_EXCHANGE_IDS } from '../../../../../src/trading/venues/ccxt/exchange-ids.js';
+import { binaryString } from '../../../../support/binary-string.js';
+import { hot } from '../../../../support/hot-expect.js';
 
 /**
  * Each venue's rule for the client order id it is sent, written from its API documentation (and,
