@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { binaryString } from './binary-string.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON Schema from /docs/json, walked by key
 type Schema = any;
@@ -8,7 +9,7 @@ function anyString(minLength: number, maxLength: number): fc.Arbitrary<string> {
   const max = Math.min(maxLength, 200);
   return fc.oneof(
     fc.string({ minLength, maxLength: max, unit: 'grapheme' }),
-    fc.string({ minLength, maxLength: max, unit: 'binary' }),
+    binaryString({ minLength, maxLength: max }),
     fc.constant('x'.repeat(maxLength === Infinity ? 5_000 : maxLength)),
   );
 }
@@ -20,6 +21,18 @@ function anyString(minLength: number, maxLength: number): fc.Arbitrary<string> {
  */
 export function validFor(s: Schema, depth = 0): fc.Arbitrary<unknown> {
   if (s === undefined || s === null || typeof s !== 'object') return fc.jsonValue({ maxDepth: 1 });
+  // One arbitrary per schema (an arbitrary holds no state: the same values for the same seed).
+  // Each `fc.stringMatching` made anew tests fast-check's "dangerous strings" against its
+  // characters, and a fuzz asks for each operation's schemas again and again.
+  const byDepth = made.get(s) ?? new Map<number, fc.Arbitrary<unknown>>();
+  made.set(s, byDepth);
+  let arb = byDepth.get(depth);
+  if (arb === undefined) byDepth.set(depth, (arb = make(s, depth)));
+  return arb;
+}
+const made = new WeakMap<object, Map<number, fc.Arbitrary<unknown>>>();
+
+function make(s: Schema, depth: number): fc.Arbitrary<unknown> {
   if (s.anyOf) return fc.oneof(...(s.anyOf as Schema[]).map((x) => validFor(x, depth)));
   if (s.enum) return fc.constantFrom(...(s.enum as unknown[]));
   switch (s.type) {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { ROLES, can, type Role } from '../../../src/security/roles/permissions.js';
+import { binaryString } from '../../support/binary-string.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an OpenAPI document, walked by key
@@ -29,7 +30,7 @@ const hostileString = fc.oneof(
     '__proto__',
     'constructor',
   ),
-  fc.string({ unit: 'binary', maxLength: 20 }),
+  binaryString({ maxLength: 20 }),
 );
 const hugeNumber = fc.constantFrom(
   1e308,
@@ -222,7 +223,7 @@ describe('fuzz: hostile values to every operation in /docs/json and every socket
         })
         .map((v) => JSON.stringify(v)),
       fc.record({ type: fc.constant('auth'), token: hostileJson }).map((v) => JSON.stringify(v)),
-      fc.string({ unit: 'binary', maxLength: 50 }),
+      binaryString({ maxLength: 50 }),
       rawBody,
     );
     let sent = 0;

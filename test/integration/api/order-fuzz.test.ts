@@ -102,10 +102,27 @@ describe('POST /orders under 2,000 malformed bodies', () => {
               body: typeof body === 'string' ? body : JSON.stringify(body),
             });
             statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            const type = res.headers.get('content-type');
+            const text = await res.text();
+            let code: unknown;
+            try {
+              code = (JSON.parse(text) as { code?: unknown }).code;
+            } catch {
+              code = `not JSON: ${text.slice(0, 80)}`;
+            }
+            // Jest's expect only for a wrong answer (its message the failure): 8,000 calls cost ~1 s.
+            if (
+              res.status >= 400 &&
+              res.status < 500 &&
+              /application\/problem\+json/.test(type ?? '') &&
+              typeof code === 'string' &&
+              /^[A-Z_]+$/.test(code)
+            )
+              return;
             expect(res.status).toBeGreaterThanOrEqual(400);
             expect(res.status).toBeLessThan(500);
-            expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
-            expect(((await res.json()) as { code: string }).code).toMatch(/^[A-Z_]+$/);
+            expect(type).toMatch(/application\/problem\+json/);
+            expect(code).toMatch(/^[A-Z_]+$/);
           }),
         );
       }),

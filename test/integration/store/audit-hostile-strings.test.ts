@@ -10,17 +10,18 @@ import { LocalObjectStore } from '../../../src/cloud/local-object-store.js';
 import { LocalSigner, PUBLIC_KEY_FILE } from '../../../src/security/audit/local-signer.js';
 import { verifyExport } from '../../../src/security/audit/verify.js';
 import { AuditRepository, auditHeadOf } from '../../../src/store/audit-repository.js';
+import { BINARY_UNIT, binaryString } from '../../support/binary-string.js';
 import { DIALECTS, freshStore } from '../../support/stores.js';
 
 /** Any UTF-16 string: NUL, lone surrogates, pairs, controls. */
-const hostile = fc.string({ unit: 'binary', maxLength: 12 });
+const hostile = binaryString({ maxLength: 12 });
 const hostileText = fc.oneof(
   hostile,
   fc.constantFrom('\ud800', 'a\u0000b', '\udfff\ud800', '\ud83d\ude00', '\u0000'),
 );
 const payload: fc.Arbitrary<JsonValue> = fc.jsonValue({
   maxDepth: 3,
-  stringUnit: 'binary',
+  stringUnit: BINARY_UNIT,
 }) as fc.Arbitrary<JsonValue>;
 const entry = fc.record({
   ts: fc.integer({ min: 0, max: 2_000_000_000_000 }),

@@ -16,6 +16,7 @@ import {
 } from '../../../../src/security/audit/chain.js';
 import { firstBreak, type ReadRow } from '../../../../src/security/audit/first-break.js';
 import { KairosError } from '../../../../src/trading/core/errors.js';
+import { BINARY_UNIT, binaryString } from '../../../support/binary-string.js';
 import { auditChain } from './audit-chain.js';
 
 const ok = (records: readonly AuditRecord[]): ReadRow[] =>
@@ -41,7 +42,7 @@ describe('canonicalJson', () => {
         .map((k) => `${JSON.stringify(k)}:${reference(o[k])}`)
         .join(',')}}`;
     };
-    const json = fc.jsonValue({ maxDepth: 4, stringUnit: 'binary' });
+    const json = fc.jsonValue({ maxDepth: 4, stringUnit: BINARY_UNIT });
     const withUndefined = fc.dictionary(fc.string(), fc.option(json, { nil: undefined }));
     fc.assert(
       fc.property(fc.oneof(json, withUndefined, fc.array(withUndefined)), (v) => {
@@ -328,7 +329,7 @@ describe('firstBreak', () => {
 
 describe('chainHashWith (a row whose payload is written already)', () => {
   it('gives chainHash for any row, hostile strings included', () => {
-    const text = fc.string({ unit: 'binary', maxLength: 12 });
+    const text = binaryString({ maxLength: 12 });
     const json = fc.jsonValue({ maxDepth: 3 });
     fc.assert(
       fc.property(
@@ -358,13 +359,10 @@ describe('chainHashWith (a row whose payload is written already)', () => {
 describe('mayHoldUnstorable', () => {
   it('is true whenever storableText would change a string of the value', () => {
     fc.assert(
-      fc.property(
-        fc.dictionary(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' })),
-        (v) => {
-          const changes = JSON.stringify(storableJson(v)) !== JSON.stringify(v);
-          if (changes) expect(mayHoldUnstorable(JSON.stringify(v))).toBe(true);
-        },
-      ),
+      fc.property(fc.dictionary(binaryString(), binaryString()), (v) => {
+        const changes = JSON.stringify(storableJson(v)) !== JSON.stringify(v);
+        if (changes) expect(mayHoldUnstorable(JSON.stringify(v))).toBe(true);
+      }),
     );
     expect(mayHoldUnstorable(JSON.stringify({ a: 'x\u0000' }))).toBe(true);
     expect(mayHoldUnstorable(JSON.stringify({ a: '\ud800' }))).toBe(true);

@@ -9,6 +9,7 @@ import {
   clientIdRule,
   venueClientIds,
 } from '../../../../../src/trading/venues/ccxt/venue-client-ids.js';
+import { binaryString } from '../../../../support/binary-string.js';
 import { submittedOrder } from '../../../../support/builders.js';
 import { spotMarket } from '../../../../support/ccxt-spot-market.js';
 import { btcInstrument } from '../../../../support/paper-args.js';
@@ -46,7 +47,7 @@ const kairosIds = fc.oneof(
 const hostile = (ok: RegExp) =>
   fc
     .oneof(
-      fc.string({ unit: 'binary', maxLength: 140 }),
+      binaryString({ maxLength: 140 }),
       fc.string({ minLength: 100, maxLength: 400 }),
       fc.constantFrom('', ' ', 'a b', 'a\nb', 'x'.repeat(37), 'x'.repeat(100), 'ä-1', 'a/b', '🙂'),
     )
