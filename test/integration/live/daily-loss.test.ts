@@ -46,36 +46,48 @@ const withLimit =
     states: { global: 'ACTIVE', strategies: {} },
   });
 
-/** The reason of each bar's buy (null: it went through) with `limit` as the daily loss limit. */
-async function reasonsWith(limit: string): Promise<(string | null)[]> {
-  const store = await anyStore();
-  try {
-    const snapshots = new StrategySnapshotRepository(store.db, 'paper');
-    await new TradingNode({
-      accountId: 'paper',
-      instrument: INST,
-      strategy: buyEveryBar,
-      strategyId: 'buy-every-bar',
-      cash: '100000',
-      orders: new OrderRepository(store.db, 'paper'),
-      snapshots,
-      risk: withLimit(limit),
-      riskRefreshBars: 1,
-      ownsTime: true,
-      venue: (deliver) => simVenue(INST, deliver),
-    }).run(feed(bars()));
-    const snap = await snapshots.latest('buy-every-bar');
-    return (snap!.state as { answers: [number, string | null][] }).answers.map(([, r]) => r);
-  } finally {
-    await store.drop();
-  }
+/**
+ * The reason of each bar's buy (null: it went through) with `limit` as the daily loss limit, on
+ * an account and a strategy id (its client order ids' tag) of the limit's own in `store`.
+ */
+async function reasonsWith(
+  store: Awaited<ReturnType<typeof anyStore>>,
+  limit: string,
+): Promise<(string | null)[]> {
+  const accountId = `paper-${limit}`;
+  const strategyId = `buy-every-bar-${limit}`;
+  const snapshots = new StrategySnapshotRepository(store.db, accountId);
+  await new TradingNode({
+    accountId,
+    instrument: INST,
+    strategy: buyEveryBar,
+    strategyId,
+    cash: '100000',
+    orders: new OrderRepository(store.db, accountId),
+    snapshots,
+    risk: withLimit(limit),
+    riskRefreshBars: 1,
+    ownsTime: true,
+    venue: (deliver) => simVenue(INST, deliver),
+  }).run(feed(bars()));
+  const snap = await snapshots.latest(strategyId);
+  return (snap!.state as { answers: [number, string | null][] }).answers.map(([, r]) => r);
 }
 
 // The daily loss limit could be stored but no day PnL reached the gate: it was never enforced
 // outside a unit test that injected it.
 describe('the daily loss limit in a running node', () => {
+  // One store for both runs, each on an account of its own.
+  let store: Awaited<ReturnType<typeof anyStore>>;
+  beforeAll(async () => {
+    store = await anyStore();
+  });
+  afterAll(async () => {
+    await store?.drop();
+  });
+
   it('denies orders that add exposure once the day has lost the limit, and allows them the next day', async () => {
-    const reasons = await reasonsWith('50');
+    const reasons = await reasonsWith(store, '50');
     // Day one: buying while the price falls. Each bought unit loses 10 a bar: once the units
     // held have lost 50 the day is over for new exposure.
     const firstDenied = reasons.indexOf('DAILY_LOSS_LIMIT');
@@ -87,6 +99,6 @@ describe('the daily loss limit in a running node', () => {
   });
 
   it('lets every order through when the limit is never reached', async () => {
-    expect(await reasonsWith('100000')).toEqual(Array(13).fill(null));
+    expect(await reasonsWith(store, '100000')).toEqual(Array(13).fill(null));
   });
 });

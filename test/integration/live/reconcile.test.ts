@@ -31,7 +31,7 @@ function makeNode(
         engine.exec!.process({
           kind: 'OrderUnknown',
           clientOrderId: o.clientOrderId,
-          accountId: 'paper',
+          accountId: o.accountId,
           strategyId: o.strategyId,
           instrumentId: o.instrumentId,
           ts,
@@ -47,12 +47,14 @@ function makeNode(
 }
 
 describe.each(DIALECTS)('recovery and reconciliation on %s', (dialect) => {
+  // One store for the dialect's tests (a store is ~1 s of CPU on PGlite): each test on an
+  // account of its own, with client order ids of its own (the orders' key across accounts).
   let store: Awaited<ReturnType<typeof freshStore>>;
-  beforeEach(async () => {
+  beforeAll(async () => {
     store = await freshStore(dialect);
   });
-  afterEach(async () => {
-    await store.drop();
+  afterAll(async () => {
+    await store?.drop();
   });
 
   it('an order between its commit and its send when a reconciliation starts is not taken for one the venue lost', async () => {
@@ -60,7 +62,7 @@ describe.each(DIALECTS)('recovery and reconciliation on %s', (dialect) => {
     const venue = new SimulatedExchange({ venue: 'SIM', instruments: [inst] }, (e: OrderEvent) =>
       node.exec.process(e),
     );
-    const repo = new OrderRepository(store.db, 'paper');
+    const repo = new OrderRepository(store.db, 'racing');
     // The journal's commit is held until the reconciliation has started (a slow database).
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
@@ -73,7 +75,7 @@ describe.each(DIALECTS)('recovery and reconciliation on %s', (dialect) => {
       flush: () => repo.flush(),
     });
     const node = makeNode(venue, slow, { deliver: true, drop: new Set() });
-    const order = newOrder({ quantity: quantity('2') }, 'c-racing');
+    const order = newOrder({ quantity: quantity('2'), accountId: 'racing' }, 'c-racing');
     node.exec.add(order);
     node.bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts: 1 });
     expect(node.exec.order('c-racing')!.status).toBe('SUBMITTED');
@@ -98,10 +100,10 @@ describe.each(DIALECTS)('recovery and reconciliation on %s', (dialect) => {
       if (link.deliver && !(link.drop.has(e.clientOrderId) && e.kind !== 'OrderRejected'))
         current?.exec.process(e);
     });
-    const repo = new OrderRepository(store.db, 'paper');
+    const repo = new OrderRepository(store.db, 'unknown');
     const n1 = (current = makeNode(venue, repo, link));
     for (const id of ['c1', 'c2', 'c3']) {
-      const order = newOrder({ quantity: quantity('2') }, id);
+      const order = newOrder({ quantity: quantity('2'), accountId: 'unknown' }, id);
       n1.exec.add(order);
       n1.bus.send(Endpoints.execution, { kind: 'SubmitOrder', order, ts: 1 });
     }
@@ -144,16 +146,16 @@ describe.each(DIALECTS)('recovery and reconciliation on %s', (dialect) => {
   it('rejects (never resends) an order the venue never received', async () => {
     const inst = instrument();
     const venue = new SimulatedExchange({ venue: 'SIM', instruments: [inst] }, () => undefined);
-    const repo = new OrderRepository(store.db, 'paper');
+    const repo = new OrderRepository(store.db, 'never-sent');
     const link = { deliver: true, drop: new Set<string>() };
     const n = makeNode(venue, repo, link);
-    const order = newOrder({}, 'lost');
+    const order = newOrder({ accountId: 'never-sent' }, 'lost');
     n.exec.add(order);
     // Committed as SUBMITTED, then the process died before the send.
     n.exec.process({
       kind: 'OrderSubmitted',
       clientOrderId: 'lost',
-      accountId: 'paper',
+      accountId: 'never-sent',
       strategyId: 's',
       instrumentId: inst.id,
       ts: 1,

@@ -39,7 +39,7 @@ function lossyVenue(lost: (clientOrderId: string) => boolean, submits: string[])
           deliver({
             kind: 'OrderUnknown',
             clientOrderId: o.clientOrderId,
-            accountId: 'paper',
+            accountId: o.accountId,
             strategyId: o.strategyId,
             instrumentId: o.instrumentId,
             ts,
@@ -60,12 +60,14 @@ async function* feed(n: number): AsyncIterable<readonly Bar[]> {
 }
 
 describe.each(DIALECTS)('an order whose answer is lost, on %s', (dialect) => {
+  // One store for the dialect's two runs (a store is ~1 s of CPU on PGlite), each on an account
+  // and a strategy id (its client order ids' tag) of its own.
   let store: Awaited<ReturnType<typeof freshStore>>;
-  beforeEach(async () => {
+  beforeAll(async () => {
     store = await freshStore(dialect);
   });
-  afterEach(async () => {
-    await store.drop();
+  afterAll(async () => {
+    await store?.drop();
   });
 
   it.each([
@@ -74,18 +76,19 @@ describe.each(DIALECTS)('an order whose answer is lost, on %s', (dialect) => {
   ])(
     'is resolved by client order id within 30 s of simulated time, never sent twice (full reconciliation %s)',
     async (_name, reconcileIntervalMs) => {
-      const orders = new OrderRepository(store.db, 'paper');
+      const accountId = `paper-${reconcileIntervalMs}`;
+      const orders = new OrderRepository(store.db, accountId);
       const submits: string[] = [];
       const reconciled: { ts: number; result: ReconciliationResult }[] = [];
       const unknownAt = new Map<string, number>();
       const node = new TradingNode({
-        accountId: 'paper',
+        accountId,
         instrument: instrument(),
         strategy: buyOnce,
-        strategyId: 'buy-once',
+        strategyId: `buy-once-${reconcileIntervalMs}`,
         cash: '1000',
         orders,
-        snapshots: new StrategySnapshotRepository(store.db, 'paper'),
+        snapshots: new StrategySnapshotRepository(store.db, accountId),
         // Every answer about every order is lost.
         venue: (deliver) =>
           lossyVenue(
