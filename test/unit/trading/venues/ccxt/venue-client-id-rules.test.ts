@@ -109,7 +109,9 @@ const apiIds = fc
   .tuple(fc.string(), fc.string(), fc.option(fc.string(), { nil: undefined }))
   .map(([user, key, account]) => clientOrderIdFor(user, key, account));
 const grammar = fc.stringMatching(/^[A-Za-z0-9_-]{1,36}$/);
-const kairosIds = fc.oneof(strategyIds, apiIds, grammar);
+/** Ids at the common 32-character limits, sent as they are or not by one character. */
+const atLimits = fc.stringMatching(/^[A-Za-z0-9]{31,34}$/);
+const kairosIds = fc.oneof(strategyIds, apiIds, grammar, atLimits);
 
 const sentValue = (venue: string, id: string) => {
   const params = venueClientIds(venue).createParams(id);
