@@ -184,6 +184,16 @@ describe.each(DIALECTS)('deferred flushes of the order journal on %s', (dialect)
        * row, the head back where it was). Postgres cannot be made to lose a commit here, so the
        * test takes the row and the head back by hand, as the crash would have.
        */
+      /** An order placed, then acknowledged in a deferred commit that the database loses. */
+      async function deferredThenLost(id: string): Promise<OrderRepository> {
+        const repo = new OrderRepository(store.db, 'acct');
+        const a = order(id, 'acct');
+        await repo.commitBatch(a.placed);
+        await repo.commitBatch(a.acked, 'deferred');
+        await loseLastAppend();
+        return repo;
+      }
+
       async function loseLastAppend(): Promise<void> {
         const [last, prev] = (
           await sql<{ seq: string; ts: string; wall_ts: string; hash: string }>`
@@ -197,11 +207,7 @@ describe.each(DIALECTS)('deferred flushes of the order journal on %s', (dialect)
       }
 
       it('a deferred commit the database lost: flush() and every later commit fail AUDIT_HEAD_LOST, writing nothing', async () => {
-        const repo = new OrderRepository(store.db, 'acct');
-        const a = order('l-1', 'acct');
-        await repo.commitBatch(a.placed);
-        await repo.commitBatch(a.acked, 'deferred');
-        await loseLastAppend();
+        const repo = await deferredThenLost('l-1');
         const orders = await count('orders');
         const audit = await count('audit_log');
         await expect(repo.flush()).rejects.toMatchObject({ code: 'AUDIT_HEAD_LOST' });
@@ -217,11 +223,7 @@ describe.each(DIALECTS)('deferred flushes of the order journal on %s', (dialect)
       });
 
       it('the lost commit is found even when another writer moved the head past it since', async () => {
-        const repo = new OrderRepository(store.db, 'acct');
-        const a = order('x-1', 'acct');
-        await repo.commitBatch(a.placed);
-        await repo.commitBatch(a.acked, 'deferred');
-        await loseLastAppend();
+        const repo = await deferredThenLost('x-1');
         // Another writer of this store appends on the chain the database has now (it knows
         // nothing lost) and leaves the head it wrote as the store's hint: the journal's next
         // statement finds the head it expects, and must still refuse.

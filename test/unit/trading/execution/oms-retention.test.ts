@@ -228,8 +228,8 @@ describe('the OMS with a retention window', () => {
       // Released, then taken back for a late report (`OrderRecall`): counted already.
       clock.t = 100 * WINDOW;
       filledOrder('late');
-      const released = exec.order('made') === undefined;
       const made = exec.order('made');
+      const released = made === undefined;
       if (released) exec.restore({ ...newOrder({}, 'made'), status: 'FILLED' }, [], true);
       const t = exec.tally('s');
       return {

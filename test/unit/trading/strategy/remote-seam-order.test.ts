@@ -54,7 +54,6 @@ function rig() {
     venue: (ports) => new SimulatedExchange({ venue: 'SIM', instruments: [INST] }, ports.report),
   });
   const side = new StrategySide(listener, {} as never, 'listener', INST);
-  const kinds: string[] = [];
   let during: (req: SeamRequest) => void = () => undefined;
   const host = {
     strategyId: 'listener',
@@ -66,7 +65,6 @@ function rig() {
   let mostOut = 0;
   const seam = new RemoteSeam(host, async (text) => {
     const req = JSON.parse(text) as SeamRequest;
-    kinds.push(req.kind);
     mostOut = Math.max(mostOut, ++out);
     try {
       await Promise.resolve();
@@ -89,7 +87,6 @@ function rig() {
   return {
     kernel,
     seam,
-    kinds,
     heard,
     cancel,
     setDuring: (f: (req: SeamRequest) => void) => (during = f),
