@@ -252,6 +252,7 @@ export async function buildApp(ports: ApiPorts): Promise<FastifyInstance> {
     tokens: ports.tokens,
     events: ports.events,
     order: (id) => ports.order(id),
+    stored: (id) => accounts.trading(id)?.core.journal.stored(),
     accountOwner: (id) => {
       const a = accounts.get(id);
       return a === undefined ? undefined : a.ownerUserId;

@@ -114,7 +114,9 @@ export interface AccountVenueStatus {
 /** One account's trading: order entry, its core's ledger and prices, its order journal. */
 export interface AccountTrading {
   readonly desk: Pick<TradingDesk, 'place' | 'find' | 'cancel'>;
-  readonly core: Pick<TradingCore, 'ledger' | 'lastPrice' | 'instrument'>;
+  readonly core: Pick<TradingCore, 'ledger' | 'lastPrice' | 'instrument'> & {
+    readonly journal: Pick<TradingCore['journal'], 'stored'>;
+  };
   readonly orders: Pick<OrderRepository, 'events'>;
 }
 

@@ -5,6 +5,7 @@ import { accountChannel, barsChannel, riskChannel } from './ws-channels.js';
 import type { FrameLog } from './ws-frame-log.js';
 import type { WsGatewayOptions } from './ws-gateway-options.js';
 import { replayBarFrame } from './ws-market-frames.js';
+import { storedInOrder } from './ws-stored-order.js';
 import { orderFrames, portfolioFrames } from './ws-order-frames.js';
 
 /** Where the frames of this instance's events come from (a venue's streams: `VenueWatches`). */
@@ -12,6 +13,7 @@ export type FrameSources = Pick<
   WsGatewayOptions,
   | 'events'
   | 'order'
+  | 'stored'
   | 'accountOwner'
   | 'owners'
   | 'portfolio'
@@ -34,6 +36,7 @@ export function appendFrameSources(
   log: Pick<FrameLog, 'append' | 'appended'>,
 ): () => void {
   const append = log.append.bind(log);
+  const afterStored = storedInOrder(opts.stored);
   const unsubscribeOrders = opts.events.subscribe<OrderEvent>(Topics.allOrderEvents, (e) => {
     // The order as this event left it (orders are immutable values), framed once.
     const order = opts.order(e.clientOrderId);
@@ -53,9 +56,11 @@ export function appendFrameSources(
       append(channel, 'positions', userId, portfolio.position);
       for (const frame of portfolio.balances) append(channel, 'balances', userId, frame);
     };
-    const owner = opts.accountOwner(e.accountId);
-    if (owner === null) opts.owners.withOwner(e.strategyId, deliver);
-    else deliver(owner ?? null);
+    afterStored(e.accountId, () => {
+      const owner = opts.accountOwner(e.accountId);
+      if (owner === null) opts.owners.withOwner(e.strategyId, deliver);
+      else deliver(owner ?? null);
+    });
   });
   // The instance that makes a risk change appends its frames (`docs/scalability.md`, "Risk
   // changes through the log"): for the account's owner (null: oversight only), in order.

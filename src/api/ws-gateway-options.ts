@@ -46,6 +46,13 @@ export interface WsGatewayOptions {
   /** An order as the OMS holds it now. */
   order(clientOrderId: string): Order | undefined;
   /**
+   * Resolves once the account's order events so far are committed to the store its routes read
+   * (`OrderJournal.stored`); rejects if they were not. An order event's frames wait for it, so
+   * no client hears of an event that `GET /orders` or `GET /fills` does not show yet. Undefined
+   * (or absent): frames go at once.
+   */
+  stored?(accountId: string): Promise<void> | undefined;
+  /**
    * The owner of an account: a user id, null for the shared account (its orders are their
    * placer's or their strategy's starter's), undefined for none known (only oversight sees it).
    */

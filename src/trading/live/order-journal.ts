@@ -91,6 +91,16 @@ export class OrderJournal {
   }
 
   /**
+   * Resolves when every event so far is committed, so every reader of the store sees it (its
+   * flush may still be deferred: `durable` waits for that too, and asks for it); rejects if
+   * that write, or one before it, failed. What is told to clients (the WebSocket's frames)
+   * waits for it, so a client never hears of an event that `GET /fills` does not show yet.
+   */
+  stored(): Promise<void> {
+    return this.#latest;
+  }
+
+  /**
    * Marks where the journal is now: `placeOf` tells, once they are committed, the store's place of
    * the events written until now (`StoredOrderEvent.seq`). The journal is its account's one
    * writer and commits in the order written, so every event written after the mark gets a

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import type { RunningServer } from '../../../src/system/trading-server.js';
 import { apiCall } from '../../support/api-call.js';
 import { replayPriced, startTestServer, type TestServer } from '../../support/api-server.js';
+import { dropTestSchema, TEST_DATABASE_URL } from '../../support/postgres.js';
 import { until } from '../../support/until.js';
 import { subscribedSocket } from '../../support/ws-client.js';
 
@@ -35,6 +38,7 @@ const KEEP = 14;
  * past the log's bound gets the account's newest fills in a snapshot with `resumed: false`.
  */
 describe('the WebSocket fills channel', () => {
+  const schema = `kairos_ws_fills_${process.pid}_${randomBytes(4).toString('hex')}`;
   let t: TestServer;
   let server: RunningServer;
   let account: string;
@@ -45,6 +49,7 @@ describe('the WebSocket fills channel', () => {
     t = await startTestServer({
       speed: 300,
       bars: 3000,
+      postgresSchema: schema,
       env: { KAIROS_WS_RESUME_EVENTS: String(KEEP) },
     });
     server = t.server;
@@ -58,6 +63,7 @@ describe('the WebSocket fills channel', () => {
   }, 120_000);
   afterAll(async () => {
     await server?.close();
+    await dropTestSchema(schema);
   });
 
   /** A market buy of `quantity` on the account, waited on until FILLED: its client order id. */
@@ -69,6 +75,7 @@ describe('the WebSocket fills channel', () => {
     });
     expect(r.status).toBe(201);
     const id = r.json.clientOrderId as string;
+    // FILLED as the account's core holds it (its commit may still be on its way).
     await until(
       async () =>
         (await apiCall(server.url, 'GET', `/orders/${id}`, { token: t.token })).json?.order
@@ -119,6 +126,49 @@ describe('the WebSocket fills channel', () => {
       expect(back.frames.some((f) => f.type === 'snapshot')).toBe(false);
     } finally {
       back.close();
+    }
+  }, 90_000);
+
+  it('tells a fill only once it is stored: while its commit waits, no frame of it goes out', async () => {
+    const side = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await side.connect();
+    const ws = await subscribedSocket<Frame>(server.url, t.token, ['fills']);
+    try {
+      // Inserts into the fills table wait for this transaction (reads do not): the fill's
+      // commit is held while the core has the order FILLED.
+      await side.query('begin');
+      await side.query(`lock table ${schema}.fills in share mode`);
+      const id = await buyFilled('1');
+      await until(
+        async () =>
+          (
+            await side.query(
+              `select 1 from pg_locks l join pg_class c on c.oid = l.relation
+                join pg_namespace n on n.oid = c.relnamespace
+                where not l.granted and c.relname = 'fills' and n.nspname = $1`,
+              [schema],
+            )
+          ).rowCount === 1,
+        10_000,
+        'the fill commit waiting',
+      );
+      // A round trip on the socket: a frame appended when the fill was applied is here by now.
+      ws.send({ type: 'subscribe', channel: 'risk' });
+      await until(
+        () => ws.frames.filter((f) => f.type === 'subscribed').length === 2,
+        10_000,
+        'subscribed to risk',
+      );
+      expect(fillFrames(ws.frames)).toEqual([]);
+      await side.query('rollback');
+      await until(() => fillFrames(ws.frames).length === 1, 10_000, 'the fill frame');
+      // As soon as it is told, it is read.
+      const told = fillFrames(ws.frames)[0]!.fill!;
+      expect(told.clientOrderId).toBe(id);
+      expect((await routeFills()).find((f) => f.clientOrderId === id)).toEqual(told);
+    } finally {
+      ws.close();
+      await side.end();
     }
   }, 90_000);
 

@@ -355,7 +355,9 @@ describe('OrderJournal: deferred flushes', () => {
           'OrderFilled',
         ),
       }),
-      fc.record({ t: fc.constantFrom('durable' as const, 'committed' as const) }),
+      fc.record({
+        t: fc.constantFrom('durable' as const, 'committed' as const, 'stored' as const),
+      }),
       fc.record({ t: fc.constant('finish' as const), fail: fc.boolean() }),
       fc.record({ t: fc.constant('settle' as const) }),
     );
@@ -382,7 +384,16 @@ describe('OrderJournal: deferred flushes', () => {
             );
           for (const a of script) {
             if (a.t === 'event') publish(a.kind, `o-${a.kind === 'OrderInitialized' ? ++n : n}`);
-            else if (a.t === 'durable') wait(journal.durable(), published.length);
+            else if (a.t === 'stored') {
+              const covers = published.length;
+              waits.push(
+                journal.stored().then(
+                  // Resolved: every event published before the call is committed (read).
+                  () => expect(model.visible.length).toBeGreaterThanOrEqual(covers),
+                  () => expect(model.failed).toBe(true),
+                ),
+              );
+            } else if (a.t === 'durable') wait(journal.durable(), published.length);
             else if (a.t === 'committed') wait(journal.committed(), published.length);
             else if (a.t === 'finish') {
               if (model.pending) model.finish(a.fail && !model.failed);
@@ -427,6 +438,34 @@ describe('OrderJournal: what waits on it', () => {
     ]);
     model.finish();
     await sent;
+  });
+
+  it('stored() resolves once the events so far are committed, and asks no flush', async () => {
+    const { journal, model, publish } = setUp();
+    publish('OrderAccepted', 'o-1');
+    const first = journal.stored();
+    publish('OrderFilled', 'o-1'); // the same turn: the same batch
+    const both = journal.stored();
+    let resolved = false;
+    void both.then(() => (resolved = true));
+    await settle();
+    expect(model.calls).toEqual([
+      { op: 'commit', durability: 'deferred', kinds: ['OrderAccepted', 'OrderFilled'] },
+    ]);
+    expect(resolved).toBe(false);
+    model.finish();
+    await Promise.all([first, both]);
+    expect(model.visible).toHaveLength(2);
+    // Read by others, its flush still deferred: no flush was asked for.
+    expect(model.calls).toHaveLength(1);
+    expect(model.durableCount).toBe(0);
+    // After a failed write it rejects, with the write's error.
+    publish('OrderFilled', 'o-1');
+    const lost = journal.stored();
+    await settle();
+    const disk = new Error('disk full');
+    model.finish(disk);
+    await expect(lost).rejects.toBe(disk);
   });
 
   it('flushes a deferred commit once, however often it is waited on', async () => {
