@@ -35,6 +35,14 @@ export function applyOrderEvent(order: Order, event: OrderEvent): Order {
     case 'OrderSubmitted':
       return moved(order, ts, 'SUBMITTED');
     case 'OrderAccepted':
+      // A cancel is on its way (asked while the order was, or a repeat of the acknowledgement):
+      // the acknowledgement names the order, the cancel's outcome decides its status.
+      if (order.status === 'PENDING_CANCEL')
+        return copyOrder(order, {
+          ...order,
+          venueOrderId: order.venueOrderId ?? event.venueOrderId,
+          updatedAt: ts,
+        });
       return moved(order, ts, 'ACCEPTED', undefined, event.venueOrderId);
     case 'OrderRejected':
       return moved(order, ts, 'REJECTED', event.reason);

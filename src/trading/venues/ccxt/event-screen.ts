@@ -35,6 +35,9 @@ function targetStatus(o: Order, e: OrderEvent): OrderStatus | null {
  * if (isLegalReport(exec.order(id)!, event)) deliver(event);
  */
 export function isLegalReport(o: Order, e: OrderEvent): boolean {
+  // An acknowledgement while a cancel is on its way names the order (it stays PENDING_CANCEL);
+  // once it is named, another is a repeat.
+  if (e.kind === 'OrderAccepted' && o.status === 'PENDING_CANCEL') return o.venueOrderId === null;
   const to = targetStatus(o, e);
   return to !== null && canTransition(o.status, to);
 }

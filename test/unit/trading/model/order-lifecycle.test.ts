@@ -97,6 +97,34 @@ describe('an order through its venue reports', () => {
     expect(part.filledQuantity.toFixed()).toBe('1');
   });
 
+  it('keeps a cancel pending through an acknowledgement that comes late or again; its outcome decides', () => {
+    // Cancelled while on its way: the venue's acknowledgement then arrives.
+    const asked = apply(order, ev({ kind: 'OrderPendingCancel' }, 3));
+    const named = apply(asked, ev({ kind: 'OrderAccepted', venueOrderId: 'V1' }, 4));
+    expect(named).toMatchObject({ status: 'PENDING_CANCEL', venueOrderId: 'V1', updatedAt: 4 });
+    // The acknowledgement again (another channel, a repeat): the first name stays.
+    const again = apply(named, ev({ kind: 'OrderAccepted', venueOrderId: 'V2' }, 5));
+    expect(again).toMatchObject({ status: 'PENDING_CANCEL', venueOrderId: 'V1', updatedAt: 5 });
+    expect(apply(again, ev({ kind: 'OrderCanceled', reason: 'CANCELED' }))).toMatchObject({
+      status: 'CANCELED',
+      venueOrderId: 'V1',
+    });
+    expect(apply(again, ev({ kind: 'OrderCancelRejected', reason: 'x' }))).toMatchObject({
+      status: 'ACCEPTED',
+      venueOrderId: 'V1',
+    });
+    // Accepted, partly filled, a cancel asked, the acknowledgement repeated: still pending.
+    const part = apply(
+      order,
+      ev({ kind: 'OrderAccepted', venueOrderId: 'V' }),
+      filled('BUY', '100', '2', 't1'),
+      ev({ kind: 'OrderPendingCancel' }),
+      ev({ kind: 'OrderAccepted', venueOrderId: 'V' }),
+    );
+    expect(part).toMatchObject({ status: 'PENDING_CANCEL', venueOrderId: 'V' });
+    expect(part.filledQuantity.toFixed()).toBe('2');
+  });
+
   it('fills exactly: quantity, notional and average price add up, FILLED only at the full quantity', () => {
     fc.assert(
       fc.property(
