@@ -1068,14 +1068,36 @@ export class OrderRepository implements OrderStore {
 
   async eventsOf(clientOrderIds: readonly string[]): Promise<StoredOrderEvent[]> {
     if (clientOrderIds.length === 0) return [];
-    const rows = await this.db
+    return this.#stored(
+      await this.#eventRows()
+        .where('order_events.client_order_id', 'in', clientOrderIds)
+        .orderBy('order_events.seq')
+        .execute(),
+    );
+  }
+
+  async eventsAfter(strategyId: string, seq: number): Promise<StoredOrderEvent[]> {
+    return this.#stored(
+      await this.#eventRows()
+        .where('orders.strategy_id', '=', strategyId)
+        .where('order_events.seq', '>', seq)
+        .orderBy('order_events.seq')
+        .execute(),
+    );
+  }
+
+  /** The events of this account's orders, with their place. */
+  #eventRows() {
+    return this.db
       .selectFrom('order_events')
       .innerJoin('orders', 'orders.client_order_id', 'order_events.client_order_id')
       .select(['order_events.seq', 'order_events.payload'])
-      .where('orders.account_id', '=', this.accountId)
-      .where('order_events.client_order_id', 'in', clientOrderIds)
-      .orderBy('order_events.seq')
-      .execute();
+      .where('orders.account_id', '=', this.accountId);
+  }
+
+  #stored(
+    rows: readonly { seq: number | string | bigint; payload: unknown }[],
+  ): StoredOrderEvent[] {
     return rows.map((r) => ({
       seq: Number(r.seq),
       event: toEvent(

@@ -12,10 +12,12 @@ import { toDecimal, type Decimal } from '../trading/core/decimal.js';
 import { KairosError } from '../trading/core/errors.js';
 import { noopLogger, type Logger } from '../trading/core/logger.js';
 import type { Bar } from '../trading/data/market-data.js';
+import type { JournalMark } from '../trading/live/order-journal.js';
 import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-store.js';
 import type { TradingCore } from '../trading/live/trading-core.js';
 import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
+import { orderEventToJson } from '../trading/model/order-json.js';
 import type { Order } from '../trading/model/order.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
@@ -176,6 +178,12 @@ interface Instance {
   fedTo: number | null;
   /** Resumed on a venue: its warm on the venue's bars, until done (no bar is heard before). */
   warming: Promise<void> | null;
+  /**
+   * The place among the stored order events (`StoredOrderEvent.seq`) through which it has heard
+   * its orders' events while its core has written none since it was launched (undefined: not
+   * known, a snapshot saved before snapshots kept it).
+   */
+  heardThrough: number | undefined;
 }
 
 /**
@@ -363,18 +371,32 @@ export class StrategyHost {
     for (const inst of ran) {
       if (inst.halted) continue;
       // The venue's answers that came while settling reach the strategy before its state is saved.
-      await this.#call(inst, () => inst.seam.drain());
+      // Behind a remote seam it has then heard the events written before the drain (those after
+      // come with a later call); in this process, each as it is published: all before the snapshot.
+      const beforeDrain = inst.core.journal.mark();
+      let remote = false;
+      await this.#call(inst, () => {
+        const out = inst.seam.drain();
+        remote = out instanceof Promise;
+        return out;
+      });
+      const heard = remote ? beforeDrain : inst.core.journal.mark();
       const snap = inst.halted ? null : await this.#call(inst, () => inst.seam.snapshot());
       if (!snap || inst.halted) continue;
       try {
+        // Their place in the store (`eventsThrough`): a restart tells it those after it.
+        const place = await inst.core.journal.placeOf(heard);
+        const eventsThrough = place ?? inst.heardThrough;
         await inst.snapshots.save(inst.deployment.id, inst.name, {
           ts: bar.closeTime,
           ordersMade: snap.ordersMade,
           state: snap.state,
           random: [...snap.random],
+          ...(eventsThrough !== undefined && { eventsThrough }),
         });
         inst.state = snap.state;
         inst.lastBarAt = bar.closeTime;
+        inst.heardThrough = eventsThrough;
       } catch (e) {
         this.#fail(inst, e);
       }
@@ -475,13 +497,18 @@ export class StrategyHost {
     const { core } = account;
     const instrument = await this.#use(d.accountId, d.instrumentId, d.id);
     const holder: { inst?: Instance } = {};
+    // Where the journal was when the seam began to hear the bus (it subscribes as it takes its
+    // services): the events written before it are told from the store (`#tellUnheard`).
+    let hearsFrom: JournalMark | null = null;
     const host: SeamHost = {
       strategyId: d.id,
       instrument,
-      services: (random) =>
-        core.strategyServices(d.id, random, (sid, _ts, message) =>
+      services: (random) => {
+        hearsFrom ??= core.journal.mark();
+        return core.strategyServices(d.id, random, (sid, _ts, message) =>
           this.#log.info(message, { strategyId: sid, source: 'strategy' }),
-        ),
+        );
+      },
     };
     // In this process a handler's throw (an order event's too, which arrives on the bus) fails
     // the instance where it happens; behind a remote seam it rejects the call (`#call`).
@@ -512,6 +539,8 @@ export class StrategyHost {
       lastBarAt: snapshot?.ts ?? null,
       fedTo: null,
       warming: null,
+      // A new instance has heard nothing, and nothing of it is stored.
+      heardThrough: snapshot ? snapshot.eventsThrough : 0,
     });
     this.#live.set(d.id, inst);
     await this.#call(inst, () =>
@@ -522,6 +551,8 @@ export class StrategyHost {
       }),
     );
     if (!snapshot || inst.halted) return;
+    await this.#tellUnheard(inst, snapshot.eventsThrough, hearsFrom);
+    if (inst.halted) return;
     // On a venue the bars it heard never come again: it warms on the venue's history. Not awaited
     // (a venue that does not answer blocks no start-up); its first bar waits for it (`onBar`).
     const limit = Math.min(MAX_WARM_BARS, this.cfg.warmBars ?? def.history ?? 500);
@@ -598,6 +629,33 @@ export class StrategyHost {
       bars: warmed,
       afterSnapshot: outage,
     });
+  }
+
+  /**
+   * Tells a resumed instance the events of its orders stored after its snapshot
+   * (`eventsThrough`) and before it began to hear the bus (`hearsFrom`), in the order stored: a
+   * venue's reports, and what it did on them, after the state it resumes from was saved (a kill
+   * between a bar's fills and its snapshot), and what recovery settled. Heard before the kill
+   * too, they are told again once, as the run that was not killed heard them once. A snapshot
+   * without its place (saved before snapshots kept it): nothing is told.
+   */
+  async #tellUnheard(
+    inst: Instance,
+    eventsThrough: number | undefined,
+    hearsFrom: JournalMark | null,
+  ): Promise<void> {
+    if (eventsThrough === undefined) return;
+    try {
+      const until = hearsFrom ? await inst.core.journal.placeOf(hearsFrom) : null;
+      const stored = await inst.core.eventsAfter(inst.deployment.id, eventsThrough);
+      for (const { seq, event } of stored) {
+        if (inst.halted || (until !== null && until !== undefined && seq > until)) return;
+        await this.#call(inst, () => inst.seam.onOrderEvent(orderEventToJson(event)));
+        inst.heardThrough = seq;
+      }
+    } catch (e) {
+      this.#fail(inst, e);
+    }
   }
 
   /** One call through the seam; a failure fails the instance (never the feed or another). */

@@ -116,6 +116,7 @@ function killableOrders(repo: OrderRepository, k: Killer): OrderStore {
     storedFills: (keys) => k.around(() => repo.storedFills(keys)),
     events: (id) => k.around(() => repo.events(id)),
     eventsOf: (ids) => k.around(() => repo.eventsOf(ids)),
+    eventsAfter: (sid, seq) => k.around(() => repo.eventsAfter(sid, seq)),
   };
 }
 

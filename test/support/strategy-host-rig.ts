@@ -131,6 +131,26 @@ export default defineStrategy({
 });
 `;
 
+/**
+ * Buys at every third bar (sells what it holds at the next) and keeps, in its state, each order
+ * event it heard (kind and order sequence): a restart that loses one it heard, or tells one
+ * twice, leaves another state. Its catalog name is `fill-hearer`.
+ */
+export const FILL_HEARER = `import { defineStrategy } from 'kairos/sdk';
+export default defineStrategy({
+  name: 'fill-hearer',
+  init: () => ({ n: 0, heard: [] as string[] }),
+  onBar(ctx) {
+    const n = ctx.state.n++;
+    if (n % 3 === 0) ctx.buy('0.001');
+    else if (n % 3 === 1 && ctx.position().isLong) ctx.sell(ctx.position().quantity);
+  },
+  onOrderEvent(ctx, e) {
+    ctx.state.heard.push(ctx.state.n + ' ' + e.kind + ' ' + e.clientOrderId.split('-').at(-1));
+  },
+});
+`;
+
 /** An order as two runs of one strategy compare it: its sequence, side, size, status and fill. */
 export const orderOutcome = (o: Order): string =>
   `${o.clientOrderId.split('-').at(-1)} ${o.side} ${o.quantity.toFixed()} ${o.status} ${o.filledQuantity.toFixed()}`;

@@ -187,6 +187,11 @@ export interface OrderStore {
    * what a strategy heard of them, in the order it heard it (a replayed bar shows them again).
    */
   eventsOf(clientOrderIds: readonly string[]): Promise<StoredOrderEvent[]>;
+  /**
+   * The events of a strategy's orders committed after `seq` (`StoredOrderEvent.seq`), in the
+   * order committed: what it had not heard at a snapshot taken there (a restart tells them).
+   */
+  eventsAfter(strategyId: string, seq: number): Promise<StoredOrderEvent[]>;
 }
 
 /** An order event as stored: `seq` is its place in the order every event was committed. */

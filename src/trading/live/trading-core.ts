@@ -8,7 +8,12 @@ import { CLOSED_ORDER_RETENTION_MS, retentionMs } from '../execution/order-reten
 import type { OmsMemory } from '../execution/order-retention.js';
 import type { Bar, TradeTick } from '../data/market-data.js';
 import type { ExecutionClient } from '../execution/execution-client.js';
-import type { OrderStore, RestoreQuery, StoredOrderLookup } from '../execution/order-store.js';
+import type {
+  OrderStore,
+  RestoreQuery,
+  StoredOrderEvent,
+  StoredOrderLookup,
+} from '../execution/order-store.js';
 import type { VenueQueries } from '../execution/venue-queries.js';
 import { Kernel } from '../kernel/kernel.js';
 import type { Alert } from '../model/alert.js';
@@ -201,6 +206,7 @@ export class TradingCore extends Kernel<NodeVenue> {
   declare readonly journal: OrderJournal;
   /** Takes back from the store the orders the OMS released (or never restored) when named. */
   readonly #recall: OrderRecall;
+  readonly #stored: Pick<OrderStore, 'eventsAfter'>;
   #lastFillTs = 0;
   /** Order events published, and the count the venue was last told are stored (`settle`). */
   #events = 0;
@@ -245,6 +251,7 @@ export class TradingCore extends Kernel<NodeVenue> {
       closedOrderRetentionMs: retentionMs(cfg.closedOrderRetentionMs ?? CLOSED_ORDER_RETENTION_MS),
       unheld: (e) => late.recall!.report(e),
     });
+    this.#stored = cfg.orders;
     this.#recall = late.recall = new OrderRecall(
       cfg.orders,
       () => this.exec,
@@ -567,6 +574,14 @@ export class TradingCore extends Kernel<NodeVenue> {
         cancels.add(event.clientOrderId);
     }
     return { fills, cancels: [...cancels] };
+  }
+
+  /**
+   * The stored events of a strategy's orders committed after `seq`, in the order committed: what
+   * it had not heard at a snapshot taken there (`StrategySnapshot.eventsThrough`).
+   */
+  eventsAfter(strategyId: string, seq: number): Promise<StoredOrderEvent[]> {
+    return this.#stored.eventsAfter(strategyId, seq);
   }
 
   /**

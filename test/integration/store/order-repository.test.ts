@@ -199,6 +199,35 @@ describe.each(DIALECTS)('group commit on %s', (dialect) => {
     expect(audit.map((r) => r.prevHash).slice(1)).toEqual(audit.map((r) => r.hash).slice(0, -1));
   });
 
+  it("eventsAfter: a strategy's events past a place, in the order committed; not another strategy's or account's", async () => {
+    const made = (account: string, strategyId: string, id: string) => {
+      const ids = { clientOrderId: id, accountId: account, strategyId, instrumentId: 'TEST/USD' };
+      const o = newOrder({ accountId: account, strategyId }, id);
+      const submitted: OrderEvent = { kind: 'OrderSubmitted', ...ids, ts: 2 };
+      return [
+        { after: o, event: { kind: 'OrderInitialized', ...ids, ts: 1, order: o } as OrderEvent },
+        { after: applyOrderEvent(o, submitted), event: submitted },
+      ];
+    };
+    const mine = new OrderRepository(store.db, 'ea-1');
+    const other = new OrderRepository(store.db, 'ea-2');
+    const [, first] = (await mine.commitBatch(made('ea-1', 'sx', 'ea-a'))) as number[];
+    await mine.commitBatch(made('ea-1', 'sy', 'ea-b'));
+    // Another account, the same strategy id: not this account's.
+    await other.commitBatch(made('ea-2', 'sx', 'ea-c'));
+    await mine.commitBatch(made('ea-1', 'sx', 'ea-d'));
+    const after = await mine.eventsAfter('sx', first! - 1);
+    expect(after.map((e) => `${e.event.clientOrderId} ${e.event.kind}`)).toEqual([
+      'ea-a OrderSubmitted',
+      'ea-d OrderInitialized',
+      'ea-d OrderSubmitted',
+    ]);
+    expect(after.map((e) => e.seq)).toEqual([...after.map((e) => e.seq)].sort((x, y) => x - y));
+    expect(after[0]!.seq).toBe(first);
+    expect(await mine.eventsAfter('sx', after.at(-1)!.seq)).toEqual([]);
+    expect(await mine.eventsAfter('nobody', 0)).toEqual([]);
+  });
+
   it('order entry (no fills) stays on one chain with other writers, concurrent or in between', async () => {
     const a = new OrderRepository(store.db, 'acct');
     const b = new OrderRepository(store.db, 'acct');

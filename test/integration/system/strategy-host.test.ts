@@ -10,7 +10,12 @@ import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { anyStore } from '../../support/stores.js';
-import { bootStrategyHost, EMA_TRACE, orderOutcome } from '../../support/strategy-host-rig.js';
+import {
+  bootStrategyHost,
+  EMA_TRACE,
+  FILL_HEARER,
+  orderOutcome,
+} from '../../support/strategy-host-rig.js';
 
 const by = { actor: 'user:q', role: 'quant' };
 
@@ -100,37 +105,68 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     ]);
   }, 120_000);
 
+  /**
+   * `strategy` (of the catalog) on `some` bars, on a store of its own: never stopped (`at` null),
+   * or stopped after bar `at` and resumed by a second host on a replay from the first bar (the
+   * bars before the stop come twice: each is taken once). `killed`: bar `at` itself reached the
+   * core (its fills committed and heard) but not the host, so no snapshot was saved after it.
+   * Its orders and its last saved state.
+   */
+  const restartedRun = async (
+    strategy: string,
+    some: readonly Bar[],
+    at: number | null,
+    killed = false,
+  ): Promise<string[]> => {
+    const on = await anyStore();
+    const venue = `${strategy}-${at ?? 'never'}${killed ? '-killed' : ''}`;
+    try {
+      const user = await addUser(on.db, 'quinn', 'quant');
+      const first = await boot(on, venue);
+      const s = await first.host.start(user, { name: strategy }, by);
+      await first.play(at === null ? some : some.slice(0, at));
+      if (at !== null && killed) {
+        first.core.onBar(some[at]!);
+        await first.core.settle();
+        await first.core.journal.committed();
+      }
+      first.host.halt();
+      await first.close();
+      if (at !== null) {
+        const second = await boot(on, venue);
+        expect(await second.host.resume()).toBe(1);
+        await second.play(some.slice(0, at));
+        await second.play(some);
+        second.host.halt();
+        await second.close();
+      }
+      const { orders } = await new OrderRepository(on.db, 'desk').page(s.id, { limit: 500 });
+      const { state } = (await new StrategySnapshotRepository(on.db, 'desk').latest(s.id))!;
+      return [...orders.map(orderOutcome).sort(), JSON.stringify(state)];
+    } finally {
+      await on.drop();
+    }
+  };
+
   it('a restart at any bar, the replay starting again from its first bar: the orders of the run never stopped', async () => {
     writeFileSync(path.join(dir, 'strategies', 'ema-trace.ts'), EMA_TRACE);
     // Half the file's bars: enough for orders before and after every restart point.
     const some = bars.slice(0, 130);
-    const run = async (restartAt: number | null, name: string): Promise<string[]> => {
-      const on = await anyStore();
-      try {
-        const user = await addUser(on.db, 'quinn', 'quant');
-        const first = await boot(on, name);
-        const s = await first.host.start(user, { name: 'ema-trace' }, by);
-        await first.play(restartAt === null ? some : some.slice(0, restartAt));
-        first.host.halt();
-        if (restartAt !== null) {
-          const second = await boot(on, name);
-          expect(await second.host.resume()).toBe(1);
-          // The bars before the restart come twice: the indicators take each once.
-          await second.play(some.slice(0, restartAt));
-          await second.play(some);
-          second.host.halt();
-        }
-        const { orders } = await new OrderRepository(on.db, 'desk').page(s.id, { limit: 500 });
-        const { state } = (await new StrategySnapshotRepository(on.db, 'desk').latest(s.id))!;
-        return [...orders.map(orderOutcome).sort(), JSON.stringify(state)];
-      } finally {
-        await on.drop();
-      }
-    };
-    const never = await run(null, 'never-stopped');
+    const never = await restartedRun('ema-trace', some, null);
     expect(never.length).toBeGreaterThan(3);
     // Before the average has a value, soon after, in the middle, near the end.
     for (const at of [5, 20, 100])
-      expect([at, await run(at, `restarted-${at}`)]).toEqual([at, never]);
+      expect([at, await restartedRun('ema-trace', some, at)]).toEqual([at, never]);
+  }, 120_000);
+
+  it("killed after the venue reported, before the strategy's state was saved: it hears those reports again, once", async () => {
+    writeFileSync(path.join(dir, 'strategies', 'fill-hearer.ts'), FILL_HEARER);
+    const some = bars.slice(0, 24);
+    const never = await restartedRun('fill-hearer', some, null);
+    expect(never.join('\n')).toContain('OrderFilled');
+    // Right after bars whose open filled a buy (each third bar buys, the next fills it) or a sell,
+    // and after one that filled none.
+    for (const at of [4, 8, 9, 17])
+      expect([at, await restartedRun('fill-hearer', some, at, true)]).toEqual([at, never]);
   }, 120_000);
 });

@@ -72,6 +72,7 @@ class ModelStore {
       storedFills: unused,
       events: unused,
       eventsOf: unused,
+      eventsAfter: unused,
       commitBatch: (items, durability = 'flushed') => {
         this.calls.push({
           op: 'commit',
