@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { lambdaClient } from '../../../src/cloud/lambda/lambda-client.js';
 import { deployFunction } from '../../../src/cloud/lambda/lambda-functions.js';
@@ -7,6 +8,7 @@ import {
 } from '../../../src/cloud/lambda/local-lambda-server.js';
 import type { Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
+import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import { RiskRepository } from '../../../src/store/risk-repository.js';
 import { loadConfig } from '../../../src/system/config.js';
 import { deployDescription } from '../../../src/cloud/lambda/strategy-manifest.js';
@@ -18,7 +20,7 @@ import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { anyStore } from '../../support/stores.js';
-import { bootStrategyHost } from '../../support/strategy-host-rig.js';
+import { bootStrategyHost, FILL_HEARER, orderOutcome } from '../../support/strategy-host-rig.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 const by = { actor: 'user:q', role: 'quant' };
@@ -64,6 +66,21 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
       role: 'arn:aws:iam::000000000000:role/kairos-strategy',
       timeoutS: 5,
       description: deployDescription(pkg.manifest.strategy, pkg.zipSha256, pkg.manifest.sdkVersion),
+    });
+    // A strategy that keeps every order event it hears in its state, as a function too.
+    const hearer = path.join(dir, 'strategies', 'fill-hearer.ts');
+    writeFileSync(hearer, FILL_HEARER);
+    const heard = await packageStrategy(hearer, path.join(dir, 'build-hearer'));
+    await deployFunction(client, {
+      name: 'fill-hearer',
+      zip: heard.zip,
+      role: 'arn:aws:iam::000000000000:role/kairos-strategy',
+      timeoutS: 5,
+      description: deployDescription(
+        heard.manifest.strategy,
+        heard.zipSha256,
+        heard.manifest.sdkVersion,
+      ),
     });
     client.destroy();
     bars = [];
@@ -150,5 +167,35 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
     second.stop();
     const got = made.map(outcome).sort((x, y) => x.n - y.n);
     expect(got).toEqual(expected);
+  }, 180_000);
+
+  it("killed between a bar's fills and its snapshot, it is told the events it had not heard at its snapshot, once", async () => {
+    const some = bars.slice(0, 24);
+    /** Stopped after bar `at`, which reached the core but not the host (null: never stopped). */
+    const run = async (at: number | null): Promise<string[]> => {
+      const store = await fresh();
+      const owner = await addUser(store.db, 'quinn', 'quant');
+      const first = await boot(store, `hearer-${at ?? 'never'}`);
+      const s = await first.host.start(owner, { name: 'fill-hearer', runtime: 'lambda' }, by);
+      await first.play(at === null ? some : some.slice(0, at));
+      if (at !== null) {
+        first.core.onBar(some[at]!);
+        await first.core.settle();
+        await first.core.journal.committed();
+      }
+      first.stop();
+      if (at !== null) {
+        const second = await boot(store, `hearer-${at}`);
+        expect(await second.host.resume()).toBe(1);
+        await second.play(some);
+        second.stop();
+      }
+      const { orders } = await new OrderRepository(store.db, 'desk').page(s.id, { limit: 500 });
+      const { state } = (await new StrategySnapshotRepository(store.db, 'desk').latest(s.id))!;
+      return [...orders.map(orderOutcome).sort(), JSON.stringify(state)];
+    };
+    const never = await run(null);
+    expect(never.join('\n')).toContain('OrderFilled');
+    for (const at of [4, 8]) expect([at, await run(at)]).toEqual([at, never]);
   }, 180_000);
 });
