@@ -12,6 +12,8 @@ import { toDecimal, type Decimal } from '../trading/core/decimal.js';
 import { KairosError } from '../trading/core/errors.js';
 import { noopLogger, type Logger } from '../trading/core/logger.js';
 import type { Bar } from '../trading/data/market-data.js';
+import { ClientOrderIds } from '../trading/core/client-order-id.js';
+import type { StoredOrderEvent } from '../trading/execution/order-store.js';
 import type { JournalMark } from '../trading/live/order-journal.js';
 import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-store.js';
 import type { TradingCore } from '../trading/live/trading-core.js';
@@ -184,6 +186,16 @@ interface Instance {
    * known, a snapshot saved before snapshots kept it).
    */
   heardThrough: number | undefined;
+  /**
+   * Resumed on a replay: the stored events of the orders it made after its snapshot, told once
+   * the replayed bar has made them again (`#launch`).
+   */
+  afterBar: StoredOrderEvent[];
+  /**
+   * Resumed on a venue's feed after orders made past its snapshot: the time they were made. A bar
+   * closed by then was decided already (the bar it was killed in): warmed, never heard again.
+   */
+  decidedAt: number | null;
 }
 
 /**
@@ -352,9 +364,11 @@ export class StrategyHost {
       if (inst.warming) await inst.warming;
       if (inst.halted) continue;
       // A bar it was saved after already (resumed from a later snapshot, on a replay that starts
-      // again from its first bar; a bar delivered twice): never heard, nor saved, again. Its
-      // indicators and history take it once, as before the restart (they are not in the snapshot).
-      if (inst.lastBarAt !== null && bar.closeTime <= inst.lastBarAt) {
+      // again from its first bar; a bar delivered twice), or decided already (`decidedAt`): never
+      // heard, nor saved, again. Its indicators and history take it once, as before the restart
+      // (they are not in the snapshot).
+      const decided = inst.decidedAt !== null && bar.closeTime <= inst.decidedAt;
+      if (decided || (inst.lastBarAt !== null && bar.closeTime <= inst.lastBarAt)) {
         if (inst.fedTo === null || bar.closeTime > inst.fedTo) {
           inst.fedTo = bar.closeTime;
           await this.#call(inst, () => inst.seam.warm(bar));
@@ -365,6 +379,8 @@ export class StrategyHost {
       if (inst.fedTo !== null && bar.closeTime <= inst.fedTo) continue;
       inst.fedTo = bar.closeTime;
       await this.#call(inst, () => inst.seam.onBar(bar));
+      // The replayed bar made its orders again: their events, as it heard them after the bar.
+      if (inst.afterBar.length > 0) await this.#tell(inst, inst.afterBar.splice(0));
       if (!inst.halted) ran.push(inst);
     }
     for (const core of new Set(ran.map((i) => i.core))) await core.settle();
@@ -541,28 +557,55 @@ export class StrategyHost {
       warming: null,
       // A new instance has heard nothing, and nothing of it is stored.
       heardThrough: snapshot ? snapshot.eventsThrough : 0,
+      afterBar: [],
+      decidedAt: null,
     });
     this.#live.set(d.id, inst);
+    // On a venue the bars it heard never come again: it warms on the venue's history. Not awaited
+    // (a venue that does not answer blocks no start-up); its first bar waits for it (`onBar`).
+    let bars: Promise<readonly Bar[]> | null = null;
+    if (snapshot) {
+      const limit = Math.min(MAX_WARM_BARS, this.cfg.warmBars ?? def.history ?? 500);
+      try {
+        bars = this.cfg.venueBars?.(d.accountId, instrument.id, limit) ?? null;
+      } catch (e) {
+        bars = Promise.reject(e as Error);
+      }
+    }
+    let unheard: StoredOrderEvent[] = [];
+    if (snapshot) {
+      try {
+        unheard = await this.#unheard(inst, snapshot.eventsThrough, hearsFrom);
+      } catch (e) {
+        this.#fail(inst, e);
+        return;
+      }
+    }
+    // The orders it made after its snapshot (killed before the next was saved). A replay plays
+    // that bar again, and it makes them again under the same ids: they stand, and it hears their
+    // events after that bar, as it heard them then. A venue's feed never brings that bar again:
+    // its next orders take ids after them, and it hears their events now, with the others.
+    const made = snapshot?.ordersMade ?? 0;
+    const later = ({ event }: StoredOrderEvent) =>
+      ClientOrderIds.sequenceOf(event.clientOrderId) > made;
+    const ordersMade = bars
+      ? Math.max(made, ...unheard.map((e) => ClientOrderIds.sequenceOf(e.event.clientOrderId)))
+      : made;
+    if (!bars) inst.afterBar = unheard.filter(later);
+    else
+      for (const e of unheard)
+        if (e.event.kind === 'OrderInitialized' && later(e))
+          inst.decidedAt = Math.max(inst.decidedAt ?? e.event.ts, e.event.ts);
     await this.#call(inst, () =>
       seam.start({
         state: snapshot?.state ?? null,
-        ordersMade: snapshot?.ordersMade ?? 0,
+        ordersMade,
         random: snapshot?.random ?? 1,
       }),
     );
     if (!snapshot || inst.halted) return;
-    await this.#tellUnheard(inst, snapshot.eventsThrough, hearsFrom);
-    if (inst.halted) return;
-    // On a venue the bars it heard never come again: it warms on the venue's history. Not awaited
-    // (a venue that does not answer blocks no start-up); its first bar waits for it (`onBar`).
-    const limit = Math.min(MAX_WARM_BARS, this.cfg.warmBars ?? def.history ?? 500);
-    let bars: Promise<readonly Bar[]> | null;
-    try {
-      bars = this.cfg.venueBars?.(d.accountId, instrument.id, limit) ?? null;
-    } catch (e) {
-      bars = Promise.reject(e as Error);
-    }
-    if (!bars) return;
+    await this.#tell(inst, bars ? unheard : unheard.filter((e) => !later(e)));
+    if (inst.halted || !bars) return;
     const warming = this.#warmOnVenue(inst, snapshot.ts, bars, account.snapshots);
     inst.warming = warming.finally(() => {
       if (inst.warming === warming) inst.warming = null;
@@ -632,29 +675,29 @@ export class StrategyHost {
   }
 
   /**
-   * Tells a resumed instance the events of its orders stored after its snapshot
-   * (`eventsThrough`) and before it began to hear the bus (`hearsFrom`), in the order stored: a
-   * venue's reports, and what it did on them, after the state it resumes from was saved (a kill
-   * between a bar's fills and its snapshot), and what recovery settled. Heard before the kill
-   * too, they are told again once, as the run that was not killed heard them once. A snapshot
-   * without its place (saved before snapshots kept it): nothing is told.
+   * The events of a resumed instance's orders stored after its snapshot (`eventsThrough`) and
+   * before it began to hear the bus (`hearsFrom`), in the order stored: a venue's reports, and
+   * what it did on them, after the state it resumes from was saved, and what recovery settled.
+   * Heard before the kill too, they are told again once (`#tell`), as the run that was not killed
+   * heard them once. A snapshot without its place (saved before snapshots kept it): none.
    */
-  async #tellUnheard(
+  async #unheard(
     inst: Instance,
     eventsThrough: number | undefined,
     hearsFrom: JournalMark | null,
-  ): Promise<void> {
-    if (eventsThrough === undefined) return;
-    try {
-      const until = hearsFrom ? await inst.core.journal.placeOf(hearsFrom) : null;
-      const stored = await inst.core.eventsAfter(inst.deployment.id, eventsThrough);
-      for (const { seq, event } of stored) {
-        if (inst.halted || (until !== null && until !== undefined && seq > until)) return;
-        await this.#call(inst, () => inst.seam.onOrderEvent(orderEventToJson(event)));
-        inst.heardThrough = seq;
-      }
-    } catch (e) {
-      this.#fail(inst, e);
+  ): Promise<StoredOrderEvent[]> {
+    if (eventsThrough === undefined) return [];
+    const until = hearsFrom ? await inst.core.journal.placeOf(hearsFrom) : null;
+    const stored = await inst.core.eventsAfter(inst.deployment.id, eventsThrough);
+    return until === null || until === undefined ? stored : stored.filter((e) => e.seq <= until);
+  }
+
+  /** Tells an instance stored events it has not heard, in order (`onOrderEvent`). */
+  async #tell(inst: Instance, events: readonly StoredOrderEvent[]): Promise<void> {
+    for (const { seq, event } of events) {
+      if (inst.halted) return;
+      await this.#call(inst, () => inst.seam.onOrderEvent(orderEventToJson(event)));
+      inst.heardThrough = Math.max(inst.heardThrough ?? 0, seq);
     }
   }
 

@@ -8,6 +8,7 @@ import { StrategyHost, type StrategyHostConfig } from '../../src/system/strategy
 import type { Bar } from '../../src/trading/data/market-data.js';
 import { TradingCore } from '../../src/trading/live/trading-core.js';
 import type { Instrument } from '../../src/trading/model/instrument.js';
+import type { StrategySnapshotStore } from '../../src/trading/live/strategy-snapshot-store.js';
 import type { Order } from '../../src/trading/model/order.js';
 import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
 
@@ -64,7 +65,8 @@ export async function bootStrategyHost(o: HostRigOptions) {
           ),
       }).then((opened) => ({ ...opened, paper: () => null }));
   const { core } = server;
-  const snapshots = new StrategySnapshotRepository(o.store.db, accountId);
+  // The host's settings may name the snapshot store (a test's that fails or holds a save).
+  const snapshots = o.host?.snapshots ?? new StrategySnapshotRepository(o.store.db, accountId);
   const host = new StrategyHost({
     db: o.store.db,
     core,
@@ -89,6 +91,28 @@ export async function bootStrategyHost(o: HostRigOptions) {
   /** Closes the server core's paper venue (its off-thread compaction), as a restart does. */
   const close = () => server.paper()?.close();
   return { core, host, play, close };
+}
+
+/**
+ * `saved` with the save of the snapshot at `ts` held for ever (null: none held): the process is
+ * killed in it. `inSave` resolves once that save began (the bar's orders are made and sent).
+ */
+export function heldSave(
+  saved: StrategySnapshotStore,
+  ts: number | null,
+): { snapshots: StrategySnapshotStore; inSave: Promise<void> } {
+  let saving: () => void = () => undefined;
+  const inSave = new Promise<void>((r) => (saving = r));
+  const snapshots: StrategySnapshotStore = {
+    latest: (id) => saved.latest(id),
+    first: (id) => saved.first?.(id) ?? Promise.resolve(null),
+    save: (id, name, snap) => {
+      if (snap.ts !== ts) return saved.save(id, name, snap);
+      saving();
+      return new Promise<void>(() => undefined);
+    },
+  };
+  return { snapshots, inSave };
 }
 
 /**

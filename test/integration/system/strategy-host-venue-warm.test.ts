@@ -8,6 +8,7 @@ import type { LogFields, Logger } from '../../../src/trading/core/logger.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
 import type { Instrument } from '../../../src/trading/model/instrument.js';
+import type { StrategySnapshotStore } from '../../../src/trading/live/strategy-snapshot-store.js';
 import { MINUTE, startLiveSim, startSim, syntheticBars } from '../../support/ccxt-sim.js';
 import { apiCall } from '../../support/api-call.js';
 import { startTestServer, type TestServer } from '../../support/api-server.js';
@@ -15,7 +16,12 @@ import { openLiveAccount } from '../../support/live-account.js';
 import { addUser } from '../../support/strategy-catalog.js';
 import { dropTestSchema } from '../../support/postgres.js';
 import { freshStore, migratedSchema } from '../../support/stores.js';
-import { bootStrategyHost, EMA_TRACE, orderOutcome } from '../../support/strategy-host-rig.js';
+import {
+  bootStrategyHost,
+  EMA_TRACE,
+  heldSave,
+  orderOutcome,
+} from '../../support/strategy-host-rig.js';
 import { until } from '../../support/until.js';
 import { tempDir } from '../../support/temp-dir.js';
 
@@ -103,7 +109,12 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
   const boot = (
     name: string,
     venueBars?: (limit: number) => Promise<readonly Bar[]>,
-    extra: { logger?: Logger; onAlert?: (a: Alert) => void; warmWaitMs?: number } = {},
+    extra: {
+      logger?: Logger;
+      onAlert?: (a: Alert) => void;
+      warmWaitMs?: number;
+      snapshots?: StrategySnapshotStore;
+    } = {},
   ) =>
     bootStrategyHost({
       store: on,
@@ -159,6 +170,47 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
     return { orders: orders.map(orderOutcome).sort(), trace, state: JSON.stringify(state) };
   }
 
+  /**
+   * Killed in the save of bar `at`'s snapshot (its orders made and sent, its state not saved); the
+   * server starts again once the venue has closed that bar, and its feed goes on from it (telling
+   * it again first, as a feed may on subscribing).
+   */
+  async function killedInSave(name: string, at: number, cold = false): Promise<Outcome> {
+    const saved = new StrategySnapshotRepository(on.db, name);
+    const { snapshots, inSave } = heldSave(saved, bars[at]!.closeTime);
+    const first = await boot(name, undefined, { snapshots });
+    const s = await first.host.start(user, { name: 'ema-trace', accountId: name }, by);
+    await first.play(bars.slice(0, at));
+    first.core.onBar(bars[at]!);
+    void first.host.onBar(bars[at]!);
+    await inSave;
+    await first.core.settle();
+    await first.core.journal.committed();
+    first.host.halt();
+    const { sim, venues } = await venueAt(at + 1);
+    try {
+      // `cold`: the venue's bars do not come (it resumes cold, as after a 429).
+      const second = await boot(
+        name,
+        cold
+          ? () => Promise.reject(new Error('429 Too Many Requests'))
+          : (limit) => venues.recentBars('binance', SYMBOL, limit),
+      );
+      expect(await second.host.resume(name)).toBe(1);
+      await second.play(bars.slice(at));
+      second.host.halt();
+    } finally {
+      await venues.close();
+      await sim.close();
+    }
+    const { orders } = await new OrderRepository(on.db, name).page(s.id, { limit: 500 });
+    const { state } = (await saved.latest(s.id))!;
+    const flat = (state as { trace: (number | null)[] }).trace;
+    const trace: (number | null)[][] = [];
+    for (let i = 0; i < flat.length; i += 4) trace.push(flat.slice(i, i + 4));
+    return { orders: orders.map(orderOutcome).sort(), trace, state: JSON.stringify(state) };
+  }
+
   // The run never stopped, made once for the two tests that compare with it (the venue's name is
   // the paper venue's file, nothing the outcome shows: the restarted runs have their own).
   let neverRun: Promise<Outcome> | undefined;
@@ -173,6 +225,43 @@ describe('strategy host: an instance resumed on a venue’s market warms on the 
       const restarted = await run(`restarted-${at}`, at);
       expect([at, restarted]).toEqual([at, never]);
     }
+  }, 120_000);
+
+  it("killed after a bar's orders were sent, before its snapshot: that bar is not decided again, and its next orders take new ids", async () => {
+    const never = await neverStopped();
+    // The bars the run never stopped made an order on (each made at its bar's close).
+    const made = await on.db
+      .selectFrom('orders')
+      .select('created_at')
+      .where('account_id', '=', 'never-stopped')
+      .execute();
+    const decided = made
+      .map((o) => bars.findIndex((b) => b.closeTime === Number(o.created_at)))
+      .sort((a, b) => a - b);
+    expect(decided.length).toBeGreaterThan(3);
+    expect(decided).not.toContain(-1);
+    const quiet = bars.findIndex((_, i) => i > decided[0]! && !decided.includes(i));
+    // Its first order's bar, one in the middle, and a bar that made none.
+    for (const at of [decided[0]!, decided[Math.floor(decided.length / 2)]!, quiet]) {
+      const killed = await killedInSave(`killed-in-save-${at}`, at);
+      // The orders of the run never stopped, each once: none made twice for the bar it was
+      // killed in, none lost under an id that bar had used.
+      expect([at, killed.orders]).toEqual([at, never.orders]);
+      // Every bar heard as that run heard it, but the one it was killed in (decided, never saved).
+      const died = bars[at]!.closeTime;
+      expect([at, killed.trace]).toEqual([at, never.trace.filter((row) => row[0] !== died)]);
+    }
+    // Resumed cold, the feed telling the bar it was killed in again: still not decided again.
+    const at = decided[0]!;
+    const cold = await killedInSave(`killed-in-save-cold`, at, true);
+    const once = await on.db
+      .selectFrom('orders')
+      .select('client_order_id')
+      .where('account_id', '=', 'killed-in-save-cold')
+      .where('created_at', '=', String(bars[at]!.closeTime) as never)
+      .execute();
+    expect(once).toHaveLength(1);
+    expect(cold.trace.some((row) => row[0] === bars[at]!.closeTime)).toBe(false);
   }, 120_000);
 
   it('bars closed while it was down warm it too, and no order is made for them', async () => {

@@ -5,6 +5,7 @@ import { AuditRepository } from '../../../src/store/audit-repository.js';
 import type { Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
+import type { StrategyHostConfig } from '../../../src/system/strategy-host.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
@@ -14,6 +15,7 @@ import {
   bootStrategyHost,
   EMA_TRACE,
   FILL_HEARER,
+  heldSave,
   orderOutcome,
 } from '../../support/strategy-host-rig.js';
 
@@ -42,8 +44,8 @@ describe('strategy host: a started strategy resumes after a restart from its sna
   });
 
   /** What `kairos serve` builds: the core on the paper venue, and the host beside it. */
-  const boot = (on: Store = store, venue = 'venue') =>
-    bootStrategyHost({ store: on, dir, venue, instrument: inst, cash: { X: '1000' } });
+  const boot = (on: Store = store, venue = 'venue', host?: Partial<StrategyHostConfig>) =>
+    bootStrategyHost({ store: on, dir, venue, instrument: inst, cash: { X: '1000' }, host });
 
   it('keeps trading where it was, with no client order id used twice; a strategy gone from the catalog fails', async () => {
     const first = await boot();
@@ -109,24 +111,36 @@ describe('strategy host: a started strategy resumes after a restart from its sna
    * `strategy` (of the catalog) on `some` bars, on a store of its own: never stopped (`at` null),
    * or stopped after bar `at` and resumed by a second host on a replay from the first bar (the
    * bars before the stop come twice: each is taken once). `killed`: bar `at` itself reached the
-   * core (its fills committed and heard) but not the host, so no snapshot was saved after it.
-   * Its orders and its last saved state.
+   * core (its fills committed and heard) and, with `'save'`, the strategy too (its orders sent),
+   * but no snapshot was saved after it. Its orders and its last saved state.
    */
+  let runs = 0;
   const restartedRun = async (
     strategy: string,
     some: readonly Bar[],
     at: number | null,
-    killed = false,
+    killed?: 'fills' | 'save',
   ): Promise<string[]> => {
     const on = await anyStore();
-    const venue = `${strategy}-${at ?? 'never'}${killed ? '-killed' : ''}`;
+    // Each run its own paper venue file.
+    const venue = `${strategy}-${at ?? 'never'}-${killed ?? 'stopped'}-${runs++}`;
     try {
       const user = await addUser(on.db, 'quinn', 'quant');
-      const first = await boot(on, venue);
+      // With 'save': the save of bar `at`'s snapshot never ends (the process is killed in it).
+      const saved = new StrategySnapshotRepository(on.db, 'desk');
+      const { snapshots, inSave } = heldSave(
+        saved,
+        killed === 'save' && at !== null ? some[at]!.closeTime : null,
+      );
+      const first = await boot(on, venue, { snapshots });
       const s = await first.host.start(user, { name: strategy }, by);
       await first.play(at === null ? some : some.slice(0, at));
       if (at !== null && killed) {
         first.core.onBar(some[at]!);
+        if (killed === 'save') {
+          void first.host.onBar(some[at]!);
+          await inSave;
+        }
         await first.core.settle();
         await first.core.journal.committed();
       }
@@ -141,7 +155,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
         await second.close();
       }
       const { orders } = await new OrderRepository(on.db, 'desk').page(s.id, { limit: 500 });
-      const { state } = (await new StrategySnapshotRepository(on.db, 'desk').latest(s.id))!;
+      const { state } = (await saved.latest(s.id))!;
       return [...orders.map(orderOutcome).sort(), JSON.stringify(state)];
     } finally {
       await on.drop();
@@ -167,6 +181,15 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     // Right after bars whose open filled a buy (each third bar buys, the next fills it) or a sell,
     // and after one that filled none.
     for (const at of [4, 8, 9, 17])
-      expect([at, await restartedRun('fill-hearer', some, at, true)]).toEqual([at, never]);
+      expect([at, await restartedRun('fill-hearer', some, at, 'fills')]).toEqual([at, never]);
+  }, 120_000);
+
+  it("killed after a bar's orders were sent, before its snapshot was saved: the orders and state of the run never stopped", async () => {
+    writeFileSync(path.join(dir, 'strategies', 'fill-hearer.ts'), FILL_HEARER);
+    const some = bars.slice(0, 24);
+    const never = await restartedRun('fill-hearer', some, null);
+    // At bars that buy (3, 9), sell (4) and do nothing (5).
+    for (const at of [3, 4, 5, 9])
+      expect([at, await restartedRun('fill-hearer', some, at, 'save')]).toEqual([at, never]);
   }, 120_000);
 });
