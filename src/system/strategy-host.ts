@@ -191,6 +191,8 @@ interface Instance {
    * the replayed bar has made them again (`#launch`).
    */
   afterBar: StoredOrderEvent[];
+  /** Their orders, hidden from it until then (`#launch`). */
+  hidden?: Set<string>;
   /**
    * Resumed on a venue's feed after orders made past its snapshot: the time they were made. A bar
    * closed by then was decided already (the bar it was killed in): warmed, never heard again.
@@ -379,7 +381,9 @@ export class StrategyHost {
       if (inst.fedTo !== null && bar.closeTime <= inst.fedTo) continue;
       inst.fedTo = bar.closeTime;
       await this.#call(inst, () => inst.seam.onBar(bar));
-      // The replayed bar made its orders again: their events, as it heard them after the bar.
+      // The replayed bar made its orders again: their events, as it heard them after the bar
+      // (one it did not make again shows from now on).
+      inst.hidden?.clear();
       if (inst.afterBar.length > 0) await this.#tell(inst, inst.afterBar.splice(0));
       if (!inst.halted) ran.push(inst);
     }
@@ -516,13 +520,31 @@ export class StrategyHost {
     // Where the journal was when the seam began to hear the bus (it subscribes as it takes its
     // services): the events written before it are told from the store (`#tellUnheard`).
     let hearsFrom: JournalMark | null = null;
+    // Resumed on a replay: the orders it made after its snapshot, hidden from it (`ctx.order`,
+    // `ctx.openOrders`) until the replayed bar makes each again (that bar had not made them yet).
+    const hidden = new Set<string>();
+    const exec = core.exec;
     const host: SeamHost = {
       strategyId: d.id,
       instrument,
       services: (random) => {
         hearsFrom ??= core.journal.mark();
-        return core.strategyServices(d.id, random, (sid, _ts, message) =>
-          this.#log.info(message, { strategyId: sid, source: 'strategy' }),
+        return core.strategyServices(
+          d.id,
+          random,
+          (sid, _ts, message) => this.#log.info(message, { strategyId: sid, source: 'strategy' }),
+          {
+            order: (id) => (hidden.has(id) ? undefined : exec.order(id)),
+            openOrders: (sid) => {
+              const open = exec.openOrders(sid);
+              return hidden.size === 0 ? open : open.filter((o) => !hidden.has(o.clientOrderId));
+            },
+            // Made again under its id: the stored order stands, and shows again.
+            remade: (o) => {
+              hidden.delete(o.clientOrderId);
+              return exec.order(o.clientOrderId);
+            },
+          },
         );
       },
     };
@@ -591,7 +613,11 @@ export class StrategyHost {
     const ordersMade = bars
       ? Math.max(made, ...unheard.map((e) => ClientOrderIds.sequenceOf(e.event.clientOrderId)))
       : made;
-    if (!bars) inst.afterBar = unheard.filter(later);
+    if (!bars) {
+      inst.afterBar = unheard.filter(later);
+      for (const { event } of inst.afterBar) hidden.add(event.clientOrderId);
+      inst.hidden = hidden;
+    }
     else
       for (const e of unheard)
         if (e.event.kind === 'OrderInitialized' && later(e))

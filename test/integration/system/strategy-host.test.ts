@@ -16,6 +16,7 @@ import {
   EMA_TRACE,
   FILL_HEARER,
   heldSave,
+  OPEN_COUNTER,
   orderOutcome,
 } from '../../support/strategy-host-rig.js';
 
@@ -191,5 +192,11 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     // At bars that buy (3, 9), sell (4) and do nothing (5).
     for (const at of [3, 4, 5, 9])
       expect([at, await restartedRun('fill-hearer', some, at, 'save')]).toEqual([at, never]);
+    // The replayed bar does not see the orders it made before the kill until it makes them again.
+    writeFileSync(path.join(dir, 'strategies', 'open-counter.ts'), OPEN_COUNTER);
+    const bids = await restartedRun('open-counter', some, null);
+    expect(bids.join('\n')).toContain('CANCELED');
+    for (const at of [2, 6])
+      expect([at, await restartedRun('open-counter', some, at, 'save')]).toEqual([at, bids]);
   }, 120_000);
 });
