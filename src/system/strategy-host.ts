@@ -19,7 +19,9 @@ import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-st
 import type { TradingCore } from '../trading/live/trading-core.js';
 import type { Alert } from '../trading/model/alert.js';
 import type { Instrument } from '../trading/model/instrument.js';
+import { applyOrderEvent } from '../trading/model/apply-order-event.js';
 import { orderEventToJson } from '../trading/model/order-json.js';
+import { isOpen } from '../trading/model/order-state-machine.js';
 import type { Order } from '../trading/model/order.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
@@ -191,14 +193,20 @@ interface Instance {
    * the replayed bar has made them again (`#launch`).
    */
   afterBar: StoredOrderEvent[];
-  /** Their orders, hidden from it until then (`#launch`). */
-  hidden?: Set<string>;
+  /**
+   * Their orders, hidden from it until then, and older orders the bar cancelled, shown as they
+   * were before (`#launch`).
+   */
+  hidden?: { readonly orders: Set<string>; readonly asWas: Map<string, Order> };
   /**
    * Resumed on a venue's feed after orders made past its snapshot: the time they were made. A bar
    * closed by then was decided already (the bar it was killed in): warmed, never heard again.
    */
   decidedAt: number | null;
 }
+
+/** The bars of a venue's feed (a live or venue-fed account's `onBar`): one minute each. */
+const VENUE_BAR_MS = 60_000;
 
 /**
  * Strategies of the catalog running on the server's trading core, next to the traders' desk:
@@ -383,7 +391,8 @@ export class StrategyHost {
       await this.#call(inst, () => inst.seam.onBar(bar));
       // The replayed bar made its orders again: their events, as it heard them after the bar
       // (one it did not make again shows from now on).
-      inst.hidden?.clear();
+      inst.hidden?.orders.clear();
+      inst.hidden?.asWas.clear();
       if (inst.afterBar.length > 0) await this.#tell(inst, inst.afterBar.splice(0));
       if (!inst.halted) ran.push(inst);
     }
@@ -523,6 +532,9 @@ export class StrategyHost {
     // Resumed on a replay: the orders it made after its snapshot, hidden from it (`ctx.order`,
     // `ctx.openOrders`) until the replayed bar makes each again (that bar had not made them yet).
     const hidden = new Set<string>();
+    // And those made before it that the bar cancelled before the kill: as they were before that
+    // cancel, until the bar cancels them again.
+    const asWas = new Map<string, Order>();
     const exec = core.exec;
     const host: SeamHost = {
       strategyId: d.id,
@@ -534,16 +546,28 @@ export class StrategyHost {
           random,
           (sid, _ts, message) => this.#log.info(message, { strategyId: sid, source: 'strategy' }),
           {
-            order: (id) => (hidden.has(id) ? undefined : exec.order(id)),
+            order: (id) => (hidden.has(id) ? undefined : (asWas.get(id) ?? exec.order(id))),
             openOrders: (sid) => {
               const open = exec.openOrders(sid);
-              return hidden.size === 0 ? open : open.filter((o) => !hidden.has(o.clientOrderId));
+              if (hidden.size === 0 && asWas.size === 0) return open;
+              const shown = open.filter(
+                (o) => !hidden.has(o.clientOrderId) && !asWas.has(o.clientOrderId),
+              );
+              for (const o of asWas.values())
+                if (o.strategyId === sid && isOpen(o.status)) shown.push(o);
+              return shown.sort(
+                (a, b) =>
+                  ClientOrderIds.sequenceOf(a.clientOrderId) -
+                  ClientOrderIds.sequenceOf(b.clientOrderId),
+              );
             },
             // Made again under its id: the stored order stands, and shows again.
             remade: (o) => {
               hidden.delete(o.clientOrderId);
               return exec.order(o.clientOrderId);
             },
+            // Cancelled again: it shows as it is (the cancel already went out: nothing is sent).
+            canceling: (id) => void asWas.delete(id),
           },
         );
       },
@@ -613,15 +637,30 @@ export class StrategyHost {
     const ordersMade = bars
       ? Math.max(made, ...unheard.map((e) => ClientOrderIds.sequenceOf(e.event.clientOrderId)))
       : made;
+    let now = unheard;
     if (!bars) {
-      inst.afterBar = unheard.filter(later);
-      for (const { event } of inst.afterBar) hidden.add(event.clientOrderId);
-      inst.hidden = hidden;
-    }
-    else
+      // The bar's own cancels of older orders: from the first one on, an order's events are the
+      // bar's, heard after it; the order reads as it was before it.
+      const cancelledAt = new Map<string, number>();
+      for (const { seq, event } of unheard)
+        if (event.kind === 'OrderPendingCancel' && !cancelledAt.has(event.clientOrderId))
+          cancelledAt.set(event.clientOrderId, seq);
+      const ofTheBar = (e: StoredOrderEvent) =>
+        later(e) || e.seq >= (cancelledAt.get(e.event.clientOrderId) ?? Infinity);
+      inst.afterBar = unheard.filter(ofTheBar);
+      now = unheard.filter((e) => !ofTheBar(e));
+      for (const e of inst.afterBar) if (later(e)) hidden.add(e.event.clientOrderId);
+      for (const [id, order] of await this.#asWas(inst, cancelledAt)) asWas.set(id, order);
+      inst.hidden = { orders: hidden, asWas };
+    } else
       for (const e of unheard)
         if (e.event.kind === 'OrderInitialized' && later(e))
-          inst.decidedAt = Math.max(inst.decidedAt ?? e.event.ts, e.event.ts);
+          // Made on the bar after the snapshot's at the latest (a venue's feed plays 1m bars):
+          // that bar's close caps it, should the core's clock run ahead of the venue's bar times.
+          inst.decidedAt = Math.min(
+            Math.max(inst.decidedAt ?? e.event.ts, e.event.ts),
+            snapshot!.ts + VENUE_BAR_MS,
+          );
     await this.#call(inst, () =>
       seam.start({
         state: snapshot?.state ?? null,
@@ -630,7 +669,7 @@ export class StrategyHost {
       }),
     );
     if (!snapshot || inst.halted) return;
-    await this.#tell(inst, bars ? unheard : unheard.filter((e) => !later(e)));
+    await this.#tell(inst, now);
     if (inst.halted || !bars) return;
     const warming = this.#warmOnVenue(inst, snapshot.ts, bars, account.snapshots);
     inst.warming = warming.finally(() => {
@@ -716,6 +755,29 @@ export class StrategyHost {
     const until = hearsFrom ? await inst.core.journal.placeOf(hearsFrom) : null;
     const stored = await inst.core.eventsAfter(inst.deployment.id, eventsThrough);
     return until === null || until === undefined ? stored : stored.filter((e) => e.seq <= until);
+  }
+
+  /**
+   * Orders as they were before the stored event at `cut` of each (their stored events folded up
+   * to it); one whose events do not fold (not expected) reads as it is.
+   */
+  async #asWas(inst: Instance, cut: ReadonlyMap<string, number>): Promise<Map<string, Order>> {
+    const out = new Map<string, Order>();
+    if (cut.size === 0) return out;
+    const events = await inst.core.eventsOf([...cut.keys()]);
+    const broken = new Set<string>();
+    for (const { seq, event } of events) {
+      const id = event.clientOrderId;
+      if (broken.has(id) || seq >= cut.get(id)!) continue;
+      try {
+        if (event.kind === 'OrderInitialized') out.set(id, event.order);
+        else if (out.has(id)) out.set(id, applyOrderEvent(out.get(id)!, event));
+      } catch {
+        broken.add(id);
+        out.delete(id);
+      }
+    }
+    return out;
   }
 
   /** Tells an instance stored events it has not heard, in order (`onOrderEvent`). */

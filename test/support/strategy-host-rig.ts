@@ -177,18 +177,22 @@ export default defineStrategy({
 
 /**
  * Reads its open orders at every bar (kept in its state): none open, it bids 5 % under the close
- * (the bid stays open, as a rule); else it cancels them. A replayed bar that shows it an order it had not
+ * (the bid stays open, as a rule); else it cancels them. It keeps each order event it heard, with
+ * the bar it heard it at. A replayed bar that shows it an order it had not
  * made yet at that bar makes it trade and remember otherwise. Its catalog name is `open-counter`.
  */
 export const OPEN_COUNTER = `import { defineStrategy } from 'kairos/sdk';
 export default defineStrategy({
   name: 'open-counter',
-  init: () => ({ seen: [] as number[] }),
+  init: () => ({ seen: [] as number[], heard: [] as string[] }),
   onBar(ctx, bar) {
     const open = ctx.openOrders();
     ctx.state.seen.push(open.length);
     if (open.length === 0) ctx.buy('0.001', { type: 'LIMIT', price: (bar.close * 0.95).toFixed(8) });
     else for (const o of open) ctx.cancel(o.clientOrderId);
+  },
+  onOrderEvent(ctx, e) {
+    ctx.state.heard.push(ctx.state.seen.length + ' ' + e.kind + ' ' + e.clientOrderId.split('-').at(-1));
   },
 });
 `;

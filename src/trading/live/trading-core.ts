@@ -206,7 +206,7 @@ export class TradingCore extends Kernel<NodeVenue> {
   declare readonly journal: OrderJournal;
   /** Takes back from the store the orders the OMS released (or never restored) when named. */
   readonly #recall: OrderRecall;
-  readonly #stored: Pick<OrderStore, 'eventsAfter'>;
+  readonly #stored: Pick<OrderStore, 'eventsAfter' | 'eventsOf'>;
   #lastFillTs = 0;
   /** Order events published, and the count the venue was last told are stored (`settle`). */
   #events = 0;
@@ -582,6 +582,11 @@ export class TradingCore extends Kernel<NodeVenue> {
    */
   eventsAfter(strategyId: string, seq: number): Promise<StoredOrderEvent[]> {
     return this.#stored.eventsAfter(strategyId, seq);
+  }
+
+  /** The stored events of these orders, in the order committed. */
+  eventsOf(clientOrderIds: readonly string[]): Promise<StoredOrderEvent[]> {
+    return this.#stored.eventsOf(clientOrderIds);
   }
 
   /**
