@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -108,55 +109,63 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     ]);
   }, 120_000);
 
+  /** Where a run is stopped: after bar `at`, or `killed` in it (see `restartedRun`). */
+  interface Stop {
+    readonly at: number;
+    readonly killed?: 'fills' | 'save';
+  }
+
   /**
-   * `strategy` (of the catalog) on `some` bars, on a store of its own: never stopped (`at` null),
-   * or stopped after bar `at` and resumed by a second host on a replay from the first bar (the
-   * bars before the stop come twice: each is taken once). `killed`: bar `at` itself reached the
-   * core (its fills committed and heard) and, with `'save'`, the strategy too (its orders sent),
-   * but no snapshot was saved after it. Its orders and its last saved state.
+   * `strategy` (of the catalog) on `some` bars, on a store of its own, stopped at each of `stops`
+   * in turn (none: never stopped) and resumed each time by a new host on a replay from the first
+   * bar (the bars before the stop come again: each is taken once). A plain stop comes after bar
+   * `at`; `killed`: bar `at` itself reached the core (its fills committed and heard) and, with
+   * `'save'`, the strategy too (its orders sent), but no snapshot was saved after it. Its orders
+   * and its last saved state.
    */
   let runs = 0;
   const restartedRun = async (
     strategy: string,
     some: readonly Bar[],
-    at: number | null,
-    killed?: 'fills' | 'save',
+    stops: readonly Stop[],
   ): Promise<string[]> => {
     const on = await anyStore();
     // Each run its own paper venue file.
-    const venue = `${strategy}-${at ?? 'never'}-${killed ?? 'stopped'}-${runs++}`;
+    const venue = `${strategy}-${runs++}`;
     try {
       const user = await addUser(on.db, 'quinn', 'quant');
-      // With 'save': the save of bar `at`'s snapshot never ends (the process is killed in it).
       const saved = new StrategySnapshotRepository(on.db, 'desk');
-      const { snapshots, inSave } = heldSave(
-        saved,
-        killed === 'save' && at !== null ? some[at]!.closeTime : null,
-      );
-      const first = await boot(on, venue, { snapshots });
-      const s = await first.host.start(user, { name: strategy }, by);
-      await first.play(at === null ? some : some.slice(0, at));
-      if (at !== null && killed) {
-        first.core.onBar(some[at]!);
-        if (killed === 'save') {
-          void first.host.onBar(some[at]!);
-          await inSave;
+      let id: string | null = null;
+      let before = 0;
+      for (const stop of [...stops, null]) {
+        // With 'save': the save of bar `at`'s snapshot never ends (the process is killed in it).
+        const { snapshots, inSave } = heldSave(
+          saved,
+          stop?.killed === 'save' ? some[stop.at]!.closeTime : null,
+        );
+        const host = await boot(on, venue, { snapshots });
+        if (id === null) id = (await host.host.start(user, { name: strategy }, by)).id;
+        else {
+          expect(await host.host.resume()).toBe(1);
+          // The bars it heard before the stop come once more before the feed goes on.
+          await host.play(some.slice(0, before));
         }
-        await first.core.settle();
-        await first.core.journal.committed();
+        await host.play(stop ? some.slice(0, stop.at) : some);
+        before = stop?.at ?? 0;
+        if (stop?.killed) {
+          host.core.onBar(some[stop.at]!);
+          if (stop.killed === 'save') {
+            void host.host.onBar(some[stop.at]!);
+            await inSave;
+          }
+          await host.core.settle();
+          await host.core.journal.committed();
+        }
+        host.host.halt();
+        await host.close();
       }
-      first.host.halt();
-      await first.close();
-      if (at !== null) {
-        const second = await boot(on, venue);
-        expect(await second.host.resume()).toBe(1);
-        await second.play(some.slice(0, at));
-        await second.play(some);
-        second.host.halt();
-        await second.close();
-      }
-      const { orders } = await new OrderRepository(on.db, 'desk').page(s.id, { limit: 500 });
-      const { state } = (await saved.latest(s.id))!;
+      const { orders } = await new OrderRepository(on.db, 'desk').page(id!, { limit: 500 });
+      const { state } = (await saved.latest(id!))!;
       return [...orders.map(orderOutcome).sort(), JSON.stringify(state)];
     } finally {
       await on.drop();
@@ -167,37 +176,77 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     writeFileSync(path.join(dir, 'strategies', 'ema-trace.ts'), EMA_TRACE);
     // Half the file's bars: enough for orders before and after every restart point.
     const some = bars.slice(0, 130);
-    const never = await restartedRun('ema-trace', some, null);
+    const never = await restartedRun('ema-trace', some, []);
     expect(never.length).toBeGreaterThan(3);
     // Before the average has a value, soon after, in the middle, near the end.
     for (const at of [5, 20, 100])
-      expect([at, await restartedRun('ema-trace', some, at)]).toEqual([at, never]);
+      expect([at, await restartedRun('ema-trace', some, [{ at }])]).toEqual([at, never]);
   }, 120_000);
 
   it("killed after the venue reported, before the strategy's state was saved: it hears those reports again, once", async () => {
     writeFileSync(path.join(dir, 'strategies', 'fill-hearer.ts'), FILL_HEARER);
     const some = bars.slice(0, 24);
-    const never = await restartedRun('fill-hearer', some, null);
+    const never = await restartedRun('fill-hearer', some, []);
     expect(never.join('\n')).toContain('OrderFilled');
     // Right after bars whose open filled a buy (each third bar buys, the next fills it) or a sell,
     // and after one that filled none.
     for (const at of [4, 8, 9, 17])
-      expect([at, await restartedRun('fill-hearer', some, at, 'fills')]).toEqual([at, never]);
+      expect([at, await restartedRun('fill-hearer', some, [{ at, killed: 'fills' }])]).toEqual([
+        at,
+        never,
+      ]);
   }, 120_000);
 
   it("killed after a bar's orders were sent, before its snapshot was saved: the orders and state of the run never stopped", async () => {
     writeFileSync(path.join(dir, 'strategies', 'fill-hearer.ts'), FILL_HEARER);
     const some = bars.slice(0, 24);
-    const never = await restartedRun('fill-hearer', some, null);
+    const never = await restartedRun('fill-hearer', some, []);
     // At bars that buy (3, 9), sell (4) and do nothing (5).
     for (const at of [3, 4, 5, 9])
-      expect([at, await restartedRun('fill-hearer', some, at, 'save')]).toEqual([at, never]);
+      expect([at, await restartedRun('fill-hearer', some, [{ at, killed: 'save' }])]).toEqual([
+        at,
+        never,
+      ]);
     // The replayed bar does not see the orders it made before the kill until it makes them again.
     writeFileSync(path.join(dir, 'strategies', 'open-counter.ts'), OPEN_COUNTER);
-    const bids = await restartedRun('open-counter', some, null);
+    const bids = await restartedRun('open-counter', some, []);
     expect(bids.join('\n')).toContain('CANCELED');
     // At bars that bid (2, 6), and that cancel the bid (3, 7): the replayed bar sees it open.
     for (const at of [2, 3, 6, 7])
-      expect([at, await restartedRun('open-counter', some, at, 'save')]).toEqual([at, bids]);
+      expect([at, await restartedRun('open-counter', some, [{ at, killed: 'save' }])]).toEqual([
+        at,
+        bids,
+      ]);
   }, 120_000);
+
+  it('killed any number of times, anywhere among those points: the orders and state of the run never stopped (property)', async () => {
+    for (const name of ['fill-hearer', 'open-counter'])
+      writeFileSync(
+        path.join(dir, 'strategies', `${name}.ts`),
+        name === 'fill-hearer' ? FILL_HEARER : OPEN_COUNTER,
+      );
+    const some = bars.slice(0, 16);
+    const never = {
+      'fill-hearer': await restartedRun('fill-hearer', some, []),
+      'open-counter': await restartedRun('open-counter', some, []),
+    };
+    const stop = fc.record({
+      at: fc.integer({ min: 1, max: some.length - 2 }),
+      killed: fc.constantFrom(undefined, 'fills' as const, 'save' as const),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('fill-hearer' as const, 'open-counter' as const),
+        fc.array(stop, { minLength: 1, maxLength: 3 }),
+        async (strategy, drawn) => {
+          // In bar order, one a bar (a resumed run's next stop is a later bar).
+          const stops = [...new Map(drawn.map((s) => [s.at, s])).values()].sort(
+            (a, b) => a.at - b.at,
+          );
+          expect(await restartedRun(strategy, some, stops)).toEqual(never[strategy]);
+        },
+      ),
+      { numRuns: 6 },
+    );
+  }, 180_000);
 });
