@@ -150,6 +150,8 @@ export function countTradingEvents(
         const t = made.get(id);
         if (t !== undefined) latency.observe(Math.max(0, (now() - t) / 1000), { venue });
         settled(id);
+        // Heard while its cancel is out, it leaves the order PENDING_CANCEL: no change to count.
+        if (options.order?.(id)?.status === 'PENDING_CANCEL') return;
         return count('ACCEPTED');
       }
       case 'OrderRejected':

@@ -69,6 +69,23 @@ describe('trading metrics: what the bus says, counted', () => {
     expect(latency?.sum).toBeCloseTo(0.004, 9);
   });
 
+  it('an acknowledgement heard while a cancel is out changes no status: observed, not counted', () => {
+    const { metrics, publish, advance, statuses } = setup();
+    const v = (status: string) => metrics.value('kairos_orders_total', { venue: 'PAPER', status });
+    publish({ kind: 'OrderInitialized', ...ids(1), order: {} });
+    publish({ kind: 'OrderSubmitted', ...ids(1) });
+    statuses.set('sma-1', 'PENDING_CANCEL');
+    publish({ kind: 'OrderPendingCancel', ...ids(1) });
+    advance(3);
+    publish({ kind: 'OrderAccepted', ...ids(1), venueOrderId: 'v1' });
+    expect(v('PENDING_CANCEL')).toBe(1);
+    expect(v('ACCEPTED') ?? 0).toBe(0);
+    // The venue's acknowledgement still ends the order's tick-to-ack.
+    const latency = metrics.histogramValue('kairos_order_latency_seconds', { venue: 'PAPER' });
+    expect(latency?.count).toBe(1);
+    expect(latency?.sum).toBeCloseTo(0.003, 9);
+  });
+
   it('tracks unresolved orders and the oldest one’s age until they resolve', () => {
     const { metrics, publish, advance, counted } = setup();
     const unresolved = () => metrics.value('kairos_unresolved_orders');
