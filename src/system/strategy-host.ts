@@ -9,10 +9,10 @@ import {
 } from '../store/strategy-deployment-repository.js';
 import { Endpoints } from '../trading/bus/topics.js';
 import { toDecimal, type Decimal } from '../trading/core/decimal.js';
+import { ClientOrderIds } from '../trading/core/client-order-id.js';
 import { KairosError } from '../trading/core/errors.js';
 import { noopLogger, type Logger } from '../trading/core/logger.js';
 import type { Bar } from '../trading/data/market-data.js';
-import { ClientOrderIds } from '../trading/core/client-order-id.js';
 import type { StoredOrderEvent } from '../trading/execution/order-store.js';
 import type { JournalMark } from '../trading/live/order-journal.js';
 import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-store.js';
@@ -31,6 +31,7 @@ import { InProcessSeam } from '../trading/strategy/in-process-seam.js';
 import type { Awaitable, SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.js';
 import type { FileCatalog } from './file-catalog.js';
 import { bundleStrategy, loadBundle, loadStrategy } from './load-strategy.js';
+import { resumePlan } from './resume-plan.js';
 import type { ChangeActor } from './user-accounts.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -204,9 +205,6 @@ interface Instance {
    */
   decidedAt: number | null;
 }
-
-/** The bars of a venue's feed (a live or venue-fed account's `onBar`): one minute each. */
-const VENUE_BAR_MS = 60_000;
 
 /**
  * Strategies of the catalog running on the server's trading core, next to the traders' desk:
@@ -627,49 +625,24 @@ export class StrategyHost {
         return;
       }
     }
-    // The orders it made after its snapshot (killed before the next was saved). A replay plays
-    // that bar again, and it makes them again under the same ids: they stand, and it hears their
-    // events after that bar, as it heard them then. A venue's feed never brings that bar again:
-    // its next orders take ids after them, and it hears their events now, with the others.
-    const made = snapshot?.ordersMade ?? 0;
-    const later = ({ event }: StoredOrderEvent) =>
-      ClientOrderIds.sequenceOf(event.clientOrderId) > made;
-    const ordersMade = bars
-      ? Math.max(made, ...unheard.map((e) => ClientOrderIds.sequenceOf(e.event.clientOrderId)))
-      : made;
-    let now = unheard;
+    // What it had not heard at its snapshot, and when it hears it (`resumePlan`).
+    const plan = resumePlan(unheard, snapshot?.ordersMade ?? 0, snapshot?.ts ?? 0, !bars);
+    inst.afterBar = [...plan.afterBar];
+    inst.decidedAt = plan.decidedAt;
     if (!bars) {
-      // The bar's own cancels of older orders: from the first one on, an order's events are the
-      // bar's, heard after it; the order reads as it was before it.
-      const cancelledAt = new Map<string, number>();
-      for (const { seq, event } of unheard)
-        if (event.kind === 'OrderPendingCancel' && !cancelledAt.has(event.clientOrderId))
-          cancelledAt.set(event.clientOrderId, seq);
-      const ofTheBar = (e: StoredOrderEvent) =>
-        later(e) || e.seq >= (cancelledAt.get(e.event.clientOrderId) ?? Infinity);
-      inst.afterBar = unheard.filter(ofTheBar);
-      now = unheard.filter((e) => !ofTheBar(e));
-      for (const e of inst.afterBar) if (later(e)) hidden.add(e.event.clientOrderId);
-      for (const [id, order] of await this.#asWas(inst, cancelledAt)) asWas.set(id, order);
+      for (const id of plan.hidden) hidden.add(id);
+      for (const [id, order] of await this.#asWas(inst, plan.cancelledAt)) asWas.set(id, order);
       inst.hidden = { orders: hidden, asWas };
-    } else
-      for (const e of unheard)
-        if (e.event.kind === 'OrderInitialized' && later(e))
-          // Made on the bar after the snapshot's at the latest (a venue's feed plays 1m bars):
-          // that bar's close caps it, should the core's clock run ahead of the venue's bar times.
-          inst.decidedAt = Math.min(
-            Math.max(inst.decidedAt ?? e.event.ts, e.event.ts),
-            snapshot!.ts + VENUE_BAR_MS,
-          );
+    }
     await this.#call(inst, () =>
       seam.start({
         state: snapshot?.state ?? null,
-        ordersMade,
+        ordersMade: plan.ordersMade,
         random: snapshot?.random ?? 1,
       }),
     );
     if (!snapshot || inst.halted) return;
-    await this.#tell(inst, now);
+    await this.#tell(inst, plan.now);
     if (inst.halted || !bars) return;
     const warming = this.#warmOnVenue(inst, snapshot.ts, bars, account.snapshots);
     inst.warming = warming.finally(() => {
