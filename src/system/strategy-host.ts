@@ -195,10 +195,11 @@ interface Instance {
    */
   afterBar: StoredOrderEvent[];
   /**
-   * Their orders, hidden from it until then, and older orders the bar cancelled, shown as they
-   * were before (`#launch`).
+   * Their orders, hidden from it until then (`hidden`), and older orders the bar cancelled, shown
+   * as they were before (`asWas`): both empty but on a replayed bar (`#launch`).
    */
-  hidden?: { readonly orders: Set<string>; readonly asWas: Map<string, Order> };
+  readonly hidden: Set<string>;
+  readonly asWas: Map<string, Order>;
   /**
    * Resumed on a venue's feed after orders made past its snapshot: the time they were made. A bar
    * closed by then was decided already (the bar it was killed in): warmed, never heard again.
@@ -389,8 +390,8 @@ export class StrategyHost {
       await this.#call(inst, () => inst.seam.onBar(bar));
       // The replayed bar made its orders again: their events, as it heard them after the bar
       // (one it did not make again shows from now on).
-      inst.hidden?.orders.clear();
-      inst.hidden?.asWas.clear();
+      inst.hidden.clear();
+      inst.asWas.clear();
       if (inst.afterBar.length > 0) await this.#tell(inst, inst.afterBar.splice(0));
       if (!inst.halted) ran.push(inst);
     }
@@ -603,6 +604,8 @@ export class StrategyHost {
       heardThrough: snapshot ? snapshot.eventsThrough : 0,
       afterBar: [],
       decidedAt: null,
+      hidden,
+      asWas,
     });
     this.#live.set(d.id, inst);
     // On a venue the bars it heard never come again: it warms on the venue's history. Not awaited
@@ -629,11 +632,8 @@ export class StrategyHost {
     const plan = resumePlan(unheard, snapshot?.ordersMade ?? 0, snapshot?.ts ?? 0, !bars);
     inst.afterBar = [...plan.afterBar];
     inst.decidedAt = plan.decidedAt;
-    if (!bars) {
-      for (const id of plan.hidden) hidden.add(id);
-      for (const [id, order] of await this.#asWas(inst, plan.cancelledAt)) asWas.set(id, order);
-      inst.hidden = { orders: hidden, asWas };
-    }
+    for (const id of plan.hidden) hidden.add(id);
+    for (const [id, order] of await this.#asWas(inst, plan.cancelledAt)) asWas.set(id, order);
     await this.#call(inst, () =>
       seam.start({
         state: snapshot?.state ?? null,

@@ -59,29 +59,26 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
       'sma-cross',
     );
     const client = lambdaClient({ region: 'us-east-1', endpoint: lambda.url });
-    const pkg = await packageStrategy(file, path.join(dir, 'build'));
-    await deployFunction(client, {
-      name: 'sma-cross',
-      zip: pkg.zip,
-      role: 'arn:aws:iam::000000000000:role/kairos-strategy',
-      timeoutS: 5,
-      description: deployDescription(pkg.manifest.strategy, pkg.zipSha256, pkg.manifest.sdkVersion),
-    });
+    /** Packages the catalog's `file` and deploys it as function `name`. */
+    const deploy = async (name: string, file: string) => {
+      const pkg = await packageStrategy(file, path.join(dir, `build-${name}`));
+      await deployFunction(client, {
+        name,
+        zip: pkg.zip,
+        role: 'arn:aws:iam::000000000000:role/kairos-strategy',
+        timeoutS: 5,
+        description: deployDescription(
+          pkg.manifest.strategy,
+          pkg.zipSha256,
+          pkg.manifest.sdkVersion,
+        ),
+      });
+    };
+    await deploy('sma-cross', file);
     // A strategy that keeps every order event it hears in its state, as a function too.
     const hearer = path.join(dir, 'strategies', 'fill-hearer.ts');
     writeFileSync(hearer, FILL_HEARER);
-    const heard = await packageStrategy(hearer, path.join(dir, 'build-hearer'));
-    await deployFunction(client, {
-      name: 'fill-hearer',
-      zip: heard.zip,
-      role: 'arn:aws:iam::000000000000:role/kairos-strategy',
-      timeoutS: 5,
-      description: deployDescription(
-        heard.manifest.strategy,
-        heard.zipSha256,
-        heard.manifest.sdkVersion,
-      ),
-    });
+    await deploy('fill-hearer', hearer);
     client.destroy();
     bars = [];
     for await (const batch of openBars(btcSlice(path.join(dir, 'bars.json'), 240), {

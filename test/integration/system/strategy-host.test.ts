@@ -34,6 +34,12 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     store = await anyStore();
     dir = mkdtempSync(path.join(os.tmpdir(), 'kairos-host-'));
     addToCatalog(path.join(dir, 'strategies'), 'examples/strategies/sma-cross.ts', 'sma-cross');
+    for (const [name, source] of [
+      ['ema-trace', EMA_TRACE],
+      ['fill-hearer', FILL_HEARER],
+      ['open-counter', OPEN_COUNTER],
+    ] as const)
+      writeFileSync(path.join(dir, 'strategies', `${name}.ts`), source);
     bars = [];
     for await (const batch of openBars(btcSlice(path.join(dir, 'bars.json'), 240), {
       instrumentId: inst.id,
@@ -172,11 +178,18 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     }
   };
 
+  /** The run of `strategy` on `some` bars never stopped, made once for the tests that compare with it. */
+  const nevers = new Map<string, Promise<string[]>>();
+  const neverStopped = (strategy: string, some: readonly Bar[]) => {
+    const key = `${strategy} ${some.length}`;
+    if (!nevers.has(key)) nevers.set(key, restartedRun(strategy, some, []));
+    return nevers.get(key)!;
+  };
+
   it('a restart at any bar, the replay starting again from its first bar: the orders of the run never stopped', async () => {
-    writeFileSync(path.join(dir, 'strategies', 'ema-trace.ts'), EMA_TRACE);
     // Half the file's bars: enough for orders before and after every restart point.
     const some = bars.slice(0, 130);
-    const never = await restartedRun('ema-trace', some, []);
+    const never = await neverStopped('ema-trace', some);
     expect(never.length).toBeGreaterThan(3);
     // Before the average has a value, soon after, in the middle, near the end.
     for (const at of [5, 20, 100])
@@ -184,9 +197,8 @@ describe('strategy host: a started strategy resumes after a restart from its sna
   }, 120_000);
 
   it("killed after the venue reported, before the strategy's state was saved: it hears those reports again, once", async () => {
-    writeFileSync(path.join(dir, 'strategies', 'fill-hearer.ts'), FILL_HEARER);
     const some = bars.slice(0, 24);
-    const never = await restartedRun('fill-hearer', some, []);
+    const never = await neverStopped('fill-hearer', some);
     expect(never.join('\n')).toContain('OrderFilled');
     // Right after bars whose open filled a buy (each third bar buys, the next fills it) or a sell,
     // and after one that filled none.
@@ -198,9 +210,8 @@ describe('strategy host: a started strategy resumes after a restart from its sna
   }, 120_000);
 
   it("killed after a bar's orders were sent, before its snapshot was saved: the orders and state of the run never stopped", async () => {
-    writeFileSync(path.join(dir, 'strategies', 'fill-hearer.ts'), FILL_HEARER);
     const some = bars.slice(0, 24);
-    const never = await restartedRun('fill-hearer', some, []);
+    const never = await neverStopped('fill-hearer', some);
     // At bars that buy (3, 9), sell (4) and do nothing (5).
     for (const at of [3, 4, 5, 9])
       expect([at, await restartedRun('fill-hearer', some, [{ at, killed: 'save' }])]).toEqual([
@@ -208,8 +219,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
         never,
       ]);
     // The replayed bar does not see the orders it made before the kill until it makes them again.
-    writeFileSync(path.join(dir, 'strategies', 'open-counter.ts'), OPEN_COUNTER);
-    const bids = await restartedRun('open-counter', some, []);
+    const bids = await neverStopped('open-counter', some);
     expect(bids.join('\n')).toContain('CANCELED');
     // At bars that bid (2, 6), and that cancel the bid (3, 7): the replayed bar sees it open.
     for (const at of [2, 3, 6, 7])
@@ -220,15 +230,10 @@ describe('strategy host: a started strategy resumes after a restart from its sna
   }, 120_000);
 
   it('killed any number of times, anywhere among those points: the orders and state of the run never stopped (property)', async () => {
-    for (const name of ['fill-hearer', 'open-counter'])
-      writeFileSync(
-        path.join(dir, 'strategies', `${name}.ts`),
-        name === 'fill-hearer' ? FILL_HEARER : OPEN_COUNTER,
-      );
     const some = bars.slice(0, 16);
     const never = {
-      'fill-hearer': await restartedRun('fill-hearer', some, []),
-      'open-counter': await restartedRun('open-counter', some, []),
+      'fill-hearer': await neverStopped('fill-hearer', some),
+      'open-counter': await neverStopped('open-counter', some),
     };
     const stop = fc.record({
       at: fc.integer({ min: 1, max: some.length - 2 }),
