@@ -10,7 +10,7 @@ import {
 import { Endpoints } from '../trading/bus/topics.js';
 import { toDecimal, type Decimal } from '../trading/core/decimal.js';
 import { ClientOrderIds } from '../trading/core/client-order-id.js';
-import { KairosError } from '../trading/core/errors.js';
+import { InvariantError, KairosError } from '../trading/core/errors.js';
 import { noopLogger, type Logger } from '../trading/core/logger.js';
 import type { Bar } from '../trading/data/market-data.js';
 import type { StoredOrderEvent } from '../trading/execution/order-store.js';
@@ -31,7 +31,7 @@ import { InProcessSeam } from '../trading/strategy/in-process-seam.js';
 import type { Awaitable, SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.js';
 import type { FileCatalog } from './file-catalog.js';
 import { bundleStrategy, loadBundle, loadStrategy } from './load-strategy.js';
-import { resumePlan } from './resume-plan.js';
+import { resumePlan, type ResumePlan } from './resume-plan.js';
 import type { ChangeActor } from './user-accounts.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -619,21 +619,20 @@ export class StrategyHost {
         bars = Promise.reject(e as Error);
       }
     }
-    let unheard: StoredOrderEvent[] = [];
-    if (snapshot) {
-      try {
-        unheard = await this.#unheard(inst, snapshot.eventsThrough, hearsFrom);
-      } catch (e) {
-        this.#fail(inst, e);
-        return;
-      }
+    // What it had not heard at its snapshot, and when it hears it (`resumePlan`). A store that
+    // fails, or whose events do not make their order again, fails the instance alone.
+    let plan: ResumePlan;
+    try {
+      const unheard = snapshot ? await this.#unheard(inst, snapshot.eventsThrough, hearsFrom) : [];
+      plan = resumePlan(unheard, snapshot?.ordersMade ?? 0, snapshot?.ts ?? 0, !bars);
+      for (const [id, order] of await this.#asWas(inst, plan.cancelledAt)) asWas.set(id, order);
+    } catch (e) {
+      this.#fail(inst, e);
+      return;
     }
-    // What it had not heard at its snapshot, and when it hears it (`resumePlan`).
-    const plan = resumePlan(unheard, snapshot?.ordersMade ?? 0, snapshot?.ts ?? 0, !bars);
     inst.afterBar = [...plan.afterBar];
     inst.decidedAt = plan.decidedAt;
     for (const id of plan.hidden) hidden.add(id);
-    for (const [id, order] of await this.#asWas(inst, plan.cancelledAt)) asWas.set(id, order);
     await this.#call(inst, () =>
       seam.start({
         state: snapshot?.state ?? null,
@@ -732,22 +731,23 @@ export class StrategyHost {
 
   /**
    * Orders as they were before the stored event at `cut` of each (their stored events folded up
-   * to it); one whose events do not fold (not expected) reads as it is.
+   * to it). Events that do not make their order again (corrupt state, or our bug) are never shown
+   * as something else: `STORED_EVENTS_INVALID`, as the trading node's replayed bar.
    */
   async #asWas(inst: Instance, cut: ReadonlyMap<string, number>): Promise<Map<string, Order>> {
     const out = new Map<string, Order>();
     if (cut.size === 0) return out;
-    const events = await inst.core.eventsOf([...cut.keys()]);
-    const broken = new Set<string>();
-    for (const { seq, event } of events) {
+    for (const { seq, event } of await inst.core.eventsOf([...cut.keys()])) {
       const id = event.clientOrderId;
-      if (broken.has(id) || seq >= cut.get(id)!) continue;
+      if (seq >= cut.get(id)!) continue;
       try {
         if (event.kind === 'OrderInitialized') out.set(id, event.order);
         else if (out.has(id)) out.set(id, applyOrderEvent(out.get(id)!, event));
-      } catch {
-        broken.add(id);
-        out.delete(id);
+      } catch (e) {
+        throw new InvariantError(
+          'STORED_EVENTS_INVALID',
+          `${id}: its stored events before the replayed bar's cancel do not make the order again (${(e as Error).message})`,
+        );
       }
     }
     return out;
