@@ -23,6 +23,7 @@ import { applyOrderEvent } from '../trading/model/apply-order-event.js';
 import { orderEventToJson } from '../trading/model/order-json.js';
 import { isOpen } from '../trading/model/order-state-machine.js';
 import type { Order } from '../trading/model/order.js';
+import { describeDecision, sameDecision } from '../trading/model/same-decision.js';
 import type { TradingState } from '../trading/risk/trading-state.js';
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
 import { resolveParams } from '../trading/strategy/params.js';
@@ -105,7 +106,10 @@ export interface StrategyHostConfig {
   readonly warmBars?: number;
   /** How long a resumed instance waits for its venue's bars, else resumes cold (default 10 s). */
   readonly warmWaitMs?: number;
-  /** Where an instance resumed cold is told (`STRATEGY_NOT_WARMED`). */
+  /**
+   * Where an instance resumed cold is told (`STRATEGY_NOT_WARMED`), and a replayed bar that
+   * decided otherwise (`REPLAY_MISMATCH`).
+   */
   readonly onAlert?: (alert: Alert) => void;
 }
 
@@ -389,7 +393,14 @@ export class StrategyHost {
       inst.fedTo = bar.closeTime;
       await this.#call(inst, () => inst.seam.onBar(bar));
       // The replayed bar made its orders again: their events, as it heard them after the bar
-      // (one it did not make again shows from now on).
+      // (one it did not make again shows from now on, raised as the trading node's replayed bar).
+      for (const id of inst.hidden)
+        this.#mismatch(inst, `${id}: made before the restart, not made again on the replayed bar`);
+      for (const id of inst.asWas.keys())
+        this.#mismatch(
+          inst,
+          `${id}: cancelled before the restart, not cancelled again on the replayed bar`,
+        );
       inst.hidden.clear();
       inst.asWas.clear();
       if (inst.afterBar.length > 0) await this.#tell(inst, inst.afterBar.splice(0));
@@ -560,10 +571,17 @@ export class StrategyHost {
                   ClientOrderIds.sequenceOf(b.clientOrderId),
               );
             },
-            // Made again under its id: the stored order stands, and shows again.
+            // Made again under its id: the stored order stands, and shows again. Another decision
+            // under that id is raised (REPLAY_MISMATCH), never taken silently (invariant 13).
             remade: (o) => {
               hidden.delete(o.clientOrderId);
-              return exec.order(o.clientOrderId);
+              const stored = exec.order(o.clientOrderId);
+              if (stored && !sameDecision(stored, o) && holder.inst)
+                this.#mismatch(
+                  holder.inst,
+                  `${o.clientOrderId}: the replayed bar made ${describeDecision(o)}, stored ${describeDecision(stored)}`,
+                );
+              return stored;
             },
             // Cancelled again: it shows as it is (the cancel already went out: nothing is sent).
             canceling: (id) => void asWas.delete(id),
@@ -770,6 +788,25 @@ export class StrategyHost {
       this.#fail(inst, e);
       return null;
     }
+  }
+
+  /**
+   * A replayed bar decided otherwise than the run it replays (a strategy that reads something
+   * outside its context and state): the stored orders stand, and the operator is told
+   * (`REPLAY_MISMATCH`, as the trading node's replayed bar).
+   */
+  #mismatch(inst: Instance, message: string): void {
+    const strategyId = inst.deployment.id;
+    this.#log.warn('replayed bar decided otherwise; the stored orders stand', {
+      strategyId,
+      message,
+    });
+    this.cfg.onAlert?.({
+      kind: 'Alert',
+      code: 'REPLAY_MISMATCH',
+      message: `strategy ${strategyId}: ${message}`,
+      ts: this.cfg.now(),
+    });
   }
 
   /** A handler threw: the instance stops at once; the failure is stored and audited after. */

@@ -7,6 +7,7 @@ import type { Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import type { StrategyHostConfig } from '../../../src/system/strategy-host.js';
+import type { Alert } from '../../../src/trading/model/alert.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
@@ -23,6 +24,27 @@ import {
 
 const by = { actor: 'user:q', role: 'quant' };
 
+/**
+ * Bids 5 % under the close at its third bar; at its fourth cancels what is open and buys 0.001 at
+ * market. Reads one thing outside its context and state, `KAIROS_TEST_DRIFT`, as a careless
+ * strategy might read the wall clock: `size` buys 0.002, `skip` buys nothing, `keep` cancels
+ * nothing. A replayed bar then decides otherwise than the run it replays.
+ */
+const DRIFTER = `import { defineStrategy } from 'kairos/sdk';
+export default defineStrategy({
+  name: 'drifter',
+  init: () => ({ n: 0 }),
+  onBar(ctx, bar) {
+    const n = ctx.state.n++;
+    const drift = process.env.KAIROS_TEST_DRIFT;
+    if (n === 2) ctx.buy('0.001', { type: 'LIMIT', price: (bar.close * 0.95).toFixed(8) });
+    if (n !== 3) return;
+    if (drift !== 'keep') for (const o of ctx.openOrders()) ctx.cancel(o.clientOrderId);
+    if (drift !== 'skip') ctx.buy(drift === 'size' ? '0.002' : '0.001');
+  },
+});
+`;
+
 describe('strategy host: a started strategy resumes after a restart from its snapshot', () => {
   let store: Awaited<ReturnType<typeof anyStore>>;
   let dir: string;
@@ -38,6 +60,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
       ['ema-trace', EMA_TRACE],
       ['fill-hearer', FILL_HEARER],
       ['open-counter', OPEN_COUNTER],
+      ['drifter', DRIFTER],
     ] as const)
       writeFileSync(path.join(dir, 'strategies', `${name}.ts`), source);
     bars = [];
@@ -134,7 +157,13 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     strategy: string,
     some: readonly Bar[],
     stops: readonly Stop[],
+    /** Before each restart. */
+    onRestart: () => void = () => undefined,
   ): Promise<string[]> => {
+    // The host's alerts, each run's: a replayed bar that decided otherwise shows in the outcome.
+    const alerts: string[] = [];
+    const onAlert = (a: Alert) =>
+      alerts.push(`${a.code} ${a.message.replace(/^strategy \S+: /, '')}`);
     const on = await anyStore();
     // Each run its own paper venue file.
     const venue = `${strategy}-${runs++}`;
@@ -149,7 +178,8 @@ describe('strategy host: a started strategy resumes after a restart from its sna
           saved,
           stop?.killed === 'save' ? some[stop.at]!.closeTime : null,
         );
-        const host = await boot(on, venue, { snapshots });
+        if (id !== null) onRestart();
+        const host = await boot(on, venue, { snapshots, onAlert });
         if (id === null) id = (await host.host.start(user, { name: strategy }, by)).id;
         else {
           expect(await host.host.resume()).toBe(1);
@@ -172,7 +202,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
       }
       const { orders } = await new OrderRepository(on.db, 'desk').page(id!, { limit: 500 });
       const { state } = (await saved.latest(id!))!;
-      return [...orders.map(orderOutcome).sort(), JSON.stringify(state)];
+      return [...orders.map(orderOutcome).sort(), JSON.stringify(state), ...alerts];
     } finally {
       await on.drop();
     }
@@ -227,6 +257,46 @@ describe('strategy host: a started strategy resumes after a restart from its sna
         at,
         bids,
       ]);
+  }, 120_000);
+
+  it('a replayed bar that decides otherwise is raised (REPLAY_MISMATCH), never taken silently; the stored orders stand', async () => {
+    const some = bars.slice(0, 8);
+    const never = await neverStopped('drifter', some);
+    // Killed in bar 3's save (its cancel and its buy sent), resumed reading another value.
+    const drifted = async (drift: string) => {
+      try {
+        return await restartedRun('drifter', some, [{ at: 3, killed: 'save' }], () => {
+          process.env.KAIROS_TEST_DRIFT = drift;
+        });
+      } finally {
+        delete process.env.KAIROS_TEST_DRIFT;
+      }
+    };
+    const orders = never.slice(0, -1);
+    expect(orders).toEqual(['1 BUY 0.001 CANCELED 0', '2 BUY 0.001 FILLED 0.001']);
+    const size = await drifted('size');
+    expect(size.slice(0, 2)).toEqual(orders);
+    expect(size.slice(3)).toEqual([
+      expect.stringMatching(
+        /^REPLAY_MISMATCH \S+-2: the replayed bar made BUY 0.002 MARKET, stored BUY 0.001 MARKET$/,
+      ),
+    ]);
+    const skip = await drifted('skip');
+    expect(skip.slice(0, 2)).toEqual(orders);
+    expect(skip.slice(3)).toEqual([
+      expect.stringMatching(
+        /^REPLAY_MISMATCH \S+-2: made before the restart, not made again on the replayed bar$/,
+      ),
+    ]);
+    const keep = await drifted('keep');
+    expect(keep.slice(0, 2)).toEqual(orders);
+    expect(keep.slice(3)).toEqual([
+      expect.stringMatching(
+        /^REPLAY_MISMATCH \S+-1: cancelled before the restart, not cancelled again on the replayed bar$/,
+      ),
+    ]);
+    // The same value as before: nothing raised, the run never stopped.
+    expect(await drifted('')).toEqual(never);
   }, 120_000);
 
   it('killed any number of times, anywhere among those points: the orders and state of the run never stopped (property)', async () => {
