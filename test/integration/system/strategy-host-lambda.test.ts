@@ -15,12 +15,20 @@ import { deployDescription } from '../../../src/cloud/lambda/strategy-manifest.j
 import { LambdaStrategies } from '../../../src/system/lambda-strategy.js';
 import { packageStrategy } from '../../../src/system/strategy-package.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
+import type { StrategySnapshotStore } from '../../../src/trading/live/strategy-snapshot-store.js';
+import type { Alert } from '../../../src/trading/model/alert.js';
 import type { Order } from '../../../src/trading/model/order.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { anyStore } from '../../support/stores.js';
-import { bootStrategyHost, FILL_HEARER, orderOutcome } from '../../support/strategy-host-rig.js';
+import {
+  bootStrategyHost,
+  FILL_HEARER,
+  heldSave,
+  OPEN_COUNTER,
+  orderOutcome,
+} from '../../support/strategy-host-rig.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 const by = { actor: 'user:q', role: 'quant' };
@@ -75,10 +83,15 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
       });
     };
     await deploy('sma-cross', file);
-    // A strategy that keeps every order event it hears in its state, as a function too.
-    const hearer = path.join(dir, 'strategies', 'fill-hearer.ts');
-    writeFileSync(hearer, FILL_HEARER);
-    await deploy('fill-hearer', hearer);
+    // Strategies that keep every order event they hear in their state, as functions too.
+    for (const [name, source] of [
+      ['fill-hearer', FILL_HEARER],
+      ['open-counter', OPEN_COUNTER],
+    ] as const) {
+      const file = path.join(dir, 'strategies', `${name}.ts`);
+      writeFileSync(file, source);
+      await deploy(name, file);
+    }
     client.destroy();
     bars = [];
     for await (const batch of openBars(btcSlice(path.join(dir, 'bars.json'), 240), {
@@ -92,7 +105,11 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
   });
 
   /** What `kairos serve` builds on `store`: the core on a paper venue, the host with Lambda. */
-  async function boot(store: Store, name: string) {
+  async function boot(
+    store: Store,
+    name: string,
+    more: { snapshots?: StrategySnapshotStore; onAlert?: (a: Alert) => void } = {},
+  ) {
     const config = loadConfig({ KAIROS_HOME: dir, AWS_ENDPOINT_URL_LAMBDA: lambda.url });
     const risk = new RiskRepository(store.db);
     const lambdas = new LambdaStrategies(config, (strategyId, reason) =>
@@ -104,7 +121,7 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
       venue: `${name}-venue`,
       instrument: inst,
       cash: { X: '1000' },
-      host: { lambda: lambdas },
+      host: { lambda: lambdas, ...more },
     });
     const stop = () => {
       host.halt();
@@ -166,33 +183,72 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
     expect(got).toEqual(expected);
   }, 180_000);
 
+  /**
+   * `strategy` as a function on `some` bars, on a store of its own: never stopped (null), or
+   * stopped in bar `at`, which reached the core (`fills`: its fills committed, the strategy never
+   * heard it) or the strategy too (`save`: its orders sent, its snapshot's save never ended), then
+   * resumed by a new host on a replay from the first bar. Its orders, last saved state, and alerts.
+   */
+  let runs = 0;
+  const run = async (
+    strategy: string,
+    stop: { at: number; killed: 'fills' | 'save' } | null,
+    some: readonly Bar[],
+  ): Promise<string[]> => {
+    const store = await fresh();
+    const owner = await addUser(store.db, 'quinn', 'quant');
+    const saved = new StrategySnapshotRepository(store.db, 'desk');
+    const alerts: string[] = [];
+    const onAlert = (a: Alert) => alerts.push(`${a.code} ${a.message}`);
+    // Each run its own paper venue file.
+    const name = `${strategy}-${runs++}`;
+    const { snapshots, inSave } = heldSave(
+      saved,
+      stop?.killed === 'save' ? some[stop.at]!.closeTime : null,
+    );
+    const first = await boot(store, name, { snapshots, onAlert });
+    const s = await first.host.start(owner, { name: strategy, runtime: 'lambda' }, by);
+    await first.play(stop === null ? some : some.slice(0, stop.at));
+    if (stop !== null) {
+      first.core.onBar(some[stop.at]!);
+      if (stop.killed === 'save') {
+        void first.host.onBar(some[stop.at]!);
+        await inSave;
+      }
+      await first.core.settle();
+      await first.core.journal.committed();
+    }
+    first.stop();
+    if (stop !== null) {
+      const second = await boot(store, name, { onAlert });
+      expect(await second.host.resume()).toBe(1);
+      await second.play(some);
+      second.stop();
+    }
+    const { orders } = await new OrderRepository(store.db, 'desk').page(s.id, { limit: 500 });
+    const { state } = (await saved.latest(s.id))!;
+    return [...orders.map(orderOutcome).sort(), JSON.stringify(state), ...alerts];
+  };
+
   it("killed between a bar's fills and its snapshot, it is told the events it had not heard at its snapshot, once", async () => {
     const some = bars.slice(0, 24);
-    /** Stopped after bar `at`, which reached the core but not the host (null: never stopped). */
-    const run = async (at: number | null): Promise<string[]> => {
-      const store = await fresh();
-      const owner = await addUser(store.db, 'quinn', 'quant');
-      const first = await boot(store, `hearer-${at ?? 'never'}`);
-      const s = await first.host.start(owner, { name: 'fill-hearer', runtime: 'lambda' }, by);
-      await first.play(at === null ? some : some.slice(0, at));
-      if (at !== null) {
-        first.core.onBar(some[at]!);
-        await first.core.settle();
-        await first.core.journal.committed();
-      }
-      first.stop();
-      if (at !== null) {
-        const second = await boot(store, `hearer-${at}`);
-        expect(await second.host.resume()).toBe(1);
-        await second.play(some);
-        second.stop();
-      }
-      const { orders } = await new OrderRepository(store.db, 'desk').page(s.id, { limit: 500 });
-      const { state } = (await new StrategySnapshotRepository(store.db, 'desk').latest(s.id))!;
-      return [...orders.map(orderOutcome).sort(), JSON.stringify(state)];
-    };
-    const never = await run(null);
+    const never = await run('fill-hearer', null, some);
     expect(never.join('\n')).toContain('OrderFilled');
-    for (const at of [4, 8]) expect([at, await run(at)]).toEqual([at, never]);
+    for (const at of [4, 8])
+      expect([at, await run('fill-hearer', { at, killed: 'fills' }, some)]).toEqual([at, never]);
+  }, 180_000);
+
+  it("killed after a bar's orders were sent, before its snapshot was saved: the orders, state and alerts of the run never stopped", async () => {
+    const some = bars.slice(0, 12);
+    const never = await run('fill-hearer', null, some);
+    // At bars that buy (3) and sell (4).
+    for (const at of [3, 4])
+      expect([at, await run('fill-hearer', { at, killed: 'save' }, some)]).toEqual([at, never]);
+    // The replayed bar does not see the orders it made before the kill until it makes them
+    // again, and sees a bid it had cancelled open until it cancels it again.
+    const bids = await run('open-counter', null, some);
+    expect(bids.join('\n')).toContain('CANCELED');
+    for (const at of [2, 3])
+      expect([at, await run('open-counter', { at, killed: 'save' }, some)]).toEqual([at, bids]);
   }, 180_000);
 });
