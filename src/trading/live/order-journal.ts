@@ -108,6 +108,7 @@ export class OrderJournal {
    */
   mark(): JournalMark {
     const m: JournalMark = { at: this.#written, place: this.#place };
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, a mark kept when its events are committed already is never matched by a later batch (each covers events after it): memory only
     if (m.at > this.#committed) this.#marks.push(m);
     return m;
   }
@@ -127,8 +128,9 @@ export class OrderJournal {
     let place = this.#place;
     for (let i = 0; i < count; i++) {
       const seq = seqs ? seqs[i] : undefined;
-      if (!seqs) place = undefined;
-      else if (seq !== null && seq !== undefined && place !== undefined) place = seq;
+      // An event the store did not write again (null) keeps the place before it; a store that
+      // answers no places (undefined) leaves none.
+      if (seq !== null) place = seq;
       for (let k = 0; k < this.#marks.length; k++) {
         const m = this.#marks[k]!;
         if (m.at !== start + i + 1) continue;

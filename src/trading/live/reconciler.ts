@@ -211,6 +211,13 @@ export function byMade(a: Order, b: Order): number {
   );
 }
 
+/** What the venue says of an order only after it acknowledged it. */
+const AFTER_ACK: ReadonlySet<OrderEvent['kind']> = new Set([
+  'OrderCanceled',
+  'OrderExpired',
+  'OrderCancelRejected',
+]);
+
 /**
  * The venue's acknowledgement of an order the OMS never heard acknowledged (no venue order id),
  * when what the venue says of it now (`event`: closed, or a cancel that did not take) came after
@@ -226,11 +233,8 @@ function unheardAck(
   if (order.venueOrderId !== null || report.venueOrderId === '') return null;
   // (One the venue filled in part is acknowledged by its fill.)
   if (!['SUBMITTED', 'UNKNOWN', 'PENDING_CANCEL'].includes(order.status)) return null;
-  const after =
-    event.kind === 'OrderCanceled' ||
-    event.kind === 'OrderExpired' ||
-    event.kind === 'OrderCancelRejected';
-  return after
+  // Stryker disable next-line ConditionalExpression: equivalent, `resolution` answers an order unacknowledged here, not rejected at the venue, with one of these (or OrderAccepted, taken before this is called)
+  return AFTER_ACK.has(event.kind)
     ? { kind: 'OrderAccepted', ...orderRef(order), ts, venueOrderId: report.venueOrderId }
     : null;
 }

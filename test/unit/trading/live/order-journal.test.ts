@@ -469,6 +469,41 @@ describe('OrderJournal: what waits on it', () => {
     await expect(lost).rejects.toBe(disk);
   });
 
+  it("placeOf a mark taken after its events were committed answers at once and asks no flush (a strategy snapshot's place costs no flush)", async () => {
+    const { journal, model, publish } = setUp();
+    publish('OrderAccepted', 'o-1');
+    await settle();
+    model.finish(); // committed, its flush deferred
+    await journal.stored();
+    const mark = journal.mark();
+    let place: number | null | undefined | 'waiting' = 'waiting';
+    void journal.placeOf(mark).then((p) => (place = p));
+    await settle();
+    // The store answered no places (this model store): undefined, not a wait for a flush.
+    expect(place).toBeUndefined();
+    expect(model.calls.filter((c) => c.op === 'flush')).toHaveLength(0);
+    expect(model.pending).toBe(false);
+  });
+
+  it('an event written while a full batch waits joins the next batch waiting, not a batch of its own', async () => {
+    const { model, publish } = setUp({ maxBatch: 2 });
+    publish('OrderInitialized', 'o-1'); // its commit starts at once
+    await settle();
+    publish('OrderInitialized', 'o-2');
+    publish('OrderInitialized', 'o-3'); // the batch waiting is full
+    publish('OrderInitialized', 'o-4'); // a third batch waits behind it
+    model.finish();
+    await settle(); // the second batch's commit starts; the third still waits
+    publish('OrderInitialized', 'o-5');
+    model.finish();
+    await settle();
+    model.finish();
+    await settle();
+    expect(model.calls.map((c) => c.kinds!.length)).toEqual([1, 2, 2]);
+    expect(model.visible.map((e) => e.clientOrderId)).toEqual(['o-1', 'o-2', 'o-3', 'o-4', 'o-5']);
+    expect(model.pending).toBe(false);
+  });
+
   it('flushes a deferred commit once, however often it is waited on', async () => {
     const { journal, model, publish } = setUp();
     publish('OrderAccepted', 'o-1');

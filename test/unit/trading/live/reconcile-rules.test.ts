@@ -146,6 +146,62 @@ describe('reconcile: a trade read before the look-up that links its order is not
   });
 });
 
+describe("reconcile: trades of orders this OMS no longer holds are the store's to judge", () => {
+  function setUp() {
+    const bus = new MessageBus();
+    const alerts: string[] = [];
+    bus.subscribe<Alert>(Topics.alerts, (a) => alerts.push(`${a.code}: ${a.message}`));
+    const none = () => undefined;
+    const exec = new ExecutionEngine(bus, () => ({ submit: none, cancel: none }));
+    return { bus, exec, alerts };
+  }
+
+  it('a trade the store lacks, of a stored order released from the OMS: that order is taken back and the trade applied; one the store holds is a copy; one of no order is drift', async () => {
+    const { bus, exec, alerts } = setUp();
+    // Released after it closed; a late trade of it comes with the venue's history.
+    const released = applyOrderEvent(submittedOrder({}, 'sma-1'), {
+      kind: 'OrderAccepted',
+      ...orderRef(submittedOrder({}, 'sma-1')),
+      ts: 1,
+      venueOrderId: 'v-1',
+    });
+    const asked: string[][] = [];
+    const unheld = {
+      unstored: async (fills: readonly Fill[]) => {
+        asked.push(fills.map((f) => `${f.clientOrderId} ${f.tradeId}`));
+        exec.restore(released, [], true);
+        // t-2 is stored already (a copy); t-1 and the ghost's are not.
+        return fills.filter((f) => f.tradeId !== 't-2');
+      },
+    };
+    const { venue } = venueOf([
+      tradeOf('sma-1', 't-1'),
+      tradeOf('sma-1', 't-2'),
+      tradeOf('ghost-1', 't-3'),
+    ]);
+    const r = await reconcile(exec, venue, bus, 50, 100, new Set(), undefined, unheld);
+    expect(asked).toEqual([['sma-1 t-1', 'sma-1 t-2', 'ghost-1 t-3']]);
+    expect(exec.order('sma-1')!.filledQuantity.toFixed()).toBe('1');
+    expect(r).toEqual({
+      resolved: ['sma-1'],
+      fillsApplied: 1,
+      drift: ['trade t-3 for unknown order ghost-1'],
+    });
+    expect(alerts).toEqual(['RECONCILIATION_DRIFT: trade t-3 for unknown order ghost-1']);
+  });
+
+  it('asks the store nothing when every trade has its order here', async () => {
+    const { bus, exec } = setUp();
+    exec.restore(submittedOrder({}, 'sma-1'));
+    let calls = 0;
+    const unheld = { unstored: async (fills: readonly Fill[]) => (calls++, [...fills]) };
+    const { venue } = venueOf([tradeOf('sma-1', 't-1')]);
+    const r = await reconcile(exec, venue, bus, 50, 100, new Set(), undefined, unheld);
+    expect(calls).toBe(0);
+    expect(r.fillsApplied).toBe(1);
+  });
+});
+
 describe('orderReports: only an OPEN listing answers for an order', () => {
   it('asks by client order id for an order the open-orders answer lists in another state', async () => {
     const { venue, asked } = venueOf([]);
