@@ -7,6 +7,7 @@ import {
   type LambdaBinding,
   type StrategyRuntime,
 } from '../store/strategy-deployment-repository.js';
+import { HeldBus } from '../trading/bus/held-bus.js';
 import { Endpoints } from '../trading/bus/topics.js';
 import { toDecimal, type Decimal } from '../trading/core/decimal.js';
 import { ClientOrderIds } from '../trading/core/client-order-id.js';
@@ -537,8 +538,10 @@ export class StrategyHost {
     const instrument = await this.#use(d.accountId, d.instrumentId, d.id);
     const holder: { inst?: Instance } = {};
     // Where the journal was when the seam began to hear the bus (it subscribes as it takes its
-    // services): the events written before it are told from the store (`#tellUnheard`).
+    // services): the events written before it are told from the store (`#tellUnheard`). What it
+    // hears on the bus waits (`held`) until those are told: they happened first.
     let hearsFrom: JournalMark | null = null;
+    let held = null as HeldBus | null;
     // Resumed on a replay: the orders it made after its snapshot, hidden from it (`ctx.order`,
     // `ctx.openOrders`) until the replayed bar makes each again (that bar had not made them yet).
     const hidden = new Set<string>();
@@ -551,7 +554,7 @@ export class StrategyHost {
       instrument,
       services: (random) => {
         hearsFrom ??= core.journal.mark();
-        return core.strategyServices(
+        const services = core.strategyServices(
           d.id,
           random,
           (sid, _ts, message) => this.#log.info(message, { strategyId: sid, source: 'strategy' }),
@@ -587,6 +590,7 @@ export class StrategyHost {
             canceling: (id) => void asWas.delete(id),
           },
         );
+        return { ...services, bus: (held ??= new HeldBus(services.bus)) };
       },
     };
     // In this process a handler's throw (an order event's too, which arrives on the bus) fails
@@ -639,27 +643,34 @@ export class StrategyHost {
     }
     // What it had not heard at its snapshot, and when it hears it (`resumePlan`). A store that
     // fails, or whose events do not make their order again, fails the instance alone.
-    let plan: ResumePlan;
     try {
-      const unheard = snapshot ? await this.#unheard(inst, snapshot.eventsThrough, hearsFrom) : [];
-      plan = resumePlan(unheard, snapshot?.ordersMade ?? 0, snapshot?.ts ?? 0, !bars);
-      for (const [id, order] of await this.#asWas(inst, plan.cancelledAt)) asWas.set(id, order);
-    } catch (e) {
-      this.#fail(inst, e);
-      return;
+      let plan: ResumePlan;
+      try {
+        const unheard = snapshot
+          ? await this.#unheard(inst, snapshot.eventsThrough, hearsFrom)
+          : [];
+        plan = resumePlan(unheard, snapshot?.ordersMade ?? 0, snapshot?.ts ?? 0, !bars);
+        for (const [id, order] of await this.#asWas(inst, plan.cancelledAt)) asWas.set(id, order);
+      } catch (e) {
+        this.#fail(inst, e);
+        return;
+      }
+      inst.afterBar = [...plan.afterBar];
+      inst.decidedAt = plan.decidedAt;
+      for (const id of plan.hidden) hidden.add(id);
+      await this.#call(inst, () =>
+        seam.start({
+          state: snapshot?.state ?? null,
+          ordersMade: plan.ordersMade,
+          random: snapshot?.random ?? 1,
+        }),
+      );
+      if (!snapshot || inst.halted) return;
+      await this.#tell(inst, plan.now);
+    } finally {
+      // What it heard on the bus meanwhile came after what it was told from the store.
+      held?.release();
     }
-    inst.afterBar = [...plan.afterBar];
-    inst.decidedAt = plan.decidedAt;
-    for (const id of plan.hidden) hidden.add(id);
-    await this.#call(inst, () =>
-      seam.start({
-        state: snapshot?.state ?? null,
-        ordersMade: plan.ordersMade,
-        random: snapshot?.random ?? 1,
-      }),
-    );
-    if (!snapshot || inst.halted) return;
-    await this.#tell(inst, plan.now);
     if (inst.halted || !bars) return;
     const warming = this.#warmOnVenue(inst, snapshot.ts, bars, account.snapshots);
     inst.warming = warming.finally(() => {

@@ -33,6 +33,8 @@ export interface HostRigOptions {
    * `dir/paper/<accountId>/`, cash in the instrument's quote) instead of a bare `TradingCore`.
    */
   readonly serverCore?: boolean;
+  /** The order store the core writes and the host reads, as the test wraps it (a held read). */
+  readonly orders?: (repo: OrderRepository) => OrderRepository;
 }
 
 /**
@@ -42,7 +44,8 @@ export interface HostRigOptions {
  */
 export async function bootStrategyHost(o: HostRigOptions) {
   const accountId = o.accountId ?? 'desk';
-  const orders = new OrderRepository(o.store.db, accountId);
+  const repo = new OrderRepository(o.store.db, accountId);
+  const orders = o.orders ? o.orders(repo) : repo;
   const server = o.serverCore
     ? await openPaperCore({
         accountId,

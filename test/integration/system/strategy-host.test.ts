@@ -8,6 +8,7 @@ import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import type { StrategyHostConfig } from '../../../src/system/strategy-host.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
+import { orderRef } from '../../../src/trading/model/order-events.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
@@ -23,6 +24,25 @@ import {
 } from '../../support/strategy-host-rig.js';
 
 const by = { actor: 'user:q', role: 'quant' };
+
+/**
+ * At its first bar buys at market and bids at half the close (the bid stays open); keeps each
+ * order event it heard, in order. Its catalog name is `early-bird`.
+ */
+const EARLY_BIRD = `import { defineStrategy } from 'kairos/sdk';
+export default defineStrategy({
+  name: 'early-bird',
+  init: () => ({ n: 0, heard: [] as string[] }),
+  onBar(ctx, bar) {
+    if (ctx.state.n++ > 0) return;
+    ctx.buy('0.001');
+    ctx.buy('0.001', { type: 'LIMIT', price: (bar.close * 0.5).toFixed(8) });
+  },
+  onOrderEvent(ctx, e) {
+    ctx.state.heard.push(e.kind + ' ' + e.clientOrderId.split('-').at(-1));
+  },
+});
+`;
 
 /**
  * Bids 5 % under the close at its third bar; at its fourth cancels what is open and buys 0.001 at
@@ -61,6 +81,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
       ['fill-hearer', FILL_HEARER],
       ['open-counter', OPEN_COUNTER],
       ['drifter', DRIFTER],
+      ['early-bird', EARLY_BIRD],
     ] as const)
       writeFileSync(path.join(dir, 'strategies', `${name}.ts`), source);
     bars = [];
@@ -297,6 +318,72 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     ]);
     // The same value as before: nothing raised, the run never stopped.
     expect(await drifted('')).toEqual(never);
+  }, 120_000);
+
+  it('an event that comes while it resumes is heard after the events it is told from the store, which happened first', async () => {
+    const on = await anyStore();
+    try {
+      const user = await addUser(on.db, 'quinn', 'quant');
+      const venue = `early-bird-${runs++}`;
+      const first = await boot(on, venue);
+      const { id } = await first.host.start(user, { name: 'early-bird' }, by);
+      await first.play(bars.slice(0, 1));
+      // Killed after bar 1 filled the buy (stored), before the strategy heard it.
+      first.core.onBar(bars[1]!);
+      await first.core.settle();
+      await first.core.journal.committed();
+      first.host.halt();
+      await first.close();
+
+      // The resume's read of the stored events waits until the test lets it go; meanwhile the
+      // venue expires the bid (a report that comes while the server starts).
+      let reading: () => void = () => undefined;
+      const read = new Promise<void>((r) => (reading = r));
+      let go: () => void = () => undefined;
+      const gate = new Promise<void>((r) => (go = r));
+      const second = await bootStrategyHost({
+        store: on,
+        dir,
+        venue,
+        instrument: inst,
+        cash: { X: '1000' },
+        orders: (repo) =>
+          new Proxy(repo, {
+            get: (target, key) => {
+              if (key === 'eventsAfter')
+                return async (strategyId: string, seq: number) => {
+                  reading();
+                  await gate;
+                  return target.eventsAfter(strategyId, seq);
+                };
+              const v = Reflect.get(target, key) as unknown;
+              return typeof v === 'function' ? (v as () => unknown).bind(target) : v;
+            },
+          }),
+      });
+      const resumed = second.host.resume();
+      await read;
+      const bid = second.core.exec.openOrders(id)[0]!;
+      expect(bid.type).toBe('LIMIT');
+      second.core.exec.process({
+        kind: 'OrderExpired',
+        ...orderRef(bid),
+        ts: bars[1]!.closeTime + 1,
+        reason: 'EXPIRED_AT_VENUE',
+      });
+      go();
+      expect(await resumed).toBe(1);
+      await second.play(bars.slice(0, 3));
+      second.host.halt();
+      await second.close();
+      const { state } = (await new StrategySnapshotRepository(on.db, 'desk').latest(id))!;
+      expect((state as { heard: string[] }).heard.slice(-2)).toEqual([
+        'OrderFilled 1',
+        'OrderExpired 2',
+      ]);
+    } finally {
+      await on.drop();
+    }
   }, 120_000);
 
   it('killed any number of times, anywhere among those points: the orders and state of the run never stopped (property)', async () => {
