@@ -119,6 +119,50 @@ export function heldSave(
 }
 
 /**
+ * At its first bar buys at market and bids at half the close (the bid stays open); keeps each
+ * order event it heard, in order. Its catalog name is `early-bird`.
+ */
+export const EARLY_BIRD = `import { defineStrategy } from 'kairos/sdk';
+export default defineStrategy({
+  name: 'early-bird',
+  init: () => ({ n: 0, heard: [] as string[] }),
+  onBar(ctx, bar) {
+    if (ctx.state.n++ > 0) return;
+    ctx.buy('0.001');
+    ctx.buy('0.001', { type: 'LIMIT', price: (bar.close * 0.5).toFixed(8) });
+  },
+  onOrderEvent(ctx, e) {
+    ctx.state.heard.push(e.kind + ' ' + e.clientOrderId.split('-').at(-1));
+  },
+});
+`;
+
+/**
+ * An order store whose `eventsAfter` (the resume's read of what a strategy had not heard) waits
+ * until `go()`; `reading` resolves once it was asked.
+ */
+export function heldEventsRead() {
+  let asked: () => void = () => undefined;
+  const reading = new Promise<void>((r) => (asked = r));
+  let go: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (go = r));
+  const orders = (repo: OrderRepository): OrderRepository =>
+    new Proxy(repo, {
+      get: (target, key) => {
+        if (key === 'eventsAfter')
+          return async (strategyId: string, seq: number) => {
+            asked();
+            await gate;
+            return target.eventsAfter(strategyId, seq);
+          };
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? (v as () => unknown).bind(target) : v;
+      },
+    });
+  return { orders, reading, go: () => go() };
+}
+
+/**
  * A strategy whose decisions and state show every bar its indicators and history took: an EMA
  * (every bar it ever took counts) and the bar history, traced per bar (close time, EMA, the
  * history's length and first close). A resumed instance whose indicators start empty, or take a

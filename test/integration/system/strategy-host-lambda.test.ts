@@ -17,6 +17,7 @@ import { packageStrategy } from '../../../src/system/strategy-package.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import type { StrategySnapshotStore } from '../../../src/trading/live/strategy-snapshot-store.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
+import { orderRef } from '../../../src/trading/model/order-events.js';
 import type { Order } from '../../../src/trading/model/order.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
@@ -24,7 +25,9 @@ import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { anyStore } from '../../support/stores.js';
 import {
   bootStrategyHost,
+  EARLY_BIRD,
   FILL_HEARER,
+  heldEventsRead,
   heldSave,
   OPEN_COUNTER,
   orderOutcome,
@@ -87,6 +90,7 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
     for (const [name, source] of [
       ['fill-hearer', FILL_HEARER],
       ['open-counter', OPEN_COUNTER],
+      ['early-bird', EARLY_BIRD],
     ] as const) {
       const file = path.join(dir, 'strategies', `${name}.ts`);
       writeFileSync(file, source);
@@ -109,6 +113,7 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
     store: Store,
     name: string,
     more: { snapshots?: StrategySnapshotStore; onAlert?: (a: Alert) => void } = {},
+    orders?: (repo: OrderRepository) => OrderRepository,
   ) {
     const config = loadConfig({ KAIROS_HOME: dir, AWS_ENDPOINT_URL_LAMBDA: lambda.url });
     const risk = new RiskRepository(store.db);
@@ -122,6 +127,7 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
       instrument: inst,
       cash: { X: '1000' },
       host: { lambda: lambdas, ...more },
+      ...(orders ? { orders } : {}),
     });
     const stop = () => {
       host.halt();
@@ -250,5 +256,40 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
     expect(bids.join('\n')).toContain('CANCELED');
     for (const at of [2, 3])
       expect([at, await run('open-counter', { at, killed: 'save' }, some)]).toEqual([at, bids]);
+  }, 180_000);
+
+  it('an event that comes while it resumes is heard after the events it is told from the store, behind the seam too', async () => {
+    const store = await fresh();
+    const owner = await addUser(store.db, 'quinn', 'quant');
+    const name = `early-bird-${runs++}`;
+    const first = await boot(store, name);
+    const { id } = await first.host.start(owner, { name: 'early-bird', runtime: 'lambda' }, by);
+    await first.play(bars.slice(0, 1));
+    // Killed after bar 1 filled the buy (stored), before the strategy heard it.
+    first.core.onBar(bars[1]!);
+    await first.core.settle();
+    await first.core.journal.committed();
+    first.stop();
+    // The venue expires the bid while the resume reads the store.
+    const held = heldEventsRead();
+    const second = await boot(store, name, {}, held.orders);
+    const resumed = second.host.resume();
+    await held.reading;
+    const bid = second.core.exec.openOrders(id)[0]!;
+    second.core.exec.process({
+      kind: 'OrderExpired',
+      ...orderRef(bid),
+      ts: bars[1]!.closeTime + 1,
+      reason: 'EXPIRED_AT_VENUE',
+    });
+    held.go();
+    expect(await resumed).toBe(1);
+    await second.play(bars.slice(0, 3));
+    second.stop();
+    const { state } = (await new StrategySnapshotRepository(store.db, 'desk').latest(id))!;
+    expect((state as { heard: string[] }).heard.slice(-2)).toEqual([
+      'OrderFilled 1',
+      'OrderExpired 2',
+    ]);
   }, 180_000);
 });

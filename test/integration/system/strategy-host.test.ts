@@ -16,33 +16,16 @@ import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
 import { anyStore } from '../../support/stores.js';
 import {
   bootStrategyHost,
+  EARLY_BIRD,
   EMA_TRACE,
   FILL_HEARER,
+  heldEventsRead,
   heldSave,
   OPEN_COUNTER,
   orderOutcome,
 } from '../../support/strategy-host-rig.js';
 
 const by = { actor: 'user:q', role: 'quant' };
-
-/**
- * At its first bar buys at market and bids at half the close (the bid stays open); keeps each
- * order event it heard, in order. Its catalog name is `early-bird`.
- */
-const EARLY_BIRD = `import { defineStrategy } from 'kairos/sdk';
-export default defineStrategy({
-  name: 'early-bird',
-  init: () => ({ n: 0, heard: [] as string[] }),
-  onBar(ctx, bar) {
-    if (ctx.state.n++ > 0) return;
-    ctx.buy('0.001');
-    ctx.buy('0.001', { type: 'LIMIT', price: (bar.close * 0.5).toFixed(8) });
-  },
-  onOrderEvent(ctx, e) {
-    ctx.state.heard.push(e.kind + ' ' + e.clientOrderId.split('-').at(-1));
-  },
-});
-`;
 
 /**
  * Bids 5 % under the close at its third bar; at its fourth cancels what is open and buys 0.001 at
@@ -337,32 +320,17 @@ describe('strategy host: a started strategy resumes after a restart from its sna
 
       // The resume's read of the stored events waits until the test lets it go; meanwhile the
       // venue expires the bid (a report that comes while the server starts).
-      let reading: () => void = () => undefined;
-      const read = new Promise<void>((r) => (reading = r));
-      let go: () => void = () => undefined;
-      const gate = new Promise<void>((r) => (go = r));
+      const held = heldEventsRead();
       const second = await bootStrategyHost({
         store: on,
         dir,
         venue,
         instrument: inst,
         cash: { X: '1000' },
-        orders: (repo) =>
-          new Proxy(repo, {
-            get: (target, key) => {
-              if (key === 'eventsAfter')
-                return async (strategyId: string, seq: number) => {
-                  reading();
-                  await gate;
-                  return target.eventsAfter(strategyId, seq);
-                };
-              const v = Reflect.get(target, key) as unknown;
-              return typeof v === 'function' ? (v as () => unknown).bind(target) : v;
-            },
-          }),
+        orders: held.orders,
       });
       const resumed = second.host.resume();
-      await read;
+      await held.reading;
       const bid = second.core.exec.openOrders(id)[0]!;
       expect(bid.type).toBe('LIMIT');
       second.core.exec.process({
@@ -371,7 +339,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
         ts: bars[1]!.closeTime + 1,
         reason: 'EXPIRED_AT_VENUE',
       });
-      go();
+      held.go();
       expect(await resumed).toBe(1);
       await second.play(bars.slice(0, 3));
       second.host.halt();
