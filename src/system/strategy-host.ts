@@ -410,17 +410,7 @@ export class StrategyHost {
     for (const core of new Set(ran.map((i) => i.core))) await core.settle();
     for (const inst of ran) {
       if (inst.halted) continue;
-      // The venue's answers that came while settling reach the strategy before its state is saved.
-      // Behind a remote seam it has then heard the events written before the drain (those after
-      // come with a later call); in this process, each as it is published: all before the snapshot.
-      const beforeDrain = inst.core.journal.mark();
-      let remote = false;
-      await this.#call(inst, () => {
-        const out = inst.seam.drain();
-        remote = out instanceof Promise;
-        return out;
-      });
-      const heard = remote ? beforeDrain : inst.core.journal.mark();
+      const heard = await this.#handOver(inst);
       const snap = inst.halted ? null : await this.#call(inst, () => inst.seam.snapshot());
       if (!snap || inst.halted) continue;
       try {
@@ -440,6 +430,29 @@ export class StrategyHost {
       } catch (e) {
         this.#fail(inst, e);
       }
+    }
+  }
+
+  /**
+   * The venue's answers that came while settling reach the strategy before its state is saved.
+   * In this process each reaches it as it is published: it has heard every event written before
+   * the snapshot. Behind a remote seam they wait for a call: handed over now (and one that comes
+   * while a call is out, with them), and what the strategy made of them settled in turn, until a
+   * drain finds none. Answers the journal's mark right before that drain: it has heard every
+   * event written before it, and none after (as the trading node's hand-over).
+   */
+  async #handOver(inst: Instance): Promise<JournalMark> {
+    for (;;) {
+      const mark = inst.core.journal.mark();
+      let remote = false;
+      const out = await this.#call(inst, () => {
+        const drained = inst.seam.drain();
+        remote = drained instanceof Promise;
+        return drained;
+      });
+      if (!remote) return inst.core.journal.mark();
+      if (!out || out.events === 0 || inst.halted) return mark;
+      await inst.core.settle();
     }
   }
 

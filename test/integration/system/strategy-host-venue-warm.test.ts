@@ -366,7 +366,16 @@ describe('kairos serve: a strategy on a live account, restarted, hears its first
       )[];
     await until(async () => (await trace()).length >= 4 * 25, 30_000, '25 bars heard');
     server = await t.restart();
-    const before = (await trace()).length;
+    // The instance resumes once its live account's core is up, after the server listens: until
+    // then its view has no state.
+    const before = await until(
+      async () => {
+        const n = (await trace()).length;
+        return n > 0 && n;
+      },
+      30_000,
+      'the instance resumed',
+    );
     expect(before).toBeGreaterThanOrEqual(4 * 25);
     // The first bar heard after the restart: the EMA has a value, the history holds 20 bars.
     const after = await until(

@@ -7,9 +7,12 @@ import type { Store } from '../../../src/store/open-store.js';
 import { OrderRepository } from '../../../src/store/order-repository.js';
 import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot-repository.js';
 import type { StrategyHostConfig } from '../../../src/system/strategy-host.js';
+import type { TradingCore } from '../../../src/trading/live/trading-core.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
 import { orderRef } from '../../../src/trading/model/order-events.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
+import { RemoteSeam } from '../../../src/trading/strategy/remote-seam.js';
+import { StrategySide } from '../../../src/trading/strategy/strategy-side.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
 import { addToCatalog, addUser } from '../../support/strategy-catalog.js';
@@ -349,6 +352,63 @@ describe('strategy host: a started strategy resumes after a restart from its sna
         'OrderFilled 1',
         'OrderExpired 2',
       ]);
+    } finally {
+      await on.drop();
+    }
+  }, 120_000);
+
+  it('behind a remote seam, an event that comes while its drain hands events over is heard once, across a restart after that snapshot', async () => {
+    const on = await anyStore();
+    try {
+      const user = await addUser(on.db, 'quinn', 'quant');
+      const venue = `early-bird-${runs++}`;
+      // The strategy behind a remote seam (only JSON text crosses, as to a Lambda function). The
+      // first time the drain hands it an acknowledgement, the venue expires the bid meanwhile.
+      let core: TradingCore | null = null;
+      let expired = false;
+      const seam: StrategyHostConfig['seam'] = (definition, params, host) => {
+        const side = new StrategySide(
+          definition,
+          params as never,
+          host.strategyId,
+          host.instrument,
+        );
+        return new RemoteSeam(host, async (text) => {
+          const req = JSON.parse(text) as { kind: string; event?: { kind: string } };
+          if (!expired && req.kind === 'orderEvent' && req.event?.kind === 'OrderAccepted') {
+            expired = true;
+            const bid = core!.exec.openOrders(host.strategyId).find((o) => o.type === 'LIMIT')!;
+            core!.exec.process({
+              kind: 'OrderExpired',
+              ...orderRef(bid),
+              ts: bars[0]!.closeTime + 1,
+              reason: 'EXPIRED_AT_VENUE',
+            });
+          }
+          return side.handle(text);
+        });
+      };
+      const first = await boot(on, venue, { seam });
+      core = first.core;
+      const { id } = await first.host.start(user, { name: 'early-bird' }, by);
+      await first.play(bars.slice(0, 1));
+      expect(expired).toBe(true);
+      const saved = new StrategySnapshotRepository(on.db, 'desk');
+      const heardAt0 = ((await saved.latest(id))!.state as { heard: string[] }).heard;
+      expect(heardAt0).toContain('OrderExpired 2');
+      // Stopped right after that bar's snapshot.
+      first.host.halt();
+      await first.close();
+      const second = await boot(on, venue, { seam });
+      core = second.core;
+      expect(await second.host.resume()).toBe(1);
+      await second.play(bars.slice(0, 2));
+      second.host.halt();
+      await second.close();
+      const heard = ((await saved.latest(id))!.state as { heard: string[] }).heard;
+      expect(heard.filter((h) => h === 'OrderExpired 2')).toHaveLength(1);
+      expect(heard.slice(0, heardAt0.length)).toEqual(heardAt0);
+      expect(heard.slice(heardAt0.length)).toEqual(['OrderFilled 1']);
     } finally {
       await on.drop();
     }
