@@ -14,6 +14,8 @@ import { MessageBus, type Handler } from './message-bus.js';
 export class HeldBus extends MessageBus {
   /** Its subscribers, by pattern; each pattern is one subscription on `bus`. */
   readonly #handlers = new Map<string, Handler[]>();
+  /** Each pattern's subscription on `bus`, to end when its last subscriber leaves. */
+  readonly #off = new Map<string, () => void>();
   /** What `bus` delivered while held, by pattern (null once released). */
   #waiting: [string, unknown][] | null = [];
 
@@ -46,16 +48,24 @@ export class HeldBus extends MessageBus {
     if (!list) {
       const handlers: Handler[] = (list = []);
       this.#handlers.set(pattern, handlers);
-      this.bus.subscribe(pattern, (message) => {
+      const off = this.bus.subscribe(pattern, (message) => {
         if (this.#waiting) this.#waiting.push([pattern, message]);
         else for (const h of handlers) h(message);
       });
+      this.#off.set(pattern, off);
     }
     const mine = handler as Handler;
-    list.push(mine);
+    const handlers = list;
+    handlers.push(mine);
     return () => {
-      const i = list.indexOf(mine);
-      if (i >= 0) list.splice(i, 1);
+      const i = handlers.indexOf(mine);
+      if (i < 0) return;
+      handlers.splice(i, 1);
+      // The last one gone: off the bus (what waited for it is heard by none).
+      if (handlers.length > 0 || this.#handlers.get(pattern) !== handlers) return;
+      this.#handlers.delete(pattern);
+      this.#off.get(pattern)!();
+      this.#off.delete(pattern);
     };
   }
 
@@ -68,7 +78,7 @@ export class HeldBus extends MessageBus {
     if (!waiting) return;
     while (waiting.length > 0) {
       const [pattern, message] = waiting.shift()!;
-      for (const h of this.#handlers.get(pattern)!) h(message);
+      for (const h of this.#handlers.get(pattern) ?? []) h(message);
     }
     this.#waiting = null;
   }

@@ -71,6 +71,22 @@ describe('HeldBus: a late listener hears what came while it started after what i
     off();
     held.publish('t', 4);
     expect(mine).toEqual([3]);
+    // The last subscriber of a pattern gone, the bus no longer hears it for this one.
+    const other = new MessageBus();
+    const view = new HeldBus(other);
+    const a = view.subscribe('p', () => undefined);
+    const b = view.subscribe('p', () => undefined);
+    expect(other.hasSubscribers('p')).toBe(true);
+    a();
+    expect(other.hasSubscribers('p')).toBe(true);
+    b();
+    b();
+    expect(other.hasSubscribers('p')).toBe(false);
+    const again: unknown[] = [];
+    view.subscribe('p', (m) => again.push(m));
+    view.release();
+    other.publish('p', 5);
+    expect(again).toEqual([5]);
   });
 
   it('hears, over any run of publishes, subscriptions and one release, what a bus subscribed from the start hears, in the same order, once (property)', () => {
