@@ -366,16 +366,22 @@ describe('kairos serve: a strategy on a live account, restarted, hears its first
       )[];
     await until(async () => (await trace()).length >= 4 * 25, 30_000, '25 bars heard');
     server = await t.restart();
-    // The instance resumes once its live account's core is up, after the server listens: until
-    // then its view has no state.
+    // The instance resumes once its live account's core is up (a lease round after the server
+    // listens): until then its view has no state. Not resumed: what it and the server say.
     const before = await until(
       async () => {
         const n = (await trace()).length;
         return n > 0 && n;
       },
-      30_000,
+      60_000,
       'the instance resumed',
-    );
+    ).catch(async (e: Error) => {
+      const view = (await call('GET', `/strategies/instances/${id}/state`)).json;
+      const said = t.logs.filter((l) => /strateg|account|lease|venue|error|warn/i.test(l));
+      throw new Error(
+        `${e.message}; its view: ${JSON.stringify(view).slice(0, 800)}; the server said:\n${said.slice(-40).join('\n')}`,
+      );
+    });
     expect(before).toBeGreaterThanOrEqual(4 * 25);
     // The first bar heard after the restart: the EMA has a value, the history holds 20 bars.
     const after = await until(
@@ -395,5 +401,5 @@ describe('kairos serve: a strategy on a live account, restarted, hears its first
     // The newest 22 closed bars: the setting's bound, not the strategy's 500.
     expect(JSON.parse(warmed[0]!).bars).toBe(22);
     expect((await call('POST', `/strategies/instances/${id}/stop`)).status).toBe(200);
-  }, 90_000);
+  }, 150_000);
 });
