@@ -227,6 +227,10 @@ interface Instance {
  */
 export class StrategyHost {
   readonly #live = new Map<string, Instance>();
+  /** Deployments being resumed now (`resume`), each once. */
+  readonly #resuming = new Map<string, Promise<void>>();
+  /** Halted (the server stops): nothing resumes any more. */
+  #halted = false;
   readonly #log: Logger;
 
   constructor(private readonly cfg: StrategyHostConfig) {
@@ -458,21 +462,43 @@ export class StrategyHost {
 
   /**
    * Resumes the deployments stored as running (a restart), each from its last snapshot; with
-   * `accountId`, only those on that account (an account this instance just took over).
+   * `accountId`, only those on that account (an account this instance just took over, or whose
+   * core just opened). One on an account whose core is not open here (a live account whose venue
+   * did not answer) stays running in the store, for the call when it opens. Answers how many
+   * are stored as running (on that account).
    */
   async resume(accountId?: string): Promise<number> {
     const running = (await new StrategyDeploymentRepository(this.cfg.db).list(null)).filter(
       (d) => accountId === undefined || d.accountId === accountId,
     );
     for (const d of running) {
+      if (this.#halted) break;
       if (this.#live.has(d.id)) continue;
+      // Being resumed by another call (the account opened while a resume of it ran): that one.
+      const under = this.#resuming.get(d.id);
+      if (under) {
+        await under;
+        continue;
+      }
+      // Its account's core is not open here (a live account whose venue did not answer at the
+      // start): it stays running in the store and resumes when the core opens (`resume(id)`).
+      const account = this.#account(d.accountId);
+      if (!account) continue;
+      const resumed = (async () => {
+        try {
+          const file = await this.cfg.catalog.resolve(d.name);
+          const def = await loadStrategy(file, this.cfg.buildDir);
+          await this.#launch(d, def, await account.snapshots.latest(d.id));
+        } catch (e) {
+          const message = `not resumed: ${(e as Error).message}`;
+          await this.#endStored(d.id, 'failed', message, SYSTEM, {});
+        }
+      })();
+      this.#resuming.set(d.id, resumed);
       try {
-        const account = this.#account(d.accountId);
-        if (!account) throw new Error(`account ${d.accountId} not found`);
-        const def = await loadStrategy(await this.cfg.catalog.resolve(d.name), this.cfg.buildDir);
-        await this.#launch(d, def, await account.snapshots.latest(d.id));
-      } catch (e) {
-        await this.#endStored(d.id, 'failed', `not resumed: ${(e as Error).message}`, SYSTEM, {});
+        await resumed;
+      } finally {
+        this.#resuming.delete(d.id);
       }
     }
     return running.length;
@@ -480,6 +506,7 @@ export class StrategyHost {
 
   /** Stops feeding every instance (they stay `running` in the store and resume at the next start). */
   halt(): void {
+    this.#halted = true;
     for (const inst of this.#live.values()) inst.halted = true;
     this.#live.clear();
   }

@@ -289,6 +289,9 @@ export async function startTradingServer(
       const l = live;
       stops.push(() => l.close());
     }
+    // An account's core opened (a live account's venue answered after the start): its strategy
+    // instances resume (set once the host is built; at the start the host resumes them all).
+    let onAccountOpened: (accountId: string) => void = () => undefined;
     // One trading core per account, each recovered before it trades (`docs/decisions/accounts.md`).
     const accounts = await TradingAccounts.open({
       live,
@@ -306,6 +309,7 @@ export async function startTradingServer(
       onOpened: (rt, recovery) => {
         logReconciliation(logger, recovery, VENUE);
         onRecovered(recovery);
+        onAccountOpened(rt.accountId);
       },
       ...(config.databaseUrl && opts.ownership === undefined
         ? { leased: { adopt: (id: string) => leases?.take(id) ?? Promise.resolve(false) } }
@@ -416,6 +420,14 @@ export async function startTradingServer(
     });
     stops.push(async () => host.halt());
     accounts.guardClose((id) => host.runsOn(id));
+    // After the opening's own turn (its core prepared), outside it: a resume takes its instruments.
+    onAccountOpened = (accountId) =>
+      void accounts
+        .exclusive(async () => undefined)
+        .then(() => host.resume(accountId))
+        .catch((e: unknown) =>
+          logger.warn('strategies not resumed on an opened account', { accountId, err: e }),
+        );
     // A strategy on a live account hears its venue's bars, not the replay's.
     onVenueBar = (accountId, bar) => host.onBar(bar, (id) => id === accountId).catch(leaseLost);
     const backtests = new BacktestJobs({

@@ -12,10 +12,12 @@ export async function openLiveAccount(
   call: UserCall,
   key: { readonly apiKey: string; readonly secret: string },
   name = 'real',
+  /** The credential's label (one a user has stored already is refused). */
+  label = 'sim',
 ): Promise<{ credential: Answer; account: Answer }> {
   const credential = await call('POST', '/credentials', {
     venue: 'binance',
-    label: 'sim',
+    label,
     apiKey: key.apiKey,
     secret: key.secret,
   });

@@ -402,4 +402,44 @@ describe('kairos serve: a strategy on a live account, restarted, hears its first
     expect(JSON.parse(warmed[0]!).bars).toBe(22);
     expect((await call('POST', `/strategies/instances/${id}/stop`)).status).toBe(200);
   }, 150_000);
+
+  it("restarted while its live account's venue does not answer: the instance stays running, and resumes once the account's core opens", async () => {
+    const call = (method: string, route: string, body?: unknown) =>
+      apiCall(server!.url, method, route, {
+        token: t.tokens.quant,
+        ...(body === undefined ? {} : { body }),
+      });
+    // Its own key and account (the block's first test stored the key once, labelled `sim`).
+    const { account } = await openLiveAccount(call, sim, 'outage', 'outage');
+    expect([account.status, account.json.venueStatus?.venue]).toEqual([201, 'UP']);
+    const live = account.json.id as string;
+    const started = await call('POST', '/strategies/ema-trace/start', { accountId: live });
+    expect(started.status).toBe(201);
+    const id = started.json.id as string;
+    const view = async () => (await call('GET', `/strategies/instances/${id}/state`)).json;
+    await until(async () => view().then((v) => v.state?.trace?.length ?? 0), 30_000, 'a bar heard');
+    // The venue refuses the account's reads from before the restart until the fault is cleared:
+    // its core cannot be recovered, so it does not open (DOWN, retried).
+    sim.faults.set({
+      rateLimit: { after: 0, tooMany: Number.MAX_SAFE_INTEGER, banMs: 0, readsOnly: true },
+    });
+    // `restart` starts again from the first server only: a later start closes the last itself.
+    await server!.close();
+    server = await t.another();
+    await until(() => server!.ownership.owns(live), 30_000, 'the account held again');
+    expect((await call('GET', `/accounts/${live}`)).json.venueStatus?.venue).toBe('DOWN');
+    // Not failed for want of its account's core: still running in the store, not heard yet.
+    expect(await view()).toMatchObject({ status: 'running', error: null, state: null });
+    sim.faults.set({ rateLimit: null });
+    const resumed = await until(
+      async () => {
+        const v = await view();
+        return v.state?.trace?.length > 0 && v;
+      },
+      60_000,
+      'the instance resumed once its account opened',
+    );
+    expect(resumed).toMatchObject({ status: 'running', error: null });
+    expect((await call('POST', `/strategies/instances/${id}/stop`)).status).toBe(200);
+  }, 150_000);
 });
