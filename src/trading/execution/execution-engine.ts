@@ -134,9 +134,9 @@ export class ExecutionEngine {
    * Takes back an order loaded from the store at start-up (no event is published), with the
    * venue trade ids of its stored fills so they are never applied twice.
    */
-  // Stryker disable next-line ArrayDeclaration: equivalent, no trade key ("venue:tradeId") is Stryker's filler text
   restore(
     order: Order,
+    // Stryker disable next-line ArrayDeclaration: equivalent, no trade key ("venue:tradeId") is Stryker's filler text
     tradeKeys: readonly string[] = [],
     /** Taken back after a release (`OrderRecall`): counted already, or before this OMS started. */
     recalled = false,

@@ -23,6 +23,7 @@ let lastParsed: Decimal = ZERO;
 
 function parse(x: DecimalInput | undefined): Decimal | null | 'invalid' {
   if (x === undefined) return null;
+  // Stryker disable next-line ConditionalExpression: equivalent, the cache only saves a parse (and a value equal to the last text is a string)
   if (typeof x === 'string' && x === lastText) return lastParsed;
   try {
     const d = toDecimal(x);
