@@ -156,6 +156,31 @@ describe('the OMS with a retention window', () => {
     expect(exec.order('a')).toBeUndefined();
   });
 
+  it('never releases the order a call is about while a call it caused runs (a late, old fill heard by a strategy that orders on it)', () => {
+    const { bus, exec, clock, alerts } = setup();
+    const x = newOrder({}, 'x');
+    exec.add(x);
+    bus.send(Endpoints.execution, { kind: 'SubmitOrder', order: x, ts: 0 });
+    exec.process({ kind: 'OrderAccepted', ...orderRef(x), ts: 0, venueOrderId: 'v-x' });
+    exec.process({ kind: 'OrderCanceled', ...orderRef(x), ts: 0, reason: 'USER' });
+    // Past its window, no call in between: a trade made before the cancel, read from the venue's
+    // history with its own (old) time; whoever hears it makes another order at once.
+    clock.t = WINDOW + 2 * MINUTE;
+    bus.subscribe<OrderEvent>(Topics.orderEvents('s'), (e) => {
+      if (e.kind === 'OrderFilled' && e.clientOrderId === 'x') exec.add(newOrder({}, 'y'));
+    });
+    exec.process({
+      kind: 'OrderFilled',
+      ...orderRef(x),
+      ts: 0,
+      fill: { ...fill('BUY', '5', '2', '0', 'T-x'), clientOrderId: 'x' },
+    });
+    expect(alerts.map((a) => a.code)).toEqual(['LATE_FILL']);
+    // Its caller reads it next (a reconciliation counts what the fill changed).
+    expect(exec.order('x')!.filledQuantity.toFixed()).toBe('2');
+    expect(exec.order('y')).toBeDefined();
+  });
+
   it('hands a report of an order it does not hold to `unheld`, not to an alert; restore takes one back with its trade keys', () => {
     const { exec, clock, unheld, alerts, filledOrder } = setup();
     const a = filledOrder('a');
