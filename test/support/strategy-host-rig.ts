@@ -10,6 +10,7 @@ import { TradingCore } from '../../src/trading/live/trading-core.js';
 import type { Instrument } from '../../src/trading/model/instrument.js';
 import type { StrategySnapshotStore } from '../../src/trading/live/strategy-snapshot-store.js';
 import type { Order } from '../../src/trading/model/order.js';
+import { orderRef } from '../../src/trading/model/order-events.js';
 import { PaperVenue } from '../../src/trading/venues/paper/paper-venue.js';
 
 /** What a strategy-host test boots: the store, its folder (catalog, build, venue files), what it trades. */
@@ -136,6 +137,16 @@ export default defineStrategy({
   },
 });
 `;
+
+/**
+ * The venue expires the strategy's open bid (`early-bird`'s LIMIT order) at `ts`: a report the
+ * test makes come exactly when it wants (during a resume's read, during a drain).
+ */
+export function expireBid(core: TradingCore, strategyId: string, ts: number): Order {
+  const bid = core.exec.openOrders(strategyId).find((o) => o.type === 'LIMIT')!;
+  core.exec.process({ kind: 'OrderExpired', ...orderRef(bid), ts, reason: 'EXPIRED_AT_VENUE' });
+  return bid;
+}
 
 /**
  * An order store whose `eventsAfter` (the resume's read of what a strategy had not heard) waits

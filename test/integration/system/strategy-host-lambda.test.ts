@@ -17,7 +17,6 @@ import { packageStrategy } from '../../../src/system/strategy-package.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import type { StrategySnapshotStore } from '../../../src/trading/live/strategy-snapshot-store.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
-import { orderRef } from '../../../src/trading/model/order-events.js';
 import type { Order } from '../../../src/trading/model/order.js';
 import { openBars } from '../../../src/trading/venues/replay/open-data.js';
 import { btcInstrument, btcSlice } from '../../support/paper-args.js';
@@ -26,6 +25,7 @@ import { anyStore } from '../../support/stores.js';
 import {
   bootStrategyHost,
   EARLY_BIRD,
+  expireBid,
   FILL_HEARER,
   heldEventsRead,
   heldSave,
@@ -275,13 +275,7 @@ describe('strategy host: a strategy started with runtime lambda trades as in-pro
     const second = await boot(store, name, {}, held.orders);
     const resumed = second.host.resume();
     await held.reading;
-    const bid = second.core.exec.openOrders(id)[0]!;
-    second.core.exec.process({
-      kind: 'OrderExpired',
-      ...orderRef(bid),
-      ts: bars[1]!.closeTime + 1,
-      reason: 'EXPIRED_AT_VENUE',
-    });
+    expireBid(second.core, id, bars[1]!.closeTime + 1);
     held.go();
     expect(await resumed).toBe(1);
     await second.play(bars.slice(0, 3));

@@ -9,7 +9,6 @@ import { StrategySnapshotRepository } from '../../../src/store/strategy-snapshot
 import type { StrategyHostConfig } from '../../../src/system/strategy-host.js';
 import type { TradingCore } from '../../../src/trading/live/trading-core.js';
 import type { Alert } from '../../../src/trading/model/alert.js';
-import { orderRef } from '../../../src/trading/model/order-events.js';
 import type { Bar } from '../../../src/trading/data/market-data.js';
 import { RemoteSeam } from '../../../src/trading/strategy/remote-seam.js';
 import { StrategySide } from '../../../src/trading/strategy/strategy-side.js';
@@ -21,6 +20,7 @@ import {
   bootStrategyHost,
   EARLY_BIRD,
   EMA_TRACE,
+  expireBid,
   FILL_HEARER,
   heldEventsRead,
   heldSave,
@@ -334,14 +334,8 @@ describe('strategy host: a started strategy resumes after a restart from its sna
       });
       const resumed = second.host.resume();
       await held.reading;
-      const bid = second.core.exec.openOrders(id)[0]!;
+      const bid = expireBid(second.core, id, bars[1]!.closeTime + 1);
       expect(bid.type).toBe('LIMIT');
-      second.core.exec.process({
-        kind: 'OrderExpired',
-        ...orderRef(bid),
-        ts: bars[1]!.closeTime + 1,
-        reason: 'EXPIRED_AT_VENUE',
-      });
       held.go();
       expect(await resumed).toBe(1);
       await second.play(bars.slice(0, 3));
@@ -377,13 +371,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
           const req = JSON.parse(text) as { kind: string; event?: { kind: string } };
           if (!expired && req.kind === 'orderEvent' && req.event?.kind === 'OrderAccepted') {
             expired = true;
-            const bid = core!.exec.openOrders(host.strategyId).find((o) => o.type === 'LIMIT')!;
-            core!.exec.process({
-              kind: 'OrderExpired',
-              ...orderRef(bid),
-              ts: bars[0]!.closeTime + 1,
-              reason: 'EXPIRED_AT_VENUE',
-            });
+            expireBid(core!, host.strategyId, bars[0]!.closeTime + 1);
           }
           return side.handle(text);
         });
