@@ -7,6 +7,7 @@ import { KairosError } from '../trading/core/errors.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../trading/core/logger.js';
 import { CLOSED_ORDER_RETENTION_MS } from '../trading/execution/order-retention.js';
 import { Secret } from './secret.js';
+import type { StrategyThreadLimits } from './strategy-thread.js';
 
 /** The environment as `loadConfig` reads it (the process's, or a test's own record). */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -146,6 +147,13 @@ export interface Config {
    * `KAIROS_WARM_WAIT_MS` (how long it waits for them before resuming cold; default 10000).
    */
   readonly strategyWarm: { readonly bars: number | undefined; readonly waitMs: number };
+  /**
+   * Where `kairos serve` runs each strategy instance not on Lambda: `KAIROS_STRATEGY_THREADS`
+   * (0, the default: on the server's event loop, null here; 1: each on its own worker thread), with
+   * `KAIROS_STRATEGY_TIMEOUT_MS` (how long one call may take, default 10000) and
+   * `KAIROS_STRATEGY_MEMORY_MB` (the thread's heap, default 512).
+   */
+  readonly strategyThreads: StrategyThreadLimits | null;
   /**
    * `KAIROS_CLOSED_ORDER_RETENTION_MS` (`--closed-order-retention-ms` wins): how long, in ms of
    * the mode's clock, a closed order stays held by the OMS, the ccxt client and a strategy's
@@ -330,6 +338,19 @@ export const SETTINGS: readonly Setting[] = [
     variable: 'KAIROS_WARM_WAIT_MS',
     rule: 'an integer 1-600000',
     default: '10000',
+    secret: false,
+  },
+  { variable: 'KAIROS_STRATEGY_THREADS', rule: '0 or 1', default: '0', secret: false },
+  {
+    variable: 'KAIROS_STRATEGY_TIMEOUT_MS',
+    rule: 'an integer 1-3600000',
+    default: '10000',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_STRATEGY_MEMORY_MB',
+    rule: 'an integer 32-16384',
+    default: '512',
     secret: false,
   },
   {
@@ -560,6 +581,7 @@ export function loadConfig(env: Environment): Config {
           : boundedInteger(env, 'KAIROS_WARM_BARS', 999, 0),
       waitMs: boundedInteger(env, 'KAIROS_WARM_WAIT_MS', 600_000, 10_000),
     },
+    strategyThreads: strategyThreads(env),
     closedOrderRetentionMs: closedOrderRetentionMs(text(env, 'KAIROS_CLOSED_ORDER_RETENTION_MS')),
     exchange: {
       apiKey: secret(env, 'EXCHANGE_API_KEY'),
@@ -878,6 +900,20 @@ function failpoint(value: string | undefined): string | undefined {
   return value;
 }
 
+/** `KAIROS_STRATEGY_THREADS` and its limits (null: strategies on the server's event loop). */
+function strategyThreads(env: Environment): StrategyThreadLimits | null {
+  const raw = text(env, 'KAIROS_STRATEGY_MEMORY_MB');
+  const memoryMb = raw === undefined ? 512 : Number(raw);
+  if (raw !== undefined && (!/^\d+$/.test(raw) || memoryMb < 32 || memoryMb > 16_384))
+    throw invalid('KAIROS_STRATEGY_MEMORY_MB', `must be an integer 32-16384, was "${raw}"`);
+  const limits = {
+    callTimeoutMs: boundedInteger(env, 'KAIROS_STRATEGY_TIMEOUT_MS', 3_600_000, 10_000),
+    memoryMb,
+  };
+  const on = zeroOrOne('KAIROS_STRATEGY_THREADS', text(env, 'KAIROS_STRATEGY_THREADS'));
+  return on ? limits : null;
+}
+
 function zeroOrOne(variable: string, value: string | undefined): boolean {
   if (value === undefined || value === '0') return false;
   if (value === '1') return true;
@@ -921,6 +957,9 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     wsMaxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,
     warmBars: config.strategyWarm.bars ?? null,
     warmWaitMs: config.strategyWarm.waitMs,
+    strategyThreads: config.strategyThreads !== null,
+    strategyTimeoutMs: config.strategyThreads?.callTimeoutMs ?? null,
+    strategyMemoryMb: config.strategyThreads?.memoryMb ?? null,
     closedOrderRetentionMs: config.closedOrderRetentionMs,
     exchangeApiKey: masked(config.exchange.apiKey),
     exchangeSecret: masked(config.exchange.secret),

@@ -19,7 +19,7 @@ import type { JournalMark } from '../trading/live/order-journal.js';
 import type { StrategySnapshotStore } from '../trading/live/strategy-snapshot-store.js';
 import type { TradingCore } from '../trading/live/trading-core.js';
 import type { Alert } from '../trading/model/alert.js';
-import type { Instrument } from '../trading/model/instrument.js';
+import { instrumentToJson, type Instrument } from '../trading/model/instrument.js';
 import { applyOrderEvent } from '../trading/model/apply-order-event.js';
 import { orderEventToJson } from '../trading/model/order-json.js';
 import { isOpen } from '../trading/model/order-state-machine.js';
@@ -32,8 +32,14 @@ import type { JsonObject } from '../trading/strategy/strategy-context.js';
 import { InProcessSeam } from '../trading/strategy/in-process-seam.js';
 import type { Awaitable, SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.js';
 import type { FileCatalog } from './file-catalog.js';
-import { bundleStrategy, loadBundle, loadStrategy } from './load-strategy.js';
+import { bundleStrategy, importStrategy, writeBundle } from './load-strategy.js';
 import { resumePlan, type ResumePlan } from './resume-plan.js';
+import {
+  StrategyThread,
+  ThreadSeam,
+  type StrategyThreadData,
+  type StrategyThreadLimits,
+} from './strategy-thread.js';
 import type { ChangeActor } from './user-accounts.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -91,6 +97,13 @@ export interface StrategyHostConfig {
   /** How an instance started with runtime `lambda` is reached (none: such a start is refused). */
   readonly lambda?: LambdaRuntime;
   /**
+   * Each instance not on Lambda runs on its own worker thread with these limits (`kairos serve`'s
+   * default): a strategy that never returns or eats memory fails alone (`STRATEGY_TIMEOUT`,
+   * `STRATEGY_THREAD_EXITED`) and the server's event loop goes on. Absent: in this process
+   * (`seam`).
+   */
+  readonly threads?: StrategyThreadLimits;
+  /**
    * The newest `limit` closed bars of an instrument on a venue-fed account (its venue's REST,
    * `ServerVenues.recentBars`), oldest first; null for an account the replay feeds (its old bars
    * come again). An instance resumed there warms on them before it hears a bar.
@@ -146,6 +159,13 @@ export interface StartRequest {
   readonly accountId?: string;
   /** The instrument it trades, one of its account's (default: the account's first). */
   readonly instrumentId?: string;
+}
+
+/** A catalog strategy loaded here: its definition, its bundle's module and its file. */
+interface Loaded {
+  readonly def: AnyStrategy;
+  readonly module: string;
+  readonly file: string;
 }
 
 const inProcess = (
@@ -229,6 +249,8 @@ export class StrategyHost {
   readonly #live = new Map<string, Instance>();
   /** Deployments being resumed now (`resume`), each once. */
   readonly #resuming = new Map<string, Promise<void>>();
+  /** Instances ending now (a stop, a failure), each once: a stop meanwhile waits for that end. */
+  readonly #ending = new Map<string, Promise<void>>();
   /** Halted (the server stops): nothing resumes any more. */
   #halted = false;
   readonly #log: Logger;
@@ -248,7 +270,8 @@ export class StrategyHost {
       throw new KairosError('USAGE', 'function: only with the runtime lambda');
     const file = await this.cfg.catalog.resolve(req.name);
     const bundle = await bundleStrategy(file);
-    const def = await loadBundle(bundle, this.cfg.buildDir);
+    const module = await writeBundle(bundle, this.cfg.buildDir);
+    const def = await importStrategy(module, undefined, file);
     const params = resolveParams(def.params, req.params ?? {});
     // A Lambda instance's function is checked before anything is stored.
     const lambda =
@@ -302,7 +325,12 @@ export class StrategyHost {
         return d;
       })
       .catch(unheld);
-    await this.#launch(deployment, def, null).catch(unheld);
+    // Not launched (its thread did not load, its function did not answer): stored as failed.
+    await this.#launch(deployment, { def, module, file }, null).catch(async (e: unknown) => {
+      const message = `not started: ${(e as Error).message}`;
+      await this.#endStored(id, 'failed', message, SYSTEM, {}).catch(() => undefined);
+      return unheld(e);
+    });
     this.#log.info('strategy started', {
       strategyId: id,
       name: req.name,
@@ -337,10 +365,16 @@ export class StrategyHost {
   async stop(ownerUserId: string, id: string, by: ChangeActor): Promise<InstanceView | null> {
     const found = await this.#find(ownerUserId, id);
     if (!found) return null;
+    // Failing or stopping already: answered as that end left it (never a 409 for the race).
+    const ending = this.#ending.get(id);
+    if (ending) {
+      await ending.catch(() => undefined);
+      return this.#view((await this.#find(ownerUserId, id)) ?? found);
+    }
     const inst = this.#live.get(id);
     if (!inst || found.status !== 'running') return this.#view(found);
     const open = inst.core.exec.openOrders(id).length;
-    await this.#end(inst, 'stopped', null, by, { canceledOrders: open });
+    await this.#once(id, this.#end(inst, 'stopped', null, by, { canceledOrders: open }));
     this.#log.info('strategy stopped', { strategyId: id, actor: by.actor, canceledOrders: open });
     return this.#view(inst.deployment);
   }
@@ -487,8 +521,9 @@ export class StrategyHost {
       const resumed = (async () => {
         try {
           const file = await this.cfg.catalog.resolve(d.name);
-          const def = await loadStrategy(file, this.cfg.buildDir);
-          await this.#launch(d, def, await account.snapshots.latest(d.id));
+          const module = await writeBundle(await bundleStrategy(file), this.cfg.buildDir);
+          const def = await importStrategy(module, undefined, file);
+          await this.#launch(d, { def, module, file }, await account.snapshots.latest(d.id));
         } catch (e) {
           const message = `not resumed: ${(e as Error).message}`;
           await this.#endStored(d.id, 'failed', message, SYSTEM, {});
@@ -507,7 +542,10 @@ export class StrategyHost {
   /** Stops feeding every instance (they stay `running` in the store and resume at the next start). */
   halt(): void {
     this.#halted = true;
-    for (const inst of this.#live.values()) inst.halted = true;
+    for (const inst of this.#live.values()) {
+      inst.halted = true;
+      void this.#close(inst);
+    }
     this.#live.clear();
   }
 
@@ -520,6 +558,7 @@ export class StrategyHost {
       if (inst.deployment.accountId !== accountId) continue;
       inst.halted = true;
       this.#live.delete(id);
+      void this.#close(inst);
     }
   }
 
@@ -569,7 +608,7 @@ export class StrategyHost {
 
   async #launch(
     d: Deployment,
-    def: AnyStrategy,
+    { def, module, file }: Loaded,
     snapshot: Awaited<ReturnType<StrategySnapshotStore['latest']>>,
   ): Promise<void> {
     const account = this.#account(d.accountId);
@@ -649,6 +688,15 @@ export class StrategyHost {
           'this server runs no strategy as a Lambda function',
         );
       seam = await this.cfg.lambda.seam(d.lambda, params, host);
+    } else if (this.cfg.threads) {
+      const data: StrategyThreadData = {
+        module,
+        strategyFile: file,
+        params: JSON.parse(JSON.stringify(d.params)) as Record<string, unknown>,
+        strategyId: d.id,
+        instrument: instrumentToJson(instrument),
+      };
+      seam = new ThreadSeam(host, await StrategyThread.open(data, this.cfg.threads));
     } else seam = (this.cfg.seam ?? inProcess)(definition, params, host);
     const inst: Instance = (holder.inst = {
       deployment: d,
@@ -867,9 +915,18 @@ export class StrategyHost {
     const message = error instanceof Error ? error.message : String(error);
     const strategyId = inst.deployment.id;
     this.#log.error('strategy failed; stopped', { strategyId, err: error });
-    void this.#end(inst, 'failed', message, SYSTEM, {}).catch((e: Error) =>
+    void this.#once(strategyId, this.#end(inst, 'failed', message, SYSTEM, {})).catch((e: Error) =>
       this.#log.error('strategy failure could not be stored', { strategyId, err: e }),
     );
+  }
+
+  /** `end` of instance `id`, held in `#ending` until it settles. */
+  #once(id: string, end: Promise<void>): Promise<void> {
+    const held = end.finally(() => {
+      if (this.#ending.get(id) === held) this.#ending.delete(id);
+    });
+    this.#ending.set(id, held);
+    return held;
   }
 
   /** Stores the end with its audit row, then stops the instance and cancels its open orders. */
@@ -906,7 +963,17 @@ export class StrategyHost {
       });
     }
     await core.settle();
+    await this.#close(inst);
     this.cfg.releaseInstrument?.(d.accountId, d.id);
+  }
+
+  /** Lets go of where an instance ran (its thread); a failure there changes nothing stored. */
+  async #close(inst: Instance): Promise<void> {
+    try {
+      await inst.seam.close?.();
+    } catch (e) {
+      this.#log.warn('strategy thread not closed', { strategyId: inst.deployment.id, err: e });
+    }
   }
 
   async #endStored(

@@ -411,6 +411,7 @@ export async function startTradingServer(
       },
       warmBars: config.strategyWarm.bars,
       warmWaitMs: config.strategyWarm.waitMs,
+      ...(config.strategyThreads ? { threads: config.strategyThreads } : {}),
       onAlert,
       lambda: {
         bind: async (spec, field, strategy) => (await lambdaOf()).bind(spec, field, strategy),

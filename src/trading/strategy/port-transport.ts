@@ -8,9 +8,10 @@ export interface TextPort {
 }
 
 /** `<id>\n<text>`: a request or its reply, matched by id. */
-const frame = (id: number, text: string) => `${id}\n${text}`;
+export const frame = (id: number, text: string) => `${id}\n${text}`;
 
-function unframe(message: unknown): { id: number; text: string } {
+/** A frame's id and text; `STRATEGY_SEAM` when the message is not a frame. */
+export function unframe(message: unknown): { id: number; text: string } {
   const at = typeof message === 'string' ? message.indexOf('\n') : -1;
   if (at < 1)
     throw new KairosError('STRATEGY_SEAM', 'strategy seam: a port message is not "<id>\\n<text>"');

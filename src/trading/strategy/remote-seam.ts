@@ -109,6 +109,10 @@ export class RemoteSeam implements StrategySeam {
   async start(input: StrategyStart): Promise<StrategyOutput> {
     this.#ids = new ClientOrderIds(this.strategyId, input.ordersMade);
     this.#ordersMade = input.ordersMade;
+    // Resumed: an order it made before may still be closed within the window, which `ctx.order`
+    // reads in-process; the first view keeps those the host holds within it.
+    const made = new ClientOrderIds(this.strategyId);
+    for (let n = 0; n < input.ordersMade; n++) this.#heard.add(made.next());
     const accountId = this.#services.accountId;
     return this.#serial(() =>
       this.#handle(() => ({ kind: 'start', start: input, accountId, view: this.#view() })),

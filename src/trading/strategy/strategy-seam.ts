@@ -116,6 +116,8 @@ export interface StrategySeam {
   snapshot(): Awaitable<StrategySnapshotJson>;
   /** Calls `onStop`, then returns the final snapshot. */
   stop(): Awaitable<StrategySnapshotJson>;
+  /** Lets go of where the strategy runs (its thread) once the instance ends; nothing in-process. */
+  close?(): Awaitable<void>;
 }
 
 /** An output with nothing in it (in-process calls, a drain with nothing to hand over). */

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 
 /**
  * Starts the worker module `name` (no suffix) that lies beside the module at `from` (its
@@ -14,16 +14,23 @@ import { Worker } from 'node:worker_threads';
  * @example
  * const worker = startWorker(import.meta.url, 'compaction-worker', job);
  */
-export function startWorker(from: string, name: string, workerData: unknown): Worker {
-  if (!from.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, from), { workerData });
+export function startWorker(
+  from: string,
+  name: string,
+  workerData: unknown,
+  /** The thread's heap limits (a strategy's thread: a leak ends the thread, not the process). */
+  resourceLimits?: ResourceLimits,
+): Worker {
+  const options = { workerData, ...(resourceLimits ? { resourceLimits } : {}) };
+  if (!from.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, from), options);
   const built = builtWorker(from, name);
-  if (built) return new Worker(built, { workerData });
+  if (built) return new Worker(built, options);
   const tsx = createRequire(from)
     .resolve('tsx/package.json')
     .replace(/package\.json$/, 'dist/esm/api/index.mjs');
   const entry = new URL(`./${name}.ts`, from).href;
   const code = `import(${JSON.stringify(pathToFileURL(tsx).href)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(code, { eval: true, workerData });
+  return new Worker(code, { ...options, eval: true });
 }
 
 // This file is src/trading/venues/start-worker.ts: the checkout's root is three folders up.

@@ -31,10 +31,13 @@ describe('a strategy on a live account reads an order closed within the window a
     return { ...b, openTime: b.openTime + shift, closeTime: b.closeTime + shift };
   });
 
-  /** A run on its own venue and server; with `restartAt`, restarted after that many bars heard. */
-  const run = async (restartAt: number | null) => {
+  /**
+   * A run on its own venue and server (`env`: more of its settings); with `restartAt`, restarted
+   * after that many bars heard.
+   */
+  const run = async (restartAt: number | null, env: Record<string, string> = {}) => {
     const sim: BinanceSim = await startSim({ data: bars, preloadBars: 1 });
-    const t = await startTestServer({ venues: [{ id: 'binance', url: sim.url }] });
+    const t = await startTestServer({ venues: [{ id: 'binance', url: sim.url }], env });
     let server = t.server;
     try {
       mkdirSync(path.join(t.home, 'strategies'), { recursive: true });
@@ -113,5 +116,9 @@ describe('a strategy on a live account reads an order closed within the window a
       const restarted = await run(at);
       expect({ at, ...restarted }).toEqual({ at, ...never });
     }
+    // On its own thread (behind the remote seam, as on Lambda): the resumed seam shows the order
+    // closed before the restart within the window, as `ctx.order` reads it in-process.
+    const threaded = await run(3, { KAIROS_STRATEGY_THREADS: '1' });
+    expect({ at: 3, ...threaded }).toEqual({ at: 3, ...never });
   }, 240_000);
 });

@@ -51,6 +51,19 @@ export default defineStrategy({
 });
 `;
 
+/** Bids far under the close at its first bar; throws at its third. */
+const THROWER = `import { defineStrategy } from 'kairos/sdk';
+export default defineStrategy({
+  name: 'thrower',
+  init: () => ({ n: 0 }),
+  onBar(ctx, bar) {
+    ctx.state.n += 1;
+    if (ctx.state.n === 1) ctx.buy('0.001', { type: 'LIMIT', price: (bar.close * 0.5).toFixed(8) });
+    if (ctx.state.n === 3) throw new Error('thrown at bar 3');
+  },
+});
+`;
+
 describe('strategy host: a started strategy resumes after a restart from its snapshot', () => {
   let store: Awaited<ReturnType<typeof anyStore>>;
   let dir: string;
@@ -68,6 +81,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
       ['open-counter', OPEN_COUNTER],
       ['drifter', DRIFTER],
       ['early-bird', EARLY_BIRD],
+      ['thrower', THROWER],
     ] as const)
       writeFileSync(path.join(dir, 'strategies', `${name}.ts`), source);
     bars = [];
@@ -166,6 +180,8 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     stops: readonly Stop[],
     /** Before each restart. */
     onRestart: () => void = () => undefined,
+    /** More of the host's settings (its strategy on a thread). */
+    more: Partial<StrategyHostConfig> = {},
   ): Promise<string[]> => {
     // The host's alerts, each run's: a replayed bar that decided otherwise shows in the outcome.
     const alerts: string[] = [];
@@ -186,7 +202,7 @@ describe('strategy host: a started strategy resumes after a restart from its sna
           stop?.killed === 'save' ? some[stop.at]!.closeTime : null,
         );
         if (id !== null) onRestart();
-        const host = await boot(on, venue, { snapshots, onAlert });
+        const host = await boot(on, venue, { snapshots, onAlert, ...more });
         if (id === null) id = (await host.host.start(user, { name: strategy }, by)).id;
         else {
           expect(await host.host.resume()).toBe(1);
@@ -222,6 +238,39 @@ describe('strategy host: a started strategy resumes after a restart from its sna
     if (!nevers.has(key)) nevers.set(key, restartedRun(strategy, some, []));
     return nevers.get(key)!;
   };
+
+  it('a stop that comes while the instance fails is answered with the failure, once (not 409)', async () => {
+    const on = await anyStore();
+    try {
+      const user = await addUser(on.db, 'quinn', 'quant');
+      const rig = await boot(on, 'thrower');
+      const { id } = await rig.host.start(user, { name: 'thrower' }, by);
+      await rig.play(bars.slice(0, 2));
+      // The throw fails it within the bar's call; its end is being stored when the stop comes.
+      const playing = rig.play(bars.slice(2, 3));
+      const [stopped, again] = await Promise.all([
+        rig.host.stop(user, id, by),
+        rig.host.stop(user, id, by),
+      ]);
+      await playing;
+      for (const view of [stopped, again])
+        expect(view).toMatchObject({ status: 'failed', error: 'thrown at bar 3', openOrders: [] });
+      const rows = await new AuditRepository(on.db).page({
+        from: 0,
+        to: Number.MAX_SAFE_INTEGER,
+        after: 0,
+        limit: 1000,
+      });
+      expect(rows.filter((r) => r.subject === id).map((r) => r.action)).toEqual([
+        'strategy.started',
+        'strategy.failed',
+      ]);
+      rig.host.halt();
+      await rig.close();
+    } finally {
+      await on.drop();
+    }
+  }, 60_000);
 
   it('a restart at any bar, the replay starting again from its first bar: the orders of the run never stopped', async () => {
     // Half the file's bars: enough for orders before and after every restart point.
@@ -401,6 +450,27 @@ describe('strategy host: a started strategy resumes after a restart from its sna
       await on.drop();
     }
   }, 120_000);
+
+  it('on its own thread (`KAIROS_STRATEGY_THREADS=1`), stopped and killed at those points: the orders and state of the run never stopped in this process', async () => {
+    const threads = { threads: { callTimeoutMs: 60_000, memoryMb: 256 } };
+    const some = bars.slice(0, 24);
+    const plain = (s: string, stops: readonly Stop[]) =>
+      restartedRun(s, some, stops, undefined, threads);
+    // Its indicators and history warm again on the bars before the stop, on the new thread.
+    expect(
+      await restartedRun('ema-trace', bars.slice(0, 130), [{ at: 20 }], undefined, threads),
+    ).toEqual(await neverStopped('ema-trace', bars.slice(0, 130)));
+    const fills = await neverStopped('fill-hearer', some);
+    expect(await plain('fill-hearer', [])).toEqual(fills);
+    expect(
+      await plain('fill-hearer', [
+        { at: 3, killed: 'save' },
+        { at: 8, killed: 'fills' },
+      ]),
+    ).toEqual(fills);
+    const bids = await neverStopped('open-counter', some);
+    expect(await plain('open-counter', [{ at: 3, killed: 'save' }, { at: 6 }])).toEqual(bids);
+  }, 180_000);
 
   it('killed any number of times, anywhere among those points: the orders and state of the run never stopped (property)', async () => {
     const some = bars.slice(0, 16);

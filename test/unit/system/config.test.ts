@@ -201,6 +201,18 @@ describe('Config', () => {
     ['KAIROS_WARM_BARS', '1000', 'KAIROS_WARM_BARS: must be an integer 1-999, was "1000"'],
     ['KAIROS_WARM_WAIT_MS', '2.5', 'KAIROS_WARM_WAIT_MS: must be an integer 1-600000'],
     ['KAIROS_WARM_WAIT_MS', '600001', 'KAIROS_WARM_WAIT_MS: must be an integer 1-600000'],
+    ['KAIROS_STRATEGY_THREADS', 'yes', 'KAIROS_STRATEGY_THREADS: must be 0 or 1, was "yes"'],
+    ['KAIROS_STRATEGY_TIMEOUT_MS', '0', 'KAIROS_STRATEGY_TIMEOUT_MS: must be an integer 1-3600000'],
+    [
+      'KAIROS_STRATEGY_MEMORY_MB',
+      '31',
+      'KAIROS_STRATEGY_MEMORY_MB: must be an integer 32-16384, was "31"',
+    ],
+    [
+      'KAIROS_STRATEGY_MEMORY_MB',
+      '16385',
+      'KAIROS_STRATEGY_MEMORY_MB: must be an integer 32-16384, was "16385"',
+    ],
     ['KAIROS_WS_RESUME_EVENTS', '0', 'KAIROS_WS_RESUME_EVENTS: must be an integer 1-1000000'],
     ['KAIROS_WS_RESUME_EVENTS', '1e4', 'KAIROS_WS_RESUME_EVENTS: must be an integer 1-1000000'],
     [
@@ -304,6 +316,27 @@ describe('Config', () => {
     expect(maskedConfig(loadConfig({ KAIROS_WARM_BARS: '1' }))).toMatchObject({
       warmBars: 1,
       warmWaitMs: 10_000,
+    });
+  });
+
+  it('reads where serve runs strategies: on its event loop unless KAIROS_STRATEGY_THREADS=1, 10 s a call, 512 MB', () => {
+    expect(loadConfig({}).strategyThreads).toBeNull();
+    expect(loadConfig({ KAIROS_STRATEGY_THREADS: '0' }).strategyThreads).toBeNull();
+    expect(loadConfig({ KAIROS_STRATEGY_THREADS: '1' }).strategyThreads).toEqual({
+      callTimeoutMs: 10_000,
+      memoryMb: 512,
+    });
+    expect(
+      loadConfig({
+        KAIROS_STRATEGY_THREADS: '1',
+        KAIROS_STRATEGY_TIMEOUT_MS: '2500',
+        KAIROS_STRATEGY_MEMORY_MB: '64',
+      }).strategyThreads,
+    ).toEqual({ callTimeoutMs: 2_500, memoryMb: 64 });
+    expect(maskedConfig(loadConfig({ KAIROS_STRATEGY_THREADS: '1' }))).toMatchObject({
+      strategyThreads: true,
+      strategyTimeoutMs: 10_000,
+      strategyMemoryMb: 512,
     });
   });
 
