@@ -350,6 +350,11 @@ export class Kernel<V extends KernelVenue = KernelVenue> {
       order: (id) => exec.order(id),
       closedOrderWindowMs: this.#orderWindowMs,
       openOrders: (sid) => exec.openOrders(sid),
+      heldOrderIds: (sid) =>
+        exec
+          .allOrders()
+          .filter((o) => o.strategyId === sid)
+          .map((o) => o.clientOrderId),
       position: (id) => this.ledger.ownPosition(strategyId, id),
       cash: (c) => this.ledger.cash(c),
       log,

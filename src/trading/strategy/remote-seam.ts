@@ -110,9 +110,8 @@ export class RemoteSeam implements StrategySeam {
     this.#ids = new ClientOrderIds(this.strategyId, input.ordersMade);
     this.#ordersMade = input.ordersMade;
     // Resumed: an order it made before may still be closed within the window, which `ctx.order`
-    // reads in-process; the first view keeps those the host holds within it.
-    const made = new ClientOrderIds(this.strategyId);
-    for (let n = 0; n < input.ordersMade; n++) this.#heard.add(made.next());
+    // reads in-process; each view keeps those within it.
+    for (const id of this.#services.heldOrderIds?.(this.strategyId) ?? []) this.#heard.add(id);
     const accountId = this.#services.accountId;
     return this.#serial(() =>
       this.#handle(() => ({ kind: 'start', start: input, accountId, view: this.#view() })),

@@ -49,6 +49,11 @@ export interface StrategyServices {
    */
   remade?(order: Order): Order | undefined;
   openOrders(strategyId: string): readonly Order[];
+  /**
+   * The ids of every order of the strategy the host still holds, open or closed (what a resumed
+   * remote seam may show as closed within the window). Absent: none.
+   */
+  heldOrderIds?(strategyId: string): readonly string[];
   /** Told before the strategy's cancel of an order goes to the gate (a replayed bar shows its events). */
   canceling?(clientOrderId: string): void;
   position(instrumentId: string): Position;

@@ -84,6 +84,10 @@ describe('Kernel', () => {
       () => undefined,
     );
     expect(services.position(INST.id).quantity.toFixed()).toBe('2');
+    // The orders of the strategy the OMS holds (filled ones too), not another owner's.
+    buy(k, 'sma', 'sma-2', '1');
+    expect(services.heldOrderIds?.('sma')).toEqual(['sma-1', 'sma-2']);
+    expect(services.heldOrderIds?.('user:1')).toEqual(['u-1']);
     expect(k.ledger.position(INST.id).quantity.toFixed()).toBe('7');
     expect(k.ledger.cash('USD').toFixed()).toBe('99930');
   });
