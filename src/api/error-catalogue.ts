@@ -79,6 +79,8 @@ export const API_ERRORS = {
   // The key already made another order: a retry must repeat the request it made
   IDEMPOTENCY_KEY_REUSED: e(422, 'Idempotency key used for another order'),
   VENUE_NOT_CONFIGURED: e(422, 'Venue not on this server'),
+  // A catalog strategy that hears trades, on a server that feeds its strategies bars
+  STRATEGY_NEEDS_TRADES: e(422, 'Strategy needs trades'),
   CREDENTIAL_WRONG_VENUE: e(422, 'Credential for another venue'),
   CREDENTIAL_REFUSED: e(422, 'Venue refused the key'),
   QUANTITY_ROUNDS_TO_ZERO: denied,

@@ -30,6 +30,7 @@ import type { StrategyDefinition } from '../trading/strategy/define-strategy.js'
 import { resolveParams } from '../trading/strategy/params.js';
 import type { JsonObject } from '../trading/strategy/strategy-context.js';
 import { InProcessSeam } from '../trading/strategy/in-process-seam.js';
+import { tradeInputs } from '../trading/strategy/trade-inputs.js';
 import type { Awaitable, SeamHost, StrategySeam } from '../trading/strategy/strategy-seam.js';
 import type { FileCatalog } from './file-catalog.js';
 import { bundleStrategy, importStrategy, writeBundle } from './load-strategy.js';
@@ -273,6 +274,14 @@ export class StrategyHost {
     const module = await writeBundle(bundle, this.cfg.buildDir);
     const def = await importStrategy(module, undefined, file);
     const params = resolveParams(def.params, req.params ?? {});
+    // The server feeds its strategies bars: one that hears trades would decide otherwise than in
+    // its backtest, so it is refused, naming what hears them.
+    const trades = tradeInputs(def, params);
+    if (trades.length > 0)
+      throw new KairosError(
+        'STRATEGY_NEEDS_TRADES',
+        `strategy "${req.name}" hears public trades (${trades.join(', ')}); kairos serve feeds its strategies bars only: run it with kairos paper or kairos live, or on bars`,
+      );
     // A Lambda instance's function is checked before anything is stored.
     const lambda =
       req.runtime === 'lambda' ? await this.#bind(this.#functionOf(req), def.name) : null;

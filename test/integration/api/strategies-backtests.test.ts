@@ -24,6 +24,20 @@ describe('API: strategies (catalog, start, state, stop) and backtests (backgroun
     strategies = path.join(t.home, 'strategies');
     addToCatalog(strategies, 'examples/strategies/sma-cross.ts', 'sma-cross');
     addToCatalog(strategies, 'test/fixtures/strategies/boom.ts', 'boom');
+    addToCatalog(strategies, 'examples/strategies/trade-momentum.ts', 'trade-momentum');
+    // Decides on bars, with one indicator fed trade prices.
+    writeFileSync(
+      path.join(strategies, 'tape.ts'),
+      `import { defineStrategy, sma } from 'kairos/sdk';
+export default defineStrategy({
+  name: 'tape',
+  indicators: () => ({ prints: sma(5, 'trade'), closes: sma(5) }),
+  onBar(ctx) {
+    if (ctx.indicators.prints.value !== null) ctx.buy('0.001');
+  },
+});
+`,
+    );
     data = path.join(t.home, 'data');
     mkdirSync(path.join(data, 'btc'), { recursive: true });
     btcSlice(path.join(data, 'btc', 'BTC_X-1m.json'), 400);
@@ -54,7 +68,12 @@ describe('API: strategies (catalog, start, state, stop) and backtests (backgroun
   it('lists the catalog; a quant starts a strategy on the running core, reads its state and stops it (audited); others see nothing', async () => {
     const list = await call('GET', '/strategies', { token: t.tokens.trader });
     expect(list.status).toBe(200);
-    expect(list.json.catalog).toEqual([{ name: 'boom' }, { name: 'sma-cross' }]);
+    expect(list.json.catalog).toEqual([
+      { name: 'boom' },
+      { name: 'sma-cross' },
+      { name: 'tape' },
+      { name: 'trade-momentum' },
+    ]);
     expect(list.json.instances).toEqual([]);
 
     const traderStart = await call('POST', '/strategies/sma-cross/start', {
@@ -176,6 +195,21 @@ describe('API: strategies (catalog, start, state, stop) and backtests (backgroun
       ['/strategies/nope/start', {}, 404, 'STRATEGY_NOT_FOUND', /strategy: "nope"/],
       ['/strategies/..%2F..%2Fetc%2Fpasswd/start', {}, 400, 'CATALOG_NAME_INVALID', /strategy:/],
       ['/strategies/.hidden/start', {}, 400, 'CATALOG_NAME_INVALID', /strategy:/],
+      // The server feeds bars: a strategy that hears trades would not trade as in its backtest.
+      [
+        '/strategies/trade-momentum/start',
+        {},
+        422,
+        'STRATEGY_NEEDS_TRADES',
+        /^strategy "trade-momentum" hears public trades \(onTrade, fast, slow\); kairos serve feeds its strategies bars only/,
+      ],
+      [
+        '/strategies/tape/start',
+        {},
+        422,
+        'STRATEGY_NEEDS_TRADES',
+        /hears public trades \(prints\)/,
+      ],
     ];
     for (const [url, body, status, code, detail] of cases) {
       const res = await call('POST', url, { token: quant(), body });
@@ -185,6 +219,9 @@ describe('API: strategies (catalog, start, state, stop) and backtests (backgroun
     }
     const list = await call('GET', '/strategies', { token: quant() });
     expect(list.json.instances.filter((i: Json) => i.status === 'running')).toEqual([]);
+    expect(
+      list.json.instances.filter((i: Json) => ['trade-momentum', 'tape'].includes(i.name)),
+    ).toEqual([]);
   });
 
   const backtestBody = {
