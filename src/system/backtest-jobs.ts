@@ -11,8 +11,13 @@ import type { Instrument } from '../trading/model/instrument.js';
 import type { StrategyDefinition } from '../trading/strategy/define-strategy.js';
 import { resolveParams } from '../trading/strategy/params.js';
 import type { FileCatalog } from './file-catalog.js';
-import { loadStrategy } from './load-strategy.js';
-import { reportText, runBacktest, type BacktestSettings } from './run-backtest.js';
+import {
+  backtestOnThread,
+  type BacktestOnThread,
+  type BacktestThreadLimits,
+} from './backtest-thread.js';
+import { bundleStrategy, loadStrategy, writeBundle } from './load-strategy.js';
+import type { BacktestSettings } from './run-backtest.js';
 import type { ChangeActor } from './user-accounts.js';
 
 /** A backtest as a user asks for it (the API body): the `kairos backtest` flags, as fields. */
@@ -63,7 +68,16 @@ export interface BacktestJobsConfig {
    * `S3_BUCKET`); absent: the database only.
    */
   readonly reports?: ObjectStore;
+  /**
+   * Each job runs on its own worker thread (the server's event loop never waits for it), ended
+   * past these limits (default: 30 minutes, 2048 MB; `KAIROS_BACKTEST_TIMEOUT_MS`,
+   * `KAIROS_BACKTEST_MEMORY_MB`).
+   */
+  readonly limits?: BacktestThreadLimits;
 }
+
+/** A job's limits unless the server says (`KAIROS_BACKTEST_TIMEOUT_MS`, `KAIROS_BACKTEST_MEMORY_MB`). */
+export const BACKTEST_LIMITS: BacktestThreadLimits = { timeoutMs: 1_800_000, memoryMb: 2048 };
 
 /** The defaults of `kairos backtest`. */
 const DEFAULTS = { cash: '100000', lot: '1', commission: '0.001', seed: 1, barIntervalMs: 60_000 };
@@ -84,6 +98,8 @@ export class BacktestJobs {
   readonly #queue: { id: string; request: BacktestRequest }[] = [];
   readonly #repo: BacktestRepository;
   #running: Promise<void> | null = null;
+  /** The job's thread while one runs. */
+  #thread: BacktestOnThread | null = null;
   #closed = false;
 
   constructor(private readonly cfg: BacktestJobsConfig) {
@@ -157,10 +173,14 @@ export class BacktestJobs {
     return this.#repo.page(ownerUserId, opts);
   }
 
-  /** Takes no more jobs and waits for the running one (queued ones stay queued, for `resume`). */
+  /**
+   * Takes no more jobs and ends the running one's thread: it stays `running` in the store, and
+   * runs again at the next start (`resume`), as the queued ones do.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     this.#queue.length = 0;
+    await this.#thread?.stop();
     await this.#running;
   }
 
@@ -178,6 +198,8 @@ export class BacktestJobs {
         if (this.cfg.reports) await putReport(this.cfg.reports, id, report);
         await this.#repo.markDone(id, report, this.cfg.now());
       } catch (e) {
+        // Ended by `close`: left as it is, for the next start.
+        if (this.#closed) return;
         const message = e instanceof Error ? e.message : String(e);
         const log = (this.cfg.logger ?? noopLogger).child({ component: 'backtests' });
         log.warn('backtest failed', { backtestId: id, err: e });
@@ -217,15 +239,19 @@ export class BacktestJobs {
         ? { closedOrderRetentionMs: this.cfg.closedOrderRetentionMs }
         : {}),
     };
-    const { report, run } = await runBacktest({
-      data,
-      strategy: () => this.#load(request.strategy),
-      params: request.params ?? {},
-      settings,
-    });
-    // A strategy that threw fails the job with its message (the CLI keeps the partial report).
-    if (run.failure) throw run.failure;
-    return reportText(report);
+    const strategyFile = await this.cfg.strategies.resolve(request.strategy);
+    const module = await writeBundle(await bundleStrategy(strategyFile), this.cfg.buildDir);
+    if (this.#closed) throw new KairosError('BACKTEST_THREAD_EXITED', 'the server stopped');
+    const thread = backtestOnThread(
+      { module, strategyFile, data, params: request.params ?? {}, settings },
+      this.cfg.limits ?? BACKTEST_LIMITS,
+    );
+    this.#thread = thread;
+    try {
+      return await thread.report;
+    } finally {
+      this.#thread = null;
+    }
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -7,6 +7,7 @@ import { KairosError } from '../trading/core/errors.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../trading/core/logger.js';
 import { CLOSED_ORDER_RETENTION_MS } from '../trading/execution/order-retention.js';
 import { Secret } from './secret.js';
+import type { BacktestThreadLimits } from './backtest-thread.js';
 import type { StrategyThreadLimits } from './strategy-thread.js';
 
 /** The environment as `loadConfig` reads it (the process's, or a test's own record). */
@@ -154,6 +155,12 @@ export interface Config {
    * `KAIROS_STRATEGY_MEMORY_MB` (the thread's heap, default 512).
    */
   readonly strategyThreads: StrategyThreadLimits | null;
+  /**
+   * The limits of each background backtest's thread (`POST /backtests`):
+   * `KAIROS_BACKTEST_TIMEOUT_MS` (default 1800000, 30 minutes) and `KAIROS_BACKTEST_MEMORY_MB`
+   * (default 2048).
+   */
+  readonly backtestLimits: BacktestThreadLimits;
   /**
    * `KAIROS_CLOSED_ORDER_RETENTION_MS` (`--closed-order-retention-ms` wins): how long, in ms of
    * the mode's clock, a closed order stays held by the OMS, the ccxt client and a strategy's
@@ -338,6 +345,18 @@ export const SETTINGS: readonly Setting[] = [
     variable: 'KAIROS_WARM_WAIT_MS',
     rule: 'an integer 1-600000',
     default: '10000',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_BACKTEST_TIMEOUT_MS',
+    rule: 'an integer 1-86400000',
+    default: '1800000',
+    secret: false,
+  },
+  {
+    variable: 'KAIROS_BACKTEST_MEMORY_MB',
+    rule: 'an integer 32-65536',
+    default: '2048',
     secret: false,
   },
   { variable: 'KAIROS_STRATEGY_THREADS', rule: '0 or 1', default: '0', secret: false },
@@ -582,6 +601,10 @@ export function loadConfig(env: Environment): Config {
       waitMs: boundedInteger(env, 'KAIROS_WARM_WAIT_MS', 600_000, 10_000),
     },
     strategyThreads: strategyThreads(env),
+    backtestLimits: {
+      timeoutMs: boundedInteger(env, 'KAIROS_BACKTEST_TIMEOUT_MS', 86_400_000, 1_800_000),
+      memoryMb: megabytes(env, 'KAIROS_BACKTEST_MEMORY_MB', 65_536, 2048),
+    },
     closedOrderRetentionMs: closedOrderRetentionMs(text(env, 'KAIROS_CLOSED_ORDER_RETENTION_MS')),
     exchange: {
       apiKey: secret(env, 'EXCHANGE_API_KEY'),
@@ -902,16 +925,22 @@ function failpoint(value: string | undefined): string | undefined {
 
 /** `KAIROS_STRATEGY_THREADS` and its limits (null: strategies on the server's event loop). */
 function strategyThreads(env: Environment): StrategyThreadLimits | null {
-  const raw = text(env, 'KAIROS_STRATEGY_MEMORY_MB');
-  const memoryMb = raw === undefined ? 512 : Number(raw);
-  if (raw !== undefined && (!/^\d+$/.test(raw) || memoryMb < 32 || memoryMb > 16_384))
-    throw invalid('KAIROS_STRATEGY_MEMORY_MB', `must be an integer 32-16384, was "${raw}"`);
+  const memoryMb = megabytes(env, 'KAIROS_STRATEGY_MEMORY_MB', 16_384, 512);
   const limits = {
     callTimeoutMs: boundedInteger(env, 'KAIROS_STRATEGY_TIMEOUT_MS', 3_600_000, 10_000),
     memoryMb,
   };
   const on = zeroOrOne('KAIROS_STRATEGY_THREADS', text(env, 'KAIROS_STRATEGY_THREADS'));
   return on ? limits : null;
+}
+
+/** A thread's heap in MB: an integer 32-`max` (a smaller heap cannot start a thread's work). */
+function megabytes(env: Environment, variable: string, max: number, fallback: number): number {
+  const raw = text(env, variable);
+  const n = raw === undefined ? fallback : Number(raw);
+  if (raw !== undefined && (!/^\d+$/.test(raw) || n < 32 || n > max))
+    throw invalid(variable, `must be an integer 32-${max}, was "${raw}"`);
+  return n;
 }
 
 function zeroOrOne(variable: string, value: string | undefined): boolean {
@@ -957,6 +986,8 @@ export function maskedConfig(config: Config): Record<string, string | number | b
     wsMaxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,
     warmBars: config.strategyWarm.bars ?? null,
     warmWaitMs: config.strategyWarm.waitMs,
+    backtestTimeoutMs: config.backtestLimits.timeoutMs,
+    backtestMemoryMb: config.backtestLimits.memoryMb,
     strategyThreads: config.strategyThreads !== null,
     strategyTimeoutMs: config.strategyThreads?.callTimeoutMs ?? null,
     strategyMemoryMb: config.strategyThreads?.memoryMb ?? null,

@@ -441,6 +441,7 @@ export async function startTradingServer(
       closedOrderRetentionMs: config.closedOrderRetentionMs,
       now,
       logger,
+      limits: config.backtestLimits,
       ...(bucket ? { reports: bucket } : {}),
     });
     stops.push(() => backtests.close());

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { ObjectStore } from '../../src/cloud/object-store.js';
 import type { Store } from '../../src/store/open-store.js';
 import { BacktestJobs } from '../../src/system/backtest-jobs.js';
+import type { BacktestThreadLimits } from '../../src/system/backtest-thread.js';
 import { FileCatalog } from '../../src/system/file-catalog.js';
 import { btcInstrument } from './paper-args.js';
 
@@ -12,7 +13,11 @@ import { btcInstrument } from './paper-args.js';
 export function folderJobs(
   db: Store['db'],
   dir: string,
-  opts: { readonly maxQueued: number; readonly reports?: ObjectStore },
+  opts: {
+    readonly maxQueued: number;
+    readonly reports?: ObjectStore;
+    readonly limits?: BacktestThreadLimits;
+  },
 ): BacktestJobs {
   return new BacktestJobs({
     db,
@@ -23,5 +28,6 @@ export function folderJobs(
     maxQueued: opts.maxQueued,
     now: Date.now,
     ...(opts.reports ? { reports: opts.reports } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
   });
 }

@@ -201,6 +201,16 @@ describe('Config', () => {
     ['KAIROS_WARM_BARS', '1000', 'KAIROS_WARM_BARS: must be an integer 1-999, was "1000"'],
     ['KAIROS_WARM_WAIT_MS', '2.5', 'KAIROS_WARM_WAIT_MS: must be an integer 1-600000'],
     ['KAIROS_WARM_WAIT_MS', '600001', 'KAIROS_WARM_WAIT_MS: must be an integer 1-600000'],
+    [
+      'KAIROS_BACKTEST_TIMEOUT_MS',
+      '0',
+      'KAIROS_BACKTEST_TIMEOUT_MS: must be an integer 1-86400000',
+    ],
+    [
+      'KAIROS_BACKTEST_MEMORY_MB',
+      '16',
+      'KAIROS_BACKTEST_MEMORY_MB: must be an integer 32-65536, was "16"',
+    ],
     ['KAIROS_STRATEGY_THREADS', 'yes', 'KAIROS_STRATEGY_THREADS: must be 0 or 1, was "yes"'],
     ['KAIROS_STRATEGY_TIMEOUT_MS', '0', 'KAIROS_STRATEGY_TIMEOUT_MS: must be an integer 1-3600000'],
     [
@@ -316,6 +326,18 @@ describe('Config', () => {
     expect(maskedConfig(loadConfig({ KAIROS_WARM_BARS: '1' }))).toMatchObject({
       warmBars: 1,
       warmWaitMs: 10_000,
+    });
+  });
+
+  it("reads a background backtest's limits: 30 minutes and 2048 MB unless set", () => {
+    expect(loadConfig({}).backtestLimits).toEqual({ timeoutMs: 1_800_000, memoryMb: 2048 });
+    expect(
+      loadConfig({ KAIROS_BACKTEST_TIMEOUT_MS: '60000', KAIROS_BACKTEST_MEMORY_MB: '512' })
+        .backtestLimits,
+    ).toEqual({ timeoutMs: 60_000, memoryMb: 512 });
+    expect(maskedConfig(loadConfig({}))).toMatchObject({
+      backtestTimeoutMs: 1_800_000,
+      backtestMemoryMb: 2048,
     });
   });
 
