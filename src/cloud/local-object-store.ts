@@ -47,10 +47,7 @@ export class LocalObjectStore implements ObjectStore {
     await mkdir(path.dirname(file), { recursive: true });
     const bytes = body instanceof Uint8Array ? body : null;
     if (!options.overwrite) {
-      const created = await writeNewFile(
-        file,
-        bytes ?? (await readFile((body as { file: string }).file)),
-      );
+      const created = await writeNewFile(file, body);
       if (!created) {
         throw new KairosError('OBJECT_EXISTS', `${file} exists; objects are never overwritten`);
       }

@@ -39,6 +39,8 @@ export interface AuditExportRequest {
   readonly noLock?: boolean;
   /** Retention in days (default: the bucket's default retention, else 7 years). */
   readonly retainDays?: number;
+  /** Rows read from the store at a time (default 5000): a range is never read whole. */
+  readonly pageRows?: number;
 }
 
 /**
@@ -60,11 +62,10 @@ export async function exportAuditRange(
   const signer = await LocalSigner.open(req.keysDir);
   const audit = new AuditRepository(db, now);
   const target = await exportTarget(req, now());
-  const rows = await audit.list(req.from, req.to);
   let manifest: Manifest;
   try {
     ({ manifest } = await exportAudit({
-      rows,
+      rows: auditPages(audit, req.from, req.to, req.pageRows ?? EXPORT_PAGE),
       from: req.from,
       to: req.to,
       store: target.store,
@@ -104,6 +105,18 @@ export async function exportAuditRange(
     },
   });
   return { out, manifest };
+}
+
+const EXPORT_PAGE = 5000;
+
+/** The rows of `[from, to)` in `seq` order, `limit` at a time (keyset paging on `seq`). */
+async function* auditPages(audit: AuditRepository, from: number, to: number, limit: number) {
+  for (let after = 0; ;) {
+    const page = await audit.page({ from, to, after, limit });
+    if (page.length > 0) yield page;
+    if (page.length < limit) return;
+    after = page.at(-1)!.seq;
+  }
 }
 
 /** Where the export goes and under which retention; checks Object Lock before any write. */

@@ -1,4 +1,5 @@
 import type { AuditRecord } from '../../src/security/audit/audit-record.js';
+import { bodyBytes } from '../../src/security/audit/export-store.js';
 import { exportAudit } from '../../src/security/audit/export.js';
 import type { LocalSigner } from '../../src/security/audit/local-signer.js';
 
@@ -20,7 +21,7 @@ export async function exportInMemory(
     rows,
     from: EXPORT_FROM,
     to: EXPORT_TO,
-    store: { put: async (key, bytes) => void files.set(key, bytes) },
+    store: { put: async (key, bytes) => void files.set(key, await bodyBytes(bytes)) },
     signer,
     now: EXPORT_TO,
   });

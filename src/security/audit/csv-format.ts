@@ -52,8 +52,17 @@ export interface CsvRead {
  */
 export const csv = {
   write(records: readonly AuditRecord[]): string {
-    const lines = records.map((r) => line(r, EXPORT_VERSION));
-    return BOM + [COLUMNS.join(','), ...lines].map((l) => l + EOL).join('');
+    return csv.head() + csv.rows(records);
+  },
+
+  /** The file's start: the byte-order mark and the header line (`write` is `head() + rows()`). */
+  head(): string {
+    return BOM + COLUMNS.join(',') + EOL;
+  },
+
+  /** The lines of `records`, each with its line end (an export written page by page). */
+  rows(records: readonly AuditRecord[]): string {
+    return records.map((r) => line(r, EXPORT_VERSION) + EOL).join('');
   },
 
   /**

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 /**
  * Write-once retention for an exported object (S3 Object Lock, COMPLIANCE mode): no one can
  * overwrite or delete it before `retainUntil` (ms since the epoch).
@@ -24,7 +25,8 @@ export interface ExportReceipt {
 export interface ExportStore {
   put(
     key: string,
-    bytes: Uint8Array,
+    /** The bytes, or a file holding them (an export spooled page by page). */
+    bytes: Uint8Array | { readonly file: string },
     options?: { readonly lock?: ExportLock },
   ): Promise<ExportReceipt | void>;
 }
@@ -56,4 +58,15 @@ export interface ExportObject {
 export interface ExportSource {
   readonly location: string;
   open(name: string, versionId?: string): Promise<ExportObject | null>;
+}
+
+/**
+ * The bytes of a put's body (a spooled file read back): what a store that keeps objects in memory
+ * holds.
+ *
+ * @example
+ * const store: ExportStore = { put: async (key, body) => void files.set(key, await bodyBytes(body)) };
+ */
+export async function bodyBytes(body: Uint8Array | { readonly file: string }): Promise<Uint8Array> {
+  return body instanceof Uint8Array ? body : readFile(body.file);
 }

@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { KairosError } from '../../trading/core/errors.js';
 import type { AuditRecord } from './audit-record.js';
 import { csv } from './csv-format.js';
-import { firstBreak } from './first-break.js';
+import { ChainWalk } from './first-break.js';
 import { jsonl } from './jsonl-format.js';
 import {
   CHAIN_RULE,
@@ -22,9 +25,12 @@ export const MAX_EXPORT_MS = 253_402_214_400_000; // 9999-12-31T00:00:00Z
 export interface ExportRequest {
   /**
    * The rows with wall time in `[from, to)`, in `seq` order, gapless (as `AuditRepository.list`
-   * returns them).
+   * returns them), at once or page by page (`AuditRepository.page`): a range of millions of rows
+   * is never held whole, nor written as one string.
    */
-  readonly rows: readonly AuditRecord[];
+  readonly rows: readonly AuditRecord[] | AsyncIterable<readonly AuditRecord[]>;
+  /** Where the files are spooled before they are stored (default: the system's temporary folder). */
+  readonly spool?: string;
   readonly from: number;
   readonly to: number;
   readonly store: ExportStore;
@@ -57,47 +63,91 @@ export interface ExportResult {
  * await exportAudit({ rows, from, to, store: new LocalObjectStore(out), signer, now: Date.now() });
  */
 export async function exportAudit(req: ExportRequest): Promise<ExportResult> {
-  const { rows, from, to } = req;
+  const { from, to } = req;
   if (!(Number.isSafeInteger(from) && Number.isSafeInteger(to) && from < to)) {
     throw new KairosError('USAGE', `export range: from (${from}) must be before to (${to})`);
   }
   if (from < 0 || to > MAX_EXPORT_MS) {
     throw new KairosError('USAGE', `export range: from and to must lie in 0…${MAX_EXPORT_MS} (ms)`);
   }
-  // Sign nothing that is not one intact chain: every row must hash to its hash and link to the
-  // row before (rows altered in the database, even with a recomputed hash, are caught here).
-  const head = rows[0];
-  const broken = head
-    ? firstBreak(
-        rows.map((record) => ({ ok: true as const, record })),
-        { firstSeq: head.seq, anchorHash: head.prevHash, count: rows.length },
-      )
-    : null;
-  if (broken) {
-    throw new KairosError(
-      'AUDIT_CHAIN_BROKEN',
-      `first bad seq ${broken.seq} (${broken.kind}): ${broken.detail}; the stored log was changed outside Kairos`,
-    );
-  }
   const base = `audit-${stamp(from)}-${stamp(to)}`;
-  const encoder = new TextEncoder();
-  const contents: [string, Uint8Array][] = [
-    [`${base}.jsonl`, encoder.encode(jsonl.write(rows))],
-    [`${base}.csv`, encoder.encode(csv.write(rows))],
-    ['public-key.pem', encoder.encode(req.signer.publicKeyPem)],
-  ];
-  const files: ManifestFile[] = [];
-  for (const [name, bytes] of contents) {
-    const receipt = await req.store.put(name, bytes, req.lock ? { lock: req.lock } : undefined);
-    files.push({
-      name,
-      bytes: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      ...(receipt?.versionId ? { versionId: receipt.versionId } : {}),
-    });
+  const dir = await mkdtemp(path.join(req.spool ?? os.tmpdir(), 'kairos-export-'));
+  try {
+    const jsonlFile = await Spooled.open(path.join(dir, `${base}.jsonl`));
+    const csvFile = await Spooled.open(path.join(dir, `${base}.csv`));
+    let walk: ChainWalk | null = null;
+    let first: AuditRecord | undefined;
+    let last: AuditRecord | undefined;
+    let count = 0;
+    try {
+      await csvFile.write(csv.head());
+      for await (const page of pagesOf(req.rows)) {
+        if (page.length === 0) continue;
+        first ??= page[0]!;
+        last = page.at(-1)!;
+        count += page.length;
+        walk ??= new ChainWalk({ firstSeq: first.seq, anchorHash: first.prevHash });
+        for (const record of page) walk.push({ ok: true, record });
+        await jsonlFile.write(jsonl.write(page));
+        await csvFile.write(csv.rows(page));
+      }
+    } finally {
+      await jsonlFile.close();
+      await csvFile.close();
+    }
+    // Sign nothing that is not one intact chain: every row must hash to its hash and link to the
+    // row before (rows altered in the database, even with a recomputed hash, are caught here),
+    // and nothing is stored before that is known.
+    const broken = walk?.end() ?? null;
+    if (broken) {
+      throw new KairosError(
+        'AUDIT_CHAIN_BROKEN',
+        `first bad seq ${broken.seq} (${broken.kind}): ${broken.detail}; the stored log was changed outside Kairos`,
+      );
+    }
+    const key = new TextEncoder().encode(req.signer.publicKeyPem);
+    const contents: [string, Spooled | Uint8Array][] = [
+      [`${base}.jsonl`, jsonlFile],
+      [`${base}.csv`, csvFile],
+      ['public-key.pem', key],
+    ];
+    const files: ManifestFile[] = [];
+    for (const [name, body] of contents) {
+      const spooled = body instanceof Spooled;
+      const receipt = await req.store.put(
+        name,
+        spooled ? { file: body.file } : body,
+        req.lock ? { lock: req.lock } : undefined,
+      );
+      files.push({
+        name,
+        bytes: spooled ? body.bytes : body.length,
+        sha256: spooled ? body.sha256 : createHash('sha256').update(body).digest('hex'),
+        ...(receipt?.versionId ? { versionId: receipt.versionId } : {}),
+      });
+    }
+    return await signed(req, { count, first, last, files });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  const first = rows[0];
-  const last = rows.at(-1);
+}
+
+/** The manifest of the stored files, signed and stored last. */
+async function signed(
+  req: ExportRequest,
+  {
+    count,
+    first,
+    last,
+    files,
+  }: {
+    count: number;
+    first: AuditRecord | undefined;
+    last: AuditRecord | undefined;
+    files: ManifestFile[];
+  },
+): Promise<ExportResult> {
+  const { from, to } = req;
   const unsigned: Omit<Manifest, 'signature'> = {
     format: 'kairos-audit-export',
     version: EXPORT_VERSION,
@@ -106,7 +156,7 @@ export async function exportAudit(req: ExportRequest): Promise<ExportResult> {
     fromMs: from,
     toMs: to,
     rangeOf: 'wall_ts',
-    rowCount: rows.length,
+    rowCount: count,
     firstSeq: first?.seq ?? null,
     lastSeq: last?.seq ?? null,
     anchorHash: first?.prevHash ?? null,
@@ -137,9 +187,48 @@ export async function exportAudit(req: ExportRequest): Promise<ExportResult> {
       value: Buffer.from(signature).toString('base64'),
     },
   };
-  const manifestBytes = encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`);
+  const manifestBytes = new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);
   await req.store.put(MANIFEST_FILE, manifestBytes, req.lock ? { lock: req.lock } : undefined);
-  return { manifest, keys: [...contents.map(([n]) => n), MANIFEST_FILE] };
+  return { manifest, keys: [...files.map((f) => f.name), MANIFEST_FILE] };
+}
+
+/** The rows page by page (an array is one page). */
+async function* pagesOf(rows: ExportRequest['rows']): AsyncIterable<readonly AuditRecord[]> {
+  if (Array.isArray(rows)) yield rows as readonly AuditRecord[];
+  else yield* rows as AsyncIterable<readonly AuditRecord[]>;
+}
+
+/** A file written chunk by chunk, its SHA-256 and size counted as it is written. */
+class Spooled {
+  readonly #hash: Hash = createHash('sha256');
+  bytes = 0;
+  #sha256: string | null = null;
+
+  private constructor(
+    readonly file: string,
+    private readonly fh: FileHandle,
+  ) {}
+
+  static async open(file: string): Promise<Spooled> {
+    return new Spooled(file, await open(file, 'wx'));
+  }
+
+  async write(text: string): Promise<void> {
+    const bytes = Buffer.from(text, 'utf8');
+    this.#hash.update(bytes);
+    this.bytes += bytes.length;
+    await this.fh.write(bytes);
+  }
+
+  async close(): Promise<void> {
+    if (this.#sha256 !== null) return;
+    this.#sha256 = this.#hash.digest('hex');
+    await this.fh.close();
+  }
+
+  get sha256(): string {
+    return this.#sha256!;
+  }
 }
 
 /** 2024-01-01T00:00:00.000Z -> 20240101T000000Z (milliseconds kept when not zero). */

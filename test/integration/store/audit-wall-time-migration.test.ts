@@ -113,7 +113,7 @@ describe.each(DIALECTS)('migration 0008 (audit wall time) on %s', (dialect) => {
     await rm(dir, { recursive: true, force: true });
   });
   /** `kairos audit export` of everything recorded until today, into `dir/<name>`. */
-  const exportAll = (name: string) =>
+  const exportAll = (name: string, pageRows?: number) =>
     exportAuditRange(store.db, {
       from: 0,
       to: today + 1,
@@ -121,6 +121,7 @@ describe.each(DIALECTS)('migration 0008 (audit wall time) on %s', (dialect) => {
       keysDir: path.join(dir, 'keys'),
       by: { actor: 'ann', role: 'auditor' },
       now: () => today,
+      ...(pageRows === undefined ? {} : { pageRows }),
     });
 
   it('gives old rows their ts as wall time, keeps them verifiable, and chains new rows after them', async () => {
@@ -166,6 +167,13 @@ describe.each(DIALECTS)('migration 0008 (audit wall time) on %s', (dialect) => {
     expect(lines.map((l) => (JSON.parse(l) as { hash_version: number }).hash_version)).toEqual([
       1, 1, 1, 2,
     ]);
+    // Read from the store two rows at a time: the same rows (and the first export's own row).
+    const paged = await exportAll('paged', 2);
+    expect(paged.manifest).toMatchObject({ rowCount: 5, firstSeq: 1, lastSeq: 5 });
+    expect(await verifyExport(paged.out, signer.publicKeyPem)).toMatchObject({ ok: true });
+    const again = (await readFile(path.join(paged.out, jsonl), 'utf8')).trim().split('\n');
+    expect(again.slice(0, 4)).toEqual(lines);
+    expect(JSON.parse(again[4]!)).toMatchObject({ action: 'audit.exported', subject: out });
   });
 
   it('refuses a version 1 row whose wall time is not its ts', async () => {

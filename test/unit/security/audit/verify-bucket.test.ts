@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { bodyBytes } from '../../../../src/security/audit/export-store.js';
 import os from 'node:os';
 import path from 'node:path';
 import { KairosError } from '../../../../src/trading/core/errors.js';
@@ -34,7 +35,7 @@ describe('verifying an export from a bucket', () => {
       to: TO,
       store: {
         put: async (key, bytes) => {
-          objects.set(`${key}@v1-${key}`, bytes);
+          objects.set(`${key}@v1-${key}`, await bodyBytes(bytes));
           return { versionId: `v1-${key}` };
         },
       },
@@ -154,7 +155,7 @@ describe('a manifest or file an auditor must not trust', () => {
       rows: auditChain(4),
       from: FROM,
       to: TO,
-      store: { put: async (key, bytes) => void objects.set(key, bytes) },
+      store: { put: async (key, bytes) => void objects.set(key, await bodyBytes(bytes)) },
       signer,
       now: TO,
     });
@@ -223,7 +224,7 @@ describe('an export range [from, to)', () => {
         rows,
         from,
         to: from + 3_600_000,
-        store: { put: async (key, bytes) => void objects.set(key, bytes) },
+        store: { put: async (key, bytes) => void objects.set(key, await bodyBytes(bytes)) },
         signer,
         now: from + 3_600_000,
       });

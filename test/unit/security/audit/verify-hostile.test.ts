@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { bodyBytes } from '../../../../src/security/audit/export-store.js';
 import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,7 +101,7 @@ describe('the offline verifier on hostile exports', () => {
       rows,
       from: FROM,
       to: TO,
-      store: { put: async (key, bytes) => void good.set(key, bytes) },
+      store: { put: async (key, bytes) => void good.set(key, await bodyBytes(bytes)) },
       signer,
       now: TO,
     }));
@@ -576,7 +577,7 @@ describe('the offline verifier on hostile exports', () => {
       rows: kept,
       from: FROM,
       to: TO,
-      store: { put: async (key, bytes) => void forged.set(key, bytes) },
+      store: { put: async (key, bytes) => void forged.set(key, await bodyBytes(bytes)) },
       signer: await LocalSigner.open(path.join(root, 'attacker-keys')),
       now: TO,
     });
@@ -625,7 +626,7 @@ describe('the offline verifier on hostile exports', () => {
           rows: forged,
           from: FROM,
           to: TO,
-          store: { put: async (key, bytes) => void files.set(key, bytes) },
+          store: { put: async (key, bytes) => void files.set(key, await bodyBytes(bytes)) },
           signer,
           now: TO,
         });
