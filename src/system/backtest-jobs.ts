@@ -12,6 +12,7 @@ import type { StrategyDefinition } from '../trading/strategy/define-strategy.js'
 import { resolveParams } from '../trading/strategy/params.js';
 import type { FileCatalog } from './file-catalog.js';
 import {
+  BACKTEST_LIMITS,
   backtestOnThread,
   type BacktestOnThread,
   type BacktestThreadLimits,
@@ -75,9 +76,6 @@ export interface BacktestJobsConfig {
    */
   readonly limits?: BacktestThreadLimits;
 }
-
-/** A job's limits unless the server says (`KAIROS_BACKTEST_TIMEOUT_MS`, `KAIROS_BACKTEST_MEMORY_MB`). */
-export const BACKTEST_LIMITS: BacktestThreadLimits = { timeoutMs: 1_800_000, memoryMb: 2048 };
 
 /** The defaults of `kairos backtest`. */
 const DEFAULTS = { cash: '100000', lot: '1', commission: '0.001', seed: 1, barIntervalMs: 60_000 };

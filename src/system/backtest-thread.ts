@@ -25,6 +25,9 @@ export interface BacktestThreadLimits {
   readonly memoryMb: number;
 }
 
+/** A job's limits unless the server says (`KAIROS_BACKTEST_TIMEOUT_MS`, `KAIROS_BACKTEST_MEMORY_MB`). */
+export const BACKTEST_LIMITS: BacktestThreadLimits = { timeoutMs: 1_800_000, memoryMb: 2048 };
+
 /** A backtest running on its own thread: its report's text, and how to end it before. */
 export interface BacktestOnThread {
   /** The report's text; rejects with the run's error, `BACKTEST_TIMEOUT` or `BACKTEST_THREAD_EXITED`. */

@@ -7,7 +7,7 @@ import { KairosError } from '../trading/core/errors.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../trading/core/logger.js';
 import { CLOSED_ORDER_RETENTION_MS } from '../trading/execution/order-retention.js';
 import { Secret } from './secret.js';
-import type { BacktestThreadLimits } from './backtest-thread.js';
+import { BACKTEST_LIMITS, type BacktestThreadLimits } from './backtest-thread.js';
 import type { StrategyThreadLimits } from './strategy-thread.js';
 
 /** The environment as `loadConfig` reads it (the process's, or a test's own record). */
@@ -602,8 +602,13 @@ export function loadConfig(env: Environment): Config {
     },
     strategyThreads: strategyThreads(env),
     backtestLimits: {
-      timeoutMs: boundedInteger(env, 'KAIROS_BACKTEST_TIMEOUT_MS', 86_400_000, 1_800_000),
-      memoryMb: megabytes(env, 'KAIROS_BACKTEST_MEMORY_MB', 65_536, 2048),
+      timeoutMs: boundedInteger(
+        env,
+        'KAIROS_BACKTEST_TIMEOUT_MS',
+        86_400_000,
+        BACKTEST_LIMITS.timeoutMs,
+      ),
+      memoryMb: megabytes(env, 'KAIROS_BACKTEST_MEMORY_MB', 65_536, BACKTEST_LIMITS.memoryMb),
     },
     closedOrderRetentionMs: closedOrderRetentionMs(text(env, 'KAIROS_CLOSED_ORDER_RETENTION_MS')),
     exchange: {

@@ -98,8 +98,8 @@ export interface StrategyHostConfig {
   /** How an instance started with runtime `lambda` is reached (none: such a start is refused). */
   readonly lambda?: LambdaRuntime;
   /**
-   * Each instance not on Lambda runs on its own worker thread with these limits (`kairos serve`'s
-   * default): a strategy that never returns or eats memory fails alone (`STRATEGY_TIMEOUT`,
+   * Each instance not on Lambda runs on its own worker thread with these limits
+   * (`KAIROS_STRATEGY_THREADS=1`): a strategy that never returns or eats memory fails alone (`STRATEGY_TIMEOUT`,
    * `STRATEGY_THREAD_EXITED`) and the server's event loop goes on. Absent: in this process
    * (`seam`).
    */
@@ -162,10 +162,11 @@ export interface StartRequest {
   readonly instrumentId?: string;
 }
 
-/** A catalog strategy loaded here: its definition, its bundle's module and its file. */
+/** A catalog strategy loaded here: its definition, its bundle's module and hash, and its file. */
 interface Loaded {
   readonly def: AnyStrategy;
   readonly module: string;
+  readonly sha256: string;
   readonly file: string;
 }
 
@@ -269,10 +270,8 @@ export class StrategyHost {
   async start(ownerUserId: string, req: StartRequest, by: ChangeActor): Promise<InstanceView> {
     if (req.function !== undefined && req.runtime !== 'lambda')
       throw new KairosError('USAGE', 'function: only with the runtime lambda');
-    const file = await this.cfg.catalog.resolve(req.name);
-    const bundle = await bundleStrategy(file);
-    const module = await writeBundle(bundle, this.cfg.buildDir);
-    const def = await importStrategy(module, undefined, file);
+    const loaded = await this.#load(req.name);
+    const { def, sha256 } = loaded;
     const params = resolveParams(def.params, req.params ?? {});
     // The server feeds its strategies bars: one that hears trades would decide otherwise than in
     // its backtest, so it is refused, naming what hears them.
@@ -306,7 +305,7 @@ export class StrategyHost {
           id,
           ownerUserId,
           name: req.name,
-          codeSha256: bundle.sha256,
+          codeSha256: sha256,
           params,
           startedAt,
           lambda,
@@ -322,7 +321,7 @@ export class StrategyHost {
             subject: id,
             payload: {
               name: req.name,
-              codeSha256: bundle.sha256,
+              codeSha256: sha256,
               params,
               accountId,
               instrumentId: instrument.id,
@@ -335,7 +334,7 @@ export class StrategyHost {
       })
       .catch(unheld);
     // Not launched (its thread did not load, its function did not answer): stored as failed.
-    await this.#launch(deployment, { def, module, file }, null).catch(async (e: unknown) => {
+    await this.#launch(deployment, loaded, null).catch(async (e: unknown) => {
       const message = `not started: ${(e as Error).message}`;
       await this.#endStored(id, 'failed', message, SYSTEM, {}).catch(() => undefined);
       return unheld(e);
@@ -351,6 +350,19 @@ export class StrategyHost {
       actor: by.actor,
     });
     return this.#view(deployment);
+  }
+
+  /** The catalog strategy `name`, bundled, written to `buildDir` and imported. */
+  async #load(name: string): Promise<Loaded> {
+    const file = await this.cfg.catalog.resolve(name);
+    const bundle = await bundleStrategy(file);
+    const module = await writeBundle(bundle, this.cfg.buildDir);
+    return {
+      def: await importStrategy(module, undefined, file),
+      module,
+      sha256: bundle.sha256,
+      file,
+    };
   }
 
   async #bind(spec: string, strategy: string): Promise<LambdaBinding> {
@@ -529,10 +541,7 @@ export class StrategyHost {
       if (!account) continue;
       const resumed = (async () => {
         try {
-          const file = await this.cfg.catalog.resolve(d.name);
-          const module = await writeBundle(await bundleStrategy(file), this.cfg.buildDir);
-          const def = await importStrategy(module, undefined, file);
-          await this.#launch(d, { def, module, file }, await account.snapshots.latest(d.id));
+          await this.#launch(d, await this.#load(d.name), await account.snapshots.latest(d.id));
         } catch (e) {
           const message = `not resumed: ${(e as Error).message}`;
           await this.#endStored(d.id, 'failed', message, SYSTEM, {});
@@ -701,7 +710,7 @@ export class StrategyHost {
       const data: StrategyThreadData = {
         module,
         strategyFile: file,
-        params: JSON.parse(JSON.stringify(d.params)) as Record<string, unknown>,
+        params: d.params,
         strategyId: d.id,
         instrument: instrumentToJson(instrument),
       };
